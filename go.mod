@@ -1,0 +1,3 @@
+module github.com/patientsfhir/patientsfhir
+
+go 1.26
