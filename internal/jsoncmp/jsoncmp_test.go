@@ -1,0 +1,136 @@
+package jsoncmp_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/patientsfhir/patientsfhir/internal/jsoncmp"
+)
+
+func TestDiff(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		want, got string
+		diffs     []string // Difference.String() of each, in order
+	}{
+		{"identical", `{"a":1}`, `{"a":1}`, nil},
+		{"member order and whitespace", `{"a":1,"b":[true,null]}`, "{ \"b\" : [ true , null ] ,\n \"a\" : 1 }", nil},
+		{"escapes are unescaped", `{"div":"<b>\u00e9</b>"}`, `{"div":"\u003cb\u003eé\u003c/b\u003e"}`, nil},
+		{"number lexical trailing zero", `{"v":1.50}`, `{"v":1.5}`, []string{"v: got 1.5, want 1.50"}},
+		{"number lexical exponent", `{"v":1e2}`, `{"v":100}`, []string{"v: got 100, want 1e2"}},
+		{"number vs string", `{"v":1}`, `{"v":"1"}`, []string{`v: got "1", want 1`}},
+		{"missing member", `{"a":1,"b":{"c":"x"}}`, `{"a":1}`, []string{`b: missing, want {"c":"x"}`}},
+		{"extra member", `{"a":1}`, `{"a":1,"_a":{"id":"x"}}`, []string{`_a: unexpected {"id":"x"}`}},
+		{"null is not absent", `{"a":null}`, `{}`, []string{"a: missing, want null"}},
+		{"array order matters", `{"given":["a","b"]}`, `{"given":["b","a"]}`, []string{
+			`given[0]: got "b", want "a"`, `given[1]: got "a", want "b"`}},
+		{"array shorter", `{"x":[1,2,3]}`, `{"x":[1]}`, []string{"x[1]: missing, want 2", "x[2]: missing, want 3"}},
+		{"array longer", `[1]`, `[1,{}]`, []string{"[1]: unexpected {}"}},
+		{"nested path", `{"name":[{"given":["Peter","James"]}]}`, `{"name":[{"given":["Peter","Jim"]}]}`,
+			[]string{`name[0].given[1]: got "Jim", want "James"`}},
+		{"odd member names are quoted", `{"a.b":1,"1x":2}`, `{"a.b":2,"1x":2}`, []string{`["a.b"]: got 2, want 1`}},
+		{"root kind", `{}`, `[]`, []string{"(root): got [], want {}"}},
+		{"bool", `true`, `false`, []string{"(root): got false, want true"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			diffs, err := jsoncmp.Diff([]byte(tc.want), []byte(tc.got))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, d := range diffs {
+				got = append(got, d.String())
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.diffs, "\n") {
+				t.Errorf("Diff:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.diffs, "\n"))
+			}
+			eq, err := jsoncmp.Equal([]byte(tc.want), []byte(tc.got))
+			if err != nil || eq != (len(tc.diffs) == 0) {
+				t.Errorf("Equal = %v, %v", eq, err)
+			}
+		})
+	}
+}
+
+func TestDiffInvalid(t *testing.T) {
+	for _, tc := range []struct {
+		name, want, got, errPart string
+	}{
+		{"want truncated", `{"a":`, `{}`, "want"},
+		{"got truncated", `{}`, `[1,`, "got"},
+		{"got empty", `{}`, ``, "got"},
+		{"trailing data", `{} {}`, `{}`, "after the top-level value"},
+		{"trailing garbage", `{}`, `{}x`, "got"},
+		{"duplicate member", `{"a":1}`, `{"a":1,"b":{"c":1,"c":2}}`, "b.c"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := jsoncmp.Diff([]byte(tc.want), []byte(tc.got))
+			if err == nil {
+				t.Fatalf("no error, diffs %v", d)
+			}
+			if !strings.Contains(err.Error(), tc.errPart) {
+				t.Errorf("error %q does not mention %q", err, tc.errPart)
+			}
+			if eq, _ := jsoncmp.Equal([]byte(tc.want), []byte(tc.got)); eq {
+				t.Error("Equal is true for invalid input")
+			}
+		})
+	}
+	_, err := jsoncmp.Diff([]byte(`{"a":1,"a":1}`), []byte(`{}`))
+	if !errors.Is(err, jsoncmp.ErrDuplicateMember) {
+		t.Errorf("err = %v, want ErrDuplicateMember", err)
+	}
+}
+
+func TestLongValuesAreShortened(t *testing.T) {
+	long := `"` + strings.Repeat("é", 300) + `"`
+	diffs, err := jsoncmp.Diff([]byte(`{"a":`+long+`}`), []byte(`{}`))
+	if err != nil || len(diffs) != 1 {
+		t.Fatal(diffs, err)
+	}
+	s := diffs[0].Want
+	if len(s) > 130 || !strings.HasSuffix(s, "…") || !strings.HasPrefix(s, `"éé`) {
+		t.Errorf("Want not shortened cleanly: %q", s)
+	}
+	if !strings.ContainsRune(strings.TrimSuffix(s, "…"), 'é') || strings.ContainsRune(s, '\uFFFD') {
+		t.Errorf("shortening broke a rune: %q", s)
+	}
+	big := `[` + strings.Repeat(`{"k":"vvvvvvvvvv"},`, 100) + `1]`
+	diffs, _ = jsoncmp.Diff([]byte(big), []byte(`null`))
+	if len(diffs) != 1 || len(diffs[0].Want) > 130 {
+		t.Errorf("big array not shortened: %v", diffs)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	diffs := []jsoncmp.Difference{
+		{Path: "a", Want: "1", Got: "2"},
+		{Path: "b", Want: "1"},
+		{Path: "c", Got: "3"},
+	}
+	if got, want := jsoncmp.Format(diffs, 2), "a: got 2, want 1\nb: missing, want 1\n... and 1 more"; got != want {
+		t.Errorf("Format(2) = %q, want %q", got, want)
+	}
+	if got := jsoncmp.Format(diffs, 0); strings.Count(got, "\n") != 2 || strings.Contains(got, "more") {
+		t.Errorf("Format(0) = %q", got)
+	}
+	if got := jsoncmp.Format(nil, 5); got != "" {
+		t.Errorf("Format(nil) = %q", got)
+	}
+}
+
+func ExampleDiff() {
+	want := []byte(`{"resourceType":"Observation","valueQuantity":{"value":1.50,"unit":"mg"}}`)
+	got := []byte(`{"valueQuantity":{"unit":"mg","value":1.5},"resourceType":"Observation","id":"x"}`)
+	diffs, err := jsoncmp.Diff(want, got)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(jsoncmp.Format(diffs, 10))
+	// Output:
+	// valueQuantity.value: got 1.5, want 1.50
+	// id: unexpected "x"
+}
