@@ -1,0 +1,3 @@
+package dstu2
+
+//go:generate go run ../internal/fhirgen -version dstu2 -spec ../internal/fhirgen/spec/dstu2 -out .

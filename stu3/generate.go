@@ -1,0 +1,3 @@
+package stu3
+
+//go:generate go run ../internal/fhirgen -version stu3 -spec ../internal/fhirgen/spec/stu3 -out .
