@@ -785,10 +785,10 @@ type ClaimItem struct {
 	Type *Coding
 	// Provider is Claim.item.provider (0..1, Reference).
 	Provider *Reference
-	// DiagnosisLinkId is Claim.item.diagnosisLinkId (0..*, positiveInt).
-	DiagnosisLinkId []int
-	// DiagnosisLinkIdExt holds the id and extensions of Claim.item.diagnosisLinkId; JSON "_diagnosisLinkId".
-	DiagnosisLinkIdExt []*Element
+	// DiagnosisLinkID is Claim.item.diagnosisLinkId (0..*, positiveInt).
+	DiagnosisLinkID []int
+	// DiagnosisLinkIDExt holds the id and extensions of Claim.item.diagnosisLinkId; JSON "_diagnosisLinkId".
+	DiagnosisLinkIDExt []*Element
 	// Service is Claim.item.service (1..1, Coding).
 	Service *Coding
 	// ServiceDate is Claim.item.serviceDate (0..1, date).
@@ -845,9 +845,9 @@ func (x *ClaimItem) decodeField(d *fhirjson.Decoder, k string) error {
 	case "provider":
 		return fhirjson.Ptr(d, &x.Provider)
 	case "diagnosisLinkId":
-		return d.Ints(&x.DiagnosisLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.DiagnosisLinkID, fhirjson.PositiveInt)
 	case "_diagnosisLinkId":
-		return fhirjson.PtrSlice(d, &x.DiagnosisLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.DiagnosisLinkIDExt)
 	case "service":
 		return fhirjson.Ptr(d, &x.Service)
 	case "serviceDate":
@@ -894,8 +894,8 @@ func (x *ClaimItem) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_sequence", x.SequenceExt)
 	fhirjson.PtrField(e, "type", x.Type)
 	fhirjson.PtrField(e, "provider", x.Provider)
-	e.IntsField("diagnosisLinkId", x.DiagnosisLinkId)
-	fhirjson.PtrSliceField(e, "_diagnosisLinkId", x.DiagnosisLinkIdExt)
+	e.IntsField("diagnosisLinkId", x.DiagnosisLinkID)
+	fhirjson.PtrSliceField(e, "_diagnosisLinkId", x.DiagnosisLinkIDExt)
 	fhirjson.PtrField(e, "service", x.Service)
 	e.StringField("serviceDate", x.ServiceDate)
 	fhirjson.PtrField(e, "_serviceDate", x.ServiceDateExt)
@@ -957,7 +957,7 @@ func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.Provider != nil {
 		x.Provider.validate(p+".provider", errs)
 	}
-	for i, v := range x.DiagnosisLinkIdExt {
+	for i, v := range x.DiagnosisLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".diagnosisLinkId", i), errs)
 		}

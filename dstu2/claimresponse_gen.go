@@ -387,10 +387,10 @@ type ClaimResponseItem struct {
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// SequenceLinkId is ClaimResponse.item.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkId *int
-	// SequenceLinkIdExt holds the id and extensions of ClaimResponse.item.sequenceLinkId; JSON "_sequenceLinkId".
-	SequenceLinkIdExt *Element
+	// SequenceLinkID is ClaimResponse.item.sequenceLinkId (1..1, positiveInt).
+	SequenceLinkID *int
+	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.sequenceLinkId; JSON "_sequenceLinkId".
+	SequenceLinkIDExt *Element
 	// NoteNumber is ClaimResponse.item.noteNumber (0..*, positiveInt).
 	NoteNumber []int
 	// NoteNumberExt holds the id and extensions of ClaimResponse.item.noteNumber; JSON "_noteNumber".
@@ -415,9 +415,9 @@ func (x *ClaimResponseItem) decodeField(d *fhirjson.Decoder, k string) error {
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "sequenceLinkId":
-		return d.Int(&x.SequenceLinkId, fhirjson.PositiveInt)
+		return d.Int(&x.SequenceLinkID, fhirjson.PositiveInt)
 	case "_sequenceLinkId":
-		return fhirjson.Ptr(d, &x.SequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.SequenceLinkIDExt)
 	case "noteNumber":
 		return d.Ints(&x.NoteNumber, fhirjson.PositiveInt)
 	case "_noteNumber":
@@ -436,8 +436,8 @@ func (x *ClaimResponseItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.IntField("sequenceLinkId", x.SequenceLinkId)
-	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIdExt)
+	e.IntField("sequenceLinkId", x.SequenceLinkID)
+	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIDExt)
 	e.IntsField("noteNumber", x.NoteNumber)
 	fhirjson.PtrSliceField(e, "_noteNumber", x.NoteNumberExt)
 	fhirjson.SliceField(e, "adjudication", x.Adjudication)
@@ -472,11 +472,11 @@ func (x *ClaimResponseItem) validate(p string, errs *fhirjson.ValidationErrors) 
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.SequenceLinkId != nil || x.SequenceLinkIdExt != nil) {
+	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		errs.Missing(p + ".sequenceLinkId")
 	}
-	if x.SequenceLinkIdExt != nil {
-		x.SequenceLinkIdExt.validate(p+".sequenceLinkId", errs)
+	if x.SequenceLinkIDExt != nil {
+		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
@@ -600,10 +600,10 @@ type ClaimResponseItemDetail struct {
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// SequenceLinkId is ClaimResponse.item.detail.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkId *int
-	// SequenceLinkIdExt holds the id and extensions of ClaimResponse.item.detail.sequenceLinkId; JSON "_sequenceLinkId".
-	SequenceLinkIdExt *Element
+	// SequenceLinkID is ClaimResponse.item.detail.sequenceLinkId (1..1, positiveInt).
+	SequenceLinkID *int
+	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.detail.sequenceLinkId; JSON "_sequenceLinkId".
+	SequenceLinkIDExt *Element
 	// Adjudication is ClaimResponse.item.detail.adjudication (0..*, BackboneElement).
 	Adjudication []ClaimResponseItemDetailAdjudication
 	// SubDetail is ClaimResponse.item.detail.subDetail (0..*, BackboneElement).
@@ -626,9 +626,9 @@ func (x *ClaimResponseItemDetail) decodeField(d *fhirjson.Decoder, k string) err
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "sequenceLinkId":
-		return d.Int(&x.SequenceLinkId, fhirjson.PositiveInt)
+		return d.Int(&x.SequenceLinkID, fhirjson.PositiveInt)
 	case "_sequenceLinkId":
-		return fhirjson.Ptr(d, &x.SequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.SequenceLinkIDExt)
 	case "adjudication":
 		return fhirjson.Slice(d, &x.Adjudication)
 	case "subDetail":
@@ -643,8 +643,8 @@ func (x *ClaimResponseItemDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.IntField("sequenceLinkId", x.SequenceLinkId)
-	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIdExt)
+	e.IntField("sequenceLinkId", x.SequenceLinkID)
+	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIDExt)
 	fhirjson.SliceField(e, "adjudication", x.Adjudication)
 	fhirjson.SliceField(e, "subDetail", x.SubDetail)
 	e.Unknown(x.Unknown)
@@ -677,11 +677,11 @@ func (x *ClaimResponseItemDetail) validate(p string, errs *fhirjson.ValidationEr
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.SequenceLinkId != nil || x.SequenceLinkIdExt != nil) {
+	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		errs.Missing(p + ".sequenceLinkId")
 	}
-	if x.SequenceLinkIdExt != nil {
-		x.SequenceLinkIdExt.validate(p+".sequenceLinkId", errs)
+	if x.SequenceLinkIDExt != nil {
+		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
 	for i := range x.Adjudication {
 		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
@@ -802,10 +802,10 @@ type ClaimResponseItemDetailSubDetail struct {
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.subDetail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// SequenceLinkId is ClaimResponse.item.detail.subDetail.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkId *int
-	// SequenceLinkIdExt holds the id and extensions of ClaimResponse.item.detail.subDetail.sequenceLinkId; JSON "_sequenceLinkId".
-	SequenceLinkIdExt *Element
+	// SequenceLinkID is ClaimResponse.item.detail.subDetail.sequenceLinkId (1..1, positiveInt).
+	SequenceLinkID *int
+	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.detail.subDetail.sequenceLinkId; JSON "_sequenceLinkId".
+	SequenceLinkIDExt *Element
 	// Adjudication is ClaimResponse.item.detail.subDetail.adjudication (0..*, BackboneElement).
 	Adjudication []ClaimResponseItemDetailSubDetailAdjudication
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -826,9 +826,9 @@ func (x *ClaimResponseItemDetailSubDetail) decodeField(d *fhirjson.Decoder, k st
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "sequenceLinkId":
-		return d.Int(&x.SequenceLinkId, fhirjson.PositiveInt)
+		return d.Int(&x.SequenceLinkID, fhirjson.PositiveInt)
 	case "_sequenceLinkId":
-		return fhirjson.Ptr(d, &x.SequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.SequenceLinkIDExt)
 	case "adjudication":
 		return fhirjson.Slice(d, &x.Adjudication)
 	}
@@ -841,8 +841,8 @@ func (x *ClaimResponseItemDetailSubDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.IntField("sequenceLinkId", x.SequenceLinkId)
-	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIdExt)
+	e.IntField("sequenceLinkId", x.SequenceLinkID)
+	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIDExt)
 	fhirjson.SliceField(e, "adjudication", x.Adjudication)
 	e.Unknown(x.Unknown)
 	e.EndObject()
@@ -878,11 +878,11 @@ func (x *ClaimResponseItemDetailSubDetail) validate(p string, errs *fhirjson.Val
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.SequenceLinkId != nil || x.SequenceLinkIdExt != nil) {
+	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		errs.Missing(p + ".sequenceLinkId")
 	}
-	if x.SequenceLinkIdExt != nil {
-		x.SequenceLinkIdExt.validate(p+".sequenceLinkId", errs)
+	if x.SequenceLinkIDExt != nil {
+		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
 	for i := range x.Adjudication {
 		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
@@ -1000,18 +1000,18 @@ type ClaimResponseAddItem struct {
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// SequenceLinkId is ClaimResponse.addItem.sequenceLinkId (0..*, positiveInt).
-	SequenceLinkId []int
-	// SequenceLinkIdExt holds the id and extensions of ClaimResponse.addItem.sequenceLinkId; JSON "_sequenceLinkId".
-	SequenceLinkIdExt []*Element
+	// SequenceLinkID is ClaimResponse.addItem.sequenceLinkId (0..*, positiveInt).
+	SequenceLinkID []int
+	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.addItem.sequenceLinkId; JSON "_sequenceLinkId".
+	SequenceLinkIDExt []*Element
 	// Service is ClaimResponse.addItem.service (1..1, Coding).
 	Service *Coding
 	// Fee is ClaimResponse.addItem.fee (0..1, Quantity).
 	Fee *Money
-	// NoteNumberLinkId is ClaimResponse.addItem.noteNumberLinkId (0..*, positiveInt).
-	NoteNumberLinkId []int
-	// NoteNumberLinkIdExt holds the id and extensions of ClaimResponse.addItem.noteNumberLinkId; JSON "_noteNumberLinkId".
-	NoteNumberLinkIdExt []*Element
+	// NoteNumberLinkID is ClaimResponse.addItem.noteNumberLinkId (0..*, positiveInt).
+	NoteNumberLinkID []int
+	// NoteNumberLinkIDExt holds the id and extensions of ClaimResponse.addItem.noteNumberLinkId; JSON "_noteNumberLinkId".
+	NoteNumberLinkIDExt []*Element
 	// Adjudication is ClaimResponse.addItem.adjudication (0..*, BackboneElement).
 	Adjudication []ClaimResponseAddItemAdjudication
 	// Detail is ClaimResponse.addItem.detail (0..*, BackboneElement).
@@ -1032,17 +1032,17 @@ func (x *ClaimResponseAddItem) decodeField(d *fhirjson.Decoder, k string) error 
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "sequenceLinkId":
-		return d.Ints(&x.SequenceLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.SequenceLinkID, fhirjson.PositiveInt)
 	case "_sequenceLinkId":
-		return fhirjson.PtrSlice(d, &x.SequenceLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.SequenceLinkIDExt)
 	case "service":
 		return fhirjson.Ptr(d, &x.Service)
 	case "fee":
 		return fhirjson.Ptr(d, &x.Fee)
 	case "noteNumberLinkId":
-		return d.Ints(&x.NoteNumberLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.NoteNumberLinkID, fhirjson.PositiveInt)
 	case "_noteNumberLinkId":
-		return fhirjson.PtrSlice(d, &x.NoteNumberLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.NoteNumberLinkIDExt)
 	case "adjudication":
 		return fhirjson.Slice(d, &x.Adjudication)
 	case "detail":
@@ -1057,12 +1057,12 @@ func (x *ClaimResponseAddItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.IntsField("sequenceLinkId", x.SequenceLinkId)
-	fhirjson.PtrSliceField(e, "_sequenceLinkId", x.SequenceLinkIdExt)
+	e.IntsField("sequenceLinkId", x.SequenceLinkID)
+	fhirjson.PtrSliceField(e, "_sequenceLinkId", x.SequenceLinkIDExt)
 	fhirjson.PtrField(e, "service", x.Service)
 	fhirjson.PtrField(e, "fee", x.Fee)
-	e.IntsField("noteNumberLinkId", x.NoteNumberLinkId)
-	fhirjson.PtrSliceField(e, "_noteNumberLinkId", x.NoteNumberLinkIdExt)
+	e.IntsField("noteNumberLinkId", x.NoteNumberLinkID)
+	fhirjson.PtrSliceField(e, "_noteNumberLinkId", x.NoteNumberLinkIDExt)
 	fhirjson.SliceField(e, "adjudication", x.Adjudication)
 	fhirjson.SliceField(e, "detail", x.Detail)
 	e.Unknown(x.Unknown)
@@ -1095,7 +1095,7 @@ func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationError
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	for i, v := range x.SequenceLinkIdExt {
+	for i, v := range x.SequenceLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".sequenceLinkId", i), errs)
 		}
@@ -1109,7 +1109,7 @@ func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationError
 	if x.Fee != nil {
 		x.Fee.validate(p+".fee", errs)
 	}
-	for i, v := range x.NoteNumberLinkIdExt {
+	for i, v := range x.NoteNumberLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".noteNumberLinkId", i), errs)
 		}
@@ -1430,18 +1430,18 @@ type ClaimResponseError struct {
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.error.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// SequenceLinkId is ClaimResponse.error.sequenceLinkId (0..1, positiveInt).
-	SequenceLinkId *int
-	// SequenceLinkIdExt holds the id and extensions of ClaimResponse.error.sequenceLinkId; JSON "_sequenceLinkId".
-	SequenceLinkIdExt *Element
-	// DetailSequenceLinkId is ClaimResponse.error.detailSequenceLinkId (0..1, positiveInt).
-	DetailSequenceLinkId *int
-	// DetailSequenceLinkIdExt holds the id and extensions of ClaimResponse.error.detailSequenceLinkId; JSON "_detailSequenceLinkId".
-	DetailSequenceLinkIdExt *Element
-	// SubdetailSequenceLinkId is ClaimResponse.error.subdetailSequenceLinkId (0..1, positiveInt).
-	SubdetailSequenceLinkId *int
-	// SubdetailSequenceLinkIdExt holds the id and extensions of ClaimResponse.error.subdetailSequenceLinkId; JSON "_subdetailSequenceLinkId".
-	SubdetailSequenceLinkIdExt *Element
+	// SequenceLinkID is ClaimResponse.error.sequenceLinkId (0..1, positiveInt).
+	SequenceLinkID *int
+	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.error.sequenceLinkId; JSON "_sequenceLinkId".
+	SequenceLinkIDExt *Element
+	// DetailSequenceLinkID is ClaimResponse.error.detailSequenceLinkId (0..1, positiveInt).
+	DetailSequenceLinkID *int
+	// DetailSequenceLinkIDExt holds the id and extensions of ClaimResponse.error.detailSequenceLinkId; JSON "_detailSequenceLinkId".
+	DetailSequenceLinkIDExt *Element
+	// SubdetailSequenceLinkID is ClaimResponse.error.subdetailSequenceLinkId (0..1, positiveInt).
+	SubdetailSequenceLinkID *int
+	// SubdetailSequenceLinkIDExt holds the id and extensions of ClaimResponse.error.subdetailSequenceLinkId; JSON "_subdetailSequenceLinkId".
+	SubdetailSequenceLinkIDExt *Element
 	// Code is ClaimResponse.error.code (1..1, Coding).
 	Code *Coding
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1460,17 +1460,17 @@ func (x *ClaimResponseError) decodeField(d *fhirjson.Decoder, k string) error {
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "sequenceLinkId":
-		return d.Int(&x.SequenceLinkId, fhirjson.PositiveInt)
+		return d.Int(&x.SequenceLinkID, fhirjson.PositiveInt)
 	case "_sequenceLinkId":
-		return fhirjson.Ptr(d, &x.SequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.SequenceLinkIDExt)
 	case "detailSequenceLinkId":
-		return d.Int(&x.DetailSequenceLinkId, fhirjson.PositiveInt)
+		return d.Int(&x.DetailSequenceLinkID, fhirjson.PositiveInt)
 	case "_detailSequenceLinkId":
-		return fhirjson.Ptr(d, &x.DetailSequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.DetailSequenceLinkIDExt)
 	case "subdetailSequenceLinkId":
-		return d.Int(&x.SubdetailSequenceLinkId, fhirjson.PositiveInt)
+		return d.Int(&x.SubdetailSequenceLinkID, fhirjson.PositiveInt)
 	case "_subdetailSequenceLinkId":
-		return fhirjson.Ptr(d, &x.SubdetailSequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.SubdetailSequenceLinkIDExt)
 	case "code":
 		return fhirjson.Ptr(d, &x.Code)
 	}
@@ -1483,12 +1483,12 @@ func (x *ClaimResponseError) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.IntField("sequenceLinkId", x.SequenceLinkId)
-	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIdExt)
-	e.IntField("detailSequenceLinkId", x.DetailSequenceLinkId)
-	fhirjson.PtrField(e, "_detailSequenceLinkId", x.DetailSequenceLinkIdExt)
-	e.IntField("subdetailSequenceLinkId", x.SubdetailSequenceLinkId)
-	fhirjson.PtrField(e, "_subdetailSequenceLinkId", x.SubdetailSequenceLinkIdExt)
+	e.IntField("sequenceLinkId", x.SequenceLinkID)
+	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIDExt)
+	e.IntField("detailSequenceLinkId", x.DetailSequenceLinkID)
+	fhirjson.PtrField(e, "_detailSequenceLinkId", x.DetailSequenceLinkIDExt)
+	e.IntField("subdetailSequenceLinkId", x.SubdetailSequenceLinkID)
+	fhirjson.PtrField(e, "_subdetailSequenceLinkId", x.SubdetailSequenceLinkIDExt)
 	fhirjson.PtrField(e, "code", x.Code)
 	e.Unknown(x.Unknown)
 	e.EndObject()
@@ -1520,14 +1520,14 @@ func (x *ClaimResponseError) validate(p string, errs *fhirjson.ValidationErrors)
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if x.SequenceLinkIdExt != nil {
-		x.SequenceLinkIdExt.validate(p+".sequenceLinkId", errs)
+	if x.SequenceLinkIDExt != nil {
+		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
-	if x.DetailSequenceLinkIdExt != nil {
-		x.DetailSequenceLinkIdExt.validate(p+".detailSequenceLinkId", errs)
+	if x.DetailSequenceLinkIDExt != nil {
+		x.DetailSequenceLinkIDExt.validate(p+".detailSequenceLinkId", errs)
 	}
-	if x.SubdetailSequenceLinkIdExt != nil {
-		x.SubdetailSequenceLinkIdExt.validate(p+".subdetailSequenceLinkId", errs)
+	if x.SubdetailSequenceLinkIDExt != nil {
+		x.SubdetailSequenceLinkIDExt.validate(p+".subdetailSequenceLinkId", errs)
 	}
 	if !(x.Code != nil) {
 		errs.Missing(p + ".code")

@@ -77,16 +77,16 @@ type ConceptMap struct {
 	Copyright string
 	// CopyrightExt holds the id and extensions of ConceptMap.copyright; JSON "_copyright".
 	CopyrightExt *Element
-	// SourceUri is ConceptMap.source[x] (1..1) holding a uri; JSON "sourceUri".
-	SourceUri string
-	// SourceUriExt holds the id and extensions of ConceptMap.source[x]; JSON "_sourceUri".
-	SourceUriExt *Element
+	// SourceURI is ConceptMap.source[x] (1..1) holding a uri; JSON "sourceUri".
+	SourceURI string
+	// SourceURIExt holds the id and extensions of ConceptMap.source[x]; JSON "_sourceUri".
+	SourceURIExt *Element
 	// SourceReference is ConceptMap.source[x] (1..1) holding a Reference; JSON "sourceReference".
 	SourceReference *Reference
-	// TargetUri is ConceptMap.target[x] (1..1) holding a uri; JSON "targetUri".
-	TargetUri string
-	// TargetUriExt holds the id and extensions of ConceptMap.target[x]; JSON "_targetUri".
-	TargetUriExt *Element
+	// TargetURI is ConceptMap.target[x] (1..1) holding a uri; JSON "targetUri".
+	TargetURI string
+	// TargetURIExt holds the id and extensions of ConceptMap.target[x]; JSON "_targetUri".
+	TargetURIExt *Element
 	// TargetReference is ConceptMap.target[x] (1..1) holding a Reference; JSON "targetReference".
 	TargetReference *Reference
 	// Element is ConceptMap.element (0..*, BackboneElement).
@@ -171,15 +171,15 @@ func (x *ConceptMap) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_copyright":
 		return fhirjson.Ptr(d, &x.CopyrightExt)
 	case "sourceUri":
-		return d.String(&x.SourceUri, nil)
+		return d.String(&x.SourceURI, nil)
 	case "_sourceUri":
-		return fhirjson.Ptr(d, &x.SourceUriExt)
+		return fhirjson.Ptr(d, &x.SourceURIExt)
 	case "sourceReference":
 		return fhirjson.Ptr(d, &x.SourceReference)
 	case "targetUri":
-		return d.String(&x.TargetUri, nil)
+		return d.String(&x.TargetURI, nil)
 	case "_targetUri":
-		return fhirjson.Ptr(d, &x.TargetUriExt)
+		return fhirjson.Ptr(d, &x.TargetURIExt)
 	case "targetReference":
 		return fhirjson.Ptr(d, &x.TargetReference)
 	case "element":
@@ -227,11 +227,11 @@ func (x *ConceptMap) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_requirements", x.RequirementsExt)
 	e.StringField("copyright", x.Copyright)
 	fhirjson.PtrField(e, "_copyright", x.CopyrightExt)
-	e.StringField("sourceUri", x.SourceUri)
-	fhirjson.PtrField(e, "_sourceUri", x.SourceUriExt)
+	e.StringField("sourceUri", x.SourceURI)
+	fhirjson.PtrField(e, "_sourceUri", x.SourceURIExt)
 	fhirjson.PtrField(e, "sourceReference", x.SourceReference)
-	e.StringField("targetUri", x.TargetUri)
-	fhirjson.PtrField(e, "_targetUri", x.TargetUriExt)
+	e.StringField("targetUri", x.TargetURI)
+	fhirjson.PtrField(e, "_targetUri", x.TargetURIExt)
 	fhirjson.PtrField(e, "targetReference", x.TargetReference)
 	fhirjson.SliceField(e, "element", x.Element)
 	e.Unknown(x.Unknown)
@@ -335,14 +335,14 @@ func (x *ConceptMap) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.CopyrightExt != nil {
 		x.CopyrightExt.validate(p+".copyright", errs)
 	}
-	if x.SourceUriExt != nil {
-		x.SourceUriExt.validate(p+".sourceUri", errs)
+	if x.SourceURIExt != nil {
+		x.SourceURIExt.validate(p+".sourceUri", errs)
 	}
 	if x.SourceReference != nil {
 		x.SourceReference.validate(p+".sourceReference", errs)
 	}
-	if x.TargetUriExt != nil {
-		x.TargetUriExt.validate(p+".targetUri", errs)
+	if x.TargetURIExt != nil {
+		x.TargetURIExt.validate(p+".targetUri", errs)
 	}
 	if x.TargetReference != nil {
 		x.TargetReference.validate(p+".targetReference", errs)
@@ -369,8 +369,8 @@ func (x *ConceptMap) GetMeta() *Meta { return x.Meta }
 // Use SourceType to tell apart types that share a Go type.
 func (x *ConceptMap) Source() any {
 	switch {
-	case x.SourceUri != "":
-		return x.SourceUri
+	case x.SourceURI != "":
+		return x.SourceURI
 	case x.SourceReference != nil:
 		return x.SourceReference
 	}
@@ -380,7 +380,7 @@ func (x *ConceptMap) Source() any {
 // SourceType returns the FHIR type of ConceptMap.source[x] that is set ("uri", ...), or "".
 func (x *ConceptMap) SourceType() string {
 	switch {
-	case x.SourceUri != "" || x.SourceUriExt != nil:
+	case x.SourceURI != "" || x.SourceURIExt != nil:
 		return "uri"
 	case x.SourceReference != nil:
 		return "Reference"
@@ -393,8 +393,8 @@ func (x *ConceptMap) SourceType() string {
 // Use TargetType to tell apart types that share a Go type.
 func (x *ConceptMap) Target() any {
 	switch {
-	case x.TargetUri != "":
-		return x.TargetUri
+	case x.TargetURI != "":
+		return x.TargetURI
 	case x.TargetReference != nil:
 		return x.TargetReference
 	}
@@ -404,7 +404,7 @@ func (x *ConceptMap) Target() any {
 // TargetType returns the FHIR type of ConceptMap.target[x] that is set ("uri", ...), or "".
 func (x *ConceptMap) TargetType() string {
 	switch {
-	case x.TargetUri != "" || x.TargetUriExt != nil:
+	case x.TargetURI != "" || x.TargetURIExt != nil:
 		return "uri"
 	case x.TargetReference != nil:
 		return "Reference"

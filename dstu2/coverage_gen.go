@@ -39,8 +39,8 @@ type Coverage struct {
 	Period *Period
 	// Type is Coverage.type (0..1, Coding).
 	Type *Coding
-	// SubscriberId is Coverage.subscriberId (0..1, Identifier).
-	SubscriberId *Identifier
+	// SubscriberID is Coverage.subscriberId (0..1, Identifier).
+	SubscriberID *Identifier
 	// Identifier is Coverage.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Group is Coverage.group (0..1, string).
@@ -111,7 +111,7 @@ func (x *Coverage) decodeField(d *fhirjson.Decoder, k string) error {
 	case "type":
 		return fhirjson.Ptr(d, &x.Type)
 	case "subscriberId":
-		return fhirjson.Ptr(d, &x.SubscriberId)
+		return fhirjson.Ptr(d, &x.SubscriberID)
 	case "identifier":
 		return fhirjson.Slice(d, &x.Identifier)
 	case "group":
@@ -164,7 +164,7 @@ func (x *Coverage) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "bin", x.Bin)
 	fhirjson.PtrField(e, "period", x.Period)
 	fhirjson.PtrField(e, "type", x.Type)
-	fhirjson.PtrField(e, "subscriberId", x.SubscriberId)
+	fhirjson.PtrField(e, "subscriberId", x.SubscriberID)
 	fhirjson.SliceField(e, "identifier", x.Identifier)
 	e.StringField("group", x.Group)
 	fhirjson.PtrField(e, "_group", x.GroupExt)
@@ -241,8 +241,8 @@ func (x *Coverage) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.Type != nil {
 		x.Type.validate(p+".type", errs)
 	}
-	if x.SubscriberId != nil {
-		x.SubscriberId.validate(p+".subscriberId", errs)
+	if x.SubscriberID != nil {
+		x.SubscriberID.validate(p+".subscriberId", errs)
 	}
 	for i := range x.Identifier {
 		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)

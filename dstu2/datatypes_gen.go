@@ -1519,10 +1519,10 @@ type ElementDefinition struct {
 	DefaultValueString string
 	// DefaultValueStringExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueString".
 	DefaultValueStringExt *Element
-	// DefaultValueUri is ElementDefinition.defaultValue[x] (0..1) holding a uri; JSON "defaultValueUri".
-	DefaultValueUri string
-	// DefaultValueUriExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUri".
-	DefaultValueUriExt *Element
+	// DefaultValueURI is ElementDefinition.defaultValue[x] (0..1) holding a uri; JSON "defaultValueUri".
+	DefaultValueURI string
+	// DefaultValueURIExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUri".
+	DefaultValueURIExt *Element
 	// DefaultValueDate is ElementDefinition.defaultValue[x] (0..1) holding a date; JSON "defaultValueDate".
 	DefaultValueDate string
 	// DefaultValueDateExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDate".
@@ -1543,10 +1543,10 @@ type ElementDefinition struct {
 	DefaultValueOid string
 	// DefaultValueOidExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueOid".
 	DefaultValueOidExt *Element
-	// DefaultValueId is ElementDefinition.defaultValue[x] (0..1) holding a id; JSON "defaultValueId".
-	DefaultValueId string
-	// DefaultValueIdExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueId".
-	DefaultValueIdExt *Element
+	// DefaultValueID is ElementDefinition.defaultValue[x] (0..1) holding a id; JSON "defaultValueId".
+	DefaultValueID string
+	// DefaultValueIDExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueId".
+	DefaultValueIDExt *Element
 	// DefaultValueUnsignedInt is ElementDefinition.defaultValue[x] (0..1) holding a unsignedInt; JSON "defaultValueUnsignedInt".
 	DefaultValueUnsignedInt *int
 	// DefaultValueUnsignedIntExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUnsignedInt".
@@ -1621,10 +1621,10 @@ type ElementDefinition struct {
 	FixedString string
 	// FixedStringExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedString".
 	FixedStringExt *Element
-	// FixedUri is ElementDefinition.fixed[x] (0..1) holding a uri; JSON "fixedUri".
-	FixedUri string
-	// FixedUriExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUri".
-	FixedUriExt *Element
+	// FixedURI is ElementDefinition.fixed[x] (0..1) holding a uri; JSON "fixedUri".
+	FixedURI string
+	// FixedURIExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUri".
+	FixedURIExt *Element
 	// FixedDate is ElementDefinition.fixed[x] (0..1) holding a date; JSON "fixedDate".
 	FixedDate string
 	// FixedDateExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDate".
@@ -1645,10 +1645,10 @@ type ElementDefinition struct {
 	FixedOid string
 	// FixedOidExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedOid".
 	FixedOidExt *Element
-	// FixedId is ElementDefinition.fixed[x] (0..1) holding a id; JSON "fixedId".
-	FixedId string
-	// FixedIdExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedId".
-	FixedIdExt *Element
+	// FixedID is ElementDefinition.fixed[x] (0..1) holding a id; JSON "fixedId".
+	FixedID string
+	// FixedIDExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedId".
+	FixedIDExt *Element
 	// FixedUnsignedInt is ElementDefinition.fixed[x] (0..1) holding a unsignedInt; JSON "fixedUnsignedInt".
 	FixedUnsignedInt *int
 	// FixedUnsignedIntExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUnsignedInt".
@@ -1719,10 +1719,10 @@ type ElementDefinition struct {
 	PatternString string
 	// PatternStringExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternString".
 	PatternStringExt *Element
-	// PatternUri is ElementDefinition.pattern[x] (0..1) holding a uri; JSON "patternUri".
-	PatternUri string
-	// PatternUriExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUri".
-	PatternUriExt *Element
+	// PatternURI is ElementDefinition.pattern[x] (0..1) holding a uri; JSON "patternUri".
+	PatternURI string
+	// PatternURIExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUri".
+	PatternURIExt *Element
 	// PatternDate is ElementDefinition.pattern[x] (0..1) holding a date; JSON "patternDate".
 	PatternDate string
 	// PatternDateExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDate".
@@ -1743,10 +1743,10 @@ type ElementDefinition struct {
 	PatternOid string
 	// PatternOidExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternOid".
 	PatternOidExt *Element
-	// PatternId is ElementDefinition.pattern[x] (0..1) holding a id; JSON "patternId".
-	PatternId string
-	// PatternIdExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternId".
-	PatternIdExt *Element
+	// PatternID is ElementDefinition.pattern[x] (0..1) holding a id; JSON "patternId".
+	PatternID string
+	// PatternIDExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternId".
+	PatternIDExt *Element
 	// PatternUnsignedInt is ElementDefinition.pattern[x] (0..1) holding a unsignedInt; JSON "patternUnsignedInt".
 	PatternUnsignedInt *int
 	// PatternUnsignedIntExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUnsignedInt".
@@ -1817,10 +1817,10 @@ type ElementDefinition struct {
 	ExampleString string
 	// ExampleStringExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleString".
 	ExampleStringExt *Element
-	// ExampleUri is ElementDefinition.example[x] (0..1) holding a uri; JSON "exampleUri".
-	ExampleUri string
-	// ExampleUriExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleUri".
-	ExampleUriExt *Element
+	// ExampleURI is ElementDefinition.example[x] (0..1) holding a uri; JSON "exampleUri".
+	ExampleURI string
+	// ExampleURIExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleUri".
+	ExampleURIExt *Element
 	// ExampleDate is ElementDefinition.example[x] (0..1) holding a date; JSON "exampleDate".
 	ExampleDate string
 	// ExampleDateExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleDate".
@@ -1841,10 +1841,10 @@ type ElementDefinition struct {
 	ExampleOid string
 	// ExampleOidExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleOid".
 	ExampleOidExt *Element
-	// ExampleId is ElementDefinition.example[x] (0..1) holding a id; JSON "exampleId".
-	ExampleId string
-	// ExampleIdExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleId".
-	ExampleIdExt *Element
+	// ExampleID is ElementDefinition.example[x] (0..1) holding a id; JSON "exampleId".
+	ExampleID string
+	// ExampleIDExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleId".
+	ExampleIDExt *Element
 	// ExampleUnsignedInt is ElementDefinition.example[x] (0..1) holding a unsignedInt; JSON "exampleUnsignedInt".
 	ExampleUnsignedInt *int
 	// ExampleUnsignedIntExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleUnsignedInt".
@@ -1915,10 +1915,10 @@ type ElementDefinition struct {
 	MinValueString string
 	// MinValueStringExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueString".
 	MinValueStringExt *Element
-	// MinValueUri is ElementDefinition.minValue[x] (0..1) holding a uri; JSON "minValueUri".
-	MinValueUri string
-	// MinValueUriExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueUri".
-	MinValueUriExt *Element
+	// MinValueURI is ElementDefinition.minValue[x] (0..1) holding a uri; JSON "minValueUri".
+	MinValueURI string
+	// MinValueURIExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueUri".
+	MinValueURIExt *Element
 	// MinValueDate is ElementDefinition.minValue[x] (0..1) holding a date; JSON "minValueDate".
 	MinValueDate string
 	// MinValueDateExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDate".
@@ -1939,10 +1939,10 @@ type ElementDefinition struct {
 	MinValueOid string
 	// MinValueOidExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueOid".
 	MinValueOidExt *Element
-	// MinValueId is ElementDefinition.minValue[x] (0..1) holding a id; JSON "minValueId".
-	MinValueId string
-	// MinValueIdExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueId".
-	MinValueIdExt *Element
+	// MinValueID is ElementDefinition.minValue[x] (0..1) holding a id; JSON "minValueId".
+	MinValueID string
+	// MinValueIDExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueId".
+	MinValueIDExt *Element
 	// MinValueUnsignedInt is ElementDefinition.minValue[x] (0..1) holding a unsignedInt; JSON "minValueUnsignedInt".
 	MinValueUnsignedInt *int
 	// MinValueUnsignedIntExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueUnsignedInt".
@@ -2013,10 +2013,10 @@ type ElementDefinition struct {
 	MaxValueString string
 	// MaxValueStringExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueString".
 	MaxValueStringExt *Element
-	// MaxValueUri is ElementDefinition.maxValue[x] (0..1) holding a uri; JSON "maxValueUri".
-	MaxValueUri string
-	// MaxValueUriExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueUri".
-	MaxValueUriExt *Element
+	// MaxValueURI is ElementDefinition.maxValue[x] (0..1) holding a uri; JSON "maxValueUri".
+	MaxValueURI string
+	// MaxValueURIExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueUri".
+	MaxValueURIExt *Element
 	// MaxValueDate is ElementDefinition.maxValue[x] (0..1) holding a date; JSON "maxValueDate".
 	MaxValueDate string
 	// MaxValueDateExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDate".
@@ -2037,10 +2037,10 @@ type ElementDefinition struct {
 	MaxValueOid string
 	// MaxValueOidExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueOid".
 	MaxValueOidExt *Element
-	// MaxValueId is ElementDefinition.maxValue[x] (0..1) holding a id; JSON "maxValueId".
-	MaxValueId string
-	// MaxValueIdExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueId".
-	MaxValueIdExt *Element
+	// MaxValueID is ElementDefinition.maxValue[x] (0..1) holding a id; JSON "maxValueId".
+	MaxValueID string
+	// MaxValueIDExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueId".
+	MaxValueIDExt *Element
 	// MaxValueUnsignedInt is ElementDefinition.maxValue[x] (0..1) holding a unsignedInt; JSON "maxValueUnsignedInt".
 	MaxValueUnsignedInt *int
 	// MaxValueUnsignedIntExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueUnsignedInt".
@@ -2207,9 +2207,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_defaultValueString":
 		return fhirjson.Ptr(d, &x.DefaultValueStringExt)
 	case "defaultValueUri":
-		return d.String(&x.DefaultValueUri, nil)
+		return d.String(&x.DefaultValueURI, nil)
 	case "_defaultValueUri":
-		return fhirjson.Ptr(d, &x.DefaultValueUriExt)
+		return fhirjson.Ptr(d, &x.DefaultValueURIExt)
 	case "defaultValueDate":
 		return d.String(&x.DefaultValueDate, fhirjson.CheckDate)
 	case "_defaultValueDate":
@@ -2231,9 +2231,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_defaultValueOid":
 		return fhirjson.Ptr(d, &x.DefaultValueOidExt)
 	case "defaultValueId":
-		return d.String(&x.DefaultValueId, nil)
+		return d.String(&x.DefaultValueID, nil)
 	case "_defaultValueId":
-		return fhirjson.Ptr(d, &x.DefaultValueIdExt)
+		return fhirjson.Ptr(d, &x.DefaultValueIDExt)
 	case "defaultValueUnsignedInt":
 		return d.Int(&x.DefaultValueUnsignedInt, fhirjson.UnsignedInt)
 	case "_defaultValueUnsignedInt":
@@ -2309,9 +2309,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_fixedString":
 		return fhirjson.Ptr(d, &x.FixedStringExt)
 	case "fixedUri":
-		return d.String(&x.FixedUri, nil)
+		return d.String(&x.FixedURI, nil)
 	case "_fixedUri":
-		return fhirjson.Ptr(d, &x.FixedUriExt)
+		return fhirjson.Ptr(d, &x.FixedURIExt)
 	case "fixedDate":
 		return d.String(&x.FixedDate, fhirjson.CheckDate)
 	case "_fixedDate":
@@ -2333,9 +2333,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_fixedOid":
 		return fhirjson.Ptr(d, &x.FixedOidExt)
 	case "fixedId":
-		return d.String(&x.FixedId, nil)
+		return d.String(&x.FixedID, nil)
 	case "_fixedId":
-		return fhirjson.Ptr(d, &x.FixedIdExt)
+		return fhirjson.Ptr(d, &x.FixedIDExt)
 	case "fixedUnsignedInt":
 		return d.Int(&x.FixedUnsignedInt, fhirjson.UnsignedInt)
 	case "_fixedUnsignedInt":
@@ -2407,9 +2407,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_patternString":
 		return fhirjson.Ptr(d, &x.PatternStringExt)
 	case "patternUri":
-		return d.String(&x.PatternUri, nil)
+		return d.String(&x.PatternURI, nil)
 	case "_patternUri":
-		return fhirjson.Ptr(d, &x.PatternUriExt)
+		return fhirjson.Ptr(d, &x.PatternURIExt)
 	case "patternDate":
 		return d.String(&x.PatternDate, fhirjson.CheckDate)
 	case "_patternDate":
@@ -2431,9 +2431,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_patternOid":
 		return fhirjson.Ptr(d, &x.PatternOidExt)
 	case "patternId":
-		return d.String(&x.PatternId, nil)
+		return d.String(&x.PatternID, nil)
 	case "_patternId":
-		return fhirjson.Ptr(d, &x.PatternIdExt)
+		return fhirjson.Ptr(d, &x.PatternIDExt)
 	case "patternUnsignedInt":
 		return d.Int(&x.PatternUnsignedInt, fhirjson.UnsignedInt)
 	case "_patternUnsignedInt":
@@ -2505,9 +2505,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_exampleString":
 		return fhirjson.Ptr(d, &x.ExampleStringExt)
 	case "exampleUri":
-		return d.String(&x.ExampleUri, nil)
+		return d.String(&x.ExampleURI, nil)
 	case "_exampleUri":
-		return fhirjson.Ptr(d, &x.ExampleUriExt)
+		return fhirjson.Ptr(d, &x.ExampleURIExt)
 	case "exampleDate":
 		return d.String(&x.ExampleDate, fhirjson.CheckDate)
 	case "_exampleDate":
@@ -2529,9 +2529,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_exampleOid":
 		return fhirjson.Ptr(d, &x.ExampleOidExt)
 	case "exampleId":
-		return d.String(&x.ExampleId, nil)
+		return d.String(&x.ExampleID, nil)
 	case "_exampleId":
-		return fhirjson.Ptr(d, &x.ExampleIdExt)
+		return fhirjson.Ptr(d, &x.ExampleIDExt)
 	case "exampleUnsignedInt":
 		return d.Int(&x.ExampleUnsignedInt, fhirjson.UnsignedInt)
 	case "_exampleUnsignedInt":
@@ -2603,9 +2603,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_minValueString":
 		return fhirjson.Ptr(d, &x.MinValueStringExt)
 	case "minValueUri":
-		return d.String(&x.MinValueUri, nil)
+		return d.String(&x.MinValueURI, nil)
 	case "_minValueUri":
-		return fhirjson.Ptr(d, &x.MinValueUriExt)
+		return fhirjson.Ptr(d, &x.MinValueURIExt)
 	case "minValueDate":
 		return d.String(&x.MinValueDate, fhirjson.CheckDate)
 	case "_minValueDate":
@@ -2627,9 +2627,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_minValueOid":
 		return fhirjson.Ptr(d, &x.MinValueOidExt)
 	case "minValueId":
-		return d.String(&x.MinValueId, nil)
+		return d.String(&x.MinValueID, nil)
 	case "_minValueId":
-		return fhirjson.Ptr(d, &x.MinValueIdExt)
+		return fhirjson.Ptr(d, &x.MinValueIDExt)
 	case "minValueUnsignedInt":
 		return d.Int(&x.MinValueUnsignedInt, fhirjson.UnsignedInt)
 	case "_minValueUnsignedInt":
@@ -2701,9 +2701,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_maxValueString":
 		return fhirjson.Ptr(d, &x.MaxValueStringExt)
 	case "maxValueUri":
-		return d.String(&x.MaxValueUri, nil)
+		return d.String(&x.MaxValueURI, nil)
 	case "_maxValueUri":
-		return fhirjson.Ptr(d, &x.MaxValueUriExt)
+		return fhirjson.Ptr(d, &x.MaxValueURIExt)
 	case "maxValueDate":
 		return d.String(&x.MaxValueDate, fhirjson.CheckDate)
 	case "_maxValueDate":
@@ -2725,9 +2725,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_maxValueOid":
 		return fhirjson.Ptr(d, &x.MaxValueOidExt)
 	case "maxValueId":
-		return d.String(&x.MaxValueId, nil)
+		return d.String(&x.MaxValueID, nil)
 	case "_maxValueId":
-		return fhirjson.Ptr(d, &x.MaxValueIdExt)
+		return fhirjson.Ptr(d, &x.MaxValueIDExt)
 	case "maxValueUnsignedInt":
 		return d.Int(&x.MaxValueUnsignedInt, fhirjson.UnsignedInt)
 	case "_maxValueUnsignedInt":
@@ -2849,8 +2849,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_defaultValueInstant", x.DefaultValueInstantExt)
 	e.StringField("defaultValueString", x.DefaultValueString)
 	fhirjson.PtrField(e, "_defaultValueString", x.DefaultValueStringExt)
-	e.StringField("defaultValueUri", x.DefaultValueUri)
-	fhirjson.PtrField(e, "_defaultValueUri", x.DefaultValueUriExt)
+	e.StringField("defaultValueUri", x.DefaultValueURI)
+	fhirjson.PtrField(e, "_defaultValueUri", x.DefaultValueURIExt)
 	e.StringField("defaultValueDate", x.DefaultValueDate)
 	fhirjson.PtrField(e, "_defaultValueDate", x.DefaultValueDateExt)
 	e.StringField("defaultValueDateTime", x.DefaultValueDateTime)
@@ -2861,8 +2861,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_defaultValueCode", x.DefaultValueCodeExt)
 	e.StringField("defaultValueOid", x.DefaultValueOid)
 	fhirjson.PtrField(e, "_defaultValueOid", x.DefaultValueOidExt)
-	e.StringField("defaultValueId", x.DefaultValueId)
-	fhirjson.PtrField(e, "_defaultValueId", x.DefaultValueIdExt)
+	e.StringField("defaultValueId", x.DefaultValueID)
+	fhirjson.PtrField(e, "_defaultValueId", x.DefaultValueIDExt)
 	e.IntField("defaultValueUnsignedInt", x.DefaultValueUnsignedInt)
 	fhirjson.PtrField(e, "_defaultValueUnsignedInt", x.DefaultValueUnsignedIntExt)
 	e.IntField("defaultValuePositiveInt", x.DefaultValuePositiveInt)
@@ -2900,8 +2900,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_fixedInstant", x.FixedInstantExt)
 	e.StringField("fixedString", x.FixedString)
 	fhirjson.PtrField(e, "_fixedString", x.FixedStringExt)
-	e.StringField("fixedUri", x.FixedUri)
-	fhirjson.PtrField(e, "_fixedUri", x.FixedUriExt)
+	e.StringField("fixedUri", x.FixedURI)
+	fhirjson.PtrField(e, "_fixedUri", x.FixedURIExt)
 	e.StringField("fixedDate", x.FixedDate)
 	fhirjson.PtrField(e, "_fixedDate", x.FixedDateExt)
 	e.StringField("fixedDateTime", x.FixedDateTime)
@@ -2912,8 +2912,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_fixedCode", x.FixedCodeExt)
 	e.StringField("fixedOid", x.FixedOid)
 	fhirjson.PtrField(e, "_fixedOid", x.FixedOidExt)
-	e.StringField("fixedId", x.FixedId)
-	fhirjson.PtrField(e, "_fixedId", x.FixedIdExt)
+	e.StringField("fixedId", x.FixedID)
+	fhirjson.PtrField(e, "_fixedId", x.FixedIDExt)
 	e.IntField("fixedUnsignedInt", x.FixedUnsignedInt)
 	fhirjson.PtrField(e, "_fixedUnsignedInt", x.FixedUnsignedIntExt)
 	e.IntField("fixedPositiveInt", x.FixedPositiveInt)
@@ -2949,8 +2949,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_patternInstant", x.PatternInstantExt)
 	e.StringField("patternString", x.PatternString)
 	fhirjson.PtrField(e, "_patternString", x.PatternStringExt)
-	e.StringField("patternUri", x.PatternUri)
-	fhirjson.PtrField(e, "_patternUri", x.PatternUriExt)
+	e.StringField("patternUri", x.PatternURI)
+	fhirjson.PtrField(e, "_patternUri", x.PatternURIExt)
 	e.StringField("patternDate", x.PatternDate)
 	fhirjson.PtrField(e, "_patternDate", x.PatternDateExt)
 	e.StringField("patternDateTime", x.PatternDateTime)
@@ -2961,8 +2961,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_patternCode", x.PatternCodeExt)
 	e.StringField("patternOid", x.PatternOid)
 	fhirjson.PtrField(e, "_patternOid", x.PatternOidExt)
-	e.StringField("patternId", x.PatternId)
-	fhirjson.PtrField(e, "_patternId", x.PatternIdExt)
+	e.StringField("patternId", x.PatternID)
+	fhirjson.PtrField(e, "_patternId", x.PatternIDExt)
 	e.IntField("patternUnsignedInt", x.PatternUnsignedInt)
 	fhirjson.PtrField(e, "_patternUnsignedInt", x.PatternUnsignedIntExt)
 	e.IntField("patternPositiveInt", x.PatternPositiveInt)
@@ -2998,8 +2998,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_exampleInstant", x.ExampleInstantExt)
 	e.StringField("exampleString", x.ExampleString)
 	fhirjson.PtrField(e, "_exampleString", x.ExampleStringExt)
-	e.StringField("exampleUri", x.ExampleUri)
-	fhirjson.PtrField(e, "_exampleUri", x.ExampleUriExt)
+	e.StringField("exampleUri", x.ExampleURI)
+	fhirjson.PtrField(e, "_exampleUri", x.ExampleURIExt)
 	e.StringField("exampleDate", x.ExampleDate)
 	fhirjson.PtrField(e, "_exampleDate", x.ExampleDateExt)
 	e.StringField("exampleDateTime", x.ExampleDateTime)
@@ -3010,8 +3010,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_exampleCode", x.ExampleCodeExt)
 	e.StringField("exampleOid", x.ExampleOid)
 	fhirjson.PtrField(e, "_exampleOid", x.ExampleOidExt)
-	e.StringField("exampleId", x.ExampleId)
-	fhirjson.PtrField(e, "_exampleId", x.ExampleIdExt)
+	e.StringField("exampleId", x.ExampleID)
+	fhirjson.PtrField(e, "_exampleId", x.ExampleIDExt)
 	e.IntField("exampleUnsignedInt", x.ExampleUnsignedInt)
 	fhirjson.PtrField(e, "_exampleUnsignedInt", x.ExampleUnsignedIntExt)
 	e.IntField("examplePositiveInt", x.ExamplePositiveInt)
@@ -3047,8 +3047,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_minValueInstant", x.MinValueInstantExt)
 	e.StringField("minValueString", x.MinValueString)
 	fhirjson.PtrField(e, "_minValueString", x.MinValueStringExt)
-	e.StringField("minValueUri", x.MinValueUri)
-	fhirjson.PtrField(e, "_minValueUri", x.MinValueUriExt)
+	e.StringField("minValueUri", x.MinValueURI)
+	fhirjson.PtrField(e, "_minValueUri", x.MinValueURIExt)
 	e.StringField("minValueDate", x.MinValueDate)
 	fhirjson.PtrField(e, "_minValueDate", x.MinValueDateExt)
 	e.StringField("minValueDateTime", x.MinValueDateTime)
@@ -3059,8 +3059,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_minValueCode", x.MinValueCodeExt)
 	e.StringField("minValueOid", x.MinValueOid)
 	fhirjson.PtrField(e, "_minValueOid", x.MinValueOidExt)
-	e.StringField("minValueId", x.MinValueId)
-	fhirjson.PtrField(e, "_minValueId", x.MinValueIdExt)
+	e.StringField("minValueId", x.MinValueID)
+	fhirjson.PtrField(e, "_minValueId", x.MinValueIDExt)
 	e.IntField("minValueUnsignedInt", x.MinValueUnsignedInt)
 	fhirjson.PtrField(e, "_minValueUnsignedInt", x.MinValueUnsignedIntExt)
 	e.IntField("minValuePositiveInt", x.MinValuePositiveInt)
@@ -3096,8 +3096,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_maxValueInstant", x.MaxValueInstantExt)
 	e.StringField("maxValueString", x.MaxValueString)
 	fhirjson.PtrField(e, "_maxValueString", x.MaxValueStringExt)
-	e.StringField("maxValueUri", x.MaxValueUri)
-	fhirjson.PtrField(e, "_maxValueUri", x.MaxValueUriExt)
+	e.StringField("maxValueUri", x.MaxValueURI)
+	fhirjson.PtrField(e, "_maxValueUri", x.MaxValueURIExt)
 	e.StringField("maxValueDate", x.MaxValueDate)
 	fhirjson.PtrField(e, "_maxValueDate", x.MaxValueDateExt)
 	e.StringField("maxValueDateTime", x.MaxValueDateTime)
@@ -3108,8 +3108,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_maxValueCode", x.MaxValueCodeExt)
 	e.StringField("maxValueOid", x.MaxValueOid)
 	fhirjson.PtrField(e, "_maxValueOid", x.MaxValueOidExt)
-	e.StringField("maxValueId", x.MaxValueId)
-	fhirjson.PtrField(e, "_maxValueId", x.MaxValueIdExt)
+	e.StringField("maxValueId", x.MaxValueID)
+	fhirjson.PtrField(e, "_maxValueId", x.MaxValueIDExt)
 	e.IntField("maxValueUnsignedInt", x.MaxValueUnsignedInt)
 	fhirjson.PtrField(e, "_maxValueUnsignedInt", x.MaxValueUnsignedIntExt)
 	e.IntField("maxValuePositiveInt", x.MaxValuePositiveInt)
@@ -3251,8 +3251,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.DefaultValueStringExt != nil {
 		x.DefaultValueStringExt.validate(p+".defaultValueString", errs)
 	}
-	if x.DefaultValueUriExt != nil {
-		x.DefaultValueUriExt.validate(p+".defaultValueUri", errs)
+	if x.DefaultValueURIExt != nil {
+		x.DefaultValueURIExt.validate(p+".defaultValueUri", errs)
 	}
 	if x.DefaultValueDateExt != nil {
 		x.DefaultValueDateExt.validate(p+".defaultValueDate", errs)
@@ -3269,8 +3269,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.DefaultValueOidExt != nil {
 		x.DefaultValueOidExt.validate(p+".defaultValueOid", errs)
 	}
-	if x.DefaultValueIdExt != nil {
-		x.DefaultValueIdExt.validate(p+".defaultValueId", errs)
+	if x.DefaultValueIDExt != nil {
+		x.DefaultValueIDExt.validate(p+".defaultValueId", errs)
 	}
 	if x.DefaultValueUnsignedIntExt != nil {
 		x.DefaultValueUnsignedIntExt.validate(p+".defaultValueUnsignedInt", errs)
@@ -3353,8 +3353,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.FixedStringExt != nil {
 		x.FixedStringExt.validate(p+".fixedString", errs)
 	}
-	if x.FixedUriExt != nil {
-		x.FixedUriExt.validate(p+".fixedUri", errs)
+	if x.FixedURIExt != nil {
+		x.FixedURIExt.validate(p+".fixedUri", errs)
 	}
 	if x.FixedDateExt != nil {
 		x.FixedDateExt.validate(p+".fixedDate", errs)
@@ -3371,8 +3371,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.FixedOidExt != nil {
 		x.FixedOidExt.validate(p+".fixedOid", errs)
 	}
-	if x.FixedIdExt != nil {
-		x.FixedIdExt.validate(p+".fixedId", errs)
+	if x.FixedIDExt != nil {
+		x.FixedIDExt.validate(p+".fixedId", errs)
 	}
 	if x.FixedUnsignedIntExt != nil {
 		x.FixedUnsignedIntExt.validate(p+".fixedUnsignedInt", errs)
@@ -3452,8 +3452,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.PatternStringExt != nil {
 		x.PatternStringExt.validate(p+".patternString", errs)
 	}
-	if x.PatternUriExt != nil {
-		x.PatternUriExt.validate(p+".patternUri", errs)
+	if x.PatternURIExt != nil {
+		x.PatternURIExt.validate(p+".patternUri", errs)
 	}
 	if x.PatternDateExt != nil {
 		x.PatternDateExt.validate(p+".patternDate", errs)
@@ -3470,8 +3470,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.PatternOidExt != nil {
 		x.PatternOidExt.validate(p+".patternOid", errs)
 	}
-	if x.PatternIdExt != nil {
-		x.PatternIdExt.validate(p+".patternId", errs)
+	if x.PatternIDExt != nil {
+		x.PatternIDExt.validate(p+".patternId", errs)
 	}
 	if x.PatternUnsignedIntExt != nil {
 		x.PatternUnsignedIntExt.validate(p+".patternUnsignedInt", errs)
@@ -3551,8 +3551,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.ExampleStringExt != nil {
 		x.ExampleStringExt.validate(p+".exampleString", errs)
 	}
-	if x.ExampleUriExt != nil {
-		x.ExampleUriExt.validate(p+".exampleUri", errs)
+	if x.ExampleURIExt != nil {
+		x.ExampleURIExt.validate(p+".exampleUri", errs)
 	}
 	if x.ExampleDateExt != nil {
 		x.ExampleDateExt.validate(p+".exampleDate", errs)
@@ -3569,8 +3569,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.ExampleOidExt != nil {
 		x.ExampleOidExt.validate(p+".exampleOid", errs)
 	}
-	if x.ExampleIdExt != nil {
-		x.ExampleIdExt.validate(p+".exampleId", errs)
+	if x.ExampleIDExt != nil {
+		x.ExampleIDExt.validate(p+".exampleId", errs)
 	}
 	if x.ExampleUnsignedIntExt != nil {
 		x.ExampleUnsignedIntExt.validate(p+".exampleUnsignedInt", errs)
@@ -3650,8 +3650,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MinValueStringExt != nil {
 		x.MinValueStringExt.validate(p+".minValueString", errs)
 	}
-	if x.MinValueUriExt != nil {
-		x.MinValueUriExt.validate(p+".minValueUri", errs)
+	if x.MinValueURIExt != nil {
+		x.MinValueURIExt.validate(p+".minValueUri", errs)
 	}
 	if x.MinValueDateExt != nil {
 		x.MinValueDateExt.validate(p+".minValueDate", errs)
@@ -3668,8 +3668,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MinValueOidExt != nil {
 		x.MinValueOidExt.validate(p+".minValueOid", errs)
 	}
-	if x.MinValueIdExt != nil {
-		x.MinValueIdExt.validate(p+".minValueId", errs)
+	if x.MinValueIDExt != nil {
+		x.MinValueIDExt.validate(p+".minValueId", errs)
 	}
 	if x.MinValueUnsignedIntExt != nil {
 		x.MinValueUnsignedIntExt.validate(p+".minValueUnsignedInt", errs)
@@ -3749,8 +3749,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MaxValueStringExt != nil {
 		x.MaxValueStringExt.validate(p+".maxValueString", errs)
 	}
-	if x.MaxValueUriExt != nil {
-		x.MaxValueUriExt.validate(p+".maxValueUri", errs)
+	if x.MaxValueURIExt != nil {
+		x.MaxValueURIExt.validate(p+".maxValueUri", errs)
 	}
 	if x.MaxValueDateExt != nil {
 		x.MaxValueDateExt.validate(p+".maxValueDate", errs)
@@ -3767,8 +3767,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MaxValueOidExt != nil {
 		x.MaxValueOidExt.validate(p+".maxValueOid", errs)
 	}
-	if x.MaxValueIdExt != nil {
-		x.MaxValueIdExt.validate(p+".maxValueId", errs)
+	if x.MaxValueIDExt != nil {
+		x.MaxValueIDExt.validate(p+".maxValueId", errs)
 	}
 	if x.MaxValueUnsignedIntExt != nil {
 		x.MaxValueUnsignedIntExt.validate(p+".maxValueUnsignedInt", errs)
@@ -3875,8 +3875,8 @@ func (x *ElementDefinition) DefaultValue() any {
 		return x.DefaultValueInstant
 	case x.DefaultValueString != "":
 		return x.DefaultValueString
-	case x.DefaultValueUri != "":
-		return x.DefaultValueUri
+	case x.DefaultValueURI != "":
+		return x.DefaultValueURI
 	case x.DefaultValueDate != "":
 		return x.DefaultValueDate
 	case x.DefaultValueDateTime != "":
@@ -3887,8 +3887,8 @@ func (x *ElementDefinition) DefaultValue() any {
 		return x.DefaultValueCode
 	case x.DefaultValueOid != "":
 		return x.DefaultValueOid
-	case x.DefaultValueId != "":
-		return x.DefaultValueId
+	case x.DefaultValueID != "":
+		return x.DefaultValueID
 	case x.DefaultValueUnsignedInt != nil:
 		return *x.DefaultValueUnsignedInt
 	case x.DefaultValuePositiveInt != nil:
@@ -3948,7 +3948,7 @@ func (x *ElementDefinition) DefaultValueType() string {
 		return "instant"
 	case x.DefaultValueString != "" || x.DefaultValueStringExt != nil:
 		return "string"
-	case x.DefaultValueUri != "" || x.DefaultValueUriExt != nil:
+	case x.DefaultValueURI != "" || x.DefaultValueURIExt != nil:
 		return "uri"
 	case x.DefaultValueDate != "" || x.DefaultValueDateExt != nil:
 		return "date"
@@ -3960,7 +3960,7 @@ func (x *ElementDefinition) DefaultValueType() string {
 		return "code"
 	case x.DefaultValueOid != "" || x.DefaultValueOidExt != nil:
 		return "oid"
-	case x.DefaultValueId != "" || x.DefaultValueIdExt != nil:
+	case x.DefaultValueID != "" || x.DefaultValueIDExt != nil:
 		return "id"
 	case x.DefaultValueUnsignedInt != nil || x.DefaultValueUnsignedIntExt != nil:
 		return "unsignedInt"
@@ -4023,8 +4023,8 @@ func (x *ElementDefinition) Fixed() any {
 		return x.FixedInstant
 	case x.FixedString != "":
 		return x.FixedString
-	case x.FixedUri != "":
-		return x.FixedUri
+	case x.FixedURI != "":
+		return x.FixedURI
 	case x.FixedDate != "":
 		return x.FixedDate
 	case x.FixedDateTime != "":
@@ -4035,8 +4035,8 @@ func (x *ElementDefinition) Fixed() any {
 		return x.FixedCode
 	case x.FixedOid != "":
 		return x.FixedOid
-	case x.FixedId != "":
-		return x.FixedId
+	case x.FixedID != "":
+		return x.FixedID
 	case x.FixedUnsignedInt != nil:
 		return *x.FixedUnsignedInt
 	case x.FixedPositiveInt != nil:
@@ -4096,7 +4096,7 @@ func (x *ElementDefinition) FixedType() string {
 		return "instant"
 	case x.FixedString != "" || x.FixedStringExt != nil:
 		return "string"
-	case x.FixedUri != "" || x.FixedUriExt != nil:
+	case x.FixedURI != "" || x.FixedURIExt != nil:
 		return "uri"
 	case x.FixedDate != "" || x.FixedDateExt != nil:
 		return "date"
@@ -4108,7 +4108,7 @@ func (x *ElementDefinition) FixedType() string {
 		return "code"
 	case x.FixedOid != "" || x.FixedOidExt != nil:
 		return "oid"
-	case x.FixedId != "" || x.FixedIdExt != nil:
+	case x.FixedID != "" || x.FixedIDExt != nil:
 		return "id"
 	case x.FixedUnsignedInt != nil || x.FixedUnsignedIntExt != nil:
 		return "unsignedInt"
@@ -4171,8 +4171,8 @@ func (x *ElementDefinition) Pattern() any {
 		return x.PatternInstant
 	case x.PatternString != "":
 		return x.PatternString
-	case x.PatternUri != "":
-		return x.PatternUri
+	case x.PatternURI != "":
+		return x.PatternURI
 	case x.PatternDate != "":
 		return x.PatternDate
 	case x.PatternDateTime != "":
@@ -4183,8 +4183,8 @@ func (x *ElementDefinition) Pattern() any {
 		return x.PatternCode
 	case x.PatternOid != "":
 		return x.PatternOid
-	case x.PatternId != "":
-		return x.PatternId
+	case x.PatternID != "":
+		return x.PatternID
 	case x.PatternUnsignedInt != nil:
 		return *x.PatternUnsignedInt
 	case x.PatternPositiveInt != nil:
@@ -4244,7 +4244,7 @@ func (x *ElementDefinition) PatternType() string {
 		return "instant"
 	case x.PatternString != "" || x.PatternStringExt != nil:
 		return "string"
-	case x.PatternUri != "" || x.PatternUriExt != nil:
+	case x.PatternURI != "" || x.PatternURIExt != nil:
 		return "uri"
 	case x.PatternDate != "" || x.PatternDateExt != nil:
 		return "date"
@@ -4256,7 +4256,7 @@ func (x *ElementDefinition) PatternType() string {
 		return "code"
 	case x.PatternOid != "" || x.PatternOidExt != nil:
 		return "oid"
-	case x.PatternId != "" || x.PatternIdExt != nil:
+	case x.PatternID != "" || x.PatternIDExt != nil:
 		return "id"
 	case x.PatternUnsignedInt != nil || x.PatternUnsignedIntExt != nil:
 		return "unsignedInt"
@@ -4319,8 +4319,8 @@ func (x *ElementDefinition) Example() any {
 		return x.ExampleInstant
 	case x.ExampleString != "":
 		return x.ExampleString
-	case x.ExampleUri != "":
-		return x.ExampleUri
+	case x.ExampleURI != "":
+		return x.ExampleURI
 	case x.ExampleDate != "":
 		return x.ExampleDate
 	case x.ExampleDateTime != "":
@@ -4331,8 +4331,8 @@ func (x *ElementDefinition) Example() any {
 		return x.ExampleCode
 	case x.ExampleOid != "":
 		return x.ExampleOid
-	case x.ExampleId != "":
-		return x.ExampleId
+	case x.ExampleID != "":
+		return x.ExampleID
 	case x.ExampleUnsignedInt != nil:
 		return *x.ExampleUnsignedInt
 	case x.ExamplePositiveInt != nil:
@@ -4392,7 +4392,7 @@ func (x *ElementDefinition) ExampleType() string {
 		return "instant"
 	case x.ExampleString != "" || x.ExampleStringExt != nil:
 		return "string"
-	case x.ExampleUri != "" || x.ExampleUriExt != nil:
+	case x.ExampleURI != "" || x.ExampleURIExt != nil:
 		return "uri"
 	case x.ExampleDate != "" || x.ExampleDateExt != nil:
 		return "date"
@@ -4404,7 +4404,7 @@ func (x *ElementDefinition) ExampleType() string {
 		return "code"
 	case x.ExampleOid != "" || x.ExampleOidExt != nil:
 		return "oid"
-	case x.ExampleId != "" || x.ExampleIdExt != nil:
+	case x.ExampleID != "" || x.ExampleIDExt != nil:
 		return "id"
 	case x.ExampleUnsignedInt != nil || x.ExampleUnsignedIntExt != nil:
 		return "unsignedInt"
@@ -4467,8 +4467,8 @@ func (x *ElementDefinition) MinValue() any {
 		return x.MinValueInstant
 	case x.MinValueString != "":
 		return x.MinValueString
-	case x.MinValueUri != "":
-		return x.MinValueUri
+	case x.MinValueURI != "":
+		return x.MinValueURI
 	case x.MinValueDate != "":
 		return x.MinValueDate
 	case x.MinValueDateTime != "":
@@ -4479,8 +4479,8 @@ func (x *ElementDefinition) MinValue() any {
 		return x.MinValueCode
 	case x.MinValueOid != "":
 		return x.MinValueOid
-	case x.MinValueId != "":
-		return x.MinValueId
+	case x.MinValueID != "":
+		return x.MinValueID
 	case x.MinValueUnsignedInt != nil:
 		return *x.MinValueUnsignedInt
 	case x.MinValuePositiveInt != nil:
@@ -4540,7 +4540,7 @@ func (x *ElementDefinition) MinValueType() string {
 		return "instant"
 	case x.MinValueString != "" || x.MinValueStringExt != nil:
 		return "string"
-	case x.MinValueUri != "" || x.MinValueUriExt != nil:
+	case x.MinValueURI != "" || x.MinValueURIExt != nil:
 		return "uri"
 	case x.MinValueDate != "" || x.MinValueDateExt != nil:
 		return "date"
@@ -4552,7 +4552,7 @@ func (x *ElementDefinition) MinValueType() string {
 		return "code"
 	case x.MinValueOid != "" || x.MinValueOidExt != nil:
 		return "oid"
-	case x.MinValueId != "" || x.MinValueIdExt != nil:
+	case x.MinValueID != "" || x.MinValueIDExt != nil:
 		return "id"
 	case x.MinValueUnsignedInt != nil || x.MinValueUnsignedIntExt != nil:
 		return "unsignedInt"
@@ -4615,8 +4615,8 @@ func (x *ElementDefinition) MaxValue() any {
 		return x.MaxValueInstant
 	case x.MaxValueString != "":
 		return x.MaxValueString
-	case x.MaxValueUri != "":
-		return x.MaxValueUri
+	case x.MaxValueURI != "":
+		return x.MaxValueURI
 	case x.MaxValueDate != "":
 		return x.MaxValueDate
 	case x.MaxValueDateTime != "":
@@ -4627,8 +4627,8 @@ func (x *ElementDefinition) MaxValue() any {
 		return x.MaxValueCode
 	case x.MaxValueOid != "":
 		return x.MaxValueOid
-	case x.MaxValueId != "":
-		return x.MaxValueId
+	case x.MaxValueID != "":
+		return x.MaxValueID
 	case x.MaxValueUnsignedInt != nil:
 		return *x.MaxValueUnsignedInt
 	case x.MaxValuePositiveInt != nil:
@@ -4688,7 +4688,7 @@ func (x *ElementDefinition) MaxValueType() string {
 		return "instant"
 	case x.MaxValueString != "" || x.MaxValueStringExt != nil:
 		return "string"
-	case x.MaxValueUri != "" || x.MaxValueUriExt != nil:
+	case x.MaxValueURI != "" || x.MaxValueURIExt != nil:
 		return "uri"
 	case x.MaxValueDate != "" || x.MaxValueDateExt != nil:
 		return "date"
@@ -4700,7 +4700,7 @@ func (x *ElementDefinition) MaxValueType() string {
 		return "code"
 	case x.MaxValueOid != "" || x.MaxValueOidExt != nil:
 		return "oid"
-	case x.MaxValueId != "" || x.MaxValueIdExt != nil:
+	case x.MaxValueID != "" || x.MaxValueIDExt != nil:
 		return "id"
 	case x.MaxValueUnsignedInt != nil || x.MaxValueUnsignedIntExt != nil:
 		return "unsignedInt"
@@ -5234,10 +5234,10 @@ type ElementDefinitionBinding struct {
 	Description string
 	// DescriptionExt holds the id and extensions of ElementDefinition.binding.description; JSON "_description".
 	DescriptionExt *Element
-	// ValueSetUri is ElementDefinition.binding.valueSet[x] (0..1) holding a uri; JSON "valueSetUri".
-	ValueSetUri string
-	// ValueSetUriExt holds the id and extensions of ElementDefinition.binding.valueSet[x]; JSON "_valueSetUri".
-	ValueSetUriExt *Element
+	// ValueSetURI is ElementDefinition.binding.valueSet[x] (0..1) holding a uri; JSON "valueSetUri".
+	ValueSetURI string
+	// ValueSetURIExt holds the id and extensions of ElementDefinition.binding.valueSet[x]; JSON "_valueSetUri".
+	ValueSetURIExt *Element
 	// ValueSetReference is ElementDefinition.binding.valueSet[x] (0..1) holding a Reference; JSON "valueSetReference".
 	ValueSetReference *Reference
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -5264,9 +5264,9 @@ func (x *ElementDefinitionBinding) decodeField(d *fhirjson.Decoder, k string) er
 	case "_description":
 		return fhirjson.Ptr(d, &x.DescriptionExt)
 	case "valueSetUri":
-		return d.String(&x.ValueSetUri, nil)
+		return d.String(&x.ValueSetURI, nil)
 	case "_valueSetUri":
-		return fhirjson.Ptr(d, &x.ValueSetUriExt)
+		return fhirjson.Ptr(d, &x.ValueSetURIExt)
 	case "valueSetReference":
 		return fhirjson.Ptr(d, &x.ValueSetReference)
 	}
@@ -5282,8 +5282,8 @@ func (x *ElementDefinitionBinding) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_strength", x.StrengthExt)
 	e.StringField("description", x.Description)
 	fhirjson.PtrField(e, "_description", x.DescriptionExt)
-	e.StringField("valueSetUri", x.ValueSetUri)
-	fhirjson.PtrField(e, "_valueSetUri", x.ValueSetUriExt)
+	e.StringField("valueSetUri", x.ValueSetURI)
+	fhirjson.PtrField(e, "_valueSetUri", x.ValueSetURIExt)
 	fhirjson.PtrField(e, "valueSetReference", x.ValueSetReference)
 	e.Unknown(x.Unknown)
 	e.EndObject()
@@ -5324,8 +5324,8 @@ func (x *ElementDefinitionBinding) validate(p string, errs *fhirjson.ValidationE
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)
 	}
-	if x.ValueSetUriExt != nil {
-		x.ValueSetUriExt.validate(p+".valueSetUri", errs)
+	if x.ValueSetURIExt != nil {
+		x.ValueSetURIExt.validate(p+".valueSetUri", errs)
 	}
 	if x.ValueSetReference != nil {
 		x.ValueSetReference.validate(p+".valueSetReference", errs)
@@ -5337,8 +5337,8 @@ func (x *ElementDefinitionBinding) validate(p string, errs *fhirjson.ValidationE
 // Use ValueSetType to tell apart types that share a Go type.
 func (x *ElementDefinitionBinding) ValueSet() any {
 	switch {
-	case x.ValueSetUri != "":
-		return x.ValueSetUri
+	case x.ValueSetURI != "":
+		return x.ValueSetURI
 	case x.ValueSetReference != nil:
 		return x.ValueSetReference
 	}
@@ -5348,7 +5348,7 @@ func (x *ElementDefinitionBinding) ValueSet() any {
 // ValueSetType returns the FHIR type of ElementDefinition.binding.valueSet[x] that is set ("uri", ...), or "".
 func (x *ElementDefinitionBinding) ValueSetType() string {
 	switch {
-	case x.ValueSetUri != "" || x.ValueSetUriExt != nil:
+	case x.ValueSetURI != "" || x.ValueSetURIExt != nil:
 		return "uri"
 	case x.ValueSetReference != nil:
 		return "Reference"
@@ -5492,10 +5492,10 @@ type Extension struct {
 	ValueString string
 	// ValueStringExt holds the id and extensions of Extension.value[x]; JSON "_valueString".
 	ValueStringExt *Element
-	// ValueUri is Extension.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueUri string
-	// ValueUriExt holds the id and extensions of Extension.value[x]; JSON "_valueUri".
-	ValueUriExt *Element
+	// ValueURI is Extension.value[x] (0..1) holding a uri; JSON "valueUri".
+	ValueURI string
+	// ValueURIExt holds the id and extensions of Extension.value[x]; JSON "_valueUri".
+	ValueURIExt *Element
 	// ValueDate is Extension.value[x] (0..1) holding a date; JSON "valueDate".
 	ValueDate string
 	// ValueDateExt holds the id and extensions of Extension.value[x]; JSON "_valueDate".
@@ -5516,10 +5516,10 @@ type Extension struct {
 	ValueOid string
 	// ValueOidExt holds the id and extensions of Extension.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
-	// ValueId is Extension.value[x] (0..1) holding a id; JSON "valueId".
-	ValueId string
-	// ValueIdExt holds the id and extensions of Extension.value[x]; JSON "_valueId".
-	ValueIdExt *Element
+	// ValueID is Extension.value[x] (0..1) holding a id; JSON "valueId".
+	ValueID string
+	// ValueIDExt holds the id and extensions of Extension.value[x]; JSON "_valueId".
+	ValueIDExt *Element
 	// ValueUnsignedInt is Extension.value[x] (0..1) holding a unsignedInt; JSON "valueUnsignedInt".
 	ValueUnsignedInt *int
 	// ValueUnsignedIntExt holds the id and extensions of Extension.value[x]; JSON "_valueUnsignedInt".
@@ -5606,9 +5606,9 @@ func (x *Extension) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_valueString":
 		return fhirjson.Ptr(d, &x.ValueStringExt)
 	case "valueUri":
-		return d.String(&x.ValueUri, nil)
+		return d.String(&x.ValueURI, nil)
 	case "_valueUri":
-		return fhirjson.Ptr(d, &x.ValueUriExt)
+		return fhirjson.Ptr(d, &x.ValueURIExt)
 	case "valueDate":
 		return d.String(&x.ValueDate, fhirjson.CheckDate)
 	case "_valueDate":
@@ -5630,9 +5630,9 @@ func (x *Extension) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_valueOid":
 		return fhirjson.Ptr(d, &x.ValueOidExt)
 	case "valueId":
-		return d.String(&x.ValueId, nil)
+		return d.String(&x.ValueID, nil)
 	case "_valueId":
-		return fhirjson.Ptr(d, &x.ValueIdExt)
+		return fhirjson.Ptr(d, &x.ValueIDExt)
 	case "valueUnsignedInt":
 		return d.Int(&x.ValueUnsignedInt, fhirjson.UnsignedInt)
 	case "_valueUnsignedInt":
@@ -5701,8 +5701,8 @@ func (x *Extension) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueInstant", x.ValueInstantExt)
 	e.StringField("valueString", x.ValueString)
 	fhirjson.PtrField(e, "_valueString", x.ValueStringExt)
-	e.StringField("valueUri", x.ValueUri)
-	fhirjson.PtrField(e, "_valueUri", x.ValueUriExt)
+	e.StringField("valueUri", x.ValueURI)
+	fhirjson.PtrField(e, "_valueUri", x.ValueURIExt)
 	e.StringField("valueDate", x.ValueDate)
 	fhirjson.PtrField(e, "_valueDate", x.ValueDateExt)
 	e.StringField("valueDateTime", x.ValueDateTime)
@@ -5713,8 +5713,8 @@ func (x *Extension) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueCode", x.ValueCodeExt)
 	e.StringField("valueOid", x.ValueOid)
 	fhirjson.PtrField(e, "_valueOid", x.ValueOidExt)
-	e.StringField("valueId", x.ValueId)
-	fhirjson.PtrField(e, "_valueId", x.ValueIdExt)
+	e.StringField("valueId", x.ValueID)
+	fhirjson.PtrField(e, "_valueId", x.ValueIDExt)
 	e.IntField("valueUnsignedInt", x.ValueUnsignedInt)
 	fhirjson.PtrField(e, "_valueUnsignedInt", x.ValueUnsignedIntExt)
 	e.IntField("valuePositiveInt", x.ValuePositiveInt)
@@ -5786,8 +5786,8 @@ func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
 	}
-	if x.ValueUriExt != nil {
-		x.ValueUriExt.validate(p+".valueUri", errs)
+	if x.ValueURIExt != nil {
+		x.ValueURIExt.validate(p+".valueUri", errs)
 	}
 	if x.ValueDateExt != nil {
 		x.ValueDateExt.validate(p+".valueDate", errs)
@@ -5804,8 +5804,8 @@ func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueOidExt != nil {
 		x.ValueOidExt.validate(p+".valueOid", errs)
 	}
-	if x.ValueIdExt != nil {
-		x.ValueIdExt.validate(p+".valueId", errs)
+	if x.ValueIDExt != nil {
+		x.ValueIDExt.validate(p+".valueId", errs)
 	}
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
@@ -5886,8 +5886,8 @@ func (x *Extension) Value() any {
 		return x.ValueInstant
 	case x.ValueString != "":
 		return x.ValueString
-	case x.ValueUri != "":
-		return x.ValueUri
+	case x.ValueURI != "":
+		return x.ValueURI
 	case x.ValueDate != "":
 		return x.ValueDate
 	case x.ValueDateTime != "":
@@ -5898,8 +5898,8 @@ func (x *Extension) Value() any {
 		return x.ValueCode
 	case x.ValueOid != "":
 		return x.ValueOid
-	case x.ValueId != "":
-		return x.ValueId
+	case x.ValueID != "":
+		return x.ValueID
 	case x.ValueUnsignedInt != nil:
 		return *x.ValueUnsignedInt
 	case x.ValuePositiveInt != nil:
@@ -5959,7 +5959,7 @@ func (x *Extension) ValueType() string {
 		return "instant"
 	case x.ValueString != "" || x.ValueStringExt != nil:
 		return "string"
-	case x.ValueUri != "" || x.ValueUriExt != nil:
+	case x.ValueURI != "" || x.ValueURIExt != nil:
 		return "uri"
 	case x.ValueDate != "" || x.ValueDateExt != nil:
 		return "date"
@@ -5971,7 +5971,7 @@ func (x *Extension) ValueType() string {
 		return "code"
 	case x.ValueOid != "" || x.ValueOidExt != nil:
 		return "oid"
-	case x.ValueId != "" || x.ValueIdExt != nil:
+	case x.ValueID != "" || x.ValueIDExt != nil:
 		return "id"
 	case x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil:
 		return "unsignedInt"
@@ -6300,10 +6300,10 @@ type Meta struct {
 	ID string
 	// Extension is Meta.extension (0..*, Extension).
 	Extension []Extension
-	// VersionId is Meta.versionId (0..1, id).
-	VersionId string
-	// VersionIdExt holds the id and extensions of Meta.versionId; JSON "_versionId".
-	VersionIdExt *Element
+	// VersionID is Meta.versionId (0..1, id).
+	VersionID string
+	// VersionIDExt holds the id and extensions of Meta.versionId; JSON "_versionId".
+	VersionIDExt *Element
 	// LastUpdated is Meta.lastUpdated (0..1, instant).
 	LastUpdated string
 	// LastUpdatedExt holds the id and extensions of Meta.lastUpdated; JSON "_lastUpdated".
@@ -6330,9 +6330,9 @@ func (x *Meta) decodeField(d *fhirjson.Decoder, k string) error {
 	case "extension":
 		return fhirjson.Slice(d, &x.Extension)
 	case "versionId":
-		return d.String(&x.VersionId, nil)
+		return d.String(&x.VersionID, nil)
 	case "_versionId":
-		return fhirjson.Ptr(d, &x.VersionIdExt)
+		return fhirjson.Ptr(d, &x.VersionIDExt)
 	case "lastUpdated":
 		return d.String(&x.LastUpdated, fhirjson.CheckInstant)
 	case "_lastUpdated":
@@ -6354,8 +6354,8 @@ func (x *Meta) EncodeJSON(e *fhirjson.Encoder) {
 	e.BeginObject()
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
-	e.StringField("versionId", x.VersionId)
-	fhirjson.PtrField(e, "_versionId", x.VersionIdExt)
+	e.StringField("versionId", x.VersionID)
+	fhirjson.PtrField(e, "_versionId", x.VersionIDExt)
 	e.StringField("lastUpdated", x.LastUpdated)
 	fhirjson.PtrField(e, "_lastUpdated", x.LastUpdatedExt)
 	fhirjson.CodesField(e, "profile", x.Profile, len(x.ProfileExt))
@@ -6389,8 +6389,8 @@ func (x *Meta) validate(p string, errs *fhirjson.ValidationErrors) {
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
-	if x.VersionIdExt != nil {
-		x.VersionIdExt.validate(p+".versionId", errs)
+	if x.VersionIDExt != nil {
+		x.VersionIDExt.validate(p+".versionId", errs)
 	}
 	if x.LastUpdatedExt != nil {
 		x.LastUpdatedExt.validate(p+".lastUpdated", errs)
@@ -7221,10 +7221,10 @@ type Signature struct {
 	When string
 	// WhenExt holds the id and extensions of Signature.when; JSON "_when".
 	WhenExt *Element
-	// WhoUri is Signature.who[x] (1..1) holding a uri; JSON "whoUri".
-	WhoUri string
-	// WhoUriExt holds the id and extensions of Signature.who[x]; JSON "_whoUri".
-	WhoUriExt *Element
+	// WhoURI is Signature.who[x] (1..1) holding a uri; JSON "whoUri".
+	WhoURI string
+	// WhoURIExt holds the id and extensions of Signature.who[x]; JSON "_whoUri".
+	WhoURIExt *Element
 	// WhoReference is Signature.who[x] (1..1) holding a Reference; JSON "whoReference".
 	WhoReference *Reference
 	// ContentType is Signature.contentType (1..1, code).
@@ -7255,9 +7255,9 @@ func (x *Signature) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_when":
 		return fhirjson.Ptr(d, &x.WhenExt)
 	case "whoUri":
-		return d.String(&x.WhoUri, nil)
+		return d.String(&x.WhoURI, nil)
 	case "_whoUri":
-		return fhirjson.Ptr(d, &x.WhoUriExt)
+		return fhirjson.Ptr(d, &x.WhoURIExt)
 	case "whoReference":
 		return fhirjson.Ptr(d, &x.WhoReference)
 	case "contentType":
@@ -7280,8 +7280,8 @@ func (x *Signature) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "type", x.Type)
 	e.StringField("when", x.When)
 	fhirjson.PtrField(e, "_when", x.WhenExt)
-	e.StringField("whoUri", x.WhoUri)
-	fhirjson.PtrField(e, "_whoUri", x.WhoUriExt)
+	e.StringField("whoUri", x.WhoURI)
+	fhirjson.PtrField(e, "_whoUri", x.WhoURIExt)
 	fhirjson.PtrField(e, "whoReference", x.WhoReference)
 	e.StringField("contentType", x.ContentType)
 	fhirjson.PtrField(e, "_contentType", x.ContentTypeExt)
@@ -7329,8 +7329,8 @@ func (x *Signature) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.WhenExt != nil {
 		x.WhenExt.validate(p+".when", errs)
 	}
-	if x.WhoUriExt != nil {
-		x.WhoUriExt.validate(p+".whoUri", errs)
+	if x.WhoURIExt != nil {
+		x.WhoURIExt.validate(p+".whoUri", errs)
 	}
 	if x.WhoReference != nil {
 		x.WhoReference.validate(p+".whoReference", errs)
@@ -7354,8 +7354,8 @@ func (x *Signature) validate(p string, errs *fhirjson.ValidationErrors) {
 // Use WhoType to tell apart types that share a Go type.
 func (x *Signature) Who() any {
 	switch {
-	case x.WhoUri != "":
-		return x.WhoUri
+	case x.WhoURI != "":
+		return x.WhoURI
 	case x.WhoReference != nil:
 		return x.WhoReference
 	}
@@ -7365,7 +7365,7 @@ func (x *Signature) Who() any {
 // WhoType returns the FHIR type of Signature.who[x] that is set ("uri", ...), or "".
 func (x *Signature) WhoType() string {
 	switch {
-	case x.WhoUri != "" || x.WhoUriExt != nil:
+	case x.WhoURI != "" || x.WhoURIExt != nil:
 		return "uri"
 	case x.WhoReference != nil:
 		return "Reference"

@@ -69,8 +69,8 @@ type NamingSystem struct {
 	Usage string
 	// UsageExt holds the id and extensions of NamingSystem.usage; JSON "_usage".
 	UsageExt *Element
-	// UniqueId is NamingSystem.uniqueId (1..*, BackboneElement).
-	UniqueId []NamingSystemUniqueId
+	// UniqueID is NamingSystem.uniqueId (1..*, BackboneElement).
+	UniqueID []NamingSystemUniqueID
 	// ReplacedBy is NamingSystem.replacedBy (0..1, Reference).
 	ReplacedBy *Reference
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -145,7 +145,7 @@ func (x *NamingSystem) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_usage":
 		return fhirjson.Ptr(d, &x.UsageExt)
 	case "uniqueId":
-		return fhirjson.Slice(d, &x.UniqueId)
+		return fhirjson.Slice(d, &x.UniqueID)
 	case "replacedBy":
 		return fhirjson.Ptr(d, &x.ReplacedBy)
 	}
@@ -187,7 +187,7 @@ func (x *NamingSystem) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "useContext", x.UseContext)
 	e.StringField("usage", x.Usage)
 	fhirjson.PtrField(e, "_usage", x.UsageExt)
-	fhirjson.SliceField(e, "uniqueId", x.UniqueId)
+	fhirjson.SliceField(e, "uniqueId", x.UniqueID)
 	fhirjson.PtrField(e, "replacedBy", x.ReplacedBy)
 	e.Unknown(x.Unknown)
 	e.EndObject()
@@ -290,11 +290,11 @@ func (x *NamingSystem) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.UsageExt != nil {
 		x.UsageExt.validate(p+".usage", errs)
 	}
-	if !(len(x.UniqueId) > 0) {
+	if !(len(x.UniqueID) > 0) {
 		errs.Missing(p + ".uniqueId")
 	}
-	for i := range x.UniqueId {
-		x.UniqueId[i].validate(fhirjson.Index(p+".uniqueId", i), errs)
+	for i := range x.UniqueID {
+		x.UniqueID[i].validate(fhirjson.Index(p+".uniqueId", i), errs)
 	}
 	if x.ReplacedBy != nil {
 		x.ReplacedBy.validate(p+".replacedBy", errs)
@@ -399,8 +399,8 @@ func (x *NamingSystemContact) validate(p string, errs *fhirjson.ValidationErrors
 	}
 }
 
-// NamingSystemUniqueId is the backbone element NamingSystem.uniqueId of FHIR DSTU2 (1.0.2).
-type NamingSystemUniqueId struct {
+// NamingSystemUniqueID is the backbone element NamingSystem.uniqueId of FHIR DSTU2 (1.0.2).
+type NamingSystemUniqueID struct {
 	// ID is NamingSystem.uniqueId.id (0..1, id).
 	ID string
 	// Extension is NamingSystem.uniqueId.extension (0..*, Extension).
@@ -426,9 +426,9 @@ type NamingSystemUniqueId struct {
 }
 
 // DecodeJSON decodes the object at the decoder's position into x. It implements fhirjson.Decodable.
-func (x *NamingSystemUniqueId) DecodeJSON(d *fhirjson.Decoder) error { return d.Object(x.decodeField) }
+func (x *NamingSystemUniqueID) DecodeJSON(d *fhirjson.Decoder) error { return d.Object(x.decodeField) }
 
-func (x *NamingSystemUniqueId) decodeField(d *fhirjson.Decoder, k string) error {
+func (x *NamingSystemUniqueID) decodeField(d *fhirjson.Decoder, k string) error {
 	switch k {
 	case "id":
 		return d.String(&x.ID, nil)
@@ -455,7 +455,7 @@ func (x *NamingSystemUniqueId) decodeField(d *fhirjson.Decoder, k string) error 
 }
 
 // EncodeJSON appends x as a JSON object. It implements fhirjson.Encodable.
-func (x *NamingSystemUniqueId) EncodeJSON(e *fhirjson.Encoder) {
+func (x *NamingSystemUniqueID) EncodeJSON(e *fhirjson.Encoder) {
 	e.BeginObject()
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
@@ -472,25 +472,25 @@ func (x *NamingSystemUniqueId) EncodeJSON(e *fhirjson.Encoder) {
 }
 
 // MarshalJSON encodes x as compact FHIR JSON.
-func (x *NamingSystemUniqueId) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+func (x *NamingSystemUniqueID) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
-func (x *NamingSystemUniqueId) UnmarshalJSON(data []byte) error {
-	*x = NamingSystemUniqueId{}
+func (x *NamingSystemUniqueID) UnmarshalJSON(data []byte) error {
+	*x = NamingSystemUniqueID{}
 	return fhirjson.Unmarshal(data, x, "NamingSystem.uniqueId", decodeDefaults...)
 }
 
-func (x *NamingSystemUniqueId) fhirName() string { return "NamingSystem.uniqueId" }
+func (x *NamingSystemUniqueID) fhirName() string { return "NamingSystem.uniqueId" }
 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
-func (x *NamingSystemUniqueId) Validate() error {
+func (x *NamingSystemUniqueID) Validate() error {
 	var errs fhirjson.ValidationErrors
 	x.validate("NamingSystem.uniqueId", &errs)
 	return errs.Err()
 }
 
-func (x *NamingSystemUniqueId) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *NamingSystemUniqueID) validate(p string, errs *fhirjson.ValidationErrors) {
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -158,10 +158,10 @@ type ParametersParameter struct {
 	ValueString string
 	// ValueStringExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueString".
 	ValueStringExt *Element
-	// ValueUri is Parameters.parameter.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueUri string
-	// ValueUriExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueUri".
-	ValueUriExt *Element
+	// ValueURI is Parameters.parameter.value[x] (0..1) holding a uri; JSON "valueUri".
+	ValueURI string
+	// ValueURIExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueUri".
+	ValueURIExt *Element
 	// ValueDate is Parameters.parameter.value[x] (0..1) holding a date; JSON "valueDate".
 	ValueDate string
 	// ValueDateExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueDate".
@@ -182,10 +182,10 @@ type ParametersParameter struct {
 	ValueOid string
 	// ValueOidExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
-	// ValueId is Parameters.parameter.value[x] (0..1) holding a id; JSON "valueId".
-	ValueId string
-	// ValueIdExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueId".
-	ValueIdExt *Element
+	// ValueID is Parameters.parameter.value[x] (0..1) holding a id; JSON "valueId".
+	ValueID string
+	// ValueIDExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueId".
+	ValueIDExt *Element
 	// ValueUnsignedInt is Parameters.parameter.value[x] (0..1) holding a unsignedInt; JSON "valueUnsignedInt".
 	ValueUnsignedInt *int
 	// ValueUnsignedIntExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueUnsignedInt".
@@ -280,9 +280,9 @@ func (x *ParametersParameter) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_valueString":
 		return fhirjson.Ptr(d, &x.ValueStringExt)
 	case "valueUri":
-		return d.String(&x.ValueUri, nil)
+		return d.String(&x.ValueURI, nil)
 	case "_valueUri":
-		return fhirjson.Ptr(d, &x.ValueUriExt)
+		return fhirjson.Ptr(d, &x.ValueURIExt)
 	case "valueDate":
 		return d.String(&x.ValueDate, fhirjson.CheckDate)
 	case "_valueDate":
@@ -304,9 +304,9 @@ func (x *ParametersParameter) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_valueOid":
 		return fhirjson.Ptr(d, &x.ValueOidExt)
 	case "valueId":
-		return d.String(&x.ValueId, nil)
+		return d.String(&x.ValueID, nil)
 	case "_valueId":
-		return fhirjson.Ptr(d, &x.ValueIdExt)
+		return fhirjson.Ptr(d, &x.ValueIDExt)
 	case "valueUnsignedInt":
 		return d.Int(&x.ValueUnsignedInt, fhirjson.UnsignedInt)
 	case "_valueUnsignedInt":
@@ -381,8 +381,8 @@ func (x *ParametersParameter) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueInstant", x.ValueInstantExt)
 	e.StringField("valueString", x.ValueString)
 	fhirjson.PtrField(e, "_valueString", x.ValueStringExt)
-	e.StringField("valueUri", x.ValueUri)
-	fhirjson.PtrField(e, "_valueUri", x.ValueUriExt)
+	e.StringField("valueUri", x.ValueURI)
+	fhirjson.PtrField(e, "_valueUri", x.ValueURIExt)
 	e.StringField("valueDate", x.ValueDate)
 	fhirjson.PtrField(e, "_valueDate", x.ValueDateExt)
 	e.StringField("valueDateTime", x.ValueDateTime)
@@ -393,8 +393,8 @@ func (x *ParametersParameter) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueCode", x.ValueCodeExt)
 	e.StringField("valueOid", x.ValueOid)
 	fhirjson.PtrField(e, "_valueOid", x.ValueOidExt)
-	e.StringField("valueId", x.ValueId)
-	fhirjson.PtrField(e, "_valueId", x.ValueIdExt)
+	e.StringField("valueId", x.ValueID)
+	fhirjson.PtrField(e, "_valueId", x.ValueIDExt)
 	e.IntField("valueUnsignedInt", x.ValueUnsignedInt)
 	fhirjson.PtrField(e, "_valueUnsignedInt", x.ValueUnsignedIntExt)
 	e.IntField("valuePositiveInt", x.ValuePositiveInt)
@@ -474,8 +474,8 @@ func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
 	}
-	if x.ValueUriExt != nil {
-		x.ValueUriExt.validate(p+".valueUri", errs)
+	if x.ValueURIExt != nil {
+		x.ValueURIExt.validate(p+".valueUri", errs)
 	}
 	if x.ValueDateExt != nil {
 		x.ValueDateExt.validate(p+".valueDate", errs)
@@ -492,8 +492,8 @@ func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors
 	if x.ValueOidExt != nil {
 		x.ValueOidExt.validate(p+".valueOid", errs)
 	}
-	if x.ValueIdExt != nil {
-		x.ValueIdExt.validate(p+".valueId", errs)
+	if x.ValueIDExt != nil {
+		x.ValueIDExt.validate(p+".valueId", errs)
 	}
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
@@ -580,8 +580,8 @@ func (x *ParametersParameter) Value() any {
 		return x.ValueInstant
 	case x.ValueString != "":
 		return x.ValueString
-	case x.ValueUri != "":
-		return x.ValueUri
+	case x.ValueURI != "":
+		return x.ValueURI
 	case x.ValueDate != "":
 		return x.ValueDate
 	case x.ValueDateTime != "":
@@ -592,8 +592,8 @@ func (x *ParametersParameter) Value() any {
 		return x.ValueCode
 	case x.ValueOid != "":
 		return x.ValueOid
-	case x.ValueId != "":
-		return x.ValueId
+	case x.ValueID != "":
+		return x.ValueID
 	case x.ValueUnsignedInt != nil:
 		return *x.ValueUnsignedInt
 	case x.ValuePositiveInt != nil:
@@ -653,7 +653,7 @@ func (x *ParametersParameter) ValueType() string {
 		return "instant"
 	case x.ValueString != "" || x.ValueStringExt != nil:
 		return "string"
-	case x.ValueUri != "" || x.ValueUriExt != nil:
+	case x.ValueURI != "" || x.ValueURIExt != nil:
 		return "uri"
 	case x.ValueDate != "" || x.ValueDateExt != nil:
 		return "date"
@@ -665,7 +665,7 @@ func (x *ParametersParameter) ValueType() string {
 		return "code"
 	case x.ValueOid != "" || x.ValueOidExt != nil:
 		return "oid"
-	case x.ValueId != "" || x.ValueIdExt != nil:
+	case x.ValueID != "" || x.ValueIDExt != nil:
 		return "id"
 	case x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil:
 		return "unsignedInt"

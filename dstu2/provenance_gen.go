@@ -258,8 +258,8 @@ type ProvenanceAgent struct {
 	Role *Coding
 	// Actor is Provenance.agent.actor (0..1, Reference).
 	Actor *Reference
-	// UserId is Provenance.agent.userId (0..1, Identifier).
-	UserId *Identifier
+	// UserID is Provenance.agent.userId (0..1, Identifier).
+	UserID *Identifier
 	// RelatedAgent is Provenance.agent.relatedAgent (0..*, BackboneElement).
 	RelatedAgent []ProvenanceAgentRelatedAgent
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -282,7 +282,7 @@ func (x *ProvenanceAgent) decodeField(d *fhirjson.Decoder, k string) error {
 	case "actor":
 		return fhirjson.Ptr(d, &x.Actor)
 	case "userId":
-		return fhirjson.Ptr(d, &x.UserId)
+		return fhirjson.Ptr(d, &x.UserID)
 	case "relatedAgent":
 		return fhirjson.Slice(d, &x.RelatedAgent)
 	}
@@ -297,7 +297,7 @@ func (x *ProvenanceAgent) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
 	fhirjson.PtrField(e, "role", x.Role)
 	fhirjson.PtrField(e, "actor", x.Actor)
-	fhirjson.PtrField(e, "userId", x.UserId)
+	fhirjson.PtrField(e, "userId", x.UserID)
 	fhirjson.SliceField(e, "relatedAgent", x.RelatedAgent)
 	e.Unknown(x.Unknown)
 	e.EndObject()
@@ -338,8 +338,8 @@ func (x *ProvenanceAgent) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.Actor != nil {
 		x.Actor.validate(p+".actor", errs)
 	}
-	if x.UserId != nil {
-		x.UserId.validate(p+".userId", errs)
+	if x.UserID != nil {
+		x.UserID.validate(p+".userId", errs)
 	}
 	for i := range x.RelatedAgent {
 		x.RelatedAgent[i].validate(fhirjson.Index(p+".relatedAgent", i), errs)

@@ -261,10 +261,10 @@ type QuestionnaireGroup struct {
 	Extension []Extension
 	// ModifierExtension is Questionnaire.group.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// LinkId is Questionnaire.group.linkId (0..1, string).
-	LinkId string
-	// LinkIdExt holds the id and extensions of Questionnaire.group.linkId; JSON "_linkId".
-	LinkIdExt *Element
+	// LinkID is Questionnaire.group.linkId (0..1, string).
+	LinkID string
+	// LinkIDExt holds the id and extensions of Questionnaire.group.linkId; JSON "_linkId".
+	LinkIDExt *Element
 	// Title is Questionnaire.group.title (0..1, string).
 	Title string
 	// TitleExt holds the id and extensions of Questionnaire.group.title; JSON "_title".
@@ -303,9 +303,9 @@ func (x *QuestionnaireGroup) decodeField(d *fhirjson.Decoder, k string) error {
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "linkId":
-		return d.String(&x.LinkId, nil)
+		return d.String(&x.LinkID, nil)
 	case "_linkId":
-		return fhirjson.Ptr(d, &x.LinkIdExt)
+		return fhirjson.Ptr(d, &x.LinkIDExt)
 	case "title":
 		return d.String(&x.Title, nil)
 	case "_title":
@@ -338,8 +338,8 @@ func (x *QuestionnaireGroup) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("linkId", x.LinkId)
-	fhirjson.PtrField(e, "_linkId", x.LinkIdExt)
+	e.StringField("linkId", x.LinkID)
+	fhirjson.PtrField(e, "_linkId", x.LinkIDExt)
 	e.StringField("title", x.Title)
 	fhirjson.PtrField(e, "_title", x.TitleExt)
 	fhirjson.SliceField(e, "concept", x.Concept)
@@ -381,8 +381,8 @@ func (x *QuestionnaireGroup) validate(p string, errs *fhirjson.ValidationErrors)
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if x.LinkIdExt != nil {
-		x.LinkIdExt.validate(p+".linkId", errs)
+	if x.LinkIDExt != nil {
+		x.LinkIDExt.validate(p+".linkId", errs)
 	}
 	if x.TitleExt != nil {
 		x.TitleExt.validate(p+".title", errs)
@@ -415,10 +415,10 @@ type QuestionnaireGroupQuestion struct {
 	Extension []Extension
 	// ModifierExtension is Questionnaire.group.question.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// LinkId is Questionnaire.group.question.linkId (0..1, string).
-	LinkId string
-	// LinkIdExt holds the id and extensions of Questionnaire.group.question.linkId; JSON "_linkId".
-	LinkIdExt *Element
+	// LinkID is Questionnaire.group.question.linkId (0..1, string).
+	LinkID string
+	// LinkIDExt holds the id and extensions of Questionnaire.group.question.linkId; JSON "_linkId".
+	LinkIDExt *Element
 	// Concept is Questionnaire.group.question.concept (0..*, Coding).
 	Concept []Coding
 	// Text is Questionnaire.group.question.text (0..1, string).
@@ -461,9 +461,9 @@ func (x *QuestionnaireGroupQuestion) decodeField(d *fhirjson.Decoder, k string) 
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "linkId":
-		return d.String(&x.LinkId, nil)
+		return d.String(&x.LinkID, nil)
 	case "_linkId":
-		return fhirjson.Ptr(d, &x.LinkIdExt)
+		return fhirjson.Ptr(d, &x.LinkIDExt)
 	case "concept":
 		return fhirjson.Slice(d, &x.Concept)
 	case "text":
@@ -498,8 +498,8 @@ func (x *QuestionnaireGroupQuestion) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("linkId", x.LinkId)
-	fhirjson.PtrField(e, "_linkId", x.LinkIdExt)
+	e.StringField("linkId", x.LinkID)
+	fhirjson.PtrField(e, "_linkId", x.LinkIDExt)
 	fhirjson.SliceField(e, "concept", x.Concept)
 	e.StringField("text", x.Text)
 	fhirjson.PtrField(e, "_text", x.TextExt)
@@ -542,8 +542,8 @@ func (x *QuestionnaireGroupQuestion) validate(p string, errs *fhirjson.Validatio
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if x.LinkIdExt != nil {
-		x.LinkIdExt.validate(p+".linkId", errs)
+	if x.LinkIDExt != nil {
+		x.LinkIDExt.validate(p+".linkId", errs)
 	}
 	for i := range x.Concept {
 		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)

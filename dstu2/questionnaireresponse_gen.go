@@ -244,10 +244,10 @@ type QuestionnaireResponseGroup struct {
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.group.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// LinkId is QuestionnaireResponse.group.linkId (0..1, string).
-	LinkId string
-	// LinkIdExt holds the id and extensions of QuestionnaireResponse.group.linkId; JSON "_linkId".
-	LinkIdExt *Element
+	// LinkID is QuestionnaireResponse.group.linkId (0..1, string).
+	LinkID string
+	// LinkIDExt holds the id and extensions of QuestionnaireResponse.group.linkId; JSON "_linkId".
+	LinkIDExt *Element
 	// Title is QuestionnaireResponse.group.title (0..1, string).
 	Title string
 	// TitleExt holds the id and extensions of QuestionnaireResponse.group.title; JSON "_title".
@@ -280,9 +280,9 @@ func (x *QuestionnaireResponseGroup) decodeField(d *fhirjson.Decoder, k string) 
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "linkId":
-		return d.String(&x.LinkId, nil)
+		return d.String(&x.LinkID, nil)
 	case "_linkId":
-		return fhirjson.Ptr(d, &x.LinkIdExt)
+		return fhirjson.Ptr(d, &x.LinkIDExt)
 	case "title":
 		return d.String(&x.Title, nil)
 	case "_title":
@@ -307,8 +307,8 @@ func (x *QuestionnaireResponseGroup) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("linkId", x.LinkId)
-	fhirjson.PtrField(e, "_linkId", x.LinkIdExt)
+	e.StringField("linkId", x.LinkID)
+	fhirjson.PtrField(e, "_linkId", x.LinkIDExt)
 	e.StringField("title", x.Title)
 	fhirjson.PtrField(e, "_title", x.TitleExt)
 	e.StringField("text", x.Text)
@@ -346,8 +346,8 @@ func (x *QuestionnaireResponseGroup) validate(p string, errs *fhirjson.Validatio
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if x.LinkIdExt != nil {
-		x.LinkIdExt.validate(p+".linkId", errs)
+	if x.LinkIDExt != nil {
+		x.LinkIDExt.validate(p+".linkId", errs)
 	}
 	if x.TitleExt != nil {
 		x.TitleExt.validate(p+".title", errs)
@@ -374,10 +374,10 @@ type QuestionnaireResponseGroupQuestion struct {
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.group.question.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// LinkId is QuestionnaireResponse.group.question.linkId (0..1, string).
-	LinkId string
-	// LinkIdExt holds the id and extensions of QuestionnaireResponse.group.question.linkId; JSON "_linkId".
-	LinkIdExt *Element
+	// LinkID is QuestionnaireResponse.group.question.linkId (0..1, string).
+	LinkID string
+	// LinkIDExt holds the id and extensions of QuestionnaireResponse.group.question.linkId; JSON "_linkId".
+	LinkIDExt *Element
 	// Text is QuestionnaireResponse.group.question.text (0..1, string).
 	Text string
 	// TextExt holds the id and extensions of QuestionnaireResponse.group.question.text; JSON "_text".
@@ -402,9 +402,9 @@ func (x *QuestionnaireResponseGroupQuestion) decodeField(d *fhirjson.Decoder, k 
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "linkId":
-		return d.String(&x.LinkId, nil)
+		return d.String(&x.LinkID, nil)
 	case "_linkId":
-		return fhirjson.Ptr(d, &x.LinkIdExt)
+		return fhirjson.Ptr(d, &x.LinkIDExt)
 	case "text":
 		return d.String(&x.Text, nil)
 	case "_text":
@@ -421,8 +421,8 @@ func (x *QuestionnaireResponseGroupQuestion) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("linkId", x.LinkId)
-	fhirjson.PtrField(e, "_linkId", x.LinkIdExt)
+	e.StringField("linkId", x.LinkID)
+	fhirjson.PtrField(e, "_linkId", x.LinkIDExt)
 	e.StringField("text", x.Text)
 	fhirjson.PtrField(e, "_text", x.TextExt)
 	fhirjson.SliceField(e, "answer", x.Answer)
@@ -460,8 +460,8 @@ func (x *QuestionnaireResponseGroupQuestion) validate(p string, errs *fhirjson.V
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if x.LinkIdExt != nil {
-		x.LinkIdExt.validate(p+".linkId", errs)
+	if x.LinkIDExt != nil {
+		x.LinkIDExt.validate(p+".linkId", errs)
 	}
 	if x.TextExt != nil {
 		x.TextExt.validate(p+".text", errs)
@@ -511,10 +511,10 @@ type QuestionnaireResponseGroupQuestionAnswer struct {
 	ValueString string
 	// ValueStringExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueString".
 	ValueStringExt *Element
-	// ValueUri is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueUri string
-	// ValueUriExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueUri".
-	ValueUriExt *Element
+	// ValueURI is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a uri; JSON "valueUri".
+	ValueURI string
+	// ValueURIExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueUri".
+	ValueURIExt *Element
 	// ValueAttachment is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a Attachment; JSON "valueAttachment".
 	ValueAttachment *Attachment
 	// ValueCoding is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a Coding; JSON "valueCoding".
@@ -575,9 +575,9 @@ func (x *QuestionnaireResponseGroupQuestionAnswer) decodeField(d *fhirjson.Decod
 	case "_valueString":
 		return fhirjson.Ptr(d, &x.ValueStringExt)
 	case "valueUri":
-		return d.String(&x.ValueUri, nil)
+		return d.String(&x.ValueURI, nil)
 	case "_valueUri":
-		return fhirjson.Ptr(d, &x.ValueUriExt)
+		return fhirjson.Ptr(d, &x.ValueURIExt)
 	case "valueAttachment":
 		return fhirjson.Ptr(d, &x.ValueAttachment)
 	case "valueCoding":
@@ -614,8 +614,8 @@ func (x *QuestionnaireResponseGroupQuestionAnswer) EncodeJSON(e *fhirjson.Encode
 	fhirjson.PtrField(e, "_valueTime", x.ValueTimeExt)
 	e.StringField("valueString", x.ValueString)
 	fhirjson.PtrField(e, "_valueString", x.ValueStringExt)
-	e.StringField("valueUri", x.ValueUri)
-	fhirjson.PtrField(e, "_valueUri", x.ValueUriExt)
+	e.StringField("valueUri", x.ValueURI)
+	fhirjson.PtrField(e, "_valueUri", x.ValueURIExt)
 	fhirjson.PtrField(e, "valueAttachment", x.ValueAttachment)
 	fhirjson.PtrField(e, "valueCoding", x.ValueCoding)
 	fhirjson.PtrField(e, "valueQuantity", x.ValueQuantity)
@@ -679,8 +679,8 @@ func (x *QuestionnaireResponseGroupQuestionAnswer) validate(p string, errs *fhir
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
 	}
-	if x.ValueUriExt != nil {
-		x.ValueUriExt.validate(p+".valueUri", errs)
+	if x.ValueURIExt != nil {
+		x.ValueURIExt.validate(p+".valueUri", errs)
 	}
 	if x.ValueAttachment != nil {
 		x.ValueAttachment.validate(p+".valueAttachment", errs)
@@ -720,8 +720,8 @@ func (x *QuestionnaireResponseGroupQuestionAnswer) Value() any {
 		return x.ValueTime
 	case x.ValueString != "":
 		return x.ValueString
-	case x.ValueUri != "":
-		return x.ValueUri
+	case x.ValueURI != "":
+		return x.ValueURI
 	case x.ValueAttachment != nil:
 		return x.ValueAttachment
 	case x.ValueCoding != nil:
@@ -753,7 +753,7 @@ func (x *QuestionnaireResponseGroupQuestionAnswer) ValueType() string {
 		return "time"
 	case x.ValueString != "" || x.ValueStringExt != nil:
 		return "string"
-	case x.ValueUri != "" || x.ValueUriExt != nil:
+	case x.ValueURI != "" || x.ValueURIExt != nil:
 		return "uri"
 	case x.ValueAttachment != nil:
 		return "Attachment"

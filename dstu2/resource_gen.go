@@ -348,7 +348,9 @@ func UnmarshalResource(data []byte, opts ...fhirjson.DecodeOption) (Resource, er
 	}
 	r := NewResource(rt)
 	if r == nil {
-		return nil, unknownResourceType(d, rt)
+		err := unknownResourceType(d).(*fhirjson.DecodeError)
+		err.Path = err.Path[1:]
+		return nil, err
 	}
 	if err := r.DecodeJSON(d); err != nil {
 		return nil, fhirjson.AtRoot(err, rt)
@@ -376,8 +378,8 @@ func withDefaults(opts []fhirjson.DecodeOption) []fhirjson.DecodeOption {
 	return append(append([]fhirjson.DecodeOption(nil), decodeDefaults...), opts...)
 }
 
-func unknownResourceType(d *fhirjson.Decoder, rt string) error {
-	return &fhirjson.DecodeError{Path: "resourceType", Msg: "unknown resourceType", Err: fhirjson.ErrResourceType}
+func unknownResourceType(d *fhirjson.Decoder) error {
+	return fhirjson.AtField(d.Fail(fhirjson.ErrResourceType, "unknown resourceType"), "resourceType")
 }
 
 // decodeResource decodes a nested resource (contained, Bundle.entry.resource,
@@ -389,7 +391,7 @@ func decodeResource(d *fhirjson.Decoder) (Resource, error) {
 	}
 	r := NewResource(rt)
 	if r == nil {
-		return nil, unknownResourceType(d, rt)
+		return nil, unknownResourceType(d)
 	}
 	if err := r.DecodeJSON(d); err != nil {
 		return nil, err

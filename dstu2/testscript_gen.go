@@ -913,10 +913,10 @@ type TestScriptVariable struct {
 	Path string
 	// PathExt holds the id and extensions of TestScript.variable.path; JSON "_path".
 	PathExt *Element
-	// SourceId is TestScript.variable.sourceId (0..1, id).
-	SourceId string
-	// SourceIdExt holds the id and extensions of TestScript.variable.sourceId; JSON "_sourceId".
-	SourceIdExt *Element
+	// SourceID is TestScript.variable.sourceId (0..1, id).
+	SourceID string
+	// SourceIDExt holds the id and extensions of TestScript.variable.sourceId; JSON "_sourceId".
+	SourceIDExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
 	Unknown fhirjson.Unknown
 }
@@ -945,9 +945,9 @@ func (x *TestScriptVariable) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_path":
 		return fhirjson.Ptr(d, &x.PathExt)
 	case "sourceId":
-		return d.String(&x.SourceId, nil)
+		return d.String(&x.SourceID, nil)
 	case "_sourceId":
-		return fhirjson.Ptr(d, &x.SourceIdExt)
+		return fhirjson.Ptr(d, &x.SourceIDExt)
 	}
 	return d.Unknown(k, &x.Unknown)
 }
@@ -964,8 +964,8 @@ func (x *TestScriptVariable) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_headerField", x.HeaderFieldExt)
 	e.StringField("path", x.Path)
 	fhirjson.PtrField(e, "_path", x.PathExt)
-	e.StringField("sourceId", x.SourceId)
-	fhirjson.PtrField(e, "_sourceId", x.SourceIdExt)
+	e.StringField("sourceId", x.SourceID)
+	fhirjson.PtrField(e, "_sourceId", x.SourceIDExt)
 	e.Unknown(x.Unknown)
 	e.EndObject()
 }
@@ -1008,8 +1008,8 @@ func (x *TestScriptVariable) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.PathExt != nil {
 		x.PathExt.validate(p+".path", errs)
 	}
-	if x.SourceIdExt != nil {
-		x.SourceIdExt.validate(p+".sourceId", errs)
+	if x.SourceIDExt != nil {
+		x.SourceIDExt.validate(p+".sourceId", errs)
 	}
 }
 
@@ -1212,28 +1212,28 @@ type TestScriptSetupActionOperation struct {
 	Destination *int
 	// DestinationExt holds the id and extensions of TestScript.setup.action.operation.destination; JSON "_destination".
 	DestinationExt *Element
-	// EncodeRequestUrl is TestScript.setup.action.operation.encodeRequestUrl (0..1, boolean).
-	EncodeRequestUrl *bool
-	// EncodeRequestUrlExt holds the id and extensions of TestScript.setup.action.operation.encodeRequestUrl; JSON "_encodeRequestUrl".
-	EncodeRequestUrlExt *Element
+	// EncodeRequestURL is TestScript.setup.action.operation.encodeRequestUrl (0..1, boolean).
+	EncodeRequestURL *bool
+	// EncodeRequestURLExt holds the id and extensions of TestScript.setup.action.operation.encodeRequestUrl; JSON "_encodeRequestUrl".
+	EncodeRequestURLExt *Element
 	// Params is TestScript.setup.action.operation.params (0..1, string).
 	Params string
 	// ParamsExt holds the id and extensions of TestScript.setup.action.operation.params; JSON "_params".
 	ParamsExt *Element
 	// RequestHeader is TestScript.setup.action.operation.requestHeader (0..*, BackboneElement).
 	RequestHeader []TestScriptSetupActionOperationRequestHeader
-	// ResponseId is TestScript.setup.action.operation.responseId (0..1, id).
-	ResponseId string
-	// ResponseIdExt holds the id and extensions of TestScript.setup.action.operation.responseId; JSON "_responseId".
-	ResponseIdExt *Element
-	// SourceId is TestScript.setup.action.operation.sourceId (0..1, id).
-	SourceId string
-	// SourceIdExt holds the id and extensions of TestScript.setup.action.operation.sourceId; JSON "_sourceId".
-	SourceIdExt *Element
-	// TargetId is TestScript.setup.action.operation.targetId (0..1, id).
-	TargetId string
-	// TargetIdExt holds the id and extensions of TestScript.setup.action.operation.targetId; JSON "_targetId".
-	TargetIdExt *Element
+	// ResponseID is TestScript.setup.action.operation.responseId (0..1, id).
+	ResponseID string
+	// ResponseIDExt holds the id and extensions of TestScript.setup.action.operation.responseId; JSON "_responseId".
+	ResponseIDExt *Element
+	// SourceID is TestScript.setup.action.operation.sourceId (0..1, id).
+	SourceID string
+	// SourceIDExt holds the id and extensions of TestScript.setup.action.operation.sourceId; JSON "_sourceId".
+	SourceIDExt *Element
+	// TargetID is TestScript.setup.action.operation.targetId (0..1, id).
+	TargetID string
+	// TargetIDExt holds the id and extensions of TestScript.setup.action.operation.targetId; JSON "_targetId".
+	TargetIDExt *Element
 	// URL is TestScript.setup.action.operation.url (0..1, string).
 	URL string
 	// URLExt holds the id and extensions of TestScript.setup.action.operation.url; JSON "_url".
@@ -1282,9 +1282,9 @@ func (x *TestScriptSetupActionOperation) decodeField(d *fhirjson.Decoder, k stri
 	case "_destination":
 		return fhirjson.Ptr(d, &x.DestinationExt)
 	case "encodeRequestUrl":
-		return d.Bool(&x.EncodeRequestUrl)
+		return d.Bool(&x.EncodeRequestURL)
 	case "_encodeRequestUrl":
-		return fhirjson.Ptr(d, &x.EncodeRequestUrlExt)
+		return fhirjson.Ptr(d, &x.EncodeRequestURLExt)
 	case "params":
 		return d.String(&x.Params, nil)
 	case "_params":
@@ -1292,17 +1292,17 @@ func (x *TestScriptSetupActionOperation) decodeField(d *fhirjson.Decoder, k stri
 	case "requestHeader":
 		return fhirjson.Slice(d, &x.RequestHeader)
 	case "responseId":
-		return d.String(&x.ResponseId, nil)
+		return d.String(&x.ResponseID, nil)
 	case "_responseId":
-		return fhirjson.Ptr(d, &x.ResponseIdExt)
+		return fhirjson.Ptr(d, &x.ResponseIDExt)
 	case "sourceId":
-		return d.String(&x.SourceId, nil)
+		return d.String(&x.SourceID, nil)
 	case "_sourceId":
-		return fhirjson.Ptr(d, &x.SourceIdExt)
+		return fhirjson.Ptr(d, &x.SourceIDExt)
 	case "targetId":
-		return d.String(&x.TargetId, nil)
+		return d.String(&x.TargetID, nil)
 	case "_targetId":
-		return fhirjson.Ptr(d, &x.TargetIdExt)
+		return fhirjson.Ptr(d, &x.TargetIDExt)
 	case "url":
 		return d.String(&x.URL, nil)
 	case "_url":
@@ -1330,17 +1330,17 @@ func (x *TestScriptSetupActionOperation) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_contentType", x.ContentTypeExt)
 	e.IntField("destination", x.Destination)
 	fhirjson.PtrField(e, "_destination", x.DestinationExt)
-	e.BoolField("encodeRequestUrl", x.EncodeRequestUrl)
-	fhirjson.PtrField(e, "_encodeRequestUrl", x.EncodeRequestUrlExt)
+	e.BoolField("encodeRequestUrl", x.EncodeRequestURL)
+	fhirjson.PtrField(e, "_encodeRequestUrl", x.EncodeRequestURLExt)
 	e.StringField("params", x.Params)
 	fhirjson.PtrField(e, "_params", x.ParamsExt)
 	fhirjson.SliceField(e, "requestHeader", x.RequestHeader)
-	e.StringField("responseId", x.ResponseId)
-	fhirjson.PtrField(e, "_responseId", x.ResponseIdExt)
-	e.StringField("sourceId", x.SourceId)
-	fhirjson.PtrField(e, "_sourceId", x.SourceIdExt)
-	e.StringField("targetId", x.TargetId)
-	fhirjson.PtrField(e, "_targetId", x.TargetIdExt)
+	e.StringField("responseId", x.ResponseID)
+	fhirjson.PtrField(e, "_responseId", x.ResponseIDExt)
+	e.StringField("sourceId", x.SourceID)
+	fhirjson.PtrField(e, "_sourceId", x.SourceIDExt)
+	e.StringField("targetId", x.TargetID)
+	fhirjson.PtrField(e, "_targetId", x.TargetIDExt)
 	e.StringField("url", x.URL)
 	fhirjson.PtrField(e, "_url", x.URLExt)
 	e.Unknown(x.Unknown)
@@ -1407,8 +1407,8 @@ func (x *TestScriptSetupActionOperation) validate(p string, errs *fhirjson.Valid
 	if x.DestinationExt != nil {
 		x.DestinationExt.validate(p+".destination", errs)
 	}
-	if x.EncodeRequestUrlExt != nil {
-		x.EncodeRequestUrlExt.validate(p+".encodeRequestUrl", errs)
+	if x.EncodeRequestURLExt != nil {
+		x.EncodeRequestURLExt.validate(p+".encodeRequestUrl", errs)
 	}
 	if x.ParamsExt != nil {
 		x.ParamsExt.validate(p+".params", errs)
@@ -1416,14 +1416,14 @@ func (x *TestScriptSetupActionOperation) validate(p string, errs *fhirjson.Valid
 	for i := range x.RequestHeader {
 		x.RequestHeader[i].validate(fhirjson.Index(p+".requestHeader", i), errs)
 	}
-	if x.ResponseIdExt != nil {
-		x.ResponseIdExt.validate(p+".responseId", errs)
+	if x.ResponseIDExt != nil {
+		x.ResponseIDExt.validate(p+".responseId", errs)
 	}
-	if x.SourceIdExt != nil {
-		x.SourceIdExt.validate(p+".sourceId", errs)
+	if x.SourceIDExt != nil {
+		x.SourceIDExt.validate(p+".sourceId", errs)
 	}
-	if x.TargetIdExt != nil {
-		x.TargetIdExt.validate(p+".targetId", errs)
+	if x.TargetIDExt != nil {
+		x.TargetIDExt.validate(p+".targetId", errs)
 	}
 	if x.URLExt != nil {
 		x.URLExt.validate(p+".url", errs)
@@ -1553,10 +1553,10 @@ type TestScriptSetupActionAssert struct {
 	Direction AssertDirectionCodes
 	// DirectionExt holds the id and extensions of TestScript.setup.action.assert.direction; JSON "_direction".
 	DirectionExt *Element
-	// CompareToSourceId is TestScript.setup.action.assert.compareToSourceId (0..1, string).
-	CompareToSourceId string
-	// CompareToSourceIdExt holds the id and extensions of TestScript.setup.action.assert.compareToSourceId; JSON "_compareToSourceId".
-	CompareToSourceIdExt *Element
+	// CompareToSourceID is TestScript.setup.action.assert.compareToSourceId (0..1, string).
+	CompareToSourceID string
+	// CompareToSourceIDExt holds the id and extensions of TestScript.setup.action.assert.compareToSourceId; JSON "_compareToSourceId".
+	CompareToSourceIDExt *Element
 	// CompareToSourcePath is TestScript.setup.action.assert.compareToSourcePath (0..1, string).
 	CompareToSourcePath string
 	// CompareToSourcePathExt holds the id and extensions of TestScript.setup.action.assert.compareToSourcePath; JSON "_compareToSourcePath".
@@ -1569,10 +1569,10 @@ type TestScriptSetupActionAssert struct {
 	HeaderField string
 	// HeaderFieldExt holds the id and extensions of TestScript.setup.action.assert.headerField; JSON "_headerField".
 	HeaderFieldExt *Element
-	// MinimumId is TestScript.setup.action.assert.minimumId (0..1, string).
-	MinimumId string
-	// MinimumIdExt holds the id and extensions of TestScript.setup.action.assert.minimumId; JSON "_minimumId".
-	MinimumIdExt *Element
+	// MinimumID is TestScript.setup.action.assert.minimumId (0..1, string).
+	MinimumID string
+	// MinimumIDExt holds the id and extensions of TestScript.setup.action.assert.minimumId; JSON "_minimumId".
+	MinimumIDExt *Element
 	// NavigationLinks is TestScript.setup.action.assert.navigationLinks (0..1, boolean).
 	NavigationLinks *bool
 	// NavigationLinksExt holds the id and extensions of TestScript.setup.action.assert.navigationLinks; JSON "_navigationLinks".
@@ -1597,14 +1597,14 @@ type TestScriptSetupActionAssert struct {
 	ResponseCode string
 	// ResponseCodeExt holds the id and extensions of TestScript.setup.action.assert.responseCode; JSON "_responseCode".
 	ResponseCodeExt *Element
-	// SourceId is TestScript.setup.action.assert.sourceId (0..1, id).
-	SourceId string
-	// SourceIdExt holds the id and extensions of TestScript.setup.action.assert.sourceId; JSON "_sourceId".
-	SourceIdExt *Element
-	// ValidateProfileId is TestScript.setup.action.assert.validateProfileId (0..1, id).
-	ValidateProfileId string
-	// ValidateProfileIdExt holds the id and extensions of TestScript.setup.action.assert.validateProfileId; JSON "_validateProfileId".
-	ValidateProfileIdExt *Element
+	// SourceID is TestScript.setup.action.assert.sourceId (0..1, id).
+	SourceID string
+	// SourceIDExt holds the id and extensions of TestScript.setup.action.assert.sourceId; JSON "_sourceId".
+	SourceIDExt *Element
+	// ValidateProfileID is TestScript.setup.action.assert.validateProfileId (0..1, id).
+	ValidateProfileID string
+	// ValidateProfileIDExt holds the id and extensions of TestScript.setup.action.assert.validateProfileId; JSON "_validateProfileId".
+	ValidateProfileIDExt *Element
 	// Value is TestScript.setup.action.assert.value (0..1, string).
 	Value string
 	// ValueExt holds the id and extensions of TestScript.setup.action.assert.value; JSON "_value".
@@ -1643,9 +1643,9 @@ func (x *TestScriptSetupActionAssert) decodeField(d *fhirjson.Decoder, k string)
 	case "_direction":
 		return fhirjson.Ptr(d, &x.DirectionExt)
 	case "compareToSourceId":
-		return d.String(&x.CompareToSourceId, nil)
+		return d.String(&x.CompareToSourceID, nil)
 	case "_compareToSourceId":
-		return fhirjson.Ptr(d, &x.CompareToSourceIdExt)
+		return fhirjson.Ptr(d, &x.CompareToSourceIDExt)
 	case "compareToSourcePath":
 		return d.String(&x.CompareToSourcePath, nil)
 	case "_compareToSourcePath":
@@ -1659,9 +1659,9 @@ func (x *TestScriptSetupActionAssert) decodeField(d *fhirjson.Decoder, k string)
 	case "_headerField":
 		return fhirjson.Ptr(d, &x.HeaderFieldExt)
 	case "minimumId":
-		return d.String(&x.MinimumId, nil)
+		return d.String(&x.MinimumID, nil)
 	case "_minimumId":
-		return fhirjson.Ptr(d, &x.MinimumIdExt)
+		return fhirjson.Ptr(d, &x.MinimumIDExt)
 	case "navigationLinks":
 		return d.Bool(&x.NavigationLinks)
 	case "_navigationLinks":
@@ -1687,13 +1687,13 @@ func (x *TestScriptSetupActionAssert) decodeField(d *fhirjson.Decoder, k string)
 	case "_responseCode":
 		return fhirjson.Ptr(d, &x.ResponseCodeExt)
 	case "sourceId":
-		return d.String(&x.SourceId, nil)
+		return d.String(&x.SourceID, nil)
 	case "_sourceId":
-		return fhirjson.Ptr(d, &x.SourceIdExt)
+		return fhirjson.Ptr(d, &x.SourceIDExt)
 	case "validateProfileId":
-		return d.String(&x.ValidateProfileId, nil)
+		return d.String(&x.ValidateProfileID, nil)
 	case "_validateProfileId":
-		return fhirjson.Ptr(d, &x.ValidateProfileIdExt)
+		return fhirjson.Ptr(d, &x.ValidateProfileIDExt)
 	case "value":
 		return d.String(&x.Value, nil)
 	case "_value":
@@ -1718,16 +1718,16 @@ func (x *TestScriptSetupActionAssert) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_description", x.DescriptionExt)
 	fhirjson.CodeField(e, "direction", x.Direction)
 	fhirjson.PtrField(e, "_direction", x.DirectionExt)
-	e.StringField("compareToSourceId", x.CompareToSourceId)
-	fhirjson.PtrField(e, "_compareToSourceId", x.CompareToSourceIdExt)
+	e.StringField("compareToSourceId", x.CompareToSourceID)
+	fhirjson.PtrField(e, "_compareToSourceId", x.CompareToSourceIDExt)
 	e.StringField("compareToSourcePath", x.CompareToSourcePath)
 	fhirjson.PtrField(e, "_compareToSourcePath", x.CompareToSourcePathExt)
 	fhirjson.CodeField(e, "contentType", x.ContentType)
 	fhirjson.PtrField(e, "_contentType", x.ContentTypeExt)
 	e.StringField("headerField", x.HeaderField)
 	fhirjson.PtrField(e, "_headerField", x.HeaderFieldExt)
-	e.StringField("minimumId", x.MinimumId)
-	fhirjson.PtrField(e, "_minimumId", x.MinimumIdExt)
+	e.StringField("minimumId", x.MinimumID)
+	fhirjson.PtrField(e, "_minimumId", x.MinimumIDExt)
 	e.BoolField("navigationLinks", x.NavigationLinks)
 	fhirjson.PtrField(e, "_navigationLinks", x.NavigationLinksExt)
 	fhirjson.CodeField(e, "operator", x.Operator)
@@ -1740,10 +1740,10 @@ func (x *TestScriptSetupActionAssert) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_response", x.ResponseExt)
 	e.StringField("responseCode", x.ResponseCode)
 	fhirjson.PtrField(e, "_responseCode", x.ResponseCodeExt)
-	e.StringField("sourceId", x.SourceId)
-	fhirjson.PtrField(e, "_sourceId", x.SourceIdExt)
-	e.StringField("validateProfileId", x.ValidateProfileId)
-	fhirjson.PtrField(e, "_validateProfileId", x.ValidateProfileIdExt)
+	e.StringField("sourceId", x.SourceID)
+	fhirjson.PtrField(e, "_sourceId", x.SourceIDExt)
+	e.StringField("validateProfileId", x.ValidateProfileID)
+	fhirjson.PtrField(e, "_validateProfileId", x.ValidateProfileIDExt)
 	e.StringField("value", x.Value)
 	fhirjson.PtrField(e, "_value", x.ValueExt)
 	e.BoolField("warningOnly", x.WarningOnly)
@@ -1790,8 +1790,8 @@ func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.Validati
 	if x.DirectionExt != nil {
 		x.DirectionExt.validate(p+".direction", errs)
 	}
-	if x.CompareToSourceIdExt != nil {
-		x.CompareToSourceIdExt.validate(p+".compareToSourceId", errs)
+	if x.CompareToSourceIDExt != nil {
+		x.CompareToSourceIDExt.validate(p+".compareToSourceId", errs)
 	}
 	if x.CompareToSourcePathExt != nil {
 		x.CompareToSourcePathExt.validate(p+".compareToSourcePath", errs)
@@ -1805,8 +1805,8 @@ func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.Validati
 	if x.HeaderFieldExt != nil {
 		x.HeaderFieldExt.validate(p+".headerField", errs)
 	}
-	if x.MinimumIdExt != nil {
-		x.MinimumIdExt.validate(p+".minimumId", errs)
+	if x.MinimumIDExt != nil {
+		x.MinimumIDExt.validate(p+".minimumId", errs)
 	}
 	if x.NavigationLinksExt != nil {
 		x.NavigationLinksExt.validate(p+".navigationLinks", errs)
@@ -1835,11 +1835,11 @@ func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.Validati
 	if x.ResponseCodeExt != nil {
 		x.ResponseCodeExt.validate(p+".responseCode", errs)
 	}
-	if x.SourceIdExt != nil {
-		x.SourceIdExt.validate(p+".sourceId", errs)
+	if x.SourceIDExt != nil {
+		x.SourceIDExt.validate(p+".sourceId", errs)
 	}
-	if x.ValidateProfileIdExt != nil {
-		x.ValidateProfileIdExt.validate(p+".validateProfileId", errs)
+	if x.ValidateProfileIDExt != nil {
+		x.ValidateProfileIDExt.validate(p+".validateProfileId", errs)
 	}
 	if x.ValueExt != nil {
 		x.ValueExt.validate(p+".value", errs)

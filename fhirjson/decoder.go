@@ -80,6 +80,9 @@ func (d *Decoder) errAt(sentinel error, msg string) error {
 
 func (d *Decoder) syntax(msg string) error { return d.errAt(ErrSyntax, msg) }
 
+// Fail returns a *DecodeError at the current offset wrapping sentinel.
+func (d *Decoder) Fail(sentinel error, msg string) error { return d.errAt(sentinel, msg) }
+
 // Invalid returns a DecodeError for a value with a forbidden lexical form.
 func (d *Decoder) Invalid(msg string) error { return d.errAt(ErrInvalidValue, msg) }
 
@@ -370,6 +373,12 @@ func (d *Decoder) RawNumber() (string, error) {
 		return "", d.wrongType("a number", c)
 	}
 	end, ok := scanNumber(d.str, d.pos)
+	if ok && end < len(d.str) {
+		switch c := d.str[end]; {
+		case c >= '0' && c <= '9', c == '.', c == '+', c == '-', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+			ok = false
+		}
+	}
 	if !ok {
 		d.pos = end
 		return "", d.syntax("invalid number")

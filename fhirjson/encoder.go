@@ -11,7 +11,8 @@ import (
 // narrative XHTML stays readable; it does escape what JSON requires and
 // replaces invalid UTF-8 with U+FFFD.
 type Encoder struct {
-	buf []byte
+	buf   []byte
+	start int // bytes before start belong to the caller (AppendJSON)
 }
 
 // Encodable is implemented by every generated type.
@@ -24,7 +25,7 @@ var encoderPool = sync.Pool{New: func() any { return &Encoder{buf: make([]byte, 
 // Marshal encodes v into a new byte slice.
 func Marshal(v Encodable) []byte {
 	e := encoderPool.Get().(*Encoder)
-	e.buf = e.buf[:0]
+	e.Reset()
 	v.EncodeJSON(e)
 	out := make([]byte, len(e.buf))
 	copy(out, e.buf)
@@ -36,10 +37,13 @@ func Marshal(v Encodable) []byte {
 
 // AppendJSON appends the encoding of v to dst.
 func AppendJSON(dst []byte, v Encodable) []byte {
-	e := Encoder{buf: dst}
+	e := Encoder{buf: dst, start: len(dst)}
 	v.EncodeJSON(&e)
 	return e.buf
 }
+
+// Reset empties the buffer, keeping its storage.
+func (e *Encoder) Reset() { e.buf, e.start = e.buf[:0], 0 }
 
 // Bytes returns the encoded bytes.
 func (e *Encoder) Bytes() []byte { return e.buf }
@@ -47,7 +51,7 @@ func (e *Encoder) Bytes() []byte { return e.buf }
 // sep writes a comma unless a value or member starts right after '{', '['
 // or ':'.
 func (e *Encoder) sep() {
-	if n := len(e.buf); n > 0 {
+	if n := len(e.buf); n > e.start {
 		switch e.buf[n-1] {
 		case '{', '[', ':':
 		default:

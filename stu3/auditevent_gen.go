@@ -278,12 +278,12 @@ type AuditEventAgent struct {
 	Role []CodeableConcept
 	// Reference is AuditEvent.agent.reference (0..1, Reference).
 	Reference *Reference
-	// UserId is AuditEvent.agent.userId (0..1, Identifier).
-	UserId *Identifier
-	// AltId is AuditEvent.agent.altId (0..1, string).
-	AltId string
-	// AltIdExt holds the id and extensions of AuditEvent.agent.altId; JSON "_altId".
-	AltIdExt *Element
+	// UserID is AuditEvent.agent.userId (0..1, Identifier).
+	UserID *Identifier
+	// AltID is AuditEvent.agent.altId (0..1, string).
+	AltID string
+	// AltIDExt holds the id and extensions of AuditEvent.agent.altId; JSON "_altId".
+	AltIDExt *Element
 	// Name is AuditEvent.agent.name (0..1, string).
 	Name string
 	// NameExt holds the id and extensions of AuditEvent.agent.name; JSON "_name".
@@ -324,11 +324,11 @@ func (x *AuditEventAgent) decodeField(d *fhirjson.Decoder, k string) error {
 	case "reference":
 		return fhirjson.Ptr(d, &x.Reference)
 	case "userId":
-		return fhirjson.Ptr(d, &x.UserId)
+		return fhirjson.Ptr(d, &x.UserID)
 	case "altId":
-		return d.String(&x.AltId, nil)
+		return d.String(&x.AltID, nil)
 	case "_altId":
-		return fhirjson.Ptr(d, &x.AltIdExt)
+		return fhirjson.Ptr(d, &x.AltIDExt)
 	case "name":
 		return d.String(&x.Name, nil)
 	case "_name":
@@ -361,9 +361,9 @@ func (x *AuditEventAgent) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
 	fhirjson.SliceField(e, "role", x.Role)
 	fhirjson.PtrField(e, "reference", x.Reference)
-	fhirjson.PtrField(e, "userId", x.UserId)
-	e.StringField("altId", x.AltId)
-	fhirjson.PtrField(e, "_altId", x.AltIdExt)
+	fhirjson.PtrField(e, "userId", x.UserID)
+	e.StringField("altId", x.AltID)
+	fhirjson.PtrField(e, "_altId", x.AltIDExt)
 	e.StringField("name", x.Name)
 	fhirjson.PtrField(e, "_name", x.NameExt)
 	e.BoolField("requestor", x.Requestor)
@@ -410,11 +410,11 @@ func (x *AuditEventAgent) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.Reference != nil {
 		x.Reference.validate(p+".reference", errs)
 	}
-	if x.UserId != nil {
-		x.UserId.validate(p+".userId", errs)
+	if x.UserID != nil {
+		x.UserID.validate(p+".userId", errs)
 	}
-	if x.AltIdExt != nil {
-		x.AltIdExt.validate(p+".altId", errs)
+	if x.AltIDExt != nil {
+		x.AltIDExt.validate(p+".altId", errs)
 	}
 	if x.NameExt != nil {
 		x.NameExt.validate(p+".name", errs)

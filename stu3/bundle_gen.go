@@ -285,10 +285,10 @@ type BundleEntry struct {
 	ModifierExtension []Extension
 	// Link is Bundle.entry.link (0..*, BundleLink).
 	Link []BundleLink
-	// FullUrl is Bundle.entry.fullUrl (0..1, uri).
-	FullUrl string
-	// FullUrlExt holds the id and extensions of Bundle.entry.fullUrl; JSON "_fullUrl".
-	FullUrlExt *Element
+	// FullURL is Bundle.entry.fullUrl (0..1, uri).
+	FullURL string
+	// FullURLExt holds the id and extensions of Bundle.entry.fullUrl; JSON "_fullUrl".
+	FullURLExt *Element
 	// Resource is Bundle.entry.resource (0..1, Resource).
 	Resource Resource
 	// Search is Bundle.entry.search (0..1, BackboneElement).
@@ -315,9 +315,9 @@ func (x *BundleEntry) decodeField(d *fhirjson.Decoder, k string) error {
 	case "link":
 		return fhirjson.Slice(d, &x.Link)
 	case "fullUrl":
-		return d.String(&x.FullUrl, nil)
+		return d.String(&x.FullURL, nil)
 	case "_fullUrl":
-		return fhirjson.Ptr(d, &x.FullUrlExt)
+		return fhirjson.Ptr(d, &x.FullURLExt)
 	case "resource":
 		return decodeResourceField(d, &x.Resource)
 	case "search":
@@ -337,8 +337,8 @@ func (x *BundleEntry) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
 	fhirjson.SliceField(e, "link", x.Link)
-	e.StringField("fullUrl", x.FullUrl)
-	fhirjson.PtrField(e, "_fullUrl", x.FullUrlExt)
+	e.StringField("fullUrl", x.FullURL)
+	fhirjson.PtrField(e, "_fullUrl", x.FullURLExt)
 	encodeResourceField(e, "resource", x.Resource)
 	fhirjson.PtrField(e, "search", x.Search)
 	fhirjson.PtrField(e, "request", x.Request)
@@ -376,8 +376,8 @@ func (x *BundleEntry) validate(p string, errs *fhirjson.ValidationErrors) {
 	for i := range x.Link {
 		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
 	}
-	if x.FullUrlExt != nil {
-		x.FullUrlExt.validate(p+".fullUrl", errs)
+	if x.FullURLExt != nil {
+		x.FullURLExt.validate(p+".fullUrl", errs)
 	}
 	if x.Resource != nil {
 		x.Resource.validate(p+".resource", errs)

@@ -1495,22 +1495,22 @@ type ClaimItem struct {
 	Sequence *int
 	// SequenceExt holds the id and extensions of Claim.item.sequence; JSON "_sequence".
 	SequenceExt *Element
-	// CareTeamLinkId is Claim.item.careTeamLinkId (0..*, positiveInt).
-	CareTeamLinkId []int
-	// CareTeamLinkIdExt holds the id and extensions of Claim.item.careTeamLinkId; JSON "_careTeamLinkId".
-	CareTeamLinkIdExt []*Element
-	// DiagnosisLinkId is Claim.item.diagnosisLinkId (0..*, positiveInt).
-	DiagnosisLinkId []int
-	// DiagnosisLinkIdExt holds the id and extensions of Claim.item.diagnosisLinkId; JSON "_diagnosisLinkId".
-	DiagnosisLinkIdExt []*Element
-	// ProcedureLinkId is Claim.item.procedureLinkId (0..*, positiveInt).
-	ProcedureLinkId []int
-	// ProcedureLinkIdExt holds the id and extensions of Claim.item.procedureLinkId; JSON "_procedureLinkId".
-	ProcedureLinkIdExt []*Element
-	// InformationLinkId is Claim.item.informationLinkId (0..*, positiveInt).
-	InformationLinkId []int
-	// InformationLinkIdExt holds the id and extensions of Claim.item.informationLinkId; JSON "_informationLinkId".
-	InformationLinkIdExt []*Element
+	// CareTeamLinkID is Claim.item.careTeamLinkId (0..*, positiveInt).
+	CareTeamLinkID []int
+	// CareTeamLinkIDExt holds the id and extensions of Claim.item.careTeamLinkId; JSON "_careTeamLinkId".
+	CareTeamLinkIDExt []*Element
+	// DiagnosisLinkID is Claim.item.diagnosisLinkId (0..*, positiveInt).
+	DiagnosisLinkID []int
+	// DiagnosisLinkIDExt holds the id and extensions of Claim.item.diagnosisLinkId; JSON "_diagnosisLinkId".
+	DiagnosisLinkIDExt []*Element
+	// ProcedureLinkID is Claim.item.procedureLinkId (0..*, positiveInt).
+	ProcedureLinkID []int
+	// ProcedureLinkIDExt holds the id and extensions of Claim.item.procedureLinkId; JSON "_procedureLinkId".
+	ProcedureLinkIDExt []*Element
+	// InformationLinkID is Claim.item.informationLinkId (0..*, positiveInt).
+	InformationLinkID []int
+	// InformationLinkIDExt holds the id and extensions of Claim.item.informationLinkId; JSON "_informationLinkId".
+	InformationLinkIDExt []*Element
 	// Revenue is Claim.item.revenue (0..1, CodeableConcept).
 	Revenue *CodeableConcept
 	// Category is Claim.item.category (0..1, CodeableConcept).
@@ -1573,21 +1573,21 @@ func (x *ClaimItem) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_sequence":
 		return fhirjson.Ptr(d, &x.SequenceExt)
 	case "careTeamLinkId":
-		return d.Ints(&x.CareTeamLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.CareTeamLinkID, fhirjson.PositiveInt)
 	case "_careTeamLinkId":
-		return fhirjson.PtrSlice(d, &x.CareTeamLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.CareTeamLinkIDExt)
 	case "diagnosisLinkId":
-		return d.Ints(&x.DiagnosisLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.DiagnosisLinkID, fhirjson.PositiveInt)
 	case "_diagnosisLinkId":
-		return fhirjson.PtrSlice(d, &x.DiagnosisLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.DiagnosisLinkIDExt)
 	case "procedureLinkId":
-		return d.Ints(&x.ProcedureLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.ProcedureLinkID, fhirjson.PositiveInt)
 	case "_procedureLinkId":
-		return fhirjson.PtrSlice(d, &x.ProcedureLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.ProcedureLinkIDExt)
 	case "informationLinkId":
-		return d.Ints(&x.InformationLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.InformationLinkID, fhirjson.PositiveInt)
 	case "_informationLinkId":
-		return fhirjson.PtrSlice(d, &x.InformationLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.InformationLinkIDExt)
 	case "revenue":
 		return fhirjson.Ptr(d, &x.Revenue)
 	case "category":
@@ -1642,14 +1642,14 @@ func (x *ClaimItem) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
 	e.IntField("sequence", x.Sequence)
 	fhirjson.PtrField(e, "_sequence", x.SequenceExt)
-	e.IntsField("careTeamLinkId", x.CareTeamLinkId)
-	fhirjson.PtrSliceField(e, "_careTeamLinkId", x.CareTeamLinkIdExt)
-	e.IntsField("diagnosisLinkId", x.DiagnosisLinkId)
-	fhirjson.PtrSliceField(e, "_diagnosisLinkId", x.DiagnosisLinkIdExt)
-	e.IntsField("procedureLinkId", x.ProcedureLinkId)
-	fhirjson.PtrSliceField(e, "_procedureLinkId", x.ProcedureLinkIdExt)
-	e.IntsField("informationLinkId", x.InformationLinkId)
-	fhirjson.PtrSliceField(e, "_informationLinkId", x.InformationLinkIdExt)
+	e.IntsField("careTeamLinkId", x.CareTeamLinkID)
+	fhirjson.PtrSliceField(e, "_careTeamLinkId", x.CareTeamLinkIDExt)
+	e.IntsField("diagnosisLinkId", x.DiagnosisLinkID)
+	fhirjson.PtrSliceField(e, "_diagnosisLinkId", x.DiagnosisLinkIDExt)
+	e.IntsField("procedureLinkId", x.ProcedureLinkID)
+	fhirjson.PtrSliceField(e, "_procedureLinkId", x.ProcedureLinkIDExt)
+	e.IntsField("informationLinkId", x.InformationLinkID)
+	fhirjson.PtrSliceField(e, "_informationLinkId", x.InformationLinkIDExt)
 	fhirjson.PtrField(e, "revenue", x.Revenue)
 	fhirjson.PtrField(e, "category", x.Category)
 	fhirjson.PtrField(e, "service", x.Service)
@@ -1707,22 +1707,22 @@ func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
-	for i, v := range x.CareTeamLinkIdExt {
+	for i, v := range x.CareTeamLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".careTeamLinkId", i), errs)
 		}
 	}
-	for i, v := range x.DiagnosisLinkIdExt {
+	for i, v := range x.DiagnosisLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".diagnosisLinkId", i), errs)
 		}
 	}
-	for i, v := range x.ProcedureLinkIdExt {
+	for i, v := range x.ProcedureLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".procedureLinkId", i), errs)
 		}
 	}
-	for i, v := range x.InformationLinkIdExt {
+	for i, v := range x.InformationLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".informationLinkId", i), errs)
 		}

@@ -358,10 +358,10 @@ type ClaimResponseItem struct {
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// SequenceLinkId is ClaimResponse.item.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkId *int
-	// SequenceLinkIdExt holds the id and extensions of ClaimResponse.item.sequenceLinkId; JSON "_sequenceLinkId".
-	SequenceLinkIdExt *Element
+	// SequenceLinkID is ClaimResponse.item.sequenceLinkId (1..1, positiveInt).
+	SequenceLinkID *int
+	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.sequenceLinkId; JSON "_sequenceLinkId".
+	SequenceLinkIDExt *Element
 	// NoteNumber is ClaimResponse.item.noteNumber (0..*, positiveInt).
 	NoteNumber []int
 	// NoteNumberExt holds the id and extensions of ClaimResponse.item.noteNumber; JSON "_noteNumber".
@@ -386,9 +386,9 @@ func (x *ClaimResponseItem) decodeField(d *fhirjson.Decoder, k string) error {
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "sequenceLinkId":
-		return d.Int(&x.SequenceLinkId, fhirjson.PositiveInt)
+		return d.Int(&x.SequenceLinkID, fhirjson.PositiveInt)
 	case "_sequenceLinkId":
-		return fhirjson.Ptr(d, &x.SequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.SequenceLinkIDExt)
 	case "noteNumber":
 		return d.Ints(&x.NoteNumber, fhirjson.PositiveInt)
 	case "_noteNumber":
@@ -407,8 +407,8 @@ func (x *ClaimResponseItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.IntField("sequenceLinkId", x.SequenceLinkId)
-	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIdExt)
+	e.IntField("sequenceLinkId", x.SequenceLinkID)
+	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIDExt)
 	e.IntsField("noteNumber", x.NoteNumber)
 	fhirjson.PtrSliceField(e, "_noteNumber", x.NoteNumberExt)
 	fhirjson.SliceField(e, "adjudication", x.Adjudication)
@@ -443,11 +443,11 @@ func (x *ClaimResponseItem) validate(p string, errs *fhirjson.ValidationErrors) 
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.SequenceLinkId != nil || x.SequenceLinkIdExt != nil) {
+	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		errs.Missing(p + ".sequenceLinkId")
 	}
-	if x.SequenceLinkIdExt != nil {
-		x.SequenceLinkIdExt.validate(p+".sequenceLinkId", errs)
+	if x.SequenceLinkIDExt != nil {
+		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
@@ -579,10 +579,10 @@ type ClaimResponseItemDetail struct {
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// SequenceLinkId is ClaimResponse.item.detail.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkId *int
-	// SequenceLinkIdExt holds the id and extensions of ClaimResponse.item.detail.sequenceLinkId; JSON "_sequenceLinkId".
-	SequenceLinkIdExt *Element
+	// SequenceLinkID is ClaimResponse.item.detail.sequenceLinkId (1..1, positiveInt).
+	SequenceLinkID *int
+	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.detail.sequenceLinkId; JSON "_sequenceLinkId".
+	SequenceLinkIDExt *Element
 	// NoteNumber is ClaimResponse.item.detail.noteNumber (0..*, positiveInt).
 	NoteNumber []int
 	// NoteNumberExt holds the id and extensions of ClaimResponse.item.detail.noteNumber; JSON "_noteNumber".
@@ -609,9 +609,9 @@ func (x *ClaimResponseItemDetail) decodeField(d *fhirjson.Decoder, k string) err
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "sequenceLinkId":
-		return d.Int(&x.SequenceLinkId, fhirjson.PositiveInt)
+		return d.Int(&x.SequenceLinkID, fhirjson.PositiveInt)
 	case "_sequenceLinkId":
-		return fhirjson.Ptr(d, &x.SequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.SequenceLinkIDExt)
 	case "noteNumber":
 		return d.Ints(&x.NoteNumber, fhirjson.PositiveInt)
 	case "_noteNumber":
@@ -630,8 +630,8 @@ func (x *ClaimResponseItemDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.IntField("sequenceLinkId", x.SequenceLinkId)
-	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIdExt)
+	e.IntField("sequenceLinkId", x.SequenceLinkID)
+	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIDExt)
 	e.IntsField("noteNumber", x.NoteNumber)
 	fhirjson.PtrSliceField(e, "_noteNumber", x.NoteNumberExt)
 	fhirjson.SliceField(e, "adjudication", x.Adjudication)
@@ -666,11 +666,11 @@ func (x *ClaimResponseItemDetail) validate(p string, errs *fhirjson.ValidationEr
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.SequenceLinkId != nil || x.SequenceLinkIdExt != nil) {
+	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		errs.Missing(p + ".sequenceLinkId")
 	}
-	if x.SequenceLinkIdExt != nil {
-		x.SequenceLinkIdExt.validate(p+".sequenceLinkId", errs)
+	if x.SequenceLinkIDExt != nil {
+		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
@@ -693,10 +693,10 @@ type ClaimResponseItemDetailSubDetail struct {
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.subDetail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// SequenceLinkId is ClaimResponse.item.detail.subDetail.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkId *int
-	// SequenceLinkIdExt holds the id and extensions of ClaimResponse.item.detail.subDetail.sequenceLinkId; JSON "_sequenceLinkId".
-	SequenceLinkIdExt *Element
+	// SequenceLinkID is ClaimResponse.item.detail.subDetail.sequenceLinkId (1..1, positiveInt).
+	SequenceLinkID *int
+	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.detail.subDetail.sequenceLinkId; JSON "_sequenceLinkId".
+	SequenceLinkIDExt *Element
 	// NoteNumber is ClaimResponse.item.detail.subDetail.noteNumber (0..*, positiveInt).
 	NoteNumber []int
 	// NoteNumberExt holds the id and extensions of ClaimResponse.item.detail.subDetail.noteNumber; JSON "_noteNumber".
@@ -721,9 +721,9 @@ func (x *ClaimResponseItemDetailSubDetail) decodeField(d *fhirjson.Decoder, k st
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "sequenceLinkId":
-		return d.Int(&x.SequenceLinkId, fhirjson.PositiveInt)
+		return d.Int(&x.SequenceLinkID, fhirjson.PositiveInt)
 	case "_sequenceLinkId":
-		return fhirjson.Ptr(d, &x.SequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.SequenceLinkIDExt)
 	case "noteNumber":
 		return d.Ints(&x.NoteNumber, fhirjson.PositiveInt)
 	case "_noteNumber":
@@ -740,8 +740,8 @@ func (x *ClaimResponseItemDetailSubDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.IntField("sequenceLinkId", x.SequenceLinkId)
-	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIdExt)
+	e.IntField("sequenceLinkId", x.SequenceLinkID)
+	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIDExt)
 	e.IntsField("noteNumber", x.NoteNumber)
 	fhirjson.PtrSliceField(e, "_noteNumber", x.NoteNumberExt)
 	fhirjson.SliceField(e, "adjudication", x.Adjudication)
@@ -779,11 +779,11 @@ func (x *ClaimResponseItemDetailSubDetail) validate(p string, errs *fhirjson.Val
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.SequenceLinkId != nil || x.SequenceLinkIdExt != nil) {
+	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		errs.Missing(p + ".sequenceLinkId")
 	}
-	if x.SequenceLinkIdExt != nil {
-		x.SequenceLinkIdExt.validate(p+".sequenceLinkId", errs)
+	if x.SequenceLinkIDExt != nil {
+		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
@@ -803,10 +803,10 @@ type ClaimResponseAddItem struct {
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// SequenceLinkId is ClaimResponse.addItem.sequenceLinkId (0..*, positiveInt).
-	SequenceLinkId []int
-	// SequenceLinkIdExt holds the id and extensions of ClaimResponse.addItem.sequenceLinkId; JSON "_sequenceLinkId".
-	SequenceLinkIdExt []*Element
+	// SequenceLinkID is ClaimResponse.addItem.sequenceLinkId (0..*, positiveInt).
+	SequenceLinkID []int
+	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.addItem.sequenceLinkId; JSON "_sequenceLinkId".
+	SequenceLinkIDExt []*Element
 	// Revenue is ClaimResponse.addItem.revenue (0..1, CodeableConcept).
 	Revenue *CodeableConcept
 	// Category is ClaimResponse.addItem.category (0..1, CodeableConcept).
@@ -841,9 +841,9 @@ func (x *ClaimResponseAddItem) decodeField(d *fhirjson.Decoder, k string) error 
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "sequenceLinkId":
-		return d.Ints(&x.SequenceLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.SequenceLinkID, fhirjson.PositiveInt)
 	case "_sequenceLinkId":
-		return fhirjson.PtrSlice(d, &x.SequenceLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.SequenceLinkIDExt)
 	case "revenue":
 		return fhirjson.Ptr(d, &x.Revenue)
 	case "category":
@@ -872,8 +872,8 @@ func (x *ClaimResponseAddItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.IntsField("sequenceLinkId", x.SequenceLinkId)
-	fhirjson.PtrSliceField(e, "_sequenceLinkId", x.SequenceLinkIdExt)
+	e.IntsField("sequenceLinkId", x.SequenceLinkID)
+	fhirjson.PtrSliceField(e, "_sequenceLinkId", x.SequenceLinkIDExt)
 	fhirjson.PtrField(e, "revenue", x.Revenue)
 	fhirjson.PtrField(e, "category", x.Category)
 	fhirjson.PtrField(e, "service", x.Service)
@@ -913,7 +913,7 @@ func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationError
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	for i, v := range x.SequenceLinkIdExt {
+	for i, v := range x.SequenceLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".sequenceLinkId", i), errs)
 		}
@@ -1084,18 +1084,18 @@ type ClaimResponseError struct {
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.error.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// SequenceLinkId is ClaimResponse.error.sequenceLinkId (0..1, positiveInt).
-	SequenceLinkId *int
-	// SequenceLinkIdExt holds the id and extensions of ClaimResponse.error.sequenceLinkId; JSON "_sequenceLinkId".
-	SequenceLinkIdExt *Element
-	// DetailSequenceLinkId is ClaimResponse.error.detailSequenceLinkId (0..1, positiveInt).
-	DetailSequenceLinkId *int
-	// DetailSequenceLinkIdExt holds the id and extensions of ClaimResponse.error.detailSequenceLinkId; JSON "_detailSequenceLinkId".
-	DetailSequenceLinkIdExt *Element
-	// SubdetailSequenceLinkId is ClaimResponse.error.subdetailSequenceLinkId (0..1, positiveInt).
-	SubdetailSequenceLinkId *int
-	// SubdetailSequenceLinkIdExt holds the id and extensions of ClaimResponse.error.subdetailSequenceLinkId; JSON "_subdetailSequenceLinkId".
-	SubdetailSequenceLinkIdExt *Element
+	// SequenceLinkID is ClaimResponse.error.sequenceLinkId (0..1, positiveInt).
+	SequenceLinkID *int
+	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.error.sequenceLinkId; JSON "_sequenceLinkId".
+	SequenceLinkIDExt *Element
+	// DetailSequenceLinkID is ClaimResponse.error.detailSequenceLinkId (0..1, positiveInt).
+	DetailSequenceLinkID *int
+	// DetailSequenceLinkIDExt holds the id and extensions of ClaimResponse.error.detailSequenceLinkId; JSON "_detailSequenceLinkId".
+	DetailSequenceLinkIDExt *Element
+	// SubdetailSequenceLinkID is ClaimResponse.error.subdetailSequenceLinkId (0..1, positiveInt).
+	SubdetailSequenceLinkID *int
+	// SubdetailSequenceLinkIDExt holds the id and extensions of ClaimResponse.error.subdetailSequenceLinkId; JSON "_subdetailSequenceLinkId".
+	SubdetailSequenceLinkIDExt *Element
 	// Code is ClaimResponse.error.code (1..1, CodeableConcept).
 	Code *CodeableConcept
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1114,17 +1114,17 @@ func (x *ClaimResponseError) decodeField(d *fhirjson.Decoder, k string) error {
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "sequenceLinkId":
-		return d.Int(&x.SequenceLinkId, fhirjson.PositiveInt)
+		return d.Int(&x.SequenceLinkID, fhirjson.PositiveInt)
 	case "_sequenceLinkId":
-		return fhirjson.Ptr(d, &x.SequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.SequenceLinkIDExt)
 	case "detailSequenceLinkId":
-		return d.Int(&x.DetailSequenceLinkId, fhirjson.PositiveInt)
+		return d.Int(&x.DetailSequenceLinkID, fhirjson.PositiveInt)
 	case "_detailSequenceLinkId":
-		return fhirjson.Ptr(d, &x.DetailSequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.DetailSequenceLinkIDExt)
 	case "subdetailSequenceLinkId":
-		return d.Int(&x.SubdetailSequenceLinkId, fhirjson.PositiveInt)
+		return d.Int(&x.SubdetailSequenceLinkID, fhirjson.PositiveInt)
 	case "_subdetailSequenceLinkId":
-		return fhirjson.Ptr(d, &x.SubdetailSequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.SubdetailSequenceLinkIDExt)
 	case "code":
 		return fhirjson.Ptr(d, &x.Code)
 	}
@@ -1137,12 +1137,12 @@ func (x *ClaimResponseError) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.IntField("sequenceLinkId", x.SequenceLinkId)
-	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIdExt)
-	e.IntField("detailSequenceLinkId", x.DetailSequenceLinkId)
-	fhirjson.PtrField(e, "_detailSequenceLinkId", x.DetailSequenceLinkIdExt)
-	e.IntField("subdetailSequenceLinkId", x.SubdetailSequenceLinkId)
-	fhirjson.PtrField(e, "_subdetailSequenceLinkId", x.SubdetailSequenceLinkIdExt)
+	e.IntField("sequenceLinkId", x.SequenceLinkID)
+	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIDExt)
+	e.IntField("detailSequenceLinkId", x.DetailSequenceLinkID)
+	fhirjson.PtrField(e, "_detailSequenceLinkId", x.DetailSequenceLinkIDExt)
+	e.IntField("subdetailSequenceLinkId", x.SubdetailSequenceLinkID)
+	fhirjson.PtrField(e, "_subdetailSequenceLinkId", x.SubdetailSequenceLinkIDExt)
 	fhirjson.PtrField(e, "code", x.Code)
 	e.Unknown(x.Unknown)
 	e.EndObject()
@@ -1174,14 +1174,14 @@ func (x *ClaimResponseError) validate(p string, errs *fhirjson.ValidationErrors)
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if x.SequenceLinkIdExt != nil {
-		x.SequenceLinkIdExt.validate(p+".sequenceLinkId", errs)
+	if x.SequenceLinkIDExt != nil {
+		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
-	if x.DetailSequenceLinkIdExt != nil {
-		x.DetailSequenceLinkIdExt.validate(p+".detailSequenceLinkId", errs)
+	if x.DetailSequenceLinkIDExt != nil {
+		x.DetailSequenceLinkIDExt.validate(p+".detailSequenceLinkId", errs)
 	}
-	if x.SubdetailSequenceLinkIdExt != nil {
-		x.SubdetailSequenceLinkIdExt.validate(p+".subdetailSequenceLinkId", errs)
+	if x.SubdetailSequenceLinkIDExt != nil {
+		x.SubdetailSequenceLinkIDExt.validate(p+".subdetailSequenceLinkId", errs)
 	}
 	if !(x.Code != nil) {
 		errs.Missing(p + ".code")

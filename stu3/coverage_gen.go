@@ -43,10 +43,10 @@ type Coverage struct {
 	PolicyHolder *Reference
 	// Subscriber is Coverage.subscriber (0..1, Reference).
 	Subscriber *Reference
-	// SubscriberId is Coverage.subscriberId (0..1, string).
-	SubscriberId string
-	// SubscriberIdExt holds the id and extensions of Coverage.subscriberId; JSON "_subscriberId".
-	SubscriberIdExt *Element
+	// SubscriberID is Coverage.subscriberId (0..1, string).
+	SubscriberID string
+	// SubscriberIDExt holds the id and extensions of Coverage.subscriberId; JSON "_subscriberId".
+	SubscriberIDExt *Element
 	// Beneficiary is Coverage.beneficiary (0..1, Reference).
 	Beneficiary *Reference
 	// Relationship is Coverage.relationship (0..1, CodeableConcept).
@@ -121,9 +121,9 @@ func (x *Coverage) decodeField(d *fhirjson.Decoder, k string) error {
 	case "subscriber":
 		return fhirjson.Ptr(d, &x.Subscriber)
 	case "subscriberId":
-		return d.String(&x.SubscriberId, nil)
+		return d.String(&x.SubscriberID, nil)
 	case "_subscriberId":
-		return fhirjson.Ptr(d, &x.SubscriberIdExt)
+		return fhirjson.Ptr(d, &x.SubscriberIDExt)
 	case "beneficiary":
 		return fhirjson.Ptr(d, &x.Beneficiary)
 	case "relationship":
@@ -178,8 +178,8 @@ func (x *Coverage) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "type", x.Type)
 	fhirjson.PtrField(e, "policyHolder", x.PolicyHolder)
 	fhirjson.PtrField(e, "subscriber", x.Subscriber)
-	e.StringField("subscriberId", x.SubscriberId)
-	fhirjson.PtrField(e, "_subscriberId", x.SubscriberIdExt)
+	e.StringField("subscriberId", x.SubscriberID)
+	fhirjson.PtrField(e, "_subscriberId", x.SubscriberIDExt)
 	fhirjson.PtrField(e, "beneficiary", x.Beneficiary)
 	fhirjson.PtrField(e, "relationship", x.Relationship)
 	fhirjson.PtrField(e, "period", x.Period)
@@ -262,8 +262,8 @@ func (x *Coverage) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.Subscriber != nil {
 		x.Subscriber.validate(p+".subscriber", errs)
 	}
-	if x.SubscriberIdExt != nil {
-		x.SubscriberIdExt.validate(p+".subscriberId", errs)
+	if x.SubscriberIDExt != nil {
+		x.SubscriberIDExt.validate(p+".subscriberId", errs)
 	}
 	if x.Beneficiary != nil {
 		x.Beneficiary.validate(p+".beneficiary", errs)

@@ -2334,10 +2334,10 @@ type ElementDefinition struct {
 	DefaultValueDecimal fhirjson.Decimal
 	// DefaultValueDecimalExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDecimal".
 	DefaultValueDecimalExt *Element
-	// DefaultValueId is ElementDefinition.defaultValue[x] (0..1) holding a id; JSON "defaultValueId".
-	DefaultValueId string
-	// DefaultValueIdExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueId".
-	DefaultValueIdExt *Element
+	// DefaultValueID is ElementDefinition.defaultValue[x] (0..1) holding a id; JSON "defaultValueId".
+	DefaultValueID string
+	// DefaultValueIDExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueId".
+	DefaultValueIDExt *Element
 	// DefaultValueInstant is ElementDefinition.defaultValue[x] (0..1) holding a instant; JSON "defaultValueInstant".
 	DefaultValueInstant string
 	// DefaultValueInstantExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueInstant".
@@ -2370,10 +2370,10 @@ type ElementDefinition struct {
 	DefaultValueUnsignedInt *int
 	// DefaultValueUnsignedIntExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUnsignedInt".
 	DefaultValueUnsignedIntExt *Element
-	// DefaultValueUri is ElementDefinition.defaultValue[x] (0..1) holding a uri; JSON "defaultValueUri".
-	DefaultValueUri string
-	// DefaultValueUriExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUri".
-	DefaultValueUriExt *Element
+	// DefaultValueURI is ElementDefinition.defaultValue[x] (0..1) holding a uri; JSON "defaultValueUri".
+	DefaultValueURI string
+	// DefaultValueURIExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUri".
+	DefaultValueURIExt *Element
 	// DefaultValueAddress is ElementDefinition.defaultValue[x] (0..1) holding a Address; JSON "defaultValueAddress".
 	DefaultValueAddress *Address
 	// DefaultValueAge is ElementDefinition.defaultValue[x] (0..1) holding a Age; JSON "defaultValueAge".
@@ -2450,10 +2450,10 @@ type ElementDefinition struct {
 	FixedDecimal fhirjson.Decimal
 	// FixedDecimalExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDecimal".
 	FixedDecimalExt *Element
-	// FixedId is ElementDefinition.fixed[x] (0..1) holding a id; JSON "fixedId".
-	FixedId string
-	// FixedIdExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedId".
-	FixedIdExt *Element
+	// FixedID is ElementDefinition.fixed[x] (0..1) holding a id; JSON "fixedId".
+	FixedID string
+	// FixedIDExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedId".
+	FixedIDExt *Element
 	// FixedInstant is ElementDefinition.fixed[x] (0..1) holding a instant; JSON "fixedInstant".
 	FixedInstant string
 	// FixedInstantExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedInstant".
@@ -2486,10 +2486,10 @@ type ElementDefinition struct {
 	FixedUnsignedInt *int
 	// FixedUnsignedIntExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUnsignedInt".
 	FixedUnsignedIntExt *Element
-	// FixedUri is ElementDefinition.fixed[x] (0..1) holding a uri; JSON "fixedUri".
-	FixedUri string
-	// FixedUriExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUri".
-	FixedUriExt *Element
+	// FixedURI is ElementDefinition.fixed[x] (0..1) holding a uri; JSON "fixedUri".
+	FixedURI string
+	// FixedURIExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUri".
+	FixedURIExt *Element
 	// FixedAddress is ElementDefinition.fixed[x] (0..1) holding a Address; JSON "fixedAddress".
 	FixedAddress *Address
 	// FixedAge is ElementDefinition.fixed[x] (0..1) holding a Age; JSON "fixedAge".
@@ -2558,10 +2558,10 @@ type ElementDefinition struct {
 	PatternDecimal fhirjson.Decimal
 	// PatternDecimalExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDecimal".
 	PatternDecimalExt *Element
-	// PatternId is ElementDefinition.pattern[x] (0..1) holding a id; JSON "patternId".
-	PatternId string
-	// PatternIdExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternId".
-	PatternIdExt *Element
+	// PatternID is ElementDefinition.pattern[x] (0..1) holding a id; JSON "patternId".
+	PatternID string
+	// PatternIDExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternId".
+	PatternIDExt *Element
 	// PatternInstant is ElementDefinition.pattern[x] (0..1) holding a instant; JSON "patternInstant".
 	PatternInstant string
 	// PatternInstantExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternInstant".
@@ -2594,10 +2594,10 @@ type ElementDefinition struct {
 	PatternUnsignedInt *int
 	// PatternUnsignedIntExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUnsignedInt".
 	PatternUnsignedIntExt *Element
-	// PatternUri is ElementDefinition.pattern[x] (0..1) holding a uri; JSON "patternUri".
-	PatternUri string
-	// PatternUriExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUri".
-	PatternUriExt *Element
+	// PatternURI is ElementDefinition.pattern[x] (0..1) holding a uri; JSON "patternUri".
+	PatternURI string
+	// PatternURIExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUri".
+	PatternURIExt *Element
 	// PatternAddress is ElementDefinition.pattern[x] (0..1) holding a Address; JSON "patternAddress".
 	PatternAddress *Address
 	// PatternAge is ElementDefinition.pattern[x] (0..1) holding a Age; JSON "patternAge".
@@ -2832,9 +2832,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_defaultValueDecimal":
 		return fhirjson.Ptr(d, &x.DefaultValueDecimalExt)
 	case "defaultValueId":
-		return d.String(&x.DefaultValueId, nil)
+		return d.String(&x.DefaultValueID, nil)
 	case "_defaultValueId":
-		return fhirjson.Ptr(d, &x.DefaultValueIdExt)
+		return fhirjson.Ptr(d, &x.DefaultValueIDExt)
 	case "defaultValueInstant":
 		return d.String(&x.DefaultValueInstant, fhirjson.CheckInstant)
 	case "_defaultValueInstant":
@@ -2868,9 +2868,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_defaultValueUnsignedInt":
 		return fhirjson.Ptr(d, &x.DefaultValueUnsignedIntExt)
 	case "defaultValueUri":
-		return d.String(&x.DefaultValueUri, nil)
+		return d.String(&x.DefaultValueURI, nil)
 	case "_defaultValueUri":
-		return fhirjson.Ptr(d, &x.DefaultValueUriExt)
+		return fhirjson.Ptr(d, &x.DefaultValueURIExt)
 	case "defaultValueAddress":
 		return fhirjson.Ptr(d, &x.DefaultValueAddress)
 	case "defaultValueAge":
@@ -2948,9 +2948,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_fixedDecimal":
 		return fhirjson.Ptr(d, &x.FixedDecimalExt)
 	case "fixedId":
-		return d.String(&x.FixedId, nil)
+		return d.String(&x.FixedID, nil)
 	case "_fixedId":
-		return fhirjson.Ptr(d, &x.FixedIdExt)
+		return fhirjson.Ptr(d, &x.FixedIDExt)
 	case "fixedInstant":
 		return d.String(&x.FixedInstant, fhirjson.CheckInstant)
 	case "_fixedInstant":
@@ -2984,9 +2984,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_fixedUnsignedInt":
 		return fhirjson.Ptr(d, &x.FixedUnsignedIntExt)
 	case "fixedUri":
-		return d.String(&x.FixedUri, nil)
+		return d.String(&x.FixedURI, nil)
 	case "_fixedUri":
-		return fhirjson.Ptr(d, &x.FixedUriExt)
+		return fhirjson.Ptr(d, &x.FixedURIExt)
 	case "fixedAddress":
 		return fhirjson.Ptr(d, &x.FixedAddress)
 	case "fixedAge":
@@ -3056,9 +3056,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_patternDecimal":
 		return fhirjson.Ptr(d, &x.PatternDecimalExt)
 	case "patternId":
-		return d.String(&x.PatternId, nil)
+		return d.String(&x.PatternID, nil)
 	case "_patternId":
-		return fhirjson.Ptr(d, &x.PatternIdExt)
+		return fhirjson.Ptr(d, &x.PatternIDExt)
 	case "patternInstant":
 		return d.String(&x.PatternInstant, fhirjson.CheckInstant)
 	case "_patternInstant":
@@ -3092,9 +3092,9 @@ func (x *ElementDefinition) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_patternUnsignedInt":
 		return fhirjson.Ptr(d, &x.PatternUnsignedIntExt)
 	case "patternUri":
-		return d.String(&x.PatternUri, nil)
+		return d.String(&x.PatternURI, nil)
 	case "_patternUri":
-		return fhirjson.Ptr(d, &x.PatternUriExt)
+		return fhirjson.Ptr(d, &x.PatternURIExt)
 	case "patternAddress":
 		return fhirjson.Ptr(d, &x.PatternAddress)
 	case "patternAge":
@@ -3284,8 +3284,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_defaultValueDateTime", x.DefaultValueDateTimeExt)
 	e.DecimalField("defaultValueDecimal", x.DefaultValueDecimal)
 	fhirjson.PtrField(e, "_defaultValueDecimal", x.DefaultValueDecimalExt)
-	e.StringField("defaultValueId", x.DefaultValueId)
-	fhirjson.PtrField(e, "_defaultValueId", x.DefaultValueIdExt)
+	e.StringField("defaultValueId", x.DefaultValueID)
+	fhirjson.PtrField(e, "_defaultValueId", x.DefaultValueIDExt)
 	e.StringField("defaultValueInstant", x.DefaultValueInstant)
 	fhirjson.PtrField(e, "_defaultValueInstant", x.DefaultValueInstantExt)
 	e.IntField("defaultValueInteger", x.DefaultValueInteger)
@@ -3302,8 +3302,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_defaultValueTime", x.DefaultValueTimeExt)
 	e.IntField("defaultValueUnsignedInt", x.DefaultValueUnsignedInt)
 	fhirjson.PtrField(e, "_defaultValueUnsignedInt", x.DefaultValueUnsignedIntExt)
-	e.StringField("defaultValueUri", x.DefaultValueUri)
-	fhirjson.PtrField(e, "_defaultValueUri", x.DefaultValueUriExt)
+	e.StringField("defaultValueUri", x.DefaultValueURI)
+	fhirjson.PtrField(e, "_defaultValueUri", x.DefaultValueURIExt)
 	fhirjson.PtrField(e, "defaultValueAddress", x.DefaultValueAddress)
 	fhirjson.PtrField(e, "defaultValueAge", x.DefaultValueAge)
 	fhirjson.PtrField(e, "defaultValueAnnotation", x.DefaultValueAnnotation)
@@ -3342,8 +3342,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_fixedDateTime", x.FixedDateTimeExt)
 	e.DecimalField("fixedDecimal", x.FixedDecimal)
 	fhirjson.PtrField(e, "_fixedDecimal", x.FixedDecimalExt)
-	e.StringField("fixedId", x.FixedId)
-	fhirjson.PtrField(e, "_fixedId", x.FixedIdExt)
+	e.StringField("fixedId", x.FixedID)
+	fhirjson.PtrField(e, "_fixedId", x.FixedIDExt)
 	e.StringField("fixedInstant", x.FixedInstant)
 	fhirjson.PtrField(e, "_fixedInstant", x.FixedInstantExt)
 	e.IntField("fixedInteger", x.FixedInteger)
@@ -3360,8 +3360,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_fixedTime", x.FixedTimeExt)
 	e.IntField("fixedUnsignedInt", x.FixedUnsignedInt)
 	fhirjson.PtrField(e, "_fixedUnsignedInt", x.FixedUnsignedIntExt)
-	e.StringField("fixedUri", x.FixedUri)
-	fhirjson.PtrField(e, "_fixedUri", x.FixedUriExt)
+	e.StringField("fixedUri", x.FixedURI)
+	fhirjson.PtrField(e, "_fixedUri", x.FixedURIExt)
 	fhirjson.PtrField(e, "fixedAddress", x.FixedAddress)
 	fhirjson.PtrField(e, "fixedAge", x.FixedAge)
 	fhirjson.PtrField(e, "fixedAnnotation", x.FixedAnnotation)
@@ -3396,8 +3396,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_patternDateTime", x.PatternDateTimeExt)
 	e.DecimalField("patternDecimal", x.PatternDecimal)
 	fhirjson.PtrField(e, "_patternDecimal", x.PatternDecimalExt)
-	e.StringField("patternId", x.PatternId)
-	fhirjson.PtrField(e, "_patternId", x.PatternIdExt)
+	e.StringField("patternId", x.PatternID)
+	fhirjson.PtrField(e, "_patternId", x.PatternIDExt)
 	e.StringField("patternInstant", x.PatternInstant)
 	fhirjson.PtrField(e, "_patternInstant", x.PatternInstantExt)
 	e.IntField("patternInteger", x.PatternInteger)
@@ -3414,8 +3414,8 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_patternTime", x.PatternTimeExt)
 	e.IntField("patternUnsignedInt", x.PatternUnsignedInt)
 	fhirjson.PtrField(e, "_patternUnsignedInt", x.PatternUnsignedIntExt)
-	e.StringField("patternUri", x.PatternUri)
-	fhirjson.PtrField(e, "_patternUri", x.PatternUriExt)
+	e.StringField("patternUri", x.PatternURI)
+	fhirjson.PtrField(e, "_patternUri", x.PatternURIExt)
 	fhirjson.PtrField(e, "patternAddress", x.PatternAddress)
 	fhirjson.PtrField(e, "patternAge", x.PatternAge)
 	fhirjson.PtrField(e, "patternAnnotation", x.PatternAnnotation)
@@ -3591,8 +3591,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.DefaultValueDecimalExt != nil {
 		x.DefaultValueDecimalExt.validate(p+".defaultValueDecimal", errs)
 	}
-	if x.DefaultValueIdExt != nil {
-		x.DefaultValueIdExt.validate(p+".defaultValueId", errs)
+	if x.DefaultValueIDExt != nil {
+		x.DefaultValueIDExt.validate(p+".defaultValueId", errs)
 	}
 	if x.DefaultValueInstantExt != nil {
 		x.DefaultValueInstantExt.validate(p+".defaultValueInstant", errs)
@@ -3618,8 +3618,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.DefaultValueUnsignedIntExt != nil {
 		x.DefaultValueUnsignedIntExt.validate(p+".defaultValueUnsignedInt", errs)
 	}
-	if x.DefaultValueUriExt != nil {
-		x.DefaultValueUriExt.validate(p+".defaultValueUri", errs)
+	if x.DefaultValueURIExt != nil {
+		x.DefaultValueURIExt.validate(p+".defaultValueUri", errs)
 	}
 	if x.DefaultValueAddress != nil {
 		x.DefaultValueAddress.validate(p+".defaultValueAddress", errs)
@@ -3711,8 +3711,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.FixedDecimalExt != nil {
 		x.FixedDecimalExt.validate(p+".fixedDecimal", errs)
 	}
-	if x.FixedIdExt != nil {
-		x.FixedIdExt.validate(p+".fixedId", errs)
+	if x.FixedIDExt != nil {
+		x.FixedIDExt.validate(p+".fixedId", errs)
 	}
 	if x.FixedInstantExt != nil {
 		x.FixedInstantExt.validate(p+".fixedInstant", errs)
@@ -3738,8 +3738,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.FixedUnsignedIntExt != nil {
 		x.FixedUnsignedIntExt.validate(p+".fixedUnsignedInt", errs)
 	}
-	if x.FixedUriExt != nil {
-		x.FixedUriExt.validate(p+".fixedUri", errs)
+	if x.FixedURIExt != nil {
+		x.FixedURIExt.validate(p+".fixedUri", errs)
 	}
 	if x.FixedAddress != nil {
 		x.FixedAddress.validate(p+".fixedAddress", errs)
@@ -3825,8 +3825,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.PatternDecimalExt != nil {
 		x.PatternDecimalExt.validate(p+".patternDecimal", errs)
 	}
-	if x.PatternIdExt != nil {
-		x.PatternIdExt.validate(p+".patternId", errs)
+	if x.PatternIDExt != nil {
+		x.PatternIDExt.validate(p+".patternId", errs)
 	}
 	if x.PatternInstantExt != nil {
 		x.PatternInstantExt.validate(p+".patternInstant", errs)
@@ -3852,8 +3852,8 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.PatternUnsignedIntExt != nil {
 		x.PatternUnsignedIntExt.validate(p+".patternUnsignedInt", errs)
 	}
-	if x.PatternUriExt != nil {
-		x.PatternUriExt.validate(p+".patternUri", errs)
+	if x.PatternURIExt != nil {
+		x.PatternURIExt.validate(p+".patternUri", errs)
 	}
 	if x.PatternAddress != nil {
 		x.PatternAddress.validate(p+".patternAddress", errs)
@@ -4023,8 +4023,8 @@ func (x *ElementDefinition) DefaultValue() any {
 		return x.DefaultValueDateTime
 	case !x.DefaultValueDecimal.IsZero():
 		return x.DefaultValueDecimal
-	case x.DefaultValueId != "":
-		return x.DefaultValueId
+	case x.DefaultValueID != "":
+		return x.DefaultValueID
 	case x.DefaultValueInstant != "":
 		return x.DefaultValueInstant
 	case x.DefaultValueInteger != nil:
@@ -4041,8 +4041,8 @@ func (x *ElementDefinition) DefaultValue() any {
 		return x.DefaultValueTime
 	case x.DefaultValueUnsignedInt != nil:
 		return *x.DefaultValueUnsignedInt
-	case x.DefaultValueUri != "":
-		return x.DefaultValueUri
+	case x.DefaultValueURI != "":
+		return x.DefaultValueURI
 	case x.DefaultValueAddress != nil:
 		return x.DefaultValueAddress
 	case x.DefaultValueAge != nil:
@@ -4106,7 +4106,7 @@ func (x *ElementDefinition) DefaultValueType() string {
 		return "dateTime"
 	case !x.DefaultValueDecimal.IsZero() || x.DefaultValueDecimalExt != nil:
 		return "decimal"
-	case x.DefaultValueId != "" || x.DefaultValueIdExt != nil:
+	case x.DefaultValueID != "" || x.DefaultValueIDExt != nil:
 		return "id"
 	case x.DefaultValueInstant != "" || x.DefaultValueInstantExt != nil:
 		return "instant"
@@ -4124,7 +4124,7 @@ func (x *ElementDefinition) DefaultValueType() string {
 		return "time"
 	case x.DefaultValueUnsignedInt != nil || x.DefaultValueUnsignedIntExt != nil:
 		return "unsignedInt"
-	case x.DefaultValueUri != "" || x.DefaultValueUriExt != nil:
+	case x.DefaultValueURI != "" || x.DefaultValueURIExt != nil:
 		return "uri"
 	case x.DefaultValueAddress != nil:
 		return "Address"
@@ -4191,8 +4191,8 @@ func (x *ElementDefinition) Fixed() any {
 		return x.FixedDateTime
 	case !x.FixedDecimal.IsZero():
 		return x.FixedDecimal
-	case x.FixedId != "":
-		return x.FixedId
+	case x.FixedID != "":
+		return x.FixedID
 	case x.FixedInstant != "":
 		return x.FixedInstant
 	case x.FixedInteger != nil:
@@ -4209,8 +4209,8 @@ func (x *ElementDefinition) Fixed() any {
 		return x.FixedTime
 	case x.FixedUnsignedInt != nil:
 		return *x.FixedUnsignedInt
-	case x.FixedUri != "":
-		return x.FixedUri
+	case x.FixedURI != "":
+		return x.FixedURI
 	case x.FixedAddress != nil:
 		return x.FixedAddress
 	case x.FixedAge != nil:
@@ -4274,7 +4274,7 @@ func (x *ElementDefinition) FixedType() string {
 		return "dateTime"
 	case !x.FixedDecimal.IsZero() || x.FixedDecimalExt != nil:
 		return "decimal"
-	case x.FixedId != "" || x.FixedIdExt != nil:
+	case x.FixedID != "" || x.FixedIDExt != nil:
 		return "id"
 	case x.FixedInstant != "" || x.FixedInstantExt != nil:
 		return "instant"
@@ -4292,7 +4292,7 @@ func (x *ElementDefinition) FixedType() string {
 		return "time"
 	case x.FixedUnsignedInt != nil || x.FixedUnsignedIntExt != nil:
 		return "unsignedInt"
-	case x.FixedUri != "" || x.FixedUriExt != nil:
+	case x.FixedURI != "" || x.FixedURIExt != nil:
 		return "uri"
 	case x.FixedAddress != nil:
 		return "Address"
@@ -4359,8 +4359,8 @@ func (x *ElementDefinition) Pattern() any {
 		return x.PatternDateTime
 	case !x.PatternDecimal.IsZero():
 		return x.PatternDecimal
-	case x.PatternId != "":
-		return x.PatternId
+	case x.PatternID != "":
+		return x.PatternID
 	case x.PatternInstant != "":
 		return x.PatternInstant
 	case x.PatternInteger != nil:
@@ -4377,8 +4377,8 @@ func (x *ElementDefinition) Pattern() any {
 		return x.PatternTime
 	case x.PatternUnsignedInt != nil:
 		return *x.PatternUnsignedInt
-	case x.PatternUri != "":
-		return x.PatternUri
+	case x.PatternURI != "":
+		return x.PatternURI
 	case x.PatternAddress != nil:
 		return x.PatternAddress
 	case x.PatternAge != nil:
@@ -4442,7 +4442,7 @@ func (x *ElementDefinition) PatternType() string {
 		return "dateTime"
 	case !x.PatternDecimal.IsZero() || x.PatternDecimalExt != nil:
 		return "decimal"
-	case x.PatternId != "" || x.PatternIdExt != nil:
+	case x.PatternID != "" || x.PatternIDExt != nil:
 		return "id"
 	case x.PatternInstant != "" || x.PatternInstantExt != nil:
 		return "instant"
@@ -4460,7 +4460,7 @@ func (x *ElementDefinition) PatternType() string {
 		return "time"
 	case x.PatternUnsignedInt != nil || x.PatternUnsignedIntExt != nil:
 		return "unsignedInt"
-	case x.PatternUri != "" || x.PatternUriExt != nil:
+	case x.PatternURI != "" || x.PatternURIExt != nil:
 		return "uri"
 	case x.PatternAddress != nil:
 		return "Address"
@@ -5098,10 +5098,10 @@ type ElementDefinitionExample struct {
 	ValueDecimal fhirjson.Decimal
 	// ValueDecimalExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
-	// ValueId is ElementDefinition.example.value[x] (1..1) holding a id; JSON "valueId".
-	ValueId string
-	// ValueIdExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueId".
-	ValueIdExt *Element
+	// ValueID is ElementDefinition.example.value[x] (1..1) holding a id; JSON "valueId".
+	ValueID string
+	// ValueIDExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueId".
+	ValueIDExt *Element
 	// ValueInstant is ElementDefinition.example.value[x] (1..1) holding a instant; JSON "valueInstant".
 	ValueInstant string
 	// ValueInstantExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueInstant".
@@ -5134,10 +5134,10 @@ type ElementDefinitionExample struct {
 	ValueUnsignedInt *int
 	// ValueUnsignedIntExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
-	// ValueUri is ElementDefinition.example.value[x] (1..1) holding a uri; JSON "valueUri".
-	ValueUri string
-	// ValueUriExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueUri".
-	ValueUriExt *Element
+	// ValueURI is ElementDefinition.example.value[x] (1..1) holding a uri; JSON "valueUri".
+	ValueURI string
+	// ValueURIExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueUri".
+	ValueURIExt *Element
 	// ValueAddress is ElementDefinition.example.value[x] (1..1) holding a Address; JSON "valueAddress".
 	ValueAddress *Address
 	// ValueAge is ElementDefinition.example.value[x] (1..1) holding a Age; JSON "valueAge".
@@ -5226,9 +5226,9 @@ func (x *ElementDefinitionExample) decodeField(d *fhirjson.Decoder, k string) er
 	case "_valueDecimal":
 		return fhirjson.Ptr(d, &x.ValueDecimalExt)
 	case "valueId":
-		return d.String(&x.ValueId, nil)
+		return d.String(&x.ValueID, nil)
 	case "_valueId":
-		return fhirjson.Ptr(d, &x.ValueIdExt)
+		return fhirjson.Ptr(d, &x.ValueIDExt)
 	case "valueInstant":
 		return d.String(&x.ValueInstant, fhirjson.CheckInstant)
 	case "_valueInstant":
@@ -5262,9 +5262,9 @@ func (x *ElementDefinitionExample) decodeField(d *fhirjson.Decoder, k string) er
 	case "_valueUnsignedInt":
 		return fhirjson.Ptr(d, &x.ValueUnsignedIntExt)
 	case "valueUri":
-		return d.String(&x.ValueUri, nil)
+		return d.String(&x.ValueURI, nil)
 	case "_valueUri":
-		return fhirjson.Ptr(d, &x.ValueUriExt)
+		return fhirjson.Ptr(d, &x.ValueURIExt)
 	case "valueAddress":
 		return fhirjson.Ptr(d, &x.ValueAddress)
 	case "valueAge":
@@ -5332,8 +5332,8 @@ func (x *ElementDefinitionExample) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueDateTime", x.ValueDateTimeExt)
 	e.DecimalField("valueDecimal", x.ValueDecimal)
 	fhirjson.PtrField(e, "_valueDecimal", x.ValueDecimalExt)
-	e.StringField("valueId", x.ValueId)
-	fhirjson.PtrField(e, "_valueId", x.ValueIdExt)
+	e.StringField("valueId", x.ValueID)
+	fhirjson.PtrField(e, "_valueId", x.ValueIDExt)
 	e.StringField("valueInstant", x.ValueInstant)
 	fhirjson.PtrField(e, "_valueInstant", x.ValueInstantExt)
 	e.IntField("valueInteger", x.ValueInteger)
@@ -5350,8 +5350,8 @@ func (x *ElementDefinitionExample) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueTime", x.ValueTimeExt)
 	e.IntField("valueUnsignedInt", x.ValueUnsignedInt)
 	fhirjson.PtrField(e, "_valueUnsignedInt", x.ValueUnsignedIntExt)
-	e.StringField("valueUri", x.ValueUri)
-	fhirjson.PtrField(e, "_valueUri", x.ValueUriExt)
+	e.StringField("valueUri", x.ValueURI)
+	fhirjson.PtrField(e, "_valueUri", x.ValueURIExt)
 	fhirjson.PtrField(e, "valueAddress", x.ValueAddress)
 	fhirjson.PtrField(e, "valueAge", x.ValueAge)
 	fhirjson.PtrField(e, "valueAnnotation", x.ValueAnnotation)
@@ -5428,8 +5428,8 @@ func (x *ElementDefinitionExample) validate(p string, errs *fhirjson.ValidationE
 	if x.ValueDecimalExt != nil {
 		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
 	}
-	if x.ValueIdExt != nil {
-		x.ValueIdExt.validate(p+".valueId", errs)
+	if x.ValueIDExt != nil {
+		x.ValueIDExt.validate(p+".valueId", errs)
 	}
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
@@ -5455,8 +5455,8 @@ func (x *ElementDefinitionExample) validate(p string, errs *fhirjson.ValidationE
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
 	}
-	if x.ValueUriExt != nil {
-		x.ValueUriExt.validate(p+".valueUri", errs)
+	if x.ValueURIExt != nil {
+		x.ValueURIExt.validate(p+".valueUri", errs)
 	}
 	if x.ValueAddress != nil {
 		x.ValueAddress.validate(p+".valueAddress", errs)
@@ -5543,8 +5543,8 @@ func (x *ElementDefinitionExample) Value() any {
 		return x.ValueDateTime
 	case !x.ValueDecimal.IsZero():
 		return x.ValueDecimal
-	case x.ValueId != "":
-		return x.ValueId
+	case x.ValueID != "":
+		return x.ValueID
 	case x.ValueInstant != "":
 		return x.ValueInstant
 	case x.ValueInteger != nil:
@@ -5561,8 +5561,8 @@ func (x *ElementDefinitionExample) Value() any {
 		return x.ValueTime
 	case x.ValueUnsignedInt != nil:
 		return *x.ValueUnsignedInt
-	case x.ValueUri != "":
-		return x.ValueUri
+	case x.ValueURI != "":
+		return x.ValueURI
 	case x.ValueAddress != nil:
 		return x.ValueAddress
 	case x.ValueAge != nil:
@@ -5626,7 +5626,7 @@ func (x *ElementDefinitionExample) ValueType() string {
 		return "dateTime"
 	case !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil:
 		return "decimal"
-	case x.ValueId != "" || x.ValueIdExt != nil:
+	case x.ValueID != "" || x.ValueIDExt != nil:
 		return "id"
 	case x.ValueInstant != "" || x.ValueInstantExt != nil:
 		return "instant"
@@ -5644,7 +5644,7 @@ func (x *ElementDefinitionExample) ValueType() string {
 		return "time"
 	case x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil:
 		return "unsignedInt"
-	case x.ValueUri != "" || x.ValueUriExt != nil:
+	case x.ValueURI != "" || x.ValueURIExt != nil:
 		return "uri"
 	case x.ValueAddress != nil:
 		return "Address"
@@ -5873,10 +5873,10 @@ type ElementDefinitionBinding struct {
 	Description string
 	// DescriptionExt holds the id and extensions of ElementDefinition.binding.description; JSON "_description".
 	DescriptionExt *Element
-	// ValueSetUri is ElementDefinition.binding.valueSet[x] (0..1) holding a uri; JSON "valueSetUri".
-	ValueSetUri string
-	// ValueSetUriExt holds the id and extensions of ElementDefinition.binding.valueSet[x]; JSON "_valueSetUri".
-	ValueSetUriExt *Element
+	// ValueSetURI is ElementDefinition.binding.valueSet[x] (0..1) holding a uri; JSON "valueSetUri".
+	ValueSetURI string
+	// ValueSetURIExt holds the id and extensions of ElementDefinition.binding.valueSet[x]; JSON "_valueSetUri".
+	ValueSetURIExt *Element
 	// ValueSetReference is ElementDefinition.binding.valueSet[x] (0..1) holding a Reference; JSON "valueSetReference".
 	ValueSetReference *Reference
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -5903,9 +5903,9 @@ func (x *ElementDefinitionBinding) decodeField(d *fhirjson.Decoder, k string) er
 	case "_description":
 		return fhirjson.Ptr(d, &x.DescriptionExt)
 	case "valueSetUri":
-		return d.String(&x.ValueSetUri, nil)
+		return d.String(&x.ValueSetURI, nil)
 	case "_valueSetUri":
-		return fhirjson.Ptr(d, &x.ValueSetUriExt)
+		return fhirjson.Ptr(d, &x.ValueSetURIExt)
 	case "valueSetReference":
 		return fhirjson.Ptr(d, &x.ValueSetReference)
 	}
@@ -5921,8 +5921,8 @@ func (x *ElementDefinitionBinding) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_strength", x.StrengthExt)
 	e.StringField("description", x.Description)
 	fhirjson.PtrField(e, "_description", x.DescriptionExt)
-	e.StringField("valueSetUri", x.ValueSetUri)
-	fhirjson.PtrField(e, "_valueSetUri", x.ValueSetUriExt)
+	e.StringField("valueSetUri", x.ValueSetURI)
+	fhirjson.PtrField(e, "_valueSetUri", x.ValueSetURIExt)
 	fhirjson.PtrField(e, "valueSetReference", x.ValueSetReference)
 	e.Unknown(x.Unknown)
 	e.EndObject()
@@ -5963,8 +5963,8 @@ func (x *ElementDefinitionBinding) validate(p string, errs *fhirjson.ValidationE
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)
 	}
-	if x.ValueSetUriExt != nil {
-		x.ValueSetUriExt.validate(p+".valueSetUri", errs)
+	if x.ValueSetURIExt != nil {
+		x.ValueSetURIExt.validate(p+".valueSetUri", errs)
 	}
 	if x.ValueSetReference != nil {
 		x.ValueSetReference.validate(p+".valueSetReference", errs)
@@ -5976,8 +5976,8 @@ func (x *ElementDefinitionBinding) validate(p string, errs *fhirjson.ValidationE
 // Use ValueSetType to tell apart types that share a Go type.
 func (x *ElementDefinitionBinding) ValueSet() any {
 	switch {
-	case x.ValueSetUri != "":
-		return x.ValueSetUri
+	case x.ValueSetURI != "":
+		return x.ValueSetURI
 	case x.ValueSetReference != nil:
 		return x.ValueSetReference
 	}
@@ -5987,7 +5987,7 @@ func (x *ElementDefinitionBinding) ValueSet() any {
 // ValueSetType returns the FHIR type of ElementDefinition.binding.valueSet[x] that is set ("uri", ...), or "".
 func (x *ElementDefinitionBinding) ValueSetType() string {
 	switch {
-	case x.ValueSetUri != "" || x.ValueSetUriExt != nil:
+	case x.ValueSetURI != "" || x.ValueSetURIExt != nil:
 		return "uri"
 	case x.ValueSetReference != nil:
 		return "Reference"
@@ -6144,10 +6144,10 @@ type Extension struct {
 	ValueDecimal fhirjson.Decimal
 	// ValueDecimalExt holds the id and extensions of Extension.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
-	// ValueId is Extension.value[x] (0..1) holding a id; JSON "valueId".
-	ValueId string
-	// ValueIdExt holds the id and extensions of Extension.value[x]; JSON "_valueId".
-	ValueIdExt *Element
+	// ValueID is Extension.value[x] (0..1) holding a id; JSON "valueId".
+	ValueID string
+	// ValueIDExt holds the id and extensions of Extension.value[x]; JSON "_valueId".
+	ValueIDExt *Element
 	// ValueInstant is Extension.value[x] (0..1) holding a instant; JSON "valueInstant".
 	ValueInstant string
 	// ValueInstantExt holds the id and extensions of Extension.value[x]; JSON "_valueInstant".
@@ -6180,10 +6180,10 @@ type Extension struct {
 	ValueUnsignedInt *int
 	// ValueUnsignedIntExt holds the id and extensions of Extension.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
-	// ValueUri is Extension.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueUri string
-	// ValueUriExt holds the id and extensions of Extension.value[x]; JSON "_valueUri".
-	ValueUriExt *Element
+	// ValueURI is Extension.value[x] (0..1) holding a uri; JSON "valueUri".
+	ValueURI string
+	// ValueURIExt holds the id and extensions of Extension.value[x]; JSON "_valueUri".
+	ValueURIExt *Element
 	// ValueAddress is Extension.value[x] (0..1) holding a Address; JSON "valueAddress".
 	ValueAddress *Address
 	// ValueAge is Extension.value[x] (0..1) holding a Age; JSON "valueAge".
@@ -6268,9 +6268,9 @@ func (x *Extension) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_valueDecimal":
 		return fhirjson.Ptr(d, &x.ValueDecimalExt)
 	case "valueId":
-		return d.String(&x.ValueId, nil)
+		return d.String(&x.ValueID, nil)
 	case "_valueId":
-		return fhirjson.Ptr(d, &x.ValueIdExt)
+		return fhirjson.Ptr(d, &x.ValueIDExt)
 	case "valueInstant":
 		return d.String(&x.ValueInstant, fhirjson.CheckInstant)
 	case "_valueInstant":
@@ -6304,9 +6304,9 @@ func (x *Extension) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_valueUnsignedInt":
 		return fhirjson.Ptr(d, &x.ValueUnsignedIntExt)
 	case "valueUri":
-		return d.String(&x.ValueUri, nil)
+		return d.String(&x.ValueURI, nil)
 	case "_valueUri":
-		return fhirjson.Ptr(d, &x.ValueUriExt)
+		return fhirjson.Ptr(d, &x.ValueURIExt)
 	case "valueAddress":
 		return fhirjson.Ptr(d, &x.ValueAddress)
 	case "valueAge":
@@ -6373,8 +6373,8 @@ func (x *Extension) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueDateTime", x.ValueDateTimeExt)
 	e.DecimalField("valueDecimal", x.ValueDecimal)
 	fhirjson.PtrField(e, "_valueDecimal", x.ValueDecimalExt)
-	e.StringField("valueId", x.ValueId)
-	fhirjson.PtrField(e, "_valueId", x.ValueIdExt)
+	e.StringField("valueId", x.ValueID)
+	fhirjson.PtrField(e, "_valueId", x.ValueIDExt)
 	e.StringField("valueInstant", x.ValueInstant)
 	fhirjson.PtrField(e, "_valueInstant", x.ValueInstantExt)
 	e.IntField("valueInteger", x.ValueInteger)
@@ -6391,8 +6391,8 @@ func (x *Extension) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueTime", x.ValueTimeExt)
 	e.IntField("valueUnsignedInt", x.ValueUnsignedInt)
 	fhirjson.PtrField(e, "_valueUnsignedInt", x.ValueUnsignedIntExt)
-	e.StringField("valueUri", x.ValueUri)
-	fhirjson.PtrField(e, "_valueUri", x.ValueUriExt)
+	e.StringField("valueUri", x.ValueURI)
+	fhirjson.PtrField(e, "_valueUri", x.ValueURIExt)
 	fhirjson.PtrField(e, "valueAddress", x.ValueAddress)
 	fhirjson.PtrField(e, "valueAge", x.ValueAge)
 	fhirjson.PtrField(e, "valueAnnotation", x.ValueAnnotation)
@@ -6463,8 +6463,8 @@ func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueDecimalExt != nil {
 		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
 	}
-	if x.ValueIdExt != nil {
-		x.ValueIdExt.validate(p+".valueId", errs)
+	if x.ValueIDExt != nil {
+		x.ValueIDExt.validate(p+".valueId", errs)
 	}
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
@@ -6490,8 +6490,8 @@ func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
 	}
-	if x.ValueUriExt != nil {
-		x.ValueUriExt.validate(p+".valueUri", errs)
+	if x.ValueURIExt != nil {
+		x.ValueURIExt.validate(p+".valueUri", errs)
 	}
 	if x.ValueAddress != nil {
 		x.ValueAddress.validate(p+".valueAddress", errs)
@@ -6578,8 +6578,8 @@ func (x *Extension) Value() any {
 		return x.ValueDateTime
 	case !x.ValueDecimal.IsZero():
 		return x.ValueDecimal
-	case x.ValueId != "":
-		return x.ValueId
+	case x.ValueID != "":
+		return x.ValueID
 	case x.ValueInstant != "":
 		return x.ValueInstant
 	case x.ValueInteger != nil:
@@ -6596,8 +6596,8 @@ func (x *Extension) Value() any {
 		return x.ValueTime
 	case x.ValueUnsignedInt != nil:
 		return *x.ValueUnsignedInt
-	case x.ValueUri != "":
-		return x.ValueUri
+	case x.ValueURI != "":
+		return x.ValueURI
 	case x.ValueAddress != nil:
 		return x.ValueAddress
 	case x.ValueAge != nil:
@@ -6661,7 +6661,7 @@ func (x *Extension) ValueType() string {
 		return "dateTime"
 	case !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil:
 		return "decimal"
-	case x.ValueId != "" || x.ValueIdExt != nil:
+	case x.ValueID != "" || x.ValueIDExt != nil:
 		return "id"
 	case x.ValueInstant != "" || x.ValueInstantExt != nil:
 		return "instant"
@@ -6679,7 +6679,7 @@ func (x *Extension) ValueType() string {
 		return "time"
 	case x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil:
 		return "unsignedInt"
-	case x.ValueUri != "" || x.ValueUriExt != nil:
+	case x.ValueURI != "" || x.ValueURIExt != nil:
 		return "uri"
 	case x.ValueAddress != nil:
 		return "Address"
@@ -7010,10 +7010,10 @@ type Meta struct {
 	ID string
 	// Extension is Meta.extension (0..*, Extension).
 	Extension []Extension
-	// VersionId is Meta.versionId (0..1, id).
-	VersionId string
-	// VersionIdExt holds the id and extensions of Meta.versionId; JSON "_versionId".
-	VersionIdExt *Element
+	// VersionID is Meta.versionId (0..1, id).
+	VersionID string
+	// VersionIDExt holds the id and extensions of Meta.versionId; JSON "_versionId".
+	VersionIDExt *Element
 	// LastUpdated is Meta.lastUpdated (0..1, instant).
 	LastUpdated string
 	// LastUpdatedExt holds the id and extensions of Meta.lastUpdated; JSON "_lastUpdated".
@@ -7040,9 +7040,9 @@ func (x *Meta) decodeField(d *fhirjson.Decoder, k string) error {
 	case "extension":
 		return fhirjson.Slice(d, &x.Extension)
 	case "versionId":
-		return d.String(&x.VersionId, nil)
+		return d.String(&x.VersionID, nil)
 	case "_versionId":
-		return fhirjson.Ptr(d, &x.VersionIdExt)
+		return fhirjson.Ptr(d, &x.VersionIDExt)
 	case "lastUpdated":
 		return d.String(&x.LastUpdated, fhirjson.CheckInstant)
 	case "_lastUpdated":
@@ -7064,8 +7064,8 @@ func (x *Meta) EncodeJSON(e *fhirjson.Encoder) {
 	e.BeginObject()
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
-	e.StringField("versionId", x.VersionId)
-	fhirjson.PtrField(e, "_versionId", x.VersionIdExt)
+	e.StringField("versionId", x.VersionID)
+	fhirjson.PtrField(e, "_versionId", x.VersionIDExt)
 	e.StringField("lastUpdated", x.LastUpdated)
 	fhirjson.PtrField(e, "_lastUpdated", x.LastUpdatedExt)
 	fhirjson.CodesField(e, "profile", x.Profile, len(x.ProfileExt))
@@ -7099,8 +7099,8 @@ func (x *Meta) validate(p string, errs *fhirjson.ValidationErrors) {
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
-	if x.VersionIdExt != nil {
-		x.VersionIdExt.validate(p+".versionId", errs)
+	if x.VersionIDExt != nil {
+		x.VersionIDExt.validate(p+".versionId", errs)
 	}
 	if x.LastUpdatedExt != nil {
 		x.LastUpdatedExt.validate(p+".lastUpdated", errs)
@@ -8225,16 +8225,16 @@ type Signature struct {
 	When string
 	// WhenExt holds the id and extensions of Signature.when; JSON "_when".
 	WhenExt *Element
-	// WhoUri is Signature.who[x] (1..1) holding a uri; JSON "whoUri".
-	WhoUri string
-	// WhoUriExt holds the id and extensions of Signature.who[x]; JSON "_whoUri".
-	WhoUriExt *Element
+	// WhoURI is Signature.who[x] (1..1) holding a uri; JSON "whoUri".
+	WhoURI string
+	// WhoURIExt holds the id and extensions of Signature.who[x]; JSON "_whoUri".
+	WhoURIExt *Element
 	// WhoReference is Signature.who[x] (1..1) holding a Reference; JSON "whoReference".
 	WhoReference *Reference
-	// OnBehalfOfUri is Signature.onBehalfOf[x] (0..1) holding a uri; JSON "onBehalfOfUri".
-	OnBehalfOfUri string
-	// OnBehalfOfUriExt holds the id and extensions of Signature.onBehalfOf[x]; JSON "_onBehalfOfUri".
-	OnBehalfOfUriExt *Element
+	// OnBehalfOfURI is Signature.onBehalfOf[x] (0..1) holding a uri; JSON "onBehalfOfUri".
+	OnBehalfOfURI string
+	// OnBehalfOfURIExt holds the id and extensions of Signature.onBehalfOf[x]; JSON "_onBehalfOfUri".
+	OnBehalfOfURIExt *Element
 	// OnBehalfOfReference is Signature.onBehalfOf[x] (0..1) holding a Reference; JSON "onBehalfOfReference".
 	OnBehalfOfReference *Reference
 	// ContentType is Signature.contentType (0..1, code).
@@ -8265,15 +8265,15 @@ func (x *Signature) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_when":
 		return fhirjson.Ptr(d, &x.WhenExt)
 	case "whoUri":
-		return d.String(&x.WhoUri, nil)
+		return d.String(&x.WhoURI, nil)
 	case "_whoUri":
-		return fhirjson.Ptr(d, &x.WhoUriExt)
+		return fhirjson.Ptr(d, &x.WhoURIExt)
 	case "whoReference":
 		return fhirjson.Ptr(d, &x.WhoReference)
 	case "onBehalfOfUri":
-		return d.String(&x.OnBehalfOfUri, nil)
+		return d.String(&x.OnBehalfOfURI, nil)
 	case "_onBehalfOfUri":
-		return fhirjson.Ptr(d, &x.OnBehalfOfUriExt)
+		return fhirjson.Ptr(d, &x.OnBehalfOfURIExt)
 	case "onBehalfOfReference":
 		return fhirjson.Ptr(d, &x.OnBehalfOfReference)
 	case "contentType":
@@ -8296,11 +8296,11 @@ func (x *Signature) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "type", x.Type)
 	e.StringField("when", x.When)
 	fhirjson.PtrField(e, "_when", x.WhenExt)
-	e.StringField("whoUri", x.WhoUri)
-	fhirjson.PtrField(e, "_whoUri", x.WhoUriExt)
+	e.StringField("whoUri", x.WhoURI)
+	fhirjson.PtrField(e, "_whoUri", x.WhoURIExt)
 	fhirjson.PtrField(e, "whoReference", x.WhoReference)
-	e.StringField("onBehalfOfUri", x.OnBehalfOfUri)
-	fhirjson.PtrField(e, "_onBehalfOfUri", x.OnBehalfOfUriExt)
+	e.StringField("onBehalfOfUri", x.OnBehalfOfURI)
+	fhirjson.PtrField(e, "_onBehalfOfUri", x.OnBehalfOfURIExt)
 	fhirjson.PtrField(e, "onBehalfOfReference", x.OnBehalfOfReference)
 	e.StringField("contentType", x.ContentType)
 	fhirjson.PtrField(e, "_contentType", x.ContentTypeExt)
@@ -8348,14 +8348,14 @@ func (x *Signature) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.WhenExt != nil {
 		x.WhenExt.validate(p+".when", errs)
 	}
-	if x.WhoUriExt != nil {
-		x.WhoUriExt.validate(p+".whoUri", errs)
+	if x.WhoURIExt != nil {
+		x.WhoURIExt.validate(p+".whoUri", errs)
 	}
 	if x.WhoReference != nil {
 		x.WhoReference.validate(p+".whoReference", errs)
 	}
-	if x.OnBehalfOfUriExt != nil {
-		x.OnBehalfOfUriExt.validate(p+".onBehalfOfUri", errs)
+	if x.OnBehalfOfURIExt != nil {
+		x.OnBehalfOfURIExt.validate(p+".onBehalfOfUri", errs)
 	}
 	if x.OnBehalfOfReference != nil {
 		x.OnBehalfOfReference.validate(p+".onBehalfOfReference", errs)
@@ -8373,8 +8373,8 @@ func (x *Signature) validate(p string, errs *fhirjson.ValidationErrors) {
 // Use WhoType to tell apart types that share a Go type.
 func (x *Signature) Who() any {
 	switch {
-	case x.WhoUri != "":
-		return x.WhoUri
+	case x.WhoURI != "":
+		return x.WhoURI
 	case x.WhoReference != nil:
 		return x.WhoReference
 	}
@@ -8384,7 +8384,7 @@ func (x *Signature) Who() any {
 // WhoType returns the FHIR type of Signature.who[x] that is set ("uri", ...), or "".
 func (x *Signature) WhoType() string {
 	switch {
-	case x.WhoUri != "" || x.WhoUriExt != nil:
+	case x.WhoURI != "" || x.WhoURIExt != nil:
 		return "uri"
 	case x.WhoReference != nil:
 		return "Reference"
@@ -8397,8 +8397,8 @@ func (x *Signature) WhoType() string {
 // Use OnBehalfOfType to tell apart types that share a Go type.
 func (x *Signature) OnBehalfOf() any {
 	switch {
-	case x.OnBehalfOfUri != "":
-		return x.OnBehalfOfUri
+	case x.OnBehalfOfURI != "":
+		return x.OnBehalfOfURI
 	case x.OnBehalfOfReference != nil:
 		return x.OnBehalfOfReference
 	}
@@ -8408,7 +8408,7 @@ func (x *Signature) OnBehalfOf() any {
 // OnBehalfOfType returns the FHIR type of Signature.onBehalfOf[x] that is set ("uri", ...), or "".
 func (x *Signature) OnBehalfOfType() string {
 	switch {
-	case x.OnBehalfOfUri != "" || x.OnBehalfOfUriExt != nil:
+	case x.OnBehalfOfURI != "" || x.OnBehalfOfURIExt != nil:
 		return "uri"
 	case x.OnBehalfOfReference != nil:
 		return "Reference"

@@ -257,8 +257,8 @@ type DeviceComponentProductionSpecification struct {
 	ModifierExtension []Extension
 	// SpecType is DeviceComponent.productionSpecification.specType (0..1, CodeableConcept).
 	SpecType *CodeableConcept
-	// ComponentId is DeviceComponent.productionSpecification.componentId (0..1, Identifier).
-	ComponentId *Identifier
+	// ComponentID is DeviceComponent.productionSpecification.componentId (0..1, Identifier).
+	ComponentID *Identifier
 	// ProductionSpec is DeviceComponent.productionSpecification.productionSpec (0..1, string).
 	ProductionSpec string
 	// ProductionSpecExt holds the id and extensions of DeviceComponent.productionSpecification.productionSpec; JSON "_productionSpec".
@@ -283,7 +283,7 @@ func (x *DeviceComponentProductionSpecification) decodeField(d *fhirjson.Decoder
 	case "specType":
 		return fhirjson.Ptr(d, &x.SpecType)
 	case "componentId":
-		return fhirjson.Ptr(d, &x.ComponentId)
+		return fhirjson.Ptr(d, &x.ComponentID)
 	case "productionSpec":
 		return d.String(&x.ProductionSpec, nil)
 	case "_productionSpec":
@@ -299,7 +299,7 @@ func (x *DeviceComponentProductionSpecification) EncodeJSON(e *fhirjson.Encoder)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
 	fhirjson.PtrField(e, "specType", x.SpecType)
-	fhirjson.PtrField(e, "componentId", x.ComponentId)
+	fhirjson.PtrField(e, "componentId", x.ComponentID)
 	e.StringField("productionSpec", x.ProductionSpec)
 	fhirjson.PtrField(e, "_productionSpec", x.ProductionSpecExt)
 	e.Unknown(x.Unknown)
@@ -339,8 +339,8 @@ func (x *DeviceComponentProductionSpecification) validate(p string, errs *fhirjs
 	if x.SpecType != nil {
 		x.SpecType.validate(p+".specType", errs)
 	}
-	if x.ComponentId != nil {
-		x.ComponentId.validate(p+".componentId", errs)
+	if x.ComponentID != nil {
+		x.ComponentID.validate(p+".componentId", errs)
 	}
 	if x.ProductionSpecExt != nil {
 		x.ProductionSpecExt.validate(p+".productionSpec", errs)

@@ -1533,22 +1533,22 @@ type ExplanationOfBenefitItem struct {
 	Sequence *int
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.item.sequence; JSON "_sequence".
 	SequenceExt *Element
-	// CareTeamLinkId is ExplanationOfBenefit.item.careTeamLinkId (0..*, positiveInt).
-	CareTeamLinkId []int
-	// CareTeamLinkIdExt holds the id and extensions of ExplanationOfBenefit.item.careTeamLinkId; JSON "_careTeamLinkId".
-	CareTeamLinkIdExt []*Element
-	// DiagnosisLinkId is ExplanationOfBenefit.item.diagnosisLinkId (0..*, positiveInt).
-	DiagnosisLinkId []int
-	// DiagnosisLinkIdExt holds the id and extensions of ExplanationOfBenefit.item.diagnosisLinkId; JSON "_diagnosisLinkId".
-	DiagnosisLinkIdExt []*Element
-	// ProcedureLinkId is ExplanationOfBenefit.item.procedureLinkId (0..*, positiveInt).
-	ProcedureLinkId []int
-	// ProcedureLinkIdExt holds the id and extensions of ExplanationOfBenefit.item.procedureLinkId; JSON "_procedureLinkId".
-	ProcedureLinkIdExt []*Element
-	// InformationLinkId is ExplanationOfBenefit.item.informationLinkId (0..*, positiveInt).
-	InformationLinkId []int
-	// InformationLinkIdExt holds the id and extensions of ExplanationOfBenefit.item.informationLinkId; JSON "_informationLinkId".
-	InformationLinkIdExt []*Element
+	// CareTeamLinkID is ExplanationOfBenefit.item.careTeamLinkId (0..*, positiveInt).
+	CareTeamLinkID []int
+	// CareTeamLinkIDExt holds the id and extensions of ExplanationOfBenefit.item.careTeamLinkId; JSON "_careTeamLinkId".
+	CareTeamLinkIDExt []*Element
+	// DiagnosisLinkID is ExplanationOfBenefit.item.diagnosisLinkId (0..*, positiveInt).
+	DiagnosisLinkID []int
+	// DiagnosisLinkIDExt holds the id and extensions of ExplanationOfBenefit.item.diagnosisLinkId; JSON "_diagnosisLinkId".
+	DiagnosisLinkIDExt []*Element
+	// ProcedureLinkID is ExplanationOfBenefit.item.procedureLinkId (0..*, positiveInt).
+	ProcedureLinkID []int
+	// ProcedureLinkIDExt holds the id and extensions of ExplanationOfBenefit.item.procedureLinkId; JSON "_procedureLinkId".
+	ProcedureLinkIDExt []*Element
+	// InformationLinkID is ExplanationOfBenefit.item.informationLinkId (0..*, positiveInt).
+	InformationLinkID []int
+	// InformationLinkIDExt holds the id and extensions of ExplanationOfBenefit.item.informationLinkId; JSON "_informationLinkId".
+	InformationLinkIDExt []*Element
 	// Revenue is ExplanationOfBenefit.item.revenue (0..1, CodeableConcept).
 	Revenue *CodeableConcept
 	// Category is ExplanationOfBenefit.item.category (0..1, CodeableConcept).
@@ -1619,21 +1619,21 @@ func (x *ExplanationOfBenefitItem) decodeField(d *fhirjson.Decoder, k string) er
 	case "_sequence":
 		return fhirjson.Ptr(d, &x.SequenceExt)
 	case "careTeamLinkId":
-		return d.Ints(&x.CareTeamLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.CareTeamLinkID, fhirjson.PositiveInt)
 	case "_careTeamLinkId":
-		return fhirjson.PtrSlice(d, &x.CareTeamLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.CareTeamLinkIDExt)
 	case "diagnosisLinkId":
-		return d.Ints(&x.DiagnosisLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.DiagnosisLinkID, fhirjson.PositiveInt)
 	case "_diagnosisLinkId":
-		return fhirjson.PtrSlice(d, &x.DiagnosisLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.DiagnosisLinkIDExt)
 	case "procedureLinkId":
-		return d.Ints(&x.ProcedureLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.ProcedureLinkID, fhirjson.PositiveInt)
 	case "_procedureLinkId":
-		return fhirjson.PtrSlice(d, &x.ProcedureLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.ProcedureLinkIDExt)
 	case "informationLinkId":
-		return d.Ints(&x.InformationLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.InformationLinkID, fhirjson.PositiveInt)
 	case "_informationLinkId":
-		return fhirjson.PtrSlice(d, &x.InformationLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.InformationLinkIDExt)
 	case "revenue":
 		return fhirjson.Ptr(d, &x.Revenue)
 	case "category":
@@ -1694,14 +1694,14 @@ func (x *ExplanationOfBenefitItem) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
 	e.IntField("sequence", x.Sequence)
 	fhirjson.PtrField(e, "_sequence", x.SequenceExt)
-	e.IntsField("careTeamLinkId", x.CareTeamLinkId)
-	fhirjson.PtrSliceField(e, "_careTeamLinkId", x.CareTeamLinkIdExt)
-	e.IntsField("diagnosisLinkId", x.DiagnosisLinkId)
-	fhirjson.PtrSliceField(e, "_diagnosisLinkId", x.DiagnosisLinkIdExt)
-	e.IntsField("procedureLinkId", x.ProcedureLinkId)
-	fhirjson.PtrSliceField(e, "_procedureLinkId", x.ProcedureLinkIdExt)
-	e.IntsField("informationLinkId", x.InformationLinkId)
-	fhirjson.PtrSliceField(e, "_informationLinkId", x.InformationLinkIdExt)
+	e.IntsField("careTeamLinkId", x.CareTeamLinkID)
+	fhirjson.PtrSliceField(e, "_careTeamLinkId", x.CareTeamLinkIDExt)
+	e.IntsField("diagnosisLinkId", x.DiagnosisLinkID)
+	fhirjson.PtrSliceField(e, "_diagnosisLinkId", x.DiagnosisLinkIDExt)
+	e.IntsField("procedureLinkId", x.ProcedureLinkID)
+	fhirjson.PtrSliceField(e, "_procedureLinkId", x.ProcedureLinkIDExt)
+	e.IntsField("informationLinkId", x.InformationLinkID)
+	fhirjson.PtrSliceField(e, "_informationLinkId", x.InformationLinkIDExt)
 	fhirjson.PtrField(e, "revenue", x.Revenue)
 	fhirjson.PtrField(e, "category", x.Category)
 	fhirjson.PtrField(e, "service", x.Service)
@@ -1762,22 +1762,22 @@ func (x *ExplanationOfBenefitItem) validate(p string, errs *fhirjson.ValidationE
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
-	for i, v := range x.CareTeamLinkIdExt {
+	for i, v := range x.CareTeamLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".careTeamLinkId", i), errs)
 		}
 	}
-	for i, v := range x.DiagnosisLinkIdExt {
+	for i, v := range x.DiagnosisLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".diagnosisLinkId", i), errs)
 		}
 	}
-	for i, v := range x.ProcedureLinkIdExt {
+	for i, v := range x.ProcedureLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".procedureLinkId", i), errs)
 		}
 	}
-	for i, v := range x.InformationLinkIdExt {
+	for i, v := range x.InformationLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".informationLinkId", i), errs)
 		}
@@ -2438,10 +2438,10 @@ type ExplanationOfBenefitAddItem struct {
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.addItem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// SequenceLinkId is ExplanationOfBenefit.addItem.sequenceLinkId (0..*, positiveInt).
-	SequenceLinkId []int
-	// SequenceLinkIdExt holds the id and extensions of ExplanationOfBenefit.addItem.sequenceLinkId; JSON "_sequenceLinkId".
-	SequenceLinkIdExt []*Element
+	// SequenceLinkID is ExplanationOfBenefit.addItem.sequenceLinkId (0..*, positiveInt).
+	SequenceLinkID []int
+	// SequenceLinkIDExt holds the id and extensions of ExplanationOfBenefit.addItem.sequenceLinkId; JSON "_sequenceLinkId".
+	SequenceLinkIDExt []*Element
 	// Revenue is ExplanationOfBenefit.addItem.revenue (0..1, CodeableConcept).
 	Revenue *CodeableConcept
 	// Category is ExplanationOfBenefit.addItem.category (0..1, CodeableConcept).
@@ -2478,9 +2478,9 @@ func (x *ExplanationOfBenefitAddItem) decodeField(d *fhirjson.Decoder, k string)
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "sequenceLinkId":
-		return d.Ints(&x.SequenceLinkId, fhirjson.PositiveInt)
+		return d.Ints(&x.SequenceLinkID, fhirjson.PositiveInt)
 	case "_sequenceLinkId":
-		return fhirjson.PtrSlice(d, &x.SequenceLinkIdExt)
+		return fhirjson.PtrSlice(d, &x.SequenceLinkIDExt)
 	case "revenue":
 		return fhirjson.Ptr(d, &x.Revenue)
 	case "category":
@@ -2509,8 +2509,8 @@ func (x *ExplanationOfBenefitAddItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.IntsField("sequenceLinkId", x.SequenceLinkId)
-	fhirjson.PtrSliceField(e, "_sequenceLinkId", x.SequenceLinkIdExt)
+	e.IntsField("sequenceLinkId", x.SequenceLinkID)
+	fhirjson.PtrSliceField(e, "_sequenceLinkId", x.SequenceLinkIDExt)
 	fhirjson.PtrField(e, "revenue", x.Revenue)
 	fhirjson.PtrField(e, "category", x.Category)
 	fhirjson.PtrField(e, "service", x.Service)
@@ -2550,7 +2550,7 @@ func (x *ExplanationOfBenefitAddItem) validate(p string, errs *fhirjson.Validati
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	for i, v := range x.SequenceLinkIdExt {
+	for i, v := range x.SequenceLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".sequenceLinkId", i), errs)
 		}

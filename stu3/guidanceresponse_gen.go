@@ -31,10 +31,10 @@ type GuidanceResponse struct {
 	Extension []Extension
 	// ModifierExtension is GuidanceResponse.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// RequestId is GuidanceResponse.requestId (0..1, id).
-	RequestId string
-	// RequestIdExt holds the id and extensions of GuidanceResponse.requestId; JSON "_requestId".
-	RequestIdExt *Element
+	// RequestID is GuidanceResponse.requestId (0..1, id).
+	RequestID string
+	// RequestIDExt holds the id and extensions of GuidanceResponse.requestId; JSON "_requestId".
+	RequestIDExt *Element
 	// Identifier is GuidanceResponse.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Module is GuidanceResponse.module (1..1, Reference).
@@ -101,9 +101,9 @@ func (x *GuidanceResponse) decodeField(d *fhirjson.Decoder, k string) error {
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "requestId":
-		return d.String(&x.RequestId, nil)
+		return d.String(&x.RequestID, nil)
 	case "_requestId":
-		return fhirjson.Ptr(d, &x.RequestIdExt)
+		return fhirjson.Ptr(d, &x.RequestIDExt)
 	case "identifier":
 		return fhirjson.Ptr(d, &x.Identifier)
 	case "module":
@@ -156,8 +156,8 @@ func (x *GuidanceResponse) EncodeJSON(e *fhirjson.Encoder) {
 	encodeResources(e, "contained", x.Contained)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("requestId", x.RequestId)
-	fhirjson.PtrField(e, "_requestId", x.RequestIdExt)
+	e.StringField("requestId", x.RequestID)
+	fhirjson.PtrField(e, "_requestId", x.RequestIDExt)
 	fhirjson.PtrField(e, "identifier", x.Identifier)
 	fhirjson.PtrField(e, "module", x.Module)
 	fhirjson.CodeField(e, "status", x.Status)
@@ -224,8 +224,8 @@ func (x *GuidanceResponse) validate(p string, errs *fhirjson.ValidationErrors) {
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if x.RequestIdExt != nil {
-		x.RequestIdExt.validate(p+".requestId", errs)
+	if x.RequestIDExt != nil {
+		x.RequestIDExt.validate(p+".requestId", errs)
 	}
 	if x.Identifier != nil {
 		x.Identifier.validate(p+".identifier", errs)

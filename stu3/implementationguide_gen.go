@@ -596,10 +596,10 @@ type ImplementationGuidePackageResource struct {
 	Acronym string
 	// AcronymExt holds the id and extensions of ImplementationGuide.package.resource.acronym; JSON "_acronym".
 	AcronymExt *Element
-	// SourceUri is ImplementationGuide.package.resource.source[x] (1..1) holding a uri; JSON "sourceUri".
-	SourceUri string
-	// SourceUriExt holds the id and extensions of ImplementationGuide.package.resource.source[x]; JSON "_sourceUri".
-	SourceUriExt *Element
+	// SourceURI is ImplementationGuide.package.resource.source[x] (1..1) holding a uri; JSON "sourceUri".
+	SourceURI string
+	// SourceURIExt holds the id and extensions of ImplementationGuide.package.resource.source[x]; JSON "_sourceUri".
+	SourceURIExt *Element
 	// SourceReference is ImplementationGuide.package.resource.source[x] (1..1) holding a Reference; JSON "sourceReference".
 	SourceReference *Reference
 	// ExampleFor is ImplementationGuide.package.resource.exampleFor (0..1, Reference).
@@ -638,9 +638,9 @@ func (x *ImplementationGuidePackageResource) decodeField(d *fhirjson.Decoder, k 
 	case "_acronym":
 		return fhirjson.Ptr(d, &x.AcronymExt)
 	case "sourceUri":
-		return d.String(&x.SourceUri, nil)
+		return d.String(&x.SourceURI, nil)
 	case "_sourceUri":
-		return fhirjson.Ptr(d, &x.SourceUriExt)
+		return fhirjson.Ptr(d, &x.SourceURIExt)
 	case "sourceReference":
 		return fhirjson.Ptr(d, &x.SourceReference)
 	case "exampleFor":
@@ -663,8 +663,8 @@ func (x *ImplementationGuidePackageResource) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_description", x.DescriptionExt)
 	e.StringField("acronym", x.Acronym)
 	fhirjson.PtrField(e, "_acronym", x.AcronymExt)
-	e.StringField("sourceUri", x.SourceUri)
-	fhirjson.PtrField(e, "_sourceUri", x.SourceUriExt)
+	e.StringField("sourceUri", x.SourceURI)
+	fhirjson.PtrField(e, "_sourceUri", x.SourceURIExt)
 	fhirjson.PtrField(e, "sourceReference", x.SourceReference)
 	fhirjson.PtrField(e, "exampleFor", x.ExampleFor)
 	e.Unknown(x.Unknown)
@@ -719,8 +719,8 @@ func (x *ImplementationGuidePackageResource) validate(p string, errs *fhirjson.V
 	if x.AcronymExt != nil {
 		x.AcronymExt.validate(p+".acronym", errs)
 	}
-	if x.SourceUriExt != nil {
-		x.SourceUriExt.validate(p+".sourceUri", errs)
+	if x.SourceURIExt != nil {
+		x.SourceURIExt.validate(p+".sourceUri", errs)
 	}
 	if x.SourceReference != nil {
 		x.SourceReference.validate(p+".sourceReference", errs)
@@ -735,8 +735,8 @@ func (x *ImplementationGuidePackageResource) validate(p string, errs *fhirjson.V
 // Use SourceType to tell apart types that share a Go type.
 func (x *ImplementationGuidePackageResource) Source() any {
 	switch {
-	case x.SourceUri != "":
-		return x.SourceUri
+	case x.SourceURI != "":
+		return x.SourceURI
 	case x.SourceReference != nil:
 		return x.SourceReference
 	}
@@ -746,7 +746,7 @@ func (x *ImplementationGuidePackageResource) Source() any {
 // SourceType returns the FHIR type of ImplementationGuide.package.resource.source[x] that is set ("uri", ...), or "".
 func (x *ImplementationGuidePackageResource) SourceType() string {
 	switch {
-	case x.SourceUri != "" || x.SourceUriExt != nil:
+	case x.SourceURI != "" || x.SourceURIExt != nil:
 		return "uri"
 	case x.SourceReference != nil:
 		return "Reference"

@@ -666,10 +666,10 @@ type OperationDefinitionParameterBinding struct {
 	Strength BindingStrength
 	// StrengthExt holds the id and extensions of OperationDefinition.parameter.binding.strength; JSON "_strength".
 	StrengthExt *Element
-	// ValueSetUri is OperationDefinition.parameter.binding.valueSet[x] (1..1) holding a uri; JSON "valueSetUri".
-	ValueSetUri string
-	// ValueSetUriExt holds the id and extensions of OperationDefinition.parameter.binding.valueSet[x]; JSON "_valueSetUri".
-	ValueSetUriExt *Element
+	// ValueSetURI is OperationDefinition.parameter.binding.valueSet[x] (1..1) holding a uri; JSON "valueSetUri".
+	ValueSetURI string
+	// ValueSetURIExt holds the id and extensions of OperationDefinition.parameter.binding.valueSet[x]; JSON "_valueSetUri".
+	ValueSetURIExt *Element
 	// ValueSetReference is OperationDefinition.parameter.binding.valueSet[x] (1..1) holding a Reference; JSON "valueSetReference".
 	ValueSetReference *Reference
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -694,9 +694,9 @@ func (x *OperationDefinitionParameterBinding) decodeField(d *fhirjson.Decoder, k
 	case "_strength":
 		return fhirjson.Ptr(d, &x.StrengthExt)
 	case "valueSetUri":
-		return d.String(&x.ValueSetUri, nil)
+		return d.String(&x.ValueSetURI, nil)
 	case "_valueSetUri":
-		return fhirjson.Ptr(d, &x.ValueSetUriExt)
+		return fhirjson.Ptr(d, &x.ValueSetURIExt)
 	case "valueSetReference":
 		return fhirjson.Ptr(d, &x.ValueSetReference)
 	}
@@ -711,8 +711,8 @@ func (x *OperationDefinitionParameterBinding) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
 	fhirjson.CodeField(e, "strength", x.Strength)
 	fhirjson.PtrField(e, "_strength", x.StrengthExt)
-	e.StringField("valueSetUri", x.ValueSetUri)
-	fhirjson.PtrField(e, "_valueSetUri", x.ValueSetUriExt)
+	e.StringField("valueSetUri", x.ValueSetURI)
+	fhirjson.PtrField(e, "_valueSetUri", x.ValueSetURIExt)
 	fhirjson.PtrField(e, "valueSetReference", x.ValueSetReference)
 	e.Unknown(x.Unknown)
 	e.EndObject()
@@ -760,8 +760,8 @@ func (x *OperationDefinitionParameterBinding) validate(p string, errs *fhirjson.
 	if x.StrengthExt != nil {
 		x.StrengthExt.validate(p+".strength", errs)
 	}
-	if x.ValueSetUriExt != nil {
-		x.ValueSetUriExt.validate(p+".valueSetUri", errs)
+	if x.ValueSetURIExt != nil {
+		x.ValueSetURIExt.validate(p+".valueSetUri", errs)
 	}
 	if x.ValueSetReference != nil {
 		x.ValueSetReference.validate(p+".valueSetReference", errs)
@@ -773,8 +773,8 @@ func (x *OperationDefinitionParameterBinding) validate(p string, errs *fhirjson.
 // Use ValueSetType to tell apart types that share a Go type.
 func (x *OperationDefinitionParameterBinding) ValueSet() any {
 	switch {
-	case x.ValueSetUri != "":
-		return x.ValueSetUri
+	case x.ValueSetURI != "":
+		return x.ValueSetURI
 	case x.ValueSetReference != nil:
 		return x.ValueSetReference
 	}
@@ -784,7 +784,7 @@ func (x *OperationDefinitionParameterBinding) ValueSet() any {
 // ValueSetType returns the FHIR type of OperationDefinition.parameter.binding.valueSet[x] that is set ("uri", ...), or "".
 func (x *OperationDefinitionParameterBinding) ValueSetType() string {
 	switch {
-	case x.ValueSetUri != "" || x.ValueSetUriExt != nil:
+	case x.ValueSetURI != "" || x.ValueSetURIExt != nil:
 		return "uri"
 	case x.ValueSetReference != nil:
 		return "Reference"

@@ -158,10 +158,10 @@ type ParametersParameter struct {
 	ValueDecimal fhirjson.Decimal
 	// ValueDecimalExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
-	// ValueId is Parameters.parameter.value[x] (0..1) holding a id; JSON "valueId".
-	ValueId string
-	// ValueIdExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueId".
-	ValueIdExt *Element
+	// ValueID is Parameters.parameter.value[x] (0..1) holding a id; JSON "valueId".
+	ValueID string
+	// ValueIDExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueId".
+	ValueIDExt *Element
 	// ValueInstant is Parameters.parameter.value[x] (0..1) holding a instant; JSON "valueInstant".
 	ValueInstant string
 	// ValueInstantExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueInstant".
@@ -194,10 +194,10 @@ type ParametersParameter struct {
 	ValueUnsignedInt *int
 	// ValueUnsignedIntExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
-	// ValueUri is Parameters.parameter.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueUri string
-	// ValueUriExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueUri".
-	ValueUriExt *Element
+	// ValueURI is Parameters.parameter.value[x] (0..1) holding a uri; JSON "valueUri".
+	ValueURI string
+	// ValueURIExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueUri".
+	ValueURIExt *Element
 	// ValueAddress is Parameters.parameter.value[x] (0..1) holding a Address; JSON "valueAddress".
 	ValueAddress *Address
 	// ValueAge is Parameters.parameter.value[x] (0..1) holding a Age; JSON "valueAge".
@@ -290,9 +290,9 @@ func (x *ParametersParameter) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_valueDecimal":
 		return fhirjson.Ptr(d, &x.ValueDecimalExt)
 	case "valueId":
-		return d.String(&x.ValueId, nil)
+		return d.String(&x.ValueID, nil)
 	case "_valueId":
-		return fhirjson.Ptr(d, &x.ValueIdExt)
+		return fhirjson.Ptr(d, &x.ValueIDExt)
 	case "valueInstant":
 		return d.String(&x.ValueInstant, fhirjson.CheckInstant)
 	case "_valueInstant":
@@ -326,9 +326,9 @@ func (x *ParametersParameter) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_valueUnsignedInt":
 		return fhirjson.Ptr(d, &x.ValueUnsignedIntExt)
 	case "valueUri":
-		return d.String(&x.ValueUri, nil)
+		return d.String(&x.ValueURI, nil)
 	case "_valueUri":
-		return fhirjson.Ptr(d, &x.ValueUriExt)
+		return fhirjson.Ptr(d, &x.ValueURIExt)
 	case "valueAddress":
 		return fhirjson.Ptr(d, &x.ValueAddress)
 	case "valueAge":
@@ -401,8 +401,8 @@ func (x *ParametersParameter) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueDateTime", x.ValueDateTimeExt)
 	e.DecimalField("valueDecimal", x.ValueDecimal)
 	fhirjson.PtrField(e, "_valueDecimal", x.ValueDecimalExt)
-	e.StringField("valueId", x.ValueId)
-	fhirjson.PtrField(e, "_valueId", x.ValueIdExt)
+	e.StringField("valueId", x.ValueID)
+	fhirjson.PtrField(e, "_valueId", x.ValueIDExt)
 	e.StringField("valueInstant", x.ValueInstant)
 	fhirjson.PtrField(e, "_valueInstant", x.ValueInstantExt)
 	e.IntField("valueInteger", x.ValueInteger)
@@ -419,8 +419,8 @@ func (x *ParametersParameter) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueTime", x.ValueTimeExt)
 	e.IntField("valueUnsignedInt", x.ValueUnsignedInt)
 	fhirjson.PtrField(e, "_valueUnsignedInt", x.ValueUnsignedIntExt)
-	e.StringField("valueUri", x.ValueUri)
-	fhirjson.PtrField(e, "_valueUri", x.ValueUriExt)
+	e.StringField("valueUri", x.ValueURI)
+	fhirjson.PtrField(e, "_valueUri", x.ValueURIExt)
 	fhirjson.PtrField(e, "valueAddress", x.ValueAddress)
 	fhirjson.PtrField(e, "valueAge", x.ValueAge)
 	fhirjson.PtrField(e, "valueAnnotation", x.ValueAnnotation)
@@ -499,8 +499,8 @@ func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors
 	if x.ValueDecimalExt != nil {
 		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
 	}
-	if x.ValueIdExt != nil {
-		x.ValueIdExt.validate(p+".valueId", errs)
+	if x.ValueIDExt != nil {
+		x.ValueIDExt.validate(p+".valueId", errs)
 	}
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
@@ -526,8 +526,8 @@ func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
 	}
-	if x.ValueUriExt != nil {
-		x.ValueUriExt.validate(p+".valueUri", errs)
+	if x.ValueURIExt != nil {
+		x.ValueURIExt.validate(p+".valueUri", errs)
 	}
 	if x.ValueAddress != nil {
 		x.ValueAddress.validate(p+".valueAddress", errs)
@@ -620,8 +620,8 @@ func (x *ParametersParameter) Value() any {
 		return x.ValueDateTime
 	case !x.ValueDecimal.IsZero():
 		return x.ValueDecimal
-	case x.ValueId != "":
-		return x.ValueId
+	case x.ValueID != "":
+		return x.ValueID
 	case x.ValueInstant != "":
 		return x.ValueInstant
 	case x.ValueInteger != nil:
@@ -638,8 +638,8 @@ func (x *ParametersParameter) Value() any {
 		return x.ValueTime
 	case x.ValueUnsignedInt != nil:
 		return *x.ValueUnsignedInt
-	case x.ValueUri != "":
-		return x.ValueUri
+	case x.ValueURI != "":
+		return x.ValueURI
 	case x.ValueAddress != nil:
 		return x.ValueAddress
 	case x.ValueAge != nil:
@@ -703,7 +703,7 @@ func (x *ParametersParameter) ValueType() string {
 		return "dateTime"
 	case !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil:
 		return "decimal"
-	case x.ValueId != "" || x.ValueIdExt != nil:
+	case x.ValueID != "" || x.ValueIDExt != nil:
 		return "id"
 	case x.ValueInstant != "" || x.ValueInstantExt != nil:
 		return "instant"
@@ -721,7 +721,7 @@ func (x *ParametersParameter) ValueType() string {
 		return "time"
 	case x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil:
 		return "unsignedInt"
-	case x.ValueUri != "" || x.ValueUriExt != nil:
+	case x.ValueURI != "" || x.ValueURIExt != nil:
 		return "uri"
 	case x.ValueAddress != nil:
 		return "Address"

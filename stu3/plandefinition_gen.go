@@ -721,10 +721,10 @@ type PlanDefinitionAction struct {
 	Reason []CodeableConcept
 	// Documentation is PlanDefinition.action.documentation (0..*, RelatedArtifact).
 	Documentation []RelatedArtifact
-	// GoalId is PlanDefinition.action.goalId (0..*, id).
-	GoalId []string
-	// GoalIdExt holds the id and extensions of PlanDefinition.action.goalId; JSON "_goalId".
-	GoalIdExt []*Element
+	// GoalID is PlanDefinition.action.goalId (0..*, id).
+	GoalID []string
+	// GoalIDExt holds the id and extensions of PlanDefinition.action.goalId; JSON "_goalId".
+	GoalIDExt []*Element
 	// TriggerDefinition is PlanDefinition.action.triggerDefinition (0..*, TriggerDefinition).
 	TriggerDefinition []TriggerDefinition
 	// Condition is PlanDefinition.action.condition (0..*, BackboneElement).
@@ -817,9 +817,9 @@ func (x *PlanDefinitionAction) decodeField(d *fhirjson.Decoder, k string) error 
 	case "documentation":
 		return fhirjson.Slice(d, &x.Documentation)
 	case "goalId":
-		return fhirjson.Codes(d, &x.GoalId, nil)
+		return fhirjson.Codes(d, &x.GoalID, nil)
 	case "_goalId":
-		return fhirjson.PtrSlice(d, &x.GoalIdExt)
+		return fhirjson.PtrSlice(d, &x.GoalIDExt)
 	case "triggerDefinition":
 		return fhirjson.Slice(d, &x.TriggerDefinition)
 	case "condition":
@@ -895,8 +895,8 @@ func (x *PlanDefinitionAction) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "code", x.Code)
 	fhirjson.SliceField(e, "reason", x.Reason)
 	fhirjson.SliceField(e, "documentation", x.Documentation)
-	fhirjson.CodesField(e, "goalId", x.GoalId, len(x.GoalIdExt))
-	fhirjson.PtrSliceField(e, "_goalId", x.GoalIdExt)
+	fhirjson.CodesField(e, "goalId", x.GoalID, len(x.GoalIDExt))
+	fhirjson.PtrSliceField(e, "_goalId", x.GoalIDExt)
 	fhirjson.SliceField(e, "triggerDefinition", x.TriggerDefinition)
 	fhirjson.SliceField(e, "condition", x.Condition)
 	fhirjson.SliceField(e, "input", x.Input)
@@ -975,7 +975,7 @@ func (x *PlanDefinitionAction) validate(p string, errs *fhirjson.ValidationError
 	for i := range x.Documentation {
 		x.Documentation[i].validate(fhirjson.Index(p+".documentation", i), errs)
 	}
-	for i, v := range x.GoalIdExt {
+	for i, v := range x.GoalIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".goalId", i), errs)
 		}
@@ -1231,10 +1231,10 @@ type PlanDefinitionActionRelatedAction struct {
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.action.relatedAction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// ActionId is PlanDefinition.action.relatedAction.actionId (1..1, id).
-	ActionId string
-	// ActionIdExt holds the id and extensions of PlanDefinition.action.relatedAction.actionId; JSON "_actionId".
-	ActionIdExt *Element
+	// ActionID is PlanDefinition.action.relatedAction.actionId (1..1, id).
+	ActionID string
+	// ActionIDExt holds the id and extensions of PlanDefinition.action.relatedAction.actionId; JSON "_actionId".
+	ActionIDExt *Element
 	// Relationship is PlanDefinition.action.relatedAction.relationship (1..1, code).
 	Relationship ActionRelationshipType
 	// RelationshipExt holds the id and extensions of PlanDefinition.action.relatedAction.relationship; JSON "_relationship".
@@ -1261,9 +1261,9 @@ func (x *PlanDefinitionActionRelatedAction) decodeField(d *fhirjson.Decoder, k s
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "actionId":
-		return d.String(&x.ActionId, nil)
+		return d.String(&x.ActionID, nil)
 	case "_actionId":
-		return fhirjson.Ptr(d, &x.ActionIdExt)
+		return fhirjson.Ptr(d, &x.ActionIDExt)
 	case "relationship":
 		return fhirjson.Code(d, &x.Relationship)
 	case "_relationship":
@@ -1282,8 +1282,8 @@ func (x *PlanDefinitionActionRelatedAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("actionId", x.ActionId)
-	fhirjson.PtrField(e, "_actionId", x.ActionIdExt)
+	e.StringField("actionId", x.ActionID)
+	fhirjson.PtrField(e, "_actionId", x.ActionIDExt)
 	fhirjson.CodeField(e, "relationship", x.Relationship)
 	fhirjson.PtrField(e, "_relationship", x.RelationshipExt)
 	fhirjson.PtrField(e, "offsetDuration", x.OffsetDuration)
@@ -1322,11 +1322,11 @@ func (x *PlanDefinitionActionRelatedAction) validate(p string, errs *fhirjson.Va
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.ActionId != "" || x.ActionIdExt != nil) {
+	if !(x.ActionID != "" || x.ActionIDExt != nil) {
 		errs.Missing(p + ".actionId")
 	}
-	if x.ActionIdExt != nil {
-		x.ActionIdExt.validate(p+".actionId", errs)
+	if x.ActionIDExt != nil {
+		x.ActionIDExt.validate(p+".actionId", errs)
 	}
 	if !(x.Relationship != "" || x.RelationshipExt != nil) {
 		errs.Missing(p + ".relationship")

@@ -321,10 +321,10 @@ type ProcessRequestItem struct {
 	Extension []Extension
 	// ModifierExtension is ProcessRequest.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// SequenceLinkId is ProcessRequest.item.sequenceLinkId (1..1, integer).
-	SequenceLinkId *int
-	// SequenceLinkIdExt holds the id and extensions of ProcessRequest.item.sequenceLinkId; JSON "_sequenceLinkId".
-	SequenceLinkIdExt *Element
+	// SequenceLinkID is ProcessRequest.item.sequenceLinkId (1..1, integer).
+	SequenceLinkID *int
+	// SequenceLinkIDExt holds the id and extensions of ProcessRequest.item.sequenceLinkId; JSON "_sequenceLinkId".
+	SequenceLinkIDExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
 	Unknown fhirjson.Unknown
 }
@@ -341,9 +341,9 @@ func (x *ProcessRequestItem) decodeField(d *fhirjson.Decoder, k string) error {
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "sequenceLinkId":
-		return d.Int(&x.SequenceLinkId, fhirjson.Integer)
+		return d.Int(&x.SequenceLinkID, fhirjson.Integer)
 	case "_sequenceLinkId":
-		return fhirjson.Ptr(d, &x.SequenceLinkIdExt)
+		return fhirjson.Ptr(d, &x.SequenceLinkIDExt)
 	}
 	return d.Unknown(k, &x.Unknown)
 }
@@ -354,8 +354,8 @@ func (x *ProcessRequestItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.IntField("sequenceLinkId", x.SequenceLinkId)
-	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIdExt)
+	e.IntField("sequenceLinkId", x.SequenceLinkID)
+	fhirjson.PtrField(e, "_sequenceLinkId", x.SequenceLinkIDExt)
 	e.Unknown(x.Unknown)
 	e.EndObject()
 }
@@ -386,10 +386,10 @@ func (x *ProcessRequestItem) validate(p string, errs *fhirjson.ValidationErrors)
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.SequenceLinkId != nil || x.SequenceLinkIdExt != nil) {
+	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		errs.Missing(p + ".sequenceLinkId")
 	}
-	if x.SequenceLinkIdExt != nil {
-		x.SequenceLinkIdExt.validate(p+".sequenceLinkId", errs)
+	if x.SequenceLinkIDExt != nil {
+		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
 }

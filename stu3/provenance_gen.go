@@ -259,16 +259,16 @@ type ProvenanceAgent struct {
 	ModifierExtension []Extension
 	// Role is Provenance.agent.role (0..*, CodeableConcept).
 	Role []CodeableConcept
-	// WhoUri is Provenance.agent.who[x] (1..1) holding a uri; JSON "whoUri".
-	WhoUri string
-	// WhoUriExt holds the id and extensions of Provenance.agent.who[x]; JSON "_whoUri".
-	WhoUriExt *Element
+	// WhoURI is Provenance.agent.who[x] (1..1) holding a uri; JSON "whoUri".
+	WhoURI string
+	// WhoURIExt holds the id and extensions of Provenance.agent.who[x]; JSON "_whoUri".
+	WhoURIExt *Element
 	// WhoReference is Provenance.agent.who[x] (1..1) holding a Reference; JSON "whoReference".
 	WhoReference *Reference
-	// OnBehalfOfUri is Provenance.agent.onBehalfOf[x] (0..1) holding a uri; JSON "onBehalfOfUri".
-	OnBehalfOfUri string
-	// OnBehalfOfUriExt holds the id and extensions of Provenance.agent.onBehalfOf[x]; JSON "_onBehalfOfUri".
-	OnBehalfOfUriExt *Element
+	// OnBehalfOfURI is Provenance.agent.onBehalfOf[x] (0..1) holding a uri; JSON "onBehalfOfUri".
+	OnBehalfOfURI string
+	// OnBehalfOfURIExt holds the id and extensions of Provenance.agent.onBehalfOf[x]; JSON "_onBehalfOfUri".
+	OnBehalfOfURIExt *Element
 	// OnBehalfOfReference is Provenance.agent.onBehalfOf[x] (0..1) holding a Reference; JSON "onBehalfOfReference".
 	OnBehalfOfReference *Reference
 	// RelatedAgentType is Provenance.agent.relatedAgentType (0..1, CodeableConcept).
@@ -291,15 +291,15 @@ func (x *ProvenanceAgent) decodeField(d *fhirjson.Decoder, k string) error {
 	case "role":
 		return fhirjson.Slice(d, &x.Role)
 	case "whoUri":
-		return d.String(&x.WhoUri, nil)
+		return d.String(&x.WhoURI, nil)
 	case "_whoUri":
-		return fhirjson.Ptr(d, &x.WhoUriExt)
+		return fhirjson.Ptr(d, &x.WhoURIExt)
 	case "whoReference":
 		return fhirjson.Ptr(d, &x.WhoReference)
 	case "onBehalfOfUri":
-		return d.String(&x.OnBehalfOfUri, nil)
+		return d.String(&x.OnBehalfOfURI, nil)
 	case "_onBehalfOfUri":
-		return fhirjson.Ptr(d, &x.OnBehalfOfUriExt)
+		return fhirjson.Ptr(d, &x.OnBehalfOfURIExt)
 	case "onBehalfOfReference":
 		return fhirjson.Ptr(d, &x.OnBehalfOfReference)
 	case "relatedAgentType":
@@ -315,11 +315,11 @@ func (x *ProvenanceAgent) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
 	fhirjson.SliceField(e, "role", x.Role)
-	e.StringField("whoUri", x.WhoUri)
-	fhirjson.PtrField(e, "_whoUri", x.WhoUriExt)
+	e.StringField("whoUri", x.WhoURI)
+	fhirjson.PtrField(e, "_whoUri", x.WhoURIExt)
 	fhirjson.PtrField(e, "whoReference", x.WhoReference)
-	e.StringField("onBehalfOfUri", x.OnBehalfOfUri)
-	fhirjson.PtrField(e, "_onBehalfOfUri", x.OnBehalfOfUriExt)
+	e.StringField("onBehalfOfUri", x.OnBehalfOfURI)
+	fhirjson.PtrField(e, "_onBehalfOfUri", x.OnBehalfOfURIExt)
 	fhirjson.PtrField(e, "onBehalfOfReference", x.OnBehalfOfReference)
 	fhirjson.PtrField(e, "relatedAgentType", x.RelatedAgentType)
 	e.Unknown(x.Unknown)
@@ -358,14 +358,14 @@ func (x *ProvenanceAgent) validate(p string, errs *fhirjson.ValidationErrors) {
 	for i := range x.Role {
 		x.Role[i].validate(fhirjson.Index(p+".role", i), errs)
 	}
-	if x.WhoUriExt != nil {
-		x.WhoUriExt.validate(p+".whoUri", errs)
+	if x.WhoURIExt != nil {
+		x.WhoURIExt.validate(p+".whoUri", errs)
 	}
 	if x.WhoReference != nil {
 		x.WhoReference.validate(p+".whoReference", errs)
 	}
-	if x.OnBehalfOfUriExt != nil {
-		x.OnBehalfOfUriExt.validate(p+".onBehalfOfUri", errs)
+	if x.OnBehalfOfURIExt != nil {
+		x.OnBehalfOfURIExt.validate(p+".onBehalfOfUri", errs)
 	}
 	if x.OnBehalfOfReference != nil {
 		x.OnBehalfOfReference.validate(p+".onBehalfOfReference", errs)
@@ -380,8 +380,8 @@ func (x *ProvenanceAgent) validate(p string, errs *fhirjson.ValidationErrors) {
 // Use WhoType to tell apart types that share a Go type.
 func (x *ProvenanceAgent) Who() any {
 	switch {
-	case x.WhoUri != "":
-		return x.WhoUri
+	case x.WhoURI != "":
+		return x.WhoURI
 	case x.WhoReference != nil:
 		return x.WhoReference
 	}
@@ -391,7 +391,7 @@ func (x *ProvenanceAgent) Who() any {
 // WhoType returns the FHIR type of Provenance.agent.who[x] that is set ("uri", ...), or "".
 func (x *ProvenanceAgent) WhoType() string {
 	switch {
-	case x.WhoUri != "" || x.WhoUriExt != nil:
+	case x.WhoURI != "" || x.WhoURIExt != nil:
 		return "uri"
 	case x.WhoReference != nil:
 		return "Reference"
@@ -404,8 +404,8 @@ func (x *ProvenanceAgent) WhoType() string {
 // Use OnBehalfOfType to tell apart types that share a Go type.
 func (x *ProvenanceAgent) OnBehalfOf() any {
 	switch {
-	case x.OnBehalfOfUri != "":
-		return x.OnBehalfOfUri
+	case x.OnBehalfOfURI != "":
+		return x.OnBehalfOfURI
 	case x.OnBehalfOfReference != nil:
 		return x.OnBehalfOfReference
 	}
@@ -415,7 +415,7 @@ func (x *ProvenanceAgent) OnBehalfOf() any {
 // OnBehalfOfType returns the FHIR type of Provenance.agent.onBehalfOf[x] that is set ("uri", ...), or "".
 func (x *ProvenanceAgent) OnBehalfOfType() string {
 	switch {
-	case x.OnBehalfOfUri != "" || x.OnBehalfOfUriExt != nil:
+	case x.OnBehalfOfURI != "" || x.OnBehalfOfURIExt != nil:
 		return "uri"
 	case x.OnBehalfOfReference != nil:
 		return "Reference"
@@ -435,10 +435,10 @@ type ProvenanceEntity struct {
 	Role ProvenanceEntityRole
 	// RoleExt holds the id and extensions of Provenance.entity.role; JSON "_role".
 	RoleExt *Element
-	// WhatUri is Provenance.entity.what[x] (1..1) holding a uri; JSON "whatUri".
-	WhatUri string
-	// WhatUriExt holds the id and extensions of Provenance.entity.what[x]; JSON "_whatUri".
-	WhatUriExt *Element
+	// WhatURI is Provenance.entity.what[x] (1..1) holding a uri; JSON "whatUri".
+	WhatURI string
+	// WhatURIExt holds the id and extensions of Provenance.entity.what[x]; JSON "_whatUri".
+	WhatURIExt *Element
 	// WhatReference is Provenance.entity.what[x] (1..1) holding a Reference; JSON "whatReference".
 	WhatReference *Reference
 	// WhatIdentifier is Provenance.entity.what[x] (1..1) holding a Identifier; JSON "whatIdentifier".
@@ -465,9 +465,9 @@ func (x *ProvenanceEntity) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_role":
 		return fhirjson.Ptr(d, &x.RoleExt)
 	case "whatUri":
-		return d.String(&x.WhatUri, nil)
+		return d.String(&x.WhatURI, nil)
 	case "_whatUri":
-		return fhirjson.Ptr(d, &x.WhatUriExt)
+		return fhirjson.Ptr(d, &x.WhatURIExt)
 	case "whatReference":
 		return fhirjson.Ptr(d, &x.WhatReference)
 	case "whatIdentifier":
@@ -486,8 +486,8 @@ func (x *ProvenanceEntity) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
 	fhirjson.CodeField(e, "role", x.Role)
 	fhirjson.PtrField(e, "_role", x.RoleExt)
-	e.StringField("whatUri", x.WhatUri)
-	fhirjson.PtrField(e, "_whatUri", x.WhatUriExt)
+	e.StringField("whatUri", x.WhatURI)
+	fhirjson.PtrField(e, "_whatUri", x.WhatURIExt)
 	fhirjson.PtrField(e, "whatReference", x.WhatReference)
 	fhirjson.PtrField(e, "whatIdentifier", x.WhatIdentifier)
 	fhirjson.SliceField(e, "agent", x.Agent)
@@ -533,8 +533,8 @@ func (x *ProvenanceEntity) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.RoleExt != nil {
 		x.RoleExt.validate(p+".role", errs)
 	}
-	if x.WhatUriExt != nil {
-		x.WhatUriExt.validate(p+".whatUri", errs)
+	if x.WhatURIExt != nil {
+		x.WhatURIExt.validate(p+".whatUri", errs)
 	}
 	if x.WhatReference != nil {
 		x.WhatReference.validate(p+".whatReference", errs)
@@ -552,8 +552,8 @@ func (x *ProvenanceEntity) validate(p string, errs *fhirjson.ValidationErrors) {
 // Use WhatType to tell apart types that share a Go type.
 func (x *ProvenanceEntity) What() any {
 	switch {
-	case x.WhatUri != "":
-		return x.WhatUri
+	case x.WhatURI != "":
+		return x.WhatURI
 	case x.WhatReference != nil:
 		return x.WhatReference
 	case x.WhatIdentifier != nil:
@@ -565,7 +565,7 @@ func (x *ProvenanceEntity) What() any {
 // WhatType returns the FHIR type of Provenance.entity.what[x] that is set ("uri", ...), or "".
 func (x *ProvenanceEntity) WhatType() string {
 	switch {
-	case x.WhatUri != "" || x.WhatUriExt != nil:
+	case x.WhatURI != "" || x.WhatURIExt != nil:
 		return "uri"
 	case x.WhatReference != nil:
 		return "Reference"

@@ -407,10 +407,10 @@ type QuestionnaireItem struct {
 	Extension []Extension
 	// ModifierExtension is Questionnaire.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// LinkId is Questionnaire.item.linkId (1..1, string).
-	LinkId string
-	// LinkIdExt holds the id and extensions of Questionnaire.item.linkId; JSON "_linkId".
-	LinkIdExt *Element
+	// LinkID is Questionnaire.item.linkId (1..1, string).
+	LinkID string
+	// LinkIDExt holds the id and extensions of Questionnaire.item.linkId; JSON "_linkId".
+	LinkIDExt *Element
 	// Definition is Questionnaire.item.definition (0..1, uri).
 	Definition string
 	// DefinitionExt holds the id and extensions of Questionnaire.item.definition; JSON "_definition".
@@ -479,10 +479,10 @@ type QuestionnaireItem struct {
 	InitialString string
 	// InitialStringExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialString".
 	InitialStringExt *Element
-	// InitialUri is Questionnaire.item.initial[x] (0..1) holding a uri; JSON "initialUri".
-	InitialUri string
-	// InitialUriExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialUri".
-	InitialUriExt *Element
+	// InitialURI is Questionnaire.item.initial[x] (0..1) holding a uri; JSON "initialUri".
+	InitialURI string
+	// InitialURIExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialUri".
+	InitialURIExt *Element
 	// InitialAttachment is Questionnaire.item.initial[x] (0..1) holding a Attachment; JSON "initialAttachment".
 	InitialAttachment *Attachment
 	// InitialCoding is Questionnaire.item.initial[x] (0..1) holding a Coding; JSON "initialCoding".
@@ -509,9 +509,9 @@ func (x *QuestionnaireItem) decodeField(d *fhirjson.Decoder, k string) error {
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "linkId":
-		return d.String(&x.LinkId, nil)
+		return d.String(&x.LinkID, nil)
 	case "_linkId":
-		return fhirjson.Ptr(d, &x.LinkIdExt)
+		return fhirjson.Ptr(d, &x.LinkIDExt)
 	case "definition":
 		return d.String(&x.Definition, nil)
 	case "_definition":
@@ -581,9 +581,9 @@ func (x *QuestionnaireItem) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_initialString":
 		return fhirjson.Ptr(d, &x.InitialStringExt)
 	case "initialUri":
-		return d.String(&x.InitialUri, nil)
+		return d.String(&x.InitialURI, nil)
 	case "_initialUri":
-		return fhirjson.Ptr(d, &x.InitialUriExt)
+		return fhirjson.Ptr(d, &x.InitialURIExt)
 	case "initialAttachment":
 		return fhirjson.Ptr(d, &x.InitialAttachment)
 	case "initialCoding":
@@ -604,8 +604,8 @@ func (x *QuestionnaireItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("linkId", x.LinkId)
-	fhirjson.PtrField(e, "_linkId", x.LinkIdExt)
+	e.StringField("linkId", x.LinkID)
+	fhirjson.PtrField(e, "_linkId", x.LinkIDExt)
 	e.StringField("definition", x.Definition)
 	fhirjson.PtrField(e, "_definition", x.DefinitionExt)
 	fhirjson.SliceField(e, "code", x.Code)
@@ -640,8 +640,8 @@ func (x *QuestionnaireItem) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_initialTime", x.InitialTimeExt)
 	e.StringField("initialString", x.InitialString)
 	fhirjson.PtrField(e, "_initialString", x.InitialStringExt)
-	e.StringField("initialUri", x.InitialUri)
-	fhirjson.PtrField(e, "_initialUri", x.InitialUriExt)
+	e.StringField("initialUri", x.InitialURI)
+	fhirjson.PtrField(e, "_initialUri", x.InitialURIExt)
 	fhirjson.PtrField(e, "initialAttachment", x.InitialAttachment)
 	fhirjson.PtrField(e, "initialCoding", x.InitialCoding)
 	fhirjson.PtrField(e, "initialQuantity", x.InitialQuantity)
@@ -677,11 +677,11 @@ func (x *QuestionnaireItem) validate(p string, errs *fhirjson.ValidationErrors) 
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.LinkId != "" || x.LinkIdExt != nil) {
+	if !(x.LinkID != "" || x.LinkIDExt != nil) {
 		errs.Missing(p + ".linkId")
 	}
-	if x.LinkIdExt != nil {
-		x.LinkIdExt.validate(p+".linkId", errs)
+	if x.LinkIDExt != nil {
+		x.LinkIDExt.validate(p+".linkId", errs)
 	}
 	if x.DefinitionExt != nil {
 		x.DefinitionExt.validate(p+".definition", errs)
@@ -746,8 +746,8 @@ func (x *QuestionnaireItem) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.InitialStringExt != nil {
 		x.InitialStringExt.validate(p+".initialString", errs)
 	}
-	if x.InitialUriExt != nil {
-		x.InitialUriExt.validate(p+".initialUri", errs)
+	if x.InitialURIExt != nil {
+		x.InitialURIExt.validate(p+".initialUri", errs)
 	}
 	if x.InitialAttachment != nil {
 		x.InitialAttachment.validate(p+".initialAttachment", errs)
@@ -785,8 +785,8 @@ func (x *QuestionnaireItem) Initial() any {
 		return x.InitialTime
 	case x.InitialString != "":
 		return x.InitialString
-	case x.InitialUri != "":
-		return x.InitialUri
+	case x.InitialURI != "":
+		return x.InitialURI
 	case x.InitialAttachment != nil:
 		return x.InitialAttachment
 	case x.InitialCoding != nil:
@@ -816,7 +816,7 @@ func (x *QuestionnaireItem) InitialType() string {
 		return "time"
 	case x.InitialString != "" || x.InitialStringExt != nil:
 		return "string"
-	case x.InitialUri != "" || x.InitialUriExt != nil:
+	case x.InitialURI != "" || x.InitialURIExt != nil:
 		return "uri"
 	case x.InitialAttachment != nil:
 		return "Attachment"
@@ -874,10 +874,10 @@ type QuestionnaireItemEnableWhen struct {
 	AnswerString string
 	// AnswerStringExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerString".
 	AnswerStringExt *Element
-	// AnswerUri is Questionnaire.item.enableWhen.answer[x] (0..1) holding a uri; JSON "answerUri".
-	AnswerUri string
-	// AnswerUriExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerUri".
-	AnswerUriExt *Element
+	// AnswerURI is Questionnaire.item.enableWhen.answer[x] (0..1) holding a uri; JSON "answerUri".
+	AnswerURI string
+	// AnswerURIExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerUri".
+	AnswerURIExt *Element
 	// AnswerAttachment is Questionnaire.item.enableWhen.answer[x] (0..1) holding a Attachment; JSON "answerAttachment".
 	AnswerAttachment *Attachment
 	// AnswerCoding is Questionnaire.item.enableWhen.answer[x] (0..1) holding a Coding; JSON "answerCoding".
@@ -940,9 +940,9 @@ func (x *QuestionnaireItemEnableWhen) decodeField(d *fhirjson.Decoder, k string)
 	case "_answerString":
 		return fhirjson.Ptr(d, &x.AnswerStringExt)
 	case "answerUri":
-		return d.String(&x.AnswerUri, nil)
+		return d.String(&x.AnswerURI, nil)
 	case "_answerUri":
-		return fhirjson.Ptr(d, &x.AnswerUriExt)
+		return fhirjson.Ptr(d, &x.AnswerURIExt)
 	case "answerAttachment":
 		return fhirjson.Ptr(d, &x.AnswerAttachment)
 	case "answerCoding":
@@ -979,8 +979,8 @@ func (x *QuestionnaireItemEnableWhen) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_answerTime", x.AnswerTimeExt)
 	e.StringField("answerString", x.AnswerString)
 	fhirjson.PtrField(e, "_answerString", x.AnswerStringExt)
-	e.StringField("answerUri", x.AnswerUri)
-	fhirjson.PtrField(e, "_answerUri", x.AnswerUriExt)
+	e.StringField("answerUri", x.AnswerURI)
+	fhirjson.PtrField(e, "_answerUri", x.AnswerURIExt)
 	fhirjson.PtrField(e, "answerAttachment", x.AnswerAttachment)
 	fhirjson.PtrField(e, "answerCoding", x.AnswerCoding)
 	fhirjson.PtrField(e, "answerQuantity", x.AnswerQuantity)
@@ -1045,8 +1045,8 @@ func (x *QuestionnaireItemEnableWhen) validate(p string, errs *fhirjson.Validati
 	if x.AnswerStringExt != nil {
 		x.AnswerStringExt.validate(p+".answerString", errs)
 	}
-	if x.AnswerUriExt != nil {
-		x.AnswerUriExt.validate(p+".answerUri", errs)
+	if x.AnswerURIExt != nil {
+		x.AnswerURIExt.validate(p+".answerUri", errs)
 	}
 	if x.AnswerAttachment != nil {
 		x.AnswerAttachment.validate(p+".answerAttachment", errs)
@@ -1081,8 +1081,8 @@ func (x *QuestionnaireItemEnableWhen) Answer() any {
 		return x.AnswerTime
 	case x.AnswerString != "":
 		return x.AnswerString
-	case x.AnswerUri != "":
-		return x.AnswerUri
+	case x.AnswerURI != "":
+		return x.AnswerURI
 	case x.AnswerAttachment != nil:
 		return x.AnswerAttachment
 	case x.AnswerCoding != nil:
@@ -1112,7 +1112,7 @@ func (x *QuestionnaireItemEnableWhen) AnswerType() string {
 		return "time"
 	case x.AnswerString != "" || x.AnswerStringExt != nil:
 		return "string"
-	case x.AnswerUri != "" || x.AnswerUriExt != nil:
+	case x.AnswerURI != "" || x.AnswerURIExt != nil:
 		return "uri"
 	case x.AnswerAttachment != nil:
 		return "Attachment"

@@ -260,10 +260,10 @@ type QuestionnaireResponseItem struct {
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// LinkId is QuestionnaireResponse.item.linkId (1..1, string).
-	LinkId string
-	// LinkIdExt holds the id and extensions of QuestionnaireResponse.item.linkId; JSON "_linkId".
-	LinkIdExt *Element
+	// LinkID is QuestionnaireResponse.item.linkId (1..1, string).
+	LinkID string
+	// LinkIDExt holds the id and extensions of QuestionnaireResponse.item.linkId; JSON "_linkId".
+	LinkIDExt *Element
 	// Definition is QuestionnaireResponse.item.definition (0..1, uri).
 	Definition string
 	// DefinitionExt holds the id and extensions of QuestionnaireResponse.item.definition; JSON "_definition".
@@ -296,9 +296,9 @@ func (x *QuestionnaireResponseItem) decodeField(d *fhirjson.Decoder, k string) e
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "linkId":
-		return d.String(&x.LinkId, nil)
+		return d.String(&x.LinkID, nil)
 	case "_linkId":
-		return fhirjson.Ptr(d, &x.LinkIdExt)
+		return fhirjson.Ptr(d, &x.LinkIDExt)
 	case "definition":
 		return d.String(&x.Definition, nil)
 	case "_definition":
@@ -323,8 +323,8 @@ func (x *QuestionnaireResponseItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("linkId", x.LinkId)
-	fhirjson.PtrField(e, "_linkId", x.LinkIdExt)
+	e.StringField("linkId", x.LinkID)
+	fhirjson.PtrField(e, "_linkId", x.LinkIDExt)
 	e.StringField("definition", x.Definition)
 	fhirjson.PtrField(e, "_definition", x.DefinitionExt)
 	e.StringField("text", x.Text)
@@ -362,11 +362,11 @@ func (x *QuestionnaireResponseItem) validate(p string, errs *fhirjson.Validation
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.LinkId != "" || x.LinkIdExt != nil) {
+	if !(x.LinkID != "" || x.LinkIDExt != nil) {
 		errs.Missing(p + ".linkId")
 	}
-	if x.LinkIdExt != nil {
-		x.LinkIdExt.validate(p+".linkId", errs)
+	if x.LinkIDExt != nil {
+		x.LinkIDExt.validate(p+".linkId", errs)
 	}
 	if x.DefinitionExt != nil {
 		x.DefinitionExt.validate(p+".definition", errs)
@@ -421,10 +421,10 @@ type QuestionnaireResponseItemAnswer struct {
 	ValueString string
 	// ValueStringExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueString".
 	ValueStringExt *Element
-	// ValueUri is QuestionnaireResponse.item.answer.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueUri string
-	// ValueUriExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueUri".
-	ValueUriExt *Element
+	// ValueURI is QuestionnaireResponse.item.answer.value[x] (0..1) holding a uri; JSON "valueUri".
+	ValueURI string
+	// ValueURIExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueUri".
+	ValueURIExt *Element
 	// ValueAttachment is QuestionnaireResponse.item.answer.value[x] (0..1) holding a Attachment; JSON "valueAttachment".
 	ValueAttachment *Attachment
 	// ValueCoding is QuestionnaireResponse.item.answer.value[x] (0..1) holding a Coding; JSON "valueCoding".
@@ -481,9 +481,9 @@ func (x *QuestionnaireResponseItemAnswer) decodeField(d *fhirjson.Decoder, k str
 	case "_valueString":
 		return fhirjson.Ptr(d, &x.ValueStringExt)
 	case "valueUri":
-		return d.String(&x.ValueUri, nil)
+		return d.String(&x.ValueURI, nil)
 	case "_valueUri":
-		return fhirjson.Ptr(d, &x.ValueUriExt)
+		return fhirjson.Ptr(d, &x.ValueURIExt)
 	case "valueAttachment":
 		return fhirjson.Ptr(d, &x.ValueAttachment)
 	case "valueCoding":
@@ -518,8 +518,8 @@ func (x *QuestionnaireResponseItemAnswer) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueTime", x.ValueTimeExt)
 	e.StringField("valueString", x.ValueString)
 	fhirjson.PtrField(e, "_valueString", x.ValueStringExt)
-	e.StringField("valueUri", x.ValueUri)
-	fhirjson.PtrField(e, "_valueUri", x.ValueUriExt)
+	e.StringField("valueUri", x.ValueURI)
+	fhirjson.PtrField(e, "_valueUri", x.ValueURIExt)
 	fhirjson.PtrField(e, "valueAttachment", x.ValueAttachment)
 	fhirjson.PtrField(e, "valueCoding", x.ValueCoding)
 	fhirjson.PtrField(e, "valueQuantity", x.ValueQuantity)
@@ -580,8 +580,8 @@ func (x *QuestionnaireResponseItemAnswer) validate(p string, errs *fhirjson.Vali
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
 	}
-	if x.ValueUriExt != nil {
-		x.ValueUriExt.validate(p+".valueUri", errs)
+	if x.ValueURIExt != nil {
+		x.ValueURIExt.validate(p+".valueUri", errs)
 	}
 	if x.ValueAttachment != nil {
 		x.ValueAttachment.validate(p+".valueAttachment", errs)
@@ -619,8 +619,8 @@ func (x *QuestionnaireResponseItemAnswer) Value() any {
 		return x.ValueTime
 	case x.ValueString != "":
 		return x.ValueString
-	case x.ValueUri != "":
-		return x.ValueUri
+	case x.ValueURI != "":
+		return x.ValueURI
 	case x.ValueAttachment != nil:
 		return x.ValueAttachment
 	case x.ValueCoding != nil:
@@ -650,7 +650,7 @@ func (x *QuestionnaireResponseItemAnswer) ValueType() string {
 		return "time"
 	case x.ValueString != "" || x.ValueStringExt != nil:
 		return "string"
-	case x.ValueUri != "" || x.ValueUriExt != nil:
+	case x.ValueURI != "" || x.ValueURIExt != nil:
 		return "uri"
 	case x.ValueAttachment != nil:
 		return "Attachment"

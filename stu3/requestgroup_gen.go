@@ -810,10 +810,10 @@ type RequestGroupActionRelatedAction struct {
 	Extension []Extension
 	// ModifierExtension is RequestGroup.action.relatedAction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// ActionId is RequestGroup.action.relatedAction.actionId (1..1, id).
-	ActionId string
-	// ActionIdExt holds the id and extensions of RequestGroup.action.relatedAction.actionId; JSON "_actionId".
-	ActionIdExt *Element
+	// ActionID is RequestGroup.action.relatedAction.actionId (1..1, id).
+	ActionID string
+	// ActionIDExt holds the id and extensions of RequestGroup.action.relatedAction.actionId; JSON "_actionId".
+	ActionIDExt *Element
 	// Relationship is RequestGroup.action.relatedAction.relationship (1..1, code).
 	Relationship ActionRelationshipType
 	// RelationshipExt holds the id and extensions of RequestGroup.action.relatedAction.relationship; JSON "_relationship".
@@ -840,9 +840,9 @@ func (x *RequestGroupActionRelatedAction) decodeField(d *fhirjson.Decoder, k str
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "actionId":
-		return d.String(&x.ActionId, nil)
+		return d.String(&x.ActionID, nil)
 	case "_actionId":
-		return fhirjson.Ptr(d, &x.ActionIdExt)
+		return fhirjson.Ptr(d, &x.ActionIDExt)
 	case "relationship":
 		return fhirjson.Code(d, &x.Relationship)
 	case "_relationship":
@@ -861,8 +861,8 @@ func (x *RequestGroupActionRelatedAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("actionId", x.ActionId)
-	fhirjson.PtrField(e, "_actionId", x.ActionIdExt)
+	e.StringField("actionId", x.ActionID)
+	fhirjson.PtrField(e, "_actionId", x.ActionIDExt)
 	fhirjson.CodeField(e, "relationship", x.Relationship)
 	fhirjson.PtrField(e, "_relationship", x.RelationshipExt)
 	fhirjson.PtrField(e, "offsetDuration", x.OffsetDuration)
@@ -901,11 +901,11 @@ func (x *RequestGroupActionRelatedAction) validate(p string, errs *fhirjson.Vali
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.ActionId != "" || x.ActionIdExt != nil) {
+	if !(x.ActionID != "" || x.ActionIDExt != nil) {
 		errs.Missing(p + ".actionId")
 	}
-	if x.ActionIdExt != nil {
-		x.ActionIdExt.validate(p+".actionId", errs)
+	if x.ActionIDExt != nil {
+		x.ActionIDExt.validate(p+".actionId", errs)
 	}
 	if !(x.Relationship != "" || x.RelationshipExt != nil) {
 		errs.Missing(p + ".relationship")

@@ -305,8 +305,8 @@ type SequenceReferenceSeq struct {
 	GenomeBuild string
 	// GenomeBuildExt holds the id and extensions of Sequence.referenceSeq.genomeBuild; JSON "_genomeBuild".
 	GenomeBuildExt *Element
-	// ReferenceSeqId is Sequence.referenceSeq.referenceSeqId (0..1, CodeableConcept).
-	ReferenceSeqId *CodeableConcept
+	// ReferenceSeqID is Sequence.referenceSeq.referenceSeqId (0..1, CodeableConcept).
+	ReferenceSeqID *CodeableConcept
 	// ReferenceSeqPointer is Sequence.referenceSeq.referenceSeqPointer (0..1, Reference).
 	ReferenceSeqPointer *Reference
 	// ReferenceSeqString is Sequence.referenceSeq.referenceSeqString (0..1, string).
@@ -347,7 +347,7 @@ func (x *SequenceReferenceSeq) decodeField(d *fhirjson.Decoder, k string) error 
 	case "_genomeBuild":
 		return fhirjson.Ptr(d, &x.GenomeBuildExt)
 	case "referenceSeqId":
-		return fhirjson.Ptr(d, &x.ReferenceSeqId)
+		return fhirjson.Ptr(d, &x.ReferenceSeqID)
 	case "referenceSeqPointer":
 		return fhirjson.Ptr(d, &x.ReferenceSeqPointer)
 	case "referenceSeqString":
@@ -379,7 +379,7 @@ func (x *SequenceReferenceSeq) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "chromosome", x.Chromosome)
 	e.StringField("genomeBuild", x.GenomeBuild)
 	fhirjson.PtrField(e, "_genomeBuild", x.GenomeBuildExt)
-	fhirjson.PtrField(e, "referenceSeqId", x.ReferenceSeqId)
+	fhirjson.PtrField(e, "referenceSeqId", x.ReferenceSeqID)
 	fhirjson.PtrField(e, "referenceSeqPointer", x.ReferenceSeqPointer)
 	e.StringField("referenceSeqString", x.ReferenceSeqString)
 	fhirjson.PtrField(e, "_referenceSeqString", x.ReferenceSeqStringExt)
@@ -425,8 +425,8 @@ func (x *SequenceReferenceSeq) validate(p string, errs *fhirjson.ValidationError
 	if x.GenomeBuildExt != nil {
 		x.GenomeBuildExt.validate(p+".genomeBuild", errs)
 	}
-	if x.ReferenceSeqId != nil {
-		x.ReferenceSeqId.validate(p+".referenceSeqId", errs)
+	if x.ReferenceSeqID != nil {
+		x.ReferenceSeqID.validate(p+".referenceSeqId", errs)
 	}
 	if x.ReferenceSeqPointer != nil {
 		x.ReferenceSeqPointer.validate(p+".referenceSeqPointer", errs)
@@ -847,18 +847,18 @@ type SequenceRepository struct {
 	Name string
 	// NameExt holds the id and extensions of Sequence.repository.name; JSON "_name".
 	NameExt *Element
-	// DatasetId is Sequence.repository.datasetId (0..1, string).
-	DatasetId string
-	// DatasetIdExt holds the id and extensions of Sequence.repository.datasetId; JSON "_datasetId".
-	DatasetIdExt *Element
-	// VariantsetId is Sequence.repository.variantsetId (0..1, string).
-	VariantsetId string
-	// VariantsetIdExt holds the id and extensions of Sequence.repository.variantsetId; JSON "_variantsetId".
-	VariantsetIdExt *Element
-	// ReadsetId is Sequence.repository.readsetId (0..1, string).
-	ReadsetId string
-	// ReadsetIdExt holds the id and extensions of Sequence.repository.readsetId; JSON "_readsetId".
-	ReadsetIdExt *Element
+	// DatasetID is Sequence.repository.datasetId (0..1, string).
+	DatasetID string
+	// DatasetIDExt holds the id and extensions of Sequence.repository.datasetId; JSON "_datasetId".
+	DatasetIDExt *Element
+	// VariantsetID is Sequence.repository.variantsetId (0..1, string).
+	VariantsetID string
+	// VariantsetIDExt holds the id and extensions of Sequence.repository.variantsetId; JSON "_variantsetId".
+	VariantsetIDExt *Element
+	// ReadsetID is Sequence.repository.readsetId (0..1, string).
+	ReadsetID string
+	// ReadsetIDExt holds the id and extensions of Sequence.repository.readsetId; JSON "_readsetId".
+	ReadsetIDExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
 	Unknown fhirjson.Unknown
 }
@@ -887,17 +887,17 @@ func (x *SequenceRepository) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_name":
 		return fhirjson.Ptr(d, &x.NameExt)
 	case "datasetId":
-		return d.String(&x.DatasetId, nil)
+		return d.String(&x.DatasetID, nil)
 	case "_datasetId":
-		return fhirjson.Ptr(d, &x.DatasetIdExt)
+		return fhirjson.Ptr(d, &x.DatasetIDExt)
 	case "variantsetId":
-		return d.String(&x.VariantsetId, nil)
+		return d.String(&x.VariantsetID, nil)
 	case "_variantsetId":
-		return fhirjson.Ptr(d, &x.VariantsetIdExt)
+		return fhirjson.Ptr(d, &x.VariantsetIDExt)
 	case "readsetId":
-		return d.String(&x.ReadsetId, nil)
+		return d.String(&x.ReadsetID, nil)
 	case "_readsetId":
-		return fhirjson.Ptr(d, &x.ReadsetIdExt)
+		return fhirjson.Ptr(d, &x.ReadsetIDExt)
 	}
 	return d.Unknown(k, &x.Unknown)
 }
@@ -914,12 +914,12 @@ func (x *SequenceRepository) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_url", x.URLExt)
 	e.StringField("name", x.Name)
 	fhirjson.PtrField(e, "_name", x.NameExt)
-	e.StringField("datasetId", x.DatasetId)
-	fhirjson.PtrField(e, "_datasetId", x.DatasetIdExt)
-	e.StringField("variantsetId", x.VariantsetId)
-	fhirjson.PtrField(e, "_variantsetId", x.VariantsetIdExt)
-	e.StringField("readsetId", x.ReadsetId)
-	fhirjson.PtrField(e, "_readsetId", x.ReadsetIdExt)
+	e.StringField("datasetId", x.DatasetID)
+	fhirjson.PtrField(e, "_datasetId", x.DatasetIDExt)
+	e.StringField("variantsetId", x.VariantsetID)
+	fhirjson.PtrField(e, "_variantsetId", x.VariantsetIDExt)
+	e.StringField("readsetId", x.ReadsetID)
+	fhirjson.PtrField(e, "_readsetId", x.ReadsetIDExt)
 	e.Unknown(x.Unknown)
 	e.EndObject()
 }
@@ -965,13 +965,13 @@ func (x *SequenceRepository) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.NameExt != nil {
 		x.NameExt.validate(p+".name", errs)
 	}
-	if x.DatasetIdExt != nil {
-		x.DatasetIdExt.validate(p+".datasetId", errs)
+	if x.DatasetIDExt != nil {
+		x.DatasetIDExt.validate(p+".datasetId", errs)
 	}
-	if x.VariantsetIdExt != nil {
-		x.VariantsetIdExt.validate(p+".variantsetId", errs)
+	if x.VariantsetIDExt != nil {
+		x.VariantsetIDExt.validate(p+".variantsetId", errs)
 	}
-	if x.ReadsetIdExt != nil {
-		x.ReadsetIdExt.validate(p+".readsetId", errs)
+	if x.ReadsetIDExt != nil {
+		x.ReadsetIDExt.validate(p+".readsetId", errs)
 	}
 }

@@ -948,10 +948,10 @@ type StructureMapGroupRuleSource struct {
 	DefaultValueDecimal fhirjson.Decimal
 	// DefaultValueDecimalExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueDecimal".
 	DefaultValueDecimalExt *Element
-	// DefaultValueId is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a id; JSON "defaultValueId".
-	DefaultValueId string
-	// DefaultValueIdExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueId".
-	DefaultValueIdExt *Element
+	// DefaultValueID is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a id; JSON "defaultValueId".
+	DefaultValueID string
+	// DefaultValueIDExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueId".
+	DefaultValueIDExt *Element
 	// DefaultValueInstant is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a instant; JSON "defaultValueInstant".
 	DefaultValueInstant string
 	// DefaultValueInstantExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueInstant".
@@ -984,10 +984,10 @@ type StructureMapGroupRuleSource struct {
 	DefaultValueUnsignedInt *int
 	// DefaultValueUnsignedIntExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueUnsignedInt".
 	DefaultValueUnsignedIntExt *Element
-	// DefaultValueUri is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a uri; JSON "defaultValueUri".
-	DefaultValueUri string
-	// DefaultValueUriExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueUri".
-	DefaultValueUriExt *Element
+	// DefaultValueURI is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a uri; JSON "defaultValueUri".
+	DefaultValueURI string
+	// DefaultValueURIExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueUri".
+	DefaultValueURIExt *Element
 	// DefaultValueAddress is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a Address; JSON "defaultValueAddress".
 	DefaultValueAddress *Address
 	// DefaultValueAge is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a Age; JSON "defaultValueAge".
@@ -1110,9 +1110,9 @@ func (x *StructureMapGroupRuleSource) decodeField(d *fhirjson.Decoder, k string)
 	case "_defaultValueDecimal":
 		return fhirjson.Ptr(d, &x.DefaultValueDecimalExt)
 	case "defaultValueId":
-		return d.String(&x.DefaultValueId, nil)
+		return d.String(&x.DefaultValueID, nil)
 	case "_defaultValueId":
-		return fhirjson.Ptr(d, &x.DefaultValueIdExt)
+		return fhirjson.Ptr(d, &x.DefaultValueIDExt)
 	case "defaultValueInstant":
 		return d.String(&x.DefaultValueInstant, fhirjson.CheckInstant)
 	case "_defaultValueInstant":
@@ -1146,9 +1146,9 @@ func (x *StructureMapGroupRuleSource) decodeField(d *fhirjson.Decoder, k string)
 	case "_defaultValueUnsignedInt":
 		return fhirjson.Ptr(d, &x.DefaultValueUnsignedIntExt)
 	case "defaultValueUri":
-		return d.String(&x.DefaultValueUri, nil)
+		return d.String(&x.DefaultValueURI, nil)
 	case "_defaultValueUri":
-		return fhirjson.Ptr(d, &x.DefaultValueUriExt)
+		return fhirjson.Ptr(d, &x.DefaultValueURIExt)
 	case "defaultValueAddress":
 		return fhirjson.Ptr(d, &x.DefaultValueAddress)
 	case "defaultValueAge":
@@ -1243,8 +1243,8 @@ func (x *StructureMapGroupRuleSource) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_defaultValueDateTime", x.DefaultValueDateTimeExt)
 	e.DecimalField("defaultValueDecimal", x.DefaultValueDecimal)
 	fhirjson.PtrField(e, "_defaultValueDecimal", x.DefaultValueDecimalExt)
-	e.StringField("defaultValueId", x.DefaultValueId)
-	fhirjson.PtrField(e, "_defaultValueId", x.DefaultValueIdExt)
+	e.StringField("defaultValueId", x.DefaultValueID)
+	fhirjson.PtrField(e, "_defaultValueId", x.DefaultValueIDExt)
 	e.StringField("defaultValueInstant", x.DefaultValueInstant)
 	fhirjson.PtrField(e, "_defaultValueInstant", x.DefaultValueInstantExt)
 	e.IntField("defaultValueInteger", x.DefaultValueInteger)
@@ -1261,8 +1261,8 @@ func (x *StructureMapGroupRuleSource) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_defaultValueTime", x.DefaultValueTimeExt)
 	e.IntField("defaultValueUnsignedInt", x.DefaultValueUnsignedInt)
 	fhirjson.PtrField(e, "_defaultValueUnsignedInt", x.DefaultValueUnsignedIntExt)
-	e.StringField("defaultValueUri", x.DefaultValueUri)
-	fhirjson.PtrField(e, "_defaultValueUri", x.DefaultValueUriExt)
+	e.StringField("defaultValueUri", x.DefaultValueURI)
+	fhirjson.PtrField(e, "_defaultValueUri", x.DefaultValueURIExt)
 	fhirjson.PtrField(e, "defaultValueAddress", x.DefaultValueAddress)
 	fhirjson.PtrField(e, "defaultValueAge", x.DefaultValueAge)
 	fhirjson.PtrField(e, "defaultValueAnnotation", x.DefaultValueAnnotation)
@@ -1358,8 +1358,8 @@ func (x *StructureMapGroupRuleSource) validate(p string, errs *fhirjson.Validati
 	if x.DefaultValueDecimalExt != nil {
 		x.DefaultValueDecimalExt.validate(p+".defaultValueDecimal", errs)
 	}
-	if x.DefaultValueIdExt != nil {
-		x.DefaultValueIdExt.validate(p+".defaultValueId", errs)
+	if x.DefaultValueIDExt != nil {
+		x.DefaultValueIDExt.validate(p+".defaultValueId", errs)
 	}
 	if x.DefaultValueInstantExt != nil {
 		x.DefaultValueInstantExt.validate(p+".defaultValueInstant", errs)
@@ -1385,8 +1385,8 @@ func (x *StructureMapGroupRuleSource) validate(p string, errs *fhirjson.Validati
 	if x.DefaultValueUnsignedIntExt != nil {
 		x.DefaultValueUnsignedIntExt.validate(p+".defaultValueUnsignedInt", errs)
 	}
-	if x.DefaultValueUriExt != nil {
-		x.DefaultValueUriExt.validate(p+".defaultValueUri", errs)
+	if x.DefaultValueURIExt != nil {
+		x.DefaultValueURIExt.validate(p+".defaultValueUri", errs)
 	}
 	if x.DefaultValueAddress != nil {
 		x.DefaultValueAddress.validate(p+".defaultValueAddress", errs)
@@ -1491,8 +1491,8 @@ func (x *StructureMapGroupRuleSource) DefaultValue() any {
 		return x.DefaultValueDateTime
 	case !x.DefaultValueDecimal.IsZero():
 		return x.DefaultValueDecimal
-	case x.DefaultValueId != "":
-		return x.DefaultValueId
+	case x.DefaultValueID != "":
+		return x.DefaultValueID
 	case x.DefaultValueInstant != "":
 		return x.DefaultValueInstant
 	case x.DefaultValueInteger != nil:
@@ -1509,8 +1509,8 @@ func (x *StructureMapGroupRuleSource) DefaultValue() any {
 		return x.DefaultValueTime
 	case x.DefaultValueUnsignedInt != nil:
 		return *x.DefaultValueUnsignedInt
-	case x.DefaultValueUri != "":
-		return x.DefaultValueUri
+	case x.DefaultValueURI != "":
+		return x.DefaultValueURI
 	case x.DefaultValueAddress != nil:
 		return x.DefaultValueAddress
 	case x.DefaultValueAge != nil:
@@ -1574,7 +1574,7 @@ func (x *StructureMapGroupRuleSource) DefaultValueType() string {
 		return "dateTime"
 	case !x.DefaultValueDecimal.IsZero() || x.DefaultValueDecimalExt != nil:
 		return "decimal"
-	case x.DefaultValueId != "" || x.DefaultValueIdExt != nil:
+	case x.DefaultValueID != "" || x.DefaultValueIDExt != nil:
 		return "id"
 	case x.DefaultValueInstant != "" || x.DefaultValueInstantExt != nil:
 		return "instant"
@@ -1592,7 +1592,7 @@ func (x *StructureMapGroupRuleSource) DefaultValueType() string {
 		return "time"
 	case x.DefaultValueUnsignedInt != nil || x.DefaultValueUnsignedIntExt != nil:
 		return "unsignedInt"
-	case x.DefaultValueUri != "" || x.DefaultValueUriExt != nil:
+	case x.DefaultValueURI != "" || x.DefaultValueURIExt != nil:
 		return "uri"
 	case x.DefaultValueAddress != nil:
 		return "Address"
@@ -1670,10 +1670,10 @@ type StructureMapGroupRuleTarget struct {
 	ListMode []MapTargetListMode
 	// ListModeExt holds the id and extensions of StructureMap.group.rule.target.listMode; JSON "_listMode".
 	ListModeExt []*Element
-	// ListRuleId is StructureMap.group.rule.target.listRuleId (0..1, id).
-	ListRuleId string
-	// ListRuleIdExt holds the id and extensions of StructureMap.group.rule.target.listRuleId; JSON "_listRuleId".
-	ListRuleIdExt *Element
+	// ListRuleID is StructureMap.group.rule.target.listRuleId (0..1, id).
+	ListRuleID string
+	// ListRuleIDExt holds the id and extensions of StructureMap.group.rule.target.listRuleId; JSON "_listRuleId".
+	ListRuleIDExt *Element
 	// Transform is StructureMap.group.rule.target.transform (0..1, code).
 	Transform MapTransform
 	// TransformExt holds the id and extensions of StructureMap.group.rule.target.transform; JSON "_transform".
@@ -1718,9 +1718,9 @@ func (x *StructureMapGroupRuleTarget) decodeField(d *fhirjson.Decoder, k string)
 	case "_listMode":
 		return fhirjson.PtrSlice(d, &x.ListModeExt)
 	case "listRuleId":
-		return d.String(&x.ListRuleId, nil)
+		return d.String(&x.ListRuleID, nil)
 	case "_listRuleId":
-		return fhirjson.Ptr(d, &x.ListRuleIdExt)
+		return fhirjson.Ptr(d, &x.ListRuleIDExt)
 	case "transform":
 		return fhirjson.Code(d, &x.Transform)
 	case "_transform":
@@ -1747,8 +1747,8 @@ func (x *StructureMapGroupRuleTarget) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_variable", x.VariableExt)
 	fhirjson.CodesField(e, "listMode", x.ListMode, len(x.ListModeExt))
 	fhirjson.PtrSliceField(e, "_listMode", x.ListModeExt)
-	e.StringField("listRuleId", x.ListRuleId)
-	fhirjson.PtrField(e, "_listRuleId", x.ListRuleIdExt)
+	e.StringField("listRuleId", x.ListRuleID)
+	fhirjson.PtrField(e, "_listRuleId", x.ListRuleIDExt)
 	fhirjson.CodeField(e, "transform", x.Transform)
 	fhirjson.PtrField(e, "_transform", x.TransformExt)
 	fhirjson.SliceField(e, "parameter", x.Parameter)
@@ -1807,8 +1807,8 @@ func (x *StructureMapGroupRuleTarget) validate(p string, errs *fhirjson.Validati
 			v.validate(fhirjson.Index(p+".listMode", i), errs)
 		}
 	}
-	if x.ListRuleIdExt != nil {
-		x.ListRuleIdExt.validate(p+".listRuleId", errs)
+	if x.ListRuleIDExt != nil {
+		x.ListRuleIDExt.validate(p+".listRuleId", errs)
 	}
 	if x.Transform != "" && !x.Transform.IsValid() {
 		errs.BadCode(p+".transform", "http://hl7.org/fhir/ValueSet/map-transform")
@@ -1829,10 +1829,10 @@ type StructureMapGroupRuleTargetParameter struct {
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.rule.target.parameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// ValueId is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a id; JSON "valueId".
-	ValueId string
-	// ValueIdExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueId".
-	ValueIdExt *Element
+	// ValueID is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a id; JSON "valueId".
+	ValueID string
+	// ValueIDExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueId".
+	ValueIDExt *Element
 	// ValueString is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a string; JSON "valueString".
 	ValueString string
 	// ValueStringExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueString".
@@ -1867,9 +1867,9 @@ func (x *StructureMapGroupRuleTargetParameter) decodeField(d *fhirjson.Decoder, 
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "valueId":
-		return d.String(&x.ValueId, nil)
+		return d.String(&x.ValueID, nil)
 	case "_valueId":
-		return fhirjson.Ptr(d, &x.ValueIdExt)
+		return fhirjson.Ptr(d, &x.ValueIDExt)
 	case "valueString":
 		return d.String(&x.ValueString, nil)
 	case "_valueString":
@@ -1896,8 +1896,8 @@ func (x *StructureMapGroupRuleTargetParameter) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("valueId", x.ValueId)
-	fhirjson.PtrField(e, "_valueId", x.ValueIdExt)
+	e.StringField("valueId", x.ValueID)
+	fhirjson.PtrField(e, "_valueId", x.ValueIDExt)
 	e.StringField("valueString", x.ValueString)
 	fhirjson.PtrField(e, "_valueString", x.ValueStringExt)
 	e.BoolField("valueBoolean", x.ValueBoolean)
@@ -1943,8 +1943,8 @@ func (x *StructureMapGroupRuleTargetParameter) validate(p string, errs *fhirjson
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if x.ValueIdExt != nil {
-		x.ValueIdExt.validate(p+".valueId", errs)
+	if x.ValueIDExt != nil {
+		x.ValueIDExt.validate(p+".valueId", errs)
 	}
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
@@ -1965,8 +1965,8 @@ func (x *StructureMapGroupRuleTargetParameter) validate(p string, errs *fhirjson
 // Use ValueType to tell apart types that share a Go type.
 func (x *StructureMapGroupRuleTargetParameter) Value() any {
 	switch {
-	case x.ValueId != "":
-		return x.ValueId
+	case x.ValueID != "":
+		return x.ValueID
 	case x.ValueString != "":
 		return x.ValueString
 	case x.ValueBoolean != nil:
@@ -1982,7 +1982,7 @@ func (x *StructureMapGroupRuleTargetParameter) Value() any {
 // ValueType returns the FHIR type of StructureMap.group.rule.target.parameter.value[x] that is set ("id", ...), or "".
 func (x *StructureMapGroupRuleTargetParameter) ValueType() string {
 	switch {
-	case x.ValueId != "" || x.ValueIdExt != nil:
+	case x.ValueID != "" || x.ValueIDExt != nil:
 		return "id"
 	case x.ValueString != "" || x.ValueStringExt != nil:
 		return "string"

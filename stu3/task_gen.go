@@ -33,10 +33,10 @@ type Task struct {
 	ModifierExtension []Extension
 	// Identifier is Task.identifier (0..*, Identifier).
 	Identifier []Identifier
-	// DefinitionUri is Task.definition[x] (0..1) holding a uri; JSON "definitionUri".
-	DefinitionUri string
-	// DefinitionUriExt holds the id and extensions of Task.definition[x]; JSON "_definitionUri".
-	DefinitionUriExt *Element
+	// DefinitionURI is Task.definition[x] (0..1) holding a uri; JSON "definitionUri".
+	DefinitionURI string
+	// DefinitionURIExt holds the id and extensions of Task.definition[x]; JSON "_definitionUri".
+	DefinitionURIExt *Element
 	// DefinitionReference is Task.definition[x] (0..1) holding a Reference; JSON "definitionReference".
 	DefinitionReference *Reference
 	// BasedOn is Task.basedOn (0..*, Reference).
@@ -137,9 +137,9 @@ func (x *Task) decodeField(d *fhirjson.Decoder, k string) error {
 	case "identifier":
 		return fhirjson.Slice(d, &x.Identifier)
 	case "definitionUri":
-		return d.String(&x.DefinitionUri, nil)
+		return d.String(&x.DefinitionURI, nil)
 	case "_definitionUri":
-		return fhirjson.Ptr(d, &x.DefinitionUriExt)
+		return fhirjson.Ptr(d, &x.DefinitionURIExt)
 	case "definitionReference":
 		return fhirjson.Ptr(d, &x.DefinitionReference)
 	case "basedOn":
@@ -225,8 +225,8 @@ func (x *Task) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
 	fhirjson.SliceField(e, "identifier", x.Identifier)
-	e.StringField("definitionUri", x.DefinitionUri)
-	fhirjson.PtrField(e, "_definitionUri", x.DefinitionUriExt)
+	e.StringField("definitionUri", x.DefinitionURI)
+	fhirjson.PtrField(e, "_definitionUri", x.DefinitionURIExt)
 	fhirjson.PtrField(e, "definitionReference", x.DefinitionReference)
 	fhirjson.SliceField(e, "basedOn", x.BasedOn)
 	fhirjson.PtrField(e, "groupIdentifier", x.GroupIdentifier)
@@ -312,8 +312,8 @@ func (x *Task) validate(p string, errs *fhirjson.ValidationErrors) {
 	for i := range x.Identifier {
 		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
 	}
-	if x.DefinitionUriExt != nil {
-		x.DefinitionUriExt.validate(p+".definitionUri", errs)
+	if x.DefinitionURIExt != nil {
+		x.DefinitionURIExt.validate(p+".definitionUri", errs)
 	}
 	if x.DefinitionReference != nil {
 		x.DefinitionReference.validate(p+".definitionReference", errs)
@@ -427,8 +427,8 @@ func (x *Task) GetMeta() *Meta { return x.Meta }
 // Use DefinitionType to tell apart types that share a Go type.
 func (x *Task) Definition() any {
 	switch {
-	case x.DefinitionUri != "":
-		return x.DefinitionUri
+	case x.DefinitionURI != "":
+		return x.DefinitionURI
 	case x.DefinitionReference != nil:
 		return x.DefinitionReference
 	}
@@ -438,7 +438,7 @@ func (x *Task) Definition() any {
 // DefinitionType returns the FHIR type of Task.definition[x] that is set ("uri", ...), or "".
 func (x *Task) DefinitionType() string {
 	switch {
-	case x.DefinitionUri != "" || x.DefinitionUriExt != nil:
+	case x.DefinitionURI != "" || x.DefinitionURIExt != nil:
 		return "uri"
 	case x.DefinitionReference != nil:
 		return "Reference"
@@ -658,10 +658,10 @@ type TaskInput struct {
 	ValueDecimal fhirjson.Decimal
 	// ValueDecimalExt holds the id and extensions of Task.input.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
-	// ValueId is Task.input.value[x] (1..1) holding a id; JSON "valueId".
-	ValueId string
-	// ValueIdExt holds the id and extensions of Task.input.value[x]; JSON "_valueId".
-	ValueIdExt *Element
+	// ValueID is Task.input.value[x] (1..1) holding a id; JSON "valueId".
+	ValueID string
+	// ValueIDExt holds the id and extensions of Task.input.value[x]; JSON "_valueId".
+	ValueIDExt *Element
 	// ValueInstant is Task.input.value[x] (1..1) holding a instant; JSON "valueInstant".
 	ValueInstant string
 	// ValueInstantExt holds the id and extensions of Task.input.value[x]; JSON "_valueInstant".
@@ -694,10 +694,10 @@ type TaskInput struct {
 	ValueUnsignedInt *int
 	// ValueUnsignedIntExt holds the id and extensions of Task.input.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
-	// ValueUri is Task.input.value[x] (1..1) holding a uri; JSON "valueUri".
-	ValueUri string
-	// ValueUriExt holds the id and extensions of Task.input.value[x]; JSON "_valueUri".
-	ValueUriExt *Element
+	// ValueURI is Task.input.value[x] (1..1) holding a uri; JSON "valueUri".
+	ValueURI string
+	// ValueURIExt holds the id and extensions of Task.input.value[x]; JSON "_valueUri".
+	ValueURIExt *Element
 	// ValueAddress is Task.input.value[x] (1..1) holding a Address; JSON "valueAddress".
 	ValueAddress *Address
 	// ValueAge is Task.input.value[x] (1..1) holding a Age; JSON "valueAge".
@@ -784,9 +784,9 @@ func (x *TaskInput) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_valueDecimal":
 		return fhirjson.Ptr(d, &x.ValueDecimalExt)
 	case "valueId":
-		return d.String(&x.ValueId, nil)
+		return d.String(&x.ValueID, nil)
 	case "_valueId":
-		return fhirjson.Ptr(d, &x.ValueIdExt)
+		return fhirjson.Ptr(d, &x.ValueIDExt)
 	case "valueInstant":
 		return d.String(&x.ValueInstant, fhirjson.CheckInstant)
 	case "_valueInstant":
@@ -820,9 +820,9 @@ func (x *TaskInput) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_valueUnsignedInt":
 		return fhirjson.Ptr(d, &x.ValueUnsignedIntExt)
 	case "valueUri":
-		return d.String(&x.ValueUri, nil)
+		return d.String(&x.ValueURI, nil)
 	case "_valueUri":
-		return fhirjson.Ptr(d, &x.ValueUriExt)
+		return fhirjson.Ptr(d, &x.ValueURIExt)
 	case "valueAddress":
 		return fhirjson.Ptr(d, &x.ValueAddress)
 	case "valueAge":
@@ -890,8 +890,8 @@ func (x *TaskInput) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueDateTime", x.ValueDateTimeExt)
 	e.DecimalField("valueDecimal", x.ValueDecimal)
 	fhirjson.PtrField(e, "_valueDecimal", x.ValueDecimalExt)
-	e.StringField("valueId", x.ValueId)
-	fhirjson.PtrField(e, "_valueId", x.ValueIdExt)
+	e.StringField("valueId", x.ValueID)
+	fhirjson.PtrField(e, "_valueId", x.ValueIDExt)
 	e.StringField("valueInstant", x.ValueInstant)
 	fhirjson.PtrField(e, "_valueInstant", x.ValueInstantExt)
 	e.IntField("valueInteger", x.ValueInteger)
@@ -908,8 +908,8 @@ func (x *TaskInput) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueTime", x.ValueTimeExt)
 	e.IntField("valueUnsignedInt", x.ValueUnsignedInt)
 	fhirjson.PtrField(e, "_valueUnsignedInt", x.ValueUnsignedIntExt)
-	e.StringField("valueUri", x.ValueUri)
-	fhirjson.PtrField(e, "_valueUri", x.ValueUriExt)
+	e.StringField("valueUri", x.ValueURI)
+	fhirjson.PtrField(e, "_valueUri", x.ValueURIExt)
 	fhirjson.PtrField(e, "valueAddress", x.ValueAddress)
 	fhirjson.PtrField(e, "valueAge", x.ValueAge)
 	fhirjson.PtrField(e, "valueAnnotation", x.ValueAnnotation)
@@ -989,8 +989,8 @@ func (x *TaskInput) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueDecimalExt != nil {
 		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
 	}
-	if x.ValueIdExt != nil {
-		x.ValueIdExt.validate(p+".valueId", errs)
+	if x.ValueIDExt != nil {
+		x.ValueIDExt.validate(p+".valueId", errs)
 	}
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
@@ -1016,8 +1016,8 @@ func (x *TaskInput) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
 	}
-	if x.ValueUriExt != nil {
-		x.ValueUriExt.validate(p+".valueUri", errs)
+	if x.ValueURIExt != nil {
+		x.ValueURIExt.validate(p+".valueUri", errs)
 	}
 	if x.ValueAddress != nil {
 		x.ValueAddress.validate(p+".valueAddress", errs)
@@ -1104,8 +1104,8 @@ func (x *TaskInput) Value() any {
 		return x.ValueDateTime
 	case !x.ValueDecimal.IsZero():
 		return x.ValueDecimal
-	case x.ValueId != "":
-		return x.ValueId
+	case x.ValueID != "":
+		return x.ValueID
 	case x.ValueInstant != "":
 		return x.ValueInstant
 	case x.ValueInteger != nil:
@@ -1122,8 +1122,8 @@ func (x *TaskInput) Value() any {
 		return x.ValueTime
 	case x.ValueUnsignedInt != nil:
 		return *x.ValueUnsignedInt
-	case x.ValueUri != "":
-		return x.ValueUri
+	case x.ValueURI != "":
+		return x.ValueURI
 	case x.ValueAddress != nil:
 		return x.ValueAddress
 	case x.ValueAge != nil:
@@ -1187,7 +1187,7 @@ func (x *TaskInput) ValueType() string {
 		return "dateTime"
 	case !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil:
 		return "decimal"
-	case x.ValueId != "" || x.ValueIdExt != nil:
+	case x.ValueID != "" || x.ValueIDExt != nil:
 		return "id"
 	case x.ValueInstant != "" || x.ValueInstantExt != nil:
 		return "instant"
@@ -1205,7 +1205,7 @@ func (x *TaskInput) ValueType() string {
 		return "time"
 	case x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil:
 		return "unsignedInt"
-	case x.ValueUri != "" || x.ValueUriExt != nil:
+	case x.ValueURI != "" || x.ValueURIExt != nil:
 		return "uri"
 	case x.ValueAddress != nil:
 		return "Address"
@@ -1289,10 +1289,10 @@ type TaskOutput struct {
 	ValueDecimal fhirjson.Decimal
 	// ValueDecimalExt holds the id and extensions of Task.output.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
-	// ValueId is Task.output.value[x] (1..1) holding a id; JSON "valueId".
-	ValueId string
-	// ValueIdExt holds the id and extensions of Task.output.value[x]; JSON "_valueId".
-	ValueIdExt *Element
+	// ValueID is Task.output.value[x] (1..1) holding a id; JSON "valueId".
+	ValueID string
+	// ValueIDExt holds the id and extensions of Task.output.value[x]; JSON "_valueId".
+	ValueIDExt *Element
 	// ValueInstant is Task.output.value[x] (1..1) holding a instant; JSON "valueInstant".
 	ValueInstant string
 	// ValueInstantExt holds the id and extensions of Task.output.value[x]; JSON "_valueInstant".
@@ -1325,10 +1325,10 @@ type TaskOutput struct {
 	ValueUnsignedInt *int
 	// ValueUnsignedIntExt holds the id and extensions of Task.output.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
-	// ValueUri is Task.output.value[x] (1..1) holding a uri; JSON "valueUri".
-	ValueUri string
-	// ValueUriExt holds the id and extensions of Task.output.value[x]; JSON "_valueUri".
-	ValueUriExt *Element
+	// ValueURI is Task.output.value[x] (1..1) holding a uri; JSON "valueUri".
+	ValueURI string
+	// ValueURIExt holds the id and extensions of Task.output.value[x]; JSON "_valueUri".
+	ValueURIExt *Element
 	// ValueAddress is Task.output.value[x] (1..1) holding a Address; JSON "valueAddress".
 	ValueAddress *Address
 	// ValueAge is Task.output.value[x] (1..1) holding a Age; JSON "valueAge".
@@ -1415,9 +1415,9 @@ func (x *TaskOutput) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_valueDecimal":
 		return fhirjson.Ptr(d, &x.ValueDecimalExt)
 	case "valueId":
-		return d.String(&x.ValueId, nil)
+		return d.String(&x.ValueID, nil)
 	case "_valueId":
-		return fhirjson.Ptr(d, &x.ValueIdExt)
+		return fhirjson.Ptr(d, &x.ValueIDExt)
 	case "valueInstant":
 		return d.String(&x.ValueInstant, fhirjson.CheckInstant)
 	case "_valueInstant":
@@ -1451,9 +1451,9 @@ func (x *TaskOutput) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_valueUnsignedInt":
 		return fhirjson.Ptr(d, &x.ValueUnsignedIntExt)
 	case "valueUri":
-		return d.String(&x.ValueUri, nil)
+		return d.String(&x.ValueURI, nil)
 	case "_valueUri":
-		return fhirjson.Ptr(d, &x.ValueUriExt)
+		return fhirjson.Ptr(d, &x.ValueURIExt)
 	case "valueAddress":
 		return fhirjson.Ptr(d, &x.ValueAddress)
 	case "valueAge":
@@ -1521,8 +1521,8 @@ func (x *TaskOutput) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueDateTime", x.ValueDateTimeExt)
 	e.DecimalField("valueDecimal", x.ValueDecimal)
 	fhirjson.PtrField(e, "_valueDecimal", x.ValueDecimalExt)
-	e.StringField("valueId", x.ValueId)
-	fhirjson.PtrField(e, "_valueId", x.ValueIdExt)
+	e.StringField("valueId", x.ValueID)
+	fhirjson.PtrField(e, "_valueId", x.ValueIDExt)
 	e.StringField("valueInstant", x.ValueInstant)
 	fhirjson.PtrField(e, "_valueInstant", x.ValueInstantExt)
 	e.IntField("valueInteger", x.ValueInteger)
@@ -1539,8 +1539,8 @@ func (x *TaskOutput) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueTime", x.ValueTimeExt)
 	e.IntField("valueUnsignedInt", x.ValueUnsignedInt)
 	fhirjson.PtrField(e, "_valueUnsignedInt", x.ValueUnsignedIntExt)
-	e.StringField("valueUri", x.ValueUri)
-	fhirjson.PtrField(e, "_valueUri", x.ValueUriExt)
+	e.StringField("valueUri", x.ValueURI)
+	fhirjson.PtrField(e, "_valueUri", x.ValueURIExt)
 	fhirjson.PtrField(e, "valueAddress", x.ValueAddress)
 	fhirjson.PtrField(e, "valueAge", x.ValueAge)
 	fhirjson.PtrField(e, "valueAnnotation", x.ValueAnnotation)
@@ -1620,8 +1620,8 @@ func (x *TaskOutput) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueDecimalExt != nil {
 		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
 	}
-	if x.ValueIdExt != nil {
-		x.ValueIdExt.validate(p+".valueId", errs)
+	if x.ValueIDExt != nil {
+		x.ValueIDExt.validate(p+".valueId", errs)
 	}
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
@@ -1647,8 +1647,8 @@ func (x *TaskOutput) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
 	}
-	if x.ValueUriExt != nil {
-		x.ValueUriExt.validate(p+".valueUri", errs)
+	if x.ValueURIExt != nil {
+		x.ValueURIExt.validate(p+".valueUri", errs)
 	}
 	if x.ValueAddress != nil {
 		x.ValueAddress.validate(p+".valueAddress", errs)
@@ -1735,8 +1735,8 @@ func (x *TaskOutput) Value() any {
 		return x.ValueDateTime
 	case !x.ValueDecimal.IsZero():
 		return x.ValueDecimal
-	case x.ValueId != "":
-		return x.ValueId
+	case x.ValueID != "":
+		return x.ValueID
 	case x.ValueInstant != "":
 		return x.ValueInstant
 	case x.ValueInteger != nil:
@@ -1753,8 +1753,8 @@ func (x *TaskOutput) Value() any {
 		return x.ValueTime
 	case x.ValueUnsignedInt != nil:
 		return *x.ValueUnsignedInt
-	case x.ValueUri != "":
-		return x.ValueUri
+	case x.ValueURI != "":
+		return x.ValueURI
 	case x.ValueAddress != nil:
 		return x.ValueAddress
 	case x.ValueAge != nil:
@@ -1818,7 +1818,7 @@ func (x *TaskOutput) ValueType() string {
 		return "dateTime"
 	case !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil:
 		return "decimal"
-	case x.ValueId != "" || x.ValueIdExt != nil:
+	case x.ValueID != "" || x.ValueIDExt != nil:
 		return "id"
 	case x.ValueInstant != "" || x.ValueInstantExt != nil:
 		return "instant"
@@ -1836,7 +1836,7 @@ func (x *TaskOutput) ValueType() string {
 		return "time"
 	case x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil:
 		return "unsignedInt"
-	case x.ValueUri != "" || x.ValueUriExt != nil:
+	case x.ValueURI != "" || x.ValueURIExt != nil:
 		return "uri"
 	case x.ValueAddress != nil:
 		return "Address"

@@ -1082,10 +1082,10 @@ type TestScriptVariable struct {
 	Path string
 	// PathExt holds the id and extensions of TestScript.variable.path; JSON "_path".
 	PathExt *Element
-	// SourceId is TestScript.variable.sourceId (0..1, id).
-	SourceId string
-	// SourceIdExt holds the id and extensions of TestScript.variable.sourceId; JSON "_sourceId".
-	SourceIdExt *Element
+	// SourceID is TestScript.variable.sourceId (0..1, id).
+	SourceID string
+	// SourceIDExt holds the id and extensions of TestScript.variable.sourceId; JSON "_sourceId".
+	SourceIDExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
 	Unknown fhirjson.Unknown
 }
@@ -1130,9 +1130,9 @@ func (x *TestScriptVariable) decodeField(d *fhirjson.Decoder, k string) error {
 	case "_path":
 		return fhirjson.Ptr(d, &x.PathExt)
 	case "sourceId":
-		return d.String(&x.SourceId, nil)
+		return d.String(&x.SourceID, nil)
 	case "_sourceId":
-		return fhirjson.Ptr(d, &x.SourceIdExt)
+		return fhirjson.Ptr(d, &x.SourceIDExt)
 	}
 	return d.Unknown(k, &x.Unknown)
 }
@@ -1157,8 +1157,8 @@ func (x *TestScriptVariable) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_hint", x.HintExt)
 	e.StringField("path", x.Path)
 	fhirjson.PtrField(e, "_path", x.PathExt)
-	e.StringField("sourceId", x.SourceId)
-	fhirjson.PtrField(e, "_sourceId", x.SourceIdExt)
+	e.StringField("sourceId", x.SourceID)
+	fhirjson.PtrField(e, "_sourceId", x.SourceIDExt)
 	e.Unknown(x.Unknown)
 	e.EndObject()
 }
@@ -1213,8 +1213,8 @@ func (x *TestScriptVariable) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.PathExt != nil {
 		x.PathExt.validate(p+".path", errs)
 	}
-	if x.SourceIdExt != nil {
-		x.SourceIdExt.validate(p+".sourceId", errs)
+	if x.SourceIDExt != nil {
+		x.SourceIDExt.validate(p+".sourceId", errs)
 	}
 }
 
@@ -1491,10 +1491,10 @@ type TestScriptRulesetRule struct {
 	Extension []Extension
 	// ModifierExtension is TestScript.ruleset.rule.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// RuleId is TestScript.ruleset.rule.ruleId (1..1, id).
-	RuleId string
-	// RuleIdExt holds the id and extensions of TestScript.ruleset.rule.ruleId; JSON "_ruleId".
-	RuleIdExt *Element
+	// RuleID is TestScript.ruleset.rule.ruleId (1..1, id).
+	RuleID string
+	// RuleIDExt holds the id and extensions of TestScript.ruleset.rule.ruleId; JSON "_ruleId".
+	RuleIDExt *Element
 	// Param is TestScript.ruleset.rule.param (0..*, BackboneElement).
 	Param []TestScriptRulesetRuleParam
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1513,9 +1513,9 @@ func (x *TestScriptRulesetRule) decodeField(d *fhirjson.Decoder, k string) error
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "ruleId":
-		return d.String(&x.RuleId, nil)
+		return d.String(&x.RuleID, nil)
 	case "_ruleId":
-		return fhirjson.Ptr(d, &x.RuleIdExt)
+		return fhirjson.Ptr(d, &x.RuleIDExt)
 	case "param":
 		return fhirjson.Slice(d, &x.Param)
 	}
@@ -1528,8 +1528,8 @@ func (x *TestScriptRulesetRule) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("ruleId", x.RuleId)
-	fhirjson.PtrField(e, "_ruleId", x.RuleIdExt)
+	e.StringField("ruleId", x.RuleID)
+	fhirjson.PtrField(e, "_ruleId", x.RuleIDExt)
 	fhirjson.SliceField(e, "param", x.Param)
 	e.Unknown(x.Unknown)
 	e.EndObject()
@@ -1561,11 +1561,11 @@ func (x *TestScriptRulesetRule) validate(p string, errs *fhirjson.ValidationErro
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.RuleId != "" || x.RuleIdExt != nil) {
+	if !(x.RuleID != "" || x.RuleIDExt != nil) {
 		errs.Missing(p + ".ruleId")
 	}
-	if x.RuleIdExt != nil {
-		x.RuleIdExt.validate(p+".ruleId", errs)
+	if x.RuleIDExt != nil {
+		x.RuleIDExt.validate(p+".ruleId", errs)
 	}
 	for i := range x.Param {
 		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)
@@ -1859,10 +1859,10 @@ type TestScriptSetupActionOperation struct {
 	Destination *int
 	// DestinationExt holds the id and extensions of TestScript.setup.action.operation.destination; JSON "_destination".
 	DestinationExt *Element
-	// EncodeRequestUrl is TestScript.setup.action.operation.encodeRequestUrl (0..1, boolean).
-	EncodeRequestUrl *bool
-	// EncodeRequestUrlExt holds the id and extensions of TestScript.setup.action.operation.encodeRequestUrl; JSON "_encodeRequestUrl".
-	EncodeRequestUrlExt *Element
+	// EncodeRequestURL is TestScript.setup.action.operation.encodeRequestUrl (0..1, boolean).
+	EncodeRequestURL *bool
+	// EncodeRequestURLExt holds the id and extensions of TestScript.setup.action.operation.encodeRequestUrl; JSON "_encodeRequestUrl".
+	EncodeRequestURLExt *Element
 	// Origin is TestScript.setup.action.operation.origin (0..1, integer).
 	Origin *int
 	// OriginExt holds the id and extensions of TestScript.setup.action.operation.origin; JSON "_origin".
@@ -1873,22 +1873,22 @@ type TestScriptSetupActionOperation struct {
 	ParamsExt *Element
 	// RequestHeader is TestScript.setup.action.operation.requestHeader (0..*, BackboneElement).
 	RequestHeader []TestScriptSetupActionOperationRequestHeader
-	// RequestId is TestScript.setup.action.operation.requestId (0..1, id).
-	RequestId string
-	// RequestIdExt holds the id and extensions of TestScript.setup.action.operation.requestId; JSON "_requestId".
-	RequestIdExt *Element
-	// ResponseId is TestScript.setup.action.operation.responseId (0..1, id).
-	ResponseId string
-	// ResponseIdExt holds the id and extensions of TestScript.setup.action.operation.responseId; JSON "_responseId".
-	ResponseIdExt *Element
-	// SourceId is TestScript.setup.action.operation.sourceId (0..1, id).
-	SourceId string
-	// SourceIdExt holds the id and extensions of TestScript.setup.action.operation.sourceId; JSON "_sourceId".
-	SourceIdExt *Element
-	// TargetId is TestScript.setup.action.operation.targetId (0..1, id).
-	TargetId string
-	// TargetIdExt holds the id and extensions of TestScript.setup.action.operation.targetId; JSON "_targetId".
-	TargetIdExt *Element
+	// RequestID is TestScript.setup.action.operation.requestId (0..1, id).
+	RequestID string
+	// RequestIDExt holds the id and extensions of TestScript.setup.action.operation.requestId; JSON "_requestId".
+	RequestIDExt *Element
+	// ResponseID is TestScript.setup.action.operation.responseId (0..1, id).
+	ResponseID string
+	// ResponseIDExt holds the id and extensions of TestScript.setup.action.operation.responseId; JSON "_responseId".
+	ResponseIDExt *Element
+	// SourceID is TestScript.setup.action.operation.sourceId (0..1, id).
+	SourceID string
+	// SourceIDExt holds the id and extensions of TestScript.setup.action.operation.sourceId; JSON "_sourceId".
+	SourceIDExt *Element
+	// TargetID is TestScript.setup.action.operation.targetId (0..1, id).
+	TargetID string
+	// TargetIDExt holds the id and extensions of TestScript.setup.action.operation.targetId; JSON "_targetId".
+	TargetIDExt *Element
 	// URL is TestScript.setup.action.operation.url (0..1, string).
 	URL string
 	// URLExt holds the id and extensions of TestScript.setup.action.operation.url; JSON "_url".
@@ -1937,9 +1937,9 @@ func (x *TestScriptSetupActionOperation) decodeField(d *fhirjson.Decoder, k stri
 	case "_destination":
 		return fhirjson.Ptr(d, &x.DestinationExt)
 	case "encodeRequestUrl":
-		return d.Bool(&x.EncodeRequestUrl)
+		return d.Bool(&x.EncodeRequestURL)
 	case "_encodeRequestUrl":
-		return fhirjson.Ptr(d, &x.EncodeRequestUrlExt)
+		return fhirjson.Ptr(d, &x.EncodeRequestURLExt)
 	case "origin":
 		return d.Int(&x.Origin, fhirjson.Integer)
 	case "_origin":
@@ -1951,21 +1951,21 @@ func (x *TestScriptSetupActionOperation) decodeField(d *fhirjson.Decoder, k stri
 	case "requestHeader":
 		return fhirjson.Slice(d, &x.RequestHeader)
 	case "requestId":
-		return d.String(&x.RequestId, nil)
+		return d.String(&x.RequestID, nil)
 	case "_requestId":
-		return fhirjson.Ptr(d, &x.RequestIdExt)
+		return fhirjson.Ptr(d, &x.RequestIDExt)
 	case "responseId":
-		return d.String(&x.ResponseId, nil)
+		return d.String(&x.ResponseID, nil)
 	case "_responseId":
-		return fhirjson.Ptr(d, &x.ResponseIdExt)
+		return fhirjson.Ptr(d, &x.ResponseIDExt)
 	case "sourceId":
-		return d.String(&x.SourceId, nil)
+		return d.String(&x.SourceID, nil)
 	case "_sourceId":
-		return fhirjson.Ptr(d, &x.SourceIdExt)
+		return fhirjson.Ptr(d, &x.SourceIDExt)
 	case "targetId":
-		return d.String(&x.TargetId, nil)
+		return d.String(&x.TargetID, nil)
 	case "_targetId":
-		return fhirjson.Ptr(d, &x.TargetIdExt)
+		return fhirjson.Ptr(d, &x.TargetIDExt)
 	case "url":
 		return d.String(&x.URL, nil)
 	case "_url":
@@ -1993,21 +1993,21 @@ func (x *TestScriptSetupActionOperation) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_contentType", x.ContentTypeExt)
 	e.IntField("destination", x.Destination)
 	fhirjson.PtrField(e, "_destination", x.DestinationExt)
-	e.BoolField("encodeRequestUrl", x.EncodeRequestUrl)
-	fhirjson.PtrField(e, "_encodeRequestUrl", x.EncodeRequestUrlExt)
+	e.BoolField("encodeRequestUrl", x.EncodeRequestURL)
+	fhirjson.PtrField(e, "_encodeRequestUrl", x.EncodeRequestURLExt)
 	e.IntField("origin", x.Origin)
 	fhirjson.PtrField(e, "_origin", x.OriginExt)
 	e.StringField("params", x.Params)
 	fhirjson.PtrField(e, "_params", x.ParamsExt)
 	fhirjson.SliceField(e, "requestHeader", x.RequestHeader)
-	e.StringField("requestId", x.RequestId)
-	fhirjson.PtrField(e, "_requestId", x.RequestIdExt)
-	e.StringField("responseId", x.ResponseId)
-	fhirjson.PtrField(e, "_responseId", x.ResponseIdExt)
-	e.StringField("sourceId", x.SourceId)
-	fhirjson.PtrField(e, "_sourceId", x.SourceIdExt)
-	e.StringField("targetId", x.TargetId)
-	fhirjson.PtrField(e, "_targetId", x.TargetIdExt)
+	e.StringField("requestId", x.RequestID)
+	fhirjson.PtrField(e, "_requestId", x.RequestIDExt)
+	e.StringField("responseId", x.ResponseID)
+	fhirjson.PtrField(e, "_responseId", x.ResponseIDExt)
+	e.StringField("sourceId", x.SourceID)
+	fhirjson.PtrField(e, "_sourceId", x.SourceIDExt)
+	e.StringField("targetId", x.TargetID)
+	fhirjson.PtrField(e, "_targetId", x.TargetIDExt)
 	e.StringField("url", x.URL)
 	fhirjson.PtrField(e, "_url", x.URLExt)
 	e.Unknown(x.Unknown)
@@ -2074,8 +2074,8 @@ func (x *TestScriptSetupActionOperation) validate(p string, errs *fhirjson.Valid
 	if x.DestinationExt != nil {
 		x.DestinationExt.validate(p+".destination", errs)
 	}
-	if x.EncodeRequestUrlExt != nil {
-		x.EncodeRequestUrlExt.validate(p+".encodeRequestUrl", errs)
+	if x.EncodeRequestURLExt != nil {
+		x.EncodeRequestURLExt.validate(p+".encodeRequestUrl", errs)
 	}
 	if x.OriginExt != nil {
 		x.OriginExt.validate(p+".origin", errs)
@@ -2086,17 +2086,17 @@ func (x *TestScriptSetupActionOperation) validate(p string, errs *fhirjson.Valid
 	for i := range x.RequestHeader {
 		x.RequestHeader[i].validate(fhirjson.Index(p+".requestHeader", i), errs)
 	}
-	if x.RequestIdExt != nil {
-		x.RequestIdExt.validate(p+".requestId", errs)
+	if x.RequestIDExt != nil {
+		x.RequestIDExt.validate(p+".requestId", errs)
 	}
-	if x.ResponseIdExt != nil {
-		x.ResponseIdExt.validate(p+".responseId", errs)
+	if x.ResponseIDExt != nil {
+		x.ResponseIDExt.validate(p+".responseId", errs)
 	}
-	if x.SourceIdExt != nil {
-		x.SourceIdExt.validate(p+".sourceId", errs)
+	if x.SourceIDExt != nil {
+		x.SourceIDExt.validate(p+".sourceId", errs)
 	}
-	if x.TargetIdExt != nil {
-		x.TargetIdExt.validate(p+".targetId", errs)
+	if x.TargetIDExt != nil {
+		x.TargetIDExt.validate(p+".targetId", errs)
 	}
 	if x.URLExt != nil {
 		x.URLExt.validate(p+".url", errs)
@@ -2226,10 +2226,10 @@ type TestScriptSetupActionAssert struct {
 	Direction AssertDirectionCodes
 	// DirectionExt holds the id and extensions of TestScript.setup.action.assert.direction; JSON "_direction".
 	DirectionExt *Element
-	// CompareToSourceId is TestScript.setup.action.assert.compareToSourceId (0..1, string).
-	CompareToSourceId string
-	// CompareToSourceIdExt holds the id and extensions of TestScript.setup.action.assert.compareToSourceId; JSON "_compareToSourceId".
-	CompareToSourceIdExt *Element
+	// CompareToSourceID is TestScript.setup.action.assert.compareToSourceId (0..1, string).
+	CompareToSourceID string
+	// CompareToSourceIDExt holds the id and extensions of TestScript.setup.action.assert.compareToSourceId; JSON "_compareToSourceId".
+	CompareToSourceIDExt *Element
 	// CompareToSourceExpression is TestScript.setup.action.assert.compareToSourceExpression (0..1, string).
 	CompareToSourceExpression string
 	// CompareToSourceExpressionExt holds the id and extensions of TestScript.setup.action.assert.compareToSourceExpression; JSON "_compareToSourceExpression".
@@ -2250,10 +2250,10 @@ type TestScriptSetupActionAssert struct {
 	HeaderField string
 	// HeaderFieldExt holds the id and extensions of TestScript.setup.action.assert.headerField; JSON "_headerField".
 	HeaderFieldExt *Element
-	// MinimumId is TestScript.setup.action.assert.minimumId (0..1, string).
-	MinimumId string
-	// MinimumIdExt holds the id and extensions of TestScript.setup.action.assert.minimumId; JSON "_minimumId".
-	MinimumIdExt *Element
+	// MinimumID is TestScript.setup.action.assert.minimumId (0..1, string).
+	MinimumID string
+	// MinimumIDExt holds the id and extensions of TestScript.setup.action.assert.minimumId; JSON "_minimumId".
+	MinimumIDExt *Element
 	// NavigationLinks is TestScript.setup.action.assert.navigationLinks (0..1, boolean).
 	NavigationLinks *bool
 	// NavigationLinksExt holds the id and extensions of TestScript.setup.action.assert.navigationLinks; JSON "_navigationLinks".
@@ -2290,14 +2290,14 @@ type TestScriptSetupActionAssert struct {
 	Rule *TestScriptSetupActionAssertRule
 	// Ruleset is TestScript.setup.action.assert.ruleset (0..1, BackboneElement).
 	Ruleset *TestScriptSetupActionAssertRuleset
-	// SourceId is TestScript.setup.action.assert.sourceId (0..1, id).
-	SourceId string
-	// SourceIdExt holds the id and extensions of TestScript.setup.action.assert.sourceId; JSON "_sourceId".
-	SourceIdExt *Element
-	// ValidateProfileId is TestScript.setup.action.assert.validateProfileId (0..1, id).
-	ValidateProfileId string
-	// ValidateProfileIdExt holds the id and extensions of TestScript.setup.action.assert.validateProfileId; JSON "_validateProfileId".
-	ValidateProfileIdExt *Element
+	// SourceID is TestScript.setup.action.assert.sourceId (0..1, id).
+	SourceID string
+	// SourceIDExt holds the id and extensions of TestScript.setup.action.assert.sourceId; JSON "_sourceId".
+	SourceIDExt *Element
+	// ValidateProfileID is TestScript.setup.action.assert.validateProfileId (0..1, id).
+	ValidateProfileID string
+	// ValidateProfileIDExt holds the id and extensions of TestScript.setup.action.assert.validateProfileId; JSON "_validateProfileId".
+	ValidateProfileIDExt *Element
 	// Value is TestScript.setup.action.assert.value (0..1, string).
 	Value string
 	// ValueExt holds the id and extensions of TestScript.setup.action.assert.value; JSON "_value".
@@ -2336,9 +2336,9 @@ func (x *TestScriptSetupActionAssert) decodeField(d *fhirjson.Decoder, k string)
 	case "_direction":
 		return fhirjson.Ptr(d, &x.DirectionExt)
 	case "compareToSourceId":
-		return d.String(&x.CompareToSourceId, nil)
+		return d.String(&x.CompareToSourceID, nil)
 	case "_compareToSourceId":
-		return fhirjson.Ptr(d, &x.CompareToSourceIdExt)
+		return fhirjson.Ptr(d, &x.CompareToSourceIDExt)
 	case "compareToSourceExpression":
 		return d.String(&x.CompareToSourceExpression, nil)
 	case "_compareToSourceExpression":
@@ -2360,9 +2360,9 @@ func (x *TestScriptSetupActionAssert) decodeField(d *fhirjson.Decoder, k string)
 	case "_headerField":
 		return fhirjson.Ptr(d, &x.HeaderFieldExt)
 	case "minimumId":
-		return d.String(&x.MinimumId, nil)
+		return d.String(&x.MinimumID, nil)
 	case "_minimumId":
-		return fhirjson.Ptr(d, &x.MinimumIdExt)
+		return fhirjson.Ptr(d, &x.MinimumIDExt)
 	case "navigationLinks":
 		return d.Bool(&x.NavigationLinks)
 	case "_navigationLinks":
@@ -2400,13 +2400,13 @@ func (x *TestScriptSetupActionAssert) decodeField(d *fhirjson.Decoder, k string)
 	case "ruleset":
 		return fhirjson.Ptr(d, &x.Ruleset)
 	case "sourceId":
-		return d.String(&x.SourceId, nil)
+		return d.String(&x.SourceID, nil)
 	case "_sourceId":
-		return fhirjson.Ptr(d, &x.SourceIdExt)
+		return fhirjson.Ptr(d, &x.SourceIDExt)
 	case "validateProfileId":
-		return d.String(&x.ValidateProfileId, nil)
+		return d.String(&x.ValidateProfileID, nil)
 	case "_validateProfileId":
-		return fhirjson.Ptr(d, &x.ValidateProfileIdExt)
+		return fhirjson.Ptr(d, &x.ValidateProfileIDExt)
 	case "value":
 		return d.String(&x.Value, nil)
 	case "_value":
@@ -2431,8 +2431,8 @@ func (x *TestScriptSetupActionAssert) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_description", x.DescriptionExt)
 	fhirjson.CodeField(e, "direction", x.Direction)
 	fhirjson.PtrField(e, "_direction", x.DirectionExt)
-	e.StringField("compareToSourceId", x.CompareToSourceId)
-	fhirjson.PtrField(e, "_compareToSourceId", x.CompareToSourceIdExt)
+	e.StringField("compareToSourceId", x.CompareToSourceID)
+	fhirjson.PtrField(e, "_compareToSourceId", x.CompareToSourceIDExt)
 	e.StringField("compareToSourceExpression", x.CompareToSourceExpression)
 	fhirjson.PtrField(e, "_compareToSourceExpression", x.CompareToSourceExpressionExt)
 	e.StringField("compareToSourcePath", x.CompareToSourcePath)
@@ -2443,8 +2443,8 @@ func (x *TestScriptSetupActionAssert) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_expression", x.ExpressionExt)
 	e.StringField("headerField", x.HeaderField)
 	fhirjson.PtrField(e, "_headerField", x.HeaderFieldExt)
-	e.StringField("minimumId", x.MinimumId)
-	fhirjson.PtrField(e, "_minimumId", x.MinimumIdExt)
+	e.StringField("minimumId", x.MinimumID)
+	fhirjson.PtrField(e, "_minimumId", x.MinimumIDExt)
 	e.BoolField("navigationLinks", x.NavigationLinks)
 	fhirjson.PtrField(e, "_navigationLinks", x.NavigationLinksExt)
 	fhirjson.CodeField(e, "operator", x.Operator)
@@ -2463,10 +2463,10 @@ func (x *TestScriptSetupActionAssert) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_responseCode", x.ResponseCodeExt)
 	fhirjson.PtrField(e, "rule", x.Rule)
 	fhirjson.PtrField(e, "ruleset", x.Ruleset)
-	e.StringField("sourceId", x.SourceId)
-	fhirjson.PtrField(e, "_sourceId", x.SourceIdExt)
-	e.StringField("validateProfileId", x.ValidateProfileId)
-	fhirjson.PtrField(e, "_validateProfileId", x.ValidateProfileIdExt)
+	e.StringField("sourceId", x.SourceID)
+	fhirjson.PtrField(e, "_sourceId", x.SourceIDExt)
+	e.StringField("validateProfileId", x.ValidateProfileID)
+	fhirjson.PtrField(e, "_validateProfileId", x.ValidateProfileIDExt)
 	e.StringField("value", x.Value)
 	fhirjson.PtrField(e, "_value", x.ValueExt)
 	e.BoolField("warningOnly", x.WarningOnly)
@@ -2513,8 +2513,8 @@ func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.Validati
 	if x.DirectionExt != nil {
 		x.DirectionExt.validate(p+".direction", errs)
 	}
-	if x.CompareToSourceIdExt != nil {
-		x.CompareToSourceIdExt.validate(p+".compareToSourceId", errs)
+	if x.CompareToSourceIDExt != nil {
+		x.CompareToSourceIDExt.validate(p+".compareToSourceId", errs)
 	}
 	if x.CompareToSourceExpressionExt != nil {
 		x.CompareToSourceExpressionExt.validate(p+".compareToSourceExpression", errs)
@@ -2534,8 +2534,8 @@ func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.Validati
 	if x.HeaderFieldExt != nil {
 		x.HeaderFieldExt.validate(p+".headerField", errs)
 	}
-	if x.MinimumIdExt != nil {
-		x.MinimumIdExt.validate(p+".minimumId", errs)
+	if x.MinimumIDExt != nil {
+		x.MinimumIDExt.validate(p+".minimumId", errs)
 	}
 	if x.NavigationLinksExt != nil {
 		x.NavigationLinksExt.validate(p+".navigationLinks", errs)
@@ -2579,11 +2579,11 @@ func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.Validati
 	if x.Ruleset != nil {
 		x.Ruleset.validate(p+".ruleset", errs)
 	}
-	if x.SourceIdExt != nil {
-		x.SourceIdExt.validate(p+".sourceId", errs)
+	if x.SourceIDExt != nil {
+		x.SourceIDExt.validate(p+".sourceId", errs)
 	}
-	if x.ValidateProfileIdExt != nil {
-		x.ValidateProfileIdExt.validate(p+".validateProfileId", errs)
+	if x.ValidateProfileIDExt != nil {
+		x.ValidateProfileIDExt.validate(p+".validateProfileId", errs)
 	}
 	if x.ValueExt != nil {
 		x.ValueExt.validate(p+".value", errs)
@@ -2601,10 +2601,10 @@ type TestScriptSetupActionAssertRule struct {
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.rule.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// RuleId is TestScript.setup.action.assert.rule.ruleId (1..1, id).
-	RuleId string
-	// RuleIdExt holds the id and extensions of TestScript.setup.action.assert.rule.ruleId; JSON "_ruleId".
-	RuleIdExt *Element
+	// RuleID is TestScript.setup.action.assert.rule.ruleId (1..1, id).
+	RuleID string
+	// RuleIDExt holds the id and extensions of TestScript.setup.action.assert.rule.ruleId; JSON "_ruleId".
+	RuleIDExt *Element
 	// Param is TestScript.setup.action.assert.rule.param (0..*, BackboneElement).
 	Param []TestScriptSetupActionAssertRuleParam
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2625,9 +2625,9 @@ func (x *TestScriptSetupActionAssertRule) decodeField(d *fhirjson.Decoder, k str
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "ruleId":
-		return d.String(&x.RuleId, nil)
+		return d.String(&x.RuleID, nil)
 	case "_ruleId":
-		return fhirjson.Ptr(d, &x.RuleIdExt)
+		return fhirjson.Ptr(d, &x.RuleIDExt)
 	case "param":
 		return fhirjson.Slice(d, &x.Param)
 	}
@@ -2640,8 +2640,8 @@ func (x *TestScriptSetupActionAssertRule) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("ruleId", x.RuleId)
-	fhirjson.PtrField(e, "_ruleId", x.RuleIdExt)
+	e.StringField("ruleId", x.RuleID)
+	fhirjson.PtrField(e, "_ruleId", x.RuleIDExt)
 	fhirjson.SliceField(e, "param", x.Param)
 	e.Unknown(x.Unknown)
 	e.EndObject()
@@ -2677,11 +2677,11 @@ func (x *TestScriptSetupActionAssertRule) validate(p string, errs *fhirjson.Vali
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.RuleId != "" || x.RuleIdExt != nil) {
+	if !(x.RuleID != "" || x.RuleIDExt != nil) {
 		errs.Missing(p + ".ruleId")
 	}
-	if x.RuleIdExt != nil {
-		x.RuleIdExt.validate(p+".ruleId", errs)
+	if x.RuleIDExt != nil {
+		x.RuleIDExt.validate(p+".ruleId", errs)
 	}
 	for i := range x.Param {
 		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)
@@ -2799,10 +2799,10 @@ type TestScriptSetupActionAssertRuleset struct {
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.ruleset.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// RulesetId is TestScript.setup.action.assert.ruleset.rulesetId (1..1, id).
-	RulesetId string
-	// RulesetIdExt holds the id and extensions of TestScript.setup.action.assert.ruleset.rulesetId; JSON "_rulesetId".
-	RulesetIdExt *Element
+	// RulesetID is TestScript.setup.action.assert.ruleset.rulesetId (1..1, id).
+	RulesetID string
+	// RulesetIDExt holds the id and extensions of TestScript.setup.action.assert.ruleset.rulesetId; JSON "_rulesetId".
+	RulesetIDExt *Element
 	// Rule is TestScript.setup.action.assert.ruleset.rule (0..*, BackboneElement).
 	Rule []TestScriptSetupActionAssertRulesetRule
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2823,9 +2823,9 @@ func (x *TestScriptSetupActionAssertRuleset) decodeField(d *fhirjson.Decoder, k 
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "rulesetId":
-		return d.String(&x.RulesetId, nil)
+		return d.String(&x.RulesetID, nil)
 	case "_rulesetId":
-		return fhirjson.Ptr(d, &x.RulesetIdExt)
+		return fhirjson.Ptr(d, &x.RulesetIDExt)
 	case "rule":
 		return fhirjson.Slice(d, &x.Rule)
 	}
@@ -2838,8 +2838,8 @@ func (x *TestScriptSetupActionAssertRuleset) EncodeJSON(e *fhirjson.Encoder) {
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("rulesetId", x.RulesetId)
-	fhirjson.PtrField(e, "_rulesetId", x.RulesetIdExt)
+	e.StringField("rulesetId", x.RulesetID)
+	fhirjson.PtrField(e, "_rulesetId", x.RulesetIDExt)
 	fhirjson.SliceField(e, "rule", x.Rule)
 	e.Unknown(x.Unknown)
 	e.EndObject()
@@ -2875,11 +2875,11 @@ func (x *TestScriptSetupActionAssertRuleset) validate(p string, errs *fhirjson.V
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.RulesetId != "" || x.RulesetIdExt != nil) {
+	if !(x.RulesetID != "" || x.RulesetIDExt != nil) {
 		errs.Missing(p + ".rulesetId")
 	}
-	if x.RulesetIdExt != nil {
-		x.RulesetIdExt.validate(p+".rulesetId", errs)
+	if x.RulesetIDExt != nil {
+		x.RulesetIDExt.validate(p+".rulesetId", errs)
 	}
 	for i := range x.Rule {
 		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
@@ -2894,10 +2894,10 @@ type TestScriptSetupActionAssertRulesetRule struct {
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.ruleset.rule.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
-	// RuleId is TestScript.setup.action.assert.ruleset.rule.ruleId (1..1, id).
-	RuleId string
-	// RuleIdExt holds the id and extensions of TestScript.setup.action.assert.ruleset.rule.ruleId; JSON "_ruleId".
-	RuleIdExt *Element
+	// RuleID is TestScript.setup.action.assert.ruleset.rule.ruleId (1..1, id).
+	RuleID string
+	// RuleIDExt holds the id and extensions of TestScript.setup.action.assert.ruleset.rule.ruleId; JSON "_ruleId".
+	RuleIDExt *Element
 	// Param is TestScript.setup.action.assert.ruleset.rule.param (0..*, BackboneElement).
 	Param []TestScriptSetupActionAssertRulesetRuleParam
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2918,9 +2918,9 @@ func (x *TestScriptSetupActionAssertRulesetRule) decodeField(d *fhirjson.Decoder
 	case "modifierExtension":
 		return fhirjson.Slice(d, &x.ModifierExtension)
 	case "ruleId":
-		return d.String(&x.RuleId, nil)
+		return d.String(&x.RuleID, nil)
 	case "_ruleId":
-		return fhirjson.Ptr(d, &x.RuleIdExt)
+		return fhirjson.Ptr(d, &x.RuleIDExt)
 	case "param":
 		return fhirjson.Slice(d, &x.Param)
 	}
@@ -2933,8 +2933,8 @@ func (x *TestScriptSetupActionAssertRulesetRule) EncodeJSON(e *fhirjson.Encoder)
 	e.StringField("id", x.ID)
 	fhirjson.SliceField(e, "extension", x.Extension)
 	fhirjson.SliceField(e, "modifierExtension", x.ModifierExtension)
-	e.StringField("ruleId", x.RuleId)
-	fhirjson.PtrField(e, "_ruleId", x.RuleIdExt)
+	e.StringField("ruleId", x.RuleID)
+	fhirjson.PtrField(e, "_ruleId", x.RuleIDExt)
 	fhirjson.SliceField(e, "param", x.Param)
 	e.Unknown(x.Unknown)
 	e.EndObject()
@@ -2970,11 +2970,11 @@ func (x *TestScriptSetupActionAssertRulesetRule) validate(p string, errs *fhirjs
 	for i := range x.ModifierExtension {
 		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
 	}
-	if !(x.RuleId != "" || x.RuleIdExt != nil) {
+	if !(x.RuleID != "" || x.RuleIDExt != nil) {
 		errs.Missing(p + ".ruleId")
 	}
-	if x.RuleIdExt != nil {
-		x.RuleIdExt.validate(p+".ruleId", errs)
+	if x.RuleIDExt != nil {
+		x.RuleIDExt.validate(p+".ruleId", errs)
 	}
 	for i := range x.Param {
 		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)

@@ -1104,10 +1104,10 @@ type ValueSetExpansionParameter struct {
 	ValueDecimal fhirjson.Decimal
 	// ValueDecimalExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
-	// ValueUri is ValueSet.expansion.parameter.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueUri string
-	// ValueUriExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueUri".
-	ValueUriExt *Element
+	// ValueURI is ValueSet.expansion.parameter.value[x] (0..1) holding a uri; JSON "valueUri".
+	ValueURI string
+	// ValueURIExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueUri".
+	ValueURIExt *Element
 	// ValueCode is ValueSet.expansion.parameter.value[x] (0..1) holding a code; JSON "valueCode".
 	ValueCode string
 	// ValueCodeExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueCode".
@@ -1150,9 +1150,9 @@ func (x *ValueSetExpansionParameter) decodeField(d *fhirjson.Decoder, k string) 
 	case "_valueDecimal":
 		return fhirjson.Ptr(d, &x.ValueDecimalExt)
 	case "valueUri":
-		return d.String(&x.ValueUri, nil)
+		return d.String(&x.ValueURI, nil)
 	case "_valueUri":
-		return fhirjson.Ptr(d, &x.ValueUriExt)
+		return fhirjson.Ptr(d, &x.ValueURIExt)
 	case "valueCode":
 		return d.String(&x.ValueCode, nil)
 	case "_valueCode":
@@ -1177,8 +1177,8 @@ func (x *ValueSetExpansionParameter) EncodeJSON(e *fhirjson.Encoder) {
 	fhirjson.PtrField(e, "_valueInteger", x.ValueIntegerExt)
 	e.DecimalField("valueDecimal", x.ValueDecimal)
 	fhirjson.PtrField(e, "_valueDecimal", x.ValueDecimalExt)
-	e.StringField("valueUri", x.ValueUri)
-	fhirjson.PtrField(e, "_valueUri", x.ValueUriExt)
+	e.StringField("valueUri", x.ValueURI)
+	fhirjson.PtrField(e, "_valueUri", x.ValueURIExt)
 	e.StringField("valueCode", x.ValueCode)
 	fhirjson.PtrField(e, "_valueCode", x.ValueCodeExt)
 	e.Unknown(x.Unknown)
@@ -1229,8 +1229,8 @@ func (x *ValueSetExpansionParameter) validate(p string, errs *fhirjson.Validatio
 	if x.ValueDecimalExt != nil {
 		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
 	}
-	if x.ValueUriExt != nil {
-		x.ValueUriExt.validate(p+".valueUri", errs)
+	if x.ValueURIExt != nil {
+		x.ValueURIExt.validate(p+".valueUri", errs)
 	}
 	if x.ValueCodeExt != nil {
 		x.ValueCodeExt.validate(p+".valueCode", errs)
@@ -1250,8 +1250,8 @@ func (x *ValueSetExpansionParameter) Value() any {
 		return *x.ValueInteger
 	case !x.ValueDecimal.IsZero():
 		return x.ValueDecimal
-	case x.ValueUri != "":
-		return x.ValueUri
+	case x.ValueURI != "":
+		return x.ValueURI
 	case x.ValueCode != "":
 		return x.ValueCode
 	}
@@ -1269,7 +1269,7 @@ func (x *ValueSetExpansionParameter) ValueType() string {
 		return "integer"
 	case !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil:
 		return "decimal"
-	case x.ValueUri != "" || x.ValueUriExt != nil:
+	case x.ValueURI != "" || x.ValueURIExt != nil:
 		return "uri"
 	case x.ValueCode != "" || x.ValueCodeExt != nil:
 		return "code"

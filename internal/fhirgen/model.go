@@ -103,7 +103,14 @@ func goExported(s string) string {
 	}
 	r := []rune(s)
 	r[0] = unicode.ToUpper(r[0])
-	return string(r)
+	out := string(r)
+	// Go initialisms at the end of a name: versionId -> VersionID.
+	for _, suf := range [][2]string{{"Id", "ID"}, {"Url", "URL"}, {"Uri", "URI"}} {
+		if strings.HasSuffix(out, suf[0]) && len(out) > len(suf[0]) {
+			return strings.TrimSuffix(out, suf[0]) + suf[1]
+		}
+	}
+	return out
 }
 
 // constrained DSTU2/STU3 datatypes that are profiles on Quantity.

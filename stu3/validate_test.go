@@ -1,0 +1,76 @@
+package stu3
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/patientsfhir/patientsfhir/fhirjson"
+)
+
+func TestValidateReportsPaths(t *testing.T) {
+	in := `{"resourceType":"Observation","status":"finished","code":{"coding":[{"system":"http://loinc.org"}]},` +
+		`"extension":[{"valueString":"no url"}],"valueQuantity":{"value":1,"comparator":"~"},` +
+		`"contained":[{"resourceType":"Patient","gender":"f","link":[{"type":"seealso"}]}]}`
+	r, err := UnmarshalResource([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.Validate()
+	var ve fhirjson.ValidationErrors
+	if !errors.As(err, &ve) {
+		t.Fatalf("Validate() = %v", err)
+	}
+	var got []string
+	for _, is := range ve {
+		got = append(got, is.Path)
+	}
+	want := []string{
+		"Observation.contained[0].gender",
+		"Observation.contained[0].link[0].other",
+		"Observation.extension[0].url",
+		"Observation.status",
+		"Observation.valueQuantity.comparator",
+	}
+	if !reflect.DeepEqual(sorted(got), want) {
+		t.Fatalf("issues at %q, want %q\n%v", got, want, err)
+	}
+}
+
+func sorted(s []string) []string {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s
+}
+
+func TestValidateAcceptsValidAndMissingChoice(t *testing.T) {
+	o := &Observation{Status: ObservationStatusFinal, Code: &CodeableConcept{Text: "x"}}
+	if err := o.Validate(); err != nil {
+		t.Fatalf("valid observation: %v", err)
+	}
+	// A required primitive given only as an extension counts as present.
+	o.Status = ""
+	o.StatusExt = &Element{Extension: []Extension{{URL: "http://example.org/absent", ValueCode: "unknown"}}}
+	if err := o.Validate(); err != nil {
+		t.Fatalf("status given as extension: %v", err)
+	}
+	// A required choice element is reported with its [x] name.
+	mr := &MedicationRequest{Intent: MedicationRequestIntentOrder, Subject: &Reference{Reference: "Patient/1"}}
+	var ve fhirjson.ValidationErrors
+	if err := mr.Validate(); !errors.As(err, &ve) || len(ve) != 1 || ve[0].Path != "MedicationRequest.medication[x]" {
+		t.Fatalf("missing medication[x]: %v", err)
+	}
+	mr.MedicationCodeableConcept = &CodeableConcept{Text: "aspirin"}
+	if err := mr.Validate(); err != nil {
+		t.Fatalf("with medication: %v", err)
+	}
+	bad := &Patient{Gender: "nope"}
+	if err := bad.Validate(); !errors.As(err, &ve) || len(ve) != 1 || ve[0].Path != "Patient.gender" {
+		t.Fatalf("bad gender: %v", err)
+	}
+}
