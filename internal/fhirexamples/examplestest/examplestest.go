@@ -1,0 +1,285 @@
+// Package examplestest holds the test logic shared by the dstu2 and stu3
+// model packages: the round trip and validation of every official example,
+// the fuzz property and seeds, and the benchmark corpus. Each model package
+// describes itself with a [Codec] and calls these helpers from its own
+// _test.go files, where the exceptions and hand-made cases live.
+package examplestest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/patientsfhir/patientsfhir/fhirjson"
+	"github.com/patientsfhir/patientsfhir/internal/fhirexamples"
+	"github.com/patientsfhir/patientsfhir/internal/jsoncmp"
+)
+
+// Resource is what the helpers need from a model package's Resource
+// interface.
+type Resource interface {
+	ResourceType() string
+	Validate() error
+}
+
+// Codec describes one model package.
+type Codec[R Resource] struct {
+	// Version selects the embedded examples.
+	Version fhirexamples.Version
+	// Decode is the package's UnmarshalResource.
+	Decode func(data []byte, opts ...fhirjson.DecodeOption) (R, error)
+	// Encode is the package's own compact encoder (no HTML escaping).
+	Encode func(r R) ([]byte, error)
+}
+
+// Examples returns the embedded examples of version v or fails the test.
+func Examples(tb testing.TB, v fhirexamples.Version) []fhirexamples.Example {
+	tb.Helper()
+	all, err := fhirexamples.All(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return all
+}
+
+// resourceTypeOf reads the top-level resourceType of an example.
+func resourceTypeOf(data []byte) string {
+	var head struct {
+		ResourceType string `json:"resourceType"`
+	}
+	_ = json.Unmarshal(data, &head)
+	return head.ResourceType
+}
+
+// Exceptions maps an example file name to the reason it is allowed to fail a
+// check. An exception for a file that passes fails the test, so the list
+// cannot go stale.
+type Exceptions map[string]string
+
+// check runs fn as a sub-test per example, applying exceptions.
+func check(t *testing.T, examples []fhirexamples.Example, exceptions Exceptions, fn func(ex fhirexamples.Example) error) {
+	t.Helper()
+	for name := range exceptions {
+		if !slices.ContainsFunc(examples, func(ex fhirexamples.Example) bool { return ex.Name == name }) {
+			t.Errorf("exception for %s, which is not an example", name)
+		}
+	}
+	for _, ex := range examples {
+		t.Run(ex.Name, func(t *testing.T) {
+			err := fn(ex)
+			reason, excepted := exceptions[ex.Name]
+			switch {
+			case err != nil && !excepted:
+				t.Error(err)
+			case err == nil && excepted:
+				t.Errorf("passes now; remove its exception (%s)", reason)
+			case err != nil:
+				t.Logf("expected failure (%s): %v", reason, err)
+			}
+		})
+	}
+}
+
+// RoundTrip decodes every example strictly, re-encodes it with c.Encode and
+// with json.Marshal, and requires the output to be semantically identical to
+// the input (see package jsoncmp) and json.Marshal to agree with c.Encode
+// byte for byte, apart from its HTML escaping.
+func RoundTrip[R Resource](t *testing.T, c Codec[R], exceptions Exceptions) {
+	check(t, Examples(t, c.Version), exceptions, func(ex fhirexamples.Example) error {
+		r, err := c.Decode(ex.Data)
+		if err != nil {
+			return fmt.Errorf("strict decode: %w", err)
+		}
+		if got, want := r.ResourceType(), resourceTypeOf(ex.Data); got != want {
+			return fmt.Errorf("ResourceType() = %q, want %q", got, want)
+		}
+		out, err := c.Encode(r)
+		if err != nil {
+			return fmt.Errorf("encode: %w", err)
+		}
+		diffs, err := jsoncmp.Diff(ex.Data, out)
+		if err != nil {
+			return fmt.Errorf("compare: %w", err)
+		}
+		if len(diffs) > 0 {
+			return fmt.Errorf("re-encoded JSON differs from the input (%d differences):\n%s", len(diffs), jsoncmp.Format(diffs, 8))
+		}
+		viaJSON, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("json.Marshal: %w", err)
+		}
+		var escaped bytes.Buffer
+		json.HTMLEscape(&escaped, out)
+		if !bytes.Equal(viaJSON, escaped.Bytes()) {
+			return errors.New("json.Marshal differs from Encode beyond HTML escaping")
+		}
+		return nil
+	})
+}
+
+// ValidateAll requires Validate() to accept every example that decodes.
+func ValidateAll[R Resource](t *testing.T, c Codec[R], exceptions Exceptions) {
+	check(t, Examples(t, c.Version), exceptions, func(ex fhirexamples.Example) error {
+		r, err := c.Decode(ex.Data, fhirjson.Lenient())
+		if err != nil {
+			return fmt.Errorf("lenient decode: %w", err)
+		}
+		return r.Validate()
+	})
+}
+
+// DecodeErrorPath decodes data strictly and returns the path of the
+// *fhirjson.DecodeError, failing the test if decoding succeeds, the error is
+// of another type, or it does not match sentinel.
+func DecodeErrorPath[R Resource](t *testing.T, c Codec[R], data string, sentinel error) string {
+	t.Helper()
+	_, err := c.Decode([]byte(data))
+	if err == nil {
+		t.Fatalf("decoded without error: %s", data)
+	}
+	return AsDecodeError(t, err, sentinel).Path
+}
+
+// AsDecodeError returns err as a *fhirjson.DecodeError, failing the test if
+// it is nil, of another type, or does not match sentinel (when not nil).
+func AsDecodeError(t *testing.T, err error, sentinel error) *fhirjson.DecodeError {
+	t.Helper()
+	var de *fhirjson.DecodeError
+	if !errors.As(err, &de) {
+		t.Fatalf("error %v (%T) is not a *fhirjson.DecodeError", err, err)
+	}
+	if sentinel != nil && !errors.Is(err, sentinel) {
+		t.Errorf("error %v does not match %v", err, sentinel)
+	}
+	return de
+}
+
+// IssuePaths validates r and returns the paths of the issues, failing the
+// test unless the error is a fhirjson.ValidationErrors.
+func IssuePaths(t *testing.T, r Resource) []string {
+	t.Helper()
+	err := r.Validate()
+	if err == nil {
+		return nil
+	}
+	var ve fhirjson.ValidationErrors
+	if !errors.As(err, &ve) {
+		t.Fatalf("Validate error %v (%T) is not fhirjson.ValidationErrors", err, err)
+	}
+	paths := make([]string, len(ve))
+	for i, is := range ve {
+		if is.Message == "" {
+			t.Errorf("issue at %s has no message", is.Path)
+		}
+		paths[i] = is.Path
+	}
+	return paths
+}
+
+// LenientKeepsUnknown decodes doc (which must hold unknown members) leniently
+// and requires the re-encoding to equal doc semantically; strict decoding
+// must reject it as an unknown element at strictPath.
+func LenientKeepsUnknown[R Resource](t *testing.T, c Codec[R], doc, strictPath string) {
+	t.Helper()
+	if p := DecodeErrorPath(t, c, doc, fhirjson.ErrUnknownElement); p != strictPath {
+		t.Errorf("strict decode: path %q, want %q", p, strictPath)
+	}
+	r, err := c.Decode([]byte(doc), fhirjson.Lenient())
+	if err != nil {
+		t.Fatalf("lenient decode: %v", err)
+	}
+	out, err := c.Encode(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffs, err := jsoncmp.Diff([]byte(doc), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(diffs) > 0 {
+		t.Errorf("lenient round trip lost or changed data:\n%s\nencoded: %s", jsoncmp.Format(diffs, 8), out)
+	}
+}
+
+// FuzzSeeds adds the smallest example of every resource type of version v to
+// the corpus (one per type keeps the seed run short while covering every
+// generated decoder), plus extra.
+func FuzzSeeds(f *testing.F, v fhirexamples.Version, extra ...string) {
+	smallest := map[string][]byte{}
+	var types []string
+	for _, ex := range Examples(f, v) {
+		rt := resourceTypeOf(ex.Data)
+		cur, seen := smallest[rt]
+		if !seen {
+			types = append(types, rt)
+		}
+		if !seen || len(ex.Data) < len(cur) {
+			smallest[rt] = ex.Data
+		}
+	}
+	slices.Sort(types)
+	for _, rt := range types {
+		f.Add(smallest[rt])
+	}
+	for _, s := range extra {
+		f.Add([]byte(s))
+	}
+}
+
+// FuzzRoundTrip is the fuzz property: decoding never panics, and whatever
+// decodes (strictly, or else leniently) re-encodes to bytes that decode again
+// with the same options and re-encode to the same bytes.
+func FuzzRoundTrip[R Resource](t *testing.T, c Codec[R], data []byte) {
+	for _, opts := range [][]fhirjson.DecodeOption{nil, {fhirjson.Lenient()}} {
+		r, err := c.Decode(data, opts...)
+		if err != nil {
+			var de *fhirjson.DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("decode error %v (%T) is not a *fhirjson.DecodeError", err, err)
+			}
+			continue
+		}
+		_ = r.Validate() // must not panic; the result is not part of the property
+		out1, err := c.Encode(r)
+		if err != nil {
+			t.Fatalf("encode: %v", err)
+		}
+		r2, err := c.Decode(out1, opts...)
+		if err != nil {
+			t.Fatalf("re-decode of our own output failed: %v\ninput:  %q\noutput: %q", err, data, out1)
+		}
+		out2, err := c.Encode(r2)
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		if !bytes.Equal(out1, out2) {
+			t.Fatalf("second round trip changed the bytes\nfirst:  %q\nsecond: %q", out1, out2)
+		}
+		if r2.ResourceType() != r.ResourceType() {
+			t.Fatalf("resource type changed: %s -> %s", r.ResourceType(), r2.ResourceType())
+		}
+		return // a strict success implies a lenient one; no need to repeat
+	}
+}
+
+// Corpus returns the examples of v that decode strictly with c, with their
+// decoded resources and total size, for benchmarks.
+func Corpus[R Resource](tb testing.TB, c Codec[R]) (data [][]byte, decoded []R, size int64) {
+	tb.Helper()
+	for _, ex := range Examples(tb, c.Version) {
+		r, err := c.Decode(ex.Data)
+		if err != nil {
+			continue // the round-trip test reports these
+		}
+		data = append(data, ex.Data)
+		decoded = append(decoded, r)
+		size += int64(len(ex.Data))
+	}
+	if len(data) == 0 {
+		tb.Fatal("no example decodes")
+	}
+	return data, decoded, size
+}
