@@ -193,18 +193,6 @@ type SearchParam struct {
 	Modifier      []string `json:"modifier,omitempty"`
 }
 
-func isResourceType(s string) bool {
-	if s == "" || s[0] < 'A' || s[0] > 'Z' {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
 func absURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
@@ -250,7 +238,7 @@ func Build(cfg Config) (*Handler, error) {
 	rest := Rest{Mode: "server"}
 	seen := map[string]bool{}
 	for i, res := range cfg.Resources {
-		if !isResourceType(res.Type) {
+		if !fhir.IsResourceType(res.Type) {
 			return nil, fmt.Errorf("capability: Resources[%d].Type %q is not a resource type", i, res.Type)
 		}
 		if seen[res.Type] {

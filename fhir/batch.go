@@ -290,6 +290,8 @@ func (b *Batch) runEntry(parent *http.Request, base string, i int, e *BatchEntry
 	sub.Body = http.NoBody
 	sub.ContentLength = 0
 	sub.GetBody = nil
+	sub.Form, sub.PostForm, sub.MultipartForm = nil, nil, nil
+	sub.Pattern = ""
 	h := sub.Header
 	for _, k := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Accept-Encoding", "If-None-Match", "If-Modified-Since", "If-Match", "Expect"} {
 		h.Del(k)

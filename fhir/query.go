@@ -352,7 +352,7 @@ func (p *Parser) parseClause(sp *SearchParam, mod, raw string) (Clause, error) {
 			return c, badValue(sp, ":missing takes true or false")
 		}
 		return c, nil
-	case sp.Type == TypeReference && isResourceType(mod):
+	case sp.Type == TypeReference && IsResourceType(mod):
 		if sp.Targets != nil && !slices.Contains(sp.Targets, mod) {
 			return c, badValue(sp, "the target type is not supported")
 		}
@@ -436,8 +436,9 @@ func (p *Parser) parseClause(sp *SearchParam, mod, raw string) (Clause, error) {
 	return c, nil
 }
 
-// isResourceType reports whether s looks like a resource type name.
-func isResourceType(s string) bool {
+// IsResourceType reports whether s has the shape of a resource type name
+// (an upper-case letter followed by letters and digits).
+func IsResourceType(s string) bool {
 	if s == "" || s[0] < 'A' || s[0] > 'Z' {
 		return false
 	}

@@ -24,7 +24,7 @@ var testParams = []SearchParam{
 	{Name: "date", Type: TypeDate, Path: "Observation.effective", Prefixes: []Prefix{PrefixGe, PrefixLe, PrefixGt, PrefixLt}},
 	{Name: "value-quantity", Type: TypeQuantity, Path: "Observation.valueQuantity"},
 	{Name: "length", Type: TypeNumber, Path: "Encounter.length"},
-	{Name: "url", Type: TypeURI, Path: "ValueSet.url", Modifiers: []Modifier{ModBelow}},
+	{Name: "url", Type: TypeURI, Path: "ValueSet.url", Modifiers: []Modifier{ModBelow, ModAbove}},
 }
 
 func newTestParser(t testing.TB, v *Version) *Parser {
@@ -208,6 +208,12 @@ func TestParseValues(t *testing.T) {
 		// uri
 		{"url:below=http://acme.org/fhir/", func(t *testing.T, q *Query) {
 			eq(t, q.URIs("url"), [][]URIValue{{{Value: "http://acme.org/fhir/", Modifier: ModBelow}}})
+		}},
+		{"url:above=http://acme.org/fhir/ValueSet/x", func(t *testing.T, q *Query) {
+			eq(t, q.URIs("url"), [][]URIValue{{{Value: "http://acme.org/fhir/ValueSet/x", Modifier: ModAbove}}})
+		}},
+		{"url=http://acme.org/a", func(t *testing.T, q *Query) {
+			eq(t, q.URIs("url"), [][]URIValue{{{Value: "http://acme.org/a"}}})
 		}},
 		// empty values are ignored
 		{"family=&given=x", func(t *testing.T, q *Query) {
