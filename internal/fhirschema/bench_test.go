@@ -5,22 +5,38 @@ import (
 	"testing"
 )
 
-// BenchmarkCompile measures compiling one schema from the embedded bytes,
-// the one-off cost paid by the first Validate of a version in a process.
+// BenchmarkCompile measures the one-off cost paid by the first Validate of
+// a version in a process: loading the embedded schema and compiling the
+// Patient definition (with the datatypes it uses). "all" compiles every
+// resource type, the worst case of a test that validates one of each.
 func BenchmarkCompile(b *testing.B) {
 	for _, bc := range []struct {
 		version string
 		strict  bool
-	}{{DSTU2, false}, {DSTU2, true}, {STU3, false}, {STU3, true}} {
+		all     bool
+	}{{DSTU2, false, false}, {DSTU2, true, false}, {STU3, false, false}, {STU3, true, false}, {DSTU2, true, true}, {STU3, true, true}} {
 		name := bc.version
 		if bc.strict {
 			name += "-strict"
 		}
+		if bc.all {
+			name += "-all"
+		}
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := compile(bc.version, bc.strict); err != nil {
+				c, err := compile(bc.version, bc.strict)
+				if err != nil {
 					b.Fatal(err)
+				}
+				types := []string{"Patient"}
+				if bc.all {
+					types = c.types
+				}
+				for _, rt := range types {
+					if s, err := c.schema(rt); err != nil || s == nil {
+						b.Fatal(rt, err)
+					}
 				}
 			}
 		})

@@ -11,8 +11,24 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// compile loads and compiles the embedded schema of version. With strict it
-// first rewrites the in-memory document as described in the package doc.
+// compile loads the embedded schema of version into a compiler (with
+// strict, tightened first as described in the package doc). Resource
+// definitions are compiled later, on first use, by compiled.schema.
+//
+// The document is also rewritten in memory, in both modes, so that
+// compiling one resource type does not drag in all others:
+//
+//   - the root oneOf over all resource types is dropped: Validate
+//     dispatches on resourceType itself;
+//   - ResourceList (the type of contained resources, Bundle.entry.resource,
+//     Parameters.parameter.resource …) becomes "an object with a string
+//     resourceType"; validateResource checks each nested resource against
+//     its own definition instead.
+//
+// This is the same check as the published oneOf (whose alternatives differ
+// by their resourceType const) and keeps compile time proportional to the
+// types actually validated: the library's compile queue is quadratic in the
+// number of subschemas, and a full STU3 compile takes seconds under -race.
 func compile(version string, strict bool) (*compiled, error) {
 	raw, err := schemaFiles.ReadFile("schemas/" + version + ".schema.json")
 	if err != nil {
@@ -22,49 +38,75 @@ func compile(version string, strict bool) (*compiled, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fhirschema: parse %s schema: %w", version, err)
 	}
-	c := jsonschema.NewCompiler()
-	url := "urn:patientsfhir:fhirschema:" + version
+	root, ok := doc.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("fhirschema: %s schema root is not an object", version)
+	}
+	defs, ok := root["definitions"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("fhirschema: %s schema has no definitions", version)
+	}
+	types, err := resourceTypes(defs)
+	if err != nil {
+		return nil, fmt.Errorf("fhirschema: %s schema: %w", version, err)
+	}
+	delete(root, "oneOf")
+	delete(root, "discriminator")
+	defs["ResourceList"] = map[string]any{
+		"type":       "object",
+		"required":   []any{"resourceType"},
+		"properties": map[string]any{"resourceType": map[string]any{"type": "string"}},
+	}
+
+	out := &compiled{
+		url:          "urn:patientsfhir:fhirschema:" + version,
+		types:        types,
+		compiler:     jsonschema.NewCompiler(),
+		byType:       map[string]*jsonschema.Schema{},
+		patternNames: map[string]string{},
+	}
+	for p, name := range primitivePatterns(defs) {
+		out.patternNames[p] = name
+		out.patternNames[anchor(p)] = name
+	}
 	if strict {
-		url += ":strict"
-		if err := tighten(doc); err != nil {
+		out.url += ":strict"
+		if err := tighten(defs); err != nil {
 			return nil, fmt.Errorf("fhirschema: tighten %s schema: %w", version, err)
 		}
 		for _, f := range strictFormats {
-			c.RegisterFormat(f)
+			out.compiler.RegisterFormat(f)
 		}
-		c.AssertFormat()
+		out.compiler.AssertFormat()
 	}
-	if err := c.AddResource(url, doc); err != nil {
+	if err := out.compiler.AddResource(out.url, doc); err != nil {
 		return nil, fmt.Errorf("fhirschema: add %s schema: %w", version, err)
 	}
-	root, err := c.Compile(url)
-	if err != nil {
-		return nil, fmt.Errorf("fhirschema: compile %s schema: %w", version, err)
-	}
-	out := &compiled{
-		resources:    make(map[string]*jsonschema.Schema, len(root.OneOf)),
-		patternNames: map[string]string{},
-	}
-	if defs, ok := doc.(map[string]any)["definitions"].(map[string]any); ok {
-		for p, name := range primitivePatterns(defs) {
-			out.patternNames[p] = name
-			out.patternNames[anchor(p)] = name
-		}
-	}
-	for _, alt := range root.OneOf {
-		s := alt
-		if s.Ref != nil {
-			s = s.Ref
-		}
-		name := definitionName(s.Location)
-		if name == "value" || s.Properties["resourceType"] == nil {
-			return nil, fmt.Errorf("fhirschema: %s schema: unexpected root alternative %s", version, s.Location)
-		}
-		out.resources[name] = s
-		out.types = append(out.types, name)
-	}
-	sort.Strings(out.types)
 	return out, nil
+}
+
+// resourceTypes lists, sorted, the resource types of the schema: the
+// alternatives of its ResourceList definition.
+func resourceTypes(defs map[string]any) ([]string, error) {
+	list, _ := defs["ResourceList"].(map[string]any)
+	alts, _ := list["oneOf"].([]any)
+	var types []string
+	for _, a := range alts {
+		ref, _ := a.(map[string]any)["$ref"].(string)
+		name, ok := strings.CutPrefix(ref, "#/definitions/")
+		if !ok {
+			return nil, fmt.Errorf("unexpected ResourceList alternative %v", a)
+		}
+		if _, ok := defs[name]; !ok {
+			return nil, fmt.Errorf("ResourceList names undefined %s", name)
+		}
+		types = append(types, name)
+	}
+	if len(types) == 0 {
+		return nil, fmt.Errorf("no ResourceList alternatives")
+	}
+	sort.Strings(types)
+	return types, nil
 }
 
 // tighten rewrites a parsed FHIR schema in place for ValidateStrict.
@@ -76,15 +118,7 @@ func compile(version string, strict bool) (*compiled, error) {
 // pattern is tightened like that primitive. The instant pattern is empty in
 // STU3, so inline instants are recognised by a property name ending in
 // "Instant" (Extension.valueInstant and the like).
-func tighten(doc any) error {
-	root, ok := doc.(map[string]any)
-	if !ok {
-		return fmt.Errorf("schema root is not an object")
-	}
-	defs, ok := root["definitions"].(map[string]any)
-	if !ok {
-		return fmt.Errorf("schema has no definitions")
-	}
+func tighten(defs map[string]any) error {
 	names := primitivePatterns(defs)
 	for _, want := range []string{"date", "dateTime", "integer", "positiveInt", "unsignedInt", "id", "code"} {
 		if !slices.Contains(slices.Collect(maps.Values(names)), want) {
@@ -96,7 +130,7 @@ func tighten(doc any) error {
 		return fmt.Errorf("schema has no instant definition")
 	}
 	instant["format"] = formatInstant
-	tightenAll(doc, names)
+	tightenAll(defs, names)
 	return nil
 }
 

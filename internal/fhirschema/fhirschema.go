@@ -5,8 +5,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -85,13 +87,39 @@ func (e *ValidationError) Error() string {
 // Is reports whether target is [ErrInvalid].
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
-// compiled is one compiled schema: the root and one entry per resource type.
+// compiled is one loaded schema. Resource definitions are compiled lazily,
+// one resource type at a time, on a shared compiler (datatypes are compiled
+// once and reused).
 type compiled struct {
-	resources map[string]*jsonschema.Schema
-	types     []string // sorted
+	url   string
+	types []string // sorted resource type names
+
+	mu       sync.Mutex // guards compiler and byType
+	compiler *jsonschema.Compiler
+	byType   map[string]*jsonschema.Schema
+
 	// patternNames maps a primitive's pattern (as published and anchored)
 	// to the primitive's name, to name it in error messages.
 	patternNames map[string]string
+}
+
+// schema returns the compiled definition of resource type rt, or nil if the
+// version has no such resource type.
+func (c *compiled) schema(rt string) (*jsonschema.Schema, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.byType[rt]; ok {
+		return s, nil
+	}
+	if _, ok := slices.BinarySearch(c.types, rt); !ok {
+		return nil, nil
+	}
+	s, err := c.compiler.Compile(c.url + "#/definitions/" + rt)
+	if err != nil {
+		return nil, fmt.Errorf("fhirschema: compile %s: %w", rt, err)
+	}
+	c.byType[rt] = s
+	return s, nil
 }
 
 type schemaKey struct {
@@ -155,21 +183,15 @@ func validate(version string, strict bool, doc []byte) error {
 	if !ok || rt == "" {
 		return fmt.Errorf("%w: missing resourceType", ErrInvalid)
 	}
-	sch, ok := c.resources[rt]
-	if !ok {
+	if _, ok := slices.BinarySearch(c.types, rt); !ok {
 		return fmt.Errorf("%w: %s has no resource type %q", ErrInvalid, version, rt)
 	}
-	err = sch.Validate(inst)
-	if err == nil {
+	problems, err := c.validateResource(obj, nil, nil)
+	if err != nil {
+		return err
+	}
+	if len(problems) == 0 {
 		return nil
-	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	problems := c.collect(ve, nil)
-	if len(problems) == 0 { // cannot happen for a failed validation; be safe
-		problems = []Problem{{Message: "validation failed"}}
 	}
 	sort.Slice(problems, func(i, j int) bool {
 		if problems[i].Path != problems[j].Path {
@@ -181,51 +203,78 @@ func validate(version string, strict bool, doc []byte) error {
 	return &ValidationError{Version: version, ResourceType: rt, Strict: strict, Problems: problems}
 }
 
-var printer = message.NewPrinter(language.English)
-
-// collect flattens a validation error tree into leaf problems. For a failed
-// oneOf over resource types (Bundle entries, contained resources) it keeps
-// only the branches whose resourceType matched, so the report is about the
-// resource the document declares instead of about every resource type.
-func (c *compiled) collect(e *jsonschema.ValidationError, out []Problem) []Problem {
-	if oneOf, ok := e.ErrorKind.(*kind.OneOf); ok && len(oneOf.Subschemas) == 0 && len(e.Causes) > 1 {
-		var kept []*jsonschema.ValidationError
-		for _, cause := range e.Causes {
-			if !hasResourceTypeMismatch(cause, len(e.InstanceLocation)) {
-				kept = append(kept, cause)
-			}
+// validateResource validates the resource obj found at loc against the
+// definition of its own resourceType, then every resource nested in it
+// (contained resources, Bundle entries, Parameters …) the same way. In the
+// loaded schema, nested resources (the ResourceList definition) are only
+// required to be objects with a resourceType, so each resource is checked
+// exactly once, against its own definition; see package doc.
+func (c *compiled) validateResource(obj map[string]any, loc []string, out []Problem) ([]Problem, error) {
+	rt, _ := obj["resourceType"].(string)
+	sch, err := c.schema(rt)
+	if err != nil {
+		return nil, err
+	}
+	if sch == nil {
+		return append(out, Problem{Path: pointer(loc), Message: "not a resource of any known resourceType"}), nil
+	}
+	if err := sch.Validate(obj); err != nil {
+		var ve *jsonschema.ValidationError
+		if !errors.As(err, &ve) {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		switch {
-		case len(kept) == 0:
-			return append(out, Problem{Path: pointer(e.InstanceLocation), Message: "not a resource of any known resourceType"})
-		case len(kept) < len(e.Causes):
-			for _, cause := range kept {
-				out = c.collect(cause, out)
-			}
-			return out
-		}
+		out = c.collect(ve, loc, out)
 	}
-	if len(e.Causes) == 0 {
-		return append(out, Problem{Path: pointer(e.InstanceLocation), Message: c.describe(e)})
-	}
-	for _, cause := range e.Causes {
-		out = c.collect(cause, out)
-	}
-	return out
+	return c.validateNested(obj, loc, out)
 }
 
-// hasResourceTypeMismatch reports whether e contains a const failure on the
-// resourceType property of the object at depth.
-func hasResourceTypeMismatch(e *jsonschema.ValidationError, depth int) bool {
-	if _, ok := e.ErrorKind.(*kind.Const); ok && len(e.InstanceLocation) == depth+1 && e.InstanceLocation[depth] == "resourceType" {
-		return true
-	}
-	for _, c := range e.Causes {
-		if hasResourceTypeMismatch(c, depth) {
-			return true
+// validateNested finds the resources nested anywhere below v: in FHIR JSON
+// every object whose "resourceType" is a string is a resource (the only
+// other elements of that name, STU3 Claim.payee and
+// ExplanationOfBenefit.payee, are a Coding and a CodeableConcept).
+func (c *compiled) validateNested(v any, loc []string, out []Problem) ([]Problem, error) {
+	var err error
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if out, err = c.validateChild(v[k], append(slices.Clip(loc), k), out); err != nil {
+				return nil, err
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if out, err = c.validateChild(e, append(slices.Clip(loc), strconv.Itoa(i)), out); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return false
+	return out, nil
+}
+
+// validateChild validates v at loc as a resource if it is one, else looks
+// for resources below it.
+func (c *compiled) validateChild(v any, loc []string, out []Problem) ([]Problem, error) {
+	if m, ok := v.(map[string]any); ok {
+		if _, isResource := m["resourceType"].(string); isResource {
+			return c.validateResource(m, loc, out)
+		}
+	}
+	return c.validateNested(v, loc, out)
+}
+
+var printer = message.NewPrinter(language.English)
+
+// collect flattens a validation error tree into leaf problems; loc is the
+// location of the validated resource within the document.
+func (c *compiled) collect(e *jsonschema.ValidationError, loc []string, out []Problem) []Problem {
+	if len(e.Causes) == 0 {
+		path := append(slices.Clip(loc), e.InstanceLocation...)
+		return append(out, Problem{Path: pointer(path), Message: c.describe(e)})
+	}
+	for _, cause := range e.Causes {
+		out = c.collect(cause, loc, out)
+	}
+	return out
 }
 
 // describe renders one leaf error without echoing string values.

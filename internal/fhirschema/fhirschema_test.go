@@ -201,6 +201,42 @@ func TestBundleErrorsNameTheNestedResource(t *testing.T) {
 	}
 }
 
+// TestNestedResources: contained resources, resources nested in Bundle
+// entries and resources contained in those are each checked against their
+// own definition, at their own path.
+func TestNestedResources(t *testing.T) {
+	for _, version := range []string{fhirschema.DSTU2, fhirschema.STU3} {
+		contained := map[string]any{"resourceType": "Practitioner", "id": "pr1", "gender": "robot"}
+		p := patient(t, version)
+		p["contained"] = []any{contained}
+		bundle := map[string]any{
+			"resourceType": "Bundle", "type": "collection",
+			"entry": []any{
+				map[string]any{"resource": map[string]any{"resourceType": "Patient", "id": "ok"}},
+				map[string]any{"resource": p},
+			},
+		}
+		err := fhirschema.Validate(version, mustJSON(t, bundle))
+		assertProblem(t, err, version, "Bundle", "/entry/1/resource/contained/0/gender", "value must be one of")
+		var ve *fhirschema.ValidationError
+		if errors.As(err, &ve) && len(ve.Problems) != 1 {
+			t.Errorf("%s: want one problem, got %v", version, ve.Problems)
+		}
+		// A nested resource without a valid resourceType is the parent's problem.
+		p["contained"] = []any{map[string]any{"resourceType": 1}}
+		err = fhirschema.Validate(version, mustJSON(t, p))
+		assertProblem(t, err, version, "Patient", "/contained/0/resourceType", "want string")
+		p["contained"] = []any{map[string]any{"id": "x"}}
+		err = fhirschema.Validate(version, mustJSON(t, p))
+		assertProblem(t, err, version, "Patient", "/contained/0", "missing property 'resourceType'")
+	}
+	// STU3 Claim.payee.resourceType is a Coding, not a nested resource.
+	claim := []byte(`{"resourceType":"Claim","id":"c","payee":{"type":{"text":"provider"},"resourceType":{"system":"http://hl7.org/fhir/resource-type-link","code":"organization"}}}`)
+	if err := fhirschema.ValidateStrict(fhirschema.STU3, claim); err != nil {
+		t.Errorf("STU3 Claim.payee.resourceType: %v", err)
+	}
+}
+
 func TestRejectsNonResources(t *testing.T) {
 	cases := []struct {
 		name, doc, contains string
