@@ -291,7 +291,7 @@ func Build(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(body)
-	return &Handler{version: v, body: body, etag: `W/"` + hex.EncodeToString(sum[:12]) + `"`, statement: st}, nil
+	return &Handler{version: v, body: body, etag: `W/"` + hex.EncodeToString(sum[:12]) + `"`}, nil
 }
 
 func buildResource(v *fhir.Version, res Resource) (RestResource, error) {

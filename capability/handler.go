@@ -12,10 +12,9 @@ import (
 // needs no token: mount it outside the authentication middleware. The body
 // is rendered once; responses carry a weak ETag and If-None-Match gets 304.
 type Handler struct {
-	version   *fhir.Version
-	body      []byte
-	etag      string
-	statement *Statement
+	version *fhir.Version
+	body    []byte
+	etag    string
 }
 
 // JSON returns the rendered statement (compact JSON). Do not modify it.

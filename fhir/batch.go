@@ -179,7 +179,7 @@ func (b *Batch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, v, err)
 		return
 	}
-	results := b.Run(r, br, conc)
+	results := b.run(r, br, conc)
 	var buf bytes.Buffer
 	writeBatchResponse(&buf, v, results)
 	out := buf.Bytes()
@@ -195,8 +195,8 @@ func (b *Batch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// EntryResult is the outcome of one batch entry.
-type EntryResult struct {
+// entryResult is the outcome of one batch entry.
+type entryResult struct {
 	// Status is the HTTP status of the entry.
 	Status int
 	// Body is the JSON resource the entry answered (a resource, a Bundle or
@@ -206,10 +206,10 @@ type EntryResult struct {
 	ETag, LastModified, Location string
 }
 
-// Run executes the entries of br as sub-requests of parent through
+// run executes the entries of br as sub-requests of parent through
 // b.Handler, at most conc at once, and returns one result per entry in order.
-func (b *Batch) Run(parent *http.Request, br *BatchRequest, conc int) []EntryResult {
-	results := make([]EntryResult, len(br.Entries))
+func (b *Batch) run(parent *http.Request, br *BatchRequest, conc int) []entryResult {
+	results := make([]entryResult, len(br.Entries))
 	base := b.baseURL(parent)
 	var g errgroup.Group
 	g.SetLimit(max(conc, 1))
@@ -234,10 +234,10 @@ func (b *Batch) baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host + strings.TrimSuffix(r.URL.Path, "/")
 }
 
-func failed(err error) EntryResult {
+func failed(err error) entryResult {
 	oo, status := NewOutcome(err)
 	body, _ := json.Marshal(oo)
-	return EntryResult{Status: status, Body: body}
+	return entryResult{Status: status, Body: body}
 }
 
 // entryTarget validates an entry's method and URL and returns the method,
@@ -252,12 +252,12 @@ func entryTarget(e *BatchEntry, base string) (method, rel, rawQuery string, err 
 		return "", "", "", NewError(ErrInvalidRequest, "The entry's request.url is not a valid URL.")
 	}
 	if u.Scheme != "" || u.Host != "" {
-		if !strings.HasPrefix(raw, base+"/") {
+		b, berr := url.Parse(base)
+		if berr != nil || !strings.EqualFold(u.Scheme, b.Scheme) || !strings.EqualFold(u.Host, b.Host) ||
+			!strings.HasPrefix(u.Path, strings.TrimSuffix(b.Path, "/")+"/") {
 			return "", "", "", NewError(ErrInvalidRequest, "The entry's request.url points to another server; use a URL relative to this server's base.")
 		}
-		if u, perr = url.Parse(raw[len(base)+1:]); perr != nil {
-			return "", "", "", NewError(ErrInvalidRequest, "The entry's request.url is not a valid URL.")
-		}
+		u.Path = u.Path[len(strings.TrimSuffix(b.Path, "/")):]
 	}
 	rel = strings.TrimPrefix(u.Path, "/")
 	if rel == "" || path.Clean("/"+rel) != "/"+rel || strings.Contains(rel, "//") {
@@ -274,7 +274,7 @@ func entryTarget(e *BatchEntry, base string) (method, rel, rawQuery string, err 
 	return "", "", "", NewError(ErrNotSupported, "Batch entries may be GET reads and searches or POST [type]/_search; this server is read-only.")
 }
 
-func (b *Batch) runEntry(parent *http.Request, base string, i int, e *BatchEntry) (res EntryResult) {
+func (b *Batch) runEntry(parent *http.Request, base string, i int, e *BatchEntry) (res entryResult) {
 	ctx := parent.Context()
 	if err := ctx.Err(); err != nil {
 		return failed(err)
@@ -352,8 +352,8 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return r.body.Write(p)
 }
 
-func (r *recorder) result() EntryResult {
-	res := EntryResult{
+func (r *recorder) result() entryResult {
+	res := entryResult{
 		Status:       r.status,
 		ETag:         r.header.Get("ETag"),
 		LastModified: r.header.Get("Last-Modified"),
@@ -398,7 +398,7 @@ func statusLine(code int) string {
 	return strconv.Itoa(code)
 }
 
-func writeBatchResponse(w io.Writer, v *Version, results []EntryResult) {
+func writeBatchResponse(w io.Writer, v *Version, results []entryResult) {
 	j := &jw{w: w, buf: make([]byte, 0, 128)}
 	j.raw(`{"resourceType":"Bundle","type":"batch-response","entry":[`)
 	for i, res := range results {

@@ -116,6 +116,8 @@ func TestBatchEntries(t *testing.T) {
 				get("Patient/panic"),
 				`{"request":{"method":"POST","url":"Patient"}}`,
 				get("/Patient/3"),
+				get("HTTP://EXAMPLE.com/fhir/Patient/4"),
+				get("http://example.com/fhirx/Patient/5"),
 			)
 			rec := postBatch(t, h, body, nil)
 			if rec.Code != 200 || rec.Header().Get("Content-Type") != v.ContentType() {
@@ -134,7 +136,7 @@ func TestBatchEntries(t *testing.T) {
 				t.Fatalf("%+v", br)
 			}
 			want := []string{"200 OK", "404 Not Found", "200 OK", "200 OK", "500 Internal Server Error", "501 Not Implemented",
-				"400 Bad Request", "200 OK", "400 Bad Request", "400 Bad Request", "500 Internal Server Error", "501 Not Implemented", "200 OK"}
+				"400 Bad Request", "200 OK", "400 Bad Request", "400 Bad Request", "500 Internal Server Error", "501 Not Implemented", "200 OK", "200 OK", "400 Bad Request"}
 			if len(br.Entry) != len(want) {
 				t.Fatalf("%d entries, want %d", len(br.Entry), len(want))
 			}
@@ -161,7 +163,7 @@ func TestBatchEntries(t *testing.T) {
 					t.Errorf("entry %d: %v", i, res)
 				}
 			}
-			if br.Entry[0].Resource["id"] != "1" || br.Entry[7].Resource["id"] != "2" || br.Entry[12].Resource["id"] != "3" {
+			if br.Entry[0].Resource["id"] != "1" || br.Entry[7].Resource["id"] != "2" || br.Entry[12].Resource["id"] != "3" || br.Entry[13].Resource["id"] != "4" {
 				t.Error("entries out of order")
 			}
 			if br.Entry[0].Response.Etag != `W/"3"` || br.Entry[0].Response.LastModified != "2015-10-21T07:28:00Z" {

@@ -143,6 +143,13 @@ func TestParseValues(t *testing.T) {
 				t.Errorf("zone not applied: %v", d.Start.UTC())
 			}
 		}},
+		{"date=ge2019-03-01T10:30:00+02:00", func(t *testing.T, q *Query) {
+			// An unencoded '+' arrives as a space; it is read as '+'.
+			d := q.Dates("date")[0][0]
+			if !d.Start.Equal(time.Date(2019, 3, 1, 10, 30, 0, 0, plus2)) {
+				t.Errorf("got %+v", d)
+			}
+		}},
 		{"date=le2019-03-01T10:30:00-05:00", func(t *testing.T, q *Query) {
 			d := q.Dates("date")[0][0]
 			if !d.Start.Equal(time.Date(2019, 3, 1, 10, 30, 0, 0, minus5)) || d.Prefix != PrefixLe {

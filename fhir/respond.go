@@ -29,7 +29,7 @@ func Negotiate(r *http.Request, v *Version) (Format, error) {
 	f := Format{ContentType: v.ContentType()}
 	q := r.URL.Query()
 	f.Pretty = q.Get("_pretty") == "true"
-	if vals, ok := q["_format"]; ok && len(vals) > 0 {
+	if vals := q["_format"]; len(vals) > 0 && strings.TrimSpace(vals[0]) != "" {
 		mt := mediaType(vals[0])
 		if !v.isJSON(mt) {
 			return f, notAcceptable(v)

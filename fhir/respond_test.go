@@ -37,6 +37,7 @@ func TestNegotiate(t *testing.T) {
 		{"_format xml mime", STU3, "_format=application%2Ffhir%2Bxml", "", "", false},
 		{"_format garbage", STU3, "_format=%3B%3B", "", "", false},
 		{"pretty", STU3, "_pretty=true", "", "application/fhir+json", true},
+		{"empty _format falls back to Accept", STU3, "_format=", "application/json", "application/json", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

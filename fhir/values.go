@@ -279,7 +279,7 @@ func parseDate(s string, loc *time.Location) (DateValue, bool) {
 			case 'Z':
 				loc = time.UTC
 				i++
-			case '+', '-':
+			case '+', '-', ' ': // ' ' is a '+' that the client did not URL-encode
 				zh, ok1 := digits(s, i+1, 2)
 				zm, ok2 := digits(s, i+4, 2)
 				if !ok1 || !ok2 || s[i+3] != ':' || zh > 14 || zm > 59 {
