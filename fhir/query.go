@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +33,10 @@ type Pair struct {
 // order of the pairs (url.ParseQuery loses it, and the order matters for
 // "_sort:desc=a&_sort:asc=b").
 func ParsePairs(s string) ([]Pair, error) {
-	var out []Pair
+	if s == "" {
+		return nil, nil
+	}
+	out := make([]Pair, 0, strings.Count(s, "&")+1)
 	for s != "" {
 		var kv string
 		kv, s, _ = strings.Cut(s, "&")
@@ -223,7 +225,7 @@ func (p *Parser) Parse(pairs []Pair, strict bool) (*Query, error) {
 	if len(pairs) > p.opts.MaxParams {
 		return nil, NewError(ErrTooCostly, fmt.Sprintf("A search takes at most %d parameters.", p.opts.MaxParams))
 	}
-	q := &Query{Count: p.opts.DefaultCount, Strict: strict, style: p.version.SortStyle}
+	q := &Query{Count: p.opts.DefaultCount, Strict: strict, style: p.version.SortStyle, Clauses: make([]Clause, 0, len(pairs))}
 	ignore := func(name, why string) error {
 		if strict {
 			return NewError(ErrInvalidSearch, why+" (the request asked for Prefer: handling=strict).")
@@ -295,9 +297,14 @@ func (p *Parser) Parse(pairs []Pair, strict bool) (*Query, error) {
 	if q.Summary == "count" {
 		q.Count = 0
 	}
-	sort.SliceStable(q.Clauses, func(i, j int) bool {
-		ki, kj := q.Clauses[i].key(), q.Clauses[j].key()
-		return ki < kj || ki == kj && q.Clauses[i].raw < q.Clauses[j].raw
+	slices.SortStableFunc(q.Clauses, func(a, b Clause) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		if c := strings.Compare(string(a.Modifier)+a.TargetType, string(b.Modifier)+b.TargetType); c != 0 {
+			return c
+		}
+		return strings.Compare(a.raw, b.raw)
 	})
 	return q, nil
 }
