@@ -19,7 +19,8 @@
 //   - Pages: a backend returns a [Page] (resources, optional total, opaque
 //     next token); [BuildSearchset] derives Bundle.total and the self/next
 //     links, sealing the token in an HMAC cursor bound to tenant and query
-//     ([Cursors]); [WriteSearchset] streams the Bundle.
+//     ([Cursors]); [WriteSearchset] streams the Bundle. [ServeSearch] does
+//     the whole search interaction around a [SearchFunc].
 //   - Batch: [Batch] runs each entry of a batch Bundle through the same
 //     in-process handler chain, concurrently up to a bound, and answers a
 //     batch-response in request order.
