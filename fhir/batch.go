@@ -1,0 +1,443 @@
+package fhir
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Batch serves POST [base] with a batch Bundle. Each entry (a GET read or
+// search, or a POST [type]/_search) is turned into a sub-request that keeps
+// the parent request's context (principal, tenant, deadline) and headers
+// (Authorization among them) and runs through Handler, the same handler
+// chain as a direct request. Entries run concurrently up to Concurrency; the
+// batch-response keeps the order of the request entries and gives each its
+// own response.status and result or OperationOutcome. A failing entry never
+// fails the batch. A transaction Bundle is refused as not supported.
+//
+// The zero values of the limits give the defaults. Set the fields before
+// serving; a Batch is then safe for concurrent use.
+type Batch struct {
+	// Version is the FHIR version served.
+	Version *Version
+	// Handler is the handler chain entries go through. It may be the chain
+	// that contains this Batch: nested batches are refused.
+	Handler http.Handler
+	// MaxEntries is the largest number of entries accepted (default 100).
+	MaxEntries int
+	// MaxBodyBytes bounds the request body (default 1 MiB).
+	MaxBodyBytes int64
+	// Concurrency bounds the entries running at once (default 6).
+	Concurrency int
+	// BaseURL returns the absolute base URL clients use for this endpoint
+	// (no trailing slash). Entries with an absolute URL under it are served;
+	// absolute URLs of another server are refused per entry. The default is
+	// derived from the request (scheme, Host and path).
+	BaseURL func(r *http.Request) string
+	// Logger receives handler panics (entry index only; no data). Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// BatchRequest is a decoded batch Bundle.
+type BatchRequest struct {
+	// Entries are the entries in order.
+	Entries []BatchEntry
+}
+
+// BatchEntry is one entry's request.
+type BatchEntry struct {
+	// Method is entry.request.method.
+	Method string
+	// URL is entry.request.url.
+	URL string
+	// IfNoneMatch, IfModifiedSince, IfMatch are the conditional headers of
+	// the entry (entry.request.ifNoneMatch ...).
+	IfNoneMatch, IfModifiedSince, IfMatch string
+	// HasRequest reports whether the entry had a request element.
+	HasRequest bool
+}
+
+type wireBundle struct {
+	ResourceType string      `json:"resourceType"`
+	Type         string      `json:"type"`
+	Entry        []wireEntry `json:"entry"`
+}
+
+type wireEntry struct {
+	Request *struct {
+		Method          string `json:"method"`
+		URL             string `json:"url"`
+		IfNoneMatch     string `json:"ifNoneMatch"`
+		IfModifiedSince string `json:"ifModifiedSince"`
+		IfMatch         string `json:"ifMatch"`
+	} `json:"request"`
+}
+
+// DecodeBatch decodes a batch Bundle. It refuses bodies that are not JSON
+// objects, resources other than Bundle, Bundle types other than batch
+// (transaction gets [ErrNotSupported]) and more than maxEntries entries
+// ([ErrTooLarge]). Problems of single entries are reported per entry when
+// the batch runs, not here.
+func DecodeBatch(body []byte, maxEntries int) (*BatchRequest, error) {
+	var wb wireBundle
+	if err := json.Unmarshal(body, &wb); err != nil {
+		return nil, NewError(ErrInvalidRequest, "The body is not a valid JSON Bundle.")
+	}
+	if wb.ResourceType != "Bundle" {
+		return nil, NewError(ErrInvalidRequest, "The body must be a Bundle resource of type batch.")
+	}
+	switch wb.Type {
+	case "batch":
+	case "transaction":
+		return nil, NewError(ErrNotSupported, "Transactions are not supported by this read-oriented server; send a Bundle of type batch.")
+	default:
+		return nil, NewError(ErrInvalidRequest, "The Bundle type must be batch.")
+	}
+	if len(wb.Entry) > maxEntries {
+		return nil, NewError(ErrTooLarge, fmt.Sprintf("A batch takes at most %d entries.", maxEntries))
+	}
+	br := &BatchRequest{Entries: make([]BatchEntry, len(wb.Entry))}
+	for i, e := range wb.Entry {
+		if e.Request == nil {
+			continue
+		}
+		br.Entries[i] = BatchEntry{
+			Method: e.Request.Method, URL: e.Request.URL, HasRequest: true,
+			IfNoneMatch: e.Request.IfNoneMatch, IfModifiedSince: e.Request.IfModifiedSince, IfMatch: e.Request.IfMatch,
+		}
+	}
+	return br, nil
+}
+
+type batchKey struct{}
+
+// InBatch reports whether ctx belongs to a batch entry's sub-request.
+func InBatch(ctx context.Context) bool { return ctx.Value(batchKey{}) != nil }
+
+func (b *Batch) limits() (maxEntries int, maxBody int64, conc int) {
+	maxEntries, maxBody, conc = b.MaxEntries, b.MaxBodyBytes, b.Concurrency
+	if maxEntries <= 0 {
+		maxEntries = 100
+	}
+	if maxBody <= 0 {
+		maxBody = 1 << 20
+	}
+	if conc <= 0 {
+		conc = 6
+	}
+	return
+}
+
+// ServeHTTP implements http.Handler.
+func (b *Batch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	v := b.Version
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		WriteError(w, r, v, NewError(ErrMethodNotAllow, "Batch uses POST [base]."))
+		return
+	}
+	if InBatch(r.Context()) {
+		WriteError(w, r, v, NewError(ErrInvalidRequest, "A batch cannot contain a batch."))
+		return
+	}
+	f, err := Negotiate(r, v)
+	if err != nil {
+		WriteError(w, r, v, err)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, perr := mime.ParseMediaType(ct)
+		if perr != nil || !v.isJSON(mt) {
+			WriteError(w, r, v, NewError(ErrUnsupportedType, "A batch Bundle must be sent as "+v.MIMEType+"."))
+			return
+		}
+	}
+	maxEntries, maxBody, conc := b.limits()
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		WriteError(w, r, v, NewError(ErrInvalidRequest, "The request body could not be read."))
+		return
+	}
+	if int64(len(body)) > maxBody {
+		WriteError(w, r, v, NewError(ErrTooLarge, fmt.Sprintf("A batch body is at most %d bytes.", maxBody)))
+		return
+	}
+	br, err := DecodeBatch(body, maxEntries)
+	if err != nil {
+		WriteError(w, r, v, err)
+		return
+	}
+	results := b.run(r, br, conc)
+	var buf bytes.Buffer
+	writeBatchResponse(&buf, v, results)
+	out := buf.Bytes()
+	if f.Pretty {
+		var ind bytes.Buffer
+		if json.Indent(&ind, out, "", "  ") == nil {
+			out = ind.Bytes()
+		}
+	}
+	w.Header().Set("Content-Type", f.ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out)
+}
+
+// entryResult is the outcome of one batch entry.
+type entryResult struct {
+	// Status is the HTTP status of the entry.
+	Status int
+	// Body is the JSON resource the entry answered (a resource, a Bundle or
+	// an OperationOutcome); nil when there is none (304).
+	Body []byte
+	// ETag, LastModified and Location are copied from the entry's response.
+	ETag, LastModified, Location string
+}
+
+// run executes the entries of br as sub-requests of parent through
+// b.Handler, at most conc at once, and returns one result per entry in order.
+func (b *Batch) run(parent *http.Request, br *BatchRequest, conc int) []entryResult {
+	results := make([]entryResult, len(br.Entries))
+	base := b.baseURL(parent)
+	var g errgroup.Group
+	g.SetLimit(max(conc, 1))
+	for i := range br.Entries {
+		g.Go(func() error {
+			results[i] = b.runEntry(parent, base, i, &br.Entries[i])
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return results
+}
+
+func (b *Batch) baseURL(r *http.Request) string {
+	if b.BaseURL != nil {
+		return strings.TrimSuffix(b.BaseURL(r), "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + strings.TrimSuffix(r.URL.Path, "/")
+}
+
+func failed(err error) entryResult {
+	oo, status := NewOutcome(err)
+	body, _ := json.Marshal(oo)
+	return entryResult{Status: status, Body: body}
+}
+
+// entryTarget validates an entry's method and URL and returns the method,
+// the path relative to the base and the raw query.
+func entryTarget(e *BatchEntry, base string) (method, rel, rawQuery string, err error) {
+	if !e.HasRequest || e.Method == "" || e.URL == "" {
+		return "", "", "", NewError(ErrInvalidRequest, "Each batch entry needs request.method and request.url.")
+	}
+	raw := e.URL
+	u, perr := url.Parse(raw)
+	if perr != nil {
+		return "", "", "", NewError(ErrInvalidRequest, "The entry's request.url is not a valid URL.")
+	}
+	if u.Scheme != "" || u.Host != "" {
+		b, berr := url.Parse(base)
+		if berr != nil || !strings.EqualFold(u.Scheme, b.Scheme) || !strings.EqualFold(u.Host, b.Host) ||
+			!strings.HasPrefix(u.Path, strings.TrimSuffix(b.Path, "/")+"/") {
+			return "", "", "", NewError(ErrInvalidRequest, "The entry's request.url points to another server; use a URL relative to this server's base.")
+		}
+		u.Path = u.Path[len(strings.TrimSuffix(b.Path, "/")):]
+	}
+	rel = strings.TrimPrefix(u.Path, "/")
+	if rel == "" || path.Clean("/"+rel) != "/"+rel || strings.Contains(rel, "//") {
+		return "", "", "", NewError(ErrInvalidRequest, "The entry's request.url must name a resource type or a resource.")
+	}
+	switch strings.ToUpper(e.Method) {
+	case http.MethodGet:
+		return http.MethodGet, rel, u.RawQuery, nil
+	case http.MethodPost:
+		if strings.HasSuffix(rel, "/_search") {
+			return http.MethodPost, rel, u.RawQuery, nil
+		}
+	}
+	return "", "", "", NewError(ErrNotSupported, "Batch entries may be GET reads and searches or POST [type]/_search; this server is read-only.")
+}
+
+func (b *Batch) runEntry(parent *http.Request, base string, i int, e *BatchEntry) (res entryResult) {
+	ctx := parent.Context()
+	if err := ctx.Err(); err != nil {
+		return failed(err)
+	}
+	method, rel, rawQuery, err := entryTarget(e, base)
+	if err != nil {
+		return failed(err)
+	}
+	sub := parent.Clone(context.WithValue(ctx, batchKey{}, i))
+	sub.Method = method
+	sub.URL = &url.URL{Path: strings.TrimSuffix(parent.URL.Path, "/") + "/" + rel, RawQuery: rawQuery}
+	sub.RequestURI = sub.URL.RequestURI()
+	sub.Body = http.NoBody
+	sub.ContentLength = 0
+	sub.GetBody = nil
+	sub.Form, sub.PostForm, sub.MultipartForm = nil, nil, nil
+	sub.Pattern = ""
+	h := sub.Header
+	for _, k := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Accept-Encoding", "If-None-Match", "If-Modified-Since", "If-Match", "Expect"} {
+		h.Del(k)
+	}
+	h.Set("Accept", b.Version.MIMEType)
+	if method == http.MethodPost {
+		h.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if e.IfNoneMatch != "" {
+		h.Set("If-None-Match", e.IfNoneMatch)
+	}
+	if e.IfModifiedSince != "" {
+		h.Set("If-Modified-Since", e.IfModifiedSince)
+	}
+	if e.IfMatch != "" {
+		h.Set("If-Match", e.IfMatch)
+	}
+	rec := &recorder{header: make(http.Header)}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			b.logger().Error("fhir: batch entry handler panicked", "entry", i)
+			res = failed(ErrInternal)
+		}
+	}()
+	b.Handler.ServeHTTP(rec, sub)
+	return rec.result()
+}
+
+func (b *Batch) logger() *slog.Logger {
+	if b.Logger != nil {
+		return b.Logger
+	}
+	return slog.Default()
+}
+
+// recorder is the in-memory ResponseWriter of a batch entry.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 && code >= 200 {
+		r.status = code
+	}
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(p)
+}
+
+func (r *recorder) result() entryResult {
+	res := entryResult{
+		Status:       r.status,
+		ETag:         r.header.Get("ETag"),
+		LastModified: r.header.Get("Last-Modified"),
+		Location:     r.header.Get("Location"),
+	}
+	if res.Status == 0 {
+		res.Status = http.StatusOK
+	}
+	body := bytes.TrimSpace(r.body.Bytes())
+	switch {
+	case len(body) > 0 && body[0] == '{' && json.Valid(body):
+		res.Body = body
+	case res.Status >= 400:
+		// A handler outside the FHIR layer (e.g. a mux 404) answered text:
+		// give the entry an OperationOutcome for its status.
+		fr := failed(errorForStatus(res.Status))
+		res.Body = fr.Body
+	case res.Status != http.StatusNotModified && res.Status != http.StatusNoContent:
+		fr := failed(ErrInternal)
+		return fr
+	}
+	return res
+}
+
+// errorForStatus returns the sentinel whose table row has the status.
+func errorForStatus(status int) error {
+	for _, row := range errorTable {
+		if row.status == status {
+			return row.sentinel
+		}
+	}
+	if status >= 500 {
+		return ErrInternal
+	}
+	return ErrInvalidRequest
+}
+
+func statusLine(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return strconv.Itoa(code) + " " + t
+	}
+	return strconv.Itoa(code)
+}
+
+func writeBatchResponse(w io.Writer, v *Version, results []entryResult) {
+	j := &jw{w: w, buf: make([]byte, 0, 128)}
+	j.raw(`{"resourceType":"Bundle","type":"batch-response","entry":[`)
+	for i, res := range results {
+		if i > 0 {
+			j.raw(`,`)
+		}
+		j.raw(`{`)
+		outcomeInResponse := res.Status >= 400 && v.ResponseOutcome && res.Body != nil
+		if res.Body != nil && !outcomeInResponse {
+			j.raw(`"resource":`)
+			j.bytes(res.Body)
+			j.raw(`,`)
+		}
+		j.raw(`"response":{"status":`)
+		j.str(statusLine(res.Status))
+		for _, kv := range [][2]string{{"location", res.Location}, {"etag", res.ETag}, {"lastModified", lastModified(res.LastModified)}} {
+			if kv[1] != "" {
+				j.raw(`,"` + kv[0] + `":`)
+				j.str(kv[1])
+			}
+		}
+		if outcomeInResponse {
+			j.raw(`,"outcome":`)
+			j.bytes(res.Body)
+		}
+		j.raw(`}}`)
+	}
+	j.raw(`]}`)
+}
+
+// lastModified converts an HTTP date to a FHIR instant; unparseable values
+// are dropped rather than written invalid.
+func lastModified(h string) string {
+	if h == "" {
+		return ""
+	}
+	t, err := http.ParseTime(h)
+	if err != nil {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05Z")
+}

@@ -1,0 +1,283 @@
+package fhir
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"unicode/utf8"
+)
+
+// SearchMode is Bundle.entry.search.mode.
+type SearchMode string
+
+// Search modes.
+const (
+	ModeMatch   SearchMode = "match"
+	ModeInclude SearchMode = "include"
+	ModeOutcome SearchMode = "outcome"
+)
+
+// Entry is one resource of a page. Resource is anything that encodes itself
+// to JSON: a generated model, or json.RawMessage for bytes already encoded.
+type Entry struct {
+	// Type is the resource type, used for fullUrl.
+	Type string
+	// ID is the logical id, used for fullUrl.
+	ID string
+	// Resource is the resource.
+	Resource json.Marshaler
+	// Mode is the search mode; empty means ModeMatch.
+	Mode SearchMode
+}
+
+// Page is what a backend returns for one page of a search.
+type Page struct {
+	// Entries are the resources of this page, at most Query.Count matches.
+	Entries []Entry
+	// Total is the number of matches of the whole search, valid when
+	// TotalKnown is true.
+	Total int
+	// TotalKnown reports whether the backend knows Total.
+	TotalKnown bool
+	// Next is the backend's opaque token for the next page; "" when this is
+	// the last page.
+	Next string
+}
+
+// Searchset is a search result ready to be written as a Bundle.
+type Searchset struct {
+	// Total is Bundle.total.
+	Total int
+	// Self and Next are the absolute link URLs; Next may be empty.
+	Self, Next string
+	// Base is the absolute base URL used to form entry.fullUrl
+	// (base/Type/id); no trailing slash.
+	Base string
+	// Entries are the page's resources.
+	Entries []Entry
+}
+
+// SearchOptions says where a search result is served and how its total and
+// links are derived; see [BuildSearchset].
+type SearchOptions struct {
+	// Base is the absolute base URL of the FHIR endpoint as the client sees
+	// it, e.g. "https://fhir.example.com/stu3"; no trailing slash.
+	Base string
+	// Type is the resource type searched, e.g. "Patient".
+	Type string
+	// Tenant is the tenant the search runs for; next-page cursors are bound
+	// to it.
+	Tenant string
+	// Cursors seals next-page cursors. Required when a page has a Next token.
+	Cursors *Cursors
+	// Offset is the number of entries delivered before this page, from
+	// [Cursors.Resume].
+	Offset int
+	// Count is asked for the total when the backend did not know it and
+	// there are more pages. Optional.
+	Count func(ctx context.Context) (int, error)
+}
+
+// BuildSearchset turns a backend page into a Searchset.
+//
+// Bundle.total is always present. When the page does not know it, the
+// module derives it: on the last page (no Next) it is Offset plus the
+// entries of the page, which is exact; otherwise Count is asked when set;
+// without Count it is Offset plus the entries of the page, a lower bound,
+// and the next link tells the client that more follow.
+func BuildSearchset(ctx context.Context, q *Query, page Page, o SearchOptions) (*Searchset, error) {
+	s := &Searchset{Base: o.Base, Entries: page.Entries}
+	canon := q.Encode()
+	s.Self = o.Base + "/" + o.Type + "?" + canon
+	if q.Cursor != "" {
+		s.Self += "&" + CursorParam + "=" + url.QueryEscape(q.Cursor)
+	}
+	seen := o.Offset + len(page.Entries)
+	switch {
+	case page.TotalKnown:
+		s.Total = page.Total
+	case page.Next == "":
+		s.Total = seen
+	case o.Count != nil:
+		n, err := o.Count(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.Total = n
+	default:
+		s.Total = seen
+	}
+	if page.Next != "" && !q.CountOnly() {
+		if o.Cursors == nil {
+			return nil, errors.New("fhir: page has a next token but no Cursors are configured")
+		}
+		tok, err := o.Cursors.Seal(o.Tenant, canon, CursorState{Backend: page.Next, Offset: seen})
+		if err != nil {
+			return nil, err
+		}
+		s.Next = o.Base + "/" + o.Type + "?" + canon + "&" + CursorParam + "=" + tok
+	}
+	return s, nil
+}
+
+// WriteSearchset negotiates the format and streams s as a searchset Bundle.
+// Resources are encoded before the status is sent, so an encoding failure
+// still gets a 500 OperationOutcome.
+func WriteSearchset(w http.ResponseWriter, r *http.Request, v *Version, s *Searchset) {
+	f, err := Negotiate(r, v)
+	if err != nil {
+		WriteError(w, r, v, err)
+		return
+	}
+	bodies, err := encodeEntries(s.Entries)
+	if err != nil {
+		WriteError(w, r, v, err)
+		return
+	}
+	w.Header().Set("Content-Type", f.ContentType)
+	if f.Pretty {
+		var buf bytes.Buffer
+		_ = writeSearchset(&buf, s, bodies)
+		var out bytes.Buffer
+		_ = json.Indent(&out, buf.Bytes(), "", "  ")
+		w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(out.Bytes())
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	_ = writeSearchset(w, s, bodies)
+}
+
+// EncodeSearchset writes s as a searchset Bundle to w (compact JSON).
+func EncodeSearchset(w io.Writer, s *Searchset) error {
+	bodies, err := encodeEntries(s.Entries)
+	if err != nil {
+		return err
+	}
+	return writeSearchset(w, s, bodies)
+}
+
+func encodeEntries(entries []Entry) ([][]byte, error) {
+	bodies := make([][]byte, len(entries))
+	for i, e := range entries {
+		if e.Resource == nil {
+			return nil, errors.New("fhir: entry without resource")
+		}
+		b, err := e.Resource.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		if !json.Valid(b) {
+			return nil, errors.New("fhir: resource encoded to invalid JSON")
+		}
+		bodies[i] = b
+	}
+	return bodies, nil
+}
+
+// jw is a small JSON writer that remembers the first error.
+type jw struct {
+	w   io.Writer
+	err error
+	buf []byte
+}
+
+func (j *jw) raw(s string) {
+	if j.err == nil {
+		_, j.err = io.WriteString(j.w, s)
+	}
+}
+
+func (j *jw) bytes(b []byte) {
+	if j.err == nil {
+		_, j.err = j.w.Write(b)
+	}
+}
+
+// str writes the concatenation of parts as one JSON string.
+func (j *jw) str(parts ...string) {
+	j.buf = append(j.buf[:0], '"')
+	for _, p := range parts {
+		j.buf = appendEscaped(j.buf, p)
+	}
+	j.buf = append(j.buf, '"')
+	j.bytes(j.buf)
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendEscaped(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return dst
+}
+
+func writeSearchset(w io.Writer, s *Searchset, bodies [][]byte) error {
+	j := &jw{w: w, buf: make([]byte, 0, 256)}
+	j.raw(`{"resourceType":"Bundle","type":"searchset","total":`)
+	j.raw(strconv.Itoa(s.Total))
+	j.raw(`,"link":[{"relation":"self","url":`)
+	j.str(s.Self)
+	j.raw(`}`)
+	if s.Next != "" {
+		j.raw(`,{"relation":"next","url":`)
+		j.str(s.Next)
+		j.raw(`}`)
+	}
+	j.raw(`]`)
+	if len(s.Entries) > 0 {
+		j.raw(`,"entry":[`)
+		for i, e := range s.Entries {
+			if i > 0 {
+				j.raw(`,`)
+			}
+			j.raw(`{`)
+			if e.Type != "" && e.ID != "" {
+				j.raw(`"fullUrl":`)
+				j.str(s.Base, "/", e.Type, "/", e.ID)
+				j.raw(`,`)
+			}
+			j.raw(`"resource":`)
+			j.bytes(bodies[i])
+			mode := e.Mode
+			if mode == "" {
+				mode = ModeMatch
+			}
+			j.raw(`,"search":{"mode":`)
+			j.str(string(mode))
+			j.raw(`}}`)
+		}
+		j.raw(`]`)
+	}
+	j.raw(`}`)
+	return j.err
+}

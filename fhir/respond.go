@@ -1,0 +1,165 @@
+package fhir
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Format is the outcome of content negotiation for one request.
+type Format struct {
+	// ContentType is the Content-Type header value to send (with charset).
+	ContentType string
+	// Pretty reports whether the client asked for indented JSON (_pretty=true).
+	Pretty bool
+}
+
+// Negotiate chooses the response format of a request. The _format parameter
+// beats the Accept header. JSON is always available: the version's own MIME
+// type, the other version's spelling, application/json and "json" are all
+// accepted. A request that can only take XML (or anything else that is not
+// JSON) gets an error of kind [ErrNotAcceptable] whose message names JSON.
+//
+// Responses use the version's MIME type, except when the client asked for
+// application/json explicitly and not for a FHIR type, which gets
+// application/json back.
+func Negotiate(r *http.Request, v *Version) (Format, error) {
+	f := Format{ContentType: v.ContentType()}
+	q := r.URL.Query()
+	f.Pretty = q.Get("_pretty") == "true"
+	if vals := q["_format"]; len(vals) > 0 && strings.TrimSpace(vals[0]) != "" {
+		mt := mediaType(vals[0])
+		if !v.isJSON(mt) {
+			return f, notAcceptable(v)
+		}
+		if mt == "application/json" {
+			f.ContentType = "application/json; charset=utf-8"
+		}
+		return f, nil
+	}
+	accept := r.Header.Values("Accept")
+	if len(accept) == 0 {
+		return f, nil
+	}
+	plainJSON, fhirJSON, wildcard := false, false, false
+	seen := false
+	for _, h := range accept {
+		for _, part := range strings.Split(h, ",") {
+			if strings.TrimSpace(part) == "" {
+				continue
+			}
+			seen = true
+			if qZero(part) {
+				continue
+			}
+			mt := mediaType(part)
+			switch {
+			case mt == "*/*" || mt == "application/*":
+				wildcard = true
+			case mt == "application/json":
+				plainJSON = true
+			case v.isJSON(mt):
+				fhirJSON = true
+			}
+		}
+	}
+	switch {
+	case fhirJSON || (wildcard && !plainJSON) || !seen:
+		return f, nil
+	case plainJSON:
+		f.ContentType = "application/json; charset=utf-8"
+		return f, nil
+	}
+	return f, notAcceptable(v)
+}
+
+func notAcceptable(v *Version) error {
+	return NewError(ErrNotAcceptable, "This server returns JSON only; ask for "+v.MIMEType+" or application/json (for example _format=json).")
+}
+
+// qZero reports whether an Accept element carries q=0 (explicitly refused).
+func qZero(part string) bool {
+	for _, p := range strings.Split(part, ";")[1:] {
+		k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+			return err == nil && f == 0
+		}
+	}
+	return false
+}
+
+// Issue is one OperationOutcome issue.
+type Issue struct {
+	Severity    string    `json:"severity"`
+	Code        IssueCode `json:"code"`
+	Diagnostics string    `json:"diagnostics,omitempty"`
+}
+
+// OperationOutcome is the JSON form of an OperationOutcome, identical in
+// DSTU2 and STU3 for the elements the module writes.
+type OperationOutcome struct {
+	ResourceType string  `json:"resourceType"`
+	Issue        []Issue `json:"issue"`
+}
+
+// NewOutcome returns the OperationOutcome that err maps to, and its status.
+func NewOutcome(err error) (OperationOutcome, int) {
+	o := Classify(err)
+	return OperationOutcome{
+		ResourceType: "OperationOutcome",
+		Issue:        []Issue{{Severity: "error", Code: o.Code, Diagnostics: o.Diagnostics}},
+	}, o.Status
+}
+
+// WriteError writes err as an OperationOutcome with the status of the error
+// table and the version's MIME type. It never writes the text of an error
+// that is not marked safe (see [Safe]). It honours _pretty.
+func WriteError(w http.ResponseWriter, r *http.Request, v *Version, err error) {
+	oo, status := NewOutcome(err)
+	body, _ := json.Marshal(oo) // cannot fail: plain strings
+	h := w.Header()
+	h.Del("ETag")
+	h.Del("Last-Modified")
+	h.Del("Content-Length")
+	writeBody(w, r, v.ContentType(), status, body)
+}
+
+// WriteJSON writes a JSON body (a resource already encoded) with the
+// negotiated format. If negotiation fails it writes the 406 OperationOutcome
+// instead.
+func WriteJSON(w http.ResponseWriter, r *http.Request, v *Version, status int, body []byte) {
+	f, err := Negotiate(r, v)
+	if err != nil {
+		WriteError(w, r, v, err)
+		return
+	}
+	writeBody(w, r, f.ContentType, status, body)
+}
+
+// WriteResource encodes res and writes it like [WriteJSON]. An encoding
+// failure is answered with a 500 OperationOutcome.
+func WriteResource(w http.ResponseWriter, r *http.Request, v *Version, status int, res json.Marshaler) {
+	body, err := res.MarshalJSON()
+	if err != nil || !json.Valid(body) {
+		WriteError(w, r, v, ErrInternal)
+		return
+	}
+	WriteJSON(w, r, v, status, body)
+}
+
+func writeBody(w http.ResponseWriter, r *http.Request, contentType string, status int, body []byte) {
+	if r != nil && r.URL != nil && r.URL.Query().Get("_pretty") == "true" {
+		var buf bytes.Buffer
+		if json.Indent(&buf, body, "", "  ") == nil {
+			body = buf.Bytes()
+		}
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

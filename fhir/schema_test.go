@@ -1,0 +1,77 @@
+package fhir_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/internal/fhirschema"
+)
+
+var schemaOf = map[*fhir.Version]string{fhir.DSTU2: fhirschema.DSTU2, fhir.STU3: fhirschema.STU3}
+
+// TestOutputsValidate checks every kind of document the package writes
+// against the official schema of each version.
+func TestOutputsValidate(t *testing.T) {
+	for _, v := range []*fhir.Version{fhir.DSTU2, fhir.STU3} {
+		t.Run(v.Name, func(t *testing.T) {
+			valid := func(what string, b []byte) {
+				t.Helper()
+				if err := fhirschema.ValidateStrict(schemaOf[v], b); err != nil {
+					t.Errorf("%s: %v\n%s", what, err, b)
+				}
+			}
+			for _, err := range []error{fhir.ErrNotFound, fhir.ErrInvalidSearch, errors.New("x"), fhir.ErrNotAcceptable} {
+				rec := httptest.NewRecorder()
+				fhir.WriteError(rec, httptest.NewRequest("GET", "/", nil), v, err)
+				valid("OperationOutcome", rec.Body.Bytes())
+			}
+
+			p, err := fhir.NewParser(v, []fhir.SearchParam{{Name: "patient", Type: fhir.TypeReference}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, _ := p.Parse([]fhir.Pair{{Name: "patient", Value: "1"}, {Name: "_count", Value: "2"}}, false)
+			cur, _ := fhir.NewCursors([]byte(strings.Repeat("k", 32)), 0)
+			page := fhir.Page{Next: "2", Entries: []fhir.Entry{
+				{Type: "Patient", ID: "1", Resource: json.RawMessage(`{"resourceType":"Patient","id":"1","birthDate":"1957-06-05"}`)},
+				{Type: "Patient", ID: "2", Resource: json.RawMessage(`{"resourceType":"Patient","id":"2","gender":"male"}`)},
+			}}
+			s, err := fhir.BuildSearchset(context.Background(), q, page, fhir.SearchOptions{Base: "https://x.org/fhir", Type: "Patient", Cursors: cur})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			fhir.WriteSearchset(rec, httptest.NewRequest("GET", "/", nil), v, s)
+			valid("searchset", rec.Body.Bytes())
+
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /fhir/Patient/{id}", func(w http.ResponseWriter, r *http.Request) {
+				if r.PathValue("id") == "1" {
+					w.Header().Set("ETag", `W/"1"`)
+					w.Header().Set("Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT")
+					fhir.WriteJSON(w, r, v, 200, []byte(`{"resourceType":"Patient","id":"1"}`))
+					return
+				}
+				fhir.WriteError(w, r, v, fhir.ErrNotFound)
+			})
+			mux.HandleFunc("GET /fhir/Patient", func(w http.ResponseWriter, r *http.Request) {
+				fhir.WriteSearchset(w, r, v, s)
+			})
+			mux.Handle("POST /fhir", &fhir.Batch{Version: v, Handler: mux})
+			body := `{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"Patient/1"}},{"request":{"method":"GET","url":"Patient/2"}},{"request":{"method":"GET","url":"Patient?patient=1"}},{"request":{"method":"DELETE","url":"Patient/1"}}]}`
+			r := httptest.NewRequest("POST", "/fhir", strings.NewReader(body))
+			rec = httptest.NewRecorder()
+			mux.ServeHTTP(rec, r)
+			if rec.Code != 200 {
+				t.Fatal(rec.Code, rec.Body)
+			}
+			valid("batch-response", rec.Body.Bytes())
+		})
+	}
+}
