@@ -102,6 +102,13 @@ func newEnv(t *testing.T, mutate func(*Config)) *env {
 		t.Fatal(err)
 	}
 	e.clientID, e.secret = ci.ID, secret
+	// Case 62 for every test: whatever a test did, the client's secret never
+	// reaches the logs.
+	t.Cleanup(func() {
+		if strings.Contains(e.logs.String(), secret) {
+			t.Errorf("the client secret appeared in the logs")
+		}
+	})
 	return e
 }
 
