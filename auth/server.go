@@ -62,7 +62,12 @@ func New(ctx context.Context, cfg Config, store Store) (*Server, error) {
 		return nil, err
 	}
 	s.admin = newAdmin(s)
-	if err := s.keys.Refresh(ctx); err != nil && !errors.Is(err, ErrUnseal) {
+	// A SealKey that cannot open the active key fails here, at start-up,
+	// rather than letting this node generate keys the others cannot open.
+	if err := s.keys.Refresh(ctx); err != nil {
+		if errors.Is(err, ErrUnseal) {
+			return nil, fmt.Errorf("%w: Config.SealKey: %w", ErrInvalidConfig, err)
+		}
 		return nil, err
 	}
 	if _, err := s.keys.signer(ctx); err != nil {
