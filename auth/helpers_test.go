@@ -62,7 +62,7 @@ func (s *syncBuffer) String() string {
 }
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *Server
 	store    Store
 	mem      *MemoryStore
@@ -84,7 +84,7 @@ func testConfig(clock *fakeClock, logs *syncBuffer) Config {
 
 // newEnv builds a server over a fresh memory store with one client allowed
 // tenant A.
-func newEnv(t *testing.T, mutate func(*Config)) *env {
+func newEnv(t testing.TB, mutate func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, clock: newClock(), logs: &syncBuffer{}, mem: NewMemoryStore()}
 	e.store = e.mem
@@ -211,7 +211,7 @@ func (e *env) forge(claims jwt.Claims, header map[string]any) string {
 	return s
 }
 
-func mustJSON(t *testing.T, b []byte, v any) {
+func mustJSON(t testing.TB, b []byte, v any) {
 	t.Helper()
 	if err := jsonUnmarshal(b, v); err != nil {
 		t.Fatalf("bad JSON %q: %v", b, err)
