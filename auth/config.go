@@ -90,6 +90,13 @@ type Config struct {
 	// client id is ever locked out.
 	FailedAuthPerMinute float64 `validate:"gt=0"`
 	FailedAuthBurst     int     `validate:"gte=1"`
+	// ClientTokensPerSecond and ClientTokensBurst, when set, limit the
+	// tokens issued per client (after successful authentication, so nobody
+	// without the secret can consume them); over the limit the client gets
+	// 429 with Retry-After. Off by default; 200/s with a burst of 400 covers
+	// the Patients app's one token per FHIR call.
+	ClientTokensPerSecond float64 `validate:"gte=0"`
+	ClientTokensBurst     int     `validate:"gte=0"`
 	// MaxTrackedIPs bounds the per-IP limiter's memory: default 10000.
 	MaxTrackedIPs int `validate:"gte=16"`
 	// MaxInFlight caps concurrent token and admin requests: default 256.
@@ -197,6 +204,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.FailedAuthBurst == 0 {
 		c.FailedAuthBurst = 20
+	}
+	if c.ClientTokensPerSecond > 0 && c.ClientTokensBurst == 0 {
+		c.ClientTokensBurst = max(1, int(2*c.ClientTokensPerSecond))
 	}
 	if c.MaxTrackedIPs == 0 {
 		c.MaxTrackedIPs = 10000

@@ -25,13 +25,14 @@ const (
 // Issuer is the token endpoint (RFC 6749 §4.4 client credentials). It is an
 // http.Handler for POST requests to the token URL.
 type Issuer struct {
-	cfg      *Config
-	registry *Registry
-	keys     *KeyManager
-	limiter  *ipLimiter
-	sem      chan struct{}
-	audit    Auditor
-	basic    string // WWW-Authenticate challenge for invalid_client
+	cfg       *Config
+	registry  *Registry
+	keys      *KeyManager
+	limiter   *ipLimiter
+	perClient *ipLimiter // nil when ClientTokensPerSecond is 0
+	sem       chan struct{}
+	audit     Auditor
+	basic     string // WWW-Authenticate challenge for invalid_client
 }
 
 // TokenResponse is the successful token endpoint response (RFC 6749 §5.1).
@@ -173,6 +174,13 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		i.deny(w, r, ip, clientID, "scope", http.StatusBadRequest, ErrCodeInvalidScope, "the requested scope is not allowed for this client")
 		return
+	}
+	if i.perClient != nil {
+		if wait, ok := i.perClient.take(c.ID, now); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+			i.deny(w, r, ip, clientID, "client_rate_limited", http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many token requests; retry later")
+			return
+		}
 	}
 	// 13. Sign.
 	ttl := i.cfg.TokenTTL

@@ -69,6 +69,7 @@ type KeyManager struct {
 	snap       atomic.Pointer[keySnapshot]
 	sf         singleflight.Group
 	lastForced atomic.Int64 // unix nanos of the last forced reload
+	refreshing atomic.Bool  // a background reload is running
 	privs      sync.Map     // kid -> crypto.Signer, unsealed once
 	mu         sync.Mutex   // serialises lifecycle changes on this node
 }
@@ -160,8 +161,9 @@ func (m *KeyManager) snapshot(ctx context.Context) (*keySnapshot, error) {
 		}
 		return m.snap.Load(), nil
 	}
-	if m.now().Sub(s.loaded) >= m.refreshEvery {
+	if m.now().Sub(s.loaded) >= m.refreshEvery && m.refreshing.CompareAndSwap(false, true) {
 		go func() {
+			defer m.refreshing.Store(false)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			_ = m.Refresh(ctx)
@@ -412,23 +414,6 @@ func (m *KeyManager) Maintain(ctx context.Context) error {
 		return err
 	}
 	return m.load(ctx)
-}
-
-// Run calls Maintain every interval until ctx is done; errors are reported
-// through the audit sink's logger and retried at the next tick.
-func (m *KeyManager) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := m.Maintain(ctx); err != nil && ctx.Err() == nil {
-			m.audit.Record(ctx, Event{Type: EventKeyMaintenanceFailed, Reason: "store_error"})
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // JWKS returns the handler serving the JSON Web Key Set (public keys of

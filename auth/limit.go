@@ -25,6 +25,27 @@ func newIPLimiter(perMinute float64, burst, max int) *ipLimiter {
 	return &ipLimiter{m: make(map[string]*rate.Limiter), max: max, limit: rate.Limit(perMinute / 60), burst: burst}
 }
 
+// take consumes one token for key and reports how long to wait when none
+// is left (used for the per-client success limit).
+func (l *ipLimiter) take(key string, now time.Time) (time.Duration, bool) {
+	l.mu.Lock()
+	lim, ok := l.m[key]
+	if !ok {
+		if len(l.m) >= l.max {
+			l.evictLocked(now)
+		}
+		lim = rate.NewLimiter(l.limit, l.burst)
+		l.m[key] = lim
+	}
+	l.mu.Unlock()
+	r := lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d, false
+	}
+	return 0, true
+}
+
 // blocked reports whether ip has no failure budget left and how long until
 // it has one again.
 func (l *ipLimiter) blocked(ip string, now time.Time) (time.Duration, bool) {

@@ -225,25 +225,26 @@ func (r *Registry) authenticate(ctx context.Context, clientID, secret string) (a
 		return authResult{reason: "store_error"}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	now := r.cfg.Now()
-	id, perr := ParseSecret(secret)
-	var candidates []*SecretRecord
-	if c != nil {
+	// Exactly one digest and one constant-time comparison on every path:
+	// the record named by the secret's embedded id, or a dummy hash when
+	// the client, the id or the format is unknown. Every secret this
+	// package accepts was generated in the fhcs_<id>_ format, so a secret
+	// without an id can never match and needs no scan of the records.
+	var rec *SecretRecord
+	if id, perr := ParseSecret(secret); perr == nil && c != nil {
 		for i := range c.Secrets {
-			if perr != nil || c.Secrets[i].ID == id {
-				candidates = append(candidates, &c.Secrets[i])
+			if c.Secrets[i].ID == id {
+				rec = &c.Secrets[i]
+				break
 			}
 		}
 	}
 	var matched *SecretRecord
-	if len(candidates) == 0 {
+	if rec == nil {
 		d, _ := r.hash.sum(r.hash.alg(), secret)
 		equal(d, r.dummyHash[:])
-	}
-	for _, rec := range candidates {
-		d, ok := r.hash.sum(rec.Alg, secret)
-		if equal(d, rec.Hash) && ok {
-			matched = rec
-		}
+	} else if d, ok := r.hash.sum(rec.Alg, secret); equal(d, rec.Hash) && ok {
+		matched = rec
 	}
 	switch {
 	case c == nil:

@@ -51,6 +51,9 @@ func New(ctx context.Context, cfg Config, store Store) (*Server, error) {
 		sem:     make(chan struct{}, c.MaxInFlight),
 		basic:   `Basic realm="` + strings.NewReplacer(`"`, "", `\`, "").Replace(c.Issuer) + `"`,
 	}
+	if c.ClientTokensPerSecond > 0 {
+		s.issuer.perClient = newIPLimiter(c.ClientTokensPerSecond*60, c.ClientTokensBurst, c.MaxTrackedIPs)
+	}
 	vc := VerifierConfig{
 		Issuer: c.Issuer, Audience: c.Audience, Keys: s.keys, Leeway: c.Leeway, MaxTokenTTL: c.MaxTokenTTL,
 		MaxTokenBytes: c.MaxTokenBytes, Realm: c.Realm, Auditor: c.Auditor, Logger: c.Logger, Now: c.Now,
@@ -76,6 +79,33 @@ func New(ctx context.Context, cfg Config, store Store) (*Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// Run performs the background upkeep every interval until ctx is done: the
+// signing-key schedule ([KeyManager.Maintain]) and purging expired
+// deny-list entries. Run it on every node (it is idempotent); a minute is a
+// good interval. Failures are reported as audit events and retried.
+func (s *Server) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		s.maintain(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) maintain(ctx context.Context) {
+	if err := s.keys.Maintain(ctx); err != nil && ctx.Err() == nil {
+		s.cfg.Auditor.Record(ctx, Event{Type: EventKeyMaintenanceFailed, Reason: "store_error"})
+		s.cfg.Logger.ErrorContext(ctx, "auth: key maintenance failed", "error", err.Error())
+	}
+	if _, err := s.store.PurgeDenied(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
+		s.cfg.Logger.ErrorContext(ctx, "auth: deny-list purge failed", "error", err.Error())
+	}
 }
 
 // Config returns the effective configuration (defaults applied).

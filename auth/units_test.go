@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -200,7 +201,7 @@ func TestKeyMaintainSchedule(t *testing.T) {
 func TestIPLimiterBoundedMemory(t *testing.T) {
 	l := newIPLimiter(10, 2, 100)
 	now := time.Unix(0, 0)
-	for i := range 10000 {
+	for i := range 2000 {
 		l.fail(fmt.Sprintf("ip%d", i), now)
 	}
 	if n := l.size(); n > 100 {
@@ -276,5 +277,83 @@ func TestPepperedSecrets(t *testing.T) {
 	}
 	if _, _, err := other.Registry().Authenticate(context.Background(), e.clientID, e.secret); !errors.Is(err, ErrInvalidClient) {
 		t.Fatal(err)
+	}
+}
+
+// TestSecretCheckDoesOneHashOnEveryPath counts digests: unknown client,
+// unknown secret id, malformed secret and the right secret all cost one.
+func TestSecretCheckDoesOneHashOnEveryPath(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	// Give the client the maximum number of records so a scan would show.
+	for range 3 {
+		plain, _, err := e.srv.Registry().AddSecret(ctx, e.clientID, 0, "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := ParseSecret(plain)
+		_ = e.srv.Registry().RevokeSecret(ctx, e.clientID, id, "t")
+	}
+	other, _ := newSecret()
+	for _, tc := range []struct{ id, secret string }{
+		{"nobody", e.secret}, {e.clientID, other}, {e.clientID, "not-a-generated-secret"}, {e.clientID, e.secret},
+	} {
+		var count atomic.Int64
+		e.srv.registry.hash.count = &count
+		_, _ = e.srv.registry.authenticate(ctx, tc.id, tc.secret)
+		if count.Load() != 1 {
+			t.Errorf("%s/%s: %d digests", tc.id, tc.secret[:8], count.Load())
+		}
+	}
+}
+
+func TestServerRunMaintainsKeysAndPurges(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, _ = e.mem.Deny(ctx, "jti:old", e.clock.Now().Add(-time.Second), e.clock.Now().Add(-time.Minute))
+	_, _ = e.mem.Deny(ctx, "jti:live", e.clock.Now().Add(time.Hour), e.clock.Now())
+	done := make(chan struct{})
+	go func() { e.srv.Run(ctx, time.Hour); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if d, _ := e.mem.IsDenied(ctx, "jti:live", e.clock.Now()); !d {
+			t.Fatal("live entry purged")
+		}
+		e.mem.mu.Lock()
+		_, stillOld := e.mem.deny["jti:old"]
+		e.mem.mu.Unlock()
+		if !stillOld {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("expired entry never purged")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}
+
+func TestPerClientTokenRate(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ClientTokensPerSecond = 1; c.ClientTokensBurst = 2 })
+	for i := range 2 {
+		if w := e.post(e.goodForm().Encode()); w.Code != 200 {
+			t.Fatalf("request %d: %d", i, w.Code)
+		}
+	}
+	w := e.post(e.goodForm().Encode())
+	assertOAuthError(t, w, 429, ErrCodeTemporarilyUnavailable)
+	if w.Header().Get("Retry-After") != "1" {
+		t.Fatalf("Retry-After %q", w.Header().Get("Retry-After"))
+	}
+	// Wrong secrets for that client id from elsewhere do not consume it.
+	e.clock.Advance(2 * time.Second)
+	bad := e.goodForm()
+	bad.Set("client_secret", "wrong")
+	for range 5 {
+		e.post(bad.Encode(), func(r *http.Request) { r.RemoteAddr = "198.51.100.1:1" })
+	}
+	if w := e.post(e.goodForm().Encode()); w.Code != 200 {
+		t.Fatalf("after refill: %d", w.Code)
 	}
 }
