@@ -1,0 +1,333 @@
+package auth
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Admin is the registration API (JSON over HTTP). Operator routes require
+// "Authorization: Bearer <OperatorToken>" (compared in constant time);
+// self-service routes require the client's own credentials with HTTP Basic
+// (form-encoded per RFC 6749 §2.3.1), so the Patients app can rotate its
+// secret itself. Routes, relative to where it is mounted:
+//
+//	POST   /clients                         operator: create a client (returns its first secret once)
+//	GET    /clients                         operator: list clients (never hashes)
+//	GET    /clients/{id}                    operator: describe one client
+//	PUT    /clients/{id}/tenants            operator: {"tenants":[...]} replace the tenant list
+//	PUT    /clients/{id}/token_ttl          operator: {"token_ttl_seconds":N}
+//	POST   /clients/{id}/disable            operator: disable the client
+//	POST   /clients/{id}/enable             operator: enable the client
+//	POST   /clients/{id}/secrets            operator: add a secret {"lifetime_seconds":N}
+//	DELETE /clients/{id}/secrets/{sid}      operator: revoke a secret
+//	GET    /self/secrets                    client: list its secrets
+//	POST   /self/secrets                    client: add a secret (at most MaxActiveSecrets active)
+//	DELETE /self/secrets/{sid}              client: revoke one of its secrets
+//
+// Failed authentications count against the same per-IP budget as the token
+// endpoint.
+type Admin struct {
+	s        *Server
+	mux      *http.ServeMux
+	operator [32]byte
+	enabled  bool
+}
+
+func newAdmin(s *Server) *Admin {
+	a := &Admin{s: s, mux: http.NewServeMux()}
+	if s.cfg.OperatorToken != "" {
+		a.operator, a.enabled = sha256.Sum256([]byte(s.cfg.OperatorToken)), true
+	}
+	op := func(pattern string, h func(w http.ResponseWriter, r *http.Request)) {
+		a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			if !a.operatorOK(w, r) {
+				return
+			}
+			h(w, r)
+		})
+	}
+	op("POST /clients", a.createClient)
+	op("GET /clients", a.listClients)
+	op("GET /clients/{id}", a.getClient)
+	op("PUT /clients/{id}/tenants", a.setTenants)
+	op("PUT /clients/{id}/token_ttl", a.setTTL)
+	op("POST /clients/{id}/disable", a.setDisabled(true))
+	op("POST /clients/{id}/enable", a.setDisabled(false))
+	op("POST /clients/{id}/secrets", a.addSecret(false))
+	op("DELETE /clients/{id}/secrets/{sid}", a.revokeSecret(false))
+	a.mux.HandleFunc("GET /self/secrets", a.selfList)
+	a.mux.HandleFunc("POST /self/secrets", a.addSecret(true))
+	a.mux.HandleFunc("DELETE /self/secrets/{sid}", a.revokeSecret(true))
+	return a
+}
+
+// ServeHTTP implements http.Handler.
+func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	select {
+	case a.s.issuer.sem <- struct{}{}:
+		defer func() { <-a.s.issuer.sem }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		writeJSONError(w, http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many concurrent requests")
+		return
+	}
+	if a.s.cfg.RequireTLS && r.TLS == nil && !(a.s.cfg.TrustForwardedProto && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
+		writeJSONError(w, http.StatusBadRequest, ErrCodeInvalidRequest, "TLS is required")
+		return
+	}
+	ip := a.s.issuer.clientIP(r)
+	if wait, blocked := a.s.issuer.limiter.blocked(ip, a.s.cfg.Now()); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+		writeJSONError(w, http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many failed attempts; retry later")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, a.s.cfg.MaxBodyBytes)
+	a.mux.ServeHTTP(w, r)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (a *Admin) authFailed(w http.ResponseWriter, r *http.Request, challenge, reason string) {
+	ip := a.s.issuer.clientIP(r)
+	a.s.issuer.limiter.fail(ip, a.s.cfg.Now())
+	a.s.cfg.Auditor.Record(r.Context(), Event{Type: EventAdminDenied, Reason: reason, RemoteIP: ip, Path: pathOnly(r.URL.Path)})
+	w.Header().Set("WWW-Authenticate", challenge)
+	writeJSONError(w, http.StatusUnauthorized, ErrCodeInvalidClient, "authentication failed")
+}
+
+func (a *Admin) operatorOK(w http.ResponseWriter, r *http.Request) bool {
+	const prefix = "bearer "
+	h := r.Header.Get("Authorization")
+	ok := false
+	if len(h) > len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) {
+		sum := sha256.Sum256([]byte(h[len(prefix):]))
+		ok = subtle.ConstantTimeCompare(sum[:], a.operator[:]) == 1 && a.enabled
+	}
+	if !ok {
+		a.authFailed(w, r, `Bearer realm="operator"`, "operator_auth")
+	}
+	return ok
+}
+
+// selfAuth authenticates a client with HTTP Basic for self-service routes
+// (body credentials are not accepted here).
+func (a *Admin) selfAuth(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if _, hasAuthz := r.Header["Authorization"]; hasAuthz {
+		if id, secret, _, ok := credentials(r, nil); ok {
+			_, _, err := a.s.registry.Authenticate(r.Context(), id, secret)
+			if err == nil {
+				return id, true
+			}
+			if errors.Is(err, ErrUnavailable) {
+				writeJSONError(w, http.StatusServiceUnavailable, ErrCodeTemporarilyUnavailable, "the service is temporarily unavailable")
+				return "", false
+			}
+		}
+	}
+	a.authFailed(w, r, a.s.issuer.basic, "client_auth")
+	return "", false
+}
+
+// decode reads a JSON body strictly (unknown fields and trailing data are
+// errors).
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.Body == nil {
+		writeJSONError(w, http.StatusBadRequest, ErrCodeInvalidRequest, "a JSON body is required")
+		return false
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil || dec.Decode(new(json.RawMessage)) != io.EOF {
+		writeJSONError(w, http.StatusBadRequest, ErrCodeInvalidRequest, "the body is not the expected JSON object")
+		return false
+	}
+	return true
+}
+
+// fail maps registry errors to responses without internal detail.
+func fail(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, "not_found", "no such client or secret")
+	case errors.Is(err, ErrConflict):
+		writeJSONError(w, http.StatusConflict, "conflict", "the client already exists")
+	case errors.Is(err, ErrTooManySecrets):
+		writeJSONError(w, http.StatusConflict, "too_many_secrets", "revoke a secret before adding another")
+	case errors.Is(err, ErrInvalidInput), errors.Is(err, ErrUnknownTenant):
+		// Validation messages name fields and never echo secrets.
+		writeJSONError(w, http.StatusBadRequest, ErrCodeInvalidRequest, err.Error())
+	default:
+		writeJSONError(w, http.StatusServiceUnavailable, ErrCodeTemporarilyUnavailable, "the service is temporarily unavailable")
+	}
+}
+
+// CreatedClient is the response of POST /clients: the client and its first
+// secret, shown only this once.
+type CreatedClient struct {
+	Client ClientInfo `json:"client"`
+	Secret string     `json:"client_secret"`
+}
+
+// CreatedSecret is the response of adding a secret, shown only this once.
+type CreatedSecret struct {
+	Secret     string     `json:"client_secret"`
+	SecretInfo SecretInfo `json:"secret"`
+}
+
+func (a *Admin) createClient(w http.ResponseWriter, r *http.Request) {
+	var nc NewClient
+	if !decode(w, r, &nc) {
+		return
+	}
+	ci, secret, err := a.s.registry.CreateClient(r.Context(), nc, "operator")
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, CreatedClient{Client: ci, Secret: secret})
+}
+
+func (a *Admin) listClients(w http.ResponseWriter, r *http.Request) {
+	cs, err := a.s.registry.ListClients(r.Context())
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"clients": cs})
+}
+
+func (a *Admin) getClient(w http.ResponseWriter, r *http.Request) {
+	ci, err := a.s.registry.GetClient(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ci)
+}
+
+func (a *Admin) setTenants(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Tenants []string `json:"tenants" validate:"required,max=1000,dive,uuid"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if err := validateStruct("body", &in, ErrInvalidInput); err != nil {
+		fail(w, err)
+		return
+	}
+	if err := a.s.registry.SetTenants(r.Context(), r.PathValue("id"), in.Tenants, "operator"); err != nil {
+		fail(w, err)
+		return
+	}
+	a.getClient(w, r)
+}
+
+func (a *Admin) setTTL(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		TTL int `json:"token_ttl_seconds" validate:"gte=0"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if err := validateStruct("body", &in, ErrInvalidInput); err != nil {
+		fail(w, err)
+		return
+	}
+	if err := a.s.registry.SetTokenTTL(r.Context(), r.PathValue("id"), time.Duration(in.TTL)*time.Second, "operator"); err != nil {
+		fail(w, err)
+		return
+	}
+	a.getClient(w, r)
+}
+
+func (a *Admin) setDisabled(disabled bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := a.s.registry.SetDisabled(r.Context(), r.PathValue("id"), disabled, "operator"); err != nil {
+			fail(w, err)
+			return
+		}
+		a.getClient(w, r)
+	}
+}
+
+// subject returns the client a secret route acts on: the path's {id} for
+// the operator, the authenticated client itself for self-service.
+func (a *Admin) subject(w http.ResponseWriter, r *http.Request, self bool) (id, actor string, ok bool) {
+	if !self {
+		return r.PathValue("id"), "operator", true
+	}
+	id, ok = a.selfAuth(w, r)
+	return id, "client", ok
+}
+
+func (a *Admin) addSecret(self bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, actor, ok := a.subject(w, r, self)
+		if !ok {
+			return
+		}
+		var in struct {
+			Lifetime int `json:"lifetime_seconds" validate:"gte=0"`
+		}
+		if r.ContentLength != 0 && !decode(w, r, &in) {
+			return
+		}
+		if err := validateStruct("body", &in, ErrInvalidInput); err != nil {
+			fail(w, err)
+			return
+		}
+		secret, si, err := a.s.registry.AddSecret(r.Context(), id, time.Duration(in.Lifetime)*time.Second, actor)
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, CreatedSecret{Secret: secret, SecretInfo: si})
+	}
+}
+
+func (a *Admin) revokeSecret(self bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, actor, ok := a.subject(w, r, self)
+		if !ok {
+			return
+		}
+		if err := a.s.registry.RevokeSecret(r.Context(), id, r.PathValue("sid"), actor); err != nil {
+			fail(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (a *Admin) selfList(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.selfAuth(w, r)
+	if !ok {
+		return
+	}
+	ss, err := a.s.registry.ListSecrets(r.Context(), id)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"secrets": ss})
+}

@@ -1,0 +1,225 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// recordingAuditor keeps every event for inspection.
+type recordingAuditor struct {
+	mu     sync.Mutex
+	events []Event
+	next   Auditor
+}
+
+func (r *recordingAuditor) Record(ctx context.Context, e Event) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+	r.next.Record(ctx, e)
+}
+
+func (r *recordingAuditor) dump() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return fmt.Sprintf("%+v", r.events)
+}
+
+// TestCase62LogsNeverContainSecrets drives successes and every kind of
+// failure with sentinel values and greps the logs and audit events.
+func TestCase62LogsNeverContainSecrets(t *testing.T) {
+	rec := &recordingAuditor{}
+	e := newEnv(t, func(c *Config) {
+		rec.next = SlogAuditor{Logger: c.Logger}
+		c.Auditor = rec
+		c.AllowHyphenGrantType = true
+	})
+	const sentinelQuery = "SENTINEL-QUERY-7f3a"
+	sentinelWrong := SecretPrefix + "SENTINELXX_" + strings.Repeat("S", secretBodyLen)
+	tok := e.token()
+	var authzValues []string
+	basic := func(id, sec string) func(*http.Request) {
+		return func(r *http.Request) {
+			r.SetBasicAuth(id, sec)
+			authzValues = append(authzValues, r.Header.Get("Authorization"))
+		}
+	}
+	query := func(r *http.Request) { r.URL.RawQuery = "q=" + sentinelQuery + "&client_secret=" + e.secret }
+	f := e.goodForm()
+	bodies := []string{f.Encode(), f.Encode() + "&x=" + sentinelQuery}
+	f2 := e.goodForm()
+	f2.Set("client_secret", sentinelWrong)
+	bodies = append(bodies, f2.Encode())
+	f3 := e.goodForm()
+	f3.Set("scope", sentinelQuery)
+	bodies = append(bodies, f3.Encode())
+	for _, b := range bodies {
+		e.post(b)
+		e.post(b, query)
+	}
+	nf := url.Values{"grant_type": {"client_credentials"}, "scope": {tenantA}}.Encode()
+	e.post(nf, basic(e.clientID, e.secret))
+	e.post(nf, basic(e.clientID, sentinelWrong))
+	e.post(nf, basic("unknown-client", e.secret))
+	h := e.protected()
+	for _, a := range []string{"Bearer " + tok, "Bearer " + tok + "x", "Bearer " + tok[:len(tok)-3] + "abc", "Basic " + e.secret} {
+		authzValues = append(authzValues, a)
+		e.get(h, "/fhir/Patient?"+sentinelQuery+"=1&access_token="+tok, a)
+		e.get(h, "/fhir/Patient?"+sentinelQuery+"=1", a)
+	}
+	// Registration API with sentinel credentials.
+	adm := e.srv.Admin()
+	for _, a := range []string{"Bearer " + sentinelWrong, "Bearer " + strings.Repeat("o", 40)} {
+		r := httptest.NewRequest("GET", "/clients?"+sentinelQuery, nil)
+		r.Header.Set("Authorization", a)
+		adm.ServeHTTP(httptest.NewRecorder(), r)
+		authzValues = append(authzValues, a)
+	}
+
+	logs, events := e.logs.String(), rec.dump()
+	if !strings.Contains(logs, "token.issued") || !strings.Contains(logs, "token.denied") || !strings.Contains(logs, "bearer.rejected") {
+		t.Fatalf("expected audit events missing:\n%s", logs)
+	}
+	for name, s := range map[string]string{"secret": e.secret, "wrong secret": sentinelWrong, "token": tok,
+		"token signature": tok[strings.LastIndexByte(tok, '.')+1:], "query": sentinelQuery, "operator token": strings.Repeat("o", 40)} {
+		if strings.Contains(logs, s) || strings.Contains(events, s) {
+			t.Errorf("%s found in logs or audit events", name)
+		}
+	}
+	for _, a := range authzValues {
+		if strings.Contains(logs, a) || strings.Contains(events, a) {
+			t.Errorf("Authorization value found in logs")
+		}
+	}
+}
+
+// TestCase63ConcurrentIssuanceWhileRotating issues 1,000 tokens
+// concurrently while secrets and signing keys rotate, then checks that
+// every issued token verifies until expiry and none after its key is
+// removed.
+func TestCase63ConcurrentIssuanceWhileRotating(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxInFlight = 2000 })
+	ctx := context.Background()
+	var secret atomic.Pointer[string]
+	s0 := e.secret
+	secret.Store(&s0)
+	start := e.clock.Now()
+
+	var (
+		mu     sync.Mutex
+		tokens []string
+		failed atomic.Int32
+		wg     sync.WaitGroup
+	)
+	stop := make(chan struct{})
+	var rotWG sync.WaitGroup
+	rotWG.Add(1)
+	go func() { // rotate secrets and keys while requests run
+		defer rotWG.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if i%2 == 0 {
+				if _, err := e.srv.Keys().Rotate(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+			} else {
+				old := *secret.Load()
+				plain, _, err := e.srv.Registry().AddSecret(ctx, e.clientID, 0, "test")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				secret.Store(&plain)
+				oldID, _ := ParseSecret(old)
+				if err := e.srv.Registry().RevokeSecret(ctx, e.clientID, oldID, "test"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	for i := range 1000 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := url.Values{"grant_type": {"client_credentials"}, "client_id": {e.clientID}, "client_secret": {*secret.Load()}, "scope": {tenantA}}
+			r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(f.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.RemoteAddr = fmt.Sprintf("10.0.%d.%d:1", i/250, i%250)
+			w := httptest.NewRecorder()
+			e.srv.Issuer().ServeHTTP(w, r)
+			if w.Code != 200 {
+				failed.Add(1) // a request racing a secret revocation may lose
+				return
+			}
+			var tr TokenResponse
+			mustJSON(t, w.Body.Bytes(), &tr)
+			mu.Lock()
+			tokens = append(tokens, tr.AccessToken)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	rotWG.Wait()
+	if len(tokens) < 500 {
+		t.Fatalf("only %d of 1000 requests succeeded (%d failed)", len(tokens), failed.Load())
+	}
+
+	// Every token verifies until just before its expiry.
+	e.clock.Advance(299 * time.Second)
+	kids := map[string]int{}
+	for _, tok := range tokens {
+		if _, err := e.srv.Verifier().Verify(ctx, tok); err != nil {
+			t.Fatalf("token does not verify before expiry: %v", err)
+		}
+		hdr, _, _ := jwt.NewParser().ParseUnverified(tok, &AccessClaims{})
+		kids[hdr.Header["kid"].(string)]++
+	}
+	// Removing a retired key makes exactly its tokens fail.
+	_, active, _ := e.signer()
+	var removed string
+	for kid := range kids {
+		if kid != active {
+			removed = kid
+			break
+		}
+	}
+	if removed == "" {
+		t.Skip("no rotation happened during issuance (machine too fast)")
+	}
+	if err := e.srv.Keys().Remove(ctx, removed); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range tokens {
+		hdr, _, _ := jwt.NewParser().ParseUnverified(tok, &AccessClaims{})
+		_, err := e.srv.Verifier().Verify(ctx, tok)
+		if (hdr.Header["kid"] == removed) != (err != nil) {
+			t.Fatalf("kid %v removed=%v: %v", hdr.Header["kid"], hdr.Header["kid"] == removed, err)
+		}
+	}
+	// After expiry nothing verifies.
+	e.clock.Advance(e.srv.Config().Leeway + 2*time.Second)
+	for _, tok := range tokens[:10] {
+		if _, err := e.srv.Verifier().Verify(ctx, tok); err == nil {
+			t.Fatal("token verifies after expiry")
+		}
+	}
+	_ = start
+}

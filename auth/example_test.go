@@ -1,0 +1,110 @@
+package auth_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+
+	"github.com/patientsfhir/patientsfhir/auth"
+)
+
+// The whole flow of the Patients app: register a client for a tenant, get
+// a token with client_secret_post, call a protected FHIR route.
+func Example() {
+	ctx := context.Background()
+	sealKey := make([]byte, 32)
+	_, _ = rand.Read(sealKey) // in production: from configuration / a secret manager
+	srv, err := auth.New(ctx, auth.Config{
+		Issuer:   "https://fhir.example.com",
+		Audience: "https://fhir.example.com/stu3",
+		SealKey:  sealKey,
+	}, auth.NewMemoryStore())
+	if err != nil {
+		panic(err)
+	}
+	const tenant = "C0FFEE00-1111-2222-3333-444455556666"
+	client, secret, err := srv.Registry().CreateClient(ctx, auth.NewClient{ID: "patients-app", Tenants: []string{tenant}}, "operator")
+	if err != nil {
+		panic(err)
+	}
+
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {client.ID}, "client_secret": {secret}, "scope": {tenant}}
+	req := httptest.NewRequest("POST", "/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, req)
+	var tok auth.TokenResponse
+	_ = json.Unmarshal(rec.Body.Bytes(), &tok)
+	fmt.Println(rec.Code, rec.Header().Get("Cache-Control"), tok.TokenType, tok.ExpiresIn, tok.Scope)
+
+	fhir := srv.Verifier().Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := auth.PrincipalFrom(r.Context())
+		fmt.Fprintf(w, "client %s, tenant %s", p.ClientID, p.TenantID)
+	}))
+	req = httptest.NewRequest("GET", "/stu3/Patient", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	rec = httptest.NewRecorder()
+	fhir.ServeHTTP(rec, req)
+	fmt.Println(rec.Code, rec.Body)
+
+	req.Header.Del("Authorization")
+	rec = httptest.NewRecorder()
+	fhir.ServeHTTP(rec, req)
+	fmt.Println(rec.Code, rec.Header().Get("WWW-Authenticate"))
+	// Output:
+	// 200 no-store Bearer 300 c0ffee00-1111-2222-3333-444455556666
+	// 200 client patients-app, tenant c0ffee00-1111-2222-3333-444455556666
+	// 401 Bearer realm="fhir"
+}
+
+// Rotating a client secret the way the Patients app does: add a second
+// secret, switch to it, revoke the first.
+func ExampleRegistry_AddSecret() {
+	ctx := context.Background()
+	srv, _ := auth.New(ctx, auth.Config{
+		Issuer: "https://fhir.example.com", Audience: "https://fhir.example.com/stu3", SealKey: make([]byte, 32),
+	}, auth.NewMemoryStore())
+	reg := srv.Registry()
+	_, first, _ := reg.CreateClient(ctx, auth.NewClient{ID: "app"}, "operator")
+
+	second, _, _ := reg.AddSecret(ctx, "app", 0, "app")
+	_, _, err := reg.AddSecret(ctx, "app", 0, "app")
+	fmt.Println("third secret:", err)
+
+	firstID, _ := auth.ParseSecret(first)
+	_ = reg.RevokeSecret(ctx, "app", firstID, "app")
+	_, _, err = reg.Authenticate(ctx, "app", first)
+	fmt.Println("old secret:", err)
+	_, _, err = reg.Authenticate(ctx, "app", second)
+	fmt.Println("new secret:", err)
+	// Output:
+	// third secret: auth: client already has the maximum number of active secrets
+	// old secret: auth: invalid client credentials
+	// new secret: <nil>
+}
+
+func ExampleCanonicalTenant() {
+	fmt.Println(auth.CanonicalTenant("C0FFEE00-1111-2222-3333-444455556666"))
+	fmt.Println(auth.CanonicalTenant("../../etc"))
+	// Output:
+	// c0ffee00-1111-2222-3333-444455556666 true
+	//  false
+}
+
+// The URLs the capability statement's SMART oauth-uris extension needs come
+// from the same Config as the handlers.
+func ExampleConfig_Endpoints() {
+	ep := auth.Config{Issuer: "https://fhir.example.com"}.Endpoints()
+	fmt.Println(ep.Token)
+	fmt.Println(ep.JWKS)
+	fmt.Println(ep.Metadata)
+	// Output:
+	// https://fhir.example.com/token
+	// https://fhir.example.com/.well-known/jwks.json
+	// https://fhir.example.com/.well-known/oauth-authorization-server
+}

@@ -1,0 +1,243 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const (
+	tenantA = "c0ffee00-1111-2222-3333-444455556666"
+	tenantB = "0badf00d-aaaa-bbbb-cccc-ddddeeeeffff"
+	issuer  = "https://auth.example.test"
+	aud     = "https://fhir.example.test/stu3"
+)
+
+// fakeClock is an injectable, concurrency-safe clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *fakeClock { return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// syncBuffer collects log output from concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type env struct {
+	t        testing.TB
+	srv      *Server
+	store    Store
+	mem      *MemoryStore
+	clock    *fakeClock
+	logs     *syncBuffer
+	clientID string
+	secret   string
+}
+
+var testSealKey = bytes.Repeat([]byte{7}, 32)
+
+func testConfig(clock *fakeClock, logs *syncBuffer) Config {
+	l := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return Config{
+		Issuer: issuer, Audience: aud, SealKey: testSealKey, Leeway: 60 * time.Second,
+		Logger: l, Now: clock.Now, OperatorToken: strings.Repeat("o", 40),
+	}
+}
+
+// newEnv builds a server over a fresh memory store with one client allowed
+// tenant A.
+func newEnv(t testing.TB, mutate func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, clock: newClock(), logs: &syncBuffer{}, mem: NewMemoryStore()}
+	e.store = e.mem
+	cfg := testConfig(e.clock, e.logs)
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	srv, err := New(context.Background(), cfg, e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = srv
+	ci, secret, err := srv.Registry().CreateClient(context.Background(), NewClient{ID: "teams-app", Tenants: []string{tenantA}}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clientID, e.secret = ci.ID, secret
+	// Case 62 for every test: whatever a test did, the client's secret never
+	// reaches the logs.
+	t.Cleanup(func() {
+		if strings.Contains(e.logs.String(), secret) {
+			t.Errorf("the client secret appeared in the logs")
+		}
+	})
+	return e
+}
+
+// post sends a token request straight to the issuer.
+func (e *env) post(form string, mod ...func(*http.Request)) *httptest.ResponseRecorder {
+	e.t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form))
+	r.RemoteAddr = "192.0.2.10:4000"
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, m := range mod {
+		m(r)
+	}
+	w := httptest.NewRecorder()
+	e.srv.Issuer().ServeHTTP(w, r)
+	return w
+}
+
+// goodForm is the Patients app's request (client_secret_post).
+func (e *env) goodForm() url.Values {
+	return url.Values{"grant_type": {"client_credentials"}, "client_id": {e.clientID}, "client_secret": {e.secret}, "scope": {tenantA}}
+}
+
+func withBasic(id, secret string) func(*http.Request) {
+	return func(r *http.Request) { r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret)) }
+}
+
+// token obtains a valid access token.
+func (e *env) token() string {
+	e.t.Helper()
+	w := e.post(e.goodForm().Encode())
+	if w.Code != 200 {
+		e.t.Fatalf("token: %d %s", w.Code, w.Body)
+	}
+	var tr TokenResponse
+	mustJSON(e.t, w.Body.Bytes(), &tr)
+	return tr.AccessToken
+}
+
+// protected returns a handler protected by the server's verifier that
+// answers 200 with the principal's tenant.
+func (e *env) protected() http.Handler {
+	return e.srv.Verifier().Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := PrincipalFrom(r.Context())
+		if !ok {
+			http.Error(w, "no principal", 500)
+			return
+		}
+		_, _ = w.Write([]byte(p.TenantID))
+	}))
+}
+
+// get calls the protected handler with an Authorization value.
+func (e *env) get(h http.Handler, target, authz string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	if authz != "" {
+		r.Header.Set("Authorization", authz)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// signer returns the active private key and its kid and method.
+func (e *env) signer() (crypto.Signer, string, jwt.SigningMethod) {
+	k, err := e.srv.Keys().signer(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return k.priv, k.kid, k.method
+}
+
+// validClaims returns claims like the issuer's, as a map for tampering.
+func (e *env) validClaims() jwt.MapClaims {
+	now := e.clock.Now().Unix()
+	return jwt.MapClaims{
+		"iss": issuer, "sub": e.clientID, "aud": []string{aud}, "iat": now, "nbf": now, "exp": now + 300,
+		"jti": "jti-1", "client_id": e.clientID, "scope": tenantA, "tid": tenantA,
+	}
+}
+
+// forge signs claims with the active key and the given header overrides
+// (a nil value deletes a member).
+func (e *env) forge(claims jwt.Claims, header map[string]any) string {
+	e.t.Helper()
+	priv, kid, method := e.signer()
+	t := jwt.NewWithClaims(method, claims)
+	t.Header["typ"] = "at+jwt"
+	t.Header["kid"] = kid
+	for k, v := range header {
+		if v == nil {
+			delete(t.Header, k)
+		} else {
+			t.Header[k] = v
+		}
+	}
+	s, err := t.SignedString(priv)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+func mustJSON(t testing.TB, b []byte, v any) {
+	t.Helper()
+	if err := jsonUnmarshal(b, v); err != nil {
+		t.Fatalf("bad JSON %q: %v", b, err)
+	}
+}
+
+// assertOAuthError checks an RFC 6749 §5.2 error response.
+func assertOAuthError(t *testing.T, w *httptest.ResponseRecorder, status int, code string) {
+	t.Helper()
+	if w.Code != status {
+		t.Fatalf("status %d, want %d (body %s)", w.Code, status, w.Body)
+	}
+	var body struct {
+		Error string `json:"error"`
+	}
+	mustJSON(t, w.Body.Bytes(), &body)
+	if body.Error != code {
+		t.Fatalf("error %q, want %q", body.Error, code)
+	}
+	if w.Header().Get("Cache-Control") != "no-store" || w.Header().Get("Pragma") != "no-cache" {
+		t.Fatalf("missing no-store headers: %v", w.Header())
+	}
+	if strings.Contains(w.Body.String(), "access_token") {
+		t.Fatal("error response carries a token")
+	}
+	if code == ErrCodeInvalidClient && !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Basic realm=") {
+		t.Fatalf("invalid_client without Basic challenge: %v", w.Header())
+	}
+}

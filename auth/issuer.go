@@ -1,0 +1,326 @@
+package auth
+
+import (
+	"encoding/base64"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// OAuth 2.0 error codes used by the token endpoint (RFC 6749 §5.2).
+const (
+	ErrCodeInvalidRequest         = "invalid_request"
+	ErrCodeInvalidClient          = "invalid_client"
+	ErrCodeUnauthorizedClient     = "unauthorized_client"
+	ErrCodeUnsupportedGrantType   = "unsupported_grant_type"
+	ErrCodeInvalidScope           = "invalid_scope"
+	ErrCodeTemporarilyUnavailable = "temporarily_unavailable"
+	ErrCodeServerError            = "server_error"
+)
+
+// Issuer is the token endpoint (RFC 6749 §4.4 client credentials). It is an
+// http.Handler for POST requests to the token URL.
+type Issuer struct {
+	cfg       *Config
+	registry  *Registry
+	keys      *KeyManager
+	limiter   *ipLimiter
+	perClient *ipLimiter // nil when ClientTokensPerSecond is 0
+	sem       chan struct{}
+	audit     Auditor
+	basic     string // WWW-Authenticate challenge for invalid_client
+}
+
+// TokenResponse is the successful token endpoint response (RFC 6749 §5.1).
+type TokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+	Scope       string `json:"scope"`
+}
+
+// oauthError writes an RFC 6749 §5.2 error with a fixed description.
+func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	// code and desc are constants from this package: no escaping needed.
+	_, _ = w.Write([]byte(`{"error":"` + code + `","error_description":"` + desc + `"}`))
+}
+
+// credParams are form parameters that carry credentials and so must never
+// appear in the URL.
+var credParams = []string{"client_secret", "client_id", "client_assertion", "grant_type", "scope"}
+
+func (i *Issuer) deny(w http.ResponseWriter, r *http.Request, ip, clientID, reason string, status int, code, desc string) {
+	i.audit.Record(r.Context(), Event{Type: EventTokenDenied, ClientID: sanitize(clientID, 128), RemoteIP: ip, Reason: reason, UserAgent: sanitizeUA(r.UserAgent())})
+	if code == ErrCodeInvalidClient {
+		w.Header().Set("WWW-Authenticate", i.basic)
+	}
+	writeOAuthError(w, status, code, desc)
+}
+
+// ServeHTTP implements the token endpoint. The checks run cheapest first:
+// TLS, method, body cap, media type, form parsing, grant type, the per-IP
+// failure budget, client authentication, grant, scope, then signing.
+func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ip := i.clientIP(r)
+	select {
+	case i.sem <- struct{}{}:
+		defer func() { <-i.sem }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		i.deny(w, r, ip, "", "overloaded", http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many concurrent requests")
+		return
+	}
+	// 1. TLS.
+	if i.cfg.RequireTLS && r.TLS == nil && !(i.cfg.TrustForwardedProto && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
+		i.deny(w, r, ip, "", "tls_required", http.StatusBadRequest, ErrCodeInvalidRequest, "TLS is required")
+		return
+	}
+	// 2. Method.
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		i.deny(w, r, ip, "", "method", http.StatusMethodNotAllowed, ErrCodeInvalidRequest, "the token endpoint accepts POST only")
+		return
+	}
+	// 3. Body cap.
+	r.Body = http.MaxBytesReader(w, r.Body, i.cfg.MaxBodyBytes)
+	// 4. Media type.
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" || (params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
+		i.deny(w, r, ip, "", "media_type", http.StatusBadRequest, ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
+		return
+	}
+	// 5. Form: body only; no credentials in the URL; no repeated parameter.
+	if err := r.ParseForm(); err != nil {
+		i.deny(w, r, ip, "", "bad_body", http.StatusBadRequest, ErrCodeInvalidRequest, "the body could not be parsed")
+		return
+	}
+	if r.URL.RawQuery != "" {
+		q := r.URL.Query()
+		for _, p := range credParams {
+			if _, ok := q[p]; ok {
+				i.deny(w, r, ip, "", "params_in_query", http.StatusBadRequest, ErrCodeInvalidRequest, "parameters must be sent in the body, not the URL")
+				return
+			}
+		}
+	}
+	form := r.PostForm
+	for _, vs := range form {
+		if len(vs) > 1 {
+			i.deny(w, r, ip, "", "duplicate_param", http.StatusBadRequest, ErrCodeInvalidRequest, "a parameter was sent more than once")
+			return
+		}
+	}
+	// 6. Grant type.
+	grant := form.Get("grant_type")
+	if _, sent := form["grant_type"]; !sent && i.cfg.AllowHyphenGrantType && form.Get("grant-type") != "" {
+		grant = form.Get("grant-type")
+		i.audit.Record(r.Context(), Event{Type: EventCompatGrantType, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
+	}
+	switch grant {
+	case "":
+		i.deny(w, r, ip, "", "grant_type_missing", http.StatusBadRequest, ErrCodeInvalidRequest, "grant_type is required")
+		return
+	case GrantClientCredentials:
+	default:
+		i.deny(w, r, ip, "", "grant_type_unsupported", http.StatusBadRequest, ErrCodeUnsupportedGrantType, "only client_credentials is supported")
+		return
+	}
+	// 7. Per-IP failure budget.
+	now := i.cfg.Now()
+	if wait, blocked := i.limiter.blocked(ip, now); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+		i.deny(w, r, ip, "", "rate_limited", http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many failed attempts; retry later")
+		return
+	}
+	// 8. Credentials: exactly one method.
+	clientID, secret, code, ok := credentials(r, form)
+	if !ok {
+		if code == ErrCodeInvalidClient {
+			i.limiter.fail(ip, now)
+			i.deny(w, r, ip, clientID, "bad_credentials", http.StatusUnauthorized, ErrCodeInvalidClient, "client authentication failed")
+		} else {
+			i.deny(w, r, ip, "", "auth_methods", http.StatusBadRequest, ErrCodeInvalidRequest, "malformed client authentication")
+		}
+		return
+	}
+	// 9-10. Client and secret.
+	res, err := i.registry.authenticate(r.Context(), clientID, secret)
+	if err != nil {
+		if errors.Is(err, ErrInvalidClient) {
+			i.limiter.fail(ip, now)
+			i.deny(w, r, ip, clientID, res.reason, http.StatusUnauthorized, ErrCodeInvalidClient, "client authentication failed")
+			return
+		}
+		i.deny(w, r, ip, clientID, "store_unavailable", http.StatusServiceUnavailable, ErrCodeTemporarilyUnavailable, "the service is temporarily unavailable")
+		return
+	}
+	c := res.client
+	// 11. Grant allowed.
+	if !hasGrant(c, GrantClientCredentials) {
+		i.deny(w, r, ip, clientID, "grant_not_allowed", http.StatusBadRequest, ErrCodeUnauthorizedClient, "the client may not use client_credentials")
+		return
+	}
+	// 12. Scope.
+	tenant, extra, ok := i.grantScope(r, c, form.Get("scope"))
+	if !ok {
+		i.deny(w, r, ip, clientID, "scope", http.StatusBadRequest, ErrCodeInvalidScope, "the requested scope is not allowed for this client")
+		return
+	}
+	if i.perClient != nil {
+		if wait, ok := i.perClient.take(c.ID, now); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+			i.deny(w, r, ip, clientID, "client_rate_limited", http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many token requests; retry later")
+			return
+		}
+	}
+	// 13. Sign.
+	ttl := i.cfg.TokenTTL
+	if c.TokenTTL > 0 {
+		ttl = min(c.TokenTTL, i.cfg.MaxTokenTTL)
+	}
+	tok, claims, err := i.keys.mint(r.Context(), i.cfg, c.ID, res.secretID, tenant, extra, ttl)
+	if err != nil {
+		i.cfg.Logger.ErrorContext(r.Context(), "auth: signing failed", "error", err.Error())
+		i.deny(w, r, ip, clientID, "signing_failed", http.StatusInternalServerError, ErrCodeServerError, "internal error")
+		return
+	}
+	// 14. Response.
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	buf := make([]byte, 0, len(tok)+len(claims.Scope)+96)
+	buf = append(buf, `{"access_token":"`...)
+	buf = append(buf, tok...)
+	buf = append(buf, `","token_type":"Bearer","expires_in":`...)
+	buf = strconv.AppendInt(buf, int64(ttl/time.Second), 10)
+	buf = append(buf, `,"scope":"`...)
+	buf = append(buf, claims.Scope...) // canonical GUID and validated scope tokens: no escaping needed
+	buf = append(buf, `"}`...)
+	_, _ = w.Write(buf)
+	// 15. Audit.
+	i.audit.Record(r.Context(), Event{Type: EventTokenIssued, ClientID: c.ID, SecretID: res.secretID, Tenant: tenant,
+		JTI: claims.ID, ExpiresAt: claims.ExpiresAt.Time, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
+}
+
+func (i *Issuer) clientIP(r *http.Request) string {
+	if i.cfg.ClientIP != nil {
+		return sanitize(i.cfg.ClientIP(r), 64)
+	}
+	return remoteIP(r)
+}
+
+// credentials extracts the client credentials from exactly one method.
+// On failure code says which error applies (invalid_request for two methods
+// or a bad % escape, invalid_client for missing or undecodable credentials);
+// clientID is returned when known, for the audit trail.
+func credentials(r *http.Request, form url.Values) (clientID, secret, code string, ok bool) {
+	authz, hasAuthz := r.Header["Authorization"]
+	_, bodySecret := form["client_secret"]
+	if !hasAuthz {
+		clientID, secret = form.Get("client_id"), form.Get("client_secret")
+		if clientID == "" || secret == "" || !bodySecret {
+			return clientID, "", ErrCodeInvalidClient, false
+		}
+		return clientID, secret, "", true
+	}
+	if len(authz) != 1 {
+		return "", "", ErrCodeInvalidRequest, false
+	}
+	const prefix = "basic "
+	a := authz[0]
+	if len(a) < len(prefix) || !strings.EqualFold(a[:len(prefix)], prefix) {
+		return "", "", ErrCodeInvalidClient, false // another scheme: no usable client authentication
+	}
+	if bodySecret {
+		return "", "", ErrCodeInvalidRequest, false // RFC 6749 §2.3: one method only
+	}
+	raw, err := base64.StdEncoding.DecodeString(a[len(prefix):])
+	if err != nil {
+		return "", "", ErrCodeInvalidClient, false
+	}
+	id, sec, found := strings.Cut(string(raw), ":")
+	if !found {
+		return "", "", ErrCodeInvalidClient, false
+	}
+	// RFC 6749 §2.3.1: both halves are form-urlencoded before base64.
+	if id, err = url.QueryUnescape(id); err != nil {
+		return "", "", ErrCodeInvalidRequest, false
+	}
+	if sec, err = url.QueryUnescape(sec); err != nil {
+		return "", "", ErrCodeInvalidRequest, false
+	}
+	if bid, sent := form["client_id"]; sent && bid[0] != id {
+		return "", "", ErrCodeInvalidRequest, false
+	}
+	if id == "" || sec == "" {
+		return id, "", ErrCodeInvalidClient, false
+	}
+	return id, sec, "", true
+}
+
+// grantScope checks the requested scope: exactly one tenant GUID (any case)
+// that the client may use and the TenantValidator accepts, plus only extra
+// scope tokens the client was granted. No partial grants.
+func (i *Issuer) grantScope(r *http.Request, c *Client, scope string) (tenant string, extra []string, ok bool) {
+	if len(scope) > 4096 {
+		return "", nil, false
+	}
+	for _, tok := range strings.Split(scope, " ") {
+		if tok == "" {
+			continue
+		}
+		if t, isGUID := CanonicalTenant(tok); isGUID {
+			if tenant != "" && tenant != t {
+				return "", nil, false
+			}
+			tenant = t
+			continue
+		}
+		if !validScopeToken(tok) || !scopeAllowed(c, tok) {
+			return "", nil, false
+		}
+		if !containsStr(extra, tok) {
+			extra = append(extra, tok)
+		}
+	}
+	if tenant == "" || !tenantAllowed(c, tenant) {
+		return "", nil, false
+	}
+	if i.cfg.TenantValidator != nil && i.cfg.TenantValidator(r.Context(), tenant) != nil {
+		return "", nil, false
+	}
+	return tenant, extra, true
+}
+
+func containsStr(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// sanitizeUA bounds a User-Agent for audit events.
+func sanitizeUA(ua string) string {
+	if len(ua) > 200 {
+		ua = ua[:200]
+	}
+	b := []byte(ua)
+	for k, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[k] = '?'
+		}
+	}
+	return string(b)
+}

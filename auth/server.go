@@ -1,0 +1,234 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Server bundles the authorization server: the token endpoint ([Issuer]),
+// the bearer [Verifier], the client [Registry], the [KeyManager], the
+// discovery documents and the registration API, all built from one [Config]
+// and one [Store].
+type Server struct {
+	cfg      Config
+	store    Store
+	endpts   Endpoints
+	registry *Registry
+	keys     *KeyManager
+	issuer   *Issuer
+	verifier *Verifier
+	admin    *Admin
+}
+
+// New validates cfg, applies its defaults and builds a Server over store.
+// It loads the signing keys and, when none is active, creates one, so the
+// returned Server can issue tokens at once.
+func New(ctx context.Context, cfg Config, store Store) (*Server, error) {
+	if store == nil {
+		return nil, fmt.Errorf("%w: store is nil", ErrInvalidConfig)
+	}
+	cfg.applyDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	sealer, err := NewSealer(cfg.SealKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: Config.SealKey: %v", ErrInvalidConfig, err)
+	}
+	s := &Server{cfg: cfg, store: store, endpts: cfg.Endpoints()}
+	c := &s.cfg
+	s.keys = newKeyManager(c, store, sealer, c.Auditor)
+	s.registry = newRegistry(c, store, store, c.Auditor)
+	s.issuer = &Issuer{
+		cfg: c, registry: s.registry, keys: s.keys, audit: c.Auditor,
+		limiter: newIPLimiter(c.FailedAuthPerMinute, c.FailedAuthBurst, c.MaxTrackedIPs),
+		sem:     make(chan struct{}, c.MaxInFlight),
+		basic:   `Basic realm="` + strings.NewReplacer(`"`, "", `\`, "").Replace(c.Issuer) + `"`,
+	}
+	if c.ClientTokensPerSecond > 0 {
+		s.issuer.perClient = newIPLimiter(c.ClientTokensPerSecond*60, c.ClientTokensBurst, c.MaxTrackedIPs)
+	}
+	vc := VerifierConfig{
+		Issuer: c.Issuer, Audience: c.Audience, Keys: s.keys, Leeway: c.Leeway, MaxTokenTTL: c.MaxTokenTTL,
+		MaxTokenBytes: c.MaxTokenBytes, Realm: c.Realm, Auditor: c.Auditor, Logger: c.Logger, Now: c.Now,
+	}
+	if c.DenyList {
+		vc.DenyList = store
+	}
+	if s.verifier, err = NewVerifier(vc); err != nil {
+		return nil, err
+	}
+	s.admin = newAdmin(s)
+	// A SealKey that cannot open the active key fails here, at start-up,
+	// rather than letting this node generate keys the others cannot open.
+	if err := s.keys.Refresh(ctx); err != nil {
+		if errors.Is(err, ErrUnseal) {
+			return nil, fmt.Errorf("%w: Config.SealKey: %w", ErrInvalidConfig, err)
+		}
+		return nil, err
+	}
+	if _, err := s.keys.signer(ctx); err != nil {
+		if err := s.keys.Maintain(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Run performs the background upkeep every interval until ctx is done: the
+// signing-key schedule ([KeyManager.Maintain]) and purging expired
+// deny-list entries. Run it on every node (it is idempotent); a minute is a
+// good interval. Failures are reported as audit events and retried.
+func (s *Server) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		s.maintain(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) maintain(ctx context.Context) {
+	if err := s.keys.Maintain(ctx); err != nil && ctx.Err() == nil {
+		s.cfg.Auditor.Record(ctx, Event{Type: EventKeyMaintenanceFailed, Reason: "store_error"})
+		s.cfg.Logger.ErrorContext(ctx, "auth: key maintenance failed", "error", err.Error())
+	}
+	if _, err := s.store.PurgeDenied(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
+		s.cfg.Logger.ErrorContext(ctx, "auth: deny-list purge failed", "error", err.Error())
+	}
+}
+
+// Config returns the effective configuration (defaults applied).
+func (s *Server) Config() Config { return s.cfg }
+
+// Endpoints returns the public URLs (same values the handlers and discovery
+// documents use; give Token to the capability statement's oauth-uris).
+func (s *Server) Endpoints() Endpoints { return s.endpts }
+
+// Issuer returns the token endpoint handler.
+func (s *Server) Issuer() *Issuer { return s.issuer }
+
+// VerifierConfig returns the configuration of the server's verifier, to
+// build a variant with [NewVerifier] (e.g. with TenantFromRequest or an
+// ErrorBody writing OperationOutcomes).
+func (s *Server) VerifierConfig() VerifierConfig { return s.verifier.cfg }
+
+// RevokeToken puts a token id on the deny-list until exp (RFC 7009 style
+// access-token revocation). It only has an effect when Config.DenyList is on.
+func (s *Server) RevokeToken(ctx context.Context, jti string, exp time.Time) error {
+	_, err := s.store.Deny(ctx, "jti:"+jti, exp.Add(s.cfg.Leeway), s.cfg.Now())
+	return err
+}
+
+// Verifier returns the bearer verifier.
+func (s *Server) Verifier() *Verifier { return s.verifier }
+
+// Registry returns the client registry.
+func (s *Server) Registry() *Registry { return s.registry }
+
+// Keys returns the signing-key manager.
+func (s *Server) Keys() *KeyManager { return s.keys }
+
+// Admin returns the registration API handler (mount it under
+// RegistrationURL's path with http.StripPrefix).
+func (s *Server) Admin() *Admin { return s.admin }
+
+// Handler serves the public endpoints at the paths of their configured
+// URLs: the token endpoint, the JWKS and the RFC 8414 metadata. Mount the
+// SMART configuration under each FHIR base ([Server.SMARTConfiguration]).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(urlPath(s.endpts.Token), s.issuer)
+	mux.Handle(urlPath(s.endpts.JWKS), s.keys.JWKS())
+	mux.Handle(urlPath(s.endpts.Metadata), s.Metadata())
+	return mux
+}
+
+func urlPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Path == "" {
+		return "/"
+	}
+	return u.Path
+}
+
+// AuthorizationServerMetadata is the RFC 8414 document.
+type AuthorizationServerMetadata struct {
+	Issuer                            string   `json:"issuer"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+}
+
+// SMARTConfiguration is the /.well-known/smart-configuration document
+// (SMART App Launch, Backend Services).
+type SMARTConfiguration struct {
+	Issuer                            string   `json:"issuer"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	Capabilities                      []string `json:"capabilities"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
+}
+
+var authMethods = []string{"client_secret_basic", "client_secret_post"}
+
+// MetadataDocument returns the RFC 8414 document.
+func (s *Server) MetadataDocument() AuthorizationServerMetadata {
+	return AuthorizationServerMetadata{
+		Issuer: s.endpts.Issuer, TokenEndpoint: s.endpts.Token, JWKSURI: s.endpts.JWKS,
+		RegistrationEndpoint: s.endpts.Registration, ResponseTypesSupported: []string{},
+		GrantTypesSupported: []string{GrantClientCredentials}, TokenEndpointAuthMethodsSupported: authMethods,
+	}
+}
+
+// SMARTDocument returns the SMART configuration document.
+func (s *Server) SMARTDocument() SMARTConfiguration {
+	return SMARTConfiguration{
+		Issuer: s.endpts.Issuer, JWKSURI: s.endpts.JWKS, TokenEndpoint: s.endpts.Token,
+		RegistrationEndpoint: s.endpts.Registration, GrantTypesSupported: []string{GrantClientCredentials},
+		TokenEndpointAuthMethodsSupported: authMethods, Capabilities: []string{"client-confidential-symmetric"},
+		CodeChallengeMethodsSupported: []string{"S256"},
+	}
+}
+
+func jsonDoc(v any) http.Handler {
+	body, _ := json.Marshal(v)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		if r.Method == http.MethodGet {
+			_, _ = w.Write(body)
+		}
+	})
+}
+
+// Metadata serves the RFC 8414 authorization server metadata (public).
+func (s *Server) Metadata() http.Handler { return jsonDoc(s.MetadataDocument()) }
+
+// SMARTConfiguration serves /.well-known/smart-configuration (public).
+func (s *Server) SMARTConfiguration() http.Handler { return jsonDoc(s.SMARTDocument()) }
+
+// JWKS serves the JSON Web Key Set (public).
+func (s *Server) JWKS() http.Handler { return s.keys.JWKS() }

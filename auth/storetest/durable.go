@@ -1,0 +1,119 @@
+package storetest
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/patientsfhir/patientsfhir/auth"
+)
+
+// Reopen opens a new store value on the same underlying database every time it is called, as a
+// restarted process would. The database starts empty on the first call.
+type Reopen func(t *testing.T) auth.Store
+
+// RunDurable checks that every kind of record survives closing and reopening the store:
+// clients with their secrets (a rotated secret and a revoked one included), signing keys in
+// each lifecycle state, deny-list entries, and a removed key that stays removed. The store is
+// closed between opens when it implements io.Closer.
+func RunDurable(t *testing.T, reopen Reopen) {
+	t.Helper()
+	ctx := context.Background()
+	closeStore := func(s auth.Store) {
+		if c, ok := s.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+		}
+	}
+
+	// First life: register, rotate, revoke, manage keys, deny.
+	s := reopen(t)
+	client := sampleClient("teams")
+	client.Secrets = client.Secrets[1:] // one live secret
+	mustCreate(t, s, client)
+	mustCreate(t, s, &auth.Client{ID: "disabled", Disabled: true, GrantTypes: []string{"client_credentials"}})
+	rotated := auth.SecretRecord{ID: "s5YzAbCd", Hash: hash(0xE5), Alg: "sha256", Hint: "r0t", CreatedAt: base.Add(time.Hour)}
+	if err := s.UpdateClient(ctx, "teams", func(c *auth.Client) error {
+		c.Secrets = append(c.Secrets, rotated)           // the new secret
+		c.Secrets[0].RevokedAt = base.Add(2 * time.Hour) // the old one, revoked
+		c.UpdatedAt = base.Add(2 * time.Hour)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := mustGet(t, s, "teams")
+	keys := []auth.KeyRecord{sampleKey("k-retired", base), sampleKey("k-active", base.Add(time.Hour)), sampleKey("k-pending", base.Add(2*time.Hour)), sampleKey("k-removed", base.Add(3*time.Hour))}
+	for _, k := range keys {
+		if err := s.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setState := func(kid string, st auth.KeyState, at time.Time) {
+		t.Helper()
+		if err := s.UpdateKey(ctx, kid, func(k *auth.KeyRecord) error {
+			k.State = st
+			if st == auth.KeyActive {
+				k.ActivatedAt = at
+			} else {
+				k.RetiredAt = at
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setState("k-retired", auth.KeyActive, base.Add(time.Minute))
+	setState("k-retired", auth.KeyRetired, base.Add(time.Hour))
+	setState("k-active", auth.KeyActive, base.Add(time.Hour))
+	if err := s.DeleteKey(ctx, "k-removed"); err != nil {
+		t.Fatal(err)
+	}
+	wantKeys := listKeys(t, s)
+	deny(t, s, "sid:teams/s2GhIjKl", base.Add(time.Hour), base)
+	closeStore(s)
+
+	// Second life: everything is there, and the revoked secret is still revoked.
+	s = reopen(t)
+	got := mustGet(t, s, "teams")
+	if d := diffClient(want, got); d != "" {
+		t.Fatalf("client after reopen: %s", d)
+	}
+	if len(got.Secrets) != 2 || got.Secrets[0].RevokedAt.IsZero() || !got.Secrets[1].RevokedAt.IsZero() {
+		t.Fatalf("rotation after reopen: old revoked %v, new revoked %v", got.Secrets[0].RevokedAt, got.Secrets[len(got.Secrets)-1].RevokedAt)
+	}
+	if c := mustGet(t, s, "disabled"); !c.Disabled {
+		t.Fatal("a disabled client came back enabled")
+	}
+	gotKeys := listKeys(t, s)
+	if len(gotKeys) != len(wantKeys) {
+		t.Fatalf("%d keys after reopen, want %d", len(gotKeys), len(wantKeys))
+	}
+	for i := range wantKeys {
+		if d := diffKey(wantKeys[i], gotKeys[i]); d != "" {
+			t.Fatalf("key %q after reopen: %s", wantKeys[i].KID, d)
+		}
+	}
+	if !denied(t, s, "sid:teams/s2GhIjKl", base.Add(time.Minute)) {
+		t.Fatal("deny-list entry lost on reopen")
+	}
+	// Rotate again in the second life, then check a third.
+	if err := s.UpdateClient(ctx, "teams", func(c *auth.Client) error {
+		c.Secrets = c.Secrets[1:]
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	closeStore(s)
+
+	s = reopen(t)
+	defer closeStore(s)
+	got = mustGet(t, s, "teams")
+	if len(got.Secrets) != 1 || got.Secrets[0].ID != rotated.ID {
+		t.Fatalf("third life: secrets %+v, want only %q", got.Secrets, rotated.ID)
+	}
+	if cs, err := s.ListClients(ctx); err != nil || len(cs) != 2 {
+		t.Fatalf("third life: %d clients, %v", len(cs), err)
+	}
+}

@@ -1,0 +1,943 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/patientsfhir/patientsfhir/auth"
+)
+
+// NewStore returns an empty store for one test; it should register its own cleanup with
+// t.Cleanup. Stores that implement io.Closer are also closed by the suite.
+type NewStore func(t *testing.T) auth.Store
+
+// Run runs the conformance suite, calling newStore for a fresh empty store in every subtest.
+func Run(t *testing.T, newStore NewStore) {
+	t.Helper()
+	open := func(t *testing.T) auth.Store {
+		t.Helper()
+		s := newStore(t)
+		if s == nil {
+			t.Fatal("storetest: newStore returned nil")
+		}
+		if c, ok := s.(io.Closer); ok {
+			t.Cleanup(func() { _ = c.Close() })
+		}
+		return s
+	}
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s auth.Store)
+	}{
+		{"Clients/CreateGetRoundTrip", testClientRoundTrip},
+		{"Clients/CopiesInAndOut", testClientCopies},
+		{"Clients/CreateConflict", testClientConflict},
+		{"Clients/NotFound", testClientNotFound},
+		{"Clients/UpdateWritesEveryField", testClientUpdate},
+		{"Clients/UpdateErrorWritesNothing", testClientUpdateError},
+		{"Clients/UpdateKeepsID", testClientUpdateKeepsID},
+		{"Clients/ListOrderedByID", testClientList},
+		{"Clients/ConcurrentMaxTwoSecrets", testClientConcurrentMaxTwo},
+		{"Clients/ConcurrentNoLostUpdates", testClientNoLostUpdates},
+		{"Keys/Lifecycle", testKeyLifecycle},
+		{"Keys/ListOrder", testKeyListOrder},
+		{"Keys/ConflictAndNotFound", testKeyConflictNotFound},
+		{"Keys/UpdateErrorWritesNothing", testKeyUpdateError},
+		{"Keys/ConcurrentActivateOnce", testKeyConcurrentActivate},
+		{"DenyList/InsertIfAbsentAndExpiry", testDenyExpiry},
+		{"DenyList/RaiseNeverLower", testDenyRaise},
+		{"DenyList/Purge", testDenyPurge},
+		{"DenyList/ConcurrentDenyOnce", testDenyConcurrent},
+		{"DenyList/OddKeys", testDenyOddKeys},
+		{"Context/Cancelled", testContextCancelled},
+		{"Context/CancelledDuringUpdate", testContextCancelledDuringUpdate},
+		{"Context/DeadlineWhileWaiting", testContextDeadlineWhileWaiting},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
+}
+
+// --- fixtures and comparison --------------------------------------------------------------
+
+// base is a fixed instant with nanoseconds and a non-UTC zone: stores may keep microseconds
+// and UTC, and the comparisons below allow exactly that.
+var base = time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.FixedZone("UTC+2", 2*3600))
+
+func hash(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+
+func sampleClient(id string) *auth.Client {
+	return &auth.Client{
+		ID:         id,
+		Name:       "Teams Patients app — " + id,
+		GrantTypes: []string{"client_credentials"},
+		Tenants:    []string{"11111111-2222-4333-8444-555555555555", "c0ffee00-1234-4abc-8def-001122334455"},
+		Scopes:     []string{"system/Observation.read", "system/Patient.read"},
+		TokenTTL:   5*time.Minute + 7*time.Nanosecond,
+		Secrets: []auth.SecretRecord{
+			{ID: "s1AbCdEf", Hash: hash(0xA1), Alg: "sha256", Hint: "x9Q", CreatedAt: base,
+				ExpiresAt: base.Add(90 * 24 * time.Hour), RevokedAt: base.Add(time.Hour)},
+			{ID: "s2GhIjKl", Hash: hash(0xB2), Alg: "hmac-sha256:p1", Hint: "k_2", CreatedAt: base.Add(time.Minute)},
+		},
+		CreatedAt: base,
+		UpdatedAt: base.Add(time.Minute),
+	}
+}
+
+func sameTime(a, b time.Time) bool {
+	if a.IsZero() || b.IsZero() {
+		return a.IsZero() && b.IsZero()
+	}
+	return a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond))
+}
+
+func sameStrings(a, b []string) bool { return slices.Equal(a, b) } // nil equals empty
+
+// diffClient describes the first difference between want and got ("" when equal).
+func diffClient(want, got *auth.Client) string {
+	switch {
+	case want == nil || got == nil:
+		if want != got {
+			return fmt.Sprintf("want %v, got %v", want, got)
+		}
+		return ""
+	case want.ID != got.ID:
+		return fmt.Sprintf("ID %q, got %q", want.ID, got.ID)
+	case want.Name != got.Name:
+		return fmt.Sprintf("Name %q, got %q", want.Name, got.Name)
+	case want.Disabled != got.Disabled:
+		return fmt.Sprintf("Disabled %v, got %v", want.Disabled, got.Disabled)
+	case !sameStrings(want.GrantTypes, got.GrantTypes):
+		return fmt.Sprintf("GrantTypes %q, got %q", want.GrantTypes, got.GrantTypes)
+	case !sameStrings(want.Tenants, got.Tenants):
+		return fmt.Sprintf("Tenants %q, got %q", want.Tenants, got.Tenants)
+	case !sameStrings(want.Scopes, got.Scopes):
+		return fmt.Sprintf("Scopes %q, got %q", want.Scopes, got.Scopes)
+	case want.TokenTTL != got.TokenTTL:
+		return fmt.Sprintf("TokenTTL %v, got %v", want.TokenTTL, got.TokenTTL)
+	case !sameTime(want.CreatedAt, got.CreatedAt):
+		return fmt.Sprintf("CreatedAt %v, got %v", want.CreatedAt, got.CreatedAt)
+	case !sameTime(want.UpdatedAt, got.UpdatedAt):
+		return fmt.Sprintf("UpdatedAt %v, got %v", want.UpdatedAt, got.UpdatedAt)
+	case len(want.Secrets) != len(got.Secrets):
+		return fmt.Sprintf("%d secrets, got %d", len(want.Secrets), len(got.Secrets))
+	}
+	for i, w := range want.Secrets {
+		g := got.Secrets[i]
+		switch {
+		case w.ID != g.ID, w.Alg != g.Alg, w.Hint != g.Hint, !bytes.Equal(w.Hash, g.Hash):
+			return fmt.Sprintf("secret %d: id/alg/hint/hash %q/%q/%q/%x, got %q/%q/%q/%x", i, w.ID, w.Alg, w.Hint, w.Hash, g.ID, g.Alg, g.Hint, g.Hash)
+		case !sameTime(w.CreatedAt, g.CreatedAt), !sameTime(w.ExpiresAt, g.ExpiresAt), !sameTime(w.RevokedAt, g.RevokedAt):
+			return fmt.Sprintf("secret %d: times %v/%v/%v, got %v/%v/%v", i, w.CreatedAt, w.ExpiresAt, w.RevokedAt, g.CreatedAt, g.ExpiresAt, g.RevokedAt)
+		}
+	}
+	return ""
+}
+
+func sampleKey(kid string, created time.Time) auth.KeyRecord {
+	return auth.KeyRecord{
+		KID:              kid,
+		Alg:              "ES256",
+		State:            auth.KeyPending,
+		PublicKey:        append([]byte("pkix:"), kid...),
+		SealedPrivateKey: append([]byte("sealed:"), kid...),
+		CreatedAt:        created,
+	}
+}
+
+func diffKey(want, got auth.KeyRecord) string {
+	switch {
+	case want.KID != got.KID, want.Alg != got.Alg, want.State != got.State:
+		return fmt.Sprintf("kid/alg/state %q/%q/%q, got %q/%q/%q", want.KID, want.Alg, want.State, got.KID, got.Alg, got.State)
+	case !bytes.Equal(want.PublicKey, got.PublicKey), !bytes.Equal(want.SealedPrivateKey, got.SealedPrivateKey):
+		return "key bytes differ"
+	case !sameTime(want.CreatedAt, got.CreatedAt), !sameTime(want.ActivatedAt, got.ActivatedAt), !sameTime(want.RetiredAt, got.RetiredAt):
+		return fmt.Sprintf("times %v/%v/%v, got %v/%v/%v", want.CreatedAt, want.ActivatedAt, want.RetiredAt, got.CreatedAt, got.ActivatedAt, got.RetiredAt)
+	}
+	return ""
+}
+
+func mustGet(t *testing.T, s auth.Store, id string) *auth.Client {
+	t.Helper()
+	c, err := s.GetClient(context.Background(), id)
+	if err != nil {
+		t.Fatalf("GetClient(%q): %v", id, err)
+	}
+	return c
+}
+
+func mustCreate(t *testing.T, s auth.Store, c *auth.Client) {
+	t.Helper()
+	if err := s.CreateClient(context.Background(), c); err != nil {
+		t.Fatalf("CreateClient(%q): %v", c.ID, err)
+	}
+}
+
+// noSecretIn fails if err's text contains any stored hash or key material.
+func noSecretIn(t *testing.T, err error, c *auth.Client) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	msg := err.Error()
+	for _, sr := range c.Secrets {
+		if len(sr.Hash) > 0 && (strings.Contains(msg, fmt.Sprintf("%x", sr.Hash)) || strings.Contains(msg, string(sr.Hash))) {
+			t.Fatalf("error text carries a secret hash: %q", msg)
+		}
+	}
+}
+
+// --- clients ------------------------------------------------------------------------------
+
+func testClientRoundTrip(t *testing.T, s auth.Store) {
+	want := sampleClient("teams-app")
+	want.Disabled = true
+	mustCreate(t, s, want)
+	if d := diffClient(want, mustGet(t, s, "teams-app")); d != "" {
+		t.Fatalf("read back differs: %s", d)
+	}
+	// A minimal record: empty lists, no secrets, zero times.
+	min := &auth.Client{ID: "m"}
+	mustCreate(t, s, min)
+	got := mustGet(t, s, "m")
+	if d := diffClient(min, got); d != "" {
+		t.Fatalf("minimal record differs: %s", d)
+	}
+	if !got.CreatedAt.IsZero() || len(got.Secrets) != 0 {
+		t.Fatalf("zero values not kept: %+v", got)
+	}
+}
+
+func testClientCopies(t *testing.T, s auth.Store) {
+	in := sampleClient("c")
+	want := in.Clone()
+	mustCreate(t, s, in)
+	// Changing what was passed in must not reach the store.
+	in.Tenants[0] = "mutated"
+	in.Secrets[0].Hash[0] ^= 0xFF
+	in.Name = "mutated"
+	got := mustGet(t, s, "c")
+	if d := diffClient(want, got); d != "" {
+		t.Fatalf("store kept the caller's slices: %s", d)
+	}
+	// Nor changing what was returned.
+	got.Tenants[0] = "mutated"
+	got.Secrets[0].Hash[0] ^= 0xFF
+	got.GrantTypes = append(got.GrantTypes[:0], "password")
+	if d := diffClient(want, mustGet(t, s, "c")); d != "" {
+		t.Fatalf("store returned its own slices: %s", d)
+	}
+	// The copy given to an update's fn is the caller's to keep; the store must not see later changes.
+	var kept *auth.Client
+	if err := s.UpdateClient(context.Background(), "c", func(c *auth.Client) error { kept = c; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	kept.Tenants[0] = "mutated-after-update"
+	kept.Secrets[0].Hash[0] ^= 0xFF
+	if d := diffClient(want, mustGet(t, s, "c")); d != "" {
+		t.Fatalf("store kept the update's record: %s", d)
+	}
+	cs, err := s.ListClients(context.Background())
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("ListClients: %v %v", cs, err)
+	}
+	cs[0].Secrets[0].Hash[0] ^= 0xFF
+	if d := diffClient(want, mustGet(t, s, "c")); d != "" {
+		t.Fatalf("ListClients returned the store's slices: %s", d)
+	}
+}
+
+func testClientConflict(t *testing.T, s auth.Store) {
+	first := sampleClient("dup")
+	mustCreate(t, s, first)
+	second := sampleClient("dup")
+	second.Name = "impostor"
+	second.Secrets = []auth.SecretRecord{{ID: "evil", Hash: hash(0xEE), Alg: "sha256"}}
+	err := s.CreateClient(context.Background(), second)
+	if !errors.Is(err, auth.ErrConflict) {
+		t.Fatalf("duplicate CreateClient: got %v, want ErrConflict", err)
+	}
+	noSecretIn(t, err, second)
+	if d := diffClient(first, mustGet(t, s, "dup")); d != "" {
+		t.Fatalf("a refused create changed the record: %s", d)
+	}
+}
+
+func testClientNotFound(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	mustCreate(t, s, sampleClient("present"))
+	for _, id := range []string{"absent", "PRESENT", "present ", "", "' OR 1=1--", "../present"} {
+		if _, err := s.GetClient(ctx, id); !errors.Is(err, auth.ErrNotFound) {
+			t.Errorf("GetClient(%q): got %v, want ErrNotFound", id, err)
+		}
+		called := false
+		err := s.UpdateClient(ctx, id, func(*auth.Client) error { called = true; return nil })
+		if !errors.Is(err, auth.ErrNotFound) || called {
+			t.Errorf("UpdateClient(%q): got %v (fn called %v), want ErrNotFound without calling fn", id, err, called)
+		}
+	}
+	if cs, err := s.ListClients(ctx); err != nil || len(cs) != 1 {
+		t.Fatalf("ListClients after failed updates: %d clients, %v", len(cs), err)
+	}
+}
+
+func testClientUpdate(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	mustCreate(t, s, sampleClient("u"))
+	want := &auth.Client{
+		ID:         "u",
+		Name:       "renamed",
+		Disabled:   true,
+		GrantTypes: []string{"client_credentials", "urn:example:grant"},
+		Tenants:    []string{"99999999-2222-4333-8444-555555555555"},
+		TokenTTL:   time.Hour,
+		Secrets: []auth.SecretRecord{
+			{ID: "s2GhIjKl", Hash: hash(0xB2), Alg: "hmac-sha256:p1", Hint: "k_2", CreatedAt: base.Add(time.Minute), RevokedAt: base.Add(2 * time.Hour)},
+			{ID: "s3MnOpQr", Hash: hash(0xC3), Alg: "sha256", Hint: "zz9", CreatedAt: base.Add(2 * time.Hour), ExpiresAt: base.Add(48 * time.Hour)},
+			{ID: "s4StUvWx", Hash: hash(0xD4), Alg: "sha256", Hint: "a-b", CreatedAt: base.Add(3 * time.Hour)},
+		},
+		CreatedAt: base,
+		UpdatedAt: base.Add(3 * time.Hour),
+	}
+	err := s.UpdateClient(ctx, "u", func(c *auth.Client) error {
+		if d := diffClient(sampleClient("u"), c); d != "" {
+			return fmt.Errorf("fn was given a different record: %s", d)
+		}
+		*c = *want.Clone()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffClient(want, mustGet(t, s, "u")); d != "" {
+		t.Fatalf("after update: %s", d)
+	}
+	// Removing every secret and list entry.
+	if err := s.UpdateClient(ctx, "u", func(c *auth.Client) error {
+		c.Secrets, c.Tenants, c.GrantTypes, c.Scopes = nil, []string{}, nil, nil
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustGet(t, s, "u")
+	if len(got.Secrets)+len(got.Tenants)+len(got.GrantTypes)+len(got.Scopes) != 0 || got.Name != "renamed" {
+		t.Fatalf("after clearing: %+v", got)
+	}
+}
+
+func testClientUpdateError(t *testing.T, s auth.Store) {
+	want := sampleClient("e")
+	mustCreate(t, s, want)
+	boom := errors.New("rule violated")
+	err := s.UpdateClient(context.Background(), "e", func(c *auth.Client) error {
+		c.Name = "half-done"
+		c.Secrets = append(c.Secrets, auth.SecretRecord{ID: "new", Hash: hash(1), Alg: "sha256"})
+		c.Secrets[0].RevokedAt = time.Time{}
+		return boom
+	})
+	if err != boom && !errors.Is(err, boom) {
+		t.Fatalf("UpdateClient returned %v, want fn's error", err)
+	}
+	if d := diffClient(want, mustGet(t, s, "e")); d != "" {
+		t.Fatalf("a failed update wrote: %s", d)
+	}
+}
+
+func testClientUpdateKeepsID(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	mustCreate(t, s, sampleClient("keep"))
+	if err := s.UpdateClient(ctx, "keep", func(c *auth.Client) error { c.ID = "other"; c.Name = "n"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGet(t, s, "keep"); got.Name != "n" || got.ID != "keep" {
+		t.Fatalf("update under a changed ID: %+v", got)
+	}
+	if _, err := s.GetClient(ctx, "other"); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("an update created client %q: %v", "other", err)
+	}
+}
+
+func testClientList(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	cs, err := s.ListClients(ctx)
+	if err != nil || len(cs) != 0 {
+		t.Fatalf("empty store lists %d clients, %v", len(cs), err)
+	}
+	// Byte order, as Go sorts strings: upper case before lower case, '-' before '.' before digits.
+	ids := []string{"b", "B", "a.b", "a-b", "a", "Z9", "_x", "a0", "~"}
+	for i, id := range ids {
+		c := sampleClient(id)
+		c.Secrets = c.Secrets[:i%3]
+		mustCreate(t, s, c)
+	}
+	cs, err = s.ListClients(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(ids)
+	slices.Sort(want)
+	var got []string
+	for _, c := range cs {
+		got = append(got, c.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("ListClients order %q, want %q", got, want)
+	}
+	for _, c := range cs {
+		i := slices.Index(ids, c.ID)
+		w := sampleClient(c.ID)
+		w.Secrets = w.Secrets[:i%3]
+		if d := diffClient(w, c); d != "" {
+			t.Fatalf("listed %q: %s", c.ID, d)
+		}
+	}
+}
+
+// active counts the secrets neither revoked nor expired at now.
+func active(c *auth.Client, now time.Time) int {
+	n := 0
+	for _, s := range c.Secrets {
+		if s.RevokedAt.IsZero() && (s.ExpiresAt.IsZero() || s.ExpiresAt.After(now)) {
+			n++
+		}
+	}
+	return n
+}
+
+var errTooMany = errors.New("too many active secrets")
+
+func testClientConcurrentMaxTwo(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	c := sampleClient("race")
+	c.Secrets = nil
+	mustCreate(t, s, c)
+	const n = 20
+	var ok, refused atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			err := s.UpdateClient(ctx, "race", func(c *auth.Client) error {
+				if active(c, base) >= 2 {
+					return errTooMany
+				}
+				c.Secrets = append(c.Secrets, auth.SecretRecord{ID: fmt.Sprintf("s%02d", i), Hash: hash(byte(i)), Alg: "sha256", CreatedAt: base})
+				return nil
+			})
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, errTooMany):
+				refused.Add(1)
+			default:
+				t.Errorf("goroutine %d: %v", i, err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if ok.Load() != 2 || refused.Load() != n-2 {
+		t.Fatalf("%d updates succeeded and %d were refused; want exactly 2 and %d", ok.Load(), refused.Load(), n-2)
+	}
+	if got := mustGet(t, s, "race"); len(got.Secrets) != 2 {
+		t.Fatalf("stored %d secrets, want 2", len(got.Secrets))
+	}
+}
+
+func testClientNoLostUpdates(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	mustCreate(t, s, &auth.Client{ID: "counter"})
+	mustCreate(t, s, &auth.Client{ID: "bystander", Name: "untouched"})
+	const n = 16
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.UpdateClient(ctx, "counter", func(c *auth.Client) error {
+				c.TokenTTL++
+				c.Tenants = append(c.Tenants, fmt.Sprint(c.TokenTTL))
+				return nil
+			}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	// Reads during the updates see whole records: as many tenants as the counter says.
+	for range 10 {
+		c := mustGet(t, s, "counter")
+		if int(c.TokenTTL) != len(c.Tenants) {
+			t.Fatalf("torn read: counter %d with %d tenants", c.TokenTTL, len(c.Tenants))
+		}
+	}
+	wg.Wait()
+	if c := mustGet(t, s, "counter"); c.TokenTTL != n || len(c.Tenants) != n {
+		t.Fatalf("after %d increments the counter is %d with %d tenants (lost updates)", n, c.TokenTTL, len(c.Tenants))
+	}
+	if c := mustGet(t, s, "bystander"); c.Name != "untouched" {
+		t.Fatalf("another client changed: %+v", c)
+	}
+}
+
+// --- signing keys -------------------------------------------------------------------------
+
+func listKeys(t *testing.T, s auth.Store) []auth.KeyRecord {
+	t.Helper()
+	ks, err := s.ListKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+func testKeyLifecycle(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	if ks := listKeys(t, s); len(ks) != 0 {
+		t.Fatalf("empty store lists %d keys", len(ks))
+	}
+	k := sampleKey("kid-1", base)
+	if err := s.CreateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		state auth.KeyState
+		set   func(*auth.KeyRecord)
+	}{
+		{auth.KeyActive, func(k *auth.KeyRecord) { k.ActivatedAt = base.Add(time.Hour) }},
+		{auth.KeyRetired, func(k *auth.KeyRecord) { k.RetiredAt = base.Add(90 * 24 * time.Hour) }},
+	}
+	want := k
+	for _, st := range steps {
+		err := s.UpdateKey(ctx, "kid-1", func(r *auth.KeyRecord) error {
+			if d := diffKey(want, *r); d != "" {
+				return fmt.Errorf("fn given %s", d)
+			}
+			r.State = st.state
+			st.set(r)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("to %s: %v", st.state, err)
+		}
+		want.State = st.state
+		st.set(&want)
+		ks := listKeys(t, s)
+		if len(ks) != 1 {
+			t.Fatalf("%d keys after update", len(ks))
+		}
+		if d := diffKey(want, ks[0]); d != "" {
+			t.Fatalf("after %s: %s", st.state, d)
+		}
+	}
+	// A returned record is a copy.
+	ks := listKeys(t, s)
+	ks[0].SealedPrivateKey[0] ^= 0xFF
+	if d := diffKey(want, listKeys(t, s)[0]); d != "" {
+		t.Fatalf("ListKeys returned the store's bytes: %s", d)
+	}
+	// Removed.
+	if err := s.DeleteKey(ctx, "kid-1"); err != nil {
+		t.Fatal(err)
+	}
+	if ks := listKeys(t, s); len(ks) != 0 {
+		t.Fatalf("deleted key still listed: %v", ks)
+	}
+	if err := s.DeleteKey(ctx, "kid-1"); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("second DeleteKey: %v, want ErrNotFound", err)
+	}
+	// A removed kid can be created again (it is only a thumbprint).
+	if err := s.CreateKey(ctx, sampleKey("kid-1", base)); err != nil {
+		t.Fatalf("re-creating a removed kid: %v", err)
+	}
+}
+
+func testKeyListOrder(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	// Created out of order; two share a creation time and are then ordered by KID bytes.
+	in := []auth.KeyRecord{
+		sampleKey("c", base.Add(2*time.Hour)),
+		sampleKey("b", base),
+		sampleKey("a", base.Add(time.Hour)),
+		sampleKey("B", base),
+		sampleKey("z", time.Time{}),
+	}
+	for _, k := range in {
+		if err := s.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, k := range listKeys(t, s) {
+		got = append(got, k.KID)
+	}
+	if want := []string{"z", "B", "b", "a", "c"}; !slices.Equal(got, want) {
+		t.Fatalf("ListKeys order %q, want %q (CreatedAt, then KID)", got, want)
+	}
+}
+
+func testKeyConflictNotFound(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	k := sampleKey("k", base)
+	if err := s.CreateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	dup := sampleKey("k", base.Add(time.Hour))
+	dup.State = auth.KeyActive
+	if err := s.CreateKey(ctx, dup); !errors.Is(err, auth.ErrConflict) {
+		t.Fatalf("duplicate CreateKey: %v, want ErrConflict", err)
+	} else if strings.Contains(err.Error(), "sealed:") {
+		t.Fatalf("error carries key material: %v", err)
+	}
+	if d := diffKey(k, listKeys(t, s)[0]); d != "" {
+		t.Fatalf("a refused create changed the key: %s", d)
+	}
+	called := false
+	if err := s.UpdateKey(ctx, "nope", func(*auth.KeyRecord) error { called = true; return nil }); !errors.Is(err, auth.ErrNotFound) || called {
+		t.Fatalf("UpdateKey(missing): %v (fn called %v)", err, called)
+	}
+	if err := s.DeleteKey(ctx, "nope"); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("DeleteKey(missing): %v", err)
+	}
+	if err := s.UpdateKey(ctx, "k", func(r *auth.KeyRecord) error { r.KID = "renamed"; r.Alg = "RS256"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if ks := listKeys(t, s); len(ks) != 1 || ks[0].KID != "k" || ks[0].Alg != "RS256" {
+		t.Fatalf("update under a changed KID: %+v", ks)
+	}
+}
+
+func testKeyUpdateError(t *testing.T, s auth.Store) {
+	k := sampleKey("k", base)
+	if err := s.CreateKey(context.Background(), k); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("not pending")
+	err := s.UpdateKey(context.Background(), "k", func(r *auth.KeyRecord) error {
+		r.State = auth.KeyActive
+		r.SealedPrivateKey = nil
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("UpdateKey returned %v, want fn's error", err)
+	}
+	if d := diffKey(k, listKeys(t, s)[0]); d != "" {
+		t.Fatalf("a failed update wrote: %s", d)
+	}
+}
+
+func testKeyConcurrentActivate(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	if err := s.CreateKey(ctx, sampleKey("k", base)); err != nil {
+		t.Fatal(err)
+	}
+	errNotPending := errors.New("not pending")
+	const n = 10
+	var won atomic.Int32
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.UpdateKey(ctx, "k", func(r *auth.KeyRecord) error {
+				if r.State != auth.KeyPending {
+					return errNotPending
+				}
+				r.State = auth.KeyActive
+				r.ActivatedAt = base.Add(time.Duration(i+1) * time.Second)
+				return nil
+			})
+			if err == nil {
+				won.Add(1)
+			} else if !errors.Is(err, errNotPending) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won.Load() != 1 {
+		t.Fatalf("%d goroutines activated the key, want exactly 1", won.Load())
+	}
+	if k := listKeys(t, s)[0]; k.State != auth.KeyActive || k.ActivatedAt.IsZero() {
+		t.Fatalf("after activation: %+v", k)
+	}
+}
+
+// --- deny-list ----------------------------------------------------------------------------
+
+func deny(t *testing.T, s auth.Store, key string, until, now time.Time) bool {
+	t.Helper()
+	added, err := s.Deny(context.Background(), key, until, now)
+	if err != nil {
+		t.Fatalf("Deny(%q): %v", key, err)
+	}
+	return added
+}
+
+func denied(t *testing.T, s auth.Store, key string, now time.Time) bool {
+	t.Helper()
+	d, err := s.IsDenied(context.Background(), key, now)
+	if err != nil {
+		t.Fatalf("IsDenied(%q): %v", key, err)
+	}
+	return d
+}
+
+func testDenyExpiry(t *testing.T, s auth.Store) {
+	now := base
+	until := now.Add(5 * time.Minute)
+	if denied(t, s, "jti:a", now) {
+		t.Fatal("unknown key is denied")
+	}
+	if !deny(t, s, "jti:a", until, now) {
+		t.Fatal("first Deny did not report added")
+	}
+	if deny(t, s, "jti:a", until, now.Add(time.Second)) {
+		t.Fatal("second Deny of a live entry reported added (replay accepted)")
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{now, true},
+		{until.Add(-time.Microsecond), true},
+		{until, false}, // expired at until
+		{until.Add(time.Hour), false},
+	} {
+		if got := denied(t, s, "jti:a", tc.at); got != tc.want {
+			t.Errorf("IsDenied at until%+v = %v, want %v", tc.at.Sub(until), got, tc.want)
+		}
+	}
+	if denied(t, s, "jti:b", now) || denied(t, s, "JTI:A", now) {
+		t.Fatal("another key is denied")
+	}
+	// Expired entries count as absent: adding again succeeds and lives until the new time.
+	later := until.Add(time.Minute)
+	if !deny(t, s, "jti:a", later.Add(5*time.Minute), later) {
+		t.Fatal("Deny over an expired entry did not report added")
+	}
+	if !denied(t, s, "jti:a", later.Add(time.Minute)) {
+		t.Fatal("re-added entry is not denied")
+	}
+}
+
+func testDenyRaise(t *testing.T, s auth.Store) {
+	now := base
+	deny(t, s, "k", now.Add(time.Minute), now)
+	if deny(t, s, "k", now.Add(10*time.Minute), now) {
+		t.Fatal("raising a live entry reported added")
+	}
+	if !denied(t, s, "k", now.Add(5*time.Minute)) {
+		t.Fatal("expiry was not raised")
+	}
+	if deny(t, s, "k", now.Add(2*time.Minute), now) {
+		t.Fatal("an earlier expiry reported added")
+	}
+	if !denied(t, s, "k", now.Add(9*time.Minute)) {
+		t.Fatal("an earlier expiry lowered the entry's")
+	}
+}
+
+func testDenyPurge(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	now := base
+	for i := range 10 {
+		deny(t, s, fmt.Sprintf("k%d", i), now.Add(time.Duration(i-5)*time.Minute+time.Minute), now.Add(-time.Hour))
+	}
+	// Entries k0..k4 have until <= now (k4 exactly now): expired.
+	n, err := s.PurgeDenied(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 {
+		t.Fatalf("PurgeDenied removed %d entries, want 5", n)
+	}
+	if n, err := s.PurgeDenied(ctx, now); err != nil || n != 0 {
+		t.Fatalf("second PurgeDenied: %d, %v", n, err)
+	}
+	for i := range 10 {
+		if got, want := denied(t, s, fmt.Sprintf("k%d", i), now), i > 4; got != want {
+			t.Errorf("k%d denied = %v, want %v", i, got, want)
+		}
+	}
+	// A purged key is absent: Deny adds it.
+	if !deny(t, s, "k0", now.Add(time.Minute), now) {
+		t.Fatal("Deny after purge did not add")
+	}
+}
+
+func testDenyConcurrent(t *testing.T, s auth.Store) {
+	const n = 20
+	var added atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			ok, err := s.Deny(context.Background(), "assertion:replayed", base.Add(time.Minute), base)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				added.Add(1)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if added.Load() != 1 {
+		t.Fatalf("%d concurrent Deny calls reported added, want exactly 1", added.Load())
+	}
+}
+
+func testDenyOddKeys(t *testing.T, s auth.Store) {
+	keys := []string{
+		strings.Repeat("x", 256),
+		"sid:client/secret with spaces",
+		"jti:ünïcødé-✓",
+		"' OR 1=1--",
+		"a?b$1",
+	}
+	for _, k := range keys {
+		if !deny(t, s, k, base.Add(time.Minute), base) {
+			t.Fatalf("Deny(%.20q) not added", k)
+		}
+	}
+	for _, k := range keys {
+		if !denied(t, s, k, base) {
+			t.Fatalf("IsDenied(%.20q) = false", k)
+		}
+	}
+	if denied(t, s, strings.Repeat("x", 255), base) {
+		t.Fatal("a prefix of a denied key is denied")
+	}
+}
+
+// --- context ------------------------------------------------------------------------------
+
+func testContextCancelled(t *testing.T, s auth.Store) {
+	mustCreate(t, s, sampleClient("c"))
+	if err := s.CreateKey(context.Background(), sampleKey("k", base)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	calls := map[string]func() error{
+		"GetClient":    func() error { _, err := s.GetClient(ctx, "c"); return err },
+		"CreateClient": func() error { return s.CreateClient(ctx, sampleClient("new")) },
+		"UpdateClient": func() error {
+			return s.UpdateClient(ctx, "c", func(c *auth.Client) error { c.Name = "cancelled"; return nil })
+		},
+		"ListClients": func() error { _, err := s.ListClients(ctx); return err },
+		"ListKeys":    func() error { _, err := s.ListKeys(ctx); return err },
+		"CreateKey":   func() error { return s.CreateKey(ctx, sampleKey("new", base)) },
+		"UpdateKey": func() error {
+			return s.UpdateKey(ctx, "k", func(k *auth.KeyRecord) error { k.State = auth.KeyActive; return nil })
+		},
+		"DeleteKey":   func() error { return s.DeleteKey(ctx, "k") },
+		"Deny":        func() error { _, err := s.Deny(ctx, "x", base.Add(time.Hour), base); return err },
+		"IsDenied":    func() error { _, err := s.IsDenied(ctx, "x", base); return err },
+		"PurgeDenied": func() error { _, err := s.PurgeDenied(ctx, base.Add(time.Hour)); return err },
+	}
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context: got %v, want context.Canceled", name, err)
+		}
+	}
+	// Nothing was written.
+	bg := context.Background()
+	if c := mustGet(t, s, "c"); c.Name == "cancelled" {
+		t.Error("UpdateClient wrote under a cancelled context")
+	}
+	if _, err := s.GetClient(bg, "new"); !errors.Is(err, auth.ErrNotFound) {
+		t.Errorf("CreateClient wrote under a cancelled context: %v", err)
+	}
+	if ks := listKeys(t, s); len(ks) != 1 || ks[0].State != auth.KeyPending {
+		t.Errorf("key writes under a cancelled context: %+v", ks)
+	}
+	if denied(t, s, "x", base) {
+		t.Error("Deny wrote under a cancelled context")
+	}
+}
+
+func testContextCancelledDuringUpdate(t *testing.T, s auth.Store) {
+	want := sampleClient("c")
+	mustCreate(t, s, want)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := s.UpdateClient(ctx, "c", func(c *auth.Client) error {
+		c.Name = "written after cancel"
+		c.Secrets = nil
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("UpdateClient whose context was cancelled inside fn: got %v, want context.Canceled", err)
+	}
+	if d := diffClient(want, mustGet(t, s, "c")); d != "" {
+		t.Fatalf("the cancelled update was written: %s", d)
+	}
+	k := sampleKey("k", base)
+	if err := s.CreateKey(context.Background(), k); err != nil {
+		t.Fatal(err)
+	}
+	kctx, kcancel := context.WithCancel(context.Background())
+	err = s.UpdateKey(kctx, "k", func(r *auth.KeyRecord) error { r.State = auth.KeyActive; kcancel(); return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("UpdateKey whose context was cancelled inside fn: got %v", err)
+	}
+	if d := diffKey(k, listKeys(t, s)[0]); d != "" {
+		t.Fatalf("the cancelled key update was written: %s", d)
+	}
+}
+
+func testContextDeadlineWhileWaiting(t *testing.T, s auth.Store) {
+	mustCreate(t, s, sampleClient("c"))
+	entered, release := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		holder <- s.UpdateClient(context.Background(), "c", func(c *auth.Client) error {
+			close(entered)
+			<-release
+			c.Name = "holder"
+			return nil
+		})
+	}()
+	<-entered
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	waiterDone := make(chan error, 1)
+	go func() {
+		waiterDone <- s.UpdateClient(ctx, "c", func(c *auth.Client) error { c.Name = "waiter"; return nil })
+	}()
+	var err error
+	select {
+	case err = <-waiterDone:
+	case <-time.After(3 * time.Second):
+		close(release)
+		t.Fatal("an update waiting behind another ignored its context's deadline")
+	}
+	close(release)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting update: got %v, want context.DeadlineExceeded", err)
+	}
+	if err := <-holder; err != nil {
+		t.Fatalf("holding update: %v", err)
+	}
+	if c := mustGet(t, s, "c"); c.Name != "holder" {
+		t.Fatalf("name %q, want the holder's", c.Name)
+	}
+}

@@ -1,0 +1,359 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestConfigValidationNamesTheField(t *testing.T) {
+	clock, logs := newClock(), &syncBuffer{}
+	cases := map[string]func(*Config){
+		"Config.Issuer":         func(c *Config) { c.Issuer = "" },
+		"Config.Audience":       func(c *Config) { c.Audience = "not a url" },
+		"Config.SealKey":        func(c *Config) { c.SealKey = []byte("short") },
+		"Config.TokenTTL":       func(c *Config) { c.TokenTTL = 2 * time.Hour },
+		"Config.Leeway":         func(c *Config) { c.Leeway = 5 * time.Minute },
+		"Config.Alg":            func(c *Config) { c.Alg = "HS256" },
+		"Config.PepperID":       func(c *Config) { c.Pepper = bytes.Repeat([]byte{1}, 32) },
+		"Config.OperatorToken":  func(c *Config) { c.OperatorToken = "short" },
+		"Config.TokenURL":       func(c *Config) { c.TokenURL = "http://plain.example/token" },
+		"Config.KeyRetireGrace": func(c *Config) { c.KeyRetireGrace = time.Minute },
+		"Config.Realm":          func(c *Config) { c.Realm = `a"b` },
+	}
+	for field, mut := range cases {
+		cfg := testConfig(clock, logs)
+		mut(&cfg)
+		_, err := New(context.Background(), cfg, NewMemoryStore())
+		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+	if _, err := New(context.Background(), testConfig(clock, logs), nil); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("nil store: %v", err)
+	}
+	if _, err := NewVerifier(VerifierConfig{Issuer: issuer}); err == nil || !strings.Contains(err.Error(), "VerifierConfig.Audience") {
+		t.Errorf("verifier: %v", err)
+	}
+}
+
+func TestEndpointsDerivation(t *testing.T) {
+	c := Config{Issuer: "https://h.example/tenant/auth/"}
+	ep := c.Endpoints()
+	if ep.Token != "https://h.example/tenant/auth/token" || ep.JWKS != "https://h.example/tenant/auth/.well-known/jwks.json" ||
+		ep.Metadata != "https://h.example/.well-known/oauth-authorization-server/tenant/auth" || ep.Authorize != "" {
+		t.Fatalf("%+v", ep)
+	}
+	c.TokenURL = "https://other.example/oauth/token"
+	if c.Endpoints().Token != c.TokenURL {
+		t.Fatal("TokenURL override ignored")
+	}
+}
+
+func TestSealer(t *testing.T) {
+	s, err := NewSealer(testSealKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := s.Seal([]byte("private"), "kid1")
+	if bytes.Contains(blob, []byte("private")) {
+		t.Fatal("plaintext visible")
+	}
+	if pt, err := s.Open(blob, "kid1"); err != nil || string(pt) != "private" {
+		t.Fatalf("%q %v", pt, err)
+	}
+	if _, err := s.Open(blob, "kid2"); !errors.Is(err, ErrUnseal) {
+		t.Fatal("blob moved to another kid opened")
+	}
+	other, _ := NewSealer(bytes.Repeat([]byte{8}, 32))
+	if _, err := other.Open(blob, "kid1"); !errors.Is(err, ErrUnseal) {
+		t.Fatal("wrong key opened")
+	}
+	for _, bad := range [][]byte{nil, {1}, append([]byte{2}, blob[1:]...)} {
+		if _, err := s.Open(bad, "kid1"); !errors.Is(err, ErrUnseal) {
+			t.Fatalf("%v opened", bad)
+		}
+	}
+	if _, err := NewSealer([]byte("short")); err == nil {
+		t.Fatal("short key accepted")
+	}
+}
+
+func TestStoredKeysAreSealedAndSurviveRestart(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	tok := e.token()
+	priv, kid, _ := e.signer()
+	recs, _ := e.mem.ListKeys(ctx)
+	if len(recs) != 1 || recs[0].KID != kid {
+		t.Fatalf("%+v", recs)
+	}
+	der := fmt.Sprint(priv)
+	if strings.Contains(string(recs[0].SealedPrivateKey), der) {
+		t.Fatal("private key in clear")
+	}
+	// A new process over the same store and SealKey signs with the same key
+	// and keeps the client and its secret.
+	cfg := testConfig(e.clock, e.logs)
+	again, err := New(ctx, cfg, e.mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Verifier().Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := again.Keys().signer(ctx)
+	if k.kid != kid {
+		t.Fatal("restart generated a new key")
+	}
+	if _, _, err := again.Registry().Authenticate(ctx, e.clientID, e.secret); err != nil {
+		t.Fatal(err)
+	}
+	// With another SealKey the stored key cannot be opened: start-up fails
+	// naming the field instead of generating keys other nodes cannot use.
+	cfg.SealKey = bytes.Repeat([]byte{9}, 32)
+	if _, err := New(ctx, cfg, e.mem); !errors.Is(err, ErrUnseal) || !strings.Contains(err.Error(), "Config.SealKey") {
+		t.Fatalf("wrong SealKey: %v", err)
+	}
+}
+
+func TestKeyMaintainSchedule(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.KeyRotationInterval = 24 * time.Hour
+		c.KeyPrePublish = time.Hour
+		c.KeyRetireGrace = 2 * time.Hour
+	})
+	ctx := context.Background()
+	km := e.srv.Keys()
+	states := func() map[KeyState]int {
+		ks, _ := km.List(ctx)
+		m := map[KeyState]int{}
+		for _, k := range ks {
+			m[k.State]++
+		}
+		return m
+	}
+	_, first, _ := e.signer()
+	e.clock.Advance(22 * time.Hour)
+	if err := km.Maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := states(); s[KeyActive] != 1 || s[KeyPending] != 0 {
+		t.Fatalf("too early: %v", s)
+	}
+	e.clock.Advance(time.Hour + time.Minute) // 23h01: pre-publish
+	_ = km.Maintain(ctx)
+	if s := states(); s[KeyActive] != 1 || s[KeyPending] != 1 {
+		t.Fatalf("pre-publish: %v", s)
+	}
+	w := httptest.NewRecorder()
+	km.JWKS().ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	if strings.Count(w.Body.String(), `"kid"`) != 2 {
+		t.Fatalf("pending key not published: %s", w.Body)
+	}
+	etag := w.Header().Get("ETag")
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("If-None-Match", etag)
+	w = httptest.NewRecorder()
+	km.JWKS().ServeHTTP(w, r)
+	if w.Code != 304 {
+		t.Fatalf("If-None-Match: %d", w.Code)
+	}
+	old := e.token()
+	e.clock.Advance(time.Hour) // 24h01: activate
+	_ = km.Maintain(ctx)
+	if _, kid, _ := e.signer(); kid == first {
+		t.Fatal("not rotated")
+	}
+	if s := states(); s[KeyActive] != 1 || s[KeyRetired] != 1 {
+		t.Fatalf("after activation: %v", s)
+	}
+	e.clock.Advance(2*time.Hour + time.Minute) // retired beyond grace: removed
+	_ = km.Maintain(ctx)
+	if s := states(); s[KeyRetired] != 0 || s[KeyActive] != 1 {
+		t.Fatalf("after grace: %v", s)
+	}
+	if _, err := e.srv.Verifier().Verify(ctx, old); err == nil {
+		t.Fatal("token of a removed key verifies")
+	}
+	// Two actives (e.g. left by concurrent nodes) are reduced to the newest.
+	kid, _ := km.AddPending(ctx)
+	_ = e.mem.UpdateKey(ctx, kid, func(k *KeyRecord) error {
+		k.State, k.ActivatedAt = KeyActive, e.clock.Now().Add(time.Second)
+		return nil
+	})
+	_ = km.Maintain(ctx)
+	if s := states(); s[KeyActive] != 1 {
+		t.Fatalf("double active: %v", s)
+	}
+	if err := km.Activate(ctx, first); err == nil {
+		t.Fatal("removed key activated")
+	}
+}
+
+func TestIPLimiterBoundedMemory(t *testing.T) {
+	l := newIPLimiter(10, 2, 100)
+	now := time.Unix(0, 0)
+	for i := range 2000 {
+		l.fail(fmt.Sprintf("ip%d", i), now)
+	}
+	if n := l.size(); n > 100 {
+		t.Fatalf("%d entries", n)
+	}
+	l.fail("x", now)
+	l.fail("x", now)
+	if _, blocked := l.blocked("x", now); !blocked {
+		t.Fatal("not blocked after burst")
+	}
+	wait, _ := l.blocked("x", now)
+	if retryAfterSeconds(wait) != 6 {
+		t.Fatalf("retry after %v", wait)
+	}
+	if _, blocked := l.blocked("x", now.Add(7*time.Second)); blocked {
+		t.Fatal("still blocked after refill")
+	}
+}
+
+func TestGlobalInFlightCap(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxInFlight = 1 })
+	e.srv.issuer.sem <- struct{}{} // one request in flight
+	w := e.post(e.goodForm().Encode())
+	<-e.srv.issuer.sem
+	assertOAuthError(t, w, 429, ErrCodeTemporarilyUnavailable)
+	if w.Header().Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+}
+
+func TestRequireTLS(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.RequireTLS = true; c.TrustForwardedProto = true })
+	assertOAuthError(t, e.post(e.goodForm().Encode()), 400, ErrCodeInvalidRequest)
+	if w := e.post(e.goodForm().Encode(), func(r *http.Request) { r.Header.Set("X-Forwarded-Proto", "https") }); w.Code != 200 {
+		t.Fatalf("%d", w.Code)
+	}
+}
+
+func TestParseSecretAndCanonicalTenant(t *testing.T) {
+	plain, id := newSecret()
+	if got, err := ParseSecret(plain); err != nil || got != id {
+		t.Fatalf("%q %v", got, err)
+	}
+	for _, bad := range []string{"", plain + "x", strings.Replace(plain, "fhcs_", "fhcx_", 1), plain[:15] + "!" + plain[16:], plain[:len(plain)-1] + "="} {
+		if _, err := ParseSecret(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	if c, ok := CanonicalTenant(strings.ToUpper(tenantA)); !ok || c != tenantA {
+		t.Fatal(c)
+	}
+	for _, bad := range []string{"", tenantA + "0", "g0ffee00-1111-2222-3333-444455556666", "c0ffee00_1111-2222-3333-444455556666"} {
+		if _, ok := CanonicalTenant(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestPepperedSecrets(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Pepper = bytes.Repeat([]byte{3}, 32); c.PepperID = "p1" })
+	c, _ := e.mem.GetClient(context.Background(), e.clientID)
+	if c.Secrets[0].Alg != "hmac-sha256:p1" {
+		t.Fatal(c.Secrets[0].Alg)
+	}
+	if w := e.post(e.goodForm().Encode()); w.Code != 200 {
+		t.Fatalf("%d", w.Code)
+	}
+	// The same store read without the pepper cannot verify the secret.
+	cfg := testConfig(e.clock, e.logs)
+	other, err := New(context.Background(), cfg, e.mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := other.Registry().Authenticate(context.Background(), e.clientID, e.secret); !errors.Is(err, ErrInvalidClient) {
+		t.Fatal(err)
+	}
+}
+
+// TestSecretCheckDoesOneHashOnEveryPath counts digests: unknown client,
+// unknown secret id, malformed secret and the right secret all cost one.
+func TestSecretCheckDoesOneHashOnEveryPath(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	// Give the client the maximum number of records so a scan would show.
+	for range 3 {
+		plain, _, err := e.srv.Registry().AddSecret(ctx, e.clientID, 0, "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := ParseSecret(plain)
+		_ = e.srv.Registry().RevokeSecret(ctx, e.clientID, id, "t")
+	}
+	other, _ := newSecret()
+	for _, tc := range []struct{ id, secret string }{
+		{"nobody", e.secret}, {e.clientID, other}, {e.clientID, "not-a-generated-secret"}, {e.clientID, e.secret},
+	} {
+		var count atomic.Int64
+		e.srv.registry.hash.count = &count
+		_, _ = e.srv.registry.authenticate(ctx, tc.id, tc.secret)
+		if count.Load() != 1 {
+			t.Errorf("%s/%s: %d digests", tc.id, tc.secret[:8], count.Load())
+		}
+	}
+}
+
+func TestServerRunMaintainsKeysAndPurges(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, _ = e.mem.Deny(ctx, "jti:old", e.clock.Now().Add(-time.Second), e.clock.Now().Add(-time.Minute))
+	_, _ = e.mem.Deny(ctx, "jti:live", e.clock.Now().Add(time.Hour), e.clock.Now())
+	done := make(chan struct{})
+	go func() { e.srv.Run(ctx, time.Hour); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if d, _ := e.mem.IsDenied(ctx, "jti:live", e.clock.Now()); !d {
+			t.Fatal("live entry purged")
+		}
+		e.mem.mu.Lock()
+		_, stillOld := e.mem.deny["jti:old"]
+		e.mem.mu.Unlock()
+		if !stillOld {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("expired entry never purged")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}
+
+func TestPerClientTokenRate(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ClientTokensPerSecond = 1; c.ClientTokensBurst = 2 })
+	for i := range 2 {
+		if w := e.post(e.goodForm().Encode()); w.Code != 200 {
+			t.Fatalf("request %d: %d", i, w.Code)
+		}
+	}
+	w := e.post(e.goodForm().Encode())
+	assertOAuthError(t, w, 429, ErrCodeTemporarilyUnavailable)
+	if w.Header().Get("Retry-After") != "1" {
+		t.Fatalf("Retry-After %q", w.Header().Get("Retry-After"))
+	}
+	// Wrong secrets for that client id from elsewhere do not consume it.
+	e.clock.Advance(2 * time.Second)
+	bad := e.goodForm()
+	bad.Set("client_secret", "wrong")
+	for range 5 {
+		e.post(bad.Encode(), func(r *http.Request) { r.RemoteAddr = "198.51.100.1:1" })
+	}
+	if w := e.post(e.goodForm().Encode()); w.Code != 200 {
+		t.Fatalf("after refill: %d", w.Code)
+	}
+}

@@ -1,0 +1,409 @@
+package auth
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Bearer error codes (RFC 6750 §3.1).
+const (
+	ErrCodeInvalidToken      = "invalid_token"
+	ErrCodeInsufficientScope = "insufficient_scope"
+)
+
+// ErrInvalidToken is wrapped by every token verification failure. The
+// wrapped detail is for server-side logs only; clients get a generic
+// invalid_token.
+var ErrInvalidToken = errors.New("auth: invalid token")
+
+// PublicKeySource finds a verification key by kid. The returned alg is the
+// only algorithm the key may be used with. [KeyManager] implements it.
+type PublicKeySource interface {
+	PublicKey(ctx context.Context, kid string) (pub crypto.PublicKey, alg string, ok bool)
+}
+
+// Principal is the authenticated caller of a FHIR request, taken only from
+// a verified access token.
+type Principal struct {
+	// ClientID is the OAuth2 client.
+	ClientID string
+	// TenantID is the canonical tenant GUID the token was issued for.
+	TenantID string
+	// Scopes are the granted scope tokens, tenant first.
+	Scopes []string
+	// JTI is the token id.
+	JTI string
+	// SecretID is the id of the secret the client authenticated with.
+	SecretID string
+	// IssuedAt and ExpiresAt bound the token's validity.
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// HasScope reports whether s was granted.
+func (p *Principal) HasScope(s string) bool { return containsStr(p.Scopes, s) }
+
+type principalKey struct{}
+
+// PrincipalFrom returns the principal the Verifier middleware put in ctx.
+func PrincipalFrom(ctx context.Context) (*Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	return p, ok
+}
+
+// ContextWithPrincipal returns ctx carrying p (for handlers invoked outside
+// the middleware, e.g. batch entries, and for tests).
+func ContextWithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// VerifierConfig configures a [Verifier]. [Server] builds one from its
+// Config; use NewVerifier directly in a resource server that shares the
+// key store.
+type VerifierConfig struct {
+	// Issuer must equal the token's iss exactly.
+	Issuer string `validate:"required"`
+	// Audience must be among the token's aud values.
+	Audience string `validate:"required"`
+	// Keys finds verification keys by kid.
+	Keys PublicKeySource `validate:"required"`
+	// Leeway tolerates clock skew for exp, nbf and iat (at most 60s).
+	Leeway time.Duration `validate:"gte=0,lte=1m"`
+	// MaxTokenTTL rejects tokens whose exp-iat exceeds it (default 1h).
+	MaxTokenTTL time.Duration `validate:"gte=0,lte=24h"`
+	// MaxTokenBytes caps the token length (default 4096).
+	MaxTokenBytes int `validate:"gte=0,lte=65536"`
+	// Realm is the challenge realm (default "fhir").
+	Realm string `validate:"printascii,excludesall=\"\\"`
+	// DenyList, when set, is consulted for revoked jti and secret ids.
+	DenyList DenyList
+	// TenantFromRequest, when set, returns the tenant a request addresses;
+	// a token for another tenant gets 403 insufficient_scope.
+	TenantFromRequest func(*http.Request) (string, bool)
+	// ErrorBody, when set, writes the body of an error response (e.g. a FHIR
+	// OperationOutcome); status and WWW-Authenticate are already set on w
+	// but the header is not yet written. Default: a small JSON object.
+	ErrorBody func(w http.ResponseWriter, r *http.Request, status int, code string)
+	// Auditor receives bearer.rejected events; default a SlogAuditor.
+	Auditor Auditor
+	// Logger receives operational errors; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Verifier checks bearer access tokens strictly (RFC 9068 §4, RFC 8725) and
+// protects handlers with RFC 6750 semantics.
+type Verifier struct {
+	cfg    VerifierConfig
+	parser *jwt.Parser
+}
+
+// NewVerifier validates cfg and returns a Verifier.
+func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	if cfg.MaxTokenTTL == 0 {
+		cfg.MaxTokenTTL = time.Hour
+	}
+	if cfg.MaxTokenBytes == 0 {
+		cfg.MaxTokenBytes = 4096
+	}
+	if cfg.Realm == "" {
+		cfg.Realm = "fhir"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Auditor == nil {
+		cfg.Auditor = SlogAuditor{Logger: cfg.Logger}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := validateStruct("VerifierConfig", &cfg, ErrInvalidConfig); err != nil {
+		return nil, err
+	}
+	v := &Verifier{cfg: cfg}
+	v.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{AlgES256, AlgRS256, AlgEdDSA}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithIssuer(cfg.Issuer),
+		jwt.WithAudience(cfg.Audience),
+		jwt.WithLeeway(cfg.Leeway),
+		jwt.WithTimeFunc(cfg.Now),
+		jwt.WithStrictDecoding(),
+	)
+	return v, nil
+}
+
+// allowedHeader lists the only JOSE header members accepted; anything else
+// (jku, x5u, jwk, x5c, crit, ...) rejects the token.
+func allowedHeader(k string) bool { return k == "alg" || k == "typ" || k == "kid" }
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidToken, fmt.Sprintf(format, a...))
+}
+
+// validTokenChars reports whether tok is three non-empty base64url segments.
+func wellFormedJWT(tok string) bool {
+	dots := 0
+	seg := 0
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		switch {
+		case c == '.':
+			if seg == 0 {
+				return false
+			}
+			dots, seg = dots+1, 0
+			if dots > 2 {
+				return false
+			}
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+			seg++
+		default:
+			return false
+		}
+	}
+	return dots == 2 && seg > 0
+}
+
+// Verify checks a compact JWT access token and returns its principal. Every
+// failure wraps ErrInvalidToken, except a deny-list lookup failure, which
+// wraps ErrUnavailable.
+func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
+	if len(tok) > v.cfg.MaxTokenBytes {
+		return nil, invalid("token too long")
+	}
+	if !wellFormedJWT(tok) {
+		return nil, invalid("not a compact JWS")
+	}
+	var claims AccessClaims
+	_, err := v.parser.ParseWithClaims(tok, &claims, func(t *jwt.Token) (any, error) {
+		for k := range t.Header {
+			if !allowedHeader(k) {
+				return nil, fmt.Errorf("header member %q not allowed", k)
+			}
+		}
+		typ, _ := t.Header["typ"].(string)
+		if !strings.EqualFold(typ, TokenType) && !strings.EqualFold(typ, "application/"+TokenType) {
+			return nil, errors.New("typ is not at+jwt")
+		}
+		kid, _ := t.Header["kid"].(string)
+		if kid == "" || len(kid) > 128 || !wellFormedKID(kid) {
+			return nil, errors.New("bad kid")
+		}
+		pub, alg, ok := v.cfg.Keys.PublicKey(ctx, kid)
+		if !ok {
+			return nil, errors.New("unknown kid")
+		}
+		if t.Method == nil || t.Method.Alg() != alg {
+			return nil, errors.New("alg does not match the key")
+		}
+		return pub, nil
+	})
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	switch {
+	case claims.IssuedAt == nil:
+		return nil, invalid("iat missing")
+	case claims.ExpiresAt.Sub(claims.IssuedAt.Time) > v.cfg.MaxTokenTTL:
+		return nil, invalid("lifetime exceeds the maximum")
+	case claims.ID == "" || claims.ClientID == "" || claims.Subject != claims.ClientID:
+		return nil, invalid("jti, client_id or sub missing")
+	}
+	p := &Principal{ClientID: claims.ClientID, JTI: claims.ID, SecretID: claims.SecretID,
+		IssuedAt: claims.IssuedAt.Time, ExpiresAt: claims.ExpiresAt.Time}
+	for _, s := range strings.Split(claims.Scope, " ") {
+		if s == "" {
+			continue
+		}
+		if t, ok := CanonicalTenant(s); ok {
+			if p.TenantID != "" || t != s {
+				return nil, invalid("scope must hold exactly one canonical tenant")
+			}
+			p.TenantID = t
+			p.Scopes = append([]string{t}, p.Scopes...)
+			continue
+		}
+		p.Scopes = append(p.Scopes, s)
+	}
+	if p.TenantID == "" || claims.TenantID != p.TenantID {
+		return nil, invalid("tid does not match scope")
+	}
+	if v.cfg.DenyList != nil {
+		now := v.cfg.Now()
+		for _, key := range []string{"jti:" + claims.ID, secretDenyKey(claims.ClientID, claims.SecretID)} {
+			denied, err := v.cfg.DenyList.IsDenied(ctx, key, now)
+			if err != nil {
+				return nil, fmt.Errorf("%w: deny-list: %v", ErrUnavailable, err)
+			}
+			if denied {
+				return nil, invalid("revoked")
+			}
+		}
+	}
+	return p, nil
+}
+
+func wellFormedKID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// b64token reports whether s matches RFC 6750's b64token.
+func b64token(s string) bool {
+	if s == "" {
+		return false
+	}
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("-._~+/", c) >= 0) {
+			break
+		}
+	}
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+// Middleware authenticates every request with a bearer token in the
+// Authorization header and puts the [Principal] in the request context.
+// Failures get RFC 6750 responses: 401 with a bare challenge when no bearer
+// credentials were sent, 400 invalid_request for malformed ones, 401
+// invalid_token for any verification failure, 403 insufficient_scope when
+// the token's tenant does not match the request's.
+func (v *Verifier) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		authz, hasAuthz := r.Header["Authorization"]
+		inQuery := r.URL.RawQuery != "" && r.URL.Query().Has("access_token")
+		if !hasAuthz {
+			v.reject(w, r, http.StatusUnauthorized, "", "no_credentials")
+			return
+		}
+		if len(authz) != 1 {
+			v.reject(w, r, http.StatusBadRequest, ErrCodeInvalidRequest, "duplicate_authorization")
+			return
+		}
+		const prefix = "bearer "
+		a := authz[0]
+		if len(a) < len(prefix) || !strings.EqualFold(a[:len(prefix)], prefix) {
+			if strings.EqualFold(strings.TrimSpace(a), "bearer") {
+				v.reject(w, r, http.StatusBadRequest, ErrCodeInvalidRequest, "empty_token")
+				return
+			}
+			v.reject(w, r, http.StatusUnauthorized, "", "other_scheme")
+			return
+		}
+		tok := a[len(prefix):]
+		switch {
+		case inQuery:
+			v.reject(w, r, http.StatusBadRequest, ErrCodeInvalidRequest, "two_methods")
+			return
+		case len(tok) > v.cfg.MaxTokenBytes || !b64token(tok):
+			v.reject(w, r, http.StatusBadRequest, ErrCodeInvalidRequest, "malformed_header")
+			return
+		}
+		p, err := v.Verify(r.Context(), tok)
+		if err != nil {
+			if errors.Is(err, ErrUnavailable) {
+				v.cfg.Logger.ErrorContext(r.Context(), "auth: deny-list unavailable", "error", err.Error())
+				w.Header().Set("Retry-After", "1")
+				v.writeError(w, r, http.StatusServiceUnavailable, "")
+				return
+			}
+			v.reject(w, r, http.StatusUnauthorized, ErrCodeInvalidToken, "invalid_token")
+			return
+		}
+		if v.cfg.TenantFromRequest != nil {
+			if t, ok := v.cfg.TenantFromRequest(r); ok {
+				if ct, isGUID := CanonicalTenant(t); !isGUID || ct != p.TenantID {
+					v.InsufficientScope(w, r, ct)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(ContextWithPrincipal(r.Context(), p)))
+	})
+}
+
+// RequireScope wraps next so that only principals holding scope reach it
+// (403 insufficient_scope otherwise). Use it inside Middleware.
+func (v *Verifier) RequireScope(scope string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := PrincipalFrom(r.Context())
+		if !ok {
+			v.reject(w, r, http.StatusUnauthorized, "", "no_principal")
+			return
+		}
+		if !p.HasScope(scope) {
+			v.InsufficientScope(w, r, scope)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// InsufficientScope writes a 403 insufficient_scope response; scope, when it
+// is a valid scope token, is named in the challenge.
+func (v *Verifier) InsufficientScope(w http.ResponseWriter, r *http.Request, scope string) {
+	ch := `Bearer realm="` + v.cfg.Realm + `", error="insufficient_scope"`
+	if scope != "" && validScopeToken(scope) && len(scope) <= 128 {
+		ch += `, scope="` + scope + `"`
+	}
+	w.Header().Set("WWW-Authenticate", ch)
+	v.audit(r, "insufficient_scope")
+	v.writeError(w, r, http.StatusForbidden, ErrCodeInsufficientScope)
+}
+
+func (v *Verifier) audit(r *http.Request, reason string) {
+	v.cfg.Auditor.Record(r.Context(), Event{Type: EventBearerRejected, Reason: reason, Path: pathOnly(r.URL.Path), RemoteIP: remoteIP(r)})
+}
+
+func (v *Verifier) reject(w http.ResponseWriter, r *http.Request, status int, code, reason string) {
+	ch := `Bearer realm="` + v.cfg.Realm + `"`
+	if code != "" {
+		ch += `, error="` + code + `"`
+	}
+	w.Header().Set("WWW-Authenticate", ch)
+	v.audit(r, reason)
+	v.writeError(w, r, status, code)
+}
+
+func (v *Verifier) writeError(w http.ResponseWriter, r *http.Request, status int, code string) {
+	w.Header().Set("Cache-Control", "no-store")
+	if v.cfg.ErrorBody != nil {
+		v.cfg.ErrorBody(w, r, status, code)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if code == "" {
+		code = "unauthorized"
+		if status == http.StatusServiceUnavailable {
+			code = ErrCodeTemporarilyUnavailable
+		}
+	}
+	_, _ = w.Write([]byte(`{"error":"` + code + `"}`))
+}

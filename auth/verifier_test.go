@@ -1,0 +1,401 @@
+package auth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// assertBearer checks status and the WWW-Authenticate challenge.
+func assertBearer(t *testing.T, w *httptest.ResponseRecorder, status int, code string) {
+	t.Helper()
+	if w.Code != status {
+		t.Fatalf("status %d, want %d (%s)", w.Code, status, w.Body)
+	}
+	ch := w.Header().Get("WWW-Authenticate")
+	if !strings.HasPrefix(ch, `Bearer realm="fhir"`) {
+		t.Fatalf("challenge %q", ch)
+	}
+	if code == "" && strings.Contains(ch, "error=") {
+		t.Fatalf("challenge must not carry an error: %q", ch)
+	}
+	if code != "" && !strings.Contains(ch, `error="`+code+`"`) {
+		t.Fatalf("challenge %q, want error %q", ch, code)
+	}
+}
+
+// spyKeys counts key-store reads.
+type spyKeys struct {
+	*MemoryStore
+	lists atomic.Int32
+}
+
+func (s *spyKeys) ListKeys(ctx context.Context) ([]KeyRecord, error) {
+	s.lists.Add(1)
+	return s.MemoryStore.ListKeys(ctx)
+}
+
+// failTransport fails the test if anything makes an outbound request.
+type failTransport struct{ t *testing.T }
+
+func (f failTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	f.t.Errorf("unexpected outbound request to %s", r.URL.Host)
+	return nil, errors.New("no network in this test")
+}
+
+func TestAdversarialBearer(t *testing.T) {
+	e := newEnv(t, nil)
+	h := e.protected()
+	tok := e.token()
+	bearer := func(s string) string { return "Bearer " + s }
+
+	t.Run("valid_token_reaches_handler", func(t *testing.T) {
+		w := e.get(h, "/fhir/Patient", bearer(tok))
+		if w.Code != 200 || w.Body.String() != tenantA {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+	})
+	t.Run("case40_no_authorization", func(t *testing.T) {
+		assertBearer(t, e.get(h, "/fhir/Patient", ""), 401, "")
+	})
+	t.Run("case41_basic_scheme", func(t *testing.T) {
+		assertBearer(t, e.get(h, "/fhir/Patient", "Basic "+base64.StdEncoding.EncodeToString([]byte("a:b"))), 401, "")
+	})
+	t.Run("case42_malformed_bearer", func(t *testing.T) {
+		for _, a := range []string{"Bearer ", "Bearer", "Bearer  " + tok, `Bearer a"b`, "Bearer a,b", "Bearer a b", "Bearer a\tb"} {
+			assertBearer(t, e.get(h, "/fhir/Patient", a), 400, ErrCodeInvalidRequest)
+		}
+		r := httptest.NewRequest("GET", "/fhir/Patient", nil)
+		r.Header.Add("Authorization", bearer(tok))
+		r.Header.Add("Authorization", bearer(tok))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		assertBearer(t, w, 400, ErrCodeInvalidRequest)
+	})
+	t.Run("case43_query_token", func(t *testing.T) {
+		assertBearer(t, e.get(h, "/fhir/Patient?access_token="+tok, ""), 401, "")
+		assertBearer(t, e.get(h, "/fhir/Patient?access_token="+tok, bearer(tok)), 400, ErrCodeInvalidRequest)
+	})
+	t.Run("case44_alg_none", func(t *testing.T) {
+		_, kid, _ := e.signer()
+		hdr := b64([]byte(`{"alg":"none","typ":"at+jwt","kid":"` + kid + `"}`))
+		body, _ := json.Marshal(e.validClaims())
+		none := hdr + "." + b64(body) + "."
+		assertBearer(t, e.get(h, "/fhir/Patient", bearer(none)), 401, ErrCodeInvalidToken)
+		// and with a non-empty junk signature
+		assertBearer(t, e.get(h, "/fhir/Patient", bearer(none+"AAAA")), 401, ErrCodeInvalidToken)
+	})
+	t.Run("case45_hs256_with_public_key_bytes", func(t *testing.T) {
+		priv, kid, _ := e.signer()
+		der, _ := x509.MarshalPKIXPublicKey(priv.Public())
+		for _, key := range [][]byte{der, []byte("-----BEGIN PUBLIC KEY-----\n" + base64.StdEncoding.EncodeToString(der) + "\n-----END PUBLIC KEY-----\n")} {
+			tk := jwt.NewWithClaims(jwt.SigningMethodHS256, e.validClaims())
+			tk.Header["typ"], tk.Header["kid"] = "at+jwt", kid
+			s, err := tk.SignedString(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertBearer(t, e.get(h, "/fhir/Patient", bearer(s)), 401, ErrCodeInvalidToken)
+		}
+	})
+	t.Run("case46_alg_relabelled", func(t *testing.T) {
+		_, kid, _ := e.signer()
+		rk, _ := rsa.GenerateKey(rand.Reader, 2048)
+		tk := jwt.NewWithClaims(jwt.SigningMethodRS256, e.validClaims())
+		tk.Header["typ"], tk.Header["kid"] = "at+jwt", kid
+		s, _ := tk.SignedString(rk)
+		assertBearer(t, e.get(h, "/fhir/Patient", bearer(s)), 401, ErrCodeInvalidToken)
+		// A valid ES256 token with its header re-labelled ES384.
+		parts := strings.Split(tok, ".")
+		relabelled := b64([]byte(`{"alg":"ES384","kid":"`+kid+`","typ":"at+jwt"}`)) + "." + parts[1] + "." + parts[2]
+		assertBearer(t, e.get(h, "/fhir/Patient", bearer(relabelled)), 401, ErrCodeInvalidToken)
+	})
+	t.Run("case47_kid_missing_unknown_injection", func(t *testing.T) {
+		spy := &spyKeys{MemoryStore: e.mem}
+		v := e.verifierOver(spy)
+		for _, kid := range []any{nil, "", "no-such-kid", "../../etc/passwd", "' OR 1=1--", 42} {
+			s := e.forge(e.validClaims(), map[string]any{"kid": kid})
+			if kid == nil {
+				s = e.forge(e.validClaims(), map[string]any{"kid": nil})
+			}
+			before := spy.lists.Load()
+			if _, err := v.Verify(context.Background(), s); !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("kid %v accepted: %v", kid, err)
+			}
+			if kid != "no-such-kid" && spy.lists.Load() != before {
+				t.Fatalf("kid %v reached the store", kid)
+			}
+		}
+	})
+	t.Run("case48_key_carrying_headers_no_fetch", func(t *testing.T) {
+		old := http.DefaultTransport
+		http.DefaultTransport = failTransport{t}
+		defer func() { http.DefaultTransport = old }()
+		attacker, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		aj, _ := publicJWK(attacker.Public(), AlgES256)
+		certDER := []byte("not-a-cert")
+		for name, hdr := range map[string]map[string]any{
+			"jku": {"jku": "https://attacker.example/jwks.json"},
+			"x5u": {"x5u": "https://attacker.example/cert.pem"},
+			"x5c": {"x5c": []string{base64.StdEncoding.EncodeToString(certDER)}},
+		} {
+			assertBearer(t, e.get(h, "/fhir/Patient", bearer(e.forge(e.validClaims(), hdr))), 401, ErrCodeInvalidToken)
+			_ = name
+		}
+		// A token signed by the attacker's key, which it embeds as jwk.
+		tk := jwt.NewWithClaims(jwt.SigningMethodES256, e.validClaims())
+		tk.Header["typ"], tk.Header["jwk"] = "at+jwt", aj
+		s, _ := tk.SignedString(attacker)
+		assertBearer(t, e.get(h, "/fhir/Patient", bearer(s)), 401, ErrCodeInvalidToken)
+	})
+	t.Run("case49_crit", func(t *testing.T) {
+		assertBearer(t, e.get(h, "/fhir/Patient", bearer(e.forge(e.validClaims(), map[string]any{"crit": []string{"exp"}}))), 401, ErrCodeInvalidToken)
+	})
+	t.Run("case50_typ", func(t *testing.T) {
+		for _, typ := range []any{nil, "JWT", "id_token+jwt"} {
+			assertBearer(t, e.get(h, "/fhir/Patient", bearer(e.forge(e.validClaims(), map[string]any{"typ": typ}))), 401, ErrCodeInvalidToken)
+		}
+		if w := e.get(h, "/fhir/Patient", bearer(e.forge(e.validClaims(), map[string]any{"typ": "application/at+jwt"}))); w.Code != 200 {
+			t.Fatalf("application/at+jwt: %d", w.Code)
+		}
+	})
+	t.Run("case51_exp", func(t *testing.T) {
+		now := e.clock.Now().Unix()
+		c := e.validClaims()
+		c["iat"], c["nbf"], c["exp"] = now-330, now-330, now-30
+		if w := e.get(h, "/", bearer(e.forge(c, nil))); w.Code != 200 {
+			t.Fatalf("exp-30s within 60s leeway: %d", w.Code)
+		}
+		c["exp"] = now - 61
+		assertBearer(t, e.get(h, "/", bearer(e.forge(c, nil))), 401, ErrCodeInvalidToken)
+		for _, exp := range []any{nil, 0, "soon", "9999999999"} {
+			c := e.validClaims()
+			if exp == nil {
+				delete(c, "exp")
+			} else {
+				c["exp"] = exp
+			}
+			assertBearer(t, e.get(h, "/", bearer(e.forge(c, nil))), 401, ErrCodeInvalidToken)
+		}
+		c = e.validClaims()
+		c["exp"] = now + 3601 // longer than MaxTokenTTL
+		assertBearer(t, e.get(h, "/", bearer(e.forge(c, nil))), 401, ErrCodeInvalidToken)
+	})
+	t.Run("case52_iat_nbf_future", func(t *testing.T) {
+		now := e.clock.Now().Unix()
+		for _, claim := range []string{"iat", "nbf"} {
+			c := e.validClaims()
+			c[claim] = now + 61
+			assertBearer(t, e.get(h, "/", bearer(e.forge(c, nil))), 401, ErrCodeInvalidToken)
+		}
+		c := e.validClaims()
+		delete(c, "iat")
+		assertBearer(t, e.get(h, "/", bearer(e.forge(c, nil))), 401, ErrCodeInvalidToken)
+	})
+	t.Run("case53_iss_aud", func(t *testing.T) {
+		for _, mod := range []func(jwt.MapClaims){
+			func(c jwt.MapClaims) { c["iss"] = issuer + "/" },
+			func(c jwt.MapClaims) { c["aud"] = "https://other.example/fhir" },
+			func(c jwt.MapClaims) { delete(c, "aud") },
+			func(c jwt.MapClaims) { c["aud"] = []string{} },
+		} {
+			c := e.validClaims()
+			mod(c)
+			assertBearer(t, e.get(h, "/", bearer(e.forge(c, nil))), 401, ErrCodeInvalidToken)
+		}
+		c := e.validClaims()
+		c["aud"] = []string{"https://other.example", aud}
+		if w := e.get(h, "/", bearer(e.forge(c, nil))); w.Code != 200 {
+			t.Fatalf("aud array containing ours: %d", w.Code)
+		}
+	})
+	t.Run("case54_tampered_payload", func(t *testing.T) {
+		parts := strings.Split(tok, ".")
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		payload = []byte(strings.ReplaceAll(string(payload), tenantA, tenantB))
+		forged := parts[0] + "." + b64(payload) + "." + parts[2]
+		assertBearer(t, e.get(h, "/", bearer(forged)), 401, ErrCodeInvalidToken)
+	})
+	t.Run("case55_other_tenant_route", func(t *testing.T) {
+		vc := e.srv.VerifierConfig()
+		vc.TenantFromRequest = func(r *http.Request) (string, bool) { return r.PathValue("tenant"), true }
+		v, err := NewVerifier(vc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reached atomic.Int32
+		mux := http.NewServeMux()
+		mux.Handle("/t/{tenant}/Patient", v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached.Add(1) })))
+		w := e.get(mux, "/t/"+tenantB+"/Patient", bearer(tok))
+		assertBearer(t, w, 403, ErrCodeInsufficientScope)
+		if !strings.Contains(w.Header().Get("WWW-Authenticate"), `scope="`+tenantB+`"`) || reached.Load() != 0 {
+			t.Fatalf("%v reached=%d", w.Header(), reached.Load())
+		}
+		if w := e.get(mux, "/t/"+strings.ToUpper(tenantA)+"/Patient", bearer(tok)); w.Code != 200 || reached.Load() != 1 {
+			t.Fatalf("own tenant: %d", w.Code)
+		}
+	})
+	t.Run("case56_scope_tid_disagree", func(t *testing.T) {
+		for _, mod := range []func(jwt.MapClaims){
+			func(c jwt.MapClaims) { c["tid"] = tenantB },
+			func(c jwt.MapClaims) { delete(c, "tid") },
+			func(c jwt.MapClaims) { c["scope"] = tenantA + " " + tenantB },
+			func(c jwt.MapClaims) { c["scope"] = strings.ToUpper(tenantA) },
+		} {
+			c := e.validClaims()
+			mod(c)
+			assertBearer(t, e.get(h, "/", bearer(e.forge(c, nil))), 401, ErrCodeInvalidToken)
+		}
+	})
+	t.Run("case57_expired_and_badly_signed", func(t *testing.T) {
+		c := e.validClaims()
+		c["exp"] = e.clock.Now().Unix() - 3600
+		c["iat"] = e.clock.Now().Unix() - 3900
+		s := e.forge(c, nil)
+		bad := s[:len(s)-4] + "AAAA"
+		_, err := e.srv.Verifier().Verify(context.Background(), bad)
+		if !errors.Is(err, ErrInvalidToken) {
+			t.Fatal(err)
+		}
+		assertBearer(t, e.get(h, "/", bearer(bad)), 401, ErrCodeInvalidToken)
+	})
+	t.Run("case58_huge_inputs", func(t *testing.T) {
+		for _, a := range []string{bearer(strings.Repeat("A", 100<<10)), bearer(strings.Repeat(".", 100000))} {
+			w := e.get(h, "/", a)
+			if w.Code != 400 && w.Code != 401 {
+				t.Fatalf("%d", w.Code)
+			}
+		}
+		allocs := testing.AllocsPerRun(20, func() {
+			_, _ = e.srv.Verifier().Verify(context.Background(), strings.Repeat(".", 3000))
+		})
+		if allocs > 10 {
+			t.Fatalf("%v allocations for a dots-only token", allocs)
+		}
+	})
+	t.Run("case59_key_retire_remove_and_kid_flood", func(t *testing.T) {
+		x := newEnv(t, nil)
+		ctx := context.Background()
+		old := x.token()
+		_, oldKid, _ := x.signer()
+		if _, err := x.srv.Keys().Rotate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.srv.Verifier().Verify(ctx, old); err != nil {
+			t.Fatalf("retired key in grace: %v", err)
+		}
+		if _, err := x.srv.Verifier().Verify(ctx, x.token()); err != nil {
+			t.Fatalf("new key: %v", err)
+		}
+		if err := x.srv.Keys().Remove(ctx, oldKid); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.srv.Verifier().Verify(ctx, old); !errors.Is(err, ErrInvalidToken) {
+			t.Fatalf("removed key still verifies: %v", err)
+		}
+		spy := &spyKeys{MemoryStore: x.mem}
+		v := x.verifierOver(spy)
+		for i := range 200 {
+			s := x.forge(x.validClaims(), map[string]any{"kid": "unknown" + string(rune('a'+i%26))})
+			_, _ = v.Verify(ctx, s)
+		}
+		if n := spy.lists.Load(); n > 2 { // the first load and at most one forced refresh
+			t.Fatalf("%d key-store reads for an unknown-kid flood", n)
+		}
+		x.clock.Advance(6 * time.Second)
+		_, _ = v.Verify(ctx, x.forge(x.validClaims(), map[string]any{"kid": "another"}))
+		if n := spy.lists.Load(); n > 3 {
+			t.Fatalf("%d reads after the interval", n)
+		}
+	})
+	t.Run("case60_revoked_jti", func(t *testing.T) {
+		x := newEnv(t, func(c *Config) { c.DenyList = true })
+		s := x.token()
+		p, err := x.srv.Verifier().Verify(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := x.srv.RevokeToken(context.Background(), p.JTI, p.ExpiresAt); err != nil {
+			t.Fatal(err)
+		}
+		assertBearer(t, x.get(x.protected(), "/", bearer(s)), 401, ErrCodeInvalidToken)
+	})
+	t.Run("case60_revoked_secret_revokes_its_tokens", func(t *testing.T) {
+		x := newEnv(t, func(c *Config) { c.RevokeTokensOnSecretRevoke = true })
+		ctx := context.Background()
+		s := x.token()
+		plain, _, _ := x.srv.Registry().AddSecret(ctx, x.clientID, 0, "test")
+		f := x.goodForm()
+		f.Set("client_secret", plain)
+		var other TokenResponse
+		mustJSON(t, x.post(f.Encode()).Body.Bytes(), &other)
+		id, _ := ParseSecret(x.secret)
+		if err := x.srv.Registry().RevokeSecret(ctx, x.clientID, id, "test"); err != nil {
+			t.Fatal(err)
+		}
+		assertBearer(t, x.get(x.protected(), "/", bearer(s)), 401, ErrCodeInvalidToken)
+		if w := x.get(x.protected(), "/", bearer(other.AccessToken)); w.Code != 200 {
+			t.Fatalf("token of the other secret: %d", w.Code)
+		}
+	})
+	t.Run("case61_discovery_public_and_consistent", func(t *testing.T) {
+		hd := e.srv.Handler()
+		ep := e.srv.Endpoints()
+		var meta AuthorizationServerMetadata
+		w := e.get(hd, ep.Metadata, "")
+		if w.Code != 200 {
+			t.Fatalf("metadata %d", w.Code)
+		}
+		mustJSON(t, w.Body.Bytes(), &meta)
+		var smart SMARTConfiguration
+		w = httptest.NewRecorder()
+		e.srv.SMARTConfiguration().ServeHTTP(w, httptest.NewRequest("GET", "/.well-known/smart-configuration", nil))
+		mustJSON(t, w.Body.Bytes(), &smart)
+		if meta.TokenEndpoint != ep.Token || smart.TokenEndpoint != ep.Token || meta.Issuer != issuer || meta.JWKSURI != ep.JWKS {
+			t.Fatalf("disagree: %+v %+v %+v", meta, smart, ep)
+		}
+		if len(meta.GrantTypesSupported) != 1 || meta.GrantTypesSupported[0] != "client_credentials" || meta.ResponseTypesSupported == nil {
+			t.Fatalf("metadata %+v", meta)
+		}
+		// The token endpoint is really served at the advertised URL.
+		r := httptest.NewRequest("POST", ep.Token, strings.NewReader(e.goodForm().Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w = httptest.NewRecorder()
+		hd.ServeHTTP(w, r)
+		if w.Code != 200 {
+			t.Fatalf("token at %s: %d", ep.Token, w.Code)
+		}
+		if w := e.get(hd, ep.JWKS, ""); w.Code != 200 {
+			t.Fatalf("jwks %d", w.Code)
+		}
+	})
+}
+
+// verifierOver builds a verifier whose keys come from a separate key
+// manager over ks (as another node would).
+func (e *env) verifierOver(ks KeyStore) *Verifier {
+	cfg := e.srv.cfg
+	sealer, _ := NewSealer(cfg.SealKey)
+	km := newKeyManager(&cfg, ks, sealer, cfg.Auditor)
+	vc := e.srv.VerifierConfig()
+	vc.Keys = km
+	v, err := NewVerifier(vc)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return v
+}

@@ -1,0 +1,60 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	pfauth "github.com/patientsfhir/patientsfhir/auth"
+)
+
+// ----------------------------------------------------------------------------------------------
+// PATIENTSFHIR: patientsfhir's issuer and verifier in the comparison.
+// ----------------------------------------------------------------------------------------------
+//
+// The server is configured like production for the Teams profile: ES256 signing key, SHA-256
+// client-secret hashes, the in-memory store, default limits (per-IP failure limiter, in-flight
+// cap) and audit events, which go to a discarding slog handler so that the terminal is not the
+// bottleneck (the events are still built). It serves its public handler (routing included).
+
+func oursServer(tb testing.TB) (*pfauth.Server, string) {
+	tb.Helper()
+	ctx := context.Background()
+	srv, err := pfauth.New(ctx, pfauth.Config{
+		Issuer:   "https://auth.example.com",
+		Audience: "https://fhir.example.com/stu3",
+		SealKey:  []byte("0123456789abcdef0123456789abcdef"),
+		Logger:   slog.New(slog.DiscardHandler),
+	}, pfauth.NewMemoryStore())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, secret, err := srv.Registry().CreateClient(ctx, pfauth.NewClient{ID: benchClientID, Tenants: []string{benchTenant}}, "bench")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return srv, secret
+}
+
+// oursIssuer returns patientsfhir's token endpoint and the request body for its client.
+func oursIssuer(tb testing.TB) (http.Handler, string) {
+	srv, secret := oursServer(tb)
+	return srv.Handler(), tokenForm(secret)
+}
+
+// oursVerifier returns patientsfhir's bearer verification (every check of the middleware,
+// without HTTP) and a token freshly issued by the same server.
+func oursVerifier(tb testing.TB) (verify func(token string) error, token string) {
+	srv, secret := oursServer(tb)
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, newTokenRequest(tokenForm(secret)))
+	var body pfauth.TokenResponse
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+		tb.Fatalf("issuing a token: %d %s", rec.Code, rec.Body.String())
+	}
+	v, ctx := srv.Verifier(), context.Background()
+	return func(tok string) error { _, err := v.Verify(ctx, tok); return err }, body.AccessToken
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// results maps a benchmark name, without its GOMAXPROCS suffix, to every ns/op measured for it.
+type results map[string][]float64
+
+// benchLine matches a result line: name, iterations, ns/op (the rest is ignored).
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op`)
+
+func parse(in io.Reader) (results, error) {
+	res := results{}
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
+		if m == nil {
+			continue
+		}
+		ns, err := strconv.ParseFloat(m[2], 64)
+		if err != nil || ns <= 0 {
+			return nil, fmt.Errorf("bad ns/op in %q", sc.Text())
+		}
+		res[m[1]] = append(res[m[1]], ns)
+	}
+	return res, sc.Err()
+}
+
+// median returns the median ns/op of name and whether it was measured.
+func (r results) median(name string) (float64, bool) {
+	v := slices.Clone(r[name])
+	if len(v) == 0 {
+		return 0, false
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2], true
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2, true
+}
+
+// target is one tracked ratio with its goal.
+type target struct {
+	label   string
+	value   float64
+	ok      bool // value could be computed
+	goal    float64
+	atLeast bool // value must be >= goal (else <= goal)
+}
+
+func (t target) met() bool {
+	if !t.ok {
+		return false
+	}
+	if t.atLeast {
+		return t.value >= t.goal
+	}
+	return t.value <= t.goal
+}
+
+func (t target) String() string {
+	if !t.ok {
+		return "n/a"
+	}
+	return strconv.FormatFloat(t.value, 'f', ratioDigits(t.value), 64)
+}
+
+func ratioDigits(v float64) int {
+	switch {
+	case v >= 100:
+		return 0
+	case v >= 10:
+		return 1
+	case v >= 0.1:
+		return 2
+	default:
+		return 3
+	}
+}
+
+var modes = []string{"inprocess", "inprocess-parallel", "http", "http-parallel"}
+
+// The mode the issue's issuance targets are judged on: throughput over loopback HTTP.
+const targetMode = "http-parallel"
+
+type row struct {
+	mode                    string
+	goOAuth2, fosite, floor target
+}
+
+type reportData struct {
+	rows           []row
+	verifySerial   target
+	verifyParallel target
+}
+
+func issuance(impl, mode string) string {
+	return "BenchmarkTokenIssuance/impl=" + impl + "/mode=" + mode
+}
+
+func report(res results) reportData {
+	var rep reportData
+	for _, mode := range modes {
+		ours, okOurs := res.median(issuance("patientsfhir", mode))
+		ratio := func(peer string, goal float64) target {
+			t := target{goal: goal, atLeast: true}
+			if p, ok := res.median(issuance(peer, mode)); ok && okOurs {
+				t.value, t.ok = p/ours, true
+			}
+			return t
+		}
+		rep.rows = append(rep.rows, row{
+			mode:     mode,
+			goOAuth2: ratio("go-oauth2", 1),
+			fosite:   ratio("fosite", 100),
+			floor:    ratio("floor", 0.5),
+		})
+	}
+	frac := func(mode string) target {
+		t := target{goal: 0.1}
+		v, ok1 := res.median("BenchmarkBearerVerification/mode=" + mode)
+		rt, ok2 := res.median("BenchmarkLoopbackRoundTrip/mode=" + mode)
+		if ok1 && ok2 {
+			t.value, t.ok = v/rt, true
+		}
+		return t
+	}
+	rep.verifySerial, rep.verifyParallel = frac("serial"), frac("parallel")
+	return rep
+}
+
+// allMet reports whether every target of the issue is met: the three issuance ratios over
+// loopback HTTP in parallel, and verification (serial) against one round trip.
+func (rep reportData) allMet() bool {
+	for _, r := range rep.rows {
+		if r.mode == targetMode && !(r.goOAuth2.met() && r.fosite.met() && r.floor.met()) {
+			return false
+		}
+	}
+	return rep.verifySerial.met()
+}
+
+func mark(t target, judged bool) string {
+	s := t.String()
+	if !judged {
+		return s
+	}
+	if t.met() {
+		return s + " ok"
+	}
+	return s + " MISSED"
+}
+
+func (rep reportData) write(out io.Writer) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "token issuance throughput, patientsfhir ÷ peer (same mode, same run)")
+	fmt.Fprintln(tw, "mode\tvs go-oauth2 (>= 1)\tvs fosite (>= 100)\tvs bare floor (>= 0.5)")
+	for _, r := range rep.rows {
+		j := r.mode == targetMode
+		name := r.mode
+		if j {
+			name += " *"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, mark(r.goOAuth2, j), mark(r.fosite, j), mark(r.floor, j))
+	}
+	fmt.Fprintln(tw, "(* the mode the targets are judged on: loopback HTTP, parallel keep-alive clients)")
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "bearer verification ÷ one loopback HTTP round trip (<= 0.1)")
+	fmt.Fprintf(tw, "serial *\t%s\n", mark(rep.verifySerial, true))
+	fmt.Fprintf(tw, "parallel\t%s\n", mark(rep.verifyParallel, false))
+	tw.Flush()
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+BenchmarkTokenIssuance/impl=floor/mode=http-parallel-2         	   20000	     20000 ns/op	   20704 B/op	     173 allocs/op
+BenchmarkTokenIssuance/impl=patientsfhir/mode=http-parallel-2  	   20000	     30000 ns/op	   20704 B/op	     173 allocs/op
+BenchmarkTokenIssuance/impl=patientsfhir/mode=http-parallel-2  	   20000	     50000 ns/op	   20704 B/op	     173 allocs/op
+BenchmarkTokenIssuance/impl=patientsfhir/mode=http-parallel-2  	   20000	     40000 ns/op	   20704 B/op	     173 allocs/op
+BenchmarkTokenIssuance/impl=go-oauth2/mode=http-parallel-2     	   20000	     60000 ns/op
+BenchmarkTokenIssuance/impl=fosite/mode=http-parallel-2        	       5	 230000000 ns/op
+BenchmarkLoopbackRoundTrip/mode=serial-2                       	   10000	    100000 ns/op
+BenchmarkBearerVerification/mode=serial-2                      	   10000	      5000 ns/op
+PASS
+`
+
+func TestRatiosFromOneRun(t *testing.T) {
+	res, err := parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := res.median(issuance("patientsfhir", "http-parallel")); m != 40000 {
+		t.Fatalf("median of three runs = %v, want 40000", m)
+	}
+	rep := report(res)
+	var hp row
+	for _, r := range rep.rows {
+		if r.mode == "http-parallel" {
+			hp = r
+		}
+	}
+	if hp.goOAuth2.value != 1.5 || hp.fosite.value != 5750 || hp.floor.value != 0.5 {
+		t.Fatalf("ratios = %v %v %v", hp.goOAuth2, hp.fosite, hp.floor)
+	}
+	if rep.verifySerial.value != 0.05 || !rep.allMet() {
+		t.Fatalf("verification %v, all met %v", rep.verifySerial, rep.allMet())
+	}
+	var out strings.Builder
+	rep.write(&out)
+	if !strings.Contains(out.String(), "1.50 ok") || !strings.Contains(out.String(), "inprocess ") {
+		t.Fatalf("report:\n%s", out.String())
+	}
+}
+
+func TestMissingOursIsReportedNotMet(t *testing.T) {
+	in := strings.ReplaceAll(sample, "impl=patientsfhir", "impl=someoneelse")
+	var out strings.Builder
+	ok, err := run(strings.NewReader(in), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok || !strings.Contains(out.String(), "n/a MISSED") {
+		t.Fatalf("ok=%v report:\n%s", ok, out.String())
+	}
+	if _, err := run(strings.NewReader("nothing here\n"), &out); err == nil {
+		t.Fatal("empty input accepted")
+	}
+}
+
+func TestSlowerOursMissesTarget(t *testing.T) {
+	in := strings.Replace(sample, "60000 ns/op", "10000 ns/op", 1) // go-oauth2 4x faster than ours
+	res, _ := parse(strings.NewReader(in))
+	if report(res).allMet() {
+		t.Fatal("a slower issuer than go-oauth2 met the target")
+	}
+}
