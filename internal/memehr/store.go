@@ -1,0 +1,385 @@
+package memehr
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/patientsfhir/patientsfhir/fhir"
+)
+
+// Item is one stored resource.
+type Item struct {
+	// Type is the resource type.
+	Type string
+	// ID is the logical id.
+	ID string
+	// JSON is the resource as stored. Callers must not modify it.
+	JSON []byte
+	// Value is the caller's typed form of the resource (a generated model),
+	// stored as given and returned as is.
+	Value any
+
+	tree map[string]any
+}
+
+// Store holds the resources of one FHIR version in memory. It is safe for
+// concurrent use. The zero value is not usable: call [New].
+type Store struct {
+	loc   *time.Location
+	mu    sync.RWMutex
+	types map[string]map[string]*Item
+	paths sync.Map // expression -> path
+}
+
+// Option configures a [Store].
+type Option func(*Store)
+
+// WithLocation sets the time zone of stored dates and dateTimes written
+// without one (default UTC). Use the same location as the search parser's.
+func WithLocation(loc *time.Location) Option {
+	return func(s *Store) {
+		if loc != nil {
+			s.loc = loc
+		}
+	}
+}
+
+// New returns an empty store.
+func New(opts ...Option) *Store {
+	s := &Store{loc: time.UTC, types: map[string]map[string]*Item{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Errors of the store. Search and Read wrap the fhir sentinels, so the
+// REST layer maps them to the right status.
+var (
+	// ErrNotFound: no resource of that type and id (wraps fhir.ErrNotFound).
+	ErrNotFound = fmt.Errorf("memehr: %w", fhir.ErrNotFound)
+	// ErrBadCursor: a page cursor the store did not issue (wraps fhir.ErrInvalidSearch).
+	ErrBadCursor = fmt.Errorf("memehr: page cursor not valid: %w", fhir.ErrInvalidSearch)
+	// ErrInvalidResource: Put got JSON that is not a resource object.
+	ErrInvalidResource = errors.New("memehr: not a FHIR resource JSON object")
+)
+
+// Put stores (or replaces) a resource. data is its JSON; value is the
+// caller's typed form, returned as is by Read and Search. The type and id
+// are read from data.
+func (s *Store) Put(data []byte, value any) (*Item, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var tree map[string]any
+	if err := dec.Decode(&tree); err != nil || tree == nil {
+		return nil, ErrInvalidResource
+	}
+	typ, _ := tree["resourceType"].(string)
+	id, _ := tree["id"].(string)
+	if !fhir.IsResourceType(typ) || id == "" {
+		return nil, fmt.Errorf("%w: missing resourceType or id", ErrInvalidResource)
+	}
+	it := &Item{Type: typ, ID: id, JSON: slices.Clone(data), Value: value, tree: tree}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.types[typ]
+	if m == nil {
+		m = map[string]*Item{}
+		s.types[typ] = m
+	}
+	m[id] = it
+	return it, nil
+}
+
+// Delete removes a resource; it reports whether it was there.
+func (s *Store) Delete(typ, id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.types[typ][id]; !ok {
+		return false
+	}
+	delete(s.types[typ], id)
+	return true
+}
+
+// Read returns one resource, or an error wrapping [ErrNotFound].
+func (s *Store) Read(ctx context.Context, typ, id string) (*Item, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	it := s.types[typ][id]
+	s.mu.RUnlock()
+	if it == nil {
+		return nil, ErrNotFound
+	}
+	return it, nil
+}
+
+// Types returns the resource types held, sorted.
+func (s *Store) Types() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]string, 0, len(s.types))
+	for t, m := range s.types {
+		if len(m) > 0 {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Len returns the number of resources of a type.
+func (s *Store) Len(typ string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.types[typ])
+}
+
+// Request is one search.
+type Request struct {
+	// Type is the resource type searched.
+	Type string
+	// Params are the declared search parameters; their Path says where
+	// each looks. The parameters of Query must be among them.
+	Params []fhir.SearchParam
+	// Paths overrides the Path of parameters by name, e.g. the Patients
+	// app's Coverage "patient" → "Coverage.beneficiary".
+	Paths map[string]string
+	// Query is the parsed search. Query.Count is the page size;
+	// Query.CountOnly() asks for the total alone.
+	Query *fhir.Query
+	// Cursor is the token of a previous [Result.Next] ("" for page one).
+	Cursor string
+}
+
+// Result is one page of a search.
+type Result struct {
+	// Items are the page's resources, at most Query.Count.
+	Items []*Item
+	// Total is the number of matches of the whole search.
+	Total int
+	// Next is the token of the next page, "" on the last page.
+	Next string
+}
+
+// ErrUnsupported is returned when a query uses a parameter the request does
+// not declare or whose path cannot be evaluated (wraps fhir.ErrNotSupported).
+var ErrUnsupported = fmt.Errorf("memehr: %w", fhir.ErrNotSupported)
+
+// Search runs one page of a search: every clause of req.Query is applied
+// (AND of clauses, OR within one), matches are ordered by req.Query.Sort
+// (then by id, so pages are stable) and cut at the cursor's offset.
+func (s *Store) Search(ctx context.Context, req Request) (Result, error) {
+	q := req.Query
+	if q == nil {
+		return Result{}, errors.New("memehr: Search without a query")
+	}
+	offset, err := openCursor(req.Cursor)
+	if err != nil {
+		return Result{}, err
+	}
+	filters, err := s.compile(req)
+	if err != nil {
+		return Result{}, err
+	}
+	s.mu.RLock()
+	all := make([]*Item, 0, len(s.types[req.Type]))
+	for _, it := range s.types[req.Type] {
+		all = append(all, it)
+	}
+	s.mu.RUnlock()
+
+	matches := all[:0]
+	for i, it := range all {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return Result{}, err
+			}
+		}
+		if matchAll(it, filters) {
+			matches = append(matches, it)
+		}
+	}
+	keys, err := s.sortKeys(req)
+	if err != nil {
+		return Result{}, err
+	}
+	sortItems(matches, keys, s.loc)
+
+	res := Result{Total: len(matches)}
+	if q.CountOnly() || offset >= len(matches) {
+		return res, nil
+	}
+	end := min(offset+q.Count, len(matches))
+	res.Items = slices.Clone(matches[offset:end])
+	if end < len(matches) {
+		res.Next = sealCursor(end)
+	}
+	return res, nil
+}
+
+func (s *Store) pathOf(req Request, name string) (path, error) {
+	var sp *fhir.SearchParam
+	for i := range req.Params {
+		if req.Params[i].Name == name {
+			sp = &req.Params[i]
+			break
+		}
+	}
+	if sp == nil {
+		return nil, fmt.Errorf("%w: parameter %q is not declared for %s", ErrUnsupported, name, req.Type)
+	}
+	expr := sp.Path
+	if o, ok := req.Paths[name]; ok {
+		expr = o
+	}
+	if expr == "" {
+		return nil, fmt.Errorf("%w: parameter %q of %s has no path", ErrUnsupported, name, req.Type)
+	}
+	if p, ok := s.paths.Load(expr); ok {
+		return p.(path), nil
+	}
+	p, err := compilePath(expr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	s.paths.Store(expr, p)
+	return p, nil
+}
+
+// sortKey is a compiled _sort key.
+type sortKey struct {
+	p    path
+	typ  fhir.ParamType
+	desc bool
+}
+
+func (s *Store) sortKeys(req Request) ([]sortKey, error) {
+	var out []sortKey
+	for _, k := range req.Query.Sort {
+		p, err := s.pathOf(req, k.Name)
+		if err != nil {
+			return nil, err
+		}
+		typ := fhir.TypeToken
+		for _, sp := range req.Params {
+			if sp.Name == k.Name {
+				typ = sp.Type
+			}
+		}
+		out = append(out, sortKey{p: p, typ: typ, desc: k.Descending})
+	}
+	return out, nil
+}
+
+// sortItems orders by the keys, then by id. Resources without a value for
+// a key sort after those that have one, in both directions. For dates the
+// lowest value is used ascending and the highest descending, as FHIR says.
+func sortItems(items []*Item, keys []sortKey, loc *time.Location) {
+	type cached struct {
+		t   []time.Time
+		s   []string
+		has []bool
+	}
+	cache := make(map[*Item]*cached, len(items))
+	for _, it := range items {
+		c := &cached{t: make([]time.Time, len(keys)), s: make([]string, len(keys)), has: make([]bool, len(keys))}
+		for i, k := range keys {
+			for _, n := range k.p.eval(it.tree) {
+				switch k.typ {
+				case fhir.TypeDate:
+					iv, ok := dateOf(n, loc)
+					if !ok {
+						continue
+					}
+					v := iv.lo
+					if k.desc {
+						v = iv.hi
+					}
+					if !c.has[i] || (k.desc && v.After(c.t[i])) || (!k.desc && v.Before(c.t[i])) {
+						c.t[i], c.has[i] = v, true
+					}
+				default:
+					var vs []string
+					if k.typ == fhir.TypeString {
+						vs = stringsOf(n)
+					} else {
+						for _, cd := range codingsOf(n) {
+							vs = append(vs, cd.code)
+						}
+					}
+					for _, v := range vs {
+						v = fold(v)
+						if !c.has[i] || (k.desc && v > c.s[i]) || (!k.desc && v < c.s[i]) {
+							c.s[i], c.has[i] = v, true
+						}
+					}
+				}
+			}
+		}
+		cache[it] = c
+	}
+	slices.SortStableFunc(items, func(a, b *Item) int {
+		ca, cb := cache[a], cache[b]
+		for i, k := range keys {
+			switch {
+			case ca.has[i] && !cb.has[i]:
+				return -1
+			case !ca.has[i] && cb.has[i]:
+				return 1
+			case !ca.has[i]:
+				continue
+			}
+			var c int
+			if k.typ == fhir.TypeDate {
+				c = ca.t[i].Compare(cb.t[i])
+			} else {
+				c = strings.Compare(ca.s[i], cb.s[i])
+			}
+			if k.desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+}
+
+const cursorPrefix = "memehr1:"
+
+func sealCursor(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.Itoa(offset)))
+}
+
+func openCursor(tok string) (int, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return 0, ErrBadCursor
+	}
+	rest, ok := strings.CutPrefix(string(raw), cursorPrefix)
+	if !ok {
+		return 0, ErrBadCursor
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 0 || n > 1<<30 {
+		return 0, ErrBadCursor
+	}
+	return n, nil
+}
