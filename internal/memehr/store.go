@@ -286,7 +286,8 @@ func (s *Store) sortKeys(req Request) ([]sortKey, error) {
 
 // sortItems orders by the keys, then by id. Resources without a value for
 // a key sort after those that have one, in both directions. For dates the
-// lowest value is used ascending and the highest descending, as FHIR says.
+// lowest value is used ascending and the highest descending, as FHIR says;
+// a Period without an end (an encounter in progress) counts by its start.
 func sortItems(items []*Item, keys []sortKey, loc *time.Location) {
 	type cached struct {
 		t   []time.Time
@@ -305,7 +306,7 @@ func sortItems(items []*Item, keys []sortKey, loc *time.Location) {
 						continue
 					}
 					v := iv.lo
-					if k.desc {
+					if k.desc && !iv.openHi {
 						v = iv.hi
 					}
 					if !c.has[i] || (k.desc && v.After(c.t[i])) || (!k.desc && v.Before(c.t[i])) {
