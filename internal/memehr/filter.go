@@ -41,7 +41,11 @@ func (s *Store) compile(req Request) ([]filter, error) {
 		loc := s.loc
 		switch c.Type {
 		case fhir.TypeString:
-			for _, or := range q.Strings(c.Name) {
+			vals := q.Strings(c.Name)
+			if o, ok := req.Strings[c.Name]; ok {
+				vals = o
+			}
+			for _, or := range vals {
 				out = append(out, anyNode(p, func(n node) bool { return matchString(n, or) }))
 			}
 		case fhir.TypeToken:

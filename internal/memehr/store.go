@@ -162,6 +162,9 @@ type Request struct {
 	Query *fhir.Query
 	// Cursor is the token of a previous [Result.Next] ("" for page one).
 	Cursor string
+	// Strings overrides the values of string parameters by name (AND of
+	// OR lists), e.g. with the modifiers a server profile applied.
+	Strings map[string][][]fhir.StringValue
 }
 
 // Result is one page of a search.
