@@ -5,9 +5,9 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/dstu2/dstu2mem"
+	"github.com/patientsfhir/patientsfhir/fhir"
 )
 
 func parse(t *testing.T, params []fhir.SearchParam, query string) dstu2.Search {

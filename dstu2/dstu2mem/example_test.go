@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/dstu2/dstu2mem"
+	"github.com/patientsfhir/patientsfhir/fhir"
 )
 
 func Example() {
