@@ -1,0 +1,45 @@
+// Package dstu2test is the conformance kit of DSTU2 servers for the
+// Microsoft Teams Patients app. Call [Run] from your own go test with your
+// server's http.Handler (built on your backend) and the identifiers of a
+// test patient; it sends every request the app sends (interface lines
+// D0-D9, with each variant: both _sort syntaxes, GET and POST _search, id
+// and _id, identifier with and without a system, a batch of every clinical
+// search) and fails with the request's name and what was wrong.
+package dstu2test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/patientsfhir/patientsfhir/dstu2"
+	"github.com/patientsfhir/patientsfhir/internal/kit"
+)
+
+// TestData names the test patient and its identifiers in your backend.
+type TestData = kit.TestData
+
+// Options tune a run: the base path, how to authorize requests, an
+// optional JSON-schema validator, and whether a missing display is an
+// error.
+type Options = kit.Options
+
+// Version is the DSTU2 contract the kit checks.
+var Version = kit.DSTU2(validate)
+
+// Run checks the handler h against the DSTU2 Patients-app contract.
+// Missing display strings on references the app shows are logged as
+// warnings (errors with Options.StrictDisplay).
+func Run(t testing.TB, h http.Handler, data TestData, opts Options) {
+	t.Helper()
+	kit.Run(t, h, Version, data, opts)
+}
+
+// validate decodes a resource strictly with the dstu2 models and runs its
+// Validate method.
+func validate(b []byte) error {
+	r, err := dstu2.UnmarshalResource(b)
+	if err != nil {
+		return err
+	}
+	return r.Validate()
+}
