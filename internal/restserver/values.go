@@ -24,8 +24,51 @@ type Search struct {
 	// the first page.
 	Cursor string
 	// Query is the whole parsed query, for what the typed fields do not
-	// carry (modifiers such as :missing, ignored parameters).
+	// carry (modifiers such as :missing, ignored parameters). Read string
+	// parameters through Search.Strings to get the profile's readings.
 	Query *fhir.Query
+
+	contains map[string]bool
+}
+
+// Strings returns a string parameter's values from Query with the
+// profile's readings applied: under the Patients app profile, plain
+// family, given and name values carry fhir.ModContains.
+func (s *Search) Strings(name string) StringParam {
+	if s.Query == nil {
+		return nil
+	}
+	v := s.Query.Strings(name)
+	if s.contains[name] {
+		for _, or := range v {
+			for i := range or {
+				if or[i].Modifier == fhir.ModNone {
+					or[i].Modifier = fhir.ModContains
+				}
+			}
+		}
+	}
+	return v
+}
+
+// Contains reports whether the profile reads plain values of the string
+// parameter name as :contains.
+func (s *Search) Contains(name string) bool { return s.contains[name] }
+
+// Tokens returns a token parameter's values from Query.
+func (s *Search) Tokens(name string) TokenParam {
+	if s.Query == nil {
+		return nil
+	}
+	return s.Query.Tokens(name)
+}
+
+// Dates returns a date parameter's values from Query.
+func (s *Search) Dates(name string) DateParam {
+	if s.Query == nil {
+		return nil
+	}
+	return s.Query.Dates(name)
 }
 
 // SortedBy reports whether the first sort key is name, and its direction.
