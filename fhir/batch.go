@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -146,6 +147,13 @@ func (b *Batch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		WriteError(w, r, v, NewError(ErrMethodNotAllow, "Batch uses POST [base]."))
+		return
+	}
+	if b.Handler == nil || v == nil {
+		if v == nil {
+			v = STU3
+		}
+		WriteError(w, r, v, errors.New("fhir: Batch without Version or Handler"))
 		return
 	}
 	if InBatch(r.Context()) {
@@ -337,14 +345,17 @@ type recorder struct {
 	body   bytes.Buffer
 }
 
+// Header implements http.ResponseWriter.
 func (r *recorder) Header() http.Header { return r.header }
 
+// WriteHeader records the first final status.
 func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 && code >= 200 {
 		r.status = code
 	}
 }
 
+// Write buffers the body (implying 200 when no status was written).
 func (r *recorder) Write(p []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK

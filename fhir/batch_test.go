@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -309,5 +310,33 @@ func TestBatchCancelled(t *testing.T) {
 	rec := postBatch(t, h, batchOf(get("Patient/1")), func(r *http.Request) { *r = *r.WithContext(ctx) })
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"503 Service Unavailable"`) {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestBatchPanicLogNoData(t *testing.T) {
+	var logs strings.Builder
+	b := &Batch{
+		Version: STU3,
+		Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("patient Hugh Chau born 1957-06-05") }),
+		Logger:  slog.New(slog.NewTextHandler(&logs, nil)),
+	}
+	rec := httptest.NewRecorder()
+	b.ServeHTTP(rec, httptest.NewRequest("POST", "/fhir", strings.NewReader(batchOf(get("Patient/1")))))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"500 Internal Server Error"`) {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if !strings.Contains(logs.String(), "entry=0") {
+		t.Errorf("panic not logged: %q", logs.String())
+	}
+	for _, s := range []string{"Hugh", "1957", "Chau"} {
+		if strings.Contains(logs.String(), s) || strings.Contains(rec.Body.String(), s) {
+			t.Errorf("patient data %q in log or response", s)
+		}
+	}
+	// A Batch without a handler answers an OperationOutcome instead of panicking.
+	rec = httptest.NewRecorder()
+	(&Batch{Version: DSTU2}).ServeHTTP(rec, httptest.NewRequest("POST", "/fhir", strings.NewReader(batchOf())))
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), "OperationOutcome") {
+		t.Fatalf("unconfigured: %d", rec.Code)
 	}
 }

@@ -112,6 +112,9 @@ func BuildSearchset(ctx context.Context, q *Query, page Page, o SearchOptions) (
 	default:
 		s.Total = seen
 	}
+	if q.CountOnly() {
+		s.Entries = nil // _count=0 / _summary=count: the total alone
+	}
 	if page.Next != "" && !q.CountOnly() {
 		if o.Cursors == nil {
 			return nil, errors.New("fhir: page has a next token but no Cursors are configured")

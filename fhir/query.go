@@ -26,6 +26,8 @@ var resultParams = map[string]bool{
 
 // Pair is one name=value pair of a query string or form body, in order.
 type Pair struct {
+	// Name is the parameter name with its modifier (e.g. "family:contains"),
+	// Value the unescaped value.
 	Name, Value string
 }
 

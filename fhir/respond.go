@@ -91,7 +91,8 @@ func qZero(part string) bool {
 	return false
 }
 
-// Issue is one OperationOutcome issue.
+// Issue is one OperationOutcome issue; the fields are the FHIR elements of
+// the same JSON name.
 type Issue struct {
 	Severity    string    `json:"severity"`
 	Code        IssueCode `json:"code"`

@@ -43,7 +43,7 @@ func ServeSearch(w http.ResponseWriter, r *http.Request, p *Parser, o SearchOpti
 		WriteError(w, r, v, err)
 		return
 	}
-	if len(page.Entries) > q.Count {
+	if len(page.Entries) > q.Count && !q.CountOnly() {
 		// A backend that returns more than asked would break paging.
 		WriteError(w, r, v, NewError(ErrInternal, "The backend returned more entries than the page size."))
 		return

@@ -74,6 +74,15 @@ func TestServeSearch(t *testing.T) {
 	if rec.Code != 500 {
 		t.Fatalf("oversized page: %d", rec.Code)
 	}
+	// Count only: a backend that returns entries anyway is tolerated; the
+	// Bundle carries the total alone.
+	rec = httptest.NewRecorder()
+	ServeSearch(rec, httptest.NewRequest("GET", "/dstu2/Patient?_summary=count", nil), p, o, func(context.Context, *Query, string) (Page, error) {
+		return Page{Entries: []Entry{patient("1"), patient("2")}}, nil
+	})
+	if b := decodeBundle(t, rec.Body.Bytes()); rec.Code != 200 || *b.Total != 2 || len(b.Entry) != 0 {
+		t.Fatalf("count only: %d %s", rec.Code, rec.Body)
+	}
 	// Without Cursors, a cursor parameter is refused.
 	o.Cursors = nil
 	rec = do(httptest.NewRequest("GET", "/dstu2/Patient?_cursor=abc", nil))

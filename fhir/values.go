@@ -78,6 +78,7 @@ type NumberValue struct {
 // QuantityValue is one value of a quantity parameter:
 // "[prefix]number|system|code", "number||code" or "number".
 type QuantityValue struct {
+	// NumberValue is the number part, with prefix and implicit range.
 	NumberValue
 	// System is the unit system (empty when not given).
 	System string

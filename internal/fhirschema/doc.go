@@ -39,7 +39,10 @@
 //     and instant must be given to the second with a time zone, checked by
 //     format assertions registered on the compiler;
 //   - integer, positiveInt and unsignedInt must be integral JSON numbers
-//     within FHIR's 32-bit range (positiveInt ≥ 1, unsignedInt ≥ 0).
+//     within FHIR's 32-bit range (positiveInt ≥ 1, unsignedInt ≥ 0);
+//   - no empty strings, arrays or objects (FHIR's ele-1: every element has
+//     a value or children) and no duplicate member names, which decoding
+//     would otherwise silently collapse.
 //
 // # Errors
 //

@@ -186,7 +186,11 @@ func validate(version string, strict bool, doc []byte) error {
 	if _, ok := slices.BinarySearch(c.types, rt); !ok {
 		return fmt.Errorf("%w: %s has no resource type %q", ErrInvalid, version, rt)
 	}
-	problems, err := c.validateResource(obj, nil, nil)
+	var problems []Problem
+	if strict {
+		problems = append(emptyValues(inst, nil, problems), duplicateKeys(doc)...)
+	}
+	problems, err = c.validateResource(obj, nil, problems)
 	if err != nil {
 		return err
 	}

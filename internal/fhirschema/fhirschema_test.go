@@ -237,6 +237,32 @@ func TestNestedResources(t *testing.T) {
 	}
 }
 
+// TestStrictShape: empty values and duplicate member names pass the
+// published schema but not ValidateStrict.
+func TestStrictShape(t *testing.T) {
+	cases := []struct{ name, doc, path, contains string }{
+		{"empty string", `{"resourceType":"Patient","gender":""}`, "/gender", "empty string"},
+		{"empty array", `{"resourceType":"Patient","name":[]}`, "/name", "empty array"},
+		{"empty object", `{"resourceType":"Patient","name":[{}]}`, "/name/0", "empty object"},
+		{"nested empty", `{"resourceType":"Patient","name":[{"given":["Ann",""]}]}`, "/name/0/given/1", "empty string"},
+		{"duplicate member", `{"resourceType":"Patient","gender":"male","name":[{"family":["A"],"given":["B"]}],"gender":"female"}`, "/gender", "duplicate"},
+		{"nested duplicate", `{"resourceType":"Patient","name":[{"use":"official"},{"use":"usual","use":"old"}]}`, "/name/1/use", "duplicate"},
+	}
+	for _, version := range []string{fhirschema.DSTU2, fhirschema.STU3} {
+		for _, c := range cases {
+			if c.name == "nested empty" || c.name == "duplicate member" {
+				if version == fhirschema.STU3 {
+					c.doc = strings.ReplaceAll(c.doc, `"family":["A"]`, `"family":"A"`)
+				}
+			}
+			if err := fhirschema.Validate(version, []byte(c.doc)); err != nil && !strings.Contains(c.name, "empty string") {
+				t.Errorf("%s/%s: Validate: %v", version, c.name, err)
+			}
+			assertProblem(t, fhirschema.ValidateStrict(version, []byte(c.doc)), version, "Patient", c.path, c.contains)
+		}
+	}
+}
+
 func TestRejectsNonResources(t *testing.T) {
 	cases := []struct {
 		name, doc, contains string

@@ -1,8 +1,13 @@
 package fhirschema
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"maps"
 	"regexp"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -89,4 +94,101 @@ func checkInstant(s string) error {
 		return errNotCalendar
 	}
 	return nil
+}
+
+// emptyValues reports empty strings, arrays and objects below v. FHIR JSON
+// never has them: every element needs a value or children (constraint
+// ele-1 in DSTU2 and STU3), and the schemas do not say so.
+func emptyValues(v any, loc []string, out []Problem) []Problem {
+	switch v := v.(type) {
+	case map[string]any:
+		if len(v) == 0 {
+			return append(out, Problem{Path: pointer(loc), Message: "is an empty object (FHIR elements need a value or children)"})
+		}
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			out = emptyValues(v[k], append(slices.Clip(loc), k), out)
+		}
+	case []any:
+		if len(v) == 0 {
+			return append(out, Problem{Path: pointer(loc), Message: "is an empty array (leave the element out instead)"})
+		}
+		for i, e := range v {
+			out = emptyValues(e, append(slices.Clip(loc), strconv.Itoa(i)), out)
+		}
+	case string:
+		if v == "" {
+			return append(out, Problem{Path: pointer(loc), Message: "is an empty string (leave the element out instead)"})
+		}
+	}
+	return out
+}
+
+// duplicateKeys reports object members whose name repeats within the same
+// object: decoding silently keeps the last one, so the schema never sees the
+// others. doc is known to be well-formed JSON.
+func duplicateKeys(doc []byte) []Problem {
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		index  int    // next array index
+		key    string // pending member name
+	}
+	var out []Problem
+	var stack []*frame
+	var loc []string
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	// enter pushes the location of a value about to be read into its parent.
+	enter := func() {
+		if len(stack) == 0 {
+			return
+		}
+		top := stack[len(stack)-1]
+		if top.object {
+			loc = append(loc, top.key)
+		} else {
+			loc = append(loc, strconv.Itoa(top.index))
+			top.index++
+		}
+	}
+	leave := func() {
+		if len(stack) > 0 {
+			loc = loc[:len(loc)-1]
+		}
+	}
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return out
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				enter()
+				stack = append(stack, &frame{object: d == '{', keys: map[string]bool{}})
+				expectKey = d == '{'
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+				leave()
+				expectKey = len(stack) > 0 && stack[len(stack)-1].object
+			}
+			continue
+		}
+		if expectKey {
+			top := stack[len(stack)-1]
+			key := tok.(string)
+			if top.keys[key] {
+				out = append(out, Problem{Path: pointer(append(slices.Clip(loc), key)), Message: "is a duplicate member name"})
+			}
+			top.keys[key] = true
+			top.key = key
+			expectKey = false
+			continue
+		}
+		// A scalar value: its location is entered and left at once.
+		enter()
+		leave()
+		expectKey = len(stack) > 0 && stack[len(stack)-1].object
+	}
 }
