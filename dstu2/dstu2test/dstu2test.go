@@ -34,6 +34,15 @@ func Run(t testing.TB, h http.Handler, data TestData, opts Options) {
 	kit.Run(t, h, Version, data, opts)
 }
 
+// Check runs the same checks as Run outside a test (a smoke check of a
+// deployment, a CLI) and returns the failures and the log lines (warnings
+// start with "warning:").
+func Check(h http.Handler, data TestData, opts Options) (failures, logs []string) {
+	var rec kit.Recorder
+	kit.Run(&rec, h, Version, data, opts)
+	return rec.Errors, rec.Logs
+}
+
 // validate decodes a resource strictly with the dstu2 models and runs its
 // Validate method.
 func validate(b []byte) error {

@@ -36,7 +36,13 @@ type Options struct {
 	// StrictDisplay makes a missing display on a displayed reference (and
 	// a missing must-support element) an error instead of a warning.
 	StrictDisplay bool
+	// Only restricts the run to these request lines ("S3", "D9"), plus
+	// "advertised" (every advertised search parameter) and "paging" (next
+	// links). The capability statement is always checked. Empty runs all.
+	Only []string
 }
+
+func (o *Options) runs(line string) bool { return len(o.Only) == 0 || slices.Contains(o.Only, line) }
 
 // run is one kit run.
 type run struct {
@@ -79,6 +85,9 @@ func Run(t T, h http.Handler, v *Version, d TestData, o Options) {
 		if strings.Contains(req.Query+req.Form, "{mrnSystem}") && d.MRNSystem == "" {
 			continue
 		}
+		if !o.runs(req.Line) {
+			continue
+		}
 		req = req.Expand(d)
 		if t := req.Expect.Type; t != "" && !r.types[t] {
 			if t == "Patient" {
@@ -94,8 +103,12 @@ func Run(t T, h http.Handler, v *Version, d TestData, o Options) {
 		}
 		r.check(req, r.send(req))
 	}
-	r.advertised()
-	r.paging()
+	if o.runs("advertised") {
+		r.advertised()
+	}
+	if o.runs("paging") {
+		r.paging()
+	}
 }
 
 func (r *run) errorf(name, format string, args ...any) {

@@ -1,0 +1,123 @@
+package dstu2test_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/patientsfhir/patientsfhir/dstu2"
+	"github.com/patientsfhir/patientsfhir/dstu2/dstu2mem"
+	"github.com/patientsfhir/patientsfhir/dstu2/dstu2test"
+	"github.com/patientsfhir/patientsfhir/internal/kit"
+)
+
+func fixtureBackend(t *testing.T) *dstu2mem.Backend {
+	t.Helper()
+	b, err := dstu2mem.NewWithFixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// oldestFirst reverses the direction of every sort.
+type oldestFirst struct{ *dstu2mem.Backend }
+
+func (b oldestFirst) SearchObservations(ctx context.Context, q dstu2.ObservationQuery) (dstu2.Page[*dstu2.Observation], error) {
+	for i := range q.Sort {
+		q.Sort[i].Descending = !q.Sort[i].Descending
+	}
+	return b.Backend.SearchObservations(ctx, q)
+}
+
+func (b oldestFirst) SearchEncounters(ctx context.Context, q dstu2.EncounterQuery) (dstu2.Page[*dstu2.Encounter], error) {
+	for i := range q.Sort {
+		q.Sort[i].Descending = !q.Sort[i].Descending
+	}
+	return b.Backend.SearchEncounters(ctx, q)
+}
+
+// ignoresCount returns every encounter whatever _count says.
+type ignoresCount struct{ *dstu2mem.Backend }
+
+func (b ignoresCount) SearchEncounters(ctx context.Context, q dstu2.EncounterQuery) (dstu2.Page[*dstu2.Encounter], error) {
+	q.Count = 1000
+	return b.Backend.SearchEncounters(ctx, q)
+}
+
+// noBirthDate drops a required element from every patient.
+type noBirthDate struct{ *dstu2mem.Backend }
+
+func (b noBirthDate) ReadPatient(ctx context.Context, id string) (*dstu2.Patient, error) {
+	p, err := b.Backend.ReadPatient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c := *p
+	c.BirthDate = ""
+	return &c, nil
+}
+
+// ignoresPatient answers every allergy search with all allergies.
+type ignoresPatient struct{ *dstu2mem.Backend }
+
+func (b ignoresPatient) SearchAllergyIntolerances(ctx context.Context, q dstu2.AllergyIntoleranceQuery) (dstu2.Page[*dstu2.AllergyIntolerance], error) {
+	var out dstu2.Page[*dstu2.AllergyIntolerance]
+	for _, id := range []string{"alg-1-1", "alg-2-1"} {
+		a, err := b.Backend.ReadAllergyIntolerance(ctx, id)
+		if err != nil {
+			return out, err
+		}
+		out.Resources = append(out.Resources, a)
+	}
+	out.Total, out.TotalKnown = 2, true
+	return out, nil
+}
+
+// The kit fails, naming the request and the problem, on backends that
+// break the contract.
+func TestKitFailsBrokenServers(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler func(t *testing.T) http.Handler
+		want    []string // substrings of some failure
+		only    []string // request lines to run
+	}{
+		{"oldest first", func(t *testing.T) http.Handler { return newHandler(t, oldestFirst{fixtureBackend(t)}) },
+			[]string{"D3 Observation vitals, _sort=-date (GET): not newest first", "D5 Encounter newest, _sort:desc=date&_count=1 (POST _search): Encounter/", "paging"}, []string{"D3", "D5", "paging"}},
+		{"ignores _count", func(t *testing.T) http.Handler { return newHandler(t, ignoresCount{fixtureBackend(t)}) },
+			[]string{"D5 Encounter newest, _sort=-date&_count=1 (GET): status 500"}, []string{"D5"}},
+		{"omits total", func(t *testing.T) http.Handler { return kit.StripTotal(newHandler(t, fixtureBackend(t))) },
+			[]string{"D2 Patient id (GET): Bundle.total is missing", "D8 Coverage by patient (custom parameter) (POST _search): Bundle.total is missing"}, []string{"D2", "D8"}},
+		{"required element missing", func(t *testing.T) http.Handler { return newHandler(t, noBirthDate{fixtureBackend(t)}) },
+			[]string{"D1 read Patient: Patient/pat-1 lacks the required BirthDate"}, []string{"D1"}},
+		{"another patient's data", func(t *testing.T) http.Handler { return newHandler(t, ignoresPatient{fixtureBackend(t)}) },
+			[]string{"D6 AllergyIntolerance (GET): status 500", "D9 batch of every clinical search for one patient: entry 5 (AllergyIntolerance?patient=pat-1): response.status"}, []string{"D6", "D9"}},
+		{"starts-with family (no Patients app profile)", func(t *testing.T) http.Handler {
+			h, err := dstu2.NewHandler(dstu2.Config{Backend: fixtureBackend(t), BasePath: "/dstu2"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}, []string{"D2 Patient given substring (GET): Patient/pat-1 is not in the result", "D2 Patient name substring (POST _search): Patient/pat-1 is not in the result"}, []string{"D2"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := options()
+			o.Authorize = nil // no OAuth check here: the statement of some variants has no security
+			o.Schema = nil
+			o.Only = tc.only
+			errs, _ := dstu2test.Check(tc.handler(t), data, o)
+			if len(errs) == 0 {
+				t.Fatal("the kit passed a broken server")
+			}
+			for _, w := range tc.want {
+				if !slices.ContainsFunc(errs, func(e string) bool { return strings.Contains(e, w) }) {
+					t.Errorf("no failure mentions %q; failures:\n%s", w, strings.Join(errs, "\n"))
+				}
+			}
+		})
+	}
+}
