@@ -1,0 +1,249 @@
+// Command minimal is a runnable Patients-app FHIR server: the in-memory
+// backends (dstu2mem, stu3mem) loaded with the synthetic fixtures and the
+// official HL7 examples, served at /dstu2 and /stu3 behind the auth
+// package's OAuth2 client-credentials issuer (/token, discovery, JWKS) and
+// bearer verifier. The issuer keeps its clients and keys in memory (the
+// auth.MemoryStore): a restart forgets them and prints new credentials.
+//
+//	go run ./examples/minimal                 # 127.0.0.1:8080, prints a client id and secret
+//	go run ./examples/minimal -addr :9090 -tenant <GUID> -client-id my-app
+//	go run ./examples/minimal -open           # no authentication at all (said loudly)
+//
+// See docs/tour.md for a five-minute tour with curl.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/patientsfhir/patientsfhir/auth"
+	"github.com/patientsfhir/patientsfhir/capability"
+	"github.com/patientsfhir/patientsfhir/dstu2"
+	"github.com/patientsfhir/patientsfhir/dstu2/dstu2mem"
+	"github.com/patientsfhir/patientsfhir/stu3"
+	"github.com/patientsfhir/patientsfhir/stu3/stu3mem"
+)
+
+// DefaultTenant is the demo tenant (the token request's scope) when
+// -tenant is not given.
+const DefaultTenant = "11111111-2222-4333-8444-555555555555"
+
+// options is the command line.
+type options struct {
+	addr      string // listen address
+	publicURL string // base URL clients use; default http://<listen address>
+	open      bool   // serve without authentication
+	tenant    string // tenant GUID of the demo client
+	clientID  string // client_id of the demo client
+}
+
+// credentials are what a client needs to call the server.
+type credentials struct {
+	BaseURL, TokenURL, ClientID, ClientSecret, Tenant string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.addr, "addr", envOr("PATIENTSFHIR_ADDR", "127.0.0.1:8080"), "listen address (env PATIENTSFHIR_ADDR)")
+	flag.StringVar(&o.publicURL, "public-url", os.Getenv("PATIENTSFHIR_PUBLIC_URL"), "base URL clients use, e.g. https://fhir.example.com (default http://<addr>; env PATIENTSFHIR_PUBLIC_URL)")
+	flag.BoolVar(&o.open, "open", false, "serve WITHOUT authentication (local experiments only)")
+	flag.StringVar(&o.tenant, "tenant", envOr("PATIENTSFHIR_TENANT", DefaultTenant), "tenant GUID of the demo client: the token request's scope (env PATIENTSFHIR_TENANT)")
+	flag.StringVar(&o.clientID, "client-id", envOr("PATIENTSFHIR_CLIENT_ID", "patients-app"), "client_id of the demo client (env PATIENTSFHIR_CLIENT_ID)")
+	flag.Parse()
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		log.Error("listen", "addr", o.addr, "err", err)
+		os.Exit(1)
+	}
+	err = run(ctx, o, ln, log, func(c credentials) { printBanner(os.Stdout, o, c) })
+	if err != nil {
+		log.Error("server stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func printBanner(w io.Writer, o options, c credentials) {
+	fmt.Fprintf(w, "patientsfhir minimal server\n")
+	fmt.Fprintf(w, "  FHIR STU3:  %s/stu3   (metadata: %s/stu3/metadata)\n", c.BaseURL, c.BaseURL)
+	fmt.Fprintf(w, "  FHIR DSTU2: %s/dstu2\n", c.BaseURL)
+	if o.open {
+		fmt.Fprintf(w, "\n  *** WARNING: -open: NO AUTHENTICATION. Anyone who can reach %s reads every record. ***\n\n", c.BaseURL)
+		return
+	}
+	fmt.Fprintf(w, "  token URL:  %s\n", c.TokenURL)
+	fmt.Fprintf(w, "  client_id:     %s\n", c.ClientID)
+	fmt.Fprintf(w, "  client_secret: %s\n", c.ClientSecret)
+	fmt.Fprintf(w, "  scope (tenant): %s\n", c.Tenant)
+	fmt.Fprintf(w, "  (clients and keys live in memory: a restart prints a new secret)\n")
+}
+
+// run serves until ctx is done, then shuts down gracefully. ready is
+// called once the server accepts requests.
+func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, ready func(credentials)) error {
+	base := strings.TrimSuffix(o.publicURL, "/")
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	c := credentials{BaseURL: base, Tenant: o.tenant, ClientID: o.clientID}
+
+	b3, err := stu3mem.NewWithFixtures()
+	if err != nil {
+		return err
+	}
+	b2, err := dstu2mem.NewWithFixtures()
+	if err != nil {
+		return err
+	}
+	n3, err := b3.LoadExamples()
+	if err != nil {
+		return err
+	}
+	n2, err := b2.LoadExamples()
+	if err != nil {
+		return err
+	}
+	log.Info("backends loaded", "stu3_examples", n3, "dstu2_examples", n2)
+
+	mux := http.NewServeMux()
+	protect := func(h http.Handler) http.Handler { return h }
+	var security *capability.Security
+	if !o.open {
+		seal := make([]byte, 32)
+		_, _ = rand.Read(seal)
+		srv, err := auth.New(ctx, auth.Config{
+			Issuer: base, Audience: base, SealKey: seal, Insecure: strings.HasPrefix(base, "http://"),
+			AllowHyphenGrantType: true, Logger: log,
+		}, auth.NewMemoryStore())
+		if err != nil {
+			return err
+		}
+		go srv.Run(ctx, time.Minute)
+		_, secret, err := srv.Registry().CreateClient(ctx, auth.NewClient{ID: o.clientID, Name: "demo client", Tenants: []string{o.tenant}}, "examples/minimal")
+		if err != nil {
+			return err
+		}
+		c.ClientSecret, c.TokenURL = secret, srv.Endpoints().Token
+		security = &capability.Security{TokenURL: c.TokenURL, Description: "OAuth2 client credentials; scope is the tenant GUID."}
+		mux.Handle("/", srv.Handler())
+		for _, v := range []string{"/stu3", "/dstu2"} {
+			mux.Handle(v+"/.well-known/smart-configuration", srv.SMARTConfiguration())
+		}
+		protect = srv.Verifier().Middleware
+	} else {
+		log.Warn("serving WITHOUT authentication (-open)")
+	}
+
+	h3, err := stu3.NewHandler(stu3.Config{Backend: b3, BasePath: "/stu3", BaseURL: base + "/stu3",
+		Profile: stu3.PatientsApp(), Security: security, Logger: log})
+	if err != nil {
+		return err
+	}
+	h2, err := dstu2.NewHandler(dstu2.Config{Backend: b2, BasePath: "/dstu2", BaseURL: base + "/dstu2",
+		Profile: dstu2.PatientsApp(), Security: security, Logger: log})
+	if err != nil {
+		return err
+	}
+	for prefix, h := range map[string]http.Handler{"/stu3": h3, "/dstu2": h2} {
+		mux.Handle("GET "+prefix+"/metadata", h) // the app reads it without a token
+		mux.Handle(prefix+"/", protect(h))
+		mux.Handle(prefix, protect(h)) // POST [base]: batch
+	}
+
+	hs := &http.Server{
+		Handler:           logRequests(log, mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("listening", "url", base, "auth", !o.open)
+	if ready != nil {
+		ready(c)
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// statusWriter remembers the status code.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// logRequests logs method, route, status and duration. Neither the query
+// string (names, birth dates) nor resource ids nor any header is logged.
+func logRequests(log *slog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		log.Info("request", "method", r.Method, "route", route(r.URL.Path), "status", sw.status, "duration", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+// route keeps the version and the resource type of a path and replaces the
+// rest: /stu3/Patient/pat-1 is /stu3/Patient/{id}.
+func route(p string) string {
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	switch {
+	case len(parts) <= 2:
+		return p
+	case parts[2] == "_search":
+		return "/" + parts[0] + "/" + parts[1] + "/_search"
+	default:
+		return "/" + parts[0] + "/" + parts[1] + "/{id}"
+	}
+}
