@@ -7,8 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/patientsfhir/patientsfhir/stu3"
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/stu3"
 )
 
 // clinicEHR is a complete partner backend: Patient read and search over
