@@ -1,0 +1,66 @@
+package dstu2_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// benchBatch is the Patients app's view of one patient: six clinical
+// searches in one batch.
+const benchBatch = `{"resourceType":"Bundle","type":"batch","entry":[
+{"request":{"method":"GET","url":"Observation?patient=pat-2&_sort:desc=date&category=vital-signs"}},
+{"request":{"method":"GET","url":"Condition?patient=pat-2&_count=10"}},
+{"request":{"method":"GET","url":"Encounter?patient=pat-2&_sort:desc=date&_count=1"}},
+{"request":{"method":"GET","url":"AllergyIntolerance?patient=pat-2"}},
+{"request":{"method":"GET","url":"MedicationOrder?patient=pat-2&_count=10"}},
+{"request":{"method":"GET","url":"Coverage?patient=pat-2"}}]}`
+
+// BenchmarkServer measures whole requests through the handler (parse,
+// backend, checks, Bundle) against a floor: a bare net/http handler
+// writing the very same bytes. The ratio handler/floor is the cost of
+// the server.
+func BenchmarkServer(b *testing.B) {
+	h := newHandler(b, newFake(b), nil)
+	cases := []struct {
+		name, method, target, ct, body string
+	}{
+		{"PatientSearch", "POST", "/dstu2/Patient/_search", "application/x-www-form-urlencoded", "family=chau&given=hugh"},
+		{"Batch6", "POST", "/dstu2", "application/json+fhir", benchBatch},
+	}
+	for _, c := range cases {
+		req := func() *http.Request {
+			r := httptest.NewRequest(c.method, c.target, strings.NewReader(c.body))
+			r.Header.Set("Content-Type", c.ct)
+			return r
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req())
+		if w.Code != 200 {
+			b.Fatalf("%s: %d %s", c.name, w.Code, w.Body)
+		}
+		body, ct := w.Body.Bytes(), w.Header().Get("Content-Type")
+		floor := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", ct)
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(body)
+		})
+		for _, run := range []struct {
+			name string
+			h    http.Handler
+		}{{"handler", h}, {"floor", floor}} {
+			b.Run(c.name+"/"+run.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(body)))
+				for b.Loop() {
+					w := httptest.NewRecorder()
+					run.h.ServeHTTP(w, req())
+					if w.Code != 200 {
+						b.Fatal(w.Code)
+					}
+				}
+			})
+		}
+	}
+}
