@@ -26,18 +26,17 @@ type Backend struct {
 }
 
 var (
-	_ stu3.PatientReader               = (*Backend)(nil)
-	_ stu3.PatientSearcher             = (*Backend)(nil)
-	_ stu3.ObservationSearcher         = (*Backend)(nil)
-	_ stu3.ConditionSearcher           = (*Backend)(nil)
-	_ stu3.EncounterSearcher           = (*Backend)(nil)
-	_ stu3.AllergyIntoleranceSearcher  = (*Backend)(nil)
-	_ stu3.MedicationRequestSearcher   = (*Backend)(nil)
-	_ stu3.MedicationStatementSearcher = (*Backend)(nil)
-	_ stu3.CoverageSearcher            = (*Backend)(nil)
-	_ stu3.LocationSearcher            = (*Backend)(nil)
-	_ stu3.PractitionerSearcher        = (*Backend)(nil)
-	_ stu3.GenericBackend              = (*Backend)(nil)
+	_ stu3.PatientReader              = (*Backend)(nil)
+	_ stu3.PatientSearcher            = (*Backend)(nil)
+	_ stu3.ObservationSearcher        = (*Backend)(nil)
+	_ stu3.ConditionSearcher          = (*Backend)(nil)
+	_ stu3.EncounterSearcher          = (*Backend)(nil)
+	_ stu3.AllergyIntoleranceSearcher = (*Backend)(nil)
+	_ stu3.MedicationRequestSearcher  = (*Backend)(nil)
+	_ stu3.CoverageSearcher           = (*Backend)(nil)
+	_ stu3.LocationSearcher           = (*Backend)(nil)
+	_ stu3.PractitionerSearcher       = (*Backend)(nil)
+	_ stu3.GenericBackend             = (*Backend)(nil)
 )
 
 // New returns an empty backend.
@@ -106,10 +105,6 @@ func decode(data []byte) (any, error) {
 	}
 	return r, nil
 }
-
-// typed lists the types with a typed interface; the others are generic.
-var typed = []string{"Patient", "Observation", "Condition", "Encounter", "AllergyIntolerance",
-	"MedicationRequest", "MedicationStatement", "Coverage", "Location", "Practitioner"}
 
 func strs(kv ...any) map[string][][]fhir.StringValue {
 	m := map[string][][]fhir.StringValue{}
@@ -180,16 +175,6 @@ func (b *Backend) ReadMedicationRequest(ctx context.Context, id string) (*stu3.M
 // SearchMedicationRequests implements stu3.MedicationRequestSearcher.
 func (b *Backend) SearchMedicationRequests(ctx context.Context, q stu3.MedicationRequestQuery) (stu3.Page[*stu3.MedicationRequest], error) {
 	return memehr.SearchAs[*stu3.MedicationRequest](ctx, b.s, "MedicationRequest", stu3.MedicationRequestParams, q.Search, nil)
-}
-
-// ReadMedicationStatement implements stu3.MedicationStatementReader.
-func (b *Backend) ReadMedicationStatement(ctx context.Context, id string) (*stu3.MedicationStatement, error) {
-	return memehr.ReadAs[*stu3.MedicationStatement](ctx, b.s, "MedicationStatement", id)
-}
-
-// SearchMedicationStatements implements stu3.MedicationStatementSearcher.
-func (b *Backend) SearchMedicationStatements(ctx context.Context, q stu3.MedicationStatementQuery) (stu3.Page[*stu3.MedicationStatement], error) {
-	return memehr.SearchAs[*stu3.MedicationStatement](ctx, b.s, "MedicationStatement", stu3.MedicationStatementParams, q.Search, nil)
 }
 
 // ReadCoverage implements stu3.CoverageReader.
