@@ -200,9 +200,13 @@ func TestPatientsAppRequests(t *testing.T) {
 	for _, target := range []string{
 		"/dstu2/Observation?patient=pat-1&_sort:desc=date&category=vital-signs",
 		"/dstu2/Observation?patient=pat-1&_sort=-date&category=vital-signs",
+		"/dstu2/Observation?patient=pat-1&sort:desc=date&category=vital-signs", // as the DSTU2 page lists it (A6)
 	} {
 		for _, post := range []bool{false, true} {
 			var res result
+			if post && strings.Contains(target, "&sort:") {
+				continue // read in the URL only: the app sends Observation searches by GET
+			}
 			if post {
 				path, q, _ := strings.Cut(target, "?")
 				res = serve(t, h, "POST", strings.Replace(path, "Observation", "Observation/_search", 1), form, q)
@@ -256,8 +260,12 @@ func TestBatchOfClinicalSearches(t *testing.T) {
 	wantTotal := []int{-1, 48, 4, 6, 2, 4, 2, -1}
 	for i, e := range got {
 		e := e.(map[string]any)
-		r := e["resource"].(map[string]any)
-		st := e["response"].(map[string]any)["status"].(string)
+		resp := e["response"].(map[string]any)
+		r, _ := e["resource"].(map[string]any)
+		if r == nil { // STU3 puts a failing entry's OperationOutcome in response.outcome
+			r, _ = resp["outcome"].(map[string]any)
+		}
+		st := resp["status"].(string)
 		if r["resourceType"] != wantTypes[i] || !strings.HasPrefix(st, wantStatus[i]) {
 			t.Errorf("entry %d (%s): %v %s", i, urls[i], r["resourceType"], st)
 		}

@@ -201,9 +201,13 @@ func TestPatientsAppRequests(t *testing.T) {
 	for _, target := range []string{
 		"/stu3/Observation?patient=pat-1&_sort:desc=date&category=vital-signs",
 		"/stu3/Observation?patient=pat-1&_sort=-date&category=vital-signs",
+		"/stu3/Observation?patient=pat-1&sort:desc=date&category=vital-signs", // as the DSTU2 page lists it (A6)
 	} {
 		for _, post := range []bool{false, true} {
 			var res result
+			if post && strings.Contains(target, "&sort:") {
+				continue // read in the URL only: the app sends Observation searches by GET
+			}
 			if post {
 				path, q, _ := strings.Cut(target, "?")
 				res = serve(t, h, "POST", strings.Replace(path, "Observation", "Observation/_search", 1), form, q)

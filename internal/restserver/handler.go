@@ -507,6 +507,9 @@ func (h *Handler) checkFailed(typ string, res Resource, reason string) error {
 }
 
 func (h *Handler) serveSearch(w http.ResponseWriter, r *http.Request, rt *route) {
+	if h.cfg.Profile != nil {
+		r = underscoreSort(r)
+	}
 	b, err := h.backend(r.Context())
 	if err != nil {
 		fhir.WriteError(w, r, h.version, err)
@@ -599,4 +602,26 @@ func refersTo(ref, id string) bool {
 	}
 	rest, ok := strings.CutSuffix(ref, "Patient/"+id)
 	return ok && (rest == "" || strings.HasSuffix(rest, "/"))
+}
+
+// underscoreSort reads "sort:desc=date" and "sort=-date" in the URL as
+// "_sort...": the DSTU2 Patients app page lists the parameter without its
+// underscore (A6 of the interface notes). Only applied under a profile.
+func underscoreSort(r *http.Request) *http.Request {
+	q := r.URL.RawQuery
+	if !strings.HasPrefix(q, "sort") && !strings.Contains(q, "&sort") {
+		return r
+	}
+	parts := strings.Split(q, "&")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "sort=") || strings.HasPrefix(p, "sort:") || strings.HasPrefix(p, "sort%3A") || strings.HasPrefix(p, "sort%3a") {
+			parts[i] = "_" + p
+		}
+	}
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.RawQuery = strings.Join(parts, "&")
+	r2.URL = &u
+	return r2
 }
