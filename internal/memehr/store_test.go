@@ -336,3 +336,51 @@ func TestParseFHIRDate(t *testing.T) {
 }
 
 func nil2utc() *time.Location { return time.UTC }
+
+// FuzzSearch: any query the parser accepts runs without panicking and
+// returns at most _count matches with a consistent total.
+func FuzzSearch(f *testing.F) {
+	for _, q := range []string{"family:contains=hau&_sort=-birthdate", "birthdate=ap1957&gender:not=male", "identifier=|111,a|b", "_count=1&_sort=family,-_id", "name=%C3%96k&birthdate=sa2000-01-01T10:00Z"} {
+		f.Add(q)
+	}
+	s := New()
+	for _, j := range testPatients {
+		if _, err := s.Put([]byte(j), nil); err != nil {
+			f.Fatal(err)
+		}
+	}
+	p, err := fhir.NewParser(fhir.STU3, patientParams, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		pairs, err := fhir.ParsePairs(query)
+		if err != nil {
+			return
+		}
+		q, err := p.Parse(pairs, false)
+		if err != nil {
+			return
+		}
+		r, err := s.Search(context.Background(), Request{Type: "Patient", Params: patientParams, Query: q})
+		if err != nil {
+			t.Fatalf("%q: %v", query, err)
+		}
+		if len(r.Items) > q.Count || r.Total < len(r.Items) || r.Total > len(testPatients) {
+			t.Fatalf("%q: %d items, total %d, count %d", query, len(r.Items), r.Total, q.Count)
+		}
+	})
+}
+
+// FuzzCompilePath: any expression compiles or is refused, never panics.
+func FuzzCompilePath(f *testing.F) {
+	for _, e := range []string{"Patient.name.family", "(Condition.onset as dateTime) | Condition.onset.as(Period)", "Observation.subject.where(resolve() is Patient)", "f:Patient/f:name"} {
+		f.Add(e)
+	}
+	tree := map[string]any{"name": []any{map[string]any{"family": "x"}}}
+	f.Fuzz(func(t *testing.T, expr string) {
+		if p, err := compilePath(expr); err == nil {
+			_ = p.eval(tree)
+		}
+	})
+}
