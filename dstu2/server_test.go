@@ -342,6 +342,8 @@ func TestMisbehavingBackend(t *testing.T) {
 		{"error", "/dstu2/Patient?family=chau", 500, "exception"},
 		{"block", "/dstu2/Patient/pat-1", 504, "timeout"},
 		{"block", "/dstu2/Encounter?patient=pat-1", 504, "timeout"},
+		{"late", "/dstu2/Encounter?patient=pat-1", 504, "timeout"},
+		{"late", "/dstu2/Patient/pat-1", 504, "timeout"},
 		{"other-patient", "/dstu2/Observation?patient=pat-1", 500, "exception"},
 		{"invalid", "/dstu2/Observation?patient=pat-1", 500, "exception"},
 		{"invalid", "/dstu2/Patient/pat-1", 500, "exception"},

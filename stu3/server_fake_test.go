@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/fixtures"
@@ -24,7 +25,7 @@ type fakeEHR struct {
 	orders     []*stu3.MedicationRequest
 	coverages  []*stu3.Coverage
 
-	// mode: "", "panic", "error", "block", "other-patient", "invalid", "no-id", "wrong-id", "too-many".
+	// mode: "", "panic", "error", "block", "late", "other-patient", "invalid", "no-id", "wrong-id", "too-many".
 	// Atomic: a blocked call outlives its request.
 	mode atomic.Value
 	// block is closed at the end of the test; "block" waits on it and
@@ -78,6 +79,8 @@ func (f *fakeEHR) trouble() error {
 	case "block":
 		<-f.block
 		return errors.New("unblocked")
+	case "late":
+		time.Sleep(150 * time.Millisecond) // ignores the context, then answers
 	}
 	return nil
 }

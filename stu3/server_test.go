@@ -343,6 +343,8 @@ func TestMisbehavingBackend(t *testing.T) {
 		{"error", "/stu3/Patient?family=chau", 500, "exception"},
 		{"block", "/stu3/Patient/pat-1", 504, "timeout"},
 		{"block", "/stu3/Encounter?patient=pat-1", 504, "timeout"},
+		{"late", "/stu3/Encounter?patient=pat-1", 504, "timeout"},
+		{"late", "/stu3/Patient/pat-1", 504, "timeout"},
 		{"other-patient", "/stu3/Observation?patient=pat-1", 500, "exception"},
 		{"invalid", "/stu3/Observation?patient=pat-1", 500, "exception"},
 		{"invalid", "/stu3/Patient/pat-1", 500, "exception"},

@@ -566,7 +566,11 @@ func (h *Handler) search(ctx context.Context, b any, rt *route, q *fhir.Query, c
 		}
 		return nil
 	})
-	return page, err
+	if err != nil {
+		// page may still be written by a backend that returns late.
+		return fhir.Page{}, err
+	}
+	return page, nil
 }
 
 // patientOf returns the one patient id a patient-scoped search names.
