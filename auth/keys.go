@@ -347,11 +347,24 @@ func (m *KeyManager) Retire(ctx context.Context, kid string) error {
 	return m.load(ctx)
 }
 
+// ErrActiveKey is returned by Remove for the key that signs: rotate first.
+var ErrActiveKey = errors.New("auth: the active signing key cannot be removed; rotate first")
+
 // Remove deletes kid: tokens it signed stop verifying at once on this node
-// and within KeyRefreshInterval on the others.
+// and within KeyRefreshInterval on the others. The active key cannot be
+// removed (ErrActiveKey): call Rotate first.
 func (m *KeyManager) Remove(ctx context.Context, kid string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	recs, err := m.store.ListKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.KID == kid && r.State == KeyActive {
+			return ErrActiveKey
+		}
+	}
 	if err := m.store.DeleteKey(ctx, kid); err != nil {
 		return err
 	}

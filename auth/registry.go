@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -151,6 +152,7 @@ type Registry struct {
 	mu          sync.RWMutex
 	cache       map[string]cacheEntry
 	sf          singleflight.Group
+	gen         atomic.Uint64 // bumped by Invalidate; a load started before it is not cached
 	revokeToken bool
 }
 
@@ -171,6 +173,7 @@ func newRegistry(cfg *Config, store ClientStore, deny DenyList, audit Auditor) *
 // ClientCacheTTL).
 func (r *Registry) Invalidate(clientID string) {
 	r.mu.Lock()
+	r.gen.Add(1)
 	delete(r.cache, clientID)
 	r.mu.Unlock()
 }
@@ -186,6 +189,7 @@ func (r *Registry) cached(ctx context.Context, id string) (*Client, error) {
 		return e.c, nil
 	}
 	v, err, _ := r.sf.Do(id, func() (any, error) {
+		gen := r.gen.Load()
 		c, err := r.store.GetClient(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			c, err = nil, nil
@@ -194,10 +198,14 @@ func (r *Registry) cached(ctx context.Context, id string) (*Client, error) {
 			return nil, err
 		}
 		r.mu.Lock()
-		if len(r.cache) >= maxCacheEntries {
-			clear(r.cache)
+		// A change made through this Registry while the record was being
+		// read must not be hidden by caching the older copy.
+		if r.gen.Load() == gen {
+			if len(r.cache) >= maxCacheEntries {
+				clear(r.cache)
+			}
+			r.cache[id] = cacheEntry{c: c, loaded: now}
 		}
-		r.cache[id] = cacheEntry{c: c, loaded: now}
 		r.mu.Unlock()
 		return c, nil
 	})

@@ -357,3 +357,53 @@ func TestPerClientTokenRate(t *testing.T) {
 		t.Fatalf("after refill: %d", w.Code)
 	}
 }
+
+func TestRemoveActiveKeyRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	_, kid, _ := e.signer()
+	if err := e.srv.Keys().Remove(context.Background(), kid); !errors.Is(err, ErrActiveKey) {
+		t.Fatal(err)
+	}
+}
+
+// pausingClients returns the record it read, but only after the test lets
+// it, to reproduce a cache fill racing a revocation.
+type pausingClients struct {
+	*MemoryStore
+	read, release chan struct{}
+}
+
+func (p pausingClients) GetClient(ctx context.Context, id string) (*Client, error) {
+	c, err := p.MemoryStore.GetClient(ctx, id)
+	p.read <- struct{}{}
+	<-p.release
+	return c, err
+}
+
+// TestRevocationNotHiddenByConcurrentCacheFill: a cache fill that read the
+// record before a revocation must not re-insert the stale copy after it, or
+// the revoked secret would keep working on this node for ClientCacheTTL.
+func TestRevocationNotHiddenByConcurrentCacheFill(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	p := pausingClients{MemoryStore: e.mem, read: make(chan struct{}), release: make(chan struct{})}
+	e.srv.registry.store = p
+	done := make(chan error)
+	go func() {
+		_, err := e.srv.registry.authenticate(ctx, e.clientID, e.secret)
+		done <- err
+	}()
+	<-p.read // the old record has been read
+	id, _ := ParseSecret(e.secret)
+	e.srv.registry.store = e.mem
+	if err := e.srv.Registry().RevokeSecret(ctx, e.clientID, id, "t"); err != nil {
+		t.Fatal(err)
+	}
+	close(p.release)
+	if err := <-done; err != nil {
+		t.Fatalf("the in-flight check saw the old record and should pass: %v", err)
+	}
+	if _, err := e.srv.registry.authenticate(ctx, e.clientID, e.secret); !errors.Is(err, ErrInvalidClient) {
+		t.Fatal("revoked secret accepted: a stale cache fill hid the revocation")
+	}
+}

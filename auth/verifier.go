@@ -297,7 +297,7 @@ func b64token(s string) bool {
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		authz, hasAuthz := r.Header["Authorization"]
-		inQuery := r.URL.RawQuery != "" && r.URL.Query().Has("access_token")
+		inQuery := strings.Contains(r.URL.RawQuery, "access_token") && r.URL.Query().Has("access_token")
 		if !hasAuthz {
 			v.reject(w, r, http.StatusUnauthorized, "", "no_credentials")
 			return
