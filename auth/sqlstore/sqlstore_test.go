@@ -6,13 +6,11 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,30 +240,11 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 		t.Fatalf("other node: %v", err)
 	}
 	// Concurrent "max two secrets" across nodes.
-	var ok atomic.Int32
-	errMax := errors.New("max")
-	for i := range 12 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := stores[i%nodes].UpdateClient(ctx, "shared", func(c *auth.Client) error {
-				if len(c.Secrets) >= 2 {
-					return errMax
-				}
-				c.Secrets = append(c.Secrets, auth.SecretRecord{ID: fmt.Sprint(i), Hash: make([]byte, 32), Alg: "sha256"})
-				return nil
-			})
-			if err == nil {
-				ok.Add(1)
-			} else if !errors.Is(err, errMax) {
-				t.Error(err)
-			}
-		}()
+	nodeStores := make([]auth.Store, nodes)
+	for i, st := range stores {
+		nodeStores[i] = st
 	}
-	wg.Wait()
-	if ok.Load() != 2 {
-		t.Fatalf("%d nodes added a secret, want 2", ok.Load())
-	}
+	storetest.RaceSecrets(t, nodeStores, "shared", 12)
 }
 
 func TestPostgresRefusesNewerSchema(t *testing.T) {

@@ -415,13 +415,11 @@ func active(c *auth.Client, now time.Time) int {
 
 var errTooMany = errors.New("too many active secrets")
 
-func testClientConcurrentMaxTwo(t *testing.T, s auth.Store) {
-	ctx := context.Background()
-	c := sampleClient("race")
-	c.Secrets = nil
-	mustCreate(t, s, c)
-	const n = 20
-	var ok, refused atomic.Int32
+// race starts n goroutines at once, each calling try(i), and returns how many reported a win.
+// try reports (false, nil) for a refusal the test expects; any error fails the test.
+func race(t *testing.T, n int, try func(i int) (bool, error)) int {
+	t.Helper()
+	var won atomic.Int32
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
@@ -429,31 +427,61 @@ func testClientConcurrentMaxTwo(t *testing.T, s auth.Store) {
 		go func() {
 			defer wg.Done()
 			<-start
-			err := s.UpdateClient(ctx, "race", func(c *auth.Client) error {
-				if active(c, base) >= 2 {
-					return errTooMany
-				}
-				c.Secrets = append(c.Secrets, auth.SecretRecord{ID: fmt.Sprintf("s%02d", i), Hash: hash(byte(i)), Alg: "sha256", CreatedAt: base})
-				return nil
-			})
-			switch {
-			case err == nil:
-				ok.Add(1)
-			case errors.Is(err, errTooMany):
-				refused.Add(1)
-			default:
+			ok, err := try(i)
+			if err != nil {
 				t.Errorf("goroutine %d: %v", i, err)
+			}
+			if ok {
+				won.Add(1)
 			}
 		}()
 	}
 	close(start)
 	wg.Wait()
-	if ok.Load() != 2 || refused.Load() != n-2 {
-		t.Fatalf("%d updates succeeded and %d were refused; want exactly 2 and %d", ok.Load(), refused.Load(), n-2)
+	return int(won.Load())
+}
+
+// refused turns an expected rule violation into a loss and keeps other errors.
+func refused(err, rule error) (bool, error) {
+	if errors.Is(err, rule) {
+		return false, nil
 	}
-	if got := mustGet(t, s, "race"); len(got.Secrets) != 2 {
-		t.Fatalf("stored %d secrets, want 2", len(got.Secrets))
+	return err == nil, err
+}
+
+// RaceSecrets makes n goroutines add a secret to the existing client id at the same moment,
+// spread round-robin over stores (one store, or several nodes on one database), under a
+// "at most two active secrets" rule checked inside UpdateClient. It fails t unless exactly two
+// additions succeed and the client ends with two more secrets than it had.
+func RaceSecrets(t *testing.T, stores []auth.Store, id string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	before := mustGet(t, stores[0], id)
+	if active(before, base) != 0 {
+		t.Fatalf("RaceSecrets needs a client without active secrets; %q has %d", id, active(before, base))
 	}
+	won := race(t, n, func(i int) (bool, error) {
+		return refused(stores[i%len(stores)].UpdateClient(ctx, id, func(c *auth.Client) error {
+			if active(c, base) >= 2 {
+				return errTooMany
+			}
+			c.Secrets = append(c.Secrets, auth.SecretRecord{ID: fmt.Sprintf("s%02d", i), Hash: hash(byte(i)), Alg: "sha256", CreatedAt: base})
+			return nil
+		}), errTooMany)
+	})
+	if won != 2 {
+		t.Fatalf("%d of %d concurrent additions succeeded; want exactly 2", won, n)
+	}
+	if got := mustGet(t, stores[len(stores)-1], id); len(got.Secrets) != len(before.Secrets)+2 {
+		t.Fatalf("stored %d secrets, want %d", len(got.Secrets), len(before.Secrets)+2)
+	}
+}
+
+func testClientConcurrentMaxTwo(t *testing.T, s auth.Store) {
+	c := sampleClient("race")
+	c.Secrets = nil
+	mustCreate(t, s, c)
+	RaceSecrets(t, []auth.Store{s}, "race", 20)
 }
 
 func testClientNoLostUpdates(t *testing.T, s auth.Store) {
@@ -643,31 +671,18 @@ func testKeyConcurrentActivate(t *testing.T, s auth.Store) {
 		t.Fatal(err)
 	}
 	errNotPending := errors.New("not pending")
-	const n = 10
-	var won atomic.Int32
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.UpdateKey(ctx, "k", func(r *auth.KeyRecord) error {
-				if r.State != auth.KeyPending {
-					return errNotPending
-				}
-				r.State = auth.KeyActive
-				r.ActivatedAt = base.Add(time.Duration(i+1) * time.Second)
-				return nil
-			})
-			if err == nil {
-				won.Add(1)
-			} else if !errors.Is(err, errNotPending) {
-				t.Error(err)
+	won := race(t, 10, func(i int) (bool, error) {
+		return refused(s.UpdateKey(ctx, "k", func(r *auth.KeyRecord) error {
+			if r.State != auth.KeyPending {
+				return errNotPending
 			}
-		}()
-	}
-	wg.Wait()
-	if won.Load() != 1 {
-		t.Fatalf("%d goroutines activated the key, want exactly 1", won.Load())
+			r.State = auth.KeyActive
+			r.ActivatedAt = base.Add(time.Duration(i+1) * time.Second)
+			return nil
+		}), errNotPending)
+	})
+	if won != 1 {
+		t.Fatalf("%d goroutines activated the key, want exactly 1", won)
 	}
 	if k := listKeys(t, s)[0]; k.State != auth.KeyActive || k.ActivatedAt.IsZero() {
 		t.Fatalf("after activation: %+v", k)
@@ -778,28 +793,11 @@ func testDenyPurge(t *testing.T, s auth.Store) {
 }
 
 func testDenyConcurrent(t *testing.T, s auth.Store) {
-	const n = 20
-	var added atomic.Int32
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			ok, err := s.Deny(context.Background(), "assertion:replayed", base.Add(time.Minute), base)
-			if err != nil {
-				t.Error(err)
-			}
-			if ok {
-				added.Add(1)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	if added.Load() != 1 {
-		t.Fatalf("%d concurrent Deny calls reported added, want exactly 1", added.Load())
+	added := race(t, 20, func(int) (bool, error) {
+		return s.Deny(context.Background(), "assertion:replayed", base.Add(time.Minute), base)
+	})
+	if added != 1 {
+		t.Fatalf("%d concurrent Deny calls reported added, want exactly 1", added)
 	}
 }
 
