@@ -23,6 +23,7 @@ import (
 //	GET    /clients/{id}                    operator: describe one client
 //	PUT    /clients/{id}/tenants            operator: {"tenants":[...]} replace the tenant list
 //	PUT    /clients/{id}/token_ttl          operator: {"token_ttl_seconds":N}
+//	PUT    /clients/{id}/jwks               operator: {"jwks":{"keys":[...]}} public keys for private_key_jwt
 //	POST   /clients/{id}/disable            operator: disable the client
 //	POST   /clients/{id}/enable             operator: enable the client
 //	POST   /clients/{id}/secrets            operator: add a secret {"lifetime_seconds":N}
@@ -58,6 +59,7 @@ func newAdmin(s *Server) *Admin {
 	op("GET /clients/{id}", a.getClient)
 	op("PUT /clients/{id}/tenants", a.setTenants)
 	op("PUT /clients/{id}/token_ttl", a.setTTL)
+	op("PUT /clients/{id}/jwks", a.setJWKS)
 	op("POST /clients/{id}/disable", a.setDisabled(true))
 	op("POST /clients/{id}/enable", a.setDisabled(false))
 	op("POST /clients/{id}/secrets", a.addSecret(false))
@@ -254,6 +256,20 @@ func (a *Admin) setTTL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.s.registry.SetTokenTTL(r.Context(), r.PathValue("id"), time.Duration(in.TTL)*time.Second, "operator"); err != nil {
+		fail(w, err)
+		return
+	}
+	a.getClient(w, r)
+}
+
+func (a *Admin) setJWKS(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		JWKS json.RawMessage `json:"jwks"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if err := a.s.registry.SetJWKS(r.Context(), r.PathValue("id"), in.JWKS, "operator"); err != nil {
 		fail(w, err)
 		return
 	}

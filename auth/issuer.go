@@ -33,6 +33,7 @@ type Issuer struct {
 	sem       chan struct{}
 	audit     Auditor
 	basic     string // WWW-Authenticate challenge for invalid_client
+	tokenURL  string // accepted client-assertion audience (with the issuer)
 }
 
 // TokenResponse is the successful token endpoint response (RFC 6749 §5.1).
@@ -142,18 +143,40 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// 8. Credentials: exactly one method.
-	clientID, secret, code, ok := credentials(r, form)
-	if !ok {
-		if code == ErrCodeInvalidClient {
-			i.limiter.fail(ip, now)
-			i.deny(w, r, ip, clientID, "bad_credentials", http.StatusUnauthorized, ErrCodeInvalidClient, "client authentication failed")
-		} else {
+	var res authResult
+	_, hasAssertion := form["client_assertion"]
+	_, hasAssertionType := form["client_assertion_type"]
+	clientID := form.Get("client_id")
+	if hasAssertion || hasAssertionType {
+		// 8-10 for private_key_jwt: no other method, the registered type,
+		// a signature by one of the client's keys, an unused jti.
+		_, hasAuthz := r.Header["Authorization"]
+		_, hasSecret := form["client_secret"]
+		if hasAuthz || hasSecret {
 			i.deny(w, r, ip, "", "auth_methods", http.StatusBadRequest, ErrCodeInvalidRequest, "malformed client authentication")
+			return
 		}
-		return
+		if form.Get("client_assertion_type") != ClientAssertionType {
+			res, err = authResult{reason: "assertion_type"}, ErrInvalidClient
+		} else {
+			res, err = i.registry.authenticateAssertion(r.Context(), clientID, form.Get("client_assertion"), i.tokenURL)
+		}
+	} else {
+		var secret, code string
+		var ok bool
+		clientID, secret, code, ok = credentials(r, form)
+		if !ok {
+			if code == ErrCodeInvalidClient {
+				i.limiter.fail(ip, now)
+				i.deny(w, r, ip, clientID, "bad_credentials", http.StatusUnauthorized, ErrCodeInvalidClient, "client authentication failed")
+			} else {
+				i.deny(w, r, ip, "", "auth_methods", http.StatusBadRequest, ErrCodeInvalidRequest, "malformed client authentication")
+			}
+			return
+		}
+		// 9-10. Client and secret.
+		res, err = i.registry.authenticate(r.Context(), clientID, secret)
 	}
-	// 9-10. Client and secret.
-	res, err := i.registry.authenticate(r.Context(), clientID, secret)
 	if err != nil {
 		if errors.Is(err, ErrInvalidClient) {
 			i.limiter.fail(ip, now)
@@ -174,6 +197,9 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		i.deny(w, r, ip, clientID, "scope", http.StatusBadRequest, ErrCodeInvalidScope, "the requested scope is not allowed for this client")
 		return
+	}
+	if clientID == "" {
+		clientID = c.ID
 	}
 	if i.perClient != nil {
 		if wait, ok := i.perClient.take(c.ID, now); !ok {

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -43,16 +44,17 @@ type SecretInfo struct {
 
 // ClientInfo describes a client for listings: never a hash or plaintext.
 type ClientInfo struct {
-	ID              string       `json:"client_id"`
-	Name            string       `json:"name,omitempty"`
-	Disabled        bool         `json:"disabled"`
-	GrantTypes      []string     `json:"grant_types"`
-	Tenants         []string     `json:"tenants"`
-	Scopes          []string     `json:"scopes,omitempty"`
-	TokenTTLSeconds int          `json:"token_ttl_seconds,omitempty"`
-	Secrets         []SecretInfo `json:"secrets"`
-	CreatedAt       time.Time    `json:"created_at"`
-	UpdatedAt       time.Time    `json:"updated_at"`
+	ID              string          `json:"client_id"`
+	Name            string          `json:"name,omitempty"`
+	Disabled        bool            `json:"disabled"`
+	GrantTypes      []string        `json:"grant_types"`
+	Tenants         []string        `json:"tenants"`
+	Scopes          []string        `json:"scopes,omitempty"`
+	TokenTTLSeconds int             `json:"token_ttl_seconds,omitempty"`
+	Secrets         []SecretInfo    `json:"secrets"`
+	JWKS            json.RawMessage `json:"jwks,omitempty"`
+	CreatedAt       time.Time       `json:"created_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
 }
 
 // NewClient is the input of [Registry.CreateClient].
@@ -67,6 +69,8 @@ type NewClient struct {
 	Scopes []string `json:"scopes" validate:"max=100,dive,min=1,max=128,scopetoken"`
 	// TokenTTLSeconds overrides the token lifetime (bounded by MaxTokenTTL).
 	TokenTTLSeconds int `json:"token_ttl_seconds" validate:"gte=0"`
+	// JWKS is an optional public JWK Set for private_key_jwt.
+	JWKS json.RawMessage `json:"jwks,omitempty"`
 	// NoClientCredentials registers the client without the
 	// client_credentials grant (it then gets unauthorized_client).
 	NoClientCredentials bool `json:"-"`
@@ -290,7 +294,7 @@ func (r *Registry) info(c *Client) ClientInfo {
 		ID: c.ID, Name: c.Name, Disabled: c.Disabled,
 		GrantTypes: slices.Clone(c.GrantTypes), Tenants: slices.Clone(c.Tenants), Scopes: slices.Clone(c.Scopes),
 		TokenTTLSeconds: int(c.TokenTTL / time.Second), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
-		Secrets: make([]SecretInfo, 0, len(c.Secrets)),
+		Secrets: make([]SecretInfo, 0, len(c.Secrets)), JWKS: slices.Clone(c.JWKS),
 	}
 	if ci.Tenants == nil {
 		ci.Tenants = []string{}
@@ -336,6 +340,11 @@ func (r *Registry) CreateClient(ctx context.Context, nc NewClient, actor string)
 	if err != nil {
 		return ClientInfo{}, "", err
 	}
+	if len(nc.JWKS) > 0 {
+		if _, err := parseClientJWKS(nc.JWKS); err != nil {
+			return ClientInfo{}, "", err
+		}
+	}
 	ttl := time.Duration(nc.TokenTTLSeconds) * time.Second
 	if ttl > r.cfg.MaxTokenTTL || (ttl != 0 && ttl < time.Minute) {
 		return ClientInfo{}, "", fmt.Errorf("%w: token_ttl_seconds: must be between 60 and %d", ErrInvalidInput, int(r.cfg.MaxTokenTTL/time.Second))
@@ -350,6 +359,7 @@ func (r *Registry) CreateClient(ctx context.Context, nc NewClient, actor string)
 	c := &Client{
 		ID: nc.ID, Name: nc.Name, Tenants: tenants, Scopes: slices.Compact(scopes), TokenTTL: ttl,
 		GrantTypes: []string{GrantClientCredentials}, Secrets: []SecretRecord{rec}, CreatedAt: now, UpdatedAt: now,
+		JWKS: slices.Clone([]byte(nc.JWKS)),
 	}
 	if nc.NoClientCredentials {
 		c.GrantTypes = []string{}

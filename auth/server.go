@@ -47,9 +47,10 @@ func New(ctx context.Context, cfg Config, store Store) (*Server, error) {
 	s.registry = newRegistry(c, store, store, c.Auditor)
 	s.issuer = &Issuer{
 		cfg: c, registry: s.registry, keys: s.keys, audit: c.Auditor,
-		limiter: newIPLimiter(c.FailedAuthPerMinute, c.FailedAuthBurst, c.MaxTrackedIPs),
-		sem:     make(chan struct{}, c.MaxInFlight),
-		basic:   `Basic realm="` + strings.NewReplacer(`"`, "", `\`, "").Replace(c.Issuer) + `"`,
+		limiter:  newIPLimiter(c.FailedAuthPerMinute, c.FailedAuthBurst, c.MaxTrackedIPs),
+		sem:      make(chan struct{}, c.MaxInFlight),
+		tokenURL: s.endpts.Token,
+		basic:    `Basic realm="` + strings.NewReplacer(`"`, "", `\`, "").Replace(c.Issuer) + `"`,
 	}
 	if c.ClientTokensPerSecond > 0 {
 		s.issuer.perClient = newIPLimiter(c.ClientTokensPerSecond*60, c.ClientTokensBurst, c.MaxTrackedIPs)
@@ -171,6 +172,7 @@ type AuthorizationServerMetadata struct {
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 }
 
 // SMARTConfiguration is the /.well-known/smart-configuration document
@@ -182,12 +184,13 @@ type SMARTConfiguration struct {
 	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	Capabilities                      []string `json:"capabilities"`
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
 }
 
-var authMethods = []string{"client_secret_basic", "client_secret_post"}
+var authMethods = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 
 // MetadataDocument returns the RFC 8414 document.
 func (s *Server) MetadataDocument() AuthorizationServerMetadata {
@@ -195,6 +198,7 @@ func (s *Server) MetadataDocument() AuthorizationServerMetadata {
 		Issuer: s.endpts.Issuer, TokenEndpoint: s.endpts.Token, JWKSURI: s.endpts.JWKS,
 		RegistrationEndpoint: s.endpts.Registration, ResponseTypesSupported: []string{},
 		GrantTypesSupported: []string{GrantClientCredentials}, TokenEndpointAuthMethodsSupported: authMethods,
+		TokenEndpointAuthSigningAlgs: assertionAlgs,
 	}
 }
 
@@ -203,7 +207,8 @@ func (s *Server) SMARTDocument() SMARTConfiguration {
 	return SMARTConfiguration{
 		Issuer: s.endpts.Issuer, JWKSURI: s.endpts.JWKS, TokenEndpoint: s.endpts.Token,
 		RegistrationEndpoint: s.endpts.Registration, GrantTypesSupported: []string{GrantClientCredentials},
-		TokenEndpointAuthMethodsSupported: authMethods, Capabilities: []string{"client-confidential-symmetric"},
+		TokenEndpointAuthMethodsSupported: authMethods, TokenEndpointAuthSigningAlgs: assertionAlgs,
+		Capabilities:                  []string{"client-confidential-symmetric", "client-confidential-asymmetric"},
 		CodeChallengeMethodsSupported: []string{"S256"},
 	}
 }
