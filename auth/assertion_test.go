@@ -105,9 +105,11 @@ func TestPrivateKeyJWT(t *testing.T) {
 		defer func() { http.DefaultTransport = old }()
 		p := newPKJEnv(t)
 		for name, mod := range map[string]func(jwt.MapClaims, map[string]any){
-			"exp_10min":          func(c jwt.MapClaims, _ map[string]any) { c["exp"] = p.clock.Now().Add(10 * time.Minute).Unix() },
-			"aud_introspection":  func(c jwt.MapClaims, _ map[string]any) { c["aud"] = issuer + "/introspect" },
-			"aud_array_extra":    func(c jwt.MapClaims, _ map[string]any) { c["aud"] = []string{p.srv.Endpoints().Token, "https://evil.example"} },
+			"exp_10min":         func(c jwt.MapClaims, _ map[string]any) { c["exp"] = p.clock.Now().Add(10 * time.Minute).Unix() },
+			"aud_introspection": func(c jwt.MapClaims, _ map[string]any) { c["aud"] = issuer + "/introspect" },
+			"aud_array_extra": func(c jwt.MapClaims, _ map[string]any) {
+				c["aud"] = []string{p.srv.Endpoints().Token, "https://evil.example"}
+			},
 			"jku_unregistered":   func(_ jwt.MapClaims, h map[string]any) { h["jku"] = "https://attacker.example/jwks" },
 			"no_exp":             func(c jwt.MapClaims, _ map[string]any) { delete(c, "exp") },
 			"expired":            func(c jwt.MapClaims, _ map[string]any) { c["exp"] = p.clock.Now().Add(-2 * time.Minute).Unix() },
