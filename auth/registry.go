@@ -444,7 +444,12 @@ func (r *Registry) AddSecret(ctx context.Context, clientID string, lifetime time
 		if n >= r.cfg.MaxActiveSecrets {
 			return ErrTooManySecrets
 		}
-		plain, rec = r.newSecretRecord(now, lifetime)
+		for {
+			plain, rec = r.newSecretRecord(now, lifetime)
+			if !slices.ContainsFunc(c.Secrets, func(s SecretRecord) bool { return s.ID == rec.ID }) {
+				break // secret ids are unique within a client (2^-59 collisions, but checked)
+			}
+		}
 		c.Secrets = append(c.Secrets, rec)
 		for len(c.Secrets) > maxSecretRecords {
 			i := slices.IndexFunc(c.Secrets, func(s SecretRecord) bool { return !active(&s, now) })
