@@ -25,6 +25,9 @@ type Config struct {
 	// JWKSURL is where the JWKS is served; default
 	// Issuer+"/.well-known/jwks.json".
 	JWKSURL string `validate:"omitempty,url"`
+	// RevocationURL is where the RFC 7009 revocation endpoint is served when
+	// DenyList is on; default Issuer+"/revoke".
+	RevocationURL string `validate:"omitempty,url"`
 	// RegistrationURL is the base URL of the registration API, advertised as
 	// the SMART "register" URI when set.
 	RegistrationURL string `validate:"omitempty,url"`
@@ -149,6 +152,7 @@ type Endpoints struct {
 	Token        string
 	JWKS         string
 	Metadata     string // RFC 8414 /.well-known/oauth-authorization-server
+	Revocation   string // RFC 7009 endpoint; empty unless DenyList is on
 	Registration string // empty when not configured
 	Authorize    string // always empty: there is no authorization endpoint
 }
@@ -162,6 +166,12 @@ func (c Config) Endpoints() Endpoints {
 	}
 	if e.JWKS == "" {
 		e.JWKS = iss + "/.well-known/jwks.json"
+	}
+	if c.DenyList || c.RevokeTokensOnSecretRevoke {
+		e.Revocation = c.RevocationURL
+		if e.Revocation == "" {
+			e.Revocation = iss + "/revoke"
+		}
 	}
 	if u, err := url.Parse(c.Issuer); err == nil && u.Host != "" {
 		// RFC 8414 §3: the well-known segment goes between host and path.
@@ -264,7 +274,7 @@ func (c *Config) validate() error {
 		return err
 	}
 	var problems []string
-	for _, f := range [][2]string{{"Issuer", c.Issuer}, {"TokenURL", c.TokenURL}, {"JWKSURL", c.JWKSURL}, {"Audience", c.Audience}, {"RegistrationURL", c.RegistrationURL}} {
+	for _, f := range [][2]string{{"Issuer", c.Issuer}, {"TokenURL", c.TokenURL}, {"JWKSURL", c.JWKSURL}, {"RevocationURL", c.RevocationURL}, {"Audience", c.Audience}, {"RegistrationURL", c.RegistrationURL}} {
 		name, raw := f[0], f[1]
 		if raw == "" {
 			continue

@@ -65,6 +65,7 @@ func New(ctx context.Context, cfg Config, store Store) (*Server, error) {
 	if s.verifier, err = NewVerifier(vc); err != nil {
 		return nil, err
 	}
+	s.issuer.verifier = s.verifier
 	s.admin = newAdmin(s)
 	// A SealKey that cannot open the active key fails here, at start-up,
 	// rather than letting this node generate keys the others cannot open.
@@ -145,13 +146,17 @@ func (s *Server) Keys() *KeyManager { return s.keys }
 func (s *Server) Admin() *Admin { return s.admin }
 
 // Handler serves the public endpoints at the paths of their configured
-// URLs: the token endpoint, the JWKS and the RFC 8414 metadata. Mount the
+// URLs: the token endpoint, the JWKS, the RFC 8414 metadata and, with
+// DenyList, the RFC 7009 revocation endpoint. Mount the
 // SMART configuration under each FHIR base ([Server.SMARTConfiguration]).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(urlPath(s.endpts.Token), s.issuer)
 	mux.Handle(urlPath(s.endpts.JWKS), s.keys.JWKS())
 	mux.Handle(urlPath(s.endpts.Metadata), s.Metadata())
+	if s.endpts.Revocation != "" {
+		mux.Handle(urlPath(s.endpts.Revocation), s.issuer.Revocation())
+	}
 	return mux
 }
 
@@ -169,6 +174,7 @@ type AuthorizationServerMetadata struct {
 	TokenEndpoint                     string   `json:"token_endpoint"`
 	JWKSURI                           string   `json:"jwks_uri"`
 	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"`
+	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
@@ -196,7 +202,7 @@ var authMethods = []string{"client_secret_basic", "client_secret_post", "private
 func (s *Server) MetadataDocument() AuthorizationServerMetadata {
 	return AuthorizationServerMetadata{
 		Issuer: s.endpts.Issuer, TokenEndpoint: s.endpts.Token, JWKSURI: s.endpts.JWKS,
-		RegistrationEndpoint: s.endpts.Registration, ResponseTypesSupported: []string{},
+		RegistrationEndpoint: s.endpts.Registration, RevocationEndpoint: s.endpts.Revocation, ResponseTypesSupported: []string{},
 		GrantTypesSupported: []string{GrantClientCredentials}, TokenEndpointAuthMethodsSupported: authMethods,
 		TokenEndpointAuthSigningAlgs: assertionAlgs,
 	}
