@@ -21,7 +21,7 @@ import (
 
 // --- SQLite --------------------------------------------------------------------------------
 
-func openSQLite(t *testing.T, path string) *sqlstore.Store {
+func openSQLite(t testing.TB, path string) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.OpenSQLite(context.Background(), path)
 	if err != nil {
@@ -139,7 +139,7 @@ var (
 // pgSchemaDSN creates an empty schema for one test (dropped at cleanup) and returns a DSN whose
 // search_path selects it, so that tests and packages running in parallel never share tables.
 // It skips the test only when PATIENTSFHIR_TEST_POSTGRES_DSN is unset.
-func pgSchemaDSN(t *testing.T) string {
+func pgSchemaDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(dsnEnv)
 	if dsn == "" {
@@ -169,7 +169,7 @@ func pgSchemaDSN(t *testing.T) string {
 	return withSearchPath(t, dsn, schema)
 }
 
-func withSearchPath(t *testing.T, dsn, schema string) string {
+func withSearchPath(t testing.TB, dsn, schema string) string {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
 		if err != nil {
@@ -183,7 +183,7 @@ func withSearchPath(t *testing.T, dsn, schema string) string {
 	return dsn + " search_path=" + schema
 }
 
-func openPG(t *testing.T, dsn string) *sqlstore.Store {
+func openPG(t testing.TB, dsn string) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.OpenPostgres(context.Background(), dsn)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/patientsfhir/patientsfhir/auth"
@@ -16,12 +17,21 @@ type Store struct {
 	d *dialect
 	w *sql.DB // writes (on SQLite: one connection, BEGIN IMMEDIATE)
 	r *sql.DB // reads (the same pool as w on PostgreSQL)
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared reads on r, by query text
 }
 
 var _ auth.Store = (*Store)(nil)
 
 // Close closes the store's connections.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		_ = st.Close()
+	}
+	s.stmts = nil
+	s.mu.Unlock()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -32,10 +42,43 @@ func (s *Store) Close() error {
 // Dialect names the database: "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.d.name }
 
-// querier is what *sql.DB and *sql.Tx have in common.
+// read runs a read-only query on the read pool through a statement prepared once (SQLite
+// would otherwise compile the statement on every call).
+func (s *Store) read(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query = s.d.q(query)
+	s.mu.Lock()
+	st, ok := s.stmts[query]
+	s.mu.Unlock()
+	if !ok {
+		var err error
+		if st, err = s.r.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if prev, dup := s.stmts[query]; dup {
+			_ = st.Close()
+			st = prev
+		} else {
+			if s.stmts == nil {
+				s.stmts = make(map[string]*sql.Stmt)
+			}
+			s.stmts[query] = st
+		}
+		s.mu.Unlock()
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// readQuerier runs queries through the store's prepared read statements.
+type readQuerier struct{ s *Store }
+
+func (q readQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.s.read(ctx, query, args...)
+}
+
+// querier is what *sql.Tx and readQuerier have in common.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 const clientColumns = `c.id, c.name, c.disabled, c.grant_types, c.tenants, c.scopes, c.token_ttl_ns, c.created_us, c.updated_us,
@@ -51,7 +94,10 @@ func (s *Store) selectClients(ctx context.Context, q querier, one bool, id strin
 		args = append(args, id)
 	}
 	query += ` ORDER BY c.id` + s.d.collate + `, s.pos`
-	rows, err := q.QueryContext(ctx, s.d.q(query), args...)
+	if _, isTx := q.(*sql.Tx); isTx {
+		query = s.d.q(query)
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +147,7 @@ func (s *Store) selectClients(ctx context.Context, q querier, one bool, id strin
 
 // GetClient implements [auth.ClientStore].
 func (s *Store) GetClient(ctx context.Context, id string) (*auth.Client, error) {
-	cs, err := s.selectClients(ctx, s.r, true, id)
+	cs, err := s.selectClients(ctx, readQuerier{s}, true, id)
 	if err != nil {
 		return nil, wrap(s.d, ctx, "get client", err)
 	}
@@ -113,7 +159,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (*auth.Client, error) 
 
 // ListClients implements [auth.ClientStore].
 func (s *Store) ListClients(ctx context.Context) ([]*auth.Client, error) {
-	cs, err := s.selectClients(ctx, s.r, false, "")
+	cs, err := s.selectClients(ctx, readQuerier{s}, false, "")
 	if err != nil {
 		return nil, wrap(s.d, ctx, "list clients", err)
 	}
@@ -245,7 +291,7 @@ func scanKeys(rows *sql.Rows) ([]auth.KeyRecord, error) {
 
 // ListKeys implements [auth.KeyStore].
 func (s *Store) ListKeys(ctx context.Context) ([]auth.KeyRecord, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+keyColumns+` FROM auth_signing_keys ORDER BY created_us, kid`+s.d.collate)
+	rows, err := s.read(ctx, `SELECT `+keyColumns+` FROM auth_signing_keys ORDER BY created_us, kid`+s.d.collate)
 	if err != nil {
 		return nil, wrap(s.d, ctx, "list keys", err)
 	}
@@ -358,7 +404,7 @@ func (s *Store) Deny(ctx context.Context, key string, until, now time.Time) (boo
 
 // IsDenied implements [auth.DenyList].
 func (s *Store) IsDenied(ctx context.Context, key string, now time.Time) (bool, error) {
-	rows, err := s.r.QueryContext(ctx, s.d.q(`SELECT 1 FROM auth_denylist WHERE key = ? AND until_us > ?`), key, now.UnixMicro())
+	rows, err := s.read(ctx, `SELECT 1 FROM auth_denylist WHERE key = ? AND until_us > ?`, key, now.UnixMicro())
 	if err != nil {
 		return false, wrap(s.d, ctx, "check deny-list", err)
 	}
