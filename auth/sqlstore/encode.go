@@ -47,3 +47,11 @@ func decList(s string) ([]string, error) {
 	}
 	return v, nil
 }
+
+// encBytes stores an optional blob: empty is NULL (read back as nil).
+func encBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}

@@ -81,7 +81,7 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-const clientColumns = `c.id, c.name, c.disabled, c.grant_types, c.tenants, c.scopes, c.token_ttl_ns, c.created_us, c.updated_us,
+const clientColumns = `c.id, c.name, c.disabled, c.grant_types, c.tenants, c.scopes, c.token_ttl_ns, c.jwks, c.created_us, c.updated_us,
 	s.id, s.hash, s.alg, s.hint, s.created_us, s.expires_us, s.revoked_us`
 
 // selectClients reads clients with their secrets in one statement (one consistent snapshot),
@@ -112,7 +112,7 @@ func (s *Store) selectClients(ctx context.Context, q querier, one bool, id strin
 			shash                        []byte
 			screated, sexpires, srevoked sql.NullInt64
 		)
-		if err := rows.Scan(&c.ID, &c.Name, &c.Disabled, &grants, &tenants, &scopes, &ttl, &created, &updated,
+		if err := rows.Scan(&c.ID, &c.Name, &c.Disabled, &grants, &tenants, &scopes, &ttl, &c.JWKS, &created, &updated,
 			&sid, &shash, &salg, &shint, &screated, &sexpires, &srevoked); err != nil {
 			return nil, err
 		}
@@ -190,10 +190,10 @@ func (s *Store) CreateClient(ctx context.Context, c *auth.Client) error {
 	const op = "create client"
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO auth_clients
-			(id, name, disabled, grant_types, tenants, scopes, token_ttl_ns, created_us, updated_us)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			(id, name, disabled, grant_types, tenants, scopes, token_ttl_ns, jwks, created_us, updated_us)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			c.ID, c.Name, c.Disabled, encList(c.GrantTypes), encList(c.Tenants), encList(c.Scopes),
-			int64(c.TokenTTL), encTime(c.CreatedAt), encTime(c.UpdatedAt))
+			int64(c.TokenTTL), encBytes(c.JWKS), encTime(c.CreatedAt), encTime(c.UpdatedAt))
 		if err != nil {
 			err = wrap(s.d, ctx, op, err)
 			if errors.Is(err, auth.ErrConflict) {
@@ -255,10 +255,10 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*auth.Clien
 			return wrap(s.d, ctx, op, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.d.q(`UPDATE auth_clients SET
-			name = ?, disabled = ?, grant_types = ?, tenants = ?, scopes = ?, token_ttl_ns = ?, created_us = ?, updated_us = ?
+			name = ?, disabled = ?, grant_types = ?, tenants = ?, scopes = ?, token_ttl_ns = ?, jwks = ?, created_us = ?, updated_us = ?
 			WHERE id = ?`),
 			c.Name, c.Disabled, encList(c.GrantTypes), encList(c.Tenants), encList(c.Scopes),
-			int64(c.TokenTTL), encTime(c.CreatedAt), encTime(c.UpdatedAt), id); err != nil {
+			int64(c.TokenTTL), encBytes(c.JWKS), encTime(c.CreatedAt), encTime(c.UpdatedAt), id); err != nil {
 			return wrap(s.d, ctx, op, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.d.q(`DELETE FROM auth_client_secrets WHERE client_id = ?`), id); err != nil {

@@ -88,6 +88,7 @@ func sampleClient(id string) *auth.Client {
 				ExpiresAt: base.Add(90 * 24 * time.Hour), RevokedAt: base.Add(time.Hour)},
 			{ID: "s2GhIjKl", Hash: hash(0xB2), Alg: "hmac-sha256:p1", Hint: "k_2", CreatedAt: base.Add(time.Minute)},
 		},
+		JWKS:      []byte(`{"keys":[{"kty":"EC","crv":"P-384","kid":"app-1","x":"x","y":"y"}]}`),
 		CreatedAt: base,
 		UpdatedAt: base.Add(time.Minute),
 	}
@@ -124,6 +125,8 @@ func diffClient(want, got *auth.Client) string {
 		return fmt.Sprintf("Scopes %q, got %q", want.Scopes, got.Scopes)
 	case want.TokenTTL != got.TokenTTL:
 		return fmt.Sprintf("TokenTTL %v, got %v", want.TokenTTL, got.TokenTTL)
+	case !bytes.Equal(want.JWKS, got.JWKS):
+		return fmt.Sprintf("JWKS %q, got %q", want.JWKS, got.JWKS)
 	case !sameTime(want.CreatedAt, got.CreatedAt):
 		return fmt.Sprintf("CreatedAt %v, got %v", want.CreatedAt, got.CreatedAt)
 	case !sameTime(want.UpdatedAt, got.UpdatedAt):
@@ -224,6 +227,7 @@ func testClientCopies(t *testing.T, s auth.Store) {
 	// Changing what was passed in must not reach the store.
 	in.Tenants[0] = "mutated"
 	in.Secrets[0].Hash[0] ^= 0xFF
+	in.JWKS[0] = '['
 	in.Name = "mutated"
 	got := mustGet(t, s, "c")
 	if d := diffClient(want, got); d != "" {
@@ -232,6 +236,7 @@ func testClientCopies(t *testing.T, s auth.Store) {
 	// Nor changing what was returned.
 	got.Tenants[0] = "mutated"
 	got.Secrets[0].Hash[0] ^= 0xFF
+	got.JWKS[0] = '['
 	got.GrantTypes = append(got.GrantTypes[:0], "password")
 	if d := diffClient(want, mustGet(t, s, "c")); d != "" {
 		t.Fatalf("store returned its own slices: %s", d)
@@ -300,6 +305,7 @@ func testClientUpdate(t *testing.T, s auth.Store) {
 		GrantTypes: []string{"client_credentials", "urn:example:grant"},
 		Tenants:    []string{"99999999-2222-4333-8444-555555555555"},
 		TokenTTL:   time.Hour,
+		JWKS:       []byte(`{"keys":[]}`),
 		Secrets: []auth.SecretRecord{
 			{ID: "s2GhIjKl", Hash: hash(0xB2), Alg: "hmac-sha256:p1", Hint: "k_2", CreatedAt: base.Add(time.Minute), RevokedAt: base.Add(2 * time.Hour)},
 			{ID: "s3MnOpQr", Hash: hash(0xC3), Alg: "sha256", Hint: "zz9", CreatedAt: base.Add(2 * time.Hour), ExpiresAt: base.Add(48 * time.Hour)},
@@ -323,13 +329,13 @@ func testClientUpdate(t *testing.T, s auth.Store) {
 	}
 	// Removing every secret and list entry.
 	if err := s.UpdateClient(ctx, "u", func(c *auth.Client) error {
-		c.Secrets, c.Tenants, c.GrantTypes, c.Scopes = nil, []string{}, nil, nil
+		c.Secrets, c.Tenants, c.GrantTypes, c.Scopes, c.JWKS = nil, []string{}, nil, nil, nil
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	got := mustGet(t, s, "u")
-	if len(got.Secrets)+len(got.Tenants)+len(got.GrantTypes)+len(got.Scopes) != 0 || got.Name != "renamed" {
+	if len(got.Secrets)+len(got.Tenants)+len(got.GrantTypes)+len(got.Scopes)+len(got.JWKS) != 0 || got.Name != "renamed" {
 		t.Fatalf("after clearing: %+v", got)
 	}
 }
