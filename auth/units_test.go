@@ -319,9 +319,9 @@ func TestServerRunMaintainsKeysAndPurges(t *testing.T) {
 		if d, _ := e.mem.IsDenied(ctx, "jti:live", e.clock.Now()); !d {
 			t.Fatal("live entry purged")
 		}
-		e.mem.mu.Lock()
+		_ = e.mem.acquire(context.Background())
 		_, stillOld := e.mem.deny["jti:old"]
-		e.mem.mu.Unlock()
+		e.mem.release()
 		if !stillOld {
 			break
 		}
