@@ -185,14 +185,14 @@ func fail(w http.ResponseWriter, err error) {
 // CreatedClient is the response of POST /clients: the client and its first
 // secret, shown only this once.
 type CreatedClient struct {
-	Client ClientInfo `json:"client"`
-	Secret string     `json:"client_secret"`
+	Client ClientInfo `json:"client"`        // the new client
+	Secret string     `json:"client_secret"` // its first secret, shown only here
 }
 
 // CreatedSecret is the response of adding a secret, shown only this once.
 type CreatedSecret struct {
-	Secret     string     `json:"client_secret"`
-	SecretInfo SecretInfo `json:"secret"`
+	Secret     string     `json:"client_secret"` // the plaintext, shown only here
+	SecretInfo SecretInfo `json:"secret"`        // its description
 }
 
 func (a *Admin) createClient(w http.ResponseWriter, r *http.Request) {

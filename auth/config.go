@@ -92,14 +92,14 @@ type Config struct {
 	// gets 429 with Retry-After. Successful requests never consume it and no
 	// client id is ever locked out.
 	FailedAuthPerMinute float64 `validate:"gt=0"`
-	FailedAuthBurst     int     `validate:"gte=1"`
+	FailedAuthBurst     int     `validate:"gte=1"` // see FailedAuthPerMinute
 	// ClientTokensPerSecond and ClientTokensBurst, when set, limit the
 	// tokens issued per client (after successful authentication, so nobody
 	// without the secret can consume them); over the limit the client gets
 	// 429 with Retry-After. Off by default; 200/s with a burst of 400 covers
 	// the Patients app's one token per FHIR call.
 	ClientTokensPerSecond float64 `validate:"gte=0"`
-	ClientTokensBurst     int     `validate:"gte=0"`
+	ClientTokensBurst     int     `validate:"gte=0"` // see ClientTokensPerSecond; default 2x the rate
 	// MaxTrackedIPs bounds the per-IP limiter's memory: default 10000.
 	MaxTrackedIPs int `validate:"gte=16"`
 	// MaxInFlight caps concurrent token and admin requests: default 256.
@@ -148,9 +148,9 @@ type Config struct {
 // [Config] so that the discovery documents, the capability statement and
 // the handlers can never disagree.
 type Endpoints struct {
-	Issuer       string
-	Token        string
-	JWKS         string
+	Issuer       string // the iss claim
+	Token        string // the token endpoint (the capability statement's oauth-uris token)
+	JWKS         string // the JSON Web Key Set
 	Metadata     string // RFC 8414 /.well-known/oauth-authorization-server
 	Revocation   string // RFC 7009 endpoint; empty unless DenyList is on
 	Registration string // empty when not configured

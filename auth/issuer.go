@@ -39,10 +39,10 @@ type Issuer struct {
 
 // TokenResponse is the successful token endpoint response (RFC 6749 §5.1).
 type TokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-	Scope       string `json:"scope"`
+	AccessToken string `json:"access_token"` // the JWT
+	TokenType   string `json:"token_type"`   // always "Bearer"
+	ExpiresIn   int    `json:"expires_in"`   // lifetime in seconds
+	Scope       string `json:"scope"`        // the granted scope: canonical tenant first
 }
 
 // oauthError writes an RFC 6749 §5.2 error with a fixed description.

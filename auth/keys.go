@@ -218,12 +218,12 @@ func (m *KeyManager) PublicKey(ctx context.Context, kid string) (crypto.PublicKe
 
 // KeyInfo describes one signing key (public data only).
 type KeyInfo struct {
-	KID         string    `json:"kid"`
-	Alg         string    `json:"alg"`
-	State       KeyState  `json:"state"`
-	CreatedAt   time.Time `json:"created_at"`
-	ActivatedAt time.Time `json:"activated_at,omitzero"`
-	RetiredAt   time.Time `json:"retired_at,omitzero"`
+	KID         string    `json:"kid"`                   // thumbprint
+	Alg         string    `json:"alg"`                   // its one algorithm
+	State       KeyState  `json:"state"`                 // pending, active or retired
+	CreatedAt   time.Time `json:"created_at"`            // generated
+	ActivatedAt time.Time `json:"activated_at,omitzero"` // started signing
+	RetiredAt   time.Time `json:"retired_at,omitzero"`   // stopped signing
 }
 
 // List returns the keys in the store (public data only).

@@ -34,27 +34,27 @@ var (
 
 // SecretInfo describes a secret without its hash or plaintext.
 type SecretInfo struct {
-	ID        string    `json:"id"`
-	Hint      string    `json:"hint"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	RevokedAt time.Time `json:"revoked_at,omitzero"`
-	Active    bool      `json:"active"`
+	ID        string    `json:"id"`                  // public secret id (embedded in the secret)
+	Hint      string    `json:"hint"`                // last characters of the secret
+	CreatedAt time.Time `json:"created_at"`          // when it was generated
+	ExpiresAt time.Time `json:"expires_at,omitzero"` // when it stops working
+	RevokedAt time.Time `json:"revoked_at,omitzero"` // when it was revoked, if it was
+	Active    bool      `json:"active"`              // neither revoked nor expired now
 }
 
 // ClientInfo describes a client for listings: never a hash or plaintext.
 type ClientInfo struct {
-	ID              string          `json:"client_id"`
-	Name            string          `json:"name,omitempty"`
-	Disabled        bool            `json:"disabled"`
-	GrantTypes      []string        `json:"grant_types"`
-	Tenants         []string        `json:"tenants"`
-	Scopes          []string        `json:"scopes,omitempty"`
-	TokenTTLSeconds int             `json:"token_ttl_seconds,omitempty"`
-	Secrets         []SecretInfo    `json:"secrets"`
-	JWKS            json.RawMessage `json:"jwks,omitempty"`
-	CreatedAt       time.Time       `json:"created_at"`
-	UpdatedAt       time.Time       `json:"updated_at"`
+	ID              string          `json:"client_id"`                   // the client_id
+	Name            string          `json:"name,omitempty"`              // label for humans
+	Disabled        bool            `json:"disabled"`                    // disabled clients cannot authenticate
+	GrantTypes      []string        `json:"grant_types"`                 // allowed grants
+	Tenants         []string        `json:"tenants"`                     // canonical tenant GUIDs
+	Scopes          []string        `json:"scopes,omitempty"`            // extra grantable scopes
+	TokenTTLSeconds int             `json:"token_ttl_seconds,omitempty"` // lifetime override (0 = default)
+	Secrets         []SecretInfo    `json:"secrets"`                     // secrets without hashes
+	JWKS            json.RawMessage `json:"jwks,omitempty"`              // public keys for private_key_jwt
+	CreatedAt       time.Time       `json:"created_at"`                  // creation time
+	UpdatedAt       time.Time       `json:"updated_at"`                  // last change
 }
 
 // NewClient is the input of [Registry.CreateClient].

@@ -170,30 +170,30 @@ func urlPath(raw string) string {
 
 // AuthorizationServerMetadata is the RFC 8414 document.
 type AuthorizationServerMetadata struct {
-	Issuer                            string   `json:"issuer"`
-	TokenEndpoint                     string   `json:"token_endpoint"`
-	JWKSURI                           string   `json:"jwks_uri"`
-	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"`
-	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
-	ResponseTypesSupported            []string `json:"response_types_supported"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
-	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	Issuer                            string   `json:"issuer"`                                           // the iss of our tokens
+	TokenEndpoint                     string   `json:"token_endpoint"`                                   // Endpoints.Token
+	JWKSURI                           string   `json:"jwks_uri"`                                         // Endpoints.JWKS
+	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"`                  // Endpoints.Registration
+	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`                    // Endpoints.Revocation
+	ResponseTypesSupported            []string `json:"response_types_supported"`                         // always empty: no authorization endpoint
+	GrantTypesSupported               []string `json:"grant_types_supported"`                            // client_credentials
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`            // secret basic/post, private_key_jwt
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"` // client-assertion algorithms
 }
 
 // SMARTConfiguration is the /.well-known/smart-configuration document
 // (SMART App Launch, Backend Services).
 type SMARTConfiguration struct {
-	Issuer                            string   `json:"issuer"`
-	JWKSURI                           string   `json:"jwks_uri"`
-	TokenEndpoint                     string   `json:"token_endpoint"`
-	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
-	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
-	Capabilities                      []string `json:"capabilities"`
-	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
-	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
+	Issuer                            string   `json:"issuer"`                                           // the iss of our tokens
+	JWKSURI                           string   `json:"jwks_uri"`                                         // Endpoints.JWKS
+	TokenEndpoint                     string   `json:"token_endpoint"`                                   // Endpoints.Token
+	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"`                  // Endpoints.Registration
+	GrantTypesSupported               []string `json:"grant_types_supported"`                            // client_credentials
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`            // secret basic/post, private_key_jwt
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"` // client-assertion algorithms
+	Capabilities                      []string `json:"capabilities"`                                     // client-confidential-symmetric/-asymmetric
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`                 // S256 (required by SMART)
+	ScopesSupported                   []string `json:"scopes_supported,omitempty"`                       // unused: scopes are tenant GUIDs
 }
 
 var authMethods = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}

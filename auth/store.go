@@ -55,8 +55,9 @@ type Client struct {
 	// Added after the first version of this interface: stores persist it
 	// as an opaque blob.
 	JWKS []byte
-	// CreatedAt and UpdatedAt are set by the auth package (UTC).
+	// CreatedAt is set by the auth package when the client is created (UTC).
 	CreatedAt time.Time
+	// UpdatedAt is set by the auth package on every change (UTC).
 	UpdatedAt time.Time
 }
 

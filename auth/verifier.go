@@ -43,8 +43,9 @@ type Principal struct {
 	JTI string
 	// SecretID is the id of the secret the client authenticated with.
 	SecretID string
-	// IssuedAt and ExpiresAt bound the token's validity.
-	IssuedAt  time.Time
+	// IssuedAt is when the token was issued.
+	IssuedAt time.Time
+	// ExpiresAt is when the token expires.
 	ExpiresAt time.Time
 }
 
