@@ -21,6 +21,10 @@ import (
 // bottleneck (the events are still built). It serves its public handler (routing included).
 
 func oursServer(tb testing.TB) (*pfauth.Server, string) {
+	return oursServerOn(tb, pfauth.NewMemoryStore())
+}
+
+func oursServerOn(tb testing.TB, store pfauth.Store) (*pfauth.Server, string) {
 	tb.Helper()
 	ctx := context.Background()
 	srv, err := pfauth.New(ctx, pfauth.Config{
@@ -28,7 +32,7 @@ func oursServer(tb testing.TB) (*pfauth.Server, string) {
 		Audience: "https://fhir.example.com/stu3",
 		SealKey:  []byte("0123456789abcdef0123456789abcdef"),
 		Logger:   slog.New(slog.DiscardHandler),
-	}, pfauth.NewMemoryStore())
+	}, store)
 	if err != nil {
 		tb.Fatal(err)
 	}

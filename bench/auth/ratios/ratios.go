@@ -100,6 +100,13 @@ type reportData struct {
 	rows           []row
 	verifySerial   target
 	verifyParallel target
+	// stores holds issuance throughput on each durable store ÷ on the memory store.
+	stores []storeRatio
+}
+
+type storeRatio struct {
+	store string
+	t     target
 }
 
 func issuance(impl, mode string) string {
@@ -134,6 +141,14 @@ func report(res results) reportData {
 		return t
 	}
 	rep.verifySerial, rep.verifyParallel = frac("serial"), frac("parallel")
+	mem, okMem := res.median("BenchmarkIssuanceByStore/store=memory")
+	for _, st := range []string{"sqlite", "postgres"} {
+		t := target{}
+		if v, ok := res.median("BenchmarkIssuanceByStore/store=" + st); ok && okMem {
+			t.value, t.ok = mem/v, true
+		}
+		rep.stores = append(rep.stores, storeRatio{st, t})
+	}
 	return rep
 }
 
@@ -176,5 +191,10 @@ func (rep reportData) write(out io.Writer) {
 	fmt.Fprintln(tw, "bearer verification ÷ one loopback HTTP round trip (<= 0.1)")
 	fmt.Fprintf(tw, "serial *\t%s\n", mark(rep.verifySerial, true))
 	fmt.Fprintf(tw, "parallel\t%s\n", mark(rep.verifyParallel, false))
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "patientsfhir issuance on a durable store ÷ on the memory store (in-process, parallel)")
+	for _, st := range rep.stores {
+		fmt.Fprintf(tw, "%s\t%s\n", st.store, st.t)
+	}
 	tw.Flush()
 }

@@ -14,6 +14,8 @@ BenchmarkTokenIssuance/impl=go-oauth2/mode=http-parallel-2     	   20000	     60
 BenchmarkTokenIssuance/impl=fosite/mode=http-parallel-2        	       5	 230000000 ns/op
 BenchmarkLoopbackRoundTrip/mode=serial-2                       	   10000	    100000 ns/op
 BenchmarkBearerVerification/mode=serial-2                      	   10000	      5000 ns/op
+BenchmarkIssuanceByStore/store=memory-2                        	   10000	     40000 ns/op
+BenchmarkIssuanceByStore/store=sqlite-2                        	   10000	     50000 ns/op
 PASS
 `
 
@@ -40,7 +42,11 @@ func TestRatiosFromOneRun(t *testing.T) {
 	}
 	var out strings.Builder
 	rep.write(&out)
-	if !strings.Contains(out.String(), "1.50 ok") || !strings.Contains(out.String(), "inprocess ") {
+	if st := rep.stores; len(st) != 2 || st[0].t.value != 0.8 || st[1].t.ok {
+		t.Fatalf("store ratios %+v", st)
+	}
+	if !strings.Contains(out.String(), "1.50 ok") || !strings.Contains(out.String(), "inprocess ") ||
+		!strings.Contains(out.String(), "sqlite    0.80") {
 		t.Fatalf("report:\n%s", out.String())
 	}
 }
