@@ -407,3 +407,39 @@ func TestRevocationNotHiddenByConcurrentCacheFill(t *testing.T) {
 		t.Fatal("revoked secret accepted: a stale cache fill hid the revocation")
 	}
 }
+
+// TestTwoNodesShareKeys: a key rotated on node 1 verifies on node 2 at once
+// (the unknown kid forces one reload), and without such a trigger node 2
+// signs with node 1's newest key within KeyRefreshInterval.
+func TestTwoNodesShareKeys(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	node2, err := New(ctx, testConfig(e.clock, e.logs), e.mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.Keys().Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := node2.Verifier().Verify(ctx, e.token()); err != nil {
+		t.Fatalf("node 2 rejects node 1's new key: %v", err)
+	}
+	newKid, err := e.srv.Keys().Rotate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := node2.Keys().signer(ctx); k.kid == newKid {
+		t.Fatal("node 2 reloaded without a reason")
+	}
+	e.clock.Advance(node2.Config().KeyRefreshInterval + time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if k, _ := node2.Keys().signer(ctx); k.kid == newKid { // the stale snapshot triggers a background reload
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("node 2 never switched to the new signing key")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
