@@ -35,6 +35,7 @@ type activeKey struct {
 	kid    string
 	method jwt.SigningMethod
 	priv   crypto.Signer
+	header string // base64url JOSE header {"alg","kid","typ"}, computed once
 }
 
 // keySnapshot is an immutable view of the published keys.
@@ -119,7 +120,8 @@ func (m *KeyManager) load(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.signer = &activeKey{kid: newest.KID, method: signingMethod(newest.Alg), priv: priv}
+		hdr, _ := json.Marshal(map[string]string{"alg": newest.Alg, "kid": newest.KID, "typ": TokenType})
+		s.signer = &activeKey{kid: newest.KID, method: signingMethod(newest.Alg), priv: priv, header: b64(hdr)}
 	}
 	if set.Keys == nil {
 		set.Keys = []JWK{}
