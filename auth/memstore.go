@@ -20,7 +20,7 @@ type MemoryStore struct {
 	clients map[string]*Client
 	keys    map[string]KeyRecord
 	deny    map[string]time.Time
-	puts    int // deny insertions since the last opportunistic purge
+	purgeAt int // purge expired deny entries when the map reaches this size
 }
 
 // NewMemoryStore returns an empty in-memory store.
@@ -30,6 +30,7 @@ func NewMemoryStore() *MemoryStore {
 		clients: make(map[string]*Client),
 		keys:    make(map[string]KeyRecord),
 		deny:    make(map[string]time.Time),
+		purgeAt: minPurge,
 	}
 }
 
@@ -179,16 +180,21 @@ func (m *MemoryStore) DeleteKey(ctx context.Context, kid string) error {
 	return nil
 }
 
-// Deny implements [DenyList]. Every 1024 insertions it also drops expired
-// entries, so memory stays bounded by the live entries.
+// minPurge is the deny-list size below which expired entries are left for
+// PurgeDenied.
+const minPurge = 1024
+
+// Deny implements [DenyList]. When the map has doubled since the last
+// purge it also drops expired entries, so memory stays within twice the
+// live entries at amortised O(1) cost per insertion.
 func (m *MemoryStore) Deny(ctx context.Context, key string, until, now time.Time) (bool, error) {
 	if err := m.acquire(ctx); err != nil {
 		return false, err
 	}
 	defer m.release()
-	if m.puts++; m.puts >= 1024 {
-		m.puts = 0
+	if len(m.deny) >= m.purgeAt {
 		m.purgeLocked(now)
+		m.purgeAt = max(minPurge, 2*len(m.deny))
 	}
 	old, ok := m.deny[key]
 	if ok && old.After(now) {

@@ -3,9 +3,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/patientsfhir/patientsfhir/auth"
 )
@@ -60,5 +62,53 @@ func TestPlaceholderRewrite(t *testing.T) {
 	}
 	if got := sqliteDialect.q(`a = ?`); got != `a = ?` {
 		t.Fatalf("sqlite: %q", got)
+	}
+}
+
+// Another process holding the write lock longer than the busy timeout makes writes fail with
+// auth.ErrUnavailable (the token endpoint's 503), promptly, while reads go on (WAL).
+func TestSQLiteBusyIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "auth.db")
+	s, err := openSQLite(ctx, path, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CreateClient(ctx, &auth.Client{ID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = s.UpdateClient(ctx, "c", func(c *auth.Client) error { c.Name = "x"; return nil })
+	if !errors.Is(err, auth.ErrUnavailable) {
+		t.Fatalf("write under another process's lock: %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %v, the busy timeout is 100ms", d)
+	}
+	if _, err := s.Deny(ctx, "k", time.Now().Add(time.Minute), time.Now()); !errors.Is(err, auth.ErrUnavailable) {
+		t.Fatalf("Deny under another process's lock: %v", err)
+	}
+	if _, err := s.GetClient(ctx, "c"); err != nil {
+		t.Fatalf("a read blocked by a writer: %v", err)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateClient(ctx, "c", func(c *auth.Client) error { c.Name = "x"; return nil }); err != nil {
+		t.Fatalf("after the lock is gone: %v", err)
 	}
 }
