@@ -76,7 +76,17 @@ func (q readQuerier) QueryContext(ctx context.Context, query string, args ...any
 	return q.s.read(ctx, query, args...)
 }
 
-// querier is what *sql.Tx and readQuerier have in common.
+// txQuerier runs queries in a write transaction.
+type txQuerier struct {
+	tx *sql.Tx
+	d  *dialect
+}
+
+func (q txQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.tx.QueryContext(ctx, q.d.q(query), args...)
+}
+
+// querier runs a query written with ? placeholders: readQuerier or txQuerier.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
@@ -94,9 +104,6 @@ func (s *Store) selectClients(ctx context.Context, q querier, one bool, id strin
 		args = append(args, id)
 	}
 	query += ` ORDER BY c.id` + s.d.collate + `, s.pos`
-	if _, isTx := q.(*sql.Tx); isTx {
-		query = s.d.q(query)
-	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -240,7 +247,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*auth.Clien
 				return wrap(s.d, ctx, op, err)
 			}
 		}
-		cs, err := s.selectClients(ctx, tx, true, id)
+		cs, err := s.selectClients(ctx, txQuerier{tx, s.d}, true, id)
 		if err != nil {
 			return wrap(s.d, ctx, op, err)
 		}
