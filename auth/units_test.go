@@ -45,6 +45,9 @@ func TestConfigValidationNamesTheField(t *testing.T) {
 	if _, err := NewVerifier(VerifierConfig{Issuer: issuer}); err == nil || !strings.Contains(err.Error(), "VerifierConfig.Audience") {
 		t.Errorf("verifier: %v", err)
 	}
+	if _, err := NewVerifier(VerifierConfig{Issuer: issuer, Audience: aud}); err == nil || !strings.Contains(err.Error(), "VerifierConfig.Keys") {
+		t.Errorf("verifier without keys: %v", err)
+	}
 }
 
 func TestEndpointsDerivation(t *testing.T) {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -75,7 +77,7 @@ type VerifierConfig struct {
 	// Audience must be among the token's aud values.
 	Audience string `validate:"required"`
 	// Keys finds verification keys by kid.
-	Keys PublicKeySource `validate:"required"`
+	Keys PublicKeySource `validate:"-"` // checked by hand: validator would copy the value
 	// Leeway tolerates clock skew for exp, nbf and iat (at most 60s).
 	Leeway time.Duration `validate:"gte=0,lte=1m"`
 	// MaxTokenTTL rejects tokens whose exp-iat exceeds it (default 1h).
@@ -86,6 +88,11 @@ type VerifierConfig struct {
 	Realm string `validate:"printascii,excludesall=\"\\"`
 	// DenyList, when set, is consulted for revoked jti and secret ids.
 	DenyList DenyList
+	// CacheSize bounds the cache of verified tokens (default 10000; a
+	// negative value disables it). A token seen again is not re-verified
+	// cryptographically, but its expiry, its key's presence in the key set
+	// and the deny-list are checked on every use.
+	CacheSize int
 	// TenantFromRequest, when set, returns the tenant a request addresses;
 	// a token for another tenant gets 403 insufficient_scope.
 	TenantFromRequest func(*http.Request) (string, bool)
@@ -106,6 +113,7 @@ type VerifierConfig struct {
 type Verifier struct {
 	cfg    VerifierConfig
 	parser *jwt.Parser
+	cache  *tokenCache // nil when disabled
 }
 
 // NewVerifier validates cfg and returns a Verifier.
@@ -131,7 +139,17 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if err := validateStruct("VerifierConfig", &cfg, ErrInvalidConfig); err != nil {
 		return nil, err
 	}
+	if cfg.Keys == nil {
+		return nil, fmt.Errorf("%w: VerifierConfig.Keys: must satisfy required", ErrInvalidConfig)
+	}
 	v := &Verifier{cfg: cfg}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 10000
+		v.cfg.CacheSize = cfg.CacheSize
+	}
+	if cfg.CacheSize > 0 {
+		v.cache = &tokenCache{m: make(map[string]cachedToken), max: cfg.CacheSize}
+	}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{AlgES256, AlgRS256, AlgEdDSA}),
 		jwt.WithExpirationRequired(),
@@ -187,7 +205,13 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
 	if !wellFormedJWT(tok) {
 		return nil, invalid("not a compact JWS")
 	}
+	if v.cache != nil {
+		if e, ok := v.cache.get(tok); ok {
+			return v.reuse(ctx, e)
+		}
+	}
 	var claims AccessClaims
+	var kid string
 	_, err := v.parser.ParseWithClaims(tok, &claims, func(t *jwt.Token) (any, error) {
 		for k := range t.Header {
 			if !allowedHeader(k) {
@@ -198,7 +222,7 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
 		if !strings.EqualFold(typ, TokenType) && !strings.EqualFold(typ, "application/"+TokenType) {
 			return nil, errors.New("typ is not at+jwt")
 		}
-		kid, _ := t.Header["kid"].(string)
+		kid, _ = t.Header["kid"].(string)
 		if kid == "" || len(kid) > 128 || !wellFormedKID(kid) {
 			return nil, errors.New("bad kid")
 		}
@@ -241,19 +265,98 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
 	if p.TenantID == "" || claims.TenantID != p.TenantID {
 		return nil, invalid("tid does not match scope")
 	}
-	if v.cfg.DenyList != nil {
-		now := v.cfg.Now()
-		for _, key := range []string{"jti:" + claims.ID, secretDenyKey(claims.ClientID, claims.SecretID)} {
-			denied, err := v.cfg.DenyList.IsDenied(ctx, key, now)
-			if err != nil {
-				return nil, fmt.Errorf("%w: deny-list: %v", ErrUnavailable, err)
-			}
-			if denied {
-				return nil, invalid("revoked")
-			}
+	if err := v.checkDenied(ctx, p); err != nil {
+		return nil, err
+	}
+	if v.cache != nil {
+		v.cache.put(tok, cachedToken{p: p, kid: kid, until: p.ExpiresAt.Add(v.cfg.Leeway)}, v.cfg.Now())
+	}
+	return p.clone(), nil
+}
+
+// checkDenied consults the deny-list for the token id and the secret id.
+func (v *Verifier) checkDenied(ctx context.Context, p *Principal) error {
+	if v.cfg.DenyList == nil {
+		return nil
+	}
+	now := v.cfg.Now()
+	for _, key := range []string{"jti:" + p.JTI, secretDenyKey(p.ClientID, p.SecretID)} {
+		denied, err := v.cfg.DenyList.IsDenied(ctx, key, now)
+		if err != nil {
+			return fmt.Errorf("%w: deny-list: %v", ErrUnavailable, err)
+		}
+		if denied {
+			return invalid("revoked")
 		}
 	}
-	return p, nil
+	return nil
+}
+
+// reuse re-checks a cached verified token: not expired (with leeway), its
+// key still in the key set, not denied.
+func (v *Verifier) reuse(ctx context.Context, e cachedToken) (*Principal, error) {
+	if !v.cfg.Now().Before(e.until) {
+		return nil, invalid("token is expired")
+	}
+	if _, _, ok := v.cfg.Keys.PublicKey(ctx, e.kid); !ok {
+		return nil, invalid("key removed")
+	}
+	if err := v.checkDenied(ctx, e.p); err != nil {
+		return nil, err
+	}
+	return e.p.clone(), nil
+}
+
+func (p *Principal) clone() *Principal {
+	cp := *p
+	cp.Scopes = slices.Clone(p.Scopes)
+	return &cp
+}
+
+// cachedToken is a verified token's principal and what must be re-checked.
+type cachedToken struct {
+	p     *Principal
+	kid   string
+	until time.Time // exp + leeway
+}
+
+// tokenCache maps verified token strings to their principals. Only tokens
+// that passed full verification enter it, so it cannot be filled by
+// forgeries; it is bounded by max entries (expired ones are swept first,
+// then everything if still full).
+type tokenCache struct {
+	mu  sync.RWMutex
+	m   map[string]cachedToken
+	max int
+}
+
+func (c *tokenCache) get(tok string) (cachedToken, bool) {
+	c.mu.RLock()
+	e, ok := c.m[tok]
+	c.mu.RUnlock()
+	return e, ok
+}
+
+func (c *tokenCache) put(tok string, e cachedToken, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		for k, old := range c.m {
+			if !now.Before(old.until) {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= c.max {
+			clear(c.m)
+		}
+	}
+	c.m[tok] = e
+}
+
+func (c *tokenCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
 }
 
 func wellFormedKID(s string) bool {

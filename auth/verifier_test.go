@@ -399,3 +399,55 @@ func (e *env) verifierOver(ks KeyStore) *Verifier {
 	}
 	return v
 }
+
+func TestVerifiedTokenCache(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	v := e.srv.Verifier()
+	tok := e.token()
+	p1, err := v.Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1.Scopes[0], p1.ClientID = "mutated", "mutated" // callers get copies
+	p2, err := v.Verify(ctx, tok)
+	if err != nil || p2.ClientID != e.clientID || p2.Scopes[0] != tenantA {
+		t.Fatalf("cached principal: %+v %v", p2, err)
+	}
+	if v.cache.len() != 1 {
+		t.Fatalf("cache holds %d entries", v.cache.len())
+	}
+	// Forgeries never enter the cache.
+	for range 10 {
+		_, _ = v.Verify(ctx, tok[:len(tok)-2]+"AA")
+	}
+	if v.cache.len() != 1 {
+		t.Fatalf("cache holds %d entries after forgeries", v.cache.len())
+	}
+	// Expiry is checked on every hit (exp 300s + leeway 60s).
+	e.clock.Advance(359 * time.Second)
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatalf("inside leeway: %v", err)
+	}
+	e.clock.Advance(2 * time.Second)
+	if _, err := v.Verify(ctx, tok); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("expired cached token accepted: %v", err)
+	}
+	// Bounded.
+	vc := e.srv.VerifierConfig()
+	vc.CacheSize = 3
+	small, _ := NewVerifier(vc)
+	for range 10 {
+		if _, err := small.Verify(ctx, e.token()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := small.cache.len(); n > 3 {
+		t.Fatalf("cache grew to %d", n)
+	}
+	vc.CacheSize = -1
+	off, _ := NewVerifier(vc)
+	if _, err := off.Verify(ctx, e.token()); err != nil || off.cache != nil {
+		t.Fatalf("disabled cache: %v", err)
+	}
+}
