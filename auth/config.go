@@ -106,7 +106,7 @@ type Config struct {
 	MaxInFlight int `validate:"gte=1"`
 	// ClientIP extracts the client address used for rate limiting; default
 	// the host of RemoteAddr.
-	ClientIP func(*http.Request) string
+	ClientIP func(*http.Request) string `validate:"-"`
 
 	// KeyRotationInterval is how long a key signs before Maintain replaces
 	// it: default 30 days.
@@ -133,15 +133,15 @@ type Config struct {
 	// TenantValidator, when set, is asked whether a tenant exists before a
 	// token is issued for it or a client is mapped to it (the routing layer's
 	// hook). Returning an error refuses the tenant.
-	TenantValidator func(ctx context.Context, tenant string) error
+	TenantValidator func(ctx context.Context, tenant string) error `validate:"-"`
 	// Realm is the bearer challenge realm: default "fhir".
 	Realm string `validate:"printascii,excludesall=\"\\"`
 	// Logger receives operational logs; default slog.Default().
-	Logger *slog.Logger
+	Logger *slog.Logger `validate:"-"`
 	// Auditor receives audit events; default SlogAuditor{Logger}.
-	Auditor Auditor
+	Auditor Auditor `validate:"-"`
 	// Now is the clock; default time.Now. Tests inject a fake.
-	Now func() time.Time
+	Now func() time.Time `validate:"-"`
 }
 
 // Endpoints are the public URLs of the authorization server, derived from one

@@ -87,7 +87,7 @@ type VerifierConfig struct {
 	// Realm is the challenge realm (default "fhir").
 	Realm string `validate:"printascii,excludesall=\"\\"`
 	// DenyList, when set, is consulted for revoked jti and secret ids.
-	DenyList DenyList
+	DenyList DenyList `validate:"-"`
 	// CacheSize bounds the cache of verified tokens (default 10000; a
 	// negative value disables it). A token seen again is not re-verified
 	// cryptographically, but its expiry, its key's presence in the key set
@@ -95,17 +95,17 @@ type VerifierConfig struct {
 	CacheSize int
 	// TenantFromRequest, when set, returns the tenant a request addresses;
 	// a token for another tenant gets 403 insufficient_scope.
-	TenantFromRequest func(*http.Request) (string, bool)
+	TenantFromRequest func(*http.Request) (string, bool) `validate:"-"`
 	// ErrorBody, when set, writes the body of an error response (e.g. a FHIR
 	// OperationOutcome); status and WWW-Authenticate are already set on w
 	// but the header is not yet written. Default: a small JSON object.
-	ErrorBody func(w http.ResponseWriter, r *http.Request, status int, code string)
+	ErrorBody func(w http.ResponseWriter, r *http.Request, status int, code string) `validate:"-"`
 	// Auditor receives bearer.rejected events; default a SlogAuditor.
-	Auditor Auditor
+	Auditor Auditor `validate:"-"`
 	// Logger receives operational errors; default slog.Default().
-	Logger *slog.Logger
+	Logger *slog.Logger `validate:"-"`
 	// Now is the clock; default time.Now.
-	Now func() time.Time
+	Now func() time.Time `validate:"-"`
 }
 
 // Verifier checks bearer access tokens strictly (RFC 9068 §4, RFC 8725) and
