@@ -56,6 +56,17 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 	_, _ = w.Write([]byte(`{"error":"` + code + `","error_description":"` + desc + `"}`))
 }
 
+// formMediaType accepts application/x-www-form-urlencoded, with at most a
+// UTF-8 charset parameter; the exact common forms skip the parser.
+func formMediaType(ct string) bool {
+	switch ct {
+	case "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=UTF-8", "application/x-www-form-urlencoded; charset=utf-8":
+		return true
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/x-www-form-urlencoded" && (params["charset"] == "" || strings.EqualFold(params["charset"], "utf-8"))
+}
+
 // credParams are form parameters that carry credentials and so must never
 // appear in the URL.
 var credParams = []string{"client_secret", "client_id", "client_assertion", "grant_type", "scope", "token"}
@@ -162,8 +173,7 @@ func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token 
 	// 3. Body cap.
 	r.Body = http.MaxBytesReader(w, r.Body, i.cfg.MaxBodyBytes)
 	// 4. Media type.
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" || (params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
+	if !formMediaType(r.Header.Get("Content-Type")) {
 		i.deny(w, r, ip, "", "media_type", http.StatusBadRequest, ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
 		return nil, authResult{}, "", false
 	}

@@ -470,3 +470,20 @@ func TestAppendClaimsMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestFormMediaType(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"application/x-www-form-urlencoded":                     true,
+		"application/x-www-form-urlencoded; charset=UTF-8":      true,
+		"Application/X-WWW-Form-Urlencoded;charset=\"utf-8\"":   true,
+		"application/x-www-form-urlencoded; charset=ISO-8859-1": false,
+		"application/json":                false,
+		"multipart/form-data; boundary=x": false,
+		"":                                false,
+		"application/x-www-form-urlencoded; charset": false,
+	} {
+		if got := formMediaType(ct); got != want {
+			t.Errorf("%q: %v", ct, got)
+		}
+	}
+}
