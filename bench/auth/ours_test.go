@@ -50,15 +50,19 @@ func oursIssuer(tb testing.TB) (http.Handler, string) {
 }
 
 // oursVerifier returns patientsfhir's bearer verification (every check of the middleware,
-// without HTTP) and a token freshly issued by the same server.
-func oursVerifier(tb testing.TB) (verify func(token string) error, token string) {
+// without HTTP) and a function that issues a new token from the same server.
+func oursVerifier(tb testing.TB) (verify func(token string) error, issue func() string) {
 	srv, secret := oursServer(tb)
-	rec := httptest.NewRecorder()
-	srv.Handler().ServeHTTP(rec, newTokenRequest(tokenForm(secret)))
-	var body pfauth.TokenResponse
-	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
-		tb.Fatalf("issuing a token: %d %s", rec.Code, rec.Body.String())
+	h, form := srv.Handler(), tokenForm(secret)
+	issue = func() string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, newTokenRequest(form))
+		var body pfauth.TokenResponse
+		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+			tb.Fatalf("issuing a token: %d %s", rec.Code, rec.Body.String())
+		}
+		return body.AccessToken
 	}
 	v, ctx := srv.Verifier(), context.Background()
-	return func(tok string) error { _, err := v.Verify(ctx, tok); return err }, body.AccessToken
+	return func(tok string) error { _, err := v.Verify(ctx, tok); return err }, issue
 }

@@ -98,8 +98,9 @@ type row struct {
 
 type reportData struct {
 	rows           []row
-	verifySerial   target
+	verifySerial   target // the same token again (cacheable)
 	verifyParallel target
+	verifyFresh    target // a token never seen before (the Patients app's pattern)
 	// stores holds issuance throughput on each durable store ÷ on the memory store.
 	stores []storeRatio
 }
@@ -141,6 +142,12 @@ func report(res results) reportData {
 		return t
 	}
 	rep.verifySerial, rep.verifyParallel = frac("serial"), frac("parallel")
+	rep.verifyFresh = target{goal: 0.1}
+	if v, ok := res.median("BenchmarkBearerVerification/mode=fresh"); ok {
+		if rt, ok := res.median("BenchmarkLoopbackRoundTrip/mode=serial"); ok {
+			rep.verifyFresh.value, rep.verifyFresh.ok = v/rt, true
+		}
+	}
 	mem, okMem := res.median("BenchmarkIssuanceByStore/store=memory")
 	for _, st := range []string{"sqlite", "postgres"} {
 		t := target{}
@@ -153,12 +160,16 @@ func report(res results) reportData {
 }
 
 // allMet reports whether every target of the issue is met: the three issuance ratios over
-// loopback HTTP in parallel, and verification (serial) against one round trip.
+// loopback HTTP in parallel, and verification against one round trip, for a reused token and,
+// when measured, for a fresh one.
 func (rep reportData) allMet() bool {
 	for _, r := range rep.rows {
 		if r.mode == targetMode && !(r.goOAuth2.met() && r.fosite.met() && r.floor.met()) {
 			return false
 		}
+	}
+	if rep.verifyFresh.ok && !rep.verifyFresh.met() {
+		return false
 	}
 	return rep.verifySerial.met()
 }
@@ -189,8 +200,9 @@ func (rep reportData) write(out io.Writer) {
 	fmt.Fprintln(tw, "(* the mode the targets are judged on: loopback HTTP, parallel keep-alive clients)")
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "bearer verification ÷ one loopback HTTP round trip (<= 0.1)")
-	fmt.Fprintf(tw, "serial *\t%s\n", mark(rep.verifySerial, true))
-	fmt.Fprintf(tw, "parallel\t%s\n", mark(rep.verifyParallel, false))
+	fmt.Fprintf(tw, "same token, serial *\t%s\n", mark(rep.verifySerial, true))
+	fmt.Fprintf(tw, "same token, parallel\t%s\n", mark(rep.verifyParallel, false))
+	fmt.Fprintf(tw, "new token each time, serial *\t%s\n", mark(rep.verifyFresh, rep.verifyFresh.ok))
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "patientsfhir issuance on a durable store ÷ on the memory store (in-process, parallel)")
 	for _, st := range rep.stores {

@@ -37,8 +37,12 @@ func TestRatiosFromOneRun(t *testing.T) {
 	if hp.goOAuth2.value != 1.5 || hp.fosite.value != 5750 || hp.floor.value != 0.5 {
 		t.Fatalf("ratios = %v %v %v", hp.goOAuth2, hp.fosite, hp.floor)
 	}
-	if rep.verifySerial.value != 0.05 || !rep.allMet() {
+	if rep.verifySerial.value != 0.05 || !rep.allMet() || rep.verifyFresh.ok {
 		t.Fatalf("verification %v, all met %v", rep.verifySerial, rep.allMet())
+	}
+	fresh, _ := parse(strings.NewReader(sample + "BenchmarkBearerVerification/mode=fresh-2 100 80000 ns/op\n"))
+	if r := report(fresh); r.verifyFresh.value != 0.8 || r.allMet() {
+		t.Fatalf("fresh-token verification %v, all met %v", r.verifyFresh, r.allMet())
 	}
 	var out strings.Builder
 	rep.write(&out)
