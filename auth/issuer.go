@@ -384,6 +384,13 @@ func sanitizeUA(ua string) string {
 	if len(ua) > 200 {
 		ua = ua[:200]
 	}
+	clean := true
+	for i := 0; i < len(ua) && clean; i++ {
+		clean = ua[i] >= 0x20 && ua[i] <= 0x7e
+	}
+	if clean {
+		return ua
+	}
 	b := []byte(ua)
 	for k, c := range b {
 		if c < 0x20 || c > 0x7e {

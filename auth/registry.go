@@ -113,6 +113,23 @@ func CanonicalTenant(s string) (string, bool) {
 	if len(s) != 36 {
 		return "", false
 	}
+	lower := true
+	for i := 0; i < len(s) && lower; i++ {
+		lower = s[i] < 'A' || s[i] > 'F'
+	}
+	if lower { // validate without copying
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if i == 8 || i == 13 || i == 18 || i == 23 {
+				if c != '-' {
+					return "", false
+				}
+			} else if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return "", false
+			}
+		}
+		return s, true
+	}
 	b := []byte(s)
 	for i, c := range b {
 		switch i {
