@@ -109,6 +109,16 @@ func sanitize(s string, max int) string {
 	return s
 }
 
+// sanitizeClientID bounds a client id taken from a failed request for the
+// audit trail, and redacts it when it looks like a secret (a client that
+// swapped its id and secret must not leak the secret into the logs).
+func sanitizeClientID(id string) string {
+	if strings.HasPrefix(id, SecretPrefix) {
+		return "<redacted>"
+	}
+	return sanitize(id, 128)
+}
+
 // pathOnly returns a URL path for logs, never the query string.
 func pathOnly(p string) string {
 	if i := strings.IndexAny(p, "?#"); i >= 0 {

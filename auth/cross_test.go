@@ -71,6 +71,11 @@ func TestCase62LogsNeverContainSecrets(t *testing.T) {
 	e.post(nf, basic(e.clientID, e.secret))
 	e.post(nf, basic(e.clientID, sentinelWrong))
 	e.post(nf, basic("unknown-client", e.secret))
+	e.post(nf, basic(e.secret, e.clientID)) // id and secret swapped
+	swapped := e.goodForm()
+	swapped.Set("client_id", e.secret)
+	swapped.Set("client_secret", e.clientID)
+	e.post(swapped.Encode())
 	h := e.protected()
 	for _, a := range []string{"Bearer " + tok, "Bearer " + tok + "x", "Bearer " + tok[:len(tok)-3] + "abc", "Basic " + e.secret} {
 		authzValues = append(authzValues, a)

@@ -72,7 +72,7 @@ func formMediaType(ct string) bool {
 var credParams = []string{"client_secret", "client_id", "client_assertion", "grant_type", "scope", "token"}
 
 func (i *Issuer) deny(w http.ResponseWriter, r *http.Request, ip, clientID, reason string, status int, code, desc string) {
-	i.audit.Record(r.Context(), Event{Type: EventTokenDenied, ClientID: sanitize(clientID, 128), RemoteIP: ip, Reason: reason, UserAgent: sanitizeUA(r.UserAgent())})
+	i.audit.Record(r.Context(), Event{Type: EventTokenDenied, ClientID: sanitizeClientID(clientID), RemoteIP: ip, Reason: reason, UserAgent: sanitizeUA(r.UserAgent())})
 	if code == ErrCodeInvalidClient {
 		w.Header().Set("WWW-Authenticate", i.basic)
 	}
