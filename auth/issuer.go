@@ -287,6 +287,10 @@ func (i *Issuer) clientIP(r *http.Request) string {
 	return remoteIP(r)
 }
 
+// maxAuthorizationBytes caps the Authorization header of token and
+// registration requests (Go's server allows 1 MB of headers by default).
+const maxAuthorizationBytes = 4096
+
 // credentials extracts the client credentials from exactly one method.
 // On failure code says which error applies (invalid_request for two methods
 // or a bad % escape, invalid_client for missing or undecodable credentials);
@@ -301,7 +305,7 @@ func credentials(r *http.Request, form url.Values) (clientID, secret, code strin
 		}
 		return clientID, secret, "", true
 	}
-	if len(authz) != 1 {
+	if len(authz) != 1 || len(authz[0]) > maxAuthorizationBytes {
 		return "", "", ErrCodeInvalidRequest, false
 	}
 	const prefix = "basic "

@@ -202,6 +202,10 @@ func TestAdversarialClientAuthentication(t *testing.T) {
 		}
 		assertOAuthError(t, e.post(basicForm, noColon), 401, ErrCodeInvalidClient)
 	})
+	t.Run("oversized_authorization", func(t *testing.T) {
+		huge := func(r *http.Request) { r.Header.Set("Authorization", "Basic "+strings.Repeat("QUFB", 64<<10)) }
+		assertOAuthError(t, e.post(basicForm, huge), 400, ErrCodeInvalidRequest)
+	})
 	t.Run("case23_lower_case_basic", func(t *testing.T) {
 		lc := func(r *http.Request) {
 			r.Header.Set("Authorization", "basic "+base64.StdEncoding.EncodeToString([]byte(e.clientID+":"+e.secret)))
