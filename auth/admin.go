@@ -120,7 +120,7 @@ func (a *Admin) operatorOK(w http.ResponseWriter, r *http.Request) bool {
 	const prefix = "bearer "
 	h := r.Header.Get("Authorization")
 	ok := false
-	if len(h) > len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) {
+	if len(h) > len(prefix) && len(h) <= maxAuthorizationBytes && strings.EqualFold(h[:len(prefix)], prefix) {
 		sum := sha256.Sum256([]byte(h[len(prefix):]))
 		ok = subtle.ConstantTimeCompare(sum[:], a.operator[:]) == 1 && a.enabled
 	}
