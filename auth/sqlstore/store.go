@@ -154,6 +154,12 @@ func (s *Store) selectClients(ctx context.Context, q querier, one bool, id strin
 
 // GetClient implements [auth.ClientStore].
 func (s *Store) GetClient(ctx context.Context, id string) (*auth.Client, error) {
+	if !storable(id) {
+		if err := ctx.Err(); err != nil {
+			return nil, wrap(s.d, ctx, "get client", err)
+		}
+		return nil, fmt.Errorf("sqlstore: client %q: %w", id, auth.ErrNotFound)
+	}
 	cs, err := s.selectClients(ctx, readQuerier{s}, true, id)
 	if err != nil {
 		return nil, wrap(s.d, ctx, "get client", err)
@@ -195,6 +201,9 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 // CreateClient implements [auth.ClientStore].
 func (s *Store) CreateClient(ctx context.Context, c *auth.Client) error {
 	const op = "create client"
+	if err := checkClient(c); err != nil {
+		return err
+	}
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO auth_clients
 			(id, name, disabled, grant_types, tenants, scopes, token_ttl_ns, jwks, created_us, updated_us)
@@ -234,6 +243,12 @@ func (s *Store) insertSecrets(ctx context.Context, tx *sql.Tx, clientID string, 
 // once.
 func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*auth.Client) error) error {
 	const op = "update client"
+	if !storable(id) {
+		if err := ctx.Err(); err != nil {
+			return wrap(s.d, ctx, op, err)
+		}
+		return fmt.Errorf("sqlstore: client %q: %w", id, auth.ErrNotFound)
+	}
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
 		if s.d.lockClient != "" {
 			// Lock first, read second: in READ COMMITTED the read then starts after the previous
@@ -256,6 +271,9 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*auth.Clien
 		}
 		c := cs[0]
 		if err := fn(c); err != nil {
+			return err
+		}
+		if err := checkClient(c); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
@@ -319,6 +337,9 @@ func nonNil(b []byte) []byte {
 // CreateKey implements [auth.KeyStore].
 func (s *Store) CreateKey(ctx context.Context, k auth.KeyRecord) error {
 	const op = "create key"
+	if err := checkKey(&k); err != nil {
+		return err
+	}
 	_, err := s.w.ExecContext(ctx, s.d.q(`INSERT INTO auth_signing_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 		k.KID, k.Alg, string(k.State), nonNil(k.PublicKey), nonNil(k.SealedPrivateKey),
 		encTime(k.CreatedAt), encTime(k.ActivatedAt), encTime(k.RetiredAt))
@@ -335,6 +356,12 @@ func (s *Store) CreateKey(ctx context.Context, k auth.KeyRecord) error {
 // UpdateKey implements [auth.KeyStore] (same locking as UpdateClient).
 func (s *Store) UpdateKey(ctx context.Context, kid string, fn func(*auth.KeyRecord) error) error {
 	const op = "update key"
+	if !storable(kid) {
+		if err := ctx.Err(); err != nil {
+			return wrap(s.d, ctx, op, err)
+		}
+		return fmt.Errorf("sqlstore: key %q: %w", kid, auth.ErrNotFound)
+	}
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.d.q(`SELECT `+keyColumns+` FROM auth_signing_keys WHERE kid = ?`+s.d.forUpdateKey), kid)
 		if err != nil {
@@ -351,6 +378,9 @@ func (s *Store) UpdateKey(ctx context.Context, kid string, fn func(*auth.KeyReco
 		if err := fn(&k); err != nil {
 			return err
 		}
+		if err := checkKey(&k); err != nil {
+			return err
+		}
 		if err := ctx.Err(); err != nil {
 			return wrap(s.d, ctx, op, err)
 		}
@@ -365,6 +395,12 @@ func (s *Store) UpdateKey(ctx context.Context, kid string, fn func(*auth.KeyReco
 
 // DeleteKey implements [auth.KeyStore].
 func (s *Store) DeleteKey(ctx context.Context, kid string) error {
+	if !storable(kid) {
+		if err := ctx.Err(); err != nil {
+			return wrap(s.d, ctx, "delete key", err)
+		}
+		return fmt.Errorf("sqlstore: key %q: %w", kid, auth.ErrNotFound)
+	}
 	res, err := s.w.ExecContext(ctx, s.d.q(`DELETE FROM auth_signing_keys WHERE kid = ?`), kid)
 	if err != nil {
 		return wrap(s.d, ctx, "delete key", err)
@@ -381,6 +417,12 @@ func (s *Store) DeleteKey(ctx context.Context, kid string) error {
 // one key agree on which of them added it.
 func (s *Store) Deny(ctx context.Context, key string, until, now time.Time) (bool, error) {
 	const op = "deny"
+	if err := checkText("deny-list key", key); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return false, wrap(s.d, ctx, op, cerr)
+		}
+		return false, err
+	}
 	u, n := until.UnixMicro(), now.UnixMicro()
 	exec := func(query string, args ...any) (int64, error) {
 		res, err := s.w.ExecContext(ctx, s.d.q(query), args...)
@@ -411,6 +453,10 @@ func (s *Store) Deny(ctx context.Context, key string, until, now time.Time) (boo
 
 // IsDenied implements [auth.DenyList].
 func (s *Store) IsDenied(ctx context.Context, key string, now time.Time) (bool, error) {
+	if !storable(key) {
+		// Such a key can never have been stored.
+		return false, wrap(s.d, ctx, "check deny-list", ctx.Err())
+	}
 	rows, err := s.read(ctx, `SELECT 1 FROM auth_denylist WHERE key = ? AND until_us > ?`, key, now.UnixMicro())
 	if err != nil {
 		return false, wrap(s.d, ctx, "check deny-list", err)

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Clients/UpdateErrorWritesNothing", testClientUpdateError},
 		{"Clients/UpdateKeepsID", testClientUpdateKeepsID},
 		{"Clients/ListOrderedByID", testClientList},
+		{"Clients/OddTextExactOrRefused", testClientOddText},
 		{"Clients/ConcurrentMaxTwoSecrets", testClientConcurrentMaxTwo},
 		{"Clients/ConcurrentNoLostUpdates", testClientNoLostUpdates},
 		{"Keys/Lifecycle", testKeyLifecycle},
@@ -258,6 +259,45 @@ func testClientCopies(t *testing.T, s auth.Store) {
 	cs[0].Secrets[0].Hash[0] ^= 0xFF
 	if d := diffClient(want, mustGet(t, s, "c")); d != "" {
 		t.Fatalf("ListClients returned the store's slices: %s", d)
+	}
+}
+
+// oddText is text a SQL column may not hold as given: NUL bytes, invalid UTF-8, non-BMP runes.
+var oddText = []string{"nul\x00inside", "bad\xffutf8", "\xc3", "emoji 🩺 ok", strings.Repeat("é", 300), "'); DROP TABLE auth_clients;--"}
+
+// A store either keeps text exactly or refuses the record with an error: never a silent change.
+func testClientOddText(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	for i, txt := range oddText {
+		c := sampleClient(fmt.Sprintf("odd-%d", i))
+		c.Name = txt
+		c.Tenants = []string{txt}
+		c.Secrets[0].Hint = txt
+		if err := s.CreateClient(ctx, c); err != nil {
+			if _, gerr := s.GetClient(ctx, c.ID); !errors.Is(gerr, auth.ErrNotFound) {
+				t.Fatalf("%q: CreateClient failed (%v) but left a record behind (%v)", txt, err, gerr)
+			}
+		} else if d := diffClient(c, mustGet(t, s, c.ID)); d != "" {
+			t.Fatalf("%q: stored text changed: %s", txt, d)
+		}
+		mustCreate(t, s, &auth.Client{ID: fmt.Sprintf("plain-%d", i)})
+		err := s.UpdateClient(ctx, fmt.Sprintf("plain-%d", i), func(c *auth.Client) error { c.Scopes = []string{txt}; return nil })
+		got := mustGet(t, s, fmt.Sprintf("plain-%d", i))
+		if err != nil && len(got.Scopes) != 0 {
+			t.Fatalf("%q: UpdateClient failed (%v) but wrote %q", txt, err, got.Scopes)
+		}
+		if err == nil && !slices.Equal(got.Scopes, []string{txt}) {
+			t.Fatalf("%q: updated text changed to %q", txt, got.Scopes)
+		}
+		// Looking up an odd id finds nothing (or fails) rather than something else.
+		if got, err := s.GetClient(ctx, txt); err == nil {
+			t.Fatalf("GetClient(%q) found %q", txt, got.ID)
+		}
+		if ok, err := s.Deny(ctx, "odd:"+txt, base.Add(time.Minute), base); err == nil {
+			if !ok || !denied(t, s, "odd:"+txt, base) {
+				t.Fatalf("Deny(%q) accepted but not kept", txt)
+			}
+		}
 	}
 }
 
