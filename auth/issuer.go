@@ -117,7 +117,7 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.TokenTTL > 0 {
 		ttl = min(c.TokenTTL, i.cfg.MaxTokenTTL)
 	}
-	tok, claims, err := i.keys.mint(r.Context(), i.cfg, c.ID, res.secretID, tenant, extra, ttl)
+	tok, claims, kid, err := i.keys.mint(r.Context(), i.cfg, c.ID, res.secretID, tenant, extra, ttl)
 	if err != nil {
 		i.cfg.Logger.ErrorContext(r.Context(), "auth: signing failed", "error", err.Error())
 		i.deny(w, r, ip, clientID, "signing_failed", http.StatusInternalServerError, ErrCodeServerError, "internal error")
@@ -137,6 +137,14 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	buf = append(buf, claims.Scope...) // canonical GUID and validated scope tokens: no escaping needed
 	buf = append(buf, `"}`...)
 	_, _ = w.Write(buf)
+	// The token's first use on this node need not verify the signature we
+	// just made: seed the verifier's cache (same checks on use as any hit).
+	if i.verifier != nil && i.verifier.cache != nil {
+		i.verifier.cache.put(tok, cachedToken{p: &Principal{
+			ClientID: c.ID, TenantID: tenant, Scopes: append([]string{tenant}, extra...), JTI: claims.ID,
+			SecretID: res.secretID, IssuedAt: claims.IssuedAt.Time, ExpiresAt: claims.ExpiresAt.Time,
+		}, kid: kid}, i.cfg.Now())
+	}
 	// 15. Audit.
 	i.audit.Record(r.Context(), Event{Type: EventTokenIssued, ClientID: c.ID, SecretID: res.secretID, Tenant: tenant,
 		JTI: claims.ID, ExpiresAt: claims.ExpiresAt.Time, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})

@@ -506,7 +506,7 @@ func TestAdversarialTokenResponse(t *testing.T) {
 			seen[newJTI()] = true
 		}
 		for range 200 {
-			_, c, err := e.srv.Keys().mint(context.Background(), &e.srv.cfg, e.clientID, "", tenantA, nil, time.Minute)
+			_, c, _, err := e.srv.Keys().mint(context.Background(), &e.srv.cfg, e.clientID, "", tenantA, nil, time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}

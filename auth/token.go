@@ -89,11 +89,12 @@ func appendClaims(b []byte, c *AccessClaims) []byte {
 	return append(b, '}')
 }
 
-// mint signs an access token.
-func (m *KeyManager) mint(ctx context.Context, cfg *Config, clientID, secretID, tenant string, scopes []string, ttl time.Duration) (string, *AccessClaims, error) {
+// mint signs an access token and returns it with its claims and the kid
+// that signed it.
+func (m *KeyManager) mint(ctx context.Context, cfg *Config, clientID, secretID, tenant string, scopes []string, ttl time.Duration) (string, *AccessClaims, string, error) {
 	k, err := m.signer(ctx)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
 	now := cfg.Now().Truncate(time.Second)
 	scope := tenant
@@ -123,9 +124,9 @@ func (m *KeyManager) mint(ctx context.Context, cfg *Config, clientID, secretID, 
 	buf = base64.RawURLEncoding.AppendEncode(buf, payload)
 	sig, err := k.method.Sign(string(buf), k.priv)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
 	buf = append(buf, '.')
 	buf = base64.RawURLEncoding.AppendEncode(buf, sig)
-	return string(buf), claims, nil
+	return string(buf), claims, k.kid, nil
 }

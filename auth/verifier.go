@@ -106,6 +106,8 @@ type VerifierConfig struct {
 	Logger *slog.Logger `validate:"-"`
 	// Now is the clock; default time.Now.
 	Now func() time.Time `validate:"-"`
+
+	cache *tokenCache // shared by verifiers built from Server.VerifierConfig
 }
 
 // Verifier checks bearer access tokens strictly (RFC 9068 §4, RFC 8725) and
@@ -147,8 +149,14 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		cfg.CacheSize = 10000
 		v.cfg.CacheSize = cfg.CacheSize
 	}
-	if cfg.CacheSize > 0 {
-		v.cache = &tokenCache{m: make(map[string]cachedToken), max: cfg.CacheSize}
+	switch {
+	case cfg.CacheSize <= 0:
+		v.cfg.cache = nil
+	case cfg.cache != nil && cfg.cache.max == cfg.CacheSize && cfg.cache.iss == cfg.Issuer && cfg.cache.aud == cfg.Audience && cfg.cache.maxTTL == cfg.MaxTokenTTL:
+		v.cache = cfg.cache // a variant of the server's verifier with the same token rules shares its cache
+	default:
+		v.cache = &tokenCache{m: make(map[string]cachedToken), max: cfg.CacheSize, iss: cfg.Issuer, aud: cfg.Audience, maxTTL: cfg.MaxTokenTTL}
+		v.cfg.cache = v.cache
 	}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{AlgES256, AlgRS256, AlgEdDSA}),
@@ -269,7 +277,7 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
 		return nil, err
 	}
 	if v.cache != nil {
-		v.cache.put(tok, cachedToken{p: p, kid: kid, until: p.ExpiresAt.Add(v.cfg.Leeway)}, v.cfg.Now())
+		v.cache.put(tok, cachedToken{p: p, kid: kid}, v.cfg.Now())
 	}
 	return p.clone(), nil
 }
@@ -292,10 +300,10 @@ func (v *Verifier) checkDenied(ctx context.Context, p *Principal) error {
 	return nil
 }
 
-// reuse re-checks a cached verified token: not expired (with leeway), its
-// key still in the key set, not denied.
+// reuse re-checks a cached verified token: not expired (with this
+// verifier's leeway), its key still in the key set, not denied.
 func (v *Verifier) reuse(ctx context.Context, e cachedToken) (*Principal, error) {
-	if !v.cfg.Now().Before(e.until) {
+	if !v.cfg.Now().Before(e.p.ExpiresAt.Add(v.cfg.Leeway)) {
 		return nil, invalid("token is expired")
 	}
 	if _, _, ok := v.cfg.Keys.PublicKey(ctx, e.kid); !ok {
@@ -313,11 +321,10 @@ func (p *Principal) clone() *Principal {
 	return &cp
 }
 
-// cachedToken is a verified token's principal and what must be re-checked.
+// cachedToken is a verified token's principal and the key that signed it.
 type cachedToken struct {
-	p     *Principal
-	kid   string
-	until time.Time // exp + leeway
+	p   *Principal
+	kid string
 }
 
 // tokenCache maps verified token strings to their principals. Only tokens
@@ -325,9 +332,12 @@ type cachedToken struct {
 // forgeries; it is bounded by max entries (expired ones are swept first,
 // then everything if still full).
 type tokenCache struct {
-	mu  sync.RWMutex
-	m   map[string]cachedToken
-	max int
+	mu     sync.RWMutex
+	m      map[string]cachedToken
+	max    int
+	iss    string        // the rules the entries were verified under:
+	aud    string        // only verifiers with the same ones share
+	maxTTL time.Duration // the cache
 }
 
 func (c *tokenCache) get(tok string) (cachedToken, bool) {
@@ -342,7 +352,7 @@ func (c *tokenCache) put(tok string, e cachedToken, now time.Time) {
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
 		for k, old := range c.m {
-			if !now.Before(old.until) {
+			if !now.Before(old.p.ExpiresAt.Add(time.Minute)) { // past any allowed leeway
 				delete(c.m, k)
 			}
 		}

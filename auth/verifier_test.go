@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -449,5 +450,47 @@ func TestVerifiedTokenCache(t *testing.T) {
 	off, _ := NewVerifier(vc)
 	if _, err := off.Verify(ctx, e.token()); err != nil || off.cache != nil {
 		t.Fatalf("disabled cache: %v", err)
+	}
+}
+
+// TestIssuerSeedsVerifierCache: the server's verifier (and variants with the
+// same rules) knows a freshly minted token without verifying its signature,
+// yields the same principal as a full verification, and a variant with
+// other rules does not share the cache.
+func TestIssuerSeedsVerifierCache(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	before := e.srv.Verifier().cache.len()
+	tok := e.token()
+	if e.srv.Verifier().cache.len() != before+1 {
+		t.Fatal("issuance did not seed the cache")
+	}
+	seeded, err := e.srv.Verifier().Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc := e.srv.VerifierConfig()
+	vc.CacheSize = -1
+	cold, _ := NewVerifier(vc)
+	full, err := cold.Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%+v", seeded) != fmt.Sprintf("%+v", full) {
+		t.Fatalf("seeded %+v\nfull   %+v", seeded, full)
+	}
+	// Same rules: shared cache. Other audience: own cache, token refused.
+	vc = e.srv.VerifierConfig()
+	variant, _ := NewVerifier(vc)
+	if variant.cache != e.srv.Verifier().cache {
+		t.Fatal("variant with the same rules does not share the cache")
+	}
+	vc.Audience = "https://fhir.example.test/dstu2"
+	other, _ := NewVerifier(vc)
+	if other.cache == e.srv.Verifier().cache {
+		t.Fatal("variant with another audience shares the cache")
+	}
+	if _, err := other.Verify(ctx, tok); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("token for another audience accepted: %v", err)
 	}
 }
