@@ -487,3 +487,61 @@ func TestFormMediaType(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentMaintainOnTwoNodes runs the key schedule on two nodes at
+// once through many rotations: afterwards exactly one key is active, both
+// nodes sign with it, and each verifies the other's tokens.
+func TestConcurrentMaintainOnTwoNodes(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.KeyRotationInterval, c.KeyPrePublish, c.KeyRetireGrace, c.JWKSMaxAge = time.Hour, 10*time.Minute, 2*time.Hour, 10*time.Minute
+	})
+	ctx := context.Background()
+	cfg := testConfig(e.clock, e.logs)
+	cfg.KeyRotationInterval, cfg.KeyPrePublish, cfg.KeyRetireGrace, cfg.JWKSMaxAge = time.Hour, 10*time.Minute, 2*time.Hour, 10*time.Minute
+	node2, err := New(ctx, cfg, e.mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 40 {
+		e.clock.Advance(7 * time.Minute)
+		done := make(chan error, 2)
+		for _, n := range []*Server{e.srv, node2} {
+			go func() { done <- n.Keys().Maintain(ctx) }()
+		}
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		ks, _ := e.srv.Keys().List(ctx)
+		active := 0
+		for _, k := range ks {
+			if k.State == KeyActive {
+				active++
+			}
+		}
+		if active != 1 || len(ks) > 6 {
+			t.Fatalf("after concurrent maintenance: %d active of %d keys", active, len(ks))
+		}
+	}
+	_ = e.srv.Keys().Refresh(ctx)
+	_ = node2.Keys().Refresh(ctx)
+	k1, _ := e.srv.Keys().signer(ctx)
+	k2, _ := node2.Keys().signer(ctx)
+	if k1.kid != k2.kid {
+		t.Fatalf("nodes sign with different keys: %s %s", k1.kid, k2.kid)
+	}
+	form := e.goodForm().Encode()
+	r := httptest.NewRequest("POST", "/token", strings.NewReader(form))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	node2.Issuer().ServeHTTP(w, r)
+	var tr TokenResponse
+	mustJSON(t, w.Body.Bytes(), &tr)
+	if _, err := e.srv.Verifier().Verify(ctx, tr.AccessToken); err != nil {
+		t.Fatalf("node 1 rejects node 2's token: %v", err)
+	}
+	if _, err := node2.Verifier().Verify(ctx, e.token()); err != nil {
+		t.Fatalf("node 2 rejects node 1's token: %v", err)
+	}
+}
