@@ -25,11 +25,12 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.
 func newNode(t *testing.T, st auth.Store, clk *clock) *auth.Server {
 	t.Helper()
 	srv, err := auth.New(context.Background(), auth.Config{
-		Issuer:   "https://auth.example.com",
-		Audience: "https://fhir.example.com/stu3",
-		SealKey:  sealKey,
-		Logger:   slog.New(slog.DiscardHandler),
-		Now:      clk.Now,
+		Issuer:                     "https://auth.example.com",
+		Audience:                   "https://fhir.example.com/stu3",
+		SealKey:                    sealKey,
+		Logger:                     slog.New(slog.DiscardHandler),
+		Now:                        clk.Now,
+		RevokeTokensOnSecretRevoke: true,
 	}, st)
 	if err != nil {
 		t.Fatalf("auth.New: %v", err)
@@ -39,8 +40,9 @@ func newNode(t *testing.T, st auth.Store, clk *clock) *auth.Server {
 
 // runTwoNodes checks issue 5's multi-node promises over one database, with two auth.Servers on
 // two separate store connections: a secret revoked on one node is refused there at once and on
-// the other within Config.ClientCacheTTL; the new secret works on both; a key rotated on one
-// node signs tokens the other verifies.
+// the other within Config.ClientCacheTTL, and (RevokeTokensOnSecretRevoke) the tokens minted
+// with it stop verifying on both at once; a token revoked on one node fails on the other; the
+// new secret works on both; a key rotated on one node signs tokens the other verifies.
 func runTwoNodes(t *testing.T, open func(t *testing.T) auth.Store) {
 	ctx := context.Background()
 	clk := &clock{now: time.Now().UTC()}
@@ -50,8 +52,12 @@ func runTwoNodes(t *testing.T, open func(t *testing.T) auth.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, _ := token(t, b, "patients-app", old); code != http.StatusOK {
+	code, oldTok := token(t, b, "patients-app", old)
+	if code != http.StatusOK {
 		t.Fatalf("node B, a client created on node A: %d", code)
+	}
+	if _, err := a.Verifier().Verify(ctx, oldTok); err != nil {
+		t.Fatalf("node A verifying node B's token: %v", err)
 	}
 	fresh, _, err := a.Registry().AddSecret(ctx, "patients-app", 0, "patients-app")
 	if err != nil {
@@ -66,6 +72,12 @@ func runTwoNodes(t *testing.T, open func(t *testing.T) auth.Store) {
 	}
 	if code, _ := token(t, a, "patients-app", old); code != http.StatusUnauthorized {
 		t.Fatalf("node A right after revoking: %d, want 401", code)
+	}
+	// The deny-list is in the shared database: both nodes refuse the old secret's token at once.
+	for name, n := range map[string]*auth.Server{"A": a, "B": b} {
+		if _, err := n.Verifier().Verify(ctx, oldTok); err == nil {
+			t.Fatalf("node %s still accepts a token minted with the revoked secret", name)
+		}
 	}
 	// Node B may still accept the old secret from its cache, but not past the bound.
 	clk.Advance(b.Config().ClientCacheTTL + time.Second)
@@ -86,8 +98,16 @@ func runTwoNodes(t *testing.T, open func(t *testing.T) auth.Store) {
 		t.Fatalf("node A after rotation: %d", code)
 	}
 	clk.Advance(b.Config().KeyRefreshInterval + time.Second)
-	if _, err := b.Verifier().Verify(ctx, tok); err != nil {
+	p, err := b.Verifier().Verify(ctx, tok)
+	if err != nil {
 		t.Fatalf("node B verifying a token signed by node A's new key %s: %v", kid, err)
+	}
+	// A token revoked on A (RFC 7009 style) fails on B too.
+	if err := a.RevokeToken(ctx, p.JTI, p.ExpiresAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Verifier().Verify(ctx, tok); err == nil {
+		t.Fatal("node B accepts a token revoked on node A")
 	}
 }
 
