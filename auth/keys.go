@@ -111,7 +111,7 @@ func (m *KeyManager) load(ctx context.Context) error {
 		j.Kid = r.KID
 		set.Keys = append(set.Keys, j)
 		s.keys[r.KID] = &verifyKey{kid: r.KID, alg: r.Alg, pub: pub, method: signingMethod(r.Alg)}
-		if r.State == KeyActive && (newest == nil || r.ActivatedAt.After(newest.ActivatedAt)) {
+		if r.State == KeyActive && (newest == nil || newerActivation(r, newest)) {
 			newest = r
 		}
 	}
@@ -280,15 +280,39 @@ func (m *KeyManager) Activate(ctx context.Context, kid string) error {
 	return m.load(ctx)
 }
 
+// newerActivation orders active keys: the later activation wins, ties go
+// to the larger kid. Every node applies the same order, so concurrent
+// activations on several nodes retire all but one key, never all of them.
+func newerActivation(a, b *KeyRecord) bool {
+	if c := a.ActivatedAt.Compare(b.ActivatedAt); c != 0 {
+		return c > 0
+	}
+	return a.KID > b.KID
+}
+
 func (m *KeyManager) activate(ctx context.Context, kid string) error {
 	now := m.now().UTC()
-	err := m.store.UpdateKey(ctx, kid, func(k *KeyRecord) error {
+	before, err := m.store.ListKeys(ctx)
+	if err != nil {
+		return err
+	}
+	// An activation is later than every one this node knows of, even on a
+	// coarse or skewed clock (stores keep microseconds).
+	at := now
+	for _, r := range before {
+		if r.State == KeyActive && r.KID != kid && !at.After(r.ActivatedAt) {
+			at = r.ActivatedAt.Add(time.Microsecond)
+		}
+	}
+	var mine KeyRecord
+	err = m.store.UpdateKey(ctx, kid, func(k *KeyRecord) error {
 		if k.State == KeyRetired {
 			return fmt.Errorf("auth: key %s is retired and cannot be re-activated", kid)
 		}
 		if k.State != KeyActive {
-			k.State, k.ActivatedAt = KeyActive, now
+			k.State, k.ActivatedAt = KeyActive, at
 		}
+		mine = *k
 		return nil
 	})
 	if err != nil {
@@ -298,8 +322,21 @@ func (m *KeyManager) activate(ctx context.Context, kid string) error {
 	if err != nil {
 		return err
 	}
+	// Only the newest activation may stay active. Whichever of two
+	// concurrent activations lists the keys after the other's write sees
+	// both, so every older key is retired by someone and the newest by no
+	// one.
 	for _, r := range recs {
-		if r.State == KeyActive && r.KID != kid {
+		if r.State == KeyActive && r.KID != kid && newerActivation(&r, &mine) {
+			if err := m.retire(ctx, kid, now); err != nil {
+				return err
+			}
+			m.audit.Record(ctx, Event{Type: EventKeyRotated, KID: r.KID, OldKID: kid})
+			return nil
+		}
+	}
+	for _, r := range recs {
+		if r.State == KeyActive && r.KID != kid && newerActivation(&mine, &r) {
 			if err := m.retire(ctx, r.KID, now); err != nil {
 				return err
 			}
@@ -405,7 +442,12 @@ func (m *KeyManager) Maintain(ctx context.Context) error {
 			}
 		}
 	}
-	slices.SortFunc(active, func(a, b KeyRecord) int { return b.ActivatedAt.Compare(a.ActivatedAt) })
+	slices.SortFunc(active, func(a, b KeyRecord) int {
+		if newerActivation(&a, &b) {
+			return -1
+		}
+		return 1
+	})
 	switch {
 	case len(active) == 0 && len(pending) > 0:
 		err = m.activate(ctx, pending[0].KID)

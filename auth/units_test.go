@@ -545,3 +545,35 @@ func TestConcurrentMaintainOnTwoNodes(t *testing.T) {
 		t.Fatalf("node 2 rejects node 1's token: %v", err)
 	}
 }
+
+// TestConcurrentRotateNeverLeavesNoSigner: on-demand rotations on two nodes
+// at the same instant (same ActivatedAt) leave exactly one active key.
+func TestConcurrentRotateNeverLeavesNoSigner(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	node2, err := New(ctx, testConfig(e.clock, e.logs), e.mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 30 {
+		done := make(chan error, 2)
+		for _, n := range []*Server{e.srv, node2} {
+			go func() { _, err := n.Keys().Rotate(ctx); done <- err }()
+		}
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		ks, _ := e.srv.Keys().List(ctx)
+		active := 0
+		for _, k := range ks {
+			if k.State == KeyActive {
+				active++
+			}
+		}
+		if active != 1 {
+			t.Fatalf("%d active keys after concurrent rotations", active)
+		}
+	}
+}
