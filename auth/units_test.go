@@ -514,12 +514,7 @@ func TestConcurrentMaintainOnTwoNodes(t *testing.T) {
 			}
 		}
 		ks, _ := e.srv.Keys().List(ctx)
-		active := 0
-		for _, k := range ks {
-			if k.State == KeyActive {
-				active++
-			}
-		}
+		active := countState(ks, KeyActive)
 		if active != 1 || len(ks) > 6 {
 			t.Fatalf("after concurrent maintenance: %d active of %d keys", active, len(ks))
 		}
@@ -566,14 +561,19 @@ func TestConcurrentRotateNeverLeavesNoSigner(t *testing.T) {
 			}
 		}
 		ks, _ := e.srv.Keys().List(ctx)
-		active := 0
-		for _, k := range ks {
-			if k.State == KeyActive {
-				active++
-			}
-		}
+		active := countState(ks, KeyActive)
 		if active != 1 {
 			t.Fatalf("%d active keys after concurrent rotations", active)
 		}
 	}
+}
+
+func countState(ks []KeyInfo, st KeyState) int {
+	n := 0
+	for _, k := range ks {
+		if k.State == st {
+			n++
+		}
+	}
+	return n
 }
