@@ -240,15 +240,12 @@ func (i *Issuer) authenticateClient(w http.ResponseWriter, r *http.Request, ip s
 	}
 	// 8. Credentials: exactly one method.
 	var res authResult
-	_, hasAssertion := form["client_assertion"]
-	_, hasAssertionType := form["client_assertion_type"]
 	clientID := form.Get("client_id")
-	if hasAssertion || hasAssertionType {
+	if form.Get("client_assertion") != "" || form.Get("client_assertion_type") != "" {
 		// 8-10 for private_key_jwt: no other method, the registered type,
 		// a signature by one of the client's keys, an unused jti.
 		_, hasAuthz := r.Header["Authorization"]
-		_, hasSecret := form["client_secret"]
-		if hasAuthz || hasSecret {
+		if hasAuthz || form.Get("client_secret") != "" {
 			i.deny(w, r, ip, "", "auth_methods", http.StatusBadRequest, ErrCodeInvalidRequest, "malformed client authentication")
 			return nil, authResult{}, "", false
 		}
@@ -304,11 +301,12 @@ const maxAuthorizationBytes = 4096
 // or a bad % escape, invalid_client for missing or undecodable credentials);
 // clientID is returned when known, for the audit trail.
 func credentials(r *http.Request, form url.Values) (clientID, secret, code string, ok bool) {
+	// RFC 6749 §3.2: a parameter sent without a value counts as omitted.
 	authz, hasAuthz := r.Header["Authorization"]
-	_, bodySecret := form["client_secret"]
+	bodySecret := form.Get("client_secret") != ""
 	if !hasAuthz {
 		clientID, secret = form.Get("client_id"), form.Get("client_secret")
-		if clientID == "" || secret == "" || !bodySecret {
+		if clientID == "" || !bodySecret {
 			return clientID, "", ErrCodeInvalidClient, false
 		}
 		return clientID, secret, "", true
@@ -339,7 +337,7 @@ func credentials(r *http.Request, form url.Values) (clientID, secret, code strin
 	if sec, err = url.QueryUnescape(sec); err != nil {
 		return "", "", ErrCodeInvalidRequest, false
 	}
-	if bid, sent := form["client_id"]; sent && bid[0] != id {
+	if bid := form.Get("client_id"); bid != "" && bid != id {
 		return "", "", ErrCodeInvalidRequest, false
 	}
 	if id == "" || sec == "" {

@@ -206,6 +206,14 @@ func TestAdversarialClientAuthentication(t *testing.T) {
 		huge := func(r *http.Request) { r.Header.Set("Authorization", "Basic "+strings.Repeat("QUFB", 64<<10)) }
 		assertOAuthError(t, e.post(basicForm, huge), 400, ErrCodeInvalidRequest)
 	})
+	t.Run("empty_params_count_as_omitted", func(t *testing.T) {
+		// RFC 6749 §3.2: client_secret= and client_id= next to Basic are not
+		// a second method.
+		w := e.post(basicForm+"&client_secret=&client_id=", withBasic(e.clientID, e.secret))
+		if w.Code != 200 {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+	})
 	t.Run("case23_lower_case_basic", func(t *testing.T) {
 		lc := func(r *http.Request) {
 			r.Header.Set("Authorization", "basic "+base64.StdEncoding.EncodeToString([]byte(e.clientID+":"+e.secret)))
