@@ -577,3 +577,35 @@ func countState(ks []KeyInfo, st KeyState) int {
 	}
 	return n
 }
+
+// TestHandlerServesConfiguredPaths: with an issuer that has a path, every
+// endpoint is served exactly where Endpoints (and the metadata) say.
+func TestHandlerServesConfiguredPaths(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Issuer = "https://auth.example.test/tenant-x/oauth"; c.DenyList = true })
+	ep := e.srv.Endpoints()
+	h := e.srv.Handler()
+	for _, tc := range []struct {
+		url, method string
+		want        int
+	}{
+		{ep.Metadata, "GET", 200}, {ep.JWKS, "GET", 200}, {ep.Token, "POST", 200}, {ep.Revocation, "POST", 401},
+		{"https://auth.example.test/token", "POST", 404},
+	} {
+		var body *strings.Reader
+		if tc.url == ep.Token {
+			body = strings.NewReader(e.goodForm().Encode())
+		} else {
+			body = strings.NewReader("token=x")
+		}
+		r := httptest.NewRequest(tc.method, tc.url, body)
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("%s %s: %d, want %d", tc.method, tc.url, w.Code, tc.want)
+		}
+	}
+	if ep.Metadata != "https://auth.example.test/.well-known/oauth-authorization-server/tenant-x/oauth" {
+		t.Fatal(ep.Metadata)
+	}
+}
