@@ -61,6 +61,7 @@ func New(ctx context.Context, cfg Config, store Store) (*Server, error) {
 	}
 	if c.DenyList {
 		vc.DenyList = store
+		vc.SecretRevocation = c.RevokeTokensOnSecretRevoke
 	}
 	if s.verifier, err = NewVerifier(vc); err != nil {
 		return nil, err

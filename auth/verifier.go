@@ -86,8 +86,12 @@ type VerifierConfig struct {
 	MaxTokenBytes int `validate:"gte=0,lte=65536"`
 	// Realm is the challenge realm (default "fhir").
 	Realm string `validate:"printascii,excludesall=\"\\"`
-	// DenyList, when set, is consulted for revoked jti and secret ids.
+	// DenyList, when set, is consulted for revoked token ids on every
+	// request.
 	DenyList DenyList `validate:"-"`
+	// SecretRevocation also consults the DenyList for the id of the secret
+	// a token was minted with (Config.RevokeTokensOnSecretRevoke).
+	SecretRevocation bool
 	// CacheSize bounds the cache of verified tokens (default 10000; a
 	// negative value disables it). A token seen again is not re-verified
 	// cryptographically, but its expiry, its key's presence in the key set
@@ -288,7 +292,14 @@ func (v *Verifier) checkDenied(ctx context.Context, p *Principal) error {
 		return nil
 	}
 	now := v.cfg.Now()
-	for _, key := range []string{"jti:" + p.JTI, secretDenyKey(p.ClientID, p.SecretID)} {
+	keys := [2]string{"jti:" + p.JTI}
+	if v.cfg.SecretRevocation && p.SecretID != "" {
+		keys[1] = secretDenyKey(p.ClientID, p.SecretID)
+	}
+	for _, key := range keys {
+		if key == "" {
+			continue
+		}
 		denied, err := v.cfg.DenyList.IsDenied(ctx, key, now)
 		if err != nil {
 			return fmt.Errorf("%w: deny-list: %v", ErrUnavailable, err)

@@ -494,3 +494,33 @@ func TestIssuerSeedsVerifierCache(t *testing.T) {
 		t.Fatalf("token for another audience accepted: %v", err)
 	}
 }
+
+// countingDeny counts deny-list lookups.
+type countingDeny struct {
+	DenyList
+	n atomic.Int32
+}
+
+func (c *countingDeny) IsDenied(ctx context.Context, key string, now time.Time) (bool, error) {
+	c.n.Add(1)
+	return c.DenyList.IsDenied(ctx, key, now)
+}
+
+func TestDenyListLookupsPerRequest(t *testing.T) {
+	for _, tc := range []struct {
+		secretRevocation bool
+		want             int32
+	}{{false, 1}, {true, 2}} {
+		e := newEnv(t, func(c *Config) { c.DenyList, c.RevokeTokensOnSecretRevoke = true, tc.secretRevocation })
+		spy := &countingDeny{DenyList: e.mem}
+		vc := e.srv.VerifierConfig()
+		vc.DenyList, vc.CacheSize = spy, -1
+		v, _ := NewVerifier(vc)
+		if _, err := v.Verify(context.Background(), e.token()); err != nil {
+			t.Fatal(err)
+		}
+		if spy.n.Load() != tc.want {
+			t.Fatalf("secret revocation %v: %d lookups, want %d", tc.secretRevocation, spy.n.Load(), tc.want)
+		}
+	}
+}
