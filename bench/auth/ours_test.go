@@ -50,19 +50,28 @@ func oursIssuer(tb testing.TB) (http.Handler, string) {
 }
 
 // oursVerifier returns patientsfhir's bearer verification (every check of the middleware,
-// without HTTP) and a function that issues a new token from the same server.
-func oursVerifier(tb testing.TB) (verify func(token string) error, issue func() string) {
-	srv, secret := oursServer(tb)
-	h, form := srv.Handler(), tokenForm(secret)
-	issue = func() string {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, newTokenRequest(form))
-		var body pfauth.TokenResponse
-		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
-			tb.Fatalf("issuing a token: %d %s", rec.Code, rec.Body.String())
-		}
-		return body.AccessToken
+// without HTTP) on node B, and functions issuing a new token on node B itself (its verifier
+// has seen the token: the single-node case) and on node A (a second server over the same
+// store: the token is new to B, as behind a load balancer).
+func oursVerifier(tb testing.TB) (verify func(token string) error, issueSame, issueOther func() string) {
+	store := pfauth.NewMemoryStore()
+	nodeA, secret := oursServerOn(tb, store)
+	nodeB, err := pfauth.New(context.Background(), nodeA.Config(), store)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	v, ctx := srv.Verifier(), context.Background()
-	return func(tok string) error { _, err := v.Verify(ctx, tok); return err }, issue
+	issuer := func(srv *pfauth.Server) func() string {
+		h, form := srv.Handler(), tokenForm(secret)
+		return func() string {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, newTokenRequest(form))
+			var body pfauth.TokenResponse
+			if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+				tb.Fatalf("issuing a token: %d %s", rec.Code, rec.Body.String())
+			}
+			return body.AccessToken
+		}
+	}
+	v, ctx := nodeB.Verifier(), context.Background()
+	return func(tok string) error { _, err := v.Verify(ctx, tok); return err }, issuer(nodeB), issuer(nodeA)
 }
