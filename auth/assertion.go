@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -220,7 +221,9 @@ func (r *Registry) verifyAssertion(ctx context.Context, c *Client, assertion str
 	if r.deny == nil {
 		return "no_replay_cache", errAssertion
 	}
-	added, err := r.deny.Deny(ctx, "jwt:"+c.ID+"/"+claims.ID, claims.ExpiresAt.Add(r.cfg.Leeway), now)
+	// The key stays within the DenyList's 256 bytes whatever the jti.
+	sum := sha256.Sum256([]byte(claims.ID))
+	added, err := r.deny.Deny(ctx, "jwt:"+c.ID+"/"+b64(sum[:]), claims.ExpiresAt.Add(r.cfg.Leeway), now)
 	if err != nil {
 		return "store_error", fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
