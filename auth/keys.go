@@ -297,8 +297,9 @@ func (m *KeyManager) activate(ctx context.Context, kid string) error {
 		return err
 	}
 	// An activation is later than every one this node knows of, even on a
-	// coarse or skewed clock (stores keep microseconds).
-	at := now
+	// coarse or skewed clock. Stores keep microseconds, so the stamp is
+	// truncated to them and every node compares the same values.
+	at := now.Truncate(time.Microsecond)
 	for _, r := range before {
 		if r.State == KeyActive && r.KID != kid && !at.After(r.ActivatedAt) {
 			at = r.ActivatedAt.Add(time.Microsecond)
