@@ -23,6 +23,7 @@ import (
 //	GET    /clients/{id}                    operator: describe one client
 //	PUT    /clients/{id}/tenants            operator: {"tenants":[...]} replace the tenant list
 //	PUT    /clients/{id}/token_ttl          operator: {"token_ttl_seconds":N}
+//	PUT    /clients/{id}/jwks               operator: {"jwks":{"keys":[...]}} public keys for private_key_jwt
 //	POST   /clients/{id}/disable            operator: disable the client
 //	POST   /clients/{id}/enable             operator: enable the client
 //	POST   /clients/{id}/secrets            operator: add a secret {"lifetime_seconds":N}
@@ -58,6 +59,7 @@ func newAdmin(s *Server) *Admin {
 	op("GET /clients/{id}", a.getClient)
 	op("PUT /clients/{id}/tenants", a.setTenants)
 	op("PUT /clients/{id}/token_ttl", a.setTTL)
+	op("PUT /clients/{id}/jwks", a.setJWKS)
 	op("POST /clients/{id}/disable", a.setDisabled(true))
 	op("POST /clients/{id}/enable", a.setDisabled(false))
 	op("POST /clients/{id}/secrets", a.addSecret(false))
@@ -118,7 +120,7 @@ func (a *Admin) operatorOK(w http.ResponseWriter, r *http.Request) bool {
 	const prefix = "bearer "
 	h := r.Header.Get("Authorization")
 	ok := false
-	if len(h) > len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) {
+	if len(h) > len(prefix) && len(h) <= maxAuthorizationBytes && strings.EqualFold(h[:len(prefix)], prefix) {
 		sum := sha256.Sum256([]byte(h[len(prefix):]))
 		ok = subtle.ConstantTimeCompare(sum[:], a.operator[:]) == 1 && a.enabled
 	}
@@ -183,14 +185,14 @@ func fail(w http.ResponseWriter, err error) {
 // CreatedClient is the response of POST /clients: the client and its first
 // secret, shown only this once.
 type CreatedClient struct {
-	Client ClientInfo `json:"client"`
-	Secret string     `json:"client_secret"`
+	Client ClientInfo `json:"client"`        // the new client
+	Secret string     `json:"client_secret"` // its first secret, shown only here
 }
 
 // CreatedSecret is the response of adding a secret, shown only this once.
 type CreatedSecret struct {
-	Secret     string     `json:"client_secret"`
-	SecretInfo SecretInfo `json:"secret"`
+	Secret     string     `json:"client_secret"` // the plaintext, shown only here
+	SecretInfo SecretInfo `json:"secret"`        // its description
 }
 
 func (a *Admin) createClient(w http.ResponseWriter, r *http.Request) {
@@ -254,6 +256,20 @@ func (a *Admin) setTTL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.s.registry.SetTokenTTL(r.Context(), r.PathValue("id"), time.Duration(in.TTL)*time.Second, "operator"); err != nil {
+		fail(w, err)
+		return
+	}
+	a.getClient(w, r)
+}
+
+func (a *Admin) setJWKS(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		JWKS json.RawMessage `json:"jwks"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if err := a.s.registry.SetJWKS(r.Context(), r.PathValue("id"), in.JWKS, "operator"); err != nil {
 		fail(w, err)
 		return
 	}

@@ -129,8 +129,18 @@ func TestAdminOperatorAndSelfServiceRotation(t *testing.T) {
 
 func TestAdminDisabledWithoutOperatorToken(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.OperatorToken = "" })
-	if w := e.admin("GET", "/clients", "Bearer ", ""); w.Code != 401 {
-		t.Fatalf("%d", w.Code)
+	for _, a := range []string{"Bearer ", "Bearer " + strings.Repeat("o", 40), "Bearer x"} {
+		if w := e.admin("GET", "/clients", a, ""); w.Code != 401 {
+			t.Fatalf("%q: %d", a, w.Code)
+		}
+	}
+	// Self-service still works without an operator token.
+	r := httptest.NewRequest("GET", "/self/secrets", nil)
+	r.SetBasicAuth(e.clientID, e.secret)
+	w := httptest.NewRecorder()
+	e.srv.Admin().ServeHTTP(w, r)
+	if w.Code != 200 {
+		t.Fatalf("self-service: %d", w.Code)
 	}
 }
 

@@ -31,19 +31,19 @@ const (
 // tenant, jti, kid), outcome reasons and request metadata without query
 // strings.
 type Event struct {
-	Type      EventType
-	ClientID  string
-	SecretID  string
-	Tenant    string
-	JTI       string
-	ExpiresAt time.Time
-	RemoteIP  string
-	UserAgent string
-	Reason    string
-	Actor     string
-	KID       string
-	OldKID    string
-	Path      string
+	Type      EventType // what happened
+	ClientID  string    // the client (sanitised when it came from a failed request)
+	SecretID  string    // the public id of the secret involved
+	Tenant    string    // the canonical tenant GUID of an issued token
+	JTI       string    // the token id
+	ExpiresAt time.Time // the token's expiry
+	RemoteIP  string    // the caller's address
+	UserAgent string    // the caller's User-Agent, truncated to printable ASCII
+	Reason    string    // why a request was denied, or what changed
+	Actor     string    // who made an administrative change ("operator", "client", ...)
+	KID       string    // the signing key involved
+	OldKID    string    // the key retired by a rotation
+	Path      string    // the request path, never the query string
 }
 
 // Auditor receives audit events. Implementations must be safe for concurrent
@@ -55,7 +55,7 @@ type Auditor interface {
 // SlogAuditor writes audit events to a slog.Logger at Info level (denials
 // and rejections at Warn), one attribute per non-empty field.
 type SlogAuditor struct {
-	Logger *slog.Logger
+	Logger *slog.Logger // nil means slog.Default()
 }
 
 // Record implements [Auditor].
@@ -107,6 +107,16 @@ func sanitize(s string, max int) string {
 		}
 	}
 	return s
+}
+
+// sanitizeClientID bounds a client id taken from a failed request for the
+// audit trail, and redacts it when it looks like a secret (a client that
+// swapped its id and secret must not leak the secret into the logs).
+func sanitizeClientID(id string) string {
+	if strings.HasPrefix(id, SecretPrefix) {
+		return "<redacted>"
+	}
+	return sanitize(id, 128)
 }
 
 // pathOnly returns a URL path for logs, never the query string.

@@ -25,6 +25,9 @@ type Config struct {
 	// JWKSURL is where the JWKS is served; default
 	// Issuer+"/.well-known/jwks.json".
 	JWKSURL string `validate:"omitempty,url"`
+	// RevocationURL is where the RFC 7009 revocation endpoint is served when
+	// DenyList is on; default Issuer+"/revoke".
+	RevocationURL string `validate:"omitempty,url"`
 	// RegistrationURL is the base URL of the registration API, advertised as
 	// the SMART "register" URI when set.
 	RegistrationURL string `validate:"omitempty,url"`
@@ -89,21 +92,21 @@ type Config struct {
 	// gets 429 with Retry-After. Successful requests never consume it and no
 	// client id is ever locked out.
 	FailedAuthPerMinute float64 `validate:"gt=0"`
-	FailedAuthBurst     int     `validate:"gte=1"`
+	FailedAuthBurst     int     `validate:"gte=1"` // see FailedAuthPerMinute
 	// ClientTokensPerSecond and ClientTokensBurst, when set, limit the
 	// tokens issued per client (after successful authentication, so nobody
 	// without the secret can consume them); over the limit the client gets
 	// 429 with Retry-After. Off by default; 200/s with a burst of 400 covers
 	// the Patients app's one token per FHIR call.
 	ClientTokensPerSecond float64 `validate:"gte=0"`
-	ClientTokensBurst     int     `validate:"gte=0"`
+	ClientTokensBurst     int     `validate:"gte=0"` // see ClientTokensPerSecond; default 2x the rate
 	// MaxTrackedIPs bounds the per-IP limiter's memory: default 10000.
 	MaxTrackedIPs int `validate:"gte=16"`
 	// MaxInFlight caps concurrent token and admin requests: default 256.
 	MaxInFlight int `validate:"gte=1"`
 	// ClientIP extracts the client address used for rate limiting; default
 	// the host of RemoteAddr.
-	ClientIP func(*http.Request) string
+	ClientIP func(*http.Request) string `validate:"-"`
 
 	// KeyRotationInterval is how long a key signs before Maintain replaces
 	// it: default 30 days.
@@ -130,25 +133,26 @@ type Config struct {
 	// TenantValidator, when set, is asked whether a tenant exists before a
 	// token is issued for it or a client is mapped to it (the routing layer's
 	// hook). Returning an error refuses the tenant.
-	TenantValidator func(ctx context.Context, tenant string) error
+	TenantValidator func(ctx context.Context, tenant string) error `validate:"-"`
 	// Realm is the bearer challenge realm: default "fhir".
 	Realm string `validate:"printascii,excludesall=\"\\"`
 	// Logger receives operational logs; default slog.Default().
-	Logger *slog.Logger
+	Logger *slog.Logger `validate:"-"`
 	// Auditor receives audit events; default SlogAuditor{Logger}.
-	Auditor Auditor
+	Auditor Auditor `validate:"-"`
 	// Now is the clock; default time.Now. Tests inject a fake.
-	Now func() time.Time
+	Now func() time.Time `validate:"-"`
 }
 
 // Endpoints are the public URLs of the authorization server, derived from one
 // [Config] so that the discovery documents, the capability statement and
 // the handlers can never disagree.
 type Endpoints struct {
-	Issuer       string
-	Token        string
-	JWKS         string
+	Issuer       string // the iss claim
+	Token        string // the token endpoint (the capability statement's oauth-uris token)
+	JWKS         string // the JSON Web Key Set
 	Metadata     string // RFC 8414 /.well-known/oauth-authorization-server
+	Revocation   string // RFC 7009 endpoint; empty unless DenyList is on
 	Registration string // empty when not configured
 	Authorize    string // always empty: there is no authorization endpoint
 }
@@ -162,6 +166,12 @@ func (c Config) Endpoints() Endpoints {
 	}
 	if e.JWKS == "" {
 		e.JWKS = iss + "/.well-known/jwks.json"
+	}
+	if c.DenyList || c.RevokeTokensOnSecretRevoke {
+		e.Revocation = c.RevocationURL
+		if e.Revocation == "" {
+			e.Revocation = iss + "/revoke"
+		}
 	}
 	if u, err := url.Parse(c.Issuer); err == nil && u.Host != "" {
 		// RFC 8414 §3: the well-known segment goes between host and path.
@@ -264,7 +274,7 @@ func (c *Config) validate() error {
 		return err
 	}
 	var problems []string
-	for _, f := range [][2]string{{"Issuer", c.Issuer}, {"TokenURL", c.TokenURL}, {"JWKSURL", c.JWKSURL}, {"Audience", c.Audience}, {"RegistrationURL", c.RegistrationURL}} {
+	for _, f := range [][2]string{{"Issuer", c.Issuer}, {"TokenURL", c.TokenURL}, {"JWKSURL", c.JWKSURL}, {"RevocationURL", c.RevocationURL}, {"Audience", c.Audience}, {"RegistrationURL", c.RegistrationURL}} {
 		name, raw := f[0], f[1]
 		if raw == "" {
 			continue

@@ -108,3 +108,42 @@ func ExampleConfig_Endpoints() {
 	// https://fhir.example.com/.well-known/jwks.json
 	// https://fhir.example.com/.well-known/oauth-authorization-server
 }
+
+// A verifier that knows which tenant a route serves: a token for another
+// tenant is refused with 403 insufficient_scope before the backend runs.
+func ExampleNewVerifier() {
+	ctx := context.Background()
+	srv, _ := auth.New(ctx, auth.Config{
+		Issuer: "https://fhir.example.com", Audience: "https://fhir.example.com/stu3", SealKey: make([]byte, 32),
+	}, auth.NewMemoryStore())
+	const tenantA, tenantB = "c0ffee00-1111-2222-3333-444455556666", "0badf00d-aaaa-bbbb-cccc-ddddeeeeffff"
+	_, secret, _ := srv.Registry().CreateClient(ctx, auth.NewClient{ID: "app", Tenants: []string{tenantA}}, "operator")
+
+	vc := srv.VerifierConfig()
+	vc.TenantFromRequest = func(r *http.Request) (string, bool) { return r.PathValue("tenant"), true }
+	v, _ := auth.NewVerifier(vc)
+	mux := http.NewServeMux()
+	mux.Handle("/{tenant}/Patient", v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := auth.PrincipalFrom(r.Context())
+		fmt.Fprint(w, "patients of ", p.TenantID)
+	})))
+
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"app"}, "client_secret": {secret}, "scope": {tenantA}}
+	req := httptest.NewRequest("POST", "/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, req)
+	var tok auth.TokenResponse
+	_ = json.Unmarshal(rec.Body.Bytes(), &tok)
+
+	for _, tenant := range []string{tenantA, tenantB} {
+		req := httptest.NewRequest("GET", "/"+tenant+"/Patient", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		fmt.Println(strings.TrimSpace(fmt.Sprint(rec.Code, " ", rec.Body.String(), " ", rec.Header().Get("WWW-Authenticate"))))
+	}
+	// Output:
+	// 200 patients of c0ffee00-1111-2222-3333-444455556666
+	// 403 {"error":"insufficient_scope"} Bearer realm="fhir", error="insufficient_scope", scope="0badf00d-aaaa-bbbb-cccc-ddddeeeeffff"
+}

@@ -33,14 +33,16 @@ type Issuer struct {
 	sem       chan struct{}
 	audit     Auditor
 	basic     string // WWW-Authenticate challenge for invalid_client
+	tokenURL  string // accepted client-assertion audience (with the issuer)
+	verifier  *Verifier
 }
 
 // TokenResponse is the successful token endpoint response (RFC 6749 §5.1).
 type TokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-	Scope       string `json:"scope"`
+	AccessToken string `json:"access_token"` // the JWT
+	TokenType   string `json:"token_type"`   // always "Bearer"
+	ExpiresIn   int    `json:"expires_in"`   // lifetime in seconds
+	Scope       string `json:"scope"`        // the granted scope: canonical tenant first
 }
 
 // oauthError writes an RFC 6749 §5.2 error with a fixed description.
@@ -54,12 +56,23 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 	_, _ = w.Write([]byte(`{"error":"` + code + `","error_description":"` + desc + `"}`))
 }
 
+// formMediaType accepts application/x-www-form-urlencoded, with at most a
+// UTF-8 charset parameter; the exact common forms skip the parser.
+func formMediaType(ct string) bool {
+	switch ct {
+	case "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=UTF-8", "application/x-www-form-urlencoded; charset=utf-8":
+		return true
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/x-www-form-urlencoded" && (params["charset"] == "" || strings.EqualFold(params["charset"], "utf-8"))
+}
+
 // credParams are form parameters that carry credentials and so must never
 // appear in the URL.
-var credParams = []string{"client_secret", "client_id", "client_assertion", "grant_type", "scope"}
+var credParams = []string{"client_secret", "client_id", "client_assertion", "grant_type", "scope", "token"}
 
 func (i *Issuer) deny(w http.ResponseWriter, r *http.Request, ip, clientID, reason string, status int, code, desc string) {
-	i.audit.Record(r.Context(), Event{Type: EventTokenDenied, ClientID: sanitize(clientID, 128), RemoteIP: ip, Reason: reason, UserAgent: sanitizeUA(r.UserAgent())})
+	i.audit.Record(r.Context(), Event{Type: EventTokenDenied, ClientID: sanitizeClientID(clientID), RemoteIP: ip, Reason: reason, UserAgent: sanitizeUA(r.UserAgent())})
 	if code == ErrCodeInvalidClient {
 		w.Header().Set("WWW-Authenticate", i.basic)
 	}
@@ -71,98 +84,15 @@ func (i *Issuer) deny(w http.ResponseWriter, r *http.Request, ip, clientID, reas
 // failure budget, client authentication, grant, scope, then signing.
 func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ip := i.clientIP(r)
-	select {
-	case i.sem <- struct{}{}:
-		defer func() { <-i.sem }()
-	default:
-		w.Header().Set("Retry-After", "1")
-		i.deny(w, r, ip, "", "overloaded", http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many concurrent requests")
+	if !i.acquire(w, r, ip) {
 		return
 	}
-	// 1. TLS.
-	if i.cfg.RequireTLS && r.TLS == nil && !(i.cfg.TrustForwardedProto && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
-		i.deny(w, r, ip, "", "tls_required", http.StatusBadRequest, ErrCodeInvalidRequest, "TLS is required")
-		return
-	}
-	// 2. Method.
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		i.deny(w, r, ip, "", "method", http.StatusMethodNotAllowed, ErrCodeInvalidRequest, "the token endpoint accepts POST only")
-		return
-	}
-	// 3. Body cap.
-	r.Body = http.MaxBytesReader(w, r.Body, i.cfg.MaxBodyBytes)
-	// 4. Media type.
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" || (params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
-		i.deny(w, r, ip, "", "media_type", http.StatusBadRequest, ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
-		return
-	}
-	// 5. Form: body only; no credentials in the URL; no repeated parameter.
-	if err := r.ParseForm(); err != nil {
-		i.deny(w, r, ip, "", "bad_body", http.StatusBadRequest, ErrCodeInvalidRequest, "the body could not be parsed")
-		return
-	}
-	if r.URL.RawQuery != "" {
-		q := r.URL.Query()
-		for _, p := range credParams {
-			if _, ok := q[p]; ok {
-				i.deny(w, r, ip, "", "params_in_query", http.StatusBadRequest, ErrCodeInvalidRequest, "parameters must be sent in the body, not the URL")
-				return
-			}
-		}
-	}
-	form := r.PostForm
-	for _, vs := range form {
-		if len(vs) > 1 {
-			i.deny(w, r, ip, "", "duplicate_param", http.StatusBadRequest, ErrCodeInvalidRequest, "a parameter was sent more than once")
-			return
-		}
-	}
-	// 6. Grant type.
-	grant := form.Get("grant_type")
-	if _, sent := form["grant_type"]; !sent && i.cfg.AllowHyphenGrantType && form.Get("grant-type") != "" {
-		grant = form.Get("grant-type")
-		i.audit.Record(r.Context(), Event{Type: EventCompatGrantType, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
-	}
-	switch grant {
-	case "":
-		i.deny(w, r, ip, "", "grant_type_missing", http.StatusBadRequest, ErrCodeInvalidRequest, "grant_type is required")
-		return
-	case GrantClientCredentials:
-	default:
-		i.deny(w, r, ip, "", "grant_type_unsupported", http.StatusBadRequest, ErrCodeUnsupportedGrantType, "only client_credentials is supported")
-		return
-	}
-	// 7. Per-IP failure budget.
-	now := i.cfg.Now()
-	if wait, blocked := i.limiter.blocked(ip, now); blocked {
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
-		i.deny(w, r, ip, "", "rate_limited", http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many failed attempts; retry later")
-		return
-	}
-	// 8. Credentials: exactly one method.
-	clientID, secret, code, ok := credentials(r, form)
+	defer func() { <-i.sem }()
+	form, res, clientID, ok := i.front(w, r, ip, true)
 	if !ok {
-		if code == ErrCodeInvalidClient {
-			i.limiter.fail(ip, now)
-			i.deny(w, r, ip, clientID, "bad_credentials", http.StatusUnauthorized, ErrCodeInvalidClient, "client authentication failed")
-		} else {
-			i.deny(w, r, ip, "", "auth_methods", http.StatusBadRequest, ErrCodeInvalidRequest, "malformed client authentication")
-		}
 		return
 	}
-	// 9-10. Client and secret.
-	res, err := i.registry.authenticate(r.Context(), clientID, secret)
-	if err != nil {
-		if errors.Is(err, ErrInvalidClient) {
-			i.limiter.fail(ip, now)
-			i.deny(w, r, ip, clientID, res.reason, http.StatusUnauthorized, ErrCodeInvalidClient, "client authentication failed")
-			return
-		}
-		i.deny(w, r, ip, clientID, "store_unavailable", http.StatusServiceUnavailable, ErrCodeTemporarilyUnavailable, "the service is temporarily unavailable")
-		return
-	}
+	now := i.cfg.Now()
 	c := res.client
 	// 11. Grant allowed.
 	if !hasGrant(c, GrantClientCredentials) {
@@ -187,7 +117,7 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.TokenTTL > 0 {
 		ttl = min(c.TokenTTL, i.cfg.MaxTokenTTL)
 	}
-	tok, claims, err := i.keys.mint(r.Context(), i.cfg, c.ID, res.secretID, tenant, extra, ttl)
+	tok, claims, kid, err := i.keys.mint(r.Context(), i.cfg, c.ID, res.secretID, tenant, extra, ttl)
 	if err != nil {
 		i.cfg.Logger.ErrorContext(r.Context(), "auth: signing failed", "error", err.Error())
 		i.deny(w, r, ip, clientID, "signing_failed", http.StatusInternalServerError, ErrCodeServerError, "internal error")
@@ -207,9 +137,152 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	buf = append(buf, claims.Scope...) // canonical GUID and validated scope tokens: no escaping needed
 	buf = append(buf, `"}`...)
 	_, _ = w.Write(buf)
+	// The token's first use on this node need not verify the signature we
+	// just made: seed the verifier's cache (same checks on use as any hit).
+	if i.verifier != nil && i.verifier.cache != nil {
+		i.verifier.cache.put(tok, cachedToken{p: &Principal{
+			ClientID: c.ID, TenantID: tenant, Scopes: append([]string{tenant}, extra...), JTI: claims.ID,
+			SecretID: res.secretID, IssuedAt: claims.IssuedAt.Time, ExpiresAt: claims.ExpiresAt.Time,
+		}, kid: kid}, i.cfg.Now())
+	}
 	// 15. Audit.
 	i.audit.Record(r.Context(), Event{Type: EventTokenIssued, ClientID: c.ID, SecretID: res.secretID, Tenant: tenant,
 		JTI: claims.ID, ExpiresAt: claims.ExpiresAt.Time, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
+}
+
+// acquire takes a slot of the global in-flight cap or answers 429.
+func (i *Issuer) acquire(w http.ResponseWriter, r *http.Request, ip string) bool {
+	select {
+	case i.sem <- struct{}{}:
+		return true
+	default:
+		w.Header().Set("Retry-After", "1")
+		i.deny(w, r, ip, "", "overloaded", http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many concurrent requests")
+		return false
+	}
+}
+
+// front runs steps 1-10 shared by the token and revocation endpoints (the
+// grant type, step 6, only for the token endpoint) and returns the form,
+// the authenticated client and the client id; on failure it has written
+// the response.
+func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token bool) (url.Values, authResult, string, bool) {
+	// 1. TLS.
+	if i.cfg.RequireTLS && r.TLS == nil && !(i.cfg.TrustForwardedProto && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
+		i.deny(w, r, ip, "", "tls_required", http.StatusBadRequest, ErrCodeInvalidRequest, "TLS is required")
+		return nil, authResult{}, "", false
+	}
+	// 2. Method.
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		i.deny(w, r, ip, "", "method", http.StatusMethodNotAllowed, ErrCodeInvalidRequest, "this endpoint accepts POST only")
+		return nil, authResult{}, "", false
+	}
+	// 3. Body cap.
+	r.Body = http.MaxBytesReader(w, r.Body, i.cfg.MaxBodyBytes)
+	// 4. Media type.
+	if !formMediaType(r.Header.Get("Content-Type")) {
+		i.deny(w, r, ip, "", "media_type", http.StatusBadRequest, ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
+		return nil, authResult{}, "", false
+	}
+	// 5. Form: body only; no credentials in the URL; no repeated parameter.
+	if err := r.ParseForm(); err != nil {
+		i.deny(w, r, ip, "", "bad_body", http.StatusBadRequest, ErrCodeInvalidRequest, "the body could not be parsed")
+		return nil, authResult{}, "", false
+	}
+	if r.URL.RawQuery != "" {
+		q := r.URL.Query()
+		for _, p := range credParams {
+			if _, ok := q[p]; ok {
+				i.deny(w, r, ip, "", "params_in_query", http.StatusBadRequest, ErrCodeInvalidRequest, "parameters must be sent in the body, not the URL")
+				return nil, authResult{}, "", false
+			}
+		}
+	}
+	form := r.PostForm
+	for _, vs := range form {
+		if len(vs) > 1 {
+			i.deny(w, r, ip, "", "duplicate_param", http.StatusBadRequest, ErrCodeInvalidRequest, "a parameter was sent more than once")
+			return nil, authResult{}, "", false
+		}
+	}
+	if !token {
+		return i.authenticateClient(w, r, ip, form)
+	}
+	// 6. Grant type.
+	grant := form.Get("grant_type")
+	if _, sent := form["grant_type"]; !sent && i.cfg.AllowHyphenGrantType && form.Get("grant-type") != "" {
+		grant = form.Get("grant-type")
+		i.audit.Record(r.Context(), Event{Type: EventCompatGrantType, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
+	}
+	switch grant {
+	case "":
+		i.deny(w, r, ip, "", "grant_type_missing", http.StatusBadRequest, ErrCodeInvalidRequest, "grant_type is required")
+		return nil, authResult{}, "", false
+	case GrantClientCredentials:
+	default:
+		i.deny(w, r, ip, "", "grant_type_unsupported", http.StatusBadRequest, ErrCodeUnsupportedGrantType, "only client_credentials is supported")
+		return nil, authResult{}, "", false
+	}
+	return i.authenticateClient(w, r, ip, form)
+}
+
+// authenticateClient runs steps 7-10: the per-IP failure budget, then
+// exactly one client authentication method and its check.
+func (i *Issuer) authenticateClient(w http.ResponseWriter, r *http.Request, ip string, form url.Values) (url.Values, authResult, string, bool) {
+	var err error
+	// 7. Per-IP failure budget.
+	now := i.cfg.Now()
+	if wait, blocked := i.limiter.blocked(ip, now); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+		i.deny(w, r, ip, "", "rate_limited", http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many failed attempts; retry later")
+		return nil, authResult{}, "", false
+	}
+	// 8. Credentials: exactly one method.
+	var res authResult
+	clientID := form.Get("client_id")
+	if form.Get("client_assertion") != "" || form.Get("client_assertion_type") != "" {
+		// 8-10 for private_key_jwt: no other method, the registered type,
+		// a signature by one of the client's keys, an unused jti.
+		_, hasAuthz := r.Header["Authorization"]
+		if hasAuthz || form.Get("client_secret") != "" {
+			i.deny(w, r, ip, "", "auth_methods", http.StatusBadRequest, ErrCodeInvalidRequest, "malformed client authentication")
+			return nil, authResult{}, "", false
+		}
+		if form.Get("client_assertion_type") != ClientAssertionType {
+			res, err = authResult{reason: "assertion_type"}, ErrInvalidClient
+		} else {
+			res, err = i.registry.authenticateAssertion(r.Context(), clientID, form.Get("client_assertion"), i.tokenURL)
+		}
+	} else {
+		var secret, code string
+		var ok bool
+		clientID, secret, code, ok = credentials(r, form)
+		if !ok {
+			if code == ErrCodeInvalidClient {
+				i.limiter.fail(ip, now)
+				i.deny(w, r, ip, clientID, "bad_credentials", http.StatusUnauthorized, ErrCodeInvalidClient, "client authentication failed")
+			} else {
+				i.deny(w, r, ip, "", "auth_methods", http.StatusBadRequest, ErrCodeInvalidRequest, "malformed client authentication")
+			}
+			return nil, authResult{}, "", false
+		}
+		// 9-10. Client and secret.
+		res, err = i.registry.authenticate(r.Context(), clientID, secret)
+	}
+	if err != nil {
+		if errors.Is(err, ErrInvalidClient) {
+			i.limiter.fail(ip, now)
+			i.deny(w, r, ip, clientID, res.reason, http.StatusUnauthorized, ErrCodeInvalidClient, "client authentication failed")
+			return nil, authResult{}, "", false
+		}
+		i.deny(w, r, ip, clientID, "store_unavailable", http.StatusServiceUnavailable, ErrCodeTemporarilyUnavailable, "the service is temporarily unavailable")
+		return nil, authResult{}, "", false
+	}
+	if clientID == "" {
+		clientID = res.client.ID
+	}
+	return form, res, clientID, true
 }
 
 func (i *Issuer) clientIP(r *http.Request) string {
@@ -219,21 +292,26 @@ func (i *Issuer) clientIP(r *http.Request) string {
 	return remoteIP(r)
 }
 
+// maxAuthorizationBytes caps the Authorization header of token and
+// registration requests (Go's server allows 1 MB of headers by default).
+const maxAuthorizationBytes = 4096
+
 // credentials extracts the client credentials from exactly one method.
 // On failure code says which error applies (invalid_request for two methods
 // or a bad % escape, invalid_client for missing or undecodable credentials);
 // clientID is returned when known, for the audit trail.
 func credentials(r *http.Request, form url.Values) (clientID, secret, code string, ok bool) {
+	// RFC 6749 §3.2: a parameter sent without a value counts as omitted.
 	authz, hasAuthz := r.Header["Authorization"]
-	_, bodySecret := form["client_secret"]
+	bodySecret := form.Get("client_secret") != ""
 	if !hasAuthz {
 		clientID, secret = form.Get("client_id"), form.Get("client_secret")
-		if clientID == "" || secret == "" || !bodySecret {
+		if clientID == "" || !bodySecret {
 			return clientID, "", ErrCodeInvalidClient, false
 		}
 		return clientID, secret, "", true
 	}
-	if len(authz) != 1 {
+	if len(authz) != 1 || len(authz[0]) > maxAuthorizationBytes {
 		return "", "", ErrCodeInvalidRequest, false
 	}
 	const prefix = "basic "
@@ -259,7 +337,7 @@ func credentials(r *http.Request, form url.Values) (clientID, secret, code strin
 	if sec, err = url.QueryUnescape(sec); err != nil {
 		return "", "", ErrCodeInvalidRequest, false
 	}
-	if bid, sent := form["client_id"]; sent && bid[0] != id {
+	if bid := form.Get("client_id"); bid != "" && bid != id {
 		return "", "", ErrCodeInvalidRequest, false
 	}
 	if id == "" || sec == "" {
@@ -315,6 +393,13 @@ func containsStr(s []string, v string) bool {
 func sanitizeUA(ua string) string {
 	if len(ua) > 200 {
 		ua = ua[:200]
+	}
+	clean := true
+	for i := 0; i < len(ua) && clean; i++ {
+		clean = ua[i] >= 0x20 && ua[i] <= 0x7e
+	}
+	if clean {
+		return ua
 	}
 	b := []byte(ua)
 	for k, c := range b {

@@ -202,6 +202,18 @@ func TestAdversarialClientAuthentication(t *testing.T) {
 		}
 		assertOAuthError(t, e.post(basicForm, noColon), 401, ErrCodeInvalidClient)
 	})
+	t.Run("oversized_authorization", func(t *testing.T) {
+		huge := func(r *http.Request) { r.Header.Set("Authorization", "Basic "+strings.Repeat("QUFB", 64<<10)) }
+		assertOAuthError(t, e.post(basicForm, huge), 400, ErrCodeInvalidRequest)
+	})
+	t.Run("empty_params_count_as_omitted", func(t *testing.T) {
+		// RFC 6749 §3.2: client_secret= and client_id= next to Basic are not
+		// a second method.
+		w := e.post(basicForm+"&client_secret=&client_id=", withBasic(e.clientID, e.secret))
+		if w.Code != 200 {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+	})
 	t.Run("case23_lower_case_basic", func(t *testing.T) {
 		lc := func(r *http.Request) {
 			r.Header.Set("Authorization", "basic "+base64.StdEncoding.EncodeToString([]byte(e.clientID+":"+e.secret)))
@@ -502,7 +514,7 @@ func TestAdversarialTokenResponse(t *testing.T) {
 			seen[newJTI()] = true
 		}
 		for range 200 {
-			_, c, err := e.srv.Keys().mint(context.Background(), &e.srv.cfg, e.clientID, "", tenantA, nil, time.Minute)
+			_, c, _, err := e.srv.Keys().mint(context.Background(), &e.srv.cfg, e.clientID, "", tenantA, nil, time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}

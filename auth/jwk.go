@@ -28,20 +28,20 @@ const (
 // JWK is the public JSON Web Key form served in the JWKS. It never carries
 // private members.
 type JWK struct {
-	Kty string `json:"kty"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-	Kid string `json:"kid"`
-	Crv string `json:"crv,omitempty"`
-	X   string `json:"x,omitempty"`
-	Y   string `json:"y,omitempty"`
-	N   string `json:"n,omitempty"`
-	E   string `json:"e,omitempty"`
+	Kty string `json:"kty"`           // EC, RSA or OKP
+	Use string `json:"use"`           // always "sig"
+	Alg string `json:"alg"`           // the one algorithm of this key
+	Kid string `json:"kid"`           // RFC 7638 thumbprint
+	Crv string `json:"crv,omitempty"` // P-256 or Ed25519
+	X   string `json:"x,omitempty"`   // EC/OKP x coordinate
+	Y   string `json:"y,omitempty"`   // EC y coordinate
+	N   string `json:"n,omitempty"`   // RSA modulus
+	E   string `json:"e,omitempty"`   // RSA exponent
 }
 
 // JWKSet is the JSON Web Key Set document.
 type JWKSet struct {
-	Keys []JWK `json:"keys"`
+	Keys []JWK `json:"keys"` // the public keys
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

@@ -35,6 +35,7 @@ type activeKey struct {
 	kid    string
 	method jwt.SigningMethod
 	priv   crypto.Signer
+	header string // base64url JOSE header {"alg","kid","typ"}, computed once
 }
 
 // keySnapshot is an immutable view of the published keys.
@@ -110,7 +111,7 @@ func (m *KeyManager) load(ctx context.Context) error {
 		j.Kid = r.KID
 		set.Keys = append(set.Keys, j)
 		s.keys[r.KID] = &verifyKey{kid: r.KID, alg: r.Alg, pub: pub, method: signingMethod(r.Alg)}
-		if r.State == KeyActive && (newest == nil || r.ActivatedAt.After(newest.ActivatedAt)) {
+		if r.State == KeyActive && (newest == nil || newerActivation(r, newest)) {
 			newest = r
 		}
 	}
@@ -119,7 +120,8 @@ func (m *KeyManager) load(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.signer = &activeKey{kid: newest.KID, method: signingMethod(newest.Alg), priv: priv}
+		hdr, _ := json.Marshal(map[string]string{"alg": newest.Alg, "kid": newest.KID, "typ": TokenType})
+		s.signer = &activeKey{kid: newest.KID, method: signingMethod(newest.Alg), priv: priv, header: b64(hdr)}
 	}
 	if set.Keys == nil {
 		set.Keys = []JWK{}
@@ -218,12 +220,12 @@ func (m *KeyManager) PublicKey(ctx context.Context, kid string) (crypto.PublicKe
 
 // KeyInfo describes one signing key (public data only).
 type KeyInfo struct {
-	KID         string    `json:"kid"`
-	Alg         string    `json:"alg"`
-	State       KeyState  `json:"state"`
-	CreatedAt   time.Time `json:"created_at"`
-	ActivatedAt time.Time `json:"activated_at,omitzero"`
-	RetiredAt   time.Time `json:"retired_at,omitzero"`
+	KID         string    `json:"kid"`                   // thumbprint
+	Alg         string    `json:"alg"`                   // its one algorithm
+	State       KeyState  `json:"state"`                 // pending, active or retired
+	CreatedAt   time.Time `json:"created_at"`            // generated
+	ActivatedAt time.Time `json:"activated_at,omitzero"` // started signing
+	RetiredAt   time.Time `json:"retired_at,omitzero"`   // stopped signing
 }
 
 // List returns the keys in the store (public data only).
@@ -278,15 +280,40 @@ func (m *KeyManager) Activate(ctx context.Context, kid string) error {
 	return m.load(ctx)
 }
 
+// newerActivation orders active keys: the later activation wins, ties go
+// to the larger kid. Every node applies the same order, so concurrent
+// activations on several nodes retire all but one key, never all of them.
+func newerActivation(a, b *KeyRecord) bool {
+	if c := a.ActivatedAt.Compare(b.ActivatedAt); c != 0 {
+		return c > 0
+	}
+	return a.KID > b.KID
+}
+
 func (m *KeyManager) activate(ctx context.Context, kid string) error {
 	now := m.now().UTC()
-	err := m.store.UpdateKey(ctx, kid, func(k *KeyRecord) error {
+	before, err := m.store.ListKeys(ctx)
+	if err != nil {
+		return err
+	}
+	// An activation is later than every one this node knows of, even on a
+	// coarse or skewed clock. Stores keep microseconds, so the stamp is
+	// truncated to them and every node compares the same values.
+	at := now.Truncate(time.Microsecond)
+	for _, r := range before {
+		if r.State == KeyActive && r.KID != kid && !at.After(r.ActivatedAt) {
+			at = r.ActivatedAt.Add(time.Microsecond)
+		}
+	}
+	var mine KeyRecord
+	err = m.store.UpdateKey(ctx, kid, func(k *KeyRecord) error {
 		if k.State == KeyRetired {
 			return fmt.Errorf("auth: key %s is retired and cannot be re-activated", kid)
 		}
 		if k.State != KeyActive {
-			k.State, k.ActivatedAt = KeyActive, now
+			k.State, k.ActivatedAt = KeyActive, at
 		}
+		mine = *k
 		return nil
 	})
 	if err != nil {
@@ -296,8 +323,21 @@ func (m *KeyManager) activate(ctx context.Context, kid string) error {
 	if err != nil {
 		return err
 	}
+	// Only the newest activation may stay active. Whichever of two
+	// concurrent activations lists the keys after the other's write sees
+	// both, so every older key is retired by someone and the newest by no
+	// one.
 	for _, r := range recs {
-		if r.State == KeyActive && r.KID != kid {
+		if r.State == KeyActive && r.KID != kid && newerActivation(&r, &mine) {
+			if err := m.retire(ctx, kid, now); err != nil {
+				return err
+			}
+			m.audit.Record(ctx, Event{Type: EventKeyRotated, KID: r.KID, OldKID: kid})
+			return nil
+		}
+	}
+	for _, r := range recs {
+		if r.State == KeyActive && r.KID != kid && newerActivation(&mine, &r) {
 			if err := m.retire(ctx, r.KID, now); err != nil {
 				return err
 			}
@@ -347,11 +387,24 @@ func (m *KeyManager) Retire(ctx context.Context, kid string) error {
 	return m.load(ctx)
 }
 
+// ErrActiveKey is returned by Remove for the key that signs: rotate first.
+var ErrActiveKey = errors.New("auth: the active signing key cannot be removed; rotate first")
+
 // Remove deletes kid: tokens it signed stop verifying at once on this node
-// and within KeyRefreshInterval on the others.
+// and within KeyRefreshInterval on the others. The active key cannot be
+// removed (ErrActiveKey): call Rotate first.
 func (m *KeyManager) Remove(ctx context.Context, kid string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	recs, err := m.store.ListKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.KID == kid && r.State == KeyActive {
+			return ErrActiveKey
+		}
+	}
 	if err := m.store.DeleteKey(ctx, kid); err != nil {
 		return err
 	}
@@ -390,7 +443,12 @@ func (m *KeyManager) Maintain(ctx context.Context) error {
 			}
 		}
 	}
-	slices.SortFunc(active, func(a, b KeyRecord) int { return b.ActivatedAt.Compare(a.ActivatedAt) })
+	slices.SortFunc(active, func(a, b KeyRecord) int {
+		if newerActivation(&a, &b) {
+			return -1
+		}
+		return 1
+	})
 	switch {
 	case len(active) == 0 && len(pending) > 0:
 		err = m.activate(ctx, pending[0].KID)

@@ -25,10 +25,10 @@ func newIPLimiter(perMinute float64, burst, max int) *ipLimiter {
 	return &ipLimiter{m: make(map[string]*rate.Limiter), max: max, limit: rate.Limit(perMinute / 60), burst: burst}
 }
 
-// take consumes one token for key and reports how long to wait when none
-// is left (used for the per-client success limit).
-func (l *ipLimiter) take(key string, now time.Time) (time.Duration, bool) {
+// bucket returns key's bucket, creating it (and making room) if needed.
+func (l *ipLimiter) bucket(key string, now time.Time) *rate.Limiter {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	lim, ok := l.m[key]
 	if !ok {
 		if len(l.m) >= l.max {
@@ -37,7 +37,13 @@ func (l *ipLimiter) take(key string, now time.Time) (time.Duration, bool) {
 		lim = rate.NewLimiter(l.limit, l.burst)
 		l.m[key] = lim
 	}
-	l.mu.Unlock()
+	return lim
+}
+
+// take consumes one token for key and reports how long to wait when none
+// is left (used for the per-client success limit).
+func (l *ipLimiter) take(key string, now time.Time) (time.Duration, bool) {
+	lim := l.bucket(key, now)
 	r := lim.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
@@ -65,16 +71,7 @@ func (l *ipLimiter) blocked(ip string, now time.Time) (time.Duration, bool) {
 
 // fail charges one failure to ip.
 func (l *ipLimiter) fail(ip string, now time.Time) {
-	l.mu.Lock()
-	lim, ok := l.m[ip]
-	if !ok {
-		if len(l.m) >= l.max {
-			l.evictLocked(now)
-		}
-		lim = rate.NewLimiter(l.limit, l.burst)
-		l.m[ip] = lim
-	}
-	l.mu.Unlock()
+	lim := l.bucket(ip, now)
 	lim.AllowN(now, 1)
 }
 

@@ -5,40 +5,58 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 )
 
 // MemoryStore is an in-memory [Store] for tests, examples and single-process
 // deployments that do not need durability. The zero value is not usable; call
 // [NewMemoryStore]. It is safe for concurrent use; every method copies records
-// in and out, and UpdateClient/UpdateKey run fn under the store's lock.
+// in and out, and UpdateClient/UpdateKey run fn under the store's lock. A
+// call waiting for the lock gives up when its context is done, and an
+// update whose context ends while fn runs writes nothing and returns the
+// context's error, as a database transaction would.
 type MemoryStore struct {
-	mu      sync.Mutex
+	lock    chan struct{} // one slot: the store's lock, waitable with a context
 	clients map[string]*Client
 	keys    map[string]KeyRecord
 	deny    map[string]time.Time
-	puts    int // deny insertions since the last opportunistic purge
+	purgeAt int // purge expired deny entries when the map reaches this size
 }
 
 // NewMemoryStore returns an empty in-memory store.
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
+		lock:    make(chan struct{}, 1),
 		clients: make(map[string]*Client),
 		keys:    make(map[string]KeyRecord),
 		deny:    make(map[string]time.Time),
+		purgeAt: minPurge,
 	}
 }
 
 var _ Store = (*MemoryStore)(nil)
 
+// acquire takes the store's lock or returns the context's error.
+func (m *MemoryStore) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case m.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (m *MemoryStore) release() { <-m.lock }
+
 // GetClient implements [ClientStore].
 func (m *MemoryStore) GetClient(ctx context.Context, id string) (*Client, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.acquire(ctx); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.release()
 	c, ok := m.clients[id]
 	if !ok {
 		return nil, fmt.Errorf("client %q: %w", id, ErrNotFound)
@@ -48,11 +66,10 @@ func (m *MemoryStore) GetClient(ctx context.Context, id string) (*Client, error)
 
 // CreateClient implements [ClientStore].
 func (m *MemoryStore) CreateClient(ctx context.Context, c *Client) error {
-	if err := ctx.Err(); err != nil {
+	if err := m.acquire(ctx); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.release()
 	if _, ok := m.clients[c.ID]; ok {
 		return fmt.Errorf("client %q: %w", c.ID, ErrConflict)
 	}
@@ -62,11 +79,10 @@ func (m *MemoryStore) CreateClient(ctx context.Context, c *Client) error {
 
 // UpdateClient implements [ClientStore].
 func (m *MemoryStore) UpdateClient(ctx context.Context, id string, fn func(*Client) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := m.acquire(ctx); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.release()
 	c, ok := m.clients[id]
 	if !ok {
 		return fmt.Errorf("client %q: %w", id, ErrNotFound)
@@ -75,6 +91,9 @@ func (m *MemoryStore) UpdateClient(ctx context.Context, id string, fn func(*Clie
 	if err := fn(cp); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return err // like a transaction whose context ended before commit
+	}
 	cp.ID = id
 	m.clients[id] = cp.Clone()
 	return nil
@@ -82,11 +101,10 @@ func (m *MemoryStore) UpdateClient(ctx context.Context, id string, fn func(*Clie
 
 // ListClients implements [ClientStore].
 func (m *MemoryStore) ListClients(ctx context.Context) ([]*Client, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.acquire(ctx); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.release()
 	out := make([]*Client, 0, len(m.clients))
 	for _, c := range m.clients {
 		out = append(out, c.Clone())
@@ -97,11 +115,10 @@ func (m *MemoryStore) ListClients(ctx context.Context) ([]*Client, error) {
 
 // ListKeys implements [KeyStore].
 func (m *MemoryStore) ListKeys(ctx context.Context) ([]KeyRecord, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.acquire(ctx); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.release()
 	out := make([]KeyRecord, 0, len(m.keys))
 	for _, k := range m.keys {
 		out = append(out, k.Clone())
@@ -117,11 +134,10 @@ func (m *MemoryStore) ListKeys(ctx context.Context) ([]KeyRecord, error) {
 
 // CreateKey implements [KeyStore].
 func (m *MemoryStore) CreateKey(ctx context.Context, k KeyRecord) error {
-	if err := ctx.Err(); err != nil {
+	if err := m.acquire(ctx); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.release()
 	if _, ok := m.keys[k.KID]; ok {
 		return fmt.Errorf("key %q: %w", k.KID, ErrConflict)
 	}
@@ -131,17 +147,19 @@ func (m *MemoryStore) CreateKey(ctx context.Context, k KeyRecord) error {
 
 // UpdateKey implements [KeyStore].
 func (m *MemoryStore) UpdateKey(ctx context.Context, kid string, fn func(*KeyRecord) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := m.acquire(ctx); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.release()
 	k, ok := m.keys[kid]
 	if !ok {
 		return fmt.Errorf("key %q: %w", kid, ErrNotFound)
 	}
 	cp := k.Clone()
 	if err := fn(&cp); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	cp.KID = kid
@@ -151,11 +169,10 @@ func (m *MemoryStore) UpdateKey(ctx context.Context, kid string, fn func(*KeyRec
 
 // DeleteKey implements [KeyStore].
 func (m *MemoryStore) DeleteKey(ctx context.Context, kid string) error {
-	if err := ctx.Err(); err != nil {
+	if err := m.acquire(ctx); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.release()
 	if _, ok := m.keys[kid]; !ok {
 		return fmt.Errorf("key %q: %w", kid, ErrNotFound)
 	}
@@ -163,17 +180,21 @@ func (m *MemoryStore) DeleteKey(ctx context.Context, kid string) error {
 	return nil
 }
 
-// Deny implements [DenyList]. Every 1024 insertions it also drops expired
-// entries, so memory stays bounded by the live entries.
+// minPurge is the deny-list size below which expired entries are left for
+// PurgeDenied.
+const minPurge = 1024
+
+// Deny implements [DenyList]. When the map has doubled since the last
+// purge it also drops expired entries, so memory stays within twice the
+// live entries at amortised O(1) cost per insertion.
 func (m *MemoryStore) Deny(ctx context.Context, key string, until, now time.Time) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.acquire(ctx); err != nil {
 		return false, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.puts++; m.puts >= 1024 {
-		m.puts = 0
+	defer m.release()
+	if len(m.deny) >= m.purgeAt {
 		m.purgeLocked(now)
+		m.purgeAt = max(minPurge, 2*len(m.deny))
 	}
 	old, ok := m.deny[key]
 	if ok && old.After(now) {
@@ -188,22 +209,20 @@ func (m *MemoryStore) Deny(ctx context.Context, key string, until, now time.Time
 
 // IsDenied implements [DenyList].
 func (m *MemoryStore) IsDenied(ctx context.Context, key string, now time.Time) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.acquire(ctx); err != nil {
 		return false, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.release()
 	until, ok := m.deny[key]
 	return ok && until.After(now), nil
 }
 
 // PurgeDenied implements [DenyList].
 func (m *MemoryStore) PurgeDenied(ctx context.Context, now time.Time) (int, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.acquire(ctx); err != nil {
 		return 0, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.release()
 	return m.purgeLocked(now), nil
 }
 

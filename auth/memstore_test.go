@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -115,5 +116,23 @@ func TestMemoryStoreKeys(t *testing.T) {
 	}
 	if err := m.DeleteKey(ctx, "b"); !errors.Is(err, ErrNotFound) {
 		t.Fatal(err)
+	}
+}
+
+// TestMemoryStoreDenyBounded: expired entries are dropped as the map grows,
+// without a full scan on every few insertions.
+func TestMemoryStoreDenyBounded(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemoryStore()
+	now := time.Unix(1000, 0)
+	for i := range 20000 {
+		// every entry lives one second; the clock moves 1ms per insertion
+		t0 := now.Add(time.Duration(i) * time.Millisecond)
+		if _, err := m.Deny(ctx, fmt.Sprint("k", i), t0.Add(time.Second), t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(m.deny); n > 2*minPurge+1000 {
+		t.Fatalf("%d entries kept for ~1000 live ones", n)
 	}
 }

@@ -2,10 +2,12 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -32,26 +34,27 @@ var (
 
 // SecretInfo describes a secret without its hash or plaintext.
 type SecretInfo struct {
-	ID        string    `json:"id"`
-	Hint      string    `json:"hint"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	RevokedAt time.Time `json:"revoked_at,omitzero"`
-	Active    bool      `json:"active"`
+	ID        string    `json:"id"`                  // public secret id (embedded in the secret)
+	Hint      string    `json:"hint"`                // last characters of the secret
+	CreatedAt time.Time `json:"created_at"`          // when it was generated
+	ExpiresAt time.Time `json:"expires_at,omitzero"` // when it stops working
+	RevokedAt time.Time `json:"revoked_at,omitzero"` // when it was revoked, if it was
+	Active    bool      `json:"active"`              // neither revoked nor expired now
 }
 
 // ClientInfo describes a client for listings: never a hash or plaintext.
 type ClientInfo struct {
-	ID              string       `json:"client_id"`
-	Name            string       `json:"name,omitempty"`
-	Disabled        bool         `json:"disabled"`
-	GrantTypes      []string     `json:"grant_types"`
-	Tenants         []string     `json:"tenants"`
-	Scopes          []string     `json:"scopes,omitempty"`
-	TokenTTLSeconds int          `json:"token_ttl_seconds,omitempty"`
-	Secrets         []SecretInfo `json:"secrets"`
-	CreatedAt       time.Time    `json:"created_at"`
-	UpdatedAt       time.Time    `json:"updated_at"`
+	ID              string          `json:"client_id"`                   // the client_id
+	Name            string          `json:"name,omitempty"`              // label for humans
+	Disabled        bool            `json:"disabled"`                    // disabled clients cannot authenticate
+	GrantTypes      []string        `json:"grant_types"`                 // allowed grants
+	Tenants         []string        `json:"tenants"`                     // canonical tenant GUIDs
+	Scopes          []string        `json:"scopes,omitempty"`            // extra grantable scopes
+	TokenTTLSeconds int             `json:"token_ttl_seconds,omitempty"` // lifetime override (0 = default)
+	Secrets         []SecretInfo    `json:"secrets"`                     // secrets without hashes
+	JWKS            json.RawMessage `json:"jwks,omitempty"`              // public keys for private_key_jwt
+	CreatedAt       time.Time       `json:"created_at"`                  // creation time
+	UpdatedAt       time.Time       `json:"updated_at"`                  // last change
 }
 
 // NewClient is the input of [Registry.CreateClient].
@@ -66,6 +69,8 @@ type NewClient struct {
 	Scopes []string `json:"scopes" validate:"max=100,dive,min=1,max=128,scopetoken"`
 	// TokenTTLSeconds overrides the token lifetime (bounded by MaxTokenTTL).
 	TokenTTLSeconds int `json:"token_ttl_seconds" validate:"gte=0"`
+	// JWKS is an optional public JWK Set for private_key_jwt.
+	JWKS json.RawMessage `json:"jwks,omitempty"`
 	// NoClientCredentials registers the client without the
 	// client_credentials grant (it then gets unauthorized_client).
 	NoClientCredentials bool `json:"-"`
@@ -107,6 +112,23 @@ func validScopeToken(s string) bool {
 func CanonicalTenant(s string) (string, bool) {
 	if len(s) != 36 {
 		return "", false
+	}
+	lower := true
+	for i := 0; i < len(s) && lower; i++ {
+		lower = s[i] < 'A' || s[i] > 'F'
+	}
+	if lower { // validate without copying
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if i == 8 || i == 13 || i == 18 || i == 23 {
+				if c != '-' {
+					return "", false
+				}
+			} else if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return "", false
+			}
+		}
+		return s, true
 	}
 	b := []byte(s)
 	for i, c := range b {
@@ -151,6 +173,7 @@ type Registry struct {
 	mu          sync.RWMutex
 	cache       map[string]cacheEntry
 	sf          singleflight.Group
+	gen         atomic.Uint64 // bumped by Invalidate; a load started before it is not cached
 	revokeToken bool
 }
 
@@ -171,6 +194,7 @@ func newRegistry(cfg *Config, store ClientStore, deny DenyList, audit Auditor) *
 // ClientCacheTTL).
 func (r *Registry) Invalidate(clientID string) {
 	r.mu.Lock()
+	r.gen.Add(1)
 	delete(r.cache, clientID)
 	r.mu.Unlock()
 }
@@ -186,6 +210,7 @@ func (r *Registry) cached(ctx context.Context, id string) (*Client, error) {
 		return e.c, nil
 	}
 	v, err, _ := r.sf.Do(id, func() (any, error) {
+		gen := r.gen.Load()
 		c, err := r.store.GetClient(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			c, err = nil, nil
@@ -194,10 +219,14 @@ func (r *Registry) cached(ctx context.Context, id string) (*Client, error) {
 			return nil, err
 		}
 		r.mu.Lock()
-		if len(r.cache) >= maxCacheEntries {
-			clear(r.cache)
+		// A change made through this Registry while the record was being
+		// read must not be hidden by caching the older copy.
+		if r.gen.Load() == gen {
+			if len(r.cache) >= maxCacheEntries {
+				clear(r.cache)
+			}
+			r.cache[id] = cacheEntry{c: c, loaded: now}
 		}
-		r.cache[id] = cacheEntry{c: c, loaded: now}
 		r.mu.Unlock()
 		return c, nil
 	})
@@ -282,7 +311,7 @@ func (r *Registry) info(c *Client) ClientInfo {
 		ID: c.ID, Name: c.Name, Disabled: c.Disabled,
 		GrantTypes: slices.Clone(c.GrantTypes), Tenants: slices.Clone(c.Tenants), Scopes: slices.Clone(c.Scopes),
 		TokenTTLSeconds: int(c.TokenTTL / time.Second), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
-		Secrets: make([]SecretInfo, 0, len(c.Secrets)),
+		Secrets: make([]SecretInfo, 0, len(c.Secrets)), JWKS: slices.Clone(c.JWKS),
 	}
 	if ci.Tenants == nil {
 		ci.Tenants = []string{}
@@ -328,6 +357,11 @@ func (r *Registry) CreateClient(ctx context.Context, nc NewClient, actor string)
 	if err != nil {
 		return ClientInfo{}, "", err
 	}
+	if len(nc.JWKS) > 0 {
+		if _, err := parseClientJWKS(nc.JWKS); err != nil {
+			return ClientInfo{}, "", err
+		}
+	}
 	ttl := time.Duration(nc.TokenTTLSeconds) * time.Second
 	if ttl > r.cfg.MaxTokenTTL || (ttl != 0 && ttl < time.Minute) {
 		return ClientInfo{}, "", fmt.Errorf("%w: token_ttl_seconds: must be between 60 and %d", ErrInvalidInput, int(r.cfg.MaxTokenTTL/time.Second))
@@ -342,6 +376,7 @@ func (r *Registry) CreateClient(ctx context.Context, nc NewClient, actor string)
 	c := &Client{
 		ID: nc.ID, Name: nc.Name, Tenants: tenants, Scopes: slices.Compact(scopes), TokenTTL: ttl,
 		GrantTypes: []string{GrantClientCredentials}, Secrets: []SecretRecord{rec}, CreatedAt: now, UpdatedAt: now,
+		JWKS: slices.Clone([]byte(nc.JWKS)),
 	}
 	if nc.NoClientCredentials {
 		c.GrantTypes = []string{}
@@ -426,7 +461,12 @@ func (r *Registry) AddSecret(ctx context.Context, clientID string, lifetime time
 		if n >= r.cfg.MaxActiveSecrets {
 			return ErrTooManySecrets
 		}
-		plain, rec = r.newSecretRecord(now, lifetime)
+		for {
+			plain, rec = r.newSecretRecord(now, lifetime)
+			if !slices.ContainsFunc(c.Secrets, func(s SecretRecord) bool { return s.ID == rec.ID }) {
+				break // secret ids are unique within a client (2^-59 collisions, but checked)
+			}
+		}
 		c.Secrets = append(c.Secrets, rec)
 		for len(c.Secrets) > maxSecretRecords {
 			i := slices.IndexFunc(c.Secrets, func(s SecretRecord) bool { return !active(&s, now) })

@@ -47,9 +47,10 @@ func New(ctx context.Context, cfg Config, store Store) (*Server, error) {
 	s.registry = newRegistry(c, store, store, c.Auditor)
 	s.issuer = &Issuer{
 		cfg: c, registry: s.registry, keys: s.keys, audit: c.Auditor,
-		limiter: newIPLimiter(c.FailedAuthPerMinute, c.FailedAuthBurst, c.MaxTrackedIPs),
-		sem:     make(chan struct{}, c.MaxInFlight),
-		basic:   `Basic realm="` + strings.NewReplacer(`"`, "", `\`, "").Replace(c.Issuer) + `"`,
+		limiter:  newIPLimiter(c.FailedAuthPerMinute, c.FailedAuthBurst, c.MaxTrackedIPs),
+		sem:      make(chan struct{}, c.MaxInFlight),
+		tokenURL: s.endpts.Token,
+		basic:    `Basic realm="` + strings.NewReplacer(`"`, "", `\`, "").Replace(c.Issuer) + `"`,
 	}
 	if c.ClientTokensPerSecond > 0 {
 		s.issuer.perClient = newIPLimiter(c.ClientTokensPerSecond*60, c.ClientTokensBurst, c.MaxTrackedIPs)
@@ -60,10 +61,12 @@ func New(ctx context.Context, cfg Config, store Store) (*Server, error) {
 	}
 	if c.DenyList {
 		vc.DenyList = store
+		vc.SecretRevocation = c.RevokeTokensOnSecretRevoke
 	}
 	if s.verifier, err = NewVerifier(vc); err != nil {
 		return nil, err
 	}
+	s.issuer.verifier = s.verifier
 	s.admin = newAdmin(s)
 	// A SealKey that cannot open the active key fails here, at start-up,
 	// rather than letting this node generate keys the others cannot open.
@@ -144,13 +147,17 @@ func (s *Server) Keys() *KeyManager { return s.keys }
 func (s *Server) Admin() *Admin { return s.admin }
 
 // Handler serves the public endpoints at the paths of their configured
-// URLs: the token endpoint, the JWKS and the RFC 8414 metadata. Mount the
+// URLs: the token endpoint, the JWKS, the RFC 8414 metadata and, with
+// DenyList, the RFC 7009 revocation endpoint. Mount the
 // SMART configuration under each FHIR base ([Server.SMARTConfiguration]).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(urlPath(s.endpts.Token), s.issuer)
 	mux.Handle(urlPath(s.endpts.JWKS), s.keys.JWKS())
 	mux.Handle(urlPath(s.endpts.Metadata), s.Metadata())
+	if s.endpts.Revocation != "" {
+		mux.Handle(urlPath(s.endpts.Revocation), s.issuer.Revocation())
+	}
 	return mux
 }
 
@@ -164,37 +171,41 @@ func urlPath(raw string) string {
 
 // AuthorizationServerMetadata is the RFC 8414 document.
 type AuthorizationServerMetadata struct {
-	Issuer                            string   `json:"issuer"`
-	TokenEndpoint                     string   `json:"token_endpoint"`
-	JWKSURI                           string   `json:"jwks_uri"`
-	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"`
-	ResponseTypesSupported            []string `json:"response_types_supported"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
-	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	Issuer                            string   `json:"issuer"`                                           // the iss of our tokens
+	TokenEndpoint                     string   `json:"token_endpoint"`                                   // Endpoints.Token
+	JWKSURI                           string   `json:"jwks_uri"`                                         // Endpoints.JWKS
+	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"`                  // Endpoints.Registration
+	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`                    // Endpoints.Revocation
+	ResponseTypesSupported            []string `json:"response_types_supported"`                         // always empty: no authorization endpoint
+	GrantTypesSupported               []string `json:"grant_types_supported"`                            // client_credentials
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`            // secret basic/post, private_key_jwt
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"` // client-assertion algorithms
 }
 
 // SMARTConfiguration is the /.well-known/smart-configuration document
 // (SMART App Launch, Backend Services).
 type SMARTConfiguration struct {
-	Issuer                            string   `json:"issuer"`
-	JWKSURI                           string   `json:"jwks_uri"`
-	TokenEndpoint                     string   `json:"token_endpoint"`
-	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
-	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	Capabilities                      []string `json:"capabilities"`
-	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
-	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
+	Issuer                            string   `json:"issuer"`                                           // the iss of our tokens
+	JWKSURI                           string   `json:"jwks_uri"`                                         // Endpoints.JWKS
+	TokenEndpoint                     string   `json:"token_endpoint"`                                   // Endpoints.Token
+	RegistrationEndpoint              string   `json:"registration_endpoint,omitempty"`                  // Endpoints.Registration
+	GrantTypesSupported               []string `json:"grant_types_supported"`                            // client_credentials
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`            // secret basic/post, private_key_jwt
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"` // client-assertion algorithms
+	Capabilities                      []string `json:"capabilities"`                                     // client-confidential-symmetric/-asymmetric
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`                 // S256 (required by SMART)
+	ScopesSupported                   []string `json:"scopes_supported,omitempty"`                       // unused: scopes are tenant GUIDs
 }
 
-var authMethods = []string{"client_secret_basic", "client_secret_post"}
+var authMethods = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 
 // MetadataDocument returns the RFC 8414 document.
 func (s *Server) MetadataDocument() AuthorizationServerMetadata {
 	return AuthorizationServerMetadata{
 		Issuer: s.endpts.Issuer, TokenEndpoint: s.endpts.Token, JWKSURI: s.endpts.JWKS,
-		RegistrationEndpoint: s.endpts.Registration, ResponseTypesSupported: []string{},
+		RegistrationEndpoint: s.endpts.Registration, RevocationEndpoint: s.endpts.Revocation, ResponseTypesSupported: []string{},
 		GrantTypesSupported: []string{GrantClientCredentials}, TokenEndpointAuthMethodsSupported: authMethods,
+		TokenEndpointAuthSigningAlgs: assertionAlgs,
 	}
 }
 
@@ -203,7 +214,8 @@ func (s *Server) SMARTDocument() SMARTConfiguration {
 	return SMARTConfiguration{
 		Issuer: s.endpts.Issuer, JWKSURI: s.endpts.JWKS, TokenEndpoint: s.endpts.Token,
 		RegistrationEndpoint: s.endpts.Registration, GrantTypesSupported: []string{GrantClientCredentials},
-		TokenEndpointAuthMethodsSupported: authMethods, Capabilities: []string{"client-confidential-symmetric"},
+		TokenEndpointAuthMethodsSupported: authMethods, TokenEndpointAuthSigningAlgs: assertionAlgs,
+		Capabilities:                  []string{"client-confidential-symmetric", "client-confidential-asymmetric"},
 		CodeChallengeMethodsSupported: []string{"S256"},
 	}
 }

@@ -50,8 +50,14 @@ type Client struct {
 	// Secrets holds every secret record, including revoked and expired ones
 	// (kept for the audit trail until pruned by the auth package).
 	Secrets []SecretRecord
-	// CreatedAt and UpdatedAt are set by the auth package (UTC).
+	// JWKS is the client's registered public JWK Set (JSON) for
+	// private_key_jwt authentication; empty when the client has none.
+	// Added after the first version of this interface: stores persist it
+	// as an opaque blob.
+	JWKS []byte
+	// CreatedAt is set by the auth package when the client is created (UTC).
 	CreatedAt time.Time
+	// UpdatedAt is set by the auth package on every change (UTC).
 	UpdatedAt time.Time
 }
 
@@ -183,6 +189,7 @@ func (c *Client) Clone() *Client {
 	cp.GrantTypes = slices.Clone(c.GrantTypes)
 	cp.Tenants = slices.Clone(c.Tenants)
 	cp.Scopes = slices.Clone(c.Scopes)
+	cp.JWKS = slices.Clone(c.JWKS)
 	if c.Secrets != nil {
 		cp.Secrets = make([]SecretRecord, len(c.Secrets))
 		for i, s := range c.Secrets {

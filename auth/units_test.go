@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 func TestConfigValidationNamesTheField(t *testing.T) {
@@ -41,6 +44,9 @@ func TestConfigValidationNamesTheField(t *testing.T) {
 	}
 	if _, err := NewVerifier(VerifierConfig{Issuer: issuer}); err == nil || !strings.Contains(err.Error(), "VerifierConfig.Audience") {
 		t.Errorf("verifier: %v", err)
+	}
+	if _, err := NewVerifier(VerifierConfig{Issuer: issuer, Audience: aud}); err == nil || !strings.Contains(err.Error(), "VerifierConfig.Keys") {
+		t.Errorf("verifier without keys: %v", err)
 	}
 }
 
@@ -319,9 +325,9 @@ func TestServerRunMaintainsKeysAndPurges(t *testing.T) {
 		if d, _ := e.mem.IsDenied(ctx, "jti:live", e.clock.Now()); !d {
 			t.Fatal("live entry purged")
 		}
-		e.mem.mu.Lock()
+		_ = e.mem.acquire(context.Background())
 		_, stillOld := e.mem.deny["jti:old"]
-		e.mem.mu.Unlock()
+		e.mem.release()
 		if !stillOld {
 			break
 		}
@@ -355,5 +361,251 @@ func TestPerClientTokenRate(t *testing.T) {
 	}
 	if w := e.post(e.goodForm().Encode()); w.Code != 200 {
 		t.Fatalf("after refill: %d", w.Code)
+	}
+}
+
+func TestRemoveActiveKeyRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	_, kid, _ := e.signer()
+	if err := e.srv.Keys().Remove(context.Background(), kid); !errors.Is(err, ErrActiveKey) {
+		t.Fatal(err)
+	}
+}
+
+// pausingClients returns the record it read, but only after the test lets
+// it, to reproduce a cache fill racing a revocation.
+type pausingClients struct {
+	*MemoryStore
+	read, release chan struct{}
+}
+
+func (p pausingClients) GetClient(ctx context.Context, id string) (*Client, error) {
+	c, err := p.MemoryStore.GetClient(ctx, id)
+	p.read <- struct{}{}
+	<-p.release
+	return c, err
+}
+
+// TestRevocationNotHiddenByConcurrentCacheFill: a cache fill that read the
+// record before a revocation must not re-insert the stale copy after it, or
+// the revoked secret would keep working on this node for ClientCacheTTL.
+func TestRevocationNotHiddenByConcurrentCacheFill(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	p := pausingClients{MemoryStore: e.mem, read: make(chan struct{}), release: make(chan struct{})}
+	e.srv.registry.store = p
+	done := make(chan error)
+	go func() {
+		_, err := e.srv.registry.authenticate(ctx, e.clientID, e.secret)
+		done <- err
+	}()
+	<-p.read // the old record has been read
+	id, _ := ParseSecret(e.secret)
+	e.srv.registry.store = e.mem
+	if err := e.srv.Registry().RevokeSecret(ctx, e.clientID, id, "t"); err != nil {
+		t.Fatal(err)
+	}
+	close(p.release)
+	if err := <-done; err != nil {
+		t.Fatalf("the in-flight check saw the old record and should pass: %v", err)
+	}
+	if _, err := e.srv.registry.authenticate(ctx, e.clientID, e.secret); !errors.Is(err, ErrInvalidClient) {
+		t.Fatal("revoked secret accepted: a stale cache fill hid the revocation")
+	}
+}
+
+// TestTwoNodesShareKeys: a key rotated on node 1 verifies on node 2 at once
+// (the unknown kid forces one reload), and without such a trigger node 2
+// signs with node 1's newest key within KeyRefreshInterval.
+func TestTwoNodesShareKeys(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	node2, err := New(ctx, testConfig(e.clock, e.logs), e.mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.Keys().Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := node2.Verifier().Verify(ctx, e.token()); err != nil {
+		t.Fatalf("node 2 rejects node 1's new key: %v", err)
+	}
+	newKid, err := e.srv.Keys().Rotate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := node2.Keys().signer(ctx); k.kid == newKid {
+		t.Fatal("node 2 reloaded without a reason")
+	}
+	e.clock.Advance(node2.Config().KeyRefreshInterval + time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if k, _ := node2.Keys().signer(ctx); k.kid == newKid { // the stale snapshot triggers a background reload
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("node 2 never switched to the new signing key")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestAppendClaimsMatchesEncodingJSON: the hand-written claims encoder of
+// the hot path produces exactly what encoding/json produces.
+func TestAppendClaimsMatchesEncodingJSON(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	for _, c := range []AccessClaims{
+		{ClientID: "teams-app", Scope: tenantA, TenantID: tenantA, SecretID: "AbC123xyz0"},
+		{ClientID: `we"ird\\id<>&é`, Scope: tenantA + " system/Patient.read", TenantID: tenantA},
+		{ClientID: "tab\tnewline\n", Scope: tenantA, TenantID: tenantA},
+	} {
+		c.RegisteredClaims = jwt.RegisteredClaims{Issuer: issuer, Subject: c.ClientID, Audience: jwt.ClaimStrings{aud},
+			ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)), NotBefore: jwt.NewNumericDate(now), IssuedAt: jwt.NewNumericDate(now), ID: "jti-x"}
+		want, err := json.Marshal(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendClaims(nil, &c); string(got) != string(want) {
+			t.Errorf("\ngot  %s\nwant %s", got, want)
+		}
+	}
+}
+
+func TestFormMediaType(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"application/x-www-form-urlencoded":                     true,
+		"application/x-www-form-urlencoded; charset=UTF-8":      true,
+		"Application/X-WWW-Form-Urlencoded;charset=\"utf-8\"":   true,
+		"application/x-www-form-urlencoded; charset=ISO-8859-1": false,
+		"application/json":                false,
+		"multipart/form-data; boundary=x": false,
+		"":                                false,
+		"application/x-www-form-urlencoded; charset": false,
+	} {
+		if got := formMediaType(ct); got != want {
+			t.Errorf("%q: %v", ct, got)
+		}
+	}
+}
+
+// TestConcurrentMaintainOnTwoNodes runs the key schedule on two nodes at
+// once through many rotations: afterwards exactly one key is active, both
+// nodes sign with it, and each verifies the other's tokens.
+func TestConcurrentMaintainOnTwoNodes(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.KeyRotationInterval, c.KeyPrePublish, c.KeyRetireGrace, c.JWKSMaxAge = time.Hour, 10*time.Minute, 2*time.Hour, 10*time.Minute
+	})
+	ctx := context.Background()
+	cfg := testConfig(e.clock, e.logs)
+	cfg.KeyRotationInterval, cfg.KeyPrePublish, cfg.KeyRetireGrace, cfg.JWKSMaxAge = time.Hour, 10*time.Minute, 2*time.Hour, 10*time.Minute
+	node2, err := New(ctx, cfg, e.mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 40 {
+		e.clock.Advance(7 * time.Minute)
+		done := make(chan error, 2)
+		for _, n := range []*Server{e.srv, node2} {
+			go func() { done <- n.Keys().Maintain(ctx) }()
+		}
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		ks, _ := e.srv.Keys().List(ctx)
+		active := countState(ks, KeyActive)
+		if active != 1 || len(ks) > 6 {
+			t.Fatalf("after concurrent maintenance: %d active of %d keys", active, len(ks))
+		}
+	}
+	_ = e.srv.Keys().Refresh(ctx)
+	_ = node2.Keys().Refresh(ctx)
+	k1, _ := e.srv.Keys().signer(ctx)
+	k2, _ := node2.Keys().signer(ctx)
+	if k1.kid != k2.kid {
+		t.Fatalf("nodes sign with different keys: %s %s", k1.kid, k2.kid)
+	}
+	form := e.goodForm().Encode()
+	r := httptest.NewRequest("POST", "/token", strings.NewReader(form))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	node2.Issuer().ServeHTTP(w, r)
+	var tr TokenResponse
+	mustJSON(t, w.Body.Bytes(), &tr)
+	if _, err := e.srv.Verifier().Verify(ctx, tr.AccessToken); err != nil {
+		t.Fatalf("node 1 rejects node 2's token: %v", err)
+	}
+	if _, err := node2.Verifier().Verify(ctx, e.token()); err != nil {
+		t.Fatalf("node 2 rejects node 1's token: %v", err)
+	}
+}
+
+// TestConcurrentRotateNeverLeavesNoSigner: on-demand rotations on two nodes
+// at the same instant (same ActivatedAt) leave exactly one active key.
+func TestConcurrentRotateNeverLeavesNoSigner(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	node2, err := New(ctx, testConfig(e.clock, e.logs), e.mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 30 {
+		done := make(chan error, 2)
+		for _, n := range []*Server{e.srv, node2} {
+			go func() { _, err := n.Keys().Rotate(ctx); done <- err }()
+		}
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		ks, _ := e.srv.Keys().List(ctx)
+		active := countState(ks, KeyActive)
+		if active != 1 {
+			t.Fatalf("%d active keys after concurrent rotations", active)
+		}
+	}
+}
+
+func countState(ks []KeyInfo, st KeyState) int {
+	n := 0
+	for _, k := range ks {
+		if k.State == st {
+			n++
+		}
+	}
+	return n
+}
+
+// TestHandlerServesConfiguredPaths: with an issuer that has a path, every
+// endpoint is served exactly where Endpoints (and the metadata) say.
+func TestHandlerServesConfiguredPaths(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Issuer = "https://auth.example.test/tenant-x/oauth"; c.DenyList = true })
+	ep := e.srv.Endpoints()
+	h := e.srv.Handler()
+	for _, tc := range []struct {
+		url, method string
+		want        int
+	}{
+		{ep.Metadata, "GET", 200}, {ep.JWKS, "GET", 200}, {ep.Token, "POST", 200}, {ep.Revocation, "POST", 401},
+		{"https://auth.example.test/token", "POST", 404},
+	} {
+		var body *strings.Reader
+		if tc.url == ep.Token {
+			body = strings.NewReader(e.goodForm().Encode())
+		} else {
+			body = strings.NewReader("token=x")
+		}
+		r := httptest.NewRequest(tc.method, tc.url, body)
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("%s %s: %d, want %d", tc.method, tc.url, w.Code, tc.want)
+		}
+	}
+	if ep.Metadata != "https://auth.example.test/.well-known/oauth-authorization-server/tenant-x/oauth" {
+		t.Fatal(ep.Metadata)
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -43,8 +45,9 @@ type Principal struct {
 	JTI string
 	// SecretID is the id of the secret the client authenticated with.
 	SecretID string
-	// IssuedAt and ExpiresAt bound the token's validity.
-	IssuedAt  time.Time
+	// IssuedAt is when the token was issued.
+	IssuedAt time.Time
+	// ExpiresAt is when the token expires.
 	ExpiresAt time.Time
 }
 
@@ -74,7 +77,7 @@ type VerifierConfig struct {
 	// Audience must be among the token's aud values.
 	Audience string `validate:"required"`
 	// Keys finds verification keys by kid.
-	Keys PublicKeySource `validate:"required"`
+	Keys PublicKeySource `validate:"-"` // checked by hand: validator would copy the value
 	// Leeway tolerates clock skew for exp, nbf and iat (at most 60s).
 	Leeway time.Duration `validate:"gte=0,lte=1m"`
 	// MaxTokenTTL rejects tokens whose exp-iat exceeds it (default 1h).
@@ -83,21 +86,32 @@ type VerifierConfig struct {
 	MaxTokenBytes int `validate:"gte=0,lte=65536"`
 	// Realm is the challenge realm (default "fhir").
 	Realm string `validate:"printascii,excludesall=\"\\"`
-	// DenyList, when set, is consulted for revoked jti and secret ids.
-	DenyList DenyList
+	// DenyList, when set, is consulted for revoked token ids on every
+	// request.
+	DenyList DenyList `validate:"-"`
+	// SecretRevocation also consults the DenyList for the id of the secret
+	// a token was minted with (Config.RevokeTokensOnSecretRevoke).
+	SecretRevocation bool
+	// CacheSize bounds the cache of verified tokens (default 10000; a
+	// negative value disables it). A token seen again is not re-verified
+	// cryptographically, but its expiry, its key's presence in the key set
+	// and the deny-list are checked on every use.
+	CacheSize int
 	// TenantFromRequest, when set, returns the tenant a request addresses;
 	// a token for another tenant gets 403 insufficient_scope.
-	TenantFromRequest func(*http.Request) (string, bool)
+	TenantFromRequest func(*http.Request) (string, bool) `validate:"-"`
 	// ErrorBody, when set, writes the body of an error response (e.g. a FHIR
 	// OperationOutcome); status and WWW-Authenticate are already set on w
 	// but the header is not yet written. Default: a small JSON object.
-	ErrorBody func(w http.ResponseWriter, r *http.Request, status int, code string)
+	ErrorBody func(w http.ResponseWriter, r *http.Request, status int, code string) `validate:"-"`
 	// Auditor receives bearer.rejected events; default a SlogAuditor.
-	Auditor Auditor
+	Auditor Auditor `validate:"-"`
 	// Logger receives operational errors; default slog.Default().
-	Logger *slog.Logger
+	Logger *slog.Logger `validate:"-"`
 	// Now is the clock; default time.Now.
-	Now func() time.Time
+	Now func() time.Time `validate:"-"`
+
+	cache *tokenCache // shared by verifiers built from Server.VerifierConfig
 }
 
 // Verifier checks bearer access tokens strictly (RFC 9068 §4, RFC 8725) and
@@ -105,6 +119,7 @@ type VerifierConfig struct {
 type Verifier struct {
 	cfg    VerifierConfig
 	parser *jwt.Parser
+	cache  *tokenCache // nil when disabled
 }
 
 // NewVerifier validates cfg and returns a Verifier.
@@ -130,7 +145,23 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if err := validateStruct("VerifierConfig", &cfg, ErrInvalidConfig); err != nil {
 		return nil, err
 	}
+	if cfg.Keys == nil {
+		return nil, fmt.Errorf("%w: VerifierConfig.Keys: must satisfy required", ErrInvalidConfig)
+	}
 	v := &Verifier{cfg: cfg}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 10000
+		v.cfg.CacheSize = cfg.CacheSize
+	}
+	switch {
+	case cfg.CacheSize <= 0:
+		v.cfg.cache = nil
+	case cfg.cache != nil && cfg.cache.max == cfg.CacheSize && cfg.cache.iss == cfg.Issuer && cfg.cache.aud == cfg.Audience && cfg.cache.maxTTL == cfg.MaxTokenTTL:
+		v.cache = cfg.cache // a variant of the server's verifier with the same token rules shares its cache
+	default:
+		v.cache = &tokenCache{m: make(map[string]cachedToken), max: cfg.CacheSize, iss: cfg.Issuer, aud: cfg.Audience, maxTTL: cfg.MaxTokenTTL}
+		v.cfg.cache = v.cache
+	}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{AlgES256, AlgRS256, AlgEdDSA}),
 		jwt.WithExpirationRequired(),
@@ -186,7 +217,13 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
 	if !wellFormedJWT(tok) {
 		return nil, invalid("not a compact JWS")
 	}
+	if v.cache != nil {
+		if e, ok := v.cache.get(tok); ok {
+			return v.reuse(ctx, e)
+		}
+	}
 	var claims AccessClaims
+	var kid string
 	_, err := v.parser.ParseWithClaims(tok, &claims, func(t *jwt.Token) (any, error) {
 		for k := range t.Header {
 			if !allowedHeader(k) {
@@ -197,7 +234,7 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
 		if !strings.EqualFold(typ, TokenType) && !strings.EqualFold(typ, "application/"+TokenType) {
 			return nil, errors.New("typ is not at+jwt")
 		}
-		kid, _ := t.Header["kid"].(string)
+		kid, _ = t.Header["kid"].(string)
 		if kid == "" || len(kid) > 128 || !wellFormedKID(kid) {
 			return nil, errors.New("bad kid")
 		}
@@ -240,19 +277,108 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
 	if p.TenantID == "" || claims.TenantID != p.TenantID {
 		return nil, invalid("tid does not match scope")
 	}
-	if v.cfg.DenyList != nil {
-		now := v.cfg.Now()
-		for _, key := range []string{"jti:" + claims.ID, secretDenyKey(claims.ClientID, claims.SecretID)} {
-			denied, err := v.cfg.DenyList.IsDenied(ctx, key, now)
-			if err != nil {
-				return nil, fmt.Errorf("%w: deny-list: %v", ErrUnavailable, err)
-			}
-			if denied {
-				return nil, invalid("revoked")
-			}
+	if err := v.checkDenied(ctx, p); err != nil {
+		return nil, err
+	}
+	if v.cache != nil {
+		v.cache.put(tok, cachedToken{p: p, kid: kid}, v.cfg.Now())
+	}
+	return p.clone(), nil
+}
+
+// checkDenied consults the deny-list for the token id and the secret id.
+func (v *Verifier) checkDenied(ctx context.Context, p *Principal) error {
+	if v.cfg.DenyList == nil {
+		return nil
+	}
+	now := v.cfg.Now()
+	keys := [2]string{"jti:" + p.JTI}
+	if v.cfg.SecretRevocation && p.SecretID != "" {
+		keys[1] = secretDenyKey(p.ClientID, p.SecretID)
+	}
+	for _, key := range keys {
+		if key == "" {
+			continue
+		}
+		denied, err := v.cfg.DenyList.IsDenied(ctx, key, now)
+		if err != nil {
+			return fmt.Errorf("%w: deny-list: %v", ErrUnavailable, err)
+		}
+		if denied {
+			return invalid("revoked")
 		}
 	}
-	return p, nil
+	return nil
+}
+
+// reuse re-checks a cached verified token: not expired (with this
+// verifier's leeway), its key still in the key set, not denied.
+func (v *Verifier) reuse(ctx context.Context, e cachedToken) (*Principal, error) {
+	if !v.cfg.Now().Before(e.p.ExpiresAt.Add(v.cfg.Leeway)) {
+		return nil, invalid("token is expired")
+	}
+	if _, _, ok := v.cfg.Keys.PublicKey(ctx, e.kid); !ok {
+		return nil, invalid("key removed")
+	}
+	if err := v.checkDenied(ctx, e.p); err != nil {
+		return nil, err
+	}
+	return e.p.clone(), nil
+}
+
+func (p *Principal) clone() *Principal {
+	cp := *p
+	cp.Scopes = slices.Clone(p.Scopes)
+	return &cp
+}
+
+// cachedToken is a verified token's principal and the key that signed it.
+type cachedToken struct {
+	p   *Principal
+	kid string
+}
+
+// tokenCache maps verified token strings to their principals. Only tokens
+// that passed full verification enter it, so it cannot be filled by
+// forgeries; it is bounded by max entries: when full, expired entries are
+// swept, and if that frees less than a quarter, everything is dropped, so
+// a sweep happens at most once per max/4 insertions.
+type tokenCache struct {
+	mu     sync.RWMutex
+	m      map[string]cachedToken
+	max    int
+	iss    string        // the rules the entries were verified under:
+	aud    string        // only verifiers with the same ones share
+	maxTTL time.Duration // the cache
+}
+
+func (c *tokenCache) get(tok string) (cachedToken, bool) {
+	c.mu.RLock()
+	e, ok := c.m[tok]
+	c.mu.RUnlock()
+	return e, ok
+}
+
+func (c *tokenCache) put(tok string, e cachedToken, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		for k, old := range c.m {
+			if !now.Before(old.p.ExpiresAt.Add(time.Minute)) { // past any allowed leeway
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) > c.max*3/4 { // keep sweeps amortised O(1) per insertion
+			clear(c.m)
+		}
+	}
+	c.m[tok] = e
+}
+
+func (c *tokenCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
 }
 
 func wellFormedKID(s string) bool {
@@ -297,7 +423,7 @@ func b64token(s string) bool {
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		authz, hasAuthz := r.Header["Authorization"]
-		inQuery := r.URL.RawQuery != "" && r.URL.Query().Has("access_token")
+		inQuery := strings.Contains(r.URL.RawQuery, "access_token") && r.URL.Query().Has("access_token")
 		if !hasAuthz {
 			v.reject(w, r, http.StatusUnauthorized, "", "no_credentials")
 			return

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -398,4 +399,128 @@ func (e *env) verifierOver(ks KeyStore) *Verifier {
 		e.t.Fatal(err)
 	}
 	return v
+}
+
+func TestVerifiedTokenCache(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	v := e.srv.Verifier()
+	tok := e.token()
+	p1, err := v.Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1.Scopes[0], p1.ClientID = "mutated", "mutated" // callers get copies
+	p2, err := v.Verify(ctx, tok)
+	if err != nil || p2.ClientID != e.clientID || p2.Scopes[0] != tenantA {
+		t.Fatalf("cached principal: %+v %v", p2, err)
+	}
+	if v.cache.len() != 1 {
+		t.Fatalf("cache holds %d entries", v.cache.len())
+	}
+	// Forgeries never enter the cache.
+	for range 10 {
+		_, _ = v.Verify(ctx, tok[:len(tok)-2]+"AA")
+	}
+	if v.cache.len() != 1 {
+		t.Fatalf("cache holds %d entries after forgeries", v.cache.len())
+	}
+	// Expiry is checked on every hit (exp 300s + leeway 60s).
+	e.clock.Advance(359 * time.Second)
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatalf("inside leeway: %v", err)
+	}
+	e.clock.Advance(2 * time.Second)
+	if _, err := v.Verify(ctx, tok); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("expired cached token accepted: %v", err)
+	}
+	// Bounded.
+	vc := e.srv.VerifierConfig()
+	vc.CacheSize = 3
+	small, _ := NewVerifier(vc)
+	for range 10 {
+		if _, err := small.Verify(ctx, e.token()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := small.cache.len(); n > 3 {
+		t.Fatalf("cache grew to %d", n)
+	}
+	vc.CacheSize = -1
+	off, _ := NewVerifier(vc)
+	if _, err := off.Verify(ctx, e.token()); err != nil || off.cache != nil {
+		t.Fatalf("disabled cache: %v", err)
+	}
+}
+
+// TestIssuerSeedsVerifierCache: the server's verifier (and variants with the
+// same rules) knows a freshly minted token without verifying its signature,
+// yields the same principal as a full verification, and a variant with
+// other rules does not share the cache.
+func TestIssuerSeedsVerifierCache(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	before := e.srv.Verifier().cache.len()
+	tok := e.token()
+	if e.srv.Verifier().cache.len() != before+1 {
+		t.Fatal("issuance did not seed the cache")
+	}
+	seeded, err := e.srv.Verifier().Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc := e.srv.VerifierConfig()
+	vc.CacheSize = -1
+	cold, _ := NewVerifier(vc)
+	full, err := cold.Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%+v", seeded) != fmt.Sprintf("%+v", full) {
+		t.Fatalf("seeded %+v\nfull   %+v", seeded, full)
+	}
+	// Same rules: shared cache. Other audience: own cache, token refused.
+	vc = e.srv.VerifierConfig()
+	variant, _ := NewVerifier(vc)
+	if variant.cache != e.srv.Verifier().cache {
+		t.Fatal("variant with the same rules does not share the cache")
+	}
+	vc.Audience = "https://fhir.example.test/dstu2"
+	other, _ := NewVerifier(vc)
+	if other.cache == e.srv.Verifier().cache {
+		t.Fatal("variant with another audience shares the cache")
+	}
+	if _, err := other.Verify(ctx, tok); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("token for another audience accepted: %v", err)
+	}
+}
+
+// countingDeny counts deny-list lookups.
+type countingDeny struct {
+	DenyList
+	n atomic.Int32
+}
+
+func (c *countingDeny) IsDenied(ctx context.Context, key string, now time.Time) (bool, error) {
+	c.n.Add(1)
+	return c.DenyList.IsDenied(ctx, key, now)
+}
+
+func TestDenyListLookupsPerRequest(t *testing.T) {
+	for _, tc := range []struct {
+		secretRevocation bool
+		want             int32
+	}{{false, 1}, {true, 2}} {
+		e := newEnv(t, func(c *Config) { c.DenyList, c.RevokeTokensOnSecretRevoke = true, tc.secretRevocation })
+		spy := &countingDeny{DenyList: e.mem}
+		vc := e.srv.VerifierConfig()
+		vc.DenyList, vc.CacheSize = spy, -1
+		v, _ := NewVerifier(vc)
+		if _, err := v.Verify(context.Background(), e.token()); err != nil {
+			t.Fatal(err)
+		}
+		if spy.n.Load() != tc.want {
+			t.Fatalf("secret revocation %v: %d lookups, want %d", tc.secretRevocation, spy.n.Load(), tc.want)
+		}
+	}
 }

@@ -87,11 +87,15 @@ const sqliteBusyTimeout = 5 * time.Second
 // (use auth.NewMemoryStore). Several processes may open the same file; their writes wait for
 // each other up to 5 s.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	return openSQLite(ctx, path, sqliteBusyTimeout)
+}
+
+func openSQLite(ctx context.Context, path string, busyTimeout time.Duration) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, errors.New("sqlstore: OpenSQLite needs a plain file path")
 	}
 	name := "file:" + (&url.URL{Path: path}).EscapedPath()
-	common := "_pragma=busy_timeout(" + strconv.Itoa(int(sqliteBusyTimeout/time.Millisecond)) + ")" +
+	common := "_pragma=busy_timeout(" + strconv.Itoa(int(busyTimeout/time.Millisecond)) + ")" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	// One writer connection whose transactions start with BEGIN IMMEDIATE: writers queue in
 	// process (honouring their contexts) and take the file's write lock up front, so a

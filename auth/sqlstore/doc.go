@@ -22,8 +22,9 @@
 // # Concurrency
 //
 // UpdateClient and UpdateKey are transactional read-modify-write. On
-// PostgreSQL the row is read with SELECT … FOR UPDATE, so concurrent updates
-// of one record serialise while other records stay independent. On SQLite the
+// PostgreSQL the row is locked with SELECT … FOR UPDATE before the record is
+// read, so concurrent updates of one record serialise (and each sees the
+// previous one's result) while other records stay independent. On SQLite the
 // database runs in WAL mode; writes go through a single connection that opens
 // its transactions with BEGIN IMMEDIATE (other processes wait up to the busy
 // timeout), while reads use a separate pool and are never blocked by a writer.

@@ -61,10 +61,13 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX auth_denylist_until ON auth_denylist (until_us)`,
 	}},
+	{2, "client JWK Set for private_key_jwt", []string{
+		`ALTER TABLE auth_clients ADD COLUMN jwks {{bytes}}`,
+	}},
 }
 
 // SchemaVersion is the highest migration version this package applies.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS auth_schema_migrations (
 	version    INTEGER PRIMARY KEY,
@@ -74,7 +77,11 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS auth_schema_migrations
 
 // migrate applies the missing migrations in one transaction. On PostgreSQL an advisory lock
 // taken first makes concurrent openers wait, then find the work done.
-func (s *Store) migrate(ctx context.Context) (err error) {
+func (s *Store) migrate(ctx context.Context) error {
+	return s.migrateWith(ctx, migrations)
+}
+
+func (s *Store) migrateWith(ctx context.Context, migrations []migration) (err error) {
 	const op = "migrate schema"
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -104,9 +111,9 @@ func (s *Store) migrate(ctx context.Context) (err error) {
 			rows.Close()
 			return wrap(s.d, ctx, op, err)
 		}
-		if v > SchemaVersion {
+		if known := migrations[len(migrations)-1].version; v > known {
 			rows.Close()
-			return fmt.Errorf("%w: it has migration %d, this program knows up to %d", ErrSchemaTooNew, v, SchemaVersion)
+			return fmt.Errorf("%w: it has migration %d, this program knows up to %d", ErrSchemaTooNew, v, known)
 		}
 		applied[v] = true
 	}

@@ -6,13 +6,11 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +21,7 @@ import (
 
 // --- SQLite --------------------------------------------------------------------------------
 
-func openSQLite(t *testing.T, path string) *sqlstore.Store {
+func openSQLite(t testing.TB, path string) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.OpenSQLite(context.Background(), path)
 	if err != nil {
@@ -141,7 +139,7 @@ var (
 // pgSchemaDSN creates an empty schema for one test (dropped at cleanup) and returns a DSN whose
 // search_path selects it, so that tests and packages running in parallel never share tables.
 // It skips the test only when PATIENTSFHIR_TEST_POSTGRES_DSN is unset.
-func pgSchemaDSN(t *testing.T) string {
+func pgSchemaDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(dsnEnv)
 	if dsn == "" {
@@ -171,7 +169,7 @@ func pgSchemaDSN(t *testing.T) string {
 	return withSearchPath(t, dsn, schema)
 }
 
-func withSearchPath(t *testing.T, dsn, schema string) string {
+func withSearchPath(t testing.TB, dsn, schema string) string {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
 		if err != nil {
@@ -185,7 +183,7 @@ func withSearchPath(t *testing.T, dsn, schema string) string {
 	return dsn + " search_path=" + schema
 }
 
-func openPG(t *testing.T, dsn string) *sqlstore.Store {
+func openPG(t testing.TB, dsn string) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.OpenPostgres(context.Background(), dsn)
 	if err != nil {
@@ -242,30 +240,11 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 		t.Fatalf("other node: %v", err)
 	}
 	// Concurrent "max two secrets" across nodes.
-	var ok atomic.Int32
-	errMax := errors.New("max")
-	for i := range 12 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := stores[i%nodes].UpdateClient(ctx, "shared", func(c *auth.Client) error {
-				if len(c.Secrets) >= 2 {
-					return errMax
-				}
-				c.Secrets = append(c.Secrets, auth.SecretRecord{ID: fmt.Sprint(i), Hash: make([]byte, 32), Alg: "sha256"})
-				return nil
-			})
-			if err == nil {
-				ok.Add(1)
-			} else if !errors.Is(err, errMax) {
-				t.Error(err)
-			}
-		}()
+	nodeStores := make([]auth.Store, nodes)
+	for i, st := range stores {
+		nodeStores[i] = st
 	}
-	wg.Wait()
-	if ok.Load() != 2 {
-		t.Fatalf("%d nodes added a secret, want 2", ok.Load())
-	}
+	storetest.RaceSecrets(t, nodeStores, "shared", 12)
 }
 
 func TestPostgresRefusesNewerSchema(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/patientsfhir/patientsfhir/auth"
@@ -16,12 +17,21 @@ type Store struct {
 	d *dialect
 	w *sql.DB // writes (on SQLite: one connection, BEGIN IMMEDIATE)
 	r *sql.DB // reads (the same pool as w on PostgreSQL)
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared reads on r, by query text
 }
 
 var _ auth.Store = (*Store)(nil)
 
 // Close closes the store's connections.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		_ = st.Close()
+	}
+	s.stmts = nil
+	s.mu.Unlock()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -32,13 +42,56 @@ func (s *Store) Close() error {
 // Dialect names the database: "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.d.name }
 
-// querier is what *sql.DB and *sql.Tx have in common.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+// read runs a read-only query on the read pool through a statement prepared once (SQLite
+// would otherwise compile the statement on every call).
+func (s *Store) read(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query = s.d.q(query)
+	s.mu.Lock()
+	st, ok := s.stmts[query]
+	s.mu.Unlock()
+	if !ok {
+		var err error
+		if st, err = s.r.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if prev, dup := s.stmts[query]; dup {
+			_ = st.Close()
+			st = prev
+		} else {
+			if s.stmts == nil {
+				s.stmts = make(map[string]*sql.Stmt)
+			}
+			s.stmts[query] = st
+		}
+		s.mu.Unlock()
+	}
+	return st.QueryContext(ctx, args...)
 }
 
-const clientColumns = `c.id, c.name, c.disabled, c.grant_types, c.tenants, c.scopes, c.token_ttl_ns, c.created_us, c.updated_us,
+// readQuerier runs queries through the store's prepared read statements.
+type readQuerier struct{ s *Store }
+
+func (q readQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.s.read(ctx, query, args...)
+}
+
+// txQuerier runs queries in a write transaction.
+type txQuerier struct {
+	tx *sql.Tx
+	d  *dialect
+}
+
+func (q txQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.tx.QueryContext(ctx, q.d.q(query), args...)
+}
+
+// querier runs a query written with ? placeholders: readQuerier or txQuerier.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+const clientColumns = `c.id, c.name, c.disabled, c.grant_types, c.tenants, c.scopes, c.token_ttl_ns, c.jwks, c.created_us, c.updated_us,
 	s.id, s.hash, s.alg, s.hint, s.created_us, s.expires_us, s.revoked_us`
 
 // selectClients reads clients with their secrets in one statement (one consistent snapshot),
@@ -51,7 +104,7 @@ func (s *Store) selectClients(ctx context.Context, q querier, one bool, id strin
 		args = append(args, id)
 	}
 	query += ` ORDER BY c.id` + s.d.collate + `, s.pos`
-	rows, err := q.QueryContext(ctx, s.d.q(query), args...)
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +119,7 @@ func (s *Store) selectClients(ctx context.Context, q querier, one bool, id strin
 			shash                        []byte
 			screated, sexpires, srevoked sql.NullInt64
 		)
-		if err := rows.Scan(&c.ID, &c.Name, &c.Disabled, &grants, &tenants, &scopes, &ttl, &created, &updated,
+		if err := rows.Scan(&c.ID, &c.Name, &c.Disabled, &grants, &tenants, &scopes, &ttl, &c.JWKS, &created, &updated,
 			&sid, &shash, &salg, &shint, &screated, &sexpires, &srevoked); err != nil {
 			return nil, err
 		}
@@ -101,7 +154,13 @@ func (s *Store) selectClients(ctx context.Context, q querier, one bool, id strin
 
 // GetClient implements [auth.ClientStore].
 func (s *Store) GetClient(ctx context.Context, id string) (*auth.Client, error) {
-	cs, err := s.selectClients(ctx, s.r, true, id)
+	if !storable(id) {
+		if err := ctx.Err(); err != nil {
+			return nil, wrap(s.d, ctx, "get client", err)
+		}
+		return nil, fmt.Errorf("sqlstore: client %q: %w", id, auth.ErrNotFound)
+	}
+	cs, err := s.selectClients(ctx, readQuerier{s}, true, id)
 	if err != nil {
 		return nil, wrap(s.d, ctx, "get client", err)
 	}
@@ -113,7 +172,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (*auth.Client, error) 
 
 // ListClients implements [auth.ClientStore].
 func (s *Store) ListClients(ctx context.Context) ([]*auth.Client, error) {
-	cs, err := s.selectClients(ctx, s.r, false, "")
+	cs, err := s.selectClients(ctx, readQuerier{s}, false, "")
 	if err != nil {
 		return nil, wrap(s.d, ctx, "list clients", err)
 	}
@@ -142,12 +201,15 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 // CreateClient implements [auth.ClientStore].
 func (s *Store) CreateClient(ctx context.Context, c *auth.Client) error {
 	const op = "create client"
+	if err := checkClient(c); err != nil {
+		return err
+	}
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO auth_clients
-			(id, name, disabled, grant_types, tenants, scopes, token_ttl_ns, created_us, updated_us)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			(id, name, disabled, grant_types, tenants, scopes, token_ttl_ns, jwks, created_us, updated_us)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			c.ID, c.Name, c.Disabled, encList(c.GrantTypes), encList(c.Tenants), encList(c.Scopes),
-			int64(c.TokenTTL), encTime(c.CreatedAt), encTime(c.UpdatedAt))
+			int64(c.TokenTTL), encBytes(c.JWKS), encTime(c.CreatedAt), encTime(c.UpdatedAt))
 		if err != nil {
 			err = wrap(s.d, ctx, op, err)
 			if errors.Is(err, auth.ErrConflict) {
@@ -181,6 +243,12 @@ func (s *Store) insertSecrets(ctx context.Context, tx *sql.Tx, clientID string, 
 // once.
 func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*auth.Client) error) error {
 	const op = "update client"
+	if !storable(id) {
+		if err := ctx.Err(); err != nil {
+			return wrap(s.d, ctx, op, err)
+		}
+		return fmt.Errorf("sqlstore: client %q: %w", id, auth.ErrNotFound)
+	}
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
 		if s.d.lockClient != "" {
 			// Lock first, read second: in READ COMMITTED the read then starts after the previous
@@ -194,7 +262,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*auth.Clien
 				return wrap(s.d, ctx, op, err)
 			}
 		}
-		cs, err := s.selectClients(ctx, tx, true, id)
+		cs, err := s.selectClients(ctx, txQuerier{tx, s.d}, true, id)
 		if err != nil {
 			return wrap(s.d, ctx, op, err)
 		}
@@ -205,14 +273,17 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*auth.Clien
 		if err := fn(c); err != nil {
 			return err
 		}
+		if err := checkClient(c); err != nil {
+			return err
+		}
 		if err := ctx.Err(); err != nil {
 			return wrap(s.d, ctx, op, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.d.q(`UPDATE auth_clients SET
-			name = ?, disabled = ?, grant_types = ?, tenants = ?, scopes = ?, token_ttl_ns = ?, created_us = ?, updated_us = ?
+			name = ?, disabled = ?, grant_types = ?, tenants = ?, scopes = ?, token_ttl_ns = ?, jwks = ?, created_us = ?, updated_us = ?
 			WHERE id = ?`),
 			c.Name, c.Disabled, encList(c.GrantTypes), encList(c.Tenants), encList(c.Scopes),
-			int64(c.TokenTTL), encTime(c.CreatedAt), encTime(c.UpdatedAt), id); err != nil {
+			int64(c.TokenTTL), encBytes(c.JWKS), encTime(c.CreatedAt), encTime(c.UpdatedAt), id); err != nil {
 			return wrap(s.d, ctx, op, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.d.q(`DELETE FROM auth_client_secrets WHERE client_id = ?`), id); err != nil {
@@ -245,7 +316,7 @@ func scanKeys(rows *sql.Rows) ([]auth.KeyRecord, error) {
 
 // ListKeys implements [auth.KeyStore].
 func (s *Store) ListKeys(ctx context.Context) ([]auth.KeyRecord, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+keyColumns+` FROM auth_signing_keys ORDER BY created_us, kid`+s.d.collate)
+	rows, err := s.read(ctx, `SELECT `+keyColumns+` FROM auth_signing_keys ORDER BY created_us, kid`+s.d.collate)
 	if err != nil {
 		return nil, wrap(s.d, ctx, "list keys", err)
 	}
@@ -266,6 +337,9 @@ func nonNil(b []byte) []byte {
 // CreateKey implements [auth.KeyStore].
 func (s *Store) CreateKey(ctx context.Context, k auth.KeyRecord) error {
 	const op = "create key"
+	if err := checkKey(&k); err != nil {
+		return err
+	}
 	_, err := s.w.ExecContext(ctx, s.d.q(`INSERT INTO auth_signing_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 		k.KID, k.Alg, string(k.State), nonNil(k.PublicKey), nonNil(k.SealedPrivateKey),
 		encTime(k.CreatedAt), encTime(k.ActivatedAt), encTime(k.RetiredAt))
@@ -282,6 +356,12 @@ func (s *Store) CreateKey(ctx context.Context, k auth.KeyRecord) error {
 // UpdateKey implements [auth.KeyStore] (same locking as UpdateClient).
 func (s *Store) UpdateKey(ctx context.Context, kid string, fn func(*auth.KeyRecord) error) error {
 	const op = "update key"
+	if !storable(kid) {
+		if err := ctx.Err(); err != nil {
+			return wrap(s.d, ctx, op, err)
+		}
+		return fmt.Errorf("sqlstore: key %q: %w", kid, auth.ErrNotFound)
+	}
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.d.q(`SELECT `+keyColumns+` FROM auth_signing_keys WHERE kid = ?`+s.d.forUpdateKey), kid)
 		if err != nil {
@@ -298,6 +378,9 @@ func (s *Store) UpdateKey(ctx context.Context, kid string, fn func(*auth.KeyReco
 		if err := fn(&k); err != nil {
 			return err
 		}
+		if err := checkKey(&k); err != nil {
+			return err
+		}
 		if err := ctx.Err(); err != nil {
 			return wrap(s.d, ctx, op, err)
 		}
@@ -312,6 +395,12 @@ func (s *Store) UpdateKey(ctx context.Context, kid string, fn func(*auth.KeyReco
 
 // DeleteKey implements [auth.KeyStore].
 func (s *Store) DeleteKey(ctx context.Context, kid string) error {
+	if !storable(kid) {
+		if err := ctx.Err(); err != nil {
+			return wrap(s.d, ctx, "delete key", err)
+		}
+		return fmt.Errorf("sqlstore: key %q: %w", kid, auth.ErrNotFound)
+	}
 	res, err := s.w.ExecContext(ctx, s.d.q(`DELETE FROM auth_signing_keys WHERE kid = ?`), kid)
 	if err != nil {
 		return wrap(s.d, ctx, "delete key", err)
@@ -328,6 +417,12 @@ func (s *Store) DeleteKey(ctx context.Context, kid string) error {
 // one key agree on which of them added it.
 func (s *Store) Deny(ctx context.Context, key string, until, now time.Time) (bool, error) {
 	const op = "deny"
+	if err := checkText("deny-list key", key); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return false, wrap(s.d, ctx, op, cerr)
+		}
+		return false, err
+	}
 	u, n := until.UnixMicro(), now.UnixMicro()
 	exec := func(query string, args ...any) (int64, error) {
 		res, err := s.w.ExecContext(ctx, s.d.q(query), args...)
@@ -358,7 +453,11 @@ func (s *Store) Deny(ctx context.Context, key string, until, now time.Time) (boo
 
 // IsDenied implements [auth.DenyList].
 func (s *Store) IsDenied(ctx context.Context, key string, now time.Time) (bool, error) {
-	rows, err := s.r.QueryContext(ctx, s.d.q(`SELECT 1 FROM auth_denylist WHERE key = ? AND until_us > ?`), key, now.UnixMicro())
+	if !storable(key) {
+		// Such a key can never have been stored.
+		return false, wrap(s.d, ctx, "check deny-list", ctx.Err())
+	}
+	rows, err := s.read(ctx, `SELECT 1 FROM auth_denylist WHERE key = ? AND until_us > ?`, key, now.UnixMicro())
 	if err != nil {
 		return false, wrap(s.d, ctx, "check deny-list", err)
 	}

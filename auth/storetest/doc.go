@@ -14,7 +14,9 @@
 // order, the signing-key lifecycle records, deny-list insert-if-absent and
 // expiry, and that cancelled and expiring contexts are honoured, including
 // while waiting behind another update. [RunDurable] checks that records
-// survive closing and reopening the store.
+// survive closing and reopening the store. [RaceSecrets] runs the "at most
+// two secrets" race over several store values on one database (several
+// nodes).
 //
 // Times are compared at microsecond precision and nil and empty slices are
 // equal: the resolution and representation SQL databases keep.

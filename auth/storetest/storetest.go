@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Clients/UpdateErrorWritesNothing", testClientUpdateError},
 		{"Clients/UpdateKeepsID", testClientUpdateKeepsID},
 		{"Clients/ListOrderedByID", testClientList},
+		{"Clients/OddTextExactOrRefused", testClientOddText},
 		{"Clients/ConcurrentMaxTwoSecrets", testClientConcurrentMaxTwo},
 		{"Clients/ConcurrentNoLostUpdates", testClientNoLostUpdates},
 		{"Keys/Lifecycle", testKeyLifecycle},
@@ -88,6 +89,7 @@ func sampleClient(id string) *auth.Client {
 				ExpiresAt: base.Add(90 * 24 * time.Hour), RevokedAt: base.Add(time.Hour)},
 			{ID: "s2GhIjKl", Hash: hash(0xB2), Alg: "hmac-sha256:p1", Hint: "k_2", CreatedAt: base.Add(time.Minute)},
 		},
+		JWKS:      []byte(`{"keys":[{"kty":"EC","crv":"P-384","kid":"app-1","x":"x","y":"y"}]}`),
 		CreatedAt: base,
 		UpdatedAt: base.Add(time.Minute),
 	}
@@ -124,6 +126,8 @@ func diffClient(want, got *auth.Client) string {
 		return fmt.Sprintf("Scopes %q, got %q", want.Scopes, got.Scopes)
 	case want.TokenTTL != got.TokenTTL:
 		return fmt.Sprintf("TokenTTL %v, got %v", want.TokenTTL, got.TokenTTL)
+	case !bytes.Equal(want.JWKS, got.JWKS):
+		return fmt.Sprintf("JWKS %q, got %q", want.JWKS, got.JWKS)
 	case !sameTime(want.CreatedAt, got.CreatedAt):
 		return fmt.Sprintf("CreatedAt %v, got %v", want.CreatedAt, got.CreatedAt)
 	case !sameTime(want.UpdatedAt, got.UpdatedAt):
@@ -224,6 +228,7 @@ func testClientCopies(t *testing.T, s auth.Store) {
 	// Changing what was passed in must not reach the store.
 	in.Tenants[0] = "mutated"
 	in.Secrets[0].Hash[0] ^= 0xFF
+	in.JWKS[0] = '['
 	in.Name = "mutated"
 	got := mustGet(t, s, "c")
 	if d := diffClient(want, got); d != "" {
@@ -232,6 +237,7 @@ func testClientCopies(t *testing.T, s auth.Store) {
 	// Nor changing what was returned.
 	got.Tenants[0] = "mutated"
 	got.Secrets[0].Hash[0] ^= 0xFF
+	got.JWKS[0] = '['
 	got.GrantTypes = append(got.GrantTypes[:0], "password")
 	if d := diffClient(want, mustGet(t, s, "c")); d != "" {
 		t.Fatalf("store returned its own slices: %s", d)
@@ -253,6 +259,45 @@ func testClientCopies(t *testing.T, s auth.Store) {
 	cs[0].Secrets[0].Hash[0] ^= 0xFF
 	if d := diffClient(want, mustGet(t, s, "c")); d != "" {
 		t.Fatalf("ListClients returned the store's slices: %s", d)
+	}
+}
+
+// oddText is text a SQL column may not hold as given: NUL bytes, invalid UTF-8, non-BMP runes.
+var oddText = []string{"nul\x00inside", "bad\xffutf8", "\xc3", "emoji 🩺 ok", strings.Repeat("é", 300), "'); DROP TABLE auth_clients;--"}
+
+// A store either keeps text exactly or refuses the record with an error: never a silent change.
+func testClientOddText(t *testing.T, s auth.Store) {
+	ctx := context.Background()
+	for i, txt := range oddText {
+		c := sampleClient(fmt.Sprintf("odd-%d", i))
+		c.Name = txt
+		c.Tenants = []string{txt}
+		c.Secrets[0].Hint = txt
+		if err := s.CreateClient(ctx, c); err != nil {
+			if _, gerr := s.GetClient(ctx, c.ID); !errors.Is(gerr, auth.ErrNotFound) {
+				t.Fatalf("%q: CreateClient failed (%v) but left a record behind (%v)", txt, err, gerr)
+			}
+		} else if d := diffClient(c, mustGet(t, s, c.ID)); d != "" {
+			t.Fatalf("%q: stored text changed: %s", txt, d)
+		}
+		mustCreate(t, s, &auth.Client{ID: fmt.Sprintf("plain-%d", i)})
+		err := s.UpdateClient(ctx, fmt.Sprintf("plain-%d", i), func(c *auth.Client) error { c.Scopes = []string{txt}; return nil })
+		got := mustGet(t, s, fmt.Sprintf("plain-%d", i))
+		if err != nil && len(got.Scopes) != 0 {
+			t.Fatalf("%q: UpdateClient failed (%v) but wrote %q", txt, err, got.Scopes)
+		}
+		if err == nil && !slices.Equal(got.Scopes, []string{txt}) {
+			t.Fatalf("%q: updated text changed to %q", txt, got.Scopes)
+		}
+		// Looking up an odd id finds nothing (or fails) rather than something else.
+		if got, err := s.GetClient(ctx, txt); err == nil {
+			t.Fatalf("GetClient(%q) found %q", txt, got.ID)
+		}
+		if ok, err := s.Deny(ctx, "odd:"+txt, base.Add(time.Minute), base); err == nil {
+			if !ok || !denied(t, s, "odd:"+txt, base) {
+				t.Fatalf("Deny(%q) accepted but not kept", txt)
+			}
+		}
 	}
 }
 
@@ -300,6 +345,7 @@ func testClientUpdate(t *testing.T, s auth.Store) {
 		GrantTypes: []string{"client_credentials", "urn:example:grant"},
 		Tenants:    []string{"99999999-2222-4333-8444-555555555555"},
 		TokenTTL:   time.Hour,
+		JWKS:       []byte(`{"keys":[]}`),
 		Secrets: []auth.SecretRecord{
 			{ID: "s2GhIjKl", Hash: hash(0xB2), Alg: "hmac-sha256:p1", Hint: "k_2", CreatedAt: base.Add(time.Minute), RevokedAt: base.Add(2 * time.Hour)},
 			{ID: "s3MnOpQr", Hash: hash(0xC3), Alg: "sha256", Hint: "zz9", CreatedAt: base.Add(2 * time.Hour), ExpiresAt: base.Add(48 * time.Hour)},
@@ -323,13 +369,13 @@ func testClientUpdate(t *testing.T, s auth.Store) {
 	}
 	// Removing every secret and list entry.
 	if err := s.UpdateClient(ctx, "u", func(c *auth.Client) error {
-		c.Secrets, c.Tenants, c.GrantTypes, c.Scopes = nil, []string{}, nil, nil
+		c.Secrets, c.Tenants, c.GrantTypes, c.Scopes, c.JWKS = nil, []string{}, nil, nil, nil
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	got := mustGet(t, s, "u")
-	if len(got.Secrets)+len(got.Tenants)+len(got.GrantTypes)+len(got.Scopes) != 0 || got.Name != "renamed" {
+	if len(got.Secrets)+len(got.Tenants)+len(got.GrantTypes)+len(got.Scopes)+len(got.JWKS) != 0 || got.Name != "renamed" {
 		t.Fatalf("after clearing: %+v", got)
 	}
 }
@@ -415,13 +461,11 @@ func active(c *auth.Client, now time.Time) int {
 
 var errTooMany = errors.New("too many active secrets")
 
-func testClientConcurrentMaxTwo(t *testing.T, s auth.Store) {
-	ctx := context.Background()
-	c := sampleClient("race")
-	c.Secrets = nil
-	mustCreate(t, s, c)
-	const n = 20
-	var ok, refused atomic.Int32
+// race starts n goroutines at once, each calling try(i), and returns how many reported a win.
+// try reports (false, nil) for a refusal the test expects; any error fails the test.
+func race(t *testing.T, n int, try func(i int) (bool, error)) int {
+	t.Helper()
+	var won atomic.Int32
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
@@ -429,31 +473,61 @@ func testClientConcurrentMaxTwo(t *testing.T, s auth.Store) {
 		go func() {
 			defer wg.Done()
 			<-start
-			err := s.UpdateClient(ctx, "race", func(c *auth.Client) error {
-				if active(c, base) >= 2 {
-					return errTooMany
-				}
-				c.Secrets = append(c.Secrets, auth.SecretRecord{ID: fmt.Sprintf("s%02d", i), Hash: hash(byte(i)), Alg: "sha256", CreatedAt: base})
-				return nil
-			})
-			switch {
-			case err == nil:
-				ok.Add(1)
-			case errors.Is(err, errTooMany):
-				refused.Add(1)
-			default:
+			ok, err := try(i)
+			if err != nil {
 				t.Errorf("goroutine %d: %v", i, err)
+			}
+			if ok {
+				won.Add(1)
 			}
 		}()
 	}
 	close(start)
 	wg.Wait()
-	if ok.Load() != 2 || refused.Load() != n-2 {
-		t.Fatalf("%d updates succeeded and %d were refused; want exactly 2 and %d", ok.Load(), refused.Load(), n-2)
+	return int(won.Load())
+}
+
+// refused turns an expected rule violation into a loss and keeps other errors.
+func refused(err, rule error) (bool, error) {
+	if errors.Is(err, rule) {
+		return false, nil
 	}
-	if got := mustGet(t, s, "race"); len(got.Secrets) != 2 {
-		t.Fatalf("stored %d secrets, want 2", len(got.Secrets))
+	return err == nil, err
+}
+
+// RaceSecrets makes n goroutines add a secret to the existing client id at the same moment,
+// spread round-robin over stores (one store, or several nodes on one database), under a
+// "at most two active secrets" rule checked inside UpdateClient. It fails t unless exactly two
+// additions succeed and the client ends with two more secrets than it had.
+func RaceSecrets(t *testing.T, stores []auth.Store, id string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	before := mustGet(t, stores[0], id)
+	if active(before, base) != 0 {
+		t.Fatalf("RaceSecrets needs a client without active secrets; %q has %d", id, active(before, base))
 	}
+	won := race(t, n, func(i int) (bool, error) {
+		return refused(stores[i%len(stores)].UpdateClient(ctx, id, func(c *auth.Client) error {
+			if active(c, base) >= 2 {
+				return errTooMany
+			}
+			c.Secrets = append(c.Secrets, auth.SecretRecord{ID: fmt.Sprintf("s%02d", i), Hash: hash(byte(i)), Alg: "sha256", CreatedAt: base})
+			return nil
+		}), errTooMany)
+	})
+	if won != 2 {
+		t.Fatalf("%d of %d concurrent additions succeeded; want exactly 2", won, n)
+	}
+	if got := mustGet(t, stores[len(stores)-1], id); len(got.Secrets) != len(before.Secrets)+2 {
+		t.Fatalf("stored %d secrets, want %d", len(got.Secrets), len(before.Secrets)+2)
+	}
+}
+
+func testClientConcurrentMaxTwo(t *testing.T, s auth.Store) {
+	c := sampleClient("race")
+	c.Secrets = nil
+	mustCreate(t, s, c)
+	RaceSecrets(t, []auth.Store{s}, "race", 20)
 }
 
 func testClientNoLostUpdates(t *testing.T, s auth.Store) {
@@ -643,31 +717,18 @@ func testKeyConcurrentActivate(t *testing.T, s auth.Store) {
 		t.Fatal(err)
 	}
 	errNotPending := errors.New("not pending")
-	const n = 10
-	var won atomic.Int32
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.UpdateKey(ctx, "k", func(r *auth.KeyRecord) error {
-				if r.State != auth.KeyPending {
-					return errNotPending
-				}
-				r.State = auth.KeyActive
-				r.ActivatedAt = base.Add(time.Duration(i+1) * time.Second)
-				return nil
-			})
-			if err == nil {
-				won.Add(1)
-			} else if !errors.Is(err, errNotPending) {
-				t.Error(err)
+	won := race(t, 10, func(i int) (bool, error) {
+		return refused(s.UpdateKey(ctx, "k", func(r *auth.KeyRecord) error {
+			if r.State != auth.KeyPending {
+				return errNotPending
 			}
-		}()
-	}
-	wg.Wait()
-	if won.Load() != 1 {
-		t.Fatalf("%d goroutines activated the key, want exactly 1", won.Load())
+			r.State = auth.KeyActive
+			r.ActivatedAt = base.Add(time.Duration(i+1) * time.Second)
+			return nil
+		}), errNotPending)
+	})
+	if won != 1 {
+		t.Fatalf("%d goroutines activated the key, want exactly 1", won)
 	}
 	if k := listKeys(t, s)[0]; k.State != auth.KeyActive || k.ActivatedAt.IsZero() {
 		t.Fatalf("after activation: %+v", k)
@@ -778,28 +839,11 @@ func testDenyPurge(t *testing.T, s auth.Store) {
 }
 
 func testDenyConcurrent(t *testing.T, s auth.Store) {
-	const n = 20
-	var added atomic.Int32
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			ok, err := s.Deny(context.Background(), "assertion:replayed", base.Add(time.Minute), base)
-			if err != nil {
-				t.Error(err)
-			}
-			if ok {
-				added.Add(1)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	if added.Load() != 1 {
-		t.Fatalf("%d concurrent Deny calls reported added, want exactly 1", added.Load())
+	added := race(t, 20, func(int) (bool, error) {
+		return s.Deny(context.Background(), "assertion:replayed", base.Add(time.Minute), base)
+	})
+	if added != 1 {
+		t.Fatalf("%d concurrent Deny calls reported added, want exactly 1", added)
 	}
 }
 

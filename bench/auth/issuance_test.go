@@ -130,10 +130,21 @@ func BenchmarkLoopbackRoundTrip(b *testing.B) {
 	})
 }
 
-// BenchmarkBearerVerification verifies one freshly issued patientsfhir access token per operation
-// (signature, header and every claim check), without HTTP.
+// BenchmarkBearerVerification verifies patientsfhir access tokens (signature, header and every
+// claim check), without HTTP:
+//
+//   - mode=serial, mode=parallel: one token over and over, as a client that reuses its token
+//     until expiry causes (the verifier caches verified tokens);
+//   - mode=fresh-same-node: a new token every operation, issued by the same server, as the
+//     Teams Patients app causes on a single node by asking a token per request (the token
+//     endpoint seeds the verifier's cache);
+//   - mode=fresh-other-node: a new token every operation issued by another server over the same
+//     store, as behind a load balancer: the full signature check.
+//
+// Fresh tokens are issued with the timer stopped.
 func BenchmarkBearerVerification(b *testing.B) {
-	verify, token := oursVerifier(b)
+	verify, issueSame, issueOther := oursVerifier(b)
+	token := issueOther()
 	if err := verify(token); err != nil {
 		b.Fatalf("a freshly issued token does not verify: %v", err)
 	}
@@ -156,6 +167,28 @@ func BenchmarkBearerVerification(b *testing.B) {
 			}
 		})
 	})
+	fresh := func(issue func() string) func(b *testing.B) {
+		return func(b *testing.B) {
+			b.ReportAllocs()
+			var pool []string
+			for i := 0; i < b.N; i++ {
+				if len(pool) == 0 {
+					b.StopTimer()
+					for range min(b.N-i, 256) {
+						pool = append(pool, issue())
+					}
+					b.StartTimer()
+				}
+				tok := pool[len(pool)-1]
+				pool = pool[:len(pool)-1]
+				if err := verify(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.Run("mode=fresh-same-node", fresh(issueSame))
+	b.Run("mode=fresh-other-node", fresh(issueOther))
 }
 
 func loopbackClient() *http.Client {

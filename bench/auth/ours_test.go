@@ -21,6 +21,10 @@ import (
 // bottleneck (the events are still built). It serves its public handler (routing included).
 
 func oursServer(tb testing.TB) (*pfauth.Server, string) {
+	return oursServerOn(tb, pfauth.NewMemoryStore())
+}
+
+func oursServerOn(tb testing.TB, store pfauth.Store) (*pfauth.Server, string) {
 	tb.Helper()
 	ctx := context.Background()
 	srv, err := pfauth.New(ctx, pfauth.Config{
@@ -28,7 +32,7 @@ func oursServer(tb testing.TB) (*pfauth.Server, string) {
 		Audience: "https://fhir.example.com/stu3",
 		SealKey:  []byte("0123456789abcdef0123456789abcdef"),
 		Logger:   slog.New(slog.DiscardHandler),
-	}, pfauth.NewMemoryStore())
+	}, store)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -46,15 +50,28 @@ func oursIssuer(tb testing.TB) (http.Handler, string) {
 }
 
 // oursVerifier returns patientsfhir's bearer verification (every check of the middleware,
-// without HTTP) and a token freshly issued by the same server.
-func oursVerifier(tb testing.TB) (verify func(token string) error, token string) {
-	srv, secret := oursServer(tb)
-	rec := httptest.NewRecorder()
-	srv.Handler().ServeHTTP(rec, newTokenRequest(tokenForm(secret)))
-	var body pfauth.TokenResponse
-	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
-		tb.Fatalf("issuing a token: %d %s", rec.Code, rec.Body.String())
+// without HTTP) on node B, and functions issuing a new token on node B itself (its verifier
+// has seen the token: the single-node case) and on node A (a second server over the same
+// store: the token is new to B, as behind a load balancer).
+func oursVerifier(tb testing.TB) (verify func(token string) error, issueSame, issueOther func() string) {
+	store := pfauth.NewMemoryStore()
+	nodeA, secret := oursServerOn(tb, store)
+	nodeB, err := pfauth.New(context.Background(), nodeA.Config(), store)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	v, ctx := srv.Verifier(), context.Background()
-	return func(tok string) error { _, err := v.Verify(ctx, tok); return err }, body.AccessToken
+	issuer := func(srv *pfauth.Server) func() string {
+		h, form := srv.Handler(), tokenForm(secret)
+		return func() string {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, newTokenRequest(form))
+			var body pfauth.TokenResponse
+			if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+				tb.Fatalf("issuing a token: %d %s", rec.Code, rec.Body.String())
+			}
+			return body.AccessToken
+		}
+	}
+	v, ctx := nodeB.Verifier(), context.Background()
+	return func(tok string) error { _, err := v.Verify(ctx, tok); return err }, issuer(nodeB), issuer(nodeA)
 }

@@ -14,6 +14,8 @@ BenchmarkTokenIssuance/impl=go-oauth2/mode=http-parallel-2     	   20000	     60
 BenchmarkTokenIssuance/impl=fosite/mode=http-parallel-2        	       5	 230000000 ns/op
 BenchmarkLoopbackRoundTrip/mode=serial-2                       	   10000	    100000 ns/op
 BenchmarkBearerVerification/mode=serial-2                      	   10000	      5000 ns/op
+BenchmarkIssuanceByStore/store=memory-2                        	   10000	     40000 ns/op
+BenchmarkIssuanceByStore/store=sqlite-2                        	   10000	     50000 ns/op
 PASS
 `
 
@@ -35,12 +37,21 @@ func TestRatiosFromOneRun(t *testing.T) {
 	if hp.goOAuth2.value != 1.5 || hp.fosite.value != 5750 || hp.floor.value != 0.5 {
 		t.Fatalf("ratios = %v %v %v", hp.goOAuth2, hp.fosite, hp.floor)
 	}
-	if rep.verifySerial.value != 0.05 || !rep.allMet() {
+	if rep.verifySerial.value != 0.05 || !rep.allMet() || rep.verifyFresh.ok {
 		t.Fatalf("verification %v, all met %v", rep.verifySerial, rep.allMet())
+	}
+	fresh, _ := parse(strings.NewReader(sample + "BenchmarkBearerVerification/mode=fresh-same-node-2 100 3000 ns/op\n" +
+		"BenchmarkBearerVerification/mode=fresh-other-node-2 100 80000 ns/op\n"))
+	if r := report(fresh); r.verifyFresh.value != 0.03 || r.verifyCold.value != 0.8 || r.allMet() {
+		t.Fatalf("fresh-token verification %v / %v, all met %v", r.verifyFresh, r.verifyCold, r.allMet())
 	}
 	var out strings.Builder
 	rep.write(&out)
-	if !strings.Contains(out.String(), "1.50 ok") || !strings.Contains(out.String(), "inprocess ") {
+	if st := rep.stores; len(st) != 2 || st[0].t.value != 0.8 || st[1].t.ok {
+		t.Fatalf("store ratios %+v", st)
+	}
+	if !strings.Contains(out.String(), "1.50 ok") || !strings.Contains(out.String(), "inprocess ") ||
+		!strings.Contains(out.String(), "sqlite    0.80") {
 		t.Fatalf("report:\n%s", out.String())
 	}
 }
