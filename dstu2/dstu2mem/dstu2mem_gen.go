@@ -108,16 +108,6 @@ func decode(data []byte) (any, error) {
 	return r, nil
 }
 
-func strs(kv ...any) map[string][][]fhir.StringValue {
-	m := map[string][][]fhir.StringValue{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if v, ok := kv[i+1].(dstu2.StringParam); ok && v != nil {
-			m[kv[i].(string)] = v
-		}
-	}
-	return m
-}
-
 // ReadPatient implements dstu2.PatientReader.
 func (b *Backend) ReadPatient(ctx context.Context, id string) (*dstu2.Patient, error) {
 	return memehr.ReadAs[*dstu2.Patient](ctx, b.s, "Patient", id)
@@ -125,8 +115,7 @@ func (b *Backend) ReadPatient(ctx context.Context, id string) (*dstu2.Patient, e
 
 // SearchPatients implements dstu2.PatientSearcher.
 func (b *Backend) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (dstu2.Page[*dstu2.Patient], error) {
-	return memehr.SearchAs[*dstu2.Patient](ctx, b.s, "Patient", dstu2.PatientParams, q.Search,
-		strs("name", q.Name, "family", q.Family, "given", q.Given))
+	return memehr.SearchAs[*dstu2.Patient](ctx, b.s, "Patient", dstu2.PatientParams, q.Search)
 }
 
 // ReadObservation implements dstu2.ObservationReader.
@@ -136,7 +125,7 @@ func (b *Backend) ReadObservation(ctx context.Context, id string) (*dstu2.Observ
 
 // SearchObservations implements dstu2.ObservationSearcher.
 func (b *Backend) SearchObservations(ctx context.Context, q dstu2.ObservationQuery) (dstu2.Page[*dstu2.Observation], error) {
-	return memehr.SearchAs[*dstu2.Observation](ctx, b.s, "Observation", dstu2.ObservationParams, q.Search, nil)
+	return memehr.SearchAs[*dstu2.Observation](ctx, b.s, "Observation", dstu2.ObservationParams, q.Search)
 }
 
 // ReadCondition implements dstu2.ConditionReader.
@@ -146,7 +135,7 @@ func (b *Backend) ReadCondition(ctx context.Context, id string) (*dstu2.Conditio
 
 // SearchConditions implements dstu2.ConditionSearcher.
 func (b *Backend) SearchConditions(ctx context.Context, q dstu2.ConditionQuery) (dstu2.Page[*dstu2.Condition], error) {
-	return memehr.SearchAs[*dstu2.Condition](ctx, b.s, "Condition", dstu2.ConditionParams, q.Search, nil)
+	return memehr.SearchAs[*dstu2.Condition](ctx, b.s, "Condition", dstu2.ConditionParams, q.Search)
 }
 
 // ReadEncounter implements dstu2.EncounterReader.
@@ -156,7 +145,7 @@ func (b *Backend) ReadEncounter(ctx context.Context, id string) (*dstu2.Encounte
 
 // SearchEncounters implements dstu2.EncounterSearcher.
 func (b *Backend) SearchEncounters(ctx context.Context, q dstu2.EncounterQuery) (dstu2.Page[*dstu2.Encounter], error) {
-	return memehr.SearchAs[*dstu2.Encounter](ctx, b.s, "Encounter", dstu2.EncounterParams, q.Search, nil)
+	return memehr.SearchAs[*dstu2.Encounter](ctx, b.s, "Encounter", dstu2.EncounterParams, q.Search)
 }
 
 // ReadAllergyIntolerance implements dstu2.AllergyIntoleranceReader.
@@ -166,7 +155,7 @@ func (b *Backend) ReadAllergyIntolerance(ctx context.Context, id string) (*dstu2
 
 // SearchAllergyIntolerances implements dstu2.AllergyIntoleranceSearcher.
 func (b *Backend) SearchAllergyIntolerances(ctx context.Context, q dstu2.AllergyIntoleranceQuery) (dstu2.Page[*dstu2.AllergyIntolerance], error) {
-	return memehr.SearchAs[*dstu2.AllergyIntolerance](ctx, b.s, "AllergyIntolerance", dstu2.AllergyIntoleranceParams, q.Search, nil)
+	return memehr.SearchAs[*dstu2.AllergyIntolerance](ctx, b.s, "AllergyIntolerance", dstu2.AllergyIntoleranceParams, q.Search)
 }
 
 // ReadMedicationOrder implements dstu2.MedicationOrderReader.
@@ -176,7 +165,7 @@ func (b *Backend) ReadMedicationOrder(ctx context.Context, id string) (*dstu2.Me
 
 // SearchMedicationOrders implements dstu2.MedicationOrderSearcher.
 func (b *Backend) SearchMedicationOrders(ctx context.Context, q dstu2.MedicationOrderQuery) (dstu2.Page[*dstu2.MedicationOrder], error) {
-	return memehr.SearchAs[*dstu2.MedicationOrder](ctx, b.s, "MedicationOrder", dstu2.MedicationOrderParams, q.Search, nil)
+	return memehr.SearchAs[*dstu2.MedicationOrder](ctx, b.s, "MedicationOrder", dstu2.MedicationOrderParams, q.Search)
 }
 
 // ReadCoverage implements dstu2.CoverageReader.
@@ -186,7 +175,7 @@ func (b *Backend) ReadCoverage(ctx context.Context, id string) (*dstu2.Coverage,
 
 // SearchCoverages implements dstu2.CoverageSearcher.
 func (b *Backend) SearchCoverages(ctx context.Context, q dstu2.CoverageQuery) (dstu2.Page[*dstu2.Coverage], error) {
-	return memehr.SearchAs[*dstu2.Coverage](ctx, b.s, "Coverage", dstu2.CoverageParams, q.Search, nil)
+	return memehr.SearchAs[*dstu2.Coverage](ctx, b.s, "Coverage", dstu2.CoverageParams, q.Search)
 }
 
 // ReadLocation implements dstu2.LocationReader.
@@ -196,7 +185,7 @@ func (b *Backend) ReadLocation(ctx context.Context, id string) (*dstu2.Location,
 
 // SearchLocations implements dstu2.LocationSearcher.
 func (b *Backend) SearchLocations(ctx context.Context, q dstu2.LocationQuery) (dstu2.Page[*dstu2.Location], error) {
-	return memehr.SearchAs[*dstu2.Location](ctx, b.s, "Location", dstu2.LocationParams, q.Search, strs("name", q.Name))
+	return memehr.SearchAs[*dstu2.Location](ctx, b.s, "Location", dstu2.LocationParams, q.Search)
 }
 
 // ReadPractitioner implements dstu2.PractitionerReader.
@@ -206,7 +195,7 @@ func (b *Backend) ReadPractitioner(ctx context.Context, id string) (*dstu2.Pract
 
 // SearchPractitioners implements dstu2.PractitionerSearcher.
 func (b *Backend) SearchPractitioners(ctx context.Context, q dstu2.PractitionerQuery) (dstu2.Page[*dstu2.Practitioner], error) {
-	return memehr.SearchAs[*dstu2.Practitioner](ctx, b.s, "Practitioner", dstu2.PractitionerParams, q.Search, strs("name", q.Name))
+	return memehr.SearchAs[*dstu2.Practitioner](ctx, b.s, "Practitioner", dstu2.PractitionerParams, q.Search)
 }
 
 // GenericTypes implements dstu2.GenericBackend: every other type held
@@ -234,5 +223,5 @@ func (b *Backend) SearchGeneric(ctx context.Context, q dstu2.GenericQuery) (dstu
 	if slices.Contains(typed, q.Type) {
 		return dstu2.Page[dstu2.Resource]{}, errors.New("dstu2mem: typed resource type searched generically")
 	}
-	return memehr.SearchAs[dstu2.Resource](ctx, b.s, q.Type, []fhir.SearchParam{fhir.ParamID}, q.Search, nil)
+	return memehr.SearchAs[dstu2.Resource](ctx, b.s, q.Type, []fhir.SearchParam{fhir.ParamID}, q.Search)
 }

@@ -42,10 +42,9 @@ func ReadAs[T any](ctx context.Context, s *Store, typ, id string) (T, error) {
 
 // SearchAs runs a typed query of the dstu2/stu3 packages: it evaluates
 // srch.Query against params, with the page size, sort and cursor of srch
-// (which the server may have set from its profile). strs overrides the
-// values of string parameters by name: the typed query's, which carry the
-// Patients app's contains reading.
-func SearchAs[T any](ctx context.Context, s *Store, typ string, params []fhir.SearchParam, srch restserver.Search, strs map[string][][]fhir.StringValue) (restserver.Page[T], error) {
+// (which the server may have set from its profile), and string parameters
+// read through srch.Strings, which applies the profile's contains reading.
+func SearchAs[T any](ctx context.Context, s *Store, typ string, params []fhir.SearchParam, srch restserver.Search) (restserver.Page[T], error) {
 	var page restserver.Page[T]
 	if srch.Query == nil {
 		return page, errors.New("memehr: typed query without its parsed Query")
@@ -54,6 +53,12 @@ func SearchAs[T any](ctx context.Context, s *Store, typ string, params []fhir.Se
 	q.Count, q.Sort = srch.Count, srch.Sort
 	if srch.CountOnly {
 		q.Count = 0
+	}
+	strs := map[string][][]fhir.StringValue{}
+	for _, p := range params {
+		if p.Type == fhir.TypeString && srch.Contains(p.Name) {
+			strs[p.Name] = srch.Strings(p.Name)
+		}
 	}
 	res, err := s.Search(ctx, Request{Type: typ, Params: params, Query: &q, Cursor: srch.Cursor, Strings: strs})
 	if err != nil {

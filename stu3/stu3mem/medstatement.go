@@ -23,5 +23,5 @@ func (b *Backend) ReadMedicationStatement(ctx context.Context, id string) (*stu3
 
 // SearchMedicationStatements implements stu3.MedicationStatementSearcher.
 func (b *Backend) SearchMedicationStatements(ctx context.Context, q stu3.MedicationStatementQuery) (stu3.Page[*stu3.MedicationStatement], error) {
-	return memehr.SearchAs[*stu3.MedicationStatement](ctx, b.s, "MedicationStatement", stu3.MedicationStatementParams, q.Search, nil)
+	return memehr.SearchAs[*stu3.MedicationStatement](ctx, b.s, "MedicationStatement", stu3.MedicationStatementParams, q.Search)
 }

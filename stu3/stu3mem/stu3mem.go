@@ -106,16 +106,6 @@ func decode(data []byte) (any, error) {
 	return r, nil
 }
 
-func strs(kv ...any) map[string][][]fhir.StringValue {
-	m := map[string][][]fhir.StringValue{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if v, ok := kv[i+1].(stu3.StringParam); ok && v != nil {
-			m[kv[i].(string)] = v
-		}
-	}
-	return m
-}
-
 // ReadPatient implements stu3.PatientReader.
 func (b *Backend) ReadPatient(ctx context.Context, id string) (*stu3.Patient, error) {
 	return memehr.ReadAs[*stu3.Patient](ctx, b.s, "Patient", id)
@@ -123,8 +113,7 @@ func (b *Backend) ReadPatient(ctx context.Context, id string) (*stu3.Patient, er
 
 // SearchPatients implements stu3.PatientSearcher.
 func (b *Backend) SearchPatients(ctx context.Context, q stu3.PatientQuery) (stu3.Page[*stu3.Patient], error) {
-	return memehr.SearchAs[*stu3.Patient](ctx, b.s, "Patient", stu3.PatientParams, q.Search,
-		strs("name", q.Name, "family", q.Family, "given", q.Given))
+	return memehr.SearchAs[*stu3.Patient](ctx, b.s, "Patient", stu3.PatientParams, q.Search)
 }
 
 // ReadObservation implements stu3.ObservationReader.
@@ -134,7 +123,7 @@ func (b *Backend) ReadObservation(ctx context.Context, id string) (*stu3.Observa
 
 // SearchObservations implements stu3.ObservationSearcher.
 func (b *Backend) SearchObservations(ctx context.Context, q stu3.ObservationQuery) (stu3.Page[*stu3.Observation], error) {
-	return memehr.SearchAs[*stu3.Observation](ctx, b.s, "Observation", stu3.ObservationParams, q.Search, nil)
+	return memehr.SearchAs[*stu3.Observation](ctx, b.s, "Observation", stu3.ObservationParams, q.Search)
 }
 
 // ReadCondition implements stu3.ConditionReader.
@@ -144,7 +133,7 @@ func (b *Backend) ReadCondition(ctx context.Context, id string) (*stu3.Condition
 
 // SearchConditions implements stu3.ConditionSearcher.
 func (b *Backend) SearchConditions(ctx context.Context, q stu3.ConditionQuery) (stu3.Page[*stu3.Condition], error) {
-	return memehr.SearchAs[*stu3.Condition](ctx, b.s, "Condition", stu3.ConditionParams, q.Search, nil)
+	return memehr.SearchAs[*stu3.Condition](ctx, b.s, "Condition", stu3.ConditionParams, q.Search)
 }
 
 // ReadEncounter implements stu3.EncounterReader.
@@ -154,7 +143,7 @@ func (b *Backend) ReadEncounter(ctx context.Context, id string) (*stu3.Encounter
 
 // SearchEncounters implements stu3.EncounterSearcher.
 func (b *Backend) SearchEncounters(ctx context.Context, q stu3.EncounterQuery) (stu3.Page[*stu3.Encounter], error) {
-	return memehr.SearchAs[*stu3.Encounter](ctx, b.s, "Encounter", stu3.EncounterParams, q.Search, nil)
+	return memehr.SearchAs[*stu3.Encounter](ctx, b.s, "Encounter", stu3.EncounterParams, q.Search)
 }
 
 // ReadAllergyIntolerance implements stu3.AllergyIntoleranceReader.
@@ -164,7 +153,7 @@ func (b *Backend) ReadAllergyIntolerance(ctx context.Context, id string) (*stu3.
 
 // SearchAllergyIntolerances implements stu3.AllergyIntoleranceSearcher.
 func (b *Backend) SearchAllergyIntolerances(ctx context.Context, q stu3.AllergyIntoleranceQuery) (stu3.Page[*stu3.AllergyIntolerance], error) {
-	return memehr.SearchAs[*stu3.AllergyIntolerance](ctx, b.s, "AllergyIntolerance", stu3.AllergyIntoleranceParams, q.Search, nil)
+	return memehr.SearchAs[*stu3.AllergyIntolerance](ctx, b.s, "AllergyIntolerance", stu3.AllergyIntoleranceParams, q.Search)
 }
 
 // ReadMedicationRequest implements stu3.MedicationRequestReader.
@@ -174,7 +163,7 @@ func (b *Backend) ReadMedicationRequest(ctx context.Context, id string) (*stu3.M
 
 // SearchMedicationRequests implements stu3.MedicationRequestSearcher.
 func (b *Backend) SearchMedicationRequests(ctx context.Context, q stu3.MedicationRequestQuery) (stu3.Page[*stu3.MedicationRequest], error) {
-	return memehr.SearchAs[*stu3.MedicationRequest](ctx, b.s, "MedicationRequest", stu3.MedicationRequestParams, q.Search, nil)
+	return memehr.SearchAs[*stu3.MedicationRequest](ctx, b.s, "MedicationRequest", stu3.MedicationRequestParams, q.Search)
 }
 
 // ReadCoverage implements stu3.CoverageReader.
@@ -184,7 +173,7 @@ func (b *Backend) ReadCoverage(ctx context.Context, id string) (*stu3.Coverage, 
 
 // SearchCoverages implements stu3.CoverageSearcher.
 func (b *Backend) SearchCoverages(ctx context.Context, q stu3.CoverageQuery) (stu3.Page[*stu3.Coverage], error) {
-	return memehr.SearchAs[*stu3.Coverage](ctx, b.s, "Coverage", stu3.CoverageParams, q.Search, nil)
+	return memehr.SearchAs[*stu3.Coverage](ctx, b.s, "Coverage", stu3.CoverageParams, q.Search)
 }
 
 // ReadLocation implements stu3.LocationReader.
@@ -194,7 +183,7 @@ func (b *Backend) ReadLocation(ctx context.Context, id string) (*stu3.Location, 
 
 // SearchLocations implements stu3.LocationSearcher.
 func (b *Backend) SearchLocations(ctx context.Context, q stu3.LocationQuery) (stu3.Page[*stu3.Location], error) {
-	return memehr.SearchAs[*stu3.Location](ctx, b.s, "Location", stu3.LocationParams, q.Search, strs("name", q.Name))
+	return memehr.SearchAs[*stu3.Location](ctx, b.s, "Location", stu3.LocationParams, q.Search)
 }
 
 // ReadPractitioner implements stu3.PractitionerReader.
@@ -204,7 +193,7 @@ func (b *Backend) ReadPractitioner(ctx context.Context, id string) (*stu3.Practi
 
 // SearchPractitioners implements stu3.PractitionerSearcher.
 func (b *Backend) SearchPractitioners(ctx context.Context, q stu3.PractitionerQuery) (stu3.Page[*stu3.Practitioner], error) {
-	return memehr.SearchAs[*stu3.Practitioner](ctx, b.s, "Practitioner", stu3.PractitionerParams, q.Search, strs("name", q.Name))
+	return memehr.SearchAs[*stu3.Practitioner](ctx, b.s, "Practitioner", stu3.PractitionerParams, q.Search)
 }
 
 // GenericTypes implements stu3.GenericBackend: every other type held
@@ -232,5 +221,5 @@ func (b *Backend) SearchGeneric(ctx context.Context, q stu3.GenericQuery) (stu3.
 	if slices.Contains(typed, q.Type) {
 		return stu3.Page[stu3.Resource]{}, errors.New("stu3mem: typed resource type searched generically")
 	}
-	return memehr.SearchAs[stu3.Resource](ctx, b.s, q.Type, []fhir.SearchParam{fhir.ParamID}, q.Search, nil)
+	return memehr.SearchAs[stu3.Resource](ctx, b.s, q.Type, []fhir.SearchParam{fhir.ParamID}, q.Search)
 }

@@ -3,6 +3,8 @@ package stu3mem_test
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
@@ -48,17 +50,21 @@ func TestBackend(t *testing.T) {
 	if got := obs.Resources[0].EffectiveDateTime; got < "2025" {
 		t.Errorf("newest vital sign is from %s", got)
 	}
-	// The typed string values (here :contains, as the Patients app profile
-	// sets them) override the query's plain values.
-	s := parse(t, stu3.PatientParams, "family=hau")
-	none, err := b.SearchPatients(ctx, stu3.PatientQuery{Search: s})
-	if err != nil || none.Total != 0 {
-		t.Errorf("starts-with family=hau: %d, %v", none.Total, err)
-	}
-	pq := stu3.PatientQuery{Search: s, Family: stu3.StringParam{{{Value: "hau", Modifier: fhir.ModContains}}}}
-	pats, err := b.SearchPatients(ctx, pq)
-	if err != nil || pats.Total != 2 {
-		t.Errorf("contains family=hau: %d, %v", pats.Total, err)
+	// Through the handler: the Patients-app profile reads plain family as
+	// contains, FHIR's default is starts-with.
+	for _, tc := range []struct {
+		profile *stu3.Profile
+		want    string
+	}{{stu3.PatientsApp(), `"total":2`}, {nil, `"total":0`}} {
+		h, err := stu3.NewHandler(stu3.Config{Backend: b, Profile: tc.profile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/Patient?family=hau", nil))
+		if w.Code != 200 || !strings.Contains(w.Body.String(), tc.want) {
+			t.Errorf("profile %v: %d %.120s", tc.profile != nil, w.Code, w.Body.String())
+		}
 	}
 	cov, err := b.SearchCoverages(ctx, stu3.CoverageQuery{Patient: "pat-1", Search: parse(t, stu3.CoverageParams, "patient=pat-1")})
 	if err != nil || cov.Total != 2 {
