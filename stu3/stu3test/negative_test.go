@@ -98,6 +98,16 @@ func TestKitFailsBrokenServers(t *testing.T) {
 			[]string{L + "1 read Patient: Patient/pat-1 lacks the required BirthDate"}, []string{L + "1"}},
 		{"another patient's data", func(t *testing.T) http.Handler { return newHandler(t, ignoresPatient{fixtureBackend(t)}) },
 			[]string{L + "6 AllergyIntolerance (GET): status 500", L + "9 batch of every clinical search for one patient: entry 5 (AllergyIntolerance?patient=pat-1): response.status"}, []string{L + "6", L + "9"}},
+		{"metadata behind authentication", func(t *testing.T) http.Handler {
+			h := newHandler(t, fixtureBackend(t))
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Authorization") == "" {
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{L + "0 metadata without credentials: status 401"}, []string{L + "1"}},
 		{"starts-with family (no Patients app profile)", func(t *testing.T) http.Handler {
 			h, err := stu3.NewHandler(stu3.Config{Backend: fixtureBackend(t), BasePath: "/stu3"})
 			if err != nil {
