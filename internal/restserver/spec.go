@@ -30,9 +30,6 @@ type Spec struct {
 	Bindings []Binding
 	// Generic adapts the version's GenericBackend; nil when it has none.
 	Generic *GenericBinding
-	// MissingDisplays reports displayed references without display (for
-	// the conformance kits); the engine does not call it.
-	MissingDisplays func(Resource) []string
 }
 
 // Binding adapts one resource type's typed backend interfaces.
