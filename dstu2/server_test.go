@@ -163,6 +163,8 @@ func TestPatientsAppRequests(t *testing.T) {
 		{"D2 birthdate", "POST", "/dstu2/Patient/_search", "birthdate=1957-06-05", []string{"pat-1"}, 1},
 		{"D2 identifier without system", "POST", "/dstu2/Patient/_search", "identifier=2345678", []string{"pat-2"}, 1},
 		{"D2 identifier with system", "GET", "/dstu2/Patient?identifier=http://hospital.example.org/mrn|2345678", "", []string{"pat-2"}, 1},
+		{"D2 count only", "GET", "/dstu2/Patient?family=chau&_summary=count", "", []string{}, 2},
+		{"D2 _count=0", "GET", "/dstu2/Patient?family=chau&_count=0", "", []string{}, 2},
 		{"D2 _count honoured, total of all", "POST", "/dstu2/Patient/_search", "name=ruth&_count=1", []string{"pat-2"}, 2},
 		{"D4 Condition _count", "GET", "/dstu2/Condition?patient=pat-1&_count=10", "", nil, 4},
 		{"D5 Encounter newest", "GET", "/dstu2/Encounter?patient=pat-1&_sort:desc=date&_count=1", "", []string{"enc-1-6"}, 6},

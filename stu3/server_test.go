@@ -164,6 +164,8 @@ func TestPatientsAppRequests(t *testing.T) {
 		{"S2 birthdate", "POST", "/stu3/Patient/_search", "birthdate=1957-06-05", []string{"pat-1"}, 1},
 		{"S2 identifier without system", "POST", "/stu3/Patient/_search", "identifier=2345678", []string{"pat-2"}, 1},
 		{"S2 identifier with system", "GET", "/stu3/Patient?identifier=http://hospital.example.org/mrn|2345678", "", []string{"pat-2"}, 1},
+		{"S2 count only", "GET", "/stu3/Patient?family=chau&_summary=count", "", []string{}, 2},
+		{"S2 _count=0", "GET", "/stu3/Patient?family=chau&_count=0", "", []string{}, 2},
 		{"S2 _count honoured, total of all", "POST", "/stu3/Patient/_search", "given=ruth&_count=1", []string{"pat-2"}, 2},
 		{"S4 Condition _count", "GET", "/stu3/Condition?patient=pat-1&_count=10", "", nil, 4},
 		{"S5 Encounter newest", "GET", "/stu3/Encounter?patient=pat-1&_sort:desc=date&_count=1", "", []string{"enc-1-6"}, 6},

@@ -266,7 +266,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			h.logger.Error("restserver: handler panicked", "path_type", "internal")
+			h.logger.Error("restserver: handler panicked")
 			fhir.WriteError(w, r, h.version, fhir.ErrInternal)
 		}
 	}()
