@@ -157,15 +157,38 @@ func (r *run) advertised() {
 			if scoped && n != "patient" && n != "subject" {
 				q.Set("patient", r.d.PatientID)
 			}
-			name := "advertised " + typ + "?" + n
-			res := r.doStrict(typ, q.Encode())
-			if !r.envelope(name, res, 200) {
-				continue
-			}
-			if rt, bt := sval(res.json, "resourceType"), sval(res.json, "type"); rt != "Bundle" || bt != "searchset" {
-				r.errorf(name, "got %s %q, want a searchset Bundle", rt, bt)
+			r.acceptsSearch("advertised "+typ+"?"+n, typ, q)
+			// DSTU2 statements list the modifiers: each must be accepted too.
+			for _, m := range r.mods[typ+"."+n] {
+				v := q.Get(n)
+				switch m {
+				case "missing":
+					v = "false"
+				case "type", "in", "not-in":
+					continue // need a target type or a value set: not sampled
+				}
+				mq := url.Values{}
+				for k, vs := range q {
+					if k != n {
+						mq[k] = vs
+					}
+				}
+				mq.Set(n+":"+m, v)
+				r.acceptsSearch("advertised "+typ+"?"+n+":"+m, typ, mq)
 			}
 		}
+	}
+}
+
+// acceptsSearch sends a strict search that must give a searchset.
+func (r *run) acceptsSearch(name, typ string, q url.Values) {
+	r.t.Helper()
+	res := r.doStrict(typ, q.Encode())
+	if !r.envelope(name, res, 200) {
+		return
+	}
+	if rt, bt := sval(res.json, "resourceType"), sval(res.json, "type"); rt != "Bundle" || bt != "searchset" {
+		r.errorf(name, "got %s %q, want a searchset Bundle", rt, bt)
 	}
 }
 

@@ -53,6 +53,7 @@ type run struct {
 	o     Options
 	types map[string]bool              // resource types of the capability statement
 	prms  map[string]map[string]string // type -> advertised param -> type
+	mods  map[string][]string          // "type.param" -> advertised modifiers (DSTU2)
 	all   map[string][]obj             // the patient's resources per type (unsorted)
 	cache map[string]*response         // direct responses by URL, for the batch
 	fails int
@@ -69,7 +70,7 @@ type response struct {
 // contract. Failures name the request and what was wrong.
 func Run(t T, h http.Handler, v *Version, d TestData, o Options) {
 	t.Helper()
-	r := &run{t: t, h: h, v: v, d: d, o: o, prms: map[string]map[string]string{}, all: map[string][]obj{}, cache: map[string]*response{}}
+	r := &run{t: t, h: h, v: v, d: d, o: o, prms: map[string]map[string]string{}, mods: map[string][]string{}, all: map[string][]obj{}, cache: map[string]*response{}}
 	if d.PatientID == "" || d.Family == "" || d.Given == "" || d.BirthDate == "" || d.MRN == "" {
 		t.Errorf("kit: TestData needs PatientID, Family, Given, BirthDate and MRN")
 		return
@@ -260,6 +261,7 @@ func (r *run) metadata(req Request) bool {
 				for _, pe := range p.([]any) {
 					pm, _ := pe.(obj)
 					ps[sval(pm, "name")] = sval(pm, "type")
+					r.mods[typ+"."+sval(pm, "name")] = strs(pm, "modifier")
 				}
 			}
 			r.prms[typ] = ps
