@@ -45,19 +45,19 @@ func TestGenericFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := get(t, h, "/Organization/org-contoso"); res.status != 200 || res.json["name"] != "Contoso Health Insurance" {
-		t.Errorf("read: %d %s", res.status, res.body)
+	if res := get(t, h, "/Organization/org-contoso"); res.Status != 200 || res.JSON["name"] != "Contoso Health Insurance" {
+		t.Errorf("read: %d %s", res.Status, res.Body)
 	}
 	res := get(t, h, "/Organization?name=fab")
 	if got := ids(t, res); len(got) != 1 || got[0] != "org-fabrikam" {
 		t.Errorf("search: %v", got)
 	}
 	validate(t, res)
-	if res := get(t, h, "/Organization/imposter"); res.status != http.StatusInternalServerError || issueCode(t, res) != "exception" {
-		t.Errorf("a Patient served as Organization: %d %s", res.status, res.body)
+	if res := get(t, h, "/Organization/imposter"); res.Status != http.StatusInternalServerError || issueCode(t, res) != "exception" {
+		t.Errorf("a Patient served as Organization: %d %s", res.Status, res.Body)
 	}
-	if res := get(t, h, "/Patient/pat-1"); res.status != http.StatusNotImplemented {
-		t.Errorf("Patient without an interface: %d", res.status)
+	if res := get(t, h, "/Patient/pat-1"); res.Status != http.StatusNotImplemented {
+		t.Errorf("Patient without an interface: %d", res.Status)
 	}
 	if _, err := dstu2.NewHandler(dstu2.Config{Backend: badGeneric{}}); err == nil {
 		t.Error("a generic type that is not a DSTU2 type was accepted")

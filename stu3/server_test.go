@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,40 +15,35 @@ import (
 	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/fhirschema"
+	"github.com/patientsfhir/patientsfhir/internal/restserver/servertest"
 	"github.com/patientsfhir/patientsfhir/stu3"
 )
 
-type result struct {
-	status int
-	header http.Header
-	body   []byte
-	json   map[string]any
+var ver = servertest.Version{FHIR: fhir.STU3, Base: "/stu3", Schema: fhirschema.STU3, OtherType: "MedicationOrder", OtherBase: "/dstu2"}
+
+type result = servertest.Result
+
+var (
+	serve = servertest.Serve
+	get   = servertest.Get
+	ids   = servertest.IDs
+	total = servertest.Total
+)
+
+func issueCode(t *testing.T, res result) string {
+	t.Helper()
+	return ver.IssueCode(t, res)
 }
 
-func serve(t *testing.T, h http.Handler, method, target, contentType, body string) result {
+func validate(t *testing.T, res result) {
 	t.Helper()
-	r := httptest.NewRequest(method, target, strings.NewReader(body))
-	if contentType != "" {
-		r.Header.Set("Content-Type", contentType)
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	res := result{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
-	if err := json.Unmarshal(res.body, &res.json); err != nil {
-		t.Fatalf("%s %s: body is not JSON (%v): %q", method, target, err, res.body)
-	}
-	return res
-}
-
-func get(t *testing.T, h http.Handler, target string) result {
-	t.Helper()
-	return serve(t, h, http.MethodGet, target, "", "")
+	ver.Validate(t, res)
 }
 
 func newHandler(t testing.TB, b stu3.Backend, mod func(*stu3.Config)) *stu3.Handler {
 	t.Helper()
 	cfg := stu3.Config{Backend: b, BasePath: "/stu3", Profile: stu3.PatientsApp(),
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:   servertest.Discard(),
 		Security: &capability.Security{TokenURL: "https://fhir.example.com/token"}}
 	if mod != nil {
 		mod(&cfg)
@@ -61,52 +55,14 @@ func newHandler(t testing.TB, b stu3.Backend, mod func(*stu3.Config)) *stu3.Hand
 	return h
 }
 
-// ids returns the resource ids of a searchset.
-func ids(t *testing.T, res result) []string {
-	t.Helper()
-	if res.json["resourceType"] != "Bundle" || res.json["type"] != "searchset" {
-		t.Fatalf("not a searchset (%d): %s", res.status, res.body)
-	}
-	if _, ok := res.json["total"]; !ok {
-		t.Fatalf("searchset without total: %s", res.body)
-	}
-	var out []string
-	entries, _ := res.json["entry"].([]any)
-	for _, e := range entries {
-		r := e.(map[string]any)["resource"].(map[string]any)
-		out = append(out, r["id"].(string))
-	}
-	return out
-}
-
-func total(res result) int { n, _ := res.json["total"].(float64); return int(n) }
-
-func issueCode(t *testing.T, res result) string {
-	t.Helper()
-	if res.json["resourceType"] != "OperationOutcome" {
-		t.Fatalf("status %d, want an OperationOutcome: %s", res.status, res.body)
-	}
-	if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, fhir.STU3.MIMEType) {
-		t.Errorf("OperationOutcome Content-Type %q", ct)
-	}
-	return res.json["issue"].([]any)[0].(map[string]any)["code"].(string)
-}
-
-func validate(t *testing.T, res result) {
-	t.Helper()
-	if err := fhirschema.Validate(fhirschema.STU3, res.body); err != nil {
-		t.Errorf("response is not schema-valid: %v\n%s", err, res.body)
-	}
-}
-
 func TestMetadataAdvertisesExactlyWhatTheBackendImplements(t *testing.T) {
 	h := newHandler(t, newFake(t), nil)
 	res := get(t, h, "/stu3/metadata")
-	if res.status != 200 || res.json["resourceType"] != "CapabilityStatement" || res.json["fhirVersion"] != "3.0.1" {
-		t.Fatalf("metadata: %d %s", res.status, res.body)
+	if res.Status != 200 || res.JSON["resourceType"] != "CapabilityStatement" || res.JSON["fhirVersion"] != "3.0.1" {
+		t.Fatalf("metadata: %d %s", res.Status, res.Body)
 	}
 	validate(t, res)
-	rest := res.json["rest"].([]any)[0].(map[string]any)
+	rest := res.JSON["rest"].([]any)[0].(map[string]any)
 	got := map[string][]string{}
 	for _, r := range rest["resource"].([]any) {
 		r := r.(map[string]any)
@@ -146,7 +102,7 @@ func TestMetadataAdvertisesExactlyWhatTheBackendImplements(t *testing.T) {
 
 func TestPatientsAppRequests(t *testing.T) {
 	h := newHandler(t, newFake(t), nil)
-	form := "application/x-www-form-urlencoded"
+	form := servertest.Form
 	cases := []struct {
 		name, method, target, body string
 		want                       []string // ids in order; nil: only check status 200
@@ -183,8 +139,8 @@ func TestPatientsAppRequests(t *testing.T) {
 				ct = form
 			}
 			res := serve(t, h, c.method, c.target, ct, c.body)
-			if res.status != 200 {
-				t.Fatalf("%d %s", res.status, res.body)
+			if res.Status != 200 {
+				t.Fatalf("%d %s", res.Status, res.Body)
 			}
 			validate(t, res)
 			if c.total < 0 {
@@ -223,10 +179,10 @@ func TestPatientsAppRequests(t *testing.T) {
 			} else {
 				res = get(t, h, target)
 			}
-			if res.status != 200 || total(res) != 48 {
-				t.Fatalf("%s (post %v): %d total %d", target, post, res.status, total(res))
+			if res.Status != 200 || total(res) != 48 {
+				t.Fatalf("%s (post %v): %d total %d", target, post, res.Status, total(res))
 			}
-			entries := res.json["entry"].([]any)
+			entries := res.JSON["entry"].([]any)
 			prev := "9999"
 			for _, e := range entries {
 				d := e.(map[string]any)["resource"].(map[string]any)["effectiveDateTime"].(string)
@@ -257,11 +213,11 @@ func TestBatchOfClinicalSearches(t *testing.T) {
 	}
 	body := `{"resourceType":"Bundle","type":"batch","entry":[` + strings.Join(entries, ",") + `]}`
 	res := serve(t, h, "POST", "/stu3", "application/fhir+json", body)
-	if res.status != 200 || res.json["type"] != "batch-response" {
-		t.Fatalf("%d %s", res.status, res.body)
+	if res.Status != 200 || res.JSON["type"] != "batch-response" {
+		t.Fatalf("%d %s", res.Status, res.Body)
 	}
 	validate(t, res)
-	got := res.json["entry"].([]any)
+	got := res.JSON["entry"].([]any)
 	if len(got) != len(urls) {
 		t.Fatalf("%d entries, want %d", len(got), len(urls))
 	}
@@ -286,108 +242,18 @@ func TestBatchOfClinicalSearches(t *testing.T) {
 }
 
 func TestBadRequests(t *testing.T) {
-	h := newHandler(t, newFake(t), nil)
-	form := "application/x-www-form-urlencoded"
-	var big strings.Builder
-	big.WriteString(`{"resourceType":"Bundle","type":"batch","entry":[`)
-	for i := range 101 {
-		if i > 0 {
-			big.WriteString(",")
-		}
-		big.WriteString(`{"request":{"method":"GET","url":"Patient/pat-1"}}`)
-	}
-	big.WriteString("]}")
-	cases := []struct {
-		name, method, target, ct, body string
-		status                         int
-		code                           string
-	}{
-		{"unknown type", "GET", "/stu3/Spaceship/1", "", "", 404, "not-found"},
-		{"type of another version", "GET", "/stu3/MedicationOrder?patient=pat-1", "", "", 404, "not-found"},
-		{"type not implemented", "GET", "/stu3/Location/loc-ent", "", "", 501, "not-supported"},
-		{"search not in profile", "GET", "/stu3/Practitioner?name=doe", "", "", 501, "not-supported"},
-		{"read not implemented", "GET", "/stu3/Observation/obs-1-1-hr", "", "", 501, "not-supported"},
-		{"malformed id", "GET", "/stu3/Patient/has%20space", "", "", 400, "structure"},
-		{"id too long", "GET", "/stu3/Patient/" + strings.Repeat("a", 65), "", "", 400, "structure"},
-		{"history", "GET", "/stu3/Patient/pat-1/_history", "", "", 501, "not-supported"},
-		{"write", "PUT", "/stu3/Patient/pat-1", "application/fhir+json", "{}", 405, "not-supported"},
-		{"create", "POST", "/stu3/Patient", "application/fhir+json", "{}", 405, "not-supported"},
-		{"bad date", "GET", "/stu3/Patient?birthdate=last-tuesday", "", "", 400, "invalid"},
-		{"bad modifier", "GET", "/stu3/Patient?gender:contains=male", "", "", 400, "invalid"},
-		{"no patient", "GET", "/stu3/Observation?category=vital-signs", "", "", 400, "invalid"},
-		{"two patients", "GET", "/stu3/Observation?patient=pat-1,pat-2", "", "", 400, "invalid"},
-		{"patient of another type", "GET", "/stu3/Observation?patient=Group/g1", "", "", 400, "invalid"},
-		{"search body not a form", "POST", "/stu3/Patient/_search", "application/json", `{"family":"chau"}`, 415, "not-supported"},
-		{"XML only", "GET", "/stu3/Patient/pat-1?_format=xml", "", "", 406, "not-supported"},
-		{"batch not JSON", "POST", "/stu3", form, "a=b", 415, "not-supported"},
-		{"oversized batch", "POST", "/stu3", "application/fhir+json", big.String(), 413, "too-costly"},
-		{"read of unknown id", "GET", "/stu3/Patient/nobody", "", "", 404, "not-found"},
-		{"outside base path", "GET", "/dstu2/Patient/pat-1", "", "", 404, "not-found"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			res := serve(t, h, c.method, c.target, c.ct, c.body)
-			if res.status != c.status {
-				t.Errorf("status %d, want %d: %s", res.status, c.status, res.body)
-			}
-			if code := issueCode(t, res); code != c.code {
-				t.Errorf("issue code %q, want %q", code, c.code)
-			}
-			validate(t, res)
-		})
-	}
-	if res := get(t, h, "/stu3/Patient/pat-1"); res.status != 200 {
-		t.Errorf("server stopped serving: %d", res.status)
-	}
+	servertest.BadRequests(t, newHandler(t, newFake(t), nil), ver)
 }
 
 func TestMisbehavingBackend(t *testing.T) {
-	cases := []struct {
-		misbehave, target string
-		status            int
-		code              string
-	}{
-		{"panic", "/stu3/Patient/pat-1", 500, "exception"},
-		{"panic", "/stu3/Observation?patient=pat-1", 500, "exception"},
-		{"error", "/stu3/Patient?family=chau", 500, "exception"},
-		{"block", "/stu3/Patient/pat-1", 504, "timeout"},
-		{"block", "/stu3/Encounter?patient=pat-1", 504, "timeout"},
-		{"late", "/stu3/Encounter?patient=pat-1", 504, "timeout"},
-		{"late", "/stu3/Patient/pat-1", 504, "timeout"},
-		{"other-patient", "/stu3/Observation?patient=pat-1", 500, "exception"},
-		{"invalid", "/stu3/Observation?patient=pat-1", 500, "exception"},
-		{"invalid", "/stu3/Patient/pat-1", 500, "exception"},
-		{"no-id", "/stu3/Patient/pat-1", 500, "exception"},
-		{"wrong-id", "/stu3/Patient/pat-1", 500, "exception"},
-		{"too-many", "/stu3/Patient?_count=1", 500, "exception"},
-	}
-	for _, c := range cases {
-		t.Run(c.misbehave+" "+c.target, func(t *testing.T) {
-			f := newFake(t)
-			var logs bytes.Buffer
-			h := newHandler(t, f, func(cfg *stu3.Config) {
-				cfg.Timeout = 50 * time.Millisecond
-				cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-			})
-			f.set(c.misbehave)
-			res := get(t, h, c.target)
-			if res.status != c.status {
-				t.Errorf("status %d, want %d: %s", res.status, c.status, res.body)
-			}
-			if code := issueCode(t, res); code != c.code {
-				t.Errorf("issue code %q, want %q", code, c.code)
-			}
-			for _, secret := range []string{"hunter2", "10.0.0.7", "Chau", "Hugh", "1957", "backend bug"} {
-				if bytes.Contains(res.body, []byte(secret)) || bytes.Contains(logs.Bytes(), []byte(secret)) {
-					t.Errorf("%q leaked: body %s logs %s", secret, res.body, logs.String())
-				}
-			}
-			f.set("")
-			if res := get(t, h, "/stu3/Patient/pat-1"); res.status != 200 {
-				t.Errorf("server stopped serving after %s: %d", c.misbehave, res.status)
-			}
+	servertest.Misbehaving(t, ver, func(t *testing.T, timeout time.Duration, logger *slog.Logger) (http.Handler, func(string)) {
+		f := newFake(t)
+		h := newHandler(t, f, func(cfg *stu3.Config) {
+			cfg.Timeout = timeout
+			cfg.Logger = logger
 		})
-	}
+		return h, f.set
+	})
 }
 
 func TestDropModeLeavesBadEntriesOut(t *testing.T) {
@@ -399,8 +265,8 @@ func TestDropModeLeavesBadEntriesOut(t *testing.T) {
 	})
 	f.set("other-patient")
 	res := get(t, h, "/stu3/Observation?patient=pat-2&_count=5")
-	if res.status != 200 {
-		t.Fatalf("%d %s", res.status, res.body)
+	if res.Status != 200 {
+		t.Fatalf("%d %s", res.Status, res.Body)
 	}
 	got := ids(t, res)
 	if len(got) != 4 || total(res) != 17 {
@@ -466,20 +332,20 @@ func TestPagingCursorBoundToTenant(t *testing.T) {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		var res result
-		res.status, res.body = w.Code, w.Body.Bytes()
-		_ = json.Unmarshal(res.body, &res.json)
+		res.Status, res.Body = w.Code, w.Body.Bytes()
+		_ = json.Unmarshal(res.Body, &res.JSON)
 		return res
 	}
 	var seen []string
 	target := "/stu3/Patient?_count=2"
 	for range 5 {
 		res := do(target, "t1")
-		if res.status != 200 {
-			t.Fatalf("%s: %d %s", target, res.status, res.body)
+		if res.Status != 200 {
+			t.Fatalf("%s: %d %s", target, res.Status, res.Body)
 		}
 		seen = append(seen, ids(t, res)...)
 		next := ""
-		for _, l := range res.json["link"].([]any) {
+		for _, l := range res.JSON["link"].([]any) {
 			if l.(map[string]any)["relation"] == "next" {
 				next = l.(map[string]any)["url"].(string)
 			}
@@ -488,8 +354,8 @@ func TestPagingCursorBoundToTenant(t *testing.T) {
 			break
 		}
 		target = strings.TrimPrefix(next, "http://example.com")
-		if res := do(target, "t2"); res.status != 400 {
-			t.Errorf("cursor of t1 accepted for t2: %d", res.status)
+		if res := do(target, "t2"); res.Status != 400 {
+			t.Errorf("cursor of t1 accepted for t2: %d", res.Status)
 		}
 	}
 	if fmt.Sprint(seen) != "[pat-1 pat-2 pat-3 pat-4 pat-5]" {
@@ -534,8 +400,8 @@ func TestStartupErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := get(t, h, "/Observation?subject=Patient/pat-2&code=http://loinc.org|8867-4")
-	if res.status != 200 || total(res) != 3 {
-		t.Errorf("no-profile search: %d total %d: %s", res.status, total(res), res.body)
+	if res.Status != 200 || total(res) != 3 {
+		t.Errorf("no-profile search: %d total %d: %s", res.Status, total(res), res.Body)
 	}
 }
 
