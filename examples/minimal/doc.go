@@ -1,0 +1,13 @@
+// Command minimal is a runnable Patients-app FHIR server: the in-memory
+// backends (dstu2mem, stu3mem) loaded with the synthetic fixtures and the
+// official HL7 examples, served at /dstu2 and /stu3 behind the auth
+// package's OAuth2 client-credentials issuer (/token, discovery, JWKS) and
+// bearer verifier. The issuer keeps its clients and keys in memory (the
+// auth.MemoryStore): a restart forgets them and prints new credentials.
+//
+//	go run ./examples/minimal                 # 127.0.0.1:8080, prints a client id and secret
+//	go run ./examples/minimal -addr :9090 -tenant <GUID> -client-id my-app
+//	go run ./examples/minimal -open           # no authentication at all (said loudly)
+//
+// See docs/tour.md for a five-minute tour with curl.
+package main
