@@ -81,23 +81,7 @@ func TestMetadataAdvertisesExactlyWhatTheBackendImplements(t *testing.T) {
 		t.Errorf("advertised %v, want %v", got, want)
 	}
 	// Every advertised search parameter is accepted.
-	for _, ri := range h.Routes() {
-		for _, p := range ri.Params {
-			v := map[fhir.ParamType]string{fhir.TypeString: "a", fhir.TypeToken: "a", fhir.TypeDate: "2020",
-				fhir.TypeReference: "pat-1"}[p.Type]
-			target := "/stu3/" + ri.Type + "?patient=pat-1&" + p.Name + "=" + v
-			if ri.Type == "Patient" {
-				target = "/stu3/Patient?" + p.Name + "=" + v
-			}
-			r := httptest.NewRequest(http.MethodGet, target, nil)
-			r.Header.Set("Prefer", "handling=strict")
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
-			if w.Code != 200 {
-				t.Errorf("%s: advertised parameter refused: %d %s", target, w.Code, w.Body)
-			}
-		}
-	}
+	servertest.AdvertisedParamsAccepted(t, h, ver, h.Routes())
 }
 
 func TestPatientsAppRequests(t *testing.T) {
@@ -196,49 +180,16 @@ func TestPatientsAppRequests(t *testing.T) {
 }
 
 func TestBatchOfClinicalSearches(t *testing.T) {
-	h := newHandler(t, newFake(t), nil)
-	urls := []string{
-		"Patient/pat-1",
-		"Observation?patient=pat-1&_sort:desc=date&category=vital-signs",
-		"Condition?patient=pat-1&_count=10",
-		"Encounter?patient=pat-1&_sort:desc=date&_count=1",
-		"AllergyIntolerance?patient=pat-1",
-		"MedicationRequest?patient=pat-1&_count=10",
-		"Coverage?patient=pat-1",
-		"Location/loc-ent",
-	}
-	var entries []string
-	for _, u := range urls {
-		entries = append(entries, `{"request":{"method":"GET","url":"`+u+`"}}`)
-	}
-	body := `{"resourceType":"Bundle","type":"batch","entry":[` + strings.Join(entries, ",") + `]}`
-	res := serve(t, h, "POST", "/stu3", "application/fhir+json", body)
-	if res.Status != 200 || res.JSON["type"] != "batch-response" {
-		t.Fatalf("%d %s", res.Status, res.Body)
-	}
-	validate(t, res)
-	got := res.JSON["entry"].([]any)
-	if len(got) != len(urls) {
-		t.Fatalf("%d entries, want %d", len(got), len(urls))
-	}
-	wantTypes := []string{"Patient", "Bundle", "Bundle", "Bundle", "Bundle", "Bundle", "Bundle", "OperationOutcome"}
-	wantStatus := []string{"200", "200", "200", "200", "200", "200", "200", "501"}
-	wantTotal := []int{-1, 48, 4, 6, 2, 4, 2, -1}
-	for i, e := range got {
-		e := e.(map[string]any)
-		resp := e["response"].(map[string]any)
-		r, _ := e["resource"].(map[string]any)
-		if r == nil { // STU3 puts a failing entry's OperationOutcome in response.outcome
-			r, _ = resp["outcome"].(map[string]any)
-		}
-		st := resp["status"].(string)
-		if r["resourceType"] != wantTypes[i] || !strings.HasPrefix(st, wantStatus[i]) {
-			t.Errorf("entry %d (%s): %v %s", i, urls[i], r["resourceType"], st)
-		}
-		if wantTotal[i] >= 0 && int(r["total"].(float64)) != wantTotal[i] {
-			t.Errorf("entry %d (%s): total %v, want %d", i, urls[i], r["total"], wantTotal[i])
-		}
-	}
+	servertest.Batch(t, newHandler(t, newFake(t), nil), ver, []servertest.BatchEntry{
+		{URL: "Patient/pat-1", Type: "Patient", Status: "200", Total: -1},
+		{URL: "Observation?patient=pat-1&_sort:desc=date&category=vital-signs", Type: "Bundle", Status: "200", Total: 48},
+		{URL: "Condition?patient=pat-1&_count=10", Type: "Bundle", Status: "200", Total: 4},
+		{URL: "Encounter?patient=pat-1&_sort:desc=date&_count=1", Type: "Bundle", Status: "200", Total: 6},
+		{URL: "AllergyIntolerance?patient=pat-1", Type: "Bundle", Status: "200", Total: 2},
+		{URL: "MedicationRequest?patient=pat-1&_count=10", Type: "Bundle", Status: "200", Total: 4},
+		{URL: "Coverage?patient=pat-1", Type: "Bundle", Status: "200", Total: 2},
+		{URL: "Location/loc-ent", Type: "OperationOutcome", Status: "501", Total: -1},
+	})
 }
 
 func TestBadRequests(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/fhirschema"
+	"github.com/patientsfhir/patientsfhir/internal/restserver"
 )
 
 // Version says what differs between the versions in the shared scenarios.
@@ -224,5 +225,78 @@ func Misbehaving(t *testing.T, v Version, newServer func(t *testing.T, timeout t
 				t.Errorf("server stopped serving after %s: %d", c.mode, res.Status)
 			}
 		})
+	}
+}
+
+// AdvertisedParamsAccepted sends every search parameter of routes (what
+// the handler advertises) with Prefer: handling=strict and a well-formed
+// value; each must be accepted. Patient-scoped types get patient=pat-1.
+func AdvertisedParamsAccepted(t *testing.T, h http.Handler, v Version, routes []restserver.RouteInfo) {
+	values := map[fhir.ParamType]string{fhir.TypeString: "a", fhir.TypeToken: "a", fhir.TypeDate: "2020",
+		fhir.TypeReference: "pat-1", fhir.TypeNumber: "1", fhir.TypeQuantity: "1", fhir.TypeURI: "http://a"}
+	for _, ri := range routes {
+		for _, p := range ri.Params {
+			target := v.Base + "/" + ri.Type + "?patient=pat-1&" + p.Name + "=" + values[p.Type]
+			if ri.Type == "Patient" {
+				target = v.Base + "/Patient?" + p.Name + "=" + values[p.Type]
+			}
+			r := httptest.NewRequest(http.MethodGet, target, nil)
+			r.Header.Set("Prefer", "handling=strict")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK {
+				t.Errorf("%s: advertised parameter refused: %d %s", target, w.Code, w.Body)
+			}
+		}
+	}
+}
+
+// BatchEntry is one request entry of Batch and what its response must be.
+type BatchEntry struct {
+	// URL is entry.request.url (a GET).
+	URL string
+	// Type is the response resource's type (an OperationOutcome of a
+	// failing entry is found in entry.resource in DSTU2 and in
+	// entry.response.outcome in STU3).
+	Type string
+	// Status is the start of entry.response.status, e.g. "200".
+	Status string
+	// Total is the searchset's total; -1 to skip.
+	Total int
+}
+
+// Batch posts one batch Bundle of GET entries and checks the
+// batch-response: schema-valid, one entry per request in order, each with
+// its type, status and total.
+func Batch(t *testing.T, h http.Handler, v Version, want []BatchEntry) {
+	var entries []string
+	for _, e := range want {
+		entries = append(entries, `{"request":{"method":"GET","url":"`+e.URL+`"}}`)
+	}
+	body := `{"resourceType":"Bundle","type":"batch","entry":[` + strings.Join(entries, ",") + `]}`
+	res := Serve(t, h, http.MethodPost, v.Base, v.FHIR.MIMEType, body)
+	if res.Status != http.StatusOK || res.JSON["type"] != "batch-response" {
+		t.Fatalf("%d %s", res.Status, res.Body)
+	}
+	v.Validate(t, res)
+	got := res.JSON["entry"].([]any)
+	if len(got) != len(want) {
+		t.Fatalf("%d entries, want %d", len(got), len(want))
+	}
+	for i, e := range got {
+		e := e.(map[string]any)
+		resp := e["response"].(map[string]any)
+		r, _ := e["resource"].(map[string]any)
+		if r == nil {
+			r, _ = resp["outcome"].(map[string]any)
+		}
+		st, _ := resp["status"].(string)
+		w := want[i]
+		if r["resourceType"] != w.Type || !strings.HasPrefix(st, w.Status) {
+			t.Errorf("entry %d (%s): %v %s, want %s %s", i, w.URL, r["resourceType"], st, w.Type, w.Status)
+		}
+		if w.Total >= 0 && Total(Result{JSON: r}) != w.Total {
+			t.Errorf("entry %d (%s): total %v, want %d", i, w.URL, r["total"], w.Total)
+		}
 	}
 }
