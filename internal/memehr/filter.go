@@ -2,6 +2,7 @@ package memehr
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,7 +27,19 @@ func (s *Store) compile(req Request) ([]filter, error) {
 	q := req.Query
 	var out []filter
 	seen := map[string]bool{}
-	for _, c := range q.Clauses {
+	// References (patient scoping) and ids first: they reject most
+	// resources, so the other clauses run on few.
+	clauses := slices.Clone(q.Clauses)
+	slices.SortStableFunc(clauses, func(a, b fhir.Clause) int {
+		rank := func(c fhir.Clause) int {
+			if c.Type == fhir.TypeReference || c.Name == "_id" {
+				return 0
+			}
+			return 1
+		}
+		return rank(a) - rank(b)
+	})
+	for _, c := range clauses {
 		if seen[c.Name] {
 			continue
 		}

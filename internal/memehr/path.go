@@ -124,8 +124,10 @@ func splitTop(s string, sep byte) []string {
 // eval returns the values found at p in the resource tree.
 func (p path) eval(tree map[string]any) []node {
 	var out []node
+	var root [1]node
 	for _, steps := range p {
-		cur := []node{{v: tree}}
+		root[0] = node{v: tree}
+		cur := root[:]
 		for _, st := range steps {
 			var next []node
 			for _, n := range cur {
