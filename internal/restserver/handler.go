@@ -301,7 +301,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.serveSearch(w, r, rt)
-	case !strings.Contains(sub, "/"):
+	case !strings.Contains(sub, "/") && sub[0] != '$' && sub[0] != '_':
 		if r.Method != http.MethodGet {
 			h.methodNotAllowed(w, r, sub)
 			return
