@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -245,8 +246,10 @@ type tenantKey struct{}
 
 func TestPerTenantBackends(t *testing.T) {
 	ref := newFake(t)
+	var resolutions atomic.Int32
 	h := newHandler(t, ref, func(cfg *stu3.Config) {
 		cfg.Resolve = func(ctx context.Context) (stu3.Backend, error) {
+			resolutions.Add(1)
 			switch ctx.Value(tenantKey{}) {
 			case "good":
 				return newFake(t), nil
@@ -269,6 +272,27 @@ func TestPerTenantBackends(t *testing.T) {
 		h.ServeHTTP(w, r)
 		if w.Code != c.status {
 			t.Errorf("tenant %s: %d, want %d: %s", c.tenant, w.Code, c.status, w.Body)
+		}
+	}
+	// A batch resolves its tenant's backend once for all its entries, and
+	// an unknown tenant fails the whole batch.
+	batch := `{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"Patient/pat-1"}},` +
+		`{"request":{"method":"GET","url":"Condition?patient=pat-1"}},{"request":{"method":"GET","url":"Patient?family=chau"}}]}`
+	for _, c := range []struct {
+		tenant string
+		status int
+	}{{"good", 200}, {"stranger", 403}} {
+		before := resolutions.Load()
+		r := httptest.NewRequest("POST", "/stu3", strings.NewReader(batch))
+		r.Header.Set("Content-Type", ver.FHIR.MIMEType)
+		r = r.WithContext(context.WithValue(r.Context(), tenantKey{}, c.tenant))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != c.status || resolutions.Load()-before != 1 {
+			t.Errorf("batch of %s: %d (want %d), %d resolutions (want 1): %s", c.tenant, w.Code, c.status, resolutions.Load()-before, w.Body)
+		}
+		if c.status == 200 && strings.Count(w.Body.String(), `"status":"200`) != 3 {
+			t.Errorf("batch of %s: not every entry answered 200: %s", c.tenant, w.Body)
 		}
 	}
 }

@@ -277,7 +277,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rest = strings.TrimPrefix(rest, "/")
 	if rest == "" {
-		h.batch.ServeHTTP(w, r)
+		h.serveBatch(w, r)
 		return
 	}
 	if rest == "metadata" {
@@ -343,11 +343,34 @@ func validID(s string) bool {
 	return true
 }
 
+// resolvedKey carries the backend a batch resolved for its entries.
+type resolvedKey struct{}
+
+// serveBatch resolves the tenant's backend once for all the entries of a
+// batch (a resolver may cost a database lookup), then runs the batch.
+func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Resolve != nil && r.Method == http.MethodPost {
+		b, err := h.backend(r.Context())
+		if err != nil {
+			fhir.WriteError(w, r, h.version, err)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), resolvedKey{}, resolved{b}))
+	}
+	h.batch.ServeHTTP(w, r)
+}
+
+// resolved wraps a resolved backend so that a nil one is still found.
+type resolved struct{ b any }
+
 // backend resolves the request's backend and holds it to the reference's
 // interfaces.
 func (h *Handler) backend(ctx context.Context) (any, error) {
 	if h.cfg.Resolve == nil {
 		return h.cfg.Backend, nil
+	}
+	if rb, ok := ctx.Value(resolvedKey{}).(resolved); ok {
+		return rb.b, nil
 	}
 	var b any
 	err := h.guard(ctx, "resolve", func(ctx context.Context) error {
