@@ -80,6 +80,9 @@ func New(spec *Spec, cfg Config) (*Handler, error) {
 	if err := h.buildRoutes(); err != nil {
 		return nil, err
 	}
+	if cfg.Resolve != nil && cfg.Tenant == nil {
+		h.logger.Warn("restserver: Config.Resolve without Config.Tenant: page cursors are not bound to tenants")
+	}
 	key := cfg.CursorKey
 	if key == nil {
 		key = make([]byte, 32)
