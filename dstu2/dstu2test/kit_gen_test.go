@@ -81,3 +81,16 @@ func TestKitInMemory(t *testing.T) {
 		}
 	}
 }
+
+// A server mounted at the root works too (batch goes to POST /).
+func TestKitAtRoot(t *testing.T) {
+	b, err := dstu2mem.NewWithFixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := dstu2.NewHandler(dstu2.Config{Backend: b, Profile: dstu2.PatientsApp(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dstu2test.Run(t, h, data, dstu2test.Options{Only: []string{L + "1", L + "5", L + "9", "paging"}, StrictDisplay: true})
+}

@@ -79,3 +79,16 @@ func TestKitInMemory(t *testing.T) {
 		}
 	}
 }
+
+// A server mounted at the root works too (batch goes to POST /).
+func TestKitAtRoot(t *testing.T) {
+	b, err := stu3mem.NewWithFixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := stu3.NewHandler(stu3.Config{Backend: b, Profile: stu3.PatientsApp(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stu3test.Run(t, h, data, stu3test.Options{Only: []string{L + "1", L + "5", L + "9", "paging"}, StrictDisplay: true})
+}
