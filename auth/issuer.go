@@ -117,7 +117,7 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.TokenTTL > 0 {
 		ttl = min(c.TokenTTL, i.cfg.MaxTokenTTL)
 	}
-	tok, claims, kid, err := i.keys.mint(r.Context(), i.cfg, c.ID, res.secretID, tenant, extra, ttl)
+	mt, err := i.keys.mint(r.Context(), i.cfg, c.ID, res.secretID, tenant, extra, ttl)
 	if err != nil {
 		i.cfg.Logger.ErrorContext(r.Context(), "auth: signing failed", "error", err.Error())
 		i.deny(w, r, ip, clientID, "signing_failed", http.StatusInternalServerError, ErrCodeServerError, "internal error")
@@ -128,26 +128,26 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json;charset=UTF-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	buf := make([]byte, 0, len(tok)+len(claims.Scope)+96)
+	buf := make([]byte, 0, len(mt.token)+len(mt.scope)+96)
 	buf = append(buf, `{"access_token":"`...)
-	buf = append(buf, tok...)
+	buf = append(buf, mt.token...)
 	buf = append(buf, `","token_type":"Bearer","expires_in":`...)
 	buf = strconv.AppendInt(buf, int64(ttl/time.Second), 10)
 	buf = append(buf, `,"scope":"`...)
-	buf = append(buf, claims.Scope...) // canonical GUID and validated scope tokens: no escaping needed
+	buf = append(buf, mt.scope...) // canonical GUID and validated scope tokens: no escaping needed
 	buf = append(buf, `"}`...)
 	_, _ = w.Write(buf)
 	// The token's first use on this node need not verify the signature we
 	// just made: seed the verifier's cache (same checks on use as any hit).
 	if i.verifier != nil && i.verifier.cache != nil {
-		i.verifier.cache.put(tok, cachedToken{p: &Principal{
-			ClientID: c.ID, TenantID: tenant, Scopes: append([]string{tenant}, extra...), JTI: claims.ID,
-			SecretID: res.secretID, IssuedAt: claims.IssuedAt.Time, ExpiresAt: claims.ExpiresAt.Time,
-		}, kid: kid}, i.cfg.Now())
+		i.verifier.cache.put(mt.token, cachedToken{p: &Principal{
+			ClientID: c.ID, TenantID: tenant, Scopes: append([]string{tenant}, extra...), JTI: mt.jti,
+			SecretID: res.secretID, IssuedAt: mt.iat, ExpiresAt: mt.exp,
+		}, kid: mt.kid}, i.cfg.Now())
 	}
 	// 15. Audit.
 	i.audit.Record(r.Context(), Event{Type: EventTokenIssued, ClientID: c.ID, SecretID: res.secretID, Tenant: tenant,
-		JTI: claims.ID, ExpiresAt: claims.ExpiresAt.Time, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
+		JTI: mt.jti, ExpiresAt: mt.exp, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
 }
 
 // acquire takes a slot of the global in-flight cap or answers 429.
