@@ -166,7 +166,7 @@ func (i *Issuer) acquire(w http.ResponseWriter, r *http.Request, ip string) bool
 // grant type, step 6, only for the token endpoint) and returns the form,
 // the authenticated client and the client id; on failure it has written
 // the response.
-func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token bool) (url.Values, authResult, string, bool) {
+func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token bool) (formParams, authResult, string, bool) {
 	// 1. TLS.
 	if i.cfg.RequireTLS && r.TLS == nil && !(i.cfg.TrustForwardedProto && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
 		i.deny(w, r, ip, "", "tls_required", http.StatusBadRequest, ErrCodeInvalidRequest, "TLS is required")
@@ -186,12 +186,17 @@ func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token 
 		return nil, authResult{}, "", false
 	}
 	// 5. Form: body only; no credentials in the URL; no repeated parameter.
-	if err := r.ParseForm(); err != nil {
+	form, err := parseFormBody(r)
+	if err != nil {
 		i.deny(w, r, ip, "", "bad_body", http.StatusBadRequest, ErrCodeInvalidRequest, "the body could not be parsed")
 		return nil, authResult{}, "", false
 	}
 	if r.URL.RawQuery != "" {
-		q := r.URL.Query()
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			i.deny(w, r, ip, "", "bad_body", http.StatusBadRequest, ErrCodeInvalidRequest, "the body could not be parsed")
+			return nil, authResult{}, "", false
+		}
 		for _, p := range credParams {
 			if _, ok := q[p]; ok {
 				i.deny(w, r, ip, "", "params_in_query", http.StatusBadRequest, ErrCodeInvalidRequest, "parameters must be sent in the body, not the URL")
@@ -199,19 +204,16 @@ func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token 
 			}
 		}
 	}
-	form := r.PostForm
-	for _, vs := range form {
-		if len(vs) > 1 {
-			i.deny(w, r, ip, "", "duplicate_param", http.StatusBadRequest, ErrCodeInvalidRequest, "a parameter was sent more than once")
-			return nil, authResult{}, "", false
-		}
+	if form.repeated() {
+		i.deny(w, r, ip, "", "duplicate_param", http.StatusBadRequest, ErrCodeInvalidRequest, "a parameter was sent more than once")
+		return nil, authResult{}, "", false
 	}
 	if !token {
 		return i.authenticateClient(w, r, ip, form)
 	}
 	// 6. Grant type.
 	grant := form.Get("grant_type")
-	if _, sent := form["grant_type"]; !sent && i.cfg.AllowHyphenGrantType && form.Get("grant-type") != "" {
+	if !form.Has("grant_type") && i.cfg.AllowHyphenGrantType && form.Get("grant-type") != "" {
 		grant = form.Get("grant-type")
 		i.audit.Record(r.Context(), Event{Type: EventCompatGrantType, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
 	}
@@ -229,7 +231,7 @@ func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token 
 
 // authenticateClient runs steps 7-10: the per-IP failure budget, then
 // exactly one client authentication method and its check.
-func (i *Issuer) authenticateClient(w http.ResponseWriter, r *http.Request, ip string, form url.Values) (url.Values, authResult, string, bool) {
+func (i *Issuer) authenticateClient(w http.ResponseWriter, r *http.Request, ip string, form formParams) (formParams, authResult, string, bool) {
 	var err error
 	// 7. Per-IP failure budget.
 	now := i.cfg.Now()
@@ -300,7 +302,7 @@ const maxAuthorizationBytes = 4096
 // On failure code says which error applies (invalid_request for two methods
 // or a bad % escape, invalid_client for missing or undecodable credentials);
 // clientID is returned when known, for the audit trail.
-func credentials(r *http.Request, form url.Values) (clientID, secret, code string, ok bool) {
+func credentials(r *http.Request, form formParams) (clientID, secret, code string, ok bool) {
 	// RFC 6749 §3.2: a parameter sent without a value counts as omitted.
 	authz, hasAuthz := r.Header["Authorization"]
 	bodySecret := form.Get("client_secret") != ""
