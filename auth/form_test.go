@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -75,5 +77,35 @@ func TestParseFormLimits(t *testing.T) {
 	r = httptest.NewRequest(http.MethodPost, "/token", strings.NewReader("x="+strings.Repeat("a", 5000)))
 	if f, err := parseFormBody(r); err != nil || len(f.Get("x")) != 5000 {
 		t.Fatalf("large body: %v %d", err, len(f.Get("x")))
+	}
+}
+
+func TestCanonicalB64URL256MatchesStrictDecoding(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=."
+	for i := range 20000 {
+		b := make([]byte, secretBodyLen-1+i%3)
+		for k := range b {
+			if rng.IntN(40) == 0 {
+				b[k] = alphabet[rng.IntN(len(alphabet))]
+			} else {
+				b[k] = alphabet[rng.IntN(64)]
+			}
+		}
+		s := string(b)
+		_, err := base64.RawURLEncoding.Strict().DecodeString(s)
+		want := err == nil && len(s) == secretBodyLen
+		if got := canonicalB64URL256(s); got != want {
+			t.Fatalf("%q: got %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestSHA256String(t *testing.T) {
+	for _, n := range []int{0, 59, 96, 97, 300} {
+		s := strings.Repeat("x", n)
+		if sha256String(s) != sha256.Sum256([]byte(s)) {
+			t.Fatalf("length %d", n)
+		}
 	}
 }

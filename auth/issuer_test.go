@@ -514,7 +514,7 @@ func TestAdversarialTokenResponse(t *testing.T) {
 			seen[newJTI()] = true
 		}
 		for range 200 {
-			mt, err := e.srv.Keys().mint(context.Background(), &e.srv.cfg, e.clientID, "", tenantA, nil, time.Minute)
+			_, mt, err := e.srv.Keys().mint(context.Background(), &e.srv.cfg, e.clientID, "", tenantA, nil, time.Minute, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,9 +21,13 @@ func TestMintedTokensVerifyWithGolangJWT(t *testing.T) {
 			e := newEnv(t, func(c *Config) { c.Alg = alg })
 			ctx := context.Background()
 			for range n {
-				mt, err := e.srv.Keys().mint(ctx, &e.srv.cfg, e.clientID, "sid0000001", tenantA, nil, time.Minute)
+				prefix := []byte("prefix:")
+				out, mt, err := e.srv.Keys().mint(ctx, &e.srv.cfg, e.clientID, "sid0000001", tenantA, nil, time.Minute, prefix)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if string(out) != "prefix:"+mt.token {
+					t.Fatalf("appended %q, token %q", out, mt.token)
 				}
 				pub, palg, ok := e.srv.Keys().PublicKey(ctx, mt.kid)
 				if !ok || palg != alg {

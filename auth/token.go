@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -111,11 +112,13 @@ type mintedToken struct {
 	iat, exp time.Time
 }
 
-// mint signs an access token with the active key.
-func (m *KeyManager) mint(ctx context.Context, cfg *Config, clientID, secretID, tenant string, scopes []string, ttl time.Duration) (mintedToken, error) {
+// mint signs an access token with the active key. The compact JWS is
+// appended to dst (the token endpoint's response buffer, so that the token
+// is built in place) and also returned as a string.
+func (m *KeyManager) mint(ctx context.Context, cfg *Config, clientID, secretID, tenant string, scopes []string, ttl time.Duration, dst []byte) ([]byte, mintedToken, error) {
 	k, err := m.signer(ctx)
 	if err != nil {
-		return mintedToken{}, err
+		return dst, mintedToken{}, err
 	}
 	now := cfg.Now().Truncate(time.Second)
 	exp := now.Add(ttl)
@@ -130,16 +133,28 @@ func (m *KeyManager) mint(ctx context.Context, cfg *Config, clientID, secretID, 
 	}
 	var scratch [384]byte
 	payload := appendClaims(scratch[:0], &c)
-	// header.payload.signature, sized for the largest signature (RS256
-	// with a 4096-bit key) so that signing never grows the buffer.
-	buf := make([]byte, 0, len(k.header)+1+base64.RawURLEncoding.EncodedLen(len(payload))+1+base64.RawURLEncoding.EncodedLen(512))
+	// header.payload.signature, with room for the signature so that
+	// signing does not grow the buffer.
+	sigLen := 64 // ES256 (r||s) and EdDSA
+	if rk, ok := k.priv.(*rsa.PrivateKey); ok {
+		sigLen = rk.Size()
+	}
+	start := len(dst)
+	buf := slices.Grow(dst, len(k.header)+1+base64.RawURLEncoding.EncodedLen(len(payload))+1+base64.RawURLEncoding.EncodedLen(sigLen))
 	buf = append(buf, k.header...)
 	buf = append(buf, '.')
 	buf = base64.RawURLEncoding.AppendEncode(buf, payload)
-	if buf, err = k.appendSignature(buf); err != nil {
-		return mintedToken{}, err
+	// The signing input is buf[start:]; appendSignature signs what it is given.
+	signed, err := k.appendSignature(buf[start:])
+	if err != nil {
+		return dst, mintedToken{}, err
 	}
-	return mintedToken{token: string(buf), jti: c.jti, scope: scope, kid: k.kid, iat: now, exp: exp}, nil
+	if &signed[0] == &buf[start] { // signed in place (the usual case: capacity was reserved)
+		buf = buf[:start+len(signed)]
+	} else {
+		buf = append(buf[:start], signed...)
+	}
+	return buf, mintedToken{token: string(signed), jti: c.jti, scope: scope, kid: k.kid, iat: now, exp: exp}, nil
 }
 
 // appendSignature signs the JWS signing input in buf and appends '.' and
