@@ -45,12 +45,19 @@ type TokenResponse struct {
 	Scope       string `json:"scope"`        // the granted scope: canonical tenant first
 }
 
+// setJSONNoStore sets the headers of every token-endpoint response (RFC
+// 6749 §5.1): JSON, Cache-Control: no-store, Pragma: no-cache. The three
+// values share one fresh backing array (one allocation instead of three;
+// never a shared package-level slice a later handler could modify).
+func setJSONNoStore(h http.Header) {
+	v := make([]string, 3)
+	v[0], v[1], v[2] = "application/json;charset=UTF-8", "no-store", "no-cache"
+	h["Content-Type"], h["Cache-Control"], h["Pragma"] = v[0:1:1], v[1:2:2], v[2:3:3]
+}
+
 // oauthError writes an RFC 6749 §5.2 error with a fixed description.
 func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	setJSONNoStore(w.Header())
 	w.WriteHeader(status)
 	// code and desc are constants from this package: no escaping needed.
 	_, _ = w.Write([]byte(`{"error":"` + code + `","error_description":"` + desc + `"}`))
@@ -117,37 +124,33 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.TokenTTL > 0 {
 		ttl = min(c.TokenTTL, i.cfg.MaxTokenTTL)
 	}
-	tok, claims, kid, err := i.keys.mint(r.Context(), i.cfg, c.ID, res.secretID, tenant, extra, ttl)
+	buf := make([]byte, 0, 768) // an ES256 token response is about 700 bytes
+	buf = append(buf, `{"access_token":"`...)
+	buf, mt, err := i.keys.mint(r.Context(), i.cfg, c.ID, res.secretID, tenant, extra, ttl, buf)
 	if err != nil {
 		i.cfg.Logger.ErrorContext(r.Context(), "auth: signing failed", "error", err.Error())
 		i.deny(w, r, ip, clientID, "signing_failed", http.StatusInternalServerError, ErrCodeServerError, "internal error")
 		return
 	}
 	// 14. Response.
-	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	buf := make([]byte, 0, len(tok)+len(claims.Scope)+96)
-	buf = append(buf, `{"access_token":"`...)
-	buf = append(buf, tok...)
+	setJSONNoStore(w.Header())
 	buf = append(buf, `","token_type":"Bearer","expires_in":`...)
 	buf = strconv.AppendInt(buf, int64(ttl/time.Second), 10)
 	buf = append(buf, `,"scope":"`...)
-	buf = append(buf, claims.Scope...) // canonical GUID and validated scope tokens: no escaping needed
+	buf = append(buf, mt.scope...) // canonical GUID and validated scope tokens: no escaping needed
 	buf = append(buf, `"}`...)
 	_, _ = w.Write(buf)
 	// The token's first use on this node need not verify the signature we
 	// just made: seed the verifier's cache (same checks on use as any hit).
 	if i.verifier != nil && i.verifier.cache != nil {
-		i.verifier.cache.put(tok, cachedToken{p: &Principal{
-			ClientID: c.ID, TenantID: tenant, Scopes: append([]string{tenant}, extra...), JTI: claims.ID,
-			SecretID: res.secretID, IssuedAt: claims.IssuedAt.Time, ExpiresAt: claims.ExpiresAt.Time,
-		}, kid: kid}, i.cfg.Now())
+		i.verifier.cache.put(mt.token, cachedToken{p: &Principal{
+			ClientID: c.ID, TenantID: tenant, Scopes: append([]string{tenant}, extra...), JTI: mt.jti,
+			SecretID: res.secretID, IssuedAt: mt.iat, ExpiresAt: mt.exp,
+		}, kid: mt.kid}, i.cfg.Now())
 	}
 	// 15. Audit.
 	i.audit.Record(r.Context(), Event{Type: EventTokenIssued, ClientID: c.ID, SecretID: res.secretID, Tenant: tenant,
-		JTI: claims.ID, ExpiresAt: claims.ExpiresAt.Time, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
+		JTI: mt.jti, ExpiresAt: mt.exp, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
 }
 
 // acquire takes a slot of the global in-flight cap or answers 429.
@@ -166,7 +169,7 @@ func (i *Issuer) acquire(w http.ResponseWriter, r *http.Request, ip string) bool
 // grant type, step 6, only for the token endpoint) and returns the form,
 // the authenticated client and the client id; on failure it has written
 // the response.
-func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token bool) (url.Values, authResult, string, bool) {
+func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token bool) (formParams, authResult, string, bool) {
 	// 1. TLS.
 	if i.cfg.RequireTLS && r.TLS == nil && !(i.cfg.TrustForwardedProto && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
 		i.deny(w, r, ip, "", "tls_required", http.StatusBadRequest, ErrCodeInvalidRequest, "TLS is required")
@@ -186,12 +189,17 @@ func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token 
 		return nil, authResult{}, "", false
 	}
 	// 5. Form: body only; no credentials in the URL; no repeated parameter.
-	if err := r.ParseForm(); err != nil {
+	form, err := parseFormBody(r)
+	if err != nil {
 		i.deny(w, r, ip, "", "bad_body", http.StatusBadRequest, ErrCodeInvalidRequest, "the body could not be parsed")
 		return nil, authResult{}, "", false
 	}
 	if r.URL.RawQuery != "" {
-		q := r.URL.Query()
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			i.deny(w, r, ip, "", "bad_body", http.StatusBadRequest, ErrCodeInvalidRequest, "the body could not be parsed")
+			return nil, authResult{}, "", false
+		}
 		for _, p := range credParams {
 			if _, ok := q[p]; ok {
 				i.deny(w, r, ip, "", "params_in_query", http.StatusBadRequest, ErrCodeInvalidRequest, "parameters must be sent in the body, not the URL")
@@ -199,19 +207,16 @@ func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token 
 			}
 		}
 	}
-	form := r.PostForm
-	for _, vs := range form {
-		if len(vs) > 1 {
-			i.deny(w, r, ip, "", "duplicate_param", http.StatusBadRequest, ErrCodeInvalidRequest, "a parameter was sent more than once")
-			return nil, authResult{}, "", false
-		}
+	if form.repeated() {
+		i.deny(w, r, ip, "", "duplicate_param", http.StatusBadRequest, ErrCodeInvalidRequest, "a parameter was sent more than once")
+		return nil, authResult{}, "", false
 	}
 	if !token {
 		return i.authenticateClient(w, r, ip, form)
 	}
 	// 6. Grant type.
 	grant := form.Get("grant_type")
-	if _, sent := form["grant_type"]; !sent && i.cfg.AllowHyphenGrantType && form.Get("grant-type") != "" {
+	if !form.Has("grant_type") && i.cfg.AllowHyphenGrantType && form.Get("grant-type") != "" {
 		grant = form.Get("grant-type")
 		i.audit.Record(r.Context(), Event{Type: EventCompatGrantType, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
 	}
@@ -229,7 +234,7 @@ func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token 
 
 // authenticateClient runs steps 7-10: the per-IP failure budget, then
 // exactly one client authentication method and its check.
-func (i *Issuer) authenticateClient(w http.ResponseWriter, r *http.Request, ip string, form url.Values) (url.Values, authResult, string, bool) {
+func (i *Issuer) authenticateClient(w http.ResponseWriter, r *http.Request, ip string, form formParams) (formParams, authResult, string, bool) {
 	var err error
 	// 7. Per-IP failure budget.
 	now := i.cfg.Now()
@@ -300,7 +305,7 @@ const maxAuthorizationBytes = 4096
 // On failure code says which error applies (invalid_request for two methods
 // or a bad % escape, invalid_client for missing or undecodable credentials);
 // clientID is returned when known, for the audit trail.
-func credentials(r *http.Request, form url.Values) (clientID, secret, code string, ok bool) {
+func credentials(r *http.Request, form formParams) (clientID, secret, code string, ok bool) {
 	// RFC 6749 §3.2: a parameter sent without a value counts as omitted.
 	authz, hasAuthz := r.Header["Authorization"]
 	bodySecret := form.Get("client_secret") != ""
@@ -353,8 +358,9 @@ func (i *Issuer) grantScope(r *http.Request, c *Client, scope string) (tenant st
 	if len(scope) > 4096 {
 		return "", nil, false
 	}
-	for _, tok := range strings.Split(scope, " ") {
-		if tok == "" {
+	for rest := scope; rest != ""; {
+		var tok string
+		if tok, rest, _ = strings.Cut(rest, " "); tok == "" {
 			continue
 		}
 		if t, isGUID := CanonicalTenant(tok); isGUID {

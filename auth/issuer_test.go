@@ -514,11 +514,11 @@ func TestAdversarialTokenResponse(t *testing.T) {
 			seen[newJTI()] = true
 		}
 		for range 200 {
-			_, c, _, err := e.srv.Keys().mint(context.Background(), &e.srv.cfg, e.clientID, "", tenantA, nil, time.Minute)
+			_, mt, err := e.srv.Keys().mint(context.Background(), &e.srv.cfg, e.clientID, "", tenantA, nil, time.Minute, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			seen[c.ID] = true
+			seen[mt.jti] = true
 		}
 		if len(seen) != 10200 {
 			t.Fatalf("jti collisions: %d distinct of 10200", len(seen))

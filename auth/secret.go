@@ -71,10 +71,48 @@ func ParseSecret(secret string) (id string, err error) {
 			return "", errBadSecretFormat
 		}
 	}
-	if _, err := base64.RawURLEncoding.Strict().DecodeString(body[1:]); err != nil {
+	if !canonicalB64URL256(body[1:]) {
 		return "", errBadSecretFormat
 	}
 	return id, nil
+}
+
+// canonicalB64URL256 reports whether s is the canonical unpadded base64url
+// encoding of 32 bytes (what base64.RawURLEncoding.Strict() decodes), without
+// decoding it: 43 characters of the alphabet, the last one carrying 4 bits
+// and two zero bits.
+func canonicalB64URL256(s string) bool {
+	if len(s) != secretBodyLen {
+		return false
+	}
+	var v byte
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z':
+			v = c - 'A'
+		case c >= 'a' && c <= 'z':
+			v = c - 'a' + 26
+		case c >= '0' && c <= '9':
+			v = c - '0' + 52
+		case c == '-':
+			v = 62
+		case c == '_':
+			v = 63
+		default:
+			return false
+		}
+	}
+	return v&3 == 0
+}
+
+// sha256String is sha256.Sum256 of s without a heap copy for short inputs
+// (secrets are 59 bytes).
+func sha256String(s string) [32]byte {
+	var tmp [96]byte
+	if len(s) <= len(tmp) {
+		return sha256.Sum256(append(tmp[:0], s...))
+	}
+	return sha256.Sum256([]byte(s))
 }
 
 // hasher computes secret digests: SHA-256, or HMAC-SHA-256 keyed with a
@@ -103,14 +141,14 @@ func (h hasher) sum(alg, secret string) (digest [32]byte, ok bool) {
 	}
 	switch {
 	case alg == algSHA256:
-		return sha256.Sum256([]byte(secret)), true
+		return sha256String(secret), true
 	case len(h.pepper) > 0 && alg == algHMACPrefix+h.pepperID:
 		m := hmac.New(sha256.New, h.pepper)
 		m.Write([]byte(secret))
 		copy(digest[:], m.Sum(nil))
 		return digest, true
 	default:
-		return sha256.Sum256([]byte(secret)), false
+		return sha256String(secret), false
 	}
 }
 

@@ -38,6 +38,7 @@ func impls() []impl {
 	return []impl{
 		{"floor", peer(func(testing.TB) http.Handler { return floorHandler() })},
 		{"patientsfhir", oursIssuer},
+		{"patientsfhir-eddsa", oursIssuerEdDSA},
 		{"go-oauth2", peer(goOAuth2Handler)},
 		{"fosite", peer(fositeHandler)},
 	}

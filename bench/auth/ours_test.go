@@ -25,6 +25,11 @@ func oursServer(tb testing.TB) (*pfauth.Server, string) {
 }
 
 func oursServerOn(tb testing.TB, store pfauth.Store) (*pfauth.Server, string) {
+	return oursServerAlg(tb, store, "")
+}
+
+// oursServerAlg is oursServerOn with another signing algorithm ("" = the ES256 default).
+func oursServerAlg(tb testing.TB, store pfauth.Store, alg string) (*pfauth.Server, string) {
 	tb.Helper()
 	ctx := context.Background()
 	srv, err := pfauth.New(ctx, pfauth.Config{
@@ -32,6 +37,7 @@ func oursServerOn(tb testing.TB, store pfauth.Store) (*pfauth.Server, string) {
 		Audience: "https://fhir.example.com/stu3",
 		SealKey:  []byte("0123456789abcdef0123456789abcdef"),
 		Logger:   slog.New(slog.DiscardHandler),
+		Alg:      alg,
 	}, store)
 	if err != nil {
 		tb.Fatal(err)
@@ -46,6 +52,12 @@ func oursServerOn(tb testing.TB, store pfauth.Store) (*pfauth.Server, string) {
 // oursIssuer returns patientsfhir's token endpoint and the request body for its client.
 func oursIssuer(tb testing.TB) (http.Handler, string) {
 	srv, secret := oursServer(tb)
+	return srv.Handler(), tokenForm(secret)
+}
+
+// oursIssuerEdDSA is oursIssuer signing with Ed25519 (Config.Alg EdDSA) instead of ES256.
+func oursIssuerEdDSA(tb testing.TB) (http.Handler, string) {
+	srv, secret := oursServerAlg(tb, pfauth.NewMemoryStore(), pfauth.AlgEdDSA)
 	return srv.Handler(), tokenForm(secret)
 }
 

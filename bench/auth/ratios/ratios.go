@@ -104,6 +104,9 @@ type reportData struct {
 	verifyCold     target // a new token minted by another node (behind a load balancer)
 	// stores holds issuance throughput on each durable store ÷ on the memory store.
 	stores []storeRatio
+	// eddsa holds the same ratios for patientsfhir signing with Ed25519 (impl
+	// patientsfhir-eddsa), when measured: informative, not judged.
+	eddsa []row
 }
 
 type storeRatio struct {
@@ -117,8 +120,21 @@ func issuance(impl, mode string) string {
 
 func report(res results) reportData {
 	var rep reportData
+	rep.rows = ratioRows(res, "patientsfhir")
+	for _, r := range ratioRows(res, "patientsfhir-eddsa") {
+		if r.goOAuth2.ok || r.fosite.ok || r.floor.ok {
+			rep.eddsa = append(rep.eddsa, r)
+		}
+	}
+	rep.verification(res)
+	return rep
+}
+
+// ratioRows computes impl's throughput ratios against every peer in every mode.
+func ratioRows(res results, impl string) []row {
+	var rows []row
 	for _, mode := range modes {
-		ours, okOurs := res.median(issuance("patientsfhir", mode))
+		ours, okOurs := res.median(issuance(impl, mode))
 		ratio := func(peer string, goal float64) target {
 			t := target{goal: goal, atLeast: true}
 			if p, ok := res.median(issuance(peer, mode)); ok && okOurs {
@@ -126,13 +142,18 @@ func report(res results) reportData {
 			}
 			return t
 		}
-		rep.rows = append(rep.rows, row{
+		rows = append(rows, row{
 			mode:     mode,
 			goOAuth2: ratio("go-oauth2", 1),
 			fosite:   ratio("fosite", 100),
 			floor:    ratio("floor", 0.5),
 		})
 	}
+	return rows
+}
+
+// verification fills the verification and store ratios.
+func (rep *reportData) verification(res results) {
 	frac := func(mode string) target {
 		t := target{goal: 0.1}
 		v, ok1 := res.median("BenchmarkBearerVerification/mode=" + mode)
@@ -161,7 +182,6 @@ func report(res results) reportData {
 		}
 		rep.stores = append(rep.stores, storeRatio{st, t})
 	}
-	return rep
 }
 
 // allMet reports whether every target of the issue is met: the three issuance ratios over
@@ -215,6 +235,14 @@ func (rep reportData) write(out io.Writer) {
 	fmt.Fprintln(tw, "patientsfhir issuance on a durable store ÷ on the memory store (in-process, parallel)")
 	for _, st := range rep.stores {
 		fmt.Fprintf(tw, "%s\t%s\n", st.store, st.t)
+	}
+	if len(rep.eddsa) > 0 {
+		fmt.Fprintln(tw)
+		fmt.Fprintln(tw, "the same issuance ratios with Config.Alg EdDSA (impl=patientsfhir-eddsa; informative, not judged)")
+		fmt.Fprintln(tw, "mode\tvs go-oauth2\tvs fosite\tvs bare floor")
+		for _, r := range rep.eddsa {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.mode, r.goOAuth2, r.fosite, r.floor)
+		}
 	}
 	tw.Flush()
 }

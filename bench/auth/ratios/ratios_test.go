@@ -45,6 +45,17 @@ func TestRatiosFromOneRun(t *testing.T) {
 	if r := report(fresh); r.verifyFresh.value != 0.03 || r.verifyCold.value != 0.8 || r.allMet() {
 		t.Fatalf("fresh-token verification %v / %v, all met %v", r.verifyFresh, r.verifyCold, r.allMet())
 	}
+	if len(rep.eddsa) != 0 {
+		t.Fatalf("EdDSA rows without EdDSA results: %+v", rep.eddsa)
+	}
+	ed, _ := parse(strings.NewReader(sample + "BenchmarkTokenIssuance/impl=patientsfhir-eddsa/mode=http-parallel-2 100 30000 ns/op\n"))
+	edRep := report(ed)
+	var edOut strings.Builder
+	edRep.write(&edOut)
+	if len(edRep.eddsa) != 1 || edRep.eddsa[0].goOAuth2.value != 2 || !strings.Contains(edOut.String(), "http-parallel  2.00") ||
+		!edRep.allMet() {
+		t.Fatalf("EdDSA rows %+v, report:\n%s", edRep.eddsa, edOut.String())
+	}
 	var out strings.Builder
 	rep.write(&out)
 	if st := rep.stores; len(st) != 2 || st[0].t.value != 0.8 || st[1].t.ok {
