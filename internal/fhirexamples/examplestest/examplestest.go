@@ -111,10 +111,16 @@ func RoundTrip[R Resource](t *testing.T, c Codec[R], exceptions Exceptions) {
 		if err != nil {
 			return fmt.Errorf("json.Marshal: %w", err)
 		}
-		var escaped bytes.Buffer
-		json.HTMLEscape(&escaped, out)
+		// json.Marshal compacts and HTML-escapes what MarshalJSON returns;
+		// Encode keeps kept raw members (fhir_comments, lenient unknowns) as
+		// written, whitespace included.
+		var compact, escaped bytes.Buffer
+		if err := json.Compact(&compact, out); err != nil {
+			return fmt.Errorf("Encode produced invalid JSON: %w", err)
+		}
+		json.HTMLEscape(&escaped, compact.Bytes())
 		if !bytes.Equal(viaJSON, escaped.Bytes()) {
-			return errors.New("json.Marshal differs from Encode beyond HTML escaping")
+			return errors.New("json.Marshal differs from Encode beyond compaction and HTML escaping")
 		}
 		return nil
 	})

@@ -1,0 +1,154 @@
+package examplestest
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/patientsfhir/patientsfhir/fhirjson"
+)
+
+// DecodeCase is a document that strict decoding must reject with an error
+// matching Err at Path.
+type DecodeCase struct {
+	Name, Doc, Path string
+	Err             error
+}
+
+// CommonDecodeCases hold for both DSTU2 and STU3.
+var CommonDecodeCases = []DecodeCase{
+	{"unknown element", `{"resourceType":"Patient","name":[{"given":["a"],"nickname":"x"}]}`,
+		"Patient.name[0].nickname", fhirjson.ErrUnknownElement},
+	{"number in string array", `{"resourceType":"Patient","name":[{"given":["Peter",5]}]}`,
+		"Patient.name[0].given[1]", fhirjson.ErrWrongType},
+	{"string for boolean", `{"resourceType":"Patient","active":"true"}`,
+		"Patient.active", fhirjson.ErrWrongType},
+	{"object for array", `{"resourceType":"Patient","name":{"text":"x"}}`,
+		"Patient.name", fhirjson.ErrWrongType},
+	{"string for decimal", `{"resourceType":"Observation","status":"final","code":{"text":"t"},"valueQuantity":{"value":"1.5"}}`,
+		"Observation.valueQuantity.value", fhirjson.ErrWrongType},
+	{"unknown resourceType", `{"resourceType":"Nope","id":"x"}`,
+		"resourceType", fhirjson.ErrResourceType},
+	{"unknown contained resourceType", `{"resourceType":"Patient","contained":[{"resourceType":"Nope"}]}`,
+		"Patient.contained[0].resourceType", fhirjson.ErrResourceType},
+	{"unknown bundled resourceType", `{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Nope"}}]}`,
+		"Bundle.entry[0].resource.resourceType", fhirjson.ErrResourceType},
+	{"missing resourceType", `{"id":"x"}`, "", fhirjson.ErrResourceType},
+	{"truncated JSON", `{"resourceType":"Patient",`, "Patient", fhirjson.ErrSyntax},
+	{"not JSON", `<Patient/>`, "", fhirjson.ErrSyntax},
+}
+
+// StrictDecodeErrors checks every case as a sub-test.
+func StrictDecodeErrors[R Resource](t *testing.T, c Codec[R], cases []DecodeCase) {
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			if p := DecodeErrorPath(t, c, tc.Doc, tc.Err); p != tc.Path {
+				t.Errorf("path %q, want %q", p, tc.Path)
+			}
+		})
+	}
+}
+
+// LenientCase is a document with unknown members that lenient decoding must
+// keep and strict decoding must reject at StrictPath.
+type LenientCase struct {
+	Name, Doc, StrictPath string
+}
+
+// CommonLenientCases hold for both DSTU2 and STU3.
+var CommonLenientCases = []LenientCase{
+	{"top level", `{"resourceType":"Patient","id":"p1","futureElement":{"a":[1.50,null,"x"]},"active":true}`,
+		"Patient.futureElement"},
+	{"nested in datatype", `{"resourceType":"Patient","name":[{"text":"Jim Chalmers","nickname":"Jim","given":["Peter"]}]}`,
+		"Patient.name[0].nickname"},
+	{"in backbone element", `{"resourceType":"Patient","contact":[{"gender":"male","x":1e2}]}`,
+		"Patient.contact[0].x"},
+	{"in contained resource", `{"resourceType":"Observation","status":"final","code":{"text":"t"},"contained":[{"resourceType":"Patient","id":"c","y":false}]}`,
+		"Observation.contained[0].y"},
+	{"in bundle entry", `{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","z":{}}}]}`,
+		"Bundle.entry[0].resource.z"},
+	{"in primitive extension", `{"resourceType":"Patient","birthDate":"1974-12-25","_birthDate":{"id":"b","w":"x"}}`,
+		"Patient._birthDate.w"},
+}
+
+// LenientRoundTrips checks every case as a sub-test with [LenientKeepsUnknown].
+func LenientRoundTrips[R Resource](t *testing.T, c Codec[R], cases []LenientCase) {
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			LenientKeepsUnknown(t, c, tc.Doc, tc.StrictPath)
+		})
+	}
+}
+
+// Fixture is a hand-made broken resource. With DecodeErr set, strict
+// decoding must fail with it at Paths[0]; otherwise decoding succeeds and
+// Validate must report exactly Paths (in any order).
+type Fixture struct {
+	Name      string
+	Doc       string
+	DecodeErr error
+	Paths     []string
+}
+
+// CommonFixtures hold for both DSTU2 and STU3.
+var CommonFixtures = []Fixture{
+	{"missing required elements",
+		`{"resourceType":"Observation","id":"o1"}`,
+		nil, []string{"Observation.status", "Observation.code"}},
+	{"missing required element in backbone",
+		`{"resourceType":"Patient","communication":[{"preferred":true}],"link":[{"type":"seealso"}]}`,
+		nil, []string{"Patient.communication[0].language", "Patient.link[0].other"}},
+	{"bad required code",
+		`{"resourceType":"Patient","gender":"woman"}`,
+		nil, []string{"Patient.gender"}},
+	{"bad required code in datatype",
+		`{"resourceType":"Patient","name":[{"text":"x"},{"use":"nick","text":"y"}]}`,
+		nil, []string{"Patient.name[1].use"}},
+	{"problems inside contained and bundled resources",
+		`{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Observation","status":"done","code":{"text":"t"},"contained":[{"resourceType":"Patient","gender":"F"}]}}]}`,
+		nil, []string{"Bundle.entry[0].resource.contained[0].gender", "Bundle.entry[0].resource.status"}},
+	{"missing bundle type",
+		`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}]}`,
+		nil, []string{"Bundle.type"}},
+	{"wrong type: number for date",
+		`{"resourceType":"Patient","birthDate":19741225}`,
+		fhirjson.ErrWrongType, []string{"Patient.birthDate"}},
+	{"wrong type: object for code",
+		`{"resourceType":"Observation","status":{"code":"final"},"code":{"text":"t"}}`,
+		fhirjson.ErrWrongType, []string{"Observation.status"}},
+	{"wrong type: array for single element",
+		`{"resourceType":"Observation","status":"final","code":[{"text":"t"}]}`,
+		fhirjson.ErrWrongType, []string{"Observation.code"}},
+	{"malformed date",
+		`{"resourceType":"Patient","birthDate":"25-12-1974"}`,
+		fhirjson.ErrInvalidValue, []string{"Patient.birthDate"}},
+	{"empty string",
+		`{"resourceType":"Patient","gender":""}`,
+		fhirjson.ErrInvalidValue, []string{"Patient.gender"}},
+}
+
+// BrokenFixtures checks every fixture as a sub-test.
+func BrokenFixtures[R Resource](t *testing.T, c Codec[R], fixtures []Fixture) {
+	for _, tc := range fixtures {
+		t.Run(tc.Name, func(t *testing.T) {
+			r, err := c.Decode([]byte(tc.Doc))
+			if tc.DecodeErr != nil {
+				if err == nil {
+					t.Fatalf("decoded without error")
+				}
+				if p := AsDecodeError(t, err, tc.DecodeErr).Path; p != tc.Paths[0] {
+					t.Errorf("decode error path %q, want %q", p, tc.Paths[0])
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			got := IssuePaths(t, r)
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tc.Paths))
+			if !slices.Equal(got, want) {
+				t.Errorf("issue paths %q, want %q", got, want)
+			}
+		})
+	}
+}
