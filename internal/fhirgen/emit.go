@@ -203,8 +203,9 @@ func (g *generator) emitStruct(o *out, st *structType) error {
 	o.p("e.EndObject()")
 	o.p("}\n")
 
-	o.p("// MarshalJSON encodes x as compact FHIR JSON.")
-	o.p("func (x *%s) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }\n", st.name)
+	o.p("// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that")
+	o.p("// encoding/json uses it for values as well as pointers.")
+	o.p("func (x %s) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }\n", st.name)
 	o.p("// UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.")
 	o.p("func (x *%s) UnmarshalJSON(data []byte) error {", st.name)
 	o.p("*x = %s{}", st.name)
