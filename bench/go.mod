@@ -4,7 +4,10 @@ go 1.26
 
 replace github.com/patientsfhir/patientsfhir => ../
 
-require github.com/google/fhir/go v0.7.4
+require (
+	github.com/google/fhir/go v0.7.4
+	github.com/patientsfhir/patientsfhir v0.0.0-00010101000000-000000000000
+)
 
 require (
 	bitbucket.org/creachadair/stringset v0.0.9 // indirect

@@ -51,9 +51,9 @@ func Codecs(version string) ([]Codec, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []Codec{{JSONFormat, jf}, {Generic, generic}}, nil
+		return []Codec{{Ours, oursSTU3}, {JSONFormat, jf}, {Generic, generic}}, nil
 	case DSTU2:
-		return []Codec{{Generic, generic}}, nil
+		return []Codec{{Ours, oursDSTU2}, {Generic, generic}}, nil
 	}
 	return nil, fmt.Errorf("unknown version %q", version)
 }
