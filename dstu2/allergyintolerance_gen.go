@@ -217,6 +217,9 @@ func (x *AllergyIntolerance) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -246,8 +249,14 @@ func (x *AllergyIntolerance) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.OnsetExt != nil {
 		x.OnsetExt.validate(p+".onset", errs)
 	}
+	if x.Onset != "" && !fhirjson.CheckDateTime(x.Onset) {
+		errs.BadFormat(p+".onset", "dateTime")
+	}
 	if x.RecordedDateExt != nil {
 		x.RecordedDateExt.validate(p+".recordedDate", errs)
+	}
+	if x.RecordedDate != "" && !fhirjson.CheckDateTime(x.RecordedDate) {
+		errs.BadFormat(p+".recordedDate", "dateTime")
 	}
 	if x.Recorder != nil {
 		x.Recorder.validate(p+".recorder", errs)
@@ -293,6 +302,9 @@ func (x *AllergyIntolerance) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.LastOccurenceExt != nil {
 		x.LastOccurenceExt.validate(p+".lastOccurence", errs)
+	}
+	if x.LastOccurence != "" && !fhirjson.CheckDateTime(x.LastOccurence) {
+		errs.BadFormat(p+".lastOccurence", "dateTime")
 	}
 	if x.Note != nil {
 		x.Note.validate(p+".note", errs)
@@ -434,6 +446,9 @@ func (x *AllergyIntoleranceReaction) Validate() error {
 }
 
 func (x *AllergyIntoleranceReaction) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -460,6 +475,9 @@ func (x *AllergyIntoleranceReaction) validate(p string, errs *fhirjson.Validatio
 	}
 	if x.OnsetExt != nil {
 		x.OnsetExt.validate(p+".onset", errs)
+	}
+	if x.Onset != "" && !fhirjson.CheckDateTime(x.Onset) {
+		errs.BadFormat(p+".onset", "dateTime")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
 		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/reaction-event-severity")

@@ -132,6 +132,9 @@ func (x *AuditEvent) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -303,6 +306,9 @@ func (x *AuditEventEvent) Validate() error {
 }
 
 func (x *AuditEventEvent) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -329,6 +335,9 @@ func (x *AuditEventEvent) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateTimeExt != nil {
 		x.DateTimeExt.validate(p+".dateTime", errs)
+	}
+	if x.DateTime != "" && !fhirjson.CheckInstant(x.DateTime) {
+		errs.BadFormat(p+".dateTime", "instant")
 	}
 	if x.Outcome != "" && !x.Outcome.IsValid() {
 		errs.BadCode(p+".outcome", "http://hl7.org/fhir/ValueSet/audit-event-outcome")
@@ -477,6 +486,9 @@ func (x *AuditEventParticipant) Validate() error {
 }
 
 func (x *AuditEventParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -603,6 +615,9 @@ func (x *AuditEventParticipantNetwork) Validate() error {
 }
 
 func (x *AuditEventParticipantNetwork) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -698,6 +713,9 @@ func (x *AuditEventSource) Validate() error {
 }
 
 func (x *AuditEventSource) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -841,6 +859,9 @@ func (x *AuditEventObject) Validate() error {
 }
 
 func (x *AuditEventObject) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -959,6 +980,9 @@ func (x *AuditEventObjectDetail) Validate() error {
 }
 
 func (x *AuditEventObjectDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -127,6 +127,9 @@ func (x *Bundle) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -147,6 +150,9 @@ func (x *Bundle) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.TotalExt != nil {
 		x.TotalExt.validate(p+".total", errs)
+	}
+	if x.Total != nil && *x.Total < 0 {
+		errs.BadFormat(p+".total", "unsignedInt")
 	}
 	for i := range x.Link {
 		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
@@ -249,6 +255,9 @@ func (x *BundleLink) Validate() error {
 }
 
 func (x *BundleLink) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -362,6 +371,9 @@ func (x *BundleEntry) Validate() error {
 }
 
 func (x *BundleEntry) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -466,6 +478,9 @@ func (x *BundleEntrySearch) Validate() error {
 }
 
 func (x *BundleEntrySearch) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -601,6 +616,9 @@ func (x *BundleEntryRequest) Validate() error {
 }
 
 func (x *BundleEntryRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -627,6 +645,9 @@ func (x *BundleEntryRequest) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.IfModifiedSinceExt != nil {
 		x.IfModifiedSinceExt.validate(p+".ifModifiedSince", errs)
+	}
+	if x.IfModifiedSince != "" && !fhirjson.CheckInstant(x.IfModifiedSince) {
+		errs.BadFormat(p+".ifModifiedSince", "instant")
 	}
 	if x.IfMatchExt != nil {
 		x.IfMatchExt.validate(p+".ifMatch", errs)
@@ -734,6 +755,9 @@ func (x *BundleEntryResponse) Validate() error {
 }
 
 func (x *BundleEntryResponse) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -754,5 +778,8 @@ func (x *BundleEntryResponse) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.LastModifiedExt != nil {
 		x.LastModifiedExt.validate(p+".lastModified", errs)
+	}
+	if x.LastModified != "" && !fhirjson.CheckInstant(x.LastModified) {
+		errs.BadFormat(p+".lastModified", "instant")
 	}
 }

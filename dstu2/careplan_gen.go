@@ -207,6 +207,9 @@ func (x *CarePlan) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -256,6 +259,9 @@ func (x *CarePlan) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.ModifiedExt != nil {
 		x.ModifiedExt.validate(p+".modified", errs)
+	}
+	if x.Modified != "" && !fhirjson.CheckDateTime(x.Modified) {
+		errs.BadFormat(p+".modified", "dateTime")
 	}
 	for i := range x.Category {
 		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
@@ -371,6 +377,9 @@ func (x *CarePlanRelatedPlan) Validate() error {
 }
 
 func (x *CarePlanRelatedPlan) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -459,6 +468,9 @@ func (x *CarePlanParticipant) Validate() error {
 }
 
 func (x *CarePlanParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -551,6 +563,9 @@ func (x *CarePlanActivity) Validate() error {
 }
 
 func (x *CarePlanActivity) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -741,6 +756,9 @@ func (x *CarePlanActivityDetail) Validate() error {
 }
 
 func (x *CarePlanActivityDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -282,6 +282,9 @@ func (x *Claim) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -325,6 +328,9 @@ func (x *Claim) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.Target != nil {
 		x.Target.validate(p+".target", errs)
@@ -388,6 +394,9 @@ func (x *Claim) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.AccidentExt != nil {
 		x.AccidentExt.validate(p+".accident", errs)
+	}
+	if x.Accident != "" && !fhirjson.CheckDate(x.Accident) {
+		errs.BadFormat(p+".accident", "date")
 	}
 	if x.AccidentType != nil {
 		x.AccidentType.validate(p+".accidentType", errs)
@@ -496,6 +505,9 @@ func (x *ClaimPayee) Validate() error {
 }
 
 func (x *ClaimPayee) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -589,6 +601,9 @@ func (x *ClaimDiagnosis) Validate() error {
 }
 
 func (x *ClaimDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -600,6 +615,9 @@ func (x *ClaimDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
+	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
 	}
 	if !(x.Diagnosis != nil) {
 		errs.Missing(p + ".diagnosis")
@@ -727,6 +745,9 @@ func (x *ClaimCoverage) Validate() error {
 }
 
 func (x *ClaimCoverage) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -738,6 +759,9 @@ func (x *ClaimCoverage) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
+	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
 		errs.Missing(p + ".focal")
@@ -941,6 +965,9 @@ func (x *ClaimItem) Validate() error {
 }
 
 func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -952,6 +979,9 @@ func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
+	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
 	}
 	if !(x.Type != nil) {
 		errs.Missing(p + ".type")
@@ -967,6 +997,11 @@ func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
 			v.validate(fhirjson.Index(p+".diagnosisLinkId", i), errs)
 		}
 	}
+	for i, v := range x.DiagnosisLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".diagnosisLinkId", i), "positiveInt")
+		}
+	}
 	if !(x.Service != nil) {
 		errs.Missing(p + ".service")
 	}
@@ -975,6 +1010,9 @@ func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.ServiceDateExt != nil {
 		x.ServiceDateExt.validate(p+".serviceDate", errs)
+	}
+	if x.ServiceDate != "" && !fhirjson.CheckDate(x.ServiceDate) {
+		errs.BadFormat(p+".serviceDate", "date")
 	}
 	if x.Quantity != nil {
 		x.Quantity.validate(p+".quantity", errs)
@@ -1134,6 +1172,9 @@ func (x *ClaimItemDetail) Validate() error {
 }
 
 func (x *ClaimItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1145,6 +1186,9 @@ func (x *ClaimItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
+	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
 	}
 	if !(x.Type != nil) {
 		errs.Missing(p + ".type")
@@ -1301,6 +1345,9 @@ func (x *ClaimItemDetailSubDetail) Validate() error {
 }
 
 func (x *ClaimItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1312,6 +1359,9 @@ func (x *ClaimItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationE
 	}
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
+	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
 	}
 	if !(x.Type != nil) {
 		errs.Missing(p + ".type")
@@ -1428,6 +1478,9 @@ func (x *ClaimItemProsthesis) Validate() error {
 }
 
 func (x *ClaimItemProsthesis) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1439,6 +1492,9 @@ func (x *ClaimItemProsthesis) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.PriorDateExt != nil {
 		x.PriorDateExt.validate(p+".priorDate", errs)
+	}
+	if x.PriorDate != "" && !fhirjson.CheckDate(x.PriorDate) {
+		errs.BadFormat(p+".priorDate", "date")
 	}
 	if x.PriorMaterial != nil {
 		x.PriorMaterial.validate(p+".priorMaterial", errs)
@@ -1523,6 +1579,9 @@ func (x *ClaimMissingTeeth) Validate() error {
 }
 
 func (x *ClaimMissingTeeth) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1540,5 +1599,8 @@ func (x *ClaimMissingTeeth) validate(p string, errs *fhirjson.ValidationErrors) 
 	}
 	if x.ExtractionDateExt != nil {
 		x.ExtractionDateExt.validate(p+".extractionDate", errs)
+	}
+	if x.ExtractionDate != "" && !fhirjson.CheckDate(x.ExtractionDate) {
+		errs.BadFormat(p+".extractionDate", "date")
 	}
 }

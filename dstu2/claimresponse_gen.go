@@ -262,6 +262,9 @@ func (x *ClaimResponse) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -299,6 +302,9 @@ func (x *ClaimResponse) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.Organization != nil {
 		x.Organization.validate(p+".organization", errs)
@@ -347,6 +353,9 @@ func (x *ClaimResponse) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.PaymentDateExt != nil {
 		x.PaymentDateExt.validate(p+".paymentDate", errs)
+	}
+	if x.PaymentDate != "" && !fhirjson.CheckDate(x.PaymentDate) {
+		errs.BadFormat(p+".paymentDate", "date")
 	}
 	if x.PaymentAmount != nil {
 		x.PaymentAmount.validate(p+".paymentAmount", errs)
@@ -468,6 +477,9 @@ func (x *ClaimResponseItem) Validate() error {
 }
 
 func (x *ClaimResponseItem) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -480,9 +492,17 @@ func (x *ClaimResponseItem) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.SequenceLinkIDExt != nil {
 		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		errs.BadFormat(p+".sequenceLinkId", "positiveInt")
+	}
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+		}
+	}
+	for i, v := range x.NoteNumber {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
@@ -575,6 +595,9 @@ func (x *ClaimResponseItemAdjudication) Validate() error {
 }
 
 func (x *ClaimResponseItemAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -675,6 +698,9 @@ func (x *ClaimResponseItemDetail) Validate() error {
 }
 
 func (x *ClaimResponseItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -686,6 +712,9 @@ func (x *ClaimResponseItemDetail) validate(p string, errs *fhirjson.ValidationEr
 	}
 	if x.SequenceLinkIDExt != nil {
 		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+	}
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		errs.BadFormat(p+".sequenceLinkId", "positiveInt")
 	}
 	for i := range x.Adjudication {
 		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
@@ -779,6 +808,9 @@ func (x *ClaimResponseItemDetailAdjudication) Validate() error {
 }
 
 func (x *ClaimResponseItemDetailAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -878,6 +910,9 @@ func (x *ClaimResponseItemDetailSubDetail) Validate() error {
 }
 
 func (x *ClaimResponseItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -889,6 +924,9 @@ func (x *ClaimResponseItemDetailSubDetail) validate(p string, errs *fhirjson.Val
 	}
 	if x.SequenceLinkIDExt != nil {
 		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+	}
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		errs.BadFormat(p+".sequenceLinkId", "positiveInt")
 	}
 	for i := range x.Adjudication {
 		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
@@ -979,6 +1017,9 @@ func (x *ClaimResponseItemDetailSubDetailAdjudication) Validate() error {
 }
 
 func (x *ClaimResponseItemDetailSubDetailAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1097,6 +1138,9 @@ func (x *ClaimResponseAddItem) Validate() error {
 }
 
 func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1106,6 +1150,11 @@ func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationError
 	for i, v := range x.SequenceLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".sequenceLinkId", i), errs)
+		}
+	}
+	for i, v := range x.SequenceLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".sequenceLinkId", i), "positiveInt")
 		}
 	}
 	if !(x.Service != nil) {
@@ -1120,6 +1169,11 @@ func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationError
 	for i, v := range x.NoteNumberLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".noteNumberLinkId", i), errs)
+		}
+	}
+	for i, v := range x.NoteNumberLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".noteNumberLinkId", i), "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
@@ -1214,6 +1268,9 @@ func (x *ClaimResponseAddItemAdjudication) Validate() error {
 }
 
 func (x *ClaimResponseAddItemAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1309,6 +1366,9 @@ func (x *ClaimResponseAddItemDetail) Validate() error {
 }
 
 func (x *ClaimResponseAddItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1413,6 +1473,9 @@ func (x *ClaimResponseAddItemDetailAdjudication) Validate() error {
 }
 
 func (x *ClaimResponseAddItemDetailAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1526,6 +1589,9 @@ func (x *ClaimResponseError) Validate() error {
 }
 
 func (x *ClaimResponseError) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1535,11 +1601,20 @@ func (x *ClaimResponseError) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.SequenceLinkIDExt != nil {
 		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		errs.BadFormat(p+".sequenceLinkId", "positiveInt")
+	}
 	if x.DetailSequenceLinkIDExt != nil {
 		x.DetailSequenceLinkIDExt.validate(p+".detailSequenceLinkId", errs)
 	}
+	if x.DetailSequenceLinkID != nil && *x.DetailSequenceLinkID < 1 {
+		errs.BadFormat(p+".detailSequenceLinkId", "positiveInt")
+	}
 	if x.SubdetailSequenceLinkIDExt != nil {
 		x.SubdetailSequenceLinkIDExt.validate(p+".subdetailSequenceLinkId", errs)
+	}
+	if x.SubdetailSequenceLinkID != nil && *x.SubdetailSequenceLinkID < 1 {
+		errs.BadFormat(p+".subdetailSequenceLinkId", "positiveInt")
 	}
 	if !(x.Code != nil) {
 		errs.Missing(p + ".code")
@@ -1632,6 +1707,9 @@ func (x *ClaimResponseNote) Validate() error {
 }
 
 func (x *ClaimResponseNote) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1640,6 +1718,9 @@ func (x *ClaimResponseNote) validate(p string, errs *fhirjson.ValidationErrors) 
 	}
 	if x.NumberExt != nil {
 		x.NumberExt.validate(p+".number", errs)
+	}
+	if x.Number != nil && *x.Number < 1 {
+		errs.BadFormat(p+".number", "positiveInt")
 	}
 	if x.Type != nil {
 		x.Type.validate(p+".type", errs)
@@ -1767,6 +1848,9 @@ func (x *ClaimResponseCoverage) Validate() error {
 }
 
 func (x *ClaimResponseCoverage) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1778,6 +1862,9 @@ func (x *ClaimResponseCoverage) validate(p string, errs *fhirjson.ValidationErro
 	}
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
+	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
 		errs.Missing(p + ".focal")

@@ -232,6 +232,9 @@ func (x *ClinicalImpression) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -275,6 +278,9 @@ func (x *ClinicalImpression) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)
@@ -430,6 +436,9 @@ func (x *ClinicalImpressionInvestigations) Validate() error {
 }
 
 func (x *ClinicalImpressionInvestigations) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -522,6 +531,9 @@ func (x *ClinicalImpressionFinding) Validate() error {
 }
 
 func (x *ClinicalImpressionFinding) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -614,6 +626,9 @@ func (x *ClinicalImpressionRuledOut) Validate() error {
 }
 
 func (x *ClinicalImpressionRuledOut) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -192,6 +192,9 @@ func (x *Communication) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -245,8 +248,14 @@ func (x *Communication) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.SentExt != nil {
 		x.SentExt.validate(p+".sent", errs)
 	}
+	if x.Sent != "" && !fhirjson.CheckDateTime(x.Sent) {
+		errs.BadFormat(p+".sent", "dateTime")
+	}
 	if x.ReceivedExt != nil {
 		x.ReceivedExt.validate(p+".received", errs)
+	}
+	if x.Received != "" && !fhirjson.CheckDateTime(x.Received) {
+		errs.BadFormat(p+".received", "dateTime")
 	}
 	for i := range x.Reason {
 		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
@@ -351,6 +360,9 @@ func (x *CommunicationPayload) Validate() error {
 func (x *CommunicationPayload) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ContentType() == "" {
 		errs.Missing(p + ".content[x]")
+	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
 	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)

@@ -202,6 +202,9 @@ func (x *CommunicationRequest) validate(p string, errs *fhirjson.ValidationError
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -258,6 +261,9 @@ func (x *CommunicationRequest) validate(p string, errs *fhirjson.ValidationError
 	if x.ScheduledDateTimeExt != nil {
 		x.ScheduledDateTimeExt.validate(p+".scheduledDateTime", errs)
 	}
+	if x.ScheduledDateTime != "" && !fhirjson.CheckDateTime(x.ScheduledDateTime) {
+		errs.BadFormat(p+".scheduledDateTime", "dateTime")
+	}
 	if x.ScheduledPeriod != nil {
 		x.ScheduledPeriod.validate(p+".scheduledPeriod", errs)
 	}
@@ -266,6 +272,9 @@ func (x *CommunicationRequest) validate(p string, errs *fhirjson.ValidationError
 	}
 	if x.RequestedOnExt != nil {
 		x.RequestedOnExt.validate(p+".requestedOn", errs)
+	}
+	if x.RequestedOn != "" && !fhirjson.CheckDateTime(x.RequestedOn) {
+		errs.BadFormat(p+".requestedOn", "dateTime")
 	}
 	if x.Subject != nil {
 		x.Subject.validate(p+".subject", errs)
@@ -393,6 +402,9 @@ func (x *CommunicationRequestPayload) Validate() error {
 func (x *CommunicationRequestPayload) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ContentType() == "" {
 		errs.Missing(p + ".content[x]")
+	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
 	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)

@@ -202,6 +202,9 @@ func (x *Composition) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -233,6 +236,9 @@ func (x *Composition) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if !(x.Type != nil) {
 		errs.Missing(p + ".type")
@@ -388,6 +394,9 @@ func (x *CompositionAttester) Validate() error {
 }
 
 func (x *CompositionAttester) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -409,6 +418,9 @@ func (x *CompositionAttester) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.TimeExt != nil {
 		x.TimeExt.validate(p+".time", errs)
+	}
+	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
+		errs.BadFormat(p+".time", "dateTime")
 	}
 	if x.Party != nil {
 		x.Party.validate(p+".party", errs)
@@ -488,6 +500,9 @@ func (x *CompositionEvent) Validate() error {
 }
 
 func (x *CompositionEvent) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -613,6 +628,9 @@ func (x *CompositionSection) Validate() error {
 }
 
 func (x *CompositionSection) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

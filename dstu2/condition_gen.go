@@ -282,6 +282,9 @@ func (x *Condition) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -323,6 +326,9 @@ func (x *Condition) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.DateRecordedExt != nil {
 		x.DateRecordedExt.validate(p+".dateRecorded", errs)
 	}
+	if x.DateRecorded != "" && !fhirjson.CheckDate(x.DateRecorded) {
+		errs.BadFormat(p+".dateRecorded", "date")
+	}
 	if !(x.Code != nil) {
 		errs.Missing(p + ".code")
 	}
@@ -350,6 +356,9 @@ func (x *Condition) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.OnsetDateTimeExt != nil {
 		x.OnsetDateTimeExt.validate(p+".onsetDateTime", errs)
 	}
+	if x.OnsetDateTime != "" && !fhirjson.CheckDateTime(x.OnsetDateTime) {
+		errs.BadFormat(p+".onsetDateTime", "dateTime")
+	}
 	if x.OnsetQuantity != nil {
 		x.OnsetQuantity.validate(p+".onsetQuantity", errs)
 	}
@@ -364,6 +373,9 @@ func (x *Condition) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.AbatementDateTimeExt != nil {
 		x.AbatementDateTimeExt.validate(p+".abatementDateTime", errs)
+	}
+	if x.AbatementDateTime != "" && !fhirjson.CheckDateTime(x.AbatementDateTime) {
+		errs.BadFormat(p+".abatementDateTime", "dateTime")
 	}
 	if x.AbatementQuantity != nil {
 		x.AbatementQuantity.validate(p+".abatementQuantity", errs)
@@ -550,6 +562,9 @@ func (x *ConditionStage) Validate() error {
 }
 
 func (x *ConditionStage) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -632,6 +647,9 @@ func (x *ConditionEvidence) Validate() error {
 }
 
 func (x *ConditionEvidence) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -287,6 +287,9 @@ func (x *Conformance) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -340,6 +343,9 @@ func (x *Conformance) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)
 	}
@@ -369,6 +375,9 @@ func (x *Conformance) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.FhirVersionExt != nil {
 		x.FhirVersionExt.validate(p+".fhirVersion", errs)
+	}
+	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
+		errs.BadFormat(p+".fhirVersion", "id")
 	}
 	if !(x.AcceptUnknown != "" || x.AcceptUnknownExt != nil) {
 		errs.Missing(p + ".acceptUnknown")
@@ -486,6 +495,9 @@ func (x *ConformanceContact) Validate() error {
 }
 
 func (x *ConformanceContact) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -588,6 +600,9 @@ func (x *ConformanceSoftware) Validate() error {
 }
 
 func (x *ConformanceSoftware) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -605,6 +620,9 @@ func (x *ConformanceSoftware) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.ReleaseDateExt != nil {
 		x.ReleaseDateExt.validate(p+".releaseDate", errs)
+	}
+	if x.ReleaseDate != "" && !fhirjson.CheckDateTime(x.ReleaseDate) {
+		errs.BadFormat(p+".releaseDate", "dateTime")
 	}
 }
 
@@ -688,6 +706,9 @@ func (x *ConformanceImplementation) Validate() error {
 }
 
 func (x *ConformanceImplementation) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -828,6 +849,9 @@ func (x *ConformanceRest) Validate() error {
 }
 
 func (x *ConformanceRest) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -967,6 +991,9 @@ func (x *ConformanceRestSecurity) Validate() error {
 }
 
 func (x *ConformanceRestSecurity) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1071,6 +1098,9 @@ func (x *ConformanceRestSecurityCertificate) Validate() error {
 }
 
 func (x *ConformanceRestSecurityCertificate) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1250,6 +1280,9 @@ func (x *ConformanceRestResource) Validate() error {
 }
 
 func (x *ConformanceRestResource) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1397,6 +1430,9 @@ func (x *ConformanceRestResourceInteraction) Validate() error {
 }
 
 func (x *ConformanceRestResourceInteraction) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1551,6 +1587,9 @@ func (x *ConformanceRestResourceSearchParam) Validate() error {
 }
 
 func (x *ConformanceRestResourceSearchParam) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1685,6 +1724,9 @@ func (x *ConformanceRestInteraction) Validate() error {
 }
 
 func (x *ConformanceRestInteraction) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1780,6 +1822,9 @@ func (x *ConformanceRestOperation) Validate() error {
 }
 
 func (x *ConformanceRestOperation) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1888,6 +1933,9 @@ func (x *ConformanceMessaging) Validate() error {
 }
 
 func (x *ConformanceMessaging) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1899,6 +1947,9 @@ func (x *ConformanceMessaging) validate(p string, errs *fhirjson.ValidationError
 	}
 	if x.ReliableCacheExt != nil {
 		x.ReliableCacheExt.validate(p+".reliableCache", errs)
+	}
+	if x.ReliableCache != nil && *x.ReliableCache < 0 {
+		errs.BadFormat(p+".reliableCache", "unsignedInt")
 	}
 	if x.DocumentationExt != nil {
 		x.DocumentationExt.validate(p+".documentation", errs)
@@ -1986,6 +2037,9 @@ func (x *ConformanceMessagingEndpoint) Validate() error {
 }
 
 func (x *ConformanceMessagingEndpoint) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -2121,6 +2175,9 @@ func (x *ConformanceMessagingEvent) Validate() error {
 }
 
 func (x *ConformanceMessagingEvent) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -2257,6 +2314,9 @@ func (x *ConformanceDocument) Validate() error {
 }
 
 func (x *ConformanceDocument) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

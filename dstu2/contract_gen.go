@@ -212,6 +212,9 @@ func (x *Contract) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -240,6 +243,9 @@ func (x *Contract) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.IssuedExt != nil {
 		x.IssuedExt.validate(p+".issued", errs)
+	}
+	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
+		errs.BadFormat(p+".issued", "dateTime")
 	}
 	if x.Applies != nil {
 		x.Applies.validate(p+".applies", errs)
@@ -398,6 +404,9 @@ func (x *ContractActor) Validate() error {
 }
 
 func (x *ContractActor) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -533,6 +542,9 @@ func (x *ContractValuedItem) Validate() error {
 }
 
 func (x *ContractValuedItem) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -550,6 +562,9 @@ func (x *ContractValuedItem) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.EffectiveTimeExt != nil {
 		x.EffectiveTimeExt.validate(p+".effectiveTime", errs)
+	}
+	if x.EffectiveTime != "" && !fhirjson.CheckDateTime(x.EffectiveTime) {
+		errs.BadFormat(p+".effectiveTime", "dateTime")
 	}
 	if x.Quantity != nil {
 		x.Quantity.validate(p+".quantity", errs)
@@ -670,6 +685,9 @@ func (x *ContractSigner) Validate() error {
 }
 
 func (x *ContractSigner) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -824,6 +842,9 @@ func (x *ContractTerm) Validate() error {
 }
 
 func (x *ContractTerm) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -835,6 +856,9 @@ func (x *ContractTerm) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.IssuedExt != nil {
 		x.IssuedExt.validate(p+".issued", errs)
+	}
+	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
+		errs.BadFormat(p+".issued", "dateTime")
 	}
 	if x.Applies != nil {
 		x.Applies.validate(p+".applies", errs)
@@ -936,6 +960,9 @@ func (x *ContractTermActor) Validate() error {
 }
 
 func (x *ContractTermActor) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1073,6 +1100,9 @@ func (x *ContractTermValuedItem) Validate() error {
 }
 
 func (x *ContractTermValuedItem) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1090,6 +1120,9 @@ func (x *ContractTermValuedItem) validate(p string, errs *fhirjson.ValidationErr
 	}
 	if x.EffectiveTimeExt != nil {
 		x.EffectiveTimeExt.validate(p+".effectiveTime", errs)
+	}
+	if x.EffectiveTime != "" && !fhirjson.CheckDateTime(x.EffectiveTime) {
+		errs.BadFormat(p+".effectiveTime", "dateTime")
 	}
 	if x.Quantity != nil {
 		x.Quantity.validate(p+".quantity", errs)
@@ -1203,6 +1236,9 @@ func (x *ContractFriendly) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ContentType() == "" {
 		errs.Missing(p + ".content[x]")
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1312,6 +1348,9 @@ func (x *ContractLegal) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ContentType() == "" {
 		errs.Missing(p + ".content[x]")
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1420,6 +1459,9 @@ func (x *ContractRule) Validate() error {
 func (x *ContractRule) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ContentType() == "" {
 		errs.Missing(p + ".content[x]")
+	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
 	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)

@@ -207,6 +207,9 @@ func (x *Coverage) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -260,8 +263,14 @@ func (x *Coverage) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.DependentExt != nil {
 		x.DependentExt.validate(p+".dependent", errs)
 	}
+	if x.Dependent != nil && *x.Dependent < 1 {
+		errs.BadFormat(p+".dependent", "positiveInt")
+	}
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
+	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
 	}
 	if x.Subscriber != nil {
 		x.Subscriber.validate(p+".subscriber", errs)

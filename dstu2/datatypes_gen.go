@@ -154,6 +154,9 @@ func (x *Address) Validate() error {
 }
 
 func (x *Address) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -300,6 +303,9 @@ func (x *Age) Validate() error {
 }
 
 func (x *Age) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -411,6 +417,9 @@ func (x *Annotation) Validate() error {
 }
 
 func (x *Annotation) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -422,6 +431,9 @@ func (x *Annotation) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.TimeExt != nil {
 		x.TimeExt.validate(p+".time", errs)
+	}
+	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
+		errs.BadFormat(p+".time", "dateTime")
 	}
 	if !(x.Text != "" || x.TextExt != nil) {
 		errs.Missing(p + ".text")
@@ -588,6 +600,9 @@ func (x *Attachment) Validate() error {
 }
 
 func (x *Attachment) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -606,6 +621,9 @@ func (x *Attachment) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.SizeExt != nil {
 		x.SizeExt.validate(p+".size", errs)
 	}
+	if x.Size != nil && *x.Size < 0 {
+		errs.BadFormat(p+".size", "unsignedInt")
+	}
 	if x.HashExt != nil {
 		x.HashExt.validate(p+".hash", errs)
 	}
@@ -614,6 +632,9 @@ func (x *Attachment) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.CreationExt != nil {
 		x.CreationExt.validate(p+".creation", errs)
+	}
+	if x.Creation != "" && !fhirjson.CheckDateTime(x.Creation) {
+		errs.BadFormat(p+".creation", "dateTime")
 	}
 }
 
@@ -675,6 +696,9 @@ func (x *BackboneElement) Validate() error {
 }
 
 func (x *BackboneElement) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -751,6 +775,9 @@ func (x *CodeableConcept) Validate() error {
 }
 
 func (x *CodeableConcept) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -865,6 +892,9 @@ func (x *Coding) Validate() error {
 }
 
 func (x *Coding) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -983,6 +1013,9 @@ func (x *ContactPoint) Validate() error {
 }
 
 func (x *ContactPoint) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1003,6 +1036,9 @@ func (x *ContactPoint) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.RankExt != nil {
 		x.RankExt.validate(p+".rank", errs)
+	}
+	if x.Rank != nil && *x.Rank < 1 {
+		errs.BadFormat(p+".rank", "positiveInt")
 	}
 	if x.Period != nil {
 		x.Period.validate(p+".period", errs)
@@ -1112,6 +1148,9 @@ func (x *Count) Validate() error {
 }
 
 func (x *Count) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1238,6 +1277,9 @@ func (x *Distance) Validate() error {
 }
 
 func (x *Distance) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1364,6 +1406,9 @@ func (x *Duration) Validate() error {
 }
 
 func (x *Duration) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1440,6 +1485,9 @@ func (x *Element) Validate() error {
 }
 
 func (x *Element) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -3183,6 +3231,9 @@ func (x *ElementDefinition) Validate() error {
 }
 
 func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -3261,6 +3312,9 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.DefaultValueInstantExt != nil {
 		x.DefaultValueInstantExt.validate(p+".defaultValueInstant", errs)
 	}
+	if x.DefaultValueInstant != "" && !fhirjson.CheckInstant(x.DefaultValueInstant) {
+		errs.BadFormat(p+".defaultValueInstant", "instant")
+	}
 	if x.DefaultValueStringExt != nil {
 		x.DefaultValueStringExt.validate(p+".defaultValueString", errs)
 	}
@@ -3270,11 +3324,20 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.DefaultValueDateExt != nil {
 		x.DefaultValueDateExt.validate(p+".defaultValueDate", errs)
 	}
+	if x.DefaultValueDate != "" && !fhirjson.CheckDate(x.DefaultValueDate) {
+		errs.BadFormat(p+".defaultValueDate", "date")
+	}
 	if x.DefaultValueDateTimeExt != nil {
 		x.DefaultValueDateTimeExt.validate(p+".defaultValueDateTime", errs)
 	}
+	if x.DefaultValueDateTime != "" && !fhirjson.CheckDateTime(x.DefaultValueDateTime) {
+		errs.BadFormat(p+".defaultValueDateTime", "dateTime")
+	}
 	if x.DefaultValueTimeExt != nil {
 		x.DefaultValueTimeExt.validate(p+".defaultValueTime", errs)
+	}
+	if x.DefaultValueTime != "" && !fhirjson.CheckTime(x.DefaultValueTime) {
+		errs.BadFormat(p+".defaultValueTime", "time")
 	}
 	if x.DefaultValueCodeExt != nil {
 		x.DefaultValueCodeExt.validate(p+".defaultValueCode", errs)
@@ -3285,11 +3348,20 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.DefaultValueIDExt != nil {
 		x.DefaultValueIDExt.validate(p+".defaultValueId", errs)
 	}
+	if x.DefaultValueID != "" && !fhirjson.CheckID(x.DefaultValueID) {
+		errs.BadFormat(p+".defaultValueId", "id")
+	}
 	if x.DefaultValueUnsignedIntExt != nil {
 		x.DefaultValueUnsignedIntExt.validate(p+".defaultValueUnsignedInt", errs)
 	}
+	if x.DefaultValueUnsignedInt != nil && *x.DefaultValueUnsignedInt < 0 {
+		errs.BadFormat(p+".defaultValueUnsignedInt", "unsignedInt")
+	}
 	if x.DefaultValuePositiveIntExt != nil {
 		x.DefaultValuePositiveIntExt.validate(p+".defaultValuePositiveInt", errs)
+	}
+	if x.DefaultValuePositiveInt != nil && *x.DefaultValuePositiveInt < 1 {
+		errs.BadFormat(p+".defaultValuePositiveInt", "positiveInt")
 	}
 	if x.DefaultValueMarkdownExt != nil {
 		x.DefaultValueMarkdownExt.validate(p+".defaultValueMarkdown", errs)
@@ -3363,6 +3435,9 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.FixedInstantExt != nil {
 		x.FixedInstantExt.validate(p+".fixedInstant", errs)
 	}
+	if x.FixedInstant != "" && !fhirjson.CheckInstant(x.FixedInstant) {
+		errs.BadFormat(p+".fixedInstant", "instant")
+	}
 	if x.FixedStringExt != nil {
 		x.FixedStringExt.validate(p+".fixedString", errs)
 	}
@@ -3372,11 +3447,20 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.FixedDateExt != nil {
 		x.FixedDateExt.validate(p+".fixedDate", errs)
 	}
+	if x.FixedDate != "" && !fhirjson.CheckDate(x.FixedDate) {
+		errs.BadFormat(p+".fixedDate", "date")
+	}
 	if x.FixedDateTimeExt != nil {
 		x.FixedDateTimeExt.validate(p+".fixedDateTime", errs)
 	}
+	if x.FixedDateTime != "" && !fhirjson.CheckDateTime(x.FixedDateTime) {
+		errs.BadFormat(p+".fixedDateTime", "dateTime")
+	}
 	if x.FixedTimeExt != nil {
 		x.FixedTimeExt.validate(p+".fixedTime", errs)
+	}
+	if x.FixedTime != "" && !fhirjson.CheckTime(x.FixedTime) {
+		errs.BadFormat(p+".fixedTime", "time")
 	}
 	if x.FixedCodeExt != nil {
 		x.FixedCodeExt.validate(p+".fixedCode", errs)
@@ -3387,11 +3471,20 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.FixedIDExt != nil {
 		x.FixedIDExt.validate(p+".fixedId", errs)
 	}
+	if x.FixedID != "" && !fhirjson.CheckID(x.FixedID) {
+		errs.BadFormat(p+".fixedId", "id")
+	}
 	if x.FixedUnsignedIntExt != nil {
 		x.FixedUnsignedIntExt.validate(p+".fixedUnsignedInt", errs)
 	}
+	if x.FixedUnsignedInt != nil && *x.FixedUnsignedInt < 0 {
+		errs.BadFormat(p+".fixedUnsignedInt", "unsignedInt")
+	}
 	if x.FixedPositiveIntExt != nil {
 		x.FixedPositiveIntExt.validate(p+".fixedPositiveInt", errs)
+	}
+	if x.FixedPositiveInt != nil && *x.FixedPositiveInt < 1 {
+		errs.BadFormat(p+".fixedPositiveInt", "positiveInt")
 	}
 	if x.FixedMarkdownExt != nil {
 		x.FixedMarkdownExt.validate(p+".fixedMarkdown", errs)
@@ -3462,6 +3555,9 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.PatternInstantExt != nil {
 		x.PatternInstantExt.validate(p+".patternInstant", errs)
 	}
+	if x.PatternInstant != "" && !fhirjson.CheckInstant(x.PatternInstant) {
+		errs.BadFormat(p+".patternInstant", "instant")
+	}
 	if x.PatternStringExt != nil {
 		x.PatternStringExt.validate(p+".patternString", errs)
 	}
@@ -3471,11 +3567,20 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.PatternDateExt != nil {
 		x.PatternDateExt.validate(p+".patternDate", errs)
 	}
+	if x.PatternDate != "" && !fhirjson.CheckDate(x.PatternDate) {
+		errs.BadFormat(p+".patternDate", "date")
+	}
 	if x.PatternDateTimeExt != nil {
 		x.PatternDateTimeExt.validate(p+".patternDateTime", errs)
 	}
+	if x.PatternDateTime != "" && !fhirjson.CheckDateTime(x.PatternDateTime) {
+		errs.BadFormat(p+".patternDateTime", "dateTime")
+	}
 	if x.PatternTimeExt != nil {
 		x.PatternTimeExt.validate(p+".patternTime", errs)
+	}
+	if x.PatternTime != "" && !fhirjson.CheckTime(x.PatternTime) {
+		errs.BadFormat(p+".patternTime", "time")
 	}
 	if x.PatternCodeExt != nil {
 		x.PatternCodeExt.validate(p+".patternCode", errs)
@@ -3486,11 +3591,20 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.PatternIDExt != nil {
 		x.PatternIDExt.validate(p+".patternId", errs)
 	}
+	if x.PatternID != "" && !fhirjson.CheckID(x.PatternID) {
+		errs.BadFormat(p+".patternId", "id")
+	}
 	if x.PatternUnsignedIntExt != nil {
 		x.PatternUnsignedIntExt.validate(p+".patternUnsignedInt", errs)
 	}
+	if x.PatternUnsignedInt != nil && *x.PatternUnsignedInt < 0 {
+		errs.BadFormat(p+".patternUnsignedInt", "unsignedInt")
+	}
 	if x.PatternPositiveIntExt != nil {
 		x.PatternPositiveIntExt.validate(p+".patternPositiveInt", errs)
+	}
+	if x.PatternPositiveInt != nil && *x.PatternPositiveInt < 1 {
+		errs.BadFormat(p+".patternPositiveInt", "positiveInt")
 	}
 	if x.PatternMarkdownExt != nil {
 		x.PatternMarkdownExt.validate(p+".patternMarkdown", errs)
@@ -3561,6 +3675,9 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.ExampleInstantExt != nil {
 		x.ExampleInstantExt.validate(p+".exampleInstant", errs)
 	}
+	if x.ExampleInstant != "" && !fhirjson.CheckInstant(x.ExampleInstant) {
+		errs.BadFormat(p+".exampleInstant", "instant")
+	}
 	if x.ExampleStringExt != nil {
 		x.ExampleStringExt.validate(p+".exampleString", errs)
 	}
@@ -3570,11 +3687,20 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.ExampleDateExt != nil {
 		x.ExampleDateExt.validate(p+".exampleDate", errs)
 	}
+	if x.ExampleDate != "" && !fhirjson.CheckDate(x.ExampleDate) {
+		errs.BadFormat(p+".exampleDate", "date")
+	}
 	if x.ExampleDateTimeExt != nil {
 		x.ExampleDateTimeExt.validate(p+".exampleDateTime", errs)
 	}
+	if x.ExampleDateTime != "" && !fhirjson.CheckDateTime(x.ExampleDateTime) {
+		errs.BadFormat(p+".exampleDateTime", "dateTime")
+	}
 	if x.ExampleTimeExt != nil {
 		x.ExampleTimeExt.validate(p+".exampleTime", errs)
+	}
+	if x.ExampleTime != "" && !fhirjson.CheckTime(x.ExampleTime) {
+		errs.BadFormat(p+".exampleTime", "time")
 	}
 	if x.ExampleCodeExt != nil {
 		x.ExampleCodeExt.validate(p+".exampleCode", errs)
@@ -3585,11 +3711,20 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.ExampleIDExt != nil {
 		x.ExampleIDExt.validate(p+".exampleId", errs)
 	}
+	if x.ExampleID != "" && !fhirjson.CheckID(x.ExampleID) {
+		errs.BadFormat(p+".exampleId", "id")
+	}
 	if x.ExampleUnsignedIntExt != nil {
 		x.ExampleUnsignedIntExt.validate(p+".exampleUnsignedInt", errs)
 	}
+	if x.ExampleUnsignedInt != nil && *x.ExampleUnsignedInt < 0 {
+		errs.BadFormat(p+".exampleUnsignedInt", "unsignedInt")
+	}
 	if x.ExamplePositiveIntExt != nil {
 		x.ExamplePositiveIntExt.validate(p+".examplePositiveInt", errs)
+	}
+	if x.ExamplePositiveInt != nil && *x.ExamplePositiveInt < 1 {
+		errs.BadFormat(p+".examplePositiveInt", "positiveInt")
 	}
 	if x.ExampleMarkdownExt != nil {
 		x.ExampleMarkdownExt.validate(p+".exampleMarkdown", errs)
@@ -3660,6 +3795,9 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MinValueInstantExt != nil {
 		x.MinValueInstantExt.validate(p+".minValueInstant", errs)
 	}
+	if x.MinValueInstant != "" && !fhirjson.CheckInstant(x.MinValueInstant) {
+		errs.BadFormat(p+".minValueInstant", "instant")
+	}
 	if x.MinValueStringExt != nil {
 		x.MinValueStringExt.validate(p+".minValueString", errs)
 	}
@@ -3669,11 +3807,20 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MinValueDateExt != nil {
 		x.MinValueDateExt.validate(p+".minValueDate", errs)
 	}
+	if x.MinValueDate != "" && !fhirjson.CheckDate(x.MinValueDate) {
+		errs.BadFormat(p+".minValueDate", "date")
+	}
 	if x.MinValueDateTimeExt != nil {
 		x.MinValueDateTimeExt.validate(p+".minValueDateTime", errs)
 	}
+	if x.MinValueDateTime != "" && !fhirjson.CheckDateTime(x.MinValueDateTime) {
+		errs.BadFormat(p+".minValueDateTime", "dateTime")
+	}
 	if x.MinValueTimeExt != nil {
 		x.MinValueTimeExt.validate(p+".minValueTime", errs)
+	}
+	if x.MinValueTime != "" && !fhirjson.CheckTime(x.MinValueTime) {
+		errs.BadFormat(p+".minValueTime", "time")
 	}
 	if x.MinValueCodeExt != nil {
 		x.MinValueCodeExt.validate(p+".minValueCode", errs)
@@ -3684,11 +3831,20 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MinValueIDExt != nil {
 		x.MinValueIDExt.validate(p+".minValueId", errs)
 	}
+	if x.MinValueID != "" && !fhirjson.CheckID(x.MinValueID) {
+		errs.BadFormat(p+".minValueId", "id")
+	}
 	if x.MinValueUnsignedIntExt != nil {
 		x.MinValueUnsignedIntExt.validate(p+".minValueUnsignedInt", errs)
 	}
+	if x.MinValueUnsignedInt != nil && *x.MinValueUnsignedInt < 0 {
+		errs.BadFormat(p+".minValueUnsignedInt", "unsignedInt")
+	}
 	if x.MinValuePositiveIntExt != nil {
 		x.MinValuePositiveIntExt.validate(p+".minValuePositiveInt", errs)
+	}
+	if x.MinValuePositiveInt != nil && *x.MinValuePositiveInt < 1 {
+		errs.BadFormat(p+".minValuePositiveInt", "positiveInt")
 	}
 	if x.MinValueMarkdownExt != nil {
 		x.MinValueMarkdownExt.validate(p+".minValueMarkdown", errs)
@@ -3759,6 +3915,9 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MaxValueInstantExt != nil {
 		x.MaxValueInstantExt.validate(p+".maxValueInstant", errs)
 	}
+	if x.MaxValueInstant != "" && !fhirjson.CheckInstant(x.MaxValueInstant) {
+		errs.BadFormat(p+".maxValueInstant", "instant")
+	}
 	if x.MaxValueStringExt != nil {
 		x.MaxValueStringExt.validate(p+".maxValueString", errs)
 	}
@@ -3768,11 +3927,20 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MaxValueDateExt != nil {
 		x.MaxValueDateExt.validate(p+".maxValueDate", errs)
 	}
+	if x.MaxValueDate != "" && !fhirjson.CheckDate(x.MaxValueDate) {
+		errs.BadFormat(p+".maxValueDate", "date")
+	}
 	if x.MaxValueDateTimeExt != nil {
 		x.MaxValueDateTimeExt.validate(p+".maxValueDateTime", errs)
 	}
+	if x.MaxValueDateTime != "" && !fhirjson.CheckDateTime(x.MaxValueDateTime) {
+		errs.BadFormat(p+".maxValueDateTime", "dateTime")
+	}
 	if x.MaxValueTimeExt != nil {
 		x.MaxValueTimeExt.validate(p+".maxValueTime", errs)
+	}
+	if x.MaxValueTime != "" && !fhirjson.CheckTime(x.MaxValueTime) {
+		errs.BadFormat(p+".maxValueTime", "time")
 	}
 	if x.MaxValueCodeExt != nil {
 		x.MaxValueCodeExt.validate(p+".maxValueCode", errs)
@@ -3783,11 +3951,20 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MaxValueIDExt != nil {
 		x.MaxValueIDExt.validate(p+".maxValueId", errs)
 	}
+	if x.MaxValueID != "" && !fhirjson.CheckID(x.MaxValueID) {
+		errs.BadFormat(p+".maxValueId", "id")
+	}
 	if x.MaxValueUnsignedIntExt != nil {
 		x.MaxValueUnsignedIntExt.validate(p+".maxValueUnsignedInt", errs)
 	}
+	if x.MaxValueUnsignedInt != nil && *x.MaxValueUnsignedInt < 0 {
+		errs.BadFormat(p+".maxValueUnsignedInt", "unsignedInt")
+	}
 	if x.MaxValuePositiveIntExt != nil {
 		x.MaxValuePositiveIntExt.validate(p+".maxValuePositiveInt", errs)
+	}
+	if x.MaxValuePositiveInt != nil && *x.MaxValuePositiveInt < 1 {
+		errs.BadFormat(p+".maxValuePositiveInt", "positiveInt")
 	}
 	if x.MaxValueMarkdownExt != nil {
 		x.MaxValueMarkdownExt.validate(p+".maxValueMarkdown", errs)
@@ -3849,6 +4026,11 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	for i, v := range x.ConditionExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".condition", i), errs)
+		}
+	}
+	for i, v := range x.Condition {
+		if v != "" && !fhirjson.CheckID(v) {
+			errs.BadFormat(fhirjson.Index(p+".condition", i), "id")
 		}
 	}
 	for i := range x.Constraint {
@@ -4854,6 +5036,9 @@ func (x *ElementDefinitionSlicing) Validate() error {
 }
 
 func (x *ElementDefinitionSlicing) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -4962,6 +5147,9 @@ func (x *ElementDefinitionBase) Validate() error {
 }
 
 func (x *ElementDefinitionBase) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -5068,6 +5256,9 @@ func (x *ElementDefinitionType) Validate() error {
 }
 
 func (x *ElementDefinitionType) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -5202,6 +5393,9 @@ func (x *ElementDefinitionConstraint) Validate() error {
 }
 
 func (x *ElementDefinitionConstraint) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -5210,6 +5404,9 @@ func (x *ElementDefinitionConstraint) validate(p string, errs *fhirjson.Validati
 	}
 	if x.KeyExt != nil {
 		x.KeyExt.validate(p+".key", errs)
+	}
+	if x.Key != "" && !fhirjson.CheckID(x.Key) {
+		errs.BadFormat(p+".key", "id")
 	}
 	if x.RequirementsExt != nil {
 		x.RequirementsExt.validate(p+".requirements", errs)
@@ -5327,6 +5524,9 @@ func (x *ElementDefinitionBinding) Validate() error {
 }
 
 func (x *ElementDefinitionBinding) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -5459,6 +5659,9 @@ func (x *ElementDefinitionMapping) Validate() error {
 }
 
 func (x *ElementDefinitionMapping) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -5467,6 +5670,9 @@ func (x *ElementDefinitionMapping) validate(p string, errs *fhirjson.ValidationE
 	}
 	if x.IdentityExt != nil {
 		x.IdentityExt.validate(p+".identity", errs)
+	}
+	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
+		errs.BadFormat(p+".identity", "id")
 	}
 	if x.LanguageExt != nil {
 		x.LanguageExt.validate(p+".language", errs)
@@ -5782,6 +5988,9 @@ func (x *Extension) Validate() error {
 }
 
 func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -5803,6 +6012,9 @@ func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
 	}
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		errs.BadFormat(p+".valueInstant", "instant")
+	}
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
 	}
@@ -5812,11 +6024,20 @@ func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueDateExt != nil {
 		x.ValueDateExt.validate(p+".valueDate", errs)
 	}
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		errs.BadFormat(p+".valueDate", "date")
+	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
 	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
+	}
 	if x.ValueTimeExt != nil {
 		x.ValueTimeExt.validate(p+".valueTime", errs)
+	}
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		errs.BadFormat(p+".valueTime", "time")
 	}
 	if x.ValueCodeExt != nil {
 		x.ValueCodeExt.validate(p+".valueCode", errs)
@@ -5827,11 +6048,20 @@ func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueIDExt != nil {
 		x.ValueIDExt.validate(p+".valueId", errs)
 	}
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		errs.BadFormat(p+".valueId", "id")
+	}
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
 	}
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		errs.BadFormat(p+".valueUnsignedInt", "unsignedInt")
+	}
 	if x.ValuePositiveIntExt != nil {
 		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
+	}
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		errs.BadFormat(p+".valuePositiveInt", "positiveInt")
 	}
 	if x.ValueMarkdownExt != nil {
 		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)
@@ -6155,6 +6385,9 @@ func (x *HumanName) Validate() error {
 }
 
 func (x *HumanName) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -6290,6 +6523,9 @@ func (x *Identifier) Validate() error {
 }
 
 func (x *Identifier) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -6409,14 +6645,23 @@ func (x *Meta) Validate() error {
 }
 
 func (x *Meta) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
 	if x.VersionIDExt != nil {
 		x.VersionIDExt.validate(p+".versionId", errs)
 	}
+	if x.VersionID != "" && !fhirjson.CheckID(x.VersionID) {
+		errs.BadFormat(p+".versionId", "id")
+	}
 	if x.LastUpdatedExt != nil {
 		x.LastUpdatedExt.validate(p+".lastUpdated", errs)
+	}
+	if x.LastUpdated != "" && !fhirjson.CheckInstant(x.LastUpdated) {
+		errs.BadFormat(p+".lastUpdated", "instant")
 	}
 	for i, v := range x.ProfileExt {
 		if v != nil {
@@ -6534,6 +6779,9 @@ func (x *Money) Validate() error {
 }
 
 func (x *Money) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -6625,6 +6873,9 @@ func (x *Narrative) Validate() error {
 }
 
 func (x *Narrative) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -6715,14 +6966,23 @@ func (x *Period) Validate() error {
 }
 
 func (x *Period) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
 	if x.StartExt != nil {
 		x.StartExt.validate(p+".start", errs)
 	}
+	if x.Start != "" && !fhirjson.CheckDateTime(x.Start) {
+		errs.BadFormat(p+".start", "dateTime")
+	}
 	if x.EndExt != nil {
 		x.EndExt.validate(p+".end", errs)
+	}
+	if x.End != "" && !fhirjson.CheckDateTime(x.End) {
+		errs.BadFormat(p+".end", "dateTime")
 	}
 }
 
@@ -6829,6 +7089,9 @@ func (x *Quantity) Validate() error {
 }
 
 func (x *Quantity) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -6915,6 +7178,9 @@ func (x *Range) Validate() error {
 }
 
 func (x *Range) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -6989,6 +7255,9 @@ func (x *Ratio) Validate() error {
 }
 
 func (x *Ratio) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -7073,6 +7342,9 @@ func (x *Reference) Validate() error {
 }
 
 func (x *Reference) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -7202,6 +7474,9 @@ func (x *SampledData) Validate() error {
 }
 
 func (x *SampledData) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -7231,6 +7506,9 @@ func (x *SampledData) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DimensionsExt != nil {
 		x.DimensionsExt.validate(p+".dimensions", errs)
+	}
+	if x.Dimensions != nil && *x.Dimensions < 1 {
+		errs.BadFormat(p+".dimensions", "positiveInt")
 	}
 	if !(x.Data != "" || x.DataExt != nil) {
 		errs.Missing(p + ".data")
@@ -7346,6 +7624,9 @@ func (x *Signature) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.WhoType() == "" {
 		errs.Missing(p + ".who[x]")
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -7360,6 +7641,9 @@ func (x *Signature) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.WhenExt != nil {
 		x.WhenExt.validate(p+".when", errs)
+	}
+	if x.When != "" && !fhirjson.CheckInstant(x.When) {
+		errs.BadFormat(p+".when", "instant")
 	}
 	if x.WhoURIExt != nil {
 		x.WhoURIExt.validate(p+".whoUri", errs)
@@ -7498,6 +7782,9 @@ func (x *SimpleQuantity) Validate() error {
 }
 
 func (x *SimpleQuantity) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -7588,12 +7875,20 @@ func (x *Timing) Validate() error {
 }
 
 func (x *Timing) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
 	for i, v := range x.EventExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".event", i), errs)
+		}
+	}
+	for i, v := range x.Event {
+		if v != "" && !fhirjson.CheckDateTime(v) {
+			errs.BadFormat(fhirjson.Index(p+".event", i), "dateTime")
 		}
 	}
 	if x.Repeat != nil {
@@ -7772,6 +8067,9 @@ func (x *TimingRepeat) Validate() error {
 }
 
 func (x *TimingRepeat) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

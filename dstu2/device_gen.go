@@ -237,6 +237,9 @@ func (x *Device) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -290,8 +293,14 @@ func (x *Device) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ManufactureDateExt != nil {
 		x.ManufactureDateExt.validate(p+".manufactureDate", errs)
 	}
+	if x.ManufactureDate != "" && !fhirjson.CheckDateTime(x.ManufactureDate) {
+		errs.BadFormat(p+".manufactureDate", "dateTime")
+	}
 	if x.ExpiryExt != nil {
 		x.ExpiryExt.validate(p+".expiry", errs)
+	}
+	if x.Expiry != "" && !fhirjson.CheckDateTime(x.Expiry) {
+		errs.BadFormat(p+".expiry", "dateTime")
 	}
 	if x.UdiExt != nil {
 		x.UdiExt.validate(p+".udi", errs)

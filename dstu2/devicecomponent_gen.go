@@ -172,6 +172,9 @@ func (x *DeviceComponent) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -212,6 +215,9 @@ func (x *DeviceComponent) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.LastSystemChangeExt != nil {
 		x.LastSystemChangeExt.validate(p+".lastSystemChange", errs)
+	}
+	if x.LastSystemChange != "" && !fhirjson.CheckInstant(x.LastSystemChange) {
+		errs.BadFormat(p+".lastSystemChange", "instant")
 	}
 	if x.Source != nil {
 		x.Source.validate(p+".source", errs)
@@ -335,6 +341,9 @@ func (x *DeviceComponentProductionSpecification) Validate() error {
 }
 
 func (x *DeviceComponentProductionSpecification) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -177,6 +177,9 @@ func (x *DeviceMetric) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -352,6 +355,9 @@ func (x *DeviceMetricCalibration) Validate() error {
 }
 
 func (x *DeviceMetricCalibration) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -372,5 +378,8 @@ func (x *DeviceMetricCalibration) validate(p string, errs *fhirjson.ValidationEr
 	}
 	if x.TimeExt != nil {
 		x.TimeExt.validate(p+".time", errs)
+	}
+	if x.Time != "" && !fhirjson.CheckInstant(x.Time) {
+		errs.BadFormat(p+".time", "instant")
 	}
 }

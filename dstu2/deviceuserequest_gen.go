@@ -222,6 +222,9 @@ func (x *DeviceUseRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -283,8 +286,14 @@ func (x *DeviceUseRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.OrderedOnExt != nil {
 		x.OrderedOnExt.validate(p+".orderedOn", errs)
 	}
+	if x.OrderedOn != "" && !fhirjson.CheckDateTime(x.OrderedOn) {
+		errs.BadFormat(p+".orderedOn", "dateTime")
+	}
 	if x.RecordedOnExt != nil {
 		x.RecordedOnExt.validate(p+".recordedOn", errs)
+	}
+	if x.RecordedOn != "" && !fhirjson.CheckDateTime(x.RecordedOn) {
+		errs.BadFormat(p+".recordedOn", "dateTime")
 	}
 	if !(x.Subject != nil) {
 		errs.Missing(p + ".subject")
@@ -300,6 +309,9 @@ func (x *DeviceUseRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.TimingDateTimeExt != nil {
 		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
+	}
+	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
+		errs.BadFormat(p+".timingDateTime", "dateTime")
 	}
 	if x.Priority != "" && !x.Priority.IsValid() {
 		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/device-use-request-priority")

@@ -187,6 +187,9 @@ func (x *DeviceUseStatement) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -239,6 +242,9 @@ func (x *DeviceUseStatement) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.RecordedOnExt != nil {
 		x.RecordedOnExt.validate(p+".recordedOn", errs)
 	}
+	if x.RecordedOn != "" && !fhirjson.CheckDateTime(x.RecordedOn) {
+		errs.BadFormat(p+".recordedOn", "dateTime")
+	}
 	if !(x.Subject != nil) {
 		errs.Missing(p + ".subject")
 	}
@@ -253,6 +259,9 @@ func (x *DeviceUseStatement) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.TimingDateTimeExt != nil {
 		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
+	}
+	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
+		errs.BadFormat(p+".timingDateTime", "dateTime")
 	}
 }
 

@@ -182,6 +182,9 @@ func (x *DiagnosticOrder) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -352,6 +355,9 @@ func (x *DiagnosticOrderEvent) Validate() error {
 }
 
 func (x *DiagnosticOrderEvent) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -375,6 +381,9 @@ func (x *DiagnosticOrderEvent) validate(p string, errs *fhirjson.ValidationError
 	}
 	if x.DateTimeExt != nil {
 		x.DateTimeExt.validate(p+".dateTime", errs)
+	}
+	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
+		errs.BadFormat(p+".dateTime", "dateTime")
 	}
 	if x.Actor != nil {
 		x.Actor.validate(p+".actor", errs)
@@ -469,6 +478,9 @@ func (x *DiagnosticOrderItem) Validate() error {
 }
 
 func (x *DiagnosticOrderItem) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

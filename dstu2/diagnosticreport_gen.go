@@ -225,6 +225,9 @@ func (x *DiagnosticReport) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -281,6 +284,9 @@ func (x *DiagnosticReport) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.EffectiveDateTimeExt != nil {
 		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
 	}
+	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
+		errs.BadFormat(p+".effectiveDateTime", "dateTime")
+	}
 	if x.EffectivePeriod != nil {
 		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
 	}
@@ -289,6 +295,9 @@ func (x *DiagnosticReport) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.IssuedExt != nil {
 		x.IssuedExt.validate(p+".issued", errs)
+	}
+	if x.Issued != "" && !fhirjson.CheckInstant(x.Issued) {
+		errs.BadFormat(p+".issued", "instant")
 	}
 	if !(x.Performer != nil) {
 		errs.Missing(p + ".performer")
@@ -431,6 +440,9 @@ func (x *DiagnosticReportImage) Validate() error {
 }
 
 func (x *DiagnosticReportImage) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -217,6 +217,9 @@ func (x *DocumentReference) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -270,11 +273,17 @@ func (x *DocumentReference) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
 	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
+	}
 	if !(x.Indexed != "" || x.IndexedExt != nil) {
 		errs.Missing(p + ".indexed")
 	}
 	if x.IndexedExt != nil {
 		x.IndexedExt.validate(p+".indexed", errs)
+	}
+	if x.Indexed != "" && !fhirjson.CheckInstant(x.Indexed) {
+		errs.BadFormat(p+".indexed", "instant")
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
 		errs.Missing(p + ".status")
@@ -395,6 +404,9 @@ func (x *DocumentReferenceRelatesTo) Validate() error {
 }
 
 func (x *DocumentReferenceRelatesTo) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -488,6 +500,9 @@ func (x *DocumentReferenceContent) Validate() error {
 }
 
 func (x *DocumentReferenceContent) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -600,6 +615,9 @@ func (x *DocumentReferenceContext) Validate() error {
 }
 
 func (x *DocumentReferenceContext) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -703,6 +721,9 @@ func (x *DocumentReferenceContextRelated) Validate() error {
 }
 
 func (x *DocumentReferenceContextRelated) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -177,6 +177,9 @@ func (x *EnrollmentResponse) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -223,6 +226,9 @@ func (x *EnrollmentResponse) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.Organization != nil {
 		x.Organization.validate(p+".organization", errs)

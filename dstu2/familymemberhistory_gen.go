@@ -262,6 +262,9 @@ func (x *FamilyMemberHistory) validate(p string, errs *fhirjson.ValidationErrors
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -297,6 +300,9 @@ func (x *FamilyMemberHistory) validate(p string, errs *fhirjson.ValidationErrors
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if !(x.Status != "" || x.StatusExt != nil) {
 		errs.Missing(p + ".status")
 	}
@@ -327,6 +333,9 @@ func (x *FamilyMemberHistory) validate(p string, errs *fhirjson.ValidationErrors
 	if x.BornDateExt != nil {
 		x.BornDateExt.validate(p+".bornDate", errs)
 	}
+	if x.BornDate != "" && !fhirjson.CheckDate(x.BornDate) {
+		errs.BadFormat(p+".bornDate", "date")
+	}
 	if x.BornStringExt != nil {
 		x.BornStringExt.validate(p+".bornString", errs)
 	}
@@ -350,6 +359,9 @@ func (x *FamilyMemberHistory) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.DeceasedDateExt != nil {
 		x.DeceasedDateExt.validate(p+".deceasedDate", errs)
+	}
+	if x.DeceasedDate != "" && !fhirjson.CheckDate(x.DeceasedDate) {
+		errs.BadFormat(p+".deceasedDate", "date")
 	}
 	if x.DeceasedStringExt != nil {
 		x.DeceasedStringExt.validate(p+".deceasedString", errs)
@@ -566,6 +578,9 @@ func (x *FamilyMemberHistoryCondition) Validate() error {
 }
 
 func (x *FamilyMemberHistoryCondition) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -217,6 +217,9 @@ func (x *Goal) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -249,11 +252,17 @@ func (x *Goal) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.StartDateExt != nil {
 		x.StartDateExt.validate(p+".startDate", errs)
 	}
+	if x.StartDate != "" && !fhirjson.CheckDate(x.StartDate) {
+		errs.BadFormat(p+".startDate", "date")
+	}
 	if x.StartCodeableConcept != nil {
 		x.StartCodeableConcept.validate(p+".startCodeableConcept", errs)
 	}
 	if x.TargetDateExt != nil {
 		x.TargetDateExt.validate(p+".targetDate", errs)
+	}
+	if x.TargetDate != "" && !fhirjson.CheckDate(x.TargetDate) {
+		errs.BadFormat(p+".targetDate", "date")
 	}
 	if x.TargetQuantity != nil {
 		x.TargetQuantity.validate(p+".targetQuantity", errs)
@@ -278,6 +287,9 @@ func (x *Goal) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.StatusDateExt != nil {
 		x.StatusDateExt.validate(p+".statusDate", errs)
+	}
+	if x.StatusDate != "" && !fhirjson.CheckDate(x.StatusDate) {
+		errs.BadFormat(p+".statusDate", "date")
 	}
 	if x.StatusReason != nil {
 		x.StatusReason.validate(p+".statusReason", errs)
@@ -427,6 +439,9 @@ func (x *GoalOutcome) Validate() error {
 }
 
 func (x *GoalOutcome) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -172,6 +172,9 @@ func (x *Group) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -221,6 +224,9 @@ func (x *Group) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.QuantityExt != nil {
 		x.QuantityExt.validate(p+".quantity", errs)
+	}
+	if x.Quantity != nil && *x.Quantity < 0 {
+		errs.BadFormat(p+".quantity", "unsignedInt")
 	}
 	for i := range x.Characteristic {
 		x.Characteristic[i].validate(fhirjson.Index(p+".characteristic", i), errs)
@@ -347,6 +353,9 @@ func (x *GroupCharacteristic) Validate() error {
 func (x *GroupCharacteristic) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueType() == "" {
 		errs.Missing(p + ".value[x]")
+	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
 	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
@@ -493,6 +502,9 @@ func (x *GroupMember) Validate() error {
 }
 
 func (x *GroupMember) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -262,6 +262,9 @@ func (x *HealthcareService) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -440,6 +443,9 @@ func (x *HealthcareServiceServiceType) Validate() error {
 }
 
 func (x *HealthcareServiceServiceType) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -559,6 +565,9 @@ func (x *HealthcareServiceAvailableTime) Validate() error {
 }
 
 func (x *HealthcareServiceAvailableTime) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -581,8 +590,14 @@ func (x *HealthcareServiceAvailableTime) validate(p string, errs *fhirjson.Valid
 	if x.AvailableStartTimeExt != nil {
 		x.AvailableStartTimeExt.validate(p+".availableStartTime", errs)
 	}
+	if x.AvailableStartTime != "" && !fhirjson.CheckTime(x.AvailableStartTime) {
+		errs.BadFormat(p+".availableStartTime", "time")
+	}
 	if x.AvailableEndTimeExt != nil {
 		x.AvailableEndTimeExt.validate(p+".availableEndTime", errs)
+	}
+	if x.AvailableEndTime != "" && !fhirjson.CheckTime(x.AvailableEndTime) {
+		errs.BadFormat(p+".availableEndTime", "time")
 	}
 }
 
@@ -663,6 +678,9 @@ func (x *HealthcareServiceNotAvailable) Validate() error {
 }
 
 func (x *HealthcareServiceNotAvailable) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -164,6 +164,9 @@ func (x *ImagingObjectSelection) validate(p string, errs *fhirjson.ValidationErr
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -213,6 +216,9 @@ func (x *ImagingObjectSelection) validate(p string, errs *fhirjson.ValidationErr
 	}
 	if x.AuthoringTimeExt != nil {
 		x.AuthoringTimeExt.validate(p+".authoringTime", errs)
+	}
+	if x.AuthoringTime != "" && !fhirjson.CheckDateTime(x.AuthoringTime) {
+		errs.BadFormat(p+".authoringTime", "dateTime")
 	}
 	if !(len(x.Study) > 0) {
 		errs.Missing(p + ".study")
@@ -324,6 +330,9 @@ func (x *ImagingObjectSelectionStudy) Validate() error {
 }
 
 func (x *ImagingObjectSelectionStudy) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -439,6 +448,9 @@ func (x *ImagingObjectSelectionStudySeries) Validate() error {
 }
 
 func (x *ImagingObjectSelectionStudySeries) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -558,6 +570,9 @@ func (x *ImagingObjectSelectionStudySeriesInstance) Validate() error {
 }
 
 func (x *ImagingObjectSelectionStudySeriesInstance) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -671,6 +686,9 @@ func (x *ImagingObjectSelectionStudySeriesInstanceFrames) Validate() error {
 }
 
 func (x *ImagingObjectSelectionStudySeriesInstanceFrames) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -683,6 +701,11 @@ func (x *ImagingObjectSelectionStudySeriesInstanceFrames) validate(p string, err
 	for i, v := range x.FrameNumbersExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".frameNumbers", i), errs)
+		}
+	}
+	for i, v := range x.FrameNumbers {
+		if v < 0 {
+			errs.BadFormat(fhirjson.Index(p+".frameNumbers", i), "unsignedInt")
 		}
 	}
 	if !(x.URL != "" || x.URLExt != nil) {

@@ -227,6 +227,9 @@ func (x *ImagingStudy) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -252,6 +255,9 @@ func (x *ImagingStudy) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.StartedExt != nil {
 		x.StartedExt.validate(p+".started", errs)
+	}
+	if x.Started != "" && !fhirjson.CheckDateTime(x.Started) {
+		errs.BadFormat(p+".started", "dateTime")
 	}
 	if !(x.Patient != nil) {
 		errs.Missing(p + ".patient")
@@ -295,11 +301,17 @@ func (x *ImagingStudy) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.NumberOfSeriesExt != nil {
 		x.NumberOfSeriesExt.validate(p+".numberOfSeries", errs)
 	}
+	if x.NumberOfSeries != nil && *x.NumberOfSeries < 0 {
+		errs.BadFormat(p+".numberOfSeries", "unsignedInt")
+	}
 	if !(x.NumberOfInstances != nil || x.NumberOfInstancesExt != nil) {
 		errs.Missing(p + ".numberOfInstances")
 	}
 	if x.NumberOfInstancesExt != nil {
 		x.NumberOfInstancesExt.validate(p+".numberOfInstances", errs)
+	}
+	if x.NumberOfInstances != nil && *x.NumberOfInstances < 0 {
+		errs.BadFormat(p+".numberOfInstances", "unsignedInt")
 	}
 	for i := range x.Procedure {
 		x.Procedure[i].validate(fhirjson.Index(p+".procedure", i), errs)
@@ -475,6 +487,9 @@ func (x *ImagingStudySeries) Validate() error {
 }
 
 func (x *ImagingStudySeries) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -483,6 +498,9 @@ func (x *ImagingStudySeries) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.NumberExt != nil {
 		x.NumberExt.validate(p+".number", errs)
+	}
+	if x.Number != nil && *x.Number < 0 {
+		errs.BadFormat(p+".number", "unsignedInt")
 	}
 	if !(x.Modality != nil) {
 		errs.Missing(p + ".modality")
@@ -505,6 +523,9 @@ func (x *ImagingStudySeries) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.NumberOfInstancesExt != nil {
 		x.NumberOfInstancesExt.validate(p+".numberOfInstances", errs)
 	}
+	if x.NumberOfInstances != nil && *x.NumberOfInstances < 0 {
+		errs.BadFormat(p+".numberOfInstances", "unsignedInt")
+	}
 	if x.Availability != "" && !x.Availability.IsValid() {
 		errs.BadCode(p+".availability", "http://hl7.org/fhir/ValueSet/instance-availability")
 	}
@@ -522,6 +543,9 @@ func (x *ImagingStudySeries) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.StartedExt != nil {
 		x.StartedExt.validate(p+".started", errs)
+	}
+	if x.Started != "" && !fhirjson.CheckDateTime(x.Started) {
+		errs.BadFormat(p+".started", "dateTime")
 	}
 	for i := range x.Instance {
 		x.Instance[i].validate(fhirjson.Index(p+".instance", i), errs)
@@ -643,6 +667,9 @@ func (x *ImagingStudySeriesInstance) Validate() error {
 }
 
 func (x *ImagingStudySeriesInstance) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -651,6 +678,9 @@ func (x *ImagingStudySeriesInstance) validate(p string, errs *fhirjson.Validatio
 	}
 	if x.NumberExt != nil {
 		x.NumberExt.validate(p+".number", errs)
+	}
+	if x.Number != nil && *x.Number < 0 {
+		errs.BadFormat(p+".number", "unsignedInt")
 	}
 	if !(x.Uid != "" || x.UidExt != nil) {
 		errs.Missing(p + ".uid")

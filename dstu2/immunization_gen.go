@@ -247,6 +247,9 @@ func (x *Immunization) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -284,6 +287,9 @@ func (x *Immunization) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if !(x.VaccineCode != nil) {
 		errs.Missing(p + ".vaccineCode")
@@ -329,6 +335,9 @@ func (x *Immunization) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.ExpirationDateExt != nil {
 		x.ExpirationDateExt.validate(p+".expirationDate", errs)
+	}
+	if x.ExpirationDate != "" && !fhirjson.CheckDate(x.ExpirationDate) {
+		errs.BadFormat(p+".expirationDate", "date")
 	}
 	if x.Site != nil {
 		x.Site.validate(p+".site", errs)
@@ -435,6 +444,9 @@ func (x *ImmunizationExplanation) Validate() error {
 }
 
 func (x *ImmunizationExplanation) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -532,6 +544,9 @@ func (x *ImmunizationReaction) Validate() error {
 }
 
 func (x *ImmunizationReaction) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -540,6 +555,9 @@ func (x *ImmunizationReaction) validate(p string, errs *fhirjson.ValidationError
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.Detail != nil {
 		x.Detail.validate(p+".detail", errs)
@@ -673,6 +691,9 @@ func (x *ImmunizationVaccinationProtocol) Validate() error {
 }
 
 func (x *ImmunizationVaccinationProtocol) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -685,6 +706,9 @@ func (x *ImmunizationVaccinationProtocol) validate(p string, errs *fhirjson.Vali
 	if x.DoseSequenceExt != nil {
 		x.DoseSequenceExt.validate(p+".doseSequence", errs)
 	}
+	if x.DoseSequence != nil && *x.DoseSequence < 1 {
+		errs.BadFormat(p+".doseSequence", "positiveInt")
+	}
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)
 	}
@@ -696,6 +720,9 @@ func (x *ImmunizationVaccinationProtocol) validate(p string, errs *fhirjson.Vali
 	}
 	if x.SeriesDosesExt != nil {
 		x.SeriesDosesExt.validate(p+".seriesDoses", errs)
+	}
+	if x.SeriesDoses != nil && *x.SeriesDoses < 1 {
+		errs.BadFormat(p+".seriesDoses", "positiveInt")
 	}
 	if !(len(x.TargetDisease) > 0) {
 		errs.Missing(p + ".targetDisease")

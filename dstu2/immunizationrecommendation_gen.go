@@ -129,6 +129,9 @@ func (x *ImmunizationRecommendation) validate(p string, errs *fhirjson.Validatio
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -295,6 +298,9 @@ func (x *ImmunizationRecommendationRecommendation) Validate() error {
 }
 
 func (x *ImmunizationRecommendationRecommendation) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -307,6 +313,9 @@ func (x *ImmunizationRecommendationRecommendation) validate(p string, errs *fhir
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if !(x.VaccineCode != nil) {
 		errs.Missing(p + ".vaccineCode")
 	}
@@ -315,6 +324,9 @@ func (x *ImmunizationRecommendationRecommendation) validate(p string, errs *fhir
 	}
 	if x.DoseNumberExt != nil {
 		x.DoseNumberExt.validate(p+".doseNumber", errs)
+	}
+	if x.DoseNumber != nil && *x.DoseNumber < 1 {
+		errs.BadFormat(p+".doseNumber", "positiveInt")
 	}
 	if !(x.ForecastStatus != nil) {
 		errs.Missing(p + ".forecastStatus")
@@ -415,6 +427,9 @@ func (x *ImmunizationRecommendationRecommendationDateCriterion) Validate() error
 }
 
 func (x *ImmunizationRecommendationRecommendationDateCriterion) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -432,6 +447,9 @@ func (x *ImmunizationRecommendationRecommendationDateCriterion) validate(p strin
 	}
 	if x.ValueExt != nil {
 		x.ValueExt.validate(p+".value", errs)
+	}
+	if x.Value != "" && !fhirjson.CheckDateTime(x.Value) {
+		errs.BadFormat(p+".value", "dateTime")
 	}
 }
 
@@ -534,6 +552,9 @@ func (x *ImmunizationRecommendationRecommendationProtocol) Validate() error {
 }
 
 func (x *ImmunizationRecommendationRecommendationProtocol) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

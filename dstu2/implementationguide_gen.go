@@ -252,6 +252,9 @@ func (x *ImplementationGuide) validate(p string, errs *fhirjson.ValidationErrors
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -311,6 +314,9 @@ func (x *ImplementationGuide) validate(p string, errs *fhirjson.ValidationErrors
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)
 	}
@@ -322,6 +328,9 @@ func (x *ImplementationGuide) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.FhirVersionExt != nil {
 		x.FhirVersionExt.validate(p+".fhirVersion", errs)
+	}
+	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
+		errs.BadFormat(p+".fhirVersion", "id")
 	}
 	for i := range x.Dependency {
 		x.Dependency[i].validate(fhirjson.Index(p+".dependency", i), errs)
@@ -435,6 +444,9 @@ func (x *ImplementationGuideContact) Validate() error {
 }
 
 func (x *ImplementationGuideContact) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -531,6 +543,9 @@ func (x *ImplementationGuideDependency) Validate() error {
 }
 
 func (x *ImplementationGuideDependency) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -639,6 +654,9 @@ func (x *ImplementationGuidePackage) Validate() error {
 }
 
 func (x *ImplementationGuidePackage) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -789,6 +807,9 @@ func (x *ImplementationGuidePackageResource) validate(p string, errs *fhirjson.V
 	if x.SourceType() == "" {
 		errs.Missing(p + ".source[x]")
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -923,6 +944,9 @@ func (x *ImplementationGuideGlobal) Validate() error {
 }
 
 func (x *ImplementationGuideGlobal) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1071,6 +1095,9 @@ func (x *ImplementationGuidePage) Validate() error {
 }
 
 func (x *ImplementationGuidePage) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

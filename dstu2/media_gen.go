@@ -202,6 +202,9 @@ func (x *Media) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -255,14 +258,26 @@ func (x *Media) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.HeightExt != nil {
 		x.HeightExt.validate(p+".height", errs)
 	}
+	if x.Height != nil && *x.Height < 1 {
+		errs.BadFormat(p+".height", "positiveInt")
+	}
 	if x.WidthExt != nil {
 		x.WidthExt.validate(p+".width", errs)
+	}
+	if x.Width != nil && *x.Width < 1 {
+		errs.BadFormat(p+".width", "positiveInt")
 	}
 	if x.FramesExt != nil {
 		x.FramesExt.validate(p+".frames", errs)
 	}
+	if x.Frames != nil && *x.Frames < 1 {
+		errs.BadFormat(p+".frames", "positiveInt")
+	}
 	if x.DurationExt != nil {
 		x.DurationExt.validate(p+".duration", errs)
+	}
+	if x.Duration != nil && *x.Duration < 0 {
+		errs.BadFormat(p+".duration", "unsignedInt")
 	}
 	if !(x.Content != nil) {
 		errs.Missing(p + ".content")

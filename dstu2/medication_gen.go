@@ -142,6 +142,9 @@ func (x *Medication) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -267,6 +270,9 @@ func (x *MedicationProduct) Validate() error {
 }
 
 func (x *MedicationProduct) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -354,6 +360,9 @@ func (x *MedicationProductIngredient) Validate() error {
 }
 
 func (x *MedicationProductIngredient) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -451,6 +460,9 @@ func (x *MedicationProductBatch) Validate() error {
 }
 
 func (x *MedicationProductBatch) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -462,6 +474,9 @@ func (x *MedicationProductBatch) validate(p string, errs *fhirjson.ValidationErr
 	}
 	if x.ExpirationDateExt != nil {
 		x.ExpirationDateExt.validate(p+".expirationDate", errs)
+	}
+	if x.ExpirationDate != "" && !fhirjson.CheckDateTime(x.ExpirationDate) {
+		errs.BadFormat(p+".expirationDate", "dateTime")
 	}
 }
 
@@ -533,6 +548,9 @@ func (x *MedicationPackage) Validate() error {
 }
 
 func (x *MedicationPackage) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -617,6 +635,9 @@ func (x *MedicationPackageContent) Validate() error {
 }
 
 func (x *MedicationPackageContent) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -220,6 +220,9 @@ func (x *MedicationAdministration) validate(p string, errs *fhirjson.ValidationE
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -281,6 +284,9 @@ func (x *MedicationAdministration) validate(p string, errs *fhirjson.ValidationE
 	}
 	if x.EffectiveTimeDateTimeExt != nil {
 		x.EffectiveTimeDateTimeExt.validate(p+".effectiveTimeDateTime", errs)
+	}
+	if x.EffectiveTimeDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveTimeDateTime) {
+		errs.BadFormat(p+".effectiveTimeDateTime", "dateTime")
 	}
 	if x.EffectiveTimePeriod != nil {
 		x.EffectiveTimePeriod.validate(p+".effectiveTimePeriod", errs)
@@ -469,6 +475,9 @@ func (x *MedicationAdministrationDosage) Validate() error {
 }
 
 func (x *MedicationAdministrationDosage) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

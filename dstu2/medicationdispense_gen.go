@@ -220,6 +220,9 @@ func (x *MedicationDispense) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -279,8 +282,14 @@ func (x *MedicationDispense) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.WhenPreparedExt != nil {
 		x.WhenPreparedExt.validate(p+".whenPrepared", errs)
 	}
+	if x.WhenPrepared != "" && !fhirjson.CheckDateTime(x.WhenPrepared) {
+		errs.BadFormat(p+".whenPrepared", "dateTime")
+	}
 	if x.WhenHandedOverExt != nil {
 		x.WhenHandedOverExt.validate(p+".whenHandedOver", errs)
+	}
+	if x.WhenHandedOver != "" && !fhirjson.CheckDateTime(x.WhenHandedOver) {
+		errs.BadFormat(p+".whenHandedOver", "dateTime")
 	}
 	if x.Destination != nil {
 		x.Destination.validate(p+".destination", errs)
@@ -479,6 +488,9 @@ func (x *MedicationDispenseDosageInstruction) Validate() error {
 }
 
 func (x *MedicationDispenseDosageInstruction) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -702,6 +714,9 @@ func (x *MedicationDispenseSubstitution) Validate() error {
 }
 
 func (x *MedicationDispenseSubstitution) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

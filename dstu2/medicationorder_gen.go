@@ -220,6 +220,9 @@ func (x *MedicationOrder) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -249,6 +252,9 @@ func (x *MedicationOrder) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.DateWrittenExt != nil {
 		x.DateWrittenExt.validate(p+".dateWritten", errs)
 	}
+	if x.DateWritten != "" && !fhirjson.CheckDateTime(x.DateWritten) {
+		errs.BadFormat(p+".dateWritten", "dateTime")
+	}
 	if x.Status != "" && !x.Status.IsValid() {
 		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-order-status")
 	}
@@ -257,6 +263,9 @@ func (x *MedicationOrder) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateEndedExt != nil {
 		x.DateEndedExt.validate(p+".dateEnded", errs)
+	}
+	if x.DateEnded != "" && !fhirjson.CheckDateTime(x.DateEnded) {
+		errs.BadFormat(p+".dateEnded", "dateTime")
 	}
 	if x.ReasonEnded != nil {
 		x.ReasonEnded.validate(p+".reasonEnded", errs)
@@ -503,6 +512,9 @@ func (x *MedicationOrderDosageInstruction) Validate() error {
 }
 
 func (x *MedicationOrderDosageInstruction) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -746,6 +758,9 @@ func (x *MedicationOrderDispenseRequest) Validate() error {
 }
 
 func (x *MedicationOrderDispenseRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -763,6 +778,9 @@ func (x *MedicationOrderDispenseRequest) validate(p string, errs *fhirjson.Valid
 	}
 	if x.NumberOfRepeatsAllowedExt != nil {
 		x.NumberOfRepeatsAllowedExt.validate(p+".numberOfRepeatsAllowed", errs)
+	}
+	if x.NumberOfRepeatsAllowed != nil && *x.NumberOfRepeatsAllowed < 1 {
+		errs.BadFormat(p+".numberOfRepeatsAllowed", "positiveInt")
 	}
 	if x.Quantity != nil {
 		x.Quantity.validate(p+".quantity", errs)
@@ -866,6 +884,9 @@ func (x *MedicationOrderSubstitution) Validate() error {
 }
 
 func (x *MedicationOrderSubstitution) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

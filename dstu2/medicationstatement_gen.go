@@ -220,6 +220,9 @@ func (x *MedicationStatement) validate(p string, errs *fhirjson.ValidationErrors
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -258,6 +261,9 @@ func (x *MedicationStatement) validate(p string, errs *fhirjson.ValidationErrors
 	if x.DateAssertedExt != nil {
 		x.DateAssertedExt.validate(p+".dateAsserted", errs)
 	}
+	if x.DateAsserted != "" && !fhirjson.CheckDateTime(x.DateAsserted) {
+		errs.BadFormat(p+".dateAsserted", "dateTime")
+	}
 	if !(x.Status != "" || x.StatusExt != nil) {
 		errs.Missing(p + ".status")
 	}
@@ -281,6 +287,9 @@ func (x *MedicationStatement) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.EffectiveDateTimeExt != nil {
 		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
+	}
+	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
+		errs.BadFormat(p+".effectiveDateTime", "dateTime")
 	}
 	if x.EffectivePeriod != nil {
 		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
@@ -521,6 +530,9 @@ func (x *MedicationStatementDosage) Validate() error {
 }
 
 func (x *MedicationStatementDosage) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -172,6 +172,9 @@ func (x *MessageHeader) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -200,6 +203,9 @@ func (x *MessageHeader) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.TimestampExt != nil {
 		x.TimestampExt.validate(p+".timestamp", errs)
+	}
+	if x.Timestamp != "" && !fhirjson.CheckInstant(x.Timestamp) {
+		errs.BadFormat(p+".timestamp", "instant")
 	}
 	if !(x.Event != nil) {
 		errs.Missing(p + ".event")
@@ -334,6 +340,9 @@ func (x *MessageHeaderResponse) Validate() error {
 }
 
 func (x *MessageHeaderResponse) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -345,6 +354,9 @@ func (x *MessageHeaderResponse) validate(p string, errs *fhirjson.ValidationErro
 	}
 	if x.IdentifierExt != nil {
 		x.IdentifierExt.validate(p+".identifier", errs)
+	}
+	if x.Identifier != "" && !fhirjson.CheckID(x.Identifier) {
+		errs.BadFormat(p+".identifier", "id")
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
 		errs.Missing(p + ".code")
@@ -463,6 +475,9 @@ func (x *MessageHeaderSource) Validate() error {
 }
 
 func (x *MessageHeaderSource) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -574,6 +589,9 @@ func (x *MessageHeaderDestination) Validate() error {
 }
 
 func (x *MessageHeaderDestination) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

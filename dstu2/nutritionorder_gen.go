@@ -182,6 +182,9 @@ func (x *NutritionOrder) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -225,6 +228,9 @@ func (x *NutritionOrder) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateTimeExt != nil {
 		x.DateTimeExt.validate(p+".dateTime", errs)
+	}
+	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
+		errs.BadFormat(p+".dateTime", "dateTime")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/nutrition-order-status")
@@ -359,6 +365,9 @@ func (x *NutritionOrderOralDiet) Validate() error {
 }
 
 func (x *NutritionOrderOralDiet) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -457,6 +466,9 @@ func (x *NutritionOrderOralDietNutrient) Validate() error {
 }
 
 func (x *NutritionOrderOralDietNutrient) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -543,6 +555,9 @@ func (x *NutritionOrderOralDietTexture) Validate() error {
 }
 
 func (x *NutritionOrderOralDietTexture) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -652,6 +667,9 @@ func (x *NutritionOrderSupplement) Validate() error {
 }
 
 func (x *NutritionOrderSupplement) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -795,6 +813,9 @@ func (x *NutritionOrderEnteralFormula) Validate() error {
 }
 
 func (x *NutritionOrderEnteralFormula) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -914,6 +935,9 @@ func (x *NutritionOrderEnteralFormulaAdministration) Validate() error {
 }
 
 func (x *NutritionOrderEnteralFormulaAdministration) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

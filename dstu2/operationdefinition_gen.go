@@ -287,6 +287,9 @@ func (x *OperationDefinition) validate(p string, errs *fhirjson.ValidationErrors
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -351,6 +354,9 @@ func (x *OperationDefinition) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)
@@ -487,6 +493,9 @@ func (x *OperationDefinitionContact) Validate() error {
 }
 
 func (x *OperationDefinitionContact) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -636,6 +645,9 @@ func (x *OperationDefinitionParameter) Validate() error {
 }
 
 func (x *OperationDefinitionParameter) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -780,6 +792,9 @@ func (x *OperationDefinitionParameterBinding) Validate() error {
 func (x *OperationDefinitionParameterBinding) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueSetType() == "" {
 		errs.Missing(p + ".valueSet[x]")
+	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
 	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)

@@ -97,6 +97,9 @@ func (x *Parameters) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -446,6 +449,9 @@ func (x *ParametersParameter) Validate() error {
 }
 
 func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -473,6 +479,9 @@ func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
 	}
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		errs.BadFormat(p+".valueInstant", "instant")
+	}
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
 	}
@@ -482,11 +491,20 @@ func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors
 	if x.ValueDateExt != nil {
 		x.ValueDateExt.validate(p+".valueDate", errs)
 	}
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		errs.BadFormat(p+".valueDate", "date")
+	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
 	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
+	}
 	if x.ValueTimeExt != nil {
 		x.ValueTimeExt.validate(p+".valueTime", errs)
+	}
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		errs.BadFormat(p+".valueTime", "time")
 	}
 	if x.ValueCodeExt != nil {
 		x.ValueCodeExt.validate(p+".valueCode", errs)
@@ -497,11 +515,20 @@ func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors
 	if x.ValueIDExt != nil {
 		x.ValueIDExt.validate(p+".valueId", errs)
 	}
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		errs.BadFormat(p+".valueId", "id")
+	}
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
 	}
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		errs.BadFormat(p+".valueUnsignedInt", "unsignedInt")
+	}
 	if x.ValuePositiveIntExt != nil {
 		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
+	}
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		errs.BadFormat(p+".valuePositiveInt", "positiveInt")
 	}
 	if x.ValueMarkdownExt != nil {
 		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)

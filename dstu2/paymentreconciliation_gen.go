@@ -202,6 +202,9 @@ func (x *PaymentReconciliation) validate(p string, errs *fhirjson.ValidationErro
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -248,6 +251,9 @@ func (x *PaymentReconciliation) validate(p string, errs *fhirjson.ValidationErro
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.Period != nil {
 		x.Period.validate(p+".period", errs)
@@ -390,6 +396,9 @@ func (x *PaymentReconciliationDetail) Validate() error {
 }
 
 func (x *PaymentReconciliationDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -416,6 +425,9 @@ func (x *PaymentReconciliationDetail) validate(p string, errs *fhirjson.Validati
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
+		errs.BadFormat(p+".date", "date")
 	}
 	if x.Amount != nil {
 		x.Amount.validate(p+".amount", errs)
@@ -497,6 +509,9 @@ func (x *PaymentReconciliationNote) Validate() error {
 }
 
 func (x *PaymentReconciliationNote) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -182,6 +182,9 @@ func (x *Practitioner) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -228,6 +231,9 @@ func (x *Practitioner) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.BirthDateExt != nil {
 		x.BirthDateExt.validate(p+".birthDate", errs)
+	}
+	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
+		errs.BadFormat(p+".birthDate", "date")
 	}
 	for i := range x.Photo {
 		x.Photo[i].validate(fhirjson.Index(p+".photo", i), errs)
@@ -345,6 +351,9 @@ func (x *PractitionerPractitionerRole) Validate() error {
 }
 
 func (x *PractitionerPractitionerRole) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -451,6 +460,9 @@ func (x *PractitionerQualification) Validate() error {
 }
 
 func (x *PractitionerQualification) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -242,6 +242,9 @@ func (x *Procedure) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -312,6 +315,9 @@ func (x *Procedure) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.PerformedDateTimeExt != nil {
 		x.PerformedDateTimeExt.validate(p+".performedDateTime", errs)
+	}
+	if x.PerformedDateTime != "" && !fhirjson.CheckDateTime(x.PerformedDateTime) {
+		errs.BadFormat(p+".performedDateTime", "dateTime")
 	}
 	if x.PerformedPeriod != nil {
 		x.PerformedPeriod.validate(p+".performedPeriod", errs)
@@ -476,6 +482,9 @@ func (x *ProcedurePerformer) Validate() error {
 }
 
 func (x *ProcedurePerformer) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -558,6 +567,9 @@ func (x *ProcedureFocalDevice) Validate() error {
 }
 
 func (x *ProcedureFocalDevice) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -227,6 +227,9 @@ func (x *ProcedureRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -277,6 +280,9 @@ func (x *ProcedureRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ScheduledDateTimeExt != nil {
 		x.ScheduledDateTimeExt.validate(p+".scheduledDateTime", errs)
 	}
+	if x.ScheduledDateTime != "" && !fhirjson.CheckDateTime(x.ScheduledDateTime) {
+		errs.BadFormat(p+".scheduledDateTime", "dateTime")
+	}
 	if x.ScheduledPeriod != nil {
 		x.ScheduledPeriod.validate(p+".scheduledPeriod", errs)
 	}
@@ -306,6 +312,9 @@ func (x *ProcedureRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.OrderedOnExt != nil {
 		x.OrderedOnExt.validate(p+".orderedOn", errs)
+	}
+	if x.OrderedOn != "" && !fhirjson.CheckDateTime(x.OrderedOn) {
+		errs.BadFormat(p+".orderedOn", "dateTime")
 	}
 	if x.Orderer != nil {
 		x.Orderer.validate(p+".orderer", errs)

@@ -222,6 +222,9 @@ func (x *ProcessRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -265,6 +268,9 @@ func (x *ProcessRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.Target != nil {
 		x.Target.validate(p+".target", errs)
@@ -385,6 +391,9 @@ func (x *ProcessRequestItem) Validate() error {
 }
 
 func (x *ProcessRequestItem) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -172,6 +172,9 @@ func (x *Provenance) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -209,6 +212,9 @@ func (x *Provenance) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.RecordedExt != nil {
 		x.RecordedExt.validate(p+".recorded", errs)
+	}
+	if x.Recorded != "" && !fhirjson.CheckInstant(x.Recorded) {
+		errs.BadFormat(p+".recorded", "instant")
 	}
 	for i := range x.Reason {
 		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
@@ -325,6 +331,9 @@ func (x *ProvenanceAgent) Validate() error {
 }
 
 func (x *ProvenanceAgent) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -423,6 +432,9 @@ func (x *ProvenanceAgentRelatedAgent) Validate() error {
 }
 
 func (x *ProvenanceAgentRelatedAgent) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -541,6 +553,9 @@ func (x *ProvenanceEntity) Validate() error {
 }
 
 func (x *ProvenanceEntity) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -167,6 +167,9 @@ func (x *QuestionnaireResponse) validate(p string, errs *fhirjson.ValidationErro
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -213,6 +216,9 @@ func (x *QuestionnaireResponse) validate(p string, errs *fhirjson.ValidationErro
 	}
 	if x.AuthoredExt != nil {
 		x.AuthoredExt.validate(p+".authored", errs)
+	}
+	if x.Authored != "" && !fhirjson.CheckDateTime(x.Authored) {
+		errs.BadFormat(p+".authored", "dateTime")
 	}
 	if x.Source != nil {
 		x.Source.validate(p+".source", errs)
@@ -342,6 +348,9 @@ func (x *QuestionnaireResponseGroup) Validate() error {
 }
 
 func (x *QuestionnaireResponseGroup) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -457,6 +466,9 @@ func (x *QuestionnaireResponseGroupQuestion) Validate() error {
 }
 
 func (x *QuestionnaireResponseGroupQuestion) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -653,6 +665,9 @@ func (x *QuestionnaireResponseGroupQuestionAnswer) Validate() error {
 }
 
 func (x *QuestionnaireResponseGroupQuestionAnswer) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -671,14 +686,26 @@ func (x *QuestionnaireResponseGroupQuestionAnswer) validate(p string, errs *fhir
 	if x.ValueDateExt != nil {
 		x.ValueDateExt.validate(p+".valueDate", errs)
 	}
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		errs.BadFormat(p+".valueDate", "date")
+	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
 	}
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
 	}
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		errs.BadFormat(p+".valueInstant", "instant")
+	}
 	if x.ValueTimeExt != nil {
 		x.ValueTimeExt.validate(p+".valueTime", errs)
+	}
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		errs.BadFormat(p+".valueTime", "time")
 	}
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)

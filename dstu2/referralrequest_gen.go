@@ -212,6 +212,9 @@ func (x *ReferralRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -250,6 +253,9 @@ func (x *ReferralRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.Type != nil {
 		x.Type.validate(p+".type", errs)
 	}
@@ -273,6 +279,9 @@ func (x *ReferralRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateSentExt != nil {
 		x.DateSentExt.validate(p+".dateSent", errs)
+	}
+	if x.DateSent != "" && !fhirjson.CheckDateTime(x.DateSent) {
+		errs.BadFormat(p+".dateSent", "dateTime")
 	}
 	if x.Reason != nil {
 		x.Reason.validate(p+".reason", errs)

@@ -172,6 +172,9 @@ func (x *RiskAssessment) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -200,6 +203,9 @@ func (x *RiskAssessment) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.Condition != nil {
 		x.Condition.validate(p+".condition", errs)
@@ -354,6 +360,9 @@ func (x *RiskAssessmentPrediction) Validate() error {
 }
 
 func (x *RiskAssessmentPrediction) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -177,6 +177,9 @@ func (x *Slot) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -227,11 +230,17 @@ func (x *Slot) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.StartExt != nil {
 		x.StartExt.validate(p+".start", errs)
 	}
+	if x.Start != "" && !fhirjson.CheckInstant(x.Start) {
+		errs.BadFormat(p+".start", "instant")
+	}
 	if !(x.End != "" || x.EndExt != nil) {
 		errs.Missing(p + ".end")
 	}
 	if x.EndExt != nil {
 		x.EndExt.validate(p+".end", errs)
+	}
+	if x.End != "" && !fhirjson.CheckInstant(x.End) {
+		errs.BadFormat(p+".end", "instant")
 	}
 	if x.OverbookedExt != nil {
 		x.OverbookedExt.validate(p+".overbooked", errs)

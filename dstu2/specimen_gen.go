@@ -172,6 +172,9 @@ func (x *Specimen) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -221,6 +224,9 @@ func (x *Specimen) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.ReceivedTimeExt != nil {
 		x.ReceivedTimeExt.validate(p+".receivedTime", errs)
+	}
+	if x.ReceivedTime != "" && !fhirjson.CheckDateTime(x.ReceivedTime) {
+		errs.BadFormat(p+".receivedTime", "dateTime")
 	}
 	if x.Collection != nil {
 		x.Collection.validate(p+".collection", errs)
@@ -348,6 +354,9 @@ func (x *SpecimenCollection) Validate() error {
 }
 
 func (x *SpecimenCollection) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -364,6 +373,9 @@ func (x *SpecimenCollection) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.CollectedDateTimeExt != nil {
 		x.CollectedDateTimeExt.validate(p+".collectedDateTime", errs)
+	}
+	if x.CollectedDateTime != "" && !fhirjson.CheckDateTime(x.CollectedDateTime) {
+		errs.BadFormat(p+".collectedDateTime", "dateTime")
 	}
 	if x.CollectedPeriod != nil {
 		x.CollectedPeriod.validate(p+".collectedPeriod", errs)
@@ -481,6 +493,9 @@ func (x *SpecimenTreatment) Validate() error {
 }
 
 func (x *SpecimenTreatment) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -596,6 +611,9 @@ func (x *SpecimenContainer) Validate() error {
 }
 
 func (x *SpecimenContainer) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -327,6 +327,9 @@ func (x *StructureDefinition) validate(p string, errs *fhirjson.ValidationErrors
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -392,6 +395,9 @@ func (x *StructureDefinition) validate(p string, errs *fhirjson.ValidationErrors
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)
 	}
@@ -409,6 +415,9 @@ func (x *StructureDefinition) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.FhirVersionExt != nil {
 		x.FhirVersionExt.validate(p+".fhirVersion", errs)
+	}
+	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
+		errs.BadFormat(p+".fhirVersion", "id")
 	}
 	for i := range x.Mapping {
 		x.Mapping[i].validate(fhirjson.Index(p+".mapping", i), errs)
@@ -543,6 +552,9 @@ func (x *StructureDefinitionContact) Validate() error {
 }
 
 func (x *StructureDefinitionContact) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -657,6 +669,9 @@ func (x *StructureDefinitionMapping) Validate() error {
 }
 
 func (x *StructureDefinitionMapping) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -668,6 +683,9 @@ func (x *StructureDefinitionMapping) validate(p string, errs *fhirjson.Validatio
 	}
 	if x.IdentityExt != nil {
 		x.IdentityExt.validate(p+".identity", errs)
+	}
+	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
+		errs.BadFormat(p+".identity", "id")
 	}
 	if x.UriExt != nil {
 		x.UriExt.validate(p+".uri", errs)
@@ -745,6 +763,9 @@ func (x *StructureDefinitionSnapshot) Validate() error {
 }
 
 func (x *StructureDefinitionSnapshot) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -828,6 +849,9 @@ func (x *StructureDefinitionDifferential) Validate() error {
 }
 
 func (x *StructureDefinitionDifferential) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -177,6 +177,9 @@ func (x *Subscription) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -235,6 +238,9 @@ func (x *Subscription) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.EndExt != nil {
 		x.EndExt.validate(p+".end", errs)
+	}
+	if x.End != "" && !fhirjson.CheckInstant(x.End) {
+		errs.BadFormat(p+".end", "instant")
 	}
 	for i := range x.Tag {
 		x.Tag[i].validate(fhirjson.Index(p+".tag", i), errs)
@@ -351,6 +357,9 @@ func (x *SubscriptionChannel) Validate() error {
 }
 
 func (x *SubscriptionChannel) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -147,6 +147,9 @@ func (x *Substance) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -283,6 +286,9 @@ func (x *SubstanceInstance) Validate() error {
 }
 
 func (x *SubstanceInstance) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -294,6 +300,9 @@ func (x *SubstanceInstance) validate(p string, errs *fhirjson.ValidationErrors) 
 	}
 	if x.ExpiryExt != nil {
 		x.ExpiryExt.validate(p+".expiry", errs)
+	}
+	if x.Expiry != "" && !fhirjson.CheckDateTime(x.Expiry) {
+		errs.BadFormat(p+".expiry", "dateTime")
 	}
 	if x.Quantity != nil {
 		x.Quantity.validate(p+".quantity", errs)
@@ -368,6 +377,9 @@ func (x *SubstanceIngredient) Validate() error {
 }
 
 func (x *SubstanceIngredient) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

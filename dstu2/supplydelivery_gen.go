@@ -177,6 +177,9 @@ func (x *SupplyDelivery) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -229,6 +232,9 @@ func (x *SupplyDelivery) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.TimeExt != nil {
 		x.TimeExt.validate(p+".time", errs)
+	}
+	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
+		errs.BadFormat(p+".time", "dateTime")
 	}
 	if x.Destination != nil {
 		x.Destination.validate(p+".destination", errs)

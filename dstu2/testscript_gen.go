@@ -272,6 +272,9 @@ func (x *TestScript) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -333,6 +336,9 @@ func (x *TestScript) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)
@@ -457,6 +463,9 @@ func (x *TestScriptContact) Validate() error {
 }
 
 func (x *TestScriptContact) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -539,6 +548,9 @@ func (x *TestScriptMetadata) Validate() error {
 }
 
 func (x *TestScriptMetadata) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -636,6 +648,9 @@ func (x *TestScriptMetadataLink) Validate() error {
 }
 
 func (x *TestScriptMetadataLink) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -768,6 +783,9 @@ func (x *TestScriptMetadataCapability) Validate() error {
 }
 
 func (x *TestScriptMetadataCapability) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -882,6 +900,9 @@ func (x *TestScriptFixture) Validate() error {
 }
 
 func (x *TestScriptFixture) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -997,6 +1018,9 @@ func (x *TestScriptVariable) Validate() error {
 }
 
 func (x *TestScriptVariable) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1017,6 +1041,9 @@ func (x *TestScriptVariable) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.SourceIDExt != nil {
 		x.SourceIDExt.validate(p+".sourceId", errs)
+	}
+	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
+		errs.BadFormat(p+".sourceId", "id")
 	}
 }
 
@@ -1088,6 +1115,9 @@ func (x *TestScriptSetup) Validate() error {
 }
 
 func (x *TestScriptSetup) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1173,6 +1203,9 @@ func (x *TestScriptSetupAction) Validate() error {
 }
 
 func (x *TestScriptSetupAction) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1381,6 +1414,9 @@ func (x *TestScriptSetupActionOperation) Validate() error {
 }
 
 func (x *TestScriptSetupActionOperation) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1429,11 +1465,20 @@ func (x *TestScriptSetupActionOperation) validate(p string, errs *fhirjson.Valid
 	if x.ResponseIDExt != nil {
 		x.ResponseIDExt.validate(p+".responseId", errs)
 	}
+	if x.ResponseID != "" && !fhirjson.CheckID(x.ResponseID) {
+		errs.BadFormat(p+".responseId", "id")
+	}
 	if x.SourceIDExt != nil {
 		x.SourceIDExt.validate(p+".sourceId", errs)
 	}
+	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
+		errs.BadFormat(p+".sourceId", "id")
+	}
 	if x.TargetIDExt != nil {
 		x.TargetIDExt.validate(p+".targetId", errs)
+	}
+	if x.TargetID != "" && !fhirjson.CheckID(x.TargetID) {
+		errs.BadFormat(p+".targetId", "id")
 	}
 	if x.URLExt != nil {
 		x.URLExt.validate(p+".url", errs)
@@ -1524,6 +1569,9 @@ func (x *TestScriptSetupActionOperationRequestHeader) Validate() error {
 }
 
 func (x *TestScriptSetupActionOperationRequestHeader) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1784,6 +1832,9 @@ func (x *TestScriptSetupActionAssert) Validate() error {
 }
 
 func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1850,8 +1901,14 @@ func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.Validati
 	if x.SourceIDExt != nil {
 		x.SourceIDExt.validate(p+".sourceId", errs)
 	}
+	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
+		errs.BadFormat(p+".sourceId", "id")
+	}
 	if x.ValidateProfileIDExt != nil {
 		x.ValidateProfileIDExt.validate(p+".validateProfileId", errs)
+	}
+	if x.ValidateProfileID != "" && !fhirjson.CheckID(x.ValidateProfileID) {
+		errs.BadFormat(p+".validateProfileId", "id")
 	}
 	if x.ValueExt != nil {
 		x.ValueExt.validate(p+".value", errs)
@@ -1949,6 +2006,9 @@ func (x *TestScriptTest) Validate() error {
 }
 
 func (x *TestScriptTest) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -2040,6 +2100,9 @@ func (x *TestScriptTestAction) Validate() error {
 }
 
 func (x *TestScriptTestAction) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -2117,6 +2180,9 @@ func (x *TestScriptTeardown) Validate() error {
 }
 
 func (x *TestScriptTeardown) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -2196,6 +2262,9 @@ func (x *TestScriptTeardownAction) Validate() error {
 }
 
 func (x *TestScriptTeardownAction) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

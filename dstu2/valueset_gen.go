@@ -272,6 +272,9 @@ func (x *ValueSet) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -328,8 +331,14 @@ func (x *ValueSet) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.LockedDateExt != nil {
 		x.LockedDateExt.validate(p+".lockedDate", errs)
+	}
+	if x.LockedDate != "" && !fhirjson.CheckDate(x.LockedDate) {
+		errs.BadFormat(p+".lockedDate", "date")
 	}
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)
@@ -445,6 +454,9 @@ func (x *ValueSetContact) Validate() error {
 }
 
 func (x *ValueSetContact) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -552,6 +564,9 @@ func (x *ValueSetCodeSystem) Validate() error {
 }
 
 func (x *ValueSetCodeSystem) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -688,6 +703,9 @@ func (x *ValueSetCodeSystemConcept) Validate() error {
 }
 
 func (x *ValueSetCodeSystemConcept) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -806,6 +824,9 @@ func (x *ValueSetCodeSystemConceptDesignation) Validate() error {
 }
 
 func (x *ValueSetCodeSystemConceptDesignation) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -904,6 +925,9 @@ func (x *ValueSetCompose) Validate() error {
 }
 
 func (x *ValueSetCompose) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1013,6 +1037,9 @@ func (x *ValueSetComposeInclude) Validate() error {
 }
 
 func (x *ValueSetComposeInclude) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1123,6 +1150,9 @@ func (x *ValueSetComposeIncludeConcept) Validate() error {
 }
 
 func (x *ValueSetComposeIncludeConcept) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1233,6 +1263,9 @@ func (x *ValueSetComposeIncludeFilter) Validate() error {
 }
 
 func (x *ValueSetComposeIncludeFilter) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1370,6 +1403,9 @@ func (x *ValueSetExpansion) Validate() error {
 }
 
 func (x *ValueSetExpansion) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1387,6 +1423,9 @@ func (x *ValueSetExpansion) validate(p string, errs *fhirjson.ValidationErrors) 
 	}
 	if x.TimestampExt != nil {
 		x.TimestampExt.validate(p+".timestamp", errs)
+	}
+	if x.Timestamp != "" && !fhirjson.CheckDateTime(x.Timestamp) {
+		errs.BadFormat(p+".timestamp", "dateTime")
 	}
 	if x.TotalExt != nil {
 		x.TotalExt.validate(p+".total", errs)
@@ -1532,6 +1571,9 @@ func (x *ValueSetExpansionParameter) Validate() error {
 }
 
 func (x *ValueSetExpansionParameter) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}
@@ -1719,6 +1761,9 @@ func (x *ValueSetExpansionContains) Validate() error {
 }
 
 func (x *ValueSetExpansionContains) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

@@ -157,6 +157,9 @@ func (x *VisionPrescription) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -185,6 +188,9 @@ func (x *VisionPrescription) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.DateWrittenExt != nil {
 		x.DateWrittenExt.validate(p+".dateWritten", errs)
+	}
+	if x.DateWritten != "" && !fhirjson.CheckDateTime(x.DateWritten) {
+		errs.BadFormat(p+".dateWritten", "dateTime")
 	}
 	if x.Patient != nil {
 		x.Patient.validate(p+".patient", errs)
@@ -442,6 +448,9 @@ func (x *VisionPrescriptionDispense) Validate() error {
 }
 
 func (x *VisionPrescriptionDispense) validate(p string, errs *fhirjson.ValidationErrors) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	for i := range x.Extension {
 		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
 	}

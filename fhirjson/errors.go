@@ -123,6 +123,12 @@ func (v *ValidationErrors) BadCode(path, valueSet string) {
 	v.Add(path, "code is not in the required value set "+valueSet)
 }
 
+// BadFormat records a primitive whose lexical form is not valid for its
+// FHIR type (typ is the type name, such as "date").
+func (v *ValidationErrors) BadFormat(path, typ string) {
+	v.Add(path, "value is not a valid "+typ)
+}
+
 // Err returns v as an error, or nil when v is empty.
 func (v ValidationErrors) Err() error {
 	if len(v) == 0 {

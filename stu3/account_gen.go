@@ -187,6 +187,9 @@ func (x *Account) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -350,6 +353,9 @@ func (x *AccountCoverage) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.PriorityExt != nil {
 		x.PriorityExt.validate(p+".priority", errs)
+	}
+	if x.Priority != nil && *x.Priority < 1 {
+		errs.BadFormat(p+".priority", "positiveInt")
 	}
 }
 

@@ -207,6 +207,9 @@ func (x *AdverseEvent) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -247,6 +250,9 @@ func (x *AdverseEvent) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	for i := range x.Reaction {
 		x.Reaction[i].validate(fhirjson.Index(p+".reaction", i), errs)

@@ -252,6 +252,9 @@ func (x *AllergyIntolerance) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -327,6 +330,9 @@ func (x *AllergyIntolerance) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.OnsetDateTimeExt != nil {
 		x.OnsetDateTimeExt.validate(p+".onsetDateTime", errs)
 	}
+	if x.OnsetDateTime != "" && !fhirjson.CheckDateTime(x.OnsetDateTime) {
+		errs.BadFormat(p+".onsetDateTime", "dateTime")
+	}
 	if x.OnsetAge != nil {
 		x.OnsetAge.validate(p+".onsetAge", errs)
 	}
@@ -342,6 +348,9 @@ func (x *AllergyIntolerance) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.AssertedDateExt != nil {
 		x.AssertedDateExt.validate(p+".assertedDate", errs)
 	}
+	if x.AssertedDate != "" && !fhirjson.CheckDateTime(x.AssertedDate) {
+		errs.BadFormat(p+".assertedDate", "dateTime")
+	}
 	if x.Recorder != nil {
 		x.Recorder.validate(p+".recorder", errs)
 	}
@@ -350,6 +359,9 @@ func (x *AllergyIntolerance) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.LastOccurrenceExt != nil {
 		x.LastOccurrenceExt.validate(p+".lastOccurrence", errs)
+	}
+	if x.LastOccurrence != "" && !fhirjson.CheckDateTime(x.LastOccurrence) {
+		errs.BadFormat(p+".lastOccurrence", "dateTime")
 	}
 	for i := range x.Note {
 		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
@@ -537,6 +549,9 @@ func (x *AllergyIntoleranceReaction) validate(p string, errs *fhirjson.Validatio
 	}
 	if x.OnsetExt != nil {
 		x.OnsetExt.validate(p+".onset", errs)
+	}
+	if x.Onset != "" && !fhirjson.CheckDateTime(x.Onset) {
+		errs.BadFormat(p+".onset", "dateTime")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
 		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/reaction-event-severity")

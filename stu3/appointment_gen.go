@@ -252,6 +252,9 @@ func (x *Appointment) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -308,6 +311,9 @@ func (x *Appointment) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.PriorityExt != nil {
 		x.PriorityExt.validate(p+".priority", errs)
 	}
+	if x.Priority != nil && *x.Priority < 0 {
+		errs.BadFormat(p+".priority", "unsignedInt")
+	}
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)
 	}
@@ -317,17 +323,29 @@ func (x *Appointment) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.StartExt != nil {
 		x.StartExt.validate(p+".start", errs)
 	}
+	if x.Start != "" && !fhirjson.CheckInstant(x.Start) {
+		errs.BadFormat(p+".start", "instant")
+	}
 	if x.EndExt != nil {
 		x.EndExt.validate(p+".end", errs)
 	}
+	if x.End != "" && !fhirjson.CheckInstant(x.End) {
+		errs.BadFormat(p+".end", "instant")
+	}
 	if x.MinutesDurationExt != nil {
 		x.MinutesDurationExt.validate(p+".minutesDuration", errs)
+	}
+	if x.MinutesDuration != nil && *x.MinutesDuration < 1 {
+		errs.BadFormat(p+".minutesDuration", "positiveInt")
 	}
 	for i := range x.Slot {
 		x.Slot[i].validate(fhirjson.Index(p+".slot", i), errs)
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.CommentExt != nil {
 		x.CommentExt.validate(p+".comment", errs)

@@ -172,6 +172,9 @@ func (x *AppointmentResponse) validate(p string, errs *fhirjson.ValidationErrors
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -207,8 +210,14 @@ func (x *AppointmentResponse) validate(p string, errs *fhirjson.ValidationErrors
 	if x.StartExt != nil {
 		x.StartExt.validate(p+".start", errs)
 	}
+	if x.Start != "" && !fhirjson.CheckInstant(x.Start) {
+		errs.BadFormat(p+".start", "instant")
+	}
 	if x.EndExt != nil {
 		x.EndExt.validate(p+".end", errs)
+	}
+	if x.End != "" && !fhirjson.CheckInstant(x.End) {
+		errs.BadFormat(p+".end", "instant")
 	}
 	for i := range x.ParticipantType {
 		x.ParticipantType[i].validate(fhirjson.Index(p+".participantType", i), errs)

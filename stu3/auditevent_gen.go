@@ -182,6 +182,9 @@ func (x *AuditEvent) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -225,6 +228,9 @@ func (x *AuditEvent) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.RecordedExt != nil {
 		x.RecordedExt.validate(p+".recorded", errs)
+	}
+	if x.Recorded != "" && !fhirjson.CheckInstant(x.Recorded) {
+		errs.BadFormat(p+".recorded", "instant")
 	}
 	if x.Outcome != "" && !x.Outcome.IsValid() {
 		errs.BadCode(p+".outcome", "http://hl7.org/fhir/ValueSet/audit-event-outcome")

@@ -132,6 +132,9 @@ func (x *Bundle) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -155,6 +158,9 @@ func (x *Bundle) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.TotalExt != nil {
 		x.TotalExt.validate(p+".total", errs)
+	}
+	if x.Total != nil && *x.Total < 0 {
+		errs.BadFormat(p+".total", "unsignedInt")
 	}
 	for i := range x.Link {
 		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
@@ -636,6 +642,9 @@ func (x *BundleEntryRequest) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.IfModifiedSinceExt != nil {
 		x.IfModifiedSinceExt.validate(p+".ifModifiedSince", errs)
 	}
+	if x.IfModifiedSince != "" && !fhirjson.CheckInstant(x.IfModifiedSince) {
+		errs.BadFormat(p+".ifModifiedSince", "instant")
+	}
 	if x.IfMatchExt != nil {
 		x.IfMatchExt.validate(p+".ifMatch", errs)
 	}
@@ -767,6 +776,9 @@ func (x *BundleEntryResponse) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.LastModifiedExt != nil {
 		x.LastModifiedExt.validate(p+".lastModified", errs)
+	}
+	if x.LastModified != "" && !fhirjson.CheckInstant(x.LastModified) {
+		errs.BadFormat(p+".lastModified", "instant")
 	}
 	if x.Outcome != nil {
 		x.Outcome.validate(p+".outcome", errs)

@@ -337,6 +337,9 @@ func (x *CapabilityStatement) validate(p string, errs *fhirjson.ValidationErrors
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -390,6 +393,9 @@ func (x *CapabilityStatement) validate(p string, errs *fhirjson.ValidationErrors
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.PublisherExt != nil {
 		x.PublisherExt.validate(p+".publisher", errs)
 	}
@@ -436,6 +442,9 @@ func (x *CapabilityStatement) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.FhirVersionExt != nil {
 		x.FhirVersionExt.validate(p+".fhirVersion", errs)
+	}
+	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
+		errs.BadFormat(p+".fhirVersion", "id")
 	}
 	if !(x.AcceptUnknown != "" || x.AcceptUnknownExt != nil) {
 		errs.Missing(p + ".acceptUnknown")
@@ -597,6 +606,9 @@ func (x *CapabilityStatementSoftware) validate(p string, errs *fhirjson.Validati
 	}
 	if x.ReleaseDateExt != nil {
 		x.ReleaseDateExt.validate(p+".releaseDate", errs)
+	}
+	if x.ReleaseDate != "" && !fhirjson.CheckDateTime(x.ReleaseDate) {
+		errs.BadFormat(p+".releaseDate", "dateTime")
 	}
 }
 
@@ -1895,6 +1907,9 @@ func (x *CapabilityStatementMessaging) validate(p string, errs *fhirjson.Validat
 	}
 	if x.ReliableCacheExt != nil {
 		x.ReliableCacheExt.validate(p+".reliableCache", errs)
+	}
+	if x.ReliableCache != nil && *x.ReliableCache < 0 {
+		errs.BadFormat(p+".reliableCache", "unsignedInt")
 	}
 	if x.DocumentationExt != nil {
 		x.DocumentationExt.validate(p+".documentation", errs)

@@ -267,6 +267,9 @@ func (x *ChargeItem) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -328,6 +331,9 @@ func (x *ChargeItem) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.OccurrenceDateTimeExt != nil {
 		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
 	}
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		errs.BadFormat(p+".occurrenceDateTime", "dateTime")
+	}
 	if x.OccurrencePeriod != nil {
 		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
 	}
@@ -363,6 +369,9 @@ func (x *ChargeItem) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.EnteredDateExt != nil {
 		x.EnteredDateExt.validate(p+".enteredDate", errs)
+	}
+	if x.EnteredDate != "" && !fhirjson.CheckDateTime(x.EnteredDate) {
+		errs.BadFormat(p+".enteredDate", "dateTime")
 	}
 	for i := range x.Reason {
 		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)

@@ -277,6 +277,9 @@ func (x *Claim) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -329,6 +332,9 @@ func (x *Claim) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.Enterer != nil {
 		x.Enterer.validate(p+".enterer", errs)
@@ -698,6 +704,9 @@ func (x *ClaimCareTeam) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	if !(x.Provider != nil) {
 		errs.Missing(p + ".provider")
 	}
@@ -850,6 +859,9 @@ func (x *ClaimInformation) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	if !(x.Category != nil) {
 		errs.Missing(p + ".category")
 	}
@@ -861,6 +873,9 @@ func (x *ClaimInformation) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.TimingDateExt != nil {
 		x.TimingDateExt.validate(p+".timingDate", errs)
+	}
+	if x.TimingDate != "" && !fhirjson.CheckDate(x.TimingDate) {
+		errs.BadFormat(p+".timingDate", "date")
 	}
 	if x.TimingPeriod != nil {
 		x.TimingPeriod.validate(p+".timingPeriod", errs)
@@ -1041,6 +1056,9 @@ func (x *ClaimDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	if x.DiagnosisCodeableConcept != nil {
 		x.DiagnosisCodeableConcept.validate(p+".diagnosisCodeableConcept", errs)
 	}
@@ -1182,8 +1200,14 @@ func (x *ClaimProcedure) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.ProcedureCodeableConcept != nil {
 		x.ProcedureCodeableConcept.validate(p+".procedureCodeableConcept", errs)
@@ -1337,6 +1361,9 @@ func (x *ClaimInsurance) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
 		errs.Missing(p + ".focal")
 	}
@@ -1456,6 +1483,9 @@ func (x *ClaimAccident) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
+		errs.BadFormat(p+".date", "date")
 	}
 	if x.Type != nil {
 		x.Type.validate(p+".type", errs)
@@ -1717,9 +1747,17 @@ func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	for i, v := range x.CareTeamLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".careTeamLinkId", i), errs)
+		}
+	}
+	for i, v := range x.CareTeamLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".careTeamLinkId", i), "positiveInt")
 		}
 	}
 	for i, v := range x.DiagnosisLinkIDExt {
@@ -1727,14 +1765,29 @@ func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
 			v.validate(fhirjson.Index(p+".diagnosisLinkId", i), errs)
 		}
 	}
+	for i, v := range x.DiagnosisLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".diagnosisLinkId", i), "positiveInt")
+		}
+	}
 	for i, v := range x.ProcedureLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".procedureLinkId", i), errs)
 		}
 	}
+	for i, v := range x.ProcedureLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".procedureLinkId", i), "positiveInt")
+		}
+	}
 	for i, v := range x.InformationLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".informationLinkId", i), errs)
+		}
+	}
+	for i, v := range x.InformationLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".informationLinkId", i), "positiveInt")
 		}
 	}
 	if x.Revenue != nil {
@@ -1754,6 +1807,9 @@ func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.ServicedDateExt != nil {
 		x.ServicedDateExt.validate(p+".servicedDate", errs)
+	}
+	if x.ServicedDate != "" && !fhirjson.CheckDate(x.ServicedDate) {
+		errs.BadFormat(p+".servicedDate", "date")
 	}
 	if x.ServicedPeriod != nil {
 		x.ServicedPeriod.validate(p+".servicedPeriod", errs)
@@ -1988,6 +2044,9 @@ func (x *ClaimItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	if x.Revenue != nil {
 		x.Revenue.validate(p+".revenue", errs)
 	}
@@ -2159,6 +2218,9 @@ func (x *ClaimItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationE
 	}
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
+	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
 	}
 	if x.Revenue != nil {
 		x.Revenue.validate(p+".revenue", errs)

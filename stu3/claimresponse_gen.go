@@ -242,6 +242,9 @@ func (x *ClaimResponse) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -279,6 +282,9 @@ func (x *ClaimResponse) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.Insurer != nil {
 		x.Insurer.validate(p+".insurer", errs)
@@ -451,9 +457,17 @@ func (x *ClaimResponseItem) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.SequenceLinkIDExt != nil {
 		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		errs.BadFormat(p+".sequenceLinkId", "positiveInt")
+	}
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+		}
+	}
+	for i, v := range x.NoteNumber {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
@@ -676,9 +690,17 @@ func (x *ClaimResponseItemDetail) validate(p string, errs *fhirjson.ValidationEr
 	if x.SequenceLinkIDExt != nil {
 		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		errs.BadFormat(p+".sequenceLinkId", "positiveInt")
+	}
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+		}
+	}
+	for i, v := range x.NoteNumber {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
@@ -790,9 +812,17 @@ func (x *ClaimResponseItemDetailSubDetail) validate(p string, errs *fhirjson.Val
 	if x.SequenceLinkIDExt != nil {
 		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		errs.BadFormat(p+".sequenceLinkId", "positiveInt")
+	}
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+		}
+	}
+	for i, v := range x.NoteNumber {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
@@ -924,6 +954,11 @@ func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationError
 			v.validate(fhirjson.Index(p+".sequenceLinkId", i), errs)
 		}
 	}
+	for i, v := range x.SequenceLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".sequenceLinkId", i), "positiveInt")
+		}
+	}
 	if x.Revenue != nil {
 		x.Revenue.validate(p+".revenue", errs)
 	}
@@ -942,6 +977,11 @@ func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationError
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+		}
+	}
+	for i, v := range x.NoteNumber {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
@@ -1078,6 +1118,11 @@ func (x *ClaimResponseAddItemDetail) validate(p string, errs *fhirjson.Validatio
 			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
 		}
 	}
+	for i, v := range x.NoteNumber {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
+		}
+	}
 	for i := range x.Adjudication {
 		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
 	}
@@ -1185,11 +1230,20 @@ func (x *ClaimResponseError) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.SequenceLinkIDExt != nil {
 		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
 	}
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		errs.BadFormat(p+".sequenceLinkId", "positiveInt")
+	}
 	if x.DetailSequenceLinkIDExt != nil {
 		x.DetailSequenceLinkIDExt.validate(p+".detailSequenceLinkId", errs)
 	}
+	if x.DetailSequenceLinkID != nil && *x.DetailSequenceLinkID < 1 {
+		errs.BadFormat(p+".detailSequenceLinkId", "positiveInt")
+	}
 	if x.SubdetailSequenceLinkIDExt != nil {
 		x.SubdetailSequenceLinkIDExt.validate(p+".subdetailSequenceLinkId", errs)
+	}
+	if x.SubdetailSequenceLinkID != nil && *x.SubdetailSequenceLinkID < 1 {
+		errs.BadFormat(p+".subdetailSequenceLinkId", "positiveInt")
 	}
 	if !(x.Code != nil) {
 		errs.Missing(p + ".code")
@@ -1310,6 +1364,9 @@ func (x *ClaimResponsePayment) validate(p string, errs *fhirjson.ValidationError
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
+		errs.BadFormat(p+".date", "date")
+	}
 	if x.Amount != nil {
 		x.Amount.validate(p+".amount", errs)
 	}
@@ -1416,6 +1473,9 @@ func (x *ClaimResponseProcessNote) validate(p string, errs *fhirjson.ValidationE
 	}
 	if x.NumberExt != nil {
 		x.NumberExt.validate(p+".number", errs)
+	}
+	if x.Number != nil && *x.Number < 1 {
+		errs.BadFormat(p+".number", "positiveInt")
 	}
 	if x.Type != nil {
 		x.Type.validate(p+".type", errs)
@@ -1549,6 +1609,9 @@ func (x *ClaimResponseInsurance) validate(p string, errs *fhirjson.ValidationErr
 	}
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
+	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
 		errs.Missing(p + ".focal")

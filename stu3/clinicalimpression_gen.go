@@ -242,6 +242,9 @@ func (x *ClinicalImpression) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -295,11 +298,17 @@ func (x *ClinicalImpression) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.EffectiveDateTimeExt != nil {
 		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
 	}
+	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
+		errs.BadFormat(p+".effectiveDateTime", "dateTime")
+	}
 	if x.EffectivePeriod != nil {
 		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.Assessor != nil {
 		x.Assessor.validate(p+".assessor", errs)

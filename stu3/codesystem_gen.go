@@ -327,6 +327,9 @@ func (x *CodeSystem) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -380,6 +383,9 @@ func (x *CodeSystem) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.PublisherExt != nil {
 		x.PublisherExt.validate(p+".publisher", errs)
 	}
@@ -430,6 +436,9 @@ func (x *CodeSystem) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.CountExt != nil {
 		x.CountExt.validate(p+".count", errs)
+	}
+	if x.Count != nil && *x.Count < 0 {
+		errs.BadFormat(p+".count", "unsignedInt")
 	}
 	for i := range x.Filter {
 		x.Filter[i].validate(fhirjson.Index(p+".filter", i), errs)
@@ -1109,6 +1118,9 @@ func (x *CodeSystemConceptProperty) validate(p string, errs *fhirjson.Validation
 	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
 	}
 }
 

@@ -232,6 +232,9 @@ func (x *Communication) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -303,8 +306,14 @@ func (x *Communication) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.SentExt != nil {
 		x.SentExt.validate(p+".sent", errs)
 	}
+	if x.Sent != "" && !fhirjson.CheckDateTime(x.Sent) {
+		errs.BadFormat(p+".sent", "dateTime")
+	}
 	if x.ReceivedExt != nil {
 		x.ReceivedExt.validate(p+".received", errs)
+	}
+	if x.Received != "" && !fhirjson.CheckDateTime(x.Received) {
+		errs.BadFormat(p+".received", "dateTime")
 	}
 	if x.Sender != nil {
 		x.Sender.validate(p+".sender", errs)

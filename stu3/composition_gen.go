@@ -207,6 +207,9 @@ func (x *Composition) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -265,6 +268,9 @@ func (x *Composition) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if !(len(x.Author) > 0) {
 		errs.Missing(p + ".author")
@@ -417,6 +423,9 @@ func (x *CompositionAttester) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.TimeExt != nil {
 		x.TimeExt.validate(p+".time", errs)
+	}
+	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
+		errs.BadFormat(p+".time", "dateTime")
 	}
 	if x.Party != nil {
 		x.Party.validate(p+".party", errs)

@@ -277,6 +277,9 @@ func (x *Condition) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -339,6 +342,9 @@ func (x *Condition) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.OnsetDateTimeExt != nil {
 		x.OnsetDateTimeExt.validate(p+".onsetDateTime", errs)
 	}
+	if x.OnsetDateTime != "" && !fhirjson.CheckDateTime(x.OnsetDateTime) {
+		errs.BadFormat(p+".onsetDateTime", "dateTime")
+	}
 	if x.OnsetAge != nil {
 		x.OnsetAge.validate(p+".onsetAge", errs)
 	}
@@ -353,6 +359,9 @@ func (x *Condition) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.AbatementDateTimeExt != nil {
 		x.AbatementDateTimeExt.validate(p+".abatementDateTime", errs)
+	}
+	if x.AbatementDateTime != "" && !fhirjson.CheckDateTime(x.AbatementDateTime) {
+		errs.BadFormat(p+".abatementDateTime", "dateTime")
 	}
 	if x.AbatementAge != nil {
 		x.AbatementAge.validate(p+".abatementAge", errs)
@@ -371,6 +380,9 @@ func (x *Condition) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.AssertedDateExt != nil {
 		x.AssertedDateExt.validate(p+".assertedDate", errs)
+	}
+	if x.AssertedDate != "" && !fhirjson.CheckDateTime(x.AssertedDate) {
+		errs.BadFormat(p+".assertedDate", "dateTime")
 	}
 	if x.Asserter != nil {
 		x.Asserter.validate(p+".asserter", errs)

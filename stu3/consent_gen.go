@@ -227,6 +227,9 @@ func (x *Consent) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -276,6 +279,9 @@ func (x *Consent) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateTimeExt != nil {
 		x.DateTimeExt.validate(p+".dateTime", errs)
+	}
+	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
+		errs.BadFormat(p+".dateTime", "dateTime")
 	}
 	for i := range x.ConsentingParty {
 		x.ConsentingParty[i].validate(fhirjson.Index(p+".consentingParty", i), errs)

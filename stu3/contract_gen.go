@@ -242,6 +242,9 @@ func (x *Contract) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -276,6 +279,9 @@ func (x *Contract) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.IssuedExt != nil {
 		x.IssuedExt.validate(p+".issued", errs)
+	}
+	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
+		errs.BadFormat(p+".issued", "dateTime")
 	}
 	if x.Applies != nil {
 		x.Applies.validate(p+".applies", errs)
@@ -698,6 +704,9 @@ func (x *ContractValuedItem) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.EffectiveTimeExt != nil {
 		x.EffectiveTimeExt.validate(p+".effectiveTime", errs)
 	}
+	if x.EffectiveTime != "" && !fhirjson.CheckDateTime(x.EffectiveTime) {
+		errs.BadFormat(p+".effectiveTime", "dateTime")
+	}
 	if x.Quantity != nil {
 		x.Quantity.validate(p+".quantity", errs)
 	}
@@ -883,6 +892,9 @@ func (x *ContractTerm) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.IssuedExt != nil {
 		x.IssuedExt.validate(p+".issued", errs)
+	}
+	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
+		errs.BadFormat(p+".issued", "dateTime")
 	}
 	if x.Applies != nil {
 		x.Applies.validate(p+".applies", errs)
@@ -1141,6 +1153,9 @@ func (x *ContractTermValuedItem) validate(p string, errs *fhirjson.ValidationErr
 	}
 	if x.EffectiveTimeExt != nil {
 		x.EffectiveTimeExt.validate(p+".effectiveTime", errs)
+	}
+	if x.EffectiveTime != "" && !fhirjson.CheckDateTime(x.EffectiveTime) {
+		errs.BadFormat(p+".effectiveTime", "dateTime")
 	}
 	if x.Quantity != nil {
 		x.Quantity.validate(p+".quantity", errs)

@@ -222,6 +222,9 @@ func (x *Coverage) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -289,6 +292,9 @@ func (x *Coverage) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.OrderExt != nil {
 		x.OrderExt.validate(p+".order", errs)
+	}
+	if x.Order != nil && *x.Order < 1 {
+		errs.BadFormat(p+".order", "positiveInt")
 	}
 	if x.NetworkExt != nil {
 		x.NetworkExt.validate(p+".network", errs)

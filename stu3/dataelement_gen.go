@@ -242,6 +242,9 @@ func (x *DataElement) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -288,6 +291,9 @@ func (x *DataElement) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.PublisherExt != nil {
 		x.PublisherExt.validate(p+".publisher", errs)
@@ -448,6 +454,9 @@ func (x *DataElementMapping) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.IdentityExt != nil {
 		x.IdentityExt.validate(p+".identity", errs)
+	}
+	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
+		errs.BadFormat(p+".identity", "id")
 	}
 	if x.UriExt != nil {
 		x.UriExt.validate(p+".uri", errs)

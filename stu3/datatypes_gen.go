@@ -423,6 +423,9 @@ func (x *Annotation) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.TimeExt != nil {
 		x.TimeExt.validate(p+".time", errs)
 	}
+	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
+		errs.BadFormat(p+".time", "dateTime")
+	}
 	if !(x.Text != "" || x.TextExt != nil) {
 		errs.Missing(p + ".text")
 	}
@@ -606,6 +609,9 @@ func (x *Attachment) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.SizeExt != nil {
 		x.SizeExt.validate(p+".size", errs)
 	}
+	if x.Size != nil && *x.Size < 0 {
+		errs.BadFormat(p+".size", "unsignedInt")
+	}
 	if x.HashExt != nil {
 		x.HashExt.validate(p+".hash", errs)
 	}
@@ -614,6 +620,9 @@ func (x *Attachment) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.CreationExt != nil {
 		x.CreationExt.validate(p+".creation", errs)
+	}
+	if x.Creation != "" && !fhirjson.CheckDateTime(x.Creation) {
+		errs.BadFormat(p+".creation", "dateTime")
 	}
 }
 
@@ -1016,6 +1025,9 @@ func (x *ContactPoint) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.RankExt != nil {
 		x.RankExt.validate(p+".rank", errs)
+	}
+	if x.Rank != nil && *x.Rank < 1 {
+		errs.BadFormat(p+".rank", "positiveInt")
 	}
 	if x.Period != nil {
 		x.Period.validate(p+".period", errs)
@@ -1620,6 +1632,9 @@ func (x *DataRequirementDateFilter) validate(p string, errs *fhirjson.Validation
 	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
 	}
 	if x.ValuePeriod != nil {
 		x.ValuePeriod.validate(p+".valuePeriod", errs)
@@ -3579,6 +3594,9 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MinExt != nil {
 		x.MinExt.validate(p+".min", errs)
 	}
+	if x.Min != nil && *x.Min < 0 {
+		errs.BadFormat(p+".min", "unsignedInt")
+	}
 	if x.MaxExt != nil {
 		x.MaxExt.validate(p+".max", errs)
 	}
@@ -3603,8 +3621,14 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.DefaultValueDateExt != nil {
 		x.DefaultValueDateExt.validate(p+".defaultValueDate", errs)
 	}
+	if x.DefaultValueDate != "" && !fhirjson.CheckDate(x.DefaultValueDate) {
+		errs.BadFormat(p+".defaultValueDate", "date")
+	}
 	if x.DefaultValueDateTimeExt != nil {
 		x.DefaultValueDateTimeExt.validate(p+".defaultValueDateTime", errs)
+	}
+	if x.DefaultValueDateTime != "" && !fhirjson.CheckDateTime(x.DefaultValueDateTime) {
+		errs.BadFormat(p+".defaultValueDateTime", "dateTime")
 	}
 	if x.DefaultValueDecimalExt != nil {
 		x.DefaultValueDecimalExt.validate(p+".defaultValueDecimal", errs)
@@ -3612,8 +3636,14 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.DefaultValueIDExt != nil {
 		x.DefaultValueIDExt.validate(p+".defaultValueId", errs)
 	}
+	if x.DefaultValueID != "" && !fhirjson.CheckID(x.DefaultValueID) {
+		errs.BadFormat(p+".defaultValueId", "id")
+	}
 	if x.DefaultValueInstantExt != nil {
 		x.DefaultValueInstantExt.validate(p+".defaultValueInstant", errs)
+	}
+	if x.DefaultValueInstant != "" && !fhirjson.CheckInstant(x.DefaultValueInstant) {
+		errs.BadFormat(p+".defaultValueInstant", "instant")
 	}
 	if x.DefaultValueIntegerExt != nil {
 		x.DefaultValueIntegerExt.validate(p+".defaultValueInteger", errs)
@@ -3627,14 +3657,23 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.DefaultValuePositiveIntExt != nil {
 		x.DefaultValuePositiveIntExt.validate(p+".defaultValuePositiveInt", errs)
 	}
+	if x.DefaultValuePositiveInt != nil && *x.DefaultValuePositiveInt < 1 {
+		errs.BadFormat(p+".defaultValuePositiveInt", "positiveInt")
+	}
 	if x.DefaultValueStringExt != nil {
 		x.DefaultValueStringExt.validate(p+".defaultValueString", errs)
 	}
 	if x.DefaultValueTimeExt != nil {
 		x.DefaultValueTimeExt.validate(p+".defaultValueTime", errs)
 	}
+	if x.DefaultValueTime != "" && !fhirjson.CheckTime(x.DefaultValueTime) {
+		errs.BadFormat(p+".defaultValueTime", "time")
+	}
 	if x.DefaultValueUnsignedIntExt != nil {
 		x.DefaultValueUnsignedIntExt.validate(p+".defaultValueUnsignedInt", errs)
+	}
+	if x.DefaultValueUnsignedInt != nil && *x.DefaultValueUnsignedInt < 0 {
+		errs.BadFormat(p+".defaultValueUnsignedInt", "unsignedInt")
 	}
 	if x.DefaultValueURIExt != nil {
 		x.DefaultValueURIExt.validate(p+".defaultValueUri", errs)
@@ -3723,8 +3762,14 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.FixedDateExt != nil {
 		x.FixedDateExt.validate(p+".fixedDate", errs)
 	}
+	if x.FixedDate != "" && !fhirjson.CheckDate(x.FixedDate) {
+		errs.BadFormat(p+".fixedDate", "date")
+	}
 	if x.FixedDateTimeExt != nil {
 		x.FixedDateTimeExt.validate(p+".fixedDateTime", errs)
+	}
+	if x.FixedDateTime != "" && !fhirjson.CheckDateTime(x.FixedDateTime) {
+		errs.BadFormat(p+".fixedDateTime", "dateTime")
 	}
 	if x.FixedDecimalExt != nil {
 		x.FixedDecimalExt.validate(p+".fixedDecimal", errs)
@@ -3732,8 +3777,14 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.FixedIDExt != nil {
 		x.FixedIDExt.validate(p+".fixedId", errs)
 	}
+	if x.FixedID != "" && !fhirjson.CheckID(x.FixedID) {
+		errs.BadFormat(p+".fixedId", "id")
+	}
 	if x.FixedInstantExt != nil {
 		x.FixedInstantExt.validate(p+".fixedInstant", errs)
+	}
+	if x.FixedInstant != "" && !fhirjson.CheckInstant(x.FixedInstant) {
+		errs.BadFormat(p+".fixedInstant", "instant")
 	}
 	if x.FixedIntegerExt != nil {
 		x.FixedIntegerExt.validate(p+".fixedInteger", errs)
@@ -3747,14 +3798,23 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.FixedPositiveIntExt != nil {
 		x.FixedPositiveIntExt.validate(p+".fixedPositiveInt", errs)
 	}
+	if x.FixedPositiveInt != nil && *x.FixedPositiveInt < 1 {
+		errs.BadFormat(p+".fixedPositiveInt", "positiveInt")
+	}
 	if x.FixedStringExt != nil {
 		x.FixedStringExt.validate(p+".fixedString", errs)
 	}
 	if x.FixedTimeExt != nil {
 		x.FixedTimeExt.validate(p+".fixedTime", errs)
 	}
+	if x.FixedTime != "" && !fhirjson.CheckTime(x.FixedTime) {
+		errs.BadFormat(p+".fixedTime", "time")
+	}
 	if x.FixedUnsignedIntExt != nil {
 		x.FixedUnsignedIntExt.validate(p+".fixedUnsignedInt", errs)
+	}
+	if x.FixedUnsignedInt != nil && *x.FixedUnsignedInt < 0 {
+		errs.BadFormat(p+".fixedUnsignedInt", "unsignedInt")
 	}
 	if x.FixedURIExt != nil {
 		x.FixedURIExt.validate(p+".fixedUri", errs)
@@ -3837,8 +3897,14 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.PatternDateExt != nil {
 		x.PatternDateExt.validate(p+".patternDate", errs)
 	}
+	if x.PatternDate != "" && !fhirjson.CheckDate(x.PatternDate) {
+		errs.BadFormat(p+".patternDate", "date")
+	}
 	if x.PatternDateTimeExt != nil {
 		x.PatternDateTimeExt.validate(p+".patternDateTime", errs)
+	}
+	if x.PatternDateTime != "" && !fhirjson.CheckDateTime(x.PatternDateTime) {
+		errs.BadFormat(p+".patternDateTime", "dateTime")
 	}
 	if x.PatternDecimalExt != nil {
 		x.PatternDecimalExt.validate(p+".patternDecimal", errs)
@@ -3846,8 +3912,14 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.PatternIDExt != nil {
 		x.PatternIDExt.validate(p+".patternId", errs)
 	}
+	if x.PatternID != "" && !fhirjson.CheckID(x.PatternID) {
+		errs.BadFormat(p+".patternId", "id")
+	}
 	if x.PatternInstantExt != nil {
 		x.PatternInstantExt.validate(p+".patternInstant", errs)
+	}
+	if x.PatternInstant != "" && !fhirjson.CheckInstant(x.PatternInstant) {
+		errs.BadFormat(p+".patternInstant", "instant")
 	}
 	if x.PatternIntegerExt != nil {
 		x.PatternIntegerExt.validate(p+".patternInteger", errs)
@@ -3861,14 +3933,23 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.PatternPositiveIntExt != nil {
 		x.PatternPositiveIntExt.validate(p+".patternPositiveInt", errs)
 	}
+	if x.PatternPositiveInt != nil && *x.PatternPositiveInt < 1 {
+		errs.BadFormat(p+".patternPositiveInt", "positiveInt")
+	}
 	if x.PatternStringExt != nil {
 		x.PatternStringExt.validate(p+".patternString", errs)
 	}
 	if x.PatternTimeExt != nil {
 		x.PatternTimeExt.validate(p+".patternTime", errs)
 	}
+	if x.PatternTime != "" && !fhirjson.CheckTime(x.PatternTime) {
+		errs.BadFormat(p+".patternTime", "time")
+	}
 	if x.PatternUnsignedIntExt != nil {
 		x.PatternUnsignedIntExt.validate(p+".patternUnsignedInt", errs)
+	}
+	if x.PatternUnsignedInt != nil && *x.PatternUnsignedInt < 0 {
+		errs.BadFormat(p+".patternUnsignedInt", "unsignedInt")
 	}
 	if x.PatternURIExt != nil {
 		x.PatternURIExt.validate(p+".patternUri", errs)
@@ -3945,14 +4026,26 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MinValueDateExt != nil {
 		x.MinValueDateExt.validate(p+".minValueDate", errs)
 	}
+	if x.MinValueDate != "" && !fhirjson.CheckDate(x.MinValueDate) {
+		errs.BadFormat(p+".minValueDate", "date")
+	}
 	if x.MinValueDateTimeExt != nil {
 		x.MinValueDateTimeExt.validate(p+".minValueDateTime", errs)
+	}
+	if x.MinValueDateTime != "" && !fhirjson.CheckDateTime(x.MinValueDateTime) {
+		errs.BadFormat(p+".minValueDateTime", "dateTime")
 	}
 	if x.MinValueInstantExt != nil {
 		x.MinValueInstantExt.validate(p+".minValueInstant", errs)
 	}
+	if x.MinValueInstant != "" && !fhirjson.CheckInstant(x.MinValueInstant) {
+		errs.BadFormat(p+".minValueInstant", "instant")
+	}
 	if x.MinValueTimeExt != nil {
 		x.MinValueTimeExt.validate(p+".minValueTime", errs)
+	}
+	if x.MinValueTime != "" && !fhirjson.CheckTime(x.MinValueTime) {
+		errs.BadFormat(p+".minValueTime", "time")
 	}
 	if x.MinValueDecimalExt != nil {
 		x.MinValueDecimalExt.validate(p+".minValueDecimal", errs)
@@ -3963,8 +4056,14 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MinValuePositiveIntExt != nil {
 		x.MinValuePositiveIntExt.validate(p+".minValuePositiveInt", errs)
 	}
+	if x.MinValuePositiveInt != nil && *x.MinValuePositiveInt < 1 {
+		errs.BadFormat(p+".minValuePositiveInt", "positiveInt")
+	}
 	if x.MinValueUnsignedIntExt != nil {
 		x.MinValueUnsignedIntExt.validate(p+".minValueUnsignedInt", errs)
+	}
+	if x.MinValueUnsignedInt != nil && *x.MinValueUnsignedInt < 0 {
+		errs.BadFormat(p+".minValueUnsignedInt", "unsignedInt")
 	}
 	if x.MinValueQuantity != nil {
 		x.MinValueQuantity.validate(p+".minValueQuantity", errs)
@@ -3972,14 +4071,26 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MaxValueDateExt != nil {
 		x.MaxValueDateExt.validate(p+".maxValueDate", errs)
 	}
+	if x.MaxValueDate != "" && !fhirjson.CheckDate(x.MaxValueDate) {
+		errs.BadFormat(p+".maxValueDate", "date")
+	}
 	if x.MaxValueDateTimeExt != nil {
 		x.MaxValueDateTimeExt.validate(p+".maxValueDateTime", errs)
+	}
+	if x.MaxValueDateTime != "" && !fhirjson.CheckDateTime(x.MaxValueDateTime) {
+		errs.BadFormat(p+".maxValueDateTime", "dateTime")
 	}
 	if x.MaxValueInstantExt != nil {
 		x.MaxValueInstantExt.validate(p+".maxValueInstant", errs)
 	}
+	if x.MaxValueInstant != "" && !fhirjson.CheckInstant(x.MaxValueInstant) {
+		errs.BadFormat(p+".maxValueInstant", "instant")
+	}
 	if x.MaxValueTimeExt != nil {
 		x.MaxValueTimeExt.validate(p+".maxValueTime", errs)
+	}
+	if x.MaxValueTime != "" && !fhirjson.CheckTime(x.MaxValueTime) {
+		errs.BadFormat(p+".maxValueTime", "time")
 	}
 	if x.MaxValueDecimalExt != nil {
 		x.MaxValueDecimalExt.validate(p+".maxValueDecimal", errs)
@@ -3990,8 +4101,14 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.MaxValuePositiveIntExt != nil {
 		x.MaxValuePositiveIntExt.validate(p+".maxValuePositiveInt", errs)
 	}
+	if x.MaxValuePositiveInt != nil && *x.MaxValuePositiveInt < 1 {
+		errs.BadFormat(p+".maxValuePositiveInt", "positiveInt")
+	}
 	if x.MaxValueUnsignedIntExt != nil {
 		x.MaxValueUnsignedIntExt.validate(p+".maxValueUnsignedInt", errs)
+	}
+	if x.MaxValueUnsignedInt != nil && *x.MaxValueUnsignedInt < 0 {
+		errs.BadFormat(p+".maxValueUnsignedInt", "unsignedInt")
 	}
 	if x.MaxValueQuantity != nil {
 		x.MaxValueQuantity.validate(p+".maxValueQuantity", errs)
@@ -4002,6 +4119,11 @@ func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	for i, v := range x.ConditionExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".condition", i), errs)
+		}
+	}
+	for i, v := range x.Condition {
+		if v != "" && !fhirjson.CheckID(v) {
+			errs.BadFormat(fhirjson.Index(p+".condition", i), "id")
 		}
 	}
 	for i := range x.Constraint {
@@ -4942,6 +5064,9 @@ func (x *ElementDefinitionBase) validate(p string, errs *fhirjson.ValidationErro
 	if x.MinExt != nil {
 		x.MinExt.validate(p+".min", errs)
 	}
+	if x.Min != nil && *x.Min < 0 {
+		errs.BadFormat(p+".min", "unsignedInt")
+	}
 	if !(x.Max != "" || x.MaxExt != nil) {
 		errs.Missing(p + ".max")
 	}
@@ -5445,8 +5570,14 @@ func (x *ElementDefinitionExample) validate(p string, errs *fhirjson.ValidationE
 	if x.ValueDateExt != nil {
 		x.ValueDateExt.validate(p+".valueDate", errs)
 	}
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		errs.BadFormat(p+".valueDate", "date")
+	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
 	}
 	if x.ValueDecimalExt != nil {
 		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
@@ -5454,8 +5585,14 @@ func (x *ElementDefinitionExample) validate(p string, errs *fhirjson.ValidationE
 	if x.ValueIDExt != nil {
 		x.ValueIDExt.validate(p+".valueId", errs)
 	}
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		errs.BadFormat(p+".valueId", "id")
+	}
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
+	}
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		errs.BadFormat(p+".valueInstant", "instant")
 	}
 	if x.ValueIntegerExt != nil {
 		x.ValueIntegerExt.validate(p+".valueInteger", errs)
@@ -5469,14 +5606,23 @@ func (x *ElementDefinitionExample) validate(p string, errs *fhirjson.ValidationE
 	if x.ValuePositiveIntExt != nil {
 		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
 	}
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		errs.BadFormat(p+".valuePositiveInt", "positiveInt")
+	}
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
 	}
 	if x.ValueTimeExt != nil {
 		x.ValueTimeExt.validate(p+".valueTime", errs)
 	}
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		errs.BadFormat(p+".valueTime", "time")
+	}
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
+	}
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		errs.BadFormat(p+".valueUnsignedInt", "unsignedInt")
 	}
 	if x.ValueURIExt != nil {
 		x.ValueURIExt.validate(p+".valueUri", errs)
@@ -5851,6 +5997,9 @@ func (x *ElementDefinitionConstraint) validate(p string, errs *fhirjson.Validati
 	if x.KeyExt != nil {
 		x.KeyExt.validate(p+".key", errs)
 	}
+	if x.Key != "" && !fhirjson.CheckID(x.Key) {
+		errs.BadFormat(p+".key", "id")
+	}
 	if x.RequirementsExt != nil {
 		x.RequirementsExt.validate(p+".requirements", errs)
 	}
@@ -6123,6 +6272,9 @@ func (x *ElementDefinitionMapping) validate(p string, errs *fhirjson.ValidationE
 	}
 	if x.IdentityExt != nil {
 		x.IdentityExt.validate(p+".identity", errs)
+	}
+	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
+		errs.BadFormat(p+".identity", "id")
 	}
 	if x.LanguageExt != nil {
 		x.LanguageExt.validate(p+".language", errs)
@@ -6484,8 +6636,14 @@ func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueDateExt != nil {
 		x.ValueDateExt.validate(p+".valueDate", errs)
 	}
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		errs.BadFormat(p+".valueDate", "date")
+	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
 	}
 	if x.ValueDecimalExt != nil {
 		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
@@ -6493,8 +6651,14 @@ func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueIDExt != nil {
 		x.ValueIDExt.validate(p+".valueId", errs)
 	}
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		errs.BadFormat(p+".valueId", "id")
+	}
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
+	}
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		errs.BadFormat(p+".valueInstant", "instant")
 	}
 	if x.ValueIntegerExt != nil {
 		x.ValueIntegerExt.validate(p+".valueInteger", errs)
@@ -6508,14 +6672,23 @@ func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValuePositiveIntExt != nil {
 		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
 	}
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		errs.BadFormat(p+".valuePositiveInt", "positiveInt")
+	}
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
 	}
 	if x.ValueTimeExt != nil {
 		x.ValueTimeExt.validate(p+".valueTime", errs)
 	}
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		errs.BadFormat(p+".valueTime", "time")
+	}
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
+	}
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		errs.BadFormat(p+".valueUnsignedInt", "unsignedInt")
 	}
 	if x.ValueURIExt != nil {
 		x.ValueURIExt.validate(p+".valueUri", errs)
@@ -7132,8 +7305,14 @@ func (x *Meta) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.VersionIDExt != nil {
 		x.VersionIDExt.validate(p+".versionId", errs)
 	}
+	if x.VersionID != "" && !fhirjson.CheckID(x.VersionID) {
+		errs.BadFormat(p+".versionId", "id")
+	}
 	if x.LastUpdatedExt != nil {
 		x.LastUpdatedExt.validate(p+".lastUpdated", errs)
+	}
+	if x.LastUpdated != "" && !fhirjson.CheckInstant(x.LastUpdated) {
+		errs.BadFormat(p+".lastUpdated", "instant")
 	}
 	for i, v := range x.ProfileExt {
 		if v != nil {
@@ -7594,8 +7773,14 @@ func (x *Period) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.StartExt != nil {
 		x.StartExt.validate(p+".start", errs)
 	}
+	if x.Start != "" && !fhirjson.CheckDateTime(x.Start) {
+		errs.BadFormat(p+".start", "dateTime")
+	}
 	if x.EndExt != nil {
 		x.EndExt.validate(p+".end", errs)
+	}
+	if x.End != "" && !fhirjson.CheckDateTime(x.End) {
+		errs.BadFormat(p+".end", "dateTime")
 	}
 }
 
@@ -8245,6 +8430,9 @@ func (x *SampledData) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.DimensionsExt != nil {
 		x.DimensionsExt.validate(p+".dimensions", errs)
 	}
+	if x.Dimensions != nil && *x.Dimensions < 1 {
+		errs.BadFormat(p+".dimensions", "positiveInt")
+	}
 	if !(x.Data != "" || x.DataExt != nil) {
 		errs.Missing(p + ".data")
 	}
@@ -8388,6 +8576,9 @@ func (x *Signature) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.WhenExt != nil {
 		x.WhenExt.validate(p+".when", errs)
+	}
+	if x.When != "" && !fhirjson.CheckInstant(x.When) {
+		errs.BadFormat(p+".when", "instant")
 	}
 	if x.WhoURIExt != nil {
 		x.WhoURIExt.validate(p+".whoUri", errs)
@@ -8646,6 +8837,11 @@ func (x *Timing) validate(p string, errs *fhirjson.ValidationErrors) {
 	for i, v := range x.EventExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".event", i), errs)
+		}
+	}
+	for i, v := range x.Event {
+		if v != "" && !fhirjson.CheckDateTime(v) {
+			errs.BadFormat(fhirjson.Index(p+".event", i), "dateTime")
 		}
 	}
 	if x.Repeat != nil {
@@ -8927,6 +9123,11 @@ func (x *TimingRepeat) validate(p string, errs *fhirjson.ValidationErrors) {
 			v.validate(fhirjson.Index(p+".timeOfDay", i), errs)
 		}
 	}
+	for i, v := range x.TimeOfDay {
+		if v != "" && !fhirjson.CheckTime(v) {
+			errs.BadFormat(fhirjson.Index(p+".timeOfDay", i), "time")
+		}
+	}
 	for i, c := range x.When {
 		if c != "" && !c.IsValid() {
 			errs.BadCode(fhirjson.Index(p+".when", i), "http://hl7.org/fhir/ValueSet/event-timing")
@@ -8939,6 +9140,9 @@ func (x *TimingRepeat) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.OffsetExt != nil {
 		x.OffsetExt.validate(p+".offset", errs)
+	}
+	if x.Offset != nil && *x.Offset < 0 {
+		errs.BadFormat(p+".offset", "unsignedInt")
 	}
 }
 
@@ -9102,8 +9306,14 @@ func (x *TriggerDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.EventTimingDateExt != nil {
 		x.EventTimingDateExt.validate(p+".eventTimingDate", errs)
 	}
+	if x.EventTimingDate != "" && !fhirjson.CheckDate(x.EventTimingDate) {
+		errs.BadFormat(p+".eventTimingDate", "date")
+	}
 	if x.EventTimingDateTimeExt != nil {
 		x.EventTimingDateTimeExt.validate(p+".eventTimingDateTime", errs)
+	}
+	if x.EventTimingDateTime != "" && !fhirjson.CheckDateTime(x.EventTimingDateTime) {
+		errs.BadFormat(p+".eventTimingDateTime", "dateTime")
 	}
 	if x.EventData != nil {
 		x.EventData.validate(p+".eventData", errs)

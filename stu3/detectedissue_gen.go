@@ -192,6 +192,9 @@ func (x *DetectedIssue) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -241,6 +244,9 @@ func (x *DetectedIssue) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.Author != nil {
 		x.Author.validate(p+".author", errs)
@@ -365,6 +371,9 @@ func (x *DetectedIssueMitigation) validate(p string, errs *fhirjson.ValidationEr
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.Author != nil {
 		x.Author.validate(p+".author", errs)

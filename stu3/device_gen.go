@@ -237,6 +237,9 @@ func (x *Device) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -284,8 +287,14 @@ func (x *Device) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ManufactureDateExt != nil {
 		x.ManufactureDateExt.validate(p+".manufactureDate", errs)
 	}
+	if x.ManufactureDate != "" && !fhirjson.CheckDateTime(x.ManufactureDate) {
+		errs.BadFormat(p+".manufactureDate", "dateTime")
+	}
 	if x.ExpirationDateExt != nil {
 		x.ExpirationDateExt.validate(p+".expirationDate", errs)
+	}
+	if x.ExpirationDate != "" && !fhirjson.CheckDateTime(x.ExpirationDate) {
+		errs.BadFormat(p+".expirationDate", "dateTime")
 	}
 	if x.ModelExt != nil {
 		x.ModelExt.validate(p+".model", errs)

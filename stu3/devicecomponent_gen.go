@@ -172,6 +172,9 @@ func (x *DeviceComponent) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -209,6 +212,9 @@ func (x *DeviceComponent) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.LastSystemChangeExt != nil {
 		x.LastSystemChangeExt.validate(p+".lastSystemChange", errs)
+	}
+	if x.LastSystemChange != "" && !fhirjson.CheckInstant(x.LastSystemChange) {
+		errs.BadFormat(p+".lastSystemChange", "instant")
 	}
 	if x.Source != nil {
 		x.Source.validate(p+".source", errs)

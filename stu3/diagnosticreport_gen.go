@@ -222,6 +222,9 @@ func (x *DiagnosticReport) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -278,11 +281,17 @@ func (x *DiagnosticReport) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.EffectiveDateTimeExt != nil {
 		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
 	}
+	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
+		errs.BadFormat(p+".effectiveDateTime", "dateTime")
+	}
 	if x.EffectivePeriod != nil {
 		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
 	}
 	if x.IssuedExt != nil {
 		x.IssuedExt.validate(p+".issued", errs)
+	}
+	if x.Issued != "" && !fhirjson.CheckInstant(x.Issued) {
+		errs.BadFormat(p+".issued", "instant")
 	}
 	for i := range x.Performer {
 		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)

@@ -192,6 +192,9 @@ func (x *DocumentManifest) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -238,6 +241,9 @@ func (x *DocumentManifest) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	for i := range x.Author {
 		x.Author[i].validate(fhirjson.Index(p+".author", i), errs)

@@ -222,6 +222,9 @@ func (x *DocumentReference) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -281,11 +284,17 @@ func (x *DocumentReference) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
 	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
+	}
 	if !(x.Indexed != "" || x.IndexedExt != nil) {
 		errs.Missing(p + ".indexed")
 	}
 	if x.IndexedExt != nil {
 		x.IndexedExt.validate(p+".indexed", errs)
+	}
+	if x.Indexed != "" && !fhirjson.CheckInstant(x.Indexed) {
+		errs.BadFormat(p+".indexed", "instant")
 	}
 	for i := range x.Author {
 		x.Author[i].validate(fhirjson.Index(p+".author", i), errs)

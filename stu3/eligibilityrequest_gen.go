@@ -212,6 +212,9 @@ func (x *EligibilityRequest) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -253,11 +256,17 @@ func (x *EligibilityRequest) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.ServicedDateExt != nil {
 		x.ServicedDateExt.validate(p+".servicedDate", errs)
 	}
+	if x.ServicedDate != "" && !fhirjson.CheckDate(x.ServicedDate) {
+		errs.BadFormat(p+".servicedDate", "date")
+	}
 	if x.ServicedPeriod != nil {
 		x.ServicedPeriod.validate(p+".servicedPeriod", errs)
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.Enterer != nil {
 		x.Enterer.validate(p+".enterer", errs)

@@ -197,6 +197,9 @@ func (x *EligibilityResponse) validate(p string, errs *fhirjson.ValidationErrors
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -231,6 +234,9 @@ func (x *EligibilityResponse) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.RequestProvider != nil {
 		x.RequestProvider.validate(p+".requestProvider", errs)
@@ -654,6 +660,9 @@ func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) validate(p string,
 	if x.AllowedUnsignedIntExt != nil {
 		x.AllowedUnsignedIntExt.validate(p+".allowedUnsignedInt", errs)
 	}
+	if x.AllowedUnsignedInt != nil && *x.AllowedUnsignedInt < 0 {
+		errs.BadFormat(p+".allowedUnsignedInt", "unsignedInt")
+	}
 	if x.AllowedStringExt != nil {
 		x.AllowedStringExt.validate(p+".allowedString", errs)
 	}
@@ -662,6 +671,9 @@ func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) validate(p string,
 	}
 	if x.UsedUnsignedIntExt != nil {
 		x.UsedUnsignedIntExt.validate(p+".usedUnsignedInt", errs)
+	}
+	if x.UsedUnsignedInt != nil && *x.UsedUnsignedInt < 0 {
+		errs.BadFormat(p+".usedUnsignedInt", "unsignedInt")
 	}
 	if x.UsedMoney != nil {
 		x.UsedMoney.validate(p+".usedMoney", errs)

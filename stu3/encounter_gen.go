@@ -222,6 +222,9 @@ func (x *Encounter) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -699,6 +702,9 @@ func (x *EncounterDiagnosis) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.RankExt != nil {
 		x.RankExt.validate(p+".rank", errs)
+	}
+	if x.Rank != nil && *x.Rank < 1 {
+		errs.BadFormat(p+".rank", "positiveInt")
 	}
 }
 

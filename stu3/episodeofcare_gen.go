@@ -177,6 +177,9 @@ func (x *EpisodeOfCare) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -454,5 +457,8 @@ func (x *EpisodeOfCareDiagnosis) validate(p string, errs *fhirjson.ValidationErr
 	}
 	if x.RankExt != nil {
 		x.RankExt.validate(p+".rank", errs)
+	}
+	if x.Rank != nil && *x.Rank < 1 {
+		errs.BadFormat(p+".rank", "positiveInt")
 	}
 }

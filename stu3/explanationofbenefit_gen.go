@@ -327,6 +327,9 @@ func (x *ExplanationOfBenefit) validate(p string, errs *fhirjson.ValidationError
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -373,6 +376,9 @@ func (x *ExplanationOfBenefit) validate(p string, errs *fhirjson.ValidationError
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.Enterer != nil {
 		x.Enterer.validate(p+".enterer", errs)
@@ -430,6 +436,9 @@ func (x *ExplanationOfBenefit) validate(p string, errs *fhirjson.ValidationError
 	}
 	if x.PrecedenceExt != nil {
 		x.PrecedenceExt.validate(p+".precedence", errs)
+	}
+	if x.Precedence != nil && *x.Precedence < 1 {
+		errs.BadFormat(p+".precedence", "positiveInt")
 	}
 	if x.Insurance != nil {
 		x.Insurance.validate(p+".insurance", errs)
@@ -809,6 +818,9 @@ func (x *ExplanationOfBenefitInformation) validate(p string, errs *fhirjson.Vali
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	if !(x.Category != nil) {
 		errs.Missing(p + ".category")
 	}
@@ -820,6 +832,9 @@ func (x *ExplanationOfBenefitInformation) validate(p string, errs *fhirjson.Vali
 	}
 	if x.TimingDateExt != nil {
 		x.TimingDateExt.validate(p+".timingDate", errs)
+	}
+	if x.TimingDate != "" && !fhirjson.CheckDate(x.TimingDate) {
+		errs.BadFormat(p+".timingDate", "date")
 	}
 	if x.TimingPeriod != nil {
 		x.TimingPeriod.validate(p+".timingPeriod", errs)
@@ -1004,6 +1019,9 @@ func (x *ExplanationOfBenefitCareTeam) validate(p string, errs *fhirjson.Validat
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	if !(x.Provider != nil) {
 		errs.Missing(p + ".provider")
 	}
@@ -1127,6 +1145,9 @@ func (x *ExplanationOfBenefitDiagnosis) validate(p string, errs *fhirjson.Valida
 	}
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
+	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
 	}
 	if x.DiagnosisCodeableConcept != nil {
 		x.DiagnosisCodeableConcept.validate(p+".diagnosisCodeableConcept", errs)
@@ -1273,8 +1294,14 @@ func (x *ExplanationOfBenefitProcedure) validate(p string, errs *fhirjson.Valida
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.ProcedureCodeableConcept != nil {
 		x.ProcedureCodeableConcept.validate(p+".procedureCodeableConcept", errs)
@@ -1494,6 +1521,9 @@ func (x *ExplanationOfBenefitAccident) validate(p string, errs *fhirjson.Validat
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
+		errs.BadFormat(p+".date", "date")
 	}
 	if x.Type != nil {
 		x.Type.validate(p+".type", errs)
@@ -1772,9 +1802,17 @@ func (x *ExplanationOfBenefitItem) validate(p string, errs *fhirjson.ValidationE
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	for i, v := range x.CareTeamLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".careTeamLinkId", i), errs)
+		}
+	}
+	for i, v := range x.CareTeamLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".careTeamLinkId", i), "positiveInt")
 		}
 	}
 	for i, v := range x.DiagnosisLinkIDExt {
@@ -1782,14 +1820,29 @@ func (x *ExplanationOfBenefitItem) validate(p string, errs *fhirjson.ValidationE
 			v.validate(fhirjson.Index(p+".diagnosisLinkId", i), errs)
 		}
 	}
+	for i, v := range x.DiagnosisLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".diagnosisLinkId", i), "positiveInt")
+		}
+	}
 	for i, v := range x.ProcedureLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".procedureLinkId", i), errs)
 		}
 	}
+	for i, v := range x.ProcedureLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".procedureLinkId", i), "positiveInt")
+		}
+	}
 	for i, v := range x.InformationLinkIDExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".informationLinkId", i), errs)
+		}
+	}
+	for i, v := range x.InformationLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".informationLinkId", i), "positiveInt")
 		}
 	}
 	if x.Revenue != nil {
@@ -1809,6 +1862,9 @@ func (x *ExplanationOfBenefitItem) validate(p string, errs *fhirjson.ValidationE
 	}
 	if x.ServicedDateExt != nil {
 		x.ServicedDateExt.validate(p+".servicedDate", errs)
+	}
+	if x.ServicedDate != "" && !fhirjson.CheckDate(x.ServicedDate) {
+		errs.BadFormat(p+".servicedDate", "date")
 	}
 	if x.ServicedPeriod != nil {
 		x.ServicedPeriod.validate(p+".servicedPeriod", errs)
@@ -1849,6 +1905,11 @@ func (x *ExplanationOfBenefitItem) validate(p string, errs *fhirjson.ValidationE
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+		}
+	}
+	for i, v := range x.NoteNumber {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
@@ -2187,6 +2248,9 @@ func (x *ExplanationOfBenefitItemDetail) validate(p string, errs *fhirjson.Valid
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	if !(x.Type != nil) {
 		errs.Missing(p + ".type")
 	}
@@ -2226,6 +2290,11 @@ func (x *ExplanationOfBenefitItemDetail) validate(p string, errs *fhirjson.Valid
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+		}
+	}
+	for i, v := range x.NoteNumber {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
@@ -2397,6 +2466,9 @@ func (x *ExplanationOfBenefitItemDetailSubDetail) validate(p string, errs *fhirj
 	if x.SequenceExt != nil {
 		x.SequenceExt.validate(p+".sequence", errs)
 	}
+	if x.Sequence != nil && *x.Sequence < 1 {
+		errs.BadFormat(p+".sequence", "positiveInt")
+	}
 	if !(x.Type != nil) {
 		errs.Missing(p + ".type")
 	}
@@ -2436,6 +2508,11 @@ func (x *ExplanationOfBenefitItemDetailSubDetail) validate(p string, errs *fhirj
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+		}
+	}
+	for i, v := range x.NoteNumber {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
@@ -2569,6 +2646,11 @@ func (x *ExplanationOfBenefitAddItem) validate(p string, errs *fhirjson.Validati
 			v.validate(fhirjson.Index(p+".sequenceLinkId", i), errs)
 		}
 	}
+	for i, v := range x.SequenceLinkID {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".sequenceLinkId", i), "positiveInt")
+		}
+	}
 	if x.Revenue != nil {
 		x.Revenue.validate(p+".revenue", errs)
 	}
@@ -2587,6 +2669,11 @@ func (x *ExplanationOfBenefitAddItem) validate(p string, errs *fhirjson.Validati
 	for i, v := range x.NoteNumberExt {
 		if v != nil {
 			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+		}
+	}
+	for i, v := range x.NoteNumber {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
@@ -2727,6 +2814,11 @@ func (x *ExplanationOfBenefitAddItemDetail) validate(p string, errs *fhirjson.Va
 			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
 		}
 	}
+	for i, v := range x.NoteNumber {
+		if v < 1 {
+			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
+		}
+	}
 	for i := range x.Adjudication {
 		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
 	}
@@ -2845,6 +2937,9 @@ func (x *ExplanationOfBenefitPayment) validate(p string, errs *fhirjson.Validati
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
+		errs.BadFormat(p+".date", "date")
+	}
 	if x.Amount != nil {
 		x.Amount.validate(p+".amount", errs)
 	}
@@ -2955,6 +3050,9 @@ func (x *ExplanationOfBenefitProcessNote) validate(p string, errs *fhirjson.Vali
 	}
 	if x.NumberExt != nil {
 		x.NumberExt.validate(p+".number", errs)
+	}
+	if x.Number != nil && *x.Number < 1 {
+		errs.BadFormat(p+".number", "positiveInt")
 	}
 	if x.Type != nil {
 		x.Type.validate(p+".type", errs)
@@ -3253,6 +3351,9 @@ func (x *ExplanationOfBenefitBenefitBalanceFinancial) validate(p string, errs *f
 	if x.AllowedUnsignedIntExt != nil {
 		x.AllowedUnsignedIntExt.validate(p+".allowedUnsignedInt", errs)
 	}
+	if x.AllowedUnsignedInt != nil && *x.AllowedUnsignedInt < 0 {
+		errs.BadFormat(p+".allowedUnsignedInt", "unsignedInt")
+	}
 	if x.AllowedStringExt != nil {
 		x.AllowedStringExt.validate(p+".allowedString", errs)
 	}
@@ -3261,6 +3362,9 @@ func (x *ExplanationOfBenefitBenefitBalanceFinancial) validate(p string, errs *f
 	}
 	if x.UsedUnsignedIntExt != nil {
 		x.UsedUnsignedIntExt.validate(p+".usedUnsignedInt", errs)
+	}
+	if x.UsedUnsignedInt != nil && *x.UsedUnsignedInt < 0 {
+		errs.BadFormat(p+".usedUnsignedInt", "unsignedInt")
 	}
 	if x.UsedMoney != nil {
 		x.UsedMoney.validate(p+".usedMoney", errs)

@@ -302,6 +302,9 @@ func (x *FamilyMemberHistory) validate(p string, errs *fhirjson.ValidationErrors
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -355,6 +358,9 @@ func (x *FamilyMemberHistory) validate(p string, errs *fhirjson.ValidationErrors
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.NameExt != nil {
 		x.NameExt.validate(p+".name", errs)
 	}
@@ -375,6 +381,9 @@ func (x *FamilyMemberHistory) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.BornDateExt != nil {
 		x.BornDateExt.validate(p+".bornDate", errs)
+	}
+	if x.BornDate != "" && !fhirjson.CheckDate(x.BornDate) {
+		errs.BadFormat(p+".bornDate", "date")
 	}
 	if x.BornStringExt != nil {
 		x.BornStringExt.validate(p+".bornString", errs)
@@ -402,6 +411,9 @@ func (x *FamilyMemberHistory) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.DeceasedDateExt != nil {
 		x.DeceasedDateExt.validate(p+".deceasedDate", errs)
+	}
+	if x.DeceasedDate != "" && !fhirjson.CheckDate(x.DeceasedDate) {
+		errs.BadFormat(p+".deceasedDate", "date")
 	}
 	if x.DeceasedStringExt != nil {
 		x.DeceasedStringExt.validate(p+".deceasedString", errs)

@@ -212,6 +212,9 @@ func (x *Goal) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -265,6 +268,9 @@ func (x *Goal) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.StartDateExt != nil {
 		x.StartDateExt.validate(p+".startDate", errs)
 	}
+	if x.StartDate != "" && !fhirjson.CheckDate(x.StartDate) {
+		errs.BadFormat(p+".startDate", "date")
+	}
 	if x.StartCodeableConcept != nil {
 		x.StartCodeableConcept.validate(p+".startCodeableConcept", errs)
 	}
@@ -273,6 +279,9 @@ func (x *Goal) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.StatusDateExt != nil {
 		x.StatusDateExt.validate(p+".statusDate", errs)
+	}
+	if x.StatusDate != "" && !fhirjson.CheckDate(x.StatusDate) {
+		errs.BadFormat(p+".statusDate", "date")
 	}
 	if x.StatusReasonExt != nil {
 		x.StatusReasonExt.validate(p+".statusReason", errs)
@@ -443,6 +452,9 @@ func (x *GoalTarget) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DueDateExt != nil {
 		x.DueDateExt.validate(p+".dueDate", errs)
+	}
+	if x.DueDate != "" && !fhirjson.CheckDate(x.DueDate) {
+		errs.BadFormat(p+".dueDate", "date")
 	}
 	if x.DueDuration != nil {
 		x.DueDuration.validate(p+".dueDuration", errs)

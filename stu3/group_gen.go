@@ -182,6 +182,9 @@ func (x *Group) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -234,6 +237,9 @@ func (x *Group) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.QuantityExt != nil {
 		x.QuantityExt.validate(p+".quantity", errs)
+	}
+	if x.Quantity != nil && *x.Quantity < 0 {
+		errs.BadFormat(p+".quantity", "unsignedInt")
 	}
 	for i := range x.Characteristic {
 		x.Characteristic[i].validate(fhirjson.Index(p+".characteristic", i), errs)

@@ -202,6 +202,9 @@ func (x *GuidanceResponse) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -227,6 +230,9 @@ func (x *GuidanceResponse) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.RequestIDExt != nil {
 		x.RequestIDExt.validate(p+".requestId", errs)
+	}
+	if x.RequestID != "" && !fhirjson.CheckID(x.RequestID) {
+		errs.BadFormat(p+".requestId", "id")
 	}
 	if x.Identifier != nil {
 		x.Identifier.validate(p+".identifier", errs)
@@ -254,6 +260,9 @@ func (x *GuidanceResponse) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.OccurrenceDateTimeExt != nil {
 		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
+	}
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		errs.BadFormat(p+".occurrenceDateTime", "dateTime")
 	}
 	if x.Performer != nil {
 		x.Performer.validate(p+".performer", errs)

@@ -272,6 +272,9 @@ func (x *HealthcareService) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -507,8 +510,14 @@ func (x *HealthcareServiceAvailableTime) validate(p string, errs *fhirjson.Valid
 	if x.AvailableStartTimeExt != nil {
 		x.AvailableStartTimeExt.validate(p+".availableStartTime", errs)
 	}
+	if x.AvailableStartTime != "" && !fhirjson.CheckTime(x.AvailableStartTime) {
+		errs.BadFormat(p+".availableStartTime", "time")
+	}
 	if x.AvailableEndTimeExt != nil {
 		x.AvailableEndTimeExt.validate(p+".availableEndTime", errs)
+	}
+	if x.AvailableEndTime != "" && !fhirjson.CheckTime(x.AvailableEndTime) {
+		errs.BadFormat(p+".availableEndTime", "time")
 	}
 }
 

@@ -152,6 +152,9 @@ func (x *ImagingManifest) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -186,6 +189,9 @@ func (x *ImagingManifest) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.AuthoringTimeExt != nil {
 		x.AuthoringTimeExt.validate(p+".authoringTime", errs)
+	}
+	if x.AuthoringTime != "" && !fhirjson.CheckDateTime(x.AuthoringTime) {
+		errs.BadFormat(p+".authoringTime", "dateTime")
 	}
 	if x.Author != nil {
 		x.Author.validate(p+".author", errs)

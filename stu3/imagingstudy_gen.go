@@ -237,6 +237,9 @@ func (x *ImagingStudy) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -293,6 +296,9 @@ func (x *ImagingStudy) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.StartedExt != nil {
 		x.StartedExt.validate(p+".started", errs)
 	}
+	if x.Started != "" && !fhirjson.CheckDateTime(x.Started) {
+		errs.BadFormat(p+".started", "dateTime")
+	}
 	for i := range x.BasedOn {
 		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
 	}
@@ -308,8 +314,14 @@ func (x *ImagingStudy) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.NumberOfSeriesExt != nil {
 		x.NumberOfSeriesExt.validate(p+".numberOfSeries", errs)
 	}
+	if x.NumberOfSeries != nil && *x.NumberOfSeries < 0 {
+		errs.BadFormat(p+".numberOfSeries", "unsignedInt")
+	}
 	if x.NumberOfInstancesExt != nil {
 		x.NumberOfInstancesExt.validate(p+".numberOfInstances", errs)
+	}
+	if x.NumberOfInstances != nil && *x.NumberOfInstances < 0 {
+		errs.BadFormat(p+".numberOfInstances", "unsignedInt")
 	}
 	for i := range x.ProcedureReference {
 		x.ProcedureReference[i].validate(fhirjson.Index(p+".procedureReference", i), errs)
@@ -503,6 +515,9 @@ func (x *ImagingStudySeries) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.NumberExt != nil {
 		x.NumberExt.validate(p+".number", errs)
 	}
+	if x.Number != nil && *x.Number < 0 {
+		errs.BadFormat(p+".number", "unsignedInt")
+	}
 	if !(x.Modality != nil) {
 		errs.Missing(p + ".modality")
 	}
@@ -514,6 +529,9 @@ func (x *ImagingStudySeries) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.NumberOfInstancesExt != nil {
 		x.NumberOfInstancesExt.validate(p+".numberOfInstances", errs)
+	}
+	if x.NumberOfInstances != nil && *x.NumberOfInstances < 0 {
+		errs.BadFormat(p+".numberOfInstances", "unsignedInt")
 	}
 	if x.Availability != "" && !x.Availability.IsValid() {
 		errs.BadCode(p+".availability", "http://hl7.org/fhir/ValueSet/instance-availability")
@@ -532,6 +550,9 @@ func (x *ImagingStudySeries) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.StartedExt != nil {
 		x.StartedExt.validate(p+".started", errs)
+	}
+	if x.Started != "" && !fhirjson.CheckDateTime(x.Started) {
+		errs.BadFormat(p+".started", "dateTime")
 	}
 	for i := range x.Performer {
 		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
@@ -655,6 +676,9 @@ func (x *ImagingStudySeriesInstance) validate(p string, errs *fhirjson.Validatio
 	}
 	if x.NumberExt != nil {
 		x.NumberExt.validate(p+".number", errs)
+	}
+	if x.Number != nil && *x.Number < 0 {
+		errs.BadFormat(p+".number", "unsignedInt")
 	}
 	if !(x.SopClass != "" || x.SopClassExt != nil) {
 		errs.Missing(p + ".sopClass")

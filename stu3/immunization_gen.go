@@ -247,6 +247,9 @@ func (x *Immunization) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -306,6 +309,9 @@ func (x *Immunization) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if !(x.PrimarySource != nil || x.PrimarySourceExt != nil) {
 		errs.Missing(p + ".primarySource")
 	}
@@ -326,6 +332,9 @@ func (x *Immunization) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.ExpirationDateExt != nil {
 		x.ExpirationDateExt.validate(p+".expirationDate", errs)
+	}
+	if x.ExpirationDate != "" && !fhirjson.CheckDate(x.ExpirationDate) {
+		errs.BadFormat(p+".expirationDate", "date")
 	}
 	if x.Site != nil {
 		x.Site.validate(p+".site", errs)
@@ -628,6 +637,9 @@ func (x *ImmunizationReaction) validate(p string, errs *fhirjson.ValidationError
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.Detail != nil {
 		x.Detail.validate(p+".detail", errs)
 	}
@@ -769,6 +781,9 @@ func (x *ImmunizationVaccinationProtocol) validate(p string, errs *fhirjson.Vali
 	if x.DoseSequenceExt != nil {
 		x.DoseSequenceExt.validate(p+".doseSequence", errs)
 	}
+	if x.DoseSequence != nil && *x.DoseSequence < 1 {
+		errs.BadFormat(p+".doseSequence", "positiveInt")
+	}
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)
 	}
@@ -780,6 +795,9 @@ func (x *ImmunizationVaccinationProtocol) validate(p string, errs *fhirjson.Vali
 	}
 	if x.SeriesDosesExt != nil {
 		x.SeriesDosesExt.validate(p+".seriesDoses", errs)
+	}
+	if x.SeriesDoses != nil && *x.SeriesDoses < 1 {
+		errs.BadFormat(p+".seriesDoses", "positiveInt")
 	}
 	if !(len(x.TargetDisease) > 0) {
 		errs.Missing(p + ".targetDisease")

@@ -129,6 +129,9 @@ func (x *ImmunizationRecommendation) validate(p string, errs *fhirjson.Validatio
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -312,6 +315,9 @@ func (x *ImmunizationRecommendationRecommendation) validate(p string, errs *fhir
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.VaccineCode != nil {
 		x.VaccineCode.validate(p+".vaccineCode", errs)
 	}
@@ -320,6 +326,9 @@ func (x *ImmunizationRecommendationRecommendation) validate(p string, errs *fhir
 	}
 	if x.DoseNumberExt != nil {
 		x.DoseNumberExt.validate(p+".doseNumber", errs)
+	}
+	if x.DoseNumber != nil && *x.DoseNumber < 1 {
+		errs.BadFormat(p+".doseNumber", "positiveInt")
 	}
 	if !(x.ForecastStatus != nil) {
 		errs.Missing(p + ".forecastStatus")
@@ -438,6 +447,9 @@ func (x *ImmunizationRecommendationRecommendationDateCriterion) validate(p strin
 	if x.ValueExt != nil {
 		x.ValueExt.validate(p+".value", errs)
 	}
+	if x.Value != "" && !fhirjson.CheckDateTime(x.Value) {
+		errs.BadFormat(p+".value", "dateTime")
+	}
 }
 
 // ImmunizationRecommendationRecommendationProtocol is the backbone element ImmunizationRecommendation.recommendation.protocol of FHIR STU3 (3.0.1).
@@ -547,6 +559,9 @@ func (x *ImmunizationRecommendationRecommendationProtocol) validate(p string, er
 	}
 	if x.DoseSequenceExt != nil {
 		x.DoseSequenceExt.validate(p+".doseSequence", errs)
+	}
+	if x.DoseSequence != nil && *x.DoseSequence < 1 {
+		errs.BadFormat(p+".doseSequence", "positiveInt")
 	}
 	if x.DescriptionExt != nil {
 		x.DescriptionExt.validate(p+".description", errs)

@@ -257,6 +257,9 @@ func (x *ImplementationGuide) validate(p string, errs *fhirjson.ValidationErrors
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -310,6 +313,9 @@ func (x *ImplementationGuide) validate(p string, errs *fhirjson.ValidationErrors
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.PublisherExt != nil {
 		x.PublisherExt.validate(p+".publisher", errs)
 	}
@@ -330,6 +336,9 @@ func (x *ImplementationGuide) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.FhirVersionExt != nil {
 		x.FhirVersionExt.validate(p+".fhirVersion", errs)
+	}
+	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
+		errs.BadFormat(p+".fhirVersion", "id")
 	}
 	for i := range x.Dependency {
 		x.Dependency[i].validate(fhirjson.Index(p+".dependency", i), errs)

@@ -312,6 +312,9 @@ func (x *Library) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -371,6 +374,9 @@ func (x *Library) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.PublisherExt != nil {
 		x.PublisherExt.validate(p+".publisher", errs)
 	}
@@ -386,8 +392,14 @@ func (x *Library) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ApprovalDateExt != nil {
 		x.ApprovalDateExt.validate(p+".approvalDate", errs)
 	}
+	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
+		errs.BadFormat(p+".approvalDate", "date")
+	}
 	if x.LastReviewDateExt != nil {
 		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
+	}
+	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
+		errs.BadFormat(p+".lastReviewDate", "date")
 	}
 	if x.EffectivePeriod != nil {
 		x.EffectivePeriod.validate(p+".effectivePeriod", errs)

@@ -172,6 +172,9 @@ func (x *Medication) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -669,5 +672,8 @@ func (x *MedicationPackageBatch) validate(p string, errs *fhirjson.ValidationErr
 	}
 	if x.ExpirationDateExt != nil {
 		x.ExpirationDateExt.validate(p+".expirationDate", errs)
+	}
+	if x.ExpirationDate != "" && !fhirjson.CheckDateTime(x.ExpirationDate) {
+		errs.BadFormat(p+".expirationDate", "dateTime")
 	}
 }

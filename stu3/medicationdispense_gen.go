@@ -265,6 +265,9 @@ func (x *MedicationDispense) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -336,8 +339,14 @@ func (x *MedicationDispense) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.WhenPreparedExt != nil {
 		x.WhenPreparedExt.validate(p+".whenPrepared", errs)
 	}
+	if x.WhenPrepared != "" && !fhirjson.CheckDateTime(x.WhenPrepared) {
+		errs.BadFormat(p+".whenPrepared", "dateTime")
+	}
 	if x.WhenHandedOverExt != nil {
 		x.WhenHandedOverExt.validate(p+".whenHandedOver", errs)
+	}
+	if x.WhenHandedOver != "" && !fhirjson.CheckDateTime(x.WhenHandedOver) {
+		errs.BadFormat(p+".whenHandedOver", "dateTime")
 	}
 	if x.Destination != nil {
 		x.Destination.validate(p+".destination", errs)

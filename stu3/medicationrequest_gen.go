@@ -260,6 +260,9 @@ func (x *MedicationRequest) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -339,6 +342,9 @@ func (x *MedicationRequest) validate(p string, errs *fhirjson.ValidationErrors) 
 	}
 	if x.AuthoredOnExt != nil {
 		x.AuthoredOnExt.validate(p+".authoredOn", errs)
+	}
+	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
+		errs.BadFormat(p+".authoredOn", "dateTime")
 	}
 	if x.Requester != nil {
 		x.Requester.validate(p+".requester", errs)
@@ -603,6 +609,9 @@ func (x *MedicationRequestDispenseRequest) validate(p string, errs *fhirjson.Val
 	}
 	if x.NumberOfRepeatsAllowedExt != nil {
 		x.NumberOfRepeatsAllowedExt.validate(p+".numberOfRepeatsAllowed", errs)
+	}
+	if x.NumberOfRepeatsAllowed != nil && *x.NumberOfRepeatsAllowed < 1 {
+		errs.BadFormat(p+".numberOfRepeatsAllowed", "positiveInt")
 	}
 	if x.Quantity != nil {
 		x.Quantity.validate(p+".quantity", errs)

@@ -235,6 +235,9 @@ func (x *MedicationStatement) validate(p string, errs *fhirjson.ValidationErrors
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -291,11 +294,17 @@ func (x *MedicationStatement) validate(p string, errs *fhirjson.ValidationErrors
 	if x.EffectiveDateTimeExt != nil {
 		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
 	}
+	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
+		errs.BadFormat(p+".effectiveDateTime", "dateTime")
+	}
 	if x.EffectivePeriod != nil {
 		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
 	}
 	if x.DateAssertedExt != nil {
 		x.DateAssertedExt.validate(p+".dateAsserted", errs)
+	}
+	if x.DateAsserted != "" && !fhirjson.CheckDateTime(x.DateAsserted) {
+		errs.BadFormat(p+".dateAsserted", "dateTime")
 	}
 	if x.InformationSource != nil {
 		x.InformationSource.validate(p+".informationSource", errs)

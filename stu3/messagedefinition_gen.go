@@ -292,6 +292,9 @@ func (x *MessageDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -347,6 +350,9 @@ func (x *MessageDefinition) validate(p string, errs *fhirjson.ValidationErrors) 
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.PublisherExt != nil {
 		x.PublisherExt.validate(p+".publisher", errs)
@@ -528,6 +534,9 @@ func (x *MessageDefinitionFocus) validate(p string, errs *fhirjson.ValidationErr
 	}
 	if x.MinExt != nil {
 		x.MinExt.validate(p+".min", errs)
+	}
+	if x.Min != nil && *x.Min < 0 {
+		errs.BadFormat(p+".min", "unsignedInt")
 	}
 	if x.MaxExt != nil {
 		x.MaxExt.validate(p+".max", errs)

@@ -177,6 +177,9 @@ func (x *MessageHeader) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -220,6 +223,9 @@ func (x *MessageHeader) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.TimestampExt != nil {
 		x.TimestampExt.validate(p+".timestamp", errs)
+	}
+	if x.Timestamp != "" && !fhirjson.CheckInstant(x.Timestamp) {
+		errs.BadFormat(p+".timestamp", "instant")
 	}
 	if x.Enterer != nil {
 		x.Enterer.validate(p+".enterer", errs)
@@ -587,6 +593,9 @@ func (x *MessageHeaderResponse) validate(p string, errs *fhirjson.ValidationErro
 	}
 	if x.IdentifierExt != nil {
 		x.IdentifierExt.validate(p+".identifier", errs)
+	}
+	if x.Identifier != "" && !fhirjson.CheckID(x.Identifier) {
+		errs.BadFormat(p+".identifier", "id")
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
 		errs.Missing(p + ".code")

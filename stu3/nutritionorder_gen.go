@@ -182,6 +182,9 @@ func (x *NutritionOrder) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -228,6 +231,9 @@ func (x *NutritionOrder) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateTimeExt != nil {
 		x.DateTimeExt.validate(p+".dateTime", errs)
+	}
+	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
+		errs.BadFormat(p+".dateTime", "dateTime")
 	}
 	if x.Orderer != nil {
 		x.Orderer.validate(p+".orderer", errs)

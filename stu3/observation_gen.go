@@ -312,6 +312,9 @@ func (x *Observation) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -368,11 +371,17 @@ func (x *Observation) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.EffectiveDateTimeExt != nil {
 		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
 	}
+	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
+		errs.BadFormat(p+".effectiveDateTime", "dateTime")
+	}
 	if x.EffectivePeriod != nil {
 		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
 	}
 	if x.IssuedExt != nil {
 		x.IssuedExt.validate(p+".issued", errs)
+	}
+	if x.Issued != "" && !fhirjson.CheckInstant(x.Issued) {
+		errs.BadFormat(p+".issued", "instant")
 	}
 	for i := range x.Performer {
 		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
@@ -404,8 +413,14 @@ func (x *Observation) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueTimeExt != nil {
 		x.ValueTimeExt.validate(p+".valueTime", errs)
 	}
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		errs.BadFormat(p+".valueTime", "time")
+	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
 	}
 	if x.ValuePeriod != nil {
 		x.ValuePeriod.validate(p+".valuePeriod", errs)
@@ -931,8 +946,14 @@ func (x *ObservationComponent) validate(p string, errs *fhirjson.ValidationError
 	if x.ValueTimeExt != nil {
 		x.ValueTimeExt.validate(p+".valueTime", errs)
 	}
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		errs.BadFormat(p+".valueTime", "time")
+	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
 	}
 	if x.ValuePeriod != nil {
 		x.ValuePeriod.validate(p+".valuePeriod", errs)

@@ -97,6 +97,9 @@ func (x *Parameters) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -495,8 +498,14 @@ func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors
 	if x.ValueDateExt != nil {
 		x.ValueDateExt.validate(p+".valueDate", errs)
 	}
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		errs.BadFormat(p+".valueDate", "date")
+	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
 	}
 	if x.ValueDecimalExt != nil {
 		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
@@ -504,8 +513,14 @@ func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors
 	if x.ValueIDExt != nil {
 		x.ValueIDExt.validate(p+".valueId", errs)
 	}
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		errs.BadFormat(p+".valueId", "id")
+	}
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
+	}
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		errs.BadFormat(p+".valueInstant", "instant")
 	}
 	if x.ValueIntegerExt != nil {
 		x.ValueIntegerExt.validate(p+".valueInteger", errs)
@@ -519,14 +534,23 @@ func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors
 	if x.ValuePositiveIntExt != nil {
 		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
 	}
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		errs.BadFormat(p+".valuePositiveInt", "positiveInt")
+	}
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
 	}
 	if x.ValueTimeExt != nil {
 		x.ValueTimeExt.validate(p+".valueTime", errs)
 	}
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		errs.BadFormat(p+".valueTime", "time")
+	}
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
+	}
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		errs.BadFormat(p+".valueUnsignedInt", "unsignedInt")
 	}
 	if x.ValueURIExt != nil {
 		x.ValueURIExt.validate(p+".valueUri", errs)

@@ -242,6 +242,9 @@ func (x *Patient) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -286,11 +289,17 @@ func (x *Patient) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.BirthDateExt != nil {
 		x.BirthDateExt.validate(p+".birthDate", errs)
 	}
+	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
+		errs.BadFormat(p+".birthDate", "date")
+	}
 	if x.DeceasedBooleanExt != nil {
 		x.DeceasedBooleanExt.validate(p+".deceasedBoolean", errs)
 	}
 	if x.DeceasedDateTimeExt != nil {
 		x.DeceasedDateTimeExt.validate(p+".deceasedDateTime", errs)
+	}
+	if x.DeceasedDateTime != "" && !fhirjson.CheckDateTime(x.DeceasedDateTime) {
+		errs.BadFormat(p+".deceasedDateTime", "dateTime")
 	}
 	for i := range x.Address {
 		x.Address[i].validate(fhirjson.Index(p+".address", i), errs)

@@ -177,6 +177,9 @@ func (x *PaymentNotice) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -218,8 +221,14 @@ func (x *PaymentNotice) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.StatusDateExt != nil {
 		x.StatusDateExt.validate(p+".statusDate", errs)
 	}
+	if x.StatusDate != "" && !fhirjson.CheckDate(x.StatusDate) {
+		errs.BadFormat(p+".statusDate", "date")
+	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.Target != nil {
 		x.Target.validate(p+".target", errs)

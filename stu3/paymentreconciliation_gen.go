@@ -197,6 +197,9 @@ func (x *PaymentReconciliation) validate(p string, errs *fhirjson.ValidationErro
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -234,6 +237,9 @@ func (x *PaymentReconciliation) validate(p string, errs *fhirjson.ValidationErro
 	}
 	if x.CreatedExt != nil {
 		x.CreatedExt.validate(p+".created", errs)
+	}
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		errs.BadFormat(p+".created", "dateTime")
 	}
 	if x.Organization != nil {
 		x.Organization.validate(p+".organization", errs)
@@ -405,6 +411,9 @@ func (x *PaymentReconciliationDetail) validate(p string, errs *fhirjson.Validati
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
+		errs.BadFormat(p+".date", "date")
 	}
 	if x.Amount != nil {
 		x.Amount.validate(p+".amount", errs)

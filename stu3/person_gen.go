@@ -177,6 +177,9 @@ func (x *Person) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -217,6 +220,9 @@ func (x *Person) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.BirthDateExt != nil {
 		x.BirthDateExt.validate(p+".birthDate", errs)
+	}
+	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
+		errs.BadFormat(p+".birthDate", "date")
 	}
 	for i := range x.Address {
 		x.Address[i].validate(fhirjson.Index(p+".address", i), errs)

@@ -312,6 +312,9 @@ func (x *PlanDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -368,6 +371,9 @@ func (x *PlanDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.PublisherExt != nil {
 		x.PublisherExt.validate(p+".publisher", errs)
 	}
@@ -383,8 +389,14 @@ func (x *PlanDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ApprovalDateExt != nil {
 		x.ApprovalDateExt.validate(p+".approvalDate", errs)
 	}
+	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
+		errs.BadFormat(p+".approvalDate", "date")
+	}
 	if x.LastReviewDateExt != nil {
 		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
+	}
+	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
+		errs.BadFormat(p+".lastReviewDate", "date")
 	}
 	if x.EffectivePeriod != nil {
 		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
@@ -984,6 +996,11 @@ func (x *PlanDefinitionAction) validate(p string, errs *fhirjson.ValidationError
 			v.validate(fhirjson.Index(p+".goalId", i), errs)
 		}
 	}
+	for i, v := range x.GoalID {
+		if v != "" && !fhirjson.CheckID(v) {
+			errs.BadFormat(fhirjson.Index(p+".goalId", i), "id")
+		}
+	}
 	for i := range x.TriggerDefinition {
 		x.TriggerDefinition[i].validate(fhirjson.Index(p+".triggerDefinition", i), errs)
 	}
@@ -1001,6 +1018,9 @@ func (x *PlanDefinitionAction) validate(p string, errs *fhirjson.ValidationError
 	}
 	if x.TimingDateTimeExt != nil {
 		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
+	}
+	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
+		errs.BadFormat(p+".timingDateTime", "dateTime")
 	}
 	if x.TimingPeriod != nil {
 		x.TimingPeriod.validate(p+".timingPeriod", errs)
@@ -1333,6 +1353,9 @@ func (x *PlanDefinitionActionRelatedAction) validate(p string, errs *fhirjson.Va
 	}
 	if x.ActionIDExt != nil {
 		x.ActionIDExt.validate(p+".actionId", errs)
+	}
+	if x.ActionID != "" && !fhirjson.CheckID(x.ActionID) {
+		errs.BadFormat(p+".actionId", "id")
 	}
 	if !(x.Relationship != "" || x.RelationshipExt != nil) {
 		errs.Missing(p + ".relationship")

@@ -192,6 +192,9 @@ func (x *PractitionerRole) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -395,8 +398,14 @@ func (x *PractitionerRoleAvailableTime) validate(p string, errs *fhirjson.Valida
 	if x.AvailableStartTimeExt != nil {
 		x.AvailableStartTimeExt.validate(p+".availableStartTime", errs)
 	}
+	if x.AvailableStartTime != "" && !fhirjson.CheckTime(x.AvailableStartTime) {
+		errs.BadFormat(p+".availableStartTime", "time")
+	}
 	if x.AvailableEndTimeExt != nil {
 		x.AvailableEndTimeExt.validate(p+".availableEndTime", errs)
+	}
+	if x.AvailableEndTime != "" && !fhirjson.CheckTime(x.AvailableEndTime) {
+		errs.BadFormat(p+".availableEndTime", "time")
 	}
 }
 

@@ -262,6 +262,9 @@ func (x *Procedure) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -329,6 +332,9 @@ func (x *Procedure) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.PerformedDateTimeExt != nil {
 		x.PerformedDateTimeExt.validate(p+".performedDateTime", errs)
+	}
+	if x.PerformedDateTime != "" && !fhirjson.CheckDateTime(x.PerformedDateTime) {
+		errs.BadFormat(p+".performedDateTime", "dateTime")
 	}
 	if x.PerformedPeriod != nil {
 		x.PerformedPeriod.validate(p+".performedPeriod", errs)

@@ -172,6 +172,9 @@ func (x *Provenance) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -209,6 +212,9 @@ func (x *Provenance) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.RecordedExt != nil {
 		x.RecordedExt.validate(p+".recorded", errs)
+	}
+	if x.Recorded != "" && !fhirjson.CheckInstant(x.Recorded) {
+		errs.BadFormat(p+".recorded", "instant")
 	}
 	for i, v := range x.PolicyExt {
 		if v != nil {

@@ -287,6 +287,9 @@ func (x *Questionnaire) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -340,6 +343,9 @@ func (x *Questionnaire) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.PublisherExt != nil {
 		x.PublisherExt.validate(p+".publisher", errs)
 	}
@@ -352,8 +358,14 @@ func (x *Questionnaire) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ApprovalDateExt != nil {
 		x.ApprovalDateExt.validate(p+".approvalDate", errs)
 	}
+	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
+		errs.BadFormat(p+".approvalDate", "date")
+	}
 	if x.LastReviewDateExt != nil {
 		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
+	}
+	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
+		errs.BadFormat(p+".lastReviewDate", "date")
 	}
 	if x.EffectivePeriod != nil {
 		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
@@ -739,11 +751,20 @@ func (x *QuestionnaireItem) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.InitialDateExt != nil {
 		x.InitialDateExt.validate(p+".initialDate", errs)
 	}
+	if x.InitialDate != "" && !fhirjson.CheckDate(x.InitialDate) {
+		errs.BadFormat(p+".initialDate", "date")
+	}
 	if x.InitialDateTimeExt != nil {
 		x.InitialDateTimeExt.validate(p+".initialDateTime", errs)
 	}
+	if x.InitialDateTime != "" && !fhirjson.CheckDateTime(x.InitialDateTime) {
+		errs.BadFormat(p+".initialDateTime", "dateTime")
+	}
 	if x.InitialTimeExt != nil {
 		x.InitialTimeExt.validate(p+".initialTime", errs)
+	}
+	if x.InitialTime != "" && !fhirjson.CheckTime(x.InitialTime) {
+		errs.BadFormat(p+".initialTime", "time")
 	}
 	if x.InitialStringExt != nil {
 		x.InitialStringExt.validate(p+".initialString", errs)
@@ -1039,11 +1060,20 @@ func (x *QuestionnaireItemEnableWhen) validate(p string, errs *fhirjson.Validati
 	if x.AnswerDateExt != nil {
 		x.AnswerDateExt.validate(p+".answerDate", errs)
 	}
+	if x.AnswerDate != "" && !fhirjson.CheckDate(x.AnswerDate) {
+		errs.BadFormat(p+".answerDate", "date")
+	}
 	if x.AnswerDateTimeExt != nil {
 		x.AnswerDateTimeExt.validate(p+".answerDateTime", errs)
 	}
+	if x.AnswerDateTime != "" && !fhirjson.CheckDateTime(x.AnswerDateTime) {
+		errs.BadFormat(p+".answerDateTime", "dateTime")
+	}
 	if x.AnswerTimeExt != nil {
 		x.AnswerTimeExt.validate(p+".answerTime", errs)
+	}
+	if x.AnswerTime != "" && !fhirjson.CheckTime(x.AnswerTime) {
+		errs.BadFormat(p+".answerTime", "time")
 	}
 	if x.AnswerStringExt != nil {
 		x.AnswerStringExt.validate(p+".answerString", errs)
@@ -1249,8 +1279,14 @@ func (x *QuestionnaireItemOption) validate(p string, errs *fhirjson.ValidationEr
 	if x.ValueDateExt != nil {
 		x.ValueDateExt.validate(p+".valueDate", errs)
 	}
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		errs.BadFormat(p+".valueDate", "date")
+	}
 	if x.ValueTimeExt != nil {
 		x.ValueTimeExt.validate(p+".valueTime", errs)
+	}
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		errs.BadFormat(p+".valueTime", "time")
 	}
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)

@@ -177,6 +177,9 @@ func (x *QuestionnaireResponse) validate(p string, errs *fhirjson.ValidationErro
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -229,6 +232,9 @@ func (x *QuestionnaireResponse) validate(p string, errs *fhirjson.ValidationErro
 	}
 	if x.AuthoredExt != nil {
 		x.AuthoredExt.validate(p+".authored", errs)
+	}
+	if x.Authored != "" && !fhirjson.CheckDateTime(x.Authored) {
+		errs.BadFormat(p+".authored", "dateTime")
 	}
 	if x.Author != nil {
 		x.Author.validate(p+".author", errs)
@@ -574,11 +580,20 @@ func (x *QuestionnaireResponseItemAnswer) validate(p string, errs *fhirjson.Vali
 	if x.ValueDateExt != nil {
 		x.ValueDateExt.validate(p+".valueDate", errs)
 	}
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		errs.BadFormat(p+".valueDate", "date")
+	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
 	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
+	}
 	if x.ValueTimeExt != nil {
 		x.ValueTimeExt.validate(p+".valueTime", errs)
+	}
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		errs.BadFormat(p+".valueTime", "time")
 	}
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)

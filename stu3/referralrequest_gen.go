@@ -262,6 +262,9 @@ func (x *ReferralRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -342,11 +345,17 @@ func (x *ReferralRequest) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.OccurrenceDateTimeExt != nil {
 		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
 	}
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		errs.BadFormat(p+".occurrenceDateTime", "dateTime")
+	}
 	if x.OccurrencePeriod != nil {
 		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
 	}
 	if x.AuthoredOnExt != nil {
 		x.AuthoredOnExt.validate(p+".authoredOn", errs)
+	}
+	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
+		errs.BadFormat(p+".authoredOn", "dateTime")
 	}
 	if x.Requester != nil {
 		x.Requester.validate(p+".requester", errs)

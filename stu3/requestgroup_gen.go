@@ -212,6 +212,9 @@ func (x *RequestGroup) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -282,6 +285,9 @@ func (x *RequestGroup) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.AuthoredOnExt != nil {
 		x.AuthoredOnExt.validate(p+".authoredOn", errs)
+	}
+	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
+		errs.BadFormat(p+".authoredOn", "dateTime")
 	}
 	if x.Author != nil {
 		x.Author.validate(p+".author", errs)
@@ -586,6 +592,9 @@ func (x *RequestGroupAction) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.TimingDateTimeExt != nil {
 		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
+	}
+	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
+		errs.BadFormat(p+".timingDateTime", "dateTime")
 	}
 	if x.TimingPeriod != nil {
 		x.TimingPeriod.validate(p+".timingPeriod", errs)
@@ -910,6 +919,9 @@ func (x *RequestGroupActionRelatedAction) validate(p string, errs *fhirjson.Vali
 	}
 	if x.ActionIDExt != nil {
 		x.ActionIDExt.validate(p+".actionId", errs)
+	}
+	if x.ActionID != "" && !fhirjson.CheckID(x.ActionID) {
+		errs.BadFormat(p+".actionId", "id")
 	}
 	if !(x.Relationship != "" || x.RelationshipExt != nil) {
 		errs.Missing(p + ".relationship")

@@ -182,6 +182,9 @@ func (x *Specimen) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -228,6 +231,9 @@ func (x *Specimen) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.ReceivedTimeExt != nil {
 		x.ReceivedTimeExt.validate(p+".receivedTime", errs)
+	}
+	if x.ReceivedTime != "" && !fhirjson.CheckDateTime(x.ReceivedTime) {
+		errs.BadFormat(p+".receivedTime", "dateTime")
 	}
 	for i := range x.Parent {
 		x.Parent[i].validate(fhirjson.Index(p+".parent", i), errs)
@@ -365,6 +371,9 @@ func (x *SpecimenCollection) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.CollectedDateTimeExt != nil {
 		x.CollectedDateTimeExt.validate(p+".collectedDateTime", errs)
+	}
+	if x.CollectedDateTime != "" && !fhirjson.CheckDateTime(x.CollectedDateTime) {
+		errs.BadFormat(p+".collectedDateTime", "dateTime")
 	}
 	if x.CollectedPeriod != nil {
 		x.CollectedPeriod.validate(p+".collectedPeriod", errs)
@@ -514,6 +523,9 @@ func (x *SpecimenProcessing) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.TimeDateTimeExt != nil {
 		x.TimeDateTimeExt.validate(p+".timeDateTime", errs)
+	}
+	if x.TimeDateTime != "" && !fhirjson.CheckDateTime(x.TimeDateTime) {
+		errs.BadFormat(p+".timeDateTime", "dateTime")
 	}
 	if x.TimePeriod != nil {
 		x.TimePeriod.validate(p+".timePeriod", errs)

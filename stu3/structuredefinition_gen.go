@@ -352,6 +352,9 @@ func (x *StructureDefinition) validate(p string, errs *fhirjson.ValidationErrors
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -411,6 +414,9 @@ func (x *StructureDefinition) validate(p string, errs *fhirjson.ValidationErrors
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
 	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
+	}
 	if x.PublisherExt != nil {
 		x.PublisherExt.validate(p+".publisher", errs)
 	}
@@ -437,6 +443,9 @@ func (x *StructureDefinition) validate(p string, errs *fhirjson.ValidationErrors
 	}
 	if x.FhirVersionExt != nil {
 		x.FhirVersionExt.validate(p+".fhirVersion", errs)
+	}
+	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
+		errs.BadFormat(p+".fhirVersion", "id")
 	}
 	for i := range x.Mapping {
 		x.Mapping[i].validate(fhirjson.Index(p+".mapping", i), errs)
@@ -618,6 +627,9 @@ func (x *StructureDefinitionMapping) validate(p string, errs *fhirjson.Validatio
 	}
 	if x.IdentityExt != nil {
 		x.IdentityExt.validate(p+".identity", errs)
+	}
+	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
+		errs.BadFormat(p+".identity", "id")
 	}
 	if x.UriExt != nil {
 		x.UriExt.validate(p+".uri", errs)

@@ -262,6 +262,9 @@ func (x *StructureMap) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -320,6 +323,9 @@ func (x *StructureMap) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.PublisherExt != nil {
 		x.PublisherExt.validate(p+".publisher", errs)
@@ -617,8 +623,14 @@ func (x *StructureMapGroup) validate(p string, errs *fhirjson.ValidationErrors) 
 	if x.NameExt != nil {
 		x.NameExt.validate(p+".name", errs)
 	}
+	if x.Name != "" && !fhirjson.CheckID(x.Name) {
+		errs.BadFormat(p+".name", "id")
+	}
 	if x.ExtendsExt != nil {
 		x.ExtendsExt.validate(p+".extends", errs)
+	}
+	if x.Extends != "" && !fhirjson.CheckID(x.Extends) {
+		errs.BadFormat(p+".extends", "id")
 	}
 	if !(x.TypeMode != "" || x.TypeModeExt != nil) {
 		errs.Missing(p + ".typeMode")
@@ -758,6 +770,9 @@ func (x *StructureMapGroupInput) validate(p string, errs *fhirjson.ValidationErr
 	if x.NameExt != nil {
 		x.NameExt.validate(p+".name", errs)
 	}
+	if x.Name != "" && !fhirjson.CheckID(x.Name) {
+		errs.BadFormat(p+".name", "id")
+	}
 	if x.TypeExt != nil {
 		x.TypeExt.validate(p+".type", errs)
 	}
@@ -884,6 +899,9 @@ func (x *StructureMapGroupRule) validate(p string, errs *fhirjson.ValidationErro
 	}
 	if x.NameExt != nil {
 		x.NameExt.validate(p+".name", errs)
+	}
+	if x.Name != "" && !fhirjson.CheckID(x.Name) {
+		errs.BadFormat(p+".name", "id")
 	}
 	if !(len(x.Source) > 0) {
 		errs.Missing(p + ".source")
@@ -1337,6 +1355,9 @@ func (x *StructureMapGroupRuleSource) validate(p string, errs *fhirjson.Validati
 	if x.ContextExt != nil {
 		x.ContextExt.validate(p+".context", errs)
 	}
+	if x.Context != "" && !fhirjson.CheckID(x.Context) {
+		errs.BadFormat(p+".context", "id")
+	}
 	if x.MinExt != nil {
 		x.MinExt.validate(p+".min", errs)
 	}
@@ -1358,8 +1379,14 @@ func (x *StructureMapGroupRuleSource) validate(p string, errs *fhirjson.Validati
 	if x.DefaultValueDateExt != nil {
 		x.DefaultValueDateExt.validate(p+".defaultValueDate", errs)
 	}
+	if x.DefaultValueDate != "" && !fhirjson.CheckDate(x.DefaultValueDate) {
+		errs.BadFormat(p+".defaultValueDate", "date")
+	}
 	if x.DefaultValueDateTimeExt != nil {
 		x.DefaultValueDateTimeExt.validate(p+".defaultValueDateTime", errs)
+	}
+	if x.DefaultValueDateTime != "" && !fhirjson.CheckDateTime(x.DefaultValueDateTime) {
+		errs.BadFormat(p+".defaultValueDateTime", "dateTime")
 	}
 	if x.DefaultValueDecimalExt != nil {
 		x.DefaultValueDecimalExt.validate(p+".defaultValueDecimal", errs)
@@ -1367,8 +1394,14 @@ func (x *StructureMapGroupRuleSource) validate(p string, errs *fhirjson.Validati
 	if x.DefaultValueIDExt != nil {
 		x.DefaultValueIDExt.validate(p+".defaultValueId", errs)
 	}
+	if x.DefaultValueID != "" && !fhirjson.CheckID(x.DefaultValueID) {
+		errs.BadFormat(p+".defaultValueId", "id")
+	}
 	if x.DefaultValueInstantExt != nil {
 		x.DefaultValueInstantExt.validate(p+".defaultValueInstant", errs)
+	}
+	if x.DefaultValueInstant != "" && !fhirjson.CheckInstant(x.DefaultValueInstant) {
+		errs.BadFormat(p+".defaultValueInstant", "instant")
 	}
 	if x.DefaultValueIntegerExt != nil {
 		x.DefaultValueIntegerExt.validate(p+".defaultValueInteger", errs)
@@ -1382,14 +1415,23 @@ func (x *StructureMapGroupRuleSource) validate(p string, errs *fhirjson.Validati
 	if x.DefaultValuePositiveIntExt != nil {
 		x.DefaultValuePositiveIntExt.validate(p+".defaultValuePositiveInt", errs)
 	}
+	if x.DefaultValuePositiveInt != nil && *x.DefaultValuePositiveInt < 1 {
+		errs.BadFormat(p+".defaultValuePositiveInt", "positiveInt")
+	}
 	if x.DefaultValueStringExt != nil {
 		x.DefaultValueStringExt.validate(p+".defaultValueString", errs)
 	}
 	if x.DefaultValueTimeExt != nil {
 		x.DefaultValueTimeExt.validate(p+".defaultValueTime", errs)
 	}
+	if x.DefaultValueTime != "" && !fhirjson.CheckTime(x.DefaultValueTime) {
+		errs.BadFormat(p+".defaultValueTime", "time")
+	}
 	if x.DefaultValueUnsignedIntExt != nil {
 		x.DefaultValueUnsignedIntExt.validate(p+".defaultValueUnsignedInt", errs)
+	}
+	if x.DefaultValueUnsignedInt != nil && *x.DefaultValueUnsignedInt < 0 {
+		errs.BadFormat(p+".defaultValueUnsignedInt", "unsignedInt")
 	}
 	if x.DefaultValueURIExt != nil {
 		x.DefaultValueURIExt.validate(p+".defaultValueUri", errs)
@@ -1471,6 +1513,9 @@ func (x *StructureMapGroupRuleSource) validate(p string, errs *fhirjson.Validati
 	}
 	if x.VariableExt != nil {
 		x.VariableExt.validate(p+".variable", errs)
+	}
+	if x.Variable != "" && !fhirjson.CheckID(x.Variable) {
+		errs.BadFormat(p+".variable", "id")
 	}
 	if x.ConditionExt != nil {
 		x.ConditionExt.validate(p+".condition", errs)
@@ -1792,6 +1837,9 @@ func (x *StructureMapGroupRuleTarget) validate(p string, errs *fhirjson.Validati
 	if x.ContextExt != nil {
 		x.ContextExt.validate(p+".context", errs)
 	}
+	if x.Context != "" && !fhirjson.CheckID(x.Context) {
+		errs.BadFormat(p+".context", "id")
+	}
 	if x.ContextType != "" && !x.ContextType.IsValid() {
 		errs.BadCode(p+".contextType", "http://hl7.org/fhir/ValueSet/map-context-type")
 	}
@@ -1803,6 +1851,9 @@ func (x *StructureMapGroupRuleTarget) validate(p string, errs *fhirjson.Validati
 	}
 	if x.VariableExt != nil {
 		x.VariableExt.validate(p+".variable", errs)
+	}
+	if x.Variable != "" && !fhirjson.CheckID(x.Variable) {
+		errs.BadFormat(p+".variable", "id")
 	}
 	for i, c := range x.ListMode {
 		if c != "" && !c.IsValid() {
@@ -1816,6 +1867,9 @@ func (x *StructureMapGroupRuleTarget) validate(p string, errs *fhirjson.Validati
 	}
 	if x.ListRuleIDExt != nil {
 		x.ListRuleIDExt.validate(p+".listRuleId", errs)
+	}
+	if x.ListRuleID != "" && !fhirjson.CheckID(x.ListRuleID) {
+		errs.BadFormat(p+".listRuleId", "id")
 	}
 	if x.Transform != "" && !x.Transform.IsValid() {
 		errs.BadCode(p+".transform", "http://hl7.org/fhir/ValueSet/map-transform")
@@ -1953,6 +2007,9 @@ func (x *StructureMapGroupRuleTargetParameter) validate(p string, errs *fhirjson
 	}
 	if x.ValueIDExt != nil {
 		x.ValueIDExt.validate(p+".valueId", errs)
+	}
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		errs.BadFormat(p+".valueId", "id")
 	}
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
@@ -2099,6 +2156,9 @@ func (x *StructureMapGroupRuleDependent) validate(p string, errs *fhirjson.Valid
 	}
 	if x.NameExt != nil {
 		x.NameExt.validate(p+".name", errs)
+	}
+	if x.Name != "" && !fhirjson.CheckID(x.Name) {
+		errs.BadFormat(p+".name", "id")
 	}
 	if !(len(x.Variable) > 0 || len(x.VariableExt) > 0) {
 		errs.Missing(p + ".variable")

@@ -177,6 +177,9 @@ func (x *Subscription) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -214,6 +217,9 @@ func (x *Subscription) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.EndExt != nil {
 		x.EndExt.validate(p+".end", errs)
+	}
+	if x.End != "" && !fhirjson.CheckInstant(x.End) {
+		errs.BadFormat(p+".end", "instant")
 	}
 	if !(x.Reason != "" || x.ReasonExt != nil) {
 		errs.Missing(p + ".reason")

@@ -157,6 +157,9 @@ func (x *Substance) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -310,6 +313,9 @@ func (x *SubstanceInstance) validate(p string, errs *fhirjson.ValidationErrors) 
 	}
 	if x.ExpiryExt != nil {
 		x.ExpiryExt.validate(p+".expiry", errs)
+	}
+	if x.Expiry != "" && !fhirjson.CheckDateTime(x.Expiry) {
+		errs.BadFormat(p+".expiry", "dateTime")
 	}
 	if x.Quantity != nil {
 		x.Quantity.validate(p+".quantity", errs)

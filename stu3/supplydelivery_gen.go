@@ -187,6 +187,9 @@ func (x *SupplyDelivery) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -236,6 +239,9 @@ func (x *SupplyDelivery) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.OccurrenceDateTimeExt != nil {
 		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
+	}
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		errs.BadFormat(p+".occurrenceDateTime", "dateTime")
 	}
 	if x.OccurrencePeriod != nil {
 		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)

@@ -287,6 +287,9 @@ func (x *Task) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -379,8 +382,14 @@ func (x *Task) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.AuthoredOnExt != nil {
 		x.AuthoredOnExt.validate(p+".authoredOn", errs)
 	}
+	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
+		errs.BadFormat(p+".authoredOn", "dateTime")
+	}
 	if x.LastModifiedExt != nil {
 		x.LastModifiedExt.validate(p+".lastModified", errs)
+	}
+	if x.LastModified != "" && !fhirjson.CheckDateTime(x.LastModified) {
+		errs.BadFormat(p+".lastModified", "dateTime")
 	}
 	if x.Requester != nil {
 		x.Requester.validate(p+".requester", errs)
@@ -618,6 +627,9 @@ func (x *TaskRestriction) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.RepetitionsExt != nil {
 		x.RepetitionsExt.validate(p+".repetitions", errs)
+	}
+	if x.Repetitions != nil && *x.Repetitions < 1 {
+		errs.BadFormat(p+".repetitions", "positiveInt")
 	}
 	if x.Period != nil {
 		x.Period.validate(p+".period", errs)
@@ -987,8 +999,14 @@ func (x *TaskInput) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueDateExt != nil {
 		x.ValueDateExt.validate(p+".valueDate", errs)
 	}
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		errs.BadFormat(p+".valueDate", "date")
+	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
 	}
 	if x.ValueDecimalExt != nil {
 		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
@@ -996,8 +1014,14 @@ func (x *TaskInput) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueIDExt != nil {
 		x.ValueIDExt.validate(p+".valueId", errs)
 	}
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		errs.BadFormat(p+".valueId", "id")
+	}
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
+	}
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		errs.BadFormat(p+".valueInstant", "instant")
 	}
 	if x.ValueIntegerExt != nil {
 		x.ValueIntegerExt.validate(p+".valueInteger", errs)
@@ -1011,14 +1035,23 @@ func (x *TaskInput) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValuePositiveIntExt != nil {
 		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
 	}
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		errs.BadFormat(p+".valuePositiveInt", "positiveInt")
+	}
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
 	}
 	if x.ValueTimeExt != nil {
 		x.ValueTimeExt.validate(p+".valueTime", errs)
 	}
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		errs.BadFormat(p+".valueTime", "time")
+	}
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
+	}
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		errs.BadFormat(p+".valueUnsignedInt", "unsignedInt")
 	}
 	if x.ValueURIExt != nil {
 		x.ValueURIExt.validate(p+".valueUri", errs)
@@ -1619,8 +1652,14 @@ func (x *TaskOutput) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueDateExt != nil {
 		x.ValueDateExt.validate(p+".valueDate", errs)
 	}
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		errs.BadFormat(p+".valueDate", "date")
+	}
 	if x.ValueDateTimeExt != nil {
 		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	}
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		errs.BadFormat(p+".valueDateTime", "dateTime")
 	}
 	if x.ValueDecimalExt != nil {
 		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
@@ -1628,8 +1667,14 @@ func (x *TaskOutput) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValueIDExt != nil {
 		x.ValueIDExt.validate(p+".valueId", errs)
 	}
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		errs.BadFormat(p+".valueId", "id")
+	}
 	if x.ValueInstantExt != nil {
 		x.ValueInstantExt.validate(p+".valueInstant", errs)
+	}
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		errs.BadFormat(p+".valueInstant", "instant")
 	}
 	if x.ValueIntegerExt != nil {
 		x.ValueIntegerExt.validate(p+".valueInteger", errs)
@@ -1643,14 +1688,23 @@ func (x *TaskOutput) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.ValuePositiveIntExt != nil {
 		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
 	}
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		errs.BadFormat(p+".valuePositiveInt", "positiveInt")
+	}
 	if x.ValueStringExt != nil {
 		x.ValueStringExt.validate(p+".valueString", errs)
 	}
 	if x.ValueTimeExt != nil {
 		x.ValueTimeExt.validate(p+".valueTime", errs)
 	}
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		errs.BadFormat(p+".valueTime", "time")
+	}
 	if x.ValueUnsignedIntExt != nil {
 		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
+	}
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		errs.BadFormat(p+".valueUnsignedInt", "unsignedInt")
 	}
 	if x.ValueURIExt != nil {
 		x.ValueURIExt.validate(p+".valueUri", errs)

@@ -202,6 +202,9 @@ func (x *TestReport) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -263,6 +266,9 @@ func (x *TestReport) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.IssuedExt != nil {
 		x.IssuedExt.validate(p+".issued", errs)
+	}
+	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
+		errs.BadFormat(p+".issued", "dateTime")
 	}
 	for i := range x.Participant {
 		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)

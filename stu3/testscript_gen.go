@@ -297,6 +297,9 @@ func (x *TestScript) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -355,6 +358,9 @@ func (x *TestScript) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.PublisherExt != nil {
 		x.PublisherExt.validate(p+".publisher", errs)
@@ -1224,6 +1230,9 @@ func (x *TestScriptVariable) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.SourceIDExt != nil {
 		x.SourceIDExt.validate(p+".sourceId", errs)
 	}
+	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
+		errs.BadFormat(p+".sourceId", "id")
+	}
 }
 
 // TestScriptRule is the backbone element TestScript.rule of FHIR STU3 (3.0.1).
@@ -1578,6 +1587,9 @@ func (x *TestScriptRulesetRule) validate(p string, errs *fhirjson.ValidationErro
 	}
 	if x.RuleIDExt != nil {
 		x.RuleIDExt.validate(p+".ruleId", errs)
+	}
+	if x.RuleID != "" && !fhirjson.CheckID(x.RuleID) {
+		errs.BadFormat(p+".ruleId", "id")
 	}
 	for i := range x.Param {
 		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)
@@ -2105,14 +2117,26 @@ func (x *TestScriptSetupActionOperation) validate(p string, errs *fhirjson.Valid
 	if x.RequestIDExt != nil {
 		x.RequestIDExt.validate(p+".requestId", errs)
 	}
+	if x.RequestID != "" && !fhirjson.CheckID(x.RequestID) {
+		errs.BadFormat(p+".requestId", "id")
+	}
 	if x.ResponseIDExt != nil {
 		x.ResponseIDExt.validate(p+".responseId", errs)
+	}
+	if x.ResponseID != "" && !fhirjson.CheckID(x.ResponseID) {
+		errs.BadFormat(p+".responseId", "id")
 	}
 	if x.SourceIDExt != nil {
 		x.SourceIDExt.validate(p+".sourceId", errs)
 	}
+	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
+		errs.BadFormat(p+".sourceId", "id")
+	}
 	if x.TargetIDExt != nil {
 		x.TargetIDExt.validate(p+".targetId", errs)
+	}
+	if x.TargetID != "" && !fhirjson.CheckID(x.TargetID) {
+		errs.BadFormat(p+".targetId", "id")
 	}
 	if x.URLExt != nil {
 		x.URLExt.validate(p+".url", errs)
@@ -2600,8 +2624,14 @@ func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.Validati
 	if x.SourceIDExt != nil {
 		x.SourceIDExt.validate(p+".sourceId", errs)
 	}
+	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
+		errs.BadFormat(p+".sourceId", "id")
+	}
 	if x.ValidateProfileIDExt != nil {
 		x.ValidateProfileIDExt.validate(p+".validateProfileId", errs)
+	}
+	if x.ValidateProfileID != "" && !fhirjson.CheckID(x.ValidateProfileID) {
+		errs.BadFormat(p+".validateProfileId", "id")
 	}
 	if x.ValueExt != nil {
 		x.ValueExt.validate(p+".value", errs)
@@ -2701,6 +2731,9 @@ func (x *TestScriptSetupActionAssertRule) validate(p string, errs *fhirjson.Vali
 	}
 	if x.RuleIDExt != nil {
 		x.RuleIDExt.validate(p+".ruleId", errs)
+	}
+	if x.RuleID != "" && !fhirjson.CheckID(x.RuleID) {
+		errs.BadFormat(p+".ruleId", "id")
 	}
 	for i := range x.Param {
 		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)
@@ -2902,6 +2935,9 @@ func (x *TestScriptSetupActionAssertRuleset) validate(p string, errs *fhirjson.V
 	if x.RulesetIDExt != nil {
 		x.RulesetIDExt.validate(p+".rulesetId", errs)
 	}
+	if x.RulesetID != "" && !fhirjson.CheckID(x.RulesetID) {
+		errs.BadFormat(p+".rulesetId", "id")
+	}
 	for i := range x.Rule {
 		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
 	}
@@ -2997,6 +3033,9 @@ func (x *TestScriptSetupActionAssertRulesetRule) validate(p string, errs *fhirjs
 	}
 	if x.RuleIDExt != nil {
 		x.RuleIDExt.validate(p+".ruleId", errs)
+	}
+	if x.RuleID != "" && !fhirjson.CheckID(x.RuleID) {
+		errs.BadFormat(p+".ruleId", "id")
 	}
 	for i := range x.Param {
 		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)

@@ -272,6 +272,9 @@ func (x *ValueSet) validate(p string, errs *fhirjson.ValidationErrors) {
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -324,6 +327,9 @@ func (x *ValueSet) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.DateExt != nil {
 		x.DateExt.validate(p+".date", errs)
+	}
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		errs.BadFormat(p+".date", "dateTime")
 	}
 	if x.PublisherExt != nil {
 		x.PublisherExt.validate(p+".publisher", errs)
@@ -468,6 +474,9 @@ func (x *ValueSetCompose) validate(p string, errs *fhirjson.ValidationErrors) {
 	}
 	if x.LockedDateExt != nil {
 		x.LockedDateExt.validate(p+".lockedDate", errs)
+	}
+	if x.LockedDate != "" && !fhirjson.CheckDate(x.LockedDate) {
+		errs.BadFormat(p+".lockedDate", "date")
 	}
 	if x.InactiveExt != nil {
 		x.InactiveExt.validate(p+".inactive", errs)
@@ -1068,6 +1077,9 @@ func (x *ValueSetExpansion) validate(p string, errs *fhirjson.ValidationErrors) 
 	}
 	if x.TimestampExt != nil {
 		x.TimestampExt.validate(p+".timestamp", errs)
+	}
+	if x.Timestamp != "" && !fhirjson.CheckDateTime(x.Timestamp) {
+		errs.BadFormat(p+".timestamp", "dateTime")
 	}
 	if x.TotalExt != nil {
 		x.TotalExt.validate(p+".total", errs)

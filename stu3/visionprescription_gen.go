@@ -167,6 +167,9 @@ func (x *VisionPrescription) validate(p string, errs *fhirjson.ValidationErrors)
 	if x.IDExt != nil {
 		x.IDExt.validate(p+".id", errs)
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		errs.BadFormat(p+".id", "id")
+	}
 	if x.Meta != nil {
 		x.Meta.validate(p+".meta", errs)
 	}
@@ -207,6 +210,9 @@ func (x *VisionPrescription) validate(p string, errs *fhirjson.ValidationErrors)
 	}
 	if x.DateWrittenExt != nil {
 		x.DateWrittenExt.validate(p+".dateWritten", errs)
+	}
+	if x.DateWritten != "" && !fhirjson.CheckDateTime(x.DateWritten) {
+		errs.BadFormat(p+".dateWritten", "dateTime")
 	}
 	if x.Prescriber != nil {
 		x.Prescriber.validate(p+".prescriber", errs)

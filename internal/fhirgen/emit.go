@@ -433,6 +433,7 @@ func (g *generator) emitValidateField(o *out, f *field) {
 		}
 	}
 	if f.prim != nil {
+		g.emitFormatCheck(o, f, path)
 		return
 	}
 	switch {
@@ -442,6 +443,34 @@ func (g *generator) emitValidateField(o *out, f *field) {
 		o.p("for i := range %s { %s[i].validate(fhirjson.Index(p+%s, i), errs) }", x, x, path)
 	default:
 		o.p("if %s != nil { %s.validate(p+%s, errs) }", x, x, path)
+	}
+}
+
+// formatChecks are the lexical checks that Validate applies to values set in
+// Go (decoding already applies them in strict mode, except for id).
+var formatChecks = map[string]string{
+	"date": "fhirjson.CheckDate", "dateTime": "fhirjson.CheckDateTime", "instant": "fhirjson.CheckInstant",
+	"time": "fhirjson.CheckTime", "id": "fhirjson.CheckID",
+}
+
+func (g *generator) emitFormatCheck(o *out, f *field, path string) {
+	x := "x." + f.goName
+	if fn, ok := formatChecks[f.fhirType]; ok {
+		if f.many {
+			o.p("for i, v := range %s { if v != \"\" && !%s(v) { errs.BadFormat(fhirjson.Index(p+%s, i), %q) } }", x, fn, path, f.fhirType)
+		} else {
+			o.p("if %s != \"\" && !%s(%s) { errs.BadFormat(p+%s, %q) }", x, fn, x, path, f.fhirType)
+		}
+		return
+	}
+	lowest := map[string]string{"positiveInt": "1", "unsignedInt": "0"}[f.fhirType]
+	if lowest == "" {
+		return
+	}
+	if f.many {
+		o.p("for i, v := range %s { if v < %s { errs.BadFormat(fhirjson.Index(p+%s, i), %q) } }", x, lowest, path, f.fhirType)
+	} else {
+		o.p("if %s != nil && *%s < %s { errs.BadFormat(p+%s, %q) }", x, x, lowest, path, f.fhirType)
 	}
 }
 
