@@ -1,7 +1,9 @@
 package examplestest
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/patientsfhir/patientsfhir/fhirjson"
@@ -150,5 +152,33 @@ func BrokenFixtures[R Resource](t *testing.T, c Codec[R], fixtures []Fixture) {
 				t.Errorf("issue paths %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// IssueMessages checks what Validate says about an Observation with a bad
+// status and no code: one issue each, naming the value set and saying
+// "missing".
+func IssueMessages[R Resource](t *testing.T, c Codec[R]) {
+	r, err := c.Decode([]byte(`{"resourceType":"Observation","status":"done"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ve fhirjson.ValidationErrors
+	if err := r.Validate(); !errors.As(err, &ve) || len(ve) != 2 {
+		t.Fatalf("Validate = %v, want 2 issues", err)
+	}
+	for _, is := range ve {
+		switch is.Path {
+		case "Observation.status":
+			if !strings.Contains(is.Message, "observation-status") {
+				t.Errorf("status message %q does not name the value set", is.Message)
+			}
+		case "Observation.code":
+			if !strings.Contains(is.Message, "missing") {
+				t.Errorf("code message %q does not say it is missing", is.Message)
+			}
+		default:
+			t.Errorf("unexpected issue %v", is)
+		}
 	}
 }

@@ -1,8 +1,3 @@
-// Package examplestest holds the test logic shared by the dstu2 and stu3
-// model packages: the round trip and validation of every official example,
-// the fuzz property and seeds, and the benchmark corpus. Each model package
-// describes itself with a [Codec] and calls these helpers from its own
-// _test.go files, where the exceptions and hand-made cases live.
 package examplestest
 
 import (
@@ -271,11 +266,11 @@ func FuzzRoundTrip[R Resource](t *testing.T, c Codec[R], data []byte) {
 	}
 }
 
-// Corpus returns the examples of v that decode strictly with c, with their
-// decoded resources and total size, for benchmarks.
-func Corpus[R Resource](tb testing.TB, c Codec[R]) (data [][]byte, decoded []R, size int64) {
-	tb.Helper()
-	for _, ex := range Examples(tb, c.Version) {
+// corpus returns the examples of c.Version that decode strictly, their
+// decoded resources and their total size, for benchmarks.
+func corpus[R Resource](b *testing.B, c Codec[R]) (data [][]byte, decoded []R, size int64) {
+	b.Helper()
+	for _, ex := range Examples(b, c.Version) {
 		r, err := c.Decode(ex.Data)
 		if err != nil {
 			continue // the round-trip test reports these
@@ -285,7 +280,49 @@ func Corpus[R Resource](tb testing.TB, c Codec[R]) (data [][]byte, decoded []R, 
 		size += int64(len(ex.Data))
 	}
 	if len(data) == 0 {
-		tb.Fatal("no example decodes")
+		b.Fatal("no example decodes")
 	}
 	return data, decoded, size
+}
+
+// BenchmarkDecode decodes every official example strictly per operation.
+// SetBytes is the size of the whole set, so MB/s is input throughput.
+func BenchmarkDecode[R Resource](b *testing.B, c Codec[R]) {
+	data, _, size := corpus(b, c)
+	b.ReportAllocs()
+	b.SetBytes(size)
+	for b.Loop() {
+		for _, d := range data {
+			if _, err := c.Decode(d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkEncode encodes every decoded official example per operation.
+// SetBytes is the size of the input set.
+func BenchmarkEncode[R Resource](b *testing.B, c Codec[R]) {
+	_, resources, size := corpus(b, c)
+	b.ReportAllocs()
+	b.SetBytes(size)
+	for b.Loop() {
+		for _, r := range resources {
+			if _, err := c.Encode(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkValidate validates every decoded official example per operation.
+func BenchmarkValidate[R Resource](b *testing.B, c Codec[R]) {
+	_, resources, size := corpus(b, c)
+	b.ReportAllocs()
+	b.SetBytes(size)
+	for b.Loop() {
+		for _, r := range resources {
+			_ = r.Validate()
+		}
+	}
 }
