@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Account struct {
 	// ID is Account.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Account.id; JSON "_id".
 	IDExt *Element
 	// Meta is Account.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Account.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Account.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Account.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Account.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Account.text (0..1, Narrative).
@@ -34,13 +34,13 @@ type Account struct {
 	// Identifier is Account.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Name is Account.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Account.name; JSON "_name".
 	NameExt *Element
 	// Type is Account.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Status is Account.status (0..1, code).
-	Status string
+	Status Code
 	// StatusExt holds the id and extensions of Account.status; JSON "_status".
 	StatusExt *Element
 	// ActivePeriod is Account.activePeriod (0..1, Period).
@@ -56,7 +56,7 @@ type Account struct {
 	// Owner is Account.owner (0..1, Reference).
 	Owner *Reference
 	// Description is Account.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Account.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type AllergyIntolerance struct {
 	// ID is AllergyIntolerance.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of AllergyIntolerance.id; JSON "_id".
 	IDExt *Element
 	// Meta is AllergyIntolerance.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is AllergyIntolerance.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of AllergyIntolerance.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is AllergyIntolerance.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of AllergyIntolerance.language; JSON "_language".
 	LanguageExt *Element
 	// Text is AllergyIntolerance.text (0..1, Narrative).
@@ -34,11 +34,11 @@ type AllergyIntolerance struct {
 	// Identifier is AllergyIntolerance.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Onset is AllergyIntolerance.onset (0..1, dateTime).
-	Onset string
+	Onset DateTime
 	// OnsetExt holds the id and extensions of AllergyIntolerance.onset; JSON "_onset".
 	OnsetExt *Element
 	// RecordedDate is AllergyIntolerance.recordedDate (0..1, dateTime).
-	RecordedDate string
+	RecordedDate DateTime
 	// RecordedDateExt holds the id and extensions of AllergyIntolerance.recordedDate; JSON "_recordedDate".
 	RecordedDateExt *Element
 	// Recorder is AllergyIntolerance.recorder (0..1, Reference).
@@ -66,7 +66,7 @@ type AllergyIntolerance struct {
 	// CategoryExt holds the id and extensions of AllergyIntolerance.category; JSON "_category".
 	CategoryExt *Element
 	// LastOccurence is AllergyIntolerance.lastOccurence (0..1, dateTime).
-	LastOccurence string
+	LastOccurence DateTime
 	// LastOccurenceExt holds the id and extensions of AllergyIntolerance.lastOccurence; JSON "_lastOccurence".
 	LastOccurenceExt *Element
 	// Note is AllergyIntolerance.note (0..1, Annotation).
@@ -329,7 +329,7 @@ func (x *AllergyIntolerance) GetMeta() *Meta { return x.Meta }
 // AllergyIntoleranceReaction is the backbone element AllergyIntolerance.reaction of FHIR DSTU2 (1.0.2).
 type AllergyIntoleranceReaction struct {
 	// ID is AllergyIntolerance.reaction.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AllergyIntolerance.reaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AllergyIntolerance.reaction.modifierExtension (0..*, Extension).
@@ -343,11 +343,11 @@ type AllergyIntoleranceReaction struct {
 	// Manifestation is AllergyIntolerance.reaction.manifestation (1..*, CodeableConcept).
 	Manifestation []CodeableConcept
 	// Description is AllergyIntolerance.reaction.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of AllergyIntolerance.reaction.description; JSON "_description".
 	DescriptionExt *Element
 	// Onset is AllergyIntolerance.reaction.onset (0..1, dateTime).
-	Onset string
+	Onset DateTime
 	// OnsetExt holds the id and extensions of AllergyIntolerance.reaction.onset; JSON "_onset".
 	OnsetExt *Element
 	// Severity is AllergyIntolerance.reaction.severity (0..1, code).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type AuditEvent struct {
 	// ID is AuditEvent.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of AuditEvent.id; JSON "_id".
 	IDExt *Element
 	// Meta is AuditEvent.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is AuditEvent.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of AuditEvent.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is AuditEvent.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of AuditEvent.language; JSON "_language".
 	LanguageExt *Element
 	// Text is AuditEvent.text (0..1, Narrative).
@@ -196,7 +196,7 @@ func (x *AuditEvent) GetMeta() *Meta { return x.Meta }
 // AuditEventEvent is the backbone element AuditEvent.event of FHIR DSTU2 (1.0.2).
 type AuditEventEvent struct {
 	// ID is AuditEvent.event.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AuditEvent.event.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.event.modifierExtension (0..*, Extension).
@@ -210,7 +210,7 @@ type AuditEventEvent struct {
 	// ActionExt holds the id and extensions of AuditEvent.event.action; JSON "_action".
 	ActionExt *Element
 	// DateTime is AuditEvent.event.dateTime (1..1, instant).
-	DateTime string
+	DateTime Instant
 	// DateTimeExt holds the id and extensions of AuditEvent.event.dateTime; JSON "_dateTime".
 	DateTimeExt *Element
 	// Outcome is AuditEvent.event.outcome (0..1, code).
@@ -218,7 +218,7 @@ type AuditEventEvent struct {
 	// OutcomeExt holds the id and extensions of AuditEvent.event.outcome; JSON "_outcome".
 	OutcomeExt *Element
 	// OutcomeDesc is AuditEvent.event.outcomeDesc (0..1, string).
-	OutcomeDesc string
+	OutcomeDesc String
 	// OutcomeDescExt holds the id and extensions of AuditEvent.event.outcomeDesc; JSON "_outcomeDesc".
 	OutcomeDescExt *Element
 	// PurposeOfEvent is AuditEvent.event.purposeOfEvent (0..*, Coding).
@@ -356,7 +356,7 @@ func (x *AuditEventEvent) validate(p string, errs *fhirjson.ValidationErrors) {
 // AuditEventParticipant is the backbone element AuditEvent.participant of FHIR DSTU2 (1.0.2).
 type AuditEventParticipant struct {
 	// ID is AuditEvent.participant.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AuditEvent.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.participant.modifierExtension (0..*, Extension).
@@ -368,21 +368,21 @@ type AuditEventParticipant struct {
 	// UserID is AuditEvent.participant.userId (0..1, Identifier).
 	UserID *Identifier
 	// AltID is AuditEvent.participant.altId (0..1, string).
-	AltID string
+	AltID String
 	// AltIDExt holds the id and extensions of AuditEvent.participant.altId; JSON "_altId".
 	AltIDExt *Element
 	// Name is AuditEvent.participant.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of AuditEvent.participant.name; JSON "_name".
 	NameExt *Element
 	// Requestor is AuditEvent.participant.requestor (1..1, boolean).
-	Requestor *bool
+	Requestor *Boolean
 	// RequestorExt holds the id and extensions of AuditEvent.participant.requestor; JSON "_requestor".
 	RequestorExt *Element
 	// Location is AuditEvent.participant.location (0..1, Reference).
 	Location *Reference
 	// Policy is AuditEvent.participant.policy (0..*, uri).
-	Policy []string
+	Policy []URI
 	// PolicyExt holds the id and extensions of AuditEvent.participant.policy; JSON "_policy".
 	PolicyExt []*Element
 	// Media is AuditEvent.participant.media (0..1, Coding).
@@ -538,13 +538,13 @@ func (x *AuditEventParticipant) validate(p string, errs *fhirjson.ValidationErro
 // AuditEventParticipantNetwork is the backbone element AuditEvent.participant.network of FHIR DSTU2 (1.0.2).
 type AuditEventParticipantNetwork struct {
 	// ID is AuditEvent.participant.network.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AuditEvent.participant.network.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.participant.network.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Address is AuditEvent.participant.network.address (0..1, string).
-	Address string
+	Address String
 	// AddressExt holds the id and extensions of AuditEvent.participant.network.address; JSON "_address".
 	AddressExt *Element
 	// Type is AuditEvent.participant.network.type (0..1, code).
@@ -638,13 +638,13 @@ func (x *AuditEventParticipantNetwork) validate(p string, errs *fhirjson.Validat
 // AuditEventSource is the backbone element AuditEvent.source of FHIR DSTU2 (1.0.2).
 type AuditEventSource struct {
 	// ID is AuditEvent.source.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AuditEvent.source.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.source.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Site is AuditEvent.source.site (0..1, string).
-	Site string
+	Site String
 	// SiteExt holds the id and extensions of AuditEvent.source.site; JSON "_site".
 	SiteExt *Element
 	// Identifier is AuditEvent.source.identifier (1..1, Identifier).
@@ -739,7 +739,7 @@ func (x *AuditEventSource) validate(p string, errs *fhirjson.ValidationErrors) {
 // AuditEventObject is the backbone element AuditEvent.object of FHIR DSTU2 (1.0.2).
 type AuditEventObject struct {
 	// ID is AuditEvent.object.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AuditEvent.object.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.object.modifierExtension (0..*, Extension).
@@ -757,15 +757,15 @@ type AuditEventObject struct {
 	// SecurityLabel is AuditEvent.object.securityLabel (0..*, Coding).
 	SecurityLabel []Coding
 	// Name is AuditEvent.object.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of AuditEvent.object.name; JSON "_name".
 	NameExt *Element
 	// Description is AuditEvent.object.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of AuditEvent.object.description; JSON "_description".
 	DescriptionExt *Element
 	// Query is AuditEvent.object.query (0..1, base64Binary).
-	Query string
+	Query Base64Binary
 	// QueryExt holds the id and extensions of AuditEvent.object.query; JSON "_query".
 	QueryExt *Element
 	// Detail is AuditEvent.object.detail (0..*, BackboneElement).
@@ -903,17 +903,17 @@ func (x *AuditEventObject) validate(p string, errs *fhirjson.ValidationErrors) {
 // AuditEventObjectDetail is the backbone element AuditEvent.object.detail of FHIR DSTU2 (1.0.2).
 type AuditEventObjectDetail struct {
 	// ID is AuditEvent.object.detail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AuditEvent.object.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.object.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Type is AuditEvent.object.detail.type (1..1, string).
-	Type string
+	Type String
 	// TypeExt holds the id and extensions of AuditEvent.object.detail.type; JSON "_type".
 	TypeExt *Element
 	// Value is AuditEvent.object.detail.value (1..1, base64Binary).
-	Value string
+	Value Base64Binary
 	// ValueExt holds the id and extensions of AuditEvent.object.detail.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,25 +10,25 @@ import (
 // Pointers to it implement Resource.
 type Binary struct {
 	// ID is Binary.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Binary.id; JSON "_id".
 	IDExt *Element
 	// Meta is Binary.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Binary.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Binary.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Binary.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Binary.language; JSON "_language".
 	LanguageExt *Element
 	// ContentType is Binary.contentType (1..1, code).
-	ContentType string
+	ContentType Code
 	// ContentTypeExt holds the id and extensions of Binary.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Content is Binary.content (1..1, base64Binary).
-	Content string
+	Content Base64Binary
 	// ContentExt holds the id and extensions of Binary.content; JSON "_content".
 	ContentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Bundle struct {
 	// ID is Bundle.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Bundle.id; JSON "_id".
 	IDExt *Element
 	// Meta is Bundle.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Bundle.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Bundle.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Bundle.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Bundle.language; JSON "_language".
 	LanguageExt *Element
 	// Type is Bundle.type (1..1, code).
@@ -28,7 +28,7 @@ type Bundle struct {
 	// TypeExt holds the id and extensions of Bundle.type; JSON "_type".
 	TypeExt *Element
 	// Total is Bundle.total (0..1, unsignedInt).
-	Total *int
+	Total *UnsignedInt
 	// TotalExt holds the id and extensions of Bundle.total; JSON "_total".
 	TotalExt *Element
 	// Link is Bundle.link (0..*, BackboneElement).
@@ -180,17 +180,17 @@ func (x *Bundle) GetMeta() *Meta { return x.Meta }
 // BundleLink is the backbone element Bundle.link of FHIR DSTU2 (1.0.2).
 type BundleLink struct {
 	// ID is Bundle.link.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Bundle.link.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Bundle.link.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Relation is Bundle.link.relation (1..1, string).
-	Relation string
+	Relation String
 	// RelationExt holds the id and extensions of Bundle.link.relation; JSON "_relation".
 	RelationExt *Element
 	// URL is Bundle.link.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Bundle.link.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -281,7 +281,7 @@ func (x *BundleLink) validate(p string, errs *fhirjson.ValidationErrors) {
 // BundleEntry is the backbone element Bundle.entry of FHIR DSTU2 (1.0.2).
 type BundleEntry struct {
 	// ID is Bundle.entry.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Bundle.entry.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Bundle.entry.modifierExtension (0..*, Extension).
@@ -289,7 +289,7 @@ type BundleEntry struct {
 	// Link is Bundle.entry.link (0..*, BundleLink).
 	Link []BundleLink
 	// FullURL is Bundle.entry.fullUrl (0..1, uri).
-	FullURL string
+	FullURL URI
 	// FullURLExt holds the id and extensions of Bundle.entry.fullUrl; JSON "_fullUrl".
 	FullURLExt *Element
 	// Resource is Bundle.entry.resource (0..1, Resource).
@@ -403,7 +403,7 @@ func (x *BundleEntry) validate(p string, errs *fhirjson.ValidationErrors) {
 // BundleEntrySearch is the backbone element Bundle.entry.search of FHIR DSTU2 (1.0.2).
 type BundleEntrySearch struct {
 	// ID is Bundle.entry.search.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Bundle.entry.search.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Bundle.entry.search.modifierExtension (0..*, Extension).
@@ -413,7 +413,7 @@ type BundleEntrySearch struct {
 	// ModeExt holds the id and extensions of Bundle.entry.search.mode; JSON "_mode".
 	ModeExt *Element
 	// Score is Bundle.entry.search.score (0..1, decimal).
-	Score fhirjson.Decimal
+	Score Decimal
 	// ScoreExt holds the id and extensions of Bundle.entry.search.score; JSON "_score".
 	ScoreExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -501,7 +501,7 @@ func (x *BundleEntrySearch) validate(p string, errs *fhirjson.ValidationErrors) 
 // BundleEntryRequest is the backbone element Bundle.entry.request of FHIR DSTU2 (1.0.2).
 type BundleEntryRequest struct {
 	// ID is Bundle.entry.request.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Bundle.entry.request.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Bundle.entry.request.modifierExtension (0..*, Extension).
@@ -511,23 +511,23 @@ type BundleEntryRequest struct {
 	// MethodExt holds the id and extensions of Bundle.entry.request.method; JSON "_method".
 	MethodExt *Element
 	// URL is Bundle.entry.request.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Bundle.entry.request.url; JSON "_url".
 	URLExt *Element
 	// IfNoneMatch is Bundle.entry.request.ifNoneMatch (0..1, string).
-	IfNoneMatch string
+	IfNoneMatch String
 	// IfNoneMatchExt holds the id and extensions of Bundle.entry.request.ifNoneMatch; JSON "_ifNoneMatch".
 	IfNoneMatchExt *Element
 	// IfModifiedSince is Bundle.entry.request.ifModifiedSince (0..1, instant).
-	IfModifiedSince string
+	IfModifiedSince Instant
 	// IfModifiedSinceExt holds the id and extensions of Bundle.entry.request.ifModifiedSince; JSON "_ifModifiedSince".
 	IfModifiedSinceExt *Element
 	// IfMatch is Bundle.entry.request.ifMatch (0..1, string).
-	IfMatch string
+	IfMatch String
 	// IfMatchExt holds the id and extensions of Bundle.entry.request.ifMatch; JSON "_ifMatch".
 	IfMatchExt *Element
 	// IfNoneExist is Bundle.entry.request.ifNoneExist (0..1, string).
-	IfNoneExist string
+	IfNoneExist String
 	// IfNoneExistExt holds the id and extensions of Bundle.entry.request.ifNoneExist; JSON "_ifNoneExist".
 	IfNoneExistExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -660,25 +660,25 @@ func (x *BundleEntryRequest) validate(p string, errs *fhirjson.ValidationErrors)
 // BundleEntryResponse is the backbone element Bundle.entry.response of FHIR DSTU2 (1.0.2).
 type BundleEntryResponse struct {
 	// ID is Bundle.entry.response.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Bundle.entry.response.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Bundle.entry.response.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Status is Bundle.entry.response.status (1..1, string).
-	Status string
+	Status String
 	// StatusExt holds the id and extensions of Bundle.entry.response.status; JSON "_status".
 	StatusExt *Element
 	// Location is Bundle.entry.response.location (0..1, uri).
-	Location string
+	Location URI
 	// LocationExt holds the id and extensions of Bundle.entry.response.location; JSON "_location".
 	LocationExt *Element
 	// Etag is Bundle.entry.response.etag (0..1, string).
-	Etag string
+	Etag String
 	// EtagExt holds the id and extensions of Bundle.entry.response.etag; JSON "_etag".
 	EtagExt *Element
 	// LastModified is Bundle.entry.response.lastModified (0..1, instant).
-	LastModified string
+	LastModified Instant
 	// LastModifiedExt holds the id and extensions of Bundle.entry.response.lastModified; JSON "_lastModified".
 	LastModifiedExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CarePlan struct {
 	// ID is CarePlan.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CarePlan.id; JSON "_id".
 	IDExt *Element
 	// Meta is CarePlan.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CarePlan.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CarePlan.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CarePlan.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CarePlan.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CarePlan.text (0..1, Narrative).
@@ -46,13 +46,13 @@ type CarePlan struct {
 	// Author is CarePlan.author (0..*, Reference).
 	Author []Reference
 	// Modified is CarePlan.modified (0..1, dateTime).
-	Modified string
+	Modified DateTime
 	// ModifiedExt holds the id and extensions of CarePlan.modified; JSON "_modified".
 	ModifiedExt *Element
 	// Category is CarePlan.category (0..*, CodeableConcept).
 	Category []CodeableConcept
 	// Description is CarePlan.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CarePlan.description; JSON "_description".
 	DescriptionExt *Element
 	// Addresses is CarePlan.addresses (0..*, Reference).
@@ -307,7 +307,7 @@ func (x *CarePlan) GetMeta() *Meta { return x.Meta }
 // CarePlanRelatedPlan is the backbone element CarePlan.relatedPlan of FHIR DSTU2 (1.0.2).
 type CarePlanRelatedPlan struct {
 	// ID is CarePlan.relatedPlan.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is CarePlan.relatedPlan.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CarePlan.relatedPlan.modifierExtension (0..*, Extension).
@@ -403,7 +403,7 @@ func (x *CarePlanRelatedPlan) validate(p string, errs *fhirjson.ValidationErrors
 // CarePlanParticipant is the backbone element CarePlan.participant of FHIR DSTU2 (1.0.2).
 type CarePlanParticipant struct {
 	// ID is CarePlan.participant.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is CarePlan.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CarePlan.participant.modifierExtension (0..*, Extension).
@@ -488,7 +488,7 @@ func (x *CarePlanParticipant) validate(p string, errs *fhirjson.ValidationErrors
 // CarePlanActivity is the backbone element CarePlan.activity of FHIR DSTU2 (1.0.2).
 type CarePlanActivity struct {
 	// ID is CarePlan.activity.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is CarePlan.activity.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CarePlan.activity.modifierExtension (0..*, Extension).
@@ -589,7 +589,7 @@ func (x *CarePlanActivity) validate(p string, errs *fhirjson.ValidationErrors) {
 // CarePlanActivityDetail is the backbone element CarePlan.activity.detail of FHIR DSTU2 (1.0.2).
 type CarePlanActivityDetail struct {
 	// ID is CarePlan.activity.detail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is CarePlan.activity.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CarePlan.activity.detail.modifierExtension (0..*, Extension).
@@ -611,7 +611,7 @@ type CarePlanActivityDetail struct {
 	// StatusReason is CarePlan.activity.detail.statusReason (0..1, CodeableConcept).
 	StatusReason *CodeableConcept
 	// Prohibited is CarePlan.activity.detail.prohibited (1..1, boolean).
-	Prohibited *bool
+	Prohibited *Boolean
 	// ProhibitedExt holds the id and extensions of CarePlan.activity.detail.prohibited; JSON "_prohibited".
 	ProhibitedExt *Element
 	// ScheduledTiming is CarePlan.activity.detail.scheduled[x] (0..1) holding a Timing; JSON "scheduledTiming".
@@ -619,7 +619,7 @@ type CarePlanActivityDetail struct {
 	// ScheduledPeriod is CarePlan.activity.detail.scheduled[x] (0..1) holding a Period; JSON "scheduledPeriod".
 	ScheduledPeriod *Period
 	// ScheduledString is CarePlan.activity.detail.scheduled[x] (0..1) holding a string; JSON "scheduledString".
-	ScheduledString string
+	ScheduledString String
 	// ScheduledStringExt holds the id and extensions of CarePlan.activity.detail.scheduled[x]; JSON "_scheduledString".
 	ScheduledStringExt *Element
 	// Location is CarePlan.activity.detail.location (0..1, Reference).
@@ -635,7 +635,7 @@ type CarePlanActivityDetail struct {
 	// Quantity is CarePlan.activity.detail.quantity (0..1, Quantity).
 	Quantity *SimpleQuantity
 	// Description is CarePlan.activity.detail.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CarePlan.activity.detail.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

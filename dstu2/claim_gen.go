@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Claim struct {
 	// ID is Claim.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Claim.id; JSON "_id".
 	IDExt *Element
 	// Meta is Claim.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Claim.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Claim.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Claim.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Claim.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Claim.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type Claim struct {
 	// OriginalRuleset is Claim.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is Claim.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of Claim.created; JSON "_created".
 	CreatedExt *Element
 	// Target is Claim.target (0..1, Reference).
@@ -82,11 +82,11 @@ type Claim struct {
 	// Exception is Claim.exception (0..*, Coding).
 	Exception []Coding
 	// School is Claim.school (0..1, string).
-	School string
+	School String
 	// SchoolExt holds the id and extensions of Claim.school; JSON "_school".
 	SchoolExt *Element
 	// Accident is Claim.accident (0..1, date).
-	Accident string
+	Accident Date
 	// AccidentExt holds the id and extensions of Claim.accident; JSON "_accident".
 	AccidentExt *Element
 	// AccidentType is Claim.accidentType (0..1, Coding).
@@ -430,7 +430,7 @@ func (x *Claim) GetMeta() *Meta { return x.Meta }
 // ClaimPayee is the backbone element Claim.payee of FHIR DSTU2 (1.0.2).
 type ClaimPayee struct {
 	// ID is Claim.payee.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.payee.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.payee.modifierExtension (0..*, Extension).
@@ -531,13 +531,13 @@ func (x *ClaimPayee) validate(p string, errs *fhirjson.ValidationErrors) {
 // ClaimDiagnosis is the backbone element Claim.diagnosis of FHIR DSTU2 (1.0.2).
 type ClaimDiagnosis struct {
 	// ID is Claim.diagnosis.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.diagnosis.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.diagnosis.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.diagnosis.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.diagnosis.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Diagnosis is Claim.diagnosis.diagnosis (1..1, Coding).
@@ -630,29 +630,29 @@ func (x *ClaimDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
 // ClaimCoverage is the backbone element Claim.coverage of FHIR DSTU2 (1.0.2).
 type ClaimCoverage struct {
 	// ID is Claim.coverage.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.coverage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.coverage.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.coverage.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.coverage.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Focal is Claim.coverage.focal (1..1, boolean).
-	Focal *bool
+	Focal *Boolean
 	// FocalExt holds the id and extensions of Claim.coverage.focal; JSON "_focal".
 	FocalExt *Element
 	// Coverage is Claim.coverage.coverage (1..1, Reference).
 	Coverage *Reference
 	// BusinessArrangement is Claim.coverage.businessArrangement (0..1, string).
-	BusinessArrangement string
+	BusinessArrangement String
 	// BusinessArrangementExt holds the id and extensions of Claim.coverage.businessArrangement; JSON "_businessArrangement".
 	BusinessArrangementExt *Element
 	// Relationship is Claim.coverage.relationship (1..1, Coding).
 	Relationship *Coding
 	// PreAuthRef is Claim.coverage.preAuthRef (0..*, string).
-	PreAuthRef []string
+	PreAuthRef []String
 	// PreAuthRefExt holds the id and extensions of Claim.coverage.preAuthRef; JSON "_preAuthRef".
 	PreAuthRefExt []*Element
 	// ClaimResponse is Claim.coverage.claimResponse (0..1, Reference).
@@ -800,13 +800,13 @@ func (x *ClaimCoverage) validate(p string, errs *fhirjson.ValidationErrors) {
 // ClaimItem is the backbone element Claim.item of FHIR DSTU2 (1.0.2).
 type ClaimItem struct {
 	// ID is Claim.item.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.item.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.item.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Type is Claim.item.type (1..1, Coding).
@@ -814,13 +814,13 @@ type ClaimItem struct {
 	// Provider is Claim.item.provider (0..1, Reference).
 	Provider *Reference
 	// DiagnosisLinkID is Claim.item.diagnosisLinkId (0..*, positiveInt).
-	DiagnosisLinkID []int
+	DiagnosisLinkID []PositiveInt
 	// DiagnosisLinkIDExt holds the id and extensions of Claim.item.diagnosisLinkId; JSON "_diagnosisLinkId".
 	DiagnosisLinkIDExt []*Element
 	// Service is Claim.item.service (1..1, Coding).
 	Service *Coding
 	// ServiceDate is Claim.item.serviceDate (0..1, date).
-	ServiceDate string
+	ServiceDate Date
 	// ServiceDateExt holds the id and extensions of Claim.item.serviceDate; JSON "_serviceDate".
 	ServiceDateExt *Element
 	// Quantity is Claim.item.quantity (0..1, Quantity).
@@ -828,11 +828,11 @@ type ClaimItem struct {
 	// UnitPrice is Claim.item.unitPrice (0..1, Quantity).
 	UnitPrice *Money
 	// Factor is Claim.item.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Claim.item.factor; JSON "_factor".
 	FactorExt *Element
 	// Points is Claim.item.points (0..1, decimal).
-	Points fhirjson.Decimal
+	Points Decimal
 	// PointsExt holds the id and extensions of Claim.item.points; JSON "_points".
 	PointsExt *Element
 	// Net is Claim.item.net (0..1, Quantity).
@@ -1052,13 +1052,13 @@ func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
 // ClaimItemDetail is the backbone element Claim.item.detail of FHIR DSTU2 (1.0.2).
 type ClaimItemDetail struct {
 	// ID is Claim.item.detail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.item.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.item.detail.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.item.detail.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Type is Claim.item.detail.type (1..1, Coding).
@@ -1070,11 +1070,11 @@ type ClaimItemDetail struct {
 	// UnitPrice is Claim.item.detail.unitPrice (0..1, Quantity).
 	UnitPrice *Money
 	// Factor is Claim.item.detail.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Claim.item.detail.factor; JSON "_factor".
 	FactorExt *Element
 	// Points is Claim.item.detail.points (0..1, decimal).
-	Points fhirjson.Decimal
+	Points Decimal
 	// PointsExt holds the id and extensions of Claim.item.detail.points; JSON "_points".
 	PointsExt *Element
 	// Net is Claim.item.detail.net (0..1, Quantity).
@@ -1228,13 +1228,13 @@ func (x *ClaimItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
 // ClaimItemDetailSubDetail is the backbone element Claim.item.detail.subDetail of FHIR DSTU2 (1.0.2).
 type ClaimItemDetailSubDetail struct {
 	// ID is Claim.item.detail.subDetail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.item.detail.subDetail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.detail.subDetail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.item.detail.subDetail.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.item.detail.subDetail.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Type is Claim.item.detail.subDetail.type (1..1, Coding).
@@ -1246,11 +1246,11 @@ type ClaimItemDetailSubDetail struct {
 	// UnitPrice is Claim.item.detail.subDetail.unitPrice (0..1, Quantity).
 	UnitPrice *Money
 	// Factor is Claim.item.detail.subDetail.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Claim.item.detail.subDetail.factor; JSON "_factor".
 	FactorExt *Element
 	// Points is Claim.item.detail.subDetail.points (0..1, decimal).
-	Points fhirjson.Decimal
+	Points Decimal
 	// PointsExt holds the id and extensions of Claim.item.detail.subDetail.points; JSON "_points".
 	PointsExt *Element
 	// Net is Claim.item.detail.subDetail.net (0..1, Quantity).
@@ -1398,17 +1398,17 @@ func (x *ClaimItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationE
 // ClaimItemProsthesis is the backbone element Claim.item.prosthesis of FHIR DSTU2 (1.0.2).
 type ClaimItemProsthesis struct {
 	// ID is Claim.item.prosthesis.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.item.prosthesis.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.prosthesis.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Initial is Claim.item.prosthesis.initial (0..1, boolean).
-	Initial *bool
+	Initial *Boolean
 	// InitialExt holds the id and extensions of Claim.item.prosthesis.initial; JSON "_initial".
 	InitialExt *Element
 	// PriorDate is Claim.item.prosthesis.priorDate (0..1, date).
-	PriorDate string
+	PriorDate Date
 	// PriorDateExt holds the id and extensions of Claim.item.prosthesis.priorDate; JSON "_priorDate".
 	PriorDateExt *Element
 	// PriorMaterial is Claim.item.prosthesis.priorMaterial (0..1, Coding).
@@ -1504,7 +1504,7 @@ func (x *ClaimItemProsthesis) validate(p string, errs *fhirjson.ValidationErrors
 // ClaimMissingTeeth is the backbone element Claim.missingTeeth of FHIR DSTU2 (1.0.2).
 type ClaimMissingTeeth struct {
 	// ID is Claim.missingTeeth.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.missingTeeth.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.missingTeeth.modifierExtension (0..*, Extension).
@@ -1514,7 +1514,7 @@ type ClaimMissingTeeth struct {
 	// Reason is Claim.missingTeeth.reason (0..1, Coding).
 	Reason *Coding
 	// ExtractionDate is Claim.missingTeeth.extractionDate (0..1, date).
-	ExtractionDate string
+	ExtractionDate Date
 	// ExtractionDateExt holds the id and extensions of Claim.missingTeeth.extractionDate; JSON "_extractionDate".
 	ExtractionDateExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

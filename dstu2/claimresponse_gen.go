@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ClaimResponse struct {
 	// ID is ClaimResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ClaimResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is ClaimResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ClaimResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ClaimResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ClaimResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ClaimResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ClaimResponse.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type ClaimResponse struct {
 	// OriginalRuleset is ClaimResponse.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is ClaimResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of ClaimResponse.created; JSON "_created".
 	CreatedExt *Element
 	// Organization is ClaimResponse.organization (0..1, Reference).
@@ -54,7 +54,7 @@ type ClaimResponse struct {
 	// OutcomeExt holds the id and extensions of ClaimResponse.outcome; JSON "_outcome".
 	OutcomeExt *Element
 	// Disposition is ClaimResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of ClaimResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// PayeeType is ClaimResponse.payeeType (0..1, Coding).
@@ -76,7 +76,7 @@ type ClaimResponse struct {
 	// PaymentAdjustmentReason is ClaimResponse.paymentAdjustmentReason (0..1, Coding).
 	PaymentAdjustmentReason *Coding
 	// PaymentDate is ClaimResponse.paymentDate (0..1, date).
-	PaymentDate string
+	PaymentDate Date
 	// PaymentDateExt holds the id and extensions of ClaimResponse.paymentDate; JSON "_paymentDate".
 	PaymentDateExt *Element
 	// PaymentAmount is ClaimResponse.paymentAmount (0..1, Quantity).
@@ -392,17 +392,17 @@ func (x *ClaimResponse) GetMeta() *Meta { return x.Meta }
 // ClaimResponseItem is the backbone element ClaimResponse.item of FHIR DSTU2 (1.0.2).
 type ClaimResponseItem struct {
 	// ID is ClaimResponse.item.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.item.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// NoteNumber is ClaimResponse.item.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ClaimResponse.item.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ClaimResponse.item.adjudication (0..*, BackboneElement).
@@ -516,7 +516,7 @@ func (x *ClaimResponseItem) validate(p string, errs *fhirjson.ValidationErrors) 
 // ClaimResponseItemAdjudication is the backbone element ClaimResponse.item.adjudication of FHIR DSTU2 (1.0.2).
 type ClaimResponseItemAdjudication struct {
 	// ID is ClaimResponse.item.adjudication.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.item.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.adjudication.modifierExtension (0..*, Extension).
@@ -526,7 +526,7 @@ type ClaimResponseItemAdjudication struct {
 	// Amount is ClaimResponse.item.adjudication.amount (0..1, Quantity).
 	Amount *Money
 	// Value is ClaimResponse.item.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ClaimResponse.item.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -621,13 +621,13 @@ func (x *ClaimResponseItemAdjudication) validate(p string, errs *fhirjson.Valida
 // ClaimResponseItemDetail is the backbone element ClaimResponse.item.detail of FHIR DSTU2 (1.0.2).
 type ClaimResponseItemDetail struct {
 	// ID is ClaimResponse.item.detail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.item.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.item.detail.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.detail.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// Adjudication is ClaimResponse.item.detail.adjudication (0..*, BackboneElement).
@@ -727,7 +727,7 @@ func (x *ClaimResponseItemDetail) validate(p string, errs *fhirjson.ValidationEr
 // ClaimResponseItemDetailAdjudication is the backbone element ClaimResponse.item.detail.adjudication of FHIR DSTU2 (1.0.2).
 type ClaimResponseItemDetailAdjudication struct {
 	// ID is ClaimResponse.item.detail.adjudication.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.item.detail.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.adjudication.modifierExtension (0..*, Extension).
@@ -737,7 +737,7 @@ type ClaimResponseItemDetailAdjudication struct {
 	// Amount is ClaimResponse.item.detail.adjudication.amount (0..1, Quantity).
 	Amount *Money
 	// Value is ClaimResponse.item.detail.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ClaimResponse.item.detail.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -834,13 +834,13 @@ func (x *ClaimResponseItemDetailAdjudication) validate(p string, errs *fhirjson.
 // ClaimResponseItemDetailSubDetail is the backbone element ClaimResponse.item.detail.subDetail of FHIR DSTU2 (1.0.2).
 type ClaimResponseItemDetailSubDetail struct {
 	// ID is ClaimResponse.item.detail.subDetail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.item.detail.subDetail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.subDetail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.item.detail.subDetail.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.detail.subDetail.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// Adjudication is ClaimResponse.item.detail.subDetail.adjudication (0..*, BackboneElement).
@@ -936,7 +936,7 @@ func (x *ClaimResponseItemDetailSubDetail) validate(p string, errs *fhirjson.Val
 // ClaimResponseItemDetailSubDetailAdjudication is the backbone element ClaimResponse.item.detail.subDetail.adjudication of FHIR DSTU2 (1.0.2).
 type ClaimResponseItemDetailSubDetailAdjudication struct {
 	// ID is ClaimResponse.item.detail.subDetail.adjudication.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.item.detail.subDetail.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.subDetail.adjudication.modifierExtension (0..*, Extension).
@@ -946,7 +946,7 @@ type ClaimResponseItemDetailSubDetailAdjudication struct {
 	// Amount is ClaimResponse.item.detail.subDetail.adjudication.amount (0..1, Quantity).
 	Amount *Money
 	// Value is ClaimResponse.item.detail.subDetail.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ClaimResponse.item.detail.subDetail.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1043,13 +1043,13 @@ func (x *ClaimResponseItemDetailSubDetailAdjudication) validate(p string, errs *
 // ClaimResponseAddItem is the backbone element ClaimResponse.addItem of FHIR DSTU2 (1.0.2).
 type ClaimResponseAddItem struct {
 	// ID is ClaimResponse.addItem.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.addItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.addItem.sequenceLinkId (0..*, positiveInt).
-	SequenceLinkID []int
+	SequenceLinkID []PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.addItem.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt []*Element
 	// Service is ClaimResponse.addItem.service (1..1, Coding).
@@ -1057,7 +1057,7 @@ type ClaimResponseAddItem struct {
 	// Fee is ClaimResponse.addItem.fee (0..1, Quantity).
 	Fee *Money
 	// NoteNumberLinkID is ClaimResponse.addItem.noteNumberLinkId (0..*, positiveInt).
-	NoteNumberLinkID []int
+	NoteNumberLinkID []PositiveInt
 	// NoteNumberLinkIDExt holds the id and extensions of ClaimResponse.addItem.noteNumberLinkId; JSON "_noteNumberLinkId".
 	NoteNumberLinkIDExt []*Element
 	// Adjudication is ClaimResponse.addItem.adjudication (0..*, BackboneElement).
@@ -1187,7 +1187,7 @@ func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationError
 // ClaimResponseAddItemAdjudication is the backbone element ClaimResponse.addItem.adjudication of FHIR DSTU2 (1.0.2).
 type ClaimResponseAddItemAdjudication struct {
 	// ID is ClaimResponse.addItem.adjudication.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.addItem.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.adjudication.modifierExtension (0..*, Extension).
@@ -1197,7 +1197,7 @@ type ClaimResponseAddItemAdjudication struct {
 	// Amount is ClaimResponse.addItem.adjudication.amount (0..1, Quantity).
 	Amount *Money
 	// Value is ClaimResponse.addItem.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ClaimResponse.addItem.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1294,7 +1294,7 @@ func (x *ClaimResponseAddItemAdjudication) validate(p string, errs *fhirjson.Val
 // ClaimResponseAddItemDetail is the backbone element ClaimResponse.addItem.detail of FHIR DSTU2 (1.0.2).
 type ClaimResponseAddItemDetail struct {
 	// ID is ClaimResponse.addItem.detail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.addItem.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.detail.modifierExtension (0..*, Extension).
@@ -1392,7 +1392,7 @@ func (x *ClaimResponseAddItemDetail) validate(p string, errs *fhirjson.Validatio
 // ClaimResponseAddItemDetailAdjudication is the backbone element ClaimResponse.addItem.detail.adjudication of FHIR DSTU2 (1.0.2).
 type ClaimResponseAddItemDetailAdjudication struct {
 	// ID is ClaimResponse.addItem.detail.adjudication.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.addItem.detail.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.detail.adjudication.modifierExtension (0..*, Extension).
@@ -1402,7 +1402,7 @@ type ClaimResponseAddItemDetailAdjudication struct {
 	// Amount is ClaimResponse.addItem.detail.adjudication.amount (0..1, Quantity).
 	Amount *Money
 	// Value is ClaimResponse.addItem.detail.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ClaimResponse.addItem.detail.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1499,21 +1499,21 @@ func (x *ClaimResponseAddItemDetailAdjudication) validate(p string, errs *fhirjs
 // ClaimResponseError is the backbone element ClaimResponse.error of FHIR DSTU2 (1.0.2).
 type ClaimResponseError struct {
 	// ID is ClaimResponse.error.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.error.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.error.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.error.sequenceLinkId (0..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.error.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// DetailSequenceLinkID is ClaimResponse.error.detailSequenceLinkId (0..1, positiveInt).
-	DetailSequenceLinkID *int
+	DetailSequenceLinkID *PositiveInt
 	// DetailSequenceLinkIDExt holds the id and extensions of ClaimResponse.error.detailSequenceLinkId; JSON "_detailSequenceLinkId".
 	DetailSequenceLinkIDExt *Element
 	// SubdetailSequenceLinkID is ClaimResponse.error.subdetailSequenceLinkId (0..1, positiveInt).
-	SubdetailSequenceLinkID *int
+	SubdetailSequenceLinkID *PositiveInt
 	// SubdetailSequenceLinkIDExt holds the id and extensions of ClaimResponse.error.subdetailSequenceLinkId; JSON "_subdetailSequenceLinkId".
 	SubdetailSequenceLinkIDExt *Element
 	// Code is ClaimResponse.error.code (1..1, Coding).
@@ -1627,19 +1627,19 @@ func (x *ClaimResponseError) validate(p string, errs *fhirjson.ValidationErrors)
 // ClaimResponseNote is the backbone element ClaimResponse.note of FHIR DSTU2 (1.0.2).
 type ClaimResponseNote struct {
 	// ID is ClaimResponse.note.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.note.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.note.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Number is ClaimResponse.note.number (0..1, positiveInt).
-	Number *int
+	Number *PositiveInt
 	// NumberExt holds the id and extensions of ClaimResponse.note.number; JSON "_number".
 	NumberExt *Element
 	// Type is ClaimResponse.note.type (0..1, Coding).
 	Type *Coding
 	// Text is ClaimResponse.note.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of ClaimResponse.note.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1733,29 +1733,29 @@ func (x *ClaimResponseNote) validate(p string, errs *fhirjson.ValidationErrors) 
 // ClaimResponseCoverage is the backbone element ClaimResponse.coverage of FHIR DSTU2 (1.0.2).
 type ClaimResponseCoverage struct {
 	// ID is ClaimResponse.coverage.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.coverage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.coverage.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ClaimResponse.coverage.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ClaimResponse.coverage.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Focal is ClaimResponse.coverage.focal (1..1, boolean).
-	Focal *bool
+	Focal *Boolean
 	// FocalExt holds the id and extensions of ClaimResponse.coverage.focal; JSON "_focal".
 	FocalExt *Element
 	// Coverage is ClaimResponse.coverage.coverage (1..1, Reference).
 	Coverage *Reference
 	// BusinessArrangement is ClaimResponse.coverage.businessArrangement (0..1, string).
-	BusinessArrangement string
+	BusinessArrangement String
 	// BusinessArrangementExt holds the id and extensions of ClaimResponse.coverage.businessArrangement; JSON "_businessArrangement".
 	BusinessArrangementExt *Element
 	// Relationship is ClaimResponse.coverage.relationship (1..1, Coding).
 	Relationship *Coding
 	// PreAuthRef is ClaimResponse.coverage.preAuthRef (0..*, string).
-	PreAuthRef []string
+	PreAuthRef []String
 	// PreAuthRefExt holds the id and extensions of ClaimResponse.coverage.preAuthRef; JSON "_preAuthRef".
 	PreAuthRefExt []*Element
 	// ClaimResponse is ClaimResponse.coverage.claimResponse (0..1, Reference).

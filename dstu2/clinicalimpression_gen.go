@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ClinicalImpression struct {
 	// ID is ClinicalImpression.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ClinicalImpression.id; JSON "_id".
 	IDExt *Element
 	// Meta is ClinicalImpression.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ClinicalImpression.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ClinicalImpression.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ClinicalImpression.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ClinicalImpression.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ClinicalImpression.text (0..1, Narrative).
@@ -40,11 +40,11 @@ type ClinicalImpression struct {
 	// StatusExt holds the id and extensions of ClinicalImpression.status; JSON "_status".
 	StatusExt *Element
 	// Date is ClinicalImpression.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ClinicalImpression.date; JSON "_date".
 	DateExt *Element
 	// Description is ClinicalImpression.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ClinicalImpression.description; JSON "_description".
 	DescriptionExt *Element
 	// Previous is ClinicalImpression.previous (0..1, Reference).
@@ -58,11 +58,11 @@ type ClinicalImpression struct {
 	// Investigations is ClinicalImpression.investigations (0..*, BackboneElement).
 	Investigations []ClinicalImpressionInvestigations
 	// Protocol is ClinicalImpression.protocol (0..1, uri).
-	Protocol string
+	Protocol URI
 	// ProtocolExt holds the id and extensions of ClinicalImpression.protocol; JSON "_protocol".
 	ProtocolExt *Element
 	// Summary is ClinicalImpression.summary (0..1, string).
-	Summary string
+	Summary String
 	// SummaryExt holds the id and extensions of ClinicalImpression.summary; JSON "_summary".
 	SummaryExt *Element
 	// Finding is ClinicalImpression.finding (0..*, BackboneElement).
@@ -72,7 +72,7 @@ type ClinicalImpression struct {
 	// RuledOut is ClinicalImpression.ruledOut (0..*, BackboneElement).
 	RuledOut []ClinicalImpressionRuledOut
 	// Prognosis is ClinicalImpression.prognosis (0..1, string).
-	Prognosis string
+	Prognosis String
 	// PrognosisExt holds the id and extensions of ClinicalImpression.prognosis; JSON "_prognosis".
 	PrognosisExt *Element
 	// Plan is ClinicalImpression.plan (0..*, Reference).
@@ -365,7 +365,7 @@ func (x *ClinicalImpression) TriggerType() string {
 // ClinicalImpressionInvestigations is the backbone element ClinicalImpression.investigations of FHIR DSTU2 (1.0.2).
 type ClinicalImpressionInvestigations struct {
 	// ID is ClinicalImpression.investigations.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClinicalImpression.investigations.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClinicalImpression.investigations.modifierExtension (0..*, Extension).
@@ -459,7 +459,7 @@ func (x *ClinicalImpressionInvestigations) validate(p string, errs *fhirjson.Val
 // ClinicalImpressionFinding is the backbone element ClinicalImpression.finding of FHIR DSTU2 (1.0.2).
 type ClinicalImpressionFinding struct {
 	// ID is ClinicalImpression.finding.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClinicalImpression.finding.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClinicalImpression.finding.modifierExtension (0..*, Extension).
@@ -467,7 +467,7 @@ type ClinicalImpressionFinding struct {
 	// Item is ClinicalImpression.finding.item (1..1, CodeableConcept).
 	Item *CodeableConcept
 	// Cause is ClinicalImpression.finding.cause (0..1, string).
-	Cause string
+	Cause String
 	// CauseExt holds the id and extensions of ClinicalImpression.finding.cause; JSON "_cause".
 	CauseExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -554,7 +554,7 @@ func (x *ClinicalImpressionFinding) validate(p string, errs *fhirjson.Validation
 // ClinicalImpressionRuledOut is the backbone element ClinicalImpression.ruledOut of FHIR DSTU2 (1.0.2).
 type ClinicalImpressionRuledOut struct {
 	// ID is ClinicalImpression.ruledOut.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClinicalImpression.ruledOut.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClinicalImpression.ruledOut.modifierExtension (0..*, Extension).
@@ -562,7 +562,7 @@ type ClinicalImpressionRuledOut struct {
 	// Item is ClinicalImpression.ruledOut.item (1..1, CodeableConcept).
 	Item *CodeableConcept
 	// Reason is ClinicalImpression.ruledOut.reason (0..1, string).
-	Reason string
+	Reason String
 	// ReasonExt holds the id and extensions of ClinicalImpression.ruledOut.reason; JSON "_reason".
 	ReasonExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Communication struct {
 	// ID is Communication.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Communication.id; JSON "_id".
 	IDExt *Element
 	// Meta is Communication.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Communication.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Communication.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Communication.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Communication.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Communication.text (0..1, Narrative).
@@ -50,11 +50,11 @@ type Communication struct {
 	// Encounter is Communication.encounter (0..1, Reference).
 	Encounter *Reference
 	// Sent is Communication.sent (0..1, dateTime).
-	Sent string
+	Sent DateTime
 	// SentExt holds the id and extensions of Communication.sent; JSON "_sent".
 	SentExt *Element
 	// Received is Communication.received (0..1, dateTime).
-	Received string
+	Received DateTime
 	// ReceivedExt holds the id and extensions of Communication.received; JSON "_received".
 	ReceivedExt *Element
 	// Reason is Communication.reason (0..*, CodeableConcept).
@@ -283,13 +283,13 @@ func (x *Communication) GetMeta() *Meta { return x.Meta }
 // CommunicationPayload is the backbone element Communication.payload of FHIR DSTU2 (1.0.2).
 type CommunicationPayload struct {
 	// ID is Communication.payload.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Communication.payload.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Communication.payload.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ContentString is Communication.payload.content[x] (1..1) holding a string; JSON "contentString".
-	ContentString string
+	ContentString String
 	// ContentStringExt holds the id and extensions of Communication.payload.content[x]; JSON "_contentString".
 	ContentStringExt *Element
 	// ContentAttachment is Communication.payload.content[x] (1..1) holding a Attachment; JSON "contentAttachment".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CommunicationRequest struct {
 	// ID is CommunicationRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CommunicationRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is CommunicationRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CommunicationRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CommunicationRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CommunicationRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CommunicationRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CommunicationRequest.text (0..1, Narrative).
@@ -52,7 +52,7 @@ type CommunicationRequest struct {
 	// Encounter is CommunicationRequest.encounter (0..1, Reference).
 	Encounter *Reference
 	// ScheduledDateTime is CommunicationRequest.scheduled[x] (0..1) holding a dateTime; JSON "scheduledDateTime".
-	ScheduledDateTime string
+	ScheduledDateTime DateTime
 	// ScheduledDateTimeExt holds the id and extensions of CommunicationRequest.scheduled[x]; JSON "_scheduledDateTime".
 	ScheduledDateTimeExt *Element
 	// ScheduledPeriod is CommunicationRequest.scheduled[x] (0..1) holding a Period; JSON "scheduledPeriod".
@@ -60,7 +60,7 @@ type CommunicationRequest struct {
 	// Reason is CommunicationRequest.reason (0..*, CodeableConcept).
 	Reason []CodeableConcept
 	// RequestedOn is CommunicationRequest.requestedOn (0..1, dateTime).
-	RequestedOn string
+	RequestedOn DateTime
 	// RequestedOnExt holds the id and extensions of CommunicationRequest.requestedOn; JSON "_requestedOn".
 	RequestedOnExt *Element
 	// Subject is CommunicationRequest.subject (0..1, Reference).
@@ -323,13 +323,13 @@ func (x *CommunicationRequest) ScheduledType() string {
 // CommunicationRequestPayload is the backbone element CommunicationRequest.payload of FHIR DSTU2 (1.0.2).
 type CommunicationRequestPayload struct {
 	// ID is CommunicationRequest.payload.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is CommunicationRequest.payload.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CommunicationRequest.payload.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ContentString is CommunicationRequest.payload.content[x] (1..1) holding a string; JSON "contentString".
-	ContentString string
+	ContentString String
 	// ContentStringExt holds the id and extensions of CommunicationRequest.payload.content[x]; JSON "_contentString".
 	ContentStringExt *Element
 	// ContentAttachment is CommunicationRequest.payload.content[x] (1..1) holding a Attachment; JSON "contentAttachment".

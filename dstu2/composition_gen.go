@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Composition struct {
 	// ID is Composition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Composition.id; JSON "_id".
 	IDExt *Element
 	// Meta is Composition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Composition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Composition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Composition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Composition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Composition.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Composition struct {
 	// Identifier is Composition.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Date is Composition.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Composition.date; JSON "_date".
 	DateExt *Element
 	// Type is Composition.type (1..1, CodeableConcept).
@@ -42,7 +42,7 @@ type Composition struct {
 	// Class is Composition.class (0..1, CodeableConcept).
 	Class *CodeableConcept
 	// Title is Composition.title (1..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Composition.title; JSON "_title".
 	TitleExt *Element
 	// Status is Composition.status (1..1, code).
@@ -314,7 +314,7 @@ func (x *Composition) GetMeta() *Meta { return x.Meta }
 // CompositionAttester is the backbone element Composition.attester of FHIR DSTU2 (1.0.2).
 type CompositionAttester struct {
 	// ID is Composition.attester.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Composition.attester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Composition.attester.modifierExtension (0..*, Extension).
@@ -324,7 +324,7 @@ type CompositionAttester struct {
 	// ModeExt holds the id and extensions of Composition.attester.mode; JSON "_mode".
 	ModeExt []*Element
 	// Time is Composition.attester.time (0..1, dateTime).
-	Time string
+	Time DateTime
 	// TimeExt holds the id and extensions of Composition.attester.time; JSON "_time".
 	TimeExt *Element
 	// Party is Composition.attester.party (0..1, Reference).
@@ -430,7 +430,7 @@ func (x *CompositionAttester) validate(p string, errs *fhirjson.ValidationErrors
 // CompositionEvent is the backbone element Composition.event of FHIR DSTU2 (1.0.2).
 type CompositionEvent struct {
 	// ID is Composition.event.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Composition.event.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Composition.event.modifierExtension (0..*, Extension).
@@ -523,13 +523,13 @@ func (x *CompositionEvent) validate(p string, errs *fhirjson.ValidationErrors) {
 // CompositionSection is the backbone element Composition.section of FHIR DSTU2 (1.0.2).
 type CompositionSection struct {
 	// ID is Composition.section.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Composition.section.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Composition.section.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Title is Composition.section.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Composition.section.title; JSON "_title".
 	TitleExt *Element
 	// Code is Composition.section.code (0..1, CodeableConcept).

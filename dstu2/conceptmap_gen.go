@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ConceptMap struct {
 	// ID is ConceptMap.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ConceptMap.id; JSON "_id".
 	IDExt *Element
 	// Meta is ConceptMap.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ConceptMap.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ConceptMap.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ConceptMap.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ConceptMap.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ConceptMap.text (0..1, Narrative).
@@ -32,17 +32,17 @@ type ConceptMap struct {
 	// ModifierExtension is ConceptMap.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ConceptMap.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ConceptMap.url; JSON "_url".
 	URLExt *Element
 	// Identifier is ConceptMap.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is ConceptMap.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ConceptMap.version; JSON "_version".
 	VersionExt *Element
 	// Name is ConceptMap.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ConceptMap.name; JSON "_name".
 	NameExt *Element
 	// Status is ConceptMap.status (1..1, code).
@@ -50,41 +50,41 @@ type ConceptMap struct {
 	// StatusExt holds the id and extensions of ConceptMap.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ConceptMap.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ConceptMap.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is ConceptMap.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ConceptMap.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is ConceptMap.contact (0..*, BackboneElement).
 	Contact []ConceptMapContact
 	// Date is ConceptMap.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ConceptMap.date; JSON "_date".
 	DateExt *Element
 	// Description is ConceptMap.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ConceptMap.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is ConceptMap.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Requirements is ConceptMap.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of ConceptMap.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Copyright is ConceptMap.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of ConceptMap.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// SourceURI is ConceptMap.source[x] (1..1) holding a uri; JSON "sourceUri".
-	SourceURI string
+	SourceURI URI
 	// SourceURIExt holds the id and extensions of ConceptMap.source[x]; JSON "_sourceUri".
 	SourceURIExt *Element
 	// SourceReference is ConceptMap.source[x] (1..1) holding a Reference; JSON "sourceReference".
 	SourceReference *Reference
 	// TargetURI is ConceptMap.target[x] (1..1) holding a uri; JSON "targetUri".
-	TargetURI string
+	TargetURI URI
 	// TargetURIExt holds the id and extensions of ConceptMap.target[x]; JSON "_targetUri".
 	TargetURIExt *Element
 	// TargetReference is ConceptMap.target[x] (1..1) holding a Reference; JSON "targetReference".
@@ -422,13 +422,13 @@ func (x *ConceptMap) TargetType() string {
 // ConceptMapContact is the backbone element ConceptMap.contact of FHIR DSTU2 (1.0.2).
 type ConceptMapContact struct {
 	// ID is ConceptMap.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ConceptMap.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ConceptMap.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ConceptMap.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is ConceptMap.contact.telecom (0..*, ContactPoint).
@@ -512,17 +512,17 @@ func (x *ConceptMapContact) validate(p string, errs *fhirjson.ValidationErrors) 
 // ConceptMapElement is the backbone element ConceptMap.element of FHIR DSTU2 (1.0.2).
 type ConceptMapElement struct {
 	// ID is ConceptMap.element.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ConceptMap.element.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.element.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// CodeSystem is ConceptMap.element.codeSystem (0..1, uri).
-	CodeSystem string
+	CodeSystem URI
 	// CodeSystemExt holds the id and extensions of ConceptMap.element.codeSystem; JSON "_codeSystem".
 	CodeSystemExt *Element
 	// Code is ConceptMap.element.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ConceptMap.element.code; JSON "_code".
 	CodeExt *Element
 	// Target is ConceptMap.element.target (0..*, BackboneElement).
@@ -615,17 +615,17 @@ func (x *ConceptMapElement) validate(p string, errs *fhirjson.ValidationErrors) 
 // ConceptMapElementTarget is the backbone element ConceptMap.element.target of FHIR DSTU2 (1.0.2).
 type ConceptMapElementTarget struct {
 	// ID is ConceptMap.element.target.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ConceptMap.element.target.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.element.target.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// CodeSystem is ConceptMap.element.target.codeSystem (0..1, uri).
-	CodeSystem string
+	CodeSystem URI
 	// CodeSystemExt holds the id and extensions of ConceptMap.element.target.codeSystem; JSON "_codeSystem".
 	CodeSystemExt *Element
 	// Code is ConceptMap.element.target.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ConceptMap.element.target.code; JSON "_code".
 	CodeExt *Element
 	// Equivalence is ConceptMap.element.target.equivalence (1..1, code).
@@ -633,7 +633,7 @@ type ConceptMapElementTarget struct {
 	// EquivalenceExt holds the id and extensions of ConceptMap.element.target.equivalence; JSON "_equivalence".
 	EquivalenceExt *Element
 	// Comments is ConceptMap.element.target.comments (0..1, string).
-	Comments string
+	Comments String
 	// CommentsExt holds the id and extensions of ConceptMap.element.target.comments; JSON "_comments".
 	CommentsExt *Element
 	// DependsOn is ConceptMap.element.target.dependsOn (0..*, BackboneElement).
@@ -760,21 +760,21 @@ func (x *ConceptMapElementTarget) validate(p string, errs *fhirjson.ValidationEr
 // ConceptMapElementTargetDependsOn is the backbone element ConceptMap.element.target.dependsOn of FHIR DSTU2 (1.0.2).
 type ConceptMapElementTargetDependsOn struct {
 	// ID is ConceptMap.element.target.dependsOn.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ConceptMap.element.target.dependsOn.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.element.target.dependsOn.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Element is ConceptMap.element.target.dependsOn.element (1..1, uri).
-	Element string
+	Element URI
 	// ElementExt holds the id and extensions of ConceptMap.element.target.dependsOn.element; JSON "_element".
 	ElementExt *Element
 	// CodeSystem is ConceptMap.element.target.dependsOn.codeSystem (1..1, uri).
-	CodeSystem string
+	CodeSystem URI
 	// CodeSystemExt holds the id and extensions of ConceptMap.element.target.dependsOn.codeSystem; JSON "_codeSystem".
 	CodeSystemExt *Element
 	// Code is ConceptMap.element.target.dependsOn.code (1..1, string).
-	Code string
+	Code String
 	// CodeExt holds the id and extensions of ConceptMap.element.target.dependsOn.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Condition struct {
 	// ID is Condition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Condition.id; JSON "_id".
 	IDExt *Element
 	// Meta is Condition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Condition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Condition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Condition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Condition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Condition.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type Condition struct {
 	// Asserter is Condition.asserter (0..1, Reference).
 	Asserter *Reference
 	// DateRecorded is Condition.dateRecorded (0..1, date).
-	DateRecorded string
+	DateRecorded Date
 	// DateRecordedExt holds the id and extensions of Condition.dateRecorded; JSON "_dateRecorded".
 	DateRecordedExt *Element
 	// Code is Condition.code (1..1, CodeableConcept).
@@ -48,7 +48,7 @@ type Condition struct {
 	// Category is Condition.category (0..1, CodeableConcept).
 	Category *CodeableConcept
 	// ClinicalStatus is Condition.clinicalStatus (0..1, code).
-	ClinicalStatus string
+	ClinicalStatus Code
 	// ClinicalStatusExt holds the id and extensions of Condition.clinicalStatus; JSON "_clinicalStatus".
 	ClinicalStatusExt *Element
 	// VerificationStatus is Condition.verificationStatus (1..1, code).
@@ -58,7 +58,7 @@ type Condition struct {
 	// Severity is Condition.severity (0..1, CodeableConcept).
 	Severity *CodeableConcept
 	// OnsetDateTime is Condition.onset[x] (0..1) holding a dateTime; JSON "onsetDateTime".
-	OnsetDateTime string
+	OnsetDateTime DateTime
 	// OnsetDateTimeExt holds the id and extensions of Condition.onset[x]; JSON "_onsetDateTime".
 	OnsetDateTimeExt *Element
 	// OnsetQuantity is Condition.onset[x] (0..1) holding a Quantity; JSON "onsetQuantity".
@@ -68,17 +68,17 @@ type Condition struct {
 	// OnsetRange is Condition.onset[x] (0..1) holding a Range; JSON "onsetRange".
 	OnsetRange *Range
 	// OnsetString is Condition.onset[x] (0..1) holding a string; JSON "onsetString".
-	OnsetString string
+	OnsetString String
 	// OnsetStringExt holds the id and extensions of Condition.onset[x]; JSON "_onsetString".
 	OnsetStringExt *Element
 	// AbatementDateTime is Condition.abatement[x] (0..1) holding a dateTime; JSON "abatementDateTime".
-	AbatementDateTime string
+	AbatementDateTime DateTime
 	// AbatementDateTimeExt holds the id and extensions of Condition.abatement[x]; JSON "_abatementDateTime".
 	AbatementDateTimeExt *Element
 	// AbatementQuantity is Condition.abatement[x] (0..1) holding a Quantity; JSON "abatementQuantity".
 	AbatementQuantity *Age
 	// AbatementBoolean is Condition.abatement[x] (0..1) holding a boolean; JSON "abatementBoolean".
-	AbatementBoolean *bool
+	AbatementBoolean *Boolean
 	// AbatementBooleanExt holds the id and extensions of Condition.abatement[x]; JSON "_abatementBoolean".
 	AbatementBooleanExt *Element
 	// AbatementPeriod is Condition.abatement[x] (0..1) holding a Period; JSON "abatementPeriod".
@@ -86,7 +86,7 @@ type Condition struct {
 	// AbatementRange is Condition.abatement[x] (0..1) holding a Range; JSON "abatementRange".
 	AbatementRange *Range
 	// AbatementString is Condition.abatement[x] (0..1) holding a string; JSON "abatementString".
-	AbatementString string
+	AbatementString String
 	// AbatementStringExt holds the id and extensions of Condition.abatement[x]; JSON "_abatementString".
 	AbatementStringExt *Element
 	// Stage is Condition.stage (0..1, BackboneElement).
@@ -96,7 +96,7 @@ type Condition struct {
 	// BodySite is Condition.bodySite (0..*, CodeableConcept).
 	BodySite []CodeableConcept
 	// Notes is Condition.notes (0..1, string).
-	Notes string
+	Notes String
 	// NotesExt holds the id and extensions of Condition.notes; JSON "_notes".
 	NotesExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -497,7 +497,7 @@ func (x *Condition) AbatementType() string {
 // ConditionStage is the backbone element Condition.stage of FHIR DSTU2 (1.0.2).
 type ConditionStage struct {
 	// ID is Condition.stage.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Condition.stage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Condition.stage.modifierExtension (0..*, Extension).
@@ -582,7 +582,7 @@ func (x *ConditionStage) validate(p string, errs *fhirjson.ValidationErrors) {
 // ConditionEvidence is the backbone element Condition.evidence of FHIR DSTU2 (1.0.2).
 type ConditionEvidence struct {
 	// ID is Condition.evidence.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Condition.evidence.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Condition.evidence.modifierExtension (0..*, Extension).

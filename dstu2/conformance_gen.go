@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Conformance struct {
 	// ID is Conformance.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Conformance.id; JSON "_id".
 	IDExt *Element
 	// Meta is Conformance.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Conformance.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Conformance.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Conformance.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Conformance.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Conformance.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type Conformance struct {
 	// ModifierExtension is Conformance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is Conformance.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Conformance.url; JSON "_url".
 	URLExt *Element
 	// Version is Conformance.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Conformance.version; JSON "_version".
 	VersionExt *Element
 	// Name is Conformance.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Conformance.name; JSON "_name".
 	NameExt *Element
 	// Status is Conformance.status (0..1, code).
@@ -48,29 +48,29 @@ type Conformance struct {
 	// StatusExt holds the id and extensions of Conformance.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is Conformance.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of Conformance.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is Conformance.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of Conformance.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is Conformance.contact (0..*, BackboneElement).
 	Contact []ConformanceContact
 	// Date is Conformance.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Conformance.date; JSON "_date".
 	DateExt *Element
 	// Description is Conformance.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Conformance.description; JSON "_description".
 	DescriptionExt *Element
 	// Requirements is Conformance.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of Conformance.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Copyright is Conformance.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of Conformance.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Kind is Conformance.kind (1..1, code).
@@ -82,7 +82,7 @@ type Conformance struct {
 	// Implementation is Conformance.implementation (0..1, BackboneElement).
 	Implementation *ConformanceImplementation
 	// FhirVersion is Conformance.fhirVersion (1..1, id).
-	FhirVersion string
+	FhirVersion ID
 	// FhirVersionExt holds the id and extensions of Conformance.fhirVersion; JSON "_fhirVersion".
 	FhirVersionExt *Element
 	// AcceptUnknown is Conformance.acceptUnknown (1..1, code).
@@ -90,7 +90,7 @@ type Conformance struct {
 	// AcceptUnknownExt holds the id and extensions of Conformance.acceptUnknown; JSON "_acceptUnknown".
 	AcceptUnknownExt *Element
 	// Format is Conformance.format (1..*, code).
-	Format []string
+	Format []Code
 	// FormatExt holds the id and extensions of Conformance.format; JSON "_format".
 	FormatExt []*Element
 	// Profile is Conformance.profile (0..*, Reference).
@@ -425,13 +425,13 @@ func (x *Conformance) GetMeta() *Meta { return x.Meta }
 // ConformanceContact is the backbone element Conformance.contact of FHIR DSTU2 (1.0.2).
 type ConformanceContact struct {
 	// ID is Conformance.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is Conformance.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Conformance.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is Conformance.contact.telecom (0..*, ContactPoint).
@@ -515,21 +515,21 @@ func (x *ConformanceContact) validate(p string, errs *fhirjson.ValidationErrors)
 // ConformanceSoftware is the backbone element Conformance.software of FHIR DSTU2 (1.0.2).
 type ConformanceSoftware struct {
 	// ID is Conformance.software.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.software.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.software.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is Conformance.software.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Conformance.software.name; JSON "_name".
 	NameExt *Element
 	// Version is Conformance.software.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Conformance.software.version; JSON "_version".
 	VersionExt *Element
 	// ReleaseDate is Conformance.software.releaseDate (0..1, dateTime).
-	ReleaseDate string
+	ReleaseDate DateTime
 	// ReleaseDateExt holds the id and extensions of Conformance.software.releaseDate; JSON "_releaseDate".
 	ReleaseDateExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -629,17 +629,17 @@ func (x *ConformanceSoftware) validate(p string, errs *fhirjson.ValidationErrors
 // ConformanceImplementation is the backbone element Conformance.implementation of FHIR DSTU2 (1.0.2).
 type ConformanceImplementation struct {
 	// ID is Conformance.implementation.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.implementation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.implementation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is Conformance.implementation.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Conformance.implementation.description; JSON "_description".
 	DescriptionExt *Element
 	// URL is Conformance.implementation.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Conformance.implementation.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -729,7 +729,7 @@ func (x *ConformanceImplementation) validate(p string, errs *fhirjson.Validation
 // ConformanceRest is the backbone element Conformance.rest of FHIR DSTU2 (1.0.2).
 type ConformanceRest struct {
 	// ID is Conformance.rest.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.modifierExtension (0..*, Extension).
@@ -739,7 +739,7 @@ type ConformanceRest struct {
 	// ModeExt holds the id and extensions of Conformance.rest.mode; JSON "_mode".
 	ModeExt *Element
 	// Documentation is Conformance.rest.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.rest.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Security is Conformance.rest.security (0..1, BackboneElement).
@@ -757,7 +757,7 @@ type ConformanceRest struct {
 	// Operation is Conformance.rest.operation (0..*, BackboneElement).
 	Operation []ConformanceRestOperation
 	// Compartment is Conformance.rest.compartment (0..*, uri).
-	Compartment []string
+	Compartment []URI
 	// CompartmentExt holds the id and extensions of Conformance.rest.compartment; JSON "_compartment".
 	CompartmentExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -904,19 +904,19 @@ func (x *ConformanceRest) validate(p string, errs *fhirjson.ValidationErrors) {
 // ConformanceRestSecurity is the backbone element Conformance.rest.security of FHIR DSTU2 (1.0.2).
 type ConformanceRestSecurity struct {
 	// ID is Conformance.rest.security.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.security.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.security.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Cors is Conformance.rest.security.cors (0..1, boolean).
-	Cors *bool
+	Cors *Boolean
 	// CorsExt holds the id and extensions of Conformance.rest.security.cors; JSON "_cors".
 	CorsExt *Element
 	// Service is Conformance.rest.security.service (0..*, CodeableConcept).
 	Service []CodeableConcept
 	// Description is Conformance.rest.security.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Conformance.rest.security.description; JSON "_description".
 	DescriptionExt *Element
 	// Certificate is Conformance.rest.security.certificate (0..*, BackboneElement).
@@ -1017,17 +1017,17 @@ func (x *ConformanceRestSecurity) validate(p string, errs *fhirjson.ValidationEr
 // ConformanceRestSecurityCertificate is the backbone element Conformance.rest.security.certificate of FHIR DSTU2 (1.0.2).
 type ConformanceRestSecurityCertificate struct {
 	// ID is Conformance.rest.security.certificate.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.security.certificate.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.security.certificate.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Type is Conformance.rest.security.certificate.type (0..1, code).
-	Type string
+	Type Code
 	// TypeExt holds the id and extensions of Conformance.rest.security.certificate.type; JSON "_type".
 	TypeExt *Element
 	// Blob is Conformance.rest.security.certificate.blob (0..1, base64Binary).
-	Blob string
+	Blob Base64Binary
 	// BlobExt holds the id and extensions of Conformance.rest.security.certificate.blob; JSON "_blob".
 	BlobExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1118,7 +1118,7 @@ func (x *ConformanceRestSecurityCertificate) validate(p string, errs *fhirjson.V
 // ConformanceRestResource is the backbone element Conformance.rest.resource of FHIR DSTU2 (1.0.2).
 type ConformanceRestResource struct {
 	// ID is Conformance.rest.resource.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.resource.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.resource.modifierExtension (0..*, Extension).
@@ -1136,19 +1136,19 @@ type ConformanceRestResource struct {
 	// VersioningExt holds the id and extensions of Conformance.rest.resource.versioning; JSON "_versioning".
 	VersioningExt *Element
 	// ReadHistory is Conformance.rest.resource.readHistory (0..1, boolean).
-	ReadHistory *bool
+	ReadHistory *Boolean
 	// ReadHistoryExt holds the id and extensions of Conformance.rest.resource.readHistory; JSON "_readHistory".
 	ReadHistoryExt *Element
 	// UpdateCreate is Conformance.rest.resource.updateCreate (0..1, boolean).
-	UpdateCreate *bool
+	UpdateCreate *Boolean
 	// UpdateCreateExt holds the id and extensions of Conformance.rest.resource.updateCreate; JSON "_updateCreate".
 	UpdateCreateExt *Element
 	// ConditionalCreate is Conformance.rest.resource.conditionalCreate (0..1, boolean).
-	ConditionalCreate *bool
+	ConditionalCreate *Boolean
 	// ConditionalCreateExt holds the id and extensions of Conformance.rest.resource.conditionalCreate; JSON "_conditionalCreate".
 	ConditionalCreateExt *Element
 	// ConditionalUpdate is Conformance.rest.resource.conditionalUpdate (0..1, boolean).
-	ConditionalUpdate *bool
+	ConditionalUpdate *Boolean
 	// ConditionalUpdateExt holds the id and extensions of Conformance.rest.resource.conditionalUpdate; JSON "_conditionalUpdate".
 	ConditionalUpdateExt *Element
 	// ConditionalDelete is Conformance.rest.resource.conditionalDelete (0..1, code).
@@ -1156,11 +1156,11 @@ type ConformanceRestResource struct {
 	// ConditionalDeleteExt holds the id and extensions of Conformance.rest.resource.conditionalDelete; JSON "_conditionalDelete".
 	ConditionalDeleteExt *Element
 	// SearchInclude is Conformance.rest.resource.searchInclude (0..*, string).
-	SearchInclude []string
+	SearchInclude []String
 	// SearchIncludeExt holds the id and extensions of Conformance.rest.resource.searchInclude; JSON "_searchInclude".
 	SearchIncludeExt []*Element
 	// SearchRevInclude is Conformance.rest.resource.searchRevInclude (0..*, string).
-	SearchRevInclude []string
+	SearchRevInclude []String
 	// SearchRevIncludeExt holds the id and extensions of Conformance.rest.resource.searchRevInclude; JSON "_searchRevInclude".
 	SearchRevIncludeExt []*Element
 	// SearchParam is Conformance.rest.resource.searchParam (0..*, BackboneElement).
@@ -1349,7 +1349,7 @@ func (x *ConformanceRestResource) validate(p string, errs *fhirjson.ValidationEr
 // ConformanceRestResourceInteraction is the backbone element Conformance.rest.resource.interaction of FHIR DSTU2 (1.0.2).
 type ConformanceRestResourceInteraction struct {
 	// ID is Conformance.rest.resource.interaction.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.resource.interaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.resource.interaction.modifierExtension (0..*, Extension).
@@ -1359,7 +1359,7 @@ type ConformanceRestResourceInteraction struct {
 	// CodeExt holds the id and extensions of Conformance.rest.resource.interaction.code; JSON "_code".
 	CodeExt *Element
 	// Documentation is Conformance.rest.resource.interaction.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.rest.resource.interaction.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1456,17 +1456,17 @@ func (x *ConformanceRestResourceInteraction) validate(p string, errs *fhirjson.V
 // ConformanceRestResourceSearchParam is the backbone element Conformance.rest.resource.searchParam of FHIR DSTU2 (1.0.2).
 type ConformanceRestResourceSearchParam struct {
 	// ID is Conformance.rest.resource.searchParam.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.resource.searchParam.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.resource.searchParam.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is Conformance.rest.resource.searchParam.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Conformance.rest.resource.searchParam.name; JSON "_name".
 	NameExt *Element
 	// Definition is Conformance.rest.resource.searchParam.definition (0..1, uri).
-	Definition string
+	Definition URI
 	// DefinitionExt holds the id and extensions of Conformance.rest.resource.searchParam.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Type is Conformance.rest.resource.searchParam.type (1..1, code).
@@ -1474,7 +1474,7 @@ type ConformanceRestResourceSearchParam struct {
 	// TypeExt holds the id and extensions of Conformance.rest.resource.searchParam.type; JSON "_type".
 	TypeExt *Element
 	// Documentation is Conformance.rest.resource.searchParam.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.rest.resource.searchParam.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Target is Conformance.rest.resource.searchParam.target (0..*, code).
@@ -1486,7 +1486,7 @@ type ConformanceRestResourceSearchParam struct {
 	// ModifierExt holds the id and extensions of Conformance.rest.resource.searchParam.modifier; JSON "_modifier".
 	ModifierExt []*Element
 	// Chain is Conformance.rest.resource.searchParam.chain (0..*, string).
-	Chain []string
+	Chain []String
 	// ChainExt holds the id and extensions of Conformance.rest.resource.searchParam.chain; JSON "_chain".
 	ChainExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1647,7 +1647,7 @@ func (x *ConformanceRestResourceSearchParam) validate(p string, errs *fhirjson.V
 // ConformanceRestInteraction is the backbone element Conformance.rest.interaction of FHIR DSTU2 (1.0.2).
 type ConformanceRestInteraction struct {
 	// ID is Conformance.rest.interaction.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.interaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.interaction.modifierExtension (0..*, Extension).
@@ -1657,7 +1657,7 @@ type ConformanceRestInteraction struct {
 	// CodeExt holds the id and extensions of Conformance.rest.interaction.code; JSON "_code".
 	CodeExt *Element
 	// Documentation is Conformance.rest.interaction.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.rest.interaction.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1750,13 +1750,13 @@ func (x *ConformanceRestInteraction) validate(p string, errs *fhirjson.Validatio
 // ConformanceRestOperation is the backbone element Conformance.rest.operation of FHIR DSTU2 (1.0.2).
 type ConformanceRestOperation struct {
 	// ID is Conformance.rest.operation.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.operation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.operation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is Conformance.rest.operation.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Conformance.rest.operation.name; JSON "_name".
 	NameExt *Element
 	// Definition is Conformance.rest.operation.definition (1..1, Reference).
@@ -1848,7 +1848,7 @@ func (x *ConformanceRestOperation) validate(p string, errs *fhirjson.ValidationE
 // ConformanceMessaging is the backbone element Conformance.messaging of FHIR DSTU2 (1.0.2).
 type ConformanceMessaging struct {
 	// ID is Conformance.messaging.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.messaging.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.messaging.modifierExtension (0..*, Extension).
@@ -1856,11 +1856,11 @@ type ConformanceMessaging struct {
 	// Endpoint is Conformance.messaging.endpoint (0..*, BackboneElement).
 	Endpoint []ConformanceMessagingEndpoint
 	// ReliableCache is Conformance.messaging.reliableCache (0..1, unsignedInt).
-	ReliableCache *int
+	ReliableCache *UnsignedInt
 	// ReliableCacheExt holds the id and extensions of Conformance.messaging.reliableCache; JSON "_reliableCache".
 	ReliableCacheExt *Element
 	// Documentation is Conformance.messaging.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.messaging.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Event is Conformance.messaging.event (1..*, BackboneElement).
@@ -1965,7 +1965,7 @@ func (x *ConformanceMessaging) validate(p string, errs *fhirjson.ValidationError
 // ConformanceMessagingEndpoint is the backbone element Conformance.messaging.endpoint of FHIR DSTU2 (1.0.2).
 type ConformanceMessagingEndpoint struct {
 	// ID is Conformance.messaging.endpoint.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.messaging.endpoint.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.messaging.endpoint.modifierExtension (0..*, Extension).
@@ -1973,7 +1973,7 @@ type ConformanceMessagingEndpoint struct {
 	// Protocol is Conformance.messaging.endpoint.protocol (1..1, Coding).
 	Protocol *Coding
 	// Address is Conformance.messaging.endpoint.address (1..1, uri).
-	Address string
+	Address URI
 	// AddressExt holds the id and extensions of Conformance.messaging.endpoint.address; JSON "_address".
 	AddressExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2063,7 +2063,7 @@ func (x *ConformanceMessagingEndpoint) validate(p string, errs *fhirjson.Validat
 // ConformanceMessagingEvent is the backbone element Conformance.messaging.event of FHIR DSTU2 (1.0.2).
 type ConformanceMessagingEvent struct {
 	// ID is Conformance.messaging.event.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.messaging.event.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.messaging.event.modifierExtension (0..*, Extension).
@@ -2087,7 +2087,7 @@ type ConformanceMessagingEvent struct {
 	// Response is Conformance.messaging.event.response (1..1, Reference).
 	Response *Reference
 	// Documentation is Conformance.messaging.event.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.messaging.event.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2234,7 +2234,7 @@ func (x *ConformanceMessagingEvent) validate(p string, errs *fhirjson.Validation
 // ConformanceDocument is the backbone element Conformance.document of FHIR DSTU2 (1.0.2).
 type ConformanceDocument struct {
 	// ID is Conformance.document.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.document.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.document.modifierExtension (0..*, Extension).
@@ -2244,7 +2244,7 @@ type ConformanceDocument struct {
 	// ModeExt holds the id and extensions of Conformance.document.mode; JSON "_mode".
 	ModeExt *Element
 	// Documentation is Conformance.document.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.document.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Profile is Conformance.document.profile (1..1, Reference).

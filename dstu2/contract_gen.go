@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Contract struct {
 	// ID is Contract.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Contract.id; JSON "_id".
 	IDExt *Element
 	// Meta is Contract.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Contract.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Contract.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Contract.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Contract.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Contract.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Contract struct {
 	// Identifier is Contract.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Issued is Contract.issued (0..1, dateTime).
-	Issued string
+	Issued DateTime
 	// IssuedExt holds the id and extensions of Contract.issued; JSON "_issued".
 	IssuedExt *Element
 	// Applies is Contract.applies (0..1, Period).
@@ -339,7 +339,7 @@ func (x *Contract) BindingType() string {
 // ContractActor is the backbone element Contract.actor of FHIR DSTU2 (1.0.2).
 type ContractActor struct {
 	// ID is Contract.actor.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.actor.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.actor.modifierExtension (0..*, Extension).
@@ -427,7 +427,7 @@ func (x *ContractActor) validate(p string, errs *fhirjson.ValidationErrors) {
 // ContractValuedItem is the backbone element Contract.valuedItem of FHIR DSTU2 (1.0.2).
 type ContractValuedItem struct {
 	// ID is Contract.valuedItem.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.valuedItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.valuedItem.modifierExtension (0..*, Extension).
@@ -439,7 +439,7 @@ type ContractValuedItem struct {
 	// Identifier is Contract.valuedItem.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// EffectiveTime is Contract.valuedItem.effectiveTime (0..1, dateTime).
-	EffectiveTime string
+	EffectiveTime DateTime
 	// EffectiveTimeExt holds the id and extensions of Contract.valuedItem.effectiveTime; JSON "_effectiveTime".
 	EffectiveTimeExt *Element
 	// Quantity is Contract.valuedItem.quantity (0..1, Quantity).
@@ -447,11 +447,11 @@ type ContractValuedItem struct {
 	// UnitPrice is Contract.valuedItem.unitPrice (0..1, Quantity).
 	UnitPrice *Money
 	// Factor is Contract.valuedItem.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Contract.valuedItem.factor; JSON "_factor".
 	FactorExt *Element
 	// Points is Contract.valuedItem.points (0..1, decimal).
-	Points fhirjson.Decimal
+	Points Decimal
 	// PointsExt holds the id and extensions of Contract.valuedItem.points; JSON "_points".
 	PointsExt *Element
 	// Net is Contract.valuedItem.net (0..1, Quantity).
@@ -610,7 +610,7 @@ func (x *ContractValuedItem) EntityType() string {
 // ContractSigner is the backbone element Contract.signer of FHIR DSTU2 (1.0.2).
 type ContractSigner struct {
 	// ID is Contract.signer.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.signer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.signer.modifierExtension (0..*, Extension).
@@ -620,7 +620,7 @@ type ContractSigner struct {
 	// Party is Contract.signer.party (1..1, Reference).
 	Party *Reference
 	// Signature is Contract.signer.signature (1..1, string).
-	Signature string
+	Signature String
 	// SignatureExt holds the id and extensions of Contract.signer.signature; JSON "_signature".
 	SignatureExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -717,7 +717,7 @@ func (x *ContractSigner) validate(p string, errs *fhirjson.ValidationErrors) {
 // ContractTerm is the backbone element Contract.term of FHIR DSTU2 (1.0.2).
 type ContractTerm struct {
 	// ID is Contract.term.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.term.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.term.modifierExtension (0..*, Extension).
@@ -725,7 +725,7 @@ type ContractTerm struct {
 	// Identifier is Contract.term.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Issued is Contract.term.issued (0..1, dateTime).
-	Issued string
+	Issued DateTime
 	// IssuedExt holds the id and extensions of Contract.term.issued; JSON "_issued".
 	IssuedExt *Element
 	// Applies is Contract.term.applies (0..1, Period).
@@ -743,7 +743,7 @@ type ContractTerm struct {
 	// Actor is Contract.term.actor (0..*, BackboneElement).
 	Actor []ContractTermActor
 	// Text is Contract.term.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Contract.term.text; JSON "_text".
 	TextExt *Element
 	// ValuedItem is Contract.term.valuedItem (0..*, BackboneElement).
@@ -895,7 +895,7 @@ func (x *ContractTerm) validate(p string, errs *fhirjson.ValidationErrors) {
 // ContractTermActor is the backbone element Contract.term.actor of FHIR DSTU2 (1.0.2).
 type ContractTermActor struct {
 	// ID is Contract.term.actor.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.term.actor.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.term.actor.modifierExtension (0..*, Extension).
@@ -983,7 +983,7 @@ func (x *ContractTermActor) validate(p string, errs *fhirjson.ValidationErrors) 
 // ContractTermValuedItem is the backbone element Contract.term.valuedItem of FHIR DSTU2 (1.0.2).
 type ContractTermValuedItem struct {
 	// ID is Contract.term.valuedItem.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.term.valuedItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.term.valuedItem.modifierExtension (0..*, Extension).
@@ -995,7 +995,7 @@ type ContractTermValuedItem struct {
 	// Identifier is Contract.term.valuedItem.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// EffectiveTime is Contract.term.valuedItem.effectiveTime (0..1, dateTime).
-	EffectiveTime string
+	EffectiveTime DateTime
 	// EffectiveTimeExt holds the id and extensions of Contract.term.valuedItem.effectiveTime; JSON "_effectiveTime".
 	EffectiveTimeExt *Element
 	// Quantity is Contract.term.valuedItem.quantity (0..1, Quantity).
@@ -1003,11 +1003,11 @@ type ContractTermValuedItem struct {
 	// UnitPrice is Contract.term.valuedItem.unitPrice (0..1, Quantity).
 	UnitPrice *Money
 	// Factor is Contract.term.valuedItem.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Contract.term.valuedItem.factor; JSON "_factor".
 	FactorExt *Element
 	// Points is Contract.term.valuedItem.points (0..1, decimal).
-	Points fhirjson.Decimal
+	Points Decimal
 	// PointsExt holds the id and extensions of Contract.term.valuedItem.points; JSON "_points".
 	PointsExt *Element
 	// Net is Contract.term.valuedItem.net (0..1, Quantity).
@@ -1168,7 +1168,7 @@ func (x *ContractTermValuedItem) EntityType() string {
 // ContractFriendly is the backbone element Contract.friendly of FHIR DSTU2 (1.0.2).
 type ContractFriendly struct {
 	// ID is Contract.friendly.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.friendly.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.friendly.modifierExtension (0..*, Extension).
@@ -1280,7 +1280,7 @@ func (x *ContractFriendly) ContentType() string {
 // ContractLegal is the backbone element Contract.legal of FHIR DSTU2 (1.0.2).
 type ContractLegal struct {
 	// ID is Contract.legal.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.legal.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.legal.modifierExtension (0..*, Extension).
@@ -1392,7 +1392,7 @@ func (x *ContractLegal) ContentType() string {
 // ContractRule is the backbone element Contract.rule of FHIR DSTU2 (1.0.2).
 type ContractRule struct {
 	// ID is Contract.rule.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.rule.modifierExtension (0..*, Extension).

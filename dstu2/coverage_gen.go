@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Coverage struct {
 	// ID is Coverage.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Coverage.id; JSON "_id".
 	IDExt *Element
 	// Meta is Coverage.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Coverage.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Coverage.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Coverage.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Coverage.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Coverage.text (0..1, Narrative).
@@ -44,23 +44,23 @@ type Coverage struct {
 	// Identifier is Coverage.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Group is Coverage.group (0..1, string).
-	Group string
+	Group String
 	// GroupExt holds the id and extensions of Coverage.group; JSON "_group".
 	GroupExt *Element
 	// Plan is Coverage.plan (0..1, string).
-	Plan string
+	Plan String
 	// PlanExt holds the id and extensions of Coverage.plan; JSON "_plan".
 	PlanExt *Element
 	// SubPlan is Coverage.subPlan (0..1, string).
-	SubPlan string
+	SubPlan String
 	// SubPlanExt holds the id and extensions of Coverage.subPlan; JSON "_subPlan".
 	SubPlanExt *Element
 	// Dependent is Coverage.dependent (0..1, positiveInt).
-	Dependent *int
+	Dependent *PositiveInt
 	// DependentExt holds the id and extensions of Coverage.dependent; JSON "_dependent".
 	DependentExt *Element
 	// Sequence is Coverage.sequence (0..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Coverage.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Subscriber is Coverage.subscriber (0..1, Reference).

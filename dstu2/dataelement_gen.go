@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DataElement struct {
 	// ID is DataElement.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DataElement.id; JSON "_id".
 	IDExt *Element
 	// Meta is DataElement.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DataElement.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DataElement.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DataElement.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DataElement.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DataElement.text (0..1, Narrative).
@@ -32,17 +32,17 @@ type DataElement struct {
 	// ModifierExtension is DataElement.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is DataElement.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of DataElement.url; JSON "_url".
 	URLExt *Element
 	// Identifier is DataElement.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is DataElement.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of DataElement.version; JSON "_version".
 	VersionExt *Element
 	// Name is DataElement.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of DataElement.name; JSON "_name".
 	NameExt *Element
 	// Status is DataElement.status (1..1, code).
@@ -50,23 +50,23 @@ type DataElement struct {
 	// StatusExt holds the id and extensions of DataElement.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is DataElement.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of DataElement.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is DataElement.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of DataElement.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is DataElement.contact (0..*, BackboneElement).
 	Contact []DataElementContact
 	// Date is DataElement.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of DataElement.date; JSON "_date".
 	DateExt *Element
 	// UseContext is DataElement.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Copyright is DataElement.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of DataElement.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Stringency is DataElement.stringency (0..1, code).
@@ -327,13 +327,13 @@ func (x *DataElement) GetMeta() *Meta { return x.Meta }
 // DataElementContact is the backbone element DataElement.contact of FHIR DSTU2 (1.0.2).
 type DataElementContact struct {
 	// ID is DataElement.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DataElement.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DataElement.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is DataElement.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of DataElement.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is DataElement.contact.telecom (0..*, ContactPoint).
@@ -417,25 +417,25 @@ func (x *DataElementContact) validate(p string, errs *fhirjson.ValidationErrors)
 // DataElementMapping is the backbone element DataElement.mapping of FHIR DSTU2 (1.0.2).
 type DataElementMapping struct {
 	// ID is DataElement.mapping.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DataElement.mapping.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DataElement.mapping.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Identity is DataElement.mapping.identity (1..1, id).
-	Identity string
+	Identity ID
 	// IdentityExt holds the id and extensions of DataElement.mapping.identity; JSON "_identity".
 	IdentityExt *Element
 	// Uri is DataElement.mapping.uri (0..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of DataElement.mapping.uri; JSON "_uri".
 	UriExt *Element
 	// Name is DataElement.mapping.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of DataElement.mapping.name; JSON "_name".
 	NameExt *Element
 	// Comments is DataElement.mapping.comments (0..1, string).
-	Comments string
+	Comments String
 	// CommentsExt holds the id and extensions of DataElement.mapping.comments; JSON "_comments".
 	CommentsExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

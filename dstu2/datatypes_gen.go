@@ -9,7 +9,7 @@ import (
 // Address is the FHIR DSTU2 (1.0.2) datatype Address (http://hl7.org/fhir/StructureDefinition/Address).
 type Address struct {
 	// ID is Address.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Address.extension (0..*, Extension).
 	Extension []Extension
 	// Use is Address.use (0..1, code).
@@ -21,31 +21,31 @@ type Address struct {
 	// TypeExt holds the id and extensions of Address.type; JSON "_type".
 	TypeExt *Element
 	// Text is Address.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Address.text; JSON "_text".
 	TextExt *Element
 	// Line is Address.line (0..*, string).
-	Line []string
+	Line []String
 	// LineExt holds the id and extensions of Address.line; JSON "_line".
 	LineExt []*Element
 	// City is Address.city (0..1, string).
-	City string
+	City String
 	// CityExt holds the id and extensions of Address.city; JSON "_city".
 	CityExt *Element
 	// District is Address.district (0..1, string).
-	District string
+	District String
 	// DistrictExt holds the id and extensions of Address.district; JSON "_district".
 	DistrictExt *Element
 	// State is Address.state (0..1, string).
-	State string
+	State String
 	// StateExt holds the id and extensions of Address.state; JSON "_state".
 	StateExt *Element
 	// PostalCode is Address.postalCode (0..1, string).
-	PostalCode string
+	PostalCode String
 	// PostalCodeExt holds the id and extensions of Address.postalCode; JSON "_postalCode".
 	PostalCodeExt *Element
 	// Country is Address.country (0..1, string).
-	Country string
+	Country String
 	// CountryExt holds the id and extensions of Address.country; JSON "_country".
 	CountryExt *Element
 	// Period is Address.period (0..1, Period).
@@ -203,11 +203,11 @@ func (x *Address) validate(p string, errs *fhirjson.ValidationErrors) {
 // Age is the FHIR DSTU2 (1.0.2) datatype Age, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Age).
 type Age struct {
 	// ID is Age.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Age.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Age.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Age.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Age.comparator (0..1, code).
@@ -215,15 +215,15 @@ type Age struct {
 	// ComparatorExt holds the id and extensions of Age.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Age.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Age.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Age.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Age.system; JSON "_system".
 	SystemExt *Element
 	// Code is Age.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Age.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -332,21 +332,21 @@ func (x *Age) validate(p string, errs *fhirjson.ValidationErrors) {
 // Annotation is the FHIR DSTU2 (1.0.2) datatype Annotation (http://hl7.org/fhir/StructureDefinition/Annotation).
 type Annotation struct {
 	// ID is Annotation.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Annotation.extension (0..*, Extension).
 	Extension []Extension
 	// AuthorReference is Annotation.author[x] (0..1) holding a Reference; JSON "authorReference".
 	AuthorReference *Reference
 	// AuthorString is Annotation.author[x] (0..1) holding a string; JSON "authorString".
-	AuthorString string
+	AuthorString String
 	// AuthorStringExt holds the id and extensions of Annotation.author[x]; JSON "_authorString".
 	AuthorStringExt *Element
 	// Time is Annotation.time (0..1, dateTime).
-	Time string
+	Time DateTime
 	// TimeExt holds the id and extensions of Annotation.time; JSON "_time".
 	TimeExt *Element
 	// Text is Annotation.text (1..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Annotation.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -470,39 +470,39 @@ func (x *Annotation) AuthorType() string {
 // Attachment is the FHIR DSTU2 (1.0.2) datatype Attachment (http://hl7.org/fhir/StructureDefinition/Attachment).
 type Attachment struct {
 	// ID is Attachment.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Attachment.extension (0..*, Extension).
 	Extension []Extension
 	// ContentType is Attachment.contentType (0..1, code).
-	ContentType string
+	ContentType Code
 	// ContentTypeExt holds the id and extensions of Attachment.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Language is Attachment.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Attachment.language; JSON "_language".
 	LanguageExt *Element
 	// Data is Attachment.data (0..1, base64Binary).
-	Data string
+	Data Base64Binary
 	// DataExt holds the id and extensions of Attachment.data; JSON "_data".
 	DataExt *Element
 	// URL is Attachment.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Attachment.url; JSON "_url".
 	URLExt *Element
 	// Size is Attachment.size (0..1, unsignedInt).
-	Size *int
+	Size *UnsignedInt
 	// SizeExt holds the id and extensions of Attachment.size; JSON "_size".
 	SizeExt *Element
 	// Hash is Attachment.hash (0..1, base64Binary).
-	Hash string
+	Hash Base64Binary
 	// HashExt holds the id and extensions of Attachment.hash; JSON "_hash".
 	HashExt *Element
 	// Title is Attachment.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Attachment.title; JSON "_title".
 	TitleExt *Element
 	// Creation is Attachment.creation (0..1, dateTime).
-	Creation string
+	Creation DateTime
 	// CreationExt holds the id and extensions of Attachment.creation; JSON "_creation".
 	CreationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -641,7 +641,7 @@ func (x *Attachment) validate(p string, errs *fhirjson.ValidationErrors) {
 // BackboneElement is the FHIR DSTU2 (1.0.2) datatype BackboneElement (http://hl7.org/fhir/StructureDefinition/BackboneElement).
 type BackboneElement struct {
 	// ID is BackboneElement.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is BackboneElement.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is BackboneElement.modifierExtension (0..*, Extension).
@@ -710,13 +710,13 @@ func (x *BackboneElement) validate(p string, errs *fhirjson.ValidationErrors) {
 // CodeableConcept is the FHIR DSTU2 (1.0.2) datatype CodeableConcept (http://hl7.org/fhir/StructureDefinition/CodeableConcept).
 type CodeableConcept struct {
 	// ID is CodeableConcept.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is CodeableConcept.extension (0..*, Extension).
 	Extension []Extension
 	// Coding is CodeableConcept.coding (0..*, Coding).
 	Coding []Coding
 	// Text is CodeableConcept.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of CodeableConcept.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -792,27 +792,27 @@ func (x *CodeableConcept) validate(p string, errs *fhirjson.ValidationErrors) {
 // Coding is the FHIR DSTU2 (1.0.2) datatype Coding (http://hl7.org/fhir/StructureDefinition/Coding).
 type Coding struct {
 	// ID is Coding.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Coding.extension (0..*, Extension).
 	Extension []Extension
 	// System is Coding.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Coding.system; JSON "_system".
 	SystemExt *Element
 	// Version is Coding.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Coding.version; JSON "_version".
 	VersionExt *Element
 	// Code is Coding.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Coding.code; JSON "_code".
 	CodeExt *Element
 	// Display is Coding.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of Coding.display; JSON "_display".
 	DisplayExt *Element
 	// UserSelected is Coding.userSelected (0..1, boolean).
-	UserSelected *bool
+	UserSelected *Boolean
 	// UserSelectedExt holds the id and extensions of Coding.userSelected; JSON "_userSelected".
 	UserSelectedExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -918,7 +918,7 @@ func (x *Coding) validate(p string, errs *fhirjson.ValidationErrors) {
 // ContactPoint is the FHIR DSTU2 (1.0.2) datatype ContactPoint (http://hl7.org/fhir/StructureDefinition/ContactPoint).
 type ContactPoint struct {
 	// ID is ContactPoint.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ContactPoint.extension (0..*, Extension).
 	Extension []Extension
 	// System is ContactPoint.system (0..1, code).
@@ -926,7 +926,7 @@ type ContactPoint struct {
 	// SystemExt holds the id and extensions of ContactPoint.system; JSON "_system".
 	SystemExt *Element
 	// Value is ContactPoint.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of ContactPoint.value; JSON "_value".
 	ValueExt *Element
 	// Use is ContactPoint.use (0..1, code).
@@ -934,7 +934,7 @@ type ContactPoint struct {
 	// UseExt holds the id and extensions of ContactPoint.use; JSON "_use".
 	UseExt *Element
 	// Rank is ContactPoint.rank (0..1, positiveInt).
-	Rank *int
+	Rank *PositiveInt
 	// RankExt holds the id and extensions of ContactPoint.rank; JSON "_rank".
 	RankExt *Element
 	// Period is ContactPoint.period (0..1, Period).
@@ -1048,11 +1048,11 @@ func (x *ContactPoint) validate(p string, errs *fhirjson.ValidationErrors) {
 // Count is the FHIR DSTU2 (1.0.2) datatype Count, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Count).
 type Count struct {
 	// ID is Count.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Count.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Count.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Count.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Count.comparator (0..1, code).
@@ -1060,15 +1060,15 @@ type Count struct {
 	// ComparatorExt holds the id and extensions of Count.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Count.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Count.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Count.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Count.system; JSON "_system".
 	SystemExt *Element
 	// Code is Count.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Count.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1177,11 +1177,11 @@ func (x *Count) validate(p string, errs *fhirjson.ValidationErrors) {
 // Distance is the FHIR DSTU2 (1.0.2) datatype Distance, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Distance).
 type Distance struct {
 	// ID is Distance.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Distance.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Distance.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Distance.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Distance.comparator (0..1, code).
@@ -1189,15 +1189,15 @@ type Distance struct {
 	// ComparatorExt holds the id and extensions of Distance.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Distance.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Distance.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Distance.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Distance.system; JSON "_system".
 	SystemExt *Element
 	// Code is Distance.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Distance.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1306,11 +1306,11 @@ func (x *Distance) validate(p string, errs *fhirjson.ValidationErrors) {
 // Duration is the FHIR DSTU2 (1.0.2) datatype Duration, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Duration).
 type Duration struct {
 	// ID is Duration.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Duration.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Duration.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Duration.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Duration.comparator (0..1, code).
@@ -1318,15 +1318,15 @@ type Duration struct {
 	// ComparatorExt holds the id and extensions of Duration.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Duration.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Duration.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Duration.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Duration.system; JSON "_system".
 	SystemExt *Element
 	// Code is Duration.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Duration.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1435,7 +1435,7 @@ func (x *Duration) validate(p string, errs *fhirjson.ValidationErrors) {
 // Element is the FHIR DSTU2 (1.0.2) datatype Element (http://hl7.org/fhir/StructureDefinition/Element).
 type Element struct {
 	// ID is Element.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Element.extension (0..*, Extension).
 	Extension []Extension
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1496,11 +1496,11 @@ func (x *Element) validate(p string, errs *fhirjson.ValidationErrors) {
 // ElementDefinition is the FHIR DSTU2 (1.0.2) datatype ElementDefinition (http://hl7.org/fhir/StructureDefinition/ElementDefinition).
 type ElementDefinition struct {
 	// ID is ElementDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.extension (0..*, Extension).
 	Extension []Extension
 	// Path is ElementDefinition.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of ElementDefinition.path; JSON "_path".
 	PathExt *Element
 	// Representation is ElementDefinition.representation (0..*, code).
@@ -1508,11 +1508,11 @@ type ElementDefinition struct {
 	// RepresentationExt holds the id and extensions of ElementDefinition.representation; JSON "_representation".
 	RepresentationExt []*Element
 	// Name is ElementDefinition.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ElementDefinition.name; JSON "_name".
 	NameExt *Element
 	// Label is ElementDefinition.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of ElementDefinition.label; JSON "_label".
 	LabelExt *Element
 	// Code is ElementDefinition.code (0..*, Coding).
@@ -1520,31 +1520,31 @@ type ElementDefinition struct {
 	// Slicing is ElementDefinition.slicing (0..1, BackboneElement).
 	Slicing *ElementDefinitionSlicing
 	// Short is ElementDefinition.short (0..1, string).
-	Short string
+	Short String
 	// ShortExt holds the id and extensions of ElementDefinition.short; JSON "_short".
 	ShortExt *Element
 	// Definition is ElementDefinition.definition (0..1, markdown).
-	Definition string
+	Definition Markdown
 	// DefinitionExt holds the id and extensions of ElementDefinition.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Comments is ElementDefinition.comments (0..1, markdown).
-	Comments string
+	Comments Markdown
 	// CommentsExt holds the id and extensions of ElementDefinition.comments; JSON "_comments".
 	CommentsExt *Element
 	// Requirements is ElementDefinition.requirements (0..1, markdown).
-	Requirements string
+	Requirements Markdown
 	// RequirementsExt holds the id and extensions of ElementDefinition.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Alias is ElementDefinition.alias (0..*, string).
-	Alias []string
+	Alias []String
 	// AliasExt holds the id and extensions of ElementDefinition.alias; JSON "_alias".
 	AliasExt []*Element
 	// Min is ElementDefinition.min (0..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of ElementDefinition.min; JSON "_min".
 	MinExt *Element
 	// Max is ElementDefinition.max (0..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of ElementDefinition.max; JSON "_max".
 	MaxExt *Element
 	// Base is ElementDefinition.base (0..1, BackboneElement).
@@ -1552,71 +1552,71 @@ type ElementDefinition struct {
 	// Type is ElementDefinition.type (0..*, BackboneElement).
 	Type []ElementDefinitionType
 	// NameReference is ElementDefinition.nameReference (0..1, string).
-	NameReference string
+	NameReference String
 	// NameReferenceExt holds the id and extensions of ElementDefinition.nameReference; JSON "_nameReference".
 	NameReferenceExt *Element
 	// DefaultValueBoolean is ElementDefinition.defaultValue[x] (0..1) holding a boolean; JSON "defaultValueBoolean".
-	DefaultValueBoolean *bool
+	DefaultValueBoolean *Boolean
 	// DefaultValueBooleanExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueBoolean".
 	DefaultValueBooleanExt *Element
 	// DefaultValueInteger is ElementDefinition.defaultValue[x] (0..1) holding a integer; JSON "defaultValueInteger".
-	DefaultValueInteger *int
+	DefaultValueInteger *Integer
 	// DefaultValueIntegerExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueInteger".
 	DefaultValueIntegerExt *Element
 	// DefaultValueDecimal is ElementDefinition.defaultValue[x] (0..1) holding a decimal; JSON "defaultValueDecimal".
-	DefaultValueDecimal fhirjson.Decimal
+	DefaultValueDecimal Decimal
 	// DefaultValueDecimalExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDecimal".
 	DefaultValueDecimalExt *Element
 	// DefaultValueBase64Binary is ElementDefinition.defaultValue[x] (0..1) holding a base64Binary; JSON "defaultValueBase64Binary".
-	DefaultValueBase64Binary string
+	DefaultValueBase64Binary Base64Binary
 	// DefaultValueBase64BinaryExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueBase64Binary".
 	DefaultValueBase64BinaryExt *Element
 	// DefaultValueInstant is ElementDefinition.defaultValue[x] (0..1) holding a instant; JSON "defaultValueInstant".
-	DefaultValueInstant string
+	DefaultValueInstant Instant
 	// DefaultValueInstantExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueInstant".
 	DefaultValueInstantExt *Element
 	// DefaultValueString is ElementDefinition.defaultValue[x] (0..1) holding a string; JSON "defaultValueString".
-	DefaultValueString string
+	DefaultValueString String
 	// DefaultValueStringExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueString".
 	DefaultValueStringExt *Element
 	// DefaultValueURI is ElementDefinition.defaultValue[x] (0..1) holding a uri; JSON "defaultValueUri".
-	DefaultValueURI string
+	DefaultValueURI URI
 	// DefaultValueURIExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUri".
 	DefaultValueURIExt *Element
 	// DefaultValueDate is ElementDefinition.defaultValue[x] (0..1) holding a date; JSON "defaultValueDate".
-	DefaultValueDate string
+	DefaultValueDate Date
 	// DefaultValueDateExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDate".
 	DefaultValueDateExt *Element
 	// DefaultValueDateTime is ElementDefinition.defaultValue[x] (0..1) holding a dateTime; JSON "defaultValueDateTime".
-	DefaultValueDateTime string
+	DefaultValueDateTime DateTime
 	// DefaultValueDateTimeExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDateTime".
 	DefaultValueDateTimeExt *Element
 	// DefaultValueTime is ElementDefinition.defaultValue[x] (0..1) holding a time; JSON "defaultValueTime".
-	DefaultValueTime string
+	DefaultValueTime Time
 	// DefaultValueTimeExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueTime".
 	DefaultValueTimeExt *Element
 	// DefaultValueCode is ElementDefinition.defaultValue[x] (0..1) holding a code; JSON "defaultValueCode".
-	DefaultValueCode string
+	DefaultValueCode Code
 	// DefaultValueCodeExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueCode".
 	DefaultValueCodeExt *Element
 	// DefaultValueOid is ElementDefinition.defaultValue[x] (0..1) holding a oid; JSON "defaultValueOid".
-	DefaultValueOid string
+	DefaultValueOid OID
 	// DefaultValueOidExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueOid".
 	DefaultValueOidExt *Element
 	// DefaultValueID is ElementDefinition.defaultValue[x] (0..1) holding a id; JSON "defaultValueId".
-	DefaultValueID string
+	DefaultValueID ID
 	// DefaultValueIDExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueId".
 	DefaultValueIDExt *Element
 	// DefaultValueUnsignedInt is ElementDefinition.defaultValue[x] (0..1) holding a unsignedInt; JSON "defaultValueUnsignedInt".
-	DefaultValueUnsignedInt *int
+	DefaultValueUnsignedInt *UnsignedInt
 	// DefaultValueUnsignedIntExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUnsignedInt".
 	DefaultValueUnsignedIntExt *Element
 	// DefaultValuePositiveInt is ElementDefinition.defaultValue[x] (0..1) holding a positiveInt; JSON "defaultValuePositiveInt".
-	DefaultValuePositiveInt *int
+	DefaultValuePositiveInt *PositiveInt
 	// DefaultValuePositiveIntExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValuePositiveInt".
 	DefaultValuePositiveIntExt *Element
 	// DefaultValueMarkdown is ElementDefinition.defaultValue[x] (0..1) holding a markdown; JSON "defaultValueMarkdown".
-	DefaultValueMarkdown string
+	DefaultValueMarkdown Markdown
 	// DefaultValueMarkdownExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueMarkdown".
 	DefaultValueMarkdownExt *Element
 	// DefaultValueAnnotation is ElementDefinition.defaultValue[x] (0..1) holding a Annotation; JSON "defaultValueAnnotation".
@@ -1654,71 +1654,71 @@ type ElementDefinition struct {
 	// DefaultValueMeta is ElementDefinition.defaultValue[x] (0..1) holding a Meta; JSON "defaultValueMeta".
 	DefaultValueMeta *Meta
 	// MeaningWhenMissing is ElementDefinition.meaningWhenMissing (0..1, markdown).
-	MeaningWhenMissing string
+	MeaningWhenMissing Markdown
 	// MeaningWhenMissingExt holds the id and extensions of ElementDefinition.meaningWhenMissing; JSON "_meaningWhenMissing".
 	MeaningWhenMissingExt *Element
 	// FixedBoolean is ElementDefinition.fixed[x] (0..1) holding a boolean; JSON "fixedBoolean".
-	FixedBoolean *bool
+	FixedBoolean *Boolean
 	// FixedBooleanExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedBoolean".
 	FixedBooleanExt *Element
 	// FixedInteger is ElementDefinition.fixed[x] (0..1) holding a integer; JSON "fixedInteger".
-	FixedInteger *int
+	FixedInteger *Integer
 	// FixedIntegerExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedInteger".
 	FixedIntegerExt *Element
 	// FixedDecimal is ElementDefinition.fixed[x] (0..1) holding a decimal; JSON "fixedDecimal".
-	FixedDecimal fhirjson.Decimal
+	FixedDecimal Decimal
 	// FixedDecimalExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDecimal".
 	FixedDecimalExt *Element
 	// FixedBase64Binary is ElementDefinition.fixed[x] (0..1) holding a base64Binary; JSON "fixedBase64Binary".
-	FixedBase64Binary string
+	FixedBase64Binary Base64Binary
 	// FixedBase64BinaryExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedBase64Binary".
 	FixedBase64BinaryExt *Element
 	// FixedInstant is ElementDefinition.fixed[x] (0..1) holding a instant; JSON "fixedInstant".
-	FixedInstant string
+	FixedInstant Instant
 	// FixedInstantExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedInstant".
 	FixedInstantExt *Element
 	// FixedString is ElementDefinition.fixed[x] (0..1) holding a string; JSON "fixedString".
-	FixedString string
+	FixedString String
 	// FixedStringExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedString".
 	FixedStringExt *Element
 	// FixedURI is ElementDefinition.fixed[x] (0..1) holding a uri; JSON "fixedUri".
-	FixedURI string
+	FixedURI URI
 	// FixedURIExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUri".
 	FixedURIExt *Element
 	// FixedDate is ElementDefinition.fixed[x] (0..1) holding a date; JSON "fixedDate".
-	FixedDate string
+	FixedDate Date
 	// FixedDateExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDate".
 	FixedDateExt *Element
 	// FixedDateTime is ElementDefinition.fixed[x] (0..1) holding a dateTime; JSON "fixedDateTime".
-	FixedDateTime string
+	FixedDateTime DateTime
 	// FixedDateTimeExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDateTime".
 	FixedDateTimeExt *Element
 	// FixedTime is ElementDefinition.fixed[x] (0..1) holding a time; JSON "fixedTime".
-	FixedTime string
+	FixedTime Time
 	// FixedTimeExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedTime".
 	FixedTimeExt *Element
 	// FixedCode is ElementDefinition.fixed[x] (0..1) holding a code; JSON "fixedCode".
-	FixedCode string
+	FixedCode Code
 	// FixedCodeExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedCode".
 	FixedCodeExt *Element
 	// FixedOid is ElementDefinition.fixed[x] (0..1) holding a oid; JSON "fixedOid".
-	FixedOid string
+	FixedOid OID
 	// FixedOidExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedOid".
 	FixedOidExt *Element
 	// FixedID is ElementDefinition.fixed[x] (0..1) holding a id; JSON "fixedId".
-	FixedID string
+	FixedID ID
 	// FixedIDExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedId".
 	FixedIDExt *Element
 	// FixedUnsignedInt is ElementDefinition.fixed[x] (0..1) holding a unsignedInt; JSON "fixedUnsignedInt".
-	FixedUnsignedInt *int
+	FixedUnsignedInt *UnsignedInt
 	// FixedUnsignedIntExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUnsignedInt".
 	FixedUnsignedIntExt *Element
 	// FixedPositiveInt is ElementDefinition.fixed[x] (0..1) holding a positiveInt; JSON "fixedPositiveInt".
-	FixedPositiveInt *int
+	FixedPositiveInt *PositiveInt
 	// FixedPositiveIntExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedPositiveInt".
 	FixedPositiveIntExt *Element
 	// FixedMarkdown is ElementDefinition.fixed[x] (0..1) holding a markdown; JSON "fixedMarkdown".
-	FixedMarkdown string
+	FixedMarkdown Markdown
 	// FixedMarkdownExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedMarkdown".
 	FixedMarkdownExt *Element
 	// FixedAnnotation is ElementDefinition.fixed[x] (0..1) holding a Annotation; JSON "fixedAnnotation".
@@ -1756,67 +1756,67 @@ type ElementDefinition struct {
 	// FixedMeta is ElementDefinition.fixed[x] (0..1) holding a Meta; JSON "fixedMeta".
 	FixedMeta *Meta
 	// PatternBoolean is ElementDefinition.pattern[x] (0..1) holding a boolean; JSON "patternBoolean".
-	PatternBoolean *bool
+	PatternBoolean *Boolean
 	// PatternBooleanExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternBoolean".
 	PatternBooleanExt *Element
 	// PatternInteger is ElementDefinition.pattern[x] (0..1) holding a integer; JSON "patternInteger".
-	PatternInteger *int
+	PatternInteger *Integer
 	// PatternIntegerExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternInteger".
 	PatternIntegerExt *Element
 	// PatternDecimal is ElementDefinition.pattern[x] (0..1) holding a decimal; JSON "patternDecimal".
-	PatternDecimal fhirjson.Decimal
+	PatternDecimal Decimal
 	// PatternDecimalExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDecimal".
 	PatternDecimalExt *Element
 	// PatternBase64Binary is ElementDefinition.pattern[x] (0..1) holding a base64Binary; JSON "patternBase64Binary".
-	PatternBase64Binary string
+	PatternBase64Binary Base64Binary
 	// PatternBase64BinaryExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternBase64Binary".
 	PatternBase64BinaryExt *Element
 	// PatternInstant is ElementDefinition.pattern[x] (0..1) holding a instant; JSON "patternInstant".
-	PatternInstant string
+	PatternInstant Instant
 	// PatternInstantExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternInstant".
 	PatternInstantExt *Element
 	// PatternString is ElementDefinition.pattern[x] (0..1) holding a string; JSON "patternString".
-	PatternString string
+	PatternString String
 	// PatternStringExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternString".
 	PatternStringExt *Element
 	// PatternURI is ElementDefinition.pattern[x] (0..1) holding a uri; JSON "patternUri".
-	PatternURI string
+	PatternURI URI
 	// PatternURIExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUri".
 	PatternURIExt *Element
 	// PatternDate is ElementDefinition.pattern[x] (0..1) holding a date; JSON "patternDate".
-	PatternDate string
+	PatternDate Date
 	// PatternDateExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDate".
 	PatternDateExt *Element
 	// PatternDateTime is ElementDefinition.pattern[x] (0..1) holding a dateTime; JSON "patternDateTime".
-	PatternDateTime string
+	PatternDateTime DateTime
 	// PatternDateTimeExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDateTime".
 	PatternDateTimeExt *Element
 	// PatternTime is ElementDefinition.pattern[x] (0..1) holding a time; JSON "patternTime".
-	PatternTime string
+	PatternTime Time
 	// PatternTimeExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternTime".
 	PatternTimeExt *Element
 	// PatternCode is ElementDefinition.pattern[x] (0..1) holding a code; JSON "patternCode".
-	PatternCode string
+	PatternCode Code
 	// PatternCodeExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternCode".
 	PatternCodeExt *Element
 	// PatternOid is ElementDefinition.pattern[x] (0..1) holding a oid; JSON "patternOid".
-	PatternOid string
+	PatternOid OID
 	// PatternOidExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternOid".
 	PatternOidExt *Element
 	// PatternID is ElementDefinition.pattern[x] (0..1) holding a id; JSON "patternId".
-	PatternID string
+	PatternID ID
 	// PatternIDExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternId".
 	PatternIDExt *Element
 	// PatternUnsignedInt is ElementDefinition.pattern[x] (0..1) holding a unsignedInt; JSON "patternUnsignedInt".
-	PatternUnsignedInt *int
+	PatternUnsignedInt *UnsignedInt
 	// PatternUnsignedIntExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUnsignedInt".
 	PatternUnsignedIntExt *Element
 	// PatternPositiveInt is ElementDefinition.pattern[x] (0..1) holding a positiveInt; JSON "patternPositiveInt".
-	PatternPositiveInt *int
+	PatternPositiveInt *PositiveInt
 	// PatternPositiveIntExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternPositiveInt".
 	PatternPositiveIntExt *Element
 	// PatternMarkdown is ElementDefinition.pattern[x] (0..1) holding a markdown; JSON "patternMarkdown".
-	PatternMarkdown string
+	PatternMarkdown Markdown
 	// PatternMarkdownExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternMarkdown".
 	PatternMarkdownExt *Element
 	// PatternAnnotation is ElementDefinition.pattern[x] (0..1) holding a Annotation; JSON "patternAnnotation".
@@ -1854,67 +1854,67 @@ type ElementDefinition struct {
 	// PatternMeta is ElementDefinition.pattern[x] (0..1) holding a Meta; JSON "patternMeta".
 	PatternMeta *Meta
 	// ExampleBoolean is ElementDefinition.example[x] (0..1) holding a boolean; JSON "exampleBoolean".
-	ExampleBoolean *bool
+	ExampleBoolean *Boolean
 	// ExampleBooleanExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleBoolean".
 	ExampleBooleanExt *Element
 	// ExampleInteger is ElementDefinition.example[x] (0..1) holding a integer; JSON "exampleInteger".
-	ExampleInteger *int
+	ExampleInteger *Integer
 	// ExampleIntegerExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleInteger".
 	ExampleIntegerExt *Element
 	// ExampleDecimal is ElementDefinition.example[x] (0..1) holding a decimal; JSON "exampleDecimal".
-	ExampleDecimal fhirjson.Decimal
+	ExampleDecimal Decimal
 	// ExampleDecimalExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleDecimal".
 	ExampleDecimalExt *Element
 	// ExampleBase64Binary is ElementDefinition.example[x] (0..1) holding a base64Binary; JSON "exampleBase64Binary".
-	ExampleBase64Binary string
+	ExampleBase64Binary Base64Binary
 	// ExampleBase64BinaryExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleBase64Binary".
 	ExampleBase64BinaryExt *Element
 	// ExampleInstant is ElementDefinition.example[x] (0..1) holding a instant; JSON "exampleInstant".
-	ExampleInstant string
+	ExampleInstant Instant
 	// ExampleInstantExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleInstant".
 	ExampleInstantExt *Element
 	// ExampleString is ElementDefinition.example[x] (0..1) holding a string; JSON "exampleString".
-	ExampleString string
+	ExampleString String
 	// ExampleStringExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleString".
 	ExampleStringExt *Element
 	// ExampleURI is ElementDefinition.example[x] (0..1) holding a uri; JSON "exampleUri".
-	ExampleURI string
+	ExampleURI URI
 	// ExampleURIExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleUri".
 	ExampleURIExt *Element
 	// ExampleDate is ElementDefinition.example[x] (0..1) holding a date; JSON "exampleDate".
-	ExampleDate string
+	ExampleDate Date
 	// ExampleDateExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleDate".
 	ExampleDateExt *Element
 	// ExampleDateTime is ElementDefinition.example[x] (0..1) holding a dateTime; JSON "exampleDateTime".
-	ExampleDateTime string
+	ExampleDateTime DateTime
 	// ExampleDateTimeExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleDateTime".
 	ExampleDateTimeExt *Element
 	// ExampleTime is ElementDefinition.example[x] (0..1) holding a time; JSON "exampleTime".
-	ExampleTime string
+	ExampleTime Time
 	// ExampleTimeExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleTime".
 	ExampleTimeExt *Element
 	// ExampleCode is ElementDefinition.example[x] (0..1) holding a code; JSON "exampleCode".
-	ExampleCode string
+	ExampleCode Code
 	// ExampleCodeExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleCode".
 	ExampleCodeExt *Element
 	// ExampleOid is ElementDefinition.example[x] (0..1) holding a oid; JSON "exampleOid".
-	ExampleOid string
+	ExampleOid OID
 	// ExampleOidExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleOid".
 	ExampleOidExt *Element
 	// ExampleID is ElementDefinition.example[x] (0..1) holding a id; JSON "exampleId".
-	ExampleID string
+	ExampleID ID
 	// ExampleIDExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleId".
 	ExampleIDExt *Element
 	// ExampleUnsignedInt is ElementDefinition.example[x] (0..1) holding a unsignedInt; JSON "exampleUnsignedInt".
-	ExampleUnsignedInt *int
+	ExampleUnsignedInt *UnsignedInt
 	// ExampleUnsignedIntExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleUnsignedInt".
 	ExampleUnsignedIntExt *Element
 	// ExamplePositiveInt is ElementDefinition.example[x] (0..1) holding a positiveInt; JSON "examplePositiveInt".
-	ExamplePositiveInt *int
+	ExamplePositiveInt *PositiveInt
 	// ExamplePositiveIntExt holds the id and extensions of ElementDefinition.example[x]; JSON "_examplePositiveInt".
 	ExamplePositiveIntExt *Element
 	// ExampleMarkdown is ElementDefinition.example[x] (0..1) holding a markdown; JSON "exampleMarkdown".
-	ExampleMarkdown string
+	ExampleMarkdown Markdown
 	// ExampleMarkdownExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleMarkdown".
 	ExampleMarkdownExt *Element
 	// ExampleAnnotation is ElementDefinition.example[x] (0..1) holding a Annotation; JSON "exampleAnnotation".
@@ -1952,67 +1952,67 @@ type ElementDefinition struct {
 	// ExampleMeta is ElementDefinition.example[x] (0..1) holding a Meta; JSON "exampleMeta".
 	ExampleMeta *Meta
 	// MinValueBoolean is ElementDefinition.minValue[x] (0..1) holding a boolean; JSON "minValueBoolean".
-	MinValueBoolean *bool
+	MinValueBoolean *Boolean
 	// MinValueBooleanExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueBoolean".
 	MinValueBooleanExt *Element
 	// MinValueInteger is ElementDefinition.minValue[x] (0..1) holding a integer; JSON "minValueInteger".
-	MinValueInteger *int
+	MinValueInteger *Integer
 	// MinValueIntegerExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueInteger".
 	MinValueIntegerExt *Element
 	// MinValueDecimal is ElementDefinition.minValue[x] (0..1) holding a decimal; JSON "minValueDecimal".
-	MinValueDecimal fhirjson.Decimal
+	MinValueDecimal Decimal
 	// MinValueDecimalExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDecimal".
 	MinValueDecimalExt *Element
 	// MinValueBase64Binary is ElementDefinition.minValue[x] (0..1) holding a base64Binary; JSON "minValueBase64Binary".
-	MinValueBase64Binary string
+	MinValueBase64Binary Base64Binary
 	// MinValueBase64BinaryExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueBase64Binary".
 	MinValueBase64BinaryExt *Element
 	// MinValueInstant is ElementDefinition.minValue[x] (0..1) holding a instant; JSON "minValueInstant".
-	MinValueInstant string
+	MinValueInstant Instant
 	// MinValueInstantExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueInstant".
 	MinValueInstantExt *Element
 	// MinValueString is ElementDefinition.minValue[x] (0..1) holding a string; JSON "minValueString".
-	MinValueString string
+	MinValueString String
 	// MinValueStringExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueString".
 	MinValueStringExt *Element
 	// MinValueURI is ElementDefinition.minValue[x] (0..1) holding a uri; JSON "minValueUri".
-	MinValueURI string
+	MinValueURI URI
 	// MinValueURIExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueUri".
 	MinValueURIExt *Element
 	// MinValueDate is ElementDefinition.minValue[x] (0..1) holding a date; JSON "minValueDate".
-	MinValueDate string
+	MinValueDate Date
 	// MinValueDateExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDate".
 	MinValueDateExt *Element
 	// MinValueDateTime is ElementDefinition.minValue[x] (0..1) holding a dateTime; JSON "minValueDateTime".
-	MinValueDateTime string
+	MinValueDateTime DateTime
 	// MinValueDateTimeExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDateTime".
 	MinValueDateTimeExt *Element
 	// MinValueTime is ElementDefinition.minValue[x] (0..1) holding a time; JSON "minValueTime".
-	MinValueTime string
+	MinValueTime Time
 	// MinValueTimeExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueTime".
 	MinValueTimeExt *Element
 	// MinValueCode is ElementDefinition.minValue[x] (0..1) holding a code; JSON "minValueCode".
-	MinValueCode string
+	MinValueCode Code
 	// MinValueCodeExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueCode".
 	MinValueCodeExt *Element
 	// MinValueOid is ElementDefinition.minValue[x] (0..1) holding a oid; JSON "minValueOid".
-	MinValueOid string
+	MinValueOid OID
 	// MinValueOidExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueOid".
 	MinValueOidExt *Element
 	// MinValueID is ElementDefinition.minValue[x] (0..1) holding a id; JSON "minValueId".
-	MinValueID string
+	MinValueID ID
 	// MinValueIDExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueId".
 	MinValueIDExt *Element
 	// MinValueUnsignedInt is ElementDefinition.minValue[x] (0..1) holding a unsignedInt; JSON "minValueUnsignedInt".
-	MinValueUnsignedInt *int
+	MinValueUnsignedInt *UnsignedInt
 	// MinValueUnsignedIntExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueUnsignedInt".
 	MinValueUnsignedIntExt *Element
 	// MinValuePositiveInt is ElementDefinition.minValue[x] (0..1) holding a positiveInt; JSON "minValuePositiveInt".
-	MinValuePositiveInt *int
+	MinValuePositiveInt *PositiveInt
 	// MinValuePositiveIntExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValuePositiveInt".
 	MinValuePositiveIntExt *Element
 	// MinValueMarkdown is ElementDefinition.minValue[x] (0..1) holding a markdown; JSON "minValueMarkdown".
-	MinValueMarkdown string
+	MinValueMarkdown Markdown
 	// MinValueMarkdownExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueMarkdown".
 	MinValueMarkdownExt *Element
 	// MinValueAnnotation is ElementDefinition.minValue[x] (0..1) holding a Annotation; JSON "minValueAnnotation".
@@ -2050,67 +2050,67 @@ type ElementDefinition struct {
 	// MinValueMeta is ElementDefinition.minValue[x] (0..1) holding a Meta; JSON "minValueMeta".
 	MinValueMeta *Meta
 	// MaxValueBoolean is ElementDefinition.maxValue[x] (0..1) holding a boolean; JSON "maxValueBoolean".
-	MaxValueBoolean *bool
+	MaxValueBoolean *Boolean
 	// MaxValueBooleanExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueBoolean".
 	MaxValueBooleanExt *Element
 	// MaxValueInteger is ElementDefinition.maxValue[x] (0..1) holding a integer; JSON "maxValueInteger".
-	MaxValueInteger *int
+	MaxValueInteger *Integer
 	// MaxValueIntegerExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueInteger".
 	MaxValueIntegerExt *Element
 	// MaxValueDecimal is ElementDefinition.maxValue[x] (0..1) holding a decimal; JSON "maxValueDecimal".
-	MaxValueDecimal fhirjson.Decimal
+	MaxValueDecimal Decimal
 	// MaxValueDecimalExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDecimal".
 	MaxValueDecimalExt *Element
 	// MaxValueBase64Binary is ElementDefinition.maxValue[x] (0..1) holding a base64Binary; JSON "maxValueBase64Binary".
-	MaxValueBase64Binary string
+	MaxValueBase64Binary Base64Binary
 	// MaxValueBase64BinaryExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueBase64Binary".
 	MaxValueBase64BinaryExt *Element
 	// MaxValueInstant is ElementDefinition.maxValue[x] (0..1) holding a instant; JSON "maxValueInstant".
-	MaxValueInstant string
+	MaxValueInstant Instant
 	// MaxValueInstantExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueInstant".
 	MaxValueInstantExt *Element
 	// MaxValueString is ElementDefinition.maxValue[x] (0..1) holding a string; JSON "maxValueString".
-	MaxValueString string
+	MaxValueString String
 	// MaxValueStringExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueString".
 	MaxValueStringExt *Element
 	// MaxValueURI is ElementDefinition.maxValue[x] (0..1) holding a uri; JSON "maxValueUri".
-	MaxValueURI string
+	MaxValueURI URI
 	// MaxValueURIExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueUri".
 	MaxValueURIExt *Element
 	// MaxValueDate is ElementDefinition.maxValue[x] (0..1) holding a date; JSON "maxValueDate".
-	MaxValueDate string
+	MaxValueDate Date
 	// MaxValueDateExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDate".
 	MaxValueDateExt *Element
 	// MaxValueDateTime is ElementDefinition.maxValue[x] (0..1) holding a dateTime; JSON "maxValueDateTime".
-	MaxValueDateTime string
+	MaxValueDateTime DateTime
 	// MaxValueDateTimeExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDateTime".
 	MaxValueDateTimeExt *Element
 	// MaxValueTime is ElementDefinition.maxValue[x] (0..1) holding a time; JSON "maxValueTime".
-	MaxValueTime string
+	MaxValueTime Time
 	// MaxValueTimeExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueTime".
 	MaxValueTimeExt *Element
 	// MaxValueCode is ElementDefinition.maxValue[x] (0..1) holding a code; JSON "maxValueCode".
-	MaxValueCode string
+	MaxValueCode Code
 	// MaxValueCodeExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueCode".
 	MaxValueCodeExt *Element
 	// MaxValueOid is ElementDefinition.maxValue[x] (0..1) holding a oid; JSON "maxValueOid".
-	MaxValueOid string
+	MaxValueOid OID
 	// MaxValueOidExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueOid".
 	MaxValueOidExt *Element
 	// MaxValueID is ElementDefinition.maxValue[x] (0..1) holding a id; JSON "maxValueId".
-	MaxValueID string
+	MaxValueID ID
 	// MaxValueIDExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueId".
 	MaxValueIDExt *Element
 	// MaxValueUnsignedInt is ElementDefinition.maxValue[x] (0..1) holding a unsignedInt; JSON "maxValueUnsignedInt".
-	MaxValueUnsignedInt *int
+	MaxValueUnsignedInt *UnsignedInt
 	// MaxValueUnsignedIntExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueUnsignedInt".
 	MaxValueUnsignedIntExt *Element
 	// MaxValuePositiveInt is ElementDefinition.maxValue[x] (0..1) holding a positiveInt; JSON "maxValuePositiveInt".
-	MaxValuePositiveInt *int
+	MaxValuePositiveInt *PositiveInt
 	// MaxValuePositiveIntExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValuePositiveInt".
 	MaxValuePositiveIntExt *Element
 	// MaxValueMarkdown is ElementDefinition.maxValue[x] (0..1) holding a markdown; JSON "maxValueMarkdown".
-	MaxValueMarkdown string
+	MaxValueMarkdown Markdown
 	// MaxValueMarkdownExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueMarkdown".
 	MaxValueMarkdownExt *Element
 	// MaxValueAnnotation is ElementDefinition.maxValue[x] (0..1) holding a Annotation; JSON "maxValueAnnotation".
@@ -2148,25 +2148,25 @@ type ElementDefinition struct {
 	// MaxValueMeta is ElementDefinition.maxValue[x] (0..1) holding a Meta; JSON "maxValueMeta".
 	MaxValueMeta *Meta
 	// MaxLength is ElementDefinition.maxLength (0..1, integer).
-	MaxLength *int
+	MaxLength *Integer
 	// MaxLengthExt holds the id and extensions of ElementDefinition.maxLength; JSON "_maxLength".
 	MaxLengthExt *Element
 	// Condition is ElementDefinition.condition (0..*, id).
-	Condition []string
+	Condition []ID
 	// ConditionExt holds the id and extensions of ElementDefinition.condition; JSON "_condition".
 	ConditionExt []*Element
 	// Constraint is ElementDefinition.constraint (0..*, BackboneElement).
 	Constraint []ElementDefinitionConstraint
 	// MustSupport is ElementDefinition.mustSupport (0..1, boolean).
-	MustSupport *bool
+	MustSupport *Boolean
 	// MustSupportExt holds the id and extensions of ElementDefinition.mustSupport; JSON "_mustSupport".
 	MustSupportExt *Element
 	// IsModifier is ElementDefinition.isModifier (0..1, boolean).
-	IsModifier *bool
+	IsModifier *Boolean
 	// IsModifierExt holds the id and extensions of ElementDefinition.isModifier; JSON "_isModifier".
 	IsModifierExt *Element
 	// IsSummary is ElementDefinition.isSummary (0..1, boolean).
-	IsSummary *bool
+	IsSummary *Boolean
 	// IsSummaryExt holds the id and extensions of ElementDefinition.isSummary; JSON "_isSummary".
 	IsSummaryExt *Element
 	// Binding is ElementDefinition.binding (0..1, BackboneElement).
@@ -4944,19 +4944,19 @@ func (x *ElementDefinition) MaxValueType() string {
 // ElementDefinitionSlicing is the backbone element ElementDefinition.slicing of FHIR DSTU2 (1.0.2).
 type ElementDefinitionSlicing struct {
 	// ID is ElementDefinition.slicing.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.slicing.extension (0..*, Extension).
 	Extension []Extension
 	// Discriminator is ElementDefinition.slicing.discriminator (0..*, string).
-	Discriminator []string
+	Discriminator []String
 	// DiscriminatorExt holds the id and extensions of ElementDefinition.slicing.discriminator; JSON "_discriminator".
 	DiscriminatorExt []*Element
 	// Description is ElementDefinition.slicing.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ElementDefinition.slicing.description; JSON "_description".
 	DescriptionExt *Element
 	// Ordered is ElementDefinition.slicing.ordered (0..1, boolean).
-	Ordered *bool
+	Ordered *Boolean
 	// OrderedExt holds the id and extensions of ElementDefinition.slicing.ordered; JSON "_ordered".
 	OrderedExt *Element
 	// Rules is ElementDefinition.slicing.rules (1..1, code).
@@ -5067,19 +5067,19 @@ func (x *ElementDefinitionSlicing) validate(p string, errs *fhirjson.ValidationE
 // ElementDefinitionBase is the backbone element ElementDefinition.base of FHIR DSTU2 (1.0.2).
 type ElementDefinitionBase struct {
 	// ID is ElementDefinition.base.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.base.extension (0..*, Extension).
 	Extension []Extension
 	// Path is ElementDefinition.base.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of ElementDefinition.base.path; JSON "_path".
 	PathExt *Element
 	// Min is ElementDefinition.base.min (1..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of ElementDefinition.base.min; JSON "_min".
 	MinExt *Element
 	// Max is ElementDefinition.base.max (1..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of ElementDefinition.base.max; JSON "_max".
 	MaxExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -5176,7 +5176,7 @@ func (x *ElementDefinitionBase) validate(p string, errs *fhirjson.ValidationErro
 // ElementDefinitionType is the backbone element ElementDefinition.type of FHIR DSTU2 (1.0.2).
 type ElementDefinitionType struct {
 	// ID is ElementDefinition.type.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.type.extension (0..*, Extension).
 	Extension []Extension
 	// Code is ElementDefinition.type.code (1..1, code).
@@ -5184,7 +5184,7 @@ type ElementDefinitionType struct {
 	// CodeExt holds the id and extensions of ElementDefinition.type.code; JSON "_code".
 	CodeExt *Element
 	// Profile is ElementDefinition.type.profile (0..*, uri).
-	Profile []string
+	Profile []URI
 	// ProfileExt holds the id and extensions of ElementDefinition.type.profile; JSON "_profile".
 	ProfileExt []*Element
 	// Aggregation is ElementDefinition.type.aggregation (0..*, code).
@@ -5291,15 +5291,15 @@ func (x *ElementDefinitionType) validate(p string, errs *fhirjson.ValidationErro
 // ElementDefinitionConstraint is the backbone element ElementDefinition.constraint of FHIR DSTU2 (1.0.2).
 type ElementDefinitionConstraint struct {
 	// ID is ElementDefinition.constraint.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.constraint.extension (0..*, Extension).
 	Extension []Extension
 	// Key is ElementDefinition.constraint.key (1..1, id).
-	Key string
+	Key ID
 	// KeyExt holds the id and extensions of ElementDefinition.constraint.key; JSON "_key".
 	KeyExt *Element
 	// Requirements is ElementDefinition.constraint.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of ElementDefinition.constraint.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Severity is ElementDefinition.constraint.severity (1..1, code).
@@ -5307,11 +5307,11 @@ type ElementDefinitionConstraint struct {
 	// SeverityExt holds the id and extensions of ElementDefinition.constraint.severity; JSON "_severity".
 	SeverityExt *Element
 	// Human is ElementDefinition.constraint.human (1..1, string).
-	Human string
+	Human String
 	// HumanExt holds the id and extensions of ElementDefinition.constraint.human; JSON "_human".
 	HumanExt *Element
 	// Xpath is ElementDefinition.constraint.xpath (1..1, string).
-	Xpath string
+	Xpath String
 	// XpathExt holds the id and extensions of ElementDefinition.constraint.xpath; JSON "_xpath".
 	XpathExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -5437,7 +5437,7 @@ func (x *ElementDefinitionConstraint) validate(p string, errs *fhirjson.Validati
 // ElementDefinitionBinding is the backbone element ElementDefinition.binding of FHIR DSTU2 (1.0.2).
 type ElementDefinitionBinding struct {
 	// ID is ElementDefinition.binding.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.binding.extension (0..*, Extension).
 	Extension []Extension
 	// Strength is ElementDefinition.binding.strength (1..1, code).
@@ -5445,11 +5445,11 @@ type ElementDefinitionBinding struct {
 	// StrengthExt holds the id and extensions of ElementDefinition.binding.strength; JSON "_strength".
 	StrengthExt *Element
 	// Description is ElementDefinition.binding.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ElementDefinition.binding.description; JSON "_description".
 	DescriptionExt *Element
 	// ValueSetURI is ElementDefinition.binding.valueSet[x] (0..1) holding a uri; JSON "valueSetUri".
-	ValueSetURI string
+	ValueSetURI URI
 	// ValueSetURIExt holds the id and extensions of ElementDefinition.binding.valueSet[x]; JSON "_valueSetUri".
 	ValueSetURIExt *Element
 	// ValueSetReference is ElementDefinition.binding.valueSet[x] (0..1) holding a Reference; JSON "valueSetReference".
@@ -5577,19 +5577,19 @@ func (x *ElementDefinitionBinding) ValueSetType() string {
 // ElementDefinitionMapping is the backbone element ElementDefinition.mapping of FHIR DSTU2 (1.0.2).
 type ElementDefinitionMapping struct {
 	// ID is ElementDefinition.mapping.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.mapping.extension (0..*, Extension).
 	Extension []Extension
 	// Identity is ElementDefinition.mapping.identity (1..1, id).
-	Identity string
+	Identity ID
 	// IdentityExt holds the id and extensions of ElementDefinition.mapping.identity; JSON "_identity".
 	IdentityExt *Element
 	// Language is ElementDefinition.mapping.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ElementDefinition.mapping.language; JSON "_language".
 	LanguageExt *Element
 	// Map is ElementDefinition.mapping.map (1..1, string).
-	Map string
+	Map String
 	// MapExt holds the id and extensions of ElementDefinition.mapping.map; JSON "_map".
 	MapExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -5688,73 +5688,73 @@ func (x *ElementDefinitionMapping) validate(p string, errs *fhirjson.ValidationE
 // Extension is the FHIR DSTU2 (1.0.2) datatype Extension (http://hl7.org/fhir/StructureDefinition/Extension).
 type Extension struct {
 	// ID is Extension.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Extension.extension (0..*, Extension).
 	Extension []Extension
 	// URL is Extension.url (1..1, uri).
-	URL string
+	URL URI
 	// ValueBoolean is Extension.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Extension.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueInteger is Extension.value[x] (0..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of Extension.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDecimal is Extension.value[x] (0..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of Extension.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueBase64Binary is Extension.value[x] (0..1) holding a base64Binary; JSON "valueBase64Binary".
-	ValueBase64Binary string
+	ValueBase64Binary Base64Binary
 	// ValueBase64BinaryExt holds the id and extensions of Extension.value[x]; JSON "_valueBase64Binary".
 	ValueBase64BinaryExt *Element
 	// ValueInstant is Extension.value[x] (0..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of Extension.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueString is Extension.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Extension.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueURI is Extension.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of Extension.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueDate is Extension.value[x] (0..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of Extension.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is Extension.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Extension.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueTime is Extension.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Extension.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueCode is Extension.value[x] (0..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of Extension.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueOid is Extension.value[x] (0..1) holding a oid; JSON "valueOid".
-	ValueOid string
+	ValueOid OID
 	// ValueOidExt holds the id and extensions of Extension.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
 	// ValueID is Extension.value[x] (0..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of Extension.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueUnsignedInt is Extension.value[x] (0..1) holding a unsignedInt; JSON "valueUnsignedInt".
-	ValueUnsignedInt *int
+	ValueUnsignedInt *UnsignedInt
 	// ValueUnsignedIntExt holds the id and extensions of Extension.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
 	// ValuePositiveInt is Extension.value[x] (0..1) holding a positiveInt; JSON "valuePositiveInt".
-	ValuePositiveInt *int
+	ValuePositiveInt *PositiveInt
 	// ValuePositiveIntExt holds the id and extensions of Extension.value[x]; JSON "_valuePositiveInt".
 	ValuePositiveIntExt *Element
 	// ValueMarkdown is Extension.value[x] (0..1) holding a markdown; JSON "valueMarkdown".
-	ValueMarkdown string
+	ValueMarkdown Markdown
 	// ValueMarkdownExt holds the id and extensions of Extension.value[x]; JSON "_valueMarkdown".
 	ValueMarkdownExt *Element
 	// ValueAnnotation is Extension.value[x] (0..1) holding a Annotation; JSON "valueAnnotation".
@@ -6270,7 +6270,7 @@ func (x *Extension) ValueType() string {
 // HumanName is the FHIR DSTU2 (1.0.2) datatype HumanName (http://hl7.org/fhir/StructureDefinition/HumanName).
 type HumanName struct {
 	// ID is HumanName.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is HumanName.extension (0..*, Extension).
 	Extension []Extension
 	// Use is HumanName.use (0..1, code).
@@ -6278,23 +6278,23 @@ type HumanName struct {
 	// UseExt holds the id and extensions of HumanName.use; JSON "_use".
 	UseExt *Element
 	// Text is HumanName.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of HumanName.text; JSON "_text".
 	TextExt *Element
 	// Family is HumanName.family (0..*, string).
-	Family []string
+	Family []String
 	// FamilyExt holds the id and extensions of HumanName.family; JSON "_family".
 	FamilyExt []*Element
 	// Given is HumanName.given (0..*, string).
-	Given []string
+	Given []String
 	// GivenExt holds the id and extensions of HumanName.given; JSON "_given".
 	GivenExt []*Element
 	// Prefix is HumanName.prefix (0..*, string).
-	Prefix []string
+	Prefix []String
 	// PrefixExt holds the id and extensions of HumanName.prefix; JSON "_prefix".
 	PrefixExt []*Element
 	// Suffix is HumanName.suffix (0..*, string).
-	Suffix []string
+	Suffix []String
 	// SuffixExt holds the id and extensions of HumanName.suffix; JSON "_suffix".
 	SuffixExt []*Element
 	// Period is HumanName.period (0..1, Period).
@@ -6428,7 +6428,7 @@ func (x *HumanName) validate(p string, errs *fhirjson.ValidationErrors) {
 // Identifier is the FHIR DSTU2 (1.0.2) datatype Identifier (http://hl7.org/fhir/StructureDefinition/Identifier).
 type Identifier struct {
 	// ID is Identifier.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Identifier.extension (0..*, Extension).
 	Extension []Extension
 	// Use is Identifier.use (0..1, code).
@@ -6438,11 +6438,11 @@ type Identifier struct {
 	// Type is Identifier.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// System is Identifier.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Identifier.system; JSON "_system".
 	SystemExt *Element
 	// Value is Identifier.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of Identifier.value; JSON "_value".
 	ValueExt *Element
 	// Period is Identifier.period (0..1, Period).
@@ -6555,19 +6555,19 @@ func (x *Identifier) validate(p string, errs *fhirjson.ValidationErrors) {
 // Meta is the FHIR DSTU2 (1.0.2) datatype Meta (http://hl7.org/fhir/StructureDefinition/Meta).
 type Meta struct {
 	// ID is Meta.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Meta.extension (0..*, Extension).
 	Extension []Extension
 	// VersionID is Meta.versionId (0..1, id).
-	VersionID string
+	VersionID ID
 	// VersionIDExt holds the id and extensions of Meta.versionId; JSON "_versionId".
 	VersionIDExt *Element
 	// LastUpdated is Meta.lastUpdated (0..1, instant).
-	LastUpdated string
+	LastUpdated Instant
 	// LastUpdatedExt holds the id and extensions of Meta.lastUpdated; JSON "_lastUpdated".
 	LastUpdatedExt *Element
 	// Profile is Meta.profile (0..*, uri).
-	Profile []string
+	Profile []URI
 	// ProfileExt holds the id and extensions of Meta.profile; JSON "_profile".
 	ProfileExt []*Element
 	// Security is Meta.security (0..*, Coding).
@@ -6679,11 +6679,11 @@ func (x *Meta) validate(p string, errs *fhirjson.ValidationErrors) {
 // Money is the FHIR DSTU2 (1.0.2) datatype Money, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Money).
 type Money struct {
 	// ID is Money.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Money.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Money.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Money.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Money.comparator (0..1, code).
@@ -6691,15 +6691,15 @@ type Money struct {
 	// ComparatorExt holds the id and extensions of Money.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Money.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Money.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Money.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Money.system; JSON "_system".
 	SystemExt *Element
 	// Code is Money.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Money.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -6808,7 +6808,7 @@ func (x *Money) validate(p string, errs *fhirjson.ValidationErrors) {
 // Narrative is the FHIR DSTU2 (1.0.2) datatype Narrative (http://hl7.org/fhir/StructureDefinition/Narrative).
 type Narrative struct {
 	// ID is Narrative.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Narrative.extension (0..*, Extension).
 	Extension []Extension
 	// Status is Narrative.status (1..1, code).
@@ -6816,7 +6816,7 @@ type Narrative struct {
 	// StatusExt holds the id and extensions of Narrative.status; JSON "_status".
 	StatusExt *Element
 	// Div is Narrative.div (1..1, xhtml).
-	Div string
+	Div XHTML
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
 	Unknown fhirjson.Unknown
 }
@@ -6896,15 +6896,15 @@ func (x *Narrative) validate(p string, errs *fhirjson.ValidationErrors) {
 // Period is the FHIR DSTU2 (1.0.2) datatype Period (http://hl7.org/fhir/StructureDefinition/Period).
 type Period struct {
 	// ID is Period.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Period.extension (0..*, Extension).
 	Extension []Extension
 	// Start is Period.start (0..1, dateTime).
-	Start string
+	Start DateTime
 	// StartExt holds the id and extensions of Period.start; JSON "_start".
 	StartExt *Element
 	// End is Period.end (0..1, dateTime).
-	End string
+	End DateTime
 	// EndExt holds the id and extensions of Period.end; JSON "_end".
 	EndExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -6989,11 +6989,11 @@ func (x *Period) validate(p string, errs *fhirjson.ValidationErrors) {
 // Quantity is the FHIR DSTU2 (1.0.2) datatype Quantity (http://hl7.org/fhir/StructureDefinition/Quantity).
 type Quantity struct {
 	// ID is Quantity.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Quantity.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Quantity.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Quantity.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Quantity.comparator (0..1, code).
@@ -7001,15 +7001,15 @@ type Quantity struct {
 	// ComparatorExt holds the id and extensions of Quantity.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Quantity.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Quantity.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Quantity.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Quantity.system; JSON "_system".
 	SystemExt *Element
 	// Code is Quantity.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Quantity.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7118,7 +7118,7 @@ func (x *Quantity) validate(p string, errs *fhirjson.ValidationErrors) {
 // Range is the FHIR DSTU2 (1.0.2) datatype Range (http://hl7.org/fhir/StructureDefinition/Range).
 type Range struct {
 	// ID is Range.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Range.extension (0..*, Extension).
 	Extension []Extension
 	// Low is Range.low (0..1, Quantity).
@@ -7195,7 +7195,7 @@ func (x *Range) validate(p string, errs *fhirjson.ValidationErrors) {
 // Ratio is the FHIR DSTU2 (1.0.2) datatype Ratio (http://hl7.org/fhir/StructureDefinition/Ratio).
 type Ratio struct {
 	// ID is Ratio.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Ratio.extension (0..*, Extension).
 	Extension []Extension
 	// Numerator is Ratio.numerator (0..1, Quantity).
@@ -7272,15 +7272,15 @@ func (x *Ratio) validate(p string, errs *fhirjson.ValidationErrors) {
 // Reference is the FHIR DSTU2 (1.0.2) datatype Reference (http://hl7.org/fhir/StructureDefinition/Reference).
 type Reference struct {
 	// ID is Reference.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Reference.extension (0..*, Extension).
 	Extension []Extension
 	// Reference is Reference.reference (0..1, string).
-	Reference string
+	Reference String
 	// ReferenceExt holds the id and extensions of Reference.reference; JSON "_reference".
 	ReferenceExt *Element
 	// Display is Reference.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of Reference.display; JSON "_display".
 	DisplayExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7359,33 +7359,33 @@ func (x *Reference) validate(p string, errs *fhirjson.ValidationErrors) {
 // SampledData is the FHIR DSTU2 (1.0.2) datatype SampledData (http://hl7.org/fhir/StructureDefinition/SampledData).
 type SampledData struct {
 	// ID is SampledData.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is SampledData.extension (0..*, Extension).
 	Extension []Extension
 	// Origin is SampledData.origin (1..1, Quantity).
 	Origin *SimpleQuantity
 	// Period is SampledData.period (1..1, decimal).
-	Period fhirjson.Decimal
+	Period Decimal
 	// PeriodExt holds the id and extensions of SampledData.period; JSON "_period".
 	PeriodExt *Element
 	// Factor is SampledData.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of SampledData.factor; JSON "_factor".
 	FactorExt *Element
 	// LowerLimit is SampledData.lowerLimit (0..1, decimal).
-	LowerLimit fhirjson.Decimal
+	LowerLimit Decimal
 	// LowerLimitExt holds the id and extensions of SampledData.lowerLimit; JSON "_lowerLimit".
 	LowerLimitExt *Element
 	// UpperLimit is SampledData.upperLimit (0..1, decimal).
-	UpperLimit fhirjson.Decimal
+	UpperLimit Decimal
 	// UpperLimitExt holds the id and extensions of SampledData.upperLimit; JSON "_upperLimit".
 	UpperLimitExt *Element
 	// Dimensions is SampledData.dimensions (1..1, positiveInt).
-	Dimensions *int
+	Dimensions *PositiveInt
 	// DimensionsExt holds the id and extensions of SampledData.dimensions; JSON "_dimensions".
 	DimensionsExt *Element
 	// Data is SampledData.data (1..1, string).
-	Data string
+	Data String
 	// DataExt holds the id and extensions of SampledData.data; JSON "_data".
 	DataExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7521,27 +7521,27 @@ func (x *SampledData) validate(p string, errs *fhirjson.ValidationErrors) {
 // Signature is the FHIR DSTU2 (1.0.2) datatype Signature (http://hl7.org/fhir/StructureDefinition/Signature).
 type Signature struct {
 	// ID is Signature.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Signature.extension (0..*, Extension).
 	Extension []Extension
 	// Type is Signature.type (1..*, Coding).
 	Type []Coding
 	// When is Signature.when (1..1, instant).
-	When string
+	When Instant
 	// WhenExt holds the id and extensions of Signature.when; JSON "_when".
 	WhenExt *Element
 	// WhoURI is Signature.who[x] (1..1) holding a uri; JSON "whoUri".
-	WhoURI string
+	WhoURI URI
 	// WhoURIExt holds the id and extensions of Signature.who[x]; JSON "_whoUri".
 	WhoURIExt *Element
 	// WhoReference is Signature.who[x] (1..1) holding a Reference; JSON "whoReference".
 	WhoReference *Reference
 	// ContentType is Signature.contentType (1..1, code).
-	ContentType string
+	ContentType Code
 	// ContentTypeExt holds the id and extensions of Signature.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Blob is Signature.blob (1..1, base64Binary).
-	Blob string
+	Blob Base64Binary
 	// BlobExt holds the id and extensions of Signature.blob; JSON "_blob".
 	BlobExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7692,23 +7692,23 @@ func (x *Signature) WhoType() string {
 // SimpleQuantity is the FHIR DSTU2 (1.0.2) datatype SimpleQuantity, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/SimpleQuantity).
 type SimpleQuantity struct {
 	// ID is SimpleQuantity.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is SimpleQuantity.extension (0..*, Extension).
 	Extension []Extension
 	// Value is SimpleQuantity.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of SimpleQuantity.value; JSON "_value".
 	ValueExt *Element
 	// Unit is SimpleQuantity.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of SimpleQuantity.unit; JSON "_unit".
 	UnitExt *Element
 	// System is SimpleQuantity.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of SimpleQuantity.system; JSON "_system".
 	SystemExt *Element
 	// Code is SimpleQuantity.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of SimpleQuantity.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7805,11 +7805,11 @@ func (x *SimpleQuantity) validate(p string, errs *fhirjson.ValidationErrors) {
 // Timing is the FHIR DSTU2 (1.0.2) datatype Timing (http://hl7.org/fhir/StructureDefinition/Timing).
 type Timing struct {
 	// ID is Timing.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Timing.extension (0..*, Extension).
 	Extension []Extension
 	// Event is Timing.event (0..*, dateTime).
-	Event []string
+	Event []DateTime
 	// EventExt holds the id and extensions of Timing.event; JSON "_event".
 	EventExt []*Element
 	// Repeat is Timing.repeat (0..1, BackboneElement).
@@ -7902,7 +7902,7 @@ func (x *Timing) validate(p string, errs *fhirjson.ValidationErrors) {
 // TimingRepeat is the backbone element Timing.repeat of FHIR DSTU2 (1.0.2).
 type TimingRepeat struct {
 	// ID is Timing.repeat.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Timing.repeat.extension (0..*, Extension).
 	Extension []Extension
 	// BoundsQuantity is Timing.repeat.bounds[x] (0..1) holding a Quantity; JSON "boundsQuantity".
@@ -7912,15 +7912,15 @@ type TimingRepeat struct {
 	// BoundsPeriod is Timing.repeat.bounds[x] (0..1) holding a Period; JSON "boundsPeriod".
 	BoundsPeriod *Period
 	// Count is Timing.repeat.count (0..1, integer).
-	Count *int
+	Count *Integer
 	// CountExt holds the id and extensions of Timing.repeat.count; JSON "_count".
 	CountExt *Element
 	// Duration is Timing.repeat.duration (0..1, decimal).
-	Duration fhirjson.Decimal
+	Duration Decimal
 	// DurationExt holds the id and extensions of Timing.repeat.duration; JSON "_duration".
 	DurationExt *Element
 	// DurationMax is Timing.repeat.durationMax (0..1, decimal).
-	DurationMax fhirjson.Decimal
+	DurationMax Decimal
 	// DurationMaxExt holds the id and extensions of Timing.repeat.durationMax; JSON "_durationMax".
 	DurationMaxExt *Element
 	// DurationUnits is Timing.repeat.durationUnits (0..1, code).
@@ -7928,19 +7928,19 @@ type TimingRepeat struct {
 	// DurationUnitsExt holds the id and extensions of Timing.repeat.durationUnits; JSON "_durationUnits".
 	DurationUnitsExt *Element
 	// Frequency is Timing.repeat.frequency (0..1, integer).
-	Frequency *int
+	Frequency *Integer
 	// FrequencyExt holds the id and extensions of Timing.repeat.frequency; JSON "_frequency".
 	FrequencyExt *Element
 	// FrequencyMax is Timing.repeat.frequencyMax (0..1, integer).
-	FrequencyMax *int
+	FrequencyMax *Integer
 	// FrequencyMaxExt holds the id and extensions of Timing.repeat.frequencyMax; JSON "_frequencyMax".
 	FrequencyMaxExt *Element
 	// Period is Timing.repeat.period (0..1, decimal).
-	Period fhirjson.Decimal
+	Period Decimal
 	// PeriodExt holds the id and extensions of Timing.repeat.period; JSON "_period".
 	PeriodExt *Element
 	// PeriodMax is Timing.repeat.periodMax (0..1, decimal).
-	PeriodMax fhirjson.Decimal
+	PeriodMax Decimal
 	// PeriodMaxExt holds the id and extensions of Timing.repeat.periodMax; JSON "_periodMax".
 	PeriodMaxExt *Element
 	// PeriodUnits is Timing.repeat.periodUnits (0..1, code).

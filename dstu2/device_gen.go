@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Device struct {
 	// ID is Device.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Device.id; JSON "_id".
 	IDExt *Element
 	// Meta is Device.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Device.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Device.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Device.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Device.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Device.text (0..1, Narrative).
@@ -42,31 +42,31 @@ type Device struct {
 	// StatusExt holds the id and extensions of Device.status; JSON "_status".
 	StatusExt *Element
 	// Manufacturer is Device.manufacturer (0..1, string).
-	Manufacturer string
+	Manufacturer String
 	// ManufacturerExt holds the id and extensions of Device.manufacturer; JSON "_manufacturer".
 	ManufacturerExt *Element
 	// Model is Device.model (0..1, string).
-	Model string
+	Model String
 	// ModelExt holds the id and extensions of Device.model; JSON "_model".
 	ModelExt *Element
 	// Version is Device.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Device.version; JSON "_version".
 	VersionExt *Element
 	// ManufactureDate is Device.manufactureDate (0..1, dateTime).
-	ManufactureDate string
+	ManufactureDate DateTime
 	// ManufactureDateExt holds the id and extensions of Device.manufactureDate; JSON "_manufactureDate".
 	ManufactureDateExt *Element
 	// Expiry is Device.expiry (0..1, dateTime).
-	Expiry string
+	Expiry DateTime
 	// ExpiryExt holds the id and extensions of Device.expiry; JSON "_expiry".
 	ExpiryExt *Element
 	// Udi is Device.udi (0..1, string).
-	Udi string
+	Udi String
 	// UdiExt holds the id and extensions of Device.udi; JSON "_udi".
 	UdiExt *Element
 	// LotNumber is Device.lotNumber (0..1, string).
-	LotNumber string
+	LotNumber String
 	// LotNumberExt holds the id and extensions of Device.lotNumber; JSON "_lotNumber".
 	LotNumberExt *Element
 	// Owner is Device.owner (0..1, Reference).
@@ -78,7 +78,7 @@ type Device struct {
 	// Contact is Device.contact (0..*, ContactPoint).
 	Contact []ContactPoint
 	// URL is Device.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Device.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DeviceComponent struct {
 	// ID is DeviceComponent.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DeviceComponent.id; JSON "_id".
 	IDExt *Element
 	// Meta is DeviceComponent.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DeviceComponent.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DeviceComponent.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DeviceComponent.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DeviceComponent.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DeviceComponent.text (0..1, Narrative).
@@ -36,7 +36,7 @@ type DeviceComponent struct {
 	// Identifier is DeviceComponent.identifier (1..1, Identifier).
 	Identifier *Identifier
 	// LastSystemChange is DeviceComponent.lastSystemChange (1..1, instant).
-	LastSystemChange string
+	LastSystemChange Instant
 	// LastSystemChangeExt holds the id and extensions of DeviceComponent.lastSystemChange; JSON "_lastSystemChange".
 	LastSystemChangeExt *Element
 	// Source is DeviceComponent.source (0..1, Reference).
@@ -260,7 +260,7 @@ func (x *DeviceComponent) GetMeta() *Meta { return x.Meta }
 // DeviceComponentProductionSpecification is the backbone element DeviceComponent.productionSpecification of FHIR DSTU2 (1.0.2).
 type DeviceComponentProductionSpecification struct {
 	// ID is DeviceComponent.productionSpecification.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DeviceComponent.productionSpecification.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DeviceComponent.productionSpecification.modifierExtension (0..*, Extension).
@@ -270,7 +270,7 @@ type DeviceComponentProductionSpecification struct {
 	// ComponentID is DeviceComponent.productionSpecification.componentId (0..1, Identifier).
 	ComponentID *Identifier
 	// ProductionSpec is DeviceComponent.productionSpecification.productionSpec (0..1, string).
-	ProductionSpec string
+	ProductionSpec String
 	// ProductionSpecExt holds the id and extensions of DeviceComponent.productionSpecification.productionSpec; JSON "_productionSpec".
 	ProductionSpecExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

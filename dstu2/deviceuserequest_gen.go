@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DeviceUseRequest struct {
 	// ID is DeviceUseRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DeviceUseRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is DeviceUseRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DeviceUseRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DeviceUseRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DeviceUseRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DeviceUseRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DeviceUseRequest.text (0..1, Narrative).
@@ -48,17 +48,17 @@ type DeviceUseRequest struct {
 	// Indication is DeviceUseRequest.indication (0..*, CodeableConcept).
 	Indication []CodeableConcept
 	// Notes is DeviceUseRequest.notes (0..*, string).
-	Notes []string
+	Notes []String
 	// NotesExt holds the id and extensions of DeviceUseRequest.notes; JSON "_notes".
 	NotesExt []*Element
 	// PrnReason is DeviceUseRequest.prnReason (0..*, CodeableConcept).
 	PrnReason []CodeableConcept
 	// OrderedOn is DeviceUseRequest.orderedOn (0..1, dateTime).
-	OrderedOn string
+	OrderedOn DateTime
 	// OrderedOnExt holds the id and extensions of DeviceUseRequest.orderedOn; JSON "_orderedOn".
 	OrderedOnExt *Element
 	// RecordedOn is DeviceUseRequest.recordedOn (0..1, dateTime).
-	RecordedOn string
+	RecordedOn DateTime
 	// RecordedOnExt holds the id and extensions of DeviceUseRequest.recordedOn; JSON "_recordedOn".
 	RecordedOnExt *Element
 	// Subject is DeviceUseRequest.subject (1..1, Reference).
@@ -68,7 +68,7 @@ type DeviceUseRequest struct {
 	// TimingPeriod is DeviceUseRequest.timing[x] (0..1) holding a Period; JSON "timingPeriod".
 	TimingPeriod *Period
 	// TimingDateTime is DeviceUseRequest.timing[x] (0..1) holding a dateTime; JSON "timingDateTime".
-	TimingDateTime string
+	TimingDateTime DateTime
 	// TimingDateTimeExt holds the id and extensions of DeviceUseRequest.timing[x]; JSON "_timingDateTime".
 	TimingDateTimeExt *Element
 	// Priority is DeviceUseRequest.priority (0..1, code).

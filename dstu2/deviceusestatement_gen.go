@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DeviceUseStatement struct {
 	// ID is DeviceUseStatement.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DeviceUseStatement.id; JSON "_id".
 	IDExt *Element
 	// Meta is DeviceUseStatement.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DeviceUseStatement.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DeviceUseStatement.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DeviceUseStatement.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DeviceUseStatement.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DeviceUseStatement.text (0..1, Narrative).
@@ -44,11 +44,11 @@ type DeviceUseStatement struct {
 	// Indication is DeviceUseStatement.indication (0..*, CodeableConcept).
 	Indication []CodeableConcept
 	// Notes is DeviceUseStatement.notes (0..*, string).
-	Notes []string
+	Notes []String
 	// NotesExt holds the id and extensions of DeviceUseStatement.notes; JSON "_notes".
 	NotesExt []*Element
 	// RecordedOn is DeviceUseStatement.recordedOn (0..1, dateTime).
-	RecordedOn string
+	RecordedOn DateTime
 	// RecordedOnExt holds the id and extensions of DeviceUseStatement.recordedOn; JSON "_recordedOn".
 	RecordedOnExt *Element
 	// Subject is DeviceUseStatement.subject (1..1, Reference).
@@ -58,7 +58,7 @@ type DeviceUseStatement struct {
 	// TimingPeriod is DeviceUseStatement.timing[x] (0..1) holding a Period; JSON "timingPeriod".
 	TimingPeriod *Period
 	// TimingDateTime is DeviceUseStatement.timing[x] (0..1) holding a dateTime; JSON "timingDateTime".
-	TimingDateTime string
+	TimingDateTime DateTime
 	// TimingDateTimeExt holds the id and extensions of DeviceUseStatement.timing[x]; JSON "_timingDateTime".
 	TimingDateTimeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DiagnosticOrder struct {
 	// ID is DiagnosticOrder.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DiagnosticOrder.id; JSON "_id".
 	IDExt *Element
 	// Meta is DiagnosticOrder.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DiagnosticOrder.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DiagnosticOrder.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DiagnosticOrder.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DiagnosticOrder.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DiagnosticOrder.text (0..1, Narrative).
@@ -270,7 +270,7 @@ func (x *DiagnosticOrder) GetMeta() *Meta { return x.Meta }
 // DiagnosticOrderEvent is the backbone element DiagnosticOrder.event of FHIR DSTU2 (1.0.2).
 type DiagnosticOrderEvent struct {
 	// ID is DiagnosticOrder.event.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DiagnosticOrder.event.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DiagnosticOrder.event.modifierExtension (0..*, Extension).
@@ -282,7 +282,7 @@ type DiagnosticOrderEvent struct {
 	// Description is DiagnosticOrder.event.description (0..1, CodeableConcept).
 	Description *CodeableConcept
 	// DateTime is DiagnosticOrder.event.dateTime (1..1, dateTime).
-	DateTime string
+	DateTime DateTime
 	// DateTimeExt holds the id and extensions of DiagnosticOrder.event.dateTime; JSON "_dateTime".
 	DateTimeExt *Element
 	// Actor is DiagnosticOrder.event.actor (0..1, Reference).
@@ -393,7 +393,7 @@ func (x *DiagnosticOrderEvent) validate(p string, errs *fhirjson.ValidationError
 // DiagnosticOrderItem is the backbone element DiagnosticOrder.item of FHIR DSTU2 (1.0.2).
 type DiagnosticOrderItem struct {
 	// ID is DiagnosticOrder.item.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DiagnosticOrder.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DiagnosticOrder.item.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DiagnosticReport struct {
 	// ID is DiagnosticReport.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DiagnosticReport.id; JSON "_id".
 	IDExt *Element
 	// Meta is DiagnosticReport.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DiagnosticReport.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DiagnosticReport.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DiagnosticReport.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DiagnosticReport.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DiagnosticReport.text (0..1, Narrative).
@@ -46,13 +46,13 @@ type DiagnosticReport struct {
 	// Encounter is DiagnosticReport.encounter (0..1, Reference).
 	Encounter *Reference
 	// EffectiveDateTime is DiagnosticReport.effective[x] (1..1) holding a dateTime; JSON "effectiveDateTime".
-	EffectiveDateTime string
+	EffectiveDateTime DateTime
 	// EffectiveDateTimeExt holds the id and extensions of DiagnosticReport.effective[x]; JSON "_effectiveDateTime".
 	EffectiveDateTimeExt *Element
 	// EffectivePeriod is DiagnosticReport.effective[x] (1..1) holding a Period; JSON "effectivePeriod".
 	EffectivePeriod *Period
 	// Issued is DiagnosticReport.issued (1..1, instant).
-	Issued string
+	Issued Instant
 	// IssuedExt holds the id and extensions of DiagnosticReport.issued; JSON "_issued".
 	IssuedExt *Element
 	// Performer is DiagnosticReport.performer (1..1, Reference).
@@ -68,7 +68,7 @@ type DiagnosticReport struct {
 	// Image is DiagnosticReport.image (0..*, BackboneElement).
 	Image []DiagnosticReportImage
 	// Conclusion is DiagnosticReport.conclusion (0..1, string).
-	Conclusion string
+	Conclusion String
 	// ConclusionExt holds the id and extensions of DiagnosticReport.conclusion; JSON "_conclusion".
 	ConclusionExt *Element
 	// CodedDiagnosis is DiagnosticReport.codedDiagnosis (0..*, CodeableConcept).
@@ -370,13 +370,13 @@ func (x *DiagnosticReport) EffectiveType() string {
 // DiagnosticReportImage is the backbone element DiagnosticReport.image of FHIR DSTU2 (1.0.2).
 type DiagnosticReportImage struct {
 	// ID is DiagnosticReport.image.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DiagnosticReport.image.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DiagnosticReport.image.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Comment is DiagnosticReport.image.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of DiagnosticReport.image.comment; JSON "_comment".
 	CommentExt *Element
 	// Link is DiagnosticReport.image.link (1..1, Reference).

@@ -22,10 +22,12 @@
 // that reuse another backbone (nameReference, e.g.
 // Questionnaire.group.group) use that backbone's type.
 //
-// Primitives map to Go types: string-like primitives (string, code, uri,
-// date, dateTime, instant, time, ...) to string, where "" means absent;
-// boolean to *bool; integer, positiveInt and unsignedInt to *int; decimal
-// to [fhirjson.Decimal], which keeps its lexical form. A code with a
+// Every primitive has a Go alias named after it ([Date], [DateTime], [Code],
+// [PositiveInt], [Decimal], ...), used in the field types: string-like
+// primitives (string, code, uri, date, dateTime, instant, time, ...) are
+// strings, where "" means absent; boolean and the integers are bool and
+// int, held in fields as pointers (nil means absent); decimal is
+// [fhirjson.Decimal], which keeps its lexical form. A code with a
 // required binding to an enumerable value set has its own string type with
 // constants (Patient.Gender is an [AdministrativeGender], e.g.
 // [AdministrativeGenderFemale]). The id and extensions of a primitive

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DocumentManifest struct {
 	// ID is DocumentManifest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DocumentManifest.id; JSON "_id".
 	IDExt *Element
 	// Meta is DocumentManifest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DocumentManifest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DocumentManifest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DocumentManifest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DocumentManifest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DocumentManifest.text (0..1, Narrative).
@@ -44,11 +44,11 @@ type DocumentManifest struct {
 	// Author is DocumentManifest.author (0..*, Reference).
 	Author []Reference
 	// Created is DocumentManifest.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of DocumentManifest.created; JSON "_created".
 	CreatedExt *Element
 	// Source is DocumentManifest.source (0..1, uri).
-	Source string
+	Source URI
 	// SourceExt holds the id and extensions of DocumentManifest.source; JSON "_source".
 	SourceExt *Element
 	// Status is DocumentManifest.status (1..1, code).
@@ -56,7 +56,7 @@ type DocumentManifest struct {
 	// StatusExt holds the id and extensions of DocumentManifest.status; JSON "_status".
 	StatusExt *Element
 	// Description is DocumentManifest.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of DocumentManifest.description; JSON "_description".
 	DescriptionExt *Element
 	// Content is DocumentManifest.content (1..*, BackboneElement).
@@ -283,7 +283,7 @@ func (x *DocumentManifest) GetMeta() *Meta { return x.Meta }
 // DocumentManifestContent is the backbone element DocumentManifest.content of FHIR DSTU2 (1.0.2).
 type DocumentManifestContent struct {
 	// ID is DocumentManifest.content.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DocumentManifest.content.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentManifest.content.modifierExtension (0..*, Extension).
@@ -397,7 +397,7 @@ func (x *DocumentManifestContent) PType() string {
 // DocumentManifestRelated is the backbone element DocumentManifest.related of FHIR DSTU2 (1.0.2).
 type DocumentManifestRelated struct {
 	// ID is DocumentManifest.related.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DocumentManifest.related.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentManifest.related.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EligibilityRequest struct {
 	// ID is EligibilityRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EligibilityRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is EligibilityRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EligibilityRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EligibilityRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EligibilityRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EligibilityRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EligibilityRequest.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type EligibilityRequest struct {
 	// OriginalRuleset is EligibilityRequest.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is EligibilityRequest.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of EligibilityRequest.created; JSON "_created".
 	CreatedExt *Element
 	// Target is EligibilityRequest.target (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EligibilityResponse struct {
 	// ID is EligibilityResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EligibilityResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is EligibilityResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EligibilityResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EligibilityResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EligibilityResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EligibilityResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EligibilityResponse.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type EligibilityResponse struct {
 	// OutcomeExt holds the id and extensions of EligibilityResponse.outcome; JSON "_outcome".
 	OutcomeExt *Element
 	// Disposition is EligibilityResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of EligibilityResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Ruleset is EligibilityResponse.ruleset (0..1, Coding).
@@ -48,7 +48,7 @@ type EligibilityResponse struct {
 	// OriginalRuleset is EligibilityResponse.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is EligibilityResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of EligibilityResponse.created; JSON "_created".
 	CreatedExt *Element
 	// Organization is EligibilityResponse.organization (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Encounter struct {
 	// ID is Encounter.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Encounter.id; JSON "_id".
 	IDExt *Element
 	// Meta is Encounter.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Encounter.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Encounter.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Encounter.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Encounter.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Encounter.text (0..1, Narrative).
@@ -326,7 +326,7 @@ func (x *Encounter) GetMeta() *Meta { return x.Meta }
 // EncounterStatusHistory is the backbone element Encounter.statusHistory of FHIR DSTU2 (1.0.2).
 type EncounterStatusHistory struct {
 	// ID is Encounter.statusHistory.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Encounter.statusHistory.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.statusHistory.modifierExtension (0..*, Extension).
@@ -427,7 +427,7 @@ func (x *EncounterStatusHistory) validate(p string, errs *fhirjson.ValidationErr
 // EncounterParticipant is the backbone element Encounter.participant of FHIR DSTU2 (1.0.2).
 type EncounterParticipant struct {
 	// ID is Encounter.participant.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Encounter.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.participant.modifierExtension (0..*, Extension).
@@ -520,7 +520,7 @@ func (x *EncounterParticipant) validate(p string, errs *fhirjson.ValidationError
 // EncounterHospitalization is the backbone element Encounter.hospitalization of FHIR DSTU2 (1.0.2).
 type EncounterHospitalization struct {
 	// ID is Encounter.hospitalization.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Encounter.hospitalization.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.hospitalization.modifierExtension (0..*, Extension).
@@ -679,7 +679,7 @@ func (x *EncounterHospitalization) validate(p string, errs *fhirjson.ValidationE
 // EncounterLocation is the backbone element Encounter.location of FHIR DSTU2 (1.0.2).
 type EncounterLocation struct {
 	// ID is Encounter.location.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Encounter.location.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.location.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EnrollmentRequest struct {
 	// ID is EnrollmentRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EnrollmentRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is EnrollmentRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EnrollmentRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EnrollmentRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EnrollmentRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EnrollmentRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EnrollmentRequest.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type EnrollmentRequest struct {
 	// OriginalRuleset is EnrollmentRequest.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is EnrollmentRequest.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of EnrollmentRequest.created; JSON "_created".
 	CreatedExt *Element
 	// Target is EnrollmentRequest.target (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EnrollmentResponse struct {
 	// ID is EnrollmentResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EnrollmentResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is EnrollmentResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EnrollmentResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EnrollmentResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EnrollmentResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EnrollmentResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EnrollmentResponse.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type EnrollmentResponse struct {
 	// OutcomeExt holds the id and extensions of EnrollmentResponse.outcome; JSON "_outcome".
 	OutcomeExt *Element
 	// Disposition is EnrollmentResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of EnrollmentResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Ruleset is EnrollmentResponse.ruleset (0..1, Coding).
@@ -48,7 +48,7 @@ type EnrollmentResponse struct {
 	// OriginalRuleset is EnrollmentResponse.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is EnrollmentResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of EnrollmentResponse.created; JSON "_created".
 	CreatedExt *Element
 	// Organization is EnrollmentResponse.organization (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EpisodeOfCare struct {
 	// ID is EpisodeOfCare.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EpisodeOfCare.id; JSON "_id".
 	IDExt *Element
 	// Meta is EpisodeOfCare.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EpisodeOfCare.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EpisodeOfCare.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EpisodeOfCare.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EpisodeOfCare.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EpisodeOfCare.text (0..1, Narrative).
@@ -257,7 +257,7 @@ func (x *EpisodeOfCare) GetMeta() *Meta { return x.Meta }
 // EpisodeOfCareStatusHistory is the backbone element EpisodeOfCare.statusHistory of FHIR DSTU2 (1.0.2).
 type EpisodeOfCareStatusHistory struct {
 	// ID is EpisodeOfCare.statusHistory.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is EpisodeOfCare.statusHistory.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EpisodeOfCare.statusHistory.modifierExtension (0..*, Extension).
@@ -358,7 +358,7 @@ func (x *EpisodeOfCareStatusHistory) validate(p string, errs *fhirjson.Validatio
 // EpisodeOfCareCareTeam is the backbone element EpisodeOfCare.careTeam of FHIR DSTU2 (1.0.2).
 type EpisodeOfCareCareTeam struct {
 	// ID is EpisodeOfCare.careTeam.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is EpisodeOfCare.careTeam.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EpisodeOfCare.careTeam.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ExplanationOfBenefit struct {
 	// ID is ExplanationOfBenefit.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ExplanationOfBenefit.id; JSON "_id".
 	IDExt *Element
 	// Meta is ExplanationOfBenefit.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ExplanationOfBenefit.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ExplanationOfBenefit.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ExplanationOfBenefit.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ExplanationOfBenefit.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ExplanationOfBenefit.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type ExplanationOfBenefit struct {
 	// OutcomeExt holds the id and extensions of ExplanationOfBenefit.outcome; JSON "_outcome".
 	OutcomeExt *Element
 	// Disposition is ExplanationOfBenefit.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of ExplanationOfBenefit.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Ruleset is ExplanationOfBenefit.ruleset (0..1, Coding).
@@ -48,7 +48,7 @@ type ExplanationOfBenefit struct {
 	// OriginalRuleset is ExplanationOfBenefit.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is ExplanationOfBenefit.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of ExplanationOfBenefit.created; JSON "_created".
 	CreatedExt *Element
 	// Organization is ExplanationOfBenefit.organization (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type FamilyMemberHistory struct {
 	// ID is FamilyMemberHistory.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of FamilyMemberHistory.id; JSON "_id".
 	IDExt *Element
 	// Meta is FamilyMemberHistory.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is FamilyMemberHistory.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of FamilyMemberHistory.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is FamilyMemberHistory.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of FamilyMemberHistory.language; JSON "_language".
 	LanguageExt *Element
 	// Text is FamilyMemberHistory.text (0..1, Narrative).
@@ -36,7 +36,7 @@ type FamilyMemberHistory struct {
 	// Patient is FamilyMemberHistory.patient (1..1, Reference).
 	Patient *Reference
 	// Date is FamilyMemberHistory.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of FamilyMemberHistory.date; JSON "_date".
 	DateExt *Element
 	// Status is FamilyMemberHistory.status (1..1, code).
@@ -44,7 +44,7 @@ type FamilyMemberHistory struct {
 	// StatusExt holds the id and extensions of FamilyMemberHistory.status; JSON "_status".
 	StatusExt *Element
 	// Name is FamilyMemberHistory.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of FamilyMemberHistory.name; JSON "_name".
 	NameExt *Element
 	// Relationship is FamilyMemberHistory.relationship (1..1, CodeableConcept).
@@ -56,11 +56,11 @@ type FamilyMemberHistory struct {
 	// BornPeriod is FamilyMemberHistory.born[x] (0..1) holding a Period; JSON "bornPeriod".
 	BornPeriod *Period
 	// BornDate is FamilyMemberHistory.born[x] (0..1) holding a date; JSON "bornDate".
-	BornDate string
+	BornDate Date
 	// BornDateExt holds the id and extensions of FamilyMemberHistory.born[x]; JSON "_bornDate".
 	BornDateExt *Element
 	// BornString is FamilyMemberHistory.born[x] (0..1) holding a string; JSON "bornString".
-	BornString string
+	BornString String
 	// BornStringExt holds the id and extensions of FamilyMemberHistory.born[x]; JSON "_bornString".
 	BornStringExt *Element
 	// AgeQuantity is FamilyMemberHistory.age[x] (0..1) holding a Quantity; JSON "ageQuantity".
@@ -68,11 +68,11 @@ type FamilyMemberHistory struct {
 	// AgeRange is FamilyMemberHistory.age[x] (0..1) holding a Range; JSON "ageRange".
 	AgeRange *Range
 	// AgeString is FamilyMemberHistory.age[x] (0..1) holding a string; JSON "ageString".
-	AgeString string
+	AgeString String
 	// AgeStringExt holds the id and extensions of FamilyMemberHistory.age[x]; JSON "_ageString".
 	AgeStringExt *Element
 	// DeceasedBoolean is FamilyMemberHistory.deceased[x] (0..1) holding a boolean; JSON "deceasedBoolean".
-	DeceasedBoolean *bool
+	DeceasedBoolean *Boolean
 	// DeceasedBooleanExt holds the id and extensions of FamilyMemberHistory.deceased[x]; JSON "_deceasedBoolean".
 	DeceasedBooleanExt *Element
 	// DeceasedQuantity is FamilyMemberHistory.deceased[x] (0..1) holding a Quantity; JSON "deceasedQuantity".
@@ -80,11 +80,11 @@ type FamilyMemberHistory struct {
 	// DeceasedRange is FamilyMemberHistory.deceased[x] (0..1) holding a Range; JSON "deceasedRange".
 	DeceasedRange *Range
 	// DeceasedDate is FamilyMemberHistory.deceased[x] (0..1) holding a date; JSON "deceasedDate".
-	DeceasedDate string
+	DeceasedDate Date
 	// DeceasedDateExt holds the id and extensions of FamilyMemberHistory.deceased[x]; JSON "_deceasedDate".
 	DeceasedDateExt *Element
 	// DeceasedString is FamilyMemberHistory.deceased[x] (0..1) holding a string; JSON "deceasedString".
-	DeceasedString string
+	DeceasedString String
 	// DeceasedStringExt holds the id and extensions of FamilyMemberHistory.deceased[x]; JSON "_deceasedString".
 	DeceasedStringExt *Element
 	// Note is FamilyMemberHistory.note (0..1, Annotation).
@@ -481,7 +481,7 @@ func (x *FamilyMemberHistory) DeceasedType() string {
 // FamilyMemberHistoryCondition is the backbone element FamilyMemberHistory.condition of FHIR DSTU2 (1.0.2).
 type FamilyMemberHistoryCondition struct {
 	// ID is FamilyMemberHistory.condition.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is FamilyMemberHistory.condition.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is FamilyMemberHistory.condition.modifierExtension (0..*, Extension).
@@ -497,7 +497,7 @@ type FamilyMemberHistoryCondition struct {
 	// OnsetPeriod is FamilyMemberHistory.condition.onset[x] (0..1) holding a Period; JSON "onsetPeriod".
 	OnsetPeriod *Period
 	// OnsetString is FamilyMemberHistory.condition.onset[x] (0..1) holding a string; JSON "onsetString".
-	OnsetString string
+	OnsetString String
 	// OnsetStringExt holds the id and extensions of FamilyMemberHistory.condition.onset[x]; JSON "_onsetString".
 	OnsetStringExt *Element
 	// Note is FamilyMemberHistory.condition.note (0..1, Annotation).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Flag struct {
 	// ID is Flag.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Flag.id; JSON "_id".
 	IDExt *Element
 	// Meta is Flag.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Flag.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Flag.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Flag.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Flag.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Flag.text (0..1, Narrative).

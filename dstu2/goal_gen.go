@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Goal struct {
 	// ID is Goal.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Goal.id; JSON "_id".
 	IDExt *Element
 	// Meta is Goal.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Goal.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Goal.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Goal.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Goal.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Goal.text (0..1, Narrative).
@@ -36,13 +36,13 @@ type Goal struct {
 	// Subject is Goal.subject (0..1, Reference).
 	Subject *Reference
 	// StartDate is Goal.start[x] (0..1) holding a date; JSON "startDate".
-	StartDate string
+	StartDate Date
 	// StartDateExt holds the id and extensions of Goal.start[x]; JSON "_startDate".
 	StartDateExt *Element
 	// StartCodeableConcept is Goal.start[x] (0..1) holding a CodeableConcept; JSON "startCodeableConcept".
 	StartCodeableConcept *CodeableConcept
 	// TargetDate is Goal.target[x] (0..1) holding a date; JSON "targetDate".
-	TargetDate string
+	TargetDate Date
 	// TargetDateExt holds the id and extensions of Goal.target[x]; JSON "_targetDate".
 	TargetDateExt *Element
 	// TargetQuantity is Goal.target[x] (0..1) holding a Quantity; JSON "targetQuantity".
@@ -50,7 +50,7 @@ type Goal struct {
 	// Category is Goal.category (0..*, CodeableConcept).
 	Category []CodeableConcept
 	// Description is Goal.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Goal.description; JSON "_description".
 	DescriptionExt *Element
 	// Status is Goal.status (1..1, code).
@@ -58,7 +58,7 @@ type Goal struct {
 	// StatusExt holds the id and extensions of Goal.status; JSON "_status".
 	StatusExt *Element
 	// StatusDate is Goal.statusDate (0..1, date).
-	StatusDate string
+	StatusDate Date
 	// StatusDateExt holds the id and extensions of Goal.statusDate; JSON "_statusDate".
 	StatusDateExt *Element
 	// StatusReason is Goal.statusReason (0..1, CodeableConcept).
@@ -374,7 +374,7 @@ func (x *Goal) TargetType() string {
 // GoalOutcome is the backbone element Goal.outcome of FHIR DSTU2 (1.0.2).
 type GoalOutcome struct {
 	// ID is Goal.outcome.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Goal.outcome.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Goal.outcome.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Group struct {
 	// ID is Group.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Group.id; JSON "_id".
 	IDExt *Element
 	// Meta is Group.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Group.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Group.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Group.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Group.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Group.text (0..1, Narrative).
@@ -38,17 +38,17 @@ type Group struct {
 	// TypeExt holds the id and extensions of Group.type; JSON "_type".
 	TypeExt *Element
 	// Actual is Group.actual (1..1, boolean).
-	Actual *bool
+	Actual *Boolean
 	// ActualExt holds the id and extensions of Group.actual; JSON "_actual".
 	ActualExt *Element
 	// Code is Group.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Name is Group.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Group.name; JSON "_name".
 	NameExt *Element
 	// Quantity is Group.quantity (0..1, unsignedInt).
-	Quantity *int
+	Quantity *UnsignedInt
 	// QuantityExt holds the id and extensions of Group.quantity; JSON "_quantity".
 	QuantityExt *Element
 	// Characteristic is Group.characteristic (0..*, BackboneElement).
@@ -251,7 +251,7 @@ func (x *Group) GetMeta() *Meta { return x.Meta }
 // GroupCharacteristic is the backbone element Group.characteristic of FHIR DSTU2 (1.0.2).
 type GroupCharacteristic struct {
 	// ID is Group.characteristic.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Group.characteristic.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Group.characteristic.modifierExtension (0..*, Extension).
@@ -261,7 +261,7 @@ type GroupCharacteristic struct {
 	// ValueCodeableConcept is Group.characteristic.value[x] (1..1) holding a CodeableConcept; JSON "valueCodeableConcept".
 	ValueCodeableConcept *CodeableConcept
 	// ValueBoolean is Group.characteristic.value[x] (1..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Group.characteristic.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueQuantity is Group.characteristic.value[x] (1..1) holding a Quantity; JSON "valueQuantity".
@@ -269,7 +269,7 @@ type GroupCharacteristic struct {
 	// ValueRange is Group.characteristic.value[x] (1..1) holding a Range; JSON "valueRange".
 	ValueRange *Range
 	// Exclude is Group.characteristic.exclude (1..1, boolean).
-	Exclude *bool
+	Exclude *Boolean
 	// ExcludeExt holds the id and extensions of Group.characteristic.exclude; JSON "_exclude".
 	ExcludeExt *Element
 	// Period is Group.characteristic.period (0..1, Period).
@@ -427,7 +427,7 @@ func (x *GroupCharacteristic) ValueType() string {
 // GroupMember is the backbone element Group.member of FHIR DSTU2 (1.0.2).
 type GroupMember struct {
 	// ID is Group.member.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Group.member.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Group.member.modifierExtension (0..*, Extension).
@@ -437,7 +437,7 @@ type GroupMember struct {
 	// Period is Group.member.period (0..1, Period).
 	Period *Period
 	// Inactive is Group.member.inactive (0..1, boolean).
-	Inactive *bool
+	Inactive *Boolean
 	// InactiveExt holds the id and extensions of Group.member.inactive; JSON "_inactive".
 	InactiveExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ImagingObjectSelection struct {
 	// ID is ImagingObjectSelection.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ImagingObjectSelection.id; JSON "_id".
 	IDExt *Element
 	// Meta is ImagingObjectSelection.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ImagingObjectSelection.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ImagingObjectSelection.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ImagingObjectSelection.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ImagingObjectSelection.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ImagingObjectSelection.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type ImagingObjectSelection struct {
 	// ModifierExtension is ImagingObjectSelection.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingObjectSelection.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingObjectSelection.uid; JSON "_uid".
 	UidExt *Element
 	// Patient is ImagingObjectSelection.patient (1..1, Reference).
@@ -40,13 +40,13 @@ type ImagingObjectSelection struct {
 	// Title is ImagingObjectSelection.title (1..1, CodeableConcept).
 	Title *CodeableConcept
 	// Description is ImagingObjectSelection.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImagingObjectSelection.description; JSON "_description".
 	DescriptionExt *Element
 	// Author is ImagingObjectSelection.author (0..1, Reference).
 	Author *Reference
 	// AuthoringTime is ImagingObjectSelection.authoringTime (0..1, dateTime).
-	AuthoringTime string
+	AuthoringTime DateTime
 	// AuthoringTimeExt holds the id and extensions of ImagingObjectSelection.authoringTime; JSON "_authoringTime".
 	AuthoringTimeExt *Element
 	// Study is ImagingObjectSelection.study (1..*, BackboneElement).
@@ -243,17 +243,17 @@ func (x *ImagingObjectSelection) GetMeta() *Meta { return x.Meta }
 // ImagingObjectSelectionStudy is the backbone element ImagingObjectSelection.study of FHIR DSTU2 (1.0.2).
 type ImagingObjectSelectionStudy struct {
 	// ID is ImagingObjectSelection.study.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImagingObjectSelection.study.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingObjectSelection.study.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingObjectSelection.study.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingObjectSelection.study.uid; JSON "_uid".
 	UidExt *Element
 	// URL is ImagingObjectSelection.study.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImagingObjectSelection.study.url; JSON "_url".
 	URLExt *Element
 	// ImagingStudy is ImagingObjectSelection.study.imagingStudy (0..1, Reference).
@@ -362,17 +362,17 @@ func (x *ImagingObjectSelectionStudy) validate(p string, errs *fhirjson.Validati
 // ImagingObjectSelectionStudySeries is the backbone element ImagingObjectSelection.study.series of FHIR DSTU2 (1.0.2).
 type ImagingObjectSelectionStudySeries struct {
 	// ID is ImagingObjectSelection.study.series.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImagingObjectSelection.study.series.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingObjectSelection.study.series.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingObjectSelection.study.series.uid (0..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingObjectSelection.study.series.uid; JSON "_uid".
 	UidExt *Element
 	// URL is ImagingObjectSelection.study.series.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImagingObjectSelection.study.series.url; JSON "_url".
 	URLExt *Element
 	// Instance is ImagingObjectSelection.study.series.instance (1..*, BackboneElement).
@@ -474,21 +474,21 @@ func (x *ImagingObjectSelectionStudySeries) validate(p string, errs *fhirjson.Va
 // ImagingObjectSelectionStudySeriesInstance is the backbone element ImagingObjectSelection.study.series.instance of FHIR DSTU2 (1.0.2).
 type ImagingObjectSelectionStudySeriesInstance struct {
 	// ID is ImagingObjectSelection.study.series.instance.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImagingObjectSelection.study.series.instance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingObjectSelection.study.series.instance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SopClass is ImagingObjectSelection.study.series.instance.sopClass (1..1, oid).
-	SopClass string
+	SopClass OID
 	// SopClassExt holds the id and extensions of ImagingObjectSelection.study.series.instance.sopClass; JSON "_sopClass".
 	SopClassExt *Element
 	// Uid is ImagingObjectSelection.study.series.instance.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingObjectSelection.study.series.instance.uid; JSON "_uid".
 	UidExt *Element
 	// URL is ImagingObjectSelection.study.series.instance.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImagingObjectSelection.study.series.instance.url; JSON "_url".
 	URLExt *Element
 	// Frames is ImagingObjectSelection.study.series.instance.frames (0..*, BackboneElement).
@@ -605,17 +605,17 @@ func (x *ImagingObjectSelectionStudySeriesInstance) validate(p string, errs *fhi
 // ImagingObjectSelectionStudySeriesInstanceFrames is the backbone element ImagingObjectSelection.study.series.instance.frames of FHIR DSTU2 (1.0.2).
 type ImagingObjectSelectionStudySeriesInstanceFrames struct {
 	// ID is ImagingObjectSelection.study.series.instance.frames.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImagingObjectSelection.study.series.instance.frames.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingObjectSelection.study.series.instance.frames.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// FrameNumbers is ImagingObjectSelection.study.series.instance.frames.frameNumbers (1..*, unsignedInt).
-	FrameNumbers []int
+	FrameNumbers []UnsignedInt
 	// FrameNumbersExt holds the id and extensions of ImagingObjectSelection.study.series.instance.frames.frameNumbers; JSON "_frameNumbers".
 	FrameNumbersExt []*Element
 	// URL is ImagingObjectSelection.study.series.instance.frames.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImagingObjectSelection.study.series.instance.frames.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

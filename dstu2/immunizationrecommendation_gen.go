@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ImmunizationRecommendation struct {
 	// ID is ImmunizationRecommendation.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ImmunizationRecommendation.id; JSON "_id".
 	IDExt *Element
 	// Meta is ImmunizationRecommendation.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ImmunizationRecommendation.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ImmunizationRecommendation.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ImmunizationRecommendation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ImmunizationRecommendation.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ImmunizationRecommendation.text (0..1, Narrative).
@@ -187,19 +187,19 @@ func (x *ImmunizationRecommendation) GetMeta() *Meta { return x.Meta }
 // ImmunizationRecommendationRecommendation is the backbone element ImmunizationRecommendation.recommendation of FHIR DSTU2 (1.0.2).
 type ImmunizationRecommendationRecommendation struct {
 	// ID is ImmunizationRecommendation.recommendation.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImmunizationRecommendation.recommendation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImmunizationRecommendation.recommendation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Date is ImmunizationRecommendation.recommendation.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ImmunizationRecommendation.recommendation.date; JSON "_date".
 	DateExt *Element
 	// VaccineCode is ImmunizationRecommendation.recommendation.vaccineCode (1..1, CodeableConcept).
 	VaccineCode *CodeableConcept
 	// DoseNumber is ImmunizationRecommendation.recommendation.doseNumber (0..1, positiveInt).
-	DoseNumber *int
+	DoseNumber *PositiveInt
 	// DoseNumberExt holds the id and extensions of ImmunizationRecommendation.recommendation.doseNumber; JSON "_doseNumber".
 	DoseNumberExt *Element
 	// ForecastStatus is ImmunizationRecommendation.recommendation.forecastStatus (1..1, CodeableConcept).
@@ -351,7 +351,7 @@ func (x *ImmunizationRecommendationRecommendation) validate(p string, errs *fhir
 // ImmunizationRecommendationRecommendationDateCriterion is the backbone element ImmunizationRecommendation.recommendation.dateCriterion of FHIR DSTU2 (1.0.2).
 type ImmunizationRecommendationRecommendationDateCriterion struct {
 	// ID is ImmunizationRecommendation.recommendation.dateCriterion.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImmunizationRecommendation.recommendation.dateCriterion.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImmunizationRecommendation.recommendation.dateCriterion.modifierExtension (0..*, Extension).
@@ -359,7 +359,7 @@ type ImmunizationRecommendationRecommendationDateCriterion struct {
 	// Code is ImmunizationRecommendation.recommendation.dateCriterion.code (1..1, CodeableConcept).
 	Code *CodeableConcept
 	// Value is ImmunizationRecommendation.recommendation.dateCriterion.value (1..1, dateTime).
-	Value string
+	Value DateTime
 	// ValueExt holds the id and extensions of ImmunizationRecommendation.recommendation.dateCriterion.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -456,23 +456,23 @@ func (x *ImmunizationRecommendationRecommendationDateCriterion) validate(p strin
 // ImmunizationRecommendationRecommendationProtocol is the backbone element ImmunizationRecommendation.recommendation.protocol of FHIR DSTU2 (1.0.2).
 type ImmunizationRecommendationRecommendationProtocol struct {
 	// ID is ImmunizationRecommendation.recommendation.protocol.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImmunizationRecommendation.recommendation.protocol.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImmunizationRecommendation.recommendation.protocol.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// DoseSequence is ImmunizationRecommendation.recommendation.protocol.doseSequence (0..1, integer).
-	DoseSequence *int
+	DoseSequence *Integer
 	// DoseSequenceExt holds the id and extensions of ImmunizationRecommendation.recommendation.protocol.doseSequence; JSON "_doseSequence".
 	DoseSequenceExt *Element
 	// Description is ImmunizationRecommendation.recommendation.protocol.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImmunizationRecommendation.recommendation.protocol.description; JSON "_description".
 	DescriptionExt *Element
 	// Authority is ImmunizationRecommendation.recommendation.protocol.authority (0..1, Reference).
 	Authority *Reference
 	// Series is ImmunizationRecommendation.recommendation.protocol.series (0..1, string).
-	Series string
+	Series String
 	// SeriesExt holds the id and extensions of ImmunizationRecommendation.recommendation.protocol.series; JSON "_series".
 	SeriesExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

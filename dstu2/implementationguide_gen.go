@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ImplementationGuide struct {
 	// ID is ImplementationGuide.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ImplementationGuide.id; JSON "_id".
 	IDExt *Element
 	// Meta is ImplementationGuide.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ImplementationGuide.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ImplementationGuide.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ImplementationGuide.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ImplementationGuide.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ImplementationGuide.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type ImplementationGuide struct {
 	// ModifierExtension is ImplementationGuide.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ImplementationGuide.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImplementationGuide.url; JSON "_url".
 	URLExt *Element
 	// Version is ImplementationGuide.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ImplementationGuide.version; JSON "_version".
 	VersionExt *Element
 	// Name is ImplementationGuide.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.name; JSON "_name".
 	NameExt *Element
 	// Status is ImplementationGuide.status (1..1, code).
@@ -48,31 +48,31 @@ type ImplementationGuide struct {
 	// StatusExt holds the id and extensions of ImplementationGuide.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ImplementationGuide.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ImplementationGuide.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is ImplementationGuide.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ImplementationGuide.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is ImplementationGuide.contact (0..*, BackboneElement).
 	Contact []ImplementationGuideContact
 	// Date is ImplementationGuide.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ImplementationGuide.date; JSON "_date".
 	DateExt *Element
 	// Description is ImplementationGuide.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImplementationGuide.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is ImplementationGuide.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Copyright is ImplementationGuide.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of ImplementationGuide.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// FhirVersion is ImplementationGuide.fhirVersion (0..1, id).
-	FhirVersion string
+	FhirVersion ID
 	// FhirVersionExt holds the id and extensions of ImplementationGuide.fhirVersion; JSON "_fhirVersion".
 	FhirVersionExt *Element
 	// Dependency is ImplementationGuide.dependency (0..*, BackboneElement).
@@ -82,7 +82,7 @@ type ImplementationGuide struct {
 	// Global is ImplementationGuide.global (0..*, BackboneElement).
 	Global []ImplementationGuideGlobal
 	// Binary is ImplementationGuide.binary (0..*, uri).
-	Binary []string
+	Binary []URI
 	// BinaryExt holds the id and extensions of ImplementationGuide.binary; JSON "_binary".
 	BinaryExt []*Element
 	// Page is ImplementationGuide.page (1..1, BackboneElement).
@@ -372,13 +372,13 @@ func (x *ImplementationGuide) GetMeta() *Meta { return x.Meta }
 // ImplementationGuideContact is the backbone element ImplementationGuide.contact of FHIR DSTU2 (1.0.2).
 type ImplementationGuideContact struct {
 	// ID is ImplementationGuide.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImplementationGuide.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ImplementationGuide.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is ImplementationGuide.contact.telecom (0..*, ContactPoint).
@@ -464,7 +464,7 @@ func (x *ImplementationGuideContact) validate(p string, errs *fhirjson.Validatio
 // ImplementationGuideDependency is the backbone element ImplementationGuide.dependency of FHIR DSTU2 (1.0.2).
 type ImplementationGuideDependency struct {
 	// ID is ImplementationGuide.dependency.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImplementationGuide.dependency.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.dependency.modifierExtension (0..*, Extension).
@@ -474,7 +474,7 @@ type ImplementationGuideDependency struct {
 	// TypeExt holds the id and extensions of ImplementationGuide.dependency.type; JSON "_type".
 	TypeExt *Element
 	// Uri is ImplementationGuide.dependency.uri (1..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of ImplementationGuide.dependency.uri; JSON "_uri".
 	UriExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -572,17 +572,17 @@ func (x *ImplementationGuideDependency) validate(p string, errs *fhirjson.Valida
 // ImplementationGuidePackage is the backbone element ImplementationGuide.package of FHIR DSTU2 (1.0.2).
 type ImplementationGuidePackage struct {
 	// ID is ImplementationGuide.package.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImplementationGuide.package.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.package.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ImplementationGuide.package.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.package.name; JSON "_name".
 	NameExt *Element
 	// Description is ImplementationGuide.package.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImplementationGuide.package.description; JSON "_description".
 	DescriptionExt *Element
 	// Resource is ImplementationGuide.package.resource (1..*, BackboneElement).
@@ -683,7 +683,7 @@ func (x *ImplementationGuidePackage) validate(p string, errs *fhirjson.Validatio
 // ImplementationGuidePackageResource is the backbone element ImplementationGuide.package.resource of FHIR DSTU2 (1.0.2).
 type ImplementationGuidePackageResource struct {
 	// ID is ImplementationGuide.package.resource.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImplementationGuide.package.resource.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.package.resource.modifierExtension (0..*, Extension).
@@ -693,19 +693,19 @@ type ImplementationGuidePackageResource struct {
 	// PurposeExt holds the id and extensions of ImplementationGuide.package.resource.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Name is ImplementationGuide.package.resource.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.package.resource.name; JSON "_name".
 	NameExt *Element
 	// Description is ImplementationGuide.package.resource.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImplementationGuide.package.resource.description; JSON "_description".
 	DescriptionExt *Element
 	// Acronym is ImplementationGuide.package.resource.acronym (0..1, string).
-	Acronym string
+	Acronym String
 	// AcronymExt holds the id and extensions of ImplementationGuide.package.resource.acronym; JSON "_acronym".
 	AcronymExt *Element
 	// SourceURI is ImplementationGuide.package.resource.source[x] (1..1) holding a uri; JSON "sourceUri".
-	SourceURI string
+	SourceURI URI
 	// SourceURIExt holds the id and extensions of ImplementationGuide.package.resource.source[x]; JSON "_sourceUri".
 	SourceURIExt *Element
 	// SourceReference is ImplementationGuide.package.resource.source[x] (1..1) holding a Reference; JSON "sourceReference".
@@ -872,7 +872,7 @@ func (x *ImplementationGuidePackageResource) SourceType() string {
 // ImplementationGuideGlobal is the backbone element ImplementationGuide.global of FHIR DSTU2 (1.0.2).
 type ImplementationGuideGlobal struct {
 	// ID is ImplementationGuide.global.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImplementationGuide.global.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.global.modifierExtension (0..*, Extension).
@@ -973,17 +973,17 @@ func (x *ImplementationGuideGlobal) validate(p string, errs *fhirjson.Validation
 // ImplementationGuidePage is the backbone element ImplementationGuide.page of FHIR DSTU2 (1.0.2).
 type ImplementationGuidePage struct {
 	// ID is ImplementationGuide.page.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImplementationGuide.page.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.page.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Source is ImplementationGuide.page.source (1..1, uri).
-	Source string
+	Source URI
 	// SourceExt holds the id and extensions of ImplementationGuide.page.source; JSON "_source".
 	SourceExt *Element
 	// Name is ImplementationGuide.page.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.page.name; JSON "_name".
 	NameExt *Element
 	// Kind is ImplementationGuide.page.kind (1..1, code).
@@ -995,11 +995,11 @@ type ImplementationGuidePage struct {
 	// TypeExt holds the id and extensions of ImplementationGuide.page.type; JSON "_type".
 	TypeExt []*Element
 	// Package is ImplementationGuide.page.package (0..*, string).
-	Package []string
+	Package []String
 	// PackageExt holds the id and extensions of ImplementationGuide.page.package; JSON "_package".
 	PackageExt []*Element
 	// Format is ImplementationGuide.page.format (0..1, code).
-	Format string
+	Format Code
 	// FormatExt holds the id and extensions of ImplementationGuide.page.format; JSON "_format".
 	FormatExt *Element
 	// Page is ImplementationGuide.page.page (0..*, ImplementationGuidePage).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type List struct {
 	// ID is List.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of List.id; JSON "_id".
 	IDExt *Element
 	// Meta is List.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is List.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of List.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is List.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of List.language; JSON "_language".
 	LanguageExt *Element
 	// Text is List.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type List struct {
 	// Identifier is List.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Title is List.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of List.title; JSON "_title".
 	TitleExt *Element
 	// Code is List.code (0..1, CodeableConcept).
@@ -50,7 +50,7 @@ type List struct {
 	// StatusExt holds the id and extensions of List.status; JSON "_status".
 	StatusExt *Element
 	// Date is List.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of List.date; JSON "_date".
 	DateExt *Element
 	// OrderedBy is List.orderedBy (0..1, CodeableConcept).
@@ -60,7 +60,7 @@ type List struct {
 	// ModeExt holds the id and extensions of List.mode; JSON "_mode".
 	ModeExt *Element
 	// Note is List.note (0..1, string).
-	Note string
+	Note String
 	// NoteExt holds the id and extensions of List.note; JSON "_note".
 	NoteExt *Element
 	// Entry is List.entry (0..*, BackboneElement).
@@ -299,7 +299,7 @@ func (x *List) GetMeta() *Meta { return x.Meta }
 // ListEntry is the backbone element List.entry of FHIR DSTU2 (1.0.2).
 type ListEntry struct {
 	// ID is List.entry.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is List.entry.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is List.entry.modifierExtension (0..*, Extension).
@@ -307,11 +307,11 @@ type ListEntry struct {
 	// Flag is List.entry.flag (0..1, CodeableConcept).
 	Flag *CodeableConcept
 	// Deleted is List.entry.deleted (0..1, boolean).
-	Deleted *bool
+	Deleted *Boolean
 	// DeletedExt holds the id and extensions of List.entry.deleted; JSON "_deleted".
 	DeletedExt *Element
 	// Date is List.entry.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of List.entry.date; JSON "_date".
 	DateExt *Element
 	// Item is List.entry.item (1..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Location struct {
 	// ID is Location.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Location.id; JSON "_id".
 	IDExt *Element
 	// Meta is Location.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Location.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Location.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Location.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Location.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Location.text (0..1, Narrative).
@@ -38,11 +38,11 @@ type Location struct {
 	// StatusExt holds the id and extensions of Location.status; JSON "_status".
 	StatusExt *Element
 	// Name is Location.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Location.name; JSON "_name".
 	NameExt *Element
 	// Description is Location.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Location.description; JSON "_description".
 	DescriptionExt *Element
 	// Mode is Location.mode (0..1, code).
@@ -277,21 +277,21 @@ func (x *Location) GetMeta() *Meta { return x.Meta }
 // LocationPosition is the backbone element Location.position of FHIR DSTU2 (1.0.2).
 type LocationPosition struct {
 	// ID is Location.position.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Location.position.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Location.position.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Longitude is Location.position.longitude (1..1, decimal).
-	Longitude fhirjson.Decimal
+	Longitude Decimal
 	// LongitudeExt holds the id and extensions of Location.position.longitude; JSON "_longitude".
 	LongitudeExt *Element
 	// Latitude is Location.position.latitude (1..1, decimal).
-	Latitude fhirjson.Decimal
+	Latitude Decimal
 	// LatitudeExt holds the id and extensions of Location.position.latitude; JSON "_latitude".
 	LatitudeExt *Element
 	// Altitude is Location.position.altitude (0..1, decimal).
-	Altitude fhirjson.Decimal
+	Altitude Decimal
 	// AltitudeExt holds the id and extensions of Location.position.altitude; JSON "_altitude".
 	AltitudeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

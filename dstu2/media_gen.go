@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Media struct {
 	// ID is Media.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Media.id; JSON "_id".
 	IDExt *Element
 	// Meta is Media.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Media.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Media.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Media.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Media.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Media.text (0..1, Narrative).
@@ -46,23 +46,23 @@ type Media struct {
 	// View is Media.view (0..1, CodeableConcept).
 	View *CodeableConcept
 	// DeviceName is Media.deviceName (0..1, string).
-	DeviceName string
+	DeviceName String
 	// DeviceNameExt holds the id and extensions of Media.deviceName; JSON "_deviceName".
 	DeviceNameExt *Element
 	// Height is Media.height (0..1, positiveInt).
-	Height *int
+	Height *PositiveInt
 	// HeightExt holds the id and extensions of Media.height; JSON "_height".
 	HeightExt *Element
 	// Width is Media.width (0..1, positiveInt).
-	Width *int
+	Width *PositiveInt
 	// WidthExt holds the id and extensions of Media.width; JSON "_width".
 	WidthExt *Element
 	// Frames is Media.frames (0..1, positiveInt).
-	Frames *int
+	Frames *PositiveInt
 	// FramesExt holds the id and extensions of Media.frames; JSON "_frames".
 	FramesExt *Element
 	// Duration is Media.duration (0..1, unsignedInt).
-	Duration *int
+	Duration *UnsignedInt
 	// DurationExt holds the id and extensions of Media.duration; JSON "_duration".
 	DurationExt *Element
 	// Content is Media.content (1..1, Attachment).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Medication struct {
 	// ID is Medication.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Medication.id; JSON "_id".
 	IDExt *Element
 	// Meta is Medication.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Medication.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Medication.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Medication.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Medication.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Medication.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Medication struct {
 	// Code is Medication.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// IsBrand is Medication.isBrand (0..1, boolean).
-	IsBrand *bool
+	IsBrand *Boolean
 	// IsBrandExt holds the id and extensions of Medication.isBrand; JSON "_isBrand".
 	IsBrandExt *Element
 	// Manufacturer is Medication.manufacturer (0..1, Reference).
@@ -200,7 +200,7 @@ func (x *Medication) GetMeta() *Meta { return x.Meta }
 // MedicationProduct is the backbone element Medication.product of FHIR DSTU2 (1.0.2).
 type MedicationProduct struct {
 	// ID is Medication.product.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Medication.product.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.product.modifierExtension (0..*, Extension).
@@ -293,7 +293,7 @@ func (x *MedicationProduct) validate(p string, errs *fhirjson.ValidationErrors) 
 // MedicationProductIngredient is the backbone element Medication.product.ingredient of FHIR DSTU2 (1.0.2).
 type MedicationProductIngredient struct {
 	// ID is Medication.product.ingredient.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Medication.product.ingredient.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.product.ingredient.modifierExtension (0..*, Extension).
@@ -383,17 +383,17 @@ func (x *MedicationProductIngredient) validate(p string, errs *fhirjson.Validati
 // MedicationProductBatch is the backbone element Medication.product.batch of FHIR DSTU2 (1.0.2).
 type MedicationProductBatch struct {
 	// ID is Medication.product.batch.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Medication.product.batch.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.product.batch.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LotNumber is Medication.product.batch.lotNumber (0..1, string).
-	LotNumber string
+	LotNumber String
 	// LotNumberExt holds the id and extensions of Medication.product.batch.lotNumber; JSON "_lotNumber".
 	LotNumberExt *Element
 	// ExpirationDate is Medication.product.batch.expirationDate (0..1, dateTime).
-	ExpirationDate string
+	ExpirationDate DateTime
 	// ExpirationDateExt holds the id and extensions of Medication.product.batch.expirationDate; JSON "_expirationDate".
 	ExpirationDateExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -483,7 +483,7 @@ func (x *MedicationProductBatch) validate(p string, errs *fhirjson.ValidationErr
 // MedicationPackage is the backbone element Medication.package of FHIR DSTU2 (1.0.2).
 type MedicationPackage struct {
 	// ID is Medication.package.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Medication.package.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.package.modifierExtension (0..*, Extension).
@@ -568,7 +568,7 @@ func (x *MedicationPackage) validate(p string, errs *fhirjson.ValidationErrors) 
 // MedicationPackageContent is the backbone element Medication.package.content of FHIR DSTU2 (1.0.2).
 type MedicationPackageContent struct {
 	// ID is Medication.package.content.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Medication.package.content.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.package.content.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationAdministration struct {
 	// ID is MedicationAdministration.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationAdministration.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationAdministration.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationAdministration.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationAdministration.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationAdministration.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationAdministration.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationAdministration.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type MedicationAdministration struct {
 	// Prescription is MedicationAdministration.prescription (0..1, Reference).
 	Prescription *Reference
 	// WasNotGiven is MedicationAdministration.wasNotGiven (0..1, boolean).
-	WasNotGiven *bool
+	WasNotGiven *Boolean
 	// WasNotGivenExt holds the id and extensions of MedicationAdministration.wasNotGiven; JSON "_wasNotGiven".
 	WasNotGivenExt *Element
 	// ReasonNotGiven is MedicationAdministration.reasonNotGiven (0..*, CodeableConcept).
@@ -54,7 +54,7 @@ type MedicationAdministration struct {
 	// ReasonGiven is MedicationAdministration.reasonGiven (0..*, CodeableConcept).
 	ReasonGiven []CodeableConcept
 	// EffectiveTimeDateTime is MedicationAdministration.effectiveTime[x] (1..1) holding a dateTime; JSON "effectiveTimeDateTime".
-	EffectiveTimeDateTime string
+	EffectiveTimeDateTime DateTime
 	// EffectiveTimeDateTimeExt holds the id and extensions of MedicationAdministration.effectiveTime[x]; JSON "_effectiveTimeDateTime".
 	EffectiveTimeDateTimeExt *Element
 	// EffectiveTimePeriod is MedicationAdministration.effectiveTime[x] (1..1) holding a Period; JSON "effectiveTimePeriod".
@@ -66,7 +66,7 @@ type MedicationAdministration struct {
 	// Device is MedicationAdministration.device (0..*, Reference).
 	Device []Reference
 	// Note is MedicationAdministration.note (0..1, string).
-	Note string
+	Note String
 	// NoteExt holds the id and extensions of MedicationAdministration.note; JSON "_note".
 	NoteExt *Element
 	// Dosage is MedicationAdministration.dosage (0..1, BackboneElement).
@@ -371,13 +371,13 @@ func (x *MedicationAdministration) MedicationType() string {
 // MedicationAdministrationDosage is the backbone element MedicationAdministration.dosage of FHIR DSTU2 (1.0.2).
 type MedicationAdministrationDosage struct {
 	// ID is MedicationAdministration.dosage.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationAdministration.dosage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationAdministration.dosage.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Text is MedicationAdministration.dosage.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of MedicationAdministration.dosage.text; JSON "_text".
 	TextExt *Element
 	// SiteCodeableConcept is MedicationAdministration.dosage.site[x] (0..1) holding a CodeableConcept; JSON "siteCodeableConcept".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationDispense struct {
 	// ID is MedicationDispense.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationDispense.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationDispense.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationDispense.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationDispense.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationDispense.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationDispense.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationDispense.text (0..1, Narrative).
@@ -54,11 +54,11 @@ type MedicationDispense struct {
 	// MedicationReference is MedicationDispense.medication[x] (1..1) holding a Reference; JSON "medicationReference".
 	MedicationReference *Reference
 	// WhenPrepared is MedicationDispense.whenPrepared (0..1, dateTime).
-	WhenPrepared string
+	WhenPrepared DateTime
 	// WhenPreparedExt holds the id and extensions of MedicationDispense.whenPrepared; JSON "_whenPrepared".
 	WhenPreparedExt *Element
 	// WhenHandedOver is MedicationDispense.whenHandedOver (0..1, dateTime).
-	WhenHandedOver string
+	WhenHandedOver DateTime
 	// WhenHandedOverExt holds the id and extensions of MedicationDispense.whenHandedOver; JSON "_whenHandedOver".
 	WhenHandedOverExt *Element
 	// Destination is MedicationDispense.destination (0..1, Reference).
@@ -66,7 +66,7 @@ type MedicationDispense struct {
 	// Receiver is MedicationDispense.receiver (0..*, Reference).
 	Receiver []Reference
 	// Note is MedicationDispense.note (0..1, string).
-	Note string
+	Note String
 	// NoteExt holds the id and extensions of MedicationDispense.note; JSON "_note".
 	NoteExt *Element
 	// DosageInstruction is MedicationDispense.dosageInstruction (0..*, BackboneElement).
@@ -347,13 +347,13 @@ func (x *MedicationDispense) MedicationType() string {
 // MedicationDispenseDosageInstruction is the backbone element MedicationDispense.dosageInstruction of FHIR DSTU2 (1.0.2).
 type MedicationDispenseDosageInstruction struct {
 	// ID is MedicationDispense.dosageInstruction.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationDispense.dosageInstruction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationDispense.dosageInstruction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Text is MedicationDispense.dosageInstruction.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of MedicationDispense.dosageInstruction.text; JSON "_text".
 	TextExt *Element
 	// AdditionalInstructions is MedicationDispense.dosageInstruction.additionalInstructions (0..1, CodeableConcept).
@@ -361,7 +361,7 @@ type MedicationDispenseDosageInstruction struct {
 	// Timing is MedicationDispense.dosageInstruction.timing (0..1, Timing).
 	Timing *Timing
 	// AsNeededBoolean is MedicationDispense.dosageInstruction.asNeeded[x] (0..1) holding a boolean; JSON "asNeededBoolean".
-	AsNeededBoolean *bool
+	AsNeededBoolean *Boolean
 	// AsNeededBooleanExt holds the id and extensions of MedicationDispense.dosageInstruction.asNeeded[x]; JSON "_asNeededBoolean".
 	AsNeededBooleanExt *Element
 	// AsNeededCodeableConcept is MedicationDispense.dosageInstruction.asNeeded[x] (0..1) holding a CodeableConcept; JSON "asNeededCodeableConcept".
@@ -640,7 +640,7 @@ func (x *MedicationDispenseDosageInstruction) RateType() string {
 // MedicationDispenseSubstitution is the backbone element MedicationDispense.substitution of FHIR DSTU2 (1.0.2).
 type MedicationDispenseSubstitution struct {
 	// ID is MedicationDispense.substitution.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationDispense.substitution.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationDispense.substitution.modifierExtension (0..*, Extension).

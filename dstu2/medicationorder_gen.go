@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationOrder struct {
 	// ID is MedicationOrder.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationOrder.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationOrder.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationOrder.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationOrder.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationOrder.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationOrder.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationOrder.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type MedicationOrder struct {
 	// Identifier is MedicationOrder.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// DateWritten is MedicationOrder.dateWritten (0..1, dateTime).
-	DateWritten string
+	DateWritten DateTime
 	// DateWrittenExt holds the id and extensions of MedicationOrder.dateWritten; JSON "_dateWritten".
 	DateWrittenExt *Element
 	// Status is MedicationOrder.status (0..1, code).
@@ -42,7 +42,7 @@ type MedicationOrder struct {
 	// StatusExt holds the id and extensions of MedicationOrder.status; JSON "_status".
 	StatusExt *Element
 	// DateEnded is MedicationOrder.dateEnded (0..1, dateTime).
-	DateEnded string
+	DateEnded DateTime
 	// DateEndedExt holds the id and extensions of MedicationOrder.dateEnded; JSON "_dateEnded".
 	DateEndedExt *Element
 	// ReasonEnded is MedicationOrder.reasonEnded (0..1, CodeableConcept).
@@ -58,7 +58,7 @@ type MedicationOrder struct {
 	// ReasonReference is MedicationOrder.reason[x] (0..1) holding a Reference; JSON "reasonReference".
 	ReasonReference *Reference
 	// Note is MedicationOrder.note (0..1, string).
-	Note string
+	Note String
 	// NoteExt holds the id and extensions of MedicationOrder.note; JSON "_note".
 	NoteExt *Element
 	// MedicationCodeableConcept is MedicationOrder.medication[x] (1..1) holding a CodeableConcept; JSON "medicationCodeableConcept".
@@ -371,13 +371,13 @@ func (x *MedicationOrder) MedicationType() string {
 // MedicationOrderDosageInstruction is the backbone element MedicationOrder.dosageInstruction of FHIR DSTU2 (1.0.2).
 type MedicationOrderDosageInstruction struct {
 	// ID is MedicationOrder.dosageInstruction.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationOrder.dosageInstruction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationOrder.dosageInstruction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Text is MedicationOrder.dosageInstruction.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of MedicationOrder.dosageInstruction.text; JSON "_text".
 	TextExt *Element
 	// AdditionalInstructions is MedicationOrder.dosageInstruction.additionalInstructions (0..1, CodeableConcept).
@@ -385,7 +385,7 @@ type MedicationOrderDosageInstruction struct {
 	// Timing is MedicationOrder.dosageInstruction.timing (0..1, Timing).
 	Timing *Timing
 	// AsNeededBoolean is MedicationOrder.dosageInstruction.asNeeded[x] (0..1) holding a boolean; JSON "asNeededBoolean".
-	AsNeededBoolean *bool
+	AsNeededBoolean *Boolean
 	// AsNeededBooleanExt holds the id and extensions of MedicationOrder.dosageInstruction.asNeeded[x]; JSON "_asNeededBoolean".
 	AsNeededBooleanExt *Element
 	// AsNeededCodeableConcept is MedicationOrder.dosageInstruction.asNeeded[x] (0..1) holding a CodeableConcept; JSON "asNeededCodeableConcept".
@@ -664,7 +664,7 @@ func (x *MedicationOrderDosageInstruction) RateType() string {
 // MedicationOrderDispenseRequest is the backbone element MedicationOrder.dispenseRequest of FHIR DSTU2 (1.0.2).
 type MedicationOrderDispenseRequest struct {
 	// ID is MedicationOrder.dispenseRequest.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationOrder.dispenseRequest.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationOrder.dispenseRequest.modifierExtension (0..*, Extension).
@@ -676,7 +676,7 @@ type MedicationOrderDispenseRequest struct {
 	// ValidityPeriod is MedicationOrder.dispenseRequest.validityPeriod (0..1, Period).
 	ValidityPeriod *Period
 	// NumberOfRepeatsAllowed is MedicationOrder.dispenseRequest.numberOfRepeatsAllowed (0..1, positiveInt).
-	NumberOfRepeatsAllowed *int
+	NumberOfRepeatsAllowed *PositiveInt
 	// NumberOfRepeatsAllowedExt holds the id and extensions of MedicationOrder.dispenseRequest.numberOfRepeatsAllowed; JSON "_numberOfRepeatsAllowed".
 	NumberOfRepeatsAllowedExt *Element
 	// Quantity is MedicationOrder.dispenseRequest.quantity (0..1, Quantity).
@@ -817,7 +817,7 @@ func (x *MedicationOrderDispenseRequest) MedicationType() string {
 // MedicationOrderSubstitution is the backbone element MedicationOrder.substitution of FHIR DSTU2 (1.0.2).
 type MedicationOrderSubstitution struct {
 	// ID is MedicationOrder.substitution.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationOrder.substitution.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationOrder.substitution.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationStatement struct {
 	// ID is MedicationStatement.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationStatement.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationStatement.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationStatement.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationStatement.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationStatement.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationStatement.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationStatement.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type MedicationStatement struct {
 	// InformationSource is MedicationStatement.informationSource (0..1, Reference).
 	InformationSource *Reference
 	// DateAsserted is MedicationStatement.dateAsserted (0..1, dateTime).
-	DateAsserted string
+	DateAsserted DateTime
 	// DateAssertedExt holds the id and extensions of MedicationStatement.dateAsserted; JSON "_dateAsserted".
 	DateAssertedExt *Element
 	// Status is MedicationStatement.status (1..1, code).
@@ -46,7 +46,7 @@ type MedicationStatement struct {
 	// StatusExt holds the id and extensions of MedicationStatement.status; JSON "_status".
 	StatusExt *Element
 	// WasNotTaken is MedicationStatement.wasNotTaken (0..1, boolean).
-	WasNotTaken *bool
+	WasNotTaken *Boolean
 	// WasNotTakenExt holds the id and extensions of MedicationStatement.wasNotTaken; JSON "_wasNotTaken".
 	WasNotTakenExt *Element
 	// ReasonNotTaken is MedicationStatement.reasonNotTaken (0..*, CodeableConcept).
@@ -56,13 +56,13 @@ type MedicationStatement struct {
 	// ReasonForUseReference is MedicationStatement.reasonForUse[x] (0..1) holding a Reference; JSON "reasonForUseReference".
 	ReasonForUseReference *Reference
 	// EffectiveDateTime is MedicationStatement.effective[x] (0..1) holding a dateTime; JSON "effectiveDateTime".
-	EffectiveDateTime string
+	EffectiveDateTime DateTime
 	// EffectiveDateTimeExt holds the id and extensions of MedicationStatement.effective[x]; JSON "_effectiveDateTime".
 	EffectiveDateTimeExt *Element
 	// EffectivePeriod is MedicationStatement.effective[x] (0..1) holding a Period; JSON "effectivePeriod".
 	EffectivePeriod *Period
 	// Note is MedicationStatement.note (0..1, string).
-	Note string
+	Note String
 	// NoteExt holds the id and extensions of MedicationStatement.note; JSON "_note".
 	NoteExt *Element
 	// SupportingInformation is MedicationStatement.supportingInformation (0..*, Reference).
@@ -398,19 +398,19 @@ func (x *MedicationStatement) MedicationType() string {
 // MedicationStatementDosage is the backbone element MedicationStatement.dosage of FHIR DSTU2 (1.0.2).
 type MedicationStatementDosage struct {
 	// ID is MedicationStatement.dosage.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationStatement.dosage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationStatement.dosage.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Text is MedicationStatement.dosage.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of MedicationStatement.dosage.text; JSON "_text".
 	TextExt *Element
 	// Timing is MedicationStatement.dosage.timing (0..1, Timing).
 	Timing *Timing
 	// AsNeededBoolean is MedicationStatement.dosage.asNeeded[x] (0..1) holding a boolean; JSON "asNeededBoolean".
-	AsNeededBoolean *bool
+	AsNeededBoolean *Boolean
 	// AsNeededBooleanExt holds the id and extensions of MedicationStatement.dosage.asNeeded[x]; JSON "_asNeededBoolean".
 	AsNeededBooleanExt *Element
 	// AsNeededCodeableConcept is MedicationStatement.dosage.asNeeded[x] (0..1) holding a CodeableConcept; JSON "asNeededCodeableConcept".

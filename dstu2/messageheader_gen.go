@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MessageHeader struct {
 	// ID is MessageHeader.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MessageHeader.id; JSON "_id".
 	IDExt *Element
 	// Meta is MessageHeader.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MessageHeader.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MessageHeader.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MessageHeader.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MessageHeader.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MessageHeader.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type MessageHeader struct {
 	// ModifierExtension is MessageHeader.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Timestamp is MessageHeader.timestamp (1..1, instant).
-	Timestamp string
+	Timestamp Instant
 	// TimestampExt holds the id and extensions of MessageHeader.timestamp; JSON "_timestamp".
 	TimestampExt *Element
 	// Event is MessageHeader.event (1..1, Coding).
@@ -260,13 +260,13 @@ func (x *MessageHeader) GetMeta() *Meta { return x.Meta }
 // MessageHeaderResponse is the backbone element MessageHeader.response of FHIR DSTU2 (1.0.2).
 type MessageHeaderResponse struct {
 	// ID is MessageHeader.response.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MessageHeader.response.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MessageHeader.response.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Identifier is MessageHeader.response.identifier (1..1, id).
-	Identifier string
+	Identifier ID
 	// IdentifierExt holds the id and extensions of MessageHeader.response.identifier; JSON "_identifier".
 	IdentifierExt *Element
 	// Code is MessageHeader.response.code (1..1, code).
@@ -375,27 +375,27 @@ func (x *MessageHeaderResponse) validate(p string, errs *fhirjson.ValidationErro
 // MessageHeaderSource is the backbone element MessageHeader.source of FHIR DSTU2 (1.0.2).
 type MessageHeaderSource struct {
 	// ID is MessageHeader.source.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MessageHeader.source.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MessageHeader.source.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is MessageHeader.source.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of MessageHeader.source.name; JSON "_name".
 	NameExt *Element
 	// Software is MessageHeader.source.software (0..1, string).
-	Software string
+	Software String
 	// SoftwareExt holds the id and extensions of MessageHeader.source.software; JSON "_software".
 	SoftwareExt *Element
 	// Version is MessageHeader.source.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of MessageHeader.source.version; JSON "_version".
 	VersionExt *Element
 	// Contact is MessageHeader.source.contact (0..1, ContactPoint).
 	Contact *ContactPoint
 	// Endpoint is MessageHeader.source.endpoint (1..1, uri).
-	Endpoint string
+	Endpoint URI
 	// EndpointExt holds the id and extensions of MessageHeader.source.endpoint; JSON "_endpoint".
 	EndpointExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -507,19 +507,19 @@ func (x *MessageHeaderSource) validate(p string, errs *fhirjson.ValidationErrors
 // MessageHeaderDestination is the backbone element MessageHeader.destination of FHIR DSTU2 (1.0.2).
 type MessageHeaderDestination struct {
 	// ID is MessageHeader.destination.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MessageHeader.destination.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MessageHeader.destination.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is MessageHeader.destination.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of MessageHeader.destination.name; JSON "_name".
 	NameExt *Element
 	// Target is MessageHeader.destination.target (0..1, Reference).
 	Target *Reference
 	// Endpoint is MessageHeader.destination.endpoint (1..1, uri).
-	Endpoint string
+	Endpoint URI
 	// EndpointExt holds the id and extensions of MessageHeader.destination.endpoint; JSON "_endpoint".
 	EndpointExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

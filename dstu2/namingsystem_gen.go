@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type NamingSystem struct {
 	// ID is NamingSystem.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of NamingSystem.id; JSON "_id".
 	IDExt *Element
 	// Meta is NamingSystem.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is NamingSystem.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of NamingSystem.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is NamingSystem.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of NamingSystem.language; JSON "_language".
 	LanguageExt *Element
 	// Text is NamingSystem.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type NamingSystem struct {
 	// ModifierExtension is NamingSystem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is NamingSystem.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of NamingSystem.name; JSON "_name".
 	NameExt *Element
 	// Status is NamingSystem.status (1..1, code).
@@ -44,29 +44,29 @@ type NamingSystem struct {
 	// KindExt holds the id and extensions of NamingSystem.kind; JSON "_kind".
 	KindExt *Element
 	// Publisher is NamingSystem.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of NamingSystem.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is NamingSystem.contact (0..*, BackboneElement).
 	Contact []NamingSystemContact
 	// Responsible is NamingSystem.responsible (0..1, string).
-	Responsible string
+	Responsible String
 	// ResponsibleExt holds the id and extensions of NamingSystem.responsible; JSON "_responsible".
 	ResponsibleExt *Element
 	// Date is NamingSystem.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of NamingSystem.date; JSON "_date".
 	DateExt *Element
 	// Type is NamingSystem.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Description is NamingSystem.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of NamingSystem.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is NamingSystem.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Usage is NamingSystem.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of NamingSystem.usage; JSON "_usage".
 	UsageExt *Element
 	// UniqueID is NamingSystem.uniqueId (1..*, BackboneElement).
@@ -323,13 +323,13 @@ func (x *NamingSystem) GetMeta() *Meta { return x.Meta }
 // NamingSystemContact is the backbone element NamingSystem.contact of FHIR DSTU2 (1.0.2).
 type NamingSystemContact struct {
 	// ID is NamingSystem.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is NamingSystem.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NamingSystem.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is NamingSystem.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of NamingSystem.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is NamingSystem.contact.telecom (0..*, ContactPoint).
@@ -413,7 +413,7 @@ func (x *NamingSystemContact) validate(p string, errs *fhirjson.ValidationErrors
 // NamingSystemUniqueID is the backbone element NamingSystem.uniqueId of FHIR DSTU2 (1.0.2).
 type NamingSystemUniqueID struct {
 	// ID is NamingSystem.uniqueId.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is NamingSystem.uniqueId.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NamingSystem.uniqueId.modifierExtension (0..*, Extension).
@@ -423,11 +423,11 @@ type NamingSystemUniqueID struct {
 	// TypeExt holds the id and extensions of NamingSystem.uniqueId.type; JSON "_type".
 	TypeExt *Element
 	// Value is NamingSystem.uniqueId.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of NamingSystem.uniqueId.value; JSON "_value".
 	ValueExt *Element
 	// Preferred is NamingSystem.uniqueId.preferred (0..1, boolean).
-	Preferred *bool
+	Preferred *Boolean
 	// PreferredExt holds the id and extensions of NamingSystem.uniqueId.preferred; JSON "_preferred".
 	PreferredExt *Element
 	// Period is NamingSystem.uniqueId.period (0..1, Period).

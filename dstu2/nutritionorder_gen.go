@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type NutritionOrder struct {
 	// ID is NutritionOrder.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of NutritionOrder.id; JSON "_id".
 	IDExt *Element
 	// Meta is NutritionOrder.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is NutritionOrder.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of NutritionOrder.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is NutritionOrder.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of NutritionOrder.language; JSON "_language".
 	LanguageExt *Element
 	// Text is NutritionOrder.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type NutritionOrder struct {
 	// Encounter is NutritionOrder.encounter (0..1, Reference).
 	Encounter *Reference
 	// DateTime is NutritionOrder.dateTime (1..1, dateTime).
-	DateTime string
+	DateTime DateTime
 	// DateTimeExt holds the id and extensions of NutritionOrder.dateTime; JSON "_dateTime".
 	DateTimeExt *Element
 	// Status is NutritionOrder.status (0..1, code).
@@ -273,7 +273,7 @@ func (x *NutritionOrder) GetMeta() *Meta { return x.Meta }
 // NutritionOrderOralDiet is the backbone element NutritionOrder.oralDiet of FHIR DSTU2 (1.0.2).
 type NutritionOrderOralDiet struct {
 	// ID is NutritionOrder.oralDiet.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is NutritionOrder.oralDiet.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.oralDiet.modifierExtension (0..*, Extension).
@@ -289,7 +289,7 @@ type NutritionOrderOralDiet struct {
 	// FluidConsistencyType is NutritionOrder.oralDiet.fluidConsistencyType (0..*, CodeableConcept).
 	FluidConsistencyType []CodeableConcept
 	// Instruction is NutritionOrder.oralDiet.instruction (0..1, string).
-	Instruction string
+	Instruction String
 	// InstructionExt holds the id and extensions of NutritionOrder.oralDiet.instruction; JSON "_instruction".
 	InstructionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -397,7 +397,7 @@ func (x *NutritionOrderOralDiet) validate(p string, errs *fhirjson.ValidationErr
 // NutritionOrderOralDietNutrient is the backbone element NutritionOrder.oralDiet.nutrient of FHIR DSTU2 (1.0.2).
 type NutritionOrderOralDietNutrient struct {
 	// ID is NutritionOrder.oralDiet.nutrient.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is NutritionOrder.oralDiet.nutrient.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.oralDiet.nutrient.modifierExtension (0..*, Extension).
@@ -486,7 +486,7 @@ func (x *NutritionOrderOralDietNutrient) validate(p string, errs *fhirjson.Valid
 // NutritionOrderOralDietTexture is the backbone element NutritionOrder.oralDiet.texture of FHIR DSTU2 (1.0.2).
 type NutritionOrderOralDietTexture struct {
 	// ID is NutritionOrder.oralDiet.texture.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is NutritionOrder.oralDiet.texture.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.oralDiet.texture.modifierExtension (0..*, Extension).
@@ -575,7 +575,7 @@ func (x *NutritionOrderOralDietTexture) validate(p string, errs *fhirjson.Valida
 // NutritionOrderSupplement is the backbone element NutritionOrder.supplement of FHIR DSTU2 (1.0.2).
 type NutritionOrderSupplement struct {
 	// ID is NutritionOrder.supplement.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is NutritionOrder.supplement.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.supplement.modifierExtension (0..*, Extension).
@@ -583,7 +583,7 @@ type NutritionOrderSupplement struct {
 	// Type is NutritionOrder.supplement.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// ProductName is NutritionOrder.supplement.productName (0..1, string).
-	ProductName string
+	ProductName String
 	// ProductNameExt holds the id and extensions of NutritionOrder.supplement.productName; JSON "_productName".
 	ProductNameExt *Element
 	// Schedule is NutritionOrder.supplement.schedule (0..*, Timing).
@@ -591,7 +591,7 @@ type NutritionOrderSupplement struct {
 	// Quantity is NutritionOrder.supplement.quantity (0..1, Quantity).
 	Quantity *SimpleQuantity
 	// Instruction is NutritionOrder.supplement.instruction (0..1, string).
-	Instruction string
+	Instruction String
 	// InstructionExt holds the id and extensions of NutritionOrder.supplement.instruction; JSON "_instruction".
 	InstructionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -696,7 +696,7 @@ func (x *NutritionOrderSupplement) validate(p string, errs *fhirjson.ValidationE
 // NutritionOrderEnteralFormula is the backbone element NutritionOrder.enteralFormula of FHIR DSTU2 (1.0.2).
 type NutritionOrderEnteralFormula struct {
 	// ID is NutritionOrder.enteralFormula.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is NutritionOrder.enteralFormula.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.enteralFormula.modifierExtension (0..*, Extension).
@@ -704,13 +704,13 @@ type NutritionOrderEnteralFormula struct {
 	// BaseFormulaType is NutritionOrder.enteralFormula.baseFormulaType (0..1, CodeableConcept).
 	BaseFormulaType *CodeableConcept
 	// BaseFormulaProductName is NutritionOrder.enteralFormula.baseFormulaProductName (0..1, string).
-	BaseFormulaProductName string
+	BaseFormulaProductName String
 	// BaseFormulaProductNameExt holds the id and extensions of NutritionOrder.enteralFormula.baseFormulaProductName; JSON "_baseFormulaProductName".
 	BaseFormulaProductNameExt *Element
 	// AdditiveType is NutritionOrder.enteralFormula.additiveType (0..1, CodeableConcept).
 	AdditiveType *CodeableConcept
 	// AdditiveProductName is NutritionOrder.enteralFormula.additiveProductName (0..1, string).
-	AdditiveProductName string
+	AdditiveProductName String
 	// AdditiveProductNameExt holds the id and extensions of NutritionOrder.enteralFormula.additiveProductName; JSON "_additiveProductName".
 	AdditiveProductNameExt *Element
 	// CaloricDensity is NutritionOrder.enteralFormula.caloricDensity (0..1, Quantity).
@@ -722,7 +722,7 @@ type NutritionOrderEnteralFormula struct {
 	// MaxVolumeToDeliver is NutritionOrder.enteralFormula.maxVolumeToDeliver (0..1, Quantity).
 	MaxVolumeToDeliver *SimpleQuantity
 	// AdministrationInstruction is NutritionOrder.enteralFormula.administrationInstruction (0..1, string).
-	AdministrationInstruction string
+	AdministrationInstruction String
 	// AdministrationInstructionExt holds the id and extensions of NutritionOrder.enteralFormula.administrationInstruction; JSON "_administrationInstruction".
 	AdministrationInstructionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -854,7 +854,7 @@ func (x *NutritionOrderEnteralFormula) validate(p string, errs *fhirjson.Validat
 // NutritionOrderEnteralFormulaAdministration is the backbone element NutritionOrder.enteralFormula.administration of FHIR DSTU2 (1.0.2).
 type NutritionOrderEnteralFormulaAdministration struct {
 	// ID is NutritionOrder.enteralFormula.administration.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is NutritionOrder.enteralFormula.administration.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.enteralFormula.administration.modifierExtension (0..*, Extension).

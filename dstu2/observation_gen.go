@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Observation struct {
 	// ID is Observation.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Observation.id; JSON "_id".
 	IDExt *Element
 	// Meta is Observation.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Observation.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Observation.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Observation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Observation.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Observation.text (0..1, Narrative).
@@ -46,13 +46,13 @@ type Observation struct {
 	// Encounter is Observation.encounter (0..1, Reference).
 	Encounter *Reference
 	// EffectiveDateTime is Observation.effective[x] (0..1) holding a dateTime; JSON "effectiveDateTime".
-	EffectiveDateTime string
+	EffectiveDateTime DateTime
 	// EffectiveDateTimeExt holds the id and extensions of Observation.effective[x]; JSON "_effectiveDateTime".
 	EffectiveDateTimeExt *Element
 	// EffectivePeriod is Observation.effective[x] (0..1) holding a Period; JSON "effectivePeriod".
 	EffectivePeriod *Period
 	// Issued is Observation.issued (0..1, instant).
-	Issued string
+	Issued Instant
 	// IssuedExt holds the id and extensions of Observation.issued; JSON "_issued".
 	IssuedExt *Element
 	// Performer is Observation.performer (0..*, Reference).
@@ -62,7 +62,7 @@ type Observation struct {
 	// ValueCodeableConcept is Observation.value[x] (0..1) holding a CodeableConcept; JSON "valueCodeableConcept".
 	ValueCodeableConcept *CodeableConcept
 	// ValueString is Observation.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Observation.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueRange is Observation.value[x] (0..1) holding a Range; JSON "valueRange".
@@ -74,11 +74,11 @@ type Observation struct {
 	// ValueAttachment is Observation.value[x] (0..1) holding a Attachment; JSON "valueAttachment".
 	ValueAttachment *Attachment
 	// ValueTime is Observation.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Observation.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueDateTime is Observation.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Observation.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValuePeriod is Observation.value[x] (0..1) holding a Period; JSON "valuePeriod".
@@ -88,7 +88,7 @@ type Observation struct {
 	// Interpretation is Observation.interpretation (0..1, CodeableConcept).
 	Interpretation *CodeableConcept
 	// Comments is Observation.comments (0..1, string).
-	Comments string
+	Comments String
 	// CommentsExt holds the id and extensions of Observation.comments; JSON "_comments".
 	CommentsExt *Element
 	// BodySite is Observation.bodySite (0..1, CodeableConcept).
@@ -531,7 +531,7 @@ func (x *Observation) ValueType() string {
 // ObservationReferenceRange is the backbone element Observation.referenceRange of FHIR DSTU2 (1.0.2).
 type ObservationReferenceRange struct {
 	// ID is Observation.referenceRange.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Observation.referenceRange.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Observation.referenceRange.modifierExtension (0..*, Extension).
@@ -545,7 +545,7 @@ type ObservationReferenceRange struct {
 	// Age is Observation.referenceRange.age (0..1, Range).
 	Age *Range
 	// Text is Observation.referenceRange.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Observation.referenceRange.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -647,7 +647,7 @@ func (x *ObservationReferenceRange) validate(p string, errs *fhirjson.Validation
 // ObservationRelated is the backbone element Observation.related of FHIR DSTU2 (1.0.2).
 type ObservationRelated struct {
 	// ID is Observation.related.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Observation.related.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Observation.related.modifierExtension (0..*, Extension).
@@ -743,7 +743,7 @@ func (x *ObservationRelated) validate(p string, errs *fhirjson.ValidationErrors)
 // ObservationComponent is the backbone element Observation.component of FHIR DSTU2 (1.0.2).
 type ObservationComponent struct {
 	// ID is Observation.component.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Observation.component.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Observation.component.modifierExtension (0..*, Extension).
@@ -755,7 +755,7 @@ type ObservationComponent struct {
 	// ValueCodeableConcept is Observation.component.value[x] (0..1) holding a CodeableConcept; JSON "valueCodeableConcept".
 	ValueCodeableConcept *CodeableConcept
 	// ValueString is Observation.component.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Observation.component.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueRange is Observation.component.value[x] (0..1) holding a Range; JSON "valueRange".
@@ -767,11 +767,11 @@ type ObservationComponent struct {
 	// ValueAttachment is Observation.component.value[x] (0..1) holding a Attachment; JSON "valueAttachment".
 	ValueAttachment *Attachment
 	// ValueTime is Observation.component.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Observation.component.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueDateTime is Observation.component.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Observation.component.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValuePeriod is Observation.component.value[x] (0..1) holding a Period; JSON "valuePeriod".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type OperationDefinition struct {
 	// ID is OperationDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of OperationDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is OperationDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is OperationDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of OperationDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is OperationDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of OperationDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is OperationDefinition.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type OperationDefinition struct {
 	// ModifierExtension is OperationDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is OperationDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of OperationDefinition.url; JSON "_url".
 	URLExt *Element
 	// Version is OperationDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of OperationDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is OperationDefinition.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of OperationDefinition.name; JSON "_name".
 	NameExt *Element
 	// Status is OperationDefinition.status (1..1, code).
@@ -52,43 +52,43 @@ type OperationDefinition struct {
 	// KindExt holds the id and extensions of OperationDefinition.kind; JSON "_kind".
 	KindExt *Element
 	// Experimental is OperationDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of OperationDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is OperationDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of OperationDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is OperationDefinition.contact (0..*, BackboneElement).
 	Contact []OperationDefinitionContact
 	// Date is OperationDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of OperationDefinition.date; JSON "_date".
 	DateExt *Element
 	// Description is OperationDefinition.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of OperationDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// Requirements is OperationDefinition.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of OperationDefinition.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Idempotent is OperationDefinition.idempotent (0..1, boolean).
-	Idempotent *bool
+	Idempotent *Boolean
 	// IdempotentExt holds the id and extensions of OperationDefinition.idempotent; JSON "_idempotent".
 	IdempotentExt *Element
 	// Code is OperationDefinition.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of OperationDefinition.code; JSON "_code".
 	CodeExt *Element
 	// Notes is OperationDefinition.notes (0..1, string).
-	Notes string
+	Notes String
 	// NotesExt holds the id and extensions of OperationDefinition.notes; JSON "_notes".
 	NotesExt *Element
 	// Base is OperationDefinition.base (0..1, Reference).
 	Base *Reference
 	// System is OperationDefinition.system (1..1, boolean).
-	System *bool
+	System *Boolean
 	// SystemExt holds the id and extensions of OperationDefinition.system; JSON "_system".
 	SystemExt *Element
 	// Type is OperationDefinition.type (0..*, code).
@@ -96,7 +96,7 @@ type OperationDefinition struct {
 	// TypeExt holds the id and extensions of OperationDefinition.type; JSON "_type".
 	TypeExt []*Element
 	// Instance is OperationDefinition.instance (1..1, boolean).
-	Instance *bool
+	Instance *Boolean
 	// InstanceExt holds the id and extensions of OperationDefinition.instance; JSON "_instance".
 	InstanceExt *Element
 	// Parameter is OperationDefinition.parameter (0..*, BackboneElement).
@@ -421,13 +421,13 @@ func (x *OperationDefinition) GetMeta() *Meta { return x.Meta }
 // OperationDefinitionContact is the backbone element OperationDefinition.contact of FHIR DSTU2 (1.0.2).
 type OperationDefinitionContact struct {
 	// ID is OperationDefinition.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is OperationDefinition.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationDefinition.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is OperationDefinition.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of OperationDefinition.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is OperationDefinition.contact.telecom (0..*, ContactPoint).
@@ -513,13 +513,13 @@ func (x *OperationDefinitionContact) validate(p string, errs *fhirjson.Validatio
 // OperationDefinitionParameter is the backbone element OperationDefinition.parameter of FHIR DSTU2 (1.0.2).
 type OperationDefinitionParameter struct {
 	// ID is OperationDefinition.parameter.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is OperationDefinition.parameter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationDefinition.parameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is OperationDefinition.parameter.name (1..1, code).
-	Name string
+	Name Code
 	// NameExt holds the id and extensions of OperationDefinition.parameter.name; JSON "_name".
 	NameExt *Element
 	// Use is OperationDefinition.parameter.use (1..1, code).
@@ -527,15 +527,15 @@ type OperationDefinitionParameter struct {
 	// UseExt holds the id and extensions of OperationDefinition.parameter.use; JSON "_use".
 	UseExt *Element
 	// Min is OperationDefinition.parameter.min (1..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of OperationDefinition.parameter.min; JSON "_min".
 	MinExt *Element
 	// Max is OperationDefinition.parameter.max (1..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of OperationDefinition.parameter.max; JSON "_max".
 	MaxExt *Element
 	// Documentation is OperationDefinition.parameter.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of OperationDefinition.parameter.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Type is OperationDefinition.parameter.type (0..1, code).
@@ -704,7 +704,7 @@ func (x *OperationDefinitionParameter) validate(p string, errs *fhirjson.Validat
 // OperationDefinitionParameterBinding is the backbone element OperationDefinition.parameter.binding of FHIR DSTU2 (1.0.2).
 type OperationDefinitionParameterBinding struct {
 	// ID is OperationDefinition.parameter.binding.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is OperationDefinition.parameter.binding.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationDefinition.parameter.binding.modifierExtension (0..*, Extension).
@@ -714,7 +714,7 @@ type OperationDefinitionParameterBinding struct {
 	// StrengthExt holds the id and extensions of OperationDefinition.parameter.binding.strength; JSON "_strength".
 	StrengthExt *Element
 	// ValueSetURI is OperationDefinition.parameter.binding.valueSet[x] (1..1) holding a uri; JSON "valueSetUri".
-	ValueSetURI string
+	ValueSetURI URI
 	// ValueSetURIExt holds the id and extensions of OperationDefinition.parameter.binding.valueSet[x]; JSON "_valueSetUri".
 	ValueSetURIExt *Element
 	// ValueSetReference is OperationDefinition.parameter.binding.valueSet[x] (1..1) holding a Reference; JSON "valueSetReference".

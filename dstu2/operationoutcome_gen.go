@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type OperationOutcome struct {
 	// ID is OperationOutcome.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of OperationOutcome.id; JSON "_id".
 	IDExt *Element
 	// Meta is OperationOutcome.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is OperationOutcome.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of OperationOutcome.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is OperationOutcome.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of OperationOutcome.language; JSON "_language".
 	LanguageExt *Element
 	// Text is OperationOutcome.text (0..1, Narrative).
@@ -166,7 +166,7 @@ func (x *OperationOutcome) GetMeta() *Meta { return x.Meta }
 // OperationOutcomeIssue is the backbone element OperationOutcome.issue of FHIR DSTU2 (1.0.2).
 type OperationOutcomeIssue struct {
 	// ID is OperationOutcome.issue.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is OperationOutcome.issue.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationOutcome.issue.modifierExtension (0..*, Extension).
@@ -182,11 +182,11 @@ type OperationOutcomeIssue struct {
 	// Details is OperationOutcome.issue.details (0..1, CodeableConcept).
 	Details *CodeableConcept
 	// Diagnostics is OperationOutcome.issue.diagnostics (0..1, string).
-	Diagnostics string
+	Diagnostics String
 	// DiagnosticsExt holds the id and extensions of OperationOutcome.issue.diagnostics; JSON "_diagnostics".
 	DiagnosticsExt *Element
 	// Location is OperationOutcome.issue.location (0..*, string).
-	Location []string
+	Location []String
 	// LocationExt holds the id and extensions of OperationOutcome.issue.location; JSON "_location".
 	LocationExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

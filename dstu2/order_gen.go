@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Order struct {
 	// ID is Order.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Order.id; JSON "_id".
 	IDExt *Element
 	// Meta is Order.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Order.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Order.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Order.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Order.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Order.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Order struct {
 	// Identifier is Order.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Date is Order.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Order.date; JSON "_date".
 	DateExt *Element
 	// Subject is Order.subject (0..1, Reference).
@@ -262,7 +262,7 @@ func (x *Order) ReasonType() string {
 // OrderWhen is the backbone element Order.when of FHIR DSTU2 (1.0.2).
 type OrderWhen struct {
 	// ID is Order.when.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Order.when.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Order.when.modifierExtension (0..*, Extension).

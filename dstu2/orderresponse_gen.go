@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type OrderResponse struct {
 	// ID is OrderResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of OrderResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is OrderResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is OrderResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of OrderResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is OrderResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of OrderResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is OrderResponse.text (0..1, Narrative).
@@ -36,7 +36,7 @@ type OrderResponse struct {
 	// Request is OrderResponse.request (1..1, Reference).
 	Request *Reference
 	// Date is OrderResponse.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of OrderResponse.date; JSON "_date".
 	DateExt *Element
 	// Who is OrderResponse.who (0..1, Reference).
@@ -46,7 +46,7 @@ type OrderResponse struct {
 	// OrderStatusExt holds the id and extensions of OrderResponse.orderStatus; JSON "_orderStatus".
 	OrderStatusExt *Element
 	// Description is OrderResponse.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of OrderResponse.description; JSON "_description".
 	DescriptionExt *Element
 	// Fulfillment is OrderResponse.fulfillment (0..*, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Parameters struct {
 	// ID is Parameters.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Parameters.id; JSON "_id".
 	IDExt *Element
 	// Meta is Parameters.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Parameters.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Parameters.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Parameters.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Parameters.language; JSON "_language".
 	LanguageExt *Element
 	// Parameter is Parameters.parameter (0..*, BackboneElement).
@@ -129,77 +129,77 @@ func (x *Parameters) GetMeta() *Meta { return x.Meta }
 // ParametersParameter is the backbone element Parameters.parameter of FHIR DSTU2 (1.0.2).
 type ParametersParameter struct {
 	// ID is Parameters.parameter.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Parameters.parameter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Parameters.parameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is Parameters.parameter.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Parameters.parameter.name; JSON "_name".
 	NameExt *Element
 	// ValueBoolean is Parameters.parameter.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueInteger is Parameters.parameter.value[x] (0..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDecimal is Parameters.parameter.value[x] (0..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueBase64Binary is Parameters.parameter.value[x] (0..1) holding a base64Binary; JSON "valueBase64Binary".
-	ValueBase64Binary string
+	ValueBase64Binary Base64Binary
 	// ValueBase64BinaryExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueBase64Binary".
 	ValueBase64BinaryExt *Element
 	// ValueInstant is Parameters.parameter.value[x] (0..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueString is Parameters.parameter.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueURI is Parameters.parameter.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueDate is Parameters.parameter.value[x] (0..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is Parameters.parameter.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueTime is Parameters.parameter.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueCode is Parameters.parameter.value[x] (0..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueOid is Parameters.parameter.value[x] (0..1) holding a oid; JSON "valueOid".
-	ValueOid string
+	ValueOid OID
 	// ValueOidExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
 	// ValueID is Parameters.parameter.value[x] (0..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueUnsignedInt is Parameters.parameter.value[x] (0..1) holding a unsignedInt; JSON "valueUnsignedInt".
-	ValueUnsignedInt *int
+	ValueUnsignedInt *UnsignedInt
 	// ValueUnsignedIntExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
 	// ValuePositiveInt is Parameters.parameter.value[x] (0..1) holding a positiveInt; JSON "valuePositiveInt".
-	ValuePositiveInt *int
+	ValuePositiveInt *PositiveInt
 	// ValuePositiveIntExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valuePositiveInt".
 	ValuePositiveIntExt *Element
 	// ValueMarkdown is Parameters.parameter.value[x] (0..1) holding a markdown; JSON "valueMarkdown".
-	ValueMarkdown string
+	ValueMarkdown Markdown
 	// ValueMarkdownExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueMarkdown".
 	ValueMarkdownExt *Element
 	// ValueAnnotation is Parameters.parameter.value[x] (0..1) holding a Annotation; JSON "valueAnnotation".

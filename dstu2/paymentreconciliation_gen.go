@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type PaymentReconciliation struct {
 	// ID is PaymentReconciliation.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of PaymentReconciliation.id; JSON "_id".
 	IDExt *Element
 	// Meta is PaymentReconciliation.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is PaymentReconciliation.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of PaymentReconciliation.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is PaymentReconciliation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of PaymentReconciliation.language; JSON "_language".
 	LanguageExt *Element
 	// Text is PaymentReconciliation.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type PaymentReconciliation struct {
 	// OutcomeExt holds the id and extensions of PaymentReconciliation.outcome; JSON "_outcome".
 	OutcomeExt *Element
 	// Disposition is PaymentReconciliation.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of PaymentReconciliation.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Ruleset is PaymentReconciliation.ruleset (0..1, Coding).
@@ -48,7 +48,7 @@ type PaymentReconciliation struct {
 	// OriginalRuleset is PaymentReconciliation.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is PaymentReconciliation.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of PaymentReconciliation.created; JSON "_created".
 	CreatedExt *Element
 	// Period is PaymentReconciliation.period (0..1, Period).
@@ -299,7 +299,7 @@ func (x *PaymentReconciliation) GetMeta() *Meta { return x.Meta }
 // PaymentReconciliationDetail is the backbone element PaymentReconciliation.detail of FHIR DSTU2 (1.0.2).
 type PaymentReconciliationDetail struct {
 	// ID is PaymentReconciliation.detail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is PaymentReconciliation.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PaymentReconciliation.detail.modifierExtension (0..*, Extension).
@@ -315,7 +315,7 @@ type PaymentReconciliationDetail struct {
 	// Payee is PaymentReconciliation.detail.payee (0..1, Reference).
 	Payee *Reference
 	// Date is PaymentReconciliation.detail.date (0..1, date).
-	Date string
+	Date Date
 	// DateExt holds the id and extensions of PaymentReconciliation.detail.date; JSON "_date".
 	DateExt *Element
 	// Amount is PaymentReconciliation.detail.amount (0..1, Quantity).
@@ -437,7 +437,7 @@ func (x *PaymentReconciliationDetail) validate(p string, errs *fhirjson.Validati
 // PaymentReconciliationNote is the backbone element PaymentReconciliation.note of FHIR DSTU2 (1.0.2).
 type PaymentReconciliationNote struct {
 	// ID is PaymentReconciliation.note.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is PaymentReconciliation.note.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PaymentReconciliation.note.modifierExtension (0..*, Extension).
@@ -445,7 +445,7 @@ type PaymentReconciliationNote struct {
 	// Type is PaymentReconciliation.note.type (0..1, Coding).
 	Type *Coding
 	// Text is PaymentReconciliation.note.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of PaymentReconciliation.note.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

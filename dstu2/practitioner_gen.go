@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Practitioner struct {
 	// ID is Practitioner.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Practitioner.id; JSON "_id".
 	IDExt *Element
 	// Meta is Practitioner.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Practitioner.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Practitioner.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Practitioner.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Practitioner.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Practitioner.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Practitioner struct {
 	// Identifier is Practitioner.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is Practitioner.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Practitioner.active; JSON "_active".
 	ActiveExt *Element
 	// Name is Practitioner.name (0..1, HumanName).
@@ -48,7 +48,7 @@ type Practitioner struct {
 	// GenderExt holds the id and extensions of Practitioner.gender; JSON "_gender".
 	GenderExt *Element
 	// BirthDate is Practitioner.birthDate (0..1, date).
-	BirthDate string
+	BirthDate Date
 	// BirthDateExt holds the id and extensions of Practitioner.birthDate; JSON "_birthDate".
 	BirthDateExt *Element
 	// Photo is Practitioner.photo (0..*, Attachment).
@@ -264,7 +264,7 @@ func (x *Practitioner) GetMeta() *Meta { return x.Meta }
 // PractitionerPractitionerRole is the backbone element Practitioner.practitionerRole of FHIR DSTU2 (1.0.2).
 type PractitionerPractitionerRole struct {
 	// ID is Practitioner.practitionerRole.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Practitioner.practitionerRole.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Practitioner.practitionerRole.modifierExtension (0..*, Extension).
@@ -383,7 +383,7 @@ func (x *PractitionerPractitionerRole) validate(p string, errs *fhirjson.Validat
 // PractitionerQualification is the backbone element Practitioner.qualification of FHIR DSTU2 (1.0.2).
 type PractitionerQualification struct {
 	// ID is Practitioner.qualification.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Practitioner.qualification.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Practitioner.qualification.modifierExtension (0..*, Extension).

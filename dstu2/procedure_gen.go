@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Procedure struct {
 	// ID is Procedure.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Procedure.id; JSON "_id".
 	IDExt *Element
 	// Meta is Procedure.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Procedure.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Procedure.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Procedure.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Procedure.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Procedure.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type Procedure struct {
 	// Code is Procedure.code (1..1, CodeableConcept).
 	Code *CodeableConcept
 	// NotPerformed is Procedure.notPerformed (0..1, boolean).
-	NotPerformed *bool
+	NotPerformed *Boolean
 	// NotPerformedExt holds the id and extensions of Procedure.notPerformed; JSON "_notPerformed".
 	NotPerformedExt *Element
 	// ReasonNotPerformed is Procedure.reasonNotPerformed (0..*, CodeableConcept).
@@ -58,7 +58,7 @@ type Procedure struct {
 	// Performer is Procedure.performer (0..*, BackboneElement).
 	Performer []ProcedurePerformer
 	// PerformedDateTime is Procedure.performed[x] (0..1) holding a dateTime; JSON "performedDateTime".
-	PerformedDateTime string
+	PerformedDateTime DateTime
 	// PerformedDateTimeExt holds the id and extensions of Procedure.performed[x]; JSON "_performedDateTime".
 	PerformedDateTimeExt *Element
 	// PerformedPeriod is Procedure.performed[x] (0..1) holding a Period; JSON "performedPeriod".
@@ -417,7 +417,7 @@ func (x *Procedure) PerformedType() string {
 // ProcedurePerformer is the backbone element Procedure.performer of FHIR DSTU2 (1.0.2).
 type ProcedurePerformer struct {
 	// ID is Procedure.performer.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Procedure.performer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Procedure.performer.modifierExtension (0..*, Extension).
@@ -502,7 +502,7 @@ func (x *ProcedurePerformer) validate(p string, errs *fhirjson.ValidationErrors)
 // ProcedureFocalDevice is the backbone element Procedure.focalDevice of FHIR DSTU2 (1.0.2).
 type ProcedureFocalDevice struct {
 	// ID is Procedure.focalDevice.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Procedure.focalDevice.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Procedure.focalDevice.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ProcedureRequest struct {
 	// ID is ProcedureRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ProcedureRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is ProcedureRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ProcedureRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ProcedureRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ProcedureRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ProcedureRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ProcedureRequest.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type ProcedureRequest struct {
 	// ReasonReference is ProcedureRequest.reason[x] (0..1) holding a Reference; JSON "reasonReference".
 	ReasonReference *Reference
 	// ScheduledDateTime is ProcedureRequest.scheduled[x] (0..1) holding a dateTime; JSON "scheduledDateTime".
-	ScheduledDateTime string
+	ScheduledDateTime DateTime
 	// ScheduledDateTimeExt holds the id and extensions of ProcedureRequest.scheduled[x]; JSON "_scheduledDateTime".
 	ScheduledDateTimeExt *Element
 	// ScheduledPeriod is ProcedureRequest.scheduled[x] (0..1) holding a Period; JSON "scheduledPeriod".
@@ -62,13 +62,13 @@ type ProcedureRequest struct {
 	// Notes is ProcedureRequest.notes (0..*, Annotation).
 	Notes []Annotation
 	// AsNeededBoolean is ProcedureRequest.asNeeded[x] (0..1) holding a boolean; JSON "asNeededBoolean".
-	AsNeededBoolean *bool
+	AsNeededBoolean *Boolean
 	// AsNeededBooleanExt holds the id and extensions of ProcedureRequest.asNeeded[x]; JSON "_asNeededBoolean".
 	AsNeededBooleanExt *Element
 	// AsNeededCodeableConcept is ProcedureRequest.asNeeded[x] (0..1) holding a CodeableConcept; JSON "asNeededCodeableConcept".
 	AsNeededCodeableConcept *CodeableConcept
 	// OrderedOn is ProcedureRequest.orderedOn (0..1, dateTime).
-	OrderedOn string
+	OrderedOn DateTime
 	// OrderedOnExt holds the id and extensions of ProcedureRequest.orderedOn; JSON "_orderedOn".
 	OrderedOnExt *Element
 	// Orderer is ProcedureRequest.orderer (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ProcessRequest struct {
 	// ID is ProcessRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ProcessRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is ProcessRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ProcessRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ProcessRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ProcessRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ProcessRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ProcessRequest.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type ProcessRequest struct {
 	// OriginalRuleset is ProcessRequest.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is ProcessRequest.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of ProcessRequest.created; JSON "_created".
 	CreatedExt *Element
 	// Target is ProcessRequest.target (0..1, Reference).
@@ -56,21 +56,21 @@ type ProcessRequest struct {
 	// Response is ProcessRequest.response (0..1, Reference).
 	Response *Reference
 	// Nullify is ProcessRequest.nullify (0..1, boolean).
-	Nullify *bool
+	Nullify *Boolean
 	// NullifyExt holds the id and extensions of ProcessRequest.nullify; JSON "_nullify".
 	NullifyExt *Element
 	// Reference is ProcessRequest.reference (0..1, string).
-	Reference string
+	Reference String
 	// ReferenceExt holds the id and extensions of ProcessRequest.reference; JSON "_reference".
 	ReferenceExt *Element
 	// Item is ProcessRequest.item (0..*, BackboneElement).
 	Item []ProcessRequestItem
 	// Include is ProcessRequest.include (0..*, string).
-	Include []string
+	Include []String
 	// IncludeExt holds the id and extensions of ProcessRequest.include; JSON "_include".
 	IncludeExt []*Element
 	// Exclude is ProcessRequest.exclude (0..*, string).
-	Exclude []string
+	Exclude []String
 	// ExcludeExt holds the id and extensions of ProcessRequest.exclude; JSON "_exclude".
 	ExcludeExt []*Element
 	// Period is ProcessRequest.period (0..1, Period).
@@ -326,13 +326,13 @@ func (x *ProcessRequest) GetMeta() *Meta { return x.Meta }
 // ProcessRequestItem is the backbone element ProcessRequest.item of FHIR DSTU2 (1.0.2).
 type ProcessRequestItem struct {
 	// ID is ProcessRequest.item.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ProcessRequest.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ProcessRequest.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ProcessRequest.item.sequenceLinkId (1..1, integer).
-	SequenceLinkID *int
+	SequenceLinkID *Integer
 	// SequenceLinkIDExt holds the id and extensions of ProcessRequest.item.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ProcessResponse struct {
 	// ID is ProcessResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ProcessResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is ProcessResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ProcessResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ProcessResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ProcessResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ProcessResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ProcessResponse.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type ProcessResponse struct {
 	// Outcome is ProcessResponse.outcome (0..1, Coding).
 	Outcome *Coding
 	// Disposition is ProcessResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of ProcessResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Ruleset is ProcessResponse.ruleset (0..1, Coding).
@@ -46,7 +46,7 @@ type ProcessResponse struct {
 	// OriginalRuleset is ProcessResponse.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is ProcessResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of ProcessResponse.created; JSON "_created".
 	CreatedExt *Element
 	// Organization is ProcessResponse.organization (0..1, Reference).
@@ -272,7 +272,7 @@ func (x *ProcessResponse) GetMeta() *Meta { return x.Meta }
 // ProcessResponseNotes is the backbone element ProcessResponse.notes of FHIR DSTU2 (1.0.2).
 type ProcessResponseNotes struct {
 	// ID is ProcessResponse.notes.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ProcessResponse.notes.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ProcessResponse.notes.modifierExtension (0..*, Extension).
@@ -280,7 +280,7 @@ type ProcessResponseNotes struct {
 	// Type is ProcessResponse.notes.type (0..1, Coding).
 	Type *Coding
 	// Text is ProcessResponse.notes.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of ProcessResponse.notes.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

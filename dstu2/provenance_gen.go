@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Provenance struct {
 	// ID is Provenance.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Provenance.id; JSON "_id".
 	IDExt *Element
 	// Meta is Provenance.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Provenance.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Provenance.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Provenance.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Provenance.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Provenance.text (0..1, Narrative).
@@ -36,7 +36,7 @@ type Provenance struct {
 	// Period is Provenance.period (0..1, Period).
 	Period *Period
 	// Recorded is Provenance.recorded (1..1, instant).
-	Recorded string
+	Recorded Instant
 	// RecordedExt holds the id and extensions of Provenance.recorded; JSON "_recorded".
 	RecordedExt *Element
 	// Reason is Provenance.reason (0..*, CodeableConcept).
@@ -46,7 +46,7 @@ type Provenance struct {
 	// Location is Provenance.location (0..1, Reference).
 	Location *Reference
 	// Policy is Provenance.policy (0..*, uri).
-	Policy []string
+	Policy []URI
 	// PolicyExt holds the id and extensions of Provenance.policy; JSON "_policy".
 	PolicyExt []*Element
 	// Agent is Provenance.agent (0..*, BackboneElement).
@@ -256,7 +256,7 @@ func (x *Provenance) GetMeta() *Meta { return x.Meta }
 // ProvenanceAgent is the backbone element Provenance.agent of FHIR DSTU2 (1.0.2).
 type ProvenanceAgent struct {
 	// ID is Provenance.agent.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Provenance.agent.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Provenance.agent.modifierExtension (0..*, Extension).
@@ -360,7 +360,7 @@ func (x *ProvenanceAgent) validate(p string, errs *fhirjson.ValidationErrors) {
 // ProvenanceAgentRelatedAgent is the backbone element Provenance.agent.relatedAgent of FHIR DSTU2 (1.0.2).
 type ProvenanceAgentRelatedAgent struct {
 	// ID is Provenance.agent.relatedAgent.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Provenance.agent.relatedAgent.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Provenance.agent.relatedAgent.modifierExtension (0..*, Extension).
@@ -368,7 +368,7 @@ type ProvenanceAgentRelatedAgent struct {
 	// Type is Provenance.agent.relatedAgent.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// Target is Provenance.agent.relatedAgent.target (1..1, uri).
-	Target string
+	Target URI
 	// TargetExt holds the id and extensions of Provenance.agent.relatedAgent.target; JSON "_target".
 	TargetExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -458,7 +458,7 @@ func (x *ProvenanceAgentRelatedAgent) validate(p string, errs *fhirjson.Validati
 // ProvenanceEntity is the backbone element Provenance.entity of FHIR DSTU2 (1.0.2).
 type ProvenanceEntity struct {
 	// ID is Provenance.entity.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Provenance.entity.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Provenance.entity.modifierExtension (0..*, Extension).
@@ -470,11 +470,11 @@ type ProvenanceEntity struct {
 	// Type is Provenance.entity.type (1..1, Coding).
 	Type *Coding
 	// Reference is Provenance.entity.reference (1..1, uri).
-	Reference string
+	Reference URI
 	// ReferenceExt holds the id and extensions of Provenance.entity.reference; JSON "_reference".
 	ReferenceExt *Element
 	// Display is Provenance.entity.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of Provenance.entity.display; JSON "_display".
 	DisplayExt *Element
 	// Agent is Provenance.entity.agent (0..1, ProvenanceAgent).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Questionnaire struct {
 	// ID is Questionnaire.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Questionnaire.id; JSON "_id".
 	IDExt *Element
 	// Meta is Questionnaire.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Questionnaire.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Questionnaire.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Questionnaire.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Questionnaire.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Questionnaire.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Questionnaire struct {
 	// Identifier is Questionnaire.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is Questionnaire.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Questionnaire.version; JSON "_version".
 	VersionExt *Element
 	// Status is Questionnaire.status (1..1, code).
@@ -42,11 +42,11 @@ type Questionnaire struct {
 	// StatusExt holds the id and extensions of Questionnaire.status; JSON "_status".
 	StatusExt *Element
 	// Date is Questionnaire.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Questionnaire.date; JSON "_date".
 	DateExt *Element
 	// Publisher is Questionnaire.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of Questionnaire.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Telecom is Questionnaire.telecom (0..*, ContactPoint).
@@ -263,31 +263,31 @@ func (x *Questionnaire) GetMeta() *Meta { return x.Meta }
 // QuestionnaireGroup is the backbone element Questionnaire.group of FHIR DSTU2 (1.0.2).
 type QuestionnaireGroup struct {
 	// ID is Questionnaire.group.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Questionnaire.group.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Questionnaire.group.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LinkID is Questionnaire.group.linkId (0..1, string).
-	LinkID string
+	LinkID String
 	// LinkIDExt holds the id and extensions of Questionnaire.group.linkId; JSON "_linkId".
 	LinkIDExt *Element
 	// Title is Questionnaire.group.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Questionnaire.group.title; JSON "_title".
 	TitleExt *Element
 	// Concept is Questionnaire.group.concept (0..*, Coding).
 	Concept []Coding
 	// Text is Questionnaire.group.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Questionnaire.group.text; JSON "_text".
 	TextExt *Element
 	// Required is Questionnaire.group.required (0..1, boolean).
-	Required *bool
+	Required *Boolean
 	// RequiredExt holds the id and extensions of Questionnaire.group.required; JSON "_required".
 	RequiredExt *Element
 	// Repeats is Questionnaire.group.repeats (0..1, boolean).
-	Repeats *bool
+	Repeats *Boolean
 	// RepeatsExt holds the id and extensions of Questionnaire.group.repeats; JSON "_repeats".
 	RepeatsExt *Element
 	// Group is Questionnaire.group.group (0..*, QuestionnaireGroup).
@@ -421,19 +421,19 @@ func (x *QuestionnaireGroup) validate(p string, errs *fhirjson.ValidationErrors)
 // QuestionnaireGroupQuestion is the backbone element Questionnaire.group.question of FHIR DSTU2 (1.0.2).
 type QuestionnaireGroupQuestion struct {
 	// ID is Questionnaire.group.question.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Questionnaire.group.question.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Questionnaire.group.question.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LinkID is Questionnaire.group.question.linkId (0..1, string).
-	LinkID string
+	LinkID String
 	// LinkIDExt holds the id and extensions of Questionnaire.group.question.linkId; JSON "_linkId".
 	LinkIDExt *Element
 	// Concept is Questionnaire.group.question.concept (0..*, Coding).
 	Concept []Coding
 	// Text is Questionnaire.group.question.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Questionnaire.group.question.text; JSON "_text".
 	TextExt *Element
 	// Type is Questionnaire.group.question.type (0..1, code).
@@ -441,11 +441,11 @@ type QuestionnaireGroupQuestion struct {
 	// TypeExt holds the id and extensions of Questionnaire.group.question.type; JSON "_type".
 	TypeExt *Element
 	// Required is Questionnaire.group.question.required (0..1, boolean).
-	Required *bool
+	Required *Boolean
 	// RequiredExt holds the id and extensions of Questionnaire.group.question.required; JSON "_required".
 	RequiredExt *Element
 	// Repeats is Questionnaire.group.question.repeats (0..1, boolean).
-	Repeats *bool
+	Repeats *Boolean
 	// RepeatsExt holds the id and extensions of Questionnaire.group.question.repeats; JSON "_repeats".
 	RepeatsExt *Element
 	// Options is Questionnaire.group.question.options (0..1, Reference).

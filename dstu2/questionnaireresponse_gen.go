@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type QuestionnaireResponse struct {
 	// ID is QuestionnaireResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of QuestionnaireResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is QuestionnaireResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is QuestionnaireResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of QuestionnaireResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is QuestionnaireResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of QuestionnaireResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is QuestionnaireResponse.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type QuestionnaireResponse struct {
 	// Author is QuestionnaireResponse.author (0..1, Reference).
 	Author *Reference
 	// Authored is QuestionnaireResponse.authored (0..1, dateTime).
-	Authored string
+	Authored DateTime
 	// AuthoredExt holds the id and extensions of QuestionnaireResponse.authored; JSON "_authored".
 	AuthoredExt *Element
 	// Source is QuestionnaireResponse.source (0..1, Reference).
@@ -246,21 +246,21 @@ func (x *QuestionnaireResponse) GetMeta() *Meta { return x.Meta }
 // QuestionnaireResponseGroup is the backbone element QuestionnaireResponse.group of FHIR DSTU2 (1.0.2).
 type QuestionnaireResponseGroup struct {
 	// ID is QuestionnaireResponse.group.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is QuestionnaireResponse.group.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.group.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LinkID is QuestionnaireResponse.group.linkId (0..1, string).
-	LinkID string
+	LinkID String
 	// LinkIDExt holds the id and extensions of QuestionnaireResponse.group.linkId; JSON "_linkId".
 	LinkIDExt *Element
 	// Title is QuestionnaireResponse.group.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of QuestionnaireResponse.group.title; JSON "_title".
 	TitleExt *Element
 	// Text is QuestionnaireResponse.group.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of QuestionnaireResponse.group.text; JSON "_text".
 	TextExt *Element
 	// Subject is QuestionnaireResponse.group.subject (0..1, Reference).
@@ -380,17 +380,17 @@ func (x *QuestionnaireResponseGroup) validate(p string, errs *fhirjson.Validatio
 // QuestionnaireResponseGroupQuestion is the backbone element QuestionnaireResponse.group.question of FHIR DSTU2 (1.0.2).
 type QuestionnaireResponseGroupQuestion struct {
 	// ID is QuestionnaireResponse.group.question.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is QuestionnaireResponse.group.question.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.group.question.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LinkID is QuestionnaireResponse.group.question.linkId (0..1, string).
-	LinkID string
+	LinkID String
 	// LinkIDExt holds the id and extensions of QuestionnaireResponse.group.question.linkId; JSON "_linkId".
 	LinkIDExt *Element
 	// Text is QuestionnaireResponse.group.question.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of QuestionnaireResponse.group.question.text; JSON "_text".
 	TextExt *Element
 	// Answer is QuestionnaireResponse.group.question.answer (0..*, BackboneElement).
@@ -489,45 +489,45 @@ func (x *QuestionnaireResponseGroupQuestion) validate(p string, errs *fhirjson.V
 // QuestionnaireResponseGroupQuestionAnswer is the backbone element QuestionnaireResponse.group.question.answer of FHIR DSTU2 (1.0.2).
 type QuestionnaireResponseGroupQuestionAnswer struct {
 	// ID is QuestionnaireResponse.group.question.answer.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is QuestionnaireResponse.group.question.answer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.group.question.answer.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ValueBoolean is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueDecimal is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueInteger is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDate is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueInstant is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueTime is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueString is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueURI is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAttachment is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a Attachment; JSON "valueAttachment".

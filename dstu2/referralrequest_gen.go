@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ReferralRequest struct {
 	// ID is ReferralRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ReferralRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is ReferralRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ReferralRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ReferralRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ReferralRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ReferralRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ReferralRequest.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type ReferralRequest struct {
 	// Identifier is ReferralRequest.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Date is ReferralRequest.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ReferralRequest.date; JSON "_date".
 	DateExt *Element
 	// Type is ReferralRequest.type (0..1, CodeableConcept).
@@ -56,13 +56,13 @@ type ReferralRequest struct {
 	// Encounter is ReferralRequest.encounter (0..1, Reference).
 	Encounter *Reference
 	// DateSent is ReferralRequest.dateSent (0..1, dateTime).
-	DateSent string
+	DateSent DateTime
 	// DateSentExt holds the id and extensions of ReferralRequest.dateSent; JSON "_dateSent".
 	DateSentExt *Element
 	// Reason is ReferralRequest.reason (0..1, CodeableConcept).
 	Reason *CodeableConcept
 	// Description is ReferralRequest.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ReferralRequest.description; JSON "_description".
 	DescriptionExt *Element
 	// ServiceRequested is ReferralRequest.serviceRequested (0..*, CodeableConcept).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type RelatedPerson struct {
 	// ID is RelatedPerson.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of RelatedPerson.id; JSON "_id".
 	IDExt *Element
 	// Meta is RelatedPerson.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is RelatedPerson.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of RelatedPerson.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is RelatedPerson.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of RelatedPerson.language; JSON "_language".
 	LanguageExt *Element
 	// Text is RelatedPerson.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type RelatedPerson struct {
 	// GenderExt holds the id and extensions of RelatedPerson.gender; JSON "_gender".
 	GenderExt *Element
 	// BirthDate is RelatedPerson.birthDate (0..1, date).
-	BirthDate string
+	BirthDate Date
 	// BirthDateExt holds the id and extensions of RelatedPerson.birthDate; JSON "_birthDate".
 	BirthDateExt *Element
 	// Address is RelatedPerson.address (0..*, Address).

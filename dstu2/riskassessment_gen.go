@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type RiskAssessment struct {
 	// ID is RiskAssessment.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of RiskAssessment.id; JSON "_id".
 	IDExt *Element
 	// Meta is RiskAssessment.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is RiskAssessment.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of RiskAssessment.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is RiskAssessment.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of RiskAssessment.language; JSON "_language".
 	LanguageExt *Element
 	// Text is RiskAssessment.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type RiskAssessment struct {
 	// Subject is RiskAssessment.subject (0..1, Reference).
 	Subject *Reference
 	// Date is RiskAssessment.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of RiskAssessment.date; JSON "_date".
 	DateExt *Element
 	// Condition is RiskAssessment.condition (0..1, Reference).
@@ -52,7 +52,7 @@ type RiskAssessment struct {
 	// Prediction is RiskAssessment.prediction (0..*, BackboneElement).
 	Prediction []RiskAssessmentPrediction
 	// Mitigation is RiskAssessment.mitigation (0..1, string).
-	Mitigation string
+	Mitigation String
 	// MitigationExt holds the id and extensions of RiskAssessment.mitigation; JSON "_mitigation".
 	MitigationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -248,7 +248,7 @@ func (x *RiskAssessment) GetMeta() *Meta { return x.Meta }
 // RiskAssessmentPrediction is the backbone element RiskAssessment.prediction of FHIR DSTU2 (1.0.2).
 type RiskAssessmentPrediction struct {
 	// ID is RiskAssessment.prediction.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is RiskAssessment.prediction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is RiskAssessment.prediction.modifierExtension (0..*, Extension).
@@ -256,7 +256,7 @@ type RiskAssessmentPrediction struct {
 	// Outcome is RiskAssessment.prediction.outcome (1..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// ProbabilityDecimal is RiskAssessment.prediction.probability[x] (0..1) holding a decimal; JSON "probabilityDecimal".
-	ProbabilityDecimal fhirjson.Decimal
+	ProbabilityDecimal Decimal
 	// ProbabilityDecimalExt holds the id and extensions of RiskAssessment.prediction.probability[x]; JSON "_probabilityDecimal".
 	ProbabilityDecimalExt *Element
 	// ProbabilityRange is RiskAssessment.prediction.probability[x] (0..1) holding a Range; JSON "probabilityRange".
@@ -264,7 +264,7 @@ type RiskAssessmentPrediction struct {
 	// ProbabilityCodeableConcept is RiskAssessment.prediction.probability[x] (0..1) holding a CodeableConcept; JSON "probabilityCodeableConcept".
 	ProbabilityCodeableConcept *CodeableConcept
 	// RelativeRisk is RiskAssessment.prediction.relativeRisk (0..1, decimal).
-	RelativeRisk fhirjson.Decimal
+	RelativeRisk Decimal
 	// RelativeRiskExt holds the id and extensions of RiskAssessment.prediction.relativeRisk; JSON "_relativeRisk".
 	RelativeRiskExt *Element
 	// WhenPeriod is RiskAssessment.prediction.when[x] (0..1) holding a Period; JSON "whenPeriod".
@@ -272,7 +272,7 @@ type RiskAssessmentPrediction struct {
 	// WhenRange is RiskAssessment.prediction.when[x] (0..1) holding a Range; JSON "whenRange".
 	WhenRange *Range
 	// Rationale is RiskAssessment.prediction.rationale (0..1, string).
-	Rationale string
+	Rationale String
 	// RationaleExt holds the id and extensions of RiskAssessment.prediction.rationale; JSON "_rationale".
 	RationaleExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Schedule struct {
 	// ID is Schedule.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Schedule.id; JSON "_id".
 	IDExt *Element
 	// Meta is Schedule.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Schedule.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Schedule.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Schedule.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Schedule.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Schedule.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type Schedule struct {
 	// PlanningHorizon is Schedule.planningHorizon (0..1, Period).
 	PlanningHorizon *Period
 	// Comment is Schedule.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of Schedule.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

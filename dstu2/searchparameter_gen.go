@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type SearchParameter struct {
 	// ID is SearchParameter.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of SearchParameter.id; JSON "_id".
 	IDExt *Element
 	// Meta is SearchParameter.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is SearchParameter.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of SearchParameter.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is SearchParameter.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of SearchParameter.language; JSON "_language".
 	LanguageExt *Element
 	// Text is SearchParameter.text (0..1, Narrative).
@@ -32,11 +32,11 @@ type SearchParameter struct {
 	// ModifierExtension is SearchParameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is SearchParameter.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of SearchParameter.url; JSON "_url".
 	URLExt *Element
 	// Name is SearchParameter.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of SearchParameter.name; JSON "_name".
 	NameExt *Element
 	// Status is SearchParameter.status (0..1, code).
@@ -44,25 +44,25 @@ type SearchParameter struct {
 	// StatusExt holds the id and extensions of SearchParameter.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is SearchParameter.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of SearchParameter.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is SearchParameter.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of SearchParameter.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is SearchParameter.contact (0..*, BackboneElement).
 	Contact []SearchParameterContact
 	// Date is SearchParameter.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of SearchParameter.date; JSON "_date".
 	DateExt *Element
 	// Requirements is SearchParameter.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of SearchParameter.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Code is SearchParameter.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of SearchParameter.code; JSON "_code".
 	CodeExt *Element
 	// Base is SearchParameter.base (1..1, code).
@@ -74,11 +74,11 @@ type SearchParameter struct {
 	// TypeExt holds the id and extensions of SearchParameter.type; JSON "_type".
 	TypeExt *Element
 	// Description is SearchParameter.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of SearchParameter.description; JSON "_description".
 	DescriptionExt *Element
 	// Xpath is SearchParameter.xpath (0..1, string).
-	Xpath string
+	Xpath String
 	// XpathExt holds the id and extensions of SearchParameter.xpath; JSON "_xpath".
 	XpathExt *Element
 	// XpathUsage is SearchParameter.xpathUsage (0..1, code).
@@ -385,13 +385,13 @@ func (x *SearchParameter) GetMeta() *Meta { return x.Meta }
 // SearchParameterContact is the backbone element SearchParameter.contact of FHIR DSTU2 (1.0.2).
 type SearchParameterContact struct {
 	// ID is SearchParameter.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is SearchParameter.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is SearchParameter.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is SearchParameter.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of SearchParameter.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is SearchParameter.contact.telecom (0..*, ContactPoint).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Specimen struct {
 	// ID is Specimen.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Specimen.id; JSON "_id".
 	IDExt *Element
 	// Meta is Specimen.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Specimen.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Specimen.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Specimen.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Specimen.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Specimen.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type Specimen struct {
 	// AccessionIdentifier is Specimen.accessionIdentifier (0..1, Identifier).
 	AccessionIdentifier *Identifier
 	// ReceivedTime is Specimen.receivedTime (0..1, dateTime).
-	ReceivedTime string
+	ReceivedTime DateTime
 	// ReceivedTimeExt holds the id and extensions of Specimen.receivedTime; JSON "_receivedTime".
 	ReceivedTimeExt *Element
 	// Collection is Specimen.collection (0..1, BackboneElement).
@@ -254,7 +254,7 @@ func (x *Specimen) GetMeta() *Meta { return x.Meta }
 // SpecimenCollection is the backbone element Specimen.collection of FHIR DSTU2 (1.0.2).
 type SpecimenCollection struct {
 	// ID is Specimen.collection.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Specimen.collection.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Specimen.collection.modifierExtension (0..*, Extension).
@@ -262,11 +262,11 @@ type SpecimenCollection struct {
 	// Collector is Specimen.collection.collector (0..1, Reference).
 	Collector *Reference
 	// Comment is Specimen.collection.comment (0..*, string).
-	Comment []string
+	Comment []String
 	// CommentExt holds the id and extensions of Specimen.collection.comment; JSON "_comment".
 	CommentExt []*Element
 	// CollectedDateTime is Specimen.collection.collected[x] (0..1) holding a dateTime; JSON "collectedDateTime".
-	CollectedDateTime string
+	CollectedDateTime DateTime
 	// CollectedDateTimeExt holds the id and extensions of Specimen.collection.collected[x]; JSON "_collectedDateTime".
 	CollectedDateTimeExt *Element
 	// CollectedPeriod is Specimen.collection.collected[x] (0..1) holding a Period; JSON "collectedPeriod".
@@ -418,13 +418,13 @@ func (x *SpecimenCollection) CollectedType() string {
 // SpecimenTreatment is the backbone element Specimen.treatment of FHIR DSTU2 (1.0.2).
 type SpecimenTreatment struct {
 	// ID is Specimen.treatment.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Specimen.treatment.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Specimen.treatment.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is Specimen.treatment.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Specimen.treatment.description; JSON "_description".
 	DescriptionExt *Element
 	// Procedure is Specimen.treatment.procedure (0..1, CodeableConcept).
@@ -516,7 +516,7 @@ func (x *SpecimenTreatment) validate(p string, errs *fhirjson.ValidationErrors) 
 // SpecimenContainer is the backbone element Specimen.container of FHIR DSTU2 (1.0.2).
 type SpecimenContainer struct {
 	// ID is Specimen.container.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Specimen.container.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Specimen.container.modifierExtension (0..*, Extension).
@@ -524,7 +524,7 @@ type SpecimenContainer struct {
 	// Identifier is Specimen.container.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Description is Specimen.container.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Specimen.container.description; JSON "_description".
 	DescriptionExt *Element
 	// Type is Specimen.container.type (0..1, CodeableConcept).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type StructureDefinition struct {
 	// ID is StructureDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of StructureDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is StructureDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is StructureDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of StructureDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is StructureDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of StructureDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is StructureDefinition.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type StructureDefinition struct {
 	// ModifierExtension is StructureDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is StructureDefinition.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of StructureDefinition.url; JSON "_url".
 	URLExt *Element
 	// Identifier is StructureDefinition.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is StructureDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of StructureDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is StructureDefinition.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of StructureDefinition.name; JSON "_name".
 	NameExt *Element
 	// Display is StructureDefinition.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of StructureDefinition.display; JSON "_display".
 	DisplayExt *Element
 	// Status is StructureDefinition.status (1..1, code).
@@ -54,37 +54,37 @@ type StructureDefinition struct {
 	// StatusExt holds the id and extensions of StructureDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is StructureDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of StructureDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is StructureDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of StructureDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is StructureDefinition.contact (0..*, BackboneElement).
 	Contact []StructureDefinitionContact
 	// Date is StructureDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of StructureDefinition.date; JSON "_date".
 	DateExt *Element
 	// Description is StructureDefinition.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of StructureDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is StructureDefinition.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Requirements is StructureDefinition.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of StructureDefinition.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Copyright is StructureDefinition.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of StructureDefinition.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Code is StructureDefinition.code (0..*, Coding).
 	Code []Coding
 	// FhirVersion is StructureDefinition.fhirVersion (0..1, id).
-	FhirVersion string
+	FhirVersion ID
 	// FhirVersionExt holds the id and extensions of StructureDefinition.fhirVersion; JSON "_fhirVersion".
 	FhirVersionExt *Element
 	// Mapping is StructureDefinition.mapping (0..*, BackboneElement).
@@ -98,7 +98,7 @@ type StructureDefinition struct {
 	// ConstrainedTypeExt holds the id and extensions of StructureDefinition.constrainedType; JSON "_constrainedType".
 	ConstrainedTypeExt *Element
 	// Abstract is StructureDefinition.abstract (1..1, boolean).
-	Abstract *bool
+	Abstract *Boolean
 	// AbstractExt holds the id and extensions of StructureDefinition.abstract; JSON "_abstract".
 	AbstractExt *Element
 	// ContextType is StructureDefinition.contextType (0..1, code).
@@ -106,11 +106,11 @@ type StructureDefinition struct {
 	// ContextTypeExt holds the id and extensions of StructureDefinition.contextType; JSON "_contextType".
 	ContextTypeExt *Element
 	// Context is StructureDefinition.context (0..*, string).
-	Context []string
+	Context []String
 	// ContextExt holds the id and extensions of StructureDefinition.context; JSON "_context".
 	ContextExt []*Element
 	// Base is StructureDefinition.base (0..1, uri).
-	Base string
+	Base URI
 	// BaseExt holds the id and extensions of StructureDefinition.base; JSON "_base".
 	BaseExt *Element
 	// Snapshot is StructureDefinition.snapshot (0..1, BackboneElement).
@@ -480,13 +480,13 @@ func (x *StructureDefinition) GetMeta() *Meta { return x.Meta }
 // StructureDefinitionContact is the backbone element StructureDefinition.contact of FHIR DSTU2 (1.0.2).
 type StructureDefinitionContact struct {
 	// ID is StructureDefinition.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is StructureDefinition.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureDefinition.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is StructureDefinition.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of StructureDefinition.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is StructureDefinition.contact.telecom (0..*, ContactPoint).
@@ -572,25 +572,25 @@ func (x *StructureDefinitionContact) validate(p string, errs *fhirjson.Validatio
 // StructureDefinitionMapping is the backbone element StructureDefinition.mapping of FHIR DSTU2 (1.0.2).
 type StructureDefinitionMapping struct {
 	// ID is StructureDefinition.mapping.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is StructureDefinition.mapping.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureDefinition.mapping.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Identity is StructureDefinition.mapping.identity (1..1, id).
-	Identity string
+	Identity ID
 	// IdentityExt holds the id and extensions of StructureDefinition.mapping.identity; JSON "_identity".
 	IdentityExt *Element
 	// Uri is StructureDefinition.mapping.uri (0..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of StructureDefinition.mapping.uri; JSON "_uri".
 	UriExt *Element
 	// Name is StructureDefinition.mapping.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of StructureDefinition.mapping.name; JSON "_name".
 	NameExt *Element
 	// Comments is StructureDefinition.mapping.comments (0..1, string).
-	Comments string
+	Comments String
 	// CommentsExt holds the id and extensions of StructureDefinition.mapping.comments; JSON "_comments".
 	CommentsExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -701,7 +701,7 @@ func (x *StructureDefinitionMapping) validate(p string, errs *fhirjson.Validatio
 // StructureDefinitionSnapshot is the backbone element StructureDefinition.snapshot of FHIR DSTU2 (1.0.2).
 type StructureDefinitionSnapshot struct {
 	// ID is StructureDefinition.snapshot.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is StructureDefinition.snapshot.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureDefinition.snapshot.modifierExtension (0..*, Extension).
@@ -783,7 +783,7 @@ func (x *StructureDefinitionSnapshot) validate(p string, errs *fhirjson.Validati
 // StructureDefinitionDifferential is the backbone element StructureDefinition.differential of FHIR DSTU2 (1.0.2).
 type StructureDefinitionDifferential struct {
 	// ID is StructureDefinition.differential.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is StructureDefinition.differential.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureDefinition.differential.modifierExtension (0..*, Extension).

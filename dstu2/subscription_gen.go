@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Subscription struct {
 	// ID is Subscription.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Subscription.id; JSON "_id".
 	IDExt *Element
 	// Meta is Subscription.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Subscription.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Subscription.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Subscription.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Subscription.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Subscription.text (0..1, Narrative).
@@ -32,13 +32,13 @@ type Subscription struct {
 	// ModifierExtension is Subscription.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Criteria is Subscription.criteria (1..1, string).
-	Criteria string
+	Criteria String
 	// CriteriaExt holds the id and extensions of Subscription.criteria; JSON "_criteria".
 	CriteriaExt *Element
 	// Contact is Subscription.contact (0..*, ContactPoint).
 	Contact []ContactPoint
 	// Reason is Subscription.reason (1..1, string).
-	Reason string
+	Reason String
 	// ReasonExt holds the id and extensions of Subscription.reason; JSON "_reason".
 	ReasonExt *Element
 	// Status is Subscription.status (1..1, code).
@@ -46,13 +46,13 @@ type Subscription struct {
 	// StatusExt holds the id and extensions of Subscription.status; JSON "_status".
 	StatusExt *Element
 	// Error is Subscription.error (0..1, string).
-	Error string
+	Error String
 	// ErrorExt holds the id and extensions of Subscription.error; JSON "_error".
 	ErrorExt *Element
 	// Channel is Subscription.channel (1..1, BackboneElement).
 	Channel *SubscriptionChannel
 	// End is Subscription.end (0..1, instant).
-	End string
+	End Instant
 	// EndExt holds the id and extensions of Subscription.end; JSON "_end".
 	EndExt *Element
 	// Tag is Subscription.tag (0..*, Coding).
@@ -262,7 +262,7 @@ func (x *Subscription) GetMeta() *Meta { return x.Meta }
 // SubscriptionChannel is the backbone element Subscription.channel of FHIR DSTU2 (1.0.2).
 type SubscriptionChannel struct {
 	// ID is Subscription.channel.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Subscription.channel.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Subscription.channel.modifierExtension (0..*, Extension).
@@ -272,15 +272,15 @@ type SubscriptionChannel struct {
 	// TypeExt holds the id and extensions of Subscription.channel.type; JSON "_type".
 	TypeExt *Element
 	// Endpoint is Subscription.channel.endpoint (0..1, uri).
-	Endpoint string
+	Endpoint URI
 	// EndpointExt holds the id and extensions of Subscription.channel.endpoint; JSON "_endpoint".
 	EndpointExt *Element
 	// Payload is Subscription.channel.payload (1..1, string).
-	Payload string
+	Payload String
 	// PayloadExt holds the id and extensions of Subscription.channel.payload; JSON "_payload".
 	PayloadExt *Element
 	// Header is Subscription.channel.header (0..1, string).
-	Header string
+	Header String
 	// HeaderExt holds the id and extensions of Subscription.channel.header; JSON "_header".
 	HeaderExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type SupplyDelivery struct {
 	// ID is SupplyDelivery.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of SupplyDelivery.id; JSON "_id".
 	IDExt *Element
 	// Meta is SupplyDelivery.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is SupplyDelivery.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of SupplyDelivery.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is SupplyDelivery.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of SupplyDelivery.language; JSON "_language".
 	LanguageExt *Element
 	// Text is SupplyDelivery.text (0..1, Narrative).
@@ -50,7 +50,7 @@ type SupplyDelivery struct {
 	// WhenPrepared is SupplyDelivery.whenPrepared (0..1, Period).
 	WhenPrepared *Period
 	// Time is SupplyDelivery.time (0..1, dateTime).
-	Time string
+	Time DateTime
 	// TimeExt holds the id and extensions of SupplyDelivery.time; JSON "_time".
 	TimeExt *Element
 	// Destination is SupplyDelivery.destination (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type SupplyRequest struct {
 	// ID is SupplyRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of SupplyRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is SupplyRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is SupplyRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of SupplyRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is SupplyRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of SupplyRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is SupplyRequest.text (0..1, Narrative).
@@ -36,7 +36,7 @@ type SupplyRequest struct {
 	// Source is SupplyRequest.source (0..1, Reference).
 	Source *Reference
 	// Date is SupplyRequest.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of SupplyRequest.date; JSON "_date".
 	DateExt *Element
 	// Identifier is SupplyRequest.identifier (0..1, Identifier).
@@ -283,7 +283,7 @@ func (x *SupplyRequest) ReasonType() string {
 // SupplyRequestWhen is the backbone element SupplyRequest.when of FHIR DSTU2 (1.0.2).
 type SupplyRequestWhen struct {
 	// ID is SupplyRequest.when.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is SupplyRequest.when.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is SupplyRequest.when.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type TestScript struct {
 	// ID is TestScript.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of TestScript.id; JSON "_id".
 	IDExt *Element
 	// Meta is TestScript.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is TestScript.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of TestScript.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is TestScript.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of TestScript.language; JSON "_language".
 	LanguageExt *Element
 	// Text is TestScript.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type TestScript struct {
 	// ModifierExtension is TestScript.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is TestScript.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of TestScript.url; JSON "_url".
 	URLExt *Element
 	// Version is TestScript.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of TestScript.version; JSON "_version".
 	VersionExt *Element
 	// Name is TestScript.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.name; JSON "_name".
 	NameExt *Element
 	// Status is TestScript.status (1..1, code).
@@ -50,37 +50,37 @@ type TestScript struct {
 	// Identifier is TestScript.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Experimental is TestScript.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of TestScript.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is TestScript.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of TestScript.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is TestScript.contact (0..*, BackboneElement).
 	Contact []TestScriptContact
 	// Date is TestScript.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of TestScript.date; JSON "_date".
 	DateExt *Element
 	// Description is TestScript.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is TestScript.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Requirements is TestScript.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of TestScript.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Copyright is TestScript.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of TestScript.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Metadata is TestScript.metadata (0..1, BackboneElement).
 	Metadata *TestScriptMetadata
 	// Multiserver is TestScript.multiserver (0..1, boolean).
-	Multiserver *bool
+	Multiserver *Boolean
 	// MultiserverExt holds the id and extensions of TestScript.multiserver; JSON "_multiserver".
 	MultiserverExt *Element
 	// Fixture is TestScript.fixture (0..*, BackboneElement).
@@ -393,13 +393,13 @@ func (x *TestScript) GetMeta() *Meta { return x.Meta }
 // TestScriptContact is the backbone element TestScript.contact of FHIR DSTU2 (1.0.2).
 type TestScriptContact struct {
 	// ID is TestScript.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is TestScript.contact.telecom (0..*, ContactPoint).
@@ -483,7 +483,7 @@ func (x *TestScriptContact) validate(p string, errs *fhirjson.ValidationErrors) 
 // TestScriptMetadata is the backbone element TestScript.metadata of FHIR DSTU2 (1.0.2).
 type TestScriptMetadata struct {
 	// ID is TestScript.metadata.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.metadata.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.metadata.modifierExtension (0..*, Extension).
@@ -571,17 +571,17 @@ func (x *TestScriptMetadata) validate(p string, errs *fhirjson.ValidationErrors)
 // TestScriptMetadataLink is the backbone element TestScript.metadata.link of FHIR DSTU2 (1.0.2).
 type TestScriptMetadataLink struct {
 	// ID is TestScript.metadata.link.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.metadata.link.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.metadata.link.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is TestScript.metadata.link.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of TestScript.metadata.link.url; JSON "_url".
 	URLExt *Element
 	// Description is TestScript.metadata.link.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.metadata.link.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -671,29 +671,29 @@ func (x *TestScriptMetadataLink) validate(p string, errs *fhirjson.ValidationErr
 // TestScriptMetadataCapability is the backbone element TestScript.metadata.capability of FHIR DSTU2 (1.0.2).
 type TestScriptMetadataCapability struct {
 	// ID is TestScript.metadata.capability.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.metadata.capability.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.metadata.capability.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Required is TestScript.metadata.capability.required (0..1, boolean).
-	Required *bool
+	Required *Boolean
 	// RequiredExt holds the id and extensions of TestScript.metadata.capability.required; JSON "_required".
 	RequiredExt *Element
 	// Validated is TestScript.metadata.capability.validated (0..1, boolean).
-	Validated *bool
+	Validated *Boolean
 	// ValidatedExt holds the id and extensions of TestScript.metadata.capability.validated; JSON "_validated".
 	ValidatedExt *Element
 	// Description is TestScript.metadata.capability.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.metadata.capability.description; JSON "_description".
 	DescriptionExt *Element
 	// Destination is TestScript.metadata.capability.destination (0..1, integer).
-	Destination *int
+	Destination *Integer
 	// DestinationExt holds the id and extensions of TestScript.metadata.capability.destination; JSON "_destination".
 	DestinationExt *Element
 	// Link is TestScript.metadata.capability.link (0..*, uri).
-	Link []string
+	Link []URI
 	// LinkExt holds the id and extensions of TestScript.metadata.capability.link; JSON "_link".
 	LinkExt []*Element
 	// Conformance is TestScript.metadata.capability.conformance (1..1, Reference).
@@ -820,17 +820,17 @@ func (x *TestScriptMetadataCapability) validate(p string, errs *fhirjson.Validat
 // TestScriptFixture is the backbone element TestScript.fixture of FHIR DSTU2 (1.0.2).
 type TestScriptFixture struct {
 	// ID is TestScript.fixture.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.fixture.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.fixture.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Autocreate is TestScript.fixture.autocreate (0..1, boolean).
-	Autocreate *bool
+	Autocreate *Boolean
 	// AutocreateExt holds the id and extensions of TestScript.fixture.autocreate; JSON "_autocreate".
 	AutocreateExt *Element
 	// Autodelete is TestScript.fixture.autodelete (0..1, boolean).
-	Autodelete *bool
+	Autodelete *Boolean
 	// AutodeleteExt holds the id and extensions of TestScript.fixture.autodelete; JSON "_autodelete".
 	AutodeleteExt *Element
 	// Resource is TestScript.fixture.resource (0..1, Reference).
@@ -923,25 +923,25 @@ func (x *TestScriptFixture) validate(p string, errs *fhirjson.ValidationErrors) 
 // TestScriptVariable is the backbone element TestScript.variable of FHIR DSTU2 (1.0.2).
 type TestScriptVariable struct {
 	// ID is TestScript.variable.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.variable.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.variable.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.variable.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.variable.name; JSON "_name".
 	NameExt *Element
 	// HeaderField is TestScript.variable.headerField (0..1, string).
-	HeaderField string
+	HeaderField String
 	// HeaderFieldExt holds the id and extensions of TestScript.variable.headerField; JSON "_headerField".
 	HeaderFieldExt *Element
 	// Path is TestScript.variable.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of TestScript.variable.path; JSON "_path".
 	PathExt *Element
 	// SourceID is TestScript.variable.sourceId (0..1, id).
-	SourceID string
+	SourceID ID
 	// SourceIDExt holds the id and extensions of TestScript.variable.sourceId; JSON "_sourceId".
 	SourceIDExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1050,7 +1050,7 @@ func (x *TestScriptVariable) validate(p string, errs *fhirjson.ValidationErrors)
 // TestScriptSetup is the backbone element TestScript.setup of FHIR DSTU2 (1.0.2).
 type TestScriptSetup struct {
 	// ID is TestScript.setup.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.setup.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.modifierExtension (0..*, Extension).
@@ -1138,7 +1138,7 @@ func (x *TestScriptSetup) validate(p string, errs *fhirjson.ValidationErrors) {
 // TestScriptSetupAction is the backbone element TestScript.setup.action of FHIR DSTU2 (1.0.2).
 type TestScriptSetupAction struct {
 	// ID is TestScript.setup.action.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.setup.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.modifierExtension (0..*, Extension).
@@ -1223,7 +1223,7 @@ func (x *TestScriptSetupAction) validate(p string, errs *fhirjson.ValidationErro
 // TestScriptSetupActionOperation is the backbone element TestScript.setup.action.operation of FHIR DSTU2 (1.0.2).
 type TestScriptSetupActionOperation struct {
 	// ID is TestScript.setup.action.operation.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.setup.action.operation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.operation.modifierExtension (0..*, Extension).
@@ -1235,11 +1235,11 @@ type TestScriptSetupActionOperation struct {
 	// ResourceExt holds the id and extensions of TestScript.setup.action.operation.resource; JSON "_resource".
 	ResourceExt *Element
 	// Label is TestScript.setup.action.operation.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of TestScript.setup.action.operation.label; JSON "_label".
 	LabelExt *Element
 	// Description is TestScript.setup.action.operation.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.setup.action.operation.description; JSON "_description".
 	DescriptionExt *Element
 	// Accept is TestScript.setup.action.operation.accept (0..1, code).
@@ -1251,33 +1251,33 @@ type TestScriptSetupActionOperation struct {
 	// ContentTypeExt holds the id and extensions of TestScript.setup.action.operation.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Destination is TestScript.setup.action.operation.destination (0..1, integer).
-	Destination *int
+	Destination *Integer
 	// DestinationExt holds the id and extensions of TestScript.setup.action.operation.destination; JSON "_destination".
 	DestinationExt *Element
 	// EncodeRequestURL is TestScript.setup.action.operation.encodeRequestUrl (0..1, boolean).
-	EncodeRequestURL *bool
+	EncodeRequestURL *Boolean
 	// EncodeRequestURLExt holds the id and extensions of TestScript.setup.action.operation.encodeRequestUrl; JSON "_encodeRequestUrl".
 	EncodeRequestURLExt *Element
 	// Params is TestScript.setup.action.operation.params (0..1, string).
-	Params string
+	Params String
 	// ParamsExt holds the id and extensions of TestScript.setup.action.operation.params; JSON "_params".
 	ParamsExt *Element
 	// RequestHeader is TestScript.setup.action.operation.requestHeader (0..*, BackboneElement).
 	RequestHeader []TestScriptSetupActionOperationRequestHeader
 	// ResponseID is TestScript.setup.action.operation.responseId (0..1, id).
-	ResponseID string
+	ResponseID ID
 	// ResponseIDExt holds the id and extensions of TestScript.setup.action.operation.responseId; JSON "_responseId".
 	ResponseIDExt *Element
 	// SourceID is TestScript.setup.action.operation.sourceId (0..1, id).
-	SourceID string
+	SourceID ID
 	// SourceIDExt holds the id and extensions of TestScript.setup.action.operation.sourceId; JSON "_sourceId".
 	SourceIDExt *Element
 	// TargetID is TestScript.setup.action.operation.targetId (0..1, id).
-	TargetID string
+	TargetID ID
 	// TargetIDExt holds the id and extensions of TestScript.setup.action.operation.targetId; JSON "_targetId".
 	TargetIDExt *Element
 	// URL is TestScript.setup.action.operation.url (0..1, string).
-	URL string
+	URL String
 	// URLExt holds the id and extensions of TestScript.setup.action.operation.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1488,17 +1488,17 @@ func (x *TestScriptSetupActionOperation) validate(p string, errs *fhirjson.Valid
 // TestScriptSetupActionOperationRequestHeader is the backbone element TestScript.setup.action.operation.requestHeader of FHIR DSTU2 (1.0.2).
 type TestScriptSetupActionOperationRequestHeader struct {
 	// ID is TestScript.setup.action.operation.requestHeader.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.setup.action.operation.requestHeader.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.operation.requestHeader.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Field is TestScript.setup.action.operation.requestHeader.field (1..1, string).
-	Field string
+	Field String
 	// FieldExt holds the id and extensions of TestScript.setup.action.operation.requestHeader.field; JSON "_field".
 	FieldExt *Element
 	// Value is TestScript.setup.action.operation.requestHeader.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.setup.action.operation.requestHeader.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1595,17 +1595,17 @@ func (x *TestScriptSetupActionOperationRequestHeader) validate(p string, errs *f
 // TestScriptSetupActionAssert is the backbone element TestScript.setup.action.assert of FHIR DSTU2 (1.0.2).
 type TestScriptSetupActionAssert struct {
 	// ID is TestScript.setup.action.assert.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.setup.action.assert.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Label is TestScript.setup.action.assert.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of TestScript.setup.action.assert.label; JSON "_label".
 	LabelExt *Element
 	// Description is TestScript.setup.action.assert.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.setup.action.assert.description; JSON "_description".
 	DescriptionExt *Element
 	// Direction is TestScript.setup.action.assert.direction (0..1, code).
@@ -1613,11 +1613,11 @@ type TestScriptSetupActionAssert struct {
 	// DirectionExt holds the id and extensions of TestScript.setup.action.assert.direction; JSON "_direction".
 	DirectionExt *Element
 	// CompareToSourceID is TestScript.setup.action.assert.compareToSourceId (0..1, string).
-	CompareToSourceID string
+	CompareToSourceID String
 	// CompareToSourceIDExt holds the id and extensions of TestScript.setup.action.assert.compareToSourceId; JSON "_compareToSourceId".
 	CompareToSourceIDExt *Element
 	// CompareToSourcePath is TestScript.setup.action.assert.compareToSourcePath (0..1, string).
-	CompareToSourcePath string
+	CompareToSourcePath String
 	// CompareToSourcePathExt holds the id and extensions of TestScript.setup.action.assert.compareToSourcePath; JSON "_compareToSourcePath".
 	CompareToSourcePathExt *Element
 	// ContentType is TestScript.setup.action.assert.contentType (0..1, code).
@@ -1625,15 +1625,15 @@ type TestScriptSetupActionAssert struct {
 	// ContentTypeExt holds the id and extensions of TestScript.setup.action.assert.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// HeaderField is TestScript.setup.action.assert.headerField (0..1, string).
-	HeaderField string
+	HeaderField String
 	// HeaderFieldExt holds the id and extensions of TestScript.setup.action.assert.headerField; JSON "_headerField".
 	HeaderFieldExt *Element
 	// MinimumID is TestScript.setup.action.assert.minimumId (0..1, string).
-	MinimumID string
+	MinimumID String
 	// MinimumIDExt holds the id and extensions of TestScript.setup.action.assert.minimumId; JSON "_minimumId".
 	MinimumIDExt *Element
 	// NavigationLinks is TestScript.setup.action.assert.navigationLinks (0..1, boolean).
-	NavigationLinks *bool
+	NavigationLinks *Boolean
 	// NavigationLinksExt holds the id and extensions of TestScript.setup.action.assert.navigationLinks; JSON "_navigationLinks".
 	NavigationLinksExt *Element
 	// Operator is TestScript.setup.action.assert.operator (0..1, code).
@@ -1641,7 +1641,7 @@ type TestScriptSetupActionAssert struct {
 	// OperatorExt holds the id and extensions of TestScript.setup.action.assert.operator; JSON "_operator".
 	OperatorExt *Element
 	// Path is TestScript.setup.action.assert.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of TestScript.setup.action.assert.path; JSON "_path".
 	PathExt *Element
 	// Resource is TestScript.setup.action.assert.resource (0..1, code).
@@ -1653,23 +1653,23 @@ type TestScriptSetupActionAssert struct {
 	// ResponseExt holds the id and extensions of TestScript.setup.action.assert.response; JSON "_response".
 	ResponseExt *Element
 	// ResponseCode is TestScript.setup.action.assert.responseCode (0..1, string).
-	ResponseCode string
+	ResponseCode String
 	// ResponseCodeExt holds the id and extensions of TestScript.setup.action.assert.responseCode; JSON "_responseCode".
 	ResponseCodeExt *Element
 	// SourceID is TestScript.setup.action.assert.sourceId (0..1, id).
-	SourceID string
+	SourceID ID
 	// SourceIDExt holds the id and extensions of TestScript.setup.action.assert.sourceId; JSON "_sourceId".
 	SourceIDExt *Element
 	// ValidateProfileID is TestScript.setup.action.assert.validateProfileId (0..1, id).
-	ValidateProfileID string
+	ValidateProfileID ID
 	// ValidateProfileIDExt holds the id and extensions of TestScript.setup.action.assert.validateProfileId; JSON "_validateProfileId".
 	ValidateProfileIDExt *Element
 	// Value is TestScript.setup.action.assert.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.setup.action.assert.value; JSON "_value".
 	ValueExt *Element
 	// WarningOnly is TestScript.setup.action.assert.warningOnly (0..1, boolean).
-	WarningOnly *bool
+	WarningOnly *Boolean
 	// WarningOnlyExt holds the id and extensions of TestScript.setup.action.assert.warningOnly; JSON "_warningOnly".
 	WarningOnlyExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1921,17 +1921,17 @@ func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.Validati
 // TestScriptTest is the backbone element TestScript.test of FHIR DSTU2 (1.0.2).
 type TestScriptTest struct {
 	// ID is TestScript.test.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.test.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.test.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.test.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.test.name; JSON "_name".
 	NameExt *Element
 	// Description is TestScript.test.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.test.description; JSON "_description".
 	DescriptionExt *Element
 	// Metadata is TestScript.test.metadata (0..1, TestScriptMetadata).
@@ -2035,7 +2035,7 @@ func (x *TestScriptTest) validate(p string, errs *fhirjson.ValidationErrors) {
 // TestScriptTestAction is the backbone element TestScript.test.action of FHIR DSTU2 (1.0.2).
 type TestScriptTestAction struct {
 	// ID is TestScript.test.action.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.test.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.test.action.modifierExtension (0..*, Extension).
@@ -2120,7 +2120,7 @@ func (x *TestScriptTestAction) validate(p string, errs *fhirjson.ValidationError
 // TestScriptTeardown is the backbone element TestScript.teardown of FHIR DSTU2 (1.0.2).
 type TestScriptTeardown struct {
 	// ID is TestScript.teardown.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.teardown.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.teardown.modifierExtension (0..*, Extension).
@@ -2200,7 +2200,7 @@ func (x *TestScriptTeardown) validate(p string, errs *fhirjson.ValidationErrors)
 // TestScriptTeardownAction is the backbone element TestScript.teardown.action of FHIR DSTU2 (1.0.2).
 type TestScriptTeardownAction struct {
 	// ID is TestScript.teardown.action.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.teardown.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.teardown.action.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ValueSet struct {
 	// ID is ValueSet.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ValueSet.id; JSON "_id".
 	IDExt *Element
 	// Meta is ValueSet.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ValueSet.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ValueSet.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ValueSet.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ValueSet.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ValueSet.text (0..1, Narrative).
@@ -32,17 +32,17 @@ type ValueSet struct {
 	// ModifierExtension is ValueSet.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ValueSet.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ValueSet.url; JSON "_url".
 	URLExt *Element
 	// Identifier is ValueSet.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is ValueSet.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ValueSet.version; JSON "_version".
 	VersionExt *Element
 	// Name is ValueSet.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ValueSet.name; JSON "_name".
 	NameExt *Element
 	// Status is ValueSet.status (1..1, code).
@@ -50,43 +50,43 @@ type ValueSet struct {
 	// StatusExt holds the id and extensions of ValueSet.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ValueSet.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ValueSet.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is ValueSet.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ValueSet.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is ValueSet.contact (0..*, BackboneElement).
 	Contact []ValueSetContact
 	// Date is ValueSet.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ValueSet.date; JSON "_date".
 	DateExt *Element
 	// LockedDate is ValueSet.lockedDate (0..1, date).
-	LockedDate string
+	LockedDate Date
 	// LockedDateExt holds the id and extensions of ValueSet.lockedDate; JSON "_lockedDate".
 	LockedDateExt *Element
 	// Description is ValueSet.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ValueSet.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is ValueSet.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Immutable is ValueSet.immutable (0..1, boolean).
-	Immutable *bool
+	Immutable *Boolean
 	// ImmutableExt holds the id and extensions of ValueSet.immutable; JSON "_immutable".
 	ImmutableExt *Element
 	// Requirements is ValueSet.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of ValueSet.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Copyright is ValueSet.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of ValueSet.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Extensible is ValueSet.extensible (0..1, boolean).
-	Extensible *bool
+	Extensible *Boolean
 	// ExtensibleExt holds the id and extensions of ValueSet.extensible; JSON "_extensible".
 	ExtensibleExt *Element
 	// CodeSystem is ValueSet.codeSystem (0..1, BackboneElement).
@@ -384,13 +384,13 @@ func (x *ValueSet) GetMeta() *Meta { return x.Meta }
 // ValueSetContact is the backbone element ValueSet.contact of FHIR DSTU2 (1.0.2).
 type ValueSetContact struct {
 	// ID is ValueSet.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ValueSet.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ValueSet.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is ValueSet.contact.telecom (0..*, ContactPoint).
@@ -474,21 +474,21 @@ func (x *ValueSetContact) validate(p string, errs *fhirjson.ValidationErrors) {
 // ValueSetCodeSystem is the backbone element ValueSet.codeSystem of FHIR DSTU2 (1.0.2).
 type ValueSetCodeSystem struct {
 	// ID is ValueSet.codeSystem.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.codeSystem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.codeSystem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// System is ValueSet.codeSystem.system (1..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of ValueSet.codeSystem.system; JSON "_system".
 	SystemExt *Element
 	// Version is ValueSet.codeSystem.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ValueSet.codeSystem.version; JSON "_version".
 	VersionExt *Element
 	// CaseSensitive is ValueSet.codeSystem.caseSensitive (0..1, boolean).
-	CaseSensitive *bool
+	CaseSensitive *Boolean
 	// CaseSensitiveExt holds the id and extensions of ValueSet.codeSystem.caseSensitive; JSON "_caseSensitive".
 	CaseSensitiveExt *Element
 	// Concept is ValueSet.codeSystem.concept (1..*, BackboneElement).
@@ -596,25 +596,25 @@ func (x *ValueSetCodeSystem) validate(p string, errs *fhirjson.ValidationErrors)
 // ValueSetCodeSystemConcept is the backbone element ValueSet.codeSystem.concept of FHIR DSTU2 (1.0.2).
 type ValueSetCodeSystemConcept struct {
 	// ID is ValueSet.codeSystem.concept.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.codeSystem.concept.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.codeSystem.concept.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is ValueSet.codeSystem.concept.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ValueSet.codeSystem.concept.code; JSON "_code".
 	CodeExt *Element
 	// Abstract is ValueSet.codeSystem.concept.abstract (0..1, boolean).
-	Abstract *bool
+	Abstract *Boolean
 	// AbstractExt holds the id and extensions of ValueSet.codeSystem.concept.abstract; JSON "_abstract".
 	AbstractExt *Element
 	// Display is ValueSet.codeSystem.concept.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ValueSet.codeSystem.concept.display; JSON "_display".
 	DisplayExt *Element
 	// Definition is ValueSet.codeSystem.concept.definition (0..1, string).
-	Definition string
+	Definition String
 	// DefinitionExt holds the id and extensions of ValueSet.codeSystem.concept.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Designation is ValueSet.codeSystem.concept.designation (0..*, BackboneElement).
@@ -738,19 +738,19 @@ func (x *ValueSetCodeSystemConcept) validate(p string, errs *fhirjson.Validation
 // ValueSetCodeSystemConceptDesignation is the backbone element ValueSet.codeSystem.concept.designation of FHIR DSTU2 (1.0.2).
 type ValueSetCodeSystemConceptDesignation struct {
 	// ID is ValueSet.codeSystem.concept.designation.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.codeSystem.concept.designation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.codeSystem.concept.designation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Language is ValueSet.codeSystem.concept.designation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ValueSet.codeSystem.concept.designation.language; JSON "_language".
 	LanguageExt *Element
 	// Use is ValueSet.codeSystem.concept.designation.use (0..1, Coding).
 	Use *Coding
 	// Value is ValueSet.codeSystem.concept.designation.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of ValueSet.codeSystem.concept.designation.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -850,13 +850,13 @@ func (x *ValueSetCodeSystemConceptDesignation) validate(p string, errs *fhirjson
 // ValueSetCompose is the backbone element ValueSet.compose of FHIR DSTU2 (1.0.2).
 type ValueSetCompose struct {
 	// ID is ValueSet.compose.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.compose.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.compose.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Import is ValueSet.compose.import (0..*, uri).
-	Import []string
+	Import []URI
 	// ImportExt holds the id and extensions of ValueSet.compose.import; JSON "_import".
 	ImportExt []*Element
 	// Include is ValueSet.compose.include (0..*, BackboneElement).
@@ -950,17 +950,17 @@ func (x *ValueSetCompose) validate(p string, errs *fhirjson.ValidationErrors) {
 // ValueSetComposeInclude is the backbone element ValueSet.compose.include of FHIR DSTU2 (1.0.2).
 type ValueSetComposeInclude struct {
 	// ID is ValueSet.compose.include.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.compose.include.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.compose.include.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// System is ValueSet.compose.include.system (1..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of ValueSet.compose.include.system; JSON "_system".
 	SystemExt *Element
 	// Version is ValueSet.compose.include.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ValueSet.compose.include.version; JSON "_version".
 	VersionExt *Element
 	// Concept is ValueSet.compose.include.concept (0..*, BackboneElement).
@@ -1066,17 +1066,17 @@ func (x *ValueSetComposeInclude) validate(p string, errs *fhirjson.ValidationErr
 // ValueSetComposeIncludeConcept is the backbone element ValueSet.compose.include.concept of FHIR DSTU2 (1.0.2).
 type ValueSetComposeIncludeConcept struct {
 	// ID is ValueSet.compose.include.concept.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.compose.include.concept.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.compose.include.concept.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is ValueSet.compose.include.concept.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ValueSet.compose.include.concept.code; JSON "_code".
 	CodeExt *Element
 	// Display is ValueSet.compose.include.concept.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ValueSet.compose.include.concept.display; JSON "_display".
 	DisplayExt *Element
 	// Designation is ValueSet.compose.include.concept.designation (0..*, ValueSetCodeSystemConceptDesignation).
@@ -1176,13 +1176,13 @@ func (x *ValueSetComposeIncludeConcept) validate(p string, errs *fhirjson.Valida
 // ValueSetComposeIncludeFilter is the backbone element ValueSet.compose.include.filter of FHIR DSTU2 (1.0.2).
 type ValueSetComposeIncludeFilter struct {
 	// ID is ValueSet.compose.include.filter.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.compose.include.filter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.compose.include.filter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Property is ValueSet.compose.include.filter.property (1..1, code).
-	Property string
+	Property Code
 	// PropertyExt holds the id and extensions of ValueSet.compose.include.filter.property; JSON "_property".
 	PropertyExt *Element
 	// Op is ValueSet.compose.include.filter.op (1..1, code).
@@ -1190,7 +1190,7 @@ type ValueSetComposeIncludeFilter struct {
 	// OpExt holds the id and extensions of ValueSet.compose.include.filter.op; JSON "_op".
 	OpExt *Element
 	// Value is ValueSet.compose.include.filter.value (1..1, code).
-	Value string
+	Value Code
 	// ValueExt holds the id and extensions of ValueSet.compose.include.filter.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1298,25 +1298,25 @@ func (x *ValueSetComposeIncludeFilter) validate(p string, errs *fhirjson.Validat
 // ValueSetExpansion is the backbone element ValueSet.expansion of FHIR DSTU2 (1.0.2).
 type ValueSetExpansion struct {
 	// ID is ValueSet.expansion.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.expansion.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.expansion.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Identifier is ValueSet.expansion.identifier (1..1, uri).
-	Identifier string
+	Identifier URI
 	// IdentifierExt holds the id and extensions of ValueSet.expansion.identifier; JSON "_identifier".
 	IdentifierExt *Element
 	// Timestamp is ValueSet.expansion.timestamp (1..1, dateTime).
-	Timestamp string
+	Timestamp DateTime
 	// TimestampExt holds the id and extensions of ValueSet.expansion.timestamp; JSON "_timestamp".
 	TimestampExt *Element
 	// Total is ValueSet.expansion.total (0..1, integer).
-	Total *int
+	Total *Integer
 	// TotalExt holds the id and extensions of ValueSet.expansion.total; JSON "_total".
 	TotalExt *Element
 	// Offset is ValueSet.expansion.offset (0..1, integer).
-	Offset *int
+	Offset *Integer
 	// OffsetExt holds the id and extensions of ValueSet.expansion.offset; JSON "_offset".
 	OffsetExt *Element
 	// Parameter is ValueSet.expansion.parameter (0..*, BackboneElement).
@@ -1444,37 +1444,37 @@ func (x *ValueSetExpansion) validate(p string, errs *fhirjson.ValidationErrors) 
 // ValueSetExpansionParameter is the backbone element ValueSet.expansion.parameter of FHIR DSTU2 (1.0.2).
 type ValueSetExpansionParameter struct {
 	// ID is ValueSet.expansion.parameter.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.expansion.parameter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.expansion.parameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ValueSet.expansion.parameter.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ValueSet.expansion.parameter.name; JSON "_name".
 	NameExt *Element
 	// ValueString is ValueSet.expansion.parameter.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueBoolean is ValueSet.expansion.parameter.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueInteger is ValueSet.expansion.parameter.value[x] (0..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDecimal is ValueSet.expansion.parameter.value[x] (0..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueURI is ValueSet.expansion.parameter.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueCode is ValueSet.expansion.parameter.value[x] (0..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1649,29 +1649,29 @@ func (x *ValueSetExpansionParameter) ValueType() string {
 // ValueSetExpansionContains is the backbone element ValueSet.expansion.contains of FHIR DSTU2 (1.0.2).
 type ValueSetExpansionContains struct {
 	// ID is ValueSet.expansion.contains.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.expansion.contains.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.expansion.contains.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// System is ValueSet.expansion.contains.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of ValueSet.expansion.contains.system; JSON "_system".
 	SystemExt *Element
 	// Abstract is ValueSet.expansion.contains.abstract (0..1, boolean).
-	Abstract *bool
+	Abstract *Boolean
 	// AbstractExt holds the id and extensions of ValueSet.expansion.contains.abstract; JSON "_abstract".
 	AbstractExt *Element
 	// Version is ValueSet.expansion.contains.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ValueSet.expansion.contains.version; JSON "_version".
 	VersionExt *Element
 	// Code is ValueSet.expansion.contains.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ValueSet.expansion.contains.code; JSON "_code".
 	CodeExt *Element
 	// Display is ValueSet.expansion.contains.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ValueSet.expansion.contains.display; JSON "_display".
 	DisplayExt *Element
 	// Contains is ValueSet.expansion.contains.contains (0..*, ValueSetExpansionContains).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Account struct {
 	// ID is Account.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Account.id; JSON "_id".
 	IDExt *Element
 	// Meta is Account.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Account.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Account.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Account.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Account.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Account.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type Account struct {
 	// Type is Account.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Name is Account.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Account.name; JSON "_name".
 	NameExt *Element
 	// Subject is Account.subject (0..1, Reference).
@@ -56,7 +56,7 @@ type Account struct {
 	// Owner is Account.owner (0..1, Reference).
 	Owner *Reference
 	// Description is Account.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Account.description; JSON "_description".
 	DescriptionExt *Element
 	// Guarantor is Account.guarantor (0..*, BackboneElement).
@@ -269,7 +269,7 @@ func (x *Account) GetMeta() *Meta { return x.Meta }
 // AccountCoverage is the backbone element Account.coverage of FHIR STU3 (3.0.1).
 type AccountCoverage struct {
 	// ID is Account.coverage.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Account.coverage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Account.coverage.modifierExtension (0..*, Extension).
@@ -277,7 +277,7 @@ type AccountCoverage struct {
 	// Coverage is Account.coverage.coverage (1..1, Reference).
 	Coverage *Reference
 	// Priority is Account.coverage.priority (0..1, positiveInt).
-	Priority *int
+	Priority *PositiveInt
 	// PriorityExt holds the id and extensions of Account.coverage.priority; JSON "_priority".
 	PriorityExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -362,7 +362,7 @@ func (x *AccountCoverage) validate(p string, errs *fhirjson.ValidationErrors) {
 // AccountGuarantor is the backbone element Account.guarantor of FHIR STU3 (3.0.1).
 type AccountGuarantor struct {
 	// ID is Account.guarantor.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Account.guarantor.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Account.guarantor.modifierExtension (0..*, Extension).
@@ -370,7 +370,7 @@ type AccountGuarantor struct {
 	// Party is Account.guarantor.party (1..1, Reference).
 	Party *Reference
 	// OnHold is Account.guarantor.onHold (0..1, boolean).
-	OnHold *bool
+	OnHold *Boolean
 	// OnHoldExt holds the id and extensions of Account.guarantor.onHold; JSON "_onHold".
 	OnHoldExt *Element
 	// Period is Account.guarantor.period (0..1, Period).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ActivityDefinition struct {
 	// ID is ActivityDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ActivityDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is ActivityDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ActivityDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ActivityDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ActivityDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ActivityDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ActivityDefinition.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type ActivityDefinition struct {
 	// ModifierExtension is ActivityDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ActivityDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ActivityDefinition.url; JSON "_url".
 	URLExt *Element
 	// Identifier is ActivityDefinition.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is ActivityDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ActivityDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is ActivityDefinition.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ActivityDefinition.name; JSON "_name".
 	NameExt *Element
 	// Title is ActivityDefinition.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of ActivityDefinition.title; JSON "_title".
 	TitleExt *Element
 	// Status is ActivityDefinition.status (1..1, code).
@@ -54,35 +54,35 @@ type ActivityDefinition struct {
 	// StatusExt holds the id and extensions of ActivityDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ActivityDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ActivityDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is ActivityDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ActivityDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is ActivityDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ActivityDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Description is ActivityDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of ActivityDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is ActivityDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of ActivityDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Usage is ActivityDefinition.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of ActivityDefinition.usage; JSON "_usage".
 	UsageExt *Element
 	// ApprovalDate is ActivityDefinition.approvalDate (0..1, date).
-	ApprovalDate string
+	ApprovalDate Date
 	// ApprovalDateExt holds the id and extensions of ActivityDefinition.approvalDate; JSON "_approvalDate".
 	ApprovalDateExt *Element
 	// LastReviewDate is ActivityDefinition.lastReviewDate (0..1, date).
-	LastReviewDate string
+	LastReviewDate Date
 	// LastReviewDateExt holds the id and extensions of ActivityDefinition.lastReviewDate; JSON "_lastReviewDate".
 	LastReviewDateExt *Element
 	// EffectivePeriod is ActivityDefinition.effectivePeriod (0..1, Period).
@@ -98,7 +98,7 @@ type ActivityDefinition struct {
 	// Contact is ActivityDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Copyright is ActivityDefinition.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of ActivityDefinition.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// RelatedArtifact is ActivityDefinition.relatedArtifact (0..*, RelatedArtifact).
@@ -114,7 +114,7 @@ type ActivityDefinition struct {
 	// TimingTiming is ActivityDefinition.timing[x] (0..1) holding a Timing; JSON "timingTiming".
 	TimingTiming *Timing
 	// TimingDateTime is ActivityDefinition.timing[x] (0..1) holding a dateTime; JSON "timingDateTime".
-	TimingDateTime string
+	TimingDateTime DateTime
 	// TimingDateTimeExt holds the id and extensions of ActivityDefinition.timing[x]; JSON "_timingDateTime".
 	TimingDateTimeExt *Element
 	// TimingPeriod is ActivityDefinition.timing[x] (0..1) holding a Period; JSON "timingPeriod".
@@ -616,7 +616,7 @@ func (x *ActivityDefinition) ProductType() string {
 // ActivityDefinitionParticipant is the backbone element ActivityDefinition.participant of FHIR STU3 (3.0.1).
 type ActivityDefinitionParticipant struct {
 	// ID is ActivityDefinition.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ActivityDefinition.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ActivityDefinition.participant.modifierExtension (0..*, Extension).
@@ -713,25 +713,25 @@ func (x *ActivityDefinitionParticipant) validate(p string, errs *fhirjson.Valida
 // ActivityDefinitionDynamicValue is the backbone element ActivityDefinition.dynamicValue of FHIR STU3 (3.0.1).
 type ActivityDefinitionDynamicValue struct {
 	// ID is ActivityDefinition.dynamicValue.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ActivityDefinition.dynamicValue.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ActivityDefinition.dynamicValue.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is ActivityDefinition.dynamicValue.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ActivityDefinition.dynamicValue.description; JSON "_description".
 	DescriptionExt *Element
 	// Path is ActivityDefinition.dynamicValue.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of ActivityDefinition.dynamicValue.path; JSON "_path".
 	PathExt *Element
 	// Language is ActivityDefinition.dynamicValue.language (0..1, string).
-	Language string
+	Language String
 	// LanguageExt holds the id and extensions of ActivityDefinition.dynamicValue.language; JSON "_language".
 	LanguageExt *Element
 	// Expression is ActivityDefinition.dynamicValue.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of ActivityDefinition.dynamicValue.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

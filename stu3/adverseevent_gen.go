@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type AdverseEvent struct {
 	// ID is AdverseEvent.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of AdverseEvent.id; JSON "_id".
 	IDExt *Element
 	// Meta is AdverseEvent.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is AdverseEvent.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of AdverseEvent.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is AdverseEvent.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of AdverseEvent.language; JSON "_language".
 	LanguageExt *Element
 	// Text is AdverseEvent.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type AdverseEvent struct {
 	// Subject is AdverseEvent.subject (0..1, Reference).
 	Subject *Reference
 	// Date is AdverseEvent.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of AdverseEvent.date; JSON "_date".
 	DateExt *Element
 	// Reaction is AdverseEvent.reaction (0..*, Reference).
@@ -58,7 +58,7 @@ type AdverseEvent struct {
 	// EventParticipant is AdverseEvent.eventParticipant (0..1, Reference).
 	EventParticipant *Reference
 	// Description is AdverseEvent.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of AdverseEvent.description; JSON "_description".
 	DescriptionExt *Element
 	// SuspectEntity is AdverseEvent.suspectEntity (0..*, BackboneElement).
@@ -304,7 +304,7 @@ func (x *AdverseEvent) GetMeta() *Meta { return x.Meta }
 // AdverseEventSuspectEntity is the backbone element AdverseEvent.suspectEntity of FHIR STU3 (3.0.1).
 type AdverseEventSuspectEntity struct {
 	// ID is AdverseEvent.suspectEntity.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AdverseEvent.suspectEntity.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AdverseEvent.suspectEntity.modifierExtension (0..*, Extension).
@@ -318,7 +318,7 @@ type AdverseEventSuspectEntity struct {
 	// CausalityAssessment is AdverseEvent.suspectEntity.causalityAssessment (0..1, CodeableConcept).
 	CausalityAssessment *CodeableConcept
 	// CausalityProductRelatedness is AdverseEvent.suspectEntity.causalityProductRelatedness (0..1, string).
-	CausalityProductRelatedness string
+	CausalityProductRelatedness String
 	// CausalityProductRelatednessExt holds the id and extensions of AdverseEvent.suspectEntity.causalityProductRelatedness; JSON "_causalityProductRelatedness".
 	CausalityProductRelatednessExt *Element
 	// CausalityMethod is AdverseEvent.suspectEntity.causalityMethod (0..1, CodeableConcept).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type AllergyIntolerance struct {
 	// ID is AllergyIntolerance.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of AllergyIntolerance.id; JSON "_id".
 	IDExt *Element
 	// Meta is AllergyIntolerance.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is AllergyIntolerance.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of AllergyIntolerance.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is AllergyIntolerance.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of AllergyIntolerance.language; JSON "_language".
 	LanguageExt *Element
 	// Text is AllergyIntolerance.text (0..1, Narrative).
@@ -58,7 +58,7 @@ type AllergyIntolerance struct {
 	// Patient is AllergyIntolerance.patient (1..1, Reference).
 	Patient *Reference
 	// OnsetDateTime is AllergyIntolerance.onset[x] (0..1) holding a dateTime; JSON "onsetDateTime".
-	OnsetDateTime string
+	OnsetDateTime DateTime
 	// OnsetDateTimeExt holds the id and extensions of AllergyIntolerance.onset[x]; JSON "_onsetDateTime".
 	OnsetDateTimeExt *Element
 	// OnsetAge is AllergyIntolerance.onset[x] (0..1) holding a Age; JSON "onsetAge".
@@ -68,11 +68,11 @@ type AllergyIntolerance struct {
 	// OnsetRange is AllergyIntolerance.onset[x] (0..1) holding a Range; JSON "onsetRange".
 	OnsetRange *Range
 	// OnsetString is AllergyIntolerance.onset[x] (0..1) holding a string; JSON "onsetString".
-	OnsetString string
+	OnsetString String
 	// OnsetStringExt holds the id and extensions of AllergyIntolerance.onset[x]; JSON "_onsetString".
 	OnsetStringExt *Element
 	// AssertedDate is AllergyIntolerance.assertedDate (0..1, dateTime).
-	AssertedDate string
+	AssertedDate DateTime
 	// AssertedDateExt holds the id and extensions of AllergyIntolerance.assertedDate; JSON "_assertedDate".
 	AssertedDateExt *Element
 	// Recorder is AllergyIntolerance.recorder (0..1, Reference).
@@ -80,7 +80,7 @@ type AllergyIntolerance struct {
 	// Asserter is AllergyIntolerance.asserter (0..1, Reference).
 	Asserter *Reference
 	// LastOccurrence is AllergyIntolerance.lastOccurrence (0..1, dateTime).
-	LastOccurrence string
+	LastOccurrence DateTime
 	// LastOccurrenceExt holds the id and extensions of AllergyIntolerance.lastOccurrence; JSON "_lastOccurrence".
 	LastOccurrenceExt *Element
 	// Note is AllergyIntolerance.note (0..*, Annotation).
@@ -422,7 +422,7 @@ func (x *AllergyIntolerance) OnsetType() string {
 // AllergyIntoleranceReaction is the backbone element AllergyIntolerance.reaction of FHIR STU3 (3.0.1).
 type AllergyIntoleranceReaction struct {
 	// ID is AllergyIntolerance.reaction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AllergyIntolerance.reaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AllergyIntolerance.reaction.modifierExtension (0..*, Extension).
@@ -432,11 +432,11 @@ type AllergyIntoleranceReaction struct {
 	// Manifestation is AllergyIntolerance.reaction.manifestation (1..*, CodeableConcept).
 	Manifestation []CodeableConcept
 	// Description is AllergyIntolerance.reaction.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of AllergyIntolerance.reaction.description; JSON "_description".
 	DescriptionExt *Element
 	// Onset is AllergyIntolerance.reaction.onset (0..1, dateTime).
-	Onset string
+	Onset DateTime
 	// OnsetExt holds the id and extensions of AllergyIntolerance.reaction.onset; JSON "_onset".
 	OnsetExt *Element
 	// Severity is AllergyIntolerance.reaction.severity (0..1, code).

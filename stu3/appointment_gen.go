@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Appointment struct {
 	// ID is Appointment.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Appointment.id; JSON "_id".
 	IDExt *Element
 	// Meta is Appointment.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Appointment.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Appointment.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Appointment.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Appointment.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Appointment.text (0..1, Narrative).
@@ -50,35 +50,35 @@ type Appointment struct {
 	// Indication is Appointment.indication (0..*, Reference).
 	Indication []Reference
 	// Priority is Appointment.priority (0..1, unsignedInt).
-	Priority *int
+	Priority *UnsignedInt
 	// PriorityExt holds the id and extensions of Appointment.priority; JSON "_priority".
 	PriorityExt *Element
 	// Description is Appointment.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Appointment.description; JSON "_description".
 	DescriptionExt *Element
 	// SupportingInformation is Appointment.supportingInformation (0..*, Reference).
 	SupportingInformation []Reference
 	// Start is Appointment.start (0..1, instant).
-	Start string
+	Start Instant
 	// StartExt holds the id and extensions of Appointment.start; JSON "_start".
 	StartExt *Element
 	// End is Appointment.end (0..1, instant).
-	End string
+	End Instant
 	// EndExt holds the id and extensions of Appointment.end; JSON "_end".
 	EndExt *Element
 	// MinutesDuration is Appointment.minutesDuration (0..1, positiveInt).
-	MinutesDuration *int
+	MinutesDuration *PositiveInt
 	// MinutesDurationExt holds the id and extensions of Appointment.minutesDuration; JSON "_minutesDuration".
 	MinutesDurationExt *Element
 	// Slot is Appointment.slot (0..*, Reference).
 	Slot []Reference
 	// Created is Appointment.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of Appointment.created; JSON "_created".
 	CreatedExt *Element
 	// Comment is Appointment.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of Appointment.comment; JSON "_comment".
 	CommentExt *Element
 	// IncomingReferral is Appointment.incomingReferral (0..*, Reference).
@@ -379,7 +379,7 @@ func (x *Appointment) GetMeta() *Meta { return x.Meta }
 // AppointmentParticipant is the backbone element Appointment.participant of FHIR STU3 (3.0.1).
 type AppointmentParticipant struct {
 	// ID is Appointment.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Appointment.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Appointment.participant.modifierExtension (0..*, Extension).

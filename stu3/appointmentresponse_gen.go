@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type AppointmentResponse struct {
 	// ID is AppointmentResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of AppointmentResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is AppointmentResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is AppointmentResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of AppointmentResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is AppointmentResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of AppointmentResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is AppointmentResponse.text (0..1, Narrative).
@@ -36,11 +36,11 @@ type AppointmentResponse struct {
 	// Appointment is AppointmentResponse.appointment (1..1, Reference).
 	Appointment *Reference
 	// Start is AppointmentResponse.start (0..1, instant).
-	Start string
+	Start Instant
 	// StartExt holds the id and extensions of AppointmentResponse.start; JSON "_start".
 	StartExt *Element
 	// End is AppointmentResponse.end (0..1, instant).
-	End string
+	End Instant
 	// EndExt holds the id and extensions of AppointmentResponse.end; JSON "_end".
 	EndExt *Element
 	// ParticipantType is AppointmentResponse.participantType (0..*, CodeableConcept).
@@ -52,7 +52,7 @@ type AppointmentResponse struct {
 	// ParticipantStatusExt holds the id and extensions of AppointmentResponse.participantStatus; JSON "_participantStatus".
 	ParticipantStatusExt *Element
 	// Comment is AppointmentResponse.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of AppointmentResponse.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

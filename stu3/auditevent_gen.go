@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type AuditEvent struct {
 	// ID is AuditEvent.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of AuditEvent.id; JSON "_id".
 	IDExt *Element
 	// Meta is AuditEvent.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is AuditEvent.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of AuditEvent.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is AuditEvent.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of AuditEvent.language; JSON "_language".
 	LanguageExt *Element
 	// Text is AuditEvent.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type AuditEvent struct {
 	// ActionExt holds the id and extensions of AuditEvent.action; JSON "_action".
 	ActionExt *Element
 	// Recorded is AuditEvent.recorded (1..1, instant).
-	Recorded string
+	Recorded Instant
 	// RecordedExt holds the id and extensions of AuditEvent.recorded; JSON "_recorded".
 	RecordedExt *Element
 	// Outcome is AuditEvent.outcome (0..1, code).
@@ -48,7 +48,7 @@ type AuditEvent struct {
 	// OutcomeExt holds the id and extensions of AuditEvent.outcome; JSON "_outcome".
 	OutcomeExt *Element
 	// OutcomeDesc is AuditEvent.outcomeDesc (0..1, string).
-	OutcomeDesc string
+	OutcomeDesc String
 	// OutcomeDescExt holds the id and extensions of AuditEvent.outcomeDesc; JSON "_outcomeDesc".
 	OutcomeDescExt *Element
 	// PurposeOfEvent is AuditEvent.purposeOfEvent (0..*, CodeableConcept).
@@ -276,7 +276,7 @@ func (x *AuditEvent) GetMeta() *Meta { return x.Meta }
 // AuditEventAgent is the backbone element AuditEvent.agent of FHIR STU3 (3.0.1).
 type AuditEventAgent struct {
 	// ID is AuditEvent.agent.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AuditEvent.agent.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.agent.modifierExtension (0..*, Extension).
@@ -288,21 +288,21 @@ type AuditEventAgent struct {
 	// UserID is AuditEvent.agent.userId (0..1, Identifier).
 	UserID *Identifier
 	// AltID is AuditEvent.agent.altId (0..1, string).
-	AltID string
+	AltID String
 	// AltIDExt holds the id and extensions of AuditEvent.agent.altId; JSON "_altId".
 	AltIDExt *Element
 	// Name is AuditEvent.agent.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of AuditEvent.agent.name; JSON "_name".
 	NameExt *Element
 	// Requestor is AuditEvent.agent.requestor (1..1, boolean).
-	Requestor *bool
+	Requestor *Boolean
 	// RequestorExt holds the id and extensions of AuditEvent.agent.requestor; JSON "_requestor".
 	RequestorExt *Element
 	// Location is AuditEvent.agent.location (0..1, Reference).
 	Location *Reference
 	// Policy is AuditEvent.agent.policy (0..*, uri).
-	Policy []string
+	Policy []URI
 	// PolicyExt holds the id and extensions of AuditEvent.agent.policy; JSON "_policy".
 	PolicyExt []*Element
 	// Media is AuditEvent.agent.media (0..1, Coding).
@@ -455,13 +455,13 @@ func (x *AuditEventAgent) validate(p string, errs *fhirjson.ValidationErrors) {
 // AuditEventAgentNetwork is the backbone element AuditEvent.agent.network of FHIR STU3 (3.0.1).
 type AuditEventAgentNetwork struct {
 	// ID is AuditEvent.agent.network.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AuditEvent.agent.network.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.agent.network.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Address is AuditEvent.agent.network.address (0..1, string).
-	Address string
+	Address String
 	// AddressExt holds the id and extensions of AuditEvent.agent.network.address; JSON "_address".
 	AddressExt *Element
 	// Type is AuditEvent.agent.network.type (0..1, code).
@@ -552,13 +552,13 @@ func (x *AuditEventAgentNetwork) validate(p string, errs *fhirjson.ValidationErr
 // AuditEventSource is the backbone element AuditEvent.source of FHIR STU3 (3.0.1).
 type AuditEventSource struct {
 	// ID is AuditEvent.source.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AuditEvent.source.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.source.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Site is AuditEvent.source.site (0..1, string).
-	Site string
+	Site String
 	// SiteExt holds the id and extensions of AuditEvent.source.site; JSON "_site".
 	SiteExt *Element
 	// Identifier is AuditEvent.source.identifier (1..1, Identifier).
@@ -650,7 +650,7 @@ func (x *AuditEventSource) validate(p string, errs *fhirjson.ValidationErrors) {
 // AuditEventEntity is the backbone element AuditEvent.entity of FHIR STU3 (3.0.1).
 type AuditEventEntity struct {
 	// ID is AuditEvent.entity.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AuditEvent.entity.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.entity.modifierExtension (0..*, Extension).
@@ -668,15 +668,15 @@ type AuditEventEntity struct {
 	// SecurityLabel is AuditEvent.entity.securityLabel (0..*, Coding).
 	SecurityLabel []Coding
 	// Name is AuditEvent.entity.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of AuditEvent.entity.name; JSON "_name".
 	NameExt *Element
 	// Description is AuditEvent.entity.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of AuditEvent.entity.description; JSON "_description".
 	DescriptionExt *Element
 	// Query is AuditEvent.entity.query (0..1, base64Binary).
-	Query string
+	Query Base64Binary
 	// QueryExt holds the id and extensions of AuditEvent.entity.query; JSON "_query".
 	QueryExt *Element
 	// Detail is AuditEvent.entity.detail (0..*, BackboneElement).
@@ -811,17 +811,17 @@ func (x *AuditEventEntity) validate(p string, errs *fhirjson.ValidationErrors) {
 // AuditEventEntityDetail is the backbone element AuditEvent.entity.detail of FHIR STU3 (3.0.1).
 type AuditEventEntityDetail struct {
 	// ID is AuditEvent.entity.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AuditEvent.entity.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.entity.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Type is AuditEvent.entity.detail.type (1..1, string).
-	Type string
+	Type String
 	// TypeExt holds the id and extensions of AuditEvent.entity.detail.type; JSON "_type".
 	TypeExt *Element
 	// Value is AuditEvent.entity.detail.value (1..1, base64Binary).
-	Value string
+	Value Base64Binary
 	// ValueExt holds the id and extensions of AuditEvent.entity.detail.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Basic struct {
 	// ID is Basic.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Basic.id; JSON "_id".
 	IDExt *Element
 	// Meta is Basic.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Basic.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Basic.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Basic.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Basic.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Basic.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type Basic struct {
 	// Subject is Basic.subject (0..1, Reference).
 	Subject *Reference
 	// Created is Basic.created (0..1, date).
-	Created string
+	Created Date
 	// CreatedExt holds the id and extensions of Basic.created; JSON "_created".
 	CreatedExt *Element
 	// Author is Basic.author (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type BodySite struct {
 	// ID is BodySite.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of BodySite.id; JSON "_id".
 	IDExt *Element
 	// Meta is BodySite.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is BodySite.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of BodySite.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is BodySite.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of BodySite.language; JSON "_language".
 	LanguageExt *Element
 	// Text is BodySite.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type BodySite struct {
 	// Identifier is BodySite.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is BodySite.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of BodySite.active; JSON "_active".
 	ActiveExt *Element
 	// Code is BodySite.code (0..1, CodeableConcept).
@@ -42,7 +42,7 @@ type BodySite struct {
 	// Qualifier is BodySite.qualifier (0..*, CodeableConcept).
 	Qualifier []CodeableConcept
 	// Description is BodySite.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of BodySite.description; JSON "_description".
 	DescriptionExt *Element
 	// Image is BodySite.image (0..*, Attachment).

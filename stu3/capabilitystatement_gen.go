@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CapabilityStatement struct {
 	// ID is CapabilityStatement.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CapabilityStatement.id; JSON "_id".
 	IDExt *Element
 	// Meta is CapabilityStatement.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CapabilityStatement.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CapabilityStatement.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CapabilityStatement.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CapabilityStatement.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CapabilityStatement.text (0..1, Narrative).
@@ -32,19 +32,19 @@ type CapabilityStatement struct {
 	// ModifierExtension is CapabilityStatement.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is CapabilityStatement.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of CapabilityStatement.url; JSON "_url".
 	URLExt *Element
 	// Version is CapabilityStatement.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of CapabilityStatement.version; JSON "_version".
 	VersionExt *Element
 	// Name is CapabilityStatement.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CapabilityStatement.name; JSON "_name".
 	NameExt *Element
 	// Title is CapabilityStatement.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of CapabilityStatement.title; JSON "_title".
 	TitleExt *Element
 	// Status is CapabilityStatement.status (1..1, code).
@@ -52,21 +52,21 @@ type CapabilityStatement struct {
 	// StatusExt holds the id and extensions of CapabilityStatement.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is CapabilityStatement.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of CapabilityStatement.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is CapabilityStatement.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of CapabilityStatement.date; JSON "_date".
 	DateExt *Element
 	// Publisher is CapabilityStatement.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of CapabilityStatement.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is CapabilityStatement.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is CapabilityStatement.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of CapabilityStatement.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is CapabilityStatement.useContext (0..*, UsageContext).
@@ -74,11 +74,11 @@ type CapabilityStatement struct {
 	// Jurisdiction is CapabilityStatement.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is CapabilityStatement.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of CapabilityStatement.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is CapabilityStatement.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of CapabilityStatement.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Kind is CapabilityStatement.kind (1..1, code).
@@ -86,7 +86,7 @@ type CapabilityStatement struct {
 	// KindExt holds the id and extensions of CapabilityStatement.kind; JSON "_kind".
 	KindExt *Element
 	// Instantiates is CapabilityStatement.instantiates (0..*, uri).
-	Instantiates []string
+	Instantiates []URI
 	// InstantiatesExt holds the id and extensions of CapabilityStatement.instantiates; JSON "_instantiates".
 	InstantiatesExt []*Element
 	// Software is CapabilityStatement.software (0..1, BackboneElement).
@@ -94,7 +94,7 @@ type CapabilityStatement struct {
 	// Implementation is CapabilityStatement.implementation (0..1, BackboneElement).
 	Implementation *CapabilityStatementImplementation
 	// FhirVersion is CapabilityStatement.fhirVersion (1..1, id).
-	FhirVersion string
+	FhirVersion ID
 	// FhirVersionExt holds the id and extensions of CapabilityStatement.fhirVersion; JSON "_fhirVersion".
 	FhirVersionExt *Element
 	// AcceptUnknown is CapabilityStatement.acceptUnknown (1..1, code).
@@ -102,15 +102,15 @@ type CapabilityStatement struct {
 	// AcceptUnknownExt holds the id and extensions of CapabilityStatement.acceptUnknown; JSON "_acceptUnknown".
 	AcceptUnknownExt *Element
 	// Format is CapabilityStatement.format (1..*, code).
-	Format []string
+	Format []Code
 	// FormatExt holds the id and extensions of CapabilityStatement.format; JSON "_format".
 	FormatExt []*Element
 	// PatchFormat is CapabilityStatement.patchFormat (0..*, code).
-	PatchFormat []string
+	PatchFormat []Code
 	// PatchFormatExt holds the id and extensions of CapabilityStatement.patchFormat; JSON "_patchFormat".
 	PatchFormatExt []*Element
 	// ImplementationGuide is CapabilityStatement.implementationGuide (0..*, uri).
-	ImplementationGuide []string
+	ImplementationGuide []URI
 	// ImplementationGuideExt holds the id and extensions of CapabilityStatement.implementationGuide; JSON "_implementationGuide".
 	ImplementationGuideExt []*Element
 	// Profile is CapabilityStatement.profile (0..*, Reference).
@@ -502,21 +502,21 @@ func (x *CapabilityStatement) GetMeta() *Meta { return x.Meta }
 // CapabilityStatementSoftware is the backbone element CapabilityStatement.software of FHIR STU3 (3.0.1).
 type CapabilityStatementSoftware struct {
 	// ID is CapabilityStatement.software.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.software.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.software.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is CapabilityStatement.software.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CapabilityStatement.software.name; JSON "_name".
 	NameExt *Element
 	// Version is CapabilityStatement.software.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of CapabilityStatement.software.version; JSON "_version".
 	VersionExt *Element
 	// ReleaseDate is CapabilityStatement.software.releaseDate (0..1, dateTime).
-	ReleaseDate string
+	ReleaseDate DateTime
 	// ReleaseDateExt holds the id and extensions of CapabilityStatement.software.releaseDate; JSON "_releaseDate".
 	ReleaseDateExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -615,17 +615,17 @@ func (x *CapabilityStatementSoftware) validate(p string, errs *fhirjson.Validati
 // CapabilityStatementImplementation is the backbone element CapabilityStatement.implementation of FHIR STU3 (3.0.1).
 type CapabilityStatementImplementation struct {
 	// ID is CapabilityStatement.implementation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.implementation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.implementation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is CapabilityStatement.implementation.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CapabilityStatement.implementation.description; JSON "_description".
 	DescriptionExt *Element
 	// URL is CapabilityStatement.implementation.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of CapabilityStatement.implementation.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -716,7 +716,7 @@ func (x *CapabilityStatementImplementation) validate(p string, errs *fhirjson.Va
 // CapabilityStatementRest is the backbone element CapabilityStatement.rest of FHIR STU3 (3.0.1).
 type CapabilityStatementRest struct {
 	// ID is CapabilityStatement.rest.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.modifierExtension (0..*, Extension).
@@ -726,7 +726,7 @@ type CapabilityStatementRest struct {
 	// ModeExt holds the id and extensions of CapabilityStatement.rest.mode; JSON "_mode".
 	ModeExt *Element
 	// Documentation is CapabilityStatement.rest.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.rest.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Security is CapabilityStatement.rest.security (0..1, BackboneElement).
@@ -740,7 +740,7 @@ type CapabilityStatementRest struct {
 	// Operation is CapabilityStatement.rest.operation (0..*, BackboneElement).
 	Operation []CapabilityStatementRestOperation
 	// Compartment is CapabilityStatement.rest.compartment (0..*, uri).
-	Compartment []string
+	Compartment []URI
 	// CompartmentExt holds the id and extensions of CapabilityStatement.rest.compartment; JSON "_compartment".
 	CompartmentExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -871,19 +871,19 @@ func (x *CapabilityStatementRest) validate(p string, errs *fhirjson.ValidationEr
 // CapabilityStatementRestSecurity is the backbone element CapabilityStatement.rest.security of FHIR STU3 (3.0.1).
 type CapabilityStatementRestSecurity struct {
 	// ID is CapabilityStatement.rest.security.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.security.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.security.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Cors is CapabilityStatement.rest.security.cors (0..1, boolean).
-	Cors *bool
+	Cors *Boolean
 	// CorsExt holds the id and extensions of CapabilityStatement.rest.security.cors; JSON "_cors".
 	CorsExt *Element
 	// Service is CapabilityStatement.rest.security.service (0..*, CodeableConcept).
 	Service []CodeableConcept
 	// Description is CapabilityStatement.rest.security.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CapabilityStatement.rest.security.description; JSON "_description".
 	DescriptionExt *Element
 	// Certificate is CapabilityStatement.rest.security.certificate (0..*, BackboneElement).
@@ -985,17 +985,17 @@ func (x *CapabilityStatementRestSecurity) validate(p string, errs *fhirjson.Vali
 // CapabilityStatementRestSecurityCertificate is the backbone element CapabilityStatement.rest.security.certificate of FHIR STU3 (3.0.1).
 type CapabilityStatementRestSecurityCertificate struct {
 	// ID is CapabilityStatement.rest.security.certificate.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.security.certificate.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.security.certificate.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Type is CapabilityStatement.rest.security.certificate.type (0..1, code).
-	Type string
+	Type Code
 	// TypeExt holds the id and extensions of CapabilityStatement.rest.security.certificate.type; JSON "_type".
 	TypeExt *Element
 	// Blob is CapabilityStatement.rest.security.certificate.blob (0..1, base64Binary).
-	Blob string
+	Blob Base64Binary
 	// BlobExt holds the id and extensions of CapabilityStatement.rest.security.certificate.blob; JSON "_blob".
 	BlobExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1083,7 +1083,7 @@ func (x *CapabilityStatementRestSecurityCertificate) validate(p string, errs *fh
 // CapabilityStatementRestResource is the backbone element CapabilityStatement.rest.resource of FHIR STU3 (3.0.1).
 type CapabilityStatementRestResource struct {
 	// ID is CapabilityStatement.rest.resource.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.resource.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.resource.modifierExtension (0..*, Extension).
@@ -1095,7 +1095,7 @@ type CapabilityStatementRestResource struct {
 	// Profile is CapabilityStatement.rest.resource.profile (0..1, Reference).
 	Profile *Reference
 	// Documentation is CapabilityStatement.rest.resource.documentation (0..1, markdown).
-	Documentation string
+	Documentation Markdown
 	// DocumentationExt holds the id and extensions of CapabilityStatement.rest.resource.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Interaction is CapabilityStatement.rest.resource.interaction (1..*, BackboneElement).
@@ -1105,15 +1105,15 @@ type CapabilityStatementRestResource struct {
 	// VersioningExt holds the id and extensions of CapabilityStatement.rest.resource.versioning; JSON "_versioning".
 	VersioningExt *Element
 	// ReadHistory is CapabilityStatement.rest.resource.readHistory (0..1, boolean).
-	ReadHistory *bool
+	ReadHistory *Boolean
 	// ReadHistoryExt holds the id and extensions of CapabilityStatement.rest.resource.readHistory; JSON "_readHistory".
 	ReadHistoryExt *Element
 	// UpdateCreate is CapabilityStatement.rest.resource.updateCreate (0..1, boolean).
-	UpdateCreate *bool
+	UpdateCreate *Boolean
 	// UpdateCreateExt holds the id and extensions of CapabilityStatement.rest.resource.updateCreate; JSON "_updateCreate".
 	UpdateCreateExt *Element
 	// ConditionalCreate is CapabilityStatement.rest.resource.conditionalCreate (0..1, boolean).
-	ConditionalCreate *bool
+	ConditionalCreate *Boolean
 	// ConditionalCreateExt holds the id and extensions of CapabilityStatement.rest.resource.conditionalCreate; JSON "_conditionalCreate".
 	ConditionalCreateExt *Element
 	// ConditionalRead is CapabilityStatement.rest.resource.conditionalRead (0..1, code).
@@ -1121,7 +1121,7 @@ type CapabilityStatementRestResource struct {
 	// ConditionalReadExt holds the id and extensions of CapabilityStatement.rest.resource.conditionalRead; JSON "_conditionalRead".
 	ConditionalReadExt *Element
 	// ConditionalUpdate is CapabilityStatement.rest.resource.conditionalUpdate (0..1, boolean).
-	ConditionalUpdate *bool
+	ConditionalUpdate *Boolean
 	// ConditionalUpdateExt holds the id and extensions of CapabilityStatement.rest.resource.conditionalUpdate; JSON "_conditionalUpdate".
 	ConditionalUpdateExt *Element
 	// ConditionalDelete is CapabilityStatement.rest.resource.conditionalDelete (0..1, code).
@@ -1133,11 +1133,11 @@ type CapabilityStatementRestResource struct {
 	// ReferencePolicyExt holds the id and extensions of CapabilityStatement.rest.resource.referencePolicy; JSON "_referencePolicy".
 	ReferencePolicyExt []*Element
 	// SearchInclude is CapabilityStatement.rest.resource.searchInclude (0..*, string).
-	SearchInclude []string
+	SearchInclude []String
 	// SearchIncludeExt holds the id and extensions of CapabilityStatement.rest.resource.searchInclude; JSON "_searchInclude".
 	SearchIncludeExt []*Element
 	// SearchRevInclude is CapabilityStatement.rest.resource.searchRevInclude (0..*, string).
-	SearchRevInclude []string
+	SearchRevInclude []String
 	// SearchRevIncludeExt holds the id and extensions of CapabilityStatement.rest.resource.searchRevInclude; JSON "_searchRevInclude".
 	SearchRevIncludeExt []*Element
 	// SearchParam is CapabilityStatement.rest.resource.searchParam (0..*, BackboneElement).
@@ -1364,7 +1364,7 @@ func (x *CapabilityStatementRestResource) validate(p string, errs *fhirjson.Vali
 // CapabilityStatementRestResourceInteraction is the backbone element CapabilityStatement.rest.resource.interaction of FHIR STU3 (3.0.1).
 type CapabilityStatementRestResourceInteraction struct {
 	// ID is CapabilityStatement.rest.resource.interaction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.resource.interaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.resource.interaction.modifierExtension (0..*, Extension).
@@ -1374,7 +1374,7 @@ type CapabilityStatementRestResourceInteraction struct {
 	// CodeExt holds the id and extensions of CapabilityStatement.rest.resource.interaction.code; JSON "_code".
 	CodeExt *Element
 	// Documentation is CapabilityStatement.rest.resource.interaction.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.rest.resource.interaction.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1468,17 +1468,17 @@ func (x *CapabilityStatementRestResourceInteraction) validate(p string, errs *fh
 // CapabilityStatementRestResourceSearchParam is the backbone element CapabilityStatement.rest.resource.searchParam of FHIR STU3 (3.0.1).
 type CapabilityStatementRestResourceSearchParam struct {
 	// ID is CapabilityStatement.rest.resource.searchParam.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.resource.searchParam.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.resource.searchParam.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is CapabilityStatement.rest.resource.searchParam.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CapabilityStatement.rest.resource.searchParam.name; JSON "_name".
 	NameExt *Element
 	// Definition is CapabilityStatement.rest.resource.searchParam.definition (0..1, uri).
-	Definition string
+	Definition URI
 	// DefinitionExt holds the id and extensions of CapabilityStatement.rest.resource.searchParam.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Type is CapabilityStatement.rest.resource.searchParam.type (1..1, code).
@@ -1486,7 +1486,7 @@ type CapabilityStatementRestResourceSearchParam struct {
 	// TypeExt holds the id and extensions of CapabilityStatement.rest.resource.searchParam.type; JSON "_type".
 	TypeExt *Element
 	// Documentation is CapabilityStatement.rest.resource.searchParam.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.rest.resource.searchParam.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1601,7 +1601,7 @@ func (x *CapabilityStatementRestResourceSearchParam) validate(p string, errs *fh
 // CapabilityStatementRestInteraction is the backbone element CapabilityStatement.rest.interaction of FHIR STU3 (3.0.1).
 type CapabilityStatementRestInteraction struct {
 	// ID is CapabilityStatement.rest.interaction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.interaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.interaction.modifierExtension (0..*, Extension).
@@ -1611,7 +1611,7 @@ type CapabilityStatementRestInteraction struct {
 	// CodeExt holds the id and extensions of CapabilityStatement.rest.interaction.code; JSON "_code".
 	CodeExt *Element
 	// Documentation is CapabilityStatement.rest.interaction.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.rest.interaction.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1705,13 +1705,13 @@ func (x *CapabilityStatementRestInteraction) validate(p string, errs *fhirjson.V
 // CapabilityStatementRestOperation is the backbone element CapabilityStatement.rest.operation of FHIR STU3 (3.0.1).
 type CapabilityStatementRestOperation struct {
 	// ID is CapabilityStatement.rest.operation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.operation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.operation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is CapabilityStatement.rest.operation.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CapabilityStatement.rest.operation.name; JSON "_name".
 	NameExt *Element
 	// Definition is CapabilityStatement.rest.operation.definition (1..1, Reference).
@@ -1804,7 +1804,7 @@ func (x *CapabilityStatementRestOperation) validate(p string, errs *fhirjson.Val
 // CapabilityStatementMessaging is the backbone element CapabilityStatement.messaging of FHIR STU3 (3.0.1).
 type CapabilityStatementMessaging struct {
 	// ID is CapabilityStatement.messaging.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.messaging.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.messaging.modifierExtension (0..*, Extension).
@@ -1812,11 +1812,11 @@ type CapabilityStatementMessaging struct {
 	// Endpoint is CapabilityStatement.messaging.endpoint (0..*, BackboneElement).
 	Endpoint []CapabilityStatementMessagingEndpoint
 	// ReliableCache is CapabilityStatement.messaging.reliableCache (0..1, unsignedInt).
-	ReliableCache *int
+	ReliableCache *UnsignedInt
 	// ReliableCacheExt holds the id and extensions of CapabilityStatement.messaging.reliableCache; JSON "_reliableCache".
 	ReliableCacheExt *Element
 	// Documentation is CapabilityStatement.messaging.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.messaging.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// SupportedMessage is CapabilityStatement.messaging.supportedMessage (0..*, BackboneElement).
@@ -1925,7 +1925,7 @@ func (x *CapabilityStatementMessaging) validate(p string, errs *fhirjson.Validat
 // CapabilityStatementMessagingEndpoint is the backbone element CapabilityStatement.messaging.endpoint of FHIR STU3 (3.0.1).
 type CapabilityStatementMessagingEndpoint struct {
 	// ID is CapabilityStatement.messaging.endpoint.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.messaging.endpoint.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.messaging.endpoint.modifierExtension (0..*, Extension).
@@ -1933,7 +1933,7 @@ type CapabilityStatementMessagingEndpoint struct {
 	// Protocol is CapabilityStatement.messaging.endpoint.protocol (1..1, Coding).
 	Protocol *Coding
 	// Address is CapabilityStatement.messaging.endpoint.address (1..1, uri).
-	Address string
+	Address URI
 	// AddressExt holds the id and extensions of CapabilityStatement.messaging.endpoint.address; JSON "_address".
 	AddressExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2024,7 +2024,7 @@ func (x *CapabilityStatementMessagingEndpoint) validate(p string, errs *fhirjson
 // CapabilityStatementMessagingSupportedMessage is the backbone element CapabilityStatement.messaging.supportedMessage of FHIR STU3 (3.0.1).
 type CapabilityStatementMessagingSupportedMessage struct {
 	// ID is CapabilityStatement.messaging.supportedMessage.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.messaging.supportedMessage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.messaging.supportedMessage.modifierExtension (0..*, Extension).
@@ -2126,7 +2126,7 @@ func (x *CapabilityStatementMessagingSupportedMessage) validate(p string, errs *
 // CapabilityStatementMessagingEvent is the backbone element CapabilityStatement.messaging.event of FHIR STU3 (3.0.1).
 type CapabilityStatementMessagingEvent struct {
 	// ID is CapabilityStatement.messaging.event.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.messaging.event.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.messaging.event.modifierExtension (0..*, Extension).
@@ -2150,7 +2150,7 @@ type CapabilityStatementMessagingEvent struct {
 	// Response is CapabilityStatement.messaging.event.response (1..1, Reference).
 	Response *Reference
 	// Documentation is CapabilityStatement.messaging.event.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.messaging.event.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2298,7 +2298,7 @@ func (x *CapabilityStatementMessagingEvent) validate(p string, errs *fhirjson.Va
 // CapabilityStatementDocument is the backbone element CapabilityStatement.document of FHIR STU3 (3.0.1).
 type CapabilityStatementDocument struct {
 	// ID is CapabilityStatement.document.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.document.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.document.modifierExtension (0..*, Extension).
@@ -2308,7 +2308,7 @@ type CapabilityStatementDocument struct {
 	// ModeExt holds the id and extensions of CapabilityStatement.document.mode; JSON "_mode".
 	ModeExt *Element
 	// Documentation is CapabilityStatement.document.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.document.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Profile is CapabilityStatement.document.profile (1..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CarePlan struct {
 	// ID is CarePlan.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CarePlan.id; JSON "_id".
 	IDExt *Element
 	// Meta is CarePlan.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CarePlan.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CarePlan.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CarePlan.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CarePlan.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CarePlan.text (0..1, Narrative).
@@ -52,11 +52,11 @@ type CarePlan struct {
 	// Category is CarePlan.category (0..*, CodeableConcept).
 	Category []CodeableConcept
 	// Title is CarePlan.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of CarePlan.title; JSON "_title".
 	TitleExt *Element
 	// Description is CarePlan.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CarePlan.description; JSON "_description".
 	DescriptionExt *Element
 	// Subject is CarePlan.subject (1..1, Reference).
@@ -350,7 +350,7 @@ func (x *CarePlan) GetMeta() *Meta { return x.Meta }
 // CarePlanActivity is the backbone element CarePlan.activity of FHIR STU3 (3.0.1).
 type CarePlanActivity struct {
 	// ID is CarePlan.activity.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CarePlan.activity.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CarePlan.activity.modifierExtension (0..*, Extension).
@@ -456,7 +456,7 @@ func (x *CarePlanActivity) validate(p string, errs *fhirjson.ValidationErrors) {
 // CarePlanActivityDetail is the backbone element CarePlan.activity.detail of FHIR STU3 (3.0.1).
 type CarePlanActivityDetail struct {
 	// ID is CarePlan.activity.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CarePlan.activity.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CarePlan.activity.detail.modifierExtension (0..*, Extension).
@@ -478,11 +478,11 @@ type CarePlanActivityDetail struct {
 	// StatusExt holds the id and extensions of CarePlan.activity.detail.status; JSON "_status".
 	StatusExt *Element
 	// StatusReason is CarePlan.activity.detail.statusReason (0..1, string).
-	StatusReason string
+	StatusReason String
 	// StatusReasonExt holds the id and extensions of CarePlan.activity.detail.statusReason; JSON "_statusReason".
 	StatusReasonExt *Element
 	// Prohibited is CarePlan.activity.detail.prohibited (0..1, boolean).
-	Prohibited *bool
+	Prohibited *Boolean
 	// ProhibitedExt holds the id and extensions of CarePlan.activity.detail.prohibited; JSON "_prohibited".
 	ProhibitedExt *Element
 	// ScheduledTiming is CarePlan.activity.detail.scheduled[x] (0..1) holding a Timing; JSON "scheduledTiming".
@@ -490,7 +490,7 @@ type CarePlanActivityDetail struct {
 	// ScheduledPeriod is CarePlan.activity.detail.scheduled[x] (0..1) holding a Period; JSON "scheduledPeriod".
 	ScheduledPeriod *Period
 	// ScheduledString is CarePlan.activity.detail.scheduled[x] (0..1) holding a string; JSON "scheduledString".
-	ScheduledString string
+	ScheduledString String
 	// ScheduledStringExt holds the id and extensions of CarePlan.activity.detail.scheduled[x]; JSON "_scheduledString".
 	ScheduledStringExt *Element
 	// Location is CarePlan.activity.detail.location (0..1, Reference).
@@ -506,7 +506,7 @@ type CarePlanActivityDetail struct {
 	// Quantity is CarePlan.activity.detail.quantity (0..1, Quantity).
 	Quantity *SimpleQuantity
 	// Description is CarePlan.activity.detail.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CarePlan.activity.detail.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

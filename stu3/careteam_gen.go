@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CareTeam struct {
 	// ID is CareTeam.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CareTeam.id; JSON "_id".
 	IDExt *Element
 	// Meta is CareTeam.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CareTeam.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CareTeam.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CareTeam.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CareTeam.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CareTeam.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type CareTeam struct {
 	// Category is CareTeam.category (0..*, CodeableConcept).
 	Category []CodeableConcept
 	// Name is CareTeam.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CareTeam.name; JSON "_name".
 	NameExt *Element
 	// Subject is CareTeam.subject (0..1, Reference).
@@ -264,7 +264,7 @@ func (x *CareTeam) GetMeta() *Meta { return x.Meta }
 // CareTeamParticipant is the backbone element CareTeam.participant of FHIR STU3 (3.0.1).
 type CareTeamParticipant struct {
 	// ID is CareTeam.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CareTeam.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CareTeam.participant.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ChargeItem struct {
 	// ID is ChargeItem.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ChargeItem.id; JSON "_id".
 	IDExt *Element
 	// Meta is ChargeItem.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ChargeItem.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ChargeItem.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ChargeItem.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ChargeItem.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ChargeItem.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type ChargeItem struct {
 	// Identifier is ChargeItem.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Definition is ChargeItem.definition (0..*, uri).
-	Definition []string
+	Definition []URI
 	// DefinitionExt holds the id and extensions of ChargeItem.definition; JSON "_definition".
 	DefinitionExt []*Element
 	// Status is ChargeItem.status (1..1, code).
@@ -50,7 +50,7 @@ type ChargeItem struct {
 	// Context is ChargeItem.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is ChargeItem.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of ChargeItem.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is ChargeItem.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -68,19 +68,19 @@ type ChargeItem struct {
 	// Bodysite is ChargeItem.bodysite (0..*, CodeableConcept).
 	Bodysite []CodeableConcept
 	// FactorOverride is ChargeItem.factorOverride (0..1, decimal).
-	FactorOverride fhirjson.Decimal
+	FactorOverride Decimal
 	// FactorOverrideExt holds the id and extensions of ChargeItem.factorOverride; JSON "_factorOverride".
 	FactorOverrideExt *Element
 	// PriceOverride is ChargeItem.priceOverride (0..1, Money).
 	PriceOverride *Money
 	// OverrideReason is ChargeItem.overrideReason (0..1, string).
-	OverrideReason string
+	OverrideReason String
 	// OverrideReasonExt holds the id and extensions of ChargeItem.overrideReason; JSON "_overrideReason".
 	OverrideReasonExt *Element
 	// Enterer is ChargeItem.enterer (0..1, Reference).
 	Enterer *Reference
 	// EnteredDate is ChargeItem.enteredDate (0..1, dateTime).
-	EnteredDate string
+	EnteredDate DateTime
 	// EnteredDateExt holds the id and extensions of ChargeItem.enteredDate; JSON "_enteredDate".
 	EnteredDateExt *Element
 	// Reason is ChargeItem.reason (0..*, CodeableConcept).
@@ -433,7 +433,7 @@ func (x *ChargeItem) OccurrenceType() string {
 // ChargeItemParticipant is the backbone element ChargeItem.participant of FHIR STU3 (3.0.1).
 type ChargeItemParticipant struct {
 	// ID is ChargeItem.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ChargeItem.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ChargeItem.participant.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Claim struct {
 	// ID is Claim.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Claim.id; JSON "_id".
 	IDExt *Element
 	// Meta is Claim.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Claim.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Claim.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Claim.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Claim.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Claim.text (0..1, Narrative).
@@ -50,7 +50,7 @@ type Claim struct {
 	// BillablePeriod is Claim.billablePeriod (0..1, Period).
 	BillablePeriod *Period
 	// Created is Claim.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of Claim.created; JSON "_created".
 	CreatedExt *Element
 	// Enterer is Claim.enterer (0..1, Reference).
@@ -419,7 +419,7 @@ func (x *Claim) GetMeta() *Meta { return x.Meta }
 // ClaimRelated is the backbone element Claim.related of FHIR STU3 (3.0.1).
 type ClaimRelated struct {
 	// ID is Claim.related.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.related.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.related.modifierExtension (0..*, Extension).
@@ -509,7 +509,7 @@ func (x *ClaimRelated) validate(p string, errs *fhirjson.ValidationErrors) {
 // ClaimPayee is the backbone element Claim.payee of FHIR STU3 (3.0.1).
 type ClaimPayee struct {
 	// ID is Claim.payee.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.payee.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.payee.modifierExtension (0..*, Extension).
@@ -602,19 +602,19 @@ func (x *ClaimPayee) validate(p string, errs *fhirjson.ValidationErrors) {
 // ClaimCareTeam is the backbone element Claim.careTeam of FHIR STU3 (3.0.1).
 type ClaimCareTeam struct {
 	// ID is Claim.careTeam.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.careTeam.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.careTeam.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.careTeam.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.careTeam.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Provider is Claim.careTeam.provider (1..1, Reference).
 	Provider *Reference
 	// Responsible is Claim.careTeam.responsible (0..1, boolean).
-	Responsible *bool
+	Responsible *Boolean
 	// ResponsibleExt holds the id and extensions of Claim.careTeam.responsible; JSON "_responsible".
 	ResponsibleExt *Element
 	// Role is Claim.careTeam.role (0..1, CodeableConcept).
@@ -727,13 +727,13 @@ func (x *ClaimCareTeam) validate(p string, errs *fhirjson.ValidationErrors) {
 // ClaimInformation is the backbone element Claim.information of FHIR STU3 (3.0.1).
 type ClaimInformation struct {
 	// ID is Claim.information.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.information.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.information.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.information.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.information.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Category is Claim.information.category (1..1, CodeableConcept).
@@ -741,13 +741,13 @@ type ClaimInformation struct {
 	// Code is Claim.information.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// TimingDate is Claim.information.timing[x] (0..1) holding a date; JSON "timingDate".
-	TimingDate string
+	TimingDate Date
 	// TimingDateExt holds the id and extensions of Claim.information.timing[x]; JSON "_timingDate".
 	TimingDateExt *Element
 	// TimingPeriod is Claim.information.timing[x] (0..1) holding a Period; JSON "timingPeriod".
 	TimingPeriod *Period
 	// ValueString is Claim.information.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Claim.information.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueQuantity is Claim.information.value[x] (0..1) holding a Quantity; JSON "valueQuantity".
@@ -956,13 +956,13 @@ func (x *ClaimInformation) ValueType() string {
 // ClaimDiagnosis is the backbone element Claim.diagnosis of FHIR STU3 (3.0.1).
 type ClaimDiagnosis struct {
 	// ID is Claim.diagnosis.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.diagnosis.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.diagnosis.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.diagnosis.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.diagnosis.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// DiagnosisCodeableConcept is Claim.diagnosis.diagnosis[x] (1..1) holding a CodeableConcept; JSON "diagnosisCodeableConcept".
@@ -1100,17 +1100,17 @@ func (x *ClaimDiagnosis) DiagnosisType() string {
 // ClaimProcedure is the backbone element Claim.procedure of FHIR STU3 (3.0.1).
 type ClaimProcedure struct {
 	// ID is Claim.procedure.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.procedure.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.procedure.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.procedure.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.procedure.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Date is Claim.procedure.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Claim.procedure.date; JSON "_date".
 	DateExt *Element
 	// ProcedureCodeableConcept is Claim.procedure.procedure[x] (1..1) holding a CodeableConcept; JSON "procedureCodeableConcept".
@@ -1244,27 +1244,27 @@ func (x *ClaimProcedure) ProcedureType() string {
 // ClaimInsurance is the backbone element Claim.insurance of FHIR STU3 (3.0.1).
 type ClaimInsurance struct {
 	// ID is Claim.insurance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.insurance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.insurance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.insurance.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.insurance.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Focal is Claim.insurance.focal (1..1, boolean).
-	Focal *bool
+	Focal *Boolean
 	// FocalExt holds the id and extensions of Claim.insurance.focal; JSON "_focal".
 	FocalExt *Element
 	// Coverage is Claim.insurance.coverage (1..1, Reference).
 	Coverage *Reference
 	// BusinessArrangement is Claim.insurance.businessArrangement (0..1, string).
-	BusinessArrangement string
+	BusinessArrangement String
 	// BusinessArrangementExt holds the id and extensions of Claim.insurance.businessArrangement; JSON "_businessArrangement".
 	BusinessArrangementExt *Element
 	// PreAuthRef is Claim.insurance.preAuthRef (0..*, string).
-	PreAuthRef []string
+	PreAuthRef []String
 	// PreAuthRefExt holds the id and extensions of Claim.insurance.preAuthRef; JSON "_preAuthRef".
 	PreAuthRefExt []*Element
 	// ClaimResponse is Claim.insurance.claimResponse (0..1, Reference).
@@ -1392,13 +1392,13 @@ func (x *ClaimInsurance) validate(p string, errs *fhirjson.ValidationErrors) {
 // ClaimAccident is the backbone element Claim.accident of FHIR STU3 (3.0.1).
 type ClaimAccident struct {
 	// ID is Claim.accident.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.accident.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.accident.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Date is Claim.accident.date (1..1, date).
-	Date string
+	Date Date
 	// DateExt holds the id and extensions of Claim.accident.date; JSON "_date".
 	DateExt *Element
 	// Type is Claim.accident.type (0..1, CodeableConcept).
@@ -1525,29 +1525,29 @@ func (x *ClaimAccident) LocationType() string {
 // ClaimItem is the backbone element Claim.item of FHIR STU3 (3.0.1).
 type ClaimItem struct {
 	// ID is Claim.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.item.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.item.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// CareTeamLinkID is Claim.item.careTeamLinkId (0..*, positiveInt).
-	CareTeamLinkID []int
+	CareTeamLinkID []PositiveInt
 	// CareTeamLinkIDExt holds the id and extensions of Claim.item.careTeamLinkId; JSON "_careTeamLinkId".
 	CareTeamLinkIDExt []*Element
 	// DiagnosisLinkID is Claim.item.diagnosisLinkId (0..*, positiveInt).
-	DiagnosisLinkID []int
+	DiagnosisLinkID []PositiveInt
 	// DiagnosisLinkIDExt holds the id and extensions of Claim.item.diagnosisLinkId; JSON "_diagnosisLinkId".
 	DiagnosisLinkIDExt []*Element
 	// ProcedureLinkID is Claim.item.procedureLinkId (0..*, positiveInt).
-	ProcedureLinkID []int
+	ProcedureLinkID []PositiveInt
 	// ProcedureLinkIDExt holds the id and extensions of Claim.item.procedureLinkId; JSON "_procedureLinkId".
 	ProcedureLinkIDExt []*Element
 	// InformationLinkID is Claim.item.informationLinkId (0..*, positiveInt).
-	InformationLinkID []int
+	InformationLinkID []PositiveInt
 	// InformationLinkIDExt holds the id and extensions of Claim.item.informationLinkId; JSON "_informationLinkId".
 	InformationLinkIDExt []*Element
 	// Revenue is Claim.item.revenue (0..1, CodeableConcept).
@@ -1561,7 +1561,7 @@ type ClaimItem struct {
 	// ProgramCode is Claim.item.programCode (0..*, CodeableConcept).
 	ProgramCode []CodeableConcept
 	// ServicedDate is Claim.item.serviced[x] (0..1) holding a date; JSON "servicedDate".
-	ServicedDate string
+	ServicedDate Date
 	// ServicedDateExt holds the id and extensions of Claim.item.serviced[x]; JSON "_servicedDate".
 	ServicedDateExt *Element
 	// ServicedPeriod is Claim.item.serviced[x] (0..1) holding a Period; JSON "servicedPeriod".
@@ -1577,7 +1577,7 @@ type ClaimItem struct {
 	// UnitPrice is Claim.item.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is Claim.item.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Claim.item.factor; JSON "_factor".
 	FactorExt *Element
 	// Net is Claim.item.net (0..1, Money).
@@ -1907,13 +1907,13 @@ func (x *ClaimItem) LocationType() string {
 // ClaimItemDetail is the backbone element Claim.item.detail of FHIR STU3 (3.0.1).
 type ClaimItemDetail struct {
 	// ID is Claim.item.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.item.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.item.detail.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.item.detail.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Revenue is Claim.item.detail.revenue (0..1, CodeableConcept).
@@ -1931,7 +1931,7 @@ type ClaimItemDetail struct {
 	// UnitPrice is Claim.item.detail.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is Claim.item.detail.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Claim.item.detail.factor; JSON "_factor".
 	FactorExt *Element
 	// Net is Claim.item.detail.net (0..1, Money).
@@ -2085,13 +2085,13 @@ func (x *ClaimItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
 // ClaimItemDetailSubDetail is the backbone element Claim.item.detail.subDetail of FHIR STU3 (3.0.1).
 type ClaimItemDetailSubDetail struct {
 	// ID is Claim.item.detail.subDetail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.item.detail.subDetail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.detail.subDetail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.item.detail.subDetail.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.item.detail.subDetail.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Revenue is Claim.item.detail.subDetail.revenue (0..1, CodeableConcept).
@@ -2109,7 +2109,7 @@ type ClaimItemDetailSubDetail struct {
 	// UnitPrice is Claim.item.detail.subDetail.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is Claim.item.detail.subDetail.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Claim.item.detail.subDetail.factor; JSON "_factor".
 	FactorExt *Element
 	// Net is Claim.item.detail.subDetail.net (0..1, Money).

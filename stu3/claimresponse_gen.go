@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ClaimResponse struct {
 	// ID is ClaimResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ClaimResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is ClaimResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ClaimResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ClaimResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ClaimResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ClaimResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ClaimResponse.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type ClaimResponse struct {
 	// Patient is ClaimResponse.patient (0..1, Reference).
 	Patient *Reference
 	// Created is ClaimResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of ClaimResponse.created; JSON "_created".
 	CreatedExt *Element
 	// Insurer is ClaimResponse.insurer (0..1, Reference).
@@ -54,7 +54,7 @@ type ClaimResponse struct {
 	// Outcome is ClaimResponse.outcome (0..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// Disposition is ClaimResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of ClaimResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// PayeeType is ClaimResponse.payeeType (0..1, CodeableConcept).
@@ -360,17 +360,17 @@ func (x *ClaimResponse) GetMeta() *Meta { return x.Meta }
 // ClaimResponseItem is the backbone element ClaimResponse.item of FHIR STU3 (3.0.1).
 type ClaimResponseItem struct {
 	// ID is ClaimResponse.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.item.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// NoteNumber is ClaimResponse.item.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ClaimResponse.item.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ClaimResponse.item.adjudication (0..*, BackboneElement).
@@ -481,7 +481,7 @@ func (x *ClaimResponseItem) validate(p string, errs *fhirjson.ValidationErrors) 
 // ClaimResponseItemAdjudication is the backbone element ClaimResponse.item.adjudication of FHIR STU3 (3.0.1).
 type ClaimResponseItemAdjudication struct {
 	// ID is ClaimResponse.item.adjudication.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.item.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.adjudication.modifierExtension (0..*, Extension).
@@ -493,7 +493,7 @@ type ClaimResponseItemAdjudication struct {
 	// Amount is ClaimResponse.item.adjudication.amount (0..1, Money).
 	Amount *Money
 	// Value is ClaimResponse.item.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ClaimResponse.item.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -591,17 +591,17 @@ func (x *ClaimResponseItemAdjudication) validate(p string, errs *fhirjson.Valida
 // ClaimResponseItemDetail is the backbone element ClaimResponse.item.detail of FHIR STU3 (3.0.1).
 type ClaimResponseItemDetail struct {
 	// ID is ClaimResponse.item.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.item.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.item.detail.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.detail.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// NoteNumber is ClaimResponse.item.detail.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ClaimResponse.item.detail.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ClaimResponse.item.detail.adjudication (0..*, ClaimResponseItemAdjudication).
@@ -714,17 +714,17 @@ func (x *ClaimResponseItemDetail) validate(p string, errs *fhirjson.ValidationEr
 // ClaimResponseItemDetailSubDetail is the backbone element ClaimResponse.item.detail.subDetail of FHIR STU3 (3.0.1).
 type ClaimResponseItemDetailSubDetail struct {
 	// ID is ClaimResponse.item.detail.subDetail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.item.detail.subDetail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.subDetail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.item.detail.subDetail.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.detail.subDetail.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// NoteNumber is ClaimResponse.item.detail.subDetail.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ClaimResponse.item.detail.subDetail.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ClaimResponse.item.detail.subDetail.adjudication (0..*, ClaimResponseItemAdjudication).
@@ -833,13 +833,13 @@ func (x *ClaimResponseItemDetailSubDetail) validate(p string, errs *fhirjson.Val
 // ClaimResponseAddItem is the backbone element ClaimResponse.addItem of FHIR STU3 (3.0.1).
 type ClaimResponseAddItem struct {
 	// ID is ClaimResponse.addItem.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.addItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.addItem.sequenceLinkId (0..*, positiveInt).
-	SequenceLinkID []int
+	SequenceLinkID []PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.addItem.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt []*Element
 	// Revenue is ClaimResponse.addItem.revenue (0..1, CodeableConcept).
@@ -853,7 +853,7 @@ type ClaimResponseAddItem struct {
 	// Fee is ClaimResponse.addItem.fee (0..1, Money).
 	Fee *Money
 	// NoteNumber is ClaimResponse.addItem.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ClaimResponse.addItem.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ClaimResponse.addItem.adjudication (0..*, ClaimResponseItemAdjudication).
@@ -995,7 +995,7 @@ func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationError
 // ClaimResponseAddItemDetail is the backbone element ClaimResponse.addItem.detail of FHIR STU3 (3.0.1).
 type ClaimResponseAddItemDetail struct {
 	// ID is ClaimResponse.addItem.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.addItem.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.detail.modifierExtension (0..*, Extension).
@@ -1011,7 +1011,7 @@ type ClaimResponseAddItemDetail struct {
 	// Fee is ClaimResponse.addItem.detail.fee (0..1, Money).
 	Fee *Money
 	// NoteNumber is ClaimResponse.addItem.detail.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ClaimResponse.addItem.detail.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ClaimResponse.addItem.detail.adjudication (0..*, ClaimResponseItemAdjudication).
@@ -1131,21 +1131,21 @@ func (x *ClaimResponseAddItemDetail) validate(p string, errs *fhirjson.Validatio
 // ClaimResponseError is the backbone element ClaimResponse.error of FHIR STU3 (3.0.1).
 type ClaimResponseError struct {
 	// ID is ClaimResponse.error.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.error.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.error.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.error.sequenceLinkId (0..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.error.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// DetailSequenceLinkID is ClaimResponse.error.detailSequenceLinkId (0..1, positiveInt).
-	DetailSequenceLinkID *int
+	DetailSequenceLinkID *PositiveInt
 	// DetailSequenceLinkIDExt holds the id and extensions of ClaimResponse.error.detailSequenceLinkId; JSON "_detailSequenceLinkId".
 	DetailSequenceLinkIDExt *Element
 	// SubdetailSequenceLinkID is ClaimResponse.error.subdetailSequenceLinkId (0..1, positiveInt).
-	SubdetailSequenceLinkID *int
+	SubdetailSequenceLinkID *PositiveInt
 	// SubdetailSequenceLinkIDExt holds the id and extensions of ClaimResponse.error.subdetailSequenceLinkId; JSON "_subdetailSequenceLinkId".
 	SubdetailSequenceLinkIDExt *Element
 	// Code is ClaimResponse.error.code (1..1, CodeableConcept).
@@ -1256,7 +1256,7 @@ func (x *ClaimResponseError) validate(p string, errs *fhirjson.ValidationErrors)
 // ClaimResponsePayment is the backbone element ClaimResponse.payment of FHIR STU3 (3.0.1).
 type ClaimResponsePayment struct {
 	// ID is ClaimResponse.payment.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.payment.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.payment.modifierExtension (0..*, Extension).
@@ -1268,7 +1268,7 @@ type ClaimResponsePayment struct {
 	// AdjustmentReason is ClaimResponse.payment.adjustmentReason (0..1, CodeableConcept).
 	AdjustmentReason *CodeableConcept
 	// Date is ClaimResponse.payment.date (0..1, date).
-	Date string
+	Date Date
 	// DateExt holds the id and extensions of ClaimResponse.payment.date; JSON "_date".
 	DateExt *Element
 	// Amount is ClaimResponse.payment.amount (0..1, Money).
@@ -1378,19 +1378,19 @@ func (x *ClaimResponsePayment) validate(p string, errs *fhirjson.ValidationError
 // ClaimResponseProcessNote is the backbone element ClaimResponse.processNote of FHIR STU3 (3.0.1).
 type ClaimResponseProcessNote struct {
 	// ID is ClaimResponse.processNote.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.processNote.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.processNote.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Number is ClaimResponse.processNote.number (0..1, positiveInt).
-	Number *int
+	Number *PositiveInt
 	// NumberExt holds the id and extensions of ClaimResponse.processNote.number; JSON "_number".
 	NumberExt *Element
 	// Type is ClaimResponse.processNote.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Text is ClaimResponse.processNote.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of ClaimResponse.processNote.text; JSON "_text".
 	TextExt *Element
 	// Language is ClaimResponse.processNote.language (0..1, CodeableConcept).
@@ -1491,27 +1491,27 @@ func (x *ClaimResponseProcessNote) validate(p string, errs *fhirjson.ValidationE
 // ClaimResponseInsurance is the backbone element ClaimResponse.insurance of FHIR STU3 (3.0.1).
 type ClaimResponseInsurance struct {
 	// ID is ClaimResponse.insurance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.insurance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.insurance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ClaimResponse.insurance.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ClaimResponse.insurance.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Focal is ClaimResponse.insurance.focal (1..1, boolean).
-	Focal *bool
+	Focal *Boolean
 	// FocalExt holds the id and extensions of ClaimResponse.insurance.focal; JSON "_focal".
 	FocalExt *Element
 	// Coverage is ClaimResponse.insurance.coverage (1..1, Reference).
 	Coverage *Reference
 	// BusinessArrangement is ClaimResponse.insurance.businessArrangement (0..1, string).
-	BusinessArrangement string
+	BusinessArrangement String
 	// BusinessArrangementExt holds the id and extensions of ClaimResponse.insurance.businessArrangement; JSON "_businessArrangement".
 	BusinessArrangementExt *Element
 	// PreAuthRef is ClaimResponse.insurance.preAuthRef (0..*, string).
-	PreAuthRef []string
+	PreAuthRef []String
 	// PreAuthRefExt holds the id and extensions of ClaimResponse.insurance.preAuthRef; JSON "_preAuthRef".
 	PreAuthRefExt []*Element
 	// ClaimResponse is ClaimResponse.insurance.claimResponse (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ClinicalImpression struct {
 	// ID is ClinicalImpression.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ClinicalImpression.id; JSON "_id".
 	IDExt *Element
 	// Meta is ClinicalImpression.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ClinicalImpression.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ClinicalImpression.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ClinicalImpression.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ClinicalImpression.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ClinicalImpression.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type ClinicalImpression struct {
 	// Code is ClinicalImpression.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Description is ClinicalImpression.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ClinicalImpression.description; JSON "_description".
 	DescriptionExt *Element
 	// Subject is ClinicalImpression.subject (1..1, Reference).
@@ -48,13 +48,13 @@ type ClinicalImpression struct {
 	// Context is ClinicalImpression.context (0..1, Reference).
 	Context *Reference
 	// EffectiveDateTime is ClinicalImpression.effective[x] (0..1) holding a dateTime; JSON "effectiveDateTime".
-	EffectiveDateTime string
+	EffectiveDateTime DateTime
 	// EffectiveDateTimeExt holds the id and extensions of ClinicalImpression.effective[x]; JSON "_effectiveDateTime".
 	EffectiveDateTimeExt *Element
 	// EffectivePeriod is ClinicalImpression.effective[x] (0..1) holding a Period; JSON "effectivePeriod".
 	EffectivePeriod *Period
 	// Date is ClinicalImpression.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ClinicalImpression.date; JSON "_date".
 	DateExt *Element
 	// Assessor is ClinicalImpression.assessor (0..1, Reference).
@@ -66,11 +66,11 @@ type ClinicalImpression struct {
 	// Investigation is ClinicalImpression.investigation (0..*, BackboneElement).
 	Investigation []ClinicalImpressionInvestigation
 	// Protocol is ClinicalImpression.protocol (0..*, uri).
-	Protocol []string
+	Protocol []URI
 	// ProtocolExt holds the id and extensions of ClinicalImpression.protocol; JSON "_protocol".
 	ProtocolExt []*Element
 	// Summary is ClinicalImpression.summary (0..1, string).
-	Summary string
+	Summary String
 	// SummaryExt holds the id and extensions of ClinicalImpression.summary; JSON "_summary".
 	SummaryExt *Element
 	// Finding is ClinicalImpression.finding (0..*, BackboneElement).
@@ -386,7 +386,7 @@ func (x *ClinicalImpression) EffectiveType() string {
 // ClinicalImpressionInvestigation is the backbone element ClinicalImpression.investigation of FHIR STU3 (3.0.1).
 type ClinicalImpressionInvestigation struct {
 	// ID is ClinicalImpression.investigation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClinicalImpression.investigation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClinicalImpression.investigation.modifierExtension (0..*, Extension).
@@ -477,7 +477,7 @@ func (x *ClinicalImpressionInvestigation) validate(p string, errs *fhirjson.Vali
 // ClinicalImpressionFinding is the backbone element ClinicalImpression.finding of FHIR STU3 (3.0.1).
 type ClinicalImpressionFinding struct {
 	// ID is ClinicalImpression.finding.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClinicalImpression.finding.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClinicalImpression.finding.modifierExtension (0..*, Extension).
@@ -487,7 +487,7 @@ type ClinicalImpressionFinding struct {
 	// ItemReference is ClinicalImpression.finding.item[x] (1..1) holding a Reference; JSON "itemReference".
 	ItemReference *Reference
 	// Basis is ClinicalImpression.finding.basis (0..1, string).
-	Basis string
+	Basis String
 	// BasisExt holds the id and extensions of ClinicalImpression.finding.basis; JSON "_basis".
 	BasisExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CodeSystem struct {
 	// ID is CodeSystem.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CodeSystem.id; JSON "_id".
 	IDExt *Element
 	// Meta is CodeSystem.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CodeSystem.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CodeSystem.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CodeSystem.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CodeSystem.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CodeSystem.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type CodeSystem struct {
 	// ModifierExtension is CodeSystem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is CodeSystem.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of CodeSystem.url; JSON "_url".
 	URLExt *Element
 	// Identifier is CodeSystem.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is CodeSystem.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of CodeSystem.version; JSON "_version".
 	VersionExt *Element
 	// Name is CodeSystem.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CodeSystem.name; JSON "_name".
 	NameExt *Element
 	// Title is CodeSystem.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of CodeSystem.title; JSON "_title".
 	TitleExt *Element
 	// Status is CodeSystem.status (1..1, code).
@@ -54,21 +54,21 @@ type CodeSystem struct {
 	// StatusExt holds the id and extensions of CodeSystem.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is CodeSystem.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of CodeSystem.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is CodeSystem.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of CodeSystem.date; JSON "_date".
 	DateExt *Element
 	// Publisher is CodeSystem.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of CodeSystem.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is CodeSystem.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is CodeSystem.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of CodeSystem.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is CodeSystem.useContext (0..*, UsageContext).
@@ -76,19 +76,19 @@ type CodeSystem struct {
 	// Jurisdiction is CodeSystem.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is CodeSystem.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of CodeSystem.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is CodeSystem.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of CodeSystem.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// CaseSensitive is CodeSystem.caseSensitive (0..1, boolean).
-	CaseSensitive *bool
+	CaseSensitive *Boolean
 	// CaseSensitiveExt holds the id and extensions of CodeSystem.caseSensitive; JSON "_caseSensitive".
 	CaseSensitiveExt *Element
 	// ValueSet is CodeSystem.valueSet (0..1, uri).
-	ValueSet string
+	ValueSet URI
 	// ValueSetExt holds the id and extensions of CodeSystem.valueSet; JSON "_valueSet".
 	ValueSetExt *Element
 	// HierarchyMeaning is CodeSystem.hierarchyMeaning (0..1, code).
@@ -96,11 +96,11 @@ type CodeSystem struct {
 	// HierarchyMeaningExt holds the id and extensions of CodeSystem.hierarchyMeaning; JSON "_hierarchyMeaning".
 	HierarchyMeaningExt *Element
 	// Compositional is CodeSystem.compositional (0..1, boolean).
-	Compositional *bool
+	Compositional *Boolean
 	// CompositionalExt holds the id and extensions of CodeSystem.compositional; JSON "_compositional".
 	CompositionalExt *Element
 	// VersionNeeded is CodeSystem.versionNeeded (0..1, boolean).
-	VersionNeeded *bool
+	VersionNeeded *Boolean
 	// VersionNeededExt holds the id and extensions of CodeSystem.versionNeeded; JSON "_versionNeeded".
 	VersionNeededExt *Element
 	// Content is CodeSystem.content (1..1, code).
@@ -108,7 +108,7 @@ type CodeSystem struct {
 	// ContentExt holds the id and extensions of CodeSystem.content; JSON "_content".
 	ContentExt *Element
 	// Count is CodeSystem.count (0..1, unsignedInt).
-	Count *int
+	Count *UnsignedInt
 	// CountExt holds the id and extensions of CodeSystem.count; JSON "_count".
 	CountExt *Element
 	// Filter is CodeSystem.filter (0..*, BackboneElement).
@@ -466,17 +466,17 @@ func (x *CodeSystem) GetMeta() *Meta { return x.Meta }
 // CodeSystemFilter is the backbone element CodeSystem.filter of FHIR STU3 (3.0.1).
 type CodeSystemFilter struct {
 	// ID is CodeSystem.filter.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CodeSystem.filter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CodeSystem.filter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is CodeSystem.filter.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of CodeSystem.filter.code; JSON "_code".
 	CodeExt *Element
 	// Description is CodeSystem.filter.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CodeSystem.filter.description; JSON "_description".
 	DescriptionExt *Element
 	// Operator is CodeSystem.filter.operator (1..*, code).
@@ -484,7 +484,7 @@ type CodeSystemFilter struct {
 	// OperatorExt holds the id and extensions of CodeSystem.filter.operator; JSON "_operator".
 	OperatorExt []*Element
 	// Value is CodeSystem.filter.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of CodeSystem.filter.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -600,21 +600,21 @@ func (x *CodeSystemFilter) validate(p string, errs *fhirjson.ValidationErrors) {
 // CodeSystemProperty is the backbone element CodeSystem.property of FHIR STU3 (3.0.1).
 type CodeSystemProperty struct {
 	// ID is CodeSystem.property.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CodeSystem.property.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CodeSystem.property.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is CodeSystem.property.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of CodeSystem.property.code; JSON "_code".
 	CodeExt *Element
 	// Uri is CodeSystem.property.uri (0..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of CodeSystem.property.uri; JSON "_uri".
 	UriExt *Element
 	// Description is CodeSystem.property.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CodeSystem.property.description; JSON "_description".
 	DescriptionExt *Element
 	// Type is CodeSystem.property.type (1..1, code).
@@ -727,21 +727,21 @@ func (x *CodeSystemProperty) validate(p string, errs *fhirjson.ValidationErrors)
 // CodeSystemConcept is the backbone element CodeSystem.concept of FHIR STU3 (3.0.1).
 type CodeSystemConcept struct {
 	// ID is CodeSystem.concept.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CodeSystem.concept.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CodeSystem.concept.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is CodeSystem.concept.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of CodeSystem.concept.code; JSON "_code".
 	CodeExt *Element
 	// Display is CodeSystem.concept.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of CodeSystem.concept.display; JSON "_display".
 	DisplayExt *Element
 	// Definition is CodeSystem.concept.definition (0..1, string).
-	Definition string
+	Definition String
 	// DefinitionExt holds the id and extensions of CodeSystem.concept.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Designation is CodeSystem.concept.designation (0..*, BackboneElement).
@@ -859,19 +859,19 @@ func (x *CodeSystemConcept) validate(p string, errs *fhirjson.ValidationErrors) 
 // CodeSystemConceptDesignation is the backbone element CodeSystem.concept.designation of FHIR STU3 (3.0.1).
 type CodeSystemConceptDesignation struct {
 	// ID is CodeSystem.concept.designation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CodeSystem.concept.designation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CodeSystem.concept.designation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Language is CodeSystem.concept.designation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CodeSystem.concept.designation.language; JSON "_language".
 	LanguageExt *Element
 	// Use is CodeSystem.concept.designation.use (0..1, Coding).
 	Use *Coding
 	// Value is CodeSystem.concept.designation.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of CodeSystem.concept.designation.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -964,35 +964,35 @@ func (x *CodeSystemConceptDesignation) validate(p string, errs *fhirjson.Validat
 // CodeSystemConceptProperty is the backbone element CodeSystem.concept.property of FHIR STU3 (3.0.1).
 type CodeSystemConceptProperty struct {
 	// ID is CodeSystem.concept.property.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CodeSystem.concept.property.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CodeSystem.concept.property.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is CodeSystem.concept.property.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of CodeSystem.concept.property.code; JSON "_code".
 	CodeExt *Element
 	// ValueCode is CodeSystem.concept.property.value[x] (1..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of CodeSystem.concept.property.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueCoding is CodeSystem.concept.property.value[x] (1..1) holding a Coding; JSON "valueCoding".
 	ValueCoding *Coding
 	// ValueString is CodeSystem.concept.property.value[x] (1..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of CodeSystem.concept.property.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueInteger is CodeSystem.concept.property.value[x] (1..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of CodeSystem.concept.property.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueBoolean is CodeSystem.concept.property.value[x] (1..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of CodeSystem.concept.property.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueDateTime is CodeSystem.concept.property.value[x] (1..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of CodeSystem.concept.property.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

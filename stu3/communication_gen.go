@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Communication struct {
 	// ID is Communication.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Communication.id; JSON "_id".
 	IDExt *Element
 	// Meta is Communication.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Communication.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Communication.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Communication.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Communication.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Communication.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type Communication struct {
 	// StatusExt holds the id and extensions of Communication.status; JSON "_status".
 	StatusExt *Element
 	// NotDone is Communication.notDone (0..1, boolean).
-	NotDone *bool
+	NotDone *Boolean
 	// NotDoneExt holds the id and extensions of Communication.notDone; JSON "_notDone".
 	NotDoneExt *Element
 	// NotDoneReason is Communication.notDoneReason (0..1, CodeableConcept).
@@ -62,11 +62,11 @@ type Communication struct {
 	// Context is Communication.context (0..1, Reference).
 	Context *Reference
 	// Sent is Communication.sent (0..1, dateTime).
-	Sent string
+	Sent DateTime
 	// SentExt holds the id and extensions of Communication.sent; JSON "_sent".
 	SentExt *Element
 	// Received is Communication.received (0..1, dateTime).
-	Received string
+	Received DateTime
 	// ReceivedExt holds the id and extensions of Communication.received; JSON "_received".
 	ReceivedExt *Element
 	// Sender is Communication.sender (0..1, Reference).
@@ -347,13 +347,13 @@ func (x *Communication) GetMeta() *Meta { return x.Meta }
 // CommunicationPayload is the backbone element Communication.payload of FHIR STU3 (3.0.1).
 type CommunicationPayload struct {
 	// ID is Communication.payload.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Communication.payload.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Communication.payload.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ContentString is Communication.payload.content[x] (1..1) holding a string; JSON "contentString".
-	ContentString string
+	ContentString String
 	// ContentStringExt holds the id and extensions of Communication.payload.content[x]; JSON "_contentString".
 	ContentStringExt *Element
 	// ContentAttachment is Communication.payload.content[x] (1..1) holding a Attachment; JSON "contentAttachment".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CommunicationRequest struct {
 	// ID is CommunicationRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CommunicationRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is CommunicationRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CommunicationRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CommunicationRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CommunicationRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CommunicationRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CommunicationRequest.text (0..1, Narrative).
@@ -62,13 +62,13 @@ type CommunicationRequest struct {
 	// Payload is CommunicationRequest.payload (0..*, BackboneElement).
 	Payload []CommunicationRequestPayload
 	// OccurrenceDateTime is CommunicationRequest.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of CommunicationRequest.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is CommunicationRequest.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
 	OccurrencePeriod *Period
 	// AuthoredOn is CommunicationRequest.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of CommunicationRequest.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Sender is CommunicationRequest.sender (0..1, Reference).
@@ -382,13 +382,13 @@ func (x *CommunicationRequest) OccurrenceType() string {
 // CommunicationRequestPayload is the backbone element CommunicationRequest.payload of FHIR STU3 (3.0.1).
 type CommunicationRequestPayload struct {
 	// ID is CommunicationRequest.payload.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CommunicationRequest.payload.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CommunicationRequest.payload.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ContentString is CommunicationRequest.payload.content[x] (1..1) holding a string; JSON "contentString".
-	ContentString string
+	ContentString String
 	// ContentStringExt holds the id and extensions of CommunicationRequest.payload.content[x]; JSON "_contentString".
 	ContentStringExt *Element
 	// ContentAttachment is CommunicationRequest.payload.content[x] (1..1) holding a Attachment; JSON "contentAttachment".
@@ -510,7 +510,7 @@ func (x *CommunicationRequestPayload) ContentType() string {
 // CommunicationRequestRequester is the backbone element CommunicationRequest.requester of FHIR STU3 (3.0.1).
 type CommunicationRequestRequester struct {
 	// ID is CommunicationRequest.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CommunicationRequest.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CommunicationRequest.requester.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CompartmentDefinition struct {
 	// ID is CompartmentDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CompartmentDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is CompartmentDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CompartmentDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CompartmentDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CompartmentDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CompartmentDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CompartmentDefinition.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type CompartmentDefinition struct {
 	// ModifierExtension is CompartmentDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is CompartmentDefinition.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of CompartmentDefinition.url; JSON "_url".
 	URLExt *Element
 	// Name is CompartmentDefinition.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CompartmentDefinition.name; JSON "_name".
 	NameExt *Element
 	// Title is CompartmentDefinition.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of CompartmentDefinition.title; JSON "_title".
 	TitleExt *Element
 	// Status is CompartmentDefinition.status (1..1, code).
@@ -48,25 +48,25 @@ type CompartmentDefinition struct {
 	// StatusExt holds the id and extensions of CompartmentDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is CompartmentDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of CompartmentDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is CompartmentDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of CompartmentDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is CompartmentDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of CompartmentDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is CompartmentDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is CompartmentDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of CompartmentDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is CompartmentDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of CompartmentDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// UseContext is CompartmentDefinition.useContext (0..*, UsageContext).
@@ -78,7 +78,7 @@ type CompartmentDefinition struct {
 	// CodeExt holds the id and extensions of CompartmentDefinition.code; JSON "_code".
 	CodeExt *Element
 	// Search is CompartmentDefinition.search (1..1, boolean).
-	Search *bool
+	Search *Boolean
 	// SearchExt holds the id and extensions of CompartmentDefinition.search; JSON "_search".
 	SearchExt *Element
 	// Resource is CompartmentDefinition.resource (0..*, BackboneElement).
@@ -354,7 +354,7 @@ func (x *CompartmentDefinition) GetMeta() *Meta { return x.Meta }
 // CompartmentDefinitionResource is the backbone element CompartmentDefinition.resource of FHIR STU3 (3.0.1).
 type CompartmentDefinitionResource struct {
 	// ID is CompartmentDefinition.resource.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CompartmentDefinition.resource.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CompartmentDefinition.resource.modifierExtension (0..*, Extension).
@@ -364,11 +364,11 @@ type CompartmentDefinitionResource struct {
 	// CodeExt holds the id and extensions of CompartmentDefinition.resource.code; JSON "_code".
 	CodeExt *Element
 	// Param is CompartmentDefinition.resource.param (0..*, string).
-	Param []string
+	Param []String
 	// ParamExt holds the id and extensions of CompartmentDefinition.resource.param; JSON "_param".
 	ParamExt []*Element
 	// Documentation is CompartmentDefinition.resource.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CompartmentDefinition.resource.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

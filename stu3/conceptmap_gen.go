@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ConceptMap struct {
 	// ID is ConceptMap.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ConceptMap.id; JSON "_id".
 	IDExt *Element
 	// Meta is ConceptMap.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ConceptMap.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ConceptMap.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ConceptMap.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ConceptMap.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ConceptMap.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type ConceptMap struct {
 	// ModifierExtension is ConceptMap.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ConceptMap.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ConceptMap.url; JSON "_url".
 	URLExt *Element
 	// Identifier is ConceptMap.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is ConceptMap.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ConceptMap.version; JSON "_version".
 	VersionExt *Element
 	// Name is ConceptMap.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ConceptMap.name; JSON "_name".
 	NameExt *Element
 	// Title is ConceptMap.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of ConceptMap.title; JSON "_title".
 	TitleExt *Element
 	// Status is ConceptMap.status (1..1, code).
@@ -54,21 +54,21 @@ type ConceptMap struct {
 	// StatusExt holds the id and extensions of ConceptMap.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ConceptMap.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ConceptMap.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is ConceptMap.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ConceptMap.date; JSON "_date".
 	DateExt *Element
 	// Publisher is ConceptMap.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ConceptMap.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is ConceptMap.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is ConceptMap.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of ConceptMap.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is ConceptMap.useContext (0..*, UsageContext).
@@ -76,21 +76,21 @@ type ConceptMap struct {
 	// Jurisdiction is ConceptMap.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is ConceptMap.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of ConceptMap.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is ConceptMap.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of ConceptMap.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// SourceURI is ConceptMap.source[x] (0..1) holding a uri; JSON "sourceUri".
-	SourceURI string
+	SourceURI URI
 	// SourceURIExt holds the id and extensions of ConceptMap.source[x]; JSON "_sourceUri".
 	SourceURIExt *Element
 	// SourceReference is ConceptMap.source[x] (0..1) holding a Reference; JSON "sourceReference".
 	SourceReference *Reference
 	// TargetURI is ConceptMap.target[x] (0..1) holding a uri; JSON "targetUri".
-	TargetURI string
+	TargetURI URI
 	// TargetURIExt holds the id and extensions of ConceptMap.target[x]; JSON "_targetUri".
 	TargetURIExt *Element
 	// TargetReference is ConceptMap.target[x] (0..1) holding a Reference; JSON "targetReference".
@@ -437,25 +437,25 @@ func (x *ConceptMap) TargetType() string {
 // ConceptMapGroup is the backbone element ConceptMap.group of FHIR STU3 (3.0.1).
 type ConceptMapGroup struct {
 	// ID is ConceptMap.group.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ConceptMap.group.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.group.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Source is ConceptMap.group.source (0..1, uri).
-	Source string
+	Source URI
 	// SourceExt holds the id and extensions of ConceptMap.group.source; JSON "_source".
 	SourceExt *Element
 	// SourceVersion is ConceptMap.group.sourceVersion (0..1, string).
-	SourceVersion string
+	SourceVersion String
 	// SourceVersionExt holds the id and extensions of ConceptMap.group.sourceVersion; JSON "_sourceVersion".
 	SourceVersionExt *Element
 	// Target is ConceptMap.group.target (0..1, uri).
-	Target string
+	Target URI
 	// TargetExt holds the id and extensions of ConceptMap.group.target; JSON "_target".
 	TargetExt *Element
 	// TargetVersion is ConceptMap.group.targetVersion (0..1, string).
-	TargetVersion string
+	TargetVersion String
 	// TargetVersionExt holds the id and extensions of ConceptMap.group.targetVersion; JSON "_targetVersion".
 	TargetVersionExt *Element
 	// Element is ConceptMap.group.element (1..*, BackboneElement).
@@ -574,17 +574,17 @@ func (x *ConceptMapGroup) validate(p string, errs *fhirjson.ValidationErrors) {
 // ConceptMapGroupElement is the backbone element ConceptMap.group.element of FHIR STU3 (3.0.1).
 type ConceptMapGroupElement struct {
 	// ID is ConceptMap.group.element.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ConceptMap.group.element.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.group.element.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is ConceptMap.group.element.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ConceptMap.group.element.code; JSON "_code".
 	CodeExt *Element
 	// Display is ConceptMap.group.element.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ConceptMap.group.element.display; JSON "_display".
 	DisplayExt *Element
 	// Target is ConceptMap.group.element.target (0..*, BackboneElement).
@@ -676,17 +676,17 @@ func (x *ConceptMapGroupElement) validate(p string, errs *fhirjson.ValidationErr
 // ConceptMapGroupElementTarget is the backbone element ConceptMap.group.element.target of FHIR STU3 (3.0.1).
 type ConceptMapGroupElementTarget struct {
 	// ID is ConceptMap.group.element.target.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ConceptMap.group.element.target.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.group.element.target.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is ConceptMap.group.element.target.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ConceptMap.group.element.target.code; JSON "_code".
 	CodeExt *Element
 	// Display is ConceptMap.group.element.target.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ConceptMap.group.element.target.display; JSON "_display".
 	DisplayExt *Element
 	// Equivalence is ConceptMap.group.element.target.equivalence (0..1, code).
@@ -694,7 +694,7 @@ type ConceptMapGroupElementTarget struct {
 	// EquivalenceExt holds the id and extensions of ConceptMap.group.element.target.equivalence; JSON "_equivalence".
 	EquivalenceExt *Element
 	// Comment is ConceptMap.group.element.target.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of ConceptMap.group.element.target.comment; JSON "_comment".
 	CommentExt *Element
 	// DependsOn is ConceptMap.group.element.target.dependsOn (0..*, BackboneElement).
@@ -815,25 +815,25 @@ func (x *ConceptMapGroupElementTarget) validate(p string, errs *fhirjson.Validat
 // ConceptMapGroupElementTargetDependsOn is the backbone element ConceptMap.group.element.target.dependsOn of FHIR STU3 (3.0.1).
 type ConceptMapGroupElementTargetDependsOn struct {
 	// ID is ConceptMap.group.element.target.dependsOn.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ConceptMap.group.element.target.dependsOn.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.group.element.target.dependsOn.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Property is ConceptMap.group.element.target.dependsOn.property (1..1, uri).
-	Property string
+	Property URI
 	// PropertyExt holds the id and extensions of ConceptMap.group.element.target.dependsOn.property; JSON "_property".
 	PropertyExt *Element
 	// System is ConceptMap.group.element.target.dependsOn.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of ConceptMap.group.element.target.dependsOn.system; JSON "_system".
 	SystemExt *Element
 	// Code is ConceptMap.group.element.target.dependsOn.code (1..1, string).
-	Code string
+	Code String
 	// CodeExt holds the id and extensions of ConceptMap.group.element.target.dependsOn.code; JSON "_code".
 	CodeExt *Element
 	// Display is ConceptMap.group.element.target.dependsOn.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ConceptMap.group.element.target.dependsOn.display; JSON "_display".
 	DisplayExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -945,7 +945,7 @@ func (x *ConceptMapGroupElementTargetDependsOn) validate(p string, errs *fhirjso
 // ConceptMapGroupUnmapped is the backbone element ConceptMap.group.unmapped of FHIR STU3 (3.0.1).
 type ConceptMapGroupUnmapped struct {
 	// ID is ConceptMap.group.unmapped.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ConceptMap.group.unmapped.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.group.unmapped.modifierExtension (0..*, Extension).
@@ -955,15 +955,15 @@ type ConceptMapGroupUnmapped struct {
 	// ModeExt holds the id and extensions of ConceptMap.group.unmapped.mode; JSON "_mode".
 	ModeExt *Element
 	// Code is ConceptMap.group.unmapped.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ConceptMap.group.unmapped.code; JSON "_code".
 	CodeExt *Element
 	// Display is ConceptMap.group.unmapped.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ConceptMap.group.unmapped.display; JSON "_display".
 	DisplayExt *Element
 	// URL is ConceptMap.group.unmapped.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ConceptMap.group.unmapped.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

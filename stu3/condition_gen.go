@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Condition struct {
 	// ID is Condition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Condition.id; JSON "_id".
 	IDExt *Element
 	// Meta is Condition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Condition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Condition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Condition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Condition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Condition.text (0..1, Narrative).
@@ -54,7 +54,7 @@ type Condition struct {
 	// Context is Condition.context (0..1, Reference).
 	Context *Reference
 	// OnsetDateTime is Condition.onset[x] (0..1) holding a dateTime; JSON "onsetDateTime".
-	OnsetDateTime string
+	OnsetDateTime DateTime
 	// OnsetDateTimeExt holds the id and extensions of Condition.onset[x]; JSON "_onsetDateTime".
 	OnsetDateTimeExt *Element
 	// OnsetAge is Condition.onset[x] (0..1) holding a Age; JSON "onsetAge".
@@ -64,17 +64,17 @@ type Condition struct {
 	// OnsetRange is Condition.onset[x] (0..1) holding a Range; JSON "onsetRange".
 	OnsetRange *Range
 	// OnsetString is Condition.onset[x] (0..1) holding a string; JSON "onsetString".
-	OnsetString string
+	OnsetString String
 	// OnsetStringExt holds the id and extensions of Condition.onset[x]; JSON "_onsetString".
 	OnsetStringExt *Element
 	// AbatementDateTime is Condition.abatement[x] (0..1) holding a dateTime; JSON "abatementDateTime".
-	AbatementDateTime string
+	AbatementDateTime DateTime
 	// AbatementDateTimeExt holds the id and extensions of Condition.abatement[x]; JSON "_abatementDateTime".
 	AbatementDateTimeExt *Element
 	// AbatementAge is Condition.abatement[x] (0..1) holding a Age; JSON "abatementAge".
 	AbatementAge *Age
 	// AbatementBoolean is Condition.abatement[x] (0..1) holding a boolean; JSON "abatementBoolean".
-	AbatementBoolean *bool
+	AbatementBoolean *Boolean
 	// AbatementBooleanExt holds the id and extensions of Condition.abatement[x]; JSON "_abatementBoolean".
 	AbatementBooleanExt *Element
 	// AbatementPeriod is Condition.abatement[x] (0..1) holding a Period; JSON "abatementPeriod".
@@ -82,11 +82,11 @@ type Condition struct {
 	// AbatementRange is Condition.abatement[x] (0..1) holding a Range; JSON "abatementRange".
 	AbatementRange *Range
 	// AbatementString is Condition.abatement[x] (0..1) holding a string; JSON "abatementString".
-	AbatementString string
+	AbatementString String
 	// AbatementStringExt holds the id and extensions of Condition.abatement[x]; JSON "_abatementString".
 	AbatementStringExt *Element
 	// AssertedDate is Condition.assertedDate (0..1, dateTime).
-	AssertedDate string
+	AssertedDate DateTime
 	// AssertedDateExt holds the id and extensions of Condition.assertedDate; JSON "_assertedDate".
 	AssertedDateExt *Element
 	// Asserter is Condition.asserter (0..1, Reference).
@@ -489,7 +489,7 @@ func (x *Condition) AbatementType() string {
 // ConditionStage is the backbone element Condition.stage of FHIR STU3 (3.0.1).
 type ConditionStage struct {
 	// ID is Condition.stage.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Condition.stage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Condition.stage.modifierExtension (0..*, Extension).
@@ -571,7 +571,7 @@ func (x *ConditionStage) validate(p string, errs *fhirjson.ValidationErrors) {
 // ConditionEvidence is the backbone element Condition.evidence of FHIR STU3 (3.0.1).
 type ConditionEvidence struct {
 	// ID is Condition.evidence.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Condition.evidence.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Condition.evidence.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Consent struct {
 	// ID is Consent.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Consent.id; JSON "_id".
 	IDExt *Element
 	// Meta is Consent.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Consent.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Consent.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Consent.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Consent.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Consent.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type Consent struct {
 	// Period is Consent.period (0..1, Period).
 	Period *Period
 	// DateTime is Consent.dateTime (0..1, dateTime).
-	DateTime string
+	DateTime DateTime
 	// DateTimeExt holds the id and extensions of Consent.dateTime; JSON "_dateTime".
 	DateTimeExt *Element
 	// ConsentingParty is Consent.consentingParty (0..*, Reference).
@@ -64,7 +64,7 @@ type Consent struct {
 	// Policy is Consent.policy (0..*, BackboneElement).
 	Policy []ConsentPolicy
 	// PolicyRule is Consent.policyRule (0..1, uri).
-	PolicyRule string
+	PolicyRule URI
 	// PolicyRuleExt holds the id and extensions of Consent.policyRule; JSON "_policyRule".
 	PolicyRuleExt *Element
 	// SecurityLabel is Consent.securityLabel (0..*, Coding).
@@ -370,7 +370,7 @@ func (x *Consent) SourceType() string {
 // ConsentActor is the backbone element Consent.actor of FHIR STU3 (3.0.1).
 type ConsentActor struct {
 	// ID is Consent.actor.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Consent.actor.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Consent.actor.modifierExtension (0..*, Extension).
@@ -458,17 +458,17 @@ func (x *ConsentActor) validate(p string, errs *fhirjson.ValidationErrors) {
 // ConsentPolicy is the backbone element Consent.policy of FHIR STU3 (3.0.1).
 type ConsentPolicy struct {
 	// ID is Consent.policy.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Consent.policy.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Consent.policy.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Authority is Consent.policy.authority (0..1, uri).
-	Authority string
+	Authority URI
 	// AuthorityExt holds the id and extensions of Consent.policy.authority; JSON "_authority".
 	AuthorityExt *Element
 	// Uri is Consent.policy.uri (0..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of Consent.policy.uri; JSON "_uri".
 	UriExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -550,7 +550,7 @@ func (x *ConsentPolicy) validate(p string, errs *fhirjson.ValidationErrors) {
 // ConsentData is the backbone element Consent.data of FHIR STU3 (3.0.1).
 type ConsentData struct {
 	// ID is Consent.data.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Consent.data.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Consent.data.modifierExtension (0..*, Extension).
@@ -646,7 +646,7 @@ func (x *ConsentData) validate(p string, errs *fhirjson.ValidationErrors) {
 // ConsentExcept is the backbone element Consent.except of FHIR STU3 (3.0.1).
 type ConsentExcept struct {
 	// ID is Consent.except.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Consent.except.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Consent.except.modifierExtension (0..*, Extension).
@@ -803,7 +803,7 @@ func (x *ConsentExcept) validate(p string, errs *fhirjson.ValidationErrors) {
 // ConsentExceptActor is the backbone element Consent.except.actor of FHIR STU3 (3.0.1).
 type ConsentExceptActor struct {
 	// ID is Consent.except.actor.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Consent.except.actor.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Consent.except.actor.modifierExtension (0..*, Extension).
@@ -891,7 +891,7 @@ func (x *ConsentExceptActor) validate(p string, errs *fhirjson.ValidationErrors)
 // ConsentExceptData is the backbone element Consent.except.data of FHIR STU3 (3.0.1).
 type ConsentExceptData struct {
 	// ID is Consent.except.data.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Consent.except.data.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Consent.except.data.modifierExtension (0..*, Extension).

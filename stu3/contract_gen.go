@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Contract struct {
 	// ID is Contract.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Contract.id; JSON "_id".
 	IDExt *Element
 	// Meta is Contract.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Contract.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Contract.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Contract.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Contract.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Contract.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type Contract struct {
 	// StatusExt holds the id and extensions of Contract.status; JSON "_status".
 	StatusExt *Element
 	// Issued is Contract.issued (0..1, dateTime).
-	Issued string
+	Issued DateTime
 	// IssuedExt holds the id and extensions of Contract.issued; JSON "_issued".
 	IssuedExt *Element
 	// Applies is Contract.applies (0..1, Period).
@@ -387,7 +387,7 @@ func (x *Contract) BindingType() string {
 // ContractAgent is the backbone element Contract.agent of FHIR STU3 (3.0.1).
 type ContractAgent struct {
 	// ID is Contract.agent.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Contract.agent.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.agent.modifierExtension (0..*, Extension).
@@ -472,7 +472,7 @@ func (x *ContractAgent) validate(p string, errs *fhirjson.ValidationErrors) {
 // ContractSigner is the backbone element Contract.signer of FHIR STU3 (3.0.1).
 type ContractSigner struct {
 	// ID is Contract.signer.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Contract.signer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.signer.modifierExtension (0..*, Extension).
@@ -571,7 +571,7 @@ func (x *ContractSigner) validate(p string, errs *fhirjson.ValidationErrors) {
 // ContractValuedItem is the backbone element Contract.valuedItem of FHIR STU3 (3.0.1).
 type ContractValuedItem struct {
 	// ID is Contract.valuedItem.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Contract.valuedItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.valuedItem.modifierExtension (0..*, Extension).
@@ -583,7 +583,7 @@ type ContractValuedItem struct {
 	// Identifier is Contract.valuedItem.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// EffectiveTime is Contract.valuedItem.effectiveTime (0..1, dateTime).
-	EffectiveTime string
+	EffectiveTime DateTime
 	// EffectiveTimeExt holds the id and extensions of Contract.valuedItem.effectiveTime; JSON "_effectiveTime".
 	EffectiveTimeExt *Element
 	// Quantity is Contract.valuedItem.quantity (0..1, Quantity).
@@ -591,11 +591,11 @@ type ContractValuedItem struct {
 	// UnitPrice is Contract.valuedItem.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is Contract.valuedItem.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Contract.valuedItem.factor; JSON "_factor".
 	FactorExt *Element
 	// Points is Contract.valuedItem.points (0..1, decimal).
-	Points fhirjson.Decimal
+	Points Decimal
 	// PointsExt holds the id and extensions of Contract.valuedItem.points; JSON "_points".
 	PointsExt *Element
 	// Net is Contract.valuedItem.net (0..1, Money).
@@ -751,7 +751,7 @@ func (x *ContractValuedItem) EntityType() string {
 // ContractTerm is the backbone element Contract.term of FHIR STU3 (3.0.1).
 type ContractTerm struct {
 	// ID is Contract.term.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Contract.term.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.term.modifierExtension (0..*, Extension).
@@ -759,7 +759,7 @@ type ContractTerm struct {
 	// Identifier is Contract.term.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Issued is Contract.term.issued (0..1, dateTime).
-	Issued string
+	Issued DateTime
 	// IssuedExt holds the id and extensions of Contract.term.issued; JSON "_issued".
 	IssuedExt *Element
 	// Applies is Contract.term.applies (0..1, Period).
@@ -779,7 +779,7 @@ type ContractTerm struct {
 	// Agent is Contract.term.agent (0..*, BackboneElement).
 	Agent []ContractTermAgent
 	// Text is Contract.term.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Contract.term.text; JSON "_text".
 	TextExt *Element
 	// ValuedItem is Contract.term.valuedItem (0..*, BackboneElement).
@@ -934,7 +934,7 @@ func (x *ContractTerm) validate(p string, errs *fhirjson.ValidationErrors) {
 // ContractTermAgent is the backbone element Contract.term.agent of FHIR STU3 (3.0.1).
 type ContractTermAgent struct {
 	// ID is Contract.term.agent.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Contract.term.agent.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.term.agent.modifierExtension (0..*, Extension).
@@ -1019,7 +1019,7 @@ func (x *ContractTermAgent) validate(p string, errs *fhirjson.ValidationErrors) 
 // ContractTermValuedItem is the backbone element Contract.term.valuedItem of FHIR STU3 (3.0.1).
 type ContractTermValuedItem struct {
 	// ID is Contract.term.valuedItem.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Contract.term.valuedItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.term.valuedItem.modifierExtension (0..*, Extension).
@@ -1031,7 +1031,7 @@ type ContractTermValuedItem struct {
 	// Identifier is Contract.term.valuedItem.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// EffectiveTime is Contract.term.valuedItem.effectiveTime (0..1, dateTime).
-	EffectiveTime string
+	EffectiveTime DateTime
 	// EffectiveTimeExt holds the id and extensions of Contract.term.valuedItem.effectiveTime; JSON "_effectiveTime".
 	EffectiveTimeExt *Element
 	// Quantity is Contract.term.valuedItem.quantity (0..1, Quantity).
@@ -1039,11 +1039,11 @@ type ContractTermValuedItem struct {
 	// UnitPrice is Contract.term.valuedItem.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is Contract.term.valuedItem.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Contract.term.valuedItem.factor; JSON "_factor".
 	FactorExt *Element
 	// Points is Contract.term.valuedItem.points (0..1, decimal).
-	Points fhirjson.Decimal
+	Points Decimal
 	// PointsExt holds the id and extensions of Contract.term.valuedItem.points; JSON "_points".
 	PointsExt *Element
 	// Net is Contract.term.valuedItem.net (0..1, Money).
@@ -1201,7 +1201,7 @@ func (x *ContractTermValuedItem) EntityType() string {
 // ContractFriendly is the backbone element Contract.friendly of FHIR STU3 (3.0.1).
 type ContractFriendly struct {
 	// ID is Contract.friendly.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Contract.friendly.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.friendly.modifierExtension (0..*, Extension).
@@ -1310,7 +1310,7 @@ func (x *ContractFriendly) ContentType() string {
 // ContractLegal is the backbone element Contract.legal of FHIR STU3 (3.0.1).
 type ContractLegal struct {
 	// ID is Contract.legal.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Contract.legal.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.legal.modifierExtension (0..*, Extension).
@@ -1419,7 +1419,7 @@ func (x *ContractLegal) ContentType() string {
 // ContractRule is the backbone element Contract.rule of FHIR STU3 (3.0.1).
 type ContractRule struct {
 	// ID is Contract.rule.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Contract.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.rule.modifierExtension (0..*, Extension).

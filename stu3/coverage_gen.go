@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Coverage struct {
 	// ID is Coverage.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Coverage.id; JSON "_id".
 	IDExt *Element
 	// Meta is Coverage.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Coverage.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Coverage.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Coverage.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Coverage.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Coverage.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type Coverage struct {
 	// Subscriber is Coverage.subscriber (0..1, Reference).
 	Subscriber *Reference
 	// SubscriberID is Coverage.subscriberId (0..1, string).
-	SubscriberID string
+	SubscriberID String
 	// SubscriberIDExt holds the id and extensions of Coverage.subscriberId; JSON "_subscriberId".
 	SubscriberIDExt *Element
 	// Beneficiary is Coverage.beneficiary (0..1, Reference).
@@ -58,19 +58,19 @@ type Coverage struct {
 	// Grouping is Coverage.grouping (0..1, BackboneElement).
 	Grouping *CoverageGrouping
 	// Dependent is Coverage.dependent (0..1, string).
-	Dependent string
+	Dependent String
 	// DependentExt holds the id and extensions of Coverage.dependent; JSON "_dependent".
 	DependentExt *Element
 	// Sequence is Coverage.sequence (0..1, string).
-	Sequence string
+	Sequence String
 	// SequenceExt holds the id and extensions of Coverage.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Order is Coverage.order (0..1, positiveInt).
-	Order *int
+	Order *PositiveInt
 	// OrderExt holds the id and extensions of Coverage.order; JSON "_order".
 	OrderExt *Element
 	// Network is Coverage.network (0..1, string).
-	Network string
+	Network String
 	// NetworkExt holds the id and extensions of Coverage.network; JSON "_network".
 	NetworkExt *Element
 	// Contract is Coverage.contract (0..*, Reference).
@@ -319,57 +319,57 @@ func (x *Coverage) GetMeta() *Meta { return x.Meta }
 // CoverageGrouping is the backbone element Coverage.grouping of FHIR STU3 (3.0.1).
 type CoverageGrouping struct {
 	// ID is Coverage.grouping.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Coverage.grouping.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Coverage.grouping.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Group is Coverage.grouping.group (0..1, string).
-	Group string
+	Group String
 	// GroupExt holds the id and extensions of Coverage.grouping.group; JSON "_group".
 	GroupExt *Element
 	// GroupDisplay is Coverage.grouping.groupDisplay (0..1, string).
-	GroupDisplay string
+	GroupDisplay String
 	// GroupDisplayExt holds the id and extensions of Coverage.grouping.groupDisplay; JSON "_groupDisplay".
 	GroupDisplayExt *Element
 	// SubGroup is Coverage.grouping.subGroup (0..1, string).
-	SubGroup string
+	SubGroup String
 	// SubGroupExt holds the id and extensions of Coverage.grouping.subGroup; JSON "_subGroup".
 	SubGroupExt *Element
 	// SubGroupDisplay is Coverage.grouping.subGroupDisplay (0..1, string).
-	SubGroupDisplay string
+	SubGroupDisplay String
 	// SubGroupDisplayExt holds the id and extensions of Coverage.grouping.subGroupDisplay; JSON "_subGroupDisplay".
 	SubGroupDisplayExt *Element
 	// Plan is Coverage.grouping.plan (0..1, string).
-	Plan string
+	Plan String
 	// PlanExt holds the id and extensions of Coverage.grouping.plan; JSON "_plan".
 	PlanExt *Element
 	// PlanDisplay is Coverage.grouping.planDisplay (0..1, string).
-	PlanDisplay string
+	PlanDisplay String
 	// PlanDisplayExt holds the id and extensions of Coverage.grouping.planDisplay; JSON "_planDisplay".
 	PlanDisplayExt *Element
 	// SubPlan is Coverage.grouping.subPlan (0..1, string).
-	SubPlan string
+	SubPlan String
 	// SubPlanExt holds the id and extensions of Coverage.grouping.subPlan; JSON "_subPlan".
 	SubPlanExt *Element
 	// SubPlanDisplay is Coverage.grouping.subPlanDisplay (0..1, string).
-	SubPlanDisplay string
+	SubPlanDisplay String
 	// SubPlanDisplayExt holds the id and extensions of Coverage.grouping.subPlanDisplay; JSON "_subPlanDisplay".
 	SubPlanDisplayExt *Element
 	// Class is Coverage.grouping.class (0..1, string).
-	Class string
+	Class String
 	// ClassExt holds the id and extensions of Coverage.grouping.class; JSON "_class".
 	ClassExt *Element
 	// ClassDisplay is Coverage.grouping.classDisplay (0..1, string).
-	ClassDisplay string
+	ClassDisplay String
 	// ClassDisplayExt holds the id and extensions of Coverage.grouping.classDisplay; JSON "_classDisplay".
 	ClassDisplayExt *Element
 	// SubClass is Coverage.grouping.subClass (0..1, string).
-	SubClass string
+	SubClass String
 	// SubClassExt holds the id and extensions of Coverage.grouping.subClass; JSON "_subClass".
 	SubClassExt *Element
 	// SubClassDisplay is Coverage.grouping.subClassDisplay (0..1, string).
-	SubClassDisplay string
+	SubClassDisplay String
 	// SubClassDisplayExt holds the id and extensions of Coverage.grouping.subClassDisplay; JSON "_subClassDisplay".
 	SubClassDisplayExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -9,7 +9,7 @@ import (
 // Address is the FHIR STU3 (3.0.1) datatype Address (http://hl7.org/fhir/StructureDefinition/Address).
 type Address struct {
 	// ID is Address.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Address.extension (0..*, Extension).
 	Extension []Extension
 	// Use is Address.use (0..1, code).
@@ -21,31 +21,31 @@ type Address struct {
 	// TypeExt holds the id and extensions of Address.type; JSON "_type".
 	TypeExt *Element
 	// Text is Address.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Address.text; JSON "_text".
 	TextExt *Element
 	// Line is Address.line (0..*, string).
-	Line []string
+	Line []String
 	// LineExt holds the id and extensions of Address.line; JSON "_line".
 	LineExt []*Element
 	// City is Address.city (0..1, string).
-	City string
+	City String
 	// CityExt holds the id and extensions of Address.city; JSON "_city".
 	CityExt *Element
 	// District is Address.district (0..1, string).
-	District string
+	District String
 	// DistrictExt holds the id and extensions of Address.district; JSON "_district".
 	DistrictExt *Element
 	// State is Address.state (0..1, string).
-	State string
+	State String
 	// StateExt holds the id and extensions of Address.state; JSON "_state".
 	StateExt *Element
 	// PostalCode is Address.postalCode (0..1, string).
-	PostalCode string
+	PostalCode String
 	// PostalCodeExt holds the id and extensions of Address.postalCode; JSON "_postalCode".
 	PostalCodeExt *Element
 	// Country is Address.country (0..1, string).
-	Country string
+	Country String
 	// CountryExt holds the id and extensions of Address.country; JSON "_country".
 	CountryExt *Element
 	// Period is Address.period (0..1, Period).
@@ -200,11 +200,11 @@ func (x *Address) validate(p string, errs *fhirjson.ValidationErrors) {
 // Age is the FHIR STU3 (3.0.1) datatype Age (http://hl7.org/fhir/StructureDefinition/Age).
 type Age struct {
 	// ID is Age.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Age.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Age.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Age.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Age.comparator (0..1, code).
@@ -212,15 +212,15 @@ type Age struct {
 	// ComparatorExt holds the id and extensions of Age.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Age.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Age.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Age.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Age.system; JSON "_system".
 	SystemExt *Element
 	// Code is Age.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Age.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -326,21 +326,21 @@ func (x *Age) validate(p string, errs *fhirjson.ValidationErrors) {
 // Annotation is the FHIR STU3 (3.0.1) datatype Annotation (http://hl7.org/fhir/StructureDefinition/Annotation).
 type Annotation struct {
 	// ID is Annotation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Annotation.extension (0..*, Extension).
 	Extension []Extension
 	// AuthorReference is Annotation.author[x] (0..1) holding a Reference; JSON "authorReference".
 	AuthorReference *Reference
 	// AuthorString is Annotation.author[x] (0..1) holding a string; JSON "authorString".
-	AuthorString string
+	AuthorString String
 	// AuthorStringExt holds the id and extensions of Annotation.author[x]; JSON "_authorString".
 	AuthorStringExt *Element
 	// Time is Annotation.time (0..1, dateTime).
-	Time string
+	Time DateTime
 	// TimeExt holds the id and extensions of Annotation.time; JSON "_time".
 	TimeExt *Element
 	// Text is Annotation.text (1..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Annotation.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -461,39 +461,39 @@ func (x *Annotation) AuthorType() string {
 // Attachment is the FHIR STU3 (3.0.1) datatype Attachment (http://hl7.org/fhir/StructureDefinition/Attachment).
 type Attachment struct {
 	// ID is Attachment.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Attachment.extension (0..*, Extension).
 	Extension []Extension
 	// ContentType is Attachment.contentType (0..1, code).
-	ContentType string
+	ContentType Code
 	// ContentTypeExt holds the id and extensions of Attachment.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Language is Attachment.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Attachment.language; JSON "_language".
 	LanguageExt *Element
 	// Data is Attachment.data (0..1, base64Binary).
-	Data string
+	Data Base64Binary
 	// DataExt holds the id and extensions of Attachment.data; JSON "_data".
 	DataExt *Element
 	// URL is Attachment.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Attachment.url; JSON "_url".
 	URLExt *Element
 	// Size is Attachment.size (0..1, unsignedInt).
-	Size *int
+	Size *UnsignedInt
 	// SizeExt holds the id and extensions of Attachment.size; JSON "_size".
 	SizeExt *Element
 	// Hash is Attachment.hash (0..1, base64Binary).
-	Hash string
+	Hash Base64Binary
 	// HashExt holds the id and extensions of Attachment.hash; JSON "_hash".
 	HashExt *Element
 	// Title is Attachment.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Attachment.title; JSON "_title".
 	TitleExt *Element
 	// Creation is Attachment.creation (0..1, dateTime).
-	Creation string
+	Creation DateTime
 	// CreationExt holds the id and extensions of Attachment.creation; JSON "_creation".
 	CreationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -629,13 +629,13 @@ func (x *Attachment) validate(p string, errs *fhirjson.ValidationErrors) {
 // CodeableConcept is the FHIR STU3 (3.0.1) datatype CodeableConcept (http://hl7.org/fhir/StructureDefinition/CodeableConcept).
 type CodeableConcept struct {
 	// ID is CodeableConcept.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CodeableConcept.extension (0..*, Extension).
 	Extension []Extension
 	// Coding is CodeableConcept.coding (0..*, Coding).
 	Coding []Coding
 	// Text is CodeableConcept.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of CodeableConcept.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -708,27 +708,27 @@ func (x *CodeableConcept) validate(p string, errs *fhirjson.ValidationErrors) {
 // Coding is the FHIR STU3 (3.0.1) datatype Coding (http://hl7.org/fhir/StructureDefinition/Coding).
 type Coding struct {
 	// ID is Coding.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Coding.extension (0..*, Extension).
 	Extension []Extension
 	// System is Coding.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Coding.system; JSON "_system".
 	SystemExt *Element
 	// Version is Coding.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Coding.version; JSON "_version".
 	VersionExt *Element
 	// Code is Coding.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Coding.code; JSON "_code".
 	CodeExt *Element
 	// Display is Coding.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of Coding.display; JSON "_display".
 	DisplayExt *Element
 	// UserSelected is Coding.userSelected (0..1, boolean).
-	UserSelected *bool
+	UserSelected *Boolean
 	// UserSelectedExt holds the id and extensions of Coding.userSelected; JSON "_userSelected".
 	UserSelectedExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -831,11 +831,11 @@ func (x *Coding) validate(p string, errs *fhirjson.ValidationErrors) {
 // ContactDetail is the FHIR STU3 (3.0.1) datatype ContactDetail (http://hl7.org/fhir/StructureDefinition/ContactDetail).
 type ContactDetail struct {
 	// ID is ContactDetail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ContactDetail.extension (0..*, Extension).
 	Extension []Extension
 	// Name is ContactDetail.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ContactDetail.name; JSON "_name".
 	NameExt *Element
 	// Telecom is ContactDetail.telecom (0..*, ContactPoint).
@@ -910,7 +910,7 @@ func (x *ContactDetail) validate(p string, errs *fhirjson.ValidationErrors) {
 // ContactPoint is the FHIR STU3 (3.0.1) datatype ContactPoint (http://hl7.org/fhir/StructureDefinition/ContactPoint).
 type ContactPoint struct {
 	// ID is ContactPoint.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ContactPoint.extension (0..*, Extension).
 	Extension []Extension
 	// System is ContactPoint.system (0..1, code).
@@ -918,7 +918,7 @@ type ContactPoint struct {
 	// SystemExt holds the id and extensions of ContactPoint.system; JSON "_system".
 	SystemExt *Element
 	// Value is ContactPoint.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of ContactPoint.value; JSON "_value".
 	ValueExt *Element
 	// Use is ContactPoint.use (0..1, code).
@@ -926,7 +926,7 @@ type ContactPoint struct {
 	// UseExt holds the id and extensions of ContactPoint.use; JSON "_use".
 	UseExt *Element
 	// Rank is ContactPoint.rank (0..1, positiveInt).
-	Rank *int
+	Rank *PositiveInt
 	// RankExt holds the id and extensions of ContactPoint.rank; JSON "_rank".
 	RankExt *Element
 	// Period is ContactPoint.period (0..1, Period).
@@ -1037,7 +1037,7 @@ func (x *ContactPoint) validate(p string, errs *fhirjson.ValidationErrors) {
 // Contributor is the FHIR STU3 (3.0.1) datatype Contributor (http://hl7.org/fhir/StructureDefinition/Contributor).
 type Contributor struct {
 	// ID is Contributor.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Contributor.extension (0..*, Extension).
 	Extension []Extension
 	// Type is Contributor.type (1..1, code).
@@ -1045,7 +1045,7 @@ type Contributor struct {
 	// TypeExt holds the id and extensions of Contributor.type; JSON "_type".
 	TypeExt *Element
 	// Name is Contributor.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Contributor.name; JSON "_name".
 	NameExt *Element
 	// Contact is Contributor.contact (0..*, ContactDetail).
@@ -1138,11 +1138,11 @@ func (x *Contributor) validate(p string, errs *fhirjson.ValidationErrors) {
 // Count is the FHIR STU3 (3.0.1) datatype Count (http://hl7.org/fhir/StructureDefinition/Count).
 type Count struct {
 	// ID is Count.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Count.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Count.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Count.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Count.comparator (0..1, code).
@@ -1150,15 +1150,15 @@ type Count struct {
 	// ComparatorExt holds the id and extensions of Count.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Count.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Count.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Count.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Count.system; JSON "_system".
 	SystemExt *Element
 	// Code is Count.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Count.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1264,7 +1264,7 @@ func (x *Count) validate(p string, errs *fhirjson.ValidationErrors) {
 // DataRequirement is the FHIR STU3 (3.0.1) datatype DataRequirement (http://hl7.org/fhir/StructureDefinition/DataRequirement).
 type DataRequirement struct {
 	// ID is DataRequirement.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DataRequirement.extension (0..*, Extension).
 	Extension []Extension
 	// Type is DataRequirement.type (1..1, code).
@@ -1272,11 +1272,11 @@ type DataRequirement struct {
 	// TypeExt holds the id and extensions of DataRequirement.type; JSON "_type".
 	TypeExt *Element
 	// Profile is DataRequirement.profile (0..*, uri).
-	Profile []string
+	Profile []URI
 	// ProfileExt holds the id and extensions of DataRequirement.profile; JSON "_profile".
 	ProfileExt []*Element
 	// MustSupport is DataRequirement.mustSupport (0..*, string).
-	MustSupport []string
+	MustSupport []String
 	// MustSupportExt holds the id and extensions of DataRequirement.mustSupport; JSON "_mustSupport".
 	MustSupportExt []*Element
 	// CodeFilter is DataRequirement.codeFilter (0..*, BackboneElement).
@@ -1387,21 +1387,21 @@ func (x *DataRequirement) validate(p string, errs *fhirjson.ValidationErrors) {
 // DataRequirementCodeFilter is the backbone element DataRequirement.codeFilter of FHIR STU3 (3.0.1).
 type DataRequirementCodeFilter struct {
 	// ID is DataRequirement.codeFilter.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DataRequirement.codeFilter.extension (0..*, Extension).
 	Extension []Extension
 	// Path is DataRequirement.codeFilter.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of DataRequirement.codeFilter.path; JSON "_path".
 	PathExt *Element
 	// ValueSetString is DataRequirement.codeFilter.valueSet[x] (0..1) holding a string; JSON "valueSetString".
-	ValueSetString string
+	ValueSetString String
 	// ValueSetStringExt holds the id and extensions of DataRequirement.codeFilter.valueSet[x]; JSON "_valueSetString".
 	ValueSetStringExt *Element
 	// ValueSetReference is DataRequirement.codeFilter.valueSet[x] (0..1) holding a Reference; JSON "valueSetReference".
 	ValueSetReference *Reference
 	// ValueCode is DataRequirement.codeFilter.valueCode (0..*, code).
-	ValueCode []string
+	ValueCode []Code
 	// ValueCodeExt holds the id and extensions of DataRequirement.codeFilter.valueCode; JSON "_valueCode".
 	ValueCodeExt []*Element
 	// ValueCoding is DataRequirement.codeFilter.valueCoding (0..*, Coding).
@@ -1539,15 +1539,15 @@ func (x *DataRequirementCodeFilter) ValueSetType() string {
 // DataRequirementDateFilter is the backbone element DataRequirement.dateFilter of FHIR STU3 (3.0.1).
 type DataRequirementDateFilter struct {
 	// ID is DataRequirement.dateFilter.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DataRequirement.dateFilter.extension (0..*, Extension).
 	Extension []Extension
 	// Path is DataRequirement.dateFilter.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of DataRequirement.dateFilter.path; JSON "_path".
 	PathExt *Element
 	// ValueDateTime is DataRequirement.dateFilter.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of DataRequirement.dateFilter.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValuePeriod is DataRequirement.dateFilter.value[x] (0..1) holding a Period; JSON "valuePeriod".
@@ -1675,11 +1675,11 @@ func (x *DataRequirementDateFilter) ValueType() string {
 // Distance is the FHIR STU3 (3.0.1) datatype Distance (http://hl7.org/fhir/StructureDefinition/Distance).
 type Distance struct {
 	// ID is Distance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Distance.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Distance.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Distance.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Distance.comparator (0..1, code).
@@ -1687,15 +1687,15 @@ type Distance struct {
 	// ComparatorExt holds the id and extensions of Distance.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Distance.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Distance.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Distance.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Distance.system; JSON "_system".
 	SystemExt *Element
 	// Code is Distance.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Distance.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1801,27 +1801,27 @@ func (x *Distance) validate(p string, errs *fhirjson.ValidationErrors) {
 // Dosage is the FHIR STU3 (3.0.1) datatype Dosage (http://hl7.org/fhir/StructureDefinition/Dosage).
 type Dosage struct {
 	// ID is Dosage.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Dosage.extension (0..*, Extension).
 	Extension []Extension
 	// Sequence is Dosage.sequence (0..1, integer).
-	Sequence *int
+	Sequence *Integer
 	// SequenceExt holds the id and extensions of Dosage.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Text is Dosage.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Dosage.text; JSON "_text".
 	TextExt *Element
 	// AdditionalInstruction is Dosage.additionalInstruction (0..*, CodeableConcept).
 	AdditionalInstruction []CodeableConcept
 	// PatientInstruction is Dosage.patientInstruction (0..1, string).
-	PatientInstruction string
+	PatientInstruction String
 	// PatientInstructionExt holds the id and extensions of Dosage.patientInstruction; JSON "_patientInstruction".
 	PatientInstructionExt *Element
 	// Timing is Dosage.timing (0..1, Timing).
 	Timing *Timing
 	// AsNeededBoolean is Dosage.asNeeded[x] (0..1) holding a boolean; JSON "asNeededBoolean".
-	AsNeededBoolean *bool
+	AsNeededBoolean *Boolean
 	// AsNeededBooleanExt holds the id and extensions of Dosage.asNeeded[x]; JSON "_asNeededBoolean".
 	AsNeededBooleanExt *Element
 	// AsNeededCodeableConcept is Dosage.asNeeded[x] (0..1) holding a CodeableConcept; JSON "asNeededCodeableConcept".
@@ -2099,11 +2099,11 @@ func (x *Dosage) RateType() string {
 // Duration is the FHIR STU3 (3.0.1) datatype Duration (http://hl7.org/fhir/StructureDefinition/Duration).
 type Duration struct {
 	// ID is Duration.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Duration.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Duration.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Duration.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Duration.comparator (0..1, code).
@@ -2111,15 +2111,15 @@ type Duration struct {
 	// ComparatorExt holds the id and extensions of Duration.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Duration.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Duration.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Duration.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Duration.system; JSON "_system".
 	SystemExt *Element
 	// Code is Duration.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Duration.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2225,7 +2225,7 @@ func (x *Duration) validate(p string, errs *fhirjson.ValidationErrors) {
 // Element is the FHIR STU3 (3.0.1) datatype Element (http://hl7.org/fhir/StructureDefinition/Element).
 type Element struct {
 	// ID is Element.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Element.extension (0..*, Extension).
 	Extension []Extension
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2283,11 +2283,11 @@ func (x *Element) validate(p string, errs *fhirjson.ValidationErrors) {
 // ElementDefinition is the FHIR STU3 (3.0.1) datatype ElementDefinition (http://hl7.org/fhir/StructureDefinition/ElementDefinition).
 type ElementDefinition struct {
 	// ID is ElementDefinition.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.extension (0..*, Extension).
 	Extension []Extension
 	// Path is ElementDefinition.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of ElementDefinition.path; JSON "_path".
 	PathExt *Element
 	// Representation is ElementDefinition.representation (0..*, code).
@@ -2295,11 +2295,11 @@ type ElementDefinition struct {
 	// RepresentationExt holds the id and extensions of ElementDefinition.representation; JSON "_representation".
 	RepresentationExt []*Element
 	// SliceName is ElementDefinition.sliceName (0..1, string).
-	SliceName string
+	SliceName String
 	// SliceNameExt holds the id and extensions of ElementDefinition.sliceName; JSON "_sliceName".
 	SliceNameExt *Element
 	// Label is ElementDefinition.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of ElementDefinition.label; JSON "_label".
 	LabelExt *Element
 	// Code is ElementDefinition.code (0..*, Coding).
@@ -2307,103 +2307,103 @@ type ElementDefinition struct {
 	// Slicing is ElementDefinition.slicing (0..1, BackboneElement).
 	Slicing *ElementDefinitionSlicing
 	// Short is ElementDefinition.short (0..1, string).
-	Short string
+	Short String
 	// ShortExt holds the id and extensions of ElementDefinition.short; JSON "_short".
 	ShortExt *Element
 	// Definition is ElementDefinition.definition (0..1, markdown).
-	Definition string
+	Definition Markdown
 	// DefinitionExt holds the id and extensions of ElementDefinition.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Comment is ElementDefinition.comment (0..1, markdown).
-	Comment string
+	Comment Markdown
 	// CommentExt holds the id and extensions of ElementDefinition.comment; JSON "_comment".
 	CommentExt *Element
 	// Requirements is ElementDefinition.requirements (0..1, markdown).
-	Requirements string
+	Requirements Markdown
 	// RequirementsExt holds the id and extensions of ElementDefinition.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Alias is ElementDefinition.alias (0..*, string).
-	Alias []string
+	Alias []String
 	// AliasExt holds the id and extensions of ElementDefinition.alias; JSON "_alias".
 	AliasExt []*Element
 	// Min is ElementDefinition.min (0..1, unsignedInt).
-	Min *int
+	Min *UnsignedInt
 	// MinExt holds the id and extensions of ElementDefinition.min; JSON "_min".
 	MinExt *Element
 	// Max is ElementDefinition.max (0..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of ElementDefinition.max; JSON "_max".
 	MaxExt *Element
 	// Base is ElementDefinition.base (0..1, BackboneElement).
 	Base *ElementDefinitionBase
 	// ContentReference is ElementDefinition.contentReference (0..1, uri).
-	ContentReference string
+	ContentReference URI
 	// ContentReferenceExt holds the id and extensions of ElementDefinition.contentReference; JSON "_contentReference".
 	ContentReferenceExt *Element
 	// Type is ElementDefinition.type (0..*, BackboneElement).
 	Type []ElementDefinitionType
 	// DefaultValueBase64Binary is ElementDefinition.defaultValue[x] (0..1) holding a base64Binary; JSON "defaultValueBase64Binary".
-	DefaultValueBase64Binary string
+	DefaultValueBase64Binary Base64Binary
 	// DefaultValueBase64BinaryExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueBase64Binary".
 	DefaultValueBase64BinaryExt *Element
 	// DefaultValueBoolean is ElementDefinition.defaultValue[x] (0..1) holding a boolean; JSON "defaultValueBoolean".
-	DefaultValueBoolean *bool
+	DefaultValueBoolean *Boolean
 	// DefaultValueBooleanExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueBoolean".
 	DefaultValueBooleanExt *Element
 	// DefaultValueCode is ElementDefinition.defaultValue[x] (0..1) holding a code; JSON "defaultValueCode".
-	DefaultValueCode string
+	DefaultValueCode Code
 	// DefaultValueCodeExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueCode".
 	DefaultValueCodeExt *Element
 	// DefaultValueDate is ElementDefinition.defaultValue[x] (0..1) holding a date; JSON "defaultValueDate".
-	DefaultValueDate string
+	DefaultValueDate Date
 	// DefaultValueDateExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDate".
 	DefaultValueDateExt *Element
 	// DefaultValueDateTime is ElementDefinition.defaultValue[x] (0..1) holding a dateTime; JSON "defaultValueDateTime".
-	DefaultValueDateTime string
+	DefaultValueDateTime DateTime
 	// DefaultValueDateTimeExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDateTime".
 	DefaultValueDateTimeExt *Element
 	// DefaultValueDecimal is ElementDefinition.defaultValue[x] (0..1) holding a decimal; JSON "defaultValueDecimal".
-	DefaultValueDecimal fhirjson.Decimal
+	DefaultValueDecimal Decimal
 	// DefaultValueDecimalExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDecimal".
 	DefaultValueDecimalExt *Element
 	// DefaultValueID is ElementDefinition.defaultValue[x] (0..1) holding a id; JSON "defaultValueId".
-	DefaultValueID string
+	DefaultValueID ID
 	// DefaultValueIDExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueId".
 	DefaultValueIDExt *Element
 	// DefaultValueInstant is ElementDefinition.defaultValue[x] (0..1) holding a instant; JSON "defaultValueInstant".
-	DefaultValueInstant string
+	DefaultValueInstant Instant
 	// DefaultValueInstantExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueInstant".
 	DefaultValueInstantExt *Element
 	// DefaultValueInteger is ElementDefinition.defaultValue[x] (0..1) holding a integer; JSON "defaultValueInteger".
-	DefaultValueInteger *int
+	DefaultValueInteger *Integer
 	// DefaultValueIntegerExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueInteger".
 	DefaultValueIntegerExt *Element
 	// DefaultValueMarkdown is ElementDefinition.defaultValue[x] (0..1) holding a markdown; JSON "defaultValueMarkdown".
-	DefaultValueMarkdown string
+	DefaultValueMarkdown Markdown
 	// DefaultValueMarkdownExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueMarkdown".
 	DefaultValueMarkdownExt *Element
 	// DefaultValueOid is ElementDefinition.defaultValue[x] (0..1) holding a oid; JSON "defaultValueOid".
-	DefaultValueOid string
+	DefaultValueOid OID
 	// DefaultValueOidExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueOid".
 	DefaultValueOidExt *Element
 	// DefaultValuePositiveInt is ElementDefinition.defaultValue[x] (0..1) holding a positiveInt; JSON "defaultValuePositiveInt".
-	DefaultValuePositiveInt *int
+	DefaultValuePositiveInt *PositiveInt
 	// DefaultValuePositiveIntExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValuePositiveInt".
 	DefaultValuePositiveIntExt *Element
 	// DefaultValueString is ElementDefinition.defaultValue[x] (0..1) holding a string; JSON "defaultValueString".
-	DefaultValueString string
+	DefaultValueString String
 	// DefaultValueStringExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueString".
 	DefaultValueStringExt *Element
 	// DefaultValueTime is ElementDefinition.defaultValue[x] (0..1) holding a time; JSON "defaultValueTime".
-	DefaultValueTime string
+	DefaultValueTime Time
 	// DefaultValueTimeExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueTime".
 	DefaultValueTimeExt *Element
 	// DefaultValueUnsignedInt is ElementDefinition.defaultValue[x] (0..1) holding a unsignedInt; JSON "defaultValueUnsignedInt".
-	DefaultValueUnsignedInt *int
+	DefaultValueUnsignedInt *UnsignedInt
 	// DefaultValueUnsignedIntExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUnsignedInt".
 	DefaultValueUnsignedIntExt *Element
 	// DefaultValueURI is ElementDefinition.defaultValue[x] (0..1) holding a uri; JSON "defaultValueUri".
-	DefaultValueURI string
+	DefaultValueURI URI
 	// DefaultValueURIExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUri".
 	DefaultValueURIExt *Element
 	// DefaultValueAddress is ElementDefinition.defaultValue[x] (0..1) holding a Address; JSON "defaultValueAddress".
@@ -2451,75 +2451,75 @@ type ElementDefinition struct {
 	// DefaultValueMeta is ElementDefinition.defaultValue[x] (0..1) holding a Meta; JSON "defaultValueMeta".
 	DefaultValueMeta *Meta
 	// MeaningWhenMissing is ElementDefinition.meaningWhenMissing (0..1, markdown).
-	MeaningWhenMissing string
+	MeaningWhenMissing Markdown
 	// MeaningWhenMissingExt holds the id and extensions of ElementDefinition.meaningWhenMissing; JSON "_meaningWhenMissing".
 	MeaningWhenMissingExt *Element
 	// OrderMeaning is ElementDefinition.orderMeaning (0..1, string).
-	OrderMeaning string
+	OrderMeaning String
 	// OrderMeaningExt holds the id and extensions of ElementDefinition.orderMeaning; JSON "_orderMeaning".
 	OrderMeaningExt *Element
 	// FixedBase64Binary is ElementDefinition.fixed[x] (0..1) holding a base64Binary; JSON "fixedBase64Binary".
-	FixedBase64Binary string
+	FixedBase64Binary Base64Binary
 	// FixedBase64BinaryExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedBase64Binary".
 	FixedBase64BinaryExt *Element
 	// FixedBoolean is ElementDefinition.fixed[x] (0..1) holding a boolean; JSON "fixedBoolean".
-	FixedBoolean *bool
+	FixedBoolean *Boolean
 	// FixedBooleanExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedBoolean".
 	FixedBooleanExt *Element
 	// FixedCode is ElementDefinition.fixed[x] (0..1) holding a code; JSON "fixedCode".
-	FixedCode string
+	FixedCode Code
 	// FixedCodeExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedCode".
 	FixedCodeExt *Element
 	// FixedDate is ElementDefinition.fixed[x] (0..1) holding a date; JSON "fixedDate".
-	FixedDate string
+	FixedDate Date
 	// FixedDateExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDate".
 	FixedDateExt *Element
 	// FixedDateTime is ElementDefinition.fixed[x] (0..1) holding a dateTime; JSON "fixedDateTime".
-	FixedDateTime string
+	FixedDateTime DateTime
 	// FixedDateTimeExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDateTime".
 	FixedDateTimeExt *Element
 	// FixedDecimal is ElementDefinition.fixed[x] (0..1) holding a decimal; JSON "fixedDecimal".
-	FixedDecimal fhirjson.Decimal
+	FixedDecimal Decimal
 	// FixedDecimalExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDecimal".
 	FixedDecimalExt *Element
 	// FixedID is ElementDefinition.fixed[x] (0..1) holding a id; JSON "fixedId".
-	FixedID string
+	FixedID ID
 	// FixedIDExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedId".
 	FixedIDExt *Element
 	// FixedInstant is ElementDefinition.fixed[x] (0..1) holding a instant; JSON "fixedInstant".
-	FixedInstant string
+	FixedInstant Instant
 	// FixedInstantExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedInstant".
 	FixedInstantExt *Element
 	// FixedInteger is ElementDefinition.fixed[x] (0..1) holding a integer; JSON "fixedInteger".
-	FixedInteger *int
+	FixedInteger *Integer
 	// FixedIntegerExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedInteger".
 	FixedIntegerExt *Element
 	// FixedMarkdown is ElementDefinition.fixed[x] (0..1) holding a markdown; JSON "fixedMarkdown".
-	FixedMarkdown string
+	FixedMarkdown Markdown
 	// FixedMarkdownExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedMarkdown".
 	FixedMarkdownExt *Element
 	// FixedOid is ElementDefinition.fixed[x] (0..1) holding a oid; JSON "fixedOid".
-	FixedOid string
+	FixedOid OID
 	// FixedOidExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedOid".
 	FixedOidExt *Element
 	// FixedPositiveInt is ElementDefinition.fixed[x] (0..1) holding a positiveInt; JSON "fixedPositiveInt".
-	FixedPositiveInt *int
+	FixedPositiveInt *PositiveInt
 	// FixedPositiveIntExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedPositiveInt".
 	FixedPositiveIntExt *Element
 	// FixedString is ElementDefinition.fixed[x] (0..1) holding a string; JSON "fixedString".
-	FixedString string
+	FixedString String
 	// FixedStringExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedString".
 	FixedStringExt *Element
 	// FixedTime is ElementDefinition.fixed[x] (0..1) holding a time; JSON "fixedTime".
-	FixedTime string
+	FixedTime Time
 	// FixedTimeExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedTime".
 	FixedTimeExt *Element
 	// FixedUnsignedInt is ElementDefinition.fixed[x] (0..1) holding a unsignedInt; JSON "fixedUnsignedInt".
-	FixedUnsignedInt *int
+	FixedUnsignedInt *UnsignedInt
 	// FixedUnsignedIntExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUnsignedInt".
 	FixedUnsignedIntExt *Element
 	// FixedURI is ElementDefinition.fixed[x] (0..1) holding a uri; JSON "fixedUri".
-	FixedURI string
+	FixedURI URI
 	// FixedURIExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUri".
 	FixedURIExt *Element
 	// FixedAddress is ElementDefinition.fixed[x] (0..1) holding a Address; JSON "fixedAddress".
@@ -2567,67 +2567,67 @@ type ElementDefinition struct {
 	// FixedMeta is ElementDefinition.fixed[x] (0..1) holding a Meta; JSON "fixedMeta".
 	FixedMeta *Meta
 	// PatternBase64Binary is ElementDefinition.pattern[x] (0..1) holding a base64Binary; JSON "patternBase64Binary".
-	PatternBase64Binary string
+	PatternBase64Binary Base64Binary
 	// PatternBase64BinaryExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternBase64Binary".
 	PatternBase64BinaryExt *Element
 	// PatternBoolean is ElementDefinition.pattern[x] (0..1) holding a boolean; JSON "patternBoolean".
-	PatternBoolean *bool
+	PatternBoolean *Boolean
 	// PatternBooleanExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternBoolean".
 	PatternBooleanExt *Element
 	// PatternCode is ElementDefinition.pattern[x] (0..1) holding a code; JSON "patternCode".
-	PatternCode string
+	PatternCode Code
 	// PatternCodeExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternCode".
 	PatternCodeExt *Element
 	// PatternDate is ElementDefinition.pattern[x] (0..1) holding a date; JSON "patternDate".
-	PatternDate string
+	PatternDate Date
 	// PatternDateExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDate".
 	PatternDateExt *Element
 	// PatternDateTime is ElementDefinition.pattern[x] (0..1) holding a dateTime; JSON "patternDateTime".
-	PatternDateTime string
+	PatternDateTime DateTime
 	// PatternDateTimeExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDateTime".
 	PatternDateTimeExt *Element
 	// PatternDecimal is ElementDefinition.pattern[x] (0..1) holding a decimal; JSON "patternDecimal".
-	PatternDecimal fhirjson.Decimal
+	PatternDecimal Decimal
 	// PatternDecimalExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDecimal".
 	PatternDecimalExt *Element
 	// PatternID is ElementDefinition.pattern[x] (0..1) holding a id; JSON "patternId".
-	PatternID string
+	PatternID ID
 	// PatternIDExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternId".
 	PatternIDExt *Element
 	// PatternInstant is ElementDefinition.pattern[x] (0..1) holding a instant; JSON "patternInstant".
-	PatternInstant string
+	PatternInstant Instant
 	// PatternInstantExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternInstant".
 	PatternInstantExt *Element
 	// PatternInteger is ElementDefinition.pattern[x] (0..1) holding a integer; JSON "patternInteger".
-	PatternInteger *int
+	PatternInteger *Integer
 	// PatternIntegerExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternInteger".
 	PatternIntegerExt *Element
 	// PatternMarkdown is ElementDefinition.pattern[x] (0..1) holding a markdown; JSON "patternMarkdown".
-	PatternMarkdown string
+	PatternMarkdown Markdown
 	// PatternMarkdownExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternMarkdown".
 	PatternMarkdownExt *Element
 	// PatternOid is ElementDefinition.pattern[x] (0..1) holding a oid; JSON "patternOid".
-	PatternOid string
+	PatternOid OID
 	// PatternOidExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternOid".
 	PatternOidExt *Element
 	// PatternPositiveInt is ElementDefinition.pattern[x] (0..1) holding a positiveInt; JSON "patternPositiveInt".
-	PatternPositiveInt *int
+	PatternPositiveInt *PositiveInt
 	// PatternPositiveIntExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternPositiveInt".
 	PatternPositiveIntExt *Element
 	// PatternString is ElementDefinition.pattern[x] (0..1) holding a string; JSON "patternString".
-	PatternString string
+	PatternString String
 	// PatternStringExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternString".
 	PatternStringExt *Element
 	// PatternTime is ElementDefinition.pattern[x] (0..1) holding a time; JSON "patternTime".
-	PatternTime string
+	PatternTime Time
 	// PatternTimeExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternTime".
 	PatternTimeExt *Element
 	// PatternUnsignedInt is ElementDefinition.pattern[x] (0..1) holding a unsignedInt; JSON "patternUnsignedInt".
-	PatternUnsignedInt *int
+	PatternUnsignedInt *UnsignedInt
 	// PatternUnsignedIntExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUnsignedInt".
 	PatternUnsignedIntExt *Element
 	// PatternURI is ElementDefinition.pattern[x] (0..1) holding a uri; JSON "patternUri".
-	PatternURI string
+	PatternURI URI
 	// PatternURIExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUri".
 	PatternURIExt *Element
 	// PatternAddress is ElementDefinition.pattern[x] (0..1) holding a Address; JSON "patternAddress".
@@ -2677,93 +2677,93 @@ type ElementDefinition struct {
 	// Example is ElementDefinition.example (0..*, BackboneElement).
 	Example []ElementDefinitionExample
 	// MinValueDate is ElementDefinition.minValue[x] (0..1) holding a date; JSON "minValueDate".
-	MinValueDate string
+	MinValueDate Date
 	// MinValueDateExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDate".
 	MinValueDateExt *Element
 	// MinValueDateTime is ElementDefinition.minValue[x] (0..1) holding a dateTime; JSON "minValueDateTime".
-	MinValueDateTime string
+	MinValueDateTime DateTime
 	// MinValueDateTimeExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDateTime".
 	MinValueDateTimeExt *Element
 	// MinValueInstant is ElementDefinition.minValue[x] (0..1) holding a instant; JSON "minValueInstant".
-	MinValueInstant string
+	MinValueInstant Instant
 	// MinValueInstantExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueInstant".
 	MinValueInstantExt *Element
 	// MinValueTime is ElementDefinition.minValue[x] (0..1) holding a time; JSON "minValueTime".
-	MinValueTime string
+	MinValueTime Time
 	// MinValueTimeExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueTime".
 	MinValueTimeExt *Element
 	// MinValueDecimal is ElementDefinition.minValue[x] (0..1) holding a decimal; JSON "minValueDecimal".
-	MinValueDecimal fhirjson.Decimal
+	MinValueDecimal Decimal
 	// MinValueDecimalExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDecimal".
 	MinValueDecimalExt *Element
 	// MinValueInteger is ElementDefinition.minValue[x] (0..1) holding a integer; JSON "minValueInteger".
-	MinValueInteger *int
+	MinValueInteger *Integer
 	// MinValueIntegerExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueInteger".
 	MinValueIntegerExt *Element
 	// MinValuePositiveInt is ElementDefinition.minValue[x] (0..1) holding a positiveInt; JSON "minValuePositiveInt".
-	MinValuePositiveInt *int
+	MinValuePositiveInt *PositiveInt
 	// MinValuePositiveIntExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValuePositiveInt".
 	MinValuePositiveIntExt *Element
 	// MinValueUnsignedInt is ElementDefinition.minValue[x] (0..1) holding a unsignedInt; JSON "minValueUnsignedInt".
-	MinValueUnsignedInt *int
+	MinValueUnsignedInt *UnsignedInt
 	// MinValueUnsignedIntExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueUnsignedInt".
 	MinValueUnsignedIntExt *Element
 	// MinValueQuantity is ElementDefinition.minValue[x] (0..1) holding a Quantity; JSON "minValueQuantity".
 	MinValueQuantity *Quantity
 	// MaxValueDate is ElementDefinition.maxValue[x] (0..1) holding a date; JSON "maxValueDate".
-	MaxValueDate string
+	MaxValueDate Date
 	// MaxValueDateExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDate".
 	MaxValueDateExt *Element
 	// MaxValueDateTime is ElementDefinition.maxValue[x] (0..1) holding a dateTime; JSON "maxValueDateTime".
-	MaxValueDateTime string
+	MaxValueDateTime DateTime
 	// MaxValueDateTimeExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDateTime".
 	MaxValueDateTimeExt *Element
 	// MaxValueInstant is ElementDefinition.maxValue[x] (0..1) holding a instant; JSON "maxValueInstant".
-	MaxValueInstant string
+	MaxValueInstant Instant
 	// MaxValueInstantExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueInstant".
 	MaxValueInstantExt *Element
 	// MaxValueTime is ElementDefinition.maxValue[x] (0..1) holding a time; JSON "maxValueTime".
-	MaxValueTime string
+	MaxValueTime Time
 	// MaxValueTimeExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueTime".
 	MaxValueTimeExt *Element
 	// MaxValueDecimal is ElementDefinition.maxValue[x] (0..1) holding a decimal; JSON "maxValueDecimal".
-	MaxValueDecimal fhirjson.Decimal
+	MaxValueDecimal Decimal
 	// MaxValueDecimalExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDecimal".
 	MaxValueDecimalExt *Element
 	// MaxValueInteger is ElementDefinition.maxValue[x] (0..1) holding a integer; JSON "maxValueInteger".
-	MaxValueInteger *int
+	MaxValueInteger *Integer
 	// MaxValueIntegerExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueInteger".
 	MaxValueIntegerExt *Element
 	// MaxValuePositiveInt is ElementDefinition.maxValue[x] (0..1) holding a positiveInt; JSON "maxValuePositiveInt".
-	MaxValuePositiveInt *int
+	MaxValuePositiveInt *PositiveInt
 	// MaxValuePositiveIntExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValuePositiveInt".
 	MaxValuePositiveIntExt *Element
 	// MaxValueUnsignedInt is ElementDefinition.maxValue[x] (0..1) holding a unsignedInt; JSON "maxValueUnsignedInt".
-	MaxValueUnsignedInt *int
+	MaxValueUnsignedInt *UnsignedInt
 	// MaxValueUnsignedIntExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueUnsignedInt".
 	MaxValueUnsignedIntExt *Element
 	// MaxValueQuantity is ElementDefinition.maxValue[x] (0..1) holding a Quantity; JSON "maxValueQuantity".
 	MaxValueQuantity *Quantity
 	// MaxLength is ElementDefinition.maxLength (0..1, integer).
-	MaxLength *int
+	MaxLength *Integer
 	// MaxLengthExt holds the id and extensions of ElementDefinition.maxLength; JSON "_maxLength".
 	MaxLengthExt *Element
 	// Condition is ElementDefinition.condition (0..*, id).
-	Condition []string
+	Condition []ID
 	// ConditionExt holds the id and extensions of ElementDefinition.condition; JSON "_condition".
 	ConditionExt []*Element
 	// Constraint is ElementDefinition.constraint (0..*, BackboneElement).
 	Constraint []ElementDefinitionConstraint
 	// MustSupport is ElementDefinition.mustSupport (0..1, boolean).
-	MustSupport *bool
+	MustSupport *Boolean
 	// MustSupportExt holds the id and extensions of ElementDefinition.mustSupport; JSON "_mustSupport".
 	MustSupportExt *Element
 	// IsModifier is ElementDefinition.isModifier (0..1, boolean).
-	IsModifier *bool
+	IsModifier *Boolean
 	// IsModifierExt holds the id and extensions of ElementDefinition.isModifier; JSON "_isModifier".
 	IsModifierExt *Element
 	// IsSummary is ElementDefinition.isSummary (0..1, boolean).
-	IsSummary *bool
+	IsSummary *Boolean
 	// IsSummaryExt holds the id and extensions of ElementDefinition.isSummary; JSON "_isSummary".
 	IsSummaryExt *Element
 	// Binding is ElementDefinition.binding (0..1, BackboneElement).
@@ -4757,17 +4757,17 @@ func (x *ElementDefinition) MaxValueType() string {
 // ElementDefinitionSlicing is the backbone element ElementDefinition.slicing of FHIR STU3 (3.0.1).
 type ElementDefinitionSlicing struct {
 	// ID is ElementDefinition.slicing.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.slicing.extension (0..*, Extension).
 	Extension []Extension
 	// Discriminator is ElementDefinition.slicing.discriminator (0..*, BackboneElement).
 	Discriminator []ElementDefinitionSlicingDiscriminator
 	// Description is ElementDefinition.slicing.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ElementDefinition.slicing.description; JSON "_description".
 	DescriptionExt *Element
 	// Ordered is ElementDefinition.slicing.ordered (0..1, boolean).
-	Ordered *bool
+	Ordered *Boolean
 	// OrderedExt holds the id and extensions of ElementDefinition.slicing.ordered; JSON "_ordered".
 	OrderedExt *Element
 	// Rules is ElementDefinition.slicing.rules (1..1, code).
@@ -4870,7 +4870,7 @@ func (x *ElementDefinitionSlicing) validate(p string, errs *fhirjson.ValidationE
 // ElementDefinitionSlicingDiscriminator is the backbone element ElementDefinition.slicing.discriminator of FHIR STU3 (3.0.1).
 type ElementDefinitionSlicingDiscriminator struct {
 	// ID is ElementDefinition.slicing.discriminator.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.slicing.discriminator.extension (0..*, Extension).
 	Extension []Extension
 	// Type is ElementDefinition.slicing.discriminator.type (1..1, code).
@@ -4878,7 +4878,7 @@ type ElementDefinitionSlicingDiscriminator struct {
 	// TypeExt holds the id and extensions of ElementDefinition.slicing.discriminator.type; JSON "_type".
 	TypeExt *Element
 	// Path is ElementDefinition.slicing.discriminator.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of ElementDefinition.slicing.discriminator.path; JSON "_path".
 	PathExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -4969,19 +4969,19 @@ func (x *ElementDefinitionSlicingDiscriminator) validate(p string, errs *fhirjso
 // ElementDefinitionBase is the backbone element ElementDefinition.base of FHIR STU3 (3.0.1).
 type ElementDefinitionBase struct {
 	// ID is ElementDefinition.base.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.base.extension (0..*, Extension).
 	Extension []Extension
 	// Path is ElementDefinition.base.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of ElementDefinition.base.path; JSON "_path".
 	PathExt *Element
 	// Min is ElementDefinition.base.min (1..1, unsignedInt).
-	Min *int
+	Min *UnsignedInt
 	// MinExt holds the id and extensions of ElementDefinition.base.min; JSON "_min".
 	MinExt *Element
 	// Max is ElementDefinition.base.max (1..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of ElementDefinition.base.max; JSON "_max".
 	MaxExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -5078,19 +5078,19 @@ func (x *ElementDefinitionBase) validate(p string, errs *fhirjson.ValidationErro
 // ElementDefinitionType is the backbone element ElementDefinition.type of FHIR STU3 (3.0.1).
 type ElementDefinitionType struct {
 	// ID is ElementDefinition.type.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.type.extension (0..*, Extension).
 	Extension []Extension
 	// Code is ElementDefinition.type.code (1..1, uri).
-	Code string
+	Code URI
 	// CodeExt holds the id and extensions of ElementDefinition.type.code; JSON "_code".
 	CodeExt *Element
 	// Profile is ElementDefinition.type.profile (0..1, uri).
-	Profile string
+	Profile URI
 	// ProfileExt holds the id and extensions of ElementDefinition.type.profile; JSON "_profile".
 	ProfileExt *Element
 	// TargetProfile is ElementDefinition.type.targetProfile (0..1, uri).
-	TargetProfile string
+	TargetProfile URI
 	// TargetProfileExt holds the id and extensions of ElementDefinition.type.targetProfile; JSON "_targetProfile".
 	TargetProfileExt *Element
 	// Aggregation is ElementDefinition.type.aggregation (0..*, code).
@@ -5214,75 +5214,75 @@ func (x *ElementDefinitionType) validate(p string, errs *fhirjson.ValidationErro
 // ElementDefinitionExample is the backbone element ElementDefinition.example of FHIR STU3 (3.0.1).
 type ElementDefinitionExample struct {
 	// ID is ElementDefinition.example.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.example.extension (0..*, Extension).
 	Extension []Extension
 	// Label is ElementDefinition.example.label (1..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of ElementDefinition.example.label; JSON "_label".
 	LabelExt *Element
 	// ValueBase64Binary is ElementDefinition.example.value[x] (1..1) holding a base64Binary; JSON "valueBase64Binary".
-	ValueBase64Binary string
+	ValueBase64Binary Base64Binary
 	// ValueBase64BinaryExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueBase64Binary".
 	ValueBase64BinaryExt *Element
 	// ValueBoolean is ElementDefinition.example.value[x] (1..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueCode is ElementDefinition.example.value[x] (1..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueDate is ElementDefinition.example.value[x] (1..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is ElementDefinition.example.value[x] (1..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueDecimal is ElementDefinition.example.value[x] (1..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueID is ElementDefinition.example.value[x] (1..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueInstant is ElementDefinition.example.value[x] (1..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueInteger is ElementDefinition.example.value[x] (1..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueMarkdown is ElementDefinition.example.value[x] (1..1) holding a markdown; JSON "valueMarkdown".
-	ValueMarkdown string
+	ValueMarkdown Markdown
 	// ValueMarkdownExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueMarkdown".
 	ValueMarkdownExt *Element
 	// ValueOid is ElementDefinition.example.value[x] (1..1) holding a oid; JSON "valueOid".
-	ValueOid string
+	ValueOid OID
 	// ValueOidExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
 	// ValuePositiveInt is ElementDefinition.example.value[x] (1..1) holding a positiveInt; JSON "valuePositiveInt".
-	ValuePositiveInt *int
+	ValuePositiveInt *PositiveInt
 	// ValuePositiveIntExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valuePositiveInt".
 	ValuePositiveIntExt *Element
 	// ValueString is ElementDefinition.example.value[x] (1..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueTime is ElementDefinition.example.value[x] (1..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueUnsignedInt is ElementDefinition.example.value[x] (1..1) holding a unsignedInt; JSON "valueUnsignedInt".
-	ValueUnsignedInt *int
+	ValueUnsignedInt *UnsignedInt
 	// ValueUnsignedIntExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
 	// ValueURI is ElementDefinition.example.value[x] (1..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAddress is ElementDefinition.example.value[x] (1..1) holding a Address; JSON "valueAddress".
@@ -5866,15 +5866,15 @@ func (x *ElementDefinitionExample) ValueType() string {
 // ElementDefinitionConstraint is the backbone element ElementDefinition.constraint of FHIR STU3 (3.0.1).
 type ElementDefinitionConstraint struct {
 	// ID is ElementDefinition.constraint.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.constraint.extension (0..*, Extension).
 	Extension []Extension
 	// Key is ElementDefinition.constraint.key (1..1, id).
-	Key string
+	Key ID
 	// KeyExt holds the id and extensions of ElementDefinition.constraint.key; JSON "_key".
 	KeyExt *Element
 	// Requirements is ElementDefinition.constraint.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of ElementDefinition.constraint.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Severity is ElementDefinition.constraint.severity (1..1, code).
@@ -5882,19 +5882,19 @@ type ElementDefinitionConstraint struct {
 	// SeverityExt holds the id and extensions of ElementDefinition.constraint.severity; JSON "_severity".
 	SeverityExt *Element
 	// Human is ElementDefinition.constraint.human (1..1, string).
-	Human string
+	Human String
 	// HumanExt holds the id and extensions of ElementDefinition.constraint.human; JSON "_human".
 	HumanExt *Element
 	// Expression is ElementDefinition.constraint.expression (1..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of ElementDefinition.constraint.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Xpath is ElementDefinition.constraint.xpath (0..1, string).
-	Xpath string
+	Xpath String
 	// XpathExt holds the id and extensions of ElementDefinition.constraint.xpath; JSON "_xpath".
 	XpathExt *Element
 	// Source is ElementDefinition.constraint.source (0..1, uri).
-	Source string
+	Source URI
 	// SourceExt holds the id and extensions of ElementDefinition.constraint.source; JSON "_source".
 	SourceExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -6035,7 +6035,7 @@ func (x *ElementDefinitionConstraint) validate(p string, errs *fhirjson.Validati
 // ElementDefinitionBinding is the backbone element ElementDefinition.binding of FHIR STU3 (3.0.1).
 type ElementDefinitionBinding struct {
 	// ID is ElementDefinition.binding.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.binding.extension (0..*, Extension).
 	Extension []Extension
 	// Strength is ElementDefinition.binding.strength (1..1, code).
@@ -6043,11 +6043,11 @@ type ElementDefinitionBinding struct {
 	// StrengthExt holds the id and extensions of ElementDefinition.binding.strength; JSON "_strength".
 	StrengthExt *Element
 	// Description is ElementDefinition.binding.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ElementDefinition.binding.description; JSON "_description".
 	DescriptionExt *Element
 	// ValueSetURI is ElementDefinition.binding.valueSet[x] (0..1) holding a uri; JSON "valueSetUri".
-	ValueSetURI string
+	ValueSetURI URI
 	// ValueSetURIExt holds the id and extensions of ElementDefinition.binding.valueSet[x]; JSON "_valueSetUri".
 	ValueSetURIExt *Element
 	// ValueSetReference is ElementDefinition.binding.valueSet[x] (0..1) holding a Reference; JSON "valueSetReference".
@@ -6172,23 +6172,23 @@ func (x *ElementDefinitionBinding) ValueSetType() string {
 // ElementDefinitionMapping is the backbone element ElementDefinition.mapping of FHIR STU3 (3.0.1).
 type ElementDefinitionMapping struct {
 	// ID is ElementDefinition.mapping.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.mapping.extension (0..*, Extension).
 	Extension []Extension
 	// Identity is ElementDefinition.mapping.identity (1..1, id).
-	Identity string
+	Identity ID
 	// IdentityExt holds the id and extensions of ElementDefinition.mapping.identity; JSON "_identity".
 	IdentityExt *Element
 	// Language is ElementDefinition.mapping.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ElementDefinition.mapping.language; JSON "_language".
 	LanguageExt *Element
 	// Map is ElementDefinition.mapping.map (1..1, string).
-	Map string
+	Map String
 	// MapExt holds the id and extensions of ElementDefinition.mapping.map; JSON "_map".
 	MapExt *Element
 	// Comment is ElementDefinition.mapping.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of ElementDefinition.mapping.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -6293,73 +6293,73 @@ func (x *ElementDefinitionMapping) validate(p string, errs *fhirjson.ValidationE
 // Extension is the FHIR STU3 (3.0.1) datatype Extension (http://hl7.org/fhir/StructureDefinition/Extension).
 type Extension struct {
 	// ID is Extension.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Extension.extension (0..*, Extension).
 	Extension []Extension
 	// URL is Extension.url (1..1, uri).
-	URL string
+	URL URI
 	// ValueBase64Binary is Extension.value[x] (0..1) holding a base64Binary; JSON "valueBase64Binary".
-	ValueBase64Binary string
+	ValueBase64Binary Base64Binary
 	// ValueBase64BinaryExt holds the id and extensions of Extension.value[x]; JSON "_valueBase64Binary".
 	ValueBase64BinaryExt *Element
 	// ValueBoolean is Extension.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Extension.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueCode is Extension.value[x] (0..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of Extension.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueDate is Extension.value[x] (0..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of Extension.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is Extension.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Extension.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueDecimal is Extension.value[x] (0..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of Extension.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueID is Extension.value[x] (0..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of Extension.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueInstant is Extension.value[x] (0..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of Extension.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueInteger is Extension.value[x] (0..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of Extension.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueMarkdown is Extension.value[x] (0..1) holding a markdown; JSON "valueMarkdown".
-	ValueMarkdown string
+	ValueMarkdown Markdown
 	// ValueMarkdownExt holds the id and extensions of Extension.value[x]; JSON "_valueMarkdown".
 	ValueMarkdownExt *Element
 	// ValueOid is Extension.value[x] (0..1) holding a oid; JSON "valueOid".
-	ValueOid string
+	ValueOid OID
 	// ValueOidExt holds the id and extensions of Extension.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
 	// ValuePositiveInt is Extension.value[x] (0..1) holding a positiveInt; JSON "valuePositiveInt".
-	ValuePositiveInt *int
+	ValuePositiveInt *PositiveInt
 	// ValuePositiveIntExt holds the id and extensions of Extension.value[x]; JSON "_valuePositiveInt".
 	ValuePositiveIntExt *Element
 	// ValueString is Extension.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Extension.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueTime is Extension.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Extension.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueUnsignedInt is Extension.value[x] (0..1) holding a unsignedInt; JSON "valueUnsignedInt".
-	ValueUnsignedInt *int
+	ValueUnsignedInt *UnsignedInt
 	// ValueUnsignedIntExt holds the id and extensions of Extension.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
 	// ValueURI is Extension.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of Extension.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAddress is Extension.value[x] (0..1) holding a Address; JSON "valueAddress".
@@ -6932,7 +6932,7 @@ func (x *Extension) ValueType() string {
 // HumanName is the FHIR STU3 (3.0.1) datatype HumanName (http://hl7.org/fhir/StructureDefinition/HumanName).
 type HumanName struct {
 	// ID is HumanName.id (0..1, string).
-	ID string
+	ID String
 	// Extension is HumanName.extension (0..*, Extension).
 	Extension []Extension
 	// Use is HumanName.use (0..1, code).
@@ -6940,23 +6940,23 @@ type HumanName struct {
 	// UseExt holds the id and extensions of HumanName.use; JSON "_use".
 	UseExt *Element
 	// Text is HumanName.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of HumanName.text; JSON "_text".
 	TextExt *Element
 	// Family is HumanName.family (0..1, string).
-	Family string
+	Family String
 	// FamilyExt holds the id and extensions of HumanName.family; JSON "_family".
 	FamilyExt *Element
 	// Given is HumanName.given (0..*, string).
-	Given []string
+	Given []String
 	// GivenExt holds the id and extensions of HumanName.given; JSON "_given".
 	GivenExt []*Element
 	// Prefix is HumanName.prefix (0..*, string).
-	Prefix []string
+	Prefix []String
 	// PrefixExt holds the id and extensions of HumanName.prefix; JSON "_prefix".
 	PrefixExt []*Element
 	// Suffix is HumanName.suffix (0..*, string).
-	Suffix []string
+	Suffix []String
 	// SuffixExt holds the id and extensions of HumanName.suffix; JSON "_suffix".
 	SuffixExt []*Element
 	// Period is HumanName.period (0..1, Period).
@@ -7085,7 +7085,7 @@ func (x *HumanName) validate(p string, errs *fhirjson.ValidationErrors) {
 // Identifier is the FHIR STU3 (3.0.1) datatype Identifier (http://hl7.org/fhir/StructureDefinition/Identifier).
 type Identifier struct {
 	// ID is Identifier.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Identifier.extension (0..*, Extension).
 	Extension []Extension
 	// Use is Identifier.use (0..1, code).
@@ -7095,11 +7095,11 @@ type Identifier struct {
 	// Type is Identifier.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// System is Identifier.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Identifier.system; JSON "_system".
 	SystemExt *Element
 	// Value is Identifier.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of Identifier.value; JSON "_value".
 	ValueExt *Element
 	// Period is Identifier.period (0..1, Period).
@@ -7209,19 +7209,19 @@ func (x *Identifier) validate(p string, errs *fhirjson.ValidationErrors) {
 // Meta is the FHIR STU3 (3.0.1) datatype Meta (http://hl7.org/fhir/StructureDefinition/Meta).
 type Meta struct {
 	// ID is Meta.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Meta.extension (0..*, Extension).
 	Extension []Extension
 	// VersionID is Meta.versionId (0..1, id).
-	VersionID string
+	VersionID ID
 	// VersionIDExt holds the id and extensions of Meta.versionId; JSON "_versionId".
 	VersionIDExt *Element
 	// LastUpdated is Meta.lastUpdated (0..1, instant).
-	LastUpdated string
+	LastUpdated Instant
 	// LastUpdatedExt holds the id and extensions of Meta.lastUpdated; JSON "_lastUpdated".
 	LastUpdatedExt *Element
 	// Profile is Meta.profile (0..*, uri).
-	Profile []string
+	Profile []URI
 	// ProfileExt holds the id and extensions of Meta.profile; JSON "_profile".
 	ProfileExt []*Element
 	// Security is Meta.security (0..*, Coding).
@@ -7330,11 +7330,11 @@ func (x *Meta) validate(p string, errs *fhirjson.ValidationErrors) {
 // Money is the FHIR STU3 (3.0.1) datatype Money (http://hl7.org/fhir/StructureDefinition/Money).
 type Money struct {
 	// ID is Money.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Money.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Money.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Money.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Money.comparator (0..1, code).
@@ -7342,15 +7342,15 @@ type Money struct {
 	// ComparatorExt holds the id and extensions of Money.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Money.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Money.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Money.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Money.system; JSON "_system".
 	SystemExt *Element
 	// Code is Money.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Money.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7456,7 +7456,7 @@ func (x *Money) validate(p string, errs *fhirjson.ValidationErrors) {
 // Narrative is the FHIR STU3 (3.0.1) datatype Narrative (http://hl7.org/fhir/StructureDefinition/Narrative).
 type Narrative struct {
 	// ID is Narrative.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Narrative.extension (0..*, Extension).
 	Extension []Extension
 	// Status is Narrative.status (1..1, code).
@@ -7464,7 +7464,7 @@ type Narrative struct {
 	// StatusExt holds the id and extensions of Narrative.status; JSON "_status".
 	StatusExt *Element
 	// Div is Narrative.div (1..1, xhtml).
-	Div string
+	Div XHTML
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
 	Unknown fhirjson.Unknown
 }
@@ -7541,11 +7541,11 @@ func (x *Narrative) validate(p string, errs *fhirjson.ValidationErrors) {
 // ParameterDefinition is the FHIR STU3 (3.0.1) datatype ParameterDefinition (http://hl7.org/fhir/StructureDefinition/ParameterDefinition).
 type ParameterDefinition struct {
 	// ID is ParameterDefinition.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ParameterDefinition.extension (0..*, Extension).
 	Extension []Extension
 	// Name is ParameterDefinition.name (0..1, code).
-	Name string
+	Name Code
 	// NameExt holds the id and extensions of ParameterDefinition.name; JSON "_name".
 	NameExt *Element
 	// Use is ParameterDefinition.use (1..1, code).
@@ -7553,15 +7553,15 @@ type ParameterDefinition struct {
 	// UseExt holds the id and extensions of ParameterDefinition.use; JSON "_use".
 	UseExt *Element
 	// Min is ParameterDefinition.min (0..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of ParameterDefinition.min; JSON "_min".
 	MinExt *Element
 	// Max is ParameterDefinition.max (0..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of ParameterDefinition.max; JSON "_max".
 	MaxExt *Element
 	// Documentation is ParameterDefinition.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of ParameterDefinition.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Type is ParameterDefinition.type (1..1, code).
@@ -7697,15 +7697,15 @@ func (x *ParameterDefinition) validate(p string, errs *fhirjson.ValidationErrors
 // Period is the FHIR STU3 (3.0.1) datatype Period (http://hl7.org/fhir/StructureDefinition/Period).
 type Period struct {
 	// ID is Period.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Period.extension (0..*, Extension).
 	Extension []Extension
 	// Start is Period.start (0..1, dateTime).
-	Start string
+	Start DateTime
 	// StartExt holds the id and extensions of Period.start; JSON "_start".
 	StartExt *Element
 	// End is Period.end (0..1, dateTime).
-	End string
+	End DateTime
 	// EndExt holds the id and extensions of Period.end; JSON "_end".
 	EndExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7787,11 +7787,11 @@ func (x *Period) validate(p string, errs *fhirjson.ValidationErrors) {
 // Quantity is the FHIR STU3 (3.0.1) datatype Quantity (http://hl7.org/fhir/StructureDefinition/Quantity).
 type Quantity struct {
 	// ID is Quantity.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Quantity.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Quantity.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Quantity.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Quantity.comparator (0..1, code).
@@ -7799,15 +7799,15 @@ type Quantity struct {
 	// ComparatorExt holds the id and extensions of Quantity.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Quantity.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Quantity.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Quantity.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Quantity.system; JSON "_system".
 	SystemExt *Element
 	// Code is Quantity.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Quantity.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7913,7 +7913,7 @@ func (x *Quantity) validate(p string, errs *fhirjson.ValidationErrors) {
 // Range is the FHIR STU3 (3.0.1) datatype Range (http://hl7.org/fhir/StructureDefinition/Range).
 type Range struct {
 	// ID is Range.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Range.extension (0..*, Extension).
 	Extension []Extension
 	// Low is Range.low (0..1, Quantity).
@@ -7987,7 +7987,7 @@ func (x *Range) validate(p string, errs *fhirjson.ValidationErrors) {
 // Ratio is the FHIR STU3 (3.0.1) datatype Ratio (http://hl7.org/fhir/StructureDefinition/Ratio).
 type Ratio struct {
 	// ID is Ratio.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Ratio.extension (0..*, Extension).
 	Extension []Extension
 	// Numerator is Ratio.numerator (0..1, Quantity).
@@ -8061,17 +8061,17 @@ func (x *Ratio) validate(p string, errs *fhirjson.ValidationErrors) {
 // Reference is the FHIR STU3 (3.0.1) datatype Reference (http://hl7.org/fhir/StructureDefinition/Reference).
 type Reference struct {
 	// ID is Reference.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Reference.extension (0..*, Extension).
 	Extension []Extension
 	// Reference is Reference.reference (0..1, string).
-	Reference string
+	Reference String
 	// ReferenceExt holds the id and extensions of Reference.reference; JSON "_reference".
 	ReferenceExt *Element
 	// Identifier is Reference.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Display is Reference.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of Reference.display; JSON "_display".
 	DisplayExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -8153,7 +8153,7 @@ func (x *Reference) validate(p string, errs *fhirjson.ValidationErrors) {
 // RelatedArtifact is the FHIR STU3 (3.0.1) datatype RelatedArtifact (http://hl7.org/fhir/StructureDefinition/RelatedArtifact).
 type RelatedArtifact struct {
 	// ID is RelatedArtifact.id (0..1, string).
-	ID string
+	ID String
 	// Extension is RelatedArtifact.extension (0..*, Extension).
 	Extension []Extension
 	// Type is RelatedArtifact.type (1..1, code).
@@ -8161,15 +8161,15 @@ type RelatedArtifact struct {
 	// TypeExt holds the id and extensions of RelatedArtifact.type; JSON "_type".
 	TypeExt *Element
 	// Display is RelatedArtifact.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of RelatedArtifact.display; JSON "_display".
 	DisplayExt *Element
 	// Citation is RelatedArtifact.citation (0..1, string).
-	Citation string
+	Citation String
 	// CitationExt holds the id and extensions of RelatedArtifact.citation; JSON "_citation".
 	CitationExt *Element
 	// URL is RelatedArtifact.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of RelatedArtifact.url; JSON "_url".
 	URLExt *Element
 	// Document is RelatedArtifact.document (0..1, Attachment).
@@ -8285,33 +8285,33 @@ func (x *RelatedArtifact) validate(p string, errs *fhirjson.ValidationErrors) {
 // SampledData is the FHIR STU3 (3.0.1) datatype SampledData (http://hl7.org/fhir/StructureDefinition/SampledData).
 type SampledData struct {
 	// ID is SampledData.id (0..1, string).
-	ID string
+	ID String
 	// Extension is SampledData.extension (0..*, Extension).
 	Extension []Extension
 	// Origin is SampledData.origin (1..1, Quantity).
 	Origin *SimpleQuantity
 	// Period is SampledData.period (1..1, decimal).
-	Period fhirjson.Decimal
+	Period Decimal
 	// PeriodExt holds the id and extensions of SampledData.period; JSON "_period".
 	PeriodExt *Element
 	// Factor is SampledData.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of SampledData.factor; JSON "_factor".
 	FactorExt *Element
 	// LowerLimit is SampledData.lowerLimit (0..1, decimal).
-	LowerLimit fhirjson.Decimal
+	LowerLimit Decimal
 	// LowerLimitExt holds the id and extensions of SampledData.lowerLimit; JSON "_lowerLimit".
 	LowerLimitExt *Element
 	// UpperLimit is SampledData.upperLimit (0..1, decimal).
-	UpperLimit fhirjson.Decimal
+	UpperLimit Decimal
 	// UpperLimitExt holds the id and extensions of SampledData.upperLimit; JSON "_upperLimit".
 	UpperLimitExt *Element
 	// Dimensions is SampledData.dimensions (1..1, positiveInt).
-	Dimensions *int
+	Dimensions *PositiveInt
 	// DimensionsExt holds the id and extensions of SampledData.dimensions; JSON "_dimensions".
 	DimensionsExt *Element
 	// Data is SampledData.data (1..1, string).
-	Data string
+	Data String
 	// DataExt holds the id and extensions of SampledData.data; JSON "_data".
 	DataExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -8444,33 +8444,33 @@ func (x *SampledData) validate(p string, errs *fhirjson.ValidationErrors) {
 // Signature is the FHIR STU3 (3.0.1) datatype Signature (http://hl7.org/fhir/StructureDefinition/Signature).
 type Signature struct {
 	// ID is Signature.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Signature.extension (0..*, Extension).
 	Extension []Extension
 	// Type is Signature.type (1..*, Coding).
 	Type []Coding
 	// When is Signature.when (1..1, instant).
-	When string
+	When Instant
 	// WhenExt holds the id and extensions of Signature.when; JSON "_when".
 	WhenExt *Element
 	// WhoURI is Signature.who[x] (1..1) holding a uri; JSON "whoUri".
-	WhoURI string
+	WhoURI URI
 	// WhoURIExt holds the id and extensions of Signature.who[x]; JSON "_whoUri".
 	WhoURIExt *Element
 	// WhoReference is Signature.who[x] (1..1) holding a Reference; JSON "whoReference".
 	WhoReference *Reference
 	// OnBehalfOfURI is Signature.onBehalfOf[x] (0..1) holding a uri; JSON "onBehalfOfUri".
-	OnBehalfOfURI string
+	OnBehalfOfURI URI
 	// OnBehalfOfURIExt holds the id and extensions of Signature.onBehalfOf[x]; JSON "_onBehalfOfUri".
 	OnBehalfOfURIExt *Element
 	// OnBehalfOfReference is Signature.onBehalfOf[x] (0..1) holding a Reference; JSON "onBehalfOfReference".
 	OnBehalfOfReference *Reference
 	// ContentType is Signature.contentType (0..1, code).
-	ContentType string
+	ContentType Code
 	// ContentTypeExt holds the id and extensions of Signature.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Blob is Signature.blob (0..1, base64Binary).
-	Blob string
+	Blob Base64Binary
 	// BlobExt holds the id and extensions of Signature.blob; JSON "_blob".
 	BlobExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -8651,23 +8651,23 @@ func (x *Signature) OnBehalfOfType() string {
 // SimpleQuantity is the FHIR STU3 (3.0.1) datatype SimpleQuantity, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/SimpleQuantity).
 type SimpleQuantity struct {
 	// ID is SimpleQuantity.id (0..1, string).
-	ID string
+	ID String
 	// Extension is SimpleQuantity.extension (0..*, Extension).
 	Extension []Extension
 	// Value is SimpleQuantity.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of SimpleQuantity.value; JSON "_value".
 	ValueExt *Element
 	// Unit is SimpleQuantity.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of SimpleQuantity.unit; JSON "_unit".
 	UnitExt *Element
 	// System is SimpleQuantity.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of SimpleQuantity.system; JSON "_system".
 	SystemExt *Element
 	// Code is SimpleQuantity.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of SimpleQuantity.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -8761,11 +8761,11 @@ func (x *SimpleQuantity) validate(p string, errs *fhirjson.ValidationErrors) {
 // Timing is the FHIR STU3 (3.0.1) datatype Timing (http://hl7.org/fhir/StructureDefinition/Timing).
 type Timing struct {
 	// ID is Timing.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Timing.extension (0..*, Extension).
 	Extension []Extension
 	// Event is Timing.event (0..*, dateTime).
-	Event []string
+	Event []DateTime
 	// EventExt holds the id and extensions of Timing.event; JSON "_event".
 	EventExt []*Element
 	// Repeat is Timing.repeat (0..1, BackboneElement).
@@ -8855,7 +8855,7 @@ func (x *Timing) validate(p string, errs *fhirjson.ValidationErrors) {
 // TimingRepeat is the backbone element Timing.repeat of FHIR STU3 (3.0.1).
 type TimingRepeat struct {
 	// ID is Timing.repeat.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Timing.repeat.extension (0..*, Extension).
 	Extension []Extension
 	// BoundsDuration is Timing.repeat.bounds[x] (0..1) holding a Duration; JSON "boundsDuration".
@@ -8865,19 +8865,19 @@ type TimingRepeat struct {
 	// BoundsPeriod is Timing.repeat.bounds[x] (0..1) holding a Period; JSON "boundsPeriod".
 	BoundsPeriod *Period
 	// Count is Timing.repeat.count (0..1, integer).
-	Count *int
+	Count *Integer
 	// CountExt holds the id and extensions of Timing.repeat.count; JSON "_count".
 	CountExt *Element
 	// CountMax is Timing.repeat.countMax (0..1, integer).
-	CountMax *int
+	CountMax *Integer
 	// CountMaxExt holds the id and extensions of Timing.repeat.countMax; JSON "_countMax".
 	CountMaxExt *Element
 	// Duration is Timing.repeat.duration (0..1, decimal).
-	Duration fhirjson.Decimal
+	Duration Decimal
 	// DurationExt holds the id and extensions of Timing.repeat.duration; JSON "_duration".
 	DurationExt *Element
 	// DurationMax is Timing.repeat.durationMax (0..1, decimal).
-	DurationMax fhirjson.Decimal
+	DurationMax Decimal
 	// DurationMaxExt holds the id and extensions of Timing.repeat.durationMax; JSON "_durationMax".
 	DurationMaxExt *Element
 	// DurationUnit is Timing.repeat.durationUnit (0..1, code).
@@ -8885,19 +8885,19 @@ type TimingRepeat struct {
 	// DurationUnitExt holds the id and extensions of Timing.repeat.durationUnit; JSON "_durationUnit".
 	DurationUnitExt *Element
 	// Frequency is Timing.repeat.frequency (0..1, integer).
-	Frequency *int
+	Frequency *Integer
 	// FrequencyExt holds the id and extensions of Timing.repeat.frequency; JSON "_frequency".
 	FrequencyExt *Element
 	// FrequencyMax is Timing.repeat.frequencyMax (0..1, integer).
-	FrequencyMax *int
+	FrequencyMax *Integer
 	// FrequencyMaxExt holds the id and extensions of Timing.repeat.frequencyMax; JSON "_frequencyMax".
 	FrequencyMaxExt *Element
 	// Period is Timing.repeat.period (0..1, decimal).
-	Period fhirjson.Decimal
+	Period Decimal
 	// PeriodExt holds the id and extensions of Timing.repeat.period; JSON "_period".
 	PeriodExt *Element
 	// PeriodMax is Timing.repeat.periodMax (0..1, decimal).
-	PeriodMax fhirjson.Decimal
+	PeriodMax Decimal
 	// PeriodMaxExt holds the id and extensions of Timing.repeat.periodMax; JSON "_periodMax".
 	PeriodMaxExt *Element
 	// PeriodUnit is Timing.repeat.periodUnit (0..1, code).
@@ -8909,7 +8909,7 @@ type TimingRepeat struct {
 	// DayOfWeekExt holds the id and extensions of Timing.repeat.dayOfWeek; JSON "_dayOfWeek".
 	DayOfWeekExt []*Element
 	// TimeOfDay is Timing.repeat.timeOfDay (0..*, time).
-	TimeOfDay []string
+	TimeOfDay []Time
 	// TimeOfDayExt holds the id and extensions of Timing.repeat.timeOfDay; JSON "_timeOfDay".
 	TimeOfDayExt []*Element
 	// When is Timing.repeat.when (0..*, code).
@@ -8917,7 +8917,7 @@ type TimingRepeat struct {
 	// WhenExt holds the id and extensions of Timing.repeat.when; JSON "_when".
 	WhenExt []*Element
 	// Offset is Timing.repeat.offset (0..1, unsignedInt).
-	Offset *int
+	Offset *UnsignedInt
 	// OffsetExt holds the id and extensions of Timing.repeat.offset; JSON "_offset".
 	OffsetExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -9177,7 +9177,7 @@ func (x *TimingRepeat) BoundsType() string {
 // TriggerDefinition is the FHIR STU3 (3.0.1) datatype TriggerDefinition (http://hl7.org/fhir/StructureDefinition/TriggerDefinition).
 type TriggerDefinition struct {
 	// ID is TriggerDefinition.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TriggerDefinition.extension (0..*, Extension).
 	Extension []Extension
 	// Type is TriggerDefinition.type (1..1, code).
@@ -9185,7 +9185,7 @@ type TriggerDefinition struct {
 	// TypeExt holds the id and extensions of TriggerDefinition.type; JSON "_type".
 	TypeExt *Element
 	// EventName is TriggerDefinition.eventName (0..1, string).
-	EventName string
+	EventName String
 	// EventNameExt holds the id and extensions of TriggerDefinition.eventName; JSON "_eventName".
 	EventNameExt *Element
 	// EventTimingTiming is TriggerDefinition.eventTiming[x] (0..1) holding a Timing; JSON "eventTimingTiming".
@@ -9193,11 +9193,11 @@ type TriggerDefinition struct {
 	// EventTimingReference is TriggerDefinition.eventTiming[x] (0..1) holding a Reference; JSON "eventTimingReference".
 	EventTimingReference *Reference
 	// EventTimingDate is TriggerDefinition.eventTiming[x] (0..1) holding a date; JSON "eventTimingDate".
-	EventTimingDate string
+	EventTimingDate Date
 	// EventTimingDateExt holds the id and extensions of TriggerDefinition.eventTiming[x]; JSON "_eventTimingDate".
 	EventTimingDateExt *Element
 	// EventTimingDateTime is TriggerDefinition.eventTiming[x] (0..1) holding a dateTime; JSON "eventTimingDateTime".
-	EventTimingDateTime string
+	EventTimingDateTime DateTime
 	// EventTimingDateTimeExt holds the id and extensions of TriggerDefinition.eventTiming[x]; JSON "_eventTimingDateTime".
 	EventTimingDateTimeExt *Element
 	// EventData is TriggerDefinition.eventData (0..1, DataRequirement).
@@ -9355,7 +9355,7 @@ func (x *TriggerDefinition) EventTimingType() string {
 // UsageContext is the FHIR STU3 (3.0.1) datatype UsageContext (http://hl7.org/fhir/StructureDefinition/UsageContext).
 type UsageContext struct {
 	// ID is UsageContext.id (0..1, string).
-	ID string
+	ID String
 	// Extension is UsageContext.extension (0..*, Extension).
 	Extension []Extension
 	// Code is UsageContext.code (1..1, Coding).

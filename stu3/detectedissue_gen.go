@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DetectedIssue struct {
 	// ID is DetectedIssue.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DetectedIssue.id; JSON "_id".
 	IDExt *Element
 	// Meta is DetectedIssue.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DetectedIssue.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DetectedIssue.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DetectedIssue.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DetectedIssue.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DetectedIssue.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type DetectedIssue struct {
 	// Patient is DetectedIssue.patient (0..1, Reference).
 	Patient *Reference
 	// Date is DetectedIssue.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of DetectedIssue.date; JSON "_date".
 	DateExt *Element
 	// Author is DetectedIssue.author (0..1, Reference).
@@ -54,11 +54,11 @@ type DetectedIssue struct {
 	// Implicated is DetectedIssue.implicated (0..*, Reference).
 	Implicated []Reference
 	// Detail is DetectedIssue.detail (0..1, string).
-	Detail string
+	Detail String
 	// DetailExt holds the id and extensions of DetectedIssue.detail; JSON "_detail".
 	DetailExt *Element
 	// Reference is DetectedIssue.reference (0..1, uri).
-	Reference string
+	Reference URI
 	// ReferenceExt holds the id and extensions of DetectedIssue.reference; JSON "_reference".
 	ReferenceExt *Element
 	// Mitigation is DetectedIssue.mitigation (0..*, BackboneElement).
@@ -280,7 +280,7 @@ func (x *DetectedIssue) GetMeta() *Meta { return x.Meta }
 // DetectedIssueMitigation is the backbone element DetectedIssue.mitigation of FHIR STU3 (3.0.1).
 type DetectedIssueMitigation struct {
 	// ID is DetectedIssue.mitigation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DetectedIssue.mitigation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DetectedIssue.mitigation.modifierExtension (0..*, Extension).
@@ -288,7 +288,7 @@ type DetectedIssueMitigation struct {
 	// Action is DetectedIssue.mitigation.action (1..1, CodeableConcept).
 	Action *CodeableConcept
 	// Date is DetectedIssue.mitigation.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of DetectedIssue.mitigation.date; JSON "_date".
 	DateExt *Element
 	// Author is DetectedIssue.mitigation.author (0..1, Reference).

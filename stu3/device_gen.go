@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Device struct {
 	// ID is Device.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Device.id; JSON "_id".
 	IDExt *Element
 	// Meta is Device.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Device.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Device.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Device.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Device.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Device.text (0..1, Narrative).
@@ -42,27 +42,27 @@ type Device struct {
 	// Type is Device.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// LotNumber is Device.lotNumber (0..1, string).
-	LotNumber string
+	LotNumber String
 	// LotNumberExt holds the id and extensions of Device.lotNumber; JSON "_lotNumber".
 	LotNumberExt *Element
 	// Manufacturer is Device.manufacturer (0..1, string).
-	Manufacturer string
+	Manufacturer String
 	// ManufacturerExt holds the id and extensions of Device.manufacturer; JSON "_manufacturer".
 	ManufacturerExt *Element
 	// ManufactureDate is Device.manufactureDate (0..1, dateTime).
-	ManufactureDate string
+	ManufactureDate DateTime
 	// ManufactureDateExt holds the id and extensions of Device.manufactureDate; JSON "_manufactureDate".
 	ManufactureDateExt *Element
 	// ExpirationDate is Device.expirationDate (0..1, dateTime).
-	ExpirationDate string
+	ExpirationDate DateTime
 	// ExpirationDateExt holds the id and extensions of Device.expirationDate; JSON "_expirationDate".
 	ExpirationDateExt *Element
 	// Model is Device.model (0..1, string).
-	Model string
+	Model String
 	// ModelExt holds the id and extensions of Device.model; JSON "_model".
 	ModelExt *Element
 	// Version is Device.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Device.version; JSON "_version".
 	VersionExt *Element
 	// Patient is Device.patient (0..1, Reference).
@@ -74,7 +74,7 @@ type Device struct {
 	// Location is Device.location (0..1, Reference).
 	Location *Reference
 	// URL is Device.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Device.url; JSON "_url".
 	URLExt *Element
 	// Note is Device.note (0..*, Annotation).
@@ -340,33 +340,33 @@ func (x *Device) GetMeta() *Meta { return x.Meta }
 // DeviceUdi is the backbone element Device.udi of FHIR STU3 (3.0.1).
 type DeviceUdi struct {
 	// ID is Device.udi.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Device.udi.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Device.udi.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// DeviceIdentifier is Device.udi.deviceIdentifier (0..1, string).
-	DeviceIdentifier string
+	DeviceIdentifier String
 	// DeviceIdentifierExt holds the id and extensions of Device.udi.deviceIdentifier; JSON "_deviceIdentifier".
 	DeviceIdentifierExt *Element
 	// Name is Device.udi.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Device.udi.name; JSON "_name".
 	NameExt *Element
 	// Jurisdiction is Device.udi.jurisdiction (0..1, uri).
-	Jurisdiction string
+	Jurisdiction URI
 	// JurisdictionExt holds the id and extensions of Device.udi.jurisdiction; JSON "_jurisdiction".
 	JurisdictionExt *Element
 	// CarrierHRF is Device.udi.carrierHRF (0..1, string).
-	CarrierHRF string
+	CarrierHRF String
 	// CarrierHRFExt holds the id and extensions of Device.udi.carrierHRF; JSON "_carrierHRF".
 	CarrierHRFExt *Element
 	// CarrierAIDC is Device.udi.carrierAIDC (0..1, base64Binary).
-	CarrierAIDC string
+	CarrierAIDC Base64Binary
 	// CarrierAIDCExt holds the id and extensions of Device.udi.carrierAIDC; JSON "_carrierAIDC".
 	CarrierAIDCExt *Element
 	// Issuer is Device.udi.issuer (0..1, uri).
-	Issuer string
+	Issuer URI
 	// IssuerExt holds the id and extensions of Device.udi.issuer; JSON "_issuer".
 	IssuerExt *Element
 	// EntryType is Device.udi.entryType (0..1, code).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DeviceMetric struct {
 	// ID is DeviceMetric.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DeviceMetric.id; JSON "_id".
 	IDExt *Element
 	// Meta is DeviceMetric.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DeviceMetric.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DeviceMetric.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DeviceMetric.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DeviceMetric.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DeviceMetric.text (0..1, Narrative).
@@ -268,7 +268,7 @@ func (x *DeviceMetric) GetMeta() *Meta { return x.Meta }
 // DeviceMetricCalibration is the backbone element DeviceMetric.calibration of FHIR STU3 (3.0.1).
 type DeviceMetricCalibration struct {
 	// ID is DeviceMetric.calibration.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DeviceMetric.calibration.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DeviceMetric.calibration.modifierExtension (0..*, Extension).
@@ -282,7 +282,7 @@ type DeviceMetricCalibration struct {
 	// StateExt holds the id and extensions of DeviceMetric.calibration.state; JSON "_state".
 	StateExt *Element
 	// Time is DeviceMetric.calibration.time (0..1, instant).
-	Time string
+	Time Instant
 	// TimeExt holds the id and extensions of DeviceMetric.calibration.time; JSON "_time".
 	TimeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DeviceRequest struct {
 	// ID is DeviceRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DeviceRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is DeviceRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DeviceRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DeviceRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DeviceRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DeviceRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DeviceRequest.text (0..1, Narrative).
@@ -60,7 +60,7 @@ type DeviceRequest struct {
 	// Context is DeviceRequest.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is DeviceRequest.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of DeviceRequest.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is DeviceRequest.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -68,7 +68,7 @@ type DeviceRequest struct {
 	// OccurrenceTiming is DeviceRequest.occurrence[x] (0..1) holding a Timing; JSON "occurrenceTiming".
 	OccurrenceTiming *Timing
 	// AuthoredOn is DeviceRequest.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of DeviceRequest.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Requester is DeviceRequest.requester (0..1, BackboneElement).
@@ -440,7 +440,7 @@ func (x *DeviceRequest) OccurrenceType() string {
 // DeviceRequestRequester is the backbone element DeviceRequest.requester of FHIR STU3 (3.0.1).
 type DeviceRequestRequester struct {
 	// ID is DeviceRequest.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DeviceRequest.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DeviceRequest.requester.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DeviceUseStatement struct {
 	// ID is DeviceUseStatement.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DeviceUseStatement.id; JSON "_id".
 	IDExt *Element
 	// Meta is DeviceUseStatement.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DeviceUseStatement.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DeviceUseStatement.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DeviceUseStatement.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DeviceUseStatement.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DeviceUseStatement.text (0..1, Narrative).
@@ -46,11 +46,11 @@ type DeviceUseStatement struct {
 	// TimingPeriod is DeviceUseStatement.timing[x] (0..1) holding a Period; JSON "timingPeriod".
 	TimingPeriod *Period
 	// TimingDateTime is DeviceUseStatement.timing[x] (0..1) holding a dateTime; JSON "timingDateTime".
-	TimingDateTime string
+	TimingDateTime DateTime
 	// TimingDateTimeExt holds the id and extensions of DeviceUseStatement.timing[x]; JSON "_timingDateTime".
 	TimingDateTimeExt *Element
 	// RecordedOn is DeviceUseStatement.recordedOn (0..1, dateTime).
-	RecordedOn string
+	RecordedOn DateTime
 	// RecordedOnExt holds the id and extensions of DeviceUseStatement.recordedOn; JSON "_recordedOn".
 	RecordedOnExt *Element
 	// Source is DeviceUseStatement.source (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DocumentManifest struct {
 	// ID is DocumentManifest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DocumentManifest.id; JSON "_id".
 	IDExt *Element
 	// Meta is DocumentManifest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DocumentManifest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DocumentManifest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DocumentManifest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DocumentManifest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DocumentManifest.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type DocumentManifest struct {
 	// Subject is DocumentManifest.subject (0..1, Reference).
 	Subject *Reference
 	// Created is DocumentManifest.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of DocumentManifest.created; JSON "_created".
 	CreatedExt *Element
 	// Author is DocumentManifest.author (0..*, Reference).
@@ -52,11 +52,11 @@ type DocumentManifest struct {
 	// Recipient is DocumentManifest.recipient (0..*, Reference).
 	Recipient []Reference
 	// Source is DocumentManifest.source (0..1, uri).
-	Source string
+	Source URI
 	// SourceExt holds the id and extensions of DocumentManifest.source; JSON "_source".
 	SourceExt *Element
 	// Description is DocumentManifest.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of DocumentManifest.description; JSON "_description".
 	DescriptionExt *Element
 	// Content is DocumentManifest.content (1..*, BackboneElement).
@@ -283,7 +283,7 @@ func (x *DocumentManifest) GetMeta() *Meta { return x.Meta }
 // DocumentManifestContent is the backbone element DocumentManifest.content of FHIR STU3 (3.0.1).
 type DocumentManifestContent struct {
 	// ID is DocumentManifest.content.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DocumentManifest.content.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentManifest.content.modifierExtension (0..*, Extension).
@@ -394,7 +394,7 @@ func (x *DocumentManifestContent) PType() string {
 // DocumentManifestRelated is the backbone element DocumentManifest.related of FHIR STU3 (3.0.1).
 type DocumentManifestRelated struct {
 	// ID is DocumentManifest.related.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DocumentManifest.related.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentManifest.related.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DocumentReference struct {
 	// ID is DocumentReference.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DocumentReference.id; JSON "_id".
 	IDExt *Element
 	// Meta is DocumentReference.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DocumentReference.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DocumentReference.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DocumentReference.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DocumentReference.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DocumentReference.text (0..1, Narrative).
@@ -50,11 +50,11 @@ type DocumentReference struct {
 	// Subject is DocumentReference.subject (0..1, Reference).
 	Subject *Reference
 	// Created is DocumentReference.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of DocumentReference.created; JSON "_created".
 	CreatedExt *Element
 	// Indexed is DocumentReference.indexed (1..1, instant).
-	Indexed string
+	Indexed Instant
 	// IndexedExt holds the id and extensions of DocumentReference.indexed; JSON "_indexed".
 	IndexedExt *Element
 	// Author is DocumentReference.author (0..*, Reference).
@@ -66,7 +66,7 @@ type DocumentReference struct {
 	// RelatesTo is DocumentReference.relatesTo (0..*, BackboneElement).
 	RelatesTo []DocumentReferenceRelatesTo
 	// Description is DocumentReference.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of DocumentReference.description; JSON "_description".
 	DescriptionExt *Element
 	// SecurityLabel is DocumentReference.securityLabel (0..*, CodeableConcept).
@@ -340,7 +340,7 @@ func (x *DocumentReference) GetMeta() *Meta { return x.Meta }
 // DocumentReferenceRelatesTo is the backbone element DocumentReference.relatesTo of FHIR STU3 (3.0.1).
 type DocumentReferenceRelatesTo struct {
 	// ID is DocumentReference.relatesTo.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DocumentReference.relatesTo.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentReference.relatesTo.modifierExtension (0..*, Extension).
@@ -438,7 +438,7 @@ func (x *DocumentReferenceRelatesTo) validate(p string, errs *fhirjson.Validatio
 // DocumentReferenceContent is the backbone element DocumentReference.content of FHIR STU3 (3.0.1).
 type DocumentReferenceContent struct {
 	// ID is DocumentReference.content.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DocumentReference.content.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentReference.content.modifierExtension (0..*, Extension).
@@ -525,7 +525,7 @@ func (x *DocumentReferenceContent) validate(p string, errs *fhirjson.ValidationE
 // DocumentReferenceContext is the backbone element DocumentReference.context of FHIR STU3 (3.0.1).
 type DocumentReferenceContext struct {
 	// ID is DocumentReference.context.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DocumentReference.context.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentReference.context.modifierExtension (0..*, Extension).
@@ -649,7 +649,7 @@ func (x *DocumentReferenceContext) validate(p string, errs *fhirjson.ValidationE
 // DocumentReferenceContextRelated is the backbone element DocumentReference.context.related of FHIR STU3 (3.0.1).
 type DocumentReferenceContextRelated struct {
 	// ID is DocumentReference.context.related.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DocumentReference.context.related.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentReference.context.related.modifierExtension (0..*, Extension).

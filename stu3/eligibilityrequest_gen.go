@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EligibilityRequest struct {
 	// ID is EligibilityRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EligibilityRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is EligibilityRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EligibilityRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EligibilityRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EligibilityRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EligibilityRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EligibilityRequest.text (0..1, Narrative).
@@ -42,13 +42,13 @@ type EligibilityRequest struct {
 	// Patient is EligibilityRequest.patient (0..1, Reference).
 	Patient *Reference
 	// ServicedDate is EligibilityRequest.serviced[x] (0..1) holding a date; JSON "servicedDate".
-	ServicedDate string
+	ServicedDate Date
 	// ServicedDateExt holds the id and extensions of EligibilityRequest.serviced[x]; JSON "_servicedDate".
 	ServicedDateExt *Element
 	// ServicedPeriod is EligibilityRequest.serviced[x] (0..1) holding a Period; JSON "servicedPeriod".
 	ServicedPeriod *Period
 	// Created is EligibilityRequest.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of EligibilityRequest.created; JSON "_created".
 	CreatedExt *Element
 	// Enterer is EligibilityRequest.enterer (0..1, Reference).
@@ -64,7 +64,7 @@ type EligibilityRequest struct {
 	// Coverage is EligibilityRequest.coverage (0..1, Reference).
 	Coverage *Reference
 	// BusinessArrangement is EligibilityRequest.businessArrangement (0..1, string).
-	BusinessArrangement string
+	BusinessArrangement String
 	// BusinessArrangementExt holds the id and extensions of EligibilityRequest.businessArrangement; JSON "_businessArrangement".
 	BusinessArrangementExt *Element
 	// BenefitCategory is EligibilityRequest.benefitCategory (0..1, CodeableConcept).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EligibilityResponse struct {
 	// ID is EligibilityResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EligibilityResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is EligibilityResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EligibilityResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EligibilityResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EligibilityResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EligibilityResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EligibilityResponse.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type EligibilityResponse struct {
 	// StatusExt holds the id and extensions of EligibilityResponse.status; JSON "_status".
 	StatusExt *Element
 	// Created is EligibilityResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of EligibilityResponse.created; JSON "_created".
 	CreatedExt *Element
 	// RequestProvider is EligibilityResponse.requestProvider (0..1, Reference).
@@ -50,13 +50,13 @@ type EligibilityResponse struct {
 	// Outcome is EligibilityResponse.outcome (0..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// Disposition is EligibilityResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of EligibilityResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Insurer is EligibilityResponse.insurer (0..1, Reference).
 	Insurer *Reference
 	// Inforce is EligibilityResponse.inforce (0..1, boolean).
-	Inforce *bool
+	Inforce *Boolean
 	// InforceExt holds the id and extensions of EligibilityResponse.inforce; JSON "_inforce".
 	InforceExt *Element
 	// Insurance is EligibilityResponse.insurance (0..*, BackboneElement).
@@ -285,7 +285,7 @@ func (x *EligibilityResponse) GetMeta() *Meta { return x.Meta }
 // EligibilityResponseInsurance is the backbone element EligibilityResponse.insurance of FHIR STU3 (3.0.1).
 type EligibilityResponseInsurance struct {
 	// ID is EligibilityResponse.insurance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is EligibilityResponse.insurance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EligibilityResponse.insurance.modifierExtension (0..*, Extension).
@@ -377,7 +377,7 @@ func (x *EligibilityResponseInsurance) validate(p string, errs *fhirjson.Validat
 // EligibilityResponseInsuranceBenefitBalance is the backbone element EligibilityResponse.insurance.benefitBalance of FHIR STU3 (3.0.1).
 type EligibilityResponseInsuranceBenefitBalance struct {
 	// ID is EligibilityResponse.insurance.benefitBalance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is EligibilityResponse.insurance.benefitBalance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EligibilityResponse.insurance.benefitBalance.modifierExtension (0..*, Extension).
@@ -387,15 +387,15 @@ type EligibilityResponseInsuranceBenefitBalance struct {
 	// SubCategory is EligibilityResponse.insurance.benefitBalance.subCategory (0..1, CodeableConcept).
 	SubCategory *CodeableConcept
 	// Excluded is EligibilityResponse.insurance.benefitBalance.excluded (0..1, boolean).
-	Excluded *bool
+	Excluded *Boolean
 	// ExcludedExt holds the id and extensions of EligibilityResponse.insurance.benefitBalance.excluded; JSON "_excluded".
 	ExcludedExt *Element
 	// Name is EligibilityResponse.insurance.benefitBalance.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of EligibilityResponse.insurance.benefitBalance.name; JSON "_name".
 	NameExt *Element
 	// Description is EligibilityResponse.insurance.benefitBalance.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of EligibilityResponse.insurance.benefitBalance.description; JSON "_description".
 	DescriptionExt *Element
 	// Network is EligibilityResponse.insurance.benefitBalance.network (0..1, CodeableConcept).
@@ -539,7 +539,7 @@ func (x *EligibilityResponseInsuranceBenefitBalance) validate(p string, errs *fh
 // EligibilityResponseInsuranceBenefitBalanceFinancial is the backbone element EligibilityResponse.insurance.benefitBalance.financial of FHIR STU3 (3.0.1).
 type EligibilityResponseInsuranceBenefitBalanceFinancial struct {
 	// ID is EligibilityResponse.insurance.benefitBalance.financial.id (0..1, string).
-	ID string
+	ID String
 	// Extension is EligibilityResponse.insurance.benefitBalance.financial.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EligibilityResponse.insurance.benefitBalance.financial.modifierExtension (0..*, Extension).
@@ -547,17 +547,17 @@ type EligibilityResponseInsuranceBenefitBalanceFinancial struct {
 	// Type is EligibilityResponse.insurance.benefitBalance.financial.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// AllowedUnsignedInt is EligibilityResponse.insurance.benefitBalance.financial.allowed[x] (0..1) holding a unsignedInt; JSON "allowedUnsignedInt".
-	AllowedUnsignedInt *int
+	AllowedUnsignedInt *UnsignedInt
 	// AllowedUnsignedIntExt holds the id and extensions of EligibilityResponse.insurance.benefitBalance.financial.allowed[x]; JSON "_allowedUnsignedInt".
 	AllowedUnsignedIntExt *Element
 	// AllowedString is EligibilityResponse.insurance.benefitBalance.financial.allowed[x] (0..1) holding a string; JSON "allowedString".
-	AllowedString string
+	AllowedString String
 	// AllowedStringExt holds the id and extensions of EligibilityResponse.insurance.benefitBalance.financial.allowed[x]; JSON "_allowedString".
 	AllowedStringExt *Element
 	// AllowedMoney is EligibilityResponse.insurance.benefitBalance.financial.allowed[x] (0..1) holding a Money; JSON "allowedMoney".
 	AllowedMoney *Money
 	// UsedUnsignedInt is EligibilityResponse.insurance.benefitBalance.financial.used[x] (0..1) holding a unsignedInt; JSON "usedUnsignedInt".
-	UsedUnsignedInt *int
+	UsedUnsignedInt *UnsignedInt
 	// UsedUnsignedIntExt holds the id and extensions of EligibilityResponse.insurance.benefitBalance.financial.used[x]; JSON "_usedUnsignedInt".
 	UsedUnsignedIntExt *Element
 	// UsedMoney is EligibilityResponse.insurance.benefitBalance.financial.used[x] (0..1) holding a Money; JSON "usedMoney".
@@ -735,7 +735,7 @@ func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) UsedType() string 
 // EligibilityResponseError is the backbone element EligibilityResponse.error of FHIR STU3 (3.0.1).
 type EligibilityResponseError struct {
 	// ID is EligibilityResponse.error.id (0..1, string).
-	ID string
+	ID String
 	// Extension is EligibilityResponse.error.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EligibilityResponse.error.modifierExtension (0..*, Extension).

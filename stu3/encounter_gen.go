@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Encounter struct {
 	// ID is Encounter.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Encounter.id; JSON "_id".
 	IDExt *Element
 	// Meta is Encounter.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Encounter.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Encounter.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Encounter.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Encounter.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Encounter.text (0..1, Narrative).
@@ -334,7 +334,7 @@ func (x *Encounter) GetMeta() *Meta { return x.Meta }
 // EncounterStatusHistory is the backbone element Encounter.statusHistory of FHIR STU3 (3.0.1).
 type EncounterStatusHistory struct {
 	// ID is Encounter.statusHistory.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Encounter.statusHistory.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.statusHistory.modifierExtension (0..*, Extension).
@@ -432,7 +432,7 @@ func (x *EncounterStatusHistory) validate(p string, errs *fhirjson.ValidationErr
 // EncounterClassHistory is the backbone element Encounter.classHistory of FHIR STU3 (3.0.1).
 type EncounterClassHistory struct {
 	// ID is Encounter.classHistory.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Encounter.classHistory.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.classHistory.modifierExtension (0..*, Extension).
@@ -520,7 +520,7 @@ func (x *EncounterClassHistory) validate(p string, errs *fhirjson.ValidationErro
 // EncounterParticipant is the backbone element Encounter.participant of FHIR STU3 (3.0.1).
 type EncounterParticipant struct {
 	// ID is Encounter.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Encounter.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.participant.modifierExtension (0..*, Extension).
@@ -610,7 +610,7 @@ func (x *EncounterParticipant) validate(p string, errs *fhirjson.ValidationError
 // EncounterDiagnosis is the backbone element Encounter.diagnosis of FHIR STU3 (3.0.1).
 type EncounterDiagnosis struct {
 	// ID is Encounter.diagnosis.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Encounter.diagnosis.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.diagnosis.modifierExtension (0..*, Extension).
@@ -620,7 +620,7 @@ type EncounterDiagnosis struct {
 	// Role is Encounter.diagnosis.role (0..1, CodeableConcept).
 	Role *CodeableConcept
 	// Rank is Encounter.diagnosis.rank (0..1, positiveInt).
-	Rank *int
+	Rank *PositiveInt
 	// RankExt holds the id and extensions of Encounter.diagnosis.rank; JSON "_rank".
 	RankExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -711,7 +711,7 @@ func (x *EncounterDiagnosis) validate(p string, errs *fhirjson.ValidationErrors)
 // EncounterHospitalization is the backbone element Encounter.hospitalization of FHIR STU3 (3.0.1).
 type EncounterHospitalization struct {
 	// ID is Encounter.hospitalization.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Encounter.hospitalization.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.hospitalization.modifierExtension (0..*, Extension).
@@ -851,7 +851,7 @@ func (x *EncounterHospitalization) validate(p string, errs *fhirjson.ValidationE
 // EncounterLocation is the backbone element Encounter.location of FHIR STU3 (3.0.1).
 type EncounterLocation struct {
 	// ID is Encounter.location.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Encounter.location.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.location.modifierExtension (0..*, Extension).

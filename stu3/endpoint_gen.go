@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Endpoint struct {
 	// ID is Endpoint.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Endpoint.id; JSON "_id".
 	IDExt *Element
 	// Meta is Endpoint.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Endpoint.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Endpoint.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Endpoint.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Endpoint.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Endpoint.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type Endpoint struct {
 	// ConnectionType is Endpoint.connectionType (1..1, Coding).
 	ConnectionType *Coding
 	// Name is Endpoint.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Endpoint.name; JSON "_name".
 	NameExt *Element
 	// ManagingOrganization is Endpoint.managingOrganization (0..1, Reference).
@@ -52,15 +52,15 @@ type Endpoint struct {
 	// PayloadType is Endpoint.payloadType (1..*, CodeableConcept).
 	PayloadType []CodeableConcept
 	// PayloadMimeType is Endpoint.payloadMimeType (0..*, code).
-	PayloadMimeType []string
+	PayloadMimeType []Code
 	// PayloadMimeTypeExt holds the id and extensions of Endpoint.payloadMimeType; JSON "_payloadMimeType".
 	PayloadMimeTypeExt []*Element
 	// Address is Endpoint.address (1..1, uri).
-	Address string
+	Address URI
 	// AddressExt holds the id and extensions of Endpoint.address; JSON "_address".
 	AddressExt *Element
 	// Header is Endpoint.header (0..*, string).
-	Header []string
+	Header []String
 	// HeaderExt holds the id and extensions of Endpoint.header; JSON "_header".
 	HeaderExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

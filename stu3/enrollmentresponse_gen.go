@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EnrollmentResponse struct {
 	// ID is EnrollmentResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EnrollmentResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is EnrollmentResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EnrollmentResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EnrollmentResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EnrollmentResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EnrollmentResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EnrollmentResponse.text (0..1, Narrative).
@@ -42,11 +42,11 @@ type EnrollmentResponse struct {
 	// Outcome is EnrollmentResponse.outcome (0..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// Disposition is EnrollmentResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of EnrollmentResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Created is EnrollmentResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of EnrollmentResponse.created; JSON "_created".
 	CreatedExt *Element
 	// Organization is EnrollmentResponse.organization (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EpisodeOfCare struct {
 	// ID is EpisodeOfCare.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EpisodeOfCare.id; JSON "_id".
 	IDExt *Element
 	// Meta is EpisodeOfCare.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EpisodeOfCare.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EpisodeOfCare.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EpisodeOfCare.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EpisodeOfCare.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EpisodeOfCare.text (0..1, Narrative).
@@ -265,7 +265,7 @@ func (x *EpisodeOfCare) GetMeta() *Meta { return x.Meta }
 // EpisodeOfCareStatusHistory is the backbone element EpisodeOfCare.statusHistory of FHIR STU3 (3.0.1).
 type EpisodeOfCareStatusHistory struct {
 	// ID is EpisodeOfCare.statusHistory.id (0..1, string).
-	ID string
+	ID String
 	// Extension is EpisodeOfCare.statusHistory.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EpisodeOfCare.statusHistory.modifierExtension (0..*, Extension).
@@ -363,7 +363,7 @@ func (x *EpisodeOfCareStatusHistory) validate(p string, errs *fhirjson.Validatio
 // EpisodeOfCareDiagnosis is the backbone element EpisodeOfCare.diagnosis of FHIR STU3 (3.0.1).
 type EpisodeOfCareDiagnosis struct {
 	// ID is EpisodeOfCare.diagnosis.id (0..1, string).
-	ID string
+	ID String
 	// Extension is EpisodeOfCare.diagnosis.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EpisodeOfCare.diagnosis.modifierExtension (0..*, Extension).
@@ -373,7 +373,7 @@ type EpisodeOfCareDiagnosis struct {
 	// Role is EpisodeOfCare.diagnosis.role (0..1, CodeableConcept).
 	Role *CodeableConcept
 	// Rank is EpisodeOfCare.diagnosis.rank (0..1, positiveInt).
-	Rank *int
+	Rank *PositiveInt
 	// RankExt holds the id and extensions of EpisodeOfCare.diagnosis.rank; JSON "_rank".
 	RankExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

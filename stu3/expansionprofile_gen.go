@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ExpansionProfile struct {
 	// ID is ExpansionProfile.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ExpansionProfile.id; JSON "_id".
 	IDExt *Element
 	// Meta is ExpansionProfile.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ExpansionProfile.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ExpansionProfile.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ExpansionProfile.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ExpansionProfile.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ExpansionProfile.text (0..1, Narrative).
@@ -32,17 +32,17 @@ type ExpansionProfile struct {
 	// ModifierExtension is ExpansionProfile.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ExpansionProfile.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ExpansionProfile.url; JSON "_url".
 	URLExt *Element
 	// Identifier is ExpansionProfile.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is ExpansionProfile.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ExpansionProfile.version; JSON "_version".
 	VersionExt *Element
 	// Name is ExpansionProfile.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ExpansionProfile.name; JSON "_name".
 	NameExt *Element
 	// Status is ExpansionProfile.status (1..1, code).
@@ -50,21 +50,21 @@ type ExpansionProfile struct {
 	// StatusExt holds the id and extensions of ExpansionProfile.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ExpansionProfile.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ExpansionProfile.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is ExpansionProfile.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ExpansionProfile.date; JSON "_date".
 	DateExt *Element
 	// Publisher is ExpansionProfile.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ExpansionProfile.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is ExpansionProfile.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is ExpansionProfile.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of ExpansionProfile.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is ExpansionProfile.useContext (0..*, UsageContext).
@@ -76,37 +76,37 @@ type ExpansionProfile struct {
 	// ExcludedSystem is ExpansionProfile.excludedSystem (0..1, BackboneElement).
 	ExcludedSystem *ExpansionProfileExcludedSystem
 	// IncludeDesignations is ExpansionProfile.includeDesignations (0..1, boolean).
-	IncludeDesignations *bool
+	IncludeDesignations *Boolean
 	// IncludeDesignationsExt holds the id and extensions of ExpansionProfile.includeDesignations; JSON "_includeDesignations".
 	IncludeDesignationsExt *Element
 	// Designation is ExpansionProfile.designation (0..1, BackboneElement).
 	Designation *ExpansionProfileDesignation
 	// IncludeDefinition is ExpansionProfile.includeDefinition (0..1, boolean).
-	IncludeDefinition *bool
+	IncludeDefinition *Boolean
 	// IncludeDefinitionExt holds the id and extensions of ExpansionProfile.includeDefinition; JSON "_includeDefinition".
 	IncludeDefinitionExt *Element
 	// ActiveOnly is ExpansionProfile.activeOnly (0..1, boolean).
-	ActiveOnly *bool
+	ActiveOnly *Boolean
 	// ActiveOnlyExt holds the id and extensions of ExpansionProfile.activeOnly; JSON "_activeOnly".
 	ActiveOnlyExt *Element
 	// ExcludeNested is ExpansionProfile.excludeNested (0..1, boolean).
-	ExcludeNested *bool
+	ExcludeNested *Boolean
 	// ExcludeNestedExt holds the id and extensions of ExpansionProfile.excludeNested; JSON "_excludeNested".
 	ExcludeNestedExt *Element
 	// ExcludeNotForUI is ExpansionProfile.excludeNotForUI (0..1, boolean).
-	ExcludeNotForUI *bool
+	ExcludeNotForUI *Boolean
 	// ExcludeNotForUIExt holds the id and extensions of ExpansionProfile.excludeNotForUI; JSON "_excludeNotForUI".
 	ExcludeNotForUIExt *Element
 	// ExcludePostCoordinated is ExpansionProfile.excludePostCoordinated (0..1, boolean).
-	ExcludePostCoordinated *bool
+	ExcludePostCoordinated *Boolean
 	// ExcludePostCoordinatedExt holds the id and extensions of ExpansionProfile.excludePostCoordinated; JSON "_excludePostCoordinated".
 	ExcludePostCoordinatedExt *Element
 	// DisplayLanguage is ExpansionProfile.displayLanguage (0..1, code).
-	DisplayLanguage string
+	DisplayLanguage Code
 	// DisplayLanguageExt holds the id and extensions of ExpansionProfile.displayLanguage; JSON "_displayLanguage".
 	DisplayLanguageExt *Element
 	// LimitedExpansion is ExpansionProfile.limitedExpansion (0..1, boolean).
-	LimitedExpansion *bool
+	LimitedExpansion *Boolean
 	// LimitedExpansionExt holds the id and extensions of ExpansionProfile.limitedExpansion; JSON "_limitedExpansion".
 	LimitedExpansionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -428,17 +428,17 @@ func (x *ExpansionProfile) GetMeta() *Meta { return x.Meta }
 // ExpansionProfileFixedVersion is the backbone element ExpansionProfile.fixedVersion of FHIR STU3 (3.0.1).
 type ExpansionProfileFixedVersion struct {
 	// ID is ExpansionProfile.fixedVersion.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.fixedVersion.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.fixedVersion.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// System is ExpansionProfile.fixedVersion.system (1..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of ExpansionProfile.fixedVersion.system; JSON "_system".
 	SystemExt *Element
 	// Version is ExpansionProfile.fixedVersion.version (1..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ExpansionProfile.fixedVersion.version; JSON "_version".
 	VersionExt *Element
 	// Mode is ExpansionProfile.fixedVersion.mode (1..1, code).
@@ -547,17 +547,17 @@ func (x *ExpansionProfileFixedVersion) validate(p string, errs *fhirjson.Validat
 // ExpansionProfileExcludedSystem is the backbone element ExpansionProfile.excludedSystem of FHIR STU3 (3.0.1).
 type ExpansionProfileExcludedSystem struct {
 	// ID is ExpansionProfile.excludedSystem.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.excludedSystem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.excludedSystem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// System is ExpansionProfile.excludedSystem.system (1..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of ExpansionProfile.excludedSystem.system; JSON "_system".
 	SystemExt *Element
 	// Version is ExpansionProfile.excludedSystem.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ExpansionProfile.excludedSystem.version; JSON "_version".
 	VersionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -646,7 +646,7 @@ func (x *ExpansionProfileExcludedSystem) validate(p string, errs *fhirjson.Valid
 // ExpansionProfileDesignation is the backbone element ExpansionProfile.designation of FHIR STU3 (3.0.1).
 type ExpansionProfileDesignation struct {
 	// ID is ExpansionProfile.designation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.designation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.designation.modifierExtension (0..*, Extension).
@@ -730,7 +730,7 @@ func (x *ExpansionProfileDesignation) validate(p string, errs *fhirjson.Validati
 // ExpansionProfileDesignationInclude is the backbone element ExpansionProfile.designation.include of FHIR STU3 (3.0.1).
 type ExpansionProfileDesignationInclude struct {
 	// ID is ExpansionProfile.designation.include.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.designation.include.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.designation.include.modifierExtension (0..*, Extension).
@@ -810,13 +810,13 @@ func (x *ExpansionProfileDesignationInclude) validate(p string, errs *fhirjson.V
 // ExpansionProfileDesignationIncludeDesignation is the backbone element ExpansionProfile.designation.include.designation of FHIR STU3 (3.0.1).
 type ExpansionProfileDesignationIncludeDesignation struct {
 	// ID is ExpansionProfile.designation.include.designation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.designation.include.designation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.designation.include.designation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Language is ExpansionProfile.designation.include.designation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ExpansionProfile.designation.include.designation.language; JSON "_language".
 	LanguageExt *Element
 	// Use is ExpansionProfile.designation.include.designation.use (0..1, Coding).
@@ -903,7 +903,7 @@ func (x *ExpansionProfileDesignationIncludeDesignation) validate(p string, errs 
 // ExpansionProfileDesignationExclude is the backbone element ExpansionProfile.designation.exclude of FHIR STU3 (3.0.1).
 type ExpansionProfileDesignationExclude struct {
 	// ID is ExpansionProfile.designation.exclude.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.designation.exclude.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.designation.exclude.modifierExtension (0..*, Extension).
@@ -983,13 +983,13 @@ func (x *ExpansionProfileDesignationExclude) validate(p string, errs *fhirjson.V
 // ExpansionProfileDesignationExcludeDesignation is the backbone element ExpansionProfile.designation.exclude.designation of FHIR STU3 (3.0.1).
 type ExpansionProfileDesignationExcludeDesignation struct {
 	// ID is ExpansionProfile.designation.exclude.designation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.designation.exclude.designation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.designation.exclude.designation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Language is ExpansionProfile.designation.exclude.designation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ExpansionProfile.designation.exclude.designation.language; JSON "_language".
 	LanguageExt *Element
 	// Use is ExpansionProfile.designation.exclude.designation.use (0..1, Coding).

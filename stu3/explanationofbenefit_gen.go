@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ExplanationOfBenefit struct {
 	// ID is ExplanationOfBenefit.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ExplanationOfBenefit.id; JSON "_id".
 	IDExt *Element
 	// Meta is ExplanationOfBenefit.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ExplanationOfBenefit.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ExplanationOfBenefit.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ExplanationOfBenefit.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ExplanationOfBenefit.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ExplanationOfBenefit.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type ExplanationOfBenefit struct {
 	// BillablePeriod is ExplanationOfBenefit.billablePeriod (0..1, Period).
 	BillablePeriod *Period
 	// Created is ExplanationOfBenefit.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of ExplanationOfBenefit.created; JSON "_created".
 	CreatedExt *Element
 	// Enterer is ExplanationOfBenefit.enterer (0..1, Reference).
@@ -68,7 +68,7 @@ type ExplanationOfBenefit struct {
 	// Outcome is ExplanationOfBenefit.outcome (0..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// Disposition is ExplanationOfBenefit.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of ExplanationOfBenefit.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Related is ExplanationOfBenefit.related (0..*, BackboneElement).
@@ -88,7 +88,7 @@ type ExplanationOfBenefit struct {
 	// Procedure is ExplanationOfBenefit.procedure (0..*, BackboneElement).
 	Procedure []ExplanationOfBenefitProcedure
 	// Precedence is ExplanationOfBenefit.precedence (0..1, positiveInt).
-	Precedence *int
+	Precedence *PositiveInt
 	// PrecedenceExt holds the id and extensions of ExplanationOfBenefit.precedence; JSON "_precedence".
 	PrecedenceExt *Element
 	// Insurance is ExplanationOfBenefit.insurance (0..1, BackboneElement).
@@ -496,7 +496,7 @@ func (x *ExplanationOfBenefit) GetMeta() *Meta { return x.Meta }
 // ExplanationOfBenefitRelated is the backbone element ExplanationOfBenefit.related of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitRelated struct {
 	// ID is ExplanationOfBenefit.related.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.related.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.related.modifierExtension (0..*, Extension).
@@ -588,7 +588,7 @@ func (x *ExplanationOfBenefitRelated) validate(p string, errs *fhirjson.Validati
 // ExplanationOfBenefitPayee is the backbone element ExplanationOfBenefit.payee of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitPayee struct {
 	// ID is ExplanationOfBenefit.payee.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.payee.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.payee.modifierExtension (0..*, Extension).
@@ -680,13 +680,13 @@ func (x *ExplanationOfBenefitPayee) validate(p string, errs *fhirjson.Validation
 // ExplanationOfBenefitInformation is the backbone element ExplanationOfBenefit.information of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitInformation struct {
 	// ID is ExplanationOfBenefit.information.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.information.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.information.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.information.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.information.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Category is ExplanationOfBenefit.information.category (1..1, CodeableConcept).
@@ -694,13 +694,13 @@ type ExplanationOfBenefitInformation struct {
 	// Code is ExplanationOfBenefit.information.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// TimingDate is ExplanationOfBenefit.information.timing[x] (0..1) holding a date; JSON "timingDate".
-	TimingDate string
+	TimingDate Date
 	// TimingDateExt holds the id and extensions of ExplanationOfBenefit.information.timing[x]; JSON "_timingDate".
 	TimingDateExt *Element
 	// TimingPeriod is ExplanationOfBenefit.information.timing[x] (0..1) holding a Period; JSON "timingPeriod".
 	TimingPeriod *Period
 	// ValueString is ExplanationOfBenefit.information.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of ExplanationOfBenefit.information.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueQuantity is ExplanationOfBenefit.information.value[x] (0..1) holding a Quantity; JSON "valueQuantity".
@@ -915,19 +915,19 @@ func (x *ExplanationOfBenefitInformation) ValueType() string {
 // ExplanationOfBenefitCareTeam is the backbone element ExplanationOfBenefit.careTeam of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitCareTeam struct {
 	// ID is ExplanationOfBenefit.careTeam.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.careTeam.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.careTeam.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.careTeam.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.careTeam.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Provider is ExplanationOfBenefit.careTeam.provider (1..1, Reference).
 	Provider *Reference
 	// Responsible is ExplanationOfBenefit.careTeam.responsible (0..1, boolean).
-	Responsible *bool
+	Responsible *Boolean
 	// ResponsibleExt holds the id and extensions of ExplanationOfBenefit.careTeam.responsible; JSON "_responsible".
 	ResponsibleExt *Element
 	// Role is ExplanationOfBenefit.careTeam.role (0..1, CodeableConcept).
@@ -1042,13 +1042,13 @@ func (x *ExplanationOfBenefitCareTeam) validate(p string, errs *fhirjson.Validat
 // ExplanationOfBenefitDiagnosis is the backbone element ExplanationOfBenefit.diagnosis of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitDiagnosis struct {
 	// ID is ExplanationOfBenefit.diagnosis.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.diagnosis.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.diagnosis.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.diagnosis.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.diagnosis.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// DiagnosisCodeableConcept is ExplanationOfBenefit.diagnosis.diagnosis[x] (1..1) holding a CodeableConcept; JSON "diagnosisCodeableConcept".
@@ -1190,17 +1190,17 @@ func (x *ExplanationOfBenefitDiagnosis) DiagnosisType() string {
 // ExplanationOfBenefitProcedure is the backbone element ExplanationOfBenefit.procedure of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitProcedure struct {
 	// ID is ExplanationOfBenefit.procedure.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.procedure.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.procedure.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.procedure.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.procedure.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Date is ExplanationOfBenefit.procedure.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ExplanationOfBenefit.procedure.date; JSON "_date".
 	DateExt *Element
 	// ProcedureCodeableConcept is ExplanationOfBenefit.procedure.procedure[x] (1..1) holding a CodeableConcept; JSON "procedureCodeableConcept".
@@ -1338,7 +1338,7 @@ func (x *ExplanationOfBenefitProcedure) ProcedureType() string {
 // ExplanationOfBenefitInsurance is the backbone element ExplanationOfBenefit.insurance of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitInsurance struct {
 	// ID is ExplanationOfBenefit.insurance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.insurance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.insurance.modifierExtension (0..*, Extension).
@@ -1346,7 +1346,7 @@ type ExplanationOfBenefitInsurance struct {
 	// Coverage is ExplanationOfBenefit.insurance.coverage (0..1, Reference).
 	Coverage *Reference
 	// PreAuthRef is ExplanationOfBenefit.insurance.preAuthRef (0..*, string).
-	PreAuthRef []string
+	PreAuthRef []String
 	// PreAuthRefExt holds the id and extensions of ExplanationOfBenefit.insurance.preAuthRef; JSON "_preAuthRef".
 	PreAuthRefExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1431,13 +1431,13 @@ func (x *ExplanationOfBenefitInsurance) validate(p string, errs *fhirjson.Valida
 // ExplanationOfBenefitAccident is the backbone element ExplanationOfBenefit.accident of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitAccident struct {
 	// ID is ExplanationOfBenefit.accident.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.accident.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.accident.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Date is ExplanationOfBenefit.accident.date (0..1, date).
-	Date string
+	Date Date
 	// DateExt holds the id and extensions of ExplanationOfBenefit.accident.date; JSON "_date".
 	DateExt *Element
 	// Type is ExplanationOfBenefit.accident.type (0..1, CodeableConcept).
@@ -1563,29 +1563,29 @@ func (x *ExplanationOfBenefitAccident) LocationType() string {
 // ExplanationOfBenefitItem is the backbone element ExplanationOfBenefit.item of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitItem struct {
 	// ID is ExplanationOfBenefit.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.item.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.item.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// CareTeamLinkID is ExplanationOfBenefit.item.careTeamLinkId (0..*, positiveInt).
-	CareTeamLinkID []int
+	CareTeamLinkID []PositiveInt
 	// CareTeamLinkIDExt holds the id and extensions of ExplanationOfBenefit.item.careTeamLinkId; JSON "_careTeamLinkId".
 	CareTeamLinkIDExt []*Element
 	// DiagnosisLinkID is ExplanationOfBenefit.item.diagnosisLinkId (0..*, positiveInt).
-	DiagnosisLinkID []int
+	DiagnosisLinkID []PositiveInt
 	// DiagnosisLinkIDExt holds the id and extensions of ExplanationOfBenefit.item.diagnosisLinkId; JSON "_diagnosisLinkId".
 	DiagnosisLinkIDExt []*Element
 	// ProcedureLinkID is ExplanationOfBenefit.item.procedureLinkId (0..*, positiveInt).
-	ProcedureLinkID []int
+	ProcedureLinkID []PositiveInt
 	// ProcedureLinkIDExt holds the id and extensions of ExplanationOfBenefit.item.procedureLinkId; JSON "_procedureLinkId".
 	ProcedureLinkIDExt []*Element
 	// InformationLinkID is ExplanationOfBenefit.item.informationLinkId (0..*, positiveInt).
-	InformationLinkID []int
+	InformationLinkID []PositiveInt
 	// InformationLinkIDExt holds the id and extensions of ExplanationOfBenefit.item.informationLinkId; JSON "_informationLinkId".
 	InformationLinkIDExt []*Element
 	// Revenue is ExplanationOfBenefit.item.revenue (0..1, CodeableConcept).
@@ -1599,7 +1599,7 @@ type ExplanationOfBenefitItem struct {
 	// ProgramCode is ExplanationOfBenefit.item.programCode (0..*, CodeableConcept).
 	ProgramCode []CodeableConcept
 	// ServicedDate is ExplanationOfBenefit.item.serviced[x] (0..1) holding a date; JSON "servicedDate".
-	ServicedDate string
+	ServicedDate Date
 	// ServicedDateExt holds the id and extensions of ExplanationOfBenefit.item.serviced[x]; JSON "_servicedDate".
 	ServicedDateExt *Element
 	// ServicedPeriod is ExplanationOfBenefit.item.serviced[x] (0..1) holding a Period; JSON "servicedPeriod".
@@ -1615,7 +1615,7 @@ type ExplanationOfBenefitItem struct {
 	// UnitPrice is ExplanationOfBenefit.item.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is ExplanationOfBenefit.item.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of ExplanationOfBenefit.item.factor; JSON "_factor".
 	FactorExt *Element
 	// Net is ExplanationOfBenefit.item.net (0..1, Money).
@@ -1629,7 +1629,7 @@ type ExplanationOfBenefitItem struct {
 	// Encounter is ExplanationOfBenefit.item.encounter (0..*, Reference).
 	Encounter []Reference
 	// NoteNumber is ExplanationOfBenefit.item.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ExplanationOfBenefit.item.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ExplanationOfBenefit.item.adjudication (0..*, BackboneElement).
@@ -1975,7 +1975,7 @@ func (x *ExplanationOfBenefitItem) LocationType() string {
 // ExplanationOfBenefitItemAdjudication is the backbone element ExplanationOfBenefit.item.adjudication of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitItemAdjudication struct {
 	// ID is ExplanationOfBenefit.item.adjudication.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.item.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.item.adjudication.modifierExtension (0..*, Extension).
@@ -1987,7 +1987,7 @@ type ExplanationOfBenefitItemAdjudication struct {
 	// Amount is ExplanationOfBenefit.item.adjudication.amount (0..1, Money).
 	Amount *Money
 	// Value is ExplanationOfBenefit.item.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ExplanationOfBenefit.item.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2087,13 +2087,13 @@ func (x *ExplanationOfBenefitItemAdjudication) validate(p string, errs *fhirjson
 // ExplanationOfBenefitItemDetail is the backbone element ExplanationOfBenefit.item.detail of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitItemDetail struct {
 	// ID is ExplanationOfBenefit.item.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.item.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.item.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.item.detail.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.item.detail.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Type is ExplanationOfBenefit.item.detail.type (1..1, CodeableConcept).
@@ -2113,7 +2113,7 @@ type ExplanationOfBenefitItemDetail struct {
 	// UnitPrice is ExplanationOfBenefit.item.detail.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is ExplanationOfBenefit.item.detail.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of ExplanationOfBenefit.item.detail.factor; JSON "_factor".
 	FactorExt *Element
 	// Net is ExplanationOfBenefit.item.detail.net (0..1, Money).
@@ -2121,7 +2121,7 @@ type ExplanationOfBenefitItemDetail struct {
 	// Udi is ExplanationOfBenefit.item.detail.udi (0..*, Reference).
 	Udi []Reference
 	// NoteNumber is ExplanationOfBenefit.item.detail.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ExplanationOfBenefit.item.detail.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ExplanationOfBenefit.item.detail.adjudication (0..*, ExplanationOfBenefitItemAdjudication).
@@ -2308,13 +2308,13 @@ func (x *ExplanationOfBenefitItemDetail) validate(p string, errs *fhirjson.Valid
 // ExplanationOfBenefitItemDetailSubDetail is the backbone element ExplanationOfBenefit.item.detail.subDetail of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitItemDetailSubDetail struct {
 	// ID is ExplanationOfBenefit.item.detail.subDetail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.item.detail.subDetail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.item.detail.subDetail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.item.detail.subDetail.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.item.detail.subDetail.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Type is ExplanationOfBenefit.item.detail.subDetail.type (1..1, CodeableConcept).
@@ -2334,7 +2334,7 @@ type ExplanationOfBenefitItemDetailSubDetail struct {
 	// UnitPrice is ExplanationOfBenefit.item.detail.subDetail.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is ExplanationOfBenefit.item.detail.subDetail.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of ExplanationOfBenefit.item.detail.subDetail.factor; JSON "_factor".
 	FactorExt *Element
 	// Net is ExplanationOfBenefit.item.detail.subDetail.net (0..1, Money).
@@ -2342,7 +2342,7 @@ type ExplanationOfBenefitItemDetailSubDetail struct {
 	// Udi is ExplanationOfBenefit.item.detail.subDetail.udi (0..*, Reference).
 	Udi []Reference
 	// NoteNumber is ExplanationOfBenefit.item.detail.subDetail.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ExplanationOfBenefit.item.detail.subDetail.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ExplanationOfBenefit.item.detail.subDetail.adjudication (0..*, ExplanationOfBenefitItemAdjudication).
@@ -2523,13 +2523,13 @@ func (x *ExplanationOfBenefitItemDetailSubDetail) validate(p string, errs *fhirj
 // ExplanationOfBenefitAddItem is the backbone element ExplanationOfBenefit.addItem of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitAddItem struct {
 	// ID is ExplanationOfBenefit.addItem.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.addItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.addItem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ExplanationOfBenefit.addItem.sequenceLinkId (0..*, positiveInt).
-	SequenceLinkID []int
+	SequenceLinkID []PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ExplanationOfBenefit.addItem.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt []*Element
 	// Revenue is ExplanationOfBenefit.addItem.revenue (0..1, CodeableConcept).
@@ -2543,7 +2543,7 @@ type ExplanationOfBenefitAddItem struct {
 	// Fee is ExplanationOfBenefit.addItem.fee (0..1, Money).
 	Fee *Money
 	// NoteNumber is ExplanationOfBenefit.addItem.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ExplanationOfBenefit.addItem.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ExplanationOfBenefit.addItem.adjudication (0..*, ExplanationOfBenefitItemAdjudication).
@@ -2687,7 +2687,7 @@ func (x *ExplanationOfBenefitAddItem) validate(p string, errs *fhirjson.Validati
 // ExplanationOfBenefitAddItemDetail is the backbone element ExplanationOfBenefit.addItem.detail of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitAddItemDetail struct {
 	// ID is ExplanationOfBenefit.addItem.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.addItem.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.addItem.detail.modifierExtension (0..*, Extension).
@@ -2703,7 +2703,7 @@ type ExplanationOfBenefitAddItemDetail struct {
 	// Fee is ExplanationOfBenefit.addItem.detail.fee (0..1, Money).
 	Fee *Money
 	// NoteNumber is ExplanationOfBenefit.addItem.detail.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ExplanationOfBenefit.addItem.detail.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ExplanationOfBenefit.addItem.detail.adjudication (0..*, ExplanationOfBenefitItemAdjudication).
@@ -2827,7 +2827,7 @@ func (x *ExplanationOfBenefitAddItemDetail) validate(p string, errs *fhirjson.Va
 // ExplanationOfBenefitPayment is the backbone element ExplanationOfBenefit.payment of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitPayment struct {
 	// ID is ExplanationOfBenefit.payment.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.payment.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.payment.modifierExtension (0..*, Extension).
@@ -2839,7 +2839,7 @@ type ExplanationOfBenefitPayment struct {
 	// AdjustmentReason is ExplanationOfBenefit.payment.adjustmentReason (0..1, CodeableConcept).
 	AdjustmentReason *CodeableConcept
 	// Date is ExplanationOfBenefit.payment.date (0..1, date).
-	Date string
+	Date Date
 	// DateExt holds the id and extensions of ExplanationOfBenefit.payment.date; JSON "_date".
 	DateExt *Element
 	// Amount is ExplanationOfBenefit.payment.amount (0..1, Money).
@@ -2951,19 +2951,19 @@ func (x *ExplanationOfBenefitPayment) validate(p string, errs *fhirjson.Validati
 // ExplanationOfBenefitProcessNote is the backbone element ExplanationOfBenefit.processNote of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitProcessNote struct {
 	// ID is ExplanationOfBenefit.processNote.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.processNote.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.processNote.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Number is ExplanationOfBenefit.processNote.number (0..1, positiveInt).
-	Number *int
+	Number *PositiveInt
 	// NumberExt holds the id and extensions of ExplanationOfBenefit.processNote.number; JSON "_number".
 	NumberExt *Element
 	// Type is ExplanationOfBenefit.processNote.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Text is ExplanationOfBenefit.processNote.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of ExplanationOfBenefit.processNote.text; JSON "_text".
 	TextExt *Element
 	// Language is ExplanationOfBenefit.processNote.language (0..1, CodeableConcept).
@@ -3068,7 +3068,7 @@ func (x *ExplanationOfBenefitProcessNote) validate(p string, errs *fhirjson.Vali
 // ExplanationOfBenefitBenefitBalance is the backbone element ExplanationOfBenefit.benefitBalance of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitBenefitBalance struct {
 	// ID is ExplanationOfBenefit.benefitBalance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.benefitBalance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.benefitBalance.modifierExtension (0..*, Extension).
@@ -3078,15 +3078,15 @@ type ExplanationOfBenefitBenefitBalance struct {
 	// SubCategory is ExplanationOfBenefit.benefitBalance.subCategory (0..1, CodeableConcept).
 	SubCategory *CodeableConcept
 	// Excluded is ExplanationOfBenefit.benefitBalance.excluded (0..1, boolean).
-	Excluded *bool
+	Excluded *Boolean
 	// ExcludedExt holds the id and extensions of ExplanationOfBenefit.benefitBalance.excluded; JSON "_excluded".
 	ExcludedExt *Element
 	// Name is ExplanationOfBenefit.benefitBalance.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ExplanationOfBenefit.benefitBalance.name; JSON "_name".
 	NameExt *Element
 	// Description is ExplanationOfBenefit.benefitBalance.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ExplanationOfBenefit.benefitBalance.description; JSON "_description".
 	DescriptionExt *Element
 	// Network is ExplanationOfBenefit.benefitBalance.network (0..1, CodeableConcept).
@@ -3230,7 +3230,7 @@ func (x *ExplanationOfBenefitBenefitBalance) validate(p string, errs *fhirjson.V
 // ExplanationOfBenefitBenefitBalanceFinancial is the backbone element ExplanationOfBenefit.benefitBalance.financial of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitBenefitBalanceFinancial struct {
 	// ID is ExplanationOfBenefit.benefitBalance.financial.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.benefitBalance.financial.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.benefitBalance.financial.modifierExtension (0..*, Extension).
@@ -3238,17 +3238,17 @@ type ExplanationOfBenefitBenefitBalanceFinancial struct {
 	// Type is ExplanationOfBenefit.benefitBalance.financial.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// AllowedUnsignedInt is ExplanationOfBenefit.benefitBalance.financial.allowed[x] (0..1) holding a unsignedInt; JSON "allowedUnsignedInt".
-	AllowedUnsignedInt *int
+	AllowedUnsignedInt *UnsignedInt
 	// AllowedUnsignedIntExt holds the id and extensions of ExplanationOfBenefit.benefitBalance.financial.allowed[x]; JSON "_allowedUnsignedInt".
 	AllowedUnsignedIntExt *Element
 	// AllowedString is ExplanationOfBenefit.benefitBalance.financial.allowed[x] (0..1) holding a string; JSON "allowedString".
-	AllowedString string
+	AllowedString String
 	// AllowedStringExt holds the id and extensions of ExplanationOfBenefit.benefitBalance.financial.allowed[x]; JSON "_allowedString".
 	AllowedStringExt *Element
 	// AllowedMoney is ExplanationOfBenefit.benefitBalance.financial.allowed[x] (0..1) holding a Money; JSON "allowedMoney".
 	AllowedMoney *Money
 	// UsedUnsignedInt is ExplanationOfBenefit.benefitBalance.financial.used[x] (0..1) holding a unsignedInt; JSON "usedUnsignedInt".
-	UsedUnsignedInt *int
+	UsedUnsignedInt *UnsignedInt
 	// UsedUnsignedIntExt holds the id and extensions of ExplanationOfBenefit.benefitBalance.financial.used[x]; JSON "_usedUnsignedInt".
 	UsedUnsignedIntExt *Element
 	// UsedMoney is ExplanationOfBenefit.benefitBalance.financial.used[x] (0..1) holding a Money; JSON "usedMoney".

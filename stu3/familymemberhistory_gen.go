@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type FamilyMemberHistory struct {
 	// ID is FamilyMemberHistory.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of FamilyMemberHistory.id; JSON "_id".
 	IDExt *Element
 	// Meta is FamilyMemberHistory.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is FamilyMemberHistory.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of FamilyMemberHistory.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is FamilyMemberHistory.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of FamilyMemberHistory.language; JSON "_language".
 	LanguageExt *Element
 	// Text is FamilyMemberHistory.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type FamilyMemberHistory struct {
 	// StatusExt holds the id and extensions of FamilyMemberHistory.status; JSON "_status".
 	StatusExt *Element
 	// NotDone is FamilyMemberHistory.notDone (0..1, boolean).
-	NotDone *bool
+	NotDone *Boolean
 	// NotDoneExt holds the id and extensions of FamilyMemberHistory.notDone; JSON "_notDone".
 	NotDoneExt *Element
 	// NotDoneReason is FamilyMemberHistory.notDoneReason (0..1, CodeableConcept).
@@ -48,11 +48,11 @@ type FamilyMemberHistory struct {
 	// Patient is FamilyMemberHistory.patient (1..1, Reference).
 	Patient *Reference
 	// Date is FamilyMemberHistory.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of FamilyMemberHistory.date; JSON "_date".
 	DateExt *Element
 	// Name is FamilyMemberHistory.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of FamilyMemberHistory.name; JSON "_name".
 	NameExt *Element
 	// Relationship is FamilyMemberHistory.relationship (1..1, CodeableConcept).
@@ -64,11 +64,11 @@ type FamilyMemberHistory struct {
 	// BornPeriod is FamilyMemberHistory.born[x] (0..1) holding a Period; JSON "bornPeriod".
 	BornPeriod *Period
 	// BornDate is FamilyMemberHistory.born[x] (0..1) holding a date; JSON "bornDate".
-	BornDate string
+	BornDate Date
 	// BornDateExt holds the id and extensions of FamilyMemberHistory.born[x]; JSON "_bornDate".
 	BornDateExt *Element
 	// BornString is FamilyMemberHistory.born[x] (0..1) holding a string; JSON "bornString".
-	BornString string
+	BornString String
 	// BornStringExt holds the id and extensions of FamilyMemberHistory.born[x]; JSON "_bornString".
 	BornStringExt *Element
 	// AgeAge is FamilyMemberHistory.age[x] (0..1) holding a Age; JSON "ageAge".
@@ -76,15 +76,15 @@ type FamilyMemberHistory struct {
 	// AgeRange is FamilyMemberHistory.age[x] (0..1) holding a Range; JSON "ageRange".
 	AgeRange *Range
 	// AgeString is FamilyMemberHistory.age[x] (0..1) holding a string; JSON "ageString".
-	AgeString string
+	AgeString String
 	// AgeStringExt holds the id and extensions of FamilyMemberHistory.age[x]; JSON "_ageString".
 	AgeStringExt *Element
 	// EstimatedAge is FamilyMemberHistory.estimatedAge (0..1, boolean).
-	EstimatedAge *bool
+	EstimatedAge *Boolean
 	// EstimatedAgeExt holds the id and extensions of FamilyMemberHistory.estimatedAge; JSON "_estimatedAge".
 	EstimatedAgeExt *Element
 	// DeceasedBoolean is FamilyMemberHistory.deceased[x] (0..1) holding a boolean; JSON "deceasedBoolean".
-	DeceasedBoolean *bool
+	DeceasedBoolean *Boolean
 	// DeceasedBooleanExt holds the id and extensions of FamilyMemberHistory.deceased[x]; JSON "_deceasedBoolean".
 	DeceasedBooleanExt *Element
 	// DeceasedAge is FamilyMemberHistory.deceased[x] (0..1) holding a Age; JSON "deceasedAge".
@@ -92,11 +92,11 @@ type FamilyMemberHistory struct {
 	// DeceasedRange is FamilyMemberHistory.deceased[x] (0..1) holding a Range; JSON "deceasedRange".
 	DeceasedRange *Range
 	// DeceasedDate is FamilyMemberHistory.deceased[x] (0..1) holding a date; JSON "deceasedDate".
-	DeceasedDate string
+	DeceasedDate Date
 	// DeceasedDateExt holds the id and extensions of FamilyMemberHistory.deceased[x]; JSON "_deceasedDate".
 	DeceasedDateExt *Element
 	// DeceasedString is FamilyMemberHistory.deceased[x] (0..1) holding a string; JSON "deceasedString".
-	DeceasedString string
+	DeceasedString String
 	// DeceasedStringExt holds the id and extensions of FamilyMemberHistory.deceased[x]; JSON "_deceasedString".
 	DeceasedStringExt *Element
 	// ReasonCode is FamilyMemberHistory.reasonCode (0..*, CodeableConcept).
@@ -539,7 +539,7 @@ func (x *FamilyMemberHistory) DeceasedType() string {
 // FamilyMemberHistoryCondition is the backbone element FamilyMemberHistory.condition of FHIR STU3 (3.0.1).
 type FamilyMemberHistoryCondition struct {
 	// ID is FamilyMemberHistory.condition.id (0..1, string).
-	ID string
+	ID String
 	// Extension is FamilyMemberHistory.condition.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is FamilyMemberHistory.condition.modifierExtension (0..*, Extension).
@@ -555,7 +555,7 @@ type FamilyMemberHistoryCondition struct {
 	// OnsetPeriod is FamilyMemberHistory.condition.onset[x] (0..1) holding a Period; JSON "onsetPeriod".
 	OnsetPeriod *Period
 	// OnsetString is FamilyMemberHistory.condition.onset[x] (0..1) holding a string; JSON "onsetString".
-	OnsetString string
+	OnsetString String
 	// OnsetStringExt holds the id and extensions of FamilyMemberHistory.condition.onset[x]; JSON "_onsetString".
 	OnsetStringExt *Element
 	// Note is FamilyMemberHistory.condition.note (0..*, Annotation).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Goal struct {
 	// ID is Goal.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Goal.id; JSON "_id".
 	IDExt *Element
 	// Meta is Goal.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Goal.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Goal.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Goal.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Goal.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Goal.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type Goal struct {
 	// Subject is Goal.subject (0..1, Reference).
 	Subject *Reference
 	// StartDate is Goal.start[x] (0..1) holding a date; JSON "startDate".
-	StartDate string
+	StartDate Date
 	// StartDateExt holds the id and extensions of Goal.start[x]; JSON "_startDate".
 	StartDateExt *Element
 	// StartCodeableConcept is Goal.start[x] (0..1) holding a CodeableConcept; JSON "startCodeableConcept".
@@ -54,11 +54,11 @@ type Goal struct {
 	// Target is Goal.target (0..1, BackboneElement).
 	Target *GoalTarget
 	// StatusDate is Goal.statusDate (0..1, date).
-	StatusDate string
+	StatusDate Date
 	// StatusDateExt holds the id and extensions of Goal.statusDate; JSON "_statusDate".
 	StatusDateExt *Element
 	// StatusReason is Goal.statusReason (0..1, string).
-	StatusReason string
+	StatusReason String
 	// StatusReasonExt holds the id and extensions of Goal.statusReason; JSON "_statusReason".
 	StatusReasonExt *Element
 	// ExpressedBy is Goal.expressedBy (0..1, Reference).
@@ -342,7 +342,7 @@ func (x *Goal) StartType() string {
 // GoalTarget is the backbone element Goal.target of FHIR STU3 (3.0.1).
 type GoalTarget struct {
 	// ID is Goal.target.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Goal.target.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Goal.target.modifierExtension (0..*, Extension).
@@ -356,7 +356,7 @@ type GoalTarget struct {
 	// DetailCodeableConcept is Goal.target.detail[x] (0..1) holding a CodeableConcept; JSON "detailCodeableConcept".
 	DetailCodeableConcept *CodeableConcept
 	// DueDate is Goal.target.due[x] (0..1) holding a date; JSON "dueDate".
-	DueDate string
+	DueDate Date
 	// DueDateExt holds the id and extensions of Goal.target.due[x]; JSON "_dueDate".
 	DueDateExt *Element
 	// DueDuration is Goal.target.due[x] (0..1) holding a Duration; JSON "dueDuration".

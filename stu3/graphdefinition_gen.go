@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type GraphDefinition struct {
 	// ID is GraphDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of GraphDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is GraphDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is GraphDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of GraphDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is GraphDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of GraphDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is GraphDefinition.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type GraphDefinition struct {
 	// ModifierExtension is GraphDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is GraphDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of GraphDefinition.url; JSON "_url".
 	URLExt *Element
 	// Version is GraphDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of GraphDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is GraphDefinition.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of GraphDefinition.name; JSON "_name".
 	NameExt *Element
 	// Status is GraphDefinition.status (1..1, code).
@@ -48,21 +48,21 @@ type GraphDefinition struct {
 	// StatusExt holds the id and extensions of GraphDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is GraphDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of GraphDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is GraphDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of GraphDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is GraphDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of GraphDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is GraphDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is GraphDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of GraphDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is GraphDefinition.useContext (0..*, UsageContext).
@@ -70,7 +70,7 @@ type GraphDefinition struct {
 	// Jurisdiction is GraphDefinition.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is GraphDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of GraphDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Start is GraphDefinition.start (1..1, code).
@@ -78,7 +78,7 @@ type GraphDefinition struct {
 	// StartExt holds the id and extensions of GraphDefinition.start; JSON "_start".
 	StartExt *Element
 	// Profile is GraphDefinition.profile (0..1, uri).
-	Profile string
+	Profile URI
 	// ProfileExt holds the id and extensions of GraphDefinition.profile; JSON "_profile".
 	ProfileExt *Element
 	// Link is GraphDefinition.link (0..*, BackboneElement).
@@ -348,29 +348,29 @@ func (x *GraphDefinition) GetMeta() *Meta { return x.Meta }
 // GraphDefinitionLink is the backbone element GraphDefinition.link of FHIR STU3 (3.0.1).
 type GraphDefinitionLink struct {
 	// ID is GraphDefinition.link.id (0..1, string).
-	ID string
+	ID String
 	// Extension is GraphDefinition.link.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is GraphDefinition.link.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Path is GraphDefinition.link.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of GraphDefinition.link.path; JSON "_path".
 	PathExt *Element
 	// SliceName is GraphDefinition.link.sliceName (0..1, string).
-	SliceName string
+	SliceName String
 	// SliceNameExt holds the id and extensions of GraphDefinition.link.sliceName; JSON "_sliceName".
 	SliceNameExt *Element
 	// Min is GraphDefinition.link.min (0..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of GraphDefinition.link.min; JSON "_min".
 	MinExt *Element
 	// Max is GraphDefinition.link.max (0..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of GraphDefinition.link.max; JSON "_max".
 	MaxExt *Element
 	// Description is GraphDefinition.link.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of GraphDefinition.link.description; JSON "_description".
 	DescriptionExt *Element
 	// Target is GraphDefinition.link.target (1..*, BackboneElement).
@@ -493,7 +493,7 @@ func (x *GraphDefinitionLink) validate(p string, errs *fhirjson.ValidationErrors
 // GraphDefinitionLinkTarget is the backbone element GraphDefinition.link.target of FHIR STU3 (3.0.1).
 type GraphDefinitionLinkTarget struct {
 	// ID is GraphDefinition.link.target.id (0..1, string).
-	ID string
+	ID String
 	// Extension is GraphDefinition.link.target.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is GraphDefinition.link.target.modifierExtension (0..*, Extension).
@@ -503,7 +503,7 @@ type GraphDefinitionLinkTarget struct {
 	// TypeExt holds the id and extensions of GraphDefinition.link.target.type; JSON "_type".
 	TypeExt *Element
 	// Profile is GraphDefinition.link.target.profile (0..1, uri).
-	Profile string
+	Profile URI
 	// ProfileExt holds the id and extensions of GraphDefinition.link.target.profile; JSON "_profile".
 	ProfileExt *Element
 	// Compartment is GraphDefinition.link.target.compartment (0..*, BackboneElement).
@@ -609,7 +609,7 @@ func (x *GraphDefinitionLinkTarget) validate(p string, errs *fhirjson.Validation
 // GraphDefinitionLinkTargetCompartment is the backbone element GraphDefinition.link.target.compartment of FHIR STU3 (3.0.1).
 type GraphDefinitionLinkTargetCompartment struct {
 	// ID is GraphDefinition.link.target.compartment.id (0..1, string).
-	ID string
+	ID String
 	// Extension is GraphDefinition.link.target.compartment.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is GraphDefinition.link.target.compartment.modifierExtension (0..*, Extension).
@@ -623,11 +623,11 @@ type GraphDefinitionLinkTargetCompartment struct {
 	// RuleExt holds the id and extensions of GraphDefinition.link.target.compartment.rule; JSON "_rule".
 	RuleExt *Element
 	// Expression is GraphDefinition.link.target.compartment.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of GraphDefinition.link.target.compartment.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Description is GraphDefinition.link.target.compartment.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of GraphDefinition.link.target.compartment.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

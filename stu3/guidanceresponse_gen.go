@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type GuidanceResponse struct {
 	// ID is GuidanceResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of GuidanceResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is GuidanceResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is GuidanceResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of GuidanceResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is GuidanceResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of GuidanceResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is GuidanceResponse.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type GuidanceResponse struct {
 	// ModifierExtension is GuidanceResponse.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// RequestID is GuidanceResponse.requestId (0..1, id).
-	RequestID string
+	RequestID ID
 	// RequestIDExt holds the id and extensions of GuidanceResponse.requestId; JSON "_requestId".
 	RequestIDExt *Element
 	// Identifier is GuidanceResponse.identifier (0..1, Identifier).
@@ -48,7 +48,7 @@ type GuidanceResponse struct {
 	// Context is GuidanceResponse.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is GuidanceResponse.occurrenceDateTime (0..1, dateTime).
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of GuidanceResponse.occurrenceDateTime; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// Performer is GuidanceResponse.performer (0..1, Reference).

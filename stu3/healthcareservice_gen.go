@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type HealthcareService struct {
 	// ID is HealthcareService.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of HealthcareService.id; JSON "_id".
 	IDExt *Element
 	// Meta is HealthcareService.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is HealthcareService.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of HealthcareService.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is HealthcareService.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of HealthcareService.language; JSON "_language".
 	LanguageExt *Element
 	// Text is HealthcareService.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type HealthcareService struct {
 	// Identifier is HealthcareService.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is HealthcareService.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of HealthcareService.active; JSON "_active".
 	ActiveExt *Element
 	// ProvidedBy is HealthcareService.providedBy (0..1, Reference).
@@ -48,15 +48,15 @@ type HealthcareService struct {
 	// Location is HealthcareService.location (0..*, Reference).
 	Location []Reference
 	// Name is HealthcareService.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of HealthcareService.name; JSON "_name".
 	NameExt *Element
 	// Comment is HealthcareService.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of HealthcareService.comment; JSON "_comment".
 	CommentExt *Element
 	// ExtraDetails is HealthcareService.extraDetails (0..1, string).
-	ExtraDetails string
+	ExtraDetails String
 	// ExtraDetailsExt holds the id and extensions of HealthcareService.extraDetails; JSON "_extraDetails".
 	ExtraDetailsExt *Element
 	// Photo is HealthcareService.photo (0..1, Attachment).
@@ -70,11 +70,11 @@ type HealthcareService struct {
 	// Eligibility is HealthcareService.eligibility (0..1, CodeableConcept).
 	Eligibility *CodeableConcept
 	// EligibilityNote is HealthcareService.eligibilityNote (0..1, string).
-	EligibilityNote string
+	EligibilityNote String
 	// EligibilityNoteExt holds the id and extensions of HealthcareService.eligibilityNote; JSON "_eligibilityNote".
 	EligibilityNoteExt *Element
 	// ProgramName is HealthcareService.programName (0..*, string).
-	ProgramName []string
+	ProgramName []String
 	// ProgramNameExt holds the id and extensions of HealthcareService.programName; JSON "_programName".
 	ProgramNameExt []*Element
 	// Characteristic is HealthcareService.characteristic (0..*, CodeableConcept).
@@ -82,7 +82,7 @@ type HealthcareService struct {
 	// ReferralMethod is HealthcareService.referralMethod (0..*, CodeableConcept).
 	ReferralMethod []CodeableConcept
 	// AppointmentRequired is HealthcareService.appointmentRequired (0..1, boolean).
-	AppointmentRequired *bool
+	AppointmentRequired *Boolean
 	// AppointmentRequiredExt holds the id and extensions of HealthcareService.appointmentRequired; JSON "_appointmentRequired".
 	AppointmentRequiredExt *Element
 	// AvailableTime is HealthcareService.availableTime (0..*, BackboneElement).
@@ -90,7 +90,7 @@ type HealthcareService struct {
 	// NotAvailable is HealthcareService.notAvailable (0..*, BackboneElement).
 	NotAvailable []HealthcareServiceNotAvailable
 	// AvailabilityExceptions is HealthcareService.availabilityExceptions (0..1, string).
-	AvailabilityExceptions string
+	AvailabilityExceptions String
 	// AvailabilityExceptionsExt holds the id and extensions of HealthcareService.availabilityExceptions; JSON "_availabilityExceptions".
 	AvailabilityExceptionsExt *Element
 	// Endpoint is HealthcareService.endpoint (0..*, Reference).
@@ -389,7 +389,7 @@ func (x *HealthcareService) GetMeta() *Meta { return x.Meta }
 // HealthcareServiceAvailableTime is the backbone element HealthcareService.availableTime of FHIR STU3 (3.0.1).
 type HealthcareServiceAvailableTime struct {
 	// ID is HealthcareService.availableTime.id (0..1, string).
-	ID string
+	ID String
 	// Extension is HealthcareService.availableTime.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is HealthcareService.availableTime.modifierExtension (0..*, Extension).
@@ -399,15 +399,15 @@ type HealthcareServiceAvailableTime struct {
 	// DaysOfWeekExt holds the id and extensions of HealthcareService.availableTime.daysOfWeek; JSON "_daysOfWeek".
 	DaysOfWeekExt []*Element
 	// AllDay is HealthcareService.availableTime.allDay (0..1, boolean).
-	AllDay *bool
+	AllDay *Boolean
 	// AllDayExt holds the id and extensions of HealthcareService.availableTime.allDay; JSON "_allDay".
 	AllDayExt *Element
 	// AvailableStartTime is HealthcareService.availableTime.availableStartTime (0..1, time).
-	AvailableStartTime string
+	AvailableStartTime Time
 	// AvailableStartTimeExt holds the id and extensions of HealthcareService.availableTime.availableStartTime; JSON "_availableStartTime".
 	AvailableStartTimeExt *Element
 	// AvailableEndTime is HealthcareService.availableTime.availableEndTime (0..1, time).
-	AvailableEndTime string
+	AvailableEndTime Time
 	// AvailableEndTimeExt holds the id and extensions of HealthcareService.availableTime.availableEndTime; JSON "_availableEndTime".
 	AvailableEndTimeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -524,13 +524,13 @@ func (x *HealthcareServiceAvailableTime) validate(p string, errs *fhirjson.Valid
 // HealthcareServiceNotAvailable is the backbone element HealthcareService.notAvailable of FHIR STU3 (3.0.1).
 type HealthcareServiceNotAvailable struct {
 	// ID is HealthcareService.notAvailable.id (0..1, string).
-	ID string
+	ID String
 	// Extension is HealthcareService.notAvailable.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is HealthcareService.notAvailable.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is HealthcareService.notAvailable.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of HealthcareService.notAvailable.description; JSON "_description".
 	DescriptionExt *Element
 	// During is HealthcareService.notAvailable.during (0..1, Period).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ImagingManifest struct {
 	// ID is ImagingManifest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ImagingManifest.id; JSON "_id".
 	IDExt *Element
 	// Meta is ImagingManifest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ImagingManifest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ImagingManifest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ImagingManifest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ImagingManifest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ImagingManifest.text (0..1, Narrative).
@@ -36,13 +36,13 @@ type ImagingManifest struct {
 	// Patient is ImagingManifest.patient (1..1, Reference).
 	Patient *Reference
 	// AuthoringTime is ImagingManifest.authoringTime (0..1, dateTime).
-	AuthoringTime string
+	AuthoringTime DateTime
 	// AuthoringTimeExt holds the id and extensions of ImagingManifest.authoringTime; JSON "_authoringTime".
 	AuthoringTimeExt *Element
 	// Author is ImagingManifest.author (0..1, Reference).
 	Author *Reference
 	// Description is ImagingManifest.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImagingManifest.description; JSON "_description".
 	DescriptionExt *Element
 	// Study is ImagingManifest.study (1..*, BackboneElement).
@@ -222,13 +222,13 @@ func (x *ImagingManifest) GetMeta() *Meta { return x.Meta }
 // ImagingManifestStudy is the backbone element ImagingManifest.study of FHIR STU3 (3.0.1).
 type ImagingManifestStudy struct {
 	// ID is ImagingManifest.study.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImagingManifest.study.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingManifest.study.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingManifest.study.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingManifest.study.uid; JSON "_uid".
 	UidExt *Element
 	// ImagingStudy is ImagingManifest.study.imagingStudy (0..1, Reference).
@@ -331,13 +331,13 @@ func (x *ImagingManifestStudy) validate(p string, errs *fhirjson.ValidationError
 // ImagingManifestStudySeries is the backbone element ImagingManifest.study.series of FHIR STU3 (3.0.1).
 type ImagingManifestStudySeries struct {
 	// ID is ImagingManifest.study.series.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImagingManifest.study.series.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingManifest.study.series.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingManifest.study.series.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingManifest.study.series.uid; JSON "_uid".
 	UidExt *Element
 	// Endpoint is ImagingManifest.study.series.endpoint (0..*, Reference).
@@ -434,17 +434,17 @@ func (x *ImagingManifestStudySeries) validate(p string, errs *fhirjson.Validatio
 // ImagingManifestStudySeriesInstance is the backbone element ImagingManifest.study.series.instance of FHIR STU3 (3.0.1).
 type ImagingManifestStudySeriesInstance struct {
 	// ID is ImagingManifest.study.series.instance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImagingManifest.study.series.instance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingManifest.study.series.instance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SopClass is ImagingManifest.study.series.instance.sopClass (1..1, oid).
-	SopClass string
+	SopClass OID
 	// SopClassExt holds the id and extensions of ImagingManifest.study.series.instance.sopClass; JSON "_sopClass".
 	SopClassExt *Element
 	// Uid is ImagingManifest.study.series.instance.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingManifest.study.series.instance.uid; JSON "_uid".
 	UidExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

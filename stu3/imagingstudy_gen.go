@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ImagingStudy struct {
 	// ID is ImagingStudy.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ImagingStudy.id; JSON "_id".
 	IDExt *Element
 	// Meta is ImagingStudy.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ImagingStudy.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ImagingStudy.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ImagingStudy.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ImagingStudy.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ImagingStudy.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type ImagingStudy struct {
 	// ModifierExtension is ImagingStudy.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingStudy.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingStudy.uid; JSON "_uid".
 	UidExt *Element
 	// Accession is ImagingStudy.accession (0..1, Identifier).
@@ -50,7 +50,7 @@ type ImagingStudy struct {
 	// Context is ImagingStudy.context (0..1, Reference).
 	Context *Reference
 	// Started is ImagingStudy.started (0..1, dateTime).
-	Started string
+	Started DateTime
 	// StartedExt holds the id and extensions of ImagingStudy.started; JSON "_started".
 	StartedExt *Element
 	// BasedOn is ImagingStudy.basedOn (0..*, Reference).
@@ -62,11 +62,11 @@ type ImagingStudy struct {
 	// Endpoint is ImagingStudy.endpoint (0..*, Reference).
 	Endpoint []Reference
 	// NumberOfSeries is ImagingStudy.numberOfSeries (0..1, unsignedInt).
-	NumberOfSeries *int
+	NumberOfSeries *UnsignedInt
 	// NumberOfSeriesExt holds the id and extensions of ImagingStudy.numberOfSeries; JSON "_numberOfSeries".
 	NumberOfSeriesExt *Element
 	// NumberOfInstances is ImagingStudy.numberOfInstances (0..1, unsignedInt).
-	NumberOfInstances *int
+	NumberOfInstances *UnsignedInt
 	// NumberOfInstancesExt holds the id and extensions of ImagingStudy.numberOfInstances; JSON "_numberOfInstances".
 	NumberOfInstancesExt *Element
 	// ProcedureReference is ImagingStudy.procedureReference (0..*, Reference).
@@ -76,7 +76,7 @@ type ImagingStudy struct {
 	// Reason is ImagingStudy.reason (0..1, CodeableConcept).
 	Reason *CodeableConcept
 	// Description is ImagingStudy.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImagingStudy.description; JSON "_description".
 	DescriptionExt *Element
 	// Series is ImagingStudy.series (0..*, BackboneElement).
@@ -355,27 +355,27 @@ func (x *ImagingStudy) GetMeta() *Meta { return x.Meta }
 // ImagingStudySeries is the backbone element ImagingStudy.series of FHIR STU3 (3.0.1).
 type ImagingStudySeries struct {
 	// ID is ImagingStudy.series.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImagingStudy.series.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingStudy.series.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingStudy.series.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingStudy.series.uid; JSON "_uid".
 	UidExt *Element
 	// Number is ImagingStudy.series.number (0..1, unsignedInt).
-	Number *int
+	Number *UnsignedInt
 	// NumberExt holds the id and extensions of ImagingStudy.series.number; JSON "_number".
 	NumberExt *Element
 	// Modality is ImagingStudy.series.modality (1..1, Coding).
 	Modality *Coding
 	// Description is ImagingStudy.series.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImagingStudy.series.description; JSON "_description".
 	DescriptionExt *Element
 	// NumberOfInstances is ImagingStudy.series.numberOfInstances (0..1, unsignedInt).
-	NumberOfInstances *int
+	NumberOfInstances *UnsignedInt
 	// NumberOfInstancesExt holds the id and extensions of ImagingStudy.series.numberOfInstances; JSON "_numberOfInstances".
 	NumberOfInstancesExt *Element
 	// Availability is ImagingStudy.series.availability (0..1, code).
@@ -389,7 +389,7 @@ type ImagingStudySeries struct {
 	// Laterality is ImagingStudy.series.laterality (0..1, Coding).
 	Laterality *Coding
 	// Started is ImagingStudy.series.started (0..1, dateTime).
-	Started string
+	Started DateTime
 	// StartedExt holds the id and extensions of ImagingStudy.series.started; JSON "_started".
 	StartedExt *Element
 	// Performer is ImagingStudy.series.performer (0..*, Reference).
@@ -565,25 +565,25 @@ func (x *ImagingStudySeries) validate(p string, errs *fhirjson.ValidationErrors)
 // ImagingStudySeriesInstance is the backbone element ImagingStudy.series.instance of FHIR STU3 (3.0.1).
 type ImagingStudySeriesInstance struct {
 	// ID is ImagingStudy.series.instance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImagingStudy.series.instance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingStudy.series.instance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingStudy.series.instance.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingStudy.series.instance.uid; JSON "_uid".
 	UidExt *Element
 	// Number is ImagingStudy.series.instance.number (0..1, unsignedInt).
-	Number *int
+	Number *UnsignedInt
 	// NumberExt holds the id and extensions of ImagingStudy.series.instance.number; JSON "_number".
 	NumberExt *Element
 	// SopClass is ImagingStudy.series.instance.sopClass (1..1, oid).
-	SopClass string
+	SopClass OID
 	// SopClassExt holds the id and extensions of ImagingStudy.series.instance.sopClass; JSON "_sopClass".
 	SopClassExt *Element
 	// Title is ImagingStudy.series.instance.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of ImagingStudy.series.instance.title; JSON "_title".
 	TitleExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

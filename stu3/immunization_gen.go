@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Immunization struct {
 	// ID is Immunization.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Immunization.id; JSON "_id".
 	IDExt *Element
 	// Meta is Immunization.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Immunization.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Immunization.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Immunization.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Immunization.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Immunization.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type Immunization struct {
 	// StatusExt holds the id and extensions of Immunization.status; JSON "_status".
 	StatusExt *Element
 	// NotGiven is Immunization.notGiven (1..1, boolean).
-	NotGiven *bool
+	NotGiven *Boolean
 	// NotGivenExt holds the id and extensions of Immunization.notGiven; JSON "_notGiven".
 	NotGivenExt *Element
 	// VaccineCode is Immunization.vaccineCode (1..1, CodeableConcept).
@@ -48,11 +48,11 @@ type Immunization struct {
 	// Encounter is Immunization.encounter (0..1, Reference).
 	Encounter *Reference
 	// Date is Immunization.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Immunization.date; JSON "_date".
 	DateExt *Element
 	// PrimarySource is Immunization.primarySource (1..1, boolean).
-	PrimarySource *bool
+	PrimarySource *Boolean
 	// PrimarySourceExt holds the id and extensions of Immunization.primarySource; JSON "_primarySource".
 	PrimarySourceExt *Element
 	// ReportOrigin is Immunization.reportOrigin (0..1, CodeableConcept).
@@ -62,11 +62,11 @@ type Immunization struct {
 	// Manufacturer is Immunization.manufacturer (0..1, Reference).
 	Manufacturer *Reference
 	// LotNumber is Immunization.lotNumber (0..1, string).
-	LotNumber string
+	LotNumber String
 	// LotNumberExt holds the id and extensions of Immunization.lotNumber; JSON "_lotNumber".
 	LotNumberExt *Element
 	// ExpirationDate is Immunization.expirationDate (0..1, date).
-	ExpirationDate string
+	ExpirationDate Date
 	// ExpirationDateExt holds the id and extensions of Immunization.expirationDate; JSON "_expirationDate".
 	ExpirationDateExt *Element
 	// Site is Immunization.site (0..1, CodeableConcept).
@@ -377,7 +377,7 @@ func (x *Immunization) GetMeta() *Meta { return x.Meta }
 // ImmunizationPractitioner is the backbone element Immunization.practitioner of FHIR STU3 (3.0.1).
 type ImmunizationPractitioner struct {
 	// ID is Immunization.practitioner.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Immunization.practitioner.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Immunization.practitioner.modifierExtension (0..*, Extension).
@@ -464,7 +464,7 @@ func (x *ImmunizationPractitioner) validate(p string, errs *fhirjson.ValidationE
 // ImmunizationExplanation is the backbone element Immunization.explanation of FHIR STU3 (3.0.1).
 type ImmunizationExplanation struct {
 	// ID is Immunization.explanation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Immunization.explanation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Immunization.explanation.modifierExtension (0..*, Extension).
@@ -548,19 +548,19 @@ func (x *ImmunizationExplanation) validate(p string, errs *fhirjson.ValidationEr
 // ImmunizationReaction is the backbone element Immunization.reaction of FHIR STU3 (3.0.1).
 type ImmunizationReaction struct {
 	// ID is Immunization.reaction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Immunization.reaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Immunization.reaction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Date is Immunization.reaction.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Immunization.reaction.date; JSON "_date".
 	DateExt *Element
 	// Detail is Immunization.reaction.detail (0..1, Reference).
 	Detail *Reference
 	// Reported is Immunization.reaction.reported (0..1, boolean).
-	Reported *bool
+	Reported *Boolean
 	// ReportedExt holds the id and extensions of Immunization.reaction.reported; JSON "_reported".
 	ReportedExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -651,27 +651,27 @@ func (x *ImmunizationReaction) validate(p string, errs *fhirjson.ValidationError
 // ImmunizationVaccinationProtocol is the backbone element Immunization.vaccinationProtocol of FHIR STU3 (3.0.1).
 type ImmunizationVaccinationProtocol struct {
 	// ID is Immunization.vaccinationProtocol.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Immunization.vaccinationProtocol.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Immunization.vaccinationProtocol.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// DoseSequence is Immunization.vaccinationProtocol.doseSequence (0..1, positiveInt).
-	DoseSequence *int
+	DoseSequence *PositiveInt
 	// DoseSequenceExt holds the id and extensions of Immunization.vaccinationProtocol.doseSequence; JSON "_doseSequence".
 	DoseSequenceExt *Element
 	// Description is Immunization.vaccinationProtocol.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Immunization.vaccinationProtocol.description; JSON "_description".
 	DescriptionExt *Element
 	// Authority is Immunization.vaccinationProtocol.authority (0..1, Reference).
 	Authority *Reference
 	// Series is Immunization.vaccinationProtocol.series (0..1, string).
-	Series string
+	Series String
 	// SeriesExt holds the id and extensions of Immunization.vaccinationProtocol.series; JSON "_series".
 	SeriesExt *Element
 	// SeriesDoses is Immunization.vaccinationProtocol.seriesDoses (0..1, positiveInt).
-	SeriesDoses *int
+	SeriesDoses *PositiveInt
 	// SeriesDosesExt holds the id and extensions of Immunization.vaccinationProtocol.seriesDoses; JSON "_seriesDoses".
 	SeriesDosesExt *Element
 	// TargetDisease is Immunization.vaccinationProtocol.targetDisease (1..*, CodeableConcept).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ImplementationGuide struct {
 	// ID is ImplementationGuide.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ImplementationGuide.id; JSON "_id".
 	IDExt *Element
 	// Meta is ImplementationGuide.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ImplementationGuide.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ImplementationGuide.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ImplementationGuide.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ImplementationGuide.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ImplementationGuide.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type ImplementationGuide struct {
 	// ModifierExtension is ImplementationGuide.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ImplementationGuide.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImplementationGuide.url; JSON "_url".
 	URLExt *Element
 	// Version is ImplementationGuide.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ImplementationGuide.version; JSON "_version".
 	VersionExt *Element
 	// Name is ImplementationGuide.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.name; JSON "_name".
 	NameExt *Element
 	// Status is ImplementationGuide.status (1..1, code).
@@ -48,21 +48,21 @@ type ImplementationGuide struct {
 	// StatusExt holds the id and extensions of ImplementationGuide.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ImplementationGuide.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ImplementationGuide.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is ImplementationGuide.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ImplementationGuide.date; JSON "_date".
 	DateExt *Element
 	// Publisher is ImplementationGuide.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ImplementationGuide.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is ImplementationGuide.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is ImplementationGuide.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of ImplementationGuide.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is ImplementationGuide.useContext (0..*, UsageContext).
@@ -70,11 +70,11 @@ type ImplementationGuide struct {
 	// Jurisdiction is ImplementationGuide.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Copyright is ImplementationGuide.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of ImplementationGuide.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// FhirVersion is ImplementationGuide.fhirVersion (0..1, id).
-	FhirVersion string
+	FhirVersion ID
 	// FhirVersionExt holds the id and extensions of ImplementationGuide.fhirVersion; JSON "_fhirVersion".
 	FhirVersionExt *Element
 	// Dependency is ImplementationGuide.dependency (0..*, BackboneElement).
@@ -84,7 +84,7 @@ type ImplementationGuide struct {
 	// Global is ImplementationGuide.global (0..*, BackboneElement).
 	Global []ImplementationGuideGlobal
 	// Binary is ImplementationGuide.binary (0..*, uri).
-	Binary []string
+	Binary []URI
 	// BinaryExt holds the id and extensions of ImplementationGuide.binary; JSON "_binary".
 	BinaryExt []*Element
 	// Page is ImplementationGuide.page (0..1, BackboneElement).
@@ -374,7 +374,7 @@ func (x *ImplementationGuide) GetMeta() *Meta { return x.Meta }
 // ImplementationGuideDependency is the backbone element ImplementationGuide.dependency of FHIR STU3 (3.0.1).
 type ImplementationGuideDependency struct {
 	// ID is ImplementationGuide.dependency.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImplementationGuide.dependency.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.dependency.modifierExtension (0..*, Extension).
@@ -384,7 +384,7 @@ type ImplementationGuideDependency struct {
 	// TypeExt holds the id and extensions of ImplementationGuide.dependency.type; JSON "_type".
 	TypeExt *Element
 	// Uri is ImplementationGuide.dependency.uri (1..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of ImplementationGuide.dependency.uri; JSON "_uri".
 	UriExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -479,17 +479,17 @@ func (x *ImplementationGuideDependency) validate(p string, errs *fhirjson.Valida
 // ImplementationGuidePackage is the backbone element ImplementationGuide.package of FHIR STU3 (3.0.1).
 type ImplementationGuidePackage struct {
 	// ID is ImplementationGuide.package.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImplementationGuide.package.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.package.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ImplementationGuide.package.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.package.name; JSON "_name".
 	NameExt *Element
 	// Description is ImplementationGuide.package.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImplementationGuide.package.description; JSON "_description".
 	DescriptionExt *Element
 	// Resource is ImplementationGuide.package.resource (1..*, BackboneElement).
@@ -587,29 +587,29 @@ func (x *ImplementationGuidePackage) validate(p string, errs *fhirjson.Validatio
 // ImplementationGuidePackageResource is the backbone element ImplementationGuide.package.resource of FHIR STU3 (3.0.1).
 type ImplementationGuidePackageResource struct {
 	// ID is ImplementationGuide.package.resource.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImplementationGuide.package.resource.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.package.resource.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Example is ImplementationGuide.package.resource.example (1..1, boolean).
-	Example *bool
+	Example *Boolean
 	// ExampleExt holds the id and extensions of ImplementationGuide.package.resource.example; JSON "_example".
 	ExampleExt *Element
 	// Name is ImplementationGuide.package.resource.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.package.resource.name; JSON "_name".
 	NameExt *Element
 	// Description is ImplementationGuide.package.resource.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImplementationGuide.package.resource.description; JSON "_description".
 	DescriptionExt *Element
 	// Acronym is ImplementationGuide.package.resource.acronym (0..1, string).
-	Acronym string
+	Acronym String
 	// AcronymExt holds the id and extensions of ImplementationGuide.package.resource.acronym; JSON "_acronym".
 	AcronymExt *Element
 	// SourceURI is ImplementationGuide.package.resource.source[x] (1..1) holding a uri; JSON "sourceUri".
-	SourceURI string
+	SourceURI URI
 	// SourceURIExt holds the id and extensions of ImplementationGuide.package.resource.source[x]; JSON "_sourceUri".
 	SourceURIExt *Element
 	// SourceReference is ImplementationGuide.package.resource.source[x] (1..1) holding a Reference; JSON "sourceReference".
@@ -770,7 +770,7 @@ func (x *ImplementationGuidePackageResource) SourceType() string {
 // ImplementationGuideGlobal is the backbone element ImplementationGuide.global of FHIR STU3 (3.0.1).
 type ImplementationGuideGlobal struct {
 	// ID is ImplementationGuide.global.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImplementationGuide.global.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.global.modifierExtension (0..*, Extension).
@@ -868,17 +868,17 @@ func (x *ImplementationGuideGlobal) validate(p string, errs *fhirjson.Validation
 // ImplementationGuidePage is the backbone element ImplementationGuide.page of FHIR STU3 (3.0.1).
 type ImplementationGuidePage struct {
 	// ID is ImplementationGuide.page.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImplementationGuide.page.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.page.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Source is ImplementationGuide.page.source (1..1, uri).
-	Source string
+	Source URI
 	// SourceExt holds the id and extensions of ImplementationGuide.page.source; JSON "_source".
 	SourceExt *Element
 	// Title is ImplementationGuide.page.title (1..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of ImplementationGuide.page.title; JSON "_title".
 	TitleExt *Element
 	// Kind is ImplementationGuide.page.kind (1..1, code).
@@ -890,11 +890,11 @@ type ImplementationGuidePage struct {
 	// TypeExt holds the id and extensions of ImplementationGuide.page.type; JSON "_type".
 	TypeExt []*Element
 	// Package is ImplementationGuide.page.package (0..*, string).
-	Package []string
+	Package []String
 	// PackageExt holds the id and extensions of ImplementationGuide.page.package; JSON "_package".
 	PackageExt []*Element
 	// Format is ImplementationGuide.page.format (0..1, code).
-	Format string
+	Format Code
 	// FormatExt holds the id and extensions of ImplementationGuide.page.format; JSON "_format".
 	FormatExt *Element
 	// Page is ImplementationGuide.page.page (0..*, ImplementationGuidePage).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Library struct {
 	// ID is Library.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Library.id; JSON "_id".
 	IDExt *Element
 	// Meta is Library.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Library.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Library.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Library.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Library.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Library.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type Library struct {
 	// ModifierExtension is Library.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is Library.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Library.url; JSON "_url".
 	URLExt *Element
 	// Identifier is Library.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is Library.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Library.version; JSON "_version".
 	VersionExt *Element
 	// Name is Library.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Library.name; JSON "_name".
 	NameExt *Element
 	// Title is Library.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Library.title; JSON "_title".
 	TitleExt *Element
 	// Status is Library.status (1..1, code).
@@ -54,37 +54,37 @@ type Library struct {
 	// StatusExt holds the id and extensions of Library.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is Library.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of Library.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Type is Library.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// Date is Library.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Library.date; JSON "_date".
 	DateExt *Element
 	// Publisher is Library.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of Library.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Description is Library.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of Library.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is Library.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of Library.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Usage is Library.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of Library.usage; JSON "_usage".
 	UsageExt *Element
 	// ApprovalDate is Library.approvalDate (0..1, date).
-	ApprovalDate string
+	ApprovalDate Date
 	// ApprovalDateExt holds the id and extensions of Library.approvalDate; JSON "_approvalDate".
 	ApprovalDateExt *Element
 	// LastReviewDate is Library.lastReviewDate (0..1, date).
-	LastReviewDate string
+	LastReviewDate Date
 	// LastReviewDateExt holds the id and extensions of Library.lastReviewDate; JSON "_lastReviewDate".
 	LastReviewDateExt *Element
 	// EffectivePeriod is Library.effectivePeriod (0..1, Period).
@@ -100,7 +100,7 @@ type Library struct {
 	// Contact is Library.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Copyright is Library.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of Library.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// RelatedArtifact is Library.relatedArtifact (0..*, RelatedArtifact).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Linkage struct {
 	// ID is Linkage.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Linkage.id; JSON "_id".
 	IDExt *Element
 	// Meta is Linkage.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Linkage.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Linkage.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Linkage.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Linkage.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Linkage.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type Linkage struct {
 	// ModifierExtension is Linkage.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Active is Linkage.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Linkage.active; JSON "_active".
 	ActiveExt *Element
 	// Author is Linkage.author (0..1, Reference).
@@ -187,7 +187,7 @@ func (x *Linkage) GetMeta() *Meta { return x.Meta }
 // LinkageItem is the backbone element Linkage.item of FHIR STU3 (3.0.1).
 type LinkageItem struct {
 	// ID is Linkage.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Linkage.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Linkage.item.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type List struct {
 	// ID is List.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of List.id; JSON "_id".
 	IDExt *Element
 	// Meta is List.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is List.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of List.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is List.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of List.language; JSON "_language".
 	LanguageExt *Element
 	// Text is List.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type List struct {
 	// ModeExt holds the id and extensions of List.mode; JSON "_mode".
 	ModeExt *Element
 	// Title is List.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of List.title; JSON "_title".
 	TitleExt *Element
 	// Code is List.code (0..1, CodeableConcept).
@@ -52,7 +52,7 @@ type List struct {
 	// Encounter is List.encounter (0..1, Reference).
 	Encounter *Reference
 	// Date is List.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of List.date; JSON "_date".
 	DateExt *Element
 	// Source is List.source (0..1, Reference).
@@ -294,7 +294,7 @@ func (x *List) GetMeta() *Meta { return x.Meta }
 // ListEntry is the backbone element List.entry of FHIR STU3 (3.0.1).
 type ListEntry struct {
 	// ID is List.entry.id (0..1, string).
-	ID string
+	ID String
 	// Extension is List.entry.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is List.entry.modifierExtension (0..*, Extension).
@@ -302,11 +302,11 @@ type ListEntry struct {
 	// Flag is List.entry.flag (0..1, CodeableConcept).
 	Flag *CodeableConcept
 	// Deleted is List.entry.deleted (0..1, boolean).
-	Deleted *bool
+	Deleted *Boolean
 	// DeletedExt holds the id and extensions of List.entry.deleted; JSON "_deleted".
 	DeletedExt *Element
 	// Date is List.entry.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of List.entry.date; JSON "_date".
 	DateExt *Element
 	// Item is List.entry.item (1..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Location struct {
 	// ID is Location.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Location.id; JSON "_id".
 	IDExt *Element
 	// Meta is Location.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Location.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Location.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Location.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Location.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Location.text (0..1, Narrative).
@@ -40,15 +40,15 @@ type Location struct {
 	// OperationalStatus is Location.operationalStatus (0..1, Coding).
 	OperationalStatus *Coding
 	// Name is Location.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Location.name; JSON "_name".
 	NameExt *Element
 	// Alias is Location.alias (0..*, string).
-	Alias []string
+	Alias []String
 	// AliasExt holds the id and extensions of Location.alias; JSON "_alias".
 	AliasExt []*Element
 	// Description is Location.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Location.description; JSON "_description".
 	DescriptionExt *Element
 	// Mode is Location.mode (0..1, code).
@@ -308,21 +308,21 @@ func (x *Location) GetMeta() *Meta { return x.Meta }
 // LocationPosition is the backbone element Location.position of FHIR STU3 (3.0.1).
 type LocationPosition struct {
 	// ID is Location.position.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Location.position.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Location.position.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Longitude is Location.position.longitude (1..1, decimal).
-	Longitude fhirjson.Decimal
+	Longitude Decimal
 	// LongitudeExt holds the id and extensions of Location.position.longitude; JSON "_longitude".
 	LongitudeExt *Element
 	// Latitude is Location.position.latitude (1..1, decimal).
-	Latitude fhirjson.Decimal
+	Latitude Decimal
 	// LatitudeExt holds the id and extensions of Location.position.latitude; JSON "_latitude".
 	LatitudeExt *Element
 	// Altitude is Location.position.altitude (0..1, decimal).
-	Altitude fhirjson.Decimal
+	Altitude Decimal
 	// AltitudeExt holds the id and extensions of Location.position.altitude; JSON "_altitude".
 	AltitudeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Measure struct {
 	// ID is Measure.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Measure.id; JSON "_id".
 	IDExt *Element
 	// Meta is Measure.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Measure.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Measure.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Measure.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Measure.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Measure.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type Measure struct {
 	// ModifierExtension is Measure.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is Measure.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Measure.url; JSON "_url".
 	URLExt *Element
 	// Identifier is Measure.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is Measure.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Measure.version; JSON "_version".
 	VersionExt *Element
 	// Name is Measure.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Measure.name; JSON "_name".
 	NameExt *Element
 	// Title is Measure.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Measure.title; JSON "_title".
 	TitleExt *Element
 	// Status is Measure.status (1..1, code).
@@ -54,35 +54,35 @@ type Measure struct {
 	// StatusExt holds the id and extensions of Measure.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is Measure.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of Measure.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is Measure.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Measure.date; JSON "_date".
 	DateExt *Element
 	// Publisher is Measure.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of Measure.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Description is Measure.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of Measure.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is Measure.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of Measure.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Usage is Measure.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of Measure.usage; JSON "_usage".
 	UsageExt *Element
 	// ApprovalDate is Measure.approvalDate (0..1, date).
-	ApprovalDate string
+	ApprovalDate Date
 	// ApprovalDateExt holds the id and extensions of Measure.approvalDate; JSON "_approvalDate".
 	ApprovalDateExt *Element
 	// LastReviewDate is Measure.lastReviewDate (0..1, date).
-	LastReviewDate string
+	LastReviewDate Date
 	// LastReviewDateExt holds the id and extensions of Measure.lastReviewDate; JSON "_lastReviewDate".
 	LastReviewDateExt *Element
 	// EffectivePeriod is Measure.effectivePeriod (0..1, Period).
@@ -98,7 +98,7 @@ type Measure struct {
 	// Contact is Measure.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Copyright is Measure.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of Measure.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// RelatedArtifact is Measure.relatedArtifact (0..*, RelatedArtifact).
@@ -106,7 +106,7 @@ type Measure struct {
 	// Library is Measure.library (0..*, Reference).
 	Library []Reference
 	// Disclaimer is Measure.disclaimer (0..1, markdown).
-	Disclaimer string
+	Disclaimer Markdown
 	// DisclaimerExt holds the id and extensions of Measure.disclaimer; JSON "_disclaimer".
 	DisclaimerExt *Element
 	// Scoring is Measure.scoring (0..1, CodeableConcept).
@@ -116,35 +116,35 @@ type Measure struct {
 	// Type is Measure.type (0..*, CodeableConcept).
 	Type []CodeableConcept
 	// RiskAdjustment is Measure.riskAdjustment (0..1, string).
-	RiskAdjustment string
+	RiskAdjustment String
 	// RiskAdjustmentExt holds the id and extensions of Measure.riskAdjustment; JSON "_riskAdjustment".
 	RiskAdjustmentExt *Element
 	// RateAggregation is Measure.rateAggregation (0..1, string).
-	RateAggregation string
+	RateAggregation String
 	// RateAggregationExt holds the id and extensions of Measure.rateAggregation; JSON "_rateAggregation".
 	RateAggregationExt *Element
 	// Rationale is Measure.rationale (0..1, markdown).
-	Rationale string
+	Rationale Markdown
 	// RationaleExt holds the id and extensions of Measure.rationale; JSON "_rationale".
 	RationaleExt *Element
 	// ClinicalRecommendationStatement is Measure.clinicalRecommendationStatement (0..1, markdown).
-	ClinicalRecommendationStatement string
+	ClinicalRecommendationStatement Markdown
 	// ClinicalRecommendationStatementExt holds the id and extensions of Measure.clinicalRecommendationStatement; JSON "_clinicalRecommendationStatement".
 	ClinicalRecommendationStatementExt *Element
 	// ImprovementNotation is Measure.improvementNotation (0..1, string).
-	ImprovementNotation string
+	ImprovementNotation String
 	// ImprovementNotationExt holds the id and extensions of Measure.improvementNotation; JSON "_improvementNotation".
 	ImprovementNotationExt *Element
 	// Definition is Measure.definition (0..*, markdown).
-	Definition []string
+	Definition []Markdown
 	// DefinitionExt holds the id and extensions of Measure.definition; JSON "_definition".
 	DefinitionExt []*Element
 	// Guidance is Measure.guidance (0..1, markdown).
-	Guidance string
+	Guidance Markdown
 	// GuidanceExt holds the id and extensions of Measure.guidance; JSON "_guidance".
 	GuidanceExt *Element
 	// Set is Measure.set (0..1, string).
-	Set string
+	Set String
 	// SetExt holds the id and extensions of Measure.set; JSON "_set".
 	SetExt *Element
 	// Group is Measure.group (0..*, BackboneElement).
@@ -583,7 +583,7 @@ func (x *Measure) GetMeta() *Meta { return x.Meta }
 // MeasureGroup is the backbone element Measure.group of FHIR STU3 (3.0.1).
 type MeasureGroup struct {
 	// ID is Measure.group.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Measure.group.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Measure.group.modifierExtension (0..*, Extension).
@@ -591,11 +591,11 @@ type MeasureGroup struct {
 	// Identifier is Measure.group.identifier (1..1, Identifier).
 	Identifier *Identifier
 	// Name is Measure.group.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Measure.group.name; JSON "_name".
 	NameExt *Element
 	// Description is Measure.group.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Measure.group.description; JSON "_description".
 	DescriptionExt *Element
 	// Population is Measure.group.population (0..*, BackboneElement).
@@ -702,7 +702,7 @@ func (x *MeasureGroup) validate(p string, errs *fhirjson.ValidationErrors) {
 // MeasureGroupPopulation is the backbone element Measure.group.population of FHIR STU3 (3.0.1).
 type MeasureGroupPopulation struct {
 	// ID is Measure.group.population.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Measure.group.population.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Measure.group.population.modifierExtension (0..*, Extension).
@@ -712,15 +712,15 @@ type MeasureGroupPopulation struct {
 	// Code is Measure.group.population.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Name is Measure.group.population.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Measure.group.population.name; JSON "_name".
 	NameExt *Element
 	// Description is Measure.group.population.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Measure.group.population.description; JSON "_description".
 	DescriptionExt *Element
 	// Criteria is Measure.group.population.criteria (1..1, string).
-	Criteria string
+	Criteria String
 	// CriteriaExt holds the id and extensions of Measure.group.population.criteria; JSON "_criteria".
 	CriteriaExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -828,7 +828,7 @@ func (x *MeasureGroupPopulation) validate(p string, errs *fhirjson.ValidationErr
 // MeasureGroupStratifier is the backbone element Measure.group.stratifier of FHIR STU3 (3.0.1).
 type MeasureGroupStratifier struct {
 	// ID is Measure.group.stratifier.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Measure.group.stratifier.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Measure.group.stratifier.modifierExtension (0..*, Extension).
@@ -836,11 +836,11 @@ type MeasureGroupStratifier struct {
 	// Identifier is Measure.group.stratifier.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Criteria is Measure.group.stratifier.criteria (0..1, string).
-	Criteria string
+	Criteria String
 	// CriteriaExt holds the id and extensions of Measure.group.stratifier.criteria; JSON "_criteria".
 	CriteriaExt *Element
 	// Path is Measure.group.stratifier.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of Measure.group.stratifier.path; JSON "_path".
 	PathExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -930,7 +930,7 @@ func (x *MeasureGroupStratifier) validate(p string, errs *fhirjson.ValidationErr
 // MeasureSupplementalData is the backbone element Measure.supplementalData of FHIR STU3 (3.0.1).
 type MeasureSupplementalData struct {
 	// ID is Measure.supplementalData.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Measure.supplementalData.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Measure.supplementalData.modifierExtension (0..*, Extension).
@@ -940,11 +940,11 @@ type MeasureSupplementalData struct {
 	// Usage is Measure.supplementalData.usage (0..*, CodeableConcept).
 	Usage []CodeableConcept
 	// Criteria is Measure.supplementalData.criteria (0..1, string).
-	Criteria string
+	Criteria String
 	// CriteriaExt holds the id and extensions of Measure.supplementalData.criteria; JSON "_criteria".
 	CriteriaExt *Element
 	// Path is Measure.supplementalData.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of Measure.supplementalData.path; JSON "_path".
 	PathExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

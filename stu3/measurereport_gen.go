@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MeasureReport struct {
 	// ID is MeasureReport.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MeasureReport.id; JSON "_id".
 	IDExt *Element
 	// Meta is MeasureReport.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MeasureReport.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MeasureReport.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MeasureReport.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MeasureReport.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MeasureReport.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type MeasureReport struct {
 	// Patient is MeasureReport.patient (0..1, Reference).
 	Patient *Reference
 	// Date is MeasureReport.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of MeasureReport.date; JSON "_date".
 	DateExt *Element
 	// ReportingOrganization is MeasureReport.reportingOrganization (0..1, Reference).
@@ -271,7 +271,7 @@ func (x *MeasureReport) GetMeta() *Meta { return x.Meta }
 // MeasureReportGroup is the backbone element MeasureReport.group of FHIR STU3 (3.0.1).
 type MeasureReportGroup struct {
 	// ID is MeasureReport.group.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MeasureReport.group.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MeasureReport.group.modifierExtension (0..*, Extension).
@@ -281,7 +281,7 @@ type MeasureReportGroup struct {
 	// Population is MeasureReport.group.population (0..*, BackboneElement).
 	Population []MeasureReportGroupPopulation
 	// MeasureScore is MeasureReport.group.measureScore (0..1, decimal).
-	MeasureScore fhirjson.Decimal
+	MeasureScore Decimal
 	// MeasureScoreExt holds the id and extensions of MeasureReport.group.measureScore; JSON "_measureScore".
 	MeasureScoreExt *Element
 	// Stratifier is MeasureReport.group.stratifier (0..*, BackboneElement).
@@ -377,7 +377,7 @@ func (x *MeasureReportGroup) validate(p string, errs *fhirjson.ValidationErrors)
 // MeasureReportGroupPopulation is the backbone element MeasureReport.group.population of FHIR STU3 (3.0.1).
 type MeasureReportGroupPopulation struct {
 	// ID is MeasureReport.group.population.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MeasureReport.group.population.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MeasureReport.group.population.modifierExtension (0..*, Extension).
@@ -387,7 +387,7 @@ type MeasureReportGroupPopulation struct {
 	// Code is MeasureReport.group.population.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Count is MeasureReport.group.population.count (0..1, integer).
-	Count *int
+	Count *Integer
 	// CountExt holds the id and extensions of MeasureReport.group.population.count; JSON "_count".
 	CountExt *Element
 	// Patients is MeasureReport.group.population.patients (0..1, Reference).
@@ -482,7 +482,7 @@ func (x *MeasureReportGroupPopulation) validate(p string, errs *fhirjson.Validat
 // MeasureReportGroupStratifier is the backbone element MeasureReport.group.stratifier of FHIR STU3 (3.0.1).
 type MeasureReportGroupStratifier struct {
 	// ID is MeasureReport.group.stratifier.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MeasureReport.group.stratifier.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MeasureReport.group.stratifier.modifierExtension (0..*, Extension).
@@ -566,19 +566,19 @@ func (x *MeasureReportGroupStratifier) validate(p string, errs *fhirjson.Validat
 // MeasureReportGroupStratifierStratum is the backbone element MeasureReport.group.stratifier.stratum of FHIR STU3 (3.0.1).
 type MeasureReportGroupStratifierStratum struct {
 	// ID is MeasureReport.group.stratifier.stratum.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MeasureReport.group.stratifier.stratum.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MeasureReport.group.stratifier.stratum.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Value is MeasureReport.group.stratifier.stratum.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of MeasureReport.group.stratifier.stratum.value; JSON "_value".
 	ValueExt *Element
 	// Population is MeasureReport.group.stratifier.stratum.population (0..*, BackboneElement).
 	Population []MeasureReportGroupStratifierStratumPopulation
 	// MeasureScore is MeasureReport.group.stratifier.stratum.measureScore (0..1, decimal).
-	MeasureScore fhirjson.Decimal
+	MeasureScore Decimal
 	// MeasureScoreExt holds the id and extensions of MeasureReport.group.stratifier.stratum.measureScore; JSON "_measureScore".
 	MeasureScoreExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -675,7 +675,7 @@ func (x *MeasureReportGroupStratifierStratum) validate(p string, errs *fhirjson.
 // MeasureReportGroupStratifierStratumPopulation is the backbone element MeasureReport.group.stratifier.stratum.population of FHIR STU3 (3.0.1).
 type MeasureReportGroupStratifierStratumPopulation struct {
 	// ID is MeasureReport.group.stratifier.stratum.population.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MeasureReport.group.stratifier.stratum.population.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MeasureReport.group.stratifier.stratum.population.modifierExtension (0..*, Extension).
@@ -685,7 +685,7 @@ type MeasureReportGroupStratifierStratumPopulation struct {
 	// Code is MeasureReport.group.stratifier.stratum.population.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Count is MeasureReport.group.stratifier.stratum.population.count (0..1, integer).
-	Count *int
+	Count *Integer
 	// CountExt holds the id and extensions of MeasureReport.group.stratifier.stratum.population.count; JSON "_count".
 	CountExt *Element
 	// Patients is MeasureReport.group.stratifier.stratum.population.patients (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Media struct {
 	// ID is Media.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Media.id; JSON "_id".
 	IDExt *Element
 	// Meta is Media.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Media.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Media.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Media.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Media.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Media.text (0..1, Narrative).
@@ -48,7 +48,7 @@ type Media struct {
 	// Context is Media.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is Media.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of Media.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is Media.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -62,19 +62,19 @@ type Media struct {
 	// Device is Media.device (0..1, Reference).
 	Device *Reference
 	// Height is Media.height (0..1, positiveInt).
-	Height *int
+	Height *PositiveInt
 	// HeightExt holds the id and extensions of Media.height; JSON "_height".
 	HeightExt *Element
 	// Width is Media.width (0..1, positiveInt).
-	Width *int
+	Width *PositiveInt
 	// WidthExt holds the id and extensions of Media.width; JSON "_width".
 	WidthExt *Element
 	// Frames is Media.frames (0..1, positiveInt).
-	Frames *int
+	Frames *PositiveInt
 	// FramesExt holds the id and extensions of Media.frames; JSON "_frames".
 	FramesExt *Element
 	// Duration is Media.duration (0..1, unsignedInt).
-	Duration *int
+	Duration *UnsignedInt
 	// DurationExt holds the id and extensions of Media.duration; JSON "_duration".
 	DurationExt *Element
 	// Content is Media.content (1..1, Attachment).

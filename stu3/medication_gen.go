@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Medication struct {
 	// ID is Medication.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Medication.id; JSON "_id".
 	IDExt *Element
 	// Meta is Medication.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Medication.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Medication.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Medication.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Medication.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Medication.text (0..1, Narrative).
@@ -38,11 +38,11 @@ type Medication struct {
 	// StatusExt holds the id and extensions of Medication.status; JSON "_status".
 	StatusExt *Element
 	// IsBrand is Medication.isBrand (0..1, boolean).
-	IsBrand *bool
+	IsBrand *Boolean
 	// IsBrandExt holds the id and extensions of Medication.isBrand; JSON "_isBrand".
 	IsBrandExt *Element
 	// IsOverTheCounter is Medication.isOverTheCounter (0..1, boolean).
-	IsOverTheCounter *bool
+	IsOverTheCounter *Boolean
 	// IsOverTheCounterExt holds the id and extensions of Medication.isOverTheCounter; JSON "_isOverTheCounter".
 	IsOverTheCounterExt *Element
 	// Manufacturer is Medication.manufacturer (0..1, Reference).
@@ -245,7 +245,7 @@ func (x *Medication) GetMeta() *Meta { return x.Meta }
 // MedicationIngredient is the backbone element Medication.ingredient of FHIR STU3 (3.0.1).
 type MedicationIngredient struct {
 	// ID is Medication.ingredient.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Medication.ingredient.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.ingredient.modifierExtension (0..*, Extension).
@@ -255,7 +255,7 @@ type MedicationIngredient struct {
 	// ItemReference is Medication.ingredient.item[x] (1..1) holding a Reference; JSON "itemReference".
 	ItemReference *Reference
 	// IsActive is Medication.ingredient.isActive (0..1, boolean).
-	IsActive *bool
+	IsActive *Boolean
 	// IsActiveExt holds the id and extensions of Medication.ingredient.isActive; JSON "_isActive".
 	IsActiveExt *Element
 	// Amount is Medication.ingredient.amount (0..1, Ratio).
@@ -375,7 +375,7 @@ func (x *MedicationIngredient) ItemType() string {
 // MedicationPackage is the backbone element Medication.package of FHIR STU3 (3.0.1).
 type MedicationPackage struct {
 	// ID is Medication.package.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Medication.package.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.package.modifierExtension (0..*, Extension).
@@ -465,7 +465,7 @@ func (x *MedicationPackage) validate(p string, errs *fhirjson.ValidationErrors) 
 // MedicationPackageContent is the backbone element Medication.package.content of FHIR STU3 (3.0.1).
 type MedicationPackageContent struct {
 	// ID is Medication.package.content.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Medication.package.content.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.package.content.modifierExtension (0..*, Extension).
@@ -584,17 +584,17 @@ func (x *MedicationPackageContent) ItemType() string {
 // MedicationPackageBatch is the backbone element Medication.package.batch of FHIR STU3 (3.0.1).
 type MedicationPackageBatch struct {
 	// ID is Medication.package.batch.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Medication.package.batch.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.package.batch.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LotNumber is Medication.package.batch.lotNumber (0..1, string).
-	LotNumber string
+	LotNumber String
 	// LotNumberExt holds the id and extensions of Medication.package.batch.lotNumber; JSON "_lotNumber".
 	LotNumberExt *Element
 	// ExpirationDate is Medication.package.batch.expirationDate (0..1, dateTime).
-	ExpirationDate string
+	ExpirationDate DateTime
 	// ExpirationDateExt holds the id and extensions of Medication.package.batch.expirationDate; JSON "_expirationDate".
 	ExpirationDateExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationAdministration struct {
 	// ID is MedicationAdministration.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationAdministration.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationAdministration.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationAdministration.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationAdministration.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationAdministration.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationAdministration.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationAdministration.text (0..1, Narrative).
@@ -54,7 +54,7 @@ type MedicationAdministration struct {
 	// SupportingInformation is MedicationAdministration.supportingInformation (0..*, Reference).
 	SupportingInformation []Reference
 	// EffectiveDateTime is MedicationAdministration.effective[x] (1..1) holding a dateTime; JSON "effectiveDateTime".
-	EffectiveDateTime string
+	EffectiveDateTime DateTime
 	// EffectiveDateTimeExt holds the id and extensions of MedicationAdministration.effective[x]; JSON "_effectiveDateTime".
 	EffectiveDateTimeExt *Element
 	// EffectivePeriod is MedicationAdministration.effective[x] (1..1) holding a Period; JSON "effectivePeriod".
@@ -62,7 +62,7 @@ type MedicationAdministration struct {
 	// Performer is MedicationAdministration.performer (0..*, BackboneElement).
 	Performer []MedicationAdministrationPerformer
 	// NotGiven is MedicationAdministration.notGiven (0..1, boolean).
-	NotGiven *bool
+	NotGiven *Boolean
 	// NotGivenExt holds the id and extensions of MedicationAdministration.notGiven; JSON "_notGiven".
 	NotGivenExt *Element
 	// ReasonNotGiven is MedicationAdministration.reasonNotGiven (0..*, CodeableConcept).
@@ -414,7 +414,7 @@ func (x *MedicationAdministration) EffectiveType() string {
 // MedicationAdministrationPerformer is the backbone element MedicationAdministration.performer of FHIR STU3 (3.0.1).
 type MedicationAdministrationPerformer struct {
 	// ID is MedicationAdministration.performer.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationAdministration.performer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationAdministration.performer.modifierExtension (0..*, Extension).
@@ -505,13 +505,13 @@ func (x *MedicationAdministrationPerformer) validate(p string, errs *fhirjson.Va
 // MedicationAdministrationDosage is the backbone element MedicationAdministration.dosage of FHIR STU3 (3.0.1).
 type MedicationAdministrationDosage struct {
 	// ID is MedicationAdministration.dosage.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationAdministration.dosage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationAdministration.dosage.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Text is MedicationAdministration.dosage.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of MedicationAdministration.dosage.text; JSON "_text".
 	TextExt *Element
 	// Site is MedicationAdministration.dosage.site (0..1, CodeableConcept).

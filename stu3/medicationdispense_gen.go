@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationDispense struct {
 	// ID is MedicationDispense.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationDispense.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationDispense.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationDispense.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationDispense.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationDispense.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationDispense.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationDispense.text (0..1, Narrative).
@@ -62,11 +62,11 @@ type MedicationDispense struct {
 	// DaysSupply is MedicationDispense.daysSupply (0..1, Quantity).
 	DaysSupply *SimpleQuantity
 	// WhenPrepared is MedicationDispense.whenPrepared (0..1, dateTime).
-	WhenPrepared string
+	WhenPrepared DateTime
 	// WhenPreparedExt holds the id and extensions of MedicationDispense.whenPrepared; JSON "_whenPrepared".
 	WhenPreparedExt *Element
 	// WhenHandedOver is MedicationDispense.whenHandedOver (0..1, dateTime).
-	WhenHandedOver string
+	WhenHandedOver DateTime
 	// WhenHandedOverExt holds the id and extensions of MedicationDispense.whenHandedOver; JSON "_whenHandedOver".
 	WhenHandedOverExt *Element
 	// Destination is MedicationDispense.destination (0..1, Reference).
@@ -82,7 +82,7 @@ type MedicationDispense struct {
 	// DetectedIssue is MedicationDispense.detectedIssue (0..*, Reference).
 	DetectedIssue []Reference
 	// NotDone is MedicationDispense.notDone (0..1, boolean).
-	NotDone *bool
+	NotDone *Boolean
 	// NotDoneExt holds the id and extensions of MedicationDispense.notDone; JSON "_notDone".
 	NotDoneExt *Element
 	// NotDoneReasonCodeableConcept is MedicationDispense.notDoneReason[x] (0..1) holding a CodeableConcept; JSON "notDoneReasonCodeableConcept".
@@ -443,7 +443,7 @@ func (x *MedicationDispense) NotDoneReasonType() string {
 // MedicationDispensePerformer is the backbone element MedicationDispense.performer of FHIR STU3 (3.0.1).
 type MedicationDispensePerformer struct {
 	// ID is MedicationDispense.performer.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationDispense.performer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationDispense.performer.modifierExtension (0..*, Extension).
@@ -530,13 +530,13 @@ func (x *MedicationDispensePerformer) validate(p string, errs *fhirjson.Validati
 // MedicationDispenseSubstitution is the backbone element MedicationDispense.substitution of FHIR STU3 (3.0.1).
 type MedicationDispenseSubstitution struct {
 	// ID is MedicationDispense.substitution.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationDispense.substitution.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationDispense.substitution.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// WasSubstituted is MedicationDispense.substitution.wasSubstituted (1..1, boolean).
-	WasSubstituted *bool
+	WasSubstituted *Boolean
 	// WasSubstitutedExt holds the id and extensions of MedicationDispense.substitution.wasSubstituted; JSON "_wasSubstituted".
 	WasSubstitutedExt *Element
 	// Type is MedicationDispense.substitution.type (0..1, CodeableConcept).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationRequest struct {
 	// ID is MedicationRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationRequest.text (0..1, Narrative).
@@ -64,7 +64,7 @@ type MedicationRequest struct {
 	// SupportingInformation is MedicationRequest.supportingInformation (0..*, Reference).
 	SupportingInformation []Reference
 	// AuthoredOn is MedicationRequest.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of MedicationRequest.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Requester is MedicationRequest.requester (0..1, BackboneElement).
@@ -420,7 +420,7 @@ func (x *MedicationRequest) MedicationType() string {
 // MedicationRequestRequester is the backbone element MedicationRequest.requester of FHIR STU3 (3.0.1).
 type MedicationRequestRequester struct {
 	// ID is MedicationRequest.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationRequest.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationRequest.requester.modifierExtension (0..*, Extension).
@@ -507,7 +507,7 @@ func (x *MedicationRequestRequester) validate(p string, errs *fhirjson.Validatio
 // MedicationRequestDispenseRequest is the backbone element MedicationRequest.dispenseRequest of FHIR STU3 (3.0.1).
 type MedicationRequestDispenseRequest struct {
 	// ID is MedicationRequest.dispenseRequest.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationRequest.dispenseRequest.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationRequest.dispenseRequest.modifierExtension (0..*, Extension).
@@ -515,7 +515,7 @@ type MedicationRequestDispenseRequest struct {
 	// ValidityPeriod is MedicationRequest.dispenseRequest.validityPeriod (0..1, Period).
 	ValidityPeriod *Period
 	// NumberOfRepeatsAllowed is MedicationRequest.dispenseRequest.numberOfRepeatsAllowed (0..1, positiveInt).
-	NumberOfRepeatsAllowed *int
+	NumberOfRepeatsAllowed *PositiveInt
 	// NumberOfRepeatsAllowedExt holds the id and extensions of MedicationRequest.dispenseRequest.numberOfRepeatsAllowed; JSON "_numberOfRepeatsAllowed".
 	NumberOfRepeatsAllowedExt *Element
 	// Quantity is MedicationRequest.dispenseRequest.quantity (0..1, Quantity).
@@ -627,13 +627,13 @@ func (x *MedicationRequestDispenseRequest) validate(p string, errs *fhirjson.Val
 // MedicationRequestSubstitution is the backbone element MedicationRequest.substitution of FHIR STU3 (3.0.1).
 type MedicationRequestSubstitution struct {
 	// ID is MedicationRequest.substitution.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationRequest.substitution.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationRequest.substitution.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Allowed is MedicationRequest.substitution.allowed (1..1, boolean).
-	Allowed *bool
+	Allowed *Boolean
 	// AllowedExt holds the id and extensions of MedicationRequest.substitution.allowed; JSON "_allowed".
 	AllowedExt *Element
 	// Reason is MedicationRequest.substitution.reason (0..1, CodeableConcept).

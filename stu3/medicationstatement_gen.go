@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationStatement struct {
 	// ID is MedicationStatement.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationStatement.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationStatement.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationStatement.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationStatement.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationStatement.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationStatement.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationStatement.text (0..1, Narrative).
@@ -50,13 +50,13 @@ type MedicationStatement struct {
 	// MedicationReference is MedicationStatement.medication[x] (1..1) holding a Reference; JSON "medicationReference".
 	MedicationReference *Reference
 	// EffectiveDateTime is MedicationStatement.effective[x] (0..1) holding a dateTime; JSON "effectiveDateTime".
-	EffectiveDateTime string
+	EffectiveDateTime DateTime
 	// EffectiveDateTimeExt holds the id and extensions of MedicationStatement.effective[x]; JSON "_effectiveDateTime".
 	EffectiveDateTimeExt *Element
 	// EffectivePeriod is MedicationStatement.effective[x] (0..1) holding a Period; JSON "effectivePeriod".
 	EffectivePeriod *Period
 	// DateAsserted is MedicationStatement.dateAsserted (0..1, dateTime).
-	DateAsserted string
+	DateAsserted DateTime
 	// DateAssertedExt holds the id and extensions of MedicationStatement.dateAsserted; JSON "_dateAsserted".
 	DateAssertedExt *Element
 	// InformationSource is MedicationStatement.informationSource (0..1, Reference).

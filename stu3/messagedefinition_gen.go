@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MessageDefinition struct {
 	// ID is MessageDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MessageDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is MessageDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MessageDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MessageDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MessageDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MessageDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MessageDefinition.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type MessageDefinition struct {
 	// ModifierExtension is MessageDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is MessageDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of MessageDefinition.url; JSON "_url".
 	URLExt *Element
 	// Identifier is MessageDefinition.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is MessageDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of MessageDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is MessageDefinition.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of MessageDefinition.name; JSON "_name".
 	NameExt *Element
 	// Title is MessageDefinition.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of MessageDefinition.title; JSON "_title".
 	TitleExt *Element
 	// Status is MessageDefinition.status (1..1, code).
@@ -54,21 +54,21 @@ type MessageDefinition struct {
 	// StatusExt holds the id and extensions of MessageDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is MessageDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of MessageDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is MessageDefinition.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of MessageDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is MessageDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of MessageDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is MessageDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is MessageDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of MessageDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is MessageDefinition.useContext (0..*, UsageContext).
@@ -76,11 +76,11 @@ type MessageDefinition struct {
 	// Jurisdiction is MessageDefinition.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is MessageDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of MessageDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is MessageDefinition.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of MessageDefinition.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Base is MessageDefinition.base (0..1, Reference).
@@ -98,7 +98,7 @@ type MessageDefinition struct {
 	// Focus is MessageDefinition.focus (0..*, BackboneElement).
 	Focus []MessageDefinitionFocus
 	// ResponseRequired is MessageDefinition.responseRequired (0..1, boolean).
-	ResponseRequired *bool
+	ResponseRequired *Boolean
 	// ResponseRequiredExt holds the id and extensions of MessageDefinition.responseRequired; JSON "_responseRequired".
 	ResponseRequiredExt *Element
 	// AllowedResponse is MessageDefinition.allowedResponse (0..*, BackboneElement).
@@ -422,7 +422,7 @@ func (x *MessageDefinition) GetMeta() *Meta { return x.Meta }
 // MessageDefinitionFocus is the backbone element MessageDefinition.focus of FHIR STU3 (3.0.1).
 type MessageDefinitionFocus struct {
 	// ID is MessageDefinition.focus.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MessageDefinition.focus.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MessageDefinition.focus.modifierExtension (0..*, Extension).
@@ -434,11 +434,11 @@ type MessageDefinitionFocus struct {
 	// Profile is MessageDefinition.focus.profile (0..1, Reference).
 	Profile *Reference
 	// Min is MessageDefinition.focus.min (0..1, unsignedInt).
-	Min *int
+	Min *UnsignedInt
 	// MinExt holds the id and extensions of MessageDefinition.focus.min; JSON "_min".
 	MinExt *Element
 	// Max is MessageDefinition.focus.max (0..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of MessageDefinition.focus.max; JSON "_max".
 	MaxExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -546,7 +546,7 @@ func (x *MessageDefinitionFocus) validate(p string, errs *fhirjson.ValidationErr
 // MessageDefinitionAllowedResponse is the backbone element MessageDefinition.allowedResponse of FHIR STU3 (3.0.1).
 type MessageDefinitionAllowedResponse struct {
 	// ID is MessageDefinition.allowedResponse.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MessageDefinition.allowedResponse.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MessageDefinition.allowedResponse.modifierExtension (0..*, Extension).
@@ -554,7 +554,7 @@ type MessageDefinitionAllowedResponse struct {
 	// Message is MessageDefinition.allowedResponse.message (1..1, Reference).
 	Message *Reference
 	// Situation is MessageDefinition.allowedResponse.situation (0..1, markdown).
-	Situation string
+	Situation Markdown
 	// SituationExt holds the id and extensions of MessageDefinition.allowedResponse.situation; JSON "_situation".
 	SituationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type NamingSystem struct {
 	// ID is NamingSystem.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of NamingSystem.id; JSON "_id".
 	IDExt *Element
 	// Meta is NamingSystem.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is NamingSystem.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of NamingSystem.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is NamingSystem.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of NamingSystem.language; JSON "_language".
 	LanguageExt *Element
 	// Text is NamingSystem.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type NamingSystem struct {
 	// ModifierExtension is NamingSystem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is NamingSystem.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of NamingSystem.name; JSON "_name".
 	NameExt *Element
 	// Status is NamingSystem.status (1..1, code).
@@ -44,23 +44,23 @@ type NamingSystem struct {
 	// KindExt holds the id and extensions of NamingSystem.kind; JSON "_kind".
 	KindExt *Element
 	// Date is NamingSystem.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of NamingSystem.date; JSON "_date".
 	DateExt *Element
 	// Publisher is NamingSystem.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of NamingSystem.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is NamingSystem.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Responsible is NamingSystem.responsible (0..1, string).
-	Responsible string
+	Responsible String
 	// ResponsibleExt holds the id and extensions of NamingSystem.responsible; JSON "_responsible".
 	ResponsibleExt *Element
 	// Type is NamingSystem.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Description is NamingSystem.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of NamingSystem.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is NamingSystem.useContext (0..*, UsageContext).
@@ -68,7 +68,7 @@ type NamingSystem struct {
 	// Jurisdiction is NamingSystem.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Usage is NamingSystem.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of NamingSystem.usage; JSON "_usage".
 	UsageExt *Element
 	// UniqueID is NamingSystem.uniqueId (1..*, BackboneElement).
@@ -331,7 +331,7 @@ func (x *NamingSystem) GetMeta() *Meta { return x.Meta }
 // NamingSystemUniqueID is the backbone element NamingSystem.uniqueId of FHIR STU3 (3.0.1).
 type NamingSystemUniqueID struct {
 	// ID is NamingSystem.uniqueId.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NamingSystem.uniqueId.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NamingSystem.uniqueId.modifierExtension (0..*, Extension).
@@ -341,15 +341,15 @@ type NamingSystemUniqueID struct {
 	// TypeExt holds the id and extensions of NamingSystem.uniqueId.type; JSON "_type".
 	TypeExt *Element
 	// Value is NamingSystem.uniqueId.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of NamingSystem.uniqueId.value; JSON "_value".
 	ValueExt *Element
 	// Preferred is NamingSystem.uniqueId.preferred (0..1, boolean).
-	Preferred *bool
+	Preferred *Boolean
 	// PreferredExt holds the id and extensions of NamingSystem.uniqueId.preferred; JSON "_preferred".
 	PreferredExt *Element
 	// Comment is NamingSystem.uniqueId.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of NamingSystem.uniqueId.comment; JSON "_comment".
 	CommentExt *Element
 	// Period is NamingSystem.uniqueId.period (0..1, Period).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type NutritionOrder struct {
 	// ID is NutritionOrder.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of NutritionOrder.id; JSON "_id".
 	IDExt *Element
 	// Meta is NutritionOrder.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is NutritionOrder.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of NutritionOrder.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is NutritionOrder.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of NutritionOrder.language; JSON "_language".
 	LanguageExt *Element
 	// Text is NutritionOrder.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type NutritionOrder struct {
 	// Encounter is NutritionOrder.encounter (0..1, Reference).
 	Encounter *Reference
 	// DateTime is NutritionOrder.dateTime (1..1, dateTime).
-	DateTime string
+	DateTime DateTime
 	// DateTimeExt holds the id and extensions of NutritionOrder.dateTime; JSON "_dateTime".
 	DateTimeExt *Element
 	// Orderer is NutritionOrder.orderer (0..1, Reference).
@@ -273,7 +273,7 @@ func (x *NutritionOrder) GetMeta() *Meta { return x.Meta }
 // NutritionOrderOralDiet is the backbone element NutritionOrder.oralDiet of FHIR STU3 (3.0.1).
 type NutritionOrderOralDiet struct {
 	// ID is NutritionOrder.oralDiet.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NutritionOrder.oralDiet.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.oralDiet.modifierExtension (0..*, Extension).
@@ -289,7 +289,7 @@ type NutritionOrderOralDiet struct {
 	// FluidConsistencyType is NutritionOrder.oralDiet.fluidConsistencyType (0..*, CodeableConcept).
 	FluidConsistencyType []CodeableConcept
 	// Instruction is NutritionOrder.oralDiet.instruction (0..1, string).
-	Instruction string
+	Instruction String
 	// InstructionExt holds the id and extensions of NutritionOrder.oralDiet.instruction; JSON "_instruction".
 	InstructionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -394,7 +394,7 @@ func (x *NutritionOrderOralDiet) validate(p string, errs *fhirjson.ValidationErr
 // NutritionOrderOralDietNutrient is the backbone element NutritionOrder.oralDiet.nutrient of FHIR STU3 (3.0.1).
 type NutritionOrderOralDietNutrient struct {
 	// ID is NutritionOrder.oralDiet.nutrient.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NutritionOrder.oralDiet.nutrient.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.oralDiet.nutrient.modifierExtension (0..*, Extension).
@@ -480,7 +480,7 @@ func (x *NutritionOrderOralDietNutrient) validate(p string, errs *fhirjson.Valid
 // NutritionOrderOralDietTexture is the backbone element NutritionOrder.oralDiet.texture of FHIR STU3 (3.0.1).
 type NutritionOrderOralDietTexture struct {
 	// ID is NutritionOrder.oralDiet.texture.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NutritionOrder.oralDiet.texture.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.oralDiet.texture.modifierExtension (0..*, Extension).
@@ -566,7 +566,7 @@ func (x *NutritionOrderOralDietTexture) validate(p string, errs *fhirjson.Valida
 // NutritionOrderSupplement is the backbone element NutritionOrder.supplement of FHIR STU3 (3.0.1).
 type NutritionOrderSupplement struct {
 	// ID is NutritionOrder.supplement.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NutritionOrder.supplement.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.supplement.modifierExtension (0..*, Extension).
@@ -574,7 +574,7 @@ type NutritionOrderSupplement struct {
 	// Type is NutritionOrder.supplement.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// ProductName is NutritionOrder.supplement.productName (0..1, string).
-	ProductName string
+	ProductName String
 	// ProductNameExt holds the id and extensions of NutritionOrder.supplement.productName; JSON "_productName".
 	ProductNameExt *Element
 	// Schedule is NutritionOrder.supplement.schedule (0..*, Timing).
@@ -582,7 +582,7 @@ type NutritionOrderSupplement struct {
 	// Quantity is NutritionOrder.supplement.quantity (0..1, Quantity).
 	Quantity *SimpleQuantity
 	// Instruction is NutritionOrder.supplement.instruction (0..1, string).
-	Instruction string
+	Instruction String
 	// InstructionExt holds the id and extensions of NutritionOrder.supplement.instruction; JSON "_instruction".
 	InstructionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -684,7 +684,7 @@ func (x *NutritionOrderSupplement) validate(p string, errs *fhirjson.ValidationE
 // NutritionOrderEnteralFormula is the backbone element NutritionOrder.enteralFormula of FHIR STU3 (3.0.1).
 type NutritionOrderEnteralFormula struct {
 	// ID is NutritionOrder.enteralFormula.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NutritionOrder.enteralFormula.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.enteralFormula.modifierExtension (0..*, Extension).
@@ -692,13 +692,13 @@ type NutritionOrderEnteralFormula struct {
 	// BaseFormulaType is NutritionOrder.enteralFormula.baseFormulaType (0..1, CodeableConcept).
 	BaseFormulaType *CodeableConcept
 	// BaseFormulaProductName is NutritionOrder.enteralFormula.baseFormulaProductName (0..1, string).
-	BaseFormulaProductName string
+	BaseFormulaProductName String
 	// BaseFormulaProductNameExt holds the id and extensions of NutritionOrder.enteralFormula.baseFormulaProductName; JSON "_baseFormulaProductName".
 	BaseFormulaProductNameExt *Element
 	// AdditiveType is NutritionOrder.enteralFormula.additiveType (0..1, CodeableConcept).
 	AdditiveType *CodeableConcept
 	// AdditiveProductName is NutritionOrder.enteralFormula.additiveProductName (0..1, string).
-	AdditiveProductName string
+	AdditiveProductName String
 	// AdditiveProductNameExt holds the id and extensions of NutritionOrder.enteralFormula.additiveProductName; JSON "_additiveProductName".
 	AdditiveProductNameExt *Element
 	// CaloricDensity is NutritionOrder.enteralFormula.caloricDensity (0..1, Quantity).
@@ -710,7 +710,7 @@ type NutritionOrderEnteralFormula struct {
 	// MaxVolumeToDeliver is NutritionOrder.enteralFormula.maxVolumeToDeliver (0..1, Quantity).
 	MaxVolumeToDeliver *SimpleQuantity
 	// AdministrationInstruction is NutritionOrder.enteralFormula.administrationInstruction (0..1, string).
-	AdministrationInstruction string
+	AdministrationInstruction String
 	// AdministrationInstructionExt holds the id and extensions of NutritionOrder.enteralFormula.administrationInstruction; JSON "_administrationInstruction".
 	AdministrationInstructionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -839,7 +839,7 @@ func (x *NutritionOrderEnteralFormula) validate(p string, errs *fhirjson.Validat
 // NutritionOrderEnteralFormulaAdministration is the backbone element NutritionOrder.enteralFormula.administration of FHIR STU3 (3.0.1).
 type NutritionOrderEnteralFormulaAdministration struct {
 	// ID is NutritionOrder.enteralFormula.administration.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NutritionOrder.enteralFormula.administration.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.enteralFormula.administration.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type OperationDefinition struct {
 	// ID is OperationDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of OperationDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is OperationDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is OperationDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of OperationDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is OperationDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of OperationDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is OperationDefinition.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type OperationDefinition struct {
 	// ModifierExtension is OperationDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is OperationDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of OperationDefinition.url; JSON "_url".
 	URLExt *Element
 	// Version is OperationDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of OperationDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is OperationDefinition.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of OperationDefinition.name; JSON "_name".
 	NameExt *Element
 	// Status is OperationDefinition.status (1..1, code).
@@ -52,21 +52,21 @@ type OperationDefinition struct {
 	// KindExt holds the id and extensions of OperationDefinition.kind; JSON "_kind".
 	KindExt *Element
 	// Experimental is OperationDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of OperationDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is OperationDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of OperationDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is OperationDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of OperationDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is OperationDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is OperationDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of OperationDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is OperationDefinition.useContext (0..*, UsageContext).
@@ -74,19 +74,19 @@ type OperationDefinition struct {
 	// Jurisdiction is OperationDefinition.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is OperationDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of OperationDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Idempotent is OperationDefinition.idempotent (0..1, boolean).
-	Idempotent *bool
+	Idempotent *Boolean
 	// IdempotentExt holds the id and extensions of OperationDefinition.idempotent; JSON "_idempotent".
 	IdempotentExt *Element
 	// Code is OperationDefinition.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of OperationDefinition.code; JSON "_code".
 	CodeExt *Element
 	// Comment is OperationDefinition.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of OperationDefinition.comment; JSON "_comment".
 	CommentExt *Element
 	// Base is OperationDefinition.base (0..1, Reference).
@@ -96,15 +96,15 @@ type OperationDefinition struct {
 	// ResourceExt holds the id and extensions of OperationDefinition.resource; JSON "_resource".
 	ResourceExt []*Element
 	// System is OperationDefinition.system (1..1, boolean).
-	System *bool
+	System *Boolean
 	// SystemExt holds the id and extensions of OperationDefinition.system; JSON "_system".
 	SystemExt *Element
 	// Type is OperationDefinition.type (1..1, boolean).
-	Type *bool
+	Type *Boolean
 	// TypeExt holds the id and extensions of OperationDefinition.type; JSON "_type".
 	TypeExt *Element
 	// Instance is OperationDefinition.instance (1..1, boolean).
-	Instance *bool
+	Instance *Boolean
 	// InstanceExt holds the id and extensions of OperationDefinition.instance; JSON "_instance".
 	InstanceExt *Element
 	// Parameter is OperationDefinition.parameter (0..*, BackboneElement).
@@ -461,13 +461,13 @@ func (x *OperationDefinition) GetMeta() *Meta { return x.Meta }
 // OperationDefinitionParameter is the backbone element OperationDefinition.parameter of FHIR STU3 (3.0.1).
 type OperationDefinitionParameter struct {
 	// ID is OperationDefinition.parameter.id (0..1, string).
-	ID string
+	ID String
 	// Extension is OperationDefinition.parameter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationDefinition.parameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is OperationDefinition.parameter.name (1..1, code).
-	Name string
+	Name Code
 	// NameExt holds the id and extensions of OperationDefinition.parameter.name; JSON "_name".
 	NameExt *Element
 	// Use is OperationDefinition.parameter.use (1..1, code).
@@ -475,15 +475,15 @@ type OperationDefinitionParameter struct {
 	// UseExt holds the id and extensions of OperationDefinition.parameter.use; JSON "_use".
 	UseExt *Element
 	// Min is OperationDefinition.parameter.min (1..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of OperationDefinition.parameter.min; JSON "_min".
 	MinExt *Element
 	// Max is OperationDefinition.parameter.max (1..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of OperationDefinition.parameter.max; JSON "_max".
 	MaxExt *Element
 	// Documentation is OperationDefinition.parameter.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of OperationDefinition.parameter.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Type is OperationDefinition.parameter.type (0..1, code).
@@ -665,7 +665,7 @@ func (x *OperationDefinitionParameter) validate(p string, errs *fhirjson.Validat
 // OperationDefinitionParameterBinding is the backbone element OperationDefinition.parameter.binding of FHIR STU3 (3.0.1).
 type OperationDefinitionParameterBinding struct {
 	// ID is OperationDefinition.parameter.binding.id (0..1, string).
-	ID string
+	ID String
 	// Extension is OperationDefinition.parameter.binding.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationDefinition.parameter.binding.modifierExtension (0..*, Extension).
@@ -675,7 +675,7 @@ type OperationDefinitionParameterBinding struct {
 	// StrengthExt holds the id and extensions of OperationDefinition.parameter.binding.strength; JSON "_strength".
 	StrengthExt *Element
 	// ValueSetURI is OperationDefinition.parameter.binding.valueSet[x] (1..1) holding a uri; JSON "valueSetUri".
-	ValueSetURI string
+	ValueSetURI URI
 	// ValueSetURIExt holds the id and extensions of OperationDefinition.parameter.binding.valueSet[x]; JSON "_valueSetUri".
 	ValueSetURIExt *Element
 	// ValueSetReference is OperationDefinition.parameter.binding.valueSet[x] (1..1) holding a Reference; JSON "valueSetReference".
@@ -804,17 +804,17 @@ func (x *OperationDefinitionParameterBinding) ValueSetType() string {
 // OperationDefinitionOverload is the backbone element OperationDefinition.overload of FHIR STU3 (3.0.1).
 type OperationDefinitionOverload struct {
 	// ID is OperationDefinition.overload.id (0..1, string).
-	ID string
+	ID String
 	// Extension is OperationDefinition.overload.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationDefinition.overload.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ParameterName is OperationDefinition.overload.parameterName (0..*, string).
-	ParameterName []string
+	ParameterName []String
 	// ParameterNameExt holds the id and extensions of OperationDefinition.overload.parameterName; JSON "_parameterName".
 	ParameterNameExt []*Element
 	// Comment is OperationDefinition.overload.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of OperationDefinition.overload.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

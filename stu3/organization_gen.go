@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Organization struct {
 	// ID is Organization.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Organization.id; JSON "_id".
 	IDExt *Element
 	// Meta is Organization.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Organization.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Organization.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Organization.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Organization.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Organization.text (0..1, Narrative).
@@ -34,17 +34,17 @@ type Organization struct {
 	// Identifier is Organization.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is Organization.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Organization.active; JSON "_active".
 	ActiveExt *Element
 	// Type is Organization.type (0..*, CodeableConcept).
 	Type []CodeableConcept
 	// Name is Organization.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Organization.name; JSON "_name".
 	NameExt *Element
 	// Alias is Organization.alias (0..*, string).
-	Alias []string
+	Alias []String
 	// AliasExt holds the id and extensions of Organization.alias; JSON "_alias".
 	AliasExt []*Element
 	// Telecom is Organization.telecom (0..*, ContactPoint).
@@ -252,7 +252,7 @@ func (x *Organization) GetMeta() *Meta { return x.Meta }
 // OrganizationContact is the backbone element Organization.contact of FHIR STU3 (3.0.1).
 type OrganizationContact struct {
 	// ID is Organization.contact.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Organization.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Organization.contact.modifierExtension (0..*, Extension).

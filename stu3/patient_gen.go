@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Patient struct {
 	// ID is Patient.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Patient.id; JSON "_id".
 	IDExt *Element
 	// Meta is Patient.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Patient.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Patient.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Patient.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Patient.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Patient.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Patient struct {
 	// Identifier is Patient.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is Patient.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Patient.active; JSON "_active".
 	ActiveExt *Element
 	// Name is Patient.name (0..*, HumanName).
@@ -46,15 +46,15 @@ type Patient struct {
 	// GenderExt holds the id and extensions of Patient.gender; JSON "_gender".
 	GenderExt *Element
 	// BirthDate is Patient.birthDate (0..1, date).
-	BirthDate string
+	BirthDate Date
 	// BirthDateExt holds the id and extensions of Patient.birthDate; JSON "_birthDate".
 	BirthDateExt *Element
 	// DeceasedBoolean is Patient.deceased[x] (0..1) holding a boolean; JSON "deceasedBoolean".
-	DeceasedBoolean *bool
+	DeceasedBoolean *Boolean
 	// DeceasedBooleanExt holds the id and extensions of Patient.deceased[x]; JSON "_deceasedBoolean".
 	DeceasedBooleanExt *Element
 	// DeceasedDateTime is Patient.deceased[x] (0..1) holding a dateTime; JSON "deceasedDateTime".
-	DeceasedDateTime string
+	DeceasedDateTime DateTime
 	// DeceasedDateTimeExt holds the id and extensions of Patient.deceased[x]; JSON "_deceasedDateTime".
 	DeceasedDateTimeExt *Element
 	// Address is Patient.address (0..*, Address).
@@ -62,11 +62,11 @@ type Patient struct {
 	// MaritalStatus is Patient.maritalStatus (0..1, CodeableConcept).
 	MaritalStatus *CodeableConcept
 	// MultipleBirthBoolean is Patient.multipleBirth[x] (0..1) holding a boolean; JSON "multipleBirthBoolean".
-	MultipleBirthBoolean *bool
+	MultipleBirthBoolean *Boolean
 	// MultipleBirthBooleanExt holds the id and extensions of Patient.multipleBirth[x]; JSON "_multipleBirthBoolean".
 	MultipleBirthBooleanExt *Element
 	// MultipleBirthInteger is Patient.multipleBirth[x] (0..1) holding a integer; JSON "multipleBirthInteger".
-	MultipleBirthInteger *int
+	MultipleBirthInteger *Integer
 	// MultipleBirthIntegerExt holds the id and extensions of Patient.multipleBirth[x]; JSON "_multipleBirthInteger".
 	MultipleBirthIntegerExt *Element
 	// Photo is Patient.photo (0..*, Attachment).
@@ -399,7 +399,7 @@ func (x *Patient) MultipleBirthType() string {
 // PatientContact is the backbone element Patient.contact of FHIR STU3 (3.0.1).
 type PatientContact struct {
 	// ID is Patient.contact.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Patient.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Patient.contact.modifierExtension (0..*, Extension).
@@ -529,7 +529,7 @@ func (x *PatientContact) validate(p string, errs *fhirjson.ValidationErrors) {
 // PatientAnimal is the backbone element Patient.animal of FHIR STU3 (3.0.1).
 type PatientAnimal struct {
 	// ID is Patient.animal.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Patient.animal.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Patient.animal.modifierExtension (0..*, Extension).
@@ -622,7 +622,7 @@ func (x *PatientAnimal) validate(p string, errs *fhirjson.ValidationErrors) {
 // PatientCommunication is the backbone element Patient.communication of FHIR STU3 (3.0.1).
 type PatientCommunication struct {
 	// ID is Patient.communication.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Patient.communication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Patient.communication.modifierExtension (0..*, Extension).
@@ -630,7 +630,7 @@ type PatientCommunication struct {
 	// Language is Patient.communication.language (1..1, CodeableConcept).
 	Language *CodeableConcept
 	// Preferred is Patient.communication.preferred (0..1, boolean).
-	Preferred *bool
+	Preferred *Boolean
 	// PreferredExt holds the id and extensions of Patient.communication.preferred; JSON "_preferred".
 	PreferredExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -712,7 +712,7 @@ func (x *PatientCommunication) validate(p string, errs *fhirjson.ValidationError
 // PatientLink is the backbone element Patient.link of FHIR STU3 (3.0.1).
 type PatientLink struct {
 	// ID is Patient.link.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Patient.link.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Patient.link.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type PaymentNotice struct {
 	// ID is PaymentNotice.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of PaymentNotice.id; JSON "_id".
 	IDExt *Element
 	// Meta is PaymentNotice.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is PaymentNotice.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of PaymentNotice.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is PaymentNotice.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of PaymentNotice.language; JSON "_language".
 	LanguageExt *Element
 	// Text is PaymentNotice.text (0..1, Narrative).
@@ -42,11 +42,11 @@ type PaymentNotice struct {
 	// Response is PaymentNotice.response (0..1, Reference).
 	Response *Reference
 	// StatusDate is PaymentNotice.statusDate (0..1, date).
-	StatusDate string
+	StatusDate Date
 	// StatusDateExt holds the id and extensions of PaymentNotice.statusDate; JSON "_statusDate".
 	StatusDateExt *Element
 	// Created is PaymentNotice.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of PaymentNotice.created; JSON "_created".
 	CreatedExt *Element
 	// Target is PaymentNotice.target (0..1, Reference).

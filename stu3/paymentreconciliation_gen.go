@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type PaymentReconciliation struct {
 	// ID is PaymentReconciliation.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of PaymentReconciliation.id; JSON "_id".
 	IDExt *Element
 	// Meta is PaymentReconciliation.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is PaymentReconciliation.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of PaymentReconciliation.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is PaymentReconciliation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of PaymentReconciliation.language; JSON "_language".
 	LanguageExt *Element
 	// Text is PaymentReconciliation.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type PaymentReconciliation struct {
 	// Period is PaymentReconciliation.period (0..1, Period).
 	Period *Period
 	// Created is PaymentReconciliation.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of PaymentReconciliation.created; JSON "_created".
 	CreatedExt *Element
 	// Organization is PaymentReconciliation.organization (0..1, Reference).
@@ -50,7 +50,7 @@ type PaymentReconciliation struct {
 	// Outcome is PaymentReconciliation.outcome (0..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// Disposition is PaymentReconciliation.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of PaymentReconciliation.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// RequestProvider is PaymentReconciliation.requestProvider (0..1, Reference).
@@ -288,7 +288,7 @@ func (x *PaymentReconciliation) GetMeta() *Meta { return x.Meta }
 // PaymentReconciliationDetail is the backbone element PaymentReconciliation.detail of FHIR STU3 (3.0.1).
 type PaymentReconciliationDetail struct {
 	// ID is PaymentReconciliation.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PaymentReconciliation.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PaymentReconciliation.detail.modifierExtension (0..*, Extension).
@@ -304,7 +304,7 @@ type PaymentReconciliationDetail struct {
 	// Payee is PaymentReconciliation.detail.payee (0..1, Reference).
 	Payee *Reference
 	// Date is PaymentReconciliation.detail.date (0..1, date).
-	Date string
+	Date Date
 	// DateExt holds the id and extensions of PaymentReconciliation.detail.date; JSON "_date".
 	DateExt *Element
 	// Amount is PaymentReconciliation.detail.amount (0..1, Money).
@@ -423,7 +423,7 @@ func (x *PaymentReconciliationDetail) validate(p string, errs *fhirjson.Validati
 // PaymentReconciliationProcessNote is the backbone element PaymentReconciliation.processNote of FHIR STU3 (3.0.1).
 type PaymentReconciliationProcessNote struct {
 	// ID is PaymentReconciliation.processNote.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PaymentReconciliation.processNote.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PaymentReconciliation.processNote.modifierExtension (0..*, Extension).
@@ -431,7 +431,7 @@ type PaymentReconciliationProcessNote struct {
 	// Type is PaymentReconciliation.processNote.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Text is PaymentReconciliation.processNote.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of PaymentReconciliation.processNote.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

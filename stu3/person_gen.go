@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Person struct {
 	// ID is Person.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Person.id; JSON "_id".
 	IDExt *Element
 	// Meta is Person.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Person.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Person.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Person.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Person.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Person.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type Person struct {
 	// GenderExt holds the id and extensions of Person.gender; JSON "_gender".
 	GenderExt *Element
 	// BirthDate is Person.birthDate (0..1, date).
-	BirthDate string
+	BirthDate Date
 	// BirthDateExt holds the id and extensions of Person.birthDate; JSON "_birthDate".
 	BirthDateExt *Element
 	// Address is Person.address (0..*, Address).
@@ -52,7 +52,7 @@ type Person struct {
 	// ManagingOrganization is Person.managingOrganization (0..1, Reference).
 	ManagingOrganization *Reference
 	// Active is Person.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Person.active; JSON "_active".
 	ActiveExt *Element
 	// Link is Person.link (0..*, BackboneElement).
@@ -256,7 +256,7 @@ func (x *Person) GetMeta() *Meta { return x.Meta }
 // PersonLink is the backbone element Person.link of FHIR STU3 (3.0.1).
 type PersonLink struct {
 	// ID is Person.link.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Person.link.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Person.link.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type PlanDefinition struct {
 	// ID is PlanDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of PlanDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is PlanDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is PlanDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of PlanDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is PlanDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of PlanDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is PlanDefinition.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type PlanDefinition struct {
 	// ModifierExtension is PlanDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is PlanDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of PlanDefinition.url; JSON "_url".
 	URLExt *Element
 	// Identifier is PlanDefinition.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is PlanDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of PlanDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is PlanDefinition.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of PlanDefinition.name; JSON "_name".
 	NameExt *Element
 	// Title is PlanDefinition.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of PlanDefinition.title; JSON "_title".
 	TitleExt *Element
 	// Type is PlanDefinition.type (0..1, CodeableConcept).
@@ -56,35 +56,35 @@ type PlanDefinition struct {
 	// StatusExt holds the id and extensions of PlanDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is PlanDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of PlanDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is PlanDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of PlanDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is PlanDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of PlanDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Description is PlanDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of PlanDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is PlanDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of PlanDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Usage is PlanDefinition.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of PlanDefinition.usage; JSON "_usage".
 	UsageExt *Element
 	// ApprovalDate is PlanDefinition.approvalDate (0..1, date).
-	ApprovalDate string
+	ApprovalDate Date
 	// ApprovalDateExt holds the id and extensions of PlanDefinition.approvalDate; JSON "_approvalDate".
 	ApprovalDateExt *Element
 	// LastReviewDate is PlanDefinition.lastReviewDate (0..1, date).
-	LastReviewDate string
+	LastReviewDate Date
 	// LastReviewDateExt holds the id and extensions of PlanDefinition.lastReviewDate; JSON "_lastReviewDate".
 	LastReviewDateExt *Element
 	// EffectivePeriod is PlanDefinition.effectivePeriod (0..1, Period).
@@ -100,7 +100,7 @@ type PlanDefinition struct {
 	// Contact is PlanDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Copyright is PlanDefinition.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of PlanDefinition.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// RelatedArtifact is PlanDefinition.relatedArtifact (0..*, RelatedArtifact).
@@ -448,7 +448,7 @@ func (x *PlanDefinition) GetMeta() *Meta { return x.Meta }
 // PlanDefinitionGoal is the backbone element PlanDefinition.goal of FHIR STU3 (3.0.1).
 type PlanDefinitionGoal struct {
 	// ID is PlanDefinition.goal.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.goal.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.goal.modifierExtension (0..*, Extension).
@@ -573,7 +573,7 @@ func (x *PlanDefinitionGoal) validate(p string, errs *fhirjson.ValidationErrors)
 // PlanDefinitionGoalTarget is the backbone element PlanDefinition.goal.target of FHIR STU3 (3.0.1).
 type PlanDefinitionGoalTarget struct {
 	// ID is PlanDefinition.goal.target.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.goal.target.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.goal.target.modifierExtension (0..*, Extension).
@@ -709,25 +709,25 @@ func (x *PlanDefinitionGoalTarget) DetailType() string {
 // PlanDefinitionAction is the backbone element PlanDefinition.action of FHIR STU3 (3.0.1).
 type PlanDefinitionAction struct {
 	// ID is PlanDefinition.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.action.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Label is PlanDefinition.action.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of PlanDefinition.action.label; JSON "_label".
 	LabelExt *Element
 	// Title is PlanDefinition.action.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of PlanDefinition.action.title; JSON "_title".
 	TitleExt *Element
 	// Description is PlanDefinition.action.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of PlanDefinition.action.description; JSON "_description".
 	DescriptionExt *Element
 	// TextEquivalent is PlanDefinition.action.textEquivalent (0..1, string).
-	TextEquivalent string
+	TextEquivalent String
 	// TextEquivalentExt holds the id and extensions of PlanDefinition.action.textEquivalent; JSON "_textEquivalent".
 	TextEquivalentExt *Element
 	// Code is PlanDefinition.action.code (0..*, CodeableConcept).
@@ -737,7 +737,7 @@ type PlanDefinitionAction struct {
 	// Documentation is PlanDefinition.action.documentation (0..*, RelatedArtifact).
 	Documentation []RelatedArtifact
 	// GoalID is PlanDefinition.action.goalId (0..*, id).
-	GoalID []string
+	GoalID []ID
 	// GoalIDExt holds the id and extensions of PlanDefinition.action.goalId; JSON "_goalId".
 	GoalIDExt []*Element
 	// TriggerDefinition is PlanDefinition.action.triggerDefinition (0..*, TriggerDefinition).
@@ -751,7 +751,7 @@ type PlanDefinitionAction struct {
 	// RelatedAction is PlanDefinition.action.relatedAction (0..*, BackboneElement).
 	RelatedAction []PlanDefinitionActionRelatedAction
 	// TimingDateTime is PlanDefinition.action.timing[x] (0..1) holding a dateTime; JSON "timingDateTime".
-	TimingDateTime string
+	TimingDateTime DateTime
 	// TimingDateTimeExt holds the id and extensions of PlanDefinition.action.timing[x]; JSON "_timingDateTime".
 	TimingDateTimeExt *Element
 	// TimingPeriod is PlanDefinition.action.timing[x] (0..1) holding a Period; JSON "timingPeriod".
@@ -1123,7 +1123,7 @@ func (x *PlanDefinitionAction) TimingType() string {
 // PlanDefinitionActionCondition is the backbone element PlanDefinition.action.condition of FHIR STU3 (3.0.1).
 type PlanDefinitionActionCondition struct {
 	// ID is PlanDefinition.action.condition.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.action.condition.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.action.condition.modifierExtension (0..*, Extension).
@@ -1133,15 +1133,15 @@ type PlanDefinitionActionCondition struct {
 	// KindExt holds the id and extensions of PlanDefinition.action.condition.kind; JSON "_kind".
 	KindExt *Element
 	// Description is PlanDefinition.action.condition.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of PlanDefinition.action.condition.description; JSON "_description".
 	DescriptionExt *Element
 	// Language is PlanDefinition.action.condition.language (0..1, string).
-	Language string
+	Language String
 	// LanguageExt holds the id and extensions of PlanDefinition.action.condition.language; JSON "_language".
 	LanguageExt *Element
 	// Expression is PlanDefinition.action.condition.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of PlanDefinition.action.condition.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1251,13 +1251,13 @@ func (x *PlanDefinitionActionCondition) validate(p string, errs *fhirjson.Valida
 // PlanDefinitionActionRelatedAction is the backbone element PlanDefinition.action.relatedAction of FHIR STU3 (3.0.1).
 type PlanDefinitionActionRelatedAction struct {
 	// ID is PlanDefinition.action.relatedAction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.action.relatedAction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.action.relatedAction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ActionID is PlanDefinition.action.relatedAction.actionId (1..1, id).
-	ActionID string
+	ActionID ID
 	// ActionIDExt holds the id and extensions of PlanDefinition.action.relatedAction.actionId; JSON "_actionId".
 	ActionIDExt *Element
 	// Relationship is PlanDefinition.action.relatedAction.relationship (1..1, code).
@@ -1401,7 +1401,7 @@ func (x *PlanDefinitionActionRelatedAction) OffsetType() string {
 // PlanDefinitionActionParticipant is the backbone element PlanDefinition.action.participant of FHIR STU3 (3.0.1).
 type PlanDefinitionActionParticipant struct {
 	// ID is PlanDefinition.action.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.action.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.action.participant.modifierExtension (0..*, Extension).
@@ -1500,25 +1500,25 @@ func (x *PlanDefinitionActionParticipant) validate(p string, errs *fhirjson.Vali
 // PlanDefinitionActionDynamicValue is the backbone element PlanDefinition.action.dynamicValue of FHIR STU3 (3.0.1).
 type PlanDefinitionActionDynamicValue struct {
 	// ID is PlanDefinition.action.dynamicValue.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.action.dynamicValue.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.action.dynamicValue.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is PlanDefinition.action.dynamicValue.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of PlanDefinition.action.dynamicValue.description; JSON "_description".
 	DescriptionExt *Element
 	// Path is PlanDefinition.action.dynamicValue.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of PlanDefinition.action.dynamicValue.path; JSON "_path".
 	PathExt *Element
 	// Language is PlanDefinition.action.dynamicValue.language (0..1, string).
-	Language string
+	Language String
 	// LanguageExt holds the id and extensions of PlanDefinition.action.dynamicValue.language; JSON "_language".
 	LanguageExt *Element
 	// Expression is PlanDefinition.action.dynamicValue.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of PlanDefinition.action.dynamicValue.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type PractitionerRole struct {
 	// ID is PractitionerRole.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of PractitionerRole.id; JSON "_id".
 	IDExt *Element
 	// Meta is PractitionerRole.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is PractitionerRole.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of PractitionerRole.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is PractitionerRole.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of PractitionerRole.language; JSON "_language".
 	LanguageExt *Element
 	// Text is PractitionerRole.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type PractitionerRole struct {
 	// Identifier is PractitionerRole.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is PractitionerRole.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of PractitionerRole.active; JSON "_active".
 	ActiveExt *Element
 	// Period is PractitionerRole.period (0..1, Period).
@@ -58,7 +58,7 @@ type PractitionerRole struct {
 	// NotAvailable is PractitionerRole.notAvailable (0..*, BackboneElement).
 	NotAvailable []PractitionerRoleNotAvailable
 	// AvailabilityExceptions is PractitionerRole.availabilityExceptions (0..1, string).
-	AvailabilityExceptions string
+	AvailabilityExceptions String
 	// AvailabilityExceptionsExt holds the id and extensions of PractitionerRole.availabilityExceptions; JSON "_availabilityExceptions".
 	AvailabilityExceptionsExt *Element
 	// Endpoint is PractitionerRole.endpoint (0..*, Reference).
@@ -277,7 +277,7 @@ func (x *PractitionerRole) GetMeta() *Meta { return x.Meta }
 // PractitionerRoleAvailableTime is the backbone element PractitionerRole.availableTime of FHIR STU3 (3.0.1).
 type PractitionerRoleAvailableTime struct {
 	// ID is PractitionerRole.availableTime.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PractitionerRole.availableTime.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PractitionerRole.availableTime.modifierExtension (0..*, Extension).
@@ -287,15 +287,15 @@ type PractitionerRoleAvailableTime struct {
 	// DaysOfWeekExt holds the id and extensions of PractitionerRole.availableTime.daysOfWeek; JSON "_daysOfWeek".
 	DaysOfWeekExt []*Element
 	// AllDay is PractitionerRole.availableTime.allDay (0..1, boolean).
-	AllDay *bool
+	AllDay *Boolean
 	// AllDayExt holds the id and extensions of PractitionerRole.availableTime.allDay; JSON "_allDay".
 	AllDayExt *Element
 	// AvailableStartTime is PractitionerRole.availableTime.availableStartTime (0..1, time).
-	AvailableStartTime string
+	AvailableStartTime Time
 	// AvailableStartTimeExt holds the id and extensions of PractitionerRole.availableTime.availableStartTime; JSON "_availableStartTime".
 	AvailableStartTimeExt *Element
 	// AvailableEndTime is PractitionerRole.availableTime.availableEndTime (0..1, time).
-	AvailableEndTime string
+	AvailableEndTime Time
 	// AvailableEndTimeExt holds the id and extensions of PractitionerRole.availableTime.availableEndTime; JSON "_availableEndTime".
 	AvailableEndTimeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -412,13 +412,13 @@ func (x *PractitionerRoleAvailableTime) validate(p string, errs *fhirjson.Valida
 // PractitionerRoleNotAvailable is the backbone element PractitionerRole.notAvailable of FHIR STU3 (3.0.1).
 type PractitionerRoleNotAvailable struct {
 	// ID is PractitionerRole.notAvailable.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PractitionerRole.notAvailable.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PractitionerRole.notAvailable.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is PractitionerRole.notAvailable.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of PractitionerRole.notAvailable.description; JSON "_description".
 	DescriptionExt *Element
 	// During is PractitionerRole.notAvailable.during (0..1, Period).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Procedure struct {
 	// ID is Procedure.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Procedure.id; JSON "_id".
 	IDExt *Element
 	// Meta is Procedure.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Procedure.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Procedure.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Procedure.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Procedure.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Procedure.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type Procedure struct {
 	// StatusExt holds the id and extensions of Procedure.status; JSON "_status".
 	StatusExt *Element
 	// NotDone is Procedure.notDone (0..1, boolean).
-	NotDone *bool
+	NotDone *Boolean
 	// NotDoneExt holds the id and extensions of Procedure.notDone; JSON "_notDone".
 	NotDoneExt *Element
 	// NotDoneReason is Procedure.notDoneReason (0..1, CodeableConcept).
@@ -58,7 +58,7 @@ type Procedure struct {
 	// Context is Procedure.context (0..1, Reference).
 	Context *Reference
 	// PerformedDateTime is Procedure.performed[x] (0..1) holding a dateTime; JSON "performedDateTime".
-	PerformedDateTime string
+	PerformedDateTime DateTime
 	// PerformedDateTimeExt holds the id and extensions of Procedure.performed[x]; JSON "_performedDateTime".
 	PerformedDateTimeExt *Element
 	// PerformedPeriod is Procedure.performed[x] (0..1) holding a Period; JSON "performedPeriod".
@@ -422,7 +422,7 @@ func (x *Procedure) PerformedType() string {
 // ProcedurePerformer is the backbone element Procedure.performer of FHIR STU3 (3.0.1).
 type ProcedurePerformer struct {
 	// ID is Procedure.performer.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Procedure.performer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Procedure.performer.modifierExtension (0..*, Extension).
@@ -515,7 +515,7 @@ func (x *ProcedurePerformer) validate(p string, errs *fhirjson.ValidationErrors)
 // ProcedureFocalDevice is the backbone element Procedure.focalDevice of FHIR STU3 (3.0.1).
 type ProcedureFocalDevice struct {
 	// ID is Procedure.focalDevice.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Procedure.focalDevice.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Procedure.focalDevice.modifierExtension (0..*, Extension).

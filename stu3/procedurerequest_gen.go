@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ProcedureRequest struct {
 	// ID is ProcedureRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ProcedureRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is ProcedureRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ProcedureRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ProcedureRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ProcedureRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ProcedureRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ProcedureRequest.text (0..1, Narrative).
@@ -54,7 +54,7 @@ type ProcedureRequest struct {
 	// PriorityExt holds the id and extensions of ProcedureRequest.priority; JSON "_priority".
 	PriorityExt *Element
 	// DoNotPerform is ProcedureRequest.doNotPerform (0..1, boolean).
-	DoNotPerform *bool
+	DoNotPerform *Boolean
 	// DoNotPerformExt holds the id and extensions of ProcedureRequest.doNotPerform; JSON "_doNotPerform".
 	DoNotPerformExt *Element
 	// Category is ProcedureRequest.category (0..*, CodeableConcept).
@@ -66,7 +66,7 @@ type ProcedureRequest struct {
 	// Context is ProcedureRequest.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is ProcedureRequest.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of ProcedureRequest.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is ProcedureRequest.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -74,13 +74,13 @@ type ProcedureRequest struct {
 	// OccurrenceTiming is ProcedureRequest.occurrence[x] (0..1) holding a Timing; JSON "occurrenceTiming".
 	OccurrenceTiming *Timing
 	// AsNeededBoolean is ProcedureRequest.asNeeded[x] (0..1) holding a boolean; JSON "asNeededBoolean".
-	AsNeededBoolean *bool
+	AsNeededBoolean *Boolean
 	// AsNeededBooleanExt holds the id and extensions of ProcedureRequest.asNeeded[x]; JSON "_asNeededBoolean".
 	AsNeededBooleanExt *Element
 	// AsNeededCodeableConcept is ProcedureRequest.asNeeded[x] (0..1) holding a CodeableConcept; JSON "asNeededCodeableConcept".
 	AsNeededCodeableConcept *CodeableConcept
 	// AuthoredOn is ProcedureRequest.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of ProcedureRequest.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Requester is ProcedureRequest.requester (0..1, BackboneElement).
@@ -501,7 +501,7 @@ func (x *ProcedureRequest) AsNeededType() string {
 // ProcedureRequestRequester is the backbone element ProcedureRequest.requester of FHIR STU3 (3.0.1).
 type ProcedureRequestRequester struct {
 	// ID is ProcedureRequest.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ProcedureRequest.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ProcedureRequest.requester.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ProcessResponse struct {
 	// ID is ProcessResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ProcessResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is ProcessResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ProcessResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ProcessResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ProcessResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ProcessResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ProcessResponse.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type ProcessResponse struct {
 	// StatusExt holds the id and extensions of ProcessResponse.status; JSON "_status".
 	StatusExt *Element
 	// Created is ProcessResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of ProcessResponse.created; JSON "_created".
 	CreatedExt *Element
 	// Organization is ProcessResponse.organization (0..1, Reference).
@@ -48,7 +48,7 @@ type ProcessResponse struct {
 	// Outcome is ProcessResponse.outcome (0..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// Disposition is ProcessResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of ProcessResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// RequestProvider is ProcessResponse.requestProvider (0..1, Reference).
@@ -280,7 +280,7 @@ func (x *ProcessResponse) GetMeta() *Meta { return x.Meta }
 // ProcessResponseProcessNote is the backbone element ProcessResponse.processNote of FHIR STU3 (3.0.1).
 type ProcessResponseProcessNote struct {
 	// ID is ProcessResponse.processNote.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ProcessResponse.processNote.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ProcessResponse.processNote.modifierExtension (0..*, Extension).
@@ -288,7 +288,7 @@ type ProcessResponseProcessNote struct {
 	// Type is ProcessResponse.processNote.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Text is ProcessResponse.processNote.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of ProcessResponse.processNote.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Provenance struct {
 	// ID is Provenance.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Provenance.id; JSON "_id".
 	IDExt *Element
 	// Meta is Provenance.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Provenance.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Provenance.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Provenance.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Provenance.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Provenance.text (0..1, Narrative).
@@ -36,11 +36,11 @@ type Provenance struct {
 	// Period is Provenance.period (0..1, Period).
 	Period *Period
 	// Recorded is Provenance.recorded (1..1, instant).
-	Recorded string
+	Recorded Instant
 	// RecordedExt holds the id and extensions of Provenance.recorded; JSON "_recorded".
 	RecordedExt *Element
 	// Policy is Provenance.policy (0..*, uri).
-	Policy []string
+	Policy []URI
 	// PolicyExt holds the id and extensions of Provenance.policy; JSON "_policy".
 	PolicyExt []*Element
 	// Location is Provenance.location (0..1, Reference).
@@ -259,7 +259,7 @@ func (x *Provenance) GetMeta() *Meta { return x.Meta }
 // ProvenanceAgent is the backbone element Provenance.agent of FHIR STU3 (3.0.1).
 type ProvenanceAgent struct {
 	// ID is Provenance.agent.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Provenance.agent.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Provenance.agent.modifierExtension (0..*, Extension).
@@ -267,13 +267,13 @@ type ProvenanceAgent struct {
 	// Role is Provenance.agent.role (0..*, CodeableConcept).
 	Role []CodeableConcept
 	// WhoURI is Provenance.agent.who[x] (1..1) holding a uri; JSON "whoUri".
-	WhoURI string
+	WhoURI URI
 	// WhoURIExt holds the id and extensions of Provenance.agent.who[x]; JSON "_whoUri".
 	WhoURIExt *Element
 	// WhoReference is Provenance.agent.who[x] (1..1) holding a Reference; JSON "whoReference".
 	WhoReference *Reference
 	// OnBehalfOfURI is Provenance.agent.onBehalfOf[x] (0..1) holding a uri; JSON "onBehalfOfUri".
-	OnBehalfOfURI string
+	OnBehalfOfURI URI
 	// OnBehalfOfURIExt holds the id and extensions of Provenance.agent.onBehalfOf[x]; JSON "_onBehalfOfUri".
 	OnBehalfOfURIExt *Element
 	// OnBehalfOfReference is Provenance.agent.onBehalfOf[x] (0..1) holding a Reference; JSON "onBehalfOfReference".
@@ -434,7 +434,7 @@ func (x *ProvenanceAgent) OnBehalfOfType() string {
 // ProvenanceEntity is the backbone element Provenance.entity of FHIR STU3 (3.0.1).
 type ProvenanceEntity struct {
 	// ID is Provenance.entity.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Provenance.entity.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Provenance.entity.modifierExtension (0..*, Extension).
@@ -444,7 +444,7 @@ type ProvenanceEntity struct {
 	// RoleExt holds the id and extensions of Provenance.entity.role; JSON "_role".
 	RoleExt *Element
 	// WhatURI is Provenance.entity.what[x] (1..1) holding a uri; JSON "whatUri".
-	WhatURI string
+	WhatURI URI
 	// WhatURIExt holds the id and extensions of Provenance.entity.what[x]; JSON "_whatUri".
 	WhatURIExt *Element
 	// WhatReference is Provenance.entity.what[x] (1..1) holding a Reference; JSON "whatReference".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Questionnaire struct {
 	// ID is Questionnaire.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Questionnaire.id; JSON "_id".
 	IDExt *Element
 	// Meta is Questionnaire.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Questionnaire.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Questionnaire.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Questionnaire.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Questionnaire.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Questionnaire.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type Questionnaire struct {
 	// ModifierExtension is Questionnaire.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is Questionnaire.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Questionnaire.url; JSON "_url".
 	URLExt *Element
 	// Identifier is Questionnaire.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is Questionnaire.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Questionnaire.version; JSON "_version".
 	VersionExt *Element
 	// Name is Questionnaire.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Questionnaire.name; JSON "_name".
 	NameExt *Element
 	// Title is Questionnaire.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Questionnaire.title; JSON "_title".
 	TitleExt *Element
 	// Status is Questionnaire.status (1..1, code).
@@ -54,31 +54,31 @@ type Questionnaire struct {
 	// StatusExt holds the id and extensions of Questionnaire.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is Questionnaire.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of Questionnaire.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is Questionnaire.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Questionnaire.date; JSON "_date".
 	DateExt *Element
 	// Publisher is Questionnaire.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of Questionnaire.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Description is Questionnaire.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of Questionnaire.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is Questionnaire.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of Questionnaire.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// ApprovalDate is Questionnaire.approvalDate (0..1, date).
-	ApprovalDate string
+	ApprovalDate Date
 	// ApprovalDateExt holds the id and extensions of Questionnaire.approvalDate; JSON "_approvalDate".
 	ApprovalDateExt *Element
 	// LastReviewDate is Questionnaire.lastReviewDate (0..1, date).
-	LastReviewDate string
+	LastReviewDate Date
 	// LastReviewDateExt holds the id and extensions of Questionnaire.lastReviewDate; JSON "_lastReviewDate".
 	LastReviewDateExt *Element
 	// EffectivePeriod is Questionnaire.effectivePeriod (0..1, Period).
@@ -90,7 +90,7 @@ type Questionnaire struct {
 	// Contact is Questionnaire.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Copyright is Questionnaire.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of Questionnaire.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Code is Questionnaire.code (0..*, Coding).
@@ -415,27 +415,27 @@ func (x *Questionnaire) GetMeta() *Meta { return x.Meta }
 // QuestionnaireItem is the backbone element Questionnaire.item of FHIR STU3 (3.0.1).
 type QuestionnaireItem struct {
 	// ID is Questionnaire.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Questionnaire.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Questionnaire.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LinkID is Questionnaire.item.linkId (1..1, string).
-	LinkID string
+	LinkID String
 	// LinkIDExt holds the id and extensions of Questionnaire.item.linkId; JSON "_linkId".
 	LinkIDExt *Element
 	// Definition is Questionnaire.item.definition (0..1, uri).
-	Definition string
+	Definition URI
 	// DefinitionExt holds the id and extensions of Questionnaire.item.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Code is Questionnaire.item.code (0..*, Coding).
 	Code []Coding
 	// Prefix is Questionnaire.item.prefix (0..1, string).
-	Prefix string
+	Prefix String
 	// PrefixExt holds the id and extensions of Questionnaire.item.prefix; JSON "_prefix".
 	PrefixExt *Element
 	// Text is Questionnaire.item.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Questionnaire.item.text; JSON "_text".
 	TextExt *Element
 	// Type is Questionnaire.item.type (1..1, code).
@@ -445,19 +445,19 @@ type QuestionnaireItem struct {
 	// EnableWhen is Questionnaire.item.enableWhen (0..*, BackboneElement).
 	EnableWhen []QuestionnaireItemEnableWhen
 	// Required is Questionnaire.item.required (0..1, boolean).
-	Required *bool
+	Required *Boolean
 	// RequiredExt holds the id and extensions of Questionnaire.item.required; JSON "_required".
 	RequiredExt *Element
 	// Repeats is Questionnaire.item.repeats (0..1, boolean).
-	Repeats *bool
+	Repeats *Boolean
 	// RepeatsExt holds the id and extensions of Questionnaire.item.repeats; JSON "_repeats".
 	RepeatsExt *Element
 	// ReadOnly is Questionnaire.item.readOnly (0..1, boolean).
-	ReadOnly *bool
+	ReadOnly *Boolean
 	// ReadOnlyExt holds the id and extensions of Questionnaire.item.readOnly; JSON "_readOnly".
 	ReadOnlyExt *Element
 	// MaxLength is Questionnaire.item.maxLength (0..1, integer).
-	MaxLength *int
+	MaxLength *Integer
 	// MaxLengthExt holds the id and extensions of Questionnaire.item.maxLength; JSON "_maxLength".
 	MaxLengthExt *Element
 	// Options is Questionnaire.item.options (0..1, Reference).
@@ -465,35 +465,35 @@ type QuestionnaireItem struct {
 	// Option is Questionnaire.item.option (0..*, BackboneElement).
 	Option []QuestionnaireItemOption
 	// InitialBoolean is Questionnaire.item.initial[x] (0..1) holding a boolean; JSON "initialBoolean".
-	InitialBoolean *bool
+	InitialBoolean *Boolean
 	// InitialBooleanExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialBoolean".
 	InitialBooleanExt *Element
 	// InitialDecimal is Questionnaire.item.initial[x] (0..1) holding a decimal; JSON "initialDecimal".
-	InitialDecimal fhirjson.Decimal
+	InitialDecimal Decimal
 	// InitialDecimalExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialDecimal".
 	InitialDecimalExt *Element
 	// InitialInteger is Questionnaire.item.initial[x] (0..1) holding a integer; JSON "initialInteger".
-	InitialInteger *int
+	InitialInteger *Integer
 	// InitialIntegerExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialInteger".
 	InitialIntegerExt *Element
 	// InitialDate is Questionnaire.item.initial[x] (0..1) holding a date; JSON "initialDate".
-	InitialDate string
+	InitialDate Date
 	// InitialDateExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialDate".
 	InitialDateExt *Element
 	// InitialDateTime is Questionnaire.item.initial[x] (0..1) holding a dateTime; JSON "initialDateTime".
-	InitialDateTime string
+	InitialDateTime DateTime
 	// InitialDateTimeExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialDateTime".
 	InitialDateTimeExt *Element
 	// InitialTime is Questionnaire.item.initial[x] (0..1) holding a time; JSON "initialTime".
-	InitialTime string
+	InitialTime Time
 	// InitialTimeExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialTime".
 	InitialTimeExt *Element
 	// InitialString is Questionnaire.item.initial[x] (0..1) holding a string; JSON "initialString".
-	InitialString string
+	InitialString String
 	// InitialStringExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialString".
 	InitialStringExt *Element
 	// InitialURI is Questionnaire.item.initial[x] (0..1) holding a uri; JSON "initialUri".
-	InitialURI string
+	InitialURI URI
 	// InitialURIExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialUri".
 	InitialURIExt *Element
 	// InitialAttachment is Questionnaire.item.initial[x] (0..1) holding a Attachment; JSON "initialAttachment".
@@ -856,49 +856,49 @@ func (x *QuestionnaireItem) InitialType() string {
 // QuestionnaireItemEnableWhen is the backbone element Questionnaire.item.enableWhen of FHIR STU3 (3.0.1).
 type QuestionnaireItemEnableWhen struct {
 	// ID is Questionnaire.item.enableWhen.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Questionnaire.item.enableWhen.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Questionnaire.item.enableWhen.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Question is Questionnaire.item.enableWhen.question (1..1, string).
-	Question string
+	Question String
 	// QuestionExt holds the id and extensions of Questionnaire.item.enableWhen.question; JSON "_question".
 	QuestionExt *Element
 	// HasAnswer is Questionnaire.item.enableWhen.hasAnswer (0..1, boolean).
-	HasAnswer *bool
+	HasAnswer *Boolean
 	// HasAnswerExt holds the id and extensions of Questionnaire.item.enableWhen.hasAnswer; JSON "_hasAnswer".
 	HasAnswerExt *Element
 	// AnswerBoolean is Questionnaire.item.enableWhen.answer[x] (0..1) holding a boolean; JSON "answerBoolean".
-	AnswerBoolean *bool
+	AnswerBoolean *Boolean
 	// AnswerBooleanExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerBoolean".
 	AnswerBooleanExt *Element
 	// AnswerDecimal is Questionnaire.item.enableWhen.answer[x] (0..1) holding a decimal; JSON "answerDecimal".
-	AnswerDecimal fhirjson.Decimal
+	AnswerDecimal Decimal
 	// AnswerDecimalExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerDecimal".
 	AnswerDecimalExt *Element
 	// AnswerInteger is Questionnaire.item.enableWhen.answer[x] (0..1) holding a integer; JSON "answerInteger".
-	AnswerInteger *int
+	AnswerInteger *Integer
 	// AnswerIntegerExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerInteger".
 	AnswerIntegerExt *Element
 	// AnswerDate is Questionnaire.item.enableWhen.answer[x] (0..1) holding a date; JSON "answerDate".
-	AnswerDate string
+	AnswerDate Date
 	// AnswerDateExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerDate".
 	AnswerDateExt *Element
 	// AnswerDateTime is Questionnaire.item.enableWhen.answer[x] (0..1) holding a dateTime; JSON "answerDateTime".
-	AnswerDateTime string
+	AnswerDateTime DateTime
 	// AnswerDateTimeExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerDateTime".
 	AnswerDateTimeExt *Element
 	// AnswerTime is Questionnaire.item.enableWhen.answer[x] (0..1) holding a time; JSON "answerTime".
-	AnswerTime string
+	AnswerTime Time
 	// AnswerTimeExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerTime".
 	AnswerTimeExt *Element
 	// AnswerString is Questionnaire.item.enableWhen.answer[x] (0..1) holding a string; JSON "answerString".
-	AnswerString string
+	AnswerString String
 	// AnswerStringExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerString".
 	AnswerStringExt *Element
 	// AnswerURI is Questionnaire.item.enableWhen.answer[x] (0..1) holding a uri; JSON "answerUri".
-	AnswerURI string
+	AnswerURI URI
 	// AnswerURIExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerUri".
 	AnswerURIExt *Element
 	// AnswerAttachment is Questionnaire.item.enableWhen.answer[x] (0..1) holding a Attachment; JSON "answerAttachment".
@@ -1162,25 +1162,25 @@ func (x *QuestionnaireItemEnableWhen) AnswerType() string {
 // QuestionnaireItemOption is the backbone element Questionnaire.item.option of FHIR STU3 (3.0.1).
 type QuestionnaireItemOption struct {
 	// ID is Questionnaire.item.option.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Questionnaire.item.option.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Questionnaire.item.option.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ValueInteger is Questionnaire.item.option.value[x] (1..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of Questionnaire.item.option.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDate is Questionnaire.item.option.value[x] (1..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of Questionnaire.item.option.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueTime is Questionnaire.item.option.value[x] (1..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Questionnaire.item.option.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueString is Questionnaire.item.option.value[x] (1..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Questionnaire.item.option.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueCoding is Questionnaire.item.option.value[x] (1..1) holding a Coding; JSON "valueCoding".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type QuestionnaireResponse struct {
 	// ID is QuestionnaireResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of QuestionnaireResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is QuestionnaireResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is QuestionnaireResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of QuestionnaireResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is QuestionnaireResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of QuestionnaireResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is QuestionnaireResponse.text (0..1, Narrative).
@@ -48,7 +48,7 @@ type QuestionnaireResponse struct {
 	// Context is QuestionnaireResponse.context (0..1, Reference).
 	Context *Reference
 	// Authored is QuestionnaireResponse.authored (0..1, dateTime).
-	Authored string
+	Authored DateTime
 	// AuthoredExt holds the id and extensions of QuestionnaireResponse.authored; JSON "_authored".
 	AuthoredExt *Element
 	// Author is QuestionnaireResponse.author (0..1, Reference).
@@ -262,21 +262,21 @@ func (x *QuestionnaireResponse) GetMeta() *Meta { return x.Meta }
 // QuestionnaireResponseItem is the backbone element QuestionnaireResponse.item of FHIR STU3 (3.0.1).
 type QuestionnaireResponseItem struct {
 	// ID is QuestionnaireResponse.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is QuestionnaireResponse.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LinkID is QuestionnaireResponse.item.linkId (1..1, string).
-	LinkID string
+	LinkID String
 	// LinkIDExt holds the id and extensions of QuestionnaireResponse.item.linkId; JSON "_linkId".
 	LinkIDExt *Element
 	// Definition is QuestionnaireResponse.item.definition (0..1, uri).
-	Definition string
+	Definition URI
 	// DefinitionExt holds the id and extensions of QuestionnaireResponse.item.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Text is QuestionnaireResponse.item.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of QuestionnaireResponse.item.text; JSON "_text".
 	TextExt *Element
 	// Subject is QuestionnaireResponse.item.subject (0..1, Reference).
@@ -396,41 +396,41 @@ func (x *QuestionnaireResponseItem) validate(p string, errs *fhirjson.Validation
 // QuestionnaireResponseItemAnswer is the backbone element QuestionnaireResponse.item.answer of FHIR STU3 (3.0.1).
 type QuestionnaireResponseItemAnswer struct {
 	// ID is QuestionnaireResponse.item.answer.id (0..1, string).
-	ID string
+	ID String
 	// Extension is QuestionnaireResponse.item.answer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.item.answer.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ValueBoolean is QuestionnaireResponse.item.answer.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueDecimal is QuestionnaireResponse.item.answer.value[x] (0..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueInteger is QuestionnaireResponse.item.answer.value[x] (0..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDate is QuestionnaireResponse.item.answer.value[x] (0..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is QuestionnaireResponse.item.answer.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueTime is QuestionnaireResponse.item.answer.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueString is QuestionnaireResponse.item.answer.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueURI is QuestionnaireResponse.item.answer.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAttachment is QuestionnaireResponse.item.answer.value[x] (0..1) holding a Attachment; JSON "valueAttachment".

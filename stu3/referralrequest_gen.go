@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ReferralRequest struct {
 	// ID is ReferralRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ReferralRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is ReferralRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ReferralRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ReferralRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ReferralRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ReferralRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ReferralRequest.text (0..1, Narrative).
@@ -62,13 +62,13 @@ type ReferralRequest struct {
 	// Context is ReferralRequest.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is ReferralRequest.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of ReferralRequest.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is ReferralRequest.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
 	OccurrencePeriod *Period
 	// AuthoredOn is ReferralRequest.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of ReferralRequest.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Requester is ReferralRequest.requester (0..1, BackboneElement).
@@ -82,7 +82,7 @@ type ReferralRequest struct {
 	// ReasonReference is ReferralRequest.reasonReference (0..*, Reference).
 	ReasonReference []Reference
 	// Description is ReferralRequest.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ReferralRequest.description; JSON "_description".
 	DescriptionExt *Element
 	// SupportingInfo is ReferralRequest.supportingInfo (0..*, Reference).
@@ -425,7 +425,7 @@ func (x *ReferralRequest) OccurrenceType() string {
 // ReferralRequestRequester is the backbone element ReferralRequest.requester of FHIR STU3 (3.0.1).
 type ReferralRequestRequester struct {
 	// ID is ReferralRequest.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ReferralRequest.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ReferralRequest.requester.modifierExtension (0..*, Extension).

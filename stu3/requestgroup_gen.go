@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type RequestGroup struct {
 	// ID is RequestGroup.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of RequestGroup.id; JSON "_id".
 	IDExt *Element
 	// Meta is RequestGroup.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is RequestGroup.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of RequestGroup.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is RequestGroup.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of RequestGroup.language; JSON "_language".
 	LanguageExt *Element
 	// Text is RequestGroup.text (0..1, Narrative).
@@ -58,7 +58,7 @@ type RequestGroup struct {
 	// Context is RequestGroup.context (0..1, Reference).
 	Context *Reference
 	// AuthoredOn is RequestGroup.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of RequestGroup.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Author is RequestGroup.author (0..1, Reference).
@@ -345,25 +345,25 @@ func (x *RequestGroup) ReasonType() string {
 // RequestGroupAction is the backbone element RequestGroup.action of FHIR STU3 (3.0.1).
 type RequestGroupAction struct {
 	// ID is RequestGroup.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is RequestGroup.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is RequestGroup.action.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Label is RequestGroup.action.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of RequestGroup.action.label; JSON "_label".
 	LabelExt *Element
 	// Title is RequestGroup.action.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of RequestGroup.action.title; JSON "_title".
 	TitleExt *Element
 	// Description is RequestGroup.action.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of RequestGroup.action.description; JSON "_description".
 	DescriptionExt *Element
 	// TextEquivalent is RequestGroup.action.textEquivalent (0..1, string).
-	TextEquivalent string
+	TextEquivalent String
 	// TextEquivalentExt holds the id and extensions of RequestGroup.action.textEquivalent; JSON "_textEquivalent".
 	TextEquivalentExt *Element
 	// Code is RequestGroup.action.code (0..*, CodeableConcept).
@@ -375,7 +375,7 @@ type RequestGroupAction struct {
 	// RelatedAction is RequestGroup.action.relatedAction (0..*, BackboneElement).
 	RelatedAction []RequestGroupActionRelatedAction
 	// TimingDateTime is RequestGroup.action.timing[x] (0..1) holding a dateTime; JSON "timingDateTime".
-	TimingDateTime string
+	TimingDateTime DateTime
 	// TimingDateTimeExt holds the id and extensions of RequestGroup.action.timing[x]; JSON "_timingDateTime".
 	TimingDateTimeExt *Element
 	// TimingPeriod is RequestGroup.action.timing[x] (0..1) holding a Period; JSON "timingPeriod".
@@ -691,7 +691,7 @@ func (x *RequestGroupAction) TimingType() string {
 // RequestGroupActionCondition is the backbone element RequestGroup.action.condition of FHIR STU3 (3.0.1).
 type RequestGroupActionCondition struct {
 	// ID is RequestGroup.action.condition.id (0..1, string).
-	ID string
+	ID String
 	// Extension is RequestGroup.action.condition.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is RequestGroup.action.condition.modifierExtension (0..*, Extension).
@@ -701,15 +701,15 @@ type RequestGroupActionCondition struct {
 	// KindExt holds the id and extensions of RequestGroup.action.condition.kind; JSON "_kind".
 	KindExt *Element
 	// Description is RequestGroup.action.condition.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of RequestGroup.action.condition.description; JSON "_description".
 	DescriptionExt *Element
 	// Language is RequestGroup.action.condition.language (0..1, string).
-	Language string
+	Language String
 	// LanguageExt holds the id and extensions of RequestGroup.action.condition.language; JSON "_language".
 	LanguageExt *Element
 	// Expression is RequestGroup.action.condition.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of RequestGroup.action.condition.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -817,13 +817,13 @@ func (x *RequestGroupActionCondition) validate(p string, errs *fhirjson.Validati
 // RequestGroupActionRelatedAction is the backbone element RequestGroup.action.relatedAction of FHIR STU3 (3.0.1).
 type RequestGroupActionRelatedAction struct {
 	// ID is RequestGroup.action.relatedAction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is RequestGroup.action.relatedAction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is RequestGroup.action.relatedAction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ActionID is RequestGroup.action.relatedAction.actionId (1..1, id).
-	ActionID string
+	ActionID ID
 	// ActionIDExt holds the id and extensions of RequestGroup.action.relatedAction.actionId; JSON "_actionId".
 	ActionIDExt *Element
 	// Relationship is RequestGroup.action.relatedAction.relationship (1..1, code).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ResearchStudy struct {
 	// ID is ResearchStudy.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ResearchStudy.id; JSON "_id".
 	IDExt *Element
 	// Meta is ResearchStudy.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ResearchStudy.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ResearchStudy.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ResearchStudy.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ResearchStudy.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ResearchStudy.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type ResearchStudy struct {
 	// Identifier is ResearchStudy.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Title is ResearchStudy.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of ResearchStudy.title; JSON "_title".
 	TitleExt *Element
 	// Protocol is ResearchStudy.protocol (0..*, Reference).
@@ -58,7 +58,7 @@ type ResearchStudy struct {
 	// Jurisdiction is ResearchStudy.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Description is ResearchStudy.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of ResearchStudy.description; JSON "_description".
 	DescriptionExt *Element
 	// Enrollment is ResearchStudy.enrollment (0..*, Reference).
@@ -336,19 +336,19 @@ func (x *ResearchStudy) GetMeta() *Meta { return x.Meta }
 // ResearchStudyArm is the backbone element ResearchStudy.arm of FHIR STU3 (3.0.1).
 type ResearchStudyArm struct {
 	// ID is ResearchStudy.arm.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ResearchStudy.arm.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ResearchStudy.arm.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ResearchStudy.arm.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ResearchStudy.arm.name; JSON "_name".
 	NameExt *Element
 	// Code is ResearchStudy.arm.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Description is ResearchStudy.arm.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ResearchStudy.arm.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ResearchSubject struct {
 	// ID is ResearchSubject.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ResearchSubject.id; JSON "_id".
 	IDExt *Element
 	// Meta is ResearchSubject.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ResearchSubject.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ResearchSubject.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ResearchSubject.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ResearchSubject.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ResearchSubject.text (0..1, Narrative).
@@ -44,11 +44,11 @@ type ResearchSubject struct {
 	// Individual is ResearchSubject.individual (1..1, Reference).
 	Individual *Reference
 	// AssignedArm is ResearchSubject.assignedArm (0..1, string).
-	AssignedArm string
+	AssignedArm String
 	// AssignedArmExt holds the id and extensions of ResearchSubject.assignedArm; JSON "_assignedArm".
 	AssignedArmExt *Element
 	// ActualArm is ResearchSubject.actualArm (0..1, string).
-	ActualArm string
+	ActualArm String
 	// ActualArmExt holds the id and extensions of ResearchSubject.actualArm; JSON "_actualArm".
 	ActualArmExt *Element
 	// Consent is ResearchSubject.consent (0..1, Reference).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Schedule struct {
 	// ID is Schedule.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Schedule.id; JSON "_id".
 	IDExt *Element
 	// Meta is Schedule.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Schedule.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Schedule.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Schedule.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Schedule.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Schedule.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Schedule struct {
 	// Identifier is Schedule.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is Schedule.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Schedule.active; JSON "_active".
 	ActiveExt *Element
 	// ServiceCategory is Schedule.serviceCategory (0..1, CodeableConcept).
@@ -48,7 +48,7 @@ type Schedule struct {
 	// PlanningHorizon is Schedule.planningHorizon (0..1, Period).
 	PlanningHorizon *Period
 	// Comment is Schedule.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of Schedule.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type SearchParameter struct {
 	// ID is SearchParameter.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of SearchParameter.id; JSON "_id".
 	IDExt *Element
 	// Meta is SearchParameter.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is SearchParameter.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of SearchParameter.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is SearchParameter.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of SearchParameter.language; JSON "_language".
 	LanguageExt *Element
 	// Text is SearchParameter.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type SearchParameter struct {
 	// ModifierExtension is SearchParameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is SearchParameter.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of SearchParameter.url; JSON "_url".
 	URLExt *Element
 	// Version is SearchParameter.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of SearchParameter.version; JSON "_version".
 	VersionExt *Element
 	// Name is SearchParameter.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of SearchParameter.name; JSON "_name".
 	NameExt *Element
 	// Status is SearchParameter.status (1..1, code).
@@ -48,15 +48,15 @@ type SearchParameter struct {
 	// StatusExt holds the id and extensions of SearchParameter.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is SearchParameter.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of SearchParameter.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is SearchParameter.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of SearchParameter.date; JSON "_date".
 	DateExt *Element
 	// Publisher is SearchParameter.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of SearchParameter.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is SearchParameter.contact (0..*, ContactDetail).
@@ -66,11 +66,11 @@ type SearchParameter struct {
 	// Jurisdiction is SearchParameter.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is SearchParameter.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of SearchParameter.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Code is SearchParameter.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of SearchParameter.code; JSON "_code".
 	CodeExt *Element
 	// Base is SearchParameter.base (1..*, code).
@@ -82,19 +82,19 @@ type SearchParameter struct {
 	// TypeExt holds the id and extensions of SearchParameter.type; JSON "_type".
 	TypeExt *Element
 	// DerivedFrom is SearchParameter.derivedFrom (0..1, uri).
-	DerivedFrom string
+	DerivedFrom URI
 	// DerivedFromExt holds the id and extensions of SearchParameter.derivedFrom; JSON "_derivedFrom".
 	DerivedFromExt *Element
 	// Description is SearchParameter.description (1..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of SearchParameter.description; JSON "_description".
 	DescriptionExt *Element
 	// Expression is SearchParameter.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of SearchParameter.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Xpath is SearchParameter.xpath (0..1, string).
-	Xpath string
+	Xpath String
 	// XpathExt holds the id and extensions of SearchParameter.xpath; JSON "_xpath".
 	XpathExt *Element
 	// XpathUsage is SearchParameter.xpathUsage (0..1, code).
@@ -114,7 +114,7 @@ type SearchParameter struct {
 	// ModifierExt holds the id and extensions of SearchParameter.modifier; JSON "_modifier".
 	ModifierExt []*Element
 	// Chain is SearchParameter.chain (0..*, string).
-	Chain []string
+	Chain []String
 	// ChainExt holds the id and extensions of SearchParameter.chain; JSON "_chain".
 	ChainExt []*Element
 	// Component is SearchParameter.component (0..*, BackboneElement).
@@ -510,7 +510,7 @@ func (x *SearchParameter) GetMeta() *Meta { return x.Meta }
 // SearchParameterComponent is the backbone element SearchParameter.component of FHIR STU3 (3.0.1).
 type SearchParameterComponent struct {
 	// ID is SearchParameter.component.id (0..1, string).
-	ID string
+	ID String
 	// Extension is SearchParameter.component.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is SearchParameter.component.modifierExtension (0..*, Extension).
@@ -518,7 +518,7 @@ type SearchParameterComponent struct {
 	// Definition is SearchParameter.component.definition (1..1, Reference).
 	Definition *Reference
 	// Expression is SearchParameter.component.expression (1..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of SearchParameter.component.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Sequence struct {
 	// ID is Sequence.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Sequence.id; JSON "_id".
 	IDExt *Element
 	// Meta is Sequence.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Sequence.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Sequence.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Sequence.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Sequence.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Sequence.text (0..1, Narrative).
@@ -34,11 +34,11 @@ type Sequence struct {
 	// Identifier is Sequence.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Type is Sequence.type (0..1, code).
-	Type string
+	Type Code
 	// TypeExt holds the id and extensions of Sequence.type; JSON "_type".
 	TypeExt *Element
 	// CoordinateSystem is Sequence.coordinateSystem (1..1, integer).
-	CoordinateSystem *int
+	CoordinateSystem *Integer
 	// CoordinateSystemExt holds the id and extensions of Sequence.coordinateSystem; JSON "_coordinateSystem".
 	CoordinateSystemExt *Element
 	// Patient is Sequence.patient (0..1, Reference).
@@ -56,13 +56,13 @@ type Sequence struct {
 	// Variant is Sequence.variant (0..*, BackboneElement).
 	Variant []SequenceVariant
 	// ObservedSeq is Sequence.observedSeq (0..1, string).
-	ObservedSeq string
+	ObservedSeq String
 	// ObservedSeqExt holds the id and extensions of Sequence.observedSeq; JSON "_observedSeq".
 	ObservedSeqExt *Element
 	// Quality is Sequence.quality (0..*, BackboneElement).
 	Quality []SequenceQuality
 	// ReadCoverage is Sequence.readCoverage (0..1, integer).
-	ReadCoverage *int
+	ReadCoverage *Integer
 	// ReadCoverageExt holds the id and extensions of Sequence.readCoverage; JSON "_readCoverage".
 	ReadCoverageExt *Element
 	// Repository is Sequence.repository (0..*, BackboneElement).
@@ -298,7 +298,7 @@ func (x *Sequence) GetMeta() *Meta { return x.Meta }
 // SequenceReferenceSeq is the backbone element Sequence.referenceSeq of FHIR STU3 (3.0.1).
 type SequenceReferenceSeq struct {
 	// ID is Sequence.referenceSeq.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Sequence.referenceSeq.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Sequence.referenceSeq.modifierExtension (0..*, Extension).
@@ -306,7 +306,7 @@ type SequenceReferenceSeq struct {
 	// Chromosome is Sequence.referenceSeq.chromosome (0..1, CodeableConcept).
 	Chromosome *CodeableConcept
 	// GenomeBuild is Sequence.referenceSeq.genomeBuild (0..1, string).
-	GenomeBuild string
+	GenomeBuild String
 	// GenomeBuildExt holds the id and extensions of Sequence.referenceSeq.genomeBuild; JSON "_genomeBuild".
 	GenomeBuildExt *Element
 	// ReferenceSeqID is Sequence.referenceSeq.referenceSeqId (0..1, CodeableConcept).
@@ -314,19 +314,19 @@ type SequenceReferenceSeq struct {
 	// ReferenceSeqPointer is Sequence.referenceSeq.referenceSeqPointer (0..1, Reference).
 	ReferenceSeqPointer *Reference
 	// ReferenceSeqString is Sequence.referenceSeq.referenceSeqString (0..1, string).
-	ReferenceSeqString string
+	ReferenceSeqString String
 	// ReferenceSeqStringExt holds the id and extensions of Sequence.referenceSeq.referenceSeqString; JSON "_referenceSeqString".
 	ReferenceSeqStringExt *Element
 	// Strand is Sequence.referenceSeq.strand (0..1, integer).
-	Strand *int
+	Strand *Integer
 	// StrandExt holds the id and extensions of Sequence.referenceSeq.strand; JSON "_strand".
 	StrandExt *Element
 	// WindowStart is Sequence.referenceSeq.windowStart (1..1, integer).
-	WindowStart *int
+	WindowStart *Integer
 	// WindowStartExt holds the id and extensions of Sequence.referenceSeq.windowStart; JSON "_windowStart".
 	WindowStartExt *Element
 	// WindowEnd is Sequence.referenceSeq.windowEnd (1..1, integer).
-	WindowEnd *int
+	WindowEnd *Integer
 	// WindowEndExt holds the id and extensions of Sequence.referenceSeq.windowEnd; JSON "_windowEnd".
 	WindowEndExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -459,29 +459,29 @@ func (x *SequenceReferenceSeq) validate(p string, errs *fhirjson.ValidationError
 // SequenceVariant is the backbone element Sequence.variant of FHIR STU3 (3.0.1).
 type SequenceVariant struct {
 	// ID is Sequence.variant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Sequence.variant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Sequence.variant.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Start is Sequence.variant.start (0..1, integer).
-	Start *int
+	Start *Integer
 	// StartExt holds the id and extensions of Sequence.variant.start; JSON "_start".
 	StartExt *Element
 	// End is Sequence.variant.end (0..1, integer).
-	End *int
+	End *Integer
 	// EndExt holds the id and extensions of Sequence.variant.end; JSON "_end".
 	EndExt *Element
 	// ObservedAllele is Sequence.variant.observedAllele (0..1, string).
-	ObservedAllele string
+	ObservedAllele String
 	// ObservedAlleleExt holds the id and extensions of Sequence.variant.observedAllele; JSON "_observedAllele".
 	ObservedAlleleExt *Element
 	// ReferenceAllele is Sequence.variant.referenceAllele (0..1, string).
-	ReferenceAllele string
+	ReferenceAllele String
 	// ReferenceAlleleExt holds the id and extensions of Sequence.variant.referenceAllele; JSON "_referenceAllele".
 	ReferenceAlleleExt *Element
 	// Cigar is Sequence.variant.cigar (0..1, string).
-	Cigar string
+	Cigar String
 	// CigarExt holds the id and extensions of Sequence.variant.cigar; JSON "_cigar".
 	CigarExt *Element
 	// VariantPointer is Sequence.variant.variantPointer (0..1, Reference).
@@ -598,7 +598,7 @@ func (x *SequenceVariant) validate(p string, errs *fhirjson.ValidationErrors) {
 // SequenceQuality is the backbone element Sequence.quality of FHIR STU3 (3.0.1).
 type SequenceQuality struct {
 	// ID is Sequence.quality.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Sequence.quality.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Sequence.quality.modifierExtension (0..*, Extension).
@@ -610,11 +610,11 @@ type SequenceQuality struct {
 	// StandardSequence is Sequence.quality.standardSequence (0..1, CodeableConcept).
 	StandardSequence *CodeableConcept
 	// Start is Sequence.quality.start (0..1, integer).
-	Start *int
+	Start *Integer
 	// StartExt holds the id and extensions of Sequence.quality.start; JSON "_start".
 	StartExt *Element
 	// End is Sequence.quality.end (0..1, integer).
-	End *int
+	End *Integer
 	// EndExt holds the id and extensions of Sequence.quality.end; JSON "_end".
 	EndExt *Element
 	// Score is Sequence.quality.score (0..1, Quantity).
@@ -622,35 +622,35 @@ type SequenceQuality struct {
 	// Method is Sequence.quality.method (0..1, CodeableConcept).
 	Method *CodeableConcept
 	// TruthTP is Sequence.quality.truthTP (0..1, decimal).
-	TruthTP fhirjson.Decimal
+	TruthTP Decimal
 	// TruthTPExt holds the id and extensions of Sequence.quality.truthTP; JSON "_truthTP".
 	TruthTPExt *Element
 	// QueryTP is Sequence.quality.queryTP (0..1, decimal).
-	QueryTP fhirjson.Decimal
+	QueryTP Decimal
 	// QueryTPExt holds the id and extensions of Sequence.quality.queryTP; JSON "_queryTP".
 	QueryTPExt *Element
 	// TruthFN is Sequence.quality.truthFN (0..1, decimal).
-	TruthFN fhirjson.Decimal
+	TruthFN Decimal
 	// TruthFNExt holds the id and extensions of Sequence.quality.truthFN; JSON "_truthFN".
 	TruthFNExt *Element
 	// QueryFP is Sequence.quality.queryFP (0..1, decimal).
-	QueryFP fhirjson.Decimal
+	QueryFP Decimal
 	// QueryFPExt holds the id and extensions of Sequence.quality.queryFP; JSON "_queryFP".
 	QueryFPExt *Element
 	// GtFP is Sequence.quality.gtFP (0..1, decimal).
-	GtFP fhirjson.Decimal
+	GtFP Decimal
 	// GtFPExt holds the id and extensions of Sequence.quality.gtFP; JSON "_gtFP".
 	GtFPExt *Element
 	// Precision is Sequence.quality.precision (0..1, decimal).
-	Precision fhirjson.Decimal
+	Precision Decimal
 	// PrecisionExt holds the id and extensions of Sequence.quality.precision; JSON "_precision".
 	PrecisionExt *Element
 	// Recall is Sequence.quality.recall (0..1, decimal).
-	Recall fhirjson.Decimal
+	Recall Decimal
 	// RecallExt holds the id and extensions of Sequence.quality.recall; JSON "_recall".
 	RecallExt *Element
 	// FScore is Sequence.quality.fScore (0..1, decimal).
-	FScore fhirjson.Decimal
+	FScore Decimal
 	// FScoreExt holds the id and extensions of Sequence.quality.fScore; JSON "_fScore".
 	FScoreExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -837,7 +837,7 @@ func (x *SequenceQuality) validate(p string, errs *fhirjson.ValidationErrors) {
 // SequenceRepository is the backbone element Sequence.repository of FHIR STU3 (3.0.1).
 type SequenceRepository struct {
 	// ID is Sequence.repository.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Sequence.repository.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Sequence.repository.modifierExtension (0..*, Extension).
@@ -847,23 +847,23 @@ type SequenceRepository struct {
 	// TypeExt holds the id and extensions of Sequence.repository.type; JSON "_type".
 	TypeExt *Element
 	// URL is Sequence.repository.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Sequence.repository.url; JSON "_url".
 	URLExt *Element
 	// Name is Sequence.repository.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Sequence.repository.name; JSON "_name".
 	NameExt *Element
 	// DatasetID is Sequence.repository.datasetId (0..1, string).
-	DatasetID string
+	DatasetID String
 	// DatasetIDExt holds the id and extensions of Sequence.repository.datasetId; JSON "_datasetId".
 	DatasetIDExt *Element
 	// VariantsetID is Sequence.repository.variantsetId (0..1, string).
-	VariantsetID string
+	VariantsetID String
 	// VariantsetIDExt holds the id and extensions of Sequence.repository.variantsetId; JSON "_variantsetId".
 	VariantsetIDExt *Element
 	// ReadsetID is Sequence.repository.readsetId (0..1, string).
-	ReadsetID string
+	ReadsetID String
 	// ReadsetIDExt holds the id and extensions of Sequence.repository.readsetId; JSON "_readsetId".
 	ReadsetIDExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

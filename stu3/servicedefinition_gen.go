@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ServiceDefinition struct {
 	// ID is ServiceDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ServiceDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is ServiceDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ServiceDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ServiceDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ServiceDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ServiceDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ServiceDefinition.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type ServiceDefinition struct {
 	// ModifierExtension is ServiceDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ServiceDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ServiceDefinition.url; JSON "_url".
 	URLExt *Element
 	// Identifier is ServiceDefinition.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is ServiceDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ServiceDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is ServiceDefinition.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ServiceDefinition.name; JSON "_name".
 	NameExt *Element
 	// Title is ServiceDefinition.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of ServiceDefinition.title; JSON "_title".
 	TitleExt *Element
 	// Status is ServiceDefinition.status (1..1, code).
@@ -54,35 +54,35 @@ type ServiceDefinition struct {
 	// StatusExt holds the id and extensions of ServiceDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ServiceDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ServiceDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is ServiceDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ServiceDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is ServiceDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ServiceDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Description is ServiceDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of ServiceDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is ServiceDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of ServiceDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Usage is ServiceDefinition.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of ServiceDefinition.usage; JSON "_usage".
 	UsageExt *Element
 	// ApprovalDate is ServiceDefinition.approvalDate (0..1, date).
-	ApprovalDate string
+	ApprovalDate Date
 	// ApprovalDateExt holds the id and extensions of ServiceDefinition.approvalDate; JSON "_approvalDate".
 	ApprovalDateExt *Element
 	// LastReviewDate is ServiceDefinition.lastReviewDate (0..1, date).
-	LastReviewDate string
+	LastReviewDate Date
 	// LastReviewDateExt holds the id and extensions of ServiceDefinition.lastReviewDate; JSON "_lastReviewDate".
 	LastReviewDateExt *Element
 	// EffectivePeriod is ServiceDefinition.effectivePeriod (0..1, Period).
@@ -98,7 +98,7 @@ type ServiceDefinition struct {
 	// Contact is ServiceDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Copyright is ServiceDefinition.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of ServiceDefinition.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// RelatedArtifact is ServiceDefinition.relatedArtifact (0..*, RelatedArtifact).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Slot struct {
 	// ID is Slot.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Slot.id; JSON "_id".
 	IDExt *Element
 	// Meta is Slot.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Slot.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Slot.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Slot.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Slot.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Slot.text (0..1, Narrative).
@@ -48,19 +48,19 @@ type Slot struct {
 	// StatusExt holds the id and extensions of Slot.status; JSON "_status".
 	StatusExt *Element
 	// Start is Slot.start (1..1, instant).
-	Start string
+	Start Instant
 	// StartExt holds the id and extensions of Slot.start; JSON "_start".
 	StartExt *Element
 	// End is Slot.end (1..1, instant).
-	End string
+	End Instant
 	// EndExt holds the id and extensions of Slot.end; JSON "_end".
 	EndExt *Element
 	// Overbooked is Slot.overbooked (0..1, boolean).
-	Overbooked *bool
+	Overbooked *Boolean
 	// OverbookedExt holds the id and extensions of Slot.overbooked; JSON "_overbooked".
 	OverbookedExt *Element
 	// Comment is Slot.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of Slot.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Specimen struct {
 	// ID is Specimen.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Specimen.id; JSON "_id".
 	IDExt *Element
 	// Meta is Specimen.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Specimen.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Specimen.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Specimen.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Specimen.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Specimen.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type Specimen struct {
 	// Subject is Specimen.subject (1..1, Reference).
 	Subject *Reference
 	// ReceivedTime is Specimen.receivedTime (0..1, dateTime).
-	ReceivedTime string
+	ReceivedTime DateTime
 	// ReceivedTimeExt holds the id and extensions of Specimen.receivedTime; JSON "_receivedTime".
 	ReceivedTimeExt *Element
 	// Parent is Specimen.parent (0..*, Reference).
@@ -270,7 +270,7 @@ func (x *Specimen) GetMeta() *Meta { return x.Meta }
 // SpecimenCollection is the backbone element Specimen.collection of FHIR STU3 (3.0.1).
 type SpecimenCollection struct {
 	// ID is Specimen.collection.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Specimen.collection.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Specimen.collection.modifierExtension (0..*, Extension).
@@ -278,7 +278,7 @@ type SpecimenCollection struct {
 	// Collector is Specimen.collection.collector (0..1, Reference).
 	Collector *Reference
 	// CollectedDateTime is Specimen.collection.collected[x] (0..1) holding a dateTime; JSON "collectedDateTime".
-	CollectedDateTime string
+	CollectedDateTime DateTime
 	// CollectedDateTimeExt holds the id and extensions of Specimen.collection.collected[x]; JSON "_collectedDateTime".
 	CollectedDateTimeExt *Element
 	// CollectedPeriod is Specimen.collection.collected[x] (0..1) holding a Period; JSON "collectedPeriod".
@@ -416,13 +416,13 @@ func (x *SpecimenCollection) CollectedType() string {
 // SpecimenProcessing is the backbone element Specimen.processing of FHIR STU3 (3.0.1).
 type SpecimenProcessing struct {
 	// ID is Specimen.processing.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Specimen.processing.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Specimen.processing.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is Specimen.processing.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Specimen.processing.description; JSON "_description".
 	DescriptionExt *Element
 	// Procedure is Specimen.processing.procedure (0..1, CodeableConcept).
@@ -430,7 +430,7 @@ type SpecimenProcessing struct {
 	// Additive is Specimen.processing.additive (0..*, Reference).
 	Additive []Reference
 	// TimeDateTime is Specimen.processing.time[x] (0..1) holding a dateTime; JSON "timeDateTime".
-	TimeDateTime string
+	TimeDateTime DateTime
 	// TimeDateTimeExt holds the id and extensions of Specimen.processing.time[x]; JSON "_timeDateTime".
 	TimeDateTimeExt *Element
 	// TimePeriod is Specimen.processing.time[x] (0..1) holding a Period; JSON "timePeriod".
@@ -559,7 +559,7 @@ func (x *SpecimenProcessing) TimeType() string {
 // SpecimenContainer is the backbone element Specimen.container of FHIR STU3 (3.0.1).
 type SpecimenContainer struct {
 	// ID is Specimen.container.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Specimen.container.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Specimen.container.modifierExtension (0..*, Extension).
@@ -567,7 +567,7 @@ type SpecimenContainer struct {
 	// Identifier is Specimen.container.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Description is Specimen.container.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Specimen.container.description; JSON "_description".
 	DescriptionExt *Element
 	// Type is Specimen.container.type (0..1, CodeableConcept).

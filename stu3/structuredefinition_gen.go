@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type StructureDefinition struct {
 	// ID is StructureDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of StructureDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is StructureDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is StructureDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of StructureDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is StructureDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of StructureDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is StructureDefinition.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type StructureDefinition struct {
 	// ModifierExtension is StructureDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is StructureDefinition.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of StructureDefinition.url; JSON "_url".
 	URLExt *Element
 	// Identifier is StructureDefinition.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is StructureDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of StructureDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is StructureDefinition.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of StructureDefinition.name; JSON "_name".
 	NameExt *Element
 	// Title is StructureDefinition.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of StructureDefinition.title; JSON "_title".
 	TitleExt *Element
 	// Status is StructureDefinition.status (1..1, code).
@@ -54,21 +54,21 @@ type StructureDefinition struct {
 	// StatusExt holds the id and extensions of StructureDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is StructureDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of StructureDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is StructureDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of StructureDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is StructureDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of StructureDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is StructureDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is StructureDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of StructureDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is StructureDefinition.useContext (0..*, UsageContext).
@@ -76,17 +76,17 @@ type StructureDefinition struct {
 	// Jurisdiction is StructureDefinition.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is StructureDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of StructureDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is StructureDefinition.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of StructureDefinition.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Keyword is StructureDefinition.keyword (0..*, Coding).
 	Keyword []Coding
 	// FhirVersion is StructureDefinition.fhirVersion (0..1, id).
-	FhirVersion string
+	FhirVersion ID
 	// FhirVersionExt holds the id and extensions of StructureDefinition.fhirVersion; JSON "_fhirVersion".
 	FhirVersionExt *Element
 	// Mapping is StructureDefinition.mapping (0..*, BackboneElement).
@@ -96,7 +96,7 @@ type StructureDefinition struct {
 	// KindExt holds the id and extensions of StructureDefinition.kind; JSON "_kind".
 	KindExt *Element
 	// Abstract is StructureDefinition.abstract (1..1, boolean).
-	Abstract *bool
+	Abstract *Boolean
 	// AbstractExt holds the id and extensions of StructureDefinition.abstract; JSON "_abstract".
 	AbstractExt *Element
 	// ContextType is StructureDefinition.contextType (0..1, code).
@@ -104,19 +104,19 @@ type StructureDefinition struct {
 	// ContextTypeExt holds the id and extensions of StructureDefinition.contextType; JSON "_contextType".
 	ContextTypeExt *Element
 	// Context is StructureDefinition.context (0..*, string).
-	Context []string
+	Context []String
 	// ContextExt holds the id and extensions of StructureDefinition.context; JSON "_context".
 	ContextExt []*Element
 	// ContextInvariant is StructureDefinition.contextInvariant (0..*, string).
-	ContextInvariant []string
+	ContextInvariant []String
 	// ContextInvariantExt holds the id and extensions of StructureDefinition.contextInvariant; JSON "_contextInvariant".
 	ContextInvariantExt []*Element
 	// Type is StructureDefinition.type (1..1, code).
-	Type string
+	Type Code
 	// TypeExt holds the id and extensions of StructureDefinition.type; JSON "_type".
 	TypeExt *Element
 	// BaseDefinition is StructureDefinition.baseDefinition (0..1, uri).
-	BaseDefinition string
+	BaseDefinition URI
 	// BaseDefinitionExt holds the id and extensions of StructureDefinition.baseDefinition; JSON "_baseDefinition".
 	BaseDefinitionExt *Element
 	// Derivation is StructureDefinition.derivation (0..1, code).
@@ -519,25 +519,25 @@ func (x *StructureDefinition) GetMeta() *Meta { return x.Meta }
 // StructureDefinitionMapping is the backbone element StructureDefinition.mapping of FHIR STU3 (3.0.1).
 type StructureDefinitionMapping struct {
 	// ID is StructureDefinition.mapping.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureDefinition.mapping.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureDefinition.mapping.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Identity is StructureDefinition.mapping.identity (1..1, id).
-	Identity string
+	Identity ID
 	// IdentityExt holds the id and extensions of StructureDefinition.mapping.identity; JSON "_identity".
 	IdentityExt *Element
 	// Uri is StructureDefinition.mapping.uri (0..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of StructureDefinition.mapping.uri; JSON "_uri".
 	UriExt *Element
 	// Name is StructureDefinition.mapping.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of StructureDefinition.mapping.name; JSON "_name".
 	NameExt *Element
 	// Comment is StructureDefinition.mapping.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of StructureDefinition.mapping.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -645,7 +645,7 @@ func (x *StructureDefinitionMapping) validate(p string, errs *fhirjson.Validatio
 // StructureDefinitionSnapshot is the backbone element StructureDefinition.snapshot of FHIR STU3 (3.0.1).
 type StructureDefinitionSnapshot struct {
 	// ID is StructureDefinition.snapshot.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureDefinition.snapshot.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureDefinition.snapshot.modifierExtension (0..*, Extension).
@@ -724,7 +724,7 @@ func (x *StructureDefinitionSnapshot) validate(p string, errs *fhirjson.Validati
 // StructureDefinitionDifferential is the backbone element StructureDefinition.differential of FHIR STU3 (3.0.1).
 type StructureDefinitionDifferential struct {
 	// ID is StructureDefinition.differential.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureDefinition.differential.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureDefinition.differential.modifierExtension (0..*, Extension).

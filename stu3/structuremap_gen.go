@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type StructureMap struct {
 	// ID is StructureMap.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of StructureMap.id; JSON "_id".
 	IDExt *Element
 	// Meta is StructureMap.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is StructureMap.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of StructureMap.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is StructureMap.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of StructureMap.language; JSON "_language".
 	LanguageExt *Element
 	// Text is StructureMap.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type StructureMap struct {
 	// ModifierExtension is StructureMap.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is StructureMap.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of StructureMap.url; JSON "_url".
 	URLExt *Element
 	// Identifier is StructureMap.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is StructureMap.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of StructureMap.version; JSON "_version".
 	VersionExt *Element
 	// Name is StructureMap.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of StructureMap.name; JSON "_name".
 	NameExt *Element
 	// Title is StructureMap.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of StructureMap.title; JSON "_title".
 	TitleExt *Element
 	// Status is StructureMap.status (1..1, code).
@@ -54,21 +54,21 @@ type StructureMap struct {
 	// StatusExt holds the id and extensions of StructureMap.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is StructureMap.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of StructureMap.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is StructureMap.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of StructureMap.date; JSON "_date".
 	DateExt *Element
 	// Publisher is StructureMap.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of StructureMap.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is StructureMap.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is StructureMap.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of StructureMap.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is StructureMap.useContext (0..*, UsageContext).
@@ -76,17 +76,17 @@ type StructureMap struct {
 	// Jurisdiction is StructureMap.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is StructureMap.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of StructureMap.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is StructureMap.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of StructureMap.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Structure is StructureMap.structure (0..*, BackboneElement).
 	Structure []StructureMapStructure
 	// Import is StructureMap.import (0..*, uri).
-	Import []string
+	Import []URI
 	// ImportExt holds the id and extensions of StructureMap.import; JSON "_import".
 	ImportExt []*Element
 	// Group is StructureMap.group (1..*, BackboneElement).
@@ -379,13 +379,13 @@ func (x *StructureMap) GetMeta() *Meta { return x.Meta }
 // StructureMapStructure is the backbone element StructureMap.structure of FHIR STU3 (3.0.1).
 type StructureMapStructure struct {
 	// ID is StructureMap.structure.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.structure.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.structure.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is StructureMap.structure.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of StructureMap.structure.url; JSON "_url".
 	URLExt *Element
 	// Mode is StructureMap.structure.mode (1..1, code).
@@ -393,11 +393,11 @@ type StructureMapStructure struct {
 	// ModeExt holds the id and extensions of StructureMap.structure.mode; JSON "_mode".
 	ModeExt *Element
 	// Alias is StructureMap.structure.alias (0..1, string).
-	Alias string
+	Alias String
 	// AliasExt holds the id and extensions of StructureMap.structure.alias; JSON "_alias".
 	AliasExt *Element
 	// Documentation is StructureMap.structure.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of StructureMap.structure.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -506,17 +506,17 @@ func (x *StructureMapStructure) validate(p string, errs *fhirjson.ValidationErro
 // StructureMapGroup is the backbone element StructureMap.group of FHIR STU3 (3.0.1).
 type StructureMapGroup struct {
 	// ID is StructureMap.group.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is StructureMap.group.name (1..1, id).
-	Name string
+	Name ID
 	// NameExt holds the id and extensions of StructureMap.group.name; JSON "_name".
 	NameExt *Element
 	// Extends is StructureMap.group.extends (0..1, id).
-	Extends string
+	Extends ID
 	// ExtendsExt holds the id and extensions of StructureMap.group.extends; JSON "_extends".
 	ExtendsExt *Element
 	// TypeMode is StructureMap.group.typeMode (1..1, code).
@@ -524,7 +524,7 @@ type StructureMapGroup struct {
 	// TypeModeExt holds the id and extensions of StructureMap.group.typeMode; JSON "_typeMode".
 	TypeModeExt *Element
 	// Documentation is StructureMap.group.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of StructureMap.group.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Input is StructureMap.group.input (1..*, BackboneElement).
@@ -661,17 +661,17 @@ func (x *StructureMapGroup) validate(p string, errs *fhirjson.ValidationErrors) 
 // StructureMapGroupInput is the backbone element StructureMap.group.input of FHIR STU3 (3.0.1).
 type StructureMapGroupInput struct {
 	// ID is StructureMap.group.input.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.input.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.input.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is StructureMap.group.input.name (1..1, id).
-	Name string
+	Name ID
 	// NameExt holds the id and extensions of StructureMap.group.input.name; JSON "_name".
 	NameExt *Element
 	// Type is StructureMap.group.input.type (0..1, string).
-	Type string
+	Type String
 	// TypeExt holds the id and extensions of StructureMap.group.input.type; JSON "_type".
 	TypeExt *Element
 	// Mode is StructureMap.group.input.mode (1..1, code).
@@ -679,7 +679,7 @@ type StructureMapGroupInput struct {
 	// ModeExt holds the id and extensions of StructureMap.group.input.mode; JSON "_mode".
 	ModeExt *Element
 	// Documentation is StructureMap.group.input.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of StructureMap.group.input.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -793,13 +793,13 @@ func (x *StructureMapGroupInput) validate(p string, errs *fhirjson.ValidationErr
 // StructureMapGroupRule is the backbone element StructureMap.group.rule of FHIR STU3 (3.0.1).
 type StructureMapGroupRule struct {
 	// ID is StructureMap.group.rule.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.rule.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is StructureMap.group.rule.name (1..1, id).
-	Name string
+	Name ID
 	// NameExt holds the id and extensions of StructureMap.group.rule.name; JSON "_name".
 	NameExt *Element
 	// Source is StructureMap.group.rule.source (1..*, BackboneElement).
@@ -811,7 +811,7 @@ type StructureMapGroupRule struct {
 	// Dependent is StructureMap.group.rule.dependent (0..*, BackboneElement).
 	Dependent []StructureMapGroupRuleDependent
 	// Documentation is StructureMap.group.rule.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of StructureMap.group.rule.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -926,89 +926,89 @@ func (x *StructureMapGroupRule) validate(p string, errs *fhirjson.ValidationErro
 // StructureMapGroupRuleSource is the backbone element StructureMap.group.rule.source of FHIR STU3 (3.0.1).
 type StructureMapGroupRuleSource struct {
 	// ID is StructureMap.group.rule.source.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.rule.source.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.rule.source.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Context is StructureMap.group.rule.source.context (1..1, id).
-	Context string
+	Context ID
 	// ContextExt holds the id and extensions of StructureMap.group.rule.source.context; JSON "_context".
 	ContextExt *Element
 	// Min is StructureMap.group.rule.source.min (0..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of StructureMap.group.rule.source.min; JSON "_min".
 	MinExt *Element
 	// Max is StructureMap.group.rule.source.max (0..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of StructureMap.group.rule.source.max; JSON "_max".
 	MaxExt *Element
 	// Type is StructureMap.group.rule.source.type (0..1, string).
-	Type string
+	Type String
 	// TypeExt holds the id and extensions of StructureMap.group.rule.source.type; JSON "_type".
 	TypeExt *Element
 	// DefaultValueBase64Binary is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a base64Binary; JSON "defaultValueBase64Binary".
-	DefaultValueBase64Binary string
+	DefaultValueBase64Binary Base64Binary
 	// DefaultValueBase64BinaryExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueBase64Binary".
 	DefaultValueBase64BinaryExt *Element
 	// DefaultValueBoolean is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a boolean; JSON "defaultValueBoolean".
-	DefaultValueBoolean *bool
+	DefaultValueBoolean *Boolean
 	// DefaultValueBooleanExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueBoolean".
 	DefaultValueBooleanExt *Element
 	// DefaultValueCode is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a code; JSON "defaultValueCode".
-	DefaultValueCode string
+	DefaultValueCode Code
 	// DefaultValueCodeExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueCode".
 	DefaultValueCodeExt *Element
 	// DefaultValueDate is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a date; JSON "defaultValueDate".
-	DefaultValueDate string
+	DefaultValueDate Date
 	// DefaultValueDateExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueDate".
 	DefaultValueDateExt *Element
 	// DefaultValueDateTime is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a dateTime; JSON "defaultValueDateTime".
-	DefaultValueDateTime string
+	DefaultValueDateTime DateTime
 	// DefaultValueDateTimeExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueDateTime".
 	DefaultValueDateTimeExt *Element
 	// DefaultValueDecimal is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a decimal; JSON "defaultValueDecimal".
-	DefaultValueDecimal fhirjson.Decimal
+	DefaultValueDecimal Decimal
 	// DefaultValueDecimalExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueDecimal".
 	DefaultValueDecimalExt *Element
 	// DefaultValueID is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a id; JSON "defaultValueId".
-	DefaultValueID string
+	DefaultValueID ID
 	// DefaultValueIDExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueId".
 	DefaultValueIDExt *Element
 	// DefaultValueInstant is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a instant; JSON "defaultValueInstant".
-	DefaultValueInstant string
+	DefaultValueInstant Instant
 	// DefaultValueInstantExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueInstant".
 	DefaultValueInstantExt *Element
 	// DefaultValueInteger is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a integer; JSON "defaultValueInteger".
-	DefaultValueInteger *int
+	DefaultValueInteger *Integer
 	// DefaultValueIntegerExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueInteger".
 	DefaultValueIntegerExt *Element
 	// DefaultValueMarkdown is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a markdown; JSON "defaultValueMarkdown".
-	DefaultValueMarkdown string
+	DefaultValueMarkdown Markdown
 	// DefaultValueMarkdownExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueMarkdown".
 	DefaultValueMarkdownExt *Element
 	// DefaultValueOid is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a oid; JSON "defaultValueOid".
-	DefaultValueOid string
+	DefaultValueOid OID
 	// DefaultValueOidExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueOid".
 	DefaultValueOidExt *Element
 	// DefaultValuePositiveInt is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a positiveInt; JSON "defaultValuePositiveInt".
-	DefaultValuePositiveInt *int
+	DefaultValuePositiveInt *PositiveInt
 	// DefaultValuePositiveIntExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValuePositiveInt".
 	DefaultValuePositiveIntExt *Element
 	// DefaultValueString is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a string; JSON "defaultValueString".
-	DefaultValueString string
+	DefaultValueString String
 	// DefaultValueStringExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueString".
 	DefaultValueStringExt *Element
 	// DefaultValueTime is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a time; JSON "defaultValueTime".
-	DefaultValueTime string
+	DefaultValueTime Time
 	// DefaultValueTimeExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueTime".
 	DefaultValueTimeExt *Element
 	// DefaultValueUnsignedInt is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a unsignedInt; JSON "defaultValueUnsignedInt".
-	DefaultValueUnsignedInt *int
+	DefaultValueUnsignedInt *UnsignedInt
 	// DefaultValueUnsignedIntExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueUnsignedInt".
 	DefaultValueUnsignedIntExt *Element
 	// DefaultValueURI is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a uri; JSON "defaultValueUri".
-	DefaultValueURI string
+	DefaultValueURI URI
 	// DefaultValueURIExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueUri".
 	DefaultValueURIExt *Element
 	// DefaultValueAddress is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a Address; JSON "defaultValueAddress".
@@ -1056,7 +1056,7 @@ type StructureMapGroupRuleSource struct {
 	// DefaultValueMeta is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a Meta; JSON "defaultValueMeta".
 	DefaultValueMeta *Meta
 	// Element is StructureMap.group.rule.source.element (0..1, string).
-	Element string
+	Element String
 	// ElementExt holds the id and extensions of StructureMap.group.rule.source.element; JSON "_element".
 	ElementExt *Element
 	// ListMode is StructureMap.group.rule.source.listMode (0..1, code).
@@ -1064,15 +1064,15 @@ type StructureMapGroupRuleSource struct {
 	// ListModeExt holds the id and extensions of StructureMap.group.rule.source.listMode; JSON "_listMode".
 	ListModeExt *Element
 	// Variable is StructureMap.group.rule.source.variable (0..1, id).
-	Variable string
+	Variable ID
 	// VariableExt holds the id and extensions of StructureMap.group.rule.source.variable; JSON "_variable".
 	VariableExt *Element
 	// Condition is StructureMap.group.rule.source.condition (0..1, string).
-	Condition string
+	Condition String
 	// ConditionExt holds the id and extensions of StructureMap.group.rule.source.condition; JSON "_condition".
 	ConditionExt *Element
 	// Check is StructureMap.group.rule.source.check (0..1, string).
-	Check string
+	Check String
 	// CheckExt holds the id and extensions of StructureMap.group.rule.source.check; JSON "_check".
 	CheckExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1696,13 +1696,13 @@ func (x *StructureMapGroupRuleSource) DefaultValueType() string {
 // StructureMapGroupRuleTarget is the backbone element StructureMap.group.rule.target of FHIR STU3 (3.0.1).
 type StructureMapGroupRuleTarget struct {
 	// ID is StructureMap.group.rule.target.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.rule.target.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.rule.target.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Context is StructureMap.group.rule.target.context (0..1, id).
-	Context string
+	Context ID
 	// ContextExt holds the id and extensions of StructureMap.group.rule.target.context; JSON "_context".
 	ContextExt *Element
 	// ContextType is StructureMap.group.rule.target.contextType (0..1, code).
@@ -1710,11 +1710,11 @@ type StructureMapGroupRuleTarget struct {
 	// ContextTypeExt holds the id and extensions of StructureMap.group.rule.target.contextType; JSON "_contextType".
 	ContextTypeExt *Element
 	// Element is StructureMap.group.rule.target.element (0..1, string).
-	Element string
+	Element String
 	// ElementExt holds the id and extensions of StructureMap.group.rule.target.element; JSON "_element".
 	ElementExt *Element
 	// Variable is StructureMap.group.rule.target.variable (0..1, id).
-	Variable string
+	Variable ID
 	// VariableExt holds the id and extensions of StructureMap.group.rule.target.variable; JSON "_variable".
 	VariableExt *Element
 	// ListMode is StructureMap.group.rule.target.listMode (0..*, code).
@@ -1722,7 +1722,7 @@ type StructureMapGroupRuleTarget struct {
 	// ListModeExt holds the id and extensions of StructureMap.group.rule.target.listMode; JSON "_listMode".
 	ListModeExt []*Element
 	// ListRuleID is StructureMap.group.rule.target.listRuleId (0..1, id).
-	ListRuleID string
+	ListRuleID ID
 	// ListRuleIDExt holds the id and extensions of StructureMap.group.rule.target.listRuleId; JSON "_listRuleId".
 	ListRuleIDExt *Element
 	// Transform is StructureMap.group.rule.target.transform (0..1, code).
@@ -1885,29 +1885,29 @@ func (x *StructureMapGroupRuleTarget) validate(p string, errs *fhirjson.Validati
 // StructureMapGroupRuleTargetParameter is the backbone element StructureMap.group.rule.target.parameter of FHIR STU3 (3.0.1).
 type StructureMapGroupRuleTargetParameter struct {
 	// ID is StructureMap.group.rule.target.parameter.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.rule.target.parameter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.rule.target.parameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ValueID is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueString is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueBoolean is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueInteger is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDecimal is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2064,17 +2064,17 @@ func (x *StructureMapGroupRuleTargetParameter) ValueType() string {
 // StructureMapGroupRuleDependent is the backbone element StructureMap.group.rule.dependent of FHIR STU3 (3.0.1).
 type StructureMapGroupRuleDependent struct {
 	// ID is StructureMap.group.rule.dependent.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.rule.dependent.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.rule.dependent.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is StructureMap.group.rule.dependent.name (1..1, id).
-	Name string
+	Name ID
 	// NameExt holds the id and extensions of StructureMap.group.rule.dependent.name; JSON "_name".
 	NameExt *Element
 	// Variable is StructureMap.group.rule.dependent.variable (1..*, string).
-	Variable []string
+	Variable []String
 	// VariableExt holds the id and extensions of StructureMap.group.rule.dependent.variable; JSON "_variable".
 	VariableExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Subscription struct {
 	// ID is Subscription.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Subscription.id; JSON "_id".
 	IDExt *Element
 	// Meta is Subscription.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Subscription.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Subscription.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Subscription.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Subscription.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Subscription.text (0..1, Narrative).
@@ -38,19 +38,19 @@ type Subscription struct {
 	// Contact is Subscription.contact (0..*, ContactPoint).
 	Contact []ContactPoint
 	// End is Subscription.end (0..1, instant).
-	End string
+	End Instant
 	// EndExt holds the id and extensions of Subscription.end; JSON "_end".
 	EndExt *Element
 	// Reason is Subscription.reason (1..1, string).
-	Reason string
+	Reason String
 	// ReasonExt holds the id and extensions of Subscription.reason; JSON "_reason".
 	ReasonExt *Element
 	// Criteria is Subscription.criteria (1..1, string).
-	Criteria string
+	Criteria String
 	// CriteriaExt holds the id and extensions of Subscription.criteria; JSON "_criteria".
 	CriteriaExt *Element
 	// Error is Subscription.error (0..1, string).
-	Error string
+	Error String
 	// ErrorExt holds the id and extensions of Subscription.error; JSON "_error".
 	ErrorExt *Element
 	// Channel is Subscription.channel (1..1, BackboneElement).
@@ -262,7 +262,7 @@ func (x *Subscription) GetMeta() *Meta { return x.Meta }
 // SubscriptionChannel is the backbone element Subscription.channel of FHIR STU3 (3.0.1).
 type SubscriptionChannel struct {
 	// ID is Subscription.channel.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Subscription.channel.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Subscription.channel.modifierExtension (0..*, Extension).
@@ -272,15 +272,15 @@ type SubscriptionChannel struct {
 	// TypeExt holds the id and extensions of Subscription.channel.type; JSON "_type".
 	TypeExt *Element
 	// Endpoint is Subscription.channel.endpoint (0..1, uri).
-	Endpoint string
+	Endpoint URI
 	// EndpointExt holds the id and extensions of Subscription.channel.endpoint; JSON "_endpoint".
 	EndpointExt *Element
 	// Payload is Subscription.channel.payload (0..1, string).
-	Payload string
+	Payload String
 	// PayloadExt holds the id and extensions of Subscription.channel.payload; JSON "_payload".
 	PayloadExt *Element
 	// Header is Subscription.channel.header (0..*, string).
-	Header []string
+	Header []String
 	// HeaderExt holds the id and extensions of Subscription.channel.header; JSON "_header".
 	HeaderExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Substance struct {
 	// ID is Substance.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Substance.id; JSON "_id".
 	IDExt *Element
 	// Meta is Substance.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Substance.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Substance.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Substance.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Substance.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Substance.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type Substance struct {
 	// Code is Substance.code (1..1, CodeableConcept).
 	Code *CodeableConcept
 	// Description is Substance.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Substance.description; JSON "_description".
 	DescriptionExt *Element
 	// Instance is Substance.instance (0..*, BackboneElement).
@@ -227,7 +227,7 @@ func (x *Substance) GetMeta() *Meta { return x.Meta }
 // SubstanceInstance is the backbone element Substance.instance of FHIR STU3 (3.0.1).
 type SubstanceInstance struct {
 	// ID is Substance.instance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Substance.instance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Substance.instance.modifierExtension (0..*, Extension).
@@ -235,7 +235,7 @@ type SubstanceInstance struct {
 	// Identifier is Substance.instance.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Expiry is Substance.instance.expiry (0..1, dateTime).
-	Expiry string
+	Expiry DateTime
 	// ExpiryExt holds the id and extensions of Substance.instance.expiry; JSON "_expiry".
 	ExpiryExt *Element
 	// Quantity is Substance.instance.quantity (0..1, Quantity).
@@ -325,7 +325,7 @@ func (x *SubstanceInstance) validate(p string, errs *fhirjson.ValidationErrors) 
 // SubstanceIngredient is the backbone element Substance.ingredient of FHIR STU3 (3.0.1).
 type SubstanceIngredient struct {
 	// ID is Substance.ingredient.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Substance.ingredient.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Substance.ingredient.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type SupplyDelivery struct {
 	// ID is SupplyDelivery.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of SupplyDelivery.id; JSON "_id".
 	IDExt *Element
 	// Meta is SupplyDelivery.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is SupplyDelivery.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of SupplyDelivery.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is SupplyDelivery.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of SupplyDelivery.language; JSON "_language".
 	LanguageExt *Element
 	// Text is SupplyDelivery.text (0..1, Narrative).
@@ -48,7 +48,7 @@ type SupplyDelivery struct {
 	// SuppliedItem is SupplyDelivery.suppliedItem (0..1, BackboneElement).
 	SuppliedItem *SupplyDeliverySuppliedItem
 	// OccurrenceDateTime is SupplyDelivery.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of SupplyDelivery.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is SupplyDelivery.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -303,7 +303,7 @@ func (x *SupplyDelivery) OccurrenceType() string {
 // SupplyDeliverySuppliedItem is the backbone element SupplyDelivery.suppliedItem of FHIR STU3 (3.0.1).
 type SupplyDeliverySuppliedItem struct {
 	// ID is SupplyDelivery.suppliedItem.id (0..1, string).
-	ID string
+	ID String
 	// Extension is SupplyDelivery.suppliedItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is SupplyDelivery.suppliedItem.modifierExtension (0..*, Extension).

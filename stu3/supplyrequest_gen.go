@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type SupplyRequest struct {
 	// ID is SupplyRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of SupplyRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is SupplyRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is SupplyRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of SupplyRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is SupplyRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of SupplyRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is SupplyRequest.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type SupplyRequest struct {
 	// OrderedItem is SupplyRequest.orderedItem (0..1, BackboneElement).
 	OrderedItem *SupplyRequestOrderedItem
 	// OccurrenceDateTime is SupplyRequest.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of SupplyRequest.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is SupplyRequest.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -54,7 +54,7 @@ type SupplyRequest struct {
 	// OccurrenceTiming is SupplyRequest.occurrence[x] (0..1) holding a Timing; JSON "occurrenceTiming".
 	OccurrenceTiming *Timing
 	// AuthoredOn is SupplyRequest.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of SupplyRequest.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Requester is SupplyRequest.requester (0..1, BackboneElement).
@@ -359,7 +359,7 @@ func (x *SupplyRequest) ReasonType() string {
 // SupplyRequestOrderedItem is the backbone element SupplyRequest.orderedItem of FHIR STU3 (3.0.1).
 type SupplyRequestOrderedItem struct {
 	// ID is SupplyRequest.orderedItem.id (0..1, string).
-	ID string
+	ID String
 	// Extension is SupplyRequest.orderedItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is SupplyRequest.orderedItem.modifierExtension (0..*, Extension).
@@ -478,7 +478,7 @@ func (x *SupplyRequestOrderedItem) ItemType() string {
 // SupplyRequestRequester is the backbone element SupplyRequest.requester of FHIR STU3 (3.0.1).
 type SupplyRequestRequester struct {
 	// ID is SupplyRequest.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is SupplyRequest.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is SupplyRequest.requester.modifierExtension (0..*, Extension).

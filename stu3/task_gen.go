@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Task struct {
 	// ID is Task.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Task.id; JSON "_id".
 	IDExt *Element
 	// Meta is Task.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Task.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Task.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Task.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Task.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Task.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Task struct {
 	// Identifier is Task.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// DefinitionURI is Task.definition[x] (0..1) holding a uri; JSON "definitionUri".
-	DefinitionURI string
+	DefinitionURI URI
 	// DefinitionURIExt holds the id and extensions of Task.definition[x]; JSON "_definitionUri".
 	DefinitionURIExt *Element
 	// DefinitionReference is Task.definition[x] (0..1) holding a Reference; JSON "definitionReference".
@@ -64,7 +64,7 @@ type Task struct {
 	// Code is Task.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Description is Task.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Task.description; JSON "_description".
 	DescriptionExt *Element
 	// Focus is Task.focus (0..1, Reference).
@@ -76,11 +76,11 @@ type Task struct {
 	// ExecutionPeriod is Task.executionPeriod (0..1, Period).
 	ExecutionPeriod *Period
 	// AuthoredOn is Task.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of Task.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// LastModified is Task.lastModified (0..1, dateTime).
-	LastModified string
+	LastModified DateTime
 	// LastModifiedExt holds the id and extensions of Task.lastModified; JSON "_lastModified".
 	LastModifiedExt *Element
 	// Requester is Task.requester (0..1, BackboneElement).
@@ -459,7 +459,7 @@ func (x *Task) DefinitionType() string {
 // TaskRequester is the backbone element Task.requester of FHIR STU3 (3.0.1).
 type TaskRequester struct {
 	// ID is Task.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Task.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Task.requester.modifierExtension (0..*, Extension).
@@ -544,13 +544,13 @@ func (x *TaskRequester) validate(p string, errs *fhirjson.ValidationErrors) {
 // TaskRestriction is the backbone element Task.restriction of FHIR STU3 (3.0.1).
 type TaskRestriction struct {
 	// ID is Task.restriction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Task.restriction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Task.restriction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Repetitions is Task.restriction.repetitions (0..1, positiveInt).
-	Repetitions *int
+	Repetitions *PositiveInt
 	// RepetitionsExt holds the id and extensions of Task.restriction.repetitions; JSON "_repetitions".
 	RepetitionsExt *Element
 	// Period is Task.restriction.period (0..1, Period).
@@ -642,7 +642,7 @@ func (x *TaskRestriction) validate(p string, errs *fhirjson.ValidationErrors) {
 // TaskInput is the backbone element Task.input of FHIR STU3 (3.0.1).
 type TaskInput struct {
 	// ID is Task.input.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Task.input.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Task.input.modifierExtension (0..*, Extension).
@@ -650,67 +650,67 @@ type TaskInput struct {
 	// Type is Task.input.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// ValueBase64Binary is Task.input.value[x] (1..1) holding a base64Binary; JSON "valueBase64Binary".
-	ValueBase64Binary string
+	ValueBase64Binary Base64Binary
 	// ValueBase64BinaryExt holds the id and extensions of Task.input.value[x]; JSON "_valueBase64Binary".
 	ValueBase64BinaryExt *Element
 	// ValueBoolean is Task.input.value[x] (1..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Task.input.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueCode is Task.input.value[x] (1..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of Task.input.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueDate is Task.input.value[x] (1..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of Task.input.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is Task.input.value[x] (1..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Task.input.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueDecimal is Task.input.value[x] (1..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of Task.input.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueID is Task.input.value[x] (1..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of Task.input.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueInstant is Task.input.value[x] (1..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of Task.input.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueInteger is Task.input.value[x] (1..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of Task.input.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueMarkdown is Task.input.value[x] (1..1) holding a markdown; JSON "valueMarkdown".
-	ValueMarkdown string
+	ValueMarkdown Markdown
 	// ValueMarkdownExt holds the id and extensions of Task.input.value[x]; JSON "_valueMarkdown".
 	ValueMarkdownExt *Element
 	// ValueOid is Task.input.value[x] (1..1) holding a oid; JSON "valueOid".
-	ValueOid string
+	ValueOid OID
 	// ValueOidExt holds the id and extensions of Task.input.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
 	// ValuePositiveInt is Task.input.value[x] (1..1) holding a positiveInt; JSON "valuePositiveInt".
-	ValuePositiveInt *int
+	ValuePositiveInt *PositiveInt
 	// ValuePositiveIntExt holds the id and extensions of Task.input.value[x]; JSON "_valuePositiveInt".
 	ValuePositiveIntExt *Element
 	// ValueString is Task.input.value[x] (1..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Task.input.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueTime is Task.input.value[x] (1..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Task.input.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueUnsignedInt is Task.input.value[x] (1..1) holding a unsignedInt; JSON "valueUnsignedInt".
-	ValueUnsignedInt *int
+	ValueUnsignedInt *UnsignedInt
 	// ValueUnsignedIntExt holds the id and extensions of Task.input.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
 	// ValueURI is Task.input.value[x] (1..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of Task.input.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAddress is Task.input.value[x] (1..1) holding a Address; JSON "valueAddress".
@@ -1295,7 +1295,7 @@ func (x *TaskInput) ValueType() string {
 // TaskOutput is the backbone element Task.output of FHIR STU3 (3.0.1).
 type TaskOutput struct {
 	// ID is Task.output.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Task.output.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Task.output.modifierExtension (0..*, Extension).
@@ -1303,67 +1303,67 @@ type TaskOutput struct {
 	// Type is Task.output.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// ValueBase64Binary is Task.output.value[x] (1..1) holding a base64Binary; JSON "valueBase64Binary".
-	ValueBase64Binary string
+	ValueBase64Binary Base64Binary
 	// ValueBase64BinaryExt holds the id and extensions of Task.output.value[x]; JSON "_valueBase64Binary".
 	ValueBase64BinaryExt *Element
 	// ValueBoolean is Task.output.value[x] (1..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Task.output.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueCode is Task.output.value[x] (1..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of Task.output.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueDate is Task.output.value[x] (1..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of Task.output.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is Task.output.value[x] (1..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Task.output.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueDecimal is Task.output.value[x] (1..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of Task.output.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueID is Task.output.value[x] (1..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of Task.output.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueInstant is Task.output.value[x] (1..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of Task.output.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueInteger is Task.output.value[x] (1..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of Task.output.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueMarkdown is Task.output.value[x] (1..1) holding a markdown; JSON "valueMarkdown".
-	ValueMarkdown string
+	ValueMarkdown Markdown
 	// ValueMarkdownExt holds the id and extensions of Task.output.value[x]; JSON "_valueMarkdown".
 	ValueMarkdownExt *Element
 	// ValueOid is Task.output.value[x] (1..1) holding a oid; JSON "valueOid".
-	ValueOid string
+	ValueOid OID
 	// ValueOidExt holds the id and extensions of Task.output.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
 	// ValuePositiveInt is Task.output.value[x] (1..1) holding a positiveInt; JSON "valuePositiveInt".
-	ValuePositiveInt *int
+	ValuePositiveInt *PositiveInt
 	// ValuePositiveIntExt holds the id and extensions of Task.output.value[x]; JSON "_valuePositiveInt".
 	ValuePositiveIntExt *Element
 	// ValueString is Task.output.value[x] (1..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Task.output.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueTime is Task.output.value[x] (1..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Task.output.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueUnsignedInt is Task.output.value[x] (1..1) holding a unsignedInt; JSON "valueUnsignedInt".
-	ValueUnsignedInt *int
+	ValueUnsignedInt *UnsignedInt
 	// ValueUnsignedIntExt holds the id and extensions of Task.output.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
 	// ValueURI is Task.output.value[x] (1..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of Task.output.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAddress is Task.output.value[x] (1..1) holding a Address; JSON "valueAddress".

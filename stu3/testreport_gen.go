@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type TestReport struct {
 	// ID is TestReport.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of TestReport.id; JSON "_id".
 	IDExt *Element
 	// Meta is TestReport.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is TestReport.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of TestReport.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is TestReport.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of TestReport.language; JSON "_language".
 	LanguageExt *Element
 	// Text is TestReport.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type TestReport struct {
 	// Identifier is TestReport.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Name is TestReport.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestReport.name; JSON "_name".
 	NameExt *Element
 	// Status is TestReport.status (1..1, code).
@@ -48,15 +48,15 @@ type TestReport struct {
 	// ResultExt holds the id and extensions of TestReport.result; JSON "_result".
 	ResultExt *Element
 	// Score is TestReport.score (0..1, decimal).
-	Score fhirjson.Decimal
+	Score Decimal
 	// ScoreExt holds the id and extensions of TestReport.score; JSON "_score".
 	ScoreExt *Element
 	// Tester is TestReport.tester (0..1, string).
-	Tester string
+	Tester String
 	// TesterExt holds the id and extensions of TestReport.tester; JSON "_tester".
 	TesterExt *Element
 	// Issued is TestReport.issued (0..1, dateTime).
-	Issued string
+	Issued DateTime
 	// IssuedExt holds the id and extensions of TestReport.issued; JSON "_issued".
 	IssuedExt *Element
 	// Participant is TestReport.participant (0..*, BackboneElement).
@@ -299,7 +299,7 @@ func (x *TestReport) GetMeta() *Meta { return x.Meta }
 // TestReportParticipant is the backbone element TestReport.participant of FHIR STU3 (3.0.1).
 type TestReportParticipant struct {
 	// ID is TestReport.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.participant.modifierExtension (0..*, Extension).
@@ -309,11 +309,11 @@ type TestReportParticipant struct {
 	// TypeExt holds the id and extensions of TestReport.participant.type; JSON "_type".
 	TypeExt *Element
 	// Uri is TestReport.participant.uri (1..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of TestReport.participant.uri; JSON "_uri".
 	UriExt *Element
 	// Display is TestReport.participant.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of TestReport.participant.display; JSON "_display".
 	DisplayExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -413,7 +413,7 @@ func (x *TestReportParticipant) validate(p string, errs *fhirjson.ValidationErro
 // TestReportSetup is the backbone element TestReport.setup of FHIR STU3 (3.0.1).
 type TestReportSetup struct {
 	// ID is TestReport.setup.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.setup.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.setup.modifierExtension (0..*, Extension).
@@ -490,7 +490,7 @@ func (x *TestReportSetup) validate(p string, errs *fhirjson.ValidationErrors) {
 // TestReportSetupAction is the backbone element TestReport.setup.action of FHIR STU3 (3.0.1).
 type TestReportSetupAction struct {
 	// ID is TestReport.setup.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.setup.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.setup.action.modifierExtension (0..*, Extension).
@@ -572,7 +572,7 @@ func (x *TestReportSetupAction) validate(p string, errs *fhirjson.ValidationErro
 // TestReportSetupActionOperation is the backbone element TestReport.setup.action.operation of FHIR STU3 (3.0.1).
 type TestReportSetupActionOperation struct {
 	// ID is TestReport.setup.action.operation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.setup.action.operation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.setup.action.operation.modifierExtension (0..*, Extension).
@@ -582,11 +582,11 @@ type TestReportSetupActionOperation struct {
 	// ResultExt holds the id and extensions of TestReport.setup.action.operation.result; JSON "_result".
 	ResultExt *Element
 	// Message is TestReport.setup.action.operation.message (0..1, markdown).
-	Message string
+	Message Markdown
 	// MessageExt holds the id and extensions of TestReport.setup.action.operation.message; JSON "_message".
 	MessageExt *Element
 	// Detail is TestReport.setup.action.operation.detail (0..1, uri).
-	Detail string
+	Detail URI
 	// DetailExt holds the id and extensions of TestReport.setup.action.operation.detail; JSON "_detail".
 	DetailExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -689,7 +689,7 @@ func (x *TestReportSetupActionOperation) validate(p string, errs *fhirjson.Valid
 // TestReportSetupActionAssert is the backbone element TestReport.setup.action.assert of FHIR STU3 (3.0.1).
 type TestReportSetupActionAssert struct {
 	// ID is TestReport.setup.action.assert.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.setup.action.assert.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.setup.action.assert.modifierExtension (0..*, Extension).
@@ -699,11 +699,11 @@ type TestReportSetupActionAssert struct {
 	// ResultExt holds the id and extensions of TestReport.setup.action.assert.result; JSON "_result".
 	ResultExt *Element
 	// Message is TestReport.setup.action.assert.message (0..1, markdown).
-	Message string
+	Message Markdown
 	// MessageExt holds the id and extensions of TestReport.setup.action.assert.message; JSON "_message".
 	MessageExt *Element
 	// Detail is TestReport.setup.action.assert.detail (0..1, string).
-	Detail string
+	Detail String
 	// DetailExt holds the id and extensions of TestReport.setup.action.assert.detail; JSON "_detail".
 	DetailExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -802,17 +802,17 @@ func (x *TestReportSetupActionAssert) validate(p string, errs *fhirjson.Validati
 // TestReportTest is the backbone element TestReport.test of FHIR STU3 (3.0.1).
 type TestReportTest struct {
 	// ID is TestReport.test.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.test.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.test.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestReport.test.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestReport.test.name; JSON "_name".
 	NameExt *Element
 	// Description is TestReport.test.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestReport.test.description; JSON "_description".
 	DescriptionExt *Element
 	// Action is TestReport.test.action (1..*, BackboneElement).
@@ -905,7 +905,7 @@ func (x *TestReportTest) validate(p string, errs *fhirjson.ValidationErrors) {
 // TestReportTestAction is the backbone element TestReport.test.action of FHIR STU3 (3.0.1).
 type TestReportTestAction struct {
 	// ID is TestReport.test.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.test.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.test.action.modifierExtension (0..*, Extension).
@@ -987,7 +987,7 @@ func (x *TestReportTestAction) validate(p string, errs *fhirjson.ValidationError
 // TestReportTeardown is the backbone element TestReport.teardown of FHIR STU3 (3.0.1).
 type TestReportTeardown struct {
 	// ID is TestReport.teardown.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.teardown.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.teardown.modifierExtension (0..*, Extension).
@@ -1064,7 +1064,7 @@ func (x *TestReportTeardown) validate(p string, errs *fhirjson.ValidationErrors)
 // TestReportTeardownAction is the backbone element TestReport.teardown.action of FHIR STU3 (3.0.1).
 type TestReportTeardownAction struct {
 	// ID is TestReport.teardown.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.teardown.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.teardown.action.modifierExtension (0..*, Extension).

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type TestScript struct {
 	// ID is TestScript.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of TestScript.id; JSON "_id".
 	IDExt *Element
 	// Meta is TestScript.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is TestScript.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of TestScript.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is TestScript.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of TestScript.language; JSON "_language".
 	LanguageExt *Element
 	// Text is TestScript.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type TestScript struct {
 	// ModifierExtension is TestScript.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is TestScript.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of TestScript.url; JSON "_url".
 	URLExt *Element
 	// Identifier is TestScript.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is TestScript.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of TestScript.version; JSON "_version".
 	VersionExt *Element
 	// Name is TestScript.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.name; JSON "_name".
 	NameExt *Element
 	// Title is TestScript.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of TestScript.title; JSON "_title".
 	TitleExt *Element
 	// Status is TestScript.status (1..1, code).
@@ -54,21 +54,21 @@ type TestScript struct {
 	// StatusExt holds the id and extensions of TestScript.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is TestScript.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of TestScript.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is TestScript.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of TestScript.date; JSON "_date".
 	DateExt *Element
 	// Publisher is TestScript.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of TestScript.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is TestScript.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is TestScript.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of TestScript.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is TestScript.useContext (0..*, UsageContext).
@@ -76,11 +76,11 @@ type TestScript struct {
 	// Jurisdiction is TestScript.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is TestScript.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of TestScript.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is TestScript.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of TestScript.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Origin is TestScript.origin (0..*, BackboneElement).
@@ -433,13 +433,13 @@ func (x *TestScript) GetMeta() *Meta { return x.Meta }
 // TestScriptOrigin is the backbone element TestScript.origin of FHIR STU3 (3.0.1).
 type TestScriptOrigin struct {
 	// ID is TestScript.origin.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.origin.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.origin.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Index is TestScript.origin.index (1..1, integer).
-	Index *int
+	Index *Integer
 	// IndexExt holds the id and extensions of TestScript.origin.index; JSON "_index".
 	IndexExt *Element
 	// Profile is TestScript.origin.profile (1..1, Coding).
@@ -526,13 +526,13 @@ func (x *TestScriptOrigin) validate(p string, errs *fhirjson.ValidationErrors) {
 // TestScriptDestination is the backbone element TestScript.destination of FHIR STU3 (3.0.1).
 type TestScriptDestination struct {
 	// ID is TestScript.destination.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.destination.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.destination.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Index is TestScript.destination.index (1..1, integer).
-	Index *int
+	Index *Integer
 	// IndexExt holds the id and extensions of TestScript.destination.index; JSON "_index".
 	IndexExt *Element
 	// Profile is TestScript.destination.profile (1..1, Coding).
@@ -619,7 +619,7 @@ func (x *TestScriptDestination) validate(p string, errs *fhirjson.ValidationErro
 // TestScriptMetadata is the backbone element TestScript.metadata of FHIR STU3 (3.0.1).
 type TestScriptMetadata struct {
 	// ID is TestScript.metadata.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.metadata.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.metadata.modifierExtension (0..*, Extension).
@@ -704,17 +704,17 @@ func (x *TestScriptMetadata) validate(p string, errs *fhirjson.ValidationErrors)
 // TestScriptMetadataLink is the backbone element TestScript.metadata.link of FHIR STU3 (3.0.1).
 type TestScriptMetadataLink struct {
 	// ID is TestScript.metadata.link.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.metadata.link.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.metadata.link.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is TestScript.metadata.link.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of TestScript.metadata.link.url; JSON "_url".
 	URLExt *Element
 	// Description is TestScript.metadata.link.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.metadata.link.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -801,33 +801,33 @@ func (x *TestScriptMetadataLink) validate(p string, errs *fhirjson.ValidationErr
 // TestScriptMetadataCapability is the backbone element TestScript.metadata.capability of FHIR STU3 (3.0.1).
 type TestScriptMetadataCapability struct {
 	// ID is TestScript.metadata.capability.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.metadata.capability.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.metadata.capability.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Required is TestScript.metadata.capability.required (0..1, boolean).
-	Required *bool
+	Required *Boolean
 	// RequiredExt holds the id and extensions of TestScript.metadata.capability.required; JSON "_required".
 	RequiredExt *Element
 	// Validated is TestScript.metadata.capability.validated (0..1, boolean).
-	Validated *bool
+	Validated *Boolean
 	// ValidatedExt holds the id and extensions of TestScript.metadata.capability.validated; JSON "_validated".
 	ValidatedExt *Element
 	// Description is TestScript.metadata.capability.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.metadata.capability.description; JSON "_description".
 	DescriptionExt *Element
 	// Origin is TestScript.metadata.capability.origin (0..*, integer).
-	Origin []int
+	Origin []Integer
 	// OriginExt holds the id and extensions of TestScript.metadata.capability.origin; JSON "_origin".
 	OriginExt []*Element
 	// Destination is TestScript.metadata.capability.destination (0..1, integer).
-	Destination *int
+	Destination *Integer
 	// DestinationExt holds the id and extensions of TestScript.metadata.capability.destination; JSON "_destination".
 	DestinationExt *Element
 	// Link is TestScript.metadata.capability.link (0..*, uri).
-	Link []string
+	Link []URI
 	// LinkExt holds the id and extensions of TestScript.metadata.capability.link; JSON "_link".
 	LinkExt []*Element
 	// Capabilities is TestScript.metadata.capability.capabilities (1..1, Reference).
@@ -962,17 +962,17 @@ func (x *TestScriptMetadataCapability) validate(p string, errs *fhirjson.Validat
 // TestScriptFixture is the backbone element TestScript.fixture of FHIR STU3 (3.0.1).
 type TestScriptFixture struct {
 	// ID is TestScript.fixture.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.fixture.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.fixture.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Autocreate is TestScript.fixture.autocreate (0..1, boolean).
-	Autocreate *bool
+	Autocreate *Boolean
 	// AutocreateExt holds the id and extensions of TestScript.fixture.autocreate; JSON "_autocreate".
 	AutocreateExt *Element
 	// Autodelete is TestScript.fixture.autodelete (0..1, boolean).
-	Autodelete *bool
+	Autodelete *Boolean
 	// AutodeleteExt holds the id and extensions of TestScript.fixture.autodelete; JSON "_autodelete".
 	AutodeleteExt *Element
 	// Resource is TestScript.fixture.resource (0..1, Reference).
@@ -1062,41 +1062,41 @@ func (x *TestScriptFixture) validate(p string, errs *fhirjson.ValidationErrors) 
 // TestScriptVariable is the backbone element TestScript.variable of FHIR STU3 (3.0.1).
 type TestScriptVariable struct {
 	// ID is TestScript.variable.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.variable.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.variable.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.variable.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.variable.name; JSON "_name".
 	NameExt *Element
 	// DefaultValue is TestScript.variable.defaultValue (0..1, string).
-	DefaultValue string
+	DefaultValue String
 	// DefaultValueExt holds the id and extensions of TestScript.variable.defaultValue; JSON "_defaultValue".
 	DefaultValueExt *Element
 	// Description is TestScript.variable.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.variable.description; JSON "_description".
 	DescriptionExt *Element
 	// Expression is TestScript.variable.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of TestScript.variable.expression; JSON "_expression".
 	ExpressionExt *Element
 	// HeaderField is TestScript.variable.headerField (0..1, string).
-	HeaderField string
+	HeaderField String
 	// HeaderFieldExt holds the id and extensions of TestScript.variable.headerField; JSON "_headerField".
 	HeaderFieldExt *Element
 	// Hint is TestScript.variable.hint (0..1, string).
-	Hint string
+	Hint String
 	// HintExt holds the id and extensions of TestScript.variable.hint; JSON "_hint".
 	HintExt *Element
 	// Path is TestScript.variable.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of TestScript.variable.path; JSON "_path".
 	PathExt *Element
 	// SourceID is TestScript.variable.sourceId (0..1, id).
-	SourceID string
+	SourceID ID
 	// SourceIDExt holds the id and extensions of TestScript.variable.sourceId; JSON "_sourceId".
 	SourceIDExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1238,7 +1238,7 @@ func (x *TestScriptVariable) validate(p string, errs *fhirjson.ValidationErrors)
 // TestScriptRule is the backbone element TestScript.rule of FHIR STU3 (3.0.1).
 type TestScriptRule struct {
 	// ID is TestScript.rule.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.rule.modifierExtension (0..*, Extension).
@@ -1323,17 +1323,17 @@ func (x *TestScriptRule) validate(p string, errs *fhirjson.ValidationErrors) {
 // TestScriptRuleParam is the backbone element TestScript.rule.param of FHIR STU3 (3.0.1).
 type TestScriptRuleParam struct {
 	// ID is TestScript.rule.param.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.rule.param.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.rule.param.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.rule.param.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.rule.param.name; JSON "_name".
 	NameExt *Element
 	// Value is TestScript.rule.param.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.rule.param.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1418,7 +1418,7 @@ func (x *TestScriptRuleParam) validate(p string, errs *fhirjson.ValidationErrors
 // TestScriptRuleset is the backbone element TestScript.ruleset of FHIR STU3 (3.0.1).
 type TestScriptRuleset struct {
 	// ID is TestScript.ruleset.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.ruleset.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.ruleset.modifierExtension (0..*, Extension).
@@ -1506,13 +1506,13 @@ func (x *TestScriptRuleset) validate(p string, errs *fhirjson.ValidationErrors) 
 // TestScriptRulesetRule is the backbone element TestScript.ruleset.rule of FHIR STU3 (3.0.1).
 type TestScriptRulesetRule struct {
 	// ID is TestScript.ruleset.rule.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.ruleset.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.ruleset.rule.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// RuleID is TestScript.ruleset.rule.ruleId (1..1, id).
-	RuleID string
+	RuleID ID
 	// RuleIDExt holds the id and extensions of TestScript.ruleset.rule.ruleId; JSON "_ruleId".
 	RuleIDExt *Element
 	// Param is TestScript.ruleset.rule.param (0..*, BackboneElement).
@@ -1599,17 +1599,17 @@ func (x *TestScriptRulesetRule) validate(p string, errs *fhirjson.ValidationErro
 // TestScriptRulesetRuleParam is the backbone element TestScript.ruleset.rule.param of FHIR STU3 (3.0.1).
 type TestScriptRulesetRuleParam struct {
 	// ID is TestScript.ruleset.rule.param.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.ruleset.rule.param.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.ruleset.rule.param.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.ruleset.rule.param.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.ruleset.rule.param.name; JSON "_name".
 	NameExt *Element
 	// Value is TestScript.ruleset.rule.param.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.ruleset.rule.param.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1696,7 +1696,7 @@ func (x *TestScriptRulesetRuleParam) validate(p string, errs *fhirjson.Validatio
 // TestScriptSetup is the backbone element TestScript.setup of FHIR STU3 (3.0.1).
 type TestScriptSetup struct {
 	// ID is TestScript.setup.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.modifierExtension (0..*, Extension).
@@ -1773,7 +1773,7 @@ func (x *TestScriptSetup) validate(p string, errs *fhirjson.ValidationErrors) {
 // TestScriptSetupAction is the backbone element TestScript.setup.action of FHIR STU3 (3.0.1).
 type TestScriptSetupAction struct {
 	// ID is TestScript.setup.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.modifierExtension (0..*, Extension).
@@ -1855,7 +1855,7 @@ func (x *TestScriptSetupAction) validate(p string, errs *fhirjson.ValidationErro
 // TestScriptSetupActionOperation is the backbone element TestScript.setup.action.operation of FHIR STU3 (3.0.1).
 type TestScriptSetupActionOperation struct {
 	// ID is TestScript.setup.action.operation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.operation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.operation.modifierExtension (0..*, Extension).
@@ -1867,11 +1867,11 @@ type TestScriptSetupActionOperation struct {
 	// ResourceExt holds the id and extensions of TestScript.setup.action.operation.resource; JSON "_resource".
 	ResourceExt *Element
 	// Label is TestScript.setup.action.operation.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of TestScript.setup.action.operation.label; JSON "_label".
 	LabelExt *Element
 	// Description is TestScript.setup.action.operation.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.setup.action.operation.description; JSON "_description".
 	DescriptionExt *Element
 	// Accept is TestScript.setup.action.operation.accept (0..1, code).
@@ -1883,41 +1883,41 @@ type TestScriptSetupActionOperation struct {
 	// ContentTypeExt holds the id and extensions of TestScript.setup.action.operation.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Destination is TestScript.setup.action.operation.destination (0..1, integer).
-	Destination *int
+	Destination *Integer
 	// DestinationExt holds the id and extensions of TestScript.setup.action.operation.destination; JSON "_destination".
 	DestinationExt *Element
 	// EncodeRequestURL is TestScript.setup.action.operation.encodeRequestUrl (0..1, boolean).
-	EncodeRequestURL *bool
+	EncodeRequestURL *Boolean
 	// EncodeRequestURLExt holds the id and extensions of TestScript.setup.action.operation.encodeRequestUrl; JSON "_encodeRequestUrl".
 	EncodeRequestURLExt *Element
 	// Origin is TestScript.setup.action.operation.origin (0..1, integer).
-	Origin *int
+	Origin *Integer
 	// OriginExt holds the id and extensions of TestScript.setup.action.operation.origin; JSON "_origin".
 	OriginExt *Element
 	// Params is TestScript.setup.action.operation.params (0..1, string).
-	Params string
+	Params String
 	// ParamsExt holds the id and extensions of TestScript.setup.action.operation.params; JSON "_params".
 	ParamsExt *Element
 	// RequestHeader is TestScript.setup.action.operation.requestHeader (0..*, BackboneElement).
 	RequestHeader []TestScriptSetupActionOperationRequestHeader
 	// RequestID is TestScript.setup.action.operation.requestId (0..1, id).
-	RequestID string
+	RequestID ID
 	// RequestIDExt holds the id and extensions of TestScript.setup.action.operation.requestId; JSON "_requestId".
 	RequestIDExt *Element
 	// ResponseID is TestScript.setup.action.operation.responseId (0..1, id).
-	ResponseID string
+	ResponseID ID
 	// ResponseIDExt holds the id and extensions of TestScript.setup.action.operation.responseId; JSON "_responseId".
 	ResponseIDExt *Element
 	// SourceID is TestScript.setup.action.operation.sourceId (0..1, id).
-	SourceID string
+	SourceID ID
 	// SourceIDExt holds the id and extensions of TestScript.setup.action.operation.sourceId; JSON "_sourceId".
 	SourceIDExt *Element
 	// TargetID is TestScript.setup.action.operation.targetId (0..1, id).
-	TargetID string
+	TargetID ID
 	// TargetIDExt holds the id and extensions of TestScript.setup.action.operation.targetId; JSON "_targetId".
 	TargetIDExt *Element
 	// URL is TestScript.setup.action.operation.url (0..1, string).
-	URL string
+	URL String
 	// URLExt holds the id and extensions of TestScript.setup.action.operation.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2146,17 +2146,17 @@ func (x *TestScriptSetupActionOperation) validate(p string, errs *fhirjson.Valid
 // TestScriptSetupActionOperationRequestHeader is the backbone element TestScript.setup.action.operation.requestHeader of FHIR STU3 (3.0.1).
 type TestScriptSetupActionOperationRequestHeader struct {
 	// ID is TestScript.setup.action.operation.requestHeader.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.operation.requestHeader.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.operation.requestHeader.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Field is TestScript.setup.action.operation.requestHeader.field (1..1, string).
-	Field string
+	Field String
 	// FieldExt holds the id and extensions of TestScript.setup.action.operation.requestHeader.field; JSON "_field".
 	FieldExt *Element
 	// Value is TestScript.setup.action.operation.requestHeader.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.setup.action.operation.requestHeader.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2250,17 +2250,17 @@ func (x *TestScriptSetupActionOperationRequestHeader) validate(p string, errs *f
 // TestScriptSetupActionAssert is the backbone element TestScript.setup.action.assert of FHIR STU3 (3.0.1).
 type TestScriptSetupActionAssert struct {
 	// ID is TestScript.setup.action.assert.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.assert.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Label is TestScript.setup.action.assert.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of TestScript.setup.action.assert.label; JSON "_label".
 	LabelExt *Element
 	// Description is TestScript.setup.action.assert.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.setup.action.assert.description; JSON "_description".
 	DescriptionExt *Element
 	// Direction is TestScript.setup.action.assert.direction (0..1, code).
@@ -2268,15 +2268,15 @@ type TestScriptSetupActionAssert struct {
 	// DirectionExt holds the id and extensions of TestScript.setup.action.assert.direction; JSON "_direction".
 	DirectionExt *Element
 	// CompareToSourceID is TestScript.setup.action.assert.compareToSourceId (0..1, string).
-	CompareToSourceID string
+	CompareToSourceID String
 	// CompareToSourceIDExt holds the id and extensions of TestScript.setup.action.assert.compareToSourceId; JSON "_compareToSourceId".
 	CompareToSourceIDExt *Element
 	// CompareToSourceExpression is TestScript.setup.action.assert.compareToSourceExpression (0..1, string).
-	CompareToSourceExpression string
+	CompareToSourceExpression String
 	// CompareToSourceExpressionExt holds the id and extensions of TestScript.setup.action.assert.compareToSourceExpression; JSON "_compareToSourceExpression".
 	CompareToSourceExpressionExt *Element
 	// CompareToSourcePath is TestScript.setup.action.assert.compareToSourcePath (0..1, string).
-	CompareToSourcePath string
+	CompareToSourcePath String
 	// CompareToSourcePathExt holds the id and extensions of TestScript.setup.action.assert.compareToSourcePath; JSON "_compareToSourcePath".
 	CompareToSourcePathExt *Element
 	// ContentType is TestScript.setup.action.assert.contentType (0..1, code).
@@ -2284,19 +2284,19 @@ type TestScriptSetupActionAssert struct {
 	// ContentTypeExt holds the id and extensions of TestScript.setup.action.assert.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Expression is TestScript.setup.action.assert.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of TestScript.setup.action.assert.expression; JSON "_expression".
 	ExpressionExt *Element
 	// HeaderField is TestScript.setup.action.assert.headerField (0..1, string).
-	HeaderField string
+	HeaderField String
 	// HeaderFieldExt holds the id and extensions of TestScript.setup.action.assert.headerField; JSON "_headerField".
 	HeaderFieldExt *Element
 	// MinimumID is TestScript.setup.action.assert.minimumId (0..1, string).
-	MinimumID string
+	MinimumID String
 	// MinimumIDExt holds the id and extensions of TestScript.setup.action.assert.minimumId; JSON "_minimumId".
 	MinimumIDExt *Element
 	// NavigationLinks is TestScript.setup.action.assert.navigationLinks (0..1, boolean).
-	NavigationLinks *bool
+	NavigationLinks *Boolean
 	// NavigationLinksExt holds the id and extensions of TestScript.setup.action.assert.navigationLinks; JSON "_navigationLinks".
 	NavigationLinksExt *Element
 	// Operator is TestScript.setup.action.assert.operator (0..1, code).
@@ -2304,7 +2304,7 @@ type TestScriptSetupActionAssert struct {
 	// OperatorExt holds the id and extensions of TestScript.setup.action.assert.operator; JSON "_operator".
 	OperatorExt *Element
 	// Path is TestScript.setup.action.assert.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of TestScript.setup.action.assert.path; JSON "_path".
 	PathExt *Element
 	// RequestMethod is TestScript.setup.action.assert.requestMethod (0..1, code).
@@ -2312,7 +2312,7 @@ type TestScriptSetupActionAssert struct {
 	// RequestMethodExt holds the id and extensions of TestScript.setup.action.assert.requestMethod; JSON "_requestMethod".
 	RequestMethodExt *Element
 	// RequestURL is TestScript.setup.action.assert.requestURL (0..1, string).
-	RequestURL string
+	RequestURL String
 	// RequestURLExt holds the id and extensions of TestScript.setup.action.assert.requestURL; JSON "_requestURL".
 	RequestURLExt *Element
 	// Resource is TestScript.setup.action.assert.resource (0..1, code).
@@ -2324,7 +2324,7 @@ type TestScriptSetupActionAssert struct {
 	// ResponseExt holds the id and extensions of TestScript.setup.action.assert.response; JSON "_response".
 	ResponseExt *Element
 	// ResponseCode is TestScript.setup.action.assert.responseCode (0..1, string).
-	ResponseCode string
+	ResponseCode String
 	// ResponseCodeExt holds the id and extensions of TestScript.setup.action.assert.responseCode; JSON "_responseCode".
 	ResponseCodeExt *Element
 	// Rule is TestScript.setup.action.assert.rule (0..1, BackboneElement).
@@ -2332,19 +2332,19 @@ type TestScriptSetupActionAssert struct {
 	// Ruleset is TestScript.setup.action.assert.ruleset (0..1, BackboneElement).
 	Ruleset *TestScriptSetupActionAssertRuleset
 	// SourceID is TestScript.setup.action.assert.sourceId (0..1, id).
-	SourceID string
+	SourceID ID
 	// SourceIDExt holds the id and extensions of TestScript.setup.action.assert.sourceId; JSON "_sourceId".
 	SourceIDExt *Element
 	// ValidateProfileID is TestScript.setup.action.assert.validateProfileId (0..1, id).
-	ValidateProfileID string
+	ValidateProfileID ID
 	// ValidateProfileIDExt holds the id and extensions of TestScript.setup.action.assert.validateProfileId; JSON "_validateProfileId".
 	ValidateProfileIDExt *Element
 	// Value is TestScript.setup.action.assert.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.setup.action.assert.value; JSON "_value".
 	ValueExt *Element
 	// WarningOnly is TestScript.setup.action.assert.warningOnly (0..1, boolean).
-	WarningOnly *bool
+	WarningOnly *Boolean
 	// WarningOnlyExt holds the id and extensions of TestScript.setup.action.assert.warningOnly; JSON "_warningOnly".
 	WarningOnlyExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2644,13 +2644,13 @@ func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.Validati
 // TestScriptSetupActionAssertRule is the backbone element TestScript.setup.action.assert.rule of FHIR STU3 (3.0.1).
 type TestScriptSetupActionAssertRule struct {
 	// ID is TestScript.setup.action.assert.rule.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.assert.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.rule.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// RuleID is TestScript.setup.action.assert.rule.ruleId (1..1, id).
-	RuleID string
+	RuleID ID
 	// RuleIDExt holds the id and extensions of TestScript.setup.action.assert.rule.ruleId; JSON "_ruleId".
 	RuleIDExt *Element
 	// Param is TestScript.setup.action.assert.rule.param (0..*, BackboneElement).
@@ -2743,17 +2743,17 @@ func (x *TestScriptSetupActionAssertRule) validate(p string, errs *fhirjson.Vali
 // TestScriptSetupActionAssertRuleParam is the backbone element TestScript.setup.action.assert.rule.param of FHIR STU3 (3.0.1).
 type TestScriptSetupActionAssertRuleParam struct {
 	// ID is TestScript.setup.action.assert.rule.param.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.assert.rule.param.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.rule.param.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.setup.action.assert.rule.param.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.setup.action.assert.rule.param.name; JSON "_name".
 	NameExt *Element
 	// Value is TestScript.setup.action.assert.rule.param.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.setup.action.assert.rule.param.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2847,13 +2847,13 @@ func (x *TestScriptSetupActionAssertRuleParam) validate(p string, errs *fhirjson
 // TestScriptSetupActionAssertRuleset is the backbone element TestScript.setup.action.assert.ruleset of FHIR STU3 (3.0.1).
 type TestScriptSetupActionAssertRuleset struct {
 	// ID is TestScript.setup.action.assert.ruleset.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.assert.ruleset.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.ruleset.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// RulesetID is TestScript.setup.action.assert.ruleset.rulesetId (1..1, id).
-	RulesetID string
+	RulesetID ID
 	// RulesetIDExt holds the id and extensions of TestScript.setup.action.assert.ruleset.rulesetId; JSON "_rulesetId".
 	RulesetIDExt *Element
 	// Rule is TestScript.setup.action.assert.ruleset.rule (0..*, BackboneElement).
@@ -2946,13 +2946,13 @@ func (x *TestScriptSetupActionAssertRuleset) validate(p string, errs *fhirjson.V
 // TestScriptSetupActionAssertRulesetRule is the backbone element TestScript.setup.action.assert.ruleset.rule of FHIR STU3 (3.0.1).
 type TestScriptSetupActionAssertRulesetRule struct {
 	// ID is TestScript.setup.action.assert.ruleset.rule.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.assert.ruleset.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.ruleset.rule.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// RuleID is TestScript.setup.action.assert.ruleset.rule.ruleId (1..1, id).
-	RuleID string
+	RuleID ID
 	// RuleIDExt holds the id and extensions of TestScript.setup.action.assert.ruleset.rule.ruleId; JSON "_ruleId".
 	RuleIDExt *Element
 	// Param is TestScript.setup.action.assert.ruleset.rule.param (0..*, BackboneElement).
@@ -3045,17 +3045,17 @@ func (x *TestScriptSetupActionAssertRulesetRule) validate(p string, errs *fhirjs
 // TestScriptSetupActionAssertRulesetRuleParam is the backbone element TestScript.setup.action.assert.ruleset.rule.param of FHIR STU3 (3.0.1).
 type TestScriptSetupActionAssertRulesetRuleParam struct {
 	// ID is TestScript.setup.action.assert.ruleset.rule.param.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.assert.ruleset.rule.param.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.ruleset.rule.param.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.setup.action.assert.ruleset.rule.param.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.setup.action.assert.ruleset.rule.param.name; JSON "_name".
 	NameExt *Element
 	// Value is TestScript.setup.action.assert.ruleset.rule.param.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.setup.action.assert.ruleset.rule.param.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -3149,17 +3149,17 @@ func (x *TestScriptSetupActionAssertRulesetRuleParam) validate(p string, errs *f
 // TestScriptTest is the backbone element TestScript.test of FHIR STU3 (3.0.1).
 type TestScriptTest struct {
 	// ID is TestScript.test.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.test.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.test.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.test.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.test.name; JSON "_name".
 	NameExt *Element
 	// Description is TestScript.test.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.test.description; JSON "_description".
 	DescriptionExt *Element
 	// Action is TestScript.test.action (1..*, BackboneElement).
@@ -3252,7 +3252,7 @@ func (x *TestScriptTest) validate(p string, errs *fhirjson.ValidationErrors) {
 // TestScriptTestAction is the backbone element TestScript.test.action of FHIR STU3 (3.0.1).
 type TestScriptTestAction struct {
 	// ID is TestScript.test.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.test.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.test.action.modifierExtension (0..*, Extension).
@@ -3334,7 +3334,7 @@ func (x *TestScriptTestAction) validate(p string, errs *fhirjson.ValidationError
 // TestScriptTeardown is the backbone element TestScript.teardown of FHIR STU3 (3.0.1).
 type TestScriptTeardown struct {
 	// ID is TestScript.teardown.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.teardown.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.teardown.modifierExtension (0..*, Extension).
@@ -3411,7 +3411,7 @@ func (x *TestScriptTeardown) validate(p string, errs *fhirjson.ValidationErrors)
 // TestScriptTeardownAction is the backbone element TestScript.teardown.action of FHIR STU3 (3.0.1).
 type TestScriptTeardownAction struct {
 	// ID is TestScript.teardown.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.teardown.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.teardown.action.modifierExtension (0..*, Extension).

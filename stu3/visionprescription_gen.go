@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type VisionPrescription struct {
 	// ID is VisionPrescription.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of VisionPrescription.id; JSON "_id".
 	IDExt *Element
 	// Meta is VisionPrescription.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is VisionPrescription.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of VisionPrescription.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is VisionPrescription.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of VisionPrescription.language; JSON "_language".
 	LanguageExt *Element
 	// Text is VisionPrescription.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type VisionPrescription struct {
 	// Encounter is VisionPrescription.encounter (0..1, Reference).
 	Encounter *Reference
 	// DateWritten is VisionPrescription.dateWritten (0..1, dateTime).
-	DateWritten string
+	DateWritten DateTime
 	// DateWrittenExt holds the id and extensions of VisionPrescription.dateWritten; JSON "_dateWritten".
 	DateWrittenExt *Element
 	// Prescriber is VisionPrescription.prescriber (0..1, Reference).
@@ -267,7 +267,7 @@ func (x *VisionPrescription) ReasonType() string {
 // VisionPrescriptionDispense is the backbone element VisionPrescription.dispense of FHIR STU3 (3.0.1).
 type VisionPrescriptionDispense struct {
 	// ID is VisionPrescription.dispense.id (0..1, string).
-	ID string
+	ID String
 	// Extension is VisionPrescription.dispense.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is VisionPrescription.dispense.modifierExtension (0..*, Extension).
@@ -279,19 +279,19 @@ type VisionPrescriptionDispense struct {
 	// EyeExt holds the id and extensions of VisionPrescription.dispense.eye; JSON "_eye".
 	EyeExt *Element
 	// Sphere is VisionPrescription.dispense.sphere (0..1, decimal).
-	Sphere fhirjson.Decimal
+	Sphere Decimal
 	// SphereExt holds the id and extensions of VisionPrescription.dispense.sphere; JSON "_sphere".
 	SphereExt *Element
 	// Cylinder is VisionPrescription.dispense.cylinder (0..1, decimal).
-	Cylinder fhirjson.Decimal
+	Cylinder Decimal
 	// CylinderExt holds the id and extensions of VisionPrescription.dispense.cylinder; JSON "_cylinder".
 	CylinderExt *Element
 	// Axis is VisionPrescription.dispense.axis (0..1, integer).
-	Axis *int
+	Axis *Integer
 	// AxisExt holds the id and extensions of VisionPrescription.dispense.axis; JSON "_axis".
 	AxisExt *Element
 	// Prism is VisionPrescription.dispense.prism (0..1, decimal).
-	Prism fhirjson.Decimal
+	Prism Decimal
 	// PrismExt holds the id and extensions of VisionPrescription.dispense.prism; JSON "_prism".
 	PrismExt *Element
 	// Base is VisionPrescription.dispense.base (0..1, code).
@@ -299,29 +299,29 @@ type VisionPrescriptionDispense struct {
 	// BaseExt holds the id and extensions of VisionPrescription.dispense.base; JSON "_base".
 	BaseExt *Element
 	// Add is VisionPrescription.dispense.add (0..1, decimal).
-	Add fhirjson.Decimal
+	Add Decimal
 	// AddExt holds the id and extensions of VisionPrescription.dispense.add; JSON "_add".
 	AddExt *Element
 	// Power is VisionPrescription.dispense.power (0..1, decimal).
-	Power fhirjson.Decimal
+	Power Decimal
 	// PowerExt holds the id and extensions of VisionPrescription.dispense.power; JSON "_power".
 	PowerExt *Element
 	// BackCurve is VisionPrescription.dispense.backCurve (0..1, decimal).
-	BackCurve fhirjson.Decimal
+	BackCurve Decimal
 	// BackCurveExt holds the id and extensions of VisionPrescription.dispense.backCurve; JSON "_backCurve".
 	BackCurveExt *Element
 	// Diameter is VisionPrescription.dispense.diameter (0..1, decimal).
-	Diameter fhirjson.Decimal
+	Diameter Decimal
 	// DiameterExt holds the id and extensions of VisionPrescription.dispense.diameter; JSON "_diameter".
 	DiameterExt *Element
 	// Duration is VisionPrescription.dispense.duration (0..1, Quantity).
 	Duration *SimpleQuantity
 	// Color is VisionPrescription.dispense.color (0..1, string).
-	Color string
+	Color String
 	// ColorExt holds the id and extensions of VisionPrescription.dispense.color; JSON "_color".
 	ColorExt *Element
 	// Brand is VisionPrescription.dispense.brand (0..1, string).
-	Brand string
+	Brand String
 	// BrandExt holds the id and extensions of VisionPrescription.dispense.brand; JSON "_brand".
 	BrandExt *Element
 	// Note is VisionPrescription.dispense.note (0..*, Annotation).

@@ -41,6 +41,9 @@ func (g *generator) files() (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	prims := &out{}
+	g.emitPrimitives(prims)
+	bodies["primitives"] = prims
 	codes := &out{}
 	g.emitEnums(codes)
 	bodies["codes"] = codes
@@ -471,6 +474,24 @@ func (g *generator) emitFormatCheck(o *out, f *field, path string) {
 		o.p("for i, v := range %s { if v < %s { errs.BadFormat(fhirjson.Index(p+%s, i), %q) } }", x, lowest, path, f.fhirType)
 	} else {
 		o.p("if %s != nil && *%s < %s { errs.BadFormat(p+%s, %q) }", x, x, lowest, path, f.fhirType)
+	}
+}
+
+// emitPrimitives writes one alias per FHIR primitive, so that every
+// datatype has a Go name and field types read like the specification.
+func (g *generator) emitPrimitives(o *out) {
+	names := sortedKeys(primitives)
+	for _, n := range names {
+		p := primitives[n]
+		zero := `"" means absent`
+		switch p.class {
+		case "bool", "int":
+			zero = "fields hold a pointer, nil meaning absent"
+		case "dec":
+			zero = "the zero Decimal means absent"
+		}
+		o.p("// %s is the FHIR %s primitive %s: %s. It is an alias of %s; %s.", p.alias, g.verName(), n, p.doc, p.goType, zero)
+		o.p("type %s = %s\n", p.alias, p.goType)
 	}
 }
 
