@@ -16,8 +16,11 @@ type DecodeOption func(*Decoder)
 
 // Lenient makes decoding keep members that the FHIR type does not define
 // (they are stored in the struct's Unknown field and re-encoded) instead of
-// failing, and accepts empty strings and nulls where FHIR forbids them.
-// Malformed JSON and values of the wrong JSON type still fail.
+// failing. It also accepts what FHIR forbids but is harmless to drop: null
+// for a single element (treated as absent), empty strings and arrays, and
+// date/time values that miss the FHIR patterns (kept as written), as well as
+// out-of-range positiveInt/unsignedInt values. Malformed JSON and values of
+// the wrong JSON type still fail.
 func Lenient() DecodeOption { return func(d *Decoder) { d.lenient = true } }
 
 // KeepComments makes the DSTU2 "fhir_comments" member accepted on every

@@ -165,6 +165,17 @@ func TestLenientKeepsUnknownMembers(t *testing.T) {
 	if err := Unmarshal([]byte(`{"name":"","items":[]}`), &r, "Rec", Lenient()); err != nil {
 		t.Fatalf("lenient empty values: %v", err)
 	}
+	r = rec{}
+	nulls := `{"name":null,"flag":null,"count":null,"value":null,"child":null,"when":"2020-02-30x","pos":0}`
+	if err := Unmarshal([]byte(nulls), &r, "Rec", Lenient()); err != nil {
+		t.Fatalf("lenient nulls: %v", err)
+	}
+	if got := string(Marshal(&r)); got != `{"pos":0,"when":"2020-02-30x"}` {
+		t.Fatalf("lenient nulls re-encoded as %s", got)
+	}
+	if err := Unmarshal([]byte(`{"flag":1}`), &r, "Rec", Lenient()); !errors.Is(err, ErrWrongType) {
+		t.Fatalf("lenient wrong kind: %v", err)
+	}
 }
 
 func TestKeepComments(t *testing.T) {
