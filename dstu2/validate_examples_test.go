@@ -44,3 +44,6 @@ var fixtures = []examplestest.Fixture{
 		Doc:   `{"resourceType":"MedicationOrder","status":"bogus"}`,
 		Paths: []string{"MedicationOrder.medication[x]", "MedicationOrder.status"}},
 }
+
+// TestNoValuesInErrors: errors name paths, never patient data.
+func TestNoValuesInErrors(t *testing.T) { examplestest.NoValuesInErrors(t, codec) }

@@ -46,3 +46,6 @@ var fixtures = []examplestest.Fixture{
 		Doc:   `{"resourceType":"MedicationRequest","status":"bogus"}`,
 		Paths: []string{"MedicationRequest.medication[x]", "MedicationRequest.status", "MedicationRequest.intent", "MedicationRequest.subject"}},
 }
+
+// TestNoValuesInErrors: errors name paths, never patient data.
+func TestNoValuesInErrors(t *testing.T) { examplestest.NoValuesInErrors(t, codec) }
