@@ -208,109 +208,153 @@ func (x *AllergyIntolerance) fhirName() string { return "AllergyIntolerance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AllergyIntolerance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AllergyIntolerance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AllergyIntolerance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AllergyIntolerance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AllergyIntolerance) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetExt != nil {
-		x.OnsetExt.validate(p+".onset", errs)
+		m := v.Push("onset")
+		x.OnsetExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Onset != "" && !fhirjson.CheckDateTime(x.Onset) {
-		errs.BadFormat(p+".onset", "dateTime")
+		v.BadFormat("onset", -1, "dateTime")
 	}
 	if x.RecordedDateExt != nil {
-		x.RecordedDateExt.validate(p+".recordedDate", errs)
+		m := v.Push("recordedDate")
+		x.RecordedDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RecordedDate != "" && !fhirjson.CheckDateTime(x.RecordedDate) {
-		errs.BadFormat(p+".recordedDate", "dateTime")
+		v.BadFormat("recordedDate", -1, "dateTime")
 	}
 	if x.Recorder != nil {
-		x.Recorder.validate(p+".recorder", errs)
+		m := v.Push("recorder")
+		x.Recorder.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Reporter != nil {
-		x.Reporter.validate(p+".reporter", errs)
+		m := v.Push("reporter")
+		x.Reporter.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Substance != nil) {
-		errs.Missing(p + ".substance")
+		v.Missing("substance")
 	}
 	if x.Substance != nil {
-		x.Substance.validate(p+".substance", errs)
+		m := v.Push("substance")
+		x.Substance.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/allergy-intolerance-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Criticality != "" && !x.Criticality.IsValid() {
-		errs.BadCode(p+".criticality", "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality")
+		v.BadCode("criticality", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality")
 	}
 	if x.CriticalityExt != nil {
-		x.CriticalityExt.validate(p+".criticality", errs)
+		m := v.Push("criticality")
+		x.CriticalityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/allergy-intolerance-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != "" && !x.Category.IsValid() {
-		errs.BadCode(p+".category", "http://hl7.org/fhir/ValueSet/allergy-intolerance-category")
+		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-category")
 	}
 	if x.CategoryExt != nil {
-		x.CategoryExt.validate(p+".category", errs)
+		m := v.Push("category")
+		x.CategoryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LastOccurenceExt != nil {
-		x.LastOccurenceExt.validate(p+".lastOccurence", errs)
+		m := v.Push("lastOccurence")
+		x.LastOccurenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LastOccurence != "" && !fhirjson.CheckDateTime(x.LastOccurence) {
-		errs.BadFormat(p+".lastOccurence", "dateTime")
+		v.BadFormat("lastOccurence", -1, "dateTime")
 	}
 	if x.Note != nil {
-		x.Note.validate(p+".note", errs)
+		m := v.Push("note")
+		x.Note.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Reaction {
-		x.Reaction[i].validate(fhirjson.Index(p+".reaction", i), errs)
+		m := v.PushIndex("reaction", i)
+		x.Reaction[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -440,55 +484,75 @@ func (x *AllergyIntoleranceReaction) fhirName() string { return "AllergyIntolera
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AllergyIntoleranceReaction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AllergyIntolerance.reaction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AllergyIntolerance.reaction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AllergyIntoleranceReaction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AllergyIntoleranceReaction) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Substance != nil {
-		x.Substance.validate(p+".substance", errs)
+		m := v.Push("substance")
+		x.Substance.validate(v)
+		v.Pop(m)
 	}
 	if x.Certainty != "" && !x.Certainty.IsValid() {
-		errs.BadCode(p+".certainty", "http://hl7.org/fhir/ValueSet/reaction-event-certainty")
+		v.BadCode("certainty", -1, "http://hl7.org/fhir/ValueSet/reaction-event-certainty")
 	}
 	if x.CertaintyExt != nil {
-		x.CertaintyExt.validate(p+".certainty", errs)
+		m := v.Push("certainty")
+		x.CertaintyExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Manifestation) > 0) {
-		errs.Missing(p + ".manifestation")
+		v.Missing("manifestation")
 	}
 	for i := range x.Manifestation {
-		x.Manifestation[i].validate(fhirjson.Index(p+".manifestation", i), errs)
+		m := v.PushIndex("manifestation", i)
+		x.Manifestation[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetExt != nil {
-		x.OnsetExt.validate(p+".onset", errs)
+		m := v.Push("onset")
+		x.OnsetExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Onset != "" && !fhirjson.CheckDateTime(x.Onset) {
-		errs.BadFormat(p+".onset", "dateTime")
+		v.BadFormat("onset", -1, "dateTime")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
-		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/reaction-event-severity")
+		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/reaction-event-severity")
 	}
 	if x.SeverityExt != nil {
-		x.SeverityExt.validate(p+".severity", errs)
+		m := v.Push("severity")
+		x.SeverityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExposureRoute != nil {
-		x.ExposureRoute.validate(p+".exposureRoute", errs)
+		m := v.Push("exposureRoute")
+		x.ExposureRoute.validate(v)
+		v.Pop(m)
 	}
 	if x.Note != nil {
-		x.Note.validate(p+".note", errs)
+		m := v.Push("note")
+		x.Note.validate(v)
+		v.Pop(m)
 	}
 }

@@ -198,97 +198,137 @@ func (x *Appointment) fhirName() string { return "Appointment" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Appointment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Appointment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Appointment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Appointment) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Appointment) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/appointmentstatus")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/appointmentstatus")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.Reason.validate(v)
+		v.Pop(m)
 	}
 	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.PriorityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != nil && *x.Priority < 0 {
-		errs.BadFormat(p+".priority", "unsignedInt")
+		v.BadFormat("priority", -1, "unsignedInt")
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
+		m := v.Push("start")
+		x.StartExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Start != "" && !fhirjson.CheckInstant(x.Start) {
-		errs.BadFormat(p+".start", "instant")
+		v.BadFormat("start", -1, "instant")
 	}
 	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
+		m := v.Push("end")
+		x.EndExt.validate(v)
+		v.Pop(m)
 	}
 	if x.End != "" && !fhirjson.CheckInstant(x.End) {
-		errs.BadFormat(p+".end", "instant")
+		v.BadFormat("end", -1, "instant")
 	}
 	if x.MinutesDurationExt != nil {
-		x.MinutesDurationExt.validate(p+".minutesDuration", errs)
+		m := v.Push("minutesDuration")
+		x.MinutesDurationExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MinutesDuration != nil && *x.MinutesDuration < 1 {
-		errs.BadFormat(p+".minutesDuration", "positiveInt")
+		v.BadFormat("minutesDuration", -1, "positiveInt")
 	}
 	for i := range x.Slot {
-		x.Slot[i].validate(fhirjson.Index(p+".slot", i), errs)
+		m := v.PushIndex("slot", i)
+		x.Slot[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
+		m := v.Push("comment")
+		x.CommentExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Participant) > 0) {
-		errs.Missing(p + ".participant")
+		v.Missing("participant")
 	}
 	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
+		m := v.PushIndex("participant", i)
+		x.Participant[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -388,40 +428,52 @@ func (x *AppointmentParticipant) fhirName() string { return "Appointment.partici
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AppointmentParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Appointment.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Appointment.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AppointmentParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AppointmentParticipant) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
+		m := v.Push("actor")
+		x.Actor.validate(v)
+		v.Pop(m)
 	}
 	if x.Required != "" && !x.Required.IsValid() {
-		errs.BadCode(p+".required", "http://hl7.org/fhir/ValueSet/participantrequired")
+		v.BadCode("required", -1, "http://hl7.org/fhir/ValueSet/participantrequired")
 	}
 	if x.RequiredExt != nil {
-		x.RequiredExt.validate(p+".required", errs)
+		m := v.Push("required")
+		x.RequiredExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/participationstatus")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/participationstatus")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -123,61 +123,85 @@ func (x *AuditEvent) fhirName() string { return "AuditEvent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEvent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AuditEvent) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Event != nil) {
-		errs.Missing(p + ".event")
+		v.Missing("event")
 	}
 	if x.Event != nil {
-		x.Event.validate(p+".event", errs)
+		m := v.Push("event")
+		x.Event.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Participant) > 0) {
-		errs.Missing(p + ".participant")
+		v.Missing("participant")
 	}
 	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
+		m := v.PushIndex("participant", i)
+		x.Participant[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Source != nil) {
-		errs.Missing(p + ".source")
+		v.Missing("source")
 	}
 	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
+		m := v.Push("source")
+		x.Source.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Object {
-		x.Object[i].validate(fhirjson.Index(p+".object", i), errs)
+		m := v.PushIndex("object", i)
+		x.Object[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -300,56 +324,74 @@ func (x *AuditEventEvent) fhirName() string { return "AuditEvent.event" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.event", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.event")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventEvent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AuditEventEvent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Subtype {
-		x.Subtype[i].validate(fhirjson.Index(p+".subtype", i), errs)
+		m := v.PushIndex("subtype", i)
+		x.Subtype[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Action != "" && !x.Action.IsValid() {
-		errs.BadCode(p+".action", "http://hl7.org/fhir/ValueSet/audit-event-action")
+		v.BadCode("action", -1, "http://hl7.org/fhir/ValueSet/audit-event-action")
 	}
 	if x.ActionExt != nil {
-		x.ActionExt.validate(p+".action", errs)
+		m := v.Push("action")
+		x.ActionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.DateTime != "" || x.DateTimeExt != nil) {
-		errs.Missing(p + ".dateTime")
+		v.Missing("dateTime")
 	}
 	if x.DateTimeExt != nil {
-		x.DateTimeExt.validate(p+".dateTime", errs)
+		m := v.Push("dateTime")
+		x.DateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateTime != "" && !fhirjson.CheckInstant(x.DateTime) {
-		errs.BadFormat(p+".dateTime", "instant")
+		v.BadFormat("dateTime", -1, "instant")
 	}
 	if x.Outcome != "" && !x.Outcome.IsValid() {
-		errs.BadCode(p+".outcome", "http://hl7.org/fhir/ValueSet/audit-event-outcome")
+		v.BadCode("outcome", -1, "http://hl7.org/fhir/ValueSet/audit-event-outcome")
 	}
 	if x.OutcomeExt != nil {
-		x.OutcomeExt.validate(p+".outcome", errs)
+		m := v.Push("outcome")
+		x.OutcomeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OutcomeDescExt != nil {
-		x.OutcomeDescExt.validate(p+".outcomeDesc", errs)
+		m := v.Push("outcomeDesc")
+		x.OutcomeDescExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PurposeOfEvent {
-		x.PurposeOfEvent[i].validate(fhirjson.Index(p+".purposeOfEvent", i), errs)
+		m := v.PushIndex("purposeOfEvent", i)
+		x.PurposeOfEvent[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -480,58 +522,84 @@ func (x *AuditEventParticipant) fhirName() string { return "AuditEvent.participa
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AuditEventParticipant) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Role {
-		x.Role[i].validate(fhirjson.Index(p+".role", i), errs)
+		m := v.PushIndex("role", i)
+		x.Role[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.Reference.validate(v)
+		v.Pop(m)
 	}
 	if x.UserID != nil {
-		x.UserID.validate(p+".userId", errs)
+		m := v.Push("userId")
+		x.UserID.validate(v)
+		v.Pop(m)
 	}
 	if x.AltIDExt != nil {
-		x.AltIDExt.validate(p+".altId", errs)
+		m := v.Push("altId")
+		x.AltIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Requestor != nil || x.RequestorExt != nil) {
-		errs.Missing(p + ".requestor")
+		v.Missing("requestor")
 	}
 	if x.RequestorExt != nil {
-		x.RequestorExt.validate(p+".requestor", errs)
+		m := v.Push("requestor")
+		x.RequestorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.PolicyExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".policy", i), errs)
+	for i, e := range x.PolicyExt {
+		if e != nil {
+			m := v.PushIndex("policy", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.Media != nil {
-		x.Media.validate(p+".media", errs)
+		m := v.Push("media")
+		x.Media.validate(v)
+		v.Pop(m)
 	}
 	if x.Network != nil {
-		x.Network.validate(p+".network", errs)
+		m := v.Push("network")
+		x.Network.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PurposeOfUse {
-		x.PurposeOfUse[i].validate(fhirjson.Index(p+".purposeOfUse", i), errs)
+		m := v.PushIndex("purposeOfUse", i)
+		x.PurposeOfUse[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -609,29 +677,37 @@ func (x *AuditEventParticipantNetwork) fhirName() string { return "AuditEvent.pa
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventParticipantNetwork) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.participant.network", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.participant.network")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventParticipantNetwork) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AuditEventParticipantNetwork) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.AddressExt != nil {
-		x.AddressExt.validate(p+".address", errs)
+		m := v.Push("address")
+		x.AddressExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/network-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/network-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -707,32 +783,42 @@ func (x *AuditEventSource) fhirName() string { return "AuditEvent.source" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventSource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.source", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.source")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventSource) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AuditEventSource) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.SiteExt != nil {
-		x.SiteExt.validate(p+".site", errs)
+		m := v.Push("site")
+		x.SiteExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Identifier != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -853,50 +939,74 @@ func (x *AuditEventObject) fhirName() string { return "AuditEvent.object" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventObject) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.object", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.object")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventObject) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AuditEventObject) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.Reference.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	if x.Lifecycle != nil {
-		x.Lifecycle.validate(p+".lifecycle", errs)
+		m := v.Push("lifecycle")
+		x.Lifecycle.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SecurityLabel {
-		x.SecurityLabel[i].validate(fhirjson.Index(p+".securityLabel", i), errs)
+		m := v.PushIndex("securityLabel", i)
+		x.SecurityLabel[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.QueryExt != nil {
-		x.QueryExt.validate(p+".query", errs)
+		m := v.Push("query")
+		x.QueryExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
+		m := v.PushIndex("detail", i)
+		x.Detail[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -974,31 +1084,39 @@ func (x *AuditEventObjectDetail) fhirName() string { return "AuditEvent.object.d
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventObjectDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.object.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.object.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventObjectDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AuditEventObjectDetail) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 }

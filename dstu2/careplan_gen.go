@@ -198,97 +198,145 @@ func (x *CarePlan) fhirName() string { return "CarePlan" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CarePlan) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CarePlan", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CarePlan")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CarePlan) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CarePlan) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/care-plan-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/care-plan-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Author {
-		x.Author[i].validate(fhirjson.Index(p+".author", i), errs)
+		m := v.PushIndex("author", i)
+		x.Author[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ModifiedExt != nil {
-		x.ModifiedExt.validate(p+".modified", errs)
+		m := v.Push("modified")
+		x.ModifiedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Modified != "" && !fhirjson.CheckDateTime(x.Modified) {
-		errs.BadFormat(p+".modified", "dateTime")
+		v.BadFormat("modified", -1, "dateTime")
 	}
 	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
+		m := v.PushIndex("category", i)
+		x.Category[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Addresses {
-		x.Addresses[i].validate(fhirjson.Index(p+".addresses", i), errs)
+		m := v.PushIndex("addresses", i)
+		x.Addresses[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Support {
-		x.Support[i].validate(fhirjson.Index(p+".support", i), errs)
+		m := v.PushIndex("support", i)
+		x.Support[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RelatedPlan {
-		x.RelatedPlan[i].validate(fhirjson.Index(p+".relatedPlan", i), errs)
+		m := v.PushIndex("relatedPlan", i)
+		x.RelatedPlan[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
+		m := v.PushIndex("participant", i)
+		x.Participant[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Goal {
-		x.Goal[i].validate(fhirjson.Index(p+".goal", i), errs)
+		m := v.PushIndex("goal", i)
+		x.Goal[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Activity {
-		x.Activity[i].validate(fhirjson.Index(p+".activity", i), errs)
+		m := v.PushIndex("activity", i)
+		x.Activity[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Note != nil {
-		x.Note.validate(p+".note", errs)
+		m := v.Push("note")
+		x.Note.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -371,32 +419,40 @@ func (x *CarePlanRelatedPlan) fhirName() string { return "CarePlan.relatedPlan" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CarePlanRelatedPlan) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CarePlan.relatedPlan", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CarePlan.relatedPlan")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CarePlanRelatedPlan) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CarePlanRelatedPlan) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/care-plan-relationship")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/care-plan-relationship")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Plan != nil) {
-		errs.Missing(p + ".plan")
+		v.Missing("plan")
 	}
 	if x.Plan != nil {
-		x.Plan.validate(p+".plan", errs)
+		m := v.Push("plan")
+		x.Plan.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -462,26 +518,34 @@ func (x *CarePlanParticipant) fhirName() string { return "CarePlan.participant" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CarePlanParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CarePlan.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CarePlan.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CarePlanParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CarePlanParticipant) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	if x.Member != nil {
-		x.Member.validate(p+".member", errs)
+		m := v.Push("member")
+		x.Member.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -557,32 +621,44 @@ func (x *CarePlanActivity) fhirName() string { return "CarePlan.activity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CarePlanActivity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CarePlan.activity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CarePlan.activity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CarePlanActivity) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CarePlanActivity) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ActionResulting {
-		x.ActionResulting[i].validate(fhirjson.Index(p+".actionResulting", i), errs)
+		m := v.PushIndex("actionResulting", i)
+		x.ActionResulting[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Progress {
-		x.Progress[i].validate(fhirjson.Index(p+".progress", i), errs)
+		m := v.PushIndex("progress", i)
+		x.Progress[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.Reference.validate(v)
+		v.Pop(m)
 	}
 	if x.Detail != nil {
-		x.Detail.validate(p+".detail", errs)
+		m := v.Push("detail")
+		x.Detail.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -750,80 +826,120 @@ func (x *CarePlanActivityDetail) fhirName() string { return "CarePlan.activity.d
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CarePlanActivityDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CarePlan.activity.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CarePlan.activity.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CarePlanActivityDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CarePlanActivityDetail) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
+		m := v.PushIndex("reasonCode", i)
+		x.ReasonCode[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
+		m := v.PushIndex("reasonReference", i)
+		x.ReasonReference[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Goal {
-		x.Goal[i].validate(fhirjson.Index(p+".goal", i), errs)
+		m := v.PushIndex("goal", i)
+		x.Goal[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/care-plan-activity-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/care-plan-activity-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.StatusReason != nil {
-		x.StatusReason.validate(p+".statusReason", errs)
+		m := v.Push("statusReason")
+		x.StatusReason.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Prohibited != nil || x.ProhibitedExt != nil) {
-		errs.Missing(p + ".prohibited")
+		v.Missing("prohibited")
 	}
 	if x.ProhibitedExt != nil {
-		x.ProhibitedExt.validate(p+".prohibited", errs)
+		m := v.Push("prohibited")
+		x.ProhibitedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ScheduledTiming != nil {
-		x.ScheduledTiming.validate(p+".scheduledTiming", errs)
+		m := v.Push("scheduledTiming")
+		x.ScheduledTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.ScheduledPeriod != nil {
-		x.ScheduledPeriod.validate(p+".scheduledPeriod", errs)
+		m := v.Push("scheduledPeriod")
+		x.ScheduledPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.ScheduledStringExt != nil {
-		x.ScheduledStringExt.validate(p+".scheduledString", errs)
+		m := v.Push("scheduledString")
+		x.ScheduledStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
+		m := v.PushIndex("performer", i)
+		x.Performer[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ProductCodeableConcept != nil {
-		x.ProductCodeableConcept.validate(p+".productCodeableConcept", errs)
+		m := v.Push("productCodeableConcept")
+		x.ProductCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ProductReference != nil {
-		x.ProductReference.validate(p+".productReference", errs)
+		m := v.Push("productReference")
+		x.ProductReference.validate(v)
+		v.Pop(m)
 	}
 	if x.DailyAmount != nil {
-		x.DailyAmount.validate(p+".dailyAmount", errs)
+		m := v.Push("dailyAmount")
+		x.DailyAmount.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -273,145 +273,219 @@ func (x *Claim) fhirName() string { return "Claim" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Claim) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Claim) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Claim) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/claim-type-link")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/claim-type-link")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Ruleset != nil {
-		x.Ruleset.validate(p+".ruleset", errs)
+		m := v.Push("ruleset")
+		x.Ruleset.validate(v)
+		v.Pop(m)
 	}
 	if x.OriginalRuleset != nil {
-		x.OriginalRuleset.validate(p+".originalRuleset", errs)
+		m := v.Push("originalRuleset")
+		x.OriginalRuleset.validate(v)
+		v.Pop(m)
 	}
 	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
+		m := v.Push("created")
+		x.CreatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
-		errs.BadFormat(p+".created", "dateTime")
+		v.BadFormat("created", -1, "dateTime")
 	}
 	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
+		m := v.Push("target")
+		x.Target.validate(v)
+		v.Pop(m)
 	}
 	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
+		m := v.Push("provider")
+		x.Provider.validate(v)
+		v.Pop(m)
 	}
 	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
+		m := v.Push("organization")
+		x.Organization.validate(v)
+		v.Pop(m)
 	}
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/claim-use-link")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/claim-use-link")
 	}
 	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
+		m := v.Push("use")
+		x.UseExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.Priority.validate(v)
+		v.Pop(m)
 	}
 	if x.FundsReserve != nil {
-		x.FundsReserve.validate(p+".fundsReserve", errs)
+		m := v.Push("fundsReserve")
+		x.FundsReserve.validate(v)
+		v.Pop(m)
 	}
 	if x.Enterer != nil {
-		x.Enterer.validate(p+".enterer", errs)
+		m := v.Push("enterer")
+		x.Enterer.validate(v)
+		v.Pop(m)
 	}
 	if x.Facility != nil {
-		x.Facility.validate(p+".facility", errs)
+		m := v.Push("facility")
+		x.Facility.validate(v)
+		v.Pop(m)
 	}
 	if x.Prescription != nil {
-		x.Prescription.validate(p+".prescription", errs)
+		m := v.Push("prescription")
+		x.Prescription.validate(v)
+		v.Pop(m)
 	}
 	if x.OriginalPrescription != nil {
-		x.OriginalPrescription.validate(p+".originalPrescription", errs)
+		m := v.Push("originalPrescription")
+		x.OriginalPrescription.validate(v)
+		v.Pop(m)
 	}
 	if x.Payee != nil {
-		x.Payee.validate(p+".payee", errs)
+		m := v.Push("payee")
+		x.Payee.validate(v)
+		v.Pop(m)
 	}
 	if x.Referral != nil {
-		x.Referral.validate(p+".referral", errs)
+		m := v.Push("referral")
+		x.Referral.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Diagnosis {
-		x.Diagnosis[i].validate(fhirjson.Index(p+".diagnosis", i), errs)
+		m := v.PushIndex("diagnosis", i)
+		x.Diagnosis[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Condition {
-		x.Condition[i].validate(fhirjson.Index(p+".condition", i), errs)
+		m := v.PushIndex("condition", i)
+		x.Condition[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Coverage {
-		x.Coverage[i].validate(fhirjson.Index(p+".coverage", i), errs)
+		m := v.PushIndex("coverage", i)
+		x.Coverage[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Exception {
-		x.Exception[i].validate(fhirjson.Index(p+".exception", i), errs)
+		m := v.PushIndex("exception", i)
+		x.Exception[i].validate(v)
+		v.Pop(m)
 	}
 	if x.SchoolExt != nil {
-		x.SchoolExt.validate(p+".school", errs)
+		m := v.Push("school")
+		x.SchoolExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AccidentExt != nil {
-		x.AccidentExt.validate(p+".accident", errs)
+		m := v.Push("accident")
+		x.AccidentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Accident != "" && !fhirjson.CheckDate(x.Accident) {
-		errs.BadFormat(p+".accident", "date")
+		v.BadFormat("accident", -1, "date")
 	}
 	if x.AccidentType != nil {
-		x.AccidentType.validate(p+".accidentType", errs)
+		m := v.Push("accidentType")
+		x.AccidentType.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.InterventionException {
-		x.InterventionException[i].validate(fhirjson.Index(p+".interventionException", i), errs)
+		m := v.PushIndex("interventionException", i)
+		x.InterventionException[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
+		m := v.PushIndex("item", i)
+		x.Item[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.AdditionalMaterials {
-		x.AdditionalMaterials[i].validate(fhirjson.Index(p+".additionalMaterials", i), errs)
+		m := v.PushIndex("additionalMaterials", i)
+		x.AdditionalMaterials[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.MissingTeeth {
-		x.MissingTeeth[i].validate(fhirjson.Index(p+".missingTeeth", i), errs)
+		m := v.PushIndex("missingTeeth", i)
+		x.MissingTeeth[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -499,32 +573,44 @@ func (x *ClaimPayee) fhirName() string { return "Claim.payee" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimPayee) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.payee", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.payee")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimPayee) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimPayee) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
+		m := v.Push("provider")
+		x.Provider.validate(v)
+		v.Pop(m)
 	}
 	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
+		m := v.Push("organization")
+		x.Organization.validate(v)
+		v.Pop(m)
 	}
 	if x.Person != nil {
-		x.Person.validate(p+".person", errs)
+		m := v.Push("person")
+		x.Person.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -595,35 +681,43 @@ func (x *ClaimDiagnosis) fhirName() string { return "Claim.diagnosis" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimDiagnosis) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.diagnosis", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.diagnosis")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimDiagnosis) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Diagnosis != nil) {
-		errs.Missing(p + ".diagnosis")
+		v.Missing("diagnosis")
 	}
 	if x.Diagnosis != nil {
-		x.Diagnosis.validate(p+".diagnosis", errs)
+		m := v.Push("diagnosis")
+		x.Diagnosis.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -739,61 +833,81 @@ func (x *ClaimCoverage) fhirName() string { return "Claim.coverage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimCoverage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.coverage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.coverage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimCoverage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimCoverage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
-		errs.Missing(p + ".focal")
+		v.Missing("focal")
 	}
 	if x.FocalExt != nil {
-		x.FocalExt.validate(p+".focal", errs)
+		m := v.Push("focal")
+		x.FocalExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Coverage != nil) {
-		errs.Missing(p + ".coverage")
+		v.Missing("coverage")
 	}
 	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
+		m := v.Push("coverage")
+		x.Coverage.validate(v)
+		v.Pop(m)
 	}
 	if x.BusinessArrangementExt != nil {
-		x.BusinessArrangementExt.validate(p+".businessArrangement", errs)
+		m := v.Push("businessArrangement")
+		x.BusinessArrangementExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Relationship != nil) {
-		errs.Missing(p + ".relationship")
+		v.Missing("relationship")
 	}
 	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
+		m := v.Push("relationship")
+		x.Relationship.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.PreAuthRefExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".preAuthRef", i), errs)
+	for i, e := range x.PreAuthRefExt {
+		if e != nil {
+			m := v.PushIndex("preAuthRef", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.ClaimResponse != nil {
-		x.ClaimResponse.validate(p+".claimResponse", errs)
+		m := v.Push("claimResponse")
+		x.ClaimResponse.validate(v)
+		v.Pop(m)
 	}
 	if x.OriginalRuleset != nil {
-		x.OriginalRuleset.validate(p+".originalRuleset", errs)
+		m := v.Push("originalRuleset")
+		x.OriginalRuleset.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -959,93 +1073,131 @@ func (x *ClaimItem) fhirName() string { return "Claim.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimItem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
+		m := v.Push("provider")
+		x.Provider.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.DiagnosisLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".diagnosisLinkId", i), errs)
+	for i, e := range x.DiagnosisLinkIDExt {
+		if e != nil {
+			m := v.PushIndex("diagnosisLinkId", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.DiagnosisLinkID {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".diagnosisLinkId", i), "positiveInt")
+	for i, n := range x.DiagnosisLinkID {
+		if n < 1 {
+			v.BadFormat("diagnosisLinkId", i, "positiveInt")
 		}
 	}
 	if !(x.Service != nil) {
-		errs.Missing(p + ".service")
+		v.Missing("service")
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	if x.ServiceDateExt != nil {
-		x.ServiceDateExt.validate(p+".serviceDate", errs)
+		m := v.Push("serviceDate")
+		x.ServiceDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ServiceDate != "" && !fhirjson.CheckDate(x.ServiceDate) {
-		errs.BadFormat(p+".serviceDate", "date")
+		v.BadFormat("serviceDate", -1, "date")
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
+		m := v.Push("unitPrice")
+		x.UnitPrice.validate(v)
+		v.Pop(m)
 	}
 	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
+		m := v.Push("factor")
+		x.FactorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PointsExt != nil {
-		x.PointsExt.validate(p+".points", errs)
+		m := v.Push("points")
+		x.PointsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
+		m := v.Push("net")
+		x.Net.validate(v)
+		v.Pop(m)
 	}
 	if x.Udi != nil {
-		x.Udi.validate(p+".udi", errs)
+		m := v.Push("udi")
+		x.Udi.validate(v)
+		v.Pop(m)
 	}
 	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
+		m := v.Push("bodySite")
+		x.BodySite.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SubSite {
-		x.SubSite[i].validate(fhirjson.Index(p+".subSite", i), errs)
+		m := v.PushIndex("subSite", i)
+		x.SubSite[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
+		m := v.PushIndex("modifier", i)
+		x.Modifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
+		m := v.PushIndex("detail", i)
+		x.Detail[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Prosthesis != nil {
-		x.Prosthesis.validate(p+".prosthesis", errs)
+		m := v.Push("prosthesis")
+		x.Prosthesis.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1166,62 +1318,86 @@ func (x *ClaimItemDetail) fhirName() string { return "Claim.item.detail" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimItemDetail) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Service != nil) {
-		errs.Missing(p + ".service")
+		v.Missing("service")
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
+		m := v.Push("unitPrice")
+		x.UnitPrice.validate(v)
+		v.Pop(m)
 	}
 	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
+		m := v.Push("factor")
+		x.FactorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PointsExt != nil {
-		x.PointsExt.validate(p+".points", errs)
+		m := v.Push("points")
+		x.PointsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
+		m := v.Push("net")
+		x.Net.validate(v)
+		v.Pop(m)
 	}
 	if x.Udi != nil {
-		x.Udi.validate(p+".udi", errs)
+		m := v.Push("udi")
+		x.Udi.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SubDetail {
-		x.SubDetail[i].validate(fhirjson.Index(p+".subDetail", i), errs)
+		m := v.PushIndex("subDetail", i)
+		x.SubDetail[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1339,59 +1515,81 @@ func (x *ClaimItemDetailSubDetail) fhirName() string { return "Claim.item.detail
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItemDetailSubDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item.detail.subDetail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item.detail.subDetail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimItemDetailSubDetail) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Service != nil) {
-		errs.Missing(p + ".service")
+		v.Missing("service")
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
+		m := v.Push("unitPrice")
+		x.UnitPrice.validate(v)
+		v.Pop(m)
 	}
 	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
+		m := v.Push("factor")
+		x.FactorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PointsExt != nil {
-		x.PointsExt.validate(p+".points", errs)
+		m := v.Push("points")
+		x.PointsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
+		m := v.Push("net")
+		x.Net.validate(v)
+		v.Pop(m)
 	}
 	if x.Udi != nil {
-		x.Udi.validate(p+".udi", errs)
+		m := v.Push("udi")
+		x.Udi.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1472,32 +1670,42 @@ func (x *ClaimItemProsthesis) fhirName() string { return "Claim.item.prosthesis"
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItemProsthesis) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item.prosthesis", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item.prosthesis")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItemProsthesis) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimItemProsthesis) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.InitialExt != nil {
-		x.InitialExt.validate(p+".initial", errs)
+		m := v.Push("initial")
+		x.InitialExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PriorDateExt != nil {
-		x.PriorDateExt.validate(p+".priorDate", errs)
+		m := v.Push("priorDate")
+		x.PriorDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PriorDate != "" && !fhirjson.CheckDate(x.PriorDate) {
-		errs.BadFormat(p+".priorDate", "date")
+		v.BadFormat("priorDate", -1, "date")
 	}
 	if x.PriorMaterial != nil {
-		x.PriorMaterial.validate(p+".priorMaterial", errs)
+		m := v.Push("priorMaterial")
+		x.PriorMaterial.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1573,34 +1781,44 @@ func (x *ClaimMissingTeeth) fhirName() string { return "Claim.missingTeeth" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimMissingTeeth) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.missingTeeth", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.missingTeeth")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimMissingTeeth) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimMissingTeeth) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Tooth != nil) {
-		errs.Missing(p + ".tooth")
+		v.Missing("tooth")
 	}
 	if x.Tooth != nil {
-		x.Tooth.validate(p+".tooth", errs)
+		m := v.Push("tooth")
+		x.Tooth.validate(v)
+		v.Pop(m)
 	}
 	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.Reason.validate(v)
+		v.Pop(m)
 	}
 	if x.ExtractionDateExt != nil {
-		x.ExtractionDateExt.validate(p+".extractionDate", errs)
+		m := v.Push("extractionDate")
+		x.ExtractionDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExtractionDate != "" && !fhirjson.CheckDate(x.ExtractionDate) {
-		errs.BadFormat(p+".extractionDate", "date")
+		v.BadFormat("extractionDate", -1, "date")
 	}
 }

@@ -223,106 +223,158 @@ func (x *ClinicalImpression) fhirName() string { return "ClinicalImpression" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpression) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpression) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClinicalImpression) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Assessor != nil {
-		x.Assessor.validate(p+".assessor", errs)
+		m := v.Push("assessor")
+		x.Assessor.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/clinical-impression-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/clinical-impression-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Previous != nil {
-		x.Previous.validate(p+".previous", errs)
+		m := v.Push("previous")
+		x.Previous.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Problem {
-		x.Problem[i].validate(fhirjson.Index(p+".problem", i), errs)
+		m := v.PushIndex("problem", i)
+		x.Problem[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TriggerCodeableConcept != nil {
-		x.TriggerCodeableConcept.validate(p+".triggerCodeableConcept", errs)
+		m := v.Push("triggerCodeableConcept")
+		x.TriggerCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.TriggerReference != nil {
-		x.TriggerReference.validate(p+".triggerReference", errs)
+		m := v.Push("triggerReference")
+		x.TriggerReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Investigations {
-		x.Investigations[i].validate(fhirjson.Index(p+".investigations", i), errs)
+		m := v.PushIndex("investigations", i)
+		x.Investigations[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ProtocolExt != nil {
-		x.ProtocolExt.validate(p+".protocol", errs)
+		m := v.Push("protocol")
+		x.ProtocolExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SummaryExt != nil {
-		x.SummaryExt.validate(p+".summary", errs)
+		m := v.Push("summary")
+		x.SummaryExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Finding {
-		x.Finding[i].validate(fhirjson.Index(p+".finding", i), errs)
+		m := v.PushIndex("finding", i)
+		x.Finding[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Resolved {
-		x.Resolved[i].validate(fhirjson.Index(p+".resolved", i), errs)
+		m := v.PushIndex("resolved", i)
+		x.Resolved[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RuledOut {
-		x.RuledOut[i].validate(fhirjson.Index(p+".ruledOut", i), errs)
+		m := v.PushIndex("ruledOut", i)
+		x.RuledOut[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PrognosisExt != nil {
-		x.PrognosisExt.validate(p+".prognosis", errs)
+		m := v.Push("prognosis")
+		x.PrognosisExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Plan {
-		x.Plan[i].validate(fhirjson.Index(p+".plan", i), errs)
+		m := v.PushIndex("plan", i)
+		x.Plan[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -430,29 +482,37 @@ func (x *ClinicalImpressionInvestigations) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpressionInvestigations) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression.investigations", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression.investigations")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpressionInvestigations) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClinicalImpressionInvestigations) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
+		m := v.PushIndex("item", i)
+		x.Item[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -525,29 +585,37 @@ func (x *ClinicalImpressionFinding) fhirName() string { return "ClinicalImpressi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpressionFinding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression.finding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression.finding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpressionFinding) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClinicalImpressionFinding) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Item != nil) {
-		errs.Missing(p + ".item")
+		v.Missing("item")
 	}
 	if x.Item != nil {
-		x.Item.validate(p+".item", errs)
+		m := v.Push("item")
+		x.Item.validate(v)
+		v.Pop(m)
 	}
 	if x.CauseExt != nil {
-		x.CauseExt.validate(p+".cause", errs)
+		m := v.Push("cause")
+		x.CauseExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -620,28 +688,36 @@ func (x *ClinicalImpressionRuledOut) fhirName() string { return "ClinicalImpress
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpressionRuledOut) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression.ruledOut", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression.ruledOut")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpressionRuledOut) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClinicalImpressionRuledOut) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Item != nil) {
-		errs.Missing(p + ".item")
+		v.Missing("item")
 	}
 	if x.Item != nil {
-		x.Item.validate(p+".item", errs)
+		m := v.Push("item")
+		x.Item.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonExt != nil {
-		x.ReasonExt.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.ReasonExt.validate(v)
+		v.Pop(m)
 	}
 }

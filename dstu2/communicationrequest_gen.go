@@ -193,94 +193,140 @@ func (x *CommunicationRequest) fhirName() string { return "CommunicationRequest"
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CommunicationRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CommunicationRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CommunicationRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CommunicationRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CommunicationRequest) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Sender != nil {
-		x.Sender.validate(p+".sender", errs)
+		m := v.Push("sender")
+		x.Sender.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Recipient {
-		x.Recipient[i].validate(fhirjson.Index(p+".recipient", i), errs)
+		m := v.PushIndex("recipient", i)
+		x.Recipient[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Payload {
-		x.Payload[i].validate(fhirjson.Index(p+".payload", i), errs)
+		m := v.PushIndex("payload", i)
+		x.Payload[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Medium {
-		x.Medium[i].validate(fhirjson.Index(p+".medium", i), errs)
+		m := v.PushIndex("medium", i)
+		x.Medium[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
+		m := v.Push("requester")
+		x.Requester.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/communication-request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/communication-request-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if x.ScheduledDateTimeExt != nil {
-		x.ScheduledDateTimeExt.validate(p+".scheduledDateTime", errs)
+		m := v.Push("scheduledDateTime")
+		x.ScheduledDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ScheduledDateTime != "" && !fhirjson.CheckDateTime(x.ScheduledDateTime) {
-		errs.BadFormat(p+".scheduledDateTime", "dateTime")
+		v.BadFormat("scheduledDateTime", -1, "dateTime")
 	}
 	if x.ScheduledPeriod != nil {
-		x.ScheduledPeriod.validate(p+".scheduledPeriod", errs)
+		m := v.Push("scheduledPeriod")
+		x.ScheduledPeriod.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
+		m := v.PushIndex("reason", i)
+		x.Reason[i].validate(v)
+		v.Pop(m)
 	}
 	if x.RequestedOnExt != nil {
-		x.RequestedOnExt.validate(p+".requestedOn", errs)
+		m := v.Push("requestedOn")
+		x.RequestedOnExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestedOn != "" && !fhirjson.CheckDateTime(x.RequestedOn) {
-		errs.BadFormat(p+".requestedOn", "dateTime")
+		v.BadFormat("requestedOn", -1, "dateTime")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.Priority.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -394,32 +440,42 @@ func (x *CommunicationRequestPayload) fhirName() string { return "CommunicationR
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CommunicationRequestPayload) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CommunicationRequest.payload", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CommunicationRequest.payload")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CommunicationRequestPayload) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CommunicationRequestPayload) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
-		errs.Missing(p + ".content[x]")
+		v.Missing("content[x]")
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ContentStringExt != nil {
-		x.ContentStringExt.validate(p+".contentString", errs)
+		m := v.Push("contentString")
+		x.ContentStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ContentAttachment != nil {
-		x.ContentAttachment.validate(p+".contentAttachment", errs)
+		m := v.Push("contentAttachment")
+		x.ContentAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ContentReference != nil {
-		x.ContentReference.validate(p+".contentReference", errs)
+		m := v.Push("contentReference")
+		x.ContentReference.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -253,109 +253,161 @@ func (x *ConceptMap) fhirName() string { return "ConceptMap" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMap) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMap) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConceptMap) validate(v *fhirjson.Validator) {
 	if x.SourceType() == "" {
-		errs.Missing(p + ".source[x]")
+		v.Missing("source[x]")
 	}
 	if x.TargetType() == "" {
-		errs.Missing(p + ".target[x]")
+		v.Missing("target[x]")
 	}
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
+		m := v.Push("requirements")
+		x.RequirementsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceURIExt != nil {
-		x.SourceURIExt.validate(p+".sourceUri", errs)
+		m := v.Push("sourceUri")
+		x.SourceURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceReference != nil {
-		x.SourceReference.validate(p+".sourceReference", errs)
+		m := v.Push("sourceReference")
+		x.SourceReference.validate(v)
+		v.Pop(m)
 	}
 	if x.TargetURIExt != nil {
-		x.TargetURIExt.validate(p+".targetUri", errs)
+		m := v.Push("targetUri")
+		x.TargetURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TargetReference != nil {
-		x.TargetReference.validate(p+".targetReference", errs)
+		m := v.Push("targetReference")
+		x.TargetReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Element {
-		x.Element[i].validate(fhirjson.Index(p+".element", i), errs)
+		m := v.PushIndex("element", i)
+		x.Element[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -486,26 +538,34 @@ func (x *ConceptMapContact) fhirName() string { return "ConceptMap.contact" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapContact) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConceptMapContact) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -586,29 +646,39 @@ func (x *ConceptMapElement) fhirName() string { return "ConceptMap.element" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapElement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.element", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.element")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapElement) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConceptMapElement) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CodeSystemExt != nil {
-		x.CodeSystemExt.validate(p+".codeSystem", errs)
+		m := v.Push("codeSystem")
+		x.CodeSystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
+		m := v.PushIndex("target", i)
+		x.Target[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -716,44 +786,60 @@ func (x *ConceptMapElementTarget) fhirName() string { return "ConceptMap.element
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapElementTarget) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.element.target", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.element.target")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapElementTarget) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConceptMapElementTarget) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CodeSystemExt != nil {
-		x.CodeSystemExt.validate(p+".codeSystem", errs)
+		m := v.Push("codeSystem")
+		x.CodeSystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Equivalence != "" || x.EquivalenceExt != nil) {
-		errs.Missing(p + ".equivalence")
+		v.Missing("equivalence")
 	}
 	if x.Equivalence != "" && !x.Equivalence.IsValid() {
-		errs.BadCode(p+".equivalence", "http://hl7.org/fhir/ValueSet/concept-map-equivalence")
+		v.BadCode("equivalence", -1, "http://hl7.org/fhir/ValueSet/concept-map-equivalence")
 	}
 	if x.EquivalenceExt != nil {
-		x.EquivalenceExt.validate(p+".equivalence", errs)
+		m := v.Push("equivalence")
+		x.EquivalenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CommentsExt != nil {
-		x.CommentsExt.validate(p+".comments", errs)
+		m := v.Push("comments")
+		x.CommentsExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DependsOn {
-		x.DependsOn[i].validate(fhirjson.Index(p+".dependsOn", i), errs)
+		m := v.PushIndex("dependsOn", i)
+		x.DependsOn[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Product {
-		x.Product[i].validate(fhirjson.Index(p+".product", i), errs)
+		m := v.PushIndex("product", i)
+		x.Product[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -845,37 +931,47 @@ func (x *ConceptMapElementTargetDependsOn) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapElementTargetDependsOn) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.element.target.dependsOn", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.element.target.dependsOn")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapElementTargetDependsOn) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConceptMapElementTargetDependsOn) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Element != "" || x.ElementExt != nil) {
-		errs.Missing(p + ".element")
+		v.Missing("element")
 	}
 	if x.ElementExt != nil {
-		x.ElementExt.validate(p+".element", errs)
+		m := v.Push("element")
+		x.ElementExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.CodeSystem != "" || x.CodeSystemExt != nil) {
-		errs.Missing(p + ".codeSystem")
+		v.Missing("codeSystem")
 	}
 	if x.CodeSystemExt != nil {
-		x.CodeSystemExt.validate(p+".codeSystem", errs)
+		m := v.Push("codeSystem")
+		x.CodeSystemExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -273,136 +273,202 @@ func (x *Condition) fhirName() string { return "Condition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Condition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Condition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Condition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Condition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Condition) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if x.Asserter != nil {
-		x.Asserter.validate(p+".asserter", errs)
+		m := v.Push("asserter")
+		x.Asserter.validate(v)
+		v.Pop(m)
 	}
 	if x.DateRecordedExt != nil {
-		x.DateRecordedExt.validate(p+".dateRecorded", errs)
+		m := v.Push("dateRecorded")
+		x.DateRecordedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateRecorded != "" && !fhirjson.CheckDate(x.DateRecorded) {
-		errs.BadFormat(p+".dateRecorded", "date")
+		v.BadFormat("dateRecorded", -1, "date")
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.ClinicalStatusExt != nil {
-		x.ClinicalStatusExt.validate(p+".clinicalStatus", errs)
+		m := v.Push("clinicalStatus")
+		x.ClinicalStatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.VerificationStatus != "" || x.VerificationStatusExt != nil) {
-		errs.Missing(p + ".verificationStatus")
+		v.Missing("verificationStatus")
 	}
 	if x.VerificationStatus != "" && !x.VerificationStatus.IsValid() {
-		errs.BadCode(p+".verificationStatus", "http://hl7.org/fhir/ValueSet/condition-ver-status")
+		v.BadCode("verificationStatus", -1, "http://hl7.org/fhir/ValueSet/condition-ver-status")
 	}
 	if x.VerificationStatusExt != nil {
-		x.VerificationStatusExt.validate(p+".verificationStatus", errs)
+		m := v.Push("verificationStatus")
+		x.VerificationStatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Severity != nil {
-		x.Severity.validate(p+".severity", errs)
+		m := v.Push("severity")
+		x.Severity.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetDateTimeExt != nil {
-		x.OnsetDateTimeExt.validate(p+".onsetDateTime", errs)
+		m := v.Push("onsetDateTime")
+		x.OnsetDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetDateTime != "" && !fhirjson.CheckDateTime(x.OnsetDateTime) {
-		errs.BadFormat(p+".onsetDateTime", "dateTime")
+		v.BadFormat("onsetDateTime", -1, "dateTime")
 	}
 	if x.OnsetQuantity != nil {
-		x.OnsetQuantity.validate(p+".onsetQuantity", errs)
+		m := v.Push("onsetQuantity")
+		x.OnsetQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetPeriod != nil {
-		x.OnsetPeriod.validate(p+".onsetPeriod", errs)
+		m := v.Push("onsetPeriod")
+		x.OnsetPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetRange != nil {
-		x.OnsetRange.validate(p+".onsetRange", errs)
+		m := v.Push("onsetRange")
+		x.OnsetRange.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetStringExt != nil {
-		x.OnsetStringExt.validate(p+".onsetString", errs)
+		m := v.Push("onsetString")
+		x.OnsetStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AbatementDateTimeExt != nil {
-		x.AbatementDateTimeExt.validate(p+".abatementDateTime", errs)
+		m := v.Push("abatementDateTime")
+		x.AbatementDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AbatementDateTime != "" && !fhirjson.CheckDateTime(x.AbatementDateTime) {
-		errs.BadFormat(p+".abatementDateTime", "dateTime")
+		v.BadFormat("abatementDateTime", -1, "dateTime")
 	}
 	if x.AbatementQuantity != nil {
-		x.AbatementQuantity.validate(p+".abatementQuantity", errs)
+		m := v.Push("abatementQuantity")
+		x.AbatementQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.AbatementBooleanExt != nil {
-		x.AbatementBooleanExt.validate(p+".abatementBoolean", errs)
+		m := v.Push("abatementBoolean")
+		x.AbatementBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AbatementPeriod != nil {
-		x.AbatementPeriod.validate(p+".abatementPeriod", errs)
+		m := v.Push("abatementPeriod")
+		x.AbatementPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.AbatementRange != nil {
-		x.AbatementRange.validate(p+".abatementRange", errs)
+		m := v.Push("abatementRange")
+		x.AbatementRange.validate(v)
+		v.Pop(m)
 	}
 	if x.AbatementStringExt != nil {
-		x.AbatementStringExt.validate(p+".abatementString", errs)
+		m := v.Push("abatementString")
+		x.AbatementStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Stage != nil {
-		x.Stage.validate(p+".stage", errs)
+		m := v.Push("stage")
+		x.Stage.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Evidence {
-		x.Evidence[i].validate(fhirjson.Index(p+".evidence", i), errs)
+		m := v.PushIndex("evidence", i)
+		x.Evidence[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
+		m := v.PushIndex("bodySite", i)
+		x.BodySite[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NotesExt != nil {
-		x.NotesExt.validate(p+".notes", errs)
+		m := v.Push("notes")
+		x.NotesExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -556,26 +622,34 @@ func (x *ConditionStage) fhirName() string { return "Condition.stage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConditionStage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Condition.stage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Condition.stage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConditionStage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConditionStage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Summary != nil {
-		x.Summary.validate(p+".summary", errs)
+		m := v.Push("summary")
+		x.Summary.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Assessment {
-		x.Assessment[i].validate(fhirjson.Index(p+".assessment", i), errs)
+		m := v.PushIndex("assessment", i)
+		x.Assessment[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -641,25 +715,33 @@ func (x *ConditionEvidence) fhirName() string { return "Condition.evidence" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConditionEvidence) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Condition.evidence", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Condition.evidence")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConditionEvidence) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConditionEvidence) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
+		m := v.PushIndex("detail", i)
+		x.Detail[i].validate(v)
+		v.Pop(m)
 	}
 }

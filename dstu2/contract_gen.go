@@ -203,100 +203,154 @@ func (x *Contract) fhirName() string { return "Contract" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Contract) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Contract) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Contract) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.IssuedExt != nil {
-		x.IssuedExt.validate(p+".issued", errs)
+		m := v.Push("issued")
+		x.IssuedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
-		errs.BadFormat(p+".issued", "dateTime")
+		v.BadFormat("issued", -1, "dateTime")
 	}
 	if x.Applies != nil {
-		x.Applies.validate(p+".applies", errs)
+		m := v.Push("applies")
+		x.Applies.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Subject {
-		x.Subject[i].validate(fhirjson.Index(p+".subject", i), errs)
+		m := v.PushIndex("subject", i)
+		x.Subject[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Authority {
-		x.Authority[i].validate(fhirjson.Index(p+".authority", i), errs)
+		m := v.PushIndex("authority", i)
+		x.Authority[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Domain {
-		x.Domain[i].validate(fhirjson.Index(p+".domain", i), errs)
+		m := v.PushIndex("domain", i)
+		x.Domain[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SubType {
-		x.SubType[i].validate(fhirjson.Index(p+".subType", i), errs)
+		m := v.PushIndex("subType", i)
+		x.SubType[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ActionReason {
-		x.ActionReason[i].validate(fhirjson.Index(p+".actionReason", i), errs)
+		m := v.PushIndex("actionReason", i)
+		x.ActionReason[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Actor {
-		x.Actor[i].validate(fhirjson.Index(p+".actor", i), errs)
+		m := v.PushIndex("actor", i)
+		x.Actor[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ValuedItem {
-		x.ValuedItem[i].validate(fhirjson.Index(p+".valuedItem", i), errs)
+		m := v.PushIndex("valuedItem", i)
+		x.ValuedItem[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Signer {
-		x.Signer[i].validate(fhirjson.Index(p+".signer", i), errs)
+		m := v.PushIndex("signer", i)
+		x.Signer[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Term {
-		x.Term[i].validate(fhirjson.Index(p+".term", i), errs)
+		m := v.PushIndex("term", i)
+		x.Term[i].validate(v)
+		v.Pop(m)
 	}
 	if x.BindingAttachment != nil {
-		x.BindingAttachment.validate(p+".bindingAttachment", errs)
+		m := v.Push("bindingAttachment")
+		x.BindingAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.BindingReference != nil {
-		x.BindingReference.validate(p+".bindingReference", errs)
+		m := v.Push("bindingReference")
+		x.BindingReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Friendly {
-		x.Friendly[i].validate(fhirjson.Index(p+".friendly", i), errs)
+		m := v.PushIndex("friendly", i)
+		x.Friendly[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Legal {
-		x.Legal[i].validate(fhirjson.Index(p+".legal", i), errs)
+		m := v.PushIndex("legal", i)
+		x.Legal[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Rule {
-		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
+		m := v.PushIndex("rule", i)
+		x.Rule[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -398,29 +452,37 @@ func (x *ContractActor) fhirName() string { return "Contract.actor" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractActor) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.actor", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.actor")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractActor) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContractActor) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Entity != nil) {
-		errs.Missing(p + ".entity")
+		v.Missing("entity")
 	}
 	if x.Entity != nil {
-		x.Entity.validate(p+".entity", errs)
+		m := v.Push("entity")
+		x.Entity.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Role {
-		x.Role[i].validate(fhirjson.Index(p+".role", i), errs)
+		m := v.PushIndex("role", i)
+		x.Role[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -536,50 +598,72 @@ func (x *ContractValuedItem) fhirName() string { return "Contract.valuedItem" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractValuedItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.valuedItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.valuedItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractValuedItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContractValuedItem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.EntityCodeableConcept != nil {
-		x.EntityCodeableConcept.validate(p+".entityCodeableConcept", errs)
+		m := v.Push("entityCodeableConcept")
+		x.EntityCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.EntityReference != nil {
-		x.EntityReference.validate(p+".entityReference", errs)
+		m := v.Push("entityReference")
+		x.EntityReference.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveTimeExt != nil {
-		x.EffectiveTimeExt.validate(p+".effectiveTime", errs)
+		m := v.Push("effectiveTime")
+		x.EffectiveTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveTime != "" && !fhirjson.CheckDateTime(x.EffectiveTime) {
-		errs.BadFormat(p+".effectiveTime", "dateTime")
+		v.BadFormat("effectiveTime", -1, "dateTime")
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
+		m := v.Push("unitPrice")
+		x.UnitPrice.validate(v)
+		v.Pop(m)
 	}
 	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
+		m := v.Push("factor")
+		x.FactorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PointsExt != nil {
-		x.PointsExt.validate(p+".points", errs)
+		m := v.Push("points")
+		x.PointsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
+		m := v.Push("net")
+		x.Net.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -679,38 +763,48 @@ func (x *ContractSigner) fhirName() string { return "Contract.signer" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractSigner) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.signer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.signer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractSigner) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContractSigner) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Party != nil) {
-		errs.Missing(p + ".party")
+		v.Missing("party")
 	}
 	if x.Party != nil {
-		x.Party.validate(p+".party", errs)
+		m := v.Push("party")
+		x.Party.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Signature != "" || x.SignatureExt != nil) {
-		errs.Missing(p + ".signature")
+		v.Missing("signature")
 	}
 	if x.SignatureExt != nil {
-		x.SignatureExt.validate(p+".signature", errs)
+		m := v.Push("signature")
+		x.SignatureExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -836,59 +930,87 @@ func (x *ContractTerm) fhirName() string { return "Contract.term" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractTerm) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.term", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.term")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractTerm) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContractTerm) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.IssuedExt != nil {
-		x.IssuedExt.validate(p+".issued", errs)
+		m := v.Push("issued")
+		x.IssuedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
-		errs.BadFormat(p+".issued", "dateTime")
+		v.BadFormat("issued", -1, "dateTime")
 	}
 	if x.Applies != nil {
-		x.Applies.validate(p+".applies", errs)
+		m := v.Push("applies")
+		x.Applies.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.SubType != nil {
-		x.SubType.validate(p+".subType", errs)
+		m := v.Push("subType")
+		x.SubType.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ActionReason {
-		x.ActionReason[i].validate(fhirjson.Index(p+".actionReason", i), errs)
+		m := v.PushIndex("actionReason", i)
+		x.ActionReason[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Actor {
-		x.Actor[i].validate(fhirjson.Index(p+".actor", i), errs)
+		m := v.PushIndex("actor", i)
+		x.Actor[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ValuedItem {
-		x.ValuedItem[i].validate(fhirjson.Index(p+".valuedItem", i), errs)
+		m := v.PushIndex("valuedItem", i)
+		x.ValuedItem[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
+		m := v.PushIndex("group", i)
+		x.Group[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -954,29 +1076,37 @@ func (x *ContractTermActor) fhirName() string { return "Contract.term.actor" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractTermActor) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.term.actor", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.term.actor")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractTermActor) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContractTermActor) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Entity != nil) {
-		errs.Missing(p + ".entity")
+		v.Missing("entity")
 	}
 	if x.Entity != nil {
-		x.Entity.validate(p+".entity", errs)
+		m := v.Push("entity")
+		x.Entity.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Role {
-		x.Role[i].validate(fhirjson.Index(p+".role", i), errs)
+		m := v.PushIndex("role", i)
+		x.Role[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1094,50 +1224,72 @@ func (x *ContractTermValuedItem) fhirName() string { return "Contract.term.value
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractTermValuedItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.term.valuedItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.term.valuedItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractTermValuedItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContractTermValuedItem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.EntityCodeableConcept != nil {
-		x.EntityCodeableConcept.validate(p+".entityCodeableConcept", errs)
+		m := v.Push("entityCodeableConcept")
+		x.EntityCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.EntityReference != nil {
-		x.EntityReference.validate(p+".entityReference", errs)
+		m := v.Push("entityReference")
+		x.EntityReference.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveTimeExt != nil {
-		x.EffectiveTimeExt.validate(p+".effectiveTime", errs)
+		m := v.Push("effectiveTime")
+		x.EffectiveTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveTime != "" && !fhirjson.CheckDateTime(x.EffectiveTime) {
-		errs.BadFormat(p+".effectiveTime", "dateTime")
+		v.BadFormat("effectiveTime", -1, "dateTime")
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
+		m := v.Push("unitPrice")
+		x.UnitPrice.validate(v)
+		v.Pop(m)
 	}
 	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
+		m := v.Push("factor")
+		x.FactorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PointsExt != nil {
-		x.PointsExt.validate(p+".points", errs)
+		m := v.Push("points")
+		x.PointsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
+		m := v.Push("net")
+		x.Net.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1227,29 +1379,37 @@ func (x *ContractFriendly) fhirName() string { return "Contract.friendly" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractFriendly) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.friendly", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.friendly")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractFriendly) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContractFriendly) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
-		errs.Missing(p + ".content[x]")
+		v.Missing("content[x]")
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ContentAttachment != nil {
-		x.ContentAttachment.validate(p+".contentAttachment", errs)
+		m := v.Push("contentAttachment")
+		x.ContentAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ContentReference != nil {
-		x.ContentReference.validate(p+".contentReference", errs)
+		m := v.Push("contentReference")
+		x.ContentReference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1339,29 +1499,37 @@ func (x *ContractLegal) fhirName() string { return "Contract.legal" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractLegal) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.legal", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.legal")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractLegal) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContractLegal) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
-		errs.Missing(p + ".content[x]")
+		v.Missing("content[x]")
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ContentAttachment != nil {
-		x.ContentAttachment.validate(p+".contentAttachment", errs)
+		m := v.Push("contentAttachment")
+		x.ContentAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ContentReference != nil {
-		x.ContentReference.validate(p+".contentReference", errs)
+		m := v.Push("contentReference")
+		x.ContentReference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1451,29 +1619,37 @@ func (x *ContractRule) fhirName() string { return "Contract.rule" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractRule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.rule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.rule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractRule) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContractRule) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
-		errs.Missing(p + ".content[x]")
+		v.Missing("content[x]")
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ContentAttachment != nil {
-		x.ContentAttachment.validate(p+".contentAttachment", errs)
+		m := v.Push("contentAttachment")
+		x.ContentAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ContentReference != nil {
-		x.ContentReference.validate(p+".contentReference", errs)
+		m := v.Push("contentReference")
+		x.ContentReference.validate(v)
+		v.Pop(m)
 	}
 }
 

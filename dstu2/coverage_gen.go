@@ -198,88 +198,132 @@ func (x *Coverage) fhirName() string { return "Coverage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Coverage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Coverage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Coverage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Coverage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Coverage) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Issuer != nil {
-		x.Issuer.validate(p+".issuer", errs)
+		m := v.Push("issuer")
+		x.Issuer.validate(v)
+		v.Pop(m)
 	}
 	if x.Bin != nil {
-		x.Bin.validate(p+".bin", errs)
+		m := v.Push("bin")
+		x.Bin.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.SubscriberID != nil {
-		x.SubscriberID.validate(p+".subscriberId", errs)
+		m := v.Push("subscriberId")
+		x.SubscriberID.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.GroupExt != nil {
-		x.GroupExt.validate(p+".group", errs)
+		m := v.Push("group")
+		x.GroupExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PlanExt != nil {
-		x.PlanExt.validate(p+".plan", errs)
+		m := v.Push("plan")
+		x.PlanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SubPlanExt != nil {
-		x.SubPlanExt.validate(p+".subPlan", errs)
+		m := v.Push("subPlan")
+		x.SubPlanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DependentExt != nil {
-		x.DependentExt.validate(p+".dependent", errs)
+		m := v.Push("dependent")
+		x.DependentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Dependent != nil && *x.Dependent < 1 {
-		errs.BadFormat(p+".dependent", "positiveInt")
+		v.BadFormat("dependent", -1, "positiveInt")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if x.Subscriber != nil {
-		x.Subscriber.validate(p+".subscriber", errs)
+		m := v.Push("subscriber")
+		x.Subscriber.validate(v)
+		v.Pop(m)
 	}
 	if x.Network != nil {
-		x.Network.validate(p+".network", errs)
+		m := v.Push("network")
+		x.Network.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contract {
-		x.Contract[i].validate(fhirjson.Index(p+".contract", i), errs)
+		m := v.PushIndex("contract", i)
+		x.Contract[i].validate(v)
+		v.Pop(m)
 	}
 }
 

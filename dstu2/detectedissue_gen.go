@@ -173,76 +173,112 @@ func (x *DetectedIssue) fhirName() string { return "DetectedIssue" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DetectedIssue) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DetectedIssue", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DetectedIssue")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DetectedIssue) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DetectedIssue) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
-		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/detectedissue-severity")
+		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/detectedissue-severity")
 	}
 	if x.SeverityExt != nil {
-		x.SeverityExt.validate(p+".severity", errs)
+		m := v.Push("severity")
+		x.SeverityExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Implicated {
-		x.Implicated[i].validate(fhirjson.Index(p+".implicated", i), errs)
+		m := v.PushIndex("implicated", i)
+		x.Implicated[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DetailExt != nil {
-		x.DetailExt.validate(p+".detail", errs)
+		m := v.Push("detail")
+		x.DetailExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
+		m := v.Push("author")
+		x.Author.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.ReferenceExt != nil {
-		x.ReferenceExt.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.ReferenceExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Mitigation {
-		x.Mitigation[i].validate(fhirjson.Index(p+".mitigation", i), errs)
+		m := v.PushIndex("mitigation", i)
+		x.Mitigation[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -332,34 +368,44 @@ func (x *DetectedIssueMitigation) fhirName() string { return "DetectedIssue.miti
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DetectedIssueMitigation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DetectedIssue.mitigation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DetectedIssue.mitigation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DetectedIssueMitigation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DetectedIssueMitigation) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Action != nil) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
 	if x.Action != nil {
-		x.Action.validate(p+".action", errs)
+		m := v.Push("action")
+		x.Action.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
+		m := v.Push("author")
+		x.Author.validate(v)
+		v.Pop(m)
 	}
 }

@@ -228,100 +228,148 @@ func (x *Device) fhirName() string { return "Device" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Device) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Device", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Device")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Device) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Device) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/devicestatus")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/devicestatus")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ManufacturerExt != nil {
-		x.ManufacturerExt.validate(p+".manufacturer", errs)
+		m := v.Push("manufacturer")
+		x.ManufacturerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ModelExt != nil {
-		x.ModelExt.validate(p+".model", errs)
+		m := v.Push("model")
+		x.ModelExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ManufactureDateExt != nil {
-		x.ManufactureDateExt.validate(p+".manufactureDate", errs)
+		m := v.Push("manufactureDate")
+		x.ManufactureDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ManufactureDate != "" && !fhirjson.CheckDateTime(x.ManufactureDate) {
-		errs.BadFormat(p+".manufactureDate", "dateTime")
+		v.BadFormat("manufactureDate", -1, "dateTime")
 	}
 	if x.ExpiryExt != nil {
-		x.ExpiryExt.validate(p+".expiry", errs)
+		m := v.Push("expiry")
+		x.ExpiryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Expiry != "" && !fhirjson.CheckDateTime(x.Expiry) {
-		errs.BadFormat(p+".expiry", "dateTime")
+		v.BadFormat("expiry", -1, "dateTime")
 	}
 	if x.UdiExt != nil {
-		x.UdiExt.validate(p+".udi", errs)
+		m := v.Push("udi")
+		x.UdiExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LotNumberExt != nil {
-		x.LotNumberExt.validate(p+".lotNumber", errs)
+		m := v.Push("lotNumber")
+		x.LotNumberExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Owner != nil {
-		x.Owner.validate(p+".owner", errs)
+		m := v.Push("owner")
+		x.Owner.validate(v)
+		v.Pop(m)
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 }
 

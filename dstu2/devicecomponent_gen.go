@@ -163,85 +163,121 @@ func (x *DeviceComponent) fhirName() string { return "DeviceComponent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceComponent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceComponent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceComponent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceComponent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DeviceComponent) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Identifier != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if !(x.LastSystemChange != "" || x.LastSystemChangeExt != nil) {
-		errs.Missing(p + ".lastSystemChange")
+		v.Missing("lastSystemChange")
 	}
 	if x.LastSystemChangeExt != nil {
-		x.LastSystemChangeExt.validate(p+".lastSystemChange", errs)
+		m := v.Push("lastSystemChange")
+		x.LastSystemChangeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LastSystemChange != "" && !fhirjson.CheckInstant(x.LastSystemChange) {
-		errs.BadFormat(p+".lastSystemChange", "instant")
+		v.BadFormat("lastSystemChange", -1, "instant")
 	}
 	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
+		m := v.Push("source")
+		x.Source.validate(v)
+		v.Pop(m)
 	}
 	if x.Parent != nil {
-		x.Parent.validate(p+".parent", errs)
+		m := v.Push("parent")
+		x.Parent.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.OperationalStatus {
-		x.OperationalStatus[i].validate(fhirjson.Index(p+".operationalStatus", i), errs)
+		m := v.PushIndex("operationalStatus", i)
+		x.OperationalStatus[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ParameterGroup != nil {
-		x.ParameterGroup.validate(p+".parameterGroup", errs)
+		m := v.Push("parameterGroup")
+		x.ParameterGroup.validate(v)
+		v.Pop(m)
 	}
 	if x.MeasurementPrinciple != "" && !x.MeasurementPrinciple.IsValid() {
-		errs.BadCode(p+".measurementPrinciple", "http://hl7.org/fhir/ValueSet/measurement-principle")
+		v.BadCode("measurementPrinciple", -1, "http://hl7.org/fhir/ValueSet/measurement-principle")
 	}
 	if x.MeasurementPrincipleExt != nil {
-		x.MeasurementPrincipleExt.validate(p+".measurementPrinciple", errs)
+		m := v.Push("measurementPrinciple")
+		x.MeasurementPrincipleExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ProductionSpecification {
-		x.ProductionSpecification[i].validate(fhirjson.Index(p+".productionSpecification", i), errs)
+		m := v.PushIndex("productionSpecification", i)
+		x.ProductionSpecification[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageCode != nil {
-		x.LanguageCode.validate(p+".languageCode", errs)
+		m := v.Push("languageCode")
+		x.LanguageCode.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -335,28 +371,38 @@ func (x *DeviceComponentProductionSpecification) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceComponentProductionSpecification) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceComponent.productionSpecification", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceComponent.productionSpecification")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceComponentProductionSpecification) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DeviceComponentProductionSpecification) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.SpecType != nil {
-		x.SpecType.validate(p+".specType", errs)
+		m := v.Push("specType")
+		x.SpecType.validate(v)
+		v.Pop(m)
 	}
 	if x.ComponentID != nil {
-		x.ComponentID.validate(p+".componentId", errs)
+		m := v.Push("componentId")
+		x.ComponentID.validate(v)
+		v.Pop(m)
 	}
 	if x.ProductionSpecExt != nil {
-		x.ProductionSpecExt.validate(p+".productionSpec", errs)
+		m := v.Push("productionSpec")
+		x.ProductionSpecExt.validate(v)
+		v.Pop(m)
 	}
 }

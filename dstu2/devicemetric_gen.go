@@ -168,88 +168,124 @@ func (x *DeviceMetric) fhirName() string { return "DeviceMetric" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceMetric) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceMetric", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceMetric")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceMetric) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DeviceMetric) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Identifier != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Unit != nil {
-		x.Unit.validate(p+".unit", errs)
+		m := v.Push("unit")
+		x.Unit.validate(v)
+		v.Pop(m)
 	}
 	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
+		m := v.Push("source")
+		x.Source.validate(v)
+		v.Pop(m)
 	}
 	if x.Parent != nil {
-		x.Parent.validate(p+".parent", errs)
+		m := v.Push("parent")
+		x.Parent.validate(v)
+		v.Pop(m)
 	}
 	if x.OperationalStatus != "" && !x.OperationalStatus.IsValid() {
-		errs.BadCode(p+".operationalStatus", "http://hl7.org/fhir/ValueSet/metric-operational-status")
+		v.BadCode("operationalStatus", -1, "http://hl7.org/fhir/ValueSet/metric-operational-status")
 	}
 	if x.OperationalStatusExt != nil {
-		x.OperationalStatusExt.validate(p+".operationalStatus", errs)
+		m := v.Push("operationalStatus")
+		x.OperationalStatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Color != "" && !x.Color.IsValid() {
-		errs.BadCode(p+".color", "http://hl7.org/fhir/ValueSet/metric-color")
+		v.BadCode("color", -1, "http://hl7.org/fhir/ValueSet/metric-color")
 	}
 	if x.ColorExt != nil {
-		x.ColorExt.validate(p+".color", errs)
+		m := v.Push("color")
+		x.ColorExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Category != "" || x.CategoryExt != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
 	if x.Category != "" && !x.Category.IsValid() {
-		errs.BadCode(p+".category", "http://hl7.org/fhir/ValueSet/metric-category")
+		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/metric-category")
 	}
 	if x.CategoryExt != nil {
-		x.CategoryExt.validate(p+".category", errs)
+		m := v.Push("category")
+		x.CategoryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MeasurementPeriod != nil {
-		x.MeasurementPeriod.validate(p+".measurementPeriod", errs)
+		m := v.Push("measurementPeriod")
+		x.MeasurementPeriod.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Calibration {
-		x.Calibration[i].validate(fhirjson.Index(p+".calibration", i), errs)
+		m := v.PushIndex("calibration", i)
+		x.Calibration[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -349,37 +385,47 @@ func (x *DeviceMetricCalibration) fhirName() string { return "DeviceMetric.calib
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceMetricCalibration) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceMetric.calibration", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceMetric.calibration")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceMetricCalibration) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DeviceMetricCalibration) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/metric-calibration-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/metric-calibration-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.State != "" && !x.State.IsValid() {
-		errs.BadCode(p+".state", "http://hl7.org/fhir/ValueSet/metric-calibration-state")
+		v.BadCode("state", -1, "http://hl7.org/fhir/ValueSet/metric-calibration-state")
 	}
 	if x.StateExt != nil {
-		x.StateExt.validate(p+".state", errs)
+		m := v.Push("state")
+		x.StateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TimeExt != nil {
-		x.TimeExt.validate(p+".time", errs)
+		m := v.Push("time")
+		x.TimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Time != "" && !fhirjson.CheckInstant(x.Time) {
-		errs.BadFormat(p+".time", "instant")
+		v.BadFormat("time", -1, "instant")
 	}
 }

@@ -178,90 +178,130 @@ func (x *DeviceUseStatement) fhirName() string { return "DeviceUseStatement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceUseStatement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceUseStatement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceUseStatement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceUseStatement) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DeviceUseStatement) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.BodySiteCodeableConcept != nil {
-		x.BodySiteCodeableConcept.validate(p+".bodySiteCodeableConcept", errs)
+		m := v.Push("bodySiteCodeableConcept")
+		x.BodySiteCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.BodySiteReference != nil {
-		x.BodySiteReference.validate(p+".bodySiteReference", errs)
+		m := v.Push("bodySiteReference")
+		x.BodySiteReference.validate(v)
+		v.Pop(m)
 	}
 	if x.WhenUsed != nil {
-		x.WhenUsed.validate(p+".whenUsed", errs)
+		m := v.Push("whenUsed")
+		x.WhenUsed.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Device != nil) {
-		errs.Missing(p + ".device")
+		v.Missing("device")
 	}
 	if x.Device != nil {
-		x.Device.validate(p+".device", errs)
+		m := v.Push("device")
+		x.Device.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Indication {
-		x.Indication[i].validate(fhirjson.Index(p+".indication", i), errs)
+		m := v.PushIndex("indication", i)
+		x.Indication[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.NotesExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".notes", i), errs)
+	for i, e := range x.NotesExt {
+		if e != nil {
+			m := v.PushIndex("notes", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.RecordedOnExt != nil {
-		x.RecordedOnExt.validate(p+".recordedOn", errs)
+		m := v.Push("recordedOn")
+		x.RecordedOnExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RecordedOn != "" && !fhirjson.CheckDateTime(x.RecordedOn) {
-		errs.BadFormat(p+".recordedOn", "dateTime")
+		v.BadFormat("recordedOn", -1, "dateTime")
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingTiming != nil {
-		x.TimingTiming.validate(p+".timingTiming", errs)
+		m := v.Push("timingTiming")
+		x.TimingTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
+		m := v.Push("timingPeriod")
+		x.TimingPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDateTimeExt != nil {
-		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
+		m := v.Push("timingDateTime")
+		x.TimingDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
-		errs.BadFormat(p+".timingDateTime", "dateTime")
+		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
 }
 

@@ -173,85 +173,125 @@ func (x *DiagnosticOrder) fhirName() string { return "DiagnosticOrder" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DiagnosticOrder) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DiagnosticOrder", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DiagnosticOrder")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DiagnosticOrder) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DiagnosticOrder) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Orderer != nil {
-		x.Orderer.validate(p+".orderer", errs)
+		m := v.Push("orderer")
+		x.Orderer.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
+		m := v.PushIndex("reason", i)
+		x.Reason[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
+		m := v.PushIndex("supportingInformation", i)
+		x.SupportingInformation[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Specimen {
-		x.Specimen[i].validate(fhirjson.Index(p+".specimen", i), errs)
+		m := v.PushIndex("specimen", i)
+		x.Specimen[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/diagnostic-order-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/diagnostic-order-priority")
 	}
 	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.PriorityExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Event {
-		x.Event[i].validate(fhirjson.Index(p+".event", i), errs)
+		m := v.PushIndex("event", i)
+		x.Event[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
+		m := v.PushIndex("item", i)
+		x.Item[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -349,44 +389,56 @@ func (x *DiagnosticOrderEvent) fhirName() string { return "DiagnosticOrder.event
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DiagnosticOrderEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DiagnosticOrder.event", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DiagnosticOrder.event")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DiagnosticOrderEvent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DiagnosticOrderEvent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Description != nil {
-		x.Description.validate(p+".description", errs)
+		m := v.Push("description")
+		x.Description.validate(v)
+		v.Pop(m)
 	}
 	if !(x.DateTime != "" || x.DateTimeExt != nil) {
-		errs.Missing(p + ".dateTime")
+		v.Missing("dateTime")
 	}
 	if x.DateTimeExt != nil {
-		x.DateTimeExt.validate(p+".dateTime", errs)
+		m := v.Push("dateTime")
+		x.DateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
-		errs.BadFormat(p+".dateTime", "dateTime")
+		v.BadFormat("dateTime", -1, "dateTime")
 	}
 	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
+		m := v.Push("actor")
+		x.Actor.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -472,40 +524,54 @@ func (x *DiagnosticOrderItem) fhirName() string { return "DiagnosticOrder.item" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DiagnosticOrderItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DiagnosticOrder.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DiagnosticOrder.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DiagnosticOrderItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DiagnosticOrderItem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Specimen {
-		x.Specimen[i].validate(fhirjson.Index(p+".specimen", i), errs)
+		m := v.PushIndex("specimen", i)
+		x.Specimen[i].validate(v)
+		v.Pop(m)
 	}
 	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
+		m := v.Push("bodySite")
+		x.BodySite.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Event {
-		x.Event[i].validate(fhirjson.Index(p+".event", i), errs)
+		m := v.PushIndex("event", i)
+		x.Event[i].validate(v)
+		v.Pop(m)
 	}
 }

@@ -213,121 +213,173 @@ func (x *DiagnosticReport) fhirName() string { return "DiagnosticReport" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DiagnosticReport) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DiagnosticReport", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DiagnosticReport")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DiagnosticReport) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DiagnosticReport) validate(v *fhirjson.Validator) {
 	if x.EffectiveType() == "" {
-		errs.Missing(p + ".effective[x]")
+		v.Missing("effective[x]")
 	}
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/diagnostic-report-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/diagnostic-report-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveDateTimeExt != nil {
-		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
+		m := v.Push("effectiveDateTime")
+		x.EffectiveDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
-		errs.BadFormat(p+".effectiveDateTime", "dateTime")
+		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
 	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
+		m := v.Push("effectivePeriod")
+		x.EffectivePeriod.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Issued != "" || x.IssuedExt != nil) {
-		errs.Missing(p + ".issued")
+		v.Missing("issued")
 	}
 	if x.IssuedExt != nil {
-		x.IssuedExt.validate(p+".issued", errs)
+		m := v.Push("issued")
+		x.IssuedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Issued != "" && !fhirjson.CheckInstant(x.Issued) {
-		errs.BadFormat(p+".issued", "instant")
+		v.BadFormat("issued", -1, "instant")
 	}
 	if !(x.Performer != nil) {
-		errs.Missing(p + ".performer")
+		v.Missing("performer")
 	}
 	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
+		m := v.Push("performer")
+		x.Performer.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Request {
-		x.Request[i].validate(fhirjson.Index(p+".request", i), errs)
+		m := v.PushIndex("request", i)
+		x.Request[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Specimen {
-		x.Specimen[i].validate(fhirjson.Index(p+".specimen", i), errs)
+		m := v.PushIndex("specimen", i)
+		x.Specimen[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Result {
-		x.Result[i].validate(fhirjson.Index(p+".result", i), errs)
+		m := v.PushIndex("result", i)
+		x.Result[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ImagingStudy {
-		x.ImagingStudy[i].validate(fhirjson.Index(p+".imagingStudy", i), errs)
+		m := v.PushIndex("imagingStudy", i)
+		x.ImagingStudy[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Image {
-		x.Image[i].validate(fhirjson.Index(p+".image", i), errs)
+		m := v.PushIndex("image", i)
+		x.Image[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ConclusionExt != nil {
-		x.ConclusionExt.validate(p+".conclusion", errs)
+		m := v.Push("conclusion")
+		x.ConclusionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.CodedDiagnosis {
-		x.CodedDiagnosis[i].validate(fhirjson.Index(p+".codedDiagnosis", i), errs)
+		m := v.PushIndex("codedDiagnosis", i)
+		x.CodedDiagnosis[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PresentedForm {
-		x.PresentedForm[i].validate(fhirjson.Index(p+".presentedForm", i), errs)
+		m := v.PushIndex("presentedForm", i)
+		x.PresentedForm[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -434,28 +486,36 @@ func (x *DiagnosticReportImage) fhirName() string { return "DiagnosticReport.ima
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DiagnosticReportImage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DiagnosticReport.image", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DiagnosticReport.image")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DiagnosticReportImage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DiagnosticReportImage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
+		m := v.Push("comment")
+		x.CommentExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Link != nil) {
-		errs.Missing(p + ".link")
+		v.Missing("link")
 	}
 	if x.Link != nil {
-		x.Link.validate(p+".link", errs)
+		m := v.Push("link")
+		x.Link.validate(v)
+		v.Pop(m)
 	}
 }

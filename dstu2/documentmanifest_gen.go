@@ -183,88 +183,128 @@ func (x *DocumentManifest) fhirName() string { return "DocumentManifest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentManifest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentManifest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentManifest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentManifest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DocumentManifest) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.MasterIdentifier != nil {
-		x.MasterIdentifier.validate(p+".masterIdentifier", errs)
+		m := v.Push("masterIdentifier")
+		x.MasterIdentifier.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Recipient {
-		x.Recipient[i].validate(fhirjson.Index(p+".recipient", i), errs)
+		m := v.PushIndex("recipient", i)
+		x.Recipient[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Author {
-		x.Author[i].validate(fhirjson.Index(p+".author", i), errs)
+		m := v.PushIndex("author", i)
+		x.Author[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
+		m := v.Push("created")
+		x.CreatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
-		errs.BadFormat(p+".created", "dateTime")
+		v.BadFormat("created", -1, "dateTime")
 	}
 	if x.SourceExt != nil {
-		x.SourceExt.validate(p+".source", errs)
+		m := v.Push("source")
+		x.SourceExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/document-reference-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/document-reference-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Content) > 0) {
-		errs.Missing(p + ".content")
+		v.Missing("content")
 	}
 	for i := range x.Content {
-		x.Content[i].validate(fhirjson.Index(p+".content", i), errs)
+		m := v.PushIndex("content", i)
+		x.Content[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Related {
-		x.Related[i].validate(fhirjson.Index(p+".related", i), errs)
+		m := v.PushIndex("related", i)
+		x.Related[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -344,29 +384,37 @@ func (x *DocumentManifestContent) fhirName() string { return "DocumentManifest.c
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentManifestContent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentManifest.content", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentManifest.content")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentManifestContent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DocumentManifestContent) validate(v *fhirjson.Validator) {
 	if x.PType() == "" {
-		errs.Missing(p + ".p[x]")
+		v.Missing("p[x]")
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PAttachment != nil {
-		x.PAttachment.validate(p+".pAttachment", errs)
+		m := v.Push("pAttachment")
+		x.PAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.PReference != nil {
-		x.PReference.validate(p+".pReference", errs)
+		m := v.Push("pReference")
+		x.PReference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -458,25 +506,33 @@ func (x *DocumentManifestRelated) fhirName() string { return "DocumentManifest.r
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentManifestRelated) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentManifest.related", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentManifest.related")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentManifestRelated) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DocumentManifestRelated) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Ref != nil {
-		x.Ref.validate(p+".ref", errs)
+		m := v.Push("ref")
+		x.Ref.validate(v)
+		v.Pop(m)
 	}
 }

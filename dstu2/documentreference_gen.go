@@ -208,112 +208,162 @@ func (x *DocumentReference) fhirName() string { return "DocumentReference" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentReference) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentReference", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentReference")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentReference) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DocumentReference) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.MasterIdentifier != nil {
-		x.MasterIdentifier.validate(p+".masterIdentifier", errs)
+		m := v.Push("masterIdentifier")
+		x.MasterIdentifier.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Class != nil {
-		x.Class.validate(p+".class", errs)
+		m := v.Push("class")
+		x.Class.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Author {
-		x.Author[i].validate(fhirjson.Index(p+".author", i), errs)
+		m := v.PushIndex("author", i)
+		x.Author[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Custodian != nil {
-		x.Custodian.validate(p+".custodian", errs)
+		m := v.Push("custodian")
+		x.Custodian.validate(v)
+		v.Pop(m)
 	}
 	if x.Authenticator != nil {
-		x.Authenticator.validate(p+".authenticator", errs)
+		m := v.Push("authenticator")
+		x.Authenticator.validate(v)
+		v.Pop(m)
 	}
 	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
+		m := v.Push("created")
+		x.CreatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
-		errs.BadFormat(p+".created", "dateTime")
+		v.BadFormat("created", -1, "dateTime")
 	}
 	if !(x.Indexed != "" || x.IndexedExt != nil) {
-		errs.Missing(p + ".indexed")
+		v.Missing("indexed")
 	}
 	if x.IndexedExt != nil {
-		x.IndexedExt.validate(p+".indexed", errs)
+		m := v.Push("indexed")
+		x.IndexedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Indexed != "" && !fhirjson.CheckInstant(x.Indexed) {
-		errs.BadFormat(p+".indexed", "instant")
+		v.BadFormat("indexed", -1, "instant")
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/document-reference-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/document-reference-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DocStatus != nil {
-		x.DocStatus.validate(p+".docStatus", errs)
+		m := v.Push("docStatus")
+		x.DocStatus.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RelatesTo {
-		x.RelatesTo[i].validate(fhirjson.Index(p+".relatesTo", i), errs)
+		m := v.PushIndex("relatesTo", i)
+		x.RelatesTo[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SecurityLabel {
-		x.SecurityLabel[i].validate(fhirjson.Index(p+".securityLabel", i), errs)
+		m := v.PushIndex("securityLabel", i)
+		x.SecurityLabel[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Content) > 0) {
-		errs.Missing(p + ".content")
+		v.Missing("content")
 	}
 	for i := range x.Content {
-		x.Content[i].validate(fhirjson.Index(p+".content", i), errs)
+		m := v.PushIndex("content", i)
+		x.Content[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -398,35 +448,43 @@ func (x *DocumentReferenceRelatesTo) fhirName() string { return "DocumentReferen
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentReferenceRelatesTo) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentReference.relatesTo", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentReference.relatesTo")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentReferenceRelatesTo) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DocumentReferenceRelatesTo) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/document-relationship-type")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/document-relationship-type")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Target != nil) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
 	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
+		m := v.Push("target")
+		x.Target.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -494,29 +552,37 @@ func (x *DocumentReferenceContent) fhirName() string { return "DocumentReference
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentReferenceContent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentReference.content", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentReference.content")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentReferenceContent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DocumentReferenceContent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Attachment != nil) {
-		errs.Missing(p + ".attachment")
+		v.Missing("attachment")
 	}
 	if x.Attachment != nil {
-		x.Attachment.validate(p+".attachment", errs)
+		m := v.Push("attachment")
+		x.Attachment.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Format {
-		x.Format[i].validate(fhirjson.Index(p+".format", i), errs)
+		m := v.PushIndex("format", i)
+		x.Format[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -609,41 +675,59 @@ func (x *DocumentReferenceContext) fhirName() string { return "DocumentReference
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentReferenceContext) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentReference.context", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentReference.context")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentReferenceContext) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DocumentReferenceContext) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Event {
-		x.Event[i].validate(fhirjson.Index(p+".event", i), errs)
+		m := v.PushIndex("event", i)
+		x.Event[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.FacilityType != nil {
-		x.FacilityType.validate(p+".facilityType", errs)
+		m := v.Push("facilityType")
+		x.FacilityType.validate(v)
+		v.Pop(m)
 	}
 	if x.PracticeSetting != nil {
-		x.PracticeSetting.validate(p+".practiceSetting", errs)
+		m := v.Push("practiceSetting")
+		x.PracticeSetting.validate(v)
+		v.Pop(m)
 	}
 	if x.SourcePatientInfo != nil {
-		x.SourcePatientInfo.validate(p+".sourcePatientInfo", errs)
+		m := v.Push("sourcePatientInfo")
+		x.SourcePatientInfo.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Related {
-		x.Related[i].validate(fhirjson.Index(p+".related", i), errs)
+		m := v.PushIndex("related", i)
+		x.Related[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -715,25 +799,33 @@ func (x *DocumentReferenceContextRelated) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentReferenceContextRelated) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentReference.context.related", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentReference.context.related")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentReferenceContextRelated) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DocumentReferenceContextRelated) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Ref != nil {
-		x.Ref.validate(p+".ref", errs)
+		m := v.Push("ref")
+		x.Ref.validate(v)
+		v.Pop(m)
 	}
 }

@@ -208,106 +208,160 @@ func (x *Encounter) fhirName() string { return "Encounter" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Encounter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Encounter) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Encounter) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/encounter-state")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-state")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.StatusHistory {
-		x.StatusHistory[i].validate(fhirjson.Index(p+".statusHistory", i), errs)
+		m := v.PushIndex("statusHistory", i)
+		x.StatusHistory[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Class != "" && !x.Class.IsValid() {
-		errs.BadCode(p+".class", "http://hl7.org/fhir/ValueSet/encounter-class")
+		v.BadCode("class", -1, "http://hl7.org/fhir/ValueSet/encounter-class")
 	}
 	if x.ClassExt != nil {
-		x.ClassExt.validate(p+".class", errs)
+		m := v.Push("class")
+		x.ClassExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.Priority.validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.EpisodeOfCare {
-		x.EpisodeOfCare[i].validate(fhirjson.Index(p+".episodeOfCare", i), errs)
+		m := v.PushIndex("episodeOfCare", i)
+		x.EpisodeOfCare[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.IncomingReferral {
-		x.IncomingReferral[i].validate(fhirjson.Index(p+".incomingReferral", i), errs)
+		m := v.PushIndex("incomingReferral", i)
+		x.IncomingReferral[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
+		m := v.PushIndex("participant", i)
+		x.Participant[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Appointment != nil {
-		x.Appointment.validate(p+".appointment", errs)
+		m := v.Push("appointment")
+		x.Appointment.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.Length != nil {
-		x.Length.validate(p+".length", errs)
+		m := v.Push("length")
+		x.Length.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
+		m := v.PushIndex("reason", i)
+		x.Reason[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Indication {
-		x.Indication[i].validate(fhirjson.Index(p+".indication", i), errs)
+		m := v.PushIndex("indication", i)
+		x.Indication[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Hospitalization != nil {
-		x.Hospitalization.validate(p+".hospitalization", errs)
+		m := v.Push("hospitalization")
+		x.Hospitalization.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Location {
-		x.Location[i].validate(fhirjson.Index(p+".location", i), errs)
+		m := v.PushIndex("location", i)
+		x.Location[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ServiceProvider != nil {
-		x.ServiceProvider.validate(p+".serviceProvider", errs)
+		m := v.Push("serviceProvider")
+		x.ServiceProvider.validate(v)
+		v.Pop(m)
 	}
 	if x.PartOf != nil {
-		x.PartOf.validate(p+".partOf", errs)
+		m := v.Push("partOf")
+		x.PartOf.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -392,35 +446,43 @@ func (x *EncounterStatusHistory) fhirName() string { return "Encounter.statusHis
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterStatusHistory) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.statusHistory", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.statusHistory")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterStatusHistory) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EncounterStatusHistory) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/encounter-state")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-state")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Period != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -491,29 +553,39 @@ func (x *EncounterParticipant) fhirName() string { return "Encounter.participant
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EncounterParticipant) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.Individual != nil {
-		x.Individual.validate(p+".individual", errs)
+		m := v.Push("individual")
+		x.Individual.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -626,53 +698,79 @@ func (x *EncounterHospitalization) fhirName() string { return "Encounter.hospita
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterHospitalization) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.hospitalization", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.hospitalization")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterHospitalization) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EncounterHospitalization) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PreAdmissionIdentifier != nil {
-		x.PreAdmissionIdentifier.validate(p+".preAdmissionIdentifier", errs)
+		m := v.Push("preAdmissionIdentifier")
+		x.PreAdmissionIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Origin != nil {
-		x.Origin.validate(p+".origin", errs)
+		m := v.Push("origin")
+		x.Origin.validate(v)
+		v.Pop(m)
 	}
 	if x.AdmitSource != nil {
-		x.AdmitSource.validate(p+".admitSource", errs)
+		m := v.Push("admitSource")
+		x.AdmitSource.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.AdmittingDiagnosis {
-		x.AdmittingDiagnosis[i].validate(fhirjson.Index(p+".admittingDiagnosis", i), errs)
+		m := v.PushIndex("admittingDiagnosis", i)
+		x.AdmittingDiagnosis[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ReAdmission != nil {
-		x.ReAdmission.validate(p+".reAdmission", errs)
+		m := v.Push("reAdmission")
+		x.ReAdmission.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DietPreference {
-		x.DietPreference[i].validate(fhirjson.Index(p+".dietPreference", i), errs)
+		m := v.PushIndex("dietPreference", i)
+		x.DietPreference[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SpecialCourtesy {
-		x.SpecialCourtesy[i].validate(fhirjson.Index(p+".specialCourtesy", i), errs)
+		m := v.PushIndex("specialCourtesy", i)
+		x.SpecialCourtesy[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SpecialArrangement {
-		x.SpecialArrangement[i].validate(fhirjson.Index(p+".specialArrangement", i), errs)
+		m := v.PushIndex("specialArrangement", i)
+		x.SpecialArrangement[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Destination != nil {
-		x.Destination.validate(p+".destination", errs)
+		m := v.Push("destination")
+		x.Destination.validate(v)
+		v.Pop(m)
 	}
 	if x.DischargeDisposition != nil {
-		x.DischargeDisposition.validate(p+".dischargeDisposition", errs)
+		m := v.Push("dischargeDisposition")
+		x.DischargeDisposition.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DischargeDiagnosis {
-		x.DischargeDiagnosis[i].validate(fhirjson.Index(p+".dischargeDiagnosis", i), errs)
+		m := v.PushIndex("dischargeDiagnosis", i)
+		x.DischargeDiagnosis[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -748,34 +846,44 @@ func (x *EncounterLocation) fhirName() string { return "Encounter.location" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterLocation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.location", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.location")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterLocation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EncounterLocation) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Location != nil) {
-		errs.Missing(p + ".location")
+		v.Missing("location")
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/encounter-location-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-location-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }

@@ -163,82 +163,120 @@ func (x *EpisodeOfCare) fhirName() string { return "EpisodeOfCare" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EpisodeOfCare) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EpisodeOfCare", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EpisodeOfCare")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EpisodeOfCare) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EpisodeOfCare) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/episode-of-care-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/episode-of-care-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.StatusHistory {
-		x.StatusHistory[i].validate(fhirjson.Index(p+".statusHistory", i), errs)
+		m := v.PushIndex("statusHistory", i)
+		x.StatusHistory[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Condition {
-		x.Condition[i].validate(fhirjson.Index(p+".condition", i), errs)
+		m := v.PushIndex("condition", i)
+		x.Condition[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.ManagingOrganization != nil {
-		x.ManagingOrganization.validate(p+".managingOrganization", errs)
+		m := v.Push("managingOrganization")
+		x.ManagingOrganization.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReferralRequest {
-		x.ReferralRequest[i].validate(fhirjson.Index(p+".referralRequest", i), errs)
+		m := v.PushIndex("referralRequest", i)
+		x.ReferralRequest[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CareManager != nil {
-		x.CareManager.validate(p+".careManager", errs)
+		m := v.Push("careManager")
+		x.CareManager.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.CareTeam {
-		x.CareTeam[i].validate(fhirjson.Index(p+".careTeam", i), errs)
+		m := v.PushIndex("careTeam", i)
+		x.CareTeam[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -323,35 +361,43 @@ func (x *EpisodeOfCareStatusHistory) fhirName() string { return "EpisodeOfCare.s
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EpisodeOfCareStatusHistory) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EpisodeOfCare.statusHistory", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EpisodeOfCare.statusHistory")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EpisodeOfCareStatusHistory) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EpisodeOfCareStatusHistory) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/episode-of-care-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/episode-of-care-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Period != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -422,28 +468,38 @@ func (x *EpisodeOfCareCareTeam) fhirName() string { return "EpisodeOfCare.careTe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EpisodeOfCareCareTeam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EpisodeOfCare.careTeam", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EpisodeOfCare.careTeam")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EpisodeOfCareCareTeam) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EpisodeOfCareCareTeam) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Role {
-		x.Role[i].validate(fhirjson.Index(p+".role", i), errs)
+		m := v.PushIndex("role", i)
+		x.Role[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.Member != nil {
-		x.Member.validate(p+".member", errs)
+		m := v.Push("member")
+		x.Member.validate(v)
+		v.Pop(m)
 	}
 }

@@ -208,106 +208,154 @@ func (x *Goal) fhirName() string { return "Goal" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Goal) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Goal", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Goal")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Goal) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Goal) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.StartDateExt != nil {
-		x.StartDateExt.validate(p+".startDate", errs)
+		m := v.Push("startDate")
+		x.StartDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.StartDate != "" && !fhirjson.CheckDate(x.StartDate) {
-		errs.BadFormat(p+".startDate", "date")
+		v.BadFormat("startDate", -1, "date")
 	}
 	if x.StartCodeableConcept != nil {
-		x.StartCodeableConcept.validate(p+".startCodeableConcept", errs)
+		m := v.Push("startCodeableConcept")
+		x.StartCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.TargetDateExt != nil {
-		x.TargetDateExt.validate(p+".targetDate", errs)
+		m := v.Push("targetDate")
+		x.TargetDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TargetDate != "" && !fhirjson.CheckDate(x.TargetDate) {
-		errs.BadFormat(p+".targetDate", "date")
+		v.BadFormat("targetDate", -1, "date")
 	}
 	if x.TargetQuantity != nil {
-		x.TargetQuantity.validate(p+".targetQuantity", errs)
+		m := v.Push("targetQuantity")
+		x.TargetQuantity.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
+		m := v.PushIndex("category", i)
+		x.Category[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/goal-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/goal-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.StatusDateExt != nil {
-		x.StatusDateExt.validate(p+".statusDate", errs)
+		m := v.Push("statusDate")
+		x.StatusDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.StatusDate != "" && !fhirjson.CheckDate(x.StatusDate) {
-		errs.BadFormat(p+".statusDate", "date")
+		v.BadFormat("statusDate", -1, "date")
 	}
 	if x.StatusReason != nil {
-		x.StatusReason.validate(p+".statusReason", errs)
+		m := v.Push("statusReason")
+		x.StatusReason.validate(v)
+		v.Pop(m)
 	}
 	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
+		m := v.Push("author")
+		x.Author.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.Priority.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Addresses {
-		x.Addresses[i].validate(fhirjson.Index(p+".addresses", i), errs)
+		m := v.PushIndex("addresses", i)
+		x.Addresses[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Outcome {
-		x.Outcome[i].validate(fhirjson.Index(p+".outcome", i), errs)
+		m := v.PushIndex("outcome", i)
+		x.Outcome[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -433,26 +481,34 @@ func (x *GoalOutcome) fhirName() string { return "Goal.outcome" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GoalOutcome) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Goal.outcome", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Goal.outcome")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GoalOutcome) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *GoalOutcome) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ResultCodeableConcept != nil {
-		x.ResultCodeableConcept.validate(p+".resultCodeableConcept", errs)
+		m := v.Push("resultCodeableConcept")
+		x.ResultCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ResultReference != nil {
-		x.ResultReference.validate(p+".resultReference", errs)
+		m := v.Push("resultReference")
+		x.ResultReference.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -163,76 +163,108 @@ func (x *Group) fhirName() string { return "Group" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Group) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Group) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Group) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/group-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/group-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Actual != nil || x.ActualExt != nil) {
-		errs.Missing(p + ".actual")
+		v.Missing("actual")
 	}
 	if x.ActualExt != nil {
-		x.ActualExt.validate(p+".actual", errs)
+		m := v.Push("actual")
+		x.ActualExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.QuantityExt != nil {
-		x.QuantityExt.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.QuantityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil && *x.Quantity < 0 {
-		errs.BadFormat(p+".quantity", "unsignedInt")
+		v.BadFormat("quantity", -1, "unsignedInt")
 	}
 	for i := range x.Characteristic {
-		x.Characteristic[i].validate(fhirjson.Index(p+".characteristic", i), errs)
+		m := v.PushIndex("characteristic", i)
+		x.Characteristic[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Member {
-		x.Member[i].validate(fhirjson.Index(p+".member", i), errs)
+		m := v.PushIndex("member", i)
+		x.Member[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -345,50 +377,68 @@ func (x *GroupCharacteristic) fhirName() string { return "Group.characteristic" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GroupCharacteristic) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Group.characteristic", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Group.characteristic")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GroupCharacteristic) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *GroupCharacteristic) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
+		m := v.Push("valueCodeableConcept")
+		x.ValueCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+		m := v.Push("valueBoolean")
+		x.ValueBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+		m := v.Push("valueQuantity")
+		x.ValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
+		m := v.Push("valueRange")
+		x.ValueRange.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Exclude != nil || x.ExcludeExt != nil) {
-		errs.Missing(p + ".exclude")
+		v.Missing("exclude")
 	}
 	if x.ExcludeExt != nil {
-		x.ExcludeExt.validate(p+".exclude", errs)
+		m := v.Push("exclude")
+		x.ExcludeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -496,31 +546,41 @@ func (x *GroupMember) fhirName() string { return "Group.member" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GroupMember) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Group.member", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Group.member")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GroupMember) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *GroupMember) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Entity != nil) {
-		errs.Missing(p + ".entity")
+		v.Missing("entity")
 	}
 	if x.Entity != nil {
-		x.Entity.validate(p+".entity", errs)
+		m := v.Push("entity")
+		x.Entity.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.InactiveExt != nil {
-		x.InactiveExt.validate(p+".inactive", errs)
+		m := v.Push("inactive")
+		x.InactiveExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -253,111 +253,171 @@ func (x *HealthcareService) fhirName() string { return "HealthcareService" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HealthcareService) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HealthcareService", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HealthcareService")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HealthcareService) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *HealthcareService) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ProvidedBy != nil {
-		x.ProvidedBy.validate(p+".providedBy", errs)
+		m := v.Push("providedBy")
+		x.ProvidedBy.validate(v)
+		v.Pop(m)
 	}
 	if x.ServiceCategory != nil {
-		x.ServiceCategory.validate(p+".serviceCategory", errs)
+		m := v.Push("serviceCategory")
+		x.ServiceCategory.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ServiceType {
-		x.ServiceType[i].validate(fhirjson.Index(p+".serviceType", i), errs)
+		m := v.PushIndex("serviceType", i)
+		x.ServiceType[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Location != nil) {
-		errs.Missing(p + ".location")
+		v.Missing("location")
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
 	if x.ServiceNameExt != nil {
-		x.ServiceNameExt.validate(p+".serviceName", errs)
+		m := v.Push("serviceName")
+		x.ServiceNameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
+		m := v.Push("comment")
+		x.CommentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExtraDetailsExt != nil {
-		x.ExtraDetailsExt.validate(p+".extraDetails", errs)
+		m := v.Push("extraDetails")
+		x.ExtraDetailsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Photo != nil {
-		x.Photo.validate(p+".photo", errs)
+		m := v.Push("photo")
+		x.Photo.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.CoverageArea {
-		x.CoverageArea[i].validate(fhirjson.Index(p+".coverageArea", i), errs)
+		m := v.PushIndex("coverageArea", i)
+		x.CoverageArea[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ServiceProvisionCode {
-		x.ServiceProvisionCode[i].validate(fhirjson.Index(p+".serviceProvisionCode", i), errs)
+		m := v.PushIndex("serviceProvisionCode", i)
+		x.ServiceProvisionCode[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Eligibility != nil {
-		x.Eligibility.validate(p+".eligibility", errs)
+		m := v.Push("eligibility")
+		x.Eligibility.validate(v)
+		v.Pop(m)
 	}
 	if x.EligibilityNoteExt != nil {
-		x.EligibilityNoteExt.validate(p+".eligibilityNote", errs)
+		m := v.Push("eligibilityNote")
+		x.EligibilityNoteExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.ProgramNameExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".programName", i), errs)
+	for i, e := range x.ProgramNameExt {
+		if e != nil {
+			m := v.PushIndex("programName", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Characteristic {
-		x.Characteristic[i].validate(fhirjson.Index(p+".characteristic", i), errs)
+		m := v.PushIndex("characteristic", i)
+		x.Characteristic[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReferralMethod {
-		x.ReferralMethod[i].validate(fhirjson.Index(p+".referralMethod", i), errs)
+		m := v.PushIndex("referralMethod", i)
+		x.ReferralMethod[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PublicKeyExt != nil {
-		x.PublicKeyExt.validate(p+".publicKey", errs)
+		m := v.Push("publicKey")
+		x.PublicKeyExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AppointmentRequiredExt != nil {
-		x.AppointmentRequiredExt.validate(p+".appointmentRequired", errs)
+		m := v.Push("appointmentRequired")
+		x.AppointmentRequiredExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.AvailableTime {
-		x.AvailableTime[i].validate(fhirjson.Index(p+".availableTime", i), errs)
+		m := v.PushIndex("availableTime", i)
+		x.AvailableTime[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.NotAvailable {
-		x.NotAvailable[i].validate(fhirjson.Index(p+".notAvailable", i), errs)
+		m := v.PushIndex("notAvailable", i)
+		x.NotAvailable[i].validate(v)
+		v.Pop(m)
 	}
 	if x.AvailabilityExceptionsExt != nil {
-		x.AvailabilityExceptionsExt.validate(p+".availabilityExceptions", errs)
+		m := v.Push("availabilityExceptions")
+		x.AvailabilityExceptionsExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -437,29 +497,37 @@ func (x *HealthcareServiceServiceType) fhirName() string { return "HealthcareSer
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HealthcareServiceServiceType) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HealthcareService.serviceType", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HealthcareService.serviceType")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HealthcareServiceServiceType) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *HealthcareServiceServiceType) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Specialty {
-		x.Specialty[i].validate(fhirjson.Index(p+".specialty", i), errs)
+		m := v.PushIndex("specialty", i)
+		x.Specialty[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -559,45 +627,57 @@ func (x *HealthcareServiceAvailableTime) fhirName() string { return "HealthcareS
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HealthcareServiceAvailableTime) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HealthcareService.availableTime", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HealthcareService.availableTime")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HealthcareServiceAvailableTime) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *HealthcareServiceAvailableTime) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i, c := range x.DaysOfWeek {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".daysOfWeek", i), "http://hl7.org/fhir/ValueSet/days-of-week")
+			v.BadCode("daysOfWeek", i, "http://hl7.org/fhir/ValueSet/days-of-week")
 		}
 	}
-	for i, v := range x.DaysOfWeekExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".daysOfWeek", i), errs)
+	for i, e := range x.DaysOfWeekExt {
+		if e != nil {
+			m := v.PushIndex("daysOfWeek", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.AllDayExt != nil {
-		x.AllDayExt.validate(p+".allDay", errs)
+		m := v.Push("allDay")
+		x.AllDayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AvailableStartTimeExt != nil {
-		x.AvailableStartTimeExt.validate(p+".availableStartTime", errs)
+		m := v.Push("availableStartTime")
+		x.AvailableStartTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AvailableStartTime != "" && !fhirjson.CheckTime(x.AvailableStartTime) {
-		errs.BadFormat(p+".availableStartTime", "time")
+		v.BadFormat("availableStartTime", -1, "time")
 	}
 	if x.AvailableEndTimeExt != nil {
-		x.AvailableEndTimeExt.validate(p+".availableEndTime", errs)
+		m := v.Push("availableEndTime")
+		x.AvailableEndTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AvailableEndTime != "" && !fhirjson.CheckTime(x.AvailableEndTime) {
-		errs.BadFormat(p+".availableEndTime", "time")
+		v.BadFormat("availableEndTime", -1, "time")
 	}
 }
 
@@ -672,28 +752,36 @@ func (x *HealthcareServiceNotAvailable) fhirName() string { return "HealthcareSe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HealthcareServiceNotAvailable) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HealthcareService.notAvailable", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HealthcareService.notAvailable")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HealthcareServiceNotAvailable) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *HealthcareServiceNotAvailable) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.During != nil {
-		x.During.validate(p+".during", errs)
+		m := v.Push("during")
+		x.During.validate(v)
+		v.Pop(m)
 	}
 }

@@ -155,76 +155,106 @@ func (x *ImagingObjectSelection) fhirName() string { return "ImagingObjectSelect
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingObjectSelection) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingObjectSelection", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingObjectSelection")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingObjectSelection) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImagingObjectSelection) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
 	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
+		m := v.Push("uid")
+		x.UidExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Title != nil) {
-		errs.Missing(p + ".title")
+		v.Missing("title")
 	}
 	if x.Title != nil {
-		x.Title.validate(p+".title", errs)
+		m := v.Push("title")
+		x.Title.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
+		m := v.Push("author")
+		x.Author.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoringTimeExt != nil {
-		x.AuthoringTimeExt.validate(p+".authoringTime", errs)
+		m := v.Push("authoringTime")
+		x.AuthoringTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoringTime != "" && !fhirjson.CheckDateTime(x.AuthoringTime) {
-		errs.BadFormat(p+".authoringTime", "dateTime")
+		v.BadFormat("authoringTime", -1, "dateTime")
 	}
 	if !(len(x.Study) > 0) {
-		errs.Missing(p + ".study")
+		v.Missing("study")
 	}
 	for i := range x.Study {
-		x.Study[i].validate(fhirjson.Index(p+".study", i), errs)
+		m := v.PushIndex("study", i)
+		x.Study[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -324,38 +354,50 @@ func (x *ImagingObjectSelectionStudy) fhirName() string { return "ImagingObjectS
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingObjectSelectionStudy) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingObjectSelection.study", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingObjectSelection.study")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingObjectSelectionStudy) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImagingObjectSelectionStudy) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
 	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
+		m := v.Push("uid")
+		x.UidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ImagingStudy != nil {
-		x.ImagingStudy.validate(p+".imagingStudy", errs)
+		m := v.Push("imagingStudy")
+		x.ImagingStudy.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Series) > 0) {
-		errs.Missing(p + ".series")
+		v.Missing("series")
 	}
 	for i := range x.Series {
-		x.Series[i].validate(fhirjson.Index(p+".series", i), errs)
+		m := v.PushIndex("series", i)
+		x.Series[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -442,32 +484,42 @@ func (x *ImagingObjectSelectionStudySeries) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingObjectSelectionStudySeries) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingObjectSelection.study.series", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingObjectSelection.study.series")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingObjectSelectionStudySeries) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImagingObjectSelectionStudySeries) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
+		m := v.Push("uid")
+		x.UidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Instance) > 0) {
-		errs.Missing(p + ".instance")
+		v.Missing("instance")
 	}
 	for i := range x.Instance {
-		x.Instance[i].validate(fhirjson.Index(p+".instance", i), errs)
+		m := v.PushIndex("instance", i)
+		x.Instance[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -564,41 +616,53 @@ func (x *ImagingObjectSelectionStudySeriesInstance) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingObjectSelectionStudySeriesInstance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingObjectSelection.study.series.instance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingObjectSelection.study.series.instance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingObjectSelectionStudySeriesInstance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImagingObjectSelectionStudySeriesInstance) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.SopClass != "" || x.SopClassExt != nil) {
-		errs.Missing(p + ".sopClass")
+		v.Missing("sopClass")
 	}
 	if x.SopClassExt != nil {
-		x.SopClassExt.validate(p+".sopClass", errs)
+		m := v.Push("sopClass")
+		x.SopClassExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
 	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
+		m := v.Push("uid")
+		x.UidExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Frames {
-		x.Frames[i].validate(fhirjson.Index(p+".frames", i), errs)
+		m := v.PushIndex("frames", i)
+		x.Frames[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -680,38 +744,46 @@ func (x *ImagingObjectSelectionStudySeriesInstanceFrames) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingObjectSelectionStudySeriesInstanceFrames) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingObjectSelection.study.series.instance.frames", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingObjectSelection.study.series.instance.frames")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingObjectSelectionStudySeriesInstanceFrames) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImagingObjectSelectionStudySeriesInstanceFrames) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.FrameNumbers) > 0 || len(x.FrameNumbersExt) > 0) {
-		errs.Missing(p + ".frameNumbers")
+		v.Missing("frameNumbers")
 	}
-	for i, v := range x.FrameNumbersExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".frameNumbers", i), errs)
+	for i, e := range x.FrameNumbersExt {
+		if e != nil {
+			m := v.PushIndex("frameNumbers", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.FrameNumbers {
-		if v < 0 {
-			errs.BadFormat(fhirjson.Index(p+".frameNumbers", i), "unsignedInt")
+	for i, n := range x.FrameNumbers {
+		if n < 0 {
+			v.BadFormat("frameNumbers", i, "unsignedInt")
 		}
 	}
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 }

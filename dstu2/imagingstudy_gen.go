@@ -218,112 +218,160 @@ func (x *ImagingStudy) fhirName() string { return "ImagingStudy" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingStudy) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingStudy", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingStudy")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingStudy) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImagingStudy) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.StartedExt != nil {
-		x.StartedExt.validate(p+".started", errs)
+		m := v.Push("started")
+		x.StartedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Started != "" && !fhirjson.CheckDateTime(x.Started) {
-		errs.BadFormat(p+".started", "dateTime")
+		v.BadFormat("started", -1, "dateTime")
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
 	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
+		m := v.Push("uid")
+		x.UidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Accession != nil {
-		x.Accession.validate(p+".accession", errs)
+		m := v.Push("accession")
+		x.Accession.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Order {
-		x.Order[i].validate(fhirjson.Index(p+".order", i), errs)
+		m := v.PushIndex("order", i)
+		x.Order[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModalityList {
-		x.ModalityList[i].validate(fhirjson.Index(p+".modalityList", i), errs)
+		m := v.PushIndex("modalityList", i)
+		x.ModalityList[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Referrer != nil {
-		x.Referrer.validate(p+".referrer", errs)
+		m := v.Push("referrer")
+		x.Referrer.validate(v)
+		v.Pop(m)
 	}
 	if x.Availability != "" && !x.Availability.IsValid() {
-		errs.BadCode(p+".availability", "http://hl7.org/fhir/ValueSet/instance-availability")
+		v.BadCode("availability", -1, "http://hl7.org/fhir/ValueSet/instance-availability")
 	}
 	if x.AvailabilityExt != nil {
-		x.AvailabilityExt.validate(p+".availability", errs)
+		m := v.Push("availability")
+		x.AvailabilityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.NumberOfSeries != nil || x.NumberOfSeriesExt != nil) {
-		errs.Missing(p + ".numberOfSeries")
+		v.Missing("numberOfSeries")
 	}
 	if x.NumberOfSeriesExt != nil {
-		x.NumberOfSeriesExt.validate(p+".numberOfSeries", errs)
+		m := v.Push("numberOfSeries")
+		x.NumberOfSeriesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NumberOfSeries != nil && *x.NumberOfSeries < 0 {
-		errs.BadFormat(p+".numberOfSeries", "unsignedInt")
+		v.BadFormat("numberOfSeries", -1, "unsignedInt")
 	}
 	if !(x.NumberOfInstances != nil || x.NumberOfInstancesExt != nil) {
-		errs.Missing(p + ".numberOfInstances")
+		v.Missing("numberOfInstances")
 	}
 	if x.NumberOfInstancesExt != nil {
-		x.NumberOfInstancesExt.validate(p+".numberOfInstances", errs)
+		m := v.Push("numberOfInstances")
+		x.NumberOfInstancesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NumberOfInstances != nil && *x.NumberOfInstances < 0 {
-		errs.BadFormat(p+".numberOfInstances", "unsignedInt")
+		v.BadFormat("numberOfInstances", -1, "unsignedInt")
 	}
 	for i := range x.Procedure {
-		x.Procedure[i].validate(fhirjson.Index(p+".procedure", i), errs)
+		m := v.PushIndex("procedure", i)
+		x.Procedure[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Interpreter != nil {
-		x.Interpreter.validate(p+".interpreter", errs)
+		m := v.Push("interpreter")
+		x.Interpreter.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Series {
-		x.Series[i].validate(fhirjson.Index(p+".series", i), errs)
+		m := v.PushIndex("series", i)
+		x.Series[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -481,74 +529,100 @@ func (x *ImagingStudySeries) fhirName() string { return "ImagingStudy.series" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingStudySeries) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingStudy.series", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingStudy.series")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingStudySeries) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImagingStudySeries) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NumberExt != nil {
-		x.NumberExt.validate(p+".number", errs)
+		m := v.Push("number")
+		x.NumberExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Number != nil && *x.Number < 0 {
-		errs.BadFormat(p+".number", "unsignedInt")
+		v.BadFormat("number", -1, "unsignedInt")
 	}
 	if !(x.Modality != nil) {
-		errs.Missing(p + ".modality")
+		v.Missing("modality")
 	}
 	if x.Modality != nil {
-		x.Modality.validate(p+".modality", errs)
+		m := v.Push("modality")
+		x.Modality.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
 	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
+		m := v.Push("uid")
+		x.UidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.NumberOfInstances != nil || x.NumberOfInstancesExt != nil) {
-		errs.Missing(p + ".numberOfInstances")
+		v.Missing("numberOfInstances")
 	}
 	if x.NumberOfInstancesExt != nil {
-		x.NumberOfInstancesExt.validate(p+".numberOfInstances", errs)
+		m := v.Push("numberOfInstances")
+		x.NumberOfInstancesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NumberOfInstances != nil && *x.NumberOfInstances < 0 {
-		errs.BadFormat(p+".numberOfInstances", "unsignedInt")
+		v.BadFormat("numberOfInstances", -1, "unsignedInt")
 	}
 	if x.Availability != "" && !x.Availability.IsValid() {
-		errs.BadCode(p+".availability", "http://hl7.org/fhir/ValueSet/instance-availability")
+		v.BadCode("availability", -1, "http://hl7.org/fhir/ValueSet/instance-availability")
 	}
 	if x.AvailabilityExt != nil {
-		x.AvailabilityExt.validate(p+".availability", errs)
+		m := v.Push("availability")
+		x.AvailabilityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
+		m := v.Push("bodySite")
+		x.BodySite.validate(v)
+		v.Pop(m)
 	}
 	if x.Laterality != nil {
-		x.Laterality.validate(p+".laterality", errs)
+		m := v.Push("laterality")
+		x.Laterality.validate(v)
+		v.Pop(m)
 	}
 	if x.StartedExt != nil {
-		x.StartedExt.validate(p+".started", errs)
+		m := v.Push("started")
+		x.StartedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Started != "" && !fhirjson.CheckDateTime(x.Started) {
-		errs.BadFormat(p+".started", "dateTime")
+		v.BadFormat("started", -1, "dateTime")
 	}
 	for i := range x.Instance {
-		x.Instance[i].validate(fhirjson.Index(p+".instance", i), errs)
+		m := v.PushIndex("instance", i)
+		x.Instance[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -661,46 +735,62 @@ func (x *ImagingStudySeriesInstance) fhirName() string { return "ImagingStudy.se
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingStudySeriesInstance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingStudy.series.instance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingStudy.series.instance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingStudySeriesInstance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImagingStudySeriesInstance) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NumberExt != nil {
-		x.NumberExt.validate(p+".number", errs)
+		m := v.Push("number")
+		x.NumberExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Number != nil && *x.Number < 0 {
-		errs.BadFormat(p+".number", "unsignedInt")
+		v.BadFormat("number", -1, "unsignedInt")
 	}
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
 	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
+		m := v.Push("uid")
+		x.UidExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.SopClass != "" || x.SopClassExt != nil) {
-		errs.Missing(p + ".sopClass")
+		v.Missing("sopClass")
 	}
 	if x.SopClassExt != nil {
-		x.SopClassExt.validate(p+".sopClass", errs)
+		m := v.Push("sopClass")
+		x.SopClassExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Content {
-		x.Content[i].validate(fhirjson.Index(p+".content", i), errs)
+		m := v.PushIndex("content", i)
+		x.Content[i].validate(v)
+		v.Pop(m)
 	}
 }

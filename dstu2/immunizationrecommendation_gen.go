@@ -120,55 +120,77 @@ func (x *ImmunizationRecommendation) fhirName() string { return "ImmunizationRec
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationRecommendation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImmunizationRecommendation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImmunizationRecommendation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationRecommendation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImmunizationRecommendation) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Recommendation) > 0) {
-		errs.Missing(p + ".recommendation")
+		v.Missing("recommendation")
 	}
 	for i := range x.Recommendation {
-		x.Recommendation[i].validate(fhirjson.Index(p+".recommendation", i), errs)
+		m := v.PushIndex("recommendation", i)
+		x.Recommendation[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -292,59 +314,79 @@ func (x *ImmunizationRecommendationRecommendation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationRecommendationRecommendation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImmunizationRecommendation.recommendation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImmunizationRecommendation.recommendation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationRecommendationRecommendation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImmunizationRecommendationRecommendation) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if !(x.VaccineCode != nil) {
-		errs.Missing(p + ".vaccineCode")
+		v.Missing("vaccineCode")
 	}
 	if x.VaccineCode != nil {
-		x.VaccineCode.validate(p+".vaccineCode", errs)
+		m := v.Push("vaccineCode")
+		x.VaccineCode.validate(v)
+		v.Pop(m)
 	}
 	if x.DoseNumberExt != nil {
-		x.DoseNumberExt.validate(p+".doseNumber", errs)
+		m := v.Push("doseNumber")
+		x.DoseNumberExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DoseNumber != nil && *x.DoseNumber < 1 {
-		errs.BadFormat(p+".doseNumber", "positiveInt")
+		v.BadFormat("doseNumber", -1, "positiveInt")
 	}
 	if !(x.ForecastStatus != nil) {
-		errs.Missing(p + ".forecastStatus")
+		v.Missing("forecastStatus")
 	}
 	if x.ForecastStatus != nil {
-		x.ForecastStatus.validate(p+".forecastStatus", errs)
+		m := v.Push("forecastStatus")
+		x.ForecastStatus.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DateCriterion {
-		x.DateCriterion[i].validate(fhirjson.Index(p+".dateCriterion", i), errs)
+		m := v.PushIndex("dateCriterion", i)
+		x.DateCriterion[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Protocol != nil {
-		x.Protocol.validate(p+".protocol", errs)
+		m := v.Push("protocol")
+		x.Protocol.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SupportingImmunization {
-		x.SupportingImmunization[i].validate(fhirjson.Index(p+".supportingImmunization", i), errs)
+		m := v.PushIndex("supportingImmunization", i)
+		x.SupportingImmunization[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SupportingPatientInformation {
-		x.SupportingPatientInformation[i].validate(fhirjson.Index(p+".supportingPatientInformation", i), errs)
+		m := v.PushIndex("supportingPatientInformation", i)
+		x.SupportingPatientInformation[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -421,35 +463,43 @@ func (x *ImmunizationRecommendationRecommendationDateCriterion) fhirName() strin
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationRecommendationRecommendationDateCriterion) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImmunizationRecommendation.recommendation.dateCriterion", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImmunizationRecommendation.recommendation.dateCriterion")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationRecommendationRecommendationDateCriterion) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImmunizationRecommendationRecommendationDateCriterion) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Value != "" && !fhirjson.CheckDateTime(x.Value) {
-		errs.BadFormat(p+".value", "dateTime")
+		v.BadFormat("value", -1, "dateTime")
 	}
 }
 
@@ -546,31 +596,43 @@ func (x *ImmunizationRecommendationRecommendationProtocol) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationRecommendationRecommendationProtocol) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImmunizationRecommendation.recommendation.protocol", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImmunizationRecommendation.recommendation.protocol")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationRecommendationRecommendationProtocol) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImmunizationRecommendationRecommendationProtocol) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DoseSequenceExt != nil {
-		x.DoseSequenceExt.validate(p+".doseSequence", errs)
+		m := v.Push("doseSequence")
+		x.DoseSequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Authority != nil {
-		x.Authority.validate(p+".authority", errs)
+		m := v.Push("authority")
+		x.Authority.validate(v)
+		v.Pop(m)
 	}
 	if x.SeriesExt != nil {
-		x.SeriesExt.validate(p+".series", errs)
+		m := v.Push("series")
+		x.SeriesExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -243,117 +243,167 @@ func (x *ImplementationGuide) fhirName() string { return "ImplementationGuide" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuide) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuide) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImplementationGuide) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FhirVersionExt != nil {
-		x.FhirVersionExt.validate(p+".fhirVersion", errs)
+		m := v.Push("fhirVersion")
+		x.FhirVersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
-		errs.BadFormat(p+".fhirVersion", "id")
+		v.BadFormat("fhirVersion", -1, "id")
 	}
 	for i := range x.Dependency {
-		x.Dependency[i].validate(fhirjson.Index(p+".dependency", i), errs)
+		m := v.PushIndex("dependency", i)
+		x.Dependency[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Package) > 0) {
-		errs.Missing(p + ".package")
+		v.Missing("package")
 	}
 	for i := range x.Package {
-		x.Package[i].validate(fhirjson.Index(p+".package", i), errs)
+		m := v.PushIndex("package", i)
+		x.Package[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Global {
-		x.Global[i].validate(fhirjson.Index(p+".global", i), errs)
+		m := v.PushIndex("global", i)
+		x.Global[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.BinaryExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".binary", i), errs)
+	for i, e := range x.BinaryExt {
+		if e != nil {
+			m := v.PushIndex("binary", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if !(x.Page != nil) {
-		errs.Missing(p + ".page")
+		v.Missing("page")
 	}
 	if x.Page != nil {
-		x.Page.validate(p+".page", errs)
+		m := v.Push("page")
+		x.Page.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -438,26 +488,34 @@ func (x *ImplementationGuideContact) fhirName() string { return "ImplementationG
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuideContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuideContact) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImplementationGuideContact) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -537,35 +595,43 @@ func (x *ImplementationGuideDependency) fhirName() string { return "Implementati
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuideDependency) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide.dependency", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide.dependency")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuideDependency) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImplementationGuideDependency) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/guide-dependency-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/guide-dependency-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Uri != "" || x.UriExt != nil) {
-		errs.Missing(p + ".uri")
+		v.Missing("uri")
 	}
 	if x.UriExt != nil {
-		x.UriExt.validate(p+".uri", errs)
+		m := v.Push("uri")
+		x.UriExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -648,35 +714,45 @@ func (x *ImplementationGuidePackage) fhirName() string { return "ImplementationG
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuidePackage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide.package", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide.package")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuidePackage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImplementationGuidePackage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Resource) > 0) {
-		errs.Missing(p + ".resource")
+		v.Missing("resource")
 	}
 	for i := range x.Resource {
-		x.Resource[i].validate(fhirjson.Index(p+".resource", i), errs)
+		m := v.PushIndex("resource", i)
+		x.Resource[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -798,50 +874,68 @@ func (x *ImplementationGuidePackageResource) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuidePackageResource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide.package.resource", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide.package.resource")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuidePackageResource) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImplementationGuidePackageResource) validate(v *fhirjson.Validator) {
 	if x.SourceType() == "" {
-		errs.Missing(p + ".source[x]")
+		v.Missing("source[x]")
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Purpose != "" || x.PurposeExt != nil) {
-		errs.Missing(p + ".purpose")
+		v.Missing("purpose")
 	}
 	if x.Purpose != "" && !x.Purpose.IsValid() {
-		errs.BadCode(p+".purpose", "http://hl7.org/fhir/ValueSet/guide-resource-purpose")
+		v.BadCode("purpose", -1, "http://hl7.org/fhir/ValueSet/guide-resource-purpose")
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AcronymExt != nil {
-		x.AcronymExt.validate(p+".acronym", errs)
+		m := v.Push("acronym")
+		x.AcronymExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceURIExt != nil {
-		x.SourceURIExt.validate(p+".sourceUri", errs)
+		m := v.Push("sourceUri")
+		x.SourceURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceReference != nil {
-		x.SourceReference.validate(p+".sourceReference", errs)
+		m := v.Push("sourceReference")
+		x.SourceReference.validate(v)
+		v.Pop(m)
 	}
 	if x.ExampleFor != nil {
-		x.ExampleFor.validate(p+".exampleFor", errs)
+		m := v.Push("exampleFor")
+		x.ExampleFor.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -938,35 +1032,43 @@ func (x *ImplementationGuideGlobal) fhirName() string { return "ImplementationGu
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuideGlobal) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide.global", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide.global")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuideGlobal) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImplementationGuideGlobal) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Profile != nil) {
-		errs.Missing(p + ".profile")
+		v.Missing("profile")
 	}
 	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
+		m := v.Push("profile")
+		x.Profile.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1089,61 +1191,79 @@ func (x *ImplementationGuidePage) fhirName() string { return "ImplementationGuid
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuidePage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide.page", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide.page")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuidePage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImplementationGuidePage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Source != "" || x.SourceExt != nil) {
-		errs.Missing(p + ".source")
+		v.Missing("source")
 	}
 	if x.SourceExt != nil {
-		x.SourceExt.validate(p+".source", errs)
+		m := v.Push("source")
+		x.SourceExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/guide-page-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/guide-page-kind")
 	}
 	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
+		m := v.Push("kind")
+		x.KindExt.validate(v)
+		v.Pop(m)
 	}
 	for i, c := range x.Type {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".type", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("type", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.TypeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".type", i), errs)
+	for i, e := range x.TypeExt {
+		if e != nil {
+			m := v.PushIndex("type", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.PackageExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".package", i), errs)
+	for i, e := range x.PackageExt {
+		if e != nil {
+			m := v.PushIndex("package", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.FormatExt != nil {
-		x.FormatExt.validate(p+".format", errs)
+		m := v.Push("format")
+		x.FormatExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Page {
-		x.Page[i].validate(fhirjson.Index(p+".page", i), errs)
+		m := v.PushIndex("page", i)
+		x.Page[i].validate(v)
+		v.Pop(m)
 	}
 }

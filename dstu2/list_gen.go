@@ -193,94 +193,136 @@ func (x *List) fhirName() string { return "List" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *List) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("List", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("List")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *List) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *List) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
+		m := v.Push("source")
+		x.Source.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/list-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/list-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.OrderedBy != nil {
-		x.OrderedBy.validate(p+".orderedBy", errs)
+		m := v.Push("orderedBy")
+		x.OrderedBy.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/list-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/list-mode")
 	}
 	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+		m := v.Push("mode")
+		x.ModeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NoteExt != nil {
-		x.NoteExt.validate(p+".note", errs)
+		m := v.Push("note")
+		x.NoteExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Entry {
-		x.Entry[i].validate(fhirjson.Index(p+".entry", i), errs)
+		m := v.PushIndex("entry", i)
+		x.Entry[i].validate(v)
+		v.Pop(m)
 	}
 	if x.EmptyReason != nil {
-		x.EmptyReason.validate(p+".emptyReason", errs)
+		m := v.Push("emptyReason")
+		x.EmptyReason.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -378,37 +420,49 @@ func (x *ListEntry) fhirName() string { return "List.entry" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ListEntry) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("List.entry", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("List.entry")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ListEntry) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ListEntry) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Flag != nil {
-		x.Flag.validate(p+".flag", errs)
+		m := v.Push("flag")
+		x.Flag.validate(v)
+		v.Pop(m)
 	}
 	if x.DeletedExt != nil {
-		x.DeletedExt.validate(p+".deleted", errs)
+		m := v.Push("deleted")
+		x.DeletedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if !(x.Item != nil) {
-		errs.Missing(p + ".item")
+		v.Missing("item")
 	}
 	if x.Item != nil {
-		x.Item.validate(p+".item", errs)
+		m := v.Push("item")
+		x.Item.validate(v)
+		v.Pop(m)
 	}
 }

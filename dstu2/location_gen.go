@@ -183,82 +183,122 @@ func (x *Location) fhirName() string { return "Location" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Location) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Location", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Location")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Location) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Location) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/location-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/location-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/location-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/location-mode")
 	}
 	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+		m := v.Push("mode")
+		x.ModeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Address != nil {
-		x.Address.validate(p+".address", errs)
+		m := v.Push("address")
+		x.Address.validate(v)
+		v.Pop(m)
 	}
 	if x.PhysicalType != nil {
-		x.PhysicalType.validate(p+".physicalType", errs)
+		m := v.Push("physicalType")
+		x.PhysicalType.validate(v)
+		v.Pop(m)
 	}
 	if x.Position != nil {
-		x.Position.validate(p+".position", errs)
+		m := v.Push("position")
+		x.Position.validate(v)
+		v.Pop(m)
 	}
 	if x.ManagingOrganization != nil {
-		x.ManagingOrganization.validate(p+".managingOrganization", errs)
+		m := v.Push("managingOrganization")
+		x.ManagingOrganization.validate(v)
+		v.Pop(m)
 	}
 	if x.PartOf != nil {
-		x.PartOf.validate(p+".partOf", errs)
+		m := v.Push("partOf")
+		x.PartOf.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -356,34 +396,44 @@ func (x *LocationPosition) fhirName() string { return "Location.position" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *LocationPosition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Location.position", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Location.position")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *LocationPosition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *LocationPosition) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(!x.Longitude.IsZero() || x.LongitudeExt != nil) {
-		errs.Missing(p + ".longitude")
+		v.Missing("longitude")
 	}
 	if x.LongitudeExt != nil {
-		x.LongitudeExt.validate(p+".longitude", errs)
+		m := v.Push("longitude")
+		x.LongitudeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(!x.Latitude.IsZero() || x.LatitudeExt != nil) {
-		errs.Missing(p + ".latitude")
+		v.Missing("latitude")
 	}
 	if x.LatitudeExt != nil {
-		x.LatitudeExt.validate(p+".latitude", errs)
+		m := v.Push("latitude")
+		x.LatitudeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AltitudeExt != nil {
-		x.AltitudeExt.validate(p+".altitude", errs)
+		m := v.Push("altitude")
+		x.AltitudeExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -205,106 +205,154 @@ func (x *MedicationAdministration) fhirName() string { return "MedicationAdminis
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationAdministration) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationAdministration", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationAdministration")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationAdministration) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationAdministration) validate(v *fhirjson.Validator) {
 	if x.EffectiveTimeType() == "" {
-		errs.Missing(p + ".effectiveTime[x]")
+		v.Missing("effectiveTime[x]")
 	}
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-admin-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-admin-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Practitioner != nil {
-		x.Practitioner.validate(p+".practitioner", errs)
+		m := v.Push("practitioner")
+		x.Practitioner.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if x.Prescription != nil {
-		x.Prescription.validate(p+".prescription", errs)
+		m := v.Push("prescription")
+		x.Prescription.validate(v)
+		v.Pop(m)
 	}
 	if x.WasNotGivenExt != nil {
-		x.WasNotGivenExt.validate(p+".wasNotGiven", errs)
+		m := v.Push("wasNotGiven")
+		x.WasNotGivenExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonNotGiven {
-		x.ReasonNotGiven[i].validate(fhirjson.Index(p+".reasonNotGiven", i), errs)
+		m := v.PushIndex("reasonNotGiven", i)
+		x.ReasonNotGiven[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonGiven {
-		x.ReasonGiven[i].validate(fhirjson.Index(p+".reasonGiven", i), errs)
+		m := v.PushIndex("reasonGiven", i)
+		x.ReasonGiven[i].validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveTimeDateTimeExt != nil {
-		x.EffectiveTimeDateTimeExt.validate(p+".effectiveTimeDateTime", errs)
+		m := v.Push("effectiveTimeDateTime")
+		x.EffectiveTimeDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveTimeDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveTimeDateTime) {
-		errs.BadFormat(p+".effectiveTimeDateTime", "dateTime")
+		v.BadFormat("effectiveTimeDateTime", -1, "dateTime")
 	}
 	if x.EffectiveTimePeriod != nil {
-		x.EffectiveTimePeriod.validate(p+".effectiveTimePeriod", errs)
+		m := v.Push("effectiveTimePeriod")
+		x.EffectiveTimePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
+		m := v.Push("medicationCodeableConcept")
+		x.MedicationCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
+		m := v.Push("medicationReference")
+		x.MedicationReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Device {
-		x.Device[i].validate(fhirjson.Index(p+".device", i), errs)
+		m := v.PushIndex("device", i)
+		x.Device[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NoteExt != nil {
-		x.NoteExt.validate(p+".note", errs)
+		m := v.Push("note")
+		x.NoteExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Dosage != nil {
-		x.Dosage.validate(p+".dosage", errs)
+		m := v.Push("dosage")
+		x.Dosage.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -469,44 +517,64 @@ func (x *MedicationAdministrationDosage) fhirName() string { return "MedicationA
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationAdministrationDosage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationAdministration.dosage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationAdministration.dosage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationAdministrationDosage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationAdministrationDosage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SiteCodeableConcept != nil {
-		x.SiteCodeableConcept.validate(p+".siteCodeableConcept", errs)
+		m := v.Push("siteCodeableConcept")
+		x.SiteCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.SiteReference != nil {
-		x.SiteReference.validate(p+".siteReference", errs)
+		m := v.Push("siteReference")
+		x.SiteReference.validate(v)
+		v.Pop(m)
 	}
 	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
+		m := v.Push("route")
+		x.Route.validate(v)
+		v.Pop(m)
 	}
 	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
+		m := v.Push("method")
+		x.Method.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
+		m := v.Push("rateRatio")
+		x.RateRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.RateRange != nil {
-		x.RateRange.validate(p+".rateRange", errs)
+		m := v.Push("rateRange")
+		x.RateRange.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -208,103 +208,153 @@ func (x *MedicationDispense) fhirName() string { return "MedicationDispense" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationDispense) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationDispense", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationDispense")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationDispense) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationDispense) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-dispense-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-dispense-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Dispenser != nil {
-		x.Dispenser.validate(p+".dispenser", errs)
+		m := v.Push("dispenser")
+		x.Dispenser.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.AuthorizingPrescription {
-		x.AuthorizingPrescription[i].validate(fhirjson.Index(p+".authorizingPrescription", i), errs)
+		m := v.PushIndex("authorizingPrescription", i)
+		x.AuthorizingPrescription[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.DaysSupply != nil {
-		x.DaysSupply.validate(p+".daysSupply", errs)
+		m := v.Push("daysSupply")
+		x.DaysSupply.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
+		m := v.Push("medicationCodeableConcept")
+		x.MedicationCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
+		m := v.Push("medicationReference")
+		x.MedicationReference.validate(v)
+		v.Pop(m)
 	}
 	if x.WhenPreparedExt != nil {
-		x.WhenPreparedExt.validate(p+".whenPrepared", errs)
+		m := v.Push("whenPrepared")
+		x.WhenPreparedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.WhenPrepared != "" && !fhirjson.CheckDateTime(x.WhenPrepared) {
-		errs.BadFormat(p+".whenPrepared", "dateTime")
+		v.BadFormat("whenPrepared", -1, "dateTime")
 	}
 	if x.WhenHandedOverExt != nil {
-		x.WhenHandedOverExt.validate(p+".whenHandedOver", errs)
+		m := v.Push("whenHandedOver")
+		x.WhenHandedOverExt.validate(v)
+		v.Pop(m)
 	}
 	if x.WhenHandedOver != "" && !fhirjson.CheckDateTime(x.WhenHandedOver) {
-		errs.BadFormat(p+".whenHandedOver", "dateTime")
+		v.BadFormat("whenHandedOver", -1, "dateTime")
 	}
 	if x.Destination != nil {
-		x.Destination.validate(p+".destination", errs)
+		m := v.Push("destination")
+		x.Destination.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Receiver {
-		x.Receiver[i].validate(fhirjson.Index(p+".receiver", i), errs)
+		m := v.PushIndex("receiver", i)
+		x.Receiver[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NoteExt != nil {
-		x.NoteExt.validate(p+".note", errs)
+		m := v.Push("note")
+		x.NoteExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DosageInstruction {
-		x.DosageInstruction[i].validate(fhirjson.Index(p+".dosageInstruction", i), errs)
+		m := v.PushIndex("dosageInstruction", i)
+		x.DosageInstruction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Substitution != nil {
-		x.Substitution.validate(p+".substitution", errs)
+		m := v.Push("substitution")
+		x.Substitution.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -482,62 +532,94 @@ func (x *MedicationDispenseDosageInstruction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationDispenseDosageInstruction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationDispense.dosageInstruction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationDispense.dosageInstruction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationDispenseDosageInstruction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationDispenseDosageInstruction) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AdditionalInstructions != nil {
-		x.AdditionalInstructions.validate(p+".additionalInstructions", errs)
+		m := v.Push("additionalInstructions")
+		x.AdditionalInstructions.validate(v)
+		v.Pop(m)
 	}
 	if x.Timing != nil {
-		x.Timing.validate(p+".timing", errs)
+		m := v.Push("timing")
+		x.Timing.validate(v)
+		v.Pop(m)
 	}
 	if x.AsNeededBooleanExt != nil {
-		x.AsNeededBooleanExt.validate(p+".asNeededBoolean", errs)
+		m := v.Push("asNeededBoolean")
+		x.AsNeededBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AsNeededCodeableConcept != nil {
-		x.AsNeededCodeableConcept.validate(p+".asNeededCodeableConcept", errs)
+		m := v.Push("asNeededCodeableConcept")
+		x.AsNeededCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.SiteCodeableConcept != nil {
-		x.SiteCodeableConcept.validate(p+".siteCodeableConcept", errs)
+		m := v.Push("siteCodeableConcept")
+		x.SiteCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.SiteReference != nil {
-		x.SiteReference.validate(p+".siteReference", errs)
+		m := v.Push("siteReference")
+		x.SiteReference.validate(v)
+		v.Pop(m)
 	}
 	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
+		m := v.Push("route")
+		x.Route.validate(v)
+		v.Pop(m)
 	}
 	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
+		m := v.Push("method")
+		x.Method.validate(v)
+		v.Pop(m)
 	}
 	if x.DoseRange != nil {
-		x.DoseRange.validate(p+".doseRange", errs)
+		m := v.Push("doseRange")
+		x.DoseRange.validate(v)
+		v.Pop(m)
 	}
 	if x.DoseQuantity != nil {
-		x.DoseQuantity.validate(p+".doseQuantity", errs)
+		m := v.Push("doseQuantity")
+		x.DoseQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
+		m := v.Push("rateRatio")
+		x.RateRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.RateRange != nil {
-		x.RateRange.validate(p+".rateRange", errs)
+		m := v.Push("rateRange")
+		x.RateRange.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxDosePerPeriod != nil {
-		x.MaxDosePerPeriod.validate(p+".maxDosePerPeriod", errs)
+		m := v.Push("maxDosePerPeriod")
+		x.MaxDosePerPeriod.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -708,31 +790,41 @@ func (x *MedicationDispenseSubstitution) fhirName() string { return "MedicationD
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationDispenseSubstitution) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationDispense.substitution", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationDispense.substitution")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationDispenseSubstitution) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationDispenseSubstitution) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
+		m := v.PushIndex("reason", i)
+		x.Reason[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ResponsibleParty {
-		x.ResponsibleParty[i].validate(fhirjson.Index(p+".responsibleParty", i), errs)
+		m := v.PushIndex("responsibleParty", i)
+		x.ResponsibleParty[i].validate(v)
+		v.Pop(m)
 	}
 }

@@ -208,103 +208,153 @@ func (x *MedicationOrder) fhirName() string { return "MedicationOrder" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationOrder) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationOrder", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationOrder")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationOrder) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationOrder) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DateWrittenExt != nil {
-		x.DateWrittenExt.validate(p+".dateWritten", errs)
+		m := v.Push("dateWritten")
+		x.DateWrittenExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateWritten != "" && !fhirjson.CheckDateTime(x.DateWritten) {
-		errs.BadFormat(p+".dateWritten", "dateTime")
+		v.BadFormat("dateWritten", -1, "dateTime")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-order-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-order-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateEndedExt != nil {
-		x.DateEndedExt.validate(p+".dateEnded", errs)
+		m := v.Push("dateEnded")
+		x.DateEndedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateEnded != "" && !fhirjson.CheckDateTime(x.DateEnded) {
-		errs.BadFormat(p+".dateEnded", "dateTime")
+		v.BadFormat("dateEnded", -1, "dateTime")
 	}
 	if x.ReasonEnded != nil {
-		x.ReasonEnded.validate(p+".reasonEnded", errs)
+		m := v.Push("reasonEnded")
+		x.ReasonEnded.validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Prescriber != nil {
-		x.Prescriber.validate(p+".prescriber", errs)
+		m := v.Push("prescriber")
+		x.Prescriber.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
+		m := v.Push("reasonCodeableConcept")
+		x.ReasonCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
+		m := v.Push("reasonReference")
+		x.ReasonReference.validate(v)
+		v.Pop(m)
 	}
 	if x.NoteExt != nil {
-		x.NoteExt.validate(p+".note", errs)
+		m := v.Push("note")
+		x.NoteExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
+		m := v.Push("medicationCodeableConcept")
+		x.MedicationCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
+		m := v.Push("medicationReference")
+		x.MedicationReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DosageInstruction {
-		x.DosageInstruction[i].validate(fhirjson.Index(p+".dosageInstruction", i), errs)
+		m := v.PushIndex("dosageInstruction", i)
+		x.DosageInstruction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DispenseRequest != nil {
-		x.DispenseRequest.validate(p+".dispenseRequest", errs)
+		m := v.Push("dispenseRequest")
+		x.DispenseRequest.validate(v)
+		v.Pop(m)
 	}
 	if x.Substitution != nil {
-		x.Substitution.validate(p+".substitution", errs)
+		m := v.Push("substitution")
+		x.Substitution.validate(v)
+		v.Pop(m)
 	}
 	if x.PriorPrescription != nil {
-		x.PriorPrescription.validate(p+".priorPrescription", errs)
+		m := v.Push("priorPrescription")
+		x.PriorPrescription.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -506,62 +556,94 @@ func (x *MedicationOrderDosageInstruction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationOrderDosageInstruction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationOrder.dosageInstruction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationOrder.dosageInstruction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationOrderDosageInstruction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationOrderDosageInstruction) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AdditionalInstructions != nil {
-		x.AdditionalInstructions.validate(p+".additionalInstructions", errs)
+		m := v.Push("additionalInstructions")
+		x.AdditionalInstructions.validate(v)
+		v.Pop(m)
 	}
 	if x.Timing != nil {
-		x.Timing.validate(p+".timing", errs)
+		m := v.Push("timing")
+		x.Timing.validate(v)
+		v.Pop(m)
 	}
 	if x.AsNeededBooleanExt != nil {
-		x.AsNeededBooleanExt.validate(p+".asNeededBoolean", errs)
+		m := v.Push("asNeededBoolean")
+		x.AsNeededBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AsNeededCodeableConcept != nil {
-		x.AsNeededCodeableConcept.validate(p+".asNeededCodeableConcept", errs)
+		m := v.Push("asNeededCodeableConcept")
+		x.AsNeededCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.SiteCodeableConcept != nil {
-		x.SiteCodeableConcept.validate(p+".siteCodeableConcept", errs)
+		m := v.Push("siteCodeableConcept")
+		x.SiteCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.SiteReference != nil {
-		x.SiteReference.validate(p+".siteReference", errs)
+		m := v.Push("siteReference")
+		x.SiteReference.validate(v)
+		v.Pop(m)
 	}
 	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
+		m := v.Push("route")
+		x.Route.validate(v)
+		v.Pop(m)
 	}
 	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
+		m := v.Push("method")
+		x.Method.validate(v)
+		v.Pop(m)
 	}
 	if x.DoseRange != nil {
-		x.DoseRange.validate(p+".doseRange", errs)
+		m := v.Push("doseRange")
+		x.DoseRange.validate(v)
+		v.Pop(m)
 	}
 	if x.DoseQuantity != nil {
-		x.DoseQuantity.validate(p+".doseQuantity", errs)
+		m := v.Push("doseQuantity")
+		x.DoseQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
+		m := v.Push("rateRatio")
+		x.RateRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.RateRange != nil {
-		x.RateRange.validate(p+".rateRange", errs)
+		m := v.Push("rateRange")
+		x.RateRange.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxDosePerPeriod != nil {
-		x.MaxDosePerPeriod.validate(p+".maxDosePerPeriod", errs)
+		m := v.Push("maxDosePerPeriod")
+		x.MaxDosePerPeriod.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -752,41 +834,57 @@ func (x *MedicationOrderDispenseRequest) fhirName() string { return "MedicationO
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationOrderDispenseRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationOrder.dispenseRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationOrder.dispenseRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationOrderDispenseRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationOrderDispenseRequest) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
+		m := v.Push("medicationCodeableConcept")
+		x.MedicationCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
+		m := v.Push("medicationReference")
+		x.MedicationReference.validate(v)
+		v.Pop(m)
 	}
 	if x.ValidityPeriod != nil {
-		x.ValidityPeriod.validate(p+".validityPeriod", errs)
+		m := v.Push("validityPeriod")
+		x.ValidityPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.NumberOfRepeatsAllowedExt != nil {
-		x.NumberOfRepeatsAllowedExt.validate(p+".numberOfRepeatsAllowed", errs)
+		m := v.Push("numberOfRepeatsAllowed")
+		x.NumberOfRepeatsAllowedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NumberOfRepeatsAllowed != nil && *x.NumberOfRepeatsAllowed < 1 {
-		errs.BadFormat(p+".numberOfRepeatsAllowed", "positiveInt")
+		v.BadFormat("numberOfRepeatsAllowed", -1, "positiveInt")
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpectedSupplyDuration != nil {
-		x.ExpectedSupplyDuration.validate(p+".expectedSupplyDuration", errs)
+		m := v.Push("expectedSupplyDuration")
+		x.ExpectedSupplyDuration.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -878,28 +976,36 @@ func (x *MedicationOrderSubstitution) fhirName() string { return "MedicationOrde
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationOrderSubstitution) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationOrder.substitution", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationOrder.substitution")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationOrderSubstitution) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationOrderSubstitution) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.Reason.validate(v)
+		v.Pop(m)
 	}
 }

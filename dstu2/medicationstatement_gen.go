@@ -208,106 +208,154 @@ func (x *MedicationStatement) fhirName() string { return "MedicationStatement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationStatement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationStatement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationStatement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationStatement) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationStatement) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.InformationSource != nil {
-		x.InformationSource.validate(p+".informationSource", errs)
+		m := v.Push("informationSource")
+		x.InformationSource.validate(v)
+		v.Pop(m)
 	}
 	if x.DateAssertedExt != nil {
-		x.DateAssertedExt.validate(p+".dateAsserted", errs)
+		m := v.Push("dateAsserted")
+		x.DateAssertedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateAsserted != "" && !fhirjson.CheckDateTime(x.DateAsserted) {
-		errs.BadFormat(p+".dateAsserted", "dateTime")
+		v.BadFormat("dateAsserted", -1, "dateTime")
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-statement-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-statement-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.WasNotTakenExt != nil {
-		x.WasNotTakenExt.validate(p+".wasNotTaken", errs)
+		m := v.Push("wasNotTaken")
+		x.WasNotTakenExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonNotTaken {
-		x.ReasonNotTaken[i].validate(fhirjson.Index(p+".reasonNotTaken", i), errs)
+		m := v.PushIndex("reasonNotTaken", i)
+		x.ReasonNotTaken[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonForUseCodeableConcept != nil {
-		x.ReasonForUseCodeableConcept.validate(p+".reasonForUseCodeableConcept", errs)
+		m := v.Push("reasonForUseCodeableConcept")
+		x.ReasonForUseCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonForUseReference != nil {
-		x.ReasonForUseReference.validate(p+".reasonForUseReference", errs)
+		m := v.Push("reasonForUseReference")
+		x.ReasonForUseReference.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveDateTimeExt != nil {
-		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
+		m := v.Push("effectiveDateTime")
+		x.EffectiveDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
-		errs.BadFormat(p+".effectiveDateTime", "dateTime")
+		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
 	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
+		m := v.Push("effectivePeriod")
+		x.EffectivePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.NoteExt != nil {
-		x.NoteExt.validate(p+".note", errs)
+		m := v.Push("note")
+		x.NoteExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
+		m := v.PushIndex("supportingInformation", i)
+		x.SupportingInformation[i].validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
+		m := v.Push("medicationCodeableConcept")
+		x.MedicationCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
+		m := v.Push("medicationReference")
+		x.MedicationReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Dosage {
-		x.Dosage[i].validate(fhirjson.Index(p+".dosage", i), errs)
+		m := v.PushIndex("dosage", i)
+		x.Dosage[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -524,59 +572,89 @@ func (x *MedicationStatementDosage) fhirName() string { return "MedicationStatem
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationStatementDosage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationStatement.dosage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationStatement.dosage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationStatementDosage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationStatementDosage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Timing != nil {
-		x.Timing.validate(p+".timing", errs)
+		m := v.Push("timing")
+		x.Timing.validate(v)
+		v.Pop(m)
 	}
 	if x.AsNeededBooleanExt != nil {
-		x.AsNeededBooleanExt.validate(p+".asNeededBoolean", errs)
+		m := v.Push("asNeededBoolean")
+		x.AsNeededBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AsNeededCodeableConcept != nil {
-		x.AsNeededCodeableConcept.validate(p+".asNeededCodeableConcept", errs)
+		m := v.Push("asNeededCodeableConcept")
+		x.AsNeededCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.SiteCodeableConcept != nil {
-		x.SiteCodeableConcept.validate(p+".siteCodeableConcept", errs)
+		m := v.Push("siteCodeableConcept")
+		x.SiteCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.SiteReference != nil {
-		x.SiteReference.validate(p+".siteReference", errs)
+		m := v.Push("siteReference")
+		x.SiteReference.validate(v)
+		v.Pop(m)
 	}
 	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
+		m := v.Push("route")
+		x.Route.validate(v)
+		v.Pop(m)
 	}
 	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
+		m := v.Push("method")
+		x.Method.validate(v)
+		v.Pop(m)
 	}
 	if x.QuantityQuantity != nil {
-		x.QuantityQuantity.validate(p+".quantityQuantity", errs)
+		m := v.Push("quantityQuantity")
+		x.QuantityQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.QuantityRange != nil {
-		x.QuantityRange.validate(p+".quantityRange", errs)
+		m := v.Push("quantityRange")
+		x.QuantityRange.validate(v)
+		v.Pop(m)
 	}
 	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
+		m := v.Push("rateRatio")
+		x.RateRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.RateRange != nil {
-		x.RateRange.validate(p+".rateRange", errs)
+		m := v.Push("rateRange")
+		x.RateRange.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxDosePerPeriod != nil {
-		x.MaxDosePerPeriod.validate(p+".maxDosePerPeriod", errs)
+		m := v.Push("maxDosePerPeriod")
+		x.MaxDosePerPeriod.validate(v)
+		v.Pop(m)
 	}
 }
 

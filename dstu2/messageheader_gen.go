@@ -163,85 +163,123 @@ func (x *MessageHeader) fhirName() string { return "MessageHeader" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageHeader) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageHeader", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageHeader")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageHeader) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MessageHeader) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Timestamp != "" || x.TimestampExt != nil) {
-		errs.Missing(p + ".timestamp")
+		v.Missing("timestamp")
 	}
 	if x.TimestampExt != nil {
-		x.TimestampExt.validate(p+".timestamp", errs)
+		m := v.Push("timestamp")
+		x.TimestampExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Timestamp != "" && !fhirjson.CheckInstant(x.Timestamp) {
-		errs.BadFormat(p+".timestamp", "instant")
+		v.BadFormat("timestamp", -1, "instant")
 	}
 	if !(x.Event != nil) {
-		errs.Missing(p + ".event")
+		v.Missing("event")
 	}
 	if x.Event != nil {
-		x.Event.validate(p+".event", errs)
+		m := v.Push("event")
+		x.Event.validate(v)
+		v.Pop(m)
 	}
 	if x.Response != nil {
-		x.Response.validate(p+".response", errs)
+		m := v.Push("response")
+		x.Response.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Source != nil) {
-		errs.Missing(p + ".source")
+		v.Missing("source")
 	}
 	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
+		m := v.Push("source")
+		x.Source.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Destination {
-		x.Destination[i].validate(fhirjson.Index(p+".destination", i), errs)
+		m := v.PushIndex("destination", i)
+		x.Destination[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Enterer != nil {
-		x.Enterer.validate(p+".enterer", errs)
+		m := v.Push("enterer")
+		x.Enterer.validate(v)
+		v.Pop(m)
 	}
 	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
+		m := v.Push("author")
+		x.Author.validate(v)
+		v.Pop(m)
 	}
 	if x.Receiver != nil {
-		x.Receiver.validate(p+".receiver", errs)
+		m := v.Push("receiver")
+		x.Receiver.validate(v)
+		v.Pop(m)
 	}
 	if x.Responsible != nil {
-		x.Responsible.validate(p+".responsible", errs)
+		m := v.Push("responsible")
+		x.Responsible.validate(v)
+		v.Pop(m)
 	}
 	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.Reason.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Data {
-		x.Data[i].validate(fhirjson.Index(p+".data", i), errs)
+		m := v.PushIndex("data", i)
+		x.Data[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -334,41 +372,51 @@ func (x *MessageHeaderResponse) fhirName() string { return "MessageHeader.respon
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageHeaderResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageHeader.response", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageHeader.response")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageHeaderResponse) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MessageHeaderResponse) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Identifier != "" || x.IdentifierExt != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
 	if x.IdentifierExt != nil {
-		x.IdentifierExt.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.IdentifierExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != "" && !fhirjson.CheckID(x.Identifier) {
-		errs.BadFormat(p+".identifier", "id")
+		v.BadFormat("identifier", -1, "id")
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/response-code")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/response-code")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Details != nil {
-		x.Details.validate(p+".details", errs)
+		m := v.Push("details")
+		x.Details.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -469,38 +517,52 @@ func (x *MessageHeaderSource) fhirName() string { return "MessageHeader.source" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageHeaderSource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageHeader.source", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageHeader.source")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageHeaderSource) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MessageHeaderSource) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SoftwareExt != nil {
-		x.SoftwareExt.validate(p+".software", errs)
+		m := v.Push("software")
+		x.SoftwareExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Contact != nil {
-		x.Contact.validate(p+".contact", errs)
+		m := v.Push("contact")
+		x.Contact.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Endpoint != "" || x.EndpointExt != nil) {
-		errs.Missing(p + ".endpoint")
+		v.Missing("endpoint")
 	}
 	if x.EndpointExt != nil {
-		x.EndpointExt.validate(p+".endpoint", errs)
+		m := v.Push("endpoint")
+		x.EndpointExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -583,31 +645,41 @@ func (x *MessageHeaderDestination) fhirName() string { return "MessageHeader.des
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageHeaderDestination) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageHeader.destination", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageHeader.destination")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageHeaderDestination) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MessageHeaderDestination) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
+		m := v.Push("target")
+		x.Target.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Endpoint != "" || x.EndpointExt != nil) {
-		errs.Missing(p + ".endpoint")
+		v.Missing("endpoint")
 	}
 	if x.EndpointExt != nil {
-		x.EndpointExt.validate(p+".endpoint", errs)
+		m := v.Push("endpoint")
+		x.EndpointExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -288,151 +288,227 @@ func (x *Observation) fhirName() string { return "Observation" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Observation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Observation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Observation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Observation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Observation) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/observation-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/observation-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveDateTimeExt != nil {
-		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
+		m := v.Push("effectiveDateTime")
+		x.EffectiveDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
-		errs.BadFormat(p+".effectiveDateTime", "dateTime")
+		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
 	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
+		m := v.Push("effectivePeriod")
+		x.EffectivePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.IssuedExt != nil {
-		x.IssuedExt.validate(p+".issued", errs)
+		m := v.Push("issued")
+		x.IssuedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Issued != "" && !fhirjson.CheckInstant(x.Issued) {
-		errs.BadFormat(p+".issued", "instant")
+		v.BadFormat("issued", -1, "instant")
 	}
 	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
+		m := v.PushIndex("performer", i)
+		x.Performer[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+		m := v.Push("valueQuantity")
+		x.ValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
+		m := v.Push("valueCodeableConcept")
+		x.ValueCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
+		m := v.Push("valueRange")
+		x.ValueRange.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
+		m := v.Push("valueRatio")
+		x.ValueRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
+		m := v.Push("valueSampledData")
+		x.ValueSampledData.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
+		m := v.Push("valueAttachment")
+		x.ValueAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
+		m := v.Push("valueTime")
+		x.ValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
-		errs.BadFormat(p+".valueTime", "time")
+		v.BadFormat("valueTime", -1, "time")
 	}
 	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+		m := v.Push("valueDateTime")
+		x.ValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
-		errs.BadFormat(p+".valueDateTime", "dateTime")
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
 	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
+		m := v.Push("valuePeriod")
+		x.ValuePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.DataAbsentReason != nil {
-		x.DataAbsentReason.validate(p+".dataAbsentReason", errs)
+		m := v.Push("dataAbsentReason")
+		x.DataAbsentReason.validate(v)
+		v.Pop(m)
 	}
 	if x.Interpretation != nil {
-		x.Interpretation.validate(p+".interpretation", errs)
+		m := v.Push("interpretation")
+		x.Interpretation.validate(v)
+		v.Pop(m)
 	}
 	if x.CommentsExt != nil {
-		x.CommentsExt.validate(p+".comments", errs)
+		m := v.Push("comments")
+		x.CommentsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
+		m := v.Push("bodySite")
+		x.BodySite.validate(v)
+		v.Pop(m)
 	}
 	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
+		m := v.Push("method")
+		x.Method.validate(v)
+		v.Pop(m)
 	}
 	if x.Specimen != nil {
-		x.Specimen.validate(p+".specimen", errs)
+		m := v.Push("specimen")
+		x.Specimen.validate(v)
+		v.Pop(m)
 	}
 	if x.Device != nil {
-		x.Device.validate(p+".device", errs)
+		m := v.Push("device")
+		x.Device.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReferenceRange {
-		x.ReferenceRange[i].validate(fhirjson.Index(p+".referenceRange", i), errs)
+		m := v.PushIndex("referenceRange", i)
+		x.ReferenceRange[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Related {
-		x.Related[i].validate(fhirjson.Index(p+".related", i), errs)
+		m := v.PushIndex("related", i)
+		x.Related[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Component {
-		x.Component[i].validate(fhirjson.Index(p+".component", i), errs)
+		m := v.PushIndex("component", i)
+		x.Component[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -612,35 +688,49 @@ func (x *ObservationReferenceRange) fhirName() string { return "Observation.refe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ObservationReferenceRange) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Observation.referenceRange", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Observation.referenceRange")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ObservationReferenceRange) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ObservationReferenceRange) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Low != nil {
-		x.Low.validate(p+".low", errs)
+		m := v.Push("low")
+		x.Low.validate(v)
+		v.Pop(m)
 	}
 	if x.High != nil {
-		x.High.validate(p+".high", errs)
+		m := v.Push("high")
+		x.High.validate(v)
+		v.Pop(m)
 	}
 	if x.Meaning != nil {
-		x.Meaning.validate(p+".meaning", errs)
+		m := v.Push("meaning")
+		x.Meaning.validate(v)
+		v.Pop(m)
 	}
 	if x.Age != nil {
-		x.Age.validate(p+".age", errs)
+		m := v.Push("age")
+		x.Age.validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -711,32 +801,40 @@ func (x *ObservationRelated) fhirName() string { return "Observation.related" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ObservationRelated) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Observation.related", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Observation.related")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ObservationRelated) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ObservationRelated) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/observation-relationshiptypes")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/observation-relationshiptypes")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Target != nil) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
 	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
+		m := v.Push("target")
+		x.Target.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -872,68 +970,98 @@ func (x *ObservationComponent) fhirName() string { return "Observation.component
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ObservationComponent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Observation.component", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Observation.component")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ObservationComponent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ObservationComponent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+		m := v.Push("valueQuantity")
+		x.ValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
+		m := v.Push("valueCodeableConcept")
+		x.ValueCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
+		m := v.Push("valueRange")
+		x.ValueRange.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
+		m := v.Push("valueRatio")
+		x.ValueRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
+		m := v.Push("valueSampledData")
+		x.ValueSampledData.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
+		m := v.Push("valueAttachment")
+		x.ValueAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
+		m := v.Push("valueTime")
+		x.ValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
-		errs.BadFormat(p+".valueTime", "time")
+		v.BadFormat("valueTime", -1, "time")
 	}
 	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+		m := v.Push("valueDateTime")
+		x.ValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
-		errs.BadFormat(p+".valueDateTime", "dateTime")
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
 	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
+		m := v.Push("valuePeriod")
+		x.ValuePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.DataAbsentReason != nil {
-		x.DataAbsentReason.validate(p+".dataAbsentReason", errs)
+		m := v.Push("dataAbsentReason")
+		x.DataAbsentReason.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReferenceRange {
-		x.ReferenceRange[i].validate(fhirjson.Index(p+".referenceRange", i), errs)
+		m := v.PushIndex("referenceRange", i)
+		x.ReferenceRange[i].validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -278,131 +278,185 @@ func (x *OperationDefinition) fhirName() string { return "OperationDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *OperationDefinition) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/operation-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/operation-kind")
 	}
 	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
+		m := v.Push("kind")
+		x.KindExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
+		m := v.Push("requirements")
+		x.RequirementsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.IdempotentExt != nil {
-		x.IdempotentExt.validate(p+".idempotent", errs)
+		m := v.Push("idempotent")
+		x.IdempotentExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NotesExt != nil {
-		x.NotesExt.validate(p+".notes", errs)
+		m := v.Push("notes")
+		x.NotesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Base != nil {
-		x.Base.validate(p+".base", errs)
+		m := v.Push("base")
+		x.Base.validate(v)
+		v.Pop(m)
 	}
 	if !(x.System != nil || x.SystemExt != nil) {
-		errs.Missing(p + ".system")
+		v.Missing("system")
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	for i, c := range x.Type {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".type", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("type", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.TypeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".type", i), errs)
+	for i, e := range x.TypeExt {
+		if e != nil {
+			m := v.PushIndex("type", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if !(x.Instance != nil || x.InstanceExt != nil) {
-		errs.Missing(p + ".instance")
+		v.Missing("instance")
 	}
 	if x.InstanceExt != nil {
-		x.InstanceExt.validate(p+".instance", errs)
+		m := v.Push("instance")
+		x.InstanceExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Parameter {
-		x.Parameter[i].validate(fhirjson.Index(p+".parameter", i), errs)
+		m := v.PushIndex("parameter", i)
+		x.Parameter[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -487,26 +541,34 @@ func (x *OperationDefinitionContact) fhirName() string { return "OperationDefini
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationDefinitionContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationDefinition.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationDefinition.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationDefinitionContact) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *OperationDefinitionContact) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -639,65 +701,87 @@ func (x *OperationDefinitionParameter) fhirName() string { return "OperationDefi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationDefinitionParameter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationDefinition.parameter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationDefinition.parameter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationDefinitionParameter) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *OperationDefinitionParameter) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Use != "" || x.UseExt != nil) {
-		errs.Missing(p + ".use")
+		v.Missing("use")
 	}
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/operation-parameter-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/operation-parameter-use")
 	}
 	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
+		m := v.Push("use")
+		x.UseExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Min != nil || x.MinExt != nil) {
-		errs.Missing(p + ".min")
+		v.Missing("min")
 	}
 	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
+		m := v.Push("min")
+		x.MinExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Max != "" || x.MaxExt != nil) {
-		errs.Missing(p + ".max")
+		v.Missing("max")
 	}
 	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
+		m := v.Push("max")
+		x.MaxExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/operation-parameter-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/operation-parameter-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
+		m := v.Push("profile")
+		x.Profile.validate(v)
+		v.Pop(m)
 	}
 	if x.Binding != nil {
-		x.Binding.validate(p+".binding", errs)
+		m := v.Push("binding")
+		x.Binding.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Part {
-		x.Part[i].validate(fhirjson.Index(p+".part", i), errs)
+		m := v.PushIndex("part", i)
+		x.Part[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -784,38 +868,48 @@ func (x *OperationDefinitionParameterBinding) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationDefinitionParameterBinding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationDefinition.parameter.binding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationDefinition.parameter.binding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationDefinitionParameterBinding) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *OperationDefinitionParameterBinding) validate(v *fhirjson.Validator) {
 	if x.ValueSetType() == "" {
-		errs.Missing(p + ".valueSet[x]")
+		v.Missing("valueSet[x]")
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Strength != "" || x.StrengthExt != nil) {
-		errs.Missing(p + ".strength")
+		v.Missing("strength")
 	}
 	if x.Strength != "" && !x.Strength.IsValid() {
-		errs.BadCode(p+".strength", "http://hl7.org/fhir/ValueSet/binding-strength")
+		v.BadCode("strength", -1, "http://hl7.org/fhir/ValueSet/binding-strength")
 	}
 	if x.StrengthExt != nil {
-		x.StrengthExt.validate(p+".strength", errs)
+		m := v.Push("strength")
+		x.StrengthExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSetURIExt != nil {
-		x.ValueSetURIExt.validate(p+".valueSetUri", errs)
+		m := v.Push("valueSetUri")
+		x.ValueSetURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSetReference != nil {
-		x.ValueSetReference.validate(p+".valueSetReference", errs)
+		m := v.Push("valueSetReference")
+		x.ValueSetReference.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -108,46 +108,64 @@ func (x *OperationOutcome) fhirName() string { return "OperationOutcome" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationOutcome) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationOutcome", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationOutcome")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationOutcome) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *OperationOutcome) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Issue) > 0) {
-		errs.Missing(p + ".issue")
+		v.Missing("issue")
 	}
 	for i := range x.Issue {
-		x.Issue[i].validate(fhirjson.Index(p+".issue", i), errs)
+		m := v.PushIndex("issue", i)
+		x.Issue[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -260,48 +278,62 @@ func (x *OperationOutcomeIssue) fhirName() string { return "OperationOutcome.iss
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationOutcomeIssue) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationOutcome.issue", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationOutcome.issue")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationOutcomeIssue) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *OperationOutcomeIssue) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Severity != "" || x.SeverityExt != nil) {
-		errs.Missing(p + ".severity")
+		v.Missing("severity")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
-		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/issue-severity")
+		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/issue-severity")
 	}
 	if x.SeverityExt != nil {
-		x.SeverityExt.validate(p+".severity", errs)
+		m := v.Push("severity")
+		x.SeverityExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/issue-type")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/issue-type")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Details != nil {
-		x.Details.validate(p+".details", errs)
+		m := v.Push("details")
+		x.Details.validate(v)
+		v.Pop(m)
 	}
 	if x.DiagnosticsExt != nil {
-		x.DiagnosticsExt.validate(p+".diagnostics", errs)
+		m := v.Push("diagnostics")
+		x.DiagnosticsExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.LocationExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".location", i), errs)
+	for i, e := range x.LocationExt {
+		if e != nil {
+			m := v.PushIndex("location", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 }

@@ -153,73 +153,103 @@ func (x *OrderResponse) fhirName() string { return "OrderResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OrderResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OrderResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OrderResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OrderResponse) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *OrderResponse) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Request != nil) {
-		errs.Missing(p + ".request")
+		v.Missing("request")
 	}
 	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
+		m := v.Push("request")
+		x.Request.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.Who != nil {
-		x.Who.validate(p+".who", errs)
+		m := v.Push("who")
+		x.Who.validate(v)
+		v.Pop(m)
 	}
 	if !(x.OrderStatus != "" || x.OrderStatusExt != nil) {
-		errs.Missing(p + ".orderStatus")
+		v.Missing("orderStatus")
 	}
 	if x.OrderStatus != "" && !x.OrderStatus.IsValid() {
-		errs.BadCode(p+".orderStatus", "http://hl7.org/fhir/ValueSet/order-status")
+		v.BadCode("orderStatus", -1, "http://hl7.org/fhir/ValueSet/order-status")
 	}
 	if x.OrderStatusExt != nil {
-		x.OrderStatusExt.validate(p+".orderStatus", errs)
+		m := v.Push("orderStatus")
+		x.OrderStatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Fulfillment {
-		x.Fulfillment[i].validate(fhirjson.Index(p+".fulfillment", i), errs)
+		m := v.PushIndex("fulfillment", i)
+		x.Fulfillment[i].validate(v)
+		v.Pop(m)
 	}
 }
 

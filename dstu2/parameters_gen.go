@@ -88,29 +88,39 @@ func (x *Parameters) fhirName() string { return "Parameters" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Parameters) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Parameters", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Parameters")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Parameters) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Parameters) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Parameter {
-		x.Parameter[i].validate(fhirjson.Index(p+".parameter", i), errs)
+		m := v.PushIndex("parameter", i)
+		x.Parameter[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -443,152 +453,228 @@ func (x *ParametersParameter) fhirName() string { return "Parameters.parameter" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ParametersParameter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Parameters.parameter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Parameters.parameter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ParametersParameter) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+		m := v.Push("valueBoolean")
+		x.ValueBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+		m := v.Push("valueInteger")
+		x.ValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+		m := v.Push("valueDecimal")
+		x.ValueDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBase64BinaryExt != nil {
-		x.ValueBase64BinaryExt.validate(p+".valueBase64Binary", errs)
+		m := v.Push("valueBase64Binary")
+		x.ValueBase64BinaryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
+		m := v.Push("valueInstant")
+		x.ValueInstantExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
-		errs.BadFormat(p+".valueInstant", "instant")
+		v.BadFormat("valueInstant", -1, "instant")
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
+		m := v.Push("valueUri")
+		x.ValueURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+		m := v.Push("valueDate")
+		x.ValueDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
-		errs.BadFormat(p+".valueDate", "date")
+		v.BadFormat("valueDate", -1, "date")
 	}
 	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+		m := v.Push("valueDateTime")
+		x.ValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
-		errs.BadFormat(p+".valueDateTime", "dateTime")
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
 	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
+		m := v.Push("valueTime")
+		x.ValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
-		errs.BadFormat(p+".valueTime", "time")
+		v.BadFormat("valueTime", -1, "time")
 	}
 	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
+		m := v.Push("valueCode")
+		x.ValueCodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueOidExt != nil {
-		x.ValueOidExt.validate(p+".valueOid", errs)
+		m := v.Push("valueOid")
+		x.ValueOidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
+		m := v.Push("valueId")
+		x.ValueIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
-		errs.BadFormat(p+".valueId", "id")
+		v.BadFormat("valueId", -1, "id")
 	}
 	if x.ValueUnsignedIntExt != nil {
-		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
+		m := v.Push("valueUnsignedInt")
+		x.ValueUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
-		errs.BadFormat(p+".valueUnsignedInt", "unsignedInt")
+		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
 	if x.ValuePositiveIntExt != nil {
-		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
+		m := v.Push("valuePositiveInt")
+		x.ValuePositiveIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
-		errs.BadFormat(p+".valuePositiveInt", "positiveInt")
+		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
 	if x.ValueMarkdownExt != nil {
-		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)
+		m := v.Push("valueMarkdown")
+		x.ValueMarkdownExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAnnotation != nil {
-		x.ValueAnnotation.validate(p+".valueAnnotation", errs)
+		m := v.Push("valueAnnotation")
+		x.ValueAnnotation.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
+		m := v.Push("valueAttachment")
+		x.ValueAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIdentifier != nil {
-		x.ValueIdentifier.validate(p+".valueIdentifier", errs)
+		m := v.Push("valueIdentifier")
+		x.ValueIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
+		m := v.Push("valueCodeableConcept")
+		x.ValueCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
+		m := v.Push("valueCoding")
+		x.ValueCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+		m := v.Push("valueQuantity")
+		x.ValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
+		m := v.Push("valueRange")
+		x.ValueRange.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
+		m := v.Push("valuePeriod")
+		x.ValuePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
+		m := v.Push("valueRatio")
+		x.ValueRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
+		m := v.Push("valueSampledData")
+		x.ValueSampledData.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSignature != nil {
-		x.ValueSignature.validate(p+".valueSignature", errs)
+		m := v.Push("valueSignature")
+		x.ValueSignature.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueHumanName != nil {
-		x.ValueHumanName.validate(p+".valueHumanName", errs)
+		m := v.Push("valueHumanName")
+		x.ValueHumanName.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAddress != nil {
-		x.ValueAddress.validate(p+".valueAddress", errs)
+		m := v.Push("valueAddress")
+		x.ValueAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueContactPoint != nil {
-		x.ValueContactPoint.validate(p+".valueContactPoint", errs)
+		m := v.Push("valueContactPoint")
+		x.ValueContactPoint.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTiming != nil {
-		x.ValueTiming.validate(p+".valueTiming", errs)
+		m := v.Push("valueTiming")
+		x.ValueTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
+		m := v.Push("valueReference")
+		x.ValueReference.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMeta != nil {
-		x.ValueMeta.validate(p+".valueMeta", errs)
+		m := v.Push("valueMeta")
+		x.ValueMeta.validate(v)
+		v.Pop(m)
 	}
 	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
+		m := v.Push("resource")
+		x.Resource.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Part {
-		x.Part[i].validate(fhirjson.Index(p+".part", i), errs)
+		m := v.PushIndex("part", i)
+		x.Part[i].validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -173,79 +173,117 @@ func (x *Practitioner) fhirName() string { return "Practitioner" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Practitioner) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Practitioner", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Practitioner")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Practitioner) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Practitioner) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
+		m := v.Push("active")
+		x.ActiveExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Name != nil {
-		x.Name.validate(p+".name", errs)
+		m := v.Push("name")
+		x.Name.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Address {
-		x.Address[i].validate(fhirjson.Index(p+".address", i), errs)
+		m := v.PushIndex("address", i)
+		x.Address[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
 	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
+		m := v.Push("gender")
+		x.GenderExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BirthDateExt != nil {
-		x.BirthDateExt.validate(p+".birthDate", errs)
+		m := v.Push("birthDate")
+		x.BirthDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
-		errs.BadFormat(p+".birthDate", "date")
+		v.BadFormat("birthDate", -1, "date")
 	}
 	for i := range x.Photo {
-		x.Photo[i].validate(fhirjson.Index(p+".photo", i), errs)
+		m := v.PushIndex("photo", i)
+		x.Photo[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PractitionerRole {
-		x.PractitionerRole[i].validate(fhirjson.Index(p+".practitionerRole", i), errs)
+		m := v.PushIndex("practitionerRole", i)
+		x.PractitionerRole[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Qualification {
-		x.Qualification[i].validate(fhirjson.Index(p+".qualification", i), errs)
+		m := v.PushIndex("qualification", i)
+		x.Qualification[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Communication {
-		x.Communication[i].validate(fhirjson.Index(p+".communication", i), errs)
+		m := v.PushIndex("communication", i)
+		x.Communication[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -345,38 +383,54 @@ func (x *PractitionerPractitionerRole) fhirName() string { return "Practitioner.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PractitionerPractitionerRole) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Practitioner.practitionerRole", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Practitioner.practitionerRole")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PractitionerPractitionerRole) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PractitionerPractitionerRole) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ManagingOrganization != nil {
-		x.ManagingOrganization.validate(p+".managingOrganization", errs)
+		m := v.Push("managingOrganization")
+		x.ManagingOrganization.validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Specialty {
-		x.Specialty[i].validate(fhirjson.Index(p+".specialty", i), errs)
+		m := v.PushIndex("specialty", i)
+		x.Specialty[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Location {
-		x.Location[i].validate(fhirjson.Index(p+".location", i), errs)
+		m := v.PushIndex("location", i)
+		x.Location[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.HealthcareService {
-		x.HealthcareService[i].validate(fhirjson.Index(p+".healthcareService", i), errs)
+		m := v.PushIndex("healthcareService", i)
+		x.HealthcareService[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -454,34 +508,46 @@ func (x *PractitionerQualification) fhirName() string { return "Practitioner.qua
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PractitionerQualification) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Practitioner.qualification", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Practitioner.qualification")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PractitionerQualification) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PractitionerQualification) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.Issuer != nil {
-		x.Issuer.validate(p+".issuer", errs)
+		m := v.Push("issuer")
+		x.Issuer.validate(v)
+		v.Pop(m)
 	}
 }

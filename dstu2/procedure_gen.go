@@ -233,124 +233,186 @@ func (x *Procedure) fhirName() string { return "Procedure" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Procedure) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Procedure", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Procedure")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Procedure) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Procedure) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/procedure-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/procedure-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.NotPerformedExt != nil {
-		x.NotPerformedExt.validate(p+".notPerformed", errs)
+		m := v.Push("notPerformed")
+		x.NotPerformedExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonNotPerformed {
-		x.ReasonNotPerformed[i].validate(fhirjson.Index(p+".reasonNotPerformed", i), errs)
+		m := v.PushIndex("reasonNotPerformed", i)
+		x.ReasonNotPerformed[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
+		m := v.PushIndex("bodySite", i)
+		x.BodySite[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
+		m := v.Push("reasonCodeableConcept")
+		x.ReasonCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
+		m := v.Push("reasonReference")
+		x.ReasonReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
+		m := v.PushIndex("performer", i)
+		x.Performer[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PerformedDateTimeExt != nil {
-		x.PerformedDateTimeExt.validate(p+".performedDateTime", errs)
+		m := v.Push("performedDateTime")
+		x.PerformedDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PerformedDateTime != "" && !fhirjson.CheckDateTime(x.PerformedDateTime) {
-		errs.BadFormat(p+".performedDateTime", "dateTime")
+		v.BadFormat("performedDateTime", -1, "dateTime")
 	}
 	if x.PerformedPeriod != nil {
-		x.PerformedPeriod.validate(p+".performedPeriod", errs)
+		m := v.Push("performedPeriod")
+		x.PerformedPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
 	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
+		m := v.Push("outcome")
+		x.Outcome.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Report {
-		x.Report[i].validate(fhirjson.Index(p+".report", i), errs)
+		m := v.PushIndex("report", i)
+		x.Report[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Complication {
-		x.Complication[i].validate(fhirjson.Index(p+".complication", i), errs)
+		m := v.PushIndex("complication", i)
+		x.Complication[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.FollowUp {
-		x.FollowUp[i].validate(fhirjson.Index(p+".followUp", i), errs)
+		m := v.PushIndex("followUp", i)
+		x.FollowUp[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
+		m := v.Push("request")
+		x.Request.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Notes {
-		x.Notes[i].validate(fhirjson.Index(p+".notes", i), errs)
+		m := v.PushIndex("notes", i)
+		x.Notes[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.FocalDevice {
-		x.FocalDevice[i].validate(fhirjson.Index(p+".focalDevice", i), errs)
+		m := v.PushIndex("focalDevice", i)
+		x.FocalDevice[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Used {
-		x.Used[i].validate(fhirjson.Index(p+".used", i), errs)
+		m := v.PushIndex("used", i)
+		x.Used[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -476,26 +538,34 @@ func (x *ProcedurePerformer) fhirName() string { return "Procedure.performer" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedurePerformer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Procedure.performer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Procedure.performer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedurePerformer) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProcedurePerformer) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
+		m := v.Push("actor")
+		x.Actor.validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -561,28 +631,36 @@ func (x *ProcedureFocalDevice) fhirName() string { return "Procedure.focalDevice
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedureFocalDevice) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Procedure.focalDevice", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Procedure.focalDevice")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedureFocalDevice) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProcedureFocalDevice) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Action != nil {
-		x.Action.validate(p+".action", errs)
+		m := v.Push("action")
+		x.Action.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Manipulated != nil) {
-		errs.Missing(p + ".manipulated")
+		v.Missing("manipulated")
 	}
 	if x.Manipulated != nil {
-		x.Manipulated.validate(p+".manipulated", errs)
+		m := v.Push("manipulated")
+		x.Manipulated.validate(v)
+		v.Pop(m)
 	}
 }

@@ -218,112 +218,164 @@ func (x *ProcedureRequest) fhirName() string { return "ProcedureRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedureRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcedureRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcedureRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedureRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProcedureRequest) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
+		m := v.PushIndex("bodySite", i)
+		x.BodySite[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
+		m := v.Push("reasonCodeableConcept")
+		x.ReasonCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
+		m := v.Push("reasonReference")
+		x.ReasonReference.validate(v)
+		v.Pop(m)
 	}
 	if x.ScheduledDateTimeExt != nil {
-		x.ScheduledDateTimeExt.validate(p+".scheduledDateTime", errs)
+		m := v.Push("scheduledDateTime")
+		x.ScheduledDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ScheduledDateTime != "" && !fhirjson.CheckDateTime(x.ScheduledDateTime) {
-		errs.BadFormat(p+".scheduledDateTime", "dateTime")
+		v.BadFormat("scheduledDateTime", -1, "dateTime")
 	}
 	if x.ScheduledPeriod != nil {
-		x.ScheduledPeriod.validate(p+".scheduledPeriod", errs)
+		m := v.Push("scheduledPeriod")
+		x.ScheduledPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.ScheduledTiming != nil {
-		x.ScheduledTiming.validate(p+".scheduledTiming", errs)
+		m := v.Push("scheduledTiming")
+		x.ScheduledTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
+		m := v.Push("performer")
+		x.Performer.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/procedure-request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/procedure-request-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Notes {
-		x.Notes[i].validate(fhirjson.Index(p+".notes", i), errs)
+		m := v.PushIndex("notes", i)
+		x.Notes[i].validate(v)
+		v.Pop(m)
 	}
 	if x.AsNeededBooleanExt != nil {
-		x.AsNeededBooleanExt.validate(p+".asNeededBoolean", errs)
+		m := v.Push("asNeededBoolean")
+		x.AsNeededBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AsNeededCodeableConcept != nil {
-		x.AsNeededCodeableConcept.validate(p+".asNeededCodeableConcept", errs)
+		m := v.Push("asNeededCodeableConcept")
+		x.AsNeededCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.OrderedOnExt != nil {
-		x.OrderedOnExt.validate(p+".orderedOn", errs)
+		m := v.Push("orderedOn")
+		x.OrderedOnExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OrderedOn != "" && !fhirjson.CheckDateTime(x.OrderedOn) {
-		errs.BadFormat(p+".orderedOn", "dateTime")
+		v.BadFormat("orderedOn", -1, "dateTime")
 	}
 	if x.Orderer != nil {
-		x.Orderer.validate(p+".orderer", errs)
+		m := v.Push("orderer")
+		x.Orderer.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/procedure-request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/procedure-request-priority")
 	}
 	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.PriorityExt.validate(v)
+		v.Pop(m)
 	}
 }
 

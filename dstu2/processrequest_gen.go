@@ -213,101 +213,149 @@ func (x *ProcessRequest) fhirName() string { return "ProcessRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcessRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcessRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcessRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcessRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProcessRequest) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Action != "" || x.ActionExt != nil) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
 	if x.Action != "" && !x.Action.IsValid() {
-		errs.BadCode(p+".action", "http://hl7.org/fhir/ValueSet/actionlist")
+		v.BadCode("action", -1, "http://hl7.org/fhir/ValueSet/actionlist")
 	}
 	if x.ActionExt != nil {
-		x.ActionExt.validate(p+".action", errs)
+		m := v.Push("action")
+		x.ActionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Ruleset != nil {
-		x.Ruleset.validate(p+".ruleset", errs)
+		m := v.Push("ruleset")
+		x.Ruleset.validate(v)
+		v.Pop(m)
 	}
 	if x.OriginalRuleset != nil {
-		x.OriginalRuleset.validate(p+".originalRuleset", errs)
+		m := v.Push("originalRuleset")
+		x.OriginalRuleset.validate(v)
+		v.Pop(m)
 	}
 	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
+		m := v.Push("created")
+		x.CreatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
-		errs.BadFormat(p+".created", "dateTime")
+		v.BadFormat("created", -1, "dateTime")
 	}
 	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
+		m := v.Push("target")
+		x.Target.validate(v)
+		v.Pop(m)
 	}
 	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
+		m := v.Push("provider")
+		x.Provider.validate(v)
+		v.Pop(m)
 	}
 	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
+		m := v.Push("organization")
+		x.Organization.validate(v)
+		v.Pop(m)
 	}
 	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
+		m := v.Push("request")
+		x.Request.validate(v)
+		v.Pop(m)
 	}
 	if x.Response != nil {
-		x.Response.validate(p+".response", errs)
+		m := v.Push("response")
+		x.Response.validate(v)
+		v.Pop(m)
 	}
 	if x.NullifyExt != nil {
-		x.NullifyExt.validate(p+".nullify", errs)
+		m := v.Push("nullify")
+		x.NullifyExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ReferenceExt != nil {
-		x.ReferenceExt.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.ReferenceExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
+		m := v.PushIndex("item", i)
+		x.Item[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.IncludeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".include", i), errs)
+	for i, e := range x.IncludeExt {
+		if e != nil {
+			m := v.PushIndex("include", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.ExcludeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".exclude", i), errs)
+	for i, e := range x.ExcludeExt {
+		if e != nil {
+			m := v.PushIndex("exclude", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -385,25 +433,31 @@ func (x *ProcessRequestItem) fhirName() string { return "ProcessRequest.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcessRequestItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcessRequest.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcessRequest.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcessRequestItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProcessRequestItem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
-		errs.Missing(p + ".sequenceLinkId")
+		v.Missing("sequenceLinkId")
 	}
 	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+		m := v.Push("sequenceLinkId")
+		x.SequenceLinkIDExt.validate(v)
+		v.Pop(m)
 	}
 }

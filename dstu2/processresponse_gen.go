@@ -178,82 +178,124 @@ func (x *ProcessResponse) fhirName() string { return "ProcessResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcessResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcessResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcessResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcessResponse) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProcessResponse) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
+		m := v.Push("request")
+		x.Request.validate(v)
+		v.Pop(m)
 	}
 	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
+		m := v.Push("outcome")
+		x.Outcome.validate(v)
+		v.Pop(m)
 	}
 	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
+		m := v.Push("disposition")
+		x.DispositionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Ruleset != nil {
-		x.Ruleset.validate(p+".ruleset", errs)
+		m := v.Push("ruleset")
+		x.Ruleset.validate(v)
+		v.Pop(m)
 	}
 	if x.OriginalRuleset != nil {
-		x.OriginalRuleset.validate(p+".originalRuleset", errs)
+		m := v.Push("originalRuleset")
+		x.OriginalRuleset.validate(v)
+		v.Pop(m)
 	}
 	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
+		m := v.Push("created")
+		x.CreatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
-		errs.BadFormat(p+".created", "dateTime")
+		v.BadFormat("created", -1, "dateTime")
 	}
 	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
+		m := v.Push("organization")
+		x.Organization.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestProvider != nil {
-		x.RequestProvider.validate(p+".requestProvider", errs)
+		m := v.Push("requestProvider")
+		x.RequestProvider.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestOrganization != nil {
-		x.RequestOrganization.validate(p+".requestOrganization", errs)
+		m := v.Push("requestOrganization")
+		x.RequestOrganization.validate(v)
+		v.Pop(m)
 	}
 	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
+		m := v.Push("form")
+		x.Form.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Notes {
-		x.Notes[i].validate(fhirjson.Index(p+".notes", i), errs)
+		m := v.PushIndex("notes", i)
+		x.Notes[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Error {
-		x.Error[i].validate(fhirjson.Index(p+".error", i), errs)
+		m := v.PushIndex("error", i)
+		x.Error[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -336,25 +378,33 @@ func (x *ProcessResponseNotes) fhirName() string { return "ProcessResponse.notes
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcessResponseNotes) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcessResponse.notes", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcessResponse.notes")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcessResponseNotes) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProcessResponseNotes) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -163,81 +163,117 @@ func (x *Provenance) fhirName() string { return "Provenance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Provenance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Provenance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Provenance) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Target) > 0) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
 	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
+		m := v.PushIndex("target", i)
+		x.Target[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Recorded != "" || x.RecordedExt != nil) {
-		errs.Missing(p + ".recorded")
+		v.Missing("recorded")
 	}
 	if x.RecordedExt != nil {
-		x.RecordedExt.validate(p+".recorded", errs)
+		m := v.Push("recorded")
+		x.RecordedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Recorded != "" && !fhirjson.CheckInstant(x.Recorded) {
-		errs.BadFormat(p+".recorded", "instant")
+		v.BadFormat("recorded", -1, "instant")
 	}
 	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
+		m := v.PushIndex("reason", i)
+		x.Reason[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Activity != nil {
-		x.Activity.validate(p+".activity", errs)
+		m := v.Push("activity")
+		x.Activity.validate(v)
+		v.Pop(m)
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.PolicyExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".policy", i), errs)
+	for i, e := range x.PolicyExt {
+		if e != nil {
+			m := v.PushIndex("policy", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Agent {
-		x.Agent[i].validate(fhirjson.Index(p+".agent", i), errs)
+		m := v.PushIndex("agent", i)
+		x.Agent[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Entity {
-		x.Entity[i].validate(fhirjson.Index(p+".entity", i), errs)
+		m := v.PushIndex("entity", i)
+		x.Entity[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Signature {
-		x.Signature[i].validate(fhirjson.Index(p+".signature", i), errs)
+		m := v.PushIndex("signature", i)
+		x.Signature[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -325,35 +361,47 @@ func (x *ProvenanceAgent) fhirName() string { return "Provenance.agent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProvenanceAgent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance.agent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance.agent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProvenanceAgent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProvenanceAgent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Role != nil) {
-		errs.Missing(p + ".role")
+		v.Missing("role")
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
+		m := v.Push("actor")
+		x.Actor.validate(v)
+		v.Pop(m)
 	}
 	if x.UserID != nil {
-		x.UserID.validate(p+".userId", errs)
+		m := v.Push("userId")
+		x.UserID.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RelatedAgent {
-		x.RelatedAgent[i].validate(fhirjson.Index(p+".relatedAgent", i), errs)
+		m := v.PushIndex("relatedAgent", i)
+		x.RelatedAgent[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -426,32 +474,40 @@ func (x *ProvenanceAgentRelatedAgent) fhirName() string { return "Provenance.age
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProvenanceAgentRelatedAgent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance.agent.relatedAgent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance.agent.relatedAgent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProvenanceAgentRelatedAgent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProvenanceAgentRelatedAgent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Target != "" || x.TargetExt != nil) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
 	if x.TargetExt != nil {
-		x.TargetExt.validate(p+".target", errs)
+		m := v.Push("target")
+		x.TargetExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -547,46 +603,60 @@ func (x *ProvenanceEntity) fhirName() string { return "Provenance.entity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProvenanceEntity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance.entity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance.entity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProvenanceEntity) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProvenanceEntity) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Role != "" || x.RoleExt != nil) {
-		errs.Missing(p + ".role")
+		v.Missing("role")
 	}
 	if x.Role != "" && !x.Role.IsValid() {
-		errs.BadCode(p+".role", "http://hl7.org/fhir/ValueSet/provenance-entity-role")
+		v.BadCode("role", -1, "http://hl7.org/fhir/ValueSet/provenance-entity-role")
 	}
 	if x.RoleExt != nil {
-		x.RoleExt.validate(p+".role", errs)
+		m := v.Push("role")
+		x.RoleExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Reference != "" || x.ReferenceExt != nil) {
-		errs.Missing(p + ".reference")
+		v.Missing("reference")
 	}
 	if x.ReferenceExt != nil {
-		x.ReferenceExt.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.ReferenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
+		m := v.Push("display")
+		x.DisplayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
+		m := v.Push("agent")
+		x.Agent.validate(v)
+		v.Pop(m)
 	}
 }

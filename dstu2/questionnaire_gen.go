@@ -168,83 +168,115 @@ func (x *Questionnaire) fhirName() string { return "Questionnaire" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Questionnaire) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Questionnaire) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Questionnaire) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/questionnaire-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/questionnaire-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 	for i, c := range x.SubjectType {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".subjectType", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("subjectType", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.SubjectTypeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".subjectType", i), errs)
+	for i, e := range x.SubjectTypeExt {
+		if e != nil {
+			m := v.PushIndex("subjectType", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if !(x.Group != nil) {
-		errs.Missing(p + ".group")
+		v.Missing("group")
 	}
 	if x.Group != nil {
-		x.Group.validate(p+".group", errs)
+		m := v.Push("group")
+		x.Group.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -377,44 +409,64 @@ func (x *QuestionnaireGroup) fhirName() string { return "Questionnaire.group" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire.group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire.group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireGroup) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *QuestionnaireGroup) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LinkIDExt != nil {
-		x.LinkIDExt.validate(p+".linkId", errs)
+		m := v.Push("linkId")
+		x.LinkIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Concept {
-		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)
+		m := v.PushIndex("concept", i)
+		x.Concept[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RequiredExt != nil {
-		x.RequiredExt.validate(p+".required", errs)
+		m := v.Push("required")
+		x.RequiredExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RepeatsExt != nil {
-		x.RepeatsExt.validate(p+".repeats", errs)
+		m := v.Push("repeats")
+		x.RepeatsExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
+		m := v.PushIndex("group", i)
+		x.Group[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Question {
-		x.Question[i].validate(fhirjson.Index(p+".question", i), errs)
+		m := v.PushIndex("question", i)
+		x.Question[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -542,49 +594,71 @@ func (x *QuestionnaireGroupQuestion) fhirName() string { return "Questionnaire.g
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireGroupQuestion) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire.group.question", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire.group.question")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireGroupQuestion) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *QuestionnaireGroupQuestion) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LinkIDExt != nil {
-		x.LinkIDExt.validate(p+".linkId", errs)
+		m := v.Push("linkId")
+		x.LinkIDExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Concept {
-		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)
+		m := v.PushIndex("concept", i)
+		x.Concept[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/answer-format")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/answer-format")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RequiredExt != nil {
-		x.RequiredExt.validate(p+".required", errs)
+		m := v.Push("required")
+		x.RequiredExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RepeatsExt != nil {
-		x.RepeatsExt.validate(p+".repeats", errs)
+		m := v.Push("repeats")
+		x.RepeatsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Options != nil {
-		x.Options.validate(p+".options", errs)
+		m := v.Push("options")
+		x.Options.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Option {
-		x.Option[i].validate(fhirjson.Index(p+".option", i), errs)
+		m := v.PushIndex("option", i)
+		x.Option[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
+		m := v.PushIndex("group", i)
+		x.Group[i].validate(v)
+		v.Pop(m)
 	}
 }

@@ -158,76 +158,110 @@ func (x *QuestionnaireResponse) fhirName() string { return "QuestionnaireRespons
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("QuestionnaireResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("QuestionnaireResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireResponse) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *QuestionnaireResponse) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Questionnaire != nil {
-		x.Questionnaire.validate(p+".questionnaire", errs)
+		m := v.Push("questionnaire")
+		x.Questionnaire.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/questionnaire-answers-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/questionnaire-answers-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
+		m := v.Push("author")
+		x.Author.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredExt != nil {
-		x.AuthoredExt.validate(p+".authored", errs)
+		m := v.Push("authored")
+		x.AuthoredExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Authored != "" && !fhirjson.CheckDateTime(x.Authored) {
-		errs.BadFormat(p+".authored", "dateTime")
+		v.BadFormat("authored", -1, "dateTime")
 	}
 	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
+		m := v.Push("source")
+		x.Source.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if x.Group != nil {
-		x.Group.validate(p+".group", errs)
+		m := v.Push("group")
+		x.Group.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -342,38 +376,54 @@ func (x *QuestionnaireResponseGroup) fhirName() string { return "QuestionnaireRe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireResponseGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("QuestionnaireResponse.group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("QuestionnaireResponse.group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireResponseGroup) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *QuestionnaireResponseGroup) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LinkIDExt != nil {
-		x.LinkIDExt.validate(p+".linkId", errs)
+		m := v.Push("linkId")
+		x.LinkIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
+		m := v.PushIndex("group", i)
+		x.Group[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Question {
-		x.Question[i].validate(fhirjson.Index(p+".question", i), errs)
+		m := v.PushIndex("question", i)
+		x.Question[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -460,29 +510,39 @@ func (x *QuestionnaireResponseGroupQuestion) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireResponseGroupQuestion) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("QuestionnaireResponse.group.question", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("QuestionnaireResponse.group.question")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireResponseGroupQuestion) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *QuestionnaireResponseGroupQuestion) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LinkIDExt != nil {
-		x.LinkIDExt.validate(p+".linkId", errs)
+		m := v.Push("linkId")
+		x.LinkIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Answer {
-		x.Answer[i].validate(fhirjson.Index(p+".answer", i), errs)
+		m := v.PushIndex("answer", i)
+		x.Answer[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -659,74 +719,106 @@ func (x *QuestionnaireResponseGroupQuestionAnswer) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireResponseGroupQuestionAnswer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("QuestionnaireResponse.group.question.answer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("QuestionnaireResponse.group.question.answer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireResponseGroupQuestionAnswer) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *QuestionnaireResponseGroupQuestionAnswer) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+		m := v.Push("valueBoolean")
+		x.ValueBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+		m := v.Push("valueDecimal")
+		x.ValueDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+		m := v.Push("valueInteger")
+		x.ValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+		m := v.Push("valueDate")
+		x.ValueDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
-		errs.BadFormat(p+".valueDate", "date")
+		v.BadFormat("valueDate", -1, "date")
 	}
 	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+		m := v.Push("valueDateTime")
+		x.ValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
-		errs.BadFormat(p+".valueDateTime", "dateTime")
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
 	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
+		m := v.Push("valueInstant")
+		x.ValueInstantExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
-		errs.BadFormat(p+".valueInstant", "instant")
+		v.BadFormat("valueInstant", -1, "instant")
 	}
 	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
+		m := v.Push("valueTime")
+		x.ValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
-		errs.BadFormat(p+".valueTime", "time")
+		v.BadFormat("valueTime", -1, "time")
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
+		m := v.Push("valueUri")
+		x.ValueURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
+		m := v.Push("valueAttachment")
+		x.ValueAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
+		m := v.Push("valueCoding")
+		x.ValueCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+		m := v.Push("valueQuantity")
+		x.ValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
+		m := v.Push("valueReference")
+		x.ValueReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
+		m := v.PushIndex("group", i)
+		x.Group[i].validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -203,100 +203,148 @@ func (x *ReferralRequest) fhirName() string { return "ReferralRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ReferralRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ReferralRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ReferralRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ReferralRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ReferralRequest) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/referralstatus")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/referralstatus")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Specialty != nil {
-		x.Specialty.validate(p+".specialty", errs)
+		m := v.Push("specialty")
+		x.Specialty.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.Priority.validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
+		m := v.Push("requester")
+		x.Requester.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Recipient {
-		x.Recipient[i].validate(fhirjson.Index(p+".recipient", i), errs)
+		m := v.PushIndex("recipient", i)
+		x.Recipient[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if x.DateSentExt != nil {
-		x.DateSentExt.validate(p+".dateSent", errs)
+		m := v.Push("dateSent")
+		x.DateSentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateSent != "" && !fhirjson.CheckDateTime(x.DateSent) {
-		errs.BadFormat(p+".dateSent", "dateTime")
+		v.BadFormat("dateSent", -1, "dateTime")
 	}
 	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.Reason.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ServiceRequested {
-		x.ServiceRequested[i].validate(fhirjson.Index(p+".serviceRequested", i), errs)
+		m := v.PushIndex("serviceRequested", i)
+		x.ServiceRequested[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
+		m := v.PushIndex("supportingInformation", i)
+		x.SupportingInformation[i].validate(v)
+		v.Pop(m)
 	}
 	if x.FulfillmentTime != nil {
-		x.FulfillmentTime.validate(p+".fulfillmentTime", errs)
+		m := v.Push("fulfillmentTime")
+		x.FulfillmentTime.validate(v)
+		v.Pop(m)
 	}
 }
 

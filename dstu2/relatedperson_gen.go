@@ -163,79 +163,115 @@ func (x *RelatedPerson) fhirName() string { return "RelatedPerson" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RelatedPerson) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RelatedPerson", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RelatedPerson")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RelatedPerson) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *RelatedPerson) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
+		m := v.Push("relationship")
+		x.Relationship.validate(v)
+		v.Pop(m)
 	}
 	if x.Name != nil {
-		x.Name.validate(p+".name", errs)
+		m := v.Push("name")
+		x.Name.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
 	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
+		m := v.Push("gender")
+		x.GenderExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BirthDateExt != nil {
-		x.BirthDateExt.validate(p+".birthDate", errs)
+		m := v.Push("birthDate")
+		x.BirthDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
-		errs.BadFormat(p+".birthDate", "date")
+		v.BadFormat("birthDate", -1, "date")
 	}
 	for i := range x.Address {
-		x.Address[i].validate(fhirjson.Index(p+".address", i), errs)
+		m := v.PushIndex("address", i)
+		x.Address[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Photo {
-		x.Photo[i].validate(fhirjson.Index(p+".photo", i), errs)
+		m := v.PushIndex("photo", i)
+		x.Photo[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -168,85 +168,117 @@ func (x *Slot) fhirName() string { return "Slot" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Slot) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Slot", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Slot")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Slot) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Slot) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Schedule != nil) {
-		errs.Missing(p + ".schedule")
+		v.Missing("schedule")
 	}
 	if x.Schedule != nil {
-		x.Schedule.validate(p+".schedule", errs)
+		m := v.Push("schedule")
+		x.Schedule.validate(v)
+		v.Pop(m)
 	}
 	if !(x.FreeBusyType != "" || x.FreeBusyTypeExt != nil) {
-		errs.Missing(p + ".freeBusyType")
+		v.Missing("freeBusyType")
 	}
 	if x.FreeBusyType != "" && !x.FreeBusyType.IsValid() {
-		errs.BadCode(p+".freeBusyType", "http://hl7.org/fhir/ValueSet/slotstatus")
+		v.BadCode("freeBusyType", -1, "http://hl7.org/fhir/ValueSet/slotstatus")
 	}
 	if x.FreeBusyTypeExt != nil {
-		x.FreeBusyTypeExt.validate(p+".freeBusyType", errs)
+		m := v.Push("freeBusyType")
+		x.FreeBusyTypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Start != "" || x.StartExt != nil) {
-		errs.Missing(p + ".start")
+		v.Missing("start")
 	}
 	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
+		m := v.Push("start")
+		x.StartExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Start != "" && !fhirjson.CheckInstant(x.Start) {
-		errs.BadFormat(p+".start", "instant")
+		v.BadFormat("start", -1, "instant")
 	}
 	if !(x.End != "" || x.EndExt != nil) {
-		errs.Missing(p + ".end")
+		v.Missing("end")
 	}
 	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
+		m := v.Push("end")
+		x.EndExt.validate(v)
+		v.Pop(m)
 	}
 	if x.End != "" && !fhirjson.CheckInstant(x.End) {
-		errs.BadFormat(p+".end", "instant")
+		v.BadFormat("end", -1, "instant")
 	}
 	if x.OverbookedExt != nil {
-		x.OverbookedExt.validate(p+".overbooked", errs)
+		m := v.Push("overbooked")
+		x.OverbookedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
+		m := v.Push("comment")
+		x.CommentExt.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -138,61 +138,89 @@ func (x *Substance) fhirName() string { return "Substance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Substance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Substance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Substance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Substance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Substance) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
+		m := v.PushIndex("category", i)
+		x.Category[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Instance {
-		x.Instance[i].validate(fhirjson.Index(p+".instance", i), errs)
+		m := v.PushIndex("instance", i)
+		x.Instance[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Ingredient {
-		x.Ingredient[i].validate(fhirjson.Index(p+".ingredient", i), errs)
+		m := v.PushIndex("ingredient", i)
+		x.Ingredient[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -280,32 +308,42 @@ func (x *SubstanceInstance) fhirName() string { return "Substance.instance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SubstanceInstance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Substance.instance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Substance.instance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SubstanceInstance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SubstanceInstance) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpiryExt != nil {
-		x.ExpiryExt.validate(p+".expiry", errs)
+		m := v.Push("expiry")
+		x.ExpiryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Expiry != "" && !fhirjson.CheckDateTime(x.Expiry) {
-		errs.BadFormat(p+".expiry", "dateTime")
+		v.BadFormat("expiry", -1, "dateTime")
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -371,28 +409,36 @@ func (x *SubstanceIngredient) fhirName() string { return "Substance.ingredient" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SubstanceIngredient) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Substance.ingredient", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Substance.ingredient")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SubstanceIngredient) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SubstanceIngredient) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Substance != nil) {
-		errs.Missing(p + ".substance")
+		v.Missing("substance")
 	}
 	if x.Substance != nil {
-		x.Substance.validate(p+".substance", errs)
+		m := v.Push("substance")
+		x.Substance.validate(v)
+		v.Pop(m)
 	}
 }

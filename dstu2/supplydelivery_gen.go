@@ -168,79 +168,117 @@ func (x *SupplyDelivery) fhirName() string { return "SupplyDelivery" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyDelivery) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyDelivery", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyDelivery")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyDelivery) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SupplyDelivery) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/supplydelivery-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/supplydelivery-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.SuppliedItem != nil {
-		x.SuppliedItem.validate(p+".suppliedItem", errs)
+		m := v.Push("suppliedItem")
+		x.SuppliedItem.validate(v)
+		v.Pop(m)
 	}
 	if x.Supplier != nil {
-		x.Supplier.validate(p+".supplier", errs)
+		m := v.Push("supplier")
+		x.Supplier.validate(v)
+		v.Pop(m)
 	}
 	if x.WhenPrepared != nil {
-		x.WhenPrepared.validate(p+".whenPrepared", errs)
+		m := v.Push("whenPrepared")
+		x.WhenPrepared.validate(v)
+		v.Pop(m)
 	}
 	if x.TimeExt != nil {
-		x.TimeExt.validate(p+".time", errs)
+		m := v.Push("time")
+		x.TimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
-		errs.BadFormat(p+".time", "dateTime")
+		v.BadFormat("time", -1, "dateTime")
 	}
 	if x.Destination != nil {
-		x.Destination.validate(p+".destination", errs)
+		m := v.Push("destination")
+		x.Destination.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Receiver {
-		x.Receiver[i].validate(fhirjson.Index(p+".receiver", i), errs)
+		m := v.PushIndex("receiver", i)
+		x.Receiver[i].validate(v)
+		v.Pop(m)
 	}
 }
 

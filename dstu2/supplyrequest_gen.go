@@ -168,79 +168,117 @@ func (x *SupplyRequest) fhirName() string { return "SupplyRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SupplyRequest) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
+		m := v.Push("source")
+		x.Source.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/supplyrequest-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/supplyrequest-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Kind != nil {
-		x.Kind.validate(p+".kind", errs)
+		m := v.Push("kind")
+		x.Kind.validate(v)
+		v.Pop(m)
 	}
 	if x.OrderedItem != nil {
-		x.OrderedItem.validate(p+".orderedItem", errs)
+		m := v.Push("orderedItem")
+		x.OrderedItem.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Supplier {
-		x.Supplier[i].validate(fhirjson.Index(p+".supplier", i), errs)
+		m := v.PushIndex("supplier", i)
+		x.Supplier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
+		m := v.Push("reasonCodeableConcept")
+		x.ReasonCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
+		m := v.Push("reasonReference")
+		x.ReasonReference.validate(v)
+		v.Pop(m)
 	}
 	if x.When != nil {
-		x.When.validate(p+".when", errs)
+		m := v.Push("when")
+		x.When.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -342,25 +380,33 @@ func (x *SupplyRequestWhen) fhirName() string { return "SupplyRequest.when" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyRequestWhen) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyRequest.when", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyRequest.when")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyRequestWhen) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SupplyRequestWhen) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.Schedule != nil {
-		x.Schedule.validate(p+".schedule", errs)
+		m := v.Push("schedule")
+		x.Schedule.validate(v)
+		v.Pop(m)
 	}
 }

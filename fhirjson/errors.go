@@ -136,8 +136,3 @@ func (v ValidationErrors) Err() error {
 	}
 	return v
 }
-
-// Index returns path + "[i]".
-func Index(path string, i int) string {
-	return path + "[" + strconv.Itoa(i) + "]"
-}

@@ -373,175 +373,267 @@ func (x *ActivityDefinition) fhirName() string { return "ActivityDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ActivityDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ActivityDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ActivityDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ActivityDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ActivityDefinition) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UsageExt != nil {
-		x.UsageExt.validate(p+".usage", errs)
+		m := v.Push("usage")
+		x.UsageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ApprovalDateExt != nil {
-		x.ApprovalDateExt.validate(p+".approvalDate", errs)
+		m := v.Push("approvalDate")
+		x.ApprovalDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
-		errs.BadFormat(p+".approvalDate", "date")
+		v.BadFormat("approvalDate", -1, "date")
 	}
 	if x.LastReviewDateExt != nil {
-		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
+		m := v.Push("lastReviewDate")
+		x.LastReviewDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
-		errs.BadFormat(p+".lastReviewDate", "date")
+		v.BadFormat("lastReviewDate", -1, "date")
 	}
 	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
+		m := v.Push("effectivePeriod")
+		x.EffectivePeriod.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Topic {
-		x.Topic[i].validate(fhirjson.Index(p+".topic", i), errs)
+		m := v.PushIndex("topic", i)
+		x.Topic[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contributor {
-		x.Contributor[i].validate(fhirjson.Index(p+".contributor", i), errs)
+		m := v.PushIndex("contributor", i)
+		x.Contributor[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RelatedArtifact {
-		x.RelatedArtifact[i].validate(fhirjson.Index(p+".relatedArtifact", i), errs)
+		m := v.PushIndex("relatedArtifact", i)
+		x.RelatedArtifact[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Library {
-		x.Library[i].validate(fhirjson.Index(p+".library", i), errs)
+		m := v.PushIndex("library", i)
+		x.Library[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
 	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
+		m := v.Push("kind")
+		x.KindExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingTiming != nil {
-		x.TimingTiming.validate(p+".timingTiming", errs)
+		m := v.Push("timingTiming")
+		x.TimingTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDateTimeExt != nil {
-		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
+		m := v.Push("timingDateTime")
+		x.TimingDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
-		errs.BadFormat(p+".timingDateTime", "dateTime")
+		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
 	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
+		m := v.Push("timingPeriod")
+		x.TimingPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingRange != nil {
-		x.TimingRange.validate(p+".timingRange", errs)
+		m := v.Push("timingRange")
+		x.TimingRange.validate(v)
+		v.Pop(m)
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
+		m := v.PushIndex("participant", i)
+		x.Participant[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ProductReference != nil {
-		x.ProductReference.validate(p+".productReference", errs)
+		m := v.Push("productReference")
+		x.ProductReference.validate(v)
+		v.Pop(m)
 	}
 	if x.ProductCodeableConcept != nil {
-		x.ProductCodeableConcept.validate(p+".productCodeableConcept", errs)
+		m := v.Push("productCodeableConcept")
+		x.ProductCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Dosage {
-		x.Dosage[i].validate(fhirjson.Index(p+".dosage", i), errs)
+		m := v.PushIndex("dosage", i)
+		x.Dosage[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
+		m := v.PushIndex("bodySite", i)
+		x.BodySite[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Transform != nil {
-		x.Transform.validate(p+".transform", errs)
+		m := v.Push("transform")
+		x.Transform.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DynamicValue {
-		x.DynamicValue[i].validate(fhirjson.Index(p+".dynamicValue", i), errs)
+		m := v.PushIndex("dynamicValue", i)
+		x.DynamicValue[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -684,29 +776,37 @@ func (x *ActivityDefinitionParticipant) fhirName() string { return "ActivityDefi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ActivityDefinitionParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ActivityDefinition.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ActivityDefinition.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ActivityDefinitionParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ActivityDefinitionParticipant) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/action-participant-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/action-participant-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -806,28 +906,40 @@ func (x *ActivityDefinitionDynamicValue) fhirName() string { return "ActivityDef
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ActivityDefinitionDynamicValue) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ActivityDefinition.dynamicValue", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ActivityDefinition.dynamicValue")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ActivityDefinitionDynamicValue) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ActivityDefinitionDynamicValue) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+		m := v.Push("path")
+		x.PathExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
+		m := v.Push("expression")
+		x.ExpressionExt.validate(v)
+		v.Pop(m)
 	}
 }

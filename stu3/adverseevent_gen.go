@@ -198,94 +198,142 @@ func (x *AdverseEvent) fhirName() string { return "AdverseEvent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AdverseEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AdverseEvent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AdverseEvent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AdverseEvent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AdverseEvent) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != "" && !x.Category.IsValid() {
-		errs.BadCode(p+".category", "http://hl7.org/fhir/ValueSet/adverse-event-category")
+		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/adverse-event-category")
 	}
 	if x.CategoryExt != nil {
-		x.CategoryExt.validate(p+".category", errs)
+		m := v.Push("category")
+		x.CategoryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	for i := range x.Reaction {
-		x.Reaction[i].validate(fhirjson.Index(p+".reaction", i), errs)
+		m := v.PushIndex("reaction", i)
+		x.Reaction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
 	if x.Seriousness != nil {
-		x.Seriousness.validate(p+".seriousness", errs)
+		m := v.Push("seriousness")
+		x.Seriousness.validate(v)
+		v.Pop(m)
 	}
 	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
+		m := v.Push("outcome")
+		x.Outcome.validate(v)
+		v.Pop(m)
 	}
 	if x.Recorder != nil {
-		x.Recorder.validate(p+".recorder", errs)
+		m := v.Push("recorder")
+		x.Recorder.validate(v)
+		v.Pop(m)
 	}
 	if x.EventParticipant != nil {
-		x.EventParticipant.validate(p+".eventParticipant", errs)
+		m := v.Push("eventParticipant")
+		x.EventParticipant.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SuspectEntity {
-		x.SuspectEntity[i].validate(fhirjson.Index(p+".suspectEntity", i), errs)
+		m := v.PushIndex("suspectEntity", i)
+		x.SuspectEntity[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SubjectMedicalHistory {
-		x.SubjectMedicalHistory[i].validate(fhirjson.Index(p+".subjectMedicalHistory", i), errs)
+		m := v.PushIndex("subjectMedicalHistory", i)
+		x.SubjectMedicalHistory[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReferenceDocument {
-		x.ReferenceDocument[i].validate(fhirjson.Index(p+".referenceDocument", i), errs)
+		m := v.PushIndex("referenceDocument", i)
+		x.ReferenceDocument[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Study {
-		x.Study[i].validate(fhirjson.Index(p+".study", i), errs)
+		m := v.PushIndex("study", i)
+		x.Study[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -400,43 +448,61 @@ func (x *AdverseEventSuspectEntity) fhirName() string { return "AdverseEvent.sus
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AdverseEventSuspectEntity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AdverseEvent.suspectEntity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AdverseEvent.suspectEntity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AdverseEventSuspectEntity) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AdverseEventSuspectEntity) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Instance != nil) {
-		errs.Missing(p + ".instance")
+		v.Missing("instance")
 	}
 	if x.Instance != nil {
-		x.Instance.validate(p+".instance", errs)
+		m := v.Push("instance")
+		x.Instance.validate(v)
+		v.Pop(m)
 	}
 	if x.Causality != "" && !x.Causality.IsValid() {
-		errs.BadCode(p+".causality", "http://hl7.org/fhir/ValueSet/adverse-event-causality")
+		v.BadCode("causality", -1, "http://hl7.org/fhir/ValueSet/adverse-event-causality")
 	}
 	if x.CausalityExt != nil {
-		x.CausalityExt.validate(p+".causality", errs)
+		m := v.Push("causality")
+		x.CausalityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CausalityAssessment != nil {
-		x.CausalityAssessment.validate(p+".causalityAssessment", errs)
+		m := v.Push("causalityAssessment")
+		x.CausalityAssessment.validate(v)
+		v.Pop(m)
 	}
 	if x.CausalityProductRelatednessExt != nil {
-		x.CausalityProductRelatednessExt.validate(p+".causalityProductRelatedness", errs)
+		m := v.Push("causalityProductRelatedness")
+		x.CausalityProductRelatednessExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CausalityMethod != nil {
-		x.CausalityMethod.validate(p+".causalityMethod", errs)
+		m := v.Push("causalityMethod")
+		x.CausalityMethod.validate(v)
+		v.Pop(m)
 	}
 	if x.CausalityAuthor != nil {
-		x.CausalityAuthor.validate(p+".causalityAuthor", errs)
+		m := v.Push("causalityAuthor")
+		x.CausalityAuthor.validate(v)
+		v.Pop(m)
 	}
 	if x.CausalityResult != nil {
-		x.CausalityResult.validate(p+".causalityResult", errs)
+		m := v.Push("causalityResult")
+		x.CausalityResult.validate(v)
+		v.Pop(m)
 	}
 }

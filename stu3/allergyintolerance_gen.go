@@ -243,131 +243,185 @@ func (x *AllergyIntolerance) fhirName() string { return "AllergyIntolerance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AllergyIntolerance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AllergyIntolerance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AllergyIntolerance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AllergyIntolerance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AllergyIntolerance) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ClinicalStatus != "" && !x.ClinicalStatus.IsValid() {
-		errs.BadCode(p+".clinicalStatus", "http://hl7.org/fhir/ValueSet/allergy-clinical-status")
+		v.BadCode("clinicalStatus", -1, "http://hl7.org/fhir/ValueSet/allergy-clinical-status")
 	}
 	if x.ClinicalStatusExt != nil {
-		x.ClinicalStatusExt.validate(p+".clinicalStatus", errs)
+		m := v.Push("clinicalStatus")
+		x.ClinicalStatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.VerificationStatus != "" || x.VerificationStatusExt != nil) {
-		errs.Missing(p + ".verificationStatus")
+		v.Missing("verificationStatus")
 	}
 	if x.VerificationStatus != "" && !x.VerificationStatus.IsValid() {
-		errs.BadCode(p+".verificationStatus", "http://hl7.org/fhir/ValueSet/allergy-verification-status")
+		v.BadCode("verificationStatus", -1, "http://hl7.org/fhir/ValueSet/allergy-verification-status")
 	}
 	if x.VerificationStatusExt != nil {
-		x.VerificationStatusExt.validate(p+".verificationStatus", errs)
+		m := v.Push("verificationStatus")
+		x.VerificationStatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/allergy-intolerance-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	for i, c := range x.Category {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".category", i), "http://hl7.org/fhir/ValueSet/allergy-intolerance-category")
+			v.BadCode("category", i, "http://hl7.org/fhir/ValueSet/allergy-intolerance-category")
 		}
 	}
-	for i, v := range x.CategoryExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".category", i), errs)
+	for i, e := range x.CategoryExt {
+		if e != nil {
+			m := v.PushIndex("category", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.Criticality != "" && !x.Criticality.IsValid() {
-		errs.BadCode(p+".criticality", "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality")
+		v.BadCode("criticality", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality")
 	}
 	if x.CriticalityExt != nil {
-		x.CriticalityExt.validate(p+".criticality", errs)
+		m := v.Push("criticality")
+		x.CriticalityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetDateTimeExt != nil {
-		x.OnsetDateTimeExt.validate(p+".onsetDateTime", errs)
+		m := v.Push("onsetDateTime")
+		x.OnsetDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetDateTime != "" && !fhirjson.CheckDateTime(x.OnsetDateTime) {
-		errs.BadFormat(p+".onsetDateTime", "dateTime")
+		v.BadFormat("onsetDateTime", -1, "dateTime")
 	}
 	if x.OnsetAge != nil {
-		x.OnsetAge.validate(p+".onsetAge", errs)
+		m := v.Push("onsetAge")
+		x.OnsetAge.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetPeriod != nil {
-		x.OnsetPeriod.validate(p+".onsetPeriod", errs)
+		m := v.Push("onsetPeriod")
+		x.OnsetPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetRange != nil {
-		x.OnsetRange.validate(p+".onsetRange", errs)
+		m := v.Push("onsetRange")
+		x.OnsetRange.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetStringExt != nil {
-		x.OnsetStringExt.validate(p+".onsetString", errs)
+		m := v.Push("onsetString")
+		x.OnsetStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AssertedDateExt != nil {
-		x.AssertedDateExt.validate(p+".assertedDate", errs)
+		m := v.Push("assertedDate")
+		x.AssertedDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AssertedDate != "" && !fhirjson.CheckDateTime(x.AssertedDate) {
-		errs.BadFormat(p+".assertedDate", "dateTime")
+		v.BadFormat("assertedDate", -1, "dateTime")
 	}
 	if x.Recorder != nil {
-		x.Recorder.validate(p+".recorder", errs)
+		m := v.Push("recorder")
+		x.Recorder.validate(v)
+		v.Pop(m)
 	}
 	if x.Asserter != nil {
-		x.Asserter.validate(p+".asserter", errs)
+		m := v.Push("asserter")
+		x.Asserter.validate(v)
+		v.Pop(m)
 	}
 	if x.LastOccurrenceExt != nil {
-		x.LastOccurrenceExt.validate(p+".lastOccurrence", errs)
+		m := v.Push("lastOccurrence")
+		x.LastOccurrenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LastOccurrence != "" && !fhirjson.CheckDateTime(x.LastOccurrence) {
-		errs.BadFormat(p+".lastOccurrence", "dateTime")
+		v.BadFormat("lastOccurrence", -1, "dateTime")
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Reaction {
-		x.Reaction[i].validate(fhirjson.Index(p+".reaction", i), errs)
+		m := v.PushIndex("reaction", i)
+		x.Reaction[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -523,46 +577,64 @@ func (x *AllergyIntoleranceReaction) fhirName() string { return "AllergyIntolera
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AllergyIntoleranceReaction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AllergyIntolerance.reaction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AllergyIntolerance.reaction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AllergyIntoleranceReaction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AllergyIntoleranceReaction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Substance != nil {
-		x.Substance.validate(p+".substance", errs)
+		m := v.Push("substance")
+		x.Substance.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Manifestation) > 0) {
-		errs.Missing(p + ".manifestation")
+		v.Missing("manifestation")
 	}
 	for i := range x.Manifestation {
-		x.Manifestation[i].validate(fhirjson.Index(p+".manifestation", i), errs)
+		m := v.PushIndex("manifestation", i)
+		x.Manifestation[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetExt != nil {
-		x.OnsetExt.validate(p+".onset", errs)
+		m := v.Push("onset")
+		x.OnsetExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Onset != "" && !fhirjson.CheckDateTime(x.Onset) {
-		errs.BadFormat(p+".onset", "dateTime")
+		v.BadFormat("onset", -1, "dateTime")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
-		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/reaction-event-severity")
+		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/reaction-event-severity")
 	}
 	if x.SeverityExt != nil {
-		x.SeverityExt.validate(p+".severity", errs)
+		m := v.Push("severity")
+		x.SeverityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExposureRoute != nil {
-		x.ExposureRoute.validate(p+".exposureRoute", errs)
+		m := v.Push("exposureRoute")
+		x.ExposureRoute.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 }

@@ -163,79 +163,111 @@ func (x *AppointmentResponse) fhirName() string { return "AppointmentResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AppointmentResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AppointmentResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AppointmentResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AppointmentResponse) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *AppointmentResponse) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Appointment != nil) {
-		errs.Missing(p + ".appointment")
+		v.Missing("appointment")
 	}
 	if x.Appointment != nil {
-		x.Appointment.validate(p+".appointment", errs)
+		m := v.Push("appointment")
+		x.Appointment.validate(v)
+		v.Pop(m)
 	}
 	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
+		m := v.Push("start")
+		x.StartExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Start != "" && !fhirjson.CheckInstant(x.Start) {
-		errs.BadFormat(p+".start", "instant")
+		v.BadFormat("start", -1, "instant")
 	}
 	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
+		m := v.Push("end")
+		x.EndExt.validate(v)
+		v.Pop(m)
 	}
 	if x.End != "" && !fhirjson.CheckInstant(x.End) {
-		errs.BadFormat(p+".end", "instant")
+		v.BadFormat("end", -1, "instant")
 	}
 	for i := range x.ParticipantType {
-		x.ParticipantType[i].validate(fhirjson.Index(p+".participantType", i), errs)
+		m := v.PushIndex("participantType", i)
+		x.ParticipantType[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
+		m := v.Push("actor")
+		x.Actor.validate(v)
+		v.Pop(m)
 	}
 	if !(x.ParticipantStatus != "" || x.ParticipantStatusExt != nil) {
-		errs.Missing(p + ".participantStatus")
+		v.Missing("participantStatus")
 	}
 	if x.ParticipantStatus != "" && !x.ParticipantStatus.IsValid() {
-		errs.BadCode(p+".participantStatus", "http://hl7.org/fhir/ValueSet/participationstatus")
+		v.BadCode("participantStatus", -1, "http://hl7.org/fhir/ValueSet/participationstatus")
 	}
 	if x.ParticipantStatusExt != nil {
-		x.ParticipantStatusExt.validate(p+".participantStatus", errs)
+		m := v.Push("participantStatus")
+		x.ParticipantStatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
+		m := v.Push("comment")
+		x.CommentExt.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -108,41 +108,55 @@ func (x *Binary) fhirName() string { return "Binary" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Binary) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Binary", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Binary")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Binary) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Binary) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.ContentType != "" || x.ContentTypeExt != nil) {
-		errs.Missing(p + ".contentType")
+		v.Missing("contentType")
 	}
 	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
+		m := v.Push("contentType")
+		x.ContentTypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SecurityContext != nil {
-		x.SecurityContext.validate(p+".securityContext", errs)
+		m := v.Push("securityContext")
+		x.SecurityContext.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Content != "" || x.ContentExt != nil) {
-		errs.Missing(p + ".content")
+		v.Missing("content")
 	}
 	if x.ContentExt != nil {
-		x.ContentExt.validate(p+".content", errs)
+		m := v.Push("content")
+		x.ContentExt.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -123,53 +123,73 @@ func (x *Bundle) fhirName() string { return "Bundle" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Bundle) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Bundle", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Bundle")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Bundle) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Bundle) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/bundle-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/bundle-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TotalExt != nil {
-		x.TotalExt.validate(p+".total", errs)
+		m := v.Push("total")
+		x.TotalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Total != nil && *x.Total < 0 {
-		errs.BadFormat(p+".total", "unsignedInt")
+		v.BadFormat("total", -1, "unsignedInt")
 	}
 	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
+		m := v.PushIndex("link", i)
+		x.Link[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Entry {
-		x.Entry[i].validate(fhirjson.Index(p+".entry", i), errs)
+		m := v.PushIndex("entry", i)
+		x.Entry[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Signature != nil {
-		x.Signature.validate(p+".signature", errs)
+		m := v.Push("signature")
+		x.Signature.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -257,29 +277,37 @@ func (x *BundleLink) fhirName() string { return "Bundle.link" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *BundleLink) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Bundle.link", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Bundle.link")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *BundleLink) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *BundleLink) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Relation != "" || x.RelationExt != nil) {
-		errs.Missing(p + ".relation")
+		v.Missing("relation")
 	}
 	if x.RelationExt != nil {
-		x.RelationExt.validate(p+".relation", errs)
+		m := v.Push("relation")
+		x.RelationExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -370,35 +398,51 @@ func (x *BundleEntry) fhirName() string { return "Bundle.entry" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *BundleEntry) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Bundle.entry", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Bundle.entry")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *BundleEntry) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *BundleEntry) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
+		m := v.PushIndex("link", i)
+		x.Link[i].validate(v)
+		v.Pop(m)
 	}
 	if x.FullURLExt != nil {
-		x.FullURLExt.validate(p+".fullUrl", errs)
+		m := v.Push("fullUrl")
+		x.FullURLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
+		m := v.Push("resource")
+		x.Resource.validate(v)
+		v.Pop(m)
 	}
 	if x.Search != nil {
-		x.Search.validate(p+".search", errs)
+		m := v.Push("search")
+		x.Search.validate(v)
+		v.Pop(m)
 	}
 	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
+		m := v.Push("request")
+		x.Request.validate(v)
+		v.Pop(m)
 	}
 	if x.Response != nil {
-		x.Response.validate(p+".response", errs)
+		m := v.Push("response")
+		x.Response.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -474,26 +518,34 @@ func (x *BundleEntrySearch) fhirName() string { return "Bundle.entry.search" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *BundleEntrySearch) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Bundle.entry.search", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Bundle.entry.search")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *BundleEntrySearch) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *BundleEntrySearch) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/search-entry-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/search-entry-mode")
 	}
 	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+		m := v.Push("mode")
+		x.ModeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ScoreExt != nil {
-		x.ScoreExt.validate(p+".score", errs)
+		m := v.Push("score")
+		x.ScoreExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -609,47 +661,63 @@ func (x *BundleEntryRequest) fhirName() string { return "Bundle.entry.request" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *BundleEntryRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Bundle.entry.request", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Bundle.entry.request")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *BundleEntryRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *BundleEntryRequest) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Method != "" || x.MethodExt != nil) {
-		errs.Missing(p + ".method")
+		v.Missing("method")
 	}
 	if x.Method != "" && !x.Method.IsValid() {
-		errs.BadCode(p+".method", "http://hl7.org/fhir/ValueSet/http-verb")
+		v.BadCode("method", -1, "http://hl7.org/fhir/ValueSet/http-verb")
 	}
 	if x.MethodExt != nil {
-		x.MethodExt.validate(p+".method", errs)
+		m := v.Push("method")
+		x.MethodExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.IfNoneMatchExt != nil {
-		x.IfNoneMatchExt.validate(p+".ifNoneMatch", errs)
+		m := v.Push("ifNoneMatch")
+		x.IfNoneMatchExt.validate(v)
+		v.Pop(m)
 	}
 	if x.IfModifiedSinceExt != nil {
-		x.IfModifiedSinceExt.validate(p+".ifModifiedSince", errs)
+		m := v.Push("ifModifiedSince")
+		x.IfModifiedSinceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.IfModifiedSince != "" && !fhirjson.CheckInstant(x.IfModifiedSince) {
-		errs.BadFormat(p+".ifModifiedSince", "instant")
+		v.BadFormat("ifModifiedSince", -1, "instant")
 	}
 	if x.IfMatchExt != nil {
-		x.IfMatchExt.validate(p+".ifMatch", errs)
+		m := v.Push("ifMatch")
+		x.IfMatchExt.validate(v)
+		v.Pop(m)
 	}
 	if x.IfNoneExistExt != nil {
-		x.IfNoneExistExt.validate(p+".ifNoneExist", errs)
+		m := v.Push("ifNoneExist")
+		x.IfNoneExistExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -750,37 +818,51 @@ func (x *BundleEntryResponse) fhirName() string { return "Bundle.entry.response"
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *BundleEntryResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Bundle.entry.response", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Bundle.entry.response")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *BundleEntryResponse) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *BundleEntryResponse) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LocationExt != nil {
-		x.LocationExt.validate(p+".location", errs)
+		m := v.Push("location")
+		x.LocationExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EtagExt != nil {
-		x.EtagExt.validate(p+".etag", errs)
+		m := v.Push("etag")
+		x.EtagExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LastModifiedExt != nil {
-		x.LastModifiedExt.validate(p+".lastModified", errs)
+		m := v.Push("lastModified")
+		x.LastModifiedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LastModified != "" && !fhirjson.CheckInstant(x.LastModified) {
-		errs.BadFormat(p+".lastModified", "instant")
+		v.BadFormat("lastModified", -1, "instant")
 	}
 	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
+		m := v.Push("outcome")
+		x.Outcome.validate(v)
+		v.Pop(m)
 	}
 }

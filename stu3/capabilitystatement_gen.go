@@ -328,162 +328,232 @@ func (x *CapabilityStatement) fhirName() string { return "CapabilityStatement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatement) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatement) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/capability-statement-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/capability-statement-kind")
 	}
 	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
+		m := v.Push("kind")
+		x.KindExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.InstantiatesExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".instantiates", i), errs)
+	for i, e := range x.InstantiatesExt {
+		if e != nil {
+			m := v.PushIndex("instantiates", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.Software != nil {
-		x.Software.validate(p+".software", errs)
+		m := v.Push("software")
+		x.Software.validate(v)
+		v.Pop(m)
 	}
 	if x.Implementation != nil {
-		x.Implementation.validate(p+".implementation", errs)
+		m := v.Push("implementation")
+		x.Implementation.validate(v)
+		v.Pop(m)
 	}
 	if !(x.FhirVersion != "" || x.FhirVersionExt != nil) {
-		errs.Missing(p + ".fhirVersion")
+		v.Missing("fhirVersion")
 	}
 	if x.FhirVersionExt != nil {
-		x.FhirVersionExt.validate(p+".fhirVersion", errs)
+		m := v.Push("fhirVersion")
+		x.FhirVersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
-		errs.BadFormat(p+".fhirVersion", "id")
+		v.BadFormat("fhirVersion", -1, "id")
 	}
 	if !(x.AcceptUnknown != "" || x.AcceptUnknownExt != nil) {
-		errs.Missing(p + ".acceptUnknown")
+		v.Missing("acceptUnknown")
 	}
 	if x.AcceptUnknown != "" && !x.AcceptUnknown.IsValid() {
-		errs.BadCode(p+".acceptUnknown", "http://hl7.org/fhir/ValueSet/unknown-content-code")
+		v.BadCode("acceptUnknown", -1, "http://hl7.org/fhir/ValueSet/unknown-content-code")
 	}
 	if x.AcceptUnknownExt != nil {
-		x.AcceptUnknownExt.validate(p+".acceptUnknown", errs)
+		m := v.Push("acceptUnknown")
+		x.AcceptUnknownExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Format) > 0 || len(x.FormatExt) > 0) {
-		errs.Missing(p + ".format")
+		v.Missing("format")
 	}
-	for i, v := range x.FormatExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".format", i), errs)
+	for i, e := range x.FormatExt {
+		if e != nil {
+			m := v.PushIndex("format", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.PatchFormatExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".patchFormat", i), errs)
+	for i, e := range x.PatchFormatExt {
+		if e != nil {
+			m := v.PushIndex("patchFormat", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.ImplementationGuideExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".implementationGuide", i), errs)
+	for i, e := range x.ImplementationGuideExt {
+		if e != nil {
+			m := v.PushIndex("implementationGuide", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Profile {
-		x.Profile[i].validate(fhirjson.Index(p+".profile", i), errs)
+		m := v.PushIndex("profile", i)
+		x.Profile[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Rest {
-		x.Rest[i].validate(fhirjson.Index(p+".rest", i), errs)
+		m := v.PushIndex("rest", i)
+		x.Rest[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Messaging {
-		x.Messaging[i].validate(fhirjson.Index(p+".messaging", i), errs)
+		m := v.PushIndex("messaging", i)
+		x.Messaging[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Document {
-		x.Document[i].validate(fhirjson.Index(p+".document", i), errs)
+		m := v.PushIndex("document", i)
+		x.Document[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -583,32 +653,42 @@ func (x *CapabilityStatementSoftware) fhirName() string { return "CapabilityStat
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementSoftware) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.software", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.software")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementSoftware) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementSoftware) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ReleaseDateExt != nil {
-		x.ReleaseDateExt.validate(p+".releaseDate", errs)
+		m := v.Push("releaseDate")
+		x.ReleaseDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ReleaseDate != "" && !fhirjson.CheckDateTime(x.ReleaseDate) {
-		errs.BadFormat(p+".releaseDate", "dateTime")
+		v.BadFormat("releaseDate", -1, "dateTime")
 	}
 }
 
@@ -690,26 +770,34 @@ func (x *CapabilityStatementImplementation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementImplementation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.implementation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.implementation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementImplementation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementImplementation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -822,48 +910,68 @@ func (x *CapabilityStatementRest) fhirName() string { return "CapabilityStatemen
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementRest) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/restful-capability-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/restful-capability-mode")
 	}
 	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+		m := v.Push("mode")
+		x.ModeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Security != nil {
-		x.Security.validate(p+".security", errs)
+		m := v.Push("security")
+		x.Security.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Resource {
-		x.Resource[i].validate(fhirjson.Index(p+".resource", i), errs)
+		m := v.PushIndex("resource", i)
+		x.Resource[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Interaction {
-		x.Interaction[i].validate(fhirjson.Index(p+".interaction", i), errs)
+		m := v.PushIndex("interaction", i)
+		x.Interaction[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SearchParam {
-		x.SearchParam[i].validate(fhirjson.Index(p+".searchParam", i), errs)
+		m := v.PushIndex("searchParam", i)
+		x.SearchParam[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Operation {
-		x.Operation[i].validate(fhirjson.Index(p+".operation", i), errs)
+		m := v.PushIndex("operation", i)
+		x.Operation[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.CompartmentExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".compartment", i), errs)
+	for i, e := range x.CompartmentExt {
+		if e != nil {
+			m := v.PushIndex("compartment", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 }
@@ -956,29 +1064,41 @@ func (x *CapabilityStatementRestSecurity) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestSecurity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.security", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.security")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestSecurity) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementRestSecurity) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CorsExt != nil {
-		x.CorsExt.validate(p+".cors", errs)
+		m := v.Push("cors")
+		x.CorsExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Service {
-		x.Service[i].validate(fhirjson.Index(p+".service", i), errs)
+		m := v.PushIndex("service", i)
+		x.Service[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Certificate {
-		x.Certificate[i].validate(fhirjson.Index(p+".certificate", i), errs)
+		m := v.PushIndex("certificate", i)
+		x.Certificate[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1060,23 +1180,31 @@ func (x *CapabilityStatementRestSecurityCertificate) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestSecurityCertificate) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.security.certificate", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.security.certificate")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestSecurityCertificate) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementRestSecurityCertificate) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BlobExt != nil {
-		x.BlobExt.validate(p+".blob", errs)
+		m := v.Push("blob")
+		x.BlobExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1273,91 +1401,125 @@ func (x *CapabilityStatementRestResource) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestResource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.resource", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.resource")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestResource) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementRestResource) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
+		m := v.Push("profile")
+		x.Profile.validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Interaction) > 0) {
-		errs.Missing(p + ".interaction")
+		v.Missing("interaction")
 	}
 	for i := range x.Interaction {
-		x.Interaction[i].validate(fhirjson.Index(p+".interaction", i), errs)
+		m := v.PushIndex("interaction", i)
+		x.Interaction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Versioning != "" && !x.Versioning.IsValid() {
-		errs.BadCode(p+".versioning", "http://hl7.org/fhir/ValueSet/versioning-policy")
+		v.BadCode("versioning", -1, "http://hl7.org/fhir/ValueSet/versioning-policy")
 	}
 	if x.VersioningExt != nil {
-		x.VersioningExt.validate(p+".versioning", errs)
+		m := v.Push("versioning")
+		x.VersioningExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ReadHistoryExt != nil {
-		x.ReadHistoryExt.validate(p+".readHistory", errs)
+		m := v.Push("readHistory")
+		x.ReadHistoryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UpdateCreateExt != nil {
-		x.UpdateCreateExt.validate(p+".updateCreate", errs)
+		m := v.Push("updateCreate")
+		x.UpdateCreateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ConditionalCreateExt != nil {
-		x.ConditionalCreateExt.validate(p+".conditionalCreate", errs)
+		m := v.Push("conditionalCreate")
+		x.ConditionalCreateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ConditionalRead != "" && !x.ConditionalRead.IsValid() {
-		errs.BadCode(p+".conditionalRead", "http://hl7.org/fhir/ValueSet/conditional-read-status")
+		v.BadCode("conditionalRead", -1, "http://hl7.org/fhir/ValueSet/conditional-read-status")
 	}
 	if x.ConditionalReadExt != nil {
-		x.ConditionalReadExt.validate(p+".conditionalRead", errs)
+		m := v.Push("conditionalRead")
+		x.ConditionalReadExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ConditionalUpdateExt != nil {
-		x.ConditionalUpdateExt.validate(p+".conditionalUpdate", errs)
+		m := v.Push("conditionalUpdate")
+		x.ConditionalUpdateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ConditionalDelete != "" && !x.ConditionalDelete.IsValid() {
-		errs.BadCode(p+".conditionalDelete", "http://hl7.org/fhir/ValueSet/conditional-delete-status")
+		v.BadCode("conditionalDelete", -1, "http://hl7.org/fhir/ValueSet/conditional-delete-status")
 	}
 	if x.ConditionalDeleteExt != nil {
-		x.ConditionalDeleteExt.validate(p+".conditionalDelete", errs)
+		m := v.Push("conditionalDelete")
+		x.ConditionalDeleteExt.validate(v)
+		v.Pop(m)
 	}
 	for i, c := range x.ReferencePolicy {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".referencePolicy", i), "http://hl7.org/fhir/ValueSet/reference-handling-policy")
+			v.BadCode("referencePolicy", i, "http://hl7.org/fhir/ValueSet/reference-handling-policy")
 		}
 	}
-	for i, v := range x.ReferencePolicyExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".referencePolicy", i), errs)
+	for i, e := range x.ReferencePolicyExt {
+		if e != nil {
+			m := v.PushIndex("referencePolicy", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.SearchIncludeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".searchInclude", i), errs)
+	for i, e := range x.SearchIncludeExt {
+		if e != nil {
+			m := v.PushIndex("searchInclude", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.SearchRevIncludeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".searchRevInclude", i), errs)
+	for i, e := range x.SearchRevIncludeExt {
+		if e != nil {
+			m := v.PushIndex("searchRevInclude", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.SearchParam {
-		x.SearchParam[i].validate(fhirjson.Index(p+".searchParam", i), errs)
+		m := v.PushIndex("searchParam", i)
+		x.SearchParam[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1439,29 +1601,37 @@ func (x *CapabilityStatementRestResourceInteraction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestResourceInteraction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.resource.interaction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.resource.interaction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestResourceInteraction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementRestResourceInteraction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/type-restful-interaction")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/type-restful-interaction")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1563,38 +1733,50 @@ func (x *CapabilityStatementRestResourceSearchParam) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestResourceSearchParam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.resource.searchParam", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.resource.searchParam")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestResourceSearchParam) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementRestResourceSearchParam) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefinitionExt != nil {
-		x.DefinitionExt.validate(p+".definition", errs)
+		m := v.Push("definition")
+		x.DefinitionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/search-param-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/search-param-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1676,29 +1858,37 @@ func (x *CapabilityStatementRestInteraction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestInteraction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.interaction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.interaction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestInteraction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementRestInteraction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/system-restful-interaction")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/system-restful-interaction")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1775,29 +1965,37 @@ func (x *CapabilityStatementRestOperation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestOperation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.operation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.operation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestOperation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementRestOperation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Definition != nil) {
-		errs.Missing(p + ".definition")
+		v.Missing("definition")
 	}
 	if x.Definition != nil {
-		x.Definition.validate(p+".definition", errs)
+		m := v.Push("definition")
+		x.Definition.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1890,35 +2088,49 @@ func (x *CapabilityStatementMessaging) fhirName() string { return "CapabilitySta
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementMessaging) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.messaging", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.messaging")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementMessaging) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementMessaging) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
+		m := v.PushIndex("endpoint", i)
+		x.Endpoint[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ReliableCacheExt != nil {
-		x.ReliableCacheExt.validate(p+".reliableCache", errs)
+		m := v.Push("reliableCache")
+		x.ReliableCacheExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ReliableCache != nil && *x.ReliableCache < 0 {
-		errs.BadFormat(p+".reliableCache", "unsignedInt")
+		v.BadFormat("reliableCache", -1, "unsignedInt")
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SupportedMessage {
-		x.SupportedMessage[i].validate(fhirjson.Index(p+".supportedMessage", i), errs)
+		m := v.PushIndex("supportedMessage", i)
+		x.SupportedMessage[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Event {
-		x.Event[i].validate(fhirjson.Index(p+".event", i), errs)
+		m := v.PushIndex("event", i)
+		x.Event[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1995,29 +2207,37 @@ func (x *CapabilityStatementMessagingEndpoint) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementMessagingEndpoint) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.messaging.endpoint", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.messaging.endpoint")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementMessagingEndpoint) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementMessagingEndpoint) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Protocol != nil) {
-		errs.Missing(p + ".protocol")
+		v.Missing("protocol")
 	}
 	if x.Protocol != nil {
-		x.Protocol.validate(p+".protocol", errs)
+		m := v.Push("protocol")
+		x.Protocol.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Address != "" || x.AddressExt != nil) {
-		errs.Missing(p + ".address")
+		v.Missing("address")
 	}
 	if x.AddressExt != nil {
-		x.AddressExt.validate(p+".address", errs)
+		m := v.Push("address")
+		x.AddressExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2094,32 +2314,40 @@ func (x *CapabilityStatementMessagingSupportedMessage) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementMessagingSupportedMessage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.messaging.supportedMessage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.messaging.supportedMessage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementMessagingSupportedMessage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementMessagingSupportedMessage) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/event-capability-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/event-capability-mode")
 	}
 	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+		m := v.Push("mode")
+		x.ModeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Definition != nil) {
-		errs.Missing(p + ".definition")
+		v.Missing("definition")
 	}
 	if x.Definition != nil {
-		x.Definition.validate(p+".definition", errs)
+		m := v.Push("definition")
+		x.Definition.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2236,62 +2464,80 @@ func (x *CapabilityStatementMessagingEvent) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementMessagingEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.messaging.event", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.messaging.event")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementMessagingEvent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementMessagingEvent) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != "" && !x.Category.IsValid() {
-		errs.BadCode(p+".category", "http://hl7.org/fhir/ValueSet/message-significance-category")
+		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/message-significance-category")
 	}
 	if x.CategoryExt != nil {
-		x.CategoryExt.validate(p+".category", errs)
+		m := v.Push("category")
+		x.CategoryExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/event-capability-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/event-capability-mode")
 	}
 	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+		m := v.Push("mode")
+		x.ModeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Focus != "" || x.FocusExt != nil) {
-		errs.Missing(p + ".focus")
+		v.Missing("focus")
 	}
 	if x.Focus != "" && !x.Focus.IsValid() {
-		errs.BadCode(p+".focus", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("focus", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
 	if x.FocusExt != nil {
-		x.FocusExt.validate(p+".focus", errs)
+		m := v.Push("focus")
+		x.FocusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Request != nil) {
-		errs.Missing(p + ".request")
+		v.Missing("request")
 	}
 	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
+		m := v.Push("request")
+		x.Request.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Response != nil) {
-		errs.Missing(p + ".response")
+		v.Missing("response")
 	}
 	if x.Response != nil {
-		x.Response.validate(p+".response", errs)
+		m := v.Push("response")
+		x.Response.validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2374,34 +2620,44 @@ func (x *CapabilityStatementDocument) fhirName() string { return "CapabilityStat
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementDocument) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.document", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.document")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementDocument) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CapabilityStatementDocument) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/document-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/document-mode")
 	}
 	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+		m := v.Push("mode")
+		x.ModeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Profile != nil) {
-		errs.Missing(p + ".profile")
+		v.Missing("profile")
 	}
 	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
+		m := v.Push("profile")
+		x.Profile.validate(v)
+		v.Pop(m)
 	}
 }

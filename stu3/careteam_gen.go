@@ -173,79 +173,119 @@ func (x *CareTeam) fhirName() string { return "CareTeam" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CareTeam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CareTeam", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CareTeam")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CareTeam) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CareTeam) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/care-team-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/care-team-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
+		m := v.PushIndex("category", i)
+		x.Category[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
+		m := v.PushIndex("participant", i)
+		x.Participant[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
+		m := v.PushIndex("reasonCode", i)
+		x.ReasonCode[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
+		m := v.PushIndex("reasonReference", i)
+		x.ReasonReference[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ManagingOrganization {
-		x.ManagingOrganization[i].validate(fhirjson.Index(p+".managingOrganization", i), errs)
+		m := v.PushIndex("managingOrganization", i)
+		x.ManagingOrganization[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -333,28 +373,40 @@ func (x *CareTeamParticipant) fhirName() string { return "CareTeam.participant" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CareTeamParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CareTeam.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CareTeam.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CareTeamParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CareTeamParticipant) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	if x.Member != nil {
-		x.Member.validate(p+".member", errs)
+		m := v.Push("member")
+		x.Member.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
+		m := v.Push("onBehalfOf")
+		x.OnBehalfOf.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }

@@ -258,135 +258,201 @@ func (x *ChargeItem) fhirName() string { return "ChargeItem" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ChargeItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ChargeItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ChargeItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ChargeItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ChargeItem) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.DefinitionExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".definition", i), errs)
+	for i, e := range x.DefinitionExt {
+		if e != nil {
+			m := v.PushIndex("definition", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/chargeitem-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/chargeitem-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
+		m := v.PushIndex("partOf", i)
+		x.PartOf[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
+		m := v.Push("occurrenceDateTime")
+		x.OccurrenceDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
-		errs.BadFormat(p+".occurrenceDateTime", "dateTime")
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
 	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
+		m := v.Push("occurrencePeriod")
+		x.OccurrencePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceTiming != nil {
-		x.OccurrenceTiming.validate(p+".occurrenceTiming", errs)
+		m := v.Push("occurrenceTiming")
+		x.OccurrenceTiming.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
+		m := v.PushIndex("participant", i)
+		x.Participant[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PerformingOrganization != nil {
-		x.PerformingOrganization.validate(p+".performingOrganization", errs)
+		m := v.Push("performingOrganization")
+		x.PerformingOrganization.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestingOrganization != nil {
-		x.RequestingOrganization.validate(p+".requestingOrganization", errs)
+		m := v.Push("requestingOrganization")
+		x.RequestingOrganization.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Bodysite {
-		x.Bodysite[i].validate(fhirjson.Index(p+".bodysite", i), errs)
+		m := v.PushIndex("bodysite", i)
+		x.Bodysite[i].validate(v)
+		v.Pop(m)
 	}
 	if x.FactorOverrideExt != nil {
-		x.FactorOverrideExt.validate(p+".factorOverride", errs)
+		m := v.Push("factorOverride")
+		x.FactorOverrideExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PriceOverride != nil {
-		x.PriceOverride.validate(p+".priceOverride", errs)
+		m := v.Push("priceOverride")
+		x.PriceOverride.validate(v)
+		v.Pop(m)
 	}
 	if x.OverrideReasonExt != nil {
-		x.OverrideReasonExt.validate(p+".overrideReason", errs)
+		m := v.Push("overrideReason")
+		x.OverrideReasonExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Enterer != nil {
-		x.Enterer.validate(p+".enterer", errs)
+		m := v.Push("enterer")
+		x.Enterer.validate(v)
+		v.Pop(m)
 	}
 	if x.EnteredDateExt != nil {
-		x.EnteredDateExt.validate(p+".enteredDate", errs)
+		m := v.Push("enteredDate")
+		x.EnteredDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EnteredDate != "" && !fhirjson.CheckDateTime(x.EnteredDate) {
-		errs.BadFormat(p+".enteredDate", "dateTime")
+		v.BadFormat("enteredDate", -1, "dateTime")
 	}
 	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
+		m := v.PushIndex("reason", i)
+		x.Reason[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Service {
-		x.Service[i].validate(fhirjson.Index(p+".service", i), errs)
+		m := v.PushIndex("service", i)
+		x.Service[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Account {
-		x.Account[i].validate(fhirjson.Index(p+".account", i), errs)
+		m := v.PushIndex("account", i)
+		x.Account[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
+		m := v.PushIndex("supportingInformation", i)
+		x.SupportingInformation[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -492,25 +558,33 @@ func (x *ChargeItemParticipant) fhirName() string { return "ChargeItem.participa
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ChargeItemParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ChargeItem.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ChargeItem.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ChargeItemParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ChargeItemParticipant) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Actor != nil) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
 	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
+		m := v.Push("actor")
+		x.Actor.validate(v)
+		v.Pop(m)
 	}
 }

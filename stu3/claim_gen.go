@@ -268,139 +268,215 @@ func (x *Claim) fhirName() string { return "Claim" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Claim) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Claim) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Claim) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SubType {
-		x.SubType[i].validate(fhirjson.Index(p+".subType", i), errs)
+		m := v.PushIndex("subType", i)
+		x.SubType[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/claim-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/claim-use")
 	}
 	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
+		m := v.Push("use")
+		x.UseExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.BillablePeriod != nil {
-		x.BillablePeriod.validate(p+".billablePeriod", errs)
+		m := v.Push("billablePeriod")
+		x.BillablePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
+		m := v.Push("created")
+		x.CreatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
-		errs.BadFormat(p+".created", "dateTime")
+		v.BadFormat("created", -1, "dateTime")
 	}
 	if x.Enterer != nil {
-		x.Enterer.validate(p+".enterer", errs)
+		m := v.Push("enterer")
+		x.Enterer.validate(v)
+		v.Pop(m)
 	}
 	if x.Insurer != nil {
-		x.Insurer.validate(p+".insurer", errs)
+		m := v.Push("insurer")
+		x.Insurer.validate(v)
+		v.Pop(m)
 	}
 	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
+		m := v.Push("provider")
+		x.Provider.validate(v)
+		v.Pop(m)
 	}
 	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
+		m := v.Push("organization")
+		x.Organization.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.Priority.validate(v)
+		v.Pop(m)
 	}
 	if x.FundsReserve != nil {
-		x.FundsReserve.validate(p+".fundsReserve", errs)
+		m := v.Push("fundsReserve")
+		x.FundsReserve.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Related {
-		x.Related[i].validate(fhirjson.Index(p+".related", i), errs)
+		m := v.PushIndex("related", i)
+		x.Related[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Prescription != nil {
-		x.Prescription.validate(p+".prescription", errs)
+		m := v.Push("prescription")
+		x.Prescription.validate(v)
+		v.Pop(m)
 	}
 	if x.OriginalPrescription != nil {
-		x.OriginalPrescription.validate(p+".originalPrescription", errs)
+		m := v.Push("originalPrescription")
+		x.OriginalPrescription.validate(v)
+		v.Pop(m)
 	}
 	if x.Payee != nil {
-		x.Payee.validate(p+".payee", errs)
+		m := v.Push("payee")
+		x.Payee.validate(v)
+		v.Pop(m)
 	}
 	if x.Referral != nil {
-		x.Referral.validate(p+".referral", errs)
+		m := v.Push("referral")
+		x.Referral.validate(v)
+		v.Pop(m)
 	}
 	if x.Facility != nil {
-		x.Facility.validate(p+".facility", errs)
+		m := v.Push("facility")
+		x.Facility.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.CareTeam {
-		x.CareTeam[i].validate(fhirjson.Index(p+".careTeam", i), errs)
+		m := v.PushIndex("careTeam", i)
+		x.CareTeam[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Information {
-		x.Information[i].validate(fhirjson.Index(p+".information", i), errs)
+		m := v.PushIndex("information", i)
+		x.Information[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Diagnosis {
-		x.Diagnosis[i].validate(fhirjson.Index(p+".diagnosis", i), errs)
+		m := v.PushIndex("diagnosis", i)
+		x.Diagnosis[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Procedure {
-		x.Procedure[i].validate(fhirjson.Index(p+".procedure", i), errs)
+		m := v.PushIndex("procedure", i)
+		x.Procedure[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Insurance {
-		x.Insurance[i].validate(fhirjson.Index(p+".insurance", i), errs)
+		m := v.PushIndex("insurance", i)
+		x.Insurance[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Accident != nil {
-		x.Accident.validate(p+".accident", errs)
+		m := v.Push("accident")
+		x.Accident.validate(v)
+		v.Pop(m)
 	}
 	if x.EmploymentImpacted != nil {
-		x.EmploymentImpacted.validate(p+".employmentImpacted", errs)
+		m := v.Push("employmentImpacted")
+		x.EmploymentImpacted.validate(v)
+		v.Pop(m)
 	}
 	if x.Hospitalization != nil {
-		x.Hospitalization.validate(p+".hospitalization", errs)
+		m := v.Push("hospitalization")
+		x.Hospitalization.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
+		m := v.PushIndex("item", i)
+		x.Item[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Total != nil {
-		x.Total.validate(p+".total", errs)
+		m := v.Push("total")
+		x.Total.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -483,26 +559,36 @@ func (x *ClaimRelated) fhirName() string { return "Claim.related" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimRelated) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.related", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.related")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimRelated) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimRelated) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Claim != nil {
-		x.Claim.validate(p+".claim", errs)
+		m := v.Push("claim")
+		x.Claim.validate(v)
+		v.Pop(m)
 	}
 	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
+		m := v.Push("relationship")
+		x.Relationship.validate(v)
+		v.Pop(m)
 	}
 	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.Reference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -573,29 +659,39 @@ func (x *ClaimPayee) fhirName() string { return "Claim.payee" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimPayee) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.payee", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.payee")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimPayee) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimPayee) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.ResourceType != nil {
-		x.ResourceType.validate(p+".resourceType", errs)
+		m := v.Push("resourceType")
+		x.ResourceType.validate(v)
+		v.Pop(m)
 	}
 	if x.Party != nil {
-		x.Party.validate(p+".party", errs)
+		m := v.Push("party")
+		x.Party.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -686,41 +782,55 @@ func (x *ClaimCareTeam) fhirName() string { return "Claim.careTeam" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimCareTeam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.careTeam", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.careTeam")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimCareTeam) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimCareTeam) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Provider != nil) {
-		errs.Missing(p + ".provider")
+		v.Missing("provider")
 	}
 	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
+		m := v.Push("provider")
+		x.Provider.validate(v)
+		v.Pop(m)
 	}
 	if x.ResponsibleExt != nil {
-		x.ResponsibleExt.validate(p+".responsible", errs)
+		m := v.Push("responsible")
+		x.ResponsibleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	if x.Qualification != nil {
-		x.Qualification.validate(p+".qualification", errs)
+		m := v.Push("qualification")
+		x.Qualification.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -841,59 +951,83 @@ func (x *ClaimInformation) fhirName() string { return "Claim.information" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimInformation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.information", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.information")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimInformation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimInformation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Category != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDateExt != nil {
-		x.TimingDateExt.validate(p+".timingDate", errs)
+		m := v.Push("timingDate")
+		x.TimingDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDate != "" && !fhirjson.CheckDate(x.TimingDate) {
-		errs.BadFormat(p+".timingDate", "date")
+		v.BadFormat("timingDate", -1, "date")
 	}
 	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
+		m := v.Push("timingPeriod")
+		x.TimingPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+		m := v.Push("valueQuantity")
+		x.ValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
+		m := v.Push("valueAttachment")
+		x.ValueAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
+		m := v.Push("valueReference")
+		x.ValueReference.validate(v)
+		v.Pop(m)
 	}
 	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.Reason.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1035,41 +1169,55 @@ func (x *ClaimDiagnosis) fhirName() string { return "Claim.diagnosis" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimDiagnosis) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.diagnosis", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.diagnosis")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimDiagnosis) validate(v *fhirjson.Validator) {
 	if x.DiagnosisType() == "" {
-		errs.Missing(p + ".diagnosis[x]")
+		v.Missing("diagnosis[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if x.DiagnosisCodeableConcept != nil {
-		x.DiagnosisCodeableConcept.validate(p+".diagnosisCodeableConcept", errs)
+		m := v.Push("diagnosisCodeableConcept")
+		x.DiagnosisCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.DiagnosisReference != nil {
-		x.DiagnosisReference.validate(p+".diagnosisReference", errs)
+		m := v.Push("diagnosisReference")
+		x.DiagnosisReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PackageCode != nil {
-		x.PackageCode.validate(p+".packageCode", errs)
+		m := v.Push("packageCode")
+		x.PackageCode.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1179,41 +1327,53 @@ func (x *ClaimProcedure) fhirName() string { return "Claim.procedure" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimProcedure) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.procedure", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.procedure")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimProcedure) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimProcedure) validate(v *fhirjson.Validator) {
 	if x.ProcedureType() == "" {
-		errs.Missing(p + ".procedure[x]")
+		v.Missing("procedure[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.ProcedureCodeableConcept != nil {
-		x.ProcedureCodeableConcept.validate(p+".procedureCodeableConcept", errs)
+		m := v.Push("procedureCodeableConcept")
+		x.ProcedureCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ProcedureReference != nil {
-		x.ProcedureReference.validate(p+".procedureReference", errs)
+		m := v.Push("procedureReference")
+		x.ProcedureReference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1343,49 +1503,65 @@ func (x *ClaimInsurance) fhirName() string { return "Claim.insurance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimInsurance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.insurance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.insurance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimInsurance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimInsurance) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
-		errs.Missing(p + ".focal")
+		v.Missing("focal")
 	}
 	if x.FocalExt != nil {
-		x.FocalExt.validate(p+".focal", errs)
+		m := v.Push("focal")
+		x.FocalExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Coverage != nil) {
-		errs.Missing(p + ".coverage")
+		v.Missing("coverage")
 	}
 	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
+		m := v.Push("coverage")
+		x.Coverage.validate(v)
+		v.Pop(m)
 	}
 	if x.BusinessArrangementExt != nil {
-		x.BusinessArrangementExt.validate(p+".businessArrangement", errs)
+		m := v.Push("businessArrangement")
+		x.BusinessArrangementExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.PreAuthRefExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".preAuthRef", i), errs)
+	for i, e := range x.PreAuthRefExt {
+		if e != nil {
+			m := v.PushIndex("preAuthRef", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.ClaimResponse != nil {
-		x.ClaimResponse.validate(p+".claimResponse", errs)
+		m := v.Push("claimResponse")
+		x.ClaimResponse.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1466,35 +1642,47 @@ func (x *ClaimAccident) fhirName() string { return "Claim.accident" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimAccident) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.accident", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.accident")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimAccident) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimAccident) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
-		errs.BadFormat(p+".date", "date")
+		v.BadFormat("date", -1, "date")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.LocationAddress != nil {
-		x.LocationAddress.validate(p+".locationAddress", errs)
+		m := v.Push("locationAddress")
+		x.LocationAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.LocationReference != nil {
-		x.LocationReference.validate(p+".locationReference", errs)
+		m := v.Push("locationReference")
+		x.LocationReference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1729,126 +1917,178 @@ func (x *ClaimItem) fhirName() string { return "Claim.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimItem) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	for i, v := range x.CareTeamLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".careTeamLinkId", i), errs)
+	for i, e := range x.CareTeamLinkIDExt {
+		if e != nil {
+			m := v.PushIndex("careTeamLinkId", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.CareTeamLinkID {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".careTeamLinkId", i), "positiveInt")
+	for i, n := range x.CareTeamLinkID {
+		if n < 1 {
+			v.BadFormat("careTeamLinkId", i, "positiveInt")
 		}
 	}
-	for i, v := range x.DiagnosisLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".diagnosisLinkId", i), errs)
+	for i, e := range x.DiagnosisLinkIDExt {
+		if e != nil {
+			m := v.PushIndex("diagnosisLinkId", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.DiagnosisLinkID {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".diagnosisLinkId", i), "positiveInt")
+	for i, n := range x.DiagnosisLinkID {
+		if n < 1 {
+			v.BadFormat("diagnosisLinkId", i, "positiveInt")
 		}
 	}
-	for i, v := range x.ProcedureLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".procedureLinkId", i), errs)
+	for i, e := range x.ProcedureLinkIDExt {
+		if e != nil {
+			m := v.PushIndex("procedureLinkId", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.ProcedureLinkID {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".procedureLinkId", i), "positiveInt")
+	for i, n := range x.ProcedureLinkID {
+		if n < 1 {
+			v.BadFormat("procedureLinkId", i, "positiveInt")
 		}
 	}
-	for i, v := range x.InformationLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".informationLinkId", i), errs)
+	for i, e := range x.InformationLinkIDExt {
+		if e != nil {
+			m := v.PushIndex("informationLinkId", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.InformationLinkID {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".informationLinkId", i), "positiveInt")
+	for i, n := range x.InformationLinkID {
+		if n < 1 {
+			v.BadFormat("informationLinkId", i, "positiveInt")
 		}
 	}
 	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
+		m := v.Push("revenue")
+		x.Revenue.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
+		m := v.PushIndex("modifier", i)
+		x.Modifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ProgramCode {
-		x.ProgramCode[i].validate(fhirjson.Index(p+".programCode", i), errs)
+		m := v.PushIndex("programCode", i)
+		x.ProgramCode[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ServicedDateExt != nil {
-		x.ServicedDateExt.validate(p+".servicedDate", errs)
+		m := v.Push("servicedDate")
+		x.ServicedDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ServicedDate != "" && !fhirjson.CheckDate(x.ServicedDate) {
-		errs.BadFormat(p+".servicedDate", "date")
+		v.BadFormat("servicedDate", -1, "date")
 	}
 	if x.ServicedPeriod != nil {
-		x.ServicedPeriod.validate(p+".servicedPeriod", errs)
+		m := v.Push("servicedPeriod")
+		x.ServicedPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.LocationCodeableConcept != nil {
-		x.LocationCodeableConcept.validate(p+".locationCodeableConcept", errs)
+		m := v.Push("locationCodeableConcept")
+		x.LocationCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.LocationAddress != nil {
-		x.LocationAddress.validate(p+".locationAddress", errs)
+		m := v.Push("locationAddress")
+		x.LocationAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.LocationReference != nil {
-		x.LocationReference.validate(p+".locationReference", errs)
+		m := v.Push("locationReference")
+		x.LocationReference.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
+		m := v.Push("unitPrice")
+		x.UnitPrice.validate(v)
+		v.Pop(m)
 	}
 	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
+		m := v.Push("factor")
+		x.FactorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
+		m := v.Push("net")
+		x.Net.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Udi {
-		x.Udi[i].validate(fhirjson.Index(p+".udi", i), errs)
+		m := v.PushIndex("udi", i)
+		x.Udi[i].validate(v)
+		v.Pop(m)
 	}
 	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
+		m := v.Push("bodySite")
+		x.BodySite.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SubSite {
-		x.SubSite[i].validate(fhirjson.Index(p+".subSite", i), errs)
+		m := v.PushIndex("subSite", i)
+		x.SubSite[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Encounter {
-		x.Encounter[i].validate(fhirjson.Index(p+".encounter", i), errs)
+		m := v.PushIndex("encounter", i)
+		x.Encounter[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
+		m := v.PushIndex("detail", i)
+		x.Detail[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2026,59 +2266,87 @@ func (x *ClaimItemDetail) fhirName() string { return "Claim.item.detail" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimItemDetail) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
+		m := v.Push("revenue")
+		x.Revenue.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
+		m := v.PushIndex("modifier", i)
+		x.Modifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ProgramCode {
-		x.ProgramCode[i].validate(fhirjson.Index(p+".programCode", i), errs)
+		m := v.PushIndex("programCode", i)
+		x.ProgramCode[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
+		m := v.Push("unitPrice")
+		x.UnitPrice.validate(v)
+		v.Pop(m)
 	}
 	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
+		m := v.Push("factor")
+		x.FactorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
+		m := v.Push("net")
+		x.Net.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Udi {
-		x.Udi[i].validate(fhirjson.Index(p+".udi", i), errs)
+		m := v.PushIndex("udi", i)
+		x.Udi[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SubDetail {
-		x.SubDetail[i].validate(fhirjson.Index(p+".subDetail", i), errs)
+		m := v.PushIndex("subDetail", i)
+		x.SubDetail[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2201,55 +2469,81 @@ func (x *ClaimItemDetailSubDetail) fhirName() string { return "Claim.item.detail
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItemDetailSubDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item.detail.subDetail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item.detail.subDetail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimItemDetailSubDetail) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
+		m := v.Push("revenue")
+		x.Revenue.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
+		m := v.PushIndex("modifier", i)
+		x.Modifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ProgramCode {
-		x.ProgramCode[i].validate(fhirjson.Index(p+".programCode", i), errs)
+		m := v.PushIndex("programCode", i)
+		x.ProgramCode[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
+		m := v.Push("unitPrice")
+		x.UnitPrice.validate(v)
+		v.Pop(m)
 	}
 	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
+		m := v.Push("factor")
+		x.FactorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
+		m := v.Push("net")
+		x.Net.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Udi {
-		x.Udi[i].validate(fhirjson.Index(p+".udi", i), errs)
+		m := v.PushIndex("udi", i)
+		x.Udi[i].validate(v)
+		v.Pop(m)
 	}
 }

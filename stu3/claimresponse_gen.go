@@ -233,115 +233,177 @@ func (x *ClaimResponse) fhirName() string { return "ClaimResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponse) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimResponse) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
+		m := v.Push("created")
+		x.CreatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
-		errs.BadFormat(p+".created", "dateTime")
+		v.BadFormat("created", -1, "dateTime")
 	}
 	if x.Insurer != nil {
-		x.Insurer.validate(p+".insurer", errs)
+		m := v.Push("insurer")
+		x.Insurer.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestProvider != nil {
-		x.RequestProvider.validate(p+".requestProvider", errs)
+		m := v.Push("requestProvider")
+		x.RequestProvider.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestOrganization != nil {
-		x.RequestOrganization.validate(p+".requestOrganization", errs)
+		m := v.Push("requestOrganization")
+		x.RequestOrganization.validate(v)
+		v.Pop(m)
 	}
 	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
+		m := v.Push("request")
+		x.Request.validate(v)
+		v.Pop(m)
 	}
 	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
+		m := v.Push("outcome")
+		x.Outcome.validate(v)
+		v.Pop(m)
 	}
 	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
+		m := v.Push("disposition")
+		x.DispositionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PayeeType != nil {
-		x.PayeeType.validate(p+".payeeType", errs)
+		m := v.Push("payeeType")
+		x.PayeeType.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
+		m := v.PushIndex("item", i)
+		x.Item[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.AddItem {
-		x.AddItem[i].validate(fhirjson.Index(p+".addItem", i), errs)
+		m := v.PushIndex("addItem", i)
+		x.AddItem[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Error {
-		x.Error[i].validate(fhirjson.Index(p+".error", i), errs)
+		m := v.PushIndex("error", i)
+		x.Error[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TotalCost != nil {
-		x.TotalCost.validate(p+".totalCost", errs)
+		m := v.Push("totalCost")
+		x.TotalCost.validate(v)
+		v.Pop(m)
 	}
 	if x.UnallocDeductable != nil {
-		x.UnallocDeductable.validate(p+".unallocDeductable", errs)
+		m := v.Push("unallocDeductable")
+		x.UnallocDeductable.validate(v)
+		v.Pop(m)
 	}
 	if x.TotalBenefit != nil {
-		x.TotalBenefit.validate(p+".totalBenefit", errs)
+		m := v.Push("totalBenefit")
+		x.TotalBenefit.validate(v)
+		v.Pop(m)
 	}
 	if x.Payment != nil {
-		x.Payment.validate(p+".payment", errs)
+		m := v.Push("payment")
+		x.Payment.validate(v)
+		v.Pop(m)
 	}
 	if x.Reserved != nil {
-		x.Reserved.validate(p+".reserved", errs)
+		m := v.Push("reserved")
+		x.Reserved.validate(v)
+		v.Pop(m)
 	}
 	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
+		m := v.Push("form")
+		x.Form.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ProcessNote {
-		x.ProcessNote[i].validate(fhirjson.Index(p+".processNote", i), errs)
+		m := v.PushIndex("processNote", i)
+		x.ProcessNote[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.CommunicationRequest {
-		x.CommunicationRequest[i].validate(fhirjson.Index(p+".communicationRequest", i), errs)
+		m := v.PushIndex("communicationRequest", i)
+		x.CommunicationRequest[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Insurance {
-		x.Insurance[i].validate(fhirjson.Index(p+".insurance", i), errs)
+		m := v.PushIndex("insurance", i)
+		x.Insurance[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -439,42 +501,54 @@ func (x *ClaimResponseItem) fhirName() string { return "ClaimResponse.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimResponseItem) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
-		errs.Missing(p + ".sequenceLinkId")
+		v.Missing("sequenceLinkId")
 	}
 	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+		m := v.Push("sequenceLinkId")
+		x.SequenceLinkIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
-		errs.BadFormat(p+".sequenceLinkId", "positiveInt")
+		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	for i, e := range x.NoteNumberExt {
+		if e != nil {
+			m := v.PushIndex("noteNumber", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.NoteNumber {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
+		m := v.PushIndex("adjudication", i)
+		x.Adjudication[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
+		m := v.PushIndex("detail", i)
+		x.Detail[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -559,32 +633,44 @@ func (x *ClaimResponseItemAdjudication) fhirName() string { return "ClaimRespons
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItemAdjudication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item.adjudication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item.adjudication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItemAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimResponseItemAdjudication) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Category != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.Reason.validate(v)
+		v.Pop(m)
 	}
 	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
+		m := v.Push("amount")
+		x.Amount.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -672,42 +758,54 @@ func (x *ClaimResponseItemDetail) fhirName() string { return "ClaimResponse.item
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimResponseItemDetail) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
-		errs.Missing(p + ".sequenceLinkId")
+		v.Missing("sequenceLinkId")
 	}
 	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+		m := v.Push("sequenceLinkId")
+		x.SequenceLinkIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
-		errs.BadFormat(p+".sequenceLinkId", "positiveInt")
+		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	for i, e := range x.NoteNumberExt {
+		if e != nil {
+			m := v.PushIndex("noteNumber", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.NoteNumber {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
+		m := v.PushIndex("adjudication", i)
+		x.Adjudication[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SubDetail {
-		x.SubDetail[i].validate(fhirjson.Index(p+".subDetail", i), errs)
+		m := v.PushIndex("subDetail", i)
+		x.SubDetail[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -794,39 +892,49 @@ func (x *ClaimResponseItemDetailSubDetail) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItemDetailSubDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item.detail.subDetail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item.detail.subDetail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimResponseItemDetailSubDetail) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
-		errs.Missing(p + ".sequenceLinkId")
+		v.Missing("sequenceLinkId")
 	}
 	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+		m := v.Push("sequenceLinkId")
+		x.SequenceLinkIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
-		errs.BadFormat(p+".sequenceLinkId", "positiveInt")
+		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	for i, e := range x.NoteNumberExt {
+		if e != nil {
+			m := v.PushIndex("noteNumber", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.NoteNumber {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
+		m := v.PushIndex("adjudication", i)
+		x.Adjudication[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -937,58 +1045,80 @@ func (x *ClaimResponseAddItem) fhirName() string { return "ClaimResponse.addItem
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseAddItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.addItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.addItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimResponseAddItem) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.SequenceLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".sequenceLinkId", i), errs)
+	for i, e := range x.SequenceLinkIDExt {
+		if e != nil {
+			m := v.PushIndex("sequenceLinkId", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.SequenceLinkID {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".sequenceLinkId", i), "positiveInt")
+	for i, n := range x.SequenceLinkID {
+		if n < 1 {
+			v.BadFormat("sequenceLinkId", i, "positiveInt")
 		}
 	}
 	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
+		m := v.Push("revenue")
+		x.Revenue.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
+		m := v.PushIndex("modifier", i)
+		x.Modifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Fee != nil {
-		x.Fee.validate(p+".fee", errs)
+		m := v.Push("fee")
+		x.Fee.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	for i, e := range x.NoteNumberExt {
+		if e != nil {
+			m := v.PushIndex("noteNumber", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.NoteNumber {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
+		m := v.PushIndex("adjudication", i)
+		x.Adjudication[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
+		m := v.PushIndex("detail", i)
+		x.Detail[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1086,45 +1216,63 @@ func (x *ClaimResponseAddItemDetail) fhirName() string { return "ClaimResponse.a
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseAddItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.addItem.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.addItem.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseAddItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimResponseAddItemDetail) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
+		m := v.Push("revenue")
+		x.Revenue.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
+		m := v.PushIndex("modifier", i)
+		x.Modifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Fee != nil {
-		x.Fee.validate(p+".fee", errs)
+		m := v.Push("fee")
+		x.Fee.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	for i, e := range x.NoteNumberExt {
+		if e != nil {
+			m := v.PushIndex("noteNumber", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.NoteNumber {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
+		m := v.PushIndex("adjudication", i)
+		x.Adjudication[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1215,41 +1363,53 @@ func (x *ClaimResponseError) fhirName() string { return "ClaimResponse.error" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseError) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.error", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.error")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseError) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimResponseError) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+		m := v.Push("sequenceLinkId")
+		x.SequenceLinkIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
-		errs.BadFormat(p+".sequenceLinkId", "positiveInt")
+		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
 	if x.DetailSequenceLinkIDExt != nil {
-		x.DetailSequenceLinkIDExt.validate(p+".detailSequenceLinkId", errs)
+		m := v.Push("detailSequenceLinkId")
+		x.DetailSequenceLinkIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DetailSequenceLinkID != nil && *x.DetailSequenceLinkID < 1 {
-		errs.BadFormat(p+".detailSequenceLinkId", "positiveInt")
+		v.BadFormat("detailSequenceLinkId", -1, "positiveInt")
 	}
 	if x.SubdetailSequenceLinkIDExt != nil {
-		x.SubdetailSequenceLinkIDExt.validate(p+".subdetailSequenceLinkId", errs)
+		m := v.Push("subdetailSequenceLinkId")
+		x.SubdetailSequenceLinkIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SubdetailSequenceLinkID != nil && *x.SubdetailSequenceLinkID < 1 {
-		errs.BadFormat(p+".subdetailSequenceLinkId", "positiveInt")
+		v.BadFormat("subdetailSequenceLinkId", -1, "positiveInt")
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1340,38 +1500,54 @@ func (x *ClaimResponsePayment) fhirName() string { return "ClaimResponse.payment
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponsePayment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.payment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.payment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponsePayment) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimResponsePayment) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Adjustment != nil {
-		x.Adjustment.validate(p+".adjustment", errs)
+		m := v.Push("adjustment")
+		x.Adjustment.validate(v)
+		v.Pop(m)
 	}
 	if x.AdjustmentReason != nil {
-		x.AdjustmentReason.validate(p+".adjustmentReason", errs)
+		m := v.Push("adjustmentReason")
+		x.AdjustmentReason.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
-		errs.BadFormat(p+".date", "date")
+		v.BadFormat("date", -1, "date")
 	}
 	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
+		m := v.Push("amount")
+		x.Amount.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1459,32 +1635,44 @@ func (x *ClaimResponseProcessNote) fhirName() string { return "ClaimResponse.pro
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseProcessNote) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.processNote", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.processNote")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseProcessNote) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimResponseProcessNote) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NumberExt != nil {
-		x.NumberExt.validate(p+".number", errs)
+		m := v.Push("number")
+		x.NumberExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Number != nil && *x.Number < 1 {
-		errs.BadFormat(p+".number", "positiveInt")
+		v.BadFormat("number", -1, "positiveInt")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Language != nil {
-		x.Language.validate(p+".language", errs)
+		m := v.Push("language")
+		x.Language.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1592,48 +1780,64 @@ func (x *ClaimResponseInsurance) fhirName() string { return "ClaimResponse.insur
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseInsurance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.insurance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.insurance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseInsurance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimResponseInsurance) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
-		errs.Missing(p + ".focal")
+		v.Missing("focal")
 	}
 	if x.FocalExt != nil {
-		x.FocalExt.validate(p+".focal", errs)
+		m := v.Push("focal")
+		x.FocalExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Coverage != nil) {
-		errs.Missing(p + ".coverage")
+		v.Missing("coverage")
 	}
 	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
+		m := v.Push("coverage")
+		x.Coverage.validate(v)
+		v.Pop(m)
 	}
 	if x.BusinessArrangementExt != nil {
-		x.BusinessArrangementExt.validate(p+".businessArrangement", errs)
+		m := v.Push("businessArrangement")
+		x.BusinessArrangementExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.PreAuthRefExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".preAuthRef", i), errs)
+	for i, e := range x.PreAuthRefExt {
+		if e != nil {
+			m := v.PushIndex("preAuthRef", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.ClaimResponse != nil {
-		x.ClaimResponse.validate(p+".claimResponse", errs)
+		m := v.Push("claimResponse")
+		x.ClaimResponse.validate(v)
+		v.Pop(m)
 	}
 }

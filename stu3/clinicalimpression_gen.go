@@ -233,117 +233,173 @@ func (x *ClinicalImpression) fhirName() string { return "ClinicalImpression" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpression) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpression) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClinicalImpression) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/clinical-impression-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/clinical-impression-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveDateTimeExt != nil {
-		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
+		m := v.Push("effectiveDateTime")
+		x.EffectiveDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
-		errs.BadFormat(p+".effectiveDateTime", "dateTime")
+		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
 	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
+		m := v.Push("effectivePeriod")
+		x.EffectivePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.Assessor != nil {
-		x.Assessor.validate(p+".assessor", errs)
+		m := v.Push("assessor")
+		x.Assessor.validate(v)
+		v.Pop(m)
 	}
 	if x.Previous != nil {
-		x.Previous.validate(p+".previous", errs)
+		m := v.Push("previous")
+		x.Previous.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Problem {
-		x.Problem[i].validate(fhirjson.Index(p+".problem", i), errs)
+		m := v.PushIndex("problem", i)
+		x.Problem[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Investigation {
-		x.Investigation[i].validate(fhirjson.Index(p+".investigation", i), errs)
+		m := v.PushIndex("investigation", i)
+		x.Investigation[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.ProtocolExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".protocol", i), errs)
+	for i, e := range x.ProtocolExt {
+		if e != nil {
+			m := v.PushIndex("protocol", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.SummaryExt != nil {
-		x.SummaryExt.validate(p+".summary", errs)
+		m := v.Push("summary")
+		x.SummaryExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Finding {
-		x.Finding[i].validate(fhirjson.Index(p+".finding", i), errs)
+		m := v.PushIndex("finding", i)
+		x.Finding[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PrognosisCodeableConcept {
-		x.PrognosisCodeableConcept[i].validate(fhirjson.Index(p+".prognosisCodeableConcept", i), errs)
+		m := v.PushIndex("prognosisCodeableConcept", i)
+		x.PrognosisCodeableConcept[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PrognosisReference {
-		x.PrognosisReference[i].validate(fhirjson.Index(p+".prognosisReference", i), errs)
+		m := v.PushIndex("prognosisReference", i)
+		x.PrognosisReference[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -451,26 +507,34 @@ func (x *ClinicalImpressionInvestigation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpressionInvestigation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression.investigation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression.investigation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpressionInvestigation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClinicalImpressionInvestigation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
+		m := v.PushIndex("item", i)
+		x.Item[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -548,29 +612,39 @@ func (x *ClinicalImpressionFinding) fhirName() string { return "ClinicalImpressi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpressionFinding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression.finding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression.finding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpressionFinding) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClinicalImpressionFinding) validate(v *fhirjson.Validator) {
 	if x.ItemType() == "" {
-		errs.Missing(p + ".item[x]")
+		v.Missing("item[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ItemCodeableConcept != nil {
-		x.ItemCodeableConcept.validate(p+".itemCodeableConcept", errs)
+		m := v.Push("itemCodeableConcept")
+		x.ItemCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ItemReference != nil {
-		x.ItemReference.validate(p+".itemReference", errs)
+		m := v.Push("itemReference")
+		x.ItemReference.validate(v)
+		v.Pop(m)
 	}
 	if x.BasisExt != nil {
-		x.BasisExt.validate(p+".basis", errs)
+		m := v.Push("basis")
+		x.BasisExt.validate(v)
+		v.Pop(m)
 	}
 }
 

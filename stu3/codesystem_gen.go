@@ -318,136 +318,202 @@ func (x *CodeSystem) fhirName() string { return "CodeSystem" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeSystem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeSystem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeSystem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeSystem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CodeSystem) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CaseSensitiveExt != nil {
-		x.CaseSensitiveExt.validate(p+".caseSensitive", errs)
+		m := v.Push("caseSensitive")
+		x.CaseSensitiveExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSetExt != nil {
-		x.ValueSetExt.validate(p+".valueSet", errs)
+		m := v.Push("valueSet")
+		x.ValueSetExt.validate(v)
+		v.Pop(m)
 	}
 	if x.HierarchyMeaning != "" && !x.HierarchyMeaning.IsValid() {
-		errs.BadCode(p+".hierarchyMeaning", "http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning")
+		v.BadCode("hierarchyMeaning", -1, "http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning")
 	}
 	if x.HierarchyMeaningExt != nil {
-		x.HierarchyMeaningExt.validate(p+".hierarchyMeaning", errs)
+		m := v.Push("hierarchyMeaning")
+		x.HierarchyMeaningExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CompositionalExt != nil {
-		x.CompositionalExt.validate(p+".compositional", errs)
+		m := v.Push("compositional")
+		x.CompositionalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionNeededExt != nil {
-		x.VersionNeededExt.validate(p+".versionNeeded", errs)
+		m := v.Push("versionNeeded")
+		x.VersionNeededExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Content != "" || x.ContentExt != nil) {
-		errs.Missing(p + ".content")
+		v.Missing("content")
 	}
 	if x.Content != "" && !x.Content.IsValid() {
-		errs.BadCode(p+".content", "http://hl7.org/fhir/ValueSet/codesystem-content-mode")
+		v.BadCode("content", -1, "http://hl7.org/fhir/ValueSet/codesystem-content-mode")
 	}
 	if x.ContentExt != nil {
-		x.ContentExt.validate(p+".content", errs)
+		m := v.Push("content")
+		x.ContentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CountExt != nil {
-		x.CountExt.validate(p+".count", errs)
+		m := v.Push("count")
+		x.CountExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Count != nil && *x.Count < 0 {
-		errs.BadFormat(p+".count", "unsignedInt")
+		v.BadFormat("count", -1, "unsignedInt")
 	}
 	for i := range x.Filter {
-		x.Filter[i].validate(fhirjson.Index(p+".filter", i), errs)
+		m := v.PushIndex("filter", i)
+		x.Filter[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Property {
-		x.Property[i].validate(fhirjson.Index(p+".property", i), errs)
+		m := v.PushIndex("property", i)
+		x.Property[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Concept {
-		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)
+		m := v.PushIndex("concept", i)
+		x.Concept[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -555,45 +621,57 @@ func (x *CodeSystemFilter) fhirName() string { return "CodeSystem.filter" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeSystemFilter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeSystem.filter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeSystem.filter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeSystemFilter) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CodeSystemFilter) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Operator) > 0 || len(x.OperatorExt) > 0) {
-		errs.Missing(p + ".operator")
+		v.Missing("operator")
 	}
 	for i, c := range x.Operator {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".operator", i), "http://hl7.org/fhir/ValueSet/filter-operator")
+			v.BadCode("operator", i, "http://hl7.org/fhir/ValueSet/filter-operator")
 		}
 	}
-	for i, v := range x.OperatorExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".operator", i), errs)
+	for i, e := range x.OperatorExt {
+		if e != nil {
+			m := v.PushIndex("operator", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -689,38 +767,50 @@ func (x *CodeSystemProperty) fhirName() string { return "CodeSystem.property" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeSystemProperty) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeSystem.property", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeSystem.property")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeSystemProperty) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CodeSystemProperty) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UriExt != nil {
-		x.UriExt.validate(p+".uri", errs)
+		m := v.Push("uri")
+		x.UriExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/concept-property-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/concept-property-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -821,38 +911,54 @@ func (x *CodeSystemConcept) fhirName() string { return "CodeSystem.concept" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeSystemConcept) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeSystem.concept", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeSystem.concept")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeSystemConcept) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CodeSystemConcept) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
+		m := v.Push("display")
+		x.DisplayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefinitionExt != nil {
-		x.DefinitionExt.validate(p+".definition", errs)
+		m := v.Push("definition")
+		x.DefinitionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Designation {
-		x.Designation[i].validate(fhirjson.Index(p+".designation", i), errs)
+		m := v.PushIndex("designation", i)
+		x.Designation[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Property {
-		x.Property[i].validate(fhirjson.Index(p+".property", i), errs)
+		m := v.PushIndex("property", i)
+		x.Property[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Concept {
-		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)
+		m := v.PushIndex("concept", i)
+		x.Concept[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -935,29 +1041,39 @@ func (x *CodeSystemConceptDesignation) fhirName() string { return "CodeSystem.co
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeSystemConceptDesignation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeSystem.concept.designation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeSystem.concept.designation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeSystemConceptDesignation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CodeSystemConceptDesignation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Use != nil {
-		x.Use.validate(p+".use", errs)
+		m := v.Push("use")
+		x.Use.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1080,47 +1196,65 @@ func (x *CodeSystemConceptProperty) fhirName() string { return "CodeSystem.conce
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeSystemConceptProperty) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeSystem.concept.property", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeSystem.concept.property")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeSystemConceptProperty) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CodeSystemConceptProperty) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
+		m := v.Push("valueCode")
+		x.ValueCodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
+		m := v.Push("valueCoding")
+		x.ValueCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+		m := v.Push("valueInteger")
+		x.ValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+		m := v.Push("valueBoolean")
+		x.ValueBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+		m := v.Push("valueDateTime")
+		x.ValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
-		errs.BadFormat(p+".valueDateTime", "dateTime")
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
 }
 

@@ -228,118 +228,176 @@ func (x *CommunicationRequest) fhirName() string { return "CommunicationRequest"
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CommunicationRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CommunicationRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CommunicationRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CommunicationRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CommunicationRequest) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
+		m := v.PushIndex("basedOn", i)
+		x.BasedOn[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Replaces {
-		x.Replaces[i].validate(fhirjson.Index(p+".replaces", i), errs)
+		m := v.PushIndex("replaces", i)
+		x.Replaces[i].validate(v)
+		v.Pop(m)
 	}
 	if x.GroupIdentifier != nil {
-		x.GroupIdentifier.validate(p+".groupIdentifier", errs)
+		m := v.Push("groupIdentifier")
+		x.GroupIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/request-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
+		m := v.PushIndex("category", i)
+		x.Category[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
 	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.PriorityExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Medium {
-		x.Medium[i].validate(fhirjson.Index(p+".medium", i), errs)
+		m := v.PushIndex("medium", i)
+		x.Medium[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Recipient {
-		x.Recipient[i].validate(fhirjson.Index(p+".recipient", i), errs)
+		m := v.PushIndex("recipient", i)
+		x.Recipient[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Topic {
-		x.Topic[i].validate(fhirjson.Index(p+".topic", i), errs)
+		m := v.PushIndex("topic", i)
+		x.Topic[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Payload {
-		x.Payload[i].validate(fhirjson.Index(p+".payload", i), errs)
+		m := v.PushIndex("payload", i)
+		x.Payload[i].validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
+		m := v.Push("occurrenceDateTime")
+		x.OccurrenceDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
-		errs.BadFormat(p+".occurrenceDateTime", "dateTime")
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
 	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
+		m := v.Push("occurrencePeriod")
+		x.OccurrencePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
+		m := v.Push("authoredOn")
+		x.AuthoredOnExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
-		errs.BadFormat(p+".authoredOn", "dateTime")
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
 	if x.Sender != nil {
-		x.Sender.validate(p+".sender", errs)
+		m := v.Push("sender")
+		x.Sender.validate(v)
+		v.Pop(m)
 	}
 	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
+		m := v.Push("requester")
+		x.Requester.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
+		m := v.PushIndex("reasonCode", i)
+		x.ReasonCode[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
+		m := v.PushIndex("reasonReference", i)
+		x.ReasonReference[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -453,29 +511,39 @@ func (x *CommunicationRequestPayload) fhirName() string { return "CommunicationR
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CommunicationRequestPayload) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CommunicationRequest.payload", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CommunicationRequest.payload")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CommunicationRequestPayload) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CommunicationRequestPayload) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
-		errs.Missing(p + ".content[x]")
+		v.Missing("content[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ContentStringExt != nil {
-		x.ContentStringExt.validate(p+".contentString", errs)
+		m := v.Push("contentString")
+		x.ContentStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ContentAttachment != nil {
-		x.ContentAttachment.validate(p+".contentAttachment", errs)
+		m := v.Push("contentAttachment")
+		x.ContentAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ContentReference != nil {
-		x.ContentReference.validate(p+".contentReference", errs)
+		m := v.Push("contentReference")
+		x.ContentReference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -573,25 +641,33 @@ func (x *CommunicationRequestRequester) fhirName() string { return "Communicatio
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CommunicationRequestRequester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CommunicationRequest.requester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CommunicationRequest.requester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CommunicationRequestRequester) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CommunicationRequestRequester) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Agent != nil) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
 	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
+		m := v.Push("agent")
+		x.Agent.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
+		m := v.Push("onBehalfOf")
+		x.OnBehalfOf.validate(v)
+		v.Pop(m)
 	}
 }

@@ -198,112 +198,158 @@ func (x *Composition) fhirName() string { return "Composition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Composition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Composition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Composition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Composition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Composition) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/composition-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/composition-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Class != nil {
-		x.Class.validate(p+".class", errs)
+		m := v.Push("class")
+		x.Class.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if !(len(x.Author) > 0) {
-		errs.Missing(p + ".author")
+		v.Missing("author")
 	}
 	for i := range x.Author {
-		x.Author[i].validate(fhirjson.Index(p+".author", i), errs)
+		m := v.PushIndex("author", i)
+		x.Author[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Title != "" || x.TitleExt != nil) {
-		errs.Missing(p + ".title")
+		v.Missing("title")
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Confidentiality != "" && !x.Confidentiality.IsValid() {
-		errs.BadCode(p+".confidentiality", "http://hl7.org/fhir/ValueSet/v3-ConfidentialityClassification")
+		v.BadCode("confidentiality", -1, "http://hl7.org/fhir/ValueSet/v3-ConfidentialityClassification")
 	}
 	if x.ConfidentialityExt != nil {
-		x.ConfidentialityExt.validate(p+".confidentiality", errs)
+		m := v.Push("confidentiality")
+		x.ConfidentialityExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Attester {
-		x.Attester[i].validate(fhirjson.Index(p+".attester", i), errs)
+		m := v.PushIndex("attester", i)
+		x.Attester[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Custodian != nil {
-		x.Custodian.validate(p+".custodian", errs)
+		m := v.Push("custodian")
+		x.Custodian.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RelatesTo {
-		x.RelatesTo[i].validate(fhirjson.Index(p+".relatesTo", i), errs)
+		m := v.PushIndex("relatesTo", i)
+		x.RelatesTo[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Event {
-		x.Event[i].validate(fhirjson.Index(p+".event", i), errs)
+		m := v.PushIndex("event", i)
+		x.Event[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Section {
-		x.Section[i].validate(fhirjson.Index(p+".section", i), errs)
+		m := v.PushIndex("section", i)
+		x.Section[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -396,39 +442,49 @@ func (x *CompositionAttester) fhirName() string { return "Composition.attester" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CompositionAttester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Composition.attester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Composition.attester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CompositionAttester) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CompositionAttester) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Mode) > 0 || len(x.ModeExt) > 0) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	for i, c := range x.Mode {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".mode", i), "http://hl7.org/fhir/ValueSet/composition-attestation-mode")
+			v.BadCode("mode", i, "http://hl7.org/fhir/ValueSet/composition-attestation-mode")
 		}
 	}
-	for i, v := range x.ModeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".mode", i), errs)
+	for i, e := range x.ModeExt {
+		if e != nil {
+			m := v.PushIndex("mode", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.TimeExt != nil {
-		x.TimeExt.validate(p+".time", errs)
+		m := v.Push("time")
+		x.TimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
-		errs.BadFormat(p+".time", "dateTime")
+		v.BadFormat("time", -1, "dateTime")
 	}
 	if x.Party != nil {
-		x.Party.validate(p+".party", errs)
+		m := v.Push("party")
+		x.Party.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -504,35 +560,45 @@ func (x *CompositionRelatesTo) fhirName() string { return "Composition.relatesTo
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CompositionRelatesTo) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Composition.relatesTo", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Composition.relatesTo")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CompositionRelatesTo) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CompositionRelatesTo) validate(v *fhirjson.Validator) {
 	if x.TargetType() == "" {
-		errs.Missing(p + ".target[x]")
+		v.Missing("target[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/document-relationship-type")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/document-relationship-type")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TargetIdentifier != nil {
-		x.TargetIdentifier.validate(p+".targetIdentifier", errs)
+		m := v.Push("targetIdentifier")
+		x.TargetIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.TargetReference != nil {
-		x.TargetReference.validate(p+".targetReference", errs)
+		m := v.Push("targetReference")
+		x.TargetReference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -627,26 +693,36 @@ func (x *CompositionEvent) fhirName() string { return "Composition.event" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CompositionEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Composition.event", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Composition.event")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CompositionEvent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CompositionEvent) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
+		m := v.PushIndex("code", i)
+		x.Code[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
+		m := v.PushIndex("detail", i)
+		x.Detail[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -752,43 +828,63 @@ func (x *CompositionSection) fhirName() string { return "Composition.section" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CompositionSection) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Composition.section", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Composition.section")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CompositionSection) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CompositionSection) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/list-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/list-mode")
 	}
 	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+		m := v.Push("mode")
+		x.ModeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OrderedBy != nil {
-		x.OrderedBy.validate(p+".orderedBy", errs)
+		m := v.Push("orderedBy")
+		x.OrderedBy.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Entry {
-		x.Entry[i].validate(fhirjson.Index(p+".entry", i), errs)
+		m := v.PushIndex("entry", i)
+		x.Entry[i].validate(v)
+		v.Pop(m)
 	}
 	if x.EmptyReason != nil {
-		x.EmptyReason.validate(p+".emptyReason", errs)
+		m := v.Push("emptyReason")
+		x.EmptyReason.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Section {
-		x.Section[i].validate(fhirjson.Index(p+".section", i), errs)
+		m := v.PushIndex("section", i)
+		x.Section[i].validate(v)
+		v.Pop(m)
 	}
 }

@@ -268,109 +268,165 @@ func (x *ConceptMap) fhirName() string { return "ConceptMap" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMap) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMap) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConceptMap) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceURIExt != nil {
-		x.SourceURIExt.validate(p+".sourceUri", errs)
+		m := v.Push("sourceUri")
+		x.SourceURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceReference != nil {
-		x.SourceReference.validate(p+".sourceReference", errs)
+		m := v.Push("sourceReference")
+		x.SourceReference.validate(v)
+		v.Pop(m)
 	}
 	if x.TargetURIExt != nil {
-		x.TargetURIExt.validate(p+".targetUri", errs)
+		m := v.Push("targetUri")
+		x.TargetURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TargetReference != nil {
-		x.TargetReference.validate(p+".targetReference", errs)
+		m := v.Push("targetReference")
+		x.TargetReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
+		m := v.PushIndex("group", i)
+		x.Group[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -536,38 +592,54 @@ func (x *ConceptMapGroup) fhirName() string { return "ConceptMap.group" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapGroup) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConceptMapGroup) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.SourceExt != nil {
-		x.SourceExt.validate(p+".source", errs)
+		m := v.Push("source")
+		x.SourceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceVersionExt != nil {
-		x.SourceVersionExt.validate(p+".sourceVersion", errs)
+		m := v.Push("sourceVersion")
+		x.SourceVersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TargetExt != nil {
-		x.TargetExt.validate(p+".target", errs)
+		m := v.Push("target")
+		x.TargetExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TargetVersionExt != nil {
-		x.TargetVersionExt.validate(p+".targetVersion", errs)
+		m := v.Push("targetVersion")
+		x.TargetVersionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Element) > 0) {
-		errs.Missing(p + ".element")
+		v.Missing("element")
 	}
 	for i := range x.Element {
-		x.Element[i].validate(fhirjson.Index(p+".element", i), errs)
+		m := v.PushIndex("element", i)
+		x.Element[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Unmapped != nil {
-		x.Unmapped.validate(p+".unmapped", errs)
+		m := v.Push("unmapped")
+		x.Unmapped.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -650,26 +722,36 @@ func (x *ConceptMapGroupElement) fhirName() string { return "ConceptMap.group.el
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapGroupElement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.group.element", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.group.element")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapGroupElement) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConceptMapGroupElement) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
+		m := v.Push("display")
+		x.DisplayExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
+		m := v.PushIndex("target", i)
+		x.Target[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -777,38 +859,54 @@ func (x *ConceptMapGroupElementTarget) fhirName() string { return "ConceptMap.gr
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapGroupElementTarget) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.group.element.target", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.group.element.target")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapGroupElementTarget) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConceptMapGroupElementTarget) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
+		m := v.Push("display")
+		x.DisplayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Equivalence != "" && !x.Equivalence.IsValid() {
-		errs.BadCode(p+".equivalence", "http://hl7.org/fhir/ValueSet/concept-map-equivalence")
+		v.BadCode("equivalence", -1, "http://hl7.org/fhir/ValueSet/concept-map-equivalence")
 	}
 	if x.EquivalenceExt != nil {
-		x.EquivalenceExt.validate(p+".equivalence", errs)
+		m := v.Push("equivalence")
+		x.EquivalenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
+		m := v.Push("comment")
+		x.CommentExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DependsOn {
-		x.DependsOn[i].validate(fhirjson.Index(p+".dependsOn", i), errs)
+		m := v.PushIndex("dependsOn", i)
+		x.DependsOn[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Product {
-		x.Product[i].validate(fhirjson.Index(p+".product", i), errs)
+		m := v.PushIndex("product", i)
+		x.Product[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -910,35 +1008,47 @@ func (x *ConceptMapGroupElementTargetDependsOn) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapGroupElementTargetDependsOn) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.group.element.target.dependsOn", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.group.element.target.dependsOn")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapGroupElementTargetDependsOn) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConceptMapGroupElementTargetDependsOn) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Property != "" || x.PropertyExt != nil) {
-		errs.Missing(p + ".property")
+		v.Missing("property")
 	}
 	if x.PropertyExt != nil {
-		x.PropertyExt.validate(p+".property", errs)
+		m := v.Push("property")
+		x.PropertyExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
+		m := v.Push("display")
+		x.DisplayExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1036,34 +1146,46 @@ func (x *ConceptMapGroupUnmapped) fhirName() string { return "ConceptMap.group.u
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapGroupUnmapped) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.group.unmapped", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.group.unmapped")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapGroupUnmapped) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConceptMapGroupUnmapped) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/conceptmap-unmapped-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/conceptmap-unmapped-mode")
 	}
 	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+		m := v.Push("mode")
+		x.ModeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
+		m := v.Push("display")
+		x.DisplayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -268,133 +268,199 @@ func (x *Condition) fhirName() string { return "Condition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Condition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Condition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Condition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Condition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Condition) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ClinicalStatus != "" && !x.ClinicalStatus.IsValid() {
-		errs.BadCode(p+".clinicalStatus", "http://hl7.org/fhir/ValueSet/condition-clinical")
+		v.BadCode("clinicalStatus", -1, "http://hl7.org/fhir/ValueSet/condition-clinical")
 	}
 	if x.ClinicalStatusExt != nil {
-		x.ClinicalStatusExt.validate(p+".clinicalStatus", errs)
+		m := v.Push("clinicalStatus")
+		x.ClinicalStatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VerificationStatus != "" && !x.VerificationStatus.IsValid() {
-		errs.BadCode(p+".verificationStatus", "http://hl7.org/fhir/ValueSet/condition-ver-status")
+		v.BadCode("verificationStatus", -1, "http://hl7.org/fhir/ValueSet/condition-ver-status")
 	}
 	if x.VerificationStatusExt != nil {
-		x.VerificationStatusExt.validate(p+".verificationStatus", errs)
+		m := v.Push("verificationStatus")
+		x.VerificationStatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
+		m := v.PushIndex("category", i)
+		x.Category[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Severity != nil {
-		x.Severity.validate(p+".severity", errs)
+		m := v.Push("severity")
+		x.Severity.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
+		m := v.PushIndex("bodySite", i)
+		x.BodySite[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetDateTimeExt != nil {
-		x.OnsetDateTimeExt.validate(p+".onsetDateTime", errs)
+		m := v.Push("onsetDateTime")
+		x.OnsetDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetDateTime != "" && !fhirjson.CheckDateTime(x.OnsetDateTime) {
-		errs.BadFormat(p+".onsetDateTime", "dateTime")
+		v.BadFormat("onsetDateTime", -1, "dateTime")
 	}
 	if x.OnsetAge != nil {
-		x.OnsetAge.validate(p+".onsetAge", errs)
+		m := v.Push("onsetAge")
+		x.OnsetAge.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetPeriod != nil {
-		x.OnsetPeriod.validate(p+".onsetPeriod", errs)
+		m := v.Push("onsetPeriod")
+		x.OnsetPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetRange != nil {
-		x.OnsetRange.validate(p+".onsetRange", errs)
+		m := v.Push("onsetRange")
+		x.OnsetRange.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetStringExt != nil {
-		x.OnsetStringExt.validate(p+".onsetString", errs)
+		m := v.Push("onsetString")
+		x.OnsetStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AbatementDateTimeExt != nil {
-		x.AbatementDateTimeExt.validate(p+".abatementDateTime", errs)
+		m := v.Push("abatementDateTime")
+		x.AbatementDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AbatementDateTime != "" && !fhirjson.CheckDateTime(x.AbatementDateTime) {
-		errs.BadFormat(p+".abatementDateTime", "dateTime")
+		v.BadFormat("abatementDateTime", -1, "dateTime")
 	}
 	if x.AbatementAge != nil {
-		x.AbatementAge.validate(p+".abatementAge", errs)
+		m := v.Push("abatementAge")
+		x.AbatementAge.validate(v)
+		v.Pop(m)
 	}
 	if x.AbatementBooleanExt != nil {
-		x.AbatementBooleanExt.validate(p+".abatementBoolean", errs)
+		m := v.Push("abatementBoolean")
+		x.AbatementBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AbatementPeriod != nil {
-		x.AbatementPeriod.validate(p+".abatementPeriod", errs)
+		m := v.Push("abatementPeriod")
+		x.AbatementPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.AbatementRange != nil {
-		x.AbatementRange.validate(p+".abatementRange", errs)
+		m := v.Push("abatementRange")
+		x.AbatementRange.validate(v)
+		v.Pop(m)
 	}
 	if x.AbatementStringExt != nil {
-		x.AbatementStringExt.validate(p+".abatementString", errs)
+		m := v.Push("abatementString")
+		x.AbatementStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AssertedDateExt != nil {
-		x.AssertedDateExt.validate(p+".assertedDate", errs)
+		m := v.Push("assertedDate")
+		x.AssertedDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AssertedDate != "" && !fhirjson.CheckDateTime(x.AssertedDate) {
-		errs.BadFormat(p+".assertedDate", "dateTime")
+		v.BadFormat("assertedDate", -1, "dateTime")
 	}
 	if x.Asserter != nil {
-		x.Asserter.validate(p+".asserter", errs)
+		m := v.Push("asserter")
+		x.Asserter.validate(v)
+		v.Pop(m)
 	}
 	if x.Stage != nil {
-		x.Stage.validate(p+".stage", errs)
+		m := v.Push("stage")
+		x.Stage.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Evidence {
-		x.Evidence[i].validate(fhirjson.Index(p+".evidence", i), errs)
+		m := v.PushIndex("evidence", i)
+		x.Evidence[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -548,23 +614,31 @@ func (x *ConditionStage) fhirName() string { return "Condition.stage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConditionStage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Condition.stage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Condition.stage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConditionStage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConditionStage) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Summary != nil {
-		x.Summary.validate(p+".summary", errs)
+		m := v.Push("summary")
+		x.Summary.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Assessment {
-		x.Assessment[i].validate(fhirjson.Index(p+".assessment", i), errs)
+		m := v.PushIndex("assessment", i)
+		x.Assessment[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -630,22 +704,30 @@ func (x *ConditionEvidence) fhirName() string { return "Condition.evidence" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConditionEvidence) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Condition.evidence", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Condition.evidence")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConditionEvidence) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConditionEvidence) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
+		m := v.PushIndex("code", i)
+		x.Code[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
+		m := v.PushIndex("detail", i)
+		x.Detail[i].validate(v)
+		v.Pop(m)
 	}
 }

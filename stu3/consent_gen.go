@@ -218,112 +218,168 @@ func (x *Consent) fhirName() string { return "Consent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Consent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Consent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Consent) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/consent-state-codes")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/consent-state-codes")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
+		m := v.PushIndex("category", i)
+		x.Category[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.DateTimeExt != nil {
-		x.DateTimeExt.validate(p+".dateTime", errs)
+		m := v.Push("dateTime")
+		x.DateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
-		errs.BadFormat(p+".dateTime", "dateTime")
+		v.BadFormat("dateTime", -1, "dateTime")
 	}
 	for i := range x.ConsentingParty {
-		x.ConsentingParty[i].validate(fhirjson.Index(p+".consentingParty", i), errs)
+		m := v.PushIndex("consentingParty", i)
+		x.ConsentingParty[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Actor {
-		x.Actor[i].validate(fhirjson.Index(p+".actor", i), errs)
+		m := v.PushIndex("actor", i)
+		x.Actor[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Organization {
-		x.Organization[i].validate(fhirjson.Index(p+".organization", i), errs)
+		m := v.PushIndex("organization", i)
+		x.Organization[i].validate(v)
+		v.Pop(m)
 	}
 	if x.SourceAttachment != nil {
-		x.SourceAttachment.validate(p+".sourceAttachment", errs)
+		m := v.Push("sourceAttachment")
+		x.SourceAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceIdentifier != nil {
-		x.SourceIdentifier.validate(p+".sourceIdentifier", errs)
+		m := v.Push("sourceIdentifier")
+		x.SourceIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceReference != nil {
-		x.SourceReference.validate(p+".sourceReference", errs)
+		m := v.Push("sourceReference")
+		x.SourceReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Policy {
-		x.Policy[i].validate(fhirjson.Index(p+".policy", i), errs)
+		m := v.PushIndex("policy", i)
+		x.Policy[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PolicyRuleExt != nil {
-		x.PolicyRuleExt.validate(p+".policyRule", errs)
+		m := v.Push("policyRule")
+		x.PolicyRuleExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SecurityLabel {
-		x.SecurityLabel[i].validate(fhirjson.Index(p+".securityLabel", i), errs)
+		m := v.PushIndex("securityLabel", i)
+		x.SecurityLabel[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Purpose {
-		x.Purpose[i].validate(fhirjson.Index(p+".purpose", i), errs)
+		m := v.PushIndex("purpose", i)
+		x.Purpose[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DataPeriod != nil {
-		x.DataPeriod.validate(p+".dataPeriod", errs)
+		m := v.Push("dataPeriod")
+		x.DataPeriod.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Data {
-		x.Data[i].validate(fhirjson.Index(p+".data", i), errs)
+		m := v.PushIndex("data", i)
+		x.Data[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Except {
-		x.Except[i].validate(fhirjson.Index(p+".except", i), errs)
+		m := v.PushIndex("except", i)
+		x.Except[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -429,29 +485,37 @@ func (x *ConsentActor) fhirName() string { return "Consent.actor" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConsentActor) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent.actor", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent.actor")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConsentActor) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConsentActor) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Role != nil) {
-		errs.Missing(p + ".role")
+		v.Missing("role")
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Reference != nil) {
-		errs.Missing(p + ".reference")
+		v.Missing("reference")
 	}
 	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.Reference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -527,23 +591,31 @@ func (x *ConsentPolicy) fhirName() string { return "Consent.policy" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConsentPolicy) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent.policy", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent.policy")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConsentPolicy) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConsentPolicy) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.AuthorityExt != nil {
-		x.AuthorityExt.validate(p+".authority", errs)
+		m := v.Push("authority")
+		x.AuthorityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UriExt != nil {
-		x.UriExt.validate(p+".uri", errs)
+		m := v.Push("uri")
+		x.UriExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -614,32 +686,40 @@ func (x *ConsentData) fhirName() string { return "Consent.data" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConsentData) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent.data", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent.data")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConsentData) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConsentData) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Meaning != "" || x.MeaningExt != nil) {
-		errs.Missing(p + ".meaning")
+		v.Missing("meaning")
 	}
 	if x.Meaning != "" && !x.Meaning.IsValid() {
-		errs.BadCode(p+".meaning", "http://hl7.org/fhir/ValueSet/consent-data-meaning")
+		v.BadCode("meaning", -1, "http://hl7.org/fhir/ValueSet/consent-data-meaning")
 	}
 	if x.MeaningExt != nil {
-		x.MeaningExt.validate(p+".meaning", errs)
+		m := v.Push("meaning")
+		x.MeaningExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Reference != nil) {
-		errs.Missing(p + ".reference")
+		v.Missing("reference")
 	}
 	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.Reference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -750,53 +830,77 @@ func (x *ConsentExcept) fhirName() string { return "Consent.except" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConsentExcept) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent.except", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent.except")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConsentExcept) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConsentExcept) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/consent-except-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/consent-except-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Actor {
-		x.Actor[i].validate(fhirjson.Index(p+".actor", i), errs)
+		m := v.PushIndex("actor", i)
+		x.Actor[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SecurityLabel {
-		x.SecurityLabel[i].validate(fhirjson.Index(p+".securityLabel", i), errs)
+		m := v.PushIndex("securityLabel", i)
+		x.SecurityLabel[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Purpose {
-		x.Purpose[i].validate(fhirjson.Index(p+".purpose", i), errs)
+		m := v.PushIndex("purpose", i)
+		x.Purpose[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Class {
-		x.Class[i].validate(fhirjson.Index(p+".class", i), errs)
+		m := v.PushIndex("class", i)
+		x.Class[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
+		m := v.PushIndex("code", i)
+		x.Code[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DataPeriod != nil {
-		x.DataPeriod.validate(p+".dataPeriod", errs)
+		m := v.Push("dataPeriod")
+		x.DataPeriod.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Data {
-		x.Data[i].validate(fhirjson.Index(p+".data", i), errs)
+		m := v.PushIndex("data", i)
+		x.Data[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -862,29 +966,37 @@ func (x *ConsentExceptActor) fhirName() string { return "Consent.except.actor" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConsentExceptActor) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent.except.actor", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent.except.actor")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConsentExceptActor) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConsentExceptActor) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Role != nil) {
-		errs.Missing(p + ".role")
+		v.Missing("role")
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Reference != nil) {
-		errs.Missing(p + ".reference")
+		v.Missing("reference")
 	}
 	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.Reference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -955,31 +1067,39 @@ func (x *ConsentExceptData) fhirName() string { return "Consent.except.data" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConsentExceptData) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent.except.data", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent.except.data")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConsentExceptData) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConsentExceptData) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Meaning != "" || x.MeaningExt != nil) {
-		errs.Missing(p + ".meaning")
+		v.Missing("meaning")
 	}
 	if x.Meaning != "" && !x.Meaning.IsValid() {
-		errs.BadCode(p+".meaning", "http://hl7.org/fhir/ValueSet/consent-data-meaning")
+		v.BadCode("meaning", -1, "http://hl7.org/fhir/ValueSet/consent-data-meaning")
 	}
 	if x.MeaningExt != nil {
-		x.MeaningExt.validate(p+".meaning", errs)
+		m := v.Push("meaning")
+		x.MeaningExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Reference != nil) {
-		errs.Missing(p + ".reference")
+		v.Missing("reference")
 	}
 	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.Reference.validate(v)
+		v.Pop(m)
 	}
 }

@@ -213,94 +213,142 @@ func (x *Coverage) fhirName() string { return "Coverage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Coverage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Coverage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Coverage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Coverage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Coverage) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.PolicyHolder != nil {
-		x.PolicyHolder.validate(p+".policyHolder", errs)
+		m := v.Push("policyHolder")
+		x.PolicyHolder.validate(v)
+		v.Pop(m)
 	}
 	if x.Subscriber != nil {
-		x.Subscriber.validate(p+".subscriber", errs)
+		m := v.Push("subscriber")
+		x.Subscriber.validate(v)
+		v.Pop(m)
 	}
 	if x.SubscriberIDExt != nil {
-		x.SubscriberIDExt.validate(p+".subscriberId", errs)
+		m := v.Push("subscriberId")
+		x.SubscriberIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Beneficiary != nil {
-		x.Beneficiary.validate(p+".beneficiary", errs)
+		m := v.Push("beneficiary")
+		x.Beneficiary.validate(v)
+		v.Pop(m)
 	}
 	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
+		m := v.Push("relationship")
+		x.Relationship.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Payor {
-		x.Payor[i].validate(fhirjson.Index(p+".payor", i), errs)
+		m := v.PushIndex("payor", i)
+		x.Payor[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Grouping != nil {
-		x.Grouping.validate(p+".grouping", errs)
+		m := v.Push("grouping")
+		x.Grouping.validate(v)
+		v.Pop(m)
 	}
 	if x.DependentExt != nil {
-		x.DependentExt.validate(p+".dependent", errs)
+		m := v.Push("dependent")
+		x.DependentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OrderExt != nil {
-		x.OrderExt.validate(p+".order", errs)
+		m := v.Push("order")
+		x.OrderExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Order != nil && *x.Order < 1 {
-		errs.BadFormat(p+".order", "positiveInt")
+		v.BadFormat("order", -1, "positiveInt")
 	}
 	if x.NetworkExt != nil {
-		x.NetworkExt.validate(p+".network", errs)
+		m := v.Push("network")
+		x.NetworkExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contract {
-		x.Contract[i].validate(fhirjson.Index(p+".contract", i), errs)
+		m := v.PushIndex("contract", i)
+		x.Contract[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -488,52 +536,80 @@ func (x *CoverageGrouping) fhirName() string { return "Coverage.grouping" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CoverageGrouping) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Coverage.grouping", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Coverage.grouping")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CoverageGrouping) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CoverageGrouping) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.GroupExt != nil {
-		x.GroupExt.validate(p+".group", errs)
+		m := v.Push("group")
+		x.GroupExt.validate(v)
+		v.Pop(m)
 	}
 	if x.GroupDisplayExt != nil {
-		x.GroupDisplayExt.validate(p+".groupDisplay", errs)
+		m := v.Push("groupDisplay")
+		x.GroupDisplayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SubGroupExt != nil {
-		x.SubGroupExt.validate(p+".subGroup", errs)
+		m := v.Push("subGroup")
+		x.SubGroupExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SubGroupDisplayExt != nil {
-		x.SubGroupDisplayExt.validate(p+".subGroupDisplay", errs)
+		m := v.Push("subGroupDisplay")
+		x.SubGroupDisplayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PlanExt != nil {
-		x.PlanExt.validate(p+".plan", errs)
+		m := v.Push("plan")
+		x.PlanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PlanDisplayExt != nil {
-		x.PlanDisplayExt.validate(p+".planDisplay", errs)
+		m := v.Push("planDisplay")
+		x.PlanDisplayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SubPlanExt != nil {
-		x.SubPlanExt.validate(p+".subPlan", errs)
+		m := v.Push("subPlan")
+		x.SubPlanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SubPlanDisplayExt != nil {
-		x.SubPlanDisplayExt.validate(p+".subPlanDisplay", errs)
+		m := v.Push("subPlanDisplay")
+		x.SubPlanDisplayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ClassExt != nil {
-		x.ClassExt.validate(p+".class", errs)
+		m := v.Push("class")
+		x.ClassExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ClassDisplayExt != nil {
-		x.ClassDisplayExt.validate(p+".classDisplay", errs)
+		m := v.Push("classDisplay")
+		x.ClassDisplayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SubClassExt != nil {
-		x.SubClassExt.validate(p+".subClass", errs)
+		m := v.Push("subClass")
+		x.SubClassExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SubClassDisplayExt != nil {
-		x.SubClassDisplayExt.validate(p+".subClassDisplay", errs)
+		m := v.Push("subClassDisplay")
+		x.SubClassDisplayExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -148,52 +148,74 @@ func (x *Address) fhirName() string { return "Address" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Address) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Address", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Address")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Address) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Address) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/address-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/address-use")
 	}
 	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
+		m := v.Push("use")
+		x.UseExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/address-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/address-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.LineExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".line", i), errs)
+	for i, e := range x.LineExt {
+		if e != nil {
+			m := v.PushIndex("line", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.CityExt != nil {
-		x.CityExt.validate(p+".city", errs)
+		m := v.Push("city")
+		x.CityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DistrictExt != nil {
-		x.DistrictExt.validate(p+".district", errs)
+		m := v.Push("district")
+		x.DistrictExt.validate(v)
+		v.Pop(m)
 	}
 	if x.StateExt != nil {
-		x.StateExt.validate(p+".state", errs)
+		m := v.Push("state")
+		x.StateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PostalCodeExt != nil {
-		x.PostalCodeExt.validate(p+".postalCode", errs)
+		m := v.Push("postalCode")
+		x.PostalCodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CountryExt != nil {
-		x.CountryExt.validate(p+".country", errs)
+		m := v.Push("country")
+		x.CountryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -294,32 +316,44 @@ func (x *Age) fhirName() string { return "Age" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Age) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Age", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Age")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Age) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Age) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
 	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
+		m := v.Push("comparator")
+		x.ComparatorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
+		m := v.Push("unit")
+		x.UnitExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -405,32 +439,42 @@ func (x *Annotation) fhirName() string { return "Annotation" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Annotation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Annotation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Annotation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Annotation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Annotation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.AuthorReference != nil {
-		x.AuthorReference.validate(p+".authorReference", errs)
+		m := v.Push("authorReference")
+		x.AuthorReference.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthorStringExt != nil {
-		x.AuthorStringExt.validate(p+".authorString", errs)
+		m := v.Push("authorString")
+		x.AuthorStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TimeExt != nil {
-		x.TimeExt.validate(p+".time", errs)
+		m := v.Push("time")
+		x.TimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
-		errs.BadFormat(p+".time", "dateTime")
+		v.BadFormat("time", -1, "dateTime")
 	}
 	if !(x.Text != "" || x.TextExt != nil) {
-		errs.Missing(p + ".text")
+		v.Missing("text")
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -585,44 +629,62 @@ func (x *Attachment) fhirName() string { return "Attachment" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Attachment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Attachment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Attachment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Attachment) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Attachment) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
+		m := v.Push("contentType")
+		x.ContentTypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DataExt != nil {
-		x.DataExt.validate(p+".data", errs)
+		m := v.Push("data")
+		x.DataExt.validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SizeExt != nil {
-		x.SizeExt.validate(p+".size", errs)
+		m := v.Push("size")
+		x.SizeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Size != nil && *x.Size < 0 {
-		errs.BadFormat(p+".size", "unsignedInt")
+		v.BadFormat("size", -1, "unsignedInt")
 	}
 	if x.HashExt != nil {
-		x.HashExt.validate(p+".hash", errs)
+		m := v.Push("hash")
+		x.HashExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CreationExt != nil {
-		x.CreationExt.validate(p+".creation", errs)
+		m := v.Push("creation")
+		x.CreationExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Creation != "" && !fhirjson.CheckDateTime(x.Creation) {
-		errs.BadFormat(p+".creation", "dateTime")
+		v.BadFormat("creation", -1, "dateTime")
 	}
 }
 
@@ -688,20 +750,26 @@ func (x *CodeableConcept) fhirName() string { return "CodeableConcept" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeableConcept) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeableConcept", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeableConcept")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeableConcept) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CodeableConcept) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Coding {
-		x.Coding[i].validate(fhirjson.Index(p+".coding", i), errs)
+		m := v.PushIndex("coding", i)
+		x.Coding[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -802,29 +870,41 @@ func (x *Coding) fhirName() string { return "Coding" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Coding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Coding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Coding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Coding) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Coding) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
+		m := v.Push("display")
+		x.DisplayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UserSelectedExt != nil {
-		x.UserSelectedExt.validate(p+".userSelected", errs)
+		m := v.Push("userSelected")
+		x.UserSelectedExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -890,20 +970,26 @@ func (x *ContactDetail) fhirName() string { return "ContactDetail" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContactDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ContactDetail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ContactDetail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContactDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContactDetail) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -999,38 +1085,50 @@ func (x *ContactPoint) fhirName() string { return "ContactPoint" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContactPoint) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ContactPoint", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ContactPoint")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContactPoint) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContactPoint) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.System != "" && !x.System.IsValid() {
-		errs.BadCode(p+".system", "http://hl7.org/fhir/ValueSet/contact-point-system")
+		v.BadCode("system", -1, "http://hl7.org/fhir/ValueSet/contact-point-system")
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/contact-point-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/contact-point-use")
 	}
 	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
+		m := v.Push("use")
+		x.UseExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RankExt != nil {
-		x.RankExt.validate(p+".rank", errs)
+		m := v.Push("rank")
+		x.RankExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Rank != nil && *x.Rank < 1 {
-		errs.BadFormat(p+".rank", "positiveInt")
+		v.BadFormat("rank", -1, "positiveInt")
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1106,32 +1204,40 @@ func (x *Contributor) fhirName() string { return "Contributor" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Contributor) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contributor", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contributor")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Contributor) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Contributor) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/contributor-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/contributor-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1232,32 +1338,44 @@ func (x *Count) fhirName() string { return "Count" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Count) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Count", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Count")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Count) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Count) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
 	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
+		m := v.Push("comparator")
+		x.ComparatorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
+		m := v.Push("unit")
+		x.UnitExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1348,39 +1466,51 @@ func (x *DataRequirement) fhirName() string { return "DataRequirement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DataRequirement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DataRequirement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DataRequirement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DataRequirement) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DataRequirement) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/all-types")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/all-types")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.ProfileExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".profile", i), errs)
+	for i, e := range x.ProfileExt {
+		if e != nil {
+			m := v.PushIndex("profile", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.MustSupportExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".mustSupport", i), errs)
+	for i, e := range x.MustSupportExt {
+		if e != nil {
+			m := v.PushIndex("mustSupport", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.CodeFilter {
-		x.CodeFilter[i].validate(fhirjson.Index(p+".codeFilter", i), errs)
+		m := v.PushIndex("codeFilter", i)
+		x.CodeFilter[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DateFilter {
-		x.DateFilter[i].validate(fhirjson.Index(p+".dateFilter", i), errs)
+		m := v.PushIndex("dateFilter", i)
+		x.DateFilter[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1478,37 +1608,51 @@ func (x *DataRequirementCodeFilter) fhirName() string { return "DataRequirement.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DataRequirementCodeFilter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DataRequirement.codeFilter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DataRequirement.codeFilter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DataRequirementCodeFilter) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DataRequirementCodeFilter) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
 	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+		m := v.Push("path")
+		x.PathExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSetStringExt != nil {
-		x.ValueSetStringExt.validate(p+".valueSetString", errs)
+		m := v.Push("valueSetString")
+		x.ValueSetStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSetReference != nil {
-		x.ValueSetReference.validate(p+".valueSetReference", errs)
+		m := v.Push("valueSetReference")
+		x.ValueSetReference.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.ValueCodeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".valueCode", i), errs)
+	for i, e := range x.ValueCodeExt {
+		if e != nil {
+			m := v.PushIndex("valueCode", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.ValueCoding {
-		x.ValueCoding[i].validate(fhirjson.Index(p+".valueCoding", i), errs)
+		m := v.PushIndex("valueCoding", i)
+		x.ValueCoding[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ValueCodeableConcept {
-		x.ValueCodeableConcept[i].validate(fhirjson.Index(p+".valueCodeableConcept", i), errs)
+		m := v.PushIndex("valueCodeableConcept", i)
+		x.ValueCodeableConcept[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1615,32 +1759,42 @@ func (x *DataRequirementDateFilter) fhirName() string { return "DataRequirement.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DataRequirementDateFilter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DataRequirement.dateFilter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DataRequirement.dateFilter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DataRequirementDateFilter) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DataRequirementDateFilter) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
 	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+		m := v.Push("path")
+		x.PathExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+		m := v.Push("valueDateTime")
+		x.ValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
-		errs.BadFormat(p+".valueDateTime", "dateTime")
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
 	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
+		m := v.Push("valuePeriod")
+		x.ValuePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDuration != nil {
-		x.ValueDuration.validate(p+".valueDuration", errs)
+		m := v.Push("valueDuration")
+		x.ValueDuration.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1769,32 +1923,44 @@ func (x *Distance) fhirName() string { return "Distance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Distance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Distance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Distance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Distance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Distance) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
 	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
+		m := v.Push("comparator")
+		x.ComparatorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
+		m := v.Push("unit")
+		x.UnitExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1955,68 +2121,106 @@ func (x *Dosage) fhirName() string { return "Dosage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Dosage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Dosage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Dosage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Dosage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Dosage) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.AdditionalInstruction {
-		x.AdditionalInstruction[i].validate(fhirjson.Index(p+".additionalInstruction", i), errs)
+		m := v.PushIndex("additionalInstruction", i)
+		x.AdditionalInstruction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PatientInstructionExt != nil {
-		x.PatientInstructionExt.validate(p+".patientInstruction", errs)
+		m := v.Push("patientInstruction")
+		x.PatientInstructionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Timing != nil {
-		x.Timing.validate(p+".timing", errs)
+		m := v.Push("timing")
+		x.Timing.validate(v)
+		v.Pop(m)
 	}
 	if x.AsNeededBooleanExt != nil {
-		x.AsNeededBooleanExt.validate(p+".asNeededBoolean", errs)
+		m := v.Push("asNeededBoolean")
+		x.AsNeededBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AsNeededCodeableConcept != nil {
-		x.AsNeededCodeableConcept.validate(p+".asNeededCodeableConcept", errs)
+		m := v.Push("asNeededCodeableConcept")
+		x.AsNeededCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.Site != nil {
-		x.Site.validate(p+".site", errs)
+		m := v.Push("site")
+		x.Site.validate(v)
+		v.Pop(m)
 	}
 	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
+		m := v.Push("route")
+		x.Route.validate(v)
+		v.Pop(m)
 	}
 	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
+		m := v.Push("method")
+		x.Method.validate(v)
+		v.Pop(m)
 	}
 	if x.DoseRange != nil {
-		x.DoseRange.validate(p+".doseRange", errs)
+		m := v.Push("doseRange")
+		x.DoseRange.validate(v)
+		v.Pop(m)
 	}
 	if x.DoseQuantity != nil {
-		x.DoseQuantity.validate(p+".doseQuantity", errs)
+		m := v.Push("doseQuantity")
+		x.DoseQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxDosePerPeriod != nil {
-		x.MaxDosePerPeriod.validate(p+".maxDosePerPeriod", errs)
+		m := v.Push("maxDosePerPeriod")
+		x.MaxDosePerPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxDosePerAdministration != nil {
-		x.MaxDosePerAdministration.validate(p+".maxDosePerAdministration", errs)
+		m := v.Push("maxDosePerAdministration")
+		x.MaxDosePerAdministration.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxDosePerLifetime != nil {
-		x.MaxDosePerLifetime.validate(p+".maxDosePerLifetime", errs)
+		m := v.Push("maxDosePerLifetime")
+		x.MaxDosePerLifetime.validate(v)
+		v.Pop(m)
 	}
 	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
+		m := v.Push("rateRatio")
+		x.RateRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.RateRange != nil {
-		x.RateRange.validate(p+".rateRange", errs)
+		m := v.Push("rateRange")
+		x.RateRange.validate(v)
+		v.Pop(m)
 	}
 	if x.RateQuantity != nil {
-		x.RateQuantity.validate(p+".rateQuantity", errs)
+		m := v.Push("rateQuantity")
+		x.RateQuantity.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2193,32 +2397,44 @@ func (x *Duration) fhirName() string { return "Duration" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Duration) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Duration", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Duration")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Duration) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Duration) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
 	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
+		m := v.Push("comparator")
+		x.ComparatorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
+		m := v.Push("unit")
+		x.UnitExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2269,14 +2485,16 @@ func (x *Element) fhirName() string { return "Element" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Element) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Element", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Element")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Element) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Element) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -3537,612 +3755,932 @@ func (x *ElementDefinition) fhirName() string { return "ElementDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ElementDefinition) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
 	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+		m := v.Push("path")
+		x.PathExt.validate(v)
+		v.Pop(m)
 	}
 	for i, c := range x.Representation {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".representation", i), "http://hl7.org/fhir/ValueSet/property-representation")
+			v.BadCode("representation", i, "http://hl7.org/fhir/ValueSet/property-representation")
 		}
 	}
-	for i, v := range x.RepresentationExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".representation", i), errs)
+	for i, e := range x.RepresentationExt {
+		if e != nil {
+			m := v.PushIndex("representation", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.SliceNameExt != nil {
-		x.SliceNameExt.validate(p+".sliceName", errs)
+		m := v.Push("sliceName")
+		x.SliceNameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
+		m := v.Push("label")
+		x.LabelExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
+		m := v.PushIndex("code", i)
+		x.Code[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Slicing != nil {
-		x.Slicing.validate(p+".slicing", errs)
+		m := v.Push("slicing")
+		x.Slicing.validate(v)
+		v.Pop(m)
 	}
 	if x.ShortExt != nil {
-		x.ShortExt.validate(p+".short", errs)
+		m := v.Push("short")
+		x.ShortExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefinitionExt != nil {
-		x.DefinitionExt.validate(p+".definition", errs)
+		m := v.Push("definition")
+		x.DefinitionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
+		m := v.Push("comment")
+		x.CommentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
+		m := v.Push("requirements")
+		x.RequirementsExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.AliasExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".alias", i), errs)
+	for i, e := range x.AliasExt {
+		if e != nil {
+			m := v.PushIndex("alias", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
+		m := v.Push("min")
+		x.MinExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Min != nil && *x.Min < 0 {
-		errs.BadFormat(p+".min", "unsignedInt")
+		v.BadFormat("min", -1, "unsignedInt")
 	}
 	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
+		m := v.Push("max")
+		x.MaxExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Base != nil {
-		x.Base.validate(p+".base", errs)
+		m := v.Push("base")
+		x.Base.validate(v)
+		v.Pop(m)
 	}
 	if x.ContentReferenceExt != nil {
-		x.ContentReferenceExt.validate(p+".contentReference", errs)
+		m := v.Push("contentReference")
+		x.ContentReferenceExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueBase64BinaryExt != nil {
-		x.DefaultValueBase64BinaryExt.validate(p+".defaultValueBase64Binary", errs)
+		m := v.Push("defaultValueBase64Binary")
+		x.DefaultValueBase64BinaryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueBooleanExt != nil {
-		x.DefaultValueBooleanExt.validate(p+".defaultValueBoolean", errs)
+		m := v.Push("defaultValueBoolean")
+		x.DefaultValueBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueCodeExt != nil {
-		x.DefaultValueCodeExt.validate(p+".defaultValueCode", errs)
+		m := v.Push("defaultValueCode")
+		x.DefaultValueCodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueDateExt != nil {
-		x.DefaultValueDateExt.validate(p+".defaultValueDate", errs)
+		m := v.Push("defaultValueDate")
+		x.DefaultValueDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueDate != "" && !fhirjson.CheckDate(x.DefaultValueDate) {
-		errs.BadFormat(p+".defaultValueDate", "date")
+		v.BadFormat("defaultValueDate", -1, "date")
 	}
 	if x.DefaultValueDateTimeExt != nil {
-		x.DefaultValueDateTimeExt.validate(p+".defaultValueDateTime", errs)
+		m := v.Push("defaultValueDateTime")
+		x.DefaultValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueDateTime != "" && !fhirjson.CheckDateTime(x.DefaultValueDateTime) {
-		errs.BadFormat(p+".defaultValueDateTime", "dateTime")
+		v.BadFormat("defaultValueDateTime", -1, "dateTime")
 	}
 	if x.DefaultValueDecimalExt != nil {
-		x.DefaultValueDecimalExt.validate(p+".defaultValueDecimal", errs)
+		m := v.Push("defaultValueDecimal")
+		x.DefaultValueDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueIDExt != nil {
-		x.DefaultValueIDExt.validate(p+".defaultValueId", errs)
+		m := v.Push("defaultValueId")
+		x.DefaultValueIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueID != "" && !fhirjson.CheckID(x.DefaultValueID) {
-		errs.BadFormat(p+".defaultValueId", "id")
+		v.BadFormat("defaultValueId", -1, "id")
 	}
 	if x.DefaultValueInstantExt != nil {
-		x.DefaultValueInstantExt.validate(p+".defaultValueInstant", errs)
+		m := v.Push("defaultValueInstant")
+		x.DefaultValueInstantExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueInstant != "" && !fhirjson.CheckInstant(x.DefaultValueInstant) {
-		errs.BadFormat(p+".defaultValueInstant", "instant")
+		v.BadFormat("defaultValueInstant", -1, "instant")
 	}
 	if x.DefaultValueIntegerExt != nil {
-		x.DefaultValueIntegerExt.validate(p+".defaultValueInteger", errs)
+		m := v.Push("defaultValueInteger")
+		x.DefaultValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueMarkdownExt != nil {
-		x.DefaultValueMarkdownExt.validate(p+".defaultValueMarkdown", errs)
+		m := v.Push("defaultValueMarkdown")
+		x.DefaultValueMarkdownExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueOidExt != nil {
-		x.DefaultValueOidExt.validate(p+".defaultValueOid", errs)
+		m := v.Push("defaultValueOid")
+		x.DefaultValueOidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValuePositiveIntExt != nil {
-		x.DefaultValuePositiveIntExt.validate(p+".defaultValuePositiveInt", errs)
+		m := v.Push("defaultValuePositiveInt")
+		x.DefaultValuePositiveIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValuePositiveInt != nil && *x.DefaultValuePositiveInt < 1 {
-		errs.BadFormat(p+".defaultValuePositiveInt", "positiveInt")
+		v.BadFormat("defaultValuePositiveInt", -1, "positiveInt")
 	}
 	if x.DefaultValueStringExt != nil {
-		x.DefaultValueStringExt.validate(p+".defaultValueString", errs)
+		m := v.Push("defaultValueString")
+		x.DefaultValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueTimeExt != nil {
-		x.DefaultValueTimeExt.validate(p+".defaultValueTime", errs)
+		m := v.Push("defaultValueTime")
+		x.DefaultValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueTime != "" && !fhirjson.CheckTime(x.DefaultValueTime) {
-		errs.BadFormat(p+".defaultValueTime", "time")
+		v.BadFormat("defaultValueTime", -1, "time")
 	}
 	if x.DefaultValueUnsignedIntExt != nil {
-		x.DefaultValueUnsignedIntExt.validate(p+".defaultValueUnsignedInt", errs)
+		m := v.Push("defaultValueUnsignedInt")
+		x.DefaultValueUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueUnsignedInt != nil && *x.DefaultValueUnsignedInt < 0 {
-		errs.BadFormat(p+".defaultValueUnsignedInt", "unsignedInt")
+		v.BadFormat("defaultValueUnsignedInt", -1, "unsignedInt")
 	}
 	if x.DefaultValueURIExt != nil {
-		x.DefaultValueURIExt.validate(p+".defaultValueUri", errs)
+		m := v.Push("defaultValueUri")
+		x.DefaultValueURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueAddress != nil {
-		x.DefaultValueAddress.validate(p+".defaultValueAddress", errs)
+		m := v.Push("defaultValueAddress")
+		x.DefaultValueAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueAge != nil {
-		x.DefaultValueAge.validate(p+".defaultValueAge", errs)
+		m := v.Push("defaultValueAge")
+		x.DefaultValueAge.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueAnnotation != nil {
-		x.DefaultValueAnnotation.validate(p+".defaultValueAnnotation", errs)
+		m := v.Push("defaultValueAnnotation")
+		x.DefaultValueAnnotation.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueAttachment != nil {
-		x.DefaultValueAttachment.validate(p+".defaultValueAttachment", errs)
+		m := v.Push("defaultValueAttachment")
+		x.DefaultValueAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueCodeableConcept != nil {
-		x.DefaultValueCodeableConcept.validate(p+".defaultValueCodeableConcept", errs)
+		m := v.Push("defaultValueCodeableConcept")
+		x.DefaultValueCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueCoding != nil {
-		x.DefaultValueCoding.validate(p+".defaultValueCoding", errs)
+		m := v.Push("defaultValueCoding")
+		x.DefaultValueCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueContactPoint != nil {
-		x.DefaultValueContactPoint.validate(p+".defaultValueContactPoint", errs)
+		m := v.Push("defaultValueContactPoint")
+		x.DefaultValueContactPoint.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueCount != nil {
-		x.DefaultValueCount.validate(p+".defaultValueCount", errs)
+		m := v.Push("defaultValueCount")
+		x.DefaultValueCount.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueDistance != nil {
-		x.DefaultValueDistance.validate(p+".defaultValueDistance", errs)
+		m := v.Push("defaultValueDistance")
+		x.DefaultValueDistance.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueDuration != nil {
-		x.DefaultValueDuration.validate(p+".defaultValueDuration", errs)
+		m := v.Push("defaultValueDuration")
+		x.DefaultValueDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueHumanName != nil {
-		x.DefaultValueHumanName.validate(p+".defaultValueHumanName", errs)
+		m := v.Push("defaultValueHumanName")
+		x.DefaultValueHumanName.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueIdentifier != nil {
-		x.DefaultValueIdentifier.validate(p+".defaultValueIdentifier", errs)
+		m := v.Push("defaultValueIdentifier")
+		x.DefaultValueIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueMoney != nil {
-		x.DefaultValueMoney.validate(p+".defaultValueMoney", errs)
+		m := v.Push("defaultValueMoney")
+		x.DefaultValueMoney.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValuePeriod != nil {
-		x.DefaultValuePeriod.validate(p+".defaultValuePeriod", errs)
+		m := v.Push("defaultValuePeriod")
+		x.DefaultValuePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueQuantity != nil {
-		x.DefaultValueQuantity.validate(p+".defaultValueQuantity", errs)
+		m := v.Push("defaultValueQuantity")
+		x.DefaultValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueRange != nil {
-		x.DefaultValueRange.validate(p+".defaultValueRange", errs)
+		m := v.Push("defaultValueRange")
+		x.DefaultValueRange.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueRatio != nil {
-		x.DefaultValueRatio.validate(p+".defaultValueRatio", errs)
+		m := v.Push("defaultValueRatio")
+		x.DefaultValueRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueReference != nil {
-		x.DefaultValueReference.validate(p+".defaultValueReference", errs)
+		m := v.Push("defaultValueReference")
+		x.DefaultValueReference.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueSampledData != nil {
-		x.DefaultValueSampledData.validate(p+".defaultValueSampledData", errs)
+		m := v.Push("defaultValueSampledData")
+		x.DefaultValueSampledData.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueSignature != nil {
-		x.DefaultValueSignature.validate(p+".defaultValueSignature", errs)
+		m := v.Push("defaultValueSignature")
+		x.DefaultValueSignature.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueTiming != nil {
-		x.DefaultValueTiming.validate(p+".defaultValueTiming", errs)
+		m := v.Push("defaultValueTiming")
+		x.DefaultValueTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueMeta != nil {
-		x.DefaultValueMeta.validate(p+".defaultValueMeta", errs)
+		m := v.Push("defaultValueMeta")
+		x.DefaultValueMeta.validate(v)
+		v.Pop(m)
 	}
 	if x.MeaningWhenMissingExt != nil {
-		x.MeaningWhenMissingExt.validate(p+".meaningWhenMissing", errs)
+		m := v.Push("meaningWhenMissing")
+		x.MeaningWhenMissingExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OrderMeaningExt != nil {
-		x.OrderMeaningExt.validate(p+".orderMeaning", errs)
+		m := v.Push("orderMeaning")
+		x.OrderMeaningExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedBase64BinaryExt != nil {
-		x.FixedBase64BinaryExt.validate(p+".fixedBase64Binary", errs)
+		m := v.Push("fixedBase64Binary")
+		x.FixedBase64BinaryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedBooleanExt != nil {
-		x.FixedBooleanExt.validate(p+".fixedBoolean", errs)
+		m := v.Push("fixedBoolean")
+		x.FixedBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedCodeExt != nil {
-		x.FixedCodeExt.validate(p+".fixedCode", errs)
+		m := v.Push("fixedCode")
+		x.FixedCodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedDateExt != nil {
-		x.FixedDateExt.validate(p+".fixedDate", errs)
+		m := v.Push("fixedDate")
+		x.FixedDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedDate != "" && !fhirjson.CheckDate(x.FixedDate) {
-		errs.BadFormat(p+".fixedDate", "date")
+		v.BadFormat("fixedDate", -1, "date")
 	}
 	if x.FixedDateTimeExt != nil {
-		x.FixedDateTimeExt.validate(p+".fixedDateTime", errs)
+		m := v.Push("fixedDateTime")
+		x.FixedDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedDateTime != "" && !fhirjson.CheckDateTime(x.FixedDateTime) {
-		errs.BadFormat(p+".fixedDateTime", "dateTime")
+		v.BadFormat("fixedDateTime", -1, "dateTime")
 	}
 	if x.FixedDecimalExt != nil {
-		x.FixedDecimalExt.validate(p+".fixedDecimal", errs)
+		m := v.Push("fixedDecimal")
+		x.FixedDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedIDExt != nil {
-		x.FixedIDExt.validate(p+".fixedId", errs)
+		m := v.Push("fixedId")
+		x.FixedIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedID != "" && !fhirjson.CheckID(x.FixedID) {
-		errs.BadFormat(p+".fixedId", "id")
+		v.BadFormat("fixedId", -1, "id")
 	}
 	if x.FixedInstantExt != nil {
-		x.FixedInstantExt.validate(p+".fixedInstant", errs)
+		m := v.Push("fixedInstant")
+		x.FixedInstantExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedInstant != "" && !fhirjson.CheckInstant(x.FixedInstant) {
-		errs.BadFormat(p+".fixedInstant", "instant")
+		v.BadFormat("fixedInstant", -1, "instant")
 	}
 	if x.FixedIntegerExt != nil {
-		x.FixedIntegerExt.validate(p+".fixedInteger", errs)
+		m := v.Push("fixedInteger")
+		x.FixedIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedMarkdownExt != nil {
-		x.FixedMarkdownExt.validate(p+".fixedMarkdown", errs)
+		m := v.Push("fixedMarkdown")
+		x.FixedMarkdownExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedOidExt != nil {
-		x.FixedOidExt.validate(p+".fixedOid", errs)
+		m := v.Push("fixedOid")
+		x.FixedOidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedPositiveIntExt != nil {
-		x.FixedPositiveIntExt.validate(p+".fixedPositiveInt", errs)
+		m := v.Push("fixedPositiveInt")
+		x.FixedPositiveIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedPositiveInt != nil && *x.FixedPositiveInt < 1 {
-		errs.BadFormat(p+".fixedPositiveInt", "positiveInt")
+		v.BadFormat("fixedPositiveInt", -1, "positiveInt")
 	}
 	if x.FixedStringExt != nil {
-		x.FixedStringExt.validate(p+".fixedString", errs)
+		m := v.Push("fixedString")
+		x.FixedStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedTimeExt != nil {
-		x.FixedTimeExt.validate(p+".fixedTime", errs)
+		m := v.Push("fixedTime")
+		x.FixedTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedTime != "" && !fhirjson.CheckTime(x.FixedTime) {
-		errs.BadFormat(p+".fixedTime", "time")
+		v.BadFormat("fixedTime", -1, "time")
 	}
 	if x.FixedUnsignedIntExt != nil {
-		x.FixedUnsignedIntExt.validate(p+".fixedUnsignedInt", errs)
+		m := v.Push("fixedUnsignedInt")
+		x.FixedUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedUnsignedInt != nil && *x.FixedUnsignedInt < 0 {
-		errs.BadFormat(p+".fixedUnsignedInt", "unsignedInt")
+		v.BadFormat("fixedUnsignedInt", -1, "unsignedInt")
 	}
 	if x.FixedURIExt != nil {
-		x.FixedURIExt.validate(p+".fixedUri", errs)
+		m := v.Push("fixedUri")
+		x.FixedURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedAddress != nil {
-		x.FixedAddress.validate(p+".fixedAddress", errs)
+		m := v.Push("fixedAddress")
+		x.FixedAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedAge != nil {
-		x.FixedAge.validate(p+".fixedAge", errs)
+		m := v.Push("fixedAge")
+		x.FixedAge.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedAnnotation != nil {
-		x.FixedAnnotation.validate(p+".fixedAnnotation", errs)
+		m := v.Push("fixedAnnotation")
+		x.FixedAnnotation.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedAttachment != nil {
-		x.FixedAttachment.validate(p+".fixedAttachment", errs)
+		m := v.Push("fixedAttachment")
+		x.FixedAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedCodeableConcept != nil {
-		x.FixedCodeableConcept.validate(p+".fixedCodeableConcept", errs)
+		m := v.Push("fixedCodeableConcept")
+		x.FixedCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedCoding != nil {
-		x.FixedCoding.validate(p+".fixedCoding", errs)
+		m := v.Push("fixedCoding")
+		x.FixedCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedContactPoint != nil {
-		x.FixedContactPoint.validate(p+".fixedContactPoint", errs)
+		m := v.Push("fixedContactPoint")
+		x.FixedContactPoint.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedCount != nil {
-		x.FixedCount.validate(p+".fixedCount", errs)
+		m := v.Push("fixedCount")
+		x.FixedCount.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedDistance != nil {
-		x.FixedDistance.validate(p+".fixedDistance", errs)
+		m := v.Push("fixedDistance")
+		x.FixedDistance.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedDuration != nil {
-		x.FixedDuration.validate(p+".fixedDuration", errs)
+		m := v.Push("fixedDuration")
+		x.FixedDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedHumanName != nil {
-		x.FixedHumanName.validate(p+".fixedHumanName", errs)
+		m := v.Push("fixedHumanName")
+		x.FixedHumanName.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedIdentifier != nil {
-		x.FixedIdentifier.validate(p+".fixedIdentifier", errs)
+		m := v.Push("fixedIdentifier")
+		x.FixedIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedMoney != nil {
-		x.FixedMoney.validate(p+".fixedMoney", errs)
+		m := v.Push("fixedMoney")
+		x.FixedMoney.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedPeriod != nil {
-		x.FixedPeriod.validate(p+".fixedPeriod", errs)
+		m := v.Push("fixedPeriod")
+		x.FixedPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedQuantity != nil {
-		x.FixedQuantity.validate(p+".fixedQuantity", errs)
+		m := v.Push("fixedQuantity")
+		x.FixedQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedRange != nil {
-		x.FixedRange.validate(p+".fixedRange", errs)
+		m := v.Push("fixedRange")
+		x.FixedRange.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedRatio != nil {
-		x.FixedRatio.validate(p+".fixedRatio", errs)
+		m := v.Push("fixedRatio")
+		x.FixedRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedReference != nil {
-		x.FixedReference.validate(p+".fixedReference", errs)
+		m := v.Push("fixedReference")
+		x.FixedReference.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedSampledData != nil {
-		x.FixedSampledData.validate(p+".fixedSampledData", errs)
+		m := v.Push("fixedSampledData")
+		x.FixedSampledData.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedSignature != nil {
-		x.FixedSignature.validate(p+".fixedSignature", errs)
+		m := v.Push("fixedSignature")
+		x.FixedSignature.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedTiming != nil {
-		x.FixedTiming.validate(p+".fixedTiming", errs)
+		m := v.Push("fixedTiming")
+		x.FixedTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.FixedMeta != nil {
-		x.FixedMeta.validate(p+".fixedMeta", errs)
+		m := v.Push("fixedMeta")
+		x.FixedMeta.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternBase64BinaryExt != nil {
-		x.PatternBase64BinaryExt.validate(p+".patternBase64Binary", errs)
+		m := v.Push("patternBase64Binary")
+		x.PatternBase64BinaryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternBooleanExt != nil {
-		x.PatternBooleanExt.validate(p+".patternBoolean", errs)
+		m := v.Push("patternBoolean")
+		x.PatternBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternCodeExt != nil {
-		x.PatternCodeExt.validate(p+".patternCode", errs)
+		m := v.Push("patternCode")
+		x.PatternCodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternDateExt != nil {
-		x.PatternDateExt.validate(p+".patternDate", errs)
+		m := v.Push("patternDate")
+		x.PatternDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternDate != "" && !fhirjson.CheckDate(x.PatternDate) {
-		errs.BadFormat(p+".patternDate", "date")
+		v.BadFormat("patternDate", -1, "date")
 	}
 	if x.PatternDateTimeExt != nil {
-		x.PatternDateTimeExt.validate(p+".patternDateTime", errs)
+		m := v.Push("patternDateTime")
+		x.PatternDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternDateTime != "" && !fhirjson.CheckDateTime(x.PatternDateTime) {
-		errs.BadFormat(p+".patternDateTime", "dateTime")
+		v.BadFormat("patternDateTime", -1, "dateTime")
 	}
 	if x.PatternDecimalExt != nil {
-		x.PatternDecimalExt.validate(p+".patternDecimal", errs)
+		m := v.Push("patternDecimal")
+		x.PatternDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternIDExt != nil {
-		x.PatternIDExt.validate(p+".patternId", errs)
+		m := v.Push("patternId")
+		x.PatternIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternID != "" && !fhirjson.CheckID(x.PatternID) {
-		errs.BadFormat(p+".patternId", "id")
+		v.BadFormat("patternId", -1, "id")
 	}
 	if x.PatternInstantExt != nil {
-		x.PatternInstantExt.validate(p+".patternInstant", errs)
+		m := v.Push("patternInstant")
+		x.PatternInstantExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternInstant != "" && !fhirjson.CheckInstant(x.PatternInstant) {
-		errs.BadFormat(p+".patternInstant", "instant")
+		v.BadFormat("patternInstant", -1, "instant")
 	}
 	if x.PatternIntegerExt != nil {
-		x.PatternIntegerExt.validate(p+".patternInteger", errs)
+		m := v.Push("patternInteger")
+		x.PatternIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternMarkdownExt != nil {
-		x.PatternMarkdownExt.validate(p+".patternMarkdown", errs)
+		m := v.Push("patternMarkdown")
+		x.PatternMarkdownExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternOidExt != nil {
-		x.PatternOidExt.validate(p+".patternOid", errs)
+		m := v.Push("patternOid")
+		x.PatternOidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternPositiveIntExt != nil {
-		x.PatternPositiveIntExt.validate(p+".patternPositiveInt", errs)
+		m := v.Push("patternPositiveInt")
+		x.PatternPositiveIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternPositiveInt != nil && *x.PatternPositiveInt < 1 {
-		errs.BadFormat(p+".patternPositiveInt", "positiveInt")
+		v.BadFormat("patternPositiveInt", -1, "positiveInt")
 	}
 	if x.PatternStringExt != nil {
-		x.PatternStringExt.validate(p+".patternString", errs)
+		m := v.Push("patternString")
+		x.PatternStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternTimeExt != nil {
-		x.PatternTimeExt.validate(p+".patternTime", errs)
+		m := v.Push("patternTime")
+		x.PatternTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternTime != "" && !fhirjson.CheckTime(x.PatternTime) {
-		errs.BadFormat(p+".patternTime", "time")
+		v.BadFormat("patternTime", -1, "time")
 	}
 	if x.PatternUnsignedIntExt != nil {
-		x.PatternUnsignedIntExt.validate(p+".patternUnsignedInt", errs)
+		m := v.Push("patternUnsignedInt")
+		x.PatternUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternUnsignedInt != nil && *x.PatternUnsignedInt < 0 {
-		errs.BadFormat(p+".patternUnsignedInt", "unsignedInt")
+		v.BadFormat("patternUnsignedInt", -1, "unsignedInt")
 	}
 	if x.PatternURIExt != nil {
-		x.PatternURIExt.validate(p+".patternUri", errs)
+		m := v.Push("patternUri")
+		x.PatternURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternAddress != nil {
-		x.PatternAddress.validate(p+".patternAddress", errs)
+		m := v.Push("patternAddress")
+		x.PatternAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternAge != nil {
-		x.PatternAge.validate(p+".patternAge", errs)
+		m := v.Push("patternAge")
+		x.PatternAge.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternAnnotation != nil {
-		x.PatternAnnotation.validate(p+".patternAnnotation", errs)
+		m := v.Push("patternAnnotation")
+		x.PatternAnnotation.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternAttachment != nil {
-		x.PatternAttachment.validate(p+".patternAttachment", errs)
+		m := v.Push("patternAttachment")
+		x.PatternAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternCodeableConcept != nil {
-		x.PatternCodeableConcept.validate(p+".patternCodeableConcept", errs)
+		m := v.Push("patternCodeableConcept")
+		x.PatternCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternCoding != nil {
-		x.PatternCoding.validate(p+".patternCoding", errs)
+		m := v.Push("patternCoding")
+		x.PatternCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternContactPoint != nil {
-		x.PatternContactPoint.validate(p+".patternContactPoint", errs)
+		m := v.Push("patternContactPoint")
+		x.PatternContactPoint.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternCount != nil {
-		x.PatternCount.validate(p+".patternCount", errs)
+		m := v.Push("patternCount")
+		x.PatternCount.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternDistance != nil {
-		x.PatternDistance.validate(p+".patternDistance", errs)
+		m := v.Push("patternDistance")
+		x.PatternDistance.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternDuration != nil {
-		x.PatternDuration.validate(p+".patternDuration", errs)
+		m := v.Push("patternDuration")
+		x.PatternDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternHumanName != nil {
-		x.PatternHumanName.validate(p+".patternHumanName", errs)
+		m := v.Push("patternHumanName")
+		x.PatternHumanName.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternIdentifier != nil {
-		x.PatternIdentifier.validate(p+".patternIdentifier", errs)
+		m := v.Push("patternIdentifier")
+		x.PatternIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternMoney != nil {
-		x.PatternMoney.validate(p+".patternMoney", errs)
+		m := v.Push("patternMoney")
+		x.PatternMoney.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternPeriod != nil {
-		x.PatternPeriod.validate(p+".patternPeriod", errs)
+		m := v.Push("patternPeriod")
+		x.PatternPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternQuantity != nil {
-		x.PatternQuantity.validate(p+".patternQuantity", errs)
+		m := v.Push("patternQuantity")
+		x.PatternQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternRange != nil {
-		x.PatternRange.validate(p+".patternRange", errs)
+		m := v.Push("patternRange")
+		x.PatternRange.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternRatio != nil {
-		x.PatternRatio.validate(p+".patternRatio", errs)
+		m := v.Push("patternRatio")
+		x.PatternRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternReference != nil {
-		x.PatternReference.validate(p+".patternReference", errs)
+		m := v.Push("patternReference")
+		x.PatternReference.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternSampledData != nil {
-		x.PatternSampledData.validate(p+".patternSampledData", errs)
+		m := v.Push("patternSampledData")
+		x.PatternSampledData.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternSignature != nil {
-		x.PatternSignature.validate(p+".patternSignature", errs)
+		m := v.Push("patternSignature")
+		x.PatternSignature.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternTiming != nil {
-		x.PatternTiming.validate(p+".patternTiming", errs)
+		m := v.Push("patternTiming")
+		x.PatternTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.PatternMeta != nil {
-		x.PatternMeta.validate(p+".patternMeta", errs)
+		m := v.Push("patternMeta")
+		x.PatternMeta.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Example {
-		x.Example[i].validate(fhirjson.Index(p+".example", i), errs)
+		m := v.PushIndex("example", i)
+		x.Example[i].validate(v)
+		v.Pop(m)
 	}
 	if x.MinValueDateExt != nil {
-		x.MinValueDateExt.validate(p+".minValueDate", errs)
+		m := v.Push("minValueDate")
+		x.MinValueDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MinValueDate != "" && !fhirjson.CheckDate(x.MinValueDate) {
-		errs.BadFormat(p+".minValueDate", "date")
+		v.BadFormat("minValueDate", -1, "date")
 	}
 	if x.MinValueDateTimeExt != nil {
-		x.MinValueDateTimeExt.validate(p+".minValueDateTime", errs)
+		m := v.Push("minValueDateTime")
+		x.MinValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MinValueDateTime != "" && !fhirjson.CheckDateTime(x.MinValueDateTime) {
-		errs.BadFormat(p+".minValueDateTime", "dateTime")
+		v.BadFormat("minValueDateTime", -1, "dateTime")
 	}
 	if x.MinValueInstantExt != nil {
-		x.MinValueInstantExt.validate(p+".minValueInstant", errs)
+		m := v.Push("minValueInstant")
+		x.MinValueInstantExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MinValueInstant != "" && !fhirjson.CheckInstant(x.MinValueInstant) {
-		errs.BadFormat(p+".minValueInstant", "instant")
+		v.BadFormat("minValueInstant", -1, "instant")
 	}
 	if x.MinValueTimeExt != nil {
-		x.MinValueTimeExt.validate(p+".minValueTime", errs)
+		m := v.Push("minValueTime")
+		x.MinValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MinValueTime != "" && !fhirjson.CheckTime(x.MinValueTime) {
-		errs.BadFormat(p+".minValueTime", "time")
+		v.BadFormat("minValueTime", -1, "time")
 	}
 	if x.MinValueDecimalExt != nil {
-		x.MinValueDecimalExt.validate(p+".minValueDecimal", errs)
+		m := v.Push("minValueDecimal")
+		x.MinValueDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MinValueIntegerExt != nil {
-		x.MinValueIntegerExt.validate(p+".minValueInteger", errs)
+		m := v.Push("minValueInteger")
+		x.MinValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MinValuePositiveIntExt != nil {
-		x.MinValuePositiveIntExt.validate(p+".minValuePositiveInt", errs)
+		m := v.Push("minValuePositiveInt")
+		x.MinValuePositiveIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MinValuePositiveInt != nil && *x.MinValuePositiveInt < 1 {
-		errs.BadFormat(p+".minValuePositiveInt", "positiveInt")
+		v.BadFormat("minValuePositiveInt", -1, "positiveInt")
 	}
 	if x.MinValueUnsignedIntExt != nil {
-		x.MinValueUnsignedIntExt.validate(p+".minValueUnsignedInt", errs)
+		m := v.Push("minValueUnsignedInt")
+		x.MinValueUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MinValueUnsignedInt != nil && *x.MinValueUnsignedInt < 0 {
-		errs.BadFormat(p+".minValueUnsignedInt", "unsignedInt")
+		v.BadFormat("minValueUnsignedInt", -1, "unsignedInt")
 	}
 	if x.MinValueQuantity != nil {
-		x.MinValueQuantity.validate(p+".minValueQuantity", errs)
+		m := v.Push("minValueQuantity")
+		x.MinValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxValueDateExt != nil {
-		x.MaxValueDateExt.validate(p+".maxValueDate", errs)
+		m := v.Push("maxValueDate")
+		x.MaxValueDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxValueDate != "" && !fhirjson.CheckDate(x.MaxValueDate) {
-		errs.BadFormat(p+".maxValueDate", "date")
+		v.BadFormat("maxValueDate", -1, "date")
 	}
 	if x.MaxValueDateTimeExt != nil {
-		x.MaxValueDateTimeExt.validate(p+".maxValueDateTime", errs)
+		m := v.Push("maxValueDateTime")
+		x.MaxValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxValueDateTime != "" && !fhirjson.CheckDateTime(x.MaxValueDateTime) {
-		errs.BadFormat(p+".maxValueDateTime", "dateTime")
+		v.BadFormat("maxValueDateTime", -1, "dateTime")
 	}
 	if x.MaxValueInstantExt != nil {
-		x.MaxValueInstantExt.validate(p+".maxValueInstant", errs)
+		m := v.Push("maxValueInstant")
+		x.MaxValueInstantExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxValueInstant != "" && !fhirjson.CheckInstant(x.MaxValueInstant) {
-		errs.BadFormat(p+".maxValueInstant", "instant")
+		v.BadFormat("maxValueInstant", -1, "instant")
 	}
 	if x.MaxValueTimeExt != nil {
-		x.MaxValueTimeExt.validate(p+".maxValueTime", errs)
+		m := v.Push("maxValueTime")
+		x.MaxValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxValueTime != "" && !fhirjson.CheckTime(x.MaxValueTime) {
-		errs.BadFormat(p+".maxValueTime", "time")
+		v.BadFormat("maxValueTime", -1, "time")
 	}
 	if x.MaxValueDecimalExt != nil {
-		x.MaxValueDecimalExt.validate(p+".maxValueDecimal", errs)
+		m := v.Push("maxValueDecimal")
+		x.MaxValueDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxValueIntegerExt != nil {
-		x.MaxValueIntegerExt.validate(p+".maxValueInteger", errs)
+		m := v.Push("maxValueInteger")
+		x.MaxValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxValuePositiveIntExt != nil {
-		x.MaxValuePositiveIntExt.validate(p+".maxValuePositiveInt", errs)
+		m := v.Push("maxValuePositiveInt")
+		x.MaxValuePositiveIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxValuePositiveInt != nil && *x.MaxValuePositiveInt < 1 {
-		errs.BadFormat(p+".maxValuePositiveInt", "positiveInt")
+		v.BadFormat("maxValuePositiveInt", -1, "positiveInt")
 	}
 	if x.MaxValueUnsignedIntExt != nil {
-		x.MaxValueUnsignedIntExt.validate(p+".maxValueUnsignedInt", errs)
+		m := v.Push("maxValueUnsignedInt")
+		x.MaxValueUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxValueUnsignedInt != nil && *x.MaxValueUnsignedInt < 0 {
-		errs.BadFormat(p+".maxValueUnsignedInt", "unsignedInt")
+		v.BadFormat("maxValueUnsignedInt", -1, "unsignedInt")
 	}
 	if x.MaxValueQuantity != nil {
-		x.MaxValueQuantity.validate(p+".maxValueQuantity", errs)
+		m := v.Push("maxValueQuantity")
+		x.MaxValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxLengthExt != nil {
-		x.MaxLengthExt.validate(p+".maxLength", errs)
+		m := v.Push("maxLength")
+		x.MaxLengthExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.ConditionExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".condition", i), errs)
+	for i, e := range x.ConditionExt {
+		if e != nil {
+			m := v.PushIndex("condition", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.Condition {
-		if v != "" && !fhirjson.CheckID(v) {
-			errs.BadFormat(fhirjson.Index(p+".condition", i), "id")
+	for i, s := range x.Condition {
+		if s != "" && !fhirjson.CheckID(s) {
+			v.BadFormat("condition", i, "id")
 		}
 	}
 	for i := range x.Constraint {
-		x.Constraint[i].validate(fhirjson.Index(p+".constraint", i), errs)
+		m := v.PushIndex("constraint", i)
+		x.Constraint[i].validate(v)
+		v.Pop(m)
 	}
 	if x.MustSupportExt != nil {
-		x.MustSupportExt.validate(p+".mustSupport", errs)
+		m := v.Push("mustSupport")
+		x.MustSupportExt.validate(v)
+		v.Pop(m)
 	}
 	if x.IsModifierExt != nil {
-		x.IsModifierExt.validate(p+".isModifier", errs)
+		m := v.Push("isModifier")
+		x.IsModifierExt.validate(v)
+		v.Pop(m)
 	}
 	if x.IsSummaryExt != nil {
-		x.IsSummaryExt.validate(p+".isSummary", errs)
+		m := v.Push("isSummary")
+		x.IsSummaryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Binding != nil {
-		x.Binding.validate(p+".binding", errs)
+		m := v.Push("binding")
+		x.Binding.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Mapping {
-		x.Mapping[i].validate(fhirjson.Index(p+".mapping", i), errs)
+		m := v.PushIndex("mapping", i)
+		x.Mapping[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -4838,32 +5376,42 @@ func (x *ElementDefinitionSlicing) fhirName() string { return "ElementDefinition
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionSlicing) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.slicing", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.slicing")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionSlicing) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ElementDefinitionSlicing) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Discriminator {
-		x.Discriminator[i].validate(fhirjson.Index(p+".discriminator", i), errs)
+		m := v.PushIndex("discriminator", i)
+		x.Discriminator[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OrderedExt != nil {
-		x.OrderedExt.validate(p+".ordered", errs)
+		m := v.Push("ordered")
+		x.OrderedExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Rules != "" || x.RulesExt != nil) {
-		errs.Missing(p + ".rules")
+		v.Missing("rules")
 	}
 	if x.Rules != "" && !x.Rules.IsValid() {
-		errs.BadCode(p+".rules", "http://hl7.org/fhir/ValueSet/resource-slicing-rules")
+		v.BadCode("rules", -1, "http://hl7.org/fhir/ValueSet/resource-slicing-rules")
 	}
 	if x.RulesExt != nil {
-		x.RulesExt.validate(p+".rules", errs)
+		m := v.Push("rules")
+		x.RulesExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -4940,29 +5488,35 @@ func (x *ElementDefinitionSlicingDiscriminator) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionSlicingDiscriminator) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.slicing.discriminator", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.slicing.discriminator")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionSlicingDiscriminator) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ElementDefinitionSlicingDiscriminator) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/discriminator-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/discriminator-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
 	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+		m := v.Push("path")
+		x.PathExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -5043,35 +5597,43 @@ func (x *ElementDefinitionBase) fhirName() string { return "ElementDefinition.ba
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionBase) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.base", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.base")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionBase) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ElementDefinitionBase) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
 	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+		m := v.Push("path")
+		x.PathExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Min != nil || x.MinExt != nil) {
-		errs.Missing(p + ".min")
+		v.Missing("min")
 	}
 	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
+		m := v.Push("min")
+		x.MinExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Min != nil && *x.Min < 0 {
-		errs.BadFormat(p+".min", "unsignedInt")
+		v.BadFormat("min", -1, "unsignedInt")
 	}
 	if !(x.Max != "" || x.MaxExt != nil) {
-		errs.Missing(p + ".max")
+		v.Missing("max")
 	}
 	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
+		m := v.Push("max")
+		x.MaxExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -5172,42 +5734,54 @@ func (x *ElementDefinitionType) fhirName() string { return "ElementDefinition.ty
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionType) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.type", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.type")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionType) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ElementDefinitionType) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ProfileExt != nil {
-		x.ProfileExt.validate(p+".profile", errs)
+		m := v.Push("profile")
+		x.ProfileExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TargetProfileExt != nil {
-		x.TargetProfileExt.validate(p+".targetProfile", errs)
+		m := v.Push("targetProfile")
+		x.TargetProfileExt.validate(v)
+		v.Pop(m)
 	}
 	for i, c := range x.Aggregation {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".aggregation", i), "http://hl7.org/fhir/ValueSet/resource-aggregation-mode")
+			v.BadCode("aggregation", i, "http://hl7.org/fhir/ValueSet/resource-aggregation-mode")
 		}
 	}
-	for i, v := range x.AggregationExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".aggregation", i), errs)
+	for i, e := range x.AggregationExt {
+		if e != nil {
+			m := v.PushIndex("aggregation", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.Versioning != "" && !x.Versioning.IsValid() {
-		errs.BadCode(p+".versioning", "http://hl7.org/fhir/ValueSet/reference-version-rules")
+		v.BadCode("versioning", -1, "http://hl7.org/fhir/ValueSet/reference-version-rules")
 	}
 	if x.VersioningExt != nil {
-		x.VersioningExt.validate(p+".versioning", errs)
+		m := v.Push("versioning")
+		x.VersioningExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -5540,158 +6114,238 @@ func (x *ElementDefinitionExample) fhirName() string { return "ElementDefinition
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionExample) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.example", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.example")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionExample) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ElementDefinitionExample) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Label != "" || x.LabelExt != nil) {
-		errs.Missing(p + ".label")
+		v.Missing("label")
 	}
 	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
+		m := v.Push("label")
+		x.LabelExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBase64BinaryExt != nil {
-		x.ValueBase64BinaryExt.validate(p+".valueBase64Binary", errs)
+		m := v.Push("valueBase64Binary")
+		x.ValueBase64BinaryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+		m := v.Push("valueBoolean")
+		x.ValueBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
+		m := v.Push("valueCode")
+		x.ValueCodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+		m := v.Push("valueDate")
+		x.ValueDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
-		errs.BadFormat(p+".valueDate", "date")
+		v.BadFormat("valueDate", -1, "date")
 	}
 	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+		m := v.Push("valueDateTime")
+		x.ValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
-		errs.BadFormat(p+".valueDateTime", "dateTime")
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
 	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+		m := v.Push("valueDecimal")
+		x.ValueDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
+		m := v.Push("valueId")
+		x.ValueIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
-		errs.BadFormat(p+".valueId", "id")
+		v.BadFormat("valueId", -1, "id")
 	}
 	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
+		m := v.Push("valueInstant")
+		x.ValueInstantExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
-		errs.BadFormat(p+".valueInstant", "instant")
+		v.BadFormat("valueInstant", -1, "instant")
 	}
 	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+		m := v.Push("valueInteger")
+		x.ValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMarkdownExt != nil {
-		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)
+		m := v.Push("valueMarkdown")
+		x.ValueMarkdownExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueOidExt != nil {
-		x.ValueOidExt.validate(p+".valueOid", errs)
+		m := v.Push("valueOid")
+		x.ValueOidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePositiveIntExt != nil {
-		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
+		m := v.Push("valuePositiveInt")
+		x.ValuePositiveIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
-		errs.BadFormat(p+".valuePositiveInt", "positiveInt")
+		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
+		m := v.Push("valueTime")
+		x.ValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
-		errs.BadFormat(p+".valueTime", "time")
+		v.BadFormat("valueTime", -1, "time")
 	}
 	if x.ValueUnsignedIntExt != nil {
-		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
+		m := v.Push("valueUnsignedInt")
+		x.ValueUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
-		errs.BadFormat(p+".valueUnsignedInt", "unsignedInt")
+		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
 	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
+		m := v.Push("valueUri")
+		x.ValueURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAddress != nil {
-		x.ValueAddress.validate(p+".valueAddress", errs)
+		m := v.Push("valueAddress")
+		x.ValueAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAge != nil {
-		x.ValueAge.validate(p+".valueAge", errs)
+		m := v.Push("valueAge")
+		x.ValueAge.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAnnotation != nil {
-		x.ValueAnnotation.validate(p+".valueAnnotation", errs)
+		m := v.Push("valueAnnotation")
+		x.ValueAnnotation.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
+		m := v.Push("valueAttachment")
+		x.ValueAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
+		m := v.Push("valueCodeableConcept")
+		x.ValueCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
+		m := v.Push("valueCoding")
+		x.ValueCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueContactPoint != nil {
-		x.ValueContactPoint.validate(p+".valueContactPoint", errs)
+		m := v.Push("valueContactPoint")
+		x.ValueContactPoint.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCount != nil {
-		x.ValueCount.validate(p+".valueCount", errs)
+		m := v.Push("valueCount")
+		x.ValueCount.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDistance != nil {
-		x.ValueDistance.validate(p+".valueDistance", errs)
+		m := v.Push("valueDistance")
+		x.ValueDistance.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDuration != nil {
-		x.ValueDuration.validate(p+".valueDuration", errs)
+		m := v.Push("valueDuration")
+		x.ValueDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueHumanName != nil {
-		x.ValueHumanName.validate(p+".valueHumanName", errs)
+		m := v.Push("valueHumanName")
+		x.ValueHumanName.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIdentifier != nil {
-		x.ValueIdentifier.validate(p+".valueIdentifier", errs)
+		m := v.Push("valueIdentifier")
+		x.ValueIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMoney != nil {
-		x.ValueMoney.validate(p+".valueMoney", errs)
+		m := v.Push("valueMoney")
+		x.ValueMoney.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
+		m := v.Push("valuePeriod")
+		x.ValuePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+		m := v.Push("valueQuantity")
+		x.ValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
+		m := v.Push("valueRange")
+		x.ValueRange.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
+		m := v.Push("valueRatio")
+		x.ValueRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
+		m := v.Push("valueReference")
+		x.ValueReference.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
+		m := v.Push("valueSampledData")
+		x.ValueSampledData.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSignature != nil {
-		x.ValueSignature.validate(p+".valueSignature", errs)
+		m := v.Push("valueSignature")
+		x.ValueSignature.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTiming != nil {
-		x.ValueTiming.validate(p+".valueTiming", errs)
+		m := v.Push("valueTiming")
+		x.ValueTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMeta != nil {
-		x.ValueMeta.validate(p+".valueMeta", errs)
+		m := v.Push("valueMeta")
+		x.ValueMeta.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -5982,53 +6636,69 @@ func (x *ElementDefinitionConstraint) fhirName() string { return "ElementDefinit
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionConstraint) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.constraint", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.constraint")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionConstraint) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ElementDefinitionConstraint) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Key != "" || x.KeyExt != nil) {
-		errs.Missing(p + ".key")
+		v.Missing("key")
 	}
 	if x.KeyExt != nil {
-		x.KeyExt.validate(p+".key", errs)
+		m := v.Push("key")
+		x.KeyExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Key != "" && !fhirjson.CheckID(x.Key) {
-		errs.BadFormat(p+".key", "id")
+		v.BadFormat("key", -1, "id")
 	}
 	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
+		m := v.Push("requirements")
+		x.RequirementsExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Severity != "" || x.SeverityExt != nil) {
-		errs.Missing(p + ".severity")
+		v.Missing("severity")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
-		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/constraint-severity")
+		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/constraint-severity")
 	}
 	if x.SeverityExt != nil {
-		x.SeverityExt.validate(p+".severity", errs)
+		m := v.Push("severity")
+		x.SeverityExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Human != "" || x.HumanExt != nil) {
-		errs.Missing(p + ".human")
+		v.Missing("human")
 	}
 	if x.HumanExt != nil {
-		x.HumanExt.validate(p+".human", errs)
+		m := v.Push("human")
+		x.HumanExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Expression != "" || x.ExpressionExt != nil) {
-		errs.Missing(p + ".expression")
+		v.Missing("expression")
 	}
 	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
+		m := v.Push("expression")
+		x.ExpressionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.XpathExt != nil {
-		x.XpathExt.validate(p+".xpath", errs)
+		m := v.Push("xpath")
+		x.XpathExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceExt != nil {
-		x.SourceExt.validate(p+".source", errs)
+		m := v.Push("source")
+		x.SourceExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -6116,32 +6786,42 @@ func (x *ElementDefinitionBinding) fhirName() string { return "ElementDefinition
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionBinding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.binding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.binding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionBinding) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ElementDefinitionBinding) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Strength != "" || x.StrengthExt != nil) {
-		errs.Missing(p + ".strength")
+		v.Missing("strength")
 	}
 	if x.Strength != "" && !x.Strength.IsValid() {
-		errs.BadCode(p+".strength", "http://hl7.org/fhir/ValueSet/binding-strength")
+		v.BadCode("strength", -1, "http://hl7.org/fhir/ValueSet/binding-strength")
 	}
 	if x.StrengthExt != nil {
-		x.StrengthExt.validate(p+".strength", errs)
+		m := v.Push("strength")
+		x.StrengthExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSetURIExt != nil {
-		x.ValueSetURIExt.validate(p+".valueSetUri", errs)
+		m := v.Push("valueSetUri")
+		x.ValueSetURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSetReference != nil {
-		x.ValueSetReference.validate(p+".valueSetReference", errs)
+		m := v.Push("valueSetReference")
+		x.ValueSetReference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -6258,35 +6938,45 @@ func (x *ElementDefinitionMapping) fhirName() string { return "ElementDefinition
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionMapping) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.mapping", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.mapping")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionMapping) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ElementDefinitionMapping) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Identity != "" || x.IdentityExt != nil) {
-		errs.Missing(p + ".identity")
+		v.Missing("identity")
 	}
 	if x.IdentityExt != nil {
-		x.IdentityExt.validate(p+".identity", errs)
+		m := v.Push("identity")
+		x.IdentityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
-		errs.BadFormat(p+".identity", "id")
+		v.BadFormat("identity", -1, "id")
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Map != "" || x.MapExt != nil) {
-		errs.Missing(p + ".map")
+		v.Missing("map")
 	}
 	if x.MapExt != nil {
-		x.MapExt.validate(p+".map", errs)
+		m := v.Push("map")
+		x.MapExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
+		m := v.Push("comment")
+		x.CommentExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -6612,152 +7302,230 @@ func (x *Extension) fhirName() string { return "Extension" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Extension) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Extension", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Extension")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Extension) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.URL != "") {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
 	if x.ValueBase64BinaryExt != nil {
-		x.ValueBase64BinaryExt.validate(p+".valueBase64Binary", errs)
+		m := v.Push("valueBase64Binary")
+		x.ValueBase64BinaryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+		m := v.Push("valueBoolean")
+		x.ValueBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
+		m := v.Push("valueCode")
+		x.ValueCodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+		m := v.Push("valueDate")
+		x.ValueDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
-		errs.BadFormat(p+".valueDate", "date")
+		v.BadFormat("valueDate", -1, "date")
 	}
 	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+		m := v.Push("valueDateTime")
+		x.ValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
-		errs.BadFormat(p+".valueDateTime", "dateTime")
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
 	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+		m := v.Push("valueDecimal")
+		x.ValueDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
+		m := v.Push("valueId")
+		x.ValueIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
-		errs.BadFormat(p+".valueId", "id")
+		v.BadFormat("valueId", -1, "id")
 	}
 	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
+		m := v.Push("valueInstant")
+		x.ValueInstantExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
-		errs.BadFormat(p+".valueInstant", "instant")
+		v.BadFormat("valueInstant", -1, "instant")
 	}
 	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+		m := v.Push("valueInteger")
+		x.ValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMarkdownExt != nil {
-		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)
+		m := v.Push("valueMarkdown")
+		x.ValueMarkdownExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueOidExt != nil {
-		x.ValueOidExt.validate(p+".valueOid", errs)
+		m := v.Push("valueOid")
+		x.ValueOidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePositiveIntExt != nil {
-		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
+		m := v.Push("valuePositiveInt")
+		x.ValuePositiveIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
-		errs.BadFormat(p+".valuePositiveInt", "positiveInt")
+		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
+		m := v.Push("valueTime")
+		x.ValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
-		errs.BadFormat(p+".valueTime", "time")
+		v.BadFormat("valueTime", -1, "time")
 	}
 	if x.ValueUnsignedIntExt != nil {
-		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
+		m := v.Push("valueUnsignedInt")
+		x.ValueUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
-		errs.BadFormat(p+".valueUnsignedInt", "unsignedInt")
+		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
 	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
+		m := v.Push("valueUri")
+		x.ValueURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAddress != nil {
-		x.ValueAddress.validate(p+".valueAddress", errs)
+		m := v.Push("valueAddress")
+		x.ValueAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAge != nil {
-		x.ValueAge.validate(p+".valueAge", errs)
+		m := v.Push("valueAge")
+		x.ValueAge.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAnnotation != nil {
-		x.ValueAnnotation.validate(p+".valueAnnotation", errs)
+		m := v.Push("valueAnnotation")
+		x.ValueAnnotation.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
+		m := v.Push("valueAttachment")
+		x.ValueAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
+		m := v.Push("valueCodeableConcept")
+		x.ValueCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
+		m := v.Push("valueCoding")
+		x.ValueCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueContactPoint != nil {
-		x.ValueContactPoint.validate(p+".valueContactPoint", errs)
+		m := v.Push("valueContactPoint")
+		x.ValueContactPoint.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCount != nil {
-		x.ValueCount.validate(p+".valueCount", errs)
+		m := v.Push("valueCount")
+		x.ValueCount.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDistance != nil {
-		x.ValueDistance.validate(p+".valueDistance", errs)
+		m := v.Push("valueDistance")
+		x.ValueDistance.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDuration != nil {
-		x.ValueDuration.validate(p+".valueDuration", errs)
+		m := v.Push("valueDuration")
+		x.ValueDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueHumanName != nil {
-		x.ValueHumanName.validate(p+".valueHumanName", errs)
+		m := v.Push("valueHumanName")
+		x.ValueHumanName.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIdentifier != nil {
-		x.ValueIdentifier.validate(p+".valueIdentifier", errs)
+		m := v.Push("valueIdentifier")
+		x.ValueIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMoney != nil {
-		x.ValueMoney.validate(p+".valueMoney", errs)
+		m := v.Push("valueMoney")
+		x.ValueMoney.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
+		m := v.Push("valuePeriod")
+		x.ValuePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+		m := v.Push("valueQuantity")
+		x.ValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
+		m := v.Push("valueRange")
+		x.ValueRange.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
+		m := v.Push("valueRatio")
+		x.ValueRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
+		m := v.Push("valueReference")
+		x.ValueReference.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
+		m := v.Push("valueSampledData")
+		x.ValueSampledData.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSignature != nil {
-		x.ValueSignature.validate(p+".valueSignature", errs)
+		m := v.Push("valueSignature")
+		x.ValueSignature.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTiming != nil {
-		x.ValueTiming.validate(p+".valueTiming", errs)
+		m := v.Push("valueTiming")
+		x.ValueTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMeta != nil {
-		x.ValueMeta.validate(p+".valueMeta", errs)
+		m := v.Push("valueMeta")
+		x.ValueMeta.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -7041,44 +7809,60 @@ func (x *HumanName) fhirName() string { return "HumanName" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HumanName) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HumanName", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HumanName")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HumanName) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *HumanName) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/name-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/name-use")
 	}
 	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
+		m := v.Push("use")
+		x.UseExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FamilyExt != nil {
-		x.FamilyExt.validate(p+".family", errs)
+		m := v.Push("family")
+		x.FamilyExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.GivenExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".given", i), errs)
+	for i, e := range x.GivenExt {
+		if e != nil {
+			m := v.PushIndex("given", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.PrefixExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".prefix", i), errs)
+	for i, e := range x.PrefixExt {
+		if e != nil {
+			m := v.PushIndex("prefix", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.SuffixExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".suffix", i), errs)
+	for i, e := range x.SuffixExt {
+		if e != nil {
+			m := v.PushIndex("suffix", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -7174,35 +7958,49 @@ func (x *Identifier) fhirName() string { return "Identifier" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Identifier) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Identifier", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Identifier")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Identifier) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Identifier) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/identifier-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/identifier-use")
 	}
 	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
+		m := v.Push("use")
+		x.UseExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.Assigner != nil {
-		x.Assigner.validate(p+".assigner", errs)
+		m := v.Push("assigner")
+		x.Assigner.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -7293,37 +8091,49 @@ func (x *Meta) fhirName() string { return "Meta" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Meta) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Meta", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Meta")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Meta) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Meta) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.VersionIDExt != nil {
-		x.VersionIDExt.validate(p+".versionId", errs)
+		m := v.Push("versionId")
+		x.VersionIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionID != "" && !fhirjson.CheckID(x.VersionID) {
-		errs.BadFormat(p+".versionId", "id")
+		v.BadFormat("versionId", -1, "id")
 	}
 	if x.LastUpdatedExt != nil {
-		x.LastUpdatedExt.validate(p+".lastUpdated", errs)
+		m := v.Push("lastUpdated")
+		x.LastUpdatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LastUpdated != "" && !fhirjson.CheckInstant(x.LastUpdated) {
-		errs.BadFormat(p+".lastUpdated", "instant")
+		v.BadFormat("lastUpdated", -1, "instant")
 	}
-	for i, v := range x.ProfileExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".profile", i), errs)
+	for i, e := range x.ProfileExt {
+		if e != nil {
+			m := v.PushIndex("profile", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Security {
-		x.Security[i].validate(fhirjson.Index(p+".security", i), errs)
+		m := v.PushIndex("security", i)
+		x.Security[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Tag {
-		x.Tag[i].validate(fhirjson.Index(p+".tag", i), errs)
+		m := v.PushIndex("tag", i)
+		x.Tag[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -7424,32 +8234,44 @@ func (x *Money) fhirName() string { return "Money" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Money) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Money", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Money")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Money) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Money) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
 	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
+		m := v.Push("comparator")
+		x.ComparatorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
+		m := v.Push("unit")
+		x.UnitExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -7515,26 +8337,30 @@ func (x *Narrative) fhirName() string { return "Narrative" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Narrative) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Narrative", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Narrative")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Narrative) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Narrative) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/narrative-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/narrative-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Div != "") {
-		errs.Missing(p + ".div")
+		v.Missing("div")
 	}
 }
 
@@ -7650,47 +8476,63 @@ func (x *ParameterDefinition) fhirName() string { return "ParameterDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ParameterDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ParameterDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ParameterDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ParameterDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ParameterDefinition) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Use != "" || x.UseExt != nil) {
-		errs.Missing(p + ".use")
+		v.Missing("use")
 	}
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/operation-parameter-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/operation-parameter-use")
 	}
 	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
+		m := v.Push("use")
+		x.UseExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
+		m := v.Push("min")
+		x.MinExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
+		m := v.Push("max")
+		x.MaxExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/all-types")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/all-types")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
+		m := v.Push("profile")
+		x.Profile.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -7761,26 +8603,32 @@ func (x *Period) fhirName() string { return "Period" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Period) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Period", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Period")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Period) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Period) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
+		m := v.Push("start")
+		x.StartExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Start != "" && !fhirjson.CheckDateTime(x.Start) {
-		errs.BadFormat(p+".start", "dateTime")
+		v.BadFormat("start", -1, "dateTime")
 	}
 	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
+		m := v.Push("end")
+		x.EndExt.validate(v)
+		v.Pop(m)
 	}
 	if x.End != "" && !fhirjson.CheckDateTime(x.End) {
-		errs.BadFormat(p+".end", "dateTime")
+		v.BadFormat("end", -1, "dateTime")
 	}
 }
 
@@ -7881,32 +8729,44 @@ func (x *Quantity) fhirName() string { return "Quantity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Quantity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Quantity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Quantity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Quantity) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Quantity) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
 	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
+		m := v.Push("comparator")
+		x.ComparatorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
+		m := v.Push("unit")
+		x.UnitExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -7967,20 +8827,26 @@ func (x *Range) fhirName() string { return "Range" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Range) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Range", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Range")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Range) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Range) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Low != nil {
-		x.Low.validate(p+".low", errs)
+		m := v.Push("low")
+		x.Low.validate(v)
+		v.Pop(m)
 	}
 	if x.High != nil {
-		x.High.validate(p+".high", errs)
+		m := v.Push("high")
+		x.High.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -8041,20 +8907,26 @@ func (x *Ratio) fhirName() string { return "Ratio" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Ratio) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Ratio", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Ratio")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Ratio) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Ratio) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Numerator != nil {
-		x.Numerator.validate(p+".numerator", errs)
+		m := v.Push("numerator")
+		x.Numerator.validate(v)
+		v.Pop(m)
 	}
 	if x.Denominator != nil {
-		x.Denominator.validate(p+".denominator", errs)
+		m := v.Push("denominator")
+		x.Denominator.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -8130,23 +9002,31 @@ func (x *Reference) fhirName() string { return "Reference" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Reference) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Reference", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Reference")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Reference) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Reference) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ReferenceExt != nil {
-		x.ReferenceExt.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.ReferenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
+		m := v.Push("display")
+		x.DisplayExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -8247,38 +9127,52 @@ func (x *RelatedArtifact) fhirName() string { return "RelatedArtifact" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RelatedArtifact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RelatedArtifact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RelatedArtifact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RelatedArtifact) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *RelatedArtifact) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/related-artifact-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/related-artifact-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
+		m := v.Push("display")
+		x.DisplayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CitationExt != nil {
-		x.CitationExt.validate(p+".citation", errs)
+		m := v.Push("citation")
+		x.CitationExt.validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Document != nil {
-		x.Document.validate(p+".document", errs)
+		m := v.Push("document")
+		x.Document.validate(v)
+		v.Pop(m)
 	}
 	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
+		m := v.Push("resource")
+		x.Resource.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -8394,50 +9288,66 @@ func (x *SampledData) fhirName() string { return "SampledData" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SampledData) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SampledData", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SampledData")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SampledData) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SampledData) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Origin != nil) {
-		errs.Missing(p + ".origin")
+		v.Missing("origin")
 	}
 	if x.Origin != nil {
-		x.Origin.validate(p+".origin", errs)
+		m := v.Push("origin")
+		x.Origin.validate(v)
+		v.Pop(m)
 	}
 	if !(!x.Period.IsZero() || x.PeriodExt != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
 	if x.PeriodExt != nil {
-		x.PeriodExt.validate(p+".period", errs)
+		m := v.Push("period")
+		x.PeriodExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
+		m := v.Push("factor")
+		x.FactorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LowerLimitExt != nil {
-		x.LowerLimitExt.validate(p+".lowerLimit", errs)
+		m := v.Push("lowerLimit")
+		x.LowerLimitExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UpperLimitExt != nil {
-		x.UpperLimitExt.validate(p+".upperLimit", errs)
+		m := v.Push("upperLimit")
+		x.UpperLimitExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Dimensions != nil || x.DimensionsExt != nil) {
-		errs.Missing(p + ".dimensions")
+		v.Missing("dimensions")
 	}
 	if x.DimensionsExt != nil {
-		x.DimensionsExt.validate(p+".dimensions", errs)
+		m := v.Push("dimensions")
+		x.DimensionsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Dimensions != nil && *x.Dimensions < 1 {
-		errs.BadFormat(p+".dimensions", "positiveInt")
+		v.BadFormat("dimensions", -1, "positiveInt")
 	}
 	if !(x.Data != "" || x.DataExt != nil) {
-		errs.Missing(p + ".data")
+		v.Missing("data")
 	}
 	if x.DataExt != nil {
-		x.DataExt.validate(p+".data", errs)
+		m := v.Push("data")
+		x.DataExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -8553,50 +9463,68 @@ func (x *Signature) fhirName() string { return "Signature" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Signature) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Signature", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Signature")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Signature) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Signature) validate(v *fhirjson.Validator) {
 	if x.WhoType() == "" {
-		errs.Missing(p + ".who[x]")
+		v.Missing("who[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Type) > 0) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.When != "" || x.WhenExt != nil) {
-		errs.Missing(p + ".when")
+		v.Missing("when")
 	}
 	if x.WhenExt != nil {
-		x.WhenExt.validate(p+".when", errs)
+		m := v.Push("when")
+		x.WhenExt.validate(v)
+		v.Pop(m)
 	}
 	if x.When != "" && !fhirjson.CheckInstant(x.When) {
-		errs.BadFormat(p+".when", "instant")
+		v.BadFormat("when", -1, "instant")
 	}
 	if x.WhoURIExt != nil {
-		x.WhoURIExt.validate(p+".whoUri", errs)
+		m := v.Push("whoUri")
+		x.WhoURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.WhoReference != nil {
-		x.WhoReference.validate(p+".whoReference", errs)
+		m := v.Push("whoReference")
+		x.WhoReference.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOfURIExt != nil {
-		x.OnBehalfOfURIExt.validate(p+".onBehalfOfUri", errs)
+		m := v.Push("onBehalfOfUri")
+		x.OnBehalfOfURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOfReference != nil {
-		x.OnBehalfOfReference.validate(p+".onBehalfOfReference", errs)
+		m := v.Push("onBehalfOfReference")
+		x.OnBehalfOfReference.validate(v)
+		v.Pop(m)
 	}
 	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
+		m := v.Push("contentType")
+		x.ContentTypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BlobExt != nil {
-		x.BlobExt.validate(p+".blob", errs)
+		m := v.Push("blob")
+		x.BlobExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -8735,26 +9663,36 @@ func (x *SimpleQuantity) fhirName() string { return "SimpleQuantity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SimpleQuantity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SimpleQuantity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SimpleQuantity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SimpleQuantity) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SimpleQuantity) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
+		m := v.Push("unit")
+		x.UnitExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -8825,30 +9763,38 @@ func (x *Timing) fhirName() string { return "Timing" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Timing) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Timing", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Timing")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Timing) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Timing) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.EventExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".event", i), errs)
+	for i, e := range x.EventExt {
+		if e != nil {
+			m := v.PushIndex("event", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.Event {
-		if v != "" && !fhirjson.CheckDateTime(v) {
-			errs.BadFormat(fhirjson.Index(p+".event", i), "dateTime")
+	for i, s := range x.Event {
+		if s != "" && !fhirjson.CheckDateTime(s) {
+			v.BadFormat("event", i, "dateTime")
 		}
 	}
 	if x.Repeat != nil {
-		x.Repeat.validate(p+".repeat", errs)
+		m := v.Push("repeat")
+		x.Repeat.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -9054,95 +10000,131 @@ func (x *TimingRepeat) fhirName() string { return "Timing.repeat" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TimingRepeat) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Timing.repeat", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Timing.repeat")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TimingRepeat) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TimingRepeat) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.BoundsDuration != nil {
-		x.BoundsDuration.validate(p+".boundsDuration", errs)
+		m := v.Push("boundsDuration")
+		x.BoundsDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.BoundsRange != nil {
-		x.BoundsRange.validate(p+".boundsRange", errs)
+		m := v.Push("boundsRange")
+		x.BoundsRange.validate(v)
+		v.Pop(m)
 	}
 	if x.BoundsPeriod != nil {
-		x.BoundsPeriod.validate(p+".boundsPeriod", errs)
+		m := v.Push("boundsPeriod")
+		x.BoundsPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.CountExt != nil {
-		x.CountExt.validate(p+".count", errs)
+		m := v.Push("count")
+		x.CountExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CountMaxExt != nil {
-		x.CountMaxExt.validate(p+".countMax", errs)
+		m := v.Push("countMax")
+		x.CountMaxExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DurationExt != nil {
-		x.DurationExt.validate(p+".duration", errs)
+		m := v.Push("duration")
+		x.DurationExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DurationMaxExt != nil {
-		x.DurationMaxExt.validate(p+".durationMax", errs)
+		m := v.Push("durationMax")
+		x.DurationMaxExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DurationUnit != "" && !x.DurationUnit.IsValid() {
-		errs.BadCode(p+".durationUnit", "http://hl7.org/fhir/ValueSet/units-of-time")
+		v.BadCode("durationUnit", -1, "http://hl7.org/fhir/ValueSet/units-of-time")
 	}
 	if x.DurationUnitExt != nil {
-		x.DurationUnitExt.validate(p+".durationUnit", errs)
+		m := v.Push("durationUnit")
+		x.DurationUnitExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FrequencyExt != nil {
-		x.FrequencyExt.validate(p+".frequency", errs)
+		m := v.Push("frequency")
+		x.FrequencyExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FrequencyMaxExt != nil {
-		x.FrequencyMaxExt.validate(p+".frequencyMax", errs)
+		m := v.Push("frequencyMax")
+		x.FrequencyMaxExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PeriodExt != nil {
-		x.PeriodExt.validate(p+".period", errs)
+		m := v.Push("period")
+		x.PeriodExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PeriodMaxExt != nil {
-		x.PeriodMaxExt.validate(p+".periodMax", errs)
+		m := v.Push("periodMax")
+		x.PeriodMaxExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PeriodUnit != "" && !x.PeriodUnit.IsValid() {
-		errs.BadCode(p+".periodUnit", "http://hl7.org/fhir/ValueSet/units-of-time")
+		v.BadCode("periodUnit", -1, "http://hl7.org/fhir/ValueSet/units-of-time")
 	}
 	if x.PeriodUnitExt != nil {
-		x.PeriodUnitExt.validate(p+".periodUnit", errs)
+		m := v.Push("periodUnit")
+		x.PeriodUnitExt.validate(v)
+		v.Pop(m)
 	}
 	for i, c := range x.DayOfWeek {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".dayOfWeek", i), "http://hl7.org/fhir/ValueSet/days-of-week")
+			v.BadCode("dayOfWeek", i, "http://hl7.org/fhir/ValueSet/days-of-week")
 		}
 	}
-	for i, v := range x.DayOfWeekExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".dayOfWeek", i), errs)
+	for i, e := range x.DayOfWeekExt {
+		if e != nil {
+			m := v.PushIndex("dayOfWeek", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.TimeOfDayExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".timeOfDay", i), errs)
+	for i, e := range x.TimeOfDayExt {
+		if e != nil {
+			m := v.PushIndex("timeOfDay", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.TimeOfDay {
-		if v != "" && !fhirjson.CheckTime(v) {
-			errs.BadFormat(fhirjson.Index(p+".timeOfDay", i), "time")
+	for i, s := range x.TimeOfDay {
+		if s != "" && !fhirjson.CheckTime(s) {
+			v.BadFormat("timeOfDay", i, "time")
 		}
 	}
 	for i, c := range x.When {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".when", i), "http://hl7.org/fhir/ValueSet/event-timing")
+			v.BadCode("when", i, "http://hl7.org/fhir/ValueSet/event-timing")
 		}
 	}
-	for i, v := range x.WhenExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".when", i), errs)
+	for i, e := range x.WhenExt {
+		if e != nil {
+			m := v.PushIndex("when", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.OffsetExt != nil {
-		x.OffsetExt.validate(p+".offset", errs)
+		m := v.Push("offset")
+		x.OffsetExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Offset != nil && *x.Offset < 0 {
-		errs.BadFormat(p+".offset", "unsignedInt")
+		v.BadFormat("offset", -1, "unsignedInt")
 	}
 }
 
@@ -9276,47 +10258,63 @@ func (x *TriggerDefinition) fhirName() string { return "TriggerDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TriggerDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TriggerDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TriggerDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TriggerDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TriggerDefinition) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/trigger-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/trigger-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EventNameExt != nil {
-		x.EventNameExt.validate(p+".eventName", errs)
+		m := v.Push("eventName")
+		x.EventNameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EventTimingTiming != nil {
-		x.EventTimingTiming.validate(p+".eventTimingTiming", errs)
+		m := v.Push("eventTimingTiming")
+		x.EventTimingTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.EventTimingReference != nil {
-		x.EventTimingReference.validate(p+".eventTimingReference", errs)
+		m := v.Push("eventTimingReference")
+		x.EventTimingReference.validate(v)
+		v.Pop(m)
 	}
 	if x.EventTimingDateExt != nil {
-		x.EventTimingDateExt.validate(p+".eventTimingDate", errs)
+		m := v.Push("eventTimingDate")
+		x.EventTimingDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EventTimingDate != "" && !fhirjson.CheckDate(x.EventTimingDate) {
-		errs.BadFormat(p+".eventTimingDate", "date")
+		v.BadFormat("eventTimingDate", -1, "date")
 	}
 	if x.EventTimingDateTimeExt != nil {
-		x.EventTimingDateTimeExt.validate(p+".eventTimingDateTime", errs)
+		m := v.Push("eventTimingDateTime")
+		x.EventTimingDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EventTimingDateTime != "" && !fhirjson.CheckDateTime(x.EventTimingDateTime) {
-		errs.BadFormat(p+".eventTimingDateTime", "dateTime")
+		v.BadFormat("eventTimingDateTime", -1, "dateTime")
 	}
 	if x.EventData != nil {
-		x.EventData.validate(p+".eventData", errs)
+		m := v.Push("eventData")
+		x.EventData.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -9419,32 +10417,42 @@ func (x *UsageContext) fhirName() string { return "UsageContext" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *UsageContext) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("UsageContext", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("UsageContext")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *UsageContext) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *UsageContext) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
+		m := v.Push("valueCodeableConcept")
+		x.ValueCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+		m := v.Push("valueQuantity")
+		x.ValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
+		m := v.Push("valueRange")
+		x.ValueRange.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -228,100 +228,150 @@ func (x *Device) fhirName() string { return "Device" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Device) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Device", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Device")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Device) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Device) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Udi != nil {
-		x.Udi.validate(p+".udi", errs)
+		m := v.Push("udi")
+		x.Udi.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/device-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/device-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.LotNumberExt != nil {
-		x.LotNumberExt.validate(p+".lotNumber", errs)
+		m := v.Push("lotNumber")
+		x.LotNumberExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ManufacturerExt != nil {
-		x.ManufacturerExt.validate(p+".manufacturer", errs)
+		m := v.Push("manufacturer")
+		x.ManufacturerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ManufactureDateExt != nil {
-		x.ManufactureDateExt.validate(p+".manufactureDate", errs)
+		m := v.Push("manufactureDate")
+		x.ManufactureDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ManufactureDate != "" && !fhirjson.CheckDateTime(x.ManufactureDate) {
-		errs.BadFormat(p+".manufactureDate", "dateTime")
+		v.BadFormat("manufactureDate", -1, "dateTime")
 	}
 	if x.ExpirationDateExt != nil {
-		x.ExpirationDateExt.validate(p+".expirationDate", errs)
+		m := v.Push("expirationDate")
+		x.ExpirationDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpirationDate != "" && !fhirjson.CheckDateTime(x.ExpirationDate) {
-		errs.BadFormat(p+".expirationDate", "dateTime")
+		v.BadFormat("expirationDate", -1, "dateTime")
 	}
 	if x.ModelExt != nil {
-		x.ModelExt.validate(p+".model", errs)
+		m := v.Push("model")
+		x.ModelExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Owner != nil {
-		x.Owner.validate(p+".owner", errs)
+		m := v.Push("owner")
+		x.Owner.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Safety {
-		x.Safety[i].validate(fhirjson.Index(p+".safety", i), errs)
+		m := v.PushIndex("safety", i)
+		x.Safety[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -459,40 +509,58 @@ func (x *DeviceUdi) fhirName() string { return "Device.udi" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceUdi) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Device.udi", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Device.udi")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceUdi) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DeviceUdi) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DeviceIdentifierExt != nil {
-		x.DeviceIdentifierExt.validate(p+".deviceIdentifier", errs)
+		m := v.Push("deviceIdentifier")
+		x.DeviceIdentifierExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.JurisdictionExt != nil {
-		x.JurisdictionExt.validate(p+".jurisdiction", errs)
+		m := v.Push("jurisdiction")
+		x.JurisdictionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CarrierHRFExt != nil {
-		x.CarrierHRFExt.validate(p+".carrierHRF", errs)
+		m := v.Push("carrierHRF")
+		x.CarrierHRFExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CarrierAIDCExt != nil {
-		x.CarrierAIDCExt.validate(p+".carrierAIDC", errs)
+		m := v.Push("carrierAIDC")
+		x.CarrierAIDCExt.validate(v)
+		v.Pop(m)
 	}
 	if x.IssuerExt != nil {
-		x.IssuerExt.validate(p+".issuer", errs)
+		m := v.Push("issuer")
+		x.IssuerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EntryType != "" && !x.EntryType.IsValid() {
-		errs.BadCode(p+".entryType", "http://hl7.org/fhir/ValueSet/udi-entry-type")
+		v.BadCode("entryType", -1, "http://hl7.org/fhir/ValueSet/udi-entry-type")
 	}
 	if x.EntryTypeExt != nil {
-		x.EntryTypeExt.validate(p+".entryType", errs)
+		m := v.Push("entryType")
+		x.EntryTypeExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -188,85 +188,127 @@ func (x *EligibilityResponse) fhirName() string { return "EligibilityResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EligibilityResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EligibilityResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EligibilityResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EligibilityResponse) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EligibilityResponse) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
+		m := v.Push("created")
+		x.CreatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
-		errs.BadFormat(p+".created", "dateTime")
+		v.BadFormat("created", -1, "dateTime")
 	}
 	if x.RequestProvider != nil {
-		x.RequestProvider.validate(p+".requestProvider", errs)
+		m := v.Push("requestProvider")
+		x.RequestProvider.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestOrganization != nil {
-		x.RequestOrganization.validate(p+".requestOrganization", errs)
+		m := v.Push("requestOrganization")
+		x.RequestOrganization.validate(v)
+		v.Pop(m)
 	}
 	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
+		m := v.Push("request")
+		x.Request.validate(v)
+		v.Pop(m)
 	}
 	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
+		m := v.Push("outcome")
+		x.Outcome.validate(v)
+		v.Pop(m)
 	}
 	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
+		m := v.Push("disposition")
+		x.DispositionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Insurer != nil {
-		x.Insurer.validate(p+".insurer", errs)
+		m := v.Push("insurer")
+		x.Insurer.validate(v)
+		v.Pop(m)
 	}
 	if x.InforceExt != nil {
-		x.InforceExt.validate(p+".inforce", errs)
+		m := v.Push("inforce")
+		x.InforceExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Insurance {
-		x.Insurance[i].validate(fhirjson.Index(p+".insurance", i), errs)
+		m := v.PushIndex("insurance", i)
+		x.Insurance[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
+		m := v.Push("form")
+		x.Form.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Error {
-		x.Error[i].validate(fhirjson.Index(p+".error", i), errs)
+		m := v.PushIndex("error", i)
+		x.Error[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -351,26 +393,36 @@ func (x *EligibilityResponseInsurance) fhirName() string { return "EligibilityRe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EligibilityResponseInsurance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EligibilityResponse.insurance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EligibilityResponse.insurance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EligibilityResponseInsurance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EligibilityResponseInsurance) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
+		m := v.Push("coverage")
+		x.Coverage.validate(v)
+		v.Pop(m)
 	}
 	if x.Contract != nil {
-		x.Contract.validate(p+".contract", errs)
+		m := v.Push("contract")
+		x.Contract.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BenefitBalance {
-		x.BenefitBalance[i].validate(fhirjson.Index(p+".benefitBalance", i), errs)
+		m := v.PushIndex("benefitBalance", i)
+		x.BenefitBalance[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -492,47 +544,69 @@ func (x *EligibilityResponseInsuranceBenefitBalance) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EligibilityResponseInsuranceBenefitBalance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EligibilityResponse.insurance.benefitBalance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EligibilityResponse.insurance.benefitBalance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EligibilityResponseInsuranceBenefitBalance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EligibilityResponseInsuranceBenefitBalance) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Category != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.SubCategory != nil {
-		x.SubCategory.validate(p+".subCategory", errs)
+		m := v.Push("subCategory")
+		x.SubCategory.validate(v)
+		v.Pop(m)
 	}
 	if x.ExcludedExt != nil {
-		x.ExcludedExt.validate(p+".excluded", errs)
+		m := v.Push("excluded")
+		x.ExcludedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Network != nil {
-		x.Network.validate(p+".network", errs)
+		m := v.Push("network")
+		x.Network.validate(v)
+		v.Pop(m)
 	}
 	if x.Unit != nil {
-		x.Unit.validate(p+".unit", errs)
+		m := v.Push("unit")
+		x.Unit.validate(v)
+		v.Pop(m)
 	}
 	if x.Term != nil {
-		x.Term.validate(p+".term", errs)
+		m := v.Push("term")
+		x.Term.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Financial {
-		x.Financial[i].validate(fhirjson.Index(p+".financial", i), errs)
+		m := v.PushIndex("financial", i)
+		x.Financial[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -639,44 +713,60 @@ func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) fhirName() string 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EligibilityResponse.insurance.benefitBalance.financial", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EligibilityResponse.insurance.benefitBalance.financial")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.AllowedUnsignedIntExt != nil {
-		x.AllowedUnsignedIntExt.validate(p+".allowedUnsignedInt", errs)
+		m := v.Push("allowedUnsignedInt")
+		x.AllowedUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AllowedUnsignedInt != nil && *x.AllowedUnsignedInt < 0 {
-		errs.BadFormat(p+".allowedUnsignedInt", "unsignedInt")
+		v.BadFormat("allowedUnsignedInt", -1, "unsignedInt")
 	}
 	if x.AllowedStringExt != nil {
-		x.AllowedStringExt.validate(p+".allowedString", errs)
+		m := v.Push("allowedString")
+		x.AllowedStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AllowedMoney != nil {
-		x.AllowedMoney.validate(p+".allowedMoney", errs)
+		m := v.Push("allowedMoney")
+		x.AllowedMoney.validate(v)
+		v.Pop(m)
 	}
 	if x.UsedUnsignedIntExt != nil {
-		x.UsedUnsignedIntExt.validate(p+".usedUnsignedInt", errs)
+		m := v.Push("usedUnsignedInt")
+		x.UsedUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UsedUnsignedInt != nil && *x.UsedUnsignedInt < 0 {
-		errs.BadFormat(p+".usedUnsignedInt", "unsignedInt")
+		v.BadFormat("usedUnsignedInt", -1, "unsignedInt")
 	}
 	if x.UsedMoney != nil {
-		x.UsedMoney.validate(p+".usedMoney", errs)
+		m := v.Push("usedMoney")
+		x.UsedMoney.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -791,22 +881,28 @@ func (x *EligibilityResponseError) fhirName() string { return "EligibilityRespon
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EligibilityResponseError) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EligibilityResponse.error", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EligibilityResponse.error")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EligibilityResponseError) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EligibilityResponseError) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 }

@@ -213,109 +213,167 @@ func (x *Encounter) fhirName() string { return "Encounter" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Encounter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Encounter) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Encounter) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/encounter-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.StatusHistory {
-		x.StatusHistory[i].validate(fhirjson.Index(p+".statusHistory", i), errs)
+		m := v.PushIndex("statusHistory", i)
+		x.StatusHistory[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Class != nil {
-		x.Class.validate(p+".class", errs)
+		m := v.Push("class")
+		x.Class.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ClassHistory {
-		x.ClassHistory[i].validate(fhirjson.Index(p+".classHistory", i), errs)
+		m := v.PushIndex("classHistory", i)
+		x.ClassHistory[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.Priority.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.EpisodeOfCare {
-		x.EpisodeOfCare[i].validate(fhirjson.Index(p+".episodeOfCare", i), errs)
+		m := v.PushIndex("episodeOfCare", i)
+		x.EpisodeOfCare[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.IncomingReferral {
-		x.IncomingReferral[i].validate(fhirjson.Index(p+".incomingReferral", i), errs)
+		m := v.PushIndex("incomingReferral", i)
+		x.IncomingReferral[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
+		m := v.PushIndex("participant", i)
+		x.Participant[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Appointment != nil {
-		x.Appointment.validate(p+".appointment", errs)
+		m := v.Push("appointment")
+		x.Appointment.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.Length != nil {
-		x.Length.validate(p+".length", errs)
+		m := v.Push("length")
+		x.Length.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
+		m := v.PushIndex("reason", i)
+		x.Reason[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Diagnosis {
-		x.Diagnosis[i].validate(fhirjson.Index(p+".diagnosis", i), errs)
+		m := v.PushIndex("diagnosis", i)
+		x.Diagnosis[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Account {
-		x.Account[i].validate(fhirjson.Index(p+".account", i), errs)
+		m := v.PushIndex("account", i)
+		x.Account[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Hospitalization != nil {
-		x.Hospitalization.validate(p+".hospitalization", errs)
+		m := v.Push("hospitalization")
+		x.Hospitalization.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Location {
-		x.Location[i].validate(fhirjson.Index(p+".location", i), errs)
+		m := v.PushIndex("location", i)
+		x.Location[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ServiceProvider != nil {
-		x.ServiceProvider.validate(p+".serviceProvider", errs)
+		m := v.Push("serviceProvider")
+		x.ServiceProvider.validate(v)
+		v.Pop(m)
 	}
 	if x.PartOf != nil {
-		x.PartOf.validate(p+".partOf", errs)
+		m := v.Push("partOf")
+		x.PartOf.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -400,32 +458,40 @@ func (x *EncounterStatusHistory) fhirName() string { return "Encounter.statusHis
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterStatusHistory) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.statusHistory", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.statusHistory")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterStatusHistory) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EncounterStatusHistory) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/encounter-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Period != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -491,29 +557,37 @@ func (x *EncounterClassHistory) fhirName() string { return "Encounter.classHisto
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterClassHistory) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.classHistory", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.classHistory")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterClassHistory) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EncounterClassHistory) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Class != nil) {
-		errs.Missing(p + ".class")
+		v.Missing("class")
 	}
 	if x.Class != nil {
-		x.Class.validate(p+".class", errs)
+		m := v.Push("class")
+		x.Class.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Period != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -584,26 +658,36 @@ func (x *EncounterParticipant) fhirName() string { return "Encounter.participant
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EncounterParticipant) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.Individual != nil {
-		x.Individual.validate(p+".individual", errs)
+		m := v.Push("individual")
+		x.Individual.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -679,32 +763,42 @@ func (x *EncounterDiagnosis) fhirName() string { return "Encounter.diagnosis" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterDiagnosis) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.diagnosis", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.diagnosis")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EncounterDiagnosis) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Condition != nil) {
-		errs.Missing(p + ".condition")
+		v.Missing("condition")
 	}
 	if x.Condition != nil {
-		x.Condition.validate(p+".condition", errs)
+		m := v.Push("condition")
+		x.Condition.validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	if x.RankExt != nil {
-		x.RankExt.validate(p+".rank", errs)
+		m := v.Push("rank")
+		x.RankExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Rank != nil && *x.Rank < 1 {
-		errs.BadFormat(p+".rank", "positiveInt")
+		v.BadFormat("rank", -1, "positiveInt")
 	}
 }
 
@@ -807,44 +901,66 @@ func (x *EncounterHospitalization) fhirName() string { return "Encounter.hospita
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterHospitalization) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.hospitalization", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.hospitalization")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterHospitalization) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EncounterHospitalization) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PreAdmissionIdentifier != nil {
-		x.PreAdmissionIdentifier.validate(p+".preAdmissionIdentifier", errs)
+		m := v.Push("preAdmissionIdentifier")
+		x.PreAdmissionIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Origin != nil {
-		x.Origin.validate(p+".origin", errs)
+		m := v.Push("origin")
+		x.Origin.validate(v)
+		v.Pop(m)
 	}
 	if x.AdmitSource != nil {
-		x.AdmitSource.validate(p+".admitSource", errs)
+		m := v.Push("admitSource")
+		x.AdmitSource.validate(v)
+		v.Pop(m)
 	}
 	if x.ReAdmission != nil {
-		x.ReAdmission.validate(p+".reAdmission", errs)
+		m := v.Push("reAdmission")
+		x.ReAdmission.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DietPreference {
-		x.DietPreference[i].validate(fhirjson.Index(p+".dietPreference", i), errs)
+		m := v.PushIndex("dietPreference", i)
+		x.DietPreference[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SpecialCourtesy {
-		x.SpecialCourtesy[i].validate(fhirjson.Index(p+".specialCourtesy", i), errs)
+		m := v.PushIndex("specialCourtesy", i)
+		x.SpecialCourtesy[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SpecialArrangement {
-		x.SpecialArrangement[i].validate(fhirjson.Index(p+".specialArrangement", i), errs)
+		m := v.PushIndex("specialArrangement", i)
+		x.SpecialArrangement[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Destination != nil {
-		x.Destination.validate(p+".destination", errs)
+		m := v.Push("destination")
+		x.Destination.validate(v)
+		v.Pop(m)
 	}
 	if x.DischargeDisposition != nil {
-		x.DischargeDisposition.validate(p+".dischargeDisposition", errs)
+		m := v.Push("dischargeDisposition")
+		x.DischargeDisposition.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -920,31 +1036,41 @@ func (x *EncounterLocation) fhirName() string { return "Encounter.location" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterLocation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.location", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.location")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterLocation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *EncounterLocation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Location != nil) {
-		errs.Missing(p + ".location")
+		v.Missing("location")
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/encounter-location-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-location-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }

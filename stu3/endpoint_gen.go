@@ -183,91 +183,129 @@ func (x *Endpoint) fhirName() string { return "Endpoint" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Endpoint) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Endpoint", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Endpoint")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Endpoint) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Endpoint) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/endpoint-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/endpoint-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.ConnectionType != nil) {
-		errs.Missing(p + ".connectionType")
+		v.Missing("connectionType")
 	}
 	if x.ConnectionType != nil {
-		x.ConnectionType.validate(p+".connectionType", errs)
+		m := v.Push("connectionType")
+		x.ConnectionType.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ManagingOrganization != nil {
-		x.ManagingOrganization.validate(p+".managingOrganization", errs)
+		m := v.Push("managingOrganization")
+		x.ManagingOrganization.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.PayloadType) > 0) {
-		errs.Missing(p + ".payloadType")
+		v.Missing("payloadType")
 	}
 	for i := range x.PayloadType {
-		x.PayloadType[i].validate(fhirjson.Index(p+".payloadType", i), errs)
+		m := v.PushIndex("payloadType", i)
+		x.PayloadType[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.PayloadMimeTypeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".payloadMimeType", i), errs)
+	for i, e := range x.PayloadMimeTypeExt {
+		if e != nil {
+			m := v.PushIndex("payloadMimeType", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if !(x.Address != "" || x.AddressExt != nil) {
-		errs.Missing(p + ".address")
+		v.Missing("address")
 	}
 	if x.AddressExt != nil {
-		x.AddressExt.validate(p+".address", errs)
+		m := v.Push("address")
+		x.AddressExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.HeaderExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".header", i), errs)
+	for i, e := range x.HeaderExt {
+		if e != nil {
+			m := v.PushIndex("header", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 }

@@ -298,118 +298,180 @@ func (x *ExpansionProfile) fhirName() string { return "ExpansionProfile" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfile) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfile) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExpansionProfile) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.FixedVersion {
-		x.FixedVersion[i].validate(fhirjson.Index(p+".fixedVersion", i), errs)
+		m := v.PushIndex("fixedVersion", i)
+		x.FixedVersion[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ExcludedSystem != nil {
-		x.ExcludedSystem.validate(p+".excludedSystem", errs)
+		m := v.Push("excludedSystem")
+		x.ExcludedSystem.validate(v)
+		v.Pop(m)
 	}
 	if x.IncludeDesignationsExt != nil {
-		x.IncludeDesignationsExt.validate(p+".includeDesignations", errs)
+		m := v.Push("includeDesignations")
+		x.IncludeDesignationsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Designation != nil {
-		x.Designation.validate(p+".designation", errs)
+		m := v.Push("designation")
+		x.Designation.validate(v)
+		v.Pop(m)
 	}
 	if x.IncludeDefinitionExt != nil {
-		x.IncludeDefinitionExt.validate(p+".includeDefinition", errs)
+		m := v.Push("includeDefinition")
+		x.IncludeDefinitionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ActiveOnlyExt != nil {
-		x.ActiveOnlyExt.validate(p+".activeOnly", errs)
+		m := v.Push("activeOnly")
+		x.ActiveOnlyExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExcludeNestedExt != nil {
-		x.ExcludeNestedExt.validate(p+".excludeNested", errs)
+		m := v.Push("excludeNested")
+		x.ExcludeNestedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExcludeNotForUIExt != nil {
-		x.ExcludeNotForUIExt.validate(p+".excludeNotForUI", errs)
+		m := v.Push("excludeNotForUI")
+		x.ExcludeNotForUIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExcludePostCoordinatedExt != nil {
-		x.ExcludePostCoordinatedExt.validate(p+".excludePostCoordinated", errs)
+		m := v.Push("excludePostCoordinated")
+		x.ExcludePostCoordinatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayLanguageExt != nil {
-		x.DisplayLanguageExt.validate(p+".displayLanguage", errs)
+		m := v.Push("displayLanguage")
+		x.DisplayLanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LimitedExpansionExt != nil {
-		x.LimitedExpansionExt.validate(p+".limitedExpansion", errs)
+		m := v.Push("limitedExpansion")
+		x.LimitedExpansionExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -509,38 +571,48 @@ func (x *ExpansionProfileFixedVersion) fhirName() string { return "ExpansionProf
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileFixedVersion) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.fixedVersion", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.fixedVersion")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileFixedVersion) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExpansionProfileFixedVersion) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.System != "" || x.SystemExt != nil) {
-		errs.Missing(p + ".system")
+		v.Missing("system")
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Version != "" || x.VersionExt != nil) {
-		errs.Missing(p + ".version")
+		v.Missing("version")
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/system-version-processing-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/system-version-processing-mode")
 	}
 	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+		m := v.Push("mode")
+		x.ModeExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -620,26 +692,34 @@ func (x *ExpansionProfileExcludedSystem) fhirName() string { return "ExpansionPr
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileExcludedSystem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.excludedSystem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.excludedSystem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileExcludedSystem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExpansionProfileExcludedSystem) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.System != "" || x.SystemExt != nil) {
-		errs.Missing(p + ".system")
+		v.Missing("system")
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -707,23 +787,31 @@ func (x *ExpansionProfileDesignation) fhirName() string { return "ExpansionProfi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileDesignation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.designation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.designation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileDesignation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExpansionProfileDesignation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Include != nil {
-		x.Include.validate(p+".include", errs)
+		m := v.Push("include")
+		x.Include.validate(v)
+		v.Pop(m)
 	}
 	if x.Exclude != nil {
-		x.Exclude.validate(p+".exclude", errs)
+		m := v.Push("exclude")
+		x.Exclude.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -790,20 +878,26 @@ func (x *ExpansionProfileDesignationInclude) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileDesignationInclude) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.designation.include", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.designation.include")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileDesignationInclude) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExpansionProfileDesignationInclude) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Designation {
-		x.Designation[i].validate(fhirjson.Index(p+".designation", i), errs)
+		m := v.PushIndex("designation", i)
+		x.Designation[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -880,23 +974,31 @@ func (x *ExpansionProfileDesignationIncludeDesignation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileDesignationIncludeDesignation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.designation.include.designation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.designation.include.designation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileDesignationIncludeDesignation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExpansionProfileDesignationIncludeDesignation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Use != nil {
-		x.Use.validate(p+".use", errs)
+		m := v.Push("use")
+		x.Use.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -963,20 +1065,26 @@ func (x *ExpansionProfileDesignationExclude) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileDesignationExclude) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.designation.exclude", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.designation.exclude")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileDesignationExclude) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExpansionProfileDesignationExclude) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Designation {
-		x.Designation[i].validate(fhirjson.Index(p+".designation", i), errs)
+		m := v.PushIndex("designation", i)
+		x.Designation[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1053,22 +1161,30 @@ func (x *ExpansionProfileDesignationExcludeDesignation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileDesignationExcludeDesignation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.designation.exclude.designation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.designation.exclude.designation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileDesignationExcludeDesignation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExpansionProfileDesignationExcludeDesignation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Use != nil {
-		x.Use.validate(p+".use", errs)
+		m := v.Push("use")
+		x.Use.validate(v)
+		v.Pop(m)
 	}
 }

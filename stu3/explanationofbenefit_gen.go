@@ -318,166 +318,260 @@ func (x *ExplanationOfBenefit) fhirName() string { return "ExplanationOfBenefit"
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefit) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefit) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefit) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/explanationofbenefit-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/explanationofbenefit-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SubType {
-		x.SubType[i].validate(fhirjson.Index(p+".subType", i), errs)
+		m := v.PushIndex("subType", i)
+		x.SubType[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.BillablePeriod != nil {
-		x.BillablePeriod.validate(p+".billablePeriod", errs)
+		m := v.Push("billablePeriod")
+		x.BillablePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
+		m := v.Push("created")
+		x.CreatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
-		errs.BadFormat(p+".created", "dateTime")
+		v.BadFormat("created", -1, "dateTime")
 	}
 	if x.Enterer != nil {
-		x.Enterer.validate(p+".enterer", errs)
+		m := v.Push("enterer")
+		x.Enterer.validate(v)
+		v.Pop(m)
 	}
 	if x.Insurer != nil {
-		x.Insurer.validate(p+".insurer", errs)
+		m := v.Push("insurer")
+		x.Insurer.validate(v)
+		v.Pop(m)
 	}
 	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
+		m := v.Push("provider")
+		x.Provider.validate(v)
+		v.Pop(m)
 	}
 	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
+		m := v.Push("organization")
+		x.Organization.validate(v)
+		v.Pop(m)
 	}
 	if x.Referral != nil {
-		x.Referral.validate(p+".referral", errs)
+		m := v.Push("referral")
+		x.Referral.validate(v)
+		v.Pop(m)
 	}
 	if x.Facility != nil {
-		x.Facility.validate(p+".facility", errs)
+		m := v.Push("facility")
+		x.Facility.validate(v)
+		v.Pop(m)
 	}
 	if x.Claim != nil {
-		x.Claim.validate(p+".claim", errs)
+		m := v.Push("claim")
+		x.Claim.validate(v)
+		v.Pop(m)
 	}
 	if x.ClaimResponse != nil {
-		x.ClaimResponse.validate(p+".claimResponse", errs)
+		m := v.Push("claimResponse")
+		x.ClaimResponse.validate(v)
+		v.Pop(m)
 	}
 	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
+		m := v.Push("outcome")
+		x.Outcome.validate(v)
+		v.Pop(m)
 	}
 	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
+		m := v.Push("disposition")
+		x.DispositionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Related {
-		x.Related[i].validate(fhirjson.Index(p+".related", i), errs)
+		m := v.PushIndex("related", i)
+		x.Related[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Prescription != nil {
-		x.Prescription.validate(p+".prescription", errs)
+		m := v.Push("prescription")
+		x.Prescription.validate(v)
+		v.Pop(m)
 	}
 	if x.OriginalPrescription != nil {
-		x.OriginalPrescription.validate(p+".originalPrescription", errs)
+		m := v.Push("originalPrescription")
+		x.OriginalPrescription.validate(v)
+		v.Pop(m)
 	}
 	if x.Payee != nil {
-		x.Payee.validate(p+".payee", errs)
+		m := v.Push("payee")
+		x.Payee.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Information {
-		x.Information[i].validate(fhirjson.Index(p+".information", i), errs)
+		m := v.PushIndex("information", i)
+		x.Information[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.CareTeam {
-		x.CareTeam[i].validate(fhirjson.Index(p+".careTeam", i), errs)
+		m := v.PushIndex("careTeam", i)
+		x.CareTeam[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Diagnosis {
-		x.Diagnosis[i].validate(fhirjson.Index(p+".diagnosis", i), errs)
+		m := v.PushIndex("diagnosis", i)
+		x.Diagnosis[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Procedure {
-		x.Procedure[i].validate(fhirjson.Index(p+".procedure", i), errs)
+		m := v.PushIndex("procedure", i)
+		x.Procedure[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PrecedenceExt != nil {
-		x.PrecedenceExt.validate(p+".precedence", errs)
+		m := v.Push("precedence")
+		x.PrecedenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Precedence != nil && *x.Precedence < 1 {
-		errs.BadFormat(p+".precedence", "positiveInt")
+		v.BadFormat("precedence", -1, "positiveInt")
 	}
 	if x.Insurance != nil {
-		x.Insurance.validate(p+".insurance", errs)
+		m := v.Push("insurance")
+		x.Insurance.validate(v)
+		v.Pop(m)
 	}
 	if x.Accident != nil {
-		x.Accident.validate(p+".accident", errs)
+		m := v.Push("accident")
+		x.Accident.validate(v)
+		v.Pop(m)
 	}
 	if x.EmploymentImpacted != nil {
-		x.EmploymentImpacted.validate(p+".employmentImpacted", errs)
+		m := v.Push("employmentImpacted")
+		x.EmploymentImpacted.validate(v)
+		v.Pop(m)
 	}
 	if x.Hospitalization != nil {
-		x.Hospitalization.validate(p+".hospitalization", errs)
+		m := v.Push("hospitalization")
+		x.Hospitalization.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
+		m := v.PushIndex("item", i)
+		x.Item[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.AddItem {
-		x.AddItem[i].validate(fhirjson.Index(p+".addItem", i), errs)
+		m := v.PushIndex("addItem", i)
+		x.AddItem[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TotalCost != nil {
-		x.TotalCost.validate(p+".totalCost", errs)
+		m := v.Push("totalCost")
+		x.TotalCost.validate(v)
+		v.Pop(m)
 	}
 	if x.UnallocDeductable != nil {
-		x.UnallocDeductable.validate(p+".unallocDeductable", errs)
+		m := v.Push("unallocDeductable")
+		x.UnallocDeductable.validate(v)
+		v.Pop(m)
 	}
 	if x.TotalBenefit != nil {
-		x.TotalBenefit.validate(p+".totalBenefit", errs)
+		m := v.Push("totalBenefit")
+		x.TotalBenefit.validate(v)
+		v.Pop(m)
 	}
 	if x.Payment != nil {
-		x.Payment.validate(p+".payment", errs)
+		m := v.Push("payment")
+		x.Payment.validate(v)
+		v.Pop(m)
 	}
 	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
+		m := v.Push("form")
+		x.Form.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ProcessNote {
-		x.ProcessNote[i].validate(fhirjson.Index(p+".processNote", i), errs)
+		m := v.PushIndex("processNote", i)
+		x.ProcessNote[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BenefitBalance {
-		x.BenefitBalance[i].validate(fhirjson.Index(p+".benefitBalance", i), errs)
+		m := v.PushIndex("benefitBalance", i)
+		x.BenefitBalance[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -562,26 +656,36 @@ func (x *ExplanationOfBenefitRelated) fhirName() string { return "ExplanationOfB
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitRelated) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.related", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.related")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitRelated) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitRelated) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Claim != nil {
-		x.Claim.validate(p+".claim", errs)
+		m := v.Push("claim")
+		x.Claim.validate(v)
+		v.Pop(m)
 	}
 	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
+		m := v.Push("relationship")
+		x.Relationship.validate(v)
+		v.Pop(m)
 	}
 	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
+		m := v.Push("reference")
+		x.Reference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -654,26 +758,36 @@ func (x *ExplanationOfBenefitPayee) fhirName() string { return "ExplanationOfBen
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitPayee) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.payee", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.payee")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitPayee) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitPayee) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.ResourceType != nil {
-		x.ResourceType.validate(p+".resourceType", errs)
+		m := v.Push("resourceType")
+		x.ResourceType.validate(v)
+		v.Pop(m)
 	}
 	if x.Party != nil {
-		x.Party.validate(p+".party", errs)
+		m := v.Push("party")
+		x.Party.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -800,59 +914,83 @@ func (x *ExplanationOfBenefitInformation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitInformation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.information", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.information")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitInformation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitInformation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Category != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDateExt != nil {
-		x.TimingDateExt.validate(p+".timingDate", errs)
+		m := v.Push("timingDate")
+		x.TimingDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDate != "" && !fhirjson.CheckDate(x.TimingDate) {
-		errs.BadFormat(p+".timingDate", "date")
+		v.BadFormat("timingDate", -1, "date")
 	}
 	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
+		m := v.Push("timingPeriod")
+		x.TimingPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+		m := v.Push("valueQuantity")
+		x.ValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
+		m := v.Push("valueAttachment")
+		x.ValueAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
+		m := v.Push("valueReference")
+		x.ValueReference.validate(v)
+		v.Pop(m)
 	}
 	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.Reason.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1001,41 +1139,55 @@ func (x *ExplanationOfBenefitCareTeam) fhirName() string { return "ExplanationOf
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitCareTeam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.careTeam", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.careTeam")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitCareTeam) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitCareTeam) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Provider != nil) {
-		errs.Missing(p + ".provider")
+		v.Missing("provider")
 	}
 	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
+		m := v.Push("provider")
+		x.Provider.validate(v)
+		v.Pop(m)
 	}
 	if x.ResponsibleExt != nil {
-		x.ResponsibleExt.validate(p+".responsible", errs)
+		m := v.Push("responsible")
+		x.ResponsibleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	if x.Qualification != nil {
-		x.Qualification.validate(p+".qualification", errs)
+		m := v.Push("qualification")
+		x.Qualification.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1125,41 +1277,55 @@ func (x *ExplanationOfBenefitDiagnosis) fhirName() string { return "ExplanationO
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitDiagnosis) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.diagnosis", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.diagnosis")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitDiagnosis) validate(v *fhirjson.Validator) {
 	if x.DiagnosisType() == "" {
-		errs.Missing(p + ".diagnosis[x]")
+		v.Missing("diagnosis[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if x.DiagnosisCodeableConcept != nil {
-		x.DiagnosisCodeableConcept.validate(p+".diagnosisCodeableConcept", errs)
+		m := v.Push("diagnosisCodeableConcept")
+		x.DiagnosisCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.DiagnosisReference != nil {
-		x.DiagnosisReference.validate(p+".diagnosisReference", errs)
+		m := v.Push("diagnosisReference")
+		x.DiagnosisReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PackageCode != nil {
-		x.PackageCode.validate(p+".packageCode", errs)
+		m := v.Push("packageCode")
+		x.PackageCode.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1273,41 +1439,53 @@ func (x *ExplanationOfBenefitProcedure) fhirName() string { return "ExplanationO
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitProcedure) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.procedure", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.procedure")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitProcedure) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitProcedure) validate(v *fhirjson.Validator) {
 	if x.ProcedureType() == "" {
-		errs.Missing(p + ".procedure[x]")
+		v.Missing("procedure[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.ProcedureCodeableConcept != nil {
-		x.ProcedureCodeableConcept.validate(p+".procedureCodeableConcept", errs)
+		m := v.Push("procedureCodeableConcept")
+		x.ProcedureCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ProcedureReference != nil {
-		x.ProcedureReference.validate(p+".procedureReference", errs)
+		m := v.Push("procedureReference")
+		x.ProcedureReference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1406,24 +1584,32 @@ func (x *ExplanationOfBenefitInsurance) fhirName() string { return "ExplanationO
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitInsurance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.insurance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.insurance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitInsurance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitInsurance) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
+		m := v.Push("coverage")
+		x.Coverage.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.PreAuthRefExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".preAuthRef", i), errs)
+	for i, e := range x.PreAuthRefExt {
+		if e != nil {
+			m := v.PushIndex("preAuthRef", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 }
@@ -1507,32 +1693,44 @@ func (x *ExplanationOfBenefitAccident) fhirName() string { return "ExplanationOf
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitAccident) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.accident", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.accident")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitAccident) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitAccident) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
-		errs.BadFormat(p+".date", "date")
+		v.BadFormat("date", -1, "date")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.LocationAddress != nil {
-		x.LocationAddress.validate(p+".locationAddress", errs)
+		m := v.Push("locationAddress")
+		x.LocationAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.LocationReference != nil {
-		x.LocationReference.validate(p+".locationReference", errs)
+		m := v.Push("locationReference")
+		x.LocationReference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1784,139 +1982,195 @@ func (x *ExplanationOfBenefitItem) fhirName() string { return "ExplanationOfBene
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitItem) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	for i, v := range x.CareTeamLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".careTeamLinkId", i), errs)
+	for i, e := range x.CareTeamLinkIDExt {
+		if e != nil {
+			m := v.PushIndex("careTeamLinkId", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.CareTeamLinkID {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".careTeamLinkId", i), "positiveInt")
+	for i, n := range x.CareTeamLinkID {
+		if n < 1 {
+			v.BadFormat("careTeamLinkId", i, "positiveInt")
 		}
 	}
-	for i, v := range x.DiagnosisLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".diagnosisLinkId", i), errs)
+	for i, e := range x.DiagnosisLinkIDExt {
+		if e != nil {
+			m := v.PushIndex("diagnosisLinkId", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.DiagnosisLinkID {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".diagnosisLinkId", i), "positiveInt")
+	for i, n := range x.DiagnosisLinkID {
+		if n < 1 {
+			v.BadFormat("diagnosisLinkId", i, "positiveInt")
 		}
 	}
-	for i, v := range x.ProcedureLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".procedureLinkId", i), errs)
+	for i, e := range x.ProcedureLinkIDExt {
+		if e != nil {
+			m := v.PushIndex("procedureLinkId", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.ProcedureLinkID {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".procedureLinkId", i), "positiveInt")
+	for i, n := range x.ProcedureLinkID {
+		if n < 1 {
+			v.BadFormat("procedureLinkId", i, "positiveInt")
 		}
 	}
-	for i, v := range x.InformationLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".informationLinkId", i), errs)
+	for i, e := range x.InformationLinkIDExt {
+		if e != nil {
+			m := v.PushIndex("informationLinkId", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.InformationLinkID {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".informationLinkId", i), "positiveInt")
+	for i, n := range x.InformationLinkID {
+		if n < 1 {
+			v.BadFormat("informationLinkId", i, "positiveInt")
 		}
 	}
 	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
+		m := v.Push("revenue")
+		x.Revenue.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
+		m := v.PushIndex("modifier", i)
+		x.Modifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ProgramCode {
-		x.ProgramCode[i].validate(fhirjson.Index(p+".programCode", i), errs)
+		m := v.PushIndex("programCode", i)
+		x.ProgramCode[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ServicedDateExt != nil {
-		x.ServicedDateExt.validate(p+".servicedDate", errs)
+		m := v.Push("servicedDate")
+		x.ServicedDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ServicedDate != "" && !fhirjson.CheckDate(x.ServicedDate) {
-		errs.BadFormat(p+".servicedDate", "date")
+		v.BadFormat("servicedDate", -1, "date")
 	}
 	if x.ServicedPeriod != nil {
-		x.ServicedPeriod.validate(p+".servicedPeriod", errs)
+		m := v.Push("servicedPeriod")
+		x.ServicedPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.LocationCodeableConcept != nil {
-		x.LocationCodeableConcept.validate(p+".locationCodeableConcept", errs)
+		m := v.Push("locationCodeableConcept")
+		x.LocationCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.LocationAddress != nil {
-		x.LocationAddress.validate(p+".locationAddress", errs)
+		m := v.Push("locationAddress")
+		x.LocationAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.LocationReference != nil {
-		x.LocationReference.validate(p+".locationReference", errs)
+		m := v.Push("locationReference")
+		x.LocationReference.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
+		m := v.Push("unitPrice")
+		x.UnitPrice.validate(v)
+		v.Pop(m)
 	}
 	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
+		m := v.Push("factor")
+		x.FactorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
+		m := v.Push("net")
+		x.Net.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Udi {
-		x.Udi[i].validate(fhirjson.Index(p+".udi", i), errs)
+		m := v.PushIndex("udi", i)
+		x.Udi[i].validate(v)
+		v.Pop(m)
 	}
 	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
+		m := v.Push("bodySite")
+		x.BodySite.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SubSite {
-		x.SubSite[i].validate(fhirjson.Index(p+".subSite", i), errs)
+		m := v.PushIndex("subSite", i)
+		x.SubSite[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Encounter {
-		x.Encounter[i].validate(fhirjson.Index(p+".encounter", i), errs)
+		m := v.PushIndex("encounter", i)
+		x.Encounter[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	for i, e := range x.NoteNumberExt {
+		if e != nil {
+			m := v.PushIndex("noteNumber", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.NoteNumber {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
+		m := v.PushIndex("adjudication", i)
+		x.Adjudication[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
+		m := v.PushIndex("detail", i)
+		x.Detail[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2055,32 +2309,44 @@ func (x *ExplanationOfBenefitItemAdjudication) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitItemAdjudication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.item.adjudication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.item.adjudication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitItemAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitItemAdjudication) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Category != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.Reason.validate(v)
+		v.Pop(m)
 	}
 	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
+		m := v.Push("amount")
+		x.Amount.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2230,78 +2496,112 @@ func (x *ExplanationOfBenefitItemDetail) fhirName() string { return "Explanation
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.item.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.item.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitItemDetail) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
+		m := v.Push("revenue")
+		x.Revenue.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
+		m := v.PushIndex("modifier", i)
+		x.Modifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ProgramCode {
-		x.ProgramCode[i].validate(fhirjson.Index(p+".programCode", i), errs)
+		m := v.PushIndex("programCode", i)
+		x.ProgramCode[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
+		m := v.Push("unitPrice")
+		x.UnitPrice.validate(v)
+		v.Pop(m)
 	}
 	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
+		m := v.Push("factor")
+		x.FactorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
+		m := v.Push("net")
+		x.Net.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Udi {
-		x.Udi[i].validate(fhirjson.Index(p+".udi", i), errs)
+		m := v.PushIndex("udi", i)
+		x.Udi[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	for i, e := range x.NoteNumberExt {
+		if e != nil {
+			m := v.PushIndex("noteNumber", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.NoteNumber {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
+		m := v.PushIndex("adjudication", i)
+		x.Adjudication[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SubDetail {
-		x.SubDetail[i].validate(fhirjson.Index(p+".subDetail", i), errs)
+		m := v.PushIndex("subDetail", i)
+		x.SubDetail[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2448,75 +2748,107 @@ func (x *ExplanationOfBenefitItemDetailSubDetail) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitItemDetailSubDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.item.detail.subDetail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.item.detail.subDetail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitItemDetailSubDetail) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
 	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+		m := v.Push("sequence")
+		x.SequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Sequence != nil && *x.Sequence < 1 {
-		errs.BadFormat(p+".sequence", "positiveInt")
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
+		m := v.Push("revenue")
+		x.Revenue.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
+		m := v.PushIndex("modifier", i)
+		x.Modifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ProgramCode {
-		x.ProgramCode[i].validate(fhirjson.Index(p+".programCode", i), errs)
+		m := v.PushIndex("programCode", i)
+		x.ProgramCode[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
+		m := v.Push("unitPrice")
+		x.UnitPrice.validate(v)
+		v.Pop(m)
 	}
 	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
+		m := v.Push("factor")
+		x.FactorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
+		m := v.Push("net")
+		x.Net.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Udi {
-		x.Udi[i].validate(fhirjson.Index(p+".udi", i), errs)
+		m := v.PushIndex("udi", i)
+		x.Udi[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	for i, e := range x.NoteNumberExt {
+		if e != nil {
+			m := v.PushIndex("noteNumber", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.NoteNumber {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
+		m := v.PushIndex("adjudication", i)
+		x.Adjudication[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2629,58 +2961,80 @@ func (x *ExplanationOfBenefitAddItem) fhirName() string { return "ExplanationOfB
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitAddItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.addItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.addItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitAddItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitAddItem) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.SequenceLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".sequenceLinkId", i), errs)
+	for i, e := range x.SequenceLinkIDExt {
+		if e != nil {
+			m := v.PushIndex("sequenceLinkId", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.SequenceLinkID {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".sequenceLinkId", i), "positiveInt")
+	for i, n := range x.SequenceLinkID {
+		if n < 1 {
+			v.BadFormat("sequenceLinkId", i, "positiveInt")
 		}
 	}
 	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
+		m := v.Push("revenue")
+		x.Revenue.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
+		m := v.PushIndex("modifier", i)
+		x.Modifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Fee != nil {
-		x.Fee.validate(p+".fee", errs)
+		m := v.Push("fee")
+		x.Fee.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	for i, e := range x.NoteNumberExt {
+		if e != nil {
+			m := v.PushIndex("noteNumber", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.NoteNumber {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
+		m := v.PushIndex("adjudication", i)
+		x.Adjudication[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
+		m := v.PushIndex("detail", i)
+		x.Detail[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2782,45 +3136,63 @@ func (x *ExplanationOfBenefitAddItemDetail) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitAddItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.addItem.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.addItem.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitAddItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitAddItemDetail) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
+		m := v.Push("revenue")
+		x.Revenue.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+		m := v.Push("service")
+		x.Service.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
+		m := v.PushIndex("modifier", i)
+		x.Modifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Fee != nil {
-		x.Fee.validate(p+".fee", errs)
+		m := v.Push("fee")
+		x.Fee.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	for i, e := range x.NoteNumberExt {
+		if e != nil {
+			m := v.PushIndex("noteNumber", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.NoteNumber {
-		if v < 1 {
-			errs.BadFormat(fhirjson.Index(p+".noteNumber", i), "positiveInt")
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
 	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
+		m := v.PushIndex("adjudication", i)
+		x.Adjudication[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2913,38 +3285,54 @@ func (x *ExplanationOfBenefitPayment) fhirName() string { return "ExplanationOfB
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitPayment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.payment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.payment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitPayment) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitPayment) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Adjustment != nil {
-		x.Adjustment.validate(p+".adjustment", errs)
+		m := v.Push("adjustment")
+		x.Adjustment.validate(v)
+		v.Pop(m)
 	}
 	if x.AdjustmentReason != nil {
-		x.AdjustmentReason.validate(p+".adjustmentReason", errs)
+		m := v.Push("adjustmentReason")
+		x.AdjustmentReason.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
-		errs.BadFormat(p+".date", "date")
+		v.BadFormat("date", -1, "date")
 	}
 	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
+		m := v.Push("amount")
+		x.Amount.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -3036,32 +3424,44 @@ func (x *ExplanationOfBenefitProcessNote) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitProcessNote) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.processNote", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.processNote")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitProcessNote) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitProcessNote) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NumberExt != nil {
-		x.NumberExt.validate(p+".number", errs)
+		m := v.Push("number")
+		x.NumberExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Number != nil && *x.Number < 1 {
-		errs.BadFormat(p+".number", "positiveInt")
+		v.BadFormat("number", -1, "positiveInt")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Language != nil {
-		x.Language.validate(p+".language", errs)
+		m := v.Push("language")
+		x.Language.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -3183,47 +3583,69 @@ func (x *ExplanationOfBenefitBenefitBalance) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitBenefitBalance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.benefitBalance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.benefitBalance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitBenefitBalance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitBenefitBalance) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Category != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.SubCategory != nil {
-		x.SubCategory.validate(p+".subCategory", errs)
+		m := v.Push("subCategory")
+		x.SubCategory.validate(v)
+		v.Pop(m)
 	}
 	if x.ExcludedExt != nil {
-		x.ExcludedExt.validate(p+".excluded", errs)
+		m := v.Push("excluded")
+		x.ExcludedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Network != nil {
-		x.Network.validate(p+".network", errs)
+		m := v.Push("network")
+		x.Network.validate(v)
+		v.Pop(m)
 	}
 	if x.Unit != nil {
-		x.Unit.validate(p+".unit", errs)
+		m := v.Push("unit")
+		x.Unit.validate(v)
+		v.Pop(m)
 	}
 	if x.Term != nil {
-		x.Term.validate(p+".term", errs)
+		m := v.Push("term")
+		x.Term.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Financial {
-		x.Financial[i].validate(fhirjson.Index(p+".financial", i), errs)
+		m := v.PushIndex("financial", i)
+		x.Financial[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -3330,44 +3752,60 @@ func (x *ExplanationOfBenefitBenefitBalanceFinancial) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitBenefitBalanceFinancial) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.benefitBalance.financial", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.benefitBalance.financial")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitBenefitBalanceFinancial) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitBenefitBalanceFinancial) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.AllowedUnsignedIntExt != nil {
-		x.AllowedUnsignedIntExt.validate(p+".allowedUnsignedInt", errs)
+		m := v.Push("allowedUnsignedInt")
+		x.AllowedUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AllowedUnsignedInt != nil && *x.AllowedUnsignedInt < 0 {
-		errs.BadFormat(p+".allowedUnsignedInt", "unsignedInt")
+		v.BadFormat("allowedUnsignedInt", -1, "unsignedInt")
 	}
 	if x.AllowedStringExt != nil {
-		x.AllowedStringExt.validate(p+".allowedString", errs)
+		m := v.Push("allowedString")
+		x.AllowedStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AllowedMoney != nil {
-		x.AllowedMoney.validate(p+".allowedMoney", errs)
+		m := v.Push("allowedMoney")
+		x.AllowedMoney.validate(v)
+		v.Pop(m)
 	}
 	if x.UsedUnsignedIntExt != nil {
-		x.UsedUnsignedIntExt.validate(p+".usedUnsignedInt", errs)
+		m := v.Push("usedUnsignedInt")
+		x.UsedUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UsedUnsignedInt != nil && *x.UsedUnsignedInt < 0 {
-		errs.BadFormat(p+".usedUnsignedInt", "unsignedInt")
+		v.BadFormat("usedUnsignedInt", -1, "unsignedInt")
 	}
 	if x.UsedMoney != nil {
-		x.UsedMoney.validate(p+".usedMoney", errs)
+		m := v.Push("usedMoney")
+		x.UsedMoney.validate(v)
+		v.Pop(m)
 	}
 }
 

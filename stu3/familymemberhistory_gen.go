@@ -293,142 +293,210 @@ func (x *FamilyMemberHistory) fhirName() string { return "FamilyMemberHistory" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *FamilyMemberHistory) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("FamilyMemberHistory", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("FamilyMemberHistory")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *FamilyMemberHistory) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *FamilyMemberHistory) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
+		m := v.PushIndex("definition", i)
+		x.Definition[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/history-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/history-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NotDoneExt != nil {
-		x.NotDoneExt.validate(p+".notDone", errs)
+		m := v.Push("notDone")
+		x.NotDoneExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NotDoneReason != nil {
-		x.NotDoneReason.validate(p+".notDoneReason", errs)
+		m := v.Push("notDoneReason")
+		x.NotDoneReason.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Relationship != nil) {
-		errs.Missing(p + ".relationship")
+		v.Missing("relationship")
 	}
 	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
+		m := v.Push("relationship")
+		x.Relationship.validate(v)
+		v.Pop(m)
 	}
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
 	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
+		m := v.Push("gender")
+		x.GenderExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BornPeriod != nil {
-		x.BornPeriod.validate(p+".bornPeriod", errs)
+		m := v.Push("bornPeriod")
+		x.BornPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.BornDateExt != nil {
-		x.BornDateExt.validate(p+".bornDate", errs)
+		m := v.Push("bornDate")
+		x.BornDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BornDate != "" && !fhirjson.CheckDate(x.BornDate) {
-		errs.BadFormat(p+".bornDate", "date")
+		v.BadFormat("bornDate", -1, "date")
 	}
 	if x.BornStringExt != nil {
-		x.BornStringExt.validate(p+".bornString", errs)
+		m := v.Push("bornString")
+		x.BornStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AgeAge != nil {
-		x.AgeAge.validate(p+".ageAge", errs)
+		m := v.Push("ageAge")
+		x.AgeAge.validate(v)
+		v.Pop(m)
 	}
 	if x.AgeRange != nil {
-		x.AgeRange.validate(p+".ageRange", errs)
+		m := v.Push("ageRange")
+		x.AgeRange.validate(v)
+		v.Pop(m)
 	}
 	if x.AgeStringExt != nil {
-		x.AgeStringExt.validate(p+".ageString", errs)
+		m := v.Push("ageString")
+		x.AgeStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EstimatedAgeExt != nil {
-		x.EstimatedAgeExt.validate(p+".estimatedAge", errs)
+		m := v.Push("estimatedAge")
+		x.EstimatedAgeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DeceasedBooleanExt != nil {
-		x.DeceasedBooleanExt.validate(p+".deceasedBoolean", errs)
+		m := v.Push("deceasedBoolean")
+		x.DeceasedBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DeceasedAge != nil {
-		x.DeceasedAge.validate(p+".deceasedAge", errs)
+		m := v.Push("deceasedAge")
+		x.DeceasedAge.validate(v)
+		v.Pop(m)
 	}
 	if x.DeceasedRange != nil {
-		x.DeceasedRange.validate(p+".deceasedRange", errs)
+		m := v.Push("deceasedRange")
+		x.DeceasedRange.validate(v)
+		v.Pop(m)
 	}
 	if x.DeceasedDateExt != nil {
-		x.DeceasedDateExt.validate(p+".deceasedDate", errs)
+		m := v.Push("deceasedDate")
+		x.DeceasedDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DeceasedDate != "" && !fhirjson.CheckDate(x.DeceasedDate) {
-		errs.BadFormat(p+".deceasedDate", "date")
+		v.BadFormat("deceasedDate", -1, "date")
 	}
 	if x.DeceasedStringExt != nil {
-		x.DeceasedStringExt.validate(p+".deceasedString", errs)
+		m := v.Push("deceasedString")
+		x.DeceasedStringExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
+		m := v.PushIndex("reasonCode", i)
+		x.ReasonCode[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
+		m := v.PushIndex("reasonReference", i)
+		x.ReasonReference[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Condition {
-		x.Condition[i].validate(fhirjson.Index(p+".condition", i), errs)
+		m := v.PushIndex("condition", i)
+		x.Condition[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -630,41 +698,59 @@ func (x *FamilyMemberHistoryCondition) fhirName() string { return "FamilyMemberH
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *FamilyMemberHistoryCondition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("FamilyMemberHistory.condition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("FamilyMemberHistory.condition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *FamilyMemberHistoryCondition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *FamilyMemberHistoryCondition) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
+		m := v.Push("outcome")
+		x.Outcome.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetAge != nil {
-		x.OnsetAge.validate(p+".onsetAge", errs)
+		m := v.Push("onsetAge")
+		x.OnsetAge.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetRange != nil {
-		x.OnsetRange.validate(p+".onsetRange", errs)
+		m := v.Push("onsetRange")
+		x.OnsetRange.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetPeriod != nil {
-		x.OnsetPeriod.validate(p+".onsetPeriod", errs)
+		m := v.Push("onsetPeriod")
+		x.OnsetPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.OnsetStringExt != nil {
-		x.OnsetStringExt.validate(p+".onsetString", errs)
+		m := v.Push("onsetString")
+		x.OnsetStringExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -203,103 +203,151 @@ func (x *Goal) fhirName() string { return "Goal" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Goal) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Goal", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Goal")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Goal) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Goal) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/goal-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/goal-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
+		m := v.PushIndex("category", i)
+		x.Category[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.Priority.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Description != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
 	if x.Description != nil {
-		x.Description.validate(p+".description", errs)
+		m := v.Push("description")
+		x.Description.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.StartDateExt != nil {
-		x.StartDateExt.validate(p+".startDate", errs)
+		m := v.Push("startDate")
+		x.StartDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.StartDate != "" && !fhirjson.CheckDate(x.StartDate) {
-		errs.BadFormat(p+".startDate", "date")
+		v.BadFormat("startDate", -1, "date")
 	}
 	if x.StartCodeableConcept != nil {
-		x.StartCodeableConcept.validate(p+".startCodeableConcept", errs)
+		m := v.Push("startCodeableConcept")
+		x.StartCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
+		m := v.Push("target")
+		x.Target.validate(v)
+		v.Pop(m)
 	}
 	if x.StatusDateExt != nil {
-		x.StatusDateExt.validate(p+".statusDate", errs)
+		m := v.Push("statusDate")
+		x.StatusDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.StatusDate != "" && !fhirjson.CheckDate(x.StatusDate) {
-		errs.BadFormat(p+".statusDate", "date")
+		v.BadFormat("statusDate", -1, "date")
 	}
 	if x.StatusReasonExt != nil {
-		x.StatusReasonExt.validate(p+".statusReason", errs)
+		m := v.Push("statusReason")
+		x.StatusReasonExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpressedBy != nil {
-		x.ExpressedBy.validate(p+".expressedBy", errs)
+		m := v.Push("expressedBy")
+		x.ExpressedBy.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Addresses {
-		x.Addresses[i].validate(fhirjson.Index(p+".addresses", i), errs)
+		m := v.PushIndex("addresses", i)
+		x.Addresses[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.OutcomeCode {
-		x.OutcomeCode[i].validate(fhirjson.Index(p+".outcomeCode", i), errs)
+		m := v.PushIndex("outcomeCode", i)
+		x.OutcomeCode[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.OutcomeReference {
-		x.OutcomeReference[i].validate(fhirjson.Index(p+".outcomeReference", i), errs)
+		m := v.PushIndex("outcomeReference", i)
+		x.OutcomeReference[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -426,38 +474,54 @@ func (x *GoalTarget) fhirName() string { return "Goal.target" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GoalTarget) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Goal.target", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Goal.target")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GoalTarget) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *GoalTarget) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Measure != nil {
-		x.Measure.validate(p+".measure", errs)
+		m := v.Push("measure")
+		x.Measure.validate(v)
+		v.Pop(m)
 	}
 	if x.DetailQuantity != nil {
-		x.DetailQuantity.validate(p+".detailQuantity", errs)
+		m := v.Push("detailQuantity")
+		x.DetailQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.DetailRange != nil {
-		x.DetailRange.validate(p+".detailRange", errs)
+		m := v.Push("detailRange")
+		x.DetailRange.validate(v)
+		v.Pop(m)
 	}
 	if x.DetailCodeableConcept != nil {
-		x.DetailCodeableConcept.validate(p+".detailCodeableConcept", errs)
+		m := v.Push("detailCodeableConcept")
+		x.DetailCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.DueDateExt != nil {
-		x.DueDateExt.validate(p+".dueDate", errs)
+		m := v.Push("dueDate")
+		x.DueDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DueDate != "" && !fhirjson.CheckDate(x.DueDate) {
-		errs.BadFormat(p+".dueDate", "date")
+		v.BadFormat("dueDate", -1, "date")
 	}
 	if x.DueDuration != nil {
-		x.DueDuration.validate(p+".dueDuration", errs)
+		m := v.Push("dueDuration")
+		x.DueDuration.validate(v)
+		v.Pop(m)
 	}
 }
 

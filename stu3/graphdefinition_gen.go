@@ -233,103 +233,149 @@ func (x *GraphDefinition) fhirName() string { return "GraphDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GraphDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("GraphDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("GraphDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GraphDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *GraphDefinition) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Start != "" || x.StartExt != nil) {
-		errs.Missing(p + ".start")
+		v.Missing("start")
 	}
 	if x.Start != "" && !x.Start.IsValid() {
-		errs.BadCode(p+".start", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("start", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
 	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
+		m := v.Push("start")
+		x.StartExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ProfileExt != nil {
-		x.ProfileExt.validate(p+".profile", errs)
+		m := v.Push("profile")
+		x.ProfileExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
+		m := v.PushIndex("link", i)
+		x.Link[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -452,41 +498,57 @@ func (x *GraphDefinitionLink) fhirName() string { return "GraphDefinition.link" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GraphDefinitionLink) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("GraphDefinition.link", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("GraphDefinition.link")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GraphDefinitionLink) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *GraphDefinitionLink) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
 	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+		m := v.Push("path")
+		x.PathExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SliceNameExt != nil {
-		x.SliceNameExt.validate(p+".sliceName", errs)
+		m := v.Push("sliceName")
+		x.SliceNameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
+		m := v.Push("min")
+		x.MinExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
+		m := v.Push("max")
+		x.MaxExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Target) > 0) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
 	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
+		m := v.PushIndex("target", i)
+		x.Target[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -574,35 +636,47 @@ func (x *GraphDefinitionLinkTarget) fhirName() string { return "GraphDefinition.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GraphDefinitionLinkTarget) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("GraphDefinition.link.target", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("GraphDefinition.link.target")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GraphDefinitionLinkTarget) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *GraphDefinitionLinkTarget) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ProfileExt != nil {
-		x.ProfileExt.validate(p+".profile", errs)
+		m := v.Push("profile")
+		x.ProfileExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Compartment {
-		x.Compartment[i].validate(fhirjson.Index(p+".compartment", i), errs)
+		m := v.PushIndex("compartment", i)
+		x.Compartment[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
+		m := v.PushIndex("link", i)
+		x.Link[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -704,40 +778,52 @@ func (x *GraphDefinitionLinkTargetCompartment) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GraphDefinitionLinkTargetCompartment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("GraphDefinition.link.target.compartment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("GraphDefinition.link.target.compartment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GraphDefinitionLinkTargetCompartment) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *GraphDefinitionLinkTargetCompartment) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/compartment-type")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/compartment-type")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Rule != "" || x.RuleExt != nil) {
-		errs.Missing(p + ".rule")
+		v.Missing("rule")
 	}
 	if x.Rule != "" && !x.Rule.IsValid() {
-		errs.BadCode(p+".rule", "http://hl7.org/fhir/ValueSet/graph-compartment-rule")
+		v.BadCode("rule", -1, "http://hl7.org/fhir/ValueSet/graph-compartment-rule")
 	}
 	if x.RuleExt != nil {
-		x.RuleExt.validate(p+".rule", errs)
+		m := v.Push("rule")
+		x.RuleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
+		m := v.Push("expression")
+		x.ExpressionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -193,100 +193,146 @@ func (x *GuidanceResponse) fhirName() string { return "GuidanceResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GuidanceResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("GuidanceResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("GuidanceResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GuidanceResponse) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *GuidanceResponse) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.RequestIDExt != nil {
-		x.RequestIDExt.validate(p+".requestId", errs)
+		m := v.Push("requestId")
+		x.RequestIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestID != "" && !fhirjson.CheckID(x.RequestID) {
-		errs.BadFormat(p+".requestId", "id")
+		v.BadFormat("requestId", -1, "id")
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Module != nil) {
-		errs.Missing(p + ".module")
+		v.Missing("module")
 	}
 	if x.Module != nil {
-		x.Module.validate(p+".module", errs)
+		m := v.Push("module")
+		x.Module.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/guidance-response-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/guidance-response-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
+		m := v.Push("occurrenceDateTime")
+		x.OccurrenceDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
-		errs.BadFormat(p+".occurrenceDateTime", "dateTime")
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
 	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
+		m := v.Push("performer")
+		x.Performer.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
+		m := v.Push("reasonCodeableConcept")
+		x.ReasonCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
+		m := v.Push("reasonReference")
+		x.ReasonReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.EvaluationMessage {
-		x.EvaluationMessage[i].validate(fhirjson.Index(p+".evaluationMessage", i), errs)
+		m := v.PushIndex("evaluationMessage", i)
+		x.EvaluationMessage[i].validate(v)
+		v.Pop(m)
 	}
 	if x.OutputParameters != nil {
-		x.OutputParameters.validate(p+".outputParameters", errs)
+		m := v.Push("outputParameters")
+		x.OutputParameters.validate(v)
+		v.Pop(m)
 	}
 	if x.Result != nil {
-		x.Result.validate(p+".result", errs)
+		m := v.Push("result")
+		x.Result.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DataRequirement {
-		x.DataRequirement[i].validate(fhirjson.Index(p+".dataRequirement", i), errs)
+		m := v.PushIndex("dataRequirement", i)
+		x.DataRequirement[i].validate(v)
+		v.Pop(m)
 	}
 }
 

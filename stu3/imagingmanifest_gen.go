@@ -143,67 +143,95 @@ func (x *ImagingManifest) fhirName() string { return "ImagingManifest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingManifest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingManifest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingManifest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingManifest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImagingManifest) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoringTimeExt != nil {
-		x.AuthoringTimeExt.validate(p+".authoringTime", errs)
+		m := v.Push("authoringTime")
+		x.AuthoringTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoringTime != "" && !fhirjson.CheckDateTime(x.AuthoringTime) {
-		errs.BadFormat(p+".authoringTime", "dateTime")
+		v.BadFormat("authoringTime", -1, "dateTime")
 	}
 	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
+		m := v.Push("author")
+		x.Author.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Study) > 0) {
-		errs.Missing(p + ".study")
+		v.Missing("study")
 	}
 	for i := range x.Study {
-		x.Study[i].validate(fhirjson.Index(p+".study", i), errs)
+		m := v.PushIndex("study", i)
+		x.Study[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -296,35 +324,47 @@ func (x *ImagingManifestStudy) fhirName() string { return "ImagingManifest.study
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingManifestStudy) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingManifest.study", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingManifest.study")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingManifestStudy) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImagingManifestStudy) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
 	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
+		m := v.Push("uid")
+		x.UidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ImagingStudy != nil {
-		x.ImagingStudy.validate(p+".imagingStudy", errs)
+		m := v.Push("imagingStudy")
+		x.ImagingStudy.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
+		m := v.PushIndex("endpoint", i)
+		x.Endpoint[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Series) > 0) {
-		errs.Missing(p + ".series")
+		v.Missing("series")
 	}
 	for i := range x.Series {
-		x.Series[i].validate(fhirjson.Index(p+".series", i), errs)
+		m := v.PushIndex("series", i)
+		x.Series[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -402,32 +442,42 @@ func (x *ImagingManifestStudySeries) fhirName() string { return "ImagingManifest
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingManifestStudySeries) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingManifest.study.series", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingManifest.study.series")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingManifestStudySeries) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImagingManifestStudySeries) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
 	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
+		m := v.Push("uid")
+		x.UidExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
+		m := v.PushIndex("endpoint", i)
+		x.Endpoint[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Instance) > 0) {
-		errs.Missing(p + ".instance")
+		v.Missing("instance")
 	}
 	for i := range x.Instance {
-		x.Instance[i].validate(fhirjson.Index(p+".instance", i), errs)
+		m := v.PushIndex("instance", i)
+		x.Instance[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -509,28 +559,36 @@ func (x *ImagingManifestStudySeriesInstance) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingManifestStudySeriesInstance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingManifest.study.series.instance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingManifest.study.series.instance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingManifestStudySeriesInstance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImagingManifestStudySeriesInstance) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.SopClass != "" || x.SopClassExt != nil) {
-		errs.Missing(p + ".sopClass")
+		v.Missing("sopClass")
 	}
 	if x.SopClassExt != nil {
-		x.SopClassExt.validate(p+".sopClass", errs)
+		m := v.Push("sopClass")
+		x.SopClassExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
 	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
+		m := v.Push("uid")
+		x.UidExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -238,127 +238,185 @@ func (x *Immunization) fhirName() string { return "Immunization" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Immunization) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Immunization", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Immunization")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Immunization) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Immunization) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/immunization-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/immunization-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.NotGiven != nil || x.NotGivenExt != nil) {
-		errs.Missing(p + ".notGiven")
+		v.Missing("notGiven")
 	}
 	if x.NotGivenExt != nil {
-		x.NotGivenExt.validate(p+".notGiven", errs)
+		m := v.Push("notGiven")
+		x.NotGivenExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.VaccineCode != nil) {
-		errs.Missing(p + ".vaccineCode")
+		v.Missing("vaccineCode")
 	}
 	if x.VaccineCode != nil {
-		x.VaccineCode.validate(p+".vaccineCode", errs)
+		m := v.Push("vaccineCode")
+		x.VaccineCode.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if !(x.PrimarySource != nil || x.PrimarySourceExt != nil) {
-		errs.Missing(p + ".primarySource")
+		v.Missing("primarySource")
 	}
 	if x.PrimarySourceExt != nil {
-		x.PrimarySourceExt.validate(p+".primarySource", errs)
+		m := v.Push("primarySource")
+		x.PrimarySourceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ReportOrigin != nil {
-		x.ReportOrigin.validate(p+".reportOrigin", errs)
+		m := v.Push("reportOrigin")
+		x.ReportOrigin.validate(v)
+		v.Pop(m)
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
 	if x.Manufacturer != nil {
-		x.Manufacturer.validate(p+".manufacturer", errs)
+		m := v.Push("manufacturer")
+		x.Manufacturer.validate(v)
+		v.Pop(m)
 	}
 	if x.LotNumberExt != nil {
-		x.LotNumberExt.validate(p+".lotNumber", errs)
+		m := v.Push("lotNumber")
+		x.LotNumberExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpirationDateExt != nil {
-		x.ExpirationDateExt.validate(p+".expirationDate", errs)
+		m := v.Push("expirationDate")
+		x.ExpirationDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpirationDate != "" && !fhirjson.CheckDate(x.ExpirationDate) {
-		errs.BadFormat(p+".expirationDate", "date")
+		v.BadFormat("expirationDate", -1, "date")
 	}
 	if x.Site != nil {
-		x.Site.validate(p+".site", errs)
+		m := v.Push("site")
+		x.Site.validate(v)
+		v.Pop(m)
 	}
 	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
+		m := v.Push("route")
+		x.Route.validate(v)
+		v.Pop(m)
 	}
 	if x.DoseQuantity != nil {
-		x.DoseQuantity.validate(p+".doseQuantity", errs)
+		m := v.Push("doseQuantity")
+		x.DoseQuantity.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Practitioner {
-		x.Practitioner[i].validate(fhirjson.Index(p+".practitioner", i), errs)
+		m := v.PushIndex("practitioner", i)
+		x.Practitioner[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Explanation != nil {
-		x.Explanation.validate(p+".explanation", errs)
+		m := v.Push("explanation")
+		x.Explanation.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Reaction {
-		x.Reaction[i].validate(fhirjson.Index(p+".reaction", i), errs)
+		m := v.PushIndex("reaction", i)
+		x.Reaction[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.VaccinationProtocol {
-		x.VaccinationProtocol[i].validate(fhirjson.Index(p+".vaccinationProtocol", i), errs)
+		m := v.PushIndex("vaccinationProtocol", i)
+		x.VaccinationProtocol[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -438,26 +496,34 @@ func (x *ImmunizationPractitioner) fhirName() string { return "Immunization.prac
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationPractitioner) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Immunization.practitioner", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Immunization.practitioner")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationPractitioner) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImmunizationPractitioner) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Actor != nil) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
 	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
+		m := v.Push("actor")
+		x.Actor.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -525,23 +591,31 @@ func (x *ImmunizationExplanation) fhirName() string { return "Immunization.expla
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationExplanation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Immunization.explanation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Immunization.explanation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationExplanation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImmunizationExplanation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
+		m := v.PushIndex("reason", i)
+		x.Reason[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonNotGiven {
-		x.ReasonNotGiven[i].validate(fhirjson.Index(p+".reasonNotGiven", i), errs)
+		m := v.PushIndex("reasonNotGiven", i)
+		x.ReasonNotGiven[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -622,29 +696,39 @@ func (x *ImmunizationReaction) fhirName() string { return "Immunization.reaction
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationReaction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Immunization.reaction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Immunization.reaction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationReaction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImmunizationReaction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.Detail != nil {
-		x.Detail.validate(p+".detail", errs)
+		m := v.Push("detail")
+		x.Detail.validate(v)
+		v.Pop(m)
 	}
 	if x.ReportedExt != nil {
-		x.ReportedExt.validate(p+".reported", errs)
+		m := v.Push("reported")
+		x.ReportedExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -766,52 +850,72 @@ func (x *ImmunizationVaccinationProtocol) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationVaccinationProtocol) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Immunization.vaccinationProtocol", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Immunization.vaccinationProtocol")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationVaccinationProtocol) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImmunizationVaccinationProtocol) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DoseSequenceExt != nil {
-		x.DoseSequenceExt.validate(p+".doseSequence", errs)
+		m := v.Push("doseSequence")
+		x.DoseSequenceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DoseSequence != nil && *x.DoseSequence < 1 {
-		errs.BadFormat(p+".doseSequence", "positiveInt")
+		v.BadFormat("doseSequence", -1, "positiveInt")
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Authority != nil {
-		x.Authority.validate(p+".authority", errs)
+		m := v.Push("authority")
+		x.Authority.validate(v)
+		v.Pop(m)
 	}
 	if x.SeriesExt != nil {
-		x.SeriesExt.validate(p+".series", errs)
+		m := v.Push("series")
+		x.SeriesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SeriesDosesExt != nil {
-		x.SeriesDosesExt.validate(p+".seriesDoses", errs)
+		m := v.Push("seriesDoses")
+		x.SeriesDosesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SeriesDoses != nil && *x.SeriesDoses < 1 {
-		errs.BadFormat(p+".seriesDoses", "positiveInt")
+		v.BadFormat("seriesDoses", -1, "positiveInt")
 	}
 	if !(len(x.TargetDisease) > 0) {
-		errs.Missing(p + ".targetDisease")
+		v.Missing("targetDisease")
 	}
 	for i := range x.TargetDisease {
-		x.TargetDisease[i].validate(fhirjson.Index(p+".targetDisease", i), errs)
+		m := v.PushIndex("targetDisease", i)
+		x.TargetDisease[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.DoseStatus != nil) {
-		errs.Missing(p + ".doseStatus")
+		v.Missing("doseStatus")
 	}
 	if x.DoseStatus != nil {
-		x.DoseStatus.validate(p+".doseStatus", errs)
+		m := v.Push("doseStatus")
+		x.DoseStatus.validate(v)
+		v.Pop(m)
 	}
 	if x.DoseStatusReason != nil {
-		x.DoseStatusReason.validate(p+".doseStatusReason", errs)
+		m := v.Push("doseStatusReason")
+		x.DoseStatusReason.validate(v)
+		v.Pop(m)
 	}
 }

@@ -123,52 +123,74 @@ func (x *Linkage) fhirName() string { return "Linkage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Linkage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Linkage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Linkage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Linkage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Linkage) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
+		m := v.Push("active")
+		x.ActiveExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
+		m := v.Push("author")
+		x.Author.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Item) > 0) {
-		errs.Missing(p + ".item")
+		v.Missing("item")
 	}
 	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
+		m := v.PushIndex("item", i)
+		x.Item[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -251,31 +273,39 @@ func (x *LinkageItem) fhirName() string { return "Linkage.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *LinkageItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Linkage.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Linkage.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *LinkageItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *LinkageItem) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/linkage-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/linkage-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Resource != nil) {
-		errs.Missing(p + ".resource")
+		v.Missing("resource")
 	}
 	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
+		m := v.Push("resource")
+		x.Resource.validate(v)
+		v.Pop(m)
 	}
 }

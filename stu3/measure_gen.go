@@ -403,168 +403,258 @@ func (x *Measure) fhirName() string { return "Measure" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Measure) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Measure", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Measure")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Measure) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Measure) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UsageExt != nil {
-		x.UsageExt.validate(p+".usage", errs)
+		m := v.Push("usage")
+		x.UsageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ApprovalDateExt != nil {
-		x.ApprovalDateExt.validate(p+".approvalDate", errs)
+		m := v.Push("approvalDate")
+		x.ApprovalDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
-		errs.BadFormat(p+".approvalDate", "date")
+		v.BadFormat("approvalDate", -1, "date")
 	}
 	if x.LastReviewDateExt != nil {
-		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
+		m := v.Push("lastReviewDate")
+		x.LastReviewDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
-		errs.BadFormat(p+".lastReviewDate", "date")
+		v.BadFormat("lastReviewDate", -1, "date")
 	}
 	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
+		m := v.Push("effectivePeriod")
+		x.EffectivePeriod.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Topic {
-		x.Topic[i].validate(fhirjson.Index(p+".topic", i), errs)
+		m := v.PushIndex("topic", i)
+		x.Topic[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contributor {
-		x.Contributor[i].validate(fhirjson.Index(p+".contributor", i), errs)
+		m := v.PushIndex("contributor", i)
+		x.Contributor[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RelatedArtifact {
-		x.RelatedArtifact[i].validate(fhirjson.Index(p+".relatedArtifact", i), errs)
+		m := v.PushIndex("relatedArtifact", i)
+		x.RelatedArtifact[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Library {
-		x.Library[i].validate(fhirjson.Index(p+".library", i), errs)
+		m := v.PushIndex("library", i)
+		x.Library[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DisclaimerExt != nil {
-		x.DisclaimerExt.validate(p+".disclaimer", errs)
+		m := v.Push("disclaimer")
+		x.DisclaimerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Scoring != nil {
-		x.Scoring.validate(p+".scoring", errs)
+		m := v.Push("scoring")
+		x.Scoring.validate(v)
+		v.Pop(m)
 	}
 	if x.CompositeScoring != nil {
-		x.CompositeScoring.validate(p+".compositeScoring", errs)
+		m := v.Push("compositeScoring")
+		x.CompositeScoring.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 	if x.RiskAdjustmentExt != nil {
-		x.RiskAdjustmentExt.validate(p+".riskAdjustment", errs)
+		m := v.Push("riskAdjustment")
+		x.RiskAdjustmentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RateAggregationExt != nil {
-		x.RateAggregationExt.validate(p+".rateAggregation", errs)
+		m := v.Push("rateAggregation")
+		x.RateAggregationExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RationaleExt != nil {
-		x.RationaleExt.validate(p+".rationale", errs)
+		m := v.Push("rationale")
+		x.RationaleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ClinicalRecommendationStatementExt != nil {
-		x.ClinicalRecommendationStatementExt.validate(p+".clinicalRecommendationStatement", errs)
+		m := v.Push("clinicalRecommendationStatement")
+		x.ClinicalRecommendationStatementExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ImprovementNotationExt != nil {
-		x.ImprovementNotationExt.validate(p+".improvementNotation", errs)
+		m := v.Push("improvementNotation")
+		x.ImprovementNotationExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.DefinitionExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".definition", i), errs)
+	for i, e := range x.DefinitionExt {
+		if e != nil {
+			m := v.PushIndex("definition", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.GuidanceExt != nil {
-		x.GuidanceExt.validate(p+".guidance", errs)
+		m := v.Push("guidance")
+		x.GuidanceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SetExt != nil {
-		x.SetExt.validate(p+".set", errs)
+		m := v.Push("set")
+		x.SetExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
+		m := v.PushIndex("group", i)
+		x.Group[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SupplementalData {
-		x.SupplementalData[i].validate(fhirjson.Index(p+".supplementalData", i), errs)
+		m := v.PushIndex("supplementalData", i)
+		x.SupplementalData[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -667,35 +757,49 @@ func (x *MeasureGroup) fhirName() string { return "Measure.group" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Measure.group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Measure.group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureGroup) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MeasureGroup) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Identifier != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Population {
-		x.Population[i].validate(fhirjson.Index(p+".population", i), errs)
+		m := v.PushIndex("population", i)
+		x.Population[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Stratifier {
-		x.Stratifier[i].validate(fhirjson.Index(p+".stratifier", i), errs)
+		m := v.PushIndex("stratifier", i)
+		x.Stratifier[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -793,35 +897,49 @@ func (x *MeasureGroupPopulation) fhirName() string { return "Measure.group.popul
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureGroupPopulation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Measure.group.population", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Measure.group.population")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureGroupPopulation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MeasureGroupPopulation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Criteria != "" || x.CriteriaExt != nil) {
-		errs.Missing(p + ".criteria")
+		v.Missing("criteria")
 	}
 	if x.CriteriaExt != nil {
-		x.CriteriaExt.validate(p+".criteria", errs)
+		m := v.Push("criteria")
+		x.CriteriaExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -904,26 +1022,36 @@ func (x *MeasureGroupStratifier) fhirName() string { return "Measure.group.strat
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureGroupStratifier) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Measure.group.stratifier", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Measure.group.stratifier")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureGroupStratifier) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MeasureGroupStratifier) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.CriteriaExt != nil {
-		x.CriteriaExt.validate(p+".criteria", errs)
+		m := v.Push("criteria")
+		x.CriteriaExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+		m := v.Push("path")
+		x.PathExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1011,28 +1139,40 @@ func (x *MeasureSupplementalData) fhirName() string { return "Measure.supplement
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureSupplementalData) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Measure.supplementalData", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Measure.supplementalData")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureSupplementalData) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MeasureSupplementalData) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Usage {
-		x.Usage[i].validate(fhirjson.Index(p+".usage", i), errs)
+		m := v.PushIndex("usage", i)
+		x.Usage[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CriteriaExt != nil {
-		x.CriteriaExt.validate(p+".criteria", errs)
+		m := v.Push("criteria")
+		x.CriteriaExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+		m := v.Push("path")
+		x.PathExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -168,91 +168,127 @@ func (x *MeasureReport) fhirName() string { return "MeasureReport" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureReport) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MeasureReport", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MeasureReport")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureReport) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MeasureReport) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/measure-report-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/measure-report-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/measure-report-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/measure-report-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Measure != nil) {
-		errs.Missing(p + ".measure")
+		v.Missing("measure")
 	}
 	if x.Measure != nil {
-		x.Measure.validate(p+".measure", errs)
+		m := v.Push("measure")
+		x.Measure.validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.ReportingOrganization != nil {
-		x.ReportingOrganization.validate(p+".reportingOrganization", errs)
+		m := v.Push("reportingOrganization")
+		x.ReportingOrganization.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Period != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
+		m := v.PushIndex("group", i)
+		x.Group[i].validate(v)
+		v.Pop(m)
 	}
 	if x.EvaluatedResources != nil {
-		x.EvaluatedResources.validate(p+".evaluatedResources", errs)
+		m := v.Push("evaluatedResources")
+		x.EvaluatedResources.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -345,32 +381,44 @@ func (x *MeasureReportGroup) fhirName() string { return "MeasureReport.group" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureReportGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MeasureReport.group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MeasureReport.group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureReportGroup) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MeasureReportGroup) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Identifier != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Population {
-		x.Population[i].validate(fhirjson.Index(p+".population", i), errs)
+		m := v.PushIndex("population", i)
+		x.Population[i].validate(v)
+		v.Pop(m)
 	}
 	if x.MeasureScoreExt != nil {
-		x.MeasureScoreExt.validate(p+".measureScore", errs)
+		m := v.Push("measureScore")
+		x.MeasureScoreExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Stratifier {
-		x.Stratifier[i].validate(fhirjson.Index(p+".stratifier", i), errs)
+		m := v.PushIndex("stratifier", i)
+		x.Stratifier[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -453,29 +501,41 @@ func (x *MeasureReportGroupPopulation) fhirName() string { return "MeasureReport
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureReportGroupPopulation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MeasureReport.group.population", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MeasureReport.group.population")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureReportGroupPopulation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MeasureReportGroupPopulation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.CountExt != nil {
-		x.CountExt.validate(p+".count", errs)
+		m := v.Push("count")
+		x.CountExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Patients != nil {
-		x.Patients.validate(p+".patients", errs)
+		m := v.Push("patients")
+		x.Patients.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -543,23 +603,31 @@ func (x *MeasureReportGroupStratifier) fhirName() string { return "MeasureReport
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureReportGroupStratifier) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MeasureReport.group.stratifier", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MeasureReport.group.stratifier")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureReportGroupStratifier) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MeasureReportGroupStratifier) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Stratum {
-		x.Stratum[i].validate(fhirjson.Index(p+".stratum", i), errs)
+		m := v.PushIndex("stratum", i)
+		x.Stratum[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -646,29 +714,39 @@ func (x *MeasureReportGroupStratifierStratum) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureReportGroupStratifierStratum) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MeasureReport.group.stratifier.stratum", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MeasureReport.group.stratifier.stratum")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureReportGroupStratifierStratum) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MeasureReportGroupStratifierStratum) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Population {
-		x.Population[i].validate(fhirjson.Index(p+".population", i), errs)
+		m := v.PushIndex("population", i)
+		x.Population[i].validate(v)
+		v.Pop(m)
 	}
 	if x.MeasureScoreExt != nil {
-		x.MeasureScoreExt.validate(p+".measureScore", errs)
+		m := v.Push("measureScore")
+		x.MeasureScoreExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -755,28 +833,40 @@ func (x *MeasureReportGroupStratifierStratumPopulation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureReportGroupStratifierStratumPopulation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MeasureReport.group.stratifier.stratum.population", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MeasureReport.group.stratifier.stratum.population")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureReportGroupStratifierStratumPopulation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MeasureReportGroupStratifierStratumPopulation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.CountExt != nil {
-		x.CountExt.validate(p+".count", errs)
+		m := v.Push("count")
+		x.CountExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Patients != nil {
-		x.Patients.validate(p+".patients", errs)
+		m := v.Push("patients")
+		x.Patients.validate(v)
+		v.Pop(m)
 	}
 }

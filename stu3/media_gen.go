@@ -228,121 +228,175 @@ func (x *Media) fhirName() string { return "Media" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Media) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Media", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Media")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Media) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Media) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
+		m := v.PushIndex("basedOn", i)
+		x.BasedOn[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/digital-media-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/digital-media-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Subtype != nil {
-		x.Subtype.validate(p+".subtype", errs)
+		m := v.Push("subtype")
+		x.Subtype.validate(v)
+		v.Pop(m)
 	}
 	if x.View != nil {
-		x.View.validate(p+".view", errs)
+		m := v.Push("view")
+		x.View.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
+		m := v.Push("occurrenceDateTime")
+		x.OccurrenceDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
-		errs.BadFormat(p+".occurrenceDateTime", "dateTime")
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
 	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
+		m := v.Push("occurrencePeriod")
+		x.OccurrencePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.Operator != nil {
-		x.Operator.validate(p+".operator", errs)
+		m := v.Push("operator")
+		x.Operator.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
+		m := v.PushIndex("reasonCode", i)
+		x.ReasonCode[i].validate(v)
+		v.Pop(m)
 	}
 	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
+		m := v.Push("bodySite")
+		x.BodySite.validate(v)
+		v.Pop(m)
 	}
 	if x.Device != nil {
-		x.Device.validate(p+".device", errs)
+		m := v.Push("device")
+		x.Device.validate(v)
+		v.Pop(m)
 	}
 	if x.HeightExt != nil {
-		x.HeightExt.validate(p+".height", errs)
+		m := v.Push("height")
+		x.HeightExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Height != nil && *x.Height < 1 {
-		errs.BadFormat(p+".height", "positiveInt")
+		v.BadFormat("height", -1, "positiveInt")
 	}
 	if x.WidthExt != nil {
-		x.WidthExt.validate(p+".width", errs)
+		m := v.Push("width")
+		x.WidthExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Width != nil && *x.Width < 1 {
-		errs.BadFormat(p+".width", "positiveInt")
+		v.BadFormat("width", -1, "positiveInt")
 	}
 	if x.FramesExt != nil {
-		x.FramesExt.validate(p+".frames", errs)
+		m := v.Push("frames")
+		x.FramesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Frames != nil && *x.Frames < 1 {
-		errs.BadFormat(p+".frames", "positiveInt")
+		v.BadFormat("frames", -1, "positiveInt")
 	}
 	if x.DurationExt != nil {
-		x.DurationExt.validate(p+".duration", errs)
+		m := v.Push("duration")
+		x.DurationExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Duration != nil && *x.Duration < 0 {
-		errs.BadFormat(p+".duration", "unsignedInt")
+		v.BadFormat("duration", -1, "unsignedInt")
 	}
 	if !(x.Content != nil) {
-		errs.Missing(p + ".content")
+		v.Missing("content")
 	}
 	if x.Content != nil {
-		x.Content.validate(p+".content", errs)
+		m := v.Push("content")
+		x.Content.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 }
 

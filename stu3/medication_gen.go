@@ -163,70 +163,104 @@ func (x *Medication) fhirName() string { return "Medication" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Medication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Medication) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Medication) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.IsBrandExt != nil {
-		x.IsBrandExt.validate(p+".isBrand", errs)
+		m := v.Push("isBrand")
+		x.IsBrandExt.validate(v)
+		v.Pop(m)
 	}
 	if x.IsOverTheCounterExt != nil {
-		x.IsOverTheCounterExt.validate(p+".isOverTheCounter", errs)
+		m := v.Push("isOverTheCounter")
+		x.IsOverTheCounterExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Manufacturer != nil {
-		x.Manufacturer.validate(p+".manufacturer", errs)
+		m := v.Push("manufacturer")
+		x.Manufacturer.validate(v)
+		v.Pop(m)
 	}
 	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
+		m := v.Push("form")
+		x.Form.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Ingredient {
-		x.Ingredient[i].validate(fhirjson.Index(p+".ingredient", i), errs)
+		m := v.PushIndex("ingredient", i)
+		x.Ingredient[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Package != nil {
-		x.Package.validate(p+".package", errs)
+		m := v.Push("package")
+		x.Package.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Image {
-		x.Image[i].validate(fhirjson.Index(p+".image", i), errs)
+		m := v.PushIndex("image", i)
+		x.Image[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -319,32 +353,44 @@ func (x *MedicationIngredient) fhirName() string { return "Medication.ingredient
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationIngredient) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.ingredient", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.ingredient")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationIngredient) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationIngredient) validate(v *fhirjson.Validator) {
 	if x.ItemType() == "" {
-		errs.Missing(p + ".item[x]")
+		v.Missing("item[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ItemCodeableConcept != nil {
-		x.ItemCodeableConcept.validate(p+".itemCodeableConcept", errs)
+		m := v.Push("itemCodeableConcept")
+		x.ItemCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ItemReference != nil {
-		x.ItemReference.validate(p+".itemReference", errs)
+		m := v.Push("itemReference")
+		x.ItemReference.validate(v)
+		v.Pop(m)
 	}
 	if x.IsActiveExt != nil {
-		x.IsActiveExt.validate(p+".isActive", errs)
+		m := v.Push("isActive")
+		x.IsActiveExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
+		m := v.Push("amount")
+		x.Amount.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -439,26 +485,36 @@ func (x *MedicationPackage) fhirName() string { return "Medication.package" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationPackage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.package", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.package")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationPackage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationPackage) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Container != nil {
-		x.Container.validate(p+".container", errs)
+		m := v.Push("container")
+		x.Container.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Content {
-		x.Content[i].validate(fhirjson.Index(p+".content", i), errs)
+		m := v.PushIndex("content", i)
+		x.Content[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Batch {
-		x.Batch[i].validate(fhirjson.Index(p+".batch", i), errs)
+		m := v.PushIndex("batch", i)
+		x.Batch[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -531,29 +587,39 @@ func (x *MedicationPackageContent) fhirName() string { return "Medication.packag
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationPackageContent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.package.content", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.package.content")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationPackageContent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationPackageContent) validate(v *fhirjson.Validator) {
 	if x.ItemType() == "" {
-		errs.Missing(p + ".item[x]")
+		v.Missing("item[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ItemCodeableConcept != nil {
-		x.ItemCodeableConcept.validate(p+".itemCodeableConcept", errs)
+		m := v.Push("itemCodeableConcept")
+		x.ItemCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ItemReference != nil {
-		x.ItemReference.validate(p+".itemReference", errs)
+		m := v.Push("itemReference")
+		x.ItemReference.validate(v)
+		v.Pop(m)
 	}
 	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
+		m := v.Push("amount")
+		x.Amount.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -655,25 +721,33 @@ func (x *MedicationPackageBatch) fhirName() string { return "Medication.package.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationPackageBatch) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.package.batch", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.package.batch")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationPackageBatch) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationPackageBatch) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LotNumberExt != nil {
-		x.LotNumberExt.validate(p+".lotNumber", errs)
+		m := v.Push("lotNumber")
+		x.LotNumberExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpirationDateExt != nil {
-		x.ExpirationDateExt.validate(p+".expirationDate", errs)
+		m := v.Push("expirationDate")
+		x.ExpirationDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpirationDate != "" && !fhirjson.CheckDateTime(x.ExpirationDate) {
-		errs.BadFormat(p+".expirationDate", "dateTime")
+		v.BadFormat("expirationDate", -1, "dateTime")
 	}
 }

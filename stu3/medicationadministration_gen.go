@@ -230,124 +230,184 @@ func (x *MedicationAdministration) fhirName() string { return "MedicationAdminis
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationAdministration) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationAdministration", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationAdministration")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationAdministration) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationAdministration) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
 	if x.EffectiveType() == "" {
-		errs.Missing(p + ".effective[x]")
+		v.Missing("effective[x]")
 	}
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
+		m := v.PushIndex("definition", i)
+		x.Definition[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
+		m := v.PushIndex("partOf", i)
+		x.PartOf[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-admin-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-admin-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
+		m := v.Push("medicationCodeableConcept")
+		x.MedicationCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
+		m := v.Push("medicationReference")
+		x.MedicationReference.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
+		m := v.PushIndex("supportingInformation", i)
+		x.SupportingInformation[i].validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveDateTimeExt != nil {
-		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
+		m := v.Push("effectiveDateTime")
+		x.EffectiveDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
-		errs.BadFormat(p+".effectiveDateTime", "dateTime")
+		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
 	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
+		m := v.Push("effectivePeriod")
+		x.EffectivePeriod.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
+		m := v.PushIndex("performer", i)
+		x.Performer[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NotGivenExt != nil {
-		x.NotGivenExt.validate(p+".notGiven", errs)
+		m := v.Push("notGiven")
+		x.NotGivenExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonNotGiven {
-		x.ReasonNotGiven[i].validate(fhirjson.Index(p+".reasonNotGiven", i), errs)
+		m := v.PushIndex("reasonNotGiven", i)
+		x.ReasonNotGiven[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
+		m := v.PushIndex("reasonCode", i)
+		x.ReasonCode[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
+		m := v.PushIndex("reasonReference", i)
+		x.ReasonReference[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Prescription != nil {
-		x.Prescription.validate(p+".prescription", errs)
+		m := v.Push("prescription")
+		x.Prescription.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Device {
-		x.Device[i].validate(fhirjson.Index(p+".device", i), errs)
+		m := v.PushIndex("device", i)
+		x.Device[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Dosage != nil {
-		x.Dosage.validate(p+".dosage", errs)
+		m := v.Push("dosage")
+		x.Dosage.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.EventHistory {
-		x.EventHistory[i].validate(fhirjson.Index(p+".eventHistory", i), errs)
+		m := v.PushIndex("eventHistory", i)
+		x.EventHistory[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -479,26 +539,34 @@ func (x *MedicationAdministrationPerformer) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationAdministrationPerformer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationAdministration.performer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationAdministration.performer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationAdministrationPerformer) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationAdministrationPerformer) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Actor != nil) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
 	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
+		m := v.Push("actor")
+		x.Actor.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
+		m := v.Push("onBehalfOf")
+		x.OnBehalfOf.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -598,38 +666,56 @@ func (x *MedicationAdministrationDosage) fhirName() string { return "MedicationA
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationAdministrationDosage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationAdministration.dosage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationAdministration.dosage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationAdministrationDosage) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationAdministrationDosage) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Site != nil {
-		x.Site.validate(p+".site", errs)
+		m := v.Push("site")
+		x.Site.validate(v)
+		v.Pop(m)
 	}
 	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
+		m := v.Push("route")
+		x.Route.validate(v)
+		v.Pop(m)
 	}
 	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
+		m := v.Push("method")
+		x.Method.validate(v)
+		v.Pop(m)
 	}
 	if x.Dose != nil {
-		x.Dose.validate(p+".dose", errs)
+		m := v.Push("dose")
+		x.Dose.validate(v)
+		v.Pop(m)
 	}
 	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
+		m := v.Push("rateRatio")
+		x.RateRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.RateQuantity != nil {
-		x.RateQuantity.validate(p+".rateQuantity", errs)
+		m := v.Push("rateQuantity")
+		x.RateQuantity.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -253,130 +253,198 @@ func (x *MedicationDispense) fhirName() string { return "MedicationDispense" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationDispense) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationDispense", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationDispense")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationDispense) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationDispense) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
+		m := v.PushIndex("partOf", i)
+		x.PartOf[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-dispense-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-dispense-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
+		m := v.Push("medicationCodeableConcept")
+		x.MedicationCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
+		m := v.Push("medicationReference")
+		x.MedicationReference.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
+		m := v.PushIndex("supportingInformation", i)
+		x.SupportingInformation[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
+		m := v.PushIndex("performer", i)
+		x.Performer[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.AuthorizingPrescription {
-		x.AuthorizingPrescription[i].validate(fhirjson.Index(p+".authorizingPrescription", i), errs)
+		m := v.PushIndex("authorizingPrescription", i)
+		x.AuthorizingPrescription[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.DaysSupply != nil {
-		x.DaysSupply.validate(p+".daysSupply", errs)
+		m := v.Push("daysSupply")
+		x.DaysSupply.validate(v)
+		v.Pop(m)
 	}
 	if x.WhenPreparedExt != nil {
-		x.WhenPreparedExt.validate(p+".whenPrepared", errs)
+		m := v.Push("whenPrepared")
+		x.WhenPreparedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.WhenPrepared != "" && !fhirjson.CheckDateTime(x.WhenPrepared) {
-		errs.BadFormat(p+".whenPrepared", "dateTime")
+		v.BadFormat("whenPrepared", -1, "dateTime")
 	}
 	if x.WhenHandedOverExt != nil {
-		x.WhenHandedOverExt.validate(p+".whenHandedOver", errs)
+		m := v.Push("whenHandedOver")
+		x.WhenHandedOverExt.validate(v)
+		v.Pop(m)
 	}
 	if x.WhenHandedOver != "" && !fhirjson.CheckDateTime(x.WhenHandedOver) {
-		errs.BadFormat(p+".whenHandedOver", "dateTime")
+		v.BadFormat("whenHandedOver", -1, "dateTime")
 	}
 	if x.Destination != nil {
-		x.Destination.validate(p+".destination", errs)
+		m := v.Push("destination")
+		x.Destination.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Receiver {
-		x.Receiver[i].validate(fhirjson.Index(p+".receiver", i), errs)
+		m := v.PushIndex("receiver", i)
+		x.Receiver[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DosageInstruction {
-		x.DosageInstruction[i].validate(fhirjson.Index(p+".dosageInstruction", i), errs)
+		m := v.PushIndex("dosageInstruction", i)
+		x.DosageInstruction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Substitution != nil {
-		x.Substitution.validate(p+".substitution", errs)
+		m := v.Push("substitution")
+		x.Substitution.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DetectedIssue {
-		x.DetectedIssue[i].validate(fhirjson.Index(p+".detectedIssue", i), errs)
+		m := v.PushIndex("detectedIssue", i)
+		x.DetectedIssue[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NotDoneExt != nil {
-		x.NotDoneExt.validate(p+".notDone", errs)
+		m := v.Push("notDone")
+		x.NotDoneExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NotDoneReasonCodeableConcept != nil {
-		x.NotDoneReasonCodeableConcept.validate(p+".notDoneReasonCodeableConcept", errs)
+		m := v.Push("notDoneReasonCodeableConcept")
+		x.NotDoneReasonCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.NotDoneReasonReference != nil {
-		x.NotDoneReasonReference.validate(p+".notDoneReasonReference", errs)
+		m := v.Push("notDoneReasonReference")
+		x.NotDoneReasonReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.EventHistory {
-		x.EventHistory[i].validate(fhirjson.Index(p+".eventHistory", i), errs)
+		m := v.PushIndex("eventHistory", i)
+		x.EventHistory[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -504,26 +572,34 @@ func (x *MedicationDispensePerformer) fhirName() string { return "MedicationDisp
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationDispensePerformer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationDispense.performer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationDispense.performer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationDispensePerformer) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationDispensePerformer) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Actor != nil) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
 	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
+		m := v.Push("actor")
+		x.Actor.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
+		m := v.Push("onBehalfOf")
+		x.OnBehalfOf.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -608,31 +684,43 @@ func (x *MedicationDispenseSubstitution) fhirName() string { return "MedicationD
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationDispenseSubstitution) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationDispense.substitution", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationDispense.substitution")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationDispenseSubstitution) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationDispenseSubstitution) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.WasSubstituted != nil || x.WasSubstitutedExt != nil) {
-		errs.Missing(p + ".wasSubstituted")
+		v.Missing("wasSubstituted")
 	}
 	if x.WasSubstitutedExt != nil {
-		x.WasSubstitutedExt.validate(p+".wasSubstituted", errs)
+		m := v.Push("wasSubstituted")
+		x.WasSubstitutedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
+		m := v.PushIndex("reason", i)
+		x.Reason[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ResponsibleParty {
-		x.ResponsibleParty[i].validate(fhirjson.Index(p+".responsibleParty", i), errs)
+		m := v.PushIndex("responsibleParty", i)
+		x.ResponsibleParty[i].validate(v)
+		v.Pop(m)
 	}
 }

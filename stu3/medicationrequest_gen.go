@@ -248,136 +248,202 @@ func (x *MedicationRequest) fhirName() string { return "MedicationRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationRequest) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
+		m := v.PushIndex("definition", i)
+		x.Definition[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
+		m := v.PushIndex("basedOn", i)
+		x.BasedOn[i].validate(v)
+		v.Pop(m)
 	}
 	if x.GroupIdentifier != nil {
-		x.GroupIdentifier.validate(p+".groupIdentifier", errs)
+		m := v.Push("groupIdentifier")
+		x.GroupIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-request-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Intent != "" || x.IntentExt != nil) {
-		errs.Missing(p + ".intent")
+		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
-		errs.BadCode(p+".intent", "http://hl7.org/fhir/ValueSet/medication-request-intent")
+		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/medication-request-intent")
 	}
 	if x.IntentExt != nil {
-		x.IntentExt.validate(p+".intent", errs)
+		m := v.Push("intent")
+		x.IntentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/medication-request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/medication-request-priority")
 	}
 	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.PriorityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
+		m := v.Push("medicationCodeableConcept")
+		x.MedicationCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
+		m := v.Push("medicationReference")
+		x.MedicationReference.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
+		m := v.PushIndex("supportingInformation", i)
+		x.SupportingInformation[i].validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
+		m := v.Push("authoredOn")
+		x.AuthoredOnExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
-		errs.BadFormat(p+".authoredOn", "dateTime")
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
 	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
+		m := v.Push("requester")
+		x.Requester.validate(v)
+		v.Pop(m)
 	}
 	if x.Recorder != nil {
-		x.Recorder.validate(p+".recorder", errs)
+		m := v.Push("recorder")
+		x.Recorder.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
+		m := v.PushIndex("reasonCode", i)
+		x.ReasonCode[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
+		m := v.PushIndex("reasonReference", i)
+		x.ReasonReference[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DosageInstruction {
-		x.DosageInstruction[i].validate(fhirjson.Index(p+".dosageInstruction", i), errs)
+		m := v.PushIndex("dosageInstruction", i)
+		x.DosageInstruction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DispenseRequest != nil {
-		x.DispenseRequest.validate(p+".dispenseRequest", errs)
+		m := v.Push("dispenseRequest")
+		x.DispenseRequest.validate(v)
+		v.Pop(m)
 	}
 	if x.Substitution != nil {
-		x.Substitution.validate(p+".substitution", errs)
+		m := v.Push("substitution")
+		x.Substitution.validate(v)
+		v.Pop(m)
 	}
 	if x.PriorPrescription != nil {
-		x.PriorPrescription.validate(p+".priorPrescription", errs)
+		m := v.Push("priorPrescription")
+		x.PriorPrescription.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DetectedIssue {
-		x.DetectedIssue[i].validate(fhirjson.Index(p+".detectedIssue", i), errs)
+		m := v.PushIndex("detectedIssue", i)
+		x.DetectedIssue[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.EventHistory {
-		x.EventHistory[i].validate(fhirjson.Index(p+".eventHistory", i), errs)
+		m := v.PushIndex("eventHistory", i)
+		x.EventHistory[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -481,26 +547,34 @@ func (x *MedicationRequestRequester) fhirName() string { return "MedicationReque
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationRequestRequester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationRequest.requester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationRequest.requester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationRequestRequester) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationRequestRequester) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Agent != nil) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
 	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
+		m := v.Push("agent")
+		x.Agent.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
+		m := v.Push("onBehalfOf")
+		x.OnBehalfOf.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -592,35 +666,49 @@ func (x *MedicationRequestDispenseRequest) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationRequestDispenseRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationRequest.dispenseRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationRequest.dispenseRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationRequestDispenseRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationRequestDispenseRequest) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ValidityPeriod != nil {
-		x.ValidityPeriod.validate(p+".validityPeriod", errs)
+		m := v.Push("validityPeriod")
+		x.ValidityPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.NumberOfRepeatsAllowedExt != nil {
-		x.NumberOfRepeatsAllowedExt.validate(p+".numberOfRepeatsAllowed", errs)
+		m := v.Push("numberOfRepeatsAllowed")
+		x.NumberOfRepeatsAllowedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NumberOfRepeatsAllowed != nil && *x.NumberOfRepeatsAllowed < 1 {
-		errs.BadFormat(p+".numberOfRepeatsAllowed", "positiveInt")
+		v.BadFormat("numberOfRepeatsAllowed", -1, "positiveInt")
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpectedSupplyDuration != nil {
-		x.ExpectedSupplyDuration.validate(p+".expectedSupplyDuration", errs)
+		m := v.Push("expectedSupplyDuration")
+		x.ExpectedSupplyDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
+		m := v.Push("performer")
+		x.Performer.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -695,25 +783,33 @@ func (x *MedicationRequestSubstitution) fhirName() string { return "MedicationRe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationRequestSubstitution) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationRequest.substitution", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationRequest.substitution")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationRequestSubstitution) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationRequestSubstitution) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Allowed != nil || x.AllowedExt != nil) {
-		errs.Missing(p + ".allowed")
+		v.Missing("allowed")
 	}
 	if x.AllowedExt != nil {
-		x.AllowedExt.validate(p+".allowed", errs)
+		m := v.Push("allowed")
+		x.AllowedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.Reason.validate(v)
+		v.Pop(m)
 	}
 }

@@ -223,124 +223,180 @@ func (x *MedicationStatement) fhirName() string { return "MedicationStatement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationStatement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationStatement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationStatement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationStatement) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationStatement) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
+		m := v.PushIndex("basedOn", i)
+		x.BasedOn[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
+		m := v.PushIndex("partOf", i)
+		x.PartOf[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-statement-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-statement-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
+		m := v.Push("medicationCodeableConcept")
+		x.MedicationCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
+		m := v.Push("medicationReference")
+		x.MedicationReference.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveDateTimeExt != nil {
-		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
+		m := v.Push("effectiveDateTime")
+		x.EffectiveDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
-		errs.BadFormat(p+".effectiveDateTime", "dateTime")
+		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
 	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
+		m := v.Push("effectivePeriod")
+		x.EffectivePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.DateAssertedExt != nil {
-		x.DateAssertedExt.validate(p+".dateAsserted", errs)
+		m := v.Push("dateAsserted")
+		x.DateAssertedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateAsserted != "" && !fhirjson.CheckDateTime(x.DateAsserted) {
-		errs.BadFormat(p+".dateAsserted", "dateTime")
+		v.BadFormat("dateAsserted", -1, "dateTime")
 	}
 	if x.InformationSource != nil {
-		x.InformationSource.validate(p+".informationSource", errs)
+		m := v.Push("informationSource")
+		x.InformationSource.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DerivedFrom {
-		x.DerivedFrom[i].validate(fhirjson.Index(p+".derivedFrom", i), errs)
+		m := v.PushIndex("derivedFrom", i)
+		x.DerivedFrom[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Taken != "" || x.TakenExt != nil) {
-		errs.Missing(p + ".taken")
+		v.Missing("taken")
 	}
 	if x.Taken != "" && !x.Taken.IsValid() {
-		errs.BadCode(p+".taken", "http://hl7.org/fhir/ValueSet/medication-statement-taken")
+		v.BadCode("taken", -1, "http://hl7.org/fhir/ValueSet/medication-statement-taken")
 	}
 	if x.TakenExt != nil {
-		x.TakenExt.validate(p+".taken", errs)
+		m := v.Push("taken")
+		x.TakenExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonNotTaken {
-		x.ReasonNotTaken[i].validate(fhirjson.Index(p+".reasonNotTaken", i), errs)
+		m := v.PushIndex("reasonNotTaken", i)
+		x.ReasonNotTaken[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
+		m := v.PushIndex("reasonCode", i)
+		x.ReasonCode[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
+		m := v.PushIndex("reasonReference", i)
+		x.ReasonReference[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Dosage {
-		x.Dosage[i].validate(fhirjson.Index(p+".dosage", i), errs)
+		m := v.PushIndex("dosage", i)
+		x.Dosage[i].validate(v)
+		v.Pop(m)
 	}
 }
 

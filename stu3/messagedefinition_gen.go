@@ -283,127 +283,189 @@ func (x *MessageDefinition) fhirName() string { return "MessageDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MessageDefinition) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Base != nil {
-		x.Base.validate(p+".base", errs)
+		m := v.Push("base")
+		x.Base.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Parent {
-		x.Parent[i].validate(fhirjson.Index(p+".parent", i), errs)
+		m := v.PushIndex("parent", i)
+		x.Parent[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Replaces {
-		x.Replaces[i].validate(fhirjson.Index(p+".replaces", i), errs)
+		m := v.PushIndex("replaces", i)
+		x.Replaces[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Event != nil) {
-		errs.Missing(p + ".event")
+		v.Missing("event")
 	}
 	if x.Event != nil {
-		x.Event.validate(p+".event", errs)
+		m := v.Push("event")
+		x.Event.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != "" && !x.Category.IsValid() {
-		errs.BadCode(p+".category", "http://hl7.org/fhir/ValueSet/message-significance-category")
+		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/message-significance-category")
 	}
 	if x.CategoryExt != nil {
-		x.CategoryExt.validate(p+".category", errs)
+		m := v.Push("category")
+		x.CategoryExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Focus {
-		x.Focus[i].validate(fhirjson.Index(p+".focus", i), errs)
+		m := v.PushIndex("focus", i)
+		x.Focus[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ResponseRequiredExt != nil {
-		x.ResponseRequiredExt.validate(p+".responseRequired", errs)
+		m := v.Push("responseRequired")
+		x.ResponseRequiredExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.AllowedResponse {
-		x.AllowedResponse[i].validate(fhirjson.Index(p+".allowedResponse", i), errs)
+		m := v.PushIndex("allowedResponse", i)
+		x.AllowedResponse[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -508,38 +570,50 @@ func (x *MessageDefinitionFocus) fhirName() string { return "MessageDefinition.f
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageDefinitionFocus) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageDefinition.focus", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageDefinition.focus")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageDefinitionFocus) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MessageDefinitionFocus) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
+		m := v.Push("profile")
+		x.Profile.validate(v)
+		v.Pop(m)
 	}
 	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
+		m := v.Push("min")
+		x.MinExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Min != nil && *x.Min < 0 {
-		errs.BadFormat(p+".min", "unsignedInt")
+		v.BadFormat("min", -1, "unsignedInt")
 	}
 	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
+		m := v.Push("max")
+		x.MaxExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -616,25 +690,33 @@ func (x *MessageDefinitionAllowedResponse) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageDefinitionAllowedResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageDefinition.allowedResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageDefinition.allowedResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageDefinitionAllowedResponse) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MessageDefinitionAllowedResponse) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Message != nil) {
-		errs.Missing(p + ".message")
+		v.Missing("message")
 	}
 	if x.Message != nil {
-		x.Message.validate(p+".message", errs)
+		m := v.Push("message")
+		x.Message.validate(v)
+		v.Pop(m)
 	}
 	if x.SituationExt != nil {
-		x.SituationExt.validate(p+".situation", errs)
+		m := v.Push("situation")
+		x.SituationExt.validate(v)
+		v.Pop(m)
 	}
 }

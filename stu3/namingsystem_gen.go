@@ -213,106 +213,150 @@ func (x *NamingSystem) fhirName() string { return "NamingSystem" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NamingSystem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NamingSystem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NamingSystem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NamingSystem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *NamingSystem) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/namingsystem-type")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/namingsystem-type")
 	}
 	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
+		m := v.Push("kind")
+		x.KindExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ResponsibleExt != nil {
-		x.ResponsibleExt.validate(p+".responsible", errs)
+		m := v.Push("responsible")
+		x.ResponsibleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.UsageExt != nil {
-		x.UsageExt.validate(p+".usage", errs)
+		m := v.Push("usage")
+		x.UsageExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.UniqueID) > 0) {
-		errs.Missing(p + ".uniqueId")
+		v.Missing("uniqueId")
 	}
 	for i := range x.UniqueID {
-		x.UniqueID[i].validate(fhirjson.Index(p+".uniqueId", i), errs)
+		m := v.PushIndex("uniqueId", i)
+		x.UniqueID[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ReplacedBy != nil {
-		x.ReplacedBy.validate(p+".replacedBy", errs)
+		m := v.Push("replacedBy")
+		x.ReplacedBy.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -425,40 +469,54 @@ func (x *NamingSystemUniqueID) fhirName() string { return "NamingSystem.uniqueId
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NamingSystemUniqueID) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NamingSystem.uniqueId", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NamingSystem.uniqueId")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NamingSystemUniqueID) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *NamingSystemUniqueID) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PreferredExt != nil {
-		x.PreferredExt.validate(p+".preferred", errs)
+		m := v.Push("preferred")
+		x.PreferredExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
+		m := v.Push("comment")
+		x.CommentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }

@@ -173,88 +173,128 @@ func (x *NutritionOrder) fhirName() string { return "NutritionOrder" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrder) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrder) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *NutritionOrder) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/nutrition-request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/nutrition-request-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if !(x.DateTime != "" || x.DateTimeExt != nil) {
-		errs.Missing(p + ".dateTime")
+		v.Missing("dateTime")
 	}
 	if x.DateTimeExt != nil {
-		x.DateTimeExt.validate(p+".dateTime", errs)
+		m := v.Push("dateTime")
+		x.DateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
-		errs.BadFormat(p+".dateTime", "dateTime")
+		v.BadFormat("dateTime", -1, "dateTime")
 	}
 	if x.Orderer != nil {
-		x.Orderer.validate(p+".orderer", errs)
+		m := v.Push("orderer")
+		x.Orderer.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.AllergyIntolerance {
-		x.AllergyIntolerance[i].validate(fhirjson.Index(p+".allergyIntolerance", i), errs)
+		m := v.PushIndex("allergyIntolerance", i)
+		x.AllergyIntolerance[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.FoodPreferenceModifier {
-		x.FoodPreferenceModifier[i].validate(fhirjson.Index(p+".foodPreferenceModifier", i), errs)
+		m := v.PushIndex("foodPreferenceModifier", i)
+		x.FoodPreferenceModifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ExcludeFoodModifier {
-		x.ExcludeFoodModifier[i].validate(fhirjson.Index(p+".excludeFoodModifier", i), errs)
+		m := v.PushIndex("excludeFoodModifier", i)
+		x.ExcludeFoodModifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.OralDiet != nil {
-		x.OralDiet.validate(p+".oralDiet", errs)
+		m := v.Push("oralDiet")
+		x.OralDiet.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Supplement {
-		x.Supplement[i].validate(fhirjson.Index(p+".supplement", i), errs)
+		m := v.PushIndex("supplement", i)
+		x.Supplement[i].validate(v)
+		v.Pop(m)
 	}
 	if x.EnteralFormula != nil {
-		x.EnteralFormula.validate(p+".enteralFormula", errs)
+		m := v.Push("enteralFormula")
+		x.EnteralFormula.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -359,35 +399,51 @@ func (x *NutritionOrderOralDiet) fhirName() string { return "NutritionOrder.oral
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrderOralDiet) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder.oralDiet", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder.oralDiet")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrderOralDiet) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *NutritionOrderOralDiet) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
+		m := v.PushIndex("type", i)
+		x.Type[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Schedule {
-		x.Schedule[i].validate(fhirjson.Index(p+".schedule", i), errs)
+		m := v.PushIndex("schedule", i)
+		x.Schedule[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Nutrient {
-		x.Nutrient[i].validate(fhirjson.Index(p+".nutrient", i), errs)
+		m := v.PushIndex("nutrient", i)
+		x.Nutrient[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Texture {
-		x.Texture[i].validate(fhirjson.Index(p+".texture", i), errs)
+		m := v.PushIndex("texture", i)
+		x.Texture[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.FluidConsistencyType {
-		x.FluidConsistencyType[i].validate(fhirjson.Index(p+".fluidConsistencyType", i), errs)
+		m := v.PushIndex("fluidConsistencyType", i)
+		x.FluidConsistencyType[i].validate(v)
+		v.Pop(m)
 	}
 	if x.InstructionExt != nil {
-		x.InstructionExt.validate(p+".instruction", errs)
+		m := v.Push("instruction")
+		x.InstructionExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -457,23 +513,31 @@ func (x *NutritionOrderOralDietNutrient) fhirName() string { return "NutritionOr
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrderOralDietNutrient) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder.oralDiet.nutrient", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder.oralDiet.nutrient")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrderOralDietNutrient) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *NutritionOrderOralDietNutrient) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Modifier != nil {
-		x.Modifier.validate(p+".modifier", errs)
+		m := v.Push("modifier")
+		x.Modifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
+		m := v.Push("amount")
+		x.Amount.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -543,23 +607,31 @@ func (x *NutritionOrderOralDietTexture) fhirName() string { return "NutritionOrd
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrderOralDietTexture) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder.oralDiet.texture", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder.oralDiet.texture")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrderOralDietTexture) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *NutritionOrderOralDietTexture) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Modifier != nil {
-		x.Modifier.validate(p+".modifier", errs)
+		m := v.Push("modifier")
+		x.Modifier.validate(v)
+		v.Pop(m)
 	}
 	if x.FoodType != nil {
-		x.FoodType.validate(p+".foodType", errs)
+		m := v.Push("foodType")
+		x.FoodType.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -652,32 +724,46 @@ func (x *NutritionOrderSupplement) fhirName() string { return "NutritionOrder.su
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrderSupplement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder.supplement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder.supplement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrderSupplement) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *NutritionOrderSupplement) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.ProductNameExt != nil {
-		x.ProductNameExt.validate(p+".productName", errs)
+		m := v.Push("productName")
+		x.ProductNameExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Schedule {
-		x.Schedule[i].validate(fhirjson.Index(p+".schedule", i), errs)
+		m := v.PushIndex("schedule", i)
+		x.Schedule[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.InstructionExt != nil {
-		x.InstructionExt.validate(p+".instruction", errs)
+		m := v.Push("instruction")
+		x.InstructionExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -795,44 +881,66 @@ func (x *NutritionOrderEnteralFormula) fhirName() string { return "NutritionOrde
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrderEnteralFormula) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder.enteralFormula", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder.enteralFormula")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrderEnteralFormula) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *NutritionOrderEnteralFormula) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.BaseFormulaType != nil {
-		x.BaseFormulaType.validate(p+".baseFormulaType", errs)
+		m := v.Push("baseFormulaType")
+		x.BaseFormulaType.validate(v)
+		v.Pop(m)
 	}
 	if x.BaseFormulaProductNameExt != nil {
-		x.BaseFormulaProductNameExt.validate(p+".baseFormulaProductName", errs)
+		m := v.Push("baseFormulaProductName")
+		x.BaseFormulaProductNameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AdditiveType != nil {
-		x.AdditiveType.validate(p+".additiveType", errs)
+		m := v.Push("additiveType")
+		x.AdditiveType.validate(v)
+		v.Pop(m)
 	}
 	if x.AdditiveProductNameExt != nil {
-		x.AdditiveProductNameExt.validate(p+".additiveProductName", errs)
+		m := v.Push("additiveProductName")
+		x.AdditiveProductNameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CaloricDensity != nil {
-		x.CaloricDensity.validate(p+".caloricDensity", errs)
+		m := v.Push("caloricDensity")
+		x.CaloricDensity.validate(v)
+		v.Pop(m)
 	}
 	if x.RouteofAdministration != nil {
-		x.RouteofAdministration.validate(p+".routeofAdministration", errs)
+		m := v.Push("routeofAdministration")
+		x.RouteofAdministration.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Administration {
-		x.Administration[i].validate(fhirjson.Index(p+".administration", i), errs)
+		m := v.PushIndex("administration", i)
+		x.Administration[i].validate(v)
+		v.Pop(m)
 	}
 	if x.MaxVolumeToDeliver != nil {
-		x.MaxVolumeToDeliver.validate(p+".maxVolumeToDeliver", errs)
+		m := v.Push("maxVolumeToDeliver")
+		x.MaxVolumeToDeliver.validate(v)
+		v.Pop(m)
 	}
 	if x.AdministrationInstructionExt != nil {
-		x.AdministrationInstructionExt.validate(p+".administrationInstruction", errs)
+		m := v.Push("administrationInstruction")
+		x.AdministrationInstructionExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -914,29 +1022,41 @@ func (x *NutritionOrderEnteralFormulaAdministration) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrderEnteralFormulaAdministration) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder.enteralFormula.administration", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder.enteralFormula.administration")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrderEnteralFormulaAdministration) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *NutritionOrderEnteralFormulaAdministration) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Schedule != nil {
-		x.Schedule.validate(p+".schedule", errs)
+		m := v.Push("schedule")
+		x.Schedule.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.RateQuantity != nil {
-		x.RateQuantity.validate(p+".rateQuantity", errs)
+		m := v.Push("rateQuantity")
+		x.RateQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
+		m := v.Push("rateRatio")
+		x.RateRatio.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -233,106 +233,160 @@ func (x *Patient) fhirName() string { return "Patient" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Patient) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Patient", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Patient")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Patient) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Patient) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
+		m := v.Push("active")
+		x.ActiveExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Name {
-		x.Name[i].validate(fhirjson.Index(p+".name", i), errs)
+		m := v.PushIndex("name", i)
+		x.Name[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
 	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
+		m := v.Push("gender")
+		x.GenderExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BirthDateExt != nil {
-		x.BirthDateExt.validate(p+".birthDate", errs)
+		m := v.Push("birthDate")
+		x.BirthDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
-		errs.BadFormat(p+".birthDate", "date")
+		v.BadFormat("birthDate", -1, "date")
 	}
 	if x.DeceasedBooleanExt != nil {
-		x.DeceasedBooleanExt.validate(p+".deceasedBoolean", errs)
+		m := v.Push("deceasedBoolean")
+		x.DeceasedBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DeceasedDateTimeExt != nil {
-		x.DeceasedDateTimeExt.validate(p+".deceasedDateTime", errs)
+		m := v.Push("deceasedDateTime")
+		x.DeceasedDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DeceasedDateTime != "" && !fhirjson.CheckDateTime(x.DeceasedDateTime) {
-		errs.BadFormat(p+".deceasedDateTime", "dateTime")
+		v.BadFormat("deceasedDateTime", -1, "dateTime")
 	}
 	for i := range x.Address {
-		x.Address[i].validate(fhirjson.Index(p+".address", i), errs)
+		m := v.PushIndex("address", i)
+		x.Address[i].validate(v)
+		v.Pop(m)
 	}
 	if x.MaritalStatus != nil {
-		x.MaritalStatus.validate(p+".maritalStatus", errs)
+		m := v.Push("maritalStatus")
+		x.MaritalStatus.validate(v)
+		v.Pop(m)
 	}
 	if x.MultipleBirthBooleanExt != nil {
-		x.MultipleBirthBooleanExt.validate(p+".multipleBirthBoolean", errs)
+		m := v.Push("multipleBirthBoolean")
+		x.MultipleBirthBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MultipleBirthIntegerExt != nil {
-		x.MultipleBirthIntegerExt.validate(p+".multipleBirthInteger", errs)
+		m := v.Push("multipleBirthInteger")
+		x.MultipleBirthIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Photo {
-		x.Photo[i].validate(fhirjson.Index(p+".photo", i), errs)
+		m := v.PushIndex("photo", i)
+		x.Photo[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Animal != nil {
-		x.Animal.validate(p+".animal", errs)
+		m := v.Push("animal")
+		x.Animal.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Communication {
-		x.Communication[i].validate(fhirjson.Index(p+".communication", i), errs)
+		m := v.PushIndex("communication", i)
+		x.Communication[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.GeneralPractitioner {
-		x.GeneralPractitioner[i].validate(fhirjson.Index(p+".generalPractitioner", i), errs)
+		m := v.PushIndex("generalPractitioner", i)
+		x.GeneralPractitioner[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ManagingOrganization != nil {
-		x.ManagingOrganization.validate(p+".managingOrganization", errs)
+		m := v.Push("managingOrganization")
+		x.ManagingOrganization.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
+		m := v.PushIndex("link", i)
+		x.Link[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -488,41 +542,59 @@ func (x *PatientContact) fhirName() string { return "Patient.contact" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PatientContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Patient.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Patient.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PatientContact) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PatientContact) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Relationship {
-		x.Relationship[i].validate(fhirjson.Index(p+".relationship", i), errs)
+		m := v.PushIndex("relationship", i)
+		x.Relationship[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Name != nil {
-		x.Name.validate(p+".name", errs)
+		m := v.Push("name")
+		x.Name.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Address != nil {
-		x.Address.validate(p+".address", errs)
+		m := v.Push("address")
+		x.Address.validate(v)
+		v.Pop(m)
 	}
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
 	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
+		m := v.Push("gender")
+		x.GenderExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
+		m := v.Push("organization")
+		x.Organization.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -593,29 +665,39 @@ func (x *PatientAnimal) fhirName() string { return "Patient.animal" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PatientAnimal) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Patient.animal", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Patient.animal")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PatientAnimal) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PatientAnimal) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Species != nil) {
-		errs.Missing(p + ".species")
+		v.Missing("species")
 	}
 	if x.Species != nil {
-		x.Species.validate(p+".species", errs)
+		m := v.Push("species")
+		x.Species.validate(v)
+		v.Pop(m)
 	}
 	if x.Breed != nil {
-		x.Breed.validate(p+".breed", errs)
+		m := v.Push("breed")
+		x.Breed.validate(v)
+		v.Pop(m)
 	}
 	if x.GenderStatus != nil {
-		x.GenderStatus.validate(p+".genderStatus", errs)
+		m := v.Push("genderStatus")
+		x.GenderStatus.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -686,26 +768,34 @@ func (x *PatientCommunication) fhirName() string { return "Patient.communication
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PatientCommunication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Patient.communication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Patient.communication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PatientCommunication) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PatientCommunication) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Language != nil) {
-		errs.Missing(p + ".language")
+		v.Missing("language")
 	}
 	if x.Language != nil {
-		x.Language.validate(p+".language", errs)
+		m := v.Push("language")
+		x.Language.validate(v)
+		v.Pop(m)
 	}
 	if x.PreferredExt != nil {
-		x.PreferredExt.validate(p+".preferred", errs)
+		m := v.Push("preferred")
+		x.PreferredExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -776,31 +866,39 @@ func (x *PatientLink) fhirName() string { return "Patient.link" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PatientLink) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Patient.link", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Patient.link")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PatientLink) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PatientLink) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Other != nil) {
-		errs.Missing(p + ".other")
+		v.Missing("other")
 	}
 	if x.Other != nil {
-		x.Other.validate(p+".other", errs)
+		m := v.Push("other")
+		x.Other.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/link-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/link-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 }

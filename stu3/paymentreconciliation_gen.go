@@ -188,88 +188,132 @@ func (x *PaymentReconciliation) fhirName() string { return "PaymentReconciliatio
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PaymentReconciliation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PaymentReconciliation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PaymentReconciliation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PaymentReconciliation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PaymentReconciliation) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
+		m := v.Push("created")
+		x.CreatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
-		errs.BadFormat(p+".created", "dateTime")
+		v.BadFormat("created", -1, "dateTime")
 	}
 	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
+		m := v.Push("organization")
+		x.Organization.validate(v)
+		v.Pop(m)
 	}
 	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
+		m := v.Push("request")
+		x.Request.validate(v)
+		v.Pop(m)
 	}
 	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
+		m := v.Push("outcome")
+		x.Outcome.validate(v)
+		v.Pop(m)
 	}
 	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
+		m := v.Push("disposition")
+		x.DispositionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestProvider != nil {
-		x.RequestProvider.validate(p+".requestProvider", errs)
+		m := v.Push("requestProvider")
+		x.RequestProvider.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestOrganization != nil {
-		x.RequestOrganization.validate(p+".requestOrganization", errs)
+		m := v.Push("requestOrganization")
+		x.RequestOrganization.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
+		m := v.PushIndex("detail", i)
+		x.Detail[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
+		m := v.Push("form")
+		x.Form.validate(v)
+		v.Pop(m)
 	}
 	if x.Total != nil {
-		x.Total.validate(p+".total", errs)
+		m := v.Push("total")
+		x.Total.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ProcessNote {
-		x.ProcessNote[i].validate(fhirjson.Index(p+".processNote", i), errs)
+		m := v.PushIndex("processNote", i)
+		x.ProcessNote[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -379,44 +423,62 @@ func (x *PaymentReconciliationDetail) fhirName() string { return "PaymentReconci
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PaymentReconciliationDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PaymentReconciliation.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PaymentReconciliation.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PaymentReconciliationDetail) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PaymentReconciliationDetail) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
+		m := v.Push("request")
+		x.Request.validate(v)
+		v.Pop(m)
 	}
 	if x.Response != nil {
-		x.Response.validate(p+".response", errs)
+		m := v.Push("response")
+		x.Response.validate(v)
+		v.Pop(m)
 	}
 	if x.Submitter != nil {
-		x.Submitter.validate(p+".submitter", errs)
+		m := v.Push("submitter")
+		x.Submitter.validate(v)
+		v.Pop(m)
 	}
 	if x.Payee != nil {
-		x.Payee.validate(p+".payee", errs)
+		m := v.Push("payee")
+		x.Payee.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
-		errs.BadFormat(p+".date", "date")
+		v.BadFormat("date", -1, "date")
 	}
 	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
+		m := v.Push("amount")
+		x.Amount.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -493,22 +555,30 @@ func (x *PaymentReconciliationProcessNote) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PaymentReconciliationProcessNote) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PaymentReconciliation.processNote", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PaymentReconciliation.processNote")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PaymentReconciliationProcessNote) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PaymentReconciliationProcessNote) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 }

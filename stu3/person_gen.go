@@ -168,76 +168,112 @@ func (x *Person) fhirName() string { return "Person" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Person) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Person", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Person")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Person) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Person) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Name {
-		x.Name[i].validate(fhirjson.Index(p+".name", i), errs)
+		m := v.PushIndex("name", i)
+		x.Name[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
 	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
+		m := v.Push("gender")
+		x.GenderExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BirthDateExt != nil {
-		x.BirthDateExt.validate(p+".birthDate", errs)
+		m := v.Push("birthDate")
+		x.BirthDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
-		errs.BadFormat(p+".birthDate", "date")
+		v.BadFormat("birthDate", -1, "date")
 	}
 	for i := range x.Address {
-		x.Address[i].validate(fhirjson.Index(p+".address", i), errs)
+		m := v.PushIndex("address", i)
+		x.Address[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Photo != nil {
-		x.Photo.validate(p+".photo", errs)
+		m := v.Push("photo")
+		x.Photo.validate(v)
+		v.Pop(m)
 	}
 	if x.ManagingOrganization != nil {
-		x.ManagingOrganization.validate(p+".managingOrganization", errs)
+		m := v.Push("managingOrganization")
+		x.ManagingOrganization.validate(v)
+		v.Pop(m)
 	}
 	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
+		m := v.Push("active")
+		x.ActiveExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
+		m := v.PushIndex("link", i)
+		x.Link[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -320,28 +356,36 @@ func (x *PersonLink) fhirName() string { return "Person.link" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PersonLink) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Person.link", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Person.link")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PersonLink) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PersonLink) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Target != nil) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
 	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
+		m := v.Push("target")
+		x.Target.validate(v)
+		v.Pop(m)
 	}
 	if x.Assurance != "" && !x.Assurance.IsValid() {
-		errs.BadCode(p+".assurance", "http://hl7.org/fhir/ValueSet/identity-assuranceLevel")
+		v.BadCode("assurance", -1, "http://hl7.org/fhir/ValueSet/identity-assuranceLevel")
 	}
 	if x.AssuranceExt != nil {
-		x.AssuranceExt.validate(p+".assurance", errs)
+		m := v.Push("assurance")
+		x.AssuranceExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -303,133 +303,201 @@ func (x *PlanDefinition) fhirName() string { return "PlanDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PlanDefinition) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.UsageExt != nil {
-		x.UsageExt.validate(p+".usage", errs)
+		m := v.Push("usage")
+		x.UsageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ApprovalDateExt != nil {
-		x.ApprovalDateExt.validate(p+".approvalDate", errs)
+		m := v.Push("approvalDate")
+		x.ApprovalDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
-		errs.BadFormat(p+".approvalDate", "date")
+		v.BadFormat("approvalDate", -1, "date")
 	}
 	if x.LastReviewDateExt != nil {
-		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
+		m := v.Push("lastReviewDate")
+		x.LastReviewDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
-		errs.BadFormat(p+".lastReviewDate", "date")
+		v.BadFormat("lastReviewDate", -1, "date")
 	}
 	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
+		m := v.Push("effectivePeriod")
+		x.EffectivePeriod.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Topic {
-		x.Topic[i].validate(fhirjson.Index(p+".topic", i), errs)
+		m := v.PushIndex("topic", i)
+		x.Topic[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contributor {
-		x.Contributor[i].validate(fhirjson.Index(p+".contributor", i), errs)
+		m := v.PushIndex("contributor", i)
+		x.Contributor[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RelatedArtifact {
-		x.RelatedArtifact[i].validate(fhirjson.Index(p+".relatedArtifact", i), errs)
+		m := v.PushIndex("relatedArtifact", i)
+		x.RelatedArtifact[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Library {
-		x.Library[i].validate(fhirjson.Index(p+".library", i), errs)
+		m := v.PushIndex("library", i)
+		x.Library[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Goal {
-		x.Goal[i].validate(fhirjson.Index(p+".goal", i), errs)
+		m := v.PushIndex("goal", i)
+		x.Goal[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -532,41 +600,59 @@ func (x *PlanDefinitionGoal) fhirName() string { return "PlanDefinition.goal" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionGoal) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.goal", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.goal")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionGoal) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PlanDefinitionGoal) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Description != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
 	if x.Description != nil {
-		x.Description.validate(p+".description", errs)
+		m := v.Push("description")
+		x.Description.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.Priority.validate(v)
+		v.Pop(m)
 	}
 	if x.Start != nil {
-		x.Start.validate(p+".start", errs)
+		m := v.Push("start")
+		x.Start.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Addresses {
-		x.Addresses[i].validate(fhirjson.Index(p+".addresses", i), errs)
+		m := v.PushIndex("addresses", i)
+		x.Addresses[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Documentation {
-		x.Documentation[i].validate(fhirjson.Index(p+".documentation", i), errs)
+		m := v.PushIndex("documentation", i)
+		x.Documentation[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
+		m := v.PushIndex("target", i)
+		x.Target[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -649,32 +735,46 @@ func (x *PlanDefinitionGoalTarget) fhirName() string { return "PlanDefinition.go
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionGoalTarget) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.goal.target", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.goal.target")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionGoalTarget) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PlanDefinitionGoalTarget) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Measure != nil {
-		x.Measure.validate(p+".measure", errs)
+		m := v.Push("measure")
+		x.Measure.validate(v)
+		v.Pop(m)
 	}
 	if x.DetailQuantity != nil {
-		x.DetailQuantity.validate(p+".detailQuantity", errs)
+		m := v.Push("detailQuantity")
+		x.DetailQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.DetailRange != nil {
-		x.DetailRange.validate(p+".detailRange", errs)
+		m := v.Push("detailRange")
+		x.DetailRange.validate(v)
+		v.Pop(m)
 	}
 	if x.DetailCodeableConcept != nil {
-		x.DetailCodeableConcept.validate(p+".detailCodeableConcept", errs)
+		m := v.Push("detailCodeableConcept")
+		x.DetailCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.Due != nil {
-		x.Due.validate(p+".due", errs)
+		m := v.Push("due")
+		x.Due.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -958,129 +1058,191 @@ func (x *PlanDefinitionAction) fhirName() string { return "PlanDefinition.action
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionAction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PlanDefinitionAction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
+		m := v.Push("label")
+		x.LabelExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TextEquivalentExt != nil {
-		x.TextEquivalentExt.validate(p+".textEquivalent", errs)
+		m := v.Push("textEquivalent")
+		x.TextEquivalentExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
+		m := v.PushIndex("code", i)
+		x.Code[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
+		m := v.PushIndex("reason", i)
+		x.Reason[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Documentation {
-		x.Documentation[i].validate(fhirjson.Index(p+".documentation", i), errs)
+		m := v.PushIndex("documentation", i)
+		x.Documentation[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.GoalIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".goalId", i), errs)
+	for i, e := range x.GoalIDExt {
+		if e != nil {
+			m := v.PushIndex("goalId", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.GoalID {
-		if v != "" && !fhirjson.CheckID(v) {
-			errs.BadFormat(fhirjson.Index(p+".goalId", i), "id")
+	for i, s := range x.GoalID {
+		if s != "" && !fhirjson.CheckID(s) {
+			v.BadFormat("goalId", i, "id")
 		}
 	}
 	for i := range x.TriggerDefinition {
-		x.TriggerDefinition[i].validate(fhirjson.Index(p+".triggerDefinition", i), errs)
+		m := v.PushIndex("triggerDefinition", i)
+		x.TriggerDefinition[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Condition {
-		x.Condition[i].validate(fhirjson.Index(p+".condition", i), errs)
+		m := v.PushIndex("condition", i)
+		x.Condition[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Input {
-		x.Input[i].validate(fhirjson.Index(p+".input", i), errs)
+		m := v.PushIndex("input", i)
+		x.Input[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Output {
-		x.Output[i].validate(fhirjson.Index(p+".output", i), errs)
+		m := v.PushIndex("output", i)
+		x.Output[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RelatedAction {
-		x.RelatedAction[i].validate(fhirjson.Index(p+".relatedAction", i), errs)
+		m := v.PushIndex("relatedAction", i)
+		x.RelatedAction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDateTimeExt != nil {
-		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
+		m := v.Push("timingDateTime")
+		x.TimingDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
-		errs.BadFormat(p+".timingDateTime", "dateTime")
+		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
 	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
+		m := v.Push("timingPeriod")
+		x.TimingPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDuration != nil {
-		x.TimingDuration.validate(p+".timingDuration", errs)
+		m := v.Push("timingDuration")
+		x.TimingDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingRange != nil {
-		x.TimingRange.validate(p+".timingRange", errs)
+		m := v.Push("timingRange")
+		x.TimingRange.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingTiming != nil {
-		x.TimingTiming.validate(p+".timingTiming", errs)
+		m := v.Push("timingTiming")
+		x.TimingTiming.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
+		m := v.PushIndex("participant", i)
+		x.Participant[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.GroupingBehavior != "" && !x.GroupingBehavior.IsValid() {
-		errs.BadCode(p+".groupingBehavior", "http://hl7.org/fhir/ValueSet/action-grouping-behavior")
+		v.BadCode("groupingBehavior", -1, "http://hl7.org/fhir/ValueSet/action-grouping-behavior")
 	}
 	if x.GroupingBehaviorExt != nil {
-		x.GroupingBehaviorExt.validate(p+".groupingBehavior", errs)
+		m := v.Push("groupingBehavior")
+		x.GroupingBehaviorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SelectionBehavior != "" && !x.SelectionBehavior.IsValid() {
-		errs.BadCode(p+".selectionBehavior", "http://hl7.org/fhir/ValueSet/action-selection-behavior")
+		v.BadCode("selectionBehavior", -1, "http://hl7.org/fhir/ValueSet/action-selection-behavior")
 	}
 	if x.SelectionBehaviorExt != nil {
-		x.SelectionBehaviorExt.validate(p+".selectionBehavior", errs)
+		m := v.Push("selectionBehavior")
+		x.SelectionBehaviorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RequiredBehavior != "" && !x.RequiredBehavior.IsValid() {
-		errs.BadCode(p+".requiredBehavior", "http://hl7.org/fhir/ValueSet/action-required-behavior")
+		v.BadCode("requiredBehavior", -1, "http://hl7.org/fhir/ValueSet/action-required-behavior")
 	}
 	if x.RequiredBehaviorExt != nil {
-		x.RequiredBehaviorExt.validate(p+".requiredBehavior", errs)
+		m := v.Push("requiredBehavior")
+		x.RequiredBehaviorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PrecheckBehavior != "" && !x.PrecheckBehavior.IsValid() {
-		errs.BadCode(p+".precheckBehavior", "http://hl7.org/fhir/ValueSet/action-precheck-behavior")
+		v.BadCode("precheckBehavior", -1, "http://hl7.org/fhir/ValueSet/action-precheck-behavior")
 	}
 	if x.PrecheckBehaviorExt != nil {
-		x.PrecheckBehaviorExt.validate(p+".precheckBehavior", errs)
+		m := v.Push("precheckBehavior")
+		x.PrecheckBehaviorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CardinalityBehavior != "" && !x.CardinalityBehavior.IsValid() {
-		errs.BadCode(p+".cardinalityBehavior", "http://hl7.org/fhir/ValueSet/action-cardinality-behavior")
+		v.BadCode("cardinalityBehavior", -1, "http://hl7.org/fhir/ValueSet/action-cardinality-behavior")
 	}
 	if x.CardinalityBehaviorExt != nil {
-		x.CardinalityBehaviorExt.validate(p+".cardinalityBehavior", errs)
+		m := v.Push("cardinalityBehavior")
+		x.CardinalityBehaviorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Definition != nil {
-		x.Definition.validate(p+".definition", errs)
+		m := v.Push("definition")
+		x.Definition.validate(v)
+		v.Pop(m)
 	}
 	if x.Transform != nil {
-		x.Transform.validate(p+".transform", errs)
+		m := v.Push("transform")
+		x.Transform.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.DynamicValue {
-		x.DynamicValue[i].validate(fhirjson.Index(p+".dynamicValue", i), errs)
+		m := v.PushIndex("dynamicValue", i)
+		x.DynamicValue[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1216,35 +1378,47 @@ func (x *PlanDefinitionActionCondition) fhirName() string { return "PlanDefiniti
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionActionCondition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.action.condition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.action.condition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionActionCondition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PlanDefinitionActionCondition) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/action-condition-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/action-condition-kind")
 	}
 	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
+		m := v.Push("kind")
+		x.KindExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
+		m := v.Push("expression")
+		x.ExpressionExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1336,41 +1510,53 @@ func (x *PlanDefinitionActionRelatedAction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionActionRelatedAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.action.relatedAction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.action.relatedAction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionActionRelatedAction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PlanDefinitionActionRelatedAction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.ActionID != "" || x.ActionIDExt != nil) {
-		errs.Missing(p + ".actionId")
+		v.Missing("actionId")
 	}
 	if x.ActionIDExt != nil {
-		x.ActionIDExt.validate(p+".actionId", errs)
+		m := v.Push("actionId")
+		x.ActionIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ActionID != "" && !fhirjson.CheckID(x.ActionID) {
-		errs.BadFormat(p+".actionId", "id")
+		v.BadFormat("actionId", -1, "id")
 	}
 	if !(x.Relationship != "" || x.RelationshipExt != nil) {
-		errs.Missing(p + ".relationship")
+		v.Missing("relationship")
 	}
 	if x.Relationship != "" && !x.Relationship.IsValid() {
-		errs.BadCode(p+".relationship", "http://hl7.org/fhir/ValueSet/action-relationship-type")
+		v.BadCode("relationship", -1, "http://hl7.org/fhir/ValueSet/action-relationship-type")
 	}
 	if x.RelationshipExt != nil {
-		x.RelationshipExt.validate(p+".relationship", errs)
+		m := v.Push("relationship")
+		x.RelationshipExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OffsetDuration != nil {
-		x.OffsetDuration.validate(p+".offsetDuration", errs)
+		m := v.Push("offsetDuration")
+		x.OffsetDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.OffsetRange != nil {
-		x.OffsetRange.validate(p+".offsetRange", errs)
+		m := v.Push("offsetRange")
+		x.OffsetRange.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1471,29 +1657,37 @@ func (x *PlanDefinitionActionParticipant) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionActionParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.action.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.action.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionActionParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PlanDefinitionActionParticipant) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/action-participant-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/action-participant-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1595,28 +1789,40 @@ func (x *PlanDefinitionActionDynamicValue) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionActionDynamicValue) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.action.dynamicValue", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.action.dynamicValue")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionActionDynamicValue) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PlanDefinitionActionDynamicValue) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+		m := v.Push("path")
+		x.PathExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
+		m := v.Push("expression")
+		x.ExpressionExt.validate(v)
+		v.Pop(m)
 	}
 }

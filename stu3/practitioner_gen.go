@@ -168,76 +168,112 @@ func (x *Practitioner) fhirName() string { return "Practitioner" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Practitioner) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Practitioner", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Practitioner")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Practitioner) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Practitioner) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
+		m := v.Push("active")
+		x.ActiveExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Name {
-		x.Name[i].validate(fhirjson.Index(p+".name", i), errs)
+		m := v.PushIndex("name", i)
+		x.Name[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Address {
-		x.Address[i].validate(fhirjson.Index(p+".address", i), errs)
+		m := v.PushIndex("address", i)
+		x.Address[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
 	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
+		m := v.Push("gender")
+		x.GenderExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BirthDateExt != nil {
-		x.BirthDateExt.validate(p+".birthDate", errs)
+		m := v.Push("birthDate")
+		x.BirthDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
-		errs.BadFormat(p+".birthDate", "date")
+		v.BadFormat("birthDate", -1, "date")
 	}
 	for i := range x.Photo {
-		x.Photo[i].validate(fhirjson.Index(p+".photo", i), errs)
+		m := v.PushIndex("photo", i)
+		x.Photo[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Qualification {
-		x.Qualification[i].validate(fhirjson.Index(p+".qualification", i), errs)
+		m := v.PushIndex("qualification", i)
+		x.Qualification[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Communication {
-		x.Communication[i].validate(fhirjson.Index(p+".communication", i), errs)
+		m := v.PushIndex("communication", i)
+		x.Communication[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -327,31 +363,43 @@ func (x *PractitionerQualification) fhirName() string { return "Practitioner.qua
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PractitionerQualification) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Practitioner.qualification", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Practitioner.qualification")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PractitionerQualification) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PractitionerQualification) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.Issuer != nil {
-		x.Issuer.validate(p+".issuer", errs)
+		m := v.Push("issuer")
+		x.Issuer.validate(v)
+		v.Pop(m)
 	}
 }

@@ -183,82 +183,126 @@ func (x *PractitionerRole) fhirName() string { return "PractitionerRole" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PractitionerRole) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PractitionerRole", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PractitionerRole")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PractitionerRole) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PractitionerRole) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
+		m := v.Push("active")
+		x.ActiveExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.Practitioner != nil {
-		x.Practitioner.validate(p+".practitioner", errs)
+		m := v.Push("practitioner")
+		x.Practitioner.validate(v)
+		v.Pop(m)
 	}
 	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
+		m := v.Push("organization")
+		x.Organization.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
+		m := v.PushIndex("code", i)
+		x.Code[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Specialty {
-		x.Specialty[i].validate(fhirjson.Index(p+".specialty", i), errs)
+		m := v.PushIndex("specialty", i)
+		x.Specialty[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Location {
-		x.Location[i].validate(fhirjson.Index(p+".location", i), errs)
+		m := v.PushIndex("location", i)
+		x.Location[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.HealthcareService {
-		x.HealthcareService[i].validate(fhirjson.Index(p+".healthcareService", i), errs)
+		m := v.PushIndex("healthcareService", i)
+		x.HealthcareService[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
+		m := v.PushIndex("telecom", i)
+		x.Telecom[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.AvailableTime {
-		x.AvailableTime[i].validate(fhirjson.Index(p+".availableTime", i), errs)
+		m := v.PushIndex("availableTime", i)
+		x.AvailableTime[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.NotAvailable {
-		x.NotAvailable[i].validate(fhirjson.Index(p+".notAvailable", i), errs)
+		m := v.PushIndex("notAvailable", i)
+		x.NotAvailable[i].validate(v)
+		v.Pop(m)
 	}
 	if x.AvailabilityExceptionsExt != nil {
-		x.AvailabilityExceptionsExt.validate(p+".availabilityExceptions", errs)
+		m := v.Push("availabilityExceptions")
+		x.AvailabilityExceptionsExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
+		m := v.PushIndex("endpoint", i)
+		x.Endpoint[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -370,42 +414,54 @@ func (x *PractitionerRoleAvailableTime) fhirName() string { return "Practitioner
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PractitionerRoleAvailableTime) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PractitionerRole.availableTime", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PractitionerRole.availableTime")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PractitionerRoleAvailableTime) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PractitionerRoleAvailableTime) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i, c := range x.DaysOfWeek {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".daysOfWeek", i), "http://hl7.org/fhir/ValueSet/days-of-week")
+			v.BadCode("daysOfWeek", i, "http://hl7.org/fhir/ValueSet/days-of-week")
 		}
 	}
-	for i, v := range x.DaysOfWeekExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".daysOfWeek", i), errs)
+	for i, e := range x.DaysOfWeekExt {
+		if e != nil {
+			m := v.PushIndex("daysOfWeek", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.AllDayExt != nil {
-		x.AllDayExt.validate(p+".allDay", errs)
+		m := v.Push("allDay")
+		x.AllDayExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AvailableStartTimeExt != nil {
-		x.AvailableStartTimeExt.validate(p+".availableStartTime", errs)
+		m := v.Push("availableStartTime")
+		x.AvailableStartTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AvailableStartTime != "" && !fhirjson.CheckTime(x.AvailableStartTime) {
-		errs.BadFormat(p+".availableStartTime", "time")
+		v.BadFormat("availableStartTime", -1, "time")
 	}
 	if x.AvailableEndTimeExt != nil {
-		x.AvailableEndTimeExt.validate(p+".availableEndTime", errs)
+		m := v.Push("availableEndTime")
+		x.AvailableEndTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AvailableEndTime != "" && !fhirjson.CheckTime(x.AvailableEndTime) {
-		errs.BadFormat(p+".availableEndTime", "time")
+		v.BadFormat("availableEndTime", -1, "time")
 	}
 }
 
@@ -478,25 +534,33 @@ func (x *PractitionerRoleNotAvailable) fhirName() string { return "PractitionerR
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PractitionerRoleNotAvailable) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PractitionerRole.notAvailable", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PractitionerRole.notAvailable")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PractitionerRoleNotAvailable) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *PractitionerRoleNotAvailable) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.During != nil {
-		x.During.validate(p+".during", errs)
+		m := v.Push("during")
+		x.During.validate(v)
+		v.Pop(m)
 	}
 }

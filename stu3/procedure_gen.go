@@ -253,133 +253,203 @@ func (x *Procedure) fhirName() string { return "Procedure" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Procedure) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Procedure", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Procedure")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Procedure) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Procedure) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
+		m := v.PushIndex("definition", i)
+		x.Definition[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
+		m := v.PushIndex("basedOn", i)
+		x.BasedOn[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
+		m := v.PushIndex("partOf", i)
+		x.PartOf[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/event-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/event-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NotDoneExt != nil {
-		x.NotDoneExt.validate(p+".notDone", errs)
+		m := v.Push("notDone")
+		x.NotDoneExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NotDoneReason != nil {
-		x.NotDoneReason.validate(p+".notDoneReason", errs)
+		m := v.Push("notDoneReason")
+		x.NotDoneReason.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if x.PerformedDateTimeExt != nil {
-		x.PerformedDateTimeExt.validate(p+".performedDateTime", errs)
+		m := v.Push("performedDateTime")
+		x.PerformedDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PerformedDateTime != "" && !fhirjson.CheckDateTime(x.PerformedDateTime) {
-		errs.BadFormat(p+".performedDateTime", "dateTime")
+		v.BadFormat("performedDateTime", -1, "dateTime")
 	}
 	if x.PerformedPeriod != nil {
-		x.PerformedPeriod.validate(p+".performedPeriod", errs)
+		m := v.Push("performedPeriod")
+		x.PerformedPeriod.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
+		m := v.PushIndex("performer", i)
+		x.Performer[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
+		m := v.PushIndex("reasonCode", i)
+		x.ReasonCode[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
+		m := v.PushIndex("reasonReference", i)
+		x.ReasonReference[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
+		m := v.PushIndex("bodySite", i)
+		x.BodySite[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
+		m := v.Push("outcome")
+		x.Outcome.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Report {
-		x.Report[i].validate(fhirjson.Index(p+".report", i), errs)
+		m := v.PushIndex("report", i)
+		x.Report[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Complication {
-		x.Complication[i].validate(fhirjson.Index(p+".complication", i), errs)
+		m := v.PushIndex("complication", i)
+		x.Complication[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ComplicationDetail {
-		x.ComplicationDetail[i].validate(fhirjson.Index(p+".complicationDetail", i), errs)
+		m := v.PushIndex("complicationDetail", i)
+		x.ComplicationDetail[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.FollowUp {
-		x.FollowUp[i].validate(fhirjson.Index(p+".followUp", i), errs)
+		m := v.PushIndex("followUp", i)
+		x.FollowUp[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.FocalDevice {
-		x.FocalDevice[i].validate(fhirjson.Index(p+".focalDevice", i), errs)
+		m := v.PushIndex("focalDevice", i)
+		x.FocalDevice[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UsedReference {
-		x.UsedReference[i].validate(fhirjson.Index(p+".usedReference", i), errs)
+		m := v.PushIndex("usedReference", i)
+		x.UsedReference[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UsedCode {
-		x.UsedCode[i].validate(fhirjson.Index(p+".usedCode", i), errs)
+		m := v.PushIndex("usedCode", i)
+		x.UsedCode[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -486,29 +556,39 @@ func (x *ProcedurePerformer) fhirName() string { return "Procedure.performer" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedurePerformer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Procedure.performer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Procedure.performer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedurePerformer) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProcedurePerformer) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
+		m := v.Push("role")
+		x.Role.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Actor != nil) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
 	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
+		m := v.Push("actor")
+		x.Actor.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
+		m := v.Push("onBehalfOf")
+		x.OnBehalfOf.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -574,25 +654,33 @@ func (x *ProcedureFocalDevice) fhirName() string { return "Procedure.focalDevice
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedureFocalDevice) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Procedure.focalDevice", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Procedure.focalDevice")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedureFocalDevice) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProcedureFocalDevice) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Action != nil {
-		x.Action.validate(p+".action", errs)
+		m := v.Push("action")
+		x.Action.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Manipulated != nil) {
-		errs.Missing(p + ".manipulated")
+		v.Missing("manipulated")
 	}
 	if x.Manipulated != nil {
-		x.Manipulated.validate(p+".manipulated", errs)
+		m := v.Push("manipulated")
+		x.Manipulated.validate(v)
+		v.Pop(m)
 	}
 }

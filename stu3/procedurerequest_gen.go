@@ -283,154 +283,228 @@ func (x *ProcedureRequest) fhirName() string { return "ProcedureRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedureRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcedureRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcedureRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedureRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProcedureRequest) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
+		m := v.PushIndex("definition", i)
+		x.Definition[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
+		m := v.PushIndex("basedOn", i)
+		x.BasedOn[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Replaces {
-		x.Replaces[i].validate(fhirjson.Index(p+".replaces", i), errs)
+		m := v.PushIndex("replaces", i)
+		x.Replaces[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Requisition != nil {
-		x.Requisition.validate(p+".requisition", errs)
+		m := v.Push("requisition")
+		x.Requisition.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/request-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Intent != "" || x.IntentExt != nil) {
-		errs.Missing(p + ".intent")
+		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
-		errs.BadCode(p+".intent", "http://hl7.org/fhir/ValueSet/request-intent")
+		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/request-intent")
 	}
 	if x.IntentExt != nil {
-		x.IntentExt.validate(p+".intent", errs)
+		m := v.Push("intent")
+		x.IntentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
 	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.PriorityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DoNotPerformExt != nil {
-		x.DoNotPerformExt.validate(p+".doNotPerform", errs)
+		m := v.Push("doNotPerform")
+		x.DoNotPerformExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
+		m := v.PushIndex("category", i)
+		x.Category[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
+		m := v.Push("occurrenceDateTime")
+		x.OccurrenceDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
-		errs.BadFormat(p+".occurrenceDateTime", "dateTime")
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
 	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
+		m := v.Push("occurrencePeriod")
+		x.OccurrencePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceTiming != nil {
-		x.OccurrenceTiming.validate(p+".occurrenceTiming", errs)
+		m := v.Push("occurrenceTiming")
+		x.OccurrenceTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.AsNeededBooleanExt != nil {
-		x.AsNeededBooleanExt.validate(p+".asNeededBoolean", errs)
+		m := v.Push("asNeededBoolean")
+		x.AsNeededBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AsNeededCodeableConcept != nil {
-		x.AsNeededCodeableConcept.validate(p+".asNeededCodeableConcept", errs)
+		m := v.Push("asNeededCodeableConcept")
+		x.AsNeededCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
+		m := v.Push("authoredOn")
+		x.AuthoredOnExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
-		errs.BadFormat(p+".authoredOn", "dateTime")
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
 	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
+		m := v.Push("requester")
+		x.Requester.validate(v)
+		v.Pop(m)
 	}
 	if x.PerformerType != nil {
-		x.PerformerType.validate(p+".performerType", errs)
+		m := v.Push("performerType")
+		x.PerformerType.validate(v)
+		v.Pop(m)
 	}
 	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
+		m := v.Push("performer")
+		x.Performer.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
+		m := v.PushIndex("reasonCode", i)
+		x.ReasonCode[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
+		m := v.PushIndex("reasonReference", i)
+		x.ReasonReference[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.SupportingInfo {
-		x.SupportingInfo[i].validate(fhirjson.Index(p+".supportingInfo", i), errs)
+		m := v.PushIndex("supportingInfo", i)
+		x.SupportingInfo[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Specimen {
-		x.Specimen[i].validate(fhirjson.Index(p+".specimen", i), errs)
+		m := v.PushIndex("specimen", i)
+		x.Specimen[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
+		m := v.PushIndex("bodySite", i)
+		x.BodySite[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RelevantHistory {
-		x.RelevantHistory[i].validate(fhirjson.Index(p+".relevantHistory", i), errs)
+		m := v.PushIndex("relevantHistory", i)
+		x.RelevantHistory[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -562,25 +636,33 @@ func (x *ProcedureRequestRequester) fhirName() string { return "ProcedureRequest
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedureRequestRequester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcedureRequest.requester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcedureRequest.requester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedureRequestRequester) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProcedureRequestRequester) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Agent != nil) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
 	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
+		m := v.Push("agent")
+		x.Agent.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
+		m := v.Push("onBehalfOf")
+		x.OnBehalfOf.validate(v)
+		v.Pop(m)
 	}
 }

@@ -163,84 +163,120 @@ func (x *Provenance) fhirName() string { return "Provenance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Provenance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Provenance) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Provenance) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Target) > 0) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
 	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
+		m := v.PushIndex("target", i)
+		x.Target[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Recorded != "" || x.RecordedExt != nil) {
-		errs.Missing(p + ".recorded")
+		v.Missing("recorded")
 	}
 	if x.RecordedExt != nil {
-		x.RecordedExt.validate(p+".recorded", errs)
+		m := v.Push("recorded")
+		x.RecordedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Recorded != "" && !fhirjson.CheckInstant(x.Recorded) {
-		errs.BadFormat(p+".recorded", "instant")
+		v.BadFormat("recorded", -1, "instant")
 	}
-	for i, v := range x.PolicyExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".policy", i), errs)
+	for i, e := range x.PolicyExt {
+		if e != nil {
+			m := v.PushIndex("policy", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
+		m := v.Push("location")
+		x.Location.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
+		m := v.PushIndex("reason", i)
+		x.Reason[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Activity != nil {
-		x.Activity.validate(p+".activity", errs)
+		m := v.Push("activity")
+		x.Activity.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Agent) > 0) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
 	for i := range x.Agent {
-		x.Agent[i].validate(fhirjson.Index(p+".agent", i), errs)
+		m := v.PushIndex("agent", i)
+		x.Agent[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Entity {
-		x.Entity[i].validate(fhirjson.Index(p+".entity", i), errs)
+		m := v.PushIndex("entity", i)
+		x.Entity[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Signature {
-		x.Signature[i].validate(fhirjson.Index(p+".signature", i), errs)
+		m := v.PushIndex("signature", i)
+		x.Signature[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -348,38 +384,54 @@ func (x *ProvenanceAgent) fhirName() string { return "Provenance.agent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProvenanceAgent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance.agent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance.agent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProvenanceAgent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProvenanceAgent) validate(v *fhirjson.Validator) {
 	if x.WhoType() == "" {
-		errs.Missing(p + ".who[x]")
+		v.Missing("who[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Role {
-		x.Role[i].validate(fhirjson.Index(p+".role", i), errs)
+		m := v.PushIndex("role", i)
+		x.Role[i].validate(v)
+		v.Pop(m)
 	}
 	if x.WhoURIExt != nil {
-		x.WhoURIExt.validate(p+".whoUri", errs)
+		m := v.Push("whoUri")
+		x.WhoURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.WhoReference != nil {
-		x.WhoReference.validate(p+".whoReference", errs)
+		m := v.Push("whoReference")
+		x.WhoReference.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOfURIExt != nil {
-		x.OnBehalfOfURIExt.validate(p+".onBehalfOfUri", errs)
+		m := v.Push("onBehalfOfUri")
+		x.OnBehalfOfURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOfReference != nil {
-		x.OnBehalfOfReference.validate(p+".onBehalfOfReference", errs)
+		m := v.Push("onBehalfOfReference")
+		x.OnBehalfOfReference.validate(v)
+		v.Pop(m)
 	}
 	if x.RelatedAgentType != nil {
-		x.RelatedAgentType.validate(p+".relatedAgentType", errs)
+		m := v.Push("relatedAgentType")
+		x.RelatedAgentType.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -518,41 +570,55 @@ func (x *ProvenanceEntity) fhirName() string { return "Provenance.entity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProvenanceEntity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance.entity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance.entity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProvenanceEntity) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProvenanceEntity) validate(v *fhirjson.Validator) {
 	if x.WhatType() == "" {
-		errs.Missing(p + ".what[x]")
+		v.Missing("what[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Role != "" || x.RoleExt != nil) {
-		errs.Missing(p + ".role")
+		v.Missing("role")
 	}
 	if x.Role != "" && !x.Role.IsValid() {
-		errs.BadCode(p+".role", "http://hl7.org/fhir/ValueSet/provenance-entity-role")
+		v.BadCode("role", -1, "http://hl7.org/fhir/ValueSet/provenance-entity-role")
 	}
 	if x.RoleExt != nil {
-		x.RoleExt.validate(p+".role", errs)
+		m := v.Push("role")
+		x.RoleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.WhatURIExt != nil {
-		x.WhatURIExt.validate(p+".whatUri", errs)
+		m := v.Push("whatUri")
+		x.WhatURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.WhatReference != nil {
-		x.WhatReference.validate(p+".whatReference", errs)
+		m := v.Push("whatReference")
+		x.WhatReference.validate(v)
+		v.Pop(m)
 	}
 	if x.WhatIdentifier != nil {
-		x.WhatIdentifier.validate(p+".whatIdentifier", errs)
+		m := v.Push("whatIdentifier")
+		x.WhatIdentifier.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Agent {
-		x.Agent[i].validate(fhirjson.Index(p+".agent", i), errs)
+		m := v.PushIndex("agent", i)
+		x.Agent[i].validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -278,125 +278,183 @@ func (x *Questionnaire) fhirName() string { return "Questionnaire" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Questionnaire) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Questionnaire) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Questionnaire) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ApprovalDateExt != nil {
-		x.ApprovalDateExt.validate(p+".approvalDate", errs)
+		m := v.Push("approvalDate")
+		x.ApprovalDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
-		errs.BadFormat(p+".approvalDate", "date")
+		v.BadFormat("approvalDate", -1, "date")
 	}
 	if x.LastReviewDateExt != nil {
-		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
+		m := v.Push("lastReviewDate")
+		x.LastReviewDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
-		errs.BadFormat(p+".lastReviewDate", "date")
+		v.BadFormat("lastReviewDate", -1, "date")
 	}
 	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
+		m := v.Push("effectivePeriod")
+		x.EffectivePeriod.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
+		m := v.PushIndex("code", i)
+		x.Code[i].validate(v)
+		v.Pop(m)
 	}
 	for i, c := range x.SubjectType {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".subjectType", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("subjectType", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.SubjectTypeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".subjectType", i), errs)
+	for i, e := range x.SubjectTypeExt {
+		if e != nil {
+			m := v.PushIndex("subjectType", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
+		m := v.PushIndex("item", i)
+		x.Item[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -679,113 +737,169 @@ func (x *QuestionnaireItem) fhirName() string { return "Questionnaire.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *QuestionnaireItem) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.LinkID != "" || x.LinkIDExt != nil) {
-		errs.Missing(p + ".linkId")
+		v.Missing("linkId")
 	}
 	if x.LinkIDExt != nil {
-		x.LinkIDExt.validate(p+".linkId", errs)
+		m := v.Push("linkId")
+		x.LinkIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefinitionExt != nil {
-		x.DefinitionExt.validate(p+".definition", errs)
+		m := v.Push("definition")
+		x.DefinitionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
+		m := v.PushIndex("code", i)
+		x.Code[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PrefixExt != nil {
-		x.PrefixExt.validate(p+".prefix", errs)
+		m := v.Push("prefix")
+		x.PrefixExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+		m := v.Push("text")
+		x.TextExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/item-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/item-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.EnableWhen {
-		x.EnableWhen[i].validate(fhirjson.Index(p+".enableWhen", i), errs)
+		m := v.PushIndex("enableWhen", i)
+		x.EnableWhen[i].validate(v)
+		v.Pop(m)
 	}
 	if x.RequiredExt != nil {
-		x.RequiredExt.validate(p+".required", errs)
+		m := v.Push("required")
+		x.RequiredExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RepeatsExt != nil {
-		x.RepeatsExt.validate(p+".repeats", errs)
+		m := v.Push("repeats")
+		x.RepeatsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ReadOnlyExt != nil {
-		x.ReadOnlyExt.validate(p+".readOnly", errs)
+		m := v.Push("readOnly")
+		x.ReadOnlyExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxLengthExt != nil {
-		x.MaxLengthExt.validate(p+".maxLength", errs)
+		m := v.Push("maxLength")
+		x.MaxLengthExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Options != nil {
-		x.Options.validate(p+".options", errs)
+		m := v.Push("options")
+		x.Options.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Option {
-		x.Option[i].validate(fhirjson.Index(p+".option", i), errs)
+		m := v.PushIndex("option", i)
+		x.Option[i].validate(v)
+		v.Pop(m)
 	}
 	if x.InitialBooleanExt != nil {
-		x.InitialBooleanExt.validate(p+".initialBoolean", errs)
+		m := v.Push("initialBoolean")
+		x.InitialBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.InitialDecimalExt != nil {
-		x.InitialDecimalExt.validate(p+".initialDecimal", errs)
+		m := v.Push("initialDecimal")
+		x.InitialDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.InitialIntegerExt != nil {
-		x.InitialIntegerExt.validate(p+".initialInteger", errs)
+		m := v.Push("initialInteger")
+		x.InitialIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.InitialDateExt != nil {
-		x.InitialDateExt.validate(p+".initialDate", errs)
+		m := v.Push("initialDate")
+		x.InitialDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.InitialDate != "" && !fhirjson.CheckDate(x.InitialDate) {
-		errs.BadFormat(p+".initialDate", "date")
+		v.BadFormat("initialDate", -1, "date")
 	}
 	if x.InitialDateTimeExt != nil {
-		x.InitialDateTimeExt.validate(p+".initialDateTime", errs)
+		m := v.Push("initialDateTime")
+		x.InitialDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.InitialDateTime != "" && !fhirjson.CheckDateTime(x.InitialDateTime) {
-		errs.BadFormat(p+".initialDateTime", "dateTime")
+		v.BadFormat("initialDateTime", -1, "dateTime")
 	}
 	if x.InitialTimeExt != nil {
-		x.InitialTimeExt.validate(p+".initialTime", errs)
+		m := v.Push("initialTime")
+		x.InitialTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.InitialTime != "" && !fhirjson.CheckTime(x.InitialTime) {
-		errs.BadFormat(p+".initialTime", "time")
+		v.BadFormat("initialTime", -1, "time")
 	}
 	if x.InitialStringExt != nil {
-		x.InitialStringExt.validate(p+".initialString", errs)
+		m := v.Push("initialString")
+		x.InitialStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.InitialURIExt != nil {
-		x.InitialURIExt.validate(p+".initialUri", errs)
+		m := v.Push("initialUri")
+		x.InitialURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.InitialAttachment != nil {
-		x.InitialAttachment.validate(p+".initialAttachment", errs)
+		m := v.Push("initialAttachment")
+		x.InitialAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.InitialCoding != nil {
-		x.InitialCoding.validate(p+".initialCoding", errs)
+		m := v.Push("initialCoding")
+		x.InitialCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.InitialQuantity != nil {
-		x.InitialQuantity.validate(p+".initialQuantity", errs)
+		m := v.Push("initialQuantity")
+		x.InitialQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.InitialReference != nil {
-		x.InitialReference.validate(p+".initialReference", errs)
+		m := v.Push("initialReference")
+		x.InitialReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
+		m := v.PushIndex("item", i)
+		x.Item[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1027,71 +1141,103 @@ func (x *QuestionnaireItemEnableWhen) fhirName() string { return "Questionnaire.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireItemEnableWhen) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire.item.enableWhen", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire.item.enableWhen")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireItemEnableWhen) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *QuestionnaireItemEnableWhen) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Question != "" || x.QuestionExt != nil) {
-		errs.Missing(p + ".question")
+		v.Missing("question")
 	}
 	if x.QuestionExt != nil {
-		x.QuestionExt.validate(p+".question", errs)
+		m := v.Push("question")
+		x.QuestionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.HasAnswerExt != nil {
-		x.HasAnswerExt.validate(p+".hasAnswer", errs)
+		m := v.Push("hasAnswer")
+		x.HasAnswerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AnswerBooleanExt != nil {
-		x.AnswerBooleanExt.validate(p+".answerBoolean", errs)
+		m := v.Push("answerBoolean")
+		x.AnswerBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AnswerDecimalExt != nil {
-		x.AnswerDecimalExt.validate(p+".answerDecimal", errs)
+		m := v.Push("answerDecimal")
+		x.AnswerDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AnswerIntegerExt != nil {
-		x.AnswerIntegerExt.validate(p+".answerInteger", errs)
+		m := v.Push("answerInteger")
+		x.AnswerIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AnswerDateExt != nil {
-		x.AnswerDateExt.validate(p+".answerDate", errs)
+		m := v.Push("answerDate")
+		x.AnswerDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AnswerDate != "" && !fhirjson.CheckDate(x.AnswerDate) {
-		errs.BadFormat(p+".answerDate", "date")
+		v.BadFormat("answerDate", -1, "date")
 	}
 	if x.AnswerDateTimeExt != nil {
-		x.AnswerDateTimeExt.validate(p+".answerDateTime", errs)
+		m := v.Push("answerDateTime")
+		x.AnswerDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AnswerDateTime != "" && !fhirjson.CheckDateTime(x.AnswerDateTime) {
-		errs.BadFormat(p+".answerDateTime", "dateTime")
+		v.BadFormat("answerDateTime", -1, "dateTime")
 	}
 	if x.AnswerTimeExt != nil {
-		x.AnswerTimeExt.validate(p+".answerTime", errs)
+		m := v.Push("answerTime")
+		x.AnswerTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AnswerTime != "" && !fhirjson.CheckTime(x.AnswerTime) {
-		errs.BadFormat(p+".answerTime", "time")
+		v.BadFormat("answerTime", -1, "time")
 	}
 	if x.AnswerStringExt != nil {
-		x.AnswerStringExt.validate(p+".answerString", errs)
+		m := v.Push("answerString")
+		x.AnswerStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AnswerURIExt != nil {
-		x.AnswerURIExt.validate(p+".answerUri", errs)
+		m := v.Push("answerUri")
+		x.AnswerURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AnswerAttachment != nil {
-		x.AnswerAttachment.validate(p+".answerAttachment", errs)
+		m := v.Push("answerAttachment")
+		x.AnswerAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.AnswerCoding != nil {
-		x.AnswerCoding.validate(p+".answerCoding", errs)
+		m := v.Push("answerCoding")
+		x.AnswerCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.AnswerQuantity != nil {
-		x.AnswerQuantity.validate(p+".answerQuantity", errs)
+		m := v.Push("answerQuantity")
+		x.AnswerQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.AnswerReference != nil {
-		x.AnswerReference.validate(p+".answerReference", errs)
+		m := v.Push("answerReference")
+		x.AnswerReference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1258,41 +1404,55 @@ func (x *QuestionnaireItemOption) fhirName() string { return "Questionnaire.item
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireItemOption) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire.item.option", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire.item.option")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireItemOption) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *QuestionnaireItemOption) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+		m := v.Push("valueInteger")
+		x.ValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+		m := v.Push("valueDate")
+		x.ValueDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
-		errs.BadFormat(p+".valueDate", "date")
+		v.BadFormat("valueDate", -1, "date")
 	}
 	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
+		m := v.Push("valueTime")
+		x.ValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
-		errs.BadFormat(p+".valueTime", "time")
+		v.BadFormat("valueTime", -1, "time")
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
+		m := v.Push("valueCoding")
+		x.ValueCoding.validate(v)
+		v.Pop(m)
 	}
 }
 

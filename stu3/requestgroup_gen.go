@@ -203,106 +203,154 @@ func (x *RequestGroup) fhirName() string { return "RequestGroup" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RequestGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RequestGroup", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RequestGroup")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RequestGroup) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *RequestGroup) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
+		m := v.PushIndex("definition", i)
+		x.Definition[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
+		m := v.PushIndex("basedOn", i)
+		x.BasedOn[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Replaces {
-		x.Replaces[i].validate(fhirjson.Index(p+".replaces", i), errs)
+		m := v.PushIndex("replaces", i)
+		x.Replaces[i].validate(v)
+		v.Pop(m)
 	}
 	if x.GroupIdentifier != nil {
-		x.GroupIdentifier.validate(p+".groupIdentifier", errs)
+		m := v.Push("groupIdentifier")
+		x.GroupIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/request-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Intent != "" || x.IntentExt != nil) {
-		errs.Missing(p + ".intent")
+		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
-		errs.BadCode(p+".intent", "http://hl7.org/fhir/ValueSet/request-intent")
+		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/request-intent")
 	}
 	if x.IntentExt != nil {
-		x.IntentExt.validate(p+".intent", errs)
+		m := v.Push("intent")
+		x.IntentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
 	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.PriorityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
+		m := v.Push("authoredOn")
+		x.AuthoredOnExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
-		errs.BadFormat(p+".authoredOn", "dateTime")
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
 	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
+		m := v.Push("author")
+		x.Author.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
+		m := v.Push("reasonCodeableConcept")
+		x.ReasonCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
+		m := v.Push("reasonReference")
+		x.ReasonReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -554,101 +602,149 @@ func (x *RequestGroupAction) fhirName() string { return "RequestGroup.action" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RequestGroupAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RequestGroup.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RequestGroup.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RequestGroupAction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *RequestGroupAction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
+		m := v.Push("label")
+		x.LabelExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TextEquivalentExt != nil {
-		x.TextEquivalentExt.validate(p+".textEquivalent", errs)
+		m := v.Push("textEquivalent")
+		x.TextEquivalentExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
+		m := v.PushIndex("code", i)
+		x.Code[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Documentation {
-		x.Documentation[i].validate(fhirjson.Index(p+".documentation", i), errs)
+		m := v.PushIndex("documentation", i)
+		x.Documentation[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Condition {
-		x.Condition[i].validate(fhirjson.Index(p+".condition", i), errs)
+		m := v.PushIndex("condition", i)
+		x.Condition[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RelatedAction {
-		x.RelatedAction[i].validate(fhirjson.Index(p+".relatedAction", i), errs)
+		m := v.PushIndex("relatedAction", i)
+		x.RelatedAction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDateTimeExt != nil {
-		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
+		m := v.Push("timingDateTime")
+		x.TimingDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
-		errs.BadFormat(p+".timingDateTime", "dateTime")
+		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
 	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
+		m := v.Push("timingPeriod")
+		x.TimingPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingDuration != nil {
-		x.TimingDuration.validate(p+".timingDuration", errs)
+		m := v.Push("timingDuration")
+		x.TimingDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingRange != nil {
-		x.TimingRange.validate(p+".timingRange", errs)
+		m := v.Push("timingRange")
+		x.TimingRange.validate(v)
+		v.Pop(m)
 	}
 	if x.TimingTiming != nil {
-		x.TimingTiming.validate(p+".timingTiming", errs)
+		m := v.Push("timingTiming")
+		x.TimingTiming.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
+		m := v.PushIndex("participant", i)
+		x.Participant[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.GroupingBehavior != "" && !x.GroupingBehavior.IsValid() {
-		errs.BadCode(p+".groupingBehavior", "http://hl7.org/fhir/ValueSet/action-grouping-behavior")
+		v.BadCode("groupingBehavior", -1, "http://hl7.org/fhir/ValueSet/action-grouping-behavior")
 	}
 	if x.GroupingBehaviorExt != nil {
-		x.GroupingBehaviorExt.validate(p+".groupingBehavior", errs)
+		m := v.Push("groupingBehavior")
+		x.GroupingBehaviorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SelectionBehavior != "" && !x.SelectionBehavior.IsValid() {
-		errs.BadCode(p+".selectionBehavior", "http://hl7.org/fhir/ValueSet/action-selection-behavior")
+		v.BadCode("selectionBehavior", -1, "http://hl7.org/fhir/ValueSet/action-selection-behavior")
 	}
 	if x.SelectionBehaviorExt != nil {
-		x.SelectionBehaviorExt.validate(p+".selectionBehavior", errs)
+		m := v.Push("selectionBehavior")
+		x.SelectionBehaviorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RequiredBehavior != "" && !x.RequiredBehavior.IsValid() {
-		errs.BadCode(p+".requiredBehavior", "http://hl7.org/fhir/ValueSet/action-required-behavior")
+		v.BadCode("requiredBehavior", -1, "http://hl7.org/fhir/ValueSet/action-required-behavior")
 	}
 	if x.RequiredBehaviorExt != nil {
-		x.RequiredBehaviorExt.validate(p+".requiredBehavior", errs)
+		m := v.Push("requiredBehavior")
+		x.RequiredBehaviorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PrecheckBehavior != "" && !x.PrecheckBehavior.IsValid() {
-		errs.BadCode(p+".precheckBehavior", "http://hl7.org/fhir/ValueSet/action-precheck-behavior")
+		v.BadCode("precheckBehavior", -1, "http://hl7.org/fhir/ValueSet/action-precheck-behavior")
 	}
 	if x.PrecheckBehaviorExt != nil {
-		x.PrecheckBehaviorExt.validate(p+".precheckBehavior", errs)
+		m := v.Push("precheckBehavior")
+		x.PrecheckBehaviorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CardinalityBehavior != "" && !x.CardinalityBehavior.IsValid() {
-		errs.BadCode(p+".cardinalityBehavior", "http://hl7.org/fhir/ValueSet/action-cardinality-behavior")
+		v.BadCode("cardinalityBehavior", -1, "http://hl7.org/fhir/ValueSet/action-cardinality-behavior")
 	}
 	if x.CardinalityBehaviorExt != nil {
-		x.CardinalityBehaviorExt.validate(p+".cardinalityBehavior", errs)
+		m := v.Push("cardinalityBehavior")
+		x.CardinalityBehaviorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
+		m := v.Push("resource")
+		x.Resource.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -782,35 +878,47 @@ func (x *RequestGroupActionCondition) fhirName() string { return "RequestGroup.a
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RequestGroupActionCondition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RequestGroup.action.condition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RequestGroup.action.condition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RequestGroupActionCondition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *RequestGroupActionCondition) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/action-condition-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/action-condition-kind")
 	}
 	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
+		m := v.Push("kind")
+		x.KindExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
+		m := v.Push("expression")
+		x.ExpressionExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -902,41 +1010,53 @@ func (x *RequestGroupActionRelatedAction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RequestGroupActionRelatedAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RequestGroup.action.relatedAction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RequestGroup.action.relatedAction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RequestGroupActionRelatedAction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *RequestGroupActionRelatedAction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.ActionID != "" || x.ActionIDExt != nil) {
-		errs.Missing(p + ".actionId")
+		v.Missing("actionId")
 	}
 	if x.ActionIDExt != nil {
-		x.ActionIDExt.validate(p+".actionId", errs)
+		m := v.Push("actionId")
+		x.ActionIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ActionID != "" && !fhirjson.CheckID(x.ActionID) {
-		errs.BadFormat(p+".actionId", "id")
+		v.BadFormat("actionId", -1, "id")
 	}
 	if !(x.Relationship != "" || x.RelationshipExt != nil) {
-		errs.Missing(p + ".relationship")
+		v.Missing("relationship")
 	}
 	if x.Relationship != "" && !x.Relationship.IsValid() {
-		errs.BadCode(p+".relationship", "http://hl7.org/fhir/ValueSet/action-relationship-type")
+		v.BadCode("relationship", -1, "http://hl7.org/fhir/ValueSet/action-relationship-type")
 	}
 	if x.RelationshipExt != nil {
-		x.RelationshipExt.validate(p+".relationship", errs)
+		m := v.Push("relationship")
+		x.RelationshipExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OffsetDuration != nil {
-		x.OffsetDuration.validate(p+".offsetDuration", errs)
+		m := v.Push("offsetDuration")
+		x.OffsetDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.OffsetRange != nil {
-		x.OffsetRange.validate(p+".offsetRange", errs)
+		m := v.Push("offsetRange")
+		x.OffsetRange.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -218,106 +218,162 @@ func (x *ResearchStudy) fhirName() string { return "ResearchStudy" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ResearchStudy) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ResearchStudy", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ResearchStudy")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ResearchStudy) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ResearchStudy) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Protocol {
-		x.Protocol[i].validate(fhirjson.Index(p+".protocol", i), errs)
+		m := v.PushIndex("protocol", i)
+		x.Protocol[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
+		m := v.PushIndex("partOf", i)
+		x.PartOf[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/research-study-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/research-study-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
+		m := v.PushIndex("category", i)
+		x.Category[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Focus {
-		x.Focus[i].validate(fhirjson.Index(p+".focus", i), errs)
+		m := v.PushIndex("focus", i)
+		x.Focus[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RelatedArtifact {
-		x.RelatedArtifact[i].validate(fhirjson.Index(p+".relatedArtifact", i), errs)
+		m := v.PushIndex("relatedArtifact", i)
+		x.RelatedArtifact[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Keyword {
-		x.Keyword[i].validate(fhirjson.Index(p+".keyword", i), errs)
+		m := v.PushIndex("keyword", i)
+		x.Keyword[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Enrollment {
-		x.Enrollment[i].validate(fhirjson.Index(p+".enrollment", i), errs)
+		m := v.PushIndex("enrollment", i)
+		x.Enrollment[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if x.Sponsor != nil {
-		x.Sponsor.validate(p+".sponsor", errs)
+		m := v.Push("sponsor")
+		x.Sponsor.validate(v)
+		v.Pop(m)
 	}
 	if x.PrincipalInvestigator != nil {
-		x.PrincipalInvestigator.validate(p+".principalInvestigator", errs)
+		m := v.Push("principalInvestigator")
+		x.PrincipalInvestigator.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Site {
-		x.Site[i].validate(fhirjson.Index(p+".site", i), errs)
+		m := v.PushIndex("site", i)
+		x.Site[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonStopped != nil {
-		x.ReasonStopped.validate(p+".reasonStopped", errs)
+		m := v.Push("reasonStopped")
+		x.ReasonStopped.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Arm {
-		x.Arm[i].validate(fhirjson.Index(p+".arm", i), errs)
+		m := v.PushIndex("arm", i)
+		x.Arm[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -410,28 +466,38 @@ func (x *ResearchStudyArm) fhirName() string { return "ResearchStudy.arm" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ResearchStudyArm) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ResearchStudy.arm", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ResearchStudy.arm")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ResearchStudyArm) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ResearchStudyArm) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 }

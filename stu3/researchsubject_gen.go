@@ -158,76 +158,108 @@ func (x *ResearchSubject) fhirName() string { return "ResearchSubject" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ResearchSubject) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ResearchSubject", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ResearchSubject")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ResearchSubject) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ResearchSubject) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/research-subject-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/research-subject-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Study != nil) {
-		errs.Missing(p + ".study")
+		v.Missing("study")
 	}
 	if x.Study != nil {
-		x.Study.validate(p+".study", errs)
+		m := v.Push("study")
+		x.Study.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Individual != nil) {
-		errs.Missing(p + ".individual")
+		v.Missing("individual")
 	}
 	if x.Individual != nil {
-		x.Individual.validate(p+".individual", errs)
+		m := v.Push("individual")
+		x.Individual.validate(v)
+		v.Pop(m)
 	}
 	if x.AssignedArmExt != nil {
-		x.AssignedArmExt.validate(p+".assignedArm", errs)
+		m := v.Push("assignedArm")
+		x.AssignedArmExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ActualArmExt != nil {
-		x.ActualArmExt.validate(p+".actualArm", errs)
+		m := v.Push("actualArm")
+		x.ActualArmExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Consent != nil {
-		x.Consent.validate(p+".consent", errs)
+		m := v.Push("consent")
+		x.Consent.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -23,7 +23,7 @@ type Resource interface {
 	// Validate checks cardinality and required bindings; see ValidationErrors in fhirjson.
 	Validate() error
 	Model
-	validate(p string, errs *fhirjson.ValidationErrors)
+	validate(v *fhirjson.Validator)
 }
 
 // Model is implemented by pointers to every resource, datatype and backbone

@@ -213,103 +213,155 @@ func (x *RiskAssessment) fhirName() string { return "RiskAssessment" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RiskAssessment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RiskAssessment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RiskAssessment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RiskAssessment) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *RiskAssessment) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.BasedOn != nil {
-		x.BasedOn.validate(p+".basedOn", errs)
+		m := v.Push("basedOn")
+		x.BasedOn.validate(v)
+		v.Pop(m)
 	}
 	if x.Parent != nil {
-		x.Parent.validate(p+".parent", errs)
+		m := v.Push("parent")
+		x.Parent.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/observation-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/observation-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
+		m := v.Push("method")
+		x.Method.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
+		m := v.Push("occurrenceDateTime")
+		x.OccurrenceDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
-		errs.BadFormat(p+".occurrenceDateTime", "dateTime")
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
 	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
+		m := v.Push("occurrencePeriod")
+		x.OccurrencePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.Condition != nil {
-		x.Condition.validate(p+".condition", errs)
+		m := v.Push("condition")
+		x.Condition.validate(v)
+		v.Pop(m)
 	}
 	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
+		m := v.Push("performer")
+		x.Performer.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
+		m := v.Push("reasonCodeableConcept")
+		x.ReasonCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
+		m := v.Push("reasonReference")
+		x.ReasonReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Basis {
-		x.Basis[i].validate(fhirjson.Index(p+".basis", i), errs)
+		m := v.PushIndex("basis", i)
+		x.Basis[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Prediction {
-		x.Prediction[i].validate(fhirjson.Index(p+".prediction", i), errs)
+		m := v.PushIndex("prediction", i)
+		x.Prediction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.MitigationExt != nil {
-		x.MitigationExt.validate(p+".mitigation", errs)
+		m := v.Push("mitigation")
+		x.MitigationExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
+		m := v.Push("comment")
+		x.CommentExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -482,44 +534,64 @@ func (x *RiskAssessmentPrediction) fhirName() string { return "RiskAssessment.pr
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RiskAssessmentPrediction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RiskAssessment.prediction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RiskAssessment.prediction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RiskAssessmentPrediction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *RiskAssessmentPrediction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Outcome != nil) {
-		errs.Missing(p + ".outcome")
+		v.Missing("outcome")
 	}
 	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
+		m := v.Push("outcome")
+		x.Outcome.validate(v)
+		v.Pop(m)
 	}
 	if x.ProbabilityDecimalExt != nil {
-		x.ProbabilityDecimalExt.validate(p+".probabilityDecimal", errs)
+		m := v.Push("probabilityDecimal")
+		x.ProbabilityDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ProbabilityRange != nil {
-		x.ProbabilityRange.validate(p+".probabilityRange", errs)
+		m := v.Push("probabilityRange")
+		x.ProbabilityRange.validate(v)
+		v.Pop(m)
 	}
 	if x.QualitativeRisk != nil {
-		x.QualitativeRisk.validate(p+".qualitativeRisk", errs)
+		m := v.Push("qualitativeRisk")
+		x.QualitativeRisk.validate(v)
+		v.Pop(m)
 	}
 	if x.RelativeRiskExt != nil {
-		x.RelativeRiskExt.validate(p+".relativeRisk", errs)
+		m := v.Push("relativeRisk")
+		x.RelativeRiskExt.validate(v)
+		v.Pop(m)
 	}
 	if x.WhenPeriod != nil {
-		x.WhenPeriod.validate(p+".whenPeriod", errs)
+		m := v.Push("whenPeriod")
+		x.WhenPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.WhenRange != nil {
-		x.WhenRange.validate(p+".whenRange", errs)
+		m := v.Push("whenRange")
+		x.WhenRange.validate(v)
+		v.Pop(m)
 	}
 	if x.RationaleExt != nil {
-		x.RationaleExt.validate(p+".rationale", errs)
+		m := v.Push("rationale")
+		x.RationaleExt.validate(v)
+		v.Pop(m)
 	}
 }
 

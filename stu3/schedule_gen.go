@@ -153,67 +153,99 @@ func (x *Schedule) fhirName() string { return "Schedule" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Schedule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Schedule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Schedule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Schedule) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Schedule) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
+		m := v.Push("active")
+		x.ActiveExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ServiceCategory != nil {
-		x.ServiceCategory.validate(p+".serviceCategory", errs)
+		m := v.Push("serviceCategory")
+		x.ServiceCategory.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ServiceType {
-		x.ServiceType[i].validate(fhirjson.Index(p+".serviceType", i), errs)
+		m := v.PushIndex("serviceType", i)
+		x.ServiceType[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Specialty {
-		x.Specialty[i].validate(fhirjson.Index(p+".specialty", i), errs)
+		m := v.PushIndex("specialty", i)
+		x.Specialty[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Actor) > 0) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
 	for i := range x.Actor {
-		x.Actor[i].validate(fhirjson.Index(p+".actor", i), errs)
+		m := v.PushIndex("actor", i)
+		x.Actor[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PlanningHorizon != nil {
-		x.PlanningHorizon.validate(p+".planningHorizon", errs)
+		m := v.Push("planningHorizon")
+		x.PlanningHorizon.validate(v)
+		v.Pop(m)
 	}
 	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
+		m := v.Push("comment")
+		x.CommentExt.validate(v)
+		v.Pop(m)
 	}
 }
 

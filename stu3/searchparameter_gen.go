@@ -323,175 +323,239 @@ func (x *SearchParameter) fhirName() string { return "SearchParameter" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SearchParameter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SearchParameter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SearchParameter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SearchParameter) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SearchParameter) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Base) > 0 || len(x.BaseExt) > 0) {
-		errs.Missing(p + ".base")
+		v.Missing("base")
 	}
 	for i, c := range x.Base {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".base", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("base", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.BaseExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".base", i), errs)
+	for i, e := range x.BaseExt {
+		if e != nil {
+			m := v.PushIndex("base", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/search-param-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/search-param-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DerivedFromExt != nil {
-		x.DerivedFromExt.validate(p+".derivedFrom", errs)
+		m := v.Push("derivedFrom")
+		x.DerivedFromExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
+		m := v.Push("expression")
+		x.ExpressionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.XpathExt != nil {
-		x.XpathExt.validate(p+".xpath", errs)
+		m := v.Push("xpath")
+		x.XpathExt.validate(v)
+		v.Pop(m)
 	}
 	if x.XpathUsage != "" && !x.XpathUsage.IsValid() {
-		errs.BadCode(p+".xpathUsage", "http://hl7.org/fhir/ValueSet/search-xpath-usage")
+		v.BadCode("xpathUsage", -1, "http://hl7.org/fhir/ValueSet/search-xpath-usage")
 	}
 	if x.XpathUsageExt != nil {
-		x.XpathUsageExt.validate(p+".xpathUsage", errs)
+		m := v.Push("xpathUsage")
+		x.XpathUsageExt.validate(v)
+		v.Pop(m)
 	}
 	for i, c := range x.Target {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".target", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("target", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.TargetExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".target", i), errs)
+	for i, e := range x.TargetExt {
+		if e != nil {
+			m := v.PushIndex("target", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i, c := range x.Comparator {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".comparator", i), "http://hl7.org/fhir/ValueSet/search-comparator")
+			v.BadCode("comparator", i, "http://hl7.org/fhir/ValueSet/search-comparator")
 		}
 	}
-	for i, v := range x.ComparatorExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".comparator", i), errs)
+	for i, e := range x.ComparatorExt {
+		if e != nil {
+			m := v.PushIndex("comparator", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i, c := range x.Modifier {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".modifier", i), "http://hl7.org/fhir/ValueSet/search-modifier-code")
+			v.BadCode("modifier", i, "http://hl7.org/fhir/ValueSet/search-modifier-code")
 		}
 	}
-	for i, v := range x.ModifierExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".modifier", i), errs)
+	for i, e := range x.ModifierExt {
+		if e != nil {
+			m := v.PushIndex("modifier", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.ChainExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".chain", i), errs)
+	for i, e := range x.ChainExt {
+		if e != nil {
+			m := v.PushIndex("chain", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Component {
-		x.Component[i].validate(fhirjson.Index(p+".component", i), errs)
+		m := v.PushIndex("component", i)
+		x.Component[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -576,28 +640,36 @@ func (x *SearchParameterComponent) fhirName() string { return "SearchParameter.c
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SearchParameterComponent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SearchParameter.component", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SearchParameter.component")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SearchParameterComponent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SearchParameterComponent) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Definition != nil) {
-		errs.Missing(p + ".definition")
+		v.Missing("definition")
 	}
 	if x.Definition != nil {
-		x.Definition.validate(p+".definition", errs)
+		m := v.Push("definition")
+		x.Definition.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Expression != "" || x.ExpressionExt != nil) {
-		errs.Missing(p + ".expression")
+		v.Missing("expression")
 	}
 	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
+		m := v.Push("expression")
+		x.ExpressionExt.validate(v)
+		v.Pop(m)
 	}
 }

@@ -198,88 +198,134 @@ func (x *Sequence) fhirName() string { return "Sequence" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Sequence) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Sequence", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Sequence")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Sequence) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Sequence) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.CoordinateSystem != nil || x.CoordinateSystemExt != nil) {
-		errs.Missing(p + ".coordinateSystem")
+		v.Missing("coordinateSystem")
 	}
 	if x.CoordinateSystemExt != nil {
-		x.CoordinateSystemExt.validate(p+".coordinateSystem", errs)
+		m := v.Push("coordinateSystem")
+		x.CoordinateSystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Specimen != nil {
-		x.Specimen.validate(p+".specimen", errs)
+		m := v.Push("specimen")
+		x.Specimen.validate(v)
+		v.Pop(m)
 	}
 	if x.Device != nil {
-		x.Device.validate(p+".device", errs)
+		m := v.Push("device")
+		x.Device.validate(v)
+		v.Pop(m)
 	}
 	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
+		m := v.Push("performer")
+		x.Performer.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ReferenceSeq != nil {
-		x.ReferenceSeq.validate(p+".referenceSeq", errs)
+		m := v.Push("referenceSeq")
+		x.ReferenceSeq.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Variant {
-		x.Variant[i].validate(fhirjson.Index(p+".variant", i), errs)
+		m := v.PushIndex("variant", i)
+		x.Variant[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ObservedSeqExt != nil {
-		x.ObservedSeqExt.validate(p+".observedSeq", errs)
+		m := v.Push("observedSeq")
+		x.ObservedSeqExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Quality {
-		x.Quality[i].validate(fhirjson.Index(p+".quality", i), errs)
+		m := v.PushIndex("quality", i)
+		x.Quality[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ReadCoverageExt != nil {
-		x.ReadCoverageExt.validate(p+".readCoverage", errs)
+		m := v.Push("readCoverage")
+		x.ReadCoverageExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Repository {
-		x.Repository[i].validate(fhirjson.Index(p+".repository", i), errs)
+		m := v.PushIndex("repository", i)
+		x.Repository[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Pointer {
-		x.Pointer[i].validate(fhirjson.Index(p+".pointer", i), errs)
+		m := v.PushIndex("pointer", i)
+		x.Pointer[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -412,47 +458,67 @@ func (x *SequenceReferenceSeq) fhirName() string { return "Sequence.referenceSeq
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SequenceReferenceSeq) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Sequence.referenceSeq", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Sequence.referenceSeq")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SequenceReferenceSeq) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SequenceReferenceSeq) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Chromosome != nil {
-		x.Chromosome.validate(p+".chromosome", errs)
+		m := v.Push("chromosome")
+		x.Chromosome.validate(v)
+		v.Pop(m)
 	}
 	if x.GenomeBuildExt != nil {
-		x.GenomeBuildExt.validate(p+".genomeBuild", errs)
+		m := v.Push("genomeBuild")
+		x.GenomeBuildExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ReferenceSeqID != nil {
-		x.ReferenceSeqID.validate(p+".referenceSeqId", errs)
+		m := v.Push("referenceSeqId")
+		x.ReferenceSeqID.validate(v)
+		v.Pop(m)
 	}
 	if x.ReferenceSeqPointer != nil {
-		x.ReferenceSeqPointer.validate(p+".referenceSeqPointer", errs)
+		m := v.Push("referenceSeqPointer")
+		x.ReferenceSeqPointer.validate(v)
+		v.Pop(m)
 	}
 	if x.ReferenceSeqStringExt != nil {
-		x.ReferenceSeqStringExt.validate(p+".referenceSeqString", errs)
+		m := v.Push("referenceSeqString")
+		x.ReferenceSeqStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.StrandExt != nil {
-		x.StrandExt.validate(p+".strand", errs)
+		m := v.Push("strand")
+		x.StrandExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.WindowStart != nil || x.WindowStartExt != nil) {
-		errs.Missing(p + ".windowStart")
+		v.Missing("windowStart")
 	}
 	if x.WindowStartExt != nil {
-		x.WindowStartExt.validate(p+".windowStart", errs)
+		m := v.Push("windowStart")
+		x.WindowStartExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.WindowEnd != nil || x.WindowEndExt != nil) {
-		errs.Missing(p + ".windowEnd")
+		v.Missing("windowEnd")
 	}
 	if x.WindowEndExt != nil {
-		x.WindowEndExt.validate(p+".windowEnd", errs)
+		m := v.Push("windowEnd")
+		x.WindowEndExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -563,35 +629,51 @@ func (x *SequenceVariant) fhirName() string { return "Sequence.variant" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SequenceVariant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Sequence.variant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Sequence.variant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SequenceVariant) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SequenceVariant) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
+		m := v.Push("start")
+		x.StartExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
+		m := v.Push("end")
+		x.EndExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ObservedAlleleExt != nil {
-		x.ObservedAlleleExt.validate(p+".observedAllele", errs)
+		m := v.Push("observedAllele")
+		x.ObservedAlleleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ReferenceAlleleExt != nil {
-		x.ReferenceAlleleExt.validate(p+".referenceAllele", errs)
+		m := v.Push("referenceAllele")
+		x.ReferenceAlleleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CigarExt != nil {
-		x.CigarExt.validate(p+".cigar", errs)
+		m := v.Push("cigar")
+		x.CigarExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VariantPointer != nil {
-		x.VariantPointer.validate(p+".variantPointer", errs)
+		m := v.Push("variantPointer")
+		x.VariantPointer.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -772,65 +854,97 @@ func (x *SequenceQuality) fhirName() string { return "Sequence.quality" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SequenceQuality) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Sequence.quality", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Sequence.quality")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SequenceQuality) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SequenceQuality) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/quality-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/quality-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.StandardSequence != nil {
-		x.StandardSequence.validate(p+".standardSequence", errs)
+		m := v.Push("standardSequence")
+		x.StandardSequence.validate(v)
+		v.Pop(m)
 	}
 	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
+		m := v.Push("start")
+		x.StartExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
+		m := v.Push("end")
+		x.EndExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Score != nil {
-		x.Score.validate(p+".score", errs)
+		m := v.Push("score")
+		x.Score.validate(v)
+		v.Pop(m)
 	}
 	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
+		m := v.Push("method")
+		x.Method.validate(v)
+		v.Pop(m)
 	}
 	if x.TruthTPExt != nil {
-		x.TruthTPExt.validate(p+".truthTP", errs)
+		m := v.Push("truthTP")
+		x.TruthTPExt.validate(v)
+		v.Pop(m)
 	}
 	if x.QueryTPExt != nil {
-		x.QueryTPExt.validate(p+".queryTP", errs)
+		m := v.Push("queryTP")
+		x.QueryTPExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TruthFNExt != nil {
-		x.TruthFNExt.validate(p+".truthFN", errs)
+		m := v.Push("truthFN")
+		x.TruthFNExt.validate(v)
+		v.Pop(m)
 	}
 	if x.QueryFPExt != nil {
-		x.QueryFPExt.validate(p+".queryFP", errs)
+		m := v.Push("queryFP")
+		x.QueryFPExt.validate(v)
+		v.Pop(m)
 	}
 	if x.GtFPExt != nil {
-		x.GtFPExt.validate(p+".gtFP", errs)
+		m := v.Push("gtFP")
+		x.GtFPExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PrecisionExt != nil {
-		x.PrecisionExt.validate(p+".precision", errs)
+		m := v.Push("precision")
+		x.PrecisionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RecallExt != nil {
-		x.RecallExt.validate(p+".recall", errs)
+		m := v.Push("recall")
+		x.RecallExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FScoreExt != nil {
-		x.FScoreExt.validate(p+".fScore", errs)
+		m := v.Push("fScore")
+		x.FScoreExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -946,40 +1060,56 @@ func (x *SequenceRepository) fhirName() string { return "Sequence.repository" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SequenceRepository) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Sequence.repository", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Sequence.repository")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SequenceRepository) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SequenceRepository) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/repository-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/repository-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DatasetIDExt != nil {
-		x.DatasetIDExt.validate(p+".datasetId", errs)
+		m := v.Push("datasetId")
+		x.DatasetIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VariantsetIDExt != nil {
-		x.VariantsetIDExt.validate(p+".variantsetId", errs)
+		m := v.Push("variantsetId")
+		x.VariantsetIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ReadsetIDExt != nil {
-		x.ReadsetIDExt.validate(p+".readsetId", errs)
+		m := v.Push("readsetId")
+		x.ReadsetIDExt.validate(v)
+		v.Pop(m)
 	}
 }

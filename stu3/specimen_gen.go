@@ -173,85 +173,125 @@ func (x *Specimen) fhirName() string { return "Specimen" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Specimen) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Specimen", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Specimen")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Specimen) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Specimen) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.AccessionIdentifier != nil {
-		x.AccessionIdentifier.validate(p+".accessionIdentifier", errs)
+		m := v.Push("accessionIdentifier")
+		x.AccessionIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/specimen-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/specimen-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
 	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+		m := v.Push("subject")
+		x.Subject.validate(v)
+		v.Pop(m)
 	}
 	if x.ReceivedTimeExt != nil {
-		x.ReceivedTimeExt.validate(p+".receivedTime", errs)
+		m := v.Push("receivedTime")
+		x.ReceivedTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ReceivedTime != "" && !fhirjson.CheckDateTime(x.ReceivedTime) {
-		errs.BadFormat(p+".receivedTime", "dateTime")
+		v.BadFormat("receivedTime", -1, "dateTime")
 	}
 	for i := range x.Parent {
-		x.Parent[i].validate(fhirjson.Index(p+".parent", i), errs)
+		m := v.PushIndex("parent", i)
+		x.Parent[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Request {
-		x.Request[i].validate(fhirjson.Index(p+".request", i), errs)
+		m := v.PushIndex("request", i)
+		x.Request[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Collection != nil {
-		x.Collection.validate(p+".collection", errs)
+		m := v.Push("collection")
+		x.Collection.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Processing {
-		x.Processing[i].validate(fhirjson.Index(p+".processing", i), errs)
+		m := v.PushIndex("processing", i)
+		x.Processing[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Container {
-		x.Container[i].validate(fhirjson.Index(p+".container", i), errs)
+		m := v.PushIndex("container", i)
+		x.Container[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -354,38 +394,54 @@ func (x *SpecimenCollection) fhirName() string { return "Specimen.collection" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SpecimenCollection) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Specimen.collection", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Specimen.collection")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SpecimenCollection) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SpecimenCollection) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Collector != nil {
-		x.Collector.validate(p+".collector", errs)
+		m := v.Push("collector")
+		x.Collector.validate(v)
+		v.Pop(m)
 	}
 	if x.CollectedDateTimeExt != nil {
-		x.CollectedDateTimeExt.validate(p+".collectedDateTime", errs)
+		m := v.Push("collectedDateTime")
+		x.CollectedDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CollectedDateTime != "" && !fhirjson.CheckDateTime(x.CollectedDateTime) {
-		errs.BadFormat(p+".collectedDateTime", "dateTime")
+		v.BadFormat("collectedDateTime", -1, "dateTime")
 	}
 	if x.CollectedPeriod != nil {
-		x.CollectedPeriod.validate(p+".collectedPeriod", errs)
+		m := v.Push("collectedPeriod")
+		x.CollectedPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
+		m := v.Push("method")
+		x.Method.validate(v)
+		v.Pop(m)
 	}
 	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
+		m := v.Push("bodySite")
+		x.BodySite.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -500,35 +556,49 @@ func (x *SpecimenProcessing) fhirName() string { return "Specimen.processing" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SpecimenProcessing) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Specimen.processing", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Specimen.processing")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SpecimenProcessing) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SpecimenProcessing) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Procedure != nil {
-		x.Procedure.validate(p+".procedure", errs)
+		m := v.Push("procedure")
+		x.Procedure.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Additive {
-		x.Additive[i].validate(fhirjson.Index(p+".additive", i), errs)
+		m := v.PushIndex("additive", i)
+		x.Additive[i].validate(v)
+		v.Pop(m)
 	}
 	if x.TimeDateTimeExt != nil {
-		x.TimeDateTimeExt.validate(p+".timeDateTime", errs)
+		m := v.Push("timeDateTime")
+		x.TimeDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TimeDateTime != "" && !fhirjson.CheckDateTime(x.TimeDateTime) {
-		errs.BadFormat(p+".timeDateTime", "dateTime")
+		v.BadFormat("timeDateTime", -1, "dateTime")
 	}
 	if x.TimePeriod != nil {
-		x.TimePeriod.validate(p+".timePeriod", errs)
+		m := v.Push("timePeriod")
+		x.TimePeriod.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -648,38 +718,56 @@ func (x *SpecimenContainer) fhirName() string { return "Specimen.container" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SpecimenContainer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Specimen.container", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Specimen.container")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SpecimenContainer) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SpecimenContainer) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Capacity != nil {
-		x.Capacity.validate(p+".capacity", errs)
+		m := v.Push("capacity")
+		x.Capacity.validate(v)
+		v.Pop(m)
 	}
 	if x.SpecimenQuantity != nil {
-		x.SpecimenQuantity.validate(p+".specimenQuantity", errs)
+		m := v.Push("specimenQuantity")
+		x.SpecimenQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.AdditiveCodeableConcept != nil {
-		x.AdditiveCodeableConcept.validate(p+".additiveCodeableConcept", errs)
+		m := v.Push("additiveCodeableConcept")
+		x.AdditiveCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.AdditiveReference != nil {
-		x.AdditiveReference.validate(p+".additiveReference", errs)
+		m := v.Push("additiveReference")
+		x.AdditiveReference.validate(v)
+		v.Pop(m)
 	}
 }
 

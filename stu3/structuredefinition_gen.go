@@ -343,164 +343,236 @@ func (x *StructureDefinition) fhirName() string { return "StructureDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureDefinition) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Keyword {
-		x.Keyword[i].validate(fhirjson.Index(p+".keyword", i), errs)
+		m := v.PushIndex("keyword", i)
+		x.Keyword[i].validate(v)
+		v.Pop(m)
 	}
 	if x.FhirVersionExt != nil {
-		x.FhirVersionExt.validate(p+".fhirVersion", errs)
+		m := v.Push("fhirVersion")
+		x.FhirVersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
-		errs.BadFormat(p+".fhirVersion", "id")
+		v.BadFormat("fhirVersion", -1, "id")
 	}
 	for i := range x.Mapping {
-		x.Mapping[i].validate(fhirjson.Index(p+".mapping", i), errs)
+		m := v.PushIndex("mapping", i)
+		x.Mapping[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/structure-definition-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/structure-definition-kind")
 	}
 	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
+		m := v.Push("kind")
+		x.KindExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Abstract != nil || x.AbstractExt != nil) {
-		errs.Missing(p + ".abstract")
+		v.Missing("abstract")
 	}
 	if x.AbstractExt != nil {
-		x.AbstractExt.validate(p+".abstract", errs)
+		m := v.Push("abstract")
+		x.AbstractExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ContextType != "" && !x.ContextType.IsValid() {
-		errs.BadCode(p+".contextType", "http://hl7.org/fhir/ValueSet/extension-context")
+		v.BadCode("contextType", -1, "http://hl7.org/fhir/ValueSet/extension-context")
 	}
 	if x.ContextTypeExt != nil {
-		x.ContextTypeExt.validate(p+".contextType", errs)
+		m := v.Push("contextType")
+		x.ContextTypeExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.ContextExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".context", i), errs)
+	for i, e := range x.ContextExt {
+		if e != nil {
+			m := v.PushIndex("context", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
-	for i, v := range x.ContextInvariantExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contextInvariant", i), errs)
+	for i, e := range x.ContextInvariantExt {
+		if e != nil {
+			m := v.PushIndex("contextInvariant", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BaseDefinitionExt != nil {
-		x.BaseDefinitionExt.validate(p+".baseDefinition", errs)
+		m := v.Push("baseDefinition")
+		x.BaseDefinitionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Derivation != "" && !x.Derivation.IsValid() {
-		errs.BadCode(p+".derivation", "http://hl7.org/fhir/ValueSet/type-derivation-rule")
+		v.BadCode("derivation", -1, "http://hl7.org/fhir/ValueSet/type-derivation-rule")
 	}
 	if x.DerivationExt != nil {
-		x.DerivationExt.validate(p+".derivation", errs)
+		m := v.Push("derivation")
+		x.DerivationExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Snapshot != nil {
-		x.Snapshot.validate(p+".snapshot", errs)
+		m := v.Push("snapshot")
+		x.Snapshot.validate(v)
+		v.Pop(m)
 	}
 	if x.Differential != nil {
-		x.Differential.validate(p+".differential", errs)
+		m := v.Push("differential")
+		x.Differential.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -610,35 +682,47 @@ func (x *StructureDefinitionMapping) fhirName() string { return "StructureDefini
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureDefinitionMapping) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureDefinition.mapping", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureDefinition.mapping")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureDefinitionMapping) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureDefinitionMapping) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Identity != "" || x.IdentityExt != nil) {
-		errs.Missing(p + ".identity")
+		v.Missing("identity")
 	}
 	if x.IdentityExt != nil {
-		x.IdentityExt.validate(p+".identity", errs)
+		m := v.Push("identity")
+		x.IdentityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
-		errs.BadFormat(p+".identity", "id")
+		v.BadFormat("identity", -1, "id")
 	}
 	if x.UriExt != nil {
-		x.UriExt.validate(p+".uri", errs)
+		m := v.Push("uri")
+		x.UriExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
+		m := v.Push("comment")
+		x.CommentExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -701,23 +785,29 @@ func (x *StructureDefinitionSnapshot) fhirName() string { return "StructureDefin
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureDefinitionSnapshot) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureDefinition.snapshot", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureDefinition.snapshot")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureDefinitionSnapshot) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureDefinitionSnapshot) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Element) > 0) {
-		errs.Missing(p + ".element")
+		v.Missing("element")
 	}
 	for i := range x.Element {
-		x.Element[i].validate(fhirjson.Index(p+".element", i), errs)
+		m := v.PushIndex("element", i)
+		x.Element[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -784,22 +874,28 @@ func (x *StructureDefinitionDifferential) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureDefinitionDifferential) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureDefinition.differential", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureDefinition.differential")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureDefinitionDifferential) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureDefinitionDifferential) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Element) > 0) {
-		errs.Missing(p + ".element")
+		v.Missing("element")
 	}
 	for i := range x.Element {
-		x.Element[i].validate(fhirjson.Index(p+".element", i), errs)
+		m := v.PushIndex("element", i)
+		x.Element[i].validate(v)
+		v.Pop(m)
 	}
 }

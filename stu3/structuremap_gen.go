@@ -253,114 +253,166 @@ func (x *StructureMap) fhirName() string { return "StructureMap" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMap) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMap) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureMap) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Structure {
-		x.Structure[i].validate(fhirjson.Index(p+".structure", i), errs)
+		m := v.PushIndex("structure", i)
+		x.Structure[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.ImportExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".import", i), errs)
+	for i, e := range x.ImportExt {
+		if e != nil {
+			m := v.PushIndex("import", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if !(len(x.Group) > 0) {
-		errs.Missing(p + ".group")
+		v.Missing("group")
 	}
 	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
+		m := v.PushIndex("group", i)
+		x.Group[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -468,38 +520,50 @@ func (x *StructureMapStructure) fhirName() string { return "StructureMap.structu
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapStructure) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.structure", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.structure")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapStructure) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureMapStructure) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/map-model-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/map-model-mode")
 	}
 	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+		m := v.Push("mode")
+		x.ModeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AliasExt != nil {
-		x.AliasExt.validate(p+".alias", errs)
+		m := v.Push("alias")
+		x.AliasExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -605,56 +669,72 @@ func (x *StructureMapGroup) fhirName() string { return "StructureMap.group" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroup) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureMapGroup) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Name != "" && !fhirjson.CheckID(x.Name) {
-		errs.BadFormat(p+".name", "id")
+		v.BadFormat("name", -1, "id")
 	}
 	if x.ExtendsExt != nil {
-		x.ExtendsExt.validate(p+".extends", errs)
+		m := v.Push("extends")
+		x.ExtendsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Extends != "" && !fhirjson.CheckID(x.Extends) {
-		errs.BadFormat(p+".extends", "id")
+		v.BadFormat("extends", -1, "id")
 	}
 	if !(x.TypeMode != "" || x.TypeModeExt != nil) {
-		errs.Missing(p + ".typeMode")
+		v.Missing("typeMode")
 	}
 	if x.TypeMode != "" && !x.TypeMode.IsValid() {
-		errs.BadCode(p+".typeMode", "http://hl7.org/fhir/ValueSet/map-group-type-mode")
+		v.BadCode("typeMode", -1, "http://hl7.org/fhir/ValueSet/map-group-type-mode")
 	}
 	if x.TypeModeExt != nil {
-		x.TypeModeExt.validate(p+".typeMode", errs)
+		m := v.Push("typeMode")
+		x.TypeModeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Input) > 0) {
-		errs.Missing(p + ".input")
+		v.Missing("input")
 	}
 	for i := range x.Input {
-		x.Input[i].validate(fhirjson.Index(p+".input", i), errs)
+		m := v.PushIndex("input", i)
+		x.Input[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Rule) > 0) {
-		errs.Missing(p + ".rule")
+		v.Missing("rule")
 	}
 	for i := range x.Rule {
-		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
+		m := v.PushIndex("rule", i)
+		x.Rule[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -752,41 +832,53 @@ func (x *StructureMapGroupInput) fhirName() string { return "StructureMap.group.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroupInput) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group.input", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group.input")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroupInput) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureMapGroupInput) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Name != "" && !fhirjson.CheckID(x.Name) {
-		errs.BadFormat(p+".name", "id")
+		v.BadFormat("name", -1, "id")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/map-input-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/map-input-mode")
 	}
 	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+		m := v.Push("mode")
+		x.ModeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -882,44 +974,60 @@ func (x *StructureMapGroupRule) fhirName() string { return "StructureMap.group.r
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroupRule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group.rule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group.rule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroupRule) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureMapGroupRule) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Name != "" && !fhirjson.CheckID(x.Name) {
-		errs.BadFormat(p+".name", "id")
+		v.BadFormat("name", -1, "id")
 	}
 	if !(len(x.Source) > 0) {
-		errs.Missing(p + ".source")
+		v.Missing("source")
 	}
 	for i := range x.Source {
-		x.Source[i].validate(fhirjson.Index(p+".source", i), errs)
+		m := v.PushIndex("source", i)
+		x.Source[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
+		m := v.PushIndex("target", i)
+		x.Target[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Rule {
-		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
+		m := v.PushIndex("rule", i)
+		x.Rule[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Dependent {
-		x.Dependent[i].validate(fhirjson.Index(p+".dependent", i), errs)
+		m := v.PushIndex("dependent", i)
+		x.Dependent[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
+		m := v.Push("documentation")
+		x.DocumentationExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1337,191 +1445,289 @@ func (x *StructureMapGroupRuleSource) fhirName() string { return "StructureMap.g
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroupRuleSource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group.rule.source", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group.rule.source")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroupRuleSource) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureMapGroupRuleSource) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Context != "" || x.ContextExt != nil) {
-		errs.Missing(p + ".context")
+		v.Missing("context")
 	}
 	if x.ContextExt != nil {
-		x.ContextExt.validate(p+".context", errs)
+		m := v.Push("context")
+		x.ContextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != "" && !fhirjson.CheckID(x.Context) {
-		errs.BadFormat(p+".context", "id")
+		v.BadFormat("context", -1, "id")
 	}
 	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
+		m := v.Push("min")
+		x.MinExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
+		m := v.Push("max")
+		x.MaxExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueBase64BinaryExt != nil {
-		x.DefaultValueBase64BinaryExt.validate(p+".defaultValueBase64Binary", errs)
+		m := v.Push("defaultValueBase64Binary")
+		x.DefaultValueBase64BinaryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueBooleanExt != nil {
-		x.DefaultValueBooleanExt.validate(p+".defaultValueBoolean", errs)
+		m := v.Push("defaultValueBoolean")
+		x.DefaultValueBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueCodeExt != nil {
-		x.DefaultValueCodeExt.validate(p+".defaultValueCode", errs)
+		m := v.Push("defaultValueCode")
+		x.DefaultValueCodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueDateExt != nil {
-		x.DefaultValueDateExt.validate(p+".defaultValueDate", errs)
+		m := v.Push("defaultValueDate")
+		x.DefaultValueDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueDate != "" && !fhirjson.CheckDate(x.DefaultValueDate) {
-		errs.BadFormat(p+".defaultValueDate", "date")
+		v.BadFormat("defaultValueDate", -1, "date")
 	}
 	if x.DefaultValueDateTimeExt != nil {
-		x.DefaultValueDateTimeExt.validate(p+".defaultValueDateTime", errs)
+		m := v.Push("defaultValueDateTime")
+		x.DefaultValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueDateTime != "" && !fhirjson.CheckDateTime(x.DefaultValueDateTime) {
-		errs.BadFormat(p+".defaultValueDateTime", "dateTime")
+		v.BadFormat("defaultValueDateTime", -1, "dateTime")
 	}
 	if x.DefaultValueDecimalExt != nil {
-		x.DefaultValueDecimalExt.validate(p+".defaultValueDecimal", errs)
+		m := v.Push("defaultValueDecimal")
+		x.DefaultValueDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueIDExt != nil {
-		x.DefaultValueIDExt.validate(p+".defaultValueId", errs)
+		m := v.Push("defaultValueId")
+		x.DefaultValueIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueID != "" && !fhirjson.CheckID(x.DefaultValueID) {
-		errs.BadFormat(p+".defaultValueId", "id")
+		v.BadFormat("defaultValueId", -1, "id")
 	}
 	if x.DefaultValueInstantExt != nil {
-		x.DefaultValueInstantExt.validate(p+".defaultValueInstant", errs)
+		m := v.Push("defaultValueInstant")
+		x.DefaultValueInstantExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueInstant != "" && !fhirjson.CheckInstant(x.DefaultValueInstant) {
-		errs.BadFormat(p+".defaultValueInstant", "instant")
+		v.BadFormat("defaultValueInstant", -1, "instant")
 	}
 	if x.DefaultValueIntegerExt != nil {
-		x.DefaultValueIntegerExt.validate(p+".defaultValueInteger", errs)
+		m := v.Push("defaultValueInteger")
+		x.DefaultValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueMarkdownExt != nil {
-		x.DefaultValueMarkdownExt.validate(p+".defaultValueMarkdown", errs)
+		m := v.Push("defaultValueMarkdown")
+		x.DefaultValueMarkdownExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueOidExt != nil {
-		x.DefaultValueOidExt.validate(p+".defaultValueOid", errs)
+		m := v.Push("defaultValueOid")
+		x.DefaultValueOidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValuePositiveIntExt != nil {
-		x.DefaultValuePositiveIntExt.validate(p+".defaultValuePositiveInt", errs)
+		m := v.Push("defaultValuePositiveInt")
+		x.DefaultValuePositiveIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValuePositiveInt != nil && *x.DefaultValuePositiveInt < 1 {
-		errs.BadFormat(p+".defaultValuePositiveInt", "positiveInt")
+		v.BadFormat("defaultValuePositiveInt", -1, "positiveInt")
 	}
 	if x.DefaultValueStringExt != nil {
-		x.DefaultValueStringExt.validate(p+".defaultValueString", errs)
+		m := v.Push("defaultValueString")
+		x.DefaultValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueTimeExt != nil {
-		x.DefaultValueTimeExt.validate(p+".defaultValueTime", errs)
+		m := v.Push("defaultValueTime")
+		x.DefaultValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueTime != "" && !fhirjson.CheckTime(x.DefaultValueTime) {
-		errs.BadFormat(p+".defaultValueTime", "time")
+		v.BadFormat("defaultValueTime", -1, "time")
 	}
 	if x.DefaultValueUnsignedIntExt != nil {
-		x.DefaultValueUnsignedIntExt.validate(p+".defaultValueUnsignedInt", errs)
+		m := v.Push("defaultValueUnsignedInt")
+		x.DefaultValueUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueUnsignedInt != nil && *x.DefaultValueUnsignedInt < 0 {
-		errs.BadFormat(p+".defaultValueUnsignedInt", "unsignedInt")
+		v.BadFormat("defaultValueUnsignedInt", -1, "unsignedInt")
 	}
 	if x.DefaultValueURIExt != nil {
-		x.DefaultValueURIExt.validate(p+".defaultValueUri", errs)
+		m := v.Push("defaultValueUri")
+		x.DefaultValueURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueAddress != nil {
-		x.DefaultValueAddress.validate(p+".defaultValueAddress", errs)
+		m := v.Push("defaultValueAddress")
+		x.DefaultValueAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueAge != nil {
-		x.DefaultValueAge.validate(p+".defaultValueAge", errs)
+		m := v.Push("defaultValueAge")
+		x.DefaultValueAge.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueAnnotation != nil {
-		x.DefaultValueAnnotation.validate(p+".defaultValueAnnotation", errs)
+		m := v.Push("defaultValueAnnotation")
+		x.DefaultValueAnnotation.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueAttachment != nil {
-		x.DefaultValueAttachment.validate(p+".defaultValueAttachment", errs)
+		m := v.Push("defaultValueAttachment")
+		x.DefaultValueAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueCodeableConcept != nil {
-		x.DefaultValueCodeableConcept.validate(p+".defaultValueCodeableConcept", errs)
+		m := v.Push("defaultValueCodeableConcept")
+		x.DefaultValueCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueCoding != nil {
-		x.DefaultValueCoding.validate(p+".defaultValueCoding", errs)
+		m := v.Push("defaultValueCoding")
+		x.DefaultValueCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueContactPoint != nil {
-		x.DefaultValueContactPoint.validate(p+".defaultValueContactPoint", errs)
+		m := v.Push("defaultValueContactPoint")
+		x.DefaultValueContactPoint.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueCount != nil {
-		x.DefaultValueCount.validate(p+".defaultValueCount", errs)
+		m := v.Push("defaultValueCount")
+		x.DefaultValueCount.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueDistance != nil {
-		x.DefaultValueDistance.validate(p+".defaultValueDistance", errs)
+		m := v.Push("defaultValueDistance")
+		x.DefaultValueDistance.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueDuration != nil {
-		x.DefaultValueDuration.validate(p+".defaultValueDuration", errs)
+		m := v.Push("defaultValueDuration")
+		x.DefaultValueDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueHumanName != nil {
-		x.DefaultValueHumanName.validate(p+".defaultValueHumanName", errs)
+		m := v.Push("defaultValueHumanName")
+		x.DefaultValueHumanName.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueIdentifier != nil {
-		x.DefaultValueIdentifier.validate(p+".defaultValueIdentifier", errs)
+		m := v.Push("defaultValueIdentifier")
+		x.DefaultValueIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueMoney != nil {
-		x.DefaultValueMoney.validate(p+".defaultValueMoney", errs)
+		m := v.Push("defaultValueMoney")
+		x.DefaultValueMoney.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValuePeriod != nil {
-		x.DefaultValuePeriod.validate(p+".defaultValuePeriod", errs)
+		m := v.Push("defaultValuePeriod")
+		x.DefaultValuePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueQuantity != nil {
-		x.DefaultValueQuantity.validate(p+".defaultValueQuantity", errs)
+		m := v.Push("defaultValueQuantity")
+		x.DefaultValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueRange != nil {
-		x.DefaultValueRange.validate(p+".defaultValueRange", errs)
+		m := v.Push("defaultValueRange")
+		x.DefaultValueRange.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueRatio != nil {
-		x.DefaultValueRatio.validate(p+".defaultValueRatio", errs)
+		m := v.Push("defaultValueRatio")
+		x.DefaultValueRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueReference != nil {
-		x.DefaultValueReference.validate(p+".defaultValueReference", errs)
+		m := v.Push("defaultValueReference")
+		x.DefaultValueReference.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueSampledData != nil {
-		x.DefaultValueSampledData.validate(p+".defaultValueSampledData", errs)
+		m := v.Push("defaultValueSampledData")
+		x.DefaultValueSampledData.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueSignature != nil {
-		x.DefaultValueSignature.validate(p+".defaultValueSignature", errs)
+		m := v.Push("defaultValueSignature")
+		x.DefaultValueSignature.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueTiming != nil {
-		x.DefaultValueTiming.validate(p+".defaultValueTiming", errs)
+		m := v.Push("defaultValueTiming")
+		x.DefaultValueTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueMeta != nil {
-		x.DefaultValueMeta.validate(p+".defaultValueMeta", errs)
+		m := v.Push("defaultValueMeta")
+		x.DefaultValueMeta.validate(v)
+		v.Pop(m)
 	}
 	if x.ElementExt != nil {
-		x.ElementExt.validate(p+".element", errs)
+		m := v.Push("element")
+		x.ElementExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ListMode != "" && !x.ListMode.IsValid() {
-		errs.BadCode(p+".listMode", "http://hl7.org/fhir/ValueSet/map-source-list-mode")
+		v.BadCode("listMode", -1, "http://hl7.org/fhir/ValueSet/map-source-list-mode")
 	}
 	if x.ListModeExt != nil {
-		x.ListModeExt.validate(p+".listMode", errs)
+		m := v.Push("listMode")
+		x.ListModeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VariableExt != nil {
-		x.VariableExt.validate(p+".variable", errs)
+		m := v.Push("variable")
+		x.VariableExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Variable != "" && !fhirjson.CheckID(x.Variable) {
-		errs.BadFormat(p+".variable", "id")
+		v.BadFormat("variable", -1, "id")
 	}
 	if x.ConditionExt != nil {
-		x.ConditionExt.validate(p+".condition", errs)
+		m := v.Push("condition")
+		x.ConditionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CheckExt != nil {
-		x.CheckExt.validate(p+".check", errs)
+		m := v.Push("check")
+		x.CheckExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1822,63 +2028,83 @@ func (x *StructureMapGroupRuleTarget) fhirName() string { return "StructureMap.g
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroupRuleTarget) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group.rule.target", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group.rule.target")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroupRuleTarget) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureMapGroupRuleTarget) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ContextExt != nil {
-		x.ContextExt.validate(p+".context", errs)
+		m := v.Push("context")
+		x.ContextExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != "" && !fhirjson.CheckID(x.Context) {
-		errs.BadFormat(p+".context", "id")
+		v.BadFormat("context", -1, "id")
 	}
 	if x.ContextType != "" && !x.ContextType.IsValid() {
-		errs.BadCode(p+".contextType", "http://hl7.org/fhir/ValueSet/map-context-type")
+		v.BadCode("contextType", -1, "http://hl7.org/fhir/ValueSet/map-context-type")
 	}
 	if x.ContextTypeExt != nil {
-		x.ContextTypeExt.validate(p+".contextType", errs)
+		m := v.Push("contextType")
+		x.ContextTypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ElementExt != nil {
-		x.ElementExt.validate(p+".element", errs)
+		m := v.Push("element")
+		x.ElementExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VariableExt != nil {
-		x.VariableExt.validate(p+".variable", errs)
+		m := v.Push("variable")
+		x.VariableExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Variable != "" && !fhirjson.CheckID(x.Variable) {
-		errs.BadFormat(p+".variable", "id")
+		v.BadFormat("variable", -1, "id")
 	}
 	for i, c := range x.ListMode {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".listMode", i), "http://hl7.org/fhir/ValueSet/map-target-list-mode")
+			v.BadCode("listMode", i, "http://hl7.org/fhir/ValueSet/map-target-list-mode")
 		}
 	}
-	for i, v := range x.ListModeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".listMode", i), errs)
+	for i, e := range x.ListModeExt {
+		if e != nil {
+			m := v.PushIndex("listMode", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.ListRuleIDExt != nil {
-		x.ListRuleIDExt.validate(p+".listRuleId", errs)
+		m := v.Push("listRuleId")
+		x.ListRuleIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ListRuleID != "" && !fhirjson.CheckID(x.ListRuleID) {
-		errs.BadFormat(p+".listRuleId", "id")
+		v.BadFormat("listRuleId", -1, "id")
 	}
 	if x.Transform != "" && !x.Transform.IsValid() {
-		errs.BadCode(p+".transform", "http://hl7.org/fhir/ValueSet/map-transform")
+		v.BadCode("transform", -1, "http://hl7.org/fhir/ValueSet/map-transform")
 	}
 	if x.TransformExt != nil {
-		x.TransformExt.validate(p+".transform", errs)
+		m := v.Push("transform")
+		x.TransformExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Parameter {
-		x.Parameter[i].validate(fhirjson.Index(p+".parameter", i), errs)
+		m := v.PushIndex("parameter", i)
+		x.Parameter[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1990,38 +2216,52 @@ func (x *StructureMapGroupRuleTargetParameter) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroupRuleTargetParameter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group.rule.target.parameter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group.rule.target.parameter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroupRuleTargetParameter) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureMapGroupRuleTargetParameter) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
+		m := v.Push("valueId")
+		x.ValueIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
-		errs.BadFormat(p+".valueId", "id")
+		v.BadFormat("valueId", -1, "id")
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+		m := v.Push("valueBoolean")
+		x.ValueBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+		m := v.Push("valueInteger")
+		x.ValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+		m := v.Push("valueDecimal")
+		x.ValueDecimalExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2139,33 +2379,41 @@ func (x *StructureMapGroupRuleDependent) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroupRuleDependent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group.rule.dependent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group.rule.dependent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroupRuleDependent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureMapGroupRuleDependent) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Name != "" && !fhirjson.CheckID(x.Name) {
-		errs.BadFormat(p+".name", "id")
+		v.BadFormat("name", -1, "id")
 	}
 	if !(len(x.Variable) > 0 || len(x.VariableExt) > 0) {
-		errs.Missing(p + ".variable")
+		v.Missing("variable")
 	}
-	for i, v := range x.VariableExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".variable", i), errs)
+	for i, e := range x.VariableExt {
+		if e != nil {
+			m := v.PushIndex("variable", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 }

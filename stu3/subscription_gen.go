@@ -168,82 +168,114 @@ func (x *Subscription) fhirName() string { return "Subscription" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Subscription) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Subscription", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Subscription")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Subscription) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Subscription) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/subscription-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/subscription-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
+		m := v.Push("end")
+		x.EndExt.validate(v)
+		v.Pop(m)
 	}
 	if x.End != "" && !fhirjson.CheckInstant(x.End) {
-		errs.BadFormat(p+".end", "instant")
+		v.BadFormat("end", -1, "instant")
 	}
 	if !(x.Reason != "" || x.ReasonExt != nil) {
-		errs.Missing(p + ".reason")
+		v.Missing("reason")
 	}
 	if x.ReasonExt != nil {
-		x.ReasonExt.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.ReasonExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Criteria != "" || x.CriteriaExt != nil) {
-		errs.Missing(p + ".criteria")
+		v.Missing("criteria")
 	}
 	if x.CriteriaExt != nil {
-		x.CriteriaExt.validate(p+".criteria", errs)
+		m := v.Push("criteria")
+		x.CriteriaExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ErrorExt != nil {
-		x.ErrorExt.validate(p+".error", errs)
+		m := v.Push("error")
+		x.ErrorExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Channel != nil) {
-		errs.Missing(p + ".channel")
+		v.Missing("channel")
 	}
 	if x.Channel != nil {
-		x.Channel.validate(p+".channel", errs)
+		m := v.Push("channel")
+		x.Channel.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Tag {
-		x.Tag[i].validate(fhirjson.Index(p+".tag", i), errs)
+		m := v.PushIndex("tag", i)
+		x.Tag[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -351,36 +383,48 @@ func (x *SubscriptionChannel) fhirName() string { return "Subscription.channel" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SubscriptionChannel) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Subscription.channel", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Subscription.channel")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SubscriptionChannel) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SubscriptionChannel) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/subscription-channel-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/subscription-channel-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EndpointExt != nil {
-		x.EndpointExt.validate(p+".endpoint", errs)
+		m := v.Push("endpoint")
+		x.EndpointExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PayloadExt != nil {
-		x.PayloadExt.validate(p+".payload", errs)
+		m := v.Push("payload")
+		x.PayloadExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.HeaderExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".header", i), errs)
+	for i, e := range x.HeaderExt {
+		if e != nil {
+			m := v.PushIndex("header", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 }

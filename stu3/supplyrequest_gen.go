@@ -198,97 +198,143 @@ func (x *SupplyRequest) fhirName() string { return "SupplyRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SupplyRequest) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/supplyrequest-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/supplyrequest-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+		m := v.Push("category")
+		x.Category.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
 	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.PriorityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OrderedItem != nil {
-		x.OrderedItem.validate(p+".orderedItem", errs)
+		m := v.Push("orderedItem")
+		x.OrderedItem.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
+		m := v.Push("occurrenceDateTime")
+		x.OccurrenceDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
-		errs.BadFormat(p+".occurrenceDateTime", "dateTime")
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
 	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
+		m := v.Push("occurrencePeriod")
+		x.OccurrencePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.OccurrenceTiming != nil {
-		x.OccurrenceTiming.validate(p+".occurrenceTiming", errs)
+		m := v.Push("occurrenceTiming")
+		x.OccurrenceTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
+		m := v.Push("authoredOn")
+		x.AuthoredOnExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
-		errs.BadFormat(p+".authoredOn", "dateTime")
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
 	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
+		m := v.Push("requester")
+		x.Requester.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Supplier {
-		x.Supplier[i].validate(fhirjson.Index(p+".supplier", i), errs)
+		m := v.PushIndex("supplier", i)
+		x.Supplier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
+		m := v.Push("reasonCodeableConcept")
+		x.ReasonCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
+		m := v.Push("reasonReference")
+		x.ReasonReference.validate(v)
+		v.Pop(m)
 	}
 	if x.DeliverFrom != nil {
-		x.DeliverFrom.validate(p+".deliverFrom", errs)
+		m := v.Push("deliverFrom")
+		x.DeliverFrom.validate(v)
+		v.Pop(m)
 	}
 	if x.DeliverTo != nil {
-		x.DeliverTo.validate(p+".deliverTo", errs)
+		m := v.Push("deliverTo")
+		x.DeliverTo.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -425,29 +471,39 @@ func (x *SupplyRequestOrderedItem) fhirName() string { return "SupplyRequest.ord
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyRequestOrderedItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyRequest.orderedItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyRequest.orderedItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyRequestOrderedItem) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SupplyRequestOrderedItem) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Quantity != nil) {
-		errs.Missing(p + ".quantity")
+		v.Missing("quantity")
 	}
 	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
+		m := v.Push("quantity")
+		x.Quantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ItemCodeableConcept != nil {
-		x.ItemCodeableConcept.validate(p+".itemCodeableConcept", errs)
+		m := v.Push("itemCodeableConcept")
+		x.ItemCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ItemReference != nil {
-		x.ItemReference.validate(p+".itemReference", errs)
+		m := v.Push("itemReference")
+		x.ItemReference.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -539,25 +595,33 @@ func (x *SupplyRequestRequester) fhirName() string { return "SupplyRequest.reque
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyRequestRequester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyRequest.requester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyRequest.requester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyRequestRequester) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SupplyRequestRequester) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Agent != nil) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
 	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
+		m := v.Push("agent")
+		x.Agent.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
+		m := v.Push("onBehalfOf")
+		x.OnBehalfOf.validate(v)
+		v.Pop(m)
 	}
 }

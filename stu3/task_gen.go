@@ -278,145 +278,217 @@ func (x *Task) fhirName() string { return "Task" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Task) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Task", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Task")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Task) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Task) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DefinitionURIExt != nil {
-		x.DefinitionURIExt.validate(p+".definitionUri", errs)
+		m := v.Push("definitionUri")
+		x.DefinitionURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefinitionReference != nil {
-		x.DefinitionReference.validate(p+".definitionReference", errs)
+		m := v.Push("definitionReference")
+		x.DefinitionReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
+		m := v.PushIndex("basedOn", i)
+		x.BasedOn[i].validate(v)
+		v.Pop(m)
 	}
 	if x.GroupIdentifier != nil {
-		x.GroupIdentifier.validate(p+".groupIdentifier", errs)
+		m := v.Push("groupIdentifier")
+		x.GroupIdentifier.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
+		m := v.PushIndex("partOf", i)
+		x.PartOf[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/task-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/task-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.StatusReason != nil {
-		x.StatusReason.validate(p+".statusReason", errs)
+		m := v.Push("statusReason")
+		x.StatusReason.validate(v)
+		v.Pop(m)
 	}
 	if x.BusinessStatus != nil {
-		x.BusinessStatus.validate(p+".businessStatus", errs)
+		m := v.Push("businessStatus")
+		x.BusinessStatus.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Intent != "" || x.IntentExt != nil) {
-		errs.Missing(p + ".intent")
+		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
-		errs.BadCode(p+".intent", "http://hl7.org/fhir/ValueSet/request-intent")
+		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/request-intent")
 	}
 	if x.IntentExt != nil {
-		x.IntentExt.validate(p+".intent", errs)
+		m := v.Push("intent")
+		x.IntentExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
 	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+		m := v.Push("priority")
+		x.PriorityExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+		m := v.Push("code")
+		x.Code.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Focus != nil {
-		x.Focus.validate(p+".focus", errs)
+		m := v.Push("focus")
+		x.Focus.validate(v)
+		v.Pop(m)
 	}
 	if x.For != nil {
-		x.For.validate(p+".for", errs)
+		m := v.Push("for")
+		x.For.validate(v)
+		v.Pop(m)
 	}
 	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+		m := v.Push("context")
+		x.Context.validate(v)
+		v.Pop(m)
 	}
 	if x.ExecutionPeriod != nil {
-		x.ExecutionPeriod.validate(p+".executionPeriod", errs)
+		m := v.Push("executionPeriod")
+		x.ExecutionPeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
+		m := v.Push("authoredOn")
+		x.AuthoredOnExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
-		errs.BadFormat(p+".authoredOn", "dateTime")
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
 	if x.LastModifiedExt != nil {
-		x.LastModifiedExt.validate(p+".lastModified", errs)
+		m := v.Push("lastModified")
+		x.LastModifiedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LastModified != "" && !fhirjson.CheckDateTime(x.LastModified) {
-		errs.BadFormat(p+".lastModified", "dateTime")
+		v.BadFormat("lastModified", -1, "dateTime")
 	}
 	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
+		m := v.Push("requester")
+		x.Requester.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.PerformerType {
-		x.PerformerType[i].validate(fhirjson.Index(p+".performerType", i), errs)
+		m := v.PushIndex("performerType", i)
+		x.PerformerType[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Owner != nil {
-		x.Owner.validate(p+".owner", errs)
+		m := v.Push("owner")
+		x.Owner.validate(v)
+		v.Pop(m)
 	}
 	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
+		m := v.Push("reason")
+		x.Reason.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RelevantHistory {
-		x.RelevantHistory[i].validate(fhirjson.Index(p+".relevantHistory", i), errs)
+		m := v.PushIndex("relevantHistory", i)
+		x.RelevantHistory[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Restriction != nil {
-		x.Restriction.validate(p+".restriction", errs)
+		m := v.Push("restriction")
+		x.Restriction.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Input {
-		x.Input[i].validate(fhirjson.Index(p+".input", i), errs)
+		m := v.PushIndex("input", i)
+		x.Input[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Output {
-		x.Output[i].validate(fhirjson.Index(p+".output", i), errs)
+		m := v.PushIndex("output", i)
+		x.Output[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -518,26 +590,34 @@ func (x *TaskRequester) fhirName() string { return "Task.requester" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TaskRequester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Task.requester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Task.requester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TaskRequester) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TaskRequester) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Agent != nil) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
 	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
+		m := v.Push("agent")
+		x.Agent.validate(v)
+		v.Pop(m)
 	}
 	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
+		m := v.Push("onBehalfOf")
+		x.OnBehalfOf.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -613,29 +693,39 @@ func (x *TaskRestriction) fhirName() string { return "Task.restriction" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TaskRestriction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Task.restriction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Task.restriction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TaskRestriction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TaskRestriction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.RepetitionsExt != nil {
-		x.RepetitionsExt.validate(p+".repetitions", errs)
+		m := v.Push("repetitions")
+		x.RepetitionsExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Repetitions != nil && *x.Repetitions < 1 {
-		errs.BadFormat(p+".repetitions", "positiveInt")
+		v.BadFormat("repetitions", -1, "positiveInt")
 	}
 	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
+		m := v.Push("period")
+		x.Period.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Recipient {
-		x.Recipient[i].validate(fhirjson.Index(p+".recipient", i), errs)
+		m := v.PushIndex("recipient", i)
+		x.Recipient[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -966,161 +1056,243 @@ func (x *TaskInput) fhirName() string { return "Task.input" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TaskInput) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Task.input", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Task.input")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TaskInput) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TaskInput) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBase64BinaryExt != nil {
-		x.ValueBase64BinaryExt.validate(p+".valueBase64Binary", errs)
+		m := v.Push("valueBase64Binary")
+		x.ValueBase64BinaryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+		m := v.Push("valueBoolean")
+		x.ValueBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
+		m := v.Push("valueCode")
+		x.ValueCodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+		m := v.Push("valueDate")
+		x.ValueDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
-		errs.BadFormat(p+".valueDate", "date")
+		v.BadFormat("valueDate", -1, "date")
 	}
 	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+		m := v.Push("valueDateTime")
+		x.ValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
-		errs.BadFormat(p+".valueDateTime", "dateTime")
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
 	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+		m := v.Push("valueDecimal")
+		x.ValueDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
+		m := v.Push("valueId")
+		x.ValueIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
-		errs.BadFormat(p+".valueId", "id")
+		v.BadFormat("valueId", -1, "id")
 	}
 	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
+		m := v.Push("valueInstant")
+		x.ValueInstantExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
-		errs.BadFormat(p+".valueInstant", "instant")
+		v.BadFormat("valueInstant", -1, "instant")
 	}
 	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+		m := v.Push("valueInteger")
+		x.ValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMarkdownExt != nil {
-		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)
+		m := v.Push("valueMarkdown")
+		x.ValueMarkdownExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueOidExt != nil {
-		x.ValueOidExt.validate(p+".valueOid", errs)
+		m := v.Push("valueOid")
+		x.ValueOidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePositiveIntExt != nil {
-		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
+		m := v.Push("valuePositiveInt")
+		x.ValuePositiveIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
-		errs.BadFormat(p+".valuePositiveInt", "positiveInt")
+		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
+		m := v.Push("valueTime")
+		x.ValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
-		errs.BadFormat(p+".valueTime", "time")
+		v.BadFormat("valueTime", -1, "time")
 	}
 	if x.ValueUnsignedIntExt != nil {
-		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
+		m := v.Push("valueUnsignedInt")
+		x.ValueUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
-		errs.BadFormat(p+".valueUnsignedInt", "unsignedInt")
+		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
 	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
+		m := v.Push("valueUri")
+		x.ValueURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAddress != nil {
-		x.ValueAddress.validate(p+".valueAddress", errs)
+		m := v.Push("valueAddress")
+		x.ValueAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAge != nil {
-		x.ValueAge.validate(p+".valueAge", errs)
+		m := v.Push("valueAge")
+		x.ValueAge.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAnnotation != nil {
-		x.ValueAnnotation.validate(p+".valueAnnotation", errs)
+		m := v.Push("valueAnnotation")
+		x.ValueAnnotation.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
+		m := v.Push("valueAttachment")
+		x.ValueAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
+		m := v.Push("valueCodeableConcept")
+		x.ValueCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
+		m := v.Push("valueCoding")
+		x.ValueCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueContactPoint != nil {
-		x.ValueContactPoint.validate(p+".valueContactPoint", errs)
+		m := v.Push("valueContactPoint")
+		x.ValueContactPoint.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCount != nil {
-		x.ValueCount.validate(p+".valueCount", errs)
+		m := v.Push("valueCount")
+		x.ValueCount.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDistance != nil {
-		x.ValueDistance.validate(p+".valueDistance", errs)
+		m := v.Push("valueDistance")
+		x.ValueDistance.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDuration != nil {
-		x.ValueDuration.validate(p+".valueDuration", errs)
+		m := v.Push("valueDuration")
+		x.ValueDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueHumanName != nil {
-		x.ValueHumanName.validate(p+".valueHumanName", errs)
+		m := v.Push("valueHumanName")
+		x.ValueHumanName.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIdentifier != nil {
-		x.ValueIdentifier.validate(p+".valueIdentifier", errs)
+		m := v.Push("valueIdentifier")
+		x.ValueIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMoney != nil {
-		x.ValueMoney.validate(p+".valueMoney", errs)
+		m := v.Push("valueMoney")
+		x.ValueMoney.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
+		m := v.Push("valuePeriod")
+		x.ValuePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+		m := v.Push("valueQuantity")
+		x.ValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
+		m := v.Push("valueRange")
+		x.ValueRange.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
+		m := v.Push("valueRatio")
+		x.ValueRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
+		m := v.Push("valueReference")
+		x.ValueReference.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
+		m := v.Push("valueSampledData")
+		x.ValueSampledData.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSignature != nil {
-		x.ValueSignature.validate(p+".valueSignature", errs)
+		m := v.Push("valueSignature")
+		x.ValueSignature.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTiming != nil {
-		x.ValueTiming.validate(p+".valueTiming", errs)
+		m := v.Push("valueTiming")
+		x.ValueTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMeta != nil {
-		x.ValueMeta.validate(p+".valueMeta", errs)
+		m := v.Push("valueMeta")
+		x.ValueMeta.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1619,161 +1791,243 @@ func (x *TaskOutput) fhirName() string { return "Task.output" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TaskOutput) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Task.output", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Task.output")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TaskOutput) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TaskOutput) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBase64BinaryExt != nil {
-		x.ValueBase64BinaryExt.validate(p+".valueBase64Binary", errs)
+		m := v.Push("valueBase64Binary")
+		x.ValueBase64BinaryExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+		m := v.Push("valueBoolean")
+		x.ValueBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
+		m := v.Push("valueCode")
+		x.ValueCodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+		m := v.Push("valueDate")
+		x.ValueDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
-		errs.BadFormat(p+".valueDate", "date")
+		v.BadFormat("valueDate", -1, "date")
 	}
 	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+		m := v.Push("valueDateTime")
+		x.ValueDateTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
-		errs.BadFormat(p+".valueDateTime", "dateTime")
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
 	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+		m := v.Push("valueDecimal")
+		x.ValueDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
+		m := v.Push("valueId")
+		x.ValueIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
-		errs.BadFormat(p+".valueId", "id")
+		v.BadFormat("valueId", -1, "id")
 	}
 	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
+		m := v.Push("valueInstant")
+		x.ValueInstantExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
-		errs.BadFormat(p+".valueInstant", "instant")
+		v.BadFormat("valueInstant", -1, "instant")
 	}
 	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+		m := v.Push("valueInteger")
+		x.ValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMarkdownExt != nil {
-		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)
+		m := v.Push("valueMarkdown")
+		x.ValueMarkdownExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueOidExt != nil {
-		x.ValueOidExt.validate(p+".valueOid", errs)
+		m := v.Push("valueOid")
+		x.ValueOidExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePositiveIntExt != nil {
-		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
+		m := v.Push("valuePositiveInt")
+		x.ValuePositiveIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
-		errs.BadFormat(p+".valuePositiveInt", "positiveInt")
+		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
+		m := v.Push("valueTime")
+		x.ValueTimeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
-		errs.BadFormat(p+".valueTime", "time")
+		v.BadFormat("valueTime", -1, "time")
 	}
 	if x.ValueUnsignedIntExt != nil {
-		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
+		m := v.Push("valueUnsignedInt")
+		x.ValueUnsignedIntExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
-		errs.BadFormat(p+".valueUnsignedInt", "unsignedInt")
+		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
 	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
+		m := v.Push("valueUri")
+		x.ValueURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAddress != nil {
-		x.ValueAddress.validate(p+".valueAddress", errs)
+		m := v.Push("valueAddress")
+		x.ValueAddress.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAge != nil {
-		x.ValueAge.validate(p+".valueAge", errs)
+		m := v.Push("valueAge")
+		x.ValueAge.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAnnotation != nil {
-		x.ValueAnnotation.validate(p+".valueAnnotation", errs)
+		m := v.Push("valueAnnotation")
+		x.ValueAnnotation.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
+		m := v.Push("valueAttachment")
+		x.ValueAttachment.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
+		m := v.Push("valueCodeableConcept")
+		x.ValueCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
+		m := v.Push("valueCoding")
+		x.ValueCoding.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueContactPoint != nil {
-		x.ValueContactPoint.validate(p+".valueContactPoint", errs)
+		m := v.Push("valueContactPoint")
+		x.ValueContactPoint.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCount != nil {
-		x.ValueCount.validate(p+".valueCount", errs)
+		m := v.Push("valueCount")
+		x.ValueCount.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDistance != nil {
-		x.ValueDistance.validate(p+".valueDistance", errs)
+		m := v.Push("valueDistance")
+		x.ValueDistance.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDuration != nil {
-		x.ValueDuration.validate(p+".valueDuration", errs)
+		m := v.Push("valueDuration")
+		x.ValueDuration.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueHumanName != nil {
-		x.ValueHumanName.validate(p+".valueHumanName", errs)
+		m := v.Push("valueHumanName")
+		x.ValueHumanName.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIdentifier != nil {
-		x.ValueIdentifier.validate(p+".valueIdentifier", errs)
+		m := v.Push("valueIdentifier")
+		x.ValueIdentifier.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMoney != nil {
-		x.ValueMoney.validate(p+".valueMoney", errs)
+		m := v.Push("valueMoney")
+		x.ValueMoney.validate(v)
+		v.Pop(m)
 	}
 	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
+		m := v.Push("valuePeriod")
+		x.ValuePeriod.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+		m := v.Push("valueQuantity")
+		x.ValueQuantity.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
+		m := v.Push("valueRange")
+		x.ValueRange.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
+		m := v.Push("valueRatio")
+		x.ValueRatio.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
+		m := v.Push("valueReference")
+		x.ValueReference.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
+		m := v.Push("valueSampledData")
+		x.ValueSampledData.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueSignature != nil {
-		x.ValueSignature.validate(p+".valueSignature", errs)
+		m := v.Push("valueSignature")
+		x.ValueSignature.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueTiming != nil {
-		x.ValueTiming.validate(p+".valueTiming", errs)
+		m := v.Push("valueTiming")
+		x.ValueTiming.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueMeta != nil {
-		x.ValueMeta.validate(p+".valueMeta", errs)
+		m := v.Push("valueMeta")
+		x.ValueMeta.validate(v)
+		v.Pop(m)
 	}
 }
 

@@ -193,94 +193,134 @@ func (x *TestReport) fhirName() string { return "TestReport" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReport) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReport) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestReport) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/report-status-codes")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/report-status-codes")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.TestScript != nil) {
-		errs.Missing(p + ".testScript")
+		v.Missing("testScript")
 	}
 	if x.TestScript != nil {
-		x.TestScript.validate(p+".testScript", errs)
+		m := v.Push("testScript")
+		x.TestScript.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Result != "" || x.ResultExt != nil) {
-		errs.Missing(p + ".result")
+		v.Missing("result")
 	}
 	if x.Result != "" && !x.Result.IsValid() {
-		errs.BadCode(p+".result", "http://hl7.org/fhir/ValueSet/report-result-codes")
+		v.BadCode("result", -1, "http://hl7.org/fhir/ValueSet/report-result-codes")
 	}
 	if x.ResultExt != nil {
-		x.ResultExt.validate(p+".result", errs)
+		m := v.Push("result")
+		x.ResultExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ScoreExt != nil {
-		x.ScoreExt.validate(p+".score", errs)
+		m := v.Push("score")
+		x.ScoreExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TesterExt != nil {
-		x.TesterExt.validate(p+".tester", errs)
+		m := v.Push("tester")
+		x.TesterExt.validate(v)
+		v.Pop(m)
 	}
 	if x.IssuedExt != nil {
-		x.IssuedExt.validate(p+".issued", errs)
+		m := v.Push("issued")
+		x.IssuedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
-		errs.BadFormat(p+".issued", "dateTime")
+		v.BadFormat("issued", -1, "dateTime")
 	}
 	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
+		m := v.PushIndex("participant", i)
+		x.Participant[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Setup != nil {
-		x.Setup.validate(p+".setup", errs)
+		m := v.Push("setup")
+		x.Setup.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Test {
-		x.Test[i].validate(fhirjson.Index(p+".test", i), errs)
+		m := v.PushIndex("test", i)
+		x.Test[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Teardown != nil {
-		x.Teardown.validate(p+".teardown", errs)
+		m := v.Push("teardown")
+		x.Teardown.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -378,35 +418,45 @@ func (x *TestReportParticipant) fhirName() string { return "TestReport.participa
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestReportParticipant) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/report-participant-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/report-participant-type")
 	}
 	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+		m := v.Push("type")
+		x.TypeExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Uri != "" || x.UriExt != nil) {
-		errs.Missing(p + ".uri")
+		v.Missing("uri")
 	}
 	if x.UriExt != nil {
-		x.UriExt.validate(p+".uri", errs)
+		m := v.Push("uri")
+		x.UriExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
+		m := v.Push("display")
+		x.DisplayExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -467,23 +517,29 @@ func (x *TestReportSetup) fhirName() string { return "TestReport.setup" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportSetup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.setup", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.setup")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportSetup) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestReportSetup) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -549,23 +605,31 @@ func (x *TestReportSetupAction) fhirName() string { return "TestReport.setup.act
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportSetupAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.setup.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.setup.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportSetupAction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestReportSetupAction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
+		m := v.Push("operation")
+		x.Operation.validate(v)
+		v.Pop(m)
 	}
 	if x.Assert != nil {
-		x.Assert.validate(p+".assert", errs)
+		m := v.Push("assert")
+		x.Assert.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -657,32 +721,42 @@ func (x *TestReportSetupActionOperation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportSetupActionOperation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.setup.action.operation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.setup.action.operation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportSetupActionOperation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestReportSetupActionOperation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Result != "" || x.ResultExt != nil) {
-		errs.Missing(p + ".result")
+		v.Missing("result")
 	}
 	if x.Result != "" && !x.Result.IsValid() {
-		errs.BadCode(p+".result", "http://hl7.org/fhir/ValueSet/report-action-result-codes")
+		v.BadCode("result", -1, "http://hl7.org/fhir/ValueSet/report-action-result-codes")
 	}
 	if x.ResultExt != nil {
-		x.ResultExt.validate(p+".result", errs)
+		m := v.Push("result")
+		x.ResultExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MessageExt != nil {
-		x.MessageExt.validate(p+".message", errs)
+		m := v.Push("message")
+		x.MessageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DetailExt != nil {
-		x.DetailExt.validate(p+".detail", errs)
+		m := v.Push("detail")
+		x.DetailExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -770,32 +844,42 @@ func (x *TestReportSetupActionAssert) fhirName() string { return "TestReport.set
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportSetupActionAssert) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.setup.action.assert", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.setup.action.assert")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportSetupActionAssert) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestReportSetupActionAssert) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Result != "" || x.ResultExt != nil) {
-		errs.Missing(p + ".result")
+		v.Missing("result")
 	}
 	if x.Result != "" && !x.Result.IsValid() {
-		errs.BadCode(p+".result", "http://hl7.org/fhir/ValueSet/report-action-result-codes")
+		v.BadCode("result", -1, "http://hl7.org/fhir/ValueSet/report-action-result-codes")
 	}
 	if x.ResultExt != nil {
-		x.ResultExt.validate(p+".result", errs)
+		m := v.Push("result")
+		x.ResultExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MessageExt != nil {
-		x.MessageExt.validate(p+".message", errs)
+		m := v.Push("message")
+		x.MessageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DetailExt != nil {
-		x.DetailExt.validate(p+".detail", errs)
+		m := v.Push("detail")
+		x.DetailExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -876,29 +960,39 @@ func (x *TestReportTest) fhirName() string { return "TestReport.test" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportTest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.test", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.test")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportTest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestReportTest) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -964,23 +1058,31 @@ func (x *TestReportTestAction) fhirName() string { return "TestReport.test.actio
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportTestAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.test.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.test.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportTestAction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestReportTestAction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
+		m := v.Push("operation")
+		x.Operation.validate(v)
+		v.Pop(m)
 	}
 	if x.Assert != nil {
-		x.Assert.validate(p+".assert", errs)
+		m := v.Push("assert")
+		x.Assert.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1041,23 +1143,29 @@ func (x *TestReportTeardown) fhirName() string { return "TestReport.teardown" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportTeardown) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.teardown", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.teardown")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportTeardown) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestReportTeardown) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1120,22 +1228,28 @@ func (x *TestReportTeardownAction) fhirName() string { return "TestReport.teardo
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportTeardownAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.teardown.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.teardown.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportTeardownAction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestReportTeardownAction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Operation != nil) {
-		errs.Missing(p + ".operation")
+		v.Missing("operation")
 	}
 	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
+		m := v.Push("operation")
+		x.Operation.validate(v)
+		v.Pop(m)
 	}
 }

@@ -288,133 +288,201 @@ func (x *TestScript) fhirName() string { return "TestScript" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScript) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScript) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScript) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.Identifier.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Origin {
-		x.Origin[i].validate(fhirjson.Index(p+".origin", i), errs)
+		m := v.PushIndex("origin", i)
+		x.Origin[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Destination {
-		x.Destination[i].validate(fhirjson.Index(p+".destination", i), errs)
+		m := v.PushIndex("destination", i)
+		x.Destination[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Metadata != nil {
-		x.Metadata.validate(p+".metadata", errs)
+		m := v.Push("metadata")
+		x.Metadata.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Fixture {
-		x.Fixture[i].validate(fhirjson.Index(p+".fixture", i), errs)
+		m := v.PushIndex("fixture", i)
+		x.Fixture[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Profile {
-		x.Profile[i].validate(fhirjson.Index(p+".profile", i), errs)
+		m := v.PushIndex("profile", i)
+		x.Profile[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Variable {
-		x.Variable[i].validate(fhirjson.Index(p+".variable", i), errs)
+		m := v.PushIndex("variable", i)
+		x.Variable[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Rule {
-		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
+		m := v.PushIndex("rule", i)
+		x.Rule[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Ruleset {
-		x.Ruleset[i].validate(fhirjson.Index(p+".ruleset", i), errs)
+		m := v.PushIndex("ruleset", i)
+		x.Ruleset[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Setup != nil {
-		x.Setup.validate(p+".setup", errs)
+		m := v.Push("setup")
+		x.Setup.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Test {
-		x.Test[i].validate(fhirjson.Index(p+".test", i), errs)
+		m := v.PushIndex("test", i)
+		x.Test[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Teardown != nil {
-		x.Teardown.validate(p+".teardown", errs)
+		m := v.Push("teardown")
+		x.Teardown.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -497,29 +565,37 @@ func (x *TestScriptOrigin) fhirName() string { return "TestScript.origin" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptOrigin) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.origin", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.origin")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptOrigin) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptOrigin) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Index != nil || x.IndexExt != nil) {
-		errs.Missing(p + ".index")
+		v.Missing("index")
 	}
 	if x.IndexExt != nil {
-		x.IndexExt.validate(p+".index", errs)
+		m := v.Push("index")
+		x.IndexExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Profile != nil) {
-		errs.Missing(p + ".profile")
+		v.Missing("profile")
 	}
 	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
+		m := v.Push("profile")
+		x.Profile.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -590,29 +666,37 @@ func (x *TestScriptDestination) fhirName() string { return "TestScript.destinati
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptDestination) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.destination", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.destination")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptDestination) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptDestination) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Index != nil || x.IndexExt != nil) {
-		errs.Missing(p + ".index")
+		v.Missing("index")
 	}
 	if x.IndexExt != nil {
-		x.IndexExt.validate(p+".index", errs)
+		m := v.Push("index")
+		x.IndexExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Profile != nil) {
-		errs.Missing(p + ".profile")
+		v.Missing("profile")
 	}
 	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
+		m := v.Push("profile")
+		x.Profile.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -678,26 +762,34 @@ func (x *TestScriptMetadata) fhirName() string { return "TestScript.metadata" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptMetadata) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.metadata", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.metadata")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptMetadata) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptMetadata) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
+		m := v.PushIndex("link", i)
+		x.Link[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Capability) > 0) {
-		errs.Missing(p + ".capability")
+		v.Missing("capability")
 	}
 	for i := range x.Capability {
-		x.Capability[i].validate(fhirjson.Index(p+".capability", i), errs)
+		m := v.PushIndex("capability", i)
+		x.Capability[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -775,26 +867,34 @@ func (x *TestScriptMetadataLink) fhirName() string { return "TestScript.metadata
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptMetadataLink) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.metadata.link", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.metadata.link")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptMetadataLink) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptMetadataLink) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -917,45 +1017,63 @@ func (x *TestScriptMetadataCapability) fhirName() string { return "TestScript.me
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptMetadataCapability) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.metadata.capability", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.metadata.capability")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptMetadataCapability) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptMetadataCapability) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.RequiredExt != nil {
-		x.RequiredExt.validate(p+".required", errs)
+		m := v.Push("required")
+		x.RequiredExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValidatedExt != nil {
-		x.ValidatedExt.validate(p+".validated", errs)
+		m := v.Push("validated")
+		x.ValidatedExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.OriginExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".origin", i), errs)
+	for i, e := range x.OriginExt {
+		if e != nil {
+			m := v.PushIndex("origin", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if x.DestinationExt != nil {
-		x.DestinationExt.validate(p+".destination", errs)
+		m := v.Push("destination")
+		x.DestinationExt.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.LinkExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".link", i), errs)
+	for i, e := range x.LinkExt {
+		if e != nil {
+			m := v.PushIndex("link", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 	if !(x.Capabilities != nil) {
-		errs.Missing(p + ".capabilities")
+		v.Missing("capabilities")
 	}
 	if x.Capabilities != nil {
-		x.Capabilities.validate(p+".capabilities", errs)
+		m := v.Push("capabilities")
+		x.Capabilities.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1036,26 +1154,36 @@ func (x *TestScriptFixture) fhirName() string { return "TestScript.fixture" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptFixture) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.fixture", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.fixture")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptFixture) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptFixture) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.AutocreateExt != nil {
-		x.AutocreateExt.validate(p+".autocreate", errs)
+		m := v.Push("autocreate")
+		x.AutocreateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AutodeleteExt != nil {
-		x.AutodeleteExt.validate(p+".autodelete", errs)
+		m := v.Push("autodelete")
+		x.AutodeleteExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
+		m := v.Push("resource")
+		x.Resource.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1191,47 +1319,67 @@ func (x *TestScriptVariable) fhirName() string { return "TestScript.variable" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptVariable) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.variable", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.variable")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptVariable) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptVariable) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DefaultValueExt != nil {
-		x.DefaultValueExt.validate(p+".defaultValue", errs)
+		m := v.Push("defaultValue")
+		x.DefaultValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
+		m := v.Push("expression")
+		x.ExpressionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.HeaderFieldExt != nil {
-		x.HeaderFieldExt.validate(p+".headerField", errs)
+		m := v.Push("headerField")
+		x.HeaderFieldExt.validate(v)
+		v.Pop(m)
 	}
 	if x.HintExt != nil {
-		x.HintExt.validate(p+".hint", errs)
+		m := v.Push("hint")
+		x.HintExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+		m := v.Push("path")
+		x.PathExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceIDExt != nil {
-		x.SourceIDExt.validate(p+".sourceId", errs)
+		m := v.Push("sourceId")
+		x.SourceIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
-		errs.BadFormat(p+".sourceId", "id")
+		v.BadFormat("sourceId", -1, "id")
 	}
 }
 
@@ -1297,26 +1445,34 @@ func (x *TestScriptRule) fhirName() string { return "TestScript.rule" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptRule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.rule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.rule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptRule) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptRule) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Resource != nil) {
-		errs.Missing(p + ".resource")
+		v.Missing("resource")
 	}
 	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
+		m := v.Push("resource")
+		x.Resource.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Param {
-		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)
+		m := v.PushIndex("param", i)
+		x.Param[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1392,26 +1548,34 @@ func (x *TestScriptRuleParam) fhirName() string { return "TestScript.rule.param"
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptRuleParam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.rule.param", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.rule.param")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptRuleParam) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptRuleParam) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1477,29 +1641,37 @@ func (x *TestScriptRuleset) fhirName() string { return "TestScript.ruleset" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptRuleset) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.ruleset", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.ruleset")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptRuleset) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptRuleset) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Resource != nil) {
-		errs.Missing(p + ".resource")
+		v.Missing("resource")
 	}
 	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
+		m := v.Push("resource")
+		x.Resource.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Rule) > 0) {
-		errs.Missing(p + ".rule")
+		v.Missing("rule")
 	}
 	for i := range x.Rule {
-		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
+		m := v.PushIndex("rule", i)
+		x.Rule[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1570,29 +1742,37 @@ func (x *TestScriptRulesetRule) fhirName() string { return "TestScript.ruleset.r
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptRulesetRule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.ruleset.rule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.ruleset.rule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptRulesetRule) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptRulesetRule) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.RuleID != "" || x.RuleIDExt != nil) {
-		errs.Missing(p + ".ruleId")
+		v.Missing("ruleId")
 	}
 	if x.RuleIDExt != nil {
-		x.RuleIDExt.validate(p+".ruleId", errs)
+		m := v.Push("ruleId")
+		x.RuleIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RuleID != "" && !fhirjson.CheckID(x.RuleID) {
-		errs.BadFormat(p+".ruleId", "id")
+		v.BadFormat("ruleId", -1, "id")
 	}
 	for i := range x.Param {
-		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)
+		m := v.PushIndex("param", i)
+		x.Param[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1670,26 +1850,34 @@ func (x *TestScriptRulesetRuleParam) fhirName() string { return "TestScript.rule
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptRulesetRuleParam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.ruleset.rule.param", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.ruleset.rule.param")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptRulesetRuleParam) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptRulesetRuleParam) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1750,23 +1938,29 @@ func (x *TestScriptSetup) fhirName() string { return "TestScript.setup" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetup) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptSetup) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1832,23 +2026,31 @@ func (x *TestScriptSetupAction) fhirName() string { return "TestScript.setup.act
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupAction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptSetupAction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
+		m := v.Push("operation")
+		x.Operation.validate(v)
+		v.Pop(m)
 	}
 	if x.Assert != nil {
-		x.Assert.validate(p+".assert", errs)
+		m := v.Push("assert")
+		x.Assert.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2060,86 +2262,122 @@ func (x *TestScriptSetupActionOperation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionOperation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.operation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.operation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionOperation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptSetupActionOperation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+		m := v.Push("type")
+		x.Type.validate(v)
+		v.Pop(m)
 	}
 	if x.Resource != "" && !x.Resource.IsValid() {
-		errs.BadCode(p+".resource", "http://hl7.org/fhir/ValueSet/defined-types")
+		v.BadCode("resource", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
 	if x.ResourceExt != nil {
-		x.ResourceExt.validate(p+".resource", errs)
+		m := v.Push("resource")
+		x.ResourceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
+		m := v.Push("label")
+		x.LabelExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Accept != "" && !x.Accept.IsValid() {
-		errs.BadCode(p+".accept", "http://hl7.org/fhir/ValueSet/content-type")
+		v.BadCode("accept", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
 	if x.AcceptExt != nil {
-		x.AcceptExt.validate(p+".accept", errs)
+		m := v.Push("accept")
+		x.AcceptExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ContentType != "" && !x.ContentType.IsValid() {
-		errs.BadCode(p+".contentType", "http://hl7.org/fhir/ValueSet/content-type")
+		v.BadCode("contentType", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
 	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
+		m := v.Push("contentType")
+		x.ContentTypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DestinationExt != nil {
-		x.DestinationExt.validate(p+".destination", errs)
+		m := v.Push("destination")
+		x.DestinationExt.validate(v)
+		v.Pop(m)
 	}
 	if x.EncodeRequestURLExt != nil {
-		x.EncodeRequestURLExt.validate(p+".encodeRequestUrl", errs)
+		m := v.Push("encodeRequestUrl")
+		x.EncodeRequestURLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OriginExt != nil {
-		x.OriginExt.validate(p+".origin", errs)
+		m := v.Push("origin")
+		x.OriginExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ParamsExt != nil {
-		x.ParamsExt.validate(p+".params", errs)
+		m := v.Push("params")
+		x.ParamsExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.RequestHeader {
-		x.RequestHeader[i].validate(fhirjson.Index(p+".requestHeader", i), errs)
+		m := v.PushIndex("requestHeader", i)
+		x.RequestHeader[i].validate(v)
+		v.Pop(m)
 	}
 	if x.RequestIDExt != nil {
-		x.RequestIDExt.validate(p+".requestId", errs)
+		m := v.Push("requestId")
+		x.RequestIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestID != "" && !fhirjson.CheckID(x.RequestID) {
-		errs.BadFormat(p+".requestId", "id")
+		v.BadFormat("requestId", -1, "id")
 	}
 	if x.ResponseIDExt != nil {
-		x.ResponseIDExt.validate(p+".responseId", errs)
+		m := v.Push("responseId")
+		x.ResponseIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ResponseID != "" && !fhirjson.CheckID(x.ResponseID) {
-		errs.BadFormat(p+".responseId", "id")
+		v.BadFormat("responseId", -1, "id")
 	}
 	if x.SourceIDExt != nil {
-		x.SourceIDExt.validate(p+".sourceId", errs)
+		m := v.Push("sourceId")
+		x.SourceIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
-		errs.BadFormat(p+".sourceId", "id")
+		v.BadFormat("sourceId", -1, "id")
 	}
 	if x.TargetIDExt != nil {
-		x.TargetIDExt.validate(p+".targetId", errs)
+		m := v.Push("targetId")
+		x.TargetIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TargetID != "" && !fhirjson.CheckID(x.TargetID) {
-		errs.BadFormat(p+".targetId", "id")
+		v.BadFormat("targetId", -1, "id")
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2221,29 +2459,37 @@ func (x *TestScriptSetupActionOperationRequestHeader) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionOperationRequestHeader) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.operation.requestHeader", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.operation.requestHeader")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionOperationRequestHeader) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptSetupActionOperationRequestHeader) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Field != "" || x.FieldExt != nil) {
-		errs.Missing(p + ".field")
+		v.Missing("field")
 	}
 	if x.FieldExt != nil {
-		x.FieldExt.validate(p+".field", errs)
+		m := v.Push("field")
+		x.FieldExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2531,113 +2777,165 @@ func (x *TestScriptSetupActionAssert) fhirName() string { return "TestScript.set
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssert) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptSetupActionAssert) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
+		m := v.Push("label")
+		x.LabelExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Direction != "" && !x.Direction.IsValid() {
-		errs.BadCode(p+".direction", "http://hl7.org/fhir/ValueSet/assert-direction-codes")
+		v.BadCode("direction", -1, "http://hl7.org/fhir/ValueSet/assert-direction-codes")
 	}
 	if x.DirectionExt != nil {
-		x.DirectionExt.validate(p+".direction", errs)
+		m := v.Push("direction")
+		x.DirectionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CompareToSourceIDExt != nil {
-		x.CompareToSourceIDExt.validate(p+".compareToSourceId", errs)
+		m := v.Push("compareToSourceId")
+		x.CompareToSourceIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CompareToSourceExpressionExt != nil {
-		x.CompareToSourceExpressionExt.validate(p+".compareToSourceExpression", errs)
+		m := v.Push("compareToSourceExpression")
+		x.CompareToSourceExpressionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CompareToSourcePathExt != nil {
-		x.CompareToSourcePathExt.validate(p+".compareToSourcePath", errs)
+		m := v.Push("compareToSourcePath")
+		x.CompareToSourcePathExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ContentType != "" && !x.ContentType.IsValid() {
-		errs.BadCode(p+".contentType", "http://hl7.org/fhir/ValueSet/content-type")
+		v.BadCode("contentType", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
 	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
+		m := v.Push("contentType")
+		x.ContentTypeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
+		m := v.Push("expression")
+		x.ExpressionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.HeaderFieldExt != nil {
-		x.HeaderFieldExt.validate(p+".headerField", errs)
+		m := v.Push("headerField")
+		x.HeaderFieldExt.validate(v)
+		v.Pop(m)
 	}
 	if x.MinimumIDExt != nil {
-		x.MinimumIDExt.validate(p+".minimumId", errs)
+		m := v.Push("minimumId")
+		x.MinimumIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NavigationLinksExt != nil {
-		x.NavigationLinksExt.validate(p+".navigationLinks", errs)
+		m := v.Push("navigationLinks")
+		x.NavigationLinksExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Operator != "" && !x.Operator.IsValid() {
-		errs.BadCode(p+".operator", "http://hl7.org/fhir/ValueSet/assert-operator-codes")
+		v.BadCode("operator", -1, "http://hl7.org/fhir/ValueSet/assert-operator-codes")
 	}
 	if x.OperatorExt != nil {
-		x.OperatorExt.validate(p+".operator", errs)
+		m := v.Push("operator")
+		x.OperatorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+		m := v.Push("path")
+		x.PathExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestMethod != "" && !x.RequestMethod.IsValid() {
-		errs.BadCode(p+".requestMethod", "http://hl7.org/fhir/ValueSet/http-operations")
+		v.BadCode("requestMethod", -1, "http://hl7.org/fhir/ValueSet/http-operations")
 	}
 	if x.RequestMethodExt != nil {
-		x.RequestMethodExt.validate(p+".requestMethod", errs)
+		m := v.Push("requestMethod")
+		x.RequestMethodExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RequestURLExt != nil {
-		x.RequestURLExt.validate(p+".requestURL", errs)
+		m := v.Push("requestURL")
+		x.RequestURLExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Resource != "" && !x.Resource.IsValid() {
-		errs.BadCode(p+".resource", "http://hl7.org/fhir/ValueSet/defined-types")
+		v.BadCode("resource", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
 	if x.ResourceExt != nil {
-		x.ResourceExt.validate(p+".resource", errs)
+		m := v.Push("resource")
+		x.ResourceExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Response != "" && !x.Response.IsValid() {
-		errs.BadCode(p+".response", "http://hl7.org/fhir/ValueSet/assert-response-code-types")
+		v.BadCode("response", -1, "http://hl7.org/fhir/ValueSet/assert-response-code-types")
 	}
 	if x.ResponseExt != nil {
-		x.ResponseExt.validate(p+".response", errs)
+		m := v.Push("response")
+		x.ResponseExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ResponseCodeExt != nil {
-		x.ResponseCodeExt.validate(p+".responseCode", errs)
+		m := v.Push("responseCode")
+		x.ResponseCodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Rule != nil {
-		x.Rule.validate(p+".rule", errs)
+		m := v.Push("rule")
+		x.Rule.validate(v)
+		v.Pop(m)
 	}
 	if x.Ruleset != nil {
-		x.Ruleset.validate(p+".ruleset", errs)
+		m := v.Push("ruleset")
+		x.Ruleset.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceIDExt != nil {
-		x.SourceIDExt.validate(p+".sourceId", errs)
+		m := v.Push("sourceId")
+		x.SourceIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
-		errs.BadFormat(p+".sourceId", "id")
+		v.BadFormat("sourceId", -1, "id")
 	}
 	if x.ValidateProfileIDExt != nil {
-		x.ValidateProfileIDExt.validate(p+".validateProfileId", errs)
+		m := v.Push("validateProfileId")
+		x.ValidateProfileIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValidateProfileID != "" && !fhirjson.CheckID(x.ValidateProfileID) {
-		errs.BadFormat(p+".validateProfileId", "id")
+		v.BadFormat("validateProfileId", -1, "id")
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 	if x.WarningOnlyExt != nil {
-		x.WarningOnlyExt.validate(p+".warningOnly", errs)
+		m := v.Push("warningOnly")
+		x.WarningOnlyExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2714,29 +3012,37 @@ func (x *TestScriptSetupActionAssertRule) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssertRule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert.rule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert.rule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssertRule) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptSetupActionAssertRule) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.RuleID != "" || x.RuleIDExt != nil) {
-		errs.Missing(p + ".ruleId")
+		v.Missing("ruleId")
 	}
 	if x.RuleIDExt != nil {
-		x.RuleIDExt.validate(p+".ruleId", errs)
+		m := v.Push("ruleId")
+		x.RuleIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RuleID != "" && !fhirjson.CheckID(x.RuleID) {
-		errs.BadFormat(p+".ruleId", "id")
+		v.BadFormat("ruleId", -1, "id")
 	}
 	for i := range x.Param {
-		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)
+		m := v.PushIndex("param", i)
+		x.Param[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2818,29 +3124,37 @@ func (x *TestScriptSetupActionAssertRuleParam) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssertRuleParam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert.rule.param", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert.rule.param")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssertRuleParam) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptSetupActionAssertRuleParam) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -2917,29 +3231,37 @@ func (x *TestScriptSetupActionAssertRuleset) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssertRuleset) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert.ruleset", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert.ruleset")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssertRuleset) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptSetupActionAssertRuleset) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.RulesetID != "" || x.RulesetIDExt != nil) {
-		errs.Missing(p + ".rulesetId")
+		v.Missing("rulesetId")
 	}
 	if x.RulesetIDExt != nil {
-		x.RulesetIDExt.validate(p+".rulesetId", errs)
+		m := v.Push("rulesetId")
+		x.RulesetIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RulesetID != "" && !fhirjson.CheckID(x.RulesetID) {
-		errs.BadFormat(p+".rulesetId", "id")
+		v.BadFormat("rulesetId", -1, "id")
 	}
 	for i := range x.Rule {
-		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
+		m := v.PushIndex("rule", i)
+		x.Rule[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -3016,29 +3338,37 @@ func (x *TestScriptSetupActionAssertRulesetRule) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssertRulesetRule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert.ruleset.rule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert.ruleset.rule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssertRulesetRule) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptSetupActionAssertRulesetRule) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.RuleID != "" || x.RuleIDExt != nil) {
-		errs.Missing(p + ".ruleId")
+		v.Missing("ruleId")
 	}
 	if x.RuleIDExt != nil {
-		x.RuleIDExt.validate(p+".ruleId", errs)
+		m := v.Push("ruleId")
+		x.RuleIDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.RuleID != "" && !fhirjson.CheckID(x.RuleID) {
-		errs.BadFormat(p+".ruleId", "id")
+		v.BadFormat("ruleId", -1, "id")
 	}
 	for i := range x.Param {
-		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)
+		m := v.PushIndex("param", i)
+		x.Param[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -3120,29 +3450,37 @@ func (x *TestScriptSetupActionAssertRulesetRuleParam) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssertRulesetRuleParam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert.ruleset.rule.param", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert.ruleset.rule.param")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssertRulesetRuleParam) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptSetupActionAssertRulesetRuleParam) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -3223,29 +3561,39 @@ func (x *TestScriptTest) fhirName() string { return "TestScript.test" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptTest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.test", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.test")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptTest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptTest) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -3311,23 +3659,31 @@ func (x *TestScriptTestAction) fhirName() string { return "TestScript.test.actio
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptTestAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.test.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.test.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptTestAction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptTestAction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
+		m := v.Push("operation")
+		x.Operation.validate(v)
+		v.Pop(m)
 	}
 	if x.Assert != nil {
-		x.Assert.validate(p+".assert", errs)
+		m := v.Push("assert")
+		x.Assert.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -3388,23 +3744,29 @@ func (x *TestScriptTeardown) fhirName() string { return "TestScript.teardown" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptTeardown) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.teardown", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.teardown")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptTeardown) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptTeardown) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
 	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
+		m := v.PushIndex("action", i)
+		x.Action[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -3467,22 +3829,28 @@ func (x *TestScriptTeardownAction) fhirName() string { return "TestScript.teardo
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptTeardownAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.teardown.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.teardown.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptTeardownAction) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TestScriptTeardownAction) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Operation != nil) {
-		errs.Missing(p + ".operation")
+		v.Missing("operation")
 	}
 	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
+		m := v.Push("operation")
+		x.Operation.validate(v)
+		v.Pop(m)
 	}
 }

@@ -263,106 +263,160 @@ func (x *ValueSet) fhirName() string { return "ValueSet" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSet) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSet) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ValueSet) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+		m := v.Push("url")
+		x.URLExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
+		m := v.Push("title")
+		x.TitleExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+		m := v.Push("experimental")
+		x.ExperimentalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+		m := v.Push("date")
+		x.DateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
-		errs.BadFormat(p+".date", "dateTime")
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+		m := v.Push("publisher")
+		x.PublisherExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
+		m := v.PushIndex("contact", i)
+		x.Contact[i].validate(v)
+		v.Pop(m)
 	}
 	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
+		m := v.Push("description")
+		x.DescriptionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
+		m := v.PushIndex("useContext", i)
+		x.UseContext[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
+		m := v.PushIndex("jurisdiction", i)
+		x.Jurisdiction[i].validate(v)
+		v.Pop(m)
 	}
 	if x.ImmutableExt != nil {
-		x.ImmutableExt.validate(p+".immutable", errs)
+		m := v.Push("immutable")
+		x.ImmutableExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
+		m := v.Push("purpose")
+		x.PurposeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
+		m := v.Push("copyright")
+		x.CopyrightExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ExtensibleExt != nil {
-		x.ExtensibleExt.validate(p+".extensible", errs)
+		m := v.Push("extensible")
+		x.ExtensibleExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Compose != nil {
-		x.Compose.validate(p+".compose", errs)
+		m := v.Push("compose")
+		x.Compose.validate(v)
+		v.Pop(m)
 	}
 	if x.Expansion != nil {
-		x.Expansion.validate(p+".expansion", errs)
+		m := v.Push("expansion")
+		x.Expansion.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -460,35 +514,47 @@ func (x *ValueSetCompose) fhirName() string { return "ValueSet.compose" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetCompose) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.compose", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.compose")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetCompose) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ValueSetCompose) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LockedDateExt != nil {
-		x.LockedDateExt.validate(p+".lockedDate", errs)
+		m := v.Push("lockedDate")
+		x.LockedDateExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LockedDate != "" && !fhirjson.CheckDate(x.LockedDate) {
-		errs.BadFormat(p+".lockedDate", "date")
+		v.BadFormat("lockedDate", -1, "date")
 	}
 	if x.InactiveExt != nil {
-		x.InactiveExt.validate(p+".inactive", errs)
+		m := v.Push("inactive")
+		x.InactiveExt.validate(v)
+		v.Pop(m)
 	}
 	if !(len(x.Include) > 0) {
-		errs.Missing(p + ".include")
+		v.Missing("include")
 	}
 	for i := range x.Include {
-		x.Include[i].validate(fhirjson.Index(p+".include", i), errs)
+		m := v.PushIndex("include", i)
+		x.Include[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Exclude {
-		x.Exclude[i].validate(fhirjson.Index(p+".exclude", i), errs)
+		m := v.PushIndex("exclude", i)
+		x.Exclude[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -586,33 +652,47 @@ func (x *ValueSetComposeInclude) fhirName() string { return "ValueSet.compose.in
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetComposeInclude) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.compose.include", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.compose.include")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetComposeInclude) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ValueSetComposeInclude) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Concept {
-		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)
+		m := v.PushIndex("concept", i)
+		x.Concept[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Filter {
-		x.Filter[i].validate(fhirjson.Index(p+".filter", i), errs)
+		m := v.PushIndex("filter", i)
+		x.Filter[i].validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.ValueSetExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".valueSet", i), errs)
+	for i, e := range x.ValueSetExt {
+		if e != nil {
+			m := v.PushIndex("valueSet", i)
+			e.validate(v)
+			v.Pop(m)
 		}
 	}
 }
@@ -698,29 +778,39 @@ func (x *ValueSetComposeIncludeConcept) fhirName() string { return "ValueSet.com
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetComposeIncludeConcept) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.compose.include.concept", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.compose.include.concept")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetComposeIncludeConcept) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ValueSetComposeIncludeConcept) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
+		m := v.Push("display")
+		x.DisplayExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Designation {
-		x.Designation[i].validate(fhirjson.Index(p+".designation", i), errs)
+		m := v.PushIndex("designation", i)
+		x.Designation[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -807,29 +897,39 @@ func (x *ValueSetComposeIncludeConceptDesignation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetComposeIncludeConceptDesignation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.compose.include.concept.designation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.compose.include.concept.designation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetComposeIncludeConceptDesignation) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ValueSetComposeIncludeConceptDesignation) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Use != nil {
-		x.Use.validate(p+".use", errs)
+		m := v.Push("use")
+		x.Use.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -917,38 +1017,48 @@ func (x *ValueSetComposeIncludeFilter) fhirName() string { return "ValueSet.comp
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetComposeIncludeFilter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.compose.include.filter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.compose.include.filter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetComposeIncludeFilter) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ValueSetComposeIncludeFilter) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Property != "" || x.PropertyExt != nil) {
-		errs.Missing(p + ".property")
+		v.Missing("property")
 	}
 	if x.PropertyExt != nil {
-		x.PropertyExt.validate(p+".property", errs)
+		m := v.Push("property")
+		x.PropertyExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Op != "" || x.OpExt != nil) {
-		errs.Missing(p + ".op")
+		v.Missing("op")
 	}
 	if x.Op != "" && !x.Op.IsValid() {
-		errs.BadCode(p+".op", "http://hl7.org/fhir/ValueSet/filter-operator")
+		v.BadCode("op", -1, "http://hl7.org/fhir/ValueSet/filter-operator")
 	}
 	if x.OpExt != nil {
-		x.OpExt.validate(p+".op", errs)
+		m := v.Push("op")
+		x.OpExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
 	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+		m := v.Push("value")
+		x.ValueExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1054,44 +1164,60 @@ func (x *ValueSetExpansion) fhirName() string { return "ValueSet.expansion" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetExpansion) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.expansion", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.expansion")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetExpansion) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ValueSetExpansion) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Identifier != "" || x.IdentifierExt != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
 	if x.IdentifierExt != nil {
-		x.IdentifierExt.validate(p+".identifier", errs)
+		m := v.Push("identifier")
+		x.IdentifierExt.validate(v)
+		v.Pop(m)
 	}
 	if !(x.Timestamp != "" || x.TimestampExt != nil) {
-		errs.Missing(p + ".timestamp")
+		v.Missing("timestamp")
 	}
 	if x.TimestampExt != nil {
-		x.TimestampExt.validate(p+".timestamp", errs)
+		m := v.Push("timestamp")
+		x.TimestampExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Timestamp != "" && !fhirjson.CheckDateTime(x.Timestamp) {
-		errs.BadFormat(p+".timestamp", "dateTime")
+		v.BadFormat("timestamp", -1, "dateTime")
 	}
 	if x.TotalExt != nil {
-		x.TotalExt.validate(p+".total", errs)
+		m := v.Push("total")
+		x.TotalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.OffsetExt != nil {
-		x.OffsetExt.validate(p+".offset", errs)
+		m := v.Push("offset")
+		x.OffsetExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Parameter {
-		x.Parameter[i].validate(fhirjson.Index(p+".parameter", i), errs)
+		m := v.PushIndex("parameter", i)
+		x.Parameter[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contains {
-		x.Contains[i].validate(fhirjson.Index(p+".contains", i), errs)
+		m := v.PushIndex("contains", i)
+		x.Contains[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1219,41 +1345,59 @@ func (x *ValueSetExpansionParameter) fhirName() string { return "ValueSet.expans
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetExpansionParameter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.expansion.parameter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.expansion.parameter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetExpansionParameter) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ValueSetExpansionParameter) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
 	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+		m := v.Push("name")
+		x.NameExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+		m := v.Push("valueString")
+		x.ValueStringExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+		m := v.Push("valueBoolean")
+		x.ValueBooleanExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+		m := v.Push("valueInteger")
+		x.ValueIntegerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+		m := v.Push("valueDecimal")
+		x.ValueDecimalExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
+		m := v.Push("valueUri")
+		x.ValueURIExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
+		m := v.Push("valueCode")
+		x.ValueCodeExt.validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -1421,40 +1565,60 @@ func (x *ValueSetExpansionContains) fhirName() string { return "ValueSet.expansi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetExpansionContains) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.expansion.contains", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.expansion.contains")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetExpansionContains) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ValueSetExpansionContains) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
+		m := v.Push("system")
+		x.SystemExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AbstractExt != nil {
-		x.AbstractExt.validate(p+".abstract", errs)
+		m := v.Push("abstract")
+		x.AbstractExt.validate(v)
+		v.Pop(m)
 	}
 	if x.InactiveExt != nil {
-		x.InactiveExt.validate(p+".inactive", errs)
+		m := v.Push("inactive")
+		x.InactiveExt.validate(v)
+		v.Pop(m)
 	}
 	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
+		m := v.Push("version")
+		x.VersionExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+		m := v.Push("code")
+		x.CodeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
+		m := v.Push("display")
+		x.DisplayExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Designation {
-		x.Designation[i].validate(fhirjson.Index(p+".designation", i), errs)
+		m := v.PushIndex("designation", i)
+		x.Designation[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Contains {
-		x.Contains[i].validate(fhirjson.Index(p+".contains", i), errs)
+		m := v.PushIndex("contains", i)
+		x.Contains[i].validate(v)
+		v.Pop(m)
 	}
 }

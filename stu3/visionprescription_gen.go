@@ -158,73 +158,107 @@ func (x *VisionPrescription) fhirName() string { return "VisionPrescription" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *VisionPrescription) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("VisionPrescription", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("VisionPrescription")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *VisionPrescription) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *VisionPrescription) validate(v *fhirjson.Validator) {
 	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+		m := v.Push("id")
+		x.IDExt.validate(v)
+		v.Pop(m)
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
-		errs.BadFormat(p+".id", "id")
+		v.BadFormat("id", -1, "id")
 	}
 	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+		m := v.Push("meta")
+		x.Meta.validate(v)
+		v.Pop(m)
 	}
 	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+		m := v.Push("implicitRules")
+		x.ImplicitRulesExt.validate(v)
+		v.Pop(m)
 	}
 	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+		m := v.Push("language")
+		x.LanguageExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+		m := v.Push("text")
+		x.Text.validate(v)
+		v.Pop(m)
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
+	for i, r := range x.Contained {
+		if r != nil {
+			m := v.PushIndex("contained", i)
+			r.validate(v)
+			v.Pop(m)
 		}
 	}
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+		m := v.PushIndex("identifier", i)
+		x.Identifier[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
 	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+		m := v.Push("status")
+		x.StatusExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+		m := v.Push("patient")
+		x.Patient.validate(v)
+		v.Pop(m)
 	}
 	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+		m := v.Push("encounter")
+		x.Encounter.validate(v)
+		v.Pop(m)
 	}
 	if x.DateWrittenExt != nil {
-		x.DateWrittenExt.validate(p+".dateWritten", errs)
+		m := v.Push("dateWritten")
+		x.DateWrittenExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DateWritten != "" && !fhirjson.CheckDateTime(x.DateWritten) {
-		errs.BadFormat(p+".dateWritten", "dateTime")
+		v.BadFormat("dateWritten", -1, "dateTime")
 	}
 	if x.Prescriber != nil {
-		x.Prescriber.validate(p+".prescriber", errs)
+		m := v.Push("prescriber")
+		x.Prescriber.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
+		m := v.Push("reasonCodeableConcept")
+		x.ReasonCodeableConcept.validate(v)
+		v.Pop(m)
 	}
 	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
+		m := v.Push("reasonReference")
+		x.ReasonReference.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Dispense {
-		x.Dispense[i].validate(fhirjson.Index(p+".dispense", i), errs)
+		m := v.PushIndex("dispense", i)
+		x.Dispense[i].validate(v)
+		v.Pop(m)
 	}
 }
 
@@ -453,67 +487,101 @@ func (x *VisionPrescriptionDispense) fhirName() string { return "VisionPrescript
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *VisionPrescriptionDispense) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("VisionPrescription.dispense", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("VisionPrescription.dispense")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *VisionPrescriptionDispense) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *VisionPrescriptionDispense) validate(v *fhirjson.Validator) {
 	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+		m := v.PushIndex("extension", i)
+		x.Extension[i].validate(v)
+		v.Pop(m)
 	}
 	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+		m := v.PushIndex("modifierExtension", i)
+		x.ModifierExtension[i].validate(v)
+		v.Pop(m)
 	}
 	if x.Product != nil {
-		x.Product.validate(p+".product", errs)
+		m := v.Push("product")
+		x.Product.validate(v)
+		v.Pop(m)
 	}
 	if x.Eye != "" && !x.Eye.IsValid() {
-		errs.BadCode(p+".eye", "http://hl7.org/fhir/ValueSet/vision-eye-codes")
+		v.BadCode("eye", -1, "http://hl7.org/fhir/ValueSet/vision-eye-codes")
 	}
 	if x.EyeExt != nil {
-		x.EyeExt.validate(p+".eye", errs)
+		m := v.Push("eye")
+		x.EyeExt.validate(v)
+		v.Pop(m)
 	}
 	if x.SphereExt != nil {
-		x.SphereExt.validate(p+".sphere", errs)
+		m := v.Push("sphere")
+		x.SphereExt.validate(v)
+		v.Pop(m)
 	}
 	if x.CylinderExt != nil {
-		x.CylinderExt.validate(p+".cylinder", errs)
+		m := v.Push("cylinder")
+		x.CylinderExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AxisExt != nil {
-		x.AxisExt.validate(p+".axis", errs)
+		m := v.Push("axis")
+		x.AxisExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PrismExt != nil {
-		x.PrismExt.validate(p+".prism", errs)
+		m := v.Push("prism")
+		x.PrismExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Base != "" && !x.Base.IsValid() {
-		errs.BadCode(p+".base", "http://hl7.org/fhir/ValueSet/vision-base-codes")
+		v.BadCode("base", -1, "http://hl7.org/fhir/ValueSet/vision-base-codes")
 	}
 	if x.BaseExt != nil {
-		x.BaseExt.validate(p+".base", errs)
+		m := v.Push("base")
+		x.BaseExt.validate(v)
+		v.Pop(m)
 	}
 	if x.AddExt != nil {
-		x.AddExt.validate(p+".add", errs)
+		m := v.Push("add")
+		x.AddExt.validate(v)
+		v.Pop(m)
 	}
 	if x.PowerExt != nil {
-		x.PowerExt.validate(p+".power", errs)
+		m := v.Push("power")
+		x.PowerExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BackCurveExt != nil {
-		x.BackCurveExt.validate(p+".backCurve", errs)
+		m := v.Push("backCurve")
+		x.BackCurveExt.validate(v)
+		v.Pop(m)
 	}
 	if x.DiameterExt != nil {
-		x.DiameterExt.validate(p+".diameter", errs)
+		m := v.Push("diameter")
+		x.DiameterExt.validate(v)
+		v.Pop(m)
 	}
 	if x.Duration != nil {
-		x.Duration.validate(p+".duration", errs)
+		m := v.Push("duration")
+		x.Duration.validate(v)
+		v.Pop(m)
 	}
 	if x.ColorExt != nil {
-		x.ColorExt.validate(p+".color", errs)
+		m := v.Push("color")
+		x.ColorExt.validate(v)
+		v.Pop(m)
 	}
 	if x.BrandExt != nil {
-		x.BrandExt.validate(p+".brand", errs)
+		m := v.Push("brand")
+		x.BrandExt.validate(v)
+		v.Pop(m)
 	}
 	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
+		m := v.PushIndex("note", i)
+		x.Note[i].validate(v)
+		v.Pop(m)
 	}
 }

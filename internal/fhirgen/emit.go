@@ -220,14 +220,14 @@ func (g *generator) emitStruct(o *out, st *structType) error {
 	o.p("// Validate checks the minimum cardinality and required code bindings of x and")
 	o.p("// everything it contains; the error is a fhirjson.ValidationErrors.")
 	o.p("func (x *%s) Validate() error {", st.name)
-	o.p("var errs fhirjson.ValidationErrors")
-	o.p("x.validate(%q, &errs)", st.fhirPath)
-	o.p("return errs.Err()")
+	o.p("v := fhirjson.NewValidator(%q)", st.fhirPath)
+	o.p("x.validate(v)")
+	o.p("return v.Err()")
 	o.p("}\n")
-	o.p("func (x *%s) validate(p string, errs *fhirjson.ValidationErrors) {", st.name)
+	o.p("func (x *%s) validate(v *fhirjson.Validator) {", st.name)
 	for _, ch := range st.choices {
 		if ch.min > 0 {
-			o.p("if x.%sType() == \"\" { errs.Missing(p + %q) }", ch.goBase, "."+ch.base+"[x]")
+			o.p("if x.%sType() == \"\" { v.Missing(%q) }", ch.goBase, ch.base+"[x]")
 		}
 	}
 	for _, f := range st.fields {
@@ -417,35 +417,35 @@ func encodeStmt(f *field) string {
 
 func (g *generator) emitValidateField(o *out, f *field) {
 	x := "x." + f.goName
-	path := fmt.Sprintf("%q", "."+f.jsonName)
+	name := fmt.Sprintf("%q", f.jsonName)
 	if f.choice == nil && f.min > 0 {
-		o.p("if !(%s) { errs.Missing(p + %s) }", presentExpr(f), path)
+		o.p("if !(%s) { v.Missing(%s) }", presentExpr(f), name)
 	}
 	if f.enum != nil {
 		if f.many {
-			o.p("for i, c := range %s { if c != \"\" && !c.IsValid() { errs.BadCode(fhirjson.Index(p+%s, i), %q) } }", x, path, f.enum.valueSet)
+			o.p("for i, c := range %s { if c != \"\" && !c.IsValid() { v.BadCode(%s, i, %q) } }", x, name, f.enum.valueSet)
 		} else {
-			o.p("if %s != \"\" && !%s.IsValid() { errs.BadCode(p+%s, %q) }", x, x, path, f.enum.valueSet)
+			o.p("if %s != \"\" && !%s.IsValid() { v.BadCode(%s, -1, %q) }", x, x, name, f.enum.valueSet)
 		}
 	}
 	if f.hasExt {
 		if f.many {
-			o.p("for i, v := range %sExt { if v != nil { v.validate(fhirjson.Index(p+%s, i), errs) } }", x, path)
+			o.p("for i, e := range %sExt { if e != nil { m := v.PushIndex(%s, i); e.validate(v); v.Pop(m) } }", x, name)
 		} else {
-			o.p("if %sExt != nil { %sExt.validate(p+%s, errs) }", x, x, path)
+			o.p("if %sExt != nil { m := v.Push(%s); %sExt.validate(v); v.Pop(m) }", x, name, x)
 		}
 	}
 	if f.prim != nil {
-		g.emitFormatCheck(o, f, path)
+		g.emitFormatCheck(o, f, name)
 		return
 	}
 	switch {
 	case f.many && f.resource:
-		o.p("for i, v := range %s { if v != nil { v.validate(fhirjson.Index(p+%s, i), errs) } }", x, path)
+		o.p("for i, r := range %s { if r != nil { m := v.PushIndex(%s, i); r.validate(v); v.Pop(m) } }", x, name)
 	case f.many:
-		o.p("for i := range %s { %s[i].validate(fhirjson.Index(p+%s, i), errs) }", x, x, path)
+		o.p("for i := range %s { m := v.PushIndex(%s, i); %s[i].validate(v); v.Pop(m) }", x, name, x)
 	default:
-		o.p("if %s != nil { %s.validate(p+%s, errs) }", x, x, path)
+		o.p("if %s != nil { m := v.Push(%s); %s.validate(v); v.Pop(m) }", x, name, x)
 	}
 }
 
@@ -456,13 +456,13 @@ var formatChecks = map[string]string{
 	"time": "fhirjson.CheckTime", "id": "fhirjson.CheckID",
 }
 
-func (g *generator) emitFormatCheck(o *out, f *field, path string) {
+func (g *generator) emitFormatCheck(o *out, f *field, name string) {
 	x := "x." + f.goName
 	if fn, ok := formatChecks[f.fhirType]; ok {
 		if f.many {
-			o.p("for i, v := range %s { if v != \"\" && !%s(v) { errs.BadFormat(fhirjson.Index(p+%s, i), %q) } }", x, fn, path, f.fhirType)
+			o.p("for i, s := range %s { if s != \"\" && !%s(s) { v.BadFormat(%s, i, %q) } }", x, fn, name, f.fhirType)
 		} else {
-			o.p("if %s != \"\" && !%s(%s) { errs.BadFormat(p+%s, %q) }", x, fn, x, path, f.fhirType)
+			o.p("if %s != \"\" && !%s(%s) { v.BadFormat(%s, -1, %q) }", x, fn, x, name, f.fhirType)
 		}
 		return
 	}
@@ -471,9 +471,9 @@ func (g *generator) emitFormatCheck(o *out, f *field, path string) {
 		return
 	}
 	if f.many {
-		o.p("for i, v := range %s { if v < %s { errs.BadFormat(fhirjson.Index(p+%s, i), %q) } }", x, lowest, path, f.fhirType)
+		o.p("for i, n := range %s { if n < %s { v.BadFormat(%q, i, %q) } }", x, lowest, f.jsonName, f.fhirType)
 	} else {
-		o.p("if %s != nil && *%s < %s { errs.BadFormat(p+%s, %q) }", x, x, lowest, path, f.fhirType)
+		o.p("if %s != nil && *%s < %s { v.BadFormat(%q, -1, %q) }", x, x, lowest, f.jsonName, f.fhirType)
 	}
 }
 
@@ -546,7 +546,7 @@ func (g *generator) emitResourceFile(o *out) {
 	o.p("// Validate checks cardinality and required bindings; see ValidationErrors in fhirjson.")
 	o.p("Validate() error")
 	o.p("Model")
-	o.p("validate(p string, errs *fhirjson.ValidationErrors)")
+	o.p("validate(v *fhirjson.Validator)")
 	o.p("}\n")
 
 	o.p("// Model is implemented by pointers to every resource, datatype and backbone")
