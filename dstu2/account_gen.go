@@ -179,106 +179,28 @@ func (x *Account) Validate() error {
 }
 
 func (x *Account) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ActivePeriod != nil {
-		m := v.Push("activePeriod")
-		x.ActivePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.Currency != nil {
-		m := v.Push("currency")
-		x.Currency.validate(v)
-		v.Pop(m)
-	}
-	if x.Balance != nil {
-		m := v.Push("balance")
-		x.Balance.validate(v)
-		v.Pop(m)
-	}
-	if x.CoveragePeriod != nil {
-		m := v.Push("coveragePeriod")
-		x.CoveragePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Owner != nil {
-		m := v.Push("owner")
-		x.Owner.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "activePeriod", x.ActivePeriod)
+	validatePtr(v, "currency", x.Currency)
+	validatePtr(v, "balance", x.Balance)
+	validatePtr(v, "coveragePeriod", x.CoveragePeriod)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "owner", x.Owner)
+	validatePtr(v, "description", x.DescriptionExt)
 }
 
 // ResourceType returns "Account".

@@ -214,148 +214,58 @@ func (x *AllergyIntolerance) Validate() error {
 }
 
 func (x *AllergyIntolerance) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetExt != nil {
-		m := v.Push("onset")
-		x.OnsetExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "onset", x.OnsetExt)
 	if x.Onset != "" && !fhirjson.CheckDateTime(x.Onset) {
 		v.BadFormat("onset", -1, "dateTime")
 	}
-	if x.RecordedDateExt != nil {
-		m := v.Push("recordedDate")
-		x.RecordedDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "recordedDate", x.RecordedDateExt)
 	if x.RecordedDate != "" && !fhirjson.CheckDateTime(x.RecordedDate) {
 		v.BadFormat("recordedDate", -1, "dateTime")
 	}
-	if x.Recorder != nil {
-		m := v.Push("recorder")
-		x.Recorder.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "recorder", x.Recorder)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Reporter != nil {
-		m := v.Push("reporter")
-		x.Reporter.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "reporter", x.Reporter)
 	if !(x.Substance != nil) {
 		v.Missing("substance")
 	}
-	if x.Substance != nil {
-		m := v.Push("substance")
-		x.Substance.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "substance", x.Substance)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if x.Criticality != "" && !x.Criticality.IsValid() {
 		v.BadCode("criticality", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality")
 	}
-	if x.CriticalityExt != nil {
-		m := v.Push("criticality")
-		x.CriticalityExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "criticality", x.CriticalityExt)
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if x.Category != "" && !x.Category.IsValid() {
 		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-category")
 	}
-	if x.CategoryExt != nil {
-		m := v.Push("category")
-		x.CategoryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LastOccurenceExt != nil {
-		m := v.Push("lastOccurence")
-		x.LastOccurenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "category", x.CategoryExt)
+	validatePtr(v, "lastOccurence", x.LastOccurenceExt)
 	if x.LastOccurence != "" && !fhirjson.CheckDateTime(x.LastOccurence) {
 		v.BadFormat("lastOccurence", -1, "dateTime")
 	}
-	if x.Note != nil {
-		m := v.Push("note")
-		x.Note.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Reaction {
-		m := v.PushIndex("reaction", i)
-		x.Reaction[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "note", x.Note)
+	validateSlice(v, "reaction", x.Reaction)
 }
 
 // ResourceType returns "AllergyIntolerance".
@@ -493,66 +403,26 @@ func (x *AllergyIntoleranceReaction) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Substance != nil {
-		m := v.Push("substance")
-		x.Substance.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "substance", x.Substance)
 	if x.Certainty != "" && !x.Certainty.IsValid() {
 		v.BadCode("certainty", -1, "http://hl7.org/fhir/ValueSet/reaction-event-certainty")
 	}
-	if x.CertaintyExt != nil {
-		m := v.Push("certainty")
-		x.CertaintyExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "certainty", x.CertaintyExt)
 	if !(len(x.Manifestation) > 0) {
 		v.Missing("manifestation")
 	}
-	for i := range x.Manifestation {
-		m := v.PushIndex("manifestation", i)
-		x.Manifestation[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetExt != nil {
-		m := v.Push("onset")
-		x.OnsetExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "manifestation", x.Manifestation)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "onset", x.OnsetExt)
 	if x.Onset != "" && !fhirjson.CheckDateTime(x.Onset) {
 		v.BadFormat("onset", -1, "dateTime")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
 		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/reaction-event-severity")
 	}
-	if x.SeverityExt != nil {
-		m := v.Push("severity")
-		x.SeverityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExposureRoute != nil {
-		m := v.Push("exposureRoute")
-		x.ExposureRoute.validate(v)
-		v.Pop(m)
-	}
-	if x.Note != nil {
-		m := v.Push("note")
-		x.Note.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "severity", x.SeverityExt)
+	validatePtr(v, "exposureRoute", x.ExposureRoute)
+	validatePtr(v, "note", x.Note)
 }

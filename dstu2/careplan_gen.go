@@ -204,140 +204,42 @@ func (x *CarePlan) Validate() error {
 }
 
 func (x *CarePlan) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "subject", x.Subject)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/care-plan-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Author {
-		m := v.PushIndex("author", i)
-		x.Author[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ModifiedExt != nil {
-		m := v.Push("modified")
-		x.ModifiedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "author", x.Author)
+	validatePtr(v, "modified", x.ModifiedExt)
 	if x.Modified != "" && !fhirjson.CheckDateTime(x.Modified) {
 		v.BadFormat("modified", -1, "dateTime")
 	}
-	for i := range x.Category {
-		m := v.PushIndex("category", i)
-		x.Category[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Addresses {
-		m := v.PushIndex("addresses", i)
-		x.Addresses[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Support {
-		m := v.PushIndex("support", i)
-		x.Support[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RelatedPlan {
-		m := v.PushIndex("relatedPlan", i)
-		x.RelatedPlan[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Participant {
-		m := v.PushIndex("participant", i)
-		x.Participant[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Goal {
-		m := v.PushIndex("goal", i)
-		x.Goal[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Activity {
-		m := v.PushIndex("activity", i)
-		x.Activity[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Note != nil {
-		m := v.Push("note")
-		x.Note.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "category", x.Category)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "addresses", x.Addresses)
+	validateSlice(v, "support", x.Support)
+	validateSlice(v, "relatedPlan", x.RelatedPlan)
+	validateSlice(v, "participant", x.Participant)
+	validateSlice(v, "goal", x.Goal)
+	validateSlice(v, "activity", x.Activity)
+	validatePtr(v, "note", x.Note)
 }
 
 // ResourceType returns "CarePlan".
@@ -428,32 +330,16 @@ func (x *CarePlanRelatedPlan) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if x.Code != "" && !x.Code.IsValid() {
 		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/care-plan-relationship")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
 	if !(x.Plan != nil) {
 		v.Missing("plan")
 	}
-	if x.Plan != nil {
-		m := v.Push("plan")
-		x.Plan.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "plan", x.Plan)
 }
 
 // CarePlanParticipant is the backbone element CarePlan.participant of FHIR DSTU2 (1.0.2).
@@ -527,26 +413,10 @@ func (x *CarePlanParticipant) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
-	if x.Member != nil {
-		m := v.Push("member")
-		x.Member.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "member", x.Member)
 }
 
 // CarePlanActivity is the backbone element CarePlan.activity of FHIR DSTU2 (1.0.2).
@@ -630,36 +500,12 @@ func (x *CarePlanActivity) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ActionResulting {
-		m := v.PushIndex("actionResulting", i)
-		x.ActionResulting[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Progress {
-		m := v.PushIndex("progress", i)
-		x.Progress[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Reference != nil {
-		m := v.Push("reference")
-		x.Reference.validate(v)
-		v.Pop(m)
-	}
-	if x.Detail != nil {
-		m := v.Push("detail")
-		x.Detail.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "actionResulting", x.ActionResulting)
+	validateSlice(v, "progress", x.Progress)
+	validatePtr(v, "reference", x.Reference)
+	validatePtr(v, "detail", x.Detail)
 }
 
 // CarePlanActivityDetail is the backbone element CarePlan.activity.detail of FHIR DSTU2 (1.0.2).
@@ -835,112 +681,32 @@ func (x *CarePlanActivityDetail) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonCode {
-		m := v.PushIndex("reasonCode", i)
-		x.ReasonCode[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonReference {
-		m := v.PushIndex("reasonReference", i)
-		x.ReasonReference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Goal {
-		m := v.PushIndex("goal", i)
-		x.Goal[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "goal", x.Goal)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/care-plan-activity-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.StatusReason != nil {
-		m := v.Push("statusReason")
-		x.StatusReason.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "statusReason", x.StatusReason)
 	if !(x.Prohibited != nil || x.ProhibitedExt != nil) {
 		v.Missing("prohibited")
 	}
-	if x.ProhibitedExt != nil {
-		m := v.Push("prohibited")
-		x.ProhibitedExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ScheduledTiming != nil {
-		m := v.Push("scheduledTiming")
-		x.ScheduledTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.ScheduledPeriod != nil {
-		m := v.Push("scheduledPeriod")
-		x.ScheduledPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ScheduledStringExt != nil {
-		m := v.Push("scheduledString")
-		x.ScheduledStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Performer {
-		m := v.PushIndex("performer", i)
-		x.Performer[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ProductCodeableConcept != nil {
-		m := v.Push("productCodeableConcept")
-		x.ProductCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ProductReference != nil {
-		m := v.Push("productReference")
-		x.ProductReference.validate(v)
-		v.Pop(m)
-	}
-	if x.DailyAmount != nil {
-		m := v.Push("dailyAmount")
-		x.DailyAmount.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "prohibited", x.ProhibitedExt)
+	validatePtr(v, "scheduledTiming", x.ScheduledTiming)
+	validatePtr(v, "scheduledPeriod", x.ScheduledPeriod)
+	validatePtr(v, "scheduledString", x.ScheduledStringExt)
+	validatePtr(v, "location", x.Location)
+	validateSlice(v, "performer", x.Performer)
+	validatePtr(v, "productCodeableConcept", x.ProductCodeableConcept)
+	validatePtr(v, "productReference", x.ProductReference)
+	validatePtr(v, "dailyAmount", x.DailyAmount)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "description", x.DescriptionExt)
 }
 
 // Scheduled returns the value of CarePlan.activity.detail.scheduled[x] that is set, or nil. It is one of:

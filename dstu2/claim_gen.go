@@ -279,214 +279,64 @@ func (x *Claim) Validate() error {
 }
 
 func (x *Claim) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/claim-type-link")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Ruleset != nil {
-		m := v.Push("ruleset")
-		x.Ruleset.validate(v)
-		v.Pop(m)
-	}
-	if x.OriginalRuleset != nil {
-		m := v.Push("originalRuleset")
-		x.OriginalRuleset.validate(v)
-		v.Pop(m)
-	}
-	if x.CreatedExt != nil {
-		m := v.Push("created")
-		x.CreatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "ruleset", x.Ruleset)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
+	validatePtr(v, "created", x.CreatedExt)
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
 		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Target != nil {
-		m := v.Push("target")
-		x.Target.validate(v)
-		v.Pop(m)
-	}
-	if x.Provider != nil {
-		m := v.Push("provider")
-		x.Provider.validate(v)
-		v.Pop(m)
-	}
-	if x.Organization != nil {
-		m := v.Push("organization")
-		x.Organization.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "target", x.Target)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
 	if x.Use != "" && !x.Use.IsValid() {
 		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/claim-use-link")
 	}
-	if x.UseExt != nil {
-		m := v.Push("use")
-		x.UseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Priority != nil {
-		m := v.Push("priority")
-		x.Priority.validate(v)
-		v.Pop(m)
-	}
-	if x.FundsReserve != nil {
-		m := v.Push("fundsReserve")
-		x.FundsReserve.validate(v)
-		v.Pop(m)
-	}
-	if x.Enterer != nil {
-		m := v.Push("enterer")
-		x.Enterer.validate(v)
-		v.Pop(m)
-	}
-	if x.Facility != nil {
-		m := v.Push("facility")
-		x.Facility.validate(v)
-		v.Pop(m)
-	}
-	if x.Prescription != nil {
-		m := v.Push("prescription")
-		x.Prescription.validate(v)
-		v.Pop(m)
-	}
-	if x.OriginalPrescription != nil {
-		m := v.Push("originalPrescription")
-		x.OriginalPrescription.validate(v)
-		v.Pop(m)
-	}
-	if x.Payee != nil {
-		m := v.Push("payee")
-		x.Payee.validate(v)
-		v.Pop(m)
-	}
-	if x.Referral != nil {
-		m := v.Push("referral")
-		x.Referral.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Diagnosis {
-		m := v.PushIndex("diagnosis", i)
-		x.Diagnosis[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Condition {
-		m := v.PushIndex("condition", i)
-		x.Condition[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "priority", x.Priority)
+	validatePtr(v, "fundsReserve", x.FundsReserve)
+	validatePtr(v, "enterer", x.Enterer)
+	validatePtr(v, "facility", x.Facility)
+	validatePtr(v, "prescription", x.Prescription)
+	validatePtr(v, "originalPrescription", x.OriginalPrescription)
+	validatePtr(v, "payee", x.Payee)
+	validatePtr(v, "referral", x.Referral)
+	validateSlice(v, "diagnosis", x.Diagnosis)
+	validateSlice(v, "condition", x.Condition)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Coverage {
-		m := v.PushIndex("coverage", i)
-		x.Coverage[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Exception {
-		m := v.PushIndex("exception", i)
-		x.Exception[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SchoolExt != nil {
-		m := v.Push("school")
-		x.SchoolExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AccidentExt != nil {
-		m := v.Push("accident")
-		x.AccidentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validateSlice(v, "coverage", x.Coverage)
+	validateSlice(v, "exception", x.Exception)
+	validatePtr(v, "school", x.SchoolExt)
+	validatePtr(v, "accident", x.AccidentExt)
 	if x.Accident != "" && !fhirjson.CheckDate(x.Accident) {
 		v.BadFormat("accident", -1, "date")
 	}
-	if x.AccidentType != nil {
-		m := v.Push("accidentType")
-		x.AccidentType.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.InterventionException {
-		m := v.PushIndex("interventionException", i)
-		x.InterventionException[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Item {
-		m := v.PushIndex("item", i)
-		x.Item[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.AdditionalMaterials {
-		m := v.PushIndex("additionalMaterials", i)
-		x.AdditionalMaterials[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.MissingTeeth {
-		m := v.PushIndex("missingTeeth", i)
-		x.MissingTeeth[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "accidentType", x.AccidentType)
+	validateSlice(v, "interventionException", x.InterventionException)
+	validateSlice(v, "item", x.Item)
+	validateSlice(v, "additionalMaterials", x.AdditionalMaterials)
+	validateSlice(v, "missingTeeth", x.MissingTeeth)
 }
 
 // ResourceType returns "Claim".
@@ -582,36 +432,12 @@ func (x *ClaimPayee) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Provider != nil {
-		m := v.Push("provider")
-		x.Provider.validate(v)
-		v.Pop(m)
-	}
-	if x.Organization != nil {
-		m := v.Push("organization")
-		x.Organization.validate(v)
-		v.Pop(m)
-	}
-	if x.Person != nil {
-		m := v.Push("person")
-		x.Person.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "person", x.Person)
 }
 
 // ClaimDiagnosis is the backbone element Claim.diagnosis of FHIR DSTU2 (1.0.2).
@@ -690,35 +516,19 @@ func (x *ClaimDiagnosis) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Diagnosis != nil) {
 		v.Missing("diagnosis")
 	}
-	if x.Diagnosis != nil {
-		m := v.Push("diagnosis")
-		x.Diagnosis.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "diagnosis", x.Diagnosis)
 }
 
 // ClaimCoverage is the backbone element Claim.coverage of FHIR DSTU2 (1.0.2).
@@ -842,73 +652,31 @@ func (x *ClaimCoverage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
 		v.Missing("focal")
 	}
-	if x.FocalExt != nil {
-		m := v.Push("focal")
-		x.FocalExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "focal", x.FocalExt)
 	if !(x.Coverage != nil) {
 		v.Missing("coverage")
 	}
-	if x.Coverage != nil {
-		m := v.Push("coverage")
-		x.Coverage.validate(v)
-		v.Pop(m)
-	}
-	if x.BusinessArrangementExt != nil {
-		m := v.Push("businessArrangement")
-		x.BusinessArrangementExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "businessArrangement", x.BusinessArrangementExt)
 	if !(x.Relationship != nil) {
 		v.Missing("relationship")
 	}
-	if x.Relationship != nil {
-		m := v.Push("relationship")
-		x.Relationship.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.PreAuthRefExt {
-		if e != nil {
-			m := v.PushIndex("preAuthRef", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.ClaimResponse != nil {
-		m := v.Push("claimResponse")
-		x.ClaimResponse.validate(v)
-		v.Pop(m)
-	}
-	if x.OriginalRuleset != nil {
-		m := v.Push("originalRuleset")
-		x.OriginalRuleset.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "relationship", x.Relationship)
+	validatePtrs(v, "preAuthRef", x.PreAuthRefExt)
+	validatePtr(v, "claimResponse", x.ClaimResponse)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
 }
 
 // ClaimItem is the backbone element Claim.item of FHIR DSTU2 (1.0.2).
@@ -1082,47 +850,21 @@ func (x *ClaimItem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Provider != nil {
-		m := v.Push("provider")
-		x.Provider.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.DiagnosisLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("diagnosisLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "provider", x.Provider)
+	validatePtrs(v, "diagnosisLinkId", x.DiagnosisLinkIDExt)
 	for i, n := range x.DiagnosisLinkID {
 		if n < 1 {
 			v.BadFormat("diagnosisLinkId", i, "positiveInt")
@@ -1131,74 +873,22 @@ func (x *ClaimItem) validate(v *fhirjson.Validator) {
 	if !(x.Service != nil) {
 		v.Missing("service")
 	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	if x.ServiceDateExt != nil {
-		m := v.Push("serviceDate")
-		x.ServiceDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "service", x.Service)
+	validatePtr(v, "serviceDate", x.ServiceDateExt)
 	if x.ServiceDate != "" && !fhirjson.CheckDate(x.ServiceDate) {
 		v.BadFormat("serviceDate", -1, "date")
 	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PointsExt != nil {
-		m := v.Push("points")
-		x.PointsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
-	if x.Udi != nil {
-		m := v.Push("udi")
-		x.Udi.validate(v)
-		v.Pop(m)
-	}
-	if x.BodySite != nil {
-		m := v.Push("bodySite")
-		x.BodySite.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubSite {
-		m := v.PushIndex("subSite", i)
-		x.SubSite[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Modifier {
-		m := v.PushIndex("modifier", i)
-		x.Modifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Prosthesis != nil {
-		m := v.Push("prosthesis")
-		x.Prosthesis.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "points", x.PointsExt)
+	validatePtr(v, "net", x.Net)
+	validatePtr(v, "udi", x.Udi)
+	validatePtr(v, "bodySite", x.BodySite)
+	validateSlice(v, "subSite", x.SubSite)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "detail", x.Detail)
+	validatePtr(v, "prosthesis", x.Prosthesis)
 }
 
 // ClaimItemDetail is the backbone element Claim.item.detail of FHIR DSTU2 (1.0.2).
@@ -1327,78 +1017,30 @@ func (x *ClaimItemDetail) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
 	if !(x.Service != nil) {
 		v.Missing("service")
 	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PointsExt != nil {
-		m := v.Push("points")
-		x.PointsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
-	if x.Udi != nil {
-		m := v.Push("udi")
-		x.Udi.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubDetail {
-		m := v.PushIndex("subDetail", i)
-		x.SubDetail[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "service", x.Service)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "points", x.PointsExt)
+	validatePtr(v, "net", x.Net)
+	validatePtr(v, "udi", x.Udi)
+	validateSlice(v, "subDetail", x.SubDetail)
 }
 
 // ClaimItemDetailSubDetail is the backbone element Claim.item.detail.subDetail of FHIR DSTU2 (1.0.2).
@@ -1524,73 +1166,29 @@ func (x *ClaimItemDetailSubDetail) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
 	if !(x.Service != nil) {
 		v.Missing("service")
 	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PointsExt != nil {
-		m := v.Push("points")
-		x.PointsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
-	if x.Udi != nil {
-		m := v.Push("udi")
-		x.Udi.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "service", x.Service)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "points", x.PointsExt)
+	validatePtr(v, "net", x.Net)
+	validatePtr(v, "udi", x.Udi)
 }
 
 // ClaimItemProsthesis is the backbone element Claim.item.prosthesis of FHIR DSTU2 (1.0.2).
@@ -1679,34 +1277,14 @@ func (x *ClaimItemProsthesis) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.InitialExt != nil {
-		m := v.Push("initial")
-		x.InitialExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PriorDateExt != nil {
-		m := v.Push("priorDate")
-		x.PriorDateExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "initial", x.InitialExt)
+	validatePtr(v, "priorDate", x.PriorDateExt)
 	if x.PriorDate != "" && !fhirjson.CheckDate(x.PriorDate) {
 		v.BadFormat("priorDate", -1, "date")
 	}
-	if x.PriorMaterial != nil {
-		m := v.Push("priorMaterial")
-		x.PriorMaterial.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "priorMaterial", x.PriorMaterial)
 }
 
 // ClaimMissingTeeth is the backbone element Claim.missingTeeth of FHIR DSTU2 (1.0.2).
@@ -1790,34 +1368,14 @@ func (x *ClaimMissingTeeth) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Tooth != nil) {
 		v.Missing("tooth")
 	}
-	if x.Tooth != nil {
-		m := v.Push("tooth")
-		x.Tooth.validate(v)
-		v.Pop(m)
-	}
-	if x.Reason != nil {
-		m := v.Push("reason")
-		x.Reason.validate(v)
-		v.Pop(m)
-	}
-	if x.ExtractionDateExt != nil {
-		m := v.Push("extractionDate")
-		x.ExtractionDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "tooth", x.Tooth)
+	validatePtr(v, "reason", x.Reason)
+	validatePtr(v, "extractionDate", x.ExtractionDateExt)
 	if x.ExtractionDate != "" && !fhirjson.CheckDate(x.ExtractionDate) {
 		v.BadFormat("extractionDate", -1, "date")
 	}

@@ -259,190 +259,52 @@ func (x *ClaimResponse) Validate() error {
 }
 
 func (x *ClaimResponse) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
-	if x.Ruleset != nil {
-		m := v.Push("ruleset")
-		x.Ruleset.validate(v)
-		v.Pop(m)
-	}
-	if x.OriginalRuleset != nil {
-		m := v.Push("originalRuleset")
-		x.OriginalRuleset.validate(v)
-		v.Pop(m)
-	}
-	if x.CreatedExt != nil {
-		m := v.Push("created")
-		x.CreatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "ruleset", x.Ruleset)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
+	validatePtr(v, "created", x.CreatedExt)
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
 		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Organization != nil {
-		m := v.Push("organization")
-		x.Organization.validate(v)
-		v.Pop(m)
-	}
-	if x.RequestProvider != nil {
-		m := v.Push("requestProvider")
-		x.RequestProvider.validate(v)
-		v.Pop(m)
-	}
-	if x.RequestOrganization != nil {
-		m := v.Push("requestOrganization")
-		x.RequestOrganization.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "requestProvider", x.RequestProvider)
+	validatePtr(v, "requestOrganization", x.RequestOrganization)
 	if x.Outcome != "" && !x.Outcome.IsValid() {
 		v.BadCode("outcome", -1, "http://hl7.org/fhir/ValueSet/remittance-outcome")
 	}
-	if x.OutcomeExt != nil {
-		m := v.Push("outcome")
-		x.OutcomeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DispositionExt != nil {
-		m := v.Push("disposition")
-		x.DispositionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PayeeType != nil {
-		m := v.Push("payeeType")
-		x.PayeeType.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Item {
-		m := v.PushIndex("item", i)
-		x.Item[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.AddItem {
-		m := v.PushIndex("addItem", i)
-		x.AddItem[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Error {
-		m := v.PushIndex("error", i)
-		x.Error[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TotalCost != nil {
-		m := v.Push("totalCost")
-		x.TotalCost.validate(v)
-		v.Pop(m)
-	}
-	if x.UnallocDeductable != nil {
-		m := v.Push("unallocDeductable")
-		x.UnallocDeductable.validate(v)
-		v.Pop(m)
-	}
-	if x.TotalBenefit != nil {
-		m := v.Push("totalBenefit")
-		x.TotalBenefit.validate(v)
-		v.Pop(m)
-	}
-	if x.PaymentAdjustment != nil {
-		m := v.Push("paymentAdjustment")
-		x.PaymentAdjustment.validate(v)
-		v.Pop(m)
-	}
-	if x.PaymentAdjustmentReason != nil {
-		m := v.Push("paymentAdjustmentReason")
-		x.PaymentAdjustmentReason.validate(v)
-		v.Pop(m)
-	}
-	if x.PaymentDateExt != nil {
-		m := v.Push("paymentDate")
-		x.PaymentDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "outcome", x.OutcomeExt)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validatePtr(v, "payeeType", x.PayeeType)
+	validateSlice(v, "item", x.Item)
+	validateSlice(v, "addItem", x.AddItem)
+	validateSlice(v, "error", x.Error)
+	validatePtr(v, "totalCost", x.TotalCost)
+	validatePtr(v, "unallocDeductable", x.UnallocDeductable)
+	validatePtr(v, "totalBenefit", x.TotalBenefit)
+	validatePtr(v, "paymentAdjustment", x.PaymentAdjustment)
+	validatePtr(v, "paymentAdjustmentReason", x.PaymentAdjustmentReason)
+	validatePtr(v, "paymentDate", x.PaymentDateExt)
 	if x.PaymentDate != "" && !fhirjson.CheckDate(x.PaymentDate) {
 		v.BadFormat("paymentDate", -1, "date")
 	}
-	if x.PaymentAmount != nil {
-		m := v.Push("paymentAmount")
-		x.PaymentAmount.validate(v)
-		v.Pop(m)
-	}
-	if x.PaymentRef != nil {
-		m := v.Push("paymentRef")
-		x.PaymentRef.validate(v)
-		v.Pop(m)
-	}
-	if x.Reserved != nil {
-		m := v.Push("reserved")
-		x.Reserved.validate(v)
-		v.Pop(m)
-	}
-	if x.Form != nil {
-		m := v.Push("form")
-		x.Form.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Coverage {
-		m := v.PushIndex("coverage", i)
-		x.Coverage[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "paymentAmount", x.PaymentAmount)
+	validatePtr(v, "paymentRef", x.PaymentRef)
+	validatePtr(v, "reserved", x.Reserved)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "coverage", x.Coverage)
 }
 
 // ResourceType returns "ClaimResponse".
@@ -548,49 +410,23 @@ func (x *ClaimResponseItem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		m := v.Push("sequenceLinkId")
-		x.SequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
 	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
 		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i, e := range x.NoteNumberExt {
-		if e != nil {
-			m := v.PushIndex("noteNumber", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
 	for i, n := range x.NoteNumber {
 		if n < 1 {
 			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // ClaimResponseItemAdjudication is the backbone element ClaimResponse.item.adjudication of FHIR DSTU2 (1.0.2).
@@ -678,34 +514,14 @@ func (x *ClaimResponseItemAdjudication) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ClaimResponseItemDetail is the backbone element ClaimResponse.item.detail of FHIR DSTU2 (1.0.2).
@@ -791,37 +607,17 @@ func (x *ClaimResponseItemDetail) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		m := v.Push("sequenceLinkId")
-		x.SequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
 	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
 		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubDetail {
-		m := v.PushIndex("subDetail", i)
-		x.SubDetail[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "subDetail", x.SubDetail)
 }
 
 // ClaimResponseItemDetailAdjudication is the backbone element ClaimResponse.item.detail.adjudication of FHIR DSTU2 (1.0.2).
@@ -911,34 +707,14 @@ func (x *ClaimResponseItemDetailAdjudication) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ClaimResponseItemDetailSubDetail is the backbone element ClaimResponse.item.detail.subDetail of FHIR DSTU2 (1.0.2).
@@ -1023,32 +799,16 @@ func (x *ClaimResponseItemDetailSubDetail) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		m := v.Push("sequenceLinkId")
-		x.SequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
 	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
 		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
 }
 
 // ClaimResponseItemDetailSubDetailAdjudication is the backbone element ClaimResponse.item.detail.subDetail.adjudication of FHIR DSTU2 (1.0.2).
@@ -1138,34 +898,14 @@ func (x *ClaimResponseItemDetailSubDetailAdjudication) validate(v *fhirjson.Vali
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ClaimResponseAddItem is the backbone element ClaimResponse.addItem of FHIR DSTU2 (1.0.2).
@@ -1269,23 +1009,9 @@ func (x *ClaimResponseAddItem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.SequenceLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("sequenceLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtrs(v, "sequenceLinkId", x.SequenceLinkIDExt)
 	for i, n := range x.SequenceLinkID {
 		if n < 1 {
 			v.BadFormat("sequenceLinkId", i, "positiveInt")
@@ -1294,38 +1020,16 @@ func (x *ClaimResponseAddItem) validate(v *fhirjson.Validator) {
 	if !(x.Service != nil) {
 		v.Missing("service")
 	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	if x.Fee != nil {
-		m := v.Push("fee")
-		x.Fee.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.NoteNumberLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("noteNumberLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "service", x.Service)
+	validatePtr(v, "fee", x.Fee)
+	validatePtrs(v, "noteNumberLinkId", x.NoteNumberLinkIDExt)
 	for i, n := range x.NoteNumberLinkID {
 		if n < 1 {
 			v.BadFormat("noteNumberLinkId", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // ClaimResponseAddItemAdjudication is the backbone element ClaimResponse.addItem.adjudication of FHIR DSTU2 (1.0.2).
@@ -1415,34 +1119,14 @@ func (x *ClaimResponseAddItemAdjudication) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ClaimResponseAddItemDetail is the backbone element ClaimResponse.addItem.detail of FHIR DSTU2 (1.0.2).
@@ -1523,34 +1207,14 @@ func (x *ClaimResponseAddItemDetail) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Service != nil) {
 		v.Missing("service")
 	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	if x.Fee != nil {
-		m := v.Push("fee")
-		x.Fee.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "service", x.Service)
+	validatePtr(v, "fee", x.Fee)
+	validateSlice(v, "adjudication", x.Adjudication)
 }
 
 // ClaimResponseAddItemDetailAdjudication is the backbone element ClaimResponse.addItem.detail.adjudication of FHIR DSTU2 (1.0.2).
@@ -1640,34 +1304,14 @@ func (x *ClaimResponseAddItemDetailAdjudication) validate(v *fhirjson.Validator)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ClaimResponseError is the backbone element ClaimResponse.error of FHIR DSTU2 (1.0.2).
@@ -1766,48 +1410,24 @@ func (x *ClaimResponseError) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SequenceLinkIDExt != nil {
-		m := v.Push("sequenceLinkId")
-		x.SequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
 	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
 		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	if x.DetailSequenceLinkIDExt != nil {
-		m := v.Push("detailSequenceLinkId")
-		x.DetailSequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "detailSequenceLinkId", x.DetailSequenceLinkIDExt)
 	if x.DetailSequenceLinkID != nil && *x.DetailSequenceLinkID < 1 {
 		v.BadFormat("detailSequenceLinkId", -1, "positiveInt")
 	}
-	if x.SubdetailSequenceLinkIDExt != nil {
-		m := v.Push("subdetailSequenceLinkId")
-		x.SubdetailSequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subdetailSequenceLinkId", x.SubdetailSequenceLinkIDExt)
 	if x.SubdetailSequenceLinkID != nil && *x.SubdetailSequenceLinkID < 1 {
 		v.BadFormat("subdetailSequenceLinkId", -1, "positiveInt")
 	}
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
 }
 
 // ClaimResponseNote is the backbone element ClaimResponse.note of FHIR DSTU2 (1.0.2).
@@ -1896,34 +1516,14 @@ func (x *ClaimResponseNote) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NumberExt != nil {
-		m := v.Push("number")
-		x.NumberExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "number", x.NumberExt)
 	if x.Number != nil && *x.Number < 1 {
 		v.BadFormat("number", -1, "positiveInt")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "text", x.TextExt)
 }
 
 // ClaimResponseCoverage is the backbone element ClaimResponse.coverage of FHIR DSTU2 (1.0.2).
@@ -2047,71 +1647,29 @@ func (x *ClaimResponseCoverage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
 		v.Missing("focal")
 	}
-	if x.FocalExt != nil {
-		m := v.Push("focal")
-		x.FocalExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "focal", x.FocalExt)
 	if !(x.Coverage != nil) {
 		v.Missing("coverage")
 	}
-	if x.Coverage != nil {
-		m := v.Push("coverage")
-		x.Coverage.validate(v)
-		v.Pop(m)
-	}
-	if x.BusinessArrangementExt != nil {
-		m := v.Push("businessArrangement")
-		x.BusinessArrangementExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "businessArrangement", x.BusinessArrangementExt)
 	if !(x.Relationship != nil) {
 		v.Missing("relationship")
 	}
-	if x.Relationship != nil {
-		m := v.Push("relationship")
-		x.Relationship.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.PreAuthRefExt {
-		if e != nil {
-			m := v.PushIndex("preAuthRef", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.ClaimResponse != nil {
-		m := v.Push("claimResponse")
-		x.ClaimResponse.validate(v)
-		v.Pop(m)
-	}
-	if x.OriginalRuleset != nil {
-		m := v.Push("originalRuleset")
-		x.OriginalRuleset.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "relationship", x.Relationship)
+	validatePtrs(v, "preAuthRef", x.PreAuthRefExt)
+	validatePtr(v, "claimResponse", x.ClaimResponse)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
 }

@@ -229,153 +229,47 @@ func (x *ClinicalImpression) Validate() error {
 }
 
 func (x *ClinicalImpression) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Assessor != nil {
-		m := v.Push("assessor")
-		x.Assessor.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "assessor", x.Assessor)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/clinical-impression-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Previous != nil {
-		m := v.Push("previous")
-		x.Previous.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Problem {
-		m := v.PushIndex("problem", i)
-		x.Problem[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TriggerCodeableConcept != nil {
-		m := v.Push("triggerCodeableConcept")
-		x.TriggerCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.TriggerReference != nil {
-		m := v.Push("triggerReference")
-		x.TriggerReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Investigations {
-		m := v.PushIndex("investigations", i)
-		x.Investigations[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ProtocolExt != nil {
-		m := v.Push("protocol")
-		x.ProtocolExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SummaryExt != nil {
-		m := v.Push("summary")
-		x.SummaryExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Finding {
-		m := v.PushIndex("finding", i)
-		x.Finding[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Resolved {
-		m := v.PushIndex("resolved", i)
-		x.Resolved[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RuledOut {
-		m := v.PushIndex("ruledOut", i)
-		x.RuledOut[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PrognosisExt != nil {
-		m := v.Push("prognosis")
-		x.PrognosisExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Plan {
-		m := v.PushIndex("plan", i)
-		x.Plan[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "previous", x.Previous)
+	validateSlice(v, "problem", x.Problem)
+	validatePtr(v, "triggerCodeableConcept", x.TriggerCodeableConcept)
+	validatePtr(v, "triggerReference", x.TriggerReference)
+	validateSlice(v, "investigations", x.Investigations)
+	validatePtr(v, "protocol", x.ProtocolExt)
+	validatePtr(v, "summary", x.SummaryExt)
+	validateSlice(v, "finding", x.Finding)
+	validateSlice(v, "resolved", x.Resolved)
+	validateSlice(v, "ruledOut", x.RuledOut)
+	validatePtr(v, "prognosis", x.PrognosisExt)
+	validateSlice(v, "plan", x.Plan)
+	validateSlice(v, "action", x.Action)
 }
 
 // ResourceType returns "ClinicalImpression".
@@ -491,29 +385,13 @@ func (x *ClinicalImpressionInvestigations) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Item {
-		m := v.PushIndex("item", i)
-		x.Item[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "item", x.Item)
 }
 
 // ClinicalImpressionFinding is the backbone element ClinicalImpression.finding of FHIR DSTU2 (1.0.2).
@@ -594,29 +472,13 @@ func (x *ClinicalImpressionFinding) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Item != nil) {
 		v.Missing("item")
 	}
-	if x.Item != nil {
-		m := v.Push("item")
-		x.Item.validate(v)
-		v.Pop(m)
-	}
-	if x.CauseExt != nil {
-		m := v.Push("cause")
-		x.CauseExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "item", x.Item)
+	validatePtr(v, "cause", x.CauseExt)
 }
 
 // ClinicalImpressionRuledOut is the backbone element ClinicalImpression.ruledOut of FHIR DSTU2 (1.0.2).
@@ -697,27 +559,11 @@ func (x *ClinicalImpressionRuledOut) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Item != nil) {
 		v.Missing("item")
 	}
-	if x.Item != nil {
-		m := v.Push("item")
-		x.Item.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonExt != nil {
-		m := v.Push("reason")
-		x.ReasonExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "item", x.Item)
+	validatePtr(v, "reason", x.ReasonExt)
 }

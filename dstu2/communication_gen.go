@@ -189,125 +189,39 @@ func (x *Communication) Validate() error {
 }
 
 func (x *Communication) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Sender != nil {
-		m := v.Push("sender")
-		x.Sender.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Recipient {
-		m := v.PushIndex("recipient", i)
-		x.Recipient[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Payload {
-		m := v.PushIndex("payload", i)
-		x.Payload[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Medium {
-		m := v.PushIndex("medium", i)
-		x.Medium[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "sender", x.Sender)
+	validateSlice(v, "recipient", x.Recipient)
+	validateSlice(v, "payload", x.Payload)
+	validateSlice(v, "medium", x.Medium)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/communication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	if x.SentExt != nil {
-		m := v.Push("sent")
-		x.SentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "sent", x.SentExt)
 	if x.Sent != "" && !fhirjson.CheckDateTime(x.Sent) {
 		v.BadFormat("sent", -1, "dateTime")
 	}
-	if x.ReceivedExt != nil {
-		m := v.Push("received")
-		x.ReceivedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "received", x.ReceivedExt)
 	if x.Received != "" && !fhirjson.CheckDateTime(x.Received) {
 		v.BadFormat("received", -1, "dateTime")
 	}
-	for i := range x.Reason {
-		m := v.PushIndex("reason", i)
-		x.Reason[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.RequestDetail != nil {
-		m := v.Push("requestDetail")
-		x.RequestDetail.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "reason", x.Reason)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "requestDetail", x.RequestDetail)
 }
 
 // ResourceType returns "Communication".
@@ -406,31 +320,11 @@ func (x *CommunicationPayload) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ContentStringExt != nil {
-		m := v.Push("contentString")
-		x.ContentStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentAttachment != nil {
-		m := v.Push("contentAttachment")
-		x.ContentAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentReference != nil {
-		m := v.Push("contentReference")
-		x.ContentReference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentString", x.ContentStringExt)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of Communication.payload.content[x] that is set, or nil. It is one of:

@@ -199,148 +199,58 @@ func (x *Composition) Validate() error {
 }
 
 func (x *Composition) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Date != "" || x.DateExt != nil) {
 		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Class != nil {
-		m := v.Push("class")
-		x.Class.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "class", x.Class)
 	if !(x.Title != "" || x.TitleExt != nil) {
 		v.Missing("title")
 	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/composition-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if x.Confidentiality != "" && !x.Confidentiality.IsValid() {
 		v.BadCode("confidentiality", -1, "http://hl7.org/fhir/ValueSet/v3-Confidentiality")
 	}
-	if x.ConfidentialityExt != nil {
-		m := v.Push("confidentiality")
-		x.ConfidentialityExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "confidentiality", x.ConfidentialityExt)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
 	if !(len(x.Author) > 0) {
 		v.Missing("author")
 	}
-	for i := range x.Author {
-		m := v.PushIndex("author", i)
-		x.Author[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Attester {
-		m := v.PushIndex("attester", i)
-		x.Attester[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Custodian != nil {
-		m := v.Push("custodian")
-		x.Custodian.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Event {
-		m := v.PushIndex("event", i)
-		x.Event[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Section {
-		m := v.PushIndex("section", i)
-		x.Section[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "author", x.Author)
+	validateSlice(v, "attester", x.Attester)
+	validatePtr(v, "custodian", x.Custodian)
+	validateSlice(v, "event", x.Event)
+	validatePtr(v, "encounter", x.Encounter)
+	validateSlice(v, "section", x.Section)
 }
 
 // ResourceType returns "Composition".
@@ -441,16 +351,8 @@ func (x *CompositionAttester) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Mode) > 0 || len(x.ModeExt) > 0) {
 		v.Missing("mode")
 	}
@@ -459,26 +361,12 @@ func (x *CompositionAttester) validate(v *fhirjson.Validator) {
 			v.BadCode("mode", i, "http://hl7.org/fhir/ValueSet/composition-attestation-mode")
 		}
 	}
-	for i, e := range x.ModeExt {
-		if e != nil {
-			m := v.PushIndex("mode", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.TimeExt != nil {
-		m := v.Push("time")
-		x.TimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "mode", x.ModeExt)
+	validatePtr(v, "time", x.TimeExt)
 	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
 		v.BadFormat("time", -1, "dateTime")
 	}
-	if x.Party != nil {
-		m := v.Push("party")
-		x.Party.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "party", x.Party)
 }
 
 // CompositionEvent is the backbone element Composition.event of FHIR DSTU2 (1.0.2).
@@ -557,31 +445,11 @@ func (x *CompositionEvent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Code {
-		m := v.PushIndex("code", i)
-		x.Code[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "code", x.Code)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // CompositionSection is the backbone element Composition.section of FHIR DSTU2 (1.0.2).
@@ -695,57 +563,17 @@ func (x *CompositionSection) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "text", x.Text)
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/list-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OrderedBy != nil {
-		m := v.Push("orderedBy")
-		x.OrderedBy.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Entry {
-		m := v.PushIndex("entry", i)
-		x.Entry[i].validate(v)
-		v.Pop(m)
-	}
-	if x.EmptyReason != nil {
-		m := v.Push("emptyReason")
-		x.EmptyReason.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Section {
-		m := v.PushIndex("section", i)
-		x.Section[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "orderedBy", x.OrderedBy)
+	validateSlice(v, "entry", x.Entry)
+	validatePtr(v, "emptyReason", x.EmptyReason)
+	validateSlice(v, "section", x.Section)
 }

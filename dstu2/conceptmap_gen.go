@@ -265,150 +265,44 @@ func (x *ConceptMap) validate(v *fhirjson.Validator) {
 	if x.TargetType() == "" {
 		v.Missing("target[x]")
 	}
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	if x.RequirementsExt != nil {
-		m := v.Push("requirements")
-		x.RequirementsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceURIExt != nil {
-		m := v.Push("sourceUri")
-		x.SourceURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceReference != nil {
-		m := v.Push("sourceReference")
-		x.SourceReference.validate(v)
-		v.Pop(m)
-	}
-	if x.TargetURIExt != nil {
-		m := v.Push("targetUri")
-		x.TargetURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TargetReference != nil {
-		m := v.Push("targetReference")
-		x.TargetReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Element {
-		m := v.PushIndex("element", i)
-		x.Element[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "sourceUri", x.SourceURIExt)
+	validatePtr(v, "sourceReference", x.SourceReference)
+	validatePtr(v, "targetUri", x.TargetURIExt)
+	validatePtr(v, "targetReference", x.TargetReference)
+	validateSlice(v, "element", x.Element)
 }
 
 // ResourceType returns "ConceptMap".
@@ -547,26 +441,10 @@ func (x *ConceptMapContact) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // ConceptMapElement is the backbone element ConceptMap.element of FHIR DSTU2 (1.0.2).
@@ -655,31 +533,11 @@ func (x *ConceptMapElement) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CodeSystemExt != nil {
-		m := v.Push("codeSystem")
-		x.CodeSystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Target {
-		m := v.PushIndex("target", i)
-		x.Target[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "codeSystem", x.CodeSystemExt)
+	validatePtr(v, "code", x.CodeExt)
+	validateSlice(v, "target", x.Target)
 }
 
 // ConceptMapElementTarget is the backbone element ConceptMap.element.target of FHIR DSTU2 (1.0.2).
@@ -795,52 +653,20 @@ func (x *ConceptMapElementTarget) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CodeSystemExt != nil {
-		m := v.Push("codeSystem")
-		x.CodeSystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "codeSystem", x.CodeSystemExt)
+	validatePtr(v, "code", x.CodeExt)
 	if !(x.Equivalence != "" || x.EquivalenceExt != nil) {
 		v.Missing("equivalence")
 	}
 	if x.Equivalence != "" && !x.Equivalence.IsValid() {
 		v.BadCode("equivalence", -1, "http://hl7.org/fhir/ValueSet/concept-map-equivalence")
 	}
-	if x.EquivalenceExt != nil {
-		m := v.Push("equivalence")
-		x.EquivalenceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CommentsExt != nil {
-		m := v.Push("comments")
-		x.CommentsExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DependsOn {
-		m := v.PushIndex("dependsOn", i)
-		x.DependsOn[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Product {
-		m := v.PushIndex("product", i)
-		x.Product[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "equivalence", x.EquivalenceExt)
+	validatePtr(v, "comments", x.CommentsExt)
+	validateSlice(v, "dependsOn", x.DependsOn)
+	validateSlice(v, "product", x.Product)
 }
 
 // ConceptMapElementTargetDependsOn is the backbone element ConceptMap.element.target.dependsOn of FHIR DSTU2 (1.0.2).
@@ -940,38 +766,18 @@ func (x *ConceptMapElementTargetDependsOn) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Element != "" || x.ElementExt != nil) {
 		v.Missing("element")
 	}
-	if x.ElementExt != nil {
-		m := v.Push("element")
-		x.ElementExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "element", x.ElementExt)
 	if !(x.CodeSystem != "" || x.CodeSystemExt != nil) {
 		v.Missing("codeSystem")
 	}
-	if x.CodeSystemExt != nil {
-		m := v.Push("codeSystem")
-		x.CodeSystemExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "codeSystem", x.CodeSystemExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
 }

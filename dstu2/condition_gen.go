@@ -279,197 +279,63 @@ func (x *Condition) Validate() error {
 }
 
 func (x *Condition) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	if x.Asserter != nil {
-		m := v.Push("asserter")
-		x.Asserter.validate(v)
-		v.Pop(m)
-	}
-	if x.DateRecordedExt != nil {
-		m := v.Push("dateRecorded")
-		x.DateRecordedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "asserter", x.Asserter)
+	validatePtr(v, "dateRecorded", x.DateRecordedExt)
 	if x.DateRecorded != "" && !fhirjson.CheckDate(x.DateRecorded) {
 		v.BadFormat("dateRecorded", -1, "date")
 	}
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.ClinicalStatusExt != nil {
-		m := v.Push("clinicalStatus")
-		x.ClinicalStatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "clinicalStatus", x.ClinicalStatusExt)
 	if !(x.VerificationStatus != "" || x.VerificationStatusExt != nil) {
 		v.Missing("verificationStatus")
 	}
 	if x.VerificationStatus != "" && !x.VerificationStatus.IsValid() {
 		v.BadCode("verificationStatus", -1, "http://hl7.org/fhir/ValueSet/condition-ver-status")
 	}
-	if x.VerificationStatusExt != nil {
-		m := v.Push("verificationStatus")
-		x.VerificationStatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Severity != nil {
-		m := v.Push("severity")
-		x.Severity.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetDateTimeExt != nil {
-		m := v.Push("onsetDateTime")
-		x.OnsetDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "verificationStatus", x.VerificationStatusExt)
+	validatePtr(v, "severity", x.Severity)
+	validatePtr(v, "onsetDateTime", x.OnsetDateTimeExt)
 	if x.OnsetDateTime != "" && !fhirjson.CheckDateTime(x.OnsetDateTime) {
 		v.BadFormat("onsetDateTime", -1, "dateTime")
 	}
-	if x.OnsetQuantity != nil {
-		m := v.Push("onsetQuantity")
-		x.OnsetQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetPeriod != nil {
-		m := v.Push("onsetPeriod")
-		x.OnsetPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetRange != nil {
-		m := v.Push("onsetRange")
-		x.OnsetRange.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetStringExt != nil {
-		m := v.Push("onsetString")
-		x.OnsetStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AbatementDateTimeExt != nil {
-		m := v.Push("abatementDateTime")
-		x.AbatementDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "onsetQuantity", x.OnsetQuantity)
+	validatePtr(v, "onsetPeriod", x.OnsetPeriod)
+	validatePtr(v, "onsetRange", x.OnsetRange)
+	validatePtr(v, "onsetString", x.OnsetStringExt)
+	validatePtr(v, "abatementDateTime", x.AbatementDateTimeExt)
 	if x.AbatementDateTime != "" && !fhirjson.CheckDateTime(x.AbatementDateTime) {
 		v.BadFormat("abatementDateTime", -1, "dateTime")
 	}
-	if x.AbatementQuantity != nil {
-		m := v.Push("abatementQuantity")
-		x.AbatementQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.AbatementBooleanExt != nil {
-		m := v.Push("abatementBoolean")
-		x.AbatementBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AbatementPeriod != nil {
-		m := v.Push("abatementPeriod")
-		x.AbatementPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.AbatementRange != nil {
-		m := v.Push("abatementRange")
-		x.AbatementRange.validate(v)
-		v.Pop(m)
-	}
-	if x.AbatementStringExt != nil {
-		m := v.Push("abatementString")
-		x.AbatementStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Stage != nil {
-		m := v.Push("stage")
-		x.Stage.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Evidence {
-		m := v.PushIndex("evidence", i)
-		x.Evidence[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BodySite {
-		m := v.PushIndex("bodySite", i)
-		x.BodySite[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NotesExt != nil {
-		m := v.Push("notes")
-		x.NotesExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "abatementQuantity", x.AbatementQuantity)
+	validatePtr(v, "abatementBoolean", x.AbatementBooleanExt)
+	validatePtr(v, "abatementPeriod", x.AbatementPeriod)
+	validatePtr(v, "abatementRange", x.AbatementRange)
+	validatePtr(v, "abatementString", x.AbatementStringExt)
+	validatePtr(v, "stage", x.Stage)
+	validateSlice(v, "evidence", x.Evidence)
+	validateSlice(v, "bodySite", x.BodySite)
+	validatePtr(v, "notes", x.NotesExt)
 }
 
 // ResourceType returns "Condition".
@@ -631,26 +497,10 @@ func (x *ConditionStage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Summary != nil {
-		m := v.Push("summary")
-		x.Summary.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Assessment {
-		m := v.PushIndex("assessment", i)
-		x.Assessment[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "summary", x.Summary)
+	validateSlice(v, "assessment", x.Assessment)
 }
 
 // ConditionEvidence is the backbone element Condition.evidence of FHIR DSTU2 (1.0.2).
@@ -724,24 +574,8 @@ func (x *ConditionEvidence) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "detail", x.Detail)
 }

@@ -284,144 +284,50 @@ func (x *Conformance) Validate() error {
 }
 
 func (x *Conformance) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
 	if !(x.Date != "" || x.DateExt != nil) {
 		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RequirementsExt != nil {
-		m := v.Push("requirements")
-		x.RequirementsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
 	if !(x.Kind != "" || x.KindExt != nil) {
 		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
 		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/conformance-statement-kind")
 	}
-	if x.KindExt != nil {
-		m := v.Push("kind")
-		x.KindExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Software != nil {
-		m := v.Push("software")
-		x.Software.validate(v)
-		v.Pop(m)
-	}
-	if x.Implementation != nil {
-		m := v.Push("implementation")
-		x.Implementation.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "kind", x.KindExt)
+	validatePtr(v, "software", x.Software)
+	validatePtr(v, "implementation", x.Implementation)
 	if !(x.FhirVersion != "" || x.FhirVersionExt != nil) {
 		v.Missing("fhirVersion")
 	}
-	if x.FhirVersionExt != nil {
-		m := v.Push("fhirVersion")
-		x.FhirVersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fhirVersion", x.FhirVersionExt)
 	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
 		v.BadFormat("fhirVersion", -1, "id")
 	}
@@ -431,41 +337,15 @@ func (x *Conformance) validate(v *fhirjson.Validator) {
 	if x.AcceptUnknown != "" && !x.AcceptUnknown.IsValid() {
 		v.BadCode("acceptUnknown", -1, "http://hl7.org/fhir/ValueSet/unknown-content-code")
 	}
-	if x.AcceptUnknownExt != nil {
-		m := v.Push("acceptUnknown")
-		x.AcceptUnknownExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "acceptUnknown", x.AcceptUnknownExt)
 	if !(len(x.Format) > 0 || len(x.FormatExt) > 0) {
 		v.Missing("format")
 	}
-	for i, e := range x.FormatExt {
-		if e != nil {
-			m := v.PushIndex("format", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Profile {
-		m := v.PushIndex("profile", i)
-		x.Profile[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Rest {
-		m := v.PushIndex("rest", i)
-		x.Rest[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Messaging {
-		m := v.PushIndex("messaging", i)
-		x.Messaging[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Document {
-		m := v.PushIndex("document", i)
-		x.Document[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "format", x.FormatExt)
+	validateSlice(v, "profile", x.Profile)
+	validateSlice(v, "rest", x.Rest)
+	validateSlice(v, "messaging", x.Messaging)
+	validateSlice(v, "document", x.Document)
 }
 
 // ResourceType returns "Conformance".
@@ -556,26 +436,10 @@ func (x *ConformanceContact) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // ConformanceSoftware is the backbone element Conformance.software of FHIR DSTU2 (1.0.2).
@@ -669,34 +533,14 @@ func (x *ConformanceSoftware) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ReleaseDateExt != nil {
-		m := v.Push("releaseDate")
-		x.ReleaseDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "releaseDate", x.ReleaseDateExt)
 	if x.ReleaseDate != "" && !fhirjson.CheckDateTime(x.ReleaseDate) {
 		v.BadFormat("releaseDate", -1, "dateTime")
 	}
@@ -785,29 +629,13 @@ func (x *ConformanceImplementation) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
 		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "url", x.URLExt)
 }
 
 // ConformanceRest is the backbone element Conformance.rest of FHIR DSTU2 (1.0.2).
@@ -936,75 +764,29 @@ func (x *ConformanceRest) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Mode != "" || x.ModeExt != nil) {
 		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/restful-conformance-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Security != nil {
-		m := v.Push("security")
-		x.Security.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
+	validatePtr(v, "security", x.Security)
 	if !(len(x.Resource) > 0) {
 		v.Missing("resource")
 	}
-	for i := range x.Resource {
-		m := v.PushIndex("resource", i)
-		x.Resource[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Interaction {
-		m := v.PushIndex("interaction", i)
-		x.Interaction[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "resource", x.Resource)
+	validateSlice(v, "interaction", x.Interaction)
 	if x.TransactionMode != "" && !x.TransactionMode.IsValid() {
 		v.BadCode("transactionMode", -1, "http://hl7.org/fhir/ValueSet/transaction-mode")
 	}
-	if x.TransactionModeExt != nil {
-		m := v.Push("transactionMode")
-		x.TransactionModeExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SearchParam {
-		m := v.PushIndex("searchParam", i)
-		x.SearchParam[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Operation {
-		m := v.PushIndex("operation", i)
-		x.Operation[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.CompartmentExt {
-		if e != nil {
-			m := v.PushIndex("compartment", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "transactionMode", x.TransactionModeExt)
+	validateSlice(v, "searchParam", x.SearchParam)
+	validateSlice(v, "operation", x.Operation)
+	validatePtrs(v, "compartment", x.CompartmentExt)
 }
 
 // ConformanceRestSecurity is the backbone element Conformance.rest.security of FHIR DSTU2 (1.0.2).
@@ -1100,36 +882,12 @@ func (x *ConformanceRestSecurity) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CorsExt != nil {
-		m := v.Push("cors")
-		x.CorsExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Service {
-		m := v.PushIndex("service", i)
-		x.Service[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Certificate {
-		m := v.PushIndex("certificate", i)
-		x.Certificate[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "cors", x.CorsExt)
+	validateSlice(v, "service", x.Service)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "certificate", x.Certificate)
 }
 
 // ConformanceRestSecurityCertificate is the backbone element Conformance.rest.security.certificate of FHIR DSTU2 (1.0.2).
@@ -1219,26 +977,10 @@ func (x *ConformanceRestSecurityCertificate) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.BlobExt != nil {
-		m := v.Push("blob")
-		x.BlobExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "blob", x.BlobExt)
 }
 
 // ConformanceRestResource is the backbone element Conformance.rest.resource of FHIR DSTU2 (1.0.2).
@@ -1409,95 +1151,35 @@ func (x *ConformanceRestResource) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Profile != nil {
-		m := v.Push("profile")
-		x.Profile.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "profile", x.Profile)
 	if !(len(x.Interaction) > 0) {
 		v.Missing("interaction")
 	}
-	for i := range x.Interaction {
-		m := v.PushIndex("interaction", i)
-		x.Interaction[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "interaction", x.Interaction)
 	if x.Versioning != "" && !x.Versioning.IsValid() {
 		v.BadCode("versioning", -1, "http://hl7.org/fhir/ValueSet/versioning-policy")
 	}
-	if x.VersioningExt != nil {
-		m := v.Push("versioning")
-		x.VersioningExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ReadHistoryExt != nil {
-		m := v.Push("readHistory")
-		x.ReadHistoryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UpdateCreateExt != nil {
-		m := v.Push("updateCreate")
-		x.UpdateCreateExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ConditionalCreateExt != nil {
-		m := v.Push("conditionalCreate")
-		x.ConditionalCreateExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ConditionalUpdateExt != nil {
-		m := v.Push("conditionalUpdate")
-		x.ConditionalUpdateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "versioning", x.VersioningExt)
+	validatePtr(v, "readHistory", x.ReadHistoryExt)
+	validatePtr(v, "updateCreate", x.UpdateCreateExt)
+	validatePtr(v, "conditionalCreate", x.ConditionalCreateExt)
+	validatePtr(v, "conditionalUpdate", x.ConditionalUpdateExt)
 	if x.ConditionalDelete != "" && !x.ConditionalDelete.IsValid() {
 		v.BadCode("conditionalDelete", -1, "http://hl7.org/fhir/ValueSet/conditional-delete-status")
 	}
-	if x.ConditionalDeleteExt != nil {
-		m := v.Push("conditionalDelete")
-		x.ConditionalDeleteExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.SearchIncludeExt {
-		if e != nil {
-			m := v.PushIndex("searchInclude", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.SearchRevIncludeExt {
-		if e != nil {
-			m := v.PushIndex("searchRevInclude", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.SearchParam {
-		m := v.PushIndex("searchParam", i)
-		x.SearchParam[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "conditionalDelete", x.ConditionalDeleteExt)
+	validatePtrs(v, "searchInclude", x.SearchIncludeExt)
+	validatePtrs(v, "searchRevInclude", x.SearchRevIncludeExt)
+	validateSlice(v, "searchParam", x.SearchParam)
 }
 
 // ConformanceRestResourceInteraction is the backbone element Conformance.rest.resource.interaction of FHIR DSTU2 (1.0.2).
@@ -1587,32 +1269,16 @@ func (x *ConformanceRestResourceInteraction) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
 		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/type-restful-interaction")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // ConformanceRestResourceSearchParam is the backbone element Conformance.rest.resource.searchParam of FHIR DSTU2 (1.0.2).
@@ -1752,76 +1418,34 @@ func (x *ConformanceRestResourceSearchParam) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefinitionExt != nil {
-		m := v.Push("definition")
-		x.DefinitionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "definition", x.DefinitionExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/search-param-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	for i, c := range x.Target {
 		if c != "" && !c.IsValid() {
 			v.BadCode("target", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, e := range x.TargetExt {
-		if e != nil {
-			m := v.PushIndex("target", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "target", x.TargetExt)
 	for i, c := range x.Modifier {
 		if c != "" && !c.IsValid() {
 			v.BadCode("modifier", i, "http://hl7.org/fhir/ValueSet/search-modifier-code")
 		}
 	}
-	for i, e := range x.ModifierExt {
-		if e != nil {
-			m := v.PushIndex("modifier", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.ChainExt {
-		if e != nil {
-			m := v.PushIndex("chain", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "modifier", x.ModifierExt)
+	validatePtrs(v, "chain", x.ChainExt)
 }
 
 // ConformanceRestInteraction is the backbone element Conformance.rest.interaction of FHIR DSTU2 (1.0.2).
@@ -1907,32 +1531,16 @@ func (x *ConformanceRestInteraction) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
 		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/system-restful-interaction")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // ConformanceRestOperation is the backbone element Conformance.rest.operation of FHIR DSTU2 (1.0.2).
@@ -2013,32 +1621,16 @@ func (x *ConformanceRestOperation) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Definition != nil) {
 		v.Missing("definition")
 	}
-	if x.Definition != nil {
-		m := v.Push("definition")
-		x.Definition.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "definition", x.Definition)
 }
 
 // ConformanceMessaging is the backbone element Conformance.messaging of FHIR DSTU2 (1.0.2).
@@ -2132,42 +1724,18 @@ func (x *ConformanceMessaging) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Endpoint {
-		m := v.PushIndex("endpoint", i)
-		x.Endpoint[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ReliableCacheExt != nil {
-		m := v.Push("reliableCache")
-		x.ReliableCacheExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "endpoint", x.Endpoint)
+	validatePtr(v, "reliableCache", x.ReliableCacheExt)
 	if x.ReliableCache != nil && *x.ReliableCache < 0 {
 		v.BadFormat("reliableCache", -1, "unsignedInt")
 	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if !(len(x.Event) > 0) {
 		v.Missing("event")
 	}
-	for i := range x.Event {
-		m := v.PushIndex("event", i)
-		x.Event[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "event", x.Event)
 }
 
 // ConformanceMessagingEndpoint is the backbone element Conformance.messaging.endpoint of FHIR DSTU2 (1.0.2).
@@ -2248,32 +1816,16 @@ func (x *ConformanceMessagingEndpoint) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Protocol != nil) {
 		v.Missing("protocol")
 	}
-	if x.Protocol != nil {
-		m := v.Push("protocol")
-		x.Protocol.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "protocol", x.Protocol)
 	if !(x.Address != "" || x.AddressExt != nil) {
 		v.Missing("address")
 	}
-	if x.AddressExt != nil {
-		m := v.Push("address")
-		x.AddressExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "address", x.AddressExt)
 }
 
 // ConformanceMessagingEvent is the backbone element Conformance.messaging.event of FHIR DSTU2 (1.0.2).
@@ -2394,75 +1946,39 @@ func (x *ConformanceMessagingEvent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
 	if x.Category != "" && !x.Category.IsValid() {
 		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/message-significance-category")
 	}
-	if x.CategoryExt != nil {
-		m := v.Push("category")
-		x.CategoryExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "category", x.CategoryExt)
 	if !(x.Mode != "" || x.ModeExt != nil) {
 		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/message-conformance-event-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
 	if !(x.Focus != "" || x.FocusExt != nil) {
 		v.Missing("focus")
 	}
 	if x.Focus != "" && !x.Focus.IsValid() {
 		v.BadCode("focus", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.FocusExt != nil {
-		m := v.Push("focus")
-		x.FocusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "focus", x.FocusExt)
 	if !(x.Request != nil) {
 		v.Missing("request")
 	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "request", x.Request)
 	if !(x.Response != nil) {
 		v.Missing("response")
 	}
-	if x.Response != nil {
-		m := v.Push("response")
-		x.Response.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "response", x.Response)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // ConformanceDocument is the backbone element Conformance.document of FHIR DSTU2 (1.0.2).
@@ -2551,38 +2067,18 @@ func (x *ConformanceDocument) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Mode != "" || x.ModeExt != nil) {
 		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/document-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if !(x.Profile != nil) {
 		v.Missing("profile")
 	}
-	if x.Profile != nil {
-		m := v.Push("profile")
-		x.Profile.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "profile", x.Profile)
 }

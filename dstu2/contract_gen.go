@@ -209,149 +209,39 @@ func (x *Contract) Validate() error {
 }
 
 func (x *Contract) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.IssuedExt != nil {
-		m := v.Push("issued")
-		x.IssuedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "issued", x.IssuedExt)
 	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
 		v.BadFormat("issued", -1, "dateTime")
 	}
-	if x.Applies != nil {
-		m := v.Push("applies")
-		x.Applies.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Subject {
-		m := v.PushIndex("subject", i)
-		x.Subject[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Authority {
-		m := v.PushIndex("authority", i)
-		x.Authority[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Domain {
-		m := v.PushIndex("domain", i)
-		x.Domain[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubType {
-		m := v.PushIndex("subType", i)
-		x.SubType[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ActionReason {
-		m := v.PushIndex("actionReason", i)
-		x.ActionReason[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Actor {
-		m := v.PushIndex("actor", i)
-		x.Actor[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ValuedItem {
-		m := v.PushIndex("valuedItem", i)
-		x.ValuedItem[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Signer {
-		m := v.PushIndex("signer", i)
-		x.Signer[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Term {
-		m := v.PushIndex("term", i)
-		x.Term[i].validate(v)
-		v.Pop(m)
-	}
-	if x.BindingAttachment != nil {
-		m := v.Push("bindingAttachment")
-		x.BindingAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.BindingReference != nil {
-		m := v.Push("bindingReference")
-		x.BindingReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Friendly {
-		m := v.PushIndex("friendly", i)
-		x.Friendly[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Legal {
-		m := v.PushIndex("legal", i)
-		x.Legal[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Rule {
-		m := v.PushIndex("rule", i)
-		x.Rule[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "applies", x.Applies)
+	validateSlice(v, "subject", x.Subject)
+	validateSlice(v, "authority", x.Authority)
+	validateSlice(v, "domain", x.Domain)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "subType", x.SubType)
+	validateSlice(v, "action", x.Action)
+	validateSlice(v, "actionReason", x.ActionReason)
+	validateSlice(v, "actor", x.Actor)
+	validateSlice(v, "valuedItem", x.ValuedItem)
+	validateSlice(v, "signer", x.Signer)
+	validateSlice(v, "term", x.Term)
+	validatePtr(v, "bindingAttachment", x.BindingAttachment)
+	validatePtr(v, "bindingReference", x.BindingReference)
+	validateSlice(v, "friendly", x.Friendly)
+	validateSlice(v, "legal", x.Legal)
+	validateSlice(v, "rule", x.Rule)
 }
 
 // ResourceType returns "Contract".
@@ -461,29 +351,13 @@ func (x *ContractActor) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Entity != nil) {
 		v.Missing("entity")
 	}
-	if x.Entity != nil {
-		m := v.Push("entity")
-		x.Entity.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Role {
-		m := v.PushIndex("role", i)
-		x.Role[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "entity", x.Entity)
+	validateSlice(v, "role", x.Role)
 }
 
 // ContractValuedItem is the backbone element Contract.valuedItem of FHIR DSTU2 (1.0.2).
@@ -607,64 +481,20 @@ func (x *ContractValuedItem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.EntityCodeableConcept != nil {
-		m := v.Push("entityCodeableConcept")
-		x.EntityCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.EntityReference != nil {
-		m := v.Push("entityReference")
-		x.EntityReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.EffectiveTimeExt != nil {
-		m := v.Push("effectiveTime")
-		x.EffectiveTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "entityCodeableConcept", x.EntityCodeableConcept)
+	validatePtr(v, "entityReference", x.EntityReference)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "effectiveTime", x.EffectiveTimeExt)
 	if x.EffectiveTime != "" && !fhirjson.CheckDateTime(x.EffectiveTime) {
 		v.BadFormat("effectiveTime", -1, "dateTime")
 	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PointsExt != nil {
-		m := v.Push("points")
-		x.PointsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "points", x.PointsExt)
+	validatePtr(v, "net", x.Net)
 }
 
 // Entity returns the value of Contract.valuedItem.entity[x] that is set, or nil. It is one of:
@@ -772,40 +602,20 @@ func (x *ContractSigner) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
 	if !(x.Party != nil) {
 		v.Missing("party")
 	}
-	if x.Party != nil {
-		m := v.Push("party")
-		x.Party.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "party", x.Party)
 	if !(x.Signature != "" || x.SignatureExt != nil) {
 		v.Missing("signature")
 	}
-	if x.SignatureExt != nil {
-		m := v.Push("signature")
-		x.SignatureExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "signature", x.SignatureExt)
 }
 
 // ContractTerm is the backbone element Contract.term of FHIR DSTU2 (1.0.2).
@@ -939,79 +749,23 @@ func (x *ContractTerm) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.IssuedExt != nil {
-		m := v.Push("issued")
-		x.IssuedExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "issued", x.IssuedExt)
 	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
 		v.BadFormat("issued", -1, "dateTime")
 	}
-	if x.Applies != nil {
-		m := v.Push("applies")
-		x.Applies.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.SubType != nil {
-		m := v.Push("subType")
-		x.SubType.validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ActionReason {
-		m := v.PushIndex("actionReason", i)
-		x.ActionReason[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Actor {
-		m := v.PushIndex("actor", i)
-		x.Actor[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ValuedItem {
-		m := v.PushIndex("valuedItem", i)
-		x.ValuedItem[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Group {
-		m := v.PushIndex("group", i)
-		x.Group[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "applies", x.Applies)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "subType", x.SubType)
+	validatePtr(v, "subject", x.Subject)
+	validateSlice(v, "action", x.Action)
+	validateSlice(v, "actionReason", x.ActionReason)
+	validateSlice(v, "actor", x.Actor)
+	validatePtr(v, "text", x.TextExt)
+	validateSlice(v, "valuedItem", x.ValuedItem)
+	validateSlice(v, "group", x.Group)
 }
 
 // ContractTermActor is the backbone element Contract.term.actor of FHIR DSTU2 (1.0.2).
@@ -1085,29 +839,13 @@ func (x *ContractTermActor) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Entity != nil) {
 		v.Missing("entity")
 	}
-	if x.Entity != nil {
-		m := v.Push("entity")
-		x.Entity.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Role {
-		m := v.PushIndex("role", i)
-		x.Role[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "entity", x.Entity)
+	validateSlice(v, "role", x.Role)
 }
 
 // ContractTermValuedItem is the backbone element Contract.term.valuedItem of FHIR DSTU2 (1.0.2).
@@ -1233,64 +971,20 @@ func (x *ContractTermValuedItem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.EntityCodeableConcept != nil {
-		m := v.Push("entityCodeableConcept")
-		x.EntityCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.EntityReference != nil {
-		m := v.Push("entityReference")
-		x.EntityReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.EffectiveTimeExt != nil {
-		m := v.Push("effectiveTime")
-		x.EffectiveTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "entityCodeableConcept", x.EntityCodeableConcept)
+	validatePtr(v, "entityReference", x.EntityReference)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "effectiveTime", x.EffectiveTimeExt)
 	if x.EffectiveTime != "" && !fhirjson.CheckDateTime(x.EffectiveTime) {
 		v.BadFormat("effectiveTime", -1, "dateTime")
 	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PointsExt != nil {
-		m := v.Push("points")
-		x.PointsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "points", x.PointsExt)
+	validatePtr(v, "net", x.Net)
 }
 
 // Entity returns the value of Contract.term.valuedItem.entity[x] that is set, or nil. It is one of:
@@ -1391,26 +1085,10 @@ func (x *ContractFriendly) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ContentAttachment != nil {
-		m := v.Push("contentAttachment")
-		x.ContentAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentReference != nil {
-		m := v.Push("contentReference")
-		x.ContentReference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of Contract.friendly.content[x] that is set, or nil. It is one of:
@@ -1511,26 +1189,10 @@ func (x *ContractLegal) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ContentAttachment != nil {
-		m := v.Push("contentAttachment")
-		x.ContentAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentReference != nil {
-		m := v.Push("contentReference")
-		x.ContentReference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of Contract.legal.content[x] that is set, or nil. It is one of:
@@ -1631,26 +1293,10 @@ func (x *ContractRule) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ContentAttachment != nil {
-		m := v.Push("contentAttachment")
-		x.ContentAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentReference != nil {
-		m := v.Push("contentReference")
-		x.ContentReference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of Contract.rule.content[x] that is set, or nil. It is one of:

@@ -204,127 +204,37 @@ func (x *Coverage) Validate() error {
 }
 
 func (x *Coverage) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Issuer != nil {
-		m := v.Push("issuer")
-		x.Issuer.validate(v)
-		v.Pop(m)
-	}
-	if x.Bin != nil {
-		m := v.Push("bin")
-		x.Bin.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.SubscriberID != nil {
-		m := v.Push("subscriberId")
-		x.SubscriberID.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.GroupExt != nil {
-		m := v.Push("group")
-		x.GroupExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PlanExt != nil {
-		m := v.Push("plan")
-		x.PlanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SubPlanExt != nil {
-		m := v.Push("subPlan")
-		x.SubPlanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DependentExt != nil {
-		m := v.Push("dependent")
-		x.DependentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "issuer", x.Issuer)
+	validatePtr(v, "bin", x.Bin)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "subscriberId", x.SubscriberID)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "group", x.GroupExt)
+	validatePtr(v, "plan", x.PlanExt)
+	validatePtr(v, "subPlan", x.SubPlanExt)
+	validatePtr(v, "dependent", x.DependentExt)
 	if x.Dependent != nil && *x.Dependent < 1 {
 		v.BadFormat("dependent", -1, "positiveInt")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.Subscriber != nil {
-		m := v.Push("subscriber")
-		x.Subscriber.validate(v)
-		v.Pop(m)
-	}
-	if x.Network != nil {
-		m := v.Push("network")
-		x.Network.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contract {
-		m := v.PushIndex("contract", i)
-		x.Contract[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subscriber", x.Subscriber)
+	validatePtr(v, "network", x.Network)
+	validateSlice(v, "contract", x.Contract)
 }
 
 // ResourceType returns "Coverage".

@@ -157,69 +157,23 @@ func (x *Address) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if x.Use != "" && !x.Use.IsValid() {
 		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/address-use")
 	}
-	if x.UseExt != nil {
-		m := v.Push("use")
-		x.UseExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "use", x.UseExt)
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/address-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.LineExt {
-		if e != nil {
-			m := v.PushIndex("line", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.CityExt != nil {
-		m := v.Push("city")
-		x.CityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DistrictExt != nil {
-		m := v.Push("district")
-		x.DistrictExt.validate(v)
-		v.Pop(m)
-	}
-	if x.StateExt != nil {
-		m := v.Push("state")
-		x.StateExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PostalCodeExt != nil {
-		m := v.Push("postalCode")
-		x.PostalCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CountryExt != nil {
-		m := v.Push("country")
-		x.CountryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "text", x.TextExt)
+	validatePtrs(v, "line", x.LineExt)
+	validatePtr(v, "city", x.CityExt)
+	validatePtr(v, "district", x.DistrictExt)
+	validatePtr(v, "state", x.StateExt)
+	validatePtr(v, "postalCode", x.PostalCodeExt)
+	validatePtr(v, "country", x.CountryExt)
+	validatePtr(v, "period", x.Period)
 }
 
 // Age is the FHIR DSTU2 (1.0.2) datatype Age, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Age).
@@ -328,39 +282,15 @@ func (x *Age) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
 		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		m := v.Push("comparator")
-		x.ComparatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Annotation is the FHIR DSTU2 (1.0.2) datatype Annotation (http://hl7.org/fhir/StructureDefinition/Annotation).
@@ -454,37 +384,17 @@ func (x *Annotation) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.AuthorReference != nil {
-		m := v.Push("authorReference")
-		x.AuthorReference.validate(v)
-		v.Pop(m)
-	}
-	if x.AuthorStringExt != nil {
-		m := v.Push("authorString")
-		x.AuthorStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TimeExt != nil {
-		m := v.Push("time")
-		x.TimeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "authorReference", x.AuthorReference)
+	validatePtr(v, "authorString", x.AuthorStringExt)
+	validatePtr(v, "time", x.TimeExt)
 	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
 		v.BadFormat("time", -1, "dateTime")
 	}
 	if !(x.Text != "" || x.TextExt != nil) {
 		v.Missing("text")
 	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "text", x.TextExt)
 }
 
 // Author returns the value of Annotation.author[x] that is set, or nil. It is one of:
@@ -647,54 +557,18 @@ func (x *Attachment) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ContentTypeExt != nil {
-		m := v.Push("contentType")
-		x.ContentTypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DataExt != nil {
-		m := v.Push("data")
-		x.DataExt.validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SizeExt != nil {
-		m := v.Push("size")
-		x.SizeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "data", x.DataExt)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "size", x.SizeExt)
 	if x.Size != nil && *x.Size < 0 {
 		v.BadFormat("size", -1, "unsignedInt")
 	}
-	if x.HashExt != nil {
-		m := v.Push("hash")
-		x.HashExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CreationExt != nil {
-		m := v.Push("creation")
-		x.CreationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "hash", x.HashExt)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "creation", x.CreationExt)
 	if x.Creation != "" && !fhirjson.CheckDateTime(x.Creation) {
 		v.BadFormat("creation", -1, "dateTime")
 	}
@@ -761,16 +635,8 @@ func (x *BackboneElement) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 }
 
 // CodeableConcept is the FHIR DSTU2 (1.0.2) datatype CodeableConcept (http://hl7.org/fhir/StructureDefinition/CodeableConcept).
@@ -844,21 +710,9 @@ func (x *CodeableConcept) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Coding {
-		m := v.PushIndex("coding", i)
-		x.Coding[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "coding", x.Coding)
+	validatePtr(v, "text", x.TextExt)
 }
 
 // Coding is the FHIR DSTU2 (1.0.2) datatype Coding (http://hl7.org/fhir/StructureDefinition/Coding).
@@ -967,36 +821,12 @@ func (x *Coding) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UserSelectedExt != nil {
-		m := v.Push("userSelected")
-		x.UserSelectedExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "userSelected", x.UserSelectedExt)
 }
 
 // ContactPoint is the FHIR DSTU2 (1.0.2) datatype ContactPoint (http://hl7.org/fhir/StructureDefinition/ContactPoint).
@@ -1100,45 +930,21 @@ func (x *ContactPoint) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if x.System != "" && !x.System.IsValid() {
 		v.BadCode("system", -1, "http://hl7.org/fhir/ValueSet/contact-point-system")
 	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Use != "" && !x.Use.IsValid() {
 		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/contact-point-use")
 	}
-	if x.UseExt != nil {
-		m := v.Push("use")
-		x.UseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RankExt != nil {
-		m := v.Push("rank")
-		x.RankExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "rank", x.RankExt)
 	if x.Rank != nil && *x.Rank < 1 {
 		v.BadFormat("rank", -1, "positiveInt")
 	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "period", x.Period)
 }
 
 // Count is the FHIR DSTU2 (1.0.2) datatype Count, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Count).
@@ -1247,39 +1053,15 @@ func (x *Count) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
 		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		m := v.Push("comparator")
-		x.ComparatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Distance is the FHIR DSTU2 (1.0.2) datatype Distance, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Distance).
@@ -1388,39 +1170,15 @@ func (x *Distance) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
 		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		m := v.Push("comparator")
-		x.ComparatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Duration is the FHIR DSTU2 (1.0.2) datatype Duration, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Duration).
@@ -1529,39 +1287,15 @@ func (x *Duration) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
 		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		m := v.Push("comparator")
-		x.ComparatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Element is the FHIR DSTU2 (1.0.2) datatype Element (http://hl7.org/fhir/StructureDefinition/Element).
@@ -1620,11 +1354,7 @@ func (x *Element) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 }
 
 // ElementDefinition is the FHIR DSTU2 (1.0.2) datatype ElementDefinition (http://hl7.org/fhir/StructureDefinition/ElementDefinition).
@@ -3368,1271 +3098,369 @@ func (x *ElementDefinition) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
 		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "path", x.PathExt)
 	for i, c := range x.Representation {
 		if c != "" && !c.IsValid() {
 			v.BadCode("representation", i, "http://hl7.org/fhir/ValueSet/property-representation")
 		}
 	}
-	for i, e := range x.RepresentationExt {
-		if e != nil {
-			m := v.PushIndex("representation", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LabelExt != nil {
-		m := v.Push("label")
-		x.LabelExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Code {
-		m := v.PushIndex("code", i)
-		x.Code[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Slicing != nil {
-		m := v.Push("slicing")
-		x.Slicing.validate(v)
-		v.Pop(m)
-	}
-	if x.ShortExt != nil {
-		m := v.Push("short")
-		x.ShortExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefinitionExt != nil {
-		m := v.Push("definition")
-		x.DefinitionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CommentsExt != nil {
-		m := v.Push("comments")
-		x.CommentsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RequirementsExt != nil {
-		m := v.Push("requirements")
-		x.RequirementsExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.AliasExt {
-		if e != nil {
-			m := v.PushIndex("alias", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.MinExt != nil {
-		m := v.Push("min")
-		x.MinExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxExt != nil {
-		m := v.Push("max")
-		x.MaxExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Base != nil {
-		m := v.Push("base")
-		x.Base.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameReferenceExt != nil {
-		m := v.Push("nameReference")
-		x.NameReferenceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueBooleanExt != nil {
-		m := v.Push("defaultValueBoolean")
-		x.DefaultValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueIntegerExt != nil {
-		m := v.Push("defaultValueInteger")
-		x.DefaultValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueDecimalExt != nil {
-		m := v.Push("defaultValueDecimal")
-		x.DefaultValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueBase64BinaryExt != nil {
-		m := v.Push("defaultValueBase64Binary")
-		x.DefaultValueBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueInstantExt != nil {
-		m := v.Push("defaultValueInstant")
-		x.DefaultValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "representation", x.RepresentationExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "label", x.LabelExt)
+	validateSlice(v, "code", x.Code)
+	validatePtr(v, "slicing", x.Slicing)
+	validatePtr(v, "short", x.ShortExt)
+	validatePtr(v, "definition", x.DefinitionExt)
+	validatePtr(v, "comments", x.CommentsExt)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtrs(v, "alias", x.AliasExt)
+	validatePtr(v, "min", x.MinExt)
+	validatePtr(v, "max", x.MaxExt)
+	validatePtr(v, "base", x.Base)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "nameReference", x.NameReferenceExt)
+	validatePtr(v, "defaultValueBoolean", x.DefaultValueBooleanExt)
+	validatePtr(v, "defaultValueInteger", x.DefaultValueIntegerExt)
+	validatePtr(v, "defaultValueDecimal", x.DefaultValueDecimalExt)
+	validatePtr(v, "defaultValueBase64Binary", x.DefaultValueBase64BinaryExt)
+	validatePtr(v, "defaultValueInstant", x.DefaultValueInstantExt)
 	if x.DefaultValueInstant != "" && !fhirjson.CheckInstant(x.DefaultValueInstant) {
 		v.BadFormat("defaultValueInstant", -1, "instant")
 	}
-	if x.DefaultValueStringExt != nil {
-		m := v.Push("defaultValueString")
-		x.DefaultValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueURIExt != nil {
-		m := v.Push("defaultValueUri")
-		x.DefaultValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueDateExt != nil {
-		m := v.Push("defaultValueDate")
-		x.DefaultValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueString", x.DefaultValueStringExt)
+	validatePtr(v, "defaultValueUri", x.DefaultValueURIExt)
+	validatePtr(v, "defaultValueDate", x.DefaultValueDateExt)
 	if x.DefaultValueDate != "" && !fhirjson.CheckDate(x.DefaultValueDate) {
 		v.BadFormat("defaultValueDate", -1, "date")
 	}
-	if x.DefaultValueDateTimeExt != nil {
-		m := v.Push("defaultValueDateTime")
-		x.DefaultValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueDateTime", x.DefaultValueDateTimeExt)
 	if x.DefaultValueDateTime != "" && !fhirjson.CheckDateTime(x.DefaultValueDateTime) {
 		v.BadFormat("defaultValueDateTime", -1, "dateTime")
 	}
-	if x.DefaultValueTimeExt != nil {
-		m := v.Push("defaultValueTime")
-		x.DefaultValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueTime", x.DefaultValueTimeExt)
 	if x.DefaultValueTime != "" && !fhirjson.CheckTime(x.DefaultValueTime) {
 		v.BadFormat("defaultValueTime", -1, "time")
 	}
-	if x.DefaultValueCodeExt != nil {
-		m := v.Push("defaultValueCode")
-		x.DefaultValueCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueOidExt != nil {
-		m := v.Push("defaultValueOid")
-		x.DefaultValueOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueIDExt != nil {
-		m := v.Push("defaultValueId")
-		x.DefaultValueIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueCode", x.DefaultValueCodeExt)
+	validatePtr(v, "defaultValueOid", x.DefaultValueOidExt)
+	validatePtr(v, "defaultValueId", x.DefaultValueIDExt)
 	if x.DefaultValueID != "" && !fhirjson.CheckID(x.DefaultValueID) {
 		v.BadFormat("defaultValueId", -1, "id")
 	}
-	if x.DefaultValueUnsignedIntExt != nil {
-		m := v.Push("defaultValueUnsignedInt")
-		x.DefaultValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueUnsignedInt", x.DefaultValueUnsignedIntExt)
 	if x.DefaultValueUnsignedInt != nil && *x.DefaultValueUnsignedInt < 0 {
 		v.BadFormat("defaultValueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.DefaultValuePositiveIntExt != nil {
-		m := v.Push("defaultValuePositiveInt")
-		x.DefaultValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValuePositiveInt", x.DefaultValuePositiveIntExt)
 	if x.DefaultValuePositiveInt != nil && *x.DefaultValuePositiveInt < 1 {
 		v.BadFormat("defaultValuePositiveInt", -1, "positiveInt")
 	}
-	if x.DefaultValueMarkdownExt != nil {
-		m := v.Push("defaultValueMarkdown")
-		x.DefaultValueMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueAnnotation != nil {
-		m := v.Push("defaultValueAnnotation")
-		x.DefaultValueAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueAttachment != nil {
-		m := v.Push("defaultValueAttachment")
-		x.DefaultValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueIdentifier != nil {
-		m := v.Push("defaultValueIdentifier")
-		x.DefaultValueIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueCodeableConcept != nil {
-		m := v.Push("defaultValueCodeableConcept")
-		x.DefaultValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueCoding != nil {
-		m := v.Push("defaultValueCoding")
-		x.DefaultValueCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueQuantity != nil {
-		m := v.Push("defaultValueQuantity")
-		x.DefaultValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueRange != nil {
-		m := v.Push("defaultValueRange")
-		x.DefaultValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValuePeriod != nil {
-		m := v.Push("defaultValuePeriod")
-		x.DefaultValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueRatio != nil {
-		m := v.Push("defaultValueRatio")
-		x.DefaultValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueSampledData != nil {
-		m := v.Push("defaultValueSampledData")
-		x.DefaultValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueSignature != nil {
-		m := v.Push("defaultValueSignature")
-		x.DefaultValueSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueHumanName != nil {
-		m := v.Push("defaultValueHumanName")
-		x.DefaultValueHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueAddress != nil {
-		m := v.Push("defaultValueAddress")
-		x.DefaultValueAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueContactPoint != nil {
-		m := v.Push("defaultValueContactPoint")
-		x.DefaultValueContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueTiming != nil {
-		m := v.Push("defaultValueTiming")
-		x.DefaultValueTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueReference != nil {
-		m := v.Push("defaultValueReference")
-		x.DefaultValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueMeta != nil {
-		m := v.Push("defaultValueMeta")
-		x.DefaultValueMeta.validate(v)
-		v.Pop(m)
-	}
-	if x.MeaningWhenMissingExt != nil {
-		m := v.Push("meaningWhenMissing")
-		x.MeaningWhenMissingExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedBooleanExt != nil {
-		m := v.Push("fixedBoolean")
-		x.FixedBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedIntegerExt != nil {
-		m := v.Push("fixedInteger")
-		x.FixedIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedDecimalExt != nil {
-		m := v.Push("fixedDecimal")
-		x.FixedDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedBase64BinaryExt != nil {
-		m := v.Push("fixedBase64Binary")
-		x.FixedBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedInstantExt != nil {
-		m := v.Push("fixedInstant")
-		x.FixedInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueMarkdown", x.DefaultValueMarkdownExt)
+	validatePtr(v, "defaultValueAnnotation", x.DefaultValueAnnotation)
+	validatePtr(v, "defaultValueAttachment", x.DefaultValueAttachment)
+	validatePtr(v, "defaultValueIdentifier", x.DefaultValueIdentifier)
+	validatePtr(v, "defaultValueCodeableConcept", x.DefaultValueCodeableConcept)
+	validatePtr(v, "defaultValueCoding", x.DefaultValueCoding)
+	validatePtr(v, "defaultValueQuantity", x.DefaultValueQuantity)
+	validatePtr(v, "defaultValueRange", x.DefaultValueRange)
+	validatePtr(v, "defaultValuePeriod", x.DefaultValuePeriod)
+	validatePtr(v, "defaultValueRatio", x.DefaultValueRatio)
+	validatePtr(v, "defaultValueSampledData", x.DefaultValueSampledData)
+	validatePtr(v, "defaultValueSignature", x.DefaultValueSignature)
+	validatePtr(v, "defaultValueHumanName", x.DefaultValueHumanName)
+	validatePtr(v, "defaultValueAddress", x.DefaultValueAddress)
+	validatePtr(v, "defaultValueContactPoint", x.DefaultValueContactPoint)
+	validatePtr(v, "defaultValueTiming", x.DefaultValueTiming)
+	validatePtr(v, "defaultValueReference", x.DefaultValueReference)
+	validatePtr(v, "defaultValueMeta", x.DefaultValueMeta)
+	validatePtr(v, "meaningWhenMissing", x.MeaningWhenMissingExt)
+	validatePtr(v, "fixedBoolean", x.FixedBooleanExt)
+	validatePtr(v, "fixedInteger", x.FixedIntegerExt)
+	validatePtr(v, "fixedDecimal", x.FixedDecimalExt)
+	validatePtr(v, "fixedBase64Binary", x.FixedBase64BinaryExt)
+	validatePtr(v, "fixedInstant", x.FixedInstantExt)
 	if x.FixedInstant != "" && !fhirjson.CheckInstant(x.FixedInstant) {
 		v.BadFormat("fixedInstant", -1, "instant")
 	}
-	if x.FixedStringExt != nil {
-		m := v.Push("fixedString")
-		x.FixedStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedURIExt != nil {
-		m := v.Push("fixedUri")
-		x.FixedURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedDateExt != nil {
-		m := v.Push("fixedDate")
-		x.FixedDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedString", x.FixedStringExt)
+	validatePtr(v, "fixedUri", x.FixedURIExt)
+	validatePtr(v, "fixedDate", x.FixedDateExt)
 	if x.FixedDate != "" && !fhirjson.CheckDate(x.FixedDate) {
 		v.BadFormat("fixedDate", -1, "date")
 	}
-	if x.FixedDateTimeExt != nil {
-		m := v.Push("fixedDateTime")
-		x.FixedDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedDateTime", x.FixedDateTimeExt)
 	if x.FixedDateTime != "" && !fhirjson.CheckDateTime(x.FixedDateTime) {
 		v.BadFormat("fixedDateTime", -1, "dateTime")
 	}
-	if x.FixedTimeExt != nil {
-		m := v.Push("fixedTime")
-		x.FixedTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedTime", x.FixedTimeExt)
 	if x.FixedTime != "" && !fhirjson.CheckTime(x.FixedTime) {
 		v.BadFormat("fixedTime", -1, "time")
 	}
-	if x.FixedCodeExt != nil {
-		m := v.Push("fixedCode")
-		x.FixedCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedOidExt != nil {
-		m := v.Push("fixedOid")
-		x.FixedOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedIDExt != nil {
-		m := v.Push("fixedId")
-		x.FixedIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedCode", x.FixedCodeExt)
+	validatePtr(v, "fixedOid", x.FixedOidExt)
+	validatePtr(v, "fixedId", x.FixedIDExt)
 	if x.FixedID != "" && !fhirjson.CheckID(x.FixedID) {
 		v.BadFormat("fixedId", -1, "id")
 	}
-	if x.FixedUnsignedIntExt != nil {
-		m := v.Push("fixedUnsignedInt")
-		x.FixedUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedUnsignedInt", x.FixedUnsignedIntExt)
 	if x.FixedUnsignedInt != nil && *x.FixedUnsignedInt < 0 {
 		v.BadFormat("fixedUnsignedInt", -1, "unsignedInt")
 	}
-	if x.FixedPositiveIntExt != nil {
-		m := v.Push("fixedPositiveInt")
-		x.FixedPositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedPositiveInt", x.FixedPositiveIntExt)
 	if x.FixedPositiveInt != nil && *x.FixedPositiveInt < 1 {
 		v.BadFormat("fixedPositiveInt", -1, "positiveInt")
 	}
-	if x.FixedMarkdownExt != nil {
-		m := v.Push("fixedMarkdown")
-		x.FixedMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedAnnotation != nil {
-		m := v.Push("fixedAnnotation")
-		x.FixedAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedAttachment != nil {
-		m := v.Push("fixedAttachment")
-		x.FixedAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedIdentifier != nil {
-		m := v.Push("fixedIdentifier")
-		x.FixedIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedCodeableConcept != nil {
-		m := v.Push("fixedCodeableConcept")
-		x.FixedCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedCoding != nil {
-		m := v.Push("fixedCoding")
-		x.FixedCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedQuantity != nil {
-		m := v.Push("fixedQuantity")
-		x.FixedQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedRange != nil {
-		m := v.Push("fixedRange")
-		x.FixedRange.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedPeriod != nil {
-		m := v.Push("fixedPeriod")
-		x.FixedPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedRatio != nil {
-		m := v.Push("fixedRatio")
-		x.FixedRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedSampledData != nil {
-		m := v.Push("fixedSampledData")
-		x.FixedSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedSignature != nil {
-		m := v.Push("fixedSignature")
-		x.FixedSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedHumanName != nil {
-		m := v.Push("fixedHumanName")
-		x.FixedHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedAddress != nil {
-		m := v.Push("fixedAddress")
-		x.FixedAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedContactPoint != nil {
-		m := v.Push("fixedContactPoint")
-		x.FixedContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedTiming != nil {
-		m := v.Push("fixedTiming")
-		x.FixedTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedReference != nil {
-		m := v.Push("fixedReference")
-		x.FixedReference.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedMeta != nil {
-		m := v.Push("fixedMeta")
-		x.FixedMeta.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternBooleanExt != nil {
-		m := v.Push("patternBoolean")
-		x.PatternBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternIntegerExt != nil {
-		m := v.Push("patternInteger")
-		x.PatternIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternDecimalExt != nil {
-		m := v.Push("patternDecimal")
-		x.PatternDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternBase64BinaryExt != nil {
-		m := v.Push("patternBase64Binary")
-		x.PatternBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternInstantExt != nil {
-		m := v.Push("patternInstant")
-		x.PatternInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedMarkdown", x.FixedMarkdownExt)
+	validatePtr(v, "fixedAnnotation", x.FixedAnnotation)
+	validatePtr(v, "fixedAttachment", x.FixedAttachment)
+	validatePtr(v, "fixedIdentifier", x.FixedIdentifier)
+	validatePtr(v, "fixedCodeableConcept", x.FixedCodeableConcept)
+	validatePtr(v, "fixedCoding", x.FixedCoding)
+	validatePtr(v, "fixedQuantity", x.FixedQuantity)
+	validatePtr(v, "fixedRange", x.FixedRange)
+	validatePtr(v, "fixedPeriod", x.FixedPeriod)
+	validatePtr(v, "fixedRatio", x.FixedRatio)
+	validatePtr(v, "fixedSampledData", x.FixedSampledData)
+	validatePtr(v, "fixedSignature", x.FixedSignature)
+	validatePtr(v, "fixedHumanName", x.FixedHumanName)
+	validatePtr(v, "fixedAddress", x.FixedAddress)
+	validatePtr(v, "fixedContactPoint", x.FixedContactPoint)
+	validatePtr(v, "fixedTiming", x.FixedTiming)
+	validatePtr(v, "fixedReference", x.FixedReference)
+	validatePtr(v, "fixedMeta", x.FixedMeta)
+	validatePtr(v, "patternBoolean", x.PatternBooleanExt)
+	validatePtr(v, "patternInteger", x.PatternIntegerExt)
+	validatePtr(v, "patternDecimal", x.PatternDecimalExt)
+	validatePtr(v, "patternBase64Binary", x.PatternBase64BinaryExt)
+	validatePtr(v, "patternInstant", x.PatternInstantExt)
 	if x.PatternInstant != "" && !fhirjson.CheckInstant(x.PatternInstant) {
 		v.BadFormat("patternInstant", -1, "instant")
 	}
-	if x.PatternStringExt != nil {
-		m := v.Push("patternString")
-		x.PatternStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternURIExt != nil {
-		m := v.Push("patternUri")
-		x.PatternURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternDateExt != nil {
-		m := v.Push("patternDate")
-		x.PatternDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternString", x.PatternStringExt)
+	validatePtr(v, "patternUri", x.PatternURIExt)
+	validatePtr(v, "patternDate", x.PatternDateExt)
 	if x.PatternDate != "" && !fhirjson.CheckDate(x.PatternDate) {
 		v.BadFormat("patternDate", -1, "date")
 	}
-	if x.PatternDateTimeExt != nil {
-		m := v.Push("patternDateTime")
-		x.PatternDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternDateTime", x.PatternDateTimeExt)
 	if x.PatternDateTime != "" && !fhirjson.CheckDateTime(x.PatternDateTime) {
 		v.BadFormat("patternDateTime", -1, "dateTime")
 	}
-	if x.PatternTimeExt != nil {
-		m := v.Push("patternTime")
-		x.PatternTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternTime", x.PatternTimeExt)
 	if x.PatternTime != "" && !fhirjson.CheckTime(x.PatternTime) {
 		v.BadFormat("patternTime", -1, "time")
 	}
-	if x.PatternCodeExt != nil {
-		m := v.Push("patternCode")
-		x.PatternCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternOidExt != nil {
-		m := v.Push("patternOid")
-		x.PatternOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternIDExt != nil {
-		m := v.Push("patternId")
-		x.PatternIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternCode", x.PatternCodeExt)
+	validatePtr(v, "patternOid", x.PatternOidExt)
+	validatePtr(v, "patternId", x.PatternIDExt)
 	if x.PatternID != "" && !fhirjson.CheckID(x.PatternID) {
 		v.BadFormat("patternId", -1, "id")
 	}
-	if x.PatternUnsignedIntExt != nil {
-		m := v.Push("patternUnsignedInt")
-		x.PatternUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternUnsignedInt", x.PatternUnsignedIntExt)
 	if x.PatternUnsignedInt != nil && *x.PatternUnsignedInt < 0 {
 		v.BadFormat("patternUnsignedInt", -1, "unsignedInt")
 	}
-	if x.PatternPositiveIntExt != nil {
-		m := v.Push("patternPositiveInt")
-		x.PatternPositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternPositiveInt", x.PatternPositiveIntExt)
 	if x.PatternPositiveInt != nil && *x.PatternPositiveInt < 1 {
 		v.BadFormat("patternPositiveInt", -1, "positiveInt")
 	}
-	if x.PatternMarkdownExt != nil {
-		m := v.Push("patternMarkdown")
-		x.PatternMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternAnnotation != nil {
-		m := v.Push("patternAnnotation")
-		x.PatternAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternAttachment != nil {
-		m := v.Push("patternAttachment")
-		x.PatternAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternIdentifier != nil {
-		m := v.Push("patternIdentifier")
-		x.PatternIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternCodeableConcept != nil {
-		m := v.Push("patternCodeableConcept")
-		x.PatternCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternCoding != nil {
-		m := v.Push("patternCoding")
-		x.PatternCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternQuantity != nil {
-		m := v.Push("patternQuantity")
-		x.PatternQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternRange != nil {
-		m := v.Push("patternRange")
-		x.PatternRange.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternPeriod != nil {
-		m := v.Push("patternPeriod")
-		x.PatternPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternRatio != nil {
-		m := v.Push("patternRatio")
-		x.PatternRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternSampledData != nil {
-		m := v.Push("patternSampledData")
-		x.PatternSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternSignature != nil {
-		m := v.Push("patternSignature")
-		x.PatternSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternHumanName != nil {
-		m := v.Push("patternHumanName")
-		x.PatternHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternAddress != nil {
-		m := v.Push("patternAddress")
-		x.PatternAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternContactPoint != nil {
-		m := v.Push("patternContactPoint")
-		x.PatternContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternTiming != nil {
-		m := v.Push("patternTiming")
-		x.PatternTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternReference != nil {
-		m := v.Push("patternReference")
-		x.PatternReference.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternMeta != nil {
-		m := v.Push("patternMeta")
-		x.PatternMeta.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleBooleanExt != nil {
-		m := v.Push("exampleBoolean")
-		x.ExampleBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleIntegerExt != nil {
-		m := v.Push("exampleInteger")
-		x.ExampleIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleDecimalExt != nil {
-		m := v.Push("exampleDecimal")
-		x.ExampleDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleBase64BinaryExt != nil {
-		m := v.Push("exampleBase64Binary")
-		x.ExampleBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleInstantExt != nil {
-		m := v.Push("exampleInstant")
-		x.ExampleInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternMarkdown", x.PatternMarkdownExt)
+	validatePtr(v, "patternAnnotation", x.PatternAnnotation)
+	validatePtr(v, "patternAttachment", x.PatternAttachment)
+	validatePtr(v, "patternIdentifier", x.PatternIdentifier)
+	validatePtr(v, "patternCodeableConcept", x.PatternCodeableConcept)
+	validatePtr(v, "patternCoding", x.PatternCoding)
+	validatePtr(v, "patternQuantity", x.PatternQuantity)
+	validatePtr(v, "patternRange", x.PatternRange)
+	validatePtr(v, "patternPeriod", x.PatternPeriod)
+	validatePtr(v, "patternRatio", x.PatternRatio)
+	validatePtr(v, "patternSampledData", x.PatternSampledData)
+	validatePtr(v, "patternSignature", x.PatternSignature)
+	validatePtr(v, "patternHumanName", x.PatternHumanName)
+	validatePtr(v, "patternAddress", x.PatternAddress)
+	validatePtr(v, "patternContactPoint", x.PatternContactPoint)
+	validatePtr(v, "patternTiming", x.PatternTiming)
+	validatePtr(v, "patternReference", x.PatternReference)
+	validatePtr(v, "patternMeta", x.PatternMeta)
+	validatePtr(v, "exampleBoolean", x.ExampleBooleanExt)
+	validatePtr(v, "exampleInteger", x.ExampleIntegerExt)
+	validatePtr(v, "exampleDecimal", x.ExampleDecimalExt)
+	validatePtr(v, "exampleBase64Binary", x.ExampleBase64BinaryExt)
+	validatePtr(v, "exampleInstant", x.ExampleInstantExt)
 	if x.ExampleInstant != "" && !fhirjson.CheckInstant(x.ExampleInstant) {
 		v.BadFormat("exampleInstant", -1, "instant")
 	}
-	if x.ExampleStringExt != nil {
-		m := v.Push("exampleString")
-		x.ExampleStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleURIExt != nil {
-		m := v.Push("exampleUri")
-		x.ExampleURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleDateExt != nil {
-		m := v.Push("exampleDate")
-		x.ExampleDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "exampleString", x.ExampleStringExt)
+	validatePtr(v, "exampleUri", x.ExampleURIExt)
+	validatePtr(v, "exampleDate", x.ExampleDateExt)
 	if x.ExampleDate != "" && !fhirjson.CheckDate(x.ExampleDate) {
 		v.BadFormat("exampleDate", -1, "date")
 	}
-	if x.ExampleDateTimeExt != nil {
-		m := v.Push("exampleDateTime")
-		x.ExampleDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "exampleDateTime", x.ExampleDateTimeExt)
 	if x.ExampleDateTime != "" && !fhirjson.CheckDateTime(x.ExampleDateTime) {
 		v.BadFormat("exampleDateTime", -1, "dateTime")
 	}
-	if x.ExampleTimeExt != nil {
-		m := v.Push("exampleTime")
-		x.ExampleTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "exampleTime", x.ExampleTimeExt)
 	if x.ExampleTime != "" && !fhirjson.CheckTime(x.ExampleTime) {
 		v.BadFormat("exampleTime", -1, "time")
 	}
-	if x.ExampleCodeExt != nil {
-		m := v.Push("exampleCode")
-		x.ExampleCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleOidExt != nil {
-		m := v.Push("exampleOid")
-		x.ExampleOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleIDExt != nil {
-		m := v.Push("exampleId")
-		x.ExampleIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "exampleCode", x.ExampleCodeExt)
+	validatePtr(v, "exampleOid", x.ExampleOidExt)
+	validatePtr(v, "exampleId", x.ExampleIDExt)
 	if x.ExampleID != "" && !fhirjson.CheckID(x.ExampleID) {
 		v.BadFormat("exampleId", -1, "id")
 	}
-	if x.ExampleUnsignedIntExt != nil {
-		m := v.Push("exampleUnsignedInt")
-		x.ExampleUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "exampleUnsignedInt", x.ExampleUnsignedIntExt)
 	if x.ExampleUnsignedInt != nil && *x.ExampleUnsignedInt < 0 {
 		v.BadFormat("exampleUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ExamplePositiveIntExt != nil {
-		m := v.Push("examplePositiveInt")
-		x.ExamplePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "examplePositiveInt", x.ExamplePositiveIntExt)
 	if x.ExamplePositiveInt != nil && *x.ExamplePositiveInt < 1 {
 		v.BadFormat("examplePositiveInt", -1, "positiveInt")
 	}
-	if x.ExampleMarkdownExt != nil {
-		m := v.Push("exampleMarkdown")
-		x.ExampleMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleAnnotation != nil {
-		m := v.Push("exampleAnnotation")
-		x.ExampleAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleAttachment != nil {
-		m := v.Push("exampleAttachment")
-		x.ExampleAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleIdentifier != nil {
-		m := v.Push("exampleIdentifier")
-		x.ExampleIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleCodeableConcept != nil {
-		m := v.Push("exampleCodeableConcept")
-		x.ExampleCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleCoding != nil {
-		m := v.Push("exampleCoding")
-		x.ExampleCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleQuantity != nil {
-		m := v.Push("exampleQuantity")
-		x.ExampleQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleRange != nil {
-		m := v.Push("exampleRange")
-		x.ExampleRange.validate(v)
-		v.Pop(m)
-	}
-	if x.ExamplePeriod != nil {
-		m := v.Push("examplePeriod")
-		x.ExamplePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleRatio != nil {
-		m := v.Push("exampleRatio")
-		x.ExampleRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleSampledData != nil {
-		m := v.Push("exampleSampledData")
-		x.ExampleSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleSignature != nil {
-		m := v.Push("exampleSignature")
-		x.ExampleSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleHumanName != nil {
-		m := v.Push("exampleHumanName")
-		x.ExampleHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleAddress != nil {
-		m := v.Push("exampleAddress")
-		x.ExampleAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleContactPoint != nil {
-		m := v.Push("exampleContactPoint")
-		x.ExampleContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleTiming != nil {
-		m := v.Push("exampleTiming")
-		x.ExampleTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleReference != nil {
-		m := v.Push("exampleReference")
-		x.ExampleReference.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleMeta != nil {
-		m := v.Push("exampleMeta")
-		x.ExampleMeta.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueBooleanExt != nil {
-		m := v.Push("minValueBoolean")
-		x.MinValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueIntegerExt != nil {
-		m := v.Push("minValueInteger")
-		x.MinValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueDecimalExt != nil {
-		m := v.Push("minValueDecimal")
-		x.MinValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueBase64BinaryExt != nil {
-		m := v.Push("minValueBase64Binary")
-		x.MinValueBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueInstantExt != nil {
-		m := v.Push("minValueInstant")
-		x.MinValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "exampleMarkdown", x.ExampleMarkdownExt)
+	validatePtr(v, "exampleAnnotation", x.ExampleAnnotation)
+	validatePtr(v, "exampleAttachment", x.ExampleAttachment)
+	validatePtr(v, "exampleIdentifier", x.ExampleIdentifier)
+	validatePtr(v, "exampleCodeableConcept", x.ExampleCodeableConcept)
+	validatePtr(v, "exampleCoding", x.ExampleCoding)
+	validatePtr(v, "exampleQuantity", x.ExampleQuantity)
+	validatePtr(v, "exampleRange", x.ExampleRange)
+	validatePtr(v, "examplePeriod", x.ExamplePeriod)
+	validatePtr(v, "exampleRatio", x.ExampleRatio)
+	validatePtr(v, "exampleSampledData", x.ExampleSampledData)
+	validatePtr(v, "exampleSignature", x.ExampleSignature)
+	validatePtr(v, "exampleHumanName", x.ExampleHumanName)
+	validatePtr(v, "exampleAddress", x.ExampleAddress)
+	validatePtr(v, "exampleContactPoint", x.ExampleContactPoint)
+	validatePtr(v, "exampleTiming", x.ExampleTiming)
+	validatePtr(v, "exampleReference", x.ExampleReference)
+	validatePtr(v, "exampleMeta", x.ExampleMeta)
+	validatePtr(v, "minValueBoolean", x.MinValueBooleanExt)
+	validatePtr(v, "minValueInteger", x.MinValueIntegerExt)
+	validatePtr(v, "minValueDecimal", x.MinValueDecimalExt)
+	validatePtr(v, "minValueBase64Binary", x.MinValueBase64BinaryExt)
+	validatePtr(v, "minValueInstant", x.MinValueInstantExt)
 	if x.MinValueInstant != "" && !fhirjson.CheckInstant(x.MinValueInstant) {
 		v.BadFormat("minValueInstant", -1, "instant")
 	}
-	if x.MinValueStringExt != nil {
-		m := v.Push("minValueString")
-		x.MinValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueURIExt != nil {
-		m := v.Push("minValueUri")
-		x.MinValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueDateExt != nil {
-		m := v.Push("minValueDate")
-		x.MinValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValueString", x.MinValueStringExt)
+	validatePtr(v, "minValueUri", x.MinValueURIExt)
+	validatePtr(v, "minValueDate", x.MinValueDateExt)
 	if x.MinValueDate != "" && !fhirjson.CheckDate(x.MinValueDate) {
 		v.BadFormat("minValueDate", -1, "date")
 	}
-	if x.MinValueDateTimeExt != nil {
-		m := v.Push("minValueDateTime")
-		x.MinValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValueDateTime", x.MinValueDateTimeExt)
 	if x.MinValueDateTime != "" && !fhirjson.CheckDateTime(x.MinValueDateTime) {
 		v.BadFormat("minValueDateTime", -1, "dateTime")
 	}
-	if x.MinValueTimeExt != nil {
-		m := v.Push("minValueTime")
-		x.MinValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValueTime", x.MinValueTimeExt)
 	if x.MinValueTime != "" && !fhirjson.CheckTime(x.MinValueTime) {
 		v.BadFormat("minValueTime", -1, "time")
 	}
-	if x.MinValueCodeExt != nil {
-		m := v.Push("minValueCode")
-		x.MinValueCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueOidExt != nil {
-		m := v.Push("minValueOid")
-		x.MinValueOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueIDExt != nil {
-		m := v.Push("minValueId")
-		x.MinValueIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValueCode", x.MinValueCodeExt)
+	validatePtr(v, "minValueOid", x.MinValueOidExt)
+	validatePtr(v, "minValueId", x.MinValueIDExt)
 	if x.MinValueID != "" && !fhirjson.CheckID(x.MinValueID) {
 		v.BadFormat("minValueId", -1, "id")
 	}
-	if x.MinValueUnsignedIntExt != nil {
-		m := v.Push("minValueUnsignedInt")
-		x.MinValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValueUnsignedInt", x.MinValueUnsignedIntExt)
 	if x.MinValueUnsignedInt != nil && *x.MinValueUnsignedInt < 0 {
 		v.BadFormat("minValueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.MinValuePositiveIntExt != nil {
-		m := v.Push("minValuePositiveInt")
-		x.MinValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValuePositiveInt", x.MinValuePositiveIntExt)
 	if x.MinValuePositiveInt != nil && *x.MinValuePositiveInt < 1 {
 		v.BadFormat("minValuePositiveInt", -1, "positiveInt")
 	}
-	if x.MinValueMarkdownExt != nil {
-		m := v.Push("minValueMarkdown")
-		x.MinValueMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueAnnotation != nil {
-		m := v.Push("minValueAnnotation")
-		x.MinValueAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueAttachment != nil {
-		m := v.Push("minValueAttachment")
-		x.MinValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueIdentifier != nil {
-		m := v.Push("minValueIdentifier")
-		x.MinValueIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueCodeableConcept != nil {
-		m := v.Push("minValueCodeableConcept")
-		x.MinValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueCoding != nil {
-		m := v.Push("minValueCoding")
-		x.MinValueCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueQuantity != nil {
-		m := v.Push("minValueQuantity")
-		x.MinValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueRange != nil {
-		m := v.Push("minValueRange")
-		x.MinValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValuePeriod != nil {
-		m := v.Push("minValuePeriod")
-		x.MinValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueRatio != nil {
-		m := v.Push("minValueRatio")
-		x.MinValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueSampledData != nil {
-		m := v.Push("minValueSampledData")
-		x.MinValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueSignature != nil {
-		m := v.Push("minValueSignature")
-		x.MinValueSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueHumanName != nil {
-		m := v.Push("minValueHumanName")
-		x.MinValueHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueAddress != nil {
-		m := v.Push("minValueAddress")
-		x.MinValueAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueContactPoint != nil {
-		m := v.Push("minValueContactPoint")
-		x.MinValueContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueTiming != nil {
-		m := v.Push("minValueTiming")
-		x.MinValueTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueReference != nil {
-		m := v.Push("minValueReference")
-		x.MinValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueMeta != nil {
-		m := v.Push("minValueMeta")
-		x.MinValueMeta.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueBooleanExt != nil {
-		m := v.Push("maxValueBoolean")
-		x.MaxValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueIntegerExt != nil {
-		m := v.Push("maxValueInteger")
-		x.MaxValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueDecimalExt != nil {
-		m := v.Push("maxValueDecimal")
-		x.MaxValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueBase64BinaryExt != nil {
-		m := v.Push("maxValueBase64Binary")
-		x.MaxValueBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueInstantExt != nil {
-		m := v.Push("maxValueInstant")
-		x.MaxValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValueMarkdown", x.MinValueMarkdownExt)
+	validatePtr(v, "minValueAnnotation", x.MinValueAnnotation)
+	validatePtr(v, "minValueAttachment", x.MinValueAttachment)
+	validatePtr(v, "minValueIdentifier", x.MinValueIdentifier)
+	validatePtr(v, "minValueCodeableConcept", x.MinValueCodeableConcept)
+	validatePtr(v, "minValueCoding", x.MinValueCoding)
+	validatePtr(v, "minValueQuantity", x.MinValueQuantity)
+	validatePtr(v, "minValueRange", x.MinValueRange)
+	validatePtr(v, "minValuePeriod", x.MinValuePeriod)
+	validatePtr(v, "minValueRatio", x.MinValueRatio)
+	validatePtr(v, "minValueSampledData", x.MinValueSampledData)
+	validatePtr(v, "minValueSignature", x.MinValueSignature)
+	validatePtr(v, "minValueHumanName", x.MinValueHumanName)
+	validatePtr(v, "minValueAddress", x.MinValueAddress)
+	validatePtr(v, "minValueContactPoint", x.MinValueContactPoint)
+	validatePtr(v, "minValueTiming", x.MinValueTiming)
+	validatePtr(v, "minValueReference", x.MinValueReference)
+	validatePtr(v, "minValueMeta", x.MinValueMeta)
+	validatePtr(v, "maxValueBoolean", x.MaxValueBooleanExt)
+	validatePtr(v, "maxValueInteger", x.MaxValueIntegerExt)
+	validatePtr(v, "maxValueDecimal", x.MaxValueDecimalExt)
+	validatePtr(v, "maxValueBase64Binary", x.MaxValueBase64BinaryExt)
+	validatePtr(v, "maxValueInstant", x.MaxValueInstantExt)
 	if x.MaxValueInstant != "" && !fhirjson.CheckInstant(x.MaxValueInstant) {
 		v.BadFormat("maxValueInstant", -1, "instant")
 	}
-	if x.MaxValueStringExt != nil {
-		m := v.Push("maxValueString")
-		x.MaxValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueURIExt != nil {
-		m := v.Push("maxValueUri")
-		x.MaxValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueDateExt != nil {
-		m := v.Push("maxValueDate")
-		x.MaxValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "maxValueString", x.MaxValueStringExt)
+	validatePtr(v, "maxValueUri", x.MaxValueURIExt)
+	validatePtr(v, "maxValueDate", x.MaxValueDateExt)
 	if x.MaxValueDate != "" && !fhirjson.CheckDate(x.MaxValueDate) {
 		v.BadFormat("maxValueDate", -1, "date")
 	}
-	if x.MaxValueDateTimeExt != nil {
-		m := v.Push("maxValueDateTime")
-		x.MaxValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "maxValueDateTime", x.MaxValueDateTimeExt)
 	if x.MaxValueDateTime != "" && !fhirjson.CheckDateTime(x.MaxValueDateTime) {
 		v.BadFormat("maxValueDateTime", -1, "dateTime")
 	}
-	if x.MaxValueTimeExt != nil {
-		m := v.Push("maxValueTime")
-		x.MaxValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "maxValueTime", x.MaxValueTimeExt)
 	if x.MaxValueTime != "" && !fhirjson.CheckTime(x.MaxValueTime) {
 		v.BadFormat("maxValueTime", -1, "time")
 	}
-	if x.MaxValueCodeExt != nil {
-		m := v.Push("maxValueCode")
-		x.MaxValueCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueOidExt != nil {
-		m := v.Push("maxValueOid")
-		x.MaxValueOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueIDExt != nil {
-		m := v.Push("maxValueId")
-		x.MaxValueIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "maxValueCode", x.MaxValueCodeExt)
+	validatePtr(v, "maxValueOid", x.MaxValueOidExt)
+	validatePtr(v, "maxValueId", x.MaxValueIDExt)
 	if x.MaxValueID != "" && !fhirjson.CheckID(x.MaxValueID) {
 		v.BadFormat("maxValueId", -1, "id")
 	}
-	if x.MaxValueUnsignedIntExt != nil {
-		m := v.Push("maxValueUnsignedInt")
-		x.MaxValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "maxValueUnsignedInt", x.MaxValueUnsignedIntExt)
 	if x.MaxValueUnsignedInt != nil && *x.MaxValueUnsignedInt < 0 {
 		v.BadFormat("maxValueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.MaxValuePositiveIntExt != nil {
-		m := v.Push("maxValuePositiveInt")
-		x.MaxValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "maxValuePositiveInt", x.MaxValuePositiveIntExt)
 	if x.MaxValuePositiveInt != nil && *x.MaxValuePositiveInt < 1 {
 		v.BadFormat("maxValuePositiveInt", -1, "positiveInt")
 	}
-	if x.MaxValueMarkdownExt != nil {
-		m := v.Push("maxValueMarkdown")
-		x.MaxValueMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueAnnotation != nil {
-		m := v.Push("maxValueAnnotation")
-		x.MaxValueAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueAttachment != nil {
-		m := v.Push("maxValueAttachment")
-		x.MaxValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueIdentifier != nil {
-		m := v.Push("maxValueIdentifier")
-		x.MaxValueIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueCodeableConcept != nil {
-		m := v.Push("maxValueCodeableConcept")
-		x.MaxValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueCoding != nil {
-		m := v.Push("maxValueCoding")
-		x.MaxValueCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueQuantity != nil {
-		m := v.Push("maxValueQuantity")
-		x.MaxValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueRange != nil {
-		m := v.Push("maxValueRange")
-		x.MaxValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValuePeriod != nil {
-		m := v.Push("maxValuePeriod")
-		x.MaxValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueRatio != nil {
-		m := v.Push("maxValueRatio")
-		x.MaxValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueSampledData != nil {
-		m := v.Push("maxValueSampledData")
-		x.MaxValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueSignature != nil {
-		m := v.Push("maxValueSignature")
-		x.MaxValueSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueHumanName != nil {
-		m := v.Push("maxValueHumanName")
-		x.MaxValueHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueAddress != nil {
-		m := v.Push("maxValueAddress")
-		x.MaxValueAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueContactPoint != nil {
-		m := v.Push("maxValueContactPoint")
-		x.MaxValueContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueTiming != nil {
-		m := v.Push("maxValueTiming")
-		x.MaxValueTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueReference != nil {
-		m := v.Push("maxValueReference")
-		x.MaxValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueMeta != nil {
-		m := v.Push("maxValueMeta")
-		x.MaxValueMeta.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxLengthExt != nil {
-		m := v.Push("maxLength")
-		x.MaxLengthExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.ConditionExt {
-		if e != nil {
-			m := v.PushIndex("condition", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "maxValueMarkdown", x.MaxValueMarkdownExt)
+	validatePtr(v, "maxValueAnnotation", x.MaxValueAnnotation)
+	validatePtr(v, "maxValueAttachment", x.MaxValueAttachment)
+	validatePtr(v, "maxValueIdentifier", x.MaxValueIdentifier)
+	validatePtr(v, "maxValueCodeableConcept", x.MaxValueCodeableConcept)
+	validatePtr(v, "maxValueCoding", x.MaxValueCoding)
+	validatePtr(v, "maxValueQuantity", x.MaxValueQuantity)
+	validatePtr(v, "maxValueRange", x.MaxValueRange)
+	validatePtr(v, "maxValuePeriod", x.MaxValuePeriod)
+	validatePtr(v, "maxValueRatio", x.MaxValueRatio)
+	validatePtr(v, "maxValueSampledData", x.MaxValueSampledData)
+	validatePtr(v, "maxValueSignature", x.MaxValueSignature)
+	validatePtr(v, "maxValueHumanName", x.MaxValueHumanName)
+	validatePtr(v, "maxValueAddress", x.MaxValueAddress)
+	validatePtr(v, "maxValueContactPoint", x.MaxValueContactPoint)
+	validatePtr(v, "maxValueTiming", x.MaxValueTiming)
+	validatePtr(v, "maxValueReference", x.MaxValueReference)
+	validatePtr(v, "maxValueMeta", x.MaxValueMeta)
+	validatePtr(v, "maxLength", x.MaxLengthExt)
+	validatePtrs(v, "condition", x.ConditionExt)
 	for i, s := range x.Condition {
 		if s != "" && !fhirjson.CheckID(s) {
 			v.BadFormat("condition", i, "id")
 		}
 	}
-	for i := range x.Constraint {
-		m := v.PushIndex("constraint", i)
-		x.Constraint[i].validate(v)
-		v.Pop(m)
-	}
-	if x.MustSupportExt != nil {
-		m := v.Push("mustSupport")
-		x.MustSupportExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IsModifierExt != nil {
-		m := v.Push("isModifier")
-		x.IsModifierExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IsSummaryExt != nil {
-		m := v.Push("isSummary")
-		x.IsSummaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Binding != nil {
-		m := v.Push("binding")
-		x.Binding.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Mapping {
-		m := v.PushIndex("mapping", i)
-		x.Mapping[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "constraint", x.Constraint)
+	validatePtr(v, "mustSupport", x.MustSupportExt)
+	validatePtr(v, "isModifier", x.IsModifierExt)
+	validatePtr(v, "isSummary", x.IsSummaryExt)
+	validatePtr(v, "binding", x.Binding)
+	validateSlice(v, "mapping", x.Mapping)
 }
 
 // DefaultValue returns the value of ElementDefinition.defaultValue[x] that is set, or nil. It is one of:
@@ -5621,39 +4449,17 @@ func (x *ElementDefinitionSlicing) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.DiscriminatorExt {
-		if e != nil {
-			m := v.PushIndex("discriminator", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OrderedExt != nil {
-		m := v.Push("ordered")
-		x.OrderedExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtrs(v, "discriminator", x.DiscriminatorExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "ordered", x.OrderedExt)
 	if !(x.Rules != "" || x.RulesExt != nil) {
 		v.Missing("rules")
 	}
 	if x.Rules != "" && !x.Rules.IsValid() {
 		v.BadCode("rules", -1, "http://hl7.org/fhir/ValueSet/resource-slicing-rules")
 	}
-	if x.RulesExt != nil {
-		m := v.Push("rules")
-		x.RulesExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "rules", x.RulesExt)
 }
 
 // ElementDefinitionBase is the backbone element ElementDefinition.base of FHIR DSTU2 (1.0.2).
@@ -5742,35 +4548,19 @@ func (x *ElementDefinitionBase) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
 		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "path", x.PathExt)
 	if !(x.Min != nil || x.MinExt != nil) {
 		v.Missing("min")
 	}
-	if x.MinExt != nil {
-		m := v.Push("min")
-		x.MinExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "min", x.MinExt)
 	if !(x.Max != "" || x.MaxExt != nil) {
 		v.Missing("max")
 	}
-	if x.MaxExt != nil {
-		m := v.Push("max")
-		x.MaxExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "max", x.MaxExt)
 }
 
 // ElementDefinitionType is the backbone element ElementDefinition.type of FHIR DSTU2 (1.0.2).
@@ -5859,41 +4649,21 @@ func (x *ElementDefinitionType) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
 		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.ProfileExt {
-		if e != nil {
-			m := v.PushIndex("profile", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtrs(v, "profile", x.ProfileExt)
 	for i, c := range x.Aggregation {
 		if c != "" && !c.IsValid() {
 			v.BadCode("aggregation", i, "http://hl7.org/fhir/ValueSet/resource-aggregation-mode")
 		}
 	}
-	for i, e := range x.AggregationExt {
-		if e != nil {
-			m := v.PushIndex("aggregation", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "aggregation", x.AggregationExt)
 }
 
 // ElementDefinitionConstraint is the backbone element ElementDefinition.constraint of FHIR DSTU2 (1.0.2).
@@ -6004,54 +4774,30 @@ func (x *ElementDefinitionConstraint) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Key != "" || x.KeyExt != nil) {
 		v.Missing("key")
 	}
-	if x.KeyExt != nil {
-		m := v.Push("key")
-		x.KeyExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "key", x.KeyExt)
 	if x.Key != "" && !fhirjson.CheckID(x.Key) {
 		v.BadFormat("key", -1, "id")
 	}
-	if x.RequirementsExt != nil {
-		m := v.Push("requirements")
-		x.RequirementsExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requirements", x.RequirementsExt)
 	if !(x.Severity != "" || x.SeverityExt != nil) {
 		v.Missing("severity")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
 		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/constraint-severity")
 	}
-	if x.SeverityExt != nil {
-		m := v.Push("severity")
-		x.SeverityExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "severity", x.SeverityExt)
 	if !(x.Human != "" || x.HumanExt != nil) {
 		v.Missing("human")
 	}
-	if x.HumanExt != nil {
-		m := v.Push("human")
-		x.HumanExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "human", x.HumanExt)
 	if !(x.Xpath != "" || x.XpathExt != nil) {
 		v.Missing("xpath")
 	}
-	if x.XpathExt != nil {
-		m := v.Push("xpath")
-		x.XpathExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "xpath", x.XpathExt)
 }
 
 // ElementDefinitionBinding is the backbone element ElementDefinition.binding of FHIR DSTU2 (1.0.2).
@@ -6147,37 +4893,17 @@ func (x *ElementDefinitionBinding) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Strength != "" || x.StrengthExt != nil) {
 		v.Missing("strength")
 	}
 	if x.Strength != "" && !x.Strength.IsValid() {
 		v.BadCode("strength", -1, "http://hl7.org/fhir/ValueSet/binding-strength")
 	}
-	if x.StrengthExt != nil {
-		m := v.Push("strength")
-		x.StrengthExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSetURIExt != nil {
-		m := v.Push("valueSetUri")
-		x.ValueSetURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSetReference != nil {
-		m := v.Push("valueSetReference")
-		x.ValueSetReference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "strength", x.StrengthExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "valueSetUri", x.ValueSetURIExt)
+	validatePtr(v, "valueSetReference", x.ValueSetReference)
 }
 
 // ValueSet returns the value of ElementDefinition.binding.valueSet[x] that is set, or nil. It is one of:
@@ -6292,35 +5018,19 @@ func (x *ElementDefinitionMapping) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Identity != "" || x.IdentityExt != nil) {
 		v.Missing("identity")
 	}
-	if x.IdentityExt != nil {
-		m := v.Push("identity")
-		x.IdentityExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "identity", x.IdentityExt)
 	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
 		v.BadFormat("identity", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "language", x.LanguageExt)
 	if !(x.Map != "" || x.MapExt != nil) {
 		v.Missing("map")
 	}
-	if x.MapExt != nil {
-		m := v.Push("map")
-		x.MapExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "map", x.MapExt)
 }
 
 // Extension is the FHIR DSTU2 (1.0.2) datatype Extension (http://hl7.org/fhir/StructureDefinition/Extension).
@@ -6629,200 +5339,64 @@ func (x *Extension) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.URL != "") {
 		v.Missing("url")
 	}
-	if x.ValueBooleanExt != nil {
-		m := v.Push("valueBoolean")
-		x.ValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIntegerExt != nil {
-		m := v.Push("valueInteger")
-		x.ValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDecimalExt != nil {
-		m := v.Push("valueDecimal")
-		x.ValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBase64BinaryExt != nil {
-		m := v.Push("valueBase64Binary")
-		x.ValueBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueInstantExt != nil {
-		m := v.Push("valueInstant")
-		x.ValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueBase64Binary", x.ValueBase64BinaryExt)
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
 	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
 		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueURIExt != nil {
-		m := v.Push("valueUri")
-		x.ValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDateExt != nil {
-		m := v.Push("valueDate")
-		x.ValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
 		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueDateTimeExt != nil {
-		m := v.Push("valueDateTime")
-		x.ValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
 		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueTimeExt != nil {
-		m := v.Push("valueTime")
-		x.ValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueTime", x.ValueTimeExt)
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
 		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueCodeExt != nil {
-		m := v.Push("valueCode")
-		x.ValueCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueOidExt != nil {
-		m := v.Push("valueOid")
-		x.ValueOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIDExt != nil {
-		m := v.Push("valueId")
-		x.ValueIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueOid", x.ValueOidExt)
+	validatePtr(v, "valueId", x.ValueIDExt)
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
 		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueUnsignedIntExt != nil {
-		m := v.Push("valueUnsignedInt")
-		x.ValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueUnsignedInt", x.ValueUnsignedIntExt)
 	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
 		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ValuePositiveIntExt != nil {
-		m := v.Push("valuePositiveInt")
-		x.ValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valuePositiveInt", x.ValuePositiveIntExt)
 	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
 		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
-	if x.ValueMarkdownExt != nil {
-		m := v.Push("valueMarkdown")
-		x.ValueMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAnnotation != nil {
-		m := v.Push("valueAnnotation")
-		x.ValueAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAttachment != nil {
-		m := v.Push("valueAttachment")
-		x.ValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIdentifier != nil {
-		m := v.Push("valueIdentifier")
-		x.ValueIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeableConcept != nil {
-		m := v.Push("valueCodeableConcept")
-		x.ValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCoding != nil {
-		m := v.Push("valueCoding")
-		x.ValueCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueQuantity != nil {
-		m := v.Push("valueQuantity")
-		x.ValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRange != nil {
-		m := v.Push("valueRange")
-		x.ValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.ValuePeriod != nil {
-		m := v.Push("valuePeriod")
-		x.ValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRatio != nil {
-		m := v.Push("valueRatio")
-		x.ValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSampledData != nil {
-		m := v.Push("valueSampledData")
-		x.ValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSignature != nil {
-		m := v.Push("valueSignature")
-		x.ValueSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueHumanName != nil {
-		m := v.Push("valueHumanName")
-		x.ValueHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAddress != nil {
-		m := v.Push("valueAddress")
-		x.ValueAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueContactPoint != nil {
-		m := v.Push("valueContactPoint")
-		x.ValueContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueTiming != nil {
-		m := v.Push("valueTiming")
-		x.ValueTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueReference != nil {
-		m := v.Push("valueReference")
-		x.ValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMeta != nil {
-		m := v.Push("valueMeta")
-		x.ValueMeta.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueMarkdown", x.ValueMarkdownExt)
+	validatePtr(v, "valueAnnotation", x.ValueAnnotation)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueIdentifier", x.ValueIdentifier)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueSignature", x.ValueSignature)
+	validatePtr(v, "valueHumanName", x.ValueHumanName)
+	validatePtr(v, "valueAddress", x.ValueAddress)
+	validatePtr(v, "valueContactPoint", x.ValueContactPoint)
+	validatePtr(v, "valueTiming", x.ValueTiming)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "valueMeta", x.ValueMeta)
 }
 
 // Value returns the value of Extension.value[x] that is set, or nil. It is one of:
@@ -7094,57 +5668,17 @@ func (x *HumanName) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if x.Use != "" && !x.Use.IsValid() {
 		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/name-use")
 	}
-	if x.UseExt != nil {
-		m := v.Push("use")
-		x.UseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.FamilyExt {
-		if e != nil {
-			m := v.PushIndex("family", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.GivenExt {
-		if e != nil {
-			m := v.PushIndex("given", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.PrefixExt {
-		if e != nil {
-			m := v.PushIndex("prefix", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.SuffixExt {
-		if e != nil {
-			m := v.PushIndex("suffix", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "text", x.TextExt)
+	validatePtrs(v, "family", x.FamilyExt)
+	validatePtrs(v, "given", x.GivenExt)
+	validatePtrs(v, "prefix", x.PrefixExt)
+	validatePtrs(v, "suffix", x.SuffixExt)
+	validatePtr(v, "period", x.Period)
 }
 
 // Identifier is the FHIR DSTU2 (1.0.2) datatype Identifier (http://hl7.org/fhir/StructureDefinition/Identifier).
@@ -7248,44 +5782,16 @@ func (x *Identifier) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if x.Use != "" && !x.Use.IsValid() {
 		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/identifier-use")
 	}
-	if x.UseExt != nil {
-		m := v.Push("use")
-		x.UseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	if x.Assigner != nil {
-		m := v.Push("assigner")
-		x.Assigner.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "assigner", x.Assigner)
 }
 
 // Meta is the FHIR DSTU2 (1.0.2) datatype Meta (http://hl7.org/fhir/StructureDefinition/Meta).
@@ -7384,44 +5890,18 @@ func (x *Meta) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.VersionIDExt != nil {
-		m := v.Push("versionId")
-		x.VersionIDExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "versionId", x.VersionIDExt)
 	if x.VersionID != "" && !fhirjson.CheckID(x.VersionID) {
 		v.BadFormat("versionId", -1, "id")
 	}
-	if x.LastUpdatedExt != nil {
-		m := v.Push("lastUpdated")
-		x.LastUpdatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "lastUpdated", x.LastUpdatedExt)
 	if x.LastUpdated != "" && !fhirjson.CheckInstant(x.LastUpdated) {
 		v.BadFormat("lastUpdated", -1, "instant")
 	}
-	for i, e := range x.ProfileExt {
-		if e != nil {
-			m := v.PushIndex("profile", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Security {
-		m := v.PushIndex("security", i)
-		x.Security[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Tag {
-		m := v.PushIndex("tag", i)
-		x.Tag[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "profile", x.ProfileExt)
+	validateSlice(v, "security", x.Security)
+	validateSlice(v, "tag", x.Tag)
 }
 
 // Money is the FHIR DSTU2 (1.0.2) datatype Money, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Money).
@@ -7530,39 +6010,15 @@ func (x *Money) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
 		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		m := v.Push("comparator")
-		x.ComparatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Narrative is the FHIR DSTU2 (1.0.2) datatype Narrative (http://hl7.org/fhir/StructureDefinition/Narrative).
@@ -7636,22 +6092,14 @@ func (x *Narrative) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/narrative-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Div != "") {
 		v.Missing("div")
 	}
@@ -7733,24 +6181,12 @@ func (x *Period) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.StartExt != nil {
-		m := v.Push("start")
-		x.StartExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "start", x.StartExt)
 	if x.Start != "" && !fhirjson.CheckDateTime(x.Start) {
 		v.BadFormat("start", -1, "dateTime")
 	}
-	if x.EndExt != nil {
-		m := v.Push("end")
-		x.EndExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "end", x.EndExt)
 	if x.End != "" && !fhirjson.CheckDateTime(x.End) {
 		v.BadFormat("end", -1, "dateTime")
 	}
@@ -7862,39 +6298,15 @@ func (x *Quantity) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
 		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		m := v.Push("comparator")
-		x.ComparatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Range is the FHIR DSTU2 (1.0.2) datatype Range (http://hl7.org/fhir/StructureDefinition/Range).
@@ -7963,21 +6375,9 @@ func (x *Range) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Low != nil {
-		m := v.Push("low")
-		x.Low.validate(v)
-		v.Pop(m)
-	}
-	if x.High != nil {
-		m := v.Push("high")
-		x.High.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "low", x.Low)
+	validatePtr(v, "high", x.High)
 }
 
 // Ratio is the FHIR DSTU2 (1.0.2) datatype Ratio (http://hl7.org/fhir/StructureDefinition/Ratio).
@@ -8046,21 +6446,9 @@ func (x *Ratio) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Numerator != nil {
-		m := v.Push("numerator")
-		x.Numerator.validate(v)
-		v.Pop(m)
-	}
-	if x.Denominator != nil {
-		m := v.Push("denominator")
-		x.Denominator.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "numerator", x.Numerator)
+	validatePtr(v, "denominator", x.Denominator)
 }
 
 // Reference is the FHIR DSTU2 (1.0.2) datatype Reference (http://hl7.org/fhir/StructureDefinition/Reference).
@@ -8139,21 +6527,9 @@ func (x *Reference) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ReferenceExt != nil {
-		m := v.Push("reference")
-		x.ReferenceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "reference", x.ReferenceExt)
+	validatePtr(v, "display", x.DisplayExt)
 }
 
 // SampledData is the FHIR DSTU2 (1.0.2) datatype SampledData (http://hl7.org/fhir/StructureDefinition/SampledData).
@@ -8277,61 +6653,29 @@ func (x *SampledData) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Origin != nil) {
 		v.Missing("origin")
 	}
-	if x.Origin != nil {
-		m := v.Push("origin")
-		x.Origin.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "origin", x.Origin)
 	if !(!x.Period.IsZero() || x.PeriodExt != nil) {
 		v.Missing("period")
 	}
-	if x.PeriodExt != nil {
-		m := v.Push("period")
-		x.PeriodExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LowerLimitExt != nil {
-		m := v.Push("lowerLimit")
-		x.LowerLimitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UpperLimitExt != nil {
-		m := v.Push("upperLimit")
-		x.UpperLimitExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "period", x.PeriodExt)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "lowerLimit", x.LowerLimitExt)
+	validatePtr(v, "upperLimit", x.UpperLimitExt)
 	if !(x.Dimensions != nil || x.DimensionsExt != nil) {
 		v.Missing("dimensions")
 	}
-	if x.DimensionsExt != nil {
-		m := v.Push("dimensions")
-		x.DimensionsExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "dimensions", x.DimensionsExt)
 	if x.Dimensions != nil && *x.Dimensions < 1 {
 		v.BadFormat("dimensions", -1, "positiveInt")
 	}
 	if !(x.Data != "" || x.DataExt != nil) {
 		v.Missing("data")
 	}
-	if x.DataExt != nil {
-		m := v.Push("data")
-		x.DataExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "data", x.DataExt)
 }
 
 // Signature is the FHIR DSTU2 (1.0.2) datatype Signature (http://hl7.org/fhir/StructureDefinition/Signature).
@@ -8443,56 +6787,28 @@ func (x *Signature) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(len(x.Type) > 0) {
 		v.Missing("type")
 	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "type", x.Type)
 	if !(x.When != "" || x.WhenExt != nil) {
 		v.Missing("when")
 	}
-	if x.WhenExt != nil {
-		m := v.Push("when")
-		x.WhenExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "when", x.WhenExt)
 	if x.When != "" && !fhirjson.CheckInstant(x.When) {
 		v.BadFormat("when", -1, "instant")
 	}
-	if x.WhoURIExt != nil {
-		m := v.Push("whoUri")
-		x.WhoURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.WhoReference != nil {
-		m := v.Push("whoReference")
-		x.WhoReference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "whoUri", x.WhoURIExt)
+	validatePtr(v, "whoReference", x.WhoReference)
 	if !(x.ContentType != "" || x.ContentTypeExt != nil) {
 		v.Missing("contentType")
 	}
-	if x.ContentTypeExt != nil {
-		m := v.Push("contentType")
-		x.ContentTypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "contentType", x.ContentTypeExt)
 	if !(x.Blob != "" || x.BlobExt != nil) {
 		v.Missing("blob")
 	}
-	if x.BlobExt != nil {
-		m := v.Push("blob")
-		x.BlobExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "blob", x.BlobExt)
 }
 
 // Who returns the value of Signature.who[x] that is set, or nil. It is one of:
@@ -8615,31 +6931,11 @@ func (x *SimpleQuantity) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Timing is the FHIR DSTU2 (1.0.2) datatype Timing (http://hl7.org/fhir/StructureDefinition/Timing).
@@ -8718,33 +7014,15 @@ func (x *Timing) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.EventExt {
-		if e != nil {
-			m := v.PushIndex("event", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtrs(v, "event", x.EventExt)
 	for i, s := range x.Event {
 		if s != "" && !fhirjson.CheckDateTime(s) {
 			v.BadFormat("event", i, "dateTime")
 		}
 	}
-	if x.Repeat != nil {
-		m := v.Push("repeat")
-		x.Repeat.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "repeat", x.Repeat)
+	validatePtr(v, "code", x.Code)
 }
 
 // TimingRepeat is the backbone element Timing.repeat of FHIR DSTU2 (1.0.2).
@@ -8918,85 +7196,29 @@ func (x *TimingRepeat) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.BoundsQuantity != nil {
-		m := v.Push("boundsQuantity")
-		x.BoundsQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.BoundsRange != nil {
-		m := v.Push("boundsRange")
-		x.BoundsRange.validate(v)
-		v.Pop(m)
-	}
-	if x.BoundsPeriod != nil {
-		m := v.Push("boundsPeriod")
-		x.BoundsPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.CountExt != nil {
-		m := v.Push("count")
-		x.CountExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DurationExt != nil {
-		m := v.Push("duration")
-		x.DurationExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DurationMaxExt != nil {
-		m := v.Push("durationMax")
-		x.DurationMaxExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "boundsQuantity", x.BoundsQuantity)
+	validatePtr(v, "boundsRange", x.BoundsRange)
+	validatePtr(v, "boundsPeriod", x.BoundsPeriod)
+	validatePtr(v, "count", x.CountExt)
+	validatePtr(v, "duration", x.DurationExt)
+	validatePtr(v, "durationMax", x.DurationMaxExt)
 	if x.DurationUnits != "" && !x.DurationUnits.IsValid() {
 		v.BadCode("durationUnits", -1, "http://hl7.org/fhir/ValueSet/units-of-time")
 	}
-	if x.DurationUnitsExt != nil {
-		m := v.Push("durationUnits")
-		x.DurationUnitsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FrequencyExt != nil {
-		m := v.Push("frequency")
-		x.FrequencyExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FrequencyMaxExt != nil {
-		m := v.Push("frequencyMax")
-		x.FrequencyMaxExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PeriodExt != nil {
-		m := v.Push("period")
-		x.PeriodExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PeriodMaxExt != nil {
-		m := v.Push("periodMax")
-		x.PeriodMaxExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "durationUnits", x.DurationUnitsExt)
+	validatePtr(v, "frequency", x.FrequencyExt)
+	validatePtr(v, "frequencyMax", x.FrequencyMaxExt)
+	validatePtr(v, "period", x.PeriodExt)
+	validatePtr(v, "periodMax", x.PeriodMaxExt)
 	if x.PeriodUnits != "" && !x.PeriodUnits.IsValid() {
 		v.BadCode("periodUnits", -1, "http://hl7.org/fhir/ValueSet/units-of-time")
 	}
-	if x.PeriodUnitsExt != nil {
-		m := v.Push("periodUnits")
-		x.PeriodUnitsExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "periodUnits", x.PeriodUnitsExt)
 	if x.When != "" && !x.When.IsValid() {
 		v.BadCode("when", -1, "http://hl7.org/fhir/ValueSet/event-timing")
 	}
-	if x.WhenExt != nil {
-		m := v.Push("when")
-		x.WhenExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "when", x.WhenExt)
 }
 
 // Bounds returns the value of Timing.repeat.bounds[x] that is set, or nil. It is one of:

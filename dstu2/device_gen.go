@@ -234,143 +234,45 @@ func (x *Device) Validate() error {
 }
 
 func (x *Device) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "note", x.Note)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/devicestatus")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ManufacturerExt != nil {
-		m := v.Push("manufacturer")
-		x.ManufacturerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ModelExt != nil {
-		m := v.Push("model")
-		x.ModelExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ManufactureDateExt != nil {
-		m := v.Push("manufactureDate")
-		x.ManufactureDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "manufacturer", x.ManufacturerExt)
+	validatePtr(v, "model", x.ModelExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "manufactureDate", x.ManufactureDateExt)
 	if x.ManufactureDate != "" && !fhirjson.CheckDateTime(x.ManufactureDate) {
 		v.BadFormat("manufactureDate", -1, "dateTime")
 	}
-	if x.ExpiryExt != nil {
-		m := v.Push("expiry")
-		x.ExpiryExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "expiry", x.ExpiryExt)
 	if x.Expiry != "" && !fhirjson.CheckDateTime(x.Expiry) {
 		v.BadFormat("expiry", -1, "dateTime")
 	}
-	if x.UdiExt != nil {
-		m := v.Push("udi")
-		x.UdiExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LotNumberExt != nil {
-		m := v.Push("lotNumber")
-		x.LotNumberExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Owner != nil {
-		m := v.Push("owner")
-		x.Owner.validate(v)
-		v.Pop(m)
-	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "udi", x.UdiExt)
+	validatePtr(v, "lotNumber", x.LotNumberExt)
+	validatePtr(v, "owner", x.Owner)
+	validatePtr(v, "location", x.Location)
+	validatePtr(v, "patient", x.Patient)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "url", x.URLExt)
 }
 
 // ResourceType returns "Device".

@@ -184,122 +184,38 @@ func (x *DeviceUseStatement) Validate() error {
 }
 
 func (x *DeviceUseStatement) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.BodySiteCodeableConcept != nil {
-		m := v.Push("bodySiteCodeableConcept")
-		x.BodySiteCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.BodySiteReference != nil {
-		m := v.Push("bodySiteReference")
-		x.BodySiteReference.validate(v)
-		v.Pop(m)
-	}
-	if x.WhenUsed != nil {
-		m := v.Push("whenUsed")
-		x.WhenUsed.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "bodySiteCodeableConcept", x.BodySiteCodeableConcept)
+	validatePtr(v, "bodySiteReference", x.BodySiteReference)
+	validatePtr(v, "whenUsed", x.WhenUsed)
 	if !(x.Device != nil) {
 		v.Missing("device")
 	}
-	if x.Device != nil {
-		m := v.Push("device")
-		x.Device.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Indication {
-		m := v.PushIndex("indication", i)
-		x.Indication[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.NotesExt {
-		if e != nil {
-			m := v.PushIndex("notes", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.RecordedOnExt != nil {
-		m := v.Push("recordedOn")
-		x.RecordedOnExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "device", x.Device)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "indication", x.Indication)
+	validatePtrs(v, "notes", x.NotesExt)
+	validatePtr(v, "recordedOn", x.RecordedOnExt)
 	if x.RecordedOn != "" && !fhirjson.CheckDateTime(x.RecordedOn) {
 		v.BadFormat("recordedOn", -1, "dateTime")
 	}
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingTiming != nil {
-		m := v.Push("timingTiming")
-		x.TimingTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingPeriod != nil {
-		m := v.Push("timingPeriod")
-		x.TimingPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingDateTimeExt != nil {
-		m := v.Push("timingDateTime")
-		x.TimingDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "timingTiming", x.TimingTiming)
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "timingDateTime", x.TimingDateTimeExt)
 	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
 		v.BadFormat("timingDateTime", -1, "dateTime")
 	}

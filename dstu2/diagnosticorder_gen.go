@@ -179,120 +179,38 @@ func (x *DiagnosticOrder) Validate() error {
 }
 
 func (x *DiagnosticOrder) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Orderer != nil {
-		m := v.Push("orderer")
-		x.Orderer.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Reason {
-		m := v.PushIndex("reason", i)
-		x.Reason[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SupportingInformation {
-		m := v.PushIndex("supportingInformation", i)
-		x.SupportingInformation[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Specimen {
-		m := v.PushIndex("specimen", i)
-		x.Specimen[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "orderer", x.Orderer)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "encounter", x.Encounter)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
+	validateSlice(v, "specimen", x.Specimen)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if x.Priority != "" && !x.Priority.IsValid() {
 		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/diagnostic-order-priority")
 	}
-	if x.PriorityExt != nil {
-		m := v.Push("priority")
-		x.PriorityExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Event {
-		m := v.PushIndex("event", i)
-		x.Event[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Item {
-		m := v.PushIndex("item", i)
-		x.Item[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
+	validateSlice(v, "event", x.Event)
+	validateSlice(v, "item", x.Item)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "DiagnosticOrder".
@@ -398,48 +316,24 @@ func (x *DiagnosticOrderEvent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Description != nil {
-		m := v.Push("description")
-		x.Description.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "description", x.Description)
 	if !(x.DateTime != "" || x.DateTimeExt != nil) {
 		v.Missing("dateTime")
 	}
-	if x.DateTimeExt != nil {
-		m := v.Push("dateTime")
-		x.DateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "dateTime", x.DateTimeExt)
 	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
 		v.BadFormat("dateTime", -1, "dateTime")
 	}
-	if x.Actor != nil {
-		m := v.Push("actor")
-		x.Actor.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "actor", x.Actor)
 }
 
 // DiagnosticOrderItem is the backbone element DiagnosticOrder.item of FHIR DSTU2 (1.0.2).
@@ -533,45 +427,17 @@ func (x *DiagnosticOrderItem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Specimen {
-		m := v.PushIndex("specimen", i)
-		x.Specimen[i].validate(v)
-		v.Pop(m)
-	}
-	if x.BodySite != nil {
-		m := v.Push("bodySite")
-		x.BodySite.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "specimen", x.Specimen)
+	validatePtr(v, "bodySite", x.BodySite)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Event {
-		m := v.PushIndex("event", i)
-		x.Event[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "event", x.Event)
 }

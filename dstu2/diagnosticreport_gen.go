@@ -222,165 +222,59 @@ func (x *DiagnosticReport) validate(v *fhirjson.Validator) {
 	if x.EffectiveType() == "" {
 		v.Missing("effective[x]")
 	}
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/diagnostic-report-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	if x.EffectiveDateTimeExt != nil {
-		m := v.Push("effectiveDateTime")
-		x.EffectiveDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "effectiveDateTime", x.EffectiveDateTimeExt)
 	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
 		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
-	if x.EffectivePeriod != nil {
-		m := v.Push("effectivePeriod")
-		x.EffectivePeriod.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
 	if !(x.Issued != "" || x.IssuedExt != nil) {
 		v.Missing("issued")
 	}
-	if x.IssuedExt != nil {
-		m := v.Push("issued")
-		x.IssuedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "issued", x.IssuedExt)
 	if x.Issued != "" && !fhirjson.CheckInstant(x.Issued) {
 		v.BadFormat("issued", -1, "instant")
 	}
 	if !(x.Performer != nil) {
 		v.Missing("performer")
 	}
-	if x.Performer != nil {
-		m := v.Push("performer")
-		x.Performer.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Request {
-		m := v.PushIndex("request", i)
-		x.Request[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Specimen {
-		m := v.PushIndex("specimen", i)
-		x.Specimen[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Result {
-		m := v.PushIndex("result", i)
-		x.Result[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ImagingStudy {
-		m := v.PushIndex("imagingStudy", i)
-		x.ImagingStudy[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Image {
-		m := v.PushIndex("image", i)
-		x.Image[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ConclusionExt != nil {
-		m := v.Push("conclusion")
-		x.ConclusionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.CodedDiagnosis {
-		m := v.PushIndex("codedDiagnosis", i)
-		x.CodedDiagnosis[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PresentedForm {
-		m := v.PushIndex("presentedForm", i)
-		x.PresentedForm[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "performer", x.Performer)
+	validateSlice(v, "request", x.Request)
+	validateSlice(v, "specimen", x.Specimen)
+	validateSlice(v, "result", x.Result)
+	validateSlice(v, "imagingStudy", x.ImagingStudy)
+	validateSlice(v, "image", x.Image)
+	validatePtr(v, "conclusion", x.ConclusionExt)
+	validateSlice(v, "codedDiagnosis", x.CodedDiagnosis)
+	validateSlice(v, "presentedForm", x.PresentedForm)
 }
 
 // ResourceType returns "DiagnosticReport".
@@ -495,27 +389,11 @@ func (x *DiagnosticReportImage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CommentExt != nil {
-		m := v.Push("comment")
-		x.CommentExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "comment", x.CommentExt)
 	if !(x.Link != nil) {
 		v.Missing("link")
 	}
-	if x.Link != nil {
-		m := v.Push("link")
-		x.Link.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "link", x.Link)
 }

@@ -214,155 +214,45 @@ func (x *Encounter) Validate() error {
 }
 
 func (x *Encounter) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-state")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.StatusHistory {
-		m := v.PushIndex("statusHistory", i)
-		x.StatusHistory[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "statusHistory", x.StatusHistory)
 	if x.Class != "" && !x.Class.IsValid() {
 		v.BadCode("class", -1, "http://hl7.org/fhir/ValueSet/encounter-class")
 	}
-	if x.ClassExt != nil {
-		m := v.Push("class")
-		x.ClassExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Priority != nil {
-		m := v.Push("priority")
-		x.Priority.validate(v)
-		v.Pop(m)
-	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.EpisodeOfCare {
-		m := v.PushIndex("episodeOfCare", i)
-		x.EpisodeOfCare[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.IncomingReferral {
-		m := v.PushIndex("incomingReferral", i)
-		x.IncomingReferral[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Participant {
-		m := v.PushIndex("participant", i)
-		x.Participant[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Appointment != nil {
-		m := v.Push("appointment")
-		x.Appointment.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	if x.Length != nil {
-		m := v.Push("length")
-		x.Length.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Reason {
-		m := v.PushIndex("reason", i)
-		x.Reason[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Indication {
-		m := v.PushIndex("indication", i)
-		x.Indication[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Hospitalization != nil {
-		m := v.Push("hospitalization")
-		x.Hospitalization.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Location {
-		m := v.PushIndex("location", i)
-		x.Location[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ServiceProvider != nil {
-		m := v.Push("serviceProvider")
-		x.ServiceProvider.validate(v)
-		v.Pop(m)
-	}
-	if x.PartOf != nil {
-		m := v.Push("partOf")
-		x.PartOf.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "class", x.ClassExt)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "priority", x.Priority)
+	validatePtr(v, "patient", x.Patient)
+	validateSlice(v, "episodeOfCare", x.EpisodeOfCare)
+	validateSlice(v, "incomingReferral", x.IncomingReferral)
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "appointment", x.Appointment)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "length", x.Length)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "indication", x.Indication)
+	validatePtr(v, "hospitalization", x.Hospitalization)
+	validateSlice(v, "location", x.Location)
+	validatePtr(v, "serviceProvider", x.ServiceProvider)
+	validatePtr(v, "partOf", x.PartOf)
 }
 
 // ResourceType returns "Encounter".
@@ -455,35 +345,19 @@ func (x *EncounterStatusHistory) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-state")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Period != nil) {
 		v.Missing("period")
 	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "period", x.Period)
 }
 
 // EncounterParticipant is the backbone element Encounter.participant of FHIR DSTU2 (1.0.2).
@@ -562,31 +436,11 @@ func (x *EncounterParticipant) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	if x.Individual != nil {
-		m := v.Push("individual")
-		x.Individual.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "individual", x.Individual)
 }
 
 // EncounterHospitalization is the backbone element Encounter.hospitalization of FHIR DSTU2 (1.0.2).
@@ -707,71 +561,19 @@ func (x *EncounterHospitalization) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PreAdmissionIdentifier != nil {
-		m := v.Push("preAdmissionIdentifier")
-		x.PreAdmissionIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.Origin != nil {
-		m := v.Push("origin")
-		x.Origin.validate(v)
-		v.Pop(m)
-	}
-	if x.AdmitSource != nil {
-		m := v.Push("admitSource")
-		x.AdmitSource.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.AdmittingDiagnosis {
-		m := v.PushIndex("admittingDiagnosis", i)
-		x.AdmittingDiagnosis[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ReAdmission != nil {
-		m := v.Push("reAdmission")
-		x.ReAdmission.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DietPreference {
-		m := v.PushIndex("dietPreference", i)
-		x.DietPreference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SpecialCourtesy {
-		m := v.PushIndex("specialCourtesy", i)
-		x.SpecialCourtesy[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SpecialArrangement {
-		m := v.PushIndex("specialArrangement", i)
-		x.SpecialArrangement[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Destination != nil {
-		m := v.Push("destination")
-		x.Destination.validate(v)
-		v.Pop(m)
-	}
-	if x.DischargeDisposition != nil {
-		m := v.Push("dischargeDisposition")
-		x.DischargeDisposition.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DischargeDiagnosis {
-		m := v.PushIndex("dischargeDiagnosis", i)
-		x.DischargeDiagnosis[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "preAdmissionIdentifier", x.PreAdmissionIdentifier)
+	validatePtr(v, "origin", x.Origin)
+	validatePtr(v, "admitSource", x.AdmitSource)
+	validateSlice(v, "admittingDiagnosis", x.AdmittingDiagnosis)
+	validatePtr(v, "reAdmission", x.ReAdmission)
+	validateSlice(v, "dietPreference", x.DietPreference)
+	validateSlice(v, "specialCourtesy", x.SpecialCourtesy)
+	validateSlice(v, "specialArrangement", x.SpecialArrangement)
+	validatePtr(v, "destination", x.Destination)
+	validatePtr(v, "dischargeDisposition", x.DischargeDisposition)
+	validateSlice(v, "dischargeDiagnosis", x.DischargeDiagnosis)
 }
 
 // EncounterLocation is the backbone element Encounter.location of FHIR DSTU2 (1.0.2).
@@ -855,35 +657,15 @@ func (x *EncounterLocation) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Location != nil) {
 		v.Missing("location")
 	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "location", x.Location)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-location-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "period", x.Period)
 }

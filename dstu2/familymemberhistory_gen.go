@@ -259,69 +259,23 @@ func (x *FamilyMemberHistory) Validate() error {
 }
 
 func (x *FamilyMemberHistory) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
@@ -331,103 +285,35 @@ func (x *FamilyMemberHistory) validate(v *fhirjson.Validator) {
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/history-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Relationship != nil) {
 		v.Missing("relationship")
 	}
-	if x.Relationship != nil {
-		m := v.Push("relationship")
-		x.Relationship.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "relationship", x.Relationship)
 	if x.Gender != "" && !x.Gender.IsValid() {
 		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
-	if x.GenderExt != nil {
-		m := v.Push("gender")
-		x.GenderExt.validate(v)
-		v.Pop(m)
-	}
-	if x.BornPeriod != nil {
-		m := v.Push("bornPeriod")
-		x.BornPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.BornDateExt != nil {
-		m := v.Push("bornDate")
-		x.BornDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "gender", x.GenderExt)
+	validatePtr(v, "bornPeriod", x.BornPeriod)
+	validatePtr(v, "bornDate", x.BornDateExt)
 	if x.BornDate != "" && !fhirjson.CheckDate(x.BornDate) {
 		v.BadFormat("bornDate", -1, "date")
 	}
-	if x.BornStringExt != nil {
-		m := v.Push("bornString")
-		x.BornStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AgeQuantity != nil {
-		m := v.Push("ageQuantity")
-		x.AgeQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.AgeRange != nil {
-		m := v.Push("ageRange")
-		x.AgeRange.validate(v)
-		v.Pop(m)
-	}
-	if x.AgeStringExt != nil {
-		m := v.Push("ageString")
-		x.AgeStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DeceasedBooleanExt != nil {
-		m := v.Push("deceasedBoolean")
-		x.DeceasedBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DeceasedQuantity != nil {
-		m := v.Push("deceasedQuantity")
-		x.DeceasedQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.DeceasedRange != nil {
-		m := v.Push("deceasedRange")
-		x.DeceasedRange.validate(v)
-		v.Pop(m)
-	}
-	if x.DeceasedDateExt != nil {
-		m := v.Push("deceasedDate")
-		x.DeceasedDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "bornString", x.BornStringExt)
+	validatePtr(v, "ageQuantity", x.AgeQuantity)
+	validatePtr(v, "ageRange", x.AgeRange)
+	validatePtr(v, "ageString", x.AgeStringExt)
+	validatePtr(v, "deceasedBoolean", x.DeceasedBooleanExt)
+	validatePtr(v, "deceasedQuantity", x.DeceasedQuantity)
+	validatePtr(v, "deceasedRange", x.DeceasedRange)
+	validatePtr(v, "deceasedDate", x.DeceasedDateExt)
 	if x.DeceasedDate != "" && !fhirjson.CheckDate(x.DeceasedDate) {
 		v.BadFormat("deceasedDate", -1, "date")
 	}
-	if x.DeceasedStringExt != nil {
-		m := v.Push("deceasedString")
-		x.DeceasedStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Note != nil {
-		m := v.Push("note")
-		x.Note.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Condition {
-		m := v.PushIndex("condition", i)
-		x.Condition[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "deceasedString", x.DeceasedStringExt)
+	validatePtr(v, "note", x.Note)
+	validateSlice(v, "condition", x.Condition)
 }
 
 // ResourceType returns "FamilyMemberHistory".
@@ -637,54 +523,18 @@ func (x *FamilyMemberHistoryCondition) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.Outcome != nil {
-		m := v.Push("outcome")
-		x.Outcome.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetQuantity != nil {
-		m := v.Push("onsetQuantity")
-		x.OnsetQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetRange != nil {
-		m := v.Push("onsetRange")
-		x.OnsetRange.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetPeriod != nil {
-		m := v.Push("onsetPeriod")
-		x.OnsetPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetStringExt != nil {
-		m := v.Push("onsetString")
-		x.OnsetStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Note != nil {
-		m := v.Push("note")
-		x.Note.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "onsetQuantity", x.OnsetQuantity)
+	validatePtr(v, "onsetRange", x.OnsetRange)
+	validatePtr(v, "onsetPeriod", x.OnsetPeriod)
+	validatePtr(v, "onsetString", x.OnsetStringExt)
+	validatePtr(v, "note", x.Note)
 }
 
 // Onset returns the value of FamilyMemberHistory.condition.onset[x] that is set, or nil. It is one of:

@@ -214,149 +214,51 @@ func (x *Goal) Validate() error {
 }
 
 func (x *Goal) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.StartDateExt != nil {
-		m := v.Push("startDate")
-		x.StartDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "startDate", x.StartDateExt)
 	if x.StartDate != "" && !fhirjson.CheckDate(x.StartDate) {
 		v.BadFormat("startDate", -1, "date")
 	}
-	if x.StartCodeableConcept != nil {
-		m := v.Push("startCodeableConcept")
-		x.StartCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.TargetDateExt != nil {
-		m := v.Push("targetDate")
-		x.TargetDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "startCodeableConcept", x.StartCodeableConcept)
+	validatePtr(v, "targetDate", x.TargetDateExt)
 	if x.TargetDate != "" && !fhirjson.CheckDate(x.TargetDate) {
 		v.BadFormat("targetDate", -1, "date")
 	}
-	if x.TargetQuantity != nil {
-		m := v.Push("targetQuantity")
-		x.TargetQuantity.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Category {
-		m := v.PushIndex("category", i)
-		x.Category[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "targetQuantity", x.TargetQuantity)
+	validateSlice(v, "category", x.Category)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
 		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/goal-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.StatusDateExt != nil {
-		m := v.Push("statusDate")
-		x.StatusDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "statusDate", x.StatusDateExt)
 	if x.StatusDate != "" && !fhirjson.CheckDate(x.StatusDate) {
 		v.BadFormat("statusDate", -1, "date")
 	}
-	if x.StatusReason != nil {
-		m := v.Push("statusReason")
-		x.StatusReason.validate(v)
-		v.Pop(m)
-	}
-	if x.Author != nil {
-		m := v.Push("author")
-		x.Author.validate(v)
-		v.Pop(m)
-	}
-	if x.Priority != nil {
-		m := v.Push("priority")
-		x.Priority.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Addresses {
-		m := v.PushIndex("addresses", i)
-		x.Addresses[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Outcome {
-		m := v.PushIndex("outcome", i)
-		x.Outcome[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "statusReason", x.StatusReason)
+	validatePtr(v, "author", x.Author)
+	validatePtr(v, "priority", x.Priority)
+	validateSlice(v, "addresses", x.Addresses)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "outcome", x.Outcome)
 }
 
 // ResourceType returns "Goal".
@@ -490,26 +392,10 @@ func (x *GoalOutcome) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ResultCodeableConcept != nil {
-		m := v.Push("resultCodeableConcept")
-		x.ResultCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ResultReference != nil {
-		m := v.Push("resultReference")
-		x.ResultReference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "resultCodeableConcept", x.ResultCodeableConcept)
+	validatePtr(v, "resultReference", x.ResultReference)
 }
 
 // Result returns the value of Goal.outcome.result[x] that is set, or nil. It is one of:

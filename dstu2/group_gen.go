@@ -169,103 +169,37 @@ func (x *Group) Validate() error {
 }
 
 func (x *Group) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/group-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Actual != nil || x.ActualExt != nil) {
 		v.Missing("actual")
 	}
-	if x.ActualExt != nil {
-		m := v.Push("actual")
-		x.ActualExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.QuantityExt != nil {
-		m := v.Push("quantity")
-		x.QuantityExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "actual", x.ActualExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "quantity", x.QuantityExt)
 	if x.Quantity != nil && *x.Quantity < 0 {
 		v.BadFormat("quantity", -1, "unsignedInt")
 	}
-	for i := range x.Characteristic {
-		m := v.PushIndex("characteristic", i)
-		x.Characteristic[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Member {
-		m := v.PushIndex("member", i)
-		x.Member[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "characteristic", x.Characteristic)
+	validateSlice(v, "member", x.Member)
 }
 
 // ResourceType returns "Group".
@@ -389,57 +323,21 @@ func (x *GroupCharacteristic) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeableConcept != nil {
-		m := v.Push("valueCodeableConcept")
-		x.ValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBooleanExt != nil {
-		m := v.Push("valueBoolean")
-		x.ValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueQuantity != nil {
-		m := v.Push("valueQuantity")
-		x.ValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRange != nil {
-		m := v.Push("valueRange")
-		x.ValueRange.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
 	if !(x.Exclude != nil || x.ExcludeExt != nil) {
 		v.Missing("exclude")
 	}
-	if x.ExcludeExt != nil {
-		m := v.Push("exclude")
-		x.ExcludeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "exclude", x.ExcludeExt)
+	validatePtr(v, "period", x.Period)
 }
 
 // Value returns the value of Group.characteristic.value[x] that is set, or nil. It is one of:
@@ -555,32 +453,12 @@ func (x *GroupMember) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Entity != nil) {
 		v.Missing("entity")
 	}
-	if x.Entity != nil {
-		m := v.Push("entity")
-		x.Entity.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	if x.InactiveExt != nil {
-		m := v.Push("inactive")
-		x.InactiveExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "entity", x.Entity)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "inactive", x.InactiveExt)
 }

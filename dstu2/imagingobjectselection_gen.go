@@ -161,101 +161,39 @@ func (x *ImagingObjectSelection) Validate() error {
 }
 
 func (x *ImagingObjectSelection) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
 		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		m := v.Push("uid")
-		x.UidExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uid", x.UidExt)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
 	if !(x.Title != nil) {
 		v.Missing("title")
 	}
-	if x.Title != nil {
-		m := v.Push("title")
-		x.Title.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Author != nil {
-		m := v.Push("author")
-		x.Author.validate(v)
-		v.Pop(m)
-	}
-	if x.AuthoringTimeExt != nil {
-		m := v.Push("authoringTime")
-		x.AuthoringTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "title", x.Title)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "author", x.Author)
+	validatePtr(v, "authoringTime", x.AuthoringTimeExt)
 	if x.AuthoringTime != "" && !fhirjson.CheckDateTime(x.AuthoringTime) {
 		v.BadFormat("authoringTime", -1, "dateTime")
 	}
 	if !(len(x.Study) > 0) {
 		v.Missing("study")
 	}
-	for i := range x.Study {
-		m := v.PushIndex("study", i)
-		x.Study[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "study", x.Study)
 }
 
 // ResourceType returns "ImagingObjectSelection".
@@ -363,42 +301,18 @@ func (x *ImagingObjectSelectionStudy) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
 		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		m := v.Push("uid")
-		x.UidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ImagingStudy != nil {
-		m := v.Push("imagingStudy")
-		x.ImagingStudy.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "imagingStudy", x.ImagingStudy)
 	if !(len(x.Series) > 0) {
 		v.Missing("series")
 	}
-	for i := range x.Series {
-		m := v.PushIndex("series", i)
-		x.Series[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "series", x.Series)
 }
 
 // ImagingObjectSelectionStudySeries is the backbone element ImagingObjectSelection.study.series of FHIR DSTU2 (1.0.2).
@@ -493,34 +407,14 @@ func (x *ImagingObjectSelectionStudySeries) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.UidExt != nil {
-		m := v.Push("uid")
-		x.UidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "url", x.URLExt)
 	if !(len(x.Instance) > 0) {
 		v.Missing("instance")
 	}
-	for i := range x.Instance {
-		m := v.PushIndex("instance", i)
-		x.Instance[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "instance", x.Instance)
 }
 
 // ImagingObjectSelectionStudySeriesInstance is the backbone element ImagingObjectSelection.study.series.instance of FHIR DSTU2 (1.0.2).
@@ -625,45 +519,21 @@ func (x *ImagingObjectSelectionStudySeriesInstance) validate(v *fhirjson.Validat
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SopClass != "" || x.SopClassExt != nil) {
 		v.Missing("sopClass")
 	}
-	if x.SopClassExt != nil {
-		m := v.Push("sopClass")
-		x.SopClassExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sopClass", x.SopClassExt)
 	if !(x.Uid != "" || x.UidExt != nil) {
 		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		m := v.Push("uid")
-		x.UidExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uid", x.UidExt)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Frames {
-		m := v.PushIndex("frames", i)
-		x.Frames[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "frames", x.Frames)
 }
 
 // ImagingObjectSelectionStudySeriesInstanceFrames is the backbone element ImagingObjectSelection.study.series.instance.frames of FHIR DSTU2 (1.0.2).
@@ -753,26 +623,12 @@ func (x *ImagingObjectSelectionStudySeriesInstanceFrames) validate(v *fhirjson.V
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.FrameNumbers) > 0 || len(x.FrameNumbersExt) > 0) {
 		v.Missing("frameNumbers")
 	}
-	for i, e := range x.FrameNumbersExt {
-		if e != nil {
-			m := v.PushIndex("frameNumbers", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "frameNumbers", x.FrameNumbersExt)
 	for i, n := range x.FrameNumbers {
 		if n < 0 {
 			v.BadFormat("frameNumbers", i, "unsignedInt")
@@ -781,9 +637,5 @@ func (x *ImagingObjectSelectionStudySeriesInstanceFrames) validate(v *fhirjson.V
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
 }

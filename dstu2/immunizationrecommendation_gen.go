@@ -126,72 +126,26 @@ func (x *ImmunizationRecommendation) Validate() error {
 }
 
 func (x *ImmunizationRecommendation) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
 	if !(len(x.Recommendation) > 0) {
 		v.Missing("recommendation")
 	}
-	for i := range x.Recommendation {
-		m := v.PushIndex("recommendation", i)
-		x.Recommendation[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "recommendation", x.Recommendation)
 }
 
 // ResourceType returns "ImmunizationRecommendation".
@@ -323,71 +277,31 @@ func (x *ImmunizationRecommendationRecommendation) validate(v *fhirjson.Validato
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Date != "" || x.DateExt != nil) {
 		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
 	if !(x.VaccineCode != nil) {
 		v.Missing("vaccineCode")
 	}
-	if x.VaccineCode != nil {
-		m := v.Push("vaccineCode")
-		x.VaccineCode.validate(v)
-		v.Pop(m)
-	}
-	if x.DoseNumberExt != nil {
-		m := v.Push("doseNumber")
-		x.DoseNumberExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "vaccineCode", x.VaccineCode)
+	validatePtr(v, "doseNumber", x.DoseNumberExt)
 	if x.DoseNumber != nil && *x.DoseNumber < 1 {
 		v.BadFormat("doseNumber", -1, "positiveInt")
 	}
 	if !(x.ForecastStatus != nil) {
 		v.Missing("forecastStatus")
 	}
-	if x.ForecastStatus != nil {
-		m := v.Push("forecastStatus")
-		x.ForecastStatus.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DateCriterion {
-		m := v.PushIndex("dateCriterion", i)
-		x.DateCriterion[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Protocol != nil {
-		m := v.Push("protocol")
-		x.Protocol.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SupportingImmunization {
-		m := v.PushIndex("supportingImmunization", i)
-		x.SupportingImmunization[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SupportingPatientInformation {
-		m := v.PushIndex("supportingPatientInformation", i)
-		x.SupportingPatientInformation[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "forecastStatus", x.ForecastStatus)
+	validateSlice(v, "dateCriterion", x.DateCriterion)
+	validatePtr(v, "protocol", x.Protocol)
+	validateSlice(v, "supportingImmunization", x.SupportingImmunization)
+	validateSlice(v, "supportingPatientInformation", x.SupportingPatientInformation)
 }
 
 // ImmunizationRecommendationRecommendationDateCriterion is the backbone element ImmunizationRecommendation.recommendation.dateCriterion of FHIR DSTU2 (1.0.2).
@@ -472,32 +386,16 @@ func (x *ImmunizationRecommendationRecommendationDateCriterion) validate(v *fhir
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
 	if !(x.Value != "" || x.ValueExt != nil) {
 		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
 	if x.Value != "" && !fhirjson.CheckDateTime(x.Value) {
 		v.BadFormat("value", -1, "dateTime")
 	}
@@ -605,34 +503,10 @@ func (x *ImmunizationRecommendationRecommendationProtocol) validate(v *fhirjson.
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DoseSequenceExt != nil {
-		m := v.Push("doseSequence")
-		x.DoseSequenceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Authority != nil {
-		m := v.Push("authority")
-		x.Authority.validate(v)
-		v.Pop(m)
-	}
-	if x.SeriesExt != nil {
-		m := v.Push("series")
-		x.SeriesExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "doseSequence", x.DoseSequenceExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "authority", x.Authority)
+	validatePtr(v, "series", x.SeriesExt)
 }

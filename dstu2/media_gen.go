@@ -199,132 +199,50 @@ func (x *Media) Validate() error {
 }
 
 func (x *Media) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/digital-media-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Subtype != nil {
-		m := v.Push("subtype")
-		x.Subtype.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Operator != nil {
-		m := v.Push("operator")
-		x.Operator.validate(v)
-		v.Pop(m)
-	}
-	if x.View != nil {
-		m := v.Push("view")
-		x.View.validate(v)
-		v.Pop(m)
-	}
-	if x.DeviceNameExt != nil {
-		m := v.Push("deviceName")
-		x.DeviceNameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.HeightExt != nil {
-		m := v.Push("height")
-		x.HeightExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "subtype", x.Subtype)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "operator", x.Operator)
+	validatePtr(v, "view", x.View)
+	validatePtr(v, "deviceName", x.DeviceNameExt)
+	validatePtr(v, "height", x.HeightExt)
 	if x.Height != nil && *x.Height < 1 {
 		v.BadFormat("height", -1, "positiveInt")
 	}
-	if x.WidthExt != nil {
-		m := v.Push("width")
-		x.WidthExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "width", x.WidthExt)
 	if x.Width != nil && *x.Width < 1 {
 		v.BadFormat("width", -1, "positiveInt")
 	}
-	if x.FramesExt != nil {
-		m := v.Push("frames")
-		x.FramesExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "frames", x.FramesExt)
 	if x.Frames != nil && *x.Frames < 1 {
 		v.BadFormat("frames", -1, "positiveInt")
 	}
-	if x.DurationExt != nil {
-		m := v.Push("duration")
-		x.DurationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "duration", x.DurationExt)
 	if x.Duration != nil && *x.Duration < 0 {
 		v.BadFormat("duration", -1, "unsignedInt")
 	}
 	if !(x.Content != nil) {
 		v.Missing("content")
 	}
-	if x.Content != nil {
-		m := v.Push("content")
-		x.Content.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "content", x.Content)
 }
 
 // ResourceType returns "Media".

@@ -139,76 +139,22 @@ func (x *Medication) Validate() error {
 }
 
 func (x *Medication) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.IsBrandExt != nil {
-		m := v.Push("isBrand")
-		x.IsBrandExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Manufacturer != nil {
-		m := v.Push("manufacturer")
-		x.Manufacturer.validate(v)
-		v.Pop(m)
-	}
-	if x.Product != nil {
-		m := v.Push("product")
-		x.Product.validate(v)
-		v.Pop(m)
-	}
-	if x.Package != nil {
-		m := v.Push("package")
-		x.Package.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "isBrand", x.IsBrandExt)
+	validatePtr(v, "manufacturer", x.Manufacturer)
+	validatePtr(v, "product", x.Product)
+	validatePtr(v, "package", x.Package)
 }
 
 // ResourceType returns "Medication".
@@ -299,31 +245,11 @@ func (x *MedicationProduct) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Form != nil {
-		m := v.Push("form")
-		x.Form.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Ingredient {
-		m := v.PushIndex("ingredient", i)
-		x.Ingredient[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Batch {
-		m := v.PushIndex("batch", i)
-		x.Batch[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "ingredient", x.Ingredient)
+	validateSlice(v, "batch", x.Batch)
 }
 
 // MedicationProductIngredient is the backbone element Medication.product.ingredient of FHIR DSTU2 (1.0.2).
@@ -399,29 +325,13 @@ func (x *MedicationProductIngredient) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Item != nil) {
 		v.Missing("item")
 	}
-	if x.Item != nil {
-		m := v.Push("item")
-		x.Item.validate(v)
-		v.Pop(m)
-	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "item", x.Item)
+	validatePtr(v, "amount", x.Amount)
 }
 
 // MedicationProductBatch is the backbone element Medication.product.batch of FHIR DSTU2 (1.0.2).
@@ -507,26 +417,10 @@ func (x *MedicationProductBatch) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LotNumberExt != nil {
-		m := v.Push("lotNumber")
-		x.LotNumberExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpirationDateExt != nil {
-		m := v.Push("expirationDate")
-		x.ExpirationDateExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "lotNumber", x.LotNumberExt)
+	validatePtr(v, "expirationDate", x.ExpirationDateExt)
 	if x.ExpirationDate != "" && !fhirjson.CheckDateTime(x.ExpirationDate) {
 		v.BadFormat("expirationDate", -1, "dateTime")
 	}
@@ -603,26 +497,10 @@ func (x *MedicationPackage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Container != nil {
-		m := v.Push("container")
-		x.Container.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Content {
-		m := v.PushIndex("content", i)
-		x.Content[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "container", x.Container)
+	validateSlice(v, "content", x.Content)
 }
 
 // MedicationPackageContent is the backbone element Medication.package.content of FHIR DSTU2 (1.0.2).
@@ -698,27 +576,11 @@ func (x *MedicationPackageContent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Item != nil) {
 		v.Missing("item")
 	}
-	if x.Item != nil {
-		m := v.Push("item")
-		x.Item.validate(v)
-		v.Pop(m)
-	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "item", x.Item)
+	validatePtr(v, "amount", x.Amount)
 }

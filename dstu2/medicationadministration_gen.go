@@ -217,143 +217,45 @@ func (x *MedicationAdministration) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-admin-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Practitioner != nil {
-		m := v.Push("practitioner")
-		x.Practitioner.validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	if x.Prescription != nil {
-		m := v.Push("prescription")
-		x.Prescription.validate(v)
-		v.Pop(m)
-	}
-	if x.WasNotGivenExt != nil {
-		m := v.Push("wasNotGiven")
-		x.WasNotGivenExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonNotGiven {
-		m := v.PushIndex("reasonNotGiven", i)
-		x.ReasonNotGiven[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonGiven {
-		m := v.PushIndex("reasonGiven", i)
-		x.ReasonGiven[i].validate(v)
-		v.Pop(m)
-	}
-	if x.EffectiveTimeDateTimeExt != nil {
-		m := v.Push("effectiveTimeDateTime")
-		x.EffectiveTimeDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "practitioner", x.Practitioner)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "prescription", x.Prescription)
+	validatePtr(v, "wasNotGiven", x.WasNotGivenExt)
+	validateSlice(v, "reasonNotGiven", x.ReasonNotGiven)
+	validateSlice(v, "reasonGiven", x.ReasonGiven)
+	validatePtr(v, "effectiveTimeDateTime", x.EffectiveTimeDateTimeExt)
 	if x.EffectiveTimeDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveTimeDateTime) {
 		v.BadFormat("effectiveTimeDateTime", -1, "dateTime")
 	}
-	if x.EffectiveTimePeriod != nil {
-		m := v.Push("effectiveTimePeriod")
-		x.EffectiveTimePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationCodeableConcept != nil {
-		m := v.Push("medicationCodeableConcept")
-		x.MedicationCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationReference != nil {
-		m := v.Push("medicationReference")
-		x.MedicationReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Device {
-		m := v.PushIndex("device", i)
-		x.Device[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NoteExt != nil {
-		m := v.Push("note")
-		x.NoteExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Dosage != nil {
-		m := v.Push("dosage")
-		x.Dosage.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "effectiveTimePeriod", x.EffectiveTimePeriod)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validateSlice(v, "device", x.Device)
+	validatePtr(v, "note", x.NoteExt)
+	validatePtr(v, "dosage", x.Dosage)
 }
 
 // ResourceType returns "MedicationAdministration".
@@ -526,56 +428,16 @@ func (x *MedicationAdministrationDosage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SiteCodeableConcept != nil {
-		m := v.Push("siteCodeableConcept")
-		x.SiteCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.SiteReference != nil {
-		m := v.Push("siteReference")
-		x.SiteReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Route != nil {
-		m := v.Push("route")
-		x.Route.validate(v)
-		v.Pop(m)
-	}
-	if x.Method != nil {
-		m := v.Push("method")
-		x.Method.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.RateRatio != nil {
-		m := v.Push("rateRatio")
-		x.RateRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.RateRange != nil {
-		m := v.Push("rateRange")
-		x.RateRange.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "siteCodeableConcept", x.SiteCodeableConcept)
+	validatePtr(v, "siteReference", x.SiteReference)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "rateRatio", x.RateRatio)
+	validatePtr(v, "rateRange", x.RateRange)
 }
 
 // Site returns the value of MedicationAdministration.dosage.site[x] that is set, or nil. It is one of:

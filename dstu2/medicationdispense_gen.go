@@ -217,145 +217,43 @@ func (x *MedicationDispense) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-dispense-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Dispenser != nil {
-		m := v.Push("dispenser")
-		x.Dispenser.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.AuthorizingPrescription {
-		m := v.PushIndex("authorizingPrescription", i)
-		x.AuthorizingPrescription[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.DaysSupply != nil {
-		m := v.Push("daysSupply")
-		x.DaysSupply.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationCodeableConcept != nil {
-		m := v.Push("medicationCodeableConcept")
-		x.MedicationCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationReference != nil {
-		m := v.Push("medicationReference")
-		x.MedicationReference.validate(v)
-		v.Pop(m)
-	}
-	if x.WhenPreparedExt != nil {
-		m := v.Push("whenPrepared")
-		x.WhenPreparedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "dispenser", x.Dispenser)
+	validateSlice(v, "authorizingPrescription", x.AuthorizingPrescription)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "daysSupply", x.DaysSupply)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validatePtr(v, "whenPrepared", x.WhenPreparedExt)
 	if x.WhenPrepared != "" && !fhirjson.CheckDateTime(x.WhenPrepared) {
 		v.BadFormat("whenPrepared", -1, "dateTime")
 	}
-	if x.WhenHandedOverExt != nil {
-		m := v.Push("whenHandedOver")
-		x.WhenHandedOverExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "whenHandedOver", x.WhenHandedOverExt)
 	if x.WhenHandedOver != "" && !fhirjson.CheckDateTime(x.WhenHandedOver) {
 		v.BadFormat("whenHandedOver", -1, "dateTime")
 	}
-	if x.Destination != nil {
-		m := v.Push("destination")
-		x.Destination.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Receiver {
-		m := v.PushIndex("receiver", i)
-		x.Receiver[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NoteExt != nil {
-		m := v.Push("note")
-		x.NoteExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DosageInstruction {
-		m := v.PushIndex("dosageInstruction", i)
-		x.DosageInstruction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Substitution != nil {
-		m := v.Push("substitution")
-		x.Substitution.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "destination", x.Destination)
+	validateSlice(v, "receiver", x.Receiver)
+	validatePtr(v, "note", x.NoteExt)
+	validateSlice(v, "dosageInstruction", x.DosageInstruction)
+	validatePtr(v, "substitution", x.Substitution)
 }
 
 // ResourceType returns "MedicationDispense".
@@ -541,86 +439,22 @@ func (x *MedicationDispenseDosageInstruction) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AdditionalInstructions != nil {
-		m := v.Push("additionalInstructions")
-		x.AdditionalInstructions.validate(v)
-		v.Pop(m)
-	}
-	if x.Timing != nil {
-		m := v.Push("timing")
-		x.Timing.validate(v)
-		v.Pop(m)
-	}
-	if x.AsNeededBooleanExt != nil {
-		m := v.Push("asNeededBoolean")
-		x.AsNeededBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AsNeededCodeableConcept != nil {
-		m := v.Push("asNeededCodeableConcept")
-		x.AsNeededCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.SiteCodeableConcept != nil {
-		m := v.Push("siteCodeableConcept")
-		x.SiteCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.SiteReference != nil {
-		m := v.Push("siteReference")
-		x.SiteReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Route != nil {
-		m := v.Push("route")
-		x.Route.validate(v)
-		v.Pop(m)
-	}
-	if x.Method != nil {
-		m := v.Push("method")
-		x.Method.validate(v)
-		v.Pop(m)
-	}
-	if x.DoseRange != nil {
-		m := v.Push("doseRange")
-		x.DoseRange.validate(v)
-		v.Pop(m)
-	}
-	if x.DoseQuantity != nil {
-		m := v.Push("doseQuantity")
-		x.DoseQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.RateRatio != nil {
-		m := v.Push("rateRatio")
-		x.RateRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.RateRange != nil {
-		m := v.Push("rateRange")
-		x.RateRange.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxDosePerPeriod != nil {
-		m := v.Push("maxDosePerPeriod")
-		x.MaxDosePerPeriod.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "additionalInstructions", x.AdditionalInstructions)
+	validatePtr(v, "timing", x.Timing)
+	validatePtr(v, "asNeededBoolean", x.AsNeededBooleanExt)
+	validatePtr(v, "asNeededCodeableConcept", x.AsNeededCodeableConcept)
+	validatePtr(v, "siteCodeableConcept", x.SiteCodeableConcept)
+	validatePtr(v, "siteReference", x.SiteReference)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "doseRange", x.DoseRange)
+	validatePtr(v, "doseQuantity", x.DoseQuantity)
+	validatePtr(v, "rateRatio", x.RateRatio)
+	validatePtr(v, "rateRange", x.RateRange)
+	validatePtr(v, "maxDosePerPeriod", x.MaxDosePerPeriod)
 }
 
 // AsNeeded returns the value of MedicationDispense.dosageInstruction.asNeeded[x] that is set, or nil. It is one of:
@@ -799,32 +633,12 @@ func (x *MedicationDispenseSubstitution) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Reason {
-		m := v.PushIndex("reason", i)
-		x.Reason[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ResponsibleParty {
-		m := v.PushIndex("responsibleParty", i)
-		x.ResponsibleParty[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "responsibleParty", x.ResponsibleParty)
 }

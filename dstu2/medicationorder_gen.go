@@ -217,145 +217,43 @@ func (x *MedicationOrder) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DateWrittenExt != nil {
-		m := v.Push("dateWritten")
-		x.DateWrittenExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "dateWritten", x.DateWrittenExt)
 	if x.DateWritten != "" && !fhirjson.CheckDateTime(x.DateWritten) {
 		v.BadFormat("dateWritten", -1, "dateTime")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-order-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateEndedExt != nil {
-		m := v.Push("dateEnded")
-		x.DateEndedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "dateEnded", x.DateEndedExt)
 	if x.DateEnded != "" && !fhirjson.CheckDateTime(x.DateEnded) {
 		v.BadFormat("dateEnded", -1, "dateTime")
 	}
-	if x.ReasonEnded != nil {
-		m := v.Push("reasonEnded")
-		x.ReasonEnded.validate(v)
-		v.Pop(m)
-	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Prescriber != nil {
-		m := v.Push("prescriber")
-		x.Prescriber.validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonCodeableConcept != nil {
-		m := v.Push("reasonCodeableConcept")
-		x.ReasonCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonReference != nil {
-		m := v.Push("reasonReference")
-		x.ReasonReference.validate(v)
-		v.Pop(m)
-	}
-	if x.NoteExt != nil {
-		m := v.Push("note")
-		x.NoteExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationCodeableConcept != nil {
-		m := v.Push("medicationCodeableConcept")
-		x.MedicationCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationReference != nil {
-		m := v.Push("medicationReference")
-		x.MedicationReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DosageInstruction {
-		m := v.PushIndex("dosageInstruction", i)
-		x.DosageInstruction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DispenseRequest != nil {
-		m := v.Push("dispenseRequest")
-		x.DispenseRequest.validate(v)
-		v.Pop(m)
-	}
-	if x.Substitution != nil {
-		m := v.Push("substitution")
-		x.Substitution.validate(v)
-		v.Pop(m)
-	}
-	if x.PriorPrescription != nil {
-		m := v.Push("priorPrescription")
-		x.PriorPrescription.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "reasonEnded", x.ReasonEnded)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "prescriber", x.Prescriber)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validatePtr(v, "note", x.NoteExt)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validateSlice(v, "dosageInstruction", x.DosageInstruction)
+	validatePtr(v, "dispenseRequest", x.DispenseRequest)
+	validatePtr(v, "substitution", x.Substitution)
+	validatePtr(v, "priorPrescription", x.PriorPrescription)
 }
 
 // ResourceType returns "MedicationOrder".
@@ -565,86 +463,22 @@ func (x *MedicationOrderDosageInstruction) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AdditionalInstructions != nil {
-		m := v.Push("additionalInstructions")
-		x.AdditionalInstructions.validate(v)
-		v.Pop(m)
-	}
-	if x.Timing != nil {
-		m := v.Push("timing")
-		x.Timing.validate(v)
-		v.Pop(m)
-	}
-	if x.AsNeededBooleanExt != nil {
-		m := v.Push("asNeededBoolean")
-		x.AsNeededBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AsNeededCodeableConcept != nil {
-		m := v.Push("asNeededCodeableConcept")
-		x.AsNeededCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.SiteCodeableConcept != nil {
-		m := v.Push("siteCodeableConcept")
-		x.SiteCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.SiteReference != nil {
-		m := v.Push("siteReference")
-		x.SiteReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Route != nil {
-		m := v.Push("route")
-		x.Route.validate(v)
-		v.Pop(m)
-	}
-	if x.Method != nil {
-		m := v.Push("method")
-		x.Method.validate(v)
-		v.Pop(m)
-	}
-	if x.DoseRange != nil {
-		m := v.Push("doseRange")
-		x.DoseRange.validate(v)
-		v.Pop(m)
-	}
-	if x.DoseQuantity != nil {
-		m := v.Push("doseQuantity")
-		x.DoseQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.RateRatio != nil {
-		m := v.Push("rateRatio")
-		x.RateRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.RateRange != nil {
-		m := v.Push("rateRange")
-		x.RateRange.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxDosePerPeriod != nil {
-		m := v.Push("maxDosePerPeriod")
-		x.MaxDosePerPeriod.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "additionalInstructions", x.AdditionalInstructions)
+	validatePtr(v, "timing", x.Timing)
+	validatePtr(v, "asNeededBoolean", x.AsNeededBooleanExt)
+	validatePtr(v, "asNeededCodeableConcept", x.AsNeededCodeableConcept)
+	validatePtr(v, "siteCodeableConcept", x.SiteCodeableConcept)
+	validatePtr(v, "siteReference", x.SiteReference)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "doseRange", x.DoseRange)
+	validatePtr(v, "doseQuantity", x.DoseQuantity)
+	validatePtr(v, "rateRatio", x.RateRatio)
+	validatePtr(v, "rateRange", x.RateRange)
+	validatePtr(v, "maxDosePerPeriod", x.MaxDosePerPeriod)
 }
 
 // AsNeeded returns the value of MedicationOrder.dosageInstruction.asNeeded[x] that is set, or nil. It is one of:
@@ -843,49 +677,17 @@ func (x *MedicationOrderDispenseRequest) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationCodeableConcept != nil {
-		m := v.Push("medicationCodeableConcept")
-		x.MedicationCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationReference != nil {
-		m := v.Push("medicationReference")
-		x.MedicationReference.validate(v)
-		v.Pop(m)
-	}
-	if x.ValidityPeriod != nil {
-		m := v.Push("validityPeriod")
-		x.ValidityPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.NumberOfRepeatsAllowedExt != nil {
-		m := v.Push("numberOfRepeatsAllowed")
-		x.NumberOfRepeatsAllowedExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validatePtr(v, "validityPeriod", x.ValidityPeriod)
+	validatePtr(v, "numberOfRepeatsAllowed", x.NumberOfRepeatsAllowedExt)
 	if x.NumberOfRepeatsAllowed != nil && *x.NumberOfRepeatsAllowed < 1 {
 		v.BadFormat("numberOfRepeatsAllowed", -1, "positiveInt")
 	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpectedSupplyDuration != nil {
-		m := v.Push("expectedSupplyDuration")
-		x.ExpectedSupplyDuration.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "expectedSupplyDuration", x.ExpectedSupplyDuration)
 }
 
 // Medication returns the value of MedicationOrder.dispenseRequest.medication[x] that is set, or nil. It is one of:
@@ -985,27 +787,11 @@ func (x *MedicationOrderSubstitution) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Reason != nil {
-		m := v.Push("reason")
-		x.Reason.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "reason", x.Reason)
 }

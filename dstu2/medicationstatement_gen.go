@@ -217,74 +217,24 @@ func (x *MedicationStatement) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.InformationSource != nil {
-		m := v.Push("informationSource")
-		x.InformationSource.validate(v)
-		v.Pop(m)
-	}
-	if x.DateAssertedExt != nil {
-		m := v.Push("dateAsserted")
-		x.DateAssertedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "informationSource", x.InformationSource)
+	validatePtr(v, "dateAsserted", x.DateAssertedExt)
 	if x.DateAsserted != "" && !fhirjson.CheckDateTime(x.DateAsserted) {
 		v.BadFormat("dateAsserted", -1, "dateTime")
 	}
@@ -294,69 +244,21 @@ func (x *MedicationStatement) validate(v *fhirjson.Validator) {
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-statement-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.WasNotTakenExt != nil {
-		m := v.Push("wasNotTaken")
-		x.WasNotTakenExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonNotTaken {
-		m := v.PushIndex("reasonNotTaken", i)
-		x.ReasonNotTaken[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonForUseCodeableConcept != nil {
-		m := v.Push("reasonForUseCodeableConcept")
-		x.ReasonForUseCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonForUseReference != nil {
-		m := v.Push("reasonForUseReference")
-		x.ReasonForUseReference.validate(v)
-		v.Pop(m)
-	}
-	if x.EffectiveDateTimeExt != nil {
-		m := v.Push("effectiveDateTime")
-		x.EffectiveDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "wasNotTaken", x.WasNotTakenExt)
+	validateSlice(v, "reasonNotTaken", x.ReasonNotTaken)
+	validatePtr(v, "reasonForUseCodeableConcept", x.ReasonForUseCodeableConcept)
+	validatePtr(v, "reasonForUseReference", x.ReasonForUseReference)
+	validatePtr(v, "effectiveDateTime", x.EffectiveDateTimeExt)
 	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
 		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
-	if x.EffectivePeriod != nil {
-		m := v.Push("effectivePeriod")
-		x.EffectivePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.NoteExt != nil {
-		m := v.Push("note")
-		x.NoteExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SupportingInformation {
-		m := v.PushIndex("supportingInformation", i)
-		x.SupportingInformation[i].validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationCodeableConcept != nil {
-		m := v.Push("medicationCodeableConcept")
-		x.MedicationCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationReference != nil {
-		m := v.Push("medicationReference")
-		x.MedicationReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Dosage {
-		m := v.PushIndex("dosage", i)
-		x.Dosage[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validatePtr(v, "note", x.NoteExt)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validateSlice(v, "dosage", x.Dosage)
 }
 
 // ResourceType returns "MedicationStatement".
@@ -581,81 +483,21 @@ func (x *MedicationStatementDosage) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Timing != nil {
-		m := v.Push("timing")
-		x.Timing.validate(v)
-		v.Pop(m)
-	}
-	if x.AsNeededBooleanExt != nil {
-		m := v.Push("asNeededBoolean")
-		x.AsNeededBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AsNeededCodeableConcept != nil {
-		m := v.Push("asNeededCodeableConcept")
-		x.AsNeededCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.SiteCodeableConcept != nil {
-		m := v.Push("siteCodeableConcept")
-		x.SiteCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.SiteReference != nil {
-		m := v.Push("siteReference")
-		x.SiteReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Route != nil {
-		m := v.Push("route")
-		x.Route.validate(v)
-		v.Pop(m)
-	}
-	if x.Method != nil {
-		m := v.Push("method")
-		x.Method.validate(v)
-		v.Pop(m)
-	}
-	if x.QuantityQuantity != nil {
-		m := v.Push("quantityQuantity")
-		x.QuantityQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.QuantityRange != nil {
-		m := v.Push("quantityRange")
-		x.QuantityRange.validate(v)
-		v.Pop(m)
-	}
-	if x.RateRatio != nil {
-		m := v.Push("rateRatio")
-		x.RateRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.RateRange != nil {
-		m := v.Push("rateRange")
-		x.RateRange.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxDosePerPeriod != nil {
-		m := v.Push("maxDosePerPeriod")
-		x.MaxDosePerPeriod.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "timing", x.Timing)
+	validatePtr(v, "asNeededBoolean", x.AsNeededBooleanExt)
+	validatePtr(v, "asNeededCodeableConcept", x.AsNeededCodeableConcept)
+	validatePtr(v, "siteCodeableConcept", x.SiteCodeableConcept)
+	validatePtr(v, "siteReference", x.SiteReference)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "quantityQuantity", x.QuantityQuantity)
+	validatePtr(v, "quantityRange", x.QuantityRange)
+	validatePtr(v, "rateRatio", x.RateRatio)
+	validatePtr(v, "rateRange", x.RateRange)
+	validatePtr(v, "maxDosePerPeriod", x.MaxDosePerPeriod)
 }
 
 // AsNeeded returns the value of MedicationStatement.dosage.asNeeded[x] that is set, or nil. It is one of:

@@ -179,123 +179,41 @@ func (x *NutritionOrder) Validate() error {
 }
 
 func (x *NutritionOrder) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Orderer != nil {
-		m := v.Push("orderer")
-		x.Orderer.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "orderer", x.Orderer)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "encounter", x.Encounter)
 	if !(x.DateTime != "" || x.DateTimeExt != nil) {
 		v.Missing("dateTime")
 	}
-	if x.DateTimeExt != nil {
-		m := v.Push("dateTime")
-		x.DateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "dateTime", x.DateTimeExt)
 	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
 		v.BadFormat("dateTime", -1, "dateTime")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/nutrition-order-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.AllergyIntolerance {
-		m := v.PushIndex("allergyIntolerance", i)
-		x.AllergyIntolerance[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.FoodPreferenceModifier {
-		m := v.PushIndex("foodPreferenceModifier", i)
-		x.FoodPreferenceModifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ExcludeFoodModifier {
-		m := v.PushIndex("excludeFoodModifier", i)
-		x.ExcludeFoodModifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.OralDiet != nil {
-		m := v.Push("oralDiet")
-		x.OralDiet.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Supplement {
-		m := v.PushIndex("supplement", i)
-		x.Supplement[i].validate(v)
-		v.Pop(m)
-	}
-	if x.EnteralFormula != nil {
-		m := v.Push("enteralFormula")
-		x.EnteralFormula.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "allergyIntolerance", x.AllergyIntolerance)
+	validateSlice(v, "foodPreferenceModifier", x.FoodPreferenceModifier)
+	validateSlice(v, "excludeFoodModifier", x.ExcludeFoodModifier)
+	validatePtr(v, "oralDiet", x.OralDiet)
+	validateSlice(v, "supplement", x.Supplement)
+	validatePtr(v, "enteralFormula", x.EnteralFormula)
 }
 
 // ResourceType returns "NutritionOrder".
@@ -408,46 +326,14 @@ func (x *NutritionOrderOralDiet) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Schedule {
-		m := v.PushIndex("schedule", i)
-		x.Schedule[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Nutrient {
-		m := v.PushIndex("nutrient", i)
-		x.Nutrient[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Texture {
-		m := v.PushIndex("texture", i)
-		x.Texture[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.FluidConsistencyType {
-		m := v.PushIndex("fluidConsistencyType", i)
-		x.FluidConsistencyType[i].validate(v)
-		v.Pop(m)
-	}
-	if x.InstructionExt != nil {
-		m := v.Push("instruction")
-		x.InstructionExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "type", x.Type)
+	validateSlice(v, "schedule", x.Schedule)
+	validateSlice(v, "nutrient", x.Nutrient)
+	validateSlice(v, "texture", x.Texture)
+	validateSlice(v, "fluidConsistencyType", x.FluidConsistencyType)
+	validatePtr(v, "instruction", x.InstructionExt)
 }
 
 // NutritionOrderOralDietNutrient is the backbone element NutritionOrder.oralDiet.nutrient of FHIR DSTU2 (1.0.2).
@@ -525,26 +411,10 @@ func (x *NutritionOrderOralDietNutrient) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Modifier != nil {
-		m := v.Push("modifier")
-		x.Modifier.validate(v)
-		v.Pop(m)
-	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "modifier", x.Modifier)
+	validatePtr(v, "amount", x.Amount)
 }
 
 // NutritionOrderOralDietTexture is the backbone element NutritionOrder.oralDiet.texture of FHIR DSTU2 (1.0.2).
@@ -622,26 +492,10 @@ func (x *NutritionOrderOralDietTexture) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Modifier != nil {
-		m := v.Push("modifier")
-		x.Modifier.validate(v)
-		v.Pop(m)
-	}
-	if x.FoodType != nil {
-		m := v.Push("foodType")
-		x.FoodType.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "modifier", x.Modifier)
+	validatePtr(v, "foodType", x.FoodType)
 }
 
 // NutritionOrderSupplement is the backbone element NutritionOrder.supplement of FHIR DSTU2 (1.0.2).
@@ -742,41 +596,13 @@ func (x *NutritionOrderSupplement) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.ProductNameExt != nil {
-		m := v.Push("productName")
-		x.ProductNameExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Schedule {
-		m := v.PushIndex("schedule", i)
-		x.Schedule[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.InstructionExt != nil {
-		m := v.Push("instruction")
-		x.InstructionExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "productName", x.ProductNameExt)
+	validateSlice(v, "schedule", x.Schedule)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "instruction", x.InstructionExt)
 }
 
 // NutritionOrderEnteralFormula is the backbone element NutritionOrder.enteralFormula of FHIR DSTU2 (1.0.2).
@@ -902,61 +728,17 @@ func (x *NutritionOrderEnteralFormula) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.BaseFormulaType != nil {
-		m := v.Push("baseFormulaType")
-		x.BaseFormulaType.validate(v)
-		v.Pop(m)
-	}
-	if x.BaseFormulaProductNameExt != nil {
-		m := v.Push("baseFormulaProductName")
-		x.BaseFormulaProductNameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AdditiveType != nil {
-		m := v.Push("additiveType")
-		x.AdditiveType.validate(v)
-		v.Pop(m)
-	}
-	if x.AdditiveProductNameExt != nil {
-		m := v.Push("additiveProductName")
-		x.AdditiveProductNameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CaloricDensity != nil {
-		m := v.Push("caloricDensity")
-		x.CaloricDensity.validate(v)
-		v.Pop(m)
-	}
-	if x.RouteofAdministration != nil {
-		m := v.Push("routeofAdministration")
-		x.RouteofAdministration.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Administration {
-		m := v.PushIndex("administration", i)
-		x.Administration[i].validate(v)
-		v.Pop(m)
-	}
-	if x.MaxVolumeToDeliver != nil {
-		m := v.Push("maxVolumeToDeliver")
-		x.MaxVolumeToDeliver.validate(v)
-		v.Pop(m)
-	}
-	if x.AdministrationInstructionExt != nil {
-		m := v.Push("administrationInstruction")
-		x.AdministrationInstructionExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "baseFormulaType", x.BaseFormulaType)
+	validatePtr(v, "baseFormulaProductName", x.BaseFormulaProductNameExt)
+	validatePtr(v, "additiveType", x.AdditiveType)
+	validatePtr(v, "additiveProductName", x.AdditiveProductNameExt)
+	validatePtr(v, "caloricDensity", x.CaloricDensity)
+	validatePtr(v, "routeofAdministration", x.RouteofAdministration)
+	validateSlice(v, "administration", x.Administration)
+	validatePtr(v, "maxVolumeToDeliver", x.MaxVolumeToDeliver)
+	validatePtr(v, "administrationInstruction", x.AdministrationInstructionExt)
 }
 
 // NutritionOrderEnteralFormulaAdministration is the backbone element NutritionOrder.enteralFormula.administration of FHIR DSTU2 (1.0.2).
@@ -1046,36 +828,12 @@ func (x *NutritionOrderEnteralFormulaAdministration) validate(v *fhirjson.Valida
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Schedule != nil {
-		m := v.Push("schedule")
-		x.Schedule.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.RateQuantity != nil {
-		m := v.Push("rateQuantity")
-		x.RateQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.RateRatio != nil {
-		m := v.Push("rateRatio")
-		x.RateRatio.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "schedule", x.Schedule)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "rateQuantity", x.RateQuantity)
+	validatePtr(v, "rateRatio", x.RateRatio)
 }
 
 // Rate returns the value of NutritionOrder.enteralFormula.administration.rate[x] that is set, or nil. It is one of:

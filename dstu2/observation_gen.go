@@ -294,222 +294,68 @@ func (x *Observation) Validate() error {
 }
 
 func (x *Observation) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/observation-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	if x.EffectiveDateTimeExt != nil {
-		m := v.Push("effectiveDateTime")
-		x.EffectiveDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "effectiveDateTime", x.EffectiveDateTimeExt)
 	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
 		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
-	if x.EffectivePeriod != nil {
-		m := v.Push("effectivePeriod")
-		x.EffectivePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.IssuedExt != nil {
-		m := v.Push("issued")
-		x.IssuedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validatePtr(v, "issued", x.IssuedExt)
 	if x.Issued != "" && !fhirjson.CheckInstant(x.Issued) {
 		v.BadFormat("issued", -1, "instant")
 	}
-	for i := range x.Performer {
-		m := v.PushIndex("performer", i)
-		x.Performer[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueQuantity != nil {
-		m := v.Push("valueQuantity")
-		x.ValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeableConcept != nil {
-		m := v.Push("valueCodeableConcept")
-		x.ValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRange != nil {
-		m := v.Push("valueRange")
-		x.ValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRatio != nil {
-		m := v.Push("valueRatio")
-		x.ValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSampledData != nil {
-		m := v.Push("valueSampledData")
-		x.ValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAttachment != nil {
-		m := v.Push("valueAttachment")
-		x.ValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueTimeExt != nil {
-		m := v.Push("valueTime")
-		x.ValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "performer", x.Performer)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
 		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueDateTimeExt != nil {
-		m := v.Push("valueDateTime")
-		x.ValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
 		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValuePeriod != nil {
-		m := v.Push("valuePeriod")
-		x.ValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.DataAbsentReason != nil {
-		m := v.Push("dataAbsentReason")
-		x.DataAbsentReason.validate(v)
-		v.Pop(m)
-	}
-	if x.Interpretation != nil {
-		m := v.Push("interpretation")
-		x.Interpretation.validate(v)
-		v.Pop(m)
-	}
-	if x.CommentsExt != nil {
-		m := v.Push("comments")
-		x.CommentsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.BodySite != nil {
-		m := v.Push("bodySite")
-		x.BodySite.validate(v)
-		v.Pop(m)
-	}
-	if x.Method != nil {
-		m := v.Push("method")
-		x.Method.validate(v)
-		v.Pop(m)
-	}
-	if x.Specimen != nil {
-		m := v.Push("specimen")
-		x.Specimen.validate(v)
-		v.Pop(m)
-	}
-	if x.Device != nil {
-		m := v.Push("device")
-		x.Device.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReferenceRange {
-		m := v.PushIndex("referenceRange", i)
-		x.ReferenceRange[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Related {
-		m := v.PushIndex("related", i)
-		x.Related[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Component {
-		m := v.PushIndex("component", i)
-		x.Component[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "dataAbsentReason", x.DataAbsentReason)
+	validatePtr(v, "interpretation", x.Interpretation)
+	validatePtr(v, "comments", x.CommentsExt)
+	validatePtr(v, "bodySite", x.BodySite)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "specimen", x.Specimen)
+	validatePtr(v, "device", x.Device)
+	validateSlice(v, "referenceRange", x.ReferenceRange)
+	validateSlice(v, "related", x.Related)
+	validateSlice(v, "component", x.Component)
 }
 
 // ResourceType returns "Observation".
@@ -697,41 +543,13 @@ func (x *ObservationReferenceRange) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Low != nil {
-		m := v.Push("low")
-		x.Low.validate(v)
-		v.Pop(m)
-	}
-	if x.High != nil {
-		m := v.Push("high")
-		x.High.validate(v)
-		v.Pop(m)
-	}
-	if x.Meaning != nil {
-		m := v.Push("meaning")
-		x.Meaning.validate(v)
-		v.Pop(m)
-	}
-	if x.Age != nil {
-		m := v.Push("age")
-		x.Age.validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "low", x.Low)
+	validatePtr(v, "high", x.High)
+	validatePtr(v, "meaning", x.Meaning)
+	validatePtr(v, "age", x.Age)
+	validatePtr(v, "text", x.TextExt)
 }
 
 // ObservationRelated is the backbone element Observation.related of FHIR DSTU2 (1.0.2).
@@ -810,32 +628,16 @@ func (x *ObservationRelated) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/observation-relationshiptypes")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Target != nil) {
 		v.Missing("target")
 	}
-	if x.Target != nil {
-		m := v.Push("target")
-		x.Target.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "target", x.Target)
 }
 
 // ObservationComponent is the backbone element Observation.component of FHIR DSTU2 (1.0.2).
@@ -979,90 +781,30 @@ func (x *ObservationComponent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueQuantity != nil {
-		m := v.Push("valueQuantity")
-		x.ValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeableConcept != nil {
-		m := v.Push("valueCodeableConcept")
-		x.ValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRange != nil {
-		m := v.Push("valueRange")
-		x.ValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRatio != nil {
-		m := v.Push("valueRatio")
-		x.ValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSampledData != nil {
-		m := v.Push("valueSampledData")
-		x.ValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAttachment != nil {
-		m := v.Push("valueAttachment")
-		x.ValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueTimeExt != nil {
-		m := v.Push("valueTime")
-		x.ValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
 		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueDateTimeExt != nil {
-		m := v.Push("valueDateTime")
-		x.ValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
 		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValuePeriod != nil {
-		m := v.Push("valuePeriod")
-		x.ValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.DataAbsentReason != nil {
-		m := v.Push("dataAbsentReason")
-		x.DataAbsentReason.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReferenceRange {
-		m := v.PushIndex("referenceRange", i)
-		x.ReferenceRange[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "dataAbsentReason", x.DataAbsentReason)
+	validateSlice(v, "referenceRange", x.ReferenceRange)
 }
 
 // Value returns the value of Observation.component.value[x] that is set, or nil. It is one of:

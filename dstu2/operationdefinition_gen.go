@@ -284,180 +284,68 @@ func (x *OperationDefinition) Validate() error {
 }
 
 func (x *OperationDefinition) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Kind != "" || x.KindExt != nil) {
 		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
 		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/operation-kind")
 	}
-	if x.KindExt != nil {
-		m := v.Push("kind")
-		x.KindExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "kind", x.KindExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RequirementsExt != nil {
-		m := v.Push("requirements")
-		x.RequirementsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IdempotentExt != nil {
-		m := v.Push("idempotent")
-		x.IdempotentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtr(v, "idempotent", x.IdempotentExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NotesExt != nil {
-		m := v.Push("notes")
-		x.NotesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Base != nil {
-		m := v.Push("base")
-		x.Base.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "notes", x.NotesExt)
+	validatePtr(v, "base", x.Base)
 	if !(x.System != nil || x.SystemExt != nil) {
 		v.Missing("system")
 	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "system", x.SystemExt)
 	for i, c := range x.Type {
 		if c != "" && !c.IsValid() {
 			v.BadCode("type", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, e := range x.TypeExt {
-		if e != nil {
-			m := v.PushIndex("type", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "type", x.TypeExt)
 	if !(x.Instance != nil || x.InstanceExt != nil) {
 		v.Missing("instance")
 	}
-	if x.InstanceExt != nil {
-		m := v.Push("instance")
-		x.InstanceExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Parameter {
-		m := v.PushIndex("parameter", i)
-		x.Parameter[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "instance", x.InstanceExt)
+	validateSlice(v, "parameter", x.Parameter)
 }
 
 // ResourceType returns "OperationDefinition".
@@ -550,26 +438,10 @@ func (x *OperationDefinitionContact) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // OperationDefinitionParameter is the backbone element OperationDefinition.parameter of FHIR DSTU2 (1.0.2).
@@ -710,79 +582,35 @@ func (x *OperationDefinitionParameter) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Use != "" || x.UseExt != nil) {
 		v.Missing("use")
 	}
 	if x.Use != "" && !x.Use.IsValid() {
 		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/operation-parameter-use")
 	}
-	if x.UseExt != nil {
-		m := v.Push("use")
-		x.UseExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "use", x.UseExt)
 	if !(x.Min != nil || x.MinExt != nil) {
 		v.Missing("min")
 	}
-	if x.MinExt != nil {
-		m := v.Push("min")
-		x.MinExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "min", x.MinExt)
 	if !(x.Max != "" || x.MaxExt != nil) {
 		v.Missing("max")
 	}
-	if x.MaxExt != nil {
-		m := v.Push("max")
-		x.MaxExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "max", x.MaxExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/operation-parameter-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Profile != nil {
-		m := v.Push("profile")
-		x.Profile.validate(v)
-		v.Pop(m)
-	}
-	if x.Binding != nil {
-		m := v.Push("binding")
-		x.Binding.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Part {
-		m := v.PushIndex("part", i)
-		x.Part[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "profile", x.Profile)
+	validatePtr(v, "binding", x.Binding)
+	validateSlice(v, "part", x.Part)
 }
 
 // OperationDefinitionParameterBinding is the backbone element OperationDefinition.parameter.binding of FHIR DSTU2 (1.0.2).
@@ -880,37 +708,17 @@ func (x *OperationDefinitionParameterBinding) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Strength != "" || x.StrengthExt != nil) {
 		v.Missing("strength")
 	}
 	if x.Strength != "" && !x.Strength.IsValid() {
 		v.BadCode("strength", -1, "http://hl7.org/fhir/ValueSet/binding-strength")
 	}
-	if x.StrengthExt != nil {
-		m := v.Push("strength")
-		x.StrengthExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSetURIExt != nil {
-		m := v.Push("valueSetUri")
-		x.ValueSetURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSetReference != nil {
-		m := v.Push("valueSetReference")
-		x.ValueSetReference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "strength", x.StrengthExt)
+	validatePtr(v, "valueSetUri", x.ValueSetURIExt)
+	validatePtr(v, "valueSetReference", x.ValueSetReference)
 }
 
 // ValueSet returns the value of OperationDefinition.parameter.binding.valueSet[x] that is set, or nil. It is one of:

@@ -159,98 +159,36 @@ func (x *OrderResponse) Validate() error {
 }
 
 func (x *OrderResponse) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Request != nil) {
 		v.Missing("request")
 	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.Who != nil {
-		m := v.Push("who")
-		x.Who.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "who", x.Who)
 	if !(x.OrderStatus != "" || x.OrderStatusExt != nil) {
 		v.Missing("orderStatus")
 	}
 	if x.OrderStatus != "" && !x.OrderStatus.IsValid() {
 		v.BadCode("orderStatus", -1, "http://hl7.org/fhir/ValueSet/order-status")
 	}
-	if x.OrderStatusExt != nil {
-		m := v.Push("orderStatus")
-		x.OrderStatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Fulfillment {
-		m := v.PushIndex("fulfillment", i)
-		x.Fulfillment[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "orderStatus", x.OrderStatusExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "fulfillment", x.Fulfillment)
 }
 
 // ResourceType returns "OrderResponse".

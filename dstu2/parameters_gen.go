@@ -94,34 +94,14 @@ func (x *Parameters) Validate() error {
 }
 
 func (x *Parameters) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Parameter {
-		m := v.PushIndex("parameter", i)
-		x.Parameter[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validateSlice(v, "parameter", x.Parameter)
 }
 
 // ResourceType returns "Parameters".
@@ -462,220 +442,68 @@ func (x *ParametersParameter) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBooleanExt != nil {
-		m := v.Push("valueBoolean")
-		x.ValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIntegerExt != nil {
-		m := v.Push("valueInteger")
-		x.ValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDecimalExt != nil {
-		m := v.Push("valueDecimal")
-		x.ValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBase64BinaryExt != nil {
-		m := v.Push("valueBase64Binary")
-		x.ValueBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueInstantExt != nil {
-		m := v.Push("valueInstant")
-		x.ValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueBase64Binary", x.ValueBase64BinaryExt)
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
 	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
 		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueURIExt != nil {
-		m := v.Push("valueUri")
-		x.ValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDateExt != nil {
-		m := v.Push("valueDate")
-		x.ValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
 		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueDateTimeExt != nil {
-		m := v.Push("valueDateTime")
-		x.ValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
 		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueTimeExt != nil {
-		m := v.Push("valueTime")
-		x.ValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueTime", x.ValueTimeExt)
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
 		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueCodeExt != nil {
-		m := v.Push("valueCode")
-		x.ValueCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueOidExt != nil {
-		m := v.Push("valueOid")
-		x.ValueOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIDExt != nil {
-		m := v.Push("valueId")
-		x.ValueIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueOid", x.ValueOidExt)
+	validatePtr(v, "valueId", x.ValueIDExt)
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
 		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueUnsignedIntExt != nil {
-		m := v.Push("valueUnsignedInt")
-		x.ValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueUnsignedInt", x.ValueUnsignedIntExt)
 	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
 		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ValuePositiveIntExt != nil {
-		m := v.Push("valuePositiveInt")
-		x.ValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valuePositiveInt", x.ValuePositiveIntExt)
 	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
 		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
-	if x.ValueMarkdownExt != nil {
-		m := v.Push("valueMarkdown")
-		x.ValueMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAnnotation != nil {
-		m := v.Push("valueAnnotation")
-		x.ValueAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAttachment != nil {
-		m := v.Push("valueAttachment")
-		x.ValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIdentifier != nil {
-		m := v.Push("valueIdentifier")
-		x.ValueIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeableConcept != nil {
-		m := v.Push("valueCodeableConcept")
-		x.ValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCoding != nil {
-		m := v.Push("valueCoding")
-		x.ValueCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueQuantity != nil {
-		m := v.Push("valueQuantity")
-		x.ValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRange != nil {
-		m := v.Push("valueRange")
-		x.ValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.ValuePeriod != nil {
-		m := v.Push("valuePeriod")
-		x.ValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRatio != nil {
-		m := v.Push("valueRatio")
-		x.ValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSampledData != nil {
-		m := v.Push("valueSampledData")
-		x.ValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSignature != nil {
-		m := v.Push("valueSignature")
-		x.ValueSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueHumanName != nil {
-		m := v.Push("valueHumanName")
-		x.ValueHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAddress != nil {
-		m := v.Push("valueAddress")
-		x.ValueAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueContactPoint != nil {
-		m := v.Push("valueContactPoint")
-		x.ValueContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueTiming != nil {
-		m := v.Push("valueTiming")
-		x.ValueTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueReference != nil {
-		m := v.Push("valueReference")
-		x.ValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMeta != nil {
-		m := v.Push("valueMeta")
-		x.ValueMeta.validate(v)
-		v.Pop(m)
-	}
-	if x.Resource != nil {
-		m := v.Push("resource")
-		x.Resource.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Part {
-		m := v.PushIndex("part", i)
-		x.Part[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueMarkdown", x.ValueMarkdownExt)
+	validatePtr(v, "valueAnnotation", x.ValueAnnotation)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueIdentifier", x.ValueIdentifier)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueSignature", x.ValueSignature)
+	validatePtr(v, "valueHumanName", x.ValueHumanName)
+	validatePtr(v, "valueAddress", x.ValueAddress)
+	validatePtr(v, "valueContactPoint", x.ValueContactPoint)
+	validatePtr(v, "valueTiming", x.ValueTiming)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "valueMeta", x.ValueMeta)
+	validateResource(v, "resource", x.Resource)
+	validateSlice(v, "part", x.Part)
 }
 
 // Value returns the value of Parameters.parameter.value[x] that is set, or nil. It is one of:

@@ -199,135 +199,41 @@ func (x *PaymentReconciliation) Validate() error {
 }
 
 func (x *PaymentReconciliation) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "request", x.Request)
 	if x.Outcome != "" && !x.Outcome.IsValid() {
 		v.BadCode("outcome", -1, "http://hl7.org/fhir/ValueSet/remittance-outcome")
 	}
-	if x.OutcomeExt != nil {
-		m := v.Push("outcome")
-		x.OutcomeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DispositionExt != nil {
-		m := v.Push("disposition")
-		x.DispositionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Ruleset != nil {
-		m := v.Push("ruleset")
-		x.Ruleset.validate(v)
-		v.Pop(m)
-	}
-	if x.OriginalRuleset != nil {
-		m := v.Push("originalRuleset")
-		x.OriginalRuleset.validate(v)
-		v.Pop(m)
-	}
-	if x.CreatedExt != nil {
-		m := v.Push("created")
-		x.CreatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "outcome", x.OutcomeExt)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validatePtr(v, "ruleset", x.Ruleset)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
+	validatePtr(v, "created", x.CreatedExt)
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
 		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	if x.Organization != nil {
-		m := v.Push("organization")
-		x.Organization.validate(v)
-		v.Pop(m)
-	}
-	if x.RequestProvider != nil {
-		m := v.Push("requestProvider")
-		x.RequestProvider.validate(v)
-		v.Pop(m)
-	}
-	if x.RequestOrganization != nil {
-		m := v.Push("requestOrganization")
-		x.RequestOrganization.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Form != nil {
-		m := v.Push("form")
-		x.Form.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "requestProvider", x.RequestProvider)
+	validatePtr(v, "requestOrganization", x.RequestOrganization)
+	validateSlice(v, "detail", x.Detail)
+	validatePtr(v, "form", x.Form)
 	if !(x.Total != nil) {
 		v.Missing("total")
 	}
-	if x.Total != nil {
-		m := v.Push("total")
-		x.Total.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "total", x.Total)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "PaymentReconciliation".
@@ -445,57 +351,21 @@ func (x *PaymentReconciliationDetail) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
-	if x.Responce != nil {
-		m := v.Push("responce")
-		x.Responce.validate(v)
-		v.Pop(m)
-	}
-	if x.Submitter != nil {
-		m := v.Push("submitter")
-		x.Submitter.validate(v)
-		v.Pop(m)
-	}
-	if x.Payee != nil {
-		m := v.Push("payee")
-		x.Payee.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "responce", x.Responce)
+	validatePtr(v, "submitter", x.Submitter)
+	validatePtr(v, "payee", x.Payee)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
 		v.BadFormat("date", -1, "date")
 	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "amount", x.Amount)
 }
 
 // PaymentReconciliationNote is the backbone element PaymentReconciliation.note of FHIR DSTU2 (1.0.2).
@@ -576,24 +446,8 @@ func (x *PaymentReconciliationNote) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "text", x.TextExt)
 }

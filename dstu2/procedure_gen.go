@@ -239,181 +239,55 @@ func (x *Procedure) Validate() error {
 }
 
 func (x *Procedure) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/procedure-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.NotPerformedExt != nil {
-		m := v.Push("notPerformed")
-		x.NotPerformedExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonNotPerformed {
-		m := v.PushIndex("reasonNotPerformed", i)
-		x.ReasonNotPerformed[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BodySite {
-		m := v.PushIndex("bodySite", i)
-		x.BodySite[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonCodeableConcept != nil {
-		m := v.Push("reasonCodeableConcept")
-		x.ReasonCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonReference != nil {
-		m := v.Push("reasonReference")
-		x.ReasonReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Performer {
-		m := v.PushIndex("performer", i)
-		x.Performer[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PerformedDateTimeExt != nil {
-		m := v.Push("performedDateTime")
-		x.PerformedDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "notPerformed", x.NotPerformedExt)
+	validateSlice(v, "reasonNotPerformed", x.ReasonNotPerformed)
+	validateSlice(v, "bodySite", x.BodySite)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "performer", x.Performer)
+	validatePtr(v, "performedDateTime", x.PerformedDateTimeExt)
 	if x.PerformedDateTime != "" && !fhirjson.CheckDateTime(x.PerformedDateTime) {
 		v.BadFormat("performedDateTime", -1, "dateTime")
 	}
-	if x.PerformedPeriod != nil {
-		m := v.Push("performedPeriod")
-		x.PerformedPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
-	if x.Outcome != nil {
-		m := v.Push("outcome")
-		x.Outcome.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Report {
-		m := v.PushIndex("report", i)
-		x.Report[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Complication {
-		m := v.PushIndex("complication", i)
-		x.Complication[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.FollowUp {
-		m := v.PushIndex("followUp", i)
-		x.FollowUp[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Notes {
-		m := v.PushIndex("notes", i)
-		x.Notes[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.FocalDevice {
-		m := v.PushIndex("focalDevice", i)
-		x.FocalDevice[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Used {
-		m := v.PushIndex("used", i)
-		x.Used[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "performedPeriod", x.PerformedPeriod)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "location", x.Location)
+	validatePtr(v, "outcome", x.Outcome)
+	validateSlice(v, "report", x.Report)
+	validateSlice(v, "complication", x.Complication)
+	validateSlice(v, "followUp", x.FollowUp)
+	validatePtr(v, "request", x.Request)
+	validateSlice(v, "notes", x.Notes)
+	validateSlice(v, "focalDevice", x.FocalDevice)
+	validateSlice(v, "used", x.Used)
 }
 
 // ResourceType returns "Procedure".
@@ -547,26 +421,10 @@ func (x *ProcedurePerformer) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Actor != nil {
-		m := v.Push("actor")
-		x.Actor.validate(v)
-		v.Pop(m)
-	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "actor", x.Actor)
+	validatePtr(v, "role", x.Role)
 }
 
 // ProcedureFocalDevice is the backbone element Procedure.focalDevice of FHIR DSTU2 (1.0.2).
@@ -640,27 +498,11 @@ func (x *ProcedureFocalDevice) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Action != nil {
-		m := v.Push("action")
-		x.Action.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "action", x.Action)
 	if !(x.Manipulated != nil) {
 		v.Missing("manipulated")
 	}
-	if x.Manipulated != nil {
-		m := v.Push("manipulated")
-		x.Manipulated.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "manipulated", x.Manipulated)
 }

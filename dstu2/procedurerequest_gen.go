@@ -224,159 +224,53 @@ func (x *ProcedureRequest) Validate() error {
 }
 
 func (x *ProcedureRequest) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BodySite {
-		m := v.PushIndex("bodySite", i)
-		x.BodySite[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonCodeableConcept != nil {
-		m := v.Push("reasonCodeableConcept")
-		x.ReasonCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonReference != nil {
-		m := v.Push("reasonReference")
-		x.ReasonReference.validate(v)
-		v.Pop(m)
-	}
-	if x.ScheduledDateTimeExt != nil {
-		m := v.Push("scheduledDateTime")
-		x.ScheduledDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "bodySite", x.BodySite)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validatePtr(v, "scheduledDateTime", x.ScheduledDateTimeExt)
 	if x.ScheduledDateTime != "" && !fhirjson.CheckDateTime(x.ScheduledDateTime) {
 		v.BadFormat("scheduledDateTime", -1, "dateTime")
 	}
-	if x.ScheduledPeriod != nil {
-		m := v.Push("scheduledPeriod")
-		x.ScheduledPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ScheduledTiming != nil {
-		m := v.Push("scheduledTiming")
-		x.ScheduledTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	if x.Performer != nil {
-		m := v.Push("performer")
-		x.Performer.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "scheduledPeriod", x.ScheduledPeriod)
+	validatePtr(v, "scheduledTiming", x.ScheduledTiming)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "performer", x.Performer)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/procedure-request-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Notes {
-		m := v.PushIndex("notes", i)
-		x.Notes[i].validate(v)
-		v.Pop(m)
-	}
-	if x.AsNeededBooleanExt != nil {
-		m := v.Push("asNeededBoolean")
-		x.AsNeededBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AsNeededCodeableConcept != nil {
-		m := v.Push("asNeededCodeableConcept")
-		x.AsNeededCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.OrderedOnExt != nil {
-		m := v.Push("orderedOn")
-		x.OrderedOnExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "notes", x.Notes)
+	validatePtr(v, "asNeededBoolean", x.AsNeededBooleanExt)
+	validatePtr(v, "asNeededCodeableConcept", x.AsNeededCodeableConcept)
+	validatePtr(v, "orderedOn", x.OrderedOnExt)
 	if x.OrderedOn != "" && !fhirjson.CheckDateTime(x.OrderedOn) {
 		v.BadFormat("orderedOn", -1, "dateTime")
 	}
-	if x.Orderer != nil {
-		m := v.Push("orderer")
-		x.Orderer.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "orderer", x.Orderer)
 	if x.Priority != "" && !x.Priority.IsValid() {
 		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/procedure-request-priority")
 	}
-	if x.PriorityExt != nil {
-		m := v.Push("priority")
-		x.PriorityExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
 }
 
 // ResourceType returns "ProcedureRequest".

@@ -219,144 +219,42 @@ func (x *ProcessRequest) Validate() error {
 }
 
 func (x *ProcessRequest) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Action != "" || x.ActionExt != nil) {
 		v.Missing("action")
 	}
 	if x.Action != "" && !x.Action.IsValid() {
 		v.BadCode("action", -1, "http://hl7.org/fhir/ValueSet/actionlist")
 	}
-	if x.ActionExt != nil {
-		m := v.Push("action")
-		x.ActionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Ruleset != nil {
-		m := v.Push("ruleset")
-		x.Ruleset.validate(v)
-		v.Pop(m)
-	}
-	if x.OriginalRuleset != nil {
-		m := v.Push("originalRuleset")
-		x.OriginalRuleset.validate(v)
-		v.Pop(m)
-	}
-	if x.CreatedExt != nil {
-		m := v.Push("created")
-		x.CreatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "action", x.ActionExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "ruleset", x.Ruleset)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
+	validatePtr(v, "created", x.CreatedExt)
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
 		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Target != nil {
-		m := v.Push("target")
-		x.Target.validate(v)
-		v.Pop(m)
-	}
-	if x.Provider != nil {
-		m := v.Push("provider")
-		x.Provider.validate(v)
-		v.Pop(m)
-	}
-	if x.Organization != nil {
-		m := v.Push("organization")
-		x.Organization.validate(v)
-		v.Pop(m)
-	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
-	if x.Response != nil {
-		m := v.Push("response")
-		x.Response.validate(v)
-		v.Pop(m)
-	}
-	if x.NullifyExt != nil {
-		m := v.Push("nullify")
-		x.NullifyExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ReferenceExt != nil {
-		m := v.Push("reference")
-		x.ReferenceExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Item {
-		m := v.PushIndex("item", i)
-		x.Item[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.IncludeExt {
-		if e != nil {
-			m := v.PushIndex("include", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.ExcludeExt {
-		if e != nil {
-			m := v.PushIndex("exclude", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "target", x.Target)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "response", x.Response)
+	validatePtr(v, "nullify", x.NullifyExt)
+	validatePtr(v, "reference", x.ReferenceExt)
+	validateSlice(v, "item", x.Item)
+	validatePtrs(v, "include", x.IncludeExt)
+	validatePtrs(v, "exclude", x.ExcludeExt)
+	validatePtr(v, "period", x.Period)
 }
 
 // ResourceType returns "ProcessRequest".
@@ -442,22 +340,10 @@ func (x *ProcessRequestItem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		m := v.Push("sequenceLinkId")
-		x.SequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
 }

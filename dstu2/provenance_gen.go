@@ -169,112 +169,36 @@ func (x *Provenance) Validate() error {
 }
 
 func (x *Provenance) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Target) > 0) {
 		v.Missing("target")
 	}
-	for i := range x.Target {
-		m := v.PushIndex("target", i)
-		x.Target[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "target", x.Target)
+	validatePtr(v, "period", x.Period)
 	if !(x.Recorded != "" || x.RecordedExt != nil) {
 		v.Missing("recorded")
 	}
-	if x.RecordedExt != nil {
-		m := v.Push("recorded")
-		x.RecordedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "recorded", x.RecordedExt)
 	if x.Recorded != "" && !fhirjson.CheckInstant(x.Recorded) {
 		v.BadFormat("recorded", -1, "instant")
 	}
-	for i := range x.Reason {
-		m := v.PushIndex("reason", i)
-		x.Reason[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Activity != nil {
-		m := v.Push("activity")
-		x.Activity.validate(v)
-		v.Pop(m)
-	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.PolicyExt {
-		if e != nil {
-			m := v.PushIndex("policy", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Agent {
-		m := v.PushIndex("agent", i)
-		x.Agent[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Entity {
-		m := v.PushIndex("entity", i)
-		x.Entity[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Signature {
-		m := v.PushIndex("signature", i)
-		x.Signature[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "reason", x.Reason)
+	validatePtr(v, "activity", x.Activity)
+	validatePtr(v, "location", x.Location)
+	validatePtrs(v, "policy", x.PolicyExt)
+	validateSlice(v, "agent", x.Agent)
+	validateSlice(v, "entity", x.Entity)
+	validateSlice(v, "signature", x.Signature)
 }
 
 // ResourceType returns "Provenance".
@@ -370,39 +294,15 @@ func (x *ProvenanceAgent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Role != nil) {
 		v.Missing("role")
 	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
-	if x.Actor != nil {
-		m := v.Push("actor")
-		x.Actor.validate(v)
-		v.Pop(m)
-	}
-	if x.UserID != nil {
-		m := v.Push("userId")
-		x.UserID.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RelatedAgent {
-		m := v.PushIndex("relatedAgent", i)
-		x.RelatedAgent[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "actor", x.Actor)
+	validatePtr(v, "userId", x.UserID)
+	validateSlice(v, "relatedAgent", x.RelatedAgent)
 }
 
 // ProvenanceAgentRelatedAgent is the backbone element Provenance.agent.relatedAgent of FHIR DSTU2 (1.0.2).
@@ -483,32 +383,16 @@ func (x *ProvenanceAgentRelatedAgent) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
 	if !(x.Target != "" || x.TargetExt != nil) {
 		v.Missing("target")
 	}
-	if x.TargetExt != nil {
-		m := v.Push("target")
-		x.TargetExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "target", x.TargetExt)
 }
 
 // ProvenanceEntity is the backbone element Provenance.entity of FHIR DSTU2 (1.0.2).
@@ -612,51 +496,23 @@ func (x *ProvenanceEntity) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Role != "" || x.RoleExt != nil) {
 		v.Missing("role")
 	}
 	if x.Role != "" && !x.Role.IsValid() {
 		v.BadCode("role", -1, "http://hl7.org/fhir/ValueSet/provenance-entity-role")
 	}
-	if x.RoleExt != nil {
-		m := v.Push("role")
-		x.RoleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "role", x.RoleExt)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
 	if !(x.Reference != "" || x.ReferenceExt != nil) {
 		v.Missing("reference")
 	}
-	if x.ReferenceExt != nil {
-		m := v.Push("reference")
-		x.ReferenceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Agent != nil {
-		m := v.Push("agent")
-		x.Agent.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "reference", x.ReferenceExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "agent", x.Agent)
 }

@@ -174,110 +174,42 @@ func (x *Questionnaire) Validate() error {
 }
 
 func (x *Questionnaire) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/questionnaire-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "telecom", x.Telecom)
 	for i, c := range x.SubjectType {
 		if c != "" && !c.IsValid() {
 			v.BadCode("subjectType", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, e := range x.SubjectTypeExt {
-		if e != nil {
-			m := v.PushIndex("subjectType", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "subjectType", x.SubjectTypeExt)
 	if !(x.Group != nil) {
 		v.Missing("group")
 	}
-	if x.Group != nil {
-		m := v.Push("group")
-		x.Group.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "group", x.Group)
 }
 
 // ResourceType returns "Questionnaire".
@@ -418,56 +350,16 @@ func (x *QuestionnaireGroup) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LinkIDExt != nil {
-		m := v.Push("linkId")
-		x.LinkIDExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Concept {
-		m := v.PushIndex("concept", i)
-		x.Concept[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RequiredExt != nil {
-		m := v.Push("required")
-		x.RequiredExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RepeatsExt != nil {
-		m := v.Push("repeats")
-		x.RepeatsExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Group {
-		m := v.PushIndex("group", i)
-		x.Group[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Question {
-		m := v.PushIndex("question", i)
-		x.Question[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "linkId", x.LinkIDExt)
+	validatePtr(v, "title", x.TitleExt)
+	validateSlice(v, "concept", x.Concept)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "required", x.RequiredExt)
+	validatePtr(v, "repeats", x.RepeatsExt)
+	validateSlice(v, "group", x.Group)
+	validateSlice(v, "question", x.Question)
 }
 
 // QuestionnaireGroupQuestion is the backbone element Questionnaire.group.question of FHIR DSTU2 (1.0.2).
@@ -603,62 +495,18 @@ func (x *QuestionnaireGroupQuestion) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LinkIDExt != nil {
-		m := v.Push("linkId")
-		x.LinkIDExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Concept {
-		m := v.PushIndex("concept", i)
-		x.Concept[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "linkId", x.LinkIDExt)
+	validateSlice(v, "concept", x.Concept)
+	validatePtr(v, "text", x.TextExt)
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/answer-format")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RequiredExt != nil {
-		m := v.Push("required")
-		x.RequiredExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RepeatsExt != nil {
-		m := v.Push("repeats")
-		x.RepeatsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Options != nil {
-		m := v.Push("options")
-		x.Options.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Option {
-		m := v.PushIndex("option", i)
-		x.Option[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Group {
-		m := v.PushIndex("group", i)
-		x.Group[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "required", x.RequiredExt)
+	validatePtr(v, "repeats", x.RepeatsExt)
+	validatePtr(v, "options", x.Options)
+	validateSlice(v, "option", x.Option)
+	validateSlice(v, "group", x.Group)
 }

@@ -169,110 +169,36 @@ func (x *RelatedPerson) Validate() error {
 }
 
 func (x *RelatedPerson) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Relationship != nil {
-		m := v.Push("relationship")
-		x.Relationship.validate(v)
-		v.Pop(m)
-	}
-	if x.Name != nil {
-		m := v.Push("name")
-		x.Name.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "relationship", x.Relationship)
+	validatePtr(v, "name", x.Name)
+	validateSlice(v, "telecom", x.Telecom)
 	if x.Gender != "" && !x.Gender.IsValid() {
 		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
-	if x.GenderExt != nil {
-		m := v.Push("gender")
-		x.GenderExt.validate(v)
-		v.Pop(m)
-	}
-	if x.BirthDateExt != nil {
-		m := v.Push("birthDate")
-		x.BirthDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "gender", x.GenderExt)
+	validatePtr(v, "birthDate", x.BirthDateExt)
 	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
 		v.BadFormat("birthDate", -1, "date")
 	}
-	for i := range x.Address {
-		m := v.PushIndex("address", i)
-		x.Address[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Photo {
-		m := v.PushIndex("photo", i)
-		x.Photo[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "address", x.Address)
+	validateSlice(v, "photo", x.Photo)
+	validatePtr(v, "period", x.Period)
 }
 
 // ResourceType returns "RelatedPerson".

@@ -254,166 +254,70 @@ func (x *SearchParameter) Validate() error {
 }
 
 func (x *SearchParameter) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.RequirementsExt != nil {
-		m := v.Push("requirements")
-		x.RequirementsExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requirements", x.RequirementsExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
 	if !(x.Base != "" || x.BaseExt != nil) {
 		v.Missing("base")
 	}
 	if x.Base != "" && !x.Base.IsValid() {
 		v.BadCode("base", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.BaseExt != nil {
-		m := v.Push("base")
-		x.BaseExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "base", x.BaseExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/search-param-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
 		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.XpathExt != nil {
-		m := v.Push("xpath")
-		x.XpathExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "xpath", x.XpathExt)
 	if x.XpathUsage != "" && !x.XpathUsage.IsValid() {
 		v.BadCode("xpathUsage", -1, "http://hl7.org/fhir/ValueSet/search-xpath-usage")
 	}
-	if x.XpathUsageExt != nil {
-		m := v.Push("xpathUsage")
-		x.XpathUsageExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "xpathUsage", x.XpathUsageExt)
 	for i, c := range x.Target {
 		if c != "" && !c.IsValid() {
 			v.BadCode("target", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, e := range x.TargetExt {
-		if e != nil {
-			m := v.PushIndex("target", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "target", x.TargetExt)
 }
 
 // ResourceType returns "SearchParameter".
@@ -506,24 +410,8 @@ func (x *SearchParameterContact) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }

@@ -174,112 +174,46 @@ func (x *Slot) Validate() error {
 }
 
 func (x *Slot) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "type", x.Type)
 	if !(x.Schedule != nil) {
 		v.Missing("schedule")
 	}
-	if x.Schedule != nil {
-		m := v.Push("schedule")
-		x.Schedule.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "schedule", x.Schedule)
 	if !(x.FreeBusyType != "" || x.FreeBusyTypeExt != nil) {
 		v.Missing("freeBusyType")
 	}
 	if x.FreeBusyType != "" && !x.FreeBusyType.IsValid() {
 		v.BadCode("freeBusyType", -1, "http://hl7.org/fhir/ValueSet/slotstatus")
 	}
-	if x.FreeBusyTypeExt != nil {
-		m := v.Push("freeBusyType")
-		x.FreeBusyTypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "freeBusyType", x.FreeBusyTypeExt)
 	if !(x.Start != "" || x.StartExt != nil) {
 		v.Missing("start")
 	}
-	if x.StartExt != nil {
-		m := v.Push("start")
-		x.StartExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "start", x.StartExt)
 	if x.Start != "" && !fhirjson.CheckInstant(x.Start) {
 		v.BadFormat("start", -1, "instant")
 	}
 	if !(x.End != "" || x.EndExt != nil) {
 		v.Missing("end")
 	}
-	if x.EndExt != nil {
-		m := v.Push("end")
-		x.EndExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "end", x.EndExt)
 	if x.End != "" && !fhirjson.CheckInstant(x.End) {
 		v.BadFormat("end", -1, "instant")
 	}
-	if x.OverbookedExt != nil {
-		m := v.Push("overbooked")
-		x.OverbookedExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CommentExt != nil {
-		m := v.Push("comment")
-		x.CommentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "overbooked", x.OverbookedExt)
+	validatePtr(v, "comment", x.CommentExt)
 }
 
 // ResourceType returns "Slot".

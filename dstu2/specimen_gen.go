@@ -169,110 +169,36 @@ func (x *Specimen) Validate() error {
 }
 
 func (x *Specimen) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/specimen-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Parent {
-		m := v.PushIndex("parent", i)
-		x.Parent[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "parent", x.Parent)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.AccessionIdentifier != nil {
-		m := v.Push("accessionIdentifier")
-		x.AccessionIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.ReceivedTimeExt != nil {
-		m := v.Push("receivedTime")
-		x.ReceivedTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "accessionIdentifier", x.AccessionIdentifier)
+	validatePtr(v, "receivedTime", x.ReceivedTimeExt)
 	if x.ReceivedTime != "" && !fhirjson.CheckDateTime(x.ReceivedTime) {
 		v.BadFormat("receivedTime", -1, "dateTime")
 	}
-	if x.Collection != nil {
-		m := v.Push("collection")
-		x.Collection.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Treatment {
-		m := v.PushIndex("treatment", i)
-		x.Treatment[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Container {
-		m := v.PushIndex("container", i)
-		x.Container[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "collection", x.Collection)
+	validateSlice(v, "treatment", x.Treatment)
+	validateSlice(v, "container", x.Container)
 }
 
 // ResourceType returns "Specimen".
@@ -393,56 +319,18 @@ func (x *SpecimenCollection) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Collector != nil {
-		m := v.Push("collector")
-		x.Collector.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.CommentExt {
-		if e != nil {
-			m := v.PushIndex("comment", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.CollectedDateTimeExt != nil {
-		m := v.Push("collectedDateTime")
-		x.CollectedDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "collector", x.Collector)
+	validatePtrs(v, "comment", x.CommentExt)
+	validatePtr(v, "collectedDateTime", x.CollectedDateTimeExt)
 	if x.CollectedDateTime != "" && !fhirjson.CheckDateTime(x.CollectedDateTime) {
 		v.BadFormat("collectedDateTime", -1, "dateTime")
 	}
-	if x.CollectedPeriod != nil {
-		m := v.Push("collectedPeriod")
-		x.CollectedPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.Method != nil {
-		m := v.Push("method")
-		x.Method.validate(v)
-		v.Pop(m)
-	}
-	if x.BodySite != nil {
-		m := v.Push("bodySite")
-		x.BodySite.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "collectedPeriod", x.CollectedPeriod)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "bodySite", x.BodySite)
 }
 
 // Collected returns the value of Specimen.collection.collected[x] that is set, or nil. It is one of:
@@ -550,31 +438,11 @@ func (x *SpecimenTreatment) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Procedure != nil {
-		m := v.Push("procedure")
-		x.Procedure.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Additive {
-		m := v.PushIndex("additive", i)
-		x.Additive[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "procedure", x.Procedure)
+	validateSlice(v, "additive", x.Additive)
 }
 
 // SpecimenContainer is the backbone element Specimen.container of FHIR DSTU2 (1.0.2).
@@ -678,51 +546,15 @@ func (x *SpecimenContainer) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Capacity != nil {
-		m := v.Push("capacity")
-		x.Capacity.validate(v)
-		v.Pop(m)
-	}
-	if x.SpecimenQuantity != nil {
-		m := v.Push("specimenQuantity")
-		x.SpecimenQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.AdditiveCodeableConcept != nil {
-		m := v.Push("additiveCodeableConcept")
-		x.AdditiveCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.AdditiveReference != nil {
-		m := v.Push("additiveReference")
-		x.AdditiveReference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "capacity", x.Capacity)
+	validatePtr(v, "specimenQuantity", x.SpecimenQuantity)
+	validatePtr(v, "additiveCodeableConcept", x.AdditiveCodeableConcept)
+	validatePtr(v, "additiveReference", x.AdditiveReference)
 }
 
 // Additive returns the value of Specimen.container.additive[x] that is set, or nil. It is one of:

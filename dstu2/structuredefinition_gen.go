@@ -324,211 +324,75 @@ func (x *StructureDefinition) Validate() error {
 }
 
 func (x *StructureDefinition) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "display", x.DisplayExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	if x.RequirementsExt != nil {
-		m := v.Push("requirements")
-		x.RequirementsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Code {
-		m := v.PushIndex("code", i)
-		x.Code[i].validate(v)
-		v.Pop(m)
-	}
-	if x.FhirVersionExt != nil {
-		m := v.Push("fhirVersion")
-		x.FhirVersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "code", x.Code)
+	validatePtr(v, "fhirVersion", x.FhirVersionExt)
 	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
 		v.BadFormat("fhirVersion", -1, "id")
 	}
-	for i := range x.Mapping {
-		m := v.PushIndex("mapping", i)
-		x.Mapping[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "mapping", x.Mapping)
 	if !(x.Kind != "" || x.KindExt != nil) {
 		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
 		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/structure-definition-kind")
 	}
-	if x.KindExt != nil {
-		m := v.Push("kind")
-		x.KindExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "kind", x.KindExt)
 	if x.ConstrainedType != "" && !x.ConstrainedType.IsValid() {
 		v.BadCode("constrainedType", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
-	if x.ConstrainedTypeExt != nil {
-		m := v.Push("constrainedType")
-		x.ConstrainedTypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "constrainedType", x.ConstrainedTypeExt)
 	if !(x.Abstract != nil || x.AbstractExt != nil) {
 		v.Missing("abstract")
 	}
-	if x.AbstractExt != nil {
-		m := v.Push("abstract")
-		x.AbstractExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "abstract", x.AbstractExt)
 	if x.ContextType != "" && !x.ContextType.IsValid() {
 		v.BadCode("contextType", -1, "http://hl7.org/fhir/ValueSet/extension-context")
 	}
-	if x.ContextTypeExt != nil {
-		m := v.Push("contextType")
-		x.ContextTypeExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.ContextExt {
-		if e != nil {
-			m := v.PushIndex("context", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.BaseExt != nil {
-		m := v.Push("base")
-		x.BaseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Snapshot != nil {
-		m := v.Push("snapshot")
-		x.Snapshot.validate(v)
-		v.Pop(m)
-	}
-	if x.Differential != nil {
-		m := v.Push("differential")
-		x.Differential.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "contextType", x.ContextTypeExt)
+	validatePtrs(v, "context", x.ContextExt)
+	validatePtr(v, "base", x.BaseExt)
+	validatePtr(v, "snapshot", x.Snapshot)
+	validatePtr(v, "differential", x.Differential)
 }
 
 // ResourceType returns "StructureDefinition".
@@ -621,26 +485,10 @@ func (x *StructureDefinitionContact) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // StructureDefinitionMapping is the backbone element StructureDefinition.mapping of FHIR DSTU2 (1.0.2).
@@ -746,42 +594,18 @@ func (x *StructureDefinitionMapping) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identity != "" || x.IdentityExt != nil) {
 		v.Missing("identity")
 	}
-	if x.IdentityExt != nil {
-		m := v.Push("identity")
-		x.IdentityExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "identity", x.IdentityExt)
 	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
 		v.BadFormat("identity", -1, "id")
 	}
-	if x.UriExt != nil {
-		m := v.Push("uri")
-		x.UriExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CommentsExt != nil {
-		m := v.Push("comments")
-		x.CommentsExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uri", x.UriExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "comments", x.CommentsExt)
 }
 
 // StructureDefinitionSnapshot is the backbone element StructureDefinition.snapshot of FHIR DSTU2 (1.0.2).
@@ -852,24 +676,12 @@ func (x *StructureDefinitionSnapshot) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Element) > 0) {
 		v.Missing("element")
 	}
-	for i := range x.Element {
-		m := v.PushIndex("element", i)
-		x.Element[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "element", x.Element)
 }
 
 // StructureDefinitionDifferential is the backbone element StructureDefinition.differential of FHIR DSTU2 (1.0.2).
@@ -944,22 +756,10 @@ func (x *StructureDefinitionDifferential) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Element) > 0) {
 		v.Missing("element")
 	}
-	for i := range x.Element {
-		m := v.PushIndex("element", i)
-		x.Element[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "element", x.Element)
 }

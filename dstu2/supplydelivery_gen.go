@@ -174,112 +174,34 @@ func (x *SupplyDelivery) Validate() error {
 }
 
 func (x *SupplyDelivery) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/supplydelivery-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.SuppliedItem != nil {
-		m := v.Push("suppliedItem")
-		x.SuppliedItem.validate(v)
-		v.Pop(m)
-	}
-	if x.Supplier != nil {
-		m := v.Push("supplier")
-		x.Supplier.validate(v)
-		v.Pop(m)
-	}
-	if x.WhenPrepared != nil {
-		m := v.Push("whenPrepared")
-		x.WhenPrepared.validate(v)
-		v.Pop(m)
-	}
-	if x.TimeExt != nil {
-		m := v.Push("time")
-		x.TimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "suppliedItem", x.SuppliedItem)
+	validatePtr(v, "supplier", x.Supplier)
+	validatePtr(v, "whenPrepared", x.WhenPrepared)
+	validatePtr(v, "time", x.TimeExt)
 	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
 		v.BadFormat("time", -1, "dateTime")
 	}
-	if x.Destination != nil {
-		m := v.Push("destination")
-		x.Destination.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Receiver {
-		m := v.PushIndex("receiver", i)
-		x.Receiver[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "destination", x.Destination)
+	validateSlice(v, "receiver", x.Receiver)
 }
 
 // ResourceType returns "SupplyDelivery".

@@ -269,171 +269,53 @@ func (x *TestScript) Validate() error {
 }
 
 func (x *TestScript) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	if x.RequirementsExt != nil {
-		m := v.Push("requirements")
-		x.RequirementsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Metadata != nil {
-		m := v.Push("metadata")
-		x.Metadata.validate(v)
-		v.Pop(m)
-	}
-	if x.MultiserverExt != nil {
-		m := v.Push("multiserver")
-		x.MultiserverExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Fixture {
-		m := v.PushIndex("fixture", i)
-		x.Fixture[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Profile {
-		m := v.PushIndex("profile", i)
-		x.Profile[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Variable {
-		m := v.PushIndex("variable", i)
-		x.Variable[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Setup != nil {
-		m := v.Push("setup")
-		x.Setup.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Test {
-		m := v.PushIndex("test", i)
-		x.Test[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Teardown != nil {
-		m := v.Push("teardown")
-		x.Teardown.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "metadata", x.Metadata)
+	validatePtr(v, "multiserver", x.MultiserverExt)
+	validateSlice(v, "fixture", x.Fixture)
+	validateSlice(v, "profile", x.Profile)
+	validateSlice(v, "variable", x.Variable)
+	validatePtr(v, "setup", x.Setup)
+	validateSlice(v, "test", x.Test)
+	validatePtr(v, "teardown", x.Teardown)
 }
 
 // ResourceType returns "TestScript".
@@ -524,26 +406,10 @@ func (x *TestScriptContact) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // TestScriptMetadata is the backbone element TestScript.metadata of FHIR DSTU2 (1.0.2).
@@ -617,29 +483,13 @@ func (x *TestScriptMetadata) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Link {
-		m := v.PushIndex("link", i)
-		x.Link[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "link", x.Link)
 	if !(len(x.Capability) > 0) {
 		v.Missing("capability")
 	}
-	for i := range x.Capability {
-		m := v.PushIndex("capability", i)
-		x.Capability[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "capability", x.Capability)
 }
 
 // TestScriptMetadataLink is the backbone element TestScript.metadata.link of FHIR DSTU2 (1.0.2).
@@ -725,29 +575,13 @@ func (x *TestScriptMetadataLink) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "description", x.DescriptionExt)
 }
 
 // TestScriptMetadataCapability is the backbone element TestScript.metadata.capability of FHIR DSTU2 (1.0.2).
@@ -868,51 +702,17 @@ func (x *TestScriptMetadataCapability) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.RequiredExt != nil {
-		m := v.Push("required")
-		x.RequiredExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValidatedExt != nil {
-		m := v.Push("validated")
-		x.ValidatedExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DestinationExt != nil {
-		m := v.Push("destination")
-		x.DestinationExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.LinkExt {
-		if e != nil {
-			m := v.PushIndex("link", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "required", x.RequiredExt)
+	validatePtr(v, "validated", x.ValidatedExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "destination", x.DestinationExt)
+	validatePtrs(v, "link", x.LinkExt)
 	if !(x.Conformance != nil) {
 		v.Missing("conformance")
 	}
-	if x.Conformance != nil {
-		m := v.Push("conformance")
-		x.Conformance.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "conformance", x.Conformance)
 }
 
 // TestScriptFixture is the backbone element TestScript.fixture of FHIR DSTU2 (1.0.2).
@@ -1001,31 +801,11 @@ func (x *TestScriptFixture) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.AutocreateExt != nil {
-		m := v.Push("autocreate")
-		x.AutocreateExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AutodeleteExt != nil {
-		m := v.Push("autodelete")
-		x.AutodeleteExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Resource != nil {
-		m := v.Push("resource")
-		x.Resource.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "autocreate", x.AutocreateExt)
+	validatePtr(v, "autodelete", x.AutodeleteExt)
+	validatePtr(v, "resource", x.Resource)
 }
 
 // TestScriptVariable is the backbone element TestScript.variable of FHIR DSTU2 (1.0.2).
@@ -1129,39 +909,15 @@ func (x *TestScriptVariable) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.HeaderFieldExt != nil {
-		m := v.Push("headerField")
-		x.HeaderFieldExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceIDExt != nil {
-		m := v.Push("sourceId")
-		x.SourceIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "headerField", x.HeaderFieldExt)
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "sourceId", x.SourceIDExt)
 	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
 		v.BadFormat("sourceId", -1, "id")
 	}
@@ -1238,29 +994,13 @@ func (x *TestScriptSetup) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Metadata != nil {
-		m := v.Push("metadata")
-		x.Metadata.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "metadata", x.Metadata)
 	if !(len(x.Action) > 0) {
 		v.Missing("action")
 	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestScriptSetupAction is the backbone element TestScript.setup.action of FHIR DSTU2 (1.0.2).
@@ -1334,26 +1074,10 @@ func (x *TestScriptSetupAction) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Operation != nil {
-		m := v.Push("operation")
-		x.Operation.validate(v)
-		v.Pop(m)
-	}
-	if x.Assert != nil {
-		m := v.Push("assert")
-		x.Assert.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
+	validatePtr(v, "assert", x.Assert)
 }
 
 // TestScriptSetupActionOperation is the backbone element TestScript.setup.action.operation of FHIR DSTU2 (1.0.2).
@@ -1553,104 +1277,40 @@ func (x *TestScriptSetupActionOperation) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
 	if x.Resource != "" && !x.Resource.IsValid() {
 		v.BadCode("resource", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
-	if x.ResourceExt != nil {
-		m := v.Push("resource")
-		x.ResourceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LabelExt != nil {
-		m := v.Push("label")
-		x.LabelExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "resource", x.ResourceExt)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if x.Accept != "" && !x.Accept.IsValid() {
 		v.BadCode("accept", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
-	if x.AcceptExt != nil {
-		m := v.Push("accept")
-		x.AcceptExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "accept", x.AcceptExt)
 	if x.ContentType != "" && !x.ContentType.IsValid() {
 		v.BadCode("contentType", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
-	if x.ContentTypeExt != nil {
-		m := v.Push("contentType")
-		x.ContentTypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DestinationExt != nil {
-		m := v.Push("destination")
-		x.DestinationExt.validate(v)
-		v.Pop(m)
-	}
-	if x.EncodeRequestURLExt != nil {
-		m := v.Push("encodeRequestUrl")
-		x.EncodeRequestURLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ParamsExt != nil {
-		m := v.Push("params")
-		x.ParamsExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RequestHeader {
-		m := v.PushIndex("requestHeader", i)
-		x.RequestHeader[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ResponseIDExt != nil {
-		m := v.Push("responseId")
-		x.ResponseIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "destination", x.DestinationExt)
+	validatePtr(v, "encodeRequestUrl", x.EncodeRequestURLExt)
+	validatePtr(v, "params", x.ParamsExt)
+	validateSlice(v, "requestHeader", x.RequestHeader)
+	validatePtr(v, "responseId", x.ResponseIDExt)
 	if x.ResponseID != "" && !fhirjson.CheckID(x.ResponseID) {
 		v.BadFormat("responseId", -1, "id")
 	}
-	if x.SourceIDExt != nil {
-		m := v.Push("sourceId")
-		x.SourceIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sourceId", x.SourceIDExt)
 	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
 		v.BadFormat("sourceId", -1, "id")
 	}
-	if x.TargetIDExt != nil {
-		m := v.Push("targetId")
-		x.TargetIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "targetId", x.TargetIDExt)
 	if x.TargetID != "" && !fhirjson.CheckID(x.TargetID) {
 		v.BadFormat("targetId", -1, "id")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
 }
 
 // TestScriptSetupActionOperationRequestHeader is the backbone element TestScript.setup.action.operation.requestHeader of FHIR DSTU2 (1.0.2).
@@ -1740,32 +1400,16 @@ func (x *TestScriptSetupActionOperationRequestHeader) validate(v *fhirjson.Valid
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Field != "" || x.FieldExt != nil) {
 		v.Missing("field")
 	}
-	if x.FieldExt != nil {
-		m := v.Push("field")
-		x.FieldExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "field", x.FieldExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
 		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // TestScriptSetupActionAssert is the backbone element TestScript.setup.action.assert of FHIR DSTU2 (1.0.2).
@@ -2011,127 +1655,47 @@ func (x *TestScriptSetupActionAssert) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LabelExt != nil {
-		m := v.Push("label")
-		x.LabelExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if x.Direction != "" && !x.Direction.IsValid() {
 		v.BadCode("direction", -1, "http://hl7.org/fhir/ValueSet/assert-direction-codes")
 	}
-	if x.DirectionExt != nil {
-		m := v.Push("direction")
-		x.DirectionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CompareToSourceIDExt != nil {
-		m := v.Push("compareToSourceId")
-		x.CompareToSourceIDExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CompareToSourcePathExt != nil {
-		m := v.Push("compareToSourcePath")
-		x.CompareToSourcePathExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "direction", x.DirectionExt)
+	validatePtr(v, "compareToSourceId", x.CompareToSourceIDExt)
+	validatePtr(v, "compareToSourcePath", x.CompareToSourcePathExt)
 	if x.ContentType != "" && !x.ContentType.IsValid() {
 		v.BadCode("contentType", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
-	if x.ContentTypeExt != nil {
-		m := v.Push("contentType")
-		x.ContentTypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.HeaderFieldExt != nil {
-		m := v.Push("headerField")
-		x.HeaderFieldExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinimumIDExt != nil {
-		m := v.Push("minimumId")
-		x.MinimumIDExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NavigationLinksExt != nil {
-		m := v.Push("navigationLinks")
-		x.NavigationLinksExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "headerField", x.HeaderFieldExt)
+	validatePtr(v, "minimumId", x.MinimumIDExt)
+	validatePtr(v, "navigationLinks", x.NavigationLinksExt)
 	if x.Operator != "" && !x.Operator.IsValid() {
 		v.BadCode("operator", -1, "http://hl7.org/fhir/ValueSet/assert-operator-codes")
 	}
-	if x.OperatorExt != nil {
-		m := v.Push("operator")
-		x.OperatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "operator", x.OperatorExt)
+	validatePtr(v, "path", x.PathExt)
 	if x.Resource != "" && !x.Resource.IsValid() {
 		v.BadCode("resource", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
-	if x.ResourceExt != nil {
-		m := v.Push("resource")
-		x.ResourceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "resource", x.ResourceExt)
 	if x.Response != "" && !x.Response.IsValid() {
 		v.BadCode("response", -1, "http://hl7.org/fhir/ValueSet/assert-response-code-types")
 	}
-	if x.ResponseExt != nil {
-		m := v.Push("response")
-		x.ResponseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ResponseCodeExt != nil {
-		m := v.Push("responseCode")
-		x.ResponseCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceIDExt != nil {
-		m := v.Push("sourceId")
-		x.SourceIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "response", x.ResponseExt)
+	validatePtr(v, "responseCode", x.ResponseCodeExt)
+	validatePtr(v, "sourceId", x.SourceIDExt)
 	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
 		v.BadFormat("sourceId", -1, "id")
 	}
-	if x.ValidateProfileIDExt != nil {
-		m := v.Push("validateProfileId")
-		x.ValidateProfileIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "validateProfileId", x.ValidateProfileIDExt)
 	if x.ValidateProfileID != "" && !fhirjson.CheckID(x.ValidateProfileID) {
 		v.BadFormat("validateProfileId", -1, "id")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
-	if x.WarningOnlyExt != nil {
-		m := v.Push("warningOnly")
-		x.WarningOnlyExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "warningOnly", x.WarningOnlyExt)
 }
 
 // TestScriptTest is the backbone element TestScript.test of FHIR DSTU2 (1.0.2).
@@ -2225,39 +1789,15 @@ func (x *TestScriptTest) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Metadata != nil {
-		m := v.Push("metadata")
-		x.Metadata.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "metadata", x.Metadata)
 	if !(len(x.Action) > 0) {
 		v.Missing("action")
 	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestScriptTestAction is the backbone element TestScript.test.action of FHIR DSTU2 (1.0.2).
@@ -2331,26 +1871,10 @@ func (x *TestScriptTestAction) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Operation != nil {
-		m := v.Push("operation")
-		x.Operation.validate(v)
-		v.Pop(m)
-	}
-	if x.Assert != nil {
-		m := v.Push("assert")
-		x.Assert.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
+	validatePtr(v, "assert", x.Assert)
 }
 
 // TestScriptTeardown is the backbone element TestScript.teardown of FHIR DSTU2 (1.0.2).
@@ -2419,24 +1943,12 @@ func (x *TestScriptTeardown) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Action) > 0) {
 		v.Missing("action")
 	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestScriptTeardownAction is the backbone element TestScript.teardown.action of FHIR DSTU2 (1.0.2).
@@ -2507,19 +2019,7 @@ func (x *TestScriptTeardownAction) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Operation != nil {
-		m := v.Push("operation")
-		x.Operation.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
 }

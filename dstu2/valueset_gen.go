@@ -269,158 +269,48 @@ func (x *ValueSet) Validate() error {
 }
 
 func (x *ValueSet) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.LockedDateExt != nil {
-		m := v.Push("lockedDate")
-		x.LockedDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "lockedDate", x.LockedDateExt)
 	if x.LockedDate != "" && !fhirjson.CheckDate(x.LockedDate) {
 		v.BadFormat("lockedDate", -1, "date")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ImmutableExt != nil {
-		m := v.Push("immutable")
-		x.ImmutableExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RequirementsExt != nil {
-		m := v.Push("requirements")
-		x.RequirementsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExtensibleExt != nil {
-		m := v.Push("extensible")
-		x.ExtensibleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeSystem != nil {
-		m := v.Push("codeSystem")
-		x.CodeSystem.validate(v)
-		v.Pop(m)
-	}
-	if x.Compose != nil {
-		m := v.Push("compose")
-		x.Compose.validate(v)
-		v.Pop(m)
-	}
-	if x.Expansion != nil {
-		m := v.Push("expansion")
-		x.Expansion.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validatePtr(v, "immutable", x.ImmutableExt)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "extensible", x.ExtensibleExt)
+	validatePtr(v, "codeSystem", x.CodeSystem)
+	validatePtr(v, "compose", x.Compose)
+	validatePtr(v, "expansion", x.Expansion)
 }
 
 // ResourceType returns "ValueSet".
@@ -511,26 +401,10 @@ func (x *ValueSetContact) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // ValueSetCodeSystem is the backbone element ValueSet.codeSystem of FHIR DSTU2 (1.0.2).
@@ -629,42 +503,18 @@ func (x *ValueSetCodeSystem) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.System != "" || x.SystemExt != nil) {
 		v.Missing("system")
 	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CaseSensitiveExt != nil {
-		m := v.Push("caseSensitive")
-		x.CaseSensitiveExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "caseSensitive", x.CaseSensitiveExt)
 	if !(len(x.Concept) > 0) {
 		v.Missing("concept")
 	}
-	for i := range x.Concept {
-		m := v.PushIndex("concept", i)
-		x.Concept[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "concept", x.Concept)
 }
 
 // ValueSetCodeSystemConcept is the backbone element ValueSet.codeSystem.concept of FHIR DSTU2 (1.0.2).
@@ -780,49 +630,17 @@ func (x *ValueSetCodeSystemConcept) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AbstractExt != nil {
-		m := v.Push("abstract")
-		x.AbstractExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefinitionExt != nil {
-		m := v.Push("definition")
-		x.DefinitionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Designation {
-		m := v.PushIndex("designation", i)
-		x.Designation[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Concept {
-		m := v.PushIndex("concept", i)
-		x.Concept[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "abstract", x.AbstractExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "definition", x.DefinitionExt)
+	validateSlice(v, "designation", x.Designation)
+	validateSlice(v, "concept", x.Concept)
 }
 
 // ValueSetCodeSystemConceptDesignation is the backbone element ValueSet.codeSystem.concept.designation of FHIR DSTU2 (1.0.2).
@@ -917,34 +735,14 @@ func (x *ValueSetCodeSystemConceptDesignation) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Use != nil {
-		m := v.Push("use")
-		x.Use.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "use", x.Use)
 	if !(x.Value != "" || x.ValueExt != nil) {
 		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ValueSetCompose is the backbone element ValueSet.compose of FHIR DSTU2 (1.0.2).
@@ -1028,33 +826,11 @@ func (x *ValueSetCompose) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.ImportExt {
-		if e != nil {
-			m := v.PushIndex("import", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Include {
-		m := v.PushIndex("include", i)
-		x.Include[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Exclude {
-		m := v.PushIndex("exclude", i)
-		x.Exclude[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtrs(v, "import", x.ImportExt)
+	validateSlice(v, "include", x.Include)
+	validateSlice(v, "exclude", x.Exclude)
 }
 
 // ValueSetComposeInclude is the backbone element ValueSet.compose.include of FHIR DSTU2 (1.0.2).
@@ -1150,39 +926,15 @@ func (x *ValueSetComposeInclude) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.System != "" || x.SystemExt != nil) {
 		v.Missing("system")
 	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Concept {
-		m := v.PushIndex("concept", i)
-		x.Concept[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Filter {
-		m := v.PushIndex("filter", i)
-		x.Filter[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "version", x.VersionExt)
+	validateSlice(v, "concept", x.Concept)
+	validateSlice(v, "filter", x.Filter)
 }
 
 // ValueSetComposeIncludeConcept is the backbone element ValueSet.compose.include.concept of FHIR DSTU2 (1.0.2).
@@ -1275,34 +1027,14 @@ func (x *ValueSetComposeIncludeConcept) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Designation {
-		m := v.PushIndex("designation", i)
-		x.Designation[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validateSlice(v, "designation", x.Designation)
 }
 
 // ValueSetComposeIncludeFilter is the backbone element ValueSet.compose.include.filter of FHIR DSTU2 (1.0.2).
@@ -1398,43 +1130,23 @@ func (x *ValueSetComposeIncludeFilter) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Property != "" || x.PropertyExt != nil) {
 		v.Missing("property")
 	}
-	if x.PropertyExt != nil {
-		m := v.Push("property")
-		x.PropertyExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "property", x.PropertyExt)
 	if !(x.Op != "" || x.OpExt != nil) {
 		v.Missing("op")
 	}
 	if x.Op != "" && !x.Op.IsValid() {
 		v.BadCode("op", -1, "http://hl7.org/fhir/ValueSet/filter-operator")
 	}
-	if x.OpExt != nil {
-		m := v.Push("op")
-		x.OpExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "op", x.OpExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
 		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ValueSetExpansion is the backbone element ValueSet.expansion of FHIR DSTU2 (1.0.2).
@@ -1548,55 +1260,23 @@ func (x *ValueSetExpansion) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != "" || x.IdentifierExt != nil) {
 		v.Missing("identifier")
 	}
-	if x.IdentifierExt != nil {
-		m := v.Push("identifier")
-		x.IdentifierExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "identifier", x.IdentifierExt)
 	if !(x.Timestamp != "" || x.TimestampExt != nil) {
 		v.Missing("timestamp")
 	}
-	if x.TimestampExt != nil {
-		m := v.Push("timestamp")
-		x.TimestampExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "timestamp", x.TimestampExt)
 	if x.Timestamp != "" && !fhirjson.CheckDateTime(x.Timestamp) {
 		v.BadFormat("timestamp", -1, "dateTime")
 	}
-	if x.TotalExt != nil {
-		m := v.Push("total")
-		x.TotalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OffsetExt != nil {
-		m := v.Push("offset")
-		x.OffsetExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Parameter {
-		m := v.PushIndex("parameter", i)
-		x.Parameter[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contains {
-		m := v.PushIndex("contains", i)
-		x.Contains[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "total", x.TotalExt)
+	validatePtr(v, "offset", x.OffsetExt)
+	validateSlice(v, "parameter", x.Parameter)
+	validateSlice(v, "contains", x.Contains)
 }
 
 // ValueSetExpansionParameter is the backbone element ValueSet.expansion.parameter of FHIR DSTU2 (1.0.2).
@@ -1732,54 +1412,18 @@ func (x *ValueSetExpansionParameter) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBooleanExt != nil {
-		m := v.Push("valueBoolean")
-		x.ValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIntegerExt != nil {
-		m := v.Push("valueInteger")
-		x.ValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDecimalExt != nil {
-		m := v.Push("valueDecimal")
-		x.ValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueURIExt != nil {
-		m := v.Push("valueUri")
-		x.ValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeExt != nil {
-		m := v.Push("valueCode")
-		x.ValueCodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
 }
 
 // Value returns the value of ValueSet.expansion.parameter.value[x] that is set, or nil. It is one of:
@@ -1940,44 +1584,12 @@ func (x *ValueSetExpansionContains) validate(v *fhirjson.Validator) {
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AbstractExt != nil {
-		m := v.Push("abstract")
-		x.AbstractExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contains {
-		m := v.PushIndex("contains", i)
-		x.Contains[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "abstract", x.AbstractExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validateSlice(v, "contains", x.Contains)
 }

@@ -184,114 +184,32 @@ func (x *Account) Validate() error {
 }
 
 func (x *Account) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/account-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	if x.Active != nil {
-		m := v.Push("active")
-		x.Active.validate(v)
-		v.Pop(m)
-	}
-	if x.Balance != nil {
-		m := v.Push("balance")
-		x.Balance.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Coverage {
-		m := v.PushIndex("coverage", i)
-		x.Coverage[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Owner != nil {
-		m := v.Push("owner")
-		x.Owner.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Guarantor {
-		m := v.PushIndex("guarantor", i)
-		x.Guarantor[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "active", x.Active)
+	validatePtr(v, "balance", x.Balance)
+	validateSlice(v, "coverage", x.Coverage)
+	validatePtr(v, "owner", x.Owner)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "guarantor", x.Guarantor)
 }
 
 // ResourceType returns "Account".
@@ -379,29 +297,13 @@ func (x *AccountCoverage) Validate() error {
 }
 
 func (x *AccountCoverage) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Coverage != nil) {
 		v.Missing("coverage")
 	}
-	if x.Coverage != nil {
-		m := v.Push("coverage")
-		x.Coverage.validate(v)
-		v.Pop(m)
-	}
-	if x.PriorityExt != nil {
-		m := v.Push("priority")
-		x.PriorityExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "priority", x.PriorityExt)
 	if x.Priority != nil && *x.Priority < 1 {
 		v.BadFormat("priority", -1, "positiveInt")
 	}
@@ -485,32 +387,12 @@ func (x *AccountGuarantor) Validate() error {
 }
 
 func (x *AccountGuarantor) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Party != nil) {
 		v.Missing("party")
 	}
-	if x.Party != nil {
-		m := v.Push("party")
-		x.Party.validate(v)
-		v.Pop(m)
-	}
-	if x.OnHoldExt != nil {
-		m := v.Push("onHold")
-		x.OnHoldExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "party", x.Party)
+	validatePtr(v, "onHold", x.OnHoldExt)
+	validatePtr(v, "period", x.Period)
 }

@@ -379,262 +379,76 @@ func (x *ActivityDefinition) Validate() error {
 }
 
 func (x *ActivityDefinition) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PurposeExt != nil {
-		m := v.Push("purpose")
-		x.PurposeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UsageExt != nil {
-		m := v.Push("usage")
-		x.UsageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ApprovalDateExt != nil {
-		m := v.Push("approvalDate")
-		x.ApprovalDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "usage", x.UsageExt)
+	validatePtr(v, "approvalDate", x.ApprovalDateExt)
 	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
 		v.BadFormat("approvalDate", -1, "date")
 	}
-	if x.LastReviewDateExt != nil {
-		m := v.Push("lastReviewDate")
-		x.LastReviewDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "lastReviewDate", x.LastReviewDateExt)
 	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
 		v.BadFormat("lastReviewDate", -1, "date")
 	}
-	if x.EffectivePeriod != nil {
-		m := v.Push("effectivePeriod")
-		x.EffectivePeriod.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Topic {
-		m := v.PushIndex("topic", i)
-		x.Topic[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contributor {
-		m := v.PushIndex("contributor", i)
-		x.Contributor[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RelatedArtifact {
-		m := v.PushIndex("relatedArtifact", i)
-		x.RelatedArtifact[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Library {
-		m := v.PushIndex("library", i)
-		x.Library[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validateSlice(v, "topic", x.Topic)
+	validateSlice(v, "contributor", x.Contributor)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "relatedArtifact", x.RelatedArtifact)
+	validateSlice(v, "library", x.Library)
 	if x.Kind != "" && !x.Kind.IsValid() {
 		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.KindExt != nil {
-		m := v.Push("kind")
-		x.KindExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingTiming != nil {
-		m := v.Push("timingTiming")
-		x.TimingTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingDateTimeExt != nil {
-		m := v.Push("timingDateTime")
-		x.TimingDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "kind", x.KindExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "timingTiming", x.TimingTiming)
+	validatePtr(v, "timingDateTime", x.TimingDateTimeExt)
 	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
 		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
-	if x.TimingPeriod != nil {
-		m := v.Push("timingPeriod")
-		x.TimingPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingRange != nil {
-		m := v.Push("timingRange")
-		x.TimingRange.validate(v)
-		v.Pop(m)
-	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Participant {
-		m := v.PushIndex("participant", i)
-		x.Participant[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ProductReference != nil {
-		m := v.Push("productReference")
-		x.ProductReference.validate(v)
-		v.Pop(m)
-	}
-	if x.ProductCodeableConcept != nil {
-		m := v.Push("productCodeableConcept")
-		x.ProductCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Dosage {
-		m := v.PushIndex("dosage", i)
-		x.Dosage[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BodySite {
-		m := v.PushIndex("bodySite", i)
-		x.BodySite[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Transform != nil {
-		m := v.Push("transform")
-		x.Transform.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DynamicValue {
-		m := v.PushIndex("dynamicValue", i)
-		x.DynamicValue[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "timingRange", x.TimingRange)
+	validatePtr(v, "location", x.Location)
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "productReference", x.ProductReference)
+	validatePtr(v, "productCodeableConcept", x.ProductCodeableConcept)
+	validatePtr(v, "quantity", x.Quantity)
+	validateSlice(v, "dosage", x.Dosage)
+	validateSlice(v, "bodySite", x.BodySite)
+	validatePtr(v, "transform", x.Transform)
+	validateSlice(v, "dynamicValue", x.DynamicValue)
 }
 
 // ResourceType returns "ActivityDefinition".
@@ -782,32 +596,16 @@ func (x *ActivityDefinitionParticipant) Validate() error {
 }
 
 func (x *ActivityDefinitionParticipant) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/action-participant-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "role", x.Role)
 }
 
 // ActivityDefinitionDynamicValue is the backbone element ActivityDefinition.dynamicValue of FHIR STU3 (3.0.1).
@@ -912,34 +710,10 @@ func (x *ActivityDefinitionDynamicValue) Validate() error {
 }
 
 func (x *ActivityDefinitionDynamicValue) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpressionExt != nil {
-		m := v.Push("expression")
-		x.ExpressionExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "expression", x.ExpressionExt)
 }

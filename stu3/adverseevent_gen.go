@@ -204,137 +204,39 @@ func (x *AdverseEvent) Validate() error {
 }
 
 func (x *AdverseEvent) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if x.Category != "" && !x.Category.IsValid() {
 		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/adverse-event-category")
 	}
-	if x.CategoryExt != nil {
-		m := v.Push("category")
-		x.CategoryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "category", x.CategoryExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	for i := range x.Reaction {
-		m := v.PushIndex("reaction", i)
-		x.Reaction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
-	if x.Seriousness != nil {
-		m := v.Push("seriousness")
-		x.Seriousness.validate(v)
-		v.Pop(m)
-	}
-	if x.Outcome != nil {
-		m := v.Push("outcome")
-		x.Outcome.validate(v)
-		v.Pop(m)
-	}
-	if x.Recorder != nil {
-		m := v.Push("recorder")
-		x.Recorder.validate(v)
-		v.Pop(m)
-	}
-	if x.EventParticipant != nil {
-		m := v.Push("eventParticipant")
-		x.EventParticipant.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SuspectEntity {
-		m := v.PushIndex("suspectEntity", i)
-		x.SuspectEntity[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubjectMedicalHistory {
-		m := v.PushIndex("subjectMedicalHistory", i)
-		x.SubjectMedicalHistory[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReferenceDocument {
-		m := v.PushIndex("referenceDocument", i)
-		x.ReferenceDocument[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Study {
-		m := v.PushIndex("study", i)
-		x.Study[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "reaction", x.Reaction)
+	validatePtr(v, "location", x.Location)
+	validatePtr(v, "seriousness", x.Seriousness)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "recorder", x.Recorder)
+	validatePtr(v, "eventParticipant", x.EventParticipant)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "suspectEntity", x.SuspectEntity)
+	validateSlice(v, "subjectMedicalHistory", x.SubjectMedicalHistory)
+	validateSlice(v, "referenceDocument", x.ReferenceDocument)
+	validateSlice(v, "study", x.Study)
 }
 
 // ResourceType returns "AdverseEvent".
@@ -454,55 +356,19 @@ func (x *AdverseEventSuspectEntity) Validate() error {
 }
 
 func (x *AdverseEventSuspectEntity) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Instance != nil) {
 		v.Missing("instance")
 	}
-	if x.Instance != nil {
-		m := v.Push("instance")
-		x.Instance.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "instance", x.Instance)
 	if x.Causality != "" && !x.Causality.IsValid() {
 		v.BadCode("causality", -1, "http://hl7.org/fhir/ValueSet/adverse-event-causality")
 	}
-	if x.CausalityExt != nil {
-		m := v.Push("causality")
-		x.CausalityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CausalityAssessment != nil {
-		m := v.Push("causalityAssessment")
-		x.CausalityAssessment.validate(v)
-		v.Pop(m)
-	}
-	if x.CausalityProductRelatednessExt != nil {
-		m := v.Push("causalityProductRelatedness")
-		x.CausalityProductRelatednessExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CausalityMethod != nil {
-		m := v.Push("causalityMethod")
-		x.CausalityMethod.validate(v)
-		v.Pop(m)
-	}
-	if x.CausalityAuthor != nil {
-		m := v.Push("causalityAuthor")
-		x.CausalityAuthor.validate(v)
-		v.Pop(m)
-	}
-	if x.CausalityResult != nil {
-		m := v.Push("causalityResult")
-		x.CausalityResult.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "causality", x.CausalityExt)
+	validatePtr(v, "causalityAssessment", x.CausalityAssessment)
+	validatePtr(v, "causalityProductRelatedness", x.CausalityProductRelatednessExt)
+	validatePtr(v, "causalityMethod", x.CausalityMethod)
+	validatePtr(v, "causalityAuthor", x.CausalityAuthor)
+	validatePtr(v, "causalityResult", x.CausalityResult)
 }

@@ -249,180 +249,68 @@ func (x *AllergyIntolerance) Validate() error {
 }
 
 func (x *AllergyIntolerance) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.ClinicalStatus != "" && !x.ClinicalStatus.IsValid() {
 		v.BadCode("clinicalStatus", -1, "http://hl7.org/fhir/ValueSet/allergy-clinical-status")
 	}
-	if x.ClinicalStatusExt != nil {
-		m := v.Push("clinicalStatus")
-		x.ClinicalStatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "clinicalStatus", x.ClinicalStatusExt)
 	if !(x.VerificationStatus != "" || x.VerificationStatusExt != nil) {
 		v.Missing("verificationStatus")
 	}
 	if x.VerificationStatus != "" && !x.VerificationStatus.IsValid() {
 		v.BadCode("verificationStatus", -1, "http://hl7.org/fhir/ValueSet/allergy-verification-status")
 	}
-	if x.VerificationStatusExt != nil {
-		m := v.Push("verificationStatus")
-		x.VerificationStatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "verificationStatus", x.VerificationStatusExt)
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	for i, c := range x.Category {
 		if c != "" && !c.IsValid() {
 			v.BadCode("category", i, "http://hl7.org/fhir/ValueSet/allergy-intolerance-category")
 		}
 	}
-	for i, e := range x.CategoryExt {
-		if e != nil {
-			m := v.PushIndex("category", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "category", x.CategoryExt)
 	if x.Criticality != "" && !x.Criticality.IsValid() {
 		v.BadCode("criticality", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality")
 	}
-	if x.CriticalityExt != nil {
-		m := v.Push("criticality")
-		x.CriticalityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "criticality", x.CriticalityExt)
+	validatePtr(v, "code", x.Code)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetDateTimeExt != nil {
-		m := v.Push("onsetDateTime")
-		x.OnsetDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "onsetDateTime", x.OnsetDateTimeExt)
 	if x.OnsetDateTime != "" && !fhirjson.CheckDateTime(x.OnsetDateTime) {
 		v.BadFormat("onsetDateTime", -1, "dateTime")
 	}
-	if x.OnsetAge != nil {
-		m := v.Push("onsetAge")
-		x.OnsetAge.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetPeriod != nil {
-		m := v.Push("onsetPeriod")
-		x.OnsetPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetRange != nil {
-		m := v.Push("onsetRange")
-		x.OnsetRange.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetStringExt != nil {
-		m := v.Push("onsetString")
-		x.OnsetStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AssertedDateExt != nil {
-		m := v.Push("assertedDate")
-		x.AssertedDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "onsetAge", x.OnsetAge)
+	validatePtr(v, "onsetPeriod", x.OnsetPeriod)
+	validatePtr(v, "onsetRange", x.OnsetRange)
+	validatePtr(v, "onsetString", x.OnsetStringExt)
+	validatePtr(v, "assertedDate", x.AssertedDateExt)
 	if x.AssertedDate != "" && !fhirjson.CheckDateTime(x.AssertedDate) {
 		v.BadFormat("assertedDate", -1, "dateTime")
 	}
-	if x.Recorder != nil {
-		m := v.Push("recorder")
-		x.Recorder.validate(v)
-		v.Pop(m)
-	}
-	if x.Asserter != nil {
-		m := v.Push("asserter")
-		x.Asserter.validate(v)
-		v.Pop(m)
-	}
-	if x.LastOccurrenceExt != nil {
-		m := v.Push("lastOccurrence")
-		x.LastOccurrenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "recorder", x.Recorder)
+	validatePtr(v, "asserter", x.Asserter)
+	validatePtr(v, "lastOccurrence", x.LastOccurrenceExt)
 	if x.LastOccurrence != "" && !fhirjson.CheckDateTime(x.LastOccurrence) {
 		v.BadFormat("lastOccurrence", -1, "dateTime")
 	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Reaction {
-		m := v.PushIndex("reaction", i)
-		x.Reaction[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "reaction", x.Reaction)
 }
 
 // ResourceType returns "AllergyIntolerance".
@@ -583,58 +471,22 @@ func (x *AllergyIntoleranceReaction) Validate() error {
 }
 
 func (x *AllergyIntoleranceReaction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Substance != nil {
-		m := v.Push("substance")
-		x.Substance.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "substance", x.Substance)
 	if !(len(x.Manifestation) > 0) {
 		v.Missing("manifestation")
 	}
-	for i := range x.Manifestation {
-		m := v.PushIndex("manifestation", i)
-		x.Manifestation[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OnsetExt != nil {
-		m := v.Push("onset")
-		x.OnsetExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "manifestation", x.Manifestation)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "onset", x.OnsetExt)
 	if x.Onset != "" && !fhirjson.CheckDateTime(x.Onset) {
 		v.BadFormat("onset", -1, "dateTime")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
 		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/reaction-event-severity")
 	}
-	if x.SeverityExt != nil {
-		m := v.Push("severity")
-		x.SeverityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExposureRoute != nil {
-		m := v.Push("exposureRoute")
-		x.ExposureRoute.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "severity", x.SeverityExt)
+	validatePtr(v, "exposureRoute", x.ExposureRoute)
+	validateSlice(v, "note", x.Note)
 }

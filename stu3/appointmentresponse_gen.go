@@ -169,106 +169,40 @@ func (x *AppointmentResponse) Validate() error {
 }
 
 func (x *AppointmentResponse) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Appointment != nil) {
 		v.Missing("appointment")
 	}
-	if x.Appointment != nil {
-		m := v.Push("appointment")
-		x.Appointment.validate(v)
-		v.Pop(m)
-	}
-	if x.StartExt != nil {
-		m := v.Push("start")
-		x.StartExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "appointment", x.Appointment)
+	validatePtr(v, "start", x.StartExt)
 	if x.Start != "" && !fhirjson.CheckInstant(x.Start) {
 		v.BadFormat("start", -1, "instant")
 	}
-	if x.EndExt != nil {
-		m := v.Push("end")
-		x.EndExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "end", x.EndExt)
 	if x.End != "" && !fhirjson.CheckInstant(x.End) {
 		v.BadFormat("end", -1, "instant")
 	}
-	for i := range x.ParticipantType {
-		m := v.PushIndex("participantType", i)
-		x.ParticipantType[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Actor != nil {
-		m := v.Push("actor")
-		x.Actor.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "participantType", x.ParticipantType)
+	validatePtr(v, "actor", x.Actor)
 	if !(x.ParticipantStatus != "" || x.ParticipantStatusExt != nil) {
 		v.Missing("participantStatus")
 	}
 	if x.ParticipantStatus != "" && !x.ParticipantStatus.IsValid() {
 		v.BadCode("participantStatus", -1, "http://hl7.org/fhir/ValueSet/participationstatus")
 	}
-	if x.ParticipantStatusExt != nil {
-		m := v.Push("participantStatus")
-		x.ParticipantStatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CommentExt != nil {
-		m := v.Push("comment")
-		x.CommentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "participantStatus", x.ParticipantStatusExt)
+	validatePtr(v, "comment", x.CommentExt)
 }
 
 // ResourceType returns "AppointmentResponse".

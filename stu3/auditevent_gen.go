@@ -179,122 +179,48 @@ func (x *AuditEvent) Validate() error {
 }
 
 func (x *AuditEvent) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Subtype {
-		m := v.PushIndex("subtype", i)
-		x.Subtype[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "subtype", x.Subtype)
 	if x.Action != "" && !x.Action.IsValid() {
 		v.BadCode("action", -1, "http://hl7.org/fhir/ValueSet/audit-event-action")
 	}
-	if x.ActionExt != nil {
-		m := v.Push("action")
-		x.ActionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "action", x.ActionExt)
 	if !(x.Recorded != "" || x.RecordedExt != nil) {
 		v.Missing("recorded")
 	}
-	if x.RecordedExt != nil {
-		m := v.Push("recorded")
-		x.RecordedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "recorded", x.RecordedExt)
 	if x.Recorded != "" && !fhirjson.CheckInstant(x.Recorded) {
 		v.BadFormat("recorded", -1, "instant")
 	}
 	if x.Outcome != "" && !x.Outcome.IsValid() {
 		v.BadCode("outcome", -1, "http://hl7.org/fhir/ValueSet/audit-event-outcome")
 	}
-	if x.OutcomeExt != nil {
-		m := v.Push("outcome")
-		x.OutcomeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OutcomeDescExt != nil {
-		m := v.Push("outcomeDesc")
-		x.OutcomeDescExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PurposeOfEvent {
-		m := v.PushIndex("purposeOfEvent", i)
-		x.PurposeOfEvent[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "outcome", x.OutcomeExt)
+	validatePtr(v, "outcomeDesc", x.OutcomeDescExt)
+	validateSlice(v, "purposeOfEvent", x.PurposeOfEvent)
 	if !(len(x.Agent) > 0) {
 		v.Missing("agent")
 	}
-	for i := range x.Agent {
-		m := v.PushIndex("agent", i)
-		x.Agent[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "agent", x.Agent)
 	if !(x.Source != nil) {
 		v.Missing("source")
 	}
-	if x.Source != nil {
-		m := v.Push("source")
-		x.Source.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Entity {
-		m := v.PushIndex("entity", i)
-		x.Entity[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "source", x.Source)
+	validateSlice(v, "entity", x.Entity)
 }
 
 // ResourceType returns "AuditEvent".
@@ -442,76 +368,22 @@ func (x *AuditEventAgent) Validate() error {
 }
 
 func (x *AuditEventAgent) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Role {
-		m := v.PushIndex("role", i)
-		x.Role[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Reference != nil {
-		m := v.Push("reference")
-		x.Reference.validate(v)
-		v.Pop(m)
-	}
-	if x.UserID != nil {
-		m := v.Push("userId")
-		x.UserID.validate(v)
-		v.Pop(m)
-	}
-	if x.AltIDExt != nil {
-		m := v.Push("altId")
-		x.AltIDExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "role", x.Role)
+	validatePtr(v, "reference", x.Reference)
+	validatePtr(v, "userId", x.UserID)
+	validatePtr(v, "altId", x.AltIDExt)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Requestor != nil || x.RequestorExt != nil) {
 		v.Missing("requestor")
 	}
-	if x.RequestorExt != nil {
-		m := v.Push("requestor")
-		x.RequestorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.PolicyExt {
-		if e != nil {
-			m := v.PushIndex("policy", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.Media != nil {
-		m := v.Push("media")
-		x.Media.validate(v)
-		v.Pop(m)
-	}
-	if x.Network != nil {
-		m := v.Push("network")
-		x.Network.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PurposeOfUse {
-		m := v.PushIndex("purposeOfUse", i)
-		x.PurposeOfUse[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requestor", x.RequestorExt)
+	validatePtr(v, "location", x.Location)
+	validatePtrs(v, "policy", x.PolicyExt)
+	validatePtr(v, "media", x.Media)
+	validatePtr(v, "network", x.Network)
+	validateSlice(v, "purposeOfUse", x.PurposeOfUse)
 }
 
 // AuditEventAgentNetwork is the backbone element AuditEvent.agent.network of FHIR STU3 (3.0.1).
@@ -594,29 +466,13 @@ func (x *AuditEventAgentNetwork) Validate() error {
 }
 
 func (x *AuditEventAgentNetwork) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.AddressExt != nil {
-		m := v.Push("address")
-		x.AddressExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "address", x.AddressExt)
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/network-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 }
 
 // AuditEventSource is the backbone element AuditEvent.source of FHIR STU3 (3.0.1).
@@ -697,34 +553,14 @@ func (x *AuditEventSource) Validate() error {
 }
 
 func (x *AuditEventSource) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SiteExt != nil {
-		m := v.Push("site")
-		x.SiteExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "site", x.SiteExt)
 	if !(x.Identifier != nil) {
 		v.Missing("identifier")
 	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "identifier", x.Identifier)
+	validateSlice(v, "type", x.Type)
 }
 
 // AuditEventEntity is the backbone element AuditEvent.entity of FHIR STU3 (3.0.1).
@@ -850,66 +686,18 @@ func (x *AuditEventEntity) Validate() error {
 }
 
 func (x *AuditEventEntity) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.Reference != nil {
-		m := v.Push("reference")
-		x.Reference.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
-	if x.Lifecycle != nil {
-		m := v.Push("lifecycle")
-		x.Lifecycle.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SecurityLabel {
-		m := v.PushIndex("securityLabel", i)
-		x.SecurityLabel[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.QueryExt != nil {
-		m := v.Push("query")
-		x.QueryExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "reference", x.Reference)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "lifecycle", x.Lifecycle)
+	validateSlice(v, "securityLabel", x.SecurityLabel)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "query", x.QueryExt)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // AuditEventEntityDetail is the backbone element AuditEvent.entity.detail of FHIR STU3 (3.0.1).
@@ -992,30 +780,14 @@ func (x *AuditEventEntityDetail) Validate() error {
 }
 
 func (x *AuditEventEntityDetail) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
 		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }

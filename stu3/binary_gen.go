@@ -114,50 +114,22 @@ func (x *Binary) Validate() error {
 }
 
 func (x *Binary) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
 	if !(x.ContentType != "" || x.ContentTypeExt != nil) {
 		v.Missing("contentType")
 	}
-	if x.ContentTypeExt != nil {
-		m := v.Push("contentType")
-		x.ContentTypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SecurityContext != nil {
-		m := v.Push("securityContext")
-		x.SecurityContext.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "securityContext", x.SecurityContext)
 	if !(x.Content != "" || x.ContentExt != nil) {
 		v.Missing("content")
 	}
-	if x.ContentExt != nil {
-		m := v.Push("content")
-		x.ContentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "content", x.ContentExt)
 }
 
 // ResourceType returns "Binary".

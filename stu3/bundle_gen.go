@@ -129,68 +129,28 @@ func (x *Bundle) Validate() error {
 }
 
 func (x *Bundle) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/bundle-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TotalExt != nil {
-		m := v.Push("total")
-		x.TotalExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "total", x.TotalExt)
 	if x.Total != nil && *x.Total < 0 {
 		v.BadFormat("total", -1, "unsignedInt")
 	}
-	for i := range x.Link {
-		m := v.PushIndex("link", i)
-		x.Link[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Entry {
-		m := v.PushIndex("entry", i)
-		x.Entry[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Signature != nil {
-		m := v.Push("signature")
-		x.Signature.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "link", x.Link)
+	validateSlice(v, "entry", x.Entry)
+	validatePtr(v, "signature", x.Signature)
 }
 
 // ResourceType returns "Bundle".
@@ -283,32 +243,16 @@ func (x *BundleLink) Validate() error {
 }
 
 func (x *BundleLink) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Relation != "" || x.RelationExt != nil) {
 		v.Missing("relation")
 	}
-	if x.RelationExt != nil {
-		m := v.Push("relation")
-		x.RelationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "relation", x.RelationExt)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
 }
 
 // BundleEntry is the backbone element Bundle.entry of FHIR STU3 (3.0.1).
@@ -404,46 +348,14 @@ func (x *BundleEntry) Validate() error {
 }
 
 func (x *BundleEntry) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Link {
-		m := v.PushIndex("link", i)
-		x.Link[i].validate(v)
-		v.Pop(m)
-	}
-	if x.FullURLExt != nil {
-		m := v.Push("fullUrl")
-		x.FullURLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Resource != nil {
-		m := v.Push("resource")
-		x.Resource.validate(v)
-		v.Pop(m)
-	}
-	if x.Search != nil {
-		m := v.Push("search")
-		x.Search.validate(v)
-		v.Pop(m)
-	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
-	if x.Response != nil {
-		m := v.Push("response")
-		x.Response.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "link", x.Link)
+	validatePtr(v, "fullUrl", x.FullURLExt)
+	validateResource(v, "resource", x.Resource)
+	validatePtr(v, "search", x.Search)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "response", x.Response)
 }
 
 // BundleEntrySearch is the backbone element Bundle.entry.search of FHIR STU3 (3.0.1).
@@ -524,29 +436,13 @@ func (x *BundleEntrySearch) Validate() error {
 }
 
 func (x *BundleEntrySearch) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/search-entry-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ScoreExt != nil {
-		m := v.Push("score")
-		x.ScoreExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "score", x.ScoreExt)
 }
 
 // BundleEntryRequest is the backbone element Bundle.entry.request of FHIR STU3 (3.0.1).
@@ -667,58 +563,26 @@ func (x *BundleEntryRequest) Validate() error {
 }
 
 func (x *BundleEntryRequest) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Method != "" || x.MethodExt != nil) {
 		v.Missing("method")
 	}
 	if x.Method != "" && !x.Method.IsValid() {
 		v.BadCode("method", -1, "http://hl7.org/fhir/ValueSet/http-verb")
 	}
-	if x.MethodExt != nil {
-		m := v.Push("method")
-		x.MethodExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "method", x.MethodExt)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IfNoneMatchExt != nil {
-		m := v.Push("ifNoneMatch")
-		x.IfNoneMatchExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IfModifiedSinceExt != nil {
-		m := v.Push("ifModifiedSince")
-		x.IfModifiedSinceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "ifNoneMatch", x.IfNoneMatchExt)
+	validatePtr(v, "ifModifiedSince", x.IfModifiedSinceExt)
 	if x.IfModifiedSince != "" && !fhirjson.CheckInstant(x.IfModifiedSince) {
 		v.BadFormat("ifModifiedSince", -1, "instant")
 	}
-	if x.IfMatchExt != nil {
-		m := v.Push("ifMatch")
-		x.IfMatchExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IfNoneExistExt != nil {
-		m := v.Push("ifNoneExist")
-		x.IfNoneExistExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "ifMatch", x.IfMatchExt)
+	validatePtr(v, "ifNoneExist", x.IfNoneExistExt)
 }
 
 // BundleEntryResponse is the backbone element Bundle.entry.response of FHIR STU3 (3.0.1).
@@ -824,45 +688,17 @@ func (x *BundleEntryResponse) Validate() error {
 }
 
 func (x *BundleEntryResponse) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LocationExt != nil {
-		m := v.Push("location")
-		x.LocationExt.validate(v)
-		v.Pop(m)
-	}
-	if x.EtagExt != nil {
-		m := v.Push("etag")
-		x.EtagExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LastModifiedExt != nil {
-		m := v.Push("lastModified")
-		x.LastModifiedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "location", x.LocationExt)
+	validatePtr(v, "etag", x.EtagExt)
+	validatePtr(v, "lastModified", x.LastModifiedExt)
 	if x.LastModified != "" && !fhirjson.CheckInstant(x.LastModified) {
 		v.BadFormat("lastModified", -1, "instant")
 	}
-	if x.Outcome != nil {
-		m := v.Push("outcome")
-		x.Outcome.validate(v)
-		v.Pop(m)
-	}
+	validateResource(v, "outcome", x.Outcome)
 }

@@ -334,169 +334,57 @@ func (x *CapabilityStatement) Validate() error {
 }
 
 func (x *CapabilityStatement) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
 	if !(x.Date != "" || x.DateExt != nil) {
 		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PurposeExt != nil {
-		m := v.Push("purpose")
-		x.PurposeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
 	if !(x.Kind != "" || x.KindExt != nil) {
 		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
 		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/capability-statement-kind")
 	}
-	if x.KindExt != nil {
-		m := v.Push("kind")
-		x.KindExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.InstantiatesExt {
-		if e != nil {
-			m := v.PushIndex("instantiates", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.Software != nil {
-		m := v.Push("software")
-		x.Software.validate(v)
-		v.Pop(m)
-	}
-	if x.Implementation != nil {
-		m := v.Push("implementation")
-		x.Implementation.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "kind", x.KindExt)
+	validatePtrs(v, "instantiates", x.InstantiatesExt)
+	validatePtr(v, "software", x.Software)
+	validatePtr(v, "implementation", x.Implementation)
 	if !(x.FhirVersion != "" || x.FhirVersionExt != nil) {
 		v.Missing("fhirVersion")
 	}
-	if x.FhirVersionExt != nil {
-		m := v.Push("fhirVersion")
-		x.FhirVersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fhirVersion", x.FhirVersionExt)
 	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
 		v.BadFormat("fhirVersion", -1, "id")
 	}
@@ -506,55 +394,17 @@ func (x *CapabilityStatement) validate(v *fhirjson.Validator) {
 	if x.AcceptUnknown != "" && !x.AcceptUnknown.IsValid() {
 		v.BadCode("acceptUnknown", -1, "http://hl7.org/fhir/ValueSet/unknown-content-code")
 	}
-	if x.AcceptUnknownExt != nil {
-		m := v.Push("acceptUnknown")
-		x.AcceptUnknownExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "acceptUnknown", x.AcceptUnknownExt)
 	if !(len(x.Format) > 0 || len(x.FormatExt) > 0) {
 		v.Missing("format")
 	}
-	for i, e := range x.FormatExt {
-		if e != nil {
-			m := v.PushIndex("format", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.PatchFormatExt {
-		if e != nil {
-			m := v.PushIndex("patchFormat", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.ImplementationGuideExt {
-		if e != nil {
-			m := v.PushIndex("implementationGuide", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Profile {
-		m := v.PushIndex("profile", i)
-		x.Profile[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Rest {
-		m := v.PushIndex("rest", i)
-		x.Rest[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Messaging {
-		m := v.PushIndex("messaging", i)
-		x.Messaging[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Document {
-		m := v.PushIndex("document", i)
-		x.Document[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "format", x.FormatExt)
+	validatePtrs(v, "patchFormat", x.PatchFormatExt)
+	validatePtrs(v, "implementationGuide", x.ImplementationGuideExt)
+	validateSlice(v, "profile", x.Profile)
+	validateSlice(v, "rest", x.Rest)
+	validateSlice(v, "messaging", x.Messaging)
+	validateSlice(v, "document", x.Document)
 }
 
 // ResourceType returns "CapabilityStatement".
@@ -659,34 +509,14 @@ func (x *CapabilityStatementSoftware) Validate() error {
 }
 
 func (x *CapabilityStatementSoftware) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ReleaseDateExt != nil {
-		m := v.Push("releaseDate")
-		x.ReleaseDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "releaseDate", x.ReleaseDateExt)
 	if x.ReleaseDate != "" && !fhirjson.CheckDateTime(x.ReleaseDate) {
 		v.BadFormat("releaseDate", -1, "dateTime")
 	}
@@ -776,29 +606,13 @@ func (x *CapabilityStatementImplementation) Validate() error {
 }
 
 func (x *CapabilityStatementImplementation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
 		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "url", x.URLExt)
 }
 
 // CapabilityStatementRest is the backbone element CapabilityStatement.rest of FHIR STU3 (3.0.1).
@@ -916,64 +730,22 @@ func (x *CapabilityStatementRest) Validate() error {
 }
 
 func (x *CapabilityStatementRest) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Mode != "" || x.ModeExt != nil) {
 		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/restful-capability-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Security != nil {
-		m := v.Push("security")
-		x.Security.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Resource {
-		m := v.PushIndex("resource", i)
-		x.Resource[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Interaction {
-		m := v.PushIndex("interaction", i)
-		x.Interaction[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SearchParam {
-		m := v.PushIndex("searchParam", i)
-		x.SearchParam[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Operation {
-		m := v.PushIndex("operation", i)
-		x.Operation[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.CompartmentExt {
-		if e != nil {
-			m := v.PushIndex("compartment", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
+	validatePtr(v, "security", x.Security)
+	validateSlice(v, "resource", x.Resource)
+	validateSlice(v, "interaction", x.Interaction)
+	validateSlice(v, "searchParam", x.SearchParam)
+	validateSlice(v, "operation", x.Operation)
+	validatePtrs(v, "compartment", x.CompartmentExt)
 }
 
 // CapabilityStatementRestSecurity is the backbone element CapabilityStatement.rest.security of FHIR STU3 (3.0.1).
@@ -1070,36 +842,12 @@ func (x *CapabilityStatementRestSecurity) Validate() error {
 }
 
 func (x *CapabilityStatementRestSecurity) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CorsExt != nil {
-		m := v.Push("cors")
-		x.CorsExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Service {
-		m := v.PushIndex("service", i)
-		x.Service[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Certificate {
-		m := v.PushIndex("certificate", i)
-		x.Certificate[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "cors", x.CorsExt)
+	validateSlice(v, "service", x.Service)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "certificate", x.Certificate)
 }
 
 // CapabilityStatementRestSecurityCertificate is the backbone element CapabilityStatement.rest.security.certificate of FHIR STU3 (3.0.1).
@@ -1186,26 +934,10 @@ func (x *CapabilityStatementRestSecurityCertificate) Validate() error {
 }
 
 func (x *CapabilityStatementRestSecurityCertificate) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.BlobExt != nil {
-		m := v.Push("blob")
-		x.BlobExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "blob", x.BlobExt)
 }
 
 // CapabilityStatementRestResource is the backbone element CapabilityStatement.rest.resource of FHIR STU3 (3.0.1).
@@ -1407,120 +1139,46 @@ func (x *CapabilityStatementRestResource) Validate() error {
 }
 
 func (x *CapabilityStatementRestResource) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Profile != nil {
-		m := v.Push("profile")
-		x.Profile.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "profile", x.Profile)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if !(len(x.Interaction) > 0) {
 		v.Missing("interaction")
 	}
-	for i := range x.Interaction {
-		m := v.PushIndex("interaction", i)
-		x.Interaction[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "interaction", x.Interaction)
 	if x.Versioning != "" && !x.Versioning.IsValid() {
 		v.BadCode("versioning", -1, "http://hl7.org/fhir/ValueSet/versioning-policy")
 	}
-	if x.VersioningExt != nil {
-		m := v.Push("versioning")
-		x.VersioningExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ReadHistoryExt != nil {
-		m := v.Push("readHistory")
-		x.ReadHistoryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UpdateCreateExt != nil {
-		m := v.Push("updateCreate")
-		x.UpdateCreateExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ConditionalCreateExt != nil {
-		m := v.Push("conditionalCreate")
-		x.ConditionalCreateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "versioning", x.VersioningExt)
+	validatePtr(v, "readHistory", x.ReadHistoryExt)
+	validatePtr(v, "updateCreate", x.UpdateCreateExt)
+	validatePtr(v, "conditionalCreate", x.ConditionalCreateExt)
 	if x.ConditionalRead != "" && !x.ConditionalRead.IsValid() {
 		v.BadCode("conditionalRead", -1, "http://hl7.org/fhir/ValueSet/conditional-read-status")
 	}
-	if x.ConditionalReadExt != nil {
-		m := v.Push("conditionalRead")
-		x.ConditionalReadExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ConditionalUpdateExt != nil {
-		m := v.Push("conditionalUpdate")
-		x.ConditionalUpdateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "conditionalRead", x.ConditionalReadExt)
+	validatePtr(v, "conditionalUpdate", x.ConditionalUpdateExt)
 	if x.ConditionalDelete != "" && !x.ConditionalDelete.IsValid() {
 		v.BadCode("conditionalDelete", -1, "http://hl7.org/fhir/ValueSet/conditional-delete-status")
 	}
-	if x.ConditionalDeleteExt != nil {
-		m := v.Push("conditionalDelete")
-		x.ConditionalDeleteExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "conditionalDelete", x.ConditionalDeleteExt)
 	for i, c := range x.ReferencePolicy {
 		if c != "" && !c.IsValid() {
 			v.BadCode("referencePolicy", i, "http://hl7.org/fhir/ValueSet/reference-handling-policy")
 		}
 	}
-	for i, e := range x.ReferencePolicyExt {
-		if e != nil {
-			m := v.PushIndex("referencePolicy", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.SearchIncludeExt {
-		if e != nil {
-			m := v.PushIndex("searchInclude", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.SearchRevIncludeExt {
-		if e != nil {
-			m := v.PushIndex("searchRevInclude", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.SearchParam {
-		m := v.PushIndex("searchParam", i)
-		x.SearchParam[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "referencePolicy", x.ReferencePolicyExt)
+	validatePtrs(v, "searchInclude", x.SearchIncludeExt)
+	validatePtrs(v, "searchRevInclude", x.SearchRevIncludeExt)
+	validateSlice(v, "searchParam", x.SearchParam)
 }
 
 // CapabilityStatementRestResourceInteraction is the backbone element CapabilityStatement.rest.resource.interaction of FHIR STU3 (3.0.1).
@@ -1607,32 +1265,16 @@ func (x *CapabilityStatementRestResourceInteraction) Validate() error {
 }
 
 func (x *CapabilityStatementRestResourceInteraction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
 		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/type-restful-interaction")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // CapabilityStatementRestResourceSearchParam is the backbone element CapabilityStatement.rest.resource.searchParam of FHIR STU3 (3.0.1).
@@ -1739,45 +1381,21 @@ func (x *CapabilityStatementRestResourceSearchParam) Validate() error {
 }
 
 func (x *CapabilityStatementRestResourceSearchParam) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefinitionExt != nil {
-		m := v.Push("definition")
-		x.DefinitionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "definition", x.DefinitionExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/search-param-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // CapabilityStatementRestInteraction is the backbone element CapabilityStatement.rest.interaction of FHIR STU3 (3.0.1).
@@ -1864,32 +1482,16 @@ func (x *CapabilityStatementRestInteraction) Validate() error {
 }
 
 func (x *CapabilityStatementRestInteraction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
 		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/system-restful-interaction")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // CapabilityStatementRestOperation is the backbone element CapabilityStatement.rest.operation of FHIR STU3 (3.0.1).
@@ -1971,32 +1573,16 @@ func (x *CapabilityStatementRestOperation) Validate() error {
 }
 
 func (x *CapabilityStatementRestOperation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Definition != nil) {
 		v.Missing("definition")
 	}
-	if x.Definition != nil {
-		m := v.Push("definition")
-		x.Definition.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "definition", x.Definition)
 }
 
 // CapabilityStatementMessaging is the backbone element CapabilityStatement.messaging of FHIR STU3 (3.0.1).
@@ -2094,44 +1680,16 @@ func (x *CapabilityStatementMessaging) Validate() error {
 }
 
 func (x *CapabilityStatementMessaging) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Endpoint {
-		m := v.PushIndex("endpoint", i)
-		x.Endpoint[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ReliableCacheExt != nil {
-		m := v.Push("reliableCache")
-		x.ReliableCacheExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "endpoint", x.Endpoint)
+	validatePtr(v, "reliableCache", x.ReliableCacheExt)
 	if x.ReliableCache != nil && *x.ReliableCache < 0 {
 		v.BadFormat("reliableCache", -1, "unsignedInt")
 	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SupportedMessage {
-		m := v.PushIndex("supportedMessage", i)
-		x.SupportedMessage[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Event {
-		m := v.PushIndex("event", i)
-		x.Event[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "documentation", x.DocumentationExt)
+	validateSlice(v, "supportedMessage", x.SupportedMessage)
+	validateSlice(v, "event", x.Event)
 }
 
 // CapabilityStatementMessagingEndpoint is the backbone element CapabilityStatement.messaging.endpoint of FHIR STU3 (3.0.1).
@@ -2213,32 +1771,16 @@ func (x *CapabilityStatementMessagingEndpoint) Validate() error {
 }
 
 func (x *CapabilityStatementMessagingEndpoint) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Protocol != nil) {
 		v.Missing("protocol")
 	}
-	if x.Protocol != nil {
-		m := v.Push("protocol")
-		x.Protocol.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "protocol", x.Protocol)
 	if !(x.Address != "" || x.AddressExt != nil) {
 		v.Missing("address")
 	}
-	if x.AddressExt != nil {
-		m := v.Push("address")
-		x.AddressExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "address", x.AddressExt)
 }
 
 // CapabilityStatementMessagingSupportedMessage is the backbone element CapabilityStatement.messaging.supportedMessage of FHIR STU3 (3.0.1).
@@ -2320,35 +1862,19 @@ func (x *CapabilityStatementMessagingSupportedMessage) Validate() error {
 }
 
 func (x *CapabilityStatementMessagingSupportedMessage) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Mode != "" || x.ModeExt != nil) {
 		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/event-capability-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
 	if !(x.Definition != nil) {
 		v.Missing("definition")
 	}
-	if x.Definition != nil {
-		m := v.Push("definition")
-		x.Definition.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "definition", x.Definition)
 }
 
 // CapabilityStatementMessagingEvent is the backbone element CapabilityStatement.messaging.event of FHIR STU3 (3.0.1).
@@ -2470,75 +1996,39 @@ func (x *CapabilityStatementMessagingEvent) Validate() error {
 }
 
 func (x *CapabilityStatementMessagingEvent) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
 	if x.Category != "" && !x.Category.IsValid() {
 		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/message-significance-category")
 	}
-	if x.CategoryExt != nil {
-		m := v.Push("category")
-		x.CategoryExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "category", x.CategoryExt)
 	if !(x.Mode != "" || x.ModeExt != nil) {
 		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/event-capability-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
 	if !(x.Focus != "" || x.FocusExt != nil) {
 		v.Missing("focus")
 	}
 	if x.Focus != "" && !x.Focus.IsValid() {
 		v.BadCode("focus", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.FocusExt != nil {
-		m := v.Push("focus")
-		x.FocusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "focus", x.FocusExt)
 	if !(x.Request != nil) {
 		v.Missing("request")
 	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "request", x.Request)
 	if !(x.Response != nil) {
 		v.Missing("response")
 	}
-	if x.Response != nil {
-		m := v.Push("response")
-		x.Response.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "response", x.Response)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // CapabilityStatementDocument is the backbone element CapabilityStatement.document of FHIR STU3 (3.0.1).
@@ -2626,38 +2116,18 @@ func (x *CapabilityStatementDocument) Validate() error {
 }
 
 func (x *CapabilityStatementDocument) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Mode != "" || x.ModeExt != nil) {
 		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/document-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if !(x.Profile != nil) {
 		v.Missing("profile")
 	}
-	if x.Profile != nil {
-		m := v.Push("profile")
-		x.Profile.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "profile", x.Profile)
 }

@@ -229,166 +229,52 @@ func (x *CarePlan) Validate() error {
 }
 
 func (x *CarePlan) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Definition {
-		m := v.PushIndex("definition", i)
-		x.Definition[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BasedOn {
-		m := v.PushIndex("basedOn", i)
-		x.BasedOn[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Replaces {
-		m := v.PushIndex("replaces", i)
-		x.Replaces[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PartOf {
-		m := v.PushIndex("partOf", i)
-		x.PartOf[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "replaces", x.Replaces)
+	validateSlice(v, "partOf", x.PartOf)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/care-plan-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Intent != "" || x.IntentExt != nil) {
 		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
 		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/care-plan-intent")
 	}
-	if x.IntentExt != nil {
-		m := v.Push("intent")
-		x.IntentExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Category {
-		m := v.PushIndex("category", i)
-		x.Category[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "intent", x.IntentExt)
+	validateSlice(v, "category", x.Category)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Author {
-		m := v.PushIndex("author", i)
-		x.Author[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.CareTeam {
-		m := v.PushIndex("careTeam", i)
-		x.CareTeam[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Addresses {
-		m := v.PushIndex("addresses", i)
-		x.Addresses[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SupportingInfo {
-		m := v.PushIndex("supportingInfo", i)
-		x.SupportingInfo[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Goal {
-		m := v.PushIndex("goal", i)
-		x.Goal[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Activity {
-		m := v.PushIndex("activity", i)
-		x.Activity[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "author", x.Author)
+	validateSlice(v, "careTeam", x.CareTeam)
+	validateSlice(v, "addresses", x.Addresses)
+	validateSlice(v, "supportingInfo", x.SupportingInfo)
+	validateSlice(v, "goal", x.Goal)
+	validateSlice(v, "activity", x.Activity)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "CarePlan".
@@ -486,41 +372,13 @@ func (x *CarePlanActivity) Validate() error {
 }
 
 func (x *CarePlanActivity) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.OutcomeCodeableConcept {
-		m := v.PushIndex("outcomeCodeableConcept", i)
-		x.OutcomeCodeableConcept[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.OutcomeReference {
-		m := v.PushIndex("outcomeReference", i)
-		x.OutcomeReference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Progress {
-		m := v.PushIndex("progress", i)
-		x.Progress[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Reference != nil {
-		m := v.Push("reference")
-		x.Reference.validate(v)
-		v.Pop(m)
-	}
-	if x.Detail != nil {
-		m := v.Push("detail")
-		x.Detail.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "outcomeCodeableConcept", x.OutcomeCodeableConcept)
+	validateSlice(v, "outcomeReference", x.OutcomeReference)
+	validateSlice(v, "progress", x.Progress)
+	validatePtr(v, "reference", x.Reference)
+	validatePtr(v, "detail", x.Detail)
 }
 
 // CarePlanActivityDetail is the backbone element CarePlan.activity.detail of FHIR STU3 (3.0.1).
@@ -703,117 +561,33 @@ func (x *CarePlanActivityDetail) Validate() error {
 }
 
 func (x *CarePlanActivityDetail) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Definition != nil {
-		m := v.Push("definition")
-		x.Definition.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonCode {
-		m := v.PushIndex("reasonCode", i)
-		x.ReasonCode[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonReference {
-		m := v.PushIndex("reasonReference", i)
-		x.ReasonReference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Goal {
-		m := v.PushIndex("goal", i)
-		x.Goal[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "definition", x.Definition)
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "goal", x.Goal)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/care-plan-activity-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.StatusReasonExt != nil {
-		m := v.Push("statusReason")
-		x.StatusReasonExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ProhibitedExt != nil {
-		m := v.Push("prohibited")
-		x.ProhibitedExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ScheduledTiming != nil {
-		m := v.Push("scheduledTiming")
-		x.ScheduledTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.ScheduledPeriod != nil {
-		m := v.Push("scheduledPeriod")
-		x.ScheduledPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ScheduledStringExt != nil {
-		m := v.Push("scheduledString")
-		x.ScheduledStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Performer {
-		m := v.PushIndex("performer", i)
-		x.Performer[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ProductCodeableConcept != nil {
-		m := v.Push("productCodeableConcept")
-		x.ProductCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ProductReference != nil {
-		m := v.Push("productReference")
-		x.ProductReference.validate(v)
-		v.Pop(m)
-	}
-	if x.DailyAmount != nil {
-		m := v.Push("dailyAmount")
-		x.DailyAmount.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "statusReason", x.StatusReasonExt)
+	validatePtr(v, "prohibited", x.ProhibitedExt)
+	validatePtr(v, "scheduledTiming", x.ScheduledTiming)
+	validatePtr(v, "scheduledPeriod", x.ScheduledPeriod)
+	validatePtr(v, "scheduledString", x.ScheduledStringExt)
+	validatePtr(v, "location", x.Location)
+	validateSlice(v, "performer", x.Performer)
+	validatePtr(v, "productCodeableConcept", x.ProductCodeableConcept)
+	validatePtr(v, "productReference", x.ProductReference)
+	validatePtr(v, "dailyAmount", x.DailyAmount)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "description", x.DescriptionExt)
 }
 
 // Scheduled returns the value of CarePlan.activity.detail.scheduled[x] that is set, or nil. It is one of:

@@ -264,196 +264,60 @@ func (x *ChargeItem) Validate() error {
 }
 
 func (x *ChargeItem) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.DefinitionExt {
-		if e != nil {
-			m := v.PushIndex("definition", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtrs(v, "definition", x.DefinitionExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/chargeitem-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PartOf {
-		m := v.PushIndex("partOf", i)
-		x.PartOf[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "partOf", x.PartOf)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	if x.OccurrenceDateTimeExt != nil {
-		m := v.Push("occurrenceDateTime")
-		x.OccurrenceDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
 	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
 		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.OccurrencePeriod != nil {
-		m := v.Push("occurrencePeriod")
-		x.OccurrencePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.OccurrenceTiming != nil {
-		m := v.Push("occurrenceTiming")
-		x.OccurrenceTiming.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Participant {
-		m := v.PushIndex("participant", i)
-		x.Participant[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PerformingOrganization != nil {
-		m := v.Push("performingOrganization")
-		x.PerformingOrganization.validate(v)
-		v.Pop(m)
-	}
-	if x.RequestingOrganization != nil {
-		m := v.Push("requestingOrganization")
-		x.RequestingOrganization.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Bodysite {
-		m := v.PushIndex("bodysite", i)
-		x.Bodysite[i].validate(v)
-		v.Pop(m)
-	}
-	if x.FactorOverrideExt != nil {
-		m := v.Push("factorOverride")
-		x.FactorOverrideExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PriceOverride != nil {
-		m := v.Push("priceOverride")
-		x.PriceOverride.validate(v)
-		v.Pop(m)
-	}
-	if x.OverrideReasonExt != nil {
-		m := v.Push("overrideReason")
-		x.OverrideReasonExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Enterer != nil {
-		m := v.Push("enterer")
-		x.Enterer.validate(v)
-		v.Pop(m)
-	}
-	if x.EnteredDateExt != nil {
-		m := v.Push("enteredDate")
-		x.EnteredDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "occurrenceTiming", x.OccurrenceTiming)
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "performingOrganization", x.PerformingOrganization)
+	validatePtr(v, "requestingOrganization", x.RequestingOrganization)
+	validatePtr(v, "quantity", x.Quantity)
+	validateSlice(v, "bodysite", x.Bodysite)
+	validatePtr(v, "factorOverride", x.FactorOverrideExt)
+	validatePtr(v, "priceOverride", x.PriceOverride)
+	validatePtr(v, "overrideReason", x.OverrideReasonExt)
+	validatePtr(v, "enterer", x.Enterer)
+	validatePtr(v, "enteredDate", x.EnteredDateExt)
 	if x.EnteredDate != "" && !fhirjson.CheckDateTime(x.EnteredDate) {
 		v.BadFormat("enteredDate", -1, "dateTime")
 	}
-	for i := range x.Reason {
-		m := v.PushIndex("reason", i)
-		x.Reason[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Service {
-		m := v.PushIndex("service", i)
-		x.Service[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Account {
-		m := v.PushIndex("account", i)
-		x.Account[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SupportingInformation {
-		m := v.PushIndex("supportingInformation", i)
-		x.SupportingInformation[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "service", x.Service)
+	validateSlice(v, "account", x.Account)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
 }
 
 // ResourceType returns "ChargeItem".
@@ -564,27 +428,11 @@ func (x *ChargeItemParticipant) Validate() error {
 }
 
 func (x *ChargeItemParticipant) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "role", x.Role)
 	if !(x.Actor != nil) {
 		v.Missing("actor")
 	}
-	if x.Actor != nil {
-		m := v.Push("actor")
-		x.Actor.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "actor", x.Actor)
 }

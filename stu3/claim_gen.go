@@ -274,210 +274,56 @@ func (x *Claim) Validate() error {
 }
 
 func (x *Claim) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubType {
-		m := v.PushIndex("subType", i)
-		x.SubType[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "subType", x.SubType)
 	if x.Use != "" && !x.Use.IsValid() {
 		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/claim-use")
 	}
-	if x.UseExt != nil {
-		m := v.Push("use")
-		x.UseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.BillablePeriod != nil {
-		m := v.Push("billablePeriod")
-		x.BillablePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.CreatedExt != nil {
-		m := v.Push("created")
-		x.CreatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "billablePeriod", x.BillablePeriod)
+	validatePtr(v, "created", x.CreatedExt)
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
 		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Enterer != nil {
-		m := v.Push("enterer")
-		x.Enterer.validate(v)
-		v.Pop(m)
-	}
-	if x.Insurer != nil {
-		m := v.Push("insurer")
-		x.Insurer.validate(v)
-		v.Pop(m)
-	}
-	if x.Provider != nil {
-		m := v.Push("provider")
-		x.Provider.validate(v)
-		v.Pop(m)
-	}
-	if x.Organization != nil {
-		m := v.Push("organization")
-		x.Organization.validate(v)
-		v.Pop(m)
-	}
-	if x.Priority != nil {
-		m := v.Push("priority")
-		x.Priority.validate(v)
-		v.Pop(m)
-	}
-	if x.FundsReserve != nil {
-		m := v.Push("fundsReserve")
-		x.FundsReserve.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Related {
-		m := v.PushIndex("related", i)
-		x.Related[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Prescription != nil {
-		m := v.Push("prescription")
-		x.Prescription.validate(v)
-		v.Pop(m)
-	}
-	if x.OriginalPrescription != nil {
-		m := v.Push("originalPrescription")
-		x.OriginalPrescription.validate(v)
-		v.Pop(m)
-	}
-	if x.Payee != nil {
-		m := v.Push("payee")
-		x.Payee.validate(v)
-		v.Pop(m)
-	}
-	if x.Referral != nil {
-		m := v.Push("referral")
-		x.Referral.validate(v)
-		v.Pop(m)
-	}
-	if x.Facility != nil {
-		m := v.Push("facility")
-		x.Facility.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.CareTeam {
-		m := v.PushIndex("careTeam", i)
-		x.CareTeam[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Information {
-		m := v.PushIndex("information", i)
-		x.Information[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Diagnosis {
-		m := v.PushIndex("diagnosis", i)
-		x.Diagnosis[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Procedure {
-		m := v.PushIndex("procedure", i)
-		x.Procedure[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Insurance {
-		m := v.PushIndex("insurance", i)
-		x.Insurance[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Accident != nil {
-		m := v.Push("accident")
-		x.Accident.validate(v)
-		v.Pop(m)
-	}
-	if x.EmploymentImpacted != nil {
-		m := v.Push("employmentImpacted")
-		x.EmploymentImpacted.validate(v)
-		v.Pop(m)
-	}
-	if x.Hospitalization != nil {
-		m := v.Push("hospitalization")
-		x.Hospitalization.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Item {
-		m := v.PushIndex("item", i)
-		x.Item[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Total != nil {
-		m := v.Push("total")
-		x.Total.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "enterer", x.Enterer)
+	validatePtr(v, "insurer", x.Insurer)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "priority", x.Priority)
+	validatePtr(v, "fundsReserve", x.FundsReserve)
+	validateSlice(v, "related", x.Related)
+	validatePtr(v, "prescription", x.Prescription)
+	validatePtr(v, "originalPrescription", x.OriginalPrescription)
+	validatePtr(v, "payee", x.Payee)
+	validatePtr(v, "referral", x.Referral)
+	validatePtr(v, "facility", x.Facility)
+	validateSlice(v, "careTeam", x.CareTeam)
+	validateSlice(v, "information", x.Information)
+	validateSlice(v, "diagnosis", x.Diagnosis)
+	validateSlice(v, "procedure", x.Procedure)
+	validateSlice(v, "insurance", x.Insurance)
+	validatePtr(v, "accident", x.Accident)
+	validatePtr(v, "employmentImpacted", x.EmploymentImpacted)
+	validatePtr(v, "hospitalization", x.Hospitalization)
+	validateSlice(v, "item", x.Item)
+	validatePtr(v, "total", x.Total)
 }
 
 // ResourceType returns "Claim".
@@ -565,31 +411,11 @@ func (x *ClaimRelated) Validate() error {
 }
 
 func (x *ClaimRelated) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Claim != nil {
-		m := v.Push("claim")
-		x.Claim.validate(v)
-		v.Pop(m)
-	}
-	if x.Relationship != nil {
-		m := v.Push("relationship")
-		x.Relationship.validate(v)
-		v.Pop(m)
-	}
-	if x.Reference != nil {
-		m := v.Push("reference")
-		x.Reference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "claim", x.Claim)
+	validatePtr(v, "relationship", x.Relationship)
+	validatePtr(v, "reference", x.Reference)
 }
 
 // ClaimPayee is the backbone element Claim.payee of FHIR STU3 (3.0.1).
@@ -665,34 +491,14 @@ func (x *ClaimPayee) Validate() error {
 }
 
 func (x *ClaimPayee) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.ResourceType != nil {
-		m := v.Push("resourceType")
-		x.ResourceType.validate(v)
-		v.Pop(m)
-	}
-	if x.Party != nil {
-		m := v.Push("party")
-		x.Party.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "resourceType", x.ResourceType)
+	validatePtr(v, "party", x.Party)
 }
 
 // ClaimCareTeam is the backbone element Claim.careTeam of FHIR STU3 (3.0.1).
@@ -788,50 +594,22 @@ func (x *ClaimCareTeam) Validate() error {
 }
 
 func (x *ClaimCareTeam) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Provider != nil) {
 		v.Missing("provider")
 	}
-	if x.Provider != nil {
-		m := v.Push("provider")
-		x.Provider.validate(v)
-		v.Pop(m)
-	}
-	if x.ResponsibleExt != nil {
-		m := v.Push("responsible")
-		x.ResponsibleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
-	if x.Qualification != nil {
-		m := v.Push("qualification")
-		x.Qualification.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "responsible", x.ResponsibleExt)
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "qualification", x.Qualification)
 }
 
 // ClaimInformation is the backbone element Claim.information of FHIR STU3 (3.0.1).
@@ -957,78 +735,30 @@ func (x *ClaimInformation) Validate() error {
 }
 
 func (x *ClaimInformation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Category != nil) {
 		v.Missing("category")
 	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingDateExt != nil {
-		m := v.Push("timingDate")
-		x.TimingDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "timingDate", x.TimingDateExt)
 	if x.TimingDate != "" && !fhirjson.CheckDate(x.TimingDate) {
 		v.BadFormat("timingDate", -1, "date")
 	}
-	if x.TimingPeriod != nil {
-		m := v.Push("timingPeriod")
-		x.TimingPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueQuantity != nil {
-		m := v.Push("valueQuantity")
-		x.ValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAttachment != nil {
-		m := v.Push("valueAttachment")
-		x.ValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueReference != nil {
-		m := v.Push("valueReference")
-		x.ValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Reason != nil {
-		m := v.Push("reason")
-		x.Reason.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "reason", x.Reason)
 }
 
 // Timing returns the value of Claim.information.timing[x] that is set, or nil. It is one of:
@@ -1178,47 +908,19 @@ func (x *ClaimDiagnosis) validate(v *fhirjson.Validator) {
 	if x.DiagnosisType() == "" {
 		v.Missing("diagnosis[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.DiagnosisCodeableConcept != nil {
-		m := v.Push("diagnosisCodeableConcept")
-		x.DiagnosisCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.DiagnosisReference != nil {
-		m := v.Push("diagnosisReference")
-		x.DiagnosisReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PackageCode != nil {
-		m := v.Push("packageCode")
-		x.PackageCode.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "diagnosisCodeableConcept", x.DiagnosisCodeableConcept)
+	validatePtr(v, "diagnosisReference", x.DiagnosisReference)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "packageCode", x.PackageCode)
 }
 
 // Diagnosis returns the value of Claim.diagnosis.diagnosis[x] that is set, or nil. It is one of:
@@ -1336,45 +1038,21 @@ func (x *ClaimProcedure) validate(v *fhirjson.Validator) {
 	if x.ProcedureType() == "" {
 		v.Missing("procedure[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ProcedureCodeableConcept != nil {
-		m := v.Push("procedureCodeableConcept")
-		x.ProcedureCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ProcedureReference != nil {
-		m := v.Push("procedureReference")
-		x.ProcedureReference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "procedureCodeableConcept", x.ProcedureCodeableConcept)
+	validatePtr(v, "procedureReference", x.ProcedureReference)
 }
 
 // Procedure returns the value of Claim.procedure.procedure[x] that is set, or nil. It is one of:
@@ -1509,60 +1187,26 @@ func (x *ClaimInsurance) Validate() error {
 }
 
 func (x *ClaimInsurance) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
 		v.Missing("focal")
 	}
-	if x.FocalExt != nil {
-		m := v.Push("focal")
-		x.FocalExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "focal", x.FocalExt)
 	if !(x.Coverage != nil) {
 		v.Missing("coverage")
 	}
-	if x.Coverage != nil {
-		m := v.Push("coverage")
-		x.Coverage.validate(v)
-		v.Pop(m)
-	}
-	if x.BusinessArrangementExt != nil {
-		m := v.Push("businessArrangement")
-		x.BusinessArrangementExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.PreAuthRefExt {
-		if e != nil {
-			m := v.PushIndex("preAuthRef", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.ClaimResponse != nil {
-		m := v.Push("claimResponse")
-		x.ClaimResponse.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "businessArrangement", x.BusinessArrangementExt)
+	validatePtrs(v, "preAuthRef", x.PreAuthRefExt)
+	validatePtr(v, "claimResponse", x.ClaimResponse)
 }
 
 // ClaimAccident is the backbone element Claim.accident of FHIR STU3 (3.0.1).
@@ -1648,42 +1292,18 @@ func (x *ClaimAccident) Validate() error {
 }
 
 func (x *ClaimAccident) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Date != "" || x.DateExt != nil) {
 		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
 		v.BadFormat("date", -1, "date")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.LocationAddress != nil {
-		m := v.Push("locationAddress")
-		x.LocationAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.LocationReference != nil {
-		m := v.Push("locationReference")
-		x.LocationReference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "locationAddress", x.LocationAddress)
+	validatePtr(v, "locationReference", x.LocationReference)
 }
 
 // Location returns the value of Claim.accident.location[x] that is set, or nil. It is one of:
@@ -1923,173 +1543,61 @@ func (x *ClaimItem) Validate() error {
 }
 
 func (x *ClaimItem) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	for i, e := range x.CareTeamLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("careTeamLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "careTeamLinkId", x.CareTeamLinkIDExt)
 	for i, n := range x.CareTeamLinkID {
 		if n < 1 {
 			v.BadFormat("careTeamLinkId", i, "positiveInt")
 		}
 	}
-	for i, e := range x.DiagnosisLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("diagnosisLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "diagnosisLinkId", x.DiagnosisLinkIDExt)
 	for i, n := range x.DiagnosisLinkID {
 		if n < 1 {
 			v.BadFormat("diagnosisLinkId", i, "positiveInt")
 		}
 	}
-	for i, e := range x.ProcedureLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("procedureLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "procedureLinkId", x.ProcedureLinkIDExt)
 	for i, n := range x.ProcedureLinkID {
 		if n < 1 {
 			v.BadFormat("procedureLinkId", i, "positiveInt")
 		}
 	}
-	for i, e := range x.InformationLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("informationLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "informationLinkId", x.InformationLinkIDExt)
 	for i, n := range x.InformationLinkID {
 		if n < 1 {
 			v.BadFormat("informationLinkId", i, "positiveInt")
 		}
 	}
-	if x.Revenue != nil {
-		m := v.Push("revenue")
-		x.Revenue.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Modifier {
-		m := v.PushIndex("modifier", i)
-		x.Modifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ProgramCode {
-		m := v.PushIndex("programCode", i)
-		x.ProgramCode[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ServicedDateExt != nil {
-		m := v.Push("servicedDate")
-		x.ServicedDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "programCode", x.ProgramCode)
+	validatePtr(v, "servicedDate", x.ServicedDateExt)
 	if x.ServicedDate != "" && !fhirjson.CheckDate(x.ServicedDate) {
 		v.BadFormat("servicedDate", -1, "date")
 	}
-	if x.ServicedPeriod != nil {
-		m := v.Push("servicedPeriod")
-		x.ServicedPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.LocationCodeableConcept != nil {
-		m := v.Push("locationCodeableConcept")
-		x.LocationCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.LocationAddress != nil {
-		m := v.Push("locationAddress")
-		x.LocationAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.LocationReference != nil {
-		m := v.Push("locationReference")
-		x.LocationReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Udi {
-		m := v.PushIndex("udi", i)
-		x.Udi[i].validate(v)
-		v.Pop(m)
-	}
-	if x.BodySite != nil {
-		m := v.Push("bodySite")
-		x.BodySite.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubSite {
-		m := v.PushIndex("subSite", i)
-		x.SubSite[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Encounter {
-		m := v.PushIndex("encounter", i)
-		x.Encounter[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "servicedPeriod", x.ServicedPeriod)
+	validatePtr(v, "locationCodeableConcept", x.LocationCodeableConcept)
+	validatePtr(v, "locationAddress", x.LocationAddress)
+	validatePtr(v, "locationReference", x.LocationReference)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "net", x.Net)
+	validateSlice(v, "udi", x.Udi)
+	validatePtr(v, "bodySite", x.BodySite)
+	validateSlice(v, "subSite", x.SubSite)
+	validateSlice(v, "encounter", x.Encounter)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // Serviced returns the value of Claim.item.serviced[x] that is set, or nil. It is one of:
@@ -2272,82 +1780,26 @@ func (x *ClaimItemDetail) Validate() error {
 }
 
 func (x *ClaimItemDetail) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.Revenue != nil {
-		m := v.Push("revenue")
-		x.Revenue.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Modifier {
-		m := v.PushIndex("modifier", i)
-		x.Modifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ProgramCode {
-		m := v.PushIndex("programCode", i)
-		x.ProgramCode[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Udi {
-		m := v.PushIndex("udi", i)
-		x.Udi[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubDetail {
-		m := v.PushIndex("subDetail", i)
-		x.SubDetail[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "programCode", x.ProgramCode)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "net", x.Net)
+	validateSlice(v, "udi", x.Udi)
+	validateSlice(v, "subDetail", x.SubDetail)
 }
 
 // ClaimItemDetailSubDetail is the backbone element Claim.item.detail.subDetail of FHIR STU3 (3.0.1).
@@ -2475,75 +1927,23 @@ func (x *ClaimItemDetailSubDetail) Validate() error {
 }
 
 func (x *ClaimItemDetailSubDetail) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.Revenue != nil {
-		m := v.Push("revenue")
-		x.Revenue.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Modifier {
-		m := v.PushIndex("modifier", i)
-		x.Modifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ProgramCode {
-		m := v.PushIndex("programCode", i)
-		x.ProgramCode[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Udi {
-		m := v.PushIndex("udi", i)
-		x.Udi[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "programCode", x.ProgramCode)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "net", x.Net)
+	validateSlice(v, "udi", x.Udi)
 }

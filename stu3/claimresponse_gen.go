@@ -239,172 +239,46 @@ func (x *ClaimResponse) Validate() error {
 }
 
 func (x *ClaimResponse) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.CreatedExt != nil {
-		m := v.Push("created")
-		x.CreatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "created", x.CreatedExt)
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
 		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Insurer != nil {
-		m := v.Push("insurer")
-		x.Insurer.validate(v)
-		v.Pop(m)
-	}
-	if x.RequestProvider != nil {
-		m := v.Push("requestProvider")
-		x.RequestProvider.validate(v)
-		v.Pop(m)
-	}
-	if x.RequestOrganization != nil {
-		m := v.Push("requestOrganization")
-		x.RequestOrganization.validate(v)
-		v.Pop(m)
-	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
-	if x.Outcome != nil {
-		m := v.Push("outcome")
-		x.Outcome.validate(v)
-		v.Pop(m)
-	}
-	if x.DispositionExt != nil {
-		m := v.Push("disposition")
-		x.DispositionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PayeeType != nil {
-		m := v.Push("payeeType")
-		x.PayeeType.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Item {
-		m := v.PushIndex("item", i)
-		x.Item[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.AddItem {
-		m := v.PushIndex("addItem", i)
-		x.AddItem[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Error {
-		m := v.PushIndex("error", i)
-		x.Error[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TotalCost != nil {
-		m := v.Push("totalCost")
-		x.TotalCost.validate(v)
-		v.Pop(m)
-	}
-	if x.UnallocDeductable != nil {
-		m := v.Push("unallocDeductable")
-		x.UnallocDeductable.validate(v)
-		v.Pop(m)
-	}
-	if x.TotalBenefit != nil {
-		m := v.Push("totalBenefit")
-		x.TotalBenefit.validate(v)
-		v.Pop(m)
-	}
-	if x.Payment != nil {
-		m := v.Push("payment")
-		x.Payment.validate(v)
-		v.Pop(m)
-	}
-	if x.Reserved != nil {
-		m := v.Push("reserved")
-		x.Reserved.validate(v)
-		v.Pop(m)
-	}
-	if x.Form != nil {
-		m := v.Push("form")
-		x.Form.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ProcessNote {
-		m := v.PushIndex("processNote", i)
-		x.ProcessNote[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.CommunicationRequest {
-		m := v.PushIndex("communicationRequest", i)
-		x.CommunicationRequest[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Insurance {
-		m := v.PushIndex("insurance", i)
-		x.Insurance[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "insurer", x.Insurer)
+	validatePtr(v, "requestProvider", x.RequestProvider)
+	validatePtr(v, "requestOrganization", x.RequestOrganization)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validatePtr(v, "payeeType", x.PayeeType)
+	validateSlice(v, "item", x.Item)
+	validateSlice(v, "addItem", x.AddItem)
+	validateSlice(v, "error", x.Error)
+	validatePtr(v, "totalCost", x.TotalCost)
+	validatePtr(v, "unallocDeductable", x.UnallocDeductable)
+	validatePtr(v, "totalBenefit", x.TotalBenefit)
+	validatePtr(v, "payment", x.Payment)
+	validatePtr(v, "reserved", x.Reserved)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "processNote", x.ProcessNote)
+	validateSlice(v, "communicationRequest", x.CommunicationRequest)
+	validateSlice(v, "insurance", x.Insurance)
 }
 
 // ResourceType returns "ClaimResponse".
@@ -507,49 +381,23 @@ func (x *ClaimResponseItem) Validate() error {
 }
 
 func (x *ClaimResponseItem) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		m := v.Push("sequenceLinkId")
-		x.SequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
 	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
 		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i, e := range x.NoteNumberExt {
-		if e != nil {
-			m := v.PushIndex("noteNumber", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
 	for i, n := range x.NoteNumber {
 		if n < 1 {
 			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // ClaimResponseItemAdjudication is the backbone element ClaimResponse.item.adjudication of FHIR STU3 (3.0.1).
@@ -639,39 +487,15 @@ func (x *ClaimResponseItemAdjudication) Validate() error {
 }
 
 func (x *ClaimResponseItemAdjudication) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Category != nil) {
 		v.Missing("category")
 	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Reason != nil {
-		m := v.Push("reason")
-		x.Reason.validate(v)
-		v.Pop(m)
-	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "reason", x.Reason)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ClaimResponseItemDetail is the backbone element ClaimResponse.item.detail of FHIR STU3 (3.0.1).
@@ -764,49 +588,23 @@ func (x *ClaimResponseItemDetail) Validate() error {
 }
 
 func (x *ClaimResponseItemDetail) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		m := v.Push("sequenceLinkId")
-		x.SequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
 	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
 		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i, e := range x.NoteNumberExt {
-		if e != nil {
-			m := v.PushIndex("noteNumber", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
 	for i, n := range x.NoteNumber {
 		if n < 1 {
 			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubDetail {
-		m := v.PushIndex("subDetail", i)
-		x.SubDetail[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "subDetail", x.SubDetail)
 }
 
 // ClaimResponseItemDetailSubDetail is the backbone element ClaimResponse.item.detail.subDetail of FHIR STU3 (3.0.1).
@@ -898,44 +696,22 @@ func (x *ClaimResponseItemDetailSubDetail) Validate() error {
 }
 
 func (x *ClaimResponseItemDetailSubDetail) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
 		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		m := v.Push("sequenceLinkId")
-		x.SequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
 	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
 		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i, e := range x.NoteNumberExt {
-		if e != nil {
-			m := v.PushIndex("noteNumber", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
 	for i, n := range x.NoteNumber {
 		if n < 1 {
 			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
 }
 
 // ClaimResponseAddItem is the backbone element ClaimResponse.addItem of FHIR STU3 (3.0.1).
@@ -1051,75 +827,27 @@ func (x *ClaimResponseAddItem) Validate() error {
 }
 
 func (x *ClaimResponseAddItem) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.SequenceLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("sequenceLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtrs(v, "sequenceLinkId", x.SequenceLinkIDExt)
 	for i, n := range x.SequenceLinkID {
 		if n < 1 {
 			v.BadFormat("sequenceLinkId", i, "positiveInt")
 		}
 	}
-	if x.Revenue != nil {
-		m := v.Push("revenue")
-		x.Revenue.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Modifier {
-		m := v.PushIndex("modifier", i)
-		x.Modifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Fee != nil {
-		m := v.Push("fee")
-		x.Fee.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.NoteNumberExt {
-		if e != nil {
-			m := v.PushIndex("noteNumber", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validatePtr(v, "fee", x.Fee)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
 	for i, n := range x.NoteNumber {
 		if n < 1 {
 			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // ClaimResponseAddItemDetail is the backbone element ClaimResponse.addItem.detail of FHIR STU3 (3.0.1).
@@ -1222,58 +950,20 @@ func (x *ClaimResponseAddItemDetail) Validate() error {
 }
 
 func (x *ClaimResponseAddItemDetail) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Revenue != nil {
-		m := v.Push("revenue")
-		x.Revenue.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Modifier {
-		m := v.PushIndex("modifier", i)
-		x.Modifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Fee != nil {
-		m := v.Push("fee")
-		x.Fee.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.NoteNumberExt {
-		if e != nil {
-			m := v.PushIndex("noteNumber", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validatePtr(v, "fee", x.Fee)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
 	for i, n := range x.NoteNumber {
 		if n < 1 {
 			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
 }
 
 // ClaimResponseError is the backbone element ClaimResponse.error of FHIR STU3 (3.0.1).
@@ -1369,48 +1059,24 @@ func (x *ClaimResponseError) Validate() error {
 }
 
 func (x *ClaimResponseError) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SequenceLinkIDExt != nil {
-		m := v.Push("sequenceLinkId")
-		x.SequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
 	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
 		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	if x.DetailSequenceLinkIDExt != nil {
-		m := v.Push("detailSequenceLinkId")
-		x.DetailSequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "detailSequenceLinkId", x.DetailSequenceLinkIDExt)
 	if x.DetailSequenceLinkID != nil && *x.DetailSequenceLinkID < 1 {
 		v.BadFormat("detailSequenceLinkId", -1, "positiveInt")
 	}
-	if x.SubdetailSequenceLinkIDExt != nil {
-		m := v.Push("subdetailSequenceLinkId")
-		x.SubdetailSequenceLinkIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subdetailSequenceLinkId", x.SubdetailSequenceLinkIDExt)
 	if x.SubdetailSequenceLinkID != nil && *x.SubdetailSequenceLinkID < 1 {
 		v.BadFormat("subdetailSequenceLinkId", -1, "positiveInt")
 	}
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
 }
 
 // ClaimResponsePayment is the backbone element ClaimResponse.payment of FHIR STU3 (3.0.1).
@@ -1506,49 +1172,17 @@ func (x *ClaimResponsePayment) Validate() error {
 }
 
 func (x *ClaimResponsePayment) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Adjustment != nil {
-		m := v.Push("adjustment")
-		x.Adjustment.validate(v)
-		v.Pop(m)
-	}
-	if x.AdjustmentReason != nil {
-		m := v.Push("adjustmentReason")
-		x.AdjustmentReason.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "adjustment", x.Adjustment)
+	validatePtr(v, "adjustmentReason", x.AdjustmentReason)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
 		v.BadFormat("date", -1, "date")
 	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "identifier", x.Identifier)
 }
 
 // ClaimResponseProcessNote is the backbone element ClaimResponse.processNote of FHIR STU3 (3.0.1).
@@ -1641,39 +1275,15 @@ func (x *ClaimResponseProcessNote) Validate() error {
 }
 
 func (x *ClaimResponseProcessNote) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NumberExt != nil {
-		m := v.Push("number")
-		x.NumberExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "number", x.NumberExt)
 	if x.Number != nil && *x.Number < 1 {
 		v.BadFormat("number", -1, "positiveInt")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Language != nil {
-		m := v.Push("language")
-		x.Language.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "language", x.Language)
 }
 
 // ClaimResponseInsurance is the backbone element ClaimResponse.insurance of FHIR STU3 (3.0.1).
@@ -1786,58 +1396,24 @@ func (x *ClaimResponseInsurance) Validate() error {
 }
 
 func (x *ClaimResponseInsurance) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
 		v.Missing("focal")
 	}
-	if x.FocalExt != nil {
-		m := v.Push("focal")
-		x.FocalExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "focal", x.FocalExt)
 	if !(x.Coverage != nil) {
 		v.Missing("coverage")
 	}
-	if x.Coverage != nil {
-		m := v.Push("coverage")
-		x.Coverage.validate(v)
-		v.Pop(m)
-	}
-	if x.BusinessArrangementExt != nil {
-		m := v.Push("businessArrangement")
-		x.BusinessArrangementExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.PreAuthRefExt {
-		if e != nil {
-			m := v.PushIndex("preAuthRef", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.ClaimResponse != nil {
-		m := v.Push("claimResponse")
-		x.ClaimResponse.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "businessArrangement", x.BusinessArrangementExt)
+	validatePtrs(v, "preAuthRef", x.PreAuthRefExt)
+	validatePtr(v, "claimResponse", x.ClaimResponse)
 }

@@ -239,168 +239,52 @@ func (x *ClinicalImpression) Validate() error {
 }
 
 func (x *ClinicalImpression) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/clinical-impression-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	if x.EffectiveDateTimeExt != nil {
-		m := v.Push("effectiveDateTime")
-		x.EffectiveDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "effectiveDateTime", x.EffectiveDateTimeExt)
 	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
 		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
-	if x.EffectivePeriod != nil {
-		m := v.Push("effectivePeriod")
-		x.EffectivePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.Assessor != nil {
-		m := v.Push("assessor")
-		x.Assessor.validate(v)
-		v.Pop(m)
-	}
-	if x.Previous != nil {
-		m := v.Push("previous")
-		x.Previous.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Problem {
-		m := v.PushIndex("problem", i)
-		x.Problem[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Investigation {
-		m := v.PushIndex("investigation", i)
-		x.Investigation[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.ProtocolExt {
-		if e != nil {
-			m := v.PushIndex("protocol", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.SummaryExt != nil {
-		m := v.Push("summary")
-		x.SummaryExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Finding {
-		m := v.PushIndex("finding", i)
-		x.Finding[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PrognosisCodeableConcept {
-		m := v.PushIndex("prognosisCodeableConcept", i)
-		x.PrognosisCodeableConcept[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PrognosisReference {
-		m := v.PushIndex("prognosisReference", i)
-		x.PrognosisReference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "assessor", x.Assessor)
+	validatePtr(v, "previous", x.Previous)
+	validateSlice(v, "problem", x.Problem)
+	validateSlice(v, "investigation", x.Investigation)
+	validatePtrs(v, "protocol", x.ProtocolExt)
+	validatePtr(v, "summary", x.SummaryExt)
+	validateSlice(v, "finding", x.Finding)
+	validateSlice(v, "prognosisCodeableConcept", x.PrognosisCodeableConcept)
+	validateSlice(v, "prognosisReference", x.PrognosisReference)
+	validateSlice(v, "action", x.Action)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "ClinicalImpression".
@@ -513,29 +397,13 @@ func (x *ClinicalImpressionInvestigation) Validate() error {
 }
 
 func (x *ClinicalImpressionInvestigation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Item {
-		m := v.PushIndex("item", i)
-		x.Item[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "item", x.Item)
 }
 
 // ClinicalImpressionFinding is the backbone element ClinicalImpression.finding of FHIR STU3 (3.0.1).
@@ -621,31 +489,11 @@ func (x *ClinicalImpressionFinding) validate(v *fhirjson.Validator) {
 	if x.ItemType() == "" {
 		v.Missing("item[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ItemCodeableConcept != nil {
-		m := v.Push("itemCodeableConcept")
-		x.ItemCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ItemReference != nil {
-		m := v.Push("itemReference")
-		x.ItemReference.validate(v)
-		v.Pop(m)
-	}
-	if x.BasisExt != nil {
-		m := v.Push("basis")
-		x.BasisExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "itemCodeableConcept", x.ItemCodeableConcept)
+	validatePtr(v, "itemReference", x.ItemReference)
+	validatePtr(v, "basis", x.BasisExt)
 }
 
 // Item returns the value of ClinicalImpression.finding.item[x] that is set, or nil. It is one of:

@@ -229,163 +229,49 @@ func (x *Communication) Validate() error {
 }
 
 func (x *Communication) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Definition {
-		m := v.PushIndex("definition", i)
-		x.Definition[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BasedOn {
-		m := v.PushIndex("basedOn", i)
-		x.BasedOn[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PartOf {
-		m := v.PushIndex("partOf", i)
-		x.PartOf[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "partOf", x.PartOf)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/event-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NotDoneExt != nil {
-		m := v.Push("notDone")
-		x.NotDoneExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NotDoneReason != nil {
-		m := v.Push("notDoneReason")
-		x.NotDoneReason.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Category {
-		m := v.PushIndex("category", i)
-		x.Category[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Medium {
-		m := v.PushIndex("medium", i)
-		x.Medium[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Recipient {
-		m := v.PushIndex("recipient", i)
-		x.Recipient[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Topic {
-		m := v.PushIndex("topic", i)
-		x.Topic[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	if x.SentExt != nil {
-		m := v.Push("sent")
-		x.SentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "notDone", x.NotDoneExt)
+	validatePtr(v, "notDoneReason", x.NotDoneReason)
+	validateSlice(v, "category", x.Category)
+	validateSlice(v, "medium", x.Medium)
+	validatePtr(v, "subject", x.Subject)
+	validateSlice(v, "recipient", x.Recipient)
+	validateSlice(v, "topic", x.Topic)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "sent", x.SentExt)
 	if x.Sent != "" && !fhirjson.CheckDateTime(x.Sent) {
 		v.BadFormat("sent", -1, "dateTime")
 	}
-	if x.ReceivedExt != nil {
-		m := v.Push("received")
-		x.ReceivedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "received", x.ReceivedExt)
 	if x.Received != "" && !fhirjson.CheckDateTime(x.Received) {
 		v.BadFormat("received", -1, "dateTime")
 	}
-	if x.Sender != nil {
-		m := v.Push("sender")
-		x.Sender.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonCode {
-		m := v.PushIndex("reasonCode", i)
-		x.ReasonCode[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonReference {
-		m := v.PushIndex("reasonReference", i)
-		x.ReasonReference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Payload {
-		m := v.PushIndex("payload", i)
-		x.Payload[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sender", x.Sender)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "payload", x.Payload)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "Communication".
@@ -481,31 +367,11 @@ func (x *CommunicationPayload) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ContentStringExt != nil {
-		m := v.Push("contentString")
-		x.ContentStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentAttachment != nil {
-		m := v.Push("contentAttachment")
-		x.ContentAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentReference != nil {
-		m := v.Push("contentReference")
-		x.ContentReference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentString", x.ContentStringExt)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of Communication.payload.content[x] that is set, or nil. It is one of:

@@ -274,160 +274,46 @@ func (x *ConceptMap) Validate() error {
 }
 
 func (x *ConceptMap) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PurposeExt != nil {
-		m := v.Push("purpose")
-		x.PurposeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceURIExt != nil {
-		m := v.Push("sourceUri")
-		x.SourceURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceReference != nil {
-		m := v.Push("sourceReference")
-		x.SourceReference.validate(v)
-		v.Pop(m)
-	}
-	if x.TargetURIExt != nil {
-		m := v.Push("targetUri")
-		x.TargetURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TargetReference != nil {
-		m := v.Push("targetReference")
-		x.TargetReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Group {
-		m := v.PushIndex("group", i)
-		x.Group[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "sourceUri", x.SourceURIExt)
+	validatePtr(v, "sourceReference", x.SourceReference)
+	validatePtr(v, "targetUri", x.TargetURIExt)
+	validatePtr(v, "targetReference", x.TargetReference)
+	validateSlice(v, "group", x.Group)
 }
 
 // ResourceType returns "ConceptMap".
@@ -598,49 +484,17 @@ func (x *ConceptMapGroup) Validate() error {
 }
 
 func (x *ConceptMapGroup) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SourceExt != nil {
-		m := v.Push("source")
-		x.SourceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceVersionExt != nil {
-		m := v.Push("sourceVersion")
-		x.SourceVersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TargetExt != nil {
-		m := v.Push("target")
-		x.TargetExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TargetVersionExt != nil {
-		m := v.Push("targetVersion")
-		x.TargetVersionExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "source", x.SourceExt)
+	validatePtr(v, "sourceVersion", x.SourceVersionExt)
+	validatePtr(v, "target", x.TargetExt)
+	validatePtr(v, "targetVersion", x.TargetVersionExt)
 	if !(len(x.Element) > 0) {
 		v.Missing("element")
 	}
-	for i := range x.Element {
-		m := v.PushIndex("element", i)
-		x.Element[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Unmapped != nil {
-		m := v.Push("unmapped")
-		x.Unmapped.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "element", x.Element)
+	validatePtr(v, "unmapped", x.Unmapped)
 }
 
 // ConceptMapGroupElement is the backbone element ConceptMap.group.element of FHIR STU3 (3.0.1).
@@ -728,31 +582,11 @@ func (x *ConceptMapGroupElement) Validate() error {
 }
 
 func (x *ConceptMapGroupElement) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Target {
-		m := v.PushIndex("target", i)
-		x.Target[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validateSlice(v, "target", x.Target)
 }
 
 // ConceptMapGroupElementTarget is the backbone element ConceptMap.group.element.target of FHIR STU3 (3.0.1).
@@ -865,49 +699,17 @@ func (x *ConceptMapGroupElementTarget) Validate() error {
 }
 
 func (x *ConceptMapGroupElementTarget) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
 	if x.Equivalence != "" && !x.Equivalence.IsValid() {
 		v.BadCode("equivalence", -1, "http://hl7.org/fhir/ValueSet/concept-map-equivalence")
 	}
-	if x.EquivalenceExt != nil {
-		m := v.Push("equivalence")
-		x.EquivalenceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CommentExt != nil {
-		m := v.Push("comment")
-		x.CommentExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DependsOn {
-		m := v.PushIndex("dependsOn", i)
-		x.DependsOn[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Product {
-		m := v.PushIndex("product", i)
-		x.Product[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "equivalence", x.EquivalenceExt)
+	validatePtr(v, "comment", x.CommentExt)
+	validateSlice(v, "dependsOn", x.DependsOn)
+	validateSlice(v, "product", x.Product)
 }
 
 // ConceptMapGroupElementTargetDependsOn is the backbone element ConceptMap.group.element.target.dependsOn of FHIR STU3 (3.0.1).
@@ -1014,42 +816,18 @@ func (x *ConceptMapGroupElementTargetDependsOn) Validate() error {
 }
 
 func (x *ConceptMapGroupElementTargetDependsOn) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Property != "" || x.PropertyExt != nil) {
 		v.Missing("property")
 	}
-	if x.PropertyExt != nil {
-		m := v.Push("property")
-		x.PropertyExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "property", x.PropertyExt)
+	validatePtr(v, "system", x.SystemExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
 }
 
 // ConceptMapGroupUnmapped is the backbone element ConceptMap.group.unmapped of FHIR STU3 (3.0.1).
@@ -1152,40 +930,16 @@ func (x *ConceptMapGroupUnmapped) Validate() error {
 }
 
 func (x *ConceptMapGroupUnmapped) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Mode != "" || x.ModeExt != nil) {
 		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/conceptmap-unmapped-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "url", x.URLExt)
 }

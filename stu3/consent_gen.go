@@ -224,163 +224,49 @@ func (x *Consent) Validate() error {
 }
 
 func (x *Consent) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/consent-state-codes")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Category {
-		m := v.PushIndex("category", i)
-		x.Category[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "category", x.Category)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	if x.DateTimeExt != nil {
-		m := v.Push("dateTime")
-		x.DateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "dateTime", x.DateTimeExt)
 	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
 		v.BadFormat("dateTime", -1, "dateTime")
 	}
-	for i := range x.ConsentingParty {
-		m := v.PushIndex("consentingParty", i)
-		x.ConsentingParty[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Actor {
-		m := v.PushIndex("actor", i)
-		x.Actor[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Organization {
-		m := v.PushIndex("organization", i)
-		x.Organization[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SourceAttachment != nil {
-		m := v.Push("sourceAttachment")
-		x.SourceAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceIdentifier != nil {
-		m := v.Push("sourceIdentifier")
-		x.SourceIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceReference != nil {
-		m := v.Push("sourceReference")
-		x.SourceReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Policy {
-		m := v.PushIndex("policy", i)
-		x.Policy[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PolicyRuleExt != nil {
-		m := v.Push("policyRule")
-		x.PolicyRuleExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SecurityLabel {
-		m := v.PushIndex("securityLabel", i)
-		x.SecurityLabel[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Purpose {
-		m := v.PushIndex("purpose", i)
-		x.Purpose[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DataPeriod != nil {
-		m := v.Push("dataPeriod")
-		x.DataPeriod.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Data {
-		m := v.PushIndex("data", i)
-		x.Data[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Except {
-		m := v.PushIndex("except", i)
-		x.Except[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "consentingParty", x.ConsentingParty)
+	validateSlice(v, "actor", x.Actor)
+	validateSlice(v, "action", x.Action)
+	validateSlice(v, "organization", x.Organization)
+	validatePtr(v, "sourceAttachment", x.SourceAttachment)
+	validatePtr(v, "sourceIdentifier", x.SourceIdentifier)
+	validatePtr(v, "sourceReference", x.SourceReference)
+	validateSlice(v, "policy", x.Policy)
+	validatePtr(v, "policyRule", x.PolicyRuleExt)
+	validateSlice(v, "securityLabel", x.SecurityLabel)
+	validateSlice(v, "purpose", x.Purpose)
+	validatePtr(v, "dataPeriod", x.DataPeriod)
+	validateSlice(v, "data", x.Data)
+	validateSlice(v, "except", x.Except)
 }
 
 // ResourceType returns "Consent".
@@ -491,32 +377,16 @@ func (x *ConsentActor) Validate() error {
 }
 
 func (x *ConsentActor) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Role != nil) {
 		v.Missing("role")
 	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "role", x.Role)
 	if !(x.Reference != nil) {
 		v.Missing("reference")
 	}
-	if x.Reference != nil {
-		m := v.Push("reference")
-		x.Reference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "reference", x.Reference)
 }
 
 // ConsentPolicy is the backbone element Consent.policy of FHIR STU3 (3.0.1).
@@ -597,26 +467,10 @@ func (x *ConsentPolicy) Validate() error {
 }
 
 func (x *ConsentPolicy) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.AuthorityExt != nil {
-		m := v.Push("authority")
-		x.AuthorityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UriExt != nil {
-		m := v.Push("uri")
-		x.UriExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "authority", x.AuthorityExt)
+	validatePtr(v, "uri", x.UriExt)
 }
 
 // ConsentData is the backbone element Consent.data of FHIR STU3 (3.0.1).
@@ -692,35 +546,19 @@ func (x *ConsentData) Validate() error {
 }
 
 func (x *ConsentData) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Meaning != "" || x.MeaningExt != nil) {
 		v.Missing("meaning")
 	}
 	if x.Meaning != "" && !x.Meaning.IsValid() {
 		v.BadCode("meaning", -1, "http://hl7.org/fhir/ValueSet/consent-data-meaning")
 	}
-	if x.MeaningExt != nil {
-		m := v.Push("meaning")
-		x.MeaningExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meaning", x.MeaningExt)
 	if !(x.Reference != nil) {
 		v.Missing("reference")
 	}
-	if x.Reference != nil {
-		m := v.Push("reference")
-		x.Reference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "reference", x.Reference)
 }
 
 // ConsentExcept is the backbone element Consent.except of FHIR STU3 (3.0.1).
@@ -836,72 +674,24 @@ func (x *ConsentExcept) Validate() error {
 }
 
 func (x *ConsentExcept) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/consent-except-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Actor {
-		m := v.PushIndex("actor", i)
-		x.Actor[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SecurityLabel {
-		m := v.PushIndex("securityLabel", i)
-		x.SecurityLabel[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Purpose {
-		m := v.PushIndex("purpose", i)
-		x.Purpose[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Class {
-		m := v.PushIndex("class", i)
-		x.Class[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Code {
-		m := v.PushIndex("code", i)
-		x.Code[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DataPeriod != nil {
-		m := v.Push("dataPeriod")
-		x.DataPeriod.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Data {
-		m := v.PushIndex("data", i)
-		x.Data[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "actor", x.Actor)
+	validateSlice(v, "action", x.Action)
+	validateSlice(v, "securityLabel", x.SecurityLabel)
+	validateSlice(v, "purpose", x.Purpose)
+	validateSlice(v, "class", x.Class)
+	validateSlice(v, "code", x.Code)
+	validatePtr(v, "dataPeriod", x.DataPeriod)
+	validateSlice(v, "data", x.Data)
 }
 
 // ConsentExceptActor is the backbone element Consent.except.actor of FHIR STU3 (3.0.1).
@@ -972,32 +762,16 @@ func (x *ConsentExceptActor) Validate() error {
 }
 
 func (x *ConsentExceptActor) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Role != nil) {
 		v.Missing("role")
 	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "role", x.Role)
 	if !(x.Reference != nil) {
 		v.Missing("reference")
 	}
-	if x.Reference != nil {
-		m := v.Push("reference")
-		x.Reference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "reference", x.Reference)
 }
 
 // ConsentExceptData is the backbone element Consent.except.data of FHIR STU3 (3.0.1).
@@ -1073,33 +847,17 @@ func (x *ConsentExceptData) Validate() error {
 }
 
 func (x *ConsentExceptData) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Meaning != "" || x.MeaningExt != nil) {
 		v.Missing("meaning")
 	}
 	if x.Meaning != "" && !x.Meaning.IsValid() {
 		v.BadCode("meaning", -1, "http://hl7.org/fhir/ValueSet/consent-data-meaning")
 	}
-	if x.MeaningExt != nil {
-		m := v.Push("meaning")
-		x.MeaningExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meaning", x.MeaningExt)
 	if !(x.Reference != nil) {
 		v.Missing("reference")
 	}
-	if x.Reference != nil {
-		m := v.Push("reference")
-		x.Reference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "reference", x.Reference)
 }

@@ -239,177 +239,47 @@ func (x *Contract) Validate() error {
 }
 
 func (x *Contract) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/contract-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IssuedExt != nil {
-		m := v.Push("issued")
-		x.IssuedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "issued", x.IssuedExt)
 	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
 		v.BadFormat("issued", -1, "dateTime")
 	}
-	if x.Applies != nil {
-		m := v.Push("applies")
-		x.Applies.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Subject {
-		m := v.PushIndex("subject", i)
-		x.Subject[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Topic {
-		m := v.PushIndex("topic", i)
-		x.Topic[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Authority {
-		m := v.PushIndex("authority", i)
-		x.Authority[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Domain {
-		m := v.PushIndex("domain", i)
-		x.Domain[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubType {
-		m := v.PushIndex("subType", i)
-		x.SubType[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ActionReason {
-		m := v.PushIndex("actionReason", i)
-		x.ActionReason[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DecisionType != nil {
-		m := v.Push("decisionType")
-		x.DecisionType.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentDerivative != nil {
-		m := v.Push("contentDerivative")
-		x.ContentDerivative.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SecurityLabel {
-		m := v.PushIndex("securityLabel", i)
-		x.SecurityLabel[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Agent {
-		m := v.PushIndex("agent", i)
-		x.Agent[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Signer {
-		m := v.PushIndex("signer", i)
-		x.Signer[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ValuedItem {
-		m := v.PushIndex("valuedItem", i)
-		x.ValuedItem[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Term {
-		m := v.PushIndex("term", i)
-		x.Term[i].validate(v)
-		v.Pop(m)
-	}
-	if x.BindingAttachment != nil {
-		m := v.Push("bindingAttachment")
-		x.BindingAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.BindingReference != nil {
-		m := v.Push("bindingReference")
-		x.BindingReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Friendly {
-		m := v.PushIndex("friendly", i)
-		x.Friendly[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Legal {
-		m := v.PushIndex("legal", i)
-		x.Legal[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Rule {
-		m := v.PushIndex("rule", i)
-		x.Rule[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "applies", x.Applies)
+	validateSlice(v, "subject", x.Subject)
+	validateSlice(v, "topic", x.Topic)
+	validateSlice(v, "authority", x.Authority)
+	validateSlice(v, "domain", x.Domain)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "subType", x.SubType)
+	validateSlice(v, "action", x.Action)
+	validateSlice(v, "actionReason", x.ActionReason)
+	validatePtr(v, "decisionType", x.DecisionType)
+	validatePtr(v, "contentDerivative", x.ContentDerivative)
+	validateSlice(v, "securityLabel", x.SecurityLabel)
+	validateSlice(v, "agent", x.Agent)
+	validateSlice(v, "signer", x.Signer)
+	validateSlice(v, "valuedItem", x.ValuedItem)
+	validateSlice(v, "term", x.Term)
+	validatePtr(v, "bindingAttachment", x.BindingAttachment)
+	validatePtr(v, "bindingReference", x.BindingReference)
+	validateSlice(v, "friendly", x.Friendly)
+	validateSlice(v, "legal", x.Legal)
+	validateSlice(v, "rule", x.Rule)
 }
 
 // ResourceType returns "Contract".
@@ -516,29 +386,13 @@ func (x *ContractAgent) Validate() error {
 }
 
 func (x *ContractAgent) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Actor != nil) {
 		v.Missing("actor")
 	}
-	if x.Actor != nil {
-		m := v.Push("actor")
-		x.Actor.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Role {
-		m := v.PushIndex("role", i)
-		x.Role[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "actor", x.Actor)
+	validateSlice(v, "role", x.Role)
 }
 
 // ContractSigner is the backbone element Contract.signer of FHIR STU3 (3.0.1).
@@ -614,40 +468,20 @@ func (x *ContractSigner) Validate() error {
 }
 
 func (x *ContractSigner) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
 	if !(x.Party != nil) {
 		v.Missing("party")
 	}
-	if x.Party != nil {
-		m := v.Push("party")
-		x.Party.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "party", x.Party)
 	if !(len(x.Signature) > 0) {
 		v.Missing("signature")
 	}
-	for i := range x.Signature {
-		m := v.PushIndex("signature", i)
-		x.Signature[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "signature", x.Signature)
 }
 
 // ContractValuedItem is the backbone element Contract.valuedItem of FHIR STU3 (3.0.1).
@@ -768,64 +602,20 @@ func (x *ContractValuedItem) Validate() error {
 }
 
 func (x *ContractValuedItem) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.EntityCodeableConcept != nil {
-		m := v.Push("entityCodeableConcept")
-		x.EntityCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.EntityReference != nil {
-		m := v.Push("entityReference")
-		x.EntityReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.EffectiveTimeExt != nil {
-		m := v.Push("effectiveTime")
-		x.EffectiveTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "entityCodeableConcept", x.EntityCodeableConcept)
+	validatePtr(v, "entityReference", x.EntityReference)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "effectiveTime", x.EffectiveTimeExt)
 	if x.EffectiveTime != "" && !fhirjson.CheckDateTime(x.EffectiveTime) {
 		v.BadFormat("effectiveTime", -1, "dateTime")
 	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PointsExt != nil {
-		m := v.Push("points")
-		x.PointsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "points", x.PointsExt)
+	validatePtr(v, "net", x.Net)
 }
 
 // Entity returns the value of Contract.valuedItem.entity[x] that is set, or nil. It is one of:
@@ -985,84 +775,24 @@ func (x *ContractTerm) Validate() error {
 }
 
 func (x *ContractTerm) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.IssuedExt != nil {
-		m := v.Push("issued")
-		x.IssuedExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "issued", x.IssuedExt)
 	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
 		v.BadFormat("issued", -1, "dateTime")
 	}
-	if x.Applies != nil {
-		m := v.Push("applies")
-		x.Applies.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.SubType != nil {
-		m := v.Push("subType")
-		x.SubType.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Topic {
-		m := v.PushIndex("topic", i)
-		x.Topic[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ActionReason {
-		m := v.PushIndex("actionReason", i)
-		x.ActionReason[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SecurityLabel {
-		m := v.PushIndex("securityLabel", i)
-		x.SecurityLabel[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Agent {
-		m := v.PushIndex("agent", i)
-		x.Agent[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ValuedItem {
-		m := v.PushIndex("valuedItem", i)
-		x.ValuedItem[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Group {
-		m := v.PushIndex("group", i)
-		x.Group[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "applies", x.Applies)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "subType", x.SubType)
+	validateSlice(v, "topic", x.Topic)
+	validateSlice(v, "action", x.Action)
+	validateSlice(v, "actionReason", x.ActionReason)
+	validateSlice(v, "securityLabel", x.SecurityLabel)
+	validateSlice(v, "agent", x.Agent)
+	validatePtr(v, "text", x.TextExt)
+	validateSlice(v, "valuedItem", x.ValuedItem)
+	validateSlice(v, "group", x.Group)
 }
 
 // ContractTermAgent is the backbone element Contract.term.agent of FHIR STU3 (3.0.1).
@@ -1133,29 +863,13 @@ func (x *ContractTermAgent) Validate() error {
 }
 
 func (x *ContractTermAgent) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Actor != nil) {
 		v.Missing("actor")
 	}
-	if x.Actor != nil {
-		m := v.Push("actor")
-		x.Actor.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Role {
-		m := v.PushIndex("role", i)
-		x.Role[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "actor", x.Actor)
+	validateSlice(v, "role", x.Role)
 }
 
 // ContractTermValuedItem is the backbone element Contract.term.valuedItem of FHIR STU3 (3.0.1).
@@ -1278,64 +992,20 @@ func (x *ContractTermValuedItem) Validate() error {
 }
 
 func (x *ContractTermValuedItem) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.EntityCodeableConcept != nil {
-		m := v.Push("entityCodeableConcept")
-		x.EntityCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.EntityReference != nil {
-		m := v.Push("entityReference")
-		x.EntityReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.EffectiveTimeExt != nil {
-		m := v.Push("effectiveTime")
-		x.EffectiveTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "entityCodeableConcept", x.EntityCodeableConcept)
+	validatePtr(v, "entityReference", x.EntityReference)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "effectiveTime", x.EffectiveTimeExt)
 	if x.EffectiveTime != "" && !fhirjson.CheckDateTime(x.EffectiveTime) {
 		v.BadFormat("effectiveTime", -1, "dateTime")
 	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PointsExt != nil {
-		m := v.Push("points")
-		x.PointsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "points", x.PointsExt)
+	validatePtr(v, "net", x.Net)
 }
 
 // Entity returns the value of Contract.term.valuedItem.entity[x] that is set, or nil. It is one of:
@@ -1433,26 +1103,10 @@ func (x *ContractFriendly) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ContentAttachment != nil {
-		m := v.Push("contentAttachment")
-		x.ContentAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentReference != nil {
-		m := v.Push("contentReference")
-		x.ContentReference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of Contract.friendly.content[x] that is set, or nil. It is one of:
@@ -1550,26 +1204,10 @@ func (x *ContractLegal) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ContentAttachment != nil {
-		m := v.Push("contentAttachment")
-		x.ContentAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentReference != nil {
-		m := v.Push("contentReference")
-		x.ContentReference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of Contract.legal.content[x] that is set, or nil. It is one of:
@@ -1667,26 +1305,10 @@ func (x *ContractRule) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ContentAttachment != nil {
-		m := v.Push("contentAttachment")
-		x.ContentAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentReference != nil {
-		m := v.Push("contentReference")
-		x.ContentReference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of Contract.rule.content[x] that is set, or nil. It is one of:

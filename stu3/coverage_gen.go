@@ -219,137 +219,39 @@ func (x *Coverage) Validate() error {
 }
 
 func (x *Coverage) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.PolicyHolder != nil {
-		m := v.Push("policyHolder")
-		x.PolicyHolder.validate(v)
-		v.Pop(m)
-	}
-	if x.Subscriber != nil {
-		m := v.Push("subscriber")
-		x.Subscriber.validate(v)
-		v.Pop(m)
-	}
-	if x.SubscriberIDExt != nil {
-		m := v.Push("subscriberId")
-		x.SubscriberIDExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Beneficiary != nil {
-		m := v.Push("beneficiary")
-		x.Beneficiary.validate(v)
-		v.Pop(m)
-	}
-	if x.Relationship != nil {
-		m := v.Push("relationship")
-		x.Relationship.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Payor {
-		m := v.PushIndex("payor", i)
-		x.Payor[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Grouping != nil {
-		m := v.Push("grouping")
-		x.Grouping.validate(v)
-		v.Pop(m)
-	}
-	if x.DependentExt != nil {
-		m := v.Push("dependent")
-		x.DependentExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OrderExt != nil {
-		m := v.Push("order")
-		x.OrderExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "policyHolder", x.PolicyHolder)
+	validatePtr(v, "subscriber", x.Subscriber)
+	validatePtr(v, "subscriberId", x.SubscriberIDExt)
+	validatePtr(v, "beneficiary", x.Beneficiary)
+	validatePtr(v, "relationship", x.Relationship)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "payor", x.Payor)
+	validatePtr(v, "grouping", x.Grouping)
+	validatePtr(v, "dependent", x.DependentExt)
+	validatePtr(v, "sequence", x.SequenceExt)
+	validatePtr(v, "order", x.OrderExt)
 	if x.Order != nil && *x.Order < 1 {
 		v.BadFormat("order", -1, "positiveInt")
 	}
-	if x.NetworkExt != nil {
-		m := v.Push("network")
-		x.NetworkExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contract {
-		m := v.PushIndex("contract", i)
-		x.Contract[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "network", x.NetworkExt)
+	validateSlice(v, "contract", x.Contract)
 }
 
 // ResourceType returns "Coverage".
@@ -542,74 +444,18 @@ func (x *CoverageGrouping) Validate() error {
 }
 
 func (x *CoverageGrouping) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.GroupExt != nil {
-		m := v.Push("group")
-		x.GroupExt.validate(v)
-		v.Pop(m)
-	}
-	if x.GroupDisplayExt != nil {
-		m := v.Push("groupDisplay")
-		x.GroupDisplayExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SubGroupExt != nil {
-		m := v.Push("subGroup")
-		x.SubGroupExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SubGroupDisplayExt != nil {
-		m := v.Push("subGroupDisplay")
-		x.SubGroupDisplayExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PlanExt != nil {
-		m := v.Push("plan")
-		x.PlanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PlanDisplayExt != nil {
-		m := v.Push("planDisplay")
-		x.PlanDisplayExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SubPlanExt != nil {
-		m := v.Push("subPlan")
-		x.SubPlanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SubPlanDisplayExt != nil {
-		m := v.Push("subPlanDisplay")
-		x.SubPlanDisplayExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ClassExt != nil {
-		m := v.Push("class")
-		x.ClassExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ClassDisplayExt != nil {
-		m := v.Push("classDisplay")
-		x.ClassDisplayExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SubClassExt != nil {
-		m := v.Push("subClass")
-		x.SubClassExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SubClassDisplayExt != nil {
-		m := v.Push("subClassDisplay")
-		x.SubClassDisplayExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "group", x.GroupExt)
+	validatePtr(v, "groupDisplay", x.GroupDisplayExt)
+	validatePtr(v, "subGroup", x.SubGroupExt)
+	validatePtr(v, "subGroupDisplay", x.SubGroupDisplayExt)
+	validatePtr(v, "plan", x.PlanExt)
+	validatePtr(v, "planDisplay", x.PlanDisplayExt)
+	validatePtr(v, "subPlan", x.SubPlanExt)
+	validatePtr(v, "subPlanDisplay", x.SubPlanDisplayExt)
+	validatePtr(v, "class", x.ClassExt)
+	validatePtr(v, "classDisplay", x.ClassDisplayExt)
+	validatePtr(v, "subClass", x.SubClassExt)
+	validatePtr(v, "subClassDisplay", x.SubClassDisplayExt)
 }

@@ -154,69 +154,23 @@ func (x *Address) Validate() error {
 }
 
 func (x *Address) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if x.Use != "" && !x.Use.IsValid() {
 		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/address-use")
 	}
-	if x.UseExt != nil {
-		m := v.Push("use")
-		x.UseExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "use", x.UseExt)
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/address-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.LineExt {
-		if e != nil {
-			m := v.PushIndex("line", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.CityExt != nil {
-		m := v.Push("city")
-		x.CityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DistrictExt != nil {
-		m := v.Push("district")
-		x.DistrictExt.validate(v)
-		v.Pop(m)
-	}
-	if x.StateExt != nil {
-		m := v.Push("state")
-		x.StateExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PostalCodeExt != nil {
-		m := v.Push("postalCode")
-		x.PostalCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CountryExt != nil {
-		m := v.Push("country")
-		x.CountryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "text", x.TextExt)
+	validatePtrs(v, "line", x.LineExt)
+	validatePtr(v, "city", x.CityExt)
+	validatePtr(v, "district", x.DistrictExt)
+	validatePtr(v, "state", x.StateExt)
+	validatePtr(v, "postalCode", x.PostalCodeExt)
+	validatePtr(v, "country", x.CountryExt)
+	validatePtr(v, "period", x.Period)
 }
 
 // Age is the FHIR STU3 (3.0.1) datatype Age (http://hl7.org/fhir/StructureDefinition/Age).
@@ -322,39 +276,15 @@ func (x *Age) Validate() error {
 }
 
 func (x *Age) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
 		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		m := v.Push("comparator")
-		x.ComparatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Annotation is the FHIR STU3 (3.0.1) datatype Annotation (http://hl7.org/fhir/StructureDefinition/Annotation).
@@ -445,37 +375,17 @@ func (x *Annotation) Validate() error {
 }
 
 func (x *Annotation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.AuthorReference != nil {
-		m := v.Push("authorReference")
-		x.AuthorReference.validate(v)
-		v.Pop(m)
-	}
-	if x.AuthorStringExt != nil {
-		m := v.Push("authorString")
-		x.AuthorStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TimeExt != nil {
-		m := v.Push("time")
-		x.TimeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "authorReference", x.AuthorReference)
+	validatePtr(v, "authorString", x.AuthorStringExt)
+	validatePtr(v, "time", x.TimeExt)
 	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
 		v.BadFormat("time", -1, "dateTime")
 	}
 	if !(x.Text != "" || x.TextExt != nil) {
 		v.Missing("text")
 	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "text", x.TextExt)
 }
 
 // Author returns the value of Annotation.author[x] that is set, or nil. It is one of:
@@ -635,54 +545,18 @@ func (x *Attachment) Validate() error {
 }
 
 func (x *Attachment) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ContentTypeExt != nil {
-		m := v.Push("contentType")
-		x.ContentTypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DataExt != nil {
-		m := v.Push("data")
-		x.DataExt.validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SizeExt != nil {
-		m := v.Push("size")
-		x.SizeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "data", x.DataExt)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "size", x.SizeExt)
 	if x.Size != nil && *x.Size < 0 {
 		v.BadFormat("size", -1, "unsignedInt")
 	}
-	if x.HashExt != nil {
-		m := v.Push("hash")
-		x.HashExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CreationExt != nil {
-		m := v.Push("creation")
-		x.CreationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "hash", x.HashExt)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "creation", x.CreationExt)
 	if x.Creation != "" && !fhirjson.CheckDateTime(x.Creation) {
 		v.BadFormat("creation", -1, "dateTime")
 	}
@@ -756,21 +630,9 @@ func (x *CodeableConcept) Validate() error {
 }
 
 func (x *CodeableConcept) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Coding {
-		m := v.PushIndex("coding", i)
-		x.Coding[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "coding", x.Coding)
+	validatePtr(v, "text", x.TextExt)
 }
 
 // Coding is the FHIR STU3 (3.0.1) datatype Coding (http://hl7.org/fhir/StructureDefinition/Coding).
@@ -876,36 +738,12 @@ func (x *Coding) Validate() error {
 }
 
 func (x *Coding) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UserSelectedExt != nil {
-		m := v.Push("userSelected")
-		x.UserSelectedExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "userSelected", x.UserSelectedExt)
 }
 
 // ContactDetail is the FHIR STU3 (3.0.1) datatype ContactDetail (http://hl7.org/fhir/StructureDefinition/ContactDetail).
@@ -976,21 +814,9 @@ func (x *ContactDetail) Validate() error {
 }
 
 func (x *ContactDetail) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // ContactPoint is the FHIR STU3 (3.0.1) datatype ContactPoint (http://hl7.org/fhir/StructureDefinition/ContactPoint).
@@ -1091,45 +917,21 @@ func (x *ContactPoint) Validate() error {
 }
 
 func (x *ContactPoint) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if x.System != "" && !x.System.IsValid() {
 		v.BadCode("system", -1, "http://hl7.org/fhir/ValueSet/contact-point-system")
 	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Use != "" && !x.Use.IsValid() {
 		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/contact-point-use")
 	}
-	if x.UseExt != nil {
-		m := v.Push("use")
-		x.UseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RankExt != nil {
-		m := v.Push("rank")
-		x.RankExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "rank", x.RankExt)
 	if x.Rank != nil && *x.Rank < 1 {
 		v.BadFormat("rank", -1, "positiveInt")
 	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "period", x.Period)
 }
 
 // Contributor is the FHIR STU3 (3.0.1) datatype Contributor (http://hl7.org/fhir/StructureDefinition/Contributor).
@@ -1210,35 +1012,19 @@ func (x *Contributor) Validate() error {
 }
 
 func (x *Contributor) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/contributor-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "contact", x.Contact)
 }
 
 // Count is the FHIR STU3 (3.0.1) datatype Count (http://hl7.org/fhir/StructureDefinition/Count).
@@ -1344,39 +1130,15 @@ func (x *Count) Validate() error {
 }
 
 func (x *Count) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
 		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		m := v.Push("comparator")
-		x.ComparatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // DataRequirement is the FHIR STU3 (3.0.1) datatype DataRequirement (http://hl7.org/fhir/StructureDefinition/DataRequirement).
@@ -1472,46 +1234,18 @@ func (x *DataRequirement) Validate() error {
 }
 
 func (x *DataRequirement) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/all-types")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.ProfileExt {
-		if e != nil {
-			m := v.PushIndex("profile", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.MustSupportExt {
-		if e != nil {
-			m := v.PushIndex("mustSupport", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.CodeFilter {
-		m := v.PushIndex("codeFilter", i)
-		x.CodeFilter[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DateFilter {
-		m := v.PushIndex("dateFilter", i)
-		x.DateFilter[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtrs(v, "profile", x.ProfileExt)
+	validatePtrs(v, "mustSupport", x.MustSupportExt)
+	validateSlice(v, "codeFilter", x.CodeFilter)
+	validateSlice(v, "dateFilter", x.DateFilter)
 }
 
 // DataRequirementCodeFilter is the backbone element DataRequirement.codeFilter of FHIR STU3 (3.0.1).
@@ -1614,46 +1348,16 @@ func (x *DataRequirementCodeFilter) Validate() error {
 }
 
 func (x *DataRequirementCodeFilter) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
 		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSetStringExt != nil {
-		m := v.Push("valueSetString")
-		x.ValueSetStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSetReference != nil {
-		m := v.Push("valueSetReference")
-		x.ValueSetReference.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.ValueCodeExt {
-		if e != nil {
-			m := v.PushIndex("valueCode", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.ValueCoding {
-		m := v.PushIndex("valueCoding", i)
-		x.ValueCoding[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ValueCodeableConcept {
-		m := v.PushIndex("valueCodeableConcept", i)
-		x.ValueCodeableConcept[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "valueSetString", x.ValueSetStringExt)
+	validatePtr(v, "valueSetReference", x.ValueSetReference)
+	validatePtrs(v, "valueCode", x.ValueCodeExt)
+	validateSlice(v, "valueCoding", x.ValueCoding)
+	validateSlice(v, "valueCodeableConcept", x.ValueCodeableConcept)
 }
 
 // ValueSet returns the value of DataRequirement.codeFilter.valueSet[x] that is set, or nil. It is one of:
@@ -1765,37 +1469,17 @@ func (x *DataRequirementDateFilter) Validate() error {
 }
 
 func (x *DataRequirementDateFilter) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
 		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDateTimeExt != nil {
-		m := v.Push("valueDateTime")
-		x.ValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
 		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValuePeriod != nil {
-		m := v.Push("valuePeriod")
-		x.ValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDuration != nil {
-		m := v.Push("valueDuration")
-		x.ValueDuration.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueDuration", x.ValueDuration)
 }
 
 // Value returns the value of DataRequirement.dateFilter.value[x] that is set, or nil. It is one of:
@@ -1929,39 +1613,15 @@ func (x *Distance) Validate() error {
 }
 
 func (x *Distance) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
 		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		m := v.Push("comparator")
-		x.ComparatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Dosage is the FHIR STU3 (3.0.1) datatype Dosage (http://hl7.org/fhir/StructureDefinition/Dosage).
@@ -2127,101 +1787,25 @@ func (x *Dosage) Validate() error {
 }
 
 func (x *Dosage) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.AdditionalInstruction {
-		m := v.PushIndex("additionalInstruction", i)
-		x.AdditionalInstruction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PatientInstructionExt != nil {
-		m := v.Push("patientInstruction")
-		x.PatientInstructionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Timing != nil {
-		m := v.Push("timing")
-		x.Timing.validate(v)
-		v.Pop(m)
-	}
-	if x.AsNeededBooleanExt != nil {
-		m := v.Push("asNeededBoolean")
-		x.AsNeededBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AsNeededCodeableConcept != nil {
-		m := v.Push("asNeededCodeableConcept")
-		x.AsNeededCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.Site != nil {
-		m := v.Push("site")
-		x.Site.validate(v)
-		v.Pop(m)
-	}
-	if x.Route != nil {
-		m := v.Push("route")
-		x.Route.validate(v)
-		v.Pop(m)
-	}
-	if x.Method != nil {
-		m := v.Push("method")
-		x.Method.validate(v)
-		v.Pop(m)
-	}
-	if x.DoseRange != nil {
-		m := v.Push("doseRange")
-		x.DoseRange.validate(v)
-		v.Pop(m)
-	}
-	if x.DoseQuantity != nil {
-		m := v.Push("doseQuantity")
-		x.DoseQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxDosePerPeriod != nil {
-		m := v.Push("maxDosePerPeriod")
-		x.MaxDosePerPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxDosePerAdministration != nil {
-		m := v.Push("maxDosePerAdministration")
-		x.MaxDosePerAdministration.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxDosePerLifetime != nil {
-		m := v.Push("maxDosePerLifetime")
-		x.MaxDosePerLifetime.validate(v)
-		v.Pop(m)
-	}
-	if x.RateRatio != nil {
-		m := v.Push("rateRatio")
-		x.RateRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.RateRange != nil {
-		m := v.Push("rateRange")
-		x.RateRange.validate(v)
-		v.Pop(m)
-	}
-	if x.RateQuantity != nil {
-		m := v.Push("rateQuantity")
-		x.RateQuantity.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "sequence", x.SequenceExt)
+	validatePtr(v, "text", x.TextExt)
+	validateSlice(v, "additionalInstruction", x.AdditionalInstruction)
+	validatePtr(v, "patientInstruction", x.PatientInstructionExt)
+	validatePtr(v, "timing", x.Timing)
+	validatePtr(v, "asNeededBoolean", x.AsNeededBooleanExt)
+	validatePtr(v, "asNeededCodeableConcept", x.AsNeededCodeableConcept)
+	validatePtr(v, "site", x.Site)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "doseRange", x.DoseRange)
+	validatePtr(v, "doseQuantity", x.DoseQuantity)
+	validatePtr(v, "maxDosePerPeriod", x.MaxDosePerPeriod)
+	validatePtr(v, "maxDosePerAdministration", x.MaxDosePerAdministration)
+	validatePtr(v, "maxDosePerLifetime", x.MaxDosePerLifetime)
+	validatePtr(v, "rateRatio", x.RateRatio)
+	validatePtr(v, "rateRange", x.RateRange)
+	validatePtr(v, "rateQuantity", x.RateQuantity)
 }
 
 // AsNeeded returns the value of Dosage.asNeeded[x] that is set, or nil. It is one of:
@@ -2403,39 +1987,15 @@ func (x *Duration) Validate() error {
 }
 
 func (x *Duration) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
 		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		m := v.Push("comparator")
-		x.ComparatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Element is the FHIR STU3 (3.0.1) datatype Element (http://hl7.org/fhir/StructureDefinition/Element).
@@ -2491,11 +2051,7 @@ func (x *Element) Validate() error {
 }
 
 func (x *Element) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 }
 
 // ElementDefinition is the FHIR STU3 (3.0.1) datatype ElementDefinition (http://hl7.org/fhir/StructureDefinition/ElementDefinition).
@@ -3761,927 +3317,281 @@ func (x *ElementDefinition) Validate() error {
 }
 
 func (x *ElementDefinition) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
 		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "path", x.PathExt)
 	for i, c := range x.Representation {
 		if c != "" && !c.IsValid() {
 			v.BadCode("representation", i, "http://hl7.org/fhir/ValueSet/property-representation")
 		}
 	}
-	for i, e := range x.RepresentationExt {
-		if e != nil {
-			m := v.PushIndex("representation", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.SliceNameExt != nil {
-		m := v.Push("sliceName")
-		x.SliceNameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LabelExt != nil {
-		m := v.Push("label")
-		x.LabelExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Code {
-		m := v.PushIndex("code", i)
-		x.Code[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Slicing != nil {
-		m := v.Push("slicing")
-		x.Slicing.validate(v)
-		v.Pop(m)
-	}
-	if x.ShortExt != nil {
-		m := v.Push("short")
-		x.ShortExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefinitionExt != nil {
-		m := v.Push("definition")
-		x.DefinitionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CommentExt != nil {
-		m := v.Push("comment")
-		x.CommentExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RequirementsExt != nil {
-		m := v.Push("requirements")
-		x.RequirementsExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.AliasExt {
-		if e != nil {
-			m := v.PushIndex("alias", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.MinExt != nil {
-		m := v.Push("min")
-		x.MinExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "representation", x.RepresentationExt)
+	validatePtr(v, "sliceName", x.SliceNameExt)
+	validatePtr(v, "label", x.LabelExt)
+	validateSlice(v, "code", x.Code)
+	validatePtr(v, "slicing", x.Slicing)
+	validatePtr(v, "short", x.ShortExt)
+	validatePtr(v, "definition", x.DefinitionExt)
+	validatePtr(v, "comment", x.CommentExt)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtrs(v, "alias", x.AliasExt)
+	validatePtr(v, "min", x.MinExt)
 	if x.Min != nil && *x.Min < 0 {
 		v.BadFormat("min", -1, "unsignedInt")
 	}
-	if x.MaxExt != nil {
-		m := v.Push("max")
-		x.MaxExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Base != nil {
-		m := v.Push("base")
-		x.Base.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentReferenceExt != nil {
-		m := v.Push("contentReference")
-		x.ContentReferenceExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueBase64BinaryExt != nil {
-		m := v.Push("defaultValueBase64Binary")
-		x.DefaultValueBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueBooleanExt != nil {
-		m := v.Push("defaultValueBoolean")
-		x.DefaultValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueCodeExt != nil {
-		m := v.Push("defaultValueCode")
-		x.DefaultValueCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueDateExt != nil {
-		m := v.Push("defaultValueDate")
-		x.DefaultValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "max", x.MaxExt)
+	validatePtr(v, "base", x.Base)
+	validatePtr(v, "contentReference", x.ContentReferenceExt)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "defaultValueBase64Binary", x.DefaultValueBase64BinaryExt)
+	validatePtr(v, "defaultValueBoolean", x.DefaultValueBooleanExt)
+	validatePtr(v, "defaultValueCode", x.DefaultValueCodeExt)
+	validatePtr(v, "defaultValueDate", x.DefaultValueDateExt)
 	if x.DefaultValueDate != "" && !fhirjson.CheckDate(x.DefaultValueDate) {
 		v.BadFormat("defaultValueDate", -1, "date")
 	}
-	if x.DefaultValueDateTimeExt != nil {
-		m := v.Push("defaultValueDateTime")
-		x.DefaultValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueDateTime", x.DefaultValueDateTimeExt)
 	if x.DefaultValueDateTime != "" && !fhirjson.CheckDateTime(x.DefaultValueDateTime) {
 		v.BadFormat("defaultValueDateTime", -1, "dateTime")
 	}
-	if x.DefaultValueDecimalExt != nil {
-		m := v.Push("defaultValueDecimal")
-		x.DefaultValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueIDExt != nil {
-		m := v.Push("defaultValueId")
-		x.DefaultValueIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueDecimal", x.DefaultValueDecimalExt)
+	validatePtr(v, "defaultValueId", x.DefaultValueIDExt)
 	if x.DefaultValueID != "" && !fhirjson.CheckID(x.DefaultValueID) {
 		v.BadFormat("defaultValueId", -1, "id")
 	}
-	if x.DefaultValueInstantExt != nil {
-		m := v.Push("defaultValueInstant")
-		x.DefaultValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueInstant", x.DefaultValueInstantExt)
 	if x.DefaultValueInstant != "" && !fhirjson.CheckInstant(x.DefaultValueInstant) {
 		v.BadFormat("defaultValueInstant", -1, "instant")
 	}
-	if x.DefaultValueIntegerExt != nil {
-		m := v.Push("defaultValueInteger")
-		x.DefaultValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueMarkdownExt != nil {
-		m := v.Push("defaultValueMarkdown")
-		x.DefaultValueMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueOidExt != nil {
-		m := v.Push("defaultValueOid")
-		x.DefaultValueOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValuePositiveIntExt != nil {
-		m := v.Push("defaultValuePositiveInt")
-		x.DefaultValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueInteger", x.DefaultValueIntegerExt)
+	validatePtr(v, "defaultValueMarkdown", x.DefaultValueMarkdownExt)
+	validatePtr(v, "defaultValueOid", x.DefaultValueOidExt)
+	validatePtr(v, "defaultValuePositiveInt", x.DefaultValuePositiveIntExt)
 	if x.DefaultValuePositiveInt != nil && *x.DefaultValuePositiveInt < 1 {
 		v.BadFormat("defaultValuePositiveInt", -1, "positiveInt")
 	}
-	if x.DefaultValueStringExt != nil {
-		m := v.Push("defaultValueString")
-		x.DefaultValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueTimeExt != nil {
-		m := v.Push("defaultValueTime")
-		x.DefaultValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueString", x.DefaultValueStringExt)
+	validatePtr(v, "defaultValueTime", x.DefaultValueTimeExt)
 	if x.DefaultValueTime != "" && !fhirjson.CheckTime(x.DefaultValueTime) {
 		v.BadFormat("defaultValueTime", -1, "time")
 	}
-	if x.DefaultValueUnsignedIntExt != nil {
-		m := v.Push("defaultValueUnsignedInt")
-		x.DefaultValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueUnsignedInt", x.DefaultValueUnsignedIntExt)
 	if x.DefaultValueUnsignedInt != nil && *x.DefaultValueUnsignedInt < 0 {
 		v.BadFormat("defaultValueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.DefaultValueURIExt != nil {
-		m := v.Push("defaultValueUri")
-		x.DefaultValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueAddress != nil {
-		m := v.Push("defaultValueAddress")
-		x.DefaultValueAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueAge != nil {
-		m := v.Push("defaultValueAge")
-		x.DefaultValueAge.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueAnnotation != nil {
-		m := v.Push("defaultValueAnnotation")
-		x.DefaultValueAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueAttachment != nil {
-		m := v.Push("defaultValueAttachment")
-		x.DefaultValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueCodeableConcept != nil {
-		m := v.Push("defaultValueCodeableConcept")
-		x.DefaultValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueCoding != nil {
-		m := v.Push("defaultValueCoding")
-		x.DefaultValueCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueContactPoint != nil {
-		m := v.Push("defaultValueContactPoint")
-		x.DefaultValueContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueCount != nil {
-		m := v.Push("defaultValueCount")
-		x.DefaultValueCount.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueDistance != nil {
-		m := v.Push("defaultValueDistance")
-		x.DefaultValueDistance.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueDuration != nil {
-		m := v.Push("defaultValueDuration")
-		x.DefaultValueDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueHumanName != nil {
-		m := v.Push("defaultValueHumanName")
-		x.DefaultValueHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueIdentifier != nil {
-		m := v.Push("defaultValueIdentifier")
-		x.DefaultValueIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueMoney != nil {
-		m := v.Push("defaultValueMoney")
-		x.DefaultValueMoney.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValuePeriod != nil {
-		m := v.Push("defaultValuePeriod")
-		x.DefaultValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueQuantity != nil {
-		m := v.Push("defaultValueQuantity")
-		x.DefaultValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueRange != nil {
-		m := v.Push("defaultValueRange")
-		x.DefaultValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueRatio != nil {
-		m := v.Push("defaultValueRatio")
-		x.DefaultValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueReference != nil {
-		m := v.Push("defaultValueReference")
-		x.DefaultValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueSampledData != nil {
-		m := v.Push("defaultValueSampledData")
-		x.DefaultValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueSignature != nil {
-		m := v.Push("defaultValueSignature")
-		x.DefaultValueSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueTiming != nil {
-		m := v.Push("defaultValueTiming")
-		x.DefaultValueTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueMeta != nil {
-		m := v.Push("defaultValueMeta")
-		x.DefaultValueMeta.validate(v)
-		v.Pop(m)
-	}
-	if x.MeaningWhenMissingExt != nil {
-		m := v.Push("meaningWhenMissing")
-		x.MeaningWhenMissingExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OrderMeaningExt != nil {
-		m := v.Push("orderMeaning")
-		x.OrderMeaningExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedBase64BinaryExt != nil {
-		m := v.Push("fixedBase64Binary")
-		x.FixedBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedBooleanExt != nil {
-		m := v.Push("fixedBoolean")
-		x.FixedBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedCodeExt != nil {
-		m := v.Push("fixedCode")
-		x.FixedCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedDateExt != nil {
-		m := v.Push("fixedDate")
-		x.FixedDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueUri", x.DefaultValueURIExt)
+	validatePtr(v, "defaultValueAddress", x.DefaultValueAddress)
+	validatePtr(v, "defaultValueAge", x.DefaultValueAge)
+	validatePtr(v, "defaultValueAnnotation", x.DefaultValueAnnotation)
+	validatePtr(v, "defaultValueAttachment", x.DefaultValueAttachment)
+	validatePtr(v, "defaultValueCodeableConcept", x.DefaultValueCodeableConcept)
+	validatePtr(v, "defaultValueCoding", x.DefaultValueCoding)
+	validatePtr(v, "defaultValueContactPoint", x.DefaultValueContactPoint)
+	validatePtr(v, "defaultValueCount", x.DefaultValueCount)
+	validatePtr(v, "defaultValueDistance", x.DefaultValueDistance)
+	validatePtr(v, "defaultValueDuration", x.DefaultValueDuration)
+	validatePtr(v, "defaultValueHumanName", x.DefaultValueHumanName)
+	validatePtr(v, "defaultValueIdentifier", x.DefaultValueIdentifier)
+	validatePtr(v, "defaultValueMoney", x.DefaultValueMoney)
+	validatePtr(v, "defaultValuePeriod", x.DefaultValuePeriod)
+	validatePtr(v, "defaultValueQuantity", x.DefaultValueQuantity)
+	validatePtr(v, "defaultValueRange", x.DefaultValueRange)
+	validatePtr(v, "defaultValueRatio", x.DefaultValueRatio)
+	validatePtr(v, "defaultValueReference", x.DefaultValueReference)
+	validatePtr(v, "defaultValueSampledData", x.DefaultValueSampledData)
+	validatePtr(v, "defaultValueSignature", x.DefaultValueSignature)
+	validatePtr(v, "defaultValueTiming", x.DefaultValueTiming)
+	validatePtr(v, "defaultValueMeta", x.DefaultValueMeta)
+	validatePtr(v, "meaningWhenMissing", x.MeaningWhenMissingExt)
+	validatePtr(v, "orderMeaning", x.OrderMeaningExt)
+	validatePtr(v, "fixedBase64Binary", x.FixedBase64BinaryExt)
+	validatePtr(v, "fixedBoolean", x.FixedBooleanExt)
+	validatePtr(v, "fixedCode", x.FixedCodeExt)
+	validatePtr(v, "fixedDate", x.FixedDateExt)
 	if x.FixedDate != "" && !fhirjson.CheckDate(x.FixedDate) {
 		v.BadFormat("fixedDate", -1, "date")
 	}
-	if x.FixedDateTimeExt != nil {
-		m := v.Push("fixedDateTime")
-		x.FixedDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedDateTime", x.FixedDateTimeExt)
 	if x.FixedDateTime != "" && !fhirjson.CheckDateTime(x.FixedDateTime) {
 		v.BadFormat("fixedDateTime", -1, "dateTime")
 	}
-	if x.FixedDecimalExt != nil {
-		m := v.Push("fixedDecimal")
-		x.FixedDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedIDExt != nil {
-		m := v.Push("fixedId")
-		x.FixedIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedDecimal", x.FixedDecimalExt)
+	validatePtr(v, "fixedId", x.FixedIDExt)
 	if x.FixedID != "" && !fhirjson.CheckID(x.FixedID) {
 		v.BadFormat("fixedId", -1, "id")
 	}
-	if x.FixedInstantExt != nil {
-		m := v.Push("fixedInstant")
-		x.FixedInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedInstant", x.FixedInstantExt)
 	if x.FixedInstant != "" && !fhirjson.CheckInstant(x.FixedInstant) {
 		v.BadFormat("fixedInstant", -1, "instant")
 	}
-	if x.FixedIntegerExt != nil {
-		m := v.Push("fixedInteger")
-		x.FixedIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedMarkdownExt != nil {
-		m := v.Push("fixedMarkdown")
-		x.FixedMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedOidExt != nil {
-		m := v.Push("fixedOid")
-		x.FixedOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedPositiveIntExt != nil {
-		m := v.Push("fixedPositiveInt")
-		x.FixedPositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedInteger", x.FixedIntegerExt)
+	validatePtr(v, "fixedMarkdown", x.FixedMarkdownExt)
+	validatePtr(v, "fixedOid", x.FixedOidExt)
+	validatePtr(v, "fixedPositiveInt", x.FixedPositiveIntExt)
 	if x.FixedPositiveInt != nil && *x.FixedPositiveInt < 1 {
 		v.BadFormat("fixedPositiveInt", -1, "positiveInt")
 	}
-	if x.FixedStringExt != nil {
-		m := v.Push("fixedString")
-		x.FixedStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedTimeExt != nil {
-		m := v.Push("fixedTime")
-		x.FixedTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedString", x.FixedStringExt)
+	validatePtr(v, "fixedTime", x.FixedTimeExt)
 	if x.FixedTime != "" && !fhirjson.CheckTime(x.FixedTime) {
 		v.BadFormat("fixedTime", -1, "time")
 	}
-	if x.FixedUnsignedIntExt != nil {
-		m := v.Push("fixedUnsignedInt")
-		x.FixedUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedUnsignedInt", x.FixedUnsignedIntExt)
 	if x.FixedUnsignedInt != nil && *x.FixedUnsignedInt < 0 {
 		v.BadFormat("fixedUnsignedInt", -1, "unsignedInt")
 	}
-	if x.FixedURIExt != nil {
-		m := v.Push("fixedUri")
-		x.FixedURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedAddress != nil {
-		m := v.Push("fixedAddress")
-		x.FixedAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedAge != nil {
-		m := v.Push("fixedAge")
-		x.FixedAge.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedAnnotation != nil {
-		m := v.Push("fixedAnnotation")
-		x.FixedAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedAttachment != nil {
-		m := v.Push("fixedAttachment")
-		x.FixedAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedCodeableConcept != nil {
-		m := v.Push("fixedCodeableConcept")
-		x.FixedCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedCoding != nil {
-		m := v.Push("fixedCoding")
-		x.FixedCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedContactPoint != nil {
-		m := v.Push("fixedContactPoint")
-		x.FixedContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedCount != nil {
-		m := v.Push("fixedCount")
-		x.FixedCount.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedDistance != nil {
-		m := v.Push("fixedDistance")
-		x.FixedDistance.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedDuration != nil {
-		m := v.Push("fixedDuration")
-		x.FixedDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedHumanName != nil {
-		m := v.Push("fixedHumanName")
-		x.FixedHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedIdentifier != nil {
-		m := v.Push("fixedIdentifier")
-		x.FixedIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedMoney != nil {
-		m := v.Push("fixedMoney")
-		x.FixedMoney.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedPeriod != nil {
-		m := v.Push("fixedPeriod")
-		x.FixedPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedQuantity != nil {
-		m := v.Push("fixedQuantity")
-		x.FixedQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedRange != nil {
-		m := v.Push("fixedRange")
-		x.FixedRange.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedRatio != nil {
-		m := v.Push("fixedRatio")
-		x.FixedRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedReference != nil {
-		m := v.Push("fixedReference")
-		x.FixedReference.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedSampledData != nil {
-		m := v.Push("fixedSampledData")
-		x.FixedSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedSignature != nil {
-		m := v.Push("fixedSignature")
-		x.FixedSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedTiming != nil {
-		m := v.Push("fixedTiming")
-		x.FixedTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.FixedMeta != nil {
-		m := v.Push("fixedMeta")
-		x.FixedMeta.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternBase64BinaryExt != nil {
-		m := v.Push("patternBase64Binary")
-		x.PatternBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternBooleanExt != nil {
-		m := v.Push("patternBoolean")
-		x.PatternBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternCodeExt != nil {
-		m := v.Push("patternCode")
-		x.PatternCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternDateExt != nil {
-		m := v.Push("patternDate")
-		x.PatternDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "fixedUri", x.FixedURIExt)
+	validatePtr(v, "fixedAddress", x.FixedAddress)
+	validatePtr(v, "fixedAge", x.FixedAge)
+	validatePtr(v, "fixedAnnotation", x.FixedAnnotation)
+	validatePtr(v, "fixedAttachment", x.FixedAttachment)
+	validatePtr(v, "fixedCodeableConcept", x.FixedCodeableConcept)
+	validatePtr(v, "fixedCoding", x.FixedCoding)
+	validatePtr(v, "fixedContactPoint", x.FixedContactPoint)
+	validatePtr(v, "fixedCount", x.FixedCount)
+	validatePtr(v, "fixedDistance", x.FixedDistance)
+	validatePtr(v, "fixedDuration", x.FixedDuration)
+	validatePtr(v, "fixedHumanName", x.FixedHumanName)
+	validatePtr(v, "fixedIdentifier", x.FixedIdentifier)
+	validatePtr(v, "fixedMoney", x.FixedMoney)
+	validatePtr(v, "fixedPeriod", x.FixedPeriod)
+	validatePtr(v, "fixedQuantity", x.FixedQuantity)
+	validatePtr(v, "fixedRange", x.FixedRange)
+	validatePtr(v, "fixedRatio", x.FixedRatio)
+	validatePtr(v, "fixedReference", x.FixedReference)
+	validatePtr(v, "fixedSampledData", x.FixedSampledData)
+	validatePtr(v, "fixedSignature", x.FixedSignature)
+	validatePtr(v, "fixedTiming", x.FixedTiming)
+	validatePtr(v, "fixedMeta", x.FixedMeta)
+	validatePtr(v, "patternBase64Binary", x.PatternBase64BinaryExt)
+	validatePtr(v, "patternBoolean", x.PatternBooleanExt)
+	validatePtr(v, "patternCode", x.PatternCodeExt)
+	validatePtr(v, "patternDate", x.PatternDateExt)
 	if x.PatternDate != "" && !fhirjson.CheckDate(x.PatternDate) {
 		v.BadFormat("patternDate", -1, "date")
 	}
-	if x.PatternDateTimeExt != nil {
-		m := v.Push("patternDateTime")
-		x.PatternDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternDateTime", x.PatternDateTimeExt)
 	if x.PatternDateTime != "" && !fhirjson.CheckDateTime(x.PatternDateTime) {
 		v.BadFormat("patternDateTime", -1, "dateTime")
 	}
-	if x.PatternDecimalExt != nil {
-		m := v.Push("patternDecimal")
-		x.PatternDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternIDExt != nil {
-		m := v.Push("patternId")
-		x.PatternIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternDecimal", x.PatternDecimalExt)
+	validatePtr(v, "patternId", x.PatternIDExt)
 	if x.PatternID != "" && !fhirjson.CheckID(x.PatternID) {
 		v.BadFormat("patternId", -1, "id")
 	}
-	if x.PatternInstantExt != nil {
-		m := v.Push("patternInstant")
-		x.PatternInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternInstant", x.PatternInstantExt)
 	if x.PatternInstant != "" && !fhirjson.CheckInstant(x.PatternInstant) {
 		v.BadFormat("patternInstant", -1, "instant")
 	}
-	if x.PatternIntegerExt != nil {
-		m := v.Push("patternInteger")
-		x.PatternIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternMarkdownExt != nil {
-		m := v.Push("patternMarkdown")
-		x.PatternMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternOidExt != nil {
-		m := v.Push("patternOid")
-		x.PatternOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternPositiveIntExt != nil {
-		m := v.Push("patternPositiveInt")
-		x.PatternPositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternInteger", x.PatternIntegerExt)
+	validatePtr(v, "patternMarkdown", x.PatternMarkdownExt)
+	validatePtr(v, "patternOid", x.PatternOidExt)
+	validatePtr(v, "patternPositiveInt", x.PatternPositiveIntExt)
 	if x.PatternPositiveInt != nil && *x.PatternPositiveInt < 1 {
 		v.BadFormat("patternPositiveInt", -1, "positiveInt")
 	}
-	if x.PatternStringExt != nil {
-		m := v.Push("patternString")
-		x.PatternStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternTimeExt != nil {
-		m := v.Push("patternTime")
-		x.PatternTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternString", x.PatternStringExt)
+	validatePtr(v, "patternTime", x.PatternTimeExt)
 	if x.PatternTime != "" && !fhirjson.CheckTime(x.PatternTime) {
 		v.BadFormat("patternTime", -1, "time")
 	}
-	if x.PatternUnsignedIntExt != nil {
-		m := v.Push("patternUnsignedInt")
-		x.PatternUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternUnsignedInt", x.PatternUnsignedIntExt)
 	if x.PatternUnsignedInt != nil && *x.PatternUnsignedInt < 0 {
 		v.BadFormat("patternUnsignedInt", -1, "unsignedInt")
 	}
-	if x.PatternURIExt != nil {
-		m := v.Push("patternUri")
-		x.PatternURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternAddress != nil {
-		m := v.Push("patternAddress")
-		x.PatternAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternAge != nil {
-		m := v.Push("patternAge")
-		x.PatternAge.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternAnnotation != nil {
-		m := v.Push("patternAnnotation")
-		x.PatternAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternAttachment != nil {
-		m := v.Push("patternAttachment")
-		x.PatternAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternCodeableConcept != nil {
-		m := v.Push("patternCodeableConcept")
-		x.PatternCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternCoding != nil {
-		m := v.Push("patternCoding")
-		x.PatternCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternContactPoint != nil {
-		m := v.Push("patternContactPoint")
-		x.PatternContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternCount != nil {
-		m := v.Push("patternCount")
-		x.PatternCount.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternDistance != nil {
-		m := v.Push("patternDistance")
-		x.PatternDistance.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternDuration != nil {
-		m := v.Push("patternDuration")
-		x.PatternDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternHumanName != nil {
-		m := v.Push("patternHumanName")
-		x.PatternHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternIdentifier != nil {
-		m := v.Push("patternIdentifier")
-		x.PatternIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternMoney != nil {
-		m := v.Push("patternMoney")
-		x.PatternMoney.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternPeriod != nil {
-		m := v.Push("patternPeriod")
-		x.PatternPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternQuantity != nil {
-		m := v.Push("patternQuantity")
-		x.PatternQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternRange != nil {
-		m := v.Push("patternRange")
-		x.PatternRange.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternRatio != nil {
-		m := v.Push("patternRatio")
-		x.PatternRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternReference != nil {
-		m := v.Push("patternReference")
-		x.PatternReference.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternSampledData != nil {
-		m := v.Push("patternSampledData")
-		x.PatternSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternSignature != nil {
-		m := v.Push("patternSignature")
-		x.PatternSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternTiming != nil {
-		m := v.Push("patternTiming")
-		x.PatternTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.PatternMeta != nil {
-		m := v.Push("patternMeta")
-		x.PatternMeta.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Example {
-		m := v.PushIndex("example", i)
-		x.Example[i].validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueDateExt != nil {
-		m := v.Push("minValueDate")
-		x.MinValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patternUri", x.PatternURIExt)
+	validatePtr(v, "patternAddress", x.PatternAddress)
+	validatePtr(v, "patternAge", x.PatternAge)
+	validatePtr(v, "patternAnnotation", x.PatternAnnotation)
+	validatePtr(v, "patternAttachment", x.PatternAttachment)
+	validatePtr(v, "patternCodeableConcept", x.PatternCodeableConcept)
+	validatePtr(v, "patternCoding", x.PatternCoding)
+	validatePtr(v, "patternContactPoint", x.PatternContactPoint)
+	validatePtr(v, "patternCount", x.PatternCount)
+	validatePtr(v, "patternDistance", x.PatternDistance)
+	validatePtr(v, "patternDuration", x.PatternDuration)
+	validatePtr(v, "patternHumanName", x.PatternHumanName)
+	validatePtr(v, "patternIdentifier", x.PatternIdentifier)
+	validatePtr(v, "patternMoney", x.PatternMoney)
+	validatePtr(v, "patternPeriod", x.PatternPeriod)
+	validatePtr(v, "patternQuantity", x.PatternQuantity)
+	validatePtr(v, "patternRange", x.PatternRange)
+	validatePtr(v, "patternRatio", x.PatternRatio)
+	validatePtr(v, "patternReference", x.PatternReference)
+	validatePtr(v, "patternSampledData", x.PatternSampledData)
+	validatePtr(v, "patternSignature", x.PatternSignature)
+	validatePtr(v, "patternTiming", x.PatternTiming)
+	validatePtr(v, "patternMeta", x.PatternMeta)
+	validateSlice(v, "example", x.Example)
+	validatePtr(v, "minValueDate", x.MinValueDateExt)
 	if x.MinValueDate != "" && !fhirjson.CheckDate(x.MinValueDate) {
 		v.BadFormat("minValueDate", -1, "date")
 	}
-	if x.MinValueDateTimeExt != nil {
-		m := v.Push("minValueDateTime")
-		x.MinValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValueDateTime", x.MinValueDateTimeExt)
 	if x.MinValueDateTime != "" && !fhirjson.CheckDateTime(x.MinValueDateTime) {
 		v.BadFormat("minValueDateTime", -1, "dateTime")
 	}
-	if x.MinValueInstantExt != nil {
-		m := v.Push("minValueInstant")
-		x.MinValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValueInstant", x.MinValueInstantExt)
 	if x.MinValueInstant != "" && !fhirjson.CheckInstant(x.MinValueInstant) {
 		v.BadFormat("minValueInstant", -1, "instant")
 	}
-	if x.MinValueTimeExt != nil {
-		m := v.Push("minValueTime")
-		x.MinValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValueTime", x.MinValueTimeExt)
 	if x.MinValueTime != "" && !fhirjson.CheckTime(x.MinValueTime) {
 		v.BadFormat("minValueTime", -1, "time")
 	}
-	if x.MinValueDecimalExt != nil {
-		m := v.Push("minValueDecimal")
-		x.MinValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValueIntegerExt != nil {
-		m := v.Push("minValueInteger")
-		x.MinValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinValuePositiveIntExt != nil {
-		m := v.Push("minValuePositiveInt")
-		x.MinValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValueDecimal", x.MinValueDecimalExt)
+	validatePtr(v, "minValueInteger", x.MinValueIntegerExt)
+	validatePtr(v, "minValuePositiveInt", x.MinValuePositiveIntExt)
 	if x.MinValuePositiveInt != nil && *x.MinValuePositiveInt < 1 {
 		v.BadFormat("minValuePositiveInt", -1, "positiveInt")
 	}
-	if x.MinValueUnsignedIntExt != nil {
-		m := v.Push("minValueUnsignedInt")
-		x.MinValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValueUnsignedInt", x.MinValueUnsignedIntExt)
 	if x.MinValueUnsignedInt != nil && *x.MinValueUnsignedInt < 0 {
 		v.BadFormat("minValueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.MinValueQuantity != nil {
-		m := v.Push("minValueQuantity")
-		x.MinValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueDateExt != nil {
-		m := v.Push("maxValueDate")
-		x.MaxValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "minValueQuantity", x.MinValueQuantity)
+	validatePtr(v, "maxValueDate", x.MaxValueDateExt)
 	if x.MaxValueDate != "" && !fhirjson.CheckDate(x.MaxValueDate) {
 		v.BadFormat("maxValueDate", -1, "date")
 	}
-	if x.MaxValueDateTimeExt != nil {
-		m := v.Push("maxValueDateTime")
-		x.MaxValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "maxValueDateTime", x.MaxValueDateTimeExt)
 	if x.MaxValueDateTime != "" && !fhirjson.CheckDateTime(x.MaxValueDateTime) {
 		v.BadFormat("maxValueDateTime", -1, "dateTime")
 	}
-	if x.MaxValueInstantExt != nil {
-		m := v.Push("maxValueInstant")
-		x.MaxValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "maxValueInstant", x.MaxValueInstantExt)
 	if x.MaxValueInstant != "" && !fhirjson.CheckInstant(x.MaxValueInstant) {
 		v.BadFormat("maxValueInstant", -1, "instant")
 	}
-	if x.MaxValueTimeExt != nil {
-		m := v.Push("maxValueTime")
-		x.MaxValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "maxValueTime", x.MaxValueTimeExt)
 	if x.MaxValueTime != "" && !fhirjson.CheckTime(x.MaxValueTime) {
 		v.BadFormat("maxValueTime", -1, "time")
 	}
-	if x.MaxValueDecimalExt != nil {
-		m := v.Push("maxValueDecimal")
-		x.MaxValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValueIntegerExt != nil {
-		m := v.Push("maxValueInteger")
-		x.MaxValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxValuePositiveIntExt != nil {
-		m := v.Push("maxValuePositiveInt")
-		x.MaxValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "maxValueDecimal", x.MaxValueDecimalExt)
+	validatePtr(v, "maxValueInteger", x.MaxValueIntegerExt)
+	validatePtr(v, "maxValuePositiveInt", x.MaxValuePositiveIntExt)
 	if x.MaxValuePositiveInt != nil && *x.MaxValuePositiveInt < 1 {
 		v.BadFormat("maxValuePositiveInt", -1, "positiveInt")
 	}
-	if x.MaxValueUnsignedIntExt != nil {
-		m := v.Push("maxValueUnsignedInt")
-		x.MaxValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "maxValueUnsignedInt", x.MaxValueUnsignedIntExt)
 	if x.MaxValueUnsignedInt != nil && *x.MaxValueUnsignedInt < 0 {
 		v.BadFormat("maxValueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.MaxValueQuantity != nil {
-		m := v.Push("maxValueQuantity")
-		x.MaxValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxLengthExt != nil {
-		m := v.Push("maxLength")
-		x.MaxLengthExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.ConditionExt {
-		if e != nil {
-			m := v.PushIndex("condition", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "maxValueQuantity", x.MaxValueQuantity)
+	validatePtr(v, "maxLength", x.MaxLengthExt)
+	validatePtrs(v, "condition", x.ConditionExt)
 	for i, s := range x.Condition {
 		if s != "" && !fhirjson.CheckID(s) {
 			v.BadFormat("condition", i, "id")
 		}
 	}
-	for i := range x.Constraint {
-		m := v.PushIndex("constraint", i)
-		x.Constraint[i].validate(v)
-		v.Pop(m)
-	}
-	if x.MustSupportExt != nil {
-		m := v.Push("mustSupport")
-		x.MustSupportExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IsModifierExt != nil {
-		m := v.Push("isModifier")
-		x.IsModifierExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IsSummaryExt != nil {
-		m := v.Push("isSummary")
-		x.IsSummaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Binding != nil {
-		m := v.Push("binding")
-		x.Binding.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Mapping {
-		m := v.PushIndex("mapping", i)
-		x.Mapping[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "constraint", x.Constraint)
+	validatePtr(v, "mustSupport", x.MustSupportExt)
+	validatePtr(v, "isModifier", x.IsModifierExt)
+	validatePtr(v, "isSummary", x.IsSummaryExt)
+	validatePtr(v, "binding", x.Binding)
+	validateSlice(v, "mapping", x.Mapping)
 }
 
 // DefaultValue returns the value of ElementDefinition.defaultValue[x] that is set, or nil. It is one of:
@@ -5382,37 +4292,17 @@ func (x *ElementDefinitionSlicing) Validate() error {
 }
 
 func (x *ElementDefinitionSlicing) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Discriminator {
-		m := v.PushIndex("discriminator", i)
-		x.Discriminator[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OrderedExt != nil {
-		m := v.Push("ordered")
-		x.OrderedExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "discriminator", x.Discriminator)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "ordered", x.OrderedExt)
 	if !(x.Rules != "" || x.RulesExt != nil) {
 		v.Missing("rules")
 	}
 	if x.Rules != "" && !x.Rules.IsValid() {
 		v.BadCode("rules", -1, "http://hl7.org/fhir/ValueSet/resource-slicing-rules")
 	}
-	if x.RulesExt != nil {
-		m := v.Push("rules")
-		x.RulesExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "rules", x.RulesExt)
 }
 
 // ElementDefinitionSlicingDiscriminator is the backbone element ElementDefinition.slicing.discriminator of FHIR STU3 (3.0.1).
@@ -5494,30 +4384,18 @@ func (x *ElementDefinitionSlicingDiscriminator) Validate() error {
 }
 
 func (x *ElementDefinitionSlicingDiscriminator) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/discriminator-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Path != "" || x.PathExt != nil) {
 		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "path", x.PathExt)
 }
 
 // ElementDefinitionBase is the backbone element ElementDefinition.base of FHIR STU3 (3.0.1).
@@ -5603,38 +4481,22 @@ func (x *ElementDefinitionBase) Validate() error {
 }
 
 func (x *ElementDefinitionBase) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
 		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "path", x.PathExt)
 	if !(x.Min != nil || x.MinExt != nil) {
 		v.Missing("min")
 	}
-	if x.MinExt != nil {
-		m := v.Push("min")
-		x.MinExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "min", x.MinExt)
 	if x.Min != nil && *x.Min < 0 {
 		v.BadFormat("min", -1, "unsignedInt")
 	}
 	if !(x.Max != "" || x.MaxExt != nil) {
 		v.Missing("max")
 	}
-	if x.MaxExt != nil {
-		m := v.Push("max")
-		x.MaxExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "max", x.MaxExt)
 }
 
 // ElementDefinitionType is the backbone element ElementDefinition.type of FHIR STU3 (3.0.1).
@@ -5740,49 +4602,23 @@ func (x *ElementDefinitionType) Validate() error {
 }
 
 func (x *ElementDefinitionType) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ProfileExt != nil {
-		m := v.Push("profile")
-		x.ProfileExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TargetProfileExt != nil {
-		m := v.Push("targetProfile")
-		x.TargetProfileExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "profile", x.ProfileExt)
+	validatePtr(v, "targetProfile", x.TargetProfileExt)
 	for i, c := range x.Aggregation {
 		if c != "" && !c.IsValid() {
 			v.BadCode("aggregation", i, "http://hl7.org/fhir/ValueSet/resource-aggregation-mode")
 		}
 	}
-	for i, e := range x.AggregationExt {
-		if e != nil {
-			m := v.PushIndex("aggregation", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "aggregation", x.AggregationExt)
 	if x.Versioning != "" && !x.Versioning.IsValid() {
 		v.BadCode("versioning", -1, "http://hl7.org/fhir/ValueSet/reference-version-rules")
 	}
-	if x.VersioningExt != nil {
-		m := v.Push("versioning")
-		x.VersioningExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "versioning", x.VersioningExt)
 }
 
 // ElementDefinitionExample is the backbone element ElementDefinition.example of FHIR STU3 (3.0.1).
@@ -6123,230 +4959,70 @@ func (x *ElementDefinitionExample) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Label != "" || x.LabelExt != nil) {
 		v.Missing("label")
 	}
-	if x.LabelExt != nil {
-		m := v.Push("label")
-		x.LabelExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBase64BinaryExt != nil {
-		m := v.Push("valueBase64Binary")
-		x.ValueBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBooleanExt != nil {
-		m := v.Push("valueBoolean")
-		x.ValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeExt != nil {
-		m := v.Push("valueCode")
-		x.ValueCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDateExt != nil {
-		m := v.Push("valueDate")
-		x.ValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "valueBase64Binary", x.ValueBase64BinaryExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
 		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueDateTimeExt != nil {
-		m := v.Push("valueDateTime")
-		x.ValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
 		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueDecimalExt != nil {
-		m := v.Push("valueDecimal")
-		x.ValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIDExt != nil {
-		m := v.Push("valueId")
-		x.ValueIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueId", x.ValueIDExt)
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
 		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueInstantExt != nil {
-		m := v.Push("valueInstant")
-		x.ValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
 	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
 		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueIntegerExt != nil {
-		m := v.Push("valueInteger")
-		x.ValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMarkdownExt != nil {
-		m := v.Push("valueMarkdown")
-		x.ValueMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueOidExt != nil {
-		m := v.Push("valueOid")
-		x.ValueOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValuePositiveIntExt != nil {
-		m := v.Push("valuePositiveInt")
-		x.ValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueMarkdown", x.ValueMarkdownExt)
+	validatePtr(v, "valueOid", x.ValueOidExt)
+	validatePtr(v, "valuePositiveInt", x.ValuePositiveIntExt)
 	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
 		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueTimeExt != nil {
-		m := v.Push("valueTime")
-		x.ValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
 		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueUnsignedIntExt != nil {
-		m := v.Push("valueUnsignedInt")
-		x.ValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueUnsignedInt", x.ValueUnsignedIntExt)
 	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
 		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ValueURIExt != nil {
-		m := v.Push("valueUri")
-		x.ValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAddress != nil {
-		m := v.Push("valueAddress")
-		x.ValueAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAge != nil {
-		m := v.Push("valueAge")
-		x.ValueAge.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAnnotation != nil {
-		m := v.Push("valueAnnotation")
-		x.ValueAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAttachment != nil {
-		m := v.Push("valueAttachment")
-		x.ValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeableConcept != nil {
-		m := v.Push("valueCodeableConcept")
-		x.ValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCoding != nil {
-		m := v.Push("valueCoding")
-		x.ValueCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueContactPoint != nil {
-		m := v.Push("valueContactPoint")
-		x.ValueContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCount != nil {
-		m := v.Push("valueCount")
-		x.ValueCount.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDistance != nil {
-		m := v.Push("valueDistance")
-		x.ValueDistance.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDuration != nil {
-		m := v.Push("valueDuration")
-		x.ValueDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueHumanName != nil {
-		m := v.Push("valueHumanName")
-		x.ValueHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIdentifier != nil {
-		m := v.Push("valueIdentifier")
-		x.ValueIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMoney != nil {
-		m := v.Push("valueMoney")
-		x.ValueMoney.validate(v)
-		v.Pop(m)
-	}
-	if x.ValuePeriod != nil {
-		m := v.Push("valuePeriod")
-		x.ValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueQuantity != nil {
-		m := v.Push("valueQuantity")
-		x.ValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRange != nil {
-		m := v.Push("valueRange")
-		x.ValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRatio != nil {
-		m := v.Push("valueRatio")
-		x.ValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueReference != nil {
-		m := v.Push("valueReference")
-		x.ValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSampledData != nil {
-		m := v.Push("valueSampledData")
-		x.ValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSignature != nil {
-		m := v.Push("valueSignature")
-		x.ValueSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueTiming != nil {
-		m := v.Push("valueTiming")
-		x.ValueTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMeta != nil {
-		m := v.Push("valueMeta")
-		x.ValueMeta.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueAddress", x.ValueAddress)
+	validatePtr(v, "valueAge", x.ValueAge)
+	validatePtr(v, "valueAnnotation", x.ValueAnnotation)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueContactPoint", x.ValueContactPoint)
+	validatePtr(v, "valueCount", x.ValueCount)
+	validatePtr(v, "valueDistance", x.ValueDistance)
+	validatePtr(v, "valueDuration", x.ValueDuration)
+	validatePtr(v, "valueHumanName", x.ValueHumanName)
+	validatePtr(v, "valueIdentifier", x.ValueIdentifier)
+	validatePtr(v, "valueMoney", x.ValueMoney)
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueSignature", x.ValueSignature)
+	validatePtr(v, "valueTiming", x.ValueTiming)
+	validatePtr(v, "valueMeta", x.ValueMeta)
 }
 
 // Value returns the value of ElementDefinition.example.value[x] that is set, or nil. It is one of:
@@ -6642,64 +5318,32 @@ func (x *ElementDefinitionConstraint) Validate() error {
 }
 
 func (x *ElementDefinitionConstraint) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Key != "" || x.KeyExt != nil) {
 		v.Missing("key")
 	}
-	if x.KeyExt != nil {
-		m := v.Push("key")
-		x.KeyExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "key", x.KeyExt)
 	if x.Key != "" && !fhirjson.CheckID(x.Key) {
 		v.BadFormat("key", -1, "id")
 	}
-	if x.RequirementsExt != nil {
-		m := v.Push("requirements")
-		x.RequirementsExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requirements", x.RequirementsExt)
 	if !(x.Severity != "" || x.SeverityExt != nil) {
 		v.Missing("severity")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
 		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/constraint-severity")
 	}
-	if x.SeverityExt != nil {
-		m := v.Push("severity")
-		x.SeverityExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "severity", x.SeverityExt)
 	if !(x.Human != "" || x.HumanExt != nil) {
 		v.Missing("human")
 	}
-	if x.HumanExt != nil {
-		m := v.Push("human")
-		x.HumanExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "human", x.HumanExt)
 	if !(x.Expression != "" || x.ExpressionExt != nil) {
 		v.Missing("expression")
 	}
-	if x.ExpressionExt != nil {
-		m := v.Push("expression")
-		x.ExpressionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.XpathExt != nil {
-		m := v.Push("xpath")
-		x.XpathExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceExt != nil {
-		m := v.Push("source")
-		x.SourceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "expression", x.ExpressionExt)
+	validatePtr(v, "xpath", x.XpathExt)
+	validatePtr(v, "source", x.SourceExt)
 }
 
 // ElementDefinitionBinding is the backbone element ElementDefinition.binding of FHIR STU3 (3.0.1).
@@ -6792,37 +5436,17 @@ func (x *ElementDefinitionBinding) Validate() error {
 }
 
 func (x *ElementDefinitionBinding) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Strength != "" || x.StrengthExt != nil) {
 		v.Missing("strength")
 	}
 	if x.Strength != "" && !x.Strength.IsValid() {
 		v.BadCode("strength", -1, "http://hl7.org/fhir/ValueSet/binding-strength")
 	}
-	if x.StrengthExt != nil {
-		m := v.Push("strength")
-		x.StrengthExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSetURIExt != nil {
-		m := v.Push("valueSetUri")
-		x.ValueSetURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSetReference != nil {
-		m := v.Push("valueSetReference")
-		x.ValueSetReference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "strength", x.StrengthExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "valueSetUri", x.ValueSetURIExt)
+	validatePtr(v, "valueSetReference", x.ValueSetReference)
 }
 
 // ValueSet returns the value of ElementDefinition.binding.valueSet[x] that is set, or nil. It is one of:
@@ -6944,40 +5568,20 @@ func (x *ElementDefinitionMapping) Validate() error {
 }
 
 func (x *ElementDefinitionMapping) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Identity != "" || x.IdentityExt != nil) {
 		v.Missing("identity")
 	}
-	if x.IdentityExt != nil {
-		m := v.Push("identity")
-		x.IdentityExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "identity", x.IdentityExt)
 	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
 		v.BadFormat("identity", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "language", x.LanguageExt)
 	if !(x.Map != "" || x.MapExt != nil) {
 		v.Missing("map")
 	}
-	if x.MapExt != nil {
-		m := v.Push("map")
-		x.MapExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CommentExt != nil {
-		m := v.Push("comment")
-		x.CommentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "map", x.MapExt)
+	validatePtr(v, "comment", x.CommentExt)
 }
 
 // Extension is the FHIR STU3 (3.0.1) datatype Extension (http://hl7.org/fhir/StructureDefinition/Extension).
@@ -7308,225 +5912,69 @@ func (x *Extension) Validate() error {
 }
 
 func (x *Extension) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.URL != "") {
 		v.Missing("url")
 	}
-	if x.ValueBase64BinaryExt != nil {
-		m := v.Push("valueBase64Binary")
-		x.ValueBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBooleanExt != nil {
-		m := v.Push("valueBoolean")
-		x.ValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeExt != nil {
-		m := v.Push("valueCode")
-		x.ValueCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDateExt != nil {
-		m := v.Push("valueDate")
-		x.ValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueBase64Binary", x.ValueBase64BinaryExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
 		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueDateTimeExt != nil {
-		m := v.Push("valueDateTime")
-		x.ValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
 		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueDecimalExt != nil {
-		m := v.Push("valueDecimal")
-		x.ValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIDExt != nil {
-		m := v.Push("valueId")
-		x.ValueIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueId", x.ValueIDExt)
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
 		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueInstantExt != nil {
-		m := v.Push("valueInstant")
-		x.ValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
 	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
 		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueIntegerExt != nil {
-		m := v.Push("valueInteger")
-		x.ValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMarkdownExt != nil {
-		m := v.Push("valueMarkdown")
-		x.ValueMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueOidExt != nil {
-		m := v.Push("valueOid")
-		x.ValueOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValuePositiveIntExt != nil {
-		m := v.Push("valuePositiveInt")
-		x.ValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueMarkdown", x.ValueMarkdownExt)
+	validatePtr(v, "valueOid", x.ValueOidExt)
+	validatePtr(v, "valuePositiveInt", x.ValuePositiveIntExt)
 	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
 		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueTimeExt != nil {
-		m := v.Push("valueTime")
-		x.ValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
 		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueUnsignedIntExt != nil {
-		m := v.Push("valueUnsignedInt")
-		x.ValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueUnsignedInt", x.ValueUnsignedIntExt)
 	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
 		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ValueURIExt != nil {
-		m := v.Push("valueUri")
-		x.ValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAddress != nil {
-		m := v.Push("valueAddress")
-		x.ValueAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAge != nil {
-		m := v.Push("valueAge")
-		x.ValueAge.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAnnotation != nil {
-		m := v.Push("valueAnnotation")
-		x.ValueAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAttachment != nil {
-		m := v.Push("valueAttachment")
-		x.ValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeableConcept != nil {
-		m := v.Push("valueCodeableConcept")
-		x.ValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCoding != nil {
-		m := v.Push("valueCoding")
-		x.ValueCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueContactPoint != nil {
-		m := v.Push("valueContactPoint")
-		x.ValueContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCount != nil {
-		m := v.Push("valueCount")
-		x.ValueCount.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDistance != nil {
-		m := v.Push("valueDistance")
-		x.ValueDistance.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDuration != nil {
-		m := v.Push("valueDuration")
-		x.ValueDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueHumanName != nil {
-		m := v.Push("valueHumanName")
-		x.ValueHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIdentifier != nil {
-		m := v.Push("valueIdentifier")
-		x.ValueIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMoney != nil {
-		m := v.Push("valueMoney")
-		x.ValueMoney.validate(v)
-		v.Pop(m)
-	}
-	if x.ValuePeriod != nil {
-		m := v.Push("valuePeriod")
-		x.ValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueQuantity != nil {
-		m := v.Push("valueQuantity")
-		x.ValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRange != nil {
-		m := v.Push("valueRange")
-		x.ValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRatio != nil {
-		m := v.Push("valueRatio")
-		x.ValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueReference != nil {
-		m := v.Push("valueReference")
-		x.ValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSampledData != nil {
-		m := v.Push("valueSampledData")
-		x.ValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSignature != nil {
-		m := v.Push("valueSignature")
-		x.ValueSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueTiming != nil {
-		m := v.Push("valueTiming")
-		x.ValueTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMeta != nil {
-		m := v.Push("valueMeta")
-		x.ValueMeta.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueAddress", x.ValueAddress)
+	validatePtr(v, "valueAge", x.ValueAge)
+	validatePtr(v, "valueAnnotation", x.ValueAnnotation)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueContactPoint", x.ValueContactPoint)
+	validatePtr(v, "valueCount", x.ValueCount)
+	validatePtr(v, "valueDistance", x.ValueDistance)
+	validatePtr(v, "valueDuration", x.ValueDuration)
+	validatePtr(v, "valueHumanName", x.ValueHumanName)
+	validatePtr(v, "valueIdentifier", x.ValueIdentifier)
+	validatePtr(v, "valueMoney", x.ValueMoney)
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueSignature", x.ValueSignature)
+	validatePtr(v, "valueTiming", x.ValueTiming)
+	validatePtr(v, "valueMeta", x.ValueMeta)
 }
 
 // Value returns the value of Extension.value[x] that is set, or nil. It is one of:
@@ -7815,55 +6263,17 @@ func (x *HumanName) Validate() error {
 }
 
 func (x *HumanName) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if x.Use != "" && !x.Use.IsValid() {
 		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/name-use")
 	}
-	if x.UseExt != nil {
-		m := v.Push("use")
-		x.UseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FamilyExt != nil {
-		m := v.Push("family")
-		x.FamilyExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.GivenExt {
-		if e != nil {
-			m := v.PushIndex("given", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.PrefixExt {
-		if e != nil {
-			m := v.PushIndex("prefix", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.SuffixExt {
-		if e != nil {
-			m := v.PushIndex("suffix", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "family", x.FamilyExt)
+	validatePtrs(v, "given", x.GivenExt)
+	validatePtrs(v, "prefix", x.PrefixExt)
+	validatePtrs(v, "suffix", x.SuffixExt)
+	validatePtr(v, "period", x.Period)
 }
 
 // Identifier is the FHIR STU3 (3.0.1) datatype Identifier (http://hl7.org/fhir/StructureDefinition/Identifier).
@@ -7964,44 +6374,16 @@ func (x *Identifier) Validate() error {
 }
 
 func (x *Identifier) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if x.Use != "" && !x.Use.IsValid() {
 		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/identifier-use")
 	}
-	if x.UseExt != nil {
-		m := v.Push("use")
-		x.UseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	if x.Assigner != nil {
-		m := v.Push("assigner")
-		x.Assigner.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "assigner", x.Assigner)
 }
 
 // Meta is the FHIR STU3 (3.0.1) datatype Meta (http://hl7.org/fhir/StructureDefinition/Meta).
@@ -8097,44 +6479,18 @@ func (x *Meta) Validate() error {
 }
 
 func (x *Meta) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.VersionIDExt != nil {
-		m := v.Push("versionId")
-		x.VersionIDExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "versionId", x.VersionIDExt)
 	if x.VersionID != "" && !fhirjson.CheckID(x.VersionID) {
 		v.BadFormat("versionId", -1, "id")
 	}
-	if x.LastUpdatedExt != nil {
-		m := v.Push("lastUpdated")
-		x.LastUpdatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "lastUpdated", x.LastUpdatedExt)
 	if x.LastUpdated != "" && !fhirjson.CheckInstant(x.LastUpdated) {
 		v.BadFormat("lastUpdated", -1, "instant")
 	}
-	for i, e := range x.ProfileExt {
-		if e != nil {
-			m := v.PushIndex("profile", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Security {
-		m := v.PushIndex("security", i)
-		x.Security[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Tag {
-		m := v.PushIndex("tag", i)
-		x.Tag[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "profile", x.ProfileExt)
+	validateSlice(v, "security", x.Security)
+	validateSlice(v, "tag", x.Tag)
 }
 
 // Money is the FHIR STU3 (3.0.1) datatype Money (http://hl7.org/fhir/StructureDefinition/Money).
@@ -8240,39 +6596,15 @@ func (x *Money) Validate() error {
 }
 
 func (x *Money) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
 		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		m := v.Push("comparator")
-		x.ComparatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Narrative is the FHIR STU3 (3.0.1) datatype Narrative (http://hl7.org/fhir/StructureDefinition/Narrative).
@@ -8343,22 +6675,14 @@ func (x *Narrative) Validate() error {
 }
 
 func (x *Narrative) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/narrative-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Div != "") {
 		v.Missing("div")
 	}
@@ -8482,58 +6806,26 @@ func (x *ParameterDefinition) Validate() error {
 }
 
 func (x *ParameterDefinition) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Use != "" || x.UseExt != nil) {
 		v.Missing("use")
 	}
 	if x.Use != "" && !x.Use.IsValid() {
 		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/operation-parameter-use")
 	}
-	if x.UseExt != nil {
-		m := v.Push("use")
-		x.UseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinExt != nil {
-		m := v.Push("min")
-		x.MinExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxExt != nil {
-		m := v.Push("max")
-		x.MaxExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "min", x.MinExt)
+	validatePtr(v, "max", x.MaxExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/all-types")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Profile != nil {
-		m := v.Push("profile")
-		x.Profile.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "profile", x.Profile)
 }
 
 // Period is the FHIR STU3 (3.0.1) datatype Period (http://hl7.org/fhir/StructureDefinition/Period).
@@ -8609,24 +6901,12 @@ func (x *Period) Validate() error {
 }
 
 func (x *Period) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.StartExt != nil {
-		m := v.Push("start")
-		x.StartExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "start", x.StartExt)
 	if x.Start != "" && !fhirjson.CheckDateTime(x.Start) {
 		v.BadFormat("start", -1, "dateTime")
 	}
-	if x.EndExt != nil {
-		m := v.Push("end")
-		x.EndExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "end", x.EndExt)
 	if x.End != "" && !fhirjson.CheckDateTime(x.End) {
 		v.BadFormat("end", -1, "dateTime")
 	}
@@ -8735,39 +7015,15 @@ func (x *Quantity) Validate() error {
 }
 
 func (x *Quantity) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
 		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		m := v.Push("comparator")
-		x.ComparatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Range is the FHIR STU3 (3.0.1) datatype Range (http://hl7.org/fhir/StructureDefinition/Range).
@@ -8833,21 +7089,9 @@ func (x *Range) Validate() error {
 }
 
 func (x *Range) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Low != nil {
-		m := v.Push("low")
-		x.Low.validate(v)
-		v.Pop(m)
-	}
-	if x.High != nil {
-		m := v.Push("high")
-		x.High.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "low", x.Low)
+	validatePtr(v, "high", x.High)
 }
 
 // Ratio is the FHIR STU3 (3.0.1) datatype Ratio (http://hl7.org/fhir/StructureDefinition/Ratio).
@@ -8913,21 +7157,9 @@ func (x *Ratio) Validate() error {
 }
 
 func (x *Ratio) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Numerator != nil {
-		m := v.Push("numerator")
-		x.Numerator.validate(v)
-		v.Pop(m)
-	}
-	if x.Denominator != nil {
-		m := v.Push("denominator")
-		x.Denominator.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "numerator", x.Numerator)
+	validatePtr(v, "denominator", x.Denominator)
 }
 
 // Reference is the FHIR STU3 (3.0.1) datatype Reference (http://hl7.org/fhir/StructureDefinition/Reference).
@@ -9008,26 +7240,10 @@ func (x *Reference) Validate() error {
 }
 
 func (x *Reference) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ReferenceExt != nil {
-		m := v.Push("reference")
-		x.ReferenceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "reference", x.ReferenceExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "display", x.DisplayExt)
 }
 
 // RelatedArtifact is the FHIR STU3 (3.0.1) datatype RelatedArtifact (http://hl7.org/fhir/StructureDefinition/RelatedArtifact).
@@ -9133,47 +7349,19 @@ func (x *RelatedArtifact) Validate() error {
 }
 
 func (x *RelatedArtifact) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/related-artifact-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CitationExt != nil {
-		m := v.Push("citation")
-		x.CitationExt.validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Document != nil {
-		m := v.Push("document")
-		x.Document.validate(v)
-		v.Pop(m)
-	}
-	if x.Resource != nil {
-		m := v.Push("resource")
-		x.Resource.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "citation", x.CitationExt)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "document", x.Document)
+	validatePtr(v, "resource", x.Resource)
 }
 
 // SampledData is the FHIR STU3 (3.0.1) datatype SampledData (http://hl7.org/fhir/StructureDefinition/SampledData).
@@ -9294,61 +7482,29 @@ func (x *SampledData) Validate() error {
 }
 
 func (x *SampledData) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Origin != nil) {
 		v.Missing("origin")
 	}
-	if x.Origin != nil {
-		m := v.Push("origin")
-		x.Origin.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "origin", x.Origin)
 	if !(!x.Period.IsZero() || x.PeriodExt != nil) {
 		v.Missing("period")
 	}
-	if x.PeriodExt != nil {
-		m := v.Push("period")
-		x.PeriodExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LowerLimitExt != nil {
-		m := v.Push("lowerLimit")
-		x.LowerLimitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UpperLimitExt != nil {
-		m := v.Push("upperLimit")
-		x.UpperLimitExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "period", x.PeriodExt)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "lowerLimit", x.LowerLimitExt)
+	validatePtr(v, "upperLimit", x.UpperLimitExt)
 	if !(x.Dimensions != nil || x.DimensionsExt != nil) {
 		v.Missing("dimensions")
 	}
-	if x.DimensionsExt != nil {
-		m := v.Push("dimensions")
-		x.DimensionsExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "dimensions", x.DimensionsExt)
 	if x.Dimensions != nil && *x.Dimensions < 1 {
 		v.BadFormat("dimensions", -1, "positiveInt")
 	}
 	if !(x.Data != "" || x.DataExt != nil) {
 		v.Missing("data")
 	}
-	if x.DataExt != nil {
-		m := v.Push("data")
-		x.DataExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "data", x.DataExt)
 }
 
 // Signature is the FHIR STU3 (3.0.1) datatype Signature (http://hl7.org/fhir/StructureDefinition/Signature).
@@ -9472,60 +7628,24 @@ func (x *Signature) validate(v *fhirjson.Validator) {
 	if x.WhoType() == "" {
 		v.Missing("who[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(len(x.Type) > 0) {
 		v.Missing("type")
 	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "type", x.Type)
 	if !(x.When != "" || x.WhenExt != nil) {
 		v.Missing("when")
 	}
-	if x.WhenExt != nil {
-		m := v.Push("when")
-		x.WhenExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "when", x.WhenExt)
 	if x.When != "" && !fhirjson.CheckInstant(x.When) {
 		v.BadFormat("when", -1, "instant")
 	}
-	if x.WhoURIExt != nil {
-		m := v.Push("whoUri")
-		x.WhoURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.WhoReference != nil {
-		m := v.Push("whoReference")
-		x.WhoReference.validate(v)
-		v.Pop(m)
-	}
-	if x.OnBehalfOfURIExt != nil {
-		m := v.Push("onBehalfOfUri")
-		x.OnBehalfOfURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OnBehalfOfReference != nil {
-		m := v.Push("onBehalfOfReference")
-		x.OnBehalfOfReference.validate(v)
-		v.Pop(m)
-	}
-	if x.ContentTypeExt != nil {
-		m := v.Push("contentType")
-		x.ContentTypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.BlobExt != nil {
-		m := v.Push("blob")
-		x.BlobExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "whoUri", x.WhoURIExt)
+	validatePtr(v, "whoReference", x.WhoReference)
+	validatePtr(v, "onBehalfOfUri", x.OnBehalfOfURIExt)
+	validatePtr(v, "onBehalfOfReference", x.OnBehalfOfReference)
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "blob", x.BlobExt)
 }
 
 // Who returns the value of Signature.who[x] that is set, or nil. It is one of:
@@ -9669,31 +7789,11 @@ func (x *SimpleQuantity) Validate() error {
 }
 
 func (x *SimpleQuantity) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitExt != nil {
-		m := v.Push("unit")
-		x.UnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Timing is the FHIR STU3 (3.0.1) datatype Timing (http://hl7.org/fhir/StructureDefinition/Timing).
@@ -9769,33 +7869,15 @@ func (x *Timing) Validate() error {
 }
 
 func (x *Timing) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.EventExt {
-		if e != nil {
-			m := v.PushIndex("event", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtrs(v, "event", x.EventExt)
 	for i, s := range x.Event {
 		if s != "" && !fhirjson.CheckDateTime(s) {
 			v.BadFormat("event", i, "dateTime")
 		}
 	}
-	if x.Repeat != nil {
-		m := v.Push("repeat")
-		x.Repeat.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "repeat", x.Repeat)
+	validatePtr(v, "code", x.Code)
 }
 
 // TimingRepeat is the backbone element Timing.repeat of FHIR STU3 (3.0.1).
@@ -10006,101 +8088,33 @@ func (x *TimingRepeat) Validate() error {
 }
 
 func (x *TimingRepeat) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.BoundsDuration != nil {
-		m := v.Push("boundsDuration")
-		x.BoundsDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.BoundsRange != nil {
-		m := v.Push("boundsRange")
-		x.BoundsRange.validate(v)
-		v.Pop(m)
-	}
-	if x.BoundsPeriod != nil {
-		m := v.Push("boundsPeriod")
-		x.BoundsPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.CountExt != nil {
-		m := v.Push("count")
-		x.CountExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CountMaxExt != nil {
-		m := v.Push("countMax")
-		x.CountMaxExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DurationExt != nil {
-		m := v.Push("duration")
-		x.DurationExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DurationMaxExt != nil {
-		m := v.Push("durationMax")
-		x.DurationMaxExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "boundsDuration", x.BoundsDuration)
+	validatePtr(v, "boundsRange", x.BoundsRange)
+	validatePtr(v, "boundsPeriod", x.BoundsPeriod)
+	validatePtr(v, "count", x.CountExt)
+	validatePtr(v, "countMax", x.CountMaxExt)
+	validatePtr(v, "duration", x.DurationExt)
+	validatePtr(v, "durationMax", x.DurationMaxExt)
 	if x.DurationUnit != "" && !x.DurationUnit.IsValid() {
 		v.BadCode("durationUnit", -1, "http://hl7.org/fhir/ValueSet/units-of-time")
 	}
-	if x.DurationUnitExt != nil {
-		m := v.Push("durationUnit")
-		x.DurationUnitExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FrequencyExt != nil {
-		m := v.Push("frequency")
-		x.FrequencyExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FrequencyMaxExt != nil {
-		m := v.Push("frequencyMax")
-		x.FrequencyMaxExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PeriodExt != nil {
-		m := v.Push("period")
-		x.PeriodExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PeriodMaxExt != nil {
-		m := v.Push("periodMax")
-		x.PeriodMaxExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "durationUnit", x.DurationUnitExt)
+	validatePtr(v, "frequency", x.FrequencyExt)
+	validatePtr(v, "frequencyMax", x.FrequencyMaxExt)
+	validatePtr(v, "period", x.PeriodExt)
+	validatePtr(v, "periodMax", x.PeriodMaxExt)
 	if x.PeriodUnit != "" && !x.PeriodUnit.IsValid() {
 		v.BadCode("periodUnit", -1, "http://hl7.org/fhir/ValueSet/units-of-time")
 	}
-	if x.PeriodUnitExt != nil {
-		m := v.Push("periodUnit")
-		x.PeriodUnitExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "periodUnit", x.PeriodUnitExt)
 	for i, c := range x.DayOfWeek {
 		if c != "" && !c.IsValid() {
 			v.BadCode("dayOfWeek", i, "http://hl7.org/fhir/ValueSet/days-of-week")
 		}
 	}
-	for i, e := range x.DayOfWeekExt {
-		if e != nil {
-			m := v.PushIndex("dayOfWeek", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.TimeOfDayExt {
-		if e != nil {
-			m := v.PushIndex("timeOfDay", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "dayOfWeek", x.DayOfWeekExt)
+	validatePtrs(v, "timeOfDay", x.TimeOfDayExt)
 	for i, s := range x.TimeOfDay {
 		if s != "" && !fhirjson.CheckTime(s) {
 			v.BadFormat("timeOfDay", i, "time")
@@ -10111,18 +8125,8 @@ func (x *TimingRepeat) validate(v *fhirjson.Validator) {
 			v.BadCode("when", i, "http://hl7.org/fhir/ValueSet/event-timing")
 		}
 	}
-	for i, e := range x.WhenExt {
-		if e != nil {
-			m := v.PushIndex("when", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.OffsetExt != nil {
-		m := v.Push("offset")
-		x.OffsetExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "when", x.WhenExt)
+	validatePtr(v, "offset", x.OffsetExt)
 	if x.Offset != nil && *x.Offset < 0 {
 		v.BadFormat("offset", -1, "unsignedInt")
 	}
@@ -10264,58 +8268,26 @@ func (x *TriggerDefinition) Validate() error {
 }
 
 func (x *TriggerDefinition) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/trigger-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.EventNameExt != nil {
-		m := v.Push("eventName")
-		x.EventNameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.EventTimingTiming != nil {
-		m := v.Push("eventTimingTiming")
-		x.EventTimingTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.EventTimingReference != nil {
-		m := v.Push("eventTimingReference")
-		x.EventTimingReference.validate(v)
-		v.Pop(m)
-	}
-	if x.EventTimingDateExt != nil {
-		m := v.Push("eventTimingDate")
-		x.EventTimingDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "eventName", x.EventNameExt)
+	validatePtr(v, "eventTimingTiming", x.EventTimingTiming)
+	validatePtr(v, "eventTimingReference", x.EventTimingReference)
+	validatePtr(v, "eventTimingDate", x.EventTimingDateExt)
 	if x.EventTimingDate != "" && !fhirjson.CheckDate(x.EventTimingDate) {
 		v.BadFormat("eventTimingDate", -1, "date")
 	}
-	if x.EventTimingDateTimeExt != nil {
-		m := v.Push("eventTimingDateTime")
-		x.EventTimingDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "eventTimingDateTime", x.EventTimingDateTimeExt)
 	if x.EventTimingDateTime != "" && !fhirjson.CheckDateTime(x.EventTimingDateTime) {
 		v.BadFormat("eventTimingDateTime", -1, "dateTime")
 	}
-	if x.EventData != nil {
-		m := v.Push("eventData")
-		x.EventData.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "eventData", x.EventData)
 }
 
 // EventTiming returns the value of TriggerDefinition.eventTiming[x] that is set, or nil. It is one of:
@@ -10426,34 +8398,14 @@ func (x *UsageContext) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeableConcept != nil {
-		m := v.Push("valueCodeableConcept")
-		x.ValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueQuantity != nil {
-		m := v.Push("valueQuantity")
-		x.ValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRange != nil {
-		m := v.Push("valueRange")
-		x.ValueRange.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
 }
 
 // Value returns the value of UsageContext.value[x] that is set, or nil. It is one of:

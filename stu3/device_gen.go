@@ -234,145 +234,43 @@ func (x *Device) Validate() error {
 }
 
 func (x *Device) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Udi != nil {
-		m := v.Push("udi")
-		x.Udi.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "udi", x.Udi)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/device-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.LotNumberExt != nil {
-		m := v.Push("lotNumber")
-		x.LotNumberExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ManufacturerExt != nil {
-		m := v.Push("manufacturer")
-		x.ManufacturerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ManufactureDateExt != nil {
-		m := v.Push("manufactureDate")
-		x.ManufactureDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "lotNumber", x.LotNumberExt)
+	validatePtr(v, "manufacturer", x.ManufacturerExt)
+	validatePtr(v, "manufactureDate", x.ManufactureDateExt)
 	if x.ManufactureDate != "" && !fhirjson.CheckDateTime(x.ManufactureDate) {
 		v.BadFormat("manufactureDate", -1, "dateTime")
 	}
-	if x.ExpirationDateExt != nil {
-		m := v.Push("expirationDate")
-		x.ExpirationDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "expirationDate", x.ExpirationDateExt)
 	if x.ExpirationDate != "" && !fhirjson.CheckDateTime(x.ExpirationDate) {
 		v.BadFormat("expirationDate", -1, "dateTime")
 	}
-	if x.ModelExt != nil {
-		m := v.Push("model")
-		x.ModelExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Owner != nil {
-		m := v.Push("owner")
-		x.Owner.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Safety {
-		m := v.PushIndex("safety", i)
-		x.Safety[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "model", x.ModelExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "owner", x.Owner)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "location", x.Location)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "safety", x.Safety)
 }
 
 // ResourceType returns "Device".
@@ -515,52 +413,16 @@ func (x *DeviceUdi) Validate() error {
 }
 
 func (x *DeviceUdi) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DeviceIdentifierExt != nil {
-		m := v.Push("deviceIdentifier")
-		x.DeviceIdentifierExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.JurisdictionExt != nil {
-		m := v.Push("jurisdiction")
-		x.JurisdictionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CarrierHRFExt != nil {
-		m := v.Push("carrierHRF")
-		x.CarrierHRFExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CarrierAIDCExt != nil {
-		m := v.Push("carrierAIDC")
-		x.CarrierAIDCExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IssuerExt != nil {
-		m := v.Push("issuer")
-		x.IssuerExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "deviceIdentifier", x.DeviceIdentifierExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "jurisdiction", x.JurisdictionExt)
+	validatePtr(v, "carrierHRF", x.CarrierHRFExt)
+	validatePtr(v, "carrierAIDC", x.CarrierAIDCExt)
+	validatePtr(v, "issuer", x.IssuerExt)
 	if x.EntryType != "" && !x.EntryType.IsValid() {
 		v.BadCode("entryType", -1, "http://hl7.org/fhir/ValueSet/udi-entry-type")
 	}
-	if x.EntryTypeExt != nil {
-		m := v.Push("entryType")
-		x.EntryTypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "entryType", x.EntryTypeExt)
 }

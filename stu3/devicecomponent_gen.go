@@ -169,113 +169,39 @@ func (x *DeviceComponent) Validate() error {
 }
 
 func (x *DeviceComponent) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != nil) {
 		v.Missing("identifier")
 	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.LastSystemChangeExt != nil {
-		m := v.Push("lastSystemChange")
-		x.LastSystemChangeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "lastSystemChange", x.LastSystemChangeExt)
 	if x.LastSystemChange != "" && !fhirjson.CheckInstant(x.LastSystemChange) {
 		v.BadFormat("lastSystemChange", -1, "instant")
 	}
-	if x.Source != nil {
-		m := v.Push("source")
-		x.Source.validate(v)
-		v.Pop(m)
-	}
-	if x.Parent != nil {
-		m := v.Push("parent")
-		x.Parent.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.OperationalStatus {
-		m := v.PushIndex("operationalStatus", i)
-		x.OperationalStatus[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ParameterGroup != nil {
-		m := v.Push("parameterGroup")
-		x.ParameterGroup.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "source", x.Source)
+	validatePtr(v, "parent", x.Parent)
+	validateSlice(v, "operationalStatus", x.OperationalStatus)
+	validatePtr(v, "parameterGroup", x.ParameterGroup)
 	if x.MeasurementPrinciple != "" && !x.MeasurementPrinciple.IsValid() {
 		v.BadCode("measurementPrinciple", -1, "http://hl7.org/fhir/ValueSet/measurement-principle")
 	}
-	if x.MeasurementPrincipleExt != nil {
-		m := v.Push("measurementPrinciple")
-		x.MeasurementPrincipleExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ProductionSpecification {
-		m := v.PushIndex("productionSpecification", i)
-		x.ProductionSpecification[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageCode != nil {
-		m := v.Push("languageCode")
-		x.LanguageCode.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "measurementPrinciple", x.MeasurementPrincipleExt)
+	validateSlice(v, "productionSpecification", x.ProductionSpecification)
+	validatePtr(v, "languageCode", x.LanguageCode)
 }
 
 // ResourceType returns "DeviceComponent".
@@ -374,29 +300,9 @@ func (x *DeviceComponentProductionSpecification) Validate() error {
 }
 
 func (x *DeviceComponentProductionSpecification) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SpecType != nil {
-		m := v.Push("specType")
-		x.SpecType.validate(v)
-		v.Pop(m)
-	}
-	if x.ComponentID != nil {
-		m := v.Push("componentId")
-		x.ComponentID.validate(v)
-		v.Pop(m)
-	}
-	if x.ProductionSpecExt != nil {
-		m := v.Push("productionSpec")
-		x.ProductionSpecExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "specType", x.SpecType)
+	validatePtr(v, "componentId", x.ComponentID)
+	validatePtr(v, "productionSpec", x.ProductionSpecExt)
 }

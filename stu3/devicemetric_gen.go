@@ -174,119 +174,45 @@ func (x *DeviceMetric) Validate() error {
 }
 
 func (x *DeviceMetric) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != nil) {
 		v.Missing("identifier")
 	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Unit != nil {
-		m := v.Push("unit")
-		x.Unit.validate(v)
-		v.Pop(m)
-	}
-	if x.Source != nil {
-		m := v.Push("source")
-		x.Source.validate(v)
-		v.Pop(m)
-	}
-	if x.Parent != nil {
-		m := v.Push("parent")
-		x.Parent.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "unit", x.Unit)
+	validatePtr(v, "source", x.Source)
+	validatePtr(v, "parent", x.Parent)
 	if x.OperationalStatus != "" && !x.OperationalStatus.IsValid() {
 		v.BadCode("operationalStatus", -1, "http://hl7.org/fhir/ValueSet/metric-operational-status")
 	}
-	if x.OperationalStatusExt != nil {
-		m := v.Push("operationalStatus")
-		x.OperationalStatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "operationalStatus", x.OperationalStatusExt)
 	if x.Color != "" && !x.Color.IsValid() {
 		v.BadCode("color", -1, "http://hl7.org/fhir/ValueSet/metric-color")
 	}
-	if x.ColorExt != nil {
-		m := v.Push("color")
-		x.ColorExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "color", x.ColorExt)
 	if !(x.Category != "" || x.CategoryExt != nil) {
 		v.Missing("category")
 	}
 	if x.Category != "" && !x.Category.IsValid() {
 		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/metric-category")
 	}
-	if x.CategoryExt != nil {
-		m := v.Push("category")
-		x.CategoryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MeasurementPeriod != nil {
-		m := v.Push("measurementPeriod")
-		x.MeasurementPeriod.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Calibration {
-		m := v.PushIndex("calibration", i)
-		x.Calibration[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "category", x.CategoryExt)
+	validatePtr(v, "measurementPeriod", x.MeasurementPeriod)
+	validateSlice(v, "calibration", x.Calibration)
 }
 
 // ResourceType returns "DeviceMetric".
@@ -391,37 +317,17 @@ func (x *DeviceMetricCalibration) Validate() error {
 }
 
 func (x *DeviceMetricCalibration) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/metric-calibration-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if x.State != "" && !x.State.IsValid() {
 		v.BadCode("state", -1, "http://hl7.org/fhir/ValueSet/metric-calibration-state")
 	}
-	if x.StateExt != nil {
-		m := v.Push("state")
-		x.StateExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TimeExt != nil {
-		m := v.Push("time")
-		x.TimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "state", x.StateExt)
+	validatePtr(v, "time", x.TimeExt)
 	if x.Time != "" && !fhirjson.CheckInstant(x.Time) {
 		v.BadFormat("time", -1, "instant")
 	}

@@ -252,189 +252,59 @@ func (x *DeviceRequest) validate(v *fhirjson.Validator) {
 	if x.CodeType() == "" {
 		v.Missing("code[x]")
 	}
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Definition {
-		m := v.PushIndex("definition", i)
-		x.Definition[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BasedOn {
-		m := v.PushIndex("basedOn", i)
-		x.BasedOn[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PriorRequest {
-		m := v.PushIndex("priorRequest", i)
-		x.PriorRequest[i].validate(v)
-		v.Pop(m)
-	}
-	if x.GroupIdentifier != nil {
-		m := v.Push("groupIdentifier")
-		x.GroupIdentifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "priorRequest", x.PriorRequest)
+	validatePtr(v, "groupIdentifier", x.GroupIdentifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/request-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Intent != nil) {
 		v.Missing("intent")
 	}
-	if x.Intent != nil {
-		m := v.Push("intent")
-		x.Intent.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "intent", x.Intent)
 	if x.Priority != "" && !x.Priority.IsValid() {
 		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
-	if x.PriorityExt != nil {
-		m := v.Push("priority")
-		x.PriorityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeReference != nil {
-		m := v.Push("codeReference")
-		x.CodeReference.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeCodeableConcept != nil {
-		m := v.Push("codeCodeableConcept")
-		x.CodeCodeableConcept.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
+	validatePtr(v, "codeReference", x.CodeReference)
+	validatePtr(v, "codeCodeableConcept", x.CodeCodeableConcept)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	if x.OccurrenceDateTimeExt != nil {
-		m := v.Push("occurrenceDateTime")
-		x.OccurrenceDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
 	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
 		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.OccurrencePeriod != nil {
-		m := v.Push("occurrencePeriod")
-		x.OccurrencePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.OccurrenceTiming != nil {
-		m := v.Push("occurrenceTiming")
-		x.OccurrenceTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.AuthoredOnExt != nil {
-		m := v.Push("authoredOn")
-		x.AuthoredOnExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "occurrenceTiming", x.OccurrenceTiming)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
 	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
 		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.Requester != nil {
-		m := v.Push("requester")
-		x.Requester.validate(v)
-		v.Pop(m)
-	}
-	if x.PerformerType != nil {
-		m := v.Push("performerType")
-		x.PerformerType.validate(v)
-		v.Pop(m)
-	}
-	if x.Performer != nil {
-		m := v.Push("performer")
-		x.Performer.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonCode {
-		m := v.PushIndex("reasonCode", i)
-		x.ReasonCode[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonReference {
-		m := v.PushIndex("reasonReference", i)
-		x.ReasonReference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SupportingInfo {
-		m := v.PushIndex("supportingInfo", i)
-		x.SupportingInfo[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RelevantHistory {
-		m := v.PushIndex("relevantHistory", i)
-		x.RelevantHistory[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requester", x.Requester)
+	validatePtr(v, "performerType", x.PerformerType)
+	validatePtr(v, "performer", x.Performer)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "supportingInfo", x.SupportingInfo)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "relevantHistory", x.RelevantHistory)
 }
 
 // ResourceType returns "DeviceRequest".
@@ -571,27 +441,11 @@ func (x *DeviceRequestRequester) Validate() error {
 }
 
 func (x *DeviceRequestRequester) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Agent != nil) {
 		v.Missing("agent")
 	}
-	if x.Agent != nil {
-		m := v.Push("agent")
-		x.Agent.validate(v)
-		v.Pop(m)
-	}
-	if x.OnBehalfOf != nil {
-		m := v.Push("onBehalfOf")
-		x.OnBehalfOf.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "agent", x.Agent)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }

@@ -189,123 +189,41 @@ func (x *DocumentManifest) Validate() error {
 }
 
 func (x *DocumentManifest) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.MasterIdentifier != nil {
-		m := v.Push("masterIdentifier")
-		x.MasterIdentifier.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "masterIdentifier", x.MasterIdentifier)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/document-reference-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.CreatedExt != nil {
-		m := v.Push("created")
-		x.CreatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "created", x.CreatedExt)
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
 		v.BadFormat("created", -1, "dateTime")
 	}
-	for i := range x.Author {
-		m := v.PushIndex("author", i)
-		x.Author[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Recipient {
-		m := v.PushIndex("recipient", i)
-		x.Recipient[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SourceExt != nil {
-		m := v.Push("source")
-		x.SourceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "author", x.Author)
+	validateSlice(v, "recipient", x.Recipient)
+	validatePtr(v, "source", x.SourceExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(len(x.Content) > 0) {
 		v.Missing("content")
 	}
-	for i := range x.Content {
-		m := v.PushIndex("content", i)
-		x.Content[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Related {
-		m := v.PushIndex("related", i)
-		x.Related[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "content", x.Content)
+	validateSlice(v, "related", x.Related)
 }
 
 // ResourceType returns "DocumentManifest".
@@ -393,26 +311,10 @@ func (x *DocumentManifestContent) validate(v *fhirjson.Validator) {
 	if x.PType() == "" {
 		v.Missing("p[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PAttachment != nil {
-		m := v.Push("pAttachment")
-		x.PAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.PReference != nil {
-		m := v.Push("pReference")
-		x.PReference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "pAttachment", x.PAttachment)
+	validatePtr(v, "pReference", x.PReference)
 }
 
 // P returns the value of DocumentManifest.content.p[x] that is set, or nil. It is one of:
@@ -509,24 +411,8 @@ func (x *DocumentManifestRelated) Validate() error {
 }
 
 func (x *DocumentManifestRelated) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.Ref != nil {
-		m := v.Push("ref")
-		x.Ref.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "ref", x.Ref)
 }

@@ -219,160 +219,58 @@ func (x *DocumentReference) Validate() error {
 }
 
 func (x *DocumentReference) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.MasterIdentifier != nil {
-		m := v.Push("masterIdentifier")
-		x.MasterIdentifier.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "masterIdentifier", x.MasterIdentifier)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/document-reference-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if x.DocStatus != "" && !x.DocStatus.IsValid() {
 		v.BadCode("docStatus", -1, "http://hl7.org/fhir/ValueSet/composition-status")
 	}
-	if x.DocStatusExt != nil {
-		m := v.Push("docStatus")
-		x.DocStatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "docStatus", x.DocStatusExt)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Class != nil {
-		m := v.Push("class")
-		x.Class.validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.CreatedExt != nil {
-		m := v.Push("created")
-		x.CreatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "class", x.Class)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "created", x.CreatedExt)
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
 		v.BadFormat("created", -1, "dateTime")
 	}
 	if !(x.Indexed != "" || x.IndexedExt != nil) {
 		v.Missing("indexed")
 	}
-	if x.IndexedExt != nil {
-		m := v.Push("indexed")
-		x.IndexedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "indexed", x.IndexedExt)
 	if x.Indexed != "" && !fhirjson.CheckInstant(x.Indexed) {
 		v.BadFormat("indexed", -1, "instant")
 	}
-	for i := range x.Author {
-		m := v.PushIndex("author", i)
-		x.Author[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Authenticator != nil {
-		m := v.Push("authenticator")
-		x.Authenticator.validate(v)
-		v.Pop(m)
-	}
-	if x.Custodian != nil {
-		m := v.Push("custodian")
-		x.Custodian.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RelatesTo {
-		m := v.PushIndex("relatesTo", i)
-		x.RelatesTo[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SecurityLabel {
-		m := v.PushIndex("securityLabel", i)
-		x.SecurityLabel[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "author", x.Author)
+	validatePtr(v, "authenticator", x.Authenticator)
+	validatePtr(v, "custodian", x.Custodian)
+	validateSlice(v, "relatesTo", x.RelatesTo)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "securityLabel", x.SecurityLabel)
 	if !(len(x.Content) > 0) {
 		v.Missing("content")
 	}
-	for i := range x.Content {
-		m := v.PushIndex("content", i)
-		x.Content[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "content", x.Content)
+	validatePtr(v, "context", x.Context)
 }
 
 // ResourceType returns "DocumentReference".
@@ -462,35 +360,19 @@ func (x *DocumentReferenceRelatesTo) Validate() error {
 }
 
 func (x *DocumentReferenceRelatesTo) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
 		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/document-relationship-type")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
 	if !(x.Target != nil) {
 		v.Missing("target")
 	}
-	if x.Target != nil {
-		m := v.Push("target")
-		x.Target.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "target", x.Target)
 }
 
 // DocumentReferenceContent is the backbone element DocumentReference.content of FHIR STU3 (3.0.1).
@@ -563,29 +445,13 @@ func (x *DocumentReferenceContent) Validate() error {
 }
 
 func (x *DocumentReferenceContent) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Attachment != nil) {
 		v.Missing("attachment")
 	}
-	if x.Attachment != nil {
-		m := v.Push("attachment")
-		x.Attachment.validate(v)
-		v.Pop(m)
-	}
-	if x.Format != nil {
-		m := v.Push("format")
-		x.Format.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "attachment", x.Attachment)
+	validatePtr(v, "format", x.Format)
 }
 
 // DocumentReferenceContext is the backbone element DocumentReference.context of FHIR STU3 (3.0.1).
@@ -683,51 +549,15 @@ func (x *DocumentReferenceContext) Validate() error {
 }
 
 func (x *DocumentReferenceContext) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Event {
-		m := v.PushIndex("event", i)
-		x.Event[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	if x.FacilityType != nil {
-		m := v.Push("facilityType")
-		x.FacilityType.validate(v)
-		v.Pop(m)
-	}
-	if x.PracticeSetting != nil {
-		m := v.Push("practiceSetting")
-		x.PracticeSetting.validate(v)
-		v.Pop(m)
-	}
-	if x.SourcePatientInfo != nil {
-		m := v.Push("sourcePatientInfo")
-		x.SourcePatientInfo.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Related {
-		m := v.PushIndex("related", i)
-		x.Related[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "encounter", x.Encounter)
+	validateSlice(v, "event", x.Event)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "facilityType", x.FacilityType)
+	validatePtr(v, "practiceSetting", x.PracticeSetting)
+	validatePtr(v, "sourcePatientInfo", x.SourcePatientInfo)
+	validateSlice(v, "related", x.Related)
 }
 
 // DocumentReferenceContextRelated is the backbone element DocumentReference.context.related of FHIR STU3 (3.0.1).
@@ -804,24 +634,8 @@ func (x *DocumentReferenceContextRelated) Validate() error {
 }
 
 func (x *DocumentReferenceContextRelated) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.Ref != nil {
-		m := v.Push("ref")
-		x.Ref.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "ref", x.Ref)
 }

@@ -194,122 +194,36 @@ func (x *EligibilityResponse) Validate() error {
 }
 
 func (x *EligibilityResponse) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CreatedExt != nil {
-		m := v.Push("created")
-		x.CreatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "created", x.CreatedExt)
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
 		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.RequestProvider != nil {
-		m := v.Push("requestProvider")
-		x.RequestProvider.validate(v)
-		v.Pop(m)
-	}
-	if x.RequestOrganization != nil {
-		m := v.Push("requestOrganization")
-		x.RequestOrganization.validate(v)
-		v.Pop(m)
-	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
-	if x.Outcome != nil {
-		m := v.Push("outcome")
-		x.Outcome.validate(v)
-		v.Pop(m)
-	}
-	if x.DispositionExt != nil {
-		m := v.Push("disposition")
-		x.DispositionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Insurer != nil {
-		m := v.Push("insurer")
-		x.Insurer.validate(v)
-		v.Pop(m)
-	}
-	if x.InforceExt != nil {
-		m := v.Push("inforce")
-		x.InforceExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Insurance {
-		m := v.PushIndex("insurance", i)
-		x.Insurance[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Form != nil {
-		m := v.Push("form")
-		x.Form.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Error {
-		m := v.PushIndex("error", i)
-		x.Error[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requestProvider", x.RequestProvider)
+	validatePtr(v, "requestOrganization", x.RequestOrganization)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validatePtr(v, "insurer", x.Insurer)
+	validatePtr(v, "inforce", x.InforceExt)
+	validateSlice(v, "insurance", x.Insurance)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "error", x.Error)
 }
 
 // ResourceType returns "EligibilityResponse".
@@ -399,31 +313,11 @@ func (x *EligibilityResponseInsurance) Validate() error {
 }
 
 func (x *EligibilityResponseInsurance) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Coverage != nil {
-		m := v.Push("coverage")
-		x.Coverage.validate(v)
-		v.Pop(m)
-	}
-	if x.Contract != nil {
-		m := v.Push("contract")
-		x.Contract.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BenefitBalance {
-		m := v.PushIndex("benefitBalance", i)
-		x.BenefitBalance[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "contract", x.Contract)
+	validateSlice(v, "benefitBalance", x.BenefitBalance)
 }
 
 // EligibilityResponseInsuranceBenefitBalance is the backbone element EligibilityResponse.insurance.benefitBalance of FHIR STU3 (3.0.1).
@@ -550,64 +444,20 @@ func (x *EligibilityResponseInsuranceBenefitBalance) Validate() error {
 }
 
 func (x *EligibilityResponseInsuranceBenefitBalance) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Category != nil) {
 		v.Missing("category")
 	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.SubCategory != nil {
-		m := v.Push("subCategory")
-		x.SubCategory.validate(v)
-		v.Pop(m)
-	}
-	if x.ExcludedExt != nil {
-		m := v.Push("excluded")
-		x.ExcludedExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Network != nil {
-		m := v.Push("network")
-		x.Network.validate(v)
-		v.Pop(m)
-	}
-	if x.Unit != nil {
-		m := v.Push("unit")
-		x.Unit.validate(v)
-		v.Pop(m)
-	}
-	if x.Term != nil {
-		m := v.Push("term")
-		x.Term.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Financial {
-		m := v.PushIndex("financial", i)
-		x.Financial[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "subCategory", x.SubCategory)
+	validatePtr(v, "excluded", x.ExcludedExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "network", x.Network)
+	validatePtr(v, "unit", x.Unit)
+	validatePtr(v, "term", x.Term)
+	validateSlice(v, "financial", x.Financial)
 }
 
 // EligibilityResponseInsuranceBenefitBalanceFinancial is the backbone element EligibilityResponse.insurance.benefitBalance.financial of FHIR STU3 (3.0.1).
@@ -719,55 +569,23 @@ func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) Validate() error {
 }
 
 func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.AllowedUnsignedIntExt != nil {
-		m := v.Push("allowedUnsignedInt")
-		x.AllowedUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "allowedUnsignedInt", x.AllowedUnsignedIntExt)
 	if x.AllowedUnsignedInt != nil && *x.AllowedUnsignedInt < 0 {
 		v.BadFormat("allowedUnsignedInt", -1, "unsignedInt")
 	}
-	if x.AllowedStringExt != nil {
-		m := v.Push("allowedString")
-		x.AllowedStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AllowedMoney != nil {
-		m := v.Push("allowedMoney")
-		x.AllowedMoney.validate(v)
-		v.Pop(m)
-	}
-	if x.UsedUnsignedIntExt != nil {
-		m := v.Push("usedUnsignedInt")
-		x.UsedUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "allowedString", x.AllowedStringExt)
+	validatePtr(v, "allowedMoney", x.AllowedMoney)
+	validatePtr(v, "usedUnsignedInt", x.UsedUnsignedIntExt)
 	if x.UsedUnsignedInt != nil && *x.UsedUnsignedInt < 0 {
 		v.BadFormat("usedUnsignedInt", -1, "unsignedInt")
 	}
-	if x.UsedMoney != nil {
-		m := v.Push("usedMoney")
-		x.UsedMoney.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "usedMoney", x.UsedMoney)
 }
 
 // Allowed returns the value of EligibilityResponse.insurance.benefitBalance.financial.allowed[x] that is set, or nil. It is one of:
@@ -887,22 +705,10 @@ func (x *EligibilityResponseError) Validate() error {
 }
 
 func (x *EligibilityResponseError) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
 }

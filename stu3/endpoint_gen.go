@@ -189,125 +189,43 @@ func (x *Endpoint) Validate() error {
 }
 
 func (x *Endpoint) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/endpoint-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.ConnectionType != nil) {
 		v.Missing("connectionType")
 	}
-	if x.ConnectionType != nil {
-		m := v.Push("connectionType")
-		x.ConnectionType.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ManagingOrganization != nil {
-		m := v.Push("managingOrganization")
-		x.ManagingOrganization.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "connectionType", x.ConnectionType)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "managingOrganization", x.ManagingOrganization)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "period", x.Period)
 	if !(len(x.PayloadType) > 0) {
 		v.Missing("payloadType")
 	}
-	for i := range x.PayloadType {
-		m := v.PushIndex("payloadType", i)
-		x.PayloadType[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.PayloadMimeTypeExt {
-		if e != nil {
-			m := v.PushIndex("payloadMimeType", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "payloadType", x.PayloadType)
+	validatePtrs(v, "payloadMimeType", x.PayloadMimeTypeExt)
 	if !(x.Address != "" || x.AddressExt != nil) {
 		v.Missing("address")
 	}
-	if x.AddressExt != nil {
-		m := v.Push("address")
-		x.AddressExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.HeaderExt {
-		if e != nil {
-			m := v.PushIndex("header", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "address", x.AddressExt)
+	validatePtrs(v, "header", x.HeaderExt)
 }
 
 // ResourceType returns "Endpoint".

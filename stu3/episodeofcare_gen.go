@@ -174,120 +174,38 @@ func (x *EpisodeOfCare) Validate() error {
 }
 
 func (x *EpisodeOfCare) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/episode-of-care-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.StatusHistory {
-		m := v.PushIndex("statusHistory", i)
-		x.StatusHistory[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Diagnosis {
-		m := v.PushIndex("diagnosis", i)
-		x.Diagnosis[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "statusHistory", x.StatusHistory)
+	validateSlice(v, "type", x.Type)
+	validateSlice(v, "diagnosis", x.Diagnosis)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.ManagingOrganization != nil {
-		m := v.Push("managingOrganization")
-		x.ManagingOrganization.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReferralRequest {
-		m := v.PushIndex("referralRequest", i)
-		x.ReferralRequest[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CareManager != nil {
-		m := v.Push("careManager")
-		x.CareManager.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Team {
-		m := v.PushIndex("team", i)
-		x.Team[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Account {
-		m := v.PushIndex("account", i)
-		x.Account[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "managingOrganization", x.ManagingOrganization)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "referralRequest", x.ReferralRequest)
+	validatePtr(v, "careManager", x.CareManager)
+	validateSlice(v, "team", x.Team)
+	validateSlice(v, "account", x.Account)
 }
 
 // ResourceType returns "EpisodeOfCare".
@@ -377,35 +295,19 @@ func (x *EpisodeOfCareStatusHistory) Validate() error {
 }
 
 func (x *EpisodeOfCareStatusHistory) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/episode-of-care-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Period != nil) {
 		v.Missing("period")
 	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "period", x.Period)
 }
 
 // EpisodeOfCareDiagnosis is the backbone element EpisodeOfCare.diagnosis of FHIR STU3 (3.0.1).
@@ -488,34 +390,14 @@ func (x *EpisodeOfCareDiagnosis) Validate() error {
 }
 
 func (x *EpisodeOfCareDiagnosis) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Condition != nil) {
 		v.Missing("condition")
 	}
-	if x.Condition != nil {
-		m := v.Push("condition")
-		x.Condition.validate(v)
-		v.Pop(m)
-	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
-	if x.RankExt != nil {
-		m := v.Push("rank")
-		x.RankExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "condition", x.Condition)
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "rank", x.RankExt)
 	if x.Rank != nil && *x.Rank < 1 {
 		v.BadFormat("rank", -1, "positiveInt")
 	}

@@ -304,175 +304,49 @@ func (x *ExpansionProfile) Validate() error {
 }
 
 func (x *ExpansionProfile) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.FixedVersion {
-		m := v.PushIndex("fixedVersion", i)
-		x.FixedVersion[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ExcludedSystem != nil {
-		m := v.Push("excludedSystem")
-		x.ExcludedSystem.validate(v)
-		v.Pop(m)
-	}
-	if x.IncludeDesignationsExt != nil {
-		m := v.Push("includeDesignations")
-		x.IncludeDesignationsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Designation != nil {
-		m := v.Push("designation")
-		x.Designation.validate(v)
-		v.Pop(m)
-	}
-	if x.IncludeDefinitionExt != nil {
-		m := v.Push("includeDefinition")
-		x.IncludeDefinitionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ActiveOnlyExt != nil {
-		m := v.Push("activeOnly")
-		x.ActiveOnlyExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExcludeNestedExt != nil {
-		m := v.Push("excludeNested")
-		x.ExcludeNestedExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExcludeNotForUIExt != nil {
-		m := v.Push("excludeNotForUI")
-		x.ExcludeNotForUIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExcludePostCoordinatedExt != nil {
-		m := v.Push("excludePostCoordinated")
-		x.ExcludePostCoordinatedExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayLanguageExt != nil {
-		m := v.Push("displayLanguage")
-		x.DisplayLanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LimitedExpansionExt != nil {
-		m := v.Push("limitedExpansion")
-		x.LimitedExpansionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validateSlice(v, "fixedVersion", x.FixedVersion)
+	validatePtr(v, "excludedSystem", x.ExcludedSystem)
+	validatePtr(v, "includeDesignations", x.IncludeDesignationsExt)
+	validatePtr(v, "designation", x.Designation)
+	validatePtr(v, "includeDefinition", x.IncludeDefinitionExt)
+	validatePtr(v, "activeOnly", x.ActiveOnlyExt)
+	validatePtr(v, "excludeNested", x.ExcludeNestedExt)
+	validatePtr(v, "excludeNotForUI", x.ExcludeNotForUIExt)
+	validatePtr(v, "excludePostCoordinated", x.ExcludePostCoordinatedExt)
+	validatePtr(v, "displayLanguage", x.DisplayLanguageExt)
+	validatePtr(v, "limitedExpansion", x.LimitedExpansionExt)
 }
 
 // ResourceType returns "ExpansionProfile".
@@ -577,43 +451,23 @@ func (x *ExpansionProfileFixedVersion) Validate() error {
 }
 
 func (x *ExpansionProfileFixedVersion) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.System != "" || x.SystemExt != nil) {
 		v.Missing("system")
 	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "system", x.SystemExt)
 	if !(x.Version != "" || x.VersionExt != nil) {
 		v.Missing("version")
 	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Mode != "" || x.ModeExt != nil) {
 		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/system-version-processing-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
 }
 
 // ExpansionProfileExcludedSystem is the backbone element ExpansionProfile.excludedSystem of FHIR STU3 (3.0.1).
@@ -698,29 +552,13 @@ func (x *ExpansionProfileExcludedSystem) Validate() error {
 }
 
 func (x *ExpansionProfileExcludedSystem) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.System != "" || x.SystemExt != nil) {
 		v.Missing("system")
 	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "version", x.VersionExt)
 }
 
 // ExpansionProfileDesignation is the backbone element ExpansionProfile.designation of FHIR STU3 (3.0.1).
@@ -793,26 +631,10 @@ func (x *ExpansionProfileDesignation) Validate() error {
 }
 
 func (x *ExpansionProfileDesignation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Include != nil {
-		m := v.Push("include")
-		x.Include.validate(v)
-		v.Pop(m)
-	}
-	if x.Exclude != nil {
-		m := v.Push("exclude")
-		x.Exclude.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "include", x.Include)
+	validatePtr(v, "exclude", x.Exclude)
 }
 
 // ExpansionProfileDesignationInclude is the backbone element ExpansionProfile.designation.include of FHIR STU3 (3.0.1).
@@ -884,21 +706,9 @@ func (x *ExpansionProfileDesignationInclude) Validate() error {
 }
 
 func (x *ExpansionProfileDesignationInclude) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Designation {
-		m := v.PushIndex("designation", i)
-		x.Designation[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "designation", x.Designation)
 }
 
 // ExpansionProfileDesignationIncludeDesignation is the backbone element ExpansionProfile.designation.include.designation of FHIR STU3 (3.0.1).
@@ -980,26 +790,10 @@ func (x *ExpansionProfileDesignationIncludeDesignation) Validate() error {
 }
 
 func (x *ExpansionProfileDesignationIncludeDesignation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Use != nil {
-		m := v.Push("use")
-		x.Use.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "use", x.Use)
 }
 
 // ExpansionProfileDesignationExclude is the backbone element ExpansionProfile.designation.exclude of FHIR STU3 (3.0.1).
@@ -1071,21 +865,9 @@ func (x *ExpansionProfileDesignationExclude) Validate() error {
 }
 
 func (x *ExpansionProfileDesignationExclude) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Designation {
-		m := v.PushIndex("designation", i)
-		x.Designation[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "designation", x.Designation)
 }
 
 // ExpansionProfileDesignationExcludeDesignation is the backbone element ExpansionProfile.designation.exclude.designation of FHIR STU3 (3.0.1).
@@ -1167,24 +949,8 @@ func (x *ExpansionProfileDesignationExcludeDesignation) Validate() error {
 }
 
 func (x *ExpansionProfileDesignationExcludeDesignation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Use != nil {
-		m := v.Push("use")
-		x.Use.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "use", x.Use)
 }

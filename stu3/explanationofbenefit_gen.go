@@ -324,255 +324,65 @@ func (x *ExplanationOfBenefit) Validate() error {
 }
 
 func (x *ExplanationOfBenefit) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/explanationofbenefit-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubType {
-		m := v.PushIndex("subType", i)
-		x.SubType[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.BillablePeriod != nil {
-		m := v.Push("billablePeriod")
-		x.BillablePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.CreatedExt != nil {
-		m := v.Push("created")
-		x.CreatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "subType", x.SubType)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "billablePeriod", x.BillablePeriod)
+	validatePtr(v, "created", x.CreatedExt)
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
 		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Enterer != nil {
-		m := v.Push("enterer")
-		x.Enterer.validate(v)
-		v.Pop(m)
-	}
-	if x.Insurer != nil {
-		m := v.Push("insurer")
-		x.Insurer.validate(v)
-		v.Pop(m)
-	}
-	if x.Provider != nil {
-		m := v.Push("provider")
-		x.Provider.validate(v)
-		v.Pop(m)
-	}
-	if x.Organization != nil {
-		m := v.Push("organization")
-		x.Organization.validate(v)
-		v.Pop(m)
-	}
-	if x.Referral != nil {
-		m := v.Push("referral")
-		x.Referral.validate(v)
-		v.Pop(m)
-	}
-	if x.Facility != nil {
-		m := v.Push("facility")
-		x.Facility.validate(v)
-		v.Pop(m)
-	}
-	if x.Claim != nil {
-		m := v.Push("claim")
-		x.Claim.validate(v)
-		v.Pop(m)
-	}
-	if x.ClaimResponse != nil {
-		m := v.Push("claimResponse")
-		x.ClaimResponse.validate(v)
-		v.Pop(m)
-	}
-	if x.Outcome != nil {
-		m := v.Push("outcome")
-		x.Outcome.validate(v)
-		v.Pop(m)
-	}
-	if x.DispositionExt != nil {
-		m := v.Push("disposition")
-		x.DispositionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Related {
-		m := v.PushIndex("related", i)
-		x.Related[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Prescription != nil {
-		m := v.Push("prescription")
-		x.Prescription.validate(v)
-		v.Pop(m)
-	}
-	if x.OriginalPrescription != nil {
-		m := v.Push("originalPrescription")
-		x.OriginalPrescription.validate(v)
-		v.Pop(m)
-	}
-	if x.Payee != nil {
-		m := v.Push("payee")
-		x.Payee.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Information {
-		m := v.PushIndex("information", i)
-		x.Information[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.CareTeam {
-		m := v.PushIndex("careTeam", i)
-		x.CareTeam[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Diagnosis {
-		m := v.PushIndex("diagnosis", i)
-		x.Diagnosis[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Procedure {
-		m := v.PushIndex("procedure", i)
-		x.Procedure[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PrecedenceExt != nil {
-		m := v.Push("precedence")
-		x.PrecedenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "enterer", x.Enterer)
+	validatePtr(v, "insurer", x.Insurer)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "referral", x.Referral)
+	validatePtr(v, "facility", x.Facility)
+	validatePtr(v, "claim", x.Claim)
+	validatePtr(v, "claimResponse", x.ClaimResponse)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validateSlice(v, "related", x.Related)
+	validatePtr(v, "prescription", x.Prescription)
+	validatePtr(v, "originalPrescription", x.OriginalPrescription)
+	validatePtr(v, "payee", x.Payee)
+	validateSlice(v, "information", x.Information)
+	validateSlice(v, "careTeam", x.CareTeam)
+	validateSlice(v, "diagnosis", x.Diagnosis)
+	validateSlice(v, "procedure", x.Procedure)
+	validatePtr(v, "precedence", x.PrecedenceExt)
 	if x.Precedence != nil && *x.Precedence < 1 {
 		v.BadFormat("precedence", -1, "positiveInt")
 	}
-	if x.Insurance != nil {
-		m := v.Push("insurance")
-		x.Insurance.validate(v)
-		v.Pop(m)
-	}
-	if x.Accident != nil {
-		m := v.Push("accident")
-		x.Accident.validate(v)
-		v.Pop(m)
-	}
-	if x.EmploymentImpacted != nil {
-		m := v.Push("employmentImpacted")
-		x.EmploymentImpacted.validate(v)
-		v.Pop(m)
-	}
-	if x.Hospitalization != nil {
-		m := v.Push("hospitalization")
-		x.Hospitalization.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Item {
-		m := v.PushIndex("item", i)
-		x.Item[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.AddItem {
-		m := v.PushIndex("addItem", i)
-		x.AddItem[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TotalCost != nil {
-		m := v.Push("totalCost")
-		x.TotalCost.validate(v)
-		v.Pop(m)
-	}
-	if x.UnallocDeductable != nil {
-		m := v.Push("unallocDeductable")
-		x.UnallocDeductable.validate(v)
-		v.Pop(m)
-	}
-	if x.TotalBenefit != nil {
-		m := v.Push("totalBenefit")
-		x.TotalBenefit.validate(v)
-		v.Pop(m)
-	}
-	if x.Payment != nil {
-		m := v.Push("payment")
-		x.Payment.validate(v)
-		v.Pop(m)
-	}
-	if x.Form != nil {
-		m := v.Push("form")
-		x.Form.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ProcessNote {
-		m := v.PushIndex("processNote", i)
-		x.ProcessNote[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BenefitBalance {
-		m := v.PushIndex("benefitBalance", i)
-		x.BenefitBalance[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "insurance", x.Insurance)
+	validatePtr(v, "accident", x.Accident)
+	validatePtr(v, "employmentImpacted", x.EmploymentImpacted)
+	validatePtr(v, "hospitalization", x.Hospitalization)
+	validateSlice(v, "item", x.Item)
+	validateSlice(v, "addItem", x.AddItem)
+	validatePtr(v, "totalCost", x.TotalCost)
+	validatePtr(v, "unallocDeductable", x.UnallocDeductable)
+	validatePtr(v, "totalBenefit", x.TotalBenefit)
+	validatePtr(v, "payment", x.Payment)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "processNote", x.ProcessNote)
+	validateSlice(v, "benefitBalance", x.BenefitBalance)
 }
 
 // ResourceType returns "ExplanationOfBenefit".
@@ -662,31 +472,11 @@ func (x *ExplanationOfBenefitRelated) Validate() error {
 }
 
 func (x *ExplanationOfBenefitRelated) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Claim != nil {
-		m := v.Push("claim")
-		x.Claim.validate(v)
-		v.Pop(m)
-	}
-	if x.Relationship != nil {
-		m := v.Push("relationship")
-		x.Relationship.validate(v)
-		v.Pop(m)
-	}
-	if x.Reference != nil {
-		m := v.Push("reference")
-		x.Reference.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "claim", x.Claim)
+	validatePtr(v, "relationship", x.Relationship)
+	validatePtr(v, "reference", x.Reference)
 }
 
 // ExplanationOfBenefitPayee is the backbone element ExplanationOfBenefit.payee of FHIR STU3 (3.0.1).
@@ -764,31 +554,11 @@ func (x *ExplanationOfBenefitPayee) Validate() error {
 }
 
 func (x *ExplanationOfBenefitPayee) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.ResourceType != nil {
-		m := v.Push("resourceType")
-		x.ResourceType.validate(v)
-		v.Pop(m)
-	}
-	if x.Party != nil {
-		m := v.Push("party")
-		x.Party.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "resourceType", x.ResourceType)
+	validatePtr(v, "party", x.Party)
 }
 
 // ExplanationOfBenefitInformation is the backbone element ExplanationOfBenefit.information of FHIR STU3 (3.0.1).
@@ -920,78 +690,30 @@ func (x *ExplanationOfBenefitInformation) Validate() error {
 }
 
 func (x *ExplanationOfBenefitInformation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Category != nil) {
 		v.Missing("category")
 	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingDateExt != nil {
-		m := v.Push("timingDate")
-		x.TimingDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "timingDate", x.TimingDateExt)
 	if x.TimingDate != "" && !fhirjson.CheckDate(x.TimingDate) {
 		v.BadFormat("timingDate", -1, "date")
 	}
-	if x.TimingPeriod != nil {
-		m := v.Push("timingPeriod")
-		x.TimingPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueQuantity != nil {
-		m := v.Push("valueQuantity")
-		x.ValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAttachment != nil {
-		m := v.Push("valueAttachment")
-		x.ValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueReference != nil {
-		m := v.Push("valueReference")
-		x.ValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Reason != nil {
-		m := v.Push("reason")
-		x.Reason.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "reason", x.Reason)
 }
 
 // Timing returns the value of ExplanationOfBenefit.information.timing[x] that is set, or nil. It is one of:
@@ -1145,50 +867,22 @@ func (x *ExplanationOfBenefitCareTeam) Validate() error {
 }
 
 func (x *ExplanationOfBenefitCareTeam) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Provider != nil) {
 		v.Missing("provider")
 	}
-	if x.Provider != nil {
-		m := v.Push("provider")
-		x.Provider.validate(v)
-		v.Pop(m)
-	}
-	if x.ResponsibleExt != nil {
-		m := v.Push("responsible")
-		x.ResponsibleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
-	if x.Qualification != nil {
-		m := v.Push("qualification")
-		x.Qualification.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "responsible", x.ResponsibleExt)
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "qualification", x.Qualification)
 }
 
 // ExplanationOfBenefitDiagnosis is the backbone element ExplanationOfBenefit.diagnosis of FHIR STU3 (3.0.1).
@@ -1286,47 +980,19 @@ func (x *ExplanationOfBenefitDiagnosis) validate(v *fhirjson.Validator) {
 	if x.DiagnosisType() == "" {
 		v.Missing("diagnosis[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.DiagnosisCodeableConcept != nil {
-		m := v.Push("diagnosisCodeableConcept")
-		x.DiagnosisCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.DiagnosisReference != nil {
-		m := v.Push("diagnosisReference")
-		x.DiagnosisReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PackageCode != nil {
-		m := v.Push("packageCode")
-		x.PackageCode.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "diagnosisCodeableConcept", x.DiagnosisCodeableConcept)
+	validatePtr(v, "diagnosisReference", x.DiagnosisReference)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "packageCode", x.PackageCode)
 }
 
 // Diagnosis returns the value of ExplanationOfBenefit.diagnosis.diagnosis[x] that is set, or nil. It is one of:
@@ -1448,45 +1114,21 @@ func (x *ExplanationOfBenefitProcedure) validate(v *fhirjson.Validator) {
 	if x.ProcedureType() == "" {
 		v.Missing("procedure[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ProcedureCodeableConcept != nil {
-		m := v.Push("procedureCodeableConcept")
-		x.ProcedureCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ProcedureReference != nil {
-		m := v.Push("procedureReference")
-		x.ProcedureReference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "procedureCodeableConcept", x.ProcedureCodeableConcept)
+	validatePtr(v, "procedureReference", x.ProcedureReference)
 }
 
 // Procedure returns the value of ExplanationOfBenefit.procedure.procedure[x] that is set, or nil. It is one of:
@@ -1590,28 +1232,10 @@ func (x *ExplanationOfBenefitInsurance) Validate() error {
 }
 
 func (x *ExplanationOfBenefitInsurance) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Coverage != nil {
-		m := v.Push("coverage")
-		x.Coverage.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.PreAuthRefExt {
-		if e != nil {
-			m := v.PushIndex("preAuthRef", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtrs(v, "preAuthRef", x.PreAuthRefExt)
 }
 
 // ExplanationOfBenefitAccident is the backbone element ExplanationOfBenefit.accident of FHIR STU3 (3.0.1).
@@ -1699,39 +1323,15 @@ func (x *ExplanationOfBenefitAccident) Validate() error {
 }
 
 func (x *ExplanationOfBenefitAccident) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
 		v.BadFormat("date", -1, "date")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.LocationAddress != nil {
-		m := v.Push("locationAddress")
-		x.LocationAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.LocationReference != nil {
-		m := v.Push("locationReference")
-		x.LocationReference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "locationAddress", x.LocationAddress)
+	validatePtr(v, "locationReference", x.LocationReference)
 }
 
 // Location returns the value of ExplanationOfBenefit.accident.location[x] that is set, or nil. It is one of:
@@ -1988,190 +1588,68 @@ func (x *ExplanationOfBenefitItem) Validate() error {
 }
 
 func (x *ExplanationOfBenefitItem) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	for i, e := range x.CareTeamLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("careTeamLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "careTeamLinkId", x.CareTeamLinkIDExt)
 	for i, n := range x.CareTeamLinkID {
 		if n < 1 {
 			v.BadFormat("careTeamLinkId", i, "positiveInt")
 		}
 	}
-	for i, e := range x.DiagnosisLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("diagnosisLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "diagnosisLinkId", x.DiagnosisLinkIDExt)
 	for i, n := range x.DiagnosisLinkID {
 		if n < 1 {
 			v.BadFormat("diagnosisLinkId", i, "positiveInt")
 		}
 	}
-	for i, e := range x.ProcedureLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("procedureLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "procedureLinkId", x.ProcedureLinkIDExt)
 	for i, n := range x.ProcedureLinkID {
 		if n < 1 {
 			v.BadFormat("procedureLinkId", i, "positiveInt")
 		}
 	}
-	for i, e := range x.InformationLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("informationLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "informationLinkId", x.InformationLinkIDExt)
 	for i, n := range x.InformationLinkID {
 		if n < 1 {
 			v.BadFormat("informationLinkId", i, "positiveInt")
 		}
 	}
-	if x.Revenue != nil {
-		m := v.Push("revenue")
-		x.Revenue.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Modifier {
-		m := v.PushIndex("modifier", i)
-		x.Modifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ProgramCode {
-		m := v.PushIndex("programCode", i)
-		x.ProgramCode[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ServicedDateExt != nil {
-		m := v.Push("servicedDate")
-		x.ServicedDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "programCode", x.ProgramCode)
+	validatePtr(v, "servicedDate", x.ServicedDateExt)
 	if x.ServicedDate != "" && !fhirjson.CheckDate(x.ServicedDate) {
 		v.BadFormat("servicedDate", -1, "date")
 	}
-	if x.ServicedPeriod != nil {
-		m := v.Push("servicedPeriod")
-		x.ServicedPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.LocationCodeableConcept != nil {
-		m := v.Push("locationCodeableConcept")
-		x.LocationCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.LocationAddress != nil {
-		m := v.Push("locationAddress")
-		x.LocationAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.LocationReference != nil {
-		m := v.Push("locationReference")
-		x.LocationReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Udi {
-		m := v.PushIndex("udi", i)
-		x.Udi[i].validate(v)
-		v.Pop(m)
-	}
-	if x.BodySite != nil {
-		m := v.Push("bodySite")
-		x.BodySite.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubSite {
-		m := v.PushIndex("subSite", i)
-		x.SubSite[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Encounter {
-		m := v.PushIndex("encounter", i)
-		x.Encounter[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.NoteNumberExt {
-		if e != nil {
-			m := v.PushIndex("noteNumber", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "servicedPeriod", x.ServicedPeriod)
+	validatePtr(v, "locationCodeableConcept", x.LocationCodeableConcept)
+	validatePtr(v, "locationAddress", x.LocationAddress)
+	validatePtr(v, "locationReference", x.LocationReference)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "net", x.Net)
+	validateSlice(v, "udi", x.Udi)
+	validatePtr(v, "bodySite", x.BodySite)
+	validateSlice(v, "subSite", x.SubSite)
+	validateSlice(v, "encounter", x.Encounter)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
 	for i, n := range x.NoteNumber {
 		if n < 1 {
 			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // Serviced returns the value of ExplanationOfBenefit.item.serviced[x] that is set, or nil. It is one of:
@@ -2315,39 +1793,15 @@ func (x *ExplanationOfBenefitItemAdjudication) Validate() error {
 }
 
 func (x *ExplanationOfBenefitItemAdjudication) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Category != nil) {
 		v.Missing("category")
 	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Reason != nil {
-		m := v.Push("reason")
-		x.Reason.validate(v)
-		v.Pop(m)
-	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "reason", x.Reason)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ExplanationOfBenefitItemDetail is the backbone element ExplanationOfBenefit.item.detail of FHIR STU3 (3.0.1).
@@ -2502,107 +1956,37 @@ func (x *ExplanationOfBenefitItemDetail) Validate() error {
 }
 
 func (x *ExplanationOfBenefitItemDetail) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Revenue != nil {
-		m := v.Push("revenue")
-		x.Revenue.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Modifier {
-		m := v.PushIndex("modifier", i)
-		x.Modifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ProgramCode {
-		m := v.PushIndex("programCode", i)
-		x.ProgramCode[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Udi {
-		m := v.PushIndex("udi", i)
-		x.Udi[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.NoteNumberExt {
-		if e != nil {
-			m := v.PushIndex("noteNumber", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "programCode", x.ProgramCode)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "net", x.Net)
+	validateSlice(v, "udi", x.Udi)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
 	for i, n := range x.NoteNumber {
 		if n < 1 {
 			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SubDetail {
-		m := v.PushIndex("subDetail", i)
-		x.SubDetail[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "subDetail", x.SubDetail)
 }
 
 // ExplanationOfBenefitItemDetailSubDetail is the backbone element ExplanationOfBenefit.item.detail.subDetail of FHIR STU3 (3.0.1).
@@ -2754,102 +2138,36 @@ func (x *ExplanationOfBenefitItemDetailSubDetail) Validate() error {
 }
 
 func (x *ExplanationOfBenefitItemDetailSubDetail) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
 		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		m := v.Push("sequence")
-		x.SequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sequence", x.SequenceExt)
 	if x.Sequence != nil && *x.Sequence < 1 {
 		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Revenue != nil {
-		m := v.Push("revenue")
-		x.Revenue.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Modifier {
-		m := v.PushIndex("modifier", i)
-		x.Modifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ProgramCode {
-		m := v.PushIndex("programCode", i)
-		x.ProgramCode[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.UnitPrice != nil {
-		m := v.Push("unitPrice")
-		x.UnitPrice.validate(v)
-		v.Pop(m)
-	}
-	if x.FactorExt != nil {
-		m := v.Push("factor")
-		x.FactorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Net != nil {
-		m := v.Push("net")
-		x.Net.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Udi {
-		m := v.PushIndex("udi", i)
-		x.Udi[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.NoteNumberExt {
-		if e != nil {
-			m := v.PushIndex("noteNumber", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "programCode", x.ProgramCode)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "net", x.Net)
+	validateSlice(v, "udi", x.Udi)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
 	for i, n := range x.NoteNumber {
 		if n < 1 {
 			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
 }
 
 // ExplanationOfBenefitAddItem is the backbone element ExplanationOfBenefit.addItem of FHIR STU3 (3.0.1).
@@ -2967,75 +2285,27 @@ func (x *ExplanationOfBenefitAddItem) Validate() error {
 }
 
 func (x *ExplanationOfBenefitAddItem) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.SequenceLinkIDExt {
-		if e != nil {
-			m := v.PushIndex("sequenceLinkId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtrs(v, "sequenceLinkId", x.SequenceLinkIDExt)
 	for i, n := range x.SequenceLinkID {
 		if n < 1 {
 			v.BadFormat("sequenceLinkId", i, "positiveInt")
 		}
 	}
-	if x.Revenue != nil {
-		m := v.Push("revenue")
-		x.Revenue.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Modifier {
-		m := v.PushIndex("modifier", i)
-		x.Modifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Fee != nil {
-		m := v.Push("fee")
-		x.Fee.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.NoteNumberExt {
-		if e != nil {
-			m := v.PushIndex("noteNumber", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validatePtr(v, "fee", x.Fee)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
 	for i, n := range x.NoteNumber {
 		if n < 1 {
 			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // ExplanationOfBenefitAddItemDetail is the backbone element ExplanationOfBenefit.addItem.detail of FHIR STU3 (3.0.1).
@@ -3142,58 +2412,20 @@ func (x *ExplanationOfBenefitAddItemDetail) Validate() error {
 }
 
 func (x *ExplanationOfBenefitAddItemDetail) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Revenue != nil {
-		m := v.Push("revenue")
-		x.Revenue.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Service != nil {
-		m := v.Push("service")
-		x.Service.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Modifier {
-		m := v.PushIndex("modifier", i)
-		x.Modifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Fee != nil {
-		m := v.Push("fee")
-		x.Fee.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.NoteNumberExt {
-		if e != nil {
-			m := v.PushIndex("noteNumber", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validatePtr(v, "fee", x.Fee)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
 	for i, n := range x.NoteNumber {
 		if n < 1 {
 			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		m := v.PushIndex("adjudication", i)
-		x.Adjudication[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
 }
 
 // ExplanationOfBenefitPayment is the backbone element ExplanationOfBenefit.payment of FHIR STU3 (3.0.1).
@@ -3291,49 +2523,17 @@ func (x *ExplanationOfBenefitPayment) Validate() error {
 }
 
 func (x *ExplanationOfBenefitPayment) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Adjustment != nil {
-		m := v.Push("adjustment")
-		x.Adjustment.validate(v)
-		v.Pop(m)
-	}
-	if x.AdjustmentReason != nil {
-		m := v.Push("adjustmentReason")
-		x.AdjustmentReason.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "adjustment", x.Adjustment)
+	validatePtr(v, "adjustmentReason", x.AdjustmentReason)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
 		v.BadFormat("date", -1, "date")
 	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "identifier", x.Identifier)
 }
 
 // ExplanationOfBenefitProcessNote is the backbone element ExplanationOfBenefit.processNote of FHIR STU3 (3.0.1).
@@ -3430,39 +2630,15 @@ func (x *ExplanationOfBenefitProcessNote) Validate() error {
 }
 
 func (x *ExplanationOfBenefitProcessNote) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NumberExt != nil {
-		m := v.Push("number")
-		x.NumberExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "number", x.NumberExt)
 	if x.Number != nil && *x.Number < 1 {
 		v.BadFormat("number", -1, "positiveInt")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Language != nil {
-		m := v.Push("language")
-		x.Language.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "language", x.Language)
 }
 
 // ExplanationOfBenefitBenefitBalance is the backbone element ExplanationOfBenefit.benefitBalance of FHIR STU3 (3.0.1).
@@ -3589,64 +2765,20 @@ func (x *ExplanationOfBenefitBenefitBalance) Validate() error {
 }
 
 func (x *ExplanationOfBenefitBenefitBalance) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Category != nil) {
 		v.Missing("category")
 	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.SubCategory != nil {
-		m := v.Push("subCategory")
-		x.SubCategory.validate(v)
-		v.Pop(m)
-	}
-	if x.ExcludedExt != nil {
-		m := v.Push("excluded")
-		x.ExcludedExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Network != nil {
-		m := v.Push("network")
-		x.Network.validate(v)
-		v.Pop(m)
-	}
-	if x.Unit != nil {
-		m := v.Push("unit")
-		x.Unit.validate(v)
-		v.Pop(m)
-	}
-	if x.Term != nil {
-		m := v.Push("term")
-		x.Term.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Financial {
-		m := v.PushIndex("financial", i)
-		x.Financial[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "subCategory", x.SubCategory)
+	validatePtr(v, "excluded", x.ExcludedExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "network", x.Network)
+	validatePtr(v, "unit", x.Unit)
+	validatePtr(v, "term", x.Term)
+	validateSlice(v, "financial", x.Financial)
 }
 
 // ExplanationOfBenefitBenefitBalanceFinancial is the backbone element ExplanationOfBenefit.benefitBalance.financial of FHIR STU3 (3.0.1).
@@ -3758,55 +2890,23 @@ func (x *ExplanationOfBenefitBenefitBalanceFinancial) Validate() error {
 }
 
 func (x *ExplanationOfBenefitBenefitBalanceFinancial) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.AllowedUnsignedIntExt != nil {
-		m := v.Push("allowedUnsignedInt")
-		x.AllowedUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "allowedUnsignedInt", x.AllowedUnsignedIntExt)
 	if x.AllowedUnsignedInt != nil && *x.AllowedUnsignedInt < 0 {
 		v.BadFormat("allowedUnsignedInt", -1, "unsignedInt")
 	}
-	if x.AllowedStringExt != nil {
-		m := v.Push("allowedString")
-		x.AllowedStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AllowedMoney != nil {
-		m := v.Push("allowedMoney")
-		x.AllowedMoney.validate(v)
-		v.Pop(m)
-	}
-	if x.UsedUnsignedIntExt != nil {
-		m := v.Push("usedUnsignedInt")
-		x.UsedUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "allowedString", x.AllowedStringExt)
+	validatePtr(v, "allowedMoney", x.AllowedMoney)
+	validatePtr(v, "usedUnsignedInt", x.UsedUnsignedIntExt)
 	if x.UsedUnsignedInt != nil && *x.UsedUnsignedInt < 0 {
 		v.BadFormat("usedUnsignedInt", -1, "unsignedInt")
 	}
-	if x.UsedMoney != nil {
-		m := v.Push("usedMoney")
-		x.UsedMoney.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "usedMoney", x.UsedMoney)
 }
 
 // Allowed returns the value of ExplanationOfBenefit.benefitBalance.financial.allowed[x] that is set, or nil. It is one of:

@@ -209,146 +209,48 @@ func (x *Goal) Validate() error {
 }
 
 func (x *Goal) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/goal-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Category {
-		m := v.PushIndex("category", i)
-		x.Category[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Priority != nil {
-		m := v.Push("priority")
-		x.Priority.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "category", x.Category)
+	validatePtr(v, "priority", x.Priority)
 	if !(x.Description != nil) {
 		v.Missing("description")
 	}
-	if x.Description != nil {
-		m := v.Push("description")
-		x.Description.validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.StartDateExt != nil {
-		m := v.Push("startDate")
-		x.StartDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.Description)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "startDate", x.StartDateExt)
 	if x.StartDate != "" && !fhirjson.CheckDate(x.StartDate) {
 		v.BadFormat("startDate", -1, "date")
 	}
-	if x.StartCodeableConcept != nil {
-		m := v.Push("startCodeableConcept")
-		x.StartCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.Target != nil {
-		m := v.Push("target")
-		x.Target.validate(v)
-		v.Pop(m)
-	}
-	if x.StatusDateExt != nil {
-		m := v.Push("statusDate")
-		x.StatusDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "startCodeableConcept", x.StartCodeableConcept)
+	validatePtr(v, "target", x.Target)
+	validatePtr(v, "statusDate", x.StatusDateExt)
 	if x.StatusDate != "" && !fhirjson.CheckDate(x.StatusDate) {
 		v.BadFormat("statusDate", -1, "date")
 	}
-	if x.StatusReasonExt != nil {
-		m := v.Push("statusReason")
-		x.StatusReasonExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpressedBy != nil {
-		m := v.Push("expressedBy")
-		x.ExpressedBy.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Addresses {
-		m := v.PushIndex("addresses", i)
-		x.Addresses[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.OutcomeCode {
-		m := v.PushIndex("outcomeCode", i)
-		x.OutcomeCode[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.OutcomeReference {
-		m := v.PushIndex("outcomeReference", i)
-		x.OutcomeReference[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "statusReason", x.StatusReasonExt)
+	validatePtr(v, "expressedBy", x.ExpressedBy)
+	validateSlice(v, "addresses", x.Addresses)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "outcomeCode", x.OutcomeCode)
+	validateSlice(v, "outcomeReference", x.OutcomeReference)
 }
 
 // ResourceType returns "Goal".
@@ -480,49 +382,17 @@ func (x *GoalTarget) Validate() error {
 }
 
 func (x *GoalTarget) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Measure != nil {
-		m := v.Push("measure")
-		x.Measure.validate(v)
-		v.Pop(m)
-	}
-	if x.DetailQuantity != nil {
-		m := v.Push("detailQuantity")
-		x.DetailQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.DetailRange != nil {
-		m := v.Push("detailRange")
-		x.DetailRange.validate(v)
-		v.Pop(m)
-	}
-	if x.DetailCodeableConcept != nil {
-		m := v.Push("detailCodeableConcept")
-		x.DetailCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.DueDateExt != nil {
-		m := v.Push("dueDate")
-		x.DueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "measure", x.Measure)
+	validatePtr(v, "detailQuantity", x.DetailQuantity)
+	validatePtr(v, "detailRange", x.DetailRange)
+	validatePtr(v, "detailCodeableConcept", x.DetailCodeableConcept)
+	validatePtr(v, "dueDate", x.DueDateExt)
 	if x.DueDate != "" && !fhirjson.CheckDate(x.DueDate) {
 		v.BadFormat("dueDate", -1, "date")
 	}
-	if x.DueDuration != nil {
-		m := v.Push("dueDuration")
-		x.DueDuration.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "dueDuration", x.DueDuration)
 }
 
 // Detail returns the value of Goal.target.detail[x] that is set, or nil. It is one of:

@@ -269,173 +269,41 @@ func (x *HealthcareService) Validate() error {
 }
 
 func (x *HealthcareService) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ActiveExt != nil {
-		m := v.Push("active")
-		x.ActiveExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ProvidedBy != nil {
-		m := v.Push("providedBy")
-		x.ProvidedBy.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Specialty {
-		m := v.PushIndex("specialty", i)
-		x.Specialty[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Location {
-		m := v.PushIndex("location", i)
-		x.Location[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CommentExt != nil {
-		m := v.Push("comment")
-		x.CommentExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExtraDetailsExt != nil {
-		m := v.Push("extraDetails")
-		x.ExtraDetailsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Photo != nil {
-		m := v.Push("photo")
-		x.Photo.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.CoverageArea {
-		m := v.PushIndex("coverageArea", i)
-		x.CoverageArea[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ServiceProvisionCode {
-		m := v.PushIndex("serviceProvisionCode", i)
-		x.ServiceProvisionCode[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Eligibility != nil {
-		m := v.Push("eligibility")
-		x.Eligibility.validate(v)
-		v.Pop(m)
-	}
-	if x.EligibilityNoteExt != nil {
-		m := v.Push("eligibilityNote")
-		x.EligibilityNoteExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.ProgramNameExt {
-		if e != nil {
-			m := v.PushIndex("programName", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Characteristic {
-		m := v.PushIndex("characteristic", i)
-		x.Characteristic[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReferralMethod {
-		m := v.PushIndex("referralMethod", i)
-		x.ReferralMethod[i].validate(v)
-		v.Pop(m)
-	}
-	if x.AppointmentRequiredExt != nil {
-		m := v.Push("appointmentRequired")
-		x.AppointmentRequiredExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.AvailableTime {
-		m := v.PushIndex("availableTime", i)
-		x.AvailableTime[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.NotAvailable {
-		m := v.PushIndex("notAvailable", i)
-		x.NotAvailable[i].validate(v)
-		v.Pop(m)
-	}
-	if x.AvailabilityExceptionsExt != nil {
-		m := v.Push("availabilityExceptions")
-		x.AvailabilityExceptionsExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Endpoint {
-		m := v.PushIndex("endpoint", i)
-		x.Endpoint[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "active", x.ActiveExt)
+	validatePtr(v, "providedBy", x.ProvidedBy)
+	validatePtr(v, "category", x.Category)
+	validateSlice(v, "type", x.Type)
+	validateSlice(v, "specialty", x.Specialty)
+	validateSlice(v, "location", x.Location)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "comment", x.CommentExt)
+	validatePtr(v, "extraDetails", x.ExtraDetailsExt)
+	validatePtr(v, "photo", x.Photo)
+	validateSlice(v, "telecom", x.Telecom)
+	validateSlice(v, "coverageArea", x.CoverageArea)
+	validateSlice(v, "serviceProvisionCode", x.ServiceProvisionCode)
+	validatePtr(v, "eligibility", x.Eligibility)
+	validatePtr(v, "eligibilityNote", x.EligibilityNoteExt)
+	validatePtrs(v, "programName", x.ProgramNameExt)
+	validateSlice(v, "characteristic", x.Characteristic)
+	validateSlice(v, "referralMethod", x.ReferralMethod)
+	validatePtr(v, "appointmentRequired", x.AppointmentRequiredExt)
+	validateSlice(v, "availableTime", x.AvailableTime)
+	validateSlice(v, "notAvailable", x.NotAvailable)
+	validatePtr(v, "availabilityExceptions", x.AvailabilityExceptionsExt)
+	validateSlice(v, "endpoint", x.Endpoint)
 }
 
 // ResourceType returns "HealthcareService".
@@ -552,46 +420,20 @@ func (x *HealthcareServiceAvailableTime) Validate() error {
 }
 
 func (x *HealthcareServiceAvailableTime) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	for i, c := range x.DaysOfWeek {
 		if c != "" && !c.IsValid() {
 			v.BadCode("daysOfWeek", i, "http://hl7.org/fhir/ValueSet/days-of-week")
 		}
 	}
-	for i, e := range x.DaysOfWeekExt {
-		if e != nil {
-			m := v.PushIndex("daysOfWeek", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.AllDayExt != nil {
-		m := v.Push("allDay")
-		x.AllDayExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AvailableStartTimeExt != nil {
-		m := v.Push("availableStartTime")
-		x.AvailableStartTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "daysOfWeek", x.DaysOfWeekExt)
+	validatePtr(v, "allDay", x.AllDayExt)
+	validatePtr(v, "availableStartTime", x.AvailableStartTimeExt)
 	if x.AvailableStartTime != "" && !fhirjson.CheckTime(x.AvailableStartTime) {
 		v.BadFormat("availableStartTime", -1, "time")
 	}
-	if x.AvailableEndTimeExt != nil {
-		m := v.Push("availableEndTime")
-		x.AvailableEndTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "availableEndTime", x.AvailableEndTimeExt)
 	if x.AvailableEndTime != "" && !fhirjson.CheckTime(x.AvailableEndTime) {
 		v.BadFormat("availableEndTime", -1, "time")
 	}
@@ -674,27 +516,11 @@ func (x *HealthcareServiceNotAvailable) Validate() error {
 }
 
 func (x *HealthcareServiceNotAvailable) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
 		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.During != nil {
-		m := v.Push("during")
-		x.During.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "during", x.During)
 }

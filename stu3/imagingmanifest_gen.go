@@ -149,90 +149,32 @@ func (x *ImagingManifest) Validate() error {
 }
 
 func (x *ImagingManifest) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.AuthoringTimeExt != nil {
-		m := v.Push("authoringTime")
-		x.AuthoringTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "authoringTime", x.AuthoringTimeExt)
 	if x.AuthoringTime != "" && !fhirjson.CheckDateTime(x.AuthoringTime) {
 		v.BadFormat("authoringTime", -1, "dateTime")
 	}
-	if x.Author != nil {
-		m := v.Push("author")
-		x.Author.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "author", x.Author)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(len(x.Study) > 0) {
 		v.Missing("study")
 	}
-	for i := range x.Study {
-		m := v.PushIndex("study", i)
-		x.Study[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "study", x.Study)
 }
 
 // ResourceType returns "ImagingManifest".
@@ -330,42 +272,18 @@ func (x *ImagingManifestStudy) Validate() error {
 }
 
 func (x *ImagingManifestStudy) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
 		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		m := v.Push("uid")
-		x.UidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ImagingStudy != nil {
-		m := v.Push("imagingStudy")
-		x.ImagingStudy.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Endpoint {
-		m := v.PushIndex("endpoint", i)
-		x.Endpoint[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "imagingStudy", x.ImagingStudy)
+	validateSlice(v, "endpoint", x.Endpoint)
 	if !(len(x.Series) > 0) {
 		v.Missing("series")
 	}
-	for i := range x.Series {
-		m := v.PushIndex("series", i)
-		x.Series[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "series", x.Series)
 }
 
 // ImagingManifestStudySeries is the backbone element ImagingManifest.study.series of FHIR STU3 (3.0.1).
@@ -448,37 +366,17 @@ func (x *ImagingManifestStudySeries) Validate() error {
 }
 
 func (x *ImagingManifestStudySeries) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
 		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		m := v.Push("uid")
-		x.UidExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Endpoint {
-		m := v.PushIndex("endpoint", i)
-		x.Endpoint[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uid", x.UidExt)
+	validateSlice(v, "endpoint", x.Endpoint)
 	if !(len(x.Instance) > 0) {
 		v.Missing("instance")
 	}
-	for i := range x.Instance {
-		m := v.PushIndex("instance", i)
-		x.Instance[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "instance", x.Instance)
 }
 
 // ImagingManifestStudySeriesInstance is the backbone element ImagingManifest.study.series.instance of FHIR STU3 (3.0.1).
@@ -565,30 +463,14 @@ func (x *ImagingManifestStudySeriesInstance) Validate() error {
 }
 
 func (x *ImagingManifestStudySeriesInstance) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SopClass != "" || x.SopClassExt != nil) {
 		v.Missing("sopClass")
 	}
-	if x.SopClassExt != nil {
-		m := v.Push("sopClass")
-		x.SopClassExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sopClass", x.SopClassExt)
 	if !(x.Uid != "" || x.UidExt != nil) {
 		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		m := v.Push("uid")
-		x.UidExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uid", x.UidExt)
 }

@@ -234,164 +234,54 @@ func (x *ImagingStudy) Validate() error {
 }
 
 func (x *ImagingStudy) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
 		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		m := v.Push("uid")
-		x.UidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Accession != nil {
-		m := v.Push("accession")
-		x.Accession.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "accession", x.Accession)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Availability != "" && !x.Availability.IsValid() {
 		v.BadCode("availability", -1, "http://hl7.org/fhir/ValueSet/instance-availability")
 	}
-	if x.AvailabilityExt != nil {
-		m := v.Push("availability")
-		x.AvailabilityExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModalityList {
-		m := v.PushIndex("modalityList", i)
-		x.ModalityList[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "availability", x.AvailabilityExt)
+	validateSlice(v, "modalityList", x.ModalityList)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	if x.StartedExt != nil {
-		m := v.Push("started")
-		x.StartedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "started", x.StartedExt)
 	if x.Started != "" && !fhirjson.CheckDateTime(x.Started) {
 		v.BadFormat("started", -1, "dateTime")
 	}
-	for i := range x.BasedOn {
-		m := v.PushIndex("basedOn", i)
-		x.BasedOn[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Referrer != nil {
-		m := v.Push("referrer")
-		x.Referrer.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Interpreter {
-		m := v.PushIndex("interpreter", i)
-		x.Interpreter[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Endpoint {
-		m := v.PushIndex("endpoint", i)
-		x.Endpoint[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NumberOfSeriesExt != nil {
-		m := v.Push("numberOfSeries")
-		x.NumberOfSeriesExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "basedOn", x.BasedOn)
+	validatePtr(v, "referrer", x.Referrer)
+	validateSlice(v, "interpreter", x.Interpreter)
+	validateSlice(v, "endpoint", x.Endpoint)
+	validatePtr(v, "numberOfSeries", x.NumberOfSeriesExt)
 	if x.NumberOfSeries != nil && *x.NumberOfSeries < 0 {
 		v.BadFormat("numberOfSeries", -1, "unsignedInt")
 	}
-	if x.NumberOfInstancesExt != nil {
-		m := v.Push("numberOfInstances")
-		x.NumberOfInstancesExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "numberOfInstances", x.NumberOfInstancesExt)
 	if x.NumberOfInstances != nil && *x.NumberOfInstances < 0 {
 		v.BadFormat("numberOfInstances", -1, "unsignedInt")
 	}
-	for i := range x.ProcedureReference {
-		m := v.PushIndex("procedureReference", i)
-		x.ProcedureReference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ProcedureCode {
-		m := v.PushIndex("procedureCode", i)
-		x.ProcedureCode[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Reason != nil {
-		m := v.Push("reason")
-		x.Reason.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Series {
-		m := v.PushIndex("series", i)
-		x.Series[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "procedureReference", x.ProcedureReference)
+	validateSlice(v, "procedureCode", x.ProcedureCode)
+	validatePtr(v, "reason", x.Reason)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "series", x.Series)
 }
 
 // ResourceType returns "ImagingStudy".
@@ -554,94 +444,38 @@ func (x *ImagingStudySeries) Validate() error {
 }
 
 func (x *ImagingStudySeries) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
 		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		m := v.Push("uid")
-		x.UidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NumberExt != nil {
-		m := v.Push("number")
-		x.NumberExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "number", x.NumberExt)
 	if x.Number != nil && *x.Number < 0 {
 		v.BadFormat("number", -1, "unsignedInt")
 	}
 	if !(x.Modality != nil) {
 		v.Missing("modality")
 	}
-	if x.Modality != nil {
-		m := v.Push("modality")
-		x.Modality.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NumberOfInstancesExt != nil {
-		m := v.Push("numberOfInstances")
-		x.NumberOfInstancesExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "modality", x.Modality)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "numberOfInstances", x.NumberOfInstancesExt)
 	if x.NumberOfInstances != nil && *x.NumberOfInstances < 0 {
 		v.BadFormat("numberOfInstances", -1, "unsignedInt")
 	}
 	if x.Availability != "" && !x.Availability.IsValid() {
 		v.BadCode("availability", -1, "http://hl7.org/fhir/ValueSet/instance-availability")
 	}
-	if x.AvailabilityExt != nil {
-		m := v.Push("availability")
-		x.AvailabilityExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Endpoint {
-		m := v.PushIndex("endpoint", i)
-		x.Endpoint[i].validate(v)
-		v.Pop(m)
-	}
-	if x.BodySite != nil {
-		m := v.Push("bodySite")
-		x.BodySite.validate(v)
-		v.Pop(m)
-	}
-	if x.Laterality != nil {
-		m := v.Push("laterality")
-		x.Laterality.validate(v)
-		v.Pop(m)
-	}
-	if x.StartedExt != nil {
-		m := v.Push("started")
-		x.StartedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "availability", x.AvailabilityExt)
+	validateSlice(v, "endpoint", x.Endpoint)
+	validatePtr(v, "bodySite", x.BodySite)
+	validatePtr(v, "laterality", x.Laterality)
+	validatePtr(v, "started", x.StartedExt)
 	if x.Started != "" && !fhirjson.CheckDateTime(x.Started) {
 		v.BadFormat("started", -1, "dateTime")
 	}
-	for i := range x.Performer {
-		m := v.PushIndex("performer", i)
-		x.Performer[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Instance {
-		m := v.PushIndex("instance", i)
-		x.Instance[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "performer", x.Performer)
+	validateSlice(v, "instance", x.Instance)
 }
 
 // ImagingStudySeriesInstance is the backbone element ImagingStudy.series.instance of FHIR STU3 (3.0.1).
@@ -744,43 +578,19 @@ func (x *ImagingStudySeriesInstance) Validate() error {
 }
 
 func (x *ImagingStudySeriesInstance) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
 		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		m := v.Push("uid")
-		x.UidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NumberExt != nil {
-		m := v.Push("number")
-		x.NumberExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "number", x.NumberExt)
 	if x.Number != nil && *x.Number < 0 {
 		v.BadFormat("number", -1, "unsignedInt")
 	}
 	if !(x.SopClass != "" || x.SopClassExt != nil) {
 		v.Missing("sopClass")
 	}
-	if x.SopClassExt != nil {
-		m := v.Push("sopClass")
-		x.SopClassExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sopClass", x.SopClassExt)
+	validatePtr(v, "title", x.TitleExt)
 }

@@ -244,180 +244,62 @@ func (x *Immunization) Validate() error {
 }
 
 func (x *Immunization) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/immunization-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.NotGiven != nil || x.NotGivenExt != nil) {
 		v.Missing("notGiven")
 	}
-	if x.NotGivenExt != nil {
-		m := v.Push("notGiven")
-		x.NotGivenExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "notGiven", x.NotGivenExt)
 	if !(x.VaccineCode != nil) {
 		v.Missing("vaccineCode")
 	}
-	if x.VaccineCode != nil {
-		m := v.Push("vaccineCode")
-		x.VaccineCode.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "vaccineCode", x.VaccineCode)
 	if !(x.Patient != nil) {
 		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
 	if !(x.PrimarySource != nil || x.PrimarySourceExt != nil) {
 		v.Missing("primarySource")
 	}
-	if x.PrimarySourceExt != nil {
-		m := v.Push("primarySource")
-		x.PrimarySourceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ReportOrigin != nil {
-		m := v.Push("reportOrigin")
-		x.ReportOrigin.validate(v)
-		v.Pop(m)
-	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
-	if x.Manufacturer != nil {
-		m := v.Push("manufacturer")
-		x.Manufacturer.validate(v)
-		v.Pop(m)
-	}
-	if x.LotNumberExt != nil {
-		m := v.Push("lotNumber")
-		x.LotNumberExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpirationDateExt != nil {
-		m := v.Push("expirationDate")
-		x.ExpirationDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "primarySource", x.PrimarySourceExt)
+	validatePtr(v, "reportOrigin", x.ReportOrigin)
+	validatePtr(v, "location", x.Location)
+	validatePtr(v, "manufacturer", x.Manufacturer)
+	validatePtr(v, "lotNumber", x.LotNumberExt)
+	validatePtr(v, "expirationDate", x.ExpirationDateExt)
 	if x.ExpirationDate != "" && !fhirjson.CheckDate(x.ExpirationDate) {
 		v.BadFormat("expirationDate", -1, "date")
 	}
-	if x.Site != nil {
-		m := v.Push("site")
-		x.Site.validate(v)
-		v.Pop(m)
-	}
-	if x.Route != nil {
-		m := v.Push("route")
-		x.Route.validate(v)
-		v.Pop(m)
-	}
-	if x.DoseQuantity != nil {
-		m := v.Push("doseQuantity")
-		x.DoseQuantity.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Practitioner {
-		m := v.PushIndex("practitioner", i)
-		x.Practitioner[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Explanation != nil {
-		m := v.Push("explanation")
-		x.Explanation.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Reaction {
-		m := v.PushIndex("reaction", i)
-		x.Reaction[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.VaccinationProtocol {
-		m := v.PushIndex("vaccinationProtocol", i)
-		x.VaccinationProtocol[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "site", x.Site)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "doseQuantity", x.DoseQuantity)
+	validateSlice(v, "practitioner", x.Practitioner)
+	validateSlice(v, "note", x.Note)
+	validatePtr(v, "explanation", x.Explanation)
+	validateSlice(v, "reaction", x.Reaction)
+	validateSlice(v, "vaccinationProtocol", x.VaccinationProtocol)
 }
 
 // ResourceType returns "Immunization".
@@ -502,29 +384,13 @@ func (x *ImmunizationPractitioner) Validate() error {
 }
 
 func (x *ImmunizationPractitioner) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "role", x.Role)
 	if !(x.Actor != nil) {
 		v.Missing("actor")
 	}
-	if x.Actor != nil {
-		m := v.Push("actor")
-		x.Actor.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "actor", x.Actor)
 }
 
 // ImmunizationExplanation is the backbone element Immunization.explanation of FHIR STU3 (3.0.1).
@@ -597,26 +463,10 @@ func (x *ImmunizationExplanation) Validate() error {
 }
 
 func (x *ImmunizationExplanation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Reason {
-		m := v.PushIndex("reason", i)
-		x.Reason[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonNotGiven {
-		m := v.PushIndex("reasonNotGiven", i)
-		x.ReasonNotGiven[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "reasonNotGiven", x.ReasonNotGiven)
 }
 
 // ImmunizationReaction is the backbone element Immunization.reaction of FHIR STU3 (3.0.1).
@@ -702,34 +552,14 @@ func (x *ImmunizationReaction) Validate() error {
 }
 
 func (x *ImmunizationReaction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.Detail != nil {
-		m := v.Push("detail")
-		x.Detail.validate(v)
-		v.Pop(m)
-	}
-	if x.ReportedExt != nil {
-		m := v.Push("reported")
-		x.ReportedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "detail", x.Detail)
+	validatePtr(v, "reported", x.ReportedExt)
 }
 
 // ImmunizationVaccinationProtocol is the backbone element Immunization.vaccinationProtocol of FHIR STU3 (3.0.1).
@@ -856,66 +686,26 @@ func (x *ImmunizationVaccinationProtocol) Validate() error {
 }
 
 func (x *ImmunizationVaccinationProtocol) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DoseSequenceExt != nil {
-		m := v.Push("doseSequence")
-		x.DoseSequenceExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "doseSequence", x.DoseSequenceExt)
 	if x.DoseSequence != nil && *x.DoseSequence < 1 {
 		v.BadFormat("doseSequence", -1, "positiveInt")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Authority != nil {
-		m := v.Push("authority")
-		x.Authority.validate(v)
-		v.Pop(m)
-	}
-	if x.SeriesExt != nil {
-		m := v.Push("series")
-		x.SeriesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SeriesDosesExt != nil {
-		m := v.Push("seriesDoses")
-		x.SeriesDosesExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "authority", x.Authority)
+	validatePtr(v, "series", x.SeriesExt)
+	validatePtr(v, "seriesDoses", x.SeriesDosesExt)
 	if x.SeriesDoses != nil && *x.SeriesDoses < 1 {
 		v.BadFormat("seriesDoses", -1, "positiveInt")
 	}
 	if !(len(x.TargetDisease) > 0) {
 		v.Missing("targetDisease")
 	}
-	for i := range x.TargetDisease {
-		m := v.PushIndex("targetDisease", i)
-		x.TargetDisease[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "targetDisease", x.TargetDisease)
 	if !(x.DoseStatus != nil) {
 		v.Missing("doseStatus")
 	}
-	if x.DoseStatus != nil {
-		m := v.Push("doseStatus")
-		x.DoseStatus.validate(v)
-		v.Pop(m)
-	}
-	if x.DoseStatusReason != nil {
-		m := v.Push("doseStatusReason")
-		x.DoseStatusReason.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "doseStatus", x.DoseStatus)
+	validatePtr(v, "doseStatusReason", x.DoseStatusReason)
 }

@@ -254,161 +254,53 @@ func (x *ImplementationGuide) Validate() error {
 }
 
 func (x *ImplementationGuide) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FhirVersionExt != nil {
-		m := v.Push("fhirVersion")
-		x.FhirVersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "fhirVersion", x.FhirVersionExt)
 	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
 		v.BadFormat("fhirVersion", -1, "id")
 	}
-	for i := range x.Dependency {
-		m := v.PushIndex("dependency", i)
-		x.Dependency[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Package {
-		m := v.PushIndex("package", i)
-		x.Package[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Global {
-		m := v.PushIndex("global", i)
-		x.Global[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.BinaryExt {
-		if e != nil {
-			m := v.PushIndex("binary", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.Page != nil {
-		m := v.Push("page")
-		x.Page.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "dependency", x.Dependency)
+	validateSlice(v, "package", x.Package)
+	validateSlice(v, "global", x.Global)
+	validatePtrs(v, "binary", x.BinaryExt)
+	validatePtr(v, "page", x.Page)
 }
 
 // ResourceType returns "ImplementationGuide".
@@ -505,35 +397,19 @@ func (x *ImplementationGuideDependency) Validate() error {
 }
 
 func (x *ImplementationGuideDependency) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/guide-dependency-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Uri != "" || x.UriExt != nil) {
 		v.Missing("uri")
 	}
-	if x.UriExt != nil {
-		m := v.Push("uri")
-		x.UriExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uri", x.UriExt)
 }
 
 // ImplementationGuidePackage is the backbone element ImplementationGuide.package of FHIR STU3 (3.0.1).
@@ -621,37 +497,17 @@ func (x *ImplementationGuidePackage) Validate() error {
 }
 
 func (x *ImplementationGuidePackage) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(len(x.Resource) > 0) {
 		v.Missing("resource")
 	}
-	for i := range x.Resource {
-		m := v.PushIndex("resource", i)
-		x.Resource[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "resource", x.Resource)
 }
 
 // ImplementationGuidePackageResource is the backbone element ImplementationGuide.package.resource of FHIR STU3 (3.0.1).
@@ -781,54 +637,18 @@ func (x *ImplementationGuidePackageResource) validate(v *fhirjson.Validator) {
 	if x.SourceType() == "" {
 		v.Missing("source[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Example != nil || x.ExampleExt != nil) {
 		v.Missing("example")
 	}
-	if x.ExampleExt != nil {
-		m := v.Push("example")
-		x.ExampleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AcronymExt != nil {
-		m := v.Push("acronym")
-		x.AcronymExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceURIExt != nil {
-		m := v.Push("sourceUri")
-		x.SourceURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceReference != nil {
-		m := v.Push("sourceReference")
-		x.SourceReference.validate(v)
-		v.Pop(m)
-	}
-	if x.ExampleFor != nil {
-		m := v.Push("exampleFor")
-		x.ExampleFor.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "example", x.ExampleExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "acronym", x.AcronymExt)
+	validatePtr(v, "sourceUri", x.SourceURIExt)
+	validatePtr(v, "sourceReference", x.SourceReference)
+	validatePtr(v, "exampleFor", x.ExampleFor)
 }
 
 // Source returns the value of ImplementationGuide.package.resource.source[x] that is set, or nil. It is one of:
@@ -930,35 +750,19 @@ func (x *ImplementationGuideGlobal) Validate() error {
 }
 
 func (x *ImplementationGuideGlobal) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Profile != nil) {
 		v.Missing("profile")
 	}
-	if x.Profile != nil {
-		m := v.Push("profile")
-		x.Profile.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "profile", x.Profile)
 }
 
 // ImplementationGuidePage is the backbone element ImplementationGuide.page of FHIR STU3 (3.0.1).
@@ -1086,70 +890,30 @@ func (x *ImplementationGuidePage) Validate() error {
 }
 
 func (x *ImplementationGuidePage) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Source != "" || x.SourceExt != nil) {
 		v.Missing("source")
 	}
-	if x.SourceExt != nil {
-		m := v.Push("source")
-		x.SourceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "source", x.SourceExt)
 	if !(x.Title != "" || x.TitleExt != nil) {
 		v.Missing("title")
 	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Kind != "" || x.KindExt != nil) {
 		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
 		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/guide-page-kind")
 	}
-	if x.KindExt != nil {
-		m := v.Push("kind")
-		x.KindExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "kind", x.KindExt)
 	for i, c := range x.Type {
 		if c != "" && !c.IsValid() {
 			v.BadCode("type", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, e := range x.TypeExt {
-		if e != nil {
-			m := v.PushIndex("type", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.PackageExt {
-		if e != nil {
-			m := v.PushIndex("package", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.FormatExt != nil {
-		m := v.Push("format")
-		x.FormatExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Page {
-		m := v.PushIndex("page", i)
-		x.Page[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "type", x.TypeExt)
+	validatePtrs(v, "package", x.PackageExt)
+	validatePtr(v, "format", x.FormatExt)
+	validateSlice(v, "page", x.Page)
 }

@@ -209,134 +209,38 @@ func (x *Location) Validate() error {
 }
 
 func (x *Location) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/location-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OperationalStatus != nil {
-		m := v.Push("operationalStatus")
-		x.OperationalStatus.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.AliasExt {
-		if e != nil {
-			m := v.PushIndex("alias", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "operationalStatus", x.OperationalStatus)
+	validatePtr(v, "name", x.NameExt)
+	validatePtrs(v, "alias", x.AliasExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/location-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Address != nil {
-		m := v.Push("address")
-		x.Address.validate(v)
-		v.Pop(m)
-	}
-	if x.PhysicalType != nil {
-		m := v.Push("physicalType")
-		x.PhysicalType.validate(v)
-		v.Pop(m)
-	}
-	if x.Position != nil {
-		m := v.Push("position")
-		x.Position.validate(v)
-		v.Pop(m)
-	}
-	if x.ManagingOrganization != nil {
-		m := v.Push("managingOrganization")
-		x.ManagingOrganization.validate(v)
-		v.Pop(m)
-	}
-	if x.PartOf != nil {
-		m := v.Push("partOf")
-		x.PartOf.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Endpoint {
-		m := v.PushIndex("endpoint", i)
-		x.Endpoint[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "telecom", x.Telecom)
+	validatePtr(v, "address", x.Address)
+	validatePtr(v, "physicalType", x.PhysicalType)
+	validatePtr(v, "position", x.Position)
+	validatePtr(v, "managingOrganization", x.ManagingOrganization)
+	validatePtr(v, "partOf", x.PartOf)
+	validateSlice(v, "endpoint", x.Endpoint)
 }
 
 // ResourceType returns "Location".
@@ -439,35 +343,15 @@ func (x *LocationPosition) Validate() error {
 }
 
 func (x *LocationPosition) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(!x.Longitude.IsZero() || x.LongitudeExt != nil) {
 		v.Missing("longitude")
 	}
-	if x.LongitudeExt != nil {
-		m := v.Push("longitude")
-		x.LongitudeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "longitude", x.LongitudeExt)
 	if !(!x.Latitude.IsZero() || x.LatitudeExt != nil) {
 		v.Missing("latitude")
 	}
-	if x.LatitudeExt != nil {
-		m := v.Push("latitude")
-		x.LatitudeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AltitudeExt != nil {
-		m := v.Push("altitude")
-		x.AltitudeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "latitude", x.LatitudeExt)
+	validatePtr(v, "altitude", x.AltitudeExt)
 }

@@ -409,253 +409,69 @@ func (x *Measure) Validate() error {
 }
 
 func (x *Measure) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PurposeExt != nil {
-		m := v.Push("purpose")
-		x.PurposeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UsageExt != nil {
-		m := v.Push("usage")
-		x.UsageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ApprovalDateExt != nil {
-		m := v.Push("approvalDate")
-		x.ApprovalDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "usage", x.UsageExt)
+	validatePtr(v, "approvalDate", x.ApprovalDateExt)
 	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
 		v.BadFormat("approvalDate", -1, "date")
 	}
-	if x.LastReviewDateExt != nil {
-		m := v.Push("lastReviewDate")
-		x.LastReviewDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "lastReviewDate", x.LastReviewDateExt)
 	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
 		v.BadFormat("lastReviewDate", -1, "date")
 	}
-	if x.EffectivePeriod != nil {
-		m := v.Push("effectivePeriod")
-		x.EffectivePeriod.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Topic {
-		m := v.PushIndex("topic", i)
-		x.Topic[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contributor {
-		m := v.PushIndex("contributor", i)
-		x.Contributor[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RelatedArtifact {
-		m := v.PushIndex("relatedArtifact", i)
-		x.RelatedArtifact[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Library {
-		m := v.PushIndex("library", i)
-		x.Library[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DisclaimerExt != nil {
-		m := v.Push("disclaimer")
-		x.DisclaimerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Scoring != nil {
-		m := v.Push("scoring")
-		x.Scoring.validate(v)
-		v.Pop(m)
-	}
-	if x.CompositeScoring != nil {
-		m := v.Push("compositeScoring")
-		x.CompositeScoring.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
-	if x.RiskAdjustmentExt != nil {
-		m := v.Push("riskAdjustment")
-		x.RiskAdjustmentExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RateAggregationExt != nil {
-		m := v.Push("rateAggregation")
-		x.RateAggregationExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RationaleExt != nil {
-		m := v.Push("rationale")
-		x.RationaleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ClinicalRecommendationStatementExt != nil {
-		m := v.Push("clinicalRecommendationStatement")
-		x.ClinicalRecommendationStatementExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ImprovementNotationExt != nil {
-		m := v.Push("improvementNotation")
-		x.ImprovementNotationExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.DefinitionExt {
-		if e != nil {
-			m := v.PushIndex("definition", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.GuidanceExt != nil {
-		m := v.Push("guidance")
-		x.GuidanceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SetExt != nil {
-		m := v.Push("set")
-		x.SetExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Group {
-		m := v.PushIndex("group", i)
-		x.Group[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SupplementalData {
-		m := v.PushIndex("supplementalData", i)
-		x.SupplementalData[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validateSlice(v, "topic", x.Topic)
+	validateSlice(v, "contributor", x.Contributor)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "relatedArtifact", x.RelatedArtifact)
+	validateSlice(v, "library", x.Library)
+	validatePtr(v, "disclaimer", x.DisclaimerExt)
+	validatePtr(v, "scoring", x.Scoring)
+	validatePtr(v, "compositeScoring", x.CompositeScoring)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "riskAdjustment", x.RiskAdjustmentExt)
+	validatePtr(v, "rateAggregation", x.RateAggregationExt)
+	validatePtr(v, "rationale", x.RationaleExt)
+	validatePtr(v, "clinicalRecommendationStatement", x.ClinicalRecommendationStatementExt)
+	validatePtr(v, "improvementNotation", x.ImprovementNotationExt)
+	validatePtrs(v, "definition", x.DefinitionExt)
+	validatePtr(v, "guidance", x.GuidanceExt)
+	validatePtr(v, "set", x.SetExt)
+	validateSlice(v, "group", x.Group)
+	validateSlice(v, "supplementalData", x.SupplementalData)
 }
 
 // ResourceType returns "Measure".
@@ -763,44 +579,16 @@ func (x *MeasureGroup) Validate() error {
 }
 
 func (x *MeasureGroup) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != nil) {
 		v.Missing("identifier")
 	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Population {
-		m := v.PushIndex("population", i)
-		x.Population[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Stratifier {
-		m := v.PushIndex("stratifier", i)
-		x.Stratifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "population", x.Population)
+	validateSlice(v, "stratifier", x.Stratifier)
 }
 
 // MeasureGroupPopulation is the backbone element Measure.group.population of FHIR STU3 (3.0.1).
@@ -903,44 +691,16 @@ func (x *MeasureGroupPopulation) Validate() error {
 }
 
 func (x *MeasureGroupPopulation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(x.Criteria != "" || x.CriteriaExt != nil) {
 		v.Missing("criteria")
 	}
-	if x.CriteriaExt != nil {
-		m := v.Push("criteria")
-		x.CriteriaExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "criteria", x.CriteriaExt)
 }
 
 // MeasureGroupStratifier is the backbone element Measure.group.stratifier of FHIR STU3 (3.0.1).
@@ -1028,31 +788,11 @@ func (x *MeasureGroupStratifier) Validate() error {
 }
 
 func (x *MeasureGroupStratifier) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.CriteriaExt != nil {
-		m := v.Push("criteria")
-		x.CriteriaExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "criteria", x.CriteriaExt)
+	validatePtr(v, "path", x.PathExt)
 }
 
 // MeasureSupplementalData is the backbone element Measure.supplementalData of FHIR STU3 (3.0.1).
@@ -1145,34 +885,10 @@ func (x *MeasureSupplementalData) Validate() error {
 }
 
 func (x *MeasureSupplementalData) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Usage {
-		m := v.PushIndex("usage", i)
-		x.Usage[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CriteriaExt != nil {
-		m := v.Push("criteria")
-		x.CriteriaExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validateSlice(v, "usage", x.Usage)
+	validatePtr(v, "criteria", x.CriteriaExt)
+	validatePtr(v, "path", x.PathExt)
 }

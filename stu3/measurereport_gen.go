@@ -174,122 +174,48 @@ func (x *MeasureReport) Validate() error {
 }
 
 func (x *MeasureReport) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/measure-report-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/measure-report-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Measure != nil) {
 		v.Missing("measure")
 	}
-	if x.Measure != nil {
-		m := v.Push("measure")
-		x.Measure.validate(v)
-		v.Pop(m)
-	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "measure", x.Measure)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ReportingOrganization != nil {
-		m := v.Push("reportingOrganization")
-		x.ReportingOrganization.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "reportingOrganization", x.ReportingOrganization)
 	if !(x.Period != nil) {
 		v.Missing("period")
 	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Group {
-		m := v.PushIndex("group", i)
-		x.Group[i].validate(v)
-		v.Pop(m)
-	}
-	if x.EvaluatedResources != nil {
-		m := v.Push("evaluatedResources")
-		x.EvaluatedResources.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "group", x.Group)
+	validatePtr(v, "evaluatedResources", x.EvaluatedResources)
 }
 
 // ResourceType returns "MeasureReport".
@@ -387,39 +313,15 @@ func (x *MeasureReportGroup) Validate() error {
 }
 
 func (x *MeasureReportGroup) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != nil) {
 		v.Missing("identifier")
 	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Population {
-		m := v.PushIndex("population", i)
-		x.Population[i].validate(v)
-		v.Pop(m)
-	}
-	if x.MeasureScoreExt != nil {
-		m := v.Push("measureScore")
-		x.MeasureScoreExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Stratifier {
-		m := v.PushIndex("stratifier", i)
-		x.Stratifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "identifier", x.Identifier)
+	validateSlice(v, "population", x.Population)
+	validatePtr(v, "measureScore", x.MeasureScoreExt)
+	validateSlice(v, "stratifier", x.Stratifier)
 }
 
 // MeasureReportGroupPopulation is the backbone element MeasureReport.group.population of FHIR STU3 (3.0.1).
@@ -507,36 +409,12 @@ func (x *MeasureReportGroupPopulation) Validate() error {
 }
 
 func (x *MeasureReportGroupPopulation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.CountExt != nil {
-		m := v.Push("count")
-		x.CountExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Patients != nil {
-		m := v.Push("patients")
-		x.Patients.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "count", x.CountExt)
+	validatePtr(v, "patients", x.Patients)
 }
 
 // MeasureReportGroupStratifier is the backbone element MeasureReport.group.stratifier of FHIR STU3 (3.0.1).
@@ -609,26 +487,10 @@ func (x *MeasureReportGroupStratifier) Validate() error {
 }
 
 func (x *MeasureReportGroupStratifier) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Stratum {
-		m := v.PushIndex("stratum", i)
-		x.Stratum[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validateSlice(v, "stratum", x.Stratum)
 }
 
 // MeasureReportGroupStratifierStratum is the backbone element MeasureReport.group.stratifier.stratum of FHIR STU3 (3.0.1).
@@ -720,34 +582,14 @@ func (x *MeasureReportGroupStratifierStratum) Validate() error {
 }
 
 func (x *MeasureReportGroupStratifierStratum) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Value != "" || x.ValueExt != nil) {
 		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Population {
-		m := v.PushIndex("population", i)
-		x.Population[i].validate(v)
-		v.Pop(m)
-	}
-	if x.MeasureScoreExt != nil {
-		m := v.Push("measureScore")
-		x.MeasureScoreExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
+	validateSlice(v, "population", x.Population)
+	validatePtr(v, "measureScore", x.MeasureScoreExt)
 }
 
 // MeasureReportGroupStratifierStratumPopulation is the backbone element MeasureReport.group.stratifier.stratum.population of FHIR STU3 (3.0.1).
@@ -839,34 +681,10 @@ func (x *MeasureReportGroupStratifierStratumPopulation) Validate() error {
 }
 
 func (x *MeasureReportGroupStratifierStratumPopulation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.CountExt != nil {
-		m := v.Push("count")
-		x.CountExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Patients != nil {
-		m := v.Push("patients")
-		x.Patients.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "count", x.CountExt)
+	validatePtr(v, "patients", x.Patients)
 }

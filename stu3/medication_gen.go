@@ -169,99 +169,29 @@ func (x *Medication) Validate() error {
 }
 
 func (x *Medication) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "code", x.Code)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IsBrandExt != nil {
-		m := v.Push("isBrand")
-		x.IsBrandExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IsOverTheCounterExt != nil {
-		m := v.Push("isOverTheCounter")
-		x.IsOverTheCounterExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Manufacturer != nil {
-		m := v.Push("manufacturer")
-		x.Manufacturer.validate(v)
-		v.Pop(m)
-	}
-	if x.Form != nil {
-		m := v.Push("form")
-		x.Form.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Ingredient {
-		m := v.PushIndex("ingredient", i)
-		x.Ingredient[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Package != nil {
-		m := v.Push("package")
-		x.Package.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Image {
-		m := v.PushIndex("image", i)
-		x.Image[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "isBrand", x.IsBrandExt)
+	validatePtr(v, "isOverTheCounter", x.IsOverTheCounterExt)
+	validatePtr(v, "manufacturer", x.Manufacturer)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "ingredient", x.Ingredient)
+	validatePtr(v, "package", x.Package)
+	validateSlice(v, "image", x.Image)
 }
 
 // ResourceType returns "Medication".
@@ -362,36 +292,12 @@ func (x *MedicationIngredient) validate(v *fhirjson.Validator) {
 	if x.ItemType() == "" {
 		v.Missing("item[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ItemCodeableConcept != nil {
-		m := v.Push("itemCodeableConcept")
-		x.ItemCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ItemReference != nil {
-		m := v.Push("itemReference")
-		x.ItemReference.validate(v)
-		v.Pop(m)
-	}
-	if x.IsActiveExt != nil {
-		m := v.Push("isActive")
-		x.IsActiveExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "itemCodeableConcept", x.ItemCodeableConcept)
+	validatePtr(v, "itemReference", x.ItemReference)
+	validatePtr(v, "isActive", x.IsActiveExt)
+	validatePtr(v, "amount", x.Amount)
 }
 
 // Item returns the value of Medication.ingredient.item[x] that is set, or nil. It is one of:
@@ -491,31 +397,11 @@ func (x *MedicationPackage) Validate() error {
 }
 
 func (x *MedicationPackage) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Container != nil {
-		m := v.Push("container")
-		x.Container.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Content {
-		m := v.PushIndex("content", i)
-		x.Content[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Batch {
-		m := v.PushIndex("batch", i)
-		x.Batch[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "container", x.Container)
+	validateSlice(v, "content", x.Content)
+	validateSlice(v, "batch", x.Batch)
 }
 
 // MedicationPackageContent is the backbone element Medication.package.content of FHIR STU3 (3.0.1).
@@ -596,31 +482,11 @@ func (x *MedicationPackageContent) validate(v *fhirjson.Validator) {
 	if x.ItemType() == "" {
 		v.Missing("item[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ItemCodeableConcept != nil {
-		m := v.Push("itemCodeableConcept")
-		x.ItemCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ItemReference != nil {
-		m := v.Push("itemReference")
-		x.ItemReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "itemCodeableConcept", x.ItemCodeableConcept)
+	validatePtr(v, "itemReference", x.ItemReference)
+	validatePtr(v, "amount", x.Amount)
 }
 
 // Item returns the value of Medication.package.content.item[x] that is set, or nil. It is one of:
@@ -727,26 +593,10 @@ func (x *MedicationPackageBatch) Validate() error {
 }
 
 func (x *MedicationPackageBatch) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LotNumberExt != nil {
-		m := v.Push("lotNumber")
-		x.LotNumberExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpirationDateExt != nil {
-		m := v.Push("expirationDate")
-		x.ExpirationDateExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "lotNumber", x.LotNumberExt)
+	validatePtr(v, "expirationDate", x.ExpirationDateExt)
 	if x.ExpirationDate != "" && !fhirjson.CheckDateTime(x.ExpirationDate) {
 		v.BadFormat("expirationDate", -1, "dateTime")
 	}

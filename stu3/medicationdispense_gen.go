@@ -262,190 +262,52 @@ func (x *MedicationDispense) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PartOf {
-		m := v.PushIndex("partOf", i)
-		x.PartOf[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "partOf", x.PartOf)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-dispense-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationCodeableConcept != nil {
-		m := v.Push("medicationCodeableConcept")
-		x.MedicationCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationReference != nil {
-		m := v.Push("medicationReference")
-		x.MedicationReference.validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SupportingInformation {
-		m := v.PushIndex("supportingInformation", i)
-		x.SupportingInformation[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Performer {
-		m := v.PushIndex("performer", i)
-		x.Performer[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.AuthorizingPrescription {
-		m := v.PushIndex("authorizingPrescription", i)
-		x.AuthorizingPrescription[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.DaysSupply != nil {
-		m := v.Push("daysSupply")
-		x.DaysSupply.validate(v)
-		v.Pop(m)
-	}
-	if x.WhenPreparedExt != nil {
-		m := v.Push("whenPrepared")
-		x.WhenPreparedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
+	validateSlice(v, "performer", x.Performer)
+	validateSlice(v, "authorizingPrescription", x.AuthorizingPrescription)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "daysSupply", x.DaysSupply)
+	validatePtr(v, "whenPrepared", x.WhenPreparedExt)
 	if x.WhenPrepared != "" && !fhirjson.CheckDateTime(x.WhenPrepared) {
 		v.BadFormat("whenPrepared", -1, "dateTime")
 	}
-	if x.WhenHandedOverExt != nil {
-		m := v.Push("whenHandedOver")
-		x.WhenHandedOverExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "whenHandedOver", x.WhenHandedOverExt)
 	if x.WhenHandedOver != "" && !fhirjson.CheckDateTime(x.WhenHandedOver) {
 		v.BadFormat("whenHandedOver", -1, "dateTime")
 	}
-	if x.Destination != nil {
-		m := v.Push("destination")
-		x.Destination.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Receiver {
-		m := v.PushIndex("receiver", i)
-		x.Receiver[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DosageInstruction {
-		m := v.PushIndex("dosageInstruction", i)
-		x.DosageInstruction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Substitution != nil {
-		m := v.Push("substitution")
-		x.Substitution.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DetectedIssue {
-		m := v.PushIndex("detectedIssue", i)
-		x.DetectedIssue[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NotDoneExt != nil {
-		m := v.Push("notDone")
-		x.NotDoneExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NotDoneReasonCodeableConcept != nil {
-		m := v.Push("notDoneReasonCodeableConcept")
-		x.NotDoneReasonCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.NotDoneReasonReference != nil {
-		m := v.Push("notDoneReasonReference")
-		x.NotDoneReasonReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.EventHistory {
-		m := v.PushIndex("eventHistory", i)
-		x.EventHistory[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "destination", x.Destination)
+	validateSlice(v, "receiver", x.Receiver)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "dosageInstruction", x.DosageInstruction)
+	validatePtr(v, "substitution", x.Substitution)
+	validateSlice(v, "detectedIssue", x.DetectedIssue)
+	validatePtr(v, "notDone", x.NotDoneExt)
+	validatePtr(v, "notDoneReasonCodeableConcept", x.NotDoneReasonCodeableConcept)
+	validatePtr(v, "notDoneReasonReference", x.NotDoneReasonReference)
+	validateSlice(v, "eventHistory", x.EventHistory)
 }
 
 // ResourceType returns "MedicationDispense".
@@ -578,29 +440,13 @@ func (x *MedicationDispensePerformer) Validate() error {
 }
 
 func (x *MedicationDispensePerformer) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Actor != nil) {
 		v.Missing("actor")
 	}
-	if x.Actor != nil {
-		m := v.Push("actor")
-		x.Actor.validate(v)
-		v.Pop(m)
-	}
-	if x.OnBehalfOf != nil {
-		m := v.Push("onBehalfOf")
-		x.OnBehalfOf.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "actor", x.Actor)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }
 
 // MedicationDispenseSubstitution is the backbone element MedicationDispense.substitution of FHIR STU3 (3.0.1).
@@ -690,37 +536,13 @@ func (x *MedicationDispenseSubstitution) Validate() error {
 }
 
 func (x *MedicationDispenseSubstitution) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.WasSubstituted != nil || x.WasSubstitutedExt != nil) {
 		v.Missing("wasSubstituted")
 	}
-	if x.WasSubstitutedExt != nil {
-		m := v.Push("wasSubstituted")
-		x.WasSubstitutedExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Reason {
-		m := v.PushIndex("reason", i)
-		x.Reason[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ResponsibleParty {
-		m := v.PushIndex("responsibleParty", i)
-		x.ResponsibleParty[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "wasSubstituted", x.WasSubstitutedExt)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "responsibleParty", x.ResponsibleParty)
 }

@@ -257,194 +257,60 @@ func (x *MedicationRequest) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Definition {
-		m := v.PushIndex("definition", i)
-		x.Definition[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BasedOn {
-		m := v.PushIndex("basedOn", i)
-		x.BasedOn[i].validate(v)
-		v.Pop(m)
-	}
-	if x.GroupIdentifier != nil {
-		m := v.Push("groupIdentifier")
-		x.GroupIdentifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validatePtr(v, "groupIdentifier", x.GroupIdentifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-request-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Intent != "" || x.IntentExt != nil) {
 		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
 		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/medication-request-intent")
 	}
-	if x.IntentExt != nil {
-		m := v.Push("intent")
-		x.IntentExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "intent", x.IntentExt)
+	validatePtr(v, "category", x.Category)
 	if x.Priority != "" && !x.Priority.IsValid() {
 		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/medication-request-priority")
 	}
-	if x.PriorityExt != nil {
-		m := v.Push("priority")
-		x.PriorityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationCodeableConcept != nil {
-		m := v.Push("medicationCodeableConcept")
-		x.MedicationCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationReference != nil {
-		m := v.Push("medicationReference")
-		x.MedicationReference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SupportingInformation {
-		m := v.PushIndex("supportingInformation", i)
-		x.SupportingInformation[i].validate(v)
-		v.Pop(m)
-	}
-	if x.AuthoredOnExt != nil {
-		m := v.Push("authoredOn")
-		x.AuthoredOnExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
 	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
 		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.Requester != nil {
-		m := v.Push("requester")
-		x.Requester.validate(v)
-		v.Pop(m)
-	}
-	if x.Recorder != nil {
-		m := v.Push("recorder")
-		x.Recorder.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonCode {
-		m := v.PushIndex("reasonCode", i)
-		x.ReasonCode[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonReference {
-		m := v.PushIndex("reasonReference", i)
-		x.ReasonReference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DosageInstruction {
-		m := v.PushIndex("dosageInstruction", i)
-		x.DosageInstruction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DispenseRequest != nil {
-		m := v.Push("dispenseRequest")
-		x.DispenseRequest.validate(v)
-		v.Pop(m)
-	}
-	if x.Substitution != nil {
-		m := v.Push("substitution")
-		x.Substitution.validate(v)
-		v.Pop(m)
-	}
-	if x.PriorPrescription != nil {
-		m := v.Push("priorPrescription")
-		x.PriorPrescription.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DetectedIssue {
-		m := v.PushIndex("detectedIssue", i)
-		x.DetectedIssue[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.EventHistory {
-		m := v.PushIndex("eventHistory", i)
-		x.EventHistory[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requester", x.Requester)
+	validatePtr(v, "recorder", x.Recorder)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "dosageInstruction", x.DosageInstruction)
+	validatePtr(v, "dispenseRequest", x.DispenseRequest)
+	validatePtr(v, "substitution", x.Substitution)
+	validatePtr(v, "priorPrescription", x.PriorPrescription)
+	validateSlice(v, "detectedIssue", x.DetectedIssue)
+	validateSlice(v, "eventHistory", x.EventHistory)
 }
 
 // ResourceType returns "MedicationRequest".
@@ -553,29 +419,13 @@ func (x *MedicationRequestRequester) Validate() error {
 }
 
 func (x *MedicationRequestRequester) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Agent != nil) {
 		v.Missing("agent")
 	}
-	if x.Agent != nil {
-		m := v.Push("agent")
-		x.Agent.validate(v)
-		v.Pop(m)
-	}
-	if x.OnBehalfOf != nil {
-		m := v.Push("onBehalfOf")
-		x.OnBehalfOf.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "agent", x.Agent)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }
 
 // MedicationRequestDispenseRequest is the backbone element MedicationRequest.dispenseRequest of FHIR STU3 (3.0.1).
@@ -672,44 +522,16 @@ func (x *MedicationRequestDispenseRequest) Validate() error {
 }
 
 func (x *MedicationRequestDispenseRequest) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValidityPeriod != nil {
-		m := v.Push("validityPeriod")
-		x.ValidityPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.NumberOfRepeatsAllowedExt != nil {
-		m := v.Push("numberOfRepeatsAllowed")
-		x.NumberOfRepeatsAllowedExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "validityPeriod", x.ValidityPeriod)
+	validatePtr(v, "numberOfRepeatsAllowed", x.NumberOfRepeatsAllowedExt)
 	if x.NumberOfRepeatsAllowed != nil && *x.NumberOfRepeatsAllowed < 1 {
 		v.BadFormat("numberOfRepeatsAllowed", -1, "positiveInt")
 	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpectedSupplyDuration != nil {
-		m := v.Push("expectedSupplyDuration")
-		x.ExpectedSupplyDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.Performer != nil {
-		m := v.Push("performer")
-		x.Performer.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "expectedSupplyDuration", x.ExpectedSupplyDuration)
+	validatePtr(v, "performer", x.Performer)
 }
 
 // MedicationRequestSubstitution is the backbone element MedicationRequest.substitution of FHIR STU3 (3.0.1).
@@ -789,27 +611,11 @@ func (x *MedicationRequestSubstitution) Validate() error {
 }
 
 func (x *MedicationRequestSubstitution) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Allowed != nil || x.AllowedExt != nil) {
 		v.Missing("allowed")
 	}
-	if x.AllowedExt != nil {
-		m := v.Push("allowed")
-		x.AllowedExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Reason != nil {
-		m := v.Push("reason")
-		x.Reason.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "allowed", x.AllowedExt)
+	validatePtr(v, "reason", x.Reason)
 }

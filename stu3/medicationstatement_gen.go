@@ -232,172 +232,58 @@ func (x *MedicationStatement) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BasedOn {
-		m := v.PushIndex("basedOn", i)
-		x.BasedOn[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PartOf {
-		m := v.PushIndex("partOf", i)
-		x.PartOf[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "partOf", x.PartOf)
+	validatePtr(v, "context", x.Context)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-statement-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationCodeableConcept != nil {
-		m := v.Push("medicationCodeableConcept")
-		x.MedicationCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.MedicationReference != nil {
-		m := v.Push("medicationReference")
-		x.MedicationReference.validate(v)
-		v.Pop(m)
-	}
-	if x.EffectiveDateTimeExt != nil {
-		m := v.Push("effectiveDateTime")
-		x.EffectiveDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validatePtr(v, "effectiveDateTime", x.EffectiveDateTimeExt)
 	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
 		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
-	if x.EffectivePeriod != nil {
-		m := v.Push("effectivePeriod")
-		x.EffectivePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.DateAssertedExt != nil {
-		m := v.Push("dateAsserted")
-		x.DateAssertedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validatePtr(v, "dateAsserted", x.DateAssertedExt)
 	if x.DateAsserted != "" && !fhirjson.CheckDateTime(x.DateAsserted) {
 		v.BadFormat("dateAsserted", -1, "dateTime")
 	}
-	if x.InformationSource != nil {
-		m := v.Push("informationSource")
-		x.InformationSource.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "informationSource", x.InformationSource)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DerivedFrom {
-		m := v.PushIndex("derivedFrom", i)
-		x.DerivedFrom[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validateSlice(v, "derivedFrom", x.DerivedFrom)
 	if !(x.Taken != "" || x.TakenExt != nil) {
 		v.Missing("taken")
 	}
 	if x.Taken != "" && !x.Taken.IsValid() {
 		v.BadCode("taken", -1, "http://hl7.org/fhir/ValueSet/medication-statement-taken")
 	}
-	if x.TakenExt != nil {
-		m := v.Push("taken")
-		x.TakenExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonNotTaken {
-		m := v.PushIndex("reasonNotTaken", i)
-		x.ReasonNotTaken[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonCode {
-		m := v.PushIndex("reasonCode", i)
-		x.ReasonCode[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonReference {
-		m := v.PushIndex("reasonReference", i)
-		x.ReasonReference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Dosage {
-		m := v.PushIndex("dosage", i)
-		x.Dosage[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "taken", x.TakenExt)
+	validateSlice(v, "reasonNotTaken", x.ReasonNotTaken)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "dosage", x.Dosage)
 }
 
 // ResourceType returns "MedicationStatement".

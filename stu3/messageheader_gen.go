@@ -174,123 +174,41 @@ func (x *MessageHeader) Validate() error {
 }
 
 func (x *MessageHeader) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Event != nil) {
 		v.Missing("event")
 	}
-	if x.Event != nil {
-		m := v.Push("event")
-		x.Event.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Destination {
-		m := v.PushIndex("destination", i)
-		x.Destination[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Receiver != nil {
-		m := v.Push("receiver")
-		x.Receiver.validate(v)
-		v.Pop(m)
-	}
-	if x.Sender != nil {
-		m := v.Push("sender")
-		x.Sender.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "event", x.Event)
+	validateSlice(v, "destination", x.Destination)
+	validatePtr(v, "receiver", x.Receiver)
+	validatePtr(v, "sender", x.Sender)
 	if !(x.Timestamp != "" || x.TimestampExt != nil) {
 		v.Missing("timestamp")
 	}
-	if x.TimestampExt != nil {
-		m := v.Push("timestamp")
-		x.TimestampExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "timestamp", x.TimestampExt)
 	if x.Timestamp != "" && !fhirjson.CheckInstant(x.Timestamp) {
 		v.BadFormat("timestamp", -1, "instant")
 	}
-	if x.Enterer != nil {
-		m := v.Push("enterer")
-		x.Enterer.validate(v)
-		v.Pop(m)
-	}
-	if x.Author != nil {
-		m := v.Push("author")
-		x.Author.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "enterer", x.Enterer)
+	validatePtr(v, "author", x.Author)
 	if !(x.Source != nil) {
 		v.Missing("source")
 	}
-	if x.Source != nil {
-		m := v.Push("source")
-		x.Source.validate(v)
-		v.Pop(m)
-	}
-	if x.Responsible != nil {
-		m := v.Push("responsible")
-		x.Responsible.validate(v)
-		v.Pop(m)
-	}
-	if x.Reason != nil {
-		m := v.Push("reason")
-		x.Reason.validate(v)
-		v.Pop(m)
-	}
-	if x.Response != nil {
-		m := v.Push("response")
-		x.Response.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Focus {
-		m := v.PushIndex("focus", i)
-		x.Focus[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "source", x.Source)
+	validatePtr(v, "responsible", x.Responsible)
+	validatePtr(v, "reason", x.Reason)
+	validatePtr(v, "response", x.Response)
+	validateSlice(v, "focus", x.Focus)
 }
 
 // ResourceType returns "MessageHeader".
@@ -390,34 +308,14 @@ func (x *MessageHeaderDestination) Validate() error {
 }
 
 func (x *MessageHeaderDestination) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Target != nil {
-		m := v.Push("target")
-		x.Target.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "target", x.Target)
 	if !(x.Endpoint != "" || x.EndpointExt != nil) {
 		v.Missing("endpoint")
 	}
-	if x.EndpointExt != nil {
-		m := v.Push("endpoint")
-		x.EndpointExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "endpoint", x.EndpointExt)
 }
 
 // MessageHeaderSource is the backbone element MessageHeader.source of FHIR STU3 (3.0.1).
@@ -523,44 +421,16 @@ func (x *MessageHeaderSource) Validate() error {
 }
 
 func (x *MessageHeaderSource) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SoftwareExt != nil {
-		m := v.Push("software")
-		x.SoftwareExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Contact != nil {
-		m := v.Push("contact")
-		x.Contact.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "software", x.SoftwareExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "contact", x.Contact)
 	if !(x.Endpoint != "" || x.EndpointExt != nil) {
 		v.Missing("endpoint")
 	}
-	if x.EndpointExt != nil {
-		m := v.Push("endpoint")
-		x.EndpointExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "endpoint", x.EndpointExt)
 }
 
 // MessageHeaderResponse is the backbone element MessageHeader.response of FHIR STU3 (3.0.1).
@@ -646,24 +516,12 @@ func (x *MessageHeaderResponse) Validate() error {
 }
 
 func (x *MessageHeaderResponse) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != "" || x.IdentifierExt != nil) {
 		v.Missing("identifier")
 	}
-	if x.IdentifierExt != nil {
-		m := v.Push("identifier")
-		x.IdentifierExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "identifier", x.IdentifierExt)
 	if x.Identifier != "" && !fhirjson.CheckID(x.Identifier) {
 		v.BadFormat("identifier", -1, "id")
 	}
@@ -673,14 +531,6 @@ func (x *MessageHeaderResponse) validate(v *fhirjson.Validator) {
 	if x.Code != "" && !x.Code.IsValid() {
 		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/response-code")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Details != nil {
-		m := v.Push("details")
-		x.Details.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "details", x.Details)
 }

@@ -114,59 +114,21 @@ func (x *OperationOutcome) Validate() error {
 }
 
 func (x *OperationOutcome) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Issue) > 0) {
 		v.Missing("issue")
 	}
-	for i := range x.Issue {
-		m := v.PushIndex("issue", i)
-		x.Issue[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "issue", x.Issue)
 }
 
 // ResourceType returns "OperationOutcome".
@@ -294,60 +256,24 @@ func (x *OperationOutcomeIssue) Validate() error {
 }
 
 func (x *OperationOutcomeIssue) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Severity != "" || x.SeverityExt != nil) {
 		v.Missing("severity")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
 		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/issue-severity")
 	}
-	if x.SeverityExt != nil {
-		m := v.Push("severity")
-		x.SeverityExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "severity", x.SeverityExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
 		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/issue-type")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Details != nil {
-		m := v.Push("details")
-		x.Details.validate(v)
-		v.Pop(m)
-	}
-	if x.DiagnosticsExt != nil {
-		m := v.Push("diagnostics")
-		x.DiagnosticsExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.LocationExt {
-		if e != nil {
-			m := v.PushIndex("location", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.ExpressionExt {
-		if e != nil {
-			m := v.PushIndex("expression", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "details", x.Details)
+	validatePtr(v, "diagnostics", x.DiagnosticsExt)
+	validatePtrs(v, "location", x.LocationExt)
+	validatePtrs(v, "expression", x.ExpressionExt)
 }

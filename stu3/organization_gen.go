@@ -174,103 +174,27 @@ func (x *Organization) Validate() error {
 }
 
 func (x *Organization) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ActiveExt != nil {
-		m := v.Push("active")
-		x.ActiveExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Type {
-		m := v.PushIndex("type", i)
-		x.Type[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.AliasExt {
-		if e != nil {
-			m := v.PushIndex("alias", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Address {
-		m := v.PushIndex("address", i)
-		x.Address[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PartOf != nil {
-		m := v.Push("partOf")
-		x.PartOf.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Endpoint {
-		m := v.PushIndex("endpoint", i)
-		x.Endpoint[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "active", x.ActiveExt)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "name", x.NameExt)
+	validatePtrs(v, "alias", x.AliasExt)
+	validateSlice(v, "telecom", x.Telecom)
+	validateSlice(v, "address", x.Address)
+	validatePtr(v, "partOf", x.PartOf)
+	validateSlice(v, "contact", x.Contact)
+	validateSlice(v, "endpoint", x.Endpoint)
 }
 
 // ResourceType returns "Organization".
@@ -363,34 +287,10 @@ func (x *OrganizationContact) Validate() error {
 }
 
 func (x *OrganizationContact) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Purpose != nil {
-		m := v.Push("purpose")
-		x.Purpose.validate(v)
-		v.Pop(m)
-	}
-	if x.Name != nil {
-		m := v.Push("name")
-		x.Name.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Address != nil {
-		m := v.Push("address")
-		x.Address.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "purpose", x.Purpose)
+	validatePtr(v, "name", x.Name)
+	validateSlice(v, "telecom", x.Telecom)
+	validatePtr(v, "address", x.Address)
 }

@@ -239,155 +239,45 @@ func (x *Patient) Validate() error {
 }
 
 func (x *Patient) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ActiveExt != nil {
-		m := v.Push("active")
-		x.ActiveExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Name {
-		m := v.PushIndex("name", i)
-		x.Name[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "active", x.ActiveExt)
+	validateSlice(v, "name", x.Name)
+	validateSlice(v, "telecom", x.Telecom)
 	if x.Gender != "" && !x.Gender.IsValid() {
 		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
-	if x.GenderExt != nil {
-		m := v.Push("gender")
-		x.GenderExt.validate(v)
-		v.Pop(m)
-	}
-	if x.BirthDateExt != nil {
-		m := v.Push("birthDate")
-		x.BirthDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "gender", x.GenderExt)
+	validatePtr(v, "birthDate", x.BirthDateExt)
 	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
 		v.BadFormat("birthDate", -1, "date")
 	}
-	if x.DeceasedBooleanExt != nil {
-		m := v.Push("deceasedBoolean")
-		x.DeceasedBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DeceasedDateTimeExt != nil {
-		m := v.Push("deceasedDateTime")
-		x.DeceasedDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "deceasedBoolean", x.DeceasedBooleanExt)
+	validatePtr(v, "deceasedDateTime", x.DeceasedDateTimeExt)
 	if x.DeceasedDateTime != "" && !fhirjson.CheckDateTime(x.DeceasedDateTime) {
 		v.BadFormat("deceasedDateTime", -1, "dateTime")
 	}
-	for i := range x.Address {
-		m := v.PushIndex("address", i)
-		x.Address[i].validate(v)
-		v.Pop(m)
-	}
-	if x.MaritalStatus != nil {
-		m := v.Push("maritalStatus")
-		x.MaritalStatus.validate(v)
-		v.Pop(m)
-	}
-	if x.MultipleBirthBooleanExt != nil {
-		m := v.Push("multipleBirthBoolean")
-		x.MultipleBirthBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MultipleBirthIntegerExt != nil {
-		m := v.Push("multipleBirthInteger")
-		x.MultipleBirthIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Photo {
-		m := v.PushIndex("photo", i)
-		x.Photo[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Animal != nil {
-		m := v.Push("animal")
-		x.Animal.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Communication {
-		m := v.PushIndex("communication", i)
-		x.Communication[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.GeneralPractitioner {
-		m := v.PushIndex("generalPractitioner", i)
-		x.GeneralPractitioner[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ManagingOrganization != nil {
-		m := v.Push("managingOrganization")
-		x.ManagingOrganization.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Link {
-		m := v.PushIndex("link", i)
-		x.Link[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "address", x.Address)
+	validatePtr(v, "maritalStatus", x.MaritalStatus)
+	validatePtr(v, "multipleBirthBoolean", x.MultipleBirthBooleanExt)
+	validatePtr(v, "multipleBirthInteger", x.MultipleBirthIntegerExt)
+	validateSlice(v, "photo", x.Photo)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "animal", x.Animal)
+	validateSlice(v, "communication", x.Communication)
+	validateSlice(v, "generalPractitioner", x.GeneralPractitioner)
+	validatePtr(v, "managingOrganization", x.ManagingOrganization)
+	validateSlice(v, "link", x.Link)
 }
 
 // ResourceType returns "Patient".
@@ -548,54 +438,18 @@ func (x *PatientContact) Validate() error {
 }
 
 func (x *PatientContact) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Relationship {
-		m := v.PushIndex("relationship", i)
-		x.Relationship[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Name != nil {
-		m := v.Push("name")
-		x.Name.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Telecom {
-		m := v.PushIndex("telecom", i)
-		x.Telecom[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Address != nil {
-		m := v.Push("address")
-		x.Address.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "relationship", x.Relationship)
+	validatePtr(v, "name", x.Name)
+	validateSlice(v, "telecom", x.Telecom)
+	validatePtr(v, "address", x.Address)
 	if x.Gender != "" && !x.Gender.IsValid() {
 		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
-	if x.GenderExt != nil {
-		m := v.Push("gender")
-		x.GenderExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Organization != nil {
-		m := v.Push("organization")
-		x.Organization.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "gender", x.GenderExt)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "period", x.Period)
 }
 
 // PatientAnimal is the backbone element Patient.animal of FHIR STU3 (3.0.1).
@@ -671,34 +525,14 @@ func (x *PatientAnimal) Validate() error {
 }
 
 func (x *PatientAnimal) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Species != nil) {
 		v.Missing("species")
 	}
-	if x.Species != nil {
-		m := v.Push("species")
-		x.Species.validate(v)
-		v.Pop(m)
-	}
-	if x.Breed != nil {
-		m := v.Push("breed")
-		x.Breed.validate(v)
-		v.Pop(m)
-	}
-	if x.GenderStatus != nil {
-		m := v.Push("genderStatus")
-		x.GenderStatus.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "species", x.Species)
+	validatePtr(v, "breed", x.Breed)
+	validatePtr(v, "genderStatus", x.GenderStatus)
 }
 
 // PatientCommunication is the backbone element Patient.communication of FHIR STU3 (3.0.1).
@@ -774,29 +608,13 @@ func (x *PatientCommunication) Validate() error {
 }
 
 func (x *PatientCommunication) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Language != nil) {
 		v.Missing("language")
 	}
-	if x.Language != nil {
-		m := v.Push("language")
-		x.Language.validate(v)
-		v.Pop(m)
-	}
-	if x.PreferredExt != nil {
-		m := v.Push("preferred")
-		x.PreferredExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "language", x.Language)
+	validatePtr(v, "preferred", x.PreferredExt)
 }
 
 // PatientLink is the backbone element Patient.link of FHIR STU3 (3.0.1).
@@ -872,33 +690,17 @@ func (x *PatientLink) Validate() error {
 }
 
 func (x *PatientLink) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Other != nil) {
 		v.Missing("other")
 	}
-	if x.Other != nil {
-		m := v.Push("other")
-		x.Other.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "other", x.Other)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/link-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 }

@@ -194,127 +194,37 @@ func (x *PaymentReconciliation) Validate() error {
 }
 
 func (x *PaymentReconciliation) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	if x.CreatedExt != nil {
-		m := v.Push("created")
-		x.CreatedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "created", x.CreatedExt)
 	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
 		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Organization != nil {
-		m := v.Push("organization")
-		x.Organization.validate(v)
-		v.Pop(m)
-	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
-	if x.Outcome != nil {
-		m := v.Push("outcome")
-		x.Outcome.validate(v)
-		v.Pop(m)
-	}
-	if x.DispositionExt != nil {
-		m := v.Push("disposition")
-		x.DispositionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RequestProvider != nil {
-		m := v.Push("requestProvider")
-		x.RequestProvider.validate(v)
-		v.Pop(m)
-	}
-	if x.RequestOrganization != nil {
-		m := v.Push("requestOrganization")
-		x.RequestOrganization.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Detail {
-		m := v.PushIndex("detail", i)
-		x.Detail[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Form != nil {
-		m := v.Push("form")
-		x.Form.validate(v)
-		v.Pop(m)
-	}
-	if x.Total != nil {
-		m := v.Push("total")
-		x.Total.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ProcessNote {
-		m := v.PushIndex("processNote", i)
-		x.ProcessNote[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validatePtr(v, "requestProvider", x.RequestProvider)
+	validatePtr(v, "requestOrganization", x.RequestOrganization)
+	validateSlice(v, "detail", x.Detail)
+	validatePtr(v, "form", x.Form)
+	validatePtr(v, "total", x.Total)
+	validateSlice(v, "processNote", x.ProcessNote)
 }
 
 // ResourceType returns "PaymentReconciliation".
@@ -429,57 +339,21 @@ func (x *PaymentReconciliationDetail) Validate() error {
 }
 
 func (x *PaymentReconciliationDetail) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.Request != nil {
-		m := v.Push("request")
-		x.Request.validate(v)
-		v.Pop(m)
-	}
-	if x.Response != nil {
-		m := v.Push("response")
-		x.Response.validate(v)
-		v.Pop(m)
-	}
-	if x.Submitter != nil {
-		m := v.Push("submitter")
-		x.Submitter.validate(v)
-		v.Pop(m)
-	}
-	if x.Payee != nil {
-		m := v.Push("payee")
-		x.Payee.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "response", x.Response)
+	validatePtr(v, "submitter", x.Submitter)
+	validatePtr(v, "payee", x.Payee)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
 		v.BadFormat("date", -1, "date")
 	}
-	if x.Amount != nil {
-		m := v.Push("amount")
-		x.Amount.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "amount", x.Amount)
 }
 
 // PaymentReconciliationProcessNote is the backbone element PaymentReconciliation.processNote of FHIR STU3 (3.0.1).
@@ -561,24 +435,8 @@ func (x *PaymentReconciliationProcessNote) Validate() error {
 }
 
 func (x *PaymentReconciliationProcessNote) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "text", x.TextExt)
 }

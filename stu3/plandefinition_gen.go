@@ -309,196 +309,58 @@ func (x *PlanDefinition) Validate() error {
 }
 
 func (x *PlanDefinition) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "type", x.Type)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PurposeExt != nil {
-		m := v.Push("purpose")
-		x.PurposeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.UsageExt != nil {
-		m := v.Push("usage")
-		x.UsageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ApprovalDateExt != nil {
-		m := v.Push("approvalDate")
-		x.ApprovalDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "usage", x.UsageExt)
+	validatePtr(v, "approvalDate", x.ApprovalDateExt)
 	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
 		v.BadFormat("approvalDate", -1, "date")
 	}
-	if x.LastReviewDateExt != nil {
-		m := v.Push("lastReviewDate")
-		x.LastReviewDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "lastReviewDate", x.LastReviewDateExt)
 	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
 		v.BadFormat("lastReviewDate", -1, "date")
 	}
-	if x.EffectivePeriod != nil {
-		m := v.Push("effectivePeriod")
-		x.EffectivePeriod.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Topic {
-		m := v.PushIndex("topic", i)
-		x.Topic[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contributor {
-		m := v.PushIndex("contributor", i)
-		x.Contributor[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RelatedArtifact {
-		m := v.PushIndex("relatedArtifact", i)
-		x.RelatedArtifact[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Library {
-		m := v.PushIndex("library", i)
-		x.Library[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Goal {
-		m := v.PushIndex("goal", i)
-		x.Goal[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validateSlice(v, "topic", x.Topic)
+	validateSlice(v, "contributor", x.Contributor)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "relatedArtifact", x.RelatedArtifact)
+	validateSlice(v, "library", x.Library)
+	validateSlice(v, "goal", x.Goal)
+	validateSlice(v, "action", x.Action)
 }
 
 // ResourceType returns "PlanDefinition".
@@ -606,54 +468,18 @@ func (x *PlanDefinitionGoal) Validate() error {
 }
 
 func (x *PlanDefinitionGoal) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "category", x.Category)
 	if !(x.Description != nil) {
 		v.Missing("description")
 	}
-	if x.Description != nil {
-		m := v.Push("description")
-		x.Description.validate(v)
-		v.Pop(m)
-	}
-	if x.Priority != nil {
-		m := v.Push("priority")
-		x.Priority.validate(v)
-		v.Pop(m)
-	}
-	if x.Start != nil {
-		m := v.Push("start")
-		x.Start.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Addresses {
-		m := v.PushIndex("addresses", i)
-		x.Addresses[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Documentation {
-		m := v.PushIndex("documentation", i)
-		x.Documentation[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Target {
-		m := v.PushIndex("target", i)
-		x.Target[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.Description)
+	validatePtr(v, "priority", x.Priority)
+	validatePtr(v, "start", x.Start)
+	validateSlice(v, "addresses", x.Addresses)
+	validateSlice(v, "documentation", x.Documentation)
+	validateSlice(v, "target", x.Target)
 }
 
 // PlanDefinitionGoalTarget is the backbone element PlanDefinition.goal.target of FHIR STU3 (3.0.1).
@@ -741,41 +567,13 @@ func (x *PlanDefinitionGoalTarget) Validate() error {
 }
 
 func (x *PlanDefinitionGoalTarget) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Measure != nil {
-		m := v.Push("measure")
-		x.Measure.validate(v)
-		v.Pop(m)
-	}
-	if x.DetailQuantity != nil {
-		m := v.Push("detailQuantity")
-		x.DetailQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.DetailRange != nil {
-		m := v.Push("detailRange")
-		x.DetailRange.validate(v)
-		v.Pop(m)
-	}
-	if x.DetailCodeableConcept != nil {
-		m := v.Push("detailCodeableConcept")
-		x.DetailCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.Due != nil {
-		m := v.Push("due")
-		x.Due.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "measure", x.Measure)
+	validatePtr(v, "detailQuantity", x.DetailQuantity)
+	validatePtr(v, "detailRange", x.DetailRange)
+	validatePtr(v, "detailCodeableConcept", x.DetailCodeableConcept)
+	validatePtr(v, "due", x.Due)
 }
 
 // Detail returns the value of PlanDefinition.goal.target.detail[x] that is set, or nil. It is one of:
@@ -1064,186 +862,60 @@ func (x *PlanDefinitionAction) Validate() error {
 }
 
 func (x *PlanDefinitionAction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LabelExt != nil {
-		m := v.Push("label")
-		x.LabelExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TextEquivalentExt != nil {
-		m := v.Push("textEquivalent")
-		x.TextEquivalentExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Code {
-		m := v.PushIndex("code", i)
-		x.Code[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Reason {
-		m := v.PushIndex("reason", i)
-		x.Reason[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Documentation {
-		m := v.PushIndex("documentation", i)
-		x.Documentation[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.GoalIDExt {
-		if e != nil {
-			m := v.PushIndex("goalId", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "textEquivalent", x.TextEquivalentExt)
+	validateSlice(v, "code", x.Code)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "documentation", x.Documentation)
+	validatePtrs(v, "goalId", x.GoalIDExt)
 	for i, s := range x.GoalID {
 		if s != "" && !fhirjson.CheckID(s) {
 			v.BadFormat("goalId", i, "id")
 		}
 	}
-	for i := range x.TriggerDefinition {
-		m := v.PushIndex("triggerDefinition", i)
-		x.TriggerDefinition[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Condition {
-		m := v.PushIndex("condition", i)
-		x.Condition[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Input {
-		m := v.PushIndex("input", i)
-		x.Input[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Output {
-		m := v.PushIndex("output", i)
-		x.Output[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RelatedAction {
-		m := v.PushIndex("relatedAction", i)
-		x.RelatedAction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TimingDateTimeExt != nil {
-		m := v.Push("timingDateTime")
-		x.TimingDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "triggerDefinition", x.TriggerDefinition)
+	validateSlice(v, "condition", x.Condition)
+	validateSlice(v, "input", x.Input)
+	validateSlice(v, "output", x.Output)
+	validateSlice(v, "relatedAction", x.RelatedAction)
+	validatePtr(v, "timingDateTime", x.TimingDateTimeExt)
 	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
 		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
-	if x.TimingPeriod != nil {
-		m := v.Push("timingPeriod")
-		x.TimingPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingDuration != nil {
-		m := v.Push("timingDuration")
-		x.TimingDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingRange != nil {
-		m := v.Push("timingRange")
-		x.TimingRange.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingTiming != nil {
-		m := v.Push("timingTiming")
-		x.TimingTiming.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Participant {
-		m := v.PushIndex("participant", i)
-		x.Participant[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "timingDuration", x.TimingDuration)
+	validatePtr(v, "timingRange", x.TimingRange)
+	validatePtr(v, "timingTiming", x.TimingTiming)
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "type", x.Type)
 	if x.GroupingBehavior != "" && !x.GroupingBehavior.IsValid() {
 		v.BadCode("groupingBehavior", -1, "http://hl7.org/fhir/ValueSet/action-grouping-behavior")
 	}
-	if x.GroupingBehaviorExt != nil {
-		m := v.Push("groupingBehavior")
-		x.GroupingBehaviorExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "groupingBehavior", x.GroupingBehaviorExt)
 	if x.SelectionBehavior != "" && !x.SelectionBehavior.IsValid() {
 		v.BadCode("selectionBehavior", -1, "http://hl7.org/fhir/ValueSet/action-selection-behavior")
 	}
-	if x.SelectionBehaviorExt != nil {
-		m := v.Push("selectionBehavior")
-		x.SelectionBehaviorExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "selectionBehavior", x.SelectionBehaviorExt)
 	if x.RequiredBehavior != "" && !x.RequiredBehavior.IsValid() {
 		v.BadCode("requiredBehavior", -1, "http://hl7.org/fhir/ValueSet/action-required-behavior")
 	}
-	if x.RequiredBehaviorExt != nil {
-		m := v.Push("requiredBehavior")
-		x.RequiredBehaviorExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requiredBehavior", x.RequiredBehaviorExt)
 	if x.PrecheckBehavior != "" && !x.PrecheckBehavior.IsValid() {
 		v.BadCode("precheckBehavior", -1, "http://hl7.org/fhir/ValueSet/action-precheck-behavior")
 	}
-	if x.PrecheckBehaviorExt != nil {
-		m := v.Push("precheckBehavior")
-		x.PrecheckBehaviorExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "precheckBehavior", x.PrecheckBehaviorExt)
 	if x.CardinalityBehavior != "" && !x.CardinalityBehavior.IsValid() {
 		v.BadCode("cardinalityBehavior", -1, "http://hl7.org/fhir/ValueSet/action-cardinality-behavior")
 	}
-	if x.CardinalityBehaviorExt != nil {
-		m := v.Push("cardinalityBehavior")
-		x.CardinalityBehaviorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Definition != nil {
-		m := v.Push("definition")
-		x.Definition.validate(v)
-		v.Pop(m)
-	}
-	if x.Transform != nil {
-		m := v.Push("transform")
-		x.Transform.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.DynamicValue {
-		m := v.PushIndex("dynamicValue", i)
-		x.DynamicValue[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "cardinalityBehavior", x.CardinalityBehaviorExt)
+	validatePtr(v, "definition", x.Definition)
+	validatePtr(v, "transform", x.Transform)
+	validateSlice(v, "dynamicValue", x.DynamicValue)
+	validateSlice(v, "action", x.Action)
 }
 
 // Timing returns the value of PlanDefinition.action.timing[x] that is set, or nil. It is one of:
@@ -1384,42 +1056,18 @@ func (x *PlanDefinitionActionCondition) Validate() error {
 }
 
 func (x *PlanDefinitionActionCondition) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Kind != "" || x.KindExt != nil) {
 		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
 		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/action-condition-kind")
 	}
-	if x.KindExt != nil {
-		m := v.Push("kind")
-		x.KindExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpressionExt != nil {
-		m := v.Push("expression")
-		x.ExpressionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "kind", x.KindExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "expression", x.ExpressionExt)
 }
 
 // PlanDefinitionActionRelatedAction is the backbone element PlanDefinition.action.relatedAction of FHIR STU3 (3.0.1).
@@ -1516,24 +1164,12 @@ func (x *PlanDefinitionActionRelatedAction) Validate() error {
 }
 
 func (x *PlanDefinitionActionRelatedAction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.ActionID != "" || x.ActionIDExt != nil) {
 		v.Missing("actionId")
 	}
-	if x.ActionIDExt != nil {
-		m := v.Push("actionId")
-		x.ActionIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "actionId", x.ActionIDExt)
 	if x.ActionID != "" && !fhirjson.CheckID(x.ActionID) {
 		v.BadFormat("actionId", -1, "id")
 	}
@@ -1543,21 +1179,9 @@ func (x *PlanDefinitionActionRelatedAction) validate(v *fhirjson.Validator) {
 	if x.Relationship != "" && !x.Relationship.IsValid() {
 		v.BadCode("relationship", -1, "http://hl7.org/fhir/ValueSet/action-relationship-type")
 	}
-	if x.RelationshipExt != nil {
-		m := v.Push("relationship")
-		x.RelationshipExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OffsetDuration != nil {
-		m := v.Push("offsetDuration")
-		x.OffsetDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.OffsetRange != nil {
-		m := v.Push("offsetRange")
-		x.OffsetRange.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "relationship", x.RelationshipExt)
+	validatePtr(v, "offsetDuration", x.OffsetDuration)
+	validatePtr(v, "offsetRange", x.OffsetRange)
 }
 
 // Offset returns the value of PlanDefinition.action.relatedAction.offset[x] that is set, or nil. It is one of:
@@ -1663,32 +1287,16 @@ func (x *PlanDefinitionActionParticipant) Validate() error {
 }
 
 func (x *PlanDefinitionActionParticipant) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/action-participant-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "role", x.Role)
 }
 
 // PlanDefinitionActionDynamicValue is the backbone element PlanDefinition.action.dynamicValue of FHIR STU3 (3.0.1).
@@ -1795,34 +1403,10 @@ func (x *PlanDefinitionActionDynamicValue) Validate() error {
 }
 
 func (x *PlanDefinitionActionDynamicValue) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpressionExt != nil {
-		m := v.Push("expression")
-		x.ExpressionExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "expression", x.ExpressionExt)
 }

@@ -259,198 +259,56 @@ func (x *Procedure) Validate() error {
 }
 
 func (x *Procedure) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Definition {
-		m := v.PushIndex("definition", i)
-		x.Definition[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BasedOn {
-		m := v.PushIndex("basedOn", i)
-		x.BasedOn[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PartOf {
-		m := v.PushIndex("partOf", i)
-		x.PartOf[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "partOf", x.PartOf)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/event-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NotDoneExt != nil {
-		m := v.Push("notDone")
-		x.NotDoneExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NotDoneReason != nil {
-		m := v.Push("notDoneReason")
-		x.NotDoneReason.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "notDone", x.NotDoneExt)
+	validatePtr(v, "notDoneReason", x.NotDoneReason)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "code", x.Code)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	if x.PerformedDateTimeExt != nil {
-		m := v.Push("performedDateTime")
-		x.PerformedDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "performedDateTime", x.PerformedDateTimeExt)
 	if x.PerformedDateTime != "" && !fhirjson.CheckDateTime(x.PerformedDateTime) {
 		v.BadFormat("performedDateTime", -1, "dateTime")
 	}
-	if x.PerformedPeriod != nil {
-		m := v.Push("performedPeriod")
-		x.PerformedPeriod.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Performer {
-		m := v.PushIndex("performer", i)
-		x.Performer[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonCode {
-		m := v.PushIndex("reasonCode", i)
-		x.ReasonCode[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonReference {
-		m := v.PushIndex("reasonReference", i)
-		x.ReasonReference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BodySite {
-		m := v.PushIndex("bodySite", i)
-		x.BodySite[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Outcome != nil {
-		m := v.Push("outcome")
-		x.Outcome.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Report {
-		m := v.PushIndex("report", i)
-		x.Report[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Complication {
-		m := v.PushIndex("complication", i)
-		x.Complication[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ComplicationDetail {
-		m := v.PushIndex("complicationDetail", i)
-		x.ComplicationDetail[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.FollowUp {
-		m := v.PushIndex("followUp", i)
-		x.FollowUp[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.FocalDevice {
-		m := v.PushIndex("focalDevice", i)
-		x.FocalDevice[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UsedReference {
-		m := v.PushIndex("usedReference", i)
-		x.UsedReference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UsedCode {
-		m := v.PushIndex("usedCode", i)
-		x.UsedCode[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "performedPeriod", x.PerformedPeriod)
+	validateSlice(v, "performer", x.Performer)
+	validatePtr(v, "location", x.Location)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "bodySite", x.BodySite)
+	validatePtr(v, "outcome", x.Outcome)
+	validateSlice(v, "report", x.Report)
+	validateSlice(v, "complication", x.Complication)
+	validateSlice(v, "complicationDetail", x.ComplicationDetail)
+	validateSlice(v, "followUp", x.FollowUp)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "focalDevice", x.FocalDevice)
+	validateSlice(v, "usedReference", x.UsedReference)
+	validateSlice(v, "usedCode", x.UsedCode)
 }
 
 // ResourceType returns "Procedure".
@@ -562,34 +420,14 @@ func (x *ProcedurePerformer) Validate() error {
 }
 
 func (x *ProcedurePerformer) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Role != nil {
-		m := v.Push("role")
-		x.Role.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "role", x.Role)
 	if !(x.Actor != nil) {
 		v.Missing("actor")
 	}
-	if x.Actor != nil {
-		m := v.Push("actor")
-		x.Actor.validate(v)
-		v.Pop(m)
-	}
-	if x.OnBehalfOf != nil {
-		m := v.Push("onBehalfOf")
-		x.OnBehalfOf.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "actor", x.Actor)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }
 
 // ProcedureFocalDevice is the backbone element Procedure.focalDevice of FHIR STU3 (3.0.1).
@@ -660,27 +498,11 @@ func (x *ProcedureFocalDevice) Validate() error {
 }
 
 func (x *ProcedureFocalDevice) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Action != nil {
-		m := v.Push("action")
-		x.Action.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "action", x.Action)
 	if !(x.Manipulated != nil) {
 		v.Missing("manipulated")
 	}
-	if x.Manipulated != nil {
-		m := v.Push("manipulated")
-		x.Manipulated.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "manipulated", x.Manipulated)
 }

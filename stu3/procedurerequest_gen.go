@@ -289,223 +289,73 @@ func (x *ProcedureRequest) Validate() error {
 }
 
 func (x *ProcedureRequest) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Definition {
-		m := v.PushIndex("definition", i)
-		x.Definition[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BasedOn {
-		m := v.PushIndex("basedOn", i)
-		x.BasedOn[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Replaces {
-		m := v.PushIndex("replaces", i)
-		x.Replaces[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Requisition != nil {
-		m := v.Push("requisition")
-		x.Requisition.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "replaces", x.Replaces)
+	validatePtr(v, "requisition", x.Requisition)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/request-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Intent != "" || x.IntentExt != nil) {
 		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
 		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/request-intent")
 	}
-	if x.IntentExt != nil {
-		m := v.Push("intent")
-		x.IntentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "intent", x.IntentExt)
 	if x.Priority != "" && !x.Priority.IsValid() {
 		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
-	if x.PriorityExt != nil {
-		m := v.Push("priority")
-		x.PriorityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DoNotPerformExt != nil {
-		m := v.Push("doNotPerform")
-		x.DoNotPerformExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Category {
-		m := v.PushIndex("category", i)
-		x.Category[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
+	validatePtr(v, "doNotPerform", x.DoNotPerformExt)
+	validateSlice(v, "category", x.Category)
 	if !(x.Code != nil) {
 		v.Missing("code")
 	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.Code)
 	if !(x.Subject != nil) {
 		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	if x.OccurrenceDateTimeExt != nil {
-		m := v.Push("occurrenceDateTime")
-		x.OccurrenceDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
 	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
 		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.OccurrencePeriod != nil {
-		m := v.Push("occurrencePeriod")
-		x.OccurrencePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.OccurrenceTiming != nil {
-		m := v.Push("occurrenceTiming")
-		x.OccurrenceTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.AsNeededBooleanExt != nil {
-		m := v.Push("asNeededBoolean")
-		x.AsNeededBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AsNeededCodeableConcept != nil {
-		m := v.Push("asNeededCodeableConcept")
-		x.AsNeededCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.AuthoredOnExt != nil {
-		m := v.Push("authoredOn")
-		x.AuthoredOnExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "occurrenceTiming", x.OccurrenceTiming)
+	validatePtr(v, "asNeededBoolean", x.AsNeededBooleanExt)
+	validatePtr(v, "asNeededCodeableConcept", x.AsNeededCodeableConcept)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
 	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
 		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.Requester != nil {
-		m := v.Push("requester")
-		x.Requester.validate(v)
-		v.Pop(m)
-	}
-	if x.PerformerType != nil {
-		m := v.Push("performerType")
-		x.PerformerType.validate(v)
-		v.Pop(m)
-	}
-	if x.Performer != nil {
-		m := v.Push("performer")
-		x.Performer.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonCode {
-		m := v.PushIndex("reasonCode", i)
-		x.ReasonCode[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ReasonReference {
-		m := v.PushIndex("reasonReference", i)
-		x.ReasonReference[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.SupportingInfo {
-		m := v.PushIndex("supportingInfo", i)
-		x.SupportingInfo[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Specimen {
-		m := v.PushIndex("specimen", i)
-		x.Specimen[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BodySite {
-		m := v.PushIndex("bodySite", i)
-		x.BodySite[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RelevantHistory {
-		m := v.PushIndex("relevantHistory", i)
-		x.RelevantHistory[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requester", x.Requester)
+	validatePtr(v, "performerType", x.PerformerType)
+	validatePtr(v, "performer", x.Performer)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "supportingInfo", x.SupportingInfo)
+	validateSlice(v, "specimen", x.Specimen)
+	validateSlice(v, "bodySite", x.BodySite)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "relevantHistory", x.RelevantHistory)
 }
 
 // ResourceType returns "ProcedureRequest".
@@ -642,27 +492,11 @@ func (x *ProcedureRequestRequester) Validate() error {
 }
 
 func (x *ProcedureRequestRequester) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Agent != nil) {
 		v.Missing("agent")
 	}
-	if x.Agent != nil {
-		m := v.Push("agent")
-		x.Agent.validate(v)
-		v.Pop(m)
-	}
-	if x.OnBehalfOf != nil {
-		m := v.Push("onBehalfOf")
-		x.OnBehalfOf.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "agent", x.Agent)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }

@@ -169,115 +169,39 @@ func (x *Provenance) Validate() error {
 }
 
 func (x *Provenance) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Target) > 0) {
 		v.Missing("target")
 	}
-	for i := range x.Target {
-		m := v.PushIndex("target", i)
-		x.Target[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "target", x.Target)
+	validatePtr(v, "period", x.Period)
 	if !(x.Recorded != "" || x.RecordedExt != nil) {
 		v.Missing("recorded")
 	}
-	if x.RecordedExt != nil {
-		m := v.Push("recorded")
-		x.RecordedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "recorded", x.RecordedExt)
 	if x.Recorded != "" && !fhirjson.CheckInstant(x.Recorded) {
 		v.BadFormat("recorded", -1, "instant")
 	}
-	for i, e := range x.PolicyExt {
-		if e != nil {
-			m := v.PushIndex("policy", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.Location != nil {
-		m := v.Push("location")
-		x.Location.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Reason {
-		m := v.PushIndex("reason", i)
-		x.Reason[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Activity != nil {
-		m := v.Push("activity")
-		x.Activity.validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "policy", x.PolicyExt)
+	validatePtr(v, "location", x.Location)
+	validateSlice(v, "reason", x.Reason)
+	validatePtr(v, "activity", x.Activity)
 	if !(len(x.Agent) > 0) {
 		v.Missing("agent")
 	}
-	for i := range x.Agent {
-		m := v.PushIndex("agent", i)
-		x.Agent[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Entity {
-		m := v.PushIndex("entity", i)
-		x.Entity[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Signature {
-		m := v.PushIndex("signature", i)
-		x.Signature[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "agent", x.Agent)
+	validateSlice(v, "entity", x.Entity)
+	validateSlice(v, "signature", x.Signature)
 }
 
 // ResourceType returns "Provenance".
@@ -393,46 +317,14 @@ func (x *ProvenanceAgent) validate(v *fhirjson.Validator) {
 	if x.WhoType() == "" {
 		v.Missing("who[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Role {
-		m := v.PushIndex("role", i)
-		x.Role[i].validate(v)
-		v.Pop(m)
-	}
-	if x.WhoURIExt != nil {
-		m := v.Push("whoUri")
-		x.WhoURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.WhoReference != nil {
-		m := v.Push("whoReference")
-		x.WhoReference.validate(v)
-		v.Pop(m)
-	}
-	if x.OnBehalfOfURIExt != nil {
-		m := v.Push("onBehalfOfUri")
-		x.OnBehalfOfURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OnBehalfOfReference != nil {
-		m := v.Push("onBehalfOfReference")
-		x.OnBehalfOfReference.validate(v)
-		v.Pop(m)
-	}
-	if x.RelatedAgentType != nil {
-		m := v.Push("relatedAgentType")
-		x.RelatedAgentType.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "role", x.Role)
+	validatePtr(v, "whoUri", x.WhoURIExt)
+	validatePtr(v, "whoReference", x.WhoReference)
+	validatePtr(v, "onBehalfOfUri", x.OnBehalfOfURIExt)
+	validatePtr(v, "onBehalfOfReference", x.OnBehalfOfReference)
+	validatePtr(v, "relatedAgentType", x.RelatedAgentType)
 }
 
 // Who returns the value of Provenance.agent.who[x] that is set, or nil. It is one of:
@@ -579,47 +471,19 @@ func (x *ProvenanceEntity) validate(v *fhirjson.Validator) {
 	if x.WhatType() == "" {
 		v.Missing("what[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Role != "" || x.RoleExt != nil) {
 		v.Missing("role")
 	}
 	if x.Role != "" && !x.Role.IsValid() {
 		v.BadCode("role", -1, "http://hl7.org/fhir/ValueSet/provenance-entity-role")
 	}
-	if x.RoleExt != nil {
-		m := v.Push("role")
-		x.RoleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.WhatURIExt != nil {
-		m := v.Push("whatUri")
-		x.WhatURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.WhatReference != nil {
-		m := v.Push("whatReference")
-		x.WhatReference.validate(v)
-		v.Pop(m)
-	}
-	if x.WhatIdentifier != nil {
-		m := v.Push("whatIdentifier")
-		x.WhatIdentifier.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Agent {
-		m := v.PushIndex("agent", i)
-		x.Agent[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "role", x.RoleExt)
+	validatePtr(v, "whatUri", x.WhatURIExt)
+	validatePtr(v, "whatReference", x.WhatReference)
+	validatePtr(v, "whatIdentifier", x.WhatIdentifier)
+	validateSlice(v, "agent", x.Agent)
 }
 
 // What returns the value of Provenance.entity.what[x] that is set, or nil. It is one of:

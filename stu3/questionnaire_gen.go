@@ -284,178 +284,58 @@ func (x *Questionnaire) Validate() error {
 }
 
 func (x *Questionnaire) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PurposeExt != nil {
-		m := v.Push("purpose")
-		x.PurposeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ApprovalDateExt != nil {
-		m := v.Push("approvalDate")
-		x.ApprovalDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "approvalDate", x.ApprovalDateExt)
 	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
 		v.BadFormat("approvalDate", -1, "date")
 	}
-	if x.LastReviewDateExt != nil {
-		m := v.Push("lastReviewDate")
-		x.LastReviewDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "lastReviewDate", x.LastReviewDateExt)
 	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
 		v.BadFormat("lastReviewDate", -1, "date")
 	}
-	if x.EffectivePeriod != nil {
-		m := v.Push("effectivePeriod")
-		x.EffectivePeriod.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Code {
-		m := v.PushIndex("code", i)
-		x.Code[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "code", x.Code)
 	for i, c := range x.SubjectType {
 		if c != "" && !c.IsValid() {
 			v.BadCode("subjectType", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, e := range x.SubjectTypeExt {
-		if e != nil {
-			m := v.PushIndex("subjectType", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Item {
-		m := v.PushIndex("item", i)
-		x.Item[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "subjectType", x.SubjectTypeExt)
+	validateSlice(v, "item", x.Item)
 }
 
 // ResourceType returns "Questionnaire".
@@ -743,164 +623,52 @@ func (x *QuestionnaireItem) Validate() error {
 }
 
 func (x *QuestionnaireItem) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.LinkID != "" || x.LinkIDExt != nil) {
 		v.Missing("linkId")
 	}
-	if x.LinkIDExt != nil {
-		m := v.Push("linkId")
-		x.LinkIDExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefinitionExt != nil {
-		m := v.Push("definition")
-		x.DefinitionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Code {
-		m := v.PushIndex("code", i)
-		x.Code[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PrefixExt != nil {
-		m := v.Push("prefix")
-		x.PrefixExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TextExt != nil {
-		m := v.Push("text")
-		x.TextExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "linkId", x.LinkIDExt)
+	validatePtr(v, "definition", x.DefinitionExt)
+	validateSlice(v, "code", x.Code)
+	validatePtr(v, "prefix", x.PrefixExt)
+	validatePtr(v, "text", x.TextExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/item-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.EnableWhen {
-		m := v.PushIndex("enableWhen", i)
-		x.EnableWhen[i].validate(v)
-		v.Pop(m)
-	}
-	if x.RequiredExt != nil {
-		m := v.Push("required")
-		x.RequiredExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RepeatsExt != nil {
-		m := v.Push("repeats")
-		x.RepeatsExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ReadOnlyExt != nil {
-		m := v.Push("readOnly")
-		x.ReadOnlyExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxLengthExt != nil {
-		m := v.Push("maxLength")
-		x.MaxLengthExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Options != nil {
-		m := v.Push("options")
-		x.Options.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Option {
-		m := v.PushIndex("option", i)
-		x.Option[i].validate(v)
-		v.Pop(m)
-	}
-	if x.InitialBooleanExt != nil {
-		m := v.Push("initialBoolean")
-		x.InitialBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.InitialDecimalExt != nil {
-		m := v.Push("initialDecimal")
-		x.InitialDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.InitialIntegerExt != nil {
-		m := v.Push("initialInteger")
-		x.InitialIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.InitialDateExt != nil {
-		m := v.Push("initialDate")
-		x.InitialDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validateSlice(v, "enableWhen", x.EnableWhen)
+	validatePtr(v, "required", x.RequiredExt)
+	validatePtr(v, "repeats", x.RepeatsExt)
+	validatePtr(v, "readOnly", x.ReadOnlyExt)
+	validatePtr(v, "maxLength", x.MaxLengthExt)
+	validatePtr(v, "options", x.Options)
+	validateSlice(v, "option", x.Option)
+	validatePtr(v, "initialBoolean", x.InitialBooleanExt)
+	validatePtr(v, "initialDecimal", x.InitialDecimalExt)
+	validatePtr(v, "initialInteger", x.InitialIntegerExt)
+	validatePtr(v, "initialDate", x.InitialDateExt)
 	if x.InitialDate != "" && !fhirjson.CheckDate(x.InitialDate) {
 		v.BadFormat("initialDate", -1, "date")
 	}
-	if x.InitialDateTimeExt != nil {
-		m := v.Push("initialDateTime")
-		x.InitialDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "initialDateTime", x.InitialDateTimeExt)
 	if x.InitialDateTime != "" && !fhirjson.CheckDateTime(x.InitialDateTime) {
 		v.BadFormat("initialDateTime", -1, "dateTime")
 	}
-	if x.InitialTimeExt != nil {
-		m := v.Push("initialTime")
-		x.InitialTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "initialTime", x.InitialTimeExt)
 	if x.InitialTime != "" && !fhirjson.CheckTime(x.InitialTime) {
 		v.BadFormat("initialTime", -1, "time")
 	}
-	if x.InitialStringExt != nil {
-		m := v.Push("initialString")
-		x.InitialStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.InitialURIExt != nil {
-		m := v.Push("initialUri")
-		x.InitialURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.InitialAttachment != nil {
-		m := v.Push("initialAttachment")
-		x.InitialAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.InitialCoding != nil {
-		m := v.Push("initialCoding")
-		x.InitialCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.InitialQuantity != nil {
-		m := v.Push("initialQuantity")
-		x.InitialQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.InitialReference != nil {
-		m := v.Push("initialReference")
-		x.InitialReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Item {
-		m := v.PushIndex("item", i)
-		x.Item[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "initialString", x.InitialStringExt)
+	validatePtr(v, "initialUri", x.InitialURIExt)
+	validatePtr(v, "initialAttachment", x.InitialAttachment)
+	validatePtr(v, "initialCoding", x.InitialCoding)
+	validatePtr(v, "initialQuantity", x.InitialQuantity)
+	validatePtr(v, "initialReference", x.InitialReference)
+	validateSlice(v, "item", x.Item)
 }
 
 // Initial returns the value of Questionnaire.item.initial[x] that is set, or nil. It is one of:
@@ -1147,98 +915,34 @@ func (x *QuestionnaireItemEnableWhen) Validate() error {
 }
 
 func (x *QuestionnaireItemEnableWhen) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Question != "" || x.QuestionExt != nil) {
 		v.Missing("question")
 	}
-	if x.QuestionExt != nil {
-		m := v.Push("question")
-		x.QuestionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.HasAnswerExt != nil {
-		m := v.Push("hasAnswer")
-		x.HasAnswerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AnswerBooleanExt != nil {
-		m := v.Push("answerBoolean")
-		x.AnswerBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AnswerDecimalExt != nil {
-		m := v.Push("answerDecimal")
-		x.AnswerDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AnswerIntegerExt != nil {
-		m := v.Push("answerInteger")
-		x.AnswerIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AnswerDateExt != nil {
-		m := v.Push("answerDate")
-		x.AnswerDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "question", x.QuestionExt)
+	validatePtr(v, "hasAnswer", x.HasAnswerExt)
+	validatePtr(v, "answerBoolean", x.AnswerBooleanExt)
+	validatePtr(v, "answerDecimal", x.AnswerDecimalExt)
+	validatePtr(v, "answerInteger", x.AnswerIntegerExt)
+	validatePtr(v, "answerDate", x.AnswerDateExt)
 	if x.AnswerDate != "" && !fhirjson.CheckDate(x.AnswerDate) {
 		v.BadFormat("answerDate", -1, "date")
 	}
-	if x.AnswerDateTimeExt != nil {
-		m := v.Push("answerDateTime")
-		x.AnswerDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "answerDateTime", x.AnswerDateTimeExt)
 	if x.AnswerDateTime != "" && !fhirjson.CheckDateTime(x.AnswerDateTime) {
 		v.BadFormat("answerDateTime", -1, "dateTime")
 	}
-	if x.AnswerTimeExt != nil {
-		m := v.Push("answerTime")
-		x.AnswerTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "answerTime", x.AnswerTimeExt)
 	if x.AnswerTime != "" && !fhirjson.CheckTime(x.AnswerTime) {
 		v.BadFormat("answerTime", -1, "time")
 	}
-	if x.AnswerStringExt != nil {
-		m := v.Push("answerString")
-		x.AnswerStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AnswerURIExt != nil {
-		m := v.Push("answerUri")
-		x.AnswerURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AnswerAttachment != nil {
-		m := v.Push("answerAttachment")
-		x.AnswerAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.AnswerCoding != nil {
-		m := v.Push("answerCoding")
-		x.AnswerCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.AnswerQuantity != nil {
-		m := v.Push("answerQuantity")
-		x.AnswerQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.AnswerReference != nil {
-		m := v.Push("answerReference")
-		x.AnswerReference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "answerString", x.AnswerStringExt)
+	validatePtr(v, "answerUri", x.AnswerURIExt)
+	validatePtr(v, "answerAttachment", x.AnswerAttachment)
+	validatePtr(v, "answerCoding", x.AnswerCoding)
+	validatePtr(v, "answerQuantity", x.AnswerQuantity)
+	validatePtr(v, "answerReference", x.AnswerReference)
 }
 
 // Answer returns the value of Questionnaire.item.enableWhen.answer[x] that is set, or nil. It is one of:
@@ -1413,47 +1117,19 @@ func (x *QuestionnaireItemOption) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIntegerExt != nil {
-		m := v.Push("valueInteger")
-		x.ValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDateExt != nil {
-		m := v.Push("valueDate")
-		x.ValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
 		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueTimeExt != nil {
-		m := v.Push("valueTime")
-		x.ValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueTime", x.ValueTimeExt)
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
 		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCoding != nil {
-		m := v.Push("valueCoding")
-		x.ValueCoding.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueCoding", x.ValueCoding)
 }
 
 // Value returns the value of Questionnaire.item.option.value[x] that is set, or nil. It is one of:

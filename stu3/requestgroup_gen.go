@@ -209,149 +209,51 @@ func (x *RequestGroup) Validate() error {
 }
 
 func (x *RequestGroup) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Definition {
-		m := v.PushIndex("definition", i)
-		x.Definition[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BasedOn {
-		m := v.PushIndex("basedOn", i)
-		x.BasedOn[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Replaces {
-		m := v.PushIndex("replaces", i)
-		x.Replaces[i].validate(v)
-		v.Pop(m)
-	}
-	if x.GroupIdentifier != nil {
-		m := v.Push("groupIdentifier")
-		x.GroupIdentifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "replaces", x.Replaces)
+	validatePtr(v, "groupIdentifier", x.GroupIdentifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/request-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Intent != "" || x.IntentExt != nil) {
 		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
 		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/request-intent")
 	}
-	if x.IntentExt != nil {
-		m := v.Push("intent")
-		x.IntentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "intent", x.IntentExt)
 	if x.Priority != "" && !x.Priority.IsValid() {
 		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
-	if x.PriorityExt != nil {
-		m := v.Push("priority")
-		x.PriorityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	if x.AuthoredOnExt != nil {
-		m := v.Push("authoredOn")
-		x.AuthoredOnExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
 	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
 		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.Author != nil {
-		m := v.Push("author")
-		x.Author.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonCodeableConcept != nil {
-		m := v.Push("reasonCodeableConcept")
-		x.ReasonCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonReference != nil {
-		m := v.Push("reasonReference")
-		x.ReasonReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "author", x.Author)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "action", x.Action)
 }
 
 // ResourceType returns "RequestGroup".
@@ -608,144 +510,48 @@ func (x *RequestGroupAction) Validate() error {
 }
 
 func (x *RequestGroupAction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LabelExt != nil {
-		m := v.Push("label")
-		x.LabelExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TextEquivalentExt != nil {
-		m := v.Push("textEquivalent")
-		x.TextEquivalentExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Code {
-		m := v.PushIndex("code", i)
-		x.Code[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Documentation {
-		m := v.PushIndex("documentation", i)
-		x.Documentation[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Condition {
-		m := v.PushIndex("condition", i)
-		x.Condition[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RelatedAction {
-		m := v.PushIndex("relatedAction", i)
-		x.RelatedAction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TimingDateTimeExt != nil {
-		m := v.Push("timingDateTime")
-		x.TimingDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "textEquivalent", x.TextEquivalentExt)
+	validateSlice(v, "code", x.Code)
+	validateSlice(v, "documentation", x.Documentation)
+	validateSlice(v, "condition", x.Condition)
+	validateSlice(v, "relatedAction", x.RelatedAction)
+	validatePtr(v, "timingDateTime", x.TimingDateTimeExt)
 	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
 		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
-	if x.TimingPeriod != nil {
-		m := v.Push("timingPeriod")
-		x.TimingPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingDuration != nil {
-		m := v.Push("timingDuration")
-		x.TimingDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingRange != nil {
-		m := v.Push("timingRange")
-		x.TimingRange.validate(v)
-		v.Pop(m)
-	}
-	if x.TimingTiming != nil {
-		m := v.Push("timingTiming")
-		x.TimingTiming.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Participant {
-		m := v.PushIndex("participant", i)
-		x.Participant[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "timingDuration", x.TimingDuration)
+	validatePtr(v, "timingRange", x.TimingRange)
+	validatePtr(v, "timingTiming", x.TimingTiming)
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "type", x.Type)
 	if x.GroupingBehavior != "" && !x.GroupingBehavior.IsValid() {
 		v.BadCode("groupingBehavior", -1, "http://hl7.org/fhir/ValueSet/action-grouping-behavior")
 	}
-	if x.GroupingBehaviorExt != nil {
-		m := v.Push("groupingBehavior")
-		x.GroupingBehaviorExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "groupingBehavior", x.GroupingBehaviorExt)
 	if x.SelectionBehavior != "" && !x.SelectionBehavior.IsValid() {
 		v.BadCode("selectionBehavior", -1, "http://hl7.org/fhir/ValueSet/action-selection-behavior")
 	}
-	if x.SelectionBehaviorExt != nil {
-		m := v.Push("selectionBehavior")
-		x.SelectionBehaviorExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "selectionBehavior", x.SelectionBehaviorExt)
 	if x.RequiredBehavior != "" && !x.RequiredBehavior.IsValid() {
 		v.BadCode("requiredBehavior", -1, "http://hl7.org/fhir/ValueSet/action-required-behavior")
 	}
-	if x.RequiredBehaviorExt != nil {
-		m := v.Push("requiredBehavior")
-		x.RequiredBehaviorExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requiredBehavior", x.RequiredBehaviorExt)
 	if x.PrecheckBehavior != "" && !x.PrecheckBehavior.IsValid() {
 		v.BadCode("precheckBehavior", -1, "http://hl7.org/fhir/ValueSet/action-precheck-behavior")
 	}
-	if x.PrecheckBehaviorExt != nil {
-		m := v.Push("precheckBehavior")
-		x.PrecheckBehaviorExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "precheckBehavior", x.PrecheckBehaviorExt)
 	if x.CardinalityBehavior != "" && !x.CardinalityBehavior.IsValid() {
 		v.BadCode("cardinalityBehavior", -1, "http://hl7.org/fhir/ValueSet/action-cardinality-behavior")
 	}
-	if x.CardinalityBehaviorExt != nil {
-		m := v.Push("cardinalityBehavior")
-		x.CardinalityBehaviorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Resource != nil {
-		m := v.Push("resource")
-		x.Resource.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "cardinalityBehavior", x.CardinalityBehaviorExt)
+	validatePtr(v, "resource", x.Resource)
+	validateSlice(v, "action", x.Action)
 }
 
 // Timing returns the value of RequestGroup.action.timing[x] that is set, or nil. It is one of:
@@ -884,42 +690,18 @@ func (x *RequestGroupActionCondition) Validate() error {
 }
 
 func (x *RequestGroupActionCondition) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Kind != "" || x.KindExt != nil) {
 		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
 		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/action-condition-kind")
 	}
-	if x.KindExt != nil {
-		m := v.Push("kind")
-		x.KindExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpressionExt != nil {
-		m := v.Push("expression")
-		x.ExpressionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "kind", x.KindExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "expression", x.ExpressionExt)
 }
 
 // RequestGroupActionRelatedAction is the backbone element RequestGroup.action.relatedAction of FHIR STU3 (3.0.1).
@@ -1016,24 +798,12 @@ func (x *RequestGroupActionRelatedAction) Validate() error {
 }
 
 func (x *RequestGroupActionRelatedAction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.ActionID != "" || x.ActionIDExt != nil) {
 		v.Missing("actionId")
 	}
-	if x.ActionIDExt != nil {
-		m := v.Push("actionId")
-		x.ActionIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "actionId", x.ActionIDExt)
 	if x.ActionID != "" && !fhirjson.CheckID(x.ActionID) {
 		v.BadFormat("actionId", -1, "id")
 	}
@@ -1043,21 +813,9 @@ func (x *RequestGroupActionRelatedAction) validate(v *fhirjson.Validator) {
 	if x.Relationship != "" && !x.Relationship.IsValid() {
 		v.BadCode("relationship", -1, "http://hl7.org/fhir/ValueSet/action-relationship-type")
 	}
-	if x.RelationshipExt != nil {
-		m := v.Push("relationship")
-		x.RelationshipExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OffsetDuration != nil {
-		m := v.Push("offsetDuration")
-		x.OffsetDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.OffsetRange != nil {
-		m := v.Push("offsetRange")
-		x.OffsetRange.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "relationship", x.RelationshipExt)
+	validatePtr(v, "offsetDuration", x.OffsetDuration)
+	validatePtr(v, "offsetRange", x.OffsetRange)
 }
 
 // Offset returns the value of RequestGroup.action.relatedAction.offset[x] that is set, or nil. It is one of:

@@ -224,157 +224,43 @@ func (x *ResearchStudy) Validate() error {
 }
 
 func (x *ResearchStudy) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Protocol {
-		m := v.PushIndex("protocol", i)
-		x.Protocol[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PartOf {
-		m := v.PushIndex("partOf", i)
-		x.PartOf[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "title", x.TitleExt)
+	validateSlice(v, "protocol", x.Protocol)
+	validateSlice(v, "partOf", x.PartOf)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/research-study-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Category {
-		m := v.PushIndex("category", i)
-		x.Category[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Focus {
-		m := v.PushIndex("focus", i)
-		x.Focus[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RelatedArtifact {
-		m := v.PushIndex("relatedArtifact", i)
-		x.RelatedArtifact[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Keyword {
-		m := v.PushIndex("keyword", i)
-		x.Keyword[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Enrollment {
-		m := v.PushIndex("enrollment", i)
-		x.Enrollment[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	if x.Sponsor != nil {
-		m := v.Push("sponsor")
-		x.Sponsor.validate(v)
-		v.Pop(m)
-	}
-	if x.PrincipalInvestigator != nil {
-		m := v.Push("principalInvestigator")
-		x.PrincipalInvestigator.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Site {
-		m := v.PushIndex("site", i)
-		x.Site[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonStopped != nil {
-		m := v.Push("reasonStopped")
-		x.ReasonStopped.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Arm {
-		m := v.PushIndex("arm", i)
-		x.Arm[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "category", x.Category)
+	validateSlice(v, "focus", x.Focus)
+	validateSlice(v, "contact", x.Contact)
+	validateSlice(v, "relatedArtifact", x.RelatedArtifact)
+	validateSlice(v, "keyword", x.Keyword)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "enrollment", x.Enrollment)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "sponsor", x.Sponsor)
+	validatePtr(v, "principalInvestigator", x.PrincipalInvestigator)
+	validateSlice(v, "site", x.Site)
+	validatePtr(v, "reasonStopped", x.ReasonStopped)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "arm", x.Arm)
 }
 
 // ResourceType returns "ResearchStudy".
@@ -472,32 +358,12 @@ func (x *ResearchStudyArm) Validate() error {
 }
 
 func (x *ResearchStudyArm) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "description", x.DescriptionExt)
 }

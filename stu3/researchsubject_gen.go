@@ -164,103 +164,37 @@ func (x *ResearchSubject) Validate() error {
 }
 
 func (x *ResearchSubject) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/research-subject-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "period", x.Period)
 	if !(x.Study != nil) {
 		v.Missing("study")
 	}
-	if x.Study != nil {
-		m := v.Push("study")
-		x.Study.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "study", x.Study)
 	if !(x.Individual != nil) {
 		v.Missing("individual")
 	}
-	if x.Individual != nil {
-		m := v.Push("individual")
-		x.Individual.validate(v)
-		v.Pop(m)
-	}
-	if x.AssignedArmExt != nil {
-		m := v.Push("assignedArm")
-		x.AssignedArmExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ActualArmExt != nil {
-		m := v.Push("actualArm")
-		x.ActualArmExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Consent != nil {
-		m := v.Push("consent")
-		x.Consent.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "individual", x.Individual)
+	validatePtr(v, "assignedArm", x.AssignedArmExt)
+	validatePtr(v, "actualArm", x.ActualArmExt)
+	validatePtr(v, "consent", x.Consent)
 }
 
 // ResourceType returns "ResearchSubject".

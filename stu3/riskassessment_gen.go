@@ -219,150 +219,44 @@ func (x *RiskAssessment) Validate() error {
 }
 
 func (x *RiskAssessment) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.BasedOn != nil {
-		m := v.Push("basedOn")
-		x.BasedOn.validate(v)
-		v.Pop(m)
-	}
-	if x.Parent != nil {
-		m := v.Push("parent")
-		x.Parent.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "basedOn", x.BasedOn)
+	validatePtr(v, "parent", x.Parent)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/observation-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Method != nil {
-		m := v.Push("method")
-		x.Method.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.Subject != nil {
-		m := v.Push("subject")
-		x.Subject.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	if x.OccurrenceDateTimeExt != nil {
-		m := v.Push("occurrenceDateTime")
-		x.OccurrenceDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
 	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
 		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.OccurrencePeriod != nil {
-		m := v.Push("occurrencePeriod")
-		x.OccurrencePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.Condition != nil {
-		m := v.Push("condition")
-		x.Condition.validate(v)
-		v.Pop(m)
-	}
-	if x.Performer != nil {
-		m := v.Push("performer")
-		x.Performer.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonCodeableConcept != nil {
-		m := v.Push("reasonCodeableConcept")
-		x.ReasonCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonReference != nil {
-		m := v.Push("reasonReference")
-		x.ReasonReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Basis {
-		m := v.PushIndex("basis", i)
-		x.Basis[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Prediction {
-		m := v.PushIndex("prediction", i)
-		x.Prediction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.MitigationExt != nil {
-		m := v.Push("mitigation")
-		x.MitigationExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CommentExt != nil {
-		m := v.Push("comment")
-		x.CommentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "condition", x.Condition)
+	validatePtr(v, "performer", x.Performer)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "basis", x.Basis)
+	validateSlice(v, "prediction", x.Prediction)
+	validatePtr(v, "mitigation", x.MitigationExt)
+	validatePtr(v, "comment", x.CommentExt)
 }
 
 // ResourceType returns "RiskAssessment".
@@ -540,59 +434,19 @@ func (x *RiskAssessmentPrediction) Validate() error {
 }
 
 func (x *RiskAssessmentPrediction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Outcome != nil) {
 		v.Missing("outcome")
 	}
-	if x.Outcome != nil {
-		m := v.Push("outcome")
-		x.Outcome.validate(v)
-		v.Pop(m)
-	}
-	if x.ProbabilityDecimalExt != nil {
-		m := v.Push("probabilityDecimal")
-		x.ProbabilityDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ProbabilityRange != nil {
-		m := v.Push("probabilityRange")
-		x.ProbabilityRange.validate(v)
-		v.Pop(m)
-	}
-	if x.QualitativeRisk != nil {
-		m := v.Push("qualitativeRisk")
-		x.QualitativeRisk.validate(v)
-		v.Pop(m)
-	}
-	if x.RelativeRiskExt != nil {
-		m := v.Push("relativeRisk")
-		x.RelativeRiskExt.validate(v)
-		v.Pop(m)
-	}
-	if x.WhenPeriod != nil {
-		m := v.Push("whenPeriod")
-		x.WhenPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.WhenRange != nil {
-		m := v.Push("whenRange")
-		x.WhenRange.validate(v)
-		v.Pop(m)
-	}
-	if x.RationaleExt != nil {
-		m := v.Push("rationale")
-		x.RationaleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "probabilityDecimal", x.ProbabilityDecimalExt)
+	validatePtr(v, "probabilityRange", x.ProbabilityRange)
+	validatePtr(v, "qualitativeRisk", x.QualitativeRisk)
+	validatePtr(v, "relativeRisk", x.RelativeRiskExt)
+	validatePtr(v, "whenPeriod", x.WhenPeriod)
+	validatePtr(v, "whenRange", x.WhenRange)
+	validatePtr(v, "rationale", x.RationaleExt)
 }
 
 // Probability returns the value of RiskAssessment.prediction.probability[x] that is set, or nil. It is one of:

@@ -329,129 +329,47 @@ func (x *SearchParameter) Validate() error {
 }
 
 func (x *SearchParameter) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PurposeExt != nil {
-		m := v.Push("purpose")
-		x.PurposeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
 	if !(len(x.Base) > 0 || len(x.BaseExt) > 0) {
 		v.Missing("base")
 	}
@@ -460,103 +378,45 @@ func (x *SearchParameter) validate(v *fhirjson.Validator) {
 			v.BadCode("base", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, e := range x.BaseExt {
-		if e != nil {
-			m := v.PushIndex("base", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "base", x.BaseExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/search-param-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DerivedFromExt != nil {
-		m := v.Push("derivedFrom")
-		x.DerivedFromExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "derivedFrom", x.DerivedFromExt)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
 		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpressionExt != nil {
-		m := v.Push("expression")
-		x.ExpressionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.XpathExt != nil {
-		m := v.Push("xpath")
-		x.XpathExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "expression", x.ExpressionExt)
+	validatePtr(v, "xpath", x.XpathExt)
 	if x.XpathUsage != "" && !x.XpathUsage.IsValid() {
 		v.BadCode("xpathUsage", -1, "http://hl7.org/fhir/ValueSet/search-xpath-usage")
 	}
-	if x.XpathUsageExt != nil {
-		m := v.Push("xpathUsage")
-		x.XpathUsageExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "xpathUsage", x.XpathUsageExt)
 	for i, c := range x.Target {
 		if c != "" && !c.IsValid() {
 			v.BadCode("target", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, e := range x.TargetExt {
-		if e != nil {
-			m := v.PushIndex("target", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "target", x.TargetExt)
 	for i, c := range x.Comparator {
 		if c != "" && !c.IsValid() {
 			v.BadCode("comparator", i, "http://hl7.org/fhir/ValueSet/search-comparator")
 		}
 	}
-	for i, e := range x.ComparatorExt {
-		if e != nil {
-			m := v.PushIndex("comparator", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "comparator", x.ComparatorExt)
 	for i, c := range x.Modifier {
 		if c != "" && !c.IsValid() {
 			v.BadCode("modifier", i, "http://hl7.org/fhir/ValueSet/search-modifier-code")
 		}
 	}
-	for i, e := range x.ModifierExt {
-		if e != nil {
-			m := v.PushIndex("modifier", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.ChainExt {
-		if e != nil {
-			m := v.PushIndex("chain", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Component {
-		m := v.PushIndex("component", i)
-		x.Component[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "modifier", x.ModifierExt)
+	validatePtrs(v, "chain", x.ChainExt)
+	validateSlice(v, "component", x.Component)
 }
 
 // ResourceType returns "SearchParameter".
@@ -646,30 +506,14 @@ func (x *SearchParameterComponent) Validate() error {
 }
 
 func (x *SearchParameterComponent) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Definition != nil) {
 		v.Missing("definition")
 	}
-	if x.Definition != nil {
-		m := v.Push("definition")
-		x.Definition.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "definition", x.Definition)
 	if !(x.Expression != "" || x.ExpressionExt != nil) {
 		v.Missing("expression")
 	}
-	if x.ExpressionExt != nil {
-		m := v.Push("expression")
-		x.ExpressionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "expression", x.ExpressionExt)
 }

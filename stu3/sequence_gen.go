@@ -204,129 +204,35 @@ func (x *Sequence) Validate() error {
 }
 
 func (x *Sequence) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.CoordinateSystem != nil || x.CoordinateSystemExt != nil) {
 		v.Missing("coordinateSystem")
 	}
-	if x.CoordinateSystemExt != nil {
-		m := v.Push("coordinateSystem")
-		x.CoordinateSystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Specimen != nil {
-		m := v.Push("specimen")
-		x.Specimen.validate(v)
-		v.Pop(m)
-	}
-	if x.Device != nil {
-		m := v.Push("device")
-		x.Device.validate(v)
-		v.Pop(m)
-	}
-	if x.Performer != nil {
-		m := v.Push("performer")
-		x.Performer.validate(v)
-		v.Pop(m)
-	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ReferenceSeq != nil {
-		m := v.Push("referenceSeq")
-		x.ReferenceSeq.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Variant {
-		m := v.PushIndex("variant", i)
-		x.Variant[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ObservedSeqExt != nil {
-		m := v.Push("observedSeq")
-		x.ObservedSeqExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Quality {
-		m := v.PushIndex("quality", i)
-		x.Quality[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ReadCoverageExt != nil {
-		m := v.Push("readCoverage")
-		x.ReadCoverageExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Repository {
-		m := v.PushIndex("repository", i)
-		x.Repository[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Pointer {
-		m := v.PushIndex("pointer", i)
-		x.Pointer[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "coordinateSystem", x.CoordinateSystemExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "specimen", x.Specimen)
+	validatePtr(v, "device", x.Device)
+	validatePtr(v, "performer", x.Performer)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "referenceSeq", x.ReferenceSeq)
+	validateSlice(v, "variant", x.Variant)
+	validatePtr(v, "observedSeq", x.ObservedSeqExt)
+	validateSlice(v, "quality", x.Quality)
+	validatePtr(v, "readCoverage", x.ReadCoverageExt)
+	validateSlice(v, "repository", x.Repository)
+	validateSlice(v, "pointer", x.Pointer)
 }
 
 // ResourceType returns "Sequence".
@@ -464,62 +370,22 @@ func (x *SequenceReferenceSeq) Validate() error {
 }
 
 func (x *SequenceReferenceSeq) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Chromosome != nil {
-		m := v.Push("chromosome")
-		x.Chromosome.validate(v)
-		v.Pop(m)
-	}
-	if x.GenomeBuildExt != nil {
-		m := v.Push("genomeBuild")
-		x.GenomeBuildExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ReferenceSeqID != nil {
-		m := v.Push("referenceSeqId")
-		x.ReferenceSeqID.validate(v)
-		v.Pop(m)
-	}
-	if x.ReferenceSeqPointer != nil {
-		m := v.Push("referenceSeqPointer")
-		x.ReferenceSeqPointer.validate(v)
-		v.Pop(m)
-	}
-	if x.ReferenceSeqStringExt != nil {
-		m := v.Push("referenceSeqString")
-		x.ReferenceSeqStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.StrandExt != nil {
-		m := v.Push("strand")
-		x.StrandExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "chromosome", x.Chromosome)
+	validatePtr(v, "genomeBuild", x.GenomeBuildExt)
+	validatePtr(v, "referenceSeqId", x.ReferenceSeqID)
+	validatePtr(v, "referenceSeqPointer", x.ReferenceSeqPointer)
+	validatePtr(v, "referenceSeqString", x.ReferenceSeqStringExt)
+	validatePtr(v, "strand", x.StrandExt)
 	if !(x.WindowStart != nil || x.WindowStartExt != nil) {
 		v.Missing("windowStart")
 	}
-	if x.WindowStartExt != nil {
-		m := v.Push("windowStart")
-		x.WindowStartExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "windowStart", x.WindowStartExt)
 	if !(x.WindowEnd != nil || x.WindowEndExt != nil) {
 		v.Missing("windowEnd")
 	}
-	if x.WindowEndExt != nil {
-		m := v.Push("windowEnd")
-		x.WindowEndExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "windowEnd", x.WindowEndExt)
 }
 
 // SequenceVariant is the backbone element Sequence.variant of FHIR STU3 (3.0.1).
@@ -635,46 +501,14 @@ func (x *SequenceVariant) Validate() error {
 }
 
 func (x *SequenceVariant) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.StartExt != nil {
-		m := v.Push("start")
-		x.StartExt.validate(v)
-		v.Pop(m)
-	}
-	if x.EndExt != nil {
-		m := v.Push("end")
-		x.EndExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ObservedAlleleExt != nil {
-		m := v.Push("observedAllele")
-		x.ObservedAlleleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ReferenceAlleleExt != nil {
-		m := v.Push("referenceAllele")
-		x.ReferenceAlleleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CigarExt != nil {
-		m := v.Push("cigar")
-		x.CigarExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VariantPointer != nil {
-		m := v.Push("variantPointer")
-		x.VariantPointer.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "start", x.StartExt)
+	validatePtr(v, "end", x.EndExt)
+	validatePtr(v, "observedAllele", x.ObservedAlleleExt)
+	validatePtr(v, "referenceAllele", x.ReferenceAlleleExt)
+	validatePtr(v, "cigar", x.CigarExt)
+	validatePtr(v, "variantPointer", x.VariantPointer)
 }
 
 // SequenceQuality is the backbone element Sequence.quality of FHIR STU3 (3.0.1).
@@ -860,92 +694,28 @@ func (x *SequenceQuality) Validate() error {
 }
 
 func (x *SequenceQuality) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/quality-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.StandardSequence != nil {
-		m := v.Push("standardSequence")
-		x.StandardSequence.validate(v)
-		v.Pop(m)
-	}
-	if x.StartExt != nil {
-		m := v.Push("start")
-		x.StartExt.validate(v)
-		v.Pop(m)
-	}
-	if x.EndExt != nil {
-		m := v.Push("end")
-		x.EndExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Score != nil {
-		m := v.Push("score")
-		x.Score.validate(v)
-		v.Pop(m)
-	}
-	if x.Method != nil {
-		m := v.Push("method")
-		x.Method.validate(v)
-		v.Pop(m)
-	}
-	if x.TruthTPExt != nil {
-		m := v.Push("truthTP")
-		x.TruthTPExt.validate(v)
-		v.Pop(m)
-	}
-	if x.QueryTPExt != nil {
-		m := v.Push("queryTP")
-		x.QueryTPExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TruthFNExt != nil {
-		m := v.Push("truthFN")
-		x.TruthFNExt.validate(v)
-		v.Pop(m)
-	}
-	if x.QueryFPExt != nil {
-		m := v.Push("queryFP")
-		x.QueryFPExt.validate(v)
-		v.Pop(m)
-	}
-	if x.GtFPExt != nil {
-		m := v.Push("gtFP")
-		x.GtFPExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PrecisionExt != nil {
-		m := v.Push("precision")
-		x.PrecisionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RecallExt != nil {
-		m := v.Push("recall")
-		x.RecallExt.validate(v)
-		v.Pop(m)
-	}
-	if x.FScoreExt != nil {
-		m := v.Push("fScore")
-		x.FScoreExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "standardSequence", x.StandardSequence)
+	validatePtr(v, "start", x.StartExt)
+	validatePtr(v, "end", x.EndExt)
+	validatePtr(v, "score", x.Score)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "truthTP", x.TruthTPExt)
+	validatePtr(v, "queryTP", x.QueryTPExt)
+	validatePtr(v, "truthFN", x.TruthFNExt)
+	validatePtr(v, "queryFP", x.QueryFPExt)
+	validatePtr(v, "gtFP", x.GtFPExt)
+	validatePtr(v, "precision", x.PrecisionExt)
+	validatePtr(v, "recall", x.RecallExt)
+	validatePtr(v, "fScore", x.FScoreExt)
 }
 
 // SequenceRepository is the backbone element Sequence.repository of FHIR STU3 (3.0.1).
@@ -1066,50 +836,18 @@ func (x *SequenceRepository) Validate() error {
 }
 
 func (x *SequenceRepository) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/repository-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DatasetIDExt != nil {
-		m := v.Push("datasetId")
-		x.DatasetIDExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VariantsetIDExt != nil {
-		m := v.Push("variantsetId")
-		x.VariantsetIDExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ReadsetIDExt != nil {
-		m := v.Push("readsetId")
-		x.ReadsetIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "datasetId", x.DatasetIDExt)
+	validatePtr(v, "variantsetId", x.VariantsetIDExt)
+	validatePtr(v, "readsetId", x.ReadsetIDExt)
 }

@@ -349,231 +349,81 @@ func (x *StructureDefinition) Validate() error {
 }
 
 func (x *StructureDefinition) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PurposeExt != nil {
-		m := v.Push("purpose")
-		x.PurposeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Keyword {
-		m := v.PushIndex("keyword", i)
-		x.Keyword[i].validate(v)
-		v.Pop(m)
-	}
-	if x.FhirVersionExt != nil {
-		m := v.Push("fhirVersion")
-		x.FhirVersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "keyword", x.Keyword)
+	validatePtr(v, "fhirVersion", x.FhirVersionExt)
 	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
 		v.BadFormat("fhirVersion", -1, "id")
 	}
-	for i := range x.Mapping {
-		m := v.PushIndex("mapping", i)
-		x.Mapping[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "mapping", x.Mapping)
 	if !(x.Kind != "" || x.KindExt != nil) {
 		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
 		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/structure-definition-kind")
 	}
-	if x.KindExt != nil {
-		m := v.Push("kind")
-		x.KindExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "kind", x.KindExt)
 	if !(x.Abstract != nil || x.AbstractExt != nil) {
 		v.Missing("abstract")
 	}
-	if x.AbstractExt != nil {
-		m := v.Push("abstract")
-		x.AbstractExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "abstract", x.AbstractExt)
 	if x.ContextType != "" && !x.ContextType.IsValid() {
 		v.BadCode("contextType", -1, "http://hl7.org/fhir/ValueSet/extension-context")
 	}
-	if x.ContextTypeExt != nil {
-		m := v.Push("contextType")
-		x.ContextTypeExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.ContextExt {
-		if e != nil {
-			m := v.PushIndex("context", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i, e := range x.ContextInvariantExt {
-		if e != nil {
-			m := v.PushIndex("contextInvariant", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "contextType", x.ContextTypeExt)
+	validatePtrs(v, "context", x.ContextExt)
+	validatePtrs(v, "contextInvariant", x.ContextInvariantExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.BaseDefinitionExt != nil {
-		m := v.Push("baseDefinition")
-		x.BaseDefinitionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "baseDefinition", x.BaseDefinitionExt)
 	if x.Derivation != "" && !x.Derivation.IsValid() {
 		v.BadCode("derivation", -1, "http://hl7.org/fhir/ValueSet/type-derivation-rule")
 	}
-	if x.DerivationExt != nil {
-		m := v.Push("derivation")
-		x.DerivationExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Snapshot != nil {
-		m := v.Push("snapshot")
-		x.Snapshot.validate(v)
-		v.Pop(m)
-	}
-	if x.Differential != nil {
-		m := v.Push("differential")
-		x.Differential.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "derivation", x.DerivationExt)
+	validatePtr(v, "snapshot", x.Snapshot)
+	validatePtr(v, "differential", x.Differential)
 }
 
 // ResourceType returns "StructureDefinition".
@@ -688,42 +538,18 @@ func (x *StructureDefinitionMapping) Validate() error {
 }
 
 func (x *StructureDefinitionMapping) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identity != "" || x.IdentityExt != nil) {
 		v.Missing("identity")
 	}
-	if x.IdentityExt != nil {
-		m := v.Push("identity")
-		x.IdentityExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "identity", x.IdentityExt)
 	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
 		v.BadFormat("identity", -1, "id")
 	}
-	if x.UriExt != nil {
-		m := v.Push("uri")
-		x.UriExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CommentExt != nil {
-		m := v.Push("comment")
-		x.CommentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uri", x.UriExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "comment", x.CommentExt)
 }
 
 // StructureDefinitionSnapshot is the backbone element StructureDefinition.snapshot of FHIR STU3 (3.0.1).
@@ -791,24 +617,12 @@ func (x *StructureDefinitionSnapshot) Validate() error {
 }
 
 func (x *StructureDefinitionSnapshot) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Element) > 0) {
 		v.Missing("element")
 	}
-	for i := range x.Element {
-		m := v.PushIndex("element", i)
-		x.Element[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "element", x.Element)
 }
 
 // StructureDefinitionDifferential is the backbone element StructureDefinition.differential of FHIR STU3 (3.0.1).
@@ -880,22 +694,10 @@ func (x *StructureDefinitionDifferential) Validate() error {
 }
 
 func (x *StructureDefinitionDifferential) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Element) > 0) {
 		v.Missing("element")
 	}
-	for i := range x.Element {
-		m := v.PushIndex("element", i)
-		x.Element[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "element", x.Element)
 }

@@ -259,161 +259,53 @@ func (x *StructureMap) Validate() error {
 }
 
 func (x *StructureMap) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PurposeExt != nil {
-		m := v.Push("purpose")
-		x.PurposeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Structure {
-		m := v.PushIndex("structure", i)
-		x.Structure[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.ImportExt {
-		if e != nil {
-			m := v.PushIndex("import", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "structure", x.Structure)
+	validatePtrs(v, "import", x.ImportExt)
 	if !(len(x.Group) > 0) {
 		v.Missing("group")
 	}
-	for i := range x.Group {
-		m := v.PushIndex("group", i)
-		x.Group[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "group", x.Group)
 }
 
 // ResourceType returns "StructureMap".
@@ -526,45 +418,21 @@ func (x *StructureMapStructure) Validate() error {
 }
 
 func (x *StructureMapStructure) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
 	if !(x.Mode != "" || x.ModeExt != nil) {
 		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/map-model-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AliasExt != nil {
-		m := v.Push("alias")
-		x.AliasExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "alias", x.AliasExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // StructureMapGroup is the backbone element StructureMap.group of FHIR STU3 (3.0.1).
@@ -675,32 +543,16 @@ func (x *StructureMapGroup) Validate() error {
 }
 
 func (x *StructureMapGroup) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if x.Name != "" && !fhirjson.CheckID(x.Name) {
 		v.BadFormat("name", -1, "id")
 	}
-	if x.ExtendsExt != nil {
-		m := v.Push("extends")
-		x.ExtendsExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "extends", x.ExtendsExt)
 	if x.Extends != "" && !fhirjson.CheckID(x.Extends) {
 		v.BadFormat("extends", -1, "id")
 	}
@@ -710,32 +562,16 @@ func (x *StructureMapGroup) validate(v *fhirjson.Validator) {
 	if x.TypeMode != "" && !x.TypeMode.IsValid() {
 		v.BadCode("typeMode", -1, "http://hl7.org/fhir/ValueSet/map-group-type-mode")
 	}
-	if x.TypeModeExt != nil {
-		m := v.Push("typeMode")
-		x.TypeModeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "typeMode", x.TypeModeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if !(len(x.Input) > 0) {
 		v.Missing("input")
 	}
-	for i := range x.Input {
-		m := v.PushIndex("input", i)
-		x.Input[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "input", x.Input)
 	if !(len(x.Rule) > 0) {
 		v.Missing("rule")
 	}
-	for i := range x.Rule {
-		m := v.PushIndex("rule", i)
-		x.Rule[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "rule", x.Rule)
 }
 
 // StructureMapGroupInput is the backbone element StructureMap.group.input of FHIR STU3 (3.0.1).
@@ -838,48 +674,24 @@ func (x *StructureMapGroupInput) Validate() error {
 }
 
 func (x *StructureMapGroupInput) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if x.Name != "" && !fhirjson.CheckID(x.Name) {
 		v.BadFormat("name", -1, "id")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Mode != "" || x.ModeExt != nil) {
 		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
 		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/map-input-mode")
 	}
-	if x.ModeExt != nil {
-		m := v.Push("mode")
-		x.ModeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // StructureMapGroupRule is the backbone element StructureMap.group.rule of FHIR STU3 (3.0.1).
@@ -980,55 +792,23 @@ func (x *StructureMapGroupRule) Validate() error {
 }
 
 func (x *StructureMapGroupRule) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if x.Name != "" && !fhirjson.CheckID(x.Name) {
 		v.BadFormat("name", -1, "id")
 	}
 	if !(len(x.Source) > 0) {
 		v.Missing("source")
 	}
-	for i := range x.Source {
-		m := v.PushIndex("source", i)
-		x.Source[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Target {
-		m := v.PushIndex("target", i)
-		x.Target[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Rule {
-		m := v.PushIndex("rule", i)
-		x.Rule[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Dependent {
-		m := v.PushIndex("dependent", i)
-		x.Dependent[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DocumentationExt != nil {
-		m := v.Push("documentation")
-		x.DocumentationExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "source", x.Source)
+	validateSlice(v, "target", x.Target)
+	validateSlice(v, "rule", x.Rule)
+	validateSlice(v, "dependent", x.Dependent)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // StructureMapGroupRuleSource is the backbone element StructureMap.group.rule.source of FHIR STU3 (3.0.1).
@@ -1451,284 +1231,88 @@ func (x *StructureMapGroupRuleSource) Validate() error {
 }
 
 func (x *StructureMapGroupRuleSource) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Context != "" || x.ContextExt != nil) {
 		v.Missing("context")
 	}
-	if x.ContextExt != nil {
-		m := v.Push("context")
-		x.ContextExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "context", x.ContextExt)
 	if x.Context != "" && !fhirjson.CheckID(x.Context) {
 		v.BadFormat("context", -1, "id")
 	}
-	if x.MinExt != nil {
-		m := v.Push("min")
-		x.MinExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MaxExt != nil {
-		m := v.Push("max")
-		x.MaxExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueBase64BinaryExt != nil {
-		m := v.Push("defaultValueBase64Binary")
-		x.DefaultValueBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueBooleanExt != nil {
-		m := v.Push("defaultValueBoolean")
-		x.DefaultValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueCodeExt != nil {
-		m := v.Push("defaultValueCode")
-		x.DefaultValueCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueDateExt != nil {
-		m := v.Push("defaultValueDate")
-		x.DefaultValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "min", x.MinExt)
+	validatePtr(v, "max", x.MaxExt)
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "defaultValueBase64Binary", x.DefaultValueBase64BinaryExt)
+	validatePtr(v, "defaultValueBoolean", x.DefaultValueBooleanExt)
+	validatePtr(v, "defaultValueCode", x.DefaultValueCodeExt)
+	validatePtr(v, "defaultValueDate", x.DefaultValueDateExt)
 	if x.DefaultValueDate != "" && !fhirjson.CheckDate(x.DefaultValueDate) {
 		v.BadFormat("defaultValueDate", -1, "date")
 	}
-	if x.DefaultValueDateTimeExt != nil {
-		m := v.Push("defaultValueDateTime")
-		x.DefaultValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueDateTime", x.DefaultValueDateTimeExt)
 	if x.DefaultValueDateTime != "" && !fhirjson.CheckDateTime(x.DefaultValueDateTime) {
 		v.BadFormat("defaultValueDateTime", -1, "dateTime")
 	}
-	if x.DefaultValueDecimalExt != nil {
-		m := v.Push("defaultValueDecimal")
-		x.DefaultValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueIDExt != nil {
-		m := v.Push("defaultValueId")
-		x.DefaultValueIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueDecimal", x.DefaultValueDecimalExt)
+	validatePtr(v, "defaultValueId", x.DefaultValueIDExt)
 	if x.DefaultValueID != "" && !fhirjson.CheckID(x.DefaultValueID) {
 		v.BadFormat("defaultValueId", -1, "id")
 	}
-	if x.DefaultValueInstantExt != nil {
-		m := v.Push("defaultValueInstant")
-		x.DefaultValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueInstant", x.DefaultValueInstantExt)
 	if x.DefaultValueInstant != "" && !fhirjson.CheckInstant(x.DefaultValueInstant) {
 		v.BadFormat("defaultValueInstant", -1, "instant")
 	}
-	if x.DefaultValueIntegerExt != nil {
-		m := v.Push("defaultValueInteger")
-		x.DefaultValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueMarkdownExt != nil {
-		m := v.Push("defaultValueMarkdown")
-		x.DefaultValueMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueOidExt != nil {
-		m := v.Push("defaultValueOid")
-		x.DefaultValueOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValuePositiveIntExt != nil {
-		m := v.Push("defaultValuePositiveInt")
-		x.DefaultValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueInteger", x.DefaultValueIntegerExt)
+	validatePtr(v, "defaultValueMarkdown", x.DefaultValueMarkdownExt)
+	validatePtr(v, "defaultValueOid", x.DefaultValueOidExt)
+	validatePtr(v, "defaultValuePositiveInt", x.DefaultValuePositiveIntExt)
 	if x.DefaultValuePositiveInt != nil && *x.DefaultValuePositiveInt < 1 {
 		v.BadFormat("defaultValuePositiveInt", -1, "positiveInt")
 	}
-	if x.DefaultValueStringExt != nil {
-		m := v.Push("defaultValueString")
-		x.DefaultValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueTimeExt != nil {
-		m := v.Push("defaultValueTime")
-		x.DefaultValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueString", x.DefaultValueStringExt)
+	validatePtr(v, "defaultValueTime", x.DefaultValueTimeExt)
 	if x.DefaultValueTime != "" && !fhirjson.CheckTime(x.DefaultValueTime) {
 		v.BadFormat("defaultValueTime", -1, "time")
 	}
-	if x.DefaultValueUnsignedIntExt != nil {
-		m := v.Push("defaultValueUnsignedInt")
-		x.DefaultValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueUnsignedInt", x.DefaultValueUnsignedIntExt)
 	if x.DefaultValueUnsignedInt != nil && *x.DefaultValueUnsignedInt < 0 {
 		v.BadFormat("defaultValueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.DefaultValueURIExt != nil {
-		m := v.Push("defaultValueUri")
-		x.DefaultValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueAddress != nil {
-		m := v.Push("defaultValueAddress")
-		x.DefaultValueAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueAge != nil {
-		m := v.Push("defaultValueAge")
-		x.DefaultValueAge.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueAnnotation != nil {
-		m := v.Push("defaultValueAnnotation")
-		x.DefaultValueAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueAttachment != nil {
-		m := v.Push("defaultValueAttachment")
-		x.DefaultValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueCodeableConcept != nil {
-		m := v.Push("defaultValueCodeableConcept")
-		x.DefaultValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueCoding != nil {
-		m := v.Push("defaultValueCoding")
-		x.DefaultValueCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueContactPoint != nil {
-		m := v.Push("defaultValueContactPoint")
-		x.DefaultValueContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueCount != nil {
-		m := v.Push("defaultValueCount")
-		x.DefaultValueCount.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueDistance != nil {
-		m := v.Push("defaultValueDistance")
-		x.DefaultValueDistance.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueDuration != nil {
-		m := v.Push("defaultValueDuration")
-		x.DefaultValueDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueHumanName != nil {
-		m := v.Push("defaultValueHumanName")
-		x.DefaultValueHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueIdentifier != nil {
-		m := v.Push("defaultValueIdentifier")
-		x.DefaultValueIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueMoney != nil {
-		m := v.Push("defaultValueMoney")
-		x.DefaultValueMoney.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValuePeriod != nil {
-		m := v.Push("defaultValuePeriod")
-		x.DefaultValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueQuantity != nil {
-		m := v.Push("defaultValueQuantity")
-		x.DefaultValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueRange != nil {
-		m := v.Push("defaultValueRange")
-		x.DefaultValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueRatio != nil {
-		m := v.Push("defaultValueRatio")
-		x.DefaultValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueReference != nil {
-		m := v.Push("defaultValueReference")
-		x.DefaultValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueSampledData != nil {
-		m := v.Push("defaultValueSampledData")
-		x.DefaultValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueSignature != nil {
-		m := v.Push("defaultValueSignature")
-		x.DefaultValueSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueTiming != nil {
-		m := v.Push("defaultValueTiming")
-		x.DefaultValueTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueMeta != nil {
-		m := v.Push("defaultValueMeta")
-		x.DefaultValueMeta.validate(v)
-		v.Pop(m)
-	}
-	if x.ElementExt != nil {
-		m := v.Push("element")
-		x.ElementExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "defaultValueUri", x.DefaultValueURIExt)
+	validatePtr(v, "defaultValueAddress", x.DefaultValueAddress)
+	validatePtr(v, "defaultValueAge", x.DefaultValueAge)
+	validatePtr(v, "defaultValueAnnotation", x.DefaultValueAnnotation)
+	validatePtr(v, "defaultValueAttachment", x.DefaultValueAttachment)
+	validatePtr(v, "defaultValueCodeableConcept", x.DefaultValueCodeableConcept)
+	validatePtr(v, "defaultValueCoding", x.DefaultValueCoding)
+	validatePtr(v, "defaultValueContactPoint", x.DefaultValueContactPoint)
+	validatePtr(v, "defaultValueCount", x.DefaultValueCount)
+	validatePtr(v, "defaultValueDistance", x.DefaultValueDistance)
+	validatePtr(v, "defaultValueDuration", x.DefaultValueDuration)
+	validatePtr(v, "defaultValueHumanName", x.DefaultValueHumanName)
+	validatePtr(v, "defaultValueIdentifier", x.DefaultValueIdentifier)
+	validatePtr(v, "defaultValueMoney", x.DefaultValueMoney)
+	validatePtr(v, "defaultValuePeriod", x.DefaultValuePeriod)
+	validatePtr(v, "defaultValueQuantity", x.DefaultValueQuantity)
+	validatePtr(v, "defaultValueRange", x.DefaultValueRange)
+	validatePtr(v, "defaultValueRatio", x.DefaultValueRatio)
+	validatePtr(v, "defaultValueReference", x.DefaultValueReference)
+	validatePtr(v, "defaultValueSampledData", x.DefaultValueSampledData)
+	validatePtr(v, "defaultValueSignature", x.DefaultValueSignature)
+	validatePtr(v, "defaultValueTiming", x.DefaultValueTiming)
+	validatePtr(v, "defaultValueMeta", x.DefaultValueMeta)
+	validatePtr(v, "element", x.ElementExt)
 	if x.ListMode != "" && !x.ListMode.IsValid() {
 		v.BadCode("listMode", -1, "http://hl7.org/fhir/ValueSet/map-source-list-mode")
 	}
-	if x.ListModeExt != nil {
-		m := v.Push("listMode")
-		x.ListModeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VariableExt != nil {
-		m := v.Push("variable")
-		x.VariableExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "listMode", x.ListModeExt)
+	validatePtr(v, "variable", x.VariableExt)
 	if x.Variable != "" && !fhirjson.CheckID(x.Variable) {
 		v.BadFormat("variable", -1, "id")
 	}
-	if x.ConditionExt != nil {
-		m := v.Push("condition")
-		x.ConditionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CheckExt != nil {
-		m := v.Push("check")
-		x.CheckExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "condition", x.ConditionExt)
+	validatePtr(v, "check", x.CheckExt)
 }
 
 // DefaultValue returns the value of StructureMap.group.rule.source.defaultValue[x] that is set, or nil. It is one of:
@@ -2034,42 +1618,18 @@ func (x *StructureMapGroupRuleTarget) Validate() error {
 }
 
 func (x *StructureMapGroupRuleTarget) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ContextExt != nil {
-		m := v.Push("context")
-		x.ContextExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "context", x.ContextExt)
 	if x.Context != "" && !fhirjson.CheckID(x.Context) {
 		v.BadFormat("context", -1, "id")
 	}
 	if x.ContextType != "" && !x.ContextType.IsValid() {
 		v.BadCode("contextType", -1, "http://hl7.org/fhir/ValueSet/map-context-type")
 	}
-	if x.ContextTypeExt != nil {
-		m := v.Push("contextType")
-		x.ContextTypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ElementExt != nil {
-		m := v.Push("element")
-		x.ElementExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VariableExt != nil {
-		m := v.Push("variable")
-		x.VariableExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "contextType", x.ContextTypeExt)
+	validatePtr(v, "element", x.ElementExt)
+	validatePtr(v, "variable", x.VariableExt)
 	if x.Variable != "" && !fhirjson.CheckID(x.Variable) {
 		v.BadFormat("variable", -1, "id")
 	}
@@ -2078,34 +1638,16 @@ func (x *StructureMapGroupRuleTarget) validate(v *fhirjson.Validator) {
 			v.BadCode("listMode", i, "http://hl7.org/fhir/ValueSet/map-target-list-mode")
 		}
 	}
-	for i, e := range x.ListModeExt {
-		if e != nil {
-			m := v.PushIndex("listMode", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.ListRuleIDExt != nil {
-		m := v.Push("listRuleId")
-		x.ListRuleIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtrs(v, "listMode", x.ListModeExt)
+	validatePtr(v, "listRuleId", x.ListRuleIDExt)
 	if x.ListRuleID != "" && !fhirjson.CheckID(x.ListRuleID) {
 		v.BadFormat("listRuleId", -1, "id")
 	}
 	if x.Transform != "" && !x.Transform.IsValid() {
 		v.BadCode("transform", -1, "http://hl7.org/fhir/ValueSet/map-transform")
 	}
-	if x.TransformExt != nil {
-		m := v.Push("transform")
-		x.TransformExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Parameter {
-		m := v.PushIndex("parameter", i)
-		x.Parameter[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "transform", x.TransformExt)
+	validateSlice(v, "parameter", x.Parameter)
 }
 
 // StructureMapGroupRuleTargetParameter is the backbone element StructureMap.group.rule.target.parameter of FHIR STU3 (3.0.1).
@@ -2225,44 +1767,16 @@ func (x *StructureMapGroupRuleTargetParameter) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIDExt != nil {
-		m := v.Push("valueId")
-		x.ValueIDExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "valueId", x.ValueIDExt)
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
 		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBooleanExt != nil {
-		m := v.Push("valueBoolean")
-		x.ValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIntegerExt != nil {
-		m := v.Push("valueInteger")
-		x.ValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDecimalExt != nil {
-		m := v.Push("valueDecimal")
-		x.ValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
 }
 
 // Value returns the value of StructureMap.group.rule.target.parameter.value[x] that is set, or nil. It is one of:
@@ -2385,35 +1899,17 @@ func (x *StructureMapGroupRuleDependent) Validate() error {
 }
 
 func (x *StructureMapGroupRuleDependent) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if x.Name != "" && !fhirjson.CheckID(x.Name) {
 		v.BadFormat("name", -1, "id")
 	}
 	if !(len(x.Variable) > 0 || len(x.VariableExt) > 0) {
 		v.Missing("variable")
 	}
-	for i, e := range x.VariableExt {
-		if e != nil {
-			m := v.PushIndex("variable", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtrs(v, "variable", x.VariableExt)
 }

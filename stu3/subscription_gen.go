@@ -174,109 +174,43 @@ func (x *Subscription) Validate() error {
 }
 
 func (x *Subscription) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/subscription-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.EndExt != nil {
-		m := v.Push("end")
-		x.EndExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "end", x.EndExt)
 	if x.End != "" && !fhirjson.CheckInstant(x.End) {
 		v.BadFormat("end", -1, "instant")
 	}
 	if !(x.Reason != "" || x.ReasonExt != nil) {
 		v.Missing("reason")
 	}
-	if x.ReasonExt != nil {
-		m := v.Push("reason")
-		x.ReasonExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "reason", x.ReasonExt)
 	if !(x.Criteria != "" || x.CriteriaExt != nil) {
 		v.Missing("criteria")
 	}
-	if x.CriteriaExt != nil {
-		m := v.Push("criteria")
-		x.CriteriaExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ErrorExt != nil {
-		m := v.Push("error")
-		x.ErrorExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "criteria", x.CriteriaExt)
+	validatePtr(v, "error", x.ErrorExt)
 	if !(x.Channel != nil) {
 		v.Missing("channel")
 	}
-	if x.Channel != nil {
-		m := v.Push("channel")
-		x.Channel.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Tag {
-		m := v.PushIndex("tag", i)
-		x.Tag[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "channel", x.Channel)
+	validateSlice(v, "tag", x.Tag)
 }
 
 // ResourceType returns "Subscription".
@@ -389,42 +323,16 @@ func (x *SubscriptionChannel) Validate() error {
 }
 
 func (x *SubscriptionChannel) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/subscription-channel-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.EndpointExt != nil {
-		m := v.Push("endpoint")
-		x.EndpointExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PayloadExt != nil {
-		m := v.Push("payload")
-		x.PayloadExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.HeaderExt {
-		if e != nil {
-			m := v.PushIndex("header", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "endpoint", x.EndpointExt)
+	validatePtr(v, "payload", x.PayloadExt)
+	validatePtrs(v, "header", x.HeaderExt)
 }

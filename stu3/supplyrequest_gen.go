@@ -204,138 +204,44 @@ func (x *SupplyRequest) Validate() error {
 }
 
 func (x *SupplyRequest) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/supplyrequest-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Category != nil {
-		m := v.Push("category")
-		x.Category.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
 	if x.Priority != "" && !x.Priority.IsValid() {
 		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
-	if x.PriorityExt != nil {
-		m := v.Push("priority")
-		x.PriorityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OrderedItem != nil {
-		m := v.Push("orderedItem")
-		x.OrderedItem.validate(v)
-		v.Pop(m)
-	}
-	if x.OccurrenceDateTimeExt != nil {
-		m := v.Push("occurrenceDateTime")
-		x.OccurrenceDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
+	validatePtr(v, "orderedItem", x.OrderedItem)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
 	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
 		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.OccurrencePeriod != nil {
-		m := v.Push("occurrencePeriod")
-		x.OccurrencePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.OccurrenceTiming != nil {
-		m := v.Push("occurrenceTiming")
-		x.OccurrenceTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.AuthoredOnExt != nil {
-		m := v.Push("authoredOn")
-		x.AuthoredOnExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "occurrenceTiming", x.OccurrenceTiming)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
 	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
 		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.Requester != nil {
-		m := v.Push("requester")
-		x.Requester.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Supplier {
-		m := v.PushIndex("supplier", i)
-		x.Supplier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonCodeableConcept != nil {
-		m := v.Push("reasonCodeableConcept")
-		x.ReasonCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonReference != nil {
-		m := v.Push("reasonReference")
-		x.ReasonReference.validate(v)
-		v.Pop(m)
-	}
-	if x.DeliverFrom != nil {
-		m := v.Push("deliverFrom")
-		x.DeliverFrom.validate(v)
-		v.Pop(m)
-	}
-	if x.DeliverTo != nil {
-		m := v.Push("deliverTo")
-		x.DeliverTo.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requester", x.Requester)
+	validateSlice(v, "supplier", x.Supplier)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validatePtr(v, "deliverFrom", x.DeliverFrom)
+	validatePtr(v, "deliverTo", x.DeliverTo)
 }
 
 // ResourceType returns "SupplyRequest".
@@ -477,34 +383,14 @@ func (x *SupplyRequestOrderedItem) Validate() error {
 }
 
 func (x *SupplyRequestOrderedItem) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Quantity != nil) {
 		v.Missing("quantity")
 	}
-	if x.Quantity != nil {
-		m := v.Push("quantity")
-		x.Quantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ItemCodeableConcept != nil {
-		m := v.Push("itemCodeableConcept")
-		x.ItemCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ItemReference != nil {
-		m := v.Push("itemReference")
-		x.ItemReference.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "itemCodeableConcept", x.ItemCodeableConcept)
+	validatePtr(v, "itemReference", x.ItemReference)
 }
 
 // Item returns the value of SupplyRequest.orderedItem.item[x] that is set, or nil. It is one of:
@@ -601,27 +487,11 @@ func (x *SupplyRequestRequester) Validate() error {
 }
 
 func (x *SupplyRequestRequester) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Agent != nil) {
 		v.Missing("agent")
 	}
-	if x.Agent != nil {
-		m := v.Push("agent")
-		x.Agent.validate(v)
-		v.Pop(m)
-	}
-	if x.OnBehalfOf != nil {
-		m := v.Push("onBehalfOf")
-		x.OnBehalfOf.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "agent", x.Agent)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }

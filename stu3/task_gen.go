@@ -284,212 +284,66 @@ func (x *Task) Validate() error {
 }
 
 func (x *Task) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DefinitionURIExt != nil {
-		m := v.Push("definitionUri")
-		x.DefinitionURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefinitionReference != nil {
-		m := v.Push("definitionReference")
-		x.DefinitionReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.BasedOn {
-		m := v.PushIndex("basedOn", i)
-		x.BasedOn[i].validate(v)
-		v.Pop(m)
-	}
-	if x.GroupIdentifier != nil {
-		m := v.Push("groupIdentifier")
-		x.GroupIdentifier.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PartOf {
-		m := v.PushIndex("partOf", i)
-		x.PartOf[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "definitionUri", x.DefinitionURIExt)
+	validatePtr(v, "definitionReference", x.DefinitionReference)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validatePtr(v, "groupIdentifier", x.GroupIdentifier)
+	validateSlice(v, "partOf", x.PartOf)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/task-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.StatusReason != nil {
-		m := v.Push("statusReason")
-		x.StatusReason.validate(v)
-		v.Pop(m)
-	}
-	if x.BusinessStatus != nil {
-		m := v.Push("businessStatus")
-		x.BusinessStatus.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "statusReason", x.StatusReason)
+	validatePtr(v, "businessStatus", x.BusinessStatus)
 	if !(x.Intent != "" || x.IntentExt != nil) {
 		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
 		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/request-intent")
 	}
-	if x.IntentExt != nil {
-		m := v.Push("intent")
-		x.IntentExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "intent", x.IntentExt)
 	if x.Priority != "" && !x.Priority.IsValid() {
 		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
-	if x.PriorityExt != nil {
-		m := v.Push("priority")
-		x.PriorityExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Code != nil {
-		m := v.Push("code")
-		x.Code.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Focus != nil {
-		m := v.Push("focus")
-		x.Focus.validate(v)
-		v.Pop(m)
-	}
-	if x.For != nil {
-		m := v.Push("for")
-		x.For.validate(v)
-		v.Pop(m)
-	}
-	if x.Context != nil {
-		m := v.Push("context")
-		x.Context.validate(v)
-		v.Pop(m)
-	}
-	if x.ExecutionPeriod != nil {
-		m := v.Push("executionPeriod")
-		x.ExecutionPeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.AuthoredOnExt != nil {
-		m := v.Push("authoredOn")
-		x.AuthoredOnExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "focus", x.Focus)
+	validatePtr(v, "for", x.For)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "executionPeriod", x.ExecutionPeriod)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
 	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
 		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.LastModifiedExt != nil {
-		m := v.Push("lastModified")
-		x.LastModifiedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "lastModified", x.LastModifiedExt)
 	if x.LastModified != "" && !fhirjson.CheckDateTime(x.LastModified) {
 		v.BadFormat("lastModified", -1, "dateTime")
 	}
-	if x.Requester != nil {
-		m := v.Push("requester")
-		x.Requester.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.PerformerType {
-		m := v.PushIndex("performerType", i)
-		x.PerformerType[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Owner != nil {
-		m := v.Push("owner")
-		x.Owner.validate(v)
-		v.Pop(m)
-	}
-	if x.Reason != nil {
-		m := v.Push("reason")
-		x.Reason.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RelevantHistory {
-		m := v.PushIndex("relevantHistory", i)
-		x.RelevantHistory[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Restriction != nil {
-		m := v.Push("restriction")
-		x.Restriction.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Input {
-		m := v.PushIndex("input", i)
-		x.Input[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Output {
-		m := v.PushIndex("output", i)
-		x.Output[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requester", x.Requester)
+	validateSlice(v, "performerType", x.PerformerType)
+	validatePtr(v, "owner", x.Owner)
+	validatePtr(v, "reason", x.Reason)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "relevantHistory", x.RelevantHistory)
+	validatePtr(v, "restriction", x.Restriction)
+	validateSlice(v, "input", x.Input)
+	validateSlice(v, "output", x.Output)
 }
 
 // ResourceType returns "Task".
@@ -596,29 +450,13 @@ func (x *TaskRequester) Validate() error {
 }
 
 func (x *TaskRequester) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Agent != nil) {
 		v.Missing("agent")
 	}
-	if x.Agent != nil {
-		m := v.Push("agent")
-		x.Agent.validate(v)
-		v.Pop(m)
-	}
-	if x.OnBehalfOf != nil {
-		m := v.Push("onBehalfOf")
-		x.OnBehalfOf.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "agent", x.Agent)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }
 
 // TaskRestriction is the backbone element Task.restriction of FHIR STU3 (3.0.1).
@@ -699,34 +537,14 @@ func (x *TaskRestriction) Validate() error {
 }
 
 func (x *TaskRestriction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.RepetitionsExt != nil {
-		m := v.Push("repetitions")
-		x.RepetitionsExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "repetitions", x.RepetitionsExt)
 	if x.Repetitions != nil && *x.Repetitions < 1 {
 		v.BadFormat("repetitions", -1, "positiveInt")
 	}
-	if x.Period != nil {
-		m := v.Push("period")
-		x.Period.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Recipient {
-		m := v.PushIndex("recipient", i)
-		x.Recipient[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "recipient", x.Recipient)
 }
 
 // TaskInput is the backbone element Task.input of FHIR STU3 (3.0.1).
@@ -1065,235 +883,71 @@ func (x *TaskInput) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBase64BinaryExt != nil {
-		m := v.Push("valueBase64Binary")
-		x.ValueBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBooleanExt != nil {
-		m := v.Push("valueBoolean")
-		x.ValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeExt != nil {
-		m := v.Push("valueCode")
-		x.ValueCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDateExt != nil {
-		m := v.Push("valueDate")
-		x.ValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "valueBase64Binary", x.ValueBase64BinaryExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
 		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueDateTimeExt != nil {
-		m := v.Push("valueDateTime")
-		x.ValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
 		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueDecimalExt != nil {
-		m := v.Push("valueDecimal")
-		x.ValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIDExt != nil {
-		m := v.Push("valueId")
-		x.ValueIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueId", x.ValueIDExt)
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
 		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueInstantExt != nil {
-		m := v.Push("valueInstant")
-		x.ValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
 	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
 		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueIntegerExt != nil {
-		m := v.Push("valueInteger")
-		x.ValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMarkdownExt != nil {
-		m := v.Push("valueMarkdown")
-		x.ValueMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueOidExt != nil {
-		m := v.Push("valueOid")
-		x.ValueOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValuePositiveIntExt != nil {
-		m := v.Push("valuePositiveInt")
-		x.ValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueMarkdown", x.ValueMarkdownExt)
+	validatePtr(v, "valueOid", x.ValueOidExt)
+	validatePtr(v, "valuePositiveInt", x.ValuePositiveIntExt)
 	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
 		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueTimeExt != nil {
-		m := v.Push("valueTime")
-		x.ValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
 		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueUnsignedIntExt != nil {
-		m := v.Push("valueUnsignedInt")
-		x.ValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueUnsignedInt", x.ValueUnsignedIntExt)
 	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
 		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ValueURIExt != nil {
-		m := v.Push("valueUri")
-		x.ValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAddress != nil {
-		m := v.Push("valueAddress")
-		x.ValueAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAge != nil {
-		m := v.Push("valueAge")
-		x.ValueAge.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAnnotation != nil {
-		m := v.Push("valueAnnotation")
-		x.ValueAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAttachment != nil {
-		m := v.Push("valueAttachment")
-		x.ValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeableConcept != nil {
-		m := v.Push("valueCodeableConcept")
-		x.ValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCoding != nil {
-		m := v.Push("valueCoding")
-		x.ValueCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueContactPoint != nil {
-		m := v.Push("valueContactPoint")
-		x.ValueContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCount != nil {
-		m := v.Push("valueCount")
-		x.ValueCount.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDistance != nil {
-		m := v.Push("valueDistance")
-		x.ValueDistance.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDuration != nil {
-		m := v.Push("valueDuration")
-		x.ValueDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueHumanName != nil {
-		m := v.Push("valueHumanName")
-		x.ValueHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIdentifier != nil {
-		m := v.Push("valueIdentifier")
-		x.ValueIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMoney != nil {
-		m := v.Push("valueMoney")
-		x.ValueMoney.validate(v)
-		v.Pop(m)
-	}
-	if x.ValuePeriod != nil {
-		m := v.Push("valuePeriod")
-		x.ValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueQuantity != nil {
-		m := v.Push("valueQuantity")
-		x.ValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRange != nil {
-		m := v.Push("valueRange")
-		x.ValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRatio != nil {
-		m := v.Push("valueRatio")
-		x.ValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueReference != nil {
-		m := v.Push("valueReference")
-		x.ValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSampledData != nil {
-		m := v.Push("valueSampledData")
-		x.ValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSignature != nil {
-		m := v.Push("valueSignature")
-		x.ValueSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueTiming != nil {
-		m := v.Push("valueTiming")
-		x.ValueTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMeta != nil {
-		m := v.Push("valueMeta")
-		x.ValueMeta.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueAddress", x.ValueAddress)
+	validatePtr(v, "valueAge", x.ValueAge)
+	validatePtr(v, "valueAnnotation", x.ValueAnnotation)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueContactPoint", x.ValueContactPoint)
+	validatePtr(v, "valueCount", x.ValueCount)
+	validatePtr(v, "valueDistance", x.ValueDistance)
+	validatePtr(v, "valueDuration", x.ValueDuration)
+	validatePtr(v, "valueHumanName", x.ValueHumanName)
+	validatePtr(v, "valueIdentifier", x.ValueIdentifier)
+	validatePtr(v, "valueMoney", x.ValueMoney)
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueSignature", x.ValueSignature)
+	validatePtr(v, "valueTiming", x.ValueTiming)
+	validatePtr(v, "valueMeta", x.ValueMeta)
 }
 
 // Value returns the value of Task.input.value[x] that is set, or nil. It is one of:
@@ -1800,235 +1454,71 @@ func (x *TaskOutput) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
 		v.Missing("type")
 	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBase64BinaryExt != nil {
-		m := v.Push("valueBase64Binary")
-		x.ValueBase64BinaryExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBooleanExt != nil {
-		m := v.Push("valueBoolean")
-		x.ValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeExt != nil {
-		m := v.Push("valueCode")
-		x.ValueCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDateExt != nil {
-		m := v.Push("valueDate")
-		x.ValueDateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "valueBase64Binary", x.ValueBase64BinaryExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
 	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
 		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueDateTimeExt != nil {
-		m := v.Push("valueDateTime")
-		x.ValueDateTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
 	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
 		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueDecimalExt != nil {
-		m := v.Push("valueDecimal")
-		x.ValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIDExt != nil {
-		m := v.Push("valueId")
-		x.ValueIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueId", x.ValueIDExt)
 	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
 		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueInstantExt != nil {
-		m := v.Push("valueInstant")
-		x.ValueInstantExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
 	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
 		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueIntegerExt != nil {
-		m := v.Push("valueInteger")
-		x.ValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMarkdownExt != nil {
-		m := v.Push("valueMarkdown")
-		x.ValueMarkdownExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueOidExt != nil {
-		m := v.Push("valueOid")
-		x.ValueOidExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValuePositiveIntExt != nil {
-		m := v.Push("valuePositiveInt")
-		x.ValuePositiveIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueMarkdown", x.ValueMarkdownExt)
+	validatePtr(v, "valueOid", x.ValueOidExt)
+	validatePtr(v, "valuePositiveInt", x.ValuePositiveIntExt)
 	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
 		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueTimeExt != nil {
-		m := v.Push("valueTime")
-		x.ValueTimeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
 	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
 		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueUnsignedIntExt != nil {
-		m := v.Push("valueUnsignedInt")
-		x.ValueUnsignedIntExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueUnsignedInt", x.ValueUnsignedIntExt)
 	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
 		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ValueURIExt != nil {
-		m := v.Push("valueUri")
-		x.ValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAddress != nil {
-		m := v.Push("valueAddress")
-		x.ValueAddress.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAge != nil {
-		m := v.Push("valueAge")
-		x.ValueAge.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAnnotation != nil {
-		m := v.Push("valueAnnotation")
-		x.ValueAnnotation.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueAttachment != nil {
-		m := v.Push("valueAttachment")
-		x.ValueAttachment.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeableConcept != nil {
-		m := v.Push("valueCodeableConcept")
-		x.ValueCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCoding != nil {
-		m := v.Push("valueCoding")
-		x.ValueCoding.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueContactPoint != nil {
-		m := v.Push("valueContactPoint")
-		x.ValueContactPoint.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCount != nil {
-		m := v.Push("valueCount")
-		x.ValueCount.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDistance != nil {
-		m := v.Push("valueDistance")
-		x.ValueDistance.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDuration != nil {
-		m := v.Push("valueDuration")
-		x.ValueDuration.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueHumanName != nil {
-		m := v.Push("valueHumanName")
-		x.ValueHumanName.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIdentifier != nil {
-		m := v.Push("valueIdentifier")
-		x.ValueIdentifier.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMoney != nil {
-		m := v.Push("valueMoney")
-		x.ValueMoney.validate(v)
-		v.Pop(m)
-	}
-	if x.ValuePeriod != nil {
-		m := v.Push("valuePeriod")
-		x.ValuePeriod.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueQuantity != nil {
-		m := v.Push("valueQuantity")
-		x.ValueQuantity.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRange != nil {
-		m := v.Push("valueRange")
-		x.ValueRange.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueRatio != nil {
-		m := v.Push("valueRatio")
-		x.ValueRatio.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueReference != nil {
-		m := v.Push("valueReference")
-		x.ValueReference.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSampledData != nil {
-		m := v.Push("valueSampledData")
-		x.ValueSampledData.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueSignature != nil {
-		m := v.Push("valueSignature")
-		x.ValueSignature.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueTiming != nil {
-		m := v.Push("valueTiming")
-		x.ValueTiming.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueMeta != nil {
-		m := v.Push("valueMeta")
-		x.ValueMeta.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueAddress", x.ValueAddress)
+	validatePtr(v, "valueAge", x.ValueAge)
+	validatePtr(v, "valueAnnotation", x.ValueAnnotation)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueContactPoint", x.ValueContactPoint)
+	validatePtr(v, "valueCount", x.ValueCount)
+	validatePtr(v, "valueDistance", x.ValueDistance)
+	validatePtr(v, "valueDuration", x.ValueDuration)
+	validatePtr(v, "valueHumanName", x.ValueHumanName)
+	validatePtr(v, "valueIdentifier", x.ValueIdentifier)
+	validatePtr(v, "valueMoney", x.ValueMoney)
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueSignature", x.ValueSignature)
+	validatePtr(v, "valueTiming", x.ValueTiming)
+	validatePtr(v, "valueMeta", x.ValueMeta)
 }
 
 // Value returns the value of Task.output.value[x] that is set, or nil. It is one of:

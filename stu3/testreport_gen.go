@@ -199,129 +199,47 @@ func (x *TestReport) Validate() error {
 }
 
 func (x *TestReport) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/report-status-codes")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.TestScript != nil) {
 		v.Missing("testScript")
 	}
-	if x.TestScript != nil {
-		m := v.Push("testScript")
-		x.TestScript.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "testScript", x.TestScript)
 	if !(x.Result != "" || x.ResultExt != nil) {
 		v.Missing("result")
 	}
 	if x.Result != "" && !x.Result.IsValid() {
 		v.BadCode("result", -1, "http://hl7.org/fhir/ValueSet/report-result-codes")
 	}
-	if x.ResultExt != nil {
-		m := v.Push("result")
-		x.ResultExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ScoreExt != nil {
-		m := v.Push("score")
-		x.ScoreExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TesterExt != nil {
-		m := v.Push("tester")
-		x.TesterExt.validate(v)
-		v.Pop(m)
-	}
-	if x.IssuedExt != nil {
-		m := v.Push("issued")
-		x.IssuedExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "result", x.ResultExt)
+	validatePtr(v, "score", x.ScoreExt)
+	validatePtr(v, "tester", x.TesterExt)
+	validatePtr(v, "issued", x.IssuedExt)
 	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
 		v.BadFormat("issued", -1, "dateTime")
 	}
-	for i := range x.Participant {
-		m := v.PushIndex("participant", i)
-		x.Participant[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Setup != nil {
-		m := v.Push("setup")
-		x.Setup.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Test {
-		m := v.PushIndex("test", i)
-		x.Test[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Teardown != nil {
-		m := v.Push("teardown")
-		x.Teardown.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "setup", x.Setup)
+	validateSlice(v, "test", x.Test)
+	validatePtr(v, "teardown", x.Teardown)
 }
 
 // ResourceType returns "TestReport".
@@ -424,40 +342,20 @@ func (x *TestReportParticipant) Validate() error {
 }
 
 func (x *TestReportParticipant) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
 		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/report-participant-type")
 	}
-	if x.TypeExt != nil {
-		m := v.Push("type")
-		x.TypeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Uri != "" || x.UriExt != nil) {
 		v.Missing("uri")
 	}
-	if x.UriExt != nil {
-		m := v.Push("uri")
-		x.UriExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "uri", x.UriExt)
+	validatePtr(v, "display", x.DisplayExt)
 }
 
 // TestReportSetup is the backbone element TestReport.setup of FHIR STU3 (3.0.1).
@@ -523,24 +421,12 @@ func (x *TestReportSetup) Validate() error {
 }
 
 func (x *TestReportSetup) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Action) > 0) {
 		v.Missing("action")
 	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestReportSetupAction is the backbone element TestReport.setup.action of FHIR STU3 (3.0.1).
@@ -611,26 +497,10 @@ func (x *TestReportSetupAction) Validate() error {
 }
 
 func (x *TestReportSetupAction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Operation != nil {
-		m := v.Push("operation")
-		x.Operation.validate(v)
-		v.Pop(m)
-	}
-	if x.Assert != nil {
-		m := v.Push("assert")
-		x.Assert.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
+	validatePtr(v, "assert", x.Assert)
 }
 
 // TestReportSetupActionOperation is the backbone element TestReport.setup.action.operation of FHIR STU3 (3.0.1).
@@ -727,37 +597,17 @@ func (x *TestReportSetupActionOperation) Validate() error {
 }
 
 func (x *TestReportSetupActionOperation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Result != "" || x.ResultExt != nil) {
 		v.Missing("result")
 	}
 	if x.Result != "" && !x.Result.IsValid() {
 		v.BadCode("result", -1, "http://hl7.org/fhir/ValueSet/report-action-result-codes")
 	}
-	if x.ResultExt != nil {
-		m := v.Push("result")
-		x.ResultExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MessageExt != nil {
-		m := v.Push("message")
-		x.MessageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DetailExt != nil {
-		m := v.Push("detail")
-		x.DetailExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "result", x.ResultExt)
+	validatePtr(v, "message", x.MessageExt)
+	validatePtr(v, "detail", x.DetailExt)
 }
 
 // TestReportSetupActionAssert is the backbone element TestReport.setup.action.assert of FHIR STU3 (3.0.1).
@@ -850,37 +700,17 @@ func (x *TestReportSetupActionAssert) Validate() error {
 }
 
 func (x *TestReportSetupActionAssert) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Result != "" || x.ResultExt != nil) {
 		v.Missing("result")
 	}
 	if x.Result != "" && !x.Result.IsValid() {
 		v.BadCode("result", -1, "http://hl7.org/fhir/ValueSet/report-action-result-codes")
 	}
-	if x.ResultExt != nil {
-		m := v.Push("result")
-		x.ResultExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MessageExt != nil {
-		m := v.Push("message")
-		x.MessageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DetailExt != nil {
-		m := v.Push("detail")
-		x.DetailExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "result", x.ResultExt)
+	validatePtr(v, "message", x.MessageExt)
+	validatePtr(v, "detail", x.DetailExt)
 }
 
 // TestReportTest is the backbone element TestReport.test of FHIR STU3 (3.0.1).
@@ -966,34 +796,14 @@ func (x *TestReportTest) Validate() error {
 }
 
 func (x *TestReportTest) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(len(x.Action) > 0) {
 		v.Missing("action")
 	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestReportTestAction is the backbone element TestReport.test.action of FHIR STU3 (3.0.1).
@@ -1064,26 +874,10 @@ func (x *TestReportTestAction) Validate() error {
 }
 
 func (x *TestReportTestAction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Operation != nil {
-		m := v.Push("operation")
-		x.Operation.validate(v)
-		v.Pop(m)
-	}
-	if x.Assert != nil {
-		m := v.Push("assert")
-		x.Assert.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
+	validatePtr(v, "assert", x.Assert)
 }
 
 // TestReportTeardown is the backbone element TestReport.teardown of FHIR STU3 (3.0.1).
@@ -1149,24 +943,12 @@ func (x *TestReportTeardown) Validate() error {
 }
 
 func (x *TestReportTeardown) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Action) > 0) {
 		v.Missing("action")
 	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestReportTeardownAction is the backbone element TestReport.teardown.action of FHIR STU3 (3.0.1).
@@ -1234,22 +1016,10 @@ func (x *TestReportTeardownAction) Validate() error {
 }
 
 func (x *TestReportTeardownAction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Operation != nil) {
 		v.Missing("operation")
 	}
-	if x.Operation != nil {
-		m := v.Push("operation")
-		x.Operation.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "operation", x.Operation)
 }

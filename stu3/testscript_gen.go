@@ -294,196 +294,58 @@ func (x *TestScript) Validate() error {
 }
 
 func (x *TestScript) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Identifier != nil {
-		m := v.Push("identifier")
-		x.Identifier.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.PurposeExt != nil {
-		m := v.Push("purpose")
-		x.PurposeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Origin {
-		m := v.PushIndex("origin", i)
-		x.Origin[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Destination {
-		m := v.PushIndex("destination", i)
-		x.Destination[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Metadata != nil {
-		m := v.Push("metadata")
-		x.Metadata.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Fixture {
-		m := v.PushIndex("fixture", i)
-		x.Fixture[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Profile {
-		m := v.PushIndex("profile", i)
-		x.Profile[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Variable {
-		m := v.PushIndex("variable", i)
-		x.Variable[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Rule {
-		m := v.PushIndex("rule", i)
-		x.Rule[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Ruleset {
-		m := v.PushIndex("ruleset", i)
-		x.Ruleset[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Setup != nil {
-		m := v.Push("setup")
-		x.Setup.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Test {
-		m := v.PushIndex("test", i)
-		x.Test[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Teardown != nil {
-		m := v.Push("teardown")
-		x.Teardown.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "origin", x.Origin)
+	validateSlice(v, "destination", x.Destination)
+	validatePtr(v, "metadata", x.Metadata)
+	validateSlice(v, "fixture", x.Fixture)
+	validateSlice(v, "profile", x.Profile)
+	validateSlice(v, "variable", x.Variable)
+	validateSlice(v, "rule", x.Rule)
+	validateSlice(v, "ruleset", x.Ruleset)
+	validatePtr(v, "setup", x.Setup)
+	validateSlice(v, "test", x.Test)
+	validatePtr(v, "teardown", x.Teardown)
 }
 
 // ResourceType returns "TestScript".
@@ -571,32 +433,16 @@ func (x *TestScriptOrigin) Validate() error {
 }
 
 func (x *TestScriptOrigin) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Index != nil || x.IndexExt != nil) {
 		v.Missing("index")
 	}
-	if x.IndexExt != nil {
-		m := v.Push("index")
-		x.IndexExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "index", x.IndexExt)
 	if !(x.Profile != nil) {
 		v.Missing("profile")
 	}
-	if x.Profile != nil {
-		m := v.Push("profile")
-		x.Profile.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "profile", x.Profile)
 }
 
 // TestScriptDestination is the backbone element TestScript.destination of FHIR STU3 (3.0.1).
@@ -672,32 +518,16 @@ func (x *TestScriptDestination) Validate() error {
 }
 
 func (x *TestScriptDestination) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Index != nil || x.IndexExt != nil) {
 		v.Missing("index")
 	}
-	if x.IndexExt != nil {
-		m := v.Push("index")
-		x.IndexExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "index", x.IndexExt)
 	if !(x.Profile != nil) {
 		v.Missing("profile")
 	}
-	if x.Profile != nil {
-		m := v.Push("profile")
-		x.Profile.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "profile", x.Profile)
 }
 
 // TestScriptMetadata is the backbone element TestScript.metadata of FHIR STU3 (3.0.1).
@@ -768,29 +598,13 @@ func (x *TestScriptMetadata) Validate() error {
 }
 
 func (x *TestScriptMetadata) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Link {
-		m := v.PushIndex("link", i)
-		x.Link[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "link", x.Link)
 	if !(len(x.Capability) > 0) {
 		v.Missing("capability")
 	}
-	for i := range x.Capability {
-		m := v.PushIndex("capability", i)
-		x.Capability[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "capability", x.Capability)
 }
 
 // TestScriptMetadataLink is the backbone element TestScript.metadata.link of FHIR STU3 (3.0.1).
@@ -873,29 +687,13 @@ func (x *TestScriptMetadataLink) Validate() error {
 }
 
 func (x *TestScriptMetadataLink) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
 		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "description", x.DescriptionExt)
 }
 
 // TestScriptMetadataCapability is the backbone element TestScript.metadata.capability of FHIR STU3 (3.0.1).
@@ -1023,58 +821,18 @@ func (x *TestScriptMetadataCapability) Validate() error {
 }
 
 func (x *TestScriptMetadataCapability) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.RequiredExt != nil {
-		m := v.Push("required")
-		x.RequiredExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValidatedExt != nil {
-		m := v.Push("validated")
-		x.ValidatedExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.OriginExt {
-		if e != nil {
-			m := v.PushIndex("origin", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
-	if x.DestinationExt != nil {
-		m := v.Push("destination")
-		x.DestinationExt.validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.LinkExt {
-		if e != nil {
-			m := v.PushIndex("link", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "required", x.RequiredExt)
+	validatePtr(v, "validated", x.ValidatedExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtrs(v, "origin", x.OriginExt)
+	validatePtr(v, "destination", x.DestinationExt)
+	validatePtrs(v, "link", x.LinkExt)
 	if !(x.Capabilities != nil) {
 		v.Missing("capabilities")
 	}
-	if x.Capabilities != nil {
-		m := v.Push("capabilities")
-		x.Capabilities.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "capabilities", x.Capabilities)
 }
 
 // TestScriptFixture is the backbone element TestScript.fixture of FHIR STU3 (3.0.1).
@@ -1160,31 +918,11 @@ func (x *TestScriptFixture) Validate() error {
 }
 
 func (x *TestScriptFixture) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.AutocreateExt != nil {
-		m := v.Push("autocreate")
-		x.AutocreateExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AutodeleteExt != nil {
-		m := v.Push("autodelete")
-		x.AutodeleteExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Resource != nil {
-		m := v.Push("resource")
-		x.Resource.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "autocreate", x.AutocreateExt)
+	validatePtr(v, "autodelete", x.AutodeleteExt)
+	validatePtr(v, "resource", x.Resource)
 }
 
 // TestScriptVariable is the backbone element TestScript.variable of FHIR STU3 (3.0.1).
@@ -1325,59 +1063,19 @@ func (x *TestScriptVariable) Validate() error {
 }
 
 func (x *TestScriptVariable) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DefaultValueExt != nil {
-		m := v.Push("defaultValue")
-		x.DefaultValueExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpressionExt != nil {
-		m := v.Push("expression")
-		x.ExpressionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.HeaderFieldExt != nil {
-		m := v.Push("headerField")
-		x.HeaderFieldExt.validate(v)
-		v.Pop(m)
-	}
-	if x.HintExt != nil {
-		m := v.Push("hint")
-		x.HintExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceIDExt != nil {
-		m := v.Push("sourceId")
-		x.SourceIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "defaultValue", x.DefaultValueExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "expression", x.ExpressionExt)
+	validatePtr(v, "headerField", x.HeaderFieldExt)
+	validatePtr(v, "hint", x.HintExt)
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "sourceId", x.SourceIDExt)
 	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
 		v.BadFormat("sourceId", -1, "id")
 	}
@@ -1451,29 +1149,13 @@ func (x *TestScriptRule) Validate() error {
 }
 
 func (x *TestScriptRule) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Resource != nil) {
 		v.Missing("resource")
 	}
-	if x.Resource != nil {
-		m := v.Push("resource")
-		x.Resource.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Param {
-		m := v.PushIndex("param", i)
-		x.Param[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "resource", x.Resource)
+	validateSlice(v, "param", x.Param)
 }
 
 // TestScriptRuleParam is the backbone element TestScript.rule.param of FHIR STU3 (3.0.1).
@@ -1554,29 +1236,13 @@ func (x *TestScriptRuleParam) Validate() error {
 }
 
 func (x *TestScriptRuleParam) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // TestScriptRuleset is the backbone element TestScript.ruleset of FHIR STU3 (3.0.1).
@@ -1647,32 +1313,16 @@ func (x *TestScriptRuleset) Validate() error {
 }
 
 func (x *TestScriptRuleset) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Resource != nil) {
 		v.Missing("resource")
 	}
-	if x.Resource != nil {
-		m := v.Push("resource")
-		x.Resource.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "resource", x.Resource)
 	if !(len(x.Rule) > 0) {
 		v.Missing("rule")
 	}
-	for i := range x.Rule {
-		m := v.PushIndex("rule", i)
-		x.Rule[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "rule", x.Rule)
 }
 
 // TestScriptRulesetRule is the backbone element TestScript.ruleset.rule of FHIR STU3 (3.0.1).
@@ -1748,32 +1398,16 @@ func (x *TestScriptRulesetRule) Validate() error {
 }
 
 func (x *TestScriptRulesetRule) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.RuleID != "" || x.RuleIDExt != nil) {
 		v.Missing("ruleId")
 	}
-	if x.RuleIDExt != nil {
-		m := v.Push("ruleId")
-		x.RuleIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "ruleId", x.RuleIDExt)
 	if x.RuleID != "" && !fhirjson.CheckID(x.RuleID) {
 		v.BadFormat("ruleId", -1, "id")
 	}
-	for i := range x.Param {
-		m := v.PushIndex("param", i)
-		x.Param[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "param", x.Param)
 }
 
 // TestScriptRulesetRuleParam is the backbone element TestScript.ruleset.rule.param of FHIR STU3 (3.0.1).
@@ -1856,29 +1490,13 @@ func (x *TestScriptRulesetRuleParam) Validate() error {
 }
 
 func (x *TestScriptRulesetRuleParam) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // TestScriptSetup is the backbone element TestScript.setup of FHIR STU3 (3.0.1).
@@ -1944,24 +1562,12 @@ func (x *TestScriptSetup) Validate() error {
 }
 
 func (x *TestScriptSetup) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Action) > 0) {
 		v.Missing("action")
 	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestScriptSetupAction is the backbone element TestScript.setup.action of FHIR STU3 (3.0.1).
@@ -2032,26 +1638,10 @@ func (x *TestScriptSetupAction) Validate() error {
 }
 
 func (x *TestScriptSetupAction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Operation != nil {
-		m := v.Push("operation")
-		x.Operation.validate(v)
-		v.Pop(m)
-	}
-	if x.Assert != nil {
-		m := v.Push("assert")
-		x.Assert.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
+	validatePtr(v, "assert", x.Assert)
 }
 
 // TestScriptSetupActionOperation is the backbone element TestScript.setup.action.operation of FHIR STU3 (3.0.1).
@@ -2268,117 +1858,45 @@ func (x *TestScriptSetupActionOperation) Validate() error {
 }
 
 func (x *TestScriptSetupActionOperation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Type != nil {
-		m := v.Push("type")
-		x.Type.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
 	if x.Resource != "" && !x.Resource.IsValid() {
 		v.BadCode("resource", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
-	if x.ResourceExt != nil {
-		m := v.Push("resource")
-		x.ResourceExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LabelExt != nil {
-		m := v.Push("label")
-		x.LabelExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "resource", x.ResourceExt)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if x.Accept != "" && !x.Accept.IsValid() {
 		v.BadCode("accept", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
-	if x.AcceptExt != nil {
-		m := v.Push("accept")
-		x.AcceptExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "accept", x.AcceptExt)
 	if x.ContentType != "" && !x.ContentType.IsValid() {
 		v.BadCode("contentType", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
-	if x.ContentTypeExt != nil {
-		m := v.Push("contentType")
-		x.ContentTypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DestinationExt != nil {
-		m := v.Push("destination")
-		x.DestinationExt.validate(v)
-		v.Pop(m)
-	}
-	if x.EncodeRequestURLExt != nil {
-		m := v.Push("encodeRequestUrl")
-		x.EncodeRequestURLExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OriginExt != nil {
-		m := v.Push("origin")
-		x.OriginExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ParamsExt != nil {
-		m := v.Push("params")
-		x.ParamsExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.RequestHeader {
-		m := v.PushIndex("requestHeader", i)
-		x.RequestHeader[i].validate(v)
-		v.Pop(m)
-	}
-	if x.RequestIDExt != nil {
-		m := v.Push("requestId")
-		x.RequestIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "destination", x.DestinationExt)
+	validatePtr(v, "encodeRequestUrl", x.EncodeRequestURLExt)
+	validatePtr(v, "origin", x.OriginExt)
+	validatePtr(v, "params", x.ParamsExt)
+	validateSlice(v, "requestHeader", x.RequestHeader)
+	validatePtr(v, "requestId", x.RequestIDExt)
 	if x.RequestID != "" && !fhirjson.CheckID(x.RequestID) {
 		v.BadFormat("requestId", -1, "id")
 	}
-	if x.ResponseIDExt != nil {
-		m := v.Push("responseId")
-		x.ResponseIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "responseId", x.ResponseIDExt)
 	if x.ResponseID != "" && !fhirjson.CheckID(x.ResponseID) {
 		v.BadFormat("responseId", -1, "id")
 	}
-	if x.SourceIDExt != nil {
-		m := v.Push("sourceId")
-		x.SourceIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "sourceId", x.SourceIDExt)
 	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
 		v.BadFormat("sourceId", -1, "id")
 	}
-	if x.TargetIDExt != nil {
-		m := v.Push("targetId")
-		x.TargetIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "targetId", x.TargetIDExt)
 	if x.TargetID != "" && !fhirjson.CheckID(x.TargetID) {
 		v.BadFormat("targetId", -1, "id")
 	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "url", x.URLExt)
 }
 
 // TestScriptSetupActionOperationRequestHeader is the backbone element TestScript.setup.action.operation.requestHeader of FHIR STU3 (3.0.1).
@@ -2465,32 +1983,16 @@ func (x *TestScriptSetupActionOperationRequestHeader) Validate() error {
 }
 
 func (x *TestScriptSetupActionOperationRequestHeader) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Field != "" || x.FieldExt != nil) {
 		v.Missing("field")
 	}
-	if x.FieldExt != nil {
-		m := v.Push("field")
-		x.FieldExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "field", x.FieldExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
 		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // TestScriptSetupActionAssert is the backbone element TestScript.setup.action.assert of FHIR STU3 (3.0.1).
@@ -2783,160 +2285,56 @@ func (x *TestScriptSetupActionAssert) Validate() error {
 }
 
 func (x *TestScriptSetupActionAssert) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LabelExt != nil {
-		m := v.Push("label")
-		x.LabelExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if x.Direction != "" && !x.Direction.IsValid() {
 		v.BadCode("direction", -1, "http://hl7.org/fhir/ValueSet/assert-direction-codes")
 	}
-	if x.DirectionExt != nil {
-		m := v.Push("direction")
-		x.DirectionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CompareToSourceIDExt != nil {
-		m := v.Push("compareToSourceId")
-		x.CompareToSourceIDExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CompareToSourceExpressionExt != nil {
-		m := v.Push("compareToSourceExpression")
-		x.CompareToSourceExpressionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CompareToSourcePathExt != nil {
-		m := v.Push("compareToSourcePath")
-		x.CompareToSourcePathExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "direction", x.DirectionExt)
+	validatePtr(v, "compareToSourceId", x.CompareToSourceIDExt)
+	validatePtr(v, "compareToSourceExpression", x.CompareToSourceExpressionExt)
+	validatePtr(v, "compareToSourcePath", x.CompareToSourcePathExt)
 	if x.ContentType != "" && !x.ContentType.IsValid() {
 		v.BadCode("contentType", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
-	if x.ContentTypeExt != nil {
-		m := v.Push("contentType")
-		x.ContentTypeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExpressionExt != nil {
-		m := v.Push("expression")
-		x.ExpressionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.HeaderFieldExt != nil {
-		m := v.Push("headerField")
-		x.HeaderFieldExt.validate(v)
-		v.Pop(m)
-	}
-	if x.MinimumIDExt != nil {
-		m := v.Push("minimumId")
-		x.MinimumIDExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NavigationLinksExt != nil {
-		m := v.Push("navigationLinks")
-		x.NavigationLinksExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "expression", x.ExpressionExt)
+	validatePtr(v, "headerField", x.HeaderFieldExt)
+	validatePtr(v, "minimumId", x.MinimumIDExt)
+	validatePtr(v, "navigationLinks", x.NavigationLinksExt)
 	if x.Operator != "" && !x.Operator.IsValid() {
 		v.BadCode("operator", -1, "http://hl7.org/fhir/ValueSet/assert-operator-codes")
 	}
-	if x.OperatorExt != nil {
-		m := v.Push("operator")
-		x.OperatorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PathExt != nil {
-		m := v.Push("path")
-		x.PathExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "operator", x.OperatorExt)
+	validatePtr(v, "path", x.PathExt)
 	if x.RequestMethod != "" && !x.RequestMethod.IsValid() {
 		v.BadCode("requestMethod", -1, "http://hl7.org/fhir/ValueSet/http-operations")
 	}
-	if x.RequestMethodExt != nil {
-		m := v.Push("requestMethod")
-		x.RequestMethodExt.validate(v)
-		v.Pop(m)
-	}
-	if x.RequestURLExt != nil {
-		m := v.Push("requestURL")
-		x.RequestURLExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "requestMethod", x.RequestMethodExt)
+	validatePtr(v, "requestURL", x.RequestURLExt)
 	if x.Resource != "" && !x.Resource.IsValid() {
 		v.BadCode("resource", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
-	if x.ResourceExt != nil {
-		m := v.Push("resource")
-		x.ResourceExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "resource", x.ResourceExt)
 	if x.Response != "" && !x.Response.IsValid() {
 		v.BadCode("response", -1, "http://hl7.org/fhir/ValueSet/assert-response-code-types")
 	}
-	if x.ResponseExt != nil {
-		m := v.Push("response")
-		x.ResponseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ResponseCodeExt != nil {
-		m := v.Push("responseCode")
-		x.ResponseCodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Rule != nil {
-		m := v.Push("rule")
-		x.Rule.validate(v)
-		v.Pop(m)
-	}
-	if x.Ruleset != nil {
-		m := v.Push("ruleset")
-		x.Ruleset.validate(v)
-		v.Pop(m)
-	}
-	if x.SourceIDExt != nil {
-		m := v.Push("sourceId")
-		x.SourceIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "response", x.ResponseExt)
+	validatePtr(v, "responseCode", x.ResponseCodeExt)
+	validatePtr(v, "rule", x.Rule)
+	validatePtr(v, "ruleset", x.Ruleset)
+	validatePtr(v, "sourceId", x.SourceIDExt)
 	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
 		v.BadFormat("sourceId", -1, "id")
 	}
-	if x.ValidateProfileIDExt != nil {
-		m := v.Push("validateProfileId")
-		x.ValidateProfileIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "validateProfileId", x.ValidateProfileIDExt)
 	if x.ValidateProfileID != "" && !fhirjson.CheckID(x.ValidateProfileID) {
 		v.BadFormat("validateProfileId", -1, "id")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
-	if x.WarningOnlyExt != nil {
-		m := v.Push("warningOnly")
-		x.WarningOnlyExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "warningOnly", x.WarningOnlyExt)
 }
 
 // TestScriptSetupActionAssertRule is the backbone element TestScript.setup.action.assert.rule of FHIR STU3 (3.0.1).
@@ -3018,32 +2416,16 @@ func (x *TestScriptSetupActionAssertRule) Validate() error {
 }
 
 func (x *TestScriptSetupActionAssertRule) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.RuleID != "" || x.RuleIDExt != nil) {
 		v.Missing("ruleId")
 	}
-	if x.RuleIDExt != nil {
-		m := v.Push("ruleId")
-		x.RuleIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "ruleId", x.RuleIDExt)
 	if x.RuleID != "" && !fhirjson.CheckID(x.RuleID) {
 		v.BadFormat("ruleId", -1, "id")
 	}
-	for i := range x.Param {
-		m := v.PushIndex("param", i)
-		x.Param[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "param", x.Param)
 }
 
 // TestScriptSetupActionAssertRuleParam is the backbone element TestScript.setup.action.assert.rule.param of FHIR STU3 (3.0.1).
@@ -3130,32 +2512,16 @@ func (x *TestScriptSetupActionAssertRuleParam) Validate() error {
 }
 
 func (x *TestScriptSetupActionAssertRuleParam) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
 		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // TestScriptSetupActionAssertRuleset is the backbone element TestScript.setup.action.assert.ruleset of FHIR STU3 (3.0.1).
@@ -3237,32 +2603,16 @@ func (x *TestScriptSetupActionAssertRuleset) Validate() error {
 }
 
 func (x *TestScriptSetupActionAssertRuleset) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.RulesetID != "" || x.RulesetIDExt != nil) {
 		v.Missing("rulesetId")
 	}
-	if x.RulesetIDExt != nil {
-		m := v.Push("rulesetId")
-		x.RulesetIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "rulesetId", x.RulesetIDExt)
 	if x.RulesetID != "" && !fhirjson.CheckID(x.RulesetID) {
 		v.BadFormat("rulesetId", -1, "id")
 	}
-	for i := range x.Rule {
-		m := v.PushIndex("rule", i)
-		x.Rule[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "rule", x.Rule)
 }
 
 // TestScriptSetupActionAssertRulesetRule is the backbone element TestScript.setup.action.assert.ruleset.rule of FHIR STU3 (3.0.1).
@@ -3344,32 +2694,16 @@ func (x *TestScriptSetupActionAssertRulesetRule) Validate() error {
 }
 
 func (x *TestScriptSetupActionAssertRulesetRule) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.RuleID != "" || x.RuleIDExt != nil) {
 		v.Missing("ruleId")
 	}
-	if x.RuleIDExt != nil {
-		m := v.Push("ruleId")
-		x.RuleIDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "ruleId", x.RuleIDExt)
 	if x.RuleID != "" && !fhirjson.CheckID(x.RuleID) {
 		v.BadFormat("ruleId", -1, "id")
 	}
-	for i := range x.Param {
-		m := v.PushIndex("param", i)
-		x.Param[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "param", x.Param)
 }
 
 // TestScriptSetupActionAssertRulesetRuleParam is the backbone element TestScript.setup.action.assert.ruleset.rule.param of FHIR STU3 (3.0.1).
@@ -3456,32 +2790,16 @@ func (x *TestScriptSetupActionAssertRulesetRuleParam) Validate() error {
 }
 
 func (x *TestScriptSetupActionAssertRulesetRuleParam) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
 		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // TestScriptTest is the backbone element TestScript.test of FHIR STU3 (3.0.1).
@@ -3567,34 +2885,14 @@ func (x *TestScriptTest) Validate() error {
 }
 
 func (x *TestScriptTest) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(len(x.Action) > 0) {
 		v.Missing("action")
 	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestScriptTestAction is the backbone element TestScript.test.action of FHIR STU3 (3.0.1).
@@ -3665,26 +2963,10 @@ func (x *TestScriptTestAction) Validate() error {
 }
 
 func (x *TestScriptTestAction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Operation != nil {
-		m := v.Push("operation")
-		x.Operation.validate(v)
-		v.Pop(m)
-	}
-	if x.Assert != nil {
-		m := v.Push("assert")
-		x.Assert.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
+	validatePtr(v, "assert", x.Assert)
 }
 
 // TestScriptTeardown is the backbone element TestScript.teardown of FHIR STU3 (3.0.1).
@@ -3750,24 +3032,12 @@ func (x *TestScriptTeardown) Validate() error {
 }
 
 func (x *TestScriptTeardown) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Action) > 0) {
 		v.Missing("action")
 	}
-	for i := range x.Action {
-		m := v.PushIndex("action", i)
-		x.Action[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestScriptTeardownAction is the backbone element TestScript.teardown.action of FHIR STU3 (3.0.1).
@@ -3835,22 +3105,10 @@ func (x *TestScriptTeardownAction) Validate() error {
 }
 
 func (x *TestScriptTeardownAction) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Operation != nil) {
 		v.Missing("operation")
 	}
-	if x.Operation != nil {
-		m := v.Push("operation")
-		x.Operation.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "operation", x.Operation)
 }

@@ -269,155 +269,45 @@ func (x *ValueSet) Validate() error {
 }
 
 func (x *ValueSet) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.URLExt != nil {
-		m := v.Push("url")
-		x.URLExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.TitleExt != nil {
-		m := v.Push("title")
-		x.TitleExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
 		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExperimentalExt != nil {
-		m := v.Push("experimental")
-		x.ExperimentalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DateExt != nil {
-		m := v.Push("date")
-		x.DateExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
 	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
 		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		m := v.Push("publisher")
-		x.PublisherExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contact {
-		m := v.PushIndex("contact", i)
-		x.Contact[i].validate(v)
-		v.Pop(m)
-	}
-	if x.DescriptionExt != nil {
-		m := v.Push("description")
-		x.DescriptionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.UseContext {
-		m := v.PushIndex("useContext", i)
-		x.UseContext[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Jurisdiction {
-		m := v.PushIndex("jurisdiction", i)
-		x.Jurisdiction[i].validate(v)
-		v.Pop(m)
-	}
-	if x.ImmutableExt != nil {
-		m := v.Push("immutable")
-		x.ImmutableExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PurposeExt != nil {
-		m := v.Push("purpose")
-		x.PurposeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CopyrightExt != nil {
-		m := v.Push("copyright")
-		x.CopyrightExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ExtensibleExt != nil {
-		m := v.Push("extensible")
-		x.ExtensibleExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Compose != nil {
-		m := v.Push("compose")
-		x.Compose.validate(v)
-		v.Pop(m)
-	}
-	if x.Expansion != nil {
-		m := v.Push("expansion")
-		x.Expansion.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "immutable", x.ImmutableExt)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "extensible", x.ExtensibleExt)
+	validatePtr(v, "compose", x.Compose)
+	validatePtr(v, "expansion", x.Expansion)
 }
 
 // ResourceType returns "ValueSet".
@@ -520,42 +410,18 @@ func (x *ValueSetCompose) Validate() error {
 }
 
 func (x *ValueSetCompose) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LockedDateExt != nil {
-		m := v.Push("lockedDate")
-		x.LockedDateExt.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "lockedDate", x.LockedDateExt)
 	if x.LockedDate != "" && !fhirjson.CheckDate(x.LockedDate) {
 		v.BadFormat("lockedDate", -1, "date")
 	}
-	if x.InactiveExt != nil {
-		m := v.Push("inactive")
-		x.InactiveExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "inactive", x.InactiveExt)
 	if !(len(x.Include) > 0) {
 		v.Missing("include")
 	}
-	for i := range x.Include {
-		m := v.PushIndex("include", i)
-		x.Include[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Exclude {
-		m := v.PushIndex("exclude", i)
-		x.Exclude[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "include", x.Include)
+	validateSlice(v, "exclude", x.Exclude)
 }
 
 // ValueSetComposeInclude is the backbone element ValueSet.compose.include of FHIR STU3 (3.0.1).
@@ -658,43 +524,13 @@ func (x *ValueSetComposeInclude) Validate() error {
 }
 
 func (x *ValueSetComposeInclude) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Concept {
-		m := v.PushIndex("concept", i)
-		x.Concept[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Filter {
-		m := v.PushIndex("filter", i)
-		x.Filter[i].validate(v)
-		v.Pop(m)
-	}
-	for i, e := range x.ValueSetExt {
-		if e != nil {
-			m := v.PushIndex("valueSet", i)
-			e.validate(v)
-			v.Pop(m)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "version", x.VersionExt)
+	validateSlice(v, "concept", x.Concept)
+	validateSlice(v, "filter", x.Filter)
+	validatePtrs(v, "valueSet", x.ValueSetExt)
 }
 
 // ValueSetComposeIncludeConcept is the backbone element ValueSet.compose.include.concept of FHIR STU3 (3.0.1).
@@ -784,34 +620,14 @@ func (x *ValueSetComposeIncludeConcept) Validate() error {
 }
 
 func (x *ValueSetComposeIncludeConcept) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
 		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Designation {
-		m := v.PushIndex("designation", i)
-		x.Designation[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validateSlice(v, "designation", x.Designation)
 }
 
 // ValueSetComposeIncludeConceptDesignation is the backbone element ValueSet.compose.include.concept.designation of FHIR STU3 (3.0.1).
@@ -903,34 +719,14 @@ func (x *ValueSetComposeIncludeConceptDesignation) Validate() error {
 }
 
 func (x *ValueSetComposeIncludeConceptDesignation) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Use != nil {
-		m := v.Push("use")
-		x.Use.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "use", x.Use)
 	if !(x.Value != "" || x.ValueExt != nil) {
 		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ValueSetComposeIncludeFilter is the backbone element ValueSet.compose.include.filter of FHIR STU3 (3.0.1).
@@ -1023,43 +819,23 @@ func (x *ValueSetComposeIncludeFilter) Validate() error {
 }
 
 func (x *ValueSetComposeIncludeFilter) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Property != "" || x.PropertyExt != nil) {
 		v.Missing("property")
 	}
-	if x.PropertyExt != nil {
-		m := v.Push("property")
-		x.PropertyExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "property", x.PropertyExt)
 	if !(x.Op != "" || x.OpExt != nil) {
 		v.Missing("op")
 	}
 	if x.Op != "" && !x.Op.IsValid() {
 		v.BadCode("op", -1, "http://hl7.org/fhir/ValueSet/filter-operator")
 	}
-	if x.OpExt != nil {
-		m := v.Push("op")
-		x.OpExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "op", x.OpExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
 		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		m := v.Push("value")
-		x.ValueExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ValueSetExpansion is the backbone element ValueSet.expansion of FHIR STU3 (3.0.1).
@@ -1170,55 +946,23 @@ func (x *ValueSetExpansion) Validate() error {
 }
 
 func (x *ValueSetExpansion) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != "" || x.IdentifierExt != nil) {
 		v.Missing("identifier")
 	}
-	if x.IdentifierExt != nil {
-		m := v.Push("identifier")
-		x.IdentifierExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "identifier", x.IdentifierExt)
 	if !(x.Timestamp != "" || x.TimestampExt != nil) {
 		v.Missing("timestamp")
 	}
-	if x.TimestampExt != nil {
-		m := v.Push("timestamp")
-		x.TimestampExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "timestamp", x.TimestampExt)
 	if x.Timestamp != "" && !fhirjson.CheckDateTime(x.Timestamp) {
 		v.BadFormat("timestamp", -1, "dateTime")
 	}
-	if x.TotalExt != nil {
-		m := v.Push("total")
-		x.TotalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.OffsetExt != nil {
-		m := v.Push("offset")
-		x.OffsetExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Parameter {
-		m := v.PushIndex("parameter", i)
-		x.Parameter[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contains {
-		m := v.PushIndex("contains", i)
-		x.Contains[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "total", x.TotalExt)
+	validatePtr(v, "offset", x.OffsetExt)
+	validateSlice(v, "parameter", x.Parameter)
+	validateSlice(v, "contains", x.Contains)
 }
 
 // ValueSetExpansionParameter is the backbone element ValueSet.expansion.parameter of FHIR STU3 (3.0.1).
@@ -1351,54 +1095,18 @@ func (x *ValueSetExpansionParameter) Validate() error {
 }
 
 func (x *ValueSetExpansionParameter) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
 		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		m := v.Push("name")
-		x.NameExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueStringExt != nil {
-		m := v.Push("valueString")
-		x.ValueStringExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueBooleanExt != nil {
-		m := v.Push("valueBoolean")
-		x.ValueBooleanExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueIntegerExt != nil {
-		m := v.Push("valueInteger")
-		x.ValueIntegerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueDecimalExt != nil {
-		m := v.Push("valueDecimal")
-		x.ValueDecimalExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueURIExt != nil {
-		m := v.Push("valueUri")
-		x.ValueURIExt.validate(v)
-		v.Pop(m)
-	}
-	if x.ValueCodeExt != nil {
-		m := v.Push("valueCode")
-		x.ValueCodeExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
 }
 
 // Value returns the value of ValueSet.expansion.parameter.value[x] that is set, or nil. It is one of:
@@ -1571,54 +1279,14 @@ func (x *ValueSetExpansionContains) Validate() error {
 }
 
 func (x *ValueSetExpansionContains) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.SystemExt != nil {
-		m := v.Push("system")
-		x.SystemExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AbstractExt != nil {
-		m := v.Push("abstract")
-		x.AbstractExt.validate(v)
-		v.Pop(m)
-	}
-	if x.InactiveExt != nil {
-		m := v.Push("inactive")
-		x.InactiveExt.validate(v)
-		v.Pop(m)
-	}
-	if x.VersionExt != nil {
-		m := v.Push("version")
-		x.VersionExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CodeExt != nil {
-		m := v.Push("code")
-		x.CodeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DisplayExt != nil {
-		m := v.Push("display")
-		x.DisplayExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Designation {
-		m := v.PushIndex("designation", i)
-		x.Designation[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Contains {
-		m := v.PushIndex("contains", i)
-		x.Contains[i].validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "abstract", x.AbstractExt)
+	validatePtr(v, "inactive", x.InactiveExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validateSlice(v, "designation", x.Designation)
+	validateSlice(v, "contains", x.Contains)
 }

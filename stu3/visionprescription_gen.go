@@ -164,102 +164,32 @@ func (x *VisionPrescription) Validate() error {
 }
 
 func (x *VisionPrescription) validate(v *fhirjson.Validator) {
-	if x.IDExt != nil {
-		m := v.Push("id")
-		x.IDExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		m := v.Push("meta")
-		x.Meta.validate(v)
-		v.Pop(m)
-	}
-	if x.ImplicitRulesExt != nil {
-		m := v.Push("implicitRules")
-		x.ImplicitRulesExt.validate(v)
-		v.Pop(m)
-	}
-	if x.LanguageExt != nil {
-		m := v.Push("language")
-		x.LanguageExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Text != nil {
-		m := v.Push("text")
-		x.Text.validate(v)
-		v.Pop(m)
-	}
-	for i, r := range x.Contained {
-		if r != nil {
-			m := v.PushIndex("contained", i)
-			r.validate(v)
-			v.Pop(m)
-		}
-	}
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Identifier {
-		m := v.PushIndex("identifier", i)
-		x.Identifier[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
 		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		m := v.Push("status")
-		x.StatusExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Patient != nil {
-		m := v.Push("patient")
-		x.Patient.validate(v)
-		v.Pop(m)
-	}
-	if x.Encounter != nil {
-		m := v.Push("encounter")
-		x.Encounter.validate(v)
-		v.Pop(m)
-	}
-	if x.DateWrittenExt != nil {
-		m := v.Push("dateWritten")
-		x.DateWrittenExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "dateWritten", x.DateWrittenExt)
 	if x.DateWritten != "" && !fhirjson.CheckDateTime(x.DateWritten) {
 		v.BadFormat("dateWritten", -1, "dateTime")
 	}
-	if x.Prescriber != nil {
-		m := v.Push("prescriber")
-		x.Prescriber.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonCodeableConcept != nil {
-		m := v.Push("reasonCodeableConcept")
-		x.ReasonCodeableConcept.validate(v)
-		v.Pop(m)
-	}
-	if x.ReasonReference != nil {
-		m := v.Push("reasonReference")
-		x.ReasonReference.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Dispense {
-		m := v.PushIndex("dispense", i)
-		x.Dispense[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "prescriber", x.Prescriber)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "dispense", x.Dispense)
 }
 
 // ResourceType returns "VisionPrescription".
@@ -493,95 +423,27 @@ func (x *VisionPrescriptionDispense) Validate() error {
 }
 
 func (x *VisionPrescriptionDispense) validate(v *fhirjson.Validator) {
-	for i := range x.Extension {
-		m := v.PushIndex("extension", i)
-		x.Extension[i].validate(v)
-		v.Pop(m)
-	}
-	for i := range x.ModifierExtension {
-		m := v.PushIndex("modifierExtension", i)
-		x.ModifierExtension[i].validate(v)
-		v.Pop(m)
-	}
-	if x.Product != nil {
-		m := v.Push("product")
-		x.Product.validate(v)
-		v.Pop(m)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "product", x.Product)
 	if x.Eye != "" && !x.Eye.IsValid() {
 		v.BadCode("eye", -1, "http://hl7.org/fhir/ValueSet/vision-eye-codes")
 	}
-	if x.EyeExt != nil {
-		m := v.Push("eye")
-		x.EyeExt.validate(v)
-		v.Pop(m)
-	}
-	if x.SphereExt != nil {
-		m := v.Push("sphere")
-		x.SphereExt.validate(v)
-		v.Pop(m)
-	}
-	if x.CylinderExt != nil {
-		m := v.Push("cylinder")
-		x.CylinderExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AxisExt != nil {
-		m := v.Push("axis")
-		x.AxisExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PrismExt != nil {
-		m := v.Push("prism")
-		x.PrismExt.validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "eye", x.EyeExt)
+	validatePtr(v, "sphere", x.SphereExt)
+	validatePtr(v, "cylinder", x.CylinderExt)
+	validatePtr(v, "axis", x.AxisExt)
+	validatePtr(v, "prism", x.PrismExt)
 	if x.Base != "" && !x.Base.IsValid() {
 		v.BadCode("base", -1, "http://hl7.org/fhir/ValueSet/vision-base-codes")
 	}
-	if x.BaseExt != nil {
-		m := v.Push("base")
-		x.BaseExt.validate(v)
-		v.Pop(m)
-	}
-	if x.AddExt != nil {
-		m := v.Push("add")
-		x.AddExt.validate(v)
-		v.Pop(m)
-	}
-	if x.PowerExt != nil {
-		m := v.Push("power")
-		x.PowerExt.validate(v)
-		v.Pop(m)
-	}
-	if x.BackCurveExt != nil {
-		m := v.Push("backCurve")
-		x.BackCurveExt.validate(v)
-		v.Pop(m)
-	}
-	if x.DiameterExt != nil {
-		m := v.Push("diameter")
-		x.DiameterExt.validate(v)
-		v.Pop(m)
-	}
-	if x.Duration != nil {
-		m := v.Push("duration")
-		x.Duration.validate(v)
-		v.Pop(m)
-	}
-	if x.ColorExt != nil {
-		m := v.Push("color")
-		x.ColorExt.validate(v)
-		v.Pop(m)
-	}
-	if x.BrandExt != nil {
-		m := v.Push("brand")
-		x.BrandExt.validate(v)
-		v.Pop(m)
-	}
-	for i := range x.Note {
-		m := v.PushIndex("note", i)
-		x.Note[i].validate(v)
-		v.Pop(m)
-	}
+	validatePtr(v, "base", x.BaseExt)
+	validatePtr(v, "add", x.AddExt)
+	validatePtr(v, "power", x.PowerExt)
+	validatePtr(v, "backCurve", x.BackCurveExt)
+	validatePtr(v, "diameter", x.DiameterExt)
+	validatePtr(v, "duration", x.Duration)
+	validatePtr(v, "color", x.ColorExt)
+	validatePtr(v, "brand", x.BrandExt)
+	validateSlice(v, "note", x.Note)
 }

@@ -430,9 +430,9 @@ func (g *generator) emitValidateField(o *out, f *field) {
 	}
 	if f.hasExt {
 		if f.many {
-			o.p("for i, e := range %sExt { if e != nil { m := v.PushIndex(%s, i); e.validate(v); v.Pop(m) } }", x, name)
+			o.p("validatePtrs(v, %s, %sExt)", name, x)
 		} else {
-			o.p("if %sExt != nil { m := v.Push(%s); %sExt.validate(v); v.Pop(m) }", x, name, x)
+			o.p("validatePtr(v, %s, %sExt)", name, x)
 		}
 	}
 	if f.prim != nil {
@@ -441,11 +441,13 @@ func (g *generator) emitValidateField(o *out, f *field) {
 	}
 	switch {
 	case f.many && f.resource:
-		o.p("for i, r := range %s { if r != nil { m := v.PushIndex(%s, i); r.validate(v); v.Pop(m) } }", x, name)
+		o.p("validateResources(v, %s, %s)", name, x)
+	case f.resource:
+		o.p("validateResource(v, %s, %s)", name, x)
 	case f.many:
-		o.p("for i := range %s { m := v.PushIndex(%s, i); %s[i].validate(v); v.Pop(m) }", x, name, x)
+		o.p("validateSlice(v, %s, %s)", name, x)
 	default:
-		o.p("if %s != nil { m := v.Push(%s); %s.validate(v); v.Pop(m) }", x, name, x)
+		o.p("validatePtr(v, %s, %s)", name, x)
 	}
 }
 
@@ -671,6 +673,62 @@ func decodeResources(d *fhirjson.Decoder, dst *[]Resource) error {
 	})
 	*dst = s
 	return err
+}
+
+// validatable is implemented by pointers to every generated type.
+type validatable interface{ validate(v *fhirjson.Validator) }
+
+func validatePtr[T any, P interface {
+	*T
+	validatable
+}](v *fhirjson.Validator, name string, x *T) {
+	if x != nil {
+		m := v.Push(name)
+		P(x).validate(v)
+		v.Pop(m)
+	}
+}
+
+func validatePtrs[T any, P interface {
+	*T
+	validatable
+}](v *fhirjson.Validator, name string, xs []*T) {
+	for i, x := range xs {
+		if x != nil {
+			m := v.PushIndex(name, i)
+			P(x).validate(v)
+			v.Pop(m)
+		}
+	}
+}
+
+func validateSlice[T any, P interface {
+	*T
+	validatable
+}](v *fhirjson.Validator, name string, xs []T) {
+	for i := range xs {
+		m := v.PushIndex(name, i)
+		P(&xs[i]).validate(v)
+		v.Pop(m)
+	}
+}
+
+func validateResource(v *fhirjson.Validator, name string, r Resource) {
+	if r != nil {
+		m := v.Push(name)
+		r.validate(v)
+		v.Pop(m)
+	}
+}
+
+func validateResources(v *fhirjson.Validator, name string, rs []Resource) {
+	for i, r := range rs {
+		if r != nil {
+			m := v.PushIndex(name, i)
+			r.validate(v)
+			v.Pop(m)
+		}
+	}
 }
 
 func encodeResourceField(e *fhirjson.Encoder, name string, r Resource) {
