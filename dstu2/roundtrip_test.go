@@ -74,3 +74,9 @@ func TestFHIRCommentsKept(t *testing.T) {
 		t.Errorf("fhir_comments not kept: %v %s\n%s", err, jsoncmp.Format(diffs, 5), out)
 	}
 }
+
+// TestHandMadeRoundTrips: primitive extensions with nulls, decimal and date
+// lexical forms and narrative survive a strict round trip unchanged.
+func TestHandMadeRoundTrips(t *testing.T) {
+	examplestest.HandMadeRoundTrips(t, codec, examplestest.CommonRoundTripCases)
+}

@@ -65,3 +65,9 @@ func TestFHIRCommentsRejected(t *testing.T) {
 		t.Errorf("path %q, want Patient.fhir_comments", p)
 	}
 }
+
+// TestHandMadeRoundTrips: primitive extensions with nulls, decimal and date
+// lexical forms and narrative survive a strict round trip unchanged.
+func TestHandMadeRoundTrips(t *testing.T) {
+	examplestest.HandMadeRoundTrips(t, codec, examplestest.CommonRoundTripCases)
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/patientsfhir/patientsfhir/fhirjson"
+	"github.com/patientsfhir/patientsfhir/internal/jsoncmp"
 )
 
 // DecodeCase is a document that strict decoding must reject with an error
@@ -216,5 +217,60 @@ func NoValuesInErrors[R Resource](t *testing.T, c Codec[R]) {
 	}
 	if err := r.Validate(); err == nil || strings.Contains(err.Error(), secret) {
 		t.Errorf("Validate = %v; want an issue that does not echo the value", err)
+	}
+}
+
+// RoundTripCase is a hand-made document that strict decoding must accept
+// and re-encode to semantically identical JSON. With MayReject, strict
+// decoding may instead refuse it with fhirjson.ErrInvalidValue (FHIR lets
+// an implementation reject some lexical forms, but never alter them).
+type RoundTripCase struct {
+	Name, Doc string
+	MayReject bool
+}
+
+// CommonRoundTripCases exercise what the issue calls out: primitive
+// extension arrays with nulls, decimal and date lexical forms, and
+// narrative that must not be HTML-escaped.
+var CommonRoundTripCases = []RoundTripCase{
+	{Name: "primitive extension arrays with nulls", Doc: `{"resourceType":"Patient","name":[{"given":["Peter",null,"James"],"_given":[null,{"id":"g2","extension":[{"url":"http://example.org/x","valueString":"Jim"}]},null]}]}`},
+	{Name: "extension on a primitive without value", Doc: `{"resourceType":"Patient","_birthDate":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"unknown"}]}}`},
+	{Name: "decimal trailing zeros and sign", Doc: `{"resourceType":"Observation","status":"final","code":{"text":"t"},"valueQuantity":{"value":1.50,"unit":"mg"},"referenceRange":[{"low":{"value":-0.000},"high":{"value":100.0}}]}`},
+	{Name: "decimal in an extension", Doc: `{"resourceType":"Patient","extension":[{"url":"http://example.org/d","valueDecimal":3.10}]}`},
+	{Name: "decimal with exponent", Doc: `{"resourceType":"Observation","status":"final","code":{"text":"t"},"valueQuantity":{"value":1e2}}`, MayReject: true},
+	{Name: "date and dateTime precision", Doc: `{"resourceType":"Patient","birthDate":"1974","deceasedDateTime":"2017-01"}`},
+	{Name: "instant fractional seconds and offset", Doc: `{"resourceType":"Observation","status":"final","code":{"text":"t"},"issued":"2017-01-01T10:00:00.1230+02:00","effectiveDateTime":"2017-01-01T10:00:00Z"}`},
+	{Name: "narrative markup and escapes", Doc: `{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">a &amp; b &lt; c \u00e9 \ud83d\ude00 \"q\" \\ \n</div>"}}`},
+	{Name: "integer and boolean choices", Doc: `{"resourceType":"Patient","multipleBirthInteger":2,"deceasedBoolean":false,"active":true}`},
+}
+
+// HandMadeRoundTrips checks every case as a sub-test. It also requires
+// narrative markup to come out unescaped ("<div", not "\u003cdiv").
+func HandMadeRoundTrips[R Resource](t *testing.T, c Codec[R], cases []RoundTripCase) {
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			r, err := c.Decode([]byte(tc.Doc))
+			if err != nil {
+				if tc.MayReject && errors.Is(err, fhirjson.ErrInvalidValue) {
+					t.Logf("rejected, as allowed: %v", err)
+					return
+				}
+				t.Fatalf("strict decode: %v", err)
+			}
+			out, err := c.Encode(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			diffs, err := jsoncmp.Diff([]byte(tc.Doc), out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(diffs) > 0 {
+				t.Errorf("round trip changed the document:\n%s\nencoded: %s", jsoncmp.Format(diffs, 8), out)
+			}
+			if strings.Contains(tc.Doc, `"div":"<div`) && !strings.Contains(string(out), `"div":"<div`) {
+				t.Errorf("narrative was escaped: %s", out)
+			}
+		})
 	}
 }
