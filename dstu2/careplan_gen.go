@@ -678,6 +678,12 @@ func (x *CarePlanActivityDetail) Validate() error {
 }
 
 func (x *CarePlanActivityDetail) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ScheduledTiming != nil, x.ScheduledPeriod != nil, x.ScheduledString != "" || x.ScheduledStringExt != nil) > 1 {
+		v.OneOf("scheduled[x]")
+	}
+	if fhirjson.CountSet(x.ProductCodeableConcept != nil, x.ProductReference != nil) > 1 {
+		v.OneOf("product[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

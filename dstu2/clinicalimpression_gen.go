@@ -229,6 +229,9 @@ func (x *ClinicalImpression) Validate() error {
 }
 
 func (x *ClinicalImpression) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TriggerCodeableConcept != nil, x.TriggerReference != nil) > 1 {
+		v.OneOf("trigger[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

@@ -317,6 +317,9 @@ func (x *CommunicationPayload) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
 	}
+	if fhirjson.CountSet(x.ContentString != "" || x.ContentStringExt != nil, x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

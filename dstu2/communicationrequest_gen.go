@@ -199,6 +199,9 @@ func (x *CommunicationRequest) Validate() error {
 }
 
 func (x *CommunicationRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ScheduledDateTime != "" || x.ScheduledDateTimeExt != nil, x.ScheduledPeriod != nil) > 1 {
+		v.OneOf("scheduled[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -354,6 +357,9 @@ func (x *CommunicationRequestPayload) Validate() error {
 func (x *CommunicationRequestPayload) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
+	}
+	if fhirjson.CountSet(x.ContentString != "" || x.ContentStringExt != nil, x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

@@ -262,8 +262,14 @@ func (x *ConceptMap) validate(v *fhirjson.Validator) {
 	if x.SourceType() == "" {
 		v.Missing("source[x]")
 	}
+	if fhirjson.CountSet(x.SourceURI != "" || x.SourceURIExt != nil, x.SourceReference != nil) > 1 {
+		v.OneOf("source[x]")
+	}
 	if x.TargetType() == "" {
 		v.Missing("target[x]")
+	}
+	if fhirjson.CountSet(x.TargetURI != "" || x.TargetURIExt != nil, x.TargetReference != nil) > 1 {
+		v.OneOf("target[x]")
 	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {

@@ -209,6 +209,9 @@ func (x *Contract) Validate() error {
 }
 
 func (x *Contract) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.BindingAttachment != nil, x.BindingReference != nil) > 1 {
+		v.OneOf("binding[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -478,6 +481,9 @@ func (x *ContractValuedItem) Validate() error {
 }
 
 func (x *ContractValuedItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EntityCodeableConcept != nil, x.EntityReference != nil) > 1 {
+		v.OneOf("entity[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
@@ -968,6 +974,9 @@ func (x *ContractTermValuedItem) Validate() error {
 }
 
 func (x *ContractTermValuedItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EntityCodeableConcept != nil, x.EntityReference != nil) > 1 {
+		v.OneOf("entity[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
@@ -1082,6 +1091,9 @@ func (x *ContractFriendly) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
 	}
+	if fhirjson.CountSet(x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
@@ -1186,6 +1198,9 @@ func (x *ContractLegal) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
 	}
+	if fhirjson.CountSet(x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
@@ -1289,6 +1304,9 @@ func (x *ContractRule) Validate() error {
 func (x *ContractRule) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
+	}
+	if fhirjson.CountSet(x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
 	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

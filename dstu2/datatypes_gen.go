@@ -381,6 +381,9 @@ func (x *Annotation) Validate() error {
 }
 
 func (x *Annotation) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AuthorReference != nil, x.AuthorString != "" || x.AuthorStringExt != nil) > 1 {
+		v.OneOf("author[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
@@ -3095,6 +3098,24 @@ func (x *ElementDefinition) Validate() error {
 }
 
 func (x *ElementDefinition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DefaultValueBoolean != nil || x.DefaultValueBooleanExt != nil, x.DefaultValueInteger != nil || x.DefaultValueIntegerExt != nil, !x.DefaultValueDecimal.IsZero() || x.DefaultValueDecimalExt != nil, x.DefaultValueBase64Binary != "" || x.DefaultValueBase64BinaryExt != nil, x.DefaultValueInstant != "" || x.DefaultValueInstantExt != nil, x.DefaultValueString != "" || x.DefaultValueStringExt != nil, x.DefaultValueURI != "" || x.DefaultValueURIExt != nil, x.DefaultValueDate != "" || x.DefaultValueDateExt != nil, x.DefaultValueDateTime != "" || x.DefaultValueDateTimeExt != nil, x.DefaultValueTime != "" || x.DefaultValueTimeExt != nil, x.DefaultValueCode != "" || x.DefaultValueCodeExt != nil, x.DefaultValueOid != "" || x.DefaultValueOidExt != nil, x.DefaultValueID != "" || x.DefaultValueIDExt != nil, x.DefaultValueUnsignedInt != nil || x.DefaultValueUnsignedIntExt != nil, x.DefaultValuePositiveInt != nil || x.DefaultValuePositiveIntExt != nil, x.DefaultValueMarkdown != "" || x.DefaultValueMarkdownExt != nil, x.DefaultValueAnnotation != nil, x.DefaultValueAttachment != nil, x.DefaultValueIdentifier != nil, x.DefaultValueCodeableConcept != nil, x.DefaultValueCoding != nil, x.DefaultValueQuantity != nil, x.DefaultValueRange != nil, x.DefaultValuePeriod != nil, x.DefaultValueRatio != nil, x.DefaultValueSampledData != nil, x.DefaultValueSignature != nil, x.DefaultValueHumanName != nil, x.DefaultValueAddress != nil, x.DefaultValueContactPoint != nil, x.DefaultValueTiming != nil, x.DefaultValueReference != nil, x.DefaultValueMeta != nil) > 1 {
+		v.OneOf("defaultValue[x]")
+	}
+	if fhirjson.CountSet(x.FixedBoolean != nil || x.FixedBooleanExt != nil, x.FixedInteger != nil || x.FixedIntegerExt != nil, !x.FixedDecimal.IsZero() || x.FixedDecimalExt != nil, x.FixedBase64Binary != "" || x.FixedBase64BinaryExt != nil, x.FixedInstant != "" || x.FixedInstantExt != nil, x.FixedString != "" || x.FixedStringExt != nil, x.FixedURI != "" || x.FixedURIExt != nil, x.FixedDate != "" || x.FixedDateExt != nil, x.FixedDateTime != "" || x.FixedDateTimeExt != nil, x.FixedTime != "" || x.FixedTimeExt != nil, x.FixedCode != "" || x.FixedCodeExt != nil, x.FixedOid != "" || x.FixedOidExt != nil, x.FixedID != "" || x.FixedIDExt != nil, x.FixedUnsignedInt != nil || x.FixedUnsignedIntExt != nil, x.FixedPositiveInt != nil || x.FixedPositiveIntExt != nil, x.FixedMarkdown != "" || x.FixedMarkdownExt != nil, x.FixedAnnotation != nil, x.FixedAttachment != nil, x.FixedIdentifier != nil, x.FixedCodeableConcept != nil, x.FixedCoding != nil, x.FixedQuantity != nil, x.FixedRange != nil, x.FixedPeriod != nil, x.FixedRatio != nil, x.FixedSampledData != nil, x.FixedSignature != nil, x.FixedHumanName != nil, x.FixedAddress != nil, x.FixedContactPoint != nil, x.FixedTiming != nil, x.FixedReference != nil, x.FixedMeta != nil) > 1 {
+		v.OneOf("fixed[x]")
+	}
+	if fhirjson.CountSet(x.PatternBoolean != nil || x.PatternBooleanExt != nil, x.PatternInteger != nil || x.PatternIntegerExt != nil, !x.PatternDecimal.IsZero() || x.PatternDecimalExt != nil, x.PatternBase64Binary != "" || x.PatternBase64BinaryExt != nil, x.PatternInstant != "" || x.PatternInstantExt != nil, x.PatternString != "" || x.PatternStringExt != nil, x.PatternURI != "" || x.PatternURIExt != nil, x.PatternDate != "" || x.PatternDateExt != nil, x.PatternDateTime != "" || x.PatternDateTimeExt != nil, x.PatternTime != "" || x.PatternTimeExt != nil, x.PatternCode != "" || x.PatternCodeExt != nil, x.PatternOid != "" || x.PatternOidExt != nil, x.PatternID != "" || x.PatternIDExt != nil, x.PatternUnsignedInt != nil || x.PatternUnsignedIntExt != nil, x.PatternPositiveInt != nil || x.PatternPositiveIntExt != nil, x.PatternMarkdown != "" || x.PatternMarkdownExt != nil, x.PatternAnnotation != nil, x.PatternAttachment != nil, x.PatternIdentifier != nil, x.PatternCodeableConcept != nil, x.PatternCoding != nil, x.PatternQuantity != nil, x.PatternRange != nil, x.PatternPeriod != nil, x.PatternRatio != nil, x.PatternSampledData != nil, x.PatternSignature != nil, x.PatternHumanName != nil, x.PatternAddress != nil, x.PatternContactPoint != nil, x.PatternTiming != nil, x.PatternReference != nil, x.PatternMeta != nil) > 1 {
+		v.OneOf("pattern[x]")
+	}
+	if fhirjson.CountSet(x.ExampleBoolean != nil || x.ExampleBooleanExt != nil, x.ExampleInteger != nil || x.ExampleIntegerExt != nil, !x.ExampleDecimal.IsZero() || x.ExampleDecimalExt != nil, x.ExampleBase64Binary != "" || x.ExampleBase64BinaryExt != nil, x.ExampleInstant != "" || x.ExampleInstantExt != nil, x.ExampleString != "" || x.ExampleStringExt != nil, x.ExampleURI != "" || x.ExampleURIExt != nil, x.ExampleDate != "" || x.ExampleDateExt != nil, x.ExampleDateTime != "" || x.ExampleDateTimeExt != nil, x.ExampleTime != "" || x.ExampleTimeExt != nil, x.ExampleCode != "" || x.ExampleCodeExt != nil, x.ExampleOid != "" || x.ExampleOidExt != nil, x.ExampleID != "" || x.ExampleIDExt != nil, x.ExampleUnsignedInt != nil || x.ExampleUnsignedIntExt != nil, x.ExamplePositiveInt != nil || x.ExamplePositiveIntExt != nil, x.ExampleMarkdown != "" || x.ExampleMarkdownExt != nil, x.ExampleAnnotation != nil, x.ExampleAttachment != nil, x.ExampleIdentifier != nil, x.ExampleCodeableConcept != nil, x.ExampleCoding != nil, x.ExampleQuantity != nil, x.ExampleRange != nil, x.ExamplePeriod != nil, x.ExampleRatio != nil, x.ExampleSampledData != nil, x.ExampleSignature != nil, x.ExampleHumanName != nil, x.ExampleAddress != nil, x.ExampleContactPoint != nil, x.ExampleTiming != nil, x.ExampleReference != nil, x.ExampleMeta != nil) > 1 {
+		v.OneOf("example[x]")
+	}
+	if fhirjson.CountSet(x.MinValueBoolean != nil || x.MinValueBooleanExt != nil, x.MinValueInteger != nil || x.MinValueIntegerExt != nil, !x.MinValueDecimal.IsZero() || x.MinValueDecimalExt != nil, x.MinValueBase64Binary != "" || x.MinValueBase64BinaryExt != nil, x.MinValueInstant != "" || x.MinValueInstantExt != nil, x.MinValueString != "" || x.MinValueStringExt != nil, x.MinValueURI != "" || x.MinValueURIExt != nil, x.MinValueDate != "" || x.MinValueDateExt != nil, x.MinValueDateTime != "" || x.MinValueDateTimeExt != nil, x.MinValueTime != "" || x.MinValueTimeExt != nil, x.MinValueCode != "" || x.MinValueCodeExt != nil, x.MinValueOid != "" || x.MinValueOidExt != nil, x.MinValueID != "" || x.MinValueIDExt != nil, x.MinValueUnsignedInt != nil || x.MinValueUnsignedIntExt != nil, x.MinValuePositiveInt != nil || x.MinValuePositiveIntExt != nil, x.MinValueMarkdown != "" || x.MinValueMarkdownExt != nil, x.MinValueAnnotation != nil, x.MinValueAttachment != nil, x.MinValueIdentifier != nil, x.MinValueCodeableConcept != nil, x.MinValueCoding != nil, x.MinValueQuantity != nil, x.MinValueRange != nil, x.MinValuePeriod != nil, x.MinValueRatio != nil, x.MinValueSampledData != nil, x.MinValueSignature != nil, x.MinValueHumanName != nil, x.MinValueAddress != nil, x.MinValueContactPoint != nil, x.MinValueTiming != nil, x.MinValueReference != nil, x.MinValueMeta != nil) > 1 {
+		v.OneOf("minValue[x]")
+	}
+	if fhirjson.CountSet(x.MaxValueBoolean != nil || x.MaxValueBooleanExt != nil, x.MaxValueInteger != nil || x.MaxValueIntegerExt != nil, !x.MaxValueDecimal.IsZero() || x.MaxValueDecimalExt != nil, x.MaxValueBase64Binary != "" || x.MaxValueBase64BinaryExt != nil, x.MaxValueInstant != "" || x.MaxValueInstantExt != nil, x.MaxValueString != "" || x.MaxValueStringExt != nil, x.MaxValueURI != "" || x.MaxValueURIExt != nil, x.MaxValueDate != "" || x.MaxValueDateExt != nil, x.MaxValueDateTime != "" || x.MaxValueDateTimeExt != nil, x.MaxValueTime != "" || x.MaxValueTimeExt != nil, x.MaxValueCode != "" || x.MaxValueCodeExt != nil, x.MaxValueOid != "" || x.MaxValueOidExt != nil, x.MaxValueID != "" || x.MaxValueIDExt != nil, x.MaxValueUnsignedInt != nil || x.MaxValueUnsignedIntExt != nil, x.MaxValuePositiveInt != nil || x.MaxValuePositiveIntExt != nil, x.MaxValueMarkdown != "" || x.MaxValueMarkdownExt != nil, x.MaxValueAnnotation != nil, x.MaxValueAttachment != nil, x.MaxValueIdentifier != nil, x.MaxValueCodeableConcept != nil, x.MaxValueCoding != nil, x.MaxValueQuantity != nil, x.MaxValueRange != nil, x.MaxValuePeriod != nil, x.MaxValueRatio != nil, x.MaxValueSampledData != nil, x.MaxValueSignature != nil, x.MaxValueHumanName != nil, x.MaxValueAddress != nil, x.MaxValueContactPoint != nil, x.MaxValueTiming != nil, x.MaxValueReference != nil, x.MaxValueMeta != nil) > 1 {
+		v.OneOf("maxValue[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
@@ -4890,6 +4911,9 @@ func (x *ElementDefinitionBinding) Validate() error {
 }
 
 func (x *ElementDefinitionBinding) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueSetURI != "" || x.ValueSetURIExt != nil, x.ValueSetReference != nil) > 1 {
+		v.OneOf("valueSet[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
@@ -5336,6 +5360,9 @@ func (x *Extension) Validate() error {
 }
 
 func (x *Extension) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueIdentifier != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValuePeriod != nil, x.ValueRatio != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueHumanName != nil, x.ValueAddress != nil, x.ValueContactPoint != nil, x.ValueTiming != nil, x.ValueReference != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
@@ -6784,6 +6811,9 @@ func (x *Signature) validate(v *fhirjson.Validator) {
 	if x.WhoType() == "" {
 		v.Missing("who[x]")
 	}
+	if fhirjson.CountSet(x.WhoURI != "" || x.WhoURIExt != nil, x.WhoReference != nil) > 1 {
+		v.OneOf("who[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
@@ -7193,6 +7223,9 @@ func (x *TimingRepeat) Validate() error {
 }
 
 func (x *TimingRepeat) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.BoundsQuantity != nil, x.BoundsRange != nil, x.BoundsPeriod != nil) > 1 {
+		v.OneOf("bounds[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

@@ -222,6 +222,9 @@ func (x *DiagnosticReport) validate(v *fhirjson.Validator) {
 	if x.EffectiveType() == "" {
 		v.Missing("effective[x]")
 	}
+	if fhirjson.CountSet(x.EffectiveDateTime != "" || x.EffectiveDateTimeExt != nil, x.EffectivePeriod != nil) > 1 {
+		v.OneOf("effective[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

@@ -259,6 +259,15 @@ func (x *FamilyMemberHistory) Validate() error {
 }
 
 func (x *FamilyMemberHistory) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.BornPeriod != nil, x.BornDate != "" || x.BornDateExt != nil, x.BornString != "" || x.BornStringExt != nil) > 1 {
+		v.OneOf("born[x]")
+	}
+	if fhirjson.CountSet(x.AgeQuantity != nil, x.AgeRange != nil, x.AgeString != "" || x.AgeStringExt != nil) > 1 {
+		v.OneOf("age[x]")
+	}
+	if fhirjson.CountSet(x.DeceasedBoolean != nil || x.DeceasedBooleanExt != nil, x.DeceasedQuantity != nil, x.DeceasedRange != nil, x.DeceasedDate != "" || x.DeceasedDateExt != nil, x.DeceasedString != "" || x.DeceasedStringExt != nil) > 1 {
+		v.OneOf("deceased[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -520,6 +529,9 @@ func (x *FamilyMemberHistoryCondition) Validate() error {
 }
 
 func (x *FamilyMemberHistoryCondition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OnsetQuantity != nil, x.OnsetRange != nil, x.OnsetPeriod != nil, x.OnsetString != "" || x.OnsetStringExt != nil) > 1 {
+		v.OneOf("onset[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

@@ -214,6 +214,12 @@ func (x *Goal) Validate() error {
 }
 
 func (x *Goal) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.StartDate != "" || x.StartDateExt != nil, x.StartCodeableConcept != nil) > 1 {
+		v.OneOf("start[x]")
+	}
+	if fhirjson.CountSet(x.TargetDate != "" || x.TargetDateExt != nil, x.TargetQuantity != nil) > 1 {
+		v.OneOf("target[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -389,6 +395,9 @@ func (x *GoalOutcome) Validate() error {
 }
 
 func (x *GoalOutcome) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ResultCodeableConcept != nil, x.ResultReference != nil) > 1 {
+		v.OneOf("result[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

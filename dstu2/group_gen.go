@@ -320,6 +320,9 @@ func (x *GroupCharacteristic) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
 	}
+	if fhirjson.CountSet(x.ValueCodeableConcept != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueQuantity != nil, x.ValueRange != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

@@ -727,6 +727,9 @@ func (x *ImplementationGuidePackageResource) validate(v *fhirjson.Validator) {
 	if x.SourceType() == "" {
 		v.Missing("source[x]")
 	}
+	if fhirjson.CountSet(x.SourceURI != "" || x.SourceURIExt != nil, x.SourceReference != nil) > 1 {
+		v.OneOf("source[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

@@ -214,8 +214,14 @@ func (x *MedicationAdministration) validate(v *fhirjson.Validator) {
 	if x.EffectiveTimeType() == "" {
 		v.Missing("effectiveTime[x]")
 	}
+	if fhirjson.CountSet(x.EffectiveTimeDateTime != "" || x.EffectiveTimeDateTimeExt != nil, x.EffectiveTimePeriod != nil) > 1 {
+		v.OneOf("effectiveTime[x]")
+	}
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
+	}
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
 	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
@@ -425,6 +431,12 @@ func (x *MedicationAdministrationDosage) Validate() error {
 }
 
 func (x *MedicationAdministrationDosage) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.SiteCodeableConcept != nil, x.SiteReference != nil) > 1 {
+		v.OneOf("site[x]")
+	}
+	if fhirjson.CountSet(x.RateRatio != nil, x.RateRange != nil) > 1 {
+		v.OneOf("rate[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

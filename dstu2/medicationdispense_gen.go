@@ -217,6 +217,9 @@ func (x *MedicationDispense) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
 	}
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -436,6 +439,18 @@ func (x *MedicationDispenseDosageInstruction) Validate() error {
 }
 
 func (x *MedicationDispenseDosageInstruction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AsNeededBoolean != nil || x.AsNeededBooleanExt != nil, x.AsNeededCodeableConcept != nil) > 1 {
+		v.OneOf("asNeeded[x]")
+	}
+	if fhirjson.CountSet(x.SiteCodeableConcept != nil, x.SiteReference != nil) > 1 {
+		v.OneOf("site[x]")
+	}
+	if fhirjson.CountSet(x.DoseRange != nil, x.DoseQuantity != nil) > 1 {
+		v.OneOf("dose[x]")
+	}
+	if fhirjson.CountSet(x.RateRatio != nil, x.RateRange != nil) > 1 {
+		v.OneOf("rate[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

@@ -214,8 +214,17 @@ func (x *MedicationStatement) Validate() error {
 }
 
 func (x *MedicationStatement) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonForUseCodeableConcept != nil, x.ReasonForUseReference != nil) > 1 {
+		v.OneOf("reasonForUse[x]")
+	}
+	if fhirjson.CountSet(x.EffectiveDateTime != "" || x.EffectiveDateTimeExt != nil, x.EffectivePeriod != nil) > 1 {
+		v.OneOf("effective[x]")
+	}
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
+	}
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
 	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
@@ -480,6 +489,18 @@ func (x *MedicationStatementDosage) Validate() error {
 }
 
 func (x *MedicationStatementDosage) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AsNeededBoolean != nil || x.AsNeededBooleanExt != nil, x.AsNeededCodeableConcept != nil) > 1 {
+		v.OneOf("asNeeded[x]")
+	}
+	if fhirjson.CountSet(x.SiteCodeableConcept != nil, x.SiteReference != nil) > 1 {
+		v.OneOf("site[x]")
+	}
+	if fhirjson.CountSet(x.QuantityQuantity != nil, x.QuantityRange != nil) > 1 {
+		v.OneOf("quantity[x]")
+	}
+	if fhirjson.CountSet(x.RateRatio != nil, x.RateRange != nil) > 1 {
+		v.OneOf("rate[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

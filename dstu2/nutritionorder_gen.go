@@ -825,6 +825,9 @@ func (x *NutritionOrderEnteralFormulaAdministration) Validate() error {
 }
 
 func (x *NutritionOrderEnteralFormulaAdministration) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.RateQuantity != nil, x.RateRatio != nil) > 1 {
+		v.OneOf("rate[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

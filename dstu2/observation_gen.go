@@ -294,6 +294,12 @@ func (x *Observation) Validate() error {
 }
 
 func (x *Observation) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EffectiveDateTime != "" || x.EffectiveDateTimeExt != nil, x.EffectivePeriod != nil) > 1 {
+		v.OneOf("effective[x]")
+	}
+	if fhirjson.CountSet(x.ValueQuantity != nil, x.ValueCodeableConcept != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueSampledData != nil, x.ValueAttachment != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValuePeriod != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -778,6 +784,9 @@ func (x *ObservationComponent) Validate() error {
 }
 
 func (x *ObservationComponent) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueQuantity != nil, x.ValueCodeableConcept != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueSampledData != nil, x.ValueAttachment != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValuePeriod != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

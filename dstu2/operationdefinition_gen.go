@@ -705,6 +705,9 @@ func (x *OperationDefinitionParameterBinding) validate(v *fhirjson.Validator) {
 	if x.ValueSetType() == "" {
 		v.Missing("valueSet[x]")
 	}
+	if fhirjson.CountSet(x.ValueSetURI != "" || x.ValueSetURIExt != nil, x.ValueSetReference != nil) > 1 {
+		v.OneOf("valueSet[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

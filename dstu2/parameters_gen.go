@@ -439,6 +439,9 @@ func (x *ParametersParameter) Validate() error {
 }
 
 func (x *ParametersParameter) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueIdentifier != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValuePeriod != nil, x.ValueRatio != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueHumanName != nil, x.ValueAddress != nil, x.ValueContactPoint != nil, x.ValueTiming != nil, x.ValueReference != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

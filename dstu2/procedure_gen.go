@@ -239,6 +239,12 @@ func (x *Procedure) Validate() error {
 }
 
 func (x *Procedure) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
+	}
+	if fhirjson.CountSet(x.PerformedDateTime != "" || x.PerformedDateTimeExt != nil, x.PerformedPeriod != nil) > 1 {
+		v.OneOf("performed[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

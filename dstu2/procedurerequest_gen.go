@@ -224,6 +224,15 @@ func (x *ProcedureRequest) Validate() error {
 }
 
 func (x *ProcedureRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
+	}
+	if fhirjson.CountSet(x.ScheduledDateTime != "" || x.ScheduledDateTimeExt != nil, x.ScheduledPeriod != nil, x.ScheduledTiming != nil) > 1 {
+		v.OneOf("scheduled[x]")
+	}
+	if fhirjson.CountSet(x.AsNeededBoolean != nil || x.AsNeededBooleanExt != nil, x.AsNeededCodeableConcept != nil) > 1 {
+		v.OneOf("asNeeded[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

@@ -603,6 +603,9 @@ func (x *QuestionnaireResponseGroupQuestionAnswer) Validate() error {
 }
 
 func (x *QuestionnaireResponseGroupQuestionAnswer) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueBoolean != nil || x.ValueBooleanExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAttachment != nil, x.ValueCoding != nil, x.ValueQuantity != nil, x.ValueReference != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

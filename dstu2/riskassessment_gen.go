@@ -322,6 +322,12 @@ func (x *RiskAssessmentPrediction) Validate() error {
 }
 
 func (x *RiskAssessmentPrediction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(!x.ProbabilityDecimal.IsZero() || x.ProbabilityDecimalExt != nil, x.ProbabilityRange != nil, x.ProbabilityCodeableConcept != nil) > 1 {
+		v.OneOf("probability[x]")
+	}
+	if fhirjson.CountSet(x.WhenPeriod != nil, x.WhenRange != nil) > 1 {
+		v.OneOf("when[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

@@ -316,6 +316,9 @@ func (x *SpecimenCollection) Validate() error {
 }
 
 func (x *SpecimenCollection) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.CollectedDateTime != "" || x.CollectedDateTimeExt != nil, x.CollectedPeriod != nil) > 1 {
+		v.OneOf("collected[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}
@@ -543,6 +546,9 @@ func (x *SpecimenContainer) Validate() error {
 }
 
 func (x *SpecimenContainer) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AdditiveCodeableConcept != nil, x.AdditiveReference != nil) > 1 {
+		v.OneOf("additive[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

@@ -1409,6 +1409,9 @@ func (x *ValueSetExpansionParameter) Validate() error {
 }
 
 func (x *ValueSetExpansionParameter) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueString != "" || x.ValueStringExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
 	}

@@ -2,7 +2,6 @@ package fhirjson
 
 import (
 	"errors"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -486,16 +485,9 @@ func (d *Decoder) CheckResourceType(want string) error {
 		return err
 	}
 	if s != want {
-		return d.errAt(ErrResourceType, "resourceType "+strconv.Quote(truncate(s))+" where "+want+" was expected")
+		return d.errAt(ErrResourceType, "resourceType does not match: expected "+want)
 	}
 	return nil
-}
-
-func truncate(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
 }
 
 // Unknown handles a member that the type does not define: in lenient mode
@@ -509,8 +501,57 @@ func (d *Decoder) Unknown(key string, u *Unknown) error {
 	if err != nil {
 		return err
 	}
-	*u = append(*u, UnknownMember{Name: key, Value: raw})
+	*u = append(*u, UnknownMember{Name: key, Value: compact(raw)})
 	return nil
+}
+
+// compact removes the whitespace between the tokens of the valid JSON text
+// s, so that kept members are re-encoded compactly.
+func compact(s string) string {
+	i := 0
+	inStr := false
+	for ; i < len(s); i++ {
+		c := s[i]
+		if inStr {
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inStr = false
+			}
+			continue
+		}
+		if c == '"' {
+			inStr = true
+		} else if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			break
+		}
+	}
+	if i >= len(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	b = append(b, s[:i]...)
+	for ; i < len(s); i++ {
+		c := s[i]
+		if inStr {
+			b = append(b, c)
+			if c == '\\' && i+1 < len(s) {
+				i++
+				b = append(b, s[i])
+			} else if c == '"' {
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '"':
+			inStr = true
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 // Unknown holds members that lenient decoding kept because the FHIR type does

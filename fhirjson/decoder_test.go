@@ -144,11 +144,15 @@ func TestDecodeErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), de.Msg) {
 			t.Errorf("Error() = %q lacks the message", err.Error())
 		}
+		if strings.Contains(de.Msg, "2020") {
+			t.Errorf("message %q echoes the input value", de.Msg)
+		}
 	}
 }
 
 func TestLenientKeepsUnknownMembers(t *testing.T) {
 	in := `{"name":"a","extra":{"x":[1,{"y":null}],"z":[ ]},"child":{"more":true},"flag":true}`
+	spaced := "{\"name\":\"a\",\"extra\" : { \"x\" : [ 1 , {\"y\":null} ],\n\t\"z\":[ ] } ,\"child\":{\"more\": true},\"flag\":true}"
 	var r rec
 	if err := Unmarshal([]byte(in), &r, "Rec"); !errors.Is(err, ErrUnknownElement) {
 		t.Fatalf("strict decoding: %v", err)
@@ -157,9 +161,20 @@ func TestLenientKeepsUnknownMembers(t *testing.T) {
 	if err := Unmarshal([]byte(in), &r, "Rec", Lenient()); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"name":"a","flag":true,"child":{"more":true},"extra":{"x":[1,{"y":null}],"z":[ ]}}`
+	want := `{"name":"a","flag":true,"child":{"more":true},"extra":{"x":[1,{"y":null}],"z":[]}}`
 	if got := string(Marshal(&r)); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	// Kept members are compacted; whitespace inside their strings is not touched.
+	r = rec{}
+	if err := Unmarshal([]byte(spaced), &r, "Rec", Lenient()); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(Marshal(&r)); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if got := compact(`[ "a b\" c" , 1 ]`); got != `["a b\" c",1]` {
+		t.Fatalf("compact = %s", got)
 	}
 	r = rec{}
 	if err := Unmarshal([]byte(`{"name":"","items":[]}`), &r, "Rec", Lenient()); err != nil {

@@ -67,3 +67,21 @@ func (v *Validator) BadFormat(name string, i int, typ string) {
 
 // Err returns the issues found as a ValidationErrors, or nil.
 func (v *Validator) Err() error { return v.errs.Err() }
+
+// OneOf records that more than one type of the choice element name (such as
+// "value[x]") is set.
+func (v *Validator) OneOf(name string) {
+	v.errs.Add(v.at(name, -1), "more than one type of the choice element is set")
+}
+
+// CountSet returns how many of set are true. The generated validate methods
+// use it to check that at most one type of a choice element is set.
+func CountSet(set ...bool) int {
+	n := 0
+	for _, b := range set {
+		if b {
+			n++
+		}
+	}
+	return n
+}

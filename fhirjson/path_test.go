@@ -32,3 +32,15 @@ func TestValidatorPaths(t *testing.T) {
 		t.Fatal("no issues must give a nil error")
 	}
 }
+
+func TestOneOf(t *testing.T) {
+	if CountSet() != 0 || CountSet(true, false, true) != 2 {
+		t.Fatal("CountSet miscounts")
+	}
+	v := NewValidator("Observation")
+	v.OneOf("value[x]")
+	var ve ValidationErrors
+	if !errors.As(v.Err(), &ve) || ve[0].Path != "Observation.value[x]" {
+		t.Fatalf("OneOf: %v", v.Err())
+	}
+}

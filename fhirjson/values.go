@@ -39,7 +39,7 @@ func (d *Decoder) stringValue(check Check) (string, error) {
 		}
 		if check != nil && !check(s) {
 			d.pos = start
-			return "", d.Invalid("invalid lexical form " + strconv.Quote(truncate(s)))
+			return "", d.Invalid("value does not match the FHIR date/time format")
 		}
 	}
 	return s, nil

@@ -379,6 +379,12 @@ func (x *ActivityDefinition) Validate() error {
 }
 
 func (x *ActivityDefinition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimingTiming != nil, x.TimingDateTime != "" || x.TimingDateTimeExt != nil, x.TimingPeriod != nil, x.TimingRange != nil) > 1 {
+		v.OneOf("timing[x]")
+	}
+	if fhirjson.CountSet(x.ProductReference != nil, x.ProductCodeableConcept != nil) > 1 {
+		v.OneOf("product[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

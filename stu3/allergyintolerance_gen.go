@@ -249,6 +249,9 @@ func (x *AllergyIntolerance) Validate() error {
 }
 
 func (x *AllergyIntolerance) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OnsetDateTime != "" || x.OnsetDateTimeExt != nil, x.OnsetAge != nil, x.OnsetPeriod != nil, x.OnsetRange != nil, x.OnsetString != "" || x.OnsetStringExt != nil) > 1 {
+		v.OneOf("onset[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

@@ -735,6 +735,12 @@ func (x *ClaimInformation) Validate() error {
 }
 
 func (x *ClaimInformation) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimingDate != "" || x.TimingDateExt != nil, x.TimingPeriod != nil) > 1 {
+		v.OneOf("timing[x]")
+	}
+	if fhirjson.CountSet(x.ValueString != "" || x.ValueStringExt != nil, x.ValueQuantity != nil, x.ValueAttachment != nil, x.ValueReference != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
@@ -908,6 +914,9 @@ func (x *ClaimDiagnosis) validate(v *fhirjson.Validator) {
 	if x.DiagnosisType() == "" {
 		v.Missing("diagnosis[x]")
 	}
+	if fhirjson.CountSet(x.DiagnosisCodeableConcept != nil, x.DiagnosisReference != nil) > 1 {
+		v.OneOf("diagnosis[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
@@ -1037,6 +1046,9 @@ func (x *ClaimProcedure) Validate() error {
 func (x *ClaimProcedure) validate(v *fhirjson.Validator) {
 	if x.ProcedureType() == "" {
 		v.Missing("procedure[x]")
+	}
+	if fhirjson.CountSet(x.ProcedureCodeableConcept != nil, x.ProcedureReference != nil) > 1 {
+		v.OneOf("procedure[x]")
 	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
@@ -1292,6 +1304,9 @@ func (x *ClaimAccident) Validate() error {
 }
 
 func (x *ClaimAccident) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.LocationAddress != nil, x.LocationReference != nil) > 1 {
+		v.OneOf("location[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Date != "" || x.DateExt != nil) {
@@ -1543,6 +1558,12 @@ func (x *ClaimItem) Validate() error {
 }
 
 func (x *ClaimItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ServicedDate != "" || x.ServicedDateExt != nil, x.ServicedPeriod != nil) > 1 {
+		v.OneOf("serviced[x]")
+	}
+	if fhirjson.CountSet(x.LocationCodeableConcept != nil, x.LocationAddress != nil, x.LocationReference != nil) > 1 {
+		v.OneOf("location[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {

@@ -239,6 +239,9 @@ func (x *ClinicalImpression) Validate() error {
 }
 
 func (x *ClinicalImpression) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EffectiveDateTime != "" || x.EffectiveDateTimeExt != nil, x.EffectivePeriod != nil) > 1 {
+		v.OneOf("effective[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -488,6 +491,9 @@ func (x *ClinicalImpressionFinding) Validate() error {
 func (x *ClinicalImpressionFinding) validate(v *fhirjson.Validator) {
 	if x.ItemType() == "" {
 		v.Missing("item[x]")
+	}
+	if fhirjson.CountSet(x.ItemCodeableConcept != nil, x.ItemReference != nil) > 1 {
+		v.OneOf("item[x]")
 	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)

@@ -969,6 +969,9 @@ func (x *CodeSystemConceptProperty) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
 	}
+	if fhirjson.CountSet(x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueCoding != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {

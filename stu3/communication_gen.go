@@ -367,6 +367,9 @@ func (x *CommunicationPayload) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
 	}
+	if fhirjson.CountSet(x.ContentString != "" || x.ContentStringExt != nil, x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "contentString", x.ContentStringExt)

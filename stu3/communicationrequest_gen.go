@@ -234,6 +234,9 @@ func (x *CommunicationRequest) Validate() error {
 }
 
 func (x *CommunicationRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil) > 1 {
+		v.OneOf("occurrence[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -401,6 +404,9 @@ func (x *CommunicationRequestPayload) Validate() error {
 func (x *CommunicationRequestPayload) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
+	}
+	if fhirjson.CountSet(x.ContentString != "" || x.ContentStringExt != nil, x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
 	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)

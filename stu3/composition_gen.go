@@ -453,6 +453,9 @@ func (x *CompositionRelatesTo) validate(v *fhirjson.Validator) {
 	if x.TargetType() == "" {
 		v.Missing("target[x]")
 	}
+	if fhirjson.CountSet(x.TargetIdentifier != nil, x.TargetReference != nil) > 1 {
+		v.OneOf("target[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {

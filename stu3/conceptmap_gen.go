@@ -274,6 +274,12 @@ func (x *ConceptMap) Validate() error {
 }
 
 func (x *ConceptMap) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.SourceURI != "" || x.SourceURIExt != nil, x.SourceReference != nil) > 1 {
+		v.OneOf("source[x]")
+	}
+	if fhirjson.CountSet(x.TargetURI != "" || x.TargetURIExt != nil, x.TargetReference != nil) > 1 {
+		v.OneOf("target[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

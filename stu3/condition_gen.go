@@ -274,6 +274,12 @@ func (x *Condition) Validate() error {
 }
 
 func (x *Condition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OnsetDateTime != "" || x.OnsetDateTimeExt != nil, x.OnsetAge != nil, x.OnsetPeriod != nil, x.OnsetRange != nil, x.OnsetString != "" || x.OnsetStringExt != nil) > 1 {
+		v.OneOf("onset[x]")
+	}
+	if fhirjson.CountSet(x.AbatementDateTime != "" || x.AbatementDateTimeExt != nil, x.AbatementAge != nil, x.AbatementBoolean != nil || x.AbatementBooleanExt != nil, x.AbatementPeriod != nil, x.AbatementRange != nil, x.AbatementString != "" || x.AbatementStringExt != nil) > 1 {
+		v.OneOf("abatement[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

@@ -224,6 +224,9 @@ func (x *Consent) Validate() error {
 }
 
 func (x *Consent) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.SourceAttachment != nil, x.SourceIdentifier != nil, x.SourceReference != nil) > 1 {
+		v.OneOf("source[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

@@ -239,6 +239,9 @@ func (x *Contract) Validate() error {
 }
 
 func (x *Contract) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.BindingAttachment != nil, x.BindingReference != nil) > 1 {
+		v.OneOf("binding[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -602,6 +605,9 @@ func (x *ContractValuedItem) Validate() error {
 }
 
 func (x *ContractValuedItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EntityCodeableConcept != nil, x.EntityReference != nil) > 1 {
+		v.OneOf("entity[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "entityCodeableConcept", x.EntityCodeableConcept)
@@ -992,6 +998,9 @@ func (x *ContractTermValuedItem) Validate() error {
 }
 
 func (x *ContractTermValuedItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EntityCodeableConcept != nil, x.EntityReference != nil) > 1 {
+		v.OneOf("entity[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "entityCodeableConcept", x.EntityCodeableConcept)
@@ -1103,6 +1112,9 @@ func (x *ContractFriendly) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
 	}
+	if fhirjson.CountSet(x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "contentAttachment", x.ContentAttachment)
@@ -1204,6 +1216,9 @@ func (x *ContractLegal) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
 	}
+	if fhirjson.CountSet(x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "contentAttachment", x.ContentAttachment)
@@ -1304,6 +1319,9 @@ func (x *ContractRule) Validate() error {
 func (x *ContractRule) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
 		v.Missing("content[x]")
+	}
+	if fhirjson.CountSet(x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
 	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)

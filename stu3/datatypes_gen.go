@@ -375,6 +375,9 @@ func (x *Annotation) Validate() error {
 }
 
 func (x *Annotation) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AuthorReference != nil, x.AuthorString != "" || x.AuthorStringExt != nil) > 1 {
+		v.OneOf("author[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validatePtr(v, "authorReference", x.AuthorReference)
 	validatePtr(v, "authorString", x.AuthorStringExt)
@@ -1348,6 +1351,9 @@ func (x *DataRequirementCodeFilter) Validate() error {
 }
 
 func (x *DataRequirementCodeFilter) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueSetString != "" || x.ValueSetStringExt != nil, x.ValueSetReference != nil) > 1 {
+		v.OneOf("valueSet[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
 		v.Missing("path")
@@ -1469,6 +1475,9 @@ func (x *DataRequirementDateFilter) Validate() error {
 }
 
 func (x *DataRequirementDateFilter) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValuePeriod != nil, x.ValueDuration != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
 		v.Missing("path")
@@ -1787,6 +1796,15 @@ func (x *Dosage) Validate() error {
 }
 
 func (x *Dosage) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AsNeededBoolean != nil || x.AsNeededBooleanExt != nil, x.AsNeededCodeableConcept != nil) > 1 {
+		v.OneOf("asNeeded[x]")
+	}
+	if fhirjson.CountSet(x.DoseRange != nil, x.DoseQuantity != nil) > 1 {
+		v.OneOf("dose[x]")
+	}
+	if fhirjson.CountSet(x.RateRatio != nil, x.RateRange != nil, x.RateQuantity != nil) > 1 {
+		v.OneOf("rate[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validatePtr(v, "sequence", x.SequenceExt)
 	validatePtr(v, "text", x.TextExt)
@@ -3317,6 +3335,21 @@ func (x *ElementDefinition) Validate() error {
 }
 
 func (x *ElementDefinition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DefaultValueBase64Binary != "" || x.DefaultValueBase64BinaryExt != nil, x.DefaultValueBoolean != nil || x.DefaultValueBooleanExt != nil, x.DefaultValueCode != "" || x.DefaultValueCodeExt != nil, x.DefaultValueDate != "" || x.DefaultValueDateExt != nil, x.DefaultValueDateTime != "" || x.DefaultValueDateTimeExt != nil, !x.DefaultValueDecimal.IsZero() || x.DefaultValueDecimalExt != nil, x.DefaultValueID != "" || x.DefaultValueIDExt != nil, x.DefaultValueInstant != "" || x.DefaultValueInstantExt != nil, x.DefaultValueInteger != nil || x.DefaultValueIntegerExt != nil, x.DefaultValueMarkdown != "" || x.DefaultValueMarkdownExt != nil, x.DefaultValueOid != "" || x.DefaultValueOidExt != nil, x.DefaultValuePositiveInt != nil || x.DefaultValuePositiveIntExt != nil, x.DefaultValueString != "" || x.DefaultValueStringExt != nil, x.DefaultValueTime != "" || x.DefaultValueTimeExt != nil, x.DefaultValueUnsignedInt != nil || x.DefaultValueUnsignedIntExt != nil, x.DefaultValueURI != "" || x.DefaultValueURIExt != nil, x.DefaultValueAddress != nil, x.DefaultValueAge != nil, x.DefaultValueAnnotation != nil, x.DefaultValueAttachment != nil, x.DefaultValueCodeableConcept != nil, x.DefaultValueCoding != nil, x.DefaultValueContactPoint != nil, x.DefaultValueCount != nil, x.DefaultValueDistance != nil, x.DefaultValueDuration != nil, x.DefaultValueHumanName != nil, x.DefaultValueIdentifier != nil, x.DefaultValueMoney != nil, x.DefaultValuePeriod != nil, x.DefaultValueQuantity != nil, x.DefaultValueRange != nil, x.DefaultValueRatio != nil, x.DefaultValueReference != nil, x.DefaultValueSampledData != nil, x.DefaultValueSignature != nil, x.DefaultValueTiming != nil, x.DefaultValueMeta != nil) > 1 {
+		v.OneOf("defaultValue[x]")
+	}
+	if fhirjson.CountSet(x.FixedBase64Binary != "" || x.FixedBase64BinaryExt != nil, x.FixedBoolean != nil || x.FixedBooleanExt != nil, x.FixedCode != "" || x.FixedCodeExt != nil, x.FixedDate != "" || x.FixedDateExt != nil, x.FixedDateTime != "" || x.FixedDateTimeExt != nil, !x.FixedDecimal.IsZero() || x.FixedDecimalExt != nil, x.FixedID != "" || x.FixedIDExt != nil, x.FixedInstant != "" || x.FixedInstantExt != nil, x.FixedInteger != nil || x.FixedIntegerExt != nil, x.FixedMarkdown != "" || x.FixedMarkdownExt != nil, x.FixedOid != "" || x.FixedOidExt != nil, x.FixedPositiveInt != nil || x.FixedPositiveIntExt != nil, x.FixedString != "" || x.FixedStringExt != nil, x.FixedTime != "" || x.FixedTimeExt != nil, x.FixedUnsignedInt != nil || x.FixedUnsignedIntExt != nil, x.FixedURI != "" || x.FixedURIExt != nil, x.FixedAddress != nil, x.FixedAge != nil, x.FixedAnnotation != nil, x.FixedAttachment != nil, x.FixedCodeableConcept != nil, x.FixedCoding != nil, x.FixedContactPoint != nil, x.FixedCount != nil, x.FixedDistance != nil, x.FixedDuration != nil, x.FixedHumanName != nil, x.FixedIdentifier != nil, x.FixedMoney != nil, x.FixedPeriod != nil, x.FixedQuantity != nil, x.FixedRange != nil, x.FixedRatio != nil, x.FixedReference != nil, x.FixedSampledData != nil, x.FixedSignature != nil, x.FixedTiming != nil, x.FixedMeta != nil) > 1 {
+		v.OneOf("fixed[x]")
+	}
+	if fhirjson.CountSet(x.PatternBase64Binary != "" || x.PatternBase64BinaryExt != nil, x.PatternBoolean != nil || x.PatternBooleanExt != nil, x.PatternCode != "" || x.PatternCodeExt != nil, x.PatternDate != "" || x.PatternDateExt != nil, x.PatternDateTime != "" || x.PatternDateTimeExt != nil, !x.PatternDecimal.IsZero() || x.PatternDecimalExt != nil, x.PatternID != "" || x.PatternIDExt != nil, x.PatternInstant != "" || x.PatternInstantExt != nil, x.PatternInteger != nil || x.PatternIntegerExt != nil, x.PatternMarkdown != "" || x.PatternMarkdownExt != nil, x.PatternOid != "" || x.PatternOidExt != nil, x.PatternPositiveInt != nil || x.PatternPositiveIntExt != nil, x.PatternString != "" || x.PatternStringExt != nil, x.PatternTime != "" || x.PatternTimeExt != nil, x.PatternUnsignedInt != nil || x.PatternUnsignedIntExt != nil, x.PatternURI != "" || x.PatternURIExt != nil, x.PatternAddress != nil, x.PatternAge != nil, x.PatternAnnotation != nil, x.PatternAttachment != nil, x.PatternCodeableConcept != nil, x.PatternCoding != nil, x.PatternContactPoint != nil, x.PatternCount != nil, x.PatternDistance != nil, x.PatternDuration != nil, x.PatternHumanName != nil, x.PatternIdentifier != nil, x.PatternMoney != nil, x.PatternPeriod != nil, x.PatternQuantity != nil, x.PatternRange != nil, x.PatternRatio != nil, x.PatternReference != nil, x.PatternSampledData != nil, x.PatternSignature != nil, x.PatternTiming != nil, x.PatternMeta != nil) > 1 {
+		v.OneOf("pattern[x]")
+	}
+	if fhirjson.CountSet(x.MinValueDate != "" || x.MinValueDateExt != nil, x.MinValueDateTime != "" || x.MinValueDateTimeExt != nil, x.MinValueInstant != "" || x.MinValueInstantExt != nil, x.MinValueTime != "" || x.MinValueTimeExt != nil, !x.MinValueDecimal.IsZero() || x.MinValueDecimalExt != nil, x.MinValueInteger != nil || x.MinValueIntegerExt != nil, x.MinValuePositiveInt != nil || x.MinValuePositiveIntExt != nil, x.MinValueUnsignedInt != nil || x.MinValueUnsignedIntExt != nil, x.MinValueQuantity != nil) > 1 {
+		v.OneOf("minValue[x]")
+	}
+	if fhirjson.CountSet(x.MaxValueDate != "" || x.MaxValueDateExt != nil, x.MaxValueDateTime != "" || x.MaxValueDateTimeExt != nil, x.MaxValueInstant != "" || x.MaxValueInstantExt != nil, x.MaxValueTime != "" || x.MaxValueTimeExt != nil, !x.MaxValueDecimal.IsZero() || x.MaxValueDecimalExt != nil, x.MaxValueInteger != nil || x.MaxValueIntegerExt != nil, x.MaxValuePositiveInt != nil || x.MaxValuePositiveIntExt != nil, x.MaxValueUnsignedInt != nil || x.MaxValueUnsignedIntExt != nil, x.MaxValueQuantity != nil) > 1 {
+		v.OneOf("maxValue[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
 		v.Missing("path")
@@ -4959,6 +4992,9 @@ func (x *ElementDefinitionExample) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
 	}
+	if fhirjson.CountSet(x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAddress != nil, x.ValueAge != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueContactPoint != nil, x.ValueCount != nil, x.ValueDistance != nil, x.ValueDuration != nil, x.ValueHumanName != nil, x.ValueIdentifier != nil, x.ValueMoney != nil, x.ValuePeriod != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueReference != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueTiming != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	if !(x.Label != "" || x.LabelExt != nil) {
 		v.Missing("label")
@@ -5436,6 +5472,9 @@ func (x *ElementDefinitionBinding) Validate() error {
 }
 
 func (x *ElementDefinitionBinding) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueSetURI != "" || x.ValueSetURIExt != nil, x.ValueSetReference != nil) > 1 {
+		v.OneOf("valueSet[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	if !(x.Strength != "" || x.StrengthExt != nil) {
 		v.Missing("strength")
@@ -5912,6 +5951,9 @@ func (x *Extension) Validate() error {
 }
 
 func (x *Extension) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAddress != nil, x.ValueAge != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueContactPoint != nil, x.ValueCount != nil, x.ValueDistance != nil, x.ValueDuration != nil, x.ValueHumanName != nil, x.ValueIdentifier != nil, x.ValueMoney != nil, x.ValuePeriod != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueReference != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueTiming != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	if !(x.URL != "") {
 		v.Missing("url")
@@ -7628,6 +7670,12 @@ func (x *Signature) validate(v *fhirjson.Validator) {
 	if x.WhoType() == "" {
 		v.Missing("who[x]")
 	}
+	if fhirjson.CountSet(x.WhoURI != "" || x.WhoURIExt != nil, x.WhoReference != nil) > 1 {
+		v.OneOf("who[x]")
+	}
+	if fhirjson.CountSet(x.OnBehalfOfURI != "" || x.OnBehalfOfURIExt != nil, x.OnBehalfOfReference != nil) > 1 {
+		v.OneOf("onBehalfOf[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	if !(len(x.Type) > 0) {
 		v.Missing("type")
@@ -8088,6 +8136,9 @@ func (x *TimingRepeat) Validate() error {
 }
 
 func (x *TimingRepeat) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.BoundsDuration != nil, x.BoundsRange != nil, x.BoundsPeriod != nil) > 1 {
+		v.OneOf("bounds[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validatePtr(v, "boundsDuration", x.BoundsDuration)
 	validatePtr(v, "boundsRange", x.BoundsRange)
@@ -8268,6 +8319,9 @@ func (x *TriggerDefinition) Validate() error {
 }
 
 func (x *TriggerDefinition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EventTimingTiming != nil, x.EventTimingReference != nil, x.EventTimingDate != "" || x.EventTimingDateExt != nil, x.EventTimingDateTime != "" || x.EventTimingDateTimeExt != nil) > 1 {
+		v.OneOf("eventTiming[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	if !(x.Type != "" || x.TypeExt != nil) {
 		v.Missing("type")
@@ -8397,6 +8451,9 @@ func (x *UsageContext) Validate() error {
 func (x *UsageContext) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
+	}
+	if fhirjson.CountSet(x.ValueCodeableConcept != nil, x.ValueQuantity != nil, x.ValueRange != nil) > 1 {
+		v.OneOf("value[x]")
 	}
 	validateSlice(v, "extension", x.Extension)
 	if !(x.Code != nil) {

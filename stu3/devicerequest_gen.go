@@ -252,6 +252,12 @@ func (x *DeviceRequest) validate(v *fhirjson.Validator) {
 	if x.CodeType() == "" {
 		v.Missing("code[x]")
 	}
+	if fhirjson.CountSet(x.CodeReference != nil, x.CodeCodeableConcept != nil) > 1 {
+		v.OneOf("code[x]")
+	}
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil, x.OccurrenceTiming != nil) > 1 {
+		v.OneOf("occurrence[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

@@ -189,6 +189,9 @@ func (x *DeviceUseStatement) Validate() error {
 }
 
 func (x *DeviceUseStatement) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimingTiming != nil, x.TimingPeriod != nil, x.TimingDateTime != "" || x.TimingDateTimeExt != nil) > 1 {
+		v.OneOf("timing[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

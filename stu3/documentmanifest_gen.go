@@ -311,6 +311,9 @@ func (x *DocumentManifestContent) validate(v *fhirjson.Validator) {
 	if x.PType() == "" {
 		v.Missing("p[x]")
 	}
+	if fhirjson.CountSet(x.PAttachment != nil, x.PReference != nil) > 1 {
+		v.OneOf("p[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "pAttachment", x.PAttachment)

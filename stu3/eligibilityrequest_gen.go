@@ -209,6 +209,9 @@ func (x *EligibilityRequest) Validate() error {
 }
 
 func (x *EligibilityRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ServicedDate != "" || x.ServicedDateExt != nil, x.ServicedPeriod != nil) > 1 {
+		v.OneOf("serviced[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

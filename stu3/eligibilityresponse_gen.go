@@ -569,6 +569,12 @@ func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) Validate() error {
 }
 
 func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AllowedUnsignedInt != nil || x.AllowedUnsignedIntExt != nil, x.AllowedString != "" || x.AllowedStringExt != nil, x.AllowedMoney != nil) > 1 {
+		v.OneOf("allowed[x]")
+	}
+	if fhirjson.CountSet(x.UsedUnsignedInt != nil || x.UsedUnsignedIntExt != nil, x.UsedMoney != nil) > 1 {
+		v.OneOf("used[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {

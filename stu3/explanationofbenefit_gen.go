@@ -690,6 +690,12 @@ func (x *ExplanationOfBenefitInformation) Validate() error {
 }
 
 func (x *ExplanationOfBenefitInformation) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimingDate != "" || x.TimingDateExt != nil, x.TimingPeriod != nil) > 1 {
+		v.OneOf("timing[x]")
+	}
+	if fhirjson.CountSet(x.ValueString != "" || x.ValueStringExt != nil, x.ValueQuantity != nil, x.ValueAttachment != nil, x.ValueReference != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
@@ -980,6 +986,9 @@ func (x *ExplanationOfBenefitDiagnosis) validate(v *fhirjson.Validator) {
 	if x.DiagnosisType() == "" {
 		v.Missing("diagnosis[x]")
 	}
+	if fhirjson.CountSet(x.DiagnosisCodeableConcept != nil, x.DiagnosisReference != nil) > 1 {
+		v.OneOf("diagnosis[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
@@ -1113,6 +1122,9 @@ func (x *ExplanationOfBenefitProcedure) Validate() error {
 func (x *ExplanationOfBenefitProcedure) validate(v *fhirjson.Validator) {
 	if x.ProcedureType() == "" {
 		v.Missing("procedure[x]")
+	}
+	if fhirjson.CountSet(x.ProcedureCodeableConcept != nil, x.ProcedureReference != nil) > 1 {
+		v.OneOf("procedure[x]")
 	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
@@ -1323,6 +1335,9 @@ func (x *ExplanationOfBenefitAccident) Validate() error {
 }
 
 func (x *ExplanationOfBenefitAccident) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.LocationAddress != nil, x.LocationReference != nil) > 1 {
+		v.OneOf("location[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "date", x.DateExt)
@@ -1588,6 +1603,12 @@ func (x *ExplanationOfBenefitItem) Validate() error {
 }
 
 func (x *ExplanationOfBenefitItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ServicedDate != "" || x.ServicedDateExt != nil, x.ServicedPeriod != nil) > 1 {
+		v.OneOf("serviced[x]")
+	}
+	if fhirjson.CountSet(x.LocationCodeableConcept != nil, x.LocationAddress != nil, x.LocationReference != nil) > 1 {
+		v.OneOf("location[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
@@ -2890,6 +2911,12 @@ func (x *ExplanationOfBenefitBenefitBalanceFinancial) Validate() error {
 }
 
 func (x *ExplanationOfBenefitBenefitBalanceFinancial) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AllowedUnsignedInt != nil || x.AllowedUnsignedIntExt != nil, x.AllowedString != "" || x.AllowedStringExt != nil, x.AllowedMoney != nil) > 1 {
+		v.OneOf("allowed[x]")
+	}
+	if fhirjson.CountSet(x.UsedUnsignedInt != nil || x.UsedUnsignedIntExt != nil, x.UsedMoney != nil) > 1 {
+		v.OneOf("used[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {

@@ -299,6 +299,15 @@ func (x *FamilyMemberHistory) Validate() error {
 }
 
 func (x *FamilyMemberHistory) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.BornPeriod != nil, x.BornDate != "" || x.BornDateExt != nil, x.BornString != "" || x.BornStringExt != nil) > 1 {
+		v.OneOf("born[x]")
+	}
+	if fhirjson.CountSet(x.AgeAge != nil, x.AgeRange != nil, x.AgeString != "" || x.AgeStringExt != nil) > 1 {
+		v.OneOf("age[x]")
+	}
+	if fhirjson.CountSet(x.DeceasedBoolean != nil || x.DeceasedBooleanExt != nil, x.DeceasedAge != nil, x.DeceasedRange != nil, x.DeceasedDate != "" || x.DeceasedDateExt != nil, x.DeceasedString != "" || x.DeceasedStringExt != nil) > 1 {
+		v.OneOf("deceased[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -566,6 +575,9 @@ func (x *FamilyMemberHistoryCondition) Validate() error {
 }
 
 func (x *FamilyMemberHistoryCondition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OnsetAge != nil, x.OnsetRange != nil, x.OnsetPeriod != nil, x.OnsetString != "" || x.OnsetStringExt != nil) > 1 {
+		v.OneOf("onset[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {

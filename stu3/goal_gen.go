@@ -209,6 +209,9 @@ func (x *Goal) Validate() error {
 }
 
 func (x *Goal) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.StartDate != "" || x.StartDateExt != nil, x.StartCodeableConcept != nil) > 1 {
+		v.OneOf("start[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -382,6 +385,12 @@ func (x *GoalTarget) Validate() error {
 }
 
 func (x *GoalTarget) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DetailQuantity != nil, x.DetailRange != nil, x.DetailCodeableConcept != nil) > 1 {
+		v.OneOf("detail[x]")
+	}
+	if fhirjson.CountSet(x.DueDate != "" || x.DueDateExt != nil, x.DueDuration != nil) > 1 {
+		v.OneOf("due[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "measure", x.Measure)

@@ -331,6 +331,9 @@ func (x *GroupCharacteristic) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
 	}
+	if fhirjson.CountSet(x.ValueCodeableConcept != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueQuantity != nil, x.ValueRange != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {

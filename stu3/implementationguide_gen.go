@@ -637,6 +637,9 @@ func (x *ImplementationGuidePackageResource) validate(v *fhirjson.Validator) {
 	if x.SourceType() == "" {
 		v.Missing("source[x]")
 	}
+	if fhirjson.CountSet(x.SourceURI != "" || x.SourceURIExt != nil, x.SourceReference != nil) > 1 {
+		v.OneOf("source[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Example != nil || x.ExampleExt != nil) {

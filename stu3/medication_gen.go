@@ -292,6 +292,9 @@ func (x *MedicationIngredient) validate(v *fhirjson.Validator) {
 	if x.ItemType() == "" {
 		v.Missing("item[x]")
 	}
+	if fhirjson.CountSet(x.ItemCodeableConcept != nil, x.ItemReference != nil) > 1 {
+		v.OneOf("item[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "itemCodeableConcept", x.ItemCodeableConcept)
@@ -481,6 +484,9 @@ func (x *MedicationPackageContent) Validate() error {
 func (x *MedicationPackageContent) validate(v *fhirjson.Validator) {
 	if x.ItemType() == "" {
 		v.Missing("item[x]")
+	}
+	if fhirjson.CountSet(x.ItemCodeableConcept != nil, x.ItemReference != nil) > 1 {
+		v.OneOf("item[x]")
 	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)

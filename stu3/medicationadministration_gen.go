@@ -239,8 +239,14 @@ func (x *MedicationAdministration) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
 	}
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
+	}
 	if x.EffectiveType() == "" {
 		v.Missing("effective[x]")
+	}
+	if fhirjson.CountSet(x.EffectiveDateTime != "" || x.EffectiveDateTimeExt != nil, x.EffectivePeriod != nil) > 1 {
+		v.OneOf("effective[x]")
 	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
@@ -534,6 +540,9 @@ func (x *MedicationAdministrationDosage) Validate() error {
 }
 
 func (x *MedicationAdministrationDosage) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.RateRatio != nil, x.RateQuantity != nil) > 1 {
+		v.OneOf("rate[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "text", x.TextExt)

@@ -262,6 +262,12 @@ func (x *MedicationDispense) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
 	}
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
+	}
+	if fhirjson.CountSet(x.NotDoneReasonCodeableConcept != nil, x.NotDoneReasonReference != nil) > 1 {
+		v.OneOf("notDoneReason[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

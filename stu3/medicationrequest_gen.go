@@ -257,6 +257,9 @@ func (x *MedicationRequest) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
 		v.Missing("medication[x]")
 	}
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

@@ -810,6 +810,9 @@ func (x *NutritionOrderEnteralFormulaAdministration) Validate() error {
 }
 
 func (x *NutritionOrderEnteralFormulaAdministration) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.RateQuantity != nil, x.RateRatio != nil) > 1 {
+		v.OneOf("rate[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "schedule", x.Schedule)

@@ -664,6 +664,9 @@ func (x *OperationDefinitionParameterBinding) validate(v *fhirjson.Validator) {
 	if x.ValueSetType() == "" {
 		v.Missing("valueSet[x]")
 	}
+	if fhirjson.CountSet(x.ValueSetURI != "" || x.ValueSetURIExt != nil, x.ValueSetReference != nil) > 1 {
+		v.OneOf("valueSet[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Strength != "" || x.StrengthExt != nil) {

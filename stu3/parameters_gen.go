@@ -464,6 +464,9 @@ func (x *ParametersParameter) Validate() error {
 }
 
 func (x *ParametersParameter) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAddress != nil, x.ValueAge != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueContactPoint != nil, x.ValueCount != nil, x.ValueDistance != nil, x.ValueDuration != nil, x.ValueHumanName != nil, x.ValueIdentifier != nil, x.ValueMoney != nil, x.ValuePeriod != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueReference != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueTiming != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {

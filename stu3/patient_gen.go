@@ -239,6 +239,12 @@ func (x *Patient) Validate() error {
 }
 
 func (x *Patient) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DeceasedBoolean != nil || x.DeceasedBooleanExt != nil, x.DeceasedDateTime != "" || x.DeceasedDateTimeExt != nil) > 1 {
+		v.OneOf("deceased[x]")
+	}
+	if fhirjson.CountSet(x.MultipleBirthBoolean != nil || x.MultipleBirthBooleanExt != nil, x.MultipleBirthInteger != nil || x.MultipleBirthIntegerExt != nil) > 1 {
+		v.OneOf("multipleBirth[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

@@ -567,6 +567,9 @@ func (x *PlanDefinitionGoalTarget) Validate() error {
 }
 
 func (x *PlanDefinitionGoalTarget) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DetailQuantity != nil, x.DetailRange != nil, x.DetailCodeableConcept != nil) > 1 {
+		v.OneOf("detail[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "measure", x.Measure)
@@ -862,6 +865,9 @@ func (x *PlanDefinitionAction) Validate() error {
 }
 
 func (x *PlanDefinitionAction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimingDateTime != "" || x.TimingDateTimeExt != nil, x.TimingPeriod != nil, x.TimingDuration != nil, x.TimingRange != nil, x.TimingTiming != nil) > 1 {
+		v.OneOf("timing[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "label", x.LabelExt)
@@ -1164,6 +1170,9 @@ func (x *PlanDefinitionActionRelatedAction) Validate() error {
 }
 
 func (x *PlanDefinitionActionRelatedAction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OffsetDuration != nil, x.OffsetRange != nil) > 1 {
+		v.OneOf("offset[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.ActionID != "" || x.ActionIDExt != nil) {

@@ -259,6 +259,9 @@ func (x *Procedure) Validate() error {
 }
 
 func (x *Procedure) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.PerformedDateTime != "" || x.PerformedDateTimeExt != nil, x.PerformedPeriod != nil) > 1 {
+		v.OneOf("performed[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")

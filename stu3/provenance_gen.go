@@ -317,6 +317,12 @@ func (x *ProvenanceAgent) validate(v *fhirjson.Validator) {
 	if x.WhoType() == "" {
 		v.Missing("who[x]")
 	}
+	if fhirjson.CountSet(x.WhoURI != "" || x.WhoURIExt != nil, x.WhoReference != nil) > 1 {
+		v.OneOf("who[x]")
+	}
+	if fhirjson.CountSet(x.OnBehalfOfURI != "" || x.OnBehalfOfURIExt != nil, x.OnBehalfOfReference != nil) > 1 {
+		v.OneOf("onBehalfOf[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validateSlice(v, "role", x.Role)
@@ -470,6 +476,9 @@ func (x *ProvenanceEntity) Validate() error {
 func (x *ProvenanceEntity) validate(v *fhirjson.Validator) {
 	if x.WhatType() == "" {
 		v.Missing("what[x]")
+	}
+	if fhirjson.CountSet(x.WhatURI != "" || x.WhatURIExt != nil, x.WhatReference != nil, x.WhatIdentifier != nil) > 1 {
+		v.OneOf("what[x]")
 	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)

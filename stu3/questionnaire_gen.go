@@ -623,6 +623,9 @@ func (x *QuestionnaireItem) Validate() error {
 }
 
 func (x *QuestionnaireItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.InitialBoolean != nil || x.InitialBooleanExt != nil, !x.InitialDecimal.IsZero() || x.InitialDecimalExt != nil, x.InitialInteger != nil || x.InitialIntegerExt != nil, x.InitialDate != "" || x.InitialDateExt != nil, x.InitialDateTime != "" || x.InitialDateTimeExt != nil, x.InitialTime != "" || x.InitialTimeExt != nil, x.InitialString != "" || x.InitialStringExt != nil, x.InitialURI != "" || x.InitialURIExt != nil, x.InitialAttachment != nil, x.InitialCoding != nil, x.InitialQuantity != nil, x.InitialReference != nil) > 1 {
+		v.OneOf("initial[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.LinkID != "" || x.LinkIDExt != nil) {
@@ -915,6 +918,9 @@ func (x *QuestionnaireItemEnableWhen) Validate() error {
 }
 
 func (x *QuestionnaireItemEnableWhen) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AnswerBoolean != nil || x.AnswerBooleanExt != nil, !x.AnswerDecimal.IsZero() || x.AnswerDecimalExt != nil, x.AnswerInteger != nil || x.AnswerIntegerExt != nil, x.AnswerDate != "" || x.AnswerDateExt != nil, x.AnswerDateTime != "" || x.AnswerDateTimeExt != nil, x.AnswerTime != "" || x.AnswerTimeExt != nil, x.AnswerString != "" || x.AnswerStringExt != nil, x.AnswerURI != "" || x.AnswerURIExt != nil, x.AnswerAttachment != nil, x.AnswerCoding != nil, x.AnswerQuantity != nil, x.AnswerReference != nil) > 1 {
+		v.OneOf("answer[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Question != "" || x.QuestionExt != nil) {
@@ -1116,6 +1122,9 @@ func (x *QuestionnaireItemOption) Validate() error {
 func (x *QuestionnaireItemOption) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
+	}
+	if fhirjson.CountSet(x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueCoding != nil) > 1 {
+		v.OneOf("value[x]")
 	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)

@@ -506,6 +506,9 @@ func (x *QuestionnaireResponseItemAnswer) Validate() error {
 }
 
 func (x *QuestionnaireResponseItemAnswer) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueBoolean != nil || x.ValueBooleanExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAttachment != nil, x.ValueCoding != nil, x.ValueQuantity != nil, x.ValueReference != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "valueBoolean", x.ValueBooleanExt)

@@ -209,6 +209,9 @@ func (x *RequestGroup) Validate() error {
 }
 
 func (x *RequestGroup) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -510,6 +513,9 @@ func (x *RequestGroupAction) Validate() error {
 }
 
 func (x *RequestGroupAction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimingDateTime != "" || x.TimingDateTimeExt != nil, x.TimingPeriod != nil, x.TimingDuration != nil, x.TimingRange != nil, x.TimingTiming != nil) > 1 {
+		v.OneOf("timing[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "label", x.LabelExt)
@@ -798,6 +804,9 @@ func (x *RequestGroupActionRelatedAction) Validate() error {
 }
 
 func (x *RequestGroupActionRelatedAction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OffsetDuration != nil, x.OffsetRange != nil) > 1 {
+		v.OneOf("offset[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.ActionID != "" || x.ActionIDExt != nil) {

@@ -219,6 +219,12 @@ func (x *RiskAssessment) Validate() error {
 }
 
 func (x *RiskAssessment) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil) > 1 {
+		v.OneOf("occurrence[x]")
+	}
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -434,6 +440,12 @@ func (x *RiskAssessmentPrediction) Validate() error {
 }
 
 func (x *RiskAssessmentPrediction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(!x.ProbabilityDecimal.IsZero() || x.ProbabilityDecimalExt != nil, x.ProbabilityRange != nil) > 1 {
+		v.OneOf("probability[x]")
+	}
+	if fhirjson.CountSet(x.WhenPeriod != nil, x.WhenRange != nil) > 1 {
+		v.OneOf("when[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Outcome != nil) {

@@ -318,6 +318,9 @@ func (x *SpecimenCollection) Validate() error {
 }
 
 func (x *SpecimenCollection) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.CollectedDateTime != "" || x.CollectedDateTimeExt != nil, x.CollectedPeriod != nil) > 1 {
+		v.OneOf("collected[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "collector", x.Collector)
@@ -448,6 +451,9 @@ func (x *SpecimenProcessing) Validate() error {
 }
 
 func (x *SpecimenProcessing) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimeDateTime != "" || x.TimeDateTimeExt != nil, x.TimePeriod != nil) > 1 {
+		v.OneOf("time[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "description", x.DescriptionExt)
@@ -582,6 +588,9 @@ func (x *SpecimenContainer) Validate() error {
 }
 
 func (x *SpecimenContainer) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AdditiveCodeableConcept != nil, x.AdditiveReference != nil) > 1 {
+		v.OneOf("additive[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validateSlice(v, "identifier", x.Identifier)

@@ -1231,6 +1231,9 @@ func (x *StructureMapGroupRuleSource) Validate() error {
 }
 
 func (x *StructureMapGroupRuleSource) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DefaultValueBase64Binary != "" || x.DefaultValueBase64BinaryExt != nil, x.DefaultValueBoolean != nil || x.DefaultValueBooleanExt != nil, x.DefaultValueCode != "" || x.DefaultValueCodeExt != nil, x.DefaultValueDate != "" || x.DefaultValueDateExt != nil, x.DefaultValueDateTime != "" || x.DefaultValueDateTimeExt != nil, !x.DefaultValueDecimal.IsZero() || x.DefaultValueDecimalExt != nil, x.DefaultValueID != "" || x.DefaultValueIDExt != nil, x.DefaultValueInstant != "" || x.DefaultValueInstantExt != nil, x.DefaultValueInteger != nil || x.DefaultValueIntegerExt != nil, x.DefaultValueMarkdown != "" || x.DefaultValueMarkdownExt != nil, x.DefaultValueOid != "" || x.DefaultValueOidExt != nil, x.DefaultValuePositiveInt != nil || x.DefaultValuePositiveIntExt != nil, x.DefaultValueString != "" || x.DefaultValueStringExt != nil, x.DefaultValueTime != "" || x.DefaultValueTimeExt != nil, x.DefaultValueUnsignedInt != nil || x.DefaultValueUnsignedIntExt != nil, x.DefaultValueURI != "" || x.DefaultValueURIExt != nil, x.DefaultValueAddress != nil, x.DefaultValueAge != nil, x.DefaultValueAnnotation != nil, x.DefaultValueAttachment != nil, x.DefaultValueCodeableConcept != nil, x.DefaultValueCoding != nil, x.DefaultValueContactPoint != nil, x.DefaultValueCount != nil, x.DefaultValueDistance != nil, x.DefaultValueDuration != nil, x.DefaultValueHumanName != nil, x.DefaultValueIdentifier != nil, x.DefaultValueMoney != nil, x.DefaultValuePeriod != nil, x.DefaultValueQuantity != nil, x.DefaultValueRange != nil, x.DefaultValueRatio != nil, x.DefaultValueReference != nil, x.DefaultValueSampledData != nil, x.DefaultValueSignature != nil, x.DefaultValueTiming != nil, x.DefaultValueMeta != nil) > 1 {
+		v.OneOf("defaultValue[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Context != "" || x.ContextExt != nil) {
@@ -1766,6 +1769,9 @@ func (x *StructureMapGroupRuleTargetParameter) Validate() error {
 func (x *StructureMapGroupRuleTargetParameter) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
+	}
+	if fhirjson.CountSet(x.ValueID != "" || x.ValueIDExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil) > 1 {
+		v.OneOf("value[x]")
 	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)

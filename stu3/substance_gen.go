@@ -356,6 +356,9 @@ func (x *SubstanceIngredient) validate(v *fhirjson.Validator) {
 	if x.SubstanceType() == "" {
 		v.Missing("substance[x]")
 	}
+	if fhirjson.CountSet(x.SubstanceCodeableConcept != nil, x.SubstanceReference != nil) > 1 {
+		v.OneOf("substance[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "quantity", x.Quantity)

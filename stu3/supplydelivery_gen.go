@@ -184,6 +184,9 @@ func (x *SupplyDelivery) Validate() error {
 }
 
 func (x *SupplyDelivery) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil, x.OccurrenceTiming != nil) > 1 {
+		v.OneOf("occurrence[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -331,6 +334,9 @@ func (x *SupplyDeliverySuppliedItem) Validate() error {
 }
 
 func (x *SupplyDeliverySuppliedItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ItemCodeableConcept != nil, x.ItemReference != nil) > 1 {
+		v.OneOf("item[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	validatePtr(v, "quantity", x.Quantity)

@@ -284,6 +284,9 @@ func (x *Task) Validate() error {
 }
 
 func (x *Task) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DefinitionURI != "" || x.DefinitionURIExt != nil, x.DefinitionReference != nil) > 1 {
+		v.OneOf("definition[x]")
+	}
 	validatePtr(v, "id", x.IDExt)
 	if x.ID != "" && !fhirjson.CheckID(x.ID) {
 		v.BadFormat("id", -1, "id")
@@ -883,6 +886,9 @@ func (x *TaskInput) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
 	}
+	if fhirjson.CountSet(x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAddress != nil, x.ValueAge != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueContactPoint != nil, x.ValueCount != nil, x.ValueDistance != nil, x.ValueDuration != nil, x.ValueHumanName != nil, x.ValueIdentifier != nil, x.ValueMoney != nil, x.ValuePeriod != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueReference != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueTiming != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
@@ -1453,6 +1459,9 @@ func (x *TaskOutput) Validate() error {
 func (x *TaskOutput) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
 		v.Missing("value[x]")
+	}
+	if fhirjson.CountSet(x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAddress != nil, x.ValueAge != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueContactPoint != nil, x.ValueCount != nil, x.ValueDistance != nil, x.ValueDuration != nil, x.ValueHumanName != nil, x.ValueIdentifier != nil, x.ValueMoney != nil, x.ValuePeriod != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueReference != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueTiming != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
 	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)

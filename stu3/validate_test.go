@@ -107,3 +107,16 @@ func TestValidateChecksLexicalForms(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateRejectsTwoTypesOfOneChoice(t *testing.T) {
+	yes := true
+	o := &Observation{Status: ObservationStatusFinal, Code: &CodeableConcept{Text: "t"}, ValueString: "a", ValueBoolean: &yes}
+	var ve fhirjson.ValidationErrors
+	if err := o.Validate(); !errors.As(err, &ve) || len(ve) != 1 || ve[0].Path != "Observation.value[x]" {
+		t.Fatalf("Validate() = %v", err)
+	}
+	o.ValueBoolean = nil
+	if err := o.Validate(); err != nil {
+		t.Fatalf("one type set: %v", err)
+	}
+}

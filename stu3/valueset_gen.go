@@ -1095,6 +1095,9 @@ func (x *ValueSetExpansionParameter) Validate() error {
 }
 
 func (x *ValueSetExpansionParameter) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueString != "" || x.ValueStringExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil) > 1 {
+		v.OneOf("value[x]")
+	}
 	validateSlice(v, "extension", x.Extension)
 	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {

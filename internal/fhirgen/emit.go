@@ -229,6 +229,13 @@ func (g *generator) emitStruct(o *out, st *structType) error {
 		if ch.min > 0 {
 			o.p("if x.%sType() == \"\" { v.Missing(%q) }", ch.goBase, ch.base+"[x]")
 		}
+		if len(ch.fields) > 1 {
+			var set []string
+			for _, f := range ch.fields {
+				set = append(set, presentExpr(f))
+			}
+			o.p("if fhirjson.CountSet(%s) > 1 { v.OneOf(%q) }", strings.Join(set, ", "), ch.base+"[x]")
+		}
 	}
 	for _, f := range st.fields {
 		g.emitValidateField(o, f)
