@@ -124,6 +124,7 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"flag":tru}`, "Rec.flag", ErrSyntax},
 		{`{"given":[nul]}`, "Rec.given[0]", ErrSyntax},
 		{``, "Rec", ErrSyntax},
+		{`{"` + strings.Repeat("k", 100) + `":1}`, "Rec." + strings.Repeat("k", 64) + "...", ErrUnknownElement},
 		{`[]`, "Rec", ErrWrongType},
 		{strings.Repeat(`{"child":`, 600) + "{}" + strings.Repeat("}", 600), "", ErrSyntax},
 	}
