@@ -4,6 +4,7 @@ import (
 	"errors"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth bounds the nesting of objects and arrays, so that hostile input
@@ -280,7 +281,16 @@ func (d *Decoder) str0() (string, error) {
 
 // strSlow decodes a string with escapes.
 func (d *Decoder) strSlow(start int) (string, error) {
-	buf := make([]byte, 0, 32)
+	// Size the buffer once: the decoded string is never longer than its
+	// escaped form.
+	end := start
+	for end < len(d.data) && d.data[end] != '"' {
+		if d.data[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	buf := make([]byte, 0, min(end, len(d.data))-start)
 	i := start
 	for i < len(d.data) {
 		c := d.data[i]
@@ -291,13 +301,21 @@ func (d *Decoder) strSlow(start int) (string, error) {
 				d.pos = start
 				return "", d.syntax("invalid UTF-8 in string")
 			}
-			return string(buf), nil
+			if len(buf) == 0 {
+				return "", nil
+			}
+			// buf is not used after this point, so the string can share it.
+			return unsafe.String(&buf[0], len(buf)), nil
 		case c < 0x20:
 			d.pos = i
 			return "", d.syntax("control character in string")
 		case c != '\\':
-			buf = append(buf, c)
-			i++
+			j := i + 1
+			for j < len(d.data) && d.data[j] >= 0x20 && d.data[j] != '"' && d.data[j] != '\\' {
+				j++
+			}
+			buf = append(buf, d.data[i:j]...)
+			i = j
 			continue
 		}
 		i++

@@ -233,3 +233,28 @@ func TestResourceTypeScan(t *testing.T) {
 		t.Errorf("CheckResourceType mismatch: %v", err)
 	}
 }
+
+func TestEscapedStrings(t *testing.T) {
+	cases := map[string]string{
+		`"\ud800x"`:                "\ufffdx",
+		`"\ud83d\ude00\n\t\/\b\f"`: "😀\n\t/\b\f",
+		`"plain then \\ escape é"`: `plain then \ escape é`,
+		`"\u0041\u00e9\u20ac"`:     "Aé€",
+		`"\"\""`:                   `""`,
+		`"tail\\"`:                 `tail\`,
+		`"\ud83d\u0041"`:           "\ufffdA",
+		`"long ` + strings.Repeat("x\\n", 100) + `"`: "long " + strings.Repeat("x\n", 100),
+	}
+	for in, want := range cases {
+		d := NewDecoder([]byte(in))
+		got, err := d.RawString()
+		if err != nil || got != want {
+			t.Errorf("RawString(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{`"\`, `"abc\"`, `"\u00"`, `"a\x"`} {
+		if _, err := NewDecoder([]byte(in)).RawString(); !errors.Is(err, ErrSyntax) {
+			t.Errorf("RawString(%s): %v", in, err)
+		}
+	}
+}
