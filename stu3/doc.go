@@ -55,7 +55,9 @@
 //
 // # Validation
 //
-// Every type has a Validate method that checks minimum cardinalities and
-// required code bindings throughout the value and returns nil or a
+// Every type has a Validate method that checks, throughout the value and
+// the resources it contains, minimum cardinalities, required code bindings,
+// that at most one type of each choice element is set, and the lexical form
+// of ids, dates and times set in Go. It returns nil or a
 // [fhirjson.ValidationErrors] listing each problem with its path.
 package stu3
