@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Account struct {
 	// ID is Account.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Account.id; JSON "_id".
 	IDExt *Element
 	// Meta is Account.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Account.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Account.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Account.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Account.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Account.text (0..1, Narrative).
@@ -34,13 +34,13 @@ type Account struct {
 	// Identifier is Account.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Name is Account.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Account.name; JSON "_name".
 	NameExt *Element
 	// Type is Account.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Status is Account.status (0..1, code).
-	Status string
+	Status Code
 	// StatusExt holds the id and extensions of Account.status; JSON "_status".
 	StatusExt *Element
 	// ActivePeriod is Account.activePeriod (0..1, Period).
@@ -56,7 +56,7 @@ type Account struct {
 	// Owner is Account.owner (0..1, Reference).
 	Owner *Reference
 	// Description is Account.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Account.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -158,8 +158,9 @@ func (x *Account) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Account) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Account) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Account) UnmarshalJSON(data []byte) error {
@@ -172,71 +173,34 @@ func (x *Account) fhirName() string { return "Account" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Account) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Account", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Account")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Account) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Account) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.ActivePeriod != nil {
-		x.ActivePeriod.validate(p+".activePeriod", errs)
-	}
-	if x.Currency != nil {
-		x.Currency.validate(p+".currency", errs)
-	}
-	if x.Balance != nil {
-		x.Balance.validate(p+".balance", errs)
-	}
-	if x.CoveragePeriod != nil {
-		x.CoveragePeriod.validate(p+".coveragePeriod", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Owner != nil {
-		x.Owner.validate(p+".owner", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "activePeriod", x.ActivePeriod)
+	validatePtr(v, "currency", x.Currency)
+	validatePtr(v, "balance", x.Balance)
+	validatePtr(v, "coveragePeriod", x.CoveragePeriod)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "owner", x.Owner)
+	validatePtr(v, "description", x.DescriptionExt)
 }
 
 // ResourceType returns "Account".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type AllergyIntolerance struct {
 	// ID is AllergyIntolerance.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of AllergyIntolerance.id; JSON "_id".
 	IDExt *Element
 	// Meta is AllergyIntolerance.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is AllergyIntolerance.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of AllergyIntolerance.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is AllergyIntolerance.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of AllergyIntolerance.language; JSON "_language".
 	LanguageExt *Element
 	// Text is AllergyIntolerance.text (0..1, Narrative).
@@ -34,11 +34,11 @@ type AllergyIntolerance struct {
 	// Identifier is AllergyIntolerance.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Onset is AllergyIntolerance.onset (0..1, dateTime).
-	Onset string
+	Onset DateTime
 	// OnsetExt holds the id and extensions of AllergyIntolerance.onset; JSON "_onset".
 	OnsetExt *Element
 	// RecordedDate is AllergyIntolerance.recordedDate (0..1, dateTime).
-	RecordedDate string
+	RecordedDate DateTime
 	// RecordedDateExt holds the id and extensions of AllergyIntolerance.recordedDate; JSON "_recordedDate".
 	RecordedDateExt *Element
 	// Recorder is AllergyIntolerance.recorder (0..1, Reference).
@@ -66,7 +66,7 @@ type AllergyIntolerance struct {
 	// CategoryExt holds the id and extensions of AllergyIntolerance.category; JSON "_category".
 	CategoryExt *Element
 	// LastOccurence is AllergyIntolerance.lastOccurence (0..1, dateTime).
-	LastOccurence string
+	LastOccurence DateTime
 	// LastOccurenceExt holds the id and extensions of AllergyIntolerance.lastOccurence; JSON "_lastOccurence".
 	LastOccurenceExt *Element
 	// Note is AllergyIntolerance.note (0..1, Annotation).
@@ -193,8 +193,9 @@ func (x *AllergyIntolerance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AllergyIntolerance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AllergyIntolerance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AllergyIntolerance) UnmarshalJSON(data []byte) error {
@@ -207,98 +208,64 @@ func (x *AllergyIntolerance) fhirName() string { return "AllergyIntolerance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AllergyIntolerance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AllergyIntolerance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AllergyIntolerance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AllergyIntolerance) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *AllergyIntolerance) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "onset", x.OnsetExt)
+	if x.Onset != "" && !fhirjson.CheckDateTime(x.Onset) {
+		v.BadFormat("onset", -1, "dateTime")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "recordedDate", x.RecordedDateExt)
+	if x.RecordedDate != "" && !fhirjson.CheckDateTime(x.RecordedDate) {
+		v.BadFormat("recordedDate", -1, "dateTime")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.OnsetExt != nil {
-		x.OnsetExt.validate(p+".onset", errs)
-	}
-	if x.RecordedDateExt != nil {
-		x.RecordedDateExt.validate(p+".recordedDate", errs)
-	}
-	if x.Recorder != nil {
-		x.Recorder.validate(p+".recorder", errs)
-	}
+	validatePtr(v, "recorder", x.Recorder)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Reporter != nil {
-		x.Reporter.validate(p+".reporter", errs)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "reporter", x.Reporter)
 	if !(x.Substance != nil) {
-		errs.Missing(p + ".substance")
+		v.Missing("substance")
 	}
-	if x.Substance != nil {
-		x.Substance.validate(p+".substance", errs)
-	}
+	validatePtr(v, "substance", x.Substance)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/allergy-intolerance-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if x.Criticality != "" && !x.Criticality.IsValid() {
-		errs.BadCode(p+".criticality", "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality")
+		v.BadCode("criticality", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality")
 	}
-	if x.CriticalityExt != nil {
-		x.CriticalityExt.validate(p+".criticality", errs)
-	}
+	validatePtr(v, "criticality", x.CriticalityExt)
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/allergy-intolerance-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if x.Category != "" && !x.Category.IsValid() {
-		errs.BadCode(p+".category", "http://hl7.org/fhir/ValueSet/allergy-intolerance-category")
+		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-category")
 	}
-	if x.CategoryExt != nil {
-		x.CategoryExt.validate(p+".category", errs)
+	validatePtr(v, "category", x.CategoryExt)
+	validatePtr(v, "lastOccurence", x.LastOccurenceExt)
+	if x.LastOccurence != "" && !fhirjson.CheckDateTime(x.LastOccurence) {
+		v.BadFormat("lastOccurence", -1, "dateTime")
 	}
-	if x.LastOccurenceExt != nil {
-		x.LastOccurenceExt.validate(p+".lastOccurence", errs)
-	}
-	if x.Note != nil {
-		x.Note.validate(p+".note", errs)
-	}
-	for i := range x.Reaction {
-		x.Reaction[i].validate(fhirjson.Index(p+".reaction", i), errs)
-	}
+	validatePtr(v, "note", x.Note)
+	validateSlice(v, "reaction", x.Reaction)
 }
 
 // ResourceType returns "AllergyIntolerance".
@@ -316,7 +283,7 @@ func (x *AllergyIntolerance) GetMeta() *Meta { return x.Meta }
 // AllergyIntoleranceReaction is the backbone element AllergyIntolerance.reaction of FHIR DSTU2 (1.0.2).
 type AllergyIntoleranceReaction struct {
 	// ID is AllergyIntolerance.reaction.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AllergyIntolerance.reaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AllergyIntolerance.reaction.modifierExtension (0..*, Extension).
@@ -330,11 +297,11 @@ type AllergyIntoleranceReaction struct {
 	// Manifestation is AllergyIntolerance.reaction.manifestation (1..*, CodeableConcept).
 	Manifestation []CodeableConcept
 	// Description is AllergyIntolerance.reaction.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of AllergyIntolerance.reaction.description; JSON "_description".
 	DescriptionExt *Element
 	// Onset is AllergyIntolerance.reaction.onset (0..1, dateTime).
-	Onset string
+	Onset DateTime
 	// OnsetExt holds the id and extensions of AllergyIntolerance.reaction.onset; JSON "_onset".
 	OnsetExt *Element
 	// Severity is AllergyIntolerance.reaction.severity (0..1, code).
@@ -412,8 +379,9 @@ func (x *AllergyIntoleranceReaction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AllergyIntoleranceReaction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AllergyIntoleranceReaction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AllergyIntoleranceReaction) UnmarshalJSON(data []byte) error {
@@ -426,49 +394,35 @@ func (x *AllergyIntoleranceReaction) fhirName() string { return "AllergyIntolera
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AllergyIntoleranceReaction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AllergyIntolerance.reaction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AllergyIntolerance.reaction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AllergyIntoleranceReaction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *AllergyIntoleranceReaction) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Substance != nil {
-		x.Substance.validate(p+".substance", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "substance", x.Substance)
 	if x.Certainty != "" && !x.Certainty.IsValid() {
-		errs.BadCode(p+".certainty", "http://hl7.org/fhir/ValueSet/reaction-event-certainty")
+		v.BadCode("certainty", -1, "http://hl7.org/fhir/ValueSet/reaction-event-certainty")
 	}
-	if x.CertaintyExt != nil {
-		x.CertaintyExt.validate(p+".certainty", errs)
-	}
+	validatePtr(v, "certainty", x.CertaintyExt)
 	if !(len(x.Manifestation) > 0) {
-		errs.Missing(p + ".manifestation")
+		v.Missing("manifestation")
 	}
-	for i := range x.Manifestation {
-		x.Manifestation[i].validate(fhirjson.Index(p+".manifestation", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.OnsetExt != nil {
-		x.OnsetExt.validate(p+".onset", errs)
+	validateSlice(v, "manifestation", x.Manifestation)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "onset", x.OnsetExt)
+	if x.Onset != "" && !fhirjson.CheckDateTime(x.Onset) {
+		v.BadFormat("onset", -1, "dateTime")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
-		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/reaction-event-severity")
+		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/reaction-event-severity")
 	}
-	if x.SeverityExt != nil {
-		x.SeverityExt.validate(p+".severity", errs)
-	}
-	if x.ExposureRoute != nil {
-		x.ExposureRoute.validate(p+".exposureRoute", errs)
-	}
-	if x.Note != nil {
-		x.Note.validate(p+".note", errs)
-	}
+	validatePtr(v, "severity", x.SeverityExt)
+	validatePtr(v, "exposureRoute", x.ExposureRoute)
+	validatePtr(v, "note", x.Note)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Appointment struct {
 	// ID is Appointment.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Appointment.id; JSON "_id".
 	IDExt *Element
 	// Meta is Appointment.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Appointment.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Appointment.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Appointment.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Appointment.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Appointment.text (0..1, Narrative).
@@ -42,29 +42,29 @@ type Appointment struct {
 	// Reason is Appointment.reason (0..1, CodeableConcept).
 	Reason *CodeableConcept
 	// Priority is Appointment.priority (0..1, unsignedInt).
-	Priority *int
+	Priority *UnsignedInt
 	// PriorityExt holds the id and extensions of Appointment.priority; JSON "_priority".
 	PriorityExt *Element
 	// Description is Appointment.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Appointment.description; JSON "_description".
 	DescriptionExt *Element
 	// Start is Appointment.start (0..1, instant).
-	Start string
+	Start Instant
 	// StartExt holds the id and extensions of Appointment.start; JSON "_start".
 	StartExt *Element
 	// End is Appointment.end (0..1, instant).
-	End string
+	End Instant
 	// EndExt holds the id and extensions of Appointment.end; JSON "_end".
 	EndExt *Element
 	// MinutesDuration is Appointment.minutesDuration (0..1, positiveInt).
-	MinutesDuration *int
+	MinutesDuration *PositiveInt
 	// MinutesDurationExt holds the id and extensions of Appointment.minutesDuration; JSON "_minutesDuration".
 	MinutesDurationExt *Element
 	// Slot is Appointment.slot (0..*, Reference).
 	Slot []Reference
 	// Comment is Appointment.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of Appointment.comment; JSON "_comment".
 	CommentExt *Element
 	// Participant is Appointment.participant (1..*, BackboneElement).
@@ -183,8 +183,9 @@ func (x *Appointment) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Appointment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Appointment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Appointment) UnmarshalJSON(data []byte) error {
@@ -197,83 +198,56 @@ func (x *Appointment) fhirName() string { return "Appointment" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Appointment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Appointment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Appointment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Appointment) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Appointment) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/appointmentstatus")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/appointmentstatus")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "reason", x.Reason)
+	validatePtr(v, "priority", x.PriorityExt)
+	if x.Priority != nil && *x.Priority < 0 {
+		v.BadFormat("priority", -1, "unsignedInt")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "start", x.StartExt)
+	if x.Start != "" && !fhirjson.CheckInstant(x.Start) {
+		v.BadFormat("start", -1, "instant")
 	}
-	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
+	validatePtr(v, "end", x.EndExt)
+	if x.End != "" && !fhirjson.CheckInstant(x.End) {
+		v.BadFormat("end", -1, "instant")
 	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+	validatePtr(v, "minutesDuration", x.MinutesDurationExt)
+	if x.MinutesDuration != nil && *x.MinutesDuration < 1 {
+		v.BadFormat("minutesDuration", -1, "positiveInt")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
-	}
-	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
-	}
-	if x.MinutesDurationExt != nil {
-		x.MinutesDurationExt.validate(p+".minutesDuration", errs)
-	}
-	for i := range x.Slot {
-		x.Slot[i].validate(fhirjson.Index(p+".slot", i), errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
+	validateSlice(v, "slot", x.Slot)
+	validatePtr(v, "comment", x.CommentExt)
 	if !(len(x.Participant) > 0) {
-		errs.Missing(p + ".participant")
+		v.Missing("participant")
 	}
-	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
-	}
+	validateSlice(v, "participant", x.Participant)
 }
 
 // ResourceType returns "Appointment".
@@ -291,7 +265,7 @@ func (x *Appointment) GetMeta() *Meta { return x.Meta }
 // AppointmentParticipant is the backbone element Appointment.participant of FHIR DSTU2 (1.0.2).
 type AppointmentParticipant struct {
 	// ID is Appointment.participant.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Appointment.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Appointment.participant.modifierExtension (0..*, Extension).
@@ -357,8 +331,9 @@ func (x *AppointmentParticipant) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AppointmentParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AppointmentParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AppointmentParticipant) UnmarshalJSON(data []byte) error {
@@ -371,37 +346,28 @@ func (x *AppointmentParticipant) fhirName() string { return "Appointment.partici
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AppointmentParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Appointment.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Appointment.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AppointmentParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *AppointmentParticipant) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "actor", x.Actor)
 	if x.Required != "" && !x.Required.IsValid() {
-		errs.BadCode(p+".required", "http://hl7.org/fhir/ValueSet/participantrequired")
+		v.BadCode("required", -1, "http://hl7.org/fhir/ValueSet/participantrequired")
 	}
-	if x.RequiredExt != nil {
-		x.RequiredExt.validate(p+".required", errs)
-	}
+	validatePtr(v, "required", x.RequiredExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/participationstatus")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/participationstatus")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 }

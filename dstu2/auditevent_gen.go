@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type AuditEvent struct {
 	// ID is AuditEvent.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of AuditEvent.id; JSON "_id".
 	IDExt *Element
 	// Meta is AuditEvent.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is AuditEvent.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of AuditEvent.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is AuditEvent.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of AuditEvent.language; JSON "_language".
 	LanguageExt *Element
 	// Text is AuditEvent.text (0..1, Narrative).
@@ -108,8 +108,9 @@ func (x *AuditEvent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEvent) UnmarshalJSON(data []byte) error {
@@ -122,59 +123,36 @@ func (x *AuditEvent) fhirName() string { return "AuditEvent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEvent) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *AuditEvent) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Event != nil) {
-		errs.Missing(p + ".event")
+		v.Missing("event")
 	}
-	if x.Event != nil {
-		x.Event.validate(p+".event", errs)
-	}
+	validatePtr(v, "event", x.Event)
 	if !(len(x.Participant) > 0) {
-		errs.Missing(p + ".participant")
+		v.Missing("participant")
 	}
-	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
-	}
+	validateSlice(v, "participant", x.Participant)
 	if !(x.Source != nil) {
-		errs.Missing(p + ".source")
+		v.Missing("source")
 	}
-	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
-	}
-	for i := range x.Object {
-		x.Object[i].validate(fhirjson.Index(p+".object", i), errs)
-	}
+	validatePtr(v, "source", x.Source)
+	validateSlice(v, "object", x.Object)
 }
 
 // ResourceType returns "AuditEvent".
@@ -192,7 +170,7 @@ func (x *AuditEvent) GetMeta() *Meta { return x.Meta }
 // AuditEventEvent is the backbone element AuditEvent.event of FHIR DSTU2 (1.0.2).
 type AuditEventEvent struct {
 	// ID is AuditEvent.event.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AuditEvent.event.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.event.modifierExtension (0..*, Extension).
@@ -206,7 +184,7 @@ type AuditEventEvent struct {
 	// ActionExt holds the id and extensions of AuditEvent.event.action; JSON "_action".
 	ActionExt *Element
 	// DateTime is AuditEvent.event.dateTime (1..1, instant).
-	DateTime string
+	DateTime Instant
 	// DateTimeExt holds the id and extensions of AuditEvent.event.dateTime; JSON "_dateTime".
 	DateTimeExt *Element
 	// Outcome is AuditEvent.event.outcome (0..1, code).
@@ -214,7 +192,7 @@ type AuditEventEvent struct {
 	// OutcomeExt holds the id and extensions of AuditEvent.event.outcome; JSON "_outcome".
 	OutcomeExt *Element
 	// OutcomeDesc is AuditEvent.event.outcomeDesc (0..1, string).
-	OutcomeDesc string
+	OutcomeDesc String
 	// OutcomeDescExt holds the id and extensions of AuditEvent.event.outcomeDesc; JSON "_outcomeDesc".
 	OutcomeDescExt *Element
 	// PurposeOfEvent is AuditEvent.event.purposeOfEvent (0..*, Coding).
@@ -281,8 +259,9 @@ func (x *AuditEventEvent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEventEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEventEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEventEvent) UnmarshalJSON(data []byte) error {
@@ -295,57 +274,45 @@ func (x *AuditEventEvent) fhirName() string { return "AuditEvent.event" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.event", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.event")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventEvent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *AuditEventEvent) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	for i := range x.Subtype {
-		x.Subtype[i].validate(fhirjson.Index(p+".subtype", i), errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "subtype", x.Subtype)
 	if x.Action != "" && !x.Action.IsValid() {
-		errs.BadCode(p+".action", "http://hl7.org/fhir/ValueSet/audit-event-action")
+		v.BadCode("action", -1, "http://hl7.org/fhir/ValueSet/audit-event-action")
 	}
-	if x.ActionExt != nil {
-		x.ActionExt.validate(p+".action", errs)
-	}
+	validatePtr(v, "action", x.ActionExt)
 	if !(x.DateTime != "" || x.DateTimeExt != nil) {
-		errs.Missing(p + ".dateTime")
+		v.Missing("dateTime")
 	}
-	if x.DateTimeExt != nil {
-		x.DateTimeExt.validate(p+".dateTime", errs)
+	validatePtr(v, "dateTime", x.DateTimeExt)
+	if x.DateTime != "" && !fhirjson.CheckInstant(x.DateTime) {
+		v.BadFormat("dateTime", -1, "instant")
 	}
 	if x.Outcome != "" && !x.Outcome.IsValid() {
-		errs.BadCode(p+".outcome", "http://hl7.org/fhir/ValueSet/audit-event-outcome")
+		v.BadCode("outcome", -1, "http://hl7.org/fhir/ValueSet/audit-event-outcome")
 	}
-	if x.OutcomeExt != nil {
-		x.OutcomeExt.validate(p+".outcome", errs)
-	}
-	if x.OutcomeDescExt != nil {
-		x.OutcomeDescExt.validate(p+".outcomeDesc", errs)
-	}
-	for i := range x.PurposeOfEvent {
-		x.PurposeOfEvent[i].validate(fhirjson.Index(p+".purposeOfEvent", i), errs)
-	}
+	validatePtr(v, "outcome", x.OutcomeExt)
+	validatePtr(v, "outcomeDesc", x.OutcomeDescExt)
+	validateSlice(v, "purposeOfEvent", x.PurposeOfEvent)
 }
 
 // AuditEventParticipant is the backbone element AuditEvent.participant of FHIR DSTU2 (1.0.2).
 type AuditEventParticipant struct {
 	// ID is AuditEvent.participant.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AuditEvent.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.participant.modifierExtension (0..*, Extension).
@@ -357,21 +324,21 @@ type AuditEventParticipant struct {
 	// UserID is AuditEvent.participant.userId (0..1, Identifier).
 	UserID *Identifier
 	// AltID is AuditEvent.participant.altId (0..1, string).
-	AltID string
+	AltID String
 	// AltIDExt holds the id and extensions of AuditEvent.participant.altId; JSON "_altId".
 	AltIDExt *Element
 	// Name is AuditEvent.participant.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of AuditEvent.participant.name; JSON "_name".
 	NameExt *Element
 	// Requestor is AuditEvent.participant.requestor (1..1, boolean).
-	Requestor *bool
+	Requestor *Boolean
 	// RequestorExt holds the id and extensions of AuditEvent.participant.requestor; JSON "_requestor".
 	RequestorExt *Element
 	// Location is AuditEvent.participant.location (0..1, Reference).
 	Location *Reference
 	// Policy is AuditEvent.participant.policy (0..*, uri).
-	Policy []string
+	Policy []URI
 	// PolicyExt holds the id and extensions of AuditEvent.participant.policy; JSON "_policy".
 	PolicyExt []*Element
 	// Media is AuditEvent.participant.media (0..1, Coding).
@@ -454,8 +421,9 @@ func (x *AuditEventParticipant) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEventParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEventParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEventParticipant) UnmarshalJSON(data []byte) error {
@@ -468,68 +436,43 @@ func (x *AuditEventParticipant) fhirName() string { return "AuditEvent.participa
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *AuditEventParticipant) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Role {
-		x.Role[i].validate(fhirjson.Index(p+".role", i), errs)
-	}
-	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
-	}
-	if x.UserID != nil {
-		x.UserID.validate(p+".userId", errs)
-	}
-	if x.AltIDExt != nil {
-		x.AltIDExt.validate(p+".altId", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "role", x.Role)
+	validatePtr(v, "reference", x.Reference)
+	validatePtr(v, "userId", x.UserID)
+	validatePtr(v, "altId", x.AltIDExt)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Requestor != nil || x.RequestorExt != nil) {
-		errs.Missing(p + ".requestor")
+		v.Missing("requestor")
 	}
-	if x.RequestorExt != nil {
-		x.RequestorExt.validate(p+".requestor", errs)
-	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	for i, v := range x.PolicyExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".policy", i), errs)
-		}
-	}
-	if x.Media != nil {
-		x.Media.validate(p+".media", errs)
-	}
-	if x.Network != nil {
-		x.Network.validate(p+".network", errs)
-	}
-	for i := range x.PurposeOfUse {
-		x.PurposeOfUse[i].validate(fhirjson.Index(p+".purposeOfUse", i), errs)
-	}
+	validatePtr(v, "requestor", x.RequestorExt)
+	validatePtr(v, "location", x.Location)
+	validatePtrs(v, "policy", x.PolicyExt)
+	validatePtr(v, "media", x.Media)
+	validatePtr(v, "network", x.Network)
+	validateSlice(v, "purposeOfUse", x.PurposeOfUse)
 }
 
 // AuditEventParticipantNetwork is the backbone element AuditEvent.participant.network of FHIR DSTU2 (1.0.2).
 type AuditEventParticipantNetwork struct {
 	// ID is AuditEvent.participant.network.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AuditEvent.participant.network.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.participant.network.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Address is AuditEvent.participant.network.address (0..1, string).
-	Address string
+	Address String
 	// AddressExt holds the id and extensions of AuditEvent.participant.network.address; JSON "_address".
 	AddressExt *Element
 	// Type is AuditEvent.participant.network.type (0..1, code).
@@ -579,8 +522,9 @@ func (x *AuditEventParticipantNetwork) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEventParticipantNetwork) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEventParticipantNetwork) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEventParticipantNetwork) UnmarshalJSON(data []byte) error {
@@ -593,39 +537,34 @@ func (x *AuditEventParticipantNetwork) fhirName() string { return "AuditEvent.pa
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventParticipantNetwork) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.participant.network", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.participant.network")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventParticipantNetwork) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *AuditEventParticipantNetwork) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.AddressExt != nil {
-		x.AddressExt.validate(p+".address", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "address", x.AddressExt)
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/network-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/network-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 }
 
 // AuditEventSource is the backbone element AuditEvent.source of FHIR DSTU2 (1.0.2).
 type AuditEventSource struct {
 	// ID is AuditEvent.source.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AuditEvent.source.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.source.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Site is AuditEvent.source.site (0..1, string).
-	Site string
+	Site String
 	// SiteExt holds the id and extensions of AuditEvent.source.site; JSON "_site".
 	SiteExt *Element
 	// Identifier is AuditEvent.source.identifier (1..1, Identifier).
@@ -673,8 +612,9 @@ func (x *AuditEventSource) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEventSource) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEventSource) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEventSource) UnmarshalJSON(data []byte) error {
@@ -687,36 +627,29 @@ func (x *AuditEventSource) fhirName() string { return "AuditEvent.source" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventSource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.source", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.source")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventSource) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *AuditEventSource) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.SiteExt != nil {
-		x.SiteExt.validate(p+".site", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "site", x.SiteExt)
 	if !(x.Identifier != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
+	validatePtr(v, "identifier", x.Identifier)
+	validateSlice(v, "type", x.Type)
 }
 
 // AuditEventObject is the backbone element AuditEvent.object of FHIR DSTU2 (1.0.2).
 type AuditEventObject struct {
 	// ID is AuditEvent.object.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AuditEvent.object.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.object.modifierExtension (0..*, Extension).
@@ -734,15 +667,15 @@ type AuditEventObject struct {
 	// SecurityLabel is AuditEvent.object.securityLabel (0..*, Coding).
 	SecurityLabel []Coding
 	// Name is AuditEvent.object.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of AuditEvent.object.name; JSON "_name".
 	NameExt *Element
 	// Description is AuditEvent.object.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of AuditEvent.object.description; JSON "_description".
 	DescriptionExt *Element
 	// Query is AuditEvent.object.query (0..1, base64Binary).
-	Query string
+	Query Base64Binary
 	// QueryExt holds the id and extensions of AuditEvent.object.query; JSON "_query".
 	QueryExt *Element
 	// Detail is AuditEvent.object.detail (0..*, BackboneElement).
@@ -815,8 +748,9 @@ func (x *AuditEventObject) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEventObject) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEventObject) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEventObject) UnmarshalJSON(data []byte) error {
@@ -829,64 +763,43 @@ func (x *AuditEventObject) fhirName() string { return "AuditEvent.object" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventObject) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.object", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.object")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventObject) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *AuditEventObject) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
-	if x.Lifecycle != nil {
-		x.Lifecycle.validate(p+".lifecycle", errs)
-	}
-	for i := range x.SecurityLabel {
-		x.SecurityLabel[i].validate(fhirjson.Index(p+".securityLabel", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.QueryExt != nil {
-		x.QueryExt.validate(p+".query", errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "reference", x.Reference)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "lifecycle", x.Lifecycle)
+	validateSlice(v, "securityLabel", x.SecurityLabel)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "query", x.QueryExt)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // AuditEventObjectDetail is the backbone element AuditEvent.object.detail of FHIR DSTU2 (1.0.2).
 type AuditEventObjectDetail struct {
 	// ID is AuditEvent.object.detail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is AuditEvent.object.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.object.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Type is AuditEvent.object.detail.type (1..1, string).
-	Type string
+	Type String
 	// TypeExt holds the id and extensions of AuditEvent.object.detail.type; JSON "_type".
 	TypeExt *Element
 	// Value is AuditEvent.object.detail.value (1..1, base64Binary).
-	Value string
+	Value Base64Binary
 	// ValueExt holds the id and extensions of AuditEvent.object.detail.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -932,8 +845,9 @@ func (x *AuditEventObjectDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEventObjectDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEventObjectDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEventObjectDetail) UnmarshalJSON(data []byte) error {
@@ -946,28 +860,23 @@ func (x *AuditEventObjectDetail) fhirName() string { return "AuditEvent.object.d
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventObjectDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.object.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.object.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventObjectDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *AuditEventObjectDetail) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Basic struct {
 	// ID is Basic.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Basic.id; JSON "_id".
 	IDExt *Element
 	// Meta is Basic.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Basic.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Basic.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Basic.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Basic.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Basic.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type Basic struct {
 	// Author is Basic.author (0..1, Reference).
 	Author *Reference
 	// Created is Basic.created (0..1, date).
-	Created string
+	Created Date
 	// CreatedExt holds the id and extensions of Basic.created; JSON "_created".
 	CreatedExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -118,8 +118,9 @@ func (x *Basic) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Basic) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Basic) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Basic) UnmarshalJSON(data []byte) error {
@@ -132,55 +133,33 @@ func (x *Basic) fhirName() string { return "Basic" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Basic) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Basic", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Basic")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Basic) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Basic) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "author", x.Author)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDate(x.Created) {
+		v.BadFormat("created", -1, "date")
 	}
 }
 

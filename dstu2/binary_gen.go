@@ -10,25 +10,25 @@ import (
 // Pointers to it implement Resource.
 type Binary struct {
 	// ID is Binary.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Binary.id; JSON "_id".
 	IDExt *Element
 	// Meta is Binary.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Binary.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Binary.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Binary.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Binary.language; JSON "_language".
 	LanguageExt *Element
 	// ContentType is Binary.contentType (1..1, code).
-	ContentType string
+	ContentType Code
 	// ContentTypeExt holds the id and extensions of Binary.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Content is Binary.content (1..1, base64Binary).
-	Content string
+	Content Base64Binary
 	// ContentExt holds the id and extensions of Binary.content; JSON "_content".
 	ContentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -88,8 +88,9 @@ func (x *Binary) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Binary) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Binary) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Binary) UnmarshalJSON(data []byte) error {
@@ -102,36 +103,27 @@ func (x *Binary) fhirName() string { return "Binary" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Binary) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Binary", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Binary")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Binary) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Binary) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
 	if !(x.ContentType != "" || x.ContentTypeExt != nil) {
-		errs.Missing(p + ".contentType")
+		v.Missing("contentType")
 	}
-	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
-	}
+	validatePtr(v, "contentType", x.ContentTypeExt)
 	if !(x.Content != "" || x.ContentExt != nil) {
-		errs.Missing(p + ".content")
+		v.Missing("content")
 	}
-	if x.ContentExt != nil {
-		x.ContentExt.validate(p+".content", errs)
-	}
+	validatePtr(v, "content", x.ContentExt)
 }
 
 // ResourceType returns "Binary".

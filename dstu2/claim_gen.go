@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Claim struct {
 	// ID is Claim.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Claim.id; JSON "_id".
 	IDExt *Element
 	// Meta is Claim.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Claim.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Claim.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Claim.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Claim.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Claim.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type Claim struct {
 	// OriginalRuleset is Claim.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is Claim.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of Claim.created; JSON "_created".
 	CreatedExt *Element
 	// Target is Claim.target (0..1, Reference).
@@ -82,11 +82,11 @@ type Claim struct {
 	// Exception is Claim.exception (0..*, Coding).
 	Exception []Coding
 	// School is Claim.school (0..1, string).
-	School string
+	School String
 	// SchoolExt holds the id and extensions of Claim.school; JSON "_school".
 	SchoolExt *Element
 	// Accident is Claim.accident (0..1, date).
-	Accident string
+	Accident Date
 	// AccidentExt holds the id and extensions of Claim.accident; JSON "_accident".
 	AccidentExt *Element
 	// AccidentType is Claim.accidentType (0..1, Coding).
@@ -258,8 +258,9 @@ func (x *Claim) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Claim) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Claim) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Claim) UnmarshalJSON(data []byte) error {
@@ -272,137 +273,70 @@ func (x *Claim) fhirName() string { return "Claim" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Claim) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Claim) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Claim) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/claim-type-link")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/claim-type-link")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+	validatePtr(v, "type", x.TypeExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "ruleset", x.Ruleset)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.Ruleset != nil {
-		x.Ruleset.validate(p+".ruleset", errs)
-	}
-	if x.OriginalRuleset != nil {
-		x.OriginalRuleset.validate(p+".originalRuleset", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
-	}
-	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
+	validatePtr(v, "target", x.Target)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/claim-use-link")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/claim-use-link")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
-	}
-	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
-	}
-	if x.FundsReserve != nil {
-		x.FundsReserve.validate(p+".fundsReserve", errs)
-	}
-	if x.Enterer != nil {
-		x.Enterer.validate(p+".enterer", errs)
-	}
-	if x.Facility != nil {
-		x.Facility.validate(p+".facility", errs)
-	}
-	if x.Prescription != nil {
-		x.Prescription.validate(p+".prescription", errs)
-	}
-	if x.OriginalPrescription != nil {
-		x.OriginalPrescription.validate(p+".originalPrescription", errs)
-	}
-	if x.Payee != nil {
-		x.Payee.validate(p+".payee", errs)
-	}
-	if x.Referral != nil {
-		x.Referral.validate(p+".referral", errs)
-	}
-	for i := range x.Diagnosis {
-		x.Diagnosis[i].validate(fhirjson.Index(p+".diagnosis", i), errs)
-	}
-	for i := range x.Condition {
-		x.Condition[i].validate(fhirjson.Index(p+".condition", i), errs)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "priority", x.Priority)
+	validatePtr(v, "fundsReserve", x.FundsReserve)
+	validatePtr(v, "enterer", x.Enterer)
+	validatePtr(v, "facility", x.Facility)
+	validatePtr(v, "prescription", x.Prescription)
+	validatePtr(v, "originalPrescription", x.OriginalPrescription)
+	validatePtr(v, "payee", x.Payee)
+	validatePtr(v, "referral", x.Referral)
+	validateSlice(v, "diagnosis", x.Diagnosis)
+	validateSlice(v, "condition", x.Condition)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+	validatePtr(v, "patient", x.Patient)
+	validateSlice(v, "coverage", x.Coverage)
+	validateSlice(v, "exception", x.Exception)
+	validatePtr(v, "school", x.SchoolExt)
+	validatePtr(v, "accident", x.AccidentExt)
+	if x.Accident != "" && !fhirjson.CheckDate(x.Accident) {
+		v.BadFormat("accident", -1, "date")
 	}
-	for i := range x.Coverage {
-		x.Coverage[i].validate(fhirjson.Index(p+".coverage", i), errs)
-	}
-	for i := range x.Exception {
-		x.Exception[i].validate(fhirjson.Index(p+".exception", i), errs)
-	}
-	if x.SchoolExt != nil {
-		x.SchoolExt.validate(p+".school", errs)
-	}
-	if x.AccidentExt != nil {
-		x.AccidentExt.validate(p+".accident", errs)
-	}
-	if x.AccidentType != nil {
-		x.AccidentType.validate(p+".accidentType", errs)
-	}
-	for i := range x.InterventionException {
-		x.InterventionException[i].validate(fhirjson.Index(p+".interventionException", i), errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
-	for i := range x.AdditionalMaterials {
-		x.AdditionalMaterials[i].validate(fhirjson.Index(p+".additionalMaterials", i), errs)
-	}
-	for i := range x.MissingTeeth {
-		x.MissingTeeth[i].validate(fhirjson.Index(p+".missingTeeth", i), errs)
-	}
+	validatePtr(v, "accidentType", x.AccidentType)
+	validateSlice(v, "interventionException", x.InterventionException)
+	validateSlice(v, "item", x.Item)
+	validateSlice(v, "additionalMaterials", x.AdditionalMaterials)
+	validateSlice(v, "missingTeeth", x.MissingTeeth)
 }
 
 // ResourceType returns "Claim".
@@ -420,7 +354,7 @@ func (x *Claim) GetMeta() *Meta { return x.Meta }
 // ClaimPayee is the backbone element Claim.payee of FHIR DSTU2 (1.0.2).
 type ClaimPayee struct {
 	// ID is Claim.payee.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.payee.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.payee.modifierExtension (0..*, Extension).
@@ -474,8 +408,9 @@ func (x *ClaimPayee) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimPayee) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimPayee) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimPayee) UnmarshalJSON(data []byte) error {
@@ -488,42 +423,33 @@ func (x *ClaimPayee) fhirName() string { return "Claim.payee" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimPayee) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.payee", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.payee")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimPayee) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimPayee) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.Person != nil {
-		x.Person.validate(p+".person", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "person", x.Person)
 }
 
 // ClaimDiagnosis is the backbone element Claim.diagnosis of FHIR DSTU2 (1.0.2).
 type ClaimDiagnosis struct {
 	// ID is Claim.diagnosis.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.diagnosis.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.diagnosis.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.diagnosis.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.diagnosis.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Diagnosis is Claim.diagnosis.diagnosis (1..1, Coding).
@@ -566,8 +492,9 @@ func (x *ClaimDiagnosis) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimDiagnosis) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimDiagnosis) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimDiagnosis) UnmarshalJSON(data []byte) error {
@@ -580,58 +507,56 @@ func (x *ClaimDiagnosis) fhirName() string { return "Claim.diagnosis" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimDiagnosis) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.diagnosis", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.diagnosis")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimDiagnosis) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Diagnosis != nil) {
-		errs.Missing(p + ".diagnosis")
+		v.Missing("diagnosis")
 	}
-	if x.Diagnosis != nil {
-		x.Diagnosis.validate(p+".diagnosis", errs)
-	}
+	validatePtr(v, "diagnosis", x.Diagnosis)
 }
 
 // ClaimCoverage is the backbone element Claim.coverage of FHIR DSTU2 (1.0.2).
 type ClaimCoverage struct {
 	// ID is Claim.coverage.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.coverage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.coverage.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.coverage.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.coverage.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Focal is Claim.coverage.focal (1..1, boolean).
-	Focal *bool
+	Focal *Boolean
 	// FocalExt holds the id and extensions of Claim.coverage.focal; JSON "_focal".
 	FocalExt *Element
 	// Coverage is Claim.coverage.coverage (1..1, Reference).
 	Coverage *Reference
 	// BusinessArrangement is Claim.coverage.businessArrangement (0..1, string).
-	BusinessArrangement string
+	BusinessArrangement String
 	// BusinessArrangementExt holds the id and extensions of Claim.coverage.businessArrangement; JSON "_businessArrangement".
 	BusinessArrangementExt *Element
 	// Relationship is Claim.coverage.relationship (1..1, Coding).
 	Relationship *Coding
 	// PreAuthRef is Claim.coverage.preAuthRef (0..*, string).
-	PreAuthRef []string
+	PreAuthRef []String
 	// PreAuthRefExt holds the id and extensions of Claim.coverage.preAuthRef; JSON "_preAuthRef".
 	PreAuthRefExt []*Element
 	// ClaimResponse is Claim.coverage.claimResponse (0..1, Reference).
@@ -703,8 +628,9 @@ func (x *ClaimCoverage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimCoverage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimCoverage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimCoverage) UnmarshalJSON(data []byte) error {
@@ -717,68 +643,52 @@ func (x *ClaimCoverage) fhirName() string { return "Claim.coverage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimCoverage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.coverage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.coverage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimCoverage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimCoverage) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
-		errs.Missing(p + ".focal")
+		v.Missing("focal")
 	}
-	if x.FocalExt != nil {
-		x.FocalExt.validate(p+".focal", errs)
-	}
+	validatePtr(v, "focal", x.FocalExt)
 	if !(x.Coverage != nil) {
-		errs.Missing(p + ".coverage")
+		v.Missing("coverage")
 	}
-	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
-	}
-	if x.BusinessArrangementExt != nil {
-		x.BusinessArrangementExt.validate(p+".businessArrangement", errs)
-	}
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "businessArrangement", x.BusinessArrangementExt)
 	if !(x.Relationship != nil) {
-		errs.Missing(p + ".relationship")
+		v.Missing("relationship")
 	}
-	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
-	}
-	for i, v := range x.PreAuthRefExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".preAuthRef", i), errs)
-		}
-	}
-	if x.ClaimResponse != nil {
-		x.ClaimResponse.validate(p+".claimResponse", errs)
-	}
-	if x.OriginalRuleset != nil {
-		x.OriginalRuleset.validate(p+".originalRuleset", errs)
-	}
+	validatePtr(v, "relationship", x.Relationship)
+	validatePtrs(v, "preAuthRef", x.PreAuthRefExt)
+	validatePtr(v, "claimResponse", x.ClaimResponse)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
 }
 
 // ClaimItem is the backbone element Claim.item of FHIR DSTU2 (1.0.2).
 type ClaimItem struct {
 	// ID is Claim.item.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.item.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.item.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Type is Claim.item.type (1..1, Coding).
@@ -786,13 +696,13 @@ type ClaimItem struct {
 	// Provider is Claim.item.provider (0..1, Reference).
 	Provider *Reference
 	// DiagnosisLinkID is Claim.item.diagnosisLinkId (0..*, positiveInt).
-	DiagnosisLinkID []int
+	DiagnosisLinkID []PositiveInt
 	// DiagnosisLinkIDExt holds the id and extensions of Claim.item.diagnosisLinkId; JSON "_diagnosisLinkId".
 	DiagnosisLinkIDExt []*Element
 	// Service is Claim.item.service (1..1, Coding).
 	Service *Coding
 	// ServiceDate is Claim.item.serviceDate (0..1, date).
-	ServiceDate string
+	ServiceDate Date
 	// ServiceDateExt holds the id and extensions of Claim.item.serviceDate; JSON "_serviceDate".
 	ServiceDateExt *Element
 	// Quantity is Claim.item.quantity (0..1, Quantity).
@@ -800,11 +710,11 @@ type ClaimItem struct {
 	// UnitPrice is Claim.item.unitPrice (0..1, Quantity).
 	UnitPrice *Money
 	// Factor is Claim.item.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Claim.item.factor; JSON "_factor".
 	FactorExt *Element
 	// Points is Claim.item.points (0..1, decimal).
-	Points fhirjson.Decimal
+	Points Decimal
 	// PointsExt holds the id and extensions of Claim.item.points; JSON "_points".
 	PointsExt *Element
 	// Net is Claim.item.net (0..1, Quantity).
@@ -916,8 +826,9 @@ func (x *ClaimItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimItem) UnmarshalJSON(data []byte) error {
@@ -930,92 +841,66 @@ func (x *ClaimItem) fhirName() string { return "Claim.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimItem) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
-	}
-	for i, v := range x.DiagnosisLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".diagnosisLinkId", i), errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "provider", x.Provider)
+	validatePtrs(v, "diagnosisLinkId", x.DiagnosisLinkIDExt)
+	for i, n := range x.DiagnosisLinkID {
+		if n < 1 {
+			v.BadFormat("diagnosisLinkId", i, "positiveInt")
 		}
 	}
 	if !(x.Service != nil) {
-		errs.Missing(p + ".service")
+		v.Missing("service")
 	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
+	validatePtr(v, "service", x.Service)
+	validatePtr(v, "serviceDate", x.ServiceDateExt)
+	if x.ServiceDate != "" && !fhirjson.CheckDate(x.ServiceDate) {
+		v.BadFormat("serviceDate", -1, "date")
 	}
-	if x.ServiceDateExt != nil {
-		x.ServiceDateExt.validate(p+".serviceDate", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.PointsExt != nil {
-		x.PointsExt.validate(p+".points", errs)
-	}
-	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
-	}
-	if x.Udi != nil {
-		x.Udi.validate(p+".udi", errs)
-	}
-	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
-	}
-	for i := range x.SubSite {
-		x.SubSite[i].validate(fhirjson.Index(p+".subSite", i), errs)
-	}
-	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
-	if x.Prosthesis != nil {
-		x.Prosthesis.validate(p+".prosthesis", errs)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "points", x.PointsExt)
+	validatePtr(v, "net", x.Net)
+	validatePtr(v, "udi", x.Udi)
+	validatePtr(v, "bodySite", x.BodySite)
+	validateSlice(v, "subSite", x.SubSite)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "detail", x.Detail)
+	validatePtr(v, "prosthesis", x.Prosthesis)
 }
 
 // ClaimItemDetail is the backbone element Claim.item.detail of FHIR DSTU2 (1.0.2).
 type ClaimItemDetail struct {
 	// ID is Claim.item.detail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.item.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.item.detail.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.item.detail.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Type is Claim.item.detail.type (1..1, Coding).
@@ -1027,11 +912,11 @@ type ClaimItemDetail struct {
 	// UnitPrice is Claim.item.detail.unitPrice (0..1, Quantity).
 	UnitPrice *Money
 	// Factor is Claim.item.detail.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Claim.item.detail.factor; JSON "_factor".
 	FactorExt *Element
 	// Points is Claim.item.detail.points (0..1, decimal).
-	Points fhirjson.Decimal
+	Points Decimal
 	// PointsExt holds the id and extensions of Claim.item.detail.points; JSON "_points".
 	PointsExt *Element
 	// Net is Claim.item.detail.net (0..1, Quantity).
@@ -1108,8 +993,9 @@ func (x *ClaimItemDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimItemDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimItemDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimItemDetail) UnmarshalJSON(data []byte) error {
@@ -1122,69 +1008,51 @@ func (x *ClaimItemDetail) fhirName() string { return "Claim.item.detail" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimItemDetail) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.Type)
 	if !(x.Service != nil) {
-		errs.Missing(p + ".service")
+		v.Missing("service")
 	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.PointsExt != nil {
-		x.PointsExt.validate(p+".points", errs)
-	}
-	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
-	}
-	if x.Udi != nil {
-		x.Udi.validate(p+".udi", errs)
-	}
-	for i := range x.SubDetail {
-		x.SubDetail[i].validate(fhirjson.Index(p+".subDetail", i), errs)
-	}
+	validatePtr(v, "service", x.Service)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "points", x.PointsExt)
+	validatePtr(v, "net", x.Net)
+	validatePtr(v, "udi", x.Udi)
+	validateSlice(v, "subDetail", x.SubDetail)
 }
 
 // ClaimItemDetailSubDetail is the backbone element Claim.item.detail.subDetail of FHIR DSTU2 (1.0.2).
 type ClaimItemDetailSubDetail struct {
 	// ID is Claim.item.detail.subDetail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.item.detail.subDetail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.detail.subDetail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.item.detail.subDetail.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.item.detail.subDetail.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Type is Claim.item.detail.subDetail.type (1..1, Coding).
@@ -1196,11 +1064,11 @@ type ClaimItemDetailSubDetail struct {
 	// UnitPrice is Claim.item.detail.subDetail.unitPrice (0..1, Quantity).
 	UnitPrice *Money
 	// Factor is Claim.item.detail.subDetail.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Claim.item.detail.subDetail.factor; JSON "_factor".
 	FactorExt *Element
 	// Points is Claim.item.detail.subDetail.points (0..1, decimal).
-	Points fhirjson.Decimal
+	Points Decimal
 	// PointsExt holds the id and extensions of Claim.item.detail.subDetail.points; JSON "_points".
 	PointsExt *Element
 	// Net is Claim.item.detail.subDetail.net (0..1, Quantity).
@@ -1274,8 +1142,9 @@ func (x *ClaimItemDetailSubDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimItemDetailSubDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimItemDetailSubDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimItemDetailSubDetail) UnmarshalJSON(data []byte) error {
@@ -1288,70 +1157,54 @@ func (x *ClaimItemDetailSubDetail) fhirName() string { return "Claim.item.detail
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItemDetailSubDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item.detail.subDetail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item.detail.subDetail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimItemDetailSubDetail) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.Type)
 	if !(x.Service != nil) {
-		errs.Missing(p + ".service")
+		v.Missing("service")
 	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.PointsExt != nil {
-		x.PointsExt.validate(p+".points", errs)
-	}
-	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
-	}
-	if x.Udi != nil {
-		x.Udi.validate(p+".udi", errs)
-	}
+	validatePtr(v, "service", x.Service)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "points", x.PointsExt)
+	validatePtr(v, "net", x.Net)
+	validatePtr(v, "udi", x.Udi)
 }
 
 // ClaimItemProsthesis is the backbone element Claim.item.prosthesis of FHIR DSTU2 (1.0.2).
 type ClaimItemProsthesis struct {
 	// ID is Claim.item.prosthesis.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.item.prosthesis.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.prosthesis.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Initial is Claim.item.prosthesis.initial (0..1, boolean).
-	Initial *bool
+	Initial *Boolean
 	// InitialExt holds the id and extensions of Claim.item.prosthesis.initial; JSON "_initial".
 	InitialExt *Element
 	// PriorDate is Claim.item.prosthesis.priorDate (0..1, date).
-	PriorDate string
+	PriorDate Date
 	// PriorDateExt holds the id and extensions of Claim.item.prosthesis.priorDate; JSON "_priorDate".
 	PriorDateExt *Element
 	// PriorMaterial is Claim.item.prosthesis.priorMaterial (0..1, Coding).
@@ -1400,8 +1253,9 @@ func (x *ClaimItemProsthesis) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimItemProsthesis) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimItemProsthesis) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimItemProsthesis) UnmarshalJSON(data []byte) error {
@@ -1414,33 +1268,29 @@ func (x *ClaimItemProsthesis) fhirName() string { return "Claim.item.prosthesis"
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItemProsthesis) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item.prosthesis", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item.prosthesis")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItemProsthesis) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimItemProsthesis) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "initial", x.InitialExt)
+	validatePtr(v, "priorDate", x.PriorDateExt)
+	if x.PriorDate != "" && !fhirjson.CheckDate(x.PriorDate) {
+		v.BadFormat("priorDate", -1, "date")
 	}
-	if x.InitialExt != nil {
-		x.InitialExt.validate(p+".initial", errs)
-	}
-	if x.PriorDateExt != nil {
-		x.PriorDateExt.validate(p+".priorDate", errs)
-	}
-	if x.PriorMaterial != nil {
-		x.PriorMaterial.validate(p+".priorMaterial", errs)
-	}
+	validatePtr(v, "priorMaterial", x.PriorMaterial)
 }
 
 // ClaimMissingTeeth is the backbone element Claim.missingTeeth of FHIR DSTU2 (1.0.2).
 type ClaimMissingTeeth struct {
 	// ID is Claim.missingTeeth.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Claim.missingTeeth.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.missingTeeth.modifierExtension (0..*, Extension).
@@ -1450,7 +1300,7 @@ type ClaimMissingTeeth struct {
 	// Reason is Claim.missingTeeth.reason (0..1, Coding).
 	Reason *Coding
 	// ExtractionDate is Claim.missingTeeth.extractionDate (0..1, date).
-	ExtractionDate string
+	ExtractionDate Date
 	// ExtractionDateExt holds the id and extensions of Claim.missingTeeth.extractionDate; JSON "_extractionDate".
 	ExtractionDateExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1494,8 +1344,9 @@ func (x *ClaimMissingTeeth) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimMissingTeeth) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimMissingTeeth) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimMissingTeeth) UnmarshalJSON(data []byte) error {
@@ -1508,28 +1359,24 @@ func (x *ClaimMissingTeeth) fhirName() string { return "Claim.missingTeeth" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimMissingTeeth) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.missingTeeth", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.missingTeeth")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimMissingTeeth) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimMissingTeeth) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Tooth != nil) {
-		errs.Missing(p + ".tooth")
+		v.Missing("tooth")
 	}
-	if x.Tooth != nil {
-		x.Tooth.validate(p+".tooth", errs)
-	}
-	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
-	}
-	if x.ExtractionDateExt != nil {
-		x.ExtractionDateExt.validate(p+".extractionDate", errs)
+	validatePtr(v, "tooth", x.Tooth)
+	validatePtr(v, "reason", x.Reason)
+	validatePtr(v, "extractionDate", x.ExtractionDateExt)
+	if x.ExtractionDate != "" && !fhirjson.CheckDate(x.ExtractionDate) {
+		v.BadFormat("extractionDate", -1, "date")
 	}
 }

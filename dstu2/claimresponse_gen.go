@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ClaimResponse struct {
 	// ID is ClaimResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ClaimResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is ClaimResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ClaimResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ClaimResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ClaimResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ClaimResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ClaimResponse.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type ClaimResponse struct {
 	// OriginalRuleset is ClaimResponse.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is ClaimResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of ClaimResponse.created; JSON "_created".
 	CreatedExt *Element
 	// Organization is ClaimResponse.organization (0..1, Reference).
@@ -54,7 +54,7 @@ type ClaimResponse struct {
 	// OutcomeExt holds the id and extensions of ClaimResponse.outcome; JSON "_outcome".
 	OutcomeExt *Element
 	// Disposition is ClaimResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of ClaimResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// PayeeType is ClaimResponse.payeeType (0..1, Coding).
@@ -76,7 +76,7 @@ type ClaimResponse struct {
 	// PaymentAdjustmentReason is ClaimResponse.paymentAdjustmentReason (0..1, Coding).
 	PaymentAdjustmentReason *Coding
 	// PaymentDate is ClaimResponse.paymentDate (0..1, date).
-	PaymentDate string
+	PaymentDate Date
 	// PaymentDateExt holds the id and extensions of ClaimResponse.paymentDate; JSON "_paymentDate".
 	PaymentDateExt *Element
 	// PaymentAmount is ClaimResponse.paymentAmount (0..1, Quantity).
@@ -238,8 +238,9 @@ func (x *ClaimResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponse) UnmarshalJSON(data []byte) error {
@@ -252,119 +253,58 @@ func (x *ClaimResponse) fhirName() string { return "ClaimResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ClaimResponse) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "ruleset", x.Ruleset)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
-	if x.Ruleset != nil {
-		x.Ruleset.validate(p+".ruleset", errs)
-	}
-	if x.OriginalRuleset != nil {
-		x.OriginalRuleset.validate(p+".originalRuleset", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.RequestProvider != nil {
-		x.RequestProvider.validate(p+".requestProvider", errs)
-	}
-	if x.RequestOrganization != nil {
-		x.RequestOrganization.validate(p+".requestOrganization", errs)
-	}
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "requestProvider", x.RequestProvider)
+	validatePtr(v, "requestOrganization", x.RequestOrganization)
 	if x.Outcome != "" && !x.Outcome.IsValid() {
-		errs.BadCode(p+".outcome", "http://hl7.org/fhir/ValueSet/remittance-outcome")
+		v.BadCode("outcome", -1, "http://hl7.org/fhir/ValueSet/remittance-outcome")
 	}
-	if x.OutcomeExt != nil {
-		x.OutcomeExt.validate(p+".outcome", errs)
+	validatePtr(v, "outcome", x.OutcomeExt)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validatePtr(v, "payeeType", x.PayeeType)
+	validateSlice(v, "item", x.Item)
+	validateSlice(v, "addItem", x.AddItem)
+	validateSlice(v, "error", x.Error)
+	validatePtr(v, "totalCost", x.TotalCost)
+	validatePtr(v, "unallocDeductable", x.UnallocDeductable)
+	validatePtr(v, "totalBenefit", x.TotalBenefit)
+	validatePtr(v, "paymentAdjustment", x.PaymentAdjustment)
+	validatePtr(v, "paymentAdjustmentReason", x.PaymentAdjustmentReason)
+	validatePtr(v, "paymentDate", x.PaymentDateExt)
+	if x.PaymentDate != "" && !fhirjson.CheckDate(x.PaymentDate) {
+		v.BadFormat("paymentDate", -1, "date")
 	}
-	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
-	}
-	if x.PayeeType != nil {
-		x.PayeeType.validate(p+".payeeType", errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
-	for i := range x.AddItem {
-		x.AddItem[i].validate(fhirjson.Index(p+".addItem", i), errs)
-	}
-	for i := range x.Error {
-		x.Error[i].validate(fhirjson.Index(p+".error", i), errs)
-	}
-	if x.TotalCost != nil {
-		x.TotalCost.validate(p+".totalCost", errs)
-	}
-	if x.UnallocDeductable != nil {
-		x.UnallocDeductable.validate(p+".unallocDeductable", errs)
-	}
-	if x.TotalBenefit != nil {
-		x.TotalBenefit.validate(p+".totalBenefit", errs)
-	}
-	if x.PaymentAdjustment != nil {
-		x.PaymentAdjustment.validate(p+".paymentAdjustment", errs)
-	}
-	if x.PaymentAdjustmentReason != nil {
-		x.PaymentAdjustmentReason.validate(p+".paymentAdjustmentReason", errs)
-	}
-	if x.PaymentDateExt != nil {
-		x.PaymentDateExt.validate(p+".paymentDate", errs)
-	}
-	if x.PaymentAmount != nil {
-		x.PaymentAmount.validate(p+".paymentAmount", errs)
-	}
-	if x.PaymentRef != nil {
-		x.PaymentRef.validate(p+".paymentRef", errs)
-	}
-	if x.Reserved != nil {
-		x.Reserved.validate(p+".reserved", errs)
-	}
-	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.Coverage {
-		x.Coverage[i].validate(fhirjson.Index(p+".coverage", i), errs)
-	}
+	validatePtr(v, "paymentAmount", x.PaymentAmount)
+	validatePtr(v, "paymentRef", x.PaymentRef)
+	validatePtr(v, "reserved", x.Reserved)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "coverage", x.Coverage)
 }
 
 // ResourceType returns "ClaimResponse".
@@ -382,17 +322,17 @@ func (x *ClaimResponse) GetMeta() *Meta { return x.Meta }
 // ClaimResponseItem is the backbone element ClaimResponse.item of FHIR DSTU2 (1.0.2).
 type ClaimResponseItem struct {
 	// ID is ClaimResponse.item.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.item.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// NoteNumber is ClaimResponse.item.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ClaimResponse.item.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ClaimResponse.item.adjudication (0..*, BackboneElement).
@@ -446,8 +386,9 @@ func (x *ClaimResponseItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseItem) UnmarshalJSON(data []byte) error {
@@ -460,41 +401,38 @@ func (x *ClaimResponseItem) fhirName() string { return "ClaimResponse.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseItem) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
-		errs.Missing(p + ".sequenceLinkId")
+		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // ClaimResponseItemAdjudication is the backbone element ClaimResponse.item.adjudication of FHIR DSTU2 (1.0.2).
 type ClaimResponseItemAdjudication struct {
 	// ID is ClaimResponse.item.adjudication.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.item.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.adjudication.modifierExtension (0..*, Extension).
@@ -504,7 +442,7 @@ type ClaimResponseItemAdjudication struct {
 	// Amount is ClaimResponse.item.adjudication.amount (0..1, Quantity).
 	Amount *Money
 	// Value is ClaimResponse.item.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ClaimResponse.item.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -550,9 +488,10 @@ func (x *ClaimResponseItemAdjudication) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseItemAdjudication) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseItemAdjudication) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -566,42 +505,35 @@ func (x *ClaimResponseItemAdjudication) fhirName() string { return "ClaimRespons
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItemAdjudication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item.adjudication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item.adjudication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItemAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseItemAdjudication) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ClaimResponseItemDetail is the backbone element ClaimResponse.item.detail of FHIR DSTU2 (1.0.2).
 type ClaimResponseItemDetail struct {
 	// ID is ClaimResponse.item.detail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.item.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.item.detail.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.detail.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// Adjudication is ClaimResponse.item.detail.adjudication (0..*, BackboneElement).
@@ -651,8 +583,9 @@ func (x *ClaimResponseItemDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseItemDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseItemDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseItemDetail) UnmarshalJSON(data []byte) error {
@@ -665,36 +598,32 @@ func (x *ClaimResponseItemDetail) fhirName() string { return "ClaimResponse.item
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseItemDetail) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
-		errs.Missing(p + ".sequenceLinkId")
+		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
-	for i := range x.SubDetail {
-		x.SubDetail[i].validate(fhirjson.Index(p+".subDetail", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "subDetail", x.SubDetail)
 }
 
 // ClaimResponseItemDetailAdjudication is the backbone element ClaimResponse.item.detail.adjudication of FHIR DSTU2 (1.0.2).
 type ClaimResponseItemDetailAdjudication struct {
 	// ID is ClaimResponse.item.detail.adjudication.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.item.detail.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.adjudication.modifierExtension (0..*, Extension).
@@ -704,7 +633,7 @@ type ClaimResponseItemDetailAdjudication struct {
 	// Amount is ClaimResponse.item.detail.adjudication.amount (0..1, Quantity).
 	Amount *Money
 	// Value is ClaimResponse.item.detail.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ClaimResponse.item.detail.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -750,9 +679,10 @@ func (x *ClaimResponseItemDetailAdjudication) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseItemDetailAdjudication) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseItemDetailAdjudication) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -768,42 +698,35 @@ func (x *ClaimResponseItemDetailAdjudication) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItemDetailAdjudication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item.detail.adjudication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item.detail.adjudication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItemDetailAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseItemDetailAdjudication) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ClaimResponseItemDetailSubDetail is the backbone element ClaimResponse.item.detail.subDetail of FHIR DSTU2 (1.0.2).
 type ClaimResponseItemDetailSubDetail struct {
 	// ID is ClaimResponse.item.detail.subDetail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.item.detail.subDetail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.subDetail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.item.detail.subDetail.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.detail.subDetail.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// Adjudication is ClaimResponse.item.detail.subDetail.adjudication (0..*, BackboneElement).
@@ -848,9 +771,10 @@ func (x *ClaimResponseItemDetailSubDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseItemDetailSubDetail) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseItemDetailSubDetail) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -866,33 +790,31 @@ func (x *ClaimResponseItemDetailSubDetail) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItemDetailSubDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item.detail.subDetail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item.detail.subDetail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseItemDetailSubDetail) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
-		errs.Missing(p + ".sequenceLinkId")
+		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
 }
 
 // ClaimResponseItemDetailSubDetailAdjudication is the backbone element ClaimResponse.item.detail.subDetail.adjudication of FHIR DSTU2 (1.0.2).
 type ClaimResponseItemDetailSubDetailAdjudication struct {
 	// ID is ClaimResponse.item.detail.subDetail.adjudication.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.item.detail.subDetail.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.subDetail.adjudication.modifierExtension (0..*, Extension).
@@ -902,7 +824,7 @@ type ClaimResponseItemDetailSubDetailAdjudication struct {
 	// Amount is ClaimResponse.item.detail.subDetail.adjudication.amount (0..1, Quantity).
 	Amount *Money
 	// Value is ClaimResponse.item.detail.subDetail.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ClaimResponse.item.detail.subDetail.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -948,9 +870,10 @@ func (x *ClaimResponseItemDetailSubDetailAdjudication) EncodeJSON(e *fhirjson.En
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseItemDetailSubDetailAdjudication) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseItemDetailSubDetailAdjudication) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -966,42 +889,35 @@ func (x *ClaimResponseItemDetailSubDetailAdjudication) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItemDetailSubDetailAdjudication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item.detail.subDetail.adjudication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item.detail.subDetail.adjudication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItemDetailSubDetailAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseItemDetailSubDetailAdjudication) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ClaimResponseAddItem is the backbone element ClaimResponse.addItem of FHIR DSTU2 (1.0.2).
 type ClaimResponseAddItem struct {
 	// ID is ClaimResponse.addItem.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.addItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.addItem.sequenceLinkId (0..*, positiveInt).
-	SequenceLinkID []int
+	SequenceLinkID []PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.addItem.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt []*Element
 	// Service is ClaimResponse.addItem.service (1..1, Coding).
@@ -1009,7 +925,7 @@ type ClaimResponseAddItem struct {
 	// Fee is ClaimResponse.addItem.fee (0..1, Quantity).
 	Fee *Money
 	// NoteNumberLinkID is ClaimResponse.addItem.noteNumberLinkId (0..*, positiveInt).
-	NoteNumberLinkID []int
+	NoteNumberLinkID []PositiveInt
 	// NoteNumberLinkIDExt holds the id and extensions of ClaimResponse.addItem.noteNumberLinkId; JSON "_noteNumberLinkId".
 	NoteNumberLinkIDExt []*Element
 	// Adjudication is ClaimResponse.addItem.adjudication (0..*, BackboneElement).
@@ -1069,8 +985,9 @@ func (x *ClaimResponseAddItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseAddItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseAddItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseAddItem) UnmarshalJSON(data []byte) error {
@@ -1083,49 +1000,42 @@ func (x *ClaimResponseAddItem) fhirName() string { return "ClaimResponse.addItem
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseAddItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.addItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.addItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseAddItem) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i, v := range x.SequenceLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".sequenceLinkId", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtrs(v, "sequenceLinkId", x.SequenceLinkIDExt)
+	for i, n := range x.SequenceLinkID {
+		if n < 1 {
+			v.BadFormat("sequenceLinkId", i, "positiveInt")
 		}
 	}
 	if !(x.Service != nil) {
-		errs.Missing(p + ".service")
+		v.Missing("service")
 	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	if x.Fee != nil {
-		x.Fee.validate(p+".fee", errs)
-	}
-	for i, v := range x.NoteNumberLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumberLinkId", i), errs)
+	validatePtr(v, "service", x.Service)
+	validatePtr(v, "fee", x.Fee)
+	validatePtrs(v, "noteNumberLinkId", x.NoteNumberLinkIDExt)
+	for i, n := range x.NoteNumberLinkID {
+		if n < 1 {
+			v.BadFormat("noteNumberLinkId", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // ClaimResponseAddItemAdjudication is the backbone element ClaimResponse.addItem.adjudication of FHIR DSTU2 (1.0.2).
 type ClaimResponseAddItemAdjudication struct {
 	// ID is ClaimResponse.addItem.adjudication.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.addItem.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.adjudication.modifierExtension (0..*, Extension).
@@ -1135,7 +1045,7 @@ type ClaimResponseAddItemAdjudication struct {
 	// Amount is ClaimResponse.addItem.adjudication.amount (0..1, Quantity).
 	Amount *Money
 	// Value is ClaimResponse.addItem.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ClaimResponse.addItem.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1181,9 +1091,10 @@ func (x *ClaimResponseAddItemAdjudication) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseAddItemAdjudication) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseAddItemAdjudication) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1199,36 +1110,29 @@ func (x *ClaimResponseAddItemAdjudication) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseAddItemAdjudication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.addItem.adjudication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.addItem.adjudication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseAddItemAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseAddItemAdjudication) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ClaimResponseAddItemDetail is the backbone element ClaimResponse.addItem.detail of FHIR DSTU2 (1.0.2).
 type ClaimResponseAddItemDetail struct {
 	// ID is ClaimResponse.addItem.detail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.addItem.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.detail.modifierExtension (0..*, Extension).
@@ -1279,8 +1183,9 @@ func (x *ClaimResponseAddItemDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseAddItemDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseAddItemDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseAddItemDetail) UnmarshalJSON(data []byte) error {
@@ -1293,36 +1198,29 @@ func (x *ClaimResponseAddItemDetail) fhirName() string { return "ClaimResponse.a
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseAddItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.addItem.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.addItem.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseAddItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseAddItemDetail) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Service != nil) {
-		errs.Missing(p + ".service")
+		v.Missing("service")
 	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	if x.Fee != nil {
-		x.Fee.validate(p+".fee", errs)
-	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
+	validatePtr(v, "service", x.Service)
+	validatePtr(v, "fee", x.Fee)
+	validateSlice(v, "adjudication", x.Adjudication)
 }
 
 // ClaimResponseAddItemDetailAdjudication is the backbone element ClaimResponse.addItem.detail.adjudication of FHIR DSTU2 (1.0.2).
 type ClaimResponseAddItemDetailAdjudication struct {
 	// ID is ClaimResponse.addItem.detail.adjudication.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.addItem.detail.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.detail.adjudication.modifierExtension (0..*, Extension).
@@ -1332,7 +1230,7 @@ type ClaimResponseAddItemDetailAdjudication struct {
 	// Amount is ClaimResponse.addItem.detail.adjudication.amount (0..1, Quantity).
 	Amount *Money
 	// Value is ClaimResponse.addItem.detail.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ClaimResponse.addItem.detail.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1378,9 +1276,10 @@ func (x *ClaimResponseAddItemDetailAdjudication) EncodeJSON(e *fhirjson.Encoder)
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseAddItemDetailAdjudication) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseAddItemDetailAdjudication) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1396,50 +1295,43 @@ func (x *ClaimResponseAddItemDetailAdjudication) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseAddItemDetailAdjudication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.addItem.detail.adjudication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.addItem.detail.adjudication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseAddItemDetailAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseAddItemDetailAdjudication) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ClaimResponseError is the backbone element ClaimResponse.error of FHIR DSTU2 (1.0.2).
 type ClaimResponseError struct {
 	// ID is ClaimResponse.error.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.error.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.error.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.error.sequenceLinkId (0..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.error.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// DetailSequenceLinkID is ClaimResponse.error.detailSequenceLinkId (0..1, positiveInt).
-	DetailSequenceLinkID *int
+	DetailSequenceLinkID *PositiveInt
 	// DetailSequenceLinkIDExt holds the id and extensions of ClaimResponse.error.detailSequenceLinkId; JSON "_detailSequenceLinkId".
 	DetailSequenceLinkIDExt *Element
 	// SubdetailSequenceLinkID is ClaimResponse.error.subdetailSequenceLinkId (0..1, positiveInt).
-	SubdetailSequenceLinkID *int
+	SubdetailSequenceLinkID *PositiveInt
 	// SubdetailSequenceLinkIDExt holds the id and extensions of ClaimResponse.error.subdetailSequenceLinkId; JSON "_subdetailSequenceLinkId".
 	SubdetailSequenceLinkIDExt *Element
 	// Code is ClaimResponse.error.code (1..1, Coding).
@@ -1494,8 +1386,9 @@ func (x *ClaimResponseError) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseError) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseError) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseError) UnmarshalJSON(data []byte) error {
@@ -1508,51 +1401,51 @@ func (x *ClaimResponseError) fhirName() string { return "ClaimResponse.error" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseError) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.error", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.error")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseError) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseError) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+	validatePtr(v, "detailSequenceLinkId", x.DetailSequenceLinkIDExt)
+	if x.DetailSequenceLinkID != nil && *x.DetailSequenceLinkID < 1 {
+		v.BadFormat("detailSequenceLinkId", -1, "positiveInt")
 	}
-	if x.DetailSequenceLinkIDExt != nil {
-		x.DetailSequenceLinkIDExt.validate(p+".detailSequenceLinkId", errs)
-	}
-	if x.SubdetailSequenceLinkIDExt != nil {
-		x.SubdetailSequenceLinkIDExt.validate(p+".subdetailSequenceLinkId", errs)
+	validatePtr(v, "subdetailSequenceLinkId", x.SubdetailSequenceLinkIDExt)
+	if x.SubdetailSequenceLinkID != nil && *x.SubdetailSequenceLinkID < 1 {
+		v.BadFormat("subdetailSequenceLinkId", -1, "positiveInt")
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.Code)
 }
 
 // ClaimResponseNote is the backbone element ClaimResponse.note of FHIR DSTU2 (1.0.2).
 type ClaimResponseNote struct {
 	// ID is ClaimResponse.note.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.note.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.note.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Number is ClaimResponse.note.number (0..1, positiveInt).
-	Number *int
+	Number *PositiveInt
 	// NumberExt holds the id and extensions of ClaimResponse.note.number; JSON "_number".
 	NumberExt *Element
 	// Type is ClaimResponse.note.type (0..1, Coding).
 	Type *Coding
 	// Text is ClaimResponse.note.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of ClaimResponse.note.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1599,8 +1492,9 @@ func (x *ClaimResponseNote) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseNote) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseNote) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseNote) UnmarshalJSON(data []byte) error {
@@ -1613,55 +1507,51 @@ func (x *ClaimResponseNote) fhirName() string { return "ClaimResponse.note" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseNote) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.note", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.note")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseNote) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseNote) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "number", x.NumberExt)
+	if x.Number != nil && *x.Number < 1 {
+		v.BadFormat("number", -1, "positiveInt")
 	}
-	if x.NumberExt != nil {
-		x.NumberExt.validate(p+".number", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "text", x.TextExt)
 }
 
 // ClaimResponseCoverage is the backbone element ClaimResponse.coverage of FHIR DSTU2 (1.0.2).
 type ClaimResponseCoverage struct {
 	// ID is ClaimResponse.coverage.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClaimResponse.coverage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.coverage.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ClaimResponse.coverage.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ClaimResponse.coverage.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Focal is ClaimResponse.coverage.focal (1..1, boolean).
-	Focal *bool
+	Focal *Boolean
 	// FocalExt holds the id and extensions of ClaimResponse.coverage.focal; JSON "_focal".
 	FocalExt *Element
 	// Coverage is ClaimResponse.coverage.coverage (1..1, Reference).
 	Coverage *Reference
 	// BusinessArrangement is ClaimResponse.coverage.businessArrangement (0..1, string).
-	BusinessArrangement string
+	BusinessArrangement String
 	// BusinessArrangementExt holds the id and extensions of ClaimResponse.coverage.businessArrangement; JSON "_businessArrangement".
 	BusinessArrangementExt *Element
 	// Relationship is ClaimResponse.coverage.relationship (1..1, Coding).
 	Relationship *Coding
 	// PreAuthRef is ClaimResponse.coverage.preAuthRef (0..*, string).
-	PreAuthRef []string
+	PreAuthRef []String
 	// PreAuthRefExt holds the id and extensions of ClaimResponse.coverage.preAuthRef; JSON "_preAuthRef".
 	PreAuthRefExt []*Element
 	// ClaimResponse is ClaimResponse.coverage.claimResponse (0..1, Reference).
@@ -1733,8 +1623,9 @@ func (x *ClaimResponseCoverage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseCoverage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseCoverage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseCoverage) UnmarshalJSON(data []byte) error {
@@ -1747,54 +1638,38 @@ func (x *ClaimResponseCoverage) fhirName() string { return "ClaimResponse.covera
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseCoverage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.coverage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.coverage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseCoverage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseCoverage) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
-		errs.Missing(p + ".focal")
+		v.Missing("focal")
 	}
-	if x.FocalExt != nil {
-		x.FocalExt.validate(p+".focal", errs)
-	}
+	validatePtr(v, "focal", x.FocalExt)
 	if !(x.Coverage != nil) {
-		errs.Missing(p + ".coverage")
+		v.Missing("coverage")
 	}
-	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
-	}
-	if x.BusinessArrangementExt != nil {
-		x.BusinessArrangementExt.validate(p+".businessArrangement", errs)
-	}
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "businessArrangement", x.BusinessArrangementExt)
 	if !(x.Relationship != nil) {
-		errs.Missing(p + ".relationship")
+		v.Missing("relationship")
 	}
-	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
-	}
-	for i, v := range x.PreAuthRefExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".preAuthRef", i), errs)
-		}
-	}
-	if x.ClaimResponse != nil {
-		x.ClaimResponse.validate(p+".claimResponse", errs)
-	}
-	if x.OriginalRuleset != nil {
-		x.OriginalRuleset.validate(p+".originalRuleset", errs)
-	}
+	validatePtr(v, "relationship", x.Relationship)
+	validatePtrs(v, "preAuthRef", x.PreAuthRefExt)
+	validatePtr(v, "claimResponse", x.ClaimResponse)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
 }

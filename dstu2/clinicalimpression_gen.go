@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ClinicalImpression struct {
 	// ID is ClinicalImpression.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ClinicalImpression.id; JSON "_id".
 	IDExt *Element
 	// Meta is ClinicalImpression.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ClinicalImpression.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ClinicalImpression.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ClinicalImpression.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ClinicalImpression.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ClinicalImpression.text (0..1, Narrative).
@@ -40,11 +40,11 @@ type ClinicalImpression struct {
 	// StatusExt holds the id and extensions of ClinicalImpression.status; JSON "_status".
 	StatusExt *Element
 	// Date is ClinicalImpression.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ClinicalImpression.date; JSON "_date".
 	DateExt *Element
 	// Description is ClinicalImpression.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ClinicalImpression.description; JSON "_description".
 	DescriptionExt *Element
 	// Previous is ClinicalImpression.previous (0..1, Reference).
@@ -58,11 +58,11 @@ type ClinicalImpression struct {
 	// Investigations is ClinicalImpression.investigations (0..*, BackboneElement).
 	Investigations []ClinicalImpressionInvestigations
 	// Protocol is ClinicalImpression.protocol (0..1, uri).
-	Protocol string
+	Protocol URI
 	// ProtocolExt holds the id and extensions of ClinicalImpression.protocol; JSON "_protocol".
 	ProtocolExt *Element
 	// Summary is ClinicalImpression.summary (0..1, string).
-	Summary string
+	Summary String
 	// SummaryExt holds the id and extensions of ClinicalImpression.summary; JSON "_summary".
 	SummaryExt *Element
 	// Finding is ClinicalImpression.finding (0..*, BackboneElement).
@@ -72,7 +72,7 @@ type ClinicalImpression struct {
 	// RuledOut is ClinicalImpression.ruledOut (0..*, BackboneElement).
 	RuledOut []ClinicalImpressionRuledOut
 	// Prognosis is ClinicalImpression.prognosis (0..1, string).
-	Prognosis string
+	Prognosis String
 	// PrognosisExt holds the id and extensions of ClinicalImpression.prognosis; JSON "_prognosis".
 	PrognosisExt *Element
 	// Plan is ClinicalImpression.plan (0..*, Reference).
@@ -208,8 +208,9 @@ func (x *ClinicalImpression) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClinicalImpression) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClinicalImpression) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClinicalImpression) UnmarshalJSON(data []byte) error {
@@ -222,101 +223,56 @@ func (x *ClinicalImpression) fhirName() string { return "ClinicalImpression" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpression) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpression) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ClinicalImpression) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TriggerCodeableConcept != nil, x.TriggerReference != nil) > 1 {
+		v.OneOf("trigger[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Assessor != nil {
-		x.Assessor.validate(p+".assessor", errs)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "assessor", x.Assessor)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/clinical-impression-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/clinical-impression-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.Previous != nil {
-		x.Previous.validate(p+".previous", errs)
-	}
-	for i := range x.Problem {
-		x.Problem[i].validate(fhirjson.Index(p+".problem", i), errs)
-	}
-	if x.TriggerCodeableConcept != nil {
-		x.TriggerCodeableConcept.validate(p+".triggerCodeableConcept", errs)
-	}
-	if x.TriggerReference != nil {
-		x.TriggerReference.validate(p+".triggerReference", errs)
-	}
-	for i := range x.Investigations {
-		x.Investigations[i].validate(fhirjson.Index(p+".investigations", i), errs)
-	}
-	if x.ProtocolExt != nil {
-		x.ProtocolExt.validate(p+".protocol", errs)
-	}
-	if x.SummaryExt != nil {
-		x.SummaryExt.validate(p+".summary", errs)
-	}
-	for i := range x.Finding {
-		x.Finding[i].validate(fhirjson.Index(p+".finding", i), errs)
-	}
-	for i := range x.Resolved {
-		x.Resolved[i].validate(fhirjson.Index(p+".resolved", i), errs)
-	}
-	for i := range x.RuledOut {
-		x.RuledOut[i].validate(fhirjson.Index(p+".ruledOut", i), errs)
-	}
-	if x.PrognosisExt != nil {
-		x.PrognosisExt.validate(p+".prognosis", errs)
-	}
-	for i := range x.Plan {
-		x.Plan[i].validate(fhirjson.Index(p+".plan", i), errs)
-	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "previous", x.Previous)
+	validateSlice(v, "problem", x.Problem)
+	validatePtr(v, "triggerCodeableConcept", x.TriggerCodeableConcept)
+	validatePtr(v, "triggerReference", x.TriggerReference)
+	validateSlice(v, "investigations", x.Investigations)
+	validatePtr(v, "protocol", x.ProtocolExt)
+	validatePtr(v, "summary", x.SummaryExt)
+	validateSlice(v, "finding", x.Finding)
+	validateSlice(v, "resolved", x.Resolved)
+	validateSlice(v, "ruledOut", x.RuledOut)
+	validatePtr(v, "prognosis", x.PrognosisExt)
+	validateSlice(v, "plan", x.Plan)
+	validateSlice(v, "action", x.Action)
 }
 
 // ResourceType returns "ClinicalImpression".
@@ -358,7 +314,7 @@ func (x *ClinicalImpression) TriggerType() string {
 // ClinicalImpressionInvestigations is the backbone element ClinicalImpression.investigations of FHIR DSTU2 (1.0.2).
 type ClinicalImpressionInvestigations struct {
 	// ID is ClinicalImpression.investigations.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClinicalImpression.investigations.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClinicalImpression.investigations.modifierExtension (0..*, Extension).
@@ -404,9 +360,10 @@ func (x *ClinicalImpressionInvestigations) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClinicalImpressionInvestigations) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClinicalImpressionInvestigations) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -422,33 +379,28 @@ func (x *ClinicalImpressionInvestigations) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpressionInvestigations) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression.investigations", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression.investigations")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpressionInvestigations) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClinicalImpressionInvestigations) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "item", x.Item)
 }
 
 // ClinicalImpressionFinding is the backbone element ClinicalImpression.finding of FHIR DSTU2 (1.0.2).
 type ClinicalImpressionFinding struct {
 	// ID is ClinicalImpression.finding.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClinicalImpression.finding.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClinicalImpression.finding.modifierExtension (0..*, Extension).
@@ -456,7 +408,7 @@ type ClinicalImpressionFinding struct {
 	// Item is ClinicalImpression.finding.item (1..1, CodeableConcept).
 	Item *CodeableConcept
 	// Cause is ClinicalImpression.finding.cause (0..1, string).
-	Cause string
+	Cause String
 	// CauseExt holds the id and extensions of ClinicalImpression.finding.cause; JSON "_cause".
 	CauseExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -499,8 +451,9 @@ func (x *ClinicalImpressionFinding) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClinicalImpressionFinding) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClinicalImpressionFinding) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClinicalImpressionFinding) UnmarshalJSON(data []byte) error {
@@ -513,33 +466,28 @@ func (x *ClinicalImpressionFinding) fhirName() string { return "ClinicalImpressi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpressionFinding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression.finding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression.finding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpressionFinding) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClinicalImpressionFinding) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Item != nil) {
-		errs.Missing(p + ".item")
+		v.Missing("item")
 	}
-	if x.Item != nil {
-		x.Item.validate(p+".item", errs)
-	}
-	if x.CauseExt != nil {
-		x.CauseExt.validate(p+".cause", errs)
-	}
+	validatePtr(v, "item", x.Item)
+	validatePtr(v, "cause", x.CauseExt)
 }
 
 // ClinicalImpressionRuledOut is the backbone element ClinicalImpression.ruledOut of FHIR DSTU2 (1.0.2).
 type ClinicalImpressionRuledOut struct {
 	// ID is ClinicalImpression.ruledOut.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ClinicalImpression.ruledOut.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClinicalImpression.ruledOut.modifierExtension (0..*, Extension).
@@ -547,7 +495,7 @@ type ClinicalImpressionRuledOut struct {
 	// Item is ClinicalImpression.ruledOut.item (1..1, CodeableConcept).
 	Item *CodeableConcept
 	// Reason is ClinicalImpression.ruledOut.reason (0..1, string).
-	Reason string
+	Reason String
 	// ReasonExt holds the id and extensions of ClinicalImpression.ruledOut.reason; JSON "_reason".
 	ReasonExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -590,8 +538,9 @@ func (x *ClinicalImpressionRuledOut) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClinicalImpressionRuledOut) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClinicalImpressionRuledOut) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClinicalImpressionRuledOut) UnmarshalJSON(data []byte) error {
@@ -604,25 +553,20 @@ func (x *ClinicalImpressionRuledOut) fhirName() string { return "ClinicalImpress
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpressionRuledOut) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression.ruledOut", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression.ruledOut")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpressionRuledOut) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClinicalImpressionRuledOut) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Item != nil) {
-		errs.Missing(p + ".item")
+		v.Missing("item")
 	}
-	if x.Item != nil {
-		x.Item.validate(p+".item", errs)
-	}
-	if x.ReasonExt != nil {
-		x.ReasonExt.validate(p+".reason", errs)
-	}
+	validatePtr(v, "item", x.Item)
+	validatePtr(v, "reason", x.ReasonExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Communication struct {
 	// ID is Communication.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Communication.id; JSON "_id".
 	IDExt *Element
 	// Meta is Communication.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Communication.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Communication.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Communication.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Communication.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Communication.text (0..1, Narrative).
@@ -50,11 +50,11 @@ type Communication struct {
 	// Encounter is Communication.encounter (0..1, Reference).
 	Encounter *Reference
 	// Sent is Communication.sent (0..1, dateTime).
-	Sent string
+	Sent DateTime
 	// SentExt holds the id and extensions of Communication.sent; JSON "_sent".
 	SentExt *Element
 	// Received is Communication.received (0..1, dateTime).
-	Received string
+	Received DateTime
 	// ReceivedExt holds the id and extensions of Communication.received; JSON "_received".
 	ReceivedExt *Element
 	// Reason is Communication.reason (0..*, CodeableConcept).
@@ -168,8 +168,9 @@ func (x *Communication) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Communication) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Communication) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Communication) UnmarshalJSON(data []byte) error {
@@ -182,80 +183,45 @@ func (x *Communication) fhirName() string { return "Communication" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Communication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Communication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Communication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Communication) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Communication) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Sender != nil {
-		x.Sender.validate(p+".sender", errs)
-	}
-	for i := range x.Recipient {
-		x.Recipient[i].validate(fhirjson.Index(p+".recipient", i), errs)
-	}
-	for i := range x.Payload {
-		x.Payload[i].validate(fhirjson.Index(p+".payload", i), errs)
-	}
-	for i := range x.Medium {
-		x.Medium[i].validate(fhirjson.Index(p+".medium", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "sender", x.Sender)
+	validateSlice(v, "recipient", x.Recipient)
+	validateSlice(v, "payload", x.Payload)
+	validateSlice(v, "medium", x.Medium)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/communication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/communication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "sent", x.SentExt)
+	if x.Sent != "" && !fhirjson.CheckDateTime(x.Sent) {
+		v.BadFormat("sent", -1, "dateTime")
 	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+	validatePtr(v, "received", x.ReceivedExt)
+	if x.Received != "" && !fhirjson.CheckDateTime(x.Received) {
+		v.BadFormat("received", -1, "dateTime")
 	}
-	if x.SentExt != nil {
-		x.SentExt.validate(p+".sent", errs)
-	}
-	if x.ReceivedExt != nil {
-		x.ReceivedExt.validate(p+".received", errs)
-	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.RequestDetail != nil {
-		x.RequestDetail.validate(p+".requestDetail", errs)
-	}
+	validateSlice(v, "reason", x.Reason)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "requestDetail", x.RequestDetail)
 }
 
 // ResourceType returns "Communication".
@@ -273,13 +239,13 @@ func (x *Communication) GetMeta() *Meta { return x.Meta }
 // CommunicationPayload is the backbone element Communication.payload of FHIR DSTU2 (1.0.2).
 type CommunicationPayload struct {
 	// ID is Communication.payload.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Communication.payload.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Communication.payload.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ContentString is Communication.payload.content[x] (1..1) holding a string; JSON "contentString".
-	ContentString string
+	ContentString String
 	// ContentStringExt holds the id and extensions of Communication.payload.content[x]; JSON "_contentString".
 	ContentStringExt *Element
 	// ContentAttachment is Communication.payload.content[x] (1..1) holding a Attachment; JSON "contentAttachment".
@@ -327,8 +293,9 @@ func (x *CommunicationPayload) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CommunicationPayload) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CommunicationPayload) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CommunicationPayload) UnmarshalJSON(data []byte) error {
@@ -341,30 +308,26 @@ func (x *CommunicationPayload) fhirName() string { return "Communication.payload
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CommunicationPayload) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Communication.payload", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Communication.payload")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CommunicationPayload) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CommunicationPayload) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
-		errs.Missing(p + ".content[x]")
+		v.Missing("content[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ContentString != "" || x.ContentStringExt != nil, x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ContentStringExt != nil {
-		x.ContentStringExt.validate(p+".contentString", errs)
-	}
-	if x.ContentAttachment != nil {
-		x.ContentAttachment.validate(p+".contentAttachment", errs)
-	}
-	if x.ContentReference != nil {
-		x.ContentReference.validate(p+".contentReference", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentString", x.ContentStringExt)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of Communication.payload.content[x] that is set, or nil. It is one of:

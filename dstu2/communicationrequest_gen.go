@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CommunicationRequest struct {
 	// ID is CommunicationRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CommunicationRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is CommunicationRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CommunicationRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CommunicationRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CommunicationRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CommunicationRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CommunicationRequest.text (0..1, Narrative).
@@ -52,7 +52,7 @@ type CommunicationRequest struct {
 	// Encounter is CommunicationRequest.encounter (0..1, Reference).
 	Encounter *Reference
 	// ScheduledDateTime is CommunicationRequest.scheduled[x] (0..1) holding a dateTime; JSON "scheduledDateTime".
-	ScheduledDateTime string
+	ScheduledDateTime DateTime
 	// ScheduledDateTimeExt holds the id and extensions of CommunicationRequest.scheduled[x]; JSON "_scheduledDateTime".
 	ScheduledDateTimeExt *Element
 	// ScheduledPeriod is CommunicationRequest.scheduled[x] (0..1) holding a Period; JSON "scheduledPeriod".
@@ -60,7 +60,7 @@ type CommunicationRequest struct {
 	// Reason is CommunicationRequest.reason (0..*, CodeableConcept).
 	Reason []CodeableConcept
 	// RequestedOn is CommunicationRequest.requestedOn (0..1, dateTime).
-	RequestedOn string
+	RequestedOn DateTime
 	// RequestedOnExt holds the id and extensions of CommunicationRequest.requestedOn; JSON "_requestedOn".
 	RequestedOnExt *Element
 	// Subject is CommunicationRequest.subject (0..1, Reference).
@@ -178,8 +178,9 @@ func (x *CommunicationRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CommunicationRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CommunicationRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CommunicationRequest) UnmarshalJSON(data []byte) error {
@@ -192,86 +193,50 @@ func (x *CommunicationRequest) fhirName() string { return "CommunicationRequest"
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CommunicationRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CommunicationRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CommunicationRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CommunicationRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *CommunicationRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ScheduledDateTime != "" || x.ScheduledDateTimeExt != nil, x.ScheduledPeriod != nil) > 1 {
+		v.OneOf("scheduled[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Sender != nil {
-		x.Sender.validate(p+".sender", errs)
-	}
-	for i := range x.Recipient {
-		x.Recipient[i].validate(fhirjson.Index(p+".recipient", i), errs)
-	}
-	for i := range x.Payload {
-		x.Payload[i].validate(fhirjson.Index(p+".payload", i), errs)
-	}
-	for i := range x.Medium {
-		x.Medium[i].validate(fhirjson.Index(p+".medium", i), errs)
-	}
-	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "sender", x.Sender)
+	validateSlice(v, "recipient", x.Recipient)
+	validateSlice(v, "payload", x.Payload)
+	validateSlice(v, "medium", x.Medium)
+	validatePtr(v, "requester", x.Requester)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/communication-request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/communication-request-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "scheduledDateTime", x.ScheduledDateTimeExt)
+	if x.ScheduledDateTime != "" && !fhirjson.CheckDateTime(x.ScheduledDateTime) {
+		v.BadFormat("scheduledDateTime", -1, "dateTime")
 	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
+	validatePtr(v, "scheduledPeriod", x.ScheduledPeriod)
+	validateSlice(v, "reason", x.Reason)
+	validatePtr(v, "requestedOn", x.RequestedOnExt)
+	if x.RequestedOn != "" && !fhirjson.CheckDateTime(x.RequestedOn) {
+		v.BadFormat("requestedOn", -1, "dateTime")
 	}
-	if x.ScheduledDateTimeExt != nil {
-		x.ScheduledDateTimeExt.validate(p+".scheduledDateTime", errs)
-	}
-	if x.ScheduledPeriod != nil {
-		x.ScheduledPeriod.validate(p+".scheduledPeriod", errs)
-	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	if x.RequestedOnExt != nil {
-		x.RequestedOnExt.validate(p+".requestedOn", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "priority", x.Priority)
 }
 
 // ResourceType returns "CommunicationRequest".
@@ -313,13 +278,13 @@ func (x *CommunicationRequest) ScheduledType() string {
 // CommunicationRequestPayload is the backbone element CommunicationRequest.payload of FHIR DSTU2 (1.0.2).
 type CommunicationRequestPayload struct {
 	// ID is CommunicationRequest.payload.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is CommunicationRequest.payload.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CommunicationRequest.payload.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ContentString is CommunicationRequest.payload.content[x] (1..1) holding a string; JSON "contentString".
-	ContentString string
+	ContentString String
 	// ContentStringExt holds the id and extensions of CommunicationRequest.payload.content[x]; JSON "_contentString".
 	ContentStringExt *Element
 	// ContentAttachment is CommunicationRequest.payload.content[x] (1..1) holding a Attachment; JSON "contentAttachment".
@@ -369,8 +334,9 @@ func (x *CommunicationRequestPayload) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CommunicationRequestPayload) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CommunicationRequestPayload) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CommunicationRequestPayload) UnmarshalJSON(data []byte) error {
@@ -383,30 +349,26 @@ func (x *CommunicationRequestPayload) fhirName() string { return "CommunicationR
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CommunicationRequestPayload) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CommunicationRequest.payload", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CommunicationRequest.payload")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CommunicationRequestPayload) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CommunicationRequestPayload) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
-		errs.Missing(p + ".content[x]")
+		v.Missing("content[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ContentString != "" || x.ContentStringExt != nil, x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ContentStringExt != nil {
-		x.ContentStringExt.validate(p+".contentString", errs)
-	}
-	if x.ContentAttachment != nil {
-		x.ContentAttachment.validate(p+".contentAttachment", errs)
-	}
-	if x.ContentReference != nil {
-		x.ContentReference.validate(p+".contentReference", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentString", x.ContentStringExt)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of CommunicationRequest.payload.content[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ConceptMap struct {
 	// ID is ConceptMap.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ConceptMap.id; JSON "_id".
 	IDExt *Element
 	// Meta is ConceptMap.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ConceptMap.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ConceptMap.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ConceptMap.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ConceptMap.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ConceptMap.text (0..1, Narrative).
@@ -32,17 +32,17 @@ type ConceptMap struct {
 	// ModifierExtension is ConceptMap.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ConceptMap.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ConceptMap.url; JSON "_url".
 	URLExt *Element
 	// Identifier is ConceptMap.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is ConceptMap.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ConceptMap.version; JSON "_version".
 	VersionExt *Element
 	// Name is ConceptMap.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ConceptMap.name; JSON "_name".
 	NameExt *Element
 	// Status is ConceptMap.status (1..1, code).
@@ -50,41 +50,41 @@ type ConceptMap struct {
 	// StatusExt holds the id and extensions of ConceptMap.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ConceptMap.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ConceptMap.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is ConceptMap.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ConceptMap.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is ConceptMap.contact (0..*, BackboneElement).
 	Contact []ConceptMapContact
 	// Date is ConceptMap.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ConceptMap.date; JSON "_date".
 	DateExt *Element
 	// Description is ConceptMap.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ConceptMap.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is ConceptMap.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Requirements is ConceptMap.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of ConceptMap.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Copyright is ConceptMap.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of ConceptMap.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// SourceURI is ConceptMap.source[x] (1..1) holding a uri; JSON "sourceUri".
-	SourceURI string
+	SourceURI URI
 	// SourceURIExt holds the id and extensions of ConceptMap.source[x]; JSON "_sourceUri".
 	SourceURIExt *Element
 	// SourceReference is ConceptMap.source[x] (1..1) holding a Reference; JSON "sourceReference".
 	SourceReference *Reference
 	// TargetURI is ConceptMap.target[x] (1..1) holding a uri; JSON "targetUri".
-	TargetURI string
+	TargetURI URI
 	// TargetURIExt holds the id and extensions of ConceptMap.target[x]; JSON "_targetUri".
 	TargetURIExt *Element
 	// TargetReference is ConceptMap.target[x] (1..1) holding a Reference; JSON "targetReference".
@@ -238,8 +238,9 @@ func (x *ConceptMap) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConceptMap) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConceptMap) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConceptMap) UnmarshalJSON(data []byte) error {
@@ -252,104 +253,62 @@ func (x *ConceptMap) fhirName() string { return "ConceptMap" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMap) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMap) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ConceptMap) validate(v *fhirjson.Validator) {
 	if x.SourceType() == "" {
-		errs.Missing(p + ".source[x]")
+		v.Missing("source[x]")
+	}
+	if fhirjson.CountSet(x.SourceURI != "" || x.SourceURIExt != nil, x.SourceReference != nil) > 1 {
+		v.OneOf("source[x]")
 	}
 	if x.TargetType() == "" {
-		errs.Missing(p + ".target[x]")
+		v.Missing("target[x]")
 	}
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+	if fhirjson.CountSet(x.TargetURI != "" || x.TargetURIExt != nil, x.TargetReference != nil) > 1 {
+		v.OneOf("target[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	if x.SourceURIExt != nil {
-		x.SourceURIExt.validate(p+".sourceUri", errs)
-	}
-	if x.SourceReference != nil {
-		x.SourceReference.validate(p+".sourceReference", errs)
-	}
-	if x.TargetURIExt != nil {
-		x.TargetURIExt.validate(p+".targetUri", errs)
-	}
-	if x.TargetReference != nil {
-		x.TargetReference.validate(p+".targetReference", errs)
-	}
-	for i := range x.Element {
-		x.Element[i].validate(fhirjson.Index(p+".element", i), errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "sourceUri", x.SourceURIExt)
+	validatePtr(v, "sourceReference", x.SourceReference)
+	validatePtr(v, "targetUri", x.TargetURIExt)
+	validatePtr(v, "targetReference", x.TargetReference)
+	validateSlice(v, "element", x.Element)
 }
 
 // ResourceType returns "ConceptMap".
@@ -415,13 +374,13 @@ func (x *ConceptMap) TargetType() string {
 // ConceptMapContact is the backbone element ConceptMap.contact of FHIR DSTU2 (1.0.2).
 type ConceptMapContact struct {
 	// ID is ConceptMap.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ConceptMap.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ConceptMap.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ConceptMap.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is ConceptMap.contact.telecom (0..*, ContactPoint).
@@ -464,8 +423,9 @@ func (x *ConceptMapContact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConceptMapContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConceptMapContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConceptMapContact) UnmarshalJSON(data []byte) error {
@@ -478,40 +438,35 @@ func (x *ConceptMapContact) fhirName() string { return "ConceptMap.contact" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapContact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConceptMapContact) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // ConceptMapElement is the backbone element ConceptMap.element of FHIR DSTU2 (1.0.2).
 type ConceptMapElement struct {
 	// ID is ConceptMap.element.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ConceptMap.element.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.element.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// CodeSystem is ConceptMap.element.codeSystem (0..1, uri).
-	CodeSystem string
+	CodeSystem URI
 	// CodeSystemExt holds the id and extensions of ConceptMap.element.codeSystem; JSON "_codeSystem".
 	CodeSystemExt *Element
 	// Code is ConceptMap.element.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ConceptMap.element.code; JSON "_code".
 	CodeExt *Element
 	// Target is ConceptMap.element.target (0..*, BackboneElement).
@@ -560,8 +515,9 @@ func (x *ConceptMapElement) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConceptMapElement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConceptMapElement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConceptMapElement) UnmarshalJSON(data []byte) error {
@@ -574,43 +530,36 @@ func (x *ConceptMapElement) fhirName() string { return "ConceptMap.element" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapElement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.element", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.element")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapElement) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConceptMapElement) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.CodeSystemExt != nil {
-		x.CodeSystemExt.validate(p+".codeSystem", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "codeSystem", x.CodeSystemExt)
+	validatePtr(v, "code", x.CodeExt)
+	validateSlice(v, "target", x.Target)
 }
 
 // ConceptMapElementTarget is the backbone element ConceptMap.element.target of FHIR DSTU2 (1.0.2).
 type ConceptMapElementTarget struct {
 	// ID is ConceptMap.element.target.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ConceptMap.element.target.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.element.target.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// CodeSystem is ConceptMap.element.target.codeSystem (0..1, uri).
-	CodeSystem string
+	CodeSystem URI
 	// CodeSystemExt holds the id and extensions of ConceptMap.element.target.codeSystem; JSON "_codeSystem".
 	CodeSystemExt *Element
 	// Code is ConceptMap.element.target.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ConceptMap.element.target.code; JSON "_code".
 	CodeExt *Element
 	// Equivalence is ConceptMap.element.target.equivalence (1..1, code).
@@ -618,7 +567,7 @@ type ConceptMapElementTarget struct {
 	// EquivalenceExt holds the id and extensions of ConceptMap.element.target.equivalence; JSON "_equivalence".
 	EquivalenceExt *Element
 	// Comments is ConceptMap.element.target.comments (0..1, string).
-	Comments string
+	Comments String
 	// CommentsExt holds the id and extensions of ConceptMap.element.target.comments; JSON "_comments".
 	CommentsExt *Element
 	// DependsOn is ConceptMap.element.target.dependsOn (0..*, BackboneElement).
@@ -686,8 +635,9 @@ func (x *ConceptMapElementTarget) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConceptMapElementTarget) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConceptMapElementTarget) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConceptMapElementTarget) UnmarshalJSON(data []byte) error {
@@ -700,62 +650,49 @@ func (x *ConceptMapElementTarget) fhirName() string { return "ConceptMap.element
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapElementTarget) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.element.target", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.element.target")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapElementTarget) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConceptMapElementTarget) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.CodeSystemExt != nil {
-		x.CodeSystemExt.validate(p+".codeSystem", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "codeSystem", x.CodeSystemExt)
+	validatePtr(v, "code", x.CodeExt)
 	if !(x.Equivalence != "" || x.EquivalenceExt != nil) {
-		errs.Missing(p + ".equivalence")
+		v.Missing("equivalence")
 	}
 	if x.Equivalence != "" && !x.Equivalence.IsValid() {
-		errs.BadCode(p+".equivalence", "http://hl7.org/fhir/ValueSet/concept-map-equivalence")
+		v.BadCode("equivalence", -1, "http://hl7.org/fhir/ValueSet/concept-map-equivalence")
 	}
-	if x.EquivalenceExt != nil {
-		x.EquivalenceExt.validate(p+".equivalence", errs)
-	}
-	if x.CommentsExt != nil {
-		x.CommentsExt.validate(p+".comments", errs)
-	}
-	for i := range x.DependsOn {
-		x.DependsOn[i].validate(fhirjson.Index(p+".dependsOn", i), errs)
-	}
-	for i := range x.Product {
-		x.Product[i].validate(fhirjson.Index(p+".product", i), errs)
-	}
+	validatePtr(v, "equivalence", x.EquivalenceExt)
+	validatePtr(v, "comments", x.CommentsExt)
+	validateSlice(v, "dependsOn", x.DependsOn)
+	validateSlice(v, "product", x.Product)
 }
 
 // ConceptMapElementTargetDependsOn is the backbone element ConceptMap.element.target.dependsOn of FHIR DSTU2 (1.0.2).
 type ConceptMapElementTargetDependsOn struct {
 	// ID is ConceptMap.element.target.dependsOn.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ConceptMap.element.target.dependsOn.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.element.target.dependsOn.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Element is ConceptMap.element.target.dependsOn.element (1..1, uri).
-	Element string
+	Element URI
 	// ElementExt holds the id and extensions of ConceptMap.element.target.dependsOn.element; JSON "_element".
 	ElementExt *Element
 	// CodeSystem is ConceptMap.element.target.dependsOn.codeSystem (1..1, uri).
-	CodeSystem string
+	CodeSystem URI
 	// CodeSystemExt holds the id and extensions of ConceptMap.element.target.dependsOn.codeSystem; JSON "_codeSystem".
 	CodeSystemExt *Element
 	// Code is ConceptMap.element.target.dependsOn.code (1..1, string).
-	Code string
+	Code String
 	// CodeExt holds the id and extensions of ConceptMap.element.target.dependsOn.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -807,9 +744,10 @@ func (x *ConceptMapElementTargetDependsOn) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConceptMapElementTargetDependsOn) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConceptMapElementTargetDependsOn) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -825,34 +763,27 @@ func (x *ConceptMapElementTargetDependsOn) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapElementTargetDependsOn) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.element.target.dependsOn", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.element.target.dependsOn")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapElementTargetDependsOn) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConceptMapElementTargetDependsOn) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Element != "" || x.ElementExt != nil) {
-		errs.Missing(p + ".element")
+		v.Missing("element")
 	}
-	if x.ElementExt != nil {
-		x.ElementExt.validate(p+".element", errs)
-	}
+	validatePtr(v, "element", x.ElementExt)
 	if !(x.CodeSystem != "" || x.CodeSystemExt != nil) {
-		errs.Missing(p + ".codeSystem")
+		v.Missing("codeSystem")
 	}
-	if x.CodeSystemExt != nil {
-		x.CodeSystemExt.validate(p+".codeSystem", errs)
-	}
+	validatePtr(v, "codeSystem", x.CodeSystemExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
 }

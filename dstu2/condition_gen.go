@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Condition struct {
 	// ID is Condition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Condition.id; JSON "_id".
 	IDExt *Element
 	// Meta is Condition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Condition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Condition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Condition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Condition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Condition.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type Condition struct {
 	// Asserter is Condition.asserter (0..1, Reference).
 	Asserter *Reference
 	// DateRecorded is Condition.dateRecorded (0..1, date).
-	DateRecorded string
+	DateRecorded Date
 	// DateRecordedExt holds the id and extensions of Condition.dateRecorded; JSON "_dateRecorded".
 	DateRecordedExt *Element
 	// Code is Condition.code (1..1, CodeableConcept).
@@ -48,7 +48,7 @@ type Condition struct {
 	// Category is Condition.category (0..1, CodeableConcept).
 	Category *CodeableConcept
 	// ClinicalStatus is Condition.clinicalStatus (0..1, code).
-	ClinicalStatus string
+	ClinicalStatus Code
 	// ClinicalStatusExt holds the id and extensions of Condition.clinicalStatus; JSON "_clinicalStatus".
 	ClinicalStatusExt *Element
 	// VerificationStatus is Condition.verificationStatus (1..1, code).
@@ -58,7 +58,7 @@ type Condition struct {
 	// Severity is Condition.severity (0..1, CodeableConcept).
 	Severity *CodeableConcept
 	// OnsetDateTime is Condition.onset[x] (0..1) holding a dateTime; JSON "onsetDateTime".
-	OnsetDateTime string
+	OnsetDateTime DateTime
 	// OnsetDateTimeExt holds the id and extensions of Condition.onset[x]; JSON "_onsetDateTime".
 	OnsetDateTimeExt *Element
 	// OnsetQuantity is Condition.onset[x] (0..1) holding a Quantity; JSON "onsetQuantity".
@@ -68,17 +68,17 @@ type Condition struct {
 	// OnsetRange is Condition.onset[x] (0..1) holding a Range; JSON "onsetRange".
 	OnsetRange *Range
 	// OnsetString is Condition.onset[x] (0..1) holding a string; JSON "onsetString".
-	OnsetString string
+	OnsetString String
 	// OnsetStringExt holds the id and extensions of Condition.onset[x]; JSON "_onsetString".
 	OnsetStringExt *Element
 	// AbatementDateTime is Condition.abatement[x] (0..1) holding a dateTime; JSON "abatementDateTime".
-	AbatementDateTime string
+	AbatementDateTime DateTime
 	// AbatementDateTimeExt holds the id and extensions of Condition.abatement[x]; JSON "_abatementDateTime".
 	AbatementDateTimeExt *Element
 	// AbatementQuantity is Condition.abatement[x] (0..1) holding a Quantity; JSON "abatementQuantity".
 	AbatementQuantity *Age
 	// AbatementBoolean is Condition.abatement[x] (0..1) holding a boolean; JSON "abatementBoolean".
-	AbatementBoolean *bool
+	AbatementBoolean *Boolean
 	// AbatementBooleanExt holds the id and extensions of Condition.abatement[x]; JSON "_abatementBoolean".
 	AbatementBooleanExt *Element
 	// AbatementPeriod is Condition.abatement[x] (0..1) holding a Period; JSON "abatementPeriod".
@@ -86,7 +86,7 @@ type Condition struct {
 	// AbatementRange is Condition.abatement[x] (0..1) holding a Range; JSON "abatementRange".
 	AbatementRange *Range
 	// AbatementString is Condition.abatement[x] (0..1) holding a string; JSON "abatementString".
-	AbatementString string
+	AbatementString String
 	// AbatementStringExt holds the id and extensions of Condition.abatement[x]; JSON "_abatementString".
 	AbatementStringExt *Element
 	// Stage is Condition.stage (0..1, BackboneElement).
@@ -96,7 +96,7 @@ type Condition struct {
 	// BodySite is Condition.bodySite (0..*, CodeableConcept).
 	BodySite []CodeableConcept
 	// Notes is Condition.notes (0..1, string).
-	Notes string
+	Notes String
 	// NotesExt holds the id and extensions of Condition.notes; JSON "_notes".
 	NotesExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -258,8 +258,9 @@ func (x *Condition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Condition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Condition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Condition) UnmarshalJSON(data []byte) error {
@@ -272,125 +273,75 @@ func (x *Condition) fhirName() string { return "Condition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Condition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Condition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Condition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Condition) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Condition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OnsetDateTime != "" || x.OnsetDateTimeExt != nil, x.OnsetQuantity != nil, x.OnsetPeriod != nil, x.OnsetRange != nil, x.OnsetString != "" || x.OnsetStringExt != nil) > 1 {
+		v.OneOf("onset[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.AbatementDateTime != "" || x.AbatementDateTimeExt != nil, x.AbatementQuantity != nil, x.AbatementBoolean != nil || x.AbatementBooleanExt != nil, x.AbatementPeriod != nil, x.AbatementRange != nil, x.AbatementString != "" || x.AbatementStringExt != nil) > 1 {
+		v.OneOf("abatement[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	if x.Asserter != nil {
-		x.Asserter.validate(p+".asserter", errs)
-	}
-	if x.DateRecordedExt != nil {
-		x.DateRecordedExt.validate(p+".dateRecorded", errs)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "asserter", x.Asserter)
+	validatePtr(v, "dateRecorded", x.DateRecordedExt)
+	if x.DateRecorded != "" && !fhirjson.CheckDate(x.DateRecorded) {
+		v.BadFormat("dateRecorded", -1, "date")
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.ClinicalStatusExt != nil {
-		x.ClinicalStatusExt.validate(p+".clinicalStatus", errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "clinicalStatus", x.ClinicalStatusExt)
 	if !(x.VerificationStatus != "" || x.VerificationStatusExt != nil) {
-		errs.Missing(p + ".verificationStatus")
+		v.Missing("verificationStatus")
 	}
 	if x.VerificationStatus != "" && !x.VerificationStatus.IsValid() {
-		errs.BadCode(p+".verificationStatus", "http://hl7.org/fhir/ValueSet/condition-ver-status")
+		v.BadCode("verificationStatus", -1, "http://hl7.org/fhir/ValueSet/condition-ver-status")
 	}
-	if x.VerificationStatusExt != nil {
-		x.VerificationStatusExt.validate(p+".verificationStatus", errs)
+	validatePtr(v, "verificationStatus", x.VerificationStatusExt)
+	validatePtr(v, "severity", x.Severity)
+	validatePtr(v, "onsetDateTime", x.OnsetDateTimeExt)
+	if x.OnsetDateTime != "" && !fhirjson.CheckDateTime(x.OnsetDateTime) {
+		v.BadFormat("onsetDateTime", -1, "dateTime")
 	}
-	if x.Severity != nil {
-		x.Severity.validate(p+".severity", errs)
+	validatePtr(v, "onsetQuantity", x.OnsetQuantity)
+	validatePtr(v, "onsetPeriod", x.OnsetPeriod)
+	validatePtr(v, "onsetRange", x.OnsetRange)
+	validatePtr(v, "onsetString", x.OnsetStringExt)
+	validatePtr(v, "abatementDateTime", x.AbatementDateTimeExt)
+	if x.AbatementDateTime != "" && !fhirjson.CheckDateTime(x.AbatementDateTime) {
+		v.BadFormat("abatementDateTime", -1, "dateTime")
 	}
-	if x.OnsetDateTimeExt != nil {
-		x.OnsetDateTimeExt.validate(p+".onsetDateTime", errs)
-	}
-	if x.OnsetQuantity != nil {
-		x.OnsetQuantity.validate(p+".onsetQuantity", errs)
-	}
-	if x.OnsetPeriod != nil {
-		x.OnsetPeriod.validate(p+".onsetPeriod", errs)
-	}
-	if x.OnsetRange != nil {
-		x.OnsetRange.validate(p+".onsetRange", errs)
-	}
-	if x.OnsetStringExt != nil {
-		x.OnsetStringExt.validate(p+".onsetString", errs)
-	}
-	if x.AbatementDateTimeExt != nil {
-		x.AbatementDateTimeExt.validate(p+".abatementDateTime", errs)
-	}
-	if x.AbatementQuantity != nil {
-		x.AbatementQuantity.validate(p+".abatementQuantity", errs)
-	}
-	if x.AbatementBooleanExt != nil {
-		x.AbatementBooleanExt.validate(p+".abatementBoolean", errs)
-	}
-	if x.AbatementPeriod != nil {
-		x.AbatementPeriod.validate(p+".abatementPeriod", errs)
-	}
-	if x.AbatementRange != nil {
-		x.AbatementRange.validate(p+".abatementRange", errs)
-	}
-	if x.AbatementStringExt != nil {
-		x.AbatementStringExt.validate(p+".abatementString", errs)
-	}
-	if x.Stage != nil {
-		x.Stage.validate(p+".stage", errs)
-	}
-	for i := range x.Evidence {
-		x.Evidence[i].validate(fhirjson.Index(p+".evidence", i), errs)
-	}
-	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
-	}
-	if x.NotesExt != nil {
-		x.NotesExt.validate(p+".notes", errs)
-	}
+	validatePtr(v, "abatementQuantity", x.AbatementQuantity)
+	validatePtr(v, "abatementBoolean", x.AbatementBooleanExt)
+	validatePtr(v, "abatementPeriod", x.AbatementPeriod)
+	validatePtr(v, "abatementRange", x.AbatementRange)
+	validatePtr(v, "abatementString", x.AbatementStringExt)
+	validatePtr(v, "stage", x.Stage)
+	validateSlice(v, "evidence", x.Evidence)
+	validateSlice(v, "bodySite", x.BodySite)
+	validatePtr(v, "notes", x.NotesExt)
 }
 
 // ResourceType returns "Condition".
@@ -484,7 +435,7 @@ func (x *Condition) AbatementType() string {
 // ConditionStage is the backbone element Condition.stage of FHIR DSTU2 (1.0.2).
 type ConditionStage struct {
 	// ID is Condition.stage.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Condition.stage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Condition.stage.modifierExtension (0..*, Extension).
@@ -528,8 +479,9 @@ func (x *ConditionStage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConditionStage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConditionStage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConditionStage) UnmarshalJSON(data []byte) error {
@@ -542,30 +494,25 @@ func (x *ConditionStage) fhirName() string { return "Condition.stage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConditionStage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Condition.stage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Condition.stage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConditionStage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConditionStage) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Summary != nil {
-		x.Summary.validate(p+".summary", errs)
-	}
-	for i := range x.Assessment {
-		x.Assessment[i].validate(fhirjson.Index(p+".assessment", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "summary", x.Summary)
+	validateSlice(v, "assessment", x.Assessment)
 }
 
 // ConditionEvidence is the backbone element Condition.evidence of FHIR DSTU2 (1.0.2).
 type ConditionEvidence struct {
 	// ID is Condition.evidence.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Condition.evidence.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Condition.evidence.modifierExtension (0..*, Extension).
@@ -609,8 +556,9 @@ func (x *ConditionEvidence) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConditionEvidence) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConditionEvidence) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConditionEvidence) UnmarshalJSON(data []byte) error {
@@ -623,22 +571,17 @@ func (x *ConditionEvidence) fhirName() string { return "Condition.evidence" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConditionEvidence) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Condition.evidence", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Condition.evidence")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConditionEvidence) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConditionEvidence) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "detail", x.Detail)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Conformance struct {
 	// ID is Conformance.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Conformance.id; JSON "_id".
 	IDExt *Element
 	// Meta is Conformance.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Conformance.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Conformance.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Conformance.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Conformance.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Conformance.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type Conformance struct {
 	// ModifierExtension is Conformance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is Conformance.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Conformance.url; JSON "_url".
 	URLExt *Element
 	// Version is Conformance.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Conformance.version; JSON "_version".
 	VersionExt *Element
 	// Name is Conformance.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Conformance.name; JSON "_name".
 	NameExt *Element
 	// Status is Conformance.status (0..1, code).
@@ -48,29 +48,29 @@ type Conformance struct {
 	// StatusExt holds the id and extensions of Conformance.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is Conformance.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of Conformance.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is Conformance.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of Conformance.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is Conformance.contact (0..*, BackboneElement).
 	Contact []ConformanceContact
 	// Date is Conformance.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Conformance.date; JSON "_date".
 	DateExt *Element
 	// Description is Conformance.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Conformance.description; JSON "_description".
 	DescriptionExt *Element
 	// Requirements is Conformance.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of Conformance.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Copyright is Conformance.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of Conformance.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Kind is Conformance.kind (1..1, code).
@@ -82,7 +82,7 @@ type Conformance struct {
 	// Implementation is Conformance.implementation (0..1, BackboneElement).
 	Implementation *ConformanceImplementation
 	// FhirVersion is Conformance.fhirVersion (1..1, id).
-	FhirVersion string
+	FhirVersion ID
 	// FhirVersionExt holds the id and extensions of Conformance.fhirVersion; JSON "_fhirVersion".
 	FhirVersionExt *Element
 	// AcceptUnknown is Conformance.acceptUnknown (1..1, code).
@@ -90,7 +90,7 @@ type Conformance struct {
 	// AcceptUnknownExt holds the id and extensions of Conformance.acceptUnknown; JSON "_acceptUnknown".
 	AcceptUnknownExt *Element
 	// Format is Conformance.format (1..*, code).
-	Format []string
+	Format []Code
 	// FormatExt holds the id and extensions of Conformance.format; JSON "_format".
 	FormatExt []*Element
 	// Profile is Conformance.profile (0..*, Reference).
@@ -263,8 +263,9 @@ func (x *Conformance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Conformance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Conformance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Conformance) UnmarshalJSON(data []byte) error {
@@ -277,127 +278,74 @@ func (x *Conformance) fhirName() string { return "Conformance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Conformance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Conformance) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Conformance) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/conformance-statement-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/conformance-statement-kind")
 	}
-	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
-	}
-	if x.Software != nil {
-		x.Software.validate(p+".software", errs)
-	}
-	if x.Implementation != nil {
-		x.Implementation.validate(p+".implementation", errs)
-	}
+	validatePtr(v, "kind", x.KindExt)
+	validatePtr(v, "software", x.Software)
+	validatePtr(v, "implementation", x.Implementation)
 	if !(x.FhirVersion != "" || x.FhirVersionExt != nil) {
-		errs.Missing(p + ".fhirVersion")
+		v.Missing("fhirVersion")
 	}
-	if x.FhirVersionExt != nil {
-		x.FhirVersionExt.validate(p+".fhirVersion", errs)
+	validatePtr(v, "fhirVersion", x.FhirVersionExt)
+	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
+		v.BadFormat("fhirVersion", -1, "id")
 	}
 	if !(x.AcceptUnknown != "" || x.AcceptUnknownExt != nil) {
-		errs.Missing(p + ".acceptUnknown")
+		v.Missing("acceptUnknown")
 	}
 	if x.AcceptUnknown != "" && !x.AcceptUnknown.IsValid() {
-		errs.BadCode(p+".acceptUnknown", "http://hl7.org/fhir/ValueSet/unknown-content-code")
+		v.BadCode("acceptUnknown", -1, "http://hl7.org/fhir/ValueSet/unknown-content-code")
 	}
-	if x.AcceptUnknownExt != nil {
-		x.AcceptUnknownExt.validate(p+".acceptUnknown", errs)
-	}
+	validatePtr(v, "acceptUnknown", x.AcceptUnknownExt)
 	if !(len(x.Format) > 0 || len(x.FormatExt) > 0) {
-		errs.Missing(p + ".format")
+		v.Missing("format")
 	}
-	for i, v := range x.FormatExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".format", i), errs)
-		}
-	}
-	for i := range x.Profile {
-		x.Profile[i].validate(fhirjson.Index(p+".profile", i), errs)
-	}
-	for i := range x.Rest {
-		x.Rest[i].validate(fhirjson.Index(p+".rest", i), errs)
-	}
-	for i := range x.Messaging {
-		x.Messaging[i].validate(fhirjson.Index(p+".messaging", i), errs)
-	}
-	for i := range x.Document {
-		x.Document[i].validate(fhirjson.Index(p+".document", i), errs)
-	}
+	validatePtrs(v, "format", x.FormatExt)
+	validateSlice(v, "profile", x.Profile)
+	validateSlice(v, "rest", x.Rest)
+	validateSlice(v, "messaging", x.Messaging)
+	validateSlice(v, "document", x.Document)
 }
 
 // ResourceType returns "Conformance".
@@ -415,13 +363,13 @@ func (x *Conformance) GetMeta() *Meta { return x.Meta }
 // ConformanceContact is the backbone element Conformance.contact of FHIR DSTU2 (1.0.2).
 type ConformanceContact struct {
 	// ID is Conformance.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is Conformance.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Conformance.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is Conformance.contact.telecom (0..*, ContactPoint).
@@ -464,8 +412,9 @@ func (x *ConformanceContact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConformanceContact) UnmarshalJSON(data []byte) error {
@@ -478,44 +427,39 @@ func (x *ConformanceContact) fhirName() string { return "Conformance.contact" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceContact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceContact) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // ConformanceSoftware is the backbone element Conformance.software of FHIR DSTU2 (1.0.2).
 type ConformanceSoftware struct {
 	// ID is Conformance.software.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.software.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.software.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is Conformance.software.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Conformance.software.name; JSON "_name".
 	NameExt *Element
 	// Version is Conformance.software.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Conformance.software.version; JSON "_version".
 	VersionExt *Element
 	// ReleaseDate is Conformance.software.releaseDate (0..1, dateTime).
-	ReleaseDate string
+	ReleaseDate DateTime
 	// ReleaseDateExt holds the id and extensions of Conformance.software.releaseDate; JSON "_releaseDate".
 	ReleaseDateExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -565,8 +509,9 @@ func (x *ConformanceSoftware) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceSoftware) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceSoftware) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConformanceSoftware) UnmarshalJSON(data []byte) error {
@@ -579,46 +524,42 @@ func (x *ConformanceSoftware) fhirName() string { return "Conformance.software" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceSoftware) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.software", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.software")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceSoftware) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceSoftware) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.ReleaseDateExt != nil {
-		x.ReleaseDateExt.validate(p+".releaseDate", errs)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "releaseDate", x.ReleaseDateExt)
+	if x.ReleaseDate != "" && !fhirjson.CheckDateTime(x.ReleaseDate) {
+		v.BadFormat("releaseDate", -1, "dateTime")
 	}
 }
 
 // ConformanceImplementation is the backbone element Conformance.implementation of FHIR DSTU2 (1.0.2).
 type ConformanceImplementation struct {
 	// ID is Conformance.implementation.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.implementation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.implementation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is Conformance.implementation.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Conformance.implementation.description; JSON "_description".
 	DescriptionExt *Element
 	// URL is Conformance.implementation.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Conformance.implementation.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -664,8 +605,9 @@ func (x *ConformanceImplementation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceImplementation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceImplementation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConformanceImplementation) UnmarshalJSON(data []byte) error {
@@ -678,33 +620,28 @@ func (x *ConformanceImplementation) fhirName() string { return "Conformance.impl
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceImplementation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.implementation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.implementation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceImplementation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceImplementation) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "url", x.URLExt)
 }
 
 // ConformanceRest is the backbone element Conformance.rest of FHIR DSTU2 (1.0.2).
 type ConformanceRest struct {
 	// ID is Conformance.rest.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.modifierExtension (0..*, Extension).
@@ -714,7 +651,7 @@ type ConformanceRest struct {
 	// ModeExt holds the id and extensions of Conformance.rest.mode; JSON "_mode".
 	ModeExt *Element
 	// Documentation is Conformance.rest.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.rest.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Security is Conformance.rest.security (0..1, BackboneElement).
@@ -732,7 +669,7 @@ type ConformanceRest struct {
 	// Operation is Conformance.rest.operation (0..*, BackboneElement).
 	Operation []ConformanceRestOperation
 	// Compartment is Conformance.rest.compartment (0..*, uri).
-	Compartment []string
+	Compartment []URI
 	// CompartmentExt holds the id and extensions of Conformance.rest.compartment; JSON "_compartment".
 	CompartmentExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -803,8 +740,9 @@ func (x *ConformanceRest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceRest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceRest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConformanceRest) UnmarshalJSON(data []byte) error {
@@ -817,77 +755,56 @@ func (x *ConformanceRest) fhirName() string { return "Conformance.rest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceRest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.rest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.rest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceRest) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceRest) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/restful-conformance-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/restful-conformance-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
-	if x.Security != nil {
-		x.Security.validate(p+".security", errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
+	validatePtr(v, "security", x.Security)
 	if !(len(x.Resource) > 0) {
-		errs.Missing(p + ".resource")
+		v.Missing("resource")
 	}
-	for i := range x.Resource {
-		x.Resource[i].validate(fhirjson.Index(p+".resource", i), errs)
-	}
-	for i := range x.Interaction {
-		x.Interaction[i].validate(fhirjson.Index(p+".interaction", i), errs)
-	}
+	validateSlice(v, "resource", x.Resource)
+	validateSlice(v, "interaction", x.Interaction)
 	if x.TransactionMode != "" && !x.TransactionMode.IsValid() {
-		errs.BadCode(p+".transactionMode", "http://hl7.org/fhir/ValueSet/transaction-mode")
+		v.BadCode("transactionMode", -1, "http://hl7.org/fhir/ValueSet/transaction-mode")
 	}
-	if x.TransactionModeExt != nil {
-		x.TransactionModeExt.validate(p+".transactionMode", errs)
-	}
-	for i := range x.SearchParam {
-		x.SearchParam[i].validate(fhirjson.Index(p+".searchParam", i), errs)
-	}
-	for i := range x.Operation {
-		x.Operation[i].validate(fhirjson.Index(p+".operation", i), errs)
-	}
-	for i, v := range x.CompartmentExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".compartment", i), errs)
-		}
-	}
+	validatePtr(v, "transactionMode", x.TransactionModeExt)
+	validateSlice(v, "searchParam", x.SearchParam)
+	validateSlice(v, "operation", x.Operation)
+	validatePtrs(v, "compartment", x.CompartmentExt)
 }
 
 // ConformanceRestSecurity is the backbone element Conformance.rest.security of FHIR DSTU2 (1.0.2).
 type ConformanceRestSecurity struct {
 	// ID is Conformance.rest.security.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.security.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.security.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Cors is Conformance.rest.security.cors (0..1, boolean).
-	Cors *bool
+	Cors *Boolean
 	// CorsExt holds the id and extensions of Conformance.rest.security.cors; JSON "_cors".
 	CorsExt *Element
 	// Service is Conformance.rest.security.service (0..*, CodeableConcept).
 	Service []CodeableConcept
 	// Description is Conformance.rest.security.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Conformance.rest.security.description; JSON "_description".
 	DescriptionExt *Element
 	// Certificate is Conformance.rest.security.certificate (0..*, BackboneElement).
@@ -941,8 +858,9 @@ func (x *ConformanceRestSecurity) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceRestSecurity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceRestSecurity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConformanceRestSecurity) UnmarshalJSON(data []byte) error {
@@ -955,46 +873,37 @@ func (x *ConformanceRestSecurity) fhirName() string { return "Conformance.rest.s
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceRestSecurity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.rest.security", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.rest.security")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceRestSecurity) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceRestSecurity) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.CorsExt != nil {
-		x.CorsExt.validate(p+".cors", errs)
-	}
-	for i := range x.Service {
-		x.Service[i].validate(fhirjson.Index(p+".service", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.Certificate {
-		x.Certificate[i].validate(fhirjson.Index(p+".certificate", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "cors", x.CorsExt)
+	validateSlice(v, "service", x.Service)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "certificate", x.Certificate)
 }
 
 // ConformanceRestSecurityCertificate is the backbone element Conformance.rest.security.certificate of FHIR DSTU2 (1.0.2).
 type ConformanceRestSecurityCertificate struct {
 	// ID is Conformance.rest.security.certificate.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.security.certificate.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.security.certificate.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Type is Conformance.rest.security.certificate.type (0..1, code).
-	Type string
+	Type Code
 	// TypeExt holds the id and extensions of Conformance.rest.security.certificate.type; JSON "_type".
 	TypeExt *Element
 	// Blob is Conformance.rest.security.certificate.blob (0..1, base64Binary).
-	Blob string
+	Blob Base64Binary
 	// BlobExt holds the id and extensions of Conformance.rest.security.certificate.blob; JSON "_blob".
 	BlobExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1040,9 +949,10 @@ func (x *ConformanceRestSecurityCertificate) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceRestSecurityCertificate) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceRestSecurityCertificate) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1058,30 +968,25 @@ func (x *ConformanceRestSecurityCertificate) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceRestSecurityCertificate) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.rest.security.certificate", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.rest.security.certificate")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceRestSecurityCertificate) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceRestSecurityCertificate) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.BlobExt != nil {
-		x.BlobExt.validate(p+".blob", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "blob", x.BlobExt)
 }
 
 // ConformanceRestResource is the backbone element Conformance.rest.resource of FHIR DSTU2 (1.0.2).
 type ConformanceRestResource struct {
 	// ID is Conformance.rest.resource.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.resource.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.resource.modifierExtension (0..*, Extension).
@@ -1099,19 +1004,19 @@ type ConformanceRestResource struct {
 	// VersioningExt holds the id and extensions of Conformance.rest.resource.versioning; JSON "_versioning".
 	VersioningExt *Element
 	// ReadHistory is Conformance.rest.resource.readHistory (0..1, boolean).
-	ReadHistory *bool
+	ReadHistory *Boolean
 	// ReadHistoryExt holds the id and extensions of Conformance.rest.resource.readHistory; JSON "_readHistory".
 	ReadHistoryExt *Element
 	// UpdateCreate is Conformance.rest.resource.updateCreate (0..1, boolean).
-	UpdateCreate *bool
+	UpdateCreate *Boolean
 	// UpdateCreateExt holds the id and extensions of Conformance.rest.resource.updateCreate; JSON "_updateCreate".
 	UpdateCreateExt *Element
 	// ConditionalCreate is Conformance.rest.resource.conditionalCreate (0..1, boolean).
-	ConditionalCreate *bool
+	ConditionalCreate *Boolean
 	// ConditionalCreateExt holds the id and extensions of Conformance.rest.resource.conditionalCreate; JSON "_conditionalCreate".
 	ConditionalCreateExt *Element
 	// ConditionalUpdate is Conformance.rest.resource.conditionalUpdate (0..1, boolean).
-	ConditionalUpdate *bool
+	ConditionalUpdate *Boolean
 	// ConditionalUpdateExt holds the id and extensions of Conformance.rest.resource.conditionalUpdate; JSON "_conditionalUpdate".
 	ConditionalUpdateExt *Element
 	// ConditionalDelete is Conformance.rest.resource.conditionalDelete (0..1, code).
@@ -1119,11 +1024,11 @@ type ConformanceRestResource struct {
 	// ConditionalDeleteExt holds the id and extensions of Conformance.rest.resource.conditionalDelete; JSON "_conditionalDelete".
 	ConditionalDeleteExt *Element
 	// SearchInclude is Conformance.rest.resource.searchInclude (0..*, string).
-	SearchInclude []string
+	SearchInclude []String
 	// SearchIncludeExt holds the id and extensions of Conformance.rest.resource.searchInclude; JSON "_searchInclude".
 	SearchIncludeExt []*Element
 	// SearchRevInclude is Conformance.rest.resource.searchRevInclude (0..*, string).
-	SearchRevInclude []string
+	SearchRevInclude []String
 	// SearchRevIncludeExt holds the id and extensions of Conformance.rest.resource.searchRevInclude; JSON "_searchRevInclude".
 	SearchRevIncludeExt []*Element
 	// SearchParam is Conformance.rest.resource.searchParam (0..*, BackboneElement).
@@ -1222,8 +1127,9 @@ func (x *ConformanceRestResource) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceRestResource) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceRestResource) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConformanceRestResource) UnmarshalJSON(data []byte) error {
@@ -1236,79 +1142,50 @@ func (x *ConformanceRestResource) fhirName() string { return "Conformance.rest.r
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceRestResource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.rest.resource", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.rest.resource")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceRestResource) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceRestResource) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "profile", x.Profile)
 	if !(len(x.Interaction) > 0) {
-		errs.Missing(p + ".interaction")
+		v.Missing("interaction")
 	}
-	for i := range x.Interaction {
-		x.Interaction[i].validate(fhirjson.Index(p+".interaction", i), errs)
-	}
+	validateSlice(v, "interaction", x.Interaction)
 	if x.Versioning != "" && !x.Versioning.IsValid() {
-		errs.BadCode(p+".versioning", "http://hl7.org/fhir/ValueSet/versioning-policy")
+		v.BadCode("versioning", -1, "http://hl7.org/fhir/ValueSet/versioning-policy")
 	}
-	if x.VersioningExt != nil {
-		x.VersioningExt.validate(p+".versioning", errs)
-	}
-	if x.ReadHistoryExt != nil {
-		x.ReadHistoryExt.validate(p+".readHistory", errs)
-	}
-	if x.UpdateCreateExt != nil {
-		x.UpdateCreateExt.validate(p+".updateCreate", errs)
-	}
-	if x.ConditionalCreateExt != nil {
-		x.ConditionalCreateExt.validate(p+".conditionalCreate", errs)
-	}
-	if x.ConditionalUpdateExt != nil {
-		x.ConditionalUpdateExt.validate(p+".conditionalUpdate", errs)
-	}
+	validatePtr(v, "versioning", x.VersioningExt)
+	validatePtr(v, "readHistory", x.ReadHistoryExt)
+	validatePtr(v, "updateCreate", x.UpdateCreateExt)
+	validatePtr(v, "conditionalCreate", x.ConditionalCreateExt)
+	validatePtr(v, "conditionalUpdate", x.ConditionalUpdateExt)
 	if x.ConditionalDelete != "" && !x.ConditionalDelete.IsValid() {
-		errs.BadCode(p+".conditionalDelete", "http://hl7.org/fhir/ValueSet/conditional-delete-status")
+		v.BadCode("conditionalDelete", -1, "http://hl7.org/fhir/ValueSet/conditional-delete-status")
 	}
-	if x.ConditionalDeleteExt != nil {
-		x.ConditionalDeleteExt.validate(p+".conditionalDelete", errs)
-	}
-	for i, v := range x.SearchIncludeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".searchInclude", i), errs)
-		}
-	}
-	for i, v := range x.SearchRevIncludeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".searchRevInclude", i), errs)
-		}
-	}
-	for i := range x.SearchParam {
-		x.SearchParam[i].validate(fhirjson.Index(p+".searchParam", i), errs)
-	}
+	validatePtr(v, "conditionalDelete", x.ConditionalDeleteExt)
+	validatePtrs(v, "searchInclude", x.SearchIncludeExt)
+	validatePtrs(v, "searchRevInclude", x.SearchRevIncludeExt)
+	validateSlice(v, "searchParam", x.SearchParam)
 }
 
 // ConformanceRestResourceInteraction is the backbone element Conformance.rest.resource.interaction of FHIR DSTU2 (1.0.2).
 type ConformanceRestResourceInteraction struct {
 	// ID is Conformance.rest.resource.interaction.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.resource.interaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.resource.interaction.modifierExtension (0..*, Extension).
@@ -1318,7 +1195,7 @@ type ConformanceRestResourceInteraction struct {
 	// CodeExt holds the id and extensions of Conformance.rest.resource.interaction.code; JSON "_code".
 	CodeExt *Element
 	// Documentation is Conformance.rest.resource.interaction.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.rest.resource.interaction.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1364,9 +1241,10 @@ func (x *ConformanceRestResourceInteraction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceRestResourceInteraction) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceRestResourceInteraction) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1382,46 +1260,41 @@ func (x *ConformanceRestResourceInteraction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceRestResourceInteraction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.rest.resource.interaction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.rest.resource.interaction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceRestResourceInteraction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceRestResourceInteraction) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/type-restful-interaction")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/type-restful-interaction")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // ConformanceRestResourceSearchParam is the backbone element Conformance.rest.resource.searchParam of FHIR DSTU2 (1.0.2).
 type ConformanceRestResourceSearchParam struct {
 	// ID is Conformance.rest.resource.searchParam.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.resource.searchParam.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.resource.searchParam.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is Conformance.rest.resource.searchParam.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Conformance.rest.resource.searchParam.name; JSON "_name".
 	NameExt *Element
 	// Definition is Conformance.rest.resource.searchParam.definition (0..1, uri).
-	Definition string
+	Definition URI
 	// DefinitionExt holds the id and extensions of Conformance.rest.resource.searchParam.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Type is Conformance.rest.resource.searchParam.type (1..1, code).
@@ -1429,7 +1302,7 @@ type ConformanceRestResourceSearchParam struct {
 	// TypeExt holds the id and extensions of Conformance.rest.resource.searchParam.type; JSON "_type".
 	TypeExt *Element
 	// Documentation is Conformance.rest.resource.searchParam.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.rest.resource.searchParam.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Target is Conformance.rest.resource.searchParam.target (0..*, code).
@@ -1441,7 +1314,7 @@ type ConformanceRestResourceSearchParam struct {
 	// ModifierExt holds the id and extensions of Conformance.rest.resource.searchParam.modifier; JSON "_modifier".
 	ModifierExt []*Element
 	// Chain is Conformance.rest.resource.searchParam.chain (0..*, string).
-	Chain []string
+	Chain []String
 	// ChainExt holds the id and extensions of Conformance.rest.resource.searchParam.chain; JSON "_chain".
 	ChainExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1517,9 +1390,10 @@ func (x *ConformanceRestResourceSearchParam) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceRestResourceSearchParam) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceRestResourceSearchParam) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1535,70 +1409,49 @@ func (x *ConformanceRestResourceSearchParam) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceRestResourceSearchParam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.rest.resource.searchParam", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.rest.resource.searchParam")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceRestResourceSearchParam) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceRestResourceSearchParam) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DefinitionExt != nil {
-		x.DefinitionExt.validate(p+".definition", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "definition", x.DefinitionExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/search-param-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/search-param-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	for i, c := range x.Target {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".target", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("target", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.TargetExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".target", i), errs)
-		}
-	}
+	validatePtrs(v, "target", x.TargetExt)
 	for i, c := range x.Modifier {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".modifier", i), "http://hl7.org/fhir/ValueSet/search-modifier-code")
+			v.BadCode("modifier", i, "http://hl7.org/fhir/ValueSet/search-modifier-code")
 		}
 	}
-	for i, v := range x.ModifierExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".modifier", i), errs)
-		}
-	}
-	for i, v := range x.ChainExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".chain", i), errs)
-		}
-	}
+	validatePtrs(v, "modifier", x.ModifierExt)
+	validatePtrs(v, "chain", x.ChainExt)
 }
 
 // ConformanceRestInteraction is the backbone element Conformance.rest.interaction of FHIR DSTU2 (1.0.2).
 type ConformanceRestInteraction struct {
 	// ID is Conformance.rest.interaction.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.interaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.interaction.modifierExtension (0..*, Extension).
@@ -1608,7 +1461,7 @@ type ConformanceRestInteraction struct {
 	// CodeExt holds the id and extensions of Conformance.rest.interaction.code; JSON "_code".
 	CodeExt *Element
 	// Documentation is Conformance.rest.interaction.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.rest.interaction.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1654,8 +1507,9 @@ func (x *ConformanceRestInteraction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceRestInteraction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceRestInteraction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConformanceRestInteraction) UnmarshalJSON(data []byte) error {
@@ -1668,42 +1522,37 @@ func (x *ConformanceRestInteraction) fhirName() string { return "Conformance.res
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceRestInteraction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.rest.interaction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.rest.interaction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceRestInteraction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceRestInteraction) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/system-restful-interaction")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/system-restful-interaction")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // ConformanceRestOperation is the backbone element Conformance.rest.operation of FHIR DSTU2 (1.0.2).
 type ConformanceRestOperation struct {
 	// ID is Conformance.rest.operation.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.rest.operation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.rest.operation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is Conformance.rest.operation.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Conformance.rest.operation.name; JSON "_name".
 	NameExt *Element
 	// Definition is Conformance.rest.operation.definition (1..1, Reference).
@@ -1748,8 +1597,9 @@ func (x *ConformanceRestOperation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceRestOperation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceRestOperation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConformanceRestOperation) UnmarshalJSON(data []byte) error {
@@ -1762,36 +1612,31 @@ func (x *ConformanceRestOperation) fhirName() string { return "Conformance.rest.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceRestOperation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.rest.operation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.rest.operation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceRestOperation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceRestOperation) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Definition != nil) {
-		errs.Missing(p + ".definition")
+		v.Missing("definition")
 	}
-	if x.Definition != nil {
-		x.Definition.validate(p+".definition", errs)
-	}
+	validatePtr(v, "definition", x.Definition)
 }
 
 // ConformanceMessaging is the backbone element Conformance.messaging of FHIR DSTU2 (1.0.2).
 type ConformanceMessaging struct {
 	// ID is Conformance.messaging.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.messaging.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.messaging.modifierExtension (0..*, Extension).
@@ -1799,11 +1644,11 @@ type ConformanceMessaging struct {
 	// Endpoint is Conformance.messaging.endpoint (0..*, BackboneElement).
 	Endpoint []ConformanceMessagingEndpoint
 	// ReliableCache is Conformance.messaging.reliableCache (0..1, unsignedInt).
-	ReliableCache *int
+	ReliableCache *UnsignedInt
 	// ReliableCacheExt holds the id and extensions of Conformance.messaging.reliableCache; JSON "_reliableCache".
 	ReliableCacheExt *Element
 	// Documentation is Conformance.messaging.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.messaging.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Event is Conformance.messaging.event (1..*, BackboneElement).
@@ -1855,8 +1700,9 @@ func (x *ConformanceMessaging) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceMessaging) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceMessaging) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConformanceMessaging) UnmarshalJSON(data []byte) error {
@@ -1869,39 +1715,33 @@ func (x *ConformanceMessaging) fhirName() string { return "Conformance.messaging
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceMessaging) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.messaging", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.messaging")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceMessaging) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceMessaging) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "endpoint", x.Endpoint)
+	validatePtr(v, "reliableCache", x.ReliableCacheExt)
+	if x.ReliableCache != nil && *x.ReliableCache < 0 {
+		v.BadFormat("reliableCache", -1, "unsignedInt")
 	}
-	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
-	}
-	if x.ReliableCacheExt != nil {
-		x.ReliableCacheExt.validate(p+".reliableCache", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if !(len(x.Event) > 0) {
-		errs.Missing(p + ".event")
+		v.Missing("event")
 	}
-	for i := range x.Event {
-		x.Event[i].validate(fhirjson.Index(p+".event", i), errs)
-	}
+	validateSlice(v, "event", x.Event)
 }
 
 // ConformanceMessagingEndpoint is the backbone element Conformance.messaging.endpoint of FHIR DSTU2 (1.0.2).
 type ConformanceMessagingEndpoint struct {
 	// ID is Conformance.messaging.endpoint.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.messaging.endpoint.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.messaging.endpoint.modifierExtension (0..*, Extension).
@@ -1909,7 +1749,7 @@ type ConformanceMessagingEndpoint struct {
 	// Protocol is Conformance.messaging.endpoint.protocol (1..1, Coding).
 	Protocol *Coding
 	// Address is Conformance.messaging.endpoint.address (1..1, uri).
-	Address string
+	Address URI
 	// AddressExt holds the id and extensions of Conformance.messaging.endpoint.address; JSON "_address".
 	AddressExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1952,8 +1792,9 @@ func (x *ConformanceMessagingEndpoint) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceMessagingEndpoint) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceMessagingEndpoint) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConformanceMessagingEndpoint) UnmarshalJSON(data []byte) error {
@@ -1966,36 +1807,31 @@ func (x *ConformanceMessagingEndpoint) fhirName() string { return "Conformance.m
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceMessagingEndpoint) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.messaging.endpoint", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.messaging.endpoint")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceMessagingEndpoint) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceMessagingEndpoint) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Protocol != nil) {
-		errs.Missing(p + ".protocol")
+		v.Missing("protocol")
 	}
-	if x.Protocol != nil {
-		x.Protocol.validate(p+".protocol", errs)
-	}
+	validatePtr(v, "protocol", x.Protocol)
 	if !(x.Address != "" || x.AddressExt != nil) {
-		errs.Missing(p + ".address")
+		v.Missing("address")
 	}
-	if x.AddressExt != nil {
-		x.AddressExt.validate(p+".address", errs)
-	}
+	validatePtr(v, "address", x.AddressExt)
 }
 
 // ConformanceMessagingEvent is the backbone element Conformance.messaging.event of FHIR DSTU2 (1.0.2).
 type ConformanceMessagingEvent struct {
 	// ID is Conformance.messaging.event.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.messaging.event.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.messaging.event.modifierExtension (0..*, Extension).
@@ -2019,7 +1855,7 @@ type ConformanceMessagingEvent struct {
 	// Response is Conformance.messaging.event.response (1..1, Reference).
 	Response *Reference
 	// Documentation is Conformance.messaging.event.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.messaging.event.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2086,8 +1922,9 @@ func (x *ConformanceMessagingEvent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceMessagingEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceMessagingEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConformanceMessagingEvent) UnmarshalJSON(data []byte) error {
@@ -2100,69 +1937,54 @@ func (x *ConformanceMessagingEvent) fhirName() string { return "Conformance.mess
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceMessagingEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.messaging.event", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.messaging.event")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceMessagingEvent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceMessagingEvent) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.Code)
 	if x.Category != "" && !x.Category.IsValid() {
-		errs.BadCode(p+".category", "http://hl7.org/fhir/ValueSet/message-significance-category")
+		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/message-significance-category")
 	}
-	if x.CategoryExt != nil {
-		x.CategoryExt.validate(p+".category", errs)
-	}
+	validatePtr(v, "category", x.CategoryExt)
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/message-conformance-event-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/message-conformance-event-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
 	if !(x.Focus != "" || x.FocusExt != nil) {
-		errs.Missing(p + ".focus")
+		v.Missing("focus")
 	}
 	if x.Focus != "" && !x.Focus.IsValid() {
-		errs.BadCode(p+".focus", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("focus", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.FocusExt != nil {
-		x.FocusExt.validate(p+".focus", errs)
-	}
+	validatePtr(v, "focus", x.FocusExt)
 	if !(x.Request != nil) {
-		errs.Missing(p + ".request")
+		v.Missing("request")
 	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
+	validatePtr(v, "request", x.Request)
 	if !(x.Response != nil) {
-		errs.Missing(p + ".response")
+		v.Missing("response")
 	}
-	if x.Response != nil {
-		x.Response.validate(p+".response", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "response", x.Response)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // ConformanceDocument is the backbone element Conformance.document of FHIR DSTU2 (1.0.2).
 type ConformanceDocument struct {
 	// ID is Conformance.document.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Conformance.document.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Conformance.document.modifierExtension (0..*, Extension).
@@ -2172,7 +1994,7 @@ type ConformanceDocument struct {
 	// ModeExt holds the id and extensions of Conformance.document.mode; JSON "_mode".
 	ModeExt *Element
 	// Documentation is Conformance.document.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of Conformance.document.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Profile is Conformance.document.profile (1..1, Reference).
@@ -2221,8 +2043,9 @@ func (x *ConformanceDocument) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConformanceDocument) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConformanceDocument) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConformanceDocument) UnmarshalJSON(data []byte) error {
@@ -2235,34 +2058,27 @@ func (x *ConformanceDocument) fhirName() string { return "Conformance.document" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConformanceDocument) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Conformance.document", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Conformance.document")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConformanceDocument) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ConformanceDocument) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/document-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/document-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if !(x.Profile != nil) {
-		errs.Missing(p + ".profile")
+		v.Missing("profile")
 	}
-	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
-	}
+	validatePtr(v, "profile", x.Profile)
 }

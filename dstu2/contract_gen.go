@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Contract struct {
 	// ID is Contract.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Contract.id; JSON "_id".
 	IDExt *Element
 	// Meta is Contract.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Contract.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Contract.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Contract.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Contract.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Contract.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Contract struct {
 	// Identifier is Contract.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Issued is Contract.issued (0..1, dateTime).
-	Issued string
+	Issued DateTime
 	// IssuedExt holds the id and extensions of Contract.issued; JSON "_issued".
 	IssuedExt *Element
 	// Applies is Contract.applies (0..1, Period).
@@ -188,8 +188,9 @@ func (x *Contract) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Contract) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Contract) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Contract) UnmarshalJSON(data []byte) error {
@@ -202,95 +203,48 @@ func (x *Contract) fhirName() string { return "Contract" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Contract) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Contract) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Contract) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.BindingAttachment != nil, x.BindingReference != nil) > 1 {
+		v.OneOf("binding[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "issued", x.IssuedExt)
+	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
+		v.BadFormat("issued", -1, "dateTime")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.IssuedExt != nil {
-		x.IssuedExt.validate(p+".issued", errs)
-	}
-	if x.Applies != nil {
-		x.Applies.validate(p+".applies", errs)
-	}
-	for i := range x.Subject {
-		x.Subject[i].validate(fhirjson.Index(p+".subject", i), errs)
-	}
-	for i := range x.Authority {
-		x.Authority[i].validate(fhirjson.Index(p+".authority", i), errs)
-	}
-	for i := range x.Domain {
-		x.Domain[i].validate(fhirjson.Index(p+".domain", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	for i := range x.SubType {
-		x.SubType[i].validate(fhirjson.Index(p+".subType", i), errs)
-	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
-	for i := range x.ActionReason {
-		x.ActionReason[i].validate(fhirjson.Index(p+".actionReason", i), errs)
-	}
-	for i := range x.Actor {
-		x.Actor[i].validate(fhirjson.Index(p+".actor", i), errs)
-	}
-	for i := range x.ValuedItem {
-		x.ValuedItem[i].validate(fhirjson.Index(p+".valuedItem", i), errs)
-	}
-	for i := range x.Signer {
-		x.Signer[i].validate(fhirjson.Index(p+".signer", i), errs)
-	}
-	for i := range x.Term {
-		x.Term[i].validate(fhirjson.Index(p+".term", i), errs)
-	}
-	if x.BindingAttachment != nil {
-		x.BindingAttachment.validate(p+".bindingAttachment", errs)
-	}
-	if x.BindingReference != nil {
-		x.BindingReference.validate(p+".bindingReference", errs)
-	}
-	for i := range x.Friendly {
-		x.Friendly[i].validate(fhirjson.Index(p+".friendly", i), errs)
-	}
-	for i := range x.Legal {
-		x.Legal[i].validate(fhirjson.Index(p+".legal", i), errs)
-	}
-	for i := range x.Rule {
-		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
-	}
+	validatePtr(v, "applies", x.Applies)
+	validateSlice(v, "subject", x.Subject)
+	validateSlice(v, "authority", x.Authority)
+	validateSlice(v, "domain", x.Domain)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "subType", x.SubType)
+	validateSlice(v, "action", x.Action)
+	validateSlice(v, "actionReason", x.ActionReason)
+	validateSlice(v, "actor", x.Actor)
+	validateSlice(v, "valuedItem", x.ValuedItem)
+	validateSlice(v, "signer", x.Signer)
+	validateSlice(v, "term", x.Term)
+	validatePtr(v, "bindingAttachment", x.BindingAttachment)
+	validatePtr(v, "bindingReference", x.BindingReference)
+	validateSlice(v, "friendly", x.Friendly)
+	validateSlice(v, "legal", x.Legal)
+	validateSlice(v, "rule", x.Rule)
 }
 
 // ResourceType returns "Contract".
@@ -332,7 +286,7 @@ func (x *Contract) BindingType() string {
 // ContractActor is the backbone element Contract.actor of FHIR DSTU2 (1.0.2).
 type ContractActor struct {
 	// ID is Contract.actor.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.actor.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.actor.modifierExtension (0..*, Extension).
@@ -376,8 +330,9 @@ func (x *ContractActor) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ContractActor) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ContractActor) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ContractActor) UnmarshalJSON(data []byte) error {
@@ -390,33 +345,28 @@ func (x *ContractActor) fhirName() string { return "Contract.actor" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractActor) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.actor", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.actor")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractActor) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ContractActor) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Entity != nil) {
-		errs.Missing(p + ".entity")
+		v.Missing("entity")
 	}
-	if x.Entity != nil {
-		x.Entity.validate(p+".entity", errs)
-	}
-	for i := range x.Role {
-		x.Role[i].validate(fhirjson.Index(p+".role", i), errs)
-	}
+	validatePtr(v, "entity", x.Entity)
+	validateSlice(v, "role", x.Role)
 }
 
 // ContractValuedItem is the backbone element Contract.valuedItem of FHIR DSTU2 (1.0.2).
 type ContractValuedItem struct {
 	// ID is Contract.valuedItem.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.valuedItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.valuedItem.modifierExtension (0..*, Extension).
@@ -428,7 +378,7 @@ type ContractValuedItem struct {
 	// Identifier is Contract.valuedItem.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// EffectiveTime is Contract.valuedItem.effectiveTime (0..1, dateTime).
-	EffectiveTime string
+	EffectiveTime DateTime
 	// EffectiveTimeExt holds the id and extensions of Contract.valuedItem.effectiveTime; JSON "_effectiveTime".
 	EffectiveTimeExt *Element
 	// Quantity is Contract.valuedItem.quantity (0..1, Quantity).
@@ -436,11 +386,11 @@ type ContractValuedItem struct {
 	// UnitPrice is Contract.valuedItem.unitPrice (0..1, Quantity).
 	UnitPrice *Money
 	// Factor is Contract.valuedItem.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Contract.valuedItem.factor; JSON "_factor".
 	FactorExt *Element
 	// Points is Contract.valuedItem.points (0..1, decimal).
-	Points fhirjson.Decimal
+	Points Decimal
 	// PointsExt holds the id and extensions of Contract.valuedItem.points; JSON "_points".
 	PointsExt *Element
 	// Net is Contract.valuedItem.net (0..1, Quantity).
@@ -510,8 +460,9 @@ func (x *ContractValuedItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ContractValuedItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ContractValuedItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ContractValuedItem) UnmarshalJSON(data []byte) error {
@@ -524,45 +475,32 @@ func (x *ContractValuedItem) fhirName() string { return "Contract.valuedItem" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractValuedItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.valuedItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.valuedItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractValuedItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ContractValuedItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EntityCodeableConcept != nil, x.EntityReference != nil) > 1 {
+		v.OneOf("entity[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.EntityCodeableConcept != nil {
-		x.EntityCodeableConcept.validate(p+".entityCodeableConcept", errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "entityCodeableConcept", x.EntityCodeableConcept)
+	validatePtr(v, "entityReference", x.EntityReference)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "effectiveTime", x.EffectiveTimeExt)
+	if x.EffectiveTime != "" && !fhirjson.CheckDateTime(x.EffectiveTime) {
+		v.BadFormat("effectiveTime", -1, "dateTime")
 	}
-	if x.EntityReference != nil {
-		x.EntityReference.validate(p+".entityReference", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.EffectiveTimeExt != nil {
-		x.EffectiveTimeExt.validate(p+".effectiveTime", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.PointsExt != nil {
-		x.PointsExt.validate(p+".points", errs)
-	}
-	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "points", x.PointsExt)
+	validatePtr(v, "net", x.Net)
 }
 
 // Entity returns the value of Contract.valuedItem.entity[x] that is set, or nil. It is one of:
@@ -592,7 +530,7 @@ func (x *ContractValuedItem) EntityType() string {
 // ContractSigner is the backbone element Contract.signer of FHIR DSTU2 (1.0.2).
 type ContractSigner struct {
 	// ID is Contract.signer.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.signer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.signer.modifierExtension (0..*, Extension).
@@ -602,7 +540,7 @@ type ContractSigner struct {
 	// Party is Contract.signer.party (1..1, Reference).
 	Party *Reference
 	// Signature is Contract.signer.signature (1..1, string).
-	Signature string
+	Signature String
 	// SignatureExt holds the id and extensions of Contract.signer.signature; JSON "_signature".
 	SignatureExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -646,8 +584,9 @@ func (x *ContractSigner) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ContractSigner) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ContractSigner) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ContractSigner) UnmarshalJSON(data []byte) error {
@@ -660,42 +599,35 @@ func (x *ContractSigner) fhirName() string { return "Contract.signer" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractSigner) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.signer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.signer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractSigner) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ContractSigner) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.Type)
 	if !(x.Party != nil) {
-		errs.Missing(p + ".party")
+		v.Missing("party")
 	}
-	if x.Party != nil {
-		x.Party.validate(p+".party", errs)
-	}
+	validatePtr(v, "party", x.Party)
 	if !(x.Signature != "" || x.SignatureExt != nil) {
-		errs.Missing(p + ".signature")
+		v.Missing("signature")
 	}
-	if x.SignatureExt != nil {
-		x.SignatureExt.validate(p+".signature", errs)
-	}
+	validatePtr(v, "signature", x.SignatureExt)
 }
 
 // ContractTerm is the backbone element Contract.term of FHIR DSTU2 (1.0.2).
 type ContractTerm struct {
 	// ID is Contract.term.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.term.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.term.modifierExtension (0..*, Extension).
@@ -703,7 +635,7 @@ type ContractTerm struct {
 	// Identifier is Contract.term.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Issued is Contract.term.issued (0..1, dateTime).
-	Issued string
+	Issued DateTime
 	// IssuedExt holds the id and extensions of Contract.term.issued; JSON "_issued".
 	IssuedExt *Element
 	// Applies is Contract.term.applies (0..1, Period).
@@ -721,7 +653,7 @@ type ContractTerm struct {
 	// Actor is Contract.term.actor (0..*, BackboneElement).
 	Actor []ContractTermActor
 	// Text is Contract.term.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Contract.term.text; JSON "_text".
 	TextExt *Element
 	// ValuedItem is Contract.term.valuedItem (0..*, BackboneElement).
@@ -799,8 +731,9 @@ func (x *ContractTerm) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ContractTerm) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ContractTerm) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ContractTerm) UnmarshalJSON(data []byte) error {
@@ -813,60 +746,38 @@ func (x *ContractTerm) fhirName() string { return "Contract.term" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractTerm) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.term", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.term")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractTerm) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ContractTerm) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "issued", x.IssuedExt)
+	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
+		v.BadFormat("issued", -1, "dateTime")
 	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.IssuedExt != nil {
-		x.IssuedExt.validate(p+".issued", errs)
-	}
-	if x.Applies != nil {
-		x.Applies.validate(p+".applies", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.SubType != nil {
-		x.SubType.validate(p+".subType", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
-	for i := range x.ActionReason {
-		x.ActionReason[i].validate(fhirjson.Index(p+".actionReason", i), errs)
-	}
-	for i := range x.Actor {
-		x.Actor[i].validate(fhirjson.Index(p+".actor", i), errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
-	for i := range x.ValuedItem {
-		x.ValuedItem[i].validate(fhirjson.Index(p+".valuedItem", i), errs)
-	}
-	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
-	}
+	validatePtr(v, "applies", x.Applies)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "subType", x.SubType)
+	validatePtr(v, "subject", x.Subject)
+	validateSlice(v, "action", x.Action)
+	validateSlice(v, "actionReason", x.ActionReason)
+	validateSlice(v, "actor", x.Actor)
+	validatePtr(v, "text", x.TextExt)
+	validateSlice(v, "valuedItem", x.ValuedItem)
+	validateSlice(v, "group", x.Group)
 }
 
 // ContractTermActor is the backbone element Contract.term.actor of FHIR DSTU2 (1.0.2).
 type ContractTermActor struct {
 	// ID is Contract.term.actor.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.term.actor.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.term.actor.modifierExtension (0..*, Extension).
@@ -910,8 +821,9 @@ func (x *ContractTermActor) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ContractTermActor) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ContractTermActor) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ContractTermActor) UnmarshalJSON(data []byte) error {
@@ -924,33 +836,28 @@ func (x *ContractTermActor) fhirName() string { return "Contract.term.actor" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractTermActor) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.term.actor", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.term.actor")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractTermActor) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ContractTermActor) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Entity != nil) {
-		errs.Missing(p + ".entity")
+		v.Missing("entity")
 	}
-	if x.Entity != nil {
-		x.Entity.validate(p+".entity", errs)
-	}
-	for i := range x.Role {
-		x.Role[i].validate(fhirjson.Index(p+".role", i), errs)
-	}
+	validatePtr(v, "entity", x.Entity)
+	validateSlice(v, "role", x.Role)
 }
 
 // ContractTermValuedItem is the backbone element Contract.term.valuedItem of FHIR DSTU2 (1.0.2).
 type ContractTermValuedItem struct {
 	// ID is Contract.term.valuedItem.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.term.valuedItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.term.valuedItem.modifierExtension (0..*, Extension).
@@ -962,7 +869,7 @@ type ContractTermValuedItem struct {
 	// Identifier is Contract.term.valuedItem.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// EffectiveTime is Contract.term.valuedItem.effectiveTime (0..1, dateTime).
-	EffectiveTime string
+	EffectiveTime DateTime
 	// EffectiveTimeExt holds the id and extensions of Contract.term.valuedItem.effectiveTime; JSON "_effectiveTime".
 	EffectiveTimeExt *Element
 	// Quantity is Contract.term.valuedItem.quantity (0..1, Quantity).
@@ -970,11 +877,11 @@ type ContractTermValuedItem struct {
 	// UnitPrice is Contract.term.valuedItem.unitPrice (0..1, Quantity).
 	UnitPrice *Money
 	// Factor is Contract.term.valuedItem.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Contract.term.valuedItem.factor; JSON "_factor".
 	FactorExt *Element
 	// Points is Contract.term.valuedItem.points (0..1, decimal).
-	Points fhirjson.Decimal
+	Points Decimal
 	// PointsExt holds the id and extensions of Contract.term.valuedItem.points; JSON "_points".
 	PointsExt *Element
 	// Net is Contract.term.valuedItem.net (0..1, Quantity).
@@ -1046,8 +953,9 @@ func (x *ContractTermValuedItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ContractTermValuedItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ContractTermValuedItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ContractTermValuedItem) UnmarshalJSON(data []byte) error {
@@ -1060,45 +968,32 @@ func (x *ContractTermValuedItem) fhirName() string { return "Contract.term.value
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractTermValuedItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.term.valuedItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.term.valuedItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractTermValuedItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ContractTermValuedItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EntityCodeableConcept != nil, x.EntityReference != nil) > 1 {
+		v.OneOf("entity[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.EntityCodeableConcept != nil {
-		x.EntityCodeableConcept.validate(p+".entityCodeableConcept", errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "entityCodeableConcept", x.EntityCodeableConcept)
+	validatePtr(v, "entityReference", x.EntityReference)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "effectiveTime", x.EffectiveTimeExt)
+	if x.EffectiveTime != "" && !fhirjson.CheckDateTime(x.EffectiveTime) {
+		v.BadFormat("effectiveTime", -1, "dateTime")
 	}
-	if x.EntityReference != nil {
-		x.EntityReference.validate(p+".entityReference", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.EffectiveTimeExt != nil {
-		x.EffectiveTimeExt.validate(p+".effectiveTime", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.PointsExt != nil {
-		x.PointsExt.validate(p+".points", errs)
-	}
-	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "points", x.PointsExt)
+	validatePtr(v, "net", x.Net)
 }
 
 // Entity returns the value of Contract.term.valuedItem.entity[x] that is set, or nil. It is one of:
@@ -1128,7 +1023,7 @@ func (x *ContractTermValuedItem) EntityType() string {
 // ContractFriendly is the backbone element Contract.friendly of FHIR DSTU2 (1.0.2).
 type ContractFriendly struct {
 	// ID is Contract.friendly.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.friendly.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.friendly.modifierExtension (0..*, Extension).
@@ -1172,8 +1067,9 @@ func (x *ContractFriendly) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ContractFriendly) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ContractFriendly) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ContractFriendly) UnmarshalJSON(data []byte) error {
@@ -1186,27 +1082,25 @@ func (x *ContractFriendly) fhirName() string { return "Contract.friendly" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractFriendly) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.friendly", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.friendly")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractFriendly) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContractFriendly) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
-		errs.Missing(p + ".content[x]")
+		v.Missing("content[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ContentAttachment != nil {
-		x.ContentAttachment.validate(p+".contentAttachment", errs)
-	}
-	if x.ContentReference != nil {
-		x.ContentReference.validate(p+".contentReference", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of Contract.friendly.content[x] that is set, or nil. It is one of:
@@ -1236,7 +1130,7 @@ func (x *ContractFriendly) ContentType() string {
 // ContractLegal is the backbone element Contract.legal of FHIR DSTU2 (1.0.2).
 type ContractLegal struct {
 	// ID is Contract.legal.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.legal.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.legal.modifierExtension (0..*, Extension).
@@ -1280,8 +1174,9 @@ func (x *ContractLegal) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ContractLegal) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ContractLegal) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ContractLegal) UnmarshalJSON(data []byte) error {
@@ -1294,27 +1189,25 @@ func (x *ContractLegal) fhirName() string { return "Contract.legal" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractLegal) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.legal", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.legal")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractLegal) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContractLegal) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
-		errs.Missing(p + ".content[x]")
+		v.Missing("content[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ContentAttachment != nil {
-		x.ContentAttachment.validate(p+".contentAttachment", errs)
-	}
-	if x.ContentReference != nil {
-		x.ContentReference.validate(p+".contentReference", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of Contract.legal.content[x] that is set, or nil. It is one of:
@@ -1344,7 +1237,7 @@ func (x *ContractLegal) ContentType() string {
 // ContractRule is the backbone element Contract.rule of FHIR DSTU2 (1.0.2).
 type ContractRule struct {
 	// ID is Contract.rule.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Contract.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Contract.rule.modifierExtension (0..*, Extension).
@@ -1388,8 +1281,9 @@ func (x *ContractRule) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ContractRule) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ContractRule) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ContractRule) UnmarshalJSON(data []byte) error {
@@ -1402,27 +1296,25 @@ func (x *ContractRule) fhirName() string { return "Contract.rule" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContractRule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contract.rule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contract.rule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContractRule) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ContractRule) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
-		errs.Missing(p + ".content[x]")
+		v.Missing("content[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ContentAttachment != nil {
-		x.ContentAttachment.validate(p+".contentAttachment", errs)
-	}
-	if x.ContentReference != nil {
-		x.ContentReference.validate(p+".contentReference", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of Contract.rule.content[x] that is set, or nil. It is one of:

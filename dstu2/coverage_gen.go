@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Coverage struct {
 	// ID is Coverage.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Coverage.id; JSON "_id".
 	IDExt *Element
 	// Meta is Coverage.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Coverage.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Coverage.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Coverage.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Coverage.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Coverage.text (0..1, Narrative).
@@ -44,23 +44,23 @@ type Coverage struct {
 	// Identifier is Coverage.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Group is Coverage.group (0..1, string).
-	Group string
+	Group String
 	// GroupExt holds the id and extensions of Coverage.group; JSON "_group".
 	GroupExt *Element
 	// Plan is Coverage.plan (0..1, string).
-	Plan string
+	Plan String
 	// PlanExt holds the id and extensions of Coverage.plan; JSON "_plan".
 	PlanExt *Element
 	// SubPlan is Coverage.subPlan (0..1, string).
-	SubPlan string
+	SubPlan String
 	// SubPlanExt holds the id and extensions of Coverage.subPlan; JSON "_subPlan".
 	SubPlanExt *Element
 	// Dependent is Coverage.dependent (0..1, positiveInt).
-	Dependent *int
+	Dependent *PositiveInt
 	// DependentExt holds the id and extensions of Coverage.dependent; JSON "_dependent".
 	DependentExt *Element
 	// Sequence is Coverage.sequence (0..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Coverage.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Subscriber is Coverage.subscriber (0..1, Reference).
@@ -183,8 +183,9 @@ func (x *Coverage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Coverage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Coverage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Coverage) UnmarshalJSON(data []byte) error {
@@ -197,80 +198,43 @@ func (x *Coverage) fhirName() string { return "Coverage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Coverage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Coverage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Coverage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Coverage) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Coverage) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "issuer", x.Issuer)
+	validatePtr(v, "bin", x.Bin)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "subscriberId", x.SubscriberID)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "group", x.GroupExt)
+	validatePtr(v, "plan", x.PlanExt)
+	validatePtr(v, "subPlan", x.SubPlanExt)
+	validatePtr(v, "dependent", x.DependentExt)
+	if x.Dependent != nil && *x.Dependent < 1 {
+		v.BadFormat("dependent", -1, "positiveInt")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Issuer != nil {
-		x.Issuer.validate(p+".issuer", errs)
-	}
-	if x.Bin != nil {
-		x.Bin.validate(p+".bin", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.SubscriberID != nil {
-		x.SubscriberID.validate(p+".subscriberId", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.GroupExt != nil {
-		x.GroupExt.validate(p+".group", errs)
-	}
-	if x.PlanExt != nil {
-		x.PlanExt.validate(p+".plan", errs)
-	}
-	if x.SubPlanExt != nil {
-		x.SubPlanExt.validate(p+".subPlan", errs)
-	}
-	if x.DependentExt != nil {
-		x.DependentExt.validate(p+".dependent", errs)
-	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
-	}
-	if x.Subscriber != nil {
-		x.Subscriber.validate(p+".subscriber", errs)
-	}
-	if x.Network != nil {
-		x.Network.validate(p+".network", errs)
-	}
-	for i := range x.Contract {
-		x.Contract[i].validate(fhirjson.Index(p+".contract", i), errs)
-	}
+	validatePtr(v, "subscriber", x.Subscriber)
+	validatePtr(v, "network", x.Network)
+	validateSlice(v, "contract", x.Contract)
 }
 
 // ResourceType returns "Coverage".

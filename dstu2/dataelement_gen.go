@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DataElement struct {
 	// ID is DataElement.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DataElement.id; JSON "_id".
 	IDExt *Element
 	// Meta is DataElement.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DataElement.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DataElement.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DataElement.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DataElement.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DataElement.text (0..1, Narrative).
@@ -32,17 +32,17 @@ type DataElement struct {
 	// ModifierExtension is DataElement.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is DataElement.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of DataElement.url; JSON "_url".
 	URLExt *Element
 	// Identifier is DataElement.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is DataElement.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of DataElement.version; JSON "_version".
 	VersionExt *Element
 	// Name is DataElement.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of DataElement.name; JSON "_name".
 	NameExt *Element
 	// Status is DataElement.status (1..1, code).
@@ -50,23 +50,23 @@ type DataElement struct {
 	// StatusExt holds the id and extensions of DataElement.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is DataElement.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of DataElement.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is DataElement.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of DataElement.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is DataElement.contact (0..*, BackboneElement).
 	Contact []DataElementContact
 	// Date is DataElement.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of DataElement.date; JSON "_date".
 	DateExt *Element
 	// UseContext is DataElement.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Copyright is DataElement.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of DataElement.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Stringency is DataElement.stringency (0..1, code).
@@ -203,8 +203,9 @@ func (x *DataElement) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DataElement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DataElement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DataElement) UnmarshalJSON(data []byte) error {
@@ -217,92 +218,52 @@ func (x *DataElement) fhirName() string { return "DataElement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DataElement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DataElement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DataElement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DataElement) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *DataElement) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
+	validateSlice(v, "useContext", x.UseContext)
+	validatePtr(v, "copyright", x.CopyrightExt)
 	if x.Stringency != "" && !x.Stringency.IsValid() {
-		errs.BadCode(p+".stringency", "http://hl7.org/fhir/ValueSet/dataelement-stringency")
+		v.BadCode("stringency", -1, "http://hl7.org/fhir/ValueSet/dataelement-stringency")
 	}
-	if x.StringencyExt != nil {
-		x.StringencyExt.validate(p+".stringency", errs)
-	}
-	for i := range x.Mapping {
-		x.Mapping[i].validate(fhirjson.Index(p+".mapping", i), errs)
-	}
+	validatePtr(v, "stringency", x.StringencyExt)
+	validateSlice(v, "mapping", x.Mapping)
 	if !(len(x.Element) > 0) {
-		errs.Missing(p + ".element")
+		v.Missing("element")
 	}
-	for i := range x.Element {
-		x.Element[i].validate(fhirjson.Index(p+".element", i), errs)
-	}
+	validateSlice(v, "element", x.Element)
 }
 
 // ResourceType returns "DataElement".
@@ -320,13 +281,13 @@ func (x *DataElement) GetMeta() *Meta { return x.Meta }
 // DataElementContact is the backbone element DataElement.contact of FHIR DSTU2 (1.0.2).
 type DataElementContact struct {
 	// ID is DataElement.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DataElement.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DataElement.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is DataElement.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of DataElement.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is DataElement.contact.telecom (0..*, ContactPoint).
@@ -369,8 +330,9 @@ func (x *DataElementContact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DataElementContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DataElementContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DataElementContact) UnmarshalJSON(data []byte) error {
@@ -383,48 +345,43 @@ func (x *DataElementContact) fhirName() string { return "DataElement.contact" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DataElementContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DataElement.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DataElement.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DataElementContact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *DataElementContact) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // DataElementMapping is the backbone element DataElement.mapping of FHIR DSTU2 (1.0.2).
 type DataElementMapping struct {
 	// ID is DataElement.mapping.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DataElement.mapping.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DataElement.mapping.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Identity is DataElement.mapping.identity (1..1, id).
-	Identity string
+	Identity ID
 	// IdentityExt holds the id and extensions of DataElement.mapping.identity; JSON "_identity".
 	IdentityExt *Element
 	// Uri is DataElement.mapping.uri (0..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of DataElement.mapping.uri; JSON "_uri".
 	UriExt *Element
 	// Name is DataElement.mapping.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of DataElement.mapping.name; JSON "_name".
 	NameExt *Element
 	// Comments is DataElement.mapping.comments (0..1, string).
-	Comments string
+	Comments String
 	// CommentsExt holds the id and extensions of DataElement.mapping.comments; JSON "_comments".
 	CommentsExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -480,8 +437,9 @@ func (x *DataElementMapping) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DataElementMapping) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DataElementMapping) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DataElementMapping) UnmarshalJSON(data []byte) error {
@@ -494,31 +452,25 @@ func (x *DataElementMapping) fhirName() string { return "DataElement.mapping" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DataElementMapping) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DataElement.mapping", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DataElement.mapping")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DataElementMapping) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *DataElementMapping) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identity != "" || x.IdentityExt != nil) {
-		errs.Missing(p + ".identity")
+		v.Missing("identity")
 	}
-	if x.IdentityExt != nil {
-		x.IdentityExt.validate(p+".identity", errs)
+	validatePtr(v, "identity", x.IdentityExt)
+	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
+		v.BadFormat("identity", -1, "id")
 	}
-	if x.UriExt != nil {
-		x.UriExt.validate(p+".uri", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.CommentsExt != nil {
-		x.CommentsExt.validate(p+".comments", errs)
-	}
+	validatePtr(v, "uri", x.UriExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "comments", x.CommentsExt)
 }

@@ -9,7 +9,7 @@ import (
 // Address is the FHIR DSTU2 (1.0.2) datatype Address (http://hl7.org/fhir/StructureDefinition/Address).
 type Address struct {
 	// ID is Address.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Address.extension (0..*, Extension).
 	Extension []Extension
 	// Use is Address.use (0..1, code).
@@ -21,31 +21,31 @@ type Address struct {
 	// TypeExt holds the id and extensions of Address.type; JSON "_type".
 	TypeExt *Element
 	// Text is Address.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Address.text; JSON "_text".
 	TextExt *Element
 	// Line is Address.line (0..*, string).
-	Line []string
+	Line []String
 	// LineExt holds the id and extensions of Address.line; JSON "_line".
 	LineExt []*Element
 	// City is Address.city (0..1, string).
-	City string
+	City String
 	// CityExt holds the id and extensions of Address.city; JSON "_city".
 	CityExt *Element
 	// District is Address.district (0..1, string).
-	District string
+	District String
 	// DistrictExt holds the id and extensions of Address.district; JSON "_district".
 	DistrictExt *Element
 	// State is Address.state (0..1, string).
-	State string
+	State String
 	// StateExt holds the id and extensions of Address.state; JSON "_state".
 	StateExt *Element
 	// PostalCode is Address.postalCode (0..1, string).
-	PostalCode string
+	PostalCode String
 	// PostalCodeExt holds the id and extensions of Address.postalCode; JSON "_postalCode".
 	PostalCodeExt *Element
 	// Country is Address.country (0..1, string).
-	Country string
+	Country String
 	// CountryExt holds the id and extensions of Address.country; JSON "_country".
 	CountryExt *Element
 	// Period is Address.period (0..1, Period).
@@ -133,8 +133,9 @@ func (x *Address) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Address) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Address) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Address) UnmarshalJSON(data []byte) error {
@@ -147,63 +148,42 @@ func (x *Address) fhirName() string { return "Address" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Address) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Address", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Address")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Address) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Address) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/address-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/address-use")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
-	}
+	validatePtr(v, "use", x.UseExt)
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/address-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/address-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
-	for i, v := range x.LineExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".line", i), errs)
-		}
-	}
-	if x.CityExt != nil {
-		x.CityExt.validate(p+".city", errs)
-	}
-	if x.DistrictExt != nil {
-		x.DistrictExt.validate(p+".district", errs)
-	}
-	if x.StateExt != nil {
-		x.StateExt.validate(p+".state", errs)
-	}
-	if x.PostalCodeExt != nil {
-		x.PostalCodeExt.validate(p+".postalCode", errs)
-	}
-	if x.CountryExt != nil {
-		x.CountryExt.validate(p+".country", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "text", x.TextExt)
+	validatePtrs(v, "line", x.LineExt)
+	validatePtr(v, "city", x.CityExt)
+	validatePtr(v, "district", x.DistrictExt)
+	validatePtr(v, "state", x.StateExt)
+	validatePtr(v, "postalCode", x.PostalCodeExt)
+	validatePtr(v, "country", x.CountryExt)
+	validatePtr(v, "period", x.Period)
 }
 
 // Age is the FHIR DSTU2 (1.0.2) datatype Age, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Age).
 type Age struct {
 	// ID is Age.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Age.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Age.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Age.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Age.comparator (0..1, code).
@@ -211,15 +191,15 @@ type Age struct {
 	// ComparatorExt holds the id and extensions of Age.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Age.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Age.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Age.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Age.system; JSON "_system".
 	SystemExt *Element
 	// Code is Age.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Age.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -278,8 +258,9 @@ func (x *Age) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Age) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Age) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Age) UnmarshalJSON(data []byte) error {
@@ -292,53 +273,44 @@ func (x *Age) fhirName() string { return "Age" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Age) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Age", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Age")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Age) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Age) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Annotation is the FHIR DSTU2 (1.0.2) datatype Annotation (http://hl7.org/fhir/StructureDefinition/Annotation).
 type Annotation struct {
 	// ID is Annotation.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Annotation.extension (0..*, Extension).
 	Extension []Extension
 	// AuthorReference is Annotation.author[x] (0..1) holding a Reference; JSON "authorReference".
 	AuthorReference *Reference
 	// AuthorString is Annotation.author[x] (0..1) holding a string; JSON "authorString".
-	AuthorString string
+	AuthorString String
 	// AuthorStringExt holds the id and extensions of Annotation.author[x]; JSON "_authorString".
 	AuthorStringExt *Element
 	// Time is Annotation.time (0..1, dateTime).
-	Time string
+	Time DateTime
 	// TimeExt holds the id and extensions of Annotation.time; JSON "_time".
 	TimeExt *Element
 	// Text is Annotation.text (1..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Annotation.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -388,8 +360,9 @@ func (x *Annotation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Annotation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Annotation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Annotation) UnmarshalJSON(data []byte) error {
@@ -402,30 +375,29 @@ func (x *Annotation) fhirName() string { return "Annotation" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Annotation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Annotation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Annotation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Annotation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Annotation) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AuthorReference != nil, x.AuthorString != "" || x.AuthorStringExt != nil) > 1 {
+		v.OneOf("author[x]")
 	}
-	if x.AuthorReference != nil {
-		x.AuthorReference.validate(p+".authorReference", errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.AuthorStringExt != nil {
-		x.AuthorStringExt.validate(p+".authorString", errs)
-	}
-	if x.TimeExt != nil {
-		x.TimeExt.validate(p+".time", errs)
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "authorReference", x.AuthorReference)
+	validatePtr(v, "authorString", x.AuthorStringExt)
+	validatePtr(v, "time", x.TimeExt)
+	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
+		v.BadFormat("time", -1, "dateTime")
 	}
 	if !(x.Text != "" || x.TextExt != nil) {
-		errs.Missing(p + ".text")
+		v.Missing("text")
 	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
+	validatePtr(v, "text", x.TextExt)
 }
 
 // Author returns the value of Annotation.author[x] that is set, or nil. It is one of:
@@ -455,39 +427,39 @@ func (x *Annotation) AuthorType() string {
 // Attachment is the FHIR DSTU2 (1.0.2) datatype Attachment (http://hl7.org/fhir/StructureDefinition/Attachment).
 type Attachment struct {
 	// ID is Attachment.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Attachment.extension (0..*, Extension).
 	Extension []Extension
 	// ContentType is Attachment.contentType (0..1, code).
-	ContentType string
+	ContentType Code
 	// ContentTypeExt holds the id and extensions of Attachment.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Language is Attachment.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Attachment.language; JSON "_language".
 	LanguageExt *Element
 	// Data is Attachment.data (0..1, base64Binary).
-	Data string
+	Data Base64Binary
 	// DataExt holds the id and extensions of Attachment.data; JSON "_data".
 	DataExt *Element
 	// URL is Attachment.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Attachment.url; JSON "_url".
 	URLExt *Element
 	// Size is Attachment.size (0..1, unsignedInt).
-	Size *int
+	Size *UnsignedInt
 	// SizeExt holds the id and extensions of Attachment.size; JSON "_size".
 	SizeExt *Element
 	// Hash is Attachment.hash (0..1, base64Binary).
-	Hash string
+	Hash Base64Binary
 	// HashExt holds the id and extensions of Attachment.hash; JSON "_hash".
 	HashExt *Element
 	// Title is Attachment.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Attachment.title; JSON "_title".
 	TitleExt *Element
 	// Creation is Attachment.creation (0..1, dateTime).
-	Creation string
+	Creation DateTime
 	// CreationExt holds the id and extensions of Attachment.creation; JSON "_creation".
 	CreationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -564,8 +536,9 @@ func (x *Attachment) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Attachment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Attachment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Attachment) UnmarshalJSON(data []byte) error {
@@ -578,45 +551,36 @@ func (x *Attachment) fhirName() string { return "Attachment" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Attachment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Attachment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Attachment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Attachment) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Attachment) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "data", x.DataExt)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "size", x.SizeExt)
+	if x.Size != nil && *x.Size < 0 {
+		v.BadFormat("size", -1, "unsignedInt")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.DataExt != nil {
-		x.DataExt.validate(p+".data", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.SizeExt != nil {
-		x.SizeExt.validate(p+".size", errs)
-	}
-	if x.HashExt != nil {
-		x.HashExt.validate(p+".hash", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
-	if x.CreationExt != nil {
-		x.CreationExt.validate(p+".creation", errs)
+	validatePtr(v, "hash", x.HashExt)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "creation", x.CreationExt)
+	if x.Creation != "" && !fhirjson.CheckDateTime(x.Creation) {
+		v.BadFormat("creation", -1, "dateTime")
 	}
 }
 
 // BackboneElement is the FHIR DSTU2 (1.0.2) datatype BackboneElement (http://hl7.org/fhir/StructureDefinition/BackboneElement).
 type BackboneElement struct {
 	// ID is BackboneElement.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is BackboneElement.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is BackboneElement.modifierExtension (0..*, Extension).
@@ -650,8 +614,9 @@ func (x *BackboneElement) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *BackboneElement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x BackboneElement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *BackboneElement) UnmarshalJSON(data []byte) error {
@@ -664,30 +629,29 @@ func (x *BackboneElement) fhirName() string { return "BackboneElement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *BackboneElement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("BackboneElement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("BackboneElement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *BackboneElement) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *BackboneElement) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 }
 
 // CodeableConcept is the FHIR DSTU2 (1.0.2) datatype CodeableConcept (http://hl7.org/fhir/StructureDefinition/CodeableConcept).
 type CodeableConcept struct {
 	// ID is CodeableConcept.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is CodeableConcept.extension (0..*, Extension).
 	Extension []Extension
 	// Coding is CodeableConcept.coding (0..*, Coding).
 	Coding []Coding
 	// Text is CodeableConcept.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of CodeableConcept.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -725,8 +689,9 @@ func (x *CodeableConcept) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CodeableConcept) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CodeableConcept) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CodeableConcept) UnmarshalJSON(data []byte) error {
@@ -739,47 +704,44 @@ func (x *CodeableConcept) fhirName() string { return "CodeableConcept" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeableConcept) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeableConcept", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeableConcept")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeableConcept) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *CodeableConcept) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Coding {
-		x.Coding[i].validate(fhirjson.Index(p+".coding", i), errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "coding", x.Coding)
+	validatePtr(v, "text", x.TextExt)
 }
 
 // Coding is the FHIR DSTU2 (1.0.2) datatype Coding (http://hl7.org/fhir/StructureDefinition/Coding).
 type Coding struct {
 	// ID is Coding.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Coding.extension (0..*, Extension).
 	Extension []Extension
 	// System is Coding.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Coding.system; JSON "_system".
 	SystemExt *Element
 	// Version is Coding.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Coding.version; JSON "_version".
 	VersionExt *Element
 	// Code is Coding.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Coding.code; JSON "_code".
 	CodeExt *Element
 	// Display is Coding.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of Coding.display; JSON "_display".
 	DisplayExt *Element
 	// UserSelected is Coding.userSelected (0..1, boolean).
-	UserSelected *bool
+	UserSelected *Boolean
 	// UserSelectedExt holds the id and extensions of Coding.userSelected; JSON "_userSelected".
 	UserSelectedExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -838,8 +800,9 @@ func (x *Coding) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Coding) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Coding) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Coding) UnmarshalJSON(data []byte) error {
@@ -852,36 +815,27 @@ func (x *Coding) fhirName() string { return "Coding" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Coding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Coding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Coding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Coding) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Coding) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
-	if x.UserSelectedExt != nil {
-		x.UserSelectedExt.validate(p+".userSelected", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "userSelected", x.UserSelectedExt)
 }
 
 // ContactPoint is the FHIR DSTU2 (1.0.2) datatype ContactPoint (http://hl7.org/fhir/StructureDefinition/ContactPoint).
 type ContactPoint struct {
 	// ID is ContactPoint.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ContactPoint.extension (0..*, Extension).
 	Extension []Extension
 	// System is ContactPoint.system (0..1, code).
@@ -889,7 +843,7 @@ type ContactPoint struct {
 	// SystemExt holds the id and extensions of ContactPoint.system; JSON "_system".
 	SystemExt *Element
 	// Value is ContactPoint.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of ContactPoint.value; JSON "_value".
 	ValueExt *Element
 	// Use is ContactPoint.use (0..1, code).
@@ -897,7 +851,7 @@ type ContactPoint struct {
 	// UseExt holds the id and extensions of ContactPoint.use; JSON "_use".
 	UseExt *Element
 	// Rank is ContactPoint.rank (0..1, positiveInt).
-	Rank *int
+	Rank *PositiveInt
 	// RankExt holds the id and extensions of ContactPoint.rank; JSON "_rank".
 	RankExt *Element
 	// Period is ContactPoint.period (0..1, Period).
@@ -955,8 +909,9 @@ func (x *ContactPoint) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ContactPoint) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ContactPoint) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ContactPoint) UnmarshalJSON(data []byte) error {
@@ -969,46 +924,40 @@ func (x *ContactPoint) fhirName() string { return "ContactPoint" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContactPoint) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ContactPoint", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ContactPoint")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContactPoint) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ContactPoint) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if x.System != "" && !x.System.IsValid() {
-		errs.BadCode(p+".system", "http://hl7.org/fhir/ValueSet/contact-point-system")
+		v.BadCode("system", -1, "http://hl7.org/fhir/ValueSet/contact-point-system")
 	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/contact-point-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/contact-point-use")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "rank", x.RankExt)
+	if x.Rank != nil && *x.Rank < 1 {
+		v.BadFormat("rank", -1, "positiveInt")
 	}
-	if x.RankExt != nil {
-		x.RankExt.validate(p+".rank", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "period", x.Period)
 }
 
 // Count is the FHIR DSTU2 (1.0.2) datatype Count, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Count).
 type Count struct {
 	// ID is Count.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Count.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Count.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Count.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Count.comparator (0..1, code).
@@ -1016,15 +965,15 @@ type Count struct {
 	// ComparatorExt holds the id and extensions of Count.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Count.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Count.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Count.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Count.system; JSON "_system".
 	SystemExt *Element
 	// Code is Count.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Count.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1083,8 +1032,9 @@ func (x *Count) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Count) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Count) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Count) UnmarshalJSON(data []byte) error {
@@ -1097,43 +1047,34 @@ func (x *Count) fhirName() string { return "Count" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Count) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Count", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Count")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Count) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Count) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Distance is the FHIR DSTU2 (1.0.2) datatype Distance, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Distance).
 type Distance struct {
 	// ID is Distance.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Distance.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Distance.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Distance.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Distance.comparator (0..1, code).
@@ -1141,15 +1082,15 @@ type Distance struct {
 	// ComparatorExt holds the id and extensions of Distance.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Distance.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Distance.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Distance.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Distance.system; JSON "_system".
 	SystemExt *Element
 	// Code is Distance.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Distance.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1208,8 +1149,9 @@ func (x *Distance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Distance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Distance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Distance) UnmarshalJSON(data []byte) error {
@@ -1222,43 +1164,34 @@ func (x *Distance) fhirName() string { return "Distance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Distance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Distance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Distance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Distance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Distance) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Duration is the FHIR DSTU2 (1.0.2) datatype Duration, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Duration).
 type Duration struct {
 	// ID is Duration.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Duration.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Duration.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Duration.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Duration.comparator (0..1, code).
@@ -1266,15 +1199,15 @@ type Duration struct {
 	// ComparatorExt holds the id and extensions of Duration.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Duration.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Duration.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Duration.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Duration.system; JSON "_system".
 	SystemExt *Element
 	// Code is Duration.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Duration.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1333,8 +1266,9 @@ func (x *Duration) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Duration) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Duration) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Duration) UnmarshalJSON(data []byte) error {
@@ -1347,39 +1281,30 @@ func (x *Duration) fhirName() string { return "Duration" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Duration) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Duration", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Duration")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Duration) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Duration) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Element is the FHIR DSTU2 (1.0.2) datatype Element (http://hl7.org/fhir/StructureDefinition/Element).
 type Element struct {
 	// ID is Element.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Element.extension (0..*, Extension).
 	Extension []Extension
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1408,8 +1333,9 @@ func (x *Element) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Element) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Element) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Element) UnmarshalJSON(data []byte) error {
@@ -1422,25 +1348,26 @@ func (x *Element) fhirName() string { return "Element" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Element) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Element", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Element")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Element) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Element) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
 }
 
 // ElementDefinition is the FHIR DSTU2 (1.0.2) datatype ElementDefinition (http://hl7.org/fhir/StructureDefinition/ElementDefinition).
 type ElementDefinition struct {
 	// ID is ElementDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.extension (0..*, Extension).
 	Extension []Extension
 	// Path is ElementDefinition.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of ElementDefinition.path; JSON "_path".
 	PathExt *Element
 	// Representation is ElementDefinition.representation (0..*, code).
@@ -1448,11 +1375,11 @@ type ElementDefinition struct {
 	// RepresentationExt holds the id and extensions of ElementDefinition.representation; JSON "_representation".
 	RepresentationExt []*Element
 	// Name is ElementDefinition.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ElementDefinition.name; JSON "_name".
 	NameExt *Element
 	// Label is ElementDefinition.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of ElementDefinition.label; JSON "_label".
 	LabelExt *Element
 	// Code is ElementDefinition.code (0..*, Coding).
@@ -1460,31 +1387,31 @@ type ElementDefinition struct {
 	// Slicing is ElementDefinition.slicing (0..1, BackboneElement).
 	Slicing *ElementDefinitionSlicing
 	// Short is ElementDefinition.short (0..1, string).
-	Short string
+	Short String
 	// ShortExt holds the id and extensions of ElementDefinition.short; JSON "_short".
 	ShortExt *Element
 	// Definition is ElementDefinition.definition (0..1, markdown).
-	Definition string
+	Definition Markdown
 	// DefinitionExt holds the id and extensions of ElementDefinition.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Comments is ElementDefinition.comments (0..1, markdown).
-	Comments string
+	Comments Markdown
 	// CommentsExt holds the id and extensions of ElementDefinition.comments; JSON "_comments".
 	CommentsExt *Element
 	// Requirements is ElementDefinition.requirements (0..1, markdown).
-	Requirements string
+	Requirements Markdown
 	// RequirementsExt holds the id and extensions of ElementDefinition.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Alias is ElementDefinition.alias (0..*, string).
-	Alias []string
+	Alias []String
 	// AliasExt holds the id and extensions of ElementDefinition.alias; JSON "_alias".
 	AliasExt []*Element
 	// Min is ElementDefinition.min (0..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of ElementDefinition.min; JSON "_min".
 	MinExt *Element
 	// Max is ElementDefinition.max (0..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of ElementDefinition.max; JSON "_max".
 	MaxExt *Element
 	// Base is ElementDefinition.base (0..1, BackboneElement).
@@ -1492,71 +1419,71 @@ type ElementDefinition struct {
 	// Type is ElementDefinition.type (0..*, BackboneElement).
 	Type []ElementDefinitionType
 	// NameReference is ElementDefinition.nameReference (0..1, string).
-	NameReference string
+	NameReference String
 	// NameReferenceExt holds the id and extensions of ElementDefinition.nameReference; JSON "_nameReference".
 	NameReferenceExt *Element
 	// DefaultValueBoolean is ElementDefinition.defaultValue[x] (0..1) holding a boolean; JSON "defaultValueBoolean".
-	DefaultValueBoolean *bool
+	DefaultValueBoolean *Boolean
 	// DefaultValueBooleanExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueBoolean".
 	DefaultValueBooleanExt *Element
 	// DefaultValueInteger is ElementDefinition.defaultValue[x] (0..1) holding a integer; JSON "defaultValueInteger".
-	DefaultValueInteger *int
+	DefaultValueInteger *Integer
 	// DefaultValueIntegerExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueInteger".
 	DefaultValueIntegerExt *Element
 	// DefaultValueDecimal is ElementDefinition.defaultValue[x] (0..1) holding a decimal; JSON "defaultValueDecimal".
-	DefaultValueDecimal fhirjson.Decimal
+	DefaultValueDecimal Decimal
 	// DefaultValueDecimalExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDecimal".
 	DefaultValueDecimalExt *Element
 	// DefaultValueBase64Binary is ElementDefinition.defaultValue[x] (0..1) holding a base64Binary; JSON "defaultValueBase64Binary".
-	DefaultValueBase64Binary string
+	DefaultValueBase64Binary Base64Binary
 	// DefaultValueBase64BinaryExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueBase64Binary".
 	DefaultValueBase64BinaryExt *Element
 	// DefaultValueInstant is ElementDefinition.defaultValue[x] (0..1) holding a instant; JSON "defaultValueInstant".
-	DefaultValueInstant string
+	DefaultValueInstant Instant
 	// DefaultValueInstantExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueInstant".
 	DefaultValueInstantExt *Element
 	// DefaultValueString is ElementDefinition.defaultValue[x] (0..1) holding a string; JSON "defaultValueString".
-	DefaultValueString string
+	DefaultValueString String
 	// DefaultValueStringExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueString".
 	DefaultValueStringExt *Element
 	// DefaultValueURI is ElementDefinition.defaultValue[x] (0..1) holding a uri; JSON "defaultValueUri".
-	DefaultValueURI string
+	DefaultValueURI URI
 	// DefaultValueURIExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUri".
 	DefaultValueURIExt *Element
 	// DefaultValueDate is ElementDefinition.defaultValue[x] (0..1) holding a date; JSON "defaultValueDate".
-	DefaultValueDate string
+	DefaultValueDate Date
 	// DefaultValueDateExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDate".
 	DefaultValueDateExt *Element
 	// DefaultValueDateTime is ElementDefinition.defaultValue[x] (0..1) holding a dateTime; JSON "defaultValueDateTime".
-	DefaultValueDateTime string
+	DefaultValueDateTime DateTime
 	// DefaultValueDateTimeExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDateTime".
 	DefaultValueDateTimeExt *Element
 	// DefaultValueTime is ElementDefinition.defaultValue[x] (0..1) holding a time; JSON "defaultValueTime".
-	DefaultValueTime string
+	DefaultValueTime Time
 	// DefaultValueTimeExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueTime".
 	DefaultValueTimeExt *Element
 	// DefaultValueCode is ElementDefinition.defaultValue[x] (0..1) holding a code; JSON "defaultValueCode".
-	DefaultValueCode string
+	DefaultValueCode Code
 	// DefaultValueCodeExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueCode".
 	DefaultValueCodeExt *Element
 	// DefaultValueOid is ElementDefinition.defaultValue[x] (0..1) holding a oid; JSON "defaultValueOid".
-	DefaultValueOid string
+	DefaultValueOid OID
 	// DefaultValueOidExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueOid".
 	DefaultValueOidExt *Element
 	// DefaultValueID is ElementDefinition.defaultValue[x] (0..1) holding a id; JSON "defaultValueId".
-	DefaultValueID string
+	DefaultValueID ID
 	// DefaultValueIDExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueId".
 	DefaultValueIDExt *Element
 	// DefaultValueUnsignedInt is ElementDefinition.defaultValue[x] (0..1) holding a unsignedInt; JSON "defaultValueUnsignedInt".
-	DefaultValueUnsignedInt *int
+	DefaultValueUnsignedInt *UnsignedInt
 	// DefaultValueUnsignedIntExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUnsignedInt".
 	DefaultValueUnsignedIntExt *Element
 	// DefaultValuePositiveInt is ElementDefinition.defaultValue[x] (0..1) holding a positiveInt; JSON "defaultValuePositiveInt".
-	DefaultValuePositiveInt *int
+	DefaultValuePositiveInt *PositiveInt
 	// DefaultValuePositiveIntExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValuePositiveInt".
 	DefaultValuePositiveIntExt *Element
 	// DefaultValueMarkdown is ElementDefinition.defaultValue[x] (0..1) holding a markdown; JSON "defaultValueMarkdown".
-	DefaultValueMarkdown string
+	DefaultValueMarkdown Markdown
 	// DefaultValueMarkdownExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueMarkdown".
 	DefaultValueMarkdownExt *Element
 	// DefaultValueAnnotation is ElementDefinition.defaultValue[x] (0..1) holding a Annotation; JSON "defaultValueAnnotation".
@@ -1594,71 +1521,71 @@ type ElementDefinition struct {
 	// DefaultValueMeta is ElementDefinition.defaultValue[x] (0..1) holding a Meta; JSON "defaultValueMeta".
 	DefaultValueMeta *Meta
 	// MeaningWhenMissing is ElementDefinition.meaningWhenMissing (0..1, markdown).
-	MeaningWhenMissing string
+	MeaningWhenMissing Markdown
 	// MeaningWhenMissingExt holds the id and extensions of ElementDefinition.meaningWhenMissing; JSON "_meaningWhenMissing".
 	MeaningWhenMissingExt *Element
 	// FixedBoolean is ElementDefinition.fixed[x] (0..1) holding a boolean; JSON "fixedBoolean".
-	FixedBoolean *bool
+	FixedBoolean *Boolean
 	// FixedBooleanExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedBoolean".
 	FixedBooleanExt *Element
 	// FixedInteger is ElementDefinition.fixed[x] (0..1) holding a integer; JSON "fixedInteger".
-	FixedInteger *int
+	FixedInteger *Integer
 	// FixedIntegerExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedInteger".
 	FixedIntegerExt *Element
 	// FixedDecimal is ElementDefinition.fixed[x] (0..1) holding a decimal; JSON "fixedDecimal".
-	FixedDecimal fhirjson.Decimal
+	FixedDecimal Decimal
 	// FixedDecimalExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDecimal".
 	FixedDecimalExt *Element
 	// FixedBase64Binary is ElementDefinition.fixed[x] (0..1) holding a base64Binary; JSON "fixedBase64Binary".
-	FixedBase64Binary string
+	FixedBase64Binary Base64Binary
 	// FixedBase64BinaryExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedBase64Binary".
 	FixedBase64BinaryExt *Element
 	// FixedInstant is ElementDefinition.fixed[x] (0..1) holding a instant; JSON "fixedInstant".
-	FixedInstant string
+	FixedInstant Instant
 	// FixedInstantExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedInstant".
 	FixedInstantExt *Element
 	// FixedString is ElementDefinition.fixed[x] (0..1) holding a string; JSON "fixedString".
-	FixedString string
+	FixedString String
 	// FixedStringExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedString".
 	FixedStringExt *Element
 	// FixedURI is ElementDefinition.fixed[x] (0..1) holding a uri; JSON "fixedUri".
-	FixedURI string
+	FixedURI URI
 	// FixedURIExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUri".
 	FixedURIExt *Element
 	// FixedDate is ElementDefinition.fixed[x] (0..1) holding a date; JSON "fixedDate".
-	FixedDate string
+	FixedDate Date
 	// FixedDateExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDate".
 	FixedDateExt *Element
 	// FixedDateTime is ElementDefinition.fixed[x] (0..1) holding a dateTime; JSON "fixedDateTime".
-	FixedDateTime string
+	FixedDateTime DateTime
 	// FixedDateTimeExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDateTime".
 	FixedDateTimeExt *Element
 	// FixedTime is ElementDefinition.fixed[x] (0..1) holding a time; JSON "fixedTime".
-	FixedTime string
+	FixedTime Time
 	// FixedTimeExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedTime".
 	FixedTimeExt *Element
 	// FixedCode is ElementDefinition.fixed[x] (0..1) holding a code; JSON "fixedCode".
-	FixedCode string
+	FixedCode Code
 	// FixedCodeExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedCode".
 	FixedCodeExt *Element
 	// FixedOid is ElementDefinition.fixed[x] (0..1) holding a oid; JSON "fixedOid".
-	FixedOid string
+	FixedOid OID
 	// FixedOidExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedOid".
 	FixedOidExt *Element
 	// FixedID is ElementDefinition.fixed[x] (0..1) holding a id; JSON "fixedId".
-	FixedID string
+	FixedID ID
 	// FixedIDExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedId".
 	FixedIDExt *Element
 	// FixedUnsignedInt is ElementDefinition.fixed[x] (0..1) holding a unsignedInt; JSON "fixedUnsignedInt".
-	FixedUnsignedInt *int
+	FixedUnsignedInt *UnsignedInt
 	// FixedUnsignedIntExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUnsignedInt".
 	FixedUnsignedIntExt *Element
 	// FixedPositiveInt is ElementDefinition.fixed[x] (0..1) holding a positiveInt; JSON "fixedPositiveInt".
-	FixedPositiveInt *int
+	FixedPositiveInt *PositiveInt
 	// FixedPositiveIntExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedPositiveInt".
 	FixedPositiveIntExt *Element
 	// FixedMarkdown is ElementDefinition.fixed[x] (0..1) holding a markdown; JSON "fixedMarkdown".
-	FixedMarkdown string
+	FixedMarkdown Markdown
 	// FixedMarkdownExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedMarkdown".
 	FixedMarkdownExt *Element
 	// FixedAnnotation is ElementDefinition.fixed[x] (0..1) holding a Annotation; JSON "fixedAnnotation".
@@ -1696,67 +1623,67 @@ type ElementDefinition struct {
 	// FixedMeta is ElementDefinition.fixed[x] (0..1) holding a Meta; JSON "fixedMeta".
 	FixedMeta *Meta
 	// PatternBoolean is ElementDefinition.pattern[x] (0..1) holding a boolean; JSON "patternBoolean".
-	PatternBoolean *bool
+	PatternBoolean *Boolean
 	// PatternBooleanExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternBoolean".
 	PatternBooleanExt *Element
 	// PatternInteger is ElementDefinition.pattern[x] (0..1) holding a integer; JSON "patternInteger".
-	PatternInteger *int
+	PatternInteger *Integer
 	// PatternIntegerExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternInteger".
 	PatternIntegerExt *Element
 	// PatternDecimal is ElementDefinition.pattern[x] (0..1) holding a decimal; JSON "patternDecimal".
-	PatternDecimal fhirjson.Decimal
+	PatternDecimal Decimal
 	// PatternDecimalExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDecimal".
 	PatternDecimalExt *Element
 	// PatternBase64Binary is ElementDefinition.pattern[x] (0..1) holding a base64Binary; JSON "patternBase64Binary".
-	PatternBase64Binary string
+	PatternBase64Binary Base64Binary
 	// PatternBase64BinaryExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternBase64Binary".
 	PatternBase64BinaryExt *Element
 	// PatternInstant is ElementDefinition.pattern[x] (0..1) holding a instant; JSON "patternInstant".
-	PatternInstant string
+	PatternInstant Instant
 	// PatternInstantExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternInstant".
 	PatternInstantExt *Element
 	// PatternString is ElementDefinition.pattern[x] (0..1) holding a string; JSON "patternString".
-	PatternString string
+	PatternString String
 	// PatternStringExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternString".
 	PatternStringExt *Element
 	// PatternURI is ElementDefinition.pattern[x] (0..1) holding a uri; JSON "patternUri".
-	PatternURI string
+	PatternURI URI
 	// PatternURIExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUri".
 	PatternURIExt *Element
 	// PatternDate is ElementDefinition.pattern[x] (0..1) holding a date; JSON "patternDate".
-	PatternDate string
+	PatternDate Date
 	// PatternDateExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDate".
 	PatternDateExt *Element
 	// PatternDateTime is ElementDefinition.pattern[x] (0..1) holding a dateTime; JSON "patternDateTime".
-	PatternDateTime string
+	PatternDateTime DateTime
 	// PatternDateTimeExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDateTime".
 	PatternDateTimeExt *Element
 	// PatternTime is ElementDefinition.pattern[x] (0..1) holding a time; JSON "patternTime".
-	PatternTime string
+	PatternTime Time
 	// PatternTimeExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternTime".
 	PatternTimeExt *Element
 	// PatternCode is ElementDefinition.pattern[x] (0..1) holding a code; JSON "patternCode".
-	PatternCode string
+	PatternCode Code
 	// PatternCodeExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternCode".
 	PatternCodeExt *Element
 	// PatternOid is ElementDefinition.pattern[x] (0..1) holding a oid; JSON "patternOid".
-	PatternOid string
+	PatternOid OID
 	// PatternOidExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternOid".
 	PatternOidExt *Element
 	// PatternID is ElementDefinition.pattern[x] (0..1) holding a id; JSON "patternId".
-	PatternID string
+	PatternID ID
 	// PatternIDExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternId".
 	PatternIDExt *Element
 	// PatternUnsignedInt is ElementDefinition.pattern[x] (0..1) holding a unsignedInt; JSON "patternUnsignedInt".
-	PatternUnsignedInt *int
+	PatternUnsignedInt *UnsignedInt
 	// PatternUnsignedIntExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUnsignedInt".
 	PatternUnsignedIntExt *Element
 	// PatternPositiveInt is ElementDefinition.pattern[x] (0..1) holding a positiveInt; JSON "patternPositiveInt".
-	PatternPositiveInt *int
+	PatternPositiveInt *PositiveInt
 	// PatternPositiveIntExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternPositiveInt".
 	PatternPositiveIntExt *Element
 	// PatternMarkdown is ElementDefinition.pattern[x] (0..1) holding a markdown; JSON "patternMarkdown".
-	PatternMarkdown string
+	PatternMarkdown Markdown
 	// PatternMarkdownExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternMarkdown".
 	PatternMarkdownExt *Element
 	// PatternAnnotation is ElementDefinition.pattern[x] (0..1) holding a Annotation; JSON "patternAnnotation".
@@ -1794,67 +1721,67 @@ type ElementDefinition struct {
 	// PatternMeta is ElementDefinition.pattern[x] (0..1) holding a Meta; JSON "patternMeta".
 	PatternMeta *Meta
 	// ExampleBoolean is ElementDefinition.example[x] (0..1) holding a boolean; JSON "exampleBoolean".
-	ExampleBoolean *bool
+	ExampleBoolean *Boolean
 	// ExampleBooleanExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleBoolean".
 	ExampleBooleanExt *Element
 	// ExampleInteger is ElementDefinition.example[x] (0..1) holding a integer; JSON "exampleInteger".
-	ExampleInteger *int
+	ExampleInteger *Integer
 	// ExampleIntegerExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleInteger".
 	ExampleIntegerExt *Element
 	// ExampleDecimal is ElementDefinition.example[x] (0..1) holding a decimal; JSON "exampleDecimal".
-	ExampleDecimal fhirjson.Decimal
+	ExampleDecimal Decimal
 	// ExampleDecimalExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleDecimal".
 	ExampleDecimalExt *Element
 	// ExampleBase64Binary is ElementDefinition.example[x] (0..1) holding a base64Binary; JSON "exampleBase64Binary".
-	ExampleBase64Binary string
+	ExampleBase64Binary Base64Binary
 	// ExampleBase64BinaryExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleBase64Binary".
 	ExampleBase64BinaryExt *Element
 	// ExampleInstant is ElementDefinition.example[x] (0..1) holding a instant; JSON "exampleInstant".
-	ExampleInstant string
+	ExampleInstant Instant
 	// ExampleInstantExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleInstant".
 	ExampleInstantExt *Element
 	// ExampleString is ElementDefinition.example[x] (0..1) holding a string; JSON "exampleString".
-	ExampleString string
+	ExampleString String
 	// ExampleStringExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleString".
 	ExampleStringExt *Element
 	// ExampleURI is ElementDefinition.example[x] (0..1) holding a uri; JSON "exampleUri".
-	ExampleURI string
+	ExampleURI URI
 	// ExampleURIExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleUri".
 	ExampleURIExt *Element
 	// ExampleDate is ElementDefinition.example[x] (0..1) holding a date; JSON "exampleDate".
-	ExampleDate string
+	ExampleDate Date
 	// ExampleDateExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleDate".
 	ExampleDateExt *Element
 	// ExampleDateTime is ElementDefinition.example[x] (0..1) holding a dateTime; JSON "exampleDateTime".
-	ExampleDateTime string
+	ExampleDateTime DateTime
 	// ExampleDateTimeExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleDateTime".
 	ExampleDateTimeExt *Element
 	// ExampleTime is ElementDefinition.example[x] (0..1) holding a time; JSON "exampleTime".
-	ExampleTime string
+	ExampleTime Time
 	// ExampleTimeExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleTime".
 	ExampleTimeExt *Element
 	// ExampleCode is ElementDefinition.example[x] (0..1) holding a code; JSON "exampleCode".
-	ExampleCode string
+	ExampleCode Code
 	// ExampleCodeExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleCode".
 	ExampleCodeExt *Element
 	// ExampleOid is ElementDefinition.example[x] (0..1) holding a oid; JSON "exampleOid".
-	ExampleOid string
+	ExampleOid OID
 	// ExampleOidExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleOid".
 	ExampleOidExt *Element
 	// ExampleID is ElementDefinition.example[x] (0..1) holding a id; JSON "exampleId".
-	ExampleID string
+	ExampleID ID
 	// ExampleIDExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleId".
 	ExampleIDExt *Element
 	// ExampleUnsignedInt is ElementDefinition.example[x] (0..1) holding a unsignedInt; JSON "exampleUnsignedInt".
-	ExampleUnsignedInt *int
+	ExampleUnsignedInt *UnsignedInt
 	// ExampleUnsignedIntExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleUnsignedInt".
 	ExampleUnsignedIntExt *Element
 	// ExamplePositiveInt is ElementDefinition.example[x] (0..1) holding a positiveInt; JSON "examplePositiveInt".
-	ExamplePositiveInt *int
+	ExamplePositiveInt *PositiveInt
 	// ExamplePositiveIntExt holds the id and extensions of ElementDefinition.example[x]; JSON "_examplePositiveInt".
 	ExamplePositiveIntExt *Element
 	// ExampleMarkdown is ElementDefinition.example[x] (0..1) holding a markdown; JSON "exampleMarkdown".
-	ExampleMarkdown string
+	ExampleMarkdown Markdown
 	// ExampleMarkdownExt holds the id and extensions of ElementDefinition.example[x]; JSON "_exampleMarkdown".
 	ExampleMarkdownExt *Element
 	// ExampleAnnotation is ElementDefinition.example[x] (0..1) holding a Annotation; JSON "exampleAnnotation".
@@ -1892,67 +1819,67 @@ type ElementDefinition struct {
 	// ExampleMeta is ElementDefinition.example[x] (0..1) holding a Meta; JSON "exampleMeta".
 	ExampleMeta *Meta
 	// MinValueBoolean is ElementDefinition.minValue[x] (0..1) holding a boolean; JSON "minValueBoolean".
-	MinValueBoolean *bool
+	MinValueBoolean *Boolean
 	// MinValueBooleanExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueBoolean".
 	MinValueBooleanExt *Element
 	// MinValueInteger is ElementDefinition.minValue[x] (0..1) holding a integer; JSON "minValueInteger".
-	MinValueInteger *int
+	MinValueInteger *Integer
 	// MinValueIntegerExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueInteger".
 	MinValueIntegerExt *Element
 	// MinValueDecimal is ElementDefinition.minValue[x] (0..1) holding a decimal; JSON "minValueDecimal".
-	MinValueDecimal fhirjson.Decimal
+	MinValueDecimal Decimal
 	// MinValueDecimalExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDecimal".
 	MinValueDecimalExt *Element
 	// MinValueBase64Binary is ElementDefinition.minValue[x] (0..1) holding a base64Binary; JSON "minValueBase64Binary".
-	MinValueBase64Binary string
+	MinValueBase64Binary Base64Binary
 	// MinValueBase64BinaryExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueBase64Binary".
 	MinValueBase64BinaryExt *Element
 	// MinValueInstant is ElementDefinition.minValue[x] (0..1) holding a instant; JSON "minValueInstant".
-	MinValueInstant string
+	MinValueInstant Instant
 	// MinValueInstantExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueInstant".
 	MinValueInstantExt *Element
 	// MinValueString is ElementDefinition.minValue[x] (0..1) holding a string; JSON "minValueString".
-	MinValueString string
+	MinValueString String
 	// MinValueStringExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueString".
 	MinValueStringExt *Element
 	// MinValueURI is ElementDefinition.minValue[x] (0..1) holding a uri; JSON "minValueUri".
-	MinValueURI string
+	MinValueURI URI
 	// MinValueURIExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueUri".
 	MinValueURIExt *Element
 	// MinValueDate is ElementDefinition.minValue[x] (0..1) holding a date; JSON "minValueDate".
-	MinValueDate string
+	MinValueDate Date
 	// MinValueDateExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDate".
 	MinValueDateExt *Element
 	// MinValueDateTime is ElementDefinition.minValue[x] (0..1) holding a dateTime; JSON "minValueDateTime".
-	MinValueDateTime string
+	MinValueDateTime DateTime
 	// MinValueDateTimeExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDateTime".
 	MinValueDateTimeExt *Element
 	// MinValueTime is ElementDefinition.minValue[x] (0..1) holding a time; JSON "minValueTime".
-	MinValueTime string
+	MinValueTime Time
 	// MinValueTimeExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueTime".
 	MinValueTimeExt *Element
 	// MinValueCode is ElementDefinition.minValue[x] (0..1) holding a code; JSON "minValueCode".
-	MinValueCode string
+	MinValueCode Code
 	// MinValueCodeExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueCode".
 	MinValueCodeExt *Element
 	// MinValueOid is ElementDefinition.minValue[x] (0..1) holding a oid; JSON "minValueOid".
-	MinValueOid string
+	MinValueOid OID
 	// MinValueOidExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueOid".
 	MinValueOidExt *Element
 	// MinValueID is ElementDefinition.minValue[x] (0..1) holding a id; JSON "minValueId".
-	MinValueID string
+	MinValueID ID
 	// MinValueIDExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueId".
 	MinValueIDExt *Element
 	// MinValueUnsignedInt is ElementDefinition.minValue[x] (0..1) holding a unsignedInt; JSON "minValueUnsignedInt".
-	MinValueUnsignedInt *int
+	MinValueUnsignedInt *UnsignedInt
 	// MinValueUnsignedIntExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueUnsignedInt".
 	MinValueUnsignedIntExt *Element
 	// MinValuePositiveInt is ElementDefinition.minValue[x] (0..1) holding a positiveInt; JSON "minValuePositiveInt".
-	MinValuePositiveInt *int
+	MinValuePositiveInt *PositiveInt
 	// MinValuePositiveIntExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValuePositiveInt".
 	MinValuePositiveIntExt *Element
 	// MinValueMarkdown is ElementDefinition.minValue[x] (0..1) holding a markdown; JSON "minValueMarkdown".
-	MinValueMarkdown string
+	MinValueMarkdown Markdown
 	// MinValueMarkdownExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueMarkdown".
 	MinValueMarkdownExt *Element
 	// MinValueAnnotation is ElementDefinition.minValue[x] (0..1) holding a Annotation; JSON "minValueAnnotation".
@@ -1990,67 +1917,67 @@ type ElementDefinition struct {
 	// MinValueMeta is ElementDefinition.minValue[x] (0..1) holding a Meta; JSON "minValueMeta".
 	MinValueMeta *Meta
 	// MaxValueBoolean is ElementDefinition.maxValue[x] (0..1) holding a boolean; JSON "maxValueBoolean".
-	MaxValueBoolean *bool
+	MaxValueBoolean *Boolean
 	// MaxValueBooleanExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueBoolean".
 	MaxValueBooleanExt *Element
 	// MaxValueInteger is ElementDefinition.maxValue[x] (0..1) holding a integer; JSON "maxValueInteger".
-	MaxValueInteger *int
+	MaxValueInteger *Integer
 	// MaxValueIntegerExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueInteger".
 	MaxValueIntegerExt *Element
 	// MaxValueDecimal is ElementDefinition.maxValue[x] (0..1) holding a decimal; JSON "maxValueDecimal".
-	MaxValueDecimal fhirjson.Decimal
+	MaxValueDecimal Decimal
 	// MaxValueDecimalExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDecimal".
 	MaxValueDecimalExt *Element
 	// MaxValueBase64Binary is ElementDefinition.maxValue[x] (0..1) holding a base64Binary; JSON "maxValueBase64Binary".
-	MaxValueBase64Binary string
+	MaxValueBase64Binary Base64Binary
 	// MaxValueBase64BinaryExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueBase64Binary".
 	MaxValueBase64BinaryExt *Element
 	// MaxValueInstant is ElementDefinition.maxValue[x] (0..1) holding a instant; JSON "maxValueInstant".
-	MaxValueInstant string
+	MaxValueInstant Instant
 	// MaxValueInstantExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueInstant".
 	MaxValueInstantExt *Element
 	// MaxValueString is ElementDefinition.maxValue[x] (0..1) holding a string; JSON "maxValueString".
-	MaxValueString string
+	MaxValueString String
 	// MaxValueStringExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueString".
 	MaxValueStringExt *Element
 	// MaxValueURI is ElementDefinition.maxValue[x] (0..1) holding a uri; JSON "maxValueUri".
-	MaxValueURI string
+	MaxValueURI URI
 	// MaxValueURIExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueUri".
 	MaxValueURIExt *Element
 	// MaxValueDate is ElementDefinition.maxValue[x] (0..1) holding a date; JSON "maxValueDate".
-	MaxValueDate string
+	MaxValueDate Date
 	// MaxValueDateExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDate".
 	MaxValueDateExt *Element
 	// MaxValueDateTime is ElementDefinition.maxValue[x] (0..1) holding a dateTime; JSON "maxValueDateTime".
-	MaxValueDateTime string
+	MaxValueDateTime DateTime
 	// MaxValueDateTimeExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDateTime".
 	MaxValueDateTimeExt *Element
 	// MaxValueTime is ElementDefinition.maxValue[x] (0..1) holding a time; JSON "maxValueTime".
-	MaxValueTime string
+	MaxValueTime Time
 	// MaxValueTimeExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueTime".
 	MaxValueTimeExt *Element
 	// MaxValueCode is ElementDefinition.maxValue[x] (0..1) holding a code; JSON "maxValueCode".
-	MaxValueCode string
+	MaxValueCode Code
 	// MaxValueCodeExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueCode".
 	MaxValueCodeExt *Element
 	// MaxValueOid is ElementDefinition.maxValue[x] (0..1) holding a oid; JSON "maxValueOid".
-	MaxValueOid string
+	MaxValueOid OID
 	// MaxValueOidExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueOid".
 	MaxValueOidExt *Element
 	// MaxValueID is ElementDefinition.maxValue[x] (0..1) holding a id; JSON "maxValueId".
-	MaxValueID string
+	MaxValueID ID
 	// MaxValueIDExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueId".
 	MaxValueIDExt *Element
 	// MaxValueUnsignedInt is ElementDefinition.maxValue[x] (0..1) holding a unsignedInt; JSON "maxValueUnsignedInt".
-	MaxValueUnsignedInt *int
+	MaxValueUnsignedInt *UnsignedInt
 	// MaxValueUnsignedIntExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueUnsignedInt".
 	MaxValueUnsignedIntExt *Element
 	// MaxValuePositiveInt is ElementDefinition.maxValue[x] (0..1) holding a positiveInt; JSON "maxValuePositiveInt".
-	MaxValuePositiveInt *int
+	MaxValuePositiveInt *PositiveInt
 	// MaxValuePositiveIntExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValuePositiveInt".
 	MaxValuePositiveIntExt *Element
 	// MaxValueMarkdown is ElementDefinition.maxValue[x] (0..1) holding a markdown; JSON "maxValueMarkdown".
-	MaxValueMarkdown string
+	MaxValueMarkdown Markdown
 	// MaxValueMarkdownExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueMarkdown".
 	MaxValueMarkdownExt *Element
 	// MaxValueAnnotation is ElementDefinition.maxValue[x] (0..1) holding a Annotation; JSON "maxValueAnnotation".
@@ -2088,25 +2015,25 @@ type ElementDefinition struct {
 	// MaxValueMeta is ElementDefinition.maxValue[x] (0..1) holding a Meta; JSON "maxValueMeta".
 	MaxValueMeta *Meta
 	// MaxLength is ElementDefinition.maxLength (0..1, integer).
-	MaxLength *int
+	MaxLength *Integer
 	// MaxLengthExt holds the id and extensions of ElementDefinition.maxLength; JSON "_maxLength".
 	MaxLengthExt *Element
 	// Condition is ElementDefinition.condition (0..*, id).
-	Condition []string
+	Condition []ID
 	// ConditionExt holds the id and extensions of ElementDefinition.condition; JSON "_condition".
 	ConditionExt []*Element
 	// Constraint is ElementDefinition.constraint (0..*, BackboneElement).
 	Constraint []ElementDefinitionConstraint
 	// MustSupport is ElementDefinition.mustSupport (0..1, boolean).
-	MustSupport *bool
+	MustSupport *Boolean
 	// MustSupportExt holds the id and extensions of ElementDefinition.mustSupport; JSON "_mustSupport".
 	MustSupportExt *Element
 	// IsModifier is ElementDefinition.isModifier (0..1, boolean).
-	IsModifier *bool
+	IsModifier *Boolean
 	// IsModifierExt holds the id and extensions of ElementDefinition.isModifier; JSON "_isModifier".
 	IsModifierExt *Element
 	// IsSummary is ElementDefinition.isSummary (0..1, boolean).
-	IsSummary *bool
+	IsSummary *Boolean
 	// IsSummaryExt holds the id and extensions of ElementDefinition.isSummary; JSON "_isSummary".
 	IsSummaryExt *Element
 	// Binding is ElementDefinition.binding (0..1, BackboneElement).
@@ -3150,8 +3077,9 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinition) UnmarshalJSON(data []byte) error {
@@ -3164,698 +3092,396 @@ func (x *ElementDefinition) fhirName() string { return "ElementDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ElementDefinition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DefaultValueBoolean != nil || x.DefaultValueBooleanExt != nil, x.DefaultValueInteger != nil || x.DefaultValueIntegerExt != nil, !x.DefaultValueDecimal.IsZero() || x.DefaultValueDecimalExt != nil, x.DefaultValueBase64Binary != "" || x.DefaultValueBase64BinaryExt != nil, x.DefaultValueInstant != "" || x.DefaultValueInstantExt != nil, x.DefaultValueString != "" || x.DefaultValueStringExt != nil, x.DefaultValueURI != "" || x.DefaultValueURIExt != nil, x.DefaultValueDate != "" || x.DefaultValueDateExt != nil, x.DefaultValueDateTime != "" || x.DefaultValueDateTimeExt != nil, x.DefaultValueTime != "" || x.DefaultValueTimeExt != nil, x.DefaultValueCode != "" || x.DefaultValueCodeExt != nil, x.DefaultValueOid != "" || x.DefaultValueOidExt != nil, x.DefaultValueID != "" || x.DefaultValueIDExt != nil, x.DefaultValueUnsignedInt != nil || x.DefaultValueUnsignedIntExt != nil, x.DefaultValuePositiveInt != nil || x.DefaultValuePositiveIntExt != nil, x.DefaultValueMarkdown != "" || x.DefaultValueMarkdownExt != nil, x.DefaultValueAnnotation != nil, x.DefaultValueAttachment != nil, x.DefaultValueIdentifier != nil, x.DefaultValueCodeableConcept != nil, x.DefaultValueCoding != nil, x.DefaultValueQuantity != nil, x.DefaultValueRange != nil, x.DefaultValuePeriod != nil, x.DefaultValueRatio != nil, x.DefaultValueSampledData != nil, x.DefaultValueSignature != nil, x.DefaultValueHumanName != nil, x.DefaultValueAddress != nil, x.DefaultValueContactPoint != nil, x.DefaultValueTiming != nil, x.DefaultValueReference != nil, x.DefaultValueMeta != nil) > 1 {
+		v.OneOf("defaultValue[x]")
 	}
+	if fhirjson.CountSet(x.FixedBoolean != nil || x.FixedBooleanExt != nil, x.FixedInteger != nil || x.FixedIntegerExt != nil, !x.FixedDecimal.IsZero() || x.FixedDecimalExt != nil, x.FixedBase64Binary != "" || x.FixedBase64BinaryExt != nil, x.FixedInstant != "" || x.FixedInstantExt != nil, x.FixedString != "" || x.FixedStringExt != nil, x.FixedURI != "" || x.FixedURIExt != nil, x.FixedDate != "" || x.FixedDateExt != nil, x.FixedDateTime != "" || x.FixedDateTimeExt != nil, x.FixedTime != "" || x.FixedTimeExt != nil, x.FixedCode != "" || x.FixedCodeExt != nil, x.FixedOid != "" || x.FixedOidExt != nil, x.FixedID != "" || x.FixedIDExt != nil, x.FixedUnsignedInt != nil || x.FixedUnsignedIntExt != nil, x.FixedPositiveInt != nil || x.FixedPositiveIntExt != nil, x.FixedMarkdown != "" || x.FixedMarkdownExt != nil, x.FixedAnnotation != nil, x.FixedAttachment != nil, x.FixedIdentifier != nil, x.FixedCodeableConcept != nil, x.FixedCoding != nil, x.FixedQuantity != nil, x.FixedRange != nil, x.FixedPeriod != nil, x.FixedRatio != nil, x.FixedSampledData != nil, x.FixedSignature != nil, x.FixedHumanName != nil, x.FixedAddress != nil, x.FixedContactPoint != nil, x.FixedTiming != nil, x.FixedReference != nil, x.FixedMeta != nil) > 1 {
+		v.OneOf("fixed[x]")
+	}
+	if fhirjson.CountSet(x.PatternBoolean != nil || x.PatternBooleanExt != nil, x.PatternInteger != nil || x.PatternIntegerExt != nil, !x.PatternDecimal.IsZero() || x.PatternDecimalExt != nil, x.PatternBase64Binary != "" || x.PatternBase64BinaryExt != nil, x.PatternInstant != "" || x.PatternInstantExt != nil, x.PatternString != "" || x.PatternStringExt != nil, x.PatternURI != "" || x.PatternURIExt != nil, x.PatternDate != "" || x.PatternDateExt != nil, x.PatternDateTime != "" || x.PatternDateTimeExt != nil, x.PatternTime != "" || x.PatternTimeExt != nil, x.PatternCode != "" || x.PatternCodeExt != nil, x.PatternOid != "" || x.PatternOidExt != nil, x.PatternID != "" || x.PatternIDExt != nil, x.PatternUnsignedInt != nil || x.PatternUnsignedIntExt != nil, x.PatternPositiveInt != nil || x.PatternPositiveIntExt != nil, x.PatternMarkdown != "" || x.PatternMarkdownExt != nil, x.PatternAnnotation != nil, x.PatternAttachment != nil, x.PatternIdentifier != nil, x.PatternCodeableConcept != nil, x.PatternCoding != nil, x.PatternQuantity != nil, x.PatternRange != nil, x.PatternPeriod != nil, x.PatternRatio != nil, x.PatternSampledData != nil, x.PatternSignature != nil, x.PatternHumanName != nil, x.PatternAddress != nil, x.PatternContactPoint != nil, x.PatternTiming != nil, x.PatternReference != nil, x.PatternMeta != nil) > 1 {
+		v.OneOf("pattern[x]")
+	}
+	if fhirjson.CountSet(x.ExampleBoolean != nil || x.ExampleBooleanExt != nil, x.ExampleInteger != nil || x.ExampleIntegerExt != nil, !x.ExampleDecimal.IsZero() || x.ExampleDecimalExt != nil, x.ExampleBase64Binary != "" || x.ExampleBase64BinaryExt != nil, x.ExampleInstant != "" || x.ExampleInstantExt != nil, x.ExampleString != "" || x.ExampleStringExt != nil, x.ExampleURI != "" || x.ExampleURIExt != nil, x.ExampleDate != "" || x.ExampleDateExt != nil, x.ExampleDateTime != "" || x.ExampleDateTimeExt != nil, x.ExampleTime != "" || x.ExampleTimeExt != nil, x.ExampleCode != "" || x.ExampleCodeExt != nil, x.ExampleOid != "" || x.ExampleOidExt != nil, x.ExampleID != "" || x.ExampleIDExt != nil, x.ExampleUnsignedInt != nil || x.ExampleUnsignedIntExt != nil, x.ExamplePositiveInt != nil || x.ExamplePositiveIntExt != nil, x.ExampleMarkdown != "" || x.ExampleMarkdownExt != nil, x.ExampleAnnotation != nil, x.ExampleAttachment != nil, x.ExampleIdentifier != nil, x.ExampleCodeableConcept != nil, x.ExampleCoding != nil, x.ExampleQuantity != nil, x.ExampleRange != nil, x.ExamplePeriod != nil, x.ExampleRatio != nil, x.ExampleSampledData != nil, x.ExampleSignature != nil, x.ExampleHumanName != nil, x.ExampleAddress != nil, x.ExampleContactPoint != nil, x.ExampleTiming != nil, x.ExampleReference != nil, x.ExampleMeta != nil) > 1 {
+		v.OneOf("example[x]")
+	}
+	if fhirjson.CountSet(x.MinValueBoolean != nil || x.MinValueBooleanExt != nil, x.MinValueInteger != nil || x.MinValueIntegerExt != nil, !x.MinValueDecimal.IsZero() || x.MinValueDecimalExt != nil, x.MinValueBase64Binary != "" || x.MinValueBase64BinaryExt != nil, x.MinValueInstant != "" || x.MinValueInstantExt != nil, x.MinValueString != "" || x.MinValueStringExt != nil, x.MinValueURI != "" || x.MinValueURIExt != nil, x.MinValueDate != "" || x.MinValueDateExt != nil, x.MinValueDateTime != "" || x.MinValueDateTimeExt != nil, x.MinValueTime != "" || x.MinValueTimeExt != nil, x.MinValueCode != "" || x.MinValueCodeExt != nil, x.MinValueOid != "" || x.MinValueOidExt != nil, x.MinValueID != "" || x.MinValueIDExt != nil, x.MinValueUnsignedInt != nil || x.MinValueUnsignedIntExt != nil, x.MinValuePositiveInt != nil || x.MinValuePositiveIntExt != nil, x.MinValueMarkdown != "" || x.MinValueMarkdownExt != nil, x.MinValueAnnotation != nil, x.MinValueAttachment != nil, x.MinValueIdentifier != nil, x.MinValueCodeableConcept != nil, x.MinValueCoding != nil, x.MinValueQuantity != nil, x.MinValueRange != nil, x.MinValuePeriod != nil, x.MinValueRatio != nil, x.MinValueSampledData != nil, x.MinValueSignature != nil, x.MinValueHumanName != nil, x.MinValueAddress != nil, x.MinValueContactPoint != nil, x.MinValueTiming != nil, x.MinValueReference != nil, x.MinValueMeta != nil) > 1 {
+		v.OneOf("minValue[x]")
+	}
+	if fhirjson.CountSet(x.MaxValueBoolean != nil || x.MaxValueBooleanExt != nil, x.MaxValueInteger != nil || x.MaxValueIntegerExt != nil, !x.MaxValueDecimal.IsZero() || x.MaxValueDecimalExt != nil, x.MaxValueBase64Binary != "" || x.MaxValueBase64BinaryExt != nil, x.MaxValueInstant != "" || x.MaxValueInstantExt != nil, x.MaxValueString != "" || x.MaxValueStringExt != nil, x.MaxValueURI != "" || x.MaxValueURIExt != nil, x.MaxValueDate != "" || x.MaxValueDateExt != nil, x.MaxValueDateTime != "" || x.MaxValueDateTimeExt != nil, x.MaxValueTime != "" || x.MaxValueTimeExt != nil, x.MaxValueCode != "" || x.MaxValueCodeExt != nil, x.MaxValueOid != "" || x.MaxValueOidExt != nil, x.MaxValueID != "" || x.MaxValueIDExt != nil, x.MaxValueUnsignedInt != nil || x.MaxValueUnsignedIntExt != nil, x.MaxValuePositiveInt != nil || x.MaxValuePositiveIntExt != nil, x.MaxValueMarkdown != "" || x.MaxValueMarkdownExt != nil, x.MaxValueAnnotation != nil, x.MaxValueAttachment != nil, x.MaxValueIdentifier != nil, x.MaxValueCodeableConcept != nil, x.MaxValueCoding != nil, x.MaxValueQuantity != nil, x.MaxValueRange != nil, x.MaxValuePeriod != nil, x.MaxValueRatio != nil, x.MaxValueSampledData != nil, x.MaxValueSignature != nil, x.MaxValueHumanName != nil, x.MaxValueAddress != nil, x.MaxValueContactPoint != nil, x.MaxValueTiming != nil, x.MaxValueReference != nil, x.MaxValueMeta != nil) > 1 {
+		v.OneOf("maxValue[x]")
+	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
+	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
+	validatePtr(v, "path", x.PathExt)
 	for i, c := range x.Representation {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".representation", i), "http://hl7.org/fhir/ValueSet/property-representation")
+			v.BadCode("representation", i, "http://hl7.org/fhir/ValueSet/property-representation")
 		}
 	}
-	for i, v := range x.RepresentationExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".representation", i), errs)
+	validatePtrs(v, "representation", x.RepresentationExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "label", x.LabelExt)
+	validateSlice(v, "code", x.Code)
+	validatePtr(v, "slicing", x.Slicing)
+	validatePtr(v, "short", x.ShortExt)
+	validatePtr(v, "definition", x.DefinitionExt)
+	validatePtr(v, "comments", x.CommentsExt)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtrs(v, "alias", x.AliasExt)
+	validatePtr(v, "min", x.MinExt)
+	validatePtr(v, "max", x.MaxExt)
+	validatePtr(v, "base", x.Base)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "nameReference", x.NameReferenceExt)
+	validatePtr(v, "defaultValueBoolean", x.DefaultValueBooleanExt)
+	validatePtr(v, "defaultValueInteger", x.DefaultValueIntegerExt)
+	validatePtr(v, "defaultValueDecimal", x.DefaultValueDecimalExt)
+	validatePtr(v, "defaultValueBase64Binary", x.DefaultValueBase64BinaryExt)
+	validatePtr(v, "defaultValueInstant", x.DefaultValueInstantExt)
+	if x.DefaultValueInstant != "" && !fhirjson.CheckInstant(x.DefaultValueInstant) {
+		v.BadFormat("defaultValueInstant", -1, "instant")
+	}
+	validatePtr(v, "defaultValueString", x.DefaultValueStringExt)
+	validatePtr(v, "defaultValueUri", x.DefaultValueURIExt)
+	validatePtr(v, "defaultValueDate", x.DefaultValueDateExt)
+	if x.DefaultValueDate != "" && !fhirjson.CheckDate(x.DefaultValueDate) {
+		v.BadFormat("defaultValueDate", -1, "date")
+	}
+	validatePtr(v, "defaultValueDateTime", x.DefaultValueDateTimeExt)
+	if x.DefaultValueDateTime != "" && !fhirjson.CheckDateTime(x.DefaultValueDateTime) {
+		v.BadFormat("defaultValueDateTime", -1, "dateTime")
+	}
+	validatePtr(v, "defaultValueTime", x.DefaultValueTimeExt)
+	if x.DefaultValueTime != "" && !fhirjson.CheckTime(x.DefaultValueTime) {
+		v.BadFormat("defaultValueTime", -1, "time")
+	}
+	validatePtr(v, "defaultValueCode", x.DefaultValueCodeExt)
+	validatePtr(v, "defaultValueOid", x.DefaultValueOidExt)
+	validatePtr(v, "defaultValueId", x.DefaultValueIDExt)
+	if x.DefaultValueID != "" && !fhirjson.CheckID(x.DefaultValueID) {
+		v.BadFormat("defaultValueId", -1, "id")
+	}
+	validatePtr(v, "defaultValueUnsignedInt", x.DefaultValueUnsignedIntExt)
+	if x.DefaultValueUnsignedInt != nil && *x.DefaultValueUnsignedInt < 0 {
+		v.BadFormat("defaultValueUnsignedInt", -1, "unsignedInt")
+	}
+	validatePtr(v, "defaultValuePositiveInt", x.DefaultValuePositiveIntExt)
+	if x.DefaultValuePositiveInt != nil && *x.DefaultValuePositiveInt < 1 {
+		v.BadFormat("defaultValuePositiveInt", -1, "positiveInt")
+	}
+	validatePtr(v, "defaultValueMarkdown", x.DefaultValueMarkdownExt)
+	validatePtr(v, "defaultValueAnnotation", x.DefaultValueAnnotation)
+	validatePtr(v, "defaultValueAttachment", x.DefaultValueAttachment)
+	validatePtr(v, "defaultValueIdentifier", x.DefaultValueIdentifier)
+	validatePtr(v, "defaultValueCodeableConcept", x.DefaultValueCodeableConcept)
+	validatePtr(v, "defaultValueCoding", x.DefaultValueCoding)
+	validatePtr(v, "defaultValueQuantity", x.DefaultValueQuantity)
+	validatePtr(v, "defaultValueRange", x.DefaultValueRange)
+	validatePtr(v, "defaultValuePeriod", x.DefaultValuePeriod)
+	validatePtr(v, "defaultValueRatio", x.DefaultValueRatio)
+	validatePtr(v, "defaultValueSampledData", x.DefaultValueSampledData)
+	validatePtr(v, "defaultValueSignature", x.DefaultValueSignature)
+	validatePtr(v, "defaultValueHumanName", x.DefaultValueHumanName)
+	validatePtr(v, "defaultValueAddress", x.DefaultValueAddress)
+	validatePtr(v, "defaultValueContactPoint", x.DefaultValueContactPoint)
+	validatePtr(v, "defaultValueTiming", x.DefaultValueTiming)
+	validatePtr(v, "defaultValueReference", x.DefaultValueReference)
+	validatePtr(v, "defaultValueMeta", x.DefaultValueMeta)
+	validatePtr(v, "meaningWhenMissing", x.MeaningWhenMissingExt)
+	validatePtr(v, "fixedBoolean", x.FixedBooleanExt)
+	validatePtr(v, "fixedInteger", x.FixedIntegerExt)
+	validatePtr(v, "fixedDecimal", x.FixedDecimalExt)
+	validatePtr(v, "fixedBase64Binary", x.FixedBase64BinaryExt)
+	validatePtr(v, "fixedInstant", x.FixedInstantExt)
+	if x.FixedInstant != "" && !fhirjson.CheckInstant(x.FixedInstant) {
+		v.BadFormat("fixedInstant", -1, "instant")
+	}
+	validatePtr(v, "fixedString", x.FixedStringExt)
+	validatePtr(v, "fixedUri", x.FixedURIExt)
+	validatePtr(v, "fixedDate", x.FixedDateExt)
+	if x.FixedDate != "" && !fhirjson.CheckDate(x.FixedDate) {
+		v.BadFormat("fixedDate", -1, "date")
+	}
+	validatePtr(v, "fixedDateTime", x.FixedDateTimeExt)
+	if x.FixedDateTime != "" && !fhirjson.CheckDateTime(x.FixedDateTime) {
+		v.BadFormat("fixedDateTime", -1, "dateTime")
+	}
+	validatePtr(v, "fixedTime", x.FixedTimeExt)
+	if x.FixedTime != "" && !fhirjson.CheckTime(x.FixedTime) {
+		v.BadFormat("fixedTime", -1, "time")
+	}
+	validatePtr(v, "fixedCode", x.FixedCodeExt)
+	validatePtr(v, "fixedOid", x.FixedOidExt)
+	validatePtr(v, "fixedId", x.FixedIDExt)
+	if x.FixedID != "" && !fhirjson.CheckID(x.FixedID) {
+		v.BadFormat("fixedId", -1, "id")
+	}
+	validatePtr(v, "fixedUnsignedInt", x.FixedUnsignedIntExt)
+	if x.FixedUnsignedInt != nil && *x.FixedUnsignedInt < 0 {
+		v.BadFormat("fixedUnsignedInt", -1, "unsignedInt")
+	}
+	validatePtr(v, "fixedPositiveInt", x.FixedPositiveIntExt)
+	if x.FixedPositiveInt != nil && *x.FixedPositiveInt < 1 {
+		v.BadFormat("fixedPositiveInt", -1, "positiveInt")
+	}
+	validatePtr(v, "fixedMarkdown", x.FixedMarkdownExt)
+	validatePtr(v, "fixedAnnotation", x.FixedAnnotation)
+	validatePtr(v, "fixedAttachment", x.FixedAttachment)
+	validatePtr(v, "fixedIdentifier", x.FixedIdentifier)
+	validatePtr(v, "fixedCodeableConcept", x.FixedCodeableConcept)
+	validatePtr(v, "fixedCoding", x.FixedCoding)
+	validatePtr(v, "fixedQuantity", x.FixedQuantity)
+	validatePtr(v, "fixedRange", x.FixedRange)
+	validatePtr(v, "fixedPeriod", x.FixedPeriod)
+	validatePtr(v, "fixedRatio", x.FixedRatio)
+	validatePtr(v, "fixedSampledData", x.FixedSampledData)
+	validatePtr(v, "fixedSignature", x.FixedSignature)
+	validatePtr(v, "fixedHumanName", x.FixedHumanName)
+	validatePtr(v, "fixedAddress", x.FixedAddress)
+	validatePtr(v, "fixedContactPoint", x.FixedContactPoint)
+	validatePtr(v, "fixedTiming", x.FixedTiming)
+	validatePtr(v, "fixedReference", x.FixedReference)
+	validatePtr(v, "fixedMeta", x.FixedMeta)
+	validatePtr(v, "patternBoolean", x.PatternBooleanExt)
+	validatePtr(v, "patternInteger", x.PatternIntegerExt)
+	validatePtr(v, "patternDecimal", x.PatternDecimalExt)
+	validatePtr(v, "patternBase64Binary", x.PatternBase64BinaryExt)
+	validatePtr(v, "patternInstant", x.PatternInstantExt)
+	if x.PatternInstant != "" && !fhirjson.CheckInstant(x.PatternInstant) {
+		v.BadFormat("patternInstant", -1, "instant")
+	}
+	validatePtr(v, "patternString", x.PatternStringExt)
+	validatePtr(v, "patternUri", x.PatternURIExt)
+	validatePtr(v, "patternDate", x.PatternDateExt)
+	if x.PatternDate != "" && !fhirjson.CheckDate(x.PatternDate) {
+		v.BadFormat("patternDate", -1, "date")
+	}
+	validatePtr(v, "patternDateTime", x.PatternDateTimeExt)
+	if x.PatternDateTime != "" && !fhirjson.CheckDateTime(x.PatternDateTime) {
+		v.BadFormat("patternDateTime", -1, "dateTime")
+	}
+	validatePtr(v, "patternTime", x.PatternTimeExt)
+	if x.PatternTime != "" && !fhirjson.CheckTime(x.PatternTime) {
+		v.BadFormat("patternTime", -1, "time")
+	}
+	validatePtr(v, "patternCode", x.PatternCodeExt)
+	validatePtr(v, "patternOid", x.PatternOidExt)
+	validatePtr(v, "patternId", x.PatternIDExt)
+	if x.PatternID != "" && !fhirjson.CheckID(x.PatternID) {
+		v.BadFormat("patternId", -1, "id")
+	}
+	validatePtr(v, "patternUnsignedInt", x.PatternUnsignedIntExt)
+	if x.PatternUnsignedInt != nil && *x.PatternUnsignedInt < 0 {
+		v.BadFormat("patternUnsignedInt", -1, "unsignedInt")
+	}
+	validatePtr(v, "patternPositiveInt", x.PatternPositiveIntExt)
+	if x.PatternPositiveInt != nil && *x.PatternPositiveInt < 1 {
+		v.BadFormat("patternPositiveInt", -1, "positiveInt")
+	}
+	validatePtr(v, "patternMarkdown", x.PatternMarkdownExt)
+	validatePtr(v, "patternAnnotation", x.PatternAnnotation)
+	validatePtr(v, "patternAttachment", x.PatternAttachment)
+	validatePtr(v, "patternIdentifier", x.PatternIdentifier)
+	validatePtr(v, "patternCodeableConcept", x.PatternCodeableConcept)
+	validatePtr(v, "patternCoding", x.PatternCoding)
+	validatePtr(v, "patternQuantity", x.PatternQuantity)
+	validatePtr(v, "patternRange", x.PatternRange)
+	validatePtr(v, "patternPeriod", x.PatternPeriod)
+	validatePtr(v, "patternRatio", x.PatternRatio)
+	validatePtr(v, "patternSampledData", x.PatternSampledData)
+	validatePtr(v, "patternSignature", x.PatternSignature)
+	validatePtr(v, "patternHumanName", x.PatternHumanName)
+	validatePtr(v, "patternAddress", x.PatternAddress)
+	validatePtr(v, "patternContactPoint", x.PatternContactPoint)
+	validatePtr(v, "patternTiming", x.PatternTiming)
+	validatePtr(v, "patternReference", x.PatternReference)
+	validatePtr(v, "patternMeta", x.PatternMeta)
+	validatePtr(v, "exampleBoolean", x.ExampleBooleanExt)
+	validatePtr(v, "exampleInteger", x.ExampleIntegerExt)
+	validatePtr(v, "exampleDecimal", x.ExampleDecimalExt)
+	validatePtr(v, "exampleBase64Binary", x.ExampleBase64BinaryExt)
+	validatePtr(v, "exampleInstant", x.ExampleInstantExt)
+	if x.ExampleInstant != "" && !fhirjson.CheckInstant(x.ExampleInstant) {
+		v.BadFormat("exampleInstant", -1, "instant")
+	}
+	validatePtr(v, "exampleString", x.ExampleStringExt)
+	validatePtr(v, "exampleUri", x.ExampleURIExt)
+	validatePtr(v, "exampleDate", x.ExampleDateExt)
+	if x.ExampleDate != "" && !fhirjson.CheckDate(x.ExampleDate) {
+		v.BadFormat("exampleDate", -1, "date")
+	}
+	validatePtr(v, "exampleDateTime", x.ExampleDateTimeExt)
+	if x.ExampleDateTime != "" && !fhirjson.CheckDateTime(x.ExampleDateTime) {
+		v.BadFormat("exampleDateTime", -1, "dateTime")
+	}
+	validatePtr(v, "exampleTime", x.ExampleTimeExt)
+	if x.ExampleTime != "" && !fhirjson.CheckTime(x.ExampleTime) {
+		v.BadFormat("exampleTime", -1, "time")
+	}
+	validatePtr(v, "exampleCode", x.ExampleCodeExt)
+	validatePtr(v, "exampleOid", x.ExampleOidExt)
+	validatePtr(v, "exampleId", x.ExampleIDExt)
+	if x.ExampleID != "" && !fhirjson.CheckID(x.ExampleID) {
+		v.BadFormat("exampleId", -1, "id")
+	}
+	validatePtr(v, "exampleUnsignedInt", x.ExampleUnsignedIntExt)
+	if x.ExampleUnsignedInt != nil && *x.ExampleUnsignedInt < 0 {
+		v.BadFormat("exampleUnsignedInt", -1, "unsignedInt")
+	}
+	validatePtr(v, "examplePositiveInt", x.ExamplePositiveIntExt)
+	if x.ExamplePositiveInt != nil && *x.ExamplePositiveInt < 1 {
+		v.BadFormat("examplePositiveInt", -1, "positiveInt")
+	}
+	validatePtr(v, "exampleMarkdown", x.ExampleMarkdownExt)
+	validatePtr(v, "exampleAnnotation", x.ExampleAnnotation)
+	validatePtr(v, "exampleAttachment", x.ExampleAttachment)
+	validatePtr(v, "exampleIdentifier", x.ExampleIdentifier)
+	validatePtr(v, "exampleCodeableConcept", x.ExampleCodeableConcept)
+	validatePtr(v, "exampleCoding", x.ExampleCoding)
+	validatePtr(v, "exampleQuantity", x.ExampleQuantity)
+	validatePtr(v, "exampleRange", x.ExampleRange)
+	validatePtr(v, "examplePeriod", x.ExamplePeriod)
+	validatePtr(v, "exampleRatio", x.ExampleRatio)
+	validatePtr(v, "exampleSampledData", x.ExampleSampledData)
+	validatePtr(v, "exampleSignature", x.ExampleSignature)
+	validatePtr(v, "exampleHumanName", x.ExampleHumanName)
+	validatePtr(v, "exampleAddress", x.ExampleAddress)
+	validatePtr(v, "exampleContactPoint", x.ExampleContactPoint)
+	validatePtr(v, "exampleTiming", x.ExampleTiming)
+	validatePtr(v, "exampleReference", x.ExampleReference)
+	validatePtr(v, "exampleMeta", x.ExampleMeta)
+	validatePtr(v, "minValueBoolean", x.MinValueBooleanExt)
+	validatePtr(v, "minValueInteger", x.MinValueIntegerExt)
+	validatePtr(v, "minValueDecimal", x.MinValueDecimalExt)
+	validatePtr(v, "minValueBase64Binary", x.MinValueBase64BinaryExt)
+	validatePtr(v, "minValueInstant", x.MinValueInstantExt)
+	if x.MinValueInstant != "" && !fhirjson.CheckInstant(x.MinValueInstant) {
+		v.BadFormat("minValueInstant", -1, "instant")
+	}
+	validatePtr(v, "minValueString", x.MinValueStringExt)
+	validatePtr(v, "minValueUri", x.MinValueURIExt)
+	validatePtr(v, "minValueDate", x.MinValueDateExt)
+	if x.MinValueDate != "" && !fhirjson.CheckDate(x.MinValueDate) {
+		v.BadFormat("minValueDate", -1, "date")
+	}
+	validatePtr(v, "minValueDateTime", x.MinValueDateTimeExt)
+	if x.MinValueDateTime != "" && !fhirjson.CheckDateTime(x.MinValueDateTime) {
+		v.BadFormat("minValueDateTime", -1, "dateTime")
+	}
+	validatePtr(v, "minValueTime", x.MinValueTimeExt)
+	if x.MinValueTime != "" && !fhirjson.CheckTime(x.MinValueTime) {
+		v.BadFormat("minValueTime", -1, "time")
+	}
+	validatePtr(v, "minValueCode", x.MinValueCodeExt)
+	validatePtr(v, "minValueOid", x.MinValueOidExt)
+	validatePtr(v, "minValueId", x.MinValueIDExt)
+	if x.MinValueID != "" && !fhirjson.CheckID(x.MinValueID) {
+		v.BadFormat("minValueId", -1, "id")
+	}
+	validatePtr(v, "minValueUnsignedInt", x.MinValueUnsignedIntExt)
+	if x.MinValueUnsignedInt != nil && *x.MinValueUnsignedInt < 0 {
+		v.BadFormat("minValueUnsignedInt", -1, "unsignedInt")
+	}
+	validatePtr(v, "minValuePositiveInt", x.MinValuePositiveIntExt)
+	if x.MinValuePositiveInt != nil && *x.MinValuePositiveInt < 1 {
+		v.BadFormat("minValuePositiveInt", -1, "positiveInt")
+	}
+	validatePtr(v, "minValueMarkdown", x.MinValueMarkdownExt)
+	validatePtr(v, "minValueAnnotation", x.MinValueAnnotation)
+	validatePtr(v, "minValueAttachment", x.MinValueAttachment)
+	validatePtr(v, "minValueIdentifier", x.MinValueIdentifier)
+	validatePtr(v, "minValueCodeableConcept", x.MinValueCodeableConcept)
+	validatePtr(v, "minValueCoding", x.MinValueCoding)
+	validatePtr(v, "minValueQuantity", x.MinValueQuantity)
+	validatePtr(v, "minValueRange", x.MinValueRange)
+	validatePtr(v, "minValuePeriod", x.MinValuePeriod)
+	validatePtr(v, "minValueRatio", x.MinValueRatio)
+	validatePtr(v, "minValueSampledData", x.MinValueSampledData)
+	validatePtr(v, "minValueSignature", x.MinValueSignature)
+	validatePtr(v, "minValueHumanName", x.MinValueHumanName)
+	validatePtr(v, "minValueAddress", x.MinValueAddress)
+	validatePtr(v, "minValueContactPoint", x.MinValueContactPoint)
+	validatePtr(v, "minValueTiming", x.MinValueTiming)
+	validatePtr(v, "minValueReference", x.MinValueReference)
+	validatePtr(v, "minValueMeta", x.MinValueMeta)
+	validatePtr(v, "maxValueBoolean", x.MaxValueBooleanExt)
+	validatePtr(v, "maxValueInteger", x.MaxValueIntegerExt)
+	validatePtr(v, "maxValueDecimal", x.MaxValueDecimalExt)
+	validatePtr(v, "maxValueBase64Binary", x.MaxValueBase64BinaryExt)
+	validatePtr(v, "maxValueInstant", x.MaxValueInstantExt)
+	if x.MaxValueInstant != "" && !fhirjson.CheckInstant(x.MaxValueInstant) {
+		v.BadFormat("maxValueInstant", -1, "instant")
+	}
+	validatePtr(v, "maxValueString", x.MaxValueStringExt)
+	validatePtr(v, "maxValueUri", x.MaxValueURIExt)
+	validatePtr(v, "maxValueDate", x.MaxValueDateExt)
+	if x.MaxValueDate != "" && !fhirjson.CheckDate(x.MaxValueDate) {
+		v.BadFormat("maxValueDate", -1, "date")
+	}
+	validatePtr(v, "maxValueDateTime", x.MaxValueDateTimeExt)
+	if x.MaxValueDateTime != "" && !fhirjson.CheckDateTime(x.MaxValueDateTime) {
+		v.BadFormat("maxValueDateTime", -1, "dateTime")
+	}
+	validatePtr(v, "maxValueTime", x.MaxValueTimeExt)
+	if x.MaxValueTime != "" && !fhirjson.CheckTime(x.MaxValueTime) {
+		v.BadFormat("maxValueTime", -1, "time")
+	}
+	validatePtr(v, "maxValueCode", x.MaxValueCodeExt)
+	validatePtr(v, "maxValueOid", x.MaxValueOidExt)
+	validatePtr(v, "maxValueId", x.MaxValueIDExt)
+	if x.MaxValueID != "" && !fhirjson.CheckID(x.MaxValueID) {
+		v.BadFormat("maxValueId", -1, "id")
+	}
+	validatePtr(v, "maxValueUnsignedInt", x.MaxValueUnsignedIntExt)
+	if x.MaxValueUnsignedInt != nil && *x.MaxValueUnsignedInt < 0 {
+		v.BadFormat("maxValueUnsignedInt", -1, "unsignedInt")
+	}
+	validatePtr(v, "maxValuePositiveInt", x.MaxValuePositiveIntExt)
+	if x.MaxValuePositiveInt != nil && *x.MaxValuePositiveInt < 1 {
+		v.BadFormat("maxValuePositiveInt", -1, "positiveInt")
+	}
+	validatePtr(v, "maxValueMarkdown", x.MaxValueMarkdownExt)
+	validatePtr(v, "maxValueAnnotation", x.MaxValueAnnotation)
+	validatePtr(v, "maxValueAttachment", x.MaxValueAttachment)
+	validatePtr(v, "maxValueIdentifier", x.MaxValueIdentifier)
+	validatePtr(v, "maxValueCodeableConcept", x.MaxValueCodeableConcept)
+	validatePtr(v, "maxValueCoding", x.MaxValueCoding)
+	validatePtr(v, "maxValueQuantity", x.MaxValueQuantity)
+	validatePtr(v, "maxValueRange", x.MaxValueRange)
+	validatePtr(v, "maxValuePeriod", x.MaxValuePeriod)
+	validatePtr(v, "maxValueRatio", x.MaxValueRatio)
+	validatePtr(v, "maxValueSampledData", x.MaxValueSampledData)
+	validatePtr(v, "maxValueSignature", x.MaxValueSignature)
+	validatePtr(v, "maxValueHumanName", x.MaxValueHumanName)
+	validatePtr(v, "maxValueAddress", x.MaxValueAddress)
+	validatePtr(v, "maxValueContactPoint", x.MaxValueContactPoint)
+	validatePtr(v, "maxValueTiming", x.MaxValueTiming)
+	validatePtr(v, "maxValueReference", x.MaxValueReference)
+	validatePtr(v, "maxValueMeta", x.MaxValueMeta)
+	validatePtr(v, "maxLength", x.MaxLengthExt)
+	validatePtrs(v, "condition", x.ConditionExt)
+	for i, s := range x.Condition {
+		if s != "" && !fhirjson.CheckID(s) {
+			v.BadFormat("condition", i, "id")
 		}
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
-	}
-	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
-	}
-	if x.Slicing != nil {
-		x.Slicing.validate(p+".slicing", errs)
-	}
-	if x.ShortExt != nil {
-		x.ShortExt.validate(p+".short", errs)
-	}
-	if x.DefinitionExt != nil {
-		x.DefinitionExt.validate(p+".definition", errs)
-	}
-	if x.CommentsExt != nil {
-		x.CommentsExt.validate(p+".comments", errs)
-	}
-	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
-	}
-	for i, v := range x.AliasExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".alias", i), errs)
-		}
-	}
-	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
-	}
-	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
-	}
-	if x.Base != nil {
-		x.Base.validate(p+".base", errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	if x.NameReferenceExt != nil {
-		x.NameReferenceExt.validate(p+".nameReference", errs)
-	}
-	if x.DefaultValueBooleanExt != nil {
-		x.DefaultValueBooleanExt.validate(p+".defaultValueBoolean", errs)
-	}
-	if x.DefaultValueIntegerExt != nil {
-		x.DefaultValueIntegerExt.validate(p+".defaultValueInteger", errs)
-	}
-	if x.DefaultValueDecimalExt != nil {
-		x.DefaultValueDecimalExt.validate(p+".defaultValueDecimal", errs)
-	}
-	if x.DefaultValueBase64BinaryExt != nil {
-		x.DefaultValueBase64BinaryExt.validate(p+".defaultValueBase64Binary", errs)
-	}
-	if x.DefaultValueInstantExt != nil {
-		x.DefaultValueInstantExt.validate(p+".defaultValueInstant", errs)
-	}
-	if x.DefaultValueStringExt != nil {
-		x.DefaultValueStringExt.validate(p+".defaultValueString", errs)
-	}
-	if x.DefaultValueURIExt != nil {
-		x.DefaultValueURIExt.validate(p+".defaultValueUri", errs)
-	}
-	if x.DefaultValueDateExt != nil {
-		x.DefaultValueDateExt.validate(p+".defaultValueDate", errs)
-	}
-	if x.DefaultValueDateTimeExt != nil {
-		x.DefaultValueDateTimeExt.validate(p+".defaultValueDateTime", errs)
-	}
-	if x.DefaultValueTimeExt != nil {
-		x.DefaultValueTimeExt.validate(p+".defaultValueTime", errs)
-	}
-	if x.DefaultValueCodeExt != nil {
-		x.DefaultValueCodeExt.validate(p+".defaultValueCode", errs)
-	}
-	if x.DefaultValueOidExt != nil {
-		x.DefaultValueOidExt.validate(p+".defaultValueOid", errs)
-	}
-	if x.DefaultValueIDExt != nil {
-		x.DefaultValueIDExt.validate(p+".defaultValueId", errs)
-	}
-	if x.DefaultValueUnsignedIntExt != nil {
-		x.DefaultValueUnsignedIntExt.validate(p+".defaultValueUnsignedInt", errs)
-	}
-	if x.DefaultValuePositiveIntExt != nil {
-		x.DefaultValuePositiveIntExt.validate(p+".defaultValuePositiveInt", errs)
-	}
-	if x.DefaultValueMarkdownExt != nil {
-		x.DefaultValueMarkdownExt.validate(p+".defaultValueMarkdown", errs)
-	}
-	if x.DefaultValueAnnotation != nil {
-		x.DefaultValueAnnotation.validate(p+".defaultValueAnnotation", errs)
-	}
-	if x.DefaultValueAttachment != nil {
-		x.DefaultValueAttachment.validate(p+".defaultValueAttachment", errs)
-	}
-	if x.DefaultValueIdentifier != nil {
-		x.DefaultValueIdentifier.validate(p+".defaultValueIdentifier", errs)
-	}
-	if x.DefaultValueCodeableConcept != nil {
-		x.DefaultValueCodeableConcept.validate(p+".defaultValueCodeableConcept", errs)
-	}
-	if x.DefaultValueCoding != nil {
-		x.DefaultValueCoding.validate(p+".defaultValueCoding", errs)
-	}
-	if x.DefaultValueQuantity != nil {
-		x.DefaultValueQuantity.validate(p+".defaultValueQuantity", errs)
-	}
-	if x.DefaultValueRange != nil {
-		x.DefaultValueRange.validate(p+".defaultValueRange", errs)
-	}
-	if x.DefaultValuePeriod != nil {
-		x.DefaultValuePeriod.validate(p+".defaultValuePeriod", errs)
-	}
-	if x.DefaultValueRatio != nil {
-		x.DefaultValueRatio.validate(p+".defaultValueRatio", errs)
-	}
-	if x.DefaultValueSampledData != nil {
-		x.DefaultValueSampledData.validate(p+".defaultValueSampledData", errs)
-	}
-	if x.DefaultValueSignature != nil {
-		x.DefaultValueSignature.validate(p+".defaultValueSignature", errs)
-	}
-	if x.DefaultValueHumanName != nil {
-		x.DefaultValueHumanName.validate(p+".defaultValueHumanName", errs)
-	}
-	if x.DefaultValueAddress != nil {
-		x.DefaultValueAddress.validate(p+".defaultValueAddress", errs)
-	}
-	if x.DefaultValueContactPoint != nil {
-		x.DefaultValueContactPoint.validate(p+".defaultValueContactPoint", errs)
-	}
-	if x.DefaultValueTiming != nil {
-		x.DefaultValueTiming.validate(p+".defaultValueTiming", errs)
-	}
-	if x.DefaultValueReference != nil {
-		x.DefaultValueReference.validate(p+".defaultValueReference", errs)
-	}
-	if x.DefaultValueMeta != nil {
-		x.DefaultValueMeta.validate(p+".defaultValueMeta", errs)
-	}
-	if x.MeaningWhenMissingExt != nil {
-		x.MeaningWhenMissingExt.validate(p+".meaningWhenMissing", errs)
-	}
-	if x.FixedBooleanExt != nil {
-		x.FixedBooleanExt.validate(p+".fixedBoolean", errs)
-	}
-	if x.FixedIntegerExt != nil {
-		x.FixedIntegerExt.validate(p+".fixedInteger", errs)
-	}
-	if x.FixedDecimalExt != nil {
-		x.FixedDecimalExt.validate(p+".fixedDecimal", errs)
-	}
-	if x.FixedBase64BinaryExt != nil {
-		x.FixedBase64BinaryExt.validate(p+".fixedBase64Binary", errs)
-	}
-	if x.FixedInstantExt != nil {
-		x.FixedInstantExt.validate(p+".fixedInstant", errs)
-	}
-	if x.FixedStringExt != nil {
-		x.FixedStringExt.validate(p+".fixedString", errs)
-	}
-	if x.FixedURIExt != nil {
-		x.FixedURIExt.validate(p+".fixedUri", errs)
-	}
-	if x.FixedDateExt != nil {
-		x.FixedDateExt.validate(p+".fixedDate", errs)
-	}
-	if x.FixedDateTimeExt != nil {
-		x.FixedDateTimeExt.validate(p+".fixedDateTime", errs)
-	}
-	if x.FixedTimeExt != nil {
-		x.FixedTimeExt.validate(p+".fixedTime", errs)
-	}
-	if x.FixedCodeExt != nil {
-		x.FixedCodeExt.validate(p+".fixedCode", errs)
-	}
-	if x.FixedOidExt != nil {
-		x.FixedOidExt.validate(p+".fixedOid", errs)
-	}
-	if x.FixedIDExt != nil {
-		x.FixedIDExt.validate(p+".fixedId", errs)
-	}
-	if x.FixedUnsignedIntExt != nil {
-		x.FixedUnsignedIntExt.validate(p+".fixedUnsignedInt", errs)
-	}
-	if x.FixedPositiveIntExt != nil {
-		x.FixedPositiveIntExt.validate(p+".fixedPositiveInt", errs)
-	}
-	if x.FixedMarkdownExt != nil {
-		x.FixedMarkdownExt.validate(p+".fixedMarkdown", errs)
-	}
-	if x.FixedAnnotation != nil {
-		x.FixedAnnotation.validate(p+".fixedAnnotation", errs)
-	}
-	if x.FixedAttachment != nil {
-		x.FixedAttachment.validate(p+".fixedAttachment", errs)
-	}
-	if x.FixedIdentifier != nil {
-		x.FixedIdentifier.validate(p+".fixedIdentifier", errs)
-	}
-	if x.FixedCodeableConcept != nil {
-		x.FixedCodeableConcept.validate(p+".fixedCodeableConcept", errs)
-	}
-	if x.FixedCoding != nil {
-		x.FixedCoding.validate(p+".fixedCoding", errs)
-	}
-	if x.FixedQuantity != nil {
-		x.FixedQuantity.validate(p+".fixedQuantity", errs)
-	}
-	if x.FixedRange != nil {
-		x.FixedRange.validate(p+".fixedRange", errs)
-	}
-	if x.FixedPeriod != nil {
-		x.FixedPeriod.validate(p+".fixedPeriod", errs)
-	}
-	if x.FixedRatio != nil {
-		x.FixedRatio.validate(p+".fixedRatio", errs)
-	}
-	if x.FixedSampledData != nil {
-		x.FixedSampledData.validate(p+".fixedSampledData", errs)
-	}
-	if x.FixedSignature != nil {
-		x.FixedSignature.validate(p+".fixedSignature", errs)
-	}
-	if x.FixedHumanName != nil {
-		x.FixedHumanName.validate(p+".fixedHumanName", errs)
-	}
-	if x.FixedAddress != nil {
-		x.FixedAddress.validate(p+".fixedAddress", errs)
-	}
-	if x.FixedContactPoint != nil {
-		x.FixedContactPoint.validate(p+".fixedContactPoint", errs)
-	}
-	if x.FixedTiming != nil {
-		x.FixedTiming.validate(p+".fixedTiming", errs)
-	}
-	if x.FixedReference != nil {
-		x.FixedReference.validate(p+".fixedReference", errs)
-	}
-	if x.FixedMeta != nil {
-		x.FixedMeta.validate(p+".fixedMeta", errs)
-	}
-	if x.PatternBooleanExt != nil {
-		x.PatternBooleanExt.validate(p+".patternBoolean", errs)
-	}
-	if x.PatternIntegerExt != nil {
-		x.PatternIntegerExt.validate(p+".patternInteger", errs)
-	}
-	if x.PatternDecimalExt != nil {
-		x.PatternDecimalExt.validate(p+".patternDecimal", errs)
-	}
-	if x.PatternBase64BinaryExt != nil {
-		x.PatternBase64BinaryExt.validate(p+".patternBase64Binary", errs)
-	}
-	if x.PatternInstantExt != nil {
-		x.PatternInstantExt.validate(p+".patternInstant", errs)
-	}
-	if x.PatternStringExt != nil {
-		x.PatternStringExt.validate(p+".patternString", errs)
-	}
-	if x.PatternURIExt != nil {
-		x.PatternURIExt.validate(p+".patternUri", errs)
-	}
-	if x.PatternDateExt != nil {
-		x.PatternDateExt.validate(p+".patternDate", errs)
-	}
-	if x.PatternDateTimeExt != nil {
-		x.PatternDateTimeExt.validate(p+".patternDateTime", errs)
-	}
-	if x.PatternTimeExt != nil {
-		x.PatternTimeExt.validate(p+".patternTime", errs)
-	}
-	if x.PatternCodeExt != nil {
-		x.PatternCodeExt.validate(p+".patternCode", errs)
-	}
-	if x.PatternOidExt != nil {
-		x.PatternOidExt.validate(p+".patternOid", errs)
-	}
-	if x.PatternIDExt != nil {
-		x.PatternIDExt.validate(p+".patternId", errs)
-	}
-	if x.PatternUnsignedIntExt != nil {
-		x.PatternUnsignedIntExt.validate(p+".patternUnsignedInt", errs)
-	}
-	if x.PatternPositiveIntExt != nil {
-		x.PatternPositiveIntExt.validate(p+".patternPositiveInt", errs)
-	}
-	if x.PatternMarkdownExt != nil {
-		x.PatternMarkdownExt.validate(p+".patternMarkdown", errs)
-	}
-	if x.PatternAnnotation != nil {
-		x.PatternAnnotation.validate(p+".patternAnnotation", errs)
-	}
-	if x.PatternAttachment != nil {
-		x.PatternAttachment.validate(p+".patternAttachment", errs)
-	}
-	if x.PatternIdentifier != nil {
-		x.PatternIdentifier.validate(p+".patternIdentifier", errs)
-	}
-	if x.PatternCodeableConcept != nil {
-		x.PatternCodeableConcept.validate(p+".patternCodeableConcept", errs)
-	}
-	if x.PatternCoding != nil {
-		x.PatternCoding.validate(p+".patternCoding", errs)
-	}
-	if x.PatternQuantity != nil {
-		x.PatternQuantity.validate(p+".patternQuantity", errs)
-	}
-	if x.PatternRange != nil {
-		x.PatternRange.validate(p+".patternRange", errs)
-	}
-	if x.PatternPeriod != nil {
-		x.PatternPeriod.validate(p+".patternPeriod", errs)
-	}
-	if x.PatternRatio != nil {
-		x.PatternRatio.validate(p+".patternRatio", errs)
-	}
-	if x.PatternSampledData != nil {
-		x.PatternSampledData.validate(p+".patternSampledData", errs)
-	}
-	if x.PatternSignature != nil {
-		x.PatternSignature.validate(p+".patternSignature", errs)
-	}
-	if x.PatternHumanName != nil {
-		x.PatternHumanName.validate(p+".patternHumanName", errs)
-	}
-	if x.PatternAddress != nil {
-		x.PatternAddress.validate(p+".patternAddress", errs)
-	}
-	if x.PatternContactPoint != nil {
-		x.PatternContactPoint.validate(p+".patternContactPoint", errs)
-	}
-	if x.PatternTiming != nil {
-		x.PatternTiming.validate(p+".patternTiming", errs)
-	}
-	if x.PatternReference != nil {
-		x.PatternReference.validate(p+".patternReference", errs)
-	}
-	if x.PatternMeta != nil {
-		x.PatternMeta.validate(p+".patternMeta", errs)
-	}
-	if x.ExampleBooleanExt != nil {
-		x.ExampleBooleanExt.validate(p+".exampleBoolean", errs)
-	}
-	if x.ExampleIntegerExt != nil {
-		x.ExampleIntegerExt.validate(p+".exampleInteger", errs)
-	}
-	if x.ExampleDecimalExt != nil {
-		x.ExampleDecimalExt.validate(p+".exampleDecimal", errs)
-	}
-	if x.ExampleBase64BinaryExt != nil {
-		x.ExampleBase64BinaryExt.validate(p+".exampleBase64Binary", errs)
-	}
-	if x.ExampleInstantExt != nil {
-		x.ExampleInstantExt.validate(p+".exampleInstant", errs)
-	}
-	if x.ExampleStringExt != nil {
-		x.ExampleStringExt.validate(p+".exampleString", errs)
-	}
-	if x.ExampleURIExt != nil {
-		x.ExampleURIExt.validate(p+".exampleUri", errs)
-	}
-	if x.ExampleDateExt != nil {
-		x.ExampleDateExt.validate(p+".exampleDate", errs)
-	}
-	if x.ExampleDateTimeExt != nil {
-		x.ExampleDateTimeExt.validate(p+".exampleDateTime", errs)
-	}
-	if x.ExampleTimeExt != nil {
-		x.ExampleTimeExt.validate(p+".exampleTime", errs)
-	}
-	if x.ExampleCodeExt != nil {
-		x.ExampleCodeExt.validate(p+".exampleCode", errs)
-	}
-	if x.ExampleOidExt != nil {
-		x.ExampleOidExt.validate(p+".exampleOid", errs)
-	}
-	if x.ExampleIDExt != nil {
-		x.ExampleIDExt.validate(p+".exampleId", errs)
-	}
-	if x.ExampleUnsignedIntExt != nil {
-		x.ExampleUnsignedIntExt.validate(p+".exampleUnsignedInt", errs)
-	}
-	if x.ExamplePositiveIntExt != nil {
-		x.ExamplePositiveIntExt.validate(p+".examplePositiveInt", errs)
-	}
-	if x.ExampleMarkdownExt != nil {
-		x.ExampleMarkdownExt.validate(p+".exampleMarkdown", errs)
-	}
-	if x.ExampleAnnotation != nil {
-		x.ExampleAnnotation.validate(p+".exampleAnnotation", errs)
-	}
-	if x.ExampleAttachment != nil {
-		x.ExampleAttachment.validate(p+".exampleAttachment", errs)
-	}
-	if x.ExampleIdentifier != nil {
-		x.ExampleIdentifier.validate(p+".exampleIdentifier", errs)
-	}
-	if x.ExampleCodeableConcept != nil {
-		x.ExampleCodeableConcept.validate(p+".exampleCodeableConcept", errs)
-	}
-	if x.ExampleCoding != nil {
-		x.ExampleCoding.validate(p+".exampleCoding", errs)
-	}
-	if x.ExampleQuantity != nil {
-		x.ExampleQuantity.validate(p+".exampleQuantity", errs)
-	}
-	if x.ExampleRange != nil {
-		x.ExampleRange.validate(p+".exampleRange", errs)
-	}
-	if x.ExamplePeriod != nil {
-		x.ExamplePeriod.validate(p+".examplePeriod", errs)
-	}
-	if x.ExampleRatio != nil {
-		x.ExampleRatio.validate(p+".exampleRatio", errs)
-	}
-	if x.ExampleSampledData != nil {
-		x.ExampleSampledData.validate(p+".exampleSampledData", errs)
-	}
-	if x.ExampleSignature != nil {
-		x.ExampleSignature.validate(p+".exampleSignature", errs)
-	}
-	if x.ExampleHumanName != nil {
-		x.ExampleHumanName.validate(p+".exampleHumanName", errs)
-	}
-	if x.ExampleAddress != nil {
-		x.ExampleAddress.validate(p+".exampleAddress", errs)
-	}
-	if x.ExampleContactPoint != nil {
-		x.ExampleContactPoint.validate(p+".exampleContactPoint", errs)
-	}
-	if x.ExampleTiming != nil {
-		x.ExampleTiming.validate(p+".exampleTiming", errs)
-	}
-	if x.ExampleReference != nil {
-		x.ExampleReference.validate(p+".exampleReference", errs)
-	}
-	if x.ExampleMeta != nil {
-		x.ExampleMeta.validate(p+".exampleMeta", errs)
-	}
-	if x.MinValueBooleanExt != nil {
-		x.MinValueBooleanExt.validate(p+".minValueBoolean", errs)
-	}
-	if x.MinValueIntegerExt != nil {
-		x.MinValueIntegerExt.validate(p+".minValueInteger", errs)
-	}
-	if x.MinValueDecimalExt != nil {
-		x.MinValueDecimalExt.validate(p+".minValueDecimal", errs)
-	}
-	if x.MinValueBase64BinaryExt != nil {
-		x.MinValueBase64BinaryExt.validate(p+".minValueBase64Binary", errs)
-	}
-	if x.MinValueInstantExt != nil {
-		x.MinValueInstantExt.validate(p+".minValueInstant", errs)
-	}
-	if x.MinValueStringExt != nil {
-		x.MinValueStringExt.validate(p+".minValueString", errs)
-	}
-	if x.MinValueURIExt != nil {
-		x.MinValueURIExt.validate(p+".minValueUri", errs)
-	}
-	if x.MinValueDateExt != nil {
-		x.MinValueDateExt.validate(p+".minValueDate", errs)
-	}
-	if x.MinValueDateTimeExt != nil {
-		x.MinValueDateTimeExt.validate(p+".minValueDateTime", errs)
-	}
-	if x.MinValueTimeExt != nil {
-		x.MinValueTimeExt.validate(p+".minValueTime", errs)
-	}
-	if x.MinValueCodeExt != nil {
-		x.MinValueCodeExt.validate(p+".minValueCode", errs)
-	}
-	if x.MinValueOidExt != nil {
-		x.MinValueOidExt.validate(p+".minValueOid", errs)
-	}
-	if x.MinValueIDExt != nil {
-		x.MinValueIDExt.validate(p+".minValueId", errs)
-	}
-	if x.MinValueUnsignedIntExt != nil {
-		x.MinValueUnsignedIntExt.validate(p+".minValueUnsignedInt", errs)
-	}
-	if x.MinValuePositiveIntExt != nil {
-		x.MinValuePositiveIntExt.validate(p+".minValuePositiveInt", errs)
-	}
-	if x.MinValueMarkdownExt != nil {
-		x.MinValueMarkdownExt.validate(p+".minValueMarkdown", errs)
-	}
-	if x.MinValueAnnotation != nil {
-		x.MinValueAnnotation.validate(p+".minValueAnnotation", errs)
-	}
-	if x.MinValueAttachment != nil {
-		x.MinValueAttachment.validate(p+".minValueAttachment", errs)
-	}
-	if x.MinValueIdentifier != nil {
-		x.MinValueIdentifier.validate(p+".minValueIdentifier", errs)
-	}
-	if x.MinValueCodeableConcept != nil {
-		x.MinValueCodeableConcept.validate(p+".minValueCodeableConcept", errs)
-	}
-	if x.MinValueCoding != nil {
-		x.MinValueCoding.validate(p+".minValueCoding", errs)
-	}
-	if x.MinValueQuantity != nil {
-		x.MinValueQuantity.validate(p+".minValueQuantity", errs)
-	}
-	if x.MinValueRange != nil {
-		x.MinValueRange.validate(p+".minValueRange", errs)
-	}
-	if x.MinValuePeriod != nil {
-		x.MinValuePeriod.validate(p+".minValuePeriod", errs)
-	}
-	if x.MinValueRatio != nil {
-		x.MinValueRatio.validate(p+".minValueRatio", errs)
-	}
-	if x.MinValueSampledData != nil {
-		x.MinValueSampledData.validate(p+".minValueSampledData", errs)
-	}
-	if x.MinValueSignature != nil {
-		x.MinValueSignature.validate(p+".minValueSignature", errs)
-	}
-	if x.MinValueHumanName != nil {
-		x.MinValueHumanName.validate(p+".minValueHumanName", errs)
-	}
-	if x.MinValueAddress != nil {
-		x.MinValueAddress.validate(p+".minValueAddress", errs)
-	}
-	if x.MinValueContactPoint != nil {
-		x.MinValueContactPoint.validate(p+".minValueContactPoint", errs)
-	}
-	if x.MinValueTiming != nil {
-		x.MinValueTiming.validate(p+".minValueTiming", errs)
-	}
-	if x.MinValueReference != nil {
-		x.MinValueReference.validate(p+".minValueReference", errs)
-	}
-	if x.MinValueMeta != nil {
-		x.MinValueMeta.validate(p+".minValueMeta", errs)
-	}
-	if x.MaxValueBooleanExt != nil {
-		x.MaxValueBooleanExt.validate(p+".maxValueBoolean", errs)
-	}
-	if x.MaxValueIntegerExt != nil {
-		x.MaxValueIntegerExt.validate(p+".maxValueInteger", errs)
-	}
-	if x.MaxValueDecimalExt != nil {
-		x.MaxValueDecimalExt.validate(p+".maxValueDecimal", errs)
-	}
-	if x.MaxValueBase64BinaryExt != nil {
-		x.MaxValueBase64BinaryExt.validate(p+".maxValueBase64Binary", errs)
-	}
-	if x.MaxValueInstantExt != nil {
-		x.MaxValueInstantExt.validate(p+".maxValueInstant", errs)
-	}
-	if x.MaxValueStringExt != nil {
-		x.MaxValueStringExt.validate(p+".maxValueString", errs)
-	}
-	if x.MaxValueURIExt != nil {
-		x.MaxValueURIExt.validate(p+".maxValueUri", errs)
-	}
-	if x.MaxValueDateExt != nil {
-		x.MaxValueDateExt.validate(p+".maxValueDate", errs)
-	}
-	if x.MaxValueDateTimeExt != nil {
-		x.MaxValueDateTimeExt.validate(p+".maxValueDateTime", errs)
-	}
-	if x.MaxValueTimeExt != nil {
-		x.MaxValueTimeExt.validate(p+".maxValueTime", errs)
-	}
-	if x.MaxValueCodeExt != nil {
-		x.MaxValueCodeExt.validate(p+".maxValueCode", errs)
-	}
-	if x.MaxValueOidExt != nil {
-		x.MaxValueOidExt.validate(p+".maxValueOid", errs)
-	}
-	if x.MaxValueIDExt != nil {
-		x.MaxValueIDExt.validate(p+".maxValueId", errs)
-	}
-	if x.MaxValueUnsignedIntExt != nil {
-		x.MaxValueUnsignedIntExt.validate(p+".maxValueUnsignedInt", errs)
-	}
-	if x.MaxValuePositiveIntExt != nil {
-		x.MaxValuePositiveIntExt.validate(p+".maxValuePositiveInt", errs)
-	}
-	if x.MaxValueMarkdownExt != nil {
-		x.MaxValueMarkdownExt.validate(p+".maxValueMarkdown", errs)
-	}
-	if x.MaxValueAnnotation != nil {
-		x.MaxValueAnnotation.validate(p+".maxValueAnnotation", errs)
-	}
-	if x.MaxValueAttachment != nil {
-		x.MaxValueAttachment.validate(p+".maxValueAttachment", errs)
-	}
-	if x.MaxValueIdentifier != nil {
-		x.MaxValueIdentifier.validate(p+".maxValueIdentifier", errs)
-	}
-	if x.MaxValueCodeableConcept != nil {
-		x.MaxValueCodeableConcept.validate(p+".maxValueCodeableConcept", errs)
-	}
-	if x.MaxValueCoding != nil {
-		x.MaxValueCoding.validate(p+".maxValueCoding", errs)
-	}
-	if x.MaxValueQuantity != nil {
-		x.MaxValueQuantity.validate(p+".maxValueQuantity", errs)
-	}
-	if x.MaxValueRange != nil {
-		x.MaxValueRange.validate(p+".maxValueRange", errs)
-	}
-	if x.MaxValuePeriod != nil {
-		x.MaxValuePeriod.validate(p+".maxValuePeriod", errs)
-	}
-	if x.MaxValueRatio != nil {
-		x.MaxValueRatio.validate(p+".maxValueRatio", errs)
-	}
-	if x.MaxValueSampledData != nil {
-		x.MaxValueSampledData.validate(p+".maxValueSampledData", errs)
-	}
-	if x.MaxValueSignature != nil {
-		x.MaxValueSignature.validate(p+".maxValueSignature", errs)
-	}
-	if x.MaxValueHumanName != nil {
-		x.MaxValueHumanName.validate(p+".maxValueHumanName", errs)
-	}
-	if x.MaxValueAddress != nil {
-		x.MaxValueAddress.validate(p+".maxValueAddress", errs)
-	}
-	if x.MaxValueContactPoint != nil {
-		x.MaxValueContactPoint.validate(p+".maxValueContactPoint", errs)
-	}
-	if x.MaxValueTiming != nil {
-		x.MaxValueTiming.validate(p+".maxValueTiming", errs)
-	}
-	if x.MaxValueReference != nil {
-		x.MaxValueReference.validate(p+".maxValueReference", errs)
-	}
-	if x.MaxValueMeta != nil {
-		x.MaxValueMeta.validate(p+".maxValueMeta", errs)
-	}
-	if x.MaxLengthExt != nil {
-		x.MaxLengthExt.validate(p+".maxLength", errs)
-	}
-	for i, v := range x.ConditionExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".condition", i), errs)
-		}
-	}
-	for i := range x.Constraint {
-		x.Constraint[i].validate(fhirjson.Index(p+".constraint", i), errs)
-	}
-	if x.MustSupportExt != nil {
-		x.MustSupportExt.validate(p+".mustSupport", errs)
-	}
-	if x.IsModifierExt != nil {
-		x.IsModifierExt.validate(p+".isModifier", errs)
-	}
-	if x.IsSummaryExt != nil {
-		x.IsSummaryExt.validate(p+".isSummary", errs)
-	}
-	if x.Binding != nil {
-		x.Binding.validate(p+".binding", errs)
-	}
-	for i := range x.Mapping {
-		x.Mapping[i].validate(fhirjson.Index(p+".mapping", i), errs)
-	}
+	validateSlice(v, "constraint", x.Constraint)
+	validatePtr(v, "mustSupport", x.MustSupportExt)
+	validatePtr(v, "isModifier", x.IsModifierExt)
+	validatePtr(v, "isSummary", x.IsSummaryExt)
+	validatePtr(v, "binding", x.Binding)
+	validateSlice(v, "mapping", x.Mapping)
 }
 
 // DefaultValue returns the value of ElementDefinition.defaultValue[x] that is set, or nil. It is one of:
@@ -4749,19 +4375,19 @@ func (x *ElementDefinition) MaxValueType() string {
 // ElementDefinitionSlicing is the backbone element ElementDefinition.slicing of FHIR DSTU2 (1.0.2).
 type ElementDefinitionSlicing struct {
 	// ID is ElementDefinition.slicing.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.slicing.extension (0..*, Extension).
 	Extension []Extension
 	// Discriminator is ElementDefinition.slicing.discriminator (0..*, string).
-	Discriminator []string
+	Discriminator []String
 	// DiscriminatorExt holds the id and extensions of ElementDefinition.slicing.discriminator; JSON "_discriminator".
 	DiscriminatorExt []*Element
 	// Description is ElementDefinition.slicing.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ElementDefinition.slicing.description; JSON "_description".
 	DescriptionExt *Element
 	// Ordered is ElementDefinition.slicing.ordered (0..1, boolean).
-	Ordered *bool
+	Ordered *Boolean
 	// OrderedExt holds the id and extensions of ElementDefinition.slicing.ordered; JSON "_ordered".
 	OrderedExt *Element
 	// Rules is ElementDefinition.slicing.rules (1..1, code).
@@ -4820,8 +4446,9 @@ func (x *ElementDefinitionSlicing) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionSlicing) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionSlicing) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionSlicing) UnmarshalJSON(data []byte) error {
@@ -4834,53 +4461,44 @@ func (x *ElementDefinitionSlicing) fhirName() string { return "ElementDefinition
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionSlicing) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.slicing", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.slicing")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionSlicing) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ElementDefinitionSlicing) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i, v := range x.DiscriminatorExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".discriminator", i), errs)
-		}
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.OrderedExt != nil {
-		x.OrderedExt.validate(p+".ordered", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtrs(v, "discriminator", x.DiscriminatorExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "ordered", x.OrderedExt)
 	if !(x.Rules != "" || x.RulesExt != nil) {
-		errs.Missing(p + ".rules")
+		v.Missing("rules")
 	}
 	if x.Rules != "" && !x.Rules.IsValid() {
-		errs.BadCode(p+".rules", "http://hl7.org/fhir/ValueSet/resource-slicing-rules")
+		v.BadCode("rules", -1, "http://hl7.org/fhir/ValueSet/resource-slicing-rules")
 	}
-	if x.RulesExt != nil {
-		x.RulesExt.validate(p+".rules", errs)
-	}
+	validatePtr(v, "rules", x.RulesExt)
 }
 
 // ElementDefinitionBase is the backbone element ElementDefinition.base of FHIR DSTU2 (1.0.2).
 type ElementDefinitionBase struct {
 	// ID is ElementDefinition.base.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.base.extension (0..*, Extension).
 	Extension []Extension
 	// Path is ElementDefinition.base.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of ElementDefinition.base.path; JSON "_path".
 	PathExt *Element
 	// Min is ElementDefinition.base.min (1..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of ElementDefinition.base.min; JSON "_min".
 	MinExt *Element
 	// Max is ElementDefinition.base.max (1..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of ElementDefinition.base.max; JSON "_max".
 	MaxExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -4927,8 +4545,9 @@ func (x *ElementDefinitionBase) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionBase) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionBase) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionBase) UnmarshalJSON(data []byte) error {
@@ -4941,39 +4560,34 @@ func (x *ElementDefinitionBase) fhirName() string { return "ElementDefinition.ba
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionBase) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.base", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.base")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionBase) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ElementDefinitionBase) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
+	validatePtr(v, "path", x.PathExt)
 	if !(x.Min != nil || x.MinExt != nil) {
-		errs.Missing(p + ".min")
+		v.Missing("min")
 	}
-	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
-	}
+	validatePtr(v, "min", x.MinExt)
 	if !(x.Max != "" || x.MaxExt != nil) {
-		errs.Missing(p + ".max")
+		v.Missing("max")
 	}
-	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
-	}
+	validatePtr(v, "max", x.MaxExt)
 }
 
 // ElementDefinitionType is the backbone element ElementDefinition.type of FHIR DSTU2 (1.0.2).
 type ElementDefinitionType struct {
 	// ID is ElementDefinition.type.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.type.extension (0..*, Extension).
 	Extension []Extension
 	// Code is ElementDefinition.type.code (1..1, code).
@@ -4981,7 +4595,7 @@ type ElementDefinitionType struct {
 	// CodeExt holds the id and extensions of ElementDefinition.type.code; JSON "_code".
 	CodeExt *Element
 	// Profile is ElementDefinition.type.profile (0..*, uri).
-	Profile []string
+	Profile []URI
 	// ProfileExt holds the id and extensions of ElementDefinition.type.profile; JSON "_profile".
 	ProfileExt []*Element
 	// Aggregation is ElementDefinition.type.aggregation (0..*, code).
@@ -5032,8 +4646,9 @@ func (x *ElementDefinitionType) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionType) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionType) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionType) UnmarshalJSON(data []byte) error {
@@ -5046,53 +4661,44 @@ func (x *ElementDefinitionType) fhirName() string { return "ElementDefinition.ty
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionType) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.type", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.type")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionType) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ElementDefinitionType) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/defined-types")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	for i, v := range x.ProfileExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".profile", i), errs)
-		}
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtrs(v, "profile", x.ProfileExt)
 	for i, c := range x.Aggregation {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".aggregation", i), "http://hl7.org/fhir/ValueSet/resource-aggregation-mode")
+			v.BadCode("aggregation", i, "http://hl7.org/fhir/ValueSet/resource-aggregation-mode")
 		}
 	}
-	for i, v := range x.AggregationExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".aggregation", i), errs)
-		}
-	}
+	validatePtrs(v, "aggregation", x.AggregationExt)
 }
 
 // ElementDefinitionConstraint is the backbone element ElementDefinition.constraint of FHIR DSTU2 (1.0.2).
 type ElementDefinitionConstraint struct {
 	// ID is ElementDefinition.constraint.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.constraint.extension (0..*, Extension).
 	Extension []Extension
 	// Key is ElementDefinition.constraint.key (1..1, id).
-	Key string
+	Key ID
 	// KeyExt holds the id and extensions of ElementDefinition.constraint.key; JSON "_key".
 	KeyExt *Element
 	// Requirements is ElementDefinition.constraint.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of ElementDefinition.constraint.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Severity is ElementDefinition.constraint.severity (1..1, code).
@@ -5100,11 +4706,11 @@ type ElementDefinitionConstraint struct {
 	// SeverityExt holds the id and extensions of ElementDefinition.constraint.severity; JSON "_severity".
 	SeverityExt *Element
 	// Human is ElementDefinition.constraint.human (1..1, string).
-	Human string
+	Human String
 	// HumanExt holds the id and extensions of ElementDefinition.constraint.human; JSON "_human".
 	HumanExt *Element
 	// Xpath is ElementDefinition.constraint.xpath (1..1, string).
-	Xpath string
+	Xpath String
 	// XpathExt holds the id and extensions of ElementDefinition.constraint.xpath; JSON "_xpath".
 	XpathExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -5165,8 +4771,9 @@ func (x *ElementDefinitionConstraint) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionConstraint) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionConstraint) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionConstraint) UnmarshalJSON(data []byte) error {
@@ -5179,51 +4786,45 @@ func (x *ElementDefinitionConstraint) fhirName() string { return "ElementDefinit
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionConstraint) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.constraint", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.constraint")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionConstraint) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ElementDefinitionConstraint) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Key != "" || x.KeyExt != nil) {
-		errs.Missing(p + ".key")
+		v.Missing("key")
 	}
-	if x.KeyExt != nil {
-		x.KeyExt.validate(p+".key", errs)
+	validatePtr(v, "key", x.KeyExt)
+	if x.Key != "" && !fhirjson.CheckID(x.Key) {
+		v.BadFormat("key", -1, "id")
 	}
-	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
-	}
+	validatePtr(v, "requirements", x.RequirementsExt)
 	if !(x.Severity != "" || x.SeverityExt != nil) {
-		errs.Missing(p + ".severity")
+		v.Missing("severity")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
-		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/constraint-severity")
+		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/constraint-severity")
 	}
-	if x.SeverityExt != nil {
-		x.SeverityExt.validate(p+".severity", errs)
-	}
+	validatePtr(v, "severity", x.SeverityExt)
 	if !(x.Human != "" || x.HumanExt != nil) {
-		errs.Missing(p + ".human")
+		v.Missing("human")
 	}
-	if x.HumanExt != nil {
-		x.HumanExt.validate(p+".human", errs)
-	}
+	validatePtr(v, "human", x.HumanExt)
 	if !(x.Xpath != "" || x.XpathExt != nil) {
-		errs.Missing(p + ".xpath")
+		v.Missing("xpath")
 	}
-	if x.XpathExt != nil {
-		x.XpathExt.validate(p+".xpath", errs)
-	}
+	validatePtr(v, "xpath", x.XpathExt)
 }
 
 // ElementDefinitionBinding is the backbone element ElementDefinition.binding of FHIR DSTU2 (1.0.2).
 type ElementDefinitionBinding struct {
 	// ID is ElementDefinition.binding.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.binding.extension (0..*, Extension).
 	Extension []Extension
 	// Strength is ElementDefinition.binding.strength (1..1, code).
@@ -5231,11 +4832,11 @@ type ElementDefinitionBinding struct {
 	// StrengthExt holds the id and extensions of ElementDefinition.binding.strength; JSON "_strength".
 	StrengthExt *Element
 	// Description is ElementDefinition.binding.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ElementDefinition.binding.description; JSON "_description".
 	DescriptionExt *Element
 	// ValueSetURI is ElementDefinition.binding.valueSet[x] (0..1) holding a uri; JSON "valueSetUri".
-	ValueSetURI string
+	ValueSetURI URI
 	// ValueSetURIExt holds the id and extensions of ElementDefinition.binding.valueSet[x]; JSON "_valueSetUri".
 	ValueSetURIExt *Element
 	// ValueSetReference is ElementDefinition.binding.valueSet[x] (0..1) holding a Reference; JSON "valueSetReference".
@@ -5289,8 +4890,9 @@ func (x *ElementDefinitionBinding) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionBinding) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionBinding) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionBinding) UnmarshalJSON(data []byte) error {
@@ -5303,33 +4905,29 @@ func (x *ElementDefinitionBinding) fhirName() string { return "ElementDefinition
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionBinding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.binding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.binding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionBinding) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ElementDefinitionBinding) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueSetURI != "" || x.ValueSetURIExt != nil, x.ValueSetReference != nil) > 1 {
+		v.OneOf("valueSet[x]")
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
+	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Strength != "" || x.StrengthExt != nil) {
-		errs.Missing(p + ".strength")
+		v.Missing("strength")
 	}
 	if x.Strength != "" && !x.Strength.IsValid() {
-		errs.BadCode(p+".strength", "http://hl7.org/fhir/ValueSet/binding-strength")
+		v.BadCode("strength", -1, "http://hl7.org/fhir/ValueSet/binding-strength")
 	}
-	if x.StrengthExt != nil {
-		x.StrengthExt.validate(p+".strength", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.ValueSetURIExt != nil {
-		x.ValueSetURIExt.validate(p+".valueSetUri", errs)
-	}
-	if x.ValueSetReference != nil {
-		x.ValueSetReference.validate(p+".valueSetReference", errs)
-	}
+	validatePtr(v, "strength", x.StrengthExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "valueSetUri", x.ValueSetURIExt)
+	validatePtr(v, "valueSetReference", x.ValueSetReference)
 }
 
 // ValueSet returns the value of ElementDefinition.binding.valueSet[x] that is set, or nil. It is one of:
@@ -5359,19 +4957,19 @@ func (x *ElementDefinitionBinding) ValueSetType() string {
 // ElementDefinitionMapping is the backbone element ElementDefinition.mapping of FHIR DSTU2 (1.0.2).
 type ElementDefinitionMapping struct {
 	// ID is ElementDefinition.mapping.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ElementDefinition.mapping.extension (0..*, Extension).
 	Extension []Extension
 	// Identity is ElementDefinition.mapping.identity (1..1, id).
-	Identity string
+	Identity ID
 	// IdentityExt holds the id and extensions of ElementDefinition.mapping.identity; JSON "_identity".
 	IdentityExt *Element
 	// Language is ElementDefinition.mapping.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ElementDefinition.mapping.language; JSON "_language".
 	LanguageExt *Element
 	// Map is ElementDefinition.mapping.map (1..1, string).
-	Map string
+	Map String
 	// MapExt holds the id and extensions of ElementDefinition.mapping.map; JSON "_map".
 	MapExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -5420,8 +5018,9 @@ func (x *ElementDefinitionMapping) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionMapping) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionMapping) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionMapping) UnmarshalJSON(data []byte) error {
@@ -5434,102 +5033,100 @@ func (x *ElementDefinitionMapping) fhirName() string { return "ElementDefinition
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionMapping) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.mapping", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.mapping")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionMapping) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ElementDefinitionMapping) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Identity != "" || x.IdentityExt != nil) {
-		errs.Missing(p + ".identity")
+		v.Missing("identity")
 	}
-	if x.IdentityExt != nil {
-		x.IdentityExt.validate(p+".identity", errs)
+	validatePtr(v, "identity", x.IdentityExt)
+	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
+		v.BadFormat("identity", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
+	validatePtr(v, "language", x.LanguageExt)
 	if !(x.Map != "" || x.MapExt != nil) {
-		errs.Missing(p + ".map")
+		v.Missing("map")
 	}
-	if x.MapExt != nil {
-		x.MapExt.validate(p+".map", errs)
-	}
+	validatePtr(v, "map", x.MapExt)
 }
 
 // Extension is the FHIR DSTU2 (1.0.2) datatype Extension (http://hl7.org/fhir/StructureDefinition/Extension).
 type Extension struct {
 	// ID is Extension.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Extension.extension (0..*, Extension).
 	Extension []Extension
 	// URL is Extension.url (1..1, uri).
-	URL string
+	URL URI
 	// ValueBoolean is Extension.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Extension.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueInteger is Extension.value[x] (0..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of Extension.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDecimal is Extension.value[x] (0..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of Extension.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueBase64Binary is Extension.value[x] (0..1) holding a base64Binary; JSON "valueBase64Binary".
-	ValueBase64Binary string
+	ValueBase64Binary Base64Binary
 	// ValueBase64BinaryExt holds the id and extensions of Extension.value[x]; JSON "_valueBase64Binary".
 	ValueBase64BinaryExt *Element
 	// ValueInstant is Extension.value[x] (0..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of Extension.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueString is Extension.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Extension.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueURI is Extension.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of Extension.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueDate is Extension.value[x] (0..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of Extension.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is Extension.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Extension.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueTime is Extension.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Extension.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueCode is Extension.value[x] (0..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of Extension.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueOid is Extension.value[x] (0..1) holding a oid; JSON "valueOid".
-	ValueOid string
+	ValueOid OID
 	// ValueOidExt holds the id and extensions of Extension.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
 	// ValueID is Extension.value[x] (0..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of Extension.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueUnsignedInt is Extension.value[x] (0..1) holding a unsignedInt; JSON "valueUnsignedInt".
-	ValueUnsignedInt *int
+	ValueUnsignedInt *UnsignedInt
 	// ValueUnsignedIntExt holds the id and extensions of Extension.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
 	// ValuePositiveInt is Extension.value[x] (0..1) holding a positiveInt; JSON "valuePositiveInt".
-	ValuePositiveInt *int
+	ValuePositiveInt *PositiveInt
 	// ValuePositiveIntExt holds the id and extensions of Extension.value[x]; JSON "_valuePositiveInt".
 	ValuePositiveIntExt *Element
 	// ValueMarkdown is Extension.value[x] (0..1) holding a markdown; JSON "valueMarkdown".
-	ValueMarkdown string
+	ValueMarkdown Markdown
 	// ValueMarkdownExt holds the id and extensions of Extension.value[x]; JSON "_valueMarkdown".
 	ValueMarkdownExt *Element
 	// ValueAnnotation is Extension.value[x] (0..1) holding a Annotation; JSON "valueAnnotation".
@@ -5742,8 +5339,9 @@ func (x *Extension) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Extension) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Extension) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Extension) UnmarshalJSON(data []byte) error {
@@ -5756,117 +5354,76 @@ func (x *Extension) fhirName() string { return "Extension" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Extension) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Extension", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Extension")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Extension) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueIdentifier != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValuePeriod != nil, x.ValueRatio != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueHumanName != nil, x.ValueAddress != nil, x.ValueContactPoint != nil, x.ValueTiming != nil, x.ValueReference != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
+	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.URL != "") {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueBase64Binary", x.ValueBase64BinaryExt)
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueBase64BinaryExt != nil {
-		x.ValueBase64BinaryExt.validate(p+".valueBase64Binary", errs)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueOid", x.ValueOidExt)
+	validatePtr(v, "valueId", x.ValueIDExt)
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
+	validatePtr(v, "valueUnsignedInt", x.ValueUnsignedIntExt)
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
+	validatePtr(v, "valuePositiveInt", x.ValuePositiveIntExt)
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
-	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
-	}
-	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
-	}
-	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
-	}
-	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
-	}
-	if x.ValueOidExt != nil {
-		x.ValueOidExt.validate(p+".valueOid", errs)
-	}
-	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
-	}
-	if x.ValueUnsignedIntExt != nil {
-		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
-	}
-	if x.ValuePositiveIntExt != nil {
-		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
-	}
-	if x.ValueMarkdownExt != nil {
-		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)
-	}
-	if x.ValueAnnotation != nil {
-		x.ValueAnnotation.validate(p+".valueAnnotation", errs)
-	}
-	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
-	}
-	if x.ValueIdentifier != nil {
-		x.ValueIdentifier.validate(p+".valueIdentifier", errs)
-	}
-	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
-	}
-	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
-	}
-	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
-	}
-	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
-	}
-	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
-	}
-	if x.ValueSignature != nil {
-		x.ValueSignature.validate(p+".valueSignature", errs)
-	}
-	if x.ValueHumanName != nil {
-		x.ValueHumanName.validate(p+".valueHumanName", errs)
-	}
-	if x.ValueAddress != nil {
-		x.ValueAddress.validate(p+".valueAddress", errs)
-	}
-	if x.ValueContactPoint != nil {
-		x.ValueContactPoint.validate(p+".valueContactPoint", errs)
-	}
-	if x.ValueTiming != nil {
-		x.ValueTiming.validate(p+".valueTiming", errs)
-	}
-	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
-	}
-	if x.ValueMeta != nil {
-		x.ValueMeta.validate(p+".valueMeta", errs)
-	}
+	validatePtr(v, "valueMarkdown", x.ValueMarkdownExt)
+	validatePtr(v, "valueAnnotation", x.ValueAnnotation)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueIdentifier", x.ValueIdentifier)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueSignature", x.ValueSignature)
+	validatePtr(v, "valueHumanName", x.ValueHumanName)
+	validatePtr(v, "valueAddress", x.ValueAddress)
+	validatePtr(v, "valueContactPoint", x.ValueContactPoint)
+	validatePtr(v, "valueTiming", x.ValueTiming)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "valueMeta", x.ValueMeta)
 }
 
 // Value returns the value of Extension.value[x] that is set, or nil. It is one of:
@@ -6020,7 +5577,7 @@ func (x *Extension) ValueType() string {
 // HumanName is the FHIR DSTU2 (1.0.2) datatype HumanName (http://hl7.org/fhir/StructureDefinition/HumanName).
 type HumanName struct {
 	// ID is HumanName.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is HumanName.extension (0..*, Extension).
 	Extension []Extension
 	// Use is HumanName.use (0..1, code).
@@ -6028,23 +5585,23 @@ type HumanName struct {
 	// UseExt holds the id and extensions of HumanName.use; JSON "_use".
 	UseExt *Element
 	// Text is HumanName.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of HumanName.text; JSON "_text".
 	TextExt *Element
 	// Family is HumanName.family (0..*, string).
-	Family []string
+	Family []String
 	// FamilyExt holds the id and extensions of HumanName.family; JSON "_family".
 	FamilyExt []*Element
 	// Given is HumanName.given (0..*, string).
-	Given []string
+	Given []String
 	// GivenExt holds the id and extensions of HumanName.given; JSON "_given".
 	GivenExt []*Element
 	// Prefix is HumanName.prefix (0..*, string).
-	Prefix []string
+	Prefix []String
 	// PrefixExt holds the id and extensions of HumanName.prefix; JSON "_prefix".
 	PrefixExt []*Element
 	// Suffix is HumanName.suffix (0..*, string).
-	Suffix []string
+	Suffix []String
 	// SuffixExt holds the id and extensions of HumanName.suffix; JSON "_suffix".
 	SuffixExt []*Element
 	// Period is HumanName.period (0..1, Period).
@@ -6114,8 +5671,9 @@ func (x *HumanName) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *HumanName) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x HumanName) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *HumanName) UnmarshalJSON(data []byte) error {
@@ -6128,53 +5686,32 @@ func (x *HumanName) fhirName() string { return "HumanName" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HumanName) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HumanName", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HumanName")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HumanName) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *HumanName) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/name-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/name-use")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
-	for i, v := range x.FamilyExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".family", i), errs)
-		}
-	}
-	for i, v := range x.GivenExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".given", i), errs)
-		}
-	}
-	for i, v := range x.PrefixExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".prefix", i), errs)
-		}
-	}
-	for i, v := range x.SuffixExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".suffix", i), errs)
-		}
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "text", x.TextExt)
+	validatePtrs(v, "family", x.FamilyExt)
+	validatePtrs(v, "given", x.GivenExt)
+	validatePtrs(v, "prefix", x.PrefixExt)
+	validatePtrs(v, "suffix", x.SuffixExt)
+	validatePtr(v, "period", x.Period)
 }
 
 // Identifier is the FHIR DSTU2 (1.0.2) datatype Identifier (http://hl7.org/fhir/StructureDefinition/Identifier).
 type Identifier struct {
 	// ID is Identifier.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Identifier.extension (0..*, Extension).
 	Extension []Extension
 	// Use is Identifier.use (0..1, code).
@@ -6184,11 +5721,11 @@ type Identifier struct {
 	// Type is Identifier.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// System is Identifier.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Identifier.system; JSON "_system".
 	SystemExt *Element
 	// Value is Identifier.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of Identifier.value; JSON "_value".
 	ValueExt *Element
 	// Period is Identifier.period (0..1, Period).
@@ -6248,8 +5785,9 @@ func (x *Identifier) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Identifier) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Identifier) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Identifier) UnmarshalJSON(data []byte) error {
@@ -6262,54 +5800,43 @@ func (x *Identifier) fhirName() string { return "Identifier" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Identifier) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Identifier", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Identifier")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Identifier) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Identifier) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/identifier-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/identifier-use")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Assigner != nil {
-		x.Assigner.validate(p+".assigner", errs)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "assigner", x.Assigner)
 }
 
 // Meta is the FHIR DSTU2 (1.0.2) datatype Meta (http://hl7.org/fhir/StructureDefinition/Meta).
 type Meta struct {
 	// ID is Meta.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Meta.extension (0..*, Extension).
 	Extension []Extension
 	// VersionID is Meta.versionId (0..1, id).
-	VersionID string
+	VersionID ID
 	// VersionIDExt holds the id and extensions of Meta.versionId; JSON "_versionId".
 	VersionIDExt *Element
 	// LastUpdated is Meta.lastUpdated (0..1, instant).
-	LastUpdated string
+	LastUpdated Instant
 	// LastUpdatedExt holds the id and extensions of Meta.lastUpdated; JSON "_lastUpdated".
 	LastUpdatedExt *Element
 	// Profile is Meta.profile (0..*, uri).
-	Profile []string
+	Profile []URI
 	// ProfileExt holds the id and extensions of Meta.profile; JSON "_profile".
 	ProfileExt []*Element
 	// Security is Meta.security (0..*, Coding).
@@ -6366,8 +5893,9 @@ func (x *Meta) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Meta) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Meta) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Meta) UnmarshalJSON(data []byte) error {
@@ -6380,42 +5908,37 @@ func (x *Meta) fhirName() string { return "Meta" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Meta) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Meta", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Meta")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Meta) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Meta) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.VersionIDExt != nil {
-		x.VersionIDExt.validate(p+".versionId", errs)
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "versionId", x.VersionIDExt)
+	if x.VersionID != "" && !fhirjson.CheckID(x.VersionID) {
+		v.BadFormat("versionId", -1, "id")
 	}
-	if x.LastUpdatedExt != nil {
-		x.LastUpdatedExt.validate(p+".lastUpdated", errs)
+	validatePtr(v, "lastUpdated", x.LastUpdatedExt)
+	if x.LastUpdated != "" && !fhirjson.CheckInstant(x.LastUpdated) {
+		v.BadFormat("lastUpdated", -1, "instant")
 	}
-	for i, v := range x.ProfileExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".profile", i), errs)
-		}
-	}
-	for i := range x.Security {
-		x.Security[i].validate(fhirjson.Index(p+".security", i), errs)
-	}
-	for i := range x.Tag {
-		x.Tag[i].validate(fhirjson.Index(p+".tag", i), errs)
-	}
+	validatePtrs(v, "profile", x.ProfileExt)
+	validateSlice(v, "security", x.Security)
+	validateSlice(v, "tag", x.Tag)
 }
 
 // Money is the FHIR DSTU2 (1.0.2) datatype Money, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/Money).
 type Money struct {
 	// ID is Money.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Money.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Money.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Money.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Money.comparator (0..1, code).
@@ -6423,15 +5946,15 @@ type Money struct {
 	// ComparatorExt holds the id and extensions of Money.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Money.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Money.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Money.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Money.system; JSON "_system".
 	SystemExt *Element
 	// Code is Money.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Money.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -6490,8 +6013,9 @@ func (x *Money) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Money) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Money) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Money) UnmarshalJSON(data []byte) error {
@@ -6504,39 +6028,30 @@ func (x *Money) fhirName() string { return "Money" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Money) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Money", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Money")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Money) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Money) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Narrative is the FHIR DSTU2 (1.0.2) datatype Narrative (http://hl7.org/fhir/StructureDefinition/Narrative).
 type Narrative struct {
 	// ID is Narrative.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Narrative.extension (0..*, Extension).
 	Extension []Extension
 	// Status is Narrative.status (1..1, code).
@@ -6544,7 +6059,7 @@ type Narrative struct {
 	// StatusExt holds the id and extensions of Narrative.status; JSON "_status".
 	StatusExt *Element
 	// Div is Narrative.div (1..1, xhtml).
-	Div string
+	Div XHTML
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
 	Unknown fhirjson.Unknown
 }
@@ -6580,8 +6095,9 @@ func (x *Narrative) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Narrative) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Narrative) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Narrative) UnmarshalJSON(data []byte) error {
@@ -6594,41 +6110,40 @@ func (x *Narrative) fhirName() string { return "Narrative" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Narrative) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Narrative", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Narrative")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Narrative) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Narrative) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/narrative-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/narrative-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Div != "") {
-		errs.Missing(p + ".div")
+		v.Missing("div")
 	}
 }
 
 // Period is the FHIR DSTU2 (1.0.2) datatype Period (http://hl7.org/fhir/StructureDefinition/Period).
 type Period struct {
 	// ID is Period.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Period.extension (0..*, Extension).
 	Extension []Extension
 	// Start is Period.start (0..1, dateTime).
-	Start string
+	Start DateTime
 	// StartExt holds the id and extensions of Period.start; JSON "_start".
 	StartExt *Element
 	// End is Period.end (0..1, dateTime).
-	End string
+	End DateTime
 	// EndExt holds the id and extensions of Period.end; JSON "_end".
 	EndExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -6669,8 +6184,9 @@ func (x *Period) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Period) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Period) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Period) UnmarshalJSON(data []byte) error {
@@ -6683,31 +6199,34 @@ func (x *Period) fhirName() string { return "Period" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Period) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Period", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Period")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Period) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Period) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "start", x.StartExt)
+	if x.Start != "" && !fhirjson.CheckDateTime(x.Start) {
+		v.BadFormat("start", -1, "dateTime")
 	}
-	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
+	validatePtr(v, "end", x.EndExt)
+	if x.End != "" && !fhirjson.CheckDateTime(x.End) {
+		v.BadFormat("end", -1, "dateTime")
 	}
 }
 
 // Quantity is the FHIR DSTU2 (1.0.2) datatype Quantity (http://hl7.org/fhir/StructureDefinition/Quantity).
 type Quantity struct {
 	// ID is Quantity.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Quantity.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Quantity.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Quantity.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Quantity.comparator (0..1, code).
@@ -6715,15 +6234,15 @@ type Quantity struct {
 	// ComparatorExt holds the id and extensions of Quantity.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Quantity.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Quantity.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Quantity.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Quantity.system; JSON "_system".
 	SystemExt *Element
 	// Code is Quantity.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Quantity.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -6782,8 +6301,9 @@ func (x *Quantity) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Quantity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Quantity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Quantity) UnmarshalJSON(data []byte) error {
@@ -6796,39 +6316,30 @@ func (x *Quantity) fhirName() string { return "Quantity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Quantity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Quantity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Quantity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Quantity) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Quantity) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Range is the FHIR DSTU2 (1.0.2) datatype Range (http://hl7.org/fhir/StructureDefinition/Range).
 type Range struct {
 	// ID is Range.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Range.extension (0..*, Extension).
 	Extension []Extension
 	// Low is Range.low (0..1, Quantity).
@@ -6867,8 +6378,9 @@ func (x *Range) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Range) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Range) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Range) UnmarshalJSON(data []byte) error {
@@ -6881,27 +6393,24 @@ func (x *Range) fhirName() string { return "Range" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Range) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Range", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Range")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Range) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Range) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Low != nil {
-		x.Low.validate(p+".low", errs)
-	}
-	if x.High != nil {
-		x.High.validate(p+".high", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "low", x.Low)
+	validatePtr(v, "high", x.High)
 }
 
 // Ratio is the FHIR DSTU2 (1.0.2) datatype Ratio (http://hl7.org/fhir/StructureDefinition/Ratio).
 type Ratio struct {
 	// ID is Ratio.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Ratio.extension (0..*, Extension).
 	Extension []Extension
 	// Numerator is Ratio.numerator (0..1, Quantity).
@@ -6940,8 +6449,9 @@ func (x *Ratio) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Ratio) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Ratio) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Ratio) UnmarshalJSON(data []byte) error {
@@ -6954,35 +6464,32 @@ func (x *Ratio) fhirName() string { return "Ratio" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Ratio) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Ratio", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Ratio")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Ratio) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Ratio) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Numerator != nil {
-		x.Numerator.validate(p+".numerator", errs)
-	}
-	if x.Denominator != nil {
-		x.Denominator.validate(p+".denominator", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "numerator", x.Numerator)
+	validatePtr(v, "denominator", x.Denominator)
 }
 
 // Reference is the FHIR DSTU2 (1.0.2) datatype Reference (http://hl7.org/fhir/StructureDefinition/Reference).
 type Reference struct {
 	// ID is Reference.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Reference.extension (0..*, Extension).
 	Extension []Extension
 	// Reference is Reference.reference (0..1, string).
-	Reference string
+	Reference String
 	// ReferenceExt holds the id and extensions of Reference.reference; JSON "_reference".
 	ReferenceExt *Element
 	// Display is Reference.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of Reference.display; JSON "_display".
 	DisplayExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7023,8 +6530,9 @@ func (x *Reference) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Reference) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Reference) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Reference) UnmarshalJSON(data []byte) error {
@@ -7037,53 +6545,50 @@ func (x *Reference) fhirName() string { return "Reference" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Reference) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Reference", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Reference")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Reference) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Reference) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ReferenceExt != nil {
-		x.ReferenceExt.validate(p+".reference", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "reference", x.ReferenceExt)
+	validatePtr(v, "display", x.DisplayExt)
 }
 
 // SampledData is the FHIR DSTU2 (1.0.2) datatype SampledData (http://hl7.org/fhir/StructureDefinition/SampledData).
 type SampledData struct {
 	// ID is SampledData.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is SampledData.extension (0..*, Extension).
 	Extension []Extension
 	// Origin is SampledData.origin (1..1, Quantity).
 	Origin *SimpleQuantity
 	// Period is SampledData.period (1..1, decimal).
-	Period fhirjson.Decimal
+	Period Decimal
 	// PeriodExt holds the id and extensions of SampledData.period; JSON "_period".
 	PeriodExt *Element
 	// Factor is SampledData.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of SampledData.factor; JSON "_factor".
 	FactorExt *Element
 	// LowerLimit is SampledData.lowerLimit (0..1, decimal).
-	LowerLimit fhirjson.Decimal
+	LowerLimit Decimal
 	// LowerLimitExt holds the id and extensions of SampledData.lowerLimit; JSON "_lowerLimit".
 	LowerLimitExt *Element
 	// UpperLimit is SampledData.upperLimit (0..1, decimal).
-	UpperLimit fhirjson.Decimal
+	UpperLimit Decimal
 	// UpperLimitExt holds the id and extensions of SampledData.upperLimit; JSON "_upperLimit".
 	UpperLimitExt *Element
 	// Dimensions is SampledData.dimensions (1..1, positiveInt).
-	Dimensions *int
+	Dimensions *PositiveInt
 	// DimensionsExt holds the id and extensions of SampledData.dimensions; JSON "_dimensions".
 	DimensionsExt *Element
 	// Data is SampledData.data (1..1, string).
-	Data string
+	Data String
 	// DataExt holds the id and extensions of SampledData.data; JSON "_data".
 	DataExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7151,8 +6656,9 @@ func (x *SampledData) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SampledData) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SampledData) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SampledData) UnmarshalJSON(data []byte) error {
@@ -7165,74 +6671,64 @@ func (x *SampledData) fhirName() string { return "SampledData" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SampledData) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SampledData", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SampledData")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SampledData) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SampledData) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Origin != nil) {
-		errs.Missing(p + ".origin")
+		v.Missing("origin")
 	}
-	if x.Origin != nil {
-		x.Origin.validate(p+".origin", errs)
-	}
+	validatePtr(v, "origin", x.Origin)
 	if !(!x.Period.IsZero() || x.PeriodExt != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
-	if x.PeriodExt != nil {
-		x.PeriodExt.validate(p+".period", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.LowerLimitExt != nil {
-		x.LowerLimitExt.validate(p+".lowerLimit", errs)
-	}
-	if x.UpperLimitExt != nil {
-		x.UpperLimitExt.validate(p+".upperLimit", errs)
-	}
+	validatePtr(v, "period", x.PeriodExt)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "lowerLimit", x.LowerLimitExt)
+	validatePtr(v, "upperLimit", x.UpperLimitExt)
 	if !(x.Dimensions != nil || x.DimensionsExt != nil) {
-		errs.Missing(p + ".dimensions")
+		v.Missing("dimensions")
 	}
-	if x.DimensionsExt != nil {
-		x.DimensionsExt.validate(p+".dimensions", errs)
+	validatePtr(v, "dimensions", x.DimensionsExt)
+	if x.Dimensions != nil && *x.Dimensions < 1 {
+		v.BadFormat("dimensions", -1, "positiveInt")
 	}
 	if !(x.Data != "" || x.DataExt != nil) {
-		errs.Missing(p + ".data")
+		v.Missing("data")
 	}
-	if x.DataExt != nil {
-		x.DataExt.validate(p+".data", errs)
-	}
+	validatePtr(v, "data", x.DataExt)
 }
 
 // Signature is the FHIR DSTU2 (1.0.2) datatype Signature (http://hl7.org/fhir/StructureDefinition/Signature).
 type Signature struct {
 	// ID is Signature.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Signature.extension (0..*, Extension).
 	Extension []Extension
 	// Type is Signature.type (1..*, Coding).
 	Type []Coding
 	// When is Signature.when (1..1, instant).
-	When string
+	When Instant
 	// WhenExt holds the id and extensions of Signature.when; JSON "_when".
 	WhenExt *Element
 	// WhoURI is Signature.who[x] (1..1) holding a uri; JSON "whoUri".
-	WhoURI string
+	WhoURI URI
 	// WhoURIExt holds the id and extensions of Signature.who[x]; JSON "_whoUri".
 	WhoURIExt *Element
 	// WhoReference is Signature.who[x] (1..1) holding a Reference; JSON "whoReference".
 	WhoReference *Reference
 	// ContentType is Signature.contentType (1..1, code).
-	ContentType string
+	ContentType Code
 	// ContentTypeExt holds the id and extensions of Signature.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Blob is Signature.blob (1..1, base64Binary).
-	Blob string
+	Blob Base64Binary
 	// BlobExt holds the id and extensions of Signature.blob; JSON "_blob".
 	BlobExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7291,8 +6787,9 @@ func (x *Signature) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Signature) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Signature) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Signature) UnmarshalJSON(data []byte) error {
@@ -7305,48 +6802,43 @@ func (x *Signature) fhirName() string { return "Signature" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Signature) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Signature", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Signature")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Signature) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Signature) validate(v *fhirjson.Validator) {
 	if x.WhoType() == "" {
-		errs.Missing(p + ".who[x]")
+		v.Missing("who[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.WhoURI != "" || x.WhoURIExt != nil, x.WhoReference != nil) > 1 {
+		v.OneOf("who[x]")
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
+	}
+	validateSlice(v, "extension", x.Extension)
 	if !(len(x.Type) > 0) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
+	validateSlice(v, "type", x.Type)
 	if !(x.When != "" || x.WhenExt != nil) {
-		errs.Missing(p + ".when")
+		v.Missing("when")
 	}
-	if x.WhenExt != nil {
-		x.WhenExt.validate(p+".when", errs)
+	validatePtr(v, "when", x.WhenExt)
+	if x.When != "" && !fhirjson.CheckInstant(x.When) {
+		v.BadFormat("when", -1, "instant")
 	}
-	if x.WhoURIExt != nil {
-		x.WhoURIExt.validate(p+".whoUri", errs)
-	}
-	if x.WhoReference != nil {
-		x.WhoReference.validate(p+".whoReference", errs)
-	}
+	validatePtr(v, "whoUri", x.WhoURIExt)
+	validatePtr(v, "whoReference", x.WhoReference)
 	if !(x.ContentType != "" || x.ContentTypeExt != nil) {
-		errs.Missing(p + ".contentType")
+		v.Missing("contentType")
 	}
-	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
-	}
+	validatePtr(v, "contentType", x.ContentTypeExt)
 	if !(x.Blob != "" || x.BlobExt != nil) {
-		errs.Missing(p + ".blob")
+		v.Missing("blob")
 	}
-	if x.BlobExt != nil {
-		x.BlobExt.validate(p+".blob", errs)
-	}
+	validatePtr(v, "blob", x.BlobExt)
 }
 
 // Who returns the value of Signature.who[x] that is set, or nil. It is one of:
@@ -7376,23 +6868,23 @@ func (x *Signature) WhoType() string {
 // SimpleQuantity is the FHIR DSTU2 (1.0.2) datatype SimpleQuantity, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/SimpleQuantity).
 type SimpleQuantity struct {
 	// ID is SimpleQuantity.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is SimpleQuantity.extension (0..*, Extension).
 	Extension []Extension
 	// Value is SimpleQuantity.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of SimpleQuantity.value; JSON "_value".
 	ValueExt *Element
 	// Unit is SimpleQuantity.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of SimpleQuantity.unit; JSON "_unit".
 	UnitExt *Element
 	// System is SimpleQuantity.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of SimpleQuantity.system; JSON "_system".
 	SystemExt *Element
 	// Code is SimpleQuantity.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of SimpleQuantity.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7445,8 +6937,9 @@ func (x *SimpleQuantity) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SimpleQuantity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SimpleQuantity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SimpleQuantity) UnmarshalJSON(data []byte) error {
@@ -7459,37 +6952,30 @@ func (x *SimpleQuantity) fhirName() string { return "SimpleQuantity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SimpleQuantity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SimpleQuantity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SimpleQuantity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SimpleQuantity) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SimpleQuantity) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Timing is the FHIR DSTU2 (1.0.2) datatype Timing (http://hl7.org/fhir/StructureDefinition/Timing).
 type Timing struct {
 	// ID is Timing.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Timing.extension (0..*, Extension).
 	Extension []Extension
 	// Event is Timing.event (0..*, dateTime).
-	Event []string
+	Event []DateTime
 	// EventExt holds the id and extensions of Timing.event; JSON "_event".
 	EventExt []*Element
 	// Repeat is Timing.repeat (0..1, BackboneElement).
@@ -7534,8 +7020,9 @@ func (x *Timing) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Timing) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Timing) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Timing) UnmarshalJSON(data []byte) error {
@@ -7548,32 +7035,30 @@ func (x *Timing) fhirName() string { return "Timing" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Timing) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Timing", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Timing")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Timing) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Timing) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i, v := range x.EventExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".event", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validatePtrs(v, "event", x.EventExt)
+	for i, s := range x.Event {
+		if s != "" && !fhirjson.CheckDateTime(s) {
+			v.BadFormat("event", i, "dateTime")
 		}
 	}
-	if x.Repeat != nil {
-		x.Repeat.validate(p+".repeat", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "repeat", x.Repeat)
+	validatePtr(v, "code", x.Code)
 }
 
 // TimingRepeat is the backbone element Timing.repeat of FHIR DSTU2 (1.0.2).
 type TimingRepeat struct {
 	// ID is Timing.repeat.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Timing.repeat.extension (0..*, Extension).
 	Extension []Extension
 	// BoundsQuantity is Timing.repeat.bounds[x] (0..1) holding a Quantity; JSON "boundsQuantity".
@@ -7583,15 +7068,15 @@ type TimingRepeat struct {
 	// BoundsPeriod is Timing.repeat.bounds[x] (0..1) holding a Period; JSON "boundsPeriod".
 	BoundsPeriod *Period
 	// Count is Timing.repeat.count (0..1, integer).
-	Count *int
+	Count *Integer
 	// CountExt holds the id and extensions of Timing.repeat.count; JSON "_count".
 	CountExt *Element
 	// Duration is Timing.repeat.duration (0..1, decimal).
-	Duration fhirjson.Decimal
+	Duration Decimal
 	// DurationExt holds the id and extensions of Timing.repeat.duration; JSON "_duration".
 	DurationExt *Element
 	// DurationMax is Timing.repeat.durationMax (0..1, decimal).
-	DurationMax fhirjson.Decimal
+	DurationMax Decimal
 	// DurationMaxExt holds the id and extensions of Timing.repeat.durationMax; JSON "_durationMax".
 	DurationMaxExt *Element
 	// DurationUnits is Timing.repeat.durationUnits (0..1, code).
@@ -7599,19 +7084,19 @@ type TimingRepeat struct {
 	// DurationUnitsExt holds the id and extensions of Timing.repeat.durationUnits; JSON "_durationUnits".
 	DurationUnitsExt *Element
 	// Frequency is Timing.repeat.frequency (0..1, integer).
-	Frequency *int
+	Frequency *Integer
 	// FrequencyExt holds the id and extensions of Timing.repeat.frequency; JSON "_frequency".
 	FrequencyExt *Element
 	// FrequencyMax is Timing.repeat.frequencyMax (0..1, integer).
-	FrequencyMax *int
+	FrequencyMax *Integer
 	// FrequencyMaxExt holds the id and extensions of Timing.repeat.frequencyMax; JSON "_frequencyMax".
 	FrequencyMaxExt *Element
 	// Period is Timing.repeat.period (0..1, decimal).
-	Period fhirjson.Decimal
+	Period Decimal
 	// PeriodExt holds the id and extensions of Timing.repeat.period; JSON "_period".
 	PeriodExt *Element
 	// PeriodMax is Timing.repeat.periodMax (0..1, decimal).
-	PeriodMax fhirjson.Decimal
+	PeriodMax Decimal
 	// PeriodMaxExt holds the id and extensions of Timing.repeat.periodMax; JSON "_periodMax".
 	PeriodMaxExt *Element
 	// PeriodUnits is Timing.repeat.periodUnits (0..1, code).
@@ -7717,8 +7202,9 @@ func (x *TimingRepeat) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TimingRepeat) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TimingRepeat) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TimingRepeat) UnmarshalJSON(data []byte) error {
@@ -7731,63 +7217,41 @@ func (x *TimingRepeat) fhirName() string { return "Timing.repeat" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TimingRepeat) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Timing.repeat", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Timing.repeat")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TimingRepeat) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TimingRepeat) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.BoundsQuantity != nil, x.BoundsRange != nil, x.BoundsPeriod != nil) > 1 {
+		v.OneOf("bounds[x]")
 	}
-	if x.BoundsQuantity != nil {
-		x.BoundsQuantity.validate(p+".boundsQuantity", errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.BoundsRange != nil {
-		x.BoundsRange.validate(p+".boundsRange", errs)
-	}
-	if x.BoundsPeriod != nil {
-		x.BoundsPeriod.validate(p+".boundsPeriod", errs)
-	}
-	if x.CountExt != nil {
-		x.CountExt.validate(p+".count", errs)
-	}
-	if x.DurationExt != nil {
-		x.DurationExt.validate(p+".duration", errs)
-	}
-	if x.DurationMaxExt != nil {
-		x.DurationMaxExt.validate(p+".durationMax", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "boundsQuantity", x.BoundsQuantity)
+	validatePtr(v, "boundsRange", x.BoundsRange)
+	validatePtr(v, "boundsPeriod", x.BoundsPeriod)
+	validatePtr(v, "count", x.CountExt)
+	validatePtr(v, "duration", x.DurationExt)
+	validatePtr(v, "durationMax", x.DurationMaxExt)
 	if x.DurationUnits != "" && !x.DurationUnits.IsValid() {
-		errs.BadCode(p+".durationUnits", "http://hl7.org/fhir/ValueSet/units-of-time")
+		v.BadCode("durationUnits", -1, "http://hl7.org/fhir/ValueSet/units-of-time")
 	}
-	if x.DurationUnitsExt != nil {
-		x.DurationUnitsExt.validate(p+".durationUnits", errs)
-	}
-	if x.FrequencyExt != nil {
-		x.FrequencyExt.validate(p+".frequency", errs)
-	}
-	if x.FrequencyMaxExt != nil {
-		x.FrequencyMaxExt.validate(p+".frequencyMax", errs)
-	}
-	if x.PeriodExt != nil {
-		x.PeriodExt.validate(p+".period", errs)
-	}
-	if x.PeriodMaxExt != nil {
-		x.PeriodMaxExt.validate(p+".periodMax", errs)
-	}
+	validatePtr(v, "durationUnits", x.DurationUnitsExt)
+	validatePtr(v, "frequency", x.FrequencyExt)
+	validatePtr(v, "frequencyMax", x.FrequencyMaxExt)
+	validatePtr(v, "period", x.PeriodExt)
+	validatePtr(v, "periodMax", x.PeriodMaxExt)
 	if x.PeriodUnits != "" && !x.PeriodUnits.IsValid() {
-		errs.BadCode(p+".periodUnits", "http://hl7.org/fhir/ValueSet/units-of-time")
+		v.BadCode("periodUnits", -1, "http://hl7.org/fhir/ValueSet/units-of-time")
 	}
-	if x.PeriodUnitsExt != nil {
-		x.PeriodUnitsExt.validate(p+".periodUnits", errs)
-	}
+	validatePtr(v, "periodUnits", x.PeriodUnitsExt)
 	if x.When != "" && !x.When.IsValid() {
-		errs.BadCode(p+".when", "http://hl7.org/fhir/ValueSet/event-timing")
+		v.BadCode("when", -1, "http://hl7.org/fhir/ValueSet/event-timing")
 	}
-	if x.WhenExt != nil {
-		x.WhenExt.validate(p+".when", errs)
-	}
+	validatePtr(v, "when", x.WhenExt)
 }
 
 // Bounds returns the value of Timing.repeat.bounds[x] that is set, or nil. It is one of:

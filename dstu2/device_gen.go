@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Device struct {
 	// ID is Device.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Device.id; JSON "_id".
 	IDExt *Element
 	// Meta is Device.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Device.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Device.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Device.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Device.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Device.text (0..1, Narrative).
@@ -42,31 +42,31 @@ type Device struct {
 	// StatusExt holds the id and extensions of Device.status; JSON "_status".
 	StatusExt *Element
 	// Manufacturer is Device.manufacturer (0..1, string).
-	Manufacturer string
+	Manufacturer String
 	// ManufacturerExt holds the id and extensions of Device.manufacturer; JSON "_manufacturer".
 	ManufacturerExt *Element
 	// Model is Device.model (0..1, string).
-	Model string
+	Model String
 	// ModelExt holds the id and extensions of Device.model; JSON "_model".
 	ModelExt *Element
 	// Version is Device.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Device.version; JSON "_version".
 	VersionExt *Element
 	// ManufactureDate is Device.manufactureDate (0..1, dateTime).
-	ManufactureDate string
+	ManufactureDate DateTime
 	// ManufactureDateExt holds the id and extensions of Device.manufactureDate; JSON "_manufactureDate".
 	ManufactureDateExt *Element
 	// Expiry is Device.expiry (0..1, dateTime).
-	Expiry string
+	Expiry DateTime
 	// ExpiryExt holds the id and extensions of Device.expiry; JSON "_expiry".
 	ExpiryExt *Element
 	// Udi is Device.udi (0..1, string).
-	Udi string
+	Udi String
 	// UdiExt holds the id and extensions of Device.udi; JSON "_udi".
 	UdiExt *Element
 	// LotNumber is Device.lotNumber (0..1, string).
-	LotNumber string
+	LotNumber String
 	// LotNumberExt holds the id and extensions of Device.lotNumber; JSON "_lotNumber".
 	LotNumberExt *Element
 	// Owner is Device.owner (0..1, Reference).
@@ -78,7 +78,7 @@ type Device struct {
 	// Contact is Device.contact (0..*, ContactPoint).
 	Contact []ContactPoint
 	// URL is Device.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Device.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -213,8 +213,9 @@ func (x *Device) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Device) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Device) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Device) UnmarshalJSON(data []byte) error {
@@ -227,92 +228,51 @@ func (x *Device) fhirName() string { return "Device" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Device) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Device", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Device")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Device) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Device) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "note", x.Note)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/devicestatus")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/devicestatus")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "manufacturer", x.ManufacturerExt)
+	validatePtr(v, "model", x.ModelExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "manufactureDate", x.ManufactureDateExt)
+	if x.ManufactureDate != "" && !fhirjson.CheckDateTime(x.ManufactureDate) {
+		v.BadFormat("manufactureDate", -1, "dateTime")
 	}
-	if x.ManufacturerExt != nil {
-		x.ManufacturerExt.validate(p+".manufacturer", errs)
+	validatePtr(v, "expiry", x.ExpiryExt)
+	if x.Expiry != "" && !fhirjson.CheckDateTime(x.Expiry) {
+		v.BadFormat("expiry", -1, "dateTime")
 	}
-	if x.ModelExt != nil {
-		x.ModelExt.validate(p+".model", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.ManufactureDateExt != nil {
-		x.ManufactureDateExt.validate(p+".manufactureDate", errs)
-	}
-	if x.ExpiryExt != nil {
-		x.ExpiryExt.validate(p+".expiry", errs)
-	}
-	if x.UdiExt != nil {
-		x.UdiExt.validate(p+".udi", errs)
-	}
-	if x.LotNumberExt != nil {
-		x.LotNumberExt.validate(p+".lotNumber", errs)
-	}
-	if x.Owner != nil {
-		x.Owner.validate(p+".owner", errs)
-	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validatePtr(v, "udi", x.UdiExt)
+	validatePtr(v, "lotNumber", x.LotNumberExt)
+	validatePtr(v, "owner", x.Owner)
+	validatePtr(v, "location", x.Location)
+	validatePtr(v, "patient", x.Patient)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "url", x.URLExt)
 }
 
 // ResourceType returns "Device".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DeviceUseRequest struct {
 	// ID is DeviceUseRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DeviceUseRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is DeviceUseRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DeviceUseRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DeviceUseRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DeviceUseRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DeviceUseRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DeviceUseRequest.text (0..1, Narrative).
@@ -48,17 +48,17 @@ type DeviceUseRequest struct {
 	// Indication is DeviceUseRequest.indication (0..*, CodeableConcept).
 	Indication []CodeableConcept
 	// Notes is DeviceUseRequest.notes (0..*, string).
-	Notes []string
+	Notes []String
 	// NotesExt holds the id and extensions of DeviceUseRequest.notes; JSON "_notes".
 	NotesExt []*Element
 	// PrnReason is DeviceUseRequest.prnReason (0..*, CodeableConcept).
 	PrnReason []CodeableConcept
 	// OrderedOn is DeviceUseRequest.orderedOn (0..1, dateTime).
-	OrderedOn string
+	OrderedOn DateTime
 	// OrderedOnExt holds the id and extensions of DeviceUseRequest.orderedOn; JSON "_orderedOn".
 	OrderedOnExt *Element
 	// RecordedOn is DeviceUseRequest.recordedOn (0..1, dateTime).
-	RecordedOn string
+	RecordedOn DateTime
 	// RecordedOnExt holds the id and extensions of DeviceUseRequest.recordedOn; JSON "_recordedOn".
 	RecordedOnExt *Element
 	// Subject is DeviceUseRequest.subject (1..1, Reference).
@@ -68,7 +68,7 @@ type DeviceUseRequest struct {
 	// TimingPeriod is DeviceUseRequest.timing[x] (0..1) holding a Period; JSON "timingPeriod".
 	TimingPeriod *Period
 	// TimingDateTime is DeviceUseRequest.timing[x] (0..1) holding a dateTime; JSON "timingDateTime".
-	TimingDateTime string
+	TimingDateTime DateTime
 	// TimingDateTimeExt holds the id and extensions of DeviceUseRequest.timing[x]; JSON "_timingDateTime".
 	TimingDateTimeExt *Element
 	// Priority is DeviceUseRequest.priority (0..1, code).
@@ -198,8 +198,9 @@ func (x *DeviceUseRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DeviceUseRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DeviceUseRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DeviceUseRequest) UnmarshalJSON(data []byte) error {
@@ -212,100 +213,66 @@ func (x *DeviceUseRequest) fhirName() string { return "DeviceUseRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceUseRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceUseRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceUseRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceUseRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *DeviceUseRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.BodySiteCodeableConcept != nil, x.BodySiteReference != nil) > 1 {
+		v.OneOf("bodySite[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.TimingTiming != nil, x.TimingPeriod != nil, x.TimingDateTime != "" || x.TimingDateTimeExt != nil) > 1 {
+		v.OneOf("timing[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.BodySiteCodeableConcept != nil {
-		x.BodySiteCodeableConcept.validate(p+".bodySiteCodeableConcept", errs)
-	}
-	if x.BodySiteReference != nil {
-		x.BodySiteReference.validate(p+".bodySiteReference", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "bodySiteCodeableConcept", x.BodySiteCodeableConcept)
+	validatePtr(v, "bodySiteReference", x.BodySiteReference)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/device-use-request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/device-use-request-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Device != nil) {
-		errs.Missing(p + ".device")
+		v.Missing("device")
 	}
-	if x.Device != nil {
-		x.Device.validate(p+".device", errs)
+	validatePtr(v, "device", x.Device)
+	validatePtr(v, "encounter", x.Encounter)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "indication", x.Indication)
+	validatePtrs(v, "notes", x.NotesExt)
+	validateSlice(v, "prnReason", x.PrnReason)
+	validatePtr(v, "orderedOn", x.OrderedOnExt)
+	if x.OrderedOn != "" && !fhirjson.CheckDateTime(x.OrderedOn) {
+		v.BadFormat("orderedOn", -1, "dateTime")
 	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Indication {
-		x.Indication[i].validate(fhirjson.Index(p+".indication", i), errs)
-	}
-	for i, v := range x.NotesExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".notes", i), errs)
-		}
-	}
-	for i := range x.PrnReason {
-		x.PrnReason[i].validate(fhirjson.Index(p+".prnReason", i), errs)
-	}
-	if x.OrderedOnExt != nil {
-		x.OrderedOnExt.validate(p+".orderedOn", errs)
-	}
-	if x.RecordedOnExt != nil {
-		x.RecordedOnExt.validate(p+".recordedOn", errs)
+	validatePtr(v, "recordedOn", x.RecordedOnExt)
+	if x.RecordedOn != "" && !fhirjson.CheckDateTime(x.RecordedOn) {
+		v.BadFormat("recordedOn", -1, "dateTime")
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.TimingTiming != nil {
-		x.TimingTiming.validate(p+".timingTiming", errs)
-	}
-	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
-	}
-	if x.TimingDateTimeExt != nil {
-		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "timingTiming", x.TimingTiming)
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "timingDateTime", x.TimingDateTimeExt)
+	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
+		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/device-use-request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/device-use-request-priority")
 	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
 }
 
 // ResourceType returns "DeviceUseRequest".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DeviceUseStatement struct {
 	// ID is DeviceUseStatement.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DeviceUseStatement.id; JSON "_id".
 	IDExt *Element
 	// Meta is DeviceUseStatement.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DeviceUseStatement.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DeviceUseStatement.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DeviceUseStatement.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DeviceUseStatement.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DeviceUseStatement.text (0..1, Narrative).
@@ -44,11 +44,11 @@ type DeviceUseStatement struct {
 	// Indication is DeviceUseStatement.indication (0..*, CodeableConcept).
 	Indication []CodeableConcept
 	// Notes is DeviceUseStatement.notes (0..*, string).
-	Notes []string
+	Notes []String
 	// NotesExt holds the id and extensions of DeviceUseStatement.notes; JSON "_notes".
 	NotesExt []*Element
 	// RecordedOn is DeviceUseStatement.recordedOn (0..1, dateTime).
-	RecordedOn string
+	RecordedOn DateTime
 	// RecordedOnExt holds the id and extensions of DeviceUseStatement.recordedOn; JSON "_recordedOn".
 	RecordedOnExt *Element
 	// Subject is DeviceUseStatement.subject (1..1, Reference).
@@ -58,7 +58,7 @@ type DeviceUseStatement struct {
 	// TimingPeriod is DeviceUseStatement.timing[x] (0..1) holding a Period; JSON "timingPeriod".
 	TimingPeriod *Period
 	// TimingDateTime is DeviceUseStatement.timing[x] (0..1) holding a dateTime; JSON "timingDateTime".
-	TimingDateTime string
+	TimingDateTime DateTime
 	// TimingDateTimeExt holds the id and extensions of DeviceUseStatement.timing[x]; JSON "_timingDateTime".
 	TimingDateTimeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -163,8 +163,9 @@ func (x *DeviceUseStatement) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DeviceUseStatement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DeviceUseStatement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DeviceUseStatement) UnmarshalJSON(data []byte) error {
@@ -177,81 +178,52 @@ func (x *DeviceUseStatement) fhirName() string { return "DeviceUseStatement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceUseStatement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceUseStatement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceUseStatement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceUseStatement) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *DeviceUseStatement) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.BodySiteCodeableConcept != nil, x.BodySiteReference != nil) > 1 {
+		v.OneOf("bodySite[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.TimingTiming != nil, x.TimingPeriod != nil, x.TimingDateTime != "" || x.TimingDateTimeExt != nil) > 1 {
+		v.OneOf("timing[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.BodySiteCodeableConcept != nil {
-		x.BodySiteCodeableConcept.validate(p+".bodySiteCodeableConcept", errs)
-	}
-	if x.BodySiteReference != nil {
-		x.BodySiteReference.validate(p+".bodySiteReference", errs)
-	}
-	if x.WhenUsed != nil {
-		x.WhenUsed.validate(p+".whenUsed", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "bodySiteCodeableConcept", x.BodySiteCodeableConcept)
+	validatePtr(v, "bodySiteReference", x.BodySiteReference)
+	validatePtr(v, "whenUsed", x.WhenUsed)
 	if !(x.Device != nil) {
-		errs.Missing(p + ".device")
+		v.Missing("device")
 	}
-	if x.Device != nil {
-		x.Device.validate(p+".device", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Indication {
-		x.Indication[i].validate(fhirjson.Index(p+".indication", i), errs)
-	}
-	for i, v := range x.NotesExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".notes", i), errs)
-		}
-	}
-	if x.RecordedOnExt != nil {
-		x.RecordedOnExt.validate(p+".recordedOn", errs)
+	validatePtr(v, "device", x.Device)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "indication", x.Indication)
+	validatePtrs(v, "notes", x.NotesExt)
+	validatePtr(v, "recordedOn", x.RecordedOnExt)
+	if x.RecordedOn != "" && !fhirjson.CheckDateTime(x.RecordedOn) {
+		v.BadFormat("recordedOn", -1, "dateTime")
 	}
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.TimingTiming != nil {
-		x.TimingTiming.validate(p+".timingTiming", errs)
-	}
-	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
-	}
-	if x.TimingDateTimeExt != nil {
-		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "timingTiming", x.TimingTiming)
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "timingDateTime", x.TimingDateTimeExt)
+	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
+		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
 }
 

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DiagnosticOrder struct {
 	// ID is DiagnosticOrder.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DiagnosticOrder.id; JSON "_id".
 	IDExt *Element
 	// Meta is DiagnosticOrder.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DiagnosticOrder.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DiagnosticOrder.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DiagnosticOrder.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DiagnosticOrder.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DiagnosticOrder.text (0..1, Narrative).
@@ -158,8 +158,9 @@ func (x *DiagnosticOrder) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DiagnosticOrder) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DiagnosticOrder) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DiagnosticOrder) UnmarshalJSON(data []byte) error {
@@ -172,83 +173,44 @@ func (x *DiagnosticOrder) fhirName() string { return "DiagnosticOrder" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DiagnosticOrder) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DiagnosticOrder", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DiagnosticOrder")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DiagnosticOrder) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *DiagnosticOrder) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Orderer != nil {
-		x.Orderer.validate(p+".orderer", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
-	}
-	for i := range x.Specimen {
-		x.Specimen[i].validate(fhirjson.Index(p+".specimen", i), errs)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "orderer", x.Orderer)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "encounter", x.Encounter)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
+	validateSlice(v, "specimen", x.Specimen)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/diagnostic-order-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/diagnostic-order-priority")
 	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
-	}
-	for i := range x.Event {
-		x.Event[i].validate(fhirjson.Index(p+".event", i), errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
+	validateSlice(v, "event", x.Event)
+	validateSlice(v, "item", x.Item)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "DiagnosticOrder".
@@ -266,7 +228,7 @@ func (x *DiagnosticOrder) GetMeta() *Meta { return x.Meta }
 // DiagnosticOrderEvent is the backbone element DiagnosticOrder.event of FHIR DSTU2 (1.0.2).
 type DiagnosticOrderEvent struct {
 	// ID is DiagnosticOrder.event.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DiagnosticOrder.event.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DiagnosticOrder.event.modifierExtension (0..*, Extension).
@@ -278,7 +240,7 @@ type DiagnosticOrderEvent struct {
 	// Description is DiagnosticOrder.event.description (0..1, CodeableConcept).
 	Description *CodeableConcept
 	// DateTime is DiagnosticOrder.event.dateTime (1..1, dateTime).
-	DateTime string
+	DateTime DateTime
 	// DateTimeExt holds the id and extensions of DiagnosticOrder.event.dateTime; JSON "_dateTime".
 	DateTimeExt *Element
 	// Actor is DiagnosticOrder.event.actor (0..1, Reference).
@@ -330,8 +292,9 @@ func (x *DiagnosticOrderEvent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DiagnosticOrderEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DiagnosticOrderEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DiagnosticOrderEvent) UnmarshalJSON(data []byte) error {
@@ -344,45 +307,39 @@ func (x *DiagnosticOrderEvent) fhirName() string { return "DiagnosticOrder.event
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DiagnosticOrderEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DiagnosticOrder.event", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DiagnosticOrder.event")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DiagnosticOrderEvent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *DiagnosticOrderEvent) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Description != nil {
-		x.Description.validate(p+".description", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "description", x.Description)
 	if !(x.DateTime != "" || x.DateTimeExt != nil) {
-		errs.Missing(p + ".dateTime")
+		v.Missing("dateTime")
 	}
-	if x.DateTimeExt != nil {
-		x.DateTimeExt.validate(p+".dateTime", errs)
+	validatePtr(v, "dateTime", x.DateTimeExt)
+	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
+		v.BadFormat("dateTime", -1, "dateTime")
 	}
-	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
-	}
+	validatePtr(v, "actor", x.Actor)
 }
 
 // DiagnosticOrderItem is the backbone element DiagnosticOrder.item of FHIR DSTU2 (1.0.2).
 type DiagnosticOrderItem struct {
 	// ID is DiagnosticOrder.item.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DiagnosticOrder.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DiagnosticOrder.item.modifierExtension (0..*, Extension).
@@ -446,8 +403,9 @@ func (x *DiagnosticOrderItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DiagnosticOrderItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DiagnosticOrderItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DiagnosticOrderItem) UnmarshalJSON(data []byte) error {
@@ -460,37 +418,26 @@ func (x *DiagnosticOrderItem) fhirName() string { return "DiagnosticOrder.item" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DiagnosticOrderItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DiagnosticOrder.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DiagnosticOrder.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DiagnosticOrderItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *DiagnosticOrderItem) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	for i := range x.Specimen {
-		x.Specimen[i].validate(fhirjson.Index(p+".specimen", i), errs)
-	}
-	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "specimen", x.Specimen)
+	validatePtr(v, "bodySite", x.BodySite)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/diagnostic-order-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.Event {
-		x.Event[i].validate(fhirjson.Index(p+".event", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "event", x.Event)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DocumentReference struct {
 	// ID is DocumentReference.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DocumentReference.id; JSON "_id".
 	IDExt *Element
 	// Meta is DocumentReference.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DocumentReference.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DocumentReference.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DocumentReference.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DocumentReference.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DocumentReference.text (0..1, Narrative).
@@ -48,11 +48,11 @@ type DocumentReference struct {
 	// Authenticator is DocumentReference.authenticator (0..1, Reference).
 	Authenticator *Reference
 	// Created is DocumentReference.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of DocumentReference.created; JSON "_created".
 	CreatedExt *Element
 	// Indexed is DocumentReference.indexed (1..1, instant).
-	Indexed string
+	Indexed Instant
 	// IndexedExt holds the id and extensions of DocumentReference.indexed; JSON "_indexed".
 	IndexedExt *Element
 	// Status is DocumentReference.status (1..1, code).
@@ -64,7 +64,7 @@ type DocumentReference struct {
 	// RelatesTo is DocumentReference.relatesTo (0..*, BackboneElement).
 	RelatesTo []DocumentReferenceRelatesTo
 	// Description is DocumentReference.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of DocumentReference.description; JSON "_description".
 	DescriptionExt *Element
 	// SecurityLabel is DocumentReference.securityLabel (0..*, CodeableConcept).
@@ -193,8 +193,9 @@ func (x *DocumentReference) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DocumentReference) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DocumentReference) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DocumentReference) UnmarshalJSON(data []byte) error {
@@ -207,104 +208,61 @@ func (x *DocumentReference) fhirName() string { return "DocumentReference" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentReference) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentReference", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentReference")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentReference) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *DocumentReference) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.MasterIdentifier != nil {
-		x.MasterIdentifier.validate(p+".masterIdentifier", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "masterIdentifier", x.MasterIdentifier)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "subject", x.Subject)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Class != nil {
-		x.Class.validate(p+".class", errs)
-	}
-	for i := range x.Author {
-		x.Author[i].validate(fhirjson.Index(p+".author", i), errs)
-	}
-	if x.Custodian != nil {
-		x.Custodian.validate(p+".custodian", errs)
-	}
-	if x.Authenticator != nil {
-		x.Authenticator.validate(p+".authenticator", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "class", x.Class)
+	validateSlice(v, "author", x.Author)
+	validatePtr(v, "custodian", x.Custodian)
+	validatePtr(v, "authenticator", x.Authenticator)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
 	if !(x.Indexed != "" || x.IndexedExt != nil) {
-		errs.Missing(p + ".indexed")
+		v.Missing("indexed")
 	}
-	if x.IndexedExt != nil {
-		x.IndexedExt.validate(p+".indexed", errs)
+	validatePtr(v, "indexed", x.IndexedExt)
+	if x.Indexed != "" && !fhirjson.CheckInstant(x.Indexed) {
+		v.BadFormat("indexed", -1, "instant")
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/document-reference-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/document-reference-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.DocStatus != nil {
-		x.DocStatus.validate(p+".docStatus", errs)
-	}
-	for i := range x.RelatesTo {
-		x.RelatesTo[i].validate(fhirjson.Index(p+".relatesTo", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.SecurityLabel {
-		x.SecurityLabel[i].validate(fhirjson.Index(p+".securityLabel", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "docStatus", x.DocStatus)
+	validateSlice(v, "relatesTo", x.RelatesTo)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "securityLabel", x.SecurityLabel)
 	if !(len(x.Content) > 0) {
-		errs.Missing(p + ".content")
+		v.Missing("content")
 	}
-	for i := range x.Content {
-		x.Content[i].validate(fhirjson.Index(p+".content", i), errs)
-	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
+	validateSlice(v, "content", x.Content)
+	validatePtr(v, "context", x.Context)
 }
 
 // ResourceType returns "DocumentReference".
@@ -322,7 +280,7 @@ func (x *DocumentReference) GetMeta() *Meta { return x.Meta }
 // DocumentReferenceRelatesTo is the backbone element DocumentReference.relatesTo of FHIR DSTU2 (1.0.2).
 type DocumentReferenceRelatesTo struct {
 	// ID is DocumentReference.relatesTo.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DocumentReference.relatesTo.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentReference.relatesTo.modifierExtension (0..*, Extension).
@@ -373,8 +331,9 @@ func (x *DocumentReferenceRelatesTo) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DocumentReferenceRelatesTo) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DocumentReferenceRelatesTo) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DocumentReferenceRelatesTo) UnmarshalJSON(data []byte) error {
@@ -387,39 +346,34 @@ func (x *DocumentReferenceRelatesTo) fhirName() string { return "DocumentReferen
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentReferenceRelatesTo) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentReference.relatesTo", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentReference.relatesTo")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentReferenceRelatesTo) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *DocumentReferenceRelatesTo) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/document-relationship-type")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/document-relationship-type")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
 	if !(x.Target != nil) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
-	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
-	}
+	validatePtr(v, "target", x.Target)
 }
 
 // DocumentReferenceContent is the backbone element DocumentReference.content of FHIR DSTU2 (1.0.2).
 type DocumentReferenceContent struct {
 	// ID is DocumentReference.content.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DocumentReference.content.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentReference.content.modifierExtension (0..*, Extension).
@@ -465,8 +419,9 @@ func (x *DocumentReferenceContent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DocumentReferenceContent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DocumentReferenceContent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DocumentReferenceContent) UnmarshalJSON(data []byte) error {
@@ -479,33 +434,28 @@ func (x *DocumentReferenceContent) fhirName() string { return "DocumentReference
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentReferenceContent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentReference.content", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentReference.content")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentReferenceContent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *DocumentReferenceContent) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Attachment != nil) {
-		errs.Missing(p + ".attachment")
+		v.Missing("attachment")
 	}
-	if x.Attachment != nil {
-		x.Attachment.validate(p+".attachment", errs)
-	}
-	for i := range x.Format {
-		x.Format[i].validate(fhirjson.Index(p+".format", i), errs)
-	}
+	validatePtr(v, "attachment", x.Attachment)
+	validateSlice(v, "format", x.Format)
 }
 
 // DocumentReferenceContext is the backbone element DocumentReference.context of FHIR DSTU2 (1.0.2).
 type DocumentReferenceContext struct {
 	// ID is DocumentReference.context.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DocumentReference.context.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentReference.context.modifierExtension (0..*, Extension).
@@ -576,8 +526,9 @@ func (x *DocumentReferenceContext) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DocumentReferenceContext) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DocumentReferenceContext) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DocumentReferenceContext) UnmarshalJSON(data []byte) error {
@@ -590,45 +541,30 @@ func (x *DocumentReferenceContext) fhirName() string { return "DocumentReference
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentReferenceContext) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentReference.context", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentReference.context")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentReferenceContext) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *DocumentReferenceContext) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	for i := range x.Event {
-		x.Event[i].validate(fhirjson.Index(p+".event", i), errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.FacilityType != nil {
-		x.FacilityType.validate(p+".facilityType", errs)
-	}
-	if x.PracticeSetting != nil {
-		x.PracticeSetting.validate(p+".practiceSetting", errs)
-	}
-	if x.SourcePatientInfo != nil {
-		x.SourcePatientInfo.validate(p+".sourcePatientInfo", errs)
-	}
-	for i := range x.Related {
-		x.Related[i].validate(fhirjson.Index(p+".related", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "encounter", x.Encounter)
+	validateSlice(v, "event", x.Event)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "facilityType", x.FacilityType)
+	validatePtr(v, "practiceSetting", x.PracticeSetting)
+	validatePtr(v, "sourcePatientInfo", x.SourcePatientInfo)
+	validateSlice(v, "related", x.Related)
 }
 
 // DocumentReferenceContextRelated is the backbone element DocumentReference.context.related of FHIR DSTU2 (1.0.2).
 type DocumentReferenceContextRelated struct {
 	// ID is DocumentReference.context.related.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is DocumentReference.context.related.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentReference.context.related.modifierExtension (0..*, Extension).
@@ -674,9 +610,10 @@ func (x *DocumentReferenceContextRelated) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DocumentReferenceContextRelated) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DocumentReferenceContextRelated) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -692,22 +629,17 @@ func (x *DocumentReferenceContextRelated) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentReferenceContextRelated) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentReference.context.related", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentReference.context.related")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentReferenceContextRelated) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *DocumentReferenceContextRelated) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.Ref != nil {
-		x.Ref.validate(p+".ref", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "ref", x.Ref)
 }

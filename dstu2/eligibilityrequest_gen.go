@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EligibilityRequest struct {
 	// ID is EligibilityRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EligibilityRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is EligibilityRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EligibilityRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EligibilityRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EligibilityRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EligibilityRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EligibilityRequest.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type EligibilityRequest struct {
 	// OriginalRuleset is EligibilityRequest.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is EligibilityRequest.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of EligibilityRequest.created; JSON "_created".
 	CreatedExt *Element
 	// Target is EligibilityRequest.target (0..1, Reference).
@@ -128,8 +128,9 @@ func (x *EligibilityRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EligibilityRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EligibilityRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EligibilityRequest) UnmarshalJSON(data []byte) error {
@@ -142,59 +143,33 @@ func (x *EligibilityRequest) fhirName() string { return "EligibilityRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EligibilityRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EligibilityRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EligibilityRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EligibilityRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *EligibilityRequest) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "ruleset", x.Ruleset)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.Ruleset != nil {
-		x.Ruleset.validate(p+".ruleset", errs)
-	}
-	if x.OriginalRuleset != nil {
-		x.OriginalRuleset.validate(p+".originalRuleset", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
-	}
-	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
+	validatePtr(v, "target", x.Target)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
 }
 
 // ResourceType returns "EligibilityRequest".

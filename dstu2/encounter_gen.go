@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Encounter struct {
 	// ID is Encounter.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Encounter.id; JSON "_id".
 	IDExt *Element
 	// Meta is Encounter.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Encounter.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Encounter.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Encounter.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Encounter.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Encounter.text (0..1, Narrative).
@@ -193,8 +193,9 @@ func (x *Encounter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Encounter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Encounter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Encounter) UnmarshalJSON(data []byte) error {
@@ -207,104 +208,51 @@ func (x *Encounter) fhirName() string { return "Encounter" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Encounter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Encounter) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Encounter) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/encounter-state")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-state")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.StatusHistory {
-		x.StatusHistory[i].validate(fhirjson.Index(p+".statusHistory", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "statusHistory", x.StatusHistory)
 	if x.Class != "" && !x.Class.IsValid() {
-		errs.BadCode(p+".class", "http://hl7.org/fhir/ValueSet/encounter-class")
+		v.BadCode("class", -1, "http://hl7.org/fhir/ValueSet/encounter-class")
 	}
-	if x.ClassExt != nil {
-		x.ClassExt.validate(p+".class", errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
-	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	for i := range x.EpisodeOfCare {
-		x.EpisodeOfCare[i].validate(fhirjson.Index(p+".episodeOfCare", i), errs)
-	}
-	for i := range x.IncomingReferral {
-		x.IncomingReferral[i].validate(fhirjson.Index(p+".incomingReferral", i), errs)
-	}
-	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
-	}
-	if x.Appointment != nil {
-		x.Appointment.validate(p+".appointment", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Length != nil {
-		x.Length.validate(p+".length", errs)
-	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	for i := range x.Indication {
-		x.Indication[i].validate(fhirjson.Index(p+".indication", i), errs)
-	}
-	if x.Hospitalization != nil {
-		x.Hospitalization.validate(p+".hospitalization", errs)
-	}
-	for i := range x.Location {
-		x.Location[i].validate(fhirjson.Index(p+".location", i), errs)
-	}
-	if x.ServiceProvider != nil {
-		x.ServiceProvider.validate(p+".serviceProvider", errs)
-	}
-	if x.PartOf != nil {
-		x.PartOf.validate(p+".partOf", errs)
-	}
+	validatePtr(v, "class", x.ClassExt)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "priority", x.Priority)
+	validatePtr(v, "patient", x.Patient)
+	validateSlice(v, "episodeOfCare", x.EpisodeOfCare)
+	validateSlice(v, "incomingReferral", x.IncomingReferral)
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "appointment", x.Appointment)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "length", x.Length)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "indication", x.Indication)
+	validatePtr(v, "hospitalization", x.Hospitalization)
+	validateSlice(v, "location", x.Location)
+	validatePtr(v, "serviceProvider", x.ServiceProvider)
+	validatePtr(v, "partOf", x.PartOf)
 }
 
 // ResourceType returns "Encounter".
@@ -322,7 +270,7 @@ func (x *Encounter) GetMeta() *Meta { return x.Meta }
 // EncounterStatusHistory is the backbone element Encounter.statusHistory of FHIR DSTU2 (1.0.2).
 type EncounterStatusHistory struct {
 	// ID is Encounter.statusHistory.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Encounter.statusHistory.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.statusHistory.modifierExtension (0..*, Extension).
@@ -373,8 +321,9 @@ func (x *EncounterStatusHistory) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EncounterStatusHistory) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EncounterStatusHistory) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EncounterStatusHistory) UnmarshalJSON(data []byte) error {
@@ -387,39 +336,34 @@ func (x *EncounterStatusHistory) fhirName() string { return "Encounter.statusHis
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterStatusHistory) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.statusHistory", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.statusHistory")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterStatusHistory) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *EncounterStatusHistory) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/encounter-state")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-state")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Period != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "period", x.Period)
 }
 
 // EncounterParticipant is the backbone element Encounter.participant of FHIR DSTU2 (1.0.2).
 type EncounterParticipant struct {
 	// ID is Encounter.participant.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Encounter.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.participant.modifierExtension (0..*, Extension).
@@ -468,8 +412,9 @@ func (x *EncounterParticipant) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EncounterParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EncounterParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EncounterParticipant) UnmarshalJSON(data []byte) error {
@@ -482,33 +427,26 @@ func (x *EncounterParticipant) fhirName() string { return "Encounter.participant
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *EncounterParticipant) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Individual != nil {
-		x.Individual.validate(p+".individual", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "individual", x.Individual)
 }
 
 // EncounterHospitalization is the backbone element Encounter.hospitalization of FHIR DSTU2 (1.0.2).
 type EncounterHospitalization struct {
 	// ID is Encounter.hospitalization.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Encounter.hospitalization.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.hospitalization.modifierExtension (0..*, Extension).
@@ -599,8 +537,9 @@ func (x *EncounterHospitalization) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EncounterHospitalization) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EncounterHospitalization) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EncounterHospitalization) UnmarshalJSON(data []byte) error {
@@ -613,57 +552,34 @@ func (x *EncounterHospitalization) fhirName() string { return "Encounter.hospita
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterHospitalization) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.hospitalization", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.hospitalization")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterHospitalization) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *EncounterHospitalization) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.PreAdmissionIdentifier != nil {
-		x.PreAdmissionIdentifier.validate(p+".preAdmissionIdentifier", errs)
-	}
-	if x.Origin != nil {
-		x.Origin.validate(p+".origin", errs)
-	}
-	if x.AdmitSource != nil {
-		x.AdmitSource.validate(p+".admitSource", errs)
-	}
-	for i := range x.AdmittingDiagnosis {
-		x.AdmittingDiagnosis[i].validate(fhirjson.Index(p+".admittingDiagnosis", i), errs)
-	}
-	if x.ReAdmission != nil {
-		x.ReAdmission.validate(p+".reAdmission", errs)
-	}
-	for i := range x.DietPreference {
-		x.DietPreference[i].validate(fhirjson.Index(p+".dietPreference", i), errs)
-	}
-	for i := range x.SpecialCourtesy {
-		x.SpecialCourtesy[i].validate(fhirjson.Index(p+".specialCourtesy", i), errs)
-	}
-	for i := range x.SpecialArrangement {
-		x.SpecialArrangement[i].validate(fhirjson.Index(p+".specialArrangement", i), errs)
-	}
-	if x.Destination != nil {
-		x.Destination.validate(p+".destination", errs)
-	}
-	if x.DischargeDisposition != nil {
-		x.DischargeDisposition.validate(p+".dischargeDisposition", errs)
-	}
-	for i := range x.DischargeDiagnosis {
-		x.DischargeDiagnosis[i].validate(fhirjson.Index(p+".dischargeDiagnosis", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "preAdmissionIdentifier", x.PreAdmissionIdentifier)
+	validatePtr(v, "origin", x.Origin)
+	validatePtr(v, "admitSource", x.AdmitSource)
+	validateSlice(v, "admittingDiagnosis", x.AdmittingDiagnosis)
+	validatePtr(v, "reAdmission", x.ReAdmission)
+	validateSlice(v, "dietPreference", x.DietPreference)
+	validateSlice(v, "specialCourtesy", x.SpecialCourtesy)
+	validateSlice(v, "specialArrangement", x.SpecialArrangement)
+	validatePtr(v, "destination", x.Destination)
+	validatePtr(v, "dischargeDisposition", x.DischargeDisposition)
+	validateSlice(v, "dischargeDiagnosis", x.DischargeDiagnosis)
 }
 
 // EncounterLocation is the backbone element Encounter.location of FHIR DSTU2 (1.0.2).
 type EncounterLocation struct {
 	// ID is Encounter.location.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Encounter.location.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.location.modifierExtension (0..*, Extension).
@@ -717,8 +633,9 @@ func (x *EncounterLocation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EncounterLocation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EncounterLocation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EncounterLocation) UnmarshalJSON(data []byte) error {
@@ -731,31 +648,24 @@ func (x *EncounterLocation) fhirName() string { return "Encounter.location" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterLocation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.location", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.location")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterLocation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *EncounterLocation) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Location != nil) {
-		errs.Missing(p + ".location")
+		v.Missing("location")
 	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
+	validatePtr(v, "location", x.Location)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/encounter-location-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-location-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "period", x.Period)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EnrollmentResponse struct {
 	// ID is EnrollmentResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EnrollmentResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is EnrollmentResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EnrollmentResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EnrollmentResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EnrollmentResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EnrollmentResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EnrollmentResponse.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type EnrollmentResponse struct {
 	// OutcomeExt holds the id and extensions of EnrollmentResponse.outcome; JSON "_outcome".
 	OutcomeExt *Element
 	// Disposition is EnrollmentResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of EnrollmentResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Ruleset is EnrollmentResponse.ruleset (0..1, Coding).
@@ -48,7 +48,7 @@ type EnrollmentResponse struct {
 	// OriginalRuleset is EnrollmentResponse.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is EnrollmentResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of EnrollmentResponse.created; JSON "_created".
 	CreatedExt *Element
 	// Organization is EnrollmentResponse.organization (0..1, Reference).
@@ -153,8 +153,9 @@ func (x *EnrollmentResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EnrollmentResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EnrollmentResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EnrollmentResponse) UnmarshalJSON(data []byte) error {
@@ -167,71 +168,39 @@ func (x *EnrollmentResponse) fhirName() string { return "EnrollmentResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EnrollmentResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EnrollmentResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EnrollmentResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EnrollmentResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *EnrollmentResponse) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "request", x.Request)
 	if x.Outcome != "" && !x.Outcome.IsValid() {
-		errs.BadCode(p+".outcome", "http://hl7.org/fhir/ValueSet/remittance-outcome")
+		v.BadCode("outcome", -1, "http://hl7.org/fhir/ValueSet/remittance-outcome")
 	}
-	if x.OutcomeExt != nil {
-		x.OutcomeExt.validate(p+".outcome", errs)
+	validatePtr(v, "outcome", x.OutcomeExt)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validatePtr(v, "ruleset", x.Ruleset)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
-	}
-	if x.Ruleset != nil {
-		x.Ruleset.validate(p+".ruleset", errs)
-	}
-	if x.OriginalRuleset != nil {
-		x.OriginalRuleset.validate(p+".originalRuleset", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.RequestProvider != nil {
-		x.RequestProvider.validate(p+".requestProvider", errs)
-	}
-	if x.RequestOrganization != nil {
-		x.RequestOrganization.validate(p+".requestOrganization", errs)
-	}
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "requestProvider", x.RequestProvider)
+	validatePtr(v, "requestOrganization", x.RequestOrganization)
 }
 
 // ResourceType returns "EnrollmentResponse".

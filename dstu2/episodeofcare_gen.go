@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EpisodeOfCare struct {
 	// ID is EpisodeOfCare.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EpisodeOfCare.id; JSON "_id".
 	IDExt *Element
 	// Meta is EpisodeOfCare.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EpisodeOfCare.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EpisodeOfCare.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EpisodeOfCare.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EpisodeOfCare.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EpisodeOfCare.text (0..1, Narrative).
@@ -148,8 +148,9 @@ func (x *EpisodeOfCare) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EpisodeOfCare) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EpisodeOfCare) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EpisodeOfCare) UnmarshalJSON(data []byte) error {
@@ -162,80 +163,43 @@ func (x *EpisodeOfCare) fhirName() string { return "EpisodeOfCare" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EpisodeOfCare) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EpisodeOfCare", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EpisodeOfCare")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EpisodeOfCare) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *EpisodeOfCare) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/episode-of-care-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/episode-of-care-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.StatusHistory {
-		x.StatusHistory[i].validate(fhirjson.Index(p+".statusHistory", i), errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	for i := range x.Condition {
-		x.Condition[i].validate(fhirjson.Index(p+".condition", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "statusHistory", x.StatusHistory)
+	validateSlice(v, "type", x.Type)
+	validateSlice(v, "condition", x.Condition)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.ManagingOrganization != nil {
-		x.ManagingOrganization.validate(p+".managingOrganization", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	for i := range x.ReferralRequest {
-		x.ReferralRequest[i].validate(fhirjson.Index(p+".referralRequest", i), errs)
-	}
-	if x.CareManager != nil {
-		x.CareManager.validate(p+".careManager", errs)
-	}
-	for i := range x.CareTeam {
-		x.CareTeam[i].validate(fhirjson.Index(p+".careTeam", i), errs)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "managingOrganization", x.ManagingOrganization)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "referralRequest", x.ReferralRequest)
+	validatePtr(v, "careManager", x.CareManager)
+	validateSlice(v, "careTeam", x.CareTeam)
 }
 
 // ResourceType returns "EpisodeOfCare".
@@ -253,7 +217,7 @@ func (x *EpisodeOfCare) GetMeta() *Meta { return x.Meta }
 // EpisodeOfCareStatusHistory is the backbone element EpisodeOfCare.statusHistory of FHIR DSTU2 (1.0.2).
 type EpisodeOfCareStatusHistory struct {
 	// ID is EpisodeOfCare.statusHistory.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is EpisodeOfCare.statusHistory.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EpisodeOfCare.statusHistory.modifierExtension (0..*, Extension).
@@ -304,8 +268,9 @@ func (x *EpisodeOfCareStatusHistory) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EpisodeOfCareStatusHistory) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EpisodeOfCareStatusHistory) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EpisodeOfCareStatusHistory) UnmarshalJSON(data []byte) error {
@@ -318,39 +283,34 @@ func (x *EpisodeOfCareStatusHistory) fhirName() string { return "EpisodeOfCare.s
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EpisodeOfCareStatusHistory) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EpisodeOfCare.statusHistory", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EpisodeOfCare.statusHistory")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EpisodeOfCareStatusHistory) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *EpisodeOfCareStatusHistory) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/episode-of-care-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/episode-of-care-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Period != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "period", x.Period)
 }
 
 // EpisodeOfCareCareTeam is the backbone element EpisodeOfCare.careTeam of FHIR DSTU2 (1.0.2).
 type EpisodeOfCareCareTeam struct {
 	// ID is EpisodeOfCare.careTeam.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is EpisodeOfCare.careTeam.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EpisodeOfCare.careTeam.modifierExtension (0..*, Extension).
@@ -399,8 +359,9 @@ func (x *EpisodeOfCareCareTeam) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EpisodeOfCareCareTeam) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EpisodeOfCareCareTeam) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EpisodeOfCareCareTeam) UnmarshalJSON(data []byte) error {
@@ -413,25 +374,18 @@ func (x *EpisodeOfCareCareTeam) fhirName() string { return "EpisodeOfCare.careTe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EpisodeOfCareCareTeam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EpisodeOfCare.careTeam", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EpisodeOfCare.careTeam")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EpisodeOfCareCareTeam) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *EpisodeOfCareCareTeam) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Role {
-		x.Role[i].validate(fhirjson.Index(p+".role", i), errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Member != nil {
-		x.Member.validate(p+".member", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "role", x.Role)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "member", x.Member)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Goal struct {
 	// ID is Goal.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Goal.id; JSON "_id".
 	IDExt *Element
 	// Meta is Goal.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Goal.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Goal.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Goal.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Goal.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Goal.text (0..1, Narrative).
@@ -36,13 +36,13 @@ type Goal struct {
 	// Subject is Goal.subject (0..1, Reference).
 	Subject *Reference
 	// StartDate is Goal.start[x] (0..1) holding a date; JSON "startDate".
-	StartDate string
+	StartDate Date
 	// StartDateExt holds the id and extensions of Goal.start[x]; JSON "_startDate".
 	StartDateExt *Element
 	// StartCodeableConcept is Goal.start[x] (0..1) holding a CodeableConcept; JSON "startCodeableConcept".
 	StartCodeableConcept *CodeableConcept
 	// TargetDate is Goal.target[x] (0..1) holding a date; JSON "targetDate".
-	TargetDate string
+	TargetDate Date
 	// TargetDateExt holds the id and extensions of Goal.target[x]; JSON "_targetDate".
 	TargetDateExt *Element
 	// TargetQuantity is Goal.target[x] (0..1) holding a Quantity; JSON "targetQuantity".
@@ -50,7 +50,7 @@ type Goal struct {
 	// Category is Goal.category (0..*, CodeableConcept).
 	Category []CodeableConcept
 	// Description is Goal.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Goal.description; JSON "_description".
 	DescriptionExt *Element
 	// Status is Goal.status (1..1, code).
@@ -58,7 +58,7 @@ type Goal struct {
 	// StatusExt holds the id and extensions of Goal.status; JSON "_status".
 	StatusExt *Element
 	// StatusDate is Goal.statusDate (0..1, date).
-	StatusDate string
+	StatusDate Date
 	// StatusDateExt holds the id and extensions of Goal.statusDate; JSON "_statusDate".
 	StatusDateExt *Element
 	// StatusReason is Goal.statusReason (0..1, CodeableConcept).
@@ -193,8 +193,9 @@ func (x *Goal) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Goal) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Goal) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Goal) UnmarshalJSON(data []byte) error {
@@ -207,95 +208,63 @@ func (x *Goal) fhirName() string { return "Goal" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Goal) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Goal", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Goal")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Goal) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Goal) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.StartDate != "" || x.StartDateExt != nil, x.StartCodeableConcept != nil) > 1 {
+		v.OneOf("start[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.TargetDate != "" || x.TargetDateExt != nil, x.TargetQuantity != nil) > 1 {
+		v.OneOf("target[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "startDate", x.StartDateExt)
+	if x.StartDate != "" && !fhirjson.CheckDate(x.StartDate) {
+		v.BadFormat("startDate", -1, "date")
 	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
+	validatePtr(v, "startCodeableConcept", x.StartCodeableConcept)
+	validatePtr(v, "targetDate", x.TargetDateExt)
+	if x.TargetDate != "" && !fhirjson.CheckDate(x.TargetDate) {
+		v.BadFormat("targetDate", -1, "date")
 	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.StartDateExt != nil {
-		x.StartDateExt.validate(p+".startDate", errs)
-	}
-	if x.StartCodeableConcept != nil {
-		x.StartCodeableConcept.validate(p+".startCodeableConcept", errs)
-	}
-	if x.TargetDateExt != nil {
-		x.TargetDateExt.validate(p+".targetDate", errs)
-	}
-	if x.TargetQuantity != nil {
-		x.TargetQuantity.validate(p+".targetQuantity", errs)
-	}
-	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
-	}
+	validatePtr(v, "targetQuantity", x.TargetQuantity)
+	validateSlice(v, "category", x.Category)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/goal-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/goal-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "statusDate", x.StatusDateExt)
+	if x.StatusDate != "" && !fhirjson.CheckDate(x.StatusDate) {
+		v.BadFormat("statusDate", -1, "date")
 	}
-	if x.StatusDateExt != nil {
-		x.StatusDateExt.validate(p+".statusDate", errs)
-	}
-	if x.StatusReason != nil {
-		x.StatusReason.validate(p+".statusReason", errs)
-	}
-	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
-	}
-	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
-	}
-	for i := range x.Addresses {
-		x.Addresses[i].validate(fhirjson.Index(p+".addresses", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.Outcome {
-		x.Outcome[i].validate(fhirjson.Index(p+".outcome", i), errs)
-	}
+	validatePtr(v, "statusReason", x.StatusReason)
+	validatePtr(v, "author", x.Author)
+	validatePtr(v, "priority", x.Priority)
+	validateSlice(v, "addresses", x.Addresses)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "outcome", x.Outcome)
 }
 
 // ResourceType returns "Goal".
@@ -361,7 +330,7 @@ func (x *Goal) TargetType() string {
 // GoalOutcome is the backbone element Goal.outcome of FHIR DSTU2 (1.0.2).
 type GoalOutcome struct {
 	// ID is Goal.outcome.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Goal.outcome.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Goal.outcome.modifierExtension (0..*, Extension).
@@ -405,8 +374,9 @@ func (x *GoalOutcome) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *GoalOutcome) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x GoalOutcome) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *GoalOutcome) UnmarshalJSON(data []byte) error {
@@ -419,24 +389,22 @@ func (x *GoalOutcome) fhirName() string { return "Goal.outcome" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GoalOutcome) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Goal.outcome", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Goal.outcome")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GoalOutcome) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *GoalOutcome) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ResultCodeableConcept != nil, x.ResultReference != nil) > 1 {
+		v.OneOf("result[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ResultCodeableConcept != nil {
-		x.ResultCodeableConcept.validate(p+".resultCodeableConcept", errs)
-	}
-	if x.ResultReference != nil {
-		x.ResultReference.validate(p+".resultReference", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "resultCodeableConcept", x.ResultCodeableConcept)
+	validatePtr(v, "resultReference", x.ResultReference)
 }
 
 // Result returns the value of Goal.outcome.result[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type HealthcareService struct {
 	// ID is HealthcareService.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of HealthcareService.id; JSON "_id".
 	IDExt *Element
 	// Meta is HealthcareService.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is HealthcareService.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of HealthcareService.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is HealthcareService.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of HealthcareService.language; JSON "_language".
 	LanguageExt *Element
 	// Text is HealthcareService.text (0..1, Narrative).
@@ -42,15 +42,15 @@ type HealthcareService struct {
 	// Location is HealthcareService.location (1..1, Reference).
 	Location *Reference
 	// ServiceName is HealthcareService.serviceName (0..1, string).
-	ServiceName string
+	ServiceName String
 	// ServiceNameExt holds the id and extensions of HealthcareService.serviceName; JSON "_serviceName".
 	ServiceNameExt *Element
 	// Comment is HealthcareService.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of HealthcareService.comment; JSON "_comment".
 	CommentExt *Element
 	// ExtraDetails is HealthcareService.extraDetails (0..1, string).
-	ExtraDetails string
+	ExtraDetails String
 	// ExtraDetailsExt holds the id and extensions of HealthcareService.extraDetails; JSON "_extraDetails".
 	ExtraDetailsExt *Element
 	// Photo is HealthcareService.photo (0..1, Attachment).
@@ -64,11 +64,11 @@ type HealthcareService struct {
 	// Eligibility is HealthcareService.eligibility (0..1, CodeableConcept).
 	Eligibility *CodeableConcept
 	// EligibilityNote is HealthcareService.eligibilityNote (0..1, string).
-	EligibilityNote string
+	EligibilityNote String
 	// EligibilityNoteExt holds the id and extensions of HealthcareService.eligibilityNote; JSON "_eligibilityNote".
 	EligibilityNoteExt *Element
 	// ProgramName is HealthcareService.programName (0..*, string).
-	ProgramName []string
+	ProgramName []String
 	// ProgramNameExt holds the id and extensions of HealthcareService.programName; JSON "_programName".
 	ProgramNameExt []*Element
 	// Characteristic is HealthcareService.characteristic (0..*, CodeableConcept).
@@ -76,11 +76,11 @@ type HealthcareService struct {
 	// ReferralMethod is HealthcareService.referralMethod (0..*, CodeableConcept).
 	ReferralMethod []CodeableConcept
 	// PublicKey is HealthcareService.publicKey (0..1, string).
-	PublicKey string
+	PublicKey String
 	// PublicKeyExt holds the id and extensions of HealthcareService.publicKey; JSON "_publicKey".
 	PublicKeyExt *Element
 	// AppointmentRequired is HealthcareService.appointmentRequired (0..1, boolean).
-	AppointmentRequired *bool
+	AppointmentRequired *Boolean
 	// AppointmentRequiredExt holds the id and extensions of HealthcareService.appointmentRequired; JSON "_appointmentRequired".
 	AppointmentRequiredExt *Element
 	// AvailableTime is HealthcareService.availableTime (0..*, BackboneElement).
@@ -88,7 +88,7 @@ type HealthcareService struct {
 	// NotAvailable is HealthcareService.notAvailable (0..*, BackboneElement).
 	NotAvailable []HealthcareServiceNotAvailable
 	// AvailabilityExceptions is HealthcareService.availabilityExceptions (0..1, string).
-	AvailabilityExceptions string
+	AvailabilityExceptions String
 	// AvailabilityExceptionsExt holds the id and extensions of HealthcareService.availabilityExceptions; JSON "_availabilityExceptions".
 	AvailabilityExceptionsExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -238,8 +238,9 @@ func (x *HealthcareService) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *HealthcareService) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x HealthcareService) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *HealthcareService) UnmarshalJSON(data []byte) error {
@@ -252,109 +253,48 @@ func (x *HealthcareService) fhirName() string { return "HealthcareService" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HealthcareService) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HealthcareService", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HealthcareService")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HealthcareService) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *HealthcareService) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.ProvidedBy != nil {
-		x.ProvidedBy.validate(p+".providedBy", errs)
-	}
-	if x.ServiceCategory != nil {
-		x.ServiceCategory.validate(p+".serviceCategory", errs)
-	}
-	for i := range x.ServiceType {
-		x.ServiceType[i].validate(fhirjson.Index(p+".serviceType", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "providedBy", x.ProvidedBy)
+	validatePtr(v, "serviceCategory", x.ServiceCategory)
+	validateSlice(v, "serviceType", x.ServiceType)
 	if !(x.Location != nil) {
-		errs.Missing(p + ".location")
+		v.Missing("location")
 	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	if x.ServiceNameExt != nil {
-		x.ServiceNameExt.validate(p+".serviceName", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
-	if x.ExtraDetailsExt != nil {
-		x.ExtraDetailsExt.validate(p+".extraDetails", errs)
-	}
-	if x.Photo != nil {
-		x.Photo.validate(p+".photo", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
-	for i := range x.CoverageArea {
-		x.CoverageArea[i].validate(fhirjson.Index(p+".coverageArea", i), errs)
-	}
-	for i := range x.ServiceProvisionCode {
-		x.ServiceProvisionCode[i].validate(fhirjson.Index(p+".serviceProvisionCode", i), errs)
-	}
-	if x.Eligibility != nil {
-		x.Eligibility.validate(p+".eligibility", errs)
-	}
-	if x.EligibilityNoteExt != nil {
-		x.EligibilityNoteExt.validate(p+".eligibilityNote", errs)
-	}
-	for i, v := range x.ProgramNameExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".programName", i), errs)
-		}
-	}
-	for i := range x.Characteristic {
-		x.Characteristic[i].validate(fhirjson.Index(p+".characteristic", i), errs)
-	}
-	for i := range x.ReferralMethod {
-		x.ReferralMethod[i].validate(fhirjson.Index(p+".referralMethod", i), errs)
-	}
-	if x.PublicKeyExt != nil {
-		x.PublicKeyExt.validate(p+".publicKey", errs)
-	}
-	if x.AppointmentRequiredExt != nil {
-		x.AppointmentRequiredExt.validate(p+".appointmentRequired", errs)
-	}
-	for i := range x.AvailableTime {
-		x.AvailableTime[i].validate(fhirjson.Index(p+".availableTime", i), errs)
-	}
-	for i := range x.NotAvailable {
-		x.NotAvailable[i].validate(fhirjson.Index(p+".notAvailable", i), errs)
-	}
-	if x.AvailabilityExceptionsExt != nil {
-		x.AvailabilityExceptionsExt.validate(p+".availabilityExceptions", errs)
-	}
+	validatePtr(v, "location", x.Location)
+	validatePtr(v, "serviceName", x.ServiceNameExt)
+	validatePtr(v, "comment", x.CommentExt)
+	validatePtr(v, "extraDetails", x.ExtraDetailsExt)
+	validatePtr(v, "photo", x.Photo)
+	validateSlice(v, "telecom", x.Telecom)
+	validateSlice(v, "coverageArea", x.CoverageArea)
+	validateSlice(v, "serviceProvisionCode", x.ServiceProvisionCode)
+	validatePtr(v, "eligibility", x.Eligibility)
+	validatePtr(v, "eligibilityNote", x.EligibilityNoteExt)
+	validatePtrs(v, "programName", x.ProgramNameExt)
+	validateSlice(v, "characteristic", x.Characteristic)
+	validateSlice(v, "referralMethod", x.ReferralMethod)
+	validatePtr(v, "publicKey", x.PublicKeyExt)
+	validatePtr(v, "appointmentRequired", x.AppointmentRequiredExt)
+	validateSlice(v, "availableTime", x.AvailableTime)
+	validateSlice(v, "notAvailable", x.NotAvailable)
+	validatePtr(v, "availabilityExceptions", x.AvailabilityExceptionsExt)
 }
 
 // ResourceType returns "HealthcareService".
@@ -372,7 +312,7 @@ func (x *HealthcareService) GetMeta() *Meta { return x.Meta }
 // HealthcareServiceServiceType is the backbone element HealthcareService.serviceType of FHIR DSTU2 (1.0.2).
 type HealthcareServiceServiceType struct {
 	// ID is HealthcareService.serviceType.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is HealthcareService.serviceType.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is HealthcareService.serviceType.modifierExtension (0..*, Extension).
@@ -418,8 +358,9 @@ func (x *HealthcareServiceServiceType) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *HealthcareServiceServiceType) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x HealthcareServiceServiceType) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *HealthcareServiceServiceType) UnmarshalJSON(data []byte) error {
@@ -432,33 +373,28 @@ func (x *HealthcareServiceServiceType) fhirName() string { return "HealthcareSer
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HealthcareServiceServiceType) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HealthcareService.serviceType", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HealthcareService.serviceType")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HealthcareServiceServiceType) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *HealthcareServiceServiceType) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	for i := range x.Specialty {
-		x.Specialty[i].validate(fhirjson.Index(p+".specialty", i), errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "specialty", x.Specialty)
 }
 
 // HealthcareServiceAvailableTime is the backbone element HealthcareService.availableTime of FHIR DSTU2 (1.0.2).
 type HealthcareServiceAvailableTime struct {
 	// ID is HealthcareService.availableTime.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is HealthcareService.availableTime.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is HealthcareService.availableTime.modifierExtension (0..*, Extension).
@@ -468,15 +404,15 @@ type HealthcareServiceAvailableTime struct {
 	// DaysOfWeekExt holds the id and extensions of HealthcareService.availableTime.daysOfWeek; JSON "_daysOfWeek".
 	DaysOfWeekExt []*Element
 	// AllDay is HealthcareService.availableTime.allDay (0..1, boolean).
-	AllDay *bool
+	AllDay *Boolean
 	// AllDayExt holds the id and extensions of HealthcareService.availableTime.allDay; JSON "_allDay".
 	AllDayExt *Element
 	// AvailableStartTime is HealthcareService.availableTime.availableStartTime (0..1, time).
-	AvailableStartTime string
+	AvailableStartTime Time
 	// AvailableStartTimeExt holds the id and extensions of HealthcareService.availableTime.availableStartTime; JSON "_availableStartTime".
 	AvailableStartTimeExt *Element
 	// AvailableEndTime is HealthcareService.availableTime.availableEndTime (0..1, time).
-	AvailableEndTime string
+	AvailableEndTime Time
 	// AvailableEndTimeExt holds the id and extensions of HealthcareService.availableTime.availableEndTime; JSON "_availableEndTime".
 	AvailableEndTimeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -534,9 +470,10 @@ func (x *HealthcareServiceAvailableTime) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *HealthcareServiceAvailableTime) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x HealthcareServiceAvailableTime) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -550,49 +487,44 @@ func (x *HealthcareServiceAvailableTime) fhirName() string { return "HealthcareS
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HealthcareServiceAvailableTime) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HealthcareService.availableTime", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HealthcareService.availableTime")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HealthcareServiceAvailableTime) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *HealthcareServiceAvailableTime) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	for i, c := range x.DaysOfWeek {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".daysOfWeek", i), "http://hl7.org/fhir/ValueSet/days-of-week")
+			v.BadCode("daysOfWeek", i, "http://hl7.org/fhir/ValueSet/days-of-week")
 		}
 	}
-	for i, v := range x.DaysOfWeekExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".daysOfWeek", i), errs)
-		}
+	validatePtrs(v, "daysOfWeek", x.DaysOfWeekExt)
+	validatePtr(v, "allDay", x.AllDayExt)
+	validatePtr(v, "availableStartTime", x.AvailableStartTimeExt)
+	if x.AvailableStartTime != "" && !fhirjson.CheckTime(x.AvailableStartTime) {
+		v.BadFormat("availableStartTime", -1, "time")
 	}
-	if x.AllDayExt != nil {
-		x.AllDayExt.validate(p+".allDay", errs)
-	}
-	if x.AvailableStartTimeExt != nil {
-		x.AvailableStartTimeExt.validate(p+".availableStartTime", errs)
-	}
-	if x.AvailableEndTimeExt != nil {
-		x.AvailableEndTimeExt.validate(p+".availableEndTime", errs)
+	validatePtr(v, "availableEndTime", x.AvailableEndTimeExt)
+	if x.AvailableEndTime != "" && !fhirjson.CheckTime(x.AvailableEndTime) {
+		v.BadFormat("availableEndTime", -1, "time")
 	}
 }
 
 // HealthcareServiceNotAvailable is the backbone element HealthcareService.notAvailable of FHIR DSTU2 (1.0.2).
 type HealthcareServiceNotAvailable struct {
 	// ID is HealthcareService.notAvailable.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is HealthcareService.notAvailable.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is HealthcareService.notAvailable.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is HealthcareService.notAvailable.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of HealthcareService.notAvailable.description; JSON "_description".
 	DescriptionExt *Element
 	// During is HealthcareService.notAvailable.during (0..1, Period).
@@ -637,9 +569,10 @@ func (x *HealthcareServiceNotAvailable) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *HealthcareServiceNotAvailable) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x HealthcareServiceNotAvailable) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -653,25 +586,20 @@ func (x *HealthcareServiceNotAvailable) fhirName() string { return "HealthcareSe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HealthcareServiceNotAvailable) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HealthcareService.notAvailable", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HealthcareService.notAvailable")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HealthcareServiceNotAvailable) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *HealthcareServiceNotAvailable) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.During != nil {
-		x.During.validate(p+".during", errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "during", x.During)
 }

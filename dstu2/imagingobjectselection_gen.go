@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ImagingObjectSelection struct {
 	// ID is ImagingObjectSelection.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ImagingObjectSelection.id; JSON "_id".
 	IDExt *Element
 	// Meta is ImagingObjectSelection.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ImagingObjectSelection.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ImagingObjectSelection.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ImagingObjectSelection.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ImagingObjectSelection.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ImagingObjectSelection.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type ImagingObjectSelection struct {
 	// ModifierExtension is ImagingObjectSelection.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingObjectSelection.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingObjectSelection.uid; JSON "_uid".
 	UidExt *Element
 	// Patient is ImagingObjectSelection.patient (1..1, Reference).
@@ -40,13 +40,13 @@ type ImagingObjectSelection struct {
 	// Title is ImagingObjectSelection.title (1..1, CodeableConcept).
 	Title *CodeableConcept
 	// Description is ImagingObjectSelection.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImagingObjectSelection.description; JSON "_description".
 	DescriptionExt *Element
 	// Author is ImagingObjectSelection.author (0..1, Reference).
 	Author *Reference
 	// AuthoringTime is ImagingObjectSelection.authoringTime (0..1, dateTime).
-	AuthoringTime string
+	AuthoringTime DateTime
 	// AuthoringTimeExt holds the id and extensions of ImagingObjectSelection.authoringTime; JSON "_authoringTime".
 	AuthoringTimeExt *Element
 	// Study is ImagingObjectSelection.study (1..*, BackboneElement).
@@ -140,8 +140,9 @@ func (x *ImagingObjectSelection) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingObjectSelection) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingObjectSelection) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImagingObjectSelection) UnmarshalJSON(data []byte) error {
@@ -154,71 +155,45 @@ func (x *ImagingObjectSelection) fhirName() string { return "ImagingObjectSelect
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingObjectSelection) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingObjectSelection", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingObjectSelection")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingObjectSelection) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ImagingObjectSelection) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
+	validatePtr(v, "uid", x.UidExt)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
+	validatePtr(v, "patient", x.Patient)
 	if !(x.Title != nil) {
-		errs.Missing(p + ".title")
+		v.Missing("title")
 	}
-	if x.Title != nil {
-		x.Title.validate(p+".title", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
-	}
-	if x.AuthoringTimeExt != nil {
-		x.AuthoringTimeExt.validate(p+".authoringTime", errs)
+	validatePtr(v, "title", x.Title)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "author", x.Author)
+	validatePtr(v, "authoringTime", x.AuthoringTimeExt)
+	if x.AuthoringTime != "" && !fhirjson.CheckDateTime(x.AuthoringTime) {
+		v.BadFormat("authoringTime", -1, "dateTime")
 	}
 	if !(len(x.Study) > 0) {
-		errs.Missing(p + ".study")
+		v.Missing("study")
 	}
-	for i := range x.Study {
-		x.Study[i].validate(fhirjson.Index(p+".study", i), errs)
-	}
+	validateSlice(v, "study", x.Study)
 }
 
 // ResourceType returns "ImagingObjectSelection".
@@ -236,17 +211,17 @@ func (x *ImagingObjectSelection) GetMeta() *Meta { return x.Meta }
 // ImagingObjectSelectionStudy is the backbone element ImagingObjectSelection.study of FHIR DSTU2 (1.0.2).
 type ImagingObjectSelectionStudy struct {
 	// ID is ImagingObjectSelection.study.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImagingObjectSelection.study.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingObjectSelection.study.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingObjectSelection.study.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingObjectSelection.study.uid; JSON "_uid".
 	UidExt *Element
 	// URL is ImagingObjectSelection.study.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImagingObjectSelection.study.url; JSON "_url".
 	URLExt *Element
 	// ImagingStudy is ImagingObjectSelection.study.imagingStudy (0..1, Reference).
@@ -302,8 +277,9 @@ func (x *ImagingObjectSelectionStudy) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingObjectSelectionStudy) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingObjectSelectionStudy) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImagingObjectSelectionStudy) UnmarshalJSON(data []byte) error {
@@ -316,52 +292,43 @@ func (x *ImagingObjectSelectionStudy) fhirName() string { return "ImagingObjectS
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingObjectSelectionStudy) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingObjectSelection.study", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingObjectSelection.study")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingObjectSelectionStudy) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImagingObjectSelectionStudy) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.ImagingStudy != nil {
-		x.ImagingStudy.validate(p+".imagingStudy", errs)
-	}
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "imagingStudy", x.ImagingStudy)
 	if !(len(x.Series) > 0) {
-		errs.Missing(p + ".series")
+		v.Missing("series")
 	}
-	for i := range x.Series {
-		x.Series[i].validate(fhirjson.Index(p+".series", i), errs)
-	}
+	validateSlice(v, "series", x.Series)
 }
 
 // ImagingObjectSelectionStudySeries is the backbone element ImagingObjectSelection.study.series of FHIR DSTU2 (1.0.2).
 type ImagingObjectSelectionStudySeries struct {
 	// ID is ImagingObjectSelection.study.series.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImagingObjectSelection.study.series.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingObjectSelection.study.series.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingObjectSelection.study.series.uid (0..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingObjectSelection.study.series.uid; JSON "_uid".
 	UidExt *Element
 	// URL is ImagingObjectSelection.study.series.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImagingObjectSelection.study.series.url; JSON "_url".
 	URLExt *Element
 	// Instance is ImagingObjectSelection.study.series.instance (1..*, BackboneElement).
@@ -412,9 +379,10 @@ func (x *ImagingObjectSelectionStudySeries) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingObjectSelectionStudySeries) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingObjectSelectionStudySeries) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -430,50 +398,43 @@ func (x *ImagingObjectSelectionStudySeries) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingObjectSelectionStudySeries) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingObjectSelection.study.series", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingObjectSelection.study.series")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingObjectSelectionStudySeries) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImagingObjectSelectionStudySeries) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "url", x.URLExt)
 	if !(len(x.Instance) > 0) {
-		errs.Missing(p + ".instance")
+		v.Missing("instance")
 	}
-	for i := range x.Instance {
-		x.Instance[i].validate(fhirjson.Index(p+".instance", i), errs)
-	}
+	validateSlice(v, "instance", x.Instance)
 }
 
 // ImagingObjectSelectionStudySeriesInstance is the backbone element ImagingObjectSelection.study.series.instance of FHIR DSTU2 (1.0.2).
 type ImagingObjectSelectionStudySeriesInstance struct {
 	// ID is ImagingObjectSelection.study.series.instance.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImagingObjectSelection.study.series.instance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingObjectSelection.study.series.instance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SopClass is ImagingObjectSelection.study.series.instance.sopClass (1..1, oid).
-	SopClass string
+	SopClass OID
 	// SopClassExt holds the id and extensions of ImagingObjectSelection.study.series.instance.sopClass; JSON "_sopClass".
 	SopClassExt *Element
 	// Uid is ImagingObjectSelection.study.series.instance.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingObjectSelection.study.series.instance.uid; JSON "_uid".
 	UidExt *Element
 	// URL is ImagingObjectSelection.study.series.instance.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImagingObjectSelection.study.series.instance.url; JSON "_url".
 	URLExt *Element
 	// Frames is ImagingObjectSelection.study.series.instance.frames (0..*, BackboneElement).
@@ -530,9 +491,10 @@ func (x *ImagingObjectSelectionStudySeriesInstance) EncodeJSON(e *fhirjson.Encod
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingObjectSelectionStudySeriesInstance) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingObjectSelectionStudySeriesInstance) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -548,55 +510,46 @@ func (x *ImagingObjectSelectionStudySeriesInstance) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingObjectSelectionStudySeriesInstance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingObjectSelection.study.series.instance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingObjectSelection.study.series.instance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingObjectSelectionStudySeriesInstance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImagingObjectSelectionStudySeriesInstance) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SopClass != "" || x.SopClassExt != nil) {
-		errs.Missing(p + ".sopClass")
+		v.Missing("sopClass")
 	}
-	if x.SopClassExt != nil {
-		x.SopClassExt.validate(p+".sopClass", errs)
-	}
+	validatePtr(v, "sopClass", x.SopClassExt)
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
+	validatePtr(v, "uid", x.UidExt)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	for i := range x.Frames {
-		x.Frames[i].validate(fhirjson.Index(p+".frames", i), errs)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "frames", x.Frames)
 }
 
 // ImagingObjectSelectionStudySeriesInstanceFrames is the backbone element ImagingObjectSelection.study.series.instance.frames of FHIR DSTU2 (1.0.2).
 type ImagingObjectSelectionStudySeriesInstanceFrames struct {
 	// ID is ImagingObjectSelection.study.series.instance.frames.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImagingObjectSelection.study.series.instance.frames.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingObjectSelection.study.series.instance.frames.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// FrameNumbers is ImagingObjectSelection.study.series.instance.frames.frameNumbers (1..*, unsignedInt).
-	FrameNumbers []int
+	FrameNumbers []UnsignedInt
 	// FrameNumbersExt holds the id and extensions of ImagingObjectSelection.study.series.instance.frames.frameNumbers; JSON "_frameNumbers".
 	FrameNumbersExt []*Element
 	// URL is ImagingObjectSelection.study.series.instance.frames.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImagingObjectSelection.study.series.instance.frames.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -642,9 +595,10 @@ func (x *ImagingObjectSelectionStudySeriesInstanceFrames) EncodeJSON(e *fhirjson
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingObjectSelectionStudySeriesInstanceFrames) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingObjectSelectionStudySeriesInstanceFrames) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -660,30 +614,28 @@ func (x *ImagingObjectSelectionStudySeriesInstanceFrames) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingObjectSelectionStudySeriesInstanceFrames) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingObjectSelection.study.series.instance.frames", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingObjectSelection.study.series.instance.frames")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingObjectSelectionStudySeriesInstanceFrames) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImagingObjectSelectionStudySeriesInstanceFrames) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.FrameNumbers) > 0 || len(x.FrameNumbersExt) > 0) {
-		errs.Missing(p + ".frameNumbers")
+		v.Missing("frameNumbers")
 	}
-	for i, v := range x.FrameNumbersExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".frameNumbers", i), errs)
+	validatePtrs(v, "frameNumbers", x.FrameNumbersExt)
+	for i, n := range x.FrameNumbers {
+		if n < 0 {
+			v.BadFormat("frameNumbers", i, "unsignedInt")
 		}
 	}
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
 }

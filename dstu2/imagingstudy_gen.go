@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ImagingStudy struct {
 	// ID is ImagingStudy.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ImagingStudy.id; JSON "_id".
 	IDExt *Element
 	// Meta is ImagingStudy.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ImagingStudy.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ImagingStudy.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ImagingStudy.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ImagingStudy.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ImagingStudy.text (0..1, Narrative).
@@ -32,13 +32,13 @@ type ImagingStudy struct {
 	// ModifierExtension is ImagingStudy.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Started is ImagingStudy.started (0..1, dateTime).
-	Started string
+	Started DateTime
 	// StartedExt holds the id and extensions of ImagingStudy.started; JSON "_started".
 	StartedExt *Element
 	// Patient is ImagingStudy.patient (1..1, Reference).
 	Patient *Reference
 	// Uid is ImagingStudy.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingStudy.uid; JSON "_uid".
 	UidExt *Element
 	// Accession is ImagingStudy.accession (0..1, Identifier).
@@ -56,15 +56,15 @@ type ImagingStudy struct {
 	// AvailabilityExt holds the id and extensions of ImagingStudy.availability; JSON "_availability".
 	AvailabilityExt *Element
 	// URL is ImagingStudy.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImagingStudy.url; JSON "_url".
 	URLExt *Element
 	// NumberOfSeries is ImagingStudy.numberOfSeries (1..1, unsignedInt).
-	NumberOfSeries *int
+	NumberOfSeries *UnsignedInt
 	// NumberOfSeriesExt holds the id and extensions of ImagingStudy.numberOfSeries; JSON "_numberOfSeries".
 	NumberOfSeriesExt *Element
 	// NumberOfInstances is ImagingStudy.numberOfInstances (1..1, unsignedInt).
-	NumberOfInstances *int
+	NumberOfInstances *UnsignedInt
 	// NumberOfInstancesExt holds the id and extensions of ImagingStudy.numberOfInstances; JSON "_numberOfInstances".
 	NumberOfInstancesExt *Element
 	// Procedure is ImagingStudy.procedure (0..*, Reference).
@@ -72,7 +72,7 @@ type ImagingStudy struct {
 	// Interpreter is ImagingStudy.interpreter (0..1, Reference).
 	Interpreter *Reference
 	// Description is ImagingStudy.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImagingStudy.description; JSON "_description".
 	DescriptionExt *Element
 	// Series is ImagingStudy.series (0..*, BackboneElement).
@@ -203,8 +203,9 @@ func (x *ImagingStudy) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingStudy) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingStudy) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImagingStudy) UnmarshalJSON(data []byte) error {
@@ -217,101 +218,63 @@ func (x *ImagingStudy) fhirName() string { return "ImagingStudy" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingStudy) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingStudy", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingStudy")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingStudy) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ImagingStudy) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.StartedExt != nil {
-		x.StartedExt.validate(p+".started", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "started", x.StartedExt)
+	if x.Started != "" && !fhirjson.CheckDateTime(x.Started) {
+		v.BadFormat("started", -1, "dateTime")
 	}
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
+	validatePtr(v, "patient", x.Patient)
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
-	if x.Accession != nil {
-		x.Accession.validate(p+".accession", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Order {
-		x.Order[i].validate(fhirjson.Index(p+".order", i), errs)
-	}
-	for i := range x.ModalityList {
-		x.ModalityList[i].validate(fhirjson.Index(p+".modalityList", i), errs)
-	}
-	if x.Referrer != nil {
-		x.Referrer.validate(p+".referrer", errs)
-	}
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "accession", x.Accession)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "order", x.Order)
+	validateSlice(v, "modalityList", x.ModalityList)
+	validatePtr(v, "referrer", x.Referrer)
 	if x.Availability != "" && !x.Availability.IsValid() {
-		errs.BadCode(p+".availability", "http://hl7.org/fhir/ValueSet/instance-availability")
+		v.BadCode("availability", -1, "http://hl7.org/fhir/ValueSet/instance-availability")
 	}
-	if x.AvailabilityExt != nil {
-		x.AvailabilityExt.validate(p+".availability", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validatePtr(v, "availability", x.AvailabilityExt)
+	validatePtr(v, "url", x.URLExt)
 	if !(x.NumberOfSeries != nil || x.NumberOfSeriesExt != nil) {
-		errs.Missing(p + ".numberOfSeries")
+		v.Missing("numberOfSeries")
 	}
-	if x.NumberOfSeriesExt != nil {
-		x.NumberOfSeriesExt.validate(p+".numberOfSeries", errs)
+	validatePtr(v, "numberOfSeries", x.NumberOfSeriesExt)
+	if x.NumberOfSeries != nil && *x.NumberOfSeries < 0 {
+		v.BadFormat("numberOfSeries", -1, "unsignedInt")
 	}
 	if !(x.NumberOfInstances != nil || x.NumberOfInstancesExt != nil) {
-		errs.Missing(p + ".numberOfInstances")
+		v.Missing("numberOfInstances")
 	}
-	if x.NumberOfInstancesExt != nil {
-		x.NumberOfInstancesExt.validate(p+".numberOfInstances", errs)
+	validatePtr(v, "numberOfInstances", x.NumberOfInstancesExt)
+	if x.NumberOfInstances != nil && *x.NumberOfInstances < 0 {
+		v.BadFormat("numberOfInstances", -1, "unsignedInt")
 	}
-	for i := range x.Procedure {
-		x.Procedure[i].validate(fhirjson.Index(p+".procedure", i), errs)
-	}
-	if x.Interpreter != nil {
-		x.Interpreter.validate(p+".interpreter", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.Series {
-		x.Series[i].validate(fhirjson.Index(p+".series", i), errs)
-	}
+	validateSlice(v, "procedure", x.Procedure)
+	validatePtr(v, "interpreter", x.Interpreter)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "series", x.Series)
 }
 
 // ResourceType returns "ImagingStudy".
@@ -329,27 +292,27 @@ func (x *ImagingStudy) GetMeta() *Meta { return x.Meta }
 // ImagingStudySeries is the backbone element ImagingStudy.series of FHIR DSTU2 (1.0.2).
 type ImagingStudySeries struct {
 	// ID is ImagingStudy.series.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImagingStudy.series.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingStudy.series.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Number is ImagingStudy.series.number (0..1, unsignedInt).
-	Number *int
+	Number *UnsignedInt
 	// NumberExt holds the id and extensions of ImagingStudy.series.number; JSON "_number".
 	NumberExt *Element
 	// Modality is ImagingStudy.series.modality (1..1, Coding).
 	Modality *Coding
 	// Uid is ImagingStudy.series.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingStudy.series.uid; JSON "_uid".
 	UidExt *Element
 	// Description is ImagingStudy.series.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImagingStudy.series.description; JSON "_description".
 	DescriptionExt *Element
 	// NumberOfInstances is ImagingStudy.series.numberOfInstances (1..1, unsignedInt).
-	NumberOfInstances *int
+	NumberOfInstances *UnsignedInt
 	// NumberOfInstancesExt holds the id and extensions of ImagingStudy.series.numberOfInstances; JSON "_numberOfInstances".
 	NumberOfInstancesExt *Element
 	// Availability is ImagingStudy.series.availability (0..1, code).
@@ -357,7 +320,7 @@ type ImagingStudySeries struct {
 	// AvailabilityExt holds the id and extensions of ImagingStudy.series.availability; JSON "_availability".
 	AvailabilityExt *Element
 	// URL is ImagingStudy.series.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImagingStudy.series.url; JSON "_url".
 	URLExt *Element
 	// BodySite is ImagingStudy.series.bodySite (0..1, Coding).
@@ -365,7 +328,7 @@ type ImagingStudySeries struct {
 	// Laterality is ImagingStudy.series.laterality (0..1, Coding).
 	Laterality *Coding
 	// Started is ImagingStudy.series.started (0..1, dateTime).
-	Started string
+	Started DateTime
 	// StartedExt holds the id and extensions of ImagingStudy.series.started; JSON "_started".
 	StartedExt *Element
 	// Instance is ImagingStudy.series.instance (0..*, BackboneElement).
@@ -453,8 +416,9 @@ func (x *ImagingStudySeries) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingStudySeries) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingStudySeries) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImagingStudySeries) UnmarshalJSON(data []byte) error {
@@ -467,91 +431,77 @@ func (x *ImagingStudySeries) fhirName() string { return "ImagingStudy.series" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingStudySeries) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingStudy.series", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingStudy.series")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingStudySeries) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImagingStudySeries) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NumberExt != nil {
-		x.NumberExt.validate(p+".number", errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "number", x.NumberExt)
+	if x.Number != nil && *x.Number < 0 {
+		v.BadFormat("number", -1, "unsignedInt")
 	}
 	if !(x.Modality != nil) {
-		errs.Missing(p + ".modality")
+		v.Missing("modality")
 	}
-	if x.Modality != nil {
-		x.Modality.validate(p+".modality", errs)
-	}
+	validatePtr(v, "modality", x.Modality)
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(x.NumberOfInstances != nil || x.NumberOfInstancesExt != nil) {
-		errs.Missing(p + ".numberOfInstances")
+		v.Missing("numberOfInstances")
 	}
-	if x.NumberOfInstancesExt != nil {
-		x.NumberOfInstancesExt.validate(p+".numberOfInstances", errs)
+	validatePtr(v, "numberOfInstances", x.NumberOfInstancesExt)
+	if x.NumberOfInstances != nil && *x.NumberOfInstances < 0 {
+		v.BadFormat("numberOfInstances", -1, "unsignedInt")
 	}
 	if x.Availability != "" && !x.Availability.IsValid() {
-		errs.BadCode(p+".availability", "http://hl7.org/fhir/ValueSet/instance-availability")
+		v.BadCode("availability", -1, "http://hl7.org/fhir/ValueSet/instance-availability")
 	}
-	if x.AvailabilityExt != nil {
-		x.AvailabilityExt.validate(p+".availability", errs)
+	validatePtr(v, "availability", x.AvailabilityExt)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "bodySite", x.BodySite)
+	validatePtr(v, "laterality", x.Laterality)
+	validatePtr(v, "started", x.StartedExt)
+	if x.Started != "" && !fhirjson.CheckDateTime(x.Started) {
+		v.BadFormat("started", -1, "dateTime")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
-	}
-	if x.Laterality != nil {
-		x.Laterality.validate(p+".laterality", errs)
-	}
-	if x.StartedExt != nil {
-		x.StartedExt.validate(p+".started", errs)
-	}
-	for i := range x.Instance {
-		x.Instance[i].validate(fhirjson.Index(p+".instance", i), errs)
-	}
+	validateSlice(v, "instance", x.Instance)
 }
 
 // ImagingStudySeriesInstance is the backbone element ImagingStudy.series.instance of FHIR DSTU2 (1.0.2).
 type ImagingStudySeriesInstance struct {
 	// ID is ImagingStudy.series.instance.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImagingStudy.series.instance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingStudy.series.instance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Number is ImagingStudy.series.instance.number (0..1, unsignedInt).
-	Number *int
+	Number *UnsignedInt
 	// NumberExt holds the id and extensions of ImagingStudy.series.instance.number; JSON "_number".
 	NumberExt *Element
 	// Uid is ImagingStudy.series.instance.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingStudy.series.instance.uid; JSON "_uid".
 	UidExt *Element
 	// SopClass is ImagingStudy.series.instance.sopClass (1..1, oid).
-	SopClass string
+	SopClass OID
 	// SopClassExt holds the id and extensions of ImagingStudy.series.instance.sopClass; JSON "_sopClass".
 	SopClassExt *Element
 	// Type is ImagingStudy.series.instance.type (0..1, string).
-	Type string
+	Type String
 	// TypeExt holds the id and extensions of ImagingStudy.series.instance.type; JSON "_type".
 	TypeExt *Element
 	// Title is ImagingStudy.series.instance.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of ImagingStudy.series.instance.title; JSON "_title".
 	TitleExt *Element
 	// Content is ImagingStudy.series.instance.content (0..*, Attachment).
@@ -620,8 +570,9 @@ func (x *ImagingStudySeriesInstance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingStudySeriesInstance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingStudySeriesInstance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImagingStudySeriesInstance) UnmarshalJSON(data []byte) error {
@@ -634,40 +585,30 @@ func (x *ImagingStudySeriesInstance) fhirName() string { return "ImagingStudy.se
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingStudySeriesInstance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingStudy.series.instance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingStudy.series.instance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingStudySeriesInstance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImagingStudySeriesInstance) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NumberExt != nil {
-		x.NumberExt.validate(p+".number", errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "number", x.NumberExt)
+	if x.Number != nil && *x.Number < 0 {
+		v.BadFormat("number", -1, "unsignedInt")
 	}
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
+	validatePtr(v, "uid", x.UidExt)
 	if !(x.SopClass != "" || x.SopClassExt != nil) {
-		errs.Missing(p + ".sopClass")
+		v.Missing("sopClass")
 	}
-	if x.SopClassExt != nil {
-		x.SopClassExt.validate(p+".sopClass", errs)
-	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
-	for i := range x.Content {
-		x.Content[i].validate(fhirjson.Index(p+".content", i), errs)
-	}
+	validatePtr(v, "sopClass", x.SopClassExt)
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "title", x.TitleExt)
+	validateSlice(v, "content", x.Content)
 }

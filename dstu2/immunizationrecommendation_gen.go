@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ImmunizationRecommendation struct {
 	// ID is ImmunizationRecommendation.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ImmunizationRecommendation.id; JSON "_id".
 	IDExt *Element
 	// Meta is ImmunizationRecommendation.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ImmunizationRecommendation.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ImmunizationRecommendation.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ImmunizationRecommendation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ImmunizationRecommendation.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ImmunizationRecommendation.text (0..1, Narrative).
@@ -105,8 +105,9 @@ func (x *ImmunizationRecommendation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImmunizationRecommendation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImmunizationRecommendation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImmunizationRecommendation) UnmarshalJSON(data []byte) error {
@@ -119,53 +120,32 @@ func (x *ImmunizationRecommendation) fhirName() string { return "ImmunizationRec
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationRecommendation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImmunizationRecommendation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImmunizationRecommendation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationRecommendation) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ImmunizationRecommendation) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
+	validatePtr(v, "patient", x.Patient)
 	if !(len(x.Recommendation) > 0) {
-		errs.Missing(p + ".recommendation")
+		v.Missing("recommendation")
 	}
-	for i := range x.Recommendation {
-		x.Recommendation[i].validate(fhirjson.Index(p+".recommendation", i), errs)
-	}
+	validateSlice(v, "recommendation", x.Recommendation)
 }
 
 // ResourceType returns "ImmunizationRecommendation".
@@ -183,19 +163,19 @@ func (x *ImmunizationRecommendation) GetMeta() *Meta { return x.Meta }
 // ImmunizationRecommendationRecommendation is the backbone element ImmunizationRecommendation.recommendation of FHIR DSTU2 (1.0.2).
 type ImmunizationRecommendationRecommendation struct {
 	// ID is ImmunizationRecommendation.recommendation.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImmunizationRecommendation.recommendation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImmunizationRecommendation.recommendation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Date is ImmunizationRecommendation.recommendation.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ImmunizationRecommendation.recommendation.date; JSON "_date".
 	DateExt *Element
 	// VaccineCode is ImmunizationRecommendation.recommendation.vaccineCode (1..1, CodeableConcept).
 	VaccineCode *CodeableConcept
 	// DoseNumber is ImmunizationRecommendation.recommendation.doseNumber (0..1, positiveInt).
-	DoseNumber *int
+	DoseNumber *PositiveInt
 	// DoseNumberExt holds the id and extensions of ImmunizationRecommendation.recommendation.doseNumber; JSON "_doseNumber".
 	DoseNumberExt *Element
 	// ForecastStatus is ImmunizationRecommendation.recommendation.forecastStatus (1..1, CodeableConcept).
@@ -269,9 +249,10 @@ func (x *ImmunizationRecommendationRecommendation) EncodeJSON(e *fhirjson.Encode
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImmunizationRecommendationRecommendation) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImmunizationRecommendationRecommendation) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -287,57 +268,46 @@ func (x *ImmunizationRecommendationRecommendation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationRecommendationRecommendation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImmunizationRecommendation.recommendation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImmunizationRecommendation.recommendation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationRecommendationRecommendation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImmunizationRecommendationRecommendation) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if !(x.VaccineCode != nil) {
-		errs.Missing(p + ".vaccineCode")
+		v.Missing("vaccineCode")
 	}
-	if x.VaccineCode != nil {
-		x.VaccineCode.validate(p+".vaccineCode", errs)
-	}
-	if x.DoseNumberExt != nil {
-		x.DoseNumberExt.validate(p+".doseNumber", errs)
+	validatePtr(v, "vaccineCode", x.VaccineCode)
+	validatePtr(v, "doseNumber", x.DoseNumberExt)
+	if x.DoseNumber != nil && *x.DoseNumber < 1 {
+		v.BadFormat("doseNumber", -1, "positiveInt")
 	}
 	if !(x.ForecastStatus != nil) {
-		errs.Missing(p + ".forecastStatus")
+		v.Missing("forecastStatus")
 	}
-	if x.ForecastStatus != nil {
-		x.ForecastStatus.validate(p+".forecastStatus", errs)
-	}
-	for i := range x.DateCriterion {
-		x.DateCriterion[i].validate(fhirjson.Index(p+".dateCriterion", i), errs)
-	}
-	if x.Protocol != nil {
-		x.Protocol.validate(p+".protocol", errs)
-	}
-	for i := range x.SupportingImmunization {
-		x.SupportingImmunization[i].validate(fhirjson.Index(p+".supportingImmunization", i), errs)
-	}
-	for i := range x.SupportingPatientInformation {
-		x.SupportingPatientInformation[i].validate(fhirjson.Index(p+".supportingPatientInformation", i), errs)
-	}
+	validatePtr(v, "forecastStatus", x.ForecastStatus)
+	validateSlice(v, "dateCriterion", x.DateCriterion)
+	validatePtr(v, "protocol", x.Protocol)
+	validateSlice(v, "supportingImmunization", x.SupportingImmunization)
+	validateSlice(v, "supportingPatientInformation", x.SupportingPatientInformation)
 }
 
 // ImmunizationRecommendationRecommendationDateCriterion is the backbone element ImmunizationRecommendation.recommendation.dateCriterion of FHIR DSTU2 (1.0.2).
 type ImmunizationRecommendationRecommendationDateCriterion struct {
 	// ID is ImmunizationRecommendation.recommendation.dateCriterion.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImmunizationRecommendation.recommendation.dateCriterion.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImmunizationRecommendation.recommendation.dateCriterion.modifierExtension (0..*, Extension).
@@ -345,7 +315,7 @@ type ImmunizationRecommendationRecommendationDateCriterion struct {
 	// Code is ImmunizationRecommendation.recommendation.dateCriterion.code (1..1, CodeableConcept).
 	Code *CodeableConcept
 	// Value is ImmunizationRecommendation.recommendation.dateCriterion.value (1..1, dateTime).
-	Value string
+	Value DateTime
 	// ValueExt holds the id and extensions of ImmunizationRecommendation.recommendation.dateCriterion.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -388,9 +358,10 @@ func (x *ImmunizationRecommendationRecommendationDateCriterion) EncodeJSON(e *fh
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImmunizationRecommendationRecommendationDateCriterion) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImmunizationRecommendationRecommendationDateCriterion) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -406,52 +377,50 @@ func (x *ImmunizationRecommendationRecommendationDateCriterion) fhirName() strin
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationRecommendationRecommendationDateCriterion) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImmunizationRecommendation.recommendation.dateCriterion", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImmunizationRecommendation.recommendation.dateCriterion")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationRecommendationRecommendationDateCriterion) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImmunizationRecommendationRecommendationDateCriterion) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.Code)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
+	validatePtr(v, "value", x.ValueExt)
+	if x.Value != "" && !fhirjson.CheckDateTime(x.Value) {
+		v.BadFormat("value", -1, "dateTime")
 	}
 }
 
 // ImmunizationRecommendationRecommendationProtocol is the backbone element ImmunizationRecommendation.recommendation.protocol of FHIR DSTU2 (1.0.2).
 type ImmunizationRecommendationRecommendationProtocol struct {
 	// ID is ImmunizationRecommendation.recommendation.protocol.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImmunizationRecommendation.recommendation.protocol.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImmunizationRecommendation.recommendation.protocol.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// DoseSequence is ImmunizationRecommendation.recommendation.protocol.doseSequence (0..1, integer).
-	DoseSequence *int
+	DoseSequence *Integer
 	// DoseSequenceExt holds the id and extensions of ImmunizationRecommendation.recommendation.protocol.doseSequence; JSON "_doseSequence".
 	DoseSequenceExt *Element
 	// Description is ImmunizationRecommendation.recommendation.protocol.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImmunizationRecommendation.recommendation.protocol.description; JSON "_description".
 	DescriptionExt *Element
 	// Authority is ImmunizationRecommendation.recommendation.protocol.authority (0..1, Reference).
 	Authority *Reference
 	// Series is ImmunizationRecommendation.recommendation.protocol.series (0..1, string).
-	Series string
+	Series String
 	// SeriesExt holds the id and extensions of ImmunizationRecommendation.recommendation.protocol.series; JSON "_series".
 	SeriesExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -506,9 +475,10 @@ func (x *ImmunizationRecommendationRecommendationProtocol) EncodeJSON(e *fhirjso
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImmunizationRecommendationRecommendationProtocol) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImmunizationRecommendationRecommendationProtocol) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -524,28 +494,19 @@ func (x *ImmunizationRecommendationRecommendationProtocol) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationRecommendationRecommendationProtocol) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImmunizationRecommendation.recommendation.protocol", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImmunizationRecommendation.recommendation.protocol")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationRecommendationRecommendationProtocol) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImmunizationRecommendationRecommendationProtocol) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.DoseSequenceExt != nil {
-		x.DoseSequenceExt.validate(p+".doseSequence", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.Authority != nil {
-		x.Authority.validate(p+".authority", errs)
-	}
-	if x.SeriesExt != nil {
-		x.SeriesExt.validate(p+".series", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "doseSequence", x.DoseSequenceExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "authority", x.Authority)
+	validatePtr(v, "series", x.SeriesExt)
 }

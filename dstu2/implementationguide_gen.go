@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ImplementationGuide struct {
 	// ID is ImplementationGuide.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ImplementationGuide.id; JSON "_id".
 	IDExt *Element
 	// Meta is ImplementationGuide.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ImplementationGuide.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ImplementationGuide.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ImplementationGuide.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ImplementationGuide.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ImplementationGuide.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type ImplementationGuide struct {
 	// ModifierExtension is ImplementationGuide.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ImplementationGuide.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ImplementationGuide.url; JSON "_url".
 	URLExt *Element
 	// Version is ImplementationGuide.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ImplementationGuide.version; JSON "_version".
 	VersionExt *Element
 	// Name is ImplementationGuide.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.name; JSON "_name".
 	NameExt *Element
 	// Status is ImplementationGuide.status (1..1, code).
@@ -48,31 +48,31 @@ type ImplementationGuide struct {
 	// StatusExt holds the id and extensions of ImplementationGuide.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ImplementationGuide.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ImplementationGuide.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is ImplementationGuide.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ImplementationGuide.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is ImplementationGuide.contact (0..*, BackboneElement).
 	Contact []ImplementationGuideContact
 	// Date is ImplementationGuide.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ImplementationGuide.date; JSON "_date".
 	DateExt *Element
 	// Description is ImplementationGuide.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImplementationGuide.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is ImplementationGuide.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Copyright is ImplementationGuide.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of ImplementationGuide.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// FhirVersion is ImplementationGuide.fhirVersion (0..1, id).
-	FhirVersion string
+	FhirVersion ID
 	// FhirVersionExt holds the id and extensions of ImplementationGuide.fhirVersion; JSON "_fhirVersion".
 	FhirVersionExt *Element
 	// Dependency is ImplementationGuide.dependency (0..*, BackboneElement).
@@ -82,7 +82,7 @@ type ImplementationGuide struct {
 	// Global is ImplementationGuide.global (0..*, BackboneElement).
 	Global []ImplementationGuideGlobal
 	// Binary is ImplementationGuide.binary (0..*, uri).
-	Binary []string
+	Binary []URI
 	// BinaryExt holds the id and extensions of ImplementationGuide.binary; JSON "_binary".
 	BinaryExt []*Element
 	// Page is ImplementationGuide.page (1..1, BackboneElement).
@@ -228,8 +228,9 @@ func (x *ImplementationGuide) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImplementationGuide) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImplementationGuide) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImplementationGuide) UnmarshalJSON(data []byte) error {
@@ -242,109 +243,64 @@ func (x *ImplementationGuide) fhirName() string { return "ImplementationGuide" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuide) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuide) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ImplementationGuide) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "fhirVersion", x.FhirVersionExt)
+	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
+		v.BadFormat("fhirVersion", -1, "id")
 	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	if x.FhirVersionExt != nil {
-		x.FhirVersionExt.validate(p+".fhirVersion", errs)
-	}
-	for i := range x.Dependency {
-		x.Dependency[i].validate(fhirjson.Index(p+".dependency", i), errs)
-	}
+	validateSlice(v, "dependency", x.Dependency)
 	if !(len(x.Package) > 0) {
-		errs.Missing(p + ".package")
+		v.Missing("package")
 	}
-	for i := range x.Package {
-		x.Package[i].validate(fhirjson.Index(p+".package", i), errs)
-	}
-	for i := range x.Global {
-		x.Global[i].validate(fhirjson.Index(p+".global", i), errs)
-	}
-	for i, v := range x.BinaryExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".binary", i), errs)
-		}
-	}
+	validateSlice(v, "package", x.Package)
+	validateSlice(v, "global", x.Global)
+	validatePtrs(v, "binary", x.BinaryExt)
 	if !(x.Page != nil) {
-		errs.Missing(p + ".page")
+		v.Missing("page")
 	}
-	if x.Page != nil {
-		x.Page.validate(p+".page", errs)
-	}
+	validatePtr(v, "page", x.Page)
 }
 
 // ResourceType returns "ImplementationGuide".
@@ -362,13 +318,13 @@ func (x *ImplementationGuide) GetMeta() *Meta { return x.Meta }
 // ImplementationGuideContact is the backbone element ImplementationGuide.contact of FHIR DSTU2 (1.0.2).
 type ImplementationGuideContact struct {
 	// ID is ImplementationGuide.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImplementationGuide.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ImplementationGuide.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is ImplementationGuide.contact.telecom (0..*, ContactPoint).
@@ -413,8 +369,9 @@ func (x *ImplementationGuideContact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImplementationGuideContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImplementationGuideContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImplementationGuideContact) UnmarshalJSON(data []byte) error {
@@ -427,30 +384,25 @@ func (x *ImplementationGuideContact) fhirName() string { return "ImplementationG
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuideContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuideContact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImplementationGuideContact) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // ImplementationGuideDependency is the backbone element ImplementationGuide.dependency of FHIR DSTU2 (1.0.2).
 type ImplementationGuideDependency struct {
 	// ID is ImplementationGuide.dependency.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImplementationGuide.dependency.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.dependency.modifierExtension (0..*, Extension).
@@ -460,7 +412,7 @@ type ImplementationGuideDependency struct {
 	// TypeExt holds the id and extensions of ImplementationGuide.dependency.type; JSON "_type".
 	TypeExt *Element
 	// Uri is ImplementationGuide.dependency.uri (1..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of ImplementationGuide.dependency.uri; JSON "_uri".
 	UriExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -506,9 +458,10 @@ func (x *ImplementationGuideDependency) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImplementationGuideDependency) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImplementationGuideDependency) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -522,49 +475,44 @@ func (x *ImplementationGuideDependency) fhirName() string { return "Implementati
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuideDependency) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide.dependency", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide.dependency")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuideDependency) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImplementationGuideDependency) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/guide-dependency-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/guide-dependency-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Uri != "" || x.UriExt != nil) {
-		errs.Missing(p + ".uri")
+		v.Missing("uri")
 	}
-	if x.UriExt != nil {
-		x.UriExt.validate(p+".uri", errs)
-	}
+	validatePtr(v, "uri", x.UriExt)
 }
 
 // ImplementationGuidePackage is the backbone element ImplementationGuide.package of FHIR DSTU2 (1.0.2).
 type ImplementationGuidePackage struct {
 	// ID is ImplementationGuide.package.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImplementationGuide.package.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.package.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ImplementationGuide.package.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.package.name; JSON "_name".
 	NameExt *Element
 	// Description is ImplementationGuide.package.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImplementationGuide.package.description; JSON "_description".
 	DescriptionExt *Element
 	// Resource is ImplementationGuide.package.resource (1..*, BackboneElement).
@@ -615,8 +563,9 @@ func (x *ImplementationGuidePackage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImplementationGuidePackage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImplementationGuidePackage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImplementationGuidePackage) UnmarshalJSON(data []byte) error {
@@ -629,39 +578,32 @@ func (x *ImplementationGuidePackage) fhirName() string { return "ImplementationG
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuidePackage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide.package", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide.package")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuidePackage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImplementationGuidePackage) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(len(x.Resource) > 0) {
-		errs.Missing(p + ".resource")
+		v.Missing("resource")
 	}
-	for i := range x.Resource {
-		x.Resource[i].validate(fhirjson.Index(p+".resource", i), errs)
-	}
+	validateSlice(v, "resource", x.Resource)
 }
 
 // ImplementationGuidePackageResource is the backbone element ImplementationGuide.package.resource of FHIR DSTU2 (1.0.2).
 type ImplementationGuidePackageResource struct {
 	// ID is ImplementationGuide.package.resource.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImplementationGuide.package.resource.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.package.resource.modifierExtension (0..*, Extension).
@@ -671,19 +613,19 @@ type ImplementationGuidePackageResource struct {
 	// PurposeExt holds the id and extensions of ImplementationGuide.package.resource.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Name is ImplementationGuide.package.resource.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.package.resource.name; JSON "_name".
 	NameExt *Element
 	// Description is ImplementationGuide.package.resource.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImplementationGuide.package.resource.description; JSON "_description".
 	DescriptionExt *Element
 	// Acronym is ImplementationGuide.package.resource.acronym (0..1, string).
-	Acronym string
+	Acronym String
 	// AcronymExt holds the id and extensions of ImplementationGuide.package.resource.acronym; JSON "_acronym".
 	AcronymExt *Element
 	// SourceURI is ImplementationGuide.package.resource.source[x] (1..1) holding a uri; JSON "sourceUri".
-	SourceURI string
+	SourceURI URI
 	// SourceURIExt holds the id and extensions of ImplementationGuide.package.resource.source[x]; JSON "_sourceUri".
 	SourceURIExt *Element
 	// SourceReference is ImplementationGuide.package.resource.source[x] (1..1) holding a Reference; JSON "sourceReference".
@@ -757,9 +699,10 @@ func (x *ImplementationGuidePackageResource) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImplementationGuidePackageResource) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImplementationGuidePackageResource) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -775,48 +718,36 @@ func (x *ImplementationGuidePackageResource) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuidePackageResource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide.package.resource", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide.package.resource")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuidePackageResource) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ImplementationGuidePackageResource) validate(v *fhirjson.Validator) {
 	if x.SourceType() == "" {
-		errs.Missing(p + ".source[x]")
+		v.Missing("source[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.SourceURI != "" || x.SourceURIExt != nil, x.SourceReference != nil) > 1 {
+		v.OneOf("source[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Purpose != "" || x.PurposeExt != nil) {
-		errs.Missing(p + ".purpose")
+		v.Missing("purpose")
 	}
 	if x.Purpose != "" && !x.Purpose.IsValid() {
-		errs.BadCode(p+".purpose", "http://hl7.org/fhir/ValueSet/guide-resource-purpose")
+		v.BadCode("purpose", -1, "http://hl7.org/fhir/ValueSet/guide-resource-purpose")
 	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.AcronymExt != nil {
-		x.AcronymExt.validate(p+".acronym", errs)
-	}
-	if x.SourceURIExt != nil {
-		x.SourceURIExt.validate(p+".sourceUri", errs)
-	}
-	if x.SourceReference != nil {
-		x.SourceReference.validate(p+".sourceReference", errs)
-	}
-	if x.ExampleFor != nil {
-		x.ExampleFor.validate(p+".exampleFor", errs)
-	}
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "acronym", x.AcronymExt)
+	validatePtr(v, "sourceUri", x.SourceURIExt)
+	validatePtr(v, "sourceReference", x.SourceReference)
+	validatePtr(v, "exampleFor", x.ExampleFor)
 }
 
 // Source returns the value of ImplementationGuide.package.resource.source[x] that is set, or nil. It is one of:
@@ -846,7 +777,7 @@ func (x *ImplementationGuidePackageResource) SourceType() string {
 // ImplementationGuideGlobal is the backbone element ImplementationGuide.global of FHIR DSTU2 (1.0.2).
 type ImplementationGuideGlobal struct {
 	// ID is ImplementationGuide.global.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImplementationGuide.global.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.global.modifierExtension (0..*, Extension).
@@ -897,8 +828,9 @@ func (x *ImplementationGuideGlobal) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImplementationGuideGlobal) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImplementationGuideGlobal) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImplementationGuideGlobal) UnmarshalJSON(data []byte) error {
@@ -911,49 +843,44 @@ func (x *ImplementationGuideGlobal) fhirName() string { return "ImplementationGu
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuideGlobal) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide.global", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide.global")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuideGlobal) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImplementationGuideGlobal) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Profile != nil) {
-		errs.Missing(p + ".profile")
+		v.Missing("profile")
 	}
-	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
-	}
+	validatePtr(v, "profile", x.Profile)
 }
 
 // ImplementationGuidePage is the backbone element ImplementationGuide.page of FHIR DSTU2 (1.0.2).
 type ImplementationGuidePage struct {
 	// ID is ImplementationGuide.page.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ImplementationGuide.page.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImplementationGuide.page.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Source is ImplementationGuide.page.source (1..1, uri).
-	Source string
+	Source URI
 	// SourceExt holds the id and extensions of ImplementationGuide.page.source; JSON "_source".
 	SourceExt *Element
 	// Name is ImplementationGuide.page.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ImplementationGuide.page.name; JSON "_name".
 	NameExt *Element
 	// Kind is ImplementationGuide.page.kind (1..1, code).
@@ -965,11 +892,11 @@ type ImplementationGuidePage struct {
 	// TypeExt holds the id and extensions of ImplementationGuide.page.type; JSON "_type".
 	TypeExt []*Element
 	// Package is ImplementationGuide.page.package (0..*, string).
-	Package []string
+	Package []String
 	// PackageExt holds the id and extensions of ImplementationGuide.page.package; JSON "_package".
 	PackageExt []*Element
 	// Format is ImplementationGuide.page.format (0..1, code).
-	Format string
+	Format Code
 	// FormatExt holds the id and extensions of ImplementationGuide.page.format; JSON "_format".
 	FormatExt *Element
 	// Page is ImplementationGuide.page.page (0..*, ImplementationGuidePage).
@@ -1044,8 +971,9 @@ func (x *ImplementationGuidePage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImplementationGuidePage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImplementationGuidePage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImplementationGuidePage) UnmarshalJSON(data []byte) error {
@@ -1058,58 +986,39 @@ func (x *ImplementationGuidePage) fhirName() string { return "ImplementationGuid
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImplementationGuidePage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImplementationGuide.page", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImplementationGuide.page")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImplementationGuidePage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImplementationGuidePage) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Source != "" || x.SourceExt != nil) {
-		errs.Missing(p + ".source")
+		v.Missing("source")
 	}
-	if x.SourceExt != nil {
-		x.SourceExt.validate(p+".source", errs)
-	}
+	validatePtr(v, "source", x.SourceExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/guide-page-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/guide-page-kind")
 	}
-	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
-	}
+	validatePtr(v, "kind", x.KindExt)
 	for i, c := range x.Type {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".type", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("type", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.TypeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".type", i), errs)
-		}
-	}
-	for i, v := range x.PackageExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".package", i), errs)
-		}
-	}
-	if x.FormatExt != nil {
-		x.FormatExt.validate(p+".format", errs)
-	}
-	for i := range x.Page {
-		x.Page[i].validate(fhirjson.Index(p+".page", i), errs)
-	}
+	validatePtrs(v, "type", x.TypeExt)
+	validatePtrs(v, "package", x.PackageExt)
+	validatePtr(v, "format", x.FormatExt)
+	validateSlice(v, "page", x.Page)
 }

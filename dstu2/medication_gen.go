@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Medication struct {
 	// ID is Medication.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Medication.id; JSON "_id".
 	IDExt *Element
 	// Meta is Medication.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Medication.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Medication.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Medication.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Medication.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Medication.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Medication struct {
 	// Code is Medication.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// IsBrand is Medication.isBrand (0..1, boolean).
-	IsBrand *bool
+	IsBrand *Boolean
 	// IsBrandExt holds the id and extensions of Medication.isBrand; JSON "_isBrand".
 	IsBrandExt *Element
 	// Manufacturer is Medication.manufacturer (0..1, Reference).
@@ -118,8 +118,9 @@ func (x *Medication) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Medication) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Medication) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Medication) UnmarshalJSON(data []byte) error {
@@ -132,53 +133,28 @@ func (x *Medication) fhirName() string { return "Medication" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Medication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Medication) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Medication) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.IsBrandExt != nil {
-		x.IsBrandExt.validate(p+".isBrand", errs)
-	}
-	if x.Manufacturer != nil {
-		x.Manufacturer.validate(p+".manufacturer", errs)
-	}
-	if x.Product != nil {
-		x.Product.validate(p+".product", errs)
-	}
-	if x.Package != nil {
-		x.Package.validate(p+".package", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "isBrand", x.IsBrandExt)
+	validatePtr(v, "manufacturer", x.Manufacturer)
+	validatePtr(v, "product", x.Product)
+	validatePtr(v, "package", x.Package)
 }
 
 // ResourceType returns "Medication".
@@ -196,7 +172,7 @@ func (x *Medication) GetMeta() *Meta { return x.Meta }
 // MedicationProduct is the backbone element Medication.product of FHIR DSTU2 (1.0.2).
 type MedicationProduct struct {
 	// ID is Medication.product.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Medication.product.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.product.modifierExtension (0..*, Extension).
@@ -245,8 +221,9 @@ func (x *MedicationProduct) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationProduct) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationProduct) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationProduct) UnmarshalJSON(data []byte) error {
@@ -259,33 +236,26 @@ func (x *MedicationProduct) fhirName() string { return "Medication.product" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationProduct) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.product", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.product")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationProduct) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationProduct) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
-	}
-	for i := range x.Ingredient {
-		x.Ingredient[i].validate(fhirjson.Index(p+".ingredient", i), errs)
-	}
-	for i := range x.Batch {
-		x.Batch[i].validate(fhirjson.Index(p+".batch", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "ingredient", x.Ingredient)
+	validateSlice(v, "batch", x.Batch)
 }
 
 // MedicationProductIngredient is the backbone element Medication.product.ingredient of FHIR DSTU2 (1.0.2).
 type MedicationProductIngredient struct {
 	// ID is Medication.product.ingredient.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Medication.product.ingredient.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.product.ingredient.modifierExtension (0..*, Extension).
@@ -331,8 +301,9 @@ func (x *MedicationProductIngredient) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationProductIngredient) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationProductIngredient) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationProductIngredient) UnmarshalJSON(data []byte) error {
@@ -345,43 +316,38 @@ func (x *MedicationProductIngredient) fhirName() string { return "Medication.pro
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationProductIngredient) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.product.ingredient", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.product.ingredient")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationProductIngredient) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationProductIngredient) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Item != nil) {
-		errs.Missing(p + ".item")
+		v.Missing("item")
 	}
-	if x.Item != nil {
-		x.Item.validate(p+".item", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
+	validatePtr(v, "item", x.Item)
+	validatePtr(v, "amount", x.Amount)
 }
 
 // MedicationProductBatch is the backbone element Medication.product.batch of FHIR DSTU2 (1.0.2).
 type MedicationProductBatch struct {
 	// ID is Medication.product.batch.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Medication.product.batch.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.product.batch.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LotNumber is Medication.product.batch.lotNumber (0..1, string).
-	LotNumber string
+	LotNumber String
 	// LotNumberExt holds the id and extensions of Medication.product.batch.lotNumber; JSON "_lotNumber".
 	LotNumberExt *Element
 	// ExpirationDate is Medication.product.batch.expirationDate (0..1, dateTime).
-	ExpirationDate string
+	ExpirationDate DateTime
 	// ExpirationDateExt holds the id and extensions of Medication.product.batch.expirationDate; JSON "_expirationDate".
 	ExpirationDateExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -427,8 +393,9 @@ func (x *MedicationProductBatch) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationProductBatch) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationProductBatch) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationProductBatch) UnmarshalJSON(data []byte) error {
@@ -441,30 +408,28 @@ func (x *MedicationProductBatch) fhirName() string { return "Medication.product.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationProductBatch) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.product.batch", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.product.batch")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationProductBatch) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationProductBatch) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LotNumberExt != nil {
-		x.LotNumberExt.validate(p+".lotNumber", errs)
-	}
-	if x.ExpirationDateExt != nil {
-		x.ExpirationDateExt.validate(p+".expirationDate", errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "lotNumber", x.LotNumberExt)
+	validatePtr(v, "expirationDate", x.ExpirationDateExt)
+	if x.ExpirationDate != "" && !fhirjson.CheckDateTime(x.ExpirationDate) {
+		v.BadFormat("expirationDate", -1, "dateTime")
 	}
 }
 
 // MedicationPackage is the backbone element Medication.package of FHIR DSTU2 (1.0.2).
 type MedicationPackage struct {
 	// ID is Medication.package.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Medication.package.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.package.modifierExtension (0..*, Extension).
@@ -508,8 +473,9 @@ func (x *MedicationPackage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationPackage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationPackage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationPackage) UnmarshalJSON(data []byte) error {
@@ -522,30 +488,25 @@ func (x *MedicationPackage) fhirName() string { return "Medication.package" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationPackage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.package", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.package")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationPackage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationPackage) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Container != nil {
-		x.Container.validate(p+".container", errs)
-	}
-	for i := range x.Content {
-		x.Content[i].validate(fhirjson.Index(p+".content", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "container", x.Container)
+	validateSlice(v, "content", x.Content)
 }
 
 // MedicationPackageContent is the backbone element Medication.package.content of FHIR DSTU2 (1.0.2).
 type MedicationPackageContent struct {
 	// ID is Medication.package.content.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Medication.package.content.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.package.content.modifierExtension (0..*, Extension).
@@ -591,8 +552,9 @@ func (x *MedicationPackageContent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationPackageContent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationPackageContent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationPackageContent) UnmarshalJSON(data []byte) error {
@@ -605,25 +567,20 @@ func (x *MedicationPackageContent) fhirName() string { return "Medication.packag
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationPackageContent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.package.content", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.package.content")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationPackageContent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationPackageContent) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Item != nil) {
-		errs.Missing(p + ".item")
+		v.Missing("item")
 	}
-	if x.Item != nil {
-		x.Item.validate(p+".item", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
+	validatePtr(v, "item", x.Item)
+	validatePtr(v, "amount", x.Amount)
 }

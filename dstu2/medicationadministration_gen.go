@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationAdministration struct {
 	// ID is MedicationAdministration.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationAdministration.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationAdministration.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationAdministration.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationAdministration.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationAdministration.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationAdministration.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationAdministration.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type MedicationAdministration struct {
 	// Prescription is MedicationAdministration.prescription (0..1, Reference).
 	Prescription *Reference
 	// WasNotGiven is MedicationAdministration.wasNotGiven (0..1, boolean).
-	WasNotGiven *bool
+	WasNotGiven *Boolean
 	// WasNotGivenExt holds the id and extensions of MedicationAdministration.wasNotGiven; JSON "_wasNotGiven".
 	WasNotGivenExt *Element
 	// ReasonNotGiven is MedicationAdministration.reasonNotGiven (0..*, CodeableConcept).
@@ -54,7 +54,7 @@ type MedicationAdministration struct {
 	// ReasonGiven is MedicationAdministration.reasonGiven (0..*, CodeableConcept).
 	ReasonGiven []CodeableConcept
 	// EffectiveTimeDateTime is MedicationAdministration.effectiveTime[x] (1..1) holding a dateTime; JSON "effectiveTimeDateTime".
-	EffectiveTimeDateTime string
+	EffectiveTimeDateTime DateTime
 	// EffectiveTimeDateTimeExt holds the id and extensions of MedicationAdministration.effectiveTime[x]; JSON "_effectiveTimeDateTime".
 	EffectiveTimeDateTimeExt *Element
 	// EffectiveTimePeriod is MedicationAdministration.effectiveTime[x] (1..1) holding a Period; JSON "effectiveTimePeriod".
@@ -66,7 +66,7 @@ type MedicationAdministration struct {
 	// Device is MedicationAdministration.device (0..*, Reference).
 	Device []Reference
 	// Note is MedicationAdministration.note (0..1, string).
-	Note string
+	Note String
 	// NoteExt holds the id and extensions of MedicationAdministration.note; JSON "_note".
 	NoteExt *Element
 	// Dosage is MedicationAdministration.dosage (0..1, BackboneElement).
@@ -190,8 +190,9 @@ func (x *MedicationAdministration) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationAdministration) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationAdministration) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationAdministration) UnmarshalJSON(data []byte) error {
@@ -204,101 +205,63 @@ func (x *MedicationAdministration) fhirName() string { return "MedicationAdminis
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationAdministration) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationAdministration", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationAdministration")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationAdministration) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationAdministration) validate(v *fhirjson.Validator) {
 	if x.EffectiveTimeType() == "" {
-		errs.Missing(p + ".effectiveTime[x]")
+		v.Missing("effectiveTime[x]")
+	}
+	if fhirjson.CountSet(x.EffectiveTimeDateTime != "" || x.EffectiveTimeDateTimeExt != nil, x.EffectiveTimePeriod != nil) > 1 {
+		v.OneOf("effectiveTime[x]")
 	}
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-admin-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-admin-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "practitioner", x.Practitioner)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "prescription", x.Prescription)
+	validatePtr(v, "wasNotGiven", x.WasNotGivenExt)
+	validateSlice(v, "reasonNotGiven", x.ReasonNotGiven)
+	validateSlice(v, "reasonGiven", x.ReasonGiven)
+	validatePtr(v, "effectiveTimeDateTime", x.EffectiveTimeDateTimeExt)
+	if x.EffectiveTimeDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveTimeDateTime) {
+		v.BadFormat("effectiveTimeDateTime", -1, "dateTime")
 	}
-	if x.Practitioner != nil {
-		x.Practitioner.validate(p+".practitioner", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	if x.Prescription != nil {
-		x.Prescription.validate(p+".prescription", errs)
-	}
-	if x.WasNotGivenExt != nil {
-		x.WasNotGivenExt.validate(p+".wasNotGiven", errs)
-	}
-	for i := range x.ReasonNotGiven {
-		x.ReasonNotGiven[i].validate(fhirjson.Index(p+".reasonNotGiven", i), errs)
-	}
-	for i := range x.ReasonGiven {
-		x.ReasonGiven[i].validate(fhirjson.Index(p+".reasonGiven", i), errs)
-	}
-	if x.EffectiveTimeDateTimeExt != nil {
-		x.EffectiveTimeDateTimeExt.validate(p+".effectiveTimeDateTime", errs)
-	}
-	if x.EffectiveTimePeriod != nil {
-		x.EffectiveTimePeriod.validate(p+".effectiveTimePeriod", errs)
-	}
-	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
-	}
-	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
-	}
-	for i := range x.Device {
-		x.Device[i].validate(fhirjson.Index(p+".device", i), errs)
-	}
-	if x.NoteExt != nil {
-		x.NoteExt.validate(p+".note", errs)
-	}
-	if x.Dosage != nil {
-		x.Dosage.validate(p+".dosage", errs)
-	}
+	validatePtr(v, "effectiveTimePeriod", x.EffectiveTimePeriod)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validateSlice(v, "device", x.Device)
+	validatePtr(v, "note", x.NoteExt)
+	validatePtr(v, "dosage", x.Dosage)
 }
 
 // ResourceType returns "MedicationAdministration".
@@ -364,13 +327,13 @@ func (x *MedicationAdministration) MedicationType() string {
 // MedicationAdministrationDosage is the backbone element MedicationAdministration.dosage of FHIR DSTU2 (1.0.2).
 type MedicationAdministrationDosage struct {
 	// ID is MedicationAdministration.dosage.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationAdministration.dosage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationAdministration.dosage.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Text is MedicationAdministration.dosage.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of MedicationAdministration.dosage.text; JSON "_text".
 	TextExt *Element
 	// SiteCodeableConcept is MedicationAdministration.dosage.site[x] (0..1) holding a CodeableConcept; JSON "siteCodeableConcept".
@@ -445,9 +408,10 @@ func (x *MedicationAdministrationDosage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationAdministrationDosage) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationAdministrationDosage) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -461,42 +425,31 @@ func (x *MedicationAdministrationDosage) fhirName() string { return "MedicationA
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationAdministrationDosage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationAdministration.dosage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationAdministration.dosage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationAdministrationDosage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationAdministrationDosage) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.SiteCodeableConcept != nil, x.SiteReference != nil) > 1 {
+		v.OneOf("site[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.RateRatio != nil, x.RateRange != nil) > 1 {
+		v.OneOf("rate[x]")
 	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.SiteCodeableConcept != nil {
-		x.SiteCodeableConcept.validate(p+".siteCodeableConcept", errs)
-	}
-	if x.SiteReference != nil {
-		x.SiteReference.validate(p+".siteReference", errs)
-	}
-	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
-	}
-	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
-	}
-	if x.RateRange != nil {
-		x.RateRange.validate(p+".rateRange", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "siteCodeableConcept", x.SiteCodeableConcept)
+	validatePtr(v, "siteReference", x.SiteReference)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "rateRatio", x.RateRatio)
+	validatePtr(v, "rateRange", x.RateRange)
 }
 
 // Site returns the value of MedicationAdministration.dosage.site[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationDispense struct {
 	// ID is MedicationDispense.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationDispense.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationDispense.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationDispense.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationDispense.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationDispense.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationDispense.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationDispense.text (0..1, Narrative).
@@ -54,11 +54,11 @@ type MedicationDispense struct {
 	// MedicationReference is MedicationDispense.medication[x] (1..1) holding a Reference; JSON "medicationReference".
 	MedicationReference *Reference
 	// WhenPrepared is MedicationDispense.whenPrepared (0..1, dateTime).
-	WhenPrepared string
+	WhenPrepared DateTime
 	// WhenPreparedExt holds the id and extensions of MedicationDispense.whenPrepared; JSON "_whenPrepared".
 	WhenPreparedExt *Element
 	// WhenHandedOver is MedicationDispense.whenHandedOver (0..1, dateTime).
-	WhenHandedOver string
+	WhenHandedOver DateTime
 	// WhenHandedOverExt holds the id and extensions of MedicationDispense.whenHandedOver; JSON "_whenHandedOver".
 	WhenHandedOverExt *Element
 	// Destination is MedicationDispense.destination (0..1, Reference).
@@ -66,7 +66,7 @@ type MedicationDispense struct {
 	// Receiver is MedicationDispense.receiver (0..*, Reference).
 	Receiver []Reference
 	// Note is MedicationDispense.note (0..1, string).
-	Note string
+	Note String
 	// NoteExt holds the id and extensions of MedicationDispense.note; JSON "_note".
 	NoteExt *Element
 	// DosageInstruction is MedicationDispense.dosageInstruction (0..*, BackboneElement).
@@ -193,8 +193,9 @@ func (x *MedicationDispense) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationDispense) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationDispense) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationDispense) UnmarshalJSON(data []byte) error {
@@ -207,95 +208,55 @@ func (x *MedicationDispense) fhirName() string { return "MedicationDispense" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationDispense) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationDispense", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationDispense")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationDispense) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationDispense) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-dispense-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-dispense-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "dispenser", x.Dispenser)
+	validateSlice(v, "authorizingPrescription", x.AuthorizingPrescription)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "daysSupply", x.DaysSupply)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validatePtr(v, "whenPrepared", x.WhenPreparedExt)
+	if x.WhenPrepared != "" && !fhirjson.CheckDateTime(x.WhenPrepared) {
+		v.BadFormat("whenPrepared", -1, "dateTime")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+	validatePtr(v, "whenHandedOver", x.WhenHandedOverExt)
+	if x.WhenHandedOver != "" && !fhirjson.CheckDateTime(x.WhenHandedOver) {
+		v.BadFormat("whenHandedOver", -1, "dateTime")
 	}
-	if x.Dispenser != nil {
-		x.Dispenser.validate(p+".dispenser", errs)
-	}
-	for i := range x.AuthorizingPrescription {
-		x.AuthorizingPrescription[i].validate(fhirjson.Index(p+".authorizingPrescription", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.DaysSupply != nil {
-		x.DaysSupply.validate(p+".daysSupply", errs)
-	}
-	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
-	}
-	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
-	}
-	if x.WhenPreparedExt != nil {
-		x.WhenPreparedExt.validate(p+".whenPrepared", errs)
-	}
-	if x.WhenHandedOverExt != nil {
-		x.WhenHandedOverExt.validate(p+".whenHandedOver", errs)
-	}
-	if x.Destination != nil {
-		x.Destination.validate(p+".destination", errs)
-	}
-	for i := range x.Receiver {
-		x.Receiver[i].validate(fhirjson.Index(p+".receiver", i), errs)
-	}
-	if x.NoteExt != nil {
-		x.NoteExt.validate(p+".note", errs)
-	}
-	for i := range x.DosageInstruction {
-		x.DosageInstruction[i].validate(fhirjson.Index(p+".dosageInstruction", i), errs)
-	}
-	if x.Substitution != nil {
-		x.Substitution.validate(p+".substitution", errs)
-	}
+	validatePtr(v, "destination", x.Destination)
+	validateSlice(v, "receiver", x.Receiver)
+	validatePtr(v, "note", x.NoteExt)
+	validateSlice(v, "dosageInstruction", x.DosageInstruction)
+	validatePtr(v, "substitution", x.Substitution)
 }
 
 // ResourceType returns "MedicationDispense".
@@ -337,13 +298,13 @@ func (x *MedicationDispense) MedicationType() string {
 // MedicationDispenseDosageInstruction is the backbone element MedicationDispense.dosageInstruction of FHIR DSTU2 (1.0.2).
 type MedicationDispenseDosageInstruction struct {
 	// ID is MedicationDispense.dosageInstruction.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationDispense.dosageInstruction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationDispense.dosageInstruction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Text is MedicationDispense.dosageInstruction.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of MedicationDispense.dosageInstruction.text; JSON "_text".
 	TextExt *Element
 	// AdditionalInstructions is MedicationDispense.dosageInstruction.additionalInstructions (0..1, CodeableConcept).
@@ -351,7 +312,7 @@ type MedicationDispenseDosageInstruction struct {
 	// Timing is MedicationDispense.dosageInstruction.timing (0..1, Timing).
 	Timing *Timing
 	// AsNeededBoolean is MedicationDispense.dosageInstruction.asNeeded[x] (0..1) holding a boolean; JSON "asNeededBoolean".
-	AsNeededBoolean *bool
+	AsNeededBoolean *Boolean
 	// AsNeededBooleanExt holds the id and extensions of MedicationDispense.dosageInstruction.asNeeded[x]; JSON "_asNeededBoolean".
 	AsNeededBooleanExt *Element
 	// AsNeededCodeableConcept is MedicationDispense.dosageInstruction.asNeeded[x] (0..1) holding a CodeableConcept; JSON "asNeededCodeableConcept".
@@ -453,9 +414,10 @@ func (x *MedicationDispenseDosageInstruction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationDispenseDosageInstruction) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationDispenseDosageInstruction) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -471,60 +433,43 @@ func (x *MedicationDispenseDosageInstruction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationDispenseDosageInstruction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationDispense.dosageInstruction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationDispense.dosageInstruction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationDispenseDosageInstruction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationDispenseDosageInstruction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AsNeededBoolean != nil || x.AsNeededBooleanExt != nil, x.AsNeededCodeableConcept != nil) > 1 {
+		v.OneOf("asNeeded[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.SiteCodeableConcept != nil, x.SiteReference != nil) > 1 {
+		v.OneOf("site[x]")
 	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+	if fhirjson.CountSet(x.DoseRange != nil, x.DoseQuantity != nil) > 1 {
+		v.OneOf("dose[x]")
 	}
-	if x.AdditionalInstructions != nil {
-		x.AdditionalInstructions.validate(p+".additionalInstructions", errs)
+	if fhirjson.CountSet(x.RateRatio != nil, x.RateRange != nil) > 1 {
+		v.OneOf("rate[x]")
 	}
-	if x.Timing != nil {
-		x.Timing.validate(p+".timing", errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.AsNeededBooleanExt != nil {
-		x.AsNeededBooleanExt.validate(p+".asNeededBoolean", errs)
-	}
-	if x.AsNeededCodeableConcept != nil {
-		x.AsNeededCodeableConcept.validate(p+".asNeededCodeableConcept", errs)
-	}
-	if x.SiteCodeableConcept != nil {
-		x.SiteCodeableConcept.validate(p+".siteCodeableConcept", errs)
-	}
-	if x.SiteReference != nil {
-		x.SiteReference.validate(p+".siteReference", errs)
-	}
-	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
-	}
-	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
-	}
-	if x.DoseRange != nil {
-		x.DoseRange.validate(p+".doseRange", errs)
-	}
-	if x.DoseQuantity != nil {
-		x.DoseQuantity.validate(p+".doseQuantity", errs)
-	}
-	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
-	}
-	if x.RateRange != nil {
-		x.RateRange.validate(p+".rateRange", errs)
-	}
-	if x.MaxDosePerPeriod != nil {
-		x.MaxDosePerPeriod.validate(p+".maxDosePerPeriod", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "additionalInstructions", x.AdditionalInstructions)
+	validatePtr(v, "timing", x.Timing)
+	validatePtr(v, "asNeededBoolean", x.AsNeededBooleanExt)
+	validatePtr(v, "asNeededCodeableConcept", x.AsNeededCodeableConcept)
+	validatePtr(v, "siteCodeableConcept", x.SiteCodeableConcept)
+	validatePtr(v, "siteReference", x.SiteReference)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "doseRange", x.DoseRange)
+	validatePtr(v, "doseQuantity", x.DoseQuantity)
+	validatePtr(v, "rateRatio", x.RateRatio)
+	validatePtr(v, "rateRange", x.RateRange)
+	validatePtr(v, "maxDosePerPeriod", x.MaxDosePerPeriod)
 }
 
 // AsNeeded returns the value of MedicationDispense.dosageInstruction.asNeeded[x] that is set, or nil. It is one of:
@@ -626,7 +571,7 @@ func (x *MedicationDispenseDosageInstruction) RateType() string {
 // MedicationDispenseSubstitution is the backbone element MedicationDispense.substitution of FHIR DSTU2 (1.0.2).
 type MedicationDispenseSubstitution struct {
 	// ID is MedicationDispense.substitution.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationDispense.substitution.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationDispense.substitution.modifierExtension (0..*, Extension).
@@ -677,9 +622,10 @@ func (x *MedicationDispenseSubstitution) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationDispenseSubstitution) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationDispenseSubstitution) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -693,28 +639,21 @@ func (x *MedicationDispenseSubstitution) fhirName() string { return "MedicationD
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationDispenseSubstitution) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationDispense.substitution", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationDispense.substitution")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationDispenseSubstitution) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationDispenseSubstitution) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	for i := range x.ResponsibleParty {
-		x.ResponsibleParty[i].validate(fhirjson.Index(p+".responsibleParty", i), errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "responsibleParty", x.ResponsibleParty)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationOrder struct {
 	// ID is MedicationOrder.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationOrder.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationOrder.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationOrder.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationOrder.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationOrder.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationOrder.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationOrder.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type MedicationOrder struct {
 	// Identifier is MedicationOrder.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// DateWritten is MedicationOrder.dateWritten (0..1, dateTime).
-	DateWritten string
+	DateWritten DateTime
 	// DateWrittenExt holds the id and extensions of MedicationOrder.dateWritten; JSON "_dateWritten".
 	DateWrittenExt *Element
 	// Status is MedicationOrder.status (0..1, code).
@@ -42,7 +42,7 @@ type MedicationOrder struct {
 	// StatusExt holds the id and extensions of MedicationOrder.status; JSON "_status".
 	StatusExt *Element
 	// DateEnded is MedicationOrder.dateEnded (0..1, dateTime).
-	DateEnded string
+	DateEnded DateTime
 	// DateEndedExt holds the id and extensions of MedicationOrder.dateEnded; JSON "_dateEnded".
 	DateEndedExt *Element
 	// ReasonEnded is MedicationOrder.reasonEnded (0..1, CodeableConcept).
@@ -58,7 +58,7 @@ type MedicationOrder struct {
 	// ReasonReference is MedicationOrder.reason[x] (0..1) holding a Reference; JSON "reasonReference".
 	ReasonReference *Reference
 	// Note is MedicationOrder.note (0..1, string).
-	Note string
+	Note String
 	// NoteExt holds the id and extensions of MedicationOrder.note; JSON "_note".
 	NoteExt *Element
 	// MedicationCodeableConcept is MedicationOrder.medication[x] (1..1) holding a CodeableConcept; JSON "medicationCodeableConcept".
@@ -193,8 +193,9 @@ func (x *MedicationOrder) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationOrder) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationOrder) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationOrder) UnmarshalJSON(data []byte) error {
@@ -207,95 +208,58 @@ func (x *MedicationOrder) fhirName() string { return "MedicationOrder" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationOrder) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationOrder", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationOrder")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationOrder) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationOrder) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
+	}
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.DateWrittenExt != nil {
-		x.DateWrittenExt.validate(p+".dateWritten", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "dateWritten", x.DateWrittenExt)
+	if x.DateWritten != "" && !fhirjson.CheckDateTime(x.DateWritten) {
+		v.BadFormat("dateWritten", -1, "dateTime")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-order-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-order-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "dateEnded", x.DateEndedExt)
+	if x.DateEnded != "" && !fhirjson.CheckDateTime(x.DateEnded) {
+		v.BadFormat("dateEnded", -1, "dateTime")
 	}
-	if x.DateEndedExt != nil {
-		x.DateEndedExt.validate(p+".dateEnded", errs)
-	}
-	if x.ReasonEnded != nil {
-		x.ReasonEnded.validate(p+".reasonEnded", errs)
-	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Prescriber != nil {
-		x.Prescriber.validate(p+".prescriber", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
-	}
-	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
-	}
-	if x.NoteExt != nil {
-		x.NoteExt.validate(p+".note", errs)
-	}
-	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
-	}
-	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
-	}
-	for i := range x.DosageInstruction {
-		x.DosageInstruction[i].validate(fhirjson.Index(p+".dosageInstruction", i), errs)
-	}
-	if x.DispenseRequest != nil {
-		x.DispenseRequest.validate(p+".dispenseRequest", errs)
-	}
-	if x.Substitution != nil {
-		x.Substitution.validate(p+".substitution", errs)
-	}
-	if x.PriorPrescription != nil {
-		x.PriorPrescription.validate(p+".priorPrescription", errs)
-	}
+	validatePtr(v, "reasonEnded", x.ReasonEnded)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "prescriber", x.Prescriber)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validatePtr(v, "note", x.NoteExt)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validateSlice(v, "dosageInstruction", x.DosageInstruction)
+	validatePtr(v, "dispenseRequest", x.DispenseRequest)
+	validatePtr(v, "substitution", x.Substitution)
+	validatePtr(v, "priorPrescription", x.PriorPrescription)
 }
 
 // ResourceType returns "MedicationOrder".
@@ -361,13 +325,13 @@ func (x *MedicationOrder) MedicationType() string {
 // MedicationOrderDosageInstruction is the backbone element MedicationOrder.dosageInstruction of FHIR DSTU2 (1.0.2).
 type MedicationOrderDosageInstruction struct {
 	// ID is MedicationOrder.dosageInstruction.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationOrder.dosageInstruction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationOrder.dosageInstruction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Text is MedicationOrder.dosageInstruction.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of MedicationOrder.dosageInstruction.text; JSON "_text".
 	TextExt *Element
 	// AdditionalInstructions is MedicationOrder.dosageInstruction.additionalInstructions (0..1, CodeableConcept).
@@ -375,7 +339,7 @@ type MedicationOrderDosageInstruction struct {
 	// Timing is MedicationOrder.dosageInstruction.timing (0..1, Timing).
 	Timing *Timing
 	// AsNeededBoolean is MedicationOrder.dosageInstruction.asNeeded[x] (0..1) holding a boolean; JSON "asNeededBoolean".
-	AsNeededBoolean *bool
+	AsNeededBoolean *Boolean
 	// AsNeededBooleanExt holds the id and extensions of MedicationOrder.dosageInstruction.asNeeded[x]; JSON "_asNeededBoolean".
 	AsNeededBooleanExt *Element
 	// AsNeededCodeableConcept is MedicationOrder.dosageInstruction.asNeeded[x] (0..1) holding a CodeableConcept; JSON "asNeededCodeableConcept".
@@ -477,9 +441,10 @@ func (x *MedicationOrderDosageInstruction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationOrderDosageInstruction) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationOrderDosageInstruction) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -495,60 +460,43 @@ func (x *MedicationOrderDosageInstruction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationOrderDosageInstruction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationOrder.dosageInstruction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationOrder.dosageInstruction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationOrderDosageInstruction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationOrderDosageInstruction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AsNeededBoolean != nil || x.AsNeededBooleanExt != nil, x.AsNeededCodeableConcept != nil) > 1 {
+		v.OneOf("asNeeded[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.SiteCodeableConcept != nil, x.SiteReference != nil) > 1 {
+		v.OneOf("site[x]")
 	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+	if fhirjson.CountSet(x.DoseRange != nil, x.DoseQuantity != nil) > 1 {
+		v.OneOf("dose[x]")
 	}
-	if x.AdditionalInstructions != nil {
-		x.AdditionalInstructions.validate(p+".additionalInstructions", errs)
+	if fhirjson.CountSet(x.RateRatio != nil, x.RateRange != nil) > 1 {
+		v.OneOf("rate[x]")
 	}
-	if x.Timing != nil {
-		x.Timing.validate(p+".timing", errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.AsNeededBooleanExt != nil {
-		x.AsNeededBooleanExt.validate(p+".asNeededBoolean", errs)
-	}
-	if x.AsNeededCodeableConcept != nil {
-		x.AsNeededCodeableConcept.validate(p+".asNeededCodeableConcept", errs)
-	}
-	if x.SiteCodeableConcept != nil {
-		x.SiteCodeableConcept.validate(p+".siteCodeableConcept", errs)
-	}
-	if x.SiteReference != nil {
-		x.SiteReference.validate(p+".siteReference", errs)
-	}
-	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
-	}
-	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
-	}
-	if x.DoseRange != nil {
-		x.DoseRange.validate(p+".doseRange", errs)
-	}
-	if x.DoseQuantity != nil {
-		x.DoseQuantity.validate(p+".doseQuantity", errs)
-	}
-	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
-	}
-	if x.RateRange != nil {
-		x.RateRange.validate(p+".rateRange", errs)
-	}
-	if x.MaxDosePerPeriod != nil {
-		x.MaxDosePerPeriod.validate(p+".maxDosePerPeriod", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "additionalInstructions", x.AdditionalInstructions)
+	validatePtr(v, "timing", x.Timing)
+	validatePtr(v, "asNeededBoolean", x.AsNeededBooleanExt)
+	validatePtr(v, "asNeededCodeableConcept", x.AsNeededCodeableConcept)
+	validatePtr(v, "siteCodeableConcept", x.SiteCodeableConcept)
+	validatePtr(v, "siteReference", x.SiteReference)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "doseRange", x.DoseRange)
+	validatePtr(v, "doseQuantity", x.DoseQuantity)
+	validatePtr(v, "rateRatio", x.RateRatio)
+	validatePtr(v, "rateRange", x.RateRange)
+	validatePtr(v, "maxDosePerPeriod", x.MaxDosePerPeriod)
 }
 
 // AsNeeded returns the value of MedicationOrder.dosageInstruction.asNeeded[x] that is set, or nil. It is one of:
@@ -650,7 +598,7 @@ func (x *MedicationOrderDosageInstruction) RateType() string {
 // MedicationOrderDispenseRequest is the backbone element MedicationOrder.dispenseRequest of FHIR DSTU2 (1.0.2).
 type MedicationOrderDispenseRequest struct {
 	// ID is MedicationOrder.dispenseRequest.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationOrder.dispenseRequest.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationOrder.dispenseRequest.modifierExtension (0..*, Extension).
@@ -662,7 +610,7 @@ type MedicationOrderDispenseRequest struct {
 	// ValidityPeriod is MedicationOrder.dispenseRequest.validityPeriod (0..1, Period).
 	ValidityPeriod *Period
 	// NumberOfRepeatsAllowed is MedicationOrder.dispenseRequest.numberOfRepeatsAllowed (0..1, positiveInt).
-	NumberOfRepeatsAllowed *int
+	NumberOfRepeatsAllowed *PositiveInt
 	// NumberOfRepeatsAllowedExt holds the id and extensions of MedicationOrder.dispenseRequest.numberOfRepeatsAllowed; JSON "_numberOfRepeatsAllowed".
 	NumberOfRepeatsAllowedExt *Element
 	// Quantity is MedicationOrder.dispenseRequest.quantity (0..1, Quantity).
@@ -721,9 +669,10 @@ func (x *MedicationOrderDispenseRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationOrderDispenseRequest) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationOrderDispenseRequest) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -737,36 +686,29 @@ func (x *MedicationOrderDispenseRequest) fhirName() string { return "MedicationO
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationOrderDispenseRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationOrder.dispenseRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationOrder.dispenseRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationOrderDispenseRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationOrderDispenseRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validatePtr(v, "validityPeriod", x.ValidityPeriod)
+	validatePtr(v, "numberOfRepeatsAllowed", x.NumberOfRepeatsAllowedExt)
+	if x.NumberOfRepeatsAllowed != nil && *x.NumberOfRepeatsAllowed < 1 {
+		v.BadFormat("numberOfRepeatsAllowed", -1, "positiveInt")
 	}
-	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
-	}
-	if x.ValidityPeriod != nil {
-		x.ValidityPeriod.validate(p+".validityPeriod", errs)
-	}
-	if x.NumberOfRepeatsAllowedExt != nil {
-		x.NumberOfRepeatsAllowedExt.validate(p+".numberOfRepeatsAllowed", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.ExpectedSupplyDuration != nil {
-		x.ExpectedSupplyDuration.validate(p+".expectedSupplyDuration", errs)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "expectedSupplyDuration", x.ExpectedSupplyDuration)
 }
 
 // Medication returns the value of MedicationOrder.dispenseRequest.medication[x] that is set, or nil. It is one of:
@@ -796,7 +738,7 @@ func (x *MedicationOrderDispenseRequest) MedicationType() string {
 // MedicationOrderSubstitution is the backbone element MedicationOrder.substitution of FHIR DSTU2 (1.0.2).
 type MedicationOrderSubstitution struct {
 	// ID is MedicationOrder.substitution.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationOrder.substitution.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationOrder.substitution.modifierExtension (0..*, Extension).
@@ -842,8 +784,9 @@ func (x *MedicationOrderSubstitution) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationOrderSubstitution) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationOrderSubstitution) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationOrderSubstitution) UnmarshalJSON(data []byte) error {
@@ -856,25 +799,20 @@ func (x *MedicationOrderSubstitution) fhirName() string { return "MedicationOrde
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationOrderSubstitution) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationOrder.substitution", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationOrder.substitution")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationOrderSubstitution) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationOrderSubstitution) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "reason", x.Reason)
 }

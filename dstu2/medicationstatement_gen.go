@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationStatement struct {
 	// ID is MedicationStatement.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationStatement.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationStatement.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationStatement.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationStatement.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationStatement.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationStatement.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationStatement.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type MedicationStatement struct {
 	// InformationSource is MedicationStatement.informationSource (0..1, Reference).
 	InformationSource *Reference
 	// DateAsserted is MedicationStatement.dateAsserted (0..1, dateTime).
-	DateAsserted string
+	DateAsserted DateTime
 	// DateAssertedExt holds the id and extensions of MedicationStatement.dateAsserted; JSON "_dateAsserted".
 	DateAssertedExt *Element
 	// Status is MedicationStatement.status (1..1, code).
@@ -46,7 +46,7 @@ type MedicationStatement struct {
 	// StatusExt holds the id and extensions of MedicationStatement.status; JSON "_status".
 	StatusExt *Element
 	// WasNotTaken is MedicationStatement.wasNotTaken (0..1, boolean).
-	WasNotTaken *bool
+	WasNotTaken *Boolean
 	// WasNotTakenExt holds the id and extensions of MedicationStatement.wasNotTaken; JSON "_wasNotTaken".
 	WasNotTakenExt *Element
 	// ReasonNotTaken is MedicationStatement.reasonNotTaken (0..*, CodeableConcept).
@@ -56,13 +56,13 @@ type MedicationStatement struct {
 	// ReasonForUseReference is MedicationStatement.reasonForUse[x] (0..1) holding a Reference; JSON "reasonForUseReference".
 	ReasonForUseReference *Reference
 	// EffectiveDateTime is MedicationStatement.effective[x] (0..1) holding a dateTime; JSON "effectiveDateTime".
-	EffectiveDateTime string
+	EffectiveDateTime DateTime
 	// EffectiveDateTimeExt holds the id and extensions of MedicationStatement.effective[x]; JSON "_effectiveDateTime".
 	EffectiveDateTimeExt *Element
 	// EffectivePeriod is MedicationStatement.effective[x] (0..1) holding a Period; JSON "effectivePeriod".
 	EffectivePeriod *Period
 	// Note is MedicationStatement.note (0..1, string).
-	Note string
+	Note String
 	// NoteExt holds the id and extensions of MedicationStatement.note; JSON "_note".
 	NoteExt *Element
 	// SupportingInformation is MedicationStatement.supportingInformation (0..*, Reference).
@@ -193,8 +193,9 @@ func (x *MedicationStatement) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationStatement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationStatement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationStatement) UnmarshalJSON(data []byte) error {
@@ -207,98 +208,66 @@ func (x *MedicationStatement) fhirName() string { return "MedicationStatement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationStatement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationStatement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationStatement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationStatement) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationStatement) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonForUseCodeableConcept != nil, x.ReasonForUseReference != nil) > 1 {
+		v.OneOf("reasonForUse[x]")
+	}
+	if fhirjson.CountSet(x.EffectiveDateTime != "" || x.EffectiveDateTimeExt != nil, x.EffectivePeriod != nil) > 1 {
+		v.OneOf("effective[x]")
+	}
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.InformationSource != nil {
-		x.InformationSource.validate(p+".informationSource", errs)
-	}
-	if x.DateAssertedExt != nil {
-		x.DateAssertedExt.validate(p+".dateAsserted", errs)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "informationSource", x.InformationSource)
+	validatePtr(v, "dateAsserted", x.DateAssertedExt)
+	if x.DateAsserted != "" && !fhirjson.CheckDateTime(x.DateAsserted) {
+		v.BadFormat("dateAsserted", -1, "dateTime")
 	}
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-statement-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-statement-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "wasNotTaken", x.WasNotTakenExt)
+	validateSlice(v, "reasonNotTaken", x.ReasonNotTaken)
+	validatePtr(v, "reasonForUseCodeableConcept", x.ReasonForUseCodeableConcept)
+	validatePtr(v, "reasonForUseReference", x.ReasonForUseReference)
+	validatePtr(v, "effectiveDateTime", x.EffectiveDateTimeExt)
+	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
+		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
-	if x.WasNotTakenExt != nil {
-		x.WasNotTakenExt.validate(p+".wasNotTaken", errs)
-	}
-	for i := range x.ReasonNotTaken {
-		x.ReasonNotTaken[i].validate(fhirjson.Index(p+".reasonNotTaken", i), errs)
-	}
-	if x.ReasonForUseCodeableConcept != nil {
-		x.ReasonForUseCodeableConcept.validate(p+".reasonForUseCodeableConcept", errs)
-	}
-	if x.ReasonForUseReference != nil {
-		x.ReasonForUseReference.validate(p+".reasonForUseReference", errs)
-	}
-	if x.EffectiveDateTimeExt != nil {
-		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
-	}
-	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
-	}
-	if x.NoteExt != nil {
-		x.NoteExt.validate(p+".note", errs)
-	}
-	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
-	}
-	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
-	}
-	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
-	}
-	for i := range x.Dosage {
-		x.Dosage[i].validate(fhirjson.Index(p+".dosage", i), errs)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validatePtr(v, "note", x.NoteExt)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validateSlice(v, "dosage", x.Dosage)
 }
 
 // ResourceType returns "MedicationStatement".
@@ -388,19 +357,19 @@ func (x *MedicationStatement) MedicationType() string {
 // MedicationStatementDosage is the backbone element MedicationStatement.dosage of FHIR DSTU2 (1.0.2).
 type MedicationStatementDosage struct {
 	// ID is MedicationStatement.dosage.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is MedicationStatement.dosage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationStatement.dosage.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Text is MedicationStatement.dosage.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of MedicationStatement.dosage.text; JSON "_text".
 	TextExt *Element
 	// Timing is MedicationStatement.dosage.timing (0..1, Timing).
 	Timing *Timing
 	// AsNeededBoolean is MedicationStatement.dosage.asNeeded[x] (0..1) holding a boolean; JSON "asNeededBoolean".
-	AsNeededBoolean *bool
+	AsNeededBoolean *Boolean
 	// AsNeededBooleanExt holds the id and extensions of MedicationStatement.dosage.asNeeded[x]; JSON "_asNeededBoolean".
 	AsNeededBooleanExt *Element
 	// AsNeededCodeableConcept is MedicationStatement.dosage.asNeeded[x] (0..1) holding a CodeableConcept; JSON "asNeededCodeableConcept".
@@ -499,8 +468,9 @@ func (x *MedicationStatementDosage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationStatementDosage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationStatementDosage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationStatementDosage) UnmarshalJSON(data []byte) error {
@@ -513,57 +483,42 @@ func (x *MedicationStatementDosage) fhirName() string { return "MedicationStatem
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationStatementDosage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationStatement.dosage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationStatement.dosage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationStatementDosage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationStatementDosage) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AsNeededBoolean != nil || x.AsNeededBooleanExt != nil, x.AsNeededCodeableConcept != nil) > 1 {
+		v.OneOf("asNeeded[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.SiteCodeableConcept != nil, x.SiteReference != nil) > 1 {
+		v.OneOf("site[x]")
 	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+	if fhirjson.CountSet(x.QuantityQuantity != nil, x.QuantityRange != nil) > 1 {
+		v.OneOf("quantity[x]")
 	}
-	if x.Timing != nil {
-		x.Timing.validate(p+".timing", errs)
+	if fhirjson.CountSet(x.RateRatio != nil, x.RateRange != nil) > 1 {
+		v.OneOf("rate[x]")
 	}
-	if x.AsNeededBooleanExt != nil {
-		x.AsNeededBooleanExt.validate(p+".asNeededBoolean", errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.AsNeededCodeableConcept != nil {
-		x.AsNeededCodeableConcept.validate(p+".asNeededCodeableConcept", errs)
-	}
-	if x.SiteCodeableConcept != nil {
-		x.SiteCodeableConcept.validate(p+".siteCodeableConcept", errs)
-	}
-	if x.SiteReference != nil {
-		x.SiteReference.validate(p+".siteReference", errs)
-	}
-	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
-	}
-	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
-	}
-	if x.QuantityQuantity != nil {
-		x.QuantityQuantity.validate(p+".quantityQuantity", errs)
-	}
-	if x.QuantityRange != nil {
-		x.QuantityRange.validate(p+".quantityRange", errs)
-	}
-	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
-	}
-	if x.RateRange != nil {
-		x.RateRange.validate(p+".rateRange", errs)
-	}
-	if x.MaxDosePerPeriod != nil {
-		x.MaxDosePerPeriod.validate(p+".maxDosePerPeriod", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "timing", x.Timing)
+	validatePtr(v, "asNeededBoolean", x.AsNeededBooleanExt)
+	validatePtr(v, "asNeededCodeableConcept", x.AsNeededCodeableConcept)
+	validatePtr(v, "siteCodeableConcept", x.SiteCodeableConcept)
+	validatePtr(v, "siteReference", x.SiteReference)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "quantityQuantity", x.QuantityQuantity)
+	validatePtr(v, "quantityRange", x.QuantityRange)
+	validatePtr(v, "rateRatio", x.RateRatio)
+	validatePtr(v, "rateRange", x.RateRange)
+	validatePtr(v, "maxDosePerPeriod", x.MaxDosePerPeriod)
 }
 
 // AsNeeded returns the value of MedicationStatement.dosage.asNeeded[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type NamingSystem struct {
 	// ID is NamingSystem.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of NamingSystem.id; JSON "_id".
 	IDExt *Element
 	// Meta is NamingSystem.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is NamingSystem.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of NamingSystem.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is NamingSystem.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of NamingSystem.language; JSON "_language".
 	LanguageExt *Element
 	// Text is NamingSystem.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type NamingSystem struct {
 	// ModifierExtension is NamingSystem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is NamingSystem.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of NamingSystem.name; JSON "_name".
 	NameExt *Element
 	// Status is NamingSystem.status (1..1, code).
@@ -44,29 +44,29 @@ type NamingSystem struct {
 	// KindExt holds the id and extensions of NamingSystem.kind; JSON "_kind".
 	KindExt *Element
 	// Publisher is NamingSystem.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of NamingSystem.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is NamingSystem.contact (0..*, BackboneElement).
 	Contact []NamingSystemContact
 	// Responsible is NamingSystem.responsible (0..1, string).
-	Responsible string
+	Responsible String
 	// ResponsibleExt holds the id and extensions of NamingSystem.responsible; JSON "_responsible".
 	ResponsibleExt *Element
 	// Date is NamingSystem.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of NamingSystem.date; JSON "_date".
 	DateExt *Element
 	// Type is NamingSystem.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Description is NamingSystem.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of NamingSystem.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is NamingSystem.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Usage is NamingSystem.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of NamingSystem.usage; JSON "_usage".
 	UsageExt *Element
 	// UniqueID is NamingSystem.uniqueId (1..*, BackboneElement).
@@ -193,8 +193,9 @@ func (x *NamingSystem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *NamingSystem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x NamingSystem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *NamingSystem) UnmarshalJSON(data []byte) error {
@@ -207,98 +208,60 @@ func (x *NamingSystem) fhirName() string { return "NamingSystem" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NamingSystem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NamingSystem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NamingSystem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NamingSystem) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *NamingSystem) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/namingsystem-type")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/namingsystem-type")
 	}
-	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.ResponsibleExt != nil {
-		x.ResponsibleExt.validate(p+".responsible", errs)
-	}
+	validatePtr(v, "kind", x.KindExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "responsible", x.ResponsibleExt)
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	if x.UsageExt != nil {
-		x.UsageExt.validate(p+".usage", errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validatePtr(v, "usage", x.UsageExt)
 	if !(len(x.UniqueID) > 0) {
-		errs.Missing(p + ".uniqueId")
+		v.Missing("uniqueId")
 	}
-	for i := range x.UniqueID {
-		x.UniqueID[i].validate(fhirjson.Index(p+".uniqueId", i), errs)
-	}
-	if x.ReplacedBy != nil {
-		x.ReplacedBy.validate(p+".replacedBy", errs)
-	}
+	validateSlice(v, "uniqueId", x.UniqueID)
+	validatePtr(v, "replacedBy", x.ReplacedBy)
 }
 
 // ResourceType returns "NamingSystem".
@@ -316,13 +279,13 @@ func (x *NamingSystem) GetMeta() *Meta { return x.Meta }
 // NamingSystemContact is the backbone element NamingSystem.contact of FHIR DSTU2 (1.0.2).
 type NamingSystemContact struct {
 	// ID is NamingSystem.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is NamingSystem.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NamingSystem.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is NamingSystem.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of NamingSystem.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is NamingSystem.contact.telecom (0..*, ContactPoint).
@@ -365,8 +328,9 @@ func (x *NamingSystemContact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *NamingSystemContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x NamingSystemContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *NamingSystemContact) UnmarshalJSON(data []byte) error {
@@ -379,30 +343,25 @@ func (x *NamingSystemContact) fhirName() string { return "NamingSystem.contact" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NamingSystemContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NamingSystem.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NamingSystem.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NamingSystemContact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *NamingSystemContact) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // NamingSystemUniqueID is the backbone element NamingSystem.uniqueId of FHIR DSTU2 (1.0.2).
 type NamingSystemUniqueID struct {
 	// ID is NamingSystem.uniqueId.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is NamingSystem.uniqueId.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NamingSystem.uniqueId.modifierExtension (0..*, Extension).
@@ -412,11 +371,11 @@ type NamingSystemUniqueID struct {
 	// TypeExt holds the id and extensions of NamingSystem.uniqueId.type; JSON "_type".
 	TypeExt *Element
 	// Value is NamingSystem.uniqueId.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of NamingSystem.uniqueId.value; JSON "_value".
 	ValueExt *Element
 	// Preferred is NamingSystem.uniqueId.preferred (0..1, boolean).
-	Preferred *bool
+	Preferred *Boolean
 	// PreferredExt holds the id and extensions of NamingSystem.uniqueId.preferred; JSON "_preferred".
 	PreferredExt *Element
 	// Period is NamingSystem.uniqueId.period (0..1, Period).
@@ -471,8 +430,9 @@ func (x *NamingSystemUniqueID) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *NamingSystemUniqueID) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x NamingSystemUniqueID) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *NamingSystemUniqueID) UnmarshalJSON(data []byte) error {
@@ -485,37 +445,28 @@ func (x *NamingSystemUniqueID) fhirName() string { return "NamingSystem.uniqueId
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NamingSystemUniqueID) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NamingSystem.uniqueId", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NamingSystem.uniqueId")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NamingSystemUniqueID) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *NamingSystemUniqueID) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
-	if x.PreferredExt != nil {
-		x.PreferredExt.validate(p+".preferred", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "preferred", x.PreferredExt)
+	validatePtr(v, "period", x.Period)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type OperationDefinition struct {
 	// ID is OperationDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of OperationDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is OperationDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is OperationDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of OperationDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is OperationDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of OperationDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is OperationDefinition.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type OperationDefinition struct {
 	// ModifierExtension is OperationDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is OperationDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of OperationDefinition.url; JSON "_url".
 	URLExt *Element
 	// Version is OperationDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of OperationDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is OperationDefinition.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of OperationDefinition.name; JSON "_name".
 	NameExt *Element
 	// Status is OperationDefinition.status (1..1, code).
@@ -52,43 +52,43 @@ type OperationDefinition struct {
 	// KindExt holds the id and extensions of OperationDefinition.kind; JSON "_kind".
 	KindExt *Element
 	// Experimental is OperationDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of OperationDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is OperationDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of OperationDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is OperationDefinition.contact (0..*, BackboneElement).
 	Contact []OperationDefinitionContact
 	// Date is OperationDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of OperationDefinition.date; JSON "_date".
 	DateExt *Element
 	// Description is OperationDefinition.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of OperationDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// Requirements is OperationDefinition.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of OperationDefinition.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Idempotent is OperationDefinition.idempotent (0..1, boolean).
-	Idempotent *bool
+	Idempotent *Boolean
 	// IdempotentExt holds the id and extensions of OperationDefinition.idempotent; JSON "_idempotent".
 	IdempotentExt *Element
 	// Code is OperationDefinition.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of OperationDefinition.code; JSON "_code".
 	CodeExt *Element
 	// Notes is OperationDefinition.notes (0..1, string).
-	Notes string
+	Notes String
 	// NotesExt holds the id and extensions of OperationDefinition.notes; JSON "_notes".
 	NotesExt *Element
 	// Base is OperationDefinition.base (0..1, Reference).
 	Base *Reference
 	// System is OperationDefinition.system (1..1, boolean).
-	System *bool
+	System *Boolean
 	// SystemExt holds the id and extensions of OperationDefinition.system; JSON "_system".
 	SystemExt *Element
 	// Type is OperationDefinition.type (0..*, code).
@@ -96,7 +96,7 @@ type OperationDefinition struct {
 	// TypeExt holds the id and extensions of OperationDefinition.type; JSON "_type".
 	TypeExt []*Element
 	// Instance is OperationDefinition.instance (1..1, boolean).
-	Instance *bool
+	Instance *Boolean
 	// InstanceExt holds the id and extensions of OperationDefinition.instance; JSON "_instance".
 	InstanceExt *Element
 	// Parameter is OperationDefinition.parameter (0..*, BackboneElement).
@@ -263,8 +263,9 @@ func (x *OperationDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OperationDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OperationDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *OperationDefinition) UnmarshalJSON(data []byte) error {
@@ -277,126 +278,74 @@ func (x *OperationDefinition) fhirName() string { return "OperationDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *OperationDefinition) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/operation-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/operation-kind")
 	}
-	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
+	validatePtr(v, "kind", x.KindExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
-	}
-	if x.IdempotentExt != nil {
-		x.IdempotentExt.validate(p+".idempotent", errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtr(v, "idempotent", x.IdempotentExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.NotesExt != nil {
-		x.NotesExt.validate(p+".notes", errs)
-	}
-	if x.Base != nil {
-		x.Base.validate(p+".base", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "notes", x.NotesExt)
+	validatePtr(v, "base", x.Base)
 	if !(x.System != nil || x.SystemExt != nil) {
-		errs.Missing(p + ".system")
+		v.Missing("system")
 	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
+	validatePtr(v, "system", x.SystemExt)
 	for i, c := range x.Type {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".type", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("type", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.TypeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".type", i), errs)
-		}
-	}
+	validatePtrs(v, "type", x.TypeExt)
 	if !(x.Instance != nil || x.InstanceExt != nil) {
-		errs.Missing(p + ".instance")
+		v.Missing("instance")
 	}
-	if x.InstanceExt != nil {
-		x.InstanceExt.validate(p+".instance", errs)
-	}
-	for i := range x.Parameter {
-		x.Parameter[i].validate(fhirjson.Index(p+".parameter", i), errs)
-	}
+	validatePtr(v, "instance", x.InstanceExt)
+	validateSlice(v, "parameter", x.Parameter)
 }
 
 // ResourceType returns "OperationDefinition".
@@ -414,13 +363,13 @@ func (x *OperationDefinition) GetMeta() *Meta { return x.Meta }
 // OperationDefinitionContact is the backbone element OperationDefinition.contact of FHIR DSTU2 (1.0.2).
 type OperationDefinitionContact struct {
 	// ID is OperationDefinition.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is OperationDefinition.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationDefinition.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is OperationDefinition.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of OperationDefinition.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is OperationDefinition.contact.telecom (0..*, ContactPoint).
@@ -465,8 +414,9 @@ func (x *OperationDefinitionContact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OperationDefinitionContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OperationDefinitionContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *OperationDefinitionContact) UnmarshalJSON(data []byte) error {
@@ -479,36 +429,31 @@ func (x *OperationDefinitionContact) fhirName() string { return "OperationDefini
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationDefinitionContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationDefinition.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationDefinition.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationDefinitionContact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *OperationDefinitionContact) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // OperationDefinitionParameter is the backbone element OperationDefinition.parameter of FHIR DSTU2 (1.0.2).
 type OperationDefinitionParameter struct {
 	// ID is OperationDefinition.parameter.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is OperationDefinition.parameter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationDefinition.parameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is OperationDefinition.parameter.name (1..1, code).
-	Name string
+	Name Code
 	// NameExt holds the id and extensions of OperationDefinition.parameter.name; JSON "_name".
 	NameExt *Element
 	// Use is OperationDefinition.parameter.use (1..1, code).
@@ -516,15 +461,15 @@ type OperationDefinitionParameter struct {
 	// UseExt holds the id and extensions of OperationDefinition.parameter.use; JSON "_use".
 	UseExt *Element
 	// Min is OperationDefinition.parameter.min (1..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of OperationDefinition.parameter.min; JSON "_min".
 	MinExt *Element
 	// Max is OperationDefinition.parameter.max (1..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of OperationDefinition.parameter.max; JSON "_max".
 	MaxExt *Element
 	// Documentation is OperationDefinition.parameter.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of OperationDefinition.parameter.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Type is OperationDefinition.parameter.type (0..1, code).
@@ -613,8 +558,9 @@ func (x *OperationDefinitionParameter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OperationDefinitionParameter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OperationDefinitionParameter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *OperationDefinitionParameter) UnmarshalJSON(data []byte) error {
@@ -627,69 +573,50 @@ func (x *OperationDefinitionParameter) fhirName() string { return "OperationDefi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationDefinitionParameter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationDefinition.parameter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationDefinition.parameter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationDefinitionParameter) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *OperationDefinitionParameter) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Use != "" || x.UseExt != nil) {
-		errs.Missing(p + ".use")
+		v.Missing("use")
 	}
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/operation-parameter-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/operation-parameter-use")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
-	}
+	validatePtr(v, "use", x.UseExt)
 	if !(x.Min != nil || x.MinExt != nil) {
-		errs.Missing(p + ".min")
+		v.Missing("min")
 	}
-	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
-	}
+	validatePtr(v, "min", x.MinExt)
 	if !(x.Max != "" || x.MaxExt != nil) {
-		errs.Missing(p + ".max")
+		v.Missing("max")
 	}
-	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "max", x.MaxExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/operation-parameter-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/operation-parameter-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
-	}
-	if x.Binding != nil {
-		x.Binding.validate(p+".binding", errs)
-	}
-	for i := range x.Part {
-		x.Part[i].validate(fhirjson.Index(p+".part", i), errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "profile", x.Profile)
+	validatePtr(v, "binding", x.Binding)
+	validateSlice(v, "part", x.Part)
 }
 
 // OperationDefinitionParameterBinding is the backbone element OperationDefinition.parameter.binding of FHIR DSTU2 (1.0.2).
 type OperationDefinitionParameterBinding struct {
 	// ID is OperationDefinition.parameter.binding.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is OperationDefinition.parameter.binding.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationDefinition.parameter.binding.modifierExtension (0..*, Extension).
@@ -699,7 +626,7 @@ type OperationDefinitionParameterBinding struct {
 	// StrengthExt holds the id and extensions of OperationDefinition.parameter.binding.strength; JSON "_strength".
 	StrengthExt *Element
 	// ValueSetURI is OperationDefinition.parameter.binding.valueSet[x] (1..1) holding a uri; JSON "valueSetUri".
-	ValueSetURI string
+	ValueSetURI URI
 	// ValueSetURIExt holds the id and extensions of OperationDefinition.parameter.binding.valueSet[x]; JSON "_valueSetUri".
 	ValueSetURIExt *Element
 	// ValueSetReference is OperationDefinition.parameter.binding.valueSet[x] (1..1) holding a Reference; JSON "valueSetReference".
@@ -750,9 +677,10 @@ func (x *OperationDefinitionParameterBinding) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OperationDefinitionParameterBinding) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OperationDefinitionParameterBinding) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -768,36 +696,32 @@ func (x *OperationDefinitionParameterBinding) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationDefinitionParameterBinding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationDefinition.parameter.binding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationDefinition.parameter.binding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationDefinitionParameterBinding) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *OperationDefinitionParameterBinding) validate(v *fhirjson.Validator) {
 	if x.ValueSetType() == "" {
-		errs.Missing(p + ".valueSet[x]")
+		v.Missing("valueSet[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ValueSetURI != "" || x.ValueSetURIExt != nil, x.ValueSetReference != nil) > 1 {
+		v.OneOf("valueSet[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Strength != "" || x.StrengthExt != nil) {
-		errs.Missing(p + ".strength")
+		v.Missing("strength")
 	}
 	if x.Strength != "" && !x.Strength.IsValid() {
-		errs.BadCode(p+".strength", "http://hl7.org/fhir/ValueSet/binding-strength")
+		v.BadCode("strength", -1, "http://hl7.org/fhir/ValueSet/binding-strength")
 	}
-	if x.StrengthExt != nil {
-		x.StrengthExt.validate(p+".strength", errs)
-	}
-	if x.ValueSetURIExt != nil {
-		x.ValueSetURIExt.validate(p+".valueSetUri", errs)
-	}
-	if x.ValueSetReference != nil {
-		x.ValueSetReference.validate(p+".valueSetReference", errs)
-	}
+	validatePtr(v, "strength", x.StrengthExt)
+	validatePtr(v, "valueSetUri", x.ValueSetURIExt)
+	validatePtr(v, "valueSetReference", x.ValueSetReference)
 }
 
 // ValueSet returns the value of OperationDefinition.parameter.binding.valueSet[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type OperationOutcome struct {
 	// ID is OperationOutcome.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of OperationOutcome.id; JSON "_id".
 	IDExt *Element
 	// Meta is OperationOutcome.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is OperationOutcome.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of OperationOutcome.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is OperationOutcome.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of OperationOutcome.language; JSON "_language".
 	LanguageExt *Element
 	// Text is OperationOutcome.text (0..1, Narrative).
@@ -93,8 +93,9 @@ func (x *OperationOutcome) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OperationOutcome) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OperationOutcome) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *OperationOutcome) UnmarshalJSON(data []byte) error {
@@ -107,44 +108,27 @@ func (x *OperationOutcome) fhirName() string { return "OperationOutcome" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationOutcome) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationOutcome", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationOutcome")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationOutcome) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *OperationOutcome) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Issue) > 0) {
-		errs.Missing(p + ".issue")
+		v.Missing("issue")
 	}
-	for i := range x.Issue {
-		x.Issue[i].validate(fhirjson.Index(p+".issue", i), errs)
-	}
+	validateSlice(v, "issue", x.Issue)
 }
 
 // ResourceType returns "OperationOutcome".
@@ -162,7 +146,7 @@ func (x *OperationOutcome) GetMeta() *Meta { return x.Meta }
 // OperationOutcomeIssue is the backbone element OperationOutcome.issue of FHIR DSTU2 (1.0.2).
 type OperationOutcomeIssue struct {
 	// ID is OperationOutcome.issue.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is OperationOutcome.issue.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationOutcome.issue.modifierExtension (0..*, Extension).
@@ -178,11 +162,11 @@ type OperationOutcomeIssue struct {
 	// Details is OperationOutcome.issue.details (0..1, CodeableConcept).
 	Details *CodeableConcept
 	// Diagnostics is OperationOutcome.issue.diagnostics (0..1, string).
-	Diagnostics string
+	Diagnostics String
 	// DiagnosticsExt holds the id and extensions of OperationOutcome.issue.diagnostics; JSON "_diagnostics".
 	DiagnosticsExt *Element
 	// Location is OperationOutcome.issue.location (0..*, string).
-	Location []string
+	Location []String
 	// LocationExt holds the id and extensions of OperationOutcome.issue.location; JSON "_location".
 	LocationExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -241,8 +225,9 @@ func (x *OperationOutcomeIssue) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OperationOutcomeIssue) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OperationOutcomeIssue) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *OperationOutcomeIssue) UnmarshalJSON(data []byte) error {
@@ -255,45 +240,32 @@ func (x *OperationOutcomeIssue) fhirName() string { return "OperationOutcome.iss
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationOutcomeIssue) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationOutcome.issue", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationOutcome.issue")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationOutcomeIssue) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *OperationOutcomeIssue) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Severity != "" || x.SeverityExt != nil) {
-		errs.Missing(p + ".severity")
+		v.Missing("severity")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
-		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/issue-severity")
+		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/issue-severity")
 	}
-	if x.SeverityExt != nil {
-		x.SeverityExt.validate(p+".severity", errs)
-	}
+	validatePtr(v, "severity", x.SeverityExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/issue-type")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/issue-type")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.Details != nil {
-		x.Details.validate(p+".details", errs)
-	}
-	if x.DiagnosticsExt != nil {
-		x.DiagnosticsExt.validate(p+".diagnostics", errs)
-	}
-	for i, v := range x.LocationExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".location", i), errs)
-		}
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "details", x.Details)
+	validatePtr(v, "diagnostics", x.DiagnosticsExt)
+	validatePtrs(v, "location", x.LocationExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Order struct {
 	// ID is Order.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Order.id; JSON "_id".
 	IDExt *Element
 	// Meta is Order.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Order.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Order.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Order.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Order.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Order.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Order struct {
 	// Identifier is Order.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Date is Order.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Order.date; JSON "_date".
 	DateExt *Element
 	// Subject is Order.subject (0..1, Reference).
@@ -138,8 +138,9 @@ func (x *Order) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Order) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Order) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Order) UnmarshalJSON(data []byte) error {
@@ -152,68 +153,41 @@ func (x *Order) fhirName() string { return "Order" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Order) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Order", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Order")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Order) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Order) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
-	}
-	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
-	}
-	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
-	}
-	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
-	}
-	if x.When != nil {
-		x.When.validate(p+".when", errs)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "source", x.Source)
+	validatePtr(v, "target", x.Target)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validatePtr(v, "when", x.When)
 	if !(len(x.Detail) > 0) {
-		errs.Missing(p + ".detail")
+		v.Missing("detail")
 	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+	validateSlice(v, "detail", x.Detail)
 }
 
 // ResourceType returns "Order".
@@ -255,7 +229,7 @@ func (x *Order) ReasonType() string {
 // OrderWhen is the backbone element Order.when of FHIR DSTU2 (1.0.2).
 type OrderWhen struct {
 	// ID is Order.when.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Order.when.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Order.when.modifierExtension (0..*, Extension).
@@ -299,8 +273,9 @@ func (x *OrderWhen) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OrderWhen) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OrderWhen) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *OrderWhen) UnmarshalJSON(data []byte) error {
@@ -313,22 +288,17 @@ func (x *OrderWhen) fhirName() string { return "Order.when" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OrderWhen) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Order.when", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Order.when")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OrderWhen) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *OrderWhen) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Schedule != nil {
-		x.Schedule.validate(p+".schedule", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "schedule", x.Schedule)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type OrderResponse struct {
 	// ID is OrderResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of OrderResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is OrderResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is OrderResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of OrderResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is OrderResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of OrderResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is OrderResponse.text (0..1, Narrative).
@@ -36,7 +36,7 @@ type OrderResponse struct {
 	// Request is OrderResponse.request (1..1, Reference).
 	Request *Reference
 	// Date is OrderResponse.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of OrderResponse.date; JSON "_date".
 	DateExt *Element
 	// Who is OrderResponse.who (0..1, Reference).
@@ -46,7 +46,7 @@ type OrderResponse struct {
 	// OrderStatusExt holds the id and extensions of OrderResponse.orderStatus; JSON "_orderStatus".
 	OrderStatusExt *Element
 	// Description is OrderResponse.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of OrderResponse.description; JSON "_description".
 	DescriptionExt *Element
 	// Fulfillment is OrderResponse.fulfillment (0..*, Reference).
@@ -138,8 +138,9 @@ func (x *OrderResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OrderResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OrderResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *OrderResponse) UnmarshalJSON(data []byte) error {
@@ -152,68 +153,42 @@ func (x *OrderResponse) fhirName() string { return "OrderResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OrderResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OrderResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OrderResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OrderResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *OrderResponse) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Request != nil) {
-		errs.Missing(p + ".request")
+		v.Missing("request")
 	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Who != nil {
-		x.Who.validate(p+".who", errs)
-	}
+	validatePtr(v, "who", x.Who)
 	if !(x.OrderStatus != "" || x.OrderStatusExt != nil) {
-		errs.Missing(p + ".orderStatus")
+		v.Missing("orderStatus")
 	}
 	if x.OrderStatus != "" && !x.OrderStatus.IsValid() {
-		errs.BadCode(p+".orderStatus", "http://hl7.org/fhir/ValueSet/order-status")
+		v.BadCode("orderStatus", -1, "http://hl7.org/fhir/ValueSet/order-status")
 	}
-	if x.OrderStatusExt != nil {
-		x.OrderStatusExt.validate(p+".orderStatus", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.Fulfillment {
-		x.Fulfillment[i].validate(fhirjson.Index(p+".fulfillment", i), errs)
-	}
+	validatePtr(v, "orderStatus", x.OrderStatusExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "fulfillment", x.Fulfillment)
 }
 
 // ResourceType returns "OrderResponse".

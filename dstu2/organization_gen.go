@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Organization struct {
 	// ID is Organization.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Organization.id; JSON "_id".
 	IDExt *Element
 	// Meta is Organization.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Organization.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Organization.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Organization.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Organization.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Organization.text (0..1, Narrative).
@@ -34,13 +34,13 @@ type Organization struct {
 	// Identifier is Organization.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is Organization.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Organization.active; JSON "_active".
 	ActiveExt *Element
 	// Type is Organization.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Name is Organization.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Organization.name; JSON "_name".
 	NameExt *Element
 	// Telecom is Organization.telecom (0..*, ContactPoint).
@@ -138,8 +138,9 @@ func (x *Organization) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Organization) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Organization) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Organization) UnmarshalJSON(data []byte) error {
@@ -152,62 +153,31 @@ func (x *Organization) fhirName() string { return "Organization" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Organization) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Organization", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Organization")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Organization) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Organization) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
-	for i := range x.Address {
-		x.Address[i].validate(fhirjson.Index(p+".address", i), errs)
-	}
-	if x.PartOf != nil {
-		x.PartOf.validate(p+".partOf", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "active", x.ActiveExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
+	validateSlice(v, "address", x.Address)
+	validatePtr(v, "partOf", x.PartOf)
+	validateSlice(v, "contact", x.Contact)
 }
 
 // ResourceType returns "Organization".
@@ -225,7 +195,7 @@ func (x *Organization) GetMeta() *Meta { return x.Meta }
 // OrganizationContact is the backbone element Organization.contact of FHIR DSTU2 (1.0.2).
 type OrganizationContact struct {
 	// ID is Organization.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Organization.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Organization.contact.modifierExtension (0..*, Extension).
@@ -279,8 +249,9 @@ func (x *OrganizationContact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OrganizationContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OrganizationContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *OrganizationContact) UnmarshalJSON(data []byte) error {
@@ -293,28 +264,19 @@ func (x *OrganizationContact) fhirName() string { return "Organization.contact" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OrganizationContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Organization.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Organization.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OrganizationContact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *OrganizationContact) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Purpose != nil {
-		x.Purpose.validate(p+".purpose", errs)
-	}
-	if x.Name != nil {
-		x.Name.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
-	if x.Address != nil {
-		x.Address.validate(p+".address", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "purpose", x.Purpose)
+	validatePtr(v, "name", x.Name)
+	validateSlice(v, "telecom", x.Telecom)
+	validatePtr(v, "address", x.Address)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Patient struct {
 	// ID is Patient.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Patient.id; JSON "_id".
 	IDExt *Element
 	// Meta is Patient.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Patient.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Patient.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Patient.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Patient.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Patient.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Patient struct {
 	// Identifier is Patient.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is Patient.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Patient.active; JSON "_active".
 	ActiveExt *Element
 	// Name is Patient.name (0..*, HumanName).
@@ -46,15 +46,15 @@ type Patient struct {
 	// GenderExt holds the id and extensions of Patient.gender; JSON "_gender".
 	GenderExt *Element
 	// BirthDate is Patient.birthDate (0..1, date).
-	BirthDate string
+	BirthDate Date
 	// BirthDateExt holds the id and extensions of Patient.birthDate; JSON "_birthDate".
 	BirthDateExt *Element
 	// DeceasedBoolean is Patient.deceased[x] (0..1) holding a boolean; JSON "deceasedBoolean".
-	DeceasedBoolean *bool
+	DeceasedBoolean *Boolean
 	// DeceasedBooleanExt holds the id and extensions of Patient.deceased[x]; JSON "_deceasedBoolean".
 	DeceasedBooleanExt *Element
 	// DeceasedDateTime is Patient.deceased[x] (0..1) holding a dateTime; JSON "deceasedDateTime".
-	DeceasedDateTime string
+	DeceasedDateTime DateTime
 	// DeceasedDateTimeExt holds the id and extensions of Patient.deceased[x]; JSON "_deceasedDateTime".
 	DeceasedDateTimeExt *Element
 	// Address is Patient.address (0..*, Address).
@@ -62,11 +62,11 @@ type Patient struct {
 	// MaritalStatus is Patient.maritalStatus (0..1, CodeableConcept).
 	MaritalStatus *CodeableConcept
 	// MultipleBirthBoolean is Patient.multipleBirth[x] (0..1) holding a boolean; JSON "multipleBirthBoolean".
-	MultipleBirthBoolean *bool
+	MultipleBirthBoolean *Boolean
 	// MultipleBirthBooleanExt holds the id and extensions of Patient.multipleBirth[x]; JSON "_multipleBirthBoolean".
 	MultipleBirthBooleanExt *Element
 	// MultipleBirthInteger is Patient.multipleBirth[x] (0..1) holding a integer; JSON "multipleBirthInteger".
-	MultipleBirthInteger *int
+	MultipleBirthInteger *Integer
 	// MultipleBirthIntegerExt holds the id and extensions of Patient.multipleBirth[x]; JSON "_multipleBirthInteger".
 	MultipleBirthIntegerExt *Element
 	// Photo is Patient.photo (0..*, Attachment).
@@ -218,8 +218,9 @@ func (x *Patient) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Patient) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Patient) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Patient) UnmarshalJSON(data []byte) error {
@@ -232,98 +233,57 @@ func (x *Patient) fhirName() string { return "Patient" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Patient) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Patient", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Patient")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Patient) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Patient) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DeceasedBoolean != nil || x.DeceasedBooleanExt != nil, x.DeceasedDateTime != "" || x.DeceasedDateTimeExt != nil) > 1 {
+		v.OneOf("deceased[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.MultipleBirthBoolean != nil || x.MultipleBirthBooleanExt != nil, x.MultipleBirthInteger != nil || x.MultipleBirthIntegerExt != nil) > 1 {
+		v.OneOf("multipleBirth[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
-	}
-	for i := range x.Name {
-		x.Name[i].validate(fhirjson.Index(p+".name", i), errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "active", x.ActiveExt)
+	validateSlice(v, "name", x.Name)
+	validateSlice(v, "telecom", x.Telecom)
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
-	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
+	validatePtr(v, "gender", x.GenderExt)
+	validatePtr(v, "birthDate", x.BirthDateExt)
+	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
+		v.BadFormat("birthDate", -1, "date")
 	}
-	if x.BirthDateExt != nil {
-		x.BirthDateExt.validate(p+".birthDate", errs)
+	validatePtr(v, "deceasedBoolean", x.DeceasedBooleanExt)
+	validatePtr(v, "deceasedDateTime", x.DeceasedDateTimeExt)
+	if x.DeceasedDateTime != "" && !fhirjson.CheckDateTime(x.DeceasedDateTime) {
+		v.BadFormat("deceasedDateTime", -1, "dateTime")
 	}
-	if x.DeceasedBooleanExt != nil {
-		x.DeceasedBooleanExt.validate(p+".deceasedBoolean", errs)
-	}
-	if x.DeceasedDateTimeExt != nil {
-		x.DeceasedDateTimeExt.validate(p+".deceasedDateTime", errs)
-	}
-	for i := range x.Address {
-		x.Address[i].validate(fhirjson.Index(p+".address", i), errs)
-	}
-	if x.MaritalStatus != nil {
-		x.MaritalStatus.validate(p+".maritalStatus", errs)
-	}
-	if x.MultipleBirthBooleanExt != nil {
-		x.MultipleBirthBooleanExt.validate(p+".multipleBirthBoolean", errs)
-	}
-	if x.MultipleBirthIntegerExt != nil {
-		x.MultipleBirthIntegerExt.validate(p+".multipleBirthInteger", errs)
-	}
-	for i := range x.Photo {
-		x.Photo[i].validate(fhirjson.Index(p+".photo", i), errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.Animal != nil {
-		x.Animal.validate(p+".animal", errs)
-	}
-	for i := range x.Communication {
-		x.Communication[i].validate(fhirjson.Index(p+".communication", i), errs)
-	}
-	for i := range x.CareProvider {
-		x.CareProvider[i].validate(fhirjson.Index(p+".careProvider", i), errs)
-	}
-	if x.ManagingOrganization != nil {
-		x.ManagingOrganization.validate(p+".managingOrganization", errs)
-	}
-	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
-	}
+	validateSlice(v, "address", x.Address)
+	validatePtr(v, "maritalStatus", x.MaritalStatus)
+	validatePtr(v, "multipleBirthBoolean", x.MultipleBirthBooleanExt)
+	validatePtr(v, "multipleBirthInteger", x.MultipleBirthIntegerExt)
+	validateSlice(v, "photo", x.Photo)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "animal", x.Animal)
+	validateSlice(v, "communication", x.Communication)
+	validateSlice(v, "careProvider", x.CareProvider)
+	validatePtr(v, "managingOrganization", x.ManagingOrganization)
+	validateSlice(v, "link", x.Link)
 }
 
 // ResourceType returns "Patient".
@@ -389,7 +349,7 @@ func (x *Patient) MultipleBirthType() string {
 // PatientContact is the backbone element Patient.contact of FHIR DSTU2 (1.0.2).
 type PatientContact struct {
 	// ID is Patient.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Patient.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Patient.contact.modifierExtension (0..*, Extension).
@@ -463,8 +423,9 @@ func (x *PatientContact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PatientContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PatientContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PatientContact) UnmarshalJSON(data []byte) error {
@@ -477,48 +438,33 @@ func (x *PatientContact) fhirName() string { return "Patient.contact" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PatientContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Patient.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Patient.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PatientContact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *PatientContact) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Relationship {
-		x.Relationship[i].validate(fhirjson.Index(p+".relationship", i), errs)
-	}
-	if x.Name != nil {
-		x.Name.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
-	if x.Address != nil {
-		x.Address.validate(p+".address", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "relationship", x.Relationship)
+	validatePtr(v, "name", x.Name)
+	validateSlice(v, "telecom", x.Telecom)
+	validatePtr(v, "address", x.Address)
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
-	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "gender", x.GenderExt)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "period", x.Period)
 }
 
 // PatientAnimal is the backbone element Patient.animal of FHIR DSTU2 (1.0.2).
 type PatientAnimal struct {
 	// ID is Patient.animal.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Patient.animal.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Patient.animal.modifierExtension (0..*, Extension).
@@ -567,8 +513,9 @@ func (x *PatientAnimal) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PatientAnimal) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PatientAnimal) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PatientAnimal) UnmarshalJSON(data []byte) error {
@@ -581,36 +528,29 @@ func (x *PatientAnimal) fhirName() string { return "Patient.animal" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PatientAnimal) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Patient.animal", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Patient.animal")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PatientAnimal) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *PatientAnimal) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Species != nil) {
-		errs.Missing(p + ".species")
+		v.Missing("species")
 	}
-	if x.Species != nil {
-		x.Species.validate(p+".species", errs)
-	}
-	if x.Breed != nil {
-		x.Breed.validate(p+".breed", errs)
-	}
-	if x.GenderStatus != nil {
-		x.GenderStatus.validate(p+".genderStatus", errs)
-	}
+	validatePtr(v, "species", x.Species)
+	validatePtr(v, "breed", x.Breed)
+	validatePtr(v, "genderStatus", x.GenderStatus)
 }
 
 // PatientCommunication is the backbone element Patient.communication of FHIR DSTU2 (1.0.2).
 type PatientCommunication struct {
 	// ID is Patient.communication.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Patient.communication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Patient.communication.modifierExtension (0..*, Extension).
@@ -618,7 +558,7 @@ type PatientCommunication struct {
 	// Language is Patient.communication.language (1..1, CodeableConcept).
 	Language *CodeableConcept
 	// Preferred is Patient.communication.preferred (0..1, boolean).
-	Preferred *bool
+	Preferred *Boolean
 	// PreferredExt holds the id and extensions of Patient.communication.preferred; JSON "_preferred".
 	PreferredExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -659,8 +599,9 @@ func (x *PatientCommunication) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PatientCommunication) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PatientCommunication) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PatientCommunication) UnmarshalJSON(data []byte) error {
@@ -673,33 +614,28 @@ func (x *PatientCommunication) fhirName() string { return "Patient.communication
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PatientCommunication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Patient.communication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Patient.communication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PatientCommunication) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *PatientCommunication) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Language != nil) {
-		errs.Missing(p + ".language")
+		v.Missing("language")
 	}
-	if x.Language != nil {
-		x.Language.validate(p+".language", errs)
-	}
-	if x.PreferredExt != nil {
-		x.PreferredExt.validate(p+".preferred", errs)
-	}
+	validatePtr(v, "language", x.Language)
+	validatePtr(v, "preferred", x.PreferredExt)
 }
 
 // PatientLink is the backbone element Patient.link of FHIR DSTU2 (1.0.2).
 type PatientLink struct {
 	// ID is Patient.link.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Patient.link.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Patient.link.modifierExtension (0..*, Extension).
@@ -748,8 +684,9 @@ func (x *PatientLink) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PatientLink) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PatientLink) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PatientLink) UnmarshalJSON(data []byte) error {
@@ -762,31 +699,26 @@ func (x *PatientLink) fhirName() string { return "Patient.link" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PatientLink) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Patient.link", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Patient.link")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PatientLink) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *PatientLink) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Other != nil) {
-		errs.Missing(p + ".other")
+		v.Missing("other")
 	}
-	if x.Other != nil {
-		x.Other.validate(p+".other", errs)
-	}
+	validatePtr(v, "other", x.Other)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/link-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/link-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type PaymentReconciliation struct {
 	// ID is PaymentReconciliation.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of PaymentReconciliation.id; JSON "_id".
 	IDExt *Element
 	// Meta is PaymentReconciliation.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is PaymentReconciliation.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of PaymentReconciliation.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is PaymentReconciliation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of PaymentReconciliation.language; JSON "_language".
 	LanguageExt *Element
 	// Text is PaymentReconciliation.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type PaymentReconciliation struct {
 	// OutcomeExt holds the id and extensions of PaymentReconciliation.outcome; JSON "_outcome".
 	OutcomeExt *Element
 	// Disposition is PaymentReconciliation.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of PaymentReconciliation.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Ruleset is PaymentReconciliation.ruleset (0..1, Coding).
@@ -48,7 +48,7 @@ type PaymentReconciliation struct {
 	// OriginalRuleset is PaymentReconciliation.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is PaymentReconciliation.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of PaymentReconciliation.created; JSON "_created".
 	CreatedExt *Element
 	// Period is PaymentReconciliation.period (0..1, Period).
@@ -178,8 +178,9 @@ func (x *PaymentReconciliation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PaymentReconciliation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PaymentReconciliation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PaymentReconciliation) UnmarshalJSON(data []byte) error {
@@ -192,89 +193,47 @@ func (x *PaymentReconciliation) fhirName() string { return "PaymentReconciliatio
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PaymentReconciliation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PaymentReconciliation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PaymentReconciliation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PaymentReconciliation) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *PaymentReconciliation) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "request", x.Request)
 	if x.Outcome != "" && !x.Outcome.IsValid() {
-		errs.BadCode(p+".outcome", "http://hl7.org/fhir/ValueSet/remittance-outcome")
+		v.BadCode("outcome", -1, "http://hl7.org/fhir/ValueSet/remittance-outcome")
 	}
-	if x.OutcomeExt != nil {
-		x.OutcomeExt.validate(p+".outcome", errs)
+	validatePtr(v, "outcome", x.OutcomeExt)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validatePtr(v, "ruleset", x.Ruleset)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
-	}
-	if x.Ruleset != nil {
-		x.Ruleset.validate(p+".ruleset", errs)
-	}
-	if x.OriginalRuleset != nil {
-		x.OriginalRuleset.validate(p+".originalRuleset", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.RequestProvider != nil {
-		x.RequestProvider.validate(p+".requestProvider", errs)
-	}
-	if x.RequestOrganization != nil {
-		x.RequestOrganization.validate(p+".requestOrganization", errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
-	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
-	}
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "requestProvider", x.RequestProvider)
+	validatePtr(v, "requestOrganization", x.RequestOrganization)
+	validateSlice(v, "detail", x.Detail)
+	validatePtr(v, "form", x.Form)
 	if !(x.Total != nil) {
-		errs.Missing(p + ".total")
+		v.Missing("total")
 	}
-	if x.Total != nil {
-		x.Total.validate(p+".total", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validatePtr(v, "total", x.Total)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "PaymentReconciliation".
@@ -292,7 +251,7 @@ func (x *PaymentReconciliation) GetMeta() *Meta { return x.Meta }
 // PaymentReconciliationDetail is the backbone element PaymentReconciliation.detail of FHIR DSTU2 (1.0.2).
 type PaymentReconciliationDetail struct {
 	// ID is PaymentReconciliation.detail.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is PaymentReconciliation.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PaymentReconciliation.detail.modifierExtension (0..*, Extension).
@@ -308,7 +267,7 @@ type PaymentReconciliationDetail struct {
 	// Payee is PaymentReconciliation.detail.payee (0..1, Reference).
 	Payee *Reference
 	// Date is PaymentReconciliation.detail.date (0..1, date).
-	Date string
+	Date Date
 	// DateExt holds the id and extensions of PaymentReconciliation.detail.date; JSON "_date".
 	DateExt *Element
 	// Amount is PaymentReconciliation.detail.amount (0..1, Quantity).
@@ -368,8 +327,9 @@ func (x *PaymentReconciliationDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PaymentReconciliationDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PaymentReconciliationDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PaymentReconciliationDetail) UnmarshalJSON(data []byte) error {
@@ -382,48 +342,36 @@ func (x *PaymentReconciliationDetail) fhirName() string { return "PaymentReconci
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PaymentReconciliationDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PaymentReconciliation.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PaymentReconciliation.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PaymentReconciliationDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *PaymentReconciliationDetail) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "responce", x.Responce)
+	validatePtr(v, "submitter", x.Submitter)
+	validatePtr(v, "payee", x.Payee)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
+		v.BadFormat("date", -1, "date")
 	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
-	if x.Responce != nil {
-		x.Responce.validate(p+".responce", errs)
-	}
-	if x.Submitter != nil {
-		x.Submitter.validate(p+".submitter", errs)
-	}
-	if x.Payee != nil {
-		x.Payee.validate(p+".payee", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
+	validatePtr(v, "amount", x.Amount)
 }
 
 // PaymentReconciliationNote is the backbone element PaymentReconciliation.note of FHIR DSTU2 (1.0.2).
 type PaymentReconciliationNote struct {
 	// ID is PaymentReconciliation.note.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is PaymentReconciliation.note.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PaymentReconciliation.note.modifierExtension (0..*, Extension).
@@ -431,7 +379,7 @@ type PaymentReconciliationNote struct {
 	// Type is PaymentReconciliation.note.type (0..1, Coding).
 	Type *Coding
 	// Text is PaymentReconciliation.note.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of PaymentReconciliation.note.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -474,8 +422,9 @@ func (x *PaymentReconciliationNote) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PaymentReconciliationNote) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PaymentReconciliationNote) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PaymentReconciliationNote) UnmarshalJSON(data []byte) error {
@@ -488,22 +437,17 @@ func (x *PaymentReconciliationNote) fhirName() string { return "PaymentReconcili
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PaymentReconciliationNote) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PaymentReconciliation.note", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PaymentReconciliation.note")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PaymentReconciliationNote) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *PaymentReconciliationNote) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "text", x.TextExt)
 }

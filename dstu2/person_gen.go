@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Person struct {
 	// ID is Person.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Person.id; JSON "_id".
 	IDExt *Element
 	// Meta is Person.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Person.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Person.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Person.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Person.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Person.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type Person struct {
 	// GenderExt holds the id and extensions of Person.gender; JSON "_gender".
 	GenderExt *Element
 	// BirthDate is Person.birthDate (0..1, date).
-	BirthDate string
+	BirthDate Date
 	// BirthDateExt holds the id and extensions of Person.birthDate; JSON "_birthDate".
 	BirthDateExt *Element
 	// Address is Person.address (0..*, Address).
@@ -52,7 +52,7 @@ type Person struct {
 	// ManagingOrganization is Person.managingOrganization (0..1, Reference).
 	ManagingOrganization *Reference
 	// Active is Person.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Person.active; JSON "_active".
 	ActiveExt *Element
 	// Link is Person.link (0..*, BackboneElement).
@@ -153,8 +153,9 @@ func (x *Person) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Person) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Person) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Person) UnmarshalJSON(data []byte) error {
@@ -167,71 +168,39 @@ func (x *Person) fhirName() string { return "Person" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Person) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Person", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Person")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Person) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Person) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Name {
-		x.Name[i].validate(fhirjson.Index(p+".name", i), errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "name", x.Name)
+	validateSlice(v, "telecom", x.Telecom)
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
-	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
+	validatePtr(v, "gender", x.GenderExt)
+	validatePtr(v, "birthDate", x.BirthDateExt)
+	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
+		v.BadFormat("birthDate", -1, "date")
 	}
-	if x.BirthDateExt != nil {
-		x.BirthDateExt.validate(p+".birthDate", errs)
-	}
-	for i := range x.Address {
-		x.Address[i].validate(fhirjson.Index(p+".address", i), errs)
-	}
-	if x.Photo != nil {
-		x.Photo.validate(p+".photo", errs)
-	}
-	if x.ManagingOrganization != nil {
-		x.ManagingOrganization.validate(p+".managingOrganization", errs)
-	}
-	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
-	}
-	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
-	}
+	validateSlice(v, "address", x.Address)
+	validatePtr(v, "photo", x.Photo)
+	validatePtr(v, "managingOrganization", x.ManagingOrganization)
+	validatePtr(v, "active", x.ActiveExt)
+	validateSlice(v, "link", x.Link)
 }
 
 // ResourceType returns "Person".
@@ -249,7 +218,7 @@ func (x *Person) GetMeta() *Meta { return x.Meta }
 // PersonLink is the backbone element Person.link of FHIR DSTU2 (1.0.2).
 type PersonLink struct {
 	// ID is Person.link.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Person.link.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Person.link.modifierExtension (0..*, Extension).
@@ -298,8 +267,9 @@ func (x *PersonLink) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PersonLink) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PersonLink) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PersonLink) UnmarshalJSON(data []byte) error {
@@ -312,28 +282,23 @@ func (x *PersonLink) fhirName() string { return "Person.link" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PersonLink) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Person.link", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Person.link")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PersonLink) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *PersonLink) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Target != nil) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
-	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
-	}
+	validatePtr(v, "target", x.Target)
 	if x.Assurance != "" && !x.Assurance.IsValid() {
-		errs.BadCode(p+".assurance", "http://hl7.org/fhir/ValueSet/identity-assuranceLevel")
+		v.BadCode("assurance", -1, "http://hl7.org/fhir/ValueSet/identity-assuranceLevel")
 	}
-	if x.AssuranceExt != nil {
-		x.AssuranceExt.validate(p+".assurance", errs)
-	}
+	validatePtr(v, "assurance", x.AssuranceExt)
 }

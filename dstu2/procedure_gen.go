@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Procedure struct {
 	// ID is Procedure.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Procedure.id; JSON "_id".
 	IDExt *Element
 	// Meta is Procedure.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Procedure.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Procedure.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Procedure.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Procedure.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Procedure.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type Procedure struct {
 	// Code is Procedure.code (1..1, CodeableConcept).
 	Code *CodeableConcept
 	// NotPerformed is Procedure.notPerformed (0..1, boolean).
-	NotPerformed *bool
+	NotPerformed *Boolean
 	// NotPerformedExt holds the id and extensions of Procedure.notPerformed; JSON "_notPerformed".
 	NotPerformedExt *Element
 	// ReasonNotPerformed is Procedure.reasonNotPerformed (0..*, CodeableConcept).
@@ -58,7 +58,7 @@ type Procedure struct {
 	// Performer is Procedure.performer (0..*, BackboneElement).
 	Performer []ProcedurePerformer
 	// PerformedDateTime is Procedure.performed[x] (0..1) holding a dateTime; JSON "performedDateTime".
-	PerformedDateTime string
+	PerformedDateTime DateTime
 	// PerformedDateTimeExt holds the id and extensions of Procedure.performed[x]; JSON "_performedDateTime".
 	PerformedDateTimeExt *Element
 	// PerformedPeriod is Procedure.performed[x] (0..1) holding a Period; JSON "performedPeriod".
@@ -218,8 +218,9 @@ func (x *Procedure) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Procedure) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Procedure) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Procedure) UnmarshalJSON(data []byte) error {
@@ -232,119 +233,67 @@ func (x *Procedure) fhirName() string { return "Procedure" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Procedure) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Procedure", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Procedure")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Procedure) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Procedure) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.PerformedDateTime != "" || x.PerformedDateTimeExt != nil, x.PerformedPeriod != nil) > 1 {
+		v.OneOf("performed[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
+	validatePtr(v, "subject", x.Subject)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/procedure-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/procedure-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "notPerformed", x.NotPerformedExt)
+	validateSlice(v, "reasonNotPerformed", x.ReasonNotPerformed)
+	validateSlice(v, "bodySite", x.BodySite)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "performer", x.Performer)
+	validatePtr(v, "performedDateTime", x.PerformedDateTimeExt)
+	if x.PerformedDateTime != "" && !fhirjson.CheckDateTime(x.PerformedDateTime) {
+		v.BadFormat("performedDateTime", -1, "dateTime")
 	}
-	if x.NotPerformedExt != nil {
-		x.NotPerformedExt.validate(p+".notPerformed", errs)
-	}
-	for i := range x.ReasonNotPerformed {
-		x.ReasonNotPerformed[i].validate(fhirjson.Index(p+".reasonNotPerformed", i), errs)
-	}
-	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
-	}
-	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
-	}
-	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
-	}
-	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
-	}
-	if x.PerformedDateTimeExt != nil {
-		x.PerformedDateTimeExt.validate(p+".performedDateTime", errs)
-	}
-	if x.PerformedPeriod != nil {
-		x.PerformedPeriod.validate(p+".performedPeriod", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
-	}
-	for i := range x.Report {
-		x.Report[i].validate(fhirjson.Index(p+".report", i), errs)
-	}
-	for i := range x.Complication {
-		x.Complication[i].validate(fhirjson.Index(p+".complication", i), errs)
-	}
-	for i := range x.FollowUp {
-		x.FollowUp[i].validate(fhirjson.Index(p+".followUp", i), errs)
-	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
-	for i := range x.Notes {
-		x.Notes[i].validate(fhirjson.Index(p+".notes", i), errs)
-	}
-	for i := range x.FocalDevice {
-		x.FocalDevice[i].validate(fhirjson.Index(p+".focalDevice", i), errs)
-	}
-	for i := range x.Used {
-		x.Used[i].validate(fhirjson.Index(p+".used", i), errs)
-	}
+	validatePtr(v, "performedPeriod", x.PerformedPeriod)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "location", x.Location)
+	validatePtr(v, "outcome", x.Outcome)
+	validateSlice(v, "report", x.Report)
+	validateSlice(v, "complication", x.Complication)
+	validateSlice(v, "followUp", x.FollowUp)
+	validatePtr(v, "request", x.Request)
+	validateSlice(v, "notes", x.Notes)
+	validateSlice(v, "focalDevice", x.FocalDevice)
+	validateSlice(v, "used", x.Used)
 }
 
 // ResourceType returns "Procedure".
@@ -410,7 +359,7 @@ func (x *Procedure) PerformedType() string {
 // ProcedurePerformer is the backbone element Procedure.performer of FHIR DSTU2 (1.0.2).
 type ProcedurePerformer struct {
 	// ID is Procedure.performer.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Procedure.performer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Procedure.performer.modifierExtension (0..*, Extension).
@@ -454,8 +403,9 @@ func (x *ProcedurePerformer) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProcedurePerformer) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProcedurePerformer) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProcedurePerformer) UnmarshalJSON(data []byte) error {
@@ -468,30 +418,25 @@ func (x *ProcedurePerformer) fhirName() string { return "Procedure.performer" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedurePerformer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Procedure.performer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Procedure.performer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedurePerformer) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ProcedurePerformer) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "actor", x.Actor)
+	validatePtr(v, "role", x.Role)
 }
 
 // ProcedureFocalDevice is the backbone element Procedure.focalDevice of FHIR DSTU2 (1.0.2).
 type ProcedureFocalDevice struct {
 	// ID is Procedure.focalDevice.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Procedure.focalDevice.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Procedure.focalDevice.modifierExtension (0..*, Extension).
@@ -535,8 +480,9 @@ func (x *ProcedureFocalDevice) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProcedureFocalDevice) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProcedureFocalDevice) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProcedureFocalDevice) UnmarshalJSON(data []byte) error {
@@ -549,25 +495,20 @@ func (x *ProcedureFocalDevice) fhirName() string { return "Procedure.focalDevice
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedureFocalDevice) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Procedure.focalDevice", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Procedure.focalDevice")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedureFocalDevice) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ProcedureFocalDevice) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Action != nil {
-		x.Action.validate(p+".action", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "action", x.Action)
 	if !(x.Manipulated != nil) {
-		errs.Missing(p + ".manipulated")
+		v.Missing("manipulated")
 	}
-	if x.Manipulated != nil {
-		x.Manipulated.validate(p+".manipulated", errs)
-	}
+	validatePtr(v, "manipulated", x.Manipulated)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ProcedureRequest struct {
 	// ID is ProcedureRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ProcedureRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is ProcedureRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ProcedureRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ProcedureRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ProcedureRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ProcedureRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ProcedureRequest.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type ProcedureRequest struct {
 	// ReasonReference is ProcedureRequest.reason[x] (0..1) holding a Reference; JSON "reasonReference".
 	ReasonReference *Reference
 	// ScheduledDateTime is ProcedureRequest.scheduled[x] (0..1) holding a dateTime; JSON "scheduledDateTime".
-	ScheduledDateTime string
+	ScheduledDateTime DateTime
 	// ScheduledDateTimeExt holds the id and extensions of ProcedureRequest.scheduled[x]; JSON "_scheduledDateTime".
 	ScheduledDateTimeExt *Element
 	// ScheduledPeriod is ProcedureRequest.scheduled[x] (0..1) holding a Period; JSON "scheduledPeriod".
@@ -62,13 +62,13 @@ type ProcedureRequest struct {
 	// Notes is ProcedureRequest.notes (0..*, Annotation).
 	Notes []Annotation
 	// AsNeededBoolean is ProcedureRequest.asNeeded[x] (0..1) holding a boolean; JSON "asNeededBoolean".
-	AsNeededBoolean *bool
+	AsNeededBoolean *Boolean
 	// AsNeededBooleanExt holds the id and extensions of ProcedureRequest.asNeeded[x]; JSON "_asNeededBoolean".
 	AsNeededBooleanExt *Element
 	// AsNeededCodeableConcept is ProcedureRequest.asNeeded[x] (0..1) holding a CodeableConcept; JSON "asNeededCodeableConcept".
 	AsNeededCodeableConcept *CodeableConcept
 	// OrderedOn is ProcedureRequest.orderedOn (0..1, dateTime).
-	OrderedOn string
+	OrderedOn DateTime
 	// OrderedOnExt holds the id and extensions of ProcedureRequest.orderedOn; JSON "_orderedOn".
 	OrderedOnExt *Element
 	// Orderer is ProcedureRequest.orderer (0..1, Reference).
@@ -203,8 +203,9 @@ func (x *ProcedureRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProcedureRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProcedureRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProcedureRequest) UnmarshalJSON(data []byte) error {
@@ -217,104 +218,68 @@ func (x *ProcedureRequest) fhirName() string { return "ProcedureRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedureRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcedureRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcedureRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedureRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ProcedureRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.ScheduledDateTime != "" || x.ScheduledDateTimeExt != nil, x.ScheduledPeriod != nil, x.ScheduledTiming != nil) > 1 {
+		v.OneOf("scheduled[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	if fhirjson.CountSet(x.AsNeededBoolean != nil || x.AsNeededBooleanExt != nil, x.AsNeededCodeableConcept != nil) > 1 {
+		v.OneOf("asNeeded[x]")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
+	validatePtr(v, "subject", x.Subject)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "bodySite", x.BodySite)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validatePtr(v, "scheduledDateTime", x.ScheduledDateTimeExt)
+	if x.ScheduledDateTime != "" && !fhirjson.CheckDateTime(x.ScheduledDateTime) {
+		v.BadFormat("scheduledDateTime", -1, "dateTime")
 	}
-	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
-	}
-	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
-	}
-	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
-	}
-	if x.ScheduledDateTimeExt != nil {
-		x.ScheduledDateTimeExt.validate(p+".scheduledDateTime", errs)
-	}
-	if x.ScheduledPeriod != nil {
-		x.ScheduledPeriod.validate(p+".scheduledPeriod", errs)
-	}
-	if x.ScheduledTiming != nil {
-		x.ScheduledTiming.validate(p+".scheduledTiming", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
-	}
+	validatePtr(v, "scheduledPeriod", x.ScheduledPeriod)
+	validatePtr(v, "scheduledTiming", x.ScheduledTiming)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "performer", x.Performer)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/procedure-request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/procedure-request-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "notes", x.Notes)
+	validatePtr(v, "asNeededBoolean", x.AsNeededBooleanExt)
+	validatePtr(v, "asNeededCodeableConcept", x.AsNeededCodeableConcept)
+	validatePtr(v, "orderedOn", x.OrderedOnExt)
+	if x.OrderedOn != "" && !fhirjson.CheckDateTime(x.OrderedOn) {
+		v.BadFormat("orderedOn", -1, "dateTime")
 	}
-	for i := range x.Notes {
-		x.Notes[i].validate(fhirjson.Index(p+".notes", i), errs)
-	}
-	if x.AsNeededBooleanExt != nil {
-		x.AsNeededBooleanExt.validate(p+".asNeededBoolean", errs)
-	}
-	if x.AsNeededCodeableConcept != nil {
-		x.AsNeededCodeableConcept.validate(p+".asNeededCodeableConcept", errs)
-	}
-	if x.OrderedOnExt != nil {
-		x.OrderedOnExt.validate(p+".orderedOn", errs)
-	}
-	if x.Orderer != nil {
-		x.Orderer.validate(p+".orderer", errs)
-	}
+	validatePtr(v, "orderer", x.Orderer)
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/procedure-request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/procedure-request-priority")
 	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
 }
 
 // ResourceType returns "ProcedureRequest".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ProcessResponse struct {
 	// ID is ProcessResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ProcessResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is ProcessResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ProcessResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ProcessResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ProcessResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ProcessResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ProcessResponse.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type ProcessResponse struct {
 	// Outcome is ProcessResponse.outcome (0..1, Coding).
 	Outcome *Coding
 	// Disposition is ProcessResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of ProcessResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Ruleset is ProcessResponse.ruleset (0..1, Coding).
@@ -46,7 +46,7 @@ type ProcessResponse struct {
 	// OriginalRuleset is ProcessResponse.originalRuleset (0..1, Coding).
 	OriginalRuleset *Coding
 	// Created is ProcessResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of ProcessResponse.created; JSON "_created".
 	CreatedExt *Element
 	// Organization is ProcessResponse.organization (0..1, Reference).
@@ -163,8 +163,9 @@ func (x *ProcessResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProcessResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProcessResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProcessResponse) UnmarshalJSON(data []byte) error {
@@ -177,77 +178,39 @@ func (x *ProcessResponse) fhirName() string { return "ProcessResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcessResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcessResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcessResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcessResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ProcessResponse) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validatePtr(v, "ruleset", x.Ruleset)
+	validatePtr(v, "originalRuleset", x.OriginalRuleset)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
-	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
-	}
-	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
-	}
-	if x.Ruleset != nil {
-		x.Ruleset.validate(p+".ruleset", errs)
-	}
-	if x.OriginalRuleset != nil {
-		x.OriginalRuleset.validate(p+".originalRuleset", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.RequestProvider != nil {
-		x.RequestProvider.validate(p+".requestProvider", errs)
-	}
-	if x.RequestOrganization != nil {
-		x.RequestOrganization.validate(p+".requestOrganization", errs)
-	}
-	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
-	}
-	for i := range x.Notes {
-		x.Notes[i].validate(fhirjson.Index(p+".notes", i), errs)
-	}
-	for i := range x.Error {
-		x.Error[i].validate(fhirjson.Index(p+".error", i), errs)
-	}
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "requestProvider", x.RequestProvider)
+	validatePtr(v, "requestOrganization", x.RequestOrganization)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "notes", x.Notes)
+	validateSlice(v, "error", x.Error)
 }
 
 // ResourceType returns "ProcessResponse".
@@ -265,7 +228,7 @@ func (x *ProcessResponse) GetMeta() *Meta { return x.Meta }
 // ProcessResponseNotes is the backbone element ProcessResponse.notes of FHIR DSTU2 (1.0.2).
 type ProcessResponseNotes struct {
 	// ID is ProcessResponse.notes.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ProcessResponse.notes.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ProcessResponse.notes.modifierExtension (0..*, Extension).
@@ -273,7 +236,7 @@ type ProcessResponseNotes struct {
 	// Type is ProcessResponse.notes.type (0..1, Coding).
 	Type *Coding
 	// Text is ProcessResponse.notes.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of ProcessResponse.notes.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -314,8 +277,9 @@ func (x *ProcessResponseNotes) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProcessResponseNotes) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProcessResponseNotes) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProcessResponseNotes) UnmarshalJSON(data []byte) error {
@@ -328,22 +292,17 @@ func (x *ProcessResponseNotes) fhirName() string { return "ProcessResponse.notes
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcessResponseNotes) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcessResponse.notes", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcessResponse.notes")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcessResponseNotes) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ProcessResponseNotes) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "text", x.TextExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Provenance struct {
 	// ID is Provenance.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Provenance.id; JSON "_id".
 	IDExt *Element
 	// Meta is Provenance.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Provenance.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Provenance.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Provenance.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Provenance.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Provenance.text (0..1, Narrative).
@@ -36,7 +36,7 @@ type Provenance struct {
 	// Period is Provenance.period (0..1, Period).
 	Period *Period
 	// Recorded is Provenance.recorded (1..1, instant).
-	Recorded string
+	Recorded Instant
 	// RecordedExt holds the id and extensions of Provenance.recorded; JSON "_recorded".
 	RecordedExt *Element
 	// Reason is Provenance.reason (0..*, CodeableConcept).
@@ -46,7 +46,7 @@ type Provenance struct {
 	// Location is Provenance.location (0..1, Reference).
 	Location *Reference
 	// Policy is Provenance.policy (0..*, uri).
-	Policy []string
+	Policy []URI
 	// PolicyExt holds the id and extensions of Provenance.policy; JSON "_policy".
 	PolicyExt []*Element
 	// Agent is Provenance.agent (0..*, BackboneElement).
@@ -148,8 +148,9 @@ func (x *Provenance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Provenance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Provenance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Provenance) UnmarshalJSON(data []byte) error {
@@ -162,76 +163,42 @@ func (x *Provenance) fhirName() string { return "Provenance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Provenance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Provenance) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Provenance) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Target) > 0) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
-	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validateSlice(v, "target", x.Target)
+	validatePtr(v, "period", x.Period)
 	if !(x.Recorded != "" || x.RecordedExt != nil) {
-		errs.Missing(p + ".recorded")
+		v.Missing("recorded")
 	}
-	if x.RecordedExt != nil {
-		x.RecordedExt.validate(p+".recorded", errs)
+	validatePtr(v, "recorded", x.RecordedExt)
+	if x.Recorded != "" && !fhirjson.CheckInstant(x.Recorded) {
+		v.BadFormat("recorded", -1, "instant")
 	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	if x.Activity != nil {
-		x.Activity.validate(p+".activity", errs)
-	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	for i, v := range x.PolicyExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".policy", i), errs)
-		}
-	}
-	for i := range x.Agent {
-		x.Agent[i].validate(fhirjson.Index(p+".agent", i), errs)
-	}
-	for i := range x.Entity {
-		x.Entity[i].validate(fhirjson.Index(p+".entity", i), errs)
-	}
-	for i := range x.Signature {
-		x.Signature[i].validate(fhirjson.Index(p+".signature", i), errs)
-	}
+	validateSlice(v, "reason", x.Reason)
+	validatePtr(v, "activity", x.Activity)
+	validatePtr(v, "location", x.Location)
+	validatePtrs(v, "policy", x.PolicyExt)
+	validateSlice(v, "agent", x.Agent)
+	validateSlice(v, "entity", x.Entity)
+	validateSlice(v, "signature", x.Signature)
 }
 
 // ResourceType returns "Provenance".
@@ -249,7 +216,7 @@ func (x *Provenance) GetMeta() *Meta { return x.Meta }
 // ProvenanceAgent is the backbone element Provenance.agent of FHIR DSTU2 (1.0.2).
 type ProvenanceAgent struct {
 	// ID is Provenance.agent.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Provenance.agent.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Provenance.agent.modifierExtension (0..*, Extension).
@@ -303,8 +270,9 @@ func (x *ProvenanceAgent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProvenanceAgent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProvenanceAgent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProvenanceAgent) UnmarshalJSON(data []byte) error {
@@ -317,39 +285,30 @@ func (x *ProvenanceAgent) fhirName() string { return "Provenance.agent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProvenanceAgent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance.agent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance.agent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProvenanceAgent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ProvenanceAgent) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Role != nil) {
-		errs.Missing(p + ".role")
+		v.Missing("role")
 	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
-	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
-	}
-	if x.UserID != nil {
-		x.UserID.validate(p+".userId", errs)
-	}
-	for i := range x.RelatedAgent {
-		x.RelatedAgent[i].validate(fhirjson.Index(p+".relatedAgent", i), errs)
-	}
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "actor", x.Actor)
+	validatePtr(v, "userId", x.UserID)
+	validateSlice(v, "relatedAgent", x.RelatedAgent)
 }
 
 // ProvenanceAgentRelatedAgent is the backbone element Provenance.agent.relatedAgent of FHIR DSTU2 (1.0.2).
 type ProvenanceAgentRelatedAgent struct {
 	// ID is Provenance.agent.relatedAgent.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Provenance.agent.relatedAgent.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Provenance.agent.relatedAgent.modifierExtension (0..*, Extension).
@@ -357,7 +316,7 @@ type ProvenanceAgentRelatedAgent struct {
 	// Type is Provenance.agent.relatedAgent.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// Target is Provenance.agent.relatedAgent.target (1..1, uri).
-	Target string
+	Target URI
 	// TargetExt holds the id and extensions of Provenance.agent.relatedAgent.target; JSON "_target".
 	TargetExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -400,8 +359,9 @@ func (x *ProvenanceAgentRelatedAgent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProvenanceAgentRelatedAgent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProvenanceAgentRelatedAgent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProvenanceAgentRelatedAgent) UnmarshalJSON(data []byte) error {
@@ -414,36 +374,31 @@ func (x *ProvenanceAgentRelatedAgent) fhirName() string { return "Provenance.age
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProvenanceAgentRelatedAgent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance.agent.relatedAgent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance.agent.relatedAgent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProvenanceAgentRelatedAgent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ProvenanceAgentRelatedAgent) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.Type)
 	if !(x.Target != "" || x.TargetExt != nil) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
-	if x.TargetExt != nil {
-		x.TargetExt.validate(p+".target", errs)
-	}
+	validatePtr(v, "target", x.TargetExt)
 }
 
 // ProvenanceEntity is the backbone element Provenance.entity of FHIR DSTU2 (1.0.2).
 type ProvenanceEntity struct {
 	// ID is Provenance.entity.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Provenance.entity.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Provenance.entity.modifierExtension (0..*, Extension).
@@ -455,11 +410,11 @@ type ProvenanceEntity struct {
 	// Type is Provenance.entity.type (1..1, Coding).
 	Type *Coding
 	// Reference is Provenance.entity.reference (1..1, uri).
-	Reference string
+	Reference URI
 	// ReferenceExt holds the id and extensions of Provenance.entity.reference; JSON "_reference".
 	ReferenceExt *Element
 	// Display is Provenance.entity.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of Provenance.entity.display; JSON "_display".
 	DisplayExt *Element
 	// Agent is Provenance.entity.agent (0..1, ProvenanceAgent).
@@ -517,8 +472,9 @@ func (x *ProvenanceEntity) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProvenanceEntity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProvenanceEntity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProvenanceEntity) UnmarshalJSON(data []byte) error {
@@ -531,43 +487,32 @@ func (x *ProvenanceEntity) fhirName() string { return "Provenance.entity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProvenanceEntity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance.entity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance.entity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProvenanceEntity) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ProvenanceEntity) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Role != "" || x.RoleExt != nil) {
-		errs.Missing(p + ".role")
+		v.Missing("role")
 	}
 	if x.Role != "" && !x.Role.IsValid() {
-		errs.BadCode(p+".role", "http://hl7.org/fhir/ValueSet/provenance-entity-role")
+		v.BadCode("role", -1, "http://hl7.org/fhir/ValueSet/provenance-entity-role")
 	}
-	if x.RoleExt != nil {
-		x.RoleExt.validate(p+".role", errs)
-	}
+	validatePtr(v, "role", x.RoleExt)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.Type)
 	if !(x.Reference != "" || x.ReferenceExt != nil) {
-		errs.Missing(p + ".reference")
+		v.Missing("reference")
 	}
-	if x.ReferenceExt != nil {
-		x.ReferenceExt.validate(p+".reference", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
-	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
-	}
+	validatePtr(v, "reference", x.ReferenceExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "agent", x.Agent)
 }

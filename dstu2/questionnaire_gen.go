@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Questionnaire struct {
 	// ID is Questionnaire.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Questionnaire.id; JSON "_id".
 	IDExt *Element
 	// Meta is Questionnaire.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Questionnaire.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Questionnaire.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Questionnaire.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Questionnaire.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Questionnaire.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Questionnaire struct {
 	// Identifier is Questionnaire.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is Questionnaire.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Questionnaire.version; JSON "_version".
 	VersionExt *Element
 	// Status is Questionnaire.status (1..1, code).
@@ -42,11 +42,11 @@ type Questionnaire struct {
 	// StatusExt holds the id and extensions of Questionnaire.status; JSON "_status".
 	StatusExt *Element
 	// Date is Questionnaire.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Questionnaire.date; JSON "_date".
 	DateExt *Element
 	// Publisher is Questionnaire.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of Questionnaire.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Telecom is Questionnaire.telecom (0..*, ContactPoint).
@@ -153,8 +153,9 @@ func (x *Questionnaire) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Questionnaire) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Questionnaire) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Questionnaire) UnmarshalJSON(data []byte) error {
@@ -167,78 +168,48 @@ func (x *Questionnaire) fhirName() string { return "Questionnaire" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Questionnaire) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Questionnaire) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Questionnaire) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/questionnaire-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/questionnaire-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "telecom", x.Telecom)
 	for i, c := range x.SubjectType {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".subjectType", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("subjectType", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.SubjectTypeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".subjectType", i), errs)
-		}
-	}
+	validatePtrs(v, "subjectType", x.SubjectTypeExt)
 	if !(x.Group != nil) {
-		errs.Missing(p + ".group")
+		v.Missing("group")
 	}
-	if x.Group != nil {
-		x.Group.validate(p+".group", errs)
-	}
+	validatePtr(v, "group", x.Group)
 }
 
 // ResourceType returns "Questionnaire".
@@ -256,31 +227,31 @@ func (x *Questionnaire) GetMeta() *Meta { return x.Meta }
 // QuestionnaireGroup is the backbone element Questionnaire.group of FHIR DSTU2 (1.0.2).
 type QuestionnaireGroup struct {
 	// ID is Questionnaire.group.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Questionnaire.group.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Questionnaire.group.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LinkID is Questionnaire.group.linkId (0..1, string).
-	LinkID string
+	LinkID String
 	// LinkIDExt holds the id and extensions of Questionnaire.group.linkId; JSON "_linkId".
 	LinkIDExt *Element
 	// Title is Questionnaire.group.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Questionnaire.group.title; JSON "_title".
 	TitleExt *Element
 	// Concept is Questionnaire.group.concept (0..*, Coding).
 	Concept []Coding
 	// Text is Questionnaire.group.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Questionnaire.group.text; JSON "_text".
 	TextExt *Element
 	// Required is Questionnaire.group.required (0..1, boolean).
-	Required *bool
+	Required *Boolean
 	// RequiredExt holds the id and extensions of Questionnaire.group.required; JSON "_required".
 	RequiredExt *Element
 	// Repeats is Questionnaire.group.repeats (0..1, boolean).
-	Repeats *bool
+	Repeats *Boolean
 	// RepeatsExt holds the id and extensions of Questionnaire.group.repeats; JSON "_repeats".
 	RepeatsExt *Element
 	// Group is Questionnaire.group.group (0..*, QuestionnaireGroup).
@@ -355,8 +326,9 @@ func (x *QuestionnaireGroup) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *QuestionnaireGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x QuestionnaireGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *QuestionnaireGroup) UnmarshalJSON(data []byte) error {
@@ -369,60 +341,43 @@ func (x *QuestionnaireGroup) fhirName() string { return "Questionnaire.group" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire.group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire.group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireGroup) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *QuestionnaireGroup) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LinkIDExt != nil {
-		x.LinkIDExt.validate(p+".linkId", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
-	for i := range x.Concept {
-		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
-	if x.RequiredExt != nil {
-		x.RequiredExt.validate(p+".required", errs)
-	}
-	if x.RepeatsExt != nil {
-		x.RepeatsExt.validate(p+".repeats", errs)
-	}
-	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
-	}
-	for i := range x.Question {
-		x.Question[i].validate(fhirjson.Index(p+".question", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "linkId", x.LinkIDExt)
+	validatePtr(v, "title", x.TitleExt)
+	validateSlice(v, "concept", x.Concept)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "required", x.RequiredExt)
+	validatePtr(v, "repeats", x.RepeatsExt)
+	validateSlice(v, "group", x.Group)
+	validateSlice(v, "question", x.Question)
 }
 
 // QuestionnaireGroupQuestion is the backbone element Questionnaire.group.question of FHIR DSTU2 (1.0.2).
 type QuestionnaireGroupQuestion struct {
 	// ID is Questionnaire.group.question.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Questionnaire.group.question.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Questionnaire.group.question.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LinkID is Questionnaire.group.question.linkId (0..1, string).
-	LinkID string
+	LinkID String
 	// LinkIDExt holds the id and extensions of Questionnaire.group.question.linkId; JSON "_linkId".
 	LinkIDExt *Element
 	// Concept is Questionnaire.group.question.concept (0..*, Coding).
 	Concept []Coding
 	// Text is Questionnaire.group.question.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Questionnaire.group.question.text; JSON "_text".
 	TextExt *Element
 	// Type is Questionnaire.group.question.type (0..1, code).
@@ -430,11 +385,11 @@ type QuestionnaireGroupQuestion struct {
 	// TypeExt holds the id and extensions of Questionnaire.group.question.type; JSON "_type".
 	TypeExt *Element
 	// Required is Questionnaire.group.question.required (0..1, boolean).
-	Required *bool
+	Required *Boolean
 	// RequiredExt holds the id and extensions of Questionnaire.group.question.required; JSON "_required".
 	RequiredExt *Element
 	// Repeats is Questionnaire.group.question.repeats (0..1, boolean).
-	Repeats *bool
+	Repeats *Boolean
 	// RepeatsExt holds the id and extensions of Questionnaire.group.question.repeats; JSON "_repeats".
 	RepeatsExt *Element
 	// Options is Questionnaire.group.question.options (0..1, Reference).
@@ -516,8 +471,9 @@ func (x *QuestionnaireGroupQuestion) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *QuestionnaireGroupQuestion) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x QuestionnaireGroupQuestion) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *QuestionnaireGroupQuestion) UnmarshalJSON(data []byte) error {
@@ -530,46 +486,27 @@ func (x *QuestionnaireGroupQuestion) fhirName() string { return "Questionnaire.g
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireGroupQuestion) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire.group.question", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire.group.question")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireGroupQuestion) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *QuestionnaireGroupQuestion) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LinkIDExt != nil {
-		x.LinkIDExt.validate(p+".linkId", errs)
-	}
-	for i := range x.Concept {
-		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "linkId", x.LinkIDExt)
+	validateSlice(v, "concept", x.Concept)
+	validatePtr(v, "text", x.TextExt)
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/answer-format")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/answer-format")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.RequiredExt != nil {
-		x.RequiredExt.validate(p+".required", errs)
-	}
-	if x.RepeatsExt != nil {
-		x.RepeatsExt.validate(p+".repeats", errs)
-	}
-	if x.Options != nil {
-		x.Options.validate(p+".options", errs)
-	}
-	for i := range x.Option {
-		x.Option[i].validate(fhirjson.Index(p+".option", i), errs)
-	}
-	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "required", x.RequiredExt)
+	validatePtr(v, "repeats", x.RepeatsExt)
+	validatePtr(v, "options", x.Options)
+	validateSlice(v, "option", x.Option)
+	validateSlice(v, "group", x.Group)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type QuestionnaireResponse struct {
 	// ID is QuestionnaireResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of QuestionnaireResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is QuestionnaireResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is QuestionnaireResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of QuestionnaireResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is QuestionnaireResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of QuestionnaireResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is QuestionnaireResponse.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type QuestionnaireResponse struct {
 	// Author is QuestionnaireResponse.author (0..1, Reference).
 	Author *Reference
 	// Authored is QuestionnaireResponse.authored (0..1, dateTime).
-	Authored string
+	Authored DateTime
 	// AuthoredExt holds the id and extensions of QuestionnaireResponse.authored; JSON "_authored".
 	AuthoredExt *Element
 	// Source is QuestionnaireResponse.source (0..1, Reference).
@@ -143,8 +143,9 @@ func (x *QuestionnaireResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *QuestionnaireResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x QuestionnaireResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *QuestionnaireResponse) UnmarshalJSON(data []byte) error {
@@ -157,71 +158,41 @@ func (x *QuestionnaireResponse) fhirName() string { return "QuestionnaireRespons
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("QuestionnaireResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("QuestionnaireResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *QuestionnaireResponse) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.Questionnaire != nil {
-		x.Questionnaire.validate(p+".questionnaire", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "questionnaire", x.Questionnaire)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/questionnaire-answers-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/questionnaire-answers-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "author", x.Author)
+	validatePtr(v, "authored", x.AuthoredExt)
+	if x.Authored != "" && !fhirjson.CheckDateTime(x.Authored) {
+		v.BadFormat("authored", -1, "dateTime")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
-	}
-	if x.AuthoredExt != nil {
-		x.AuthoredExt.validate(p+".authored", errs)
-	}
-	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	if x.Group != nil {
-		x.Group.validate(p+".group", errs)
-	}
+	validatePtr(v, "source", x.Source)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "group", x.Group)
 }
 
 // ResourceType returns "QuestionnaireResponse".
@@ -239,21 +210,21 @@ func (x *QuestionnaireResponse) GetMeta() *Meta { return x.Meta }
 // QuestionnaireResponseGroup is the backbone element QuestionnaireResponse.group of FHIR DSTU2 (1.0.2).
 type QuestionnaireResponseGroup struct {
 	// ID is QuestionnaireResponse.group.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is QuestionnaireResponse.group.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.group.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LinkID is QuestionnaireResponse.group.linkId (0..1, string).
-	LinkID string
+	LinkID String
 	// LinkIDExt holds the id and extensions of QuestionnaireResponse.group.linkId; JSON "_linkId".
 	LinkIDExt *Element
 	// Title is QuestionnaireResponse.group.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of QuestionnaireResponse.group.title; JSON "_title".
 	TitleExt *Element
 	// Text is QuestionnaireResponse.group.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of QuestionnaireResponse.group.text; JSON "_text".
 	TextExt *Element
 	// Subject is QuestionnaireResponse.group.subject (0..1, Reference).
@@ -320,8 +291,9 @@ func (x *QuestionnaireResponseGroup) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *QuestionnaireResponseGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x QuestionnaireResponseGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *QuestionnaireResponseGroup) UnmarshalJSON(data []byte) error {
@@ -334,52 +306,39 @@ func (x *QuestionnaireResponseGroup) fhirName() string { return "QuestionnaireRe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireResponseGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("QuestionnaireResponse.group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("QuestionnaireResponse.group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireResponseGroup) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *QuestionnaireResponseGroup) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LinkIDExt != nil {
-		x.LinkIDExt.validate(p+".linkId", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
-	}
-	for i := range x.Question {
-		x.Question[i].validate(fhirjson.Index(p+".question", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "linkId", x.LinkIDExt)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "subject", x.Subject)
+	validateSlice(v, "group", x.Group)
+	validateSlice(v, "question", x.Question)
 }
 
 // QuestionnaireResponseGroupQuestion is the backbone element QuestionnaireResponse.group.question of FHIR DSTU2 (1.0.2).
 type QuestionnaireResponseGroupQuestion struct {
 	// ID is QuestionnaireResponse.group.question.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is QuestionnaireResponse.group.question.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.group.question.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LinkID is QuestionnaireResponse.group.question.linkId (0..1, string).
-	LinkID string
+	LinkID String
 	// LinkIDExt holds the id and extensions of QuestionnaireResponse.group.question.linkId; JSON "_linkId".
 	LinkIDExt *Element
 	// Text is QuestionnaireResponse.group.question.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of QuestionnaireResponse.group.question.text; JSON "_text".
 	TextExt *Element
 	// Answer is QuestionnaireResponse.group.question.answer (0..*, BackboneElement).
@@ -430,9 +389,10 @@ func (x *QuestionnaireResponseGroupQuestion) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *QuestionnaireResponseGroupQuestion) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x QuestionnaireResponseGroupQuestion) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -448,71 +408,64 @@ func (x *QuestionnaireResponseGroupQuestion) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireResponseGroupQuestion) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("QuestionnaireResponse.group.question", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("QuestionnaireResponse.group.question")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireResponseGroupQuestion) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *QuestionnaireResponseGroupQuestion) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LinkIDExt != nil {
-		x.LinkIDExt.validate(p+".linkId", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
-	for i := range x.Answer {
-		x.Answer[i].validate(fhirjson.Index(p+".answer", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "linkId", x.LinkIDExt)
+	validatePtr(v, "text", x.TextExt)
+	validateSlice(v, "answer", x.Answer)
 }
 
 // QuestionnaireResponseGroupQuestionAnswer is the backbone element QuestionnaireResponse.group.question.answer of FHIR DSTU2 (1.0.2).
 type QuestionnaireResponseGroupQuestionAnswer struct {
 	// ID is QuestionnaireResponse.group.question.answer.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is QuestionnaireResponse.group.question.answer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.group.question.answer.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ValueBoolean is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueDecimal is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueInteger is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDate is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueInstant is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueTime is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueString is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueURI is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of QuestionnaireResponse.group.question.answer.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAttachment is QuestionnaireResponse.group.question.answer.value[x] (0..1) holding a Attachment; JSON "valueAttachment".
@@ -625,9 +578,10 @@ func (x *QuestionnaireResponseGroupQuestionAnswer) EncodeJSON(e *fhirjson.Encode
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *QuestionnaireResponseGroupQuestionAnswer) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x QuestionnaireResponseGroupQuestionAnswer) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -643,60 +597,46 @@ func (x *QuestionnaireResponseGroupQuestionAnswer) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireResponseGroupQuestionAnswer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("QuestionnaireResponse.group.question.answer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("QuestionnaireResponse.group.question.answer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireResponseGroupQuestionAnswer) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *QuestionnaireResponseGroupQuestionAnswer) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueBoolean != nil || x.ValueBooleanExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAttachment != nil, x.ValueCoding != nil, x.ValueQuantity != nil, x.ValueReference != nil) > 1 {
+		v.OneOf("value[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
-	}
-	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
-	}
-	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
-	}
-	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
-	}
-	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
-	}
-	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
-	}
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validateSlice(v, "group", x.Group)
 }
 
 // Value returns the value of QuestionnaireResponse.group.question.answer.value[x] that is set, or nil. It is one of:

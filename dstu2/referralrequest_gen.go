@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ReferralRequest struct {
 	// ID is ReferralRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ReferralRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is ReferralRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ReferralRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ReferralRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ReferralRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ReferralRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ReferralRequest.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type ReferralRequest struct {
 	// Identifier is ReferralRequest.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Date is ReferralRequest.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ReferralRequest.date; JSON "_date".
 	DateExt *Element
 	// Type is ReferralRequest.type (0..1, CodeableConcept).
@@ -56,13 +56,13 @@ type ReferralRequest struct {
 	// Encounter is ReferralRequest.encounter (0..1, Reference).
 	Encounter *Reference
 	// DateSent is ReferralRequest.dateSent (0..1, dateTime).
-	DateSent string
+	DateSent DateTime
 	// DateSentExt holds the id and extensions of ReferralRequest.dateSent; JSON "_dateSent".
 	DateSentExt *Element
 	// Reason is ReferralRequest.reason (0..1, CodeableConcept).
 	Reason *CodeableConcept
 	// Description is ReferralRequest.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ReferralRequest.description; JSON "_description".
 	DescriptionExt *Element
 	// ServiceRequested is ReferralRequest.serviceRequested (0..*, CodeableConcept).
@@ -188,8 +188,9 @@ func (x *ReferralRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ReferralRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ReferralRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ReferralRequest) UnmarshalJSON(data []byte) error {
@@ -202,92 +203,51 @@ func (x *ReferralRequest) fhirName() string { return "ReferralRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ReferralRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ReferralRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ReferralRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ReferralRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ReferralRequest) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/referralstatus")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/referralstatus")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "specialty", x.Specialty)
+	validatePtr(v, "priority", x.Priority)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "requester", x.Requester)
+	validateSlice(v, "recipient", x.Recipient)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "dateSent", x.DateSentExt)
+	if x.DateSent != "" && !fhirjson.CheckDateTime(x.DateSent) {
+		v.BadFormat("dateSent", -1, "dateTime")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Specialty != nil {
-		x.Specialty.validate(p+".specialty", errs)
-	}
-	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
-	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
-	}
-	for i := range x.Recipient {
-		x.Recipient[i].validate(fhirjson.Index(p+".recipient", i), errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	if x.DateSentExt != nil {
-		x.DateSentExt.validate(p+".dateSent", errs)
-	}
-	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.ServiceRequested {
-		x.ServiceRequested[i].validate(fhirjson.Index(p+".serviceRequested", i), errs)
-	}
-	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
-	}
-	if x.FulfillmentTime != nil {
-		x.FulfillmentTime.validate(p+".fulfillmentTime", errs)
-	}
+	validatePtr(v, "reason", x.Reason)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "serviceRequested", x.ServiceRequested)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
+	validatePtr(v, "fulfillmentTime", x.FulfillmentTime)
 }
 
 // ResourceType returns "ReferralRequest".

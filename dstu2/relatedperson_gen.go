@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type RelatedPerson struct {
 	// ID is RelatedPerson.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of RelatedPerson.id; JSON "_id".
 	IDExt *Element
 	// Meta is RelatedPerson.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is RelatedPerson.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of RelatedPerson.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is RelatedPerson.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of RelatedPerson.language; JSON "_language".
 	LanguageExt *Element
 	// Text is RelatedPerson.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type RelatedPerson struct {
 	// GenderExt holds the id and extensions of RelatedPerson.gender; JSON "_gender".
 	GenderExt *Element
 	// BirthDate is RelatedPerson.birthDate (0..1, date).
-	BirthDate string
+	BirthDate Date
 	// BirthDateExt holds the id and extensions of RelatedPerson.birthDate; JSON "_birthDate".
 	BirthDateExt *Element
 	// Address is RelatedPerson.address (0..*, Address).
@@ -148,8 +148,9 @@ func (x *RelatedPerson) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *RelatedPerson) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x RelatedPerson) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *RelatedPerson) UnmarshalJSON(data []byte) error {
@@ -162,74 +163,42 @@ func (x *RelatedPerson) fhirName() string { return "RelatedPerson" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RelatedPerson) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RelatedPerson", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RelatedPerson")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RelatedPerson) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *RelatedPerson) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
-	}
-	if x.Name != nil {
-		x.Name.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "relationship", x.Relationship)
+	validatePtr(v, "name", x.Name)
+	validateSlice(v, "telecom", x.Telecom)
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
-	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
+	validatePtr(v, "gender", x.GenderExt)
+	validatePtr(v, "birthDate", x.BirthDateExt)
+	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
+		v.BadFormat("birthDate", -1, "date")
 	}
-	if x.BirthDateExt != nil {
-		x.BirthDateExt.validate(p+".birthDate", errs)
-	}
-	for i := range x.Address {
-		x.Address[i].validate(fhirjson.Index(p+".address", i), errs)
-	}
-	for i := range x.Photo {
-		x.Photo[i].validate(fhirjson.Index(p+".photo", i), errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validateSlice(v, "address", x.Address)
+	validateSlice(v, "photo", x.Photo)
+	validatePtr(v, "period", x.Period)
 }
 
 // ResourceType returns "RelatedPerson".

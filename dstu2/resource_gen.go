@@ -23,7 +23,7 @@ type Resource interface {
 	// Validate checks cardinality and required bindings; see ValidationErrors in fhirjson.
 	Validate() error
 	Model
-	validate(p string, errs *fhirjson.ValidationErrors)
+	validate(v *fhirjson.Validator)
 }
 
 // Model is implemented by pointers to every resource, datatype and backbone
@@ -417,6 +417,62 @@ func decodeResources(d *fhirjson.Decoder, dst *[]Resource) error {
 	})
 	*dst = s
 	return err
+}
+
+// validatable is implemented by pointers to every generated type.
+type validatable interface{ validate(v *fhirjson.Validator) }
+
+func validatePtr[T any, P interface {
+	*T
+	validatable
+}](v *fhirjson.Validator, name string, x *T) {
+	if x != nil {
+		m := v.Push(name)
+		P(x).validate(v)
+		v.Pop(m)
+	}
+}
+
+func validatePtrs[T any, P interface {
+	*T
+	validatable
+}](v *fhirjson.Validator, name string, xs []*T) {
+	for i, x := range xs {
+		if x != nil {
+			m := v.PushIndex(name, i)
+			P(x).validate(v)
+			v.Pop(m)
+		}
+	}
+}
+
+func validateSlice[T any, P interface {
+	*T
+	validatable
+}](v *fhirjson.Validator, name string, xs []T) {
+	for i := range xs {
+		m := v.PushIndex(name, i)
+		P(&xs[i]).validate(v)
+		v.Pop(m)
+	}
+}
+
+func validateResource(v *fhirjson.Validator, name string, r Resource) {
+	if r != nil {
+		m := v.Push(name)
+		r.validate(v)
+		v.Pop(m)
+	}
+}
+
+func validateResources(v *fhirjson.Validator, name string, rs []Resource) {
+	for i, r := range rs {
+		if r != nil {
+			m := v.PushIndex(name, i)
+			r.validate(v)
+			v.Pop(m)
+		}
+	}
 }
 
 func encodeResourceField(e *fhirjson.Encoder, name string, r Resource) {

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type RiskAssessment struct {
 	// ID is RiskAssessment.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of RiskAssessment.id; JSON "_id".
 	IDExt *Element
 	// Meta is RiskAssessment.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is RiskAssessment.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of RiskAssessment.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is RiskAssessment.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of RiskAssessment.language; JSON "_language".
 	LanguageExt *Element
 	// Text is RiskAssessment.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type RiskAssessment struct {
 	// Subject is RiskAssessment.subject (0..1, Reference).
 	Subject *Reference
 	// Date is RiskAssessment.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of RiskAssessment.date; JSON "_date".
 	DateExt *Element
 	// Condition is RiskAssessment.condition (0..1, Reference).
@@ -52,7 +52,7 @@ type RiskAssessment struct {
 	// Prediction is RiskAssessment.prediction (0..*, BackboneElement).
 	Prediction []RiskAssessmentPrediction
 	// Mitigation is RiskAssessment.mitigation (0..1, string).
-	Mitigation string
+	Mitigation String
 	// MitigationExt holds the id and extensions of RiskAssessment.mitigation; JSON "_mitigation".
 	MitigationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -148,8 +148,9 @@ func (x *RiskAssessment) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *RiskAssessment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x RiskAssessment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *RiskAssessment) UnmarshalJSON(data []byte) error {
@@ -162,68 +163,36 @@ func (x *RiskAssessment) fhirName() string { return "RiskAssessment" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RiskAssessment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RiskAssessment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RiskAssessment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RiskAssessment) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *RiskAssessment) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Condition != nil {
-		x.Condition.validate(p+".condition", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
-	}
-	for i := range x.Basis {
-		x.Basis[i].validate(fhirjson.Index(p+".basis", i), errs)
-	}
-	for i := range x.Prediction {
-		x.Prediction[i].validate(fhirjson.Index(p+".prediction", i), errs)
-	}
-	if x.MitigationExt != nil {
-		x.MitigationExt.validate(p+".mitigation", errs)
-	}
+	validatePtr(v, "condition", x.Condition)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "performer", x.Performer)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "method", x.Method)
+	validateSlice(v, "basis", x.Basis)
+	validateSlice(v, "prediction", x.Prediction)
+	validatePtr(v, "mitigation", x.MitigationExt)
 }
 
 // ResourceType returns "RiskAssessment".
@@ -241,7 +210,7 @@ func (x *RiskAssessment) GetMeta() *Meta { return x.Meta }
 // RiskAssessmentPrediction is the backbone element RiskAssessment.prediction of FHIR DSTU2 (1.0.2).
 type RiskAssessmentPrediction struct {
 	// ID is RiskAssessment.prediction.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is RiskAssessment.prediction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is RiskAssessment.prediction.modifierExtension (0..*, Extension).
@@ -249,7 +218,7 @@ type RiskAssessmentPrediction struct {
 	// Outcome is RiskAssessment.prediction.outcome (1..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// ProbabilityDecimal is RiskAssessment.prediction.probability[x] (0..1) holding a decimal; JSON "probabilityDecimal".
-	ProbabilityDecimal fhirjson.Decimal
+	ProbabilityDecimal Decimal
 	// ProbabilityDecimalExt holds the id and extensions of RiskAssessment.prediction.probability[x]; JSON "_probabilityDecimal".
 	ProbabilityDecimalExt *Element
 	// ProbabilityRange is RiskAssessment.prediction.probability[x] (0..1) holding a Range; JSON "probabilityRange".
@@ -257,7 +226,7 @@ type RiskAssessmentPrediction struct {
 	// ProbabilityCodeableConcept is RiskAssessment.prediction.probability[x] (0..1) holding a CodeableConcept; JSON "probabilityCodeableConcept".
 	ProbabilityCodeableConcept *CodeableConcept
 	// RelativeRisk is RiskAssessment.prediction.relativeRisk (0..1, decimal).
-	RelativeRisk fhirjson.Decimal
+	RelativeRisk Decimal
 	// RelativeRiskExt holds the id and extensions of RiskAssessment.prediction.relativeRisk; JSON "_relativeRisk".
 	RelativeRiskExt *Element
 	// WhenPeriod is RiskAssessment.prediction.when[x] (0..1) holding a Period; JSON "whenPeriod".
@@ -265,7 +234,7 @@ type RiskAssessmentPrediction struct {
 	// WhenRange is RiskAssessment.prediction.when[x] (0..1) holding a Range; JSON "whenRange".
 	WhenRange *Range
 	// Rationale is RiskAssessment.prediction.rationale (0..1, string).
-	Rationale string
+	Rationale String
 	// RationaleExt holds the id and extensions of RiskAssessment.prediction.rationale; JSON "_rationale".
 	RationaleExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -332,8 +301,9 @@ func (x *RiskAssessmentPrediction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *RiskAssessmentPrediction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x RiskAssessmentPrediction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *RiskAssessmentPrediction) UnmarshalJSON(data []byte) error {
@@ -346,45 +316,34 @@ func (x *RiskAssessmentPrediction) fhirName() string { return "RiskAssessment.pr
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RiskAssessmentPrediction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RiskAssessment.prediction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RiskAssessment.prediction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RiskAssessmentPrediction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *RiskAssessmentPrediction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(!x.ProbabilityDecimal.IsZero() || x.ProbabilityDecimalExt != nil, x.ProbabilityRange != nil, x.ProbabilityCodeableConcept != nil) > 1 {
+		v.OneOf("probability[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.WhenPeriod != nil, x.WhenRange != nil) > 1 {
+		v.OneOf("when[x]")
 	}
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
+	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Outcome != nil) {
-		errs.Missing(p + ".outcome")
+		v.Missing("outcome")
 	}
-	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
-	}
-	if x.ProbabilityDecimalExt != nil {
-		x.ProbabilityDecimalExt.validate(p+".probabilityDecimal", errs)
-	}
-	if x.ProbabilityRange != nil {
-		x.ProbabilityRange.validate(p+".probabilityRange", errs)
-	}
-	if x.ProbabilityCodeableConcept != nil {
-		x.ProbabilityCodeableConcept.validate(p+".probabilityCodeableConcept", errs)
-	}
-	if x.RelativeRiskExt != nil {
-		x.RelativeRiskExt.validate(p+".relativeRisk", errs)
-	}
-	if x.WhenPeriod != nil {
-		x.WhenPeriod.validate(p+".whenPeriod", errs)
-	}
-	if x.WhenRange != nil {
-		x.WhenRange.validate(p+".whenRange", errs)
-	}
-	if x.RationaleExt != nil {
-		x.RationaleExt.validate(p+".rationale", errs)
-	}
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "probabilityDecimal", x.ProbabilityDecimalExt)
+	validatePtr(v, "probabilityRange", x.ProbabilityRange)
+	validatePtr(v, "probabilityCodeableConcept", x.ProbabilityCodeableConcept)
+	validatePtr(v, "relativeRisk", x.RelativeRiskExt)
+	validatePtr(v, "whenPeriod", x.WhenPeriod)
+	validatePtr(v, "whenRange", x.WhenRange)
+	validatePtr(v, "rationale", x.RationaleExt)
 }
 
 // Probability returns the value of RiskAssessment.prediction.probability[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type SearchParameter struct {
 	// ID is SearchParameter.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of SearchParameter.id; JSON "_id".
 	IDExt *Element
 	// Meta is SearchParameter.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is SearchParameter.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of SearchParameter.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is SearchParameter.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of SearchParameter.language; JSON "_language".
 	LanguageExt *Element
 	// Text is SearchParameter.text (0..1, Narrative).
@@ -32,11 +32,11 @@ type SearchParameter struct {
 	// ModifierExtension is SearchParameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is SearchParameter.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of SearchParameter.url; JSON "_url".
 	URLExt *Element
 	// Name is SearchParameter.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of SearchParameter.name; JSON "_name".
 	NameExt *Element
 	// Status is SearchParameter.status (0..1, code).
@@ -44,25 +44,25 @@ type SearchParameter struct {
 	// StatusExt holds the id and extensions of SearchParameter.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is SearchParameter.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of SearchParameter.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is SearchParameter.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of SearchParameter.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is SearchParameter.contact (0..*, BackboneElement).
 	Contact []SearchParameterContact
 	// Date is SearchParameter.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of SearchParameter.date; JSON "_date".
 	DateExt *Element
 	// Requirements is SearchParameter.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of SearchParameter.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Code is SearchParameter.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of SearchParameter.code; JSON "_code".
 	CodeExt *Element
 	// Base is SearchParameter.base (1..1, code).
@@ -74,11 +74,11 @@ type SearchParameter struct {
 	// TypeExt holds the id and extensions of SearchParameter.type; JSON "_type".
 	TypeExt *Element
 	// Description is SearchParameter.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of SearchParameter.description; JSON "_description".
 	DescriptionExt *Element
 	// Xpath is SearchParameter.xpath (0..1, string).
-	Xpath string
+	Xpath String
 	// XpathExt holds the id and extensions of SearchParameter.xpath; JSON "_xpath".
 	XpathExt *Element
 	// XpathUsage is SearchParameter.xpathUsage (0..1, code).
@@ -233,8 +233,9 @@ func (x *SearchParameter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SearchParameter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SearchParameter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SearchParameter) UnmarshalJSON(data []byte) error {
@@ -247,120 +248,76 @@ func (x *SearchParameter) fhirName() string { return "SearchParameter" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SearchParameter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SearchParameter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SearchParameter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SearchParameter) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *SearchParameter) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
-	}
+	validatePtr(v, "requirements", x.RequirementsExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
 	if !(x.Base != "" || x.BaseExt != nil) {
-		errs.Missing(p + ".base")
+		v.Missing("base")
 	}
 	if x.Base != "" && !x.Base.IsValid() {
-		errs.BadCode(p+".base", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("base", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.BaseExt != nil {
-		x.BaseExt.validate(p+".base", errs)
-	}
+	validatePtr(v, "base", x.BaseExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/search-param-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/search-param-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.XpathExt != nil {
-		x.XpathExt.validate(p+".xpath", errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "xpath", x.XpathExt)
 	if x.XpathUsage != "" && !x.XpathUsage.IsValid() {
-		errs.BadCode(p+".xpathUsage", "http://hl7.org/fhir/ValueSet/search-xpath-usage")
+		v.BadCode("xpathUsage", -1, "http://hl7.org/fhir/ValueSet/search-xpath-usage")
 	}
-	if x.XpathUsageExt != nil {
-		x.XpathUsageExt.validate(p+".xpathUsage", errs)
-	}
+	validatePtr(v, "xpathUsage", x.XpathUsageExt)
 	for i, c := range x.Target {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".target", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("target", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.TargetExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".target", i), errs)
-		}
-	}
+	validatePtrs(v, "target", x.TargetExt)
 }
 
 // ResourceType returns "SearchParameter".
@@ -378,13 +335,13 @@ func (x *SearchParameter) GetMeta() *Meta { return x.Meta }
 // SearchParameterContact is the backbone element SearchParameter.contact of FHIR DSTU2 (1.0.2).
 type SearchParameterContact struct {
 	// ID is SearchParameter.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is SearchParameter.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is SearchParameter.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is SearchParameter.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of SearchParameter.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is SearchParameter.contact.telecom (0..*, ContactPoint).
@@ -429,8 +386,9 @@ func (x *SearchParameterContact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SearchParameterContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SearchParameterContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SearchParameterContact) UnmarshalJSON(data []byte) error {
@@ -443,22 +401,17 @@ func (x *SearchParameterContact) fhirName() string { return "SearchParameter.con
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SearchParameterContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SearchParameter.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SearchParameter.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SearchParameterContact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SearchParameterContact) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }

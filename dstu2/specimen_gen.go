@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Specimen struct {
 	// ID is Specimen.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Specimen.id; JSON "_id".
 	IDExt *Element
 	// Meta is Specimen.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Specimen.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Specimen.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Specimen.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Specimen.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Specimen.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type Specimen struct {
 	// AccessionIdentifier is Specimen.accessionIdentifier (0..1, Identifier).
 	AccessionIdentifier *Identifier
 	// ReceivedTime is Specimen.receivedTime (0..1, dateTime).
-	ReceivedTime string
+	ReceivedTime DateTime
 	// ReceivedTimeExt holds the id and extensions of Specimen.receivedTime; JSON "_receivedTime".
 	ReceivedTimeExt *Element
 	// Collection is Specimen.collection (0..1, BackboneElement).
@@ -148,8 +148,9 @@ func (x *Specimen) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Specimen) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Specimen) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Specimen) UnmarshalJSON(data []byte) error {
@@ -162,74 +163,42 @@ func (x *Specimen) fhirName() string { return "Specimen" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Specimen) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Specimen", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Specimen")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Specimen) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Specimen) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/specimen-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/specimen-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	for i := range x.Parent {
-		x.Parent[i].validate(fhirjson.Index(p+".parent", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "parent", x.Parent)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "accessionIdentifier", x.AccessionIdentifier)
+	validatePtr(v, "receivedTime", x.ReceivedTimeExt)
+	if x.ReceivedTime != "" && !fhirjson.CheckDateTime(x.ReceivedTime) {
+		v.BadFormat("receivedTime", -1, "dateTime")
 	}
-	if x.AccessionIdentifier != nil {
-		x.AccessionIdentifier.validate(p+".accessionIdentifier", errs)
-	}
-	if x.ReceivedTimeExt != nil {
-		x.ReceivedTimeExt.validate(p+".receivedTime", errs)
-	}
-	if x.Collection != nil {
-		x.Collection.validate(p+".collection", errs)
-	}
-	for i := range x.Treatment {
-		x.Treatment[i].validate(fhirjson.Index(p+".treatment", i), errs)
-	}
-	for i := range x.Container {
-		x.Container[i].validate(fhirjson.Index(p+".container", i), errs)
-	}
+	validatePtr(v, "collection", x.Collection)
+	validateSlice(v, "treatment", x.Treatment)
+	validateSlice(v, "container", x.Container)
 }
 
 // ResourceType returns "Specimen".
@@ -247,7 +216,7 @@ func (x *Specimen) GetMeta() *Meta { return x.Meta }
 // SpecimenCollection is the backbone element Specimen.collection of FHIR DSTU2 (1.0.2).
 type SpecimenCollection struct {
 	// ID is Specimen.collection.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Specimen.collection.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Specimen.collection.modifierExtension (0..*, Extension).
@@ -255,11 +224,11 @@ type SpecimenCollection struct {
 	// Collector is Specimen.collection.collector (0..1, Reference).
 	Collector *Reference
 	// Comment is Specimen.collection.comment (0..*, string).
-	Comment []string
+	Comment []String
 	// CommentExt holds the id and extensions of Specimen.collection.comment; JSON "_comment".
 	CommentExt []*Element
 	// CollectedDateTime is Specimen.collection.collected[x] (0..1) holding a dateTime; JSON "collectedDateTime".
-	CollectedDateTime string
+	CollectedDateTime DateTime
 	// CollectedDateTimeExt holds the id and extensions of Specimen.collection.collected[x]; JSON "_collectedDateTime".
 	CollectedDateTimeExt *Element
 	// CollectedPeriod is Specimen.collection.collected[x] (0..1) holding a Period; JSON "collectedPeriod".
@@ -326,8 +295,9 @@ func (x *SpecimenCollection) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SpecimenCollection) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SpecimenCollection) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SpecimenCollection) UnmarshalJSON(data []byte) error {
@@ -340,41 +310,30 @@ func (x *SpecimenCollection) fhirName() string { return "Specimen.collection" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SpecimenCollection) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Specimen.collection", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Specimen.collection")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SpecimenCollection) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SpecimenCollection) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.CollectedDateTime != "" || x.CollectedDateTimeExt != nil, x.CollectedPeriod != nil) > 1 {
+		v.OneOf("collected[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Collector != nil {
-		x.Collector.validate(p+".collector", errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "collector", x.Collector)
+	validatePtrs(v, "comment", x.CommentExt)
+	validatePtr(v, "collectedDateTime", x.CollectedDateTimeExt)
+	if x.CollectedDateTime != "" && !fhirjson.CheckDateTime(x.CollectedDateTime) {
+		v.BadFormat("collectedDateTime", -1, "dateTime")
 	}
-	for i, v := range x.CommentExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".comment", i), errs)
-		}
-	}
-	if x.CollectedDateTimeExt != nil {
-		x.CollectedDateTimeExt.validate(p+".collectedDateTime", errs)
-	}
-	if x.CollectedPeriod != nil {
-		x.CollectedPeriod.validate(p+".collectedPeriod", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
-	}
-	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
-	}
+	validatePtr(v, "collectedPeriod", x.CollectedPeriod)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "bodySite", x.BodySite)
 }
 
 // Collected returns the value of Specimen.collection.collected[x] that is set, or nil. It is one of:
@@ -404,13 +363,13 @@ func (x *SpecimenCollection) CollectedType() string {
 // SpecimenTreatment is the backbone element Specimen.treatment of FHIR DSTU2 (1.0.2).
 type SpecimenTreatment struct {
 	// ID is Specimen.treatment.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Specimen.treatment.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Specimen.treatment.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is Specimen.treatment.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Specimen.treatment.description; JSON "_description".
 	DescriptionExt *Element
 	// Procedure is Specimen.treatment.procedure (0..1, CodeableConcept).
@@ -458,8 +417,9 @@ func (x *SpecimenTreatment) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SpecimenTreatment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SpecimenTreatment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SpecimenTreatment) UnmarshalJSON(data []byte) error {
@@ -472,33 +432,26 @@ func (x *SpecimenTreatment) fhirName() string { return "Specimen.treatment" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SpecimenTreatment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Specimen.treatment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Specimen.treatment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SpecimenTreatment) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SpecimenTreatment) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.Procedure != nil {
-		x.Procedure.validate(p+".procedure", errs)
-	}
-	for i := range x.Additive {
-		x.Additive[i].validate(fhirjson.Index(p+".additive", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "procedure", x.Procedure)
+	validateSlice(v, "additive", x.Additive)
 }
 
 // SpecimenContainer is the backbone element Specimen.container of FHIR DSTU2 (1.0.2).
 type SpecimenContainer struct {
 	// ID is Specimen.container.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Specimen.container.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Specimen.container.modifierExtension (0..*, Extension).
@@ -506,7 +459,7 @@ type SpecimenContainer struct {
 	// Identifier is Specimen.container.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Description is Specimen.container.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Specimen.container.description; JSON "_description".
 	DescriptionExt *Element
 	// Type is Specimen.container.type (0..1, CodeableConcept).
@@ -572,8 +525,9 @@ func (x *SpecimenContainer) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SpecimenContainer) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SpecimenContainer) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SpecimenContainer) UnmarshalJSON(data []byte) error {
@@ -586,39 +540,27 @@ func (x *SpecimenContainer) fhirName() string { return "Specimen.container" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SpecimenContainer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Specimen.container", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Specimen.container")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SpecimenContainer) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SpecimenContainer) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AdditiveCodeableConcept != nil, x.AdditiveReference != nil) > 1 {
+		v.OneOf("additive[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Capacity != nil {
-		x.Capacity.validate(p+".capacity", errs)
-	}
-	if x.SpecimenQuantity != nil {
-		x.SpecimenQuantity.validate(p+".specimenQuantity", errs)
-	}
-	if x.AdditiveCodeableConcept != nil {
-		x.AdditiveCodeableConcept.validate(p+".additiveCodeableConcept", errs)
-	}
-	if x.AdditiveReference != nil {
-		x.AdditiveReference.validate(p+".additiveReference", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "capacity", x.Capacity)
+	validatePtr(v, "specimenQuantity", x.SpecimenQuantity)
+	validatePtr(v, "additiveCodeableConcept", x.AdditiveCodeableConcept)
+	validatePtr(v, "additiveReference", x.AdditiveReference)
 }
 
 // Additive returns the value of Specimen.container.additive[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type StructureDefinition struct {
 	// ID is StructureDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of StructureDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is StructureDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is StructureDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of StructureDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is StructureDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of StructureDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is StructureDefinition.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type StructureDefinition struct {
 	// ModifierExtension is StructureDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is StructureDefinition.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of StructureDefinition.url; JSON "_url".
 	URLExt *Element
 	// Identifier is StructureDefinition.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is StructureDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of StructureDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is StructureDefinition.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of StructureDefinition.name; JSON "_name".
 	NameExt *Element
 	// Display is StructureDefinition.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of StructureDefinition.display; JSON "_display".
 	DisplayExt *Element
 	// Status is StructureDefinition.status (1..1, code).
@@ -54,37 +54,37 @@ type StructureDefinition struct {
 	// StatusExt holds the id and extensions of StructureDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is StructureDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of StructureDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is StructureDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of StructureDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is StructureDefinition.contact (0..*, BackboneElement).
 	Contact []StructureDefinitionContact
 	// Date is StructureDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of StructureDefinition.date; JSON "_date".
 	DateExt *Element
 	// Description is StructureDefinition.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of StructureDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is StructureDefinition.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Requirements is StructureDefinition.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of StructureDefinition.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Copyright is StructureDefinition.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of StructureDefinition.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Code is StructureDefinition.code (0..*, Coding).
 	Code []Coding
 	// FhirVersion is StructureDefinition.fhirVersion (0..1, id).
-	FhirVersion string
+	FhirVersion ID
 	// FhirVersionExt holds the id and extensions of StructureDefinition.fhirVersion; JSON "_fhirVersion".
 	FhirVersionExt *Element
 	// Mapping is StructureDefinition.mapping (0..*, BackboneElement).
@@ -98,7 +98,7 @@ type StructureDefinition struct {
 	// ConstrainedTypeExt holds the id and extensions of StructureDefinition.constrainedType; JSON "_constrainedType".
 	ConstrainedTypeExt *Element
 	// Abstract is StructureDefinition.abstract (1..1, boolean).
-	Abstract *bool
+	Abstract *Boolean
 	// AbstractExt holds the id and extensions of StructureDefinition.abstract; JSON "_abstract".
 	AbstractExt *Element
 	// ContextType is StructureDefinition.contextType (0..1, code).
@@ -106,11 +106,11 @@ type StructureDefinition struct {
 	// ContextTypeExt holds the id and extensions of StructureDefinition.contextType; JSON "_contextType".
 	ContextTypeExt *Element
 	// Context is StructureDefinition.context (0..*, string).
-	Context []string
+	Context []String
 	// ContextExt holds the id and extensions of StructureDefinition.context; JSON "_context".
 	ContextExt []*Element
 	// Base is StructureDefinition.base (0..1, uri).
-	Base string
+	Base URI
 	// BaseExt holds the id and extensions of StructureDefinition.base; JSON "_base".
 	BaseExt *Element
 	// Snapshot is StructureDefinition.snapshot (0..1, BackboneElement).
@@ -303,8 +303,9 @@ func (x *StructureDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *StructureDefinition) UnmarshalJSON(data []byte) error {
@@ -317,142 +318,81 @@ func (x *StructureDefinition) fhirName() string { return "StructureDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *StructureDefinition) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "display", x.DisplayExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "code", x.Code)
+	validatePtr(v, "fhirVersion", x.FhirVersionExt)
+	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
+		v.BadFormat("fhirVersion", -1, "id")
 	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
-	}
-	if x.FhirVersionExt != nil {
-		x.FhirVersionExt.validate(p+".fhirVersion", errs)
-	}
-	for i := range x.Mapping {
-		x.Mapping[i].validate(fhirjson.Index(p+".mapping", i), errs)
-	}
+	validateSlice(v, "mapping", x.Mapping)
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/structure-definition-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/structure-definition-kind")
 	}
-	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
-	}
+	validatePtr(v, "kind", x.KindExt)
 	if x.ConstrainedType != "" && !x.ConstrainedType.IsValid() {
-		errs.BadCode(p+".constrainedType", "http://hl7.org/fhir/ValueSet/defined-types")
+		v.BadCode("constrainedType", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
-	if x.ConstrainedTypeExt != nil {
-		x.ConstrainedTypeExt.validate(p+".constrainedType", errs)
-	}
+	validatePtr(v, "constrainedType", x.ConstrainedTypeExt)
 	if !(x.Abstract != nil || x.AbstractExt != nil) {
-		errs.Missing(p + ".abstract")
+		v.Missing("abstract")
 	}
-	if x.AbstractExt != nil {
-		x.AbstractExt.validate(p+".abstract", errs)
-	}
+	validatePtr(v, "abstract", x.AbstractExt)
 	if x.ContextType != "" && !x.ContextType.IsValid() {
-		errs.BadCode(p+".contextType", "http://hl7.org/fhir/ValueSet/extension-context")
+		v.BadCode("contextType", -1, "http://hl7.org/fhir/ValueSet/extension-context")
 	}
-	if x.ContextTypeExt != nil {
-		x.ContextTypeExt.validate(p+".contextType", errs)
-	}
-	for i, v := range x.ContextExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".context", i), errs)
-		}
-	}
-	if x.BaseExt != nil {
-		x.BaseExt.validate(p+".base", errs)
-	}
-	if x.Snapshot != nil {
-		x.Snapshot.validate(p+".snapshot", errs)
-	}
-	if x.Differential != nil {
-		x.Differential.validate(p+".differential", errs)
-	}
+	validatePtr(v, "contextType", x.ContextTypeExt)
+	validatePtrs(v, "context", x.ContextExt)
+	validatePtr(v, "base", x.BaseExt)
+	validatePtr(v, "snapshot", x.Snapshot)
+	validatePtr(v, "differential", x.Differential)
 }
 
 // ResourceType returns "StructureDefinition".
@@ -470,13 +410,13 @@ func (x *StructureDefinition) GetMeta() *Meta { return x.Meta }
 // StructureDefinitionContact is the backbone element StructureDefinition.contact of FHIR DSTU2 (1.0.2).
 type StructureDefinitionContact struct {
 	// ID is StructureDefinition.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is StructureDefinition.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureDefinition.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is StructureDefinition.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of StructureDefinition.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is StructureDefinition.contact.telecom (0..*, ContactPoint).
@@ -521,8 +461,9 @@ func (x *StructureDefinitionContact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureDefinitionContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureDefinitionContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *StructureDefinitionContact) UnmarshalJSON(data []byte) error {
@@ -535,48 +476,43 @@ func (x *StructureDefinitionContact) fhirName() string { return "StructureDefini
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureDefinitionContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureDefinition.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureDefinition.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureDefinitionContact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *StructureDefinitionContact) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // StructureDefinitionMapping is the backbone element StructureDefinition.mapping of FHIR DSTU2 (1.0.2).
 type StructureDefinitionMapping struct {
 	// ID is StructureDefinition.mapping.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is StructureDefinition.mapping.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureDefinition.mapping.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Identity is StructureDefinition.mapping.identity (1..1, id).
-	Identity string
+	Identity ID
 	// IdentityExt holds the id and extensions of StructureDefinition.mapping.identity; JSON "_identity".
 	IdentityExt *Element
 	// Uri is StructureDefinition.mapping.uri (0..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of StructureDefinition.mapping.uri; JSON "_uri".
 	UriExt *Element
 	// Name is StructureDefinition.mapping.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of StructureDefinition.mapping.name; JSON "_name".
 	NameExt *Element
 	// Comments is StructureDefinition.mapping.comments (0..1, string).
-	Comments string
+	Comments String
 	// CommentsExt holds the id and extensions of StructureDefinition.mapping.comments; JSON "_comments".
 	CommentsExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -634,8 +570,9 @@ func (x *StructureDefinitionMapping) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureDefinitionMapping) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureDefinitionMapping) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *StructureDefinitionMapping) UnmarshalJSON(data []byte) error {
@@ -648,39 +585,33 @@ func (x *StructureDefinitionMapping) fhirName() string { return "StructureDefini
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureDefinitionMapping) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureDefinition.mapping", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureDefinition.mapping")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureDefinitionMapping) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *StructureDefinitionMapping) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identity != "" || x.IdentityExt != nil) {
-		errs.Missing(p + ".identity")
+		v.Missing("identity")
 	}
-	if x.IdentityExt != nil {
-		x.IdentityExt.validate(p+".identity", errs)
+	validatePtr(v, "identity", x.IdentityExt)
+	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
+		v.BadFormat("identity", -1, "id")
 	}
-	if x.UriExt != nil {
-		x.UriExt.validate(p+".uri", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.CommentsExt != nil {
-		x.CommentsExt.validate(p+".comments", errs)
-	}
+	validatePtr(v, "uri", x.UriExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "comments", x.CommentsExt)
 }
 
 // StructureDefinitionSnapshot is the backbone element StructureDefinition.snapshot of FHIR DSTU2 (1.0.2).
 type StructureDefinitionSnapshot struct {
 	// ID is StructureDefinition.snapshot.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is StructureDefinition.snapshot.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureDefinition.snapshot.modifierExtension (0..*, Extension).
@@ -721,8 +652,9 @@ func (x *StructureDefinitionSnapshot) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureDefinitionSnapshot) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureDefinitionSnapshot) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *StructureDefinitionSnapshot) UnmarshalJSON(data []byte) error {
@@ -735,30 +667,27 @@ func (x *StructureDefinitionSnapshot) fhirName() string { return "StructureDefin
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureDefinitionSnapshot) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureDefinition.snapshot", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureDefinition.snapshot")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureDefinitionSnapshot) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *StructureDefinitionSnapshot) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Element) > 0) {
-		errs.Missing(p + ".element")
+		v.Missing("element")
 	}
-	for i := range x.Element {
-		x.Element[i].validate(fhirjson.Index(p+".element", i), errs)
-	}
+	validateSlice(v, "element", x.Element)
 }
 
 // StructureDefinitionDifferential is the backbone element StructureDefinition.differential of FHIR DSTU2 (1.0.2).
 type StructureDefinitionDifferential struct {
 	// ID is StructureDefinition.differential.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is StructureDefinition.differential.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureDefinition.differential.modifierExtension (0..*, Extension).
@@ -799,9 +728,10 @@ func (x *StructureDefinitionDifferential) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureDefinitionDifferential) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureDefinitionDifferential) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -817,22 +747,19 @@ func (x *StructureDefinitionDifferential) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureDefinitionDifferential) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureDefinition.differential", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureDefinition.differential")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureDefinitionDifferential) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *StructureDefinitionDifferential) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Element) > 0) {
-		errs.Missing(p + ".element")
+		v.Missing("element")
 	}
-	for i := range x.Element {
-		x.Element[i].validate(fhirjson.Index(p+".element", i), errs)
-	}
+	validateSlice(v, "element", x.Element)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Subscription struct {
 	// ID is Subscription.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Subscription.id; JSON "_id".
 	IDExt *Element
 	// Meta is Subscription.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Subscription.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Subscription.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Subscription.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Subscription.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Subscription.text (0..1, Narrative).
@@ -32,13 +32,13 @@ type Subscription struct {
 	// ModifierExtension is Subscription.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Criteria is Subscription.criteria (1..1, string).
-	Criteria string
+	Criteria String
 	// CriteriaExt holds the id and extensions of Subscription.criteria; JSON "_criteria".
 	CriteriaExt *Element
 	// Contact is Subscription.contact (0..*, ContactPoint).
 	Contact []ContactPoint
 	// Reason is Subscription.reason (1..1, string).
-	Reason string
+	Reason String
 	// ReasonExt holds the id and extensions of Subscription.reason; JSON "_reason".
 	ReasonExt *Element
 	// Status is Subscription.status (1..1, code).
@@ -46,13 +46,13 @@ type Subscription struct {
 	// StatusExt holds the id and extensions of Subscription.status; JSON "_status".
 	StatusExt *Element
 	// Error is Subscription.error (0..1, string).
-	Error string
+	Error String
 	// ErrorExt holds the id and extensions of Subscription.error; JSON "_error".
 	ErrorExt *Element
 	// Channel is Subscription.channel (1..1, BackboneElement).
 	Channel *SubscriptionChannel
 	// End is Subscription.end (0..1, instant).
-	End string
+	End Instant
 	// EndExt holds the id and extensions of Subscription.end; JSON "_end".
 	EndExt *Element
 	// Tag is Subscription.tag (0..*, Coding).
@@ -153,8 +153,9 @@ func (x *Subscription) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Subscription) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Subscription) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Subscription) UnmarshalJSON(data []byte) error {
@@ -167,77 +168,49 @@ func (x *Subscription) fhirName() string { return "Subscription" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Subscription) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Subscription", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Subscription")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Subscription) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Subscription) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Criteria != "" || x.CriteriaExt != nil) {
-		errs.Missing(p + ".criteria")
+		v.Missing("criteria")
 	}
-	if x.CriteriaExt != nil {
-		x.CriteriaExt.validate(p+".criteria", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
+	validatePtr(v, "criteria", x.CriteriaExt)
+	validateSlice(v, "contact", x.Contact)
 	if !(x.Reason != "" || x.ReasonExt != nil) {
-		errs.Missing(p + ".reason")
+		v.Missing("reason")
 	}
-	if x.ReasonExt != nil {
-		x.ReasonExt.validate(p+".reason", errs)
-	}
+	validatePtr(v, "reason", x.ReasonExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/subscription-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/subscription-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.ErrorExt != nil {
-		x.ErrorExt.validate(p+".error", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "error", x.ErrorExt)
 	if !(x.Channel != nil) {
-		errs.Missing(p + ".channel")
+		v.Missing("channel")
 	}
-	if x.Channel != nil {
-		x.Channel.validate(p+".channel", errs)
+	validatePtr(v, "channel", x.Channel)
+	validatePtr(v, "end", x.EndExt)
+	if x.End != "" && !fhirjson.CheckInstant(x.End) {
+		v.BadFormat("end", -1, "instant")
 	}
-	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
-	}
-	for i := range x.Tag {
-		x.Tag[i].validate(fhirjson.Index(p+".tag", i), errs)
-	}
+	validateSlice(v, "tag", x.Tag)
 }
 
 // ResourceType returns "Subscription".
@@ -255,7 +228,7 @@ func (x *Subscription) GetMeta() *Meta { return x.Meta }
 // SubscriptionChannel is the backbone element Subscription.channel of FHIR DSTU2 (1.0.2).
 type SubscriptionChannel struct {
 	// ID is Subscription.channel.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is Subscription.channel.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Subscription.channel.modifierExtension (0..*, Extension).
@@ -265,15 +238,15 @@ type SubscriptionChannel struct {
 	// TypeExt holds the id and extensions of Subscription.channel.type; JSON "_type".
 	TypeExt *Element
 	// Endpoint is Subscription.channel.endpoint (0..1, uri).
-	Endpoint string
+	Endpoint URI
 	// EndpointExt holds the id and extensions of Subscription.channel.endpoint; JSON "_endpoint".
 	EndpointExt *Element
 	// Payload is Subscription.channel.payload (1..1, string).
-	Payload string
+	Payload String
 	// PayloadExt holds the id and extensions of Subscription.channel.payload; JSON "_payload".
 	PayloadExt *Element
 	// Header is Subscription.channel.header (0..1, string).
-	Header string
+	Header String
 	// HeaderExt holds the id and extensions of Subscription.channel.header; JSON "_header".
 	HeaderExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -329,8 +302,9 @@ func (x *SubscriptionChannel) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SubscriptionChannel) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SubscriptionChannel) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SubscriptionChannel) UnmarshalJSON(data []byte) error {
@@ -343,37 +317,28 @@ func (x *SubscriptionChannel) fhirName() string { return "Subscription.channel" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SubscriptionChannel) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Subscription.channel", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Subscription.channel")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SubscriptionChannel) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SubscriptionChannel) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/subscription-channel-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/subscription-channel-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.EndpointExt != nil {
-		x.EndpointExt.validate(p+".endpoint", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "endpoint", x.EndpointExt)
 	if !(x.Payload != "" || x.PayloadExt != nil) {
-		errs.Missing(p + ".payload")
+		v.Missing("payload")
 	}
-	if x.PayloadExt != nil {
-		x.PayloadExt.validate(p+".payload", errs)
-	}
-	if x.HeaderExt != nil {
-		x.HeaderExt.validate(p+".header", errs)
-	}
+	validatePtr(v, "payload", x.PayloadExt)
+	validatePtr(v, "header", x.HeaderExt)
 }

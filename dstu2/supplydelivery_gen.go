@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type SupplyDelivery struct {
 	// ID is SupplyDelivery.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of SupplyDelivery.id; JSON "_id".
 	IDExt *Element
 	// Meta is SupplyDelivery.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is SupplyDelivery.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of SupplyDelivery.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is SupplyDelivery.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of SupplyDelivery.language; JSON "_language".
 	LanguageExt *Element
 	// Text is SupplyDelivery.text (0..1, Narrative).
@@ -50,7 +50,7 @@ type SupplyDelivery struct {
 	// WhenPrepared is SupplyDelivery.whenPrepared (0..1, Period).
 	WhenPrepared *Period
 	// Time is SupplyDelivery.time (0..1, dateTime).
-	Time string
+	Time DateTime
 	// TimeExt holds the id and extensions of SupplyDelivery.time; JSON "_time".
 	TimeExt *Element
 	// Destination is SupplyDelivery.destination (0..1, Reference).
@@ -153,8 +153,9 @@ func (x *SupplyDelivery) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SupplyDelivery) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SupplyDelivery) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SupplyDelivery) UnmarshalJSON(data []byte) error {
@@ -167,74 +168,40 @@ func (x *SupplyDelivery) fhirName() string { return "SupplyDelivery" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyDelivery) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyDelivery", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyDelivery")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyDelivery) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *SupplyDelivery) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/supplydelivery-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/supplydelivery-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "suppliedItem", x.SuppliedItem)
+	validatePtr(v, "supplier", x.Supplier)
+	validatePtr(v, "whenPrepared", x.WhenPrepared)
+	validatePtr(v, "time", x.TimeExt)
+	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
+		v.BadFormat("time", -1, "dateTime")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.SuppliedItem != nil {
-		x.SuppliedItem.validate(p+".suppliedItem", errs)
-	}
-	if x.Supplier != nil {
-		x.Supplier.validate(p+".supplier", errs)
-	}
-	if x.WhenPrepared != nil {
-		x.WhenPrepared.validate(p+".whenPrepared", errs)
-	}
-	if x.TimeExt != nil {
-		x.TimeExt.validate(p+".time", errs)
-	}
-	if x.Destination != nil {
-		x.Destination.validate(p+".destination", errs)
-	}
-	for i := range x.Receiver {
-		x.Receiver[i].validate(fhirjson.Index(p+".receiver", i), errs)
-	}
+	validatePtr(v, "destination", x.Destination)
+	validateSlice(v, "receiver", x.Receiver)
 }
 
 // ResourceType returns "SupplyDelivery".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type SupplyRequest struct {
 	// ID is SupplyRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of SupplyRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is SupplyRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is SupplyRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of SupplyRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is SupplyRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of SupplyRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is SupplyRequest.text (0..1, Narrative).
@@ -36,7 +36,7 @@ type SupplyRequest struct {
 	// Source is SupplyRequest.source (0..1, Reference).
 	Source *Reference
 	// Date is SupplyRequest.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of SupplyRequest.date; JSON "_date".
 	DateExt *Element
 	// Identifier is SupplyRequest.identifier (0..1, Identifier).
@@ -153,8 +153,9 @@ func (x *SupplyRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SupplyRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SupplyRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SupplyRequest) UnmarshalJSON(data []byte) error {
@@ -167,74 +168,43 @@ func (x *SupplyRequest) fhirName() string { return "SupplyRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *SupplyRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "source", x.Source)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/supplyrequest-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/supplyrequest-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Kind != nil {
-		x.Kind.validate(p+".kind", errs)
-	}
-	if x.OrderedItem != nil {
-		x.OrderedItem.validate(p+".orderedItem", errs)
-	}
-	for i := range x.Supplier {
-		x.Supplier[i].validate(fhirjson.Index(p+".supplier", i), errs)
-	}
-	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
-	}
-	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
-	}
-	if x.When != nil {
-		x.When.validate(p+".when", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "kind", x.Kind)
+	validatePtr(v, "orderedItem", x.OrderedItem)
+	validateSlice(v, "supplier", x.Supplier)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validatePtr(v, "when", x.When)
 }
 
 // ResourceType returns "SupplyRequest".
@@ -276,7 +246,7 @@ func (x *SupplyRequest) ReasonType() string {
 // SupplyRequestWhen is the backbone element SupplyRequest.when of FHIR DSTU2 (1.0.2).
 type SupplyRequestWhen struct {
 	// ID is SupplyRequest.when.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is SupplyRequest.when.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is SupplyRequest.when.modifierExtension (0..*, Extension).
@@ -320,8 +290,9 @@ func (x *SupplyRequestWhen) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SupplyRequestWhen) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SupplyRequestWhen) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SupplyRequestWhen) UnmarshalJSON(data []byte) error {
@@ -334,22 +305,17 @@ func (x *SupplyRequestWhen) fhirName() string { return "SupplyRequest.when" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyRequestWhen) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyRequest.when", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyRequest.when")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyRequestWhen) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SupplyRequestWhen) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Schedule != nil {
-		x.Schedule.validate(p+".schedule", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "schedule", x.Schedule)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type TestScript struct {
 	// ID is TestScript.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of TestScript.id; JSON "_id".
 	IDExt *Element
 	// Meta is TestScript.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is TestScript.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of TestScript.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is TestScript.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of TestScript.language; JSON "_language".
 	LanguageExt *Element
 	// Text is TestScript.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type TestScript struct {
 	// ModifierExtension is TestScript.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is TestScript.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of TestScript.url; JSON "_url".
 	URLExt *Element
 	// Version is TestScript.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of TestScript.version; JSON "_version".
 	VersionExt *Element
 	// Name is TestScript.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.name; JSON "_name".
 	NameExt *Element
 	// Status is TestScript.status (1..1, code).
@@ -50,37 +50,37 @@ type TestScript struct {
 	// Identifier is TestScript.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Experimental is TestScript.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of TestScript.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is TestScript.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of TestScript.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is TestScript.contact (0..*, BackboneElement).
 	Contact []TestScriptContact
 	// Date is TestScript.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of TestScript.date; JSON "_date".
 	DateExt *Element
 	// Description is TestScript.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is TestScript.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Requirements is TestScript.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of TestScript.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Copyright is TestScript.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of TestScript.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Metadata is TestScript.metadata (0..1, BackboneElement).
 	Metadata *TestScriptMetadata
 	// Multiserver is TestScript.multiserver (0..1, boolean).
-	Multiserver *bool
+	Multiserver *Boolean
 	// MultiserverExt holds the id and extensions of TestScript.multiserver; JSON "_multiserver".
 	MultiserverExt *Element
 	// Fixture is TestScript.fixture (0..*, BackboneElement).
@@ -248,8 +248,9 @@ func (x *TestScript) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScript) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScript) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScript) UnmarshalJSON(data []byte) error {
@@ -262,113 +263,59 @@ func (x *TestScript) fhirName() string { return "TestScript" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScript) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScript) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *TestScript) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	if x.Metadata != nil {
-		x.Metadata.validate(p+".metadata", errs)
-	}
-	if x.MultiserverExt != nil {
-		x.MultiserverExt.validate(p+".multiserver", errs)
-	}
-	for i := range x.Fixture {
-		x.Fixture[i].validate(fhirjson.Index(p+".fixture", i), errs)
-	}
-	for i := range x.Profile {
-		x.Profile[i].validate(fhirjson.Index(p+".profile", i), errs)
-	}
-	for i := range x.Variable {
-		x.Variable[i].validate(fhirjson.Index(p+".variable", i), errs)
-	}
-	if x.Setup != nil {
-		x.Setup.validate(p+".setup", errs)
-	}
-	for i := range x.Test {
-		x.Test[i].validate(fhirjson.Index(p+".test", i), errs)
-	}
-	if x.Teardown != nil {
-		x.Teardown.validate(p+".teardown", errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "metadata", x.Metadata)
+	validatePtr(v, "multiserver", x.MultiserverExt)
+	validateSlice(v, "fixture", x.Fixture)
+	validateSlice(v, "profile", x.Profile)
+	validateSlice(v, "variable", x.Variable)
+	validatePtr(v, "setup", x.Setup)
+	validateSlice(v, "test", x.Test)
+	validatePtr(v, "teardown", x.Teardown)
 }
 
 // ResourceType returns "TestScript".
@@ -386,13 +333,13 @@ func (x *TestScript) GetMeta() *Meta { return x.Meta }
 // TestScriptContact is the backbone element TestScript.contact of FHIR DSTU2 (1.0.2).
 type TestScriptContact struct {
 	// ID is TestScript.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is TestScript.contact.telecom (0..*, ContactPoint).
@@ -435,8 +382,9 @@ func (x *TestScriptContact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptContact) UnmarshalJSON(data []byte) error {
@@ -449,30 +397,25 @@ func (x *TestScriptContact) fhirName() string { return "TestScript.contact" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptContact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptContact) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // TestScriptMetadata is the backbone element TestScript.metadata of FHIR DSTU2 (1.0.2).
 type TestScriptMetadata struct {
 	// ID is TestScript.metadata.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.metadata.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.metadata.modifierExtension (0..*, Extension).
@@ -516,8 +459,9 @@ func (x *TestScriptMetadata) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptMetadata) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptMetadata) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptMetadata) UnmarshalJSON(data []byte) error {
@@ -530,43 +474,38 @@ func (x *TestScriptMetadata) fhirName() string { return "TestScript.metadata" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptMetadata) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.metadata", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.metadata")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptMetadata) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptMetadata) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "link", x.Link)
 	if !(len(x.Capability) > 0) {
-		errs.Missing(p + ".capability")
+		v.Missing("capability")
 	}
-	for i := range x.Capability {
-		x.Capability[i].validate(fhirjson.Index(p+".capability", i), errs)
-	}
+	validateSlice(v, "capability", x.Capability)
 }
 
 // TestScriptMetadataLink is the backbone element TestScript.metadata.link of FHIR DSTU2 (1.0.2).
 type TestScriptMetadataLink struct {
 	// ID is TestScript.metadata.link.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.metadata.link.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.metadata.link.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is TestScript.metadata.link.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of TestScript.metadata.link.url; JSON "_url".
 	URLExt *Element
 	// Description is TestScript.metadata.link.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.metadata.link.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -612,8 +551,9 @@ func (x *TestScriptMetadataLink) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptMetadataLink) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptMetadataLink) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptMetadataLink) UnmarshalJSON(data []byte) error {
@@ -626,55 +566,50 @@ func (x *TestScriptMetadataLink) fhirName() string { return "TestScript.metadata
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptMetadataLink) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.metadata.link", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.metadata.link")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptMetadataLink) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptMetadataLink) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "description", x.DescriptionExt)
 }
 
 // TestScriptMetadataCapability is the backbone element TestScript.metadata.capability of FHIR DSTU2 (1.0.2).
 type TestScriptMetadataCapability struct {
 	// ID is TestScript.metadata.capability.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.metadata.capability.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.metadata.capability.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Required is TestScript.metadata.capability.required (0..1, boolean).
-	Required *bool
+	Required *Boolean
 	// RequiredExt holds the id and extensions of TestScript.metadata.capability.required; JSON "_required".
 	RequiredExt *Element
 	// Validated is TestScript.metadata.capability.validated (0..1, boolean).
-	Validated *bool
+	Validated *Boolean
 	// ValidatedExt holds the id and extensions of TestScript.metadata.capability.validated; JSON "_validated".
 	ValidatedExt *Element
 	// Description is TestScript.metadata.capability.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.metadata.capability.description; JSON "_description".
 	DescriptionExt *Element
 	// Destination is TestScript.metadata.capability.destination (0..1, integer).
-	Destination *int
+	Destination *Integer
 	// DestinationExt holds the id and extensions of TestScript.metadata.capability.destination; JSON "_destination".
 	DestinationExt *Element
 	// Link is TestScript.metadata.capability.link (0..*, uri).
-	Link []string
+	Link []URI
 	// LinkExt holds the id and extensions of TestScript.metadata.capability.link; JSON "_link".
 	LinkExt []*Element
 	// Conformance is TestScript.metadata.capability.conformance (1..1, Reference).
@@ -743,8 +678,9 @@ func (x *TestScriptMetadataCapability) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptMetadataCapability) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptMetadataCapability) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptMetadataCapability) UnmarshalJSON(data []byte) error {
@@ -757,57 +693,42 @@ func (x *TestScriptMetadataCapability) fhirName() string { return "TestScript.me
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptMetadataCapability) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.metadata.capability", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.metadata.capability")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptMetadataCapability) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptMetadataCapability) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.RequiredExt != nil {
-		x.RequiredExt.validate(p+".required", errs)
-	}
-	if x.ValidatedExt != nil {
-		x.ValidatedExt.validate(p+".validated", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.DestinationExt != nil {
-		x.DestinationExt.validate(p+".destination", errs)
-	}
-	for i, v := range x.LinkExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".link", i), errs)
-		}
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "required", x.RequiredExt)
+	validatePtr(v, "validated", x.ValidatedExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "destination", x.DestinationExt)
+	validatePtrs(v, "link", x.LinkExt)
 	if !(x.Conformance != nil) {
-		errs.Missing(p + ".conformance")
+		v.Missing("conformance")
 	}
-	if x.Conformance != nil {
-		x.Conformance.validate(p+".conformance", errs)
-	}
+	validatePtr(v, "conformance", x.Conformance)
 }
 
 // TestScriptFixture is the backbone element TestScript.fixture of FHIR DSTU2 (1.0.2).
 type TestScriptFixture struct {
 	// ID is TestScript.fixture.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.fixture.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.fixture.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Autocreate is TestScript.fixture.autocreate (0..1, boolean).
-	Autocreate *bool
+	Autocreate *Boolean
 	// AutocreateExt holds the id and extensions of TestScript.fixture.autocreate; JSON "_autocreate".
 	AutocreateExt *Element
 	// Autodelete is TestScript.fixture.autodelete (0..1, boolean).
-	Autodelete *bool
+	Autodelete *Boolean
 	// AutodeleteExt holds the id and extensions of TestScript.fixture.autodelete; JSON "_autodelete".
 	AutodeleteExt *Element
 	// Resource is TestScript.fixture.resource (0..1, Reference).
@@ -856,8 +777,9 @@ func (x *TestScriptFixture) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptFixture) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptFixture) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptFixture) UnmarshalJSON(data []byte) error {
@@ -870,51 +792,44 @@ func (x *TestScriptFixture) fhirName() string { return "TestScript.fixture" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptFixture) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.fixture", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.fixture")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptFixture) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptFixture) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.AutocreateExt != nil {
-		x.AutocreateExt.validate(p+".autocreate", errs)
-	}
-	if x.AutodeleteExt != nil {
-		x.AutodeleteExt.validate(p+".autodelete", errs)
-	}
-	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "autocreate", x.AutocreateExt)
+	validatePtr(v, "autodelete", x.AutodeleteExt)
+	validatePtr(v, "resource", x.Resource)
 }
 
 // TestScriptVariable is the backbone element TestScript.variable of FHIR DSTU2 (1.0.2).
 type TestScriptVariable struct {
 	// ID is TestScript.variable.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.variable.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.variable.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.variable.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.variable.name; JSON "_name".
 	NameExt *Element
 	// HeaderField is TestScript.variable.headerField (0..1, string).
-	HeaderField string
+	HeaderField String
 	// HeaderFieldExt holds the id and extensions of TestScript.variable.headerField; JSON "_headerField".
 	HeaderFieldExt *Element
 	// Path is TestScript.variable.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of TestScript.variable.path; JSON "_path".
 	PathExt *Element
 	// SourceID is TestScript.variable.sourceId (0..1, id).
-	SourceID string
+	SourceID ID
 	// SourceIDExt holds the id and extensions of TestScript.variable.sourceId; JSON "_sourceId".
 	SourceIDExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -970,8 +885,9 @@ func (x *TestScriptVariable) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptVariable) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptVariable) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptVariable) UnmarshalJSON(data []byte) error {
@@ -984,39 +900,33 @@ func (x *TestScriptVariable) fhirName() string { return "TestScript.variable" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptVariable) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.variable", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.variable")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptVariable) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptVariable) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.HeaderFieldExt != nil {
-		x.HeaderFieldExt.validate(p+".headerField", errs)
-	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
-	if x.SourceIDExt != nil {
-		x.SourceIDExt.validate(p+".sourceId", errs)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "headerField", x.HeaderFieldExt)
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "sourceId", x.SourceIDExt)
+	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
+		v.BadFormat("sourceId", -1, "id")
 	}
 }
 
 // TestScriptSetup is the backbone element TestScript.setup of FHIR DSTU2 (1.0.2).
 type TestScriptSetup struct {
 	// ID is TestScript.setup.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.setup.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.modifierExtension (0..*, Extension).
@@ -1060,8 +970,9 @@ func (x *TestScriptSetup) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptSetup) UnmarshalJSON(data []byte) error {
@@ -1074,33 +985,28 @@ func (x *TestScriptSetup) fhirName() string { return "TestScript.setup" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetup) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptSetup) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Metadata != nil {
-		x.Metadata.validate(p+".metadata", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "metadata", x.Metadata)
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestScriptSetupAction is the backbone element TestScript.setup.action of FHIR DSTU2 (1.0.2).
 type TestScriptSetupAction struct {
 	// ID is TestScript.setup.action.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.setup.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.modifierExtension (0..*, Extension).
@@ -1144,8 +1050,9 @@ func (x *TestScriptSetupAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptSetupAction) UnmarshalJSON(data []byte) error {
@@ -1158,30 +1065,25 @@ func (x *TestScriptSetupAction) fhirName() string { return "TestScript.setup.act
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptSetupAction) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
-	}
-	if x.Assert != nil {
-		x.Assert.validate(p+".assert", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
+	validatePtr(v, "assert", x.Assert)
 }
 
 // TestScriptSetupActionOperation is the backbone element TestScript.setup.action.operation of FHIR DSTU2 (1.0.2).
 type TestScriptSetupActionOperation struct {
 	// ID is TestScript.setup.action.operation.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.setup.action.operation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.operation.modifierExtension (0..*, Extension).
@@ -1193,11 +1095,11 @@ type TestScriptSetupActionOperation struct {
 	// ResourceExt holds the id and extensions of TestScript.setup.action.operation.resource; JSON "_resource".
 	ResourceExt *Element
 	// Label is TestScript.setup.action.operation.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of TestScript.setup.action.operation.label; JSON "_label".
 	LabelExt *Element
 	// Description is TestScript.setup.action.operation.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.setup.action.operation.description; JSON "_description".
 	DescriptionExt *Element
 	// Accept is TestScript.setup.action.operation.accept (0..1, code).
@@ -1209,33 +1111,33 @@ type TestScriptSetupActionOperation struct {
 	// ContentTypeExt holds the id and extensions of TestScript.setup.action.operation.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Destination is TestScript.setup.action.operation.destination (0..1, integer).
-	Destination *int
+	Destination *Integer
 	// DestinationExt holds the id and extensions of TestScript.setup.action.operation.destination; JSON "_destination".
 	DestinationExt *Element
 	// EncodeRequestURL is TestScript.setup.action.operation.encodeRequestUrl (0..1, boolean).
-	EncodeRequestURL *bool
+	EncodeRequestURL *Boolean
 	// EncodeRequestURLExt holds the id and extensions of TestScript.setup.action.operation.encodeRequestUrl; JSON "_encodeRequestUrl".
 	EncodeRequestURLExt *Element
 	// Params is TestScript.setup.action.operation.params (0..1, string).
-	Params string
+	Params String
 	// ParamsExt holds the id and extensions of TestScript.setup.action.operation.params; JSON "_params".
 	ParamsExt *Element
 	// RequestHeader is TestScript.setup.action.operation.requestHeader (0..*, BackboneElement).
 	RequestHeader []TestScriptSetupActionOperationRequestHeader
 	// ResponseID is TestScript.setup.action.operation.responseId (0..1, id).
-	ResponseID string
+	ResponseID ID
 	// ResponseIDExt holds the id and extensions of TestScript.setup.action.operation.responseId; JSON "_responseId".
 	ResponseIDExt *Element
 	// SourceID is TestScript.setup.action.operation.sourceId (0..1, id).
-	SourceID string
+	SourceID ID
 	// SourceIDExt holds the id and extensions of TestScript.setup.action.operation.sourceId; JSON "_sourceId".
 	SourceIDExt *Element
 	// TargetID is TestScript.setup.action.operation.targetId (0..1, id).
-	TargetID string
+	TargetID ID
 	// TargetIDExt holds the id and extensions of TestScript.setup.action.operation.targetId; JSON "_targetId".
 	TargetIDExt *Element
 	// URL is TestScript.setup.action.operation.url (0..1, string).
-	URL string
+	URL String
 	// URLExt holds the id and extensions of TestScript.setup.action.operation.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1347,9 +1249,10 @@ func (x *TestScriptSetupActionOperation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupActionOperation) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupActionOperation) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1365,85 +1268,65 @@ func (x *TestScriptSetupActionOperation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionOperation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.operation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.operation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionOperation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptSetupActionOperation) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
 	if x.Resource != "" && !x.Resource.IsValid() {
-		errs.BadCode(p+".resource", "http://hl7.org/fhir/ValueSet/defined-types")
+		v.BadCode("resource", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
-	if x.ResourceExt != nil {
-		x.ResourceExt.validate(p+".resource", errs)
-	}
-	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "resource", x.ResourceExt)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if x.Accept != "" && !x.Accept.IsValid() {
-		errs.BadCode(p+".accept", "http://hl7.org/fhir/ValueSet/content-type")
+		v.BadCode("accept", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
-	if x.AcceptExt != nil {
-		x.AcceptExt.validate(p+".accept", errs)
-	}
+	validatePtr(v, "accept", x.AcceptExt)
 	if x.ContentType != "" && !x.ContentType.IsValid() {
-		errs.BadCode(p+".contentType", "http://hl7.org/fhir/ValueSet/content-type")
+		v.BadCode("contentType", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
-	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "destination", x.DestinationExt)
+	validatePtr(v, "encodeRequestUrl", x.EncodeRequestURLExt)
+	validatePtr(v, "params", x.ParamsExt)
+	validateSlice(v, "requestHeader", x.RequestHeader)
+	validatePtr(v, "responseId", x.ResponseIDExt)
+	if x.ResponseID != "" && !fhirjson.CheckID(x.ResponseID) {
+		v.BadFormat("responseId", -1, "id")
 	}
-	if x.DestinationExt != nil {
-		x.DestinationExt.validate(p+".destination", errs)
+	validatePtr(v, "sourceId", x.SourceIDExt)
+	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
+		v.BadFormat("sourceId", -1, "id")
 	}
-	if x.EncodeRequestURLExt != nil {
-		x.EncodeRequestURLExt.validate(p+".encodeRequestUrl", errs)
+	validatePtr(v, "targetId", x.TargetIDExt)
+	if x.TargetID != "" && !fhirjson.CheckID(x.TargetID) {
+		v.BadFormat("targetId", -1, "id")
 	}
-	if x.ParamsExt != nil {
-		x.ParamsExt.validate(p+".params", errs)
-	}
-	for i := range x.RequestHeader {
-		x.RequestHeader[i].validate(fhirjson.Index(p+".requestHeader", i), errs)
-	}
-	if x.ResponseIDExt != nil {
-		x.ResponseIDExt.validate(p+".responseId", errs)
-	}
-	if x.SourceIDExt != nil {
-		x.SourceIDExt.validate(p+".sourceId", errs)
-	}
-	if x.TargetIDExt != nil {
-		x.TargetIDExt.validate(p+".targetId", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
 }
 
 // TestScriptSetupActionOperationRequestHeader is the backbone element TestScript.setup.action.operation.requestHeader of FHIR DSTU2 (1.0.2).
 type TestScriptSetupActionOperationRequestHeader struct {
 	// ID is TestScript.setup.action.operation.requestHeader.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.setup.action.operation.requestHeader.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.operation.requestHeader.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Field is TestScript.setup.action.operation.requestHeader.field (1..1, string).
-	Field string
+	Field String
 	// FieldExt holds the id and extensions of TestScript.setup.action.operation.requestHeader.field; JSON "_field".
 	FieldExt *Element
 	// Value is TestScript.setup.action.operation.requestHeader.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.setup.action.operation.requestHeader.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1489,9 +1372,10 @@ func (x *TestScriptSetupActionOperationRequestHeader) EncodeJSON(e *fhirjson.Enc
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupActionOperationRequestHeader) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupActionOperationRequestHeader) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1507,46 +1391,41 @@ func (x *TestScriptSetupActionOperationRequestHeader) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionOperationRequestHeader) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.operation.requestHeader", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.operation.requestHeader")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionOperationRequestHeader) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptSetupActionOperationRequestHeader) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Field != "" || x.FieldExt != nil) {
-		errs.Missing(p + ".field")
+		v.Missing("field")
 	}
-	if x.FieldExt != nil {
-		x.FieldExt.validate(p+".field", errs)
-	}
+	validatePtr(v, "field", x.FieldExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // TestScriptSetupActionAssert is the backbone element TestScript.setup.action.assert of FHIR DSTU2 (1.0.2).
 type TestScriptSetupActionAssert struct {
 	// ID is TestScript.setup.action.assert.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.setup.action.assert.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Label is TestScript.setup.action.assert.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of TestScript.setup.action.assert.label; JSON "_label".
 	LabelExt *Element
 	// Description is TestScript.setup.action.assert.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.setup.action.assert.description; JSON "_description".
 	DescriptionExt *Element
 	// Direction is TestScript.setup.action.assert.direction (0..1, code).
@@ -1554,11 +1433,11 @@ type TestScriptSetupActionAssert struct {
 	// DirectionExt holds the id and extensions of TestScript.setup.action.assert.direction; JSON "_direction".
 	DirectionExt *Element
 	// CompareToSourceID is TestScript.setup.action.assert.compareToSourceId (0..1, string).
-	CompareToSourceID string
+	CompareToSourceID String
 	// CompareToSourceIDExt holds the id and extensions of TestScript.setup.action.assert.compareToSourceId; JSON "_compareToSourceId".
 	CompareToSourceIDExt *Element
 	// CompareToSourcePath is TestScript.setup.action.assert.compareToSourcePath (0..1, string).
-	CompareToSourcePath string
+	CompareToSourcePath String
 	// CompareToSourcePathExt holds the id and extensions of TestScript.setup.action.assert.compareToSourcePath; JSON "_compareToSourcePath".
 	CompareToSourcePathExt *Element
 	// ContentType is TestScript.setup.action.assert.contentType (0..1, code).
@@ -1566,15 +1445,15 @@ type TestScriptSetupActionAssert struct {
 	// ContentTypeExt holds the id and extensions of TestScript.setup.action.assert.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// HeaderField is TestScript.setup.action.assert.headerField (0..1, string).
-	HeaderField string
+	HeaderField String
 	// HeaderFieldExt holds the id and extensions of TestScript.setup.action.assert.headerField; JSON "_headerField".
 	HeaderFieldExt *Element
 	// MinimumID is TestScript.setup.action.assert.minimumId (0..1, string).
-	MinimumID string
+	MinimumID String
 	// MinimumIDExt holds the id and extensions of TestScript.setup.action.assert.minimumId; JSON "_minimumId".
 	MinimumIDExt *Element
 	// NavigationLinks is TestScript.setup.action.assert.navigationLinks (0..1, boolean).
-	NavigationLinks *bool
+	NavigationLinks *Boolean
 	// NavigationLinksExt holds the id and extensions of TestScript.setup.action.assert.navigationLinks; JSON "_navigationLinks".
 	NavigationLinksExt *Element
 	// Operator is TestScript.setup.action.assert.operator (0..1, code).
@@ -1582,7 +1461,7 @@ type TestScriptSetupActionAssert struct {
 	// OperatorExt holds the id and extensions of TestScript.setup.action.assert.operator; JSON "_operator".
 	OperatorExt *Element
 	// Path is TestScript.setup.action.assert.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of TestScript.setup.action.assert.path; JSON "_path".
 	PathExt *Element
 	// Resource is TestScript.setup.action.assert.resource (0..1, code).
@@ -1594,23 +1473,23 @@ type TestScriptSetupActionAssert struct {
 	// ResponseExt holds the id and extensions of TestScript.setup.action.assert.response; JSON "_response".
 	ResponseExt *Element
 	// ResponseCode is TestScript.setup.action.assert.responseCode (0..1, string).
-	ResponseCode string
+	ResponseCode String
 	// ResponseCodeExt holds the id and extensions of TestScript.setup.action.assert.responseCode; JSON "_responseCode".
 	ResponseCodeExt *Element
 	// SourceID is TestScript.setup.action.assert.sourceId (0..1, id).
-	SourceID string
+	SourceID ID
 	// SourceIDExt holds the id and extensions of TestScript.setup.action.assert.sourceId; JSON "_sourceId".
 	SourceIDExt *Element
 	// ValidateProfileID is TestScript.setup.action.assert.validateProfileId (0..1, id).
-	ValidateProfileID string
+	ValidateProfileID ID
 	// ValidateProfileIDExt holds the id and extensions of TestScript.setup.action.assert.validateProfileId; JSON "_validateProfileId".
 	ValidateProfileIDExt *Element
 	// Value is TestScript.setup.action.assert.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.setup.action.assert.value; JSON "_value".
 	ValueExt *Element
 	// WarningOnly is TestScript.setup.action.assert.warningOnly (0..1, boolean).
-	WarningOnly *bool
+	WarningOnly *Boolean
 	// WarningOnlyExt holds the id and extensions of TestScript.setup.action.assert.warningOnly; JSON "_warningOnly".
 	WarningOnlyExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1752,8 +1631,9 @@ func (x *TestScriptSetupActionAssert) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupActionAssert) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupActionAssert) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptSetupActionAssert) UnmarshalJSON(data []byte) error {
@@ -1766,103 +1646,72 @@ func (x *TestScriptSetupActionAssert) fhirName() string { return "TestScript.set
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssert) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptSetupActionAssert) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if x.Direction != "" && !x.Direction.IsValid() {
-		errs.BadCode(p+".direction", "http://hl7.org/fhir/ValueSet/assert-direction-codes")
+		v.BadCode("direction", -1, "http://hl7.org/fhir/ValueSet/assert-direction-codes")
 	}
-	if x.DirectionExt != nil {
-		x.DirectionExt.validate(p+".direction", errs)
-	}
-	if x.CompareToSourceIDExt != nil {
-		x.CompareToSourceIDExt.validate(p+".compareToSourceId", errs)
-	}
-	if x.CompareToSourcePathExt != nil {
-		x.CompareToSourcePathExt.validate(p+".compareToSourcePath", errs)
-	}
+	validatePtr(v, "direction", x.DirectionExt)
+	validatePtr(v, "compareToSourceId", x.CompareToSourceIDExt)
+	validatePtr(v, "compareToSourcePath", x.CompareToSourcePathExt)
 	if x.ContentType != "" && !x.ContentType.IsValid() {
-		errs.BadCode(p+".contentType", "http://hl7.org/fhir/ValueSet/content-type")
+		v.BadCode("contentType", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
-	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
-	}
-	if x.HeaderFieldExt != nil {
-		x.HeaderFieldExt.validate(p+".headerField", errs)
-	}
-	if x.MinimumIDExt != nil {
-		x.MinimumIDExt.validate(p+".minimumId", errs)
-	}
-	if x.NavigationLinksExt != nil {
-		x.NavigationLinksExt.validate(p+".navigationLinks", errs)
-	}
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "headerField", x.HeaderFieldExt)
+	validatePtr(v, "minimumId", x.MinimumIDExt)
+	validatePtr(v, "navigationLinks", x.NavigationLinksExt)
 	if x.Operator != "" && !x.Operator.IsValid() {
-		errs.BadCode(p+".operator", "http://hl7.org/fhir/ValueSet/assert-operator-codes")
+		v.BadCode("operator", -1, "http://hl7.org/fhir/ValueSet/assert-operator-codes")
 	}
-	if x.OperatorExt != nil {
-		x.OperatorExt.validate(p+".operator", errs)
-	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
+	validatePtr(v, "operator", x.OperatorExt)
+	validatePtr(v, "path", x.PathExt)
 	if x.Resource != "" && !x.Resource.IsValid() {
-		errs.BadCode(p+".resource", "http://hl7.org/fhir/ValueSet/defined-types")
+		v.BadCode("resource", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
-	if x.ResourceExt != nil {
-		x.ResourceExt.validate(p+".resource", errs)
-	}
+	validatePtr(v, "resource", x.ResourceExt)
 	if x.Response != "" && !x.Response.IsValid() {
-		errs.BadCode(p+".response", "http://hl7.org/fhir/ValueSet/assert-response-code-types")
+		v.BadCode("response", -1, "http://hl7.org/fhir/ValueSet/assert-response-code-types")
 	}
-	if x.ResponseExt != nil {
-		x.ResponseExt.validate(p+".response", errs)
+	validatePtr(v, "response", x.ResponseExt)
+	validatePtr(v, "responseCode", x.ResponseCodeExt)
+	validatePtr(v, "sourceId", x.SourceIDExt)
+	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
+		v.BadFormat("sourceId", -1, "id")
 	}
-	if x.ResponseCodeExt != nil {
-		x.ResponseCodeExt.validate(p+".responseCode", errs)
+	validatePtr(v, "validateProfileId", x.ValidateProfileIDExt)
+	if x.ValidateProfileID != "" && !fhirjson.CheckID(x.ValidateProfileID) {
+		v.BadFormat("validateProfileId", -1, "id")
 	}
-	if x.SourceIDExt != nil {
-		x.SourceIDExt.validate(p+".sourceId", errs)
-	}
-	if x.ValidateProfileIDExt != nil {
-		x.ValidateProfileIDExt.validate(p+".validateProfileId", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
-	if x.WarningOnlyExt != nil {
-		x.WarningOnlyExt.validate(p+".warningOnly", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "warningOnly", x.WarningOnlyExt)
 }
 
 // TestScriptTest is the backbone element TestScript.test of FHIR DSTU2 (1.0.2).
 type TestScriptTest struct {
 	// ID is TestScript.test.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.test.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.test.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.test.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.test.name; JSON "_name".
 	NameExt *Element
 	// Description is TestScript.test.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.test.description; JSON "_description".
 	DescriptionExt *Element
 	// Metadata is TestScript.test.metadata (0..1, TestScriptMetadata).
@@ -1916,8 +1765,9 @@ func (x *TestScriptTest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptTest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptTest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptTest) UnmarshalJSON(data []byte) error {
@@ -1930,39 +1780,30 @@ func (x *TestScriptTest) fhirName() string { return "TestScript.test" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptTest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.test", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.test")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptTest) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptTest) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.Metadata != nil {
-		x.Metadata.validate(p+".metadata", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "metadata", x.Metadata)
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestScriptTestAction is the backbone element TestScript.test.action of FHIR DSTU2 (1.0.2).
 type TestScriptTestAction struct {
 	// ID is TestScript.test.action.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.test.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.test.action.modifierExtension (0..*, Extension).
@@ -2006,8 +1847,9 @@ func (x *TestScriptTestAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptTestAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptTestAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptTestAction) UnmarshalJSON(data []byte) error {
@@ -2020,30 +1862,25 @@ func (x *TestScriptTestAction) fhirName() string { return "TestScript.test.actio
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptTestAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.test.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.test.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptTestAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptTestAction) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
-	}
-	if x.Assert != nil {
-		x.Assert.validate(p+".assert", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
+	validatePtr(v, "assert", x.Assert)
 }
 
 // TestScriptTeardown is the backbone element TestScript.teardown of FHIR DSTU2 (1.0.2).
 type TestScriptTeardown struct {
 	// ID is TestScript.teardown.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.teardown.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.teardown.modifierExtension (0..*, Extension).
@@ -2082,8 +1919,9 @@ func (x *TestScriptTeardown) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptTeardown) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptTeardown) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptTeardown) UnmarshalJSON(data []byte) error {
@@ -2096,30 +1934,27 @@ func (x *TestScriptTeardown) fhirName() string { return "TestScript.teardown" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptTeardown) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.teardown", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.teardown")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptTeardown) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptTeardown) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestScriptTeardownAction is the backbone element TestScript.teardown.action of FHIR DSTU2 (1.0.2).
 type TestScriptTeardownAction struct {
 	// ID is TestScript.teardown.action.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is TestScript.teardown.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.teardown.action.modifierExtension (0..*, Extension).
@@ -2160,8 +1995,9 @@ func (x *TestScriptTeardownAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptTeardownAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptTeardownAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptTeardownAction) UnmarshalJSON(data []byte) error {
@@ -2174,19 +2010,16 @@ func (x *TestScriptTeardownAction) fhirName() string { return "TestScript.teardo
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptTeardownAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.teardown.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.teardown.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptTeardownAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TestScriptTeardownAction) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
 }

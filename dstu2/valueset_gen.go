@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ValueSet struct {
 	// ID is ValueSet.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ValueSet.id; JSON "_id".
 	IDExt *Element
 	// Meta is ValueSet.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ValueSet.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ValueSet.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ValueSet.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ValueSet.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ValueSet.text (0..1, Narrative).
@@ -32,17 +32,17 @@ type ValueSet struct {
 	// ModifierExtension is ValueSet.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ValueSet.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ValueSet.url; JSON "_url".
 	URLExt *Element
 	// Identifier is ValueSet.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is ValueSet.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ValueSet.version; JSON "_version".
 	VersionExt *Element
 	// Name is ValueSet.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ValueSet.name; JSON "_name".
 	NameExt *Element
 	// Status is ValueSet.status (1..1, code).
@@ -50,43 +50,43 @@ type ValueSet struct {
 	// StatusExt holds the id and extensions of ValueSet.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ValueSet.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ValueSet.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Publisher is ValueSet.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ValueSet.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is ValueSet.contact (0..*, BackboneElement).
 	Contact []ValueSetContact
 	// Date is ValueSet.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ValueSet.date; JSON "_date".
 	DateExt *Element
 	// LockedDate is ValueSet.lockedDate (0..1, date).
-	LockedDate string
+	LockedDate Date
 	// LockedDateExt holds the id and extensions of ValueSet.lockedDate; JSON "_lockedDate".
 	LockedDateExt *Element
 	// Description is ValueSet.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ValueSet.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is ValueSet.useContext (0..*, CodeableConcept).
 	UseContext []CodeableConcept
 	// Immutable is ValueSet.immutable (0..1, boolean).
-	Immutable *bool
+	Immutable *Boolean
 	// ImmutableExt holds the id and extensions of ValueSet.immutable; JSON "_immutable".
 	ImmutableExt *Element
 	// Requirements is ValueSet.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of ValueSet.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Copyright is ValueSet.copyright (0..1, string).
-	Copyright string
+	Copyright String
 	// CopyrightExt holds the id and extensions of ValueSet.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Extensible is ValueSet.extensible (0..1, boolean).
-	Extensible *bool
+	Extensible *Boolean
 	// ExtensibleExt holds the id and extensions of ValueSet.extensible; JSON "_extensible".
 	ExtensibleExt *Element
 	// CodeSystem is ValueSet.codeSystem (0..1, BackboneElement).
@@ -248,8 +248,9 @@ func (x *ValueSet) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ValueSet) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ValueSet) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ValueSet) UnmarshalJSON(data []byte) error {
@@ -262,101 +263,54 @@ func (x *ValueSet) fhirName() string { return "ValueSet" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSet) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSet) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ValueSet) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/conformance-resource-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/conformance-resource-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+	validatePtr(v, "lockedDate", x.LockedDateExt)
+	if x.LockedDate != "" && !fhirjson.CheckDate(x.LockedDate) {
+		v.BadFormat("lockedDate", -1, "date")
 	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.LockedDateExt != nil {
-		x.LockedDateExt.validate(p+".lockedDate", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	if x.ImmutableExt != nil {
-		x.ImmutableExt.validate(p+".immutable", errs)
-	}
-	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	if x.ExtensibleExt != nil {
-		x.ExtensibleExt.validate(p+".extensible", errs)
-	}
-	if x.CodeSystem != nil {
-		x.CodeSystem.validate(p+".codeSystem", errs)
-	}
-	if x.Compose != nil {
-		x.Compose.validate(p+".compose", errs)
-	}
-	if x.Expansion != nil {
-		x.Expansion.validate(p+".expansion", errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validatePtr(v, "immutable", x.ImmutableExt)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "extensible", x.ExtensibleExt)
+	validatePtr(v, "codeSystem", x.CodeSystem)
+	validatePtr(v, "compose", x.Compose)
+	validatePtr(v, "expansion", x.Expansion)
 }
 
 // ResourceType returns "ValueSet".
@@ -374,13 +328,13 @@ func (x *ValueSet) GetMeta() *Meta { return x.Meta }
 // ValueSetContact is the backbone element ValueSet.contact of FHIR DSTU2 (1.0.2).
 type ValueSetContact struct {
 	// ID is ValueSet.contact.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.contact.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.contact.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ValueSet.contact.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ValueSet.contact.name; JSON "_name".
 	NameExt *Element
 	// Telecom is ValueSet.contact.telecom (0..*, ContactPoint).
@@ -423,8 +377,9 @@ func (x *ValueSetContact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ValueSetContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ValueSetContact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ValueSetContact) UnmarshalJSON(data []byte) error {
@@ -437,44 +392,39 @@ func (x *ValueSetContact) fhirName() string { return "ValueSet.contact" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetContact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.contact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.contact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetContact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ValueSetContact) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // ValueSetCodeSystem is the backbone element ValueSet.codeSystem of FHIR DSTU2 (1.0.2).
 type ValueSetCodeSystem struct {
 	// ID is ValueSet.codeSystem.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.codeSystem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.codeSystem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// System is ValueSet.codeSystem.system (1..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of ValueSet.codeSystem.system; JSON "_system".
 	SystemExt *Element
 	// Version is ValueSet.codeSystem.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ValueSet.codeSystem.version; JSON "_version".
 	VersionExt *Element
 	// CaseSensitive is ValueSet.codeSystem.caseSensitive (0..1, boolean).
-	CaseSensitive *bool
+	CaseSensitive *Boolean
 	// CaseSensitiveExt holds the id and extensions of ValueSet.codeSystem.caseSensitive; JSON "_caseSensitive".
 	CaseSensitiveExt *Element
 	// Concept is ValueSet.codeSystem.concept (1..*, BackboneElement).
@@ -529,8 +479,9 @@ func (x *ValueSetCodeSystem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ValueSetCodeSystem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ValueSetCodeSystem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ValueSetCodeSystem) UnmarshalJSON(data []byte) error {
@@ -543,60 +494,51 @@ func (x *ValueSetCodeSystem) fhirName() string { return "ValueSet.codeSystem" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetCodeSystem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.codeSystem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.codeSystem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetCodeSystem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ValueSetCodeSystem) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.System != "" || x.SystemExt != nil) {
-		errs.Missing(p + ".system")
+		v.Missing("system")
 	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.CaseSensitiveExt != nil {
-		x.CaseSensitiveExt.validate(p+".caseSensitive", errs)
-	}
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "caseSensitive", x.CaseSensitiveExt)
 	if !(len(x.Concept) > 0) {
-		errs.Missing(p + ".concept")
+		v.Missing("concept")
 	}
-	for i := range x.Concept {
-		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)
-	}
+	validateSlice(v, "concept", x.Concept)
 }
 
 // ValueSetCodeSystemConcept is the backbone element ValueSet.codeSystem.concept of FHIR DSTU2 (1.0.2).
 type ValueSetCodeSystemConcept struct {
 	// ID is ValueSet.codeSystem.concept.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.codeSystem.concept.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.codeSystem.concept.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is ValueSet.codeSystem.concept.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ValueSet.codeSystem.concept.code; JSON "_code".
 	CodeExt *Element
 	// Abstract is ValueSet.codeSystem.concept.abstract (0..1, boolean).
-	Abstract *bool
+	Abstract *Boolean
 	// AbstractExt holds the id and extensions of ValueSet.codeSystem.concept.abstract; JSON "_abstract".
 	AbstractExt *Element
 	// Display is ValueSet.codeSystem.concept.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ValueSet.codeSystem.concept.display; JSON "_display".
 	DisplayExt *Element
 	// Definition is ValueSet.codeSystem.concept.definition (0..1, string).
-	Definition string
+	Definition String
 	// DefinitionExt holds the id and extensions of ValueSet.codeSystem.concept.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Designation is ValueSet.codeSystem.concept.designation (0..*, BackboneElement).
@@ -664,8 +606,9 @@ func (x *ValueSetCodeSystemConcept) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ValueSetCodeSystemConcept) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ValueSetCodeSystemConcept) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ValueSetCodeSystemConcept) UnmarshalJSON(data []byte) error {
@@ -678,57 +621,44 @@ func (x *ValueSetCodeSystemConcept) fhirName() string { return "ValueSet.codeSys
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetCodeSystemConcept) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.codeSystem.concept", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.codeSystem.concept")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetCodeSystemConcept) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ValueSetCodeSystemConcept) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.AbstractExt != nil {
-		x.AbstractExt.validate(p+".abstract", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
-	if x.DefinitionExt != nil {
-		x.DefinitionExt.validate(p+".definition", errs)
-	}
-	for i := range x.Designation {
-		x.Designation[i].validate(fhirjson.Index(p+".designation", i), errs)
-	}
-	for i := range x.Concept {
-		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "abstract", x.AbstractExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "definition", x.DefinitionExt)
+	validateSlice(v, "designation", x.Designation)
+	validateSlice(v, "concept", x.Concept)
 }
 
 // ValueSetCodeSystemConceptDesignation is the backbone element ValueSet.codeSystem.concept.designation of FHIR DSTU2 (1.0.2).
 type ValueSetCodeSystemConceptDesignation struct {
 	// ID is ValueSet.codeSystem.concept.designation.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.codeSystem.concept.designation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.codeSystem.concept.designation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Language is ValueSet.codeSystem.concept.designation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ValueSet.codeSystem.concept.designation.language; JSON "_language".
 	LanguageExt *Element
 	// Use is ValueSet.codeSystem.concept.designation.use (0..1, Coding).
 	Use *Coding
 	// Value is ValueSet.codeSystem.concept.designation.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of ValueSet.codeSystem.concept.designation.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -777,9 +707,10 @@ func (x *ValueSetCodeSystemConceptDesignation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ValueSetCodeSystemConceptDesignation) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ValueSetCodeSystemConceptDesignation) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -795,42 +726,35 @@ func (x *ValueSetCodeSystemConceptDesignation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetCodeSystemConceptDesignation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.codeSystem.concept.designation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.codeSystem.concept.designation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetCodeSystemConceptDesignation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ValueSetCodeSystemConceptDesignation) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Use != nil {
-		x.Use.validate(p+".use", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "use", x.Use)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ValueSetCompose is the backbone element ValueSet.compose of FHIR DSTU2 (1.0.2).
 type ValueSetCompose struct {
 	// ID is ValueSet.compose.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.compose.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.compose.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Import is ValueSet.compose.import (0..*, uri).
-	Import []string
+	Import []URI
 	// ImportExt holds the id and extensions of ValueSet.compose.import; JSON "_import".
 	ImportExt []*Element
 	// Include is ValueSet.compose.include (0..*, BackboneElement).
@@ -878,8 +802,9 @@ func (x *ValueSetCompose) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ValueSetCompose) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ValueSetCompose) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ValueSetCompose) UnmarshalJSON(data []byte) error {
@@ -892,45 +817,36 @@ func (x *ValueSetCompose) fhirName() string { return "ValueSet.compose" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetCompose) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.compose", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.compose")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetCompose) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ValueSetCompose) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i, v := range x.ImportExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".import", i), errs)
-		}
-	}
-	for i := range x.Include {
-		x.Include[i].validate(fhirjson.Index(p+".include", i), errs)
-	}
-	for i := range x.Exclude {
-		x.Exclude[i].validate(fhirjson.Index(p+".exclude", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtrs(v, "import", x.ImportExt)
+	validateSlice(v, "include", x.Include)
+	validateSlice(v, "exclude", x.Exclude)
 }
 
 // ValueSetComposeInclude is the backbone element ValueSet.compose.include of FHIR DSTU2 (1.0.2).
 type ValueSetComposeInclude struct {
 	// ID is ValueSet.compose.include.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.compose.include.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.compose.include.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// System is ValueSet.compose.include.system (1..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of ValueSet.compose.include.system; JSON "_system".
 	SystemExt *Element
 	// Version is ValueSet.compose.include.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ValueSet.compose.include.version; JSON "_version".
 	VersionExt *Element
 	// Concept is ValueSet.compose.include.concept (0..*, BackboneElement).
@@ -986,8 +902,9 @@ func (x *ValueSetComposeInclude) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ValueSetComposeInclude) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ValueSetComposeInclude) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ValueSetComposeInclude) UnmarshalJSON(data []byte) error {
@@ -1000,49 +917,40 @@ func (x *ValueSetComposeInclude) fhirName() string { return "ValueSet.compose.in
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetComposeInclude) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.compose.include", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.compose.include")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetComposeInclude) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ValueSetComposeInclude) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.System != "" || x.SystemExt != nil) {
-		errs.Missing(p + ".system")
+		v.Missing("system")
 	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	for i := range x.Concept {
-		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)
-	}
-	for i := range x.Filter {
-		x.Filter[i].validate(fhirjson.Index(p+".filter", i), errs)
-	}
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "version", x.VersionExt)
+	validateSlice(v, "concept", x.Concept)
+	validateSlice(v, "filter", x.Filter)
 }
 
 // ValueSetComposeIncludeConcept is the backbone element ValueSet.compose.include.concept of FHIR DSTU2 (1.0.2).
 type ValueSetComposeIncludeConcept struct {
 	// ID is ValueSet.compose.include.concept.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.compose.include.concept.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.compose.include.concept.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is ValueSet.compose.include.concept.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ValueSet.compose.include.concept.code; JSON "_code".
 	CodeExt *Element
 	// Display is ValueSet.compose.include.concept.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ValueSet.compose.include.concept.display; JSON "_display".
 	DisplayExt *Element
 	// Designation is ValueSet.compose.include.concept.designation (0..*, ValueSetCodeSystemConceptDesignation).
@@ -1093,9 +1001,10 @@ func (x *ValueSetComposeIncludeConcept) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ValueSetComposeIncludeConcept) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ValueSetComposeIncludeConcept) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1109,42 +1018,35 @@ func (x *ValueSetComposeIncludeConcept) fhirName() string { return "ValueSet.com
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetComposeIncludeConcept) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.compose.include.concept", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.compose.include.concept")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetComposeIncludeConcept) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ValueSetComposeIncludeConcept) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
-	for i := range x.Designation {
-		x.Designation[i].validate(fhirjson.Index(p+".designation", i), errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validateSlice(v, "designation", x.Designation)
 }
 
 // ValueSetComposeIncludeFilter is the backbone element ValueSet.compose.include.filter of FHIR DSTU2 (1.0.2).
 type ValueSetComposeIncludeFilter struct {
 	// ID is ValueSet.compose.include.filter.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.compose.include.filter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.compose.include.filter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Property is ValueSet.compose.include.filter.property (1..1, code).
-	Property string
+	Property Code
 	// PropertyExt holds the id and extensions of ValueSet.compose.include.filter.property; JSON "_property".
 	PropertyExt *Element
 	// Op is ValueSet.compose.include.filter.op (1..1, code).
@@ -1152,7 +1054,7 @@ type ValueSetComposeIncludeFilter struct {
 	// OpExt holds the id and extensions of ValueSet.compose.include.filter.op; JSON "_op".
 	OpExt *Element
 	// Value is ValueSet.compose.include.filter.value (1..1, code).
-	Value string
+	Value Code
 	// ValueExt holds the id and extensions of ValueSet.compose.include.filter.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1204,8 +1106,9 @@ func (x *ValueSetComposeIncludeFilter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ValueSetComposeIncludeFilter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ValueSetComposeIncludeFilter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ValueSetComposeIncludeFilter) UnmarshalJSON(data []byte) error {
@@ -1218,63 +1121,56 @@ func (x *ValueSetComposeIncludeFilter) fhirName() string { return "ValueSet.comp
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetComposeIncludeFilter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.compose.include.filter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.compose.include.filter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetComposeIncludeFilter) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ValueSetComposeIncludeFilter) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Property != "" || x.PropertyExt != nil) {
-		errs.Missing(p + ".property")
+		v.Missing("property")
 	}
-	if x.PropertyExt != nil {
-		x.PropertyExt.validate(p+".property", errs)
-	}
+	validatePtr(v, "property", x.PropertyExt)
 	if !(x.Op != "" || x.OpExt != nil) {
-		errs.Missing(p + ".op")
+		v.Missing("op")
 	}
 	if x.Op != "" && !x.Op.IsValid() {
-		errs.BadCode(p+".op", "http://hl7.org/fhir/ValueSet/filter-operator")
+		v.BadCode("op", -1, "http://hl7.org/fhir/ValueSet/filter-operator")
 	}
-	if x.OpExt != nil {
-		x.OpExt.validate(p+".op", errs)
-	}
+	validatePtr(v, "op", x.OpExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ValueSetExpansion is the backbone element ValueSet.expansion of FHIR DSTU2 (1.0.2).
 type ValueSetExpansion struct {
 	// ID is ValueSet.expansion.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.expansion.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.expansion.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Identifier is ValueSet.expansion.identifier (1..1, uri).
-	Identifier string
+	Identifier URI
 	// IdentifierExt holds the id and extensions of ValueSet.expansion.identifier; JSON "_identifier".
 	IdentifierExt *Element
 	// Timestamp is ValueSet.expansion.timestamp (1..1, dateTime).
-	Timestamp string
+	Timestamp DateTime
 	// TimestampExt holds the id and extensions of ValueSet.expansion.timestamp; JSON "_timestamp".
 	TimestampExt *Element
 	// Total is ValueSet.expansion.total (0..1, integer).
-	Total *int
+	Total *Integer
 	// TotalExt holds the id and extensions of ValueSet.expansion.total; JSON "_total".
 	TotalExt *Element
 	// Offset is ValueSet.expansion.offset (0..1, integer).
-	Offset *int
+	Offset *Integer
 	// OffsetExt holds the id and extensions of ValueSet.expansion.offset; JSON "_offset".
 	OffsetExt *Element
 	// Parameter is ValueSet.expansion.parameter (0..*, BackboneElement).
@@ -1340,8 +1236,9 @@ func (x *ValueSetExpansion) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ValueSetExpansion) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ValueSetExpansion) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ValueSetExpansion) UnmarshalJSON(data []byte) error {
@@ -1354,78 +1251,68 @@ func (x *ValueSetExpansion) fhirName() string { return "ValueSet.expansion" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetExpansion) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.expansion", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.expansion")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetExpansion) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ValueSetExpansion) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != "" || x.IdentifierExt != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
-	if x.IdentifierExt != nil {
-		x.IdentifierExt.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "identifier", x.IdentifierExt)
 	if !(x.Timestamp != "" || x.TimestampExt != nil) {
-		errs.Missing(p + ".timestamp")
+		v.Missing("timestamp")
 	}
-	if x.TimestampExt != nil {
-		x.TimestampExt.validate(p+".timestamp", errs)
+	validatePtr(v, "timestamp", x.TimestampExt)
+	if x.Timestamp != "" && !fhirjson.CheckDateTime(x.Timestamp) {
+		v.BadFormat("timestamp", -1, "dateTime")
 	}
-	if x.TotalExt != nil {
-		x.TotalExt.validate(p+".total", errs)
-	}
-	if x.OffsetExt != nil {
-		x.OffsetExt.validate(p+".offset", errs)
-	}
-	for i := range x.Parameter {
-		x.Parameter[i].validate(fhirjson.Index(p+".parameter", i), errs)
-	}
-	for i := range x.Contains {
-		x.Contains[i].validate(fhirjson.Index(p+".contains", i), errs)
-	}
+	validatePtr(v, "total", x.TotalExt)
+	validatePtr(v, "offset", x.OffsetExt)
+	validateSlice(v, "parameter", x.Parameter)
+	validateSlice(v, "contains", x.Contains)
 }
 
 // ValueSetExpansionParameter is the backbone element ValueSet.expansion.parameter of FHIR DSTU2 (1.0.2).
 type ValueSetExpansionParameter struct {
 	// ID is ValueSet.expansion.parameter.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.expansion.parameter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.expansion.parameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ValueSet.expansion.parameter.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ValueSet.expansion.parameter.name; JSON "_name".
 	NameExt *Element
 	// ValueString is ValueSet.expansion.parameter.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueBoolean is ValueSet.expansion.parameter.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueInteger is ValueSet.expansion.parameter.value[x] (0..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDecimal is ValueSet.expansion.parameter.value[x] (0..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueURI is ValueSet.expansion.parameter.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueCode is ValueSet.expansion.parameter.value[x] (0..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of ValueSet.expansion.parameter.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1501,8 +1388,9 @@ func (x *ValueSetExpansionParameter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ValueSetExpansionParameter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ValueSetExpansionParameter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ValueSetExpansionParameter) UnmarshalJSON(data []byte) error {
@@ -1515,42 +1403,30 @@ func (x *ValueSetExpansionParameter) fhirName() string { return "ValueSet.expans
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetExpansionParameter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.expansion.parameter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.expansion.parameter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetExpansionParameter) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ValueSetExpansionParameter) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueString != "" || x.ValueStringExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil) > 1 {
+		v.OneOf("value[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
-	}
-	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
-	}
-	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
-	}
-	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
-	}
-	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
 }
 
 // Value returns the value of ValueSet.expansion.parameter.value[x] that is set, or nil. It is one of:
@@ -1596,29 +1472,29 @@ func (x *ValueSetExpansionParameter) ValueType() string {
 // ValueSetExpansionContains is the backbone element ValueSet.expansion.contains of FHIR DSTU2 (1.0.2).
 type ValueSetExpansionContains struct {
 	// ID is ValueSet.expansion.contains.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is ValueSet.expansion.contains.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ValueSet.expansion.contains.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// System is ValueSet.expansion.contains.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of ValueSet.expansion.contains.system; JSON "_system".
 	SystemExt *Element
 	// Abstract is ValueSet.expansion.contains.abstract (0..1, boolean).
-	Abstract *bool
+	Abstract *Boolean
 	// AbstractExt holds the id and extensions of ValueSet.expansion.contains.abstract; JSON "_abstract".
 	AbstractExt *Element
 	// Version is ValueSet.expansion.contains.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ValueSet.expansion.contains.version; JSON "_version".
 	VersionExt *Element
 	// Code is ValueSet.expansion.contains.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ValueSet.expansion.contains.code; JSON "_code".
 	CodeExt *Element
 	// Display is ValueSet.expansion.contains.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ValueSet.expansion.contains.display; JSON "_display".
 	DisplayExt *Element
 	// Contains is ValueSet.expansion.contains.contains (0..*, ValueSetExpansionContains).
@@ -1687,8 +1563,9 @@ func (x *ValueSetExpansionContains) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ValueSetExpansionContains) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ValueSetExpansionContains) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ValueSetExpansionContains) UnmarshalJSON(data []byte) error {
@@ -1701,34 +1578,21 @@ func (x *ValueSetExpansionContains) fhirName() string { return "ValueSet.expansi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ValueSetExpansionContains) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ValueSet.expansion.contains", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ValueSet.expansion.contains")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ValueSetExpansionContains) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ValueSetExpansionContains) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.AbstractExt != nil {
-		x.AbstractExt.validate(p+".abstract", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
-	for i := range x.Contains {
-		x.Contains[i].validate(fhirjson.Index(p+".contains", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "abstract", x.AbstractExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validateSlice(v, "contains", x.Contains)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type VisionPrescription struct {
 	// ID is VisionPrescription.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of VisionPrescription.id; JSON "_id".
 	IDExt *Element
 	// Meta is VisionPrescription.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is VisionPrescription.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of VisionPrescription.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is VisionPrescription.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of VisionPrescription.language; JSON "_language".
 	LanguageExt *Element
 	// Text is VisionPrescription.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type VisionPrescription struct {
 	// Identifier is VisionPrescription.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// DateWritten is VisionPrescription.dateWritten (0..1, dateTime).
-	DateWritten string
+	DateWritten DateTime
 	// DateWrittenExt holds the id and extensions of VisionPrescription.dateWritten; JSON "_dateWritten".
 	DateWrittenExt *Element
 	// Patient is VisionPrescription.patient (0..1, Reference).
@@ -133,8 +133,9 @@ func (x *VisionPrescription) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *VisionPrescription) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x VisionPrescription) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *VisionPrescription) UnmarshalJSON(data []byte) error {
@@ -147,62 +148,37 @@ func (x *VisionPrescription) fhirName() string { return "VisionPrescription" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *VisionPrescription) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("VisionPrescription", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("VisionPrescription")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *VisionPrescription) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *VisionPrescription) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "dateWritten", x.DateWrittenExt)
+	if x.DateWritten != "" && !fhirjson.CheckDateTime(x.DateWritten) {
+		v.BadFormat("dateWritten", -1, "dateTime")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.DateWrittenExt != nil {
-		x.DateWrittenExt.validate(p+".dateWritten", errs)
-	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Prescriber != nil {
-		x.Prescriber.validate(p+".prescriber", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
-	}
-	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
-	}
-	for i := range x.Dispense {
-		x.Dispense[i].validate(fhirjson.Index(p+".dispense", i), errs)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "prescriber", x.Prescriber)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "dispense", x.Dispense)
 }
 
 // ResourceType returns "VisionPrescription".
@@ -244,7 +220,7 @@ func (x *VisionPrescription) ReasonType() string {
 // VisionPrescriptionDispense is the backbone element VisionPrescription.dispense of FHIR DSTU2 (1.0.2).
 type VisionPrescriptionDispense struct {
 	// ID is VisionPrescription.dispense.id (0..1, id).
-	ID string
+	ID ID
 	// Extension is VisionPrescription.dispense.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is VisionPrescription.dispense.modifierExtension (0..*, Extension).
@@ -256,19 +232,19 @@ type VisionPrescriptionDispense struct {
 	// EyeExt holds the id and extensions of VisionPrescription.dispense.eye; JSON "_eye".
 	EyeExt *Element
 	// Sphere is VisionPrescription.dispense.sphere (0..1, decimal).
-	Sphere fhirjson.Decimal
+	Sphere Decimal
 	// SphereExt holds the id and extensions of VisionPrescription.dispense.sphere; JSON "_sphere".
 	SphereExt *Element
 	// Cylinder is VisionPrescription.dispense.cylinder (0..1, decimal).
-	Cylinder fhirjson.Decimal
+	Cylinder Decimal
 	// CylinderExt holds the id and extensions of VisionPrescription.dispense.cylinder; JSON "_cylinder".
 	CylinderExt *Element
 	// Axis is VisionPrescription.dispense.axis (0..1, integer).
-	Axis *int
+	Axis *Integer
 	// AxisExt holds the id and extensions of VisionPrescription.dispense.axis; JSON "_axis".
 	AxisExt *Element
 	// Prism is VisionPrescription.dispense.prism (0..1, decimal).
-	Prism fhirjson.Decimal
+	Prism Decimal
 	// PrismExt holds the id and extensions of VisionPrescription.dispense.prism; JSON "_prism".
 	PrismExt *Element
 	// Base is VisionPrescription.dispense.base (0..1, code).
@@ -276,33 +252,33 @@ type VisionPrescriptionDispense struct {
 	// BaseExt holds the id and extensions of VisionPrescription.dispense.base; JSON "_base".
 	BaseExt *Element
 	// Add is VisionPrescription.dispense.add (0..1, decimal).
-	Add fhirjson.Decimal
+	Add Decimal
 	// AddExt holds the id and extensions of VisionPrescription.dispense.add; JSON "_add".
 	AddExt *Element
 	// Power is VisionPrescription.dispense.power (0..1, decimal).
-	Power fhirjson.Decimal
+	Power Decimal
 	// PowerExt holds the id and extensions of VisionPrescription.dispense.power; JSON "_power".
 	PowerExt *Element
 	// BackCurve is VisionPrescription.dispense.backCurve (0..1, decimal).
-	BackCurve fhirjson.Decimal
+	BackCurve Decimal
 	// BackCurveExt holds the id and extensions of VisionPrescription.dispense.backCurve; JSON "_backCurve".
 	BackCurveExt *Element
 	// Diameter is VisionPrescription.dispense.diameter (0..1, decimal).
-	Diameter fhirjson.Decimal
+	Diameter Decimal
 	// DiameterExt holds the id and extensions of VisionPrescription.dispense.diameter; JSON "_diameter".
 	DiameterExt *Element
 	// Duration is VisionPrescription.dispense.duration (0..1, Quantity).
 	Duration *SimpleQuantity
 	// Color is VisionPrescription.dispense.color (0..1, string).
-	Color string
+	Color String
 	// ColorExt holds the id and extensions of VisionPrescription.dispense.color; JSON "_color".
 	ColorExt *Element
 	// Brand is VisionPrescription.dispense.brand (0..1, string).
-	Brand string
+	Brand String
 	// BrandExt holds the id and extensions of VisionPrescription.dispense.brand; JSON "_brand".
 	BrandExt *Element
 	// Notes is VisionPrescription.dispense.notes (0..1, string).
-	Notes string
+	Notes String
 	// NotesExt holds the id and extensions of VisionPrescription.dispense.notes; JSON "_notes".
 	NotesExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -420,8 +396,9 @@ func (x *VisionPrescriptionDispense) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *VisionPrescriptionDispense) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x VisionPrescriptionDispense) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *VisionPrescriptionDispense) UnmarshalJSON(data []byte) error {
@@ -434,70 +411,39 @@ func (x *VisionPrescriptionDispense) fhirName() string { return "VisionPrescript
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *VisionPrescriptionDispense) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("VisionPrescription.dispense", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("VisionPrescription.dispense")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *VisionPrescriptionDispense) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *VisionPrescriptionDispense) validate(v *fhirjson.Validator) {
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Product != nil) {
-		errs.Missing(p + ".product")
+		v.Missing("product")
 	}
-	if x.Product != nil {
-		x.Product.validate(p+".product", errs)
-	}
+	validatePtr(v, "product", x.Product)
 	if x.Eye != "" && !x.Eye.IsValid() {
-		errs.BadCode(p+".eye", "http://hl7.org/fhir/ValueSet/vision-eye-codes")
+		v.BadCode("eye", -1, "http://hl7.org/fhir/ValueSet/vision-eye-codes")
 	}
-	if x.EyeExt != nil {
-		x.EyeExt.validate(p+".eye", errs)
-	}
-	if x.SphereExt != nil {
-		x.SphereExt.validate(p+".sphere", errs)
-	}
-	if x.CylinderExt != nil {
-		x.CylinderExt.validate(p+".cylinder", errs)
-	}
-	if x.AxisExt != nil {
-		x.AxisExt.validate(p+".axis", errs)
-	}
-	if x.PrismExt != nil {
-		x.PrismExt.validate(p+".prism", errs)
-	}
+	validatePtr(v, "eye", x.EyeExt)
+	validatePtr(v, "sphere", x.SphereExt)
+	validatePtr(v, "cylinder", x.CylinderExt)
+	validatePtr(v, "axis", x.AxisExt)
+	validatePtr(v, "prism", x.PrismExt)
 	if x.Base != "" && !x.Base.IsValid() {
-		errs.BadCode(p+".base", "http://hl7.org/fhir/ValueSet/vision-base-codes")
+		v.BadCode("base", -1, "http://hl7.org/fhir/ValueSet/vision-base-codes")
 	}
-	if x.BaseExt != nil {
-		x.BaseExt.validate(p+".base", errs)
-	}
-	if x.AddExt != nil {
-		x.AddExt.validate(p+".add", errs)
-	}
-	if x.PowerExt != nil {
-		x.PowerExt.validate(p+".power", errs)
-	}
-	if x.BackCurveExt != nil {
-		x.BackCurveExt.validate(p+".backCurve", errs)
-	}
-	if x.DiameterExt != nil {
-		x.DiameterExt.validate(p+".diameter", errs)
-	}
-	if x.Duration != nil {
-		x.Duration.validate(p+".duration", errs)
-	}
-	if x.ColorExt != nil {
-		x.ColorExt.validate(p+".color", errs)
-	}
-	if x.BrandExt != nil {
-		x.BrandExt.validate(p+".brand", errs)
-	}
-	if x.NotesExt != nil {
-		x.NotesExt.validate(p+".notes", errs)
-	}
+	validatePtr(v, "base", x.BaseExt)
+	validatePtr(v, "add", x.AddExt)
+	validatePtr(v, "power", x.PowerExt)
+	validatePtr(v, "backCurve", x.BackCurveExt)
+	validatePtr(v, "diameter", x.DiameterExt)
+	validatePtr(v, "duration", x.Duration)
+	validatePtr(v, "color", x.ColorExt)
+	validatePtr(v, "brand", x.BrandExt)
+	validatePtr(v, "notes", x.NotesExt)
 }

@@ -2,9 +2,9 @@ package fhirjson
 
 import (
 	"errors"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth bounds the nesting of objects and arrays, so that hostile input
@@ -16,8 +16,11 @@ type DecodeOption func(*Decoder)
 
 // Lenient makes decoding keep members that the FHIR type does not define
 // (they are stored in the struct's Unknown field and re-encoded) instead of
-// failing, and accepts empty strings and nulls where FHIR forbids them.
-// Malformed JSON and values of the wrong JSON type still fail.
+// failing. It also accepts what FHIR forbids but is harmless to drop: null
+// for a single element (treated as absent), empty strings and arrays, and
+// date/time values that miss the FHIR patterns (kept as written), as well as
+// out-of-range positiveInt/unsignedInt values. Malformed JSON and values of
+// the wrong JSON type still fail.
 func Lenient() DecodeOption { return func(d *Decoder) { d.lenient = true } }
 
 // KeepComments makes the DSTU2 "fhir_comments" member accepted on every
@@ -278,7 +281,16 @@ func (d *Decoder) str0() (string, error) {
 
 // strSlow decodes a string with escapes.
 func (d *Decoder) strSlow(start int) (string, error) {
-	buf := make([]byte, 0, 32)
+	// Size the buffer once: the decoded string is never longer than its
+	// escaped form.
+	end := start
+	for end < len(d.data) && d.data[end] != '"' {
+		if d.data[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	buf := make([]byte, 0, min(end, len(d.data))-start)
 	i := start
 	for i < len(d.data) {
 		c := d.data[i]
@@ -289,13 +301,21 @@ func (d *Decoder) strSlow(start int) (string, error) {
 				d.pos = start
 				return "", d.syntax("invalid UTF-8 in string")
 			}
-			return string(buf), nil
+			if len(buf) == 0 {
+				return "", nil
+			}
+			// buf is not used after this point, so the string can share it.
+			return unsafe.String(&buf[0], len(buf)), nil
 		case c < 0x20:
 			d.pos = i
 			return "", d.syntax("control character in string")
 		case c != '\\':
-			buf = append(buf, c)
-			i++
+			j := i + 1
+			for j < len(d.data) && d.data[j] >= 0x20 && d.data[j] != '"' && d.data[j] != '\\' {
+				j++
+			}
+			buf = append(buf, d.data[i:j]...)
+			i = j
 			continue
 		}
 		i++
@@ -483,16 +503,9 @@ func (d *Decoder) CheckResourceType(want string) error {
 		return err
 	}
 	if s != want {
-		return d.errAt(ErrResourceType, "resourceType "+strconv.Quote(truncate(s))+" where "+want+" was expected")
+		return d.errAt(ErrResourceType, "resourceType does not match: expected "+want)
 	}
 	return nil
-}
-
-func truncate(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
 }
 
 // Unknown handles a member that the type does not define: in lenient mode
@@ -506,8 +519,57 @@ func (d *Decoder) Unknown(key string, u *Unknown) error {
 	if err != nil {
 		return err
 	}
-	*u = append(*u, UnknownMember{Name: key, Value: raw})
+	*u = append(*u, UnknownMember{Name: key, Value: compact(raw)})
 	return nil
+}
+
+// compact removes the whitespace between the tokens of the valid JSON text
+// s, so that kept members are re-encoded compactly.
+func compact(s string) string {
+	i := 0
+	inStr := false
+	for ; i < len(s); i++ {
+		c := s[i]
+		if inStr {
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inStr = false
+			}
+			continue
+		}
+		if c == '"' {
+			inStr = true
+		} else if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			break
+		}
+	}
+	if i >= len(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	b = append(b, s[:i]...)
+	for ; i < len(s); i++ {
+		c := s[i]
+		if inStr {
+			b = append(b, c)
+			if c == '\\' && i+1 < len(s) {
+				i++
+				b = append(b, s[i])
+			} else if c == '"' {
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '"':
+			inStr = true
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 // Unknown holds members that lenient decoding kept because the FHIR type does

@@ -124,6 +124,7 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"flag":tru}`, "Rec.flag", ErrSyntax},
 		{`{"given":[nul]}`, "Rec.given[0]", ErrSyntax},
 		{``, "Rec", ErrSyntax},
+		{`{"` + strings.Repeat("k", 100) + `":1}`, "Rec." + strings.Repeat("k", 64) + "...", ErrUnknownElement},
 		{`[]`, "Rec", ErrWrongType},
 		{strings.Repeat(`{"child":`, 600) + "{}" + strings.Repeat("}", 600), "", ErrSyntax},
 	}
@@ -144,11 +145,15 @@ func TestDecodeErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), de.Msg) {
 			t.Errorf("Error() = %q lacks the message", err.Error())
 		}
+		if strings.Contains(de.Msg, "2020") {
+			t.Errorf("message %q echoes the input value", de.Msg)
+		}
 	}
 }
 
 func TestLenientKeepsUnknownMembers(t *testing.T) {
 	in := `{"name":"a","extra":{"x":[1,{"y":null}],"z":[ ]},"child":{"more":true},"flag":true}`
+	spaced := "{\"name\":\"a\",\"extra\" : { \"x\" : [ 1 , {\"y\":null} ],\n\t\"z\":[ ] } ,\"child\":{\"more\": true},\"flag\":true}"
 	var r rec
 	if err := Unmarshal([]byte(in), &r, "Rec"); !errors.Is(err, ErrUnknownElement) {
 		t.Fatalf("strict decoding: %v", err)
@@ -157,13 +162,35 @@ func TestLenientKeepsUnknownMembers(t *testing.T) {
 	if err := Unmarshal([]byte(in), &r, "Rec", Lenient()); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"name":"a","flag":true,"child":{"more":true},"extra":{"x":[1,{"y":null}],"z":[ ]}}`
+	want := `{"name":"a","flag":true,"child":{"more":true},"extra":{"x":[1,{"y":null}],"z":[]}}`
 	if got := string(Marshal(&r)); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	// Kept members are compacted; whitespace inside their strings is not touched.
+	r = rec{}
+	if err := Unmarshal([]byte(spaced), &r, "Rec", Lenient()); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(Marshal(&r)); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if got := compact(`[ "a b\" c" , 1 ]`); got != `["a b\" c",1]` {
+		t.Fatalf("compact = %s", got)
 	}
 	r = rec{}
 	if err := Unmarshal([]byte(`{"name":"","items":[]}`), &r, "Rec", Lenient()); err != nil {
 		t.Fatalf("lenient empty values: %v", err)
+	}
+	r = rec{}
+	nulls := `{"name":null,"flag":null,"count":null,"value":null,"child":null,"when":"2020-02-30x","pos":0}`
+	if err := Unmarshal([]byte(nulls), &r, "Rec", Lenient()); err != nil {
+		t.Fatalf("lenient nulls: %v", err)
+	}
+	if got := string(Marshal(&r)); got != `{"pos":0,"when":"2020-02-30x"}` {
+		t.Fatalf("lenient nulls re-encoded as %s", got)
+	}
+	if err := Unmarshal([]byte(`{"flag":1}`), &r, "Rec", Lenient()); !errors.Is(err, ErrWrongType) {
+		t.Fatalf("lenient wrong kind: %v", err)
 	}
 }
 
@@ -204,5 +231,30 @@ func TestResourceTypeScan(t *testing.T) {
 	d = NewDecoder([]byte(`"Observation"`))
 	if err := d.CheckResourceType("Patient"); !errors.Is(err, ErrResourceType) {
 		t.Errorf("CheckResourceType mismatch: %v", err)
+	}
+}
+
+func TestEscapedStrings(t *testing.T) {
+	cases := map[string]string{
+		`"\ud800x"`:                "\ufffdx",
+		`"\ud83d\ude00\n\t\/\b\f"`: "😀\n\t/\b\f",
+		`"plain then \\ escape é"`: `plain then \ escape é`,
+		`"\u0041\u00e9\u20ac"`:     "Aé€",
+		`"\"\""`:                   `""`,
+		`"tail\\"`:                 `tail\`,
+		`"\ud83d\u0041"`:           "\ufffdA",
+		`"long ` + strings.Repeat("x\\n", 100) + `"`: "long " + strings.Repeat("x\n", 100),
+	}
+	for in, want := range cases {
+		d := NewDecoder([]byte(in))
+		got, err := d.RawString()
+		if err != nil || got != want {
+			t.Errorf("RawString(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{`"\`, `"abc\"`, `"\u00"`, `"a\x"`} {
+		if _, err := NewDecoder([]byte(in)).RawString(); !errors.Is(err, ErrSyntax) {
+			t.Errorf("RawString(%s): %v", in, err)
+		}
 	}
 }

@@ -13,7 +13,8 @@
 //   - [Encoder], which appends compact JSON to a byte buffer without
 //     HTML-escaping (narrative div elements stay readable);
 //   - [ValidationErrors], the list of problems found by the generated
-//     Validate methods, each with its path.
+//     Validate methods, each with its path, and [Validator], which builds
+//     those paths without allocating while the methods descend.
 //
 // Most programs use this package only through dstu2 and stu3: the types
 // decode with json.Unmarshal (strict) or with their package's Unmarshal

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // DecodeError reports why a document could not be decoded and where.
@@ -60,10 +61,22 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // travels up, so that paths cost nothing when decoding succeeds.
 func AtField(err error, name string) error {
 	if de, ok := err.(*DecodeError); ok {
+		if len(name) > maxPathName {
+			// Member names come from the input: keep error texts short.
+			n := maxPathName
+			for n > 0 && !utf8.RuneStart(name[n]) {
+				n--
+			}
+			name = name[:n] + "..."
+		}
 		de.Path = "." + name + de.Path
 	}
 	return err
 }
+
+// maxPathName bounds how much of an (unknown, input-supplied) member name
+// goes into a path.
+const maxPathName = 64
 
 // AtIndex prefixes the path of a *DecodeError with an array index.
 func AtIndex(err error, i int) error {
@@ -123,15 +136,16 @@ func (v *ValidationErrors) BadCode(path, valueSet string) {
 	v.Add(path, "code is not in the required value set "+valueSet)
 }
 
+// BadFormat records a primitive whose lexical form is not valid for its
+// FHIR type (typ is the type name, such as "date").
+func (v *ValidationErrors) BadFormat(path, typ string) {
+	v.Add(path, "value is not a valid "+typ)
+}
+
 // Err returns v as an error, or nil when v is empty.
 func (v ValidationErrors) Err() error {
 	if len(v) == 0 {
 		return nil
 	}
 	return v
-}
-
-// Index returns path + "[i]".
-func Index(path string, i int) string {
-	return path + "[" + strconv.Itoa(i) + "]"
 }

@@ -133,3 +133,18 @@ func zone(s string, i int) bool {
 	h, m := num2(s, i+1), num2(s, i+4)
 	return (h <= 13 && m <= 59) || (h == 14 && m == 0)
 }
+
+// CheckID reports whether s is a FHIR id: 1 to 64 characters from
+// A-Z, a-z, 0-9, '-' and '.'.
+func CheckID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}

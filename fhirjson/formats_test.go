@@ -1,6 +1,9 @@
 package fhirjson
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDateTimeChecks(t *testing.T) {
 	cases := []struct {
@@ -32,6 +35,19 @@ func TestDateTimeChecks(t *testing.T) {
 			if c.check(s) {
 				t.Errorf("%s: %q accepted", c.name, s)
 			}
+		}
+	}
+}
+
+func TestCheckID(t *testing.T) {
+	for _, s := range []string{"a", "example-1.2", strings.Repeat("x", 64)} {
+		if !CheckID(s) {
+			t.Errorf("%q rejected", s)
+		}
+	}
+	for _, s := range []string{"", "a b", "a/b", "é", strings.Repeat("x", 65)} {
+		if CheckID(s) {
+			t.Errorf("%q accepted", s)
 		}
 	}
 }

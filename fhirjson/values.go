@@ -39,10 +39,19 @@ func (d *Decoder) stringValue(check Check) (string, error) {
 		}
 		if check != nil && !check(s) {
 			d.pos = start
-			return "", d.Invalid("invalid lexical form " + strconv.Quote(truncate(s)))
+			return "", d.Invalid("value does not match the FHIR date/time format")
 		}
 	}
 	return s, nil
+}
+
+// lenientNull consumes a null in lenient mode, where a null single element
+// counts as absent.
+func (d *Decoder) lenientNull() (bool, error) {
+	if !d.lenient {
+		return false, nil
+	}
+	return d.IsNull()
 }
 
 // Code decodes a JSON string into a string-based code type.
@@ -79,6 +88,9 @@ func Codes[T ~string](d *Decoder, dst *[]T, check Check) error {
 
 // Bool decodes a JSON boolean into a newly allocated *bool.
 func (d *Decoder) Bool(dst **bool) error {
+	if skip, err := d.lenientNull(); skip || err != nil {
+		return err
+	}
 	b, err := d.RawBool()
 	if err != nil {
 		return err
@@ -131,6 +143,9 @@ func (d *Decoder) intValue(k IntKind) (int, error) {
 
 // Int decodes a JSON integer into a newly allocated *int.
 func (d *Decoder) Int(dst **int, k IntKind) error {
+	if skip, err := d.lenientNull(); skip || err != nil {
+		return err
+	}
 	n, err := d.intValue(k)
 	if err != nil {
 		return err
@@ -153,6 +168,9 @@ func (d *Decoder) Ints(dst *[]int, k IntKind) error {
 
 // Decimal decodes a JSON number keeping its lexical form.
 func (d *Decoder) Decimal(dst *Decimal) error {
+	if skip, err := d.lenientNull(); skip || err != nil {
+		return err
+	}
 	s, err := d.RawNumber()
 	if err != nil {
 		return err
@@ -183,6 +201,9 @@ func Ptr[T any, P interface {
 	*T
 	Decodable
 }](d *Decoder, dst **T) error {
+	if skip, err := d.lenientNull(); skip || err != nil {
+		return err
+	}
 	v := new(T)
 	if err := P(v).DecodeJSON(d); err != nil {
 		return err

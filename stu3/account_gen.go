@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Account struct {
 	// ID is Account.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Account.id; JSON "_id".
 	IDExt *Element
 	// Meta is Account.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Account.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Account.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Account.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Account.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Account.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type Account struct {
 	// Type is Account.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Name is Account.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Account.name; JSON "_name".
 	NameExt *Element
 	// Subject is Account.subject (0..1, Reference).
@@ -56,7 +56,7 @@ type Account struct {
 	// Owner is Account.owner (0..1, Reference).
 	Owner *Reference
 	// Description is Account.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Account.description; JSON "_description".
 	DescriptionExt *Element
 	// Guarantor is Account.guarantor (0..*, BackboneElement).
@@ -163,8 +163,9 @@ func (x *Account) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Account) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Account) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Account) UnmarshalJSON(data []byte) error {
@@ -177,77 +178,38 @@ func (x *Account) fhirName() string { return "Account" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Account) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Account", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Account")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Account) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Account) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/account-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/account-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Active != nil {
-		x.Active.validate(p+".active", errs)
-	}
-	if x.Balance != nil {
-		x.Balance.validate(p+".balance", errs)
-	}
-	for i := range x.Coverage {
-		x.Coverage[i].validate(fhirjson.Index(p+".coverage", i), errs)
-	}
-	if x.Owner != nil {
-		x.Owner.validate(p+".owner", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.Guarantor {
-		x.Guarantor[i].validate(fhirjson.Index(p+".guarantor", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "active", x.Active)
+	validatePtr(v, "balance", x.Balance)
+	validateSlice(v, "coverage", x.Coverage)
+	validatePtr(v, "owner", x.Owner)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "guarantor", x.Guarantor)
 }
 
 // ResourceType returns "Account".
@@ -265,7 +227,7 @@ func (x *Account) GetMeta() *Meta { return x.Meta }
 // AccountCoverage is the backbone element Account.coverage of FHIR STU3 (3.0.1).
 type AccountCoverage struct {
 	// ID is Account.coverage.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Account.coverage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Account.coverage.modifierExtension (0..*, Extension).
@@ -273,7 +235,7 @@ type AccountCoverage struct {
 	// Coverage is Account.coverage.coverage (1..1, Reference).
 	Coverage *Reference
 	// Priority is Account.coverage.priority (0..1, positiveInt).
-	Priority *int
+	Priority *PositiveInt
 	// PriorityExt holds the id and extensions of Account.coverage.priority; JSON "_priority".
 	PriorityExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -314,8 +276,9 @@ func (x *AccountCoverage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AccountCoverage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AccountCoverage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AccountCoverage) UnmarshalJSON(data []byte) error {
@@ -328,33 +291,28 @@ func (x *AccountCoverage) fhirName() string { return "Account.coverage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AccountCoverage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Account.coverage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Account.coverage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AccountCoverage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *AccountCoverage) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Coverage != nil) {
-		errs.Missing(p + ".coverage")
+		v.Missing("coverage")
 	}
-	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
-	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "priority", x.PriorityExt)
+	if x.Priority != nil && *x.Priority < 1 {
+		v.BadFormat("priority", -1, "positiveInt")
 	}
 }
 
 // AccountGuarantor is the backbone element Account.guarantor of FHIR STU3 (3.0.1).
 type AccountGuarantor struct {
 	// ID is Account.guarantor.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Account.guarantor.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Account.guarantor.modifierExtension (0..*, Extension).
@@ -362,7 +320,7 @@ type AccountGuarantor struct {
 	// Party is Account.guarantor.party (1..1, Reference).
 	Party *Reference
 	// OnHold is Account.guarantor.onHold (0..1, boolean).
-	OnHold *bool
+	OnHold *Boolean
 	// OnHoldExt holds the id and extensions of Account.guarantor.onHold; JSON "_onHold".
 	OnHoldExt *Element
 	// Period is Account.guarantor.period (0..1, Period).
@@ -408,8 +366,9 @@ func (x *AccountGuarantor) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AccountGuarantor) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AccountGuarantor) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AccountGuarantor) UnmarshalJSON(data []byte) error {
@@ -422,28 +381,18 @@ func (x *AccountGuarantor) fhirName() string { return "Account.guarantor" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AccountGuarantor) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Account.guarantor", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Account.guarantor")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AccountGuarantor) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *AccountGuarantor) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Party != nil) {
-		errs.Missing(p + ".party")
+		v.Missing("party")
 	}
-	if x.Party != nil {
-		x.Party.validate(p+".party", errs)
-	}
-	if x.OnHoldExt != nil {
-		x.OnHoldExt.validate(p+".onHold", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "party", x.Party)
+	validatePtr(v, "onHold", x.OnHoldExt)
+	validatePtr(v, "period", x.Period)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ActivityDefinition struct {
 	// ID is ActivityDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ActivityDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is ActivityDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ActivityDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ActivityDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ActivityDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ActivityDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ActivityDefinition.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type ActivityDefinition struct {
 	// ModifierExtension is ActivityDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ActivityDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ActivityDefinition.url; JSON "_url".
 	URLExt *Element
 	// Identifier is ActivityDefinition.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is ActivityDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ActivityDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is ActivityDefinition.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ActivityDefinition.name; JSON "_name".
 	NameExt *Element
 	// Title is ActivityDefinition.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of ActivityDefinition.title; JSON "_title".
 	TitleExt *Element
 	// Status is ActivityDefinition.status (1..1, code).
@@ -54,35 +54,35 @@ type ActivityDefinition struct {
 	// StatusExt holds the id and extensions of ActivityDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ActivityDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ActivityDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is ActivityDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ActivityDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is ActivityDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ActivityDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Description is ActivityDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of ActivityDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is ActivityDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of ActivityDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Usage is ActivityDefinition.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of ActivityDefinition.usage; JSON "_usage".
 	UsageExt *Element
 	// ApprovalDate is ActivityDefinition.approvalDate (0..1, date).
-	ApprovalDate string
+	ApprovalDate Date
 	// ApprovalDateExt holds the id and extensions of ActivityDefinition.approvalDate; JSON "_approvalDate".
 	ApprovalDateExt *Element
 	// LastReviewDate is ActivityDefinition.lastReviewDate (0..1, date).
-	LastReviewDate string
+	LastReviewDate Date
 	// LastReviewDateExt holds the id and extensions of ActivityDefinition.lastReviewDate; JSON "_lastReviewDate".
 	LastReviewDateExt *Element
 	// EffectivePeriod is ActivityDefinition.effectivePeriod (0..1, Period).
@@ -98,7 +98,7 @@ type ActivityDefinition struct {
 	// Contact is ActivityDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Copyright is ActivityDefinition.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of ActivityDefinition.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// RelatedArtifact is ActivityDefinition.relatedArtifact (0..*, RelatedArtifact).
@@ -114,7 +114,7 @@ type ActivityDefinition struct {
 	// TimingTiming is ActivityDefinition.timing[x] (0..1) holding a Timing; JSON "timingTiming".
 	TimingTiming *Timing
 	// TimingDateTime is ActivityDefinition.timing[x] (0..1) holding a dateTime; JSON "timingDateTime".
-	TimingDateTime string
+	TimingDateTime DateTime
 	// TimingDateTimeExt holds the id and extensions of ActivityDefinition.timing[x]; JSON "_timingDateTime".
 	TimingDateTimeExt *Element
 	// TimingPeriod is ActivityDefinition.timing[x] (0..1) holding a Period; JSON "timingPeriod".
@@ -358,8 +358,9 @@ func (x *ActivityDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ActivityDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ActivityDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ActivityDefinition) UnmarshalJSON(data []byte) error {
@@ -372,161 +373,88 @@ func (x *ActivityDefinition) fhirName() string { return "ActivityDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ActivityDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ActivityDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ActivityDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ActivityDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ActivityDefinition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimingTiming != nil, x.TimingDateTime != "" || x.TimingDateTimeExt != nil, x.TimingPeriod != nil, x.TimingRange != nil) > 1 {
+		v.OneOf("timing[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.ProductReference != nil, x.ProductCodeableConcept != nil) > 1 {
+		v.OneOf("product[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "usage", x.UsageExt)
+	validatePtr(v, "approvalDate", x.ApprovalDateExt)
+	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
+		v.BadFormat("approvalDate", -1, "date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "lastReviewDate", x.LastReviewDateExt)
+	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
+		v.BadFormat("lastReviewDate", -1, "date")
 	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.UsageExt != nil {
-		x.UsageExt.validate(p+".usage", errs)
-	}
-	if x.ApprovalDateExt != nil {
-		x.ApprovalDateExt.validate(p+".approvalDate", errs)
-	}
-	if x.LastReviewDateExt != nil {
-		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
-	}
-	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	for i := range x.Topic {
-		x.Topic[i].validate(fhirjson.Index(p+".topic", i), errs)
-	}
-	for i := range x.Contributor {
-		x.Contributor[i].validate(fhirjson.Index(p+".contributor", i), errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	for i := range x.RelatedArtifact {
-		x.RelatedArtifact[i].validate(fhirjson.Index(p+".relatedArtifact", i), errs)
-	}
-	for i := range x.Library {
-		x.Library[i].validate(fhirjson.Index(p+".library", i), errs)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validateSlice(v, "topic", x.Topic)
+	validateSlice(v, "contributor", x.Contributor)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "relatedArtifact", x.RelatedArtifact)
+	validateSlice(v, "library", x.Library)
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
+	validatePtr(v, "kind", x.KindExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "timingTiming", x.TimingTiming)
+	validatePtr(v, "timingDateTime", x.TimingDateTimeExt)
+	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
+		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.TimingTiming != nil {
-		x.TimingTiming.validate(p+".timingTiming", errs)
-	}
-	if x.TimingDateTimeExt != nil {
-		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
-	}
-	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
-	}
-	if x.TimingRange != nil {
-		x.TimingRange.validate(p+".timingRange", errs)
-	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
-	}
-	if x.ProductReference != nil {
-		x.ProductReference.validate(p+".productReference", errs)
-	}
-	if x.ProductCodeableConcept != nil {
-		x.ProductCodeableConcept.validate(p+".productCodeableConcept", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	for i := range x.Dosage {
-		x.Dosage[i].validate(fhirjson.Index(p+".dosage", i), errs)
-	}
-	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
-	}
-	if x.Transform != nil {
-		x.Transform.validate(p+".transform", errs)
-	}
-	for i := range x.DynamicValue {
-		x.DynamicValue[i].validate(fhirjson.Index(p+".dynamicValue", i), errs)
-	}
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "timingRange", x.TimingRange)
+	validatePtr(v, "location", x.Location)
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "productReference", x.ProductReference)
+	validatePtr(v, "productCodeableConcept", x.ProductCodeableConcept)
+	validatePtr(v, "quantity", x.Quantity)
+	validateSlice(v, "dosage", x.Dosage)
+	validateSlice(v, "bodySite", x.BodySite)
+	validatePtr(v, "transform", x.Transform)
+	validateSlice(v, "dynamicValue", x.DynamicValue)
 }
 
 // ResourceType returns "ActivityDefinition".
@@ -600,7 +528,7 @@ func (x *ActivityDefinition) ProductType() string {
 // ActivityDefinitionParticipant is the backbone element ActivityDefinition.participant of FHIR STU3 (3.0.1).
 type ActivityDefinitionParticipant struct {
 	// ID is ActivityDefinition.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ActivityDefinition.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ActivityDefinition.participant.modifierExtension (0..*, Extension).
@@ -651,9 +579,10 @@ func (x *ActivityDefinitionParticipant) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ActivityDefinitionParticipant) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ActivityDefinitionParticipant) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -667,54 +596,46 @@ func (x *ActivityDefinitionParticipant) fhirName() string { return "ActivityDefi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ActivityDefinitionParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ActivityDefinition.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ActivityDefinition.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ActivityDefinitionParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ActivityDefinitionParticipant) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/action-participant-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/action-participant-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "role", x.Role)
 }
 
 // ActivityDefinitionDynamicValue is the backbone element ActivityDefinition.dynamicValue of FHIR STU3 (3.0.1).
 type ActivityDefinitionDynamicValue struct {
 	// ID is ActivityDefinition.dynamicValue.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ActivityDefinition.dynamicValue.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ActivityDefinition.dynamicValue.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is ActivityDefinition.dynamicValue.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ActivityDefinition.dynamicValue.description; JSON "_description".
 	DescriptionExt *Element
 	// Path is ActivityDefinition.dynamicValue.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of ActivityDefinition.dynamicValue.path; JSON "_path".
 	PathExt *Element
 	// Language is ActivityDefinition.dynamicValue.language (0..1, string).
-	Language string
+	Language String
 	// LanguageExt holds the id and extensions of ActivityDefinition.dynamicValue.language; JSON "_language".
 	LanguageExt *Element
 	// Expression is ActivityDefinition.dynamicValue.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of ActivityDefinition.dynamicValue.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -772,9 +693,10 @@ func (x *ActivityDefinitionDynamicValue) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ActivityDefinitionDynamicValue) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ActivityDefinitionDynamicValue) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -788,28 +710,16 @@ func (x *ActivityDefinitionDynamicValue) fhirName() string { return "ActivityDef
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ActivityDefinitionDynamicValue) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ActivityDefinition.dynamicValue", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ActivityDefinition.dynamicValue")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ActivityDefinitionDynamicValue) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
-	}
+func (x *ActivityDefinitionDynamicValue) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "expression", x.ExpressionExt)
 }

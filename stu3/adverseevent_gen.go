@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type AdverseEvent struct {
 	// ID is AdverseEvent.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of AdverseEvent.id; JSON "_id".
 	IDExt *Element
 	// Meta is AdverseEvent.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is AdverseEvent.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of AdverseEvent.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is AdverseEvent.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of AdverseEvent.language; JSON "_language".
 	LanguageExt *Element
 	// Text is AdverseEvent.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type AdverseEvent struct {
 	// Subject is AdverseEvent.subject (0..1, Reference).
 	Subject *Reference
 	// Date is AdverseEvent.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of AdverseEvent.date; JSON "_date".
 	DateExt *Element
 	// Reaction is AdverseEvent.reaction (0..*, Reference).
@@ -58,7 +58,7 @@ type AdverseEvent struct {
 	// EventParticipant is AdverseEvent.eventParticipant (0..1, Reference).
 	EventParticipant *Reference
 	// Description is AdverseEvent.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of AdverseEvent.description; JSON "_description".
 	DescriptionExt *Element
 	// SuspectEntity is AdverseEvent.suspectEntity (0..*, BackboneElement).
@@ -183,8 +183,9 @@ func (x *AdverseEvent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AdverseEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AdverseEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AdverseEvent) UnmarshalJSON(data []byte) error {
@@ -197,89 +198,45 @@ func (x *AdverseEvent) fhirName() string { return "AdverseEvent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AdverseEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AdverseEvent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AdverseEvent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AdverseEvent) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *AdverseEvent) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if x.Category != "" && !x.Category.IsValid() {
-		errs.BadCode(p+".category", "http://hl7.org/fhir/ValueSet/adverse-event-category")
+		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/adverse-event-category")
 	}
-	if x.CategoryExt != nil {
-		x.CategoryExt.validate(p+".category", errs)
+	validatePtr(v, "category", x.CategoryExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	for i := range x.Reaction {
-		x.Reaction[i].validate(fhirjson.Index(p+".reaction", i), errs)
-	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	if x.Seriousness != nil {
-		x.Seriousness.validate(p+".seriousness", errs)
-	}
-	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
-	}
-	if x.Recorder != nil {
-		x.Recorder.validate(p+".recorder", errs)
-	}
-	if x.EventParticipant != nil {
-		x.EventParticipant.validate(p+".eventParticipant", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.SuspectEntity {
-		x.SuspectEntity[i].validate(fhirjson.Index(p+".suspectEntity", i), errs)
-	}
-	for i := range x.SubjectMedicalHistory {
-		x.SubjectMedicalHistory[i].validate(fhirjson.Index(p+".subjectMedicalHistory", i), errs)
-	}
-	for i := range x.ReferenceDocument {
-		x.ReferenceDocument[i].validate(fhirjson.Index(p+".referenceDocument", i), errs)
-	}
-	for i := range x.Study {
-		x.Study[i].validate(fhirjson.Index(p+".study", i), errs)
-	}
+	validateSlice(v, "reaction", x.Reaction)
+	validatePtr(v, "location", x.Location)
+	validatePtr(v, "seriousness", x.Seriousness)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "recorder", x.Recorder)
+	validatePtr(v, "eventParticipant", x.EventParticipant)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "suspectEntity", x.SuspectEntity)
+	validateSlice(v, "subjectMedicalHistory", x.SubjectMedicalHistory)
+	validateSlice(v, "referenceDocument", x.ReferenceDocument)
+	validateSlice(v, "study", x.Study)
 }
 
 // ResourceType returns "AdverseEvent".
@@ -297,7 +254,7 @@ func (x *AdverseEvent) GetMeta() *Meta { return x.Meta }
 // AdverseEventSuspectEntity is the backbone element AdverseEvent.suspectEntity of FHIR STU3 (3.0.1).
 type AdverseEventSuspectEntity struct {
 	// ID is AdverseEvent.suspectEntity.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AdverseEvent.suspectEntity.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AdverseEvent.suspectEntity.modifierExtension (0..*, Extension).
@@ -311,7 +268,7 @@ type AdverseEventSuspectEntity struct {
 	// CausalityAssessment is AdverseEvent.suspectEntity.causalityAssessment (0..1, CodeableConcept).
 	CausalityAssessment *CodeableConcept
 	// CausalityProductRelatedness is AdverseEvent.suspectEntity.causalityProductRelatedness (0..1, string).
-	CausalityProductRelatedness string
+	CausalityProductRelatedness String
 	// CausalityProductRelatednessExt holds the id and extensions of AdverseEvent.suspectEntity.causalityProductRelatedness; JSON "_causalityProductRelatedness".
 	CausalityProductRelatednessExt *Element
 	// CausalityMethod is AdverseEvent.suspectEntity.causalityMethod (0..1, CodeableConcept).
@@ -378,8 +335,9 @@ func (x *AdverseEventSuspectEntity) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AdverseEventSuspectEntity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AdverseEventSuspectEntity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AdverseEventSuspectEntity) UnmarshalJSON(data []byte) error {
@@ -392,43 +350,25 @@ func (x *AdverseEventSuspectEntity) fhirName() string { return "AdverseEvent.sus
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AdverseEventSuspectEntity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AdverseEvent.suspectEntity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AdverseEvent.suspectEntity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AdverseEventSuspectEntity) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *AdverseEventSuspectEntity) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Instance != nil) {
-		errs.Missing(p + ".instance")
+		v.Missing("instance")
 	}
-	if x.Instance != nil {
-		x.Instance.validate(p+".instance", errs)
-	}
+	validatePtr(v, "instance", x.Instance)
 	if x.Causality != "" && !x.Causality.IsValid() {
-		errs.BadCode(p+".causality", "http://hl7.org/fhir/ValueSet/adverse-event-causality")
+		v.BadCode("causality", -1, "http://hl7.org/fhir/ValueSet/adverse-event-causality")
 	}
-	if x.CausalityExt != nil {
-		x.CausalityExt.validate(p+".causality", errs)
-	}
-	if x.CausalityAssessment != nil {
-		x.CausalityAssessment.validate(p+".causalityAssessment", errs)
-	}
-	if x.CausalityProductRelatednessExt != nil {
-		x.CausalityProductRelatednessExt.validate(p+".causalityProductRelatedness", errs)
-	}
-	if x.CausalityMethod != nil {
-		x.CausalityMethod.validate(p+".causalityMethod", errs)
-	}
-	if x.CausalityAuthor != nil {
-		x.CausalityAuthor.validate(p+".causalityAuthor", errs)
-	}
-	if x.CausalityResult != nil {
-		x.CausalityResult.validate(p+".causalityResult", errs)
-	}
+	validatePtr(v, "causality", x.CausalityExt)
+	validatePtr(v, "causalityAssessment", x.CausalityAssessment)
+	validatePtr(v, "causalityProductRelatedness", x.CausalityProductRelatednessExt)
+	validatePtr(v, "causalityMethod", x.CausalityMethod)
+	validatePtr(v, "causalityAuthor", x.CausalityAuthor)
+	validatePtr(v, "causalityResult", x.CausalityResult)
 }

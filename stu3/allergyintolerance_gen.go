@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type AllergyIntolerance struct {
 	// ID is AllergyIntolerance.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of AllergyIntolerance.id; JSON "_id".
 	IDExt *Element
 	// Meta is AllergyIntolerance.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is AllergyIntolerance.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of AllergyIntolerance.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is AllergyIntolerance.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of AllergyIntolerance.language; JSON "_language".
 	LanguageExt *Element
 	// Text is AllergyIntolerance.text (0..1, Narrative).
@@ -58,7 +58,7 @@ type AllergyIntolerance struct {
 	// Patient is AllergyIntolerance.patient (1..1, Reference).
 	Patient *Reference
 	// OnsetDateTime is AllergyIntolerance.onset[x] (0..1) holding a dateTime; JSON "onsetDateTime".
-	OnsetDateTime string
+	OnsetDateTime DateTime
 	// OnsetDateTimeExt holds the id and extensions of AllergyIntolerance.onset[x]; JSON "_onsetDateTime".
 	OnsetDateTimeExt *Element
 	// OnsetAge is AllergyIntolerance.onset[x] (0..1) holding a Age; JSON "onsetAge".
@@ -68,11 +68,11 @@ type AllergyIntolerance struct {
 	// OnsetRange is AllergyIntolerance.onset[x] (0..1) holding a Range; JSON "onsetRange".
 	OnsetRange *Range
 	// OnsetString is AllergyIntolerance.onset[x] (0..1) holding a string; JSON "onsetString".
-	OnsetString string
+	OnsetString String
 	// OnsetStringExt holds the id and extensions of AllergyIntolerance.onset[x]; JSON "_onsetString".
 	OnsetStringExt *Element
 	// AssertedDate is AllergyIntolerance.assertedDate (0..1, dateTime).
-	AssertedDate string
+	AssertedDate DateTime
 	// AssertedDateExt holds the id and extensions of AllergyIntolerance.assertedDate; JSON "_assertedDate".
 	AssertedDateExt *Element
 	// Recorder is AllergyIntolerance.recorder (0..1, Reference).
@@ -80,7 +80,7 @@ type AllergyIntolerance struct {
 	// Asserter is AllergyIntolerance.asserter (0..1, Reference).
 	Asserter *Reference
 	// LastOccurrence is AllergyIntolerance.lastOccurrence (0..1, dateTime).
-	LastOccurrence string
+	LastOccurrence DateTime
 	// LastOccurrenceExt holds the id and extensions of AllergyIntolerance.lastOccurrence; JSON "_lastOccurrence".
 	LastOccurrenceExt *Element
 	// Note is AllergyIntolerance.note (0..*, Annotation).
@@ -228,8 +228,9 @@ func (x *AllergyIntolerance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AllergyIntolerance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AllergyIntolerance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AllergyIntolerance) UnmarshalJSON(data []byte) error {
@@ -242,120 +243,77 @@ func (x *AllergyIntolerance) fhirName() string { return "AllergyIntolerance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AllergyIntolerance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AllergyIntolerance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AllergyIntolerance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AllergyIntolerance) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *AllergyIntolerance) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OnsetDateTime != "" || x.OnsetDateTimeExt != nil, x.OnsetAge != nil, x.OnsetPeriod != nil, x.OnsetRange != nil, x.OnsetString != "" || x.OnsetStringExt != nil) > 1 {
+		v.OneOf("onset[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.ClinicalStatus != "" && !x.ClinicalStatus.IsValid() {
-		errs.BadCode(p+".clinicalStatus", "http://hl7.org/fhir/ValueSet/allergy-clinical-status")
+		v.BadCode("clinicalStatus", -1, "http://hl7.org/fhir/ValueSet/allergy-clinical-status")
 	}
-	if x.ClinicalStatusExt != nil {
-		x.ClinicalStatusExt.validate(p+".clinicalStatus", errs)
-	}
+	validatePtr(v, "clinicalStatus", x.ClinicalStatusExt)
 	if !(x.VerificationStatus != "" || x.VerificationStatusExt != nil) {
-		errs.Missing(p + ".verificationStatus")
+		v.Missing("verificationStatus")
 	}
 	if x.VerificationStatus != "" && !x.VerificationStatus.IsValid() {
-		errs.BadCode(p+".verificationStatus", "http://hl7.org/fhir/ValueSet/allergy-verification-status")
+		v.BadCode("verificationStatus", -1, "http://hl7.org/fhir/ValueSet/allergy-verification-status")
 	}
-	if x.VerificationStatusExt != nil {
-		x.VerificationStatusExt.validate(p+".verificationStatus", errs)
-	}
+	validatePtr(v, "verificationStatus", x.VerificationStatusExt)
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/allergy-intolerance-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	for i, c := range x.Category {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".category", i), "http://hl7.org/fhir/ValueSet/allergy-intolerance-category")
+			v.BadCode("category", i, "http://hl7.org/fhir/ValueSet/allergy-intolerance-category")
 		}
 	}
-	for i, v := range x.CategoryExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".category", i), errs)
-		}
-	}
+	validatePtrs(v, "category", x.CategoryExt)
 	if x.Criticality != "" && !x.Criticality.IsValid() {
-		errs.BadCode(p+".criticality", "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality")
+		v.BadCode("criticality", -1, "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality")
 	}
-	if x.CriticalityExt != nil {
-		x.CriticalityExt.validate(p+".criticality", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "criticality", x.CriticalityExt)
+	validatePtr(v, "code", x.Code)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "onsetDateTime", x.OnsetDateTimeExt)
+	if x.OnsetDateTime != "" && !fhirjson.CheckDateTime(x.OnsetDateTime) {
+		v.BadFormat("onsetDateTime", -1, "dateTime")
 	}
-	if x.OnsetDateTimeExt != nil {
-		x.OnsetDateTimeExt.validate(p+".onsetDateTime", errs)
+	validatePtr(v, "onsetAge", x.OnsetAge)
+	validatePtr(v, "onsetPeriod", x.OnsetPeriod)
+	validatePtr(v, "onsetRange", x.OnsetRange)
+	validatePtr(v, "onsetString", x.OnsetStringExt)
+	validatePtr(v, "assertedDate", x.AssertedDateExt)
+	if x.AssertedDate != "" && !fhirjson.CheckDateTime(x.AssertedDate) {
+		v.BadFormat("assertedDate", -1, "dateTime")
 	}
-	if x.OnsetAge != nil {
-		x.OnsetAge.validate(p+".onsetAge", errs)
+	validatePtr(v, "recorder", x.Recorder)
+	validatePtr(v, "asserter", x.Asserter)
+	validatePtr(v, "lastOccurrence", x.LastOccurrenceExt)
+	if x.LastOccurrence != "" && !fhirjson.CheckDateTime(x.LastOccurrence) {
+		v.BadFormat("lastOccurrence", -1, "dateTime")
 	}
-	if x.OnsetPeriod != nil {
-		x.OnsetPeriod.validate(p+".onsetPeriod", errs)
-	}
-	if x.OnsetRange != nil {
-		x.OnsetRange.validate(p+".onsetRange", errs)
-	}
-	if x.OnsetStringExt != nil {
-		x.OnsetStringExt.validate(p+".onsetString", errs)
-	}
-	if x.AssertedDateExt != nil {
-		x.AssertedDateExt.validate(p+".assertedDate", errs)
-	}
-	if x.Recorder != nil {
-		x.Recorder.validate(p+".recorder", errs)
-	}
-	if x.Asserter != nil {
-		x.Asserter.validate(p+".asserter", errs)
-	}
-	if x.LastOccurrenceExt != nil {
-		x.LastOccurrenceExt.validate(p+".lastOccurrence", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.Reaction {
-		x.Reaction[i].validate(fhirjson.Index(p+".reaction", i), errs)
-	}
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "reaction", x.Reaction)
 }
 
 // ResourceType returns "AllergyIntolerance".
@@ -409,7 +367,7 @@ func (x *AllergyIntolerance) OnsetType() string {
 // AllergyIntoleranceReaction is the backbone element AllergyIntolerance.reaction of FHIR STU3 (3.0.1).
 type AllergyIntoleranceReaction struct {
 	// ID is AllergyIntolerance.reaction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AllergyIntolerance.reaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AllergyIntolerance.reaction.modifierExtension (0..*, Extension).
@@ -419,11 +377,11 @@ type AllergyIntoleranceReaction struct {
 	// Manifestation is AllergyIntolerance.reaction.manifestation (1..*, CodeableConcept).
 	Manifestation []CodeableConcept
 	// Description is AllergyIntolerance.reaction.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of AllergyIntolerance.reaction.description; JSON "_description".
 	DescriptionExt *Element
 	// Onset is AllergyIntolerance.reaction.onset (0..1, dateTime).
-	Onset string
+	Onset DateTime
 	// OnsetExt holds the id and extensions of AllergyIntolerance.reaction.onset; JSON "_onset".
 	OnsetExt *Element
 	// Severity is AllergyIntolerance.reaction.severity (0..1, code).
@@ -495,8 +453,9 @@ func (x *AllergyIntoleranceReaction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AllergyIntoleranceReaction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AllergyIntoleranceReaction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AllergyIntoleranceReaction) UnmarshalJSON(data []byte) error {
@@ -509,43 +468,28 @@ func (x *AllergyIntoleranceReaction) fhirName() string { return "AllergyIntolera
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AllergyIntoleranceReaction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AllergyIntolerance.reaction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AllergyIntolerance.reaction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AllergyIntoleranceReaction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Substance != nil {
-		x.Substance.validate(p+".substance", errs)
-	}
+func (x *AllergyIntoleranceReaction) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "substance", x.Substance)
 	if !(len(x.Manifestation) > 0) {
-		errs.Missing(p + ".manifestation")
+		v.Missing("manifestation")
 	}
-	for i := range x.Manifestation {
-		x.Manifestation[i].validate(fhirjson.Index(p+".manifestation", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.OnsetExt != nil {
-		x.OnsetExt.validate(p+".onset", errs)
+	validateSlice(v, "manifestation", x.Manifestation)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "onset", x.OnsetExt)
+	if x.Onset != "" && !fhirjson.CheckDateTime(x.Onset) {
+		v.BadFormat("onset", -1, "dateTime")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
-		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/reaction-event-severity")
+		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/reaction-event-severity")
 	}
-	if x.SeverityExt != nil {
-		x.SeverityExt.validate(p+".severity", errs)
-	}
-	if x.ExposureRoute != nil {
-		x.ExposureRoute.validate(p+".exposureRoute", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validatePtr(v, "severity", x.SeverityExt)
+	validatePtr(v, "exposureRoute", x.ExposureRoute)
+	validateSlice(v, "note", x.Note)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Appointment struct {
 	// ID is Appointment.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Appointment.id; JSON "_id".
 	IDExt *Element
 	// Meta is Appointment.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Appointment.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Appointment.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Appointment.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Appointment.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Appointment.text (0..1, Narrative).
@@ -50,35 +50,35 @@ type Appointment struct {
 	// Indication is Appointment.indication (0..*, Reference).
 	Indication []Reference
 	// Priority is Appointment.priority (0..1, unsignedInt).
-	Priority *int
+	Priority *UnsignedInt
 	// PriorityExt holds the id and extensions of Appointment.priority; JSON "_priority".
 	PriorityExt *Element
 	// Description is Appointment.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Appointment.description; JSON "_description".
 	DescriptionExt *Element
 	// SupportingInformation is Appointment.supportingInformation (0..*, Reference).
 	SupportingInformation []Reference
 	// Start is Appointment.start (0..1, instant).
-	Start string
+	Start Instant
 	// StartExt holds the id and extensions of Appointment.start; JSON "_start".
 	StartExt *Element
 	// End is Appointment.end (0..1, instant).
-	End string
+	End Instant
 	// EndExt holds the id and extensions of Appointment.end; JSON "_end".
 	EndExt *Element
 	// MinutesDuration is Appointment.minutesDuration (0..1, positiveInt).
-	MinutesDuration *int
+	MinutesDuration *PositiveInt
 	// MinutesDurationExt holds the id and extensions of Appointment.minutesDuration; JSON "_minutesDuration".
 	MinutesDurationExt *Element
 	// Slot is Appointment.slot (0..*, Reference).
 	Slot []Reference
 	// Created is Appointment.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of Appointment.created; JSON "_created".
 	CreatedExt *Element
 	// Comment is Appointment.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of Appointment.comment; JSON "_comment".
 	CommentExt *Element
 	// IncomingReferral is Appointment.incomingReferral (0..*, Reference).
@@ -228,8 +228,9 @@ func (x *Appointment) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Appointment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Appointment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Appointment) UnmarshalJSON(data []byte) error {
@@ -242,107 +243,67 @@ func (x *Appointment) fhirName() string { return "Appointment" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Appointment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Appointment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Appointment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Appointment) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Appointment) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/appointmentstatus")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/appointmentstatus")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "serviceCategory", x.ServiceCategory)
+	validateSlice(v, "serviceType", x.ServiceType)
+	validateSlice(v, "specialty", x.Specialty)
+	validatePtr(v, "appointmentType", x.AppointmentType)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "indication", x.Indication)
+	validatePtr(v, "priority", x.PriorityExt)
+	if x.Priority != nil && *x.Priority < 0 {
+		v.BadFormat("priority", -1, "unsignedInt")
 	}
-	if x.ServiceCategory != nil {
-		x.ServiceCategory.validate(p+".serviceCategory", errs)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
+	validatePtr(v, "start", x.StartExt)
+	if x.Start != "" && !fhirjson.CheckInstant(x.Start) {
+		v.BadFormat("start", -1, "instant")
 	}
-	for i := range x.ServiceType {
-		x.ServiceType[i].validate(fhirjson.Index(p+".serviceType", i), errs)
+	validatePtr(v, "end", x.EndExt)
+	if x.End != "" && !fhirjson.CheckInstant(x.End) {
+		v.BadFormat("end", -1, "instant")
 	}
-	for i := range x.Specialty {
-		x.Specialty[i].validate(fhirjson.Index(p+".specialty", i), errs)
+	validatePtr(v, "minutesDuration", x.MinutesDurationExt)
+	if x.MinutesDuration != nil && *x.MinutesDuration < 1 {
+		v.BadFormat("minutesDuration", -1, "positiveInt")
 	}
-	if x.AppointmentType != nil {
-		x.AppointmentType.validate(p+".appointmentType", errs)
+	validateSlice(v, "slot", x.Slot)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	for i := range x.Indication {
-		x.Indication[i].validate(fhirjson.Index(p+".indication", i), errs)
-	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
-	}
-	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
-	}
-	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
-	}
-	if x.MinutesDurationExt != nil {
-		x.MinutesDurationExt.validate(p+".minutesDuration", errs)
-	}
-	for i := range x.Slot {
-		x.Slot[i].validate(fhirjson.Index(p+".slot", i), errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
-	for i := range x.IncomingReferral {
-		x.IncomingReferral[i].validate(fhirjson.Index(p+".incomingReferral", i), errs)
-	}
+	validatePtr(v, "comment", x.CommentExt)
+	validateSlice(v, "incomingReferral", x.IncomingReferral)
 	if !(len(x.Participant) > 0) {
-		errs.Missing(p + ".participant")
+		v.Missing("participant")
 	}
-	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
-	}
-	for i := range x.RequestedPeriod {
-		x.RequestedPeriod[i].validate(fhirjson.Index(p+".requestedPeriod", i), errs)
-	}
+	validateSlice(v, "participant", x.Participant)
+	validateSlice(v, "requestedPeriod", x.RequestedPeriod)
 }
 
 // ResourceType returns "Appointment".
@@ -360,7 +321,7 @@ func (x *Appointment) GetMeta() *Meta { return x.Meta }
 // AppointmentParticipant is the backbone element Appointment.participant of FHIR STU3 (3.0.1).
 type AppointmentParticipant struct {
 	// ID is Appointment.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Appointment.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Appointment.participant.modifierExtension (0..*, Extension).
@@ -426,8 +387,9 @@ func (x *AppointmentParticipant) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AppointmentParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AppointmentParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AppointmentParticipant) UnmarshalJSON(data []byte) error {
@@ -440,37 +402,25 @@ func (x *AppointmentParticipant) fhirName() string { return "Appointment.partici
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AppointmentParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Appointment.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Appointment.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AppointmentParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
-	}
+func (x *AppointmentParticipant) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "actor", x.Actor)
 	if x.Required != "" && !x.Required.IsValid() {
-		errs.BadCode(p+".required", "http://hl7.org/fhir/ValueSet/participantrequired")
+		v.BadCode("required", -1, "http://hl7.org/fhir/ValueSet/participantrequired")
 	}
-	if x.RequiredExt != nil {
-		x.RequiredExt.validate(p+".required", errs)
-	}
+	validatePtr(v, "required", x.RequiredExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/participationstatus")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/participationstatus")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type AppointmentResponse struct {
 	// ID is AppointmentResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of AppointmentResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is AppointmentResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is AppointmentResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of AppointmentResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is AppointmentResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of AppointmentResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is AppointmentResponse.text (0..1, Narrative).
@@ -36,11 +36,11 @@ type AppointmentResponse struct {
 	// Appointment is AppointmentResponse.appointment (1..1, Reference).
 	Appointment *Reference
 	// Start is AppointmentResponse.start (0..1, instant).
-	Start string
+	Start Instant
 	// StartExt holds the id and extensions of AppointmentResponse.start; JSON "_start".
 	StartExt *Element
 	// End is AppointmentResponse.end (0..1, instant).
-	End string
+	End Instant
 	// EndExt holds the id and extensions of AppointmentResponse.end; JSON "_end".
 	EndExt *Element
 	// ParticipantType is AppointmentResponse.participantType (0..*, CodeableConcept).
@@ -52,7 +52,7 @@ type AppointmentResponse struct {
 	// ParticipantStatusExt holds the id and extensions of AppointmentResponse.participantStatus; JSON "_participantStatus".
 	ParticipantStatusExt *Element
 	// Comment is AppointmentResponse.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of AppointmentResponse.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -148,8 +148,9 @@ func (x *AppointmentResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AppointmentResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AppointmentResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AppointmentResponse) UnmarshalJSON(data []byte) error {
@@ -162,71 +163,46 @@ func (x *AppointmentResponse) fhirName() string { return "AppointmentResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AppointmentResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AppointmentResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AppointmentResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AppointmentResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *AppointmentResponse) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Appointment != nil) {
-		errs.Missing(p + ".appointment")
+		v.Missing("appointment")
 	}
-	if x.Appointment != nil {
-		x.Appointment.validate(p+".appointment", errs)
+	validatePtr(v, "appointment", x.Appointment)
+	validatePtr(v, "start", x.StartExt)
+	if x.Start != "" && !fhirjson.CheckInstant(x.Start) {
+		v.BadFormat("start", -1, "instant")
 	}
-	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
+	validatePtr(v, "end", x.EndExt)
+	if x.End != "" && !fhirjson.CheckInstant(x.End) {
+		v.BadFormat("end", -1, "instant")
 	}
-	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
-	}
-	for i := range x.ParticipantType {
-		x.ParticipantType[i].validate(fhirjson.Index(p+".participantType", i), errs)
-	}
-	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
-	}
+	validateSlice(v, "participantType", x.ParticipantType)
+	validatePtr(v, "actor", x.Actor)
 	if !(x.ParticipantStatus != "" || x.ParticipantStatusExt != nil) {
-		errs.Missing(p + ".participantStatus")
+		v.Missing("participantStatus")
 	}
 	if x.ParticipantStatus != "" && !x.ParticipantStatus.IsValid() {
-		errs.BadCode(p+".participantStatus", "http://hl7.org/fhir/ValueSet/participationstatus")
+		v.BadCode("participantStatus", -1, "http://hl7.org/fhir/ValueSet/participationstatus")
 	}
-	if x.ParticipantStatusExt != nil {
-		x.ParticipantStatusExt.validate(p+".participantStatus", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
+	validatePtr(v, "participantStatus", x.ParticipantStatusExt)
+	validatePtr(v, "comment", x.CommentExt)
 }
 
 // ResourceType returns "AppointmentResponse".

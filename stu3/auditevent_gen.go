@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type AuditEvent struct {
 	// ID is AuditEvent.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of AuditEvent.id; JSON "_id".
 	IDExt *Element
 	// Meta is AuditEvent.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is AuditEvent.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of AuditEvent.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is AuditEvent.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of AuditEvent.language; JSON "_language".
 	LanguageExt *Element
 	// Text is AuditEvent.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type AuditEvent struct {
 	// ActionExt holds the id and extensions of AuditEvent.action; JSON "_action".
 	ActionExt *Element
 	// Recorded is AuditEvent.recorded (1..1, instant).
-	Recorded string
+	Recorded Instant
 	// RecordedExt holds the id and extensions of AuditEvent.recorded; JSON "_recorded".
 	RecordedExt *Element
 	// Outcome is AuditEvent.outcome (0..1, code).
@@ -48,7 +48,7 @@ type AuditEvent struct {
 	// OutcomeExt holds the id and extensions of AuditEvent.outcome; JSON "_outcome".
 	OutcomeExt *Element
 	// OutcomeDesc is AuditEvent.outcomeDesc (0..1, string).
-	OutcomeDesc string
+	OutcomeDesc String
 	// OutcomeDescExt holds the id and extensions of AuditEvent.outcomeDesc; JSON "_outcomeDesc".
 	OutcomeDescExt *Element
 	// PurposeOfEvent is AuditEvent.purposeOfEvent (0..*, CodeableConcept).
@@ -158,8 +158,9 @@ func (x *AuditEvent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEvent) UnmarshalJSON(data []byte) error {
@@ -172,86 +173,54 @@ func (x *AuditEvent) fhirName() string { return "AuditEvent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEvent) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *AuditEvent) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	for i := range x.Subtype {
-		x.Subtype[i].validate(fhirjson.Index(p+".subtype", i), errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "subtype", x.Subtype)
 	if x.Action != "" && !x.Action.IsValid() {
-		errs.BadCode(p+".action", "http://hl7.org/fhir/ValueSet/audit-event-action")
+		v.BadCode("action", -1, "http://hl7.org/fhir/ValueSet/audit-event-action")
 	}
-	if x.ActionExt != nil {
-		x.ActionExt.validate(p+".action", errs)
-	}
+	validatePtr(v, "action", x.ActionExt)
 	if !(x.Recorded != "" || x.RecordedExt != nil) {
-		errs.Missing(p + ".recorded")
+		v.Missing("recorded")
 	}
-	if x.RecordedExt != nil {
-		x.RecordedExt.validate(p+".recorded", errs)
+	validatePtr(v, "recorded", x.RecordedExt)
+	if x.Recorded != "" && !fhirjson.CheckInstant(x.Recorded) {
+		v.BadFormat("recorded", -1, "instant")
 	}
 	if x.Outcome != "" && !x.Outcome.IsValid() {
-		errs.BadCode(p+".outcome", "http://hl7.org/fhir/ValueSet/audit-event-outcome")
+		v.BadCode("outcome", -1, "http://hl7.org/fhir/ValueSet/audit-event-outcome")
 	}
-	if x.OutcomeExt != nil {
-		x.OutcomeExt.validate(p+".outcome", errs)
-	}
-	if x.OutcomeDescExt != nil {
-		x.OutcomeDescExt.validate(p+".outcomeDesc", errs)
-	}
-	for i := range x.PurposeOfEvent {
-		x.PurposeOfEvent[i].validate(fhirjson.Index(p+".purposeOfEvent", i), errs)
-	}
+	validatePtr(v, "outcome", x.OutcomeExt)
+	validatePtr(v, "outcomeDesc", x.OutcomeDescExt)
+	validateSlice(v, "purposeOfEvent", x.PurposeOfEvent)
 	if !(len(x.Agent) > 0) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
-	for i := range x.Agent {
-		x.Agent[i].validate(fhirjson.Index(p+".agent", i), errs)
-	}
+	validateSlice(v, "agent", x.Agent)
 	if !(x.Source != nil) {
-		errs.Missing(p + ".source")
+		v.Missing("source")
 	}
-	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
-	}
-	for i := range x.Entity {
-		x.Entity[i].validate(fhirjson.Index(p+".entity", i), errs)
-	}
+	validatePtr(v, "source", x.Source)
+	validateSlice(v, "entity", x.Entity)
 }
 
 // ResourceType returns "AuditEvent".
@@ -269,7 +238,7 @@ func (x *AuditEvent) GetMeta() *Meta { return x.Meta }
 // AuditEventAgent is the backbone element AuditEvent.agent of FHIR STU3 (3.0.1).
 type AuditEventAgent struct {
 	// ID is AuditEvent.agent.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AuditEvent.agent.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.agent.modifierExtension (0..*, Extension).
@@ -281,21 +250,21 @@ type AuditEventAgent struct {
 	// UserID is AuditEvent.agent.userId (0..1, Identifier).
 	UserID *Identifier
 	// AltID is AuditEvent.agent.altId (0..1, string).
-	AltID string
+	AltID String
 	// AltIDExt holds the id and extensions of AuditEvent.agent.altId; JSON "_altId".
 	AltIDExt *Element
 	// Name is AuditEvent.agent.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of AuditEvent.agent.name; JSON "_name".
 	NameExt *Element
 	// Requestor is AuditEvent.agent.requestor (1..1, boolean).
-	Requestor *bool
+	Requestor *Boolean
 	// RequestorExt holds the id and extensions of AuditEvent.agent.requestor; JSON "_requestor".
 	RequestorExt *Element
 	// Location is AuditEvent.agent.location (0..1, Reference).
 	Location *Reference
 	// Policy is AuditEvent.agent.policy (0..*, uri).
-	Policy []string
+	Policy []URI
 	// PolicyExt holds the id and extensions of AuditEvent.agent.policy; JSON "_policy".
 	PolicyExt []*Element
 	// Media is AuditEvent.agent.media (0..1, Coding).
@@ -378,8 +347,9 @@ func (x *AuditEventAgent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEventAgent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEventAgent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEventAgent) UnmarshalJSON(data []byte) error {
@@ -392,68 +362,40 @@ func (x *AuditEventAgent) fhirName() string { return "AuditEvent.agent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventAgent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.agent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.agent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventAgent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Role {
-		x.Role[i].validate(fhirjson.Index(p+".role", i), errs)
-	}
-	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
-	}
-	if x.UserID != nil {
-		x.UserID.validate(p+".userId", errs)
-	}
-	if x.AltIDExt != nil {
-		x.AltIDExt.validate(p+".altId", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+func (x *AuditEventAgent) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "role", x.Role)
+	validatePtr(v, "reference", x.Reference)
+	validatePtr(v, "userId", x.UserID)
+	validatePtr(v, "altId", x.AltIDExt)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Requestor != nil || x.RequestorExt != nil) {
-		errs.Missing(p + ".requestor")
+		v.Missing("requestor")
 	}
-	if x.RequestorExt != nil {
-		x.RequestorExt.validate(p+".requestor", errs)
-	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	for i, v := range x.PolicyExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".policy", i), errs)
-		}
-	}
-	if x.Media != nil {
-		x.Media.validate(p+".media", errs)
-	}
-	if x.Network != nil {
-		x.Network.validate(p+".network", errs)
-	}
-	for i := range x.PurposeOfUse {
-		x.PurposeOfUse[i].validate(fhirjson.Index(p+".purposeOfUse", i), errs)
-	}
+	validatePtr(v, "requestor", x.RequestorExt)
+	validatePtr(v, "location", x.Location)
+	validatePtrs(v, "policy", x.PolicyExt)
+	validatePtr(v, "media", x.Media)
+	validatePtr(v, "network", x.Network)
+	validateSlice(v, "purposeOfUse", x.PurposeOfUse)
 }
 
 // AuditEventAgentNetwork is the backbone element AuditEvent.agent.network of FHIR STU3 (3.0.1).
 type AuditEventAgentNetwork struct {
 	// ID is AuditEvent.agent.network.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AuditEvent.agent.network.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.agent.network.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Address is AuditEvent.agent.network.address (0..1, string).
-	Address string
+	Address String
 	// AddressExt holds the id and extensions of AuditEvent.agent.network.address; JSON "_address".
 	AddressExt *Element
 	// Type is AuditEvent.agent.network.type (0..1, code).
@@ -503,8 +445,9 @@ func (x *AuditEventAgentNetwork) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEventAgentNetwork) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEventAgentNetwork) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEventAgentNetwork) UnmarshalJSON(data []byte) error {
@@ -517,39 +460,31 @@ func (x *AuditEventAgentNetwork) fhirName() string { return "AuditEvent.agent.ne
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventAgentNetwork) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.agent.network", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.agent.network")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventAgentNetwork) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.AddressExt != nil {
-		x.AddressExt.validate(p+".address", errs)
-	}
+func (x *AuditEventAgentNetwork) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "address", x.AddressExt)
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/network-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/network-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 }
 
 // AuditEventSource is the backbone element AuditEvent.source of FHIR STU3 (3.0.1).
 type AuditEventSource struct {
 	// ID is AuditEvent.source.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AuditEvent.source.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.source.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Site is AuditEvent.source.site (0..1, string).
-	Site string
+	Site String
 	// SiteExt holds the id and extensions of AuditEvent.source.site; JSON "_site".
 	SiteExt *Element
 	// Identifier is AuditEvent.source.identifier (1..1, Identifier).
@@ -597,8 +532,9 @@ func (x *AuditEventSource) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEventSource) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEventSource) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEventSource) UnmarshalJSON(data []byte) error {
@@ -611,36 +547,26 @@ func (x *AuditEventSource) fhirName() string { return "AuditEvent.source" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventSource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.source", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.source")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventSource) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.SiteExt != nil {
-		x.SiteExt.validate(p+".site", errs)
-	}
+func (x *AuditEventSource) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "site", x.SiteExt)
 	if !(x.Identifier != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
+	validatePtr(v, "identifier", x.Identifier)
+	validateSlice(v, "type", x.Type)
 }
 
 // AuditEventEntity is the backbone element AuditEvent.entity of FHIR STU3 (3.0.1).
 type AuditEventEntity struct {
 	// ID is AuditEvent.entity.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AuditEvent.entity.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.entity.modifierExtension (0..*, Extension).
@@ -658,15 +584,15 @@ type AuditEventEntity struct {
 	// SecurityLabel is AuditEvent.entity.securityLabel (0..*, Coding).
 	SecurityLabel []Coding
 	// Name is AuditEvent.entity.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of AuditEvent.entity.name; JSON "_name".
 	NameExt *Element
 	// Description is AuditEvent.entity.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of AuditEvent.entity.description; JSON "_description".
 	DescriptionExt *Element
 	// Query is AuditEvent.entity.query (0..1, base64Binary).
-	Query string
+	Query Base64Binary
 	// QueryExt holds the id and extensions of AuditEvent.entity.query; JSON "_query".
 	QueryExt *Element
 	// Detail is AuditEvent.entity.detail (0..*, BackboneElement).
@@ -739,8 +665,9 @@ func (x *AuditEventEntity) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEventEntity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEventEntity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEventEntity) UnmarshalJSON(data []byte) error {
@@ -753,64 +680,40 @@ func (x *AuditEventEntity) fhirName() string { return "AuditEvent.entity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventEntity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.entity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.entity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventEntity) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
-	if x.Lifecycle != nil {
-		x.Lifecycle.validate(p+".lifecycle", errs)
-	}
-	for i := range x.SecurityLabel {
-		x.SecurityLabel[i].validate(fhirjson.Index(p+".securityLabel", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.QueryExt != nil {
-		x.QueryExt.validate(p+".query", errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+func (x *AuditEventEntity) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "reference", x.Reference)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "lifecycle", x.Lifecycle)
+	validateSlice(v, "securityLabel", x.SecurityLabel)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "query", x.QueryExt)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // AuditEventEntityDetail is the backbone element AuditEvent.entity.detail of FHIR STU3 (3.0.1).
 type AuditEventEntityDetail struct {
 	// ID is AuditEvent.entity.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is AuditEvent.entity.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is AuditEvent.entity.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Type is AuditEvent.entity.detail.type (1..1, string).
-	Type string
+	Type String
 	// TypeExt holds the id and extensions of AuditEvent.entity.detail.type; JSON "_type".
 	TypeExt *Element
 	// Value is AuditEvent.entity.detail.value (1..1, base64Binary).
-	Value string
+	Value Base64Binary
 	// ValueExt holds the id and extensions of AuditEvent.entity.detail.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -856,8 +759,9 @@ func (x *AuditEventEntityDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *AuditEventEntityDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x AuditEventEntityDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *AuditEventEntityDetail) UnmarshalJSON(data []byte) error {
@@ -870,28 +774,20 @@ func (x *AuditEventEntityDetail) fhirName() string { return "AuditEvent.entity.d
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *AuditEventEntityDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("AuditEvent.entity.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("AuditEvent.entity.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *AuditEventEntityDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *AuditEventEntityDetail) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }

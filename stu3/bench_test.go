@@ -4,47 +4,15 @@ import (
 	"testing"
 
 	"github.com/patientsfhir/patientsfhir/internal/fhirexamples/examplestest"
-	"github.com/patientsfhir/patientsfhir/stu3"
 )
 
 // BenchmarkDecodeExamples decodes every official STU3 example strictly, per
-// operation; SetBytes is the size of the whole set.
-func BenchmarkDecodeExamples(b *testing.B) {
-	data, _, size := examplestest.Corpus(b, codec)
-	b.ReportAllocs()
-	b.SetBytes(size)
-	for b.Loop() {
-		for _, d := range data {
-			if _, err := stu3.UnmarshalResource(d); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-}
+// operation (UnmarshalResource); SetBytes is the size of the whole set.
+func BenchmarkDecodeExamples(b *testing.B) { examplestest.BenchmarkDecode(b, codec) }
 
 // BenchmarkEncodeExamples encodes every decoded official STU3 example, per
-// operation; SetBytes is the size of the input set.
-func BenchmarkEncodeExamples(b *testing.B) {
-	_, resources, size := examplestest.Corpus(b, codec)
-	b.ReportAllocs()
-	b.SetBytes(size)
-	for b.Loop() {
-		for _, r := range resources {
-			if _, err := stu3.Marshal(r); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-}
+// operation (Marshal); SetBytes is the size of the input set.
+func BenchmarkEncodeExamples(b *testing.B) { examplestest.BenchmarkEncode(b, codec) }
 
 // BenchmarkValidateExamples validates every decoded official STU3 example.
-func BenchmarkValidateExamples(b *testing.B) {
-	_, resources, size := examplestest.Corpus(b, codec)
-	b.ReportAllocs()
-	b.SetBytes(size)
-	for b.Loop() {
-		for _, r := range resources {
-			_ = r.Validate()
-		}
-	}
-}
+func BenchmarkValidateExamples(b *testing.B) { examplestest.BenchmarkValidate(b, codec) }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type BodySite struct {
 	// ID is BodySite.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of BodySite.id; JSON "_id".
 	IDExt *Element
 	// Meta is BodySite.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is BodySite.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of BodySite.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is BodySite.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of BodySite.language; JSON "_language".
 	LanguageExt *Element
 	// Text is BodySite.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type BodySite struct {
 	// Identifier is BodySite.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is BodySite.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of BodySite.active; JSON "_active".
 	ActiveExt *Element
 	// Code is BodySite.code (0..1, CodeableConcept).
@@ -42,7 +42,7 @@ type BodySite struct {
 	// Qualifier is BodySite.qualifier (0..*, CodeableConcept).
 	Qualifier []CodeableConcept
 	// Description is BodySite.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of BodySite.description; JSON "_description".
 	DescriptionExt *Element
 	// Image is BodySite.image (0..*, Attachment).
@@ -133,8 +133,9 @@ func (x *BodySite) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *BodySite) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x BodySite) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *BodySite) UnmarshalJSON(data []byte) error {
@@ -147,62 +148,33 @@ func (x *BodySite) fhirName() string { return "BodySite" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *BodySite) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("BodySite", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("BodySite")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *BodySite) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *BodySite) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	for i := range x.Qualifier {
-		x.Qualifier[i].validate(fhirjson.Index(p+".qualifier", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.Image {
-		x.Image[i].validate(fhirjson.Index(p+".image", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "active", x.ActiveExt)
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "qualifier", x.Qualifier)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "image", x.Image)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
+	validatePtr(v, "patient", x.Patient)
 }
 
 // ResourceType returns "BodySite".

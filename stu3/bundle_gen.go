@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Bundle struct {
 	// ID is Bundle.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Bundle.id; JSON "_id".
 	IDExt *Element
 	// Meta is Bundle.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Bundle.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Bundle.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Bundle.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Bundle.language; JSON "_language".
 	LanguageExt *Element
 	// Identifier is Bundle.identifier (0..1, Identifier).
@@ -30,7 +30,7 @@ type Bundle struct {
 	// TypeExt holds the id and extensions of Bundle.type; JSON "_type".
 	TypeExt *Element
 	// Total is Bundle.total (0..1, unsignedInt).
-	Total *int
+	Total *UnsignedInt
 	// TotalExt holds the id and extensions of Bundle.total; JSON "_total".
 	TotalExt *Element
 	// Link is Bundle.link (0..*, BackboneElement).
@@ -108,8 +108,9 @@ func (x *Bundle) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Bundle) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Bundle) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Bundle) UnmarshalJSON(data []byte) error {
@@ -122,48 +123,34 @@ func (x *Bundle) fhirName() string { return "Bundle" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Bundle) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Bundle", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Bundle")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Bundle) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Bundle) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/bundle-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/bundle-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "total", x.TotalExt)
+	if x.Total != nil && *x.Total < 0 {
+		v.BadFormat("total", -1, "unsignedInt")
 	}
-	if x.TotalExt != nil {
-		x.TotalExt.validate(p+".total", errs)
-	}
-	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
-	}
-	for i := range x.Entry {
-		x.Entry[i].validate(fhirjson.Index(p+".entry", i), errs)
-	}
-	if x.Signature != nil {
-		x.Signature.validate(p+".signature", errs)
-	}
+	validateSlice(v, "link", x.Link)
+	validateSlice(v, "entry", x.Entry)
+	validatePtr(v, "signature", x.Signature)
 }
 
 // ResourceType returns "Bundle".
@@ -181,17 +168,17 @@ func (x *Bundle) GetMeta() *Meta { return x.Meta }
 // BundleLink is the backbone element Bundle.link of FHIR STU3 (3.0.1).
 type BundleLink struct {
 	// ID is Bundle.link.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Bundle.link.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Bundle.link.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Relation is Bundle.link.relation (1..1, string).
-	Relation string
+	Relation String
 	// RelationExt holds the id and extensions of Bundle.link.relation; JSON "_relation".
 	RelationExt *Element
 	// URL is Bundle.link.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Bundle.link.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -235,8 +222,9 @@ func (x *BundleLink) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *BundleLink) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x BundleLink) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *BundleLink) UnmarshalJSON(data []byte) error {
@@ -249,36 +237,28 @@ func (x *BundleLink) fhirName() string { return "Bundle.link" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *BundleLink) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Bundle.link", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Bundle.link")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *BundleLink) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *BundleLink) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Relation != "" || x.RelationExt != nil) {
-		errs.Missing(p + ".relation")
+		v.Missing("relation")
 	}
-	if x.RelationExt != nil {
-		x.RelationExt.validate(p+".relation", errs)
-	}
+	validatePtr(v, "relation", x.RelationExt)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
 }
 
 // BundleEntry is the backbone element Bundle.entry of FHIR STU3 (3.0.1).
 type BundleEntry struct {
 	// ID is Bundle.entry.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Bundle.entry.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Bundle.entry.modifierExtension (0..*, Extension).
@@ -286,7 +266,7 @@ type BundleEntry struct {
 	// Link is Bundle.entry.link (0..*, BundleLink).
 	Link []BundleLink
 	// FullURL is Bundle.entry.fullUrl (0..1, uri).
-	FullURL string
+	FullURL URI
 	// FullURLExt holds the id and extensions of Bundle.entry.fullUrl; JSON "_fullUrl".
 	FullURLExt *Element
 	// Resource is Bundle.entry.resource (0..1, Resource).
@@ -347,8 +327,9 @@ func (x *BundleEntry) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *BundleEntry) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x BundleEntry) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *BundleEntry) UnmarshalJSON(data []byte) error {
@@ -361,42 +342,26 @@ func (x *BundleEntry) fhirName() string { return "Bundle.entry" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *BundleEntry) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Bundle.entry", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Bundle.entry")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *BundleEntry) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
-	}
-	if x.FullURLExt != nil {
-		x.FullURLExt.validate(p+".fullUrl", errs)
-	}
-	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
-	}
-	if x.Search != nil {
-		x.Search.validate(p+".search", errs)
-	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
-	if x.Response != nil {
-		x.Response.validate(p+".response", errs)
-	}
+func (x *BundleEntry) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "link", x.Link)
+	validatePtr(v, "fullUrl", x.FullURLExt)
+	validateResource(v, "resource", x.Resource)
+	validatePtr(v, "search", x.Search)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "response", x.Response)
 }
 
 // BundleEntrySearch is the backbone element Bundle.entry.search of FHIR STU3 (3.0.1).
 type BundleEntrySearch struct {
 	// ID is Bundle.entry.search.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Bundle.entry.search.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Bundle.entry.search.modifierExtension (0..*, Extension).
@@ -406,7 +371,7 @@ type BundleEntrySearch struct {
 	// ModeExt holds the id and extensions of Bundle.entry.search.mode; JSON "_mode".
 	ModeExt *Element
 	// Score is Bundle.entry.search.score (0..1, decimal).
-	Score fhirjson.Decimal
+	Score Decimal
 	// ScoreExt holds the id and extensions of Bundle.entry.search.score; JSON "_score".
 	ScoreExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -450,8 +415,9 @@ func (x *BundleEntrySearch) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *BundleEntrySearch) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x BundleEntrySearch) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *BundleEntrySearch) UnmarshalJSON(data []byte) error {
@@ -464,33 +430,25 @@ func (x *BundleEntrySearch) fhirName() string { return "Bundle.entry.search" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *BundleEntrySearch) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Bundle.entry.search", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Bundle.entry.search")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *BundleEntrySearch) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *BundleEntrySearch) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/search-entry-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/search-entry-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
-	if x.ScoreExt != nil {
-		x.ScoreExt.validate(p+".score", errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "score", x.ScoreExt)
 }
 
 // BundleEntryRequest is the backbone element Bundle.entry.request of FHIR STU3 (3.0.1).
 type BundleEntryRequest struct {
 	// ID is Bundle.entry.request.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Bundle.entry.request.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Bundle.entry.request.modifierExtension (0..*, Extension).
@@ -500,23 +458,23 @@ type BundleEntryRequest struct {
 	// MethodExt holds the id and extensions of Bundle.entry.request.method; JSON "_method".
 	MethodExt *Element
 	// URL is Bundle.entry.request.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Bundle.entry.request.url; JSON "_url".
 	URLExt *Element
 	// IfNoneMatch is Bundle.entry.request.ifNoneMatch (0..1, string).
-	IfNoneMatch string
+	IfNoneMatch String
 	// IfNoneMatchExt holds the id and extensions of Bundle.entry.request.ifNoneMatch; JSON "_ifNoneMatch".
 	IfNoneMatchExt *Element
 	// IfModifiedSince is Bundle.entry.request.ifModifiedSince (0..1, instant).
-	IfModifiedSince string
+	IfModifiedSince Instant
 	// IfModifiedSinceExt holds the id and extensions of Bundle.entry.request.ifModifiedSince; JSON "_ifModifiedSince".
 	IfModifiedSinceExt *Element
 	// IfMatch is Bundle.entry.request.ifMatch (0..1, string).
-	IfMatch string
+	IfMatch String
 	// IfMatchExt holds the id and extensions of Bundle.entry.request.ifMatch; JSON "_ifMatch".
 	IfMatchExt *Element
 	// IfNoneExist is Bundle.entry.request.ifNoneExist (0..1, string).
-	IfNoneExist string
+	IfNoneExist String
 	// IfNoneExistExt holds the id and extensions of Bundle.entry.request.ifNoneExist; JSON "_ifNoneExist".
 	IfNoneExistExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -584,8 +542,9 @@ func (x *BundleEntryRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *BundleEntryRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x BundleEntryRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *BundleEntryRequest) UnmarshalJSON(data []byte) error {
@@ -598,69 +557,56 @@ func (x *BundleEntryRequest) fhirName() string { return "Bundle.entry.request" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *BundleEntryRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Bundle.entry.request", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Bundle.entry.request")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *BundleEntryRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *BundleEntryRequest) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Method != "" || x.MethodExt != nil) {
-		errs.Missing(p + ".method")
+		v.Missing("method")
 	}
 	if x.Method != "" && !x.Method.IsValid() {
-		errs.BadCode(p+".method", "http://hl7.org/fhir/ValueSet/http-verb")
+		v.BadCode("method", -1, "http://hl7.org/fhir/ValueSet/http-verb")
 	}
-	if x.MethodExt != nil {
-		x.MethodExt.validate(p+".method", errs)
-	}
+	validatePtr(v, "method", x.MethodExt)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "ifNoneMatch", x.IfNoneMatchExt)
+	validatePtr(v, "ifModifiedSince", x.IfModifiedSinceExt)
+	if x.IfModifiedSince != "" && !fhirjson.CheckInstant(x.IfModifiedSince) {
+		v.BadFormat("ifModifiedSince", -1, "instant")
 	}
-	if x.IfNoneMatchExt != nil {
-		x.IfNoneMatchExt.validate(p+".ifNoneMatch", errs)
-	}
-	if x.IfModifiedSinceExt != nil {
-		x.IfModifiedSinceExt.validate(p+".ifModifiedSince", errs)
-	}
-	if x.IfMatchExt != nil {
-		x.IfMatchExt.validate(p+".ifMatch", errs)
-	}
-	if x.IfNoneExistExt != nil {
-		x.IfNoneExistExt.validate(p+".ifNoneExist", errs)
-	}
+	validatePtr(v, "ifMatch", x.IfMatchExt)
+	validatePtr(v, "ifNoneExist", x.IfNoneExistExt)
 }
 
 // BundleEntryResponse is the backbone element Bundle.entry.response of FHIR STU3 (3.0.1).
 type BundleEntryResponse struct {
 	// ID is Bundle.entry.response.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Bundle.entry.response.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Bundle.entry.response.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Status is Bundle.entry.response.status (1..1, string).
-	Status string
+	Status String
 	// StatusExt holds the id and extensions of Bundle.entry.response.status; JSON "_status".
 	StatusExt *Element
 	// Location is Bundle.entry.response.location (0..1, uri).
-	Location string
+	Location URI
 	// LocationExt holds the id and extensions of Bundle.entry.response.location; JSON "_location".
 	LocationExt *Element
 	// Etag is Bundle.entry.response.etag (0..1, string).
-	Etag string
+	Etag String
 	// EtagExt holds the id and extensions of Bundle.entry.response.etag; JSON "_etag".
 	EtagExt *Element
 	// LastModified is Bundle.entry.response.lastModified (0..1, instant).
-	LastModified string
+	LastModified Instant
 	// LastModifiedExt holds the id and extensions of Bundle.entry.response.lastModified; JSON "_lastModified".
 	LastModifiedExt *Element
 	// Outcome is Bundle.entry.response.outcome (0..1, Resource).
@@ -721,8 +667,9 @@ func (x *BundleEntryResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *BundleEntryResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x BundleEntryResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *BundleEntryResponse) UnmarshalJSON(data []byte) error {
@@ -735,34 +682,23 @@ func (x *BundleEntryResponse) fhirName() string { return "Bundle.entry.response"
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *BundleEntryResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Bundle.entry.response", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Bundle.entry.response")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *BundleEntryResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *BundleEntryResponse) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "location", x.LocationExt)
+	validatePtr(v, "etag", x.EtagExt)
+	validatePtr(v, "lastModified", x.LastModifiedExt)
+	if x.LastModified != "" && !fhirjson.CheckInstant(x.LastModified) {
+		v.BadFormat("lastModified", -1, "instant")
 	}
-	if x.LocationExt != nil {
-		x.LocationExt.validate(p+".location", errs)
-	}
-	if x.EtagExt != nil {
-		x.EtagExt.validate(p+".etag", errs)
-	}
-	if x.LastModifiedExt != nil {
-		x.LastModifiedExt.validate(p+".lastModified", errs)
-	}
-	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
-	}
+	validateResource(v, "outcome", x.Outcome)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CapabilityStatement struct {
 	// ID is CapabilityStatement.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CapabilityStatement.id; JSON "_id".
 	IDExt *Element
 	// Meta is CapabilityStatement.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CapabilityStatement.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CapabilityStatement.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CapabilityStatement.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CapabilityStatement.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CapabilityStatement.text (0..1, Narrative).
@@ -32,19 +32,19 @@ type CapabilityStatement struct {
 	// ModifierExtension is CapabilityStatement.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is CapabilityStatement.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of CapabilityStatement.url; JSON "_url".
 	URLExt *Element
 	// Version is CapabilityStatement.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of CapabilityStatement.version; JSON "_version".
 	VersionExt *Element
 	// Name is CapabilityStatement.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CapabilityStatement.name; JSON "_name".
 	NameExt *Element
 	// Title is CapabilityStatement.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of CapabilityStatement.title; JSON "_title".
 	TitleExt *Element
 	// Status is CapabilityStatement.status (1..1, code).
@@ -52,21 +52,21 @@ type CapabilityStatement struct {
 	// StatusExt holds the id and extensions of CapabilityStatement.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is CapabilityStatement.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of CapabilityStatement.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is CapabilityStatement.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of CapabilityStatement.date; JSON "_date".
 	DateExt *Element
 	// Publisher is CapabilityStatement.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of CapabilityStatement.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is CapabilityStatement.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is CapabilityStatement.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of CapabilityStatement.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is CapabilityStatement.useContext (0..*, UsageContext).
@@ -74,11 +74,11 @@ type CapabilityStatement struct {
 	// Jurisdiction is CapabilityStatement.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is CapabilityStatement.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of CapabilityStatement.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is CapabilityStatement.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of CapabilityStatement.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Kind is CapabilityStatement.kind (1..1, code).
@@ -86,7 +86,7 @@ type CapabilityStatement struct {
 	// KindExt holds the id and extensions of CapabilityStatement.kind; JSON "_kind".
 	KindExt *Element
 	// Instantiates is CapabilityStatement.instantiates (0..*, uri).
-	Instantiates []string
+	Instantiates []URI
 	// InstantiatesExt holds the id and extensions of CapabilityStatement.instantiates; JSON "_instantiates".
 	InstantiatesExt []*Element
 	// Software is CapabilityStatement.software (0..1, BackboneElement).
@@ -94,7 +94,7 @@ type CapabilityStatement struct {
 	// Implementation is CapabilityStatement.implementation (0..1, BackboneElement).
 	Implementation *CapabilityStatementImplementation
 	// FhirVersion is CapabilityStatement.fhirVersion (1..1, id).
-	FhirVersion string
+	FhirVersion ID
 	// FhirVersionExt holds the id and extensions of CapabilityStatement.fhirVersion; JSON "_fhirVersion".
 	FhirVersionExt *Element
 	// AcceptUnknown is CapabilityStatement.acceptUnknown (1..1, code).
@@ -102,15 +102,15 @@ type CapabilityStatement struct {
 	// AcceptUnknownExt holds the id and extensions of CapabilityStatement.acceptUnknown; JSON "_acceptUnknown".
 	AcceptUnknownExt *Element
 	// Format is CapabilityStatement.format (1..*, code).
-	Format []string
+	Format []Code
 	// FormatExt holds the id and extensions of CapabilityStatement.format; JSON "_format".
 	FormatExt []*Element
 	// PatchFormat is CapabilityStatement.patchFormat (0..*, code).
-	PatchFormat []string
+	PatchFormat []Code
 	// PatchFormatExt holds the id and extensions of CapabilityStatement.patchFormat; JSON "_patchFormat".
 	PatchFormatExt []*Element
 	// ImplementationGuide is CapabilityStatement.implementationGuide (0..*, uri).
-	ImplementationGuide []string
+	ImplementationGuide []URI
 	// ImplementationGuideExt holds the id and extensions of CapabilityStatement.implementationGuide; JSON "_implementationGuide".
 	ImplementationGuideExt []*Element
 	// Profile is CapabilityStatement.profile (0..*, Reference).
@@ -313,8 +313,9 @@ func (x *CapabilityStatement) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CapabilityStatement) UnmarshalJSON(data []byte) error {
@@ -327,154 +328,83 @@ func (x *CapabilityStatement) fhirName() string { return "CapabilityStatement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatement) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *CapabilityStatement) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/capability-statement-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/capability-statement-kind")
 	}
-	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
-	}
-	for i, v := range x.InstantiatesExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".instantiates", i), errs)
-		}
-	}
-	if x.Software != nil {
-		x.Software.validate(p+".software", errs)
-	}
-	if x.Implementation != nil {
-		x.Implementation.validate(p+".implementation", errs)
-	}
+	validatePtr(v, "kind", x.KindExt)
+	validatePtrs(v, "instantiates", x.InstantiatesExt)
+	validatePtr(v, "software", x.Software)
+	validatePtr(v, "implementation", x.Implementation)
 	if !(x.FhirVersion != "" || x.FhirVersionExt != nil) {
-		errs.Missing(p + ".fhirVersion")
+		v.Missing("fhirVersion")
 	}
-	if x.FhirVersionExt != nil {
-		x.FhirVersionExt.validate(p+".fhirVersion", errs)
+	validatePtr(v, "fhirVersion", x.FhirVersionExt)
+	if x.FhirVersion != "" && !fhirjson.CheckID(x.FhirVersion) {
+		v.BadFormat("fhirVersion", -1, "id")
 	}
 	if !(x.AcceptUnknown != "" || x.AcceptUnknownExt != nil) {
-		errs.Missing(p + ".acceptUnknown")
+		v.Missing("acceptUnknown")
 	}
 	if x.AcceptUnknown != "" && !x.AcceptUnknown.IsValid() {
-		errs.BadCode(p+".acceptUnknown", "http://hl7.org/fhir/ValueSet/unknown-content-code")
+		v.BadCode("acceptUnknown", -1, "http://hl7.org/fhir/ValueSet/unknown-content-code")
 	}
-	if x.AcceptUnknownExt != nil {
-		x.AcceptUnknownExt.validate(p+".acceptUnknown", errs)
-	}
+	validatePtr(v, "acceptUnknown", x.AcceptUnknownExt)
 	if !(len(x.Format) > 0 || len(x.FormatExt) > 0) {
-		errs.Missing(p + ".format")
+		v.Missing("format")
 	}
-	for i, v := range x.FormatExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".format", i), errs)
-		}
-	}
-	for i, v := range x.PatchFormatExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".patchFormat", i), errs)
-		}
-	}
-	for i, v := range x.ImplementationGuideExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".implementationGuide", i), errs)
-		}
-	}
-	for i := range x.Profile {
-		x.Profile[i].validate(fhirjson.Index(p+".profile", i), errs)
-	}
-	for i := range x.Rest {
-		x.Rest[i].validate(fhirjson.Index(p+".rest", i), errs)
-	}
-	for i := range x.Messaging {
-		x.Messaging[i].validate(fhirjson.Index(p+".messaging", i), errs)
-	}
-	for i := range x.Document {
-		x.Document[i].validate(fhirjson.Index(p+".document", i), errs)
-	}
+	validatePtrs(v, "format", x.FormatExt)
+	validatePtrs(v, "patchFormat", x.PatchFormatExt)
+	validatePtrs(v, "implementationGuide", x.ImplementationGuideExt)
+	validateSlice(v, "profile", x.Profile)
+	validateSlice(v, "rest", x.Rest)
+	validateSlice(v, "messaging", x.Messaging)
+	validateSlice(v, "document", x.Document)
 }
 
 // ResourceType returns "CapabilityStatement".
@@ -492,21 +422,21 @@ func (x *CapabilityStatement) GetMeta() *Meta { return x.Meta }
 // CapabilityStatementSoftware is the backbone element CapabilityStatement.software of FHIR STU3 (3.0.1).
 type CapabilityStatementSoftware struct {
 	// ID is CapabilityStatement.software.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.software.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.software.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is CapabilityStatement.software.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CapabilityStatement.software.name; JSON "_name".
 	NameExt *Element
 	// Version is CapabilityStatement.software.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of CapabilityStatement.software.version; JSON "_version".
 	VersionExt *Element
 	// ReleaseDate is CapabilityStatement.software.releaseDate (0..1, dateTime).
-	ReleaseDate string
+	ReleaseDate DateTime
 	// ReleaseDateExt holds the id and extensions of CapabilityStatement.software.releaseDate; JSON "_releaseDate".
 	ReleaseDateExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -558,8 +488,9 @@ func (x *CapabilityStatementSoftware) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementSoftware) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementSoftware) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CapabilityStatementSoftware) UnmarshalJSON(data []byte) error {
@@ -572,46 +503,39 @@ func (x *CapabilityStatementSoftware) fhirName() string { return "CapabilityStat
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementSoftware) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.software", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.software")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementSoftware) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CapabilityStatementSoftware) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.ReleaseDateExt != nil {
-		x.ReleaseDateExt.validate(p+".releaseDate", errs)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "releaseDate", x.ReleaseDateExt)
+	if x.ReleaseDate != "" && !fhirjson.CheckDateTime(x.ReleaseDate) {
+		v.BadFormat("releaseDate", -1, "dateTime")
 	}
 }
 
 // CapabilityStatementImplementation is the backbone element CapabilityStatement.implementation of FHIR STU3 (3.0.1).
 type CapabilityStatementImplementation struct {
 	// ID is CapabilityStatement.implementation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.implementation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.implementation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is CapabilityStatement.implementation.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CapabilityStatement.implementation.description; JSON "_description".
 	DescriptionExt *Element
 	// URL is CapabilityStatement.implementation.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of CapabilityStatement.implementation.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -657,9 +581,10 @@ func (x *CapabilityStatementImplementation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementImplementation) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementImplementation) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -675,33 +600,25 @@ func (x *CapabilityStatementImplementation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementImplementation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.implementation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.implementation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementImplementation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CapabilityStatementImplementation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "url", x.URLExt)
 }
 
 // CapabilityStatementRest is the backbone element CapabilityStatement.rest of FHIR STU3 (3.0.1).
 type CapabilityStatementRest struct {
 	// ID is CapabilityStatement.rest.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.modifierExtension (0..*, Extension).
@@ -711,7 +628,7 @@ type CapabilityStatementRest struct {
 	// ModeExt holds the id and extensions of CapabilityStatement.rest.mode; JSON "_mode".
 	ModeExt *Element
 	// Documentation is CapabilityStatement.rest.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.rest.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Security is CapabilityStatement.rest.security (0..1, BackboneElement).
@@ -725,7 +642,7 @@ type CapabilityStatementRest struct {
 	// Operation is CapabilityStatement.rest.operation (0..*, BackboneElement).
 	Operation []CapabilityStatementRestOperation
 	// Compartment is CapabilityStatement.rest.compartment (0..*, uri).
-	Compartment []string
+	Compartment []URI
 	// CompartmentExt holds the id and extensions of CapabilityStatement.rest.compartment; JSON "_compartment".
 	CompartmentExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -792,8 +709,9 @@ func (x *CapabilityStatementRest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementRest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementRest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CapabilityStatementRest) UnmarshalJSON(data []byte) error {
@@ -806,68 +724,46 @@ func (x *CapabilityStatementRest) fhirName() string { return "CapabilityStatemen
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRest) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CapabilityStatementRest) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/restful-capability-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/restful-capability-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
-	if x.Security != nil {
-		x.Security.validate(p+".security", errs)
-	}
-	for i := range x.Resource {
-		x.Resource[i].validate(fhirjson.Index(p+".resource", i), errs)
-	}
-	for i := range x.Interaction {
-		x.Interaction[i].validate(fhirjson.Index(p+".interaction", i), errs)
-	}
-	for i := range x.SearchParam {
-		x.SearchParam[i].validate(fhirjson.Index(p+".searchParam", i), errs)
-	}
-	for i := range x.Operation {
-		x.Operation[i].validate(fhirjson.Index(p+".operation", i), errs)
-	}
-	for i, v := range x.CompartmentExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".compartment", i), errs)
-		}
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
+	validatePtr(v, "security", x.Security)
+	validateSlice(v, "resource", x.Resource)
+	validateSlice(v, "interaction", x.Interaction)
+	validateSlice(v, "searchParam", x.SearchParam)
+	validateSlice(v, "operation", x.Operation)
+	validatePtrs(v, "compartment", x.CompartmentExt)
 }
 
 // CapabilityStatementRestSecurity is the backbone element CapabilityStatement.rest.security of FHIR STU3 (3.0.1).
 type CapabilityStatementRestSecurity struct {
 	// ID is CapabilityStatement.rest.security.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.security.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.security.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Cors is CapabilityStatement.rest.security.cors (0..1, boolean).
-	Cors *bool
+	Cors *Boolean
 	// CorsExt holds the id and extensions of CapabilityStatement.rest.security.cors; JSON "_cors".
 	CorsExt *Element
 	// Service is CapabilityStatement.rest.security.service (0..*, CodeableConcept).
 	Service []CodeableConcept
 	// Description is CapabilityStatement.rest.security.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CapabilityStatement.rest.security.description; JSON "_description".
 	DescriptionExt *Element
 	// Certificate is CapabilityStatement.rest.security.certificate (0..*, BackboneElement).
@@ -921,9 +817,10 @@ func (x *CapabilityStatementRestSecurity) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementRestSecurity) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementRestSecurity) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -939,46 +836,34 @@ func (x *CapabilityStatementRestSecurity) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestSecurity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.security", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.security")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestSecurity) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.CorsExt != nil {
-		x.CorsExt.validate(p+".cors", errs)
-	}
-	for i := range x.Service {
-		x.Service[i].validate(fhirjson.Index(p+".service", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.Certificate {
-		x.Certificate[i].validate(fhirjson.Index(p+".certificate", i), errs)
-	}
+func (x *CapabilityStatementRestSecurity) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "cors", x.CorsExt)
+	validateSlice(v, "service", x.Service)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "certificate", x.Certificate)
 }
 
 // CapabilityStatementRestSecurityCertificate is the backbone element CapabilityStatement.rest.security.certificate of FHIR STU3 (3.0.1).
 type CapabilityStatementRestSecurityCertificate struct {
 	// ID is CapabilityStatement.rest.security.certificate.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.security.certificate.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.security.certificate.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Type is CapabilityStatement.rest.security.certificate.type (0..1, code).
-	Type string
+	Type Code
 	// TypeExt holds the id and extensions of CapabilityStatement.rest.security.certificate.type; JSON "_type".
 	TypeExt *Element
 	// Blob is CapabilityStatement.rest.security.certificate.blob (0..1, base64Binary).
-	Blob string
+	Blob Base64Binary
 	// BlobExt holds the id and extensions of CapabilityStatement.rest.security.certificate.blob; JSON "_blob".
 	BlobExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1024,9 +909,10 @@ func (x *CapabilityStatementRestSecurityCertificate) EncodeJSON(e *fhirjson.Enco
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementRestSecurityCertificate) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementRestSecurityCertificate) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1042,30 +928,22 @@ func (x *CapabilityStatementRestSecurityCertificate) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestSecurityCertificate) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.security.certificate", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.security.certificate")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestSecurityCertificate) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.BlobExt != nil {
-		x.BlobExt.validate(p+".blob", errs)
-	}
+func (x *CapabilityStatementRestSecurityCertificate) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "blob", x.BlobExt)
 }
 
 // CapabilityStatementRestResource is the backbone element CapabilityStatement.rest.resource of FHIR STU3 (3.0.1).
 type CapabilityStatementRestResource struct {
 	// ID is CapabilityStatement.rest.resource.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.resource.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.resource.modifierExtension (0..*, Extension).
@@ -1077,7 +955,7 @@ type CapabilityStatementRestResource struct {
 	// Profile is CapabilityStatement.rest.resource.profile (0..1, Reference).
 	Profile *Reference
 	// Documentation is CapabilityStatement.rest.resource.documentation (0..1, markdown).
-	Documentation string
+	Documentation Markdown
 	// DocumentationExt holds the id and extensions of CapabilityStatement.rest.resource.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Interaction is CapabilityStatement.rest.resource.interaction (1..*, BackboneElement).
@@ -1087,15 +965,15 @@ type CapabilityStatementRestResource struct {
 	// VersioningExt holds the id and extensions of CapabilityStatement.rest.resource.versioning; JSON "_versioning".
 	VersioningExt *Element
 	// ReadHistory is CapabilityStatement.rest.resource.readHistory (0..1, boolean).
-	ReadHistory *bool
+	ReadHistory *Boolean
 	// ReadHistoryExt holds the id and extensions of CapabilityStatement.rest.resource.readHistory; JSON "_readHistory".
 	ReadHistoryExt *Element
 	// UpdateCreate is CapabilityStatement.rest.resource.updateCreate (0..1, boolean).
-	UpdateCreate *bool
+	UpdateCreate *Boolean
 	// UpdateCreateExt holds the id and extensions of CapabilityStatement.rest.resource.updateCreate; JSON "_updateCreate".
 	UpdateCreateExt *Element
 	// ConditionalCreate is CapabilityStatement.rest.resource.conditionalCreate (0..1, boolean).
-	ConditionalCreate *bool
+	ConditionalCreate *Boolean
 	// ConditionalCreateExt holds the id and extensions of CapabilityStatement.rest.resource.conditionalCreate; JSON "_conditionalCreate".
 	ConditionalCreateExt *Element
 	// ConditionalRead is CapabilityStatement.rest.resource.conditionalRead (0..1, code).
@@ -1103,7 +981,7 @@ type CapabilityStatementRestResource struct {
 	// ConditionalReadExt holds the id and extensions of CapabilityStatement.rest.resource.conditionalRead; JSON "_conditionalRead".
 	ConditionalReadExt *Element
 	// ConditionalUpdate is CapabilityStatement.rest.resource.conditionalUpdate (0..1, boolean).
-	ConditionalUpdate *bool
+	ConditionalUpdate *Boolean
 	// ConditionalUpdateExt holds the id and extensions of CapabilityStatement.rest.resource.conditionalUpdate; JSON "_conditionalUpdate".
 	ConditionalUpdateExt *Element
 	// ConditionalDelete is CapabilityStatement.rest.resource.conditionalDelete (0..1, code).
@@ -1115,11 +993,11 @@ type CapabilityStatementRestResource struct {
 	// ReferencePolicyExt holds the id and extensions of CapabilityStatement.rest.resource.referencePolicy; JSON "_referencePolicy".
 	ReferencePolicyExt []*Element
 	// SearchInclude is CapabilityStatement.rest.resource.searchInclude (0..*, string).
-	SearchInclude []string
+	SearchInclude []String
 	// SearchIncludeExt holds the id and extensions of CapabilityStatement.rest.resource.searchInclude; JSON "_searchInclude".
 	SearchIncludeExt []*Element
 	// SearchRevInclude is CapabilityStatement.rest.resource.searchRevInclude (0..*, string).
-	SearchRevInclude []string
+	SearchRevInclude []String
 	// SearchRevIncludeExt holds the id and extensions of CapabilityStatement.rest.resource.searchRevInclude; JSON "_searchRevInclude".
 	SearchRevIncludeExt []*Element
 	// SearchParam is CapabilityStatement.rest.resource.searchParam (0..*, BackboneElement).
@@ -1236,9 +1114,10 @@ func (x *CapabilityStatementRestResource) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementRestResource) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementRestResource) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1254,98 +1133,58 @@ func (x *CapabilityStatementRestResource) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestResource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.resource", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.resource")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestResource) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CapabilityStatementRestResource) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "profile", x.Profile)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if !(len(x.Interaction) > 0) {
-		errs.Missing(p + ".interaction")
+		v.Missing("interaction")
 	}
-	for i := range x.Interaction {
-		x.Interaction[i].validate(fhirjson.Index(p+".interaction", i), errs)
-	}
+	validateSlice(v, "interaction", x.Interaction)
 	if x.Versioning != "" && !x.Versioning.IsValid() {
-		errs.BadCode(p+".versioning", "http://hl7.org/fhir/ValueSet/versioning-policy")
+		v.BadCode("versioning", -1, "http://hl7.org/fhir/ValueSet/versioning-policy")
 	}
-	if x.VersioningExt != nil {
-		x.VersioningExt.validate(p+".versioning", errs)
-	}
-	if x.ReadHistoryExt != nil {
-		x.ReadHistoryExt.validate(p+".readHistory", errs)
-	}
-	if x.UpdateCreateExt != nil {
-		x.UpdateCreateExt.validate(p+".updateCreate", errs)
-	}
-	if x.ConditionalCreateExt != nil {
-		x.ConditionalCreateExt.validate(p+".conditionalCreate", errs)
-	}
+	validatePtr(v, "versioning", x.VersioningExt)
+	validatePtr(v, "readHistory", x.ReadHistoryExt)
+	validatePtr(v, "updateCreate", x.UpdateCreateExt)
+	validatePtr(v, "conditionalCreate", x.ConditionalCreateExt)
 	if x.ConditionalRead != "" && !x.ConditionalRead.IsValid() {
-		errs.BadCode(p+".conditionalRead", "http://hl7.org/fhir/ValueSet/conditional-read-status")
+		v.BadCode("conditionalRead", -1, "http://hl7.org/fhir/ValueSet/conditional-read-status")
 	}
-	if x.ConditionalReadExt != nil {
-		x.ConditionalReadExt.validate(p+".conditionalRead", errs)
-	}
-	if x.ConditionalUpdateExt != nil {
-		x.ConditionalUpdateExt.validate(p+".conditionalUpdate", errs)
-	}
+	validatePtr(v, "conditionalRead", x.ConditionalReadExt)
+	validatePtr(v, "conditionalUpdate", x.ConditionalUpdateExt)
 	if x.ConditionalDelete != "" && !x.ConditionalDelete.IsValid() {
-		errs.BadCode(p+".conditionalDelete", "http://hl7.org/fhir/ValueSet/conditional-delete-status")
+		v.BadCode("conditionalDelete", -1, "http://hl7.org/fhir/ValueSet/conditional-delete-status")
 	}
-	if x.ConditionalDeleteExt != nil {
-		x.ConditionalDeleteExt.validate(p+".conditionalDelete", errs)
-	}
+	validatePtr(v, "conditionalDelete", x.ConditionalDeleteExt)
 	for i, c := range x.ReferencePolicy {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".referencePolicy", i), "http://hl7.org/fhir/ValueSet/reference-handling-policy")
+			v.BadCode("referencePolicy", i, "http://hl7.org/fhir/ValueSet/reference-handling-policy")
 		}
 	}
-	for i, v := range x.ReferencePolicyExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".referencePolicy", i), errs)
-		}
-	}
-	for i, v := range x.SearchIncludeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".searchInclude", i), errs)
-		}
-	}
-	for i, v := range x.SearchRevIncludeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".searchRevInclude", i), errs)
-		}
-	}
-	for i := range x.SearchParam {
-		x.SearchParam[i].validate(fhirjson.Index(p+".searchParam", i), errs)
-	}
+	validatePtrs(v, "referencePolicy", x.ReferencePolicyExt)
+	validatePtrs(v, "searchInclude", x.SearchIncludeExt)
+	validatePtrs(v, "searchRevInclude", x.SearchRevIncludeExt)
+	validateSlice(v, "searchParam", x.SearchParam)
 }
 
 // CapabilityStatementRestResourceInteraction is the backbone element CapabilityStatement.rest.resource.interaction of FHIR STU3 (3.0.1).
 type CapabilityStatementRestResourceInteraction struct {
 	// ID is CapabilityStatement.rest.resource.interaction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.resource.interaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.resource.interaction.modifierExtension (0..*, Extension).
@@ -1355,7 +1194,7 @@ type CapabilityStatementRestResourceInteraction struct {
 	// CodeExt holds the id and extensions of CapabilityStatement.rest.resource.interaction.code; JSON "_code".
 	CodeExt *Element
 	// Documentation is CapabilityStatement.rest.resource.interaction.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.rest.resource.interaction.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1401,9 +1240,10 @@ func (x *CapabilityStatementRestResourceInteraction) EncodeJSON(e *fhirjson.Enco
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementRestResourceInteraction) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementRestResourceInteraction) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1419,46 +1259,38 @@ func (x *CapabilityStatementRestResourceInteraction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestResourceInteraction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.resource.interaction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.resource.interaction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestResourceInteraction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CapabilityStatementRestResourceInteraction) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/type-restful-interaction")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/type-restful-interaction")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // CapabilityStatementRestResourceSearchParam is the backbone element CapabilityStatement.rest.resource.searchParam of FHIR STU3 (3.0.1).
 type CapabilityStatementRestResourceSearchParam struct {
 	// ID is CapabilityStatement.rest.resource.searchParam.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.resource.searchParam.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.resource.searchParam.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is CapabilityStatement.rest.resource.searchParam.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CapabilityStatement.rest.resource.searchParam.name; JSON "_name".
 	NameExt *Element
 	// Definition is CapabilityStatement.rest.resource.searchParam.definition (0..1, uri).
-	Definition string
+	Definition URI
 	// DefinitionExt holds the id and extensions of CapabilityStatement.rest.resource.searchParam.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Type is CapabilityStatement.rest.resource.searchParam.type (1..1, code).
@@ -1466,7 +1298,7 @@ type CapabilityStatementRestResourceSearchParam struct {
 	// TypeExt holds the id and extensions of CapabilityStatement.rest.resource.searchParam.type; JSON "_type".
 	TypeExt *Element
 	// Documentation is CapabilityStatement.rest.resource.searchParam.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.rest.resource.searchParam.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1524,9 +1356,10 @@ func (x *CapabilityStatementRestResourceSearchParam) EncodeJSON(e *fhirjson.Enco
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementRestResourceSearchParam) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementRestResourceSearchParam) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1542,45 +1375,33 @@ func (x *CapabilityStatementRestResourceSearchParam) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestResourceSearchParam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.resource.searchParam", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.resource.searchParam")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestResourceSearchParam) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CapabilityStatementRestResourceSearchParam) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DefinitionExt != nil {
-		x.DefinitionExt.validate(p+".definition", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "definition", x.DefinitionExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/search-param-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/search-param-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // CapabilityStatementRestInteraction is the backbone element CapabilityStatement.rest.interaction of FHIR STU3 (3.0.1).
 type CapabilityStatementRestInteraction struct {
 	// ID is CapabilityStatement.rest.interaction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.interaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.interaction.modifierExtension (0..*, Extension).
@@ -1590,7 +1411,7 @@ type CapabilityStatementRestInteraction struct {
 	// CodeExt holds the id and extensions of CapabilityStatement.rest.interaction.code; JSON "_code".
 	CodeExt *Element
 	// Documentation is CapabilityStatement.rest.interaction.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.rest.interaction.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1636,9 +1457,10 @@ func (x *CapabilityStatementRestInteraction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementRestInteraction) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementRestInteraction) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1654,42 +1476,34 @@ func (x *CapabilityStatementRestInteraction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestInteraction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.interaction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.interaction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestInteraction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CapabilityStatementRestInteraction) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/system-restful-interaction")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/system-restful-interaction")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // CapabilityStatementRestOperation is the backbone element CapabilityStatement.rest.operation of FHIR STU3 (3.0.1).
 type CapabilityStatementRestOperation struct {
 	// ID is CapabilityStatement.rest.operation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.rest.operation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.rest.operation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is CapabilityStatement.rest.operation.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CapabilityStatement.rest.operation.name; JSON "_name".
 	NameExt *Element
 	// Definition is CapabilityStatement.rest.operation.definition (1..1, Reference).
@@ -1734,9 +1548,10 @@ func (x *CapabilityStatementRestOperation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementRestOperation) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementRestOperation) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1752,36 +1567,28 @@ func (x *CapabilityStatementRestOperation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementRestOperation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.rest.operation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.rest.operation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementRestOperation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CapabilityStatementRestOperation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Definition != nil) {
-		errs.Missing(p + ".definition")
+		v.Missing("definition")
 	}
-	if x.Definition != nil {
-		x.Definition.validate(p+".definition", errs)
-	}
+	validatePtr(v, "definition", x.Definition)
 }
 
 // CapabilityStatementMessaging is the backbone element CapabilityStatement.messaging of FHIR STU3 (3.0.1).
 type CapabilityStatementMessaging struct {
 	// ID is CapabilityStatement.messaging.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.messaging.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.messaging.modifierExtension (0..*, Extension).
@@ -1789,11 +1596,11 @@ type CapabilityStatementMessaging struct {
 	// Endpoint is CapabilityStatement.messaging.endpoint (0..*, BackboneElement).
 	Endpoint []CapabilityStatementMessagingEndpoint
 	// ReliableCache is CapabilityStatement.messaging.reliableCache (0..1, unsignedInt).
-	ReliableCache *int
+	ReliableCache *UnsignedInt
 	// ReliableCacheExt holds the id and extensions of CapabilityStatement.messaging.reliableCache; JSON "_reliableCache".
 	ReliableCacheExt *Element
 	// Documentation is CapabilityStatement.messaging.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.messaging.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// SupportedMessage is CapabilityStatement.messaging.supportedMessage (0..*, BackboneElement).
@@ -1852,8 +1659,9 @@ func (x *CapabilityStatementMessaging) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementMessaging) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementMessaging) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CapabilityStatementMessaging) UnmarshalJSON(data []byte) error {
@@ -1866,39 +1674,28 @@ func (x *CapabilityStatementMessaging) fhirName() string { return "CapabilitySta
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementMessaging) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.messaging", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.messaging")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementMessaging) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *CapabilityStatementMessaging) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "endpoint", x.Endpoint)
+	validatePtr(v, "reliableCache", x.ReliableCacheExt)
+	if x.ReliableCache != nil && *x.ReliableCache < 0 {
+		v.BadFormat("reliableCache", -1, "unsignedInt")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
-	}
-	if x.ReliableCacheExt != nil {
-		x.ReliableCacheExt.validate(p+".reliableCache", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
-	for i := range x.SupportedMessage {
-		x.SupportedMessage[i].validate(fhirjson.Index(p+".supportedMessage", i), errs)
-	}
-	for i := range x.Event {
-		x.Event[i].validate(fhirjson.Index(p+".event", i), errs)
-	}
+	validatePtr(v, "documentation", x.DocumentationExt)
+	validateSlice(v, "supportedMessage", x.SupportedMessage)
+	validateSlice(v, "event", x.Event)
 }
 
 // CapabilityStatementMessagingEndpoint is the backbone element CapabilityStatement.messaging.endpoint of FHIR STU3 (3.0.1).
 type CapabilityStatementMessagingEndpoint struct {
 	// ID is CapabilityStatement.messaging.endpoint.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.messaging.endpoint.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.messaging.endpoint.modifierExtension (0..*, Extension).
@@ -1906,7 +1703,7 @@ type CapabilityStatementMessagingEndpoint struct {
 	// Protocol is CapabilityStatement.messaging.endpoint.protocol (1..1, Coding).
 	Protocol *Coding
 	// Address is CapabilityStatement.messaging.endpoint.address (1..1, uri).
-	Address string
+	Address URI
 	// AddressExt holds the id and extensions of CapabilityStatement.messaging.endpoint.address; JSON "_address".
 	AddressExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1949,9 +1746,10 @@ func (x *CapabilityStatementMessagingEndpoint) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementMessagingEndpoint) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementMessagingEndpoint) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1967,36 +1765,28 @@ func (x *CapabilityStatementMessagingEndpoint) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementMessagingEndpoint) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.messaging.endpoint", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.messaging.endpoint")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementMessagingEndpoint) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CapabilityStatementMessagingEndpoint) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Protocol != nil) {
-		errs.Missing(p + ".protocol")
+		v.Missing("protocol")
 	}
-	if x.Protocol != nil {
-		x.Protocol.validate(p+".protocol", errs)
-	}
+	validatePtr(v, "protocol", x.Protocol)
 	if !(x.Address != "" || x.AddressExt != nil) {
-		errs.Missing(p + ".address")
+		v.Missing("address")
 	}
-	if x.AddressExt != nil {
-		x.AddressExt.validate(p+".address", errs)
-	}
+	validatePtr(v, "address", x.AddressExt)
 }
 
 // CapabilityStatementMessagingSupportedMessage is the backbone element CapabilityStatement.messaging.supportedMessage of FHIR STU3 (3.0.1).
 type CapabilityStatementMessagingSupportedMessage struct {
 	// ID is CapabilityStatement.messaging.supportedMessage.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.messaging.supportedMessage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.messaging.supportedMessage.modifierExtension (0..*, Extension).
@@ -2047,9 +1837,10 @@ func (x *CapabilityStatementMessagingSupportedMessage) EncodeJSON(e *fhirjson.En
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementMessagingSupportedMessage) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementMessagingSupportedMessage) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2065,39 +1856,31 @@ func (x *CapabilityStatementMessagingSupportedMessage) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementMessagingSupportedMessage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.messaging.supportedMessage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.messaging.supportedMessage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementMessagingSupportedMessage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CapabilityStatementMessagingSupportedMessage) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/event-capability-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/event-capability-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
 	if !(x.Definition != nil) {
-		errs.Missing(p + ".definition")
+		v.Missing("definition")
 	}
-	if x.Definition != nil {
-		x.Definition.validate(p+".definition", errs)
-	}
+	validatePtr(v, "definition", x.Definition)
 }
 
 // CapabilityStatementMessagingEvent is the backbone element CapabilityStatement.messaging.event of FHIR STU3 (3.0.1).
 type CapabilityStatementMessagingEvent struct {
 	// ID is CapabilityStatement.messaging.event.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.messaging.event.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.messaging.event.modifierExtension (0..*, Extension).
@@ -2121,7 +1904,7 @@ type CapabilityStatementMessagingEvent struct {
 	// Response is CapabilityStatement.messaging.event.response (1..1, Reference).
 	Response *Reference
 	// Documentation is CapabilityStatement.messaging.event.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.messaging.event.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2188,9 +1971,10 @@ func (x *CapabilityStatementMessagingEvent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementMessagingEvent) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementMessagingEvent) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2206,69 +1990,51 @@ func (x *CapabilityStatementMessagingEvent) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementMessagingEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.messaging.event", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.messaging.event")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementMessagingEvent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CapabilityStatementMessagingEvent) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.Code)
 	if x.Category != "" && !x.Category.IsValid() {
-		errs.BadCode(p+".category", "http://hl7.org/fhir/ValueSet/message-significance-category")
+		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/message-significance-category")
 	}
-	if x.CategoryExt != nil {
-		x.CategoryExt.validate(p+".category", errs)
-	}
+	validatePtr(v, "category", x.CategoryExt)
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/event-capability-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/event-capability-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
 	if !(x.Focus != "" || x.FocusExt != nil) {
-		errs.Missing(p + ".focus")
+		v.Missing("focus")
 	}
 	if x.Focus != "" && !x.Focus.IsValid() {
-		errs.BadCode(p+".focus", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("focus", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.FocusExt != nil {
-		x.FocusExt.validate(p+".focus", errs)
-	}
+	validatePtr(v, "focus", x.FocusExt)
 	if !(x.Request != nil) {
-		errs.Missing(p + ".request")
+		v.Missing("request")
 	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
+	validatePtr(v, "request", x.Request)
 	if !(x.Response != nil) {
-		errs.Missing(p + ".response")
+		v.Missing("response")
 	}
-	if x.Response != nil {
-		x.Response.validate(p+".response", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "response", x.Response)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // CapabilityStatementDocument is the backbone element CapabilityStatement.document of FHIR STU3 (3.0.1).
 type CapabilityStatementDocument struct {
 	// ID is CapabilityStatement.document.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CapabilityStatement.document.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CapabilityStatement.document.modifierExtension (0..*, Extension).
@@ -2278,7 +2044,7 @@ type CapabilityStatementDocument struct {
 	// ModeExt holds the id and extensions of CapabilityStatement.document.mode; JSON "_mode".
 	ModeExt *Element
 	// Documentation is CapabilityStatement.document.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CapabilityStatement.document.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Profile is CapabilityStatement.document.profile (1..1, Reference).
@@ -2329,8 +2095,9 @@ func (x *CapabilityStatementDocument) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CapabilityStatementDocument) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CapabilityStatementDocument) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CapabilityStatementDocument) UnmarshalJSON(data []byte) error {
@@ -2343,34 +2110,24 @@ func (x *CapabilityStatementDocument) fhirName() string { return "CapabilityStat
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CapabilityStatementDocument) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CapabilityStatement.document", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CapabilityStatement.document")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CapabilityStatementDocument) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CapabilityStatementDocument) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/document-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/document-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if !(x.Profile != nil) {
-		errs.Missing(p + ".profile")
+		v.Missing("profile")
 	}
-	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
-	}
+	validatePtr(v, "profile", x.Profile)
 }

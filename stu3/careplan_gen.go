@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CarePlan struct {
 	// ID is CarePlan.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CarePlan.id; JSON "_id".
 	IDExt *Element
 	// Meta is CarePlan.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CarePlan.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CarePlan.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CarePlan.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CarePlan.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CarePlan.text (0..1, Narrative).
@@ -52,11 +52,11 @@ type CarePlan struct {
 	// Category is CarePlan.category (0..*, CodeableConcept).
 	Category []CodeableConcept
 	// Title is CarePlan.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of CarePlan.title; JSON "_title".
 	TitleExt *Element
 	// Description is CarePlan.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CarePlan.description; JSON "_description".
 	DescriptionExt *Element
 	// Subject is CarePlan.subject (1..1, Reference).
@@ -208,8 +208,9 @@ func (x *CarePlan) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CarePlan) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CarePlan) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CarePlan) UnmarshalJSON(data []byte) error {
@@ -222,113 +223,58 @@ func (x *CarePlan) fhirName() string { return "CarePlan" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CarePlan) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CarePlan", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CarePlan")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CarePlan) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *CarePlan) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	for i := range x.Replaces {
-		x.Replaces[i].validate(fhirjson.Index(p+".replaces", i), errs)
-	}
-	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "replaces", x.Replaces)
+	validateSlice(v, "partOf", x.PartOf)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/care-plan-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/care-plan-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Intent != "" || x.IntentExt != nil) {
-		errs.Missing(p + ".intent")
+		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
-		errs.BadCode(p+".intent", "http://hl7.org/fhir/ValueSet/care-plan-intent")
+		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/care-plan-intent")
 	}
-	if x.IntentExt != nil {
-		x.IntentExt.validate(p+".intent", errs)
-	}
-	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "intent", x.IntentExt)
+	validateSlice(v, "category", x.Category)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	for i := range x.Author {
-		x.Author[i].validate(fhirjson.Index(p+".author", i), errs)
-	}
-	for i := range x.CareTeam {
-		x.CareTeam[i].validate(fhirjson.Index(p+".careTeam", i), errs)
-	}
-	for i := range x.Addresses {
-		x.Addresses[i].validate(fhirjson.Index(p+".addresses", i), errs)
-	}
-	for i := range x.SupportingInfo {
-		x.SupportingInfo[i].validate(fhirjson.Index(p+".supportingInfo", i), errs)
-	}
-	for i := range x.Goal {
-		x.Goal[i].validate(fhirjson.Index(p+".goal", i), errs)
-	}
-	for i := range x.Activity {
-		x.Activity[i].validate(fhirjson.Index(p+".activity", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "author", x.Author)
+	validateSlice(v, "careTeam", x.CareTeam)
+	validateSlice(v, "addresses", x.Addresses)
+	validateSlice(v, "supportingInfo", x.SupportingInfo)
+	validateSlice(v, "goal", x.Goal)
+	validateSlice(v, "activity", x.Activity)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "CarePlan".
@@ -346,7 +292,7 @@ func (x *CarePlan) GetMeta() *Meta { return x.Meta }
 // CarePlanActivity is the backbone element CarePlan.activity of FHIR STU3 (3.0.1).
 type CarePlanActivity struct {
 	// ID is CarePlan.activity.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CarePlan.activity.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CarePlan.activity.modifierExtension (0..*, Extension).
@@ -405,8 +351,9 @@ func (x *CarePlanActivity) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CarePlanActivity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CarePlanActivity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CarePlanActivity) UnmarshalJSON(data []byte) error {
@@ -419,39 +366,25 @@ func (x *CarePlanActivity) fhirName() string { return "CarePlan.activity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CarePlanActivity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CarePlan.activity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CarePlan.activity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CarePlanActivity) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.OutcomeCodeableConcept {
-		x.OutcomeCodeableConcept[i].validate(fhirjson.Index(p+".outcomeCodeableConcept", i), errs)
-	}
-	for i := range x.OutcomeReference {
-		x.OutcomeReference[i].validate(fhirjson.Index(p+".outcomeReference", i), errs)
-	}
-	for i := range x.Progress {
-		x.Progress[i].validate(fhirjson.Index(p+".progress", i), errs)
-	}
-	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
-	}
-	if x.Detail != nil {
-		x.Detail.validate(p+".detail", errs)
-	}
+func (x *CarePlanActivity) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "outcomeCodeableConcept", x.OutcomeCodeableConcept)
+	validateSlice(v, "outcomeReference", x.OutcomeReference)
+	validateSlice(v, "progress", x.Progress)
+	validatePtr(v, "reference", x.Reference)
+	validatePtr(v, "detail", x.Detail)
 }
 
 // CarePlanActivityDetail is the backbone element CarePlan.activity.detail of FHIR STU3 (3.0.1).
 type CarePlanActivityDetail struct {
 	// ID is CarePlan.activity.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CarePlan.activity.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CarePlan.activity.detail.modifierExtension (0..*, Extension).
@@ -473,11 +406,11 @@ type CarePlanActivityDetail struct {
 	// StatusExt holds the id and extensions of CarePlan.activity.detail.status; JSON "_status".
 	StatusExt *Element
 	// StatusReason is CarePlan.activity.detail.statusReason (0..1, string).
-	StatusReason string
+	StatusReason String
 	// StatusReasonExt holds the id and extensions of CarePlan.activity.detail.statusReason; JSON "_statusReason".
 	StatusReasonExt *Element
 	// Prohibited is CarePlan.activity.detail.prohibited (0..1, boolean).
-	Prohibited *bool
+	Prohibited *Boolean
 	// ProhibitedExt holds the id and extensions of CarePlan.activity.detail.prohibited; JSON "_prohibited".
 	ProhibitedExt *Element
 	// ScheduledTiming is CarePlan.activity.detail.scheduled[x] (0..1) holding a Timing; JSON "scheduledTiming".
@@ -485,7 +418,7 @@ type CarePlanActivityDetail struct {
 	// ScheduledPeriod is CarePlan.activity.detail.scheduled[x] (0..1) holding a Period; JSON "scheduledPeriod".
 	ScheduledPeriod *Period
 	// ScheduledString is CarePlan.activity.detail.scheduled[x] (0..1) holding a string; JSON "scheduledString".
-	ScheduledString string
+	ScheduledString String
 	// ScheduledStringExt holds the id and extensions of CarePlan.activity.detail.scheduled[x]; JSON "_scheduledString".
 	ScheduledStringExt *Element
 	// Location is CarePlan.activity.detail.location (0..1, Reference).
@@ -501,7 +434,7 @@ type CarePlanActivityDetail struct {
 	// Quantity is CarePlan.activity.detail.quantity (0..1, Quantity).
 	Quantity *SimpleQuantity
 	// Description is CarePlan.activity.detail.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CarePlan.activity.detail.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -607,8 +540,9 @@ func (x *CarePlanActivityDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CarePlanActivityDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CarePlanActivityDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CarePlanActivityDetail) UnmarshalJSON(data []byte) error {
@@ -621,81 +555,45 @@ func (x *CarePlanActivityDetail) fhirName() string { return "CarePlan.activity.d
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CarePlanActivityDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CarePlan.activity.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CarePlan.activity.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CarePlanActivityDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *CarePlanActivityDetail) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ScheduledTiming != nil, x.ScheduledPeriod != nil, x.ScheduledString != "" || x.ScheduledStringExt != nil) > 1 {
+		v.OneOf("scheduled[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.ProductCodeableConcept != nil, x.ProductReference != nil) > 1 {
+		v.OneOf("product[x]")
 	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Definition != nil {
-		x.Definition.validate(p+".definition", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
-	}
-	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
-	}
-	for i := range x.Goal {
-		x.Goal[i].validate(fhirjson.Index(p+".goal", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "definition", x.Definition)
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "goal", x.Goal)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/care-plan-activity-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/care-plan-activity-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.StatusReasonExt != nil {
-		x.StatusReasonExt.validate(p+".statusReason", errs)
-	}
-	if x.ProhibitedExt != nil {
-		x.ProhibitedExt.validate(p+".prohibited", errs)
-	}
-	if x.ScheduledTiming != nil {
-		x.ScheduledTiming.validate(p+".scheduledTiming", errs)
-	}
-	if x.ScheduledPeriod != nil {
-		x.ScheduledPeriod.validate(p+".scheduledPeriod", errs)
-	}
-	if x.ScheduledStringExt != nil {
-		x.ScheduledStringExt.validate(p+".scheduledString", errs)
-	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
-	}
-	if x.ProductCodeableConcept != nil {
-		x.ProductCodeableConcept.validate(p+".productCodeableConcept", errs)
-	}
-	if x.ProductReference != nil {
-		x.ProductReference.validate(p+".productReference", errs)
-	}
-	if x.DailyAmount != nil {
-		x.DailyAmount.validate(p+".dailyAmount", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "statusReason", x.StatusReasonExt)
+	validatePtr(v, "prohibited", x.ProhibitedExt)
+	validatePtr(v, "scheduledTiming", x.ScheduledTiming)
+	validatePtr(v, "scheduledPeriod", x.ScheduledPeriod)
+	validatePtr(v, "scheduledString", x.ScheduledStringExt)
+	validatePtr(v, "location", x.Location)
+	validateSlice(v, "performer", x.Performer)
+	validatePtr(v, "productCodeableConcept", x.ProductCodeableConcept)
+	validatePtr(v, "productReference", x.ProductReference)
+	validatePtr(v, "dailyAmount", x.DailyAmount)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "description", x.DescriptionExt)
 }
 
 // Scheduled returns the value of CarePlan.activity.detail.scheduled[x] that is set, or nil. It is one of:

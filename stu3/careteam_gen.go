@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CareTeam struct {
 	// ID is CareTeam.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CareTeam.id; JSON "_id".
 	IDExt *Element
 	// Meta is CareTeam.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CareTeam.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CareTeam.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CareTeam.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CareTeam.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CareTeam.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type CareTeam struct {
 	// Category is CareTeam.category (0..*, CodeableConcept).
 	Category []CodeableConcept
 	// Name is CareTeam.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CareTeam.name; JSON "_name".
 	NameExt *Element
 	// Subject is CareTeam.subject (0..1, Reference).
@@ -158,8 +158,9 @@ func (x *CareTeam) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CareTeam) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CareTeam) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CareTeam) UnmarshalJSON(data []byte) error {
@@ -172,77 +173,38 @@ func (x *CareTeam) fhirName() string { return "CareTeam" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CareTeam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CareTeam", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CareTeam")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CareTeam) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *CareTeam) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/care-team-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/care-team-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
-	}
-	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
-	}
-	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
-	}
-	for i := range x.ManagingOrganization {
-		x.ManagingOrganization[i].validate(fhirjson.Index(p+".managingOrganization", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "category", x.Category)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "participant", x.Participant)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "managingOrganization", x.ManagingOrganization)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "CareTeam".
@@ -260,7 +222,7 @@ func (x *CareTeam) GetMeta() *Meta { return x.Meta }
 // CareTeamParticipant is the backbone element CareTeam.participant of FHIR STU3 (3.0.1).
 type CareTeamParticipant struct {
 	// ID is CareTeam.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CareTeam.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CareTeam.participant.modifierExtension (0..*, Extension).
@@ -314,8 +276,9 @@ func (x *CareTeamParticipant) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CareTeamParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CareTeamParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CareTeamParticipant) UnmarshalJSON(data []byte) error {
@@ -328,28 +291,16 @@ func (x *CareTeamParticipant) fhirName() string { return "CareTeam.participant" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CareTeamParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CareTeam.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CareTeam.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CareTeamParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
-	if x.Member != nil {
-		x.Member.validate(p+".member", errs)
-	}
-	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+func (x *CareTeamParticipant) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "member", x.Member)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
+	validatePtr(v, "period", x.Period)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ChargeItem struct {
 	// ID is ChargeItem.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ChargeItem.id; JSON "_id".
 	IDExt *Element
 	// Meta is ChargeItem.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ChargeItem.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ChargeItem.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ChargeItem.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ChargeItem.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ChargeItem.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type ChargeItem struct {
 	// Identifier is ChargeItem.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Definition is ChargeItem.definition (0..*, uri).
-	Definition []string
+	Definition []URI
 	// DefinitionExt holds the id and extensions of ChargeItem.definition; JSON "_definition".
 	DefinitionExt []*Element
 	// Status is ChargeItem.status (1..1, code).
@@ -50,7 +50,7 @@ type ChargeItem struct {
 	// Context is ChargeItem.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is ChargeItem.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of ChargeItem.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is ChargeItem.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -68,19 +68,19 @@ type ChargeItem struct {
 	// Bodysite is ChargeItem.bodysite (0..*, CodeableConcept).
 	Bodysite []CodeableConcept
 	// FactorOverride is ChargeItem.factorOverride (0..1, decimal).
-	FactorOverride fhirjson.Decimal
+	FactorOverride Decimal
 	// FactorOverrideExt holds the id and extensions of ChargeItem.factorOverride; JSON "_factorOverride".
 	FactorOverrideExt *Element
 	// PriceOverride is ChargeItem.priceOverride (0..1, Money).
 	PriceOverride *Money
 	// OverrideReason is ChargeItem.overrideReason (0..1, string).
-	OverrideReason string
+	OverrideReason String
 	// OverrideReasonExt holds the id and extensions of ChargeItem.overrideReason; JSON "_overrideReason".
 	OverrideReasonExt *Element
 	// Enterer is ChargeItem.enterer (0..1, Reference).
 	Enterer *Reference
 	// EnteredDate is ChargeItem.enteredDate (0..1, dateTime).
-	EnteredDate string
+	EnteredDate DateTime
 	// EnteredDateExt holds the id and extensions of ChargeItem.enteredDate; JSON "_enteredDate".
 	EnteredDateExt *Element
 	// Reason is ChargeItem.reason (0..*, CodeableConcept).
@@ -243,8 +243,9 @@ func (x *ChargeItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ChargeItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ChargeItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ChargeItem) UnmarshalJSON(data []byte) error {
@@ -257,127 +258,69 @@ func (x *ChargeItem) fhirName() string { return "ChargeItem" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ChargeItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ChargeItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ChargeItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ChargeItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ChargeItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil, x.OccurrenceTiming != nil) > 1 {
+		v.OneOf("occurrence[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	for i, v := range x.DefinitionExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".definition", i), errs)
-		}
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtrs(v, "definition", x.DefinitionExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/chargeitem-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/chargeitem-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "partOf", x.PartOf)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.Code)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "occurrenceTiming", x.OccurrenceTiming)
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "performingOrganization", x.PerformingOrganization)
+	validatePtr(v, "requestingOrganization", x.RequestingOrganization)
+	validatePtr(v, "quantity", x.Quantity)
+	validateSlice(v, "bodysite", x.Bodysite)
+	validatePtr(v, "factorOverride", x.FactorOverrideExt)
+	validatePtr(v, "priceOverride", x.PriceOverride)
+	validatePtr(v, "overrideReason", x.OverrideReasonExt)
+	validatePtr(v, "enterer", x.Enterer)
+	validatePtr(v, "enteredDate", x.EnteredDateExt)
+	if x.EnteredDate != "" && !fhirjson.CheckDateTime(x.EnteredDate) {
+		v.BadFormat("enteredDate", -1, "dateTime")
 	}
-	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
-	}
-	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
-	}
-	if x.OccurrenceTiming != nil {
-		x.OccurrenceTiming.validate(p+".occurrenceTiming", errs)
-	}
-	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
-	}
-	if x.PerformingOrganization != nil {
-		x.PerformingOrganization.validate(p+".performingOrganization", errs)
-	}
-	if x.RequestingOrganization != nil {
-		x.RequestingOrganization.validate(p+".requestingOrganization", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	for i := range x.Bodysite {
-		x.Bodysite[i].validate(fhirjson.Index(p+".bodysite", i), errs)
-	}
-	if x.FactorOverrideExt != nil {
-		x.FactorOverrideExt.validate(p+".factorOverride", errs)
-	}
-	if x.PriceOverride != nil {
-		x.PriceOverride.validate(p+".priceOverride", errs)
-	}
-	if x.OverrideReasonExt != nil {
-		x.OverrideReasonExt.validate(p+".overrideReason", errs)
-	}
-	if x.Enterer != nil {
-		x.Enterer.validate(p+".enterer", errs)
-	}
-	if x.EnteredDateExt != nil {
-		x.EnteredDateExt.validate(p+".enteredDate", errs)
-	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	for i := range x.Service {
-		x.Service[i].validate(fhirjson.Index(p+".service", i), errs)
-	}
-	for i := range x.Account {
-		x.Account[i].validate(fhirjson.Index(p+".account", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
-	}
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "service", x.Service)
+	validateSlice(v, "account", x.Account)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
 }
 
 // ResourceType returns "ChargeItem".
@@ -423,7 +366,7 @@ func (x *ChargeItem) OccurrenceType() string {
 // ChargeItemParticipant is the backbone element ChargeItem.participant of FHIR STU3 (3.0.1).
 type ChargeItemParticipant struct {
 	// ID is ChargeItem.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ChargeItem.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ChargeItem.participant.modifierExtension (0..*, Extension).
@@ -467,8 +410,9 @@ func (x *ChargeItemParticipant) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ChargeItemParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ChargeItemParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ChargeItemParticipant) UnmarshalJSON(data []byte) error {
@@ -481,25 +425,17 @@ func (x *ChargeItemParticipant) fhirName() string { return "ChargeItem.participa
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ChargeItemParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ChargeItem.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ChargeItem.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ChargeItemParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
+func (x *ChargeItemParticipant) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "role", x.Role)
 	if !(x.Actor != nil) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
-	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
-	}
+	validatePtr(v, "actor", x.Actor)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Claim struct {
 	// ID is Claim.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Claim.id; JSON "_id".
 	IDExt *Element
 	// Meta is Claim.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Claim.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Claim.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Claim.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Claim.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Claim.text (0..1, Narrative).
@@ -50,7 +50,7 @@ type Claim struct {
 	// BillablePeriod is Claim.billablePeriod (0..1, Period).
 	BillablePeriod *Period
 	// Created is Claim.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of Claim.created; JSON "_created".
 	CreatedExt *Element
 	// Enterer is Claim.enterer (0..1, Reference).
@@ -253,8 +253,9 @@ func (x *Claim) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Claim) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Claim) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Claim) UnmarshalJSON(data []byte) error {
@@ -267,134 +268,62 @@ func (x *Claim) fhirName() string { return "Claim" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Claim) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Claim) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Claim) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	for i := range x.SubType {
-		x.SubType[i].validate(fhirjson.Index(p+".subType", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "subType", x.SubType)
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/claim-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/claim-use")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "billablePeriod", x.BillablePeriod)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.BillablePeriod != nil {
-		x.BillablePeriod.validate(p+".billablePeriod", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Enterer != nil {
-		x.Enterer.validate(p+".enterer", errs)
-	}
-	if x.Insurer != nil {
-		x.Insurer.validate(p+".insurer", errs)
-	}
-	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
-	}
-	if x.FundsReserve != nil {
-		x.FundsReserve.validate(p+".fundsReserve", errs)
-	}
-	for i := range x.Related {
-		x.Related[i].validate(fhirjson.Index(p+".related", i), errs)
-	}
-	if x.Prescription != nil {
-		x.Prescription.validate(p+".prescription", errs)
-	}
-	if x.OriginalPrescription != nil {
-		x.OriginalPrescription.validate(p+".originalPrescription", errs)
-	}
-	if x.Payee != nil {
-		x.Payee.validate(p+".payee", errs)
-	}
-	if x.Referral != nil {
-		x.Referral.validate(p+".referral", errs)
-	}
-	if x.Facility != nil {
-		x.Facility.validate(p+".facility", errs)
-	}
-	for i := range x.CareTeam {
-		x.CareTeam[i].validate(fhirjson.Index(p+".careTeam", i), errs)
-	}
-	for i := range x.Information {
-		x.Information[i].validate(fhirjson.Index(p+".information", i), errs)
-	}
-	for i := range x.Diagnosis {
-		x.Diagnosis[i].validate(fhirjson.Index(p+".diagnosis", i), errs)
-	}
-	for i := range x.Procedure {
-		x.Procedure[i].validate(fhirjson.Index(p+".procedure", i), errs)
-	}
-	for i := range x.Insurance {
-		x.Insurance[i].validate(fhirjson.Index(p+".insurance", i), errs)
-	}
-	if x.Accident != nil {
-		x.Accident.validate(p+".accident", errs)
-	}
-	if x.EmploymentImpacted != nil {
-		x.EmploymentImpacted.validate(p+".employmentImpacted", errs)
-	}
-	if x.Hospitalization != nil {
-		x.Hospitalization.validate(p+".hospitalization", errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
-	if x.Total != nil {
-		x.Total.validate(p+".total", errs)
-	}
+	validatePtr(v, "enterer", x.Enterer)
+	validatePtr(v, "insurer", x.Insurer)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "priority", x.Priority)
+	validatePtr(v, "fundsReserve", x.FundsReserve)
+	validateSlice(v, "related", x.Related)
+	validatePtr(v, "prescription", x.Prescription)
+	validatePtr(v, "originalPrescription", x.OriginalPrescription)
+	validatePtr(v, "payee", x.Payee)
+	validatePtr(v, "referral", x.Referral)
+	validatePtr(v, "facility", x.Facility)
+	validateSlice(v, "careTeam", x.CareTeam)
+	validateSlice(v, "information", x.Information)
+	validateSlice(v, "diagnosis", x.Diagnosis)
+	validateSlice(v, "procedure", x.Procedure)
+	validateSlice(v, "insurance", x.Insurance)
+	validatePtr(v, "accident", x.Accident)
+	validatePtr(v, "employmentImpacted", x.EmploymentImpacted)
+	validatePtr(v, "hospitalization", x.Hospitalization)
+	validateSlice(v, "item", x.Item)
+	validatePtr(v, "total", x.Total)
 }
 
 // ResourceType returns "Claim".
@@ -412,7 +341,7 @@ func (x *Claim) GetMeta() *Meta { return x.Meta }
 // ClaimRelated is the backbone element Claim.related of FHIR STU3 (3.0.1).
 type ClaimRelated struct {
 	// ID is Claim.related.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.related.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.related.modifierExtension (0..*, Extension).
@@ -461,8 +390,9 @@ func (x *ClaimRelated) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimRelated) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimRelated) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimRelated) UnmarshalJSON(data []byte) error {
@@ -475,33 +405,23 @@ func (x *ClaimRelated) fhirName() string { return "Claim.related" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimRelated) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.related", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.related")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimRelated) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Claim != nil {
-		x.Claim.validate(p+".claim", errs)
-	}
-	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
-	}
-	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
-	}
+func (x *ClaimRelated) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "claim", x.Claim)
+	validatePtr(v, "relationship", x.Relationship)
+	validatePtr(v, "reference", x.Reference)
 }
 
 // ClaimPayee is the backbone element Claim.payee of FHIR STU3 (3.0.1).
 type ClaimPayee struct {
 	// ID is Claim.payee.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.payee.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.payee.modifierExtension (0..*, Extension).
@@ -550,8 +470,9 @@ func (x *ClaimPayee) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimPayee) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimPayee) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimPayee) UnmarshalJSON(data []byte) error {
@@ -564,48 +485,38 @@ func (x *ClaimPayee) fhirName() string { return "Claim.payee" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimPayee) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.payee", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.payee")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimPayee) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ClaimPayee) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.ResourceType != nil {
-		x.ResourceType.validate(p+".resourceType", errs)
-	}
-	if x.Party != nil {
-		x.Party.validate(p+".party", errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "resourceType", x.ResourceType)
+	validatePtr(v, "party", x.Party)
 }
 
 // ClaimCareTeam is the backbone element Claim.careTeam of FHIR STU3 (3.0.1).
 type ClaimCareTeam struct {
 	// ID is Claim.careTeam.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.careTeam.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.careTeam.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.careTeam.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.careTeam.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Provider is Claim.careTeam.provider (1..1, Reference).
 	Provider *Reference
 	// Responsible is Claim.careTeam.responsible (0..1, boolean).
-	Responsible *bool
+	Responsible *Boolean
 	// ResponsibleExt holds the id and extensions of Claim.careTeam.responsible; JSON "_responsible".
 	ResponsibleExt *Element
 	// Role is Claim.careTeam.role (0..1, CodeableConcept).
@@ -662,8 +573,9 @@ func (x *ClaimCareTeam) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimCareTeam) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimCareTeam) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimCareTeam) UnmarshalJSON(data []byte) error {
@@ -676,51 +588,40 @@ func (x *ClaimCareTeam) fhirName() string { return "Claim.careTeam" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimCareTeam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.careTeam", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.careTeam")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimCareTeam) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ClaimCareTeam) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Provider != nil) {
-		errs.Missing(p + ".provider")
+		v.Missing("provider")
 	}
-	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
-	}
-	if x.ResponsibleExt != nil {
-		x.ResponsibleExt.validate(p+".responsible", errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
-	if x.Qualification != nil {
-		x.Qualification.validate(p+".qualification", errs)
-	}
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "responsible", x.ResponsibleExt)
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "qualification", x.Qualification)
 }
 
 // ClaimInformation is the backbone element Claim.information of FHIR STU3 (3.0.1).
 type ClaimInformation struct {
 	// ID is Claim.information.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.information.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.information.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.information.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.information.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Category is Claim.information.category (1..1, CodeableConcept).
@@ -728,13 +629,13 @@ type ClaimInformation struct {
 	// Code is Claim.information.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// TimingDate is Claim.information.timing[x] (0..1) holding a date; JSON "timingDate".
-	TimingDate string
+	TimingDate Date
 	// TimingDateExt holds the id and extensions of Claim.information.timing[x]; JSON "_timingDate".
 	TimingDateExt *Element
 	// TimingPeriod is Claim.information.timing[x] (0..1) holding a Period; JSON "timingPeriod".
 	TimingPeriod *Period
 	// ValueString is Claim.information.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Claim.information.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueQuantity is Claim.information.value[x] (0..1) holding a Quantity; JSON "valueQuantity".
@@ -813,8 +714,9 @@ func (x *ClaimInformation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimInformation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimInformation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimInformation) UnmarshalJSON(data []byte) error {
@@ -827,54 +729,42 @@ func (x *ClaimInformation) fhirName() string { return "Claim.information" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimInformation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.information", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.information")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimInformation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimInformation) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimingDate != "" || x.TimingDateExt != nil, x.TimingPeriod != nil) > 1 {
+		v.OneOf("timing[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.ValueString != "" || x.ValueStringExt != nil, x.ValueQuantity != nil, x.ValueAttachment != nil, x.ValueReference != nil) > 1 {
+		v.OneOf("value[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Category != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "timingDate", x.TimingDateExt)
+	if x.TimingDate != "" && !fhirjson.CheckDate(x.TimingDate) {
+		v.BadFormat("timingDate", -1, "date")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.TimingDateExt != nil {
-		x.TimingDateExt.validate(p+".timingDate", errs)
-	}
-	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
-	}
-	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
-	}
-	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
-	}
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "reason", x.Reason)
 }
 
 // Timing returns the value of Claim.information.timing[x] that is set, or nil. It is one of:
@@ -936,13 +826,13 @@ func (x *ClaimInformation) ValueType() string {
 // ClaimDiagnosis is the backbone element Claim.diagnosis of FHIR STU3 (3.0.1).
 type ClaimDiagnosis struct {
 	// ID is Claim.diagnosis.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.diagnosis.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.diagnosis.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.diagnosis.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.diagnosis.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// DiagnosisCodeableConcept is Claim.diagnosis.diagnosis[x] (1..1) holding a CodeableConcept; JSON "diagnosisCodeableConcept".
@@ -1000,8 +890,9 @@ func (x *ClaimDiagnosis) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimDiagnosis) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimDiagnosis) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimDiagnosis) UnmarshalJSON(data []byte) error {
@@ -1014,39 +905,31 @@ func (x *ClaimDiagnosis) fhirName() string { return "Claim.diagnosis" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimDiagnosis) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.diagnosis", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.diagnosis")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimDiagnosis) validate(v *fhirjson.Validator) {
 	if x.DiagnosisType() == "" {
-		errs.Missing(p + ".diagnosis[x]")
+		v.Missing("diagnosis[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.DiagnosisCodeableConcept != nil, x.DiagnosisReference != nil) > 1 {
+		v.OneOf("diagnosis[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.DiagnosisCodeableConcept != nil {
-		x.DiagnosisCodeableConcept.validate(p+".diagnosisCodeableConcept", errs)
-	}
-	if x.DiagnosisReference != nil {
-		x.DiagnosisReference.validate(p+".diagnosisReference", errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	if x.PackageCode != nil {
-		x.PackageCode.validate(p+".packageCode", errs)
-	}
+	validatePtr(v, "diagnosisCodeableConcept", x.DiagnosisCodeableConcept)
+	validatePtr(v, "diagnosisReference", x.DiagnosisReference)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "packageCode", x.PackageCode)
 }
 
 // Diagnosis returns the value of Claim.diagnosis.diagnosis[x] that is set, or nil. It is one of:
@@ -1076,17 +959,17 @@ func (x *ClaimDiagnosis) DiagnosisType() string {
 // ClaimProcedure is the backbone element Claim.procedure of FHIR STU3 (3.0.1).
 type ClaimProcedure struct {
 	// ID is Claim.procedure.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.procedure.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.procedure.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.procedure.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.procedure.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Date is Claim.procedure.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Claim.procedure.date; JSON "_date".
 	DateExt *Element
 	// ProcedureCodeableConcept is Claim.procedure.procedure[x] (1..1) holding a CodeableConcept; JSON "procedureCodeableConcept".
@@ -1140,8 +1023,9 @@ func (x *ClaimProcedure) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimProcedure) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimProcedure) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimProcedure) UnmarshalJSON(data []byte) error {
@@ -1154,36 +1038,33 @@ func (x *ClaimProcedure) fhirName() string { return "Claim.procedure" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimProcedure) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.procedure", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.procedure")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimProcedure) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClaimProcedure) validate(v *fhirjson.Validator) {
 	if x.ProcedureType() == "" {
-		errs.Missing(p + ".procedure[x]")
+		v.Missing("procedure[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ProcedureCodeableConcept != nil, x.ProcedureReference != nil) > 1 {
+		v.OneOf("procedure[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ProcedureCodeableConcept != nil {
-		x.ProcedureCodeableConcept.validate(p+".procedureCodeableConcept", errs)
-	}
-	if x.ProcedureReference != nil {
-		x.ProcedureReference.validate(p+".procedureReference", errs)
-	}
+	validatePtr(v, "procedureCodeableConcept", x.ProcedureCodeableConcept)
+	validatePtr(v, "procedureReference", x.ProcedureReference)
 }
 
 // Procedure returns the value of Claim.procedure.procedure[x] that is set, or nil. It is one of:
@@ -1213,27 +1094,27 @@ func (x *ClaimProcedure) ProcedureType() string {
 // ClaimInsurance is the backbone element Claim.insurance of FHIR STU3 (3.0.1).
 type ClaimInsurance struct {
 	// ID is Claim.insurance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.insurance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.insurance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.insurance.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.insurance.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Focal is Claim.insurance.focal (1..1, boolean).
-	Focal *bool
+	Focal *Boolean
 	// FocalExt holds the id and extensions of Claim.insurance.focal; JSON "_focal".
 	FocalExt *Element
 	// Coverage is Claim.insurance.coverage (1..1, Reference).
 	Coverage *Reference
 	// BusinessArrangement is Claim.insurance.businessArrangement (0..1, string).
-	BusinessArrangement string
+	BusinessArrangement String
 	// BusinessArrangementExt holds the id and extensions of Claim.insurance.businessArrangement; JSON "_businessArrangement".
 	BusinessArrangementExt *Element
 	// PreAuthRef is Claim.insurance.preAuthRef (0..*, string).
-	PreAuthRef []string
+	PreAuthRef []String
 	// PreAuthRefExt holds the id and extensions of Claim.insurance.preAuthRef; JSON "_preAuthRef".
 	PreAuthRefExt []*Element
 	// ClaimResponse is Claim.insurance.claimResponse (0..1, Reference).
@@ -1297,8 +1178,9 @@ func (x *ClaimInsurance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimInsurance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimInsurance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimInsurance) UnmarshalJSON(data []byte) error {
@@ -1311,59 +1193,44 @@ func (x *ClaimInsurance) fhirName() string { return "Claim.insurance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimInsurance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.insurance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.insurance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimInsurance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ClaimInsurance) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
-		errs.Missing(p + ".focal")
+		v.Missing("focal")
 	}
-	if x.FocalExt != nil {
-		x.FocalExt.validate(p+".focal", errs)
-	}
+	validatePtr(v, "focal", x.FocalExt)
 	if !(x.Coverage != nil) {
-		errs.Missing(p + ".coverage")
+		v.Missing("coverage")
 	}
-	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
-	}
-	if x.BusinessArrangementExt != nil {
-		x.BusinessArrangementExt.validate(p+".businessArrangement", errs)
-	}
-	for i, v := range x.PreAuthRefExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".preAuthRef", i), errs)
-		}
-	}
-	if x.ClaimResponse != nil {
-		x.ClaimResponse.validate(p+".claimResponse", errs)
-	}
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "businessArrangement", x.BusinessArrangementExt)
+	validatePtrs(v, "preAuthRef", x.PreAuthRefExt)
+	validatePtr(v, "claimResponse", x.ClaimResponse)
 }
 
 // ClaimAccident is the backbone element Claim.accident of FHIR STU3 (3.0.1).
 type ClaimAccident struct {
 	// ID is Claim.accident.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.accident.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.accident.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Date is Claim.accident.date (1..1, date).
-	Date string
+	Date Date
 	// DateExt holds the id and extensions of Claim.accident.date; JSON "_date".
 	DateExt *Element
 	// Type is Claim.accident.type (0..1, CodeableConcept).
@@ -1416,8 +1283,9 @@ func (x *ClaimAccident) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimAccident) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimAccident) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimAccident) UnmarshalJSON(data []byte) error {
@@ -1430,33 +1298,27 @@ func (x *ClaimAccident) fhirName() string { return "Claim.accident" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimAccident) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.accident", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.accident")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimAccident) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimAccident) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.LocationAddress != nil, x.LocationReference != nil) > 1 {
+		v.OneOf("location[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
+		v.BadFormat("date", -1, "date")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.LocationAddress != nil {
-		x.LocationAddress.validate(p+".locationAddress", errs)
-	}
-	if x.LocationReference != nil {
-		x.LocationReference.validate(p+".locationReference", errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "locationAddress", x.LocationAddress)
+	validatePtr(v, "locationReference", x.LocationReference)
 }
 
 // Location returns the value of Claim.accident.location[x] that is set, or nil. It is one of:
@@ -1486,29 +1348,29 @@ func (x *ClaimAccident) LocationType() string {
 // ClaimItem is the backbone element Claim.item of FHIR STU3 (3.0.1).
 type ClaimItem struct {
 	// ID is Claim.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.item.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.item.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// CareTeamLinkID is Claim.item.careTeamLinkId (0..*, positiveInt).
-	CareTeamLinkID []int
+	CareTeamLinkID []PositiveInt
 	// CareTeamLinkIDExt holds the id and extensions of Claim.item.careTeamLinkId; JSON "_careTeamLinkId".
 	CareTeamLinkIDExt []*Element
 	// DiagnosisLinkID is Claim.item.diagnosisLinkId (0..*, positiveInt).
-	DiagnosisLinkID []int
+	DiagnosisLinkID []PositiveInt
 	// DiagnosisLinkIDExt holds the id and extensions of Claim.item.diagnosisLinkId; JSON "_diagnosisLinkId".
 	DiagnosisLinkIDExt []*Element
 	// ProcedureLinkID is Claim.item.procedureLinkId (0..*, positiveInt).
-	ProcedureLinkID []int
+	ProcedureLinkID []PositiveInt
 	// ProcedureLinkIDExt holds the id and extensions of Claim.item.procedureLinkId; JSON "_procedureLinkId".
 	ProcedureLinkIDExt []*Element
 	// InformationLinkID is Claim.item.informationLinkId (0..*, positiveInt).
-	InformationLinkID []int
+	InformationLinkID []PositiveInt
 	// InformationLinkIDExt holds the id and extensions of Claim.item.informationLinkId; JSON "_informationLinkId".
 	InformationLinkIDExt []*Element
 	// Revenue is Claim.item.revenue (0..1, CodeableConcept).
@@ -1522,7 +1384,7 @@ type ClaimItem struct {
 	// ProgramCode is Claim.item.programCode (0..*, CodeableConcept).
 	ProgramCode []CodeableConcept
 	// ServicedDate is Claim.item.serviced[x] (0..1) holding a date; JSON "servicedDate".
-	ServicedDate string
+	ServicedDate Date
 	// ServicedDateExt holds the id and extensions of Claim.item.serviced[x]; JSON "_servicedDate".
 	ServicedDateExt *Element
 	// ServicedPeriod is Claim.item.serviced[x] (0..1) holding a Period; JSON "servicedPeriod".
@@ -1538,7 +1400,7 @@ type ClaimItem struct {
 	// UnitPrice is Claim.item.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is Claim.item.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Claim.item.factor; JSON "_factor".
 	FactorExt *Element
 	// Net is Claim.item.net (0..1, Money).
@@ -1675,8 +1537,9 @@ func (x *ClaimItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimItem) UnmarshalJSON(data []byte) error {
@@ -1689,101 +1552,73 @@ func (x *ClaimItem) fhirName() string { return "Claim.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ServicedDate != "" || x.ServicedDateExt != nil, x.ServicedPeriod != nil) > 1 {
+		v.OneOf("serviced[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.LocationCodeableConcept != nil, x.LocationAddress != nil, x.LocationReference != nil) > 1 {
+		v.OneOf("location[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	for i, v := range x.CareTeamLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".careTeamLinkId", i), errs)
+	validatePtrs(v, "careTeamLinkId", x.CareTeamLinkIDExt)
+	for i, n := range x.CareTeamLinkID {
+		if n < 1 {
+			v.BadFormat("careTeamLinkId", i, "positiveInt")
 		}
 	}
-	for i, v := range x.DiagnosisLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".diagnosisLinkId", i), errs)
+	validatePtrs(v, "diagnosisLinkId", x.DiagnosisLinkIDExt)
+	for i, n := range x.DiagnosisLinkID {
+		if n < 1 {
+			v.BadFormat("diagnosisLinkId", i, "positiveInt")
 		}
 	}
-	for i, v := range x.ProcedureLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".procedureLinkId", i), errs)
+	validatePtrs(v, "procedureLinkId", x.ProcedureLinkIDExt)
+	for i, n := range x.ProcedureLinkID {
+		if n < 1 {
+			v.BadFormat("procedureLinkId", i, "positiveInt")
 		}
 	}
-	for i, v := range x.InformationLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".informationLinkId", i), errs)
+	validatePtrs(v, "informationLinkId", x.InformationLinkIDExt)
+	for i, n := range x.InformationLinkID {
+		if n < 1 {
+			v.BadFormat("informationLinkId", i, "positiveInt")
 		}
 	}
-	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "programCode", x.ProgramCode)
+	validatePtr(v, "servicedDate", x.ServicedDateExt)
+	if x.ServicedDate != "" && !fhirjson.CheckDate(x.ServicedDate) {
+		v.BadFormat("servicedDate", -1, "date")
 	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
-	}
-	for i := range x.ProgramCode {
-		x.ProgramCode[i].validate(fhirjson.Index(p+".programCode", i), errs)
-	}
-	if x.ServicedDateExt != nil {
-		x.ServicedDateExt.validate(p+".servicedDate", errs)
-	}
-	if x.ServicedPeriod != nil {
-		x.ServicedPeriod.validate(p+".servicedPeriod", errs)
-	}
-	if x.LocationCodeableConcept != nil {
-		x.LocationCodeableConcept.validate(p+".locationCodeableConcept", errs)
-	}
-	if x.LocationAddress != nil {
-		x.LocationAddress.validate(p+".locationAddress", errs)
-	}
-	if x.LocationReference != nil {
-		x.LocationReference.validate(p+".locationReference", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
-	}
-	for i := range x.Udi {
-		x.Udi[i].validate(fhirjson.Index(p+".udi", i), errs)
-	}
-	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
-	}
-	for i := range x.SubSite {
-		x.SubSite[i].validate(fhirjson.Index(p+".subSite", i), errs)
-	}
-	for i := range x.Encounter {
-		x.Encounter[i].validate(fhirjson.Index(p+".encounter", i), errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+	validatePtr(v, "servicedPeriod", x.ServicedPeriod)
+	validatePtr(v, "locationCodeableConcept", x.LocationCodeableConcept)
+	validatePtr(v, "locationAddress", x.LocationAddress)
+	validatePtr(v, "locationReference", x.LocationReference)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "net", x.Net)
+	validateSlice(v, "udi", x.Udi)
+	validatePtr(v, "bodySite", x.BodySite)
+	validateSlice(v, "subSite", x.SubSite)
+	validateSlice(v, "encounter", x.Encounter)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // Serviced returns the value of Claim.item.serviced[x] that is set, or nil. It is one of:
@@ -1841,13 +1676,13 @@ func (x *ClaimItem) LocationType() string {
 // ClaimItemDetail is the backbone element Claim.item.detail of FHIR STU3 (3.0.1).
 type ClaimItemDetail struct {
 	// ID is Claim.item.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.item.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.item.detail.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.item.detail.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Revenue is Claim.item.detail.revenue (0..1, CodeableConcept).
@@ -1865,7 +1700,7 @@ type ClaimItemDetail struct {
 	// UnitPrice is Claim.item.detail.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is Claim.item.detail.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Claim.item.detail.factor; JSON "_factor".
 	FactorExt *Element
 	// Net is Claim.item.detail.net (0..1, Money).
@@ -1945,8 +1780,9 @@ func (x *ClaimItemDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimItemDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimItemDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimItemDetail) UnmarshalJSON(data []byte) error {
@@ -1959,69 +1795,44 @@ func (x *ClaimItemDetail) fhirName() string { return "Claim.item.detail" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ClaimItemDetail) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
-	}
-	for i := range x.ProgramCode {
-		x.ProgramCode[i].validate(fhirjson.Index(p+".programCode", i), errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
-	}
-	for i := range x.Udi {
-		x.Udi[i].validate(fhirjson.Index(p+".udi", i), errs)
-	}
-	for i := range x.SubDetail {
-		x.SubDetail[i].validate(fhirjson.Index(p+".subDetail", i), errs)
-	}
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "programCode", x.ProgramCode)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "net", x.Net)
+	validateSlice(v, "udi", x.Udi)
+	validateSlice(v, "subDetail", x.SubDetail)
 }
 
 // ClaimItemDetailSubDetail is the backbone element Claim.item.detail.subDetail of FHIR STU3 (3.0.1).
 type ClaimItemDetailSubDetail struct {
 	// ID is Claim.item.detail.subDetail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Claim.item.detail.subDetail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Claim.item.detail.subDetail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is Claim.item.detail.subDetail.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of Claim.item.detail.subDetail.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Revenue is Claim.item.detail.subDetail.revenue (0..1, CodeableConcept).
@@ -2039,7 +1850,7 @@ type ClaimItemDetailSubDetail struct {
 	// UnitPrice is Claim.item.detail.subDetail.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is Claim.item.detail.subDetail.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of Claim.item.detail.subDetail.factor; JSON "_factor".
 	FactorExt *Element
 	// Net is Claim.item.detail.subDetail.net (0..1, Money).
@@ -2116,8 +1927,9 @@ func (x *ClaimItemDetailSubDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimItemDetailSubDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimItemDetailSubDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimItemDetailSubDetail) UnmarshalJSON(data []byte) error {
@@ -2130,52 +1942,29 @@ func (x *ClaimItemDetailSubDetail) fhirName() string { return "Claim.item.detail
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimItemDetailSubDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Claim.item.detail.subDetail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Claim.item.detail.subDetail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ClaimItemDetailSubDetail) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
-	}
-	for i := range x.ProgramCode {
-		x.ProgramCode[i].validate(fhirjson.Index(p+".programCode", i), errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
-	}
-	for i := range x.Udi {
-		x.Udi[i].validate(fhirjson.Index(p+".udi", i), errs)
-	}
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "programCode", x.ProgramCode)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "net", x.Net)
+	validateSlice(v, "udi", x.Udi)
 }

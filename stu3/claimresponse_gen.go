@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ClaimResponse struct {
 	// ID is ClaimResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ClaimResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is ClaimResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ClaimResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ClaimResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ClaimResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ClaimResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ClaimResponse.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type ClaimResponse struct {
 	// Patient is ClaimResponse.patient (0..1, Reference).
 	Patient *Reference
 	// Created is ClaimResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of ClaimResponse.created; JSON "_created".
 	CreatedExt *Element
 	// Insurer is ClaimResponse.insurer (0..1, Reference).
@@ -54,7 +54,7 @@ type ClaimResponse struct {
 	// Outcome is ClaimResponse.outcome (0..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// Disposition is ClaimResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of ClaimResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// PayeeType is ClaimResponse.payeeType (0..1, CodeableConcept).
@@ -218,8 +218,9 @@ func (x *ClaimResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponse) UnmarshalJSON(data []byte) error {
@@ -232,110 +233,52 @@ func (x *ClaimResponse) fhirName() string { return "ClaimResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ClaimResponse) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Insurer != nil {
-		x.Insurer.validate(p+".insurer", errs)
-	}
-	if x.RequestProvider != nil {
-		x.RequestProvider.validate(p+".requestProvider", errs)
-	}
-	if x.RequestOrganization != nil {
-		x.RequestOrganization.validate(p+".requestOrganization", errs)
-	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
-	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
-	}
-	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
-	}
-	if x.PayeeType != nil {
-		x.PayeeType.validate(p+".payeeType", errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
-	for i := range x.AddItem {
-		x.AddItem[i].validate(fhirjson.Index(p+".addItem", i), errs)
-	}
-	for i := range x.Error {
-		x.Error[i].validate(fhirjson.Index(p+".error", i), errs)
-	}
-	if x.TotalCost != nil {
-		x.TotalCost.validate(p+".totalCost", errs)
-	}
-	if x.UnallocDeductable != nil {
-		x.UnallocDeductable.validate(p+".unallocDeductable", errs)
-	}
-	if x.TotalBenefit != nil {
-		x.TotalBenefit.validate(p+".totalBenefit", errs)
-	}
-	if x.Payment != nil {
-		x.Payment.validate(p+".payment", errs)
-	}
-	if x.Reserved != nil {
-		x.Reserved.validate(p+".reserved", errs)
-	}
-	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
-	}
-	for i := range x.ProcessNote {
-		x.ProcessNote[i].validate(fhirjson.Index(p+".processNote", i), errs)
-	}
-	for i := range x.CommunicationRequest {
-		x.CommunicationRequest[i].validate(fhirjson.Index(p+".communicationRequest", i), errs)
-	}
-	for i := range x.Insurance {
-		x.Insurance[i].validate(fhirjson.Index(p+".insurance", i), errs)
-	}
+	validatePtr(v, "insurer", x.Insurer)
+	validatePtr(v, "requestProvider", x.RequestProvider)
+	validatePtr(v, "requestOrganization", x.RequestOrganization)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validatePtr(v, "payeeType", x.PayeeType)
+	validateSlice(v, "item", x.Item)
+	validateSlice(v, "addItem", x.AddItem)
+	validateSlice(v, "error", x.Error)
+	validatePtr(v, "totalCost", x.TotalCost)
+	validatePtr(v, "unallocDeductable", x.UnallocDeductable)
+	validatePtr(v, "totalBenefit", x.TotalBenefit)
+	validatePtr(v, "payment", x.Payment)
+	validatePtr(v, "reserved", x.Reserved)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "processNote", x.ProcessNote)
+	validateSlice(v, "communicationRequest", x.CommunicationRequest)
+	validateSlice(v, "insurance", x.Insurance)
 }
 
 // ResourceType returns "ClaimResponse".
@@ -353,17 +296,17 @@ func (x *ClaimResponse) GetMeta() *Meta { return x.Meta }
 // ClaimResponseItem is the backbone element ClaimResponse.item of FHIR STU3 (3.0.1).
 type ClaimResponseItem struct {
 	// ID is ClaimResponse.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.item.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// NoteNumber is ClaimResponse.item.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ClaimResponse.item.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ClaimResponse.item.adjudication (0..*, BackboneElement).
@@ -417,8 +360,9 @@ func (x *ClaimResponseItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseItem) UnmarshalJSON(data []byte) error {
@@ -431,41 +375,35 @@ func (x *ClaimResponseItem) fhirName() string { return "ClaimResponse.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ClaimResponseItem) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
-		errs.Missing(p + ".sequenceLinkId")
+		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // ClaimResponseItemAdjudication is the backbone element ClaimResponse.item.adjudication of FHIR STU3 (3.0.1).
 type ClaimResponseItemAdjudication struct {
 	// ID is ClaimResponse.item.adjudication.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.item.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.adjudication.modifierExtension (0..*, Extension).
@@ -477,7 +415,7 @@ type ClaimResponseItemAdjudication struct {
 	// Amount is ClaimResponse.item.adjudication.amount (0..1, Money).
 	Amount *Money
 	// Value is ClaimResponse.item.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ClaimResponse.item.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -526,9 +464,10 @@ func (x *ClaimResponseItemAdjudication) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseItemAdjudication) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseItemAdjudication) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -542,49 +481,37 @@ func (x *ClaimResponseItemAdjudication) fhirName() string { return "ClaimRespons
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItemAdjudication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item.adjudication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item.adjudication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItemAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ClaimResponseItemAdjudication) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Category != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "reason", x.Reason)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ClaimResponseItemDetail is the backbone element ClaimResponse.item.detail of FHIR STU3 (3.0.1).
 type ClaimResponseItemDetail struct {
 	// ID is ClaimResponse.item.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.item.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.item.detail.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.detail.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// NoteNumber is ClaimResponse.item.detail.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ClaimResponse.item.detail.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ClaimResponse.item.detail.adjudication (0..*, ClaimResponseItemAdjudication).
@@ -640,8 +567,9 @@ func (x *ClaimResponseItemDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseItemDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseItemDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseItemDetail) UnmarshalJSON(data []byte) error {
@@ -654,51 +582,45 @@ func (x *ClaimResponseItemDetail) fhirName() string { return "ClaimResponse.item
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ClaimResponseItemDetail) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
-		errs.Missing(p + ".sequenceLinkId")
+		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
-	for i := range x.SubDetail {
-		x.SubDetail[i].validate(fhirjson.Index(p+".subDetail", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "subDetail", x.SubDetail)
 }
 
 // ClaimResponseItemDetailSubDetail is the backbone element ClaimResponse.item.detail.subDetail of FHIR STU3 (3.0.1).
 type ClaimResponseItemDetailSubDetail struct {
 	// ID is ClaimResponse.item.detail.subDetail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.item.detail.subDetail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.item.detail.subDetail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.item.detail.subDetail.sequenceLinkId (1..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.item.detail.subDetail.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// NoteNumber is ClaimResponse.item.detail.subDetail.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ClaimResponse.item.detail.subDetail.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ClaimResponse.item.detail.subDetail.adjudication (0..*, ClaimResponseItemAdjudication).
@@ -749,9 +671,10 @@ func (x *ClaimResponseItemDetailSubDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseItemDetailSubDetail) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseItemDetailSubDetail) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -767,44 +690,40 @@ func (x *ClaimResponseItemDetailSubDetail) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseItemDetailSubDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.item.detail.subDetail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.item.detail.subDetail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ClaimResponseItemDetailSubDetail) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
-		errs.Missing(p + ".sequenceLinkId")
+		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
 }
 
 // ClaimResponseAddItem is the backbone element ClaimResponse.addItem of FHIR STU3 (3.0.1).
 type ClaimResponseAddItem struct {
 	// ID is ClaimResponse.addItem.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.addItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.addItem.sequenceLinkId (0..*, positiveInt).
-	SequenceLinkID []int
+	SequenceLinkID []PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.addItem.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt []*Element
 	// Revenue is ClaimResponse.addItem.revenue (0..1, CodeableConcept).
@@ -818,7 +737,7 @@ type ClaimResponseAddItem struct {
 	// Fee is ClaimResponse.addItem.fee (0..1, Money).
 	Fee *Money
 	// NoteNumber is ClaimResponse.addItem.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ClaimResponse.addItem.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ClaimResponse.addItem.adjudication (0..*, ClaimResponseItemAdjudication).
@@ -887,8 +806,9 @@ func (x *ClaimResponseAddItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseAddItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseAddItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseAddItem) UnmarshalJSON(data []byte) error {
@@ -901,55 +821,39 @@ func (x *ClaimResponseAddItem) fhirName() string { return "ClaimResponse.addItem
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseAddItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.addItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.addItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseAddItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i, v := range x.SequenceLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".sequenceLinkId", i), errs)
+func (x *ClaimResponseAddItem) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtrs(v, "sequenceLinkId", x.SequenceLinkIDExt)
+	for i, n := range x.SequenceLinkID {
+		if n < 1 {
+			v.BadFormat("sequenceLinkId", i, "positiveInt")
 		}
 	}
-	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
-	}
-	if x.Fee != nil {
-		x.Fee.validate(p+".fee", errs)
-	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validatePtr(v, "fee", x.Fee)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // ClaimResponseAddItemDetail is the backbone element ClaimResponse.addItem.detail of FHIR STU3 (3.0.1).
 type ClaimResponseAddItemDetail struct {
 	// ID is ClaimResponse.addItem.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.addItem.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.addItem.detail.modifierExtension (0..*, Extension).
@@ -965,7 +869,7 @@ type ClaimResponseAddItemDetail struct {
 	// Fee is ClaimResponse.addItem.detail.fee (0..1, Money).
 	Fee *Money
 	// NoteNumber is ClaimResponse.addItem.detail.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ClaimResponse.addItem.detail.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ClaimResponse.addItem.detail.adjudication (0..*, ClaimResponseItemAdjudication).
@@ -1025,8 +929,9 @@ func (x *ClaimResponseAddItemDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseAddItemDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseAddItemDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseAddItemDetail) UnmarshalJSON(data []byte) error {
@@ -1039,61 +944,46 @@ func (x *ClaimResponseAddItemDetail) fhirName() string { return "ClaimResponse.a
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseAddItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.addItem.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.addItem.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseAddItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
-	}
-	if x.Fee != nil {
-		x.Fee.validate(p+".fee", errs)
-	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+func (x *ClaimResponseAddItemDetail) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validatePtr(v, "fee", x.Fee)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
 }
 
 // ClaimResponseError is the backbone element ClaimResponse.error of FHIR STU3 (3.0.1).
 type ClaimResponseError struct {
 	// ID is ClaimResponse.error.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.error.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.error.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ClaimResponse.error.sequenceLinkId (0..1, positiveInt).
-	SequenceLinkID *int
+	SequenceLinkID *PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ClaimResponse.error.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// DetailSequenceLinkID is ClaimResponse.error.detailSequenceLinkId (0..1, positiveInt).
-	DetailSequenceLinkID *int
+	DetailSequenceLinkID *PositiveInt
 	// DetailSequenceLinkIDExt holds the id and extensions of ClaimResponse.error.detailSequenceLinkId; JSON "_detailSequenceLinkId".
 	DetailSequenceLinkIDExt *Element
 	// SubdetailSequenceLinkID is ClaimResponse.error.subdetailSequenceLinkId (0..1, positiveInt).
-	SubdetailSequenceLinkID *int
+	SubdetailSequenceLinkID *PositiveInt
 	// SubdetailSequenceLinkIDExt holds the id and extensions of ClaimResponse.error.subdetailSequenceLinkId; JSON "_subdetailSequenceLinkId".
 	SubdetailSequenceLinkIDExt *Element
 	// Code is ClaimResponse.error.code (1..1, CodeableConcept).
@@ -1148,8 +1038,9 @@ func (x *ClaimResponseError) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseError) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseError) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseError) UnmarshalJSON(data []byte) error {
@@ -1162,39 +1053,36 @@ func (x *ClaimResponseError) fhirName() string { return "ClaimResponse.error" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseError) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.error", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.error")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseError) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseError) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
+	if x.SequenceLinkID != nil && *x.SequenceLinkID < 1 {
+		v.BadFormat("sequenceLinkId", -1, "positiveInt")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validatePtr(v, "detailSequenceLinkId", x.DetailSequenceLinkIDExt)
+	if x.DetailSequenceLinkID != nil && *x.DetailSequenceLinkID < 1 {
+		v.BadFormat("detailSequenceLinkId", -1, "positiveInt")
 	}
-	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
-	}
-	if x.DetailSequenceLinkIDExt != nil {
-		x.DetailSequenceLinkIDExt.validate(p+".detailSequenceLinkId", errs)
-	}
-	if x.SubdetailSequenceLinkIDExt != nil {
-		x.SubdetailSequenceLinkIDExt.validate(p+".subdetailSequenceLinkId", errs)
+	validatePtr(v, "subdetailSequenceLinkId", x.SubdetailSequenceLinkIDExt)
+	if x.SubdetailSequenceLinkID != nil && *x.SubdetailSequenceLinkID < 1 {
+		v.BadFormat("subdetailSequenceLinkId", -1, "positiveInt")
 	}
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.Code)
 }
 
 // ClaimResponsePayment is the backbone element ClaimResponse.payment of FHIR STU3 (3.0.1).
 type ClaimResponsePayment struct {
 	// ID is ClaimResponse.payment.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.payment.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.payment.modifierExtension (0..*, Extension).
@@ -1206,7 +1094,7 @@ type ClaimResponsePayment struct {
 	// AdjustmentReason is ClaimResponse.payment.adjustmentReason (0..1, CodeableConcept).
 	AdjustmentReason *CodeableConcept
 	// Date is ClaimResponse.payment.date (0..1, date).
-	Date string
+	Date Date
 	// DateExt holds the id and extensions of ClaimResponse.payment.date; JSON "_date".
 	DateExt *Element
 	// Amount is ClaimResponse.payment.amount (0..1, Money).
@@ -1263,8 +1151,9 @@ func (x *ClaimResponsePayment) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponsePayment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponsePayment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponsePayment) UnmarshalJSON(data []byte) error {
@@ -1277,54 +1166,41 @@ func (x *ClaimResponsePayment) fhirName() string { return "ClaimResponse.payment
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponsePayment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.payment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.payment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponsePayment) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponsePayment) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "adjustment", x.Adjustment)
+	validatePtr(v, "adjustmentReason", x.AdjustmentReason)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
+		v.BadFormat("date", -1, "date")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Adjustment != nil {
-		x.Adjustment.validate(p+".adjustment", errs)
-	}
-	if x.AdjustmentReason != nil {
-		x.AdjustmentReason.validate(p+".adjustmentReason", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "identifier", x.Identifier)
 }
 
 // ClaimResponseProcessNote is the backbone element ClaimResponse.processNote of FHIR STU3 (3.0.1).
 type ClaimResponseProcessNote struct {
 	// ID is ClaimResponse.processNote.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.processNote.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.processNote.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Number is ClaimResponse.processNote.number (0..1, positiveInt).
-	Number *int
+	Number *PositiveInt
 	// NumberExt holds the id and extensions of ClaimResponse.processNote.number; JSON "_number".
 	NumberExt *Element
 	// Type is ClaimResponse.processNote.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Text is ClaimResponse.processNote.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of ClaimResponse.processNote.text; JSON "_text".
 	TextExt *Element
 	// Language is ClaimResponse.processNote.language (0..1, CodeableConcept).
@@ -1378,8 +1254,9 @@ func (x *ClaimResponseProcessNote) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseProcessNote) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseProcessNote) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseProcessNote) UnmarshalJSON(data []byte) error {
@@ -1392,56 +1269,47 @@ func (x *ClaimResponseProcessNote) fhirName() string { return "ClaimResponse.pro
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseProcessNote) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.processNote", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.processNote")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseProcessNote) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ClaimResponseProcessNote) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "number", x.NumberExt)
+	if x.Number != nil && *x.Number < 1 {
+		v.BadFormat("number", -1, "positiveInt")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NumberExt != nil {
-		x.NumberExt.validate(p+".number", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
-	if x.Language != nil {
-		x.Language.validate(p+".language", errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "language", x.Language)
 }
 
 // ClaimResponseInsurance is the backbone element ClaimResponse.insurance of FHIR STU3 (3.0.1).
 type ClaimResponseInsurance struct {
 	// ID is ClaimResponse.insurance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClaimResponse.insurance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClaimResponse.insurance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ClaimResponse.insurance.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ClaimResponse.insurance.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Focal is ClaimResponse.insurance.focal (1..1, boolean).
-	Focal *bool
+	Focal *Boolean
 	// FocalExt holds the id and extensions of ClaimResponse.insurance.focal; JSON "_focal".
 	FocalExt *Element
 	// Coverage is ClaimResponse.insurance.coverage (1..1, Reference).
 	Coverage *Reference
 	// BusinessArrangement is ClaimResponse.insurance.businessArrangement (0..1, string).
-	BusinessArrangement string
+	BusinessArrangement String
 	// BusinessArrangementExt holds the id and extensions of ClaimResponse.insurance.businessArrangement; JSON "_businessArrangement".
 	BusinessArrangementExt *Element
 	// PreAuthRef is ClaimResponse.insurance.preAuthRef (0..*, string).
-	PreAuthRef []string
+	PreAuthRef []String
 	// PreAuthRefExt holds the id and extensions of ClaimResponse.insurance.preAuthRef; JSON "_preAuthRef".
 	PreAuthRefExt []*Element
 	// ClaimResponse is ClaimResponse.insurance.claimResponse (0..1, Reference).
@@ -1507,8 +1375,9 @@ func (x *ClaimResponseInsurance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClaimResponseInsurance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClaimResponseInsurance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClaimResponseInsurance) UnmarshalJSON(data []byte) error {
@@ -1521,45 +1390,30 @@ func (x *ClaimResponseInsurance) fhirName() string { return "ClaimResponse.insur
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClaimResponseInsurance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClaimResponse.insurance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClaimResponse.insurance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClaimResponseInsurance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ClaimResponseInsurance) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Focal != nil || x.FocalExt != nil) {
-		errs.Missing(p + ".focal")
+		v.Missing("focal")
 	}
-	if x.FocalExt != nil {
-		x.FocalExt.validate(p+".focal", errs)
-	}
+	validatePtr(v, "focal", x.FocalExt)
 	if !(x.Coverage != nil) {
-		errs.Missing(p + ".coverage")
+		v.Missing("coverage")
 	}
-	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
-	}
-	if x.BusinessArrangementExt != nil {
-		x.BusinessArrangementExt.validate(p+".businessArrangement", errs)
-	}
-	for i, v := range x.PreAuthRefExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".preAuthRef", i), errs)
-		}
-	}
-	if x.ClaimResponse != nil {
-		x.ClaimResponse.validate(p+".claimResponse", errs)
-	}
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "businessArrangement", x.BusinessArrangementExt)
+	validatePtrs(v, "preAuthRef", x.PreAuthRefExt)
+	validatePtr(v, "claimResponse", x.ClaimResponse)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ClinicalImpression struct {
 	// ID is ClinicalImpression.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ClinicalImpression.id; JSON "_id".
 	IDExt *Element
 	// Meta is ClinicalImpression.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ClinicalImpression.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ClinicalImpression.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ClinicalImpression.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ClinicalImpression.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ClinicalImpression.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type ClinicalImpression struct {
 	// Code is ClinicalImpression.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Description is ClinicalImpression.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ClinicalImpression.description; JSON "_description".
 	DescriptionExt *Element
 	// Subject is ClinicalImpression.subject (1..1, Reference).
@@ -48,13 +48,13 @@ type ClinicalImpression struct {
 	// Context is ClinicalImpression.context (0..1, Reference).
 	Context *Reference
 	// EffectiveDateTime is ClinicalImpression.effective[x] (0..1) holding a dateTime; JSON "effectiveDateTime".
-	EffectiveDateTime string
+	EffectiveDateTime DateTime
 	// EffectiveDateTimeExt holds the id and extensions of ClinicalImpression.effective[x]; JSON "_effectiveDateTime".
 	EffectiveDateTimeExt *Element
 	// EffectivePeriod is ClinicalImpression.effective[x] (0..1) holding a Period; JSON "effectivePeriod".
 	EffectivePeriod *Period
 	// Date is ClinicalImpression.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ClinicalImpression.date; JSON "_date".
 	DateExt *Element
 	// Assessor is ClinicalImpression.assessor (0..1, Reference).
@@ -66,11 +66,11 @@ type ClinicalImpression struct {
 	// Investigation is ClinicalImpression.investigation (0..*, BackboneElement).
 	Investigation []ClinicalImpressionInvestigation
 	// Protocol is ClinicalImpression.protocol (0..*, uri).
-	Protocol []string
+	Protocol []URI
 	// ProtocolExt holds the id and extensions of ClinicalImpression.protocol; JSON "_protocol".
 	ProtocolExt []*Element
 	// Summary is ClinicalImpression.summary (0..1, string).
-	Summary string
+	Summary String
 	// SummaryExt holds the id and extensions of ClinicalImpression.summary; JSON "_summary".
 	SummaryExt *Element
 	// Finding is ClinicalImpression.finding (0..*, BackboneElement).
@@ -218,8 +218,9 @@ func (x *ClinicalImpression) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClinicalImpression) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClinicalImpression) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClinicalImpression) UnmarshalJSON(data []byte) error {
@@ -232,109 +233,61 @@ func (x *ClinicalImpression) fhirName() string { return "ClinicalImpression" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpression) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpression) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ClinicalImpression) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EffectiveDateTime != "" || x.EffectiveDateTimeExt != nil, x.EffectivePeriod != nil) > 1 {
+		v.OneOf("effective[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/clinical-impression-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/clinical-impression-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "effectiveDateTime", x.EffectiveDateTimeExt)
+	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
+		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.EffectiveDateTimeExt != nil {
-		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
-	}
-	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Assessor != nil {
-		x.Assessor.validate(p+".assessor", errs)
-	}
-	if x.Previous != nil {
-		x.Previous.validate(p+".previous", errs)
-	}
-	for i := range x.Problem {
-		x.Problem[i].validate(fhirjson.Index(p+".problem", i), errs)
-	}
-	for i := range x.Investigation {
-		x.Investigation[i].validate(fhirjson.Index(p+".investigation", i), errs)
-	}
-	for i, v := range x.ProtocolExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".protocol", i), errs)
-		}
-	}
-	if x.SummaryExt != nil {
-		x.SummaryExt.validate(p+".summary", errs)
-	}
-	for i := range x.Finding {
-		x.Finding[i].validate(fhirjson.Index(p+".finding", i), errs)
-	}
-	for i := range x.PrognosisCodeableConcept {
-		x.PrognosisCodeableConcept[i].validate(fhirjson.Index(p+".prognosisCodeableConcept", i), errs)
-	}
-	for i := range x.PrognosisReference {
-		x.PrognosisReference[i].validate(fhirjson.Index(p+".prognosisReference", i), errs)
-	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validatePtr(v, "assessor", x.Assessor)
+	validatePtr(v, "previous", x.Previous)
+	validateSlice(v, "problem", x.Problem)
+	validateSlice(v, "investigation", x.Investigation)
+	validatePtrs(v, "protocol", x.ProtocolExt)
+	validatePtr(v, "summary", x.SummaryExt)
+	validateSlice(v, "finding", x.Finding)
+	validateSlice(v, "prognosisCodeableConcept", x.PrognosisCodeableConcept)
+	validateSlice(v, "prognosisReference", x.PrognosisReference)
+	validateSlice(v, "action", x.Action)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "ClinicalImpression".
@@ -376,7 +329,7 @@ func (x *ClinicalImpression) EffectiveType() string {
 // ClinicalImpressionInvestigation is the backbone element ClinicalImpression.investigation of FHIR STU3 (3.0.1).
 type ClinicalImpressionInvestigation struct {
 	// ID is ClinicalImpression.investigation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClinicalImpression.investigation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClinicalImpression.investigation.modifierExtension (0..*, Extension).
@@ -422,9 +375,10 @@ func (x *ClinicalImpressionInvestigation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClinicalImpressionInvestigation) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClinicalImpressionInvestigation) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -440,33 +394,25 @@ func (x *ClinicalImpressionInvestigation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpressionInvestigation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression.investigation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression.investigation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpressionInvestigation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ClinicalImpressionInvestigation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "item", x.Item)
 }
 
 // ClinicalImpressionFinding is the backbone element ClinicalImpression.finding of FHIR STU3 (3.0.1).
 type ClinicalImpressionFinding struct {
 	// ID is ClinicalImpression.finding.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ClinicalImpression.finding.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ClinicalImpression.finding.modifierExtension (0..*, Extension).
@@ -476,7 +422,7 @@ type ClinicalImpressionFinding struct {
 	// ItemReference is ClinicalImpression.finding.item[x] (1..1) holding a Reference; JSON "itemReference".
 	ItemReference *Reference
 	// Basis is ClinicalImpression.finding.basis (0..1, string).
-	Basis string
+	Basis String
 	// BasisExt holds the id and extensions of ClinicalImpression.finding.basis; JSON "_basis".
 	BasisExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -522,8 +468,9 @@ func (x *ClinicalImpressionFinding) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ClinicalImpressionFinding) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ClinicalImpressionFinding) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ClinicalImpressionFinding) UnmarshalJSON(data []byte) error {
@@ -536,30 +483,23 @@ func (x *ClinicalImpressionFinding) fhirName() string { return "ClinicalImpressi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ClinicalImpressionFinding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ClinicalImpression.finding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ClinicalImpression.finding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ClinicalImpressionFinding) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ClinicalImpressionFinding) validate(v *fhirjson.Validator) {
 	if x.ItemType() == "" {
-		errs.Missing(p + ".item[x]")
+		v.Missing("item[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ItemCodeableConcept != nil, x.ItemReference != nil) > 1 {
+		v.OneOf("item[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.ItemCodeableConcept != nil {
-		x.ItemCodeableConcept.validate(p+".itemCodeableConcept", errs)
-	}
-	if x.ItemReference != nil {
-		x.ItemReference.validate(p+".itemReference", errs)
-	}
-	if x.BasisExt != nil {
-		x.BasisExt.validate(p+".basis", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "itemCodeableConcept", x.ItemCodeableConcept)
+	validatePtr(v, "itemReference", x.ItemReference)
+	validatePtr(v, "basis", x.BasisExt)
 }
 
 // Item returns the value of ClinicalImpression.finding.item[x] that is set, or nil. It is one of:

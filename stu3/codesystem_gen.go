@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CodeSystem struct {
 	// ID is CodeSystem.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CodeSystem.id; JSON "_id".
 	IDExt *Element
 	// Meta is CodeSystem.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CodeSystem.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CodeSystem.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CodeSystem.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CodeSystem.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CodeSystem.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type CodeSystem struct {
 	// ModifierExtension is CodeSystem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is CodeSystem.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of CodeSystem.url; JSON "_url".
 	URLExt *Element
 	// Identifier is CodeSystem.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is CodeSystem.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of CodeSystem.version; JSON "_version".
 	VersionExt *Element
 	// Name is CodeSystem.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CodeSystem.name; JSON "_name".
 	NameExt *Element
 	// Title is CodeSystem.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of CodeSystem.title; JSON "_title".
 	TitleExt *Element
 	// Status is CodeSystem.status (1..1, code).
@@ -54,21 +54,21 @@ type CodeSystem struct {
 	// StatusExt holds the id and extensions of CodeSystem.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is CodeSystem.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of CodeSystem.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is CodeSystem.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of CodeSystem.date; JSON "_date".
 	DateExt *Element
 	// Publisher is CodeSystem.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of CodeSystem.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is CodeSystem.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is CodeSystem.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of CodeSystem.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is CodeSystem.useContext (0..*, UsageContext).
@@ -76,19 +76,19 @@ type CodeSystem struct {
 	// Jurisdiction is CodeSystem.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is CodeSystem.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of CodeSystem.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is CodeSystem.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of CodeSystem.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// CaseSensitive is CodeSystem.caseSensitive (0..1, boolean).
-	CaseSensitive *bool
+	CaseSensitive *Boolean
 	// CaseSensitiveExt holds the id and extensions of CodeSystem.caseSensitive; JSON "_caseSensitive".
 	CaseSensitiveExt *Element
 	// ValueSet is CodeSystem.valueSet (0..1, uri).
-	ValueSet string
+	ValueSet URI
 	// ValueSetExt holds the id and extensions of CodeSystem.valueSet; JSON "_valueSet".
 	ValueSetExt *Element
 	// HierarchyMeaning is CodeSystem.hierarchyMeaning (0..1, code).
@@ -96,11 +96,11 @@ type CodeSystem struct {
 	// HierarchyMeaningExt holds the id and extensions of CodeSystem.hierarchyMeaning; JSON "_hierarchyMeaning".
 	HierarchyMeaningExt *Element
 	// Compositional is CodeSystem.compositional (0..1, boolean).
-	Compositional *bool
+	Compositional *Boolean
 	// CompositionalExt holds the id and extensions of CodeSystem.compositional; JSON "_compositional".
 	CompositionalExt *Element
 	// VersionNeeded is CodeSystem.versionNeeded (0..1, boolean).
-	VersionNeeded *bool
+	VersionNeeded *Boolean
 	// VersionNeededExt holds the id and extensions of CodeSystem.versionNeeded; JSON "_versionNeeded".
 	VersionNeededExt *Element
 	// Content is CodeSystem.content (1..1, code).
@@ -108,7 +108,7 @@ type CodeSystem struct {
 	// ContentExt holds the id and extensions of CodeSystem.content; JSON "_content".
 	ContentExt *Element
 	// Count is CodeSystem.count (0..1, unsignedInt).
-	Count *int
+	Count *UnsignedInt
 	// CountExt holds the id and extensions of CodeSystem.count; JSON "_count".
 	CountExt *Element
 	// Filter is CodeSystem.filter (0..*, BackboneElement).
@@ -303,8 +303,9 @@ func (x *CodeSystem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CodeSystem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CodeSystem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CodeSystem) UnmarshalJSON(data []byte) error {
@@ -317,128 +318,69 @@ func (x *CodeSystem) fhirName() string { return "CodeSystem" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeSystem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeSystem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeSystem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeSystem) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *CodeSystem) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	if x.CaseSensitiveExt != nil {
-		x.CaseSensitiveExt.validate(p+".caseSensitive", errs)
-	}
-	if x.ValueSetExt != nil {
-		x.ValueSetExt.validate(p+".valueSet", errs)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "caseSensitive", x.CaseSensitiveExt)
+	validatePtr(v, "valueSet", x.ValueSetExt)
 	if x.HierarchyMeaning != "" && !x.HierarchyMeaning.IsValid() {
-		errs.BadCode(p+".hierarchyMeaning", "http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning")
+		v.BadCode("hierarchyMeaning", -1, "http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning")
 	}
-	if x.HierarchyMeaningExt != nil {
-		x.HierarchyMeaningExt.validate(p+".hierarchyMeaning", errs)
-	}
-	if x.CompositionalExt != nil {
-		x.CompositionalExt.validate(p+".compositional", errs)
-	}
-	if x.VersionNeededExt != nil {
-		x.VersionNeededExt.validate(p+".versionNeeded", errs)
-	}
+	validatePtr(v, "hierarchyMeaning", x.HierarchyMeaningExt)
+	validatePtr(v, "compositional", x.CompositionalExt)
+	validatePtr(v, "versionNeeded", x.VersionNeededExt)
 	if !(x.Content != "" || x.ContentExt != nil) {
-		errs.Missing(p + ".content")
+		v.Missing("content")
 	}
 	if x.Content != "" && !x.Content.IsValid() {
-		errs.BadCode(p+".content", "http://hl7.org/fhir/ValueSet/codesystem-content-mode")
+		v.BadCode("content", -1, "http://hl7.org/fhir/ValueSet/codesystem-content-mode")
 	}
-	if x.ContentExt != nil {
-		x.ContentExt.validate(p+".content", errs)
+	validatePtr(v, "content", x.ContentExt)
+	validatePtr(v, "count", x.CountExt)
+	if x.Count != nil && *x.Count < 0 {
+		v.BadFormat("count", -1, "unsignedInt")
 	}
-	if x.CountExt != nil {
-		x.CountExt.validate(p+".count", errs)
-	}
-	for i := range x.Filter {
-		x.Filter[i].validate(fhirjson.Index(p+".filter", i), errs)
-	}
-	for i := range x.Property {
-		x.Property[i].validate(fhirjson.Index(p+".property", i), errs)
-	}
-	for i := range x.Concept {
-		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)
-	}
+	validateSlice(v, "filter", x.Filter)
+	validateSlice(v, "property", x.Property)
+	validateSlice(v, "concept", x.Concept)
 }
 
 // ResourceType returns "CodeSystem".
@@ -456,17 +398,17 @@ func (x *CodeSystem) GetMeta() *Meta { return x.Meta }
 // CodeSystemFilter is the backbone element CodeSystem.filter of FHIR STU3 (3.0.1).
 type CodeSystemFilter struct {
 	// ID is CodeSystem.filter.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CodeSystem.filter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CodeSystem.filter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is CodeSystem.filter.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of CodeSystem.filter.code; JSON "_code".
 	CodeExt *Element
 	// Description is CodeSystem.filter.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CodeSystem.filter.description; JSON "_description".
 	DescriptionExt *Element
 	// Operator is CodeSystem.filter.operator (1..*, code).
@@ -474,7 +416,7 @@ type CodeSystemFilter struct {
 	// OperatorExt holds the id and extensions of CodeSystem.filter.operator; JSON "_operator".
 	OperatorExt []*Element
 	// Value is CodeSystem.filter.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of CodeSystem.filter.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -530,8 +472,9 @@ func (x *CodeSystemFilter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CodeSystemFilter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CodeSystemFilter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CodeSystemFilter) UnmarshalJSON(data []byte) error {
@@ -544,66 +487,52 @@ func (x *CodeSystemFilter) fhirName() string { return "CodeSystem.filter" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeSystemFilter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeSystem.filter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeSystem.filter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeSystemFilter) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CodeSystemFilter) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(len(x.Operator) > 0 || len(x.OperatorExt) > 0) {
-		errs.Missing(p + ".operator")
+		v.Missing("operator")
 	}
 	for i, c := range x.Operator {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".operator", i), "http://hl7.org/fhir/ValueSet/filter-operator")
+			v.BadCode("operator", i, "http://hl7.org/fhir/ValueSet/filter-operator")
 		}
 	}
-	for i, v := range x.OperatorExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".operator", i), errs)
-		}
-	}
+	validatePtrs(v, "operator", x.OperatorExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // CodeSystemProperty is the backbone element CodeSystem.property of FHIR STU3 (3.0.1).
 type CodeSystemProperty struct {
 	// ID is CodeSystem.property.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CodeSystem.property.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CodeSystem.property.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is CodeSystem.property.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of CodeSystem.property.code; JSON "_code".
 	CodeExt *Element
 	// Uri is CodeSystem.property.uri (0..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of CodeSystem.property.uri; JSON "_uri".
 	UriExt *Element
 	// Description is CodeSystem.property.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of CodeSystem.property.description; JSON "_description".
 	DescriptionExt *Element
 	// Type is CodeSystem.property.type (1..1, code).
@@ -663,8 +592,9 @@ func (x *CodeSystemProperty) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CodeSystemProperty) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CodeSystemProperty) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CodeSystemProperty) UnmarshalJSON(data []byte) error {
@@ -677,59 +607,47 @@ func (x *CodeSystemProperty) fhirName() string { return "CodeSystem.property" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeSystemProperty) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeSystem.property", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeSystem.property")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeSystemProperty) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CodeSystemProperty) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.UriExt != nil {
-		x.UriExt.validate(p+".uri", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "uri", x.UriExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/concept-property-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/concept-property-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 }
 
 // CodeSystemConcept is the backbone element CodeSystem.concept of FHIR STU3 (3.0.1).
 type CodeSystemConcept struct {
 	// ID is CodeSystem.concept.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CodeSystem.concept.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CodeSystem.concept.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is CodeSystem.concept.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of CodeSystem.concept.code; JSON "_code".
 	CodeExt *Element
 	// Display is CodeSystem.concept.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of CodeSystem.concept.display; JSON "_display".
 	DisplayExt *Element
 	// Definition is CodeSystem.concept.definition (0..1, string).
-	Definition string
+	Definition String
 	// DefinitionExt holds the id and extensions of CodeSystem.concept.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Designation is CodeSystem.concept.designation (0..*, BackboneElement).
@@ -794,8 +712,9 @@ func (x *CodeSystemConcept) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CodeSystemConcept) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CodeSystemConcept) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CodeSystemConcept) UnmarshalJSON(data []byte) error {
@@ -808,57 +727,41 @@ func (x *CodeSystemConcept) fhirName() string { return "CodeSystem.concept" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeSystemConcept) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeSystem.concept", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeSystem.concept")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeSystemConcept) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CodeSystemConcept) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
-	if x.DefinitionExt != nil {
-		x.DefinitionExt.validate(p+".definition", errs)
-	}
-	for i := range x.Designation {
-		x.Designation[i].validate(fhirjson.Index(p+".designation", i), errs)
-	}
-	for i := range x.Property {
-		x.Property[i].validate(fhirjson.Index(p+".property", i), errs)
-	}
-	for i := range x.Concept {
-		x.Concept[i].validate(fhirjson.Index(p+".concept", i), errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "definition", x.DefinitionExt)
+	validateSlice(v, "designation", x.Designation)
+	validateSlice(v, "property", x.Property)
+	validateSlice(v, "concept", x.Concept)
 }
 
 // CodeSystemConceptDesignation is the backbone element CodeSystem.concept.designation of FHIR STU3 (3.0.1).
 type CodeSystemConceptDesignation struct {
 	// ID is CodeSystem.concept.designation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CodeSystem.concept.designation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CodeSystem.concept.designation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Language is CodeSystem.concept.designation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CodeSystem.concept.designation.language; JSON "_language".
 	LanguageExt *Element
 	// Use is CodeSystem.concept.designation.use (0..1, Coding).
 	Use *Coding
 	// Value is CodeSystem.concept.designation.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of CodeSystem.concept.designation.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -907,8 +810,9 @@ func (x *CodeSystemConceptDesignation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CodeSystemConceptDesignation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CodeSystemConceptDesignation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CodeSystemConceptDesignation) UnmarshalJSON(data []byte) error {
@@ -921,64 +825,54 @@ func (x *CodeSystemConceptDesignation) fhirName() string { return "CodeSystem.co
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeSystemConceptDesignation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeSystem.concept.designation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeSystem.concept.designation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeSystemConceptDesignation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Use != nil {
-		x.Use.validate(p+".use", errs)
-	}
+func (x *CodeSystemConceptDesignation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "use", x.Use)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // CodeSystemConceptProperty is the backbone element CodeSystem.concept.property of FHIR STU3 (3.0.1).
 type CodeSystemConceptProperty struct {
 	// ID is CodeSystem.concept.property.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CodeSystem.concept.property.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CodeSystem.concept.property.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is CodeSystem.concept.property.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of CodeSystem.concept.property.code; JSON "_code".
 	CodeExt *Element
 	// ValueCode is CodeSystem.concept.property.value[x] (1..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of CodeSystem.concept.property.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueCoding is CodeSystem.concept.property.value[x] (1..1) holding a Coding; JSON "valueCoding".
 	ValueCoding *Coding
 	// ValueString is CodeSystem.concept.property.value[x] (1..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of CodeSystem.concept.property.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueInteger is CodeSystem.concept.property.value[x] (1..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of CodeSystem.concept.property.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueBoolean is CodeSystem.concept.property.value[x] (1..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of CodeSystem.concept.property.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueDateTime is CodeSystem.concept.property.value[x] (1..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of CodeSystem.concept.property.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1051,8 +945,9 @@ func (x *CodeSystemConceptProperty) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CodeSystemConceptProperty) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CodeSystemConceptProperty) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CodeSystemConceptProperty) UnmarshalJSON(data []byte) error {
@@ -1065,44 +960,32 @@ func (x *CodeSystemConceptProperty) fhirName() string { return "CodeSystem.conce
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeSystemConceptProperty) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeSystem.concept.property", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeSystem.concept.property")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeSystemConceptProperty) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CodeSystemConceptProperty) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueCoding != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil) > 1 {
+		v.OneOf("value[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
-	}
-	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
-	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
-	}
-	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
 }
 

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CommunicationRequest struct {
 	// ID is CommunicationRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CommunicationRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is CommunicationRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CommunicationRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CommunicationRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CommunicationRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CommunicationRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CommunicationRequest.text (0..1, Narrative).
@@ -62,13 +62,13 @@ type CommunicationRequest struct {
 	// Payload is CommunicationRequest.payload (0..*, BackboneElement).
 	Payload []CommunicationRequestPayload
 	// OccurrenceDateTime is CommunicationRequest.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of CommunicationRequest.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is CommunicationRequest.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
 	OccurrencePeriod *Period
 	// AuthoredOn is CommunicationRequest.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of CommunicationRequest.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Sender is CommunicationRequest.sender (0..1, Reference).
@@ -213,8 +213,9 @@ func (x *CommunicationRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CommunicationRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CommunicationRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CommunicationRequest) UnmarshalJSON(data []byte) error {
@@ -227,110 +228,62 @@ func (x *CommunicationRequest) fhirName() string { return "CommunicationRequest"
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CommunicationRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CommunicationRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CommunicationRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CommunicationRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *CommunicationRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil) > 1 {
+		v.OneOf("occurrence[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	for i := range x.Replaces {
-		x.Replaces[i].validate(fhirjson.Index(p+".replaces", i), errs)
-	}
-	if x.GroupIdentifier != nil {
-		x.GroupIdentifier.validate(p+".groupIdentifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "replaces", x.Replaces)
+	validatePtr(v, "groupIdentifier", x.GroupIdentifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/request-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "category", x.Category)
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+	validatePtr(v, "priority", x.PriorityExt)
+	validateSlice(v, "medium", x.Medium)
+	validatePtr(v, "subject", x.Subject)
+	validateSlice(v, "recipient", x.Recipient)
+	validateSlice(v, "topic", x.Topic)
+	validatePtr(v, "context", x.Context)
+	validateSlice(v, "payload", x.Payload)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	for i := range x.Medium {
-		x.Medium[i].validate(fhirjson.Index(p+".medium", i), errs)
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
+	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	for i := range x.Recipient {
-		x.Recipient[i].validate(fhirjson.Index(p+".recipient", i), errs)
-	}
-	for i := range x.Topic {
-		x.Topic[i].validate(fhirjson.Index(p+".topic", i), errs)
-	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	for i := range x.Payload {
-		x.Payload[i].validate(fhirjson.Index(p+".payload", i), errs)
-	}
-	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
-	}
-	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
-	}
-	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
-	}
-	if x.Sender != nil {
-		x.Sender.validate(p+".sender", errs)
-	}
-	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
-	}
-	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
-	}
-	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validatePtr(v, "sender", x.Sender)
+	validatePtr(v, "requester", x.Requester)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "CommunicationRequest".
@@ -372,13 +325,13 @@ func (x *CommunicationRequest) OccurrenceType() string {
 // CommunicationRequestPayload is the backbone element CommunicationRequest.payload of FHIR STU3 (3.0.1).
 type CommunicationRequestPayload struct {
 	// ID is CommunicationRequest.payload.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CommunicationRequest.payload.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CommunicationRequest.payload.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ContentString is CommunicationRequest.payload.content[x] (1..1) holding a string; JSON "contentString".
-	ContentString string
+	ContentString String
 	// ContentStringExt holds the id and extensions of CommunicationRequest.payload.content[x]; JSON "_contentString".
 	ContentStringExt *Element
 	// ContentAttachment is CommunicationRequest.payload.content[x] (1..1) holding a Attachment; JSON "contentAttachment".
@@ -428,8 +381,9 @@ func (x *CommunicationRequestPayload) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CommunicationRequestPayload) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CommunicationRequestPayload) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CommunicationRequestPayload) UnmarshalJSON(data []byte) error {
@@ -442,30 +396,23 @@ func (x *CommunicationRequestPayload) fhirName() string { return "CommunicationR
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CommunicationRequestPayload) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CommunicationRequest.payload", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CommunicationRequest.payload")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CommunicationRequestPayload) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CommunicationRequestPayload) validate(v *fhirjson.Validator) {
 	if x.ContentType() == "" {
-		errs.Missing(p + ".content[x]")
+		v.Missing("content[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ContentString != "" || x.ContentStringExt != nil, x.ContentAttachment != nil, x.ContentReference != nil) > 1 {
+		v.OneOf("content[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.ContentStringExt != nil {
-		x.ContentStringExt.validate(p+".contentString", errs)
-	}
-	if x.ContentAttachment != nil {
-		x.ContentAttachment.validate(p+".contentAttachment", errs)
-	}
-	if x.ContentReference != nil {
-		x.ContentReference.validate(p+".contentReference", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "contentString", x.ContentStringExt)
+	validatePtr(v, "contentAttachment", x.ContentAttachment)
+	validatePtr(v, "contentReference", x.ContentReference)
 }
 
 // Content returns the value of CommunicationRequest.payload.content[x] that is set, or nil. It is one of:
@@ -499,7 +446,7 @@ func (x *CommunicationRequestPayload) ContentType() string {
 // CommunicationRequestRequester is the backbone element CommunicationRequest.requester of FHIR STU3 (3.0.1).
 type CommunicationRequestRequester struct {
 	// ID is CommunicationRequest.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CommunicationRequest.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CommunicationRequest.requester.modifierExtension (0..*, Extension).
@@ -545,9 +492,10 @@ func (x *CommunicationRequestRequester) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CommunicationRequestRequester) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CommunicationRequestRequester) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -561,25 +509,17 @@ func (x *CommunicationRequestRequester) fhirName() string { return "Communicatio
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CommunicationRequestRequester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CommunicationRequest.requester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CommunicationRequest.requester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CommunicationRequestRequester) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CommunicationRequestRequester) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Agent != nil) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
-	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
-	}
-	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
-	}
+	validatePtr(v, "agent", x.Agent)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }

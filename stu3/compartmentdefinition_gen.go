@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type CompartmentDefinition struct {
 	// ID is CompartmentDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of CompartmentDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is CompartmentDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is CompartmentDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of CompartmentDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is CompartmentDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of CompartmentDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is CompartmentDefinition.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type CompartmentDefinition struct {
 	// ModifierExtension is CompartmentDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is CompartmentDefinition.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of CompartmentDefinition.url; JSON "_url".
 	URLExt *Element
 	// Name is CompartmentDefinition.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of CompartmentDefinition.name; JSON "_name".
 	NameExt *Element
 	// Title is CompartmentDefinition.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of CompartmentDefinition.title; JSON "_title".
 	TitleExt *Element
 	// Status is CompartmentDefinition.status (1..1, code).
@@ -48,25 +48,25 @@ type CompartmentDefinition struct {
 	// StatusExt holds the id and extensions of CompartmentDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is CompartmentDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of CompartmentDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is CompartmentDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of CompartmentDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is CompartmentDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of CompartmentDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is CompartmentDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is CompartmentDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of CompartmentDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is CompartmentDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of CompartmentDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// UseContext is CompartmentDefinition.useContext (0..*, UsageContext).
@@ -78,7 +78,7 @@ type CompartmentDefinition struct {
 	// CodeExt holds the id and extensions of CompartmentDefinition.code; JSON "_code".
 	CodeExt *Element
 	// Search is CompartmentDefinition.search (1..1, boolean).
-	Search *bool
+	Search *Boolean
 	// SearchExt holds the id and extensions of CompartmentDefinition.search; JSON "_search".
 	SearchExt *Element
 	// Resource is CompartmentDefinition.resource (0..*, BackboneElement).
@@ -218,8 +218,9 @@ func (x *CompartmentDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CompartmentDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CompartmentDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CompartmentDefinition) UnmarshalJSON(data []byte) error {
@@ -232,104 +233,62 @@ func (x *CompartmentDefinition) fhirName() string { return "CompartmentDefinitio
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CompartmentDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CompartmentDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CompartmentDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CompartmentDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *CompartmentDefinition) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/compartment-type")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/compartment-type")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
 	if !(x.Search != nil || x.SearchExt != nil) {
-		errs.Missing(p + ".search")
+		v.Missing("search")
 	}
-	if x.SearchExt != nil {
-		x.SearchExt.validate(p+".search", errs)
-	}
-	for i := range x.Resource {
-		x.Resource[i].validate(fhirjson.Index(p+".resource", i), errs)
-	}
+	validatePtr(v, "search", x.SearchExt)
+	validateSlice(v, "resource", x.Resource)
 }
 
 // ResourceType returns "CompartmentDefinition".
@@ -347,7 +306,7 @@ func (x *CompartmentDefinition) GetMeta() *Meta { return x.Meta }
 // CompartmentDefinitionResource is the backbone element CompartmentDefinition.resource of FHIR STU3 (3.0.1).
 type CompartmentDefinitionResource struct {
 	// ID is CompartmentDefinition.resource.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CompartmentDefinition.resource.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is CompartmentDefinition.resource.modifierExtension (0..*, Extension).
@@ -357,11 +316,11 @@ type CompartmentDefinitionResource struct {
 	// CodeExt holds the id and extensions of CompartmentDefinition.resource.code; JSON "_code".
 	CodeExt *Element
 	// Param is CompartmentDefinition.resource.param (0..*, string).
-	Param []string
+	Param []String
 	// ParamExt holds the id and extensions of CompartmentDefinition.resource.param; JSON "_param".
 	ParamExt []*Element
 	// Documentation is CompartmentDefinition.resource.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of CompartmentDefinition.resource.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -413,9 +372,10 @@ func (x *CompartmentDefinitionResource) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CompartmentDefinitionResource) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CompartmentDefinitionResource) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -429,33 +389,21 @@ func (x *CompartmentDefinitionResource) fhirName() string { return "CompartmentD
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CompartmentDefinitionResource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CompartmentDefinition.resource", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CompartmentDefinition.resource")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CompartmentDefinitionResource) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CompartmentDefinitionResource) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	for i, v := range x.ParamExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".param", i), errs)
-		}
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtrs(v, "param", x.ParamExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }

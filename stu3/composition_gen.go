@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Composition struct {
 	// ID is Composition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Composition.id; JSON "_id".
 	IDExt *Element
 	// Meta is Composition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Composition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Composition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Composition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Composition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Composition.text (0..1, Narrative).
@@ -46,13 +46,13 @@ type Composition struct {
 	// Encounter is Composition.encounter (0..1, Reference).
 	Encounter *Reference
 	// Date is Composition.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Composition.date; JSON "_date".
 	DateExt *Element
 	// Author is Composition.author (1..*, Reference).
 	Author []Reference
 	// Title is Composition.title (1..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Composition.title; JSON "_title".
 	TitleExt *Element
 	// Confidentiality is Composition.confidentiality (0..1, code).
@@ -183,8 +183,9 @@ func (x *Composition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Composition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Composition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Composition) UnmarshalJSON(data []byte) error {
@@ -197,107 +198,65 @@ func (x *Composition) fhirName() string { return "Composition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Composition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Composition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Composition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Composition) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Composition) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/composition-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/composition-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Class != nil {
-		x.Class.validate(p+".class", errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "class", x.Class)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "encounter", x.Encounter)
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if !(len(x.Author) > 0) {
-		errs.Missing(p + ".author")
+		v.Missing("author")
 	}
-	for i := range x.Author {
-		x.Author[i].validate(fhirjson.Index(p+".author", i), errs)
-	}
+	validateSlice(v, "author", x.Author)
 	if !(x.Title != "" || x.TitleExt != nil) {
-		errs.Missing(p + ".title")
+		v.Missing("title")
 	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "title", x.TitleExt)
 	if x.Confidentiality != "" && !x.Confidentiality.IsValid() {
-		errs.BadCode(p+".confidentiality", "http://hl7.org/fhir/ValueSet/v3-ConfidentialityClassification")
+		v.BadCode("confidentiality", -1, "http://hl7.org/fhir/ValueSet/v3-ConfidentialityClassification")
 	}
-	if x.ConfidentialityExt != nil {
-		x.ConfidentialityExt.validate(p+".confidentiality", errs)
-	}
-	for i := range x.Attester {
-		x.Attester[i].validate(fhirjson.Index(p+".attester", i), errs)
-	}
-	if x.Custodian != nil {
-		x.Custodian.validate(p+".custodian", errs)
-	}
-	for i := range x.RelatesTo {
-		x.RelatesTo[i].validate(fhirjson.Index(p+".relatesTo", i), errs)
-	}
-	for i := range x.Event {
-		x.Event[i].validate(fhirjson.Index(p+".event", i), errs)
-	}
-	for i := range x.Section {
-		x.Section[i].validate(fhirjson.Index(p+".section", i), errs)
-	}
+	validatePtr(v, "confidentiality", x.ConfidentialityExt)
+	validateSlice(v, "attester", x.Attester)
+	validatePtr(v, "custodian", x.Custodian)
+	validateSlice(v, "relatesTo", x.RelatesTo)
+	validateSlice(v, "event", x.Event)
+	validateSlice(v, "section", x.Section)
 }
 
 // ResourceType returns "Composition".
@@ -315,7 +274,7 @@ func (x *Composition) GetMeta() *Meta { return x.Meta }
 // CompositionAttester is the backbone element Composition.attester of FHIR STU3 (3.0.1).
 type CompositionAttester struct {
 	// ID is Composition.attester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Composition.attester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Composition.attester.modifierExtension (0..*, Extension).
@@ -325,7 +284,7 @@ type CompositionAttester struct {
 	// ModeExt holds the id and extensions of Composition.attester.mode; JSON "_mode".
 	ModeExt []*Element
 	// Time is Composition.attester.time (0..1, dateTime).
-	Time string
+	Time DateTime
 	// TimeExt holds the id and extensions of Composition.attester.time; JSON "_time".
 	TimeExt *Element
 	// Party is Composition.attester.party (0..1, Reference).
@@ -374,8 +333,9 @@ func (x *CompositionAttester) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CompositionAttester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CompositionAttester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CompositionAttester) UnmarshalJSON(data []byte) error {
@@ -388,43 +348,34 @@ func (x *CompositionAttester) fhirName() string { return "Composition.attester" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CompositionAttester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Composition.attester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Composition.attester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CompositionAttester) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *CompositionAttester) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Mode) > 0 || len(x.ModeExt) > 0) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	for i, c := range x.Mode {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".mode", i), "http://hl7.org/fhir/ValueSet/composition-attestation-mode")
+			v.BadCode("mode", i, "http://hl7.org/fhir/ValueSet/composition-attestation-mode")
 		}
 	}
-	for i, v := range x.ModeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".mode", i), errs)
-		}
+	validatePtrs(v, "mode", x.ModeExt)
+	validatePtr(v, "time", x.TimeExt)
+	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
+		v.BadFormat("time", -1, "dateTime")
 	}
-	if x.TimeExt != nil {
-		x.TimeExt.validate(p+".time", errs)
-	}
-	if x.Party != nil {
-		x.Party.validate(p+".party", errs)
-	}
+	validatePtr(v, "party", x.Party)
 }
 
 // CompositionRelatesTo is the backbone element Composition.relatesTo of FHIR STU3 (3.0.1).
 type CompositionRelatesTo struct {
 	// ID is Composition.relatesTo.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Composition.relatesTo.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Composition.relatesTo.modifierExtension (0..*, Extension).
@@ -478,8 +429,9 @@ func (x *CompositionRelatesTo) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CompositionRelatesTo) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CompositionRelatesTo) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CompositionRelatesTo) UnmarshalJSON(data []byte) error {
@@ -492,36 +444,29 @@ func (x *CompositionRelatesTo) fhirName() string { return "Composition.relatesTo
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CompositionRelatesTo) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Composition.relatesTo", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Composition.relatesTo")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CompositionRelatesTo) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *CompositionRelatesTo) validate(v *fhirjson.Validator) {
 	if x.TargetType() == "" {
-		errs.Missing(p + ".target[x]")
+		v.Missing("target[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.TargetIdentifier != nil, x.TargetReference != nil) > 1 {
+		v.OneOf("target[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/document-relationship-type")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/document-relationship-type")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.TargetIdentifier != nil {
-		x.TargetIdentifier.validate(p+".targetIdentifier", errs)
-	}
-	if x.TargetReference != nil {
-		x.TargetReference.validate(p+".targetReference", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "targetIdentifier", x.TargetIdentifier)
+	validatePtr(v, "targetReference", x.TargetReference)
 }
 
 // Target returns the value of Composition.relatesTo.target[x] that is set, or nil. It is one of:
@@ -551,7 +496,7 @@ func (x *CompositionRelatesTo) TargetType() string {
 // CompositionEvent is the backbone element Composition.event of FHIR STU3 (3.0.1).
 type CompositionEvent struct {
 	// ID is Composition.event.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Composition.event.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Composition.event.modifierExtension (0..*, Extension).
@@ -600,8 +545,9 @@ func (x *CompositionEvent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CompositionEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CompositionEvent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CompositionEvent) UnmarshalJSON(data []byte) error {
@@ -614,39 +560,29 @@ func (x *CompositionEvent) fhirName() string { return "Composition.event" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CompositionEvent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Composition.event", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Composition.event")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CompositionEvent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+func (x *CompositionEvent) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "code", x.Code)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // CompositionSection is the backbone element Composition.section of FHIR STU3 (3.0.1).
 type CompositionSection struct {
 	// ID is Composition.section.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Composition.section.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Composition.section.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Title is Composition.section.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Composition.section.title; JSON "_title".
 	TitleExt *Element
 	// Code is Composition.section.code (0..1, CodeableConcept).
@@ -724,8 +660,9 @@ func (x *CompositionSection) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CompositionSection) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CompositionSection) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CompositionSection) UnmarshalJSON(data []byte) error {
@@ -738,43 +675,23 @@ func (x *CompositionSection) fhirName() string { return "Composition.section" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CompositionSection) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Composition.section", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Composition.section")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CompositionSection) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
+func (x *CompositionSection) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "text", x.Text)
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/list-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/list-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
-	if x.OrderedBy != nil {
-		x.OrderedBy.validate(p+".orderedBy", errs)
-	}
-	for i := range x.Entry {
-		x.Entry[i].validate(fhirjson.Index(p+".entry", i), errs)
-	}
-	if x.EmptyReason != nil {
-		x.EmptyReason.validate(p+".emptyReason", errs)
-	}
-	for i := range x.Section {
-		x.Section[i].validate(fhirjson.Index(p+".section", i), errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "orderedBy", x.OrderedBy)
+	validateSlice(v, "entry", x.Entry)
+	validatePtr(v, "emptyReason", x.EmptyReason)
+	validateSlice(v, "section", x.Section)
 }

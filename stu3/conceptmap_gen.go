@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ConceptMap struct {
 	// ID is ConceptMap.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ConceptMap.id; JSON "_id".
 	IDExt *Element
 	// Meta is ConceptMap.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ConceptMap.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ConceptMap.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ConceptMap.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ConceptMap.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ConceptMap.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type ConceptMap struct {
 	// ModifierExtension is ConceptMap.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ConceptMap.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ConceptMap.url; JSON "_url".
 	URLExt *Element
 	// Identifier is ConceptMap.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is ConceptMap.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ConceptMap.version; JSON "_version".
 	VersionExt *Element
 	// Name is ConceptMap.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ConceptMap.name; JSON "_name".
 	NameExt *Element
 	// Title is ConceptMap.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of ConceptMap.title; JSON "_title".
 	TitleExt *Element
 	// Status is ConceptMap.status (1..1, code).
@@ -54,21 +54,21 @@ type ConceptMap struct {
 	// StatusExt holds the id and extensions of ConceptMap.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ConceptMap.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ConceptMap.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is ConceptMap.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ConceptMap.date; JSON "_date".
 	DateExt *Element
 	// Publisher is ConceptMap.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ConceptMap.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is ConceptMap.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is ConceptMap.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of ConceptMap.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is ConceptMap.useContext (0..*, UsageContext).
@@ -76,21 +76,21 @@ type ConceptMap struct {
 	// Jurisdiction is ConceptMap.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is ConceptMap.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of ConceptMap.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is ConceptMap.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of ConceptMap.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// SourceURI is ConceptMap.source[x] (0..1) holding a uri; JSON "sourceUri".
-	SourceURI string
+	SourceURI URI
 	// SourceURIExt holds the id and extensions of ConceptMap.source[x]; JSON "_sourceUri".
 	SourceURIExt *Element
 	// SourceReference is ConceptMap.source[x] (0..1) holding a Reference; JSON "sourceReference".
 	SourceReference *Reference
 	// TargetURI is ConceptMap.target[x] (0..1) holding a uri; JSON "targetUri".
-	TargetURI string
+	TargetURI URI
 	// TargetURIExt holds the id and extensions of ConceptMap.target[x]; JSON "_targetUri".
 	TargetURIExt *Element
 	// TargetReference is ConceptMap.target[x] (0..1) holding a Reference; JSON "targetReference".
@@ -253,8 +253,9 @@ func (x *ConceptMap) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConceptMap) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConceptMap) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConceptMap) UnmarshalJSON(data []byte) error {
@@ -267,104 +268,58 @@ func (x *ConceptMap) fhirName() string { return "ConceptMap" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMap) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMap) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ConceptMap) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.SourceURI != "" || x.SourceURIExt != nil, x.SourceReference != nil) > 1 {
+		v.OneOf("source[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.TargetURI != "" || x.TargetURIExt != nil, x.TargetReference != nil) > 1 {
+		v.OneOf("target[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	if x.SourceURIExt != nil {
-		x.SourceURIExt.validate(p+".sourceUri", errs)
-	}
-	if x.SourceReference != nil {
-		x.SourceReference.validate(p+".sourceReference", errs)
-	}
-	if x.TargetURIExt != nil {
-		x.TargetURIExt.validate(p+".targetUri", errs)
-	}
-	if x.TargetReference != nil {
-		x.TargetReference.validate(p+".targetReference", errs)
-	}
-	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "sourceUri", x.SourceURIExt)
+	validatePtr(v, "sourceReference", x.SourceReference)
+	validatePtr(v, "targetUri", x.TargetURIExt)
+	validatePtr(v, "targetReference", x.TargetReference)
+	validateSlice(v, "group", x.Group)
 }
 
 // ResourceType returns "ConceptMap".
@@ -430,25 +385,25 @@ func (x *ConceptMap) TargetType() string {
 // ConceptMapGroup is the backbone element ConceptMap.group of FHIR STU3 (3.0.1).
 type ConceptMapGroup struct {
 	// ID is ConceptMap.group.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ConceptMap.group.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.group.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Source is ConceptMap.group.source (0..1, uri).
-	Source string
+	Source URI
 	// SourceExt holds the id and extensions of ConceptMap.group.source; JSON "_source".
 	SourceExt *Element
 	// SourceVersion is ConceptMap.group.sourceVersion (0..1, string).
-	SourceVersion string
+	SourceVersion String
 	// SourceVersionExt holds the id and extensions of ConceptMap.group.sourceVersion; JSON "_sourceVersion".
 	SourceVersionExt *Element
 	// Target is ConceptMap.group.target (0..1, uri).
-	Target string
+	Target URI
 	// TargetExt holds the id and extensions of ConceptMap.group.target; JSON "_target".
 	TargetExt *Element
 	// TargetVersion is ConceptMap.group.targetVersion (0..1, string).
-	TargetVersion string
+	TargetVersion String
 	// TargetVersionExt holds the id and extensions of ConceptMap.group.targetVersion; JSON "_targetVersion".
 	TargetVersionExt *Element
 	// Element is ConceptMap.group.element (1..*, BackboneElement).
@@ -514,8 +469,9 @@ func (x *ConceptMapGroup) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConceptMapGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConceptMapGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConceptMapGroup) UnmarshalJSON(data []byte) error {
@@ -528,55 +484,39 @@ func (x *ConceptMapGroup) fhirName() string { return "ConceptMap.group" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapGroup) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.SourceExt != nil {
-		x.SourceExt.validate(p+".source", errs)
-	}
-	if x.SourceVersionExt != nil {
-		x.SourceVersionExt.validate(p+".sourceVersion", errs)
-	}
-	if x.TargetExt != nil {
-		x.TargetExt.validate(p+".target", errs)
-	}
-	if x.TargetVersionExt != nil {
-		x.TargetVersionExt.validate(p+".targetVersion", errs)
-	}
+func (x *ConceptMapGroup) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "source", x.SourceExt)
+	validatePtr(v, "sourceVersion", x.SourceVersionExt)
+	validatePtr(v, "target", x.TargetExt)
+	validatePtr(v, "targetVersion", x.TargetVersionExt)
 	if !(len(x.Element) > 0) {
-		errs.Missing(p + ".element")
+		v.Missing("element")
 	}
-	for i := range x.Element {
-		x.Element[i].validate(fhirjson.Index(p+".element", i), errs)
-	}
-	if x.Unmapped != nil {
-		x.Unmapped.validate(p+".unmapped", errs)
-	}
+	validateSlice(v, "element", x.Element)
+	validatePtr(v, "unmapped", x.Unmapped)
 }
 
 // ConceptMapGroupElement is the backbone element ConceptMap.group.element of FHIR STU3 (3.0.1).
 type ConceptMapGroupElement struct {
 	// ID is ConceptMap.group.element.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ConceptMap.group.element.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.group.element.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is ConceptMap.group.element.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ConceptMap.group.element.code; JSON "_code".
 	CodeExt *Element
 	// Display is ConceptMap.group.element.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ConceptMap.group.element.display; JSON "_display".
 	DisplayExt *Element
 	// Target is ConceptMap.group.element.target (0..*, BackboneElement).
@@ -627,8 +567,9 @@ func (x *ConceptMapGroupElement) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConceptMapGroupElement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConceptMapGroupElement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConceptMapGroupElement) UnmarshalJSON(data []byte) error {
@@ -641,43 +582,33 @@ func (x *ConceptMapGroupElement) fhirName() string { return "ConceptMap.group.el
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapGroupElement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.group.element", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.group.element")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapGroupElement) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
-	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
-	}
+func (x *ConceptMapGroupElement) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validateSlice(v, "target", x.Target)
 }
 
 // ConceptMapGroupElementTarget is the backbone element ConceptMap.group.element.target of FHIR STU3 (3.0.1).
 type ConceptMapGroupElementTarget struct {
 	// ID is ConceptMap.group.element.target.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ConceptMap.group.element.target.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.group.element.target.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Code is ConceptMap.group.element.target.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ConceptMap.group.element.target.code; JSON "_code".
 	CodeExt *Element
 	// Display is ConceptMap.group.element.target.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ConceptMap.group.element.target.display; JSON "_display".
 	DisplayExt *Element
 	// Equivalence is ConceptMap.group.element.target.equivalence (0..1, code).
@@ -685,7 +616,7 @@ type ConceptMapGroupElementTarget struct {
 	// EquivalenceExt holds the id and extensions of ConceptMap.group.element.target.equivalence; JSON "_equivalence".
 	EquivalenceExt *Element
 	// Comment is ConceptMap.group.element.target.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of ConceptMap.group.element.target.comment; JSON "_comment".
 	CommentExt *Element
 	// DependsOn is ConceptMap.group.element.target.dependsOn (0..*, BackboneElement).
@@ -753,8 +684,9 @@ func (x *ConceptMapGroupElementTarget) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConceptMapGroupElementTarget) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConceptMapGroupElementTarget) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConceptMapGroupElementTarget) UnmarshalJSON(data []byte) error {
@@ -767,63 +699,47 @@ func (x *ConceptMapGroupElementTarget) fhirName() string { return "ConceptMap.gr
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapGroupElementTarget) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.group.element.target", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.group.element.target")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapGroupElementTarget) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
+func (x *ConceptMapGroupElementTarget) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
 	if x.Equivalence != "" && !x.Equivalence.IsValid() {
-		errs.BadCode(p+".equivalence", "http://hl7.org/fhir/ValueSet/concept-map-equivalence")
+		v.BadCode("equivalence", -1, "http://hl7.org/fhir/ValueSet/concept-map-equivalence")
 	}
-	if x.EquivalenceExt != nil {
-		x.EquivalenceExt.validate(p+".equivalence", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
-	for i := range x.DependsOn {
-		x.DependsOn[i].validate(fhirjson.Index(p+".dependsOn", i), errs)
-	}
-	for i := range x.Product {
-		x.Product[i].validate(fhirjson.Index(p+".product", i), errs)
-	}
+	validatePtr(v, "equivalence", x.EquivalenceExt)
+	validatePtr(v, "comment", x.CommentExt)
+	validateSlice(v, "dependsOn", x.DependsOn)
+	validateSlice(v, "product", x.Product)
 }
 
 // ConceptMapGroupElementTargetDependsOn is the backbone element ConceptMap.group.element.target.dependsOn of FHIR STU3 (3.0.1).
 type ConceptMapGroupElementTargetDependsOn struct {
 	// ID is ConceptMap.group.element.target.dependsOn.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ConceptMap.group.element.target.dependsOn.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.group.element.target.dependsOn.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Property is ConceptMap.group.element.target.dependsOn.property (1..1, uri).
-	Property string
+	Property URI
 	// PropertyExt holds the id and extensions of ConceptMap.group.element.target.dependsOn.property; JSON "_property".
 	PropertyExt *Element
 	// System is ConceptMap.group.element.target.dependsOn.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of ConceptMap.group.element.target.dependsOn.system; JSON "_system".
 	SystemExt *Element
 	// Code is ConceptMap.group.element.target.dependsOn.code (1..1, string).
-	Code string
+	Code String
 	// CodeExt holds the id and extensions of ConceptMap.group.element.target.dependsOn.code; JSON "_code".
 	CodeExt *Element
 	// Display is ConceptMap.group.element.target.dependsOn.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ConceptMap.group.element.target.dependsOn.display; JSON "_display".
 	DisplayExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -881,9 +797,10 @@ func (x *ConceptMapGroupElementTargetDependsOn) EncodeJSON(e *fhirjson.Encoder) 
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConceptMapGroupElementTargetDependsOn) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConceptMapGroupElementTargetDependsOn) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -899,42 +816,30 @@ func (x *ConceptMapGroupElementTargetDependsOn) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapGroupElementTargetDependsOn) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.group.element.target.dependsOn", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.group.element.target.dependsOn")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapGroupElementTargetDependsOn) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ConceptMapGroupElementTargetDependsOn) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Property != "" || x.PropertyExt != nil) {
-		errs.Missing(p + ".property")
+		v.Missing("property")
 	}
-	if x.PropertyExt != nil {
-		x.PropertyExt.validate(p+".property", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
+	validatePtr(v, "property", x.PropertyExt)
+	validatePtr(v, "system", x.SystemExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
 }
 
 // ConceptMapGroupUnmapped is the backbone element ConceptMap.group.unmapped of FHIR STU3 (3.0.1).
 type ConceptMapGroupUnmapped struct {
 	// ID is ConceptMap.group.unmapped.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ConceptMap.group.unmapped.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ConceptMap.group.unmapped.modifierExtension (0..*, Extension).
@@ -944,15 +849,15 @@ type ConceptMapGroupUnmapped struct {
 	// ModeExt holds the id and extensions of ConceptMap.group.unmapped.mode; JSON "_mode".
 	ModeExt *Element
 	// Code is ConceptMap.group.unmapped.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of ConceptMap.group.unmapped.code; JSON "_code".
 	CodeExt *Element
 	// Display is ConceptMap.group.unmapped.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of ConceptMap.group.unmapped.display; JSON "_display".
 	DisplayExt *Element
 	// URL is ConceptMap.group.unmapped.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ConceptMap.group.unmapped.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1010,8 +915,9 @@ func (x *ConceptMapGroupUnmapped) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConceptMapGroupUnmapped) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConceptMapGroupUnmapped) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConceptMapGroupUnmapped) UnmarshalJSON(data []byte) error {
@@ -1024,34 +930,22 @@ func (x *ConceptMapGroupUnmapped) fhirName() string { return "ConceptMap.group.u
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConceptMapGroupUnmapped) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ConceptMap.group.unmapped", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ConceptMap.group.unmapped")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConceptMapGroupUnmapped) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ConceptMapGroupUnmapped) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/conceptmap-unmapped-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/conceptmap-unmapped-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "url", x.URLExt)
 }

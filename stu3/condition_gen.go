@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Condition struct {
 	// ID is Condition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Condition.id; JSON "_id".
 	IDExt *Element
 	// Meta is Condition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Condition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Condition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Condition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Condition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Condition.text (0..1, Narrative).
@@ -54,7 +54,7 @@ type Condition struct {
 	// Context is Condition.context (0..1, Reference).
 	Context *Reference
 	// OnsetDateTime is Condition.onset[x] (0..1) holding a dateTime; JSON "onsetDateTime".
-	OnsetDateTime string
+	OnsetDateTime DateTime
 	// OnsetDateTimeExt holds the id and extensions of Condition.onset[x]; JSON "_onsetDateTime".
 	OnsetDateTimeExt *Element
 	// OnsetAge is Condition.onset[x] (0..1) holding a Age; JSON "onsetAge".
@@ -64,17 +64,17 @@ type Condition struct {
 	// OnsetRange is Condition.onset[x] (0..1) holding a Range; JSON "onsetRange".
 	OnsetRange *Range
 	// OnsetString is Condition.onset[x] (0..1) holding a string; JSON "onsetString".
-	OnsetString string
+	OnsetString String
 	// OnsetStringExt holds the id and extensions of Condition.onset[x]; JSON "_onsetString".
 	OnsetStringExt *Element
 	// AbatementDateTime is Condition.abatement[x] (0..1) holding a dateTime; JSON "abatementDateTime".
-	AbatementDateTime string
+	AbatementDateTime DateTime
 	// AbatementDateTimeExt holds the id and extensions of Condition.abatement[x]; JSON "_abatementDateTime".
 	AbatementDateTimeExt *Element
 	// AbatementAge is Condition.abatement[x] (0..1) holding a Age; JSON "abatementAge".
 	AbatementAge *Age
 	// AbatementBoolean is Condition.abatement[x] (0..1) holding a boolean; JSON "abatementBoolean".
-	AbatementBoolean *bool
+	AbatementBoolean *Boolean
 	// AbatementBooleanExt holds the id and extensions of Condition.abatement[x]; JSON "_abatementBoolean".
 	AbatementBooleanExt *Element
 	// AbatementPeriod is Condition.abatement[x] (0..1) holding a Period; JSON "abatementPeriod".
@@ -82,11 +82,11 @@ type Condition struct {
 	// AbatementRange is Condition.abatement[x] (0..1) holding a Range; JSON "abatementRange".
 	AbatementRange *Range
 	// AbatementString is Condition.abatement[x] (0..1) holding a string; JSON "abatementString".
-	AbatementString string
+	AbatementString String
 	// AbatementStringExt holds the id and extensions of Condition.abatement[x]; JSON "_abatementString".
 	AbatementStringExt *Element
 	// AssertedDate is Condition.assertedDate (0..1, dateTime).
-	AssertedDate string
+	AssertedDate DateTime
 	// AssertedDateExt holds the id and extensions of Condition.assertedDate; JSON "_assertedDate".
 	AssertedDateExt *Element
 	// Asserter is Condition.asserter (0..1, Reference).
@@ -253,8 +253,9 @@ func (x *Condition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Condition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Condition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Condition) UnmarshalJSON(data []byte) error {
@@ -267,122 +268,72 @@ func (x *Condition) fhirName() string { return "Condition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Condition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Condition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Condition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Condition) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Condition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OnsetDateTime != "" || x.OnsetDateTimeExt != nil, x.OnsetAge != nil, x.OnsetPeriod != nil, x.OnsetRange != nil, x.OnsetString != "" || x.OnsetStringExt != nil) > 1 {
+		v.OneOf("onset[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.AbatementDateTime != "" || x.AbatementDateTimeExt != nil, x.AbatementAge != nil, x.AbatementBoolean != nil || x.AbatementBooleanExt != nil, x.AbatementPeriod != nil, x.AbatementRange != nil, x.AbatementString != "" || x.AbatementStringExt != nil) > 1 {
+		v.OneOf("abatement[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.ClinicalStatus != "" && !x.ClinicalStatus.IsValid() {
-		errs.BadCode(p+".clinicalStatus", "http://hl7.org/fhir/ValueSet/condition-clinical")
+		v.BadCode("clinicalStatus", -1, "http://hl7.org/fhir/ValueSet/condition-clinical")
 	}
-	if x.ClinicalStatusExt != nil {
-		x.ClinicalStatusExt.validate(p+".clinicalStatus", errs)
-	}
+	validatePtr(v, "clinicalStatus", x.ClinicalStatusExt)
 	if x.VerificationStatus != "" && !x.VerificationStatus.IsValid() {
-		errs.BadCode(p+".verificationStatus", "http://hl7.org/fhir/ValueSet/condition-ver-status")
+		v.BadCode("verificationStatus", -1, "http://hl7.org/fhir/ValueSet/condition-ver-status")
 	}
-	if x.VerificationStatusExt != nil {
-		x.VerificationStatusExt.validate(p+".verificationStatus", errs)
-	}
-	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
-	}
-	if x.Severity != nil {
-		x.Severity.validate(p+".severity", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
-	}
+	validatePtr(v, "verificationStatus", x.VerificationStatusExt)
+	validateSlice(v, "category", x.Category)
+	validatePtr(v, "severity", x.Severity)
+	validatePtr(v, "code", x.Code)
+	validateSlice(v, "bodySite", x.BodySite)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "onsetDateTime", x.OnsetDateTimeExt)
+	if x.OnsetDateTime != "" && !fhirjson.CheckDateTime(x.OnsetDateTime) {
+		v.BadFormat("onsetDateTime", -1, "dateTime")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+	validatePtr(v, "onsetAge", x.OnsetAge)
+	validatePtr(v, "onsetPeriod", x.OnsetPeriod)
+	validatePtr(v, "onsetRange", x.OnsetRange)
+	validatePtr(v, "onsetString", x.OnsetStringExt)
+	validatePtr(v, "abatementDateTime", x.AbatementDateTimeExt)
+	if x.AbatementDateTime != "" && !fhirjson.CheckDateTime(x.AbatementDateTime) {
+		v.BadFormat("abatementDateTime", -1, "dateTime")
 	}
-	if x.OnsetDateTimeExt != nil {
-		x.OnsetDateTimeExt.validate(p+".onsetDateTime", errs)
+	validatePtr(v, "abatementAge", x.AbatementAge)
+	validatePtr(v, "abatementBoolean", x.AbatementBooleanExt)
+	validatePtr(v, "abatementPeriod", x.AbatementPeriod)
+	validatePtr(v, "abatementRange", x.AbatementRange)
+	validatePtr(v, "abatementString", x.AbatementStringExt)
+	validatePtr(v, "assertedDate", x.AssertedDateExt)
+	if x.AssertedDate != "" && !fhirjson.CheckDateTime(x.AssertedDate) {
+		v.BadFormat("assertedDate", -1, "dateTime")
 	}
-	if x.OnsetAge != nil {
-		x.OnsetAge.validate(p+".onsetAge", errs)
-	}
-	if x.OnsetPeriod != nil {
-		x.OnsetPeriod.validate(p+".onsetPeriod", errs)
-	}
-	if x.OnsetRange != nil {
-		x.OnsetRange.validate(p+".onsetRange", errs)
-	}
-	if x.OnsetStringExt != nil {
-		x.OnsetStringExt.validate(p+".onsetString", errs)
-	}
-	if x.AbatementDateTimeExt != nil {
-		x.AbatementDateTimeExt.validate(p+".abatementDateTime", errs)
-	}
-	if x.AbatementAge != nil {
-		x.AbatementAge.validate(p+".abatementAge", errs)
-	}
-	if x.AbatementBooleanExt != nil {
-		x.AbatementBooleanExt.validate(p+".abatementBoolean", errs)
-	}
-	if x.AbatementPeriod != nil {
-		x.AbatementPeriod.validate(p+".abatementPeriod", errs)
-	}
-	if x.AbatementRange != nil {
-		x.AbatementRange.validate(p+".abatementRange", errs)
-	}
-	if x.AbatementStringExt != nil {
-		x.AbatementStringExt.validate(p+".abatementString", errs)
-	}
-	if x.AssertedDateExt != nil {
-		x.AssertedDateExt.validate(p+".assertedDate", errs)
-	}
-	if x.Asserter != nil {
-		x.Asserter.validate(p+".asserter", errs)
-	}
-	if x.Stage != nil {
-		x.Stage.validate(p+".stage", errs)
-	}
-	for i := range x.Evidence {
-		x.Evidence[i].validate(fhirjson.Index(p+".evidence", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validatePtr(v, "asserter", x.Asserter)
+	validatePtr(v, "stage", x.Stage)
+	validateSlice(v, "evidence", x.Evidence)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "Condition".
@@ -476,7 +427,7 @@ func (x *Condition) AbatementType() string {
 // ConditionStage is the backbone element Condition.stage of FHIR STU3 (3.0.1).
 type ConditionStage struct {
 	// ID is Condition.stage.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Condition.stage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Condition.stage.modifierExtension (0..*, Extension).
@@ -520,8 +471,9 @@ func (x *ConditionStage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConditionStage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConditionStage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConditionStage) UnmarshalJSON(data []byte) error {
@@ -534,30 +486,22 @@ func (x *ConditionStage) fhirName() string { return "Condition.stage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConditionStage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Condition.stage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Condition.stage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConditionStage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Summary != nil {
-		x.Summary.validate(p+".summary", errs)
-	}
-	for i := range x.Assessment {
-		x.Assessment[i].validate(fhirjson.Index(p+".assessment", i), errs)
-	}
+func (x *ConditionStage) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "summary", x.Summary)
+	validateSlice(v, "assessment", x.Assessment)
 }
 
 // ConditionEvidence is the backbone element Condition.evidence of FHIR STU3 (3.0.1).
 type ConditionEvidence struct {
 	// ID is Condition.evidence.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Condition.evidence.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Condition.evidence.modifierExtension (0..*, Extension).
@@ -601,8 +545,9 @@ func (x *ConditionEvidence) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConditionEvidence) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConditionEvidence) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConditionEvidence) UnmarshalJSON(data []byte) error {
@@ -615,22 +560,14 @@ func (x *ConditionEvidence) fhirName() string { return "Condition.evidence" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConditionEvidence) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Condition.evidence", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Condition.evidence")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConditionEvidence) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+func (x *ConditionEvidence) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "code", x.Code)
+	validateSlice(v, "detail", x.Detail)
 }

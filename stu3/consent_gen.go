@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Consent struct {
 	// ID is Consent.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Consent.id; JSON "_id".
 	IDExt *Element
 	// Meta is Consent.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Consent.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Consent.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Consent.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Consent.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Consent.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type Consent struct {
 	// Period is Consent.period (0..1, Period).
 	Period *Period
 	// DateTime is Consent.dateTime (0..1, dateTime).
-	DateTime string
+	DateTime DateTime
 	// DateTimeExt holds the id and extensions of Consent.dateTime; JSON "_dateTime".
 	DateTimeExt *Element
 	// ConsentingParty is Consent.consentingParty (0..*, Reference).
@@ -64,7 +64,7 @@ type Consent struct {
 	// Policy is Consent.policy (0..*, BackboneElement).
 	Policy []ConsentPolicy
 	// PolicyRule is Consent.policyRule (0..1, uri).
-	PolicyRule string
+	PolicyRule URI
 	// PolicyRuleExt holds the id and extensions of Consent.policyRule; JSON "_policyRule".
 	PolicyRuleExt *Element
 	// SecurityLabel is Consent.securityLabel (0..*, Coding).
@@ -203,8 +203,9 @@ func (x *Consent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Consent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Consent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Consent) UnmarshalJSON(data []byte) error {
@@ -217,107 +218,58 @@ func (x *Consent) fhirName() string { return "Consent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Consent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Consent) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Consent) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.SourceAttachment != nil, x.SourceIdentifier != nil, x.SourceReference != nil) > 1 {
+		v.OneOf("source[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/consent-state-codes")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/consent-state-codes")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "category", x.Category)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "dateTime", x.DateTimeExt)
+	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
+		v.BadFormat("dateTime", -1, "dateTime")
 	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.DateTimeExt != nil {
-		x.DateTimeExt.validate(p+".dateTime", errs)
-	}
-	for i := range x.ConsentingParty {
-		x.ConsentingParty[i].validate(fhirjson.Index(p+".consentingParty", i), errs)
-	}
-	for i := range x.Actor {
-		x.Actor[i].validate(fhirjson.Index(p+".actor", i), errs)
-	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
-	for i := range x.Organization {
-		x.Organization[i].validate(fhirjson.Index(p+".organization", i), errs)
-	}
-	if x.SourceAttachment != nil {
-		x.SourceAttachment.validate(p+".sourceAttachment", errs)
-	}
-	if x.SourceIdentifier != nil {
-		x.SourceIdentifier.validate(p+".sourceIdentifier", errs)
-	}
-	if x.SourceReference != nil {
-		x.SourceReference.validate(p+".sourceReference", errs)
-	}
-	for i := range x.Policy {
-		x.Policy[i].validate(fhirjson.Index(p+".policy", i), errs)
-	}
-	if x.PolicyRuleExt != nil {
-		x.PolicyRuleExt.validate(p+".policyRule", errs)
-	}
-	for i := range x.SecurityLabel {
-		x.SecurityLabel[i].validate(fhirjson.Index(p+".securityLabel", i), errs)
-	}
-	for i := range x.Purpose {
-		x.Purpose[i].validate(fhirjson.Index(p+".purpose", i), errs)
-	}
-	if x.DataPeriod != nil {
-		x.DataPeriod.validate(p+".dataPeriod", errs)
-	}
-	for i := range x.Data {
-		x.Data[i].validate(fhirjson.Index(p+".data", i), errs)
-	}
-	for i := range x.Except {
-		x.Except[i].validate(fhirjson.Index(p+".except", i), errs)
-	}
+	validateSlice(v, "consentingParty", x.ConsentingParty)
+	validateSlice(v, "actor", x.Actor)
+	validateSlice(v, "action", x.Action)
+	validateSlice(v, "organization", x.Organization)
+	validatePtr(v, "sourceAttachment", x.SourceAttachment)
+	validatePtr(v, "sourceIdentifier", x.SourceIdentifier)
+	validatePtr(v, "sourceReference", x.SourceReference)
+	validateSlice(v, "policy", x.Policy)
+	validatePtr(v, "policyRule", x.PolicyRuleExt)
+	validateSlice(v, "securityLabel", x.SecurityLabel)
+	validateSlice(v, "purpose", x.Purpose)
+	validatePtr(v, "dataPeriod", x.DataPeriod)
+	validateSlice(v, "data", x.Data)
+	validateSlice(v, "except", x.Except)
 }
 
 // ResourceType returns "Consent".
@@ -363,7 +315,7 @@ func (x *Consent) SourceType() string {
 // ConsentActor is the backbone element Consent.actor of FHIR STU3 (3.0.1).
 type ConsentActor struct {
 	// ID is Consent.actor.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Consent.actor.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Consent.actor.modifierExtension (0..*, Extension).
@@ -407,8 +359,9 @@ func (x *ConsentActor) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConsentActor) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConsentActor) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConsentActor) UnmarshalJSON(data []byte) error {
@@ -421,46 +374,38 @@ func (x *ConsentActor) fhirName() string { return "Consent.actor" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConsentActor) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent.actor", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent.actor")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConsentActor) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ConsentActor) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Role != nil) {
-		errs.Missing(p + ".role")
+		v.Missing("role")
 	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
+	validatePtr(v, "role", x.Role)
 	if !(x.Reference != nil) {
-		errs.Missing(p + ".reference")
+		v.Missing("reference")
 	}
-	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
-	}
+	validatePtr(v, "reference", x.Reference)
 }
 
 // ConsentPolicy is the backbone element Consent.policy of FHIR STU3 (3.0.1).
 type ConsentPolicy struct {
 	// ID is Consent.policy.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Consent.policy.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Consent.policy.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Authority is Consent.policy.authority (0..1, uri).
-	Authority string
+	Authority URI
 	// AuthorityExt holds the id and extensions of Consent.policy.authority; JSON "_authority".
 	AuthorityExt *Element
 	// Uri is Consent.policy.uri (0..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of Consent.policy.uri; JSON "_uri".
 	UriExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -504,8 +449,9 @@ func (x *ConsentPolicy) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConsentPolicy) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConsentPolicy) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConsentPolicy) UnmarshalJSON(data []byte) error {
@@ -518,30 +464,22 @@ func (x *ConsentPolicy) fhirName() string { return "Consent.policy" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConsentPolicy) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent.policy", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent.policy")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConsentPolicy) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.AuthorityExt != nil {
-		x.AuthorityExt.validate(p+".authority", errs)
-	}
-	if x.UriExt != nil {
-		x.UriExt.validate(p+".uri", errs)
-	}
+func (x *ConsentPolicy) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "authority", x.AuthorityExt)
+	validatePtr(v, "uri", x.UriExt)
 }
 
 // ConsentData is the backbone element Consent.data of FHIR STU3 (3.0.1).
 type ConsentData struct {
 	// ID is Consent.data.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Consent.data.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Consent.data.modifierExtension (0..*, Extension).
@@ -590,8 +528,9 @@ func (x *ConsentData) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConsentData) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConsentData) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConsentData) UnmarshalJSON(data []byte) error {
@@ -604,39 +543,31 @@ func (x *ConsentData) fhirName() string { return "Consent.data" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConsentData) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent.data", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent.data")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConsentData) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ConsentData) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Meaning != "" || x.MeaningExt != nil) {
-		errs.Missing(p + ".meaning")
+		v.Missing("meaning")
 	}
 	if x.Meaning != "" && !x.Meaning.IsValid() {
-		errs.BadCode(p+".meaning", "http://hl7.org/fhir/ValueSet/consent-data-meaning")
+		v.BadCode("meaning", -1, "http://hl7.org/fhir/ValueSet/consent-data-meaning")
 	}
-	if x.MeaningExt != nil {
-		x.MeaningExt.validate(p+".meaning", errs)
-	}
+	validatePtr(v, "meaning", x.MeaningExt)
 	if !(x.Reference != nil) {
-		errs.Missing(p + ".reference")
+		v.Missing("reference")
 	}
-	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
-	}
+	validatePtr(v, "reference", x.Reference)
 }
 
 // ConsentExcept is the backbone element Consent.except of FHIR STU3 (3.0.1).
 type ConsentExcept struct {
 	// ID is Consent.except.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Consent.except.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Consent.except.modifierExtension (0..*, Extension).
@@ -725,8 +656,9 @@ func (x *ConsentExcept) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConsentExcept) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConsentExcept) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConsentExcept) UnmarshalJSON(data []byte) error {
@@ -739,60 +671,36 @@ func (x *ConsentExcept) fhirName() string { return "Consent.except" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConsentExcept) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent.except", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent.except")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConsentExcept) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ConsentExcept) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/consent-except-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/consent-except-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	for i := range x.Actor {
-		x.Actor[i].validate(fhirjson.Index(p+".actor", i), errs)
-	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
-	for i := range x.SecurityLabel {
-		x.SecurityLabel[i].validate(fhirjson.Index(p+".securityLabel", i), errs)
-	}
-	for i := range x.Purpose {
-		x.Purpose[i].validate(fhirjson.Index(p+".purpose", i), errs)
-	}
-	for i := range x.Class {
-		x.Class[i].validate(fhirjson.Index(p+".class", i), errs)
-	}
-	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
-	}
-	if x.DataPeriod != nil {
-		x.DataPeriod.validate(p+".dataPeriod", errs)
-	}
-	for i := range x.Data {
-		x.Data[i].validate(fhirjson.Index(p+".data", i), errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "actor", x.Actor)
+	validateSlice(v, "action", x.Action)
+	validateSlice(v, "securityLabel", x.SecurityLabel)
+	validateSlice(v, "purpose", x.Purpose)
+	validateSlice(v, "class", x.Class)
+	validateSlice(v, "code", x.Code)
+	validatePtr(v, "dataPeriod", x.DataPeriod)
+	validateSlice(v, "data", x.Data)
 }
 
 // ConsentExceptActor is the backbone element Consent.except.actor of FHIR STU3 (3.0.1).
 type ConsentExceptActor struct {
 	// ID is Consent.except.actor.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Consent.except.actor.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Consent.except.actor.modifierExtension (0..*, Extension).
@@ -836,8 +744,9 @@ func (x *ConsentExceptActor) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConsentExceptActor) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConsentExceptActor) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConsentExceptActor) UnmarshalJSON(data []byte) error {
@@ -850,36 +759,28 @@ func (x *ConsentExceptActor) fhirName() string { return "Consent.except.actor" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConsentExceptActor) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent.except.actor", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent.except.actor")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConsentExceptActor) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ConsentExceptActor) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Role != nil) {
-		errs.Missing(p + ".role")
+		v.Missing("role")
 	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
+	validatePtr(v, "role", x.Role)
 	if !(x.Reference != nil) {
-		errs.Missing(p + ".reference")
+		v.Missing("reference")
 	}
-	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
-	}
+	validatePtr(v, "reference", x.Reference)
 }
 
 // ConsentExceptData is the backbone element Consent.except.data of FHIR STU3 (3.0.1).
 type ConsentExceptData struct {
 	// ID is Consent.except.data.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Consent.except.data.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Consent.except.data.modifierExtension (0..*, Extension).
@@ -928,8 +829,9 @@ func (x *ConsentExceptData) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ConsentExceptData) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ConsentExceptData) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ConsentExceptData) UnmarshalJSON(data []byte) error {
@@ -942,31 +844,23 @@ func (x *ConsentExceptData) fhirName() string { return "Consent.except.data" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ConsentExceptData) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Consent.except.data", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Consent.except.data")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ConsentExceptData) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ConsentExceptData) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Meaning != "" || x.MeaningExt != nil) {
-		errs.Missing(p + ".meaning")
+		v.Missing("meaning")
 	}
 	if x.Meaning != "" && !x.Meaning.IsValid() {
-		errs.BadCode(p+".meaning", "http://hl7.org/fhir/ValueSet/consent-data-meaning")
+		v.BadCode("meaning", -1, "http://hl7.org/fhir/ValueSet/consent-data-meaning")
 	}
-	if x.MeaningExt != nil {
-		x.MeaningExt.validate(p+".meaning", errs)
-	}
+	validatePtr(v, "meaning", x.MeaningExt)
 	if !(x.Reference != nil) {
-		errs.Missing(p + ".reference")
+		v.Missing("reference")
 	}
-	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
-	}
+	validatePtr(v, "reference", x.Reference)
 }

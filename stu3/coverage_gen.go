@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Coverage struct {
 	// ID is Coverage.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Coverage.id; JSON "_id".
 	IDExt *Element
 	// Meta is Coverage.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Coverage.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Coverage.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Coverage.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Coverage.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Coverage.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type Coverage struct {
 	// Subscriber is Coverage.subscriber (0..1, Reference).
 	Subscriber *Reference
 	// SubscriberID is Coverage.subscriberId (0..1, string).
-	SubscriberID string
+	SubscriberID String
 	// SubscriberIDExt holds the id and extensions of Coverage.subscriberId; JSON "_subscriberId".
 	SubscriberIDExt *Element
 	// Beneficiary is Coverage.beneficiary (0..1, Reference).
@@ -58,19 +58,19 @@ type Coverage struct {
 	// Grouping is Coverage.grouping (0..1, BackboneElement).
 	Grouping *CoverageGrouping
 	// Dependent is Coverage.dependent (0..1, string).
-	Dependent string
+	Dependent String
 	// DependentExt holds the id and extensions of Coverage.dependent; JSON "_dependent".
 	DependentExt *Element
 	// Sequence is Coverage.sequence (0..1, string).
-	Sequence string
+	Sequence String
 	// SequenceExt holds the id and extensions of Coverage.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Order is Coverage.order (0..1, positiveInt).
-	Order *int
+	Order *PositiveInt
 	// OrderExt holds the id and extensions of Coverage.order; JSON "_order".
 	OrderExt *Element
 	// Network is Coverage.network (0..1, string).
-	Network string
+	Network String
 	// NetworkExt holds the id and extensions of Coverage.network; JSON "_network".
 	NetworkExt *Element
 	// Contract is Coverage.contract (0..*, Reference).
@@ -198,8 +198,9 @@ func (x *Coverage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Coverage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Coverage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Coverage) UnmarshalJSON(data []byte) error {
@@ -212,89 +213,45 @@ func (x *Coverage) fhirName() string { return "Coverage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Coverage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Coverage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Coverage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Coverage) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Coverage) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "policyHolder", x.PolicyHolder)
+	validatePtr(v, "subscriber", x.Subscriber)
+	validatePtr(v, "subscriberId", x.SubscriberIDExt)
+	validatePtr(v, "beneficiary", x.Beneficiary)
+	validatePtr(v, "relationship", x.Relationship)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "payor", x.Payor)
+	validatePtr(v, "grouping", x.Grouping)
+	validatePtr(v, "dependent", x.DependentExt)
+	validatePtr(v, "sequence", x.SequenceExt)
+	validatePtr(v, "order", x.OrderExt)
+	if x.Order != nil && *x.Order < 1 {
+		v.BadFormat("order", -1, "positiveInt")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.PolicyHolder != nil {
-		x.PolicyHolder.validate(p+".policyHolder", errs)
-	}
-	if x.Subscriber != nil {
-		x.Subscriber.validate(p+".subscriber", errs)
-	}
-	if x.SubscriberIDExt != nil {
-		x.SubscriberIDExt.validate(p+".subscriberId", errs)
-	}
-	if x.Beneficiary != nil {
-		x.Beneficiary.validate(p+".beneficiary", errs)
-	}
-	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	for i := range x.Payor {
-		x.Payor[i].validate(fhirjson.Index(p+".payor", i), errs)
-	}
-	if x.Grouping != nil {
-		x.Grouping.validate(p+".grouping", errs)
-	}
-	if x.DependentExt != nil {
-		x.DependentExt.validate(p+".dependent", errs)
-	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
-	}
-	if x.OrderExt != nil {
-		x.OrderExt.validate(p+".order", errs)
-	}
-	if x.NetworkExt != nil {
-		x.NetworkExt.validate(p+".network", errs)
-	}
-	for i := range x.Contract {
-		x.Contract[i].validate(fhirjson.Index(p+".contract", i), errs)
-	}
+	validatePtr(v, "network", x.NetworkExt)
+	validateSlice(v, "contract", x.Contract)
 }
 
 // ResourceType returns "Coverage".
@@ -312,57 +269,57 @@ func (x *Coverage) GetMeta() *Meta { return x.Meta }
 // CoverageGrouping is the backbone element Coverage.grouping of FHIR STU3 (3.0.1).
 type CoverageGrouping struct {
 	// ID is Coverage.grouping.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Coverage.grouping.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Coverage.grouping.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Group is Coverage.grouping.group (0..1, string).
-	Group string
+	Group String
 	// GroupExt holds the id and extensions of Coverage.grouping.group; JSON "_group".
 	GroupExt *Element
 	// GroupDisplay is Coverage.grouping.groupDisplay (0..1, string).
-	GroupDisplay string
+	GroupDisplay String
 	// GroupDisplayExt holds the id and extensions of Coverage.grouping.groupDisplay; JSON "_groupDisplay".
 	GroupDisplayExt *Element
 	// SubGroup is Coverage.grouping.subGroup (0..1, string).
-	SubGroup string
+	SubGroup String
 	// SubGroupExt holds the id and extensions of Coverage.grouping.subGroup; JSON "_subGroup".
 	SubGroupExt *Element
 	// SubGroupDisplay is Coverage.grouping.subGroupDisplay (0..1, string).
-	SubGroupDisplay string
+	SubGroupDisplay String
 	// SubGroupDisplayExt holds the id and extensions of Coverage.grouping.subGroupDisplay; JSON "_subGroupDisplay".
 	SubGroupDisplayExt *Element
 	// Plan is Coverage.grouping.plan (0..1, string).
-	Plan string
+	Plan String
 	// PlanExt holds the id and extensions of Coverage.grouping.plan; JSON "_plan".
 	PlanExt *Element
 	// PlanDisplay is Coverage.grouping.planDisplay (0..1, string).
-	PlanDisplay string
+	PlanDisplay String
 	// PlanDisplayExt holds the id and extensions of Coverage.grouping.planDisplay; JSON "_planDisplay".
 	PlanDisplayExt *Element
 	// SubPlan is Coverage.grouping.subPlan (0..1, string).
-	SubPlan string
+	SubPlan String
 	// SubPlanExt holds the id and extensions of Coverage.grouping.subPlan; JSON "_subPlan".
 	SubPlanExt *Element
 	// SubPlanDisplay is Coverage.grouping.subPlanDisplay (0..1, string).
-	SubPlanDisplay string
+	SubPlanDisplay String
 	// SubPlanDisplayExt holds the id and extensions of Coverage.grouping.subPlanDisplay; JSON "_subPlanDisplay".
 	SubPlanDisplayExt *Element
 	// Class is Coverage.grouping.class (0..1, string).
-	Class string
+	Class String
 	// ClassExt holds the id and extensions of Coverage.grouping.class; JSON "_class".
 	ClassExt *Element
 	// ClassDisplay is Coverage.grouping.classDisplay (0..1, string).
-	ClassDisplay string
+	ClassDisplay String
 	// ClassDisplayExt holds the id and extensions of Coverage.grouping.classDisplay; JSON "_classDisplay".
 	ClassDisplayExt *Element
 	// SubClass is Coverage.grouping.subClass (0..1, string).
-	SubClass string
+	SubClass String
 	// SubClassExt holds the id and extensions of Coverage.grouping.subClass; JSON "_subClass".
 	SubClassExt *Element
 	// SubClassDisplay is Coverage.grouping.subClassDisplay (0..1, string).
-	SubClassDisplay string
+	SubClassDisplay String
 	// SubClassDisplayExt holds the id and extensions of Coverage.grouping.subClassDisplay; JSON "_subClassDisplay".
 	SubClassDisplayExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -466,8 +423,9 @@ func (x *CoverageGrouping) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CoverageGrouping) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CoverageGrouping) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CoverageGrouping) UnmarshalJSON(data []byte) error {
@@ -480,52 +438,24 @@ func (x *CoverageGrouping) fhirName() string { return "Coverage.grouping" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CoverageGrouping) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Coverage.grouping", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Coverage.grouping")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CoverageGrouping) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.GroupExt != nil {
-		x.GroupExt.validate(p+".group", errs)
-	}
-	if x.GroupDisplayExt != nil {
-		x.GroupDisplayExt.validate(p+".groupDisplay", errs)
-	}
-	if x.SubGroupExt != nil {
-		x.SubGroupExt.validate(p+".subGroup", errs)
-	}
-	if x.SubGroupDisplayExt != nil {
-		x.SubGroupDisplayExt.validate(p+".subGroupDisplay", errs)
-	}
-	if x.PlanExt != nil {
-		x.PlanExt.validate(p+".plan", errs)
-	}
-	if x.PlanDisplayExt != nil {
-		x.PlanDisplayExt.validate(p+".planDisplay", errs)
-	}
-	if x.SubPlanExt != nil {
-		x.SubPlanExt.validate(p+".subPlan", errs)
-	}
-	if x.SubPlanDisplayExt != nil {
-		x.SubPlanDisplayExt.validate(p+".subPlanDisplay", errs)
-	}
-	if x.ClassExt != nil {
-		x.ClassExt.validate(p+".class", errs)
-	}
-	if x.ClassDisplayExt != nil {
-		x.ClassDisplayExt.validate(p+".classDisplay", errs)
-	}
-	if x.SubClassExt != nil {
-		x.SubClassExt.validate(p+".subClass", errs)
-	}
-	if x.SubClassDisplayExt != nil {
-		x.SubClassDisplayExt.validate(p+".subClassDisplay", errs)
-	}
+func (x *CoverageGrouping) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "group", x.GroupExt)
+	validatePtr(v, "groupDisplay", x.GroupDisplayExt)
+	validatePtr(v, "subGroup", x.SubGroupExt)
+	validatePtr(v, "subGroupDisplay", x.SubGroupDisplayExt)
+	validatePtr(v, "plan", x.PlanExt)
+	validatePtr(v, "planDisplay", x.PlanDisplayExt)
+	validatePtr(v, "subPlan", x.SubPlanExt)
+	validatePtr(v, "subPlanDisplay", x.SubPlanDisplayExt)
+	validatePtr(v, "class", x.ClassExt)
+	validatePtr(v, "classDisplay", x.ClassDisplayExt)
+	validatePtr(v, "subClass", x.SubClassExt)
+	validatePtr(v, "subClassDisplay", x.SubClassDisplayExt)
 }

@@ -9,7 +9,7 @@ import (
 // Address is the FHIR STU3 (3.0.1) datatype Address (http://hl7.org/fhir/StructureDefinition/Address).
 type Address struct {
 	// ID is Address.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Address.extension (0..*, Extension).
 	Extension []Extension
 	// Use is Address.use (0..1, code).
@@ -21,31 +21,31 @@ type Address struct {
 	// TypeExt holds the id and extensions of Address.type; JSON "_type".
 	TypeExt *Element
 	// Text is Address.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Address.text; JSON "_text".
 	TextExt *Element
 	// Line is Address.line (0..*, string).
-	Line []string
+	Line []String
 	// LineExt holds the id and extensions of Address.line; JSON "_line".
 	LineExt []*Element
 	// City is Address.city (0..1, string).
-	City string
+	City String
 	// CityExt holds the id and extensions of Address.city; JSON "_city".
 	CityExt *Element
 	// District is Address.district (0..1, string).
-	District string
+	District String
 	// DistrictExt holds the id and extensions of Address.district; JSON "_district".
 	DistrictExt *Element
 	// State is Address.state (0..1, string).
-	State string
+	State String
 	// StateExt holds the id and extensions of Address.state; JSON "_state".
 	StateExt *Element
 	// PostalCode is Address.postalCode (0..1, string).
-	PostalCode string
+	PostalCode String
 	// PostalCodeExt holds the id and extensions of Address.postalCode; JSON "_postalCode".
 	PostalCodeExt *Element
 	// Country is Address.country (0..1, string).
-	Country string
+	Country String
 	// CountryExt holds the id and extensions of Address.country; JSON "_country".
 	CountryExt *Element
 	// Period is Address.period (0..1, Period).
@@ -133,8 +133,9 @@ func (x *Address) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Address) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Address) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Address) UnmarshalJSON(data []byte) error {
@@ -147,63 +148,39 @@ func (x *Address) fhirName() string { return "Address" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Address) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Address", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Address")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Address) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *Address) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/address-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/address-use")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
-	}
+	validatePtr(v, "use", x.UseExt)
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/address-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/address-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
-	for i, v := range x.LineExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".line", i), errs)
-		}
-	}
-	if x.CityExt != nil {
-		x.CityExt.validate(p+".city", errs)
-	}
-	if x.DistrictExt != nil {
-		x.DistrictExt.validate(p+".district", errs)
-	}
-	if x.StateExt != nil {
-		x.StateExt.validate(p+".state", errs)
-	}
-	if x.PostalCodeExt != nil {
-		x.PostalCodeExt.validate(p+".postalCode", errs)
-	}
-	if x.CountryExt != nil {
-		x.CountryExt.validate(p+".country", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "text", x.TextExt)
+	validatePtrs(v, "line", x.LineExt)
+	validatePtr(v, "city", x.CityExt)
+	validatePtr(v, "district", x.DistrictExt)
+	validatePtr(v, "state", x.StateExt)
+	validatePtr(v, "postalCode", x.PostalCodeExt)
+	validatePtr(v, "country", x.CountryExt)
+	validatePtr(v, "period", x.Period)
 }
 
 // Age is the FHIR STU3 (3.0.1) datatype Age (http://hl7.org/fhir/StructureDefinition/Age).
 type Age struct {
 	// ID is Age.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Age.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Age.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Age.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Age.comparator (0..1, code).
@@ -211,15 +188,15 @@ type Age struct {
 	// ComparatorExt holds the id and extensions of Age.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Age.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Age.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Age.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Age.system; JSON "_system".
 	SystemExt *Element
 	// Code is Age.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Age.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -278,8 +255,9 @@ func (x *Age) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Age) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Age) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Age) UnmarshalJSON(data []byte) error {
@@ -292,53 +270,41 @@ func (x *Age) fhirName() string { return "Age" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Age) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Age", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Age")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Age) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+func (x *Age) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Annotation is the FHIR STU3 (3.0.1) datatype Annotation (http://hl7.org/fhir/StructureDefinition/Annotation).
 type Annotation struct {
 	// ID is Annotation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Annotation.extension (0..*, Extension).
 	Extension []Extension
 	// AuthorReference is Annotation.author[x] (0..1) holding a Reference; JSON "authorReference".
 	AuthorReference *Reference
 	// AuthorString is Annotation.author[x] (0..1) holding a string; JSON "authorString".
-	AuthorString string
+	AuthorString String
 	// AuthorStringExt holds the id and extensions of Annotation.author[x]; JSON "_authorString".
 	AuthorStringExt *Element
 	// Time is Annotation.time (0..1, dateTime).
-	Time string
+	Time DateTime
 	// TimeExt holds the id and extensions of Annotation.time; JSON "_time".
 	TimeExt *Element
 	// Text is Annotation.text (1..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Annotation.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -388,8 +354,9 @@ func (x *Annotation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Annotation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Annotation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Annotation) UnmarshalJSON(data []byte) error {
@@ -402,30 +369,26 @@ func (x *Annotation) fhirName() string { return "Annotation" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Annotation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Annotation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Annotation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Annotation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Annotation) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AuthorReference != nil, x.AuthorString != "" || x.AuthorStringExt != nil) > 1 {
+		v.OneOf("author[x]")
 	}
-	if x.AuthorReference != nil {
-		x.AuthorReference.validate(p+".authorReference", errs)
-	}
-	if x.AuthorStringExt != nil {
-		x.AuthorStringExt.validate(p+".authorString", errs)
-	}
-	if x.TimeExt != nil {
-		x.TimeExt.validate(p+".time", errs)
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "authorReference", x.AuthorReference)
+	validatePtr(v, "authorString", x.AuthorStringExt)
+	validatePtr(v, "time", x.TimeExt)
+	if x.Time != "" && !fhirjson.CheckDateTime(x.Time) {
+		v.BadFormat("time", -1, "dateTime")
 	}
 	if !(x.Text != "" || x.TextExt != nil) {
-		errs.Missing(p + ".text")
+		v.Missing("text")
 	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
+	validatePtr(v, "text", x.TextExt)
 }
 
 // Author returns the value of Annotation.author[x] that is set, or nil. It is one of:
@@ -455,39 +418,39 @@ func (x *Annotation) AuthorType() string {
 // Attachment is the FHIR STU3 (3.0.1) datatype Attachment (http://hl7.org/fhir/StructureDefinition/Attachment).
 type Attachment struct {
 	// ID is Attachment.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Attachment.extension (0..*, Extension).
 	Extension []Extension
 	// ContentType is Attachment.contentType (0..1, code).
-	ContentType string
+	ContentType Code
 	// ContentTypeExt holds the id and extensions of Attachment.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Language is Attachment.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Attachment.language; JSON "_language".
 	LanguageExt *Element
 	// Data is Attachment.data (0..1, base64Binary).
-	Data string
+	Data Base64Binary
 	// DataExt holds the id and extensions of Attachment.data; JSON "_data".
 	DataExt *Element
 	// URL is Attachment.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Attachment.url; JSON "_url".
 	URLExt *Element
 	// Size is Attachment.size (0..1, unsignedInt).
-	Size *int
+	Size *UnsignedInt
 	// SizeExt holds the id and extensions of Attachment.size; JSON "_size".
 	SizeExt *Element
 	// Hash is Attachment.hash (0..1, base64Binary).
-	Hash string
+	Hash Base64Binary
 	// HashExt holds the id and extensions of Attachment.hash; JSON "_hash".
 	HashExt *Element
 	// Title is Attachment.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Attachment.title; JSON "_title".
 	TitleExt *Element
 	// Creation is Attachment.creation (0..1, dateTime).
-	Creation string
+	Creation DateTime
 	// CreationExt holds the id and extensions of Attachment.creation; JSON "_creation".
 	CreationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -564,8 +527,9 @@ func (x *Attachment) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Attachment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Attachment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Attachment) UnmarshalJSON(data []byte) error {
@@ -578,51 +542,39 @@ func (x *Attachment) fhirName() string { return "Attachment" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Attachment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Attachment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Attachment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Attachment) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Attachment) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "data", x.DataExt)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "size", x.SizeExt)
+	if x.Size != nil && *x.Size < 0 {
+		v.BadFormat("size", -1, "unsignedInt")
 	}
-	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.DataExt != nil {
-		x.DataExt.validate(p+".data", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.SizeExt != nil {
-		x.SizeExt.validate(p+".size", errs)
-	}
-	if x.HashExt != nil {
-		x.HashExt.validate(p+".hash", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
-	if x.CreationExt != nil {
-		x.CreationExt.validate(p+".creation", errs)
+	validatePtr(v, "hash", x.HashExt)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "creation", x.CreationExt)
+	if x.Creation != "" && !fhirjson.CheckDateTime(x.Creation) {
+		v.BadFormat("creation", -1, "dateTime")
 	}
 }
 
 // CodeableConcept is the FHIR STU3 (3.0.1) datatype CodeableConcept (http://hl7.org/fhir/StructureDefinition/CodeableConcept).
 type CodeableConcept struct {
 	// ID is CodeableConcept.id (0..1, string).
-	ID string
+	ID String
 	// Extension is CodeableConcept.extension (0..*, Extension).
 	Extension []Extension
 	// Coding is CodeableConcept.coding (0..*, Coding).
 	Coding []Coding
 	// Text is CodeableConcept.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of CodeableConcept.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -660,8 +612,9 @@ func (x *CodeableConcept) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *CodeableConcept) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x CodeableConcept) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *CodeableConcept) UnmarshalJSON(data []byte) error {
@@ -674,47 +627,41 @@ func (x *CodeableConcept) fhirName() string { return "CodeableConcept" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *CodeableConcept) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("CodeableConcept", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("CodeableConcept")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *CodeableConcept) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.Coding {
-		x.Coding[i].validate(fhirjson.Index(p+".coding", i), errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
+func (x *CodeableConcept) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "coding", x.Coding)
+	validatePtr(v, "text", x.TextExt)
 }
 
 // Coding is the FHIR STU3 (3.0.1) datatype Coding (http://hl7.org/fhir/StructureDefinition/Coding).
 type Coding struct {
 	// ID is Coding.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Coding.extension (0..*, Extension).
 	Extension []Extension
 	// System is Coding.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Coding.system; JSON "_system".
 	SystemExt *Element
 	// Version is Coding.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Coding.version; JSON "_version".
 	VersionExt *Element
 	// Code is Coding.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Coding.code; JSON "_code".
 	CodeExt *Element
 	// Display is Coding.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of Coding.display; JSON "_display".
 	DisplayExt *Element
 	// UserSelected is Coding.userSelected (0..1, boolean).
-	UserSelected *bool
+	UserSelected *Boolean
 	// UserSelectedExt holds the id and extensions of Coding.userSelected; JSON "_userSelected".
 	UserSelectedExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -773,8 +720,9 @@ func (x *Coding) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Coding) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Coding) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Coding) UnmarshalJSON(data []byte) error {
@@ -787,40 +735,28 @@ func (x *Coding) fhirName() string { return "Coding" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Coding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Coding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Coding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Coding) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
-	if x.UserSelectedExt != nil {
-		x.UserSelectedExt.validate(p+".userSelected", errs)
-	}
+func (x *Coding) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "userSelected", x.UserSelectedExt)
 }
 
 // ContactDetail is the FHIR STU3 (3.0.1) datatype ContactDetail (http://hl7.org/fhir/StructureDefinition/ContactDetail).
 type ContactDetail struct {
 	// ID is ContactDetail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ContactDetail.extension (0..*, Extension).
 	Extension []Extension
 	// Name is ContactDetail.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ContactDetail.name; JSON "_name".
 	NameExt *Element
 	// Telecom is ContactDetail.telecom (0..*, ContactPoint).
@@ -860,8 +796,9 @@ func (x *ContactDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ContactDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ContactDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ContactDetail) UnmarshalJSON(data []byte) error {
@@ -874,27 +811,21 @@ func (x *ContactDetail) fhirName() string { return "ContactDetail" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContactDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ContactDetail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ContactDetail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContactDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
+func (x *ContactDetail) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "telecom", x.Telecom)
 }
 
 // ContactPoint is the FHIR STU3 (3.0.1) datatype ContactPoint (http://hl7.org/fhir/StructureDefinition/ContactPoint).
 type ContactPoint struct {
 	// ID is ContactPoint.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ContactPoint.extension (0..*, Extension).
 	Extension []Extension
 	// System is ContactPoint.system (0..1, code).
@@ -902,7 +833,7 @@ type ContactPoint struct {
 	// SystemExt holds the id and extensions of ContactPoint.system; JSON "_system".
 	SystemExt *Element
 	// Value is ContactPoint.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of ContactPoint.value; JSON "_value".
 	ValueExt *Element
 	// Use is ContactPoint.use (0..1, code).
@@ -910,7 +841,7 @@ type ContactPoint struct {
 	// UseExt holds the id and extensions of ContactPoint.use; JSON "_use".
 	UseExt *Element
 	// Rank is ContactPoint.rank (0..1, positiveInt).
-	Rank *int
+	Rank *PositiveInt
 	// RankExt holds the id and extensions of ContactPoint.rank; JSON "_rank".
 	RankExt *Element
 	// Period is ContactPoint.period (0..1, Period).
@@ -968,8 +899,9 @@ func (x *ContactPoint) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ContactPoint) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ContactPoint) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ContactPoint) UnmarshalJSON(data []byte) error {
@@ -982,42 +914,33 @@ func (x *ContactPoint) fhirName() string { return "ContactPoint" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ContactPoint) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ContactPoint", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ContactPoint")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ContactPoint) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *ContactPoint) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if x.System != "" && !x.System.IsValid() {
-		errs.BadCode(p+".system", "http://hl7.org/fhir/ValueSet/contact-point-system")
+		v.BadCode("system", -1, "http://hl7.org/fhir/ValueSet/contact-point-system")
 	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/contact-point-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/contact-point-use")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "rank", x.RankExt)
+	if x.Rank != nil && *x.Rank < 1 {
+		v.BadFormat("rank", -1, "positiveInt")
 	}
-	if x.RankExt != nil {
-		x.RankExt.validate(p+".rank", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "period", x.Period)
 }
 
 // Contributor is the FHIR STU3 (3.0.1) datatype Contributor (http://hl7.org/fhir/StructureDefinition/Contributor).
 type Contributor struct {
 	// ID is Contributor.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Contributor.extension (0..*, Extension).
 	Extension []Extension
 	// Type is Contributor.type (1..1, code).
@@ -1025,7 +948,7 @@ type Contributor struct {
 	// TypeExt holds the id and extensions of Contributor.type; JSON "_type".
 	TypeExt *Element
 	// Name is Contributor.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Contributor.name; JSON "_name".
 	NameExt *Element
 	// Contact is Contributor.contact (0..*, ContactDetail).
@@ -1071,8 +994,9 @@ func (x *Contributor) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Contributor) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Contributor) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Contributor) UnmarshalJSON(data []byte) error {
@@ -1085,43 +1009,35 @@ func (x *Contributor) fhirName() string { return "Contributor" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Contributor) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Contributor", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Contributor")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Contributor) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *Contributor) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/contributor-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/contributor-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validateSlice(v, "contact", x.Contact)
 }
 
 // Count is the FHIR STU3 (3.0.1) datatype Count (http://hl7.org/fhir/StructureDefinition/Count).
 type Count struct {
 	// ID is Count.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Count.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Count.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Count.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Count.comparator (0..1, code).
@@ -1129,15 +1045,15 @@ type Count struct {
 	// ComparatorExt holds the id and extensions of Count.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Count.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Count.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Count.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Count.system; JSON "_system".
 	SystemExt *Element
 	// Code is Count.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Count.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1196,8 +1112,9 @@ func (x *Count) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Count) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Count) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Count) UnmarshalJSON(data []byte) error {
@@ -1210,39 +1127,27 @@ func (x *Count) fhirName() string { return "Count" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Count) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Count", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Count")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Count) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+func (x *Count) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // DataRequirement is the FHIR STU3 (3.0.1) datatype DataRequirement (http://hl7.org/fhir/StructureDefinition/DataRequirement).
 type DataRequirement struct {
 	// ID is DataRequirement.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DataRequirement.extension (0..*, Extension).
 	Extension []Extension
 	// Type is DataRequirement.type (1..1, code).
@@ -1250,11 +1155,11 @@ type DataRequirement struct {
 	// TypeExt holds the id and extensions of DataRequirement.type; JSON "_type".
 	TypeExt *Element
 	// Profile is DataRequirement.profile (0..*, uri).
-	Profile []string
+	Profile []URI
 	// ProfileExt holds the id and extensions of DataRequirement.profile; JSON "_profile".
 	ProfileExt []*Element
 	// MustSupport is DataRequirement.mustSupport (0..*, string).
-	MustSupport []string
+	MustSupport []String
 	// MustSupportExt holds the id and extensions of DataRequirement.mustSupport; JSON "_mustSupport".
 	MustSupportExt []*Element
 	// CodeFilter is DataRequirement.codeFilter (0..*, BackboneElement).
@@ -1311,8 +1216,9 @@ func (x *DataRequirement) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DataRequirement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DataRequirement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DataRequirement) UnmarshalJSON(data []byte) error {
@@ -1325,60 +1231,44 @@ func (x *DataRequirement) fhirName() string { return "DataRequirement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DataRequirement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DataRequirement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DataRequirement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DataRequirement) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *DataRequirement) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/all-types")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/all-types")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	for i, v := range x.ProfileExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".profile", i), errs)
-		}
-	}
-	for i, v := range x.MustSupportExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".mustSupport", i), errs)
-		}
-	}
-	for i := range x.CodeFilter {
-		x.CodeFilter[i].validate(fhirjson.Index(p+".codeFilter", i), errs)
-	}
-	for i := range x.DateFilter {
-		x.DateFilter[i].validate(fhirjson.Index(p+".dateFilter", i), errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtrs(v, "profile", x.ProfileExt)
+	validatePtrs(v, "mustSupport", x.MustSupportExt)
+	validateSlice(v, "codeFilter", x.CodeFilter)
+	validateSlice(v, "dateFilter", x.DateFilter)
 }
 
 // DataRequirementCodeFilter is the backbone element DataRequirement.codeFilter of FHIR STU3 (3.0.1).
 type DataRequirementCodeFilter struct {
 	// ID is DataRequirement.codeFilter.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DataRequirement.codeFilter.extension (0..*, Extension).
 	Extension []Extension
 	// Path is DataRequirement.codeFilter.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of DataRequirement.codeFilter.path; JSON "_path".
 	PathExt *Element
 	// ValueSetString is DataRequirement.codeFilter.valueSet[x] (0..1) holding a string; JSON "valueSetString".
-	ValueSetString string
+	ValueSetString String
 	// ValueSetStringExt holds the id and extensions of DataRequirement.codeFilter.valueSet[x]; JSON "_valueSetString".
 	ValueSetStringExt *Element
 	// ValueSetReference is DataRequirement.codeFilter.valueSet[x] (0..1) holding a Reference; JSON "valueSetReference".
 	ValueSetReference *Reference
 	// ValueCode is DataRequirement.codeFilter.valueCode (0..*, code).
-	ValueCode []string
+	ValueCode []Code
 	// ValueCodeExt holds the id and extensions of DataRequirement.codeFilter.valueCode; JSON "_valueCode".
 	ValueCodeExt []*Element
 	// ValueCoding is DataRequirement.codeFilter.valueCoding (0..*, Coding).
@@ -1440,8 +1330,9 @@ func (x *DataRequirementCodeFilter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DataRequirementCodeFilter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DataRequirementCodeFilter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DataRequirementCodeFilter) UnmarshalJSON(data []byte) error {
@@ -1454,38 +1345,25 @@ func (x *DataRequirementCodeFilter) fhirName() string { return "DataRequirement.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DataRequirementCodeFilter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DataRequirement.codeFilter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DataRequirement.codeFilter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DataRequirementCodeFilter) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *DataRequirementCodeFilter) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueSetString != "" || x.ValueSetStringExt != nil, x.ValueSetReference != nil) > 1 {
+		v.OneOf("valueSet[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
-	if x.ValueSetStringExt != nil {
-		x.ValueSetStringExt.validate(p+".valueSetString", errs)
-	}
-	if x.ValueSetReference != nil {
-		x.ValueSetReference.validate(p+".valueSetReference", errs)
-	}
-	for i, v := range x.ValueCodeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".valueCode", i), errs)
-		}
-	}
-	for i := range x.ValueCoding {
-		x.ValueCoding[i].validate(fhirjson.Index(p+".valueCoding", i), errs)
-	}
-	for i := range x.ValueCodeableConcept {
-		x.ValueCodeableConcept[i].validate(fhirjson.Index(p+".valueCodeableConcept", i), errs)
-	}
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "valueSetString", x.ValueSetStringExt)
+	validatePtr(v, "valueSetReference", x.ValueSetReference)
+	validatePtrs(v, "valueCode", x.ValueCodeExt)
+	validateSlice(v, "valueCoding", x.ValueCoding)
+	validateSlice(v, "valueCodeableConcept", x.ValueCodeableConcept)
 }
 
 // ValueSet returns the value of DataRequirement.codeFilter.valueSet[x] that is set, or nil. It is one of:
@@ -1515,15 +1393,15 @@ func (x *DataRequirementCodeFilter) ValueSetType() string {
 // DataRequirementDateFilter is the backbone element DataRequirement.dateFilter of FHIR STU3 (3.0.1).
 type DataRequirementDateFilter struct {
 	// ID is DataRequirement.dateFilter.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DataRequirement.dateFilter.extension (0..*, Extension).
 	Extension []Extension
 	// Path is DataRequirement.dateFilter.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of DataRequirement.dateFilter.path; JSON "_path".
 	PathExt *Element
 	// ValueDateTime is DataRequirement.dateFilter.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of DataRequirement.dateFilter.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValuePeriod is DataRequirement.dateFilter.value[x] (0..1) holding a Period; JSON "valuePeriod".
@@ -1576,8 +1454,9 @@ func (x *DataRequirementDateFilter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DataRequirementDateFilter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DataRequirementDateFilter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DataRequirementDateFilter) UnmarshalJSON(data []byte) error {
@@ -1590,30 +1469,26 @@ func (x *DataRequirementDateFilter) fhirName() string { return "DataRequirement.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DataRequirementDateFilter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DataRequirement.dateFilter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DataRequirement.dateFilter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DataRequirementDateFilter) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *DataRequirementDateFilter) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValuePeriod != nil, x.ValueDuration != nil) > 1 {
+		v.OneOf("value[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
-	}
-	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
-	}
-	if x.ValueDuration != nil {
-		x.ValueDuration.validate(p+".valueDuration", errs)
-	}
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueDuration", x.ValueDuration)
 }
 
 // Value returns the value of DataRequirement.dateFilter.value[x] that is set, or nil. It is one of:
@@ -1647,11 +1522,11 @@ func (x *DataRequirementDateFilter) ValueType() string {
 // Distance is the FHIR STU3 (3.0.1) datatype Distance (http://hl7.org/fhir/StructureDefinition/Distance).
 type Distance struct {
 	// ID is Distance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Distance.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Distance.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Distance.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Distance.comparator (0..1, code).
@@ -1659,15 +1534,15 @@ type Distance struct {
 	// ComparatorExt holds the id and extensions of Distance.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Distance.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Distance.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Distance.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Distance.system; JSON "_system".
 	SystemExt *Element
 	// Code is Distance.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Distance.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1726,8 +1601,9 @@ func (x *Distance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Distance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Distance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Distance) UnmarshalJSON(data []byte) error {
@@ -1740,59 +1616,47 @@ func (x *Distance) fhirName() string { return "Distance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Distance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Distance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Distance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Distance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+func (x *Distance) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Dosage is the FHIR STU3 (3.0.1) datatype Dosage (http://hl7.org/fhir/StructureDefinition/Dosage).
 type Dosage struct {
 	// ID is Dosage.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Dosage.extension (0..*, Extension).
 	Extension []Extension
 	// Sequence is Dosage.sequence (0..1, integer).
-	Sequence *int
+	Sequence *Integer
 	// SequenceExt holds the id and extensions of Dosage.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Text is Dosage.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Dosage.text; JSON "_text".
 	TextExt *Element
 	// AdditionalInstruction is Dosage.additionalInstruction (0..*, CodeableConcept).
 	AdditionalInstruction []CodeableConcept
 	// PatientInstruction is Dosage.patientInstruction (0..1, string).
-	PatientInstruction string
+	PatientInstruction String
 	// PatientInstructionExt holds the id and extensions of Dosage.patientInstruction; JSON "_patientInstruction".
 	PatientInstructionExt *Element
 	// Timing is Dosage.timing (0..1, Timing).
 	Timing *Timing
 	// AsNeededBoolean is Dosage.asNeeded[x] (0..1) holding a boolean; JSON "asNeededBoolean".
-	AsNeededBoolean *bool
+	AsNeededBoolean *Boolean
 	// AsNeededBooleanExt holds the id and extensions of Dosage.asNeeded[x]; JSON "_asNeededBoolean".
 	AsNeededBooleanExt *Element
 	// AsNeededCodeableConcept is Dosage.asNeeded[x] (0..1) holding a CodeableConcept; JSON "asNeededCodeableConcept".
@@ -1911,8 +1775,9 @@ func (x *Dosage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Dosage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Dosage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Dosage) UnmarshalJSON(data []byte) error {
@@ -1925,69 +1790,40 @@ func (x *Dosage) fhirName() string { return "Dosage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Dosage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Dosage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Dosage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Dosage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Dosage) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AsNeededBoolean != nil || x.AsNeededBooleanExt != nil, x.AsNeededCodeableConcept != nil) > 1 {
+		v.OneOf("asNeeded[x]")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	if fhirjson.CountSet(x.DoseRange != nil, x.DoseQuantity != nil) > 1 {
+		v.OneOf("dose[x]")
 	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
+	if fhirjson.CountSet(x.RateRatio != nil, x.RateRange != nil, x.RateQuantity != nil) > 1 {
+		v.OneOf("rate[x]")
 	}
-	for i := range x.AdditionalInstruction {
-		x.AdditionalInstruction[i].validate(fhirjson.Index(p+".additionalInstruction", i), errs)
-	}
-	if x.PatientInstructionExt != nil {
-		x.PatientInstructionExt.validate(p+".patientInstruction", errs)
-	}
-	if x.Timing != nil {
-		x.Timing.validate(p+".timing", errs)
-	}
-	if x.AsNeededBooleanExt != nil {
-		x.AsNeededBooleanExt.validate(p+".asNeededBoolean", errs)
-	}
-	if x.AsNeededCodeableConcept != nil {
-		x.AsNeededCodeableConcept.validate(p+".asNeededCodeableConcept", errs)
-	}
-	if x.Site != nil {
-		x.Site.validate(p+".site", errs)
-	}
-	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
-	}
-	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
-	}
-	if x.DoseRange != nil {
-		x.DoseRange.validate(p+".doseRange", errs)
-	}
-	if x.DoseQuantity != nil {
-		x.DoseQuantity.validate(p+".doseQuantity", errs)
-	}
-	if x.MaxDosePerPeriod != nil {
-		x.MaxDosePerPeriod.validate(p+".maxDosePerPeriod", errs)
-	}
-	if x.MaxDosePerAdministration != nil {
-		x.MaxDosePerAdministration.validate(p+".maxDosePerAdministration", errs)
-	}
-	if x.MaxDosePerLifetime != nil {
-		x.MaxDosePerLifetime.validate(p+".maxDosePerLifetime", errs)
-	}
-	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
-	}
-	if x.RateRange != nil {
-		x.RateRange.validate(p+".rateRange", errs)
-	}
-	if x.RateQuantity != nil {
-		x.RateQuantity.validate(p+".rateQuantity", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "sequence", x.SequenceExt)
+	validatePtr(v, "text", x.TextExt)
+	validateSlice(v, "additionalInstruction", x.AdditionalInstruction)
+	validatePtr(v, "patientInstruction", x.PatientInstructionExt)
+	validatePtr(v, "timing", x.Timing)
+	validatePtr(v, "asNeededBoolean", x.AsNeededBooleanExt)
+	validatePtr(v, "asNeededCodeableConcept", x.AsNeededCodeableConcept)
+	validatePtr(v, "site", x.Site)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "doseRange", x.DoseRange)
+	validatePtr(v, "doseQuantity", x.DoseQuantity)
+	validatePtr(v, "maxDosePerPeriod", x.MaxDosePerPeriod)
+	validatePtr(v, "maxDosePerAdministration", x.MaxDosePerAdministration)
+	validatePtr(v, "maxDosePerLifetime", x.MaxDosePerLifetime)
+	validatePtr(v, "rateRatio", x.RateRatio)
+	validatePtr(v, "rateRange", x.RateRange)
+	validatePtr(v, "rateQuantity", x.RateQuantity)
 }
 
 // AsNeeded returns the value of Dosage.asNeeded[x] that is set, or nil. It is one of:
@@ -2069,11 +1905,11 @@ func (x *Dosage) RateType() string {
 // Duration is the FHIR STU3 (3.0.1) datatype Duration (http://hl7.org/fhir/StructureDefinition/Duration).
 type Duration struct {
 	// ID is Duration.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Duration.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Duration.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Duration.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Duration.comparator (0..1, code).
@@ -2081,15 +1917,15 @@ type Duration struct {
 	// ComparatorExt holds the id and extensions of Duration.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Duration.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Duration.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Duration.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Duration.system; JSON "_system".
 	SystemExt *Element
 	// Code is Duration.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Duration.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2148,8 +1984,9 @@ func (x *Duration) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Duration) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Duration) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Duration) UnmarshalJSON(data []byte) error {
@@ -2162,39 +1999,27 @@ func (x *Duration) fhirName() string { return "Duration" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Duration) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Duration", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Duration")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Duration) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+func (x *Duration) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Element is the FHIR STU3 (3.0.1) datatype Element (http://hl7.org/fhir/StructureDefinition/Element).
 type Element struct {
 	// ID is Element.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Element.extension (0..*, Extension).
 	Extension []Extension
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2223,8 +2048,9 @@ func (x *Element) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Element) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Element) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Element) UnmarshalJSON(data []byte) error {
@@ -2237,25 +2063,23 @@ func (x *Element) fhirName() string { return "Element" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Element) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Element", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Element")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Element) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *Element) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 }
 
 // ElementDefinition is the FHIR STU3 (3.0.1) datatype ElementDefinition (http://hl7.org/fhir/StructureDefinition/ElementDefinition).
 type ElementDefinition struct {
 	// ID is ElementDefinition.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.extension (0..*, Extension).
 	Extension []Extension
 	// Path is ElementDefinition.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of ElementDefinition.path; JSON "_path".
 	PathExt *Element
 	// Representation is ElementDefinition.representation (0..*, code).
@@ -2263,11 +2087,11 @@ type ElementDefinition struct {
 	// RepresentationExt holds the id and extensions of ElementDefinition.representation; JSON "_representation".
 	RepresentationExt []*Element
 	// SliceName is ElementDefinition.sliceName (0..1, string).
-	SliceName string
+	SliceName String
 	// SliceNameExt holds the id and extensions of ElementDefinition.sliceName; JSON "_sliceName".
 	SliceNameExt *Element
 	// Label is ElementDefinition.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of ElementDefinition.label; JSON "_label".
 	LabelExt *Element
 	// Code is ElementDefinition.code (0..*, Coding).
@@ -2275,103 +2099,103 @@ type ElementDefinition struct {
 	// Slicing is ElementDefinition.slicing (0..1, BackboneElement).
 	Slicing *ElementDefinitionSlicing
 	// Short is ElementDefinition.short (0..1, string).
-	Short string
+	Short String
 	// ShortExt holds the id and extensions of ElementDefinition.short; JSON "_short".
 	ShortExt *Element
 	// Definition is ElementDefinition.definition (0..1, markdown).
-	Definition string
+	Definition Markdown
 	// DefinitionExt holds the id and extensions of ElementDefinition.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Comment is ElementDefinition.comment (0..1, markdown).
-	Comment string
+	Comment Markdown
 	// CommentExt holds the id and extensions of ElementDefinition.comment; JSON "_comment".
 	CommentExt *Element
 	// Requirements is ElementDefinition.requirements (0..1, markdown).
-	Requirements string
+	Requirements Markdown
 	// RequirementsExt holds the id and extensions of ElementDefinition.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Alias is ElementDefinition.alias (0..*, string).
-	Alias []string
+	Alias []String
 	// AliasExt holds the id and extensions of ElementDefinition.alias; JSON "_alias".
 	AliasExt []*Element
 	// Min is ElementDefinition.min (0..1, unsignedInt).
-	Min *int
+	Min *UnsignedInt
 	// MinExt holds the id and extensions of ElementDefinition.min; JSON "_min".
 	MinExt *Element
 	// Max is ElementDefinition.max (0..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of ElementDefinition.max; JSON "_max".
 	MaxExt *Element
 	// Base is ElementDefinition.base (0..1, BackboneElement).
 	Base *ElementDefinitionBase
 	// ContentReference is ElementDefinition.contentReference (0..1, uri).
-	ContentReference string
+	ContentReference URI
 	// ContentReferenceExt holds the id and extensions of ElementDefinition.contentReference; JSON "_contentReference".
 	ContentReferenceExt *Element
 	// Type is ElementDefinition.type (0..*, BackboneElement).
 	Type []ElementDefinitionType
 	// DefaultValueBase64Binary is ElementDefinition.defaultValue[x] (0..1) holding a base64Binary; JSON "defaultValueBase64Binary".
-	DefaultValueBase64Binary string
+	DefaultValueBase64Binary Base64Binary
 	// DefaultValueBase64BinaryExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueBase64Binary".
 	DefaultValueBase64BinaryExt *Element
 	// DefaultValueBoolean is ElementDefinition.defaultValue[x] (0..1) holding a boolean; JSON "defaultValueBoolean".
-	DefaultValueBoolean *bool
+	DefaultValueBoolean *Boolean
 	// DefaultValueBooleanExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueBoolean".
 	DefaultValueBooleanExt *Element
 	// DefaultValueCode is ElementDefinition.defaultValue[x] (0..1) holding a code; JSON "defaultValueCode".
-	DefaultValueCode string
+	DefaultValueCode Code
 	// DefaultValueCodeExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueCode".
 	DefaultValueCodeExt *Element
 	// DefaultValueDate is ElementDefinition.defaultValue[x] (0..1) holding a date; JSON "defaultValueDate".
-	DefaultValueDate string
+	DefaultValueDate Date
 	// DefaultValueDateExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDate".
 	DefaultValueDateExt *Element
 	// DefaultValueDateTime is ElementDefinition.defaultValue[x] (0..1) holding a dateTime; JSON "defaultValueDateTime".
-	DefaultValueDateTime string
+	DefaultValueDateTime DateTime
 	// DefaultValueDateTimeExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDateTime".
 	DefaultValueDateTimeExt *Element
 	// DefaultValueDecimal is ElementDefinition.defaultValue[x] (0..1) holding a decimal; JSON "defaultValueDecimal".
-	DefaultValueDecimal fhirjson.Decimal
+	DefaultValueDecimal Decimal
 	// DefaultValueDecimalExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueDecimal".
 	DefaultValueDecimalExt *Element
 	// DefaultValueID is ElementDefinition.defaultValue[x] (0..1) holding a id; JSON "defaultValueId".
-	DefaultValueID string
+	DefaultValueID ID
 	// DefaultValueIDExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueId".
 	DefaultValueIDExt *Element
 	// DefaultValueInstant is ElementDefinition.defaultValue[x] (0..1) holding a instant; JSON "defaultValueInstant".
-	DefaultValueInstant string
+	DefaultValueInstant Instant
 	// DefaultValueInstantExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueInstant".
 	DefaultValueInstantExt *Element
 	// DefaultValueInteger is ElementDefinition.defaultValue[x] (0..1) holding a integer; JSON "defaultValueInteger".
-	DefaultValueInteger *int
+	DefaultValueInteger *Integer
 	// DefaultValueIntegerExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueInteger".
 	DefaultValueIntegerExt *Element
 	// DefaultValueMarkdown is ElementDefinition.defaultValue[x] (0..1) holding a markdown; JSON "defaultValueMarkdown".
-	DefaultValueMarkdown string
+	DefaultValueMarkdown Markdown
 	// DefaultValueMarkdownExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueMarkdown".
 	DefaultValueMarkdownExt *Element
 	// DefaultValueOid is ElementDefinition.defaultValue[x] (0..1) holding a oid; JSON "defaultValueOid".
-	DefaultValueOid string
+	DefaultValueOid OID
 	// DefaultValueOidExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueOid".
 	DefaultValueOidExt *Element
 	// DefaultValuePositiveInt is ElementDefinition.defaultValue[x] (0..1) holding a positiveInt; JSON "defaultValuePositiveInt".
-	DefaultValuePositiveInt *int
+	DefaultValuePositiveInt *PositiveInt
 	// DefaultValuePositiveIntExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValuePositiveInt".
 	DefaultValuePositiveIntExt *Element
 	// DefaultValueString is ElementDefinition.defaultValue[x] (0..1) holding a string; JSON "defaultValueString".
-	DefaultValueString string
+	DefaultValueString String
 	// DefaultValueStringExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueString".
 	DefaultValueStringExt *Element
 	// DefaultValueTime is ElementDefinition.defaultValue[x] (0..1) holding a time; JSON "defaultValueTime".
-	DefaultValueTime string
+	DefaultValueTime Time
 	// DefaultValueTimeExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueTime".
 	DefaultValueTimeExt *Element
 	// DefaultValueUnsignedInt is ElementDefinition.defaultValue[x] (0..1) holding a unsignedInt; JSON "defaultValueUnsignedInt".
-	DefaultValueUnsignedInt *int
+	DefaultValueUnsignedInt *UnsignedInt
 	// DefaultValueUnsignedIntExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUnsignedInt".
 	DefaultValueUnsignedIntExt *Element
 	// DefaultValueURI is ElementDefinition.defaultValue[x] (0..1) holding a uri; JSON "defaultValueUri".
-	DefaultValueURI string
+	DefaultValueURI URI
 	// DefaultValueURIExt holds the id and extensions of ElementDefinition.defaultValue[x]; JSON "_defaultValueUri".
 	DefaultValueURIExt *Element
 	// DefaultValueAddress is ElementDefinition.defaultValue[x] (0..1) holding a Address; JSON "defaultValueAddress".
@@ -2419,75 +2243,75 @@ type ElementDefinition struct {
 	// DefaultValueMeta is ElementDefinition.defaultValue[x] (0..1) holding a Meta; JSON "defaultValueMeta".
 	DefaultValueMeta *Meta
 	// MeaningWhenMissing is ElementDefinition.meaningWhenMissing (0..1, markdown).
-	MeaningWhenMissing string
+	MeaningWhenMissing Markdown
 	// MeaningWhenMissingExt holds the id and extensions of ElementDefinition.meaningWhenMissing; JSON "_meaningWhenMissing".
 	MeaningWhenMissingExt *Element
 	// OrderMeaning is ElementDefinition.orderMeaning (0..1, string).
-	OrderMeaning string
+	OrderMeaning String
 	// OrderMeaningExt holds the id and extensions of ElementDefinition.orderMeaning; JSON "_orderMeaning".
 	OrderMeaningExt *Element
 	// FixedBase64Binary is ElementDefinition.fixed[x] (0..1) holding a base64Binary; JSON "fixedBase64Binary".
-	FixedBase64Binary string
+	FixedBase64Binary Base64Binary
 	// FixedBase64BinaryExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedBase64Binary".
 	FixedBase64BinaryExt *Element
 	// FixedBoolean is ElementDefinition.fixed[x] (0..1) holding a boolean; JSON "fixedBoolean".
-	FixedBoolean *bool
+	FixedBoolean *Boolean
 	// FixedBooleanExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedBoolean".
 	FixedBooleanExt *Element
 	// FixedCode is ElementDefinition.fixed[x] (0..1) holding a code; JSON "fixedCode".
-	FixedCode string
+	FixedCode Code
 	// FixedCodeExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedCode".
 	FixedCodeExt *Element
 	// FixedDate is ElementDefinition.fixed[x] (0..1) holding a date; JSON "fixedDate".
-	FixedDate string
+	FixedDate Date
 	// FixedDateExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDate".
 	FixedDateExt *Element
 	// FixedDateTime is ElementDefinition.fixed[x] (0..1) holding a dateTime; JSON "fixedDateTime".
-	FixedDateTime string
+	FixedDateTime DateTime
 	// FixedDateTimeExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDateTime".
 	FixedDateTimeExt *Element
 	// FixedDecimal is ElementDefinition.fixed[x] (0..1) holding a decimal; JSON "fixedDecimal".
-	FixedDecimal fhirjson.Decimal
+	FixedDecimal Decimal
 	// FixedDecimalExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedDecimal".
 	FixedDecimalExt *Element
 	// FixedID is ElementDefinition.fixed[x] (0..1) holding a id; JSON "fixedId".
-	FixedID string
+	FixedID ID
 	// FixedIDExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedId".
 	FixedIDExt *Element
 	// FixedInstant is ElementDefinition.fixed[x] (0..1) holding a instant; JSON "fixedInstant".
-	FixedInstant string
+	FixedInstant Instant
 	// FixedInstantExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedInstant".
 	FixedInstantExt *Element
 	// FixedInteger is ElementDefinition.fixed[x] (0..1) holding a integer; JSON "fixedInteger".
-	FixedInteger *int
+	FixedInteger *Integer
 	// FixedIntegerExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedInteger".
 	FixedIntegerExt *Element
 	// FixedMarkdown is ElementDefinition.fixed[x] (0..1) holding a markdown; JSON "fixedMarkdown".
-	FixedMarkdown string
+	FixedMarkdown Markdown
 	// FixedMarkdownExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedMarkdown".
 	FixedMarkdownExt *Element
 	// FixedOid is ElementDefinition.fixed[x] (0..1) holding a oid; JSON "fixedOid".
-	FixedOid string
+	FixedOid OID
 	// FixedOidExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedOid".
 	FixedOidExt *Element
 	// FixedPositiveInt is ElementDefinition.fixed[x] (0..1) holding a positiveInt; JSON "fixedPositiveInt".
-	FixedPositiveInt *int
+	FixedPositiveInt *PositiveInt
 	// FixedPositiveIntExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedPositiveInt".
 	FixedPositiveIntExt *Element
 	// FixedString is ElementDefinition.fixed[x] (0..1) holding a string; JSON "fixedString".
-	FixedString string
+	FixedString String
 	// FixedStringExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedString".
 	FixedStringExt *Element
 	// FixedTime is ElementDefinition.fixed[x] (0..1) holding a time; JSON "fixedTime".
-	FixedTime string
+	FixedTime Time
 	// FixedTimeExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedTime".
 	FixedTimeExt *Element
 	// FixedUnsignedInt is ElementDefinition.fixed[x] (0..1) holding a unsignedInt; JSON "fixedUnsignedInt".
-	FixedUnsignedInt *int
+	FixedUnsignedInt *UnsignedInt
 	// FixedUnsignedIntExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUnsignedInt".
 	FixedUnsignedIntExt *Element
 	// FixedURI is ElementDefinition.fixed[x] (0..1) holding a uri; JSON "fixedUri".
-	FixedURI string
+	FixedURI URI
 	// FixedURIExt holds the id and extensions of ElementDefinition.fixed[x]; JSON "_fixedUri".
 	FixedURIExt *Element
 	// FixedAddress is ElementDefinition.fixed[x] (0..1) holding a Address; JSON "fixedAddress".
@@ -2535,67 +2359,67 @@ type ElementDefinition struct {
 	// FixedMeta is ElementDefinition.fixed[x] (0..1) holding a Meta; JSON "fixedMeta".
 	FixedMeta *Meta
 	// PatternBase64Binary is ElementDefinition.pattern[x] (0..1) holding a base64Binary; JSON "patternBase64Binary".
-	PatternBase64Binary string
+	PatternBase64Binary Base64Binary
 	// PatternBase64BinaryExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternBase64Binary".
 	PatternBase64BinaryExt *Element
 	// PatternBoolean is ElementDefinition.pattern[x] (0..1) holding a boolean; JSON "patternBoolean".
-	PatternBoolean *bool
+	PatternBoolean *Boolean
 	// PatternBooleanExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternBoolean".
 	PatternBooleanExt *Element
 	// PatternCode is ElementDefinition.pattern[x] (0..1) holding a code; JSON "patternCode".
-	PatternCode string
+	PatternCode Code
 	// PatternCodeExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternCode".
 	PatternCodeExt *Element
 	// PatternDate is ElementDefinition.pattern[x] (0..1) holding a date; JSON "patternDate".
-	PatternDate string
+	PatternDate Date
 	// PatternDateExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDate".
 	PatternDateExt *Element
 	// PatternDateTime is ElementDefinition.pattern[x] (0..1) holding a dateTime; JSON "patternDateTime".
-	PatternDateTime string
+	PatternDateTime DateTime
 	// PatternDateTimeExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDateTime".
 	PatternDateTimeExt *Element
 	// PatternDecimal is ElementDefinition.pattern[x] (0..1) holding a decimal; JSON "patternDecimal".
-	PatternDecimal fhirjson.Decimal
+	PatternDecimal Decimal
 	// PatternDecimalExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternDecimal".
 	PatternDecimalExt *Element
 	// PatternID is ElementDefinition.pattern[x] (0..1) holding a id; JSON "patternId".
-	PatternID string
+	PatternID ID
 	// PatternIDExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternId".
 	PatternIDExt *Element
 	// PatternInstant is ElementDefinition.pattern[x] (0..1) holding a instant; JSON "patternInstant".
-	PatternInstant string
+	PatternInstant Instant
 	// PatternInstantExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternInstant".
 	PatternInstantExt *Element
 	// PatternInteger is ElementDefinition.pattern[x] (0..1) holding a integer; JSON "patternInteger".
-	PatternInteger *int
+	PatternInteger *Integer
 	// PatternIntegerExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternInteger".
 	PatternIntegerExt *Element
 	// PatternMarkdown is ElementDefinition.pattern[x] (0..1) holding a markdown; JSON "patternMarkdown".
-	PatternMarkdown string
+	PatternMarkdown Markdown
 	// PatternMarkdownExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternMarkdown".
 	PatternMarkdownExt *Element
 	// PatternOid is ElementDefinition.pattern[x] (0..1) holding a oid; JSON "patternOid".
-	PatternOid string
+	PatternOid OID
 	// PatternOidExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternOid".
 	PatternOidExt *Element
 	// PatternPositiveInt is ElementDefinition.pattern[x] (0..1) holding a positiveInt; JSON "patternPositiveInt".
-	PatternPositiveInt *int
+	PatternPositiveInt *PositiveInt
 	// PatternPositiveIntExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternPositiveInt".
 	PatternPositiveIntExt *Element
 	// PatternString is ElementDefinition.pattern[x] (0..1) holding a string; JSON "patternString".
-	PatternString string
+	PatternString String
 	// PatternStringExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternString".
 	PatternStringExt *Element
 	// PatternTime is ElementDefinition.pattern[x] (0..1) holding a time; JSON "patternTime".
-	PatternTime string
+	PatternTime Time
 	// PatternTimeExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternTime".
 	PatternTimeExt *Element
 	// PatternUnsignedInt is ElementDefinition.pattern[x] (0..1) holding a unsignedInt; JSON "patternUnsignedInt".
-	PatternUnsignedInt *int
+	PatternUnsignedInt *UnsignedInt
 	// PatternUnsignedIntExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUnsignedInt".
 	PatternUnsignedIntExt *Element
 	// PatternURI is ElementDefinition.pattern[x] (0..1) holding a uri; JSON "patternUri".
-	PatternURI string
+	PatternURI URI
 	// PatternURIExt holds the id and extensions of ElementDefinition.pattern[x]; JSON "_patternUri".
 	PatternURIExt *Element
 	// PatternAddress is ElementDefinition.pattern[x] (0..1) holding a Address; JSON "patternAddress".
@@ -2645,93 +2469,93 @@ type ElementDefinition struct {
 	// Example is ElementDefinition.example (0..*, BackboneElement).
 	Example []ElementDefinitionExample
 	// MinValueDate is ElementDefinition.minValue[x] (0..1) holding a date; JSON "minValueDate".
-	MinValueDate string
+	MinValueDate Date
 	// MinValueDateExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDate".
 	MinValueDateExt *Element
 	// MinValueDateTime is ElementDefinition.minValue[x] (0..1) holding a dateTime; JSON "minValueDateTime".
-	MinValueDateTime string
+	MinValueDateTime DateTime
 	// MinValueDateTimeExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDateTime".
 	MinValueDateTimeExt *Element
 	// MinValueInstant is ElementDefinition.minValue[x] (0..1) holding a instant; JSON "minValueInstant".
-	MinValueInstant string
+	MinValueInstant Instant
 	// MinValueInstantExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueInstant".
 	MinValueInstantExt *Element
 	// MinValueTime is ElementDefinition.minValue[x] (0..1) holding a time; JSON "minValueTime".
-	MinValueTime string
+	MinValueTime Time
 	// MinValueTimeExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueTime".
 	MinValueTimeExt *Element
 	// MinValueDecimal is ElementDefinition.minValue[x] (0..1) holding a decimal; JSON "minValueDecimal".
-	MinValueDecimal fhirjson.Decimal
+	MinValueDecimal Decimal
 	// MinValueDecimalExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueDecimal".
 	MinValueDecimalExt *Element
 	// MinValueInteger is ElementDefinition.minValue[x] (0..1) holding a integer; JSON "minValueInteger".
-	MinValueInteger *int
+	MinValueInteger *Integer
 	// MinValueIntegerExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueInteger".
 	MinValueIntegerExt *Element
 	// MinValuePositiveInt is ElementDefinition.minValue[x] (0..1) holding a positiveInt; JSON "minValuePositiveInt".
-	MinValuePositiveInt *int
+	MinValuePositiveInt *PositiveInt
 	// MinValuePositiveIntExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValuePositiveInt".
 	MinValuePositiveIntExt *Element
 	// MinValueUnsignedInt is ElementDefinition.minValue[x] (0..1) holding a unsignedInt; JSON "minValueUnsignedInt".
-	MinValueUnsignedInt *int
+	MinValueUnsignedInt *UnsignedInt
 	// MinValueUnsignedIntExt holds the id and extensions of ElementDefinition.minValue[x]; JSON "_minValueUnsignedInt".
 	MinValueUnsignedIntExt *Element
 	// MinValueQuantity is ElementDefinition.minValue[x] (0..1) holding a Quantity; JSON "minValueQuantity".
 	MinValueQuantity *Quantity
 	// MaxValueDate is ElementDefinition.maxValue[x] (0..1) holding a date; JSON "maxValueDate".
-	MaxValueDate string
+	MaxValueDate Date
 	// MaxValueDateExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDate".
 	MaxValueDateExt *Element
 	// MaxValueDateTime is ElementDefinition.maxValue[x] (0..1) holding a dateTime; JSON "maxValueDateTime".
-	MaxValueDateTime string
+	MaxValueDateTime DateTime
 	// MaxValueDateTimeExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDateTime".
 	MaxValueDateTimeExt *Element
 	// MaxValueInstant is ElementDefinition.maxValue[x] (0..1) holding a instant; JSON "maxValueInstant".
-	MaxValueInstant string
+	MaxValueInstant Instant
 	// MaxValueInstantExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueInstant".
 	MaxValueInstantExt *Element
 	// MaxValueTime is ElementDefinition.maxValue[x] (0..1) holding a time; JSON "maxValueTime".
-	MaxValueTime string
+	MaxValueTime Time
 	// MaxValueTimeExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueTime".
 	MaxValueTimeExt *Element
 	// MaxValueDecimal is ElementDefinition.maxValue[x] (0..1) holding a decimal; JSON "maxValueDecimal".
-	MaxValueDecimal fhirjson.Decimal
+	MaxValueDecimal Decimal
 	// MaxValueDecimalExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueDecimal".
 	MaxValueDecimalExt *Element
 	// MaxValueInteger is ElementDefinition.maxValue[x] (0..1) holding a integer; JSON "maxValueInteger".
-	MaxValueInteger *int
+	MaxValueInteger *Integer
 	// MaxValueIntegerExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueInteger".
 	MaxValueIntegerExt *Element
 	// MaxValuePositiveInt is ElementDefinition.maxValue[x] (0..1) holding a positiveInt; JSON "maxValuePositiveInt".
-	MaxValuePositiveInt *int
+	MaxValuePositiveInt *PositiveInt
 	// MaxValuePositiveIntExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValuePositiveInt".
 	MaxValuePositiveIntExt *Element
 	// MaxValueUnsignedInt is ElementDefinition.maxValue[x] (0..1) holding a unsignedInt; JSON "maxValueUnsignedInt".
-	MaxValueUnsignedInt *int
+	MaxValueUnsignedInt *UnsignedInt
 	// MaxValueUnsignedIntExt holds the id and extensions of ElementDefinition.maxValue[x]; JSON "_maxValueUnsignedInt".
 	MaxValueUnsignedIntExt *Element
 	// MaxValueQuantity is ElementDefinition.maxValue[x] (0..1) holding a Quantity; JSON "maxValueQuantity".
 	MaxValueQuantity *Quantity
 	// MaxLength is ElementDefinition.maxLength (0..1, integer).
-	MaxLength *int
+	MaxLength *Integer
 	// MaxLengthExt holds the id and extensions of ElementDefinition.maxLength; JSON "_maxLength".
 	MaxLengthExt *Element
 	// Condition is ElementDefinition.condition (0..*, id).
-	Condition []string
+	Condition []ID
 	// ConditionExt holds the id and extensions of ElementDefinition.condition; JSON "_condition".
 	ConditionExt []*Element
 	// Constraint is ElementDefinition.constraint (0..*, BackboneElement).
 	Constraint []ElementDefinitionConstraint
 	// MustSupport is ElementDefinition.mustSupport (0..1, boolean).
-	MustSupport *bool
+	MustSupport *Boolean
 	// MustSupportExt holds the id and extensions of ElementDefinition.mustSupport; JSON "_mustSupport".
 	MustSupportExt *Element
 	// IsModifier is ElementDefinition.isModifier (0..1, boolean).
-	IsModifier *bool
+	IsModifier *Boolean
 	// IsModifierExt holds the id and extensions of ElementDefinition.isModifier; JSON "_isModifier".
 	IsModifierExt *Element
 	// IsSummary is ElementDefinition.isSummary (0..1, boolean).
-	IsSummary *bool
+	IsSummary *Boolean
 	// IsSummaryExt holds the id and extensions of ElementDefinition.isSummary; JSON "_isSummary".
 	IsSummaryExt *Element
 	// Binding is ElementDefinition.binding (0..1, BackboneElement).
@@ -3490,8 +3314,9 @@ func (x *ElementDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinition) UnmarshalJSON(data []byte) error {
@@ -3504,506 +3329,302 @@ func (x *ElementDefinition) fhirName() string { return "ElementDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ElementDefinition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DefaultValueBase64Binary != "" || x.DefaultValueBase64BinaryExt != nil, x.DefaultValueBoolean != nil || x.DefaultValueBooleanExt != nil, x.DefaultValueCode != "" || x.DefaultValueCodeExt != nil, x.DefaultValueDate != "" || x.DefaultValueDateExt != nil, x.DefaultValueDateTime != "" || x.DefaultValueDateTimeExt != nil, !x.DefaultValueDecimal.IsZero() || x.DefaultValueDecimalExt != nil, x.DefaultValueID != "" || x.DefaultValueIDExt != nil, x.DefaultValueInstant != "" || x.DefaultValueInstantExt != nil, x.DefaultValueInteger != nil || x.DefaultValueIntegerExt != nil, x.DefaultValueMarkdown != "" || x.DefaultValueMarkdownExt != nil, x.DefaultValueOid != "" || x.DefaultValueOidExt != nil, x.DefaultValuePositiveInt != nil || x.DefaultValuePositiveIntExt != nil, x.DefaultValueString != "" || x.DefaultValueStringExt != nil, x.DefaultValueTime != "" || x.DefaultValueTimeExt != nil, x.DefaultValueUnsignedInt != nil || x.DefaultValueUnsignedIntExt != nil, x.DefaultValueURI != "" || x.DefaultValueURIExt != nil, x.DefaultValueAddress != nil, x.DefaultValueAge != nil, x.DefaultValueAnnotation != nil, x.DefaultValueAttachment != nil, x.DefaultValueCodeableConcept != nil, x.DefaultValueCoding != nil, x.DefaultValueContactPoint != nil, x.DefaultValueCount != nil, x.DefaultValueDistance != nil, x.DefaultValueDuration != nil, x.DefaultValueHumanName != nil, x.DefaultValueIdentifier != nil, x.DefaultValueMoney != nil, x.DefaultValuePeriod != nil, x.DefaultValueQuantity != nil, x.DefaultValueRange != nil, x.DefaultValueRatio != nil, x.DefaultValueReference != nil, x.DefaultValueSampledData != nil, x.DefaultValueSignature != nil, x.DefaultValueTiming != nil, x.DefaultValueMeta != nil) > 1 {
+		v.OneOf("defaultValue[x]")
 	}
+	if fhirjson.CountSet(x.FixedBase64Binary != "" || x.FixedBase64BinaryExt != nil, x.FixedBoolean != nil || x.FixedBooleanExt != nil, x.FixedCode != "" || x.FixedCodeExt != nil, x.FixedDate != "" || x.FixedDateExt != nil, x.FixedDateTime != "" || x.FixedDateTimeExt != nil, !x.FixedDecimal.IsZero() || x.FixedDecimalExt != nil, x.FixedID != "" || x.FixedIDExt != nil, x.FixedInstant != "" || x.FixedInstantExt != nil, x.FixedInteger != nil || x.FixedIntegerExt != nil, x.FixedMarkdown != "" || x.FixedMarkdownExt != nil, x.FixedOid != "" || x.FixedOidExt != nil, x.FixedPositiveInt != nil || x.FixedPositiveIntExt != nil, x.FixedString != "" || x.FixedStringExt != nil, x.FixedTime != "" || x.FixedTimeExt != nil, x.FixedUnsignedInt != nil || x.FixedUnsignedIntExt != nil, x.FixedURI != "" || x.FixedURIExt != nil, x.FixedAddress != nil, x.FixedAge != nil, x.FixedAnnotation != nil, x.FixedAttachment != nil, x.FixedCodeableConcept != nil, x.FixedCoding != nil, x.FixedContactPoint != nil, x.FixedCount != nil, x.FixedDistance != nil, x.FixedDuration != nil, x.FixedHumanName != nil, x.FixedIdentifier != nil, x.FixedMoney != nil, x.FixedPeriod != nil, x.FixedQuantity != nil, x.FixedRange != nil, x.FixedRatio != nil, x.FixedReference != nil, x.FixedSampledData != nil, x.FixedSignature != nil, x.FixedTiming != nil, x.FixedMeta != nil) > 1 {
+		v.OneOf("fixed[x]")
+	}
+	if fhirjson.CountSet(x.PatternBase64Binary != "" || x.PatternBase64BinaryExt != nil, x.PatternBoolean != nil || x.PatternBooleanExt != nil, x.PatternCode != "" || x.PatternCodeExt != nil, x.PatternDate != "" || x.PatternDateExt != nil, x.PatternDateTime != "" || x.PatternDateTimeExt != nil, !x.PatternDecimal.IsZero() || x.PatternDecimalExt != nil, x.PatternID != "" || x.PatternIDExt != nil, x.PatternInstant != "" || x.PatternInstantExt != nil, x.PatternInteger != nil || x.PatternIntegerExt != nil, x.PatternMarkdown != "" || x.PatternMarkdownExt != nil, x.PatternOid != "" || x.PatternOidExt != nil, x.PatternPositiveInt != nil || x.PatternPositiveIntExt != nil, x.PatternString != "" || x.PatternStringExt != nil, x.PatternTime != "" || x.PatternTimeExt != nil, x.PatternUnsignedInt != nil || x.PatternUnsignedIntExt != nil, x.PatternURI != "" || x.PatternURIExt != nil, x.PatternAddress != nil, x.PatternAge != nil, x.PatternAnnotation != nil, x.PatternAttachment != nil, x.PatternCodeableConcept != nil, x.PatternCoding != nil, x.PatternContactPoint != nil, x.PatternCount != nil, x.PatternDistance != nil, x.PatternDuration != nil, x.PatternHumanName != nil, x.PatternIdentifier != nil, x.PatternMoney != nil, x.PatternPeriod != nil, x.PatternQuantity != nil, x.PatternRange != nil, x.PatternRatio != nil, x.PatternReference != nil, x.PatternSampledData != nil, x.PatternSignature != nil, x.PatternTiming != nil, x.PatternMeta != nil) > 1 {
+		v.OneOf("pattern[x]")
+	}
+	if fhirjson.CountSet(x.MinValueDate != "" || x.MinValueDateExt != nil, x.MinValueDateTime != "" || x.MinValueDateTimeExt != nil, x.MinValueInstant != "" || x.MinValueInstantExt != nil, x.MinValueTime != "" || x.MinValueTimeExt != nil, !x.MinValueDecimal.IsZero() || x.MinValueDecimalExt != nil, x.MinValueInteger != nil || x.MinValueIntegerExt != nil, x.MinValuePositiveInt != nil || x.MinValuePositiveIntExt != nil, x.MinValueUnsignedInt != nil || x.MinValueUnsignedIntExt != nil, x.MinValueQuantity != nil) > 1 {
+		v.OneOf("minValue[x]")
+	}
+	if fhirjson.CountSet(x.MaxValueDate != "" || x.MaxValueDateExt != nil, x.MaxValueDateTime != "" || x.MaxValueDateTimeExt != nil, x.MaxValueInstant != "" || x.MaxValueInstantExt != nil, x.MaxValueTime != "" || x.MaxValueTimeExt != nil, !x.MaxValueDecimal.IsZero() || x.MaxValueDecimalExt != nil, x.MaxValueInteger != nil || x.MaxValueIntegerExt != nil, x.MaxValuePositiveInt != nil || x.MaxValuePositiveIntExt != nil, x.MaxValueUnsignedInt != nil || x.MaxValueUnsignedIntExt != nil, x.MaxValueQuantity != nil) > 1 {
+		v.OneOf("maxValue[x]")
+	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
+	validatePtr(v, "path", x.PathExt)
 	for i, c := range x.Representation {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".representation", i), "http://hl7.org/fhir/ValueSet/property-representation")
+			v.BadCode("representation", i, "http://hl7.org/fhir/ValueSet/property-representation")
 		}
 	}
-	for i, v := range x.RepresentationExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".representation", i), errs)
+	validatePtrs(v, "representation", x.RepresentationExt)
+	validatePtr(v, "sliceName", x.SliceNameExt)
+	validatePtr(v, "label", x.LabelExt)
+	validateSlice(v, "code", x.Code)
+	validatePtr(v, "slicing", x.Slicing)
+	validatePtr(v, "short", x.ShortExt)
+	validatePtr(v, "definition", x.DefinitionExt)
+	validatePtr(v, "comment", x.CommentExt)
+	validatePtr(v, "requirements", x.RequirementsExt)
+	validatePtrs(v, "alias", x.AliasExt)
+	validatePtr(v, "min", x.MinExt)
+	if x.Min != nil && *x.Min < 0 {
+		v.BadFormat("min", -1, "unsignedInt")
+	}
+	validatePtr(v, "max", x.MaxExt)
+	validatePtr(v, "base", x.Base)
+	validatePtr(v, "contentReference", x.ContentReferenceExt)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "defaultValueBase64Binary", x.DefaultValueBase64BinaryExt)
+	validatePtr(v, "defaultValueBoolean", x.DefaultValueBooleanExt)
+	validatePtr(v, "defaultValueCode", x.DefaultValueCodeExt)
+	validatePtr(v, "defaultValueDate", x.DefaultValueDateExt)
+	if x.DefaultValueDate != "" && !fhirjson.CheckDate(x.DefaultValueDate) {
+		v.BadFormat("defaultValueDate", -1, "date")
+	}
+	validatePtr(v, "defaultValueDateTime", x.DefaultValueDateTimeExt)
+	if x.DefaultValueDateTime != "" && !fhirjson.CheckDateTime(x.DefaultValueDateTime) {
+		v.BadFormat("defaultValueDateTime", -1, "dateTime")
+	}
+	validatePtr(v, "defaultValueDecimal", x.DefaultValueDecimalExt)
+	validatePtr(v, "defaultValueId", x.DefaultValueIDExt)
+	if x.DefaultValueID != "" && !fhirjson.CheckID(x.DefaultValueID) {
+		v.BadFormat("defaultValueId", -1, "id")
+	}
+	validatePtr(v, "defaultValueInstant", x.DefaultValueInstantExt)
+	if x.DefaultValueInstant != "" && !fhirjson.CheckInstant(x.DefaultValueInstant) {
+		v.BadFormat("defaultValueInstant", -1, "instant")
+	}
+	validatePtr(v, "defaultValueInteger", x.DefaultValueIntegerExt)
+	validatePtr(v, "defaultValueMarkdown", x.DefaultValueMarkdownExt)
+	validatePtr(v, "defaultValueOid", x.DefaultValueOidExt)
+	validatePtr(v, "defaultValuePositiveInt", x.DefaultValuePositiveIntExt)
+	if x.DefaultValuePositiveInt != nil && *x.DefaultValuePositiveInt < 1 {
+		v.BadFormat("defaultValuePositiveInt", -1, "positiveInt")
+	}
+	validatePtr(v, "defaultValueString", x.DefaultValueStringExt)
+	validatePtr(v, "defaultValueTime", x.DefaultValueTimeExt)
+	if x.DefaultValueTime != "" && !fhirjson.CheckTime(x.DefaultValueTime) {
+		v.BadFormat("defaultValueTime", -1, "time")
+	}
+	validatePtr(v, "defaultValueUnsignedInt", x.DefaultValueUnsignedIntExt)
+	if x.DefaultValueUnsignedInt != nil && *x.DefaultValueUnsignedInt < 0 {
+		v.BadFormat("defaultValueUnsignedInt", -1, "unsignedInt")
+	}
+	validatePtr(v, "defaultValueUri", x.DefaultValueURIExt)
+	validatePtr(v, "defaultValueAddress", x.DefaultValueAddress)
+	validatePtr(v, "defaultValueAge", x.DefaultValueAge)
+	validatePtr(v, "defaultValueAnnotation", x.DefaultValueAnnotation)
+	validatePtr(v, "defaultValueAttachment", x.DefaultValueAttachment)
+	validatePtr(v, "defaultValueCodeableConcept", x.DefaultValueCodeableConcept)
+	validatePtr(v, "defaultValueCoding", x.DefaultValueCoding)
+	validatePtr(v, "defaultValueContactPoint", x.DefaultValueContactPoint)
+	validatePtr(v, "defaultValueCount", x.DefaultValueCount)
+	validatePtr(v, "defaultValueDistance", x.DefaultValueDistance)
+	validatePtr(v, "defaultValueDuration", x.DefaultValueDuration)
+	validatePtr(v, "defaultValueHumanName", x.DefaultValueHumanName)
+	validatePtr(v, "defaultValueIdentifier", x.DefaultValueIdentifier)
+	validatePtr(v, "defaultValueMoney", x.DefaultValueMoney)
+	validatePtr(v, "defaultValuePeriod", x.DefaultValuePeriod)
+	validatePtr(v, "defaultValueQuantity", x.DefaultValueQuantity)
+	validatePtr(v, "defaultValueRange", x.DefaultValueRange)
+	validatePtr(v, "defaultValueRatio", x.DefaultValueRatio)
+	validatePtr(v, "defaultValueReference", x.DefaultValueReference)
+	validatePtr(v, "defaultValueSampledData", x.DefaultValueSampledData)
+	validatePtr(v, "defaultValueSignature", x.DefaultValueSignature)
+	validatePtr(v, "defaultValueTiming", x.DefaultValueTiming)
+	validatePtr(v, "defaultValueMeta", x.DefaultValueMeta)
+	validatePtr(v, "meaningWhenMissing", x.MeaningWhenMissingExt)
+	validatePtr(v, "orderMeaning", x.OrderMeaningExt)
+	validatePtr(v, "fixedBase64Binary", x.FixedBase64BinaryExt)
+	validatePtr(v, "fixedBoolean", x.FixedBooleanExt)
+	validatePtr(v, "fixedCode", x.FixedCodeExt)
+	validatePtr(v, "fixedDate", x.FixedDateExt)
+	if x.FixedDate != "" && !fhirjson.CheckDate(x.FixedDate) {
+		v.BadFormat("fixedDate", -1, "date")
+	}
+	validatePtr(v, "fixedDateTime", x.FixedDateTimeExt)
+	if x.FixedDateTime != "" && !fhirjson.CheckDateTime(x.FixedDateTime) {
+		v.BadFormat("fixedDateTime", -1, "dateTime")
+	}
+	validatePtr(v, "fixedDecimal", x.FixedDecimalExt)
+	validatePtr(v, "fixedId", x.FixedIDExt)
+	if x.FixedID != "" && !fhirjson.CheckID(x.FixedID) {
+		v.BadFormat("fixedId", -1, "id")
+	}
+	validatePtr(v, "fixedInstant", x.FixedInstantExt)
+	if x.FixedInstant != "" && !fhirjson.CheckInstant(x.FixedInstant) {
+		v.BadFormat("fixedInstant", -1, "instant")
+	}
+	validatePtr(v, "fixedInteger", x.FixedIntegerExt)
+	validatePtr(v, "fixedMarkdown", x.FixedMarkdownExt)
+	validatePtr(v, "fixedOid", x.FixedOidExt)
+	validatePtr(v, "fixedPositiveInt", x.FixedPositiveIntExt)
+	if x.FixedPositiveInt != nil && *x.FixedPositiveInt < 1 {
+		v.BadFormat("fixedPositiveInt", -1, "positiveInt")
+	}
+	validatePtr(v, "fixedString", x.FixedStringExt)
+	validatePtr(v, "fixedTime", x.FixedTimeExt)
+	if x.FixedTime != "" && !fhirjson.CheckTime(x.FixedTime) {
+		v.BadFormat("fixedTime", -1, "time")
+	}
+	validatePtr(v, "fixedUnsignedInt", x.FixedUnsignedIntExt)
+	if x.FixedUnsignedInt != nil && *x.FixedUnsignedInt < 0 {
+		v.BadFormat("fixedUnsignedInt", -1, "unsignedInt")
+	}
+	validatePtr(v, "fixedUri", x.FixedURIExt)
+	validatePtr(v, "fixedAddress", x.FixedAddress)
+	validatePtr(v, "fixedAge", x.FixedAge)
+	validatePtr(v, "fixedAnnotation", x.FixedAnnotation)
+	validatePtr(v, "fixedAttachment", x.FixedAttachment)
+	validatePtr(v, "fixedCodeableConcept", x.FixedCodeableConcept)
+	validatePtr(v, "fixedCoding", x.FixedCoding)
+	validatePtr(v, "fixedContactPoint", x.FixedContactPoint)
+	validatePtr(v, "fixedCount", x.FixedCount)
+	validatePtr(v, "fixedDistance", x.FixedDistance)
+	validatePtr(v, "fixedDuration", x.FixedDuration)
+	validatePtr(v, "fixedHumanName", x.FixedHumanName)
+	validatePtr(v, "fixedIdentifier", x.FixedIdentifier)
+	validatePtr(v, "fixedMoney", x.FixedMoney)
+	validatePtr(v, "fixedPeriod", x.FixedPeriod)
+	validatePtr(v, "fixedQuantity", x.FixedQuantity)
+	validatePtr(v, "fixedRange", x.FixedRange)
+	validatePtr(v, "fixedRatio", x.FixedRatio)
+	validatePtr(v, "fixedReference", x.FixedReference)
+	validatePtr(v, "fixedSampledData", x.FixedSampledData)
+	validatePtr(v, "fixedSignature", x.FixedSignature)
+	validatePtr(v, "fixedTiming", x.FixedTiming)
+	validatePtr(v, "fixedMeta", x.FixedMeta)
+	validatePtr(v, "patternBase64Binary", x.PatternBase64BinaryExt)
+	validatePtr(v, "patternBoolean", x.PatternBooleanExt)
+	validatePtr(v, "patternCode", x.PatternCodeExt)
+	validatePtr(v, "patternDate", x.PatternDateExt)
+	if x.PatternDate != "" && !fhirjson.CheckDate(x.PatternDate) {
+		v.BadFormat("patternDate", -1, "date")
+	}
+	validatePtr(v, "patternDateTime", x.PatternDateTimeExt)
+	if x.PatternDateTime != "" && !fhirjson.CheckDateTime(x.PatternDateTime) {
+		v.BadFormat("patternDateTime", -1, "dateTime")
+	}
+	validatePtr(v, "patternDecimal", x.PatternDecimalExt)
+	validatePtr(v, "patternId", x.PatternIDExt)
+	if x.PatternID != "" && !fhirjson.CheckID(x.PatternID) {
+		v.BadFormat("patternId", -1, "id")
+	}
+	validatePtr(v, "patternInstant", x.PatternInstantExt)
+	if x.PatternInstant != "" && !fhirjson.CheckInstant(x.PatternInstant) {
+		v.BadFormat("patternInstant", -1, "instant")
+	}
+	validatePtr(v, "patternInteger", x.PatternIntegerExt)
+	validatePtr(v, "patternMarkdown", x.PatternMarkdownExt)
+	validatePtr(v, "patternOid", x.PatternOidExt)
+	validatePtr(v, "patternPositiveInt", x.PatternPositiveIntExt)
+	if x.PatternPositiveInt != nil && *x.PatternPositiveInt < 1 {
+		v.BadFormat("patternPositiveInt", -1, "positiveInt")
+	}
+	validatePtr(v, "patternString", x.PatternStringExt)
+	validatePtr(v, "patternTime", x.PatternTimeExt)
+	if x.PatternTime != "" && !fhirjson.CheckTime(x.PatternTime) {
+		v.BadFormat("patternTime", -1, "time")
+	}
+	validatePtr(v, "patternUnsignedInt", x.PatternUnsignedIntExt)
+	if x.PatternUnsignedInt != nil && *x.PatternUnsignedInt < 0 {
+		v.BadFormat("patternUnsignedInt", -1, "unsignedInt")
+	}
+	validatePtr(v, "patternUri", x.PatternURIExt)
+	validatePtr(v, "patternAddress", x.PatternAddress)
+	validatePtr(v, "patternAge", x.PatternAge)
+	validatePtr(v, "patternAnnotation", x.PatternAnnotation)
+	validatePtr(v, "patternAttachment", x.PatternAttachment)
+	validatePtr(v, "patternCodeableConcept", x.PatternCodeableConcept)
+	validatePtr(v, "patternCoding", x.PatternCoding)
+	validatePtr(v, "patternContactPoint", x.PatternContactPoint)
+	validatePtr(v, "patternCount", x.PatternCount)
+	validatePtr(v, "patternDistance", x.PatternDistance)
+	validatePtr(v, "patternDuration", x.PatternDuration)
+	validatePtr(v, "patternHumanName", x.PatternHumanName)
+	validatePtr(v, "patternIdentifier", x.PatternIdentifier)
+	validatePtr(v, "patternMoney", x.PatternMoney)
+	validatePtr(v, "patternPeriod", x.PatternPeriod)
+	validatePtr(v, "patternQuantity", x.PatternQuantity)
+	validatePtr(v, "patternRange", x.PatternRange)
+	validatePtr(v, "patternRatio", x.PatternRatio)
+	validatePtr(v, "patternReference", x.PatternReference)
+	validatePtr(v, "patternSampledData", x.PatternSampledData)
+	validatePtr(v, "patternSignature", x.PatternSignature)
+	validatePtr(v, "patternTiming", x.PatternTiming)
+	validatePtr(v, "patternMeta", x.PatternMeta)
+	validateSlice(v, "example", x.Example)
+	validatePtr(v, "minValueDate", x.MinValueDateExt)
+	if x.MinValueDate != "" && !fhirjson.CheckDate(x.MinValueDate) {
+		v.BadFormat("minValueDate", -1, "date")
+	}
+	validatePtr(v, "minValueDateTime", x.MinValueDateTimeExt)
+	if x.MinValueDateTime != "" && !fhirjson.CheckDateTime(x.MinValueDateTime) {
+		v.BadFormat("minValueDateTime", -1, "dateTime")
+	}
+	validatePtr(v, "minValueInstant", x.MinValueInstantExt)
+	if x.MinValueInstant != "" && !fhirjson.CheckInstant(x.MinValueInstant) {
+		v.BadFormat("minValueInstant", -1, "instant")
+	}
+	validatePtr(v, "minValueTime", x.MinValueTimeExt)
+	if x.MinValueTime != "" && !fhirjson.CheckTime(x.MinValueTime) {
+		v.BadFormat("minValueTime", -1, "time")
+	}
+	validatePtr(v, "minValueDecimal", x.MinValueDecimalExt)
+	validatePtr(v, "minValueInteger", x.MinValueIntegerExt)
+	validatePtr(v, "minValuePositiveInt", x.MinValuePositiveIntExt)
+	if x.MinValuePositiveInt != nil && *x.MinValuePositiveInt < 1 {
+		v.BadFormat("minValuePositiveInt", -1, "positiveInt")
+	}
+	validatePtr(v, "minValueUnsignedInt", x.MinValueUnsignedIntExt)
+	if x.MinValueUnsignedInt != nil && *x.MinValueUnsignedInt < 0 {
+		v.BadFormat("minValueUnsignedInt", -1, "unsignedInt")
+	}
+	validatePtr(v, "minValueQuantity", x.MinValueQuantity)
+	validatePtr(v, "maxValueDate", x.MaxValueDateExt)
+	if x.MaxValueDate != "" && !fhirjson.CheckDate(x.MaxValueDate) {
+		v.BadFormat("maxValueDate", -1, "date")
+	}
+	validatePtr(v, "maxValueDateTime", x.MaxValueDateTimeExt)
+	if x.MaxValueDateTime != "" && !fhirjson.CheckDateTime(x.MaxValueDateTime) {
+		v.BadFormat("maxValueDateTime", -1, "dateTime")
+	}
+	validatePtr(v, "maxValueInstant", x.MaxValueInstantExt)
+	if x.MaxValueInstant != "" && !fhirjson.CheckInstant(x.MaxValueInstant) {
+		v.BadFormat("maxValueInstant", -1, "instant")
+	}
+	validatePtr(v, "maxValueTime", x.MaxValueTimeExt)
+	if x.MaxValueTime != "" && !fhirjson.CheckTime(x.MaxValueTime) {
+		v.BadFormat("maxValueTime", -1, "time")
+	}
+	validatePtr(v, "maxValueDecimal", x.MaxValueDecimalExt)
+	validatePtr(v, "maxValueInteger", x.MaxValueIntegerExt)
+	validatePtr(v, "maxValuePositiveInt", x.MaxValuePositiveIntExt)
+	if x.MaxValuePositiveInt != nil && *x.MaxValuePositiveInt < 1 {
+		v.BadFormat("maxValuePositiveInt", -1, "positiveInt")
+	}
+	validatePtr(v, "maxValueUnsignedInt", x.MaxValueUnsignedIntExt)
+	if x.MaxValueUnsignedInt != nil && *x.MaxValueUnsignedInt < 0 {
+		v.BadFormat("maxValueUnsignedInt", -1, "unsignedInt")
+	}
+	validatePtr(v, "maxValueQuantity", x.MaxValueQuantity)
+	validatePtr(v, "maxLength", x.MaxLengthExt)
+	validatePtrs(v, "condition", x.ConditionExt)
+	for i, s := range x.Condition {
+		if s != "" && !fhirjson.CheckID(s) {
+			v.BadFormat("condition", i, "id")
 		}
 	}
-	if x.SliceNameExt != nil {
-		x.SliceNameExt.validate(p+".sliceName", errs)
-	}
-	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
-	}
-	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
-	}
-	if x.Slicing != nil {
-		x.Slicing.validate(p+".slicing", errs)
-	}
-	if x.ShortExt != nil {
-		x.ShortExt.validate(p+".short", errs)
-	}
-	if x.DefinitionExt != nil {
-		x.DefinitionExt.validate(p+".definition", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
-	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
-	}
-	for i, v := range x.AliasExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".alias", i), errs)
-		}
-	}
-	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
-	}
-	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
-	}
-	if x.Base != nil {
-		x.Base.validate(p+".base", errs)
-	}
-	if x.ContentReferenceExt != nil {
-		x.ContentReferenceExt.validate(p+".contentReference", errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	if x.DefaultValueBase64BinaryExt != nil {
-		x.DefaultValueBase64BinaryExt.validate(p+".defaultValueBase64Binary", errs)
-	}
-	if x.DefaultValueBooleanExt != nil {
-		x.DefaultValueBooleanExt.validate(p+".defaultValueBoolean", errs)
-	}
-	if x.DefaultValueCodeExt != nil {
-		x.DefaultValueCodeExt.validate(p+".defaultValueCode", errs)
-	}
-	if x.DefaultValueDateExt != nil {
-		x.DefaultValueDateExt.validate(p+".defaultValueDate", errs)
-	}
-	if x.DefaultValueDateTimeExt != nil {
-		x.DefaultValueDateTimeExt.validate(p+".defaultValueDateTime", errs)
-	}
-	if x.DefaultValueDecimalExt != nil {
-		x.DefaultValueDecimalExt.validate(p+".defaultValueDecimal", errs)
-	}
-	if x.DefaultValueIDExt != nil {
-		x.DefaultValueIDExt.validate(p+".defaultValueId", errs)
-	}
-	if x.DefaultValueInstantExt != nil {
-		x.DefaultValueInstantExt.validate(p+".defaultValueInstant", errs)
-	}
-	if x.DefaultValueIntegerExt != nil {
-		x.DefaultValueIntegerExt.validate(p+".defaultValueInteger", errs)
-	}
-	if x.DefaultValueMarkdownExt != nil {
-		x.DefaultValueMarkdownExt.validate(p+".defaultValueMarkdown", errs)
-	}
-	if x.DefaultValueOidExt != nil {
-		x.DefaultValueOidExt.validate(p+".defaultValueOid", errs)
-	}
-	if x.DefaultValuePositiveIntExt != nil {
-		x.DefaultValuePositiveIntExt.validate(p+".defaultValuePositiveInt", errs)
-	}
-	if x.DefaultValueStringExt != nil {
-		x.DefaultValueStringExt.validate(p+".defaultValueString", errs)
-	}
-	if x.DefaultValueTimeExt != nil {
-		x.DefaultValueTimeExt.validate(p+".defaultValueTime", errs)
-	}
-	if x.DefaultValueUnsignedIntExt != nil {
-		x.DefaultValueUnsignedIntExt.validate(p+".defaultValueUnsignedInt", errs)
-	}
-	if x.DefaultValueURIExt != nil {
-		x.DefaultValueURIExt.validate(p+".defaultValueUri", errs)
-	}
-	if x.DefaultValueAddress != nil {
-		x.DefaultValueAddress.validate(p+".defaultValueAddress", errs)
-	}
-	if x.DefaultValueAge != nil {
-		x.DefaultValueAge.validate(p+".defaultValueAge", errs)
-	}
-	if x.DefaultValueAnnotation != nil {
-		x.DefaultValueAnnotation.validate(p+".defaultValueAnnotation", errs)
-	}
-	if x.DefaultValueAttachment != nil {
-		x.DefaultValueAttachment.validate(p+".defaultValueAttachment", errs)
-	}
-	if x.DefaultValueCodeableConcept != nil {
-		x.DefaultValueCodeableConcept.validate(p+".defaultValueCodeableConcept", errs)
-	}
-	if x.DefaultValueCoding != nil {
-		x.DefaultValueCoding.validate(p+".defaultValueCoding", errs)
-	}
-	if x.DefaultValueContactPoint != nil {
-		x.DefaultValueContactPoint.validate(p+".defaultValueContactPoint", errs)
-	}
-	if x.DefaultValueCount != nil {
-		x.DefaultValueCount.validate(p+".defaultValueCount", errs)
-	}
-	if x.DefaultValueDistance != nil {
-		x.DefaultValueDistance.validate(p+".defaultValueDistance", errs)
-	}
-	if x.DefaultValueDuration != nil {
-		x.DefaultValueDuration.validate(p+".defaultValueDuration", errs)
-	}
-	if x.DefaultValueHumanName != nil {
-		x.DefaultValueHumanName.validate(p+".defaultValueHumanName", errs)
-	}
-	if x.DefaultValueIdentifier != nil {
-		x.DefaultValueIdentifier.validate(p+".defaultValueIdentifier", errs)
-	}
-	if x.DefaultValueMoney != nil {
-		x.DefaultValueMoney.validate(p+".defaultValueMoney", errs)
-	}
-	if x.DefaultValuePeriod != nil {
-		x.DefaultValuePeriod.validate(p+".defaultValuePeriod", errs)
-	}
-	if x.DefaultValueQuantity != nil {
-		x.DefaultValueQuantity.validate(p+".defaultValueQuantity", errs)
-	}
-	if x.DefaultValueRange != nil {
-		x.DefaultValueRange.validate(p+".defaultValueRange", errs)
-	}
-	if x.DefaultValueRatio != nil {
-		x.DefaultValueRatio.validate(p+".defaultValueRatio", errs)
-	}
-	if x.DefaultValueReference != nil {
-		x.DefaultValueReference.validate(p+".defaultValueReference", errs)
-	}
-	if x.DefaultValueSampledData != nil {
-		x.DefaultValueSampledData.validate(p+".defaultValueSampledData", errs)
-	}
-	if x.DefaultValueSignature != nil {
-		x.DefaultValueSignature.validate(p+".defaultValueSignature", errs)
-	}
-	if x.DefaultValueTiming != nil {
-		x.DefaultValueTiming.validate(p+".defaultValueTiming", errs)
-	}
-	if x.DefaultValueMeta != nil {
-		x.DefaultValueMeta.validate(p+".defaultValueMeta", errs)
-	}
-	if x.MeaningWhenMissingExt != nil {
-		x.MeaningWhenMissingExt.validate(p+".meaningWhenMissing", errs)
-	}
-	if x.OrderMeaningExt != nil {
-		x.OrderMeaningExt.validate(p+".orderMeaning", errs)
-	}
-	if x.FixedBase64BinaryExt != nil {
-		x.FixedBase64BinaryExt.validate(p+".fixedBase64Binary", errs)
-	}
-	if x.FixedBooleanExt != nil {
-		x.FixedBooleanExt.validate(p+".fixedBoolean", errs)
-	}
-	if x.FixedCodeExt != nil {
-		x.FixedCodeExt.validate(p+".fixedCode", errs)
-	}
-	if x.FixedDateExt != nil {
-		x.FixedDateExt.validate(p+".fixedDate", errs)
-	}
-	if x.FixedDateTimeExt != nil {
-		x.FixedDateTimeExt.validate(p+".fixedDateTime", errs)
-	}
-	if x.FixedDecimalExt != nil {
-		x.FixedDecimalExt.validate(p+".fixedDecimal", errs)
-	}
-	if x.FixedIDExt != nil {
-		x.FixedIDExt.validate(p+".fixedId", errs)
-	}
-	if x.FixedInstantExt != nil {
-		x.FixedInstantExt.validate(p+".fixedInstant", errs)
-	}
-	if x.FixedIntegerExt != nil {
-		x.FixedIntegerExt.validate(p+".fixedInteger", errs)
-	}
-	if x.FixedMarkdownExt != nil {
-		x.FixedMarkdownExt.validate(p+".fixedMarkdown", errs)
-	}
-	if x.FixedOidExt != nil {
-		x.FixedOidExt.validate(p+".fixedOid", errs)
-	}
-	if x.FixedPositiveIntExt != nil {
-		x.FixedPositiveIntExt.validate(p+".fixedPositiveInt", errs)
-	}
-	if x.FixedStringExt != nil {
-		x.FixedStringExt.validate(p+".fixedString", errs)
-	}
-	if x.FixedTimeExt != nil {
-		x.FixedTimeExt.validate(p+".fixedTime", errs)
-	}
-	if x.FixedUnsignedIntExt != nil {
-		x.FixedUnsignedIntExt.validate(p+".fixedUnsignedInt", errs)
-	}
-	if x.FixedURIExt != nil {
-		x.FixedURIExt.validate(p+".fixedUri", errs)
-	}
-	if x.FixedAddress != nil {
-		x.FixedAddress.validate(p+".fixedAddress", errs)
-	}
-	if x.FixedAge != nil {
-		x.FixedAge.validate(p+".fixedAge", errs)
-	}
-	if x.FixedAnnotation != nil {
-		x.FixedAnnotation.validate(p+".fixedAnnotation", errs)
-	}
-	if x.FixedAttachment != nil {
-		x.FixedAttachment.validate(p+".fixedAttachment", errs)
-	}
-	if x.FixedCodeableConcept != nil {
-		x.FixedCodeableConcept.validate(p+".fixedCodeableConcept", errs)
-	}
-	if x.FixedCoding != nil {
-		x.FixedCoding.validate(p+".fixedCoding", errs)
-	}
-	if x.FixedContactPoint != nil {
-		x.FixedContactPoint.validate(p+".fixedContactPoint", errs)
-	}
-	if x.FixedCount != nil {
-		x.FixedCount.validate(p+".fixedCount", errs)
-	}
-	if x.FixedDistance != nil {
-		x.FixedDistance.validate(p+".fixedDistance", errs)
-	}
-	if x.FixedDuration != nil {
-		x.FixedDuration.validate(p+".fixedDuration", errs)
-	}
-	if x.FixedHumanName != nil {
-		x.FixedHumanName.validate(p+".fixedHumanName", errs)
-	}
-	if x.FixedIdentifier != nil {
-		x.FixedIdentifier.validate(p+".fixedIdentifier", errs)
-	}
-	if x.FixedMoney != nil {
-		x.FixedMoney.validate(p+".fixedMoney", errs)
-	}
-	if x.FixedPeriod != nil {
-		x.FixedPeriod.validate(p+".fixedPeriod", errs)
-	}
-	if x.FixedQuantity != nil {
-		x.FixedQuantity.validate(p+".fixedQuantity", errs)
-	}
-	if x.FixedRange != nil {
-		x.FixedRange.validate(p+".fixedRange", errs)
-	}
-	if x.FixedRatio != nil {
-		x.FixedRatio.validate(p+".fixedRatio", errs)
-	}
-	if x.FixedReference != nil {
-		x.FixedReference.validate(p+".fixedReference", errs)
-	}
-	if x.FixedSampledData != nil {
-		x.FixedSampledData.validate(p+".fixedSampledData", errs)
-	}
-	if x.FixedSignature != nil {
-		x.FixedSignature.validate(p+".fixedSignature", errs)
-	}
-	if x.FixedTiming != nil {
-		x.FixedTiming.validate(p+".fixedTiming", errs)
-	}
-	if x.FixedMeta != nil {
-		x.FixedMeta.validate(p+".fixedMeta", errs)
-	}
-	if x.PatternBase64BinaryExt != nil {
-		x.PatternBase64BinaryExt.validate(p+".patternBase64Binary", errs)
-	}
-	if x.PatternBooleanExt != nil {
-		x.PatternBooleanExt.validate(p+".patternBoolean", errs)
-	}
-	if x.PatternCodeExt != nil {
-		x.PatternCodeExt.validate(p+".patternCode", errs)
-	}
-	if x.PatternDateExt != nil {
-		x.PatternDateExt.validate(p+".patternDate", errs)
-	}
-	if x.PatternDateTimeExt != nil {
-		x.PatternDateTimeExt.validate(p+".patternDateTime", errs)
-	}
-	if x.PatternDecimalExt != nil {
-		x.PatternDecimalExt.validate(p+".patternDecimal", errs)
-	}
-	if x.PatternIDExt != nil {
-		x.PatternIDExt.validate(p+".patternId", errs)
-	}
-	if x.PatternInstantExt != nil {
-		x.PatternInstantExt.validate(p+".patternInstant", errs)
-	}
-	if x.PatternIntegerExt != nil {
-		x.PatternIntegerExt.validate(p+".patternInteger", errs)
-	}
-	if x.PatternMarkdownExt != nil {
-		x.PatternMarkdownExt.validate(p+".patternMarkdown", errs)
-	}
-	if x.PatternOidExt != nil {
-		x.PatternOidExt.validate(p+".patternOid", errs)
-	}
-	if x.PatternPositiveIntExt != nil {
-		x.PatternPositiveIntExt.validate(p+".patternPositiveInt", errs)
-	}
-	if x.PatternStringExt != nil {
-		x.PatternStringExt.validate(p+".patternString", errs)
-	}
-	if x.PatternTimeExt != nil {
-		x.PatternTimeExt.validate(p+".patternTime", errs)
-	}
-	if x.PatternUnsignedIntExt != nil {
-		x.PatternUnsignedIntExt.validate(p+".patternUnsignedInt", errs)
-	}
-	if x.PatternURIExt != nil {
-		x.PatternURIExt.validate(p+".patternUri", errs)
-	}
-	if x.PatternAddress != nil {
-		x.PatternAddress.validate(p+".patternAddress", errs)
-	}
-	if x.PatternAge != nil {
-		x.PatternAge.validate(p+".patternAge", errs)
-	}
-	if x.PatternAnnotation != nil {
-		x.PatternAnnotation.validate(p+".patternAnnotation", errs)
-	}
-	if x.PatternAttachment != nil {
-		x.PatternAttachment.validate(p+".patternAttachment", errs)
-	}
-	if x.PatternCodeableConcept != nil {
-		x.PatternCodeableConcept.validate(p+".patternCodeableConcept", errs)
-	}
-	if x.PatternCoding != nil {
-		x.PatternCoding.validate(p+".patternCoding", errs)
-	}
-	if x.PatternContactPoint != nil {
-		x.PatternContactPoint.validate(p+".patternContactPoint", errs)
-	}
-	if x.PatternCount != nil {
-		x.PatternCount.validate(p+".patternCount", errs)
-	}
-	if x.PatternDistance != nil {
-		x.PatternDistance.validate(p+".patternDistance", errs)
-	}
-	if x.PatternDuration != nil {
-		x.PatternDuration.validate(p+".patternDuration", errs)
-	}
-	if x.PatternHumanName != nil {
-		x.PatternHumanName.validate(p+".patternHumanName", errs)
-	}
-	if x.PatternIdentifier != nil {
-		x.PatternIdentifier.validate(p+".patternIdentifier", errs)
-	}
-	if x.PatternMoney != nil {
-		x.PatternMoney.validate(p+".patternMoney", errs)
-	}
-	if x.PatternPeriod != nil {
-		x.PatternPeriod.validate(p+".patternPeriod", errs)
-	}
-	if x.PatternQuantity != nil {
-		x.PatternQuantity.validate(p+".patternQuantity", errs)
-	}
-	if x.PatternRange != nil {
-		x.PatternRange.validate(p+".patternRange", errs)
-	}
-	if x.PatternRatio != nil {
-		x.PatternRatio.validate(p+".patternRatio", errs)
-	}
-	if x.PatternReference != nil {
-		x.PatternReference.validate(p+".patternReference", errs)
-	}
-	if x.PatternSampledData != nil {
-		x.PatternSampledData.validate(p+".patternSampledData", errs)
-	}
-	if x.PatternSignature != nil {
-		x.PatternSignature.validate(p+".patternSignature", errs)
-	}
-	if x.PatternTiming != nil {
-		x.PatternTiming.validate(p+".patternTiming", errs)
-	}
-	if x.PatternMeta != nil {
-		x.PatternMeta.validate(p+".patternMeta", errs)
-	}
-	for i := range x.Example {
-		x.Example[i].validate(fhirjson.Index(p+".example", i), errs)
-	}
-	if x.MinValueDateExt != nil {
-		x.MinValueDateExt.validate(p+".minValueDate", errs)
-	}
-	if x.MinValueDateTimeExt != nil {
-		x.MinValueDateTimeExt.validate(p+".minValueDateTime", errs)
-	}
-	if x.MinValueInstantExt != nil {
-		x.MinValueInstantExt.validate(p+".minValueInstant", errs)
-	}
-	if x.MinValueTimeExt != nil {
-		x.MinValueTimeExt.validate(p+".minValueTime", errs)
-	}
-	if x.MinValueDecimalExt != nil {
-		x.MinValueDecimalExt.validate(p+".minValueDecimal", errs)
-	}
-	if x.MinValueIntegerExt != nil {
-		x.MinValueIntegerExt.validate(p+".minValueInteger", errs)
-	}
-	if x.MinValuePositiveIntExt != nil {
-		x.MinValuePositiveIntExt.validate(p+".minValuePositiveInt", errs)
-	}
-	if x.MinValueUnsignedIntExt != nil {
-		x.MinValueUnsignedIntExt.validate(p+".minValueUnsignedInt", errs)
-	}
-	if x.MinValueQuantity != nil {
-		x.MinValueQuantity.validate(p+".minValueQuantity", errs)
-	}
-	if x.MaxValueDateExt != nil {
-		x.MaxValueDateExt.validate(p+".maxValueDate", errs)
-	}
-	if x.MaxValueDateTimeExt != nil {
-		x.MaxValueDateTimeExt.validate(p+".maxValueDateTime", errs)
-	}
-	if x.MaxValueInstantExt != nil {
-		x.MaxValueInstantExt.validate(p+".maxValueInstant", errs)
-	}
-	if x.MaxValueTimeExt != nil {
-		x.MaxValueTimeExt.validate(p+".maxValueTime", errs)
-	}
-	if x.MaxValueDecimalExt != nil {
-		x.MaxValueDecimalExt.validate(p+".maxValueDecimal", errs)
-	}
-	if x.MaxValueIntegerExt != nil {
-		x.MaxValueIntegerExt.validate(p+".maxValueInteger", errs)
-	}
-	if x.MaxValuePositiveIntExt != nil {
-		x.MaxValuePositiveIntExt.validate(p+".maxValuePositiveInt", errs)
-	}
-	if x.MaxValueUnsignedIntExt != nil {
-		x.MaxValueUnsignedIntExt.validate(p+".maxValueUnsignedInt", errs)
-	}
-	if x.MaxValueQuantity != nil {
-		x.MaxValueQuantity.validate(p+".maxValueQuantity", errs)
-	}
-	if x.MaxLengthExt != nil {
-		x.MaxLengthExt.validate(p+".maxLength", errs)
-	}
-	for i, v := range x.ConditionExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".condition", i), errs)
-		}
-	}
-	for i := range x.Constraint {
-		x.Constraint[i].validate(fhirjson.Index(p+".constraint", i), errs)
-	}
-	if x.MustSupportExt != nil {
-		x.MustSupportExt.validate(p+".mustSupport", errs)
-	}
-	if x.IsModifierExt != nil {
-		x.IsModifierExt.validate(p+".isModifier", errs)
-	}
-	if x.IsSummaryExt != nil {
-		x.IsSummaryExt.validate(p+".isSummary", errs)
-	}
-	if x.Binding != nil {
-		x.Binding.validate(p+".binding", errs)
-	}
-	for i := range x.Mapping {
-		x.Mapping[i].validate(fhirjson.Index(p+".mapping", i), errs)
-	}
+	validateSlice(v, "constraint", x.Constraint)
+	validatePtr(v, "mustSupport", x.MustSupportExt)
+	validatePtr(v, "isModifier", x.IsModifierExt)
+	validatePtr(v, "isSummary", x.IsSummaryExt)
+	validatePtr(v, "binding", x.Binding)
+	validateSlice(v, "mapping", x.Mapping)
 }
 
 // DefaultValue returns the value of ElementDefinition.defaultValue[x] that is set, or nil. It is one of:
@@ -4617,17 +4238,17 @@ func (x *ElementDefinition) MaxValueType() string {
 // ElementDefinitionSlicing is the backbone element ElementDefinition.slicing of FHIR STU3 (3.0.1).
 type ElementDefinitionSlicing struct {
 	// ID is ElementDefinition.slicing.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.slicing.extension (0..*, Extension).
 	Extension []Extension
 	// Discriminator is ElementDefinition.slicing.discriminator (0..*, BackboneElement).
 	Discriminator []ElementDefinitionSlicingDiscriminator
 	// Description is ElementDefinition.slicing.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ElementDefinition.slicing.description; JSON "_description".
 	DescriptionExt *Element
 	// Ordered is ElementDefinition.slicing.ordered (0..1, boolean).
-	Ordered *bool
+	Ordered *Boolean
 	// OrderedExt holds the id and extensions of ElementDefinition.slicing.ordered; JSON "_ordered".
 	OrderedExt *Element
 	// Rules is ElementDefinition.slicing.rules (1..1, code).
@@ -4683,8 +4304,9 @@ func (x *ElementDefinitionSlicing) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionSlicing) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionSlicing) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionSlicing) UnmarshalJSON(data []byte) error {
@@ -4697,39 +4319,29 @@ func (x *ElementDefinitionSlicing) fhirName() string { return "ElementDefinition
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionSlicing) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.slicing", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.slicing")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionSlicing) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.Discriminator {
-		x.Discriminator[i].validate(fhirjson.Index(p+".discriminator", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.OrderedExt != nil {
-		x.OrderedExt.validate(p+".ordered", errs)
-	}
+func (x *ElementDefinitionSlicing) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "discriminator", x.Discriminator)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "ordered", x.OrderedExt)
 	if !(x.Rules != "" || x.RulesExt != nil) {
-		errs.Missing(p + ".rules")
+		v.Missing("rules")
 	}
 	if x.Rules != "" && !x.Rules.IsValid() {
-		errs.BadCode(p+".rules", "http://hl7.org/fhir/ValueSet/resource-slicing-rules")
+		v.BadCode("rules", -1, "http://hl7.org/fhir/ValueSet/resource-slicing-rules")
 	}
-	if x.RulesExt != nil {
-		x.RulesExt.validate(p+".rules", errs)
-	}
+	validatePtr(v, "rules", x.RulesExt)
 }
 
 // ElementDefinitionSlicingDiscriminator is the backbone element ElementDefinition.slicing.discriminator of FHIR STU3 (3.0.1).
 type ElementDefinitionSlicingDiscriminator struct {
 	// ID is ElementDefinition.slicing.discriminator.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.slicing.discriminator.extension (0..*, Extension).
 	Extension []Extension
 	// Type is ElementDefinition.slicing.discriminator.type (1..1, code).
@@ -4737,7 +4349,7 @@ type ElementDefinitionSlicingDiscriminator struct {
 	// TypeExt holds the id and extensions of ElementDefinition.slicing.discriminator.type; JSON "_type".
 	TypeExt *Element
 	// Path is ElementDefinition.slicing.discriminator.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of ElementDefinition.slicing.discriminator.path; JSON "_path".
 	PathExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -4780,9 +4392,10 @@ func (x *ElementDefinitionSlicingDiscriminator) EncodeJSON(e *fhirjson.Encoder) 
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionSlicingDiscriminator) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionSlicingDiscriminator) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -4798,48 +4411,42 @@ func (x *ElementDefinitionSlicingDiscriminator) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionSlicingDiscriminator) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.slicing.discriminator", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.slicing.discriminator")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionSlicingDiscriminator) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *ElementDefinitionSlicingDiscriminator) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/discriminator-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/discriminator-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
+	validatePtr(v, "path", x.PathExt)
 }
 
 // ElementDefinitionBase is the backbone element ElementDefinition.base of FHIR STU3 (3.0.1).
 type ElementDefinitionBase struct {
 	// ID is ElementDefinition.base.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.base.extension (0..*, Extension).
 	Extension []Extension
 	// Path is ElementDefinition.base.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of ElementDefinition.base.path; JSON "_path".
 	PathExt *Element
 	// Min is ElementDefinition.base.min (1..1, unsignedInt).
-	Min *int
+	Min *UnsignedInt
 	// MinExt holds the id and extensions of ElementDefinition.base.min; JSON "_min".
 	MinExt *Element
 	// Max is ElementDefinition.base.max (1..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of ElementDefinition.base.max; JSON "_max".
 	MaxExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -4886,8 +4493,9 @@ func (x *ElementDefinitionBase) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionBase) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionBase) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionBase) UnmarshalJSON(data []byte) error {
@@ -4900,51 +4508,46 @@ func (x *ElementDefinitionBase) fhirName() string { return "ElementDefinition.ba
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionBase) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.base", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.base")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionBase) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *ElementDefinitionBase) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
+	validatePtr(v, "path", x.PathExt)
 	if !(x.Min != nil || x.MinExt != nil) {
-		errs.Missing(p + ".min")
+		v.Missing("min")
 	}
-	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
+	validatePtr(v, "min", x.MinExt)
+	if x.Min != nil && *x.Min < 0 {
+		v.BadFormat("min", -1, "unsignedInt")
 	}
 	if !(x.Max != "" || x.MaxExt != nil) {
-		errs.Missing(p + ".max")
+		v.Missing("max")
 	}
-	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
-	}
+	validatePtr(v, "max", x.MaxExt)
 }
 
 // ElementDefinitionType is the backbone element ElementDefinition.type of FHIR STU3 (3.0.1).
 type ElementDefinitionType struct {
 	// ID is ElementDefinition.type.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.type.extension (0..*, Extension).
 	Extension []Extension
 	// Code is ElementDefinition.type.code (1..1, uri).
-	Code string
+	Code URI
 	// CodeExt holds the id and extensions of ElementDefinition.type.code; JSON "_code".
 	CodeExt *Element
 	// Profile is ElementDefinition.type.profile (0..1, uri).
-	Profile string
+	Profile URI
 	// ProfileExt holds the id and extensions of ElementDefinition.type.profile; JSON "_profile".
 	ProfileExt *Element
 	// TargetProfile is ElementDefinition.type.targetProfile (0..1, uri).
-	TargetProfile string
+	TargetProfile URI
 	// TargetProfileExt holds the id and extensions of ElementDefinition.type.targetProfile; JSON "_targetProfile".
 	TargetProfileExt *Element
 	// Aggregation is ElementDefinition.type.aggregation (0..*, code).
@@ -5011,8 +4614,9 @@ func (x *ElementDefinitionType) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionType) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionType) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionType) UnmarshalJSON(data []byte) error {
@@ -5025,117 +4629,103 @@ func (x *ElementDefinitionType) fhirName() string { return "ElementDefinition.ty
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionType) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.type", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.type")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionType) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *ElementDefinitionType) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.ProfileExt != nil {
-		x.ProfileExt.validate(p+".profile", errs)
-	}
-	if x.TargetProfileExt != nil {
-		x.TargetProfileExt.validate(p+".targetProfile", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "profile", x.ProfileExt)
+	validatePtr(v, "targetProfile", x.TargetProfileExt)
 	for i, c := range x.Aggregation {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".aggregation", i), "http://hl7.org/fhir/ValueSet/resource-aggregation-mode")
+			v.BadCode("aggregation", i, "http://hl7.org/fhir/ValueSet/resource-aggregation-mode")
 		}
 	}
-	for i, v := range x.AggregationExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".aggregation", i), errs)
-		}
-	}
+	validatePtrs(v, "aggregation", x.AggregationExt)
 	if x.Versioning != "" && !x.Versioning.IsValid() {
-		errs.BadCode(p+".versioning", "http://hl7.org/fhir/ValueSet/reference-version-rules")
+		v.BadCode("versioning", -1, "http://hl7.org/fhir/ValueSet/reference-version-rules")
 	}
-	if x.VersioningExt != nil {
-		x.VersioningExt.validate(p+".versioning", errs)
-	}
+	validatePtr(v, "versioning", x.VersioningExt)
 }
 
 // ElementDefinitionExample is the backbone element ElementDefinition.example of FHIR STU3 (3.0.1).
 type ElementDefinitionExample struct {
 	// ID is ElementDefinition.example.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.example.extension (0..*, Extension).
 	Extension []Extension
 	// Label is ElementDefinition.example.label (1..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of ElementDefinition.example.label; JSON "_label".
 	LabelExt *Element
 	// ValueBase64Binary is ElementDefinition.example.value[x] (1..1) holding a base64Binary; JSON "valueBase64Binary".
-	ValueBase64Binary string
+	ValueBase64Binary Base64Binary
 	// ValueBase64BinaryExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueBase64Binary".
 	ValueBase64BinaryExt *Element
 	// ValueBoolean is ElementDefinition.example.value[x] (1..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueCode is ElementDefinition.example.value[x] (1..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueDate is ElementDefinition.example.value[x] (1..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is ElementDefinition.example.value[x] (1..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueDecimal is ElementDefinition.example.value[x] (1..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueID is ElementDefinition.example.value[x] (1..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueInstant is ElementDefinition.example.value[x] (1..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueInteger is ElementDefinition.example.value[x] (1..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueMarkdown is ElementDefinition.example.value[x] (1..1) holding a markdown; JSON "valueMarkdown".
-	ValueMarkdown string
+	ValueMarkdown Markdown
 	// ValueMarkdownExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueMarkdown".
 	ValueMarkdownExt *Element
 	// ValueOid is ElementDefinition.example.value[x] (1..1) holding a oid; JSON "valueOid".
-	ValueOid string
+	ValueOid OID
 	// ValueOidExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
 	// ValuePositiveInt is ElementDefinition.example.value[x] (1..1) holding a positiveInt; JSON "valuePositiveInt".
-	ValuePositiveInt *int
+	ValuePositiveInt *PositiveInt
 	// ValuePositiveIntExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valuePositiveInt".
 	ValuePositiveIntExt *Element
 	// ValueString is ElementDefinition.example.value[x] (1..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueTime is ElementDefinition.example.value[x] (1..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueUnsignedInt is ElementDefinition.example.value[x] (1..1) holding a unsignedInt; JSON "valueUnsignedInt".
-	ValueUnsignedInt *int
+	ValueUnsignedInt *UnsignedInt
 	// ValueUnsignedIntExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
 	// ValueURI is ElementDefinition.example.value[x] (1..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of ElementDefinition.example.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAddress is ElementDefinition.example.value[x] (1..1) holding a Address; JSON "valueAddress".
@@ -5378,8 +4968,9 @@ func (x *ElementDefinitionExample) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionExample) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionExample) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionExample) UnmarshalJSON(data []byte) error {
@@ -5392,138 +4983,82 @@ func (x *ElementDefinitionExample) fhirName() string { return "ElementDefinition
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionExample) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.example", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.example")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionExample) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ElementDefinitionExample) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAddress != nil, x.ValueAge != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueContactPoint != nil, x.ValueCount != nil, x.ValueDistance != nil, x.ValueDuration != nil, x.ValueHumanName != nil, x.ValueIdentifier != nil, x.ValueMoney != nil, x.ValuePeriod != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueReference != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueTiming != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Label != "" || x.LabelExt != nil) {
-		errs.Missing(p + ".label")
+		v.Missing("label")
 	}
-	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "valueBase64Binary", x.ValueBase64BinaryExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueBase64BinaryExt != nil {
-		x.ValueBase64BinaryExt.validate(p+".valueBase64Binary", errs)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueId", x.ValueIDExt)
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueMarkdown", x.ValueMarkdownExt)
+	validatePtr(v, "valueOid", x.ValueOidExt)
+	validatePtr(v, "valuePositiveInt", x.ValuePositiveIntExt)
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
-	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+	validatePtr(v, "valueUnsignedInt", x.ValueUnsignedIntExt)
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
-	}
-	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
-	}
-	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
-	}
-	if x.ValueMarkdownExt != nil {
-		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)
-	}
-	if x.ValueOidExt != nil {
-		x.ValueOidExt.validate(p+".valueOid", errs)
-	}
-	if x.ValuePositiveIntExt != nil {
-		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
-	}
-	if x.ValueUnsignedIntExt != nil {
-		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
-	}
-	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
-	}
-	if x.ValueAddress != nil {
-		x.ValueAddress.validate(p+".valueAddress", errs)
-	}
-	if x.ValueAge != nil {
-		x.ValueAge.validate(p+".valueAge", errs)
-	}
-	if x.ValueAnnotation != nil {
-		x.ValueAnnotation.validate(p+".valueAnnotation", errs)
-	}
-	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
-	}
-	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
-	}
-	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
-	}
-	if x.ValueContactPoint != nil {
-		x.ValueContactPoint.validate(p+".valueContactPoint", errs)
-	}
-	if x.ValueCount != nil {
-		x.ValueCount.validate(p+".valueCount", errs)
-	}
-	if x.ValueDistance != nil {
-		x.ValueDistance.validate(p+".valueDistance", errs)
-	}
-	if x.ValueDuration != nil {
-		x.ValueDuration.validate(p+".valueDuration", errs)
-	}
-	if x.ValueHumanName != nil {
-		x.ValueHumanName.validate(p+".valueHumanName", errs)
-	}
-	if x.ValueIdentifier != nil {
-		x.ValueIdentifier.validate(p+".valueIdentifier", errs)
-	}
-	if x.ValueMoney != nil {
-		x.ValueMoney.validate(p+".valueMoney", errs)
-	}
-	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
-	}
-	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
-	}
-	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
-	}
-	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
-	}
-	if x.ValueSignature != nil {
-		x.ValueSignature.validate(p+".valueSignature", errs)
-	}
-	if x.ValueTiming != nil {
-		x.ValueTiming.validate(p+".valueTiming", errs)
-	}
-	if x.ValueMeta != nil {
-		x.ValueMeta.validate(p+".valueMeta", errs)
-	}
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueAddress", x.ValueAddress)
+	validatePtr(v, "valueAge", x.ValueAge)
+	validatePtr(v, "valueAnnotation", x.ValueAnnotation)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueContactPoint", x.ValueContactPoint)
+	validatePtr(v, "valueCount", x.ValueCount)
+	validatePtr(v, "valueDistance", x.ValueDistance)
+	validatePtr(v, "valueDuration", x.ValueDuration)
+	validatePtr(v, "valueHumanName", x.ValueHumanName)
+	validatePtr(v, "valueIdentifier", x.ValueIdentifier)
+	validatePtr(v, "valueMoney", x.ValueMoney)
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueSignature", x.ValueSignature)
+	validatePtr(v, "valueTiming", x.ValueTiming)
+	validatePtr(v, "valueMeta", x.ValueMeta)
 }
 
 // Value returns the value of ElementDefinition.example.value[x] that is set, or nil. It is one of:
@@ -5697,15 +5232,15 @@ func (x *ElementDefinitionExample) ValueType() string {
 // ElementDefinitionConstraint is the backbone element ElementDefinition.constraint of FHIR STU3 (3.0.1).
 type ElementDefinitionConstraint struct {
 	// ID is ElementDefinition.constraint.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.constraint.extension (0..*, Extension).
 	Extension []Extension
 	// Key is ElementDefinition.constraint.key (1..1, id).
-	Key string
+	Key ID
 	// KeyExt holds the id and extensions of ElementDefinition.constraint.key; JSON "_key".
 	KeyExt *Element
 	// Requirements is ElementDefinition.constraint.requirements (0..1, string).
-	Requirements string
+	Requirements String
 	// RequirementsExt holds the id and extensions of ElementDefinition.constraint.requirements; JSON "_requirements".
 	RequirementsExt *Element
 	// Severity is ElementDefinition.constraint.severity (1..1, code).
@@ -5713,19 +5248,19 @@ type ElementDefinitionConstraint struct {
 	// SeverityExt holds the id and extensions of ElementDefinition.constraint.severity; JSON "_severity".
 	SeverityExt *Element
 	// Human is ElementDefinition.constraint.human (1..1, string).
-	Human string
+	Human String
 	// HumanExt holds the id and extensions of ElementDefinition.constraint.human; JSON "_human".
 	HumanExt *Element
 	// Expression is ElementDefinition.constraint.expression (1..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of ElementDefinition.constraint.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Xpath is ElementDefinition.constraint.xpath (0..1, string).
-	Xpath string
+	Xpath String
 	// XpathExt holds the id and extensions of ElementDefinition.constraint.xpath; JSON "_xpath".
 	XpathExt *Element
 	// Source is ElementDefinition.constraint.source (0..1, uri).
-	Source string
+	Source URI
 	// SourceExt holds the id and extensions of ElementDefinition.constraint.source; JSON "_source".
 	SourceExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -5798,8 +5333,9 @@ func (x *ElementDefinitionConstraint) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionConstraint) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionConstraint) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionConstraint) UnmarshalJSON(data []byte) error {
@@ -5812,57 +5348,44 @@ func (x *ElementDefinitionConstraint) fhirName() string { return "ElementDefinit
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionConstraint) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.constraint", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.constraint")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionConstraint) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *ElementDefinitionConstraint) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Key != "" || x.KeyExt != nil) {
-		errs.Missing(p + ".key")
+		v.Missing("key")
 	}
-	if x.KeyExt != nil {
-		x.KeyExt.validate(p+".key", errs)
+	validatePtr(v, "key", x.KeyExt)
+	if x.Key != "" && !fhirjson.CheckID(x.Key) {
+		v.BadFormat("key", -1, "id")
 	}
-	if x.RequirementsExt != nil {
-		x.RequirementsExt.validate(p+".requirements", errs)
-	}
+	validatePtr(v, "requirements", x.RequirementsExt)
 	if !(x.Severity != "" || x.SeverityExt != nil) {
-		errs.Missing(p + ".severity")
+		v.Missing("severity")
 	}
 	if x.Severity != "" && !x.Severity.IsValid() {
-		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/constraint-severity")
+		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/constraint-severity")
 	}
-	if x.SeverityExt != nil {
-		x.SeverityExt.validate(p+".severity", errs)
-	}
+	validatePtr(v, "severity", x.SeverityExt)
 	if !(x.Human != "" || x.HumanExt != nil) {
-		errs.Missing(p + ".human")
+		v.Missing("human")
 	}
-	if x.HumanExt != nil {
-		x.HumanExt.validate(p+".human", errs)
-	}
+	validatePtr(v, "human", x.HumanExt)
 	if !(x.Expression != "" || x.ExpressionExt != nil) {
-		errs.Missing(p + ".expression")
+		v.Missing("expression")
 	}
-	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
-	}
-	if x.XpathExt != nil {
-		x.XpathExt.validate(p+".xpath", errs)
-	}
-	if x.SourceExt != nil {
-		x.SourceExt.validate(p+".source", errs)
-	}
+	validatePtr(v, "expression", x.ExpressionExt)
+	validatePtr(v, "xpath", x.XpathExt)
+	validatePtr(v, "source", x.SourceExt)
 }
 
 // ElementDefinitionBinding is the backbone element ElementDefinition.binding of FHIR STU3 (3.0.1).
 type ElementDefinitionBinding struct {
 	// ID is ElementDefinition.binding.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.binding.extension (0..*, Extension).
 	Extension []Extension
 	// Strength is ElementDefinition.binding.strength (1..1, code).
@@ -5870,11 +5393,11 @@ type ElementDefinitionBinding struct {
 	// StrengthExt holds the id and extensions of ElementDefinition.binding.strength; JSON "_strength".
 	StrengthExt *Element
 	// Description is ElementDefinition.binding.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ElementDefinition.binding.description; JSON "_description".
 	DescriptionExt *Element
 	// ValueSetURI is ElementDefinition.binding.valueSet[x] (0..1) holding a uri; JSON "valueSetUri".
-	ValueSetURI string
+	ValueSetURI URI
 	// ValueSetURIExt holds the id and extensions of ElementDefinition.binding.valueSet[x]; JSON "_valueSetUri".
 	ValueSetURIExt *Element
 	// ValueSetReference is ElementDefinition.binding.valueSet[x] (0..1) holding a Reference; JSON "valueSetReference".
@@ -5928,8 +5451,9 @@ func (x *ElementDefinitionBinding) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionBinding) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionBinding) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionBinding) UnmarshalJSON(data []byte) error {
@@ -5942,33 +5466,26 @@ func (x *ElementDefinitionBinding) fhirName() string { return "ElementDefinition
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionBinding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.binding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.binding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionBinding) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ElementDefinitionBinding) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueSetURI != "" || x.ValueSetURIExt != nil, x.ValueSetReference != nil) > 1 {
+		v.OneOf("valueSet[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Strength != "" || x.StrengthExt != nil) {
-		errs.Missing(p + ".strength")
+		v.Missing("strength")
 	}
 	if x.Strength != "" && !x.Strength.IsValid() {
-		errs.BadCode(p+".strength", "http://hl7.org/fhir/ValueSet/binding-strength")
+		v.BadCode("strength", -1, "http://hl7.org/fhir/ValueSet/binding-strength")
 	}
-	if x.StrengthExt != nil {
-		x.StrengthExt.validate(p+".strength", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.ValueSetURIExt != nil {
-		x.ValueSetURIExt.validate(p+".valueSetUri", errs)
-	}
-	if x.ValueSetReference != nil {
-		x.ValueSetReference.validate(p+".valueSetReference", errs)
-	}
+	validatePtr(v, "strength", x.StrengthExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "valueSetUri", x.ValueSetURIExt)
+	validatePtr(v, "valueSetReference", x.ValueSetReference)
 }
 
 // ValueSet returns the value of ElementDefinition.binding.valueSet[x] that is set, or nil. It is one of:
@@ -5998,23 +5515,23 @@ func (x *ElementDefinitionBinding) ValueSetType() string {
 // ElementDefinitionMapping is the backbone element ElementDefinition.mapping of FHIR STU3 (3.0.1).
 type ElementDefinitionMapping struct {
 	// ID is ElementDefinition.mapping.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ElementDefinition.mapping.extension (0..*, Extension).
 	Extension []Extension
 	// Identity is ElementDefinition.mapping.identity (1..1, id).
-	Identity string
+	Identity ID
 	// IdentityExt holds the id and extensions of ElementDefinition.mapping.identity; JSON "_identity".
 	IdentityExt *Element
 	// Language is ElementDefinition.mapping.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ElementDefinition.mapping.language; JSON "_language".
 	LanguageExt *Element
 	// Map is ElementDefinition.mapping.map (1..1, string).
-	Map string
+	Map String
 	// MapExt holds the id and extensions of ElementDefinition.mapping.map; JSON "_map".
 	MapExt *Element
 	// Comment is ElementDefinition.mapping.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of ElementDefinition.mapping.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -6069,8 +5586,9 @@ func (x *ElementDefinitionMapping) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ElementDefinitionMapping) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ElementDefinitionMapping) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ElementDefinitionMapping) UnmarshalJSON(data []byte) error {
@@ -6083,105 +5601,98 @@ func (x *ElementDefinitionMapping) fhirName() string { return "ElementDefinition
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ElementDefinitionMapping) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ElementDefinition.mapping", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ElementDefinition.mapping")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ElementDefinitionMapping) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *ElementDefinitionMapping) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Identity != "" || x.IdentityExt != nil) {
-		errs.Missing(p + ".identity")
+		v.Missing("identity")
 	}
-	if x.IdentityExt != nil {
-		x.IdentityExt.validate(p+".identity", errs)
+	validatePtr(v, "identity", x.IdentityExt)
+	if x.Identity != "" && !fhirjson.CheckID(x.Identity) {
+		v.BadFormat("identity", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
+	validatePtr(v, "language", x.LanguageExt)
 	if !(x.Map != "" || x.MapExt != nil) {
-		errs.Missing(p + ".map")
+		v.Missing("map")
 	}
-	if x.MapExt != nil {
-		x.MapExt.validate(p+".map", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
+	validatePtr(v, "map", x.MapExt)
+	validatePtr(v, "comment", x.CommentExt)
 }
 
 // Extension is the FHIR STU3 (3.0.1) datatype Extension (http://hl7.org/fhir/StructureDefinition/Extension).
 type Extension struct {
 	// ID is Extension.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Extension.extension (0..*, Extension).
 	Extension []Extension
 	// URL is Extension.url (1..1, uri).
-	URL string
+	URL URI
 	// ValueBase64Binary is Extension.value[x] (0..1) holding a base64Binary; JSON "valueBase64Binary".
-	ValueBase64Binary string
+	ValueBase64Binary Base64Binary
 	// ValueBase64BinaryExt holds the id and extensions of Extension.value[x]; JSON "_valueBase64Binary".
 	ValueBase64BinaryExt *Element
 	// ValueBoolean is Extension.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Extension.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueCode is Extension.value[x] (0..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of Extension.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueDate is Extension.value[x] (0..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of Extension.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is Extension.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Extension.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueDecimal is Extension.value[x] (0..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of Extension.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueID is Extension.value[x] (0..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of Extension.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueInstant is Extension.value[x] (0..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of Extension.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueInteger is Extension.value[x] (0..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of Extension.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueMarkdown is Extension.value[x] (0..1) holding a markdown; JSON "valueMarkdown".
-	ValueMarkdown string
+	ValueMarkdown Markdown
 	// ValueMarkdownExt holds the id and extensions of Extension.value[x]; JSON "_valueMarkdown".
 	ValueMarkdownExt *Element
 	// ValueOid is Extension.value[x] (0..1) holding a oid; JSON "valueOid".
-	ValueOid string
+	ValueOid OID
 	// ValueOidExt holds the id and extensions of Extension.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
 	// ValuePositiveInt is Extension.value[x] (0..1) holding a positiveInt; JSON "valuePositiveInt".
-	ValuePositiveInt *int
+	ValuePositiveInt *PositiveInt
 	// ValuePositiveIntExt holds the id and extensions of Extension.value[x]; JSON "_valuePositiveInt".
 	ValuePositiveIntExt *Element
 	// ValueString is Extension.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Extension.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueTime is Extension.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Extension.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueUnsignedInt is Extension.value[x] (0..1) holding a unsignedInt; JSON "valueUnsignedInt".
-	ValueUnsignedInt *int
+	ValueUnsignedInt *UnsignedInt
 	// ValueUnsignedIntExt holds the id and extensions of Extension.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
 	// ValueURI is Extension.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of Extension.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAddress is Extension.value[x] (0..1) holding a Address; JSON "valueAddress".
@@ -6419,8 +5930,9 @@ func (x *Extension) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Extension) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Extension) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Extension) UnmarshalJSON(data []byte) error {
@@ -6433,132 +5945,78 @@ func (x *Extension) fhirName() string { return "Extension" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Extension) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Extension", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Extension")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Extension) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Extension) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAddress != nil, x.ValueAge != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueContactPoint != nil, x.ValueCount != nil, x.ValueDistance != nil, x.ValueDuration != nil, x.ValueHumanName != nil, x.ValueIdentifier != nil, x.ValueMoney != nil, x.ValuePeriod != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueReference != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueTiming != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.URL != "") {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.ValueBase64BinaryExt != nil {
-		x.ValueBase64BinaryExt.validate(p+".valueBase64Binary", errs)
+	validatePtr(v, "valueBase64Binary", x.ValueBase64BinaryExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueId", x.ValueIDExt)
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueMarkdown", x.ValueMarkdownExt)
+	validatePtr(v, "valueOid", x.ValueOidExt)
+	validatePtr(v, "valuePositiveInt", x.ValuePositiveIntExt)
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
-	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
+	validatePtr(v, "valueUnsignedInt", x.ValueUnsignedIntExt)
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
-	}
-	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
-	}
-	if x.ValueMarkdownExt != nil {
-		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)
-	}
-	if x.ValueOidExt != nil {
-		x.ValueOidExt.validate(p+".valueOid", errs)
-	}
-	if x.ValuePositiveIntExt != nil {
-		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
-	}
-	if x.ValueUnsignedIntExt != nil {
-		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
-	}
-	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
-	}
-	if x.ValueAddress != nil {
-		x.ValueAddress.validate(p+".valueAddress", errs)
-	}
-	if x.ValueAge != nil {
-		x.ValueAge.validate(p+".valueAge", errs)
-	}
-	if x.ValueAnnotation != nil {
-		x.ValueAnnotation.validate(p+".valueAnnotation", errs)
-	}
-	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
-	}
-	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
-	}
-	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
-	}
-	if x.ValueContactPoint != nil {
-		x.ValueContactPoint.validate(p+".valueContactPoint", errs)
-	}
-	if x.ValueCount != nil {
-		x.ValueCount.validate(p+".valueCount", errs)
-	}
-	if x.ValueDistance != nil {
-		x.ValueDistance.validate(p+".valueDistance", errs)
-	}
-	if x.ValueDuration != nil {
-		x.ValueDuration.validate(p+".valueDuration", errs)
-	}
-	if x.ValueHumanName != nil {
-		x.ValueHumanName.validate(p+".valueHumanName", errs)
-	}
-	if x.ValueIdentifier != nil {
-		x.ValueIdentifier.validate(p+".valueIdentifier", errs)
-	}
-	if x.ValueMoney != nil {
-		x.ValueMoney.validate(p+".valueMoney", errs)
-	}
-	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
-	}
-	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
-	}
-	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
-	}
-	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
-	}
-	if x.ValueSignature != nil {
-		x.ValueSignature.validate(p+".valueSignature", errs)
-	}
-	if x.ValueTiming != nil {
-		x.ValueTiming.validate(p+".valueTiming", errs)
-	}
-	if x.ValueMeta != nil {
-		x.ValueMeta.validate(p+".valueMeta", errs)
-	}
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueAddress", x.ValueAddress)
+	validatePtr(v, "valueAge", x.ValueAge)
+	validatePtr(v, "valueAnnotation", x.ValueAnnotation)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueContactPoint", x.ValueContactPoint)
+	validatePtr(v, "valueCount", x.ValueCount)
+	validatePtr(v, "valueDistance", x.ValueDistance)
+	validatePtr(v, "valueDuration", x.ValueDuration)
+	validatePtr(v, "valueHumanName", x.ValueHumanName)
+	validatePtr(v, "valueIdentifier", x.ValueIdentifier)
+	validatePtr(v, "valueMoney", x.ValueMoney)
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueSignature", x.ValueSignature)
+	validatePtr(v, "valueTiming", x.ValueTiming)
+	validatePtr(v, "valueMeta", x.ValueMeta)
 }
 
 // Value returns the value of Extension.value[x] that is set, or nil. It is one of:
@@ -6732,7 +6190,7 @@ func (x *Extension) ValueType() string {
 // HumanName is the FHIR STU3 (3.0.1) datatype HumanName (http://hl7.org/fhir/StructureDefinition/HumanName).
 type HumanName struct {
 	// ID is HumanName.id (0..1, string).
-	ID string
+	ID String
 	// Extension is HumanName.extension (0..*, Extension).
 	Extension []Extension
 	// Use is HumanName.use (0..1, code).
@@ -6740,23 +6198,23 @@ type HumanName struct {
 	// UseExt holds the id and extensions of HumanName.use; JSON "_use".
 	UseExt *Element
 	// Text is HumanName.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of HumanName.text; JSON "_text".
 	TextExt *Element
 	// Family is HumanName.family (0..1, string).
-	Family string
+	Family String
 	// FamilyExt holds the id and extensions of HumanName.family; JSON "_family".
 	FamilyExt *Element
 	// Given is HumanName.given (0..*, string).
-	Given []string
+	Given []String
 	// GivenExt holds the id and extensions of HumanName.given; JSON "_given".
 	GivenExt []*Element
 	// Prefix is HumanName.prefix (0..*, string).
-	Prefix []string
+	Prefix []String
 	// PrefixExt holds the id and extensions of HumanName.prefix; JSON "_prefix".
 	PrefixExt []*Element
 	// Suffix is HumanName.suffix (0..*, string).
-	Suffix []string
+	Suffix []String
 	// SuffixExt holds the id and extensions of HumanName.suffix; JSON "_suffix".
 	SuffixExt []*Element
 	// Period is HumanName.period (0..1, Period).
@@ -6826,8 +6284,9 @@ func (x *HumanName) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *HumanName) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x HumanName) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *HumanName) UnmarshalJSON(data []byte) error {
@@ -6840,51 +6299,29 @@ func (x *HumanName) fhirName() string { return "HumanName" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HumanName) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HumanName", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HumanName")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HumanName) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *HumanName) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/name-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/name-use")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
-	if x.FamilyExt != nil {
-		x.FamilyExt.validate(p+".family", errs)
-	}
-	for i, v := range x.GivenExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".given", i), errs)
-		}
-	}
-	for i, v := range x.PrefixExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".prefix", i), errs)
-		}
-	}
-	for i, v := range x.SuffixExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".suffix", i), errs)
-		}
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "family", x.FamilyExt)
+	validatePtrs(v, "given", x.GivenExt)
+	validatePtrs(v, "prefix", x.PrefixExt)
+	validatePtrs(v, "suffix", x.SuffixExt)
+	validatePtr(v, "period", x.Period)
 }
 
 // Identifier is the FHIR STU3 (3.0.1) datatype Identifier (http://hl7.org/fhir/StructureDefinition/Identifier).
 type Identifier struct {
 	// ID is Identifier.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Identifier.extension (0..*, Extension).
 	Extension []Extension
 	// Use is Identifier.use (0..1, code).
@@ -6894,11 +6331,11 @@ type Identifier struct {
 	// Type is Identifier.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// System is Identifier.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Identifier.system; JSON "_system".
 	SystemExt *Element
 	// Value is Identifier.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of Identifier.value; JSON "_value".
 	ValueExt *Element
 	// Period is Identifier.period (0..1, Period).
@@ -6958,8 +6395,9 @@ func (x *Identifier) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Identifier) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Identifier) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Identifier) UnmarshalJSON(data []byte) error {
@@ -6972,54 +6410,40 @@ func (x *Identifier) fhirName() string { return "Identifier" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Identifier) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Identifier", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Identifier")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Identifier) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *Identifier) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/identifier-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/identifier-use")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Assigner != nil {
-		x.Assigner.validate(p+".assigner", errs)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "assigner", x.Assigner)
 }
 
 // Meta is the FHIR STU3 (3.0.1) datatype Meta (http://hl7.org/fhir/StructureDefinition/Meta).
 type Meta struct {
 	// ID is Meta.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Meta.extension (0..*, Extension).
 	Extension []Extension
 	// VersionID is Meta.versionId (0..1, id).
-	VersionID string
+	VersionID ID
 	// VersionIDExt holds the id and extensions of Meta.versionId; JSON "_versionId".
 	VersionIDExt *Element
 	// LastUpdated is Meta.lastUpdated (0..1, instant).
-	LastUpdated string
+	LastUpdated Instant
 	// LastUpdatedExt holds the id and extensions of Meta.lastUpdated; JSON "_lastUpdated".
 	LastUpdatedExt *Element
 	// Profile is Meta.profile (0..*, uri).
-	Profile []string
+	Profile []URI
 	// ProfileExt holds the id and extensions of Meta.profile; JSON "_profile".
 	ProfileExt []*Element
 	// Security is Meta.security (0..*, Coding).
@@ -7076,8 +6500,9 @@ func (x *Meta) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Meta) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Meta) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Meta) UnmarshalJSON(data []byte) error {
@@ -7090,42 +6515,34 @@ func (x *Meta) fhirName() string { return "Meta" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Meta) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Meta", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Meta")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Meta) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Meta) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "versionId", x.VersionIDExt)
+	if x.VersionID != "" && !fhirjson.CheckID(x.VersionID) {
+		v.BadFormat("versionId", -1, "id")
 	}
-	if x.VersionIDExt != nil {
-		x.VersionIDExt.validate(p+".versionId", errs)
+	validatePtr(v, "lastUpdated", x.LastUpdatedExt)
+	if x.LastUpdated != "" && !fhirjson.CheckInstant(x.LastUpdated) {
+		v.BadFormat("lastUpdated", -1, "instant")
 	}
-	if x.LastUpdatedExt != nil {
-		x.LastUpdatedExt.validate(p+".lastUpdated", errs)
-	}
-	for i, v := range x.ProfileExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".profile", i), errs)
-		}
-	}
-	for i := range x.Security {
-		x.Security[i].validate(fhirjson.Index(p+".security", i), errs)
-	}
-	for i := range x.Tag {
-		x.Tag[i].validate(fhirjson.Index(p+".tag", i), errs)
-	}
+	validatePtrs(v, "profile", x.ProfileExt)
+	validateSlice(v, "security", x.Security)
+	validateSlice(v, "tag", x.Tag)
 }
 
 // Money is the FHIR STU3 (3.0.1) datatype Money (http://hl7.org/fhir/StructureDefinition/Money).
 type Money struct {
 	// ID is Money.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Money.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Money.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Money.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Money.comparator (0..1, code).
@@ -7133,15 +6550,15 @@ type Money struct {
 	// ComparatorExt holds the id and extensions of Money.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Money.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Money.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Money.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Money.system; JSON "_system".
 	SystemExt *Element
 	// Code is Money.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Money.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7200,8 +6617,9 @@ func (x *Money) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Money) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Money) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Money) UnmarshalJSON(data []byte) error {
@@ -7214,39 +6632,27 @@ func (x *Money) fhirName() string { return "Money" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Money) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Money", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Money")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Money) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+func (x *Money) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Narrative is the FHIR STU3 (3.0.1) datatype Narrative (http://hl7.org/fhir/StructureDefinition/Narrative).
 type Narrative struct {
 	// ID is Narrative.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Narrative.extension (0..*, Extension).
 	Extension []Extension
 	// Status is Narrative.status (1..1, code).
@@ -7254,7 +6660,7 @@ type Narrative struct {
 	// StatusExt holds the id and extensions of Narrative.status; JSON "_status".
 	StatusExt *Element
 	// Div is Narrative.div (1..1, xhtml).
-	Div string
+	Div XHTML
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
 	Unknown fhirjson.Unknown
 }
@@ -7290,8 +6696,9 @@ func (x *Narrative) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Narrative) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Narrative) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Narrative) UnmarshalJSON(data []byte) error {
@@ -7304,37 +6711,33 @@ func (x *Narrative) fhirName() string { return "Narrative" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Narrative) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Narrative", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Narrative")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Narrative) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *Narrative) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/narrative-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/narrative-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Div != "") {
-		errs.Missing(p + ".div")
+		v.Missing("div")
 	}
 }
 
 // ParameterDefinition is the FHIR STU3 (3.0.1) datatype ParameterDefinition (http://hl7.org/fhir/StructureDefinition/ParameterDefinition).
 type ParameterDefinition struct {
 	// ID is ParameterDefinition.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ParameterDefinition.extension (0..*, Extension).
 	Extension []Extension
 	// Name is ParameterDefinition.name (0..1, code).
-	Name string
+	Name Code
 	// NameExt holds the id and extensions of ParameterDefinition.name; JSON "_name".
 	NameExt *Element
 	// Use is ParameterDefinition.use (1..1, code).
@@ -7342,15 +6745,15 @@ type ParameterDefinition struct {
 	// UseExt holds the id and extensions of ParameterDefinition.use; JSON "_use".
 	UseExt *Element
 	// Min is ParameterDefinition.min (0..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of ParameterDefinition.min; JSON "_min".
 	MinExt *Element
 	// Max is ParameterDefinition.max (0..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of ParameterDefinition.max; JSON "_max".
 	MaxExt *Element
 	// Documentation is ParameterDefinition.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of ParameterDefinition.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Type is ParameterDefinition.type (1..1, code).
@@ -7424,8 +6827,9 @@ func (x *ParameterDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ParameterDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ParameterDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ParameterDefinition) UnmarshalJSON(data []byte) error {
@@ -7438,62 +6842,46 @@ func (x *ParameterDefinition) fhirName() string { return "ParameterDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ParameterDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ParameterDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ParameterDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ParameterDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+func (x *ParameterDefinition) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Use != "" || x.UseExt != nil) {
-		errs.Missing(p + ".use")
+		v.Missing("use")
 	}
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/operation-parameter-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/operation-parameter-use")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
-	}
-	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
-	}
-	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "use", x.UseExt)
+	validatePtr(v, "min", x.MinExt)
+	validatePtr(v, "max", x.MaxExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/all-types")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/all-types")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "profile", x.Profile)
 }
 
 // Period is the FHIR STU3 (3.0.1) datatype Period (http://hl7.org/fhir/StructureDefinition/Period).
 type Period struct {
 	// ID is Period.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Period.extension (0..*, Extension).
 	Extension []Extension
 	// Start is Period.start (0..1, dateTime).
-	Start string
+	Start DateTime
 	// StartExt holds the id and extensions of Period.start; JSON "_start".
 	StartExt *Element
 	// End is Period.end (0..1, dateTime).
-	End string
+	End DateTime
 	// EndExt holds the id and extensions of Period.end; JSON "_end".
 	EndExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7534,8 +6922,9 @@ func (x *Period) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Period) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Period) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Period) UnmarshalJSON(data []byte) error {
@@ -7548,31 +6937,31 @@ func (x *Period) fhirName() string { return "Period" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Period) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Period", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Period")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Period) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *Period) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "start", x.StartExt)
+	if x.Start != "" && !fhirjson.CheckDateTime(x.Start) {
+		v.BadFormat("start", -1, "dateTime")
 	}
-	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
-	}
-	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
+	validatePtr(v, "end", x.EndExt)
+	if x.End != "" && !fhirjson.CheckDateTime(x.End) {
+		v.BadFormat("end", -1, "dateTime")
 	}
 }
 
 // Quantity is the FHIR STU3 (3.0.1) datatype Quantity (http://hl7.org/fhir/StructureDefinition/Quantity).
 type Quantity struct {
 	// ID is Quantity.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Quantity.extension (0..*, Extension).
 	Extension []Extension
 	// Value is Quantity.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of Quantity.value; JSON "_value".
 	ValueExt *Element
 	// Comparator is Quantity.comparator (0..1, code).
@@ -7580,15 +6969,15 @@ type Quantity struct {
 	// ComparatorExt holds the id and extensions of Quantity.comparator; JSON "_comparator".
 	ComparatorExt *Element
 	// Unit is Quantity.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of Quantity.unit; JSON "_unit".
 	UnitExt *Element
 	// System is Quantity.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of Quantity.system; JSON "_system".
 	SystemExt *Element
 	// Code is Quantity.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of Quantity.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7647,8 +7036,9 @@ func (x *Quantity) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Quantity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Quantity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Quantity) UnmarshalJSON(data []byte) error {
@@ -7661,39 +7051,27 @@ func (x *Quantity) fhirName() string { return "Quantity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Quantity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Quantity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Quantity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Quantity) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+func (x *Quantity) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
 	if x.Comparator != "" && !x.Comparator.IsValid() {
-		errs.BadCode(p+".comparator", "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		v.BadCode("comparator", -1, "http://hl7.org/fhir/ValueSet/quantity-comparator")
 	}
-	if x.ComparatorExt != nil {
-		x.ComparatorExt.validate(p+".comparator", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "comparator", x.ComparatorExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Range is the FHIR STU3 (3.0.1) datatype Range (http://hl7.org/fhir/StructureDefinition/Range).
 type Range struct {
 	// ID is Range.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Range.extension (0..*, Extension).
 	Extension []Extension
 	// Low is Range.low (0..1, Quantity).
@@ -7732,8 +7110,9 @@ func (x *Range) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Range) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Range) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Range) UnmarshalJSON(data []byte) error {
@@ -7746,27 +7125,21 @@ func (x *Range) fhirName() string { return "Range" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Range) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Range", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Range")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Range) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.Low != nil {
-		x.Low.validate(p+".low", errs)
-	}
-	if x.High != nil {
-		x.High.validate(p+".high", errs)
-	}
+func (x *Range) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "low", x.Low)
+	validatePtr(v, "high", x.High)
 }
 
 // Ratio is the FHIR STU3 (3.0.1) datatype Ratio (http://hl7.org/fhir/StructureDefinition/Ratio).
 type Ratio struct {
 	// ID is Ratio.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Ratio.extension (0..*, Extension).
 	Extension []Extension
 	// Numerator is Ratio.numerator (0..1, Quantity).
@@ -7805,8 +7178,9 @@ func (x *Ratio) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Ratio) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Ratio) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Ratio) UnmarshalJSON(data []byte) error {
@@ -7819,37 +7193,31 @@ func (x *Ratio) fhirName() string { return "Ratio" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Ratio) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Ratio", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Ratio")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Ratio) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.Numerator != nil {
-		x.Numerator.validate(p+".numerator", errs)
-	}
-	if x.Denominator != nil {
-		x.Denominator.validate(p+".denominator", errs)
-	}
+func (x *Ratio) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "numerator", x.Numerator)
+	validatePtr(v, "denominator", x.Denominator)
 }
 
 // Reference is the FHIR STU3 (3.0.1) datatype Reference (http://hl7.org/fhir/StructureDefinition/Reference).
 type Reference struct {
 	// ID is Reference.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Reference.extension (0..*, Extension).
 	Extension []Extension
 	// Reference is Reference.reference (0..1, string).
-	Reference string
+	Reference String
 	// ReferenceExt holds the id and extensions of Reference.reference; JSON "_reference".
 	ReferenceExt *Element
 	// Identifier is Reference.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Display is Reference.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of Reference.display; JSON "_display".
 	DisplayExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -7893,8 +7261,9 @@ func (x *Reference) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Reference) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Reference) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Reference) UnmarshalJSON(data []byte) error {
@@ -7907,30 +7276,22 @@ func (x *Reference) fhirName() string { return "Reference" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Reference) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Reference", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Reference")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Reference) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.ReferenceExt != nil {
-		x.ReferenceExt.validate(p+".reference", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
+func (x *Reference) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "reference", x.ReferenceExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "display", x.DisplayExt)
 }
 
 // RelatedArtifact is the FHIR STU3 (3.0.1) datatype RelatedArtifact (http://hl7.org/fhir/StructureDefinition/RelatedArtifact).
 type RelatedArtifact struct {
 	// ID is RelatedArtifact.id (0..1, string).
-	ID string
+	ID String
 	// Extension is RelatedArtifact.extension (0..*, Extension).
 	Extension []Extension
 	// Type is RelatedArtifact.type (1..1, code).
@@ -7938,15 +7299,15 @@ type RelatedArtifact struct {
 	// TypeExt holds the id and extensions of RelatedArtifact.type; JSON "_type".
 	TypeExt *Element
 	// Display is RelatedArtifact.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of RelatedArtifact.display; JSON "_display".
 	DisplayExt *Element
 	// Citation is RelatedArtifact.citation (0..1, string).
-	Citation string
+	Citation String
 	// CitationExt holds the id and extensions of RelatedArtifact.citation; JSON "_citation".
 	CitationExt *Element
 	// URL is RelatedArtifact.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of RelatedArtifact.url; JSON "_url".
 	URLExt *Element
 	// Document is RelatedArtifact.document (0..1, Attachment).
@@ -8009,8 +7370,9 @@ func (x *RelatedArtifact) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *RelatedArtifact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x RelatedArtifact) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *RelatedArtifact) UnmarshalJSON(data []byte) error {
@@ -8023,71 +7385,57 @@ func (x *RelatedArtifact) fhirName() string { return "RelatedArtifact" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RelatedArtifact) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RelatedArtifact", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RelatedArtifact")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RelatedArtifact) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *RelatedArtifact) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/related-artifact-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/related-artifact-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
-	if x.CitationExt != nil {
-		x.CitationExt.validate(p+".citation", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.Document != nil {
-		x.Document.validate(p+".document", errs)
-	}
-	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "display", x.DisplayExt)
+	validatePtr(v, "citation", x.CitationExt)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "document", x.Document)
+	validatePtr(v, "resource", x.Resource)
 }
 
 // SampledData is the FHIR STU3 (3.0.1) datatype SampledData (http://hl7.org/fhir/StructureDefinition/SampledData).
 type SampledData struct {
 	// ID is SampledData.id (0..1, string).
-	ID string
+	ID String
 	// Extension is SampledData.extension (0..*, Extension).
 	Extension []Extension
 	// Origin is SampledData.origin (1..1, Quantity).
 	Origin *SimpleQuantity
 	// Period is SampledData.period (1..1, decimal).
-	Period fhirjson.Decimal
+	Period Decimal
 	// PeriodExt holds the id and extensions of SampledData.period; JSON "_period".
 	PeriodExt *Element
 	// Factor is SampledData.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of SampledData.factor; JSON "_factor".
 	FactorExt *Element
 	// LowerLimit is SampledData.lowerLimit (0..1, decimal).
-	LowerLimit fhirjson.Decimal
+	LowerLimit Decimal
 	// LowerLimitExt holds the id and extensions of SampledData.lowerLimit; JSON "_lowerLimit".
 	LowerLimitExt *Element
 	// UpperLimit is SampledData.upperLimit (0..1, decimal).
-	UpperLimit fhirjson.Decimal
+	UpperLimit Decimal
 	// UpperLimitExt holds the id and extensions of SampledData.upperLimit; JSON "_upperLimit".
 	UpperLimitExt *Element
 	// Dimensions is SampledData.dimensions (1..1, positiveInt).
-	Dimensions *int
+	Dimensions *PositiveInt
 	// DimensionsExt holds the id and extensions of SampledData.dimensions; JSON "_dimensions".
 	DimensionsExt *Element
 	// Data is SampledData.data (1..1, string).
-	Data string
+	Data String
 	// DataExt holds the id and extensions of SampledData.data; JSON "_data".
 	DataExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -8155,8 +7503,9 @@ func (x *SampledData) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SampledData) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SampledData) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SampledData) UnmarshalJSON(data []byte) error {
@@ -8169,80 +7518,67 @@ func (x *SampledData) fhirName() string { return "SampledData" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SampledData) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SampledData", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SampledData")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SampledData) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
+func (x *SampledData) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Origin != nil) {
-		errs.Missing(p + ".origin")
+		v.Missing("origin")
 	}
-	if x.Origin != nil {
-		x.Origin.validate(p+".origin", errs)
-	}
+	validatePtr(v, "origin", x.Origin)
 	if !(!x.Period.IsZero() || x.PeriodExt != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
-	if x.PeriodExt != nil {
-		x.PeriodExt.validate(p+".period", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.LowerLimitExt != nil {
-		x.LowerLimitExt.validate(p+".lowerLimit", errs)
-	}
-	if x.UpperLimitExt != nil {
-		x.UpperLimitExt.validate(p+".upperLimit", errs)
-	}
+	validatePtr(v, "period", x.PeriodExt)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "lowerLimit", x.LowerLimitExt)
+	validatePtr(v, "upperLimit", x.UpperLimitExt)
 	if !(x.Dimensions != nil || x.DimensionsExt != nil) {
-		errs.Missing(p + ".dimensions")
+		v.Missing("dimensions")
 	}
-	if x.DimensionsExt != nil {
-		x.DimensionsExt.validate(p+".dimensions", errs)
+	validatePtr(v, "dimensions", x.DimensionsExt)
+	if x.Dimensions != nil && *x.Dimensions < 1 {
+		v.BadFormat("dimensions", -1, "positiveInt")
 	}
 	if !(x.Data != "" || x.DataExt != nil) {
-		errs.Missing(p + ".data")
+		v.Missing("data")
 	}
-	if x.DataExt != nil {
-		x.DataExt.validate(p+".data", errs)
-	}
+	validatePtr(v, "data", x.DataExt)
 }
 
 // Signature is the FHIR STU3 (3.0.1) datatype Signature (http://hl7.org/fhir/StructureDefinition/Signature).
 type Signature struct {
 	// ID is Signature.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Signature.extension (0..*, Extension).
 	Extension []Extension
 	// Type is Signature.type (1..*, Coding).
 	Type []Coding
 	// When is Signature.when (1..1, instant).
-	When string
+	When Instant
 	// WhenExt holds the id and extensions of Signature.when; JSON "_when".
 	WhenExt *Element
 	// WhoURI is Signature.who[x] (1..1) holding a uri; JSON "whoUri".
-	WhoURI string
+	WhoURI URI
 	// WhoURIExt holds the id and extensions of Signature.who[x]; JSON "_whoUri".
 	WhoURIExt *Element
 	// WhoReference is Signature.who[x] (1..1) holding a Reference; JSON "whoReference".
 	WhoReference *Reference
 	// OnBehalfOfURI is Signature.onBehalfOf[x] (0..1) holding a uri; JSON "onBehalfOfUri".
-	OnBehalfOfURI string
+	OnBehalfOfURI URI
 	// OnBehalfOfURIExt holds the id and extensions of Signature.onBehalfOf[x]; JSON "_onBehalfOfUri".
 	OnBehalfOfURIExt *Element
 	// OnBehalfOfReference is Signature.onBehalfOf[x] (0..1) holding a Reference; JSON "onBehalfOfReference".
 	OnBehalfOfReference *Reference
 	// ContentType is Signature.contentType (0..1, code).
-	ContentType string
+	ContentType Code
 	// ContentTypeExt holds the id and extensions of Signature.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Blob is Signature.blob (0..1, base64Binary).
-	Blob string
+	Blob Base64Binary
 	// BlobExt holds the id and extensions of Signature.blob; JSON "_blob".
 	BlobExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -8310,8 +7646,9 @@ func (x *Signature) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Signature) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Signature) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Signature) UnmarshalJSON(data []byte) error {
@@ -8324,48 +7661,39 @@ func (x *Signature) fhirName() string { return "Signature" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Signature) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Signature", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Signature")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Signature) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *Signature) validate(v *fhirjson.Validator) {
 	if x.WhoType() == "" {
-		errs.Missing(p + ".who[x]")
+		v.Missing("who[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.WhoURI != "" || x.WhoURIExt != nil, x.WhoReference != nil) > 1 {
+		v.OneOf("who[x]")
 	}
+	if fhirjson.CountSet(x.OnBehalfOfURI != "" || x.OnBehalfOfURIExt != nil, x.OnBehalfOfReference != nil) > 1 {
+		v.OneOf("onBehalfOf[x]")
+	}
+	validateSlice(v, "extension", x.Extension)
 	if !(len(x.Type) > 0) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
+	validateSlice(v, "type", x.Type)
 	if !(x.When != "" || x.WhenExt != nil) {
-		errs.Missing(p + ".when")
+		v.Missing("when")
 	}
-	if x.WhenExt != nil {
-		x.WhenExt.validate(p+".when", errs)
+	validatePtr(v, "when", x.WhenExt)
+	if x.When != "" && !fhirjson.CheckInstant(x.When) {
+		v.BadFormat("when", -1, "instant")
 	}
-	if x.WhoURIExt != nil {
-		x.WhoURIExt.validate(p+".whoUri", errs)
-	}
-	if x.WhoReference != nil {
-		x.WhoReference.validate(p+".whoReference", errs)
-	}
-	if x.OnBehalfOfURIExt != nil {
-		x.OnBehalfOfURIExt.validate(p+".onBehalfOfUri", errs)
-	}
-	if x.OnBehalfOfReference != nil {
-		x.OnBehalfOfReference.validate(p+".onBehalfOfReference", errs)
-	}
-	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
-	}
-	if x.BlobExt != nil {
-		x.BlobExt.validate(p+".blob", errs)
-	}
+	validatePtr(v, "whoUri", x.WhoURIExt)
+	validatePtr(v, "whoReference", x.WhoReference)
+	validatePtr(v, "onBehalfOfUri", x.OnBehalfOfURIExt)
+	validatePtr(v, "onBehalfOfReference", x.OnBehalfOfReference)
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "blob", x.BlobExt)
 }
 
 // Who returns the value of Signature.who[x] that is set, or nil. It is one of:
@@ -8419,23 +7747,23 @@ func (x *Signature) OnBehalfOfType() string {
 // SimpleQuantity is the FHIR STU3 (3.0.1) datatype SimpleQuantity, a profile of Quantity (http://hl7.org/fhir/StructureDefinition/SimpleQuantity).
 type SimpleQuantity struct {
 	// ID is SimpleQuantity.id (0..1, string).
-	ID string
+	ID String
 	// Extension is SimpleQuantity.extension (0..*, Extension).
 	Extension []Extension
 	// Value is SimpleQuantity.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of SimpleQuantity.value; JSON "_value".
 	ValueExt *Element
 	// Unit is SimpleQuantity.unit (0..1, string).
-	Unit string
+	Unit String
 	// UnitExt holds the id and extensions of SimpleQuantity.unit; JSON "_unit".
 	UnitExt *Element
 	// System is SimpleQuantity.system (0..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of SimpleQuantity.system; JSON "_system".
 	SystemExt *Element
 	// Code is SimpleQuantity.code (0..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of SimpleQuantity.code; JSON "_code".
 	CodeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -8488,8 +7816,9 @@ func (x *SimpleQuantity) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SimpleQuantity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SimpleQuantity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SimpleQuantity) UnmarshalJSON(data []byte) error {
@@ -8502,37 +7831,27 @@ func (x *SimpleQuantity) fhirName() string { return "SimpleQuantity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SimpleQuantity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SimpleQuantity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SimpleQuantity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SimpleQuantity) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
-	if x.UnitExt != nil {
-		x.UnitExt.validate(p+".unit", errs)
-	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+func (x *SimpleQuantity) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "unit", x.UnitExt)
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "code", x.CodeExt)
 }
 
 // Timing is the FHIR STU3 (3.0.1) datatype Timing (http://hl7.org/fhir/StructureDefinition/Timing).
 type Timing struct {
 	// ID is Timing.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Timing.extension (0..*, Extension).
 	Extension []Extension
 	// Event is Timing.event (0..*, dateTime).
-	Event []string
+	Event []DateTime
 	// EventExt holds the id and extensions of Timing.event; JSON "_event".
 	EventExt []*Element
 	// Repeat is Timing.repeat (0..1, BackboneElement).
@@ -8577,8 +7896,9 @@ func (x *Timing) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Timing) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Timing) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Timing) UnmarshalJSON(data []byte) error {
@@ -8591,32 +7911,27 @@ func (x *Timing) fhirName() string { return "Timing" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Timing) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Timing", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Timing")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Timing) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i, v := range x.EventExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".event", i), errs)
+func (x *Timing) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validatePtrs(v, "event", x.EventExt)
+	for i, s := range x.Event {
+		if s != "" && !fhirjson.CheckDateTime(s) {
+			v.BadFormat("event", i, "dateTime")
 		}
 	}
-	if x.Repeat != nil {
-		x.Repeat.validate(p+".repeat", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "repeat", x.Repeat)
+	validatePtr(v, "code", x.Code)
 }
 
 // TimingRepeat is the backbone element Timing.repeat of FHIR STU3 (3.0.1).
 type TimingRepeat struct {
 	// ID is Timing.repeat.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Timing.repeat.extension (0..*, Extension).
 	Extension []Extension
 	// BoundsDuration is Timing.repeat.bounds[x] (0..1) holding a Duration; JSON "boundsDuration".
@@ -8626,19 +7941,19 @@ type TimingRepeat struct {
 	// BoundsPeriod is Timing.repeat.bounds[x] (0..1) holding a Period; JSON "boundsPeriod".
 	BoundsPeriod *Period
 	// Count is Timing.repeat.count (0..1, integer).
-	Count *int
+	Count *Integer
 	// CountExt holds the id and extensions of Timing.repeat.count; JSON "_count".
 	CountExt *Element
 	// CountMax is Timing.repeat.countMax (0..1, integer).
-	CountMax *int
+	CountMax *Integer
 	// CountMaxExt holds the id and extensions of Timing.repeat.countMax; JSON "_countMax".
 	CountMaxExt *Element
 	// Duration is Timing.repeat.duration (0..1, decimal).
-	Duration fhirjson.Decimal
+	Duration Decimal
 	// DurationExt holds the id and extensions of Timing.repeat.duration; JSON "_duration".
 	DurationExt *Element
 	// DurationMax is Timing.repeat.durationMax (0..1, decimal).
-	DurationMax fhirjson.Decimal
+	DurationMax Decimal
 	// DurationMaxExt holds the id and extensions of Timing.repeat.durationMax; JSON "_durationMax".
 	DurationMaxExt *Element
 	// DurationUnit is Timing.repeat.durationUnit (0..1, code).
@@ -8646,19 +7961,19 @@ type TimingRepeat struct {
 	// DurationUnitExt holds the id and extensions of Timing.repeat.durationUnit; JSON "_durationUnit".
 	DurationUnitExt *Element
 	// Frequency is Timing.repeat.frequency (0..1, integer).
-	Frequency *int
+	Frequency *Integer
 	// FrequencyExt holds the id and extensions of Timing.repeat.frequency; JSON "_frequency".
 	FrequencyExt *Element
 	// FrequencyMax is Timing.repeat.frequencyMax (0..1, integer).
-	FrequencyMax *int
+	FrequencyMax *Integer
 	// FrequencyMaxExt holds the id and extensions of Timing.repeat.frequencyMax; JSON "_frequencyMax".
 	FrequencyMaxExt *Element
 	// Period is Timing.repeat.period (0..1, decimal).
-	Period fhirjson.Decimal
+	Period Decimal
 	// PeriodExt holds the id and extensions of Timing.repeat.period; JSON "_period".
 	PeriodExt *Element
 	// PeriodMax is Timing.repeat.periodMax (0..1, decimal).
-	PeriodMax fhirjson.Decimal
+	PeriodMax Decimal
 	// PeriodMaxExt holds the id and extensions of Timing.repeat.periodMax; JSON "_periodMax".
 	PeriodMaxExt *Element
 	// PeriodUnit is Timing.repeat.periodUnit (0..1, code).
@@ -8670,7 +7985,7 @@ type TimingRepeat struct {
 	// DayOfWeekExt holds the id and extensions of Timing.repeat.dayOfWeek; JSON "_dayOfWeek".
 	DayOfWeekExt []*Element
 	// TimeOfDay is Timing.repeat.timeOfDay (0..*, time).
-	TimeOfDay []string
+	TimeOfDay []Time
 	// TimeOfDayExt holds the id and extensions of Timing.repeat.timeOfDay; JSON "_timeOfDay".
 	TimeOfDayExt []*Element
 	// When is Timing.repeat.when (0..*, code).
@@ -8678,7 +7993,7 @@ type TimingRepeat struct {
 	// WhenExt holds the id and extensions of Timing.repeat.when; JSON "_when".
 	WhenExt []*Element
 	// Offset is Timing.repeat.offset (0..1, unsignedInt).
-	Offset *int
+	Offset *UnsignedInt
 	// OffsetExt holds the id and extensions of Timing.repeat.offset; JSON "_offset".
 	OffsetExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -8800,8 +8115,9 @@ func (x *TimingRepeat) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TimingRepeat) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TimingRepeat) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TimingRepeat) UnmarshalJSON(data []byte) error {
@@ -8814,87 +8130,56 @@ func (x *TimingRepeat) fhirName() string { return "Timing.repeat" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TimingRepeat) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Timing.repeat", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Timing.repeat")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TimingRepeat) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TimingRepeat) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.BoundsDuration != nil, x.BoundsRange != nil, x.BoundsPeriod != nil) > 1 {
+		v.OneOf("bounds[x]")
 	}
-	if x.BoundsDuration != nil {
-		x.BoundsDuration.validate(p+".boundsDuration", errs)
-	}
-	if x.BoundsRange != nil {
-		x.BoundsRange.validate(p+".boundsRange", errs)
-	}
-	if x.BoundsPeriod != nil {
-		x.BoundsPeriod.validate(p+".boundsPeriod", errs)
-	}
-	if x.CountExt != nil {
-		x.CountExt.validate(p+".count", errs)
-	}
-	if x.CountMaxExt != nil {
-		x.CountMaxExt.validate(p+".countMax", errs)
-	}
-	if x.DurationExt != nil {
-		x.DurationExt.validate(p+".duration", errs)
-	}
-	if x.DurationMaxExt != nil {
-		x.DurationMaxExt.validate(p+".durationMax", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validatePtr(v, "boundsDuration", x.BoundsDuration)
+	validatePtr(v, "boundsRange", x.BoundsRange)
+	validatePtr(v, "boundsPeriod", x.BoundsPeriod)
+	validatePtr(v, "count", x.CountExt)
+	validatePtr(v, "countMax", x.CountMaxExt)
+	validatePtr(v, "duration", x.DurationExt)
+	validatePtr(v, "durationMax", x.DurationMaxExt)
 	if x.DurationUnit != "" && !x.DurationUnit.IsValid() {
-		errs.BadCode(p+".durationUnit", "http://hl7.org/fhir/ValueSet/units-of-time")
+		v.BadCode("durationUnit", -1, "http://hl7.org/fhir/ValueSet/units-of-time")
 	}
-	if x.DurationUnitExt != nil {
-		x.DurationUnitExt.validate(p+".durationUnit", errs)
-	}
-	if x.FrequencyExt != nil {
-		x.FrequencyExt.validate(p+".frequency", errs)
-	}
-	if x.FrequencyMaxExt != nil {
-		x.FrequencyMaxExt.validate(p+".frequencyMax", errs)
-	}
-	if x.PeriodExt != nil {
-		x.PeriodExt.validate(p+".period", errs)
-	}
-	if x.PeriodMaxExt != nil {
-		x.PeriodMaxExt.validate(p+".periodMax", errs)
-	}
+	validatePtr(v, "durationUnit", x.DurationUnitExt)
+	validatePtr(v, "frequency", x.FrequencyExt)
+	validatePtr(v, "frequencyMax", x.FrequencyMaxExt)
+	validatePtr(v, "period", x.PeriodExt)
+	validatePtr(v, "periodMax", x.PeriodMaxExt)
 	if x.PeriodUnit != "" && !x.PeriodUnit.IsValid() {
-		errs.BadCode(p+".periodUnit", "http://hl7.org/fhir/ValueSet/units-of-time")
+		v.BadCode("periodUnit", -1, "http://hl7.org/fhir/ValueSet/units-of-time")
 	}
-	if x.PeriodUnitExt != nil {
-		x.PeriodUnitExt.validate(p+".periodUnit", errs)
-	}
+	validatePtr(v, "periodUnit", x.PeriodUnitExt)
 	for i, c := range x.DayOfWeek {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".dayOfWeek", i), "http://hl7.org/fhir/ValueSet/days-of-week")
+			v.BadCode("dayOfWeek", i, "http://hl7.org/fhir/ValueSet/days-of-week")
 		}
 	}
-	for i, v := range x.DayOfWeekExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".dayOfWeek", i), errs)
-		}
-	}
-	for i, v := range x.TimeOfDayExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".timeOfDay", i), errs)
+	validatePtrs(v, "dayOfWeek", x.DayOfWeekExt)
+	validatePtrs(v, "timeOfDay", x.TimeOfDayExt)
+	for i, s := range x.TimeOfDay {
+		if s != "" && !fhirjson.CheckTime(s) {
+			v.BadFormat("timeOfDay", i, "time")
 		}
 	}
 	for i, c := range x.When {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".when", i), "http://hl7.org/fhir/ValueSet/event-timing")
+			v.BadCode("when", i, "http://hl7.org/fhir/ValueSet/event-timing")
 		}
 	}
-	for i, v := range x.WhenExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".when", i), errs)
-		}
-	}
-	if x.OffsetExt != nil {
-		x.OffsetExt.validate(p+".offset", errs)
+	validatePtrs(v, "when", x.WhenExt)
+	validatePtr(v, "offset", x.OffsetExt)
+	if x.Offset != nil && *x.Offset < 0 {
+		v.BadFormat("offset", -1, "unsignedInt")
 	}
 }
 
@@ -8929,7 +8214,7 @@ func (x *TimingRepeat) BoundsType() string {
 // TriggerDefinition is the FHIR STU3 (3.0.1) datatype TriggerDefinition (http://hl7.org/fhir/StructureDefinition/TriggerDefinition).
 type TriggerDefinition struct {
 	// ID is TriggerDefinition.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TriggerDefinition.extension (0..*, Extension).
 	Extension []Extension
 	// Type is TriggerDefinition.type (1..1, code).
@@ -8937,7 +8222,7 @@ type TriggerDefinition struct {
 	// TypeExt holds the id and extensions of TriggerDefinition.type; JSON "_type".
 	TypeExt *Element
 	// EventName is TriggerDefinition.eventName (0..1, string).
-	EventName string
+	EventName String
 	// EventNameExt holds the id and extensions of TriggerDefinition.eventName; JSON "_eventName".
 	EventNameExt *Element
 	// EventTimingTiming is TriggerDefinition.eventTiming[x] (0..1) holding a Timing; JSON "eventTimingTiming".
@@ -8945,11 +8230,11 @@ type TriggerDefinition struct {
 	// EventTimingReference is TriggerDefinition.eventTiming[x] (0..1) holding a Reference; JSON "eventTimingReference".
 	EventTimingReference *Reference
 	// EventTimingDate is TriggerDefinition.eventTiming[x] (0..1) holding a date; JSON "eventTimingDate".
-	EventTimingDate string
+	EventTimingDate Date
 	// EventTimingDateExt holds the id and extensions of TriggerDefinition.eventTiming[x]; JSON "_eventTimingDate".
 	EventTimingDateExt *Element
 	// EventTimingDateTime is TriggerDefinition.eventTiming[x] (0..1) holding a dateTime; JSON "eventTimingDateTime".
-	EventTimingDateTime string
+	EventTimingDateTime DateTime
 	// EventTimingDateTimeExt holds the id and extensions of TriggerDefinition.eventTiming[x]; JSON "_eventTimingDateTime".
 	EventTimingDateTimeExt *Element
 	// EventData is TriggerDefinition.eventData (0..1, DataRequirement).
@@ -9013,8 +8298,9 @@ func (x *TriggerDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TriggerDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TriggerDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TriggerDefinition) UnmarshalJSON(data []byte) error {
@@ -9027,42 +8313,35 @@ func (x *TriggerDefinition) fhirName() string { return "TriggerDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TriggerDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TriggerDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TriggerDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TriggerDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TriggerDefinition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EventTimingTiming != nil, x.EventTimingReference != nil, x.EventTimingDate != "" || x.EventTimingDateExt != nil, x.EventTimingDateTime != "" || x.EventTimingDateTimeExt != nil) > 1 {
+		v.OneOf("eventTiming[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/trigger-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/trigger-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "eventName", x.EventNameExt)
+	validatePtr(v, "eventTimingTiming", x.EventTimingTiming)
+	validatePtr(v, "eventTimingReference", x.EventTimingReference)
+	validatePtr(v, "eventTimingDate", x.EventTimingDateExt)
+	if x.EventTimingDate != "" && !fhirjson.CheckDate(x.EventTimingDate) {
+		v.BadFormat("eventTimingDate", -1, "date")
 	}
-	if x.EventNameExt != nil {
-		x.EventNameExt.validate(p+".eventName", errs)
+	validatePtr(v, "eventTimingDateTime", x.EventTimingDateTimeExt)
+	if x.EventTimingDateTime != "" && !fhirjson.CheckDateTime(x.EventTimingDateTime) {
+		v.BadFormat("eventTimingDateTime", -1, "dateTime")
 	}
-	if x.EventTimingTiming != nil {
-		x.EventTimingTiming.validate(p+".eventTimingTiming", errs)
-	}
-	if x.EventTimingReference != nil {
-		x.EventTimingReference.validate(p+".eventTimingReference", errs)
-	}
-	if x.EventTimingDateExt != nil {
-		x.EventTimingDateExt.validate(p+".eventTimingDate", errs)
-	}
-	if x.EventTimingDateTimeExt != nil {
-		x.EventTimingDateTimeExt.validate(p+".eventTimingDateTime", errs)
-	}
-	if x.EventData != nil {
-		x.EventData.validate(p+".eventData", errs)
-	}
+	validatePtr(v, "eventData", x.EventData)
 }
 
 // EventTiming returns the value of TriggerDefinition.eventTiming[x] that is set, or nil. It is one of:
@@ -9100,7 +8379,7 @@ func (x *TriggerDefinition) EventTimingType() string {
 // UsageContext is the FHIR STU3 (3.0.1) datatype UsageContext (http://hl7.org/fhir/StructureDefinition/UsageContext).
 type UsageContext struct {
 	// ID is UsageContext.id (0..1, string).
-	ID string
+	ID String
 	// Extension is UsageContext.extension (0..*, Extension).
 	Extension []Extension
 	// Code is UsageContext.code (1..1, Coding).
@@ -9149,8 +8428,9 @@ func (x *UsageContext) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *UsageContext) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x UsageContext) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *UsageContext) UnmarshalJSON(data []byte) error {
@@ -9163,33 +8443,26 @@ func (x *UsageContext) fhirName() string { return "UsageContext" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *UsageContext) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("UsageContext", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("UsageContext")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *UsageContext) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *UsageContext) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ValueCodeableConcept != nil, x.ValueQuantity != nil, x.ValueRange != nil) > 1 {
+		v.OneOf("value[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
 }
 
 // Value returns the value of UsageContext.value[x] that is set, or nil. It is one of:

@@ -65,6 +65,20 @@ func TestPatientRoundTrip(t *testing.T) {
 	}
 }
 
+func TestEncodingJSONUsesGeneratedMethodsForValues(t *testing.T) {
+	type wrapper struct {
+		P    Patient
+		List []HumanName
+	}
+	b, err := json.Marshal(wrapper{P: Patient{ID: "x"}, List: []HumanName{{Family: "F"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"P":{"resourceType":"Patient","id":"x"},"List":[{"family":"F"}]}`; string(b) != want {
+		t.Fatalf("got %s, want %s", b, want)
+	}
+}
+
 func TestDecimalsKeepLexicalForm(t *testing.T) {
 	in := `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50,"unit":"mg"},` +
 		`"component":[{"code":{"text":"y"},"valueQuantity":{"value":1e2}}]}`

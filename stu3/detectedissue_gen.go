@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DetectedIssue struct {
 	// ID is DetectedIssue.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DetectedIssue.id; JSON "_id".
 	IDExt *Element
 	// Meta is DetectedIssue.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DetectedIssue.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DetectedIssue.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DetectedIssue.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DetectedIssue.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DetectedIssue.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type DetectedIssue struct {
 	// Patient is DetectedIssue.patient (0..1, Reference).
 	Patient *Reference
 	// Date is DetectedIssue.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of DetectedIssue.date; JSON "_date".
 	DateExt *Element
 	// Author is DetectedIssue.author (0..1, Reference).
@@ -54,11 +54,11 @@ type DetectedIssue struct {
 	// Implicated is DetectedIssue.implicated (0..*, Reference).
 	Implicated []Reference
 	// Detail is DetectedIssue.detail (0..1, string).
-	Detail string
+	Detail String
 	// DetailExt holds the id and extensions of DetectedIssue.detail; JSON "_detail".
 	DetailExt *Element
 	// Reference is DetectedIssue.reference (0..1, uri).
-	Reference string
+	Reference URI
 	// ReferenceExt holds the id and extensions of DetectedIssue.reference; JSON "_reference".
 	ReferenceExt *Element
 	// Mitigation is DetectedIssue.mitigation (0..*, BackboneElement).
@@ -168,8 +168,9 @@ func (x *DetectedIssue) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DetectedIssue) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DetectedIssue) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DetectedIssue) UnmarshalJSON(data []byte) error {
@@ -182,80 +183,46 @@ func (x *DetectedIssue) fhirName() string { return "DetectedIssue" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DetectedIssue) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DetectedIssue", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DetectedIssue")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DetectedIssue) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *DetectedIssue) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/observation-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/observation-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
 	if x.Severity != "" && !x.Severity.IsValid() {
-		errs.BadCode(p+".severity", "http://hl7.org/fhir/ValueSet/detectedissue-severity")
+		v.BadCode("severity", -1, "http://hl7.org/fhir/ValueSet/detectedissue-severity")
 	}
-	if x.SeverityExt != nil {
-		x.SeverityExt.validate(p+".severity", errs)
+	validatePtr(v, "severity", x.SeverityExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
-	}
-	for i := range x.Implicated {
-		x.Implicated[i].validate(fhirjson.Index(p+".implicated", i), errs)
-	}
-	if x.DetailExt != nil {
-		x.DetailExt.validate(p+".detail", errs)
-	}
-	if x.ReferenceExt != nil {
-		x.ReferenceExt.validate(p+".reference", errs)
-	}
-	for i := range x.Mitigation {
-		x.Mitigation[i].validate(fhirjson.Index(p+".mitigation", i), errs)
-	}
+	validatePtr(v, "author", x.Author)
+	validateSlice(v, "implicated", x.Implicated)
+	validatePtr(v, "detail", x.DetailExt)
+	validatePtr(v, "reference", x.ReferenceExt)
+	validateSlice(v, "mitigation", x.Mitigation)
 }
 
 // ResourceType returns "DetectedIssue".
@@ -273,7 +240,7 @@ func (x *DetectedIssue) GetMeta() *Meta { return x.Meta }
 // DetectedIssueMitigation is the backbone element DetectedIssue.mitigation of FHIR STU3 (3.0.1).
 type DetectedIssueMitigation struct {
 	// ID is DetectedIssue.mitigation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DetectedIssue.mitigation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DetectedIssue.mitigation.modifierExtension (0..*, Extension).
@@ -281,7 +248,7 @@ type DetectedIssueMitigation struct {
 	// Action is DetectedIssue.mitigation.action (1..1, CodeableConcept).
 	Action *CodeableConcept
 	// Date is DetectedIssue.mitigation.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of DetectedIssue.mitigation.date; JSON "_date".
 	DateExt *Element
 	// Author is DetectedIssue.mitigation.author (0..1, Reference).
@@ -329,8 +296,9 @@ func (x *DetectedIssueMitigation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DetectedIssueMitigation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DetectedIssueMitigation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DetectedIssueMitigation) UnmarshalJSON(data []byte) error {
@@ -343,28 +311,21 @@ func (x *DetectedIssueMitigation) fhirName() string { return "DetectedIssue.miti
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DetectedIssueMitigation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DetectedIssue.mitigation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DetectedIssue.mitigation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DetectedIssueMitigation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *DetectedIssueMitigation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Action != nil) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
-	if x.Action != nil {
-		x.Action.validate(p+".action", errs)
+	validatePtr(v, "action", x.Action)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
-	}
+	validatePtr(v, "author", x.Author)
 }

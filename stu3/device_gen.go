@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Device struct {
 	// ID is Device.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Device.id; JSON "_id".
 	IDExt *Element
 	// Meta is Device.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Device.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Device.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Device.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Device.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Device.text (0..1, Narrative).
@@ -42,27 +42,27 @@ type Device struct {
 	// Type is Device.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// LotNumber is Device.lotNumber (0..1, string).
-	LotNumber string
+	LotNumber String
 	// LotNumberExt holds the id and extensions of Device.lotNumber; JSON "_lotNumber".
 	LotNumberExt *Element
 	// Manufacturer is Device.manufacturer (0..1, string).
-	Manufacturer string
+	Manufacturer String
 	// ManufacturerExt holds the id and extensions of Device.manufacturer; JSON "_manufacturer".
 	ManufacturerExt *Element
 	// ManufactureDate is Device.manufactureDate (0..1, dateTime).
-	ManufactureDate string
+	ManufactureDate DateTime
 	// ManufactureDateExt holds the id and extensions of Device.manufactureDate; JSON "_manufactureDate".
 	ManufactureDateExt *Element
 	// ExpirationDate is Device.expirationDate (0..1, dateTime).
-	ExpirationDate string
+	ExpirationDate DateTime
 	// ExpirationDateExt holds the id and extensions of Device.expirationDate; JSON "_expirationDate".
 	ExpirationDateExt *Element
 	// Model is Device.model (0..1, string).
-	Model string
+	Model String
 	// ModelExt holds the id and extensions of Device.model; JSON "_model".
 	ModelExt *Element
 	// Version is Device.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Device.version; JSON "_version".
 	VersionExt *Element
 	// Patient is Device.patient (0..1, Reference).
@@ -74,7 +74,7 @@ type Device struct {
 	// Location is Device.location (0..1, Reference).
 	Location *Reference
 	// URL is Device.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Device.url; JSON "_url".
 	URLExt *Element
 	// Note is Device.note (0..*, Annotation).
@@ -213,8 +213,9 @@ func (x *Device) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Device) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Device) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Device) UnmarshalJSON(data []byte) error {
@@ -227,92 +228,49 @@ func (x *Device) fhirName() string { return "Device" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Device) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Device", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Device")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Device) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Device) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.Udi != nil {
-		x.Udi.validate(p+".udi", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "udi", x.Udi)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/device-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/device-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "lotNumber", x.LotNumberExt)
+	validatePtr(v, "manufacturer", x.ManufacturerExt)
+	validatePtr(v, "manufactureDate", x.ManufactureDateExt)
+	if x.ManufactureDate != "" && !fhirjson.CheckDateTime(x.ManufactureDate) {
+		v.BadFormat("manufactureDate", -1, "dateTime")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+	validatePtr(v, "expirationDate", x.ExpirationDateExt)
+	if x.ExpirationDate != "" && !fhirjson.CheckDateTime(x.ExpirationDate) {
+		v.BadFormat("expirationDate", -1, "dateTime")
 	}
-	if x.LotNumberExt != nil {
-		x.LotNumberExt.validate(p+".lotNumber", errs)
-	}
-	if x.ManufacturerExt != nil {
-		x.ManufacturerExt.validate(p+".manufacturer", errs)
-	}
-	if x.ManufactureDateExt != nil {
-		x.ManufactureDateExt.validate(p+".manufactureDate", errs)
-	}
-	if x.ExpirationDateExt != nil {
-		x.ExpirationDateExt.validate(p+".expirationDate", errs)
-	}
-	if x.ModelExt != nil {
-		x.ModelExt.validate(p+".model", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Owner != nil {
-		x.Owner.validate(p+".owner", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.Safety {
-		x.Safety[i].validate(fhirjson.Index(p+".safety", i), errs)
-	}
+	validatePtr(v, "model", x.ModelExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "owner", x.Owner)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "location", x.Location)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "safety", x.Safety)
 }
 
 // ResourceType returns "Device".
@@ -330,33 +288,33 @@ func (x *Device) GetMeta() *Meta { return x.Meta }
 // DeviceUdi is the backbone element Device.udi of FHIR STU3 (3.0.1).
 type DeviceUdi struct {
 	// ID is Device.udi.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Device.udi.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Device.udi.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// DeviceIdentifier is Device.udi.deviceIdentifier (0..1, string).
-	DeviceIdentifier string
+	DeviceIdentifier String
 	// DeviceIdentifierExt holds the id and extensions of Device.udi.deviceIdentifier; JSON "_deviceIdentifier".
 	DeviceIdentifierExt *Element
 	// Name is Device.udi.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Device.udi.name; JSON "_name".
 	NameExt *Element
 	// Jurisdiction is Device.udi.jurisdiction (0..1, uri).
-	Jurisdiction string
+	Jurisdiction URI
 	// JurisdictionExt holds the id and extensions of Device.udi.jurisdiction; JSON "_jurisdiction".
 	JurisdictionExt *Element
 	// CarrierHRF is Device.udi.carrierHRF (0..1, string).
-	CarrierHRF string
+	CarrierHRF String
 	// CarrierHRFExt holds the id and extensions of Device.udi.carrierHRF; JSON "_carrierHRF".
 	CarrierHRFExt *Element
 	// CarrierAIDC is Device.udi.carrierAIDC (0..1, base64Binary).
-	CarrierAIDC string
+	CarrierAIDC Base64Binary
 	// CarrierAIDCExt holds the id and extensions of Device.udi.carrierAIDC; JSON "_carrierAIDC".
 	CarrierAIDCExt *Element
 	// Issuer is Device.udi.issuer (0..1, uri).
-	Issuer string
+	Issuer URI
 	// IssuerExt holds the id and extensions of Device.udi.issuer; JSON "_issuer".
 	IssuerExt *Element
 	// EntryType is Device.udi.entryType (0..1, code).
@@ -434,8 +392,9 @@ func (x *DeviceUdi) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DeviceUdi) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DeviceUdi) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DeviceUdi) UnmarshalJSON(data []byte) error {
@@ -448,40 +407,22 @@ func (x *DeviceUdi) fhirName() string { return "Device.udi" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceUdi) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Device.udi", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Device.udi")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceUdi) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.DeviceIdentifierExt != nil {
-		x.DeviceIdentifierExt.validate(p+".deviceIdentifier", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.JurisdictionExt != nil {
-		x.JurisdictionExt.validate(p+".jurisdiction", errs)
-	}
-	if x.CarrierHRFExt != nil {
-		x.CarrierHRFExt.validate(p+".carrierHRF", errs)
-	}
-	if x.CarrierAIDCExt != nil {
-		x.CarrierAIDCExt.validate(p+".carrierAIDC", errs)
-	}
-	if x.IssuerExt != nil {
-		x.IssuerExt.validate(p+".issuer", errs)
-	}
+func (x *DeviceUdi) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "deviceIdentifier", x.DeviceIdentifierExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "jurisdiction", x.JurisdictionExt)
+	validatePtr(v, "carrierHRF", x.CarrierHRFExt)
+	validatePtr(v, "carrierAIDC", x.CarrierAIDCExt)
+	validatePtr(v, "issuer", x.IssuerExt)
 	if x.EntryType != "" && !x.EntryType.IsValid() {
-		errs.BadCode(p+".entryType", "http://hl7.org/fhir/ValueSet/udi-entry-type")
+		v.BadCode("entryType", -1, "http://hl7.org/fhir/ValueSet/udi-entry-type")
 	}
-	if x.EntryTypeExt != nil {
-		x.EntryTypeExt.validate(p+".entryType", errs)
-	}
+	validatePtr(v, "entryType", x.EntryTypeExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DeviceComponent struct {
 	// ID is DeviceComponent.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DeviceComponent.id; JSON "_id".
 	IDExt *Element
 	// Meta is DeviceComponent.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DeviceComponent.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DeviceComponent.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DeviceComponent.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DeviceComponent.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DeviceComponent.text (0..1, Narrative).
@@ -36,7 +36,7 @@ type DeviceComponent struct {
 	// Type is DeviceComponent.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// LastSystemChange is DeviceComponent.lastSystemChange (0..1, instant).
-	LastSystemChange string
+	LastSystemChange Instant
 	// LastSystemChangeExt holds the id and extensions of DeviceComponent.lastSystemChange; JSON "_lastSystemChange".
 	LastSystemChangeExt *Element
 	// Source is DeviceComponent.source (0..1, Reference).
@@ -148,8 +148,9 @@ func (x *DeviceComponent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DeviceComponent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DeviceComponent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DeviceComponent) UnmarshalJSON(data []byte) error {
@@ -162,77 +163,45 @@ func (x *DeviceComponent) fhirName() string { return "DeviceComponent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceComponent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceComponent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceComponent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceComponent) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *DeviceComponent) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "lastSystemChange", x.LastSystemChangeExt)
+	if x.LastSystemChange != "" && !fhirjson.CheckInstant(x.LastSystemChange) {
+		v.BadFormat("lastSystemChange", -1, "instant")
 	}
-	if x.LastSystemChangeExt != nil {
-		x.LastSystemChangeExt.validate(p+".lastSystemChange", errs)
-	}
-	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
-	}
-	if x.Parent != nil {
-		x.Parent.validate(p+".parent", errs)
-	}
-	for i := range x.OperationalStatus {
-		x.OperationalStatus[i].validate(fhirjson.Index(p+".operationalStatus", i), errs)
-	}
-	if x.ParameterGroup != nil {
-		x.ParameterGroup.validate(p+".parameterGroup", errs)
-	}
+	validatePtr(v, "source", x.Source)
+	validatePtr(v, "parent", x.Parent)
+	validateSlice(v, "operationalStatus", x.OperationalStatus)
+	validatePtr(v, "parameterGroup", x.ParameterGroup)
 	if x.MeasurementPrinciple != "" && !x.MeasurementPrinciple.IsValid() {
-		errs.BadCode(p+".measurementPrinciple", "http://hl7.org/fhir/ValueSet/measurement-principle")
+		v.BadCode("measurementPrinciple", -1, "http://hl7.org/fhir/ValueSet/measurement-principle")
 	}
-	if x.MeasurementPrincipleExt != nil {
-		x.MeasurementPrincipleExt.validate(p+".measurementPrinciple", errs)
-	}
-	for i := range x.ProductionSpecification {
-		x.ProductionSpecification[i].validate(fhirjson.Index(p+".productionSpecification", i), errs)
-	}
-	if x.LanguageCode != nil {
-		x.LanguageCode.validate(p+".languageCode", errs)
-	}
+	validatePtr(v, "measurementPrinciple", x.MeasurementPrincipleExt)
+	validateSlice(v, "productionSpecification", x.ProductionSpecification)
+	validatePtr(v, "languageCode", x.LanguageCode)
 }
 
 // ResourceType returns "DeviceComponent".
@@ -250,7 +219,7 @@ func (x *DeviceComponent) GetMeta() *Meta { return x.Meta }
 // DeviceComponentProductionSpecification is the backbone element DeviceComponent.productionSpecification of FHIR STU3 (3.0.1).
 type DeviceComponentProductionSpecification struct {
 	// ID is DeviceComponent.productionSpecification.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DeviceComponent.productionSpecification.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DeviceComponent.productionSpecification.modifierExtension (0..*, Extension).
@@ -260,7 +229,7 @@ type DeviceComponentProductionSpecification struct {
 	// ComponentID is DeviceComponent.productionSpecification.componentId (0..1, Identifier).
 	ComponentID *Identifier
 	// ProductionSpec is DeviceComponent.productionSpecification.productionSpec (0..1, string).
-	ProductionSpec string
+	ProductionSpec String
 	// ProductionSpecExt holds the id and extensions of DeviceComponent.productionSpecification.productionSpec; JSON "_productionSpec".
 	ProductionSpecExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -306,9 +275,10 @@ func (x *DeviceComponentProductionSpecification) EncodeJSON(e *fhirjson.Encoder)
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DeviceComponentProductionSpecification) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DeviceComponentProductionSpecification) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -324,25 +294,15 @@ func (x *DeviceComponentProductionSpecification) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceComponentProductionSpecification) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceComponent.productionSpecification", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceComponent.productionSpecification")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceComponentProductionSpecification) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.SpecType != nil {
-		x.SpecType.validate(p+".specType", errs)
-	}
-	if x.ComponentID != nil {
-		x.ComponentID.validate(p+".componentId", errs)
-	}
-	if x.ProductionSpecExt != nil {
-		x.ProductionSpecExt.validate(p+".productionSpec", errs)
-	}
+func (x *DeviceComponentProductionSpecification) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "specType", x.SpecType)
+	validatePtr(v, "componentId", x.ComponentID)
+	validatePtr(v, "productionSpec", x.ProductionSpecExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DeviceMetric struct {
 	// ID is DeviceMetric.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DeviceMetric.id; JSON "_id".
 	IDExt *Element
 	// Meta is DeviceMetric.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DeviceMetric.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DeviceMetric.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DeviceMetric.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DeviceMetric.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DeviceMetric.text (0..1, Narrative).
@@ -153,8 +153,9 @@ func (x *DeviceMetric) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DeviceMetric) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DeviceMetric) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DeviceMetric) UnmarshalJSON(data []byte) error {
@@ -167,86 +168,51 @@ func (x *DeviceMetric) fhirName() string { return "DeviceMetric" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceMetric) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceMetric", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceMetric")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceMetric) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *DeviceMetric) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Unit != nil {
-		x.Unit.validate(p+".unit", errs)
-	}
-	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
-	}
-	if x.Parent != nil {
-		x.Parent.validate(p+".parent", errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "unit", x.Unit)
+	validatePtr(v, "source", x.Source)
+	validatePtr(v, "parent", x.Parent)
 	if x.OperationalStatus != "" && !x.OperationalStatus.IsValid() {
-		errs.BadCode(p+".operationalStatus", "http://hl7.org/fhir/ValueSet/metric-operational-status")
+		v.BadCode("operationalStatus", -1, "http://hl7.org/fhir/ValueSet/metric-operational-status")
 	}
-	if x.OperationalStatusExt != nil {
-		x.OperationalStatusExt.validate(p+".operationalStatus", errs)
-	}
+	validatePtr(v, "operationalStatus", x.OperationalStatusExt)
 	if x.Color != "" && !x.Color.IsValid() {
-		errs.BadCode(p+".color", "http://hl7.org/fhir/ValueSet/metric-color")
+		v.BadCode("color", -1, "http://hl7.org/fhir/ValueSet/metric-color")
 	}
-	if x.ColorExt != nil {
-		x.ColorExt.validate(p+".color", errs)
-	}
+	validatePtr(v, "color", x.ColorExt)
 	if !(x.Category != "" || x.CategoryExt != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
 	if x.Category != "" && !x.Category.IsValid() {
-		errs.BadCode(p+".category", "http://hl7.org/fhir/ValueSet/metric-category")
+		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/metric-category")
 	}
-	if x.CategoryExt != nil {
-		x.CategoryExt.validate(p+".category", errs)
-	}
-	if x.MeasurementPeriod != nil {
-		x.MeasurementPeriod.validate(p+".measurementPeriod", errs)
-	}
-	for i := range x.Calibration {
-		x.Calibration[i].validate(fhirjson.Index(p+".calibration", i), errs)
-	}
+	validatePtr(v, "category", x.CategoryExt)
+	validatePtr(v, "measurementPeriod", x.MeasurementPeriod)
+	validateSlice(v, "calibration", x.Calibration)
 }
 
 // ResourceType returns "DeviceMetric".
@@ -264,7 +230,7 @@ func (x *DeviceMetric) GetMeta() *Meta { return x.Meta }
 // DeviceMetricCalibration is the backbone element DeviceMetric.calibration of FHIR STU3 (3.0.1).
 type DeviceMetricCalibration struct {
 	// ID is DeviceMetric.calibration.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DeviceMetric.calibration.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DeviceMetric.calibration.modifierExtension (0..*, Extension).
@@ -278,7 +244,7 @@ type DeviceMetricCalibration struct {
 	// StateExt holds the id and extensions of DeviceMetric.calibration.state; JSON "_state".
 	StateExt *Element
 	// Time is DeviceMetric.calibration.time (0..1, instant).
-	Time string
+	Time Instant
 	// TimeExt holds the id and extensions of DeviceMetric.calibration.time; JSON "_time".
 	TimeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -330,8 +296,9 @@ func (x *DeviceMetricCalibration) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DeviceMetricCalibration) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DeviceMetricCalibration) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DeviceMetricCalibration) UnmarshalJSON(data []byte) error {
@@ -344,31 +311,24 @@ func (x *DeviceMetricCalibration) fhirName() string { return "DeviceMetric.calib
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceMetricCalibration) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceMetric.calibration", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceMetric.calibration")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceMetricCalibration) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *DeviceMetricCalibration) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/metric-calibration-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/metric-calibration-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if x.State != "" && !x.State.IsValid() {
-		errs.BadCode(p+".state", "http://hl7.org/fhir/ValueSet/metric-calibration-state")
+		v.BadCode("state", -1, "http://hl7.org/fhir/ValueSet/metric-calibration-state")
 	}
-	if x.StateExt != nil {
-		x.StateExt.validate(p+".state", errs)
-	}
-	if x.TimeExt != nil {
-		x.TimeExt.validate(p+".time", errs)
+	validatePtr(v, "state", x.StateExt)
+	validatePtr(v, "time", x.TimeExt)
+	if x.Time != "" && !fhirjson.CheckInstant(x.Time) {
+		v.BadFormat("time", -1, "instant")
 	}
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DeviceRequest struct {
 	// ID is DeviceRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DeviceRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is DeviceRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DeviceRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DeviceRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DeviceRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DeviceRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DeviceRequest.text (0..1, Narrative).
@@ -60,7 +60,7 @@ type DeviceRequest struct {
 	// Context is DeviceRequest.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is DeviceRequest.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of DeviceRequest.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is DeviceRequest.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -68,7 +68,7 @@ type DeviceRequest struct {
 	// OccurrenceTiming is DeviceRequest.occurrence[x] (0..1) holding a Timing; JSON "occurrenceTiming".
 	OccurrenceTiming *Timing
 	// AuthoredOn is DeviceRequest.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of DeviceRequest.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Requester is DeviceRequest.requester (0..1, BackboneElement).
@@ -228,8 +228,9 @@ func (x *DeviceRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DeviceRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DeviceRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DeviceRequest) UnmarshalJSON(data []byte) error {
@@ -242,125 +243,74 @@ func (x *DeviceRequest) fhirName() string { return "DeviceRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DeviceRequest) validate(v *fhirjson.Validator) {
 	if x.CodeType() == "" {
-		errs.Missing(p + ".code[x]")
+		v.Missing("code[x]")
 	}
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+	if fhirjson.CountSet(x.CodeReference != nil, x.CodeCodeableConcept != nil) > 1 {
+		v.OneOf("code[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil, x.OccurrenceTiming != nil) > 1 {
+		v.OneOf("occurrence[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	for i := range x.PriorRequest {
-		x.PriorRequest[i].validate(fhirjson.Index(p+".priorRequest", i), errs)
-	}
-	if x.GroupIdentifier != nil {
-		x.GroupIdentifier.validate(p+".groupIdentifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "priorRequest", x.PriorRequest)
+	validatePtr(v, "groupIdentifier", x.GroupIdentifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/request-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Intent != nil) {
-		errs.Missing(p + ".intent")
+		v.Missing("intent")
 	}
-	if x.Intent != nil {
-		x.Intent.validate(p+".intent", errs)
-	}
+	validatePtr(v, "intent", x.Intent)
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
-	}
-	if x.CodeReference != nil {
-		x.CodeReference.validate(p+".codeReference", errs)
-	}
-	if x.CodeCodeableConcept != nil {
-		x.CodeCodeableConcept.validate(p+".codeCodeableConcept", errs)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
+	validatePtr(v, "codeReference", x.CodeReference)
+	validatePtr(v, "codeCodeableConcept", x.CodeCodeableConcept)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "occurrenceTiming", x.OccurrenceTiming)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
+	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
-	}
-	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
-	}
-	if x.OccurrenceTiming != nil {
-		x.OccurrenceTiming.validate(p+".occurrenceTiming", errs)
-	}
-	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
-	}
-	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
-	}
-	if x.PerformerType != nil {
-		x.PerformerType.validate(p+".performerType", errs)
-	}
-	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
-	}
-	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
-	}
-	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
-	}
-	for i := range x.SupportingInfo {
-		x.SupportingInfo[i].validate(fhirjson.Index(p+".supportingInfo", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.RelevantHistory {
-		x.RelevantHistory[i].validate(fhirjson.Index(p+".relevantHistory", i), errs)
-	}
+	validatePtr(v, "requester", x.Requester)
+	validatePtr(v, "performerType", x.PerformerType)
+	validatePtr(v, "performer", x.Performer)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "supportingInfo", x.SupportingInfo)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "relevantHistory", x.RelevantHistory)
 }
 
 // ResourceType returns "DeviceRequest".
@@ -430,7 +380,7 @@ func (x *DeviceRequest) OccurrenceType() string {
 // DeviceRequestRequester is the backbone element DeviceRequest.requester of FHIR STU3 (3.0.1).
 type DeviceRequestRequester struct {
 	// ID is DeviceRequest.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DeviceRequest.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DeviceRequest.requester.modifierExtension (0..*, Extension).
@@ -476,8 +426,9 @@ func (x *DeviceRequestRequester) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DeviceRequestRequester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DeviceRequestRequester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DeviceRequestRequester) UnmarshalJSON(data []byte) error {
@@ -490,25 +441,17 @@ func (x *DeviceRequestRequester) fhirName() string { return "DeviceRequest.reque
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceRequestRequester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceRequest.requester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceRequest.requester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceRequestRequester) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *DeviceRequestRequester) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Agent != nil) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
-	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
-	}
-	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
-	}
+	validatePtr(v, "agent", x.Agent)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }

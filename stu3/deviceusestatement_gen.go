@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DeviceUseStatement struct {
 	// ID is DeviceUseStatement.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DeviceUseStatement.id; JSON "_id".
 	IDExt *Element
 	// Meta is DeviceUseStatement.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DeviceUseStatement.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DeviceUseStatement.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DeviceUseStatement.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DeviceUseStatement.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DeviceUseStatement.text (0..1, Narrative).
@@ -46,11 +46,11 @@ type DeviceUseStatement struct {
 	// TimingPeriod is DeviceUseStatement.timing[x] (0..1) holding a Period; JSON "timingPeriod".
 	TimingPeriod *Period
 	// TimingDateTime is DeviceUseStatement.timing[x] (0..1) holding a dateTime; JSON "timingDateTime".
-	TimingDateTime string
+	TimingDateTime DateTime
 	// TimingDateTimeExt holds the id and extensions of DeviceUseStatement.timing[x]; JSON "_timingDateTime".
 	TimingDateTimeExt *Element
 	// RecordedOn is DeviceUseStatement.recordedOn (0..1, dateTime).
-	RecordedOn string
+	RecordedOn DateTime
 	// RecordedOnExt holds the id and extensions of DeviceUseStatement.recordedOn; JSON "_recordedOn".
 	RecordedOnExt *Element
 	// Source is DeviceUseStatement.source (0..1, Reference).
@@ -168,8 +168,9 @@ func (x *DeviceUseStatement) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DeviceUseStatement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DeviceUseStatement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DeviceUseStatement) UnmarshalJSON(data []byte) error {
@@ -182,89 +183,57 @@ func (x *DeviceUseStatement) fhirName() string { return "DeviceUseStatement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DeviceUseStatement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DeviceUseStatement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DeviceUseStatement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DeviceUseStatement) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *DeviceUseStatement) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimingTiming != nil, x.TimingPeriod != nil, x.TimingDateTime != "" || x.TimingDateTimeExt != nil) > 1 {
+		v.OneOf("timing[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/device-statement-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/device-statement-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "whenUsed", x.WhenUsed)
+	validatePtr(v, "timingTiming", x.TimingTiming)
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "timingDateTime", x.TimingDateTimeExt)
+	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
+		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
-	if x.WhenUsed != nil {
-		x.WhenUsed.validate(p+".whenUsed", errs)
+	validatePtr(v, "recordedOn", x.RecordedOnExt)
+	if x.RecordedOn != "" && !fhirjson.CheckDateTime(x.RecordedOn) {
+		v.BadFormat("recordedOn", -1, "dateTime")
 	}
-	if x.TimingTiming != nil {
-		x.TimingTiming.validate(p+".timingTiming", errs)
-	}
-	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
-	}
-	if x.TimingDateTimeExt != nil {
-		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
-	}
-	if x.RecordedOnExt != nil {
-		x.RecordedOnExt.validate(p+".recordedOn", errs)
-	}
-	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
-	}
+	validatePtr(v, "source", x.Source)
 	if !(x.Device != nil) {
-		errs.Missing(p + ".device")
+		v.Missing("device")
 	}
-	if x.Device != nil {
-		x.Device.validate(p+".device", errs)
-	}
-	for i := range x.Indication {
-		x.Indication[i].validate(fhirjson.Index(p+".indication", i), errs)
-	}
-	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validatePtr(v, "device", x.Device)
+	validateSlice(v, "indication", x.Indication)
+	validatePtr(v, "bodySite", x.BodySite)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "DeviceUseStatement".

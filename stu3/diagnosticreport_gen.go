@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DiagnosticReport struct {
 	// ID is DiagnosticReport.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DiagnosticReport.id; JSON "_id".
 	IDExt *Element
 	// Meta is DiagnosticReport.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DiagnosticReport.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DiagnosticReport.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DiagnosticReport.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DiagnosticReport.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DiagnosticReport.text (0..1, Narrative).
@@ -48,13 +48,13 @@ type DiagnosticReport struct {
 	// Context is DiagnosticReport.context (0..1, Reference).
 	Context *Reference
 	// EffectiveDateTime is DiagnosticReport.effective[x] (0..1) holding a dateTime; JSON "effectiveDateTime".
-	EffectiveDateTime string
+	EffectiveDateTime DateTime
 	// EffectiveDateTimeExt holds the id and extensions of DiagnosticReport.effective[x]; JSON "_effectiveDateTime".
 	EffectiveDateTimeExt *Element
 	// EffectivePeriod is DiagnosticReport.effective[x] (0..1) holding a Period; JSON "effectivePeriod".
 	EffectivePeriod *Period
 	// Issued is DiagnosticReport.issued (0..1, instant).
-	Issued string
+	Issued Instant
 	// IssuedExt holds the id and extensions of DiagnosticReport.issued; JSON "_issued".
 	IssuedExt *Element
 	// Performer is DiagnosticReport.performer (0..*, BackboneElement).
@@ -68,7 +68,7 @@ type DiagnosticReport struct {
 	// Image is DiagnosticReport.image (0..*, BackboneElement).
 	Image []DiagnosticReportImage
 	// Conclusion is DiagnosticReport.conclusion (0..1, string).
-	Conclusion string
+	Conclusion String
 	// ConclusionExt holds the id and extensions of DiagnosticReport.conclusion; JSON "_conclusion".
 	ConclusionExt *Element
 	// CodedDiagnosis is DiagnosticReport.codedDiagnosis (0..*, CodeableConcept).
@@ -198,8 +198,9 @@ func (x *DiagnosticReport) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DiagnosticReport) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DiagnosticReport) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DiagnosticReport) UnmarshalJSON(data []byte) error {
@@ -212,101 +213,59 @@ func (x *DiagnosticReport) fhirName() string { return "DiagnosticReport" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DiagnosticReport) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DiagnosticReport", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DiagnosticReport")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DiagnosticReport) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *DiagnosticReport) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EffectiveDateTime != "" || x.EffectiveDateTimeExt != nil, x.EffectivePeriod != nil) > 1 {
+		v.OneOf("effective[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "basedOn", x.BasedOn)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/diagnostic-report-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/diagnostic-report-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "effectiveDateTime", x.EffectiveDateTimeExt)
+	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
+		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validatePtr(v, "issued", x.IssuedExt)
+	if x.Issued != "" && !fhirjson.CheckInstant(x.Issued) {
+		v.BadFormat("issued", -1, "instant")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	if x.EffectiveDateTimeExt != nil {
-		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
-	}
-	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
-	}
-	if x.IssuedExt != nil {
-		x.IssuedExt.validate(p+".issued", errs)
-	}
-	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
-	}
-	for i := range x.Specimen {
-		x.Specimen[i].validate(fhirjson.Index(p+".specimen", i), errs)
-	}
-	for i := range x.Result {
-		x.Result[i].validate(fhirjson.Index(p+".result", i), errs)
-	}
-	for i := range x.ImagingStudy {
-		x.ImagingStudy[i].validate(fhirjson.Index(p+".imagingStudy", i), errs)
-	}
-	for i := range x.Image {
-		x.Image[i].validate(fhirjson.Index(p+".image", i), errs)
-	}
-	if x.ConclusionExt != nil {
-		x.ConclusionExt.validate(p+".conclusion", errs)
-	}
-	for i := range x.CodedDiagnosis {
-		x.CodedDiagnosis[i].validate(fhirjson.Index(p+".codedDiagnosis", i), errs)
-	}
-	for i := range x.PresentedForm {
-		x.PresentedForm[i].validate(fhirjson.Index(p+".presentedForm", i), errs)
-	}
+	validateSlice(v, "performer", x.Performer)
+	validateSlice(v, "specimen", x.Specimen)
+	validateSlice(v, "result", x.Result)
+	validateSlice(v, "imagingStudy", x.ImagingStudy)
+	validateSlice(v, "image", x.Image)
+	validatePtr(v, "conclusion", x.ConclusionExt)
+	validateSlice(v, "codedDiagnosis", x.CodedDiagnosis)
+	validateSlice(v, "presentedForm", x.PresentedForm)
 }
 
 // ResourceType returns "DiagnosticReport".
@@ -348,7 +307,7 @@ func (x *DiagnosticReport) EffectiveType() string {
 // DiagnosticReportPerformer is the backbone element DiagnosticReport.performer of FHIR STU3 (3.0.1).
 type DiagnosticReportPerformer struct {
 	// ID is DiagnosticReport.performer.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DiagnosticReport.performer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DiagnosticReport.performer.modifierExtension (0..*, Extension).
@@ -394,8 +353,9 @@ func (x *DiagnosticReportPerformer) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DiagnosticReportPerformer) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DiagnosticReportPerformer) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DiagnosticReportPerformer) UnmarshalJSON(data []byte) error {
@@ -408,39 +368,31 @@ func (x *DiagnosticReportPerformer) fhirName() string { return "DiagnosticReport
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DiagnosticReportPerformer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DiagnosticReport.performer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DiagnosticReport.performer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DiagnosticReportPerformer) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
+func (x *DiagnosticReportPerformer) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "role", x.Role)
 	if !(x.Actor != nil) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
-	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
-	}
+	validatePtr(v, "actor", x.Actor)
 }
 
 // DiagnosticReportImage is the backbone element DiagnosticReport.image of FHIR STU3 (3.0.1).
 type DiagnosticReportImage struct {
 	// ID is DiagnosticReport.image.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DiagnosticReport.image.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DiagnosticReport.image.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Comment is DiagnosticReport.image.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of DiagnosticReport.image.comment; JSON "_comment".
 	CommentExt *Element
 	// Link is DiagnosticReport.image.link (1..1, Reference).
@@ -483,8 +435,9 @@ func (x *DiagnosticReportImage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DiagnosticReportImage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DiagnosticReportImage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DiagnosticReportImage) UnmarshalJSON(data []byte) error {
@@ -497,25 +450,17 @@ func (x *DiagnosticReportImage) fhirName() string { return "DiagnosticReport.ima
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DiagnosticReportImage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DiagnosticReport.image", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DiagnosticReport.image")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DiagnosticReportImage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
+func (x *DiagnosticReportImage) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "comment", x.CommentExt)
 	if !(x.Link != nil) {
-		errs.Missing(p + ".link")
+		v.Missing("link")
 	}
-	if x.Link != nil {
-		x.Link.validate(p+".link", errs)
-	}
+	validatePtr(v, "link", x.Link)
 }

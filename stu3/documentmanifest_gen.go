@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type DocumentManifest struct {
 	// ID is DocumentManifest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of DocumentManifest.id; JSON "_id".
 	IDExt *Element
 	// Meta is DocumentManifest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is DocumentManifest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of DocumentManifest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is DocumentManifest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of DocumentManifest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is DocumentManifest.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type DocumentManifest struct {
 	// Subject is DocumentManifest.subject (0..1, Reference).
 	Subject *Reference
 	// Created is DocumentManifest.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of DocumentManifest.created; JSON "_created".
 	CreatedExt *Element
 	// Author is DocumentManifest.author (0..*, Reference).
@@ -52,11 +52,11 @@ type DocumentManifest struct {
 	// Recipient is DocumentManifest.recipient (0..*, Reference).
 	Recipient []Reference
 	// Source is DocumentManifest.source (0..1, uri).
-	Source string
+	Source URI
 	// SourceExt holds the id and extensions of DocumentManifest.source; JSON "_source".
 	SourceExt *Element
 	// Description is DocumentManifest.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of DocumentManifest.description; JSON "_description".
 	DescriptionExt *Element
 	// Content is DocumentManifest.content (1..*, BackboneElement).
@@ -168,8 +168,9 @@ func (x *DocumentManifest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DocumentManifest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DocumentManifest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DocumentManifest) UnmarshalJSON(data []byte) error {
@@ -182,83 +183,47 @@ func (x *DocumentManifest) fhirName() string { return "DocumentManifest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentManifest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentManifest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentManifest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentManifest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *DocumentManifest) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.MasterIdentifier != nil {
-		x.MasterIdentifier.validate(p+".masterIdentifier", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "masterIdentifier", x.MasterIdentifier)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/document-reference-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/document-reference-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	for i := range x.Author {
-		x.Author[i].validate(fhirjson.Index(p+".author", i), errs)
-	}
-	for i := range x.Recipient {
-		x.Recipient[i].validate(fhirjson.Index(p+".recipient", i), errs)
-	}
-	if x.SourceExt != nil {
-		x.SourceExt.validate(p+".source", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validateSlice(v, "author", x.Author)
+	validateSlice(v, "recipient", x.Recipient)
+	validatePtr(v, "source", x.SourceExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(len(x.Content) > 0) {
-		errs.Missing(p + ".content")
+		v.Missing("content")
 	}
-	for i := range x.Content {
-		x.Content[i].validate(fhirjson.Index(p+".content", i), errs)
-	}
-	for i := range x.Related {
-		x.Related[i].validate(fhirjson.Index(p+".related", i), errs)
-	}
+	validateSlice(v, "content", x.Content)
+	validateSlice(v, "related", x.Related)
 }
 
 // ResourceType returns "DocumentManifest".
@@ -276,7 +241,7 @@ func (x *DocumentManifest) GetMeta() *Meta { return x.Meta }
 // DocumentManifestContent is the backbone element DocumentManifest.content of FHIR STU3 (3.0.1).
 type DocumentManifestContent struct {
 	// ID is DocumentManifest.content.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DocumentManifest.content.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentManifest.content.modifierExtension (0..*, Extension).
@@ -322,8 +287,9 @@ func (x *DocumentManifestContent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DocumentManifestContent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DocumentManifestContent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DocumentManifestContent) UnmarshalJSON(data []byte) error {
@@ -336,27 +302,22 @@ func (x *DocumentManifestContent) fhirName() string { return "DocumentManifest.c
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentManifestContent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentManifest.content", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentManifest.content")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentManifestContent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *DocumentManifestContent) validate(v *fhirjson.Validator) {
 	if x.PType() == "" {
-		errs.Missing(p + ".p[x]")
+		v.Missing("p[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.PAttachment != nil, x.PReference != nil) > 1 {
+		v.OneOf("p[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.PAttachment != nil {
-		x.PAttachment.validate(p+".pAttachment", errs)
-	}
-	if x.PReference != nil {
-		x.PReference.validate(p+".pReference", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "pAttachment", x.PAttachment)
+	validatePtr(v, "pReference", x.PReference)
 }
 
 // P returns the value of DocumentManifest.content.p[x] that is set, or nil. It is one of:
@@ -386,7 +347,7 @@ func (x *DocumentManifestContent) PType() string {
 // DocumentManifestRelated is the backbone element DocumentManifest.related of FHIR STU3 (3.0.1).
 type DocumentManifestRelated struct {
 	// ID is DocumentManifest.related.id (0..1, string).
-	ID string
+	ID String
 	// Extension is DocumentManifest.related.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is DocumentManifest.related.modifierExtension (0..*, Extension).
@@ -432,8 +393,9 @@ func (x *DocumentManifestRelated) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *DocumentManifestRelated) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x DocumentManifestRelated) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *DocumentManifestRelated) UnmarshalJSON(data []byte) error {
@@ -446,22 +408,14 @@ func (x *DocumentManifestRelated) fhirName() string { return "DocumentManifest.r
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *DocumentManifestRelated) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("DocumentManifest.related", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("DocumentManifest.related")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *DocumentManifestRelated) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.Ref != nil {
-		x.Ref.validate(p+".ref", errs)
-	}
+func (x *DocumentManifestRelated) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "ref", x.Ref)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EligibilityRequest struct {
 	// ID is EligibilityRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EligibilityRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is EligibilityRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EligibilityRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EligibilityRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EligibilityRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EligibilityRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EligibilityRequest.text (0..1, Narrative).
@@ -42,13 +42,13 @@ type EligibilityRequest struct {
 	// Patient is EligibilityRequest.patient (0..1, Reference).
 	Patient *Reference
 	// ServicedDate is EligibilityRequest.serviced[x] (0..1) holding a date; JSON "servicedDate".
-	ServicedDate string
+	ServicedDate Date
 	// ServicedDateExt holds the id and extensions of EligibilityRequest.serviced[x]; JSON "_servicedDate".
 	ServicedDateExt *Element
 	// ServicedPeriod is EligibilityRequest.serviced[x] (0..1) holding a Period; JSON "servicedPeriod".
 	ServicedPeriod *Period
 	// Created is EligibilityRequest.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of EligibilityRequest.created; JSON "_created".
 	CreatedExt *Element
 	// Enterer is EligibilityRequest.enterer (0..1, Reference).
@@ -64,7 +64,7 @@ type EligibilityRequest struct {
 	// Coverage is EligibilityRequest.coverage (0..1, Reference).
 	Coverage *Reference
 	// BusinessArrangement is EligibilityRequest.businessArrangement (0..1, string).
-	BusinessArrangement string
+	BusinessArrangement String
 	// BusinessArrangementExt holds the id and extensions of EligibilityRequest.businessArrangement; JSON "_businessArrangement".
 	BusinessArrangementExt *Element
 	// BenefitCategory is EligibilityRequest.benefitCategory (0..1, CodeableConcept).
@@ -188,8 +188,9 @@ func (x *EligibilityRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EligibilityRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EligibilityRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EligibilityRequest) UnmarshalJSON(data []byte) error {
@@ -202,89 +203,51 @@ func (x *EligibilityRequest) fhirName() string { return "EligibilityRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EligibilityRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EligibilityRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EligibilityRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EligibilityRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *EligibilityRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ServicedDate != "" || x.ServicedDateExt != nil, x.ServicedPeriod != nil) > 1 {
+		v.OneOf("serviced[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "priority", x.Priority)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "servicedDate", x.ServicedDateExt)
+	if x.ServicedDate != "" && !fhirjson.CheckDate(x.ServicedDate) {
+		v.BadFormat("servicedDate", -1, "date")
 	}
-	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
+	validatePtr(v, "servicedPeriod", x.ServicedPeriod)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.ServicedDateExt != nil {
-		x.ServicedDateExt.validate(p+".servicedDate", errs)
-	}
-	if x.ServicedPeriod != nil {
-		x.ServicedPeriod.validate(p+".servicedPeriod", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Enterer != nil {
-		x.Enterer.validate(p+".enterer", errs)
-	}
-	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.Insurer != nil {
-		x.Insurer.validate(p+".insurer", errs)
-	}
-	if x.Facility != nil {
-		x.Facility.validate(p+".facility", errs)
-	}
-	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
-	}
-	if x.BusinessArrangementExt != nil {
-		x.BusinessArrangementExt.validate(p+".businessArrangement", errs)
-	}
-	if x.BenefitCategory != nil {
-		x.BenefitCategory.validate(p+".benefitCategory", errs)
-	}
-	if x.BenefitSubCategory != nil {
-		x.BenefitSubCategory.validate(p+".benefitSubCategory", errs)
-	}
+	validatePtr(v, "enterer", x.Enterer)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "insurer", x.Insurer)
+	validatePtr(v, "facility", x.Facility)
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "businessArrangement", x.BusinessArrangementExt)
+	validatePtr(v, "benefitCategory", x.BenefitCategory)
+	validatePtr(v, "benefitSubCategory", x.BenefitSubCategory)
 }
 
 // ResourceType returns "EligibilityRequest".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EligibilityResponse struct {
 	// ID is EligibilityResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EligibilityResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is EligibilityResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EligibilityResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EligibilityResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EligibilityResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EligibilityResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EligibilityResponse.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type EligibilityResponse struct {
 	// StatusExt holds the id and extensions of EligibilityResponse.status; JSON "_status".
 	StatusExt *Element
 	// Created is EligibilityResponse.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of EligibilityResponse.created; JSON "_created".
 	CreatedExt *Element
 	// RequestProvider is EligibilityResponse.requestProvider (0..1, Reference).
@@ -50,13 +50,13 @@ type EligibilityResponse struct {
 	// Outcome is EligibilityResponse.outcome (0..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// Disposition is EligibilityResponse.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of EligibilityResponse.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Insurer is EligibilityResponse.insurer (0..1, Reference).
 	Insurer *Reference
 	// Inforce is EligibilityResponse.inforce (0..1, boolean).
-	Inforce *bool
+	Inforce *Boolean
 	// InforceExt holds the id and extensions of EligibilityResponse.inforce; JSON "_inforce".
 	InforceExt *Element
 	// Insurance is EligibilityResponse.insurance (0..*, BackboneElement).
@@ -173,8 +173,9 @@ func (x *EligibilityResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EligibilityResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EligibilityResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EligibilityResponse) UnmarshalJSON(data []byte) error {
@@ -187,80 +188,42 @@ func (x *EligibilityResponse) fhirName() string { return "EligibilityResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EligibilityResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EligibilityResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EligibilityResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EligibilityResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *EligibilityResponse) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.RequestProvider != nil {
-		x.RequestProvider.validate(p+".requestProvider", errs)
-	}
-	if x.RequestOrganization != nil {
-		x.RequestOrganization.validate(p+".requestOrganization", errs)
-	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
-	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
-	}
-	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
-	}
-	if x.Insurer != nil {
-		x.Insurer.validate(p+".insurer", errs)
-	}
-	if x.InforceExt != nil {
-		x.InforceExt.validate(p+".inforce", errs)
-	}
-	for i := range x.Insurance {
-		x.Insurance[i].validate(fhirjson.Index(p+".insurance", i), errs)
-	}
-	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
-	}
-	for i := range x.Error {
-		x.Error[i].validate(fhirjson.Index(p+".error", i), errs)
-	}
+	validatePtr(v, "requestProvider", x.RequestProvider)
+	validatePtr(v, "requestOrganization", x.RequestOrganization)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validatePtr(v, "insurer", x.Insurer)
+	validatePtr(v, "inforce", x.InforceExt)
+	validateSlice(v, "insurance", x.Insurance)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "error", x.Error)
 }
 
 // ResourceType returns "EligibilityResponse".
@@ -278,7 +241,7 @@ func (x *EligibilityResponse) GetMeta() *Meta { return x.Meta }
 // EligibilityResponseInsurance is the backbone element EligibilityResponse.insurance of FHIR STU3 (3.0.1).
 type EligibilityResponseInsurance struct {
 	// ID is EligibilityResponse.insurance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is EligibilityResponse.insurance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EligibilityResponse.insurance.modifierExtension (0..*, Extension).
@@ -329,8 +292,9 @@ func (x *EligibilityResponseInsurance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EligibilityResponseInsurance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EligibilityResponseInsurance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EligibilityResponseInsurance) UnmarshalJSON(data []byte) error {
@@ -343,33 +307,23 @@ func (x *EligibilityResponseInsurance) fhirName() string { return "EligibilityRe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EligibilityResponseInsurance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EligibilityResponse.insurance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EligibilityResponse.insurance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EligibilityResponseInsurance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
-	}
-	if x.Contract != nil {
-		x.Contract.validate(p+".contract", errs)
-	}
-	for i := range x.BenefitBalance {
-		x.BenefitBalance[i].validate(fhirjson.Index(p+".benefitBalance", i), errs)
-	}
+func (x *EligibilityResponseInsurance) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtr(v, "contract", x.Contract)
+	validateSlice(v, "benefitBalance", x.BenefitBalance)
 }
 
 // EligibilityResponseInsuranceBenefitBalance is the backbone element EligibilityResponse.insurance.benefitBalance of FHIR STU3 (3.0.1).
 type EligibilityResponseInsuranceBenefitBalance struct {
 	// ID is EligibilityResponse.insurance.benefitBalance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is EligibilityResponse.insurance.benefitBalance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EligibilityResponse.insurance.benefitBalance.modifierExtension (0..*, Extension).
@@ -379,15 +333,15 @@ type EligibilityResponseInsuranceBenefitBalance struct {
 	// SubCategory is EligibilityResponse.insurance.benefitBalance.subCategory (0..1, CodeableConcept).
 	SubCategory *CodeableConcept
 	// Excluded is EligibilityResponse.insurance.benefitBalance.excluded (0..1, boolean).
-	Excluded *bool
+	Excluded *Boolean
 	// ExcludedExt holds the id and extensions of EligibilityResponse.insurance.benefitBalance.excluded; JSON "_excluded".
 	ExcludedExt *Element
 	// Name is EligibilityResponse.insurance.benefitBalance.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of EligibilityResponse.insurance.benefitBalance.name; JSON "_name".
 	NameExt *Element
 	// Description is EligibilityResponse.insurance.benefitBalance.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of EligibilityResponse.insurance.benefitBalance.description; JSON "_description".
 	DescriptionExt *Element
 	// Network is EligibilityResponse.insurance.benefitBalance.network (0..1, CodeableConcept).
@@ -465,9 +419,10 @@ func (x *EligibilityResponseInsuranceBenefitBalance) EncodeJSON(e *fhirjson.Enco
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EligibilityResponseInsuranceBenefitBalance) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EligibilityResponseInsuranceBenefitBalance) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -483,54 +438,32 @@ func (x *EligibilityResponseInsuranceBenefitBalance) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EligibilityResponseInsuranceBenefitBalance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EligibilityResponse.insurance.benefitBalance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EligibilityResponse.insurance.benefitBalance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EligibilityResponseInsuranceBenefitBalance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *EligibilityResponseInsuranceBenefitBalance) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Category != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.SubCategory != nil {
-		x.SubCategory.validate(p+".subCategory", errs)
-	}
-	if x.ExcludedExt != nil {
-		x.ExcludedExt.validate(p+".excluded", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.Network != nil {
-		x.Network.validate(p+".network", errs)
-	}
-	if x.Unit != nil {
-		x.Unit.validate(p+".unit", errs)
-	}
-	if x.Term != nil {
-		x.Term.validate(p+".term", errs)
-	}
-	for i := range x.Financial {
-		x.Financial[i].validate(fhirjson.Index(p+".financial", i), errs)
-	}
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "subCategory", x.SubCategory)
+	validatePtr(v, "excluded", x.ExcludedExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "network", x.Network)
+	validatePtr(v, "unit", x.Unit)
+	validatePtr(v, "term", x.Term)
+	validateSlice(v, "financial", x.Financial)
 }
 
 // EligibilityResponseInsuranceBenefitBalanceFinancial is the backbone element EligibilityResponse.insurance.benefitBalance.financial of FHIR STU3 (3.0.1).
 type EligibilityResponseInsuranceBenefitBalanceFinancial struct {
 	// ID is EligibilityResponse.insurance.benefitBalance.financial.id (0..1, string).
-	ID string
+	ID String
 	// Extension is EligibilityResponse.insurance.benefitBalance.financial.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EligibilityResponse.insurance.benefitBalance.financial.modifierExtension (0..*, Extension).
@@ -538,17 +471,17 @@ type EligibilityResponseInsuranceBenefitBalanceFinancial struct {
 	// Type is EligibilityResponse.insurance.benefitBalance.financial.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// AllowedUnsignedInt is EligibilityResponse.insurance.benefitBalance.financial.allowed[x] (0..1) holding a unsignedInt; JSON "allowedUnsignedInt".
-	AllowedUnsignedInt *int
+	AllowedUnsignedInt *UnsignedInt
 	// AllowedUnsignedIntExt holds the id and extensions of EligibilityResponse.insurance.benefitBalance.financial.allowed[x]; JSON "_allowedUnsignedInt".
 	AllowedUnsignedIntExt *Element
 	// AllowedString is EligibilityResponse.insurance.benefitBalance.financial.allowed[x] (0..1) holding a string; JSON "allowedString".
-	AllowedString string
+	AllowedString String
 	// AllowedStringExt holds the id and extensions of EligibilityResponse.insurance.benefitBalance.financial.allowed[x]; JSON "_allowedString".
 	AllowedStringExt *Element
 	// AllowedMoney is EligibilityResponse.insurance.benefitBalance.financial.allowed[x] (0..1) holding a Money; JSON "allowedMoney".
 	AllowedMoney *Money
 	// UsedUnsignedInt is EligibilityResponse.insurance.benefitBalance.financial.used[x] (0..1) holding a unsignedInt; JSON "usedUnsignedInt".
-	UsedUnsignedInt *int
+	UsedUnsignedInt *UnsignedInt
 	// UsedUnsignedIntExt holds the id and extensions of EligibilityResponse.insurance.benefitBalance.financial.used[x]; JSON "_usedUnsignedInt".
 	UsedUnsignedIntExt *Element
 	// UsedMoney is EligibilityResponse.insurance.benefitBalance.financial.used[x] (0..1) holding a Money; JSON "usedMoney".
@@ -611,9 +544,10 @@ func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) EncodeJSON(e *fhir
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EligibilityResponseInsuranceBenefitBalanceFinancial) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -629,39 +563,35 @@ func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) fhirName() string 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EligibilityResponse.insurance.benefitBalance.financial", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EligibilityResponse.insurance.benefitBalance.financial")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AllowedUnsignedInt != nil || x.AllowedUnsignedIntExt != nil, x.AllowedString != "" || x.AllowedStringExt != nil, x.AllowedMoney != nil) > 1 {
+		v.OneOf("allowed[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.UsedUnsignedInt != nil || x.UsedUnsignedIntExt != nil, x.UsedMoney != nil) > 1 {
+		v.OneOf("used[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "allowedUnsignedInt", x.AllowedUnsignedIntExt)
+	if x.AllowedUnsignedInt != nil && *x.AllowedUnsignedInt < 0 {
+		v.BadFormat("allowedUnsignedInt", -1, "unsignedInt")
 	}
-	if x.AllowedUnsignedIntExt != nil {
-		x.AllowedUnsignedIntExt.validate(p+".allowedUnsignedInt", errs)
+	validatePtr(v, "allowedString", x.AllowedStringExt)
+	validatePtr(v, "allowedMoney", x.AllowedMoney)
+	validatePtr(v, "usedUnsignedInt", x.UsedUnsignedIntExt)
+	if x.UsedUnsignedInt != nil && *x.UsedUnsignedInt < 0 {
+		v.BadFormat("usedUnsignedInt", -1, "unsignedInt")
 	}
-	if x.AllowedStringExt != nil {
-		x.AllowedStringExt.validate(p+".allowedString", errs)
-	}
-	if x.AllowedMoney != nil {
-		x.AllowedMoney.validate(p+".allowedMoney", errs)
-	}
-	if x.UsedUnsignedIntExt != nil {
-		x.UsedUnsignedIntExt.validate(p+".usedUnsignedInt", errs)
-	}
-	if x.UsedMoney != nil {
-		x.UsedMoney.validate(p+".usedMoney", errs)
-	}
+	validatePtr(v, "usedMoney", x.UsedMoney)
 }
 
 // Allowed returns the value of EligibilityResponse.insurance.benefitBalance.financial.allowed[x] that is set, or nil. It is one of:
@@ -719,7 +649,7 @@ func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) UsedType() string 
 // EligibilityResponseError is the backbone element EligibilityResponse.error of FHIR STU3 (3.0.1).
 type EligibilityResponseError struct {
 	// ID is EligibilityResponse.error.id (0..1, string).
-	ID string
+	ID String
 	// Extension is EligibilityResponse.error.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EligibilityResponse.error.modifierExtension (0..*, Extension).
@@ -760,8 +690,9 @@ func (x *EligibilityResponseError) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EligibilityResponseError) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EligibilityResponseError) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EligibilityResponseError) UnmarshalJSON(data []byte) error {
@@ -774,22 +705,16 @@ func (x *EligibilityResponseError) fhirName() string { return "EligibilityRespon
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EligibilityResponseError) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EligibilityResponse.error", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EligibilityResponse.error")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EligibilityResponseError) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *EligibilityResponseError) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.Code)
 }

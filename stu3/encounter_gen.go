@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Encounter struct {
 	// ID is Encounter.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Encounter.id; JSON "_id".
 	IDExt *Element
 	// Meta is Encounter.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Encounter.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Encounter.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Encounter.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Encounter.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Encounter.text (0..1, Narrative).
@@ -198,8 +198,9 @@ func (x *Encounter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Encounter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Encounter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Encounter) UnmarshalJSON(data []byte) error {
@@ -212,107 +213,50 @@ func (x *Encounter) fhirName() string { return "Encounter" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Encounter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Encounter) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Encounter) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/encounter-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.StatusHistory {
-		x.StatusHistory[i].validate(fhirjson.Index(p+".statusHistory", i), errs)
-	}
-	if x.Class != nil {
-		x.Class.validate(p+".class", errs)
-	}
-	for i := range x.ClassHistory {
-		x.ClassHistory[i].validate(fhirjson.Index(p+".classHistory", i), errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	for i := range x.EpisodeOfCare {
-		x.EpisodeOfCare[i].validate(fhirjson.Index(p+".episodeOfCare", i), errs)
-	}
-	for i := range x.IncomingReferral {
-		x.IncomingReferral[i].validate(fhirjson.Index(p+".incomingReferral", i), errs)
-	}
-	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
-	}
-	if x.Appointment != nil {
-		x.Appointment.validate(p+".appointment", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Length != nil {
-		x.Length.validate(p+".length", errs)
-	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	for i := range x.Diagnosis {
-		x.Diagnosis[i].validate(fhirjson.Index(p+".diagnosis", i), errs)
-	}
-	for i := range x.Account {
-		x.Account[i].validate(fhirjson.Index(p+".account", i), errs)
-	}
-	if x.Hospitalization != nil {
-		x.Hospitalization.validate(p+".hospitalization", errs)
-	}
-	for i := range x.Location {
-		x.Location[i].validate(fhirjson.Index(p+".location", i), errs)
-	}
-	if x.ServiceProvider != nil {
-		x.ServiceProvider.validate(p+".serviceProvider", errs)
-	}
-	if x.PartOf != nil {
-		x.PartOf.validate(p+".partOf", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "statusHistory", x.StatusHistory)
+	validatePtr(v, "class", x.Class)
+	validateSlice(v, "classHistory", x.ClassHistory)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "priority", x.Priority)
+	validatePtr(v, "subject", x.Subject)
+	validateSlice(v, "episodeOfCare", x.EpisodeOfCare)
+	validateSlice(v, "incomingReferral", x.IncomingReferral)
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "appointment", x.Appointment)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "length", x.Length)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "diagnosis", x.Diagnosis)
+	validateSlice(v, "account", x.Account)
+	validatePtr(v, "hospitalization", x.Hospitalization)
+	validateSlice(v, "location", x.Location)
+	validatePtr(v, "serviceProvider", x.ServiceProvider)
+	validatePtr(v, "partOf", x.PartOf)
 }
 
 // ResourceType returns "Encounter".
@@ -330,7 +274,7 @@ func (x *Encounter) GetMeta() *Meta { return x.Meta }
 // EncounterStatusHistory is the backbone element Encounter.statusHistory of FHIR STU3 (3.0.1).
 type EncounterStatusHistory struct {
 	// ID is Encounter.statusHistory.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Encounter.statusHistory.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.statusHistory.modifierExtension (0..*, Extension).
@@ -381,8 +325,9 @@ func (x *EncounterStatusHistory) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EncounterStatusHistory) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EncounterStatusHistory) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EncounterStatusHistory) UnmarshalJSON(data []byte) error {
@@ -395,39 +340,31 @@ func (x *EncounterStatusHistory) fhirName() string { return "Encounter.statusHis
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterStatusHistory) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.statusHistory", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.statusHistory")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterStatusHistory) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *EncounterStatusHistory) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/encounter-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Period != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "period", x.Period)
 }
 
 // EncounterClassHistory is the backbone element Encounter.classHistory of FHIR STU3 (3.0.1).
 type EncounterClassHistory struct {
 	// ID is Encounter.classHistory.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Encounter.classHistory.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.classHistory.modifierExtension (0..*, Extension).
@@ -471,8 +408,9 @@ func (x *EncounterClassHistory) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EncounterClassHistory) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EncounterClassHistory) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EncounterClassHistory) UnmarshalJSON(data []byte) error {
@@ -485,36 +423,28 @@ func (x *EncounterClassHistory) fhirName() string { return "Encounter.classHisto
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterClassHistory) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.classHistory", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.classHistory")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterClassHistory) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *EncounterClassHistory) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Class != nil) {
-		errs.Missing(p + ".class")
+		v.Missing("class")
 	}
-	if x.Class != nil {
-		x.Class.validate(p+".class", errs)
-	}
+	validatePtr(v, "class", x.Class)
 	if !(x.Period != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "period", x.Period)
 }
 
 // EncounterParticipant is the backbone element Encounter.participant of FHIR STU3 (3.0.1).
 type EncounterParticipant struct {
 	// ID is Encounter.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Encounter.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.participant.modifierExtension (0..*, Extension).
@@ -563,8 +493,9 @@ func (x *EncounterParticipant) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EncounterParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EncounterParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EncounterParticipant) UnmarshalJSON(data []byte) error {
@@ -577,33 +508,23 @@ func (x *EncounterParticipant) fhirName() string { return "Encounter.participant
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Individual != nil {
-		x.Individual.validate(p+".individual", errs)
-	}
+func (x *EncounterParticipant) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "individual", x.Individual)
 }
 
 // EncounterDiagnosis is the backbone element Encounter.diagnosis of FHIR STU3 (3.0.1).
 type EncounterDiagnosis struct {
 	// ID is Encounter.diagnosis.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Encounter.diagnosis.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.diagnosis.modifierExtension (0..*, Extension).
@@ -613,7 +534,7 @@ type EncounterDiagnosis struct {
 	// Role is Encounter.diagnosis.role (0..1, CodeableConcept).
 	Role *CodeableConcept
 	// Rank is Encounter.diagnosis.rank (0..1, positiveInt).
-	Rank *int
+	Rank *PositiveInt
 	// RankExt holds the id and extensions of Encounter.diagnosis.rank; JSON "_rank".
 	RankExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -657,8 +578,9 @@ func (x *EncounterDiagnosis) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EncounterDiagnosis) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EncounterDiagnosis) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EncounterDiagnosis) UnmarshalJSON(data []byte) error {
@@ -671,36 +593,29 @@ func (x *EncounterDiagnosis) fhirName() string { return "Encounter.diagnosis" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterDiagnosis) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.diagnosis", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.diagnosis")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *EncounterDiagnosis) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Condition != nil) {
-		errs.Missing(p + ".condition")
+		v.Missing("condition")
 	}
-	if x.Condition != nil {
-		x.Condition.validate(p+".condition", errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
-	if x.RankExt != nil {
-		x.RankExt.validate(p+".rank", errs)
+	validatePtr(v, "condition", x.Condition)
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "rank", x.RankExt)
+	if x.Rank != nil && *x.Rank < 1 {
+		v.BadFormat("rank", -1, "positiveInt")
 	}
 }
 
 // EncounterHospitalization is the backbone element Encounter.hospitalization of FHIR STU3 (3.0.1).
 type EncounterHospitalization struct {
 	// ID is Encounter.hospitalization.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Encounter.hospitalization.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.hospitalization.modifierExtension (0..*, Extension).
@@ -781,8 +696,9 @@ func (x *EncounterHospitalization) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EncounterHospitalization) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EncounterHospitalization) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EncounterHospitalization) UnmarshalJSON(data []byte) error {
@@ -795,51 +711,29 @@ func (x *EncounterHospitalization) fhirName() string { return "Encounter.hospita
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterHospitalization) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.hospitalization", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.hospitalization")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterHospitalization) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.PreAdmissionIdentifier != nil {
-		x.PreAdmissionIdentifier.validate(p+".preAdmissionIdentifier", errs)
-	}
-	if x.Origin != nil {
-		x.Origin.validate(p+".origin", errs)
-	}
-	if x.AdmitSource != nil {
-		x.AdmitSource.validate(p+".admitSource", errs)
-	}
-	if x.ReAdmission != nil {
-		x.ReAdmission.validate(p+".reAdmission", errs)
-	}
-	for i := range x.DietPreference {
-		x.DietPreference[i].validate(fhirjson.Index(p+".dietPreference", i), errs)
-	}
-	for i := range x.SpecialCourtesy {
-		x.SpecialCourtesy[i].validate(fhirjson.Index(p+".specialCourtesy", i), errs)
-	}
-	for i := range x.SpecialArrangement {
-		x.SpecialArrangement[i].validate(fhirjson.Index(p+".specialArrangement", i), errs)
-	}
-	if x.Destination != nil {
-		x.Destination.validate(p+".destination", errs)
-	}
-	if x.DischargeDisposition != nil {
-		x.DischargeDisposition.validate(p+".dischargeDisposition", errs)
-	}
+func (x *EncounterHospitalization) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "preAdmissionIdentifier", x.PreAdmissionIdentifier)
+	validatePtr(v, "origin", x.Origin)
+	validatePtr(v, "admitSource", x.AdmitSource)
+	validatePtr(v, "reAdmission", x.ReAdmission)
+	validateSlice(v, "dietPreference", x.DietPreference)
+	validateSlice(v, "specialCourtesy", x.SpecialCourtesy)
+	validateSlice(v, "specialArrangement", x.SpecialArrangement)
+	validatePtr(v, "destination", x.Destination)
+	validatePtr(v, "dischargeDisposition", x.DischargeDisposition)
 }
 
 // EncounterLocation is the backbone element Encounter.location of FHIR STU3 (3.0.1).
 type EncounterLocation struct {
 	// ID is Encounter.location.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Encounter.location.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Encounter.location.modifierExtension (0..*, Extension).
@@ -893,8 +787,9 @@ func (x *EncounterLocation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EncounterLocation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EncounterLocation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EncounterLocation) UnmarshalJSON(data []byte) error {
@@ -907,31 +802,21 @@ func (x *EncounterLocation) fhirName() string { return "Encounter.location" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EncounterLocation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Encounter.location", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Encounter.location")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EncounterLocation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *EncounterLocation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Location != nil) {
-		errs.Missing(p + ".location")
+		v.Missing("location")
 	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
+	validatePtr(v, "location", x.Location)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/encounter-location-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/encounter-location-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "period", x.Period)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Endpoint struct {
 	// ID is Endpoint.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Endpoint.id; JSON "_id".
 	IDExt *Element
 	// Meta is Endpoint.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Endpoint.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Endpoint.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Endpoint.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Endpoint.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Endpoint.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type Endpoint struct {
 	// ConnectionType is Endpoint.connectionType (1..1, Coding).
 	ConnectionType *Coding
 	// Name is Endpoint.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Endpoint.name; JSON "_name".
 	NameExt *Element
 	// ManagingOrganization is Endpoint.managingOrganization (0..1, Reference).
@@ -52,15 +52,15 @@ type Endpoint struct {
 	// PayloadType is Endpoint.payloadType (1..*, CodeableConcept).
 	PayloadType []CodeableConcept
 	// PayloadMimeType is Endpoint.payloadMimeType (0..*, code).
-	PayloadMimeType []string
+	PayloadMimeType []Code
 	// PayloadMimeTypeExt holds the id and extensions of Endpoint.payloadMimeType; JSON "_payloadMimeType".
 	PayloadMimeTypeExt []*Element
 	// Address is Endpoint.address (1..1, uri).
-	Address string
+	Address URI
 	// AddressExt holds the id and extensions of Endpoint.address; JSON "_address".
 	AddressExt *Element
 	// Header is Endpoint.header (0..*, string).
-	Header []string
+	Header []String
 	// HeaderExt holds the id and extensions of Endpoint.header; JSON "_header".
 	HeaderExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -168,8 +168,9 @@ func (x *Endpoint) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Endpoint) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Endpoint) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Endpoint) UnmarshalJSON(data []byte) error {
@@ -182,90 +183,49 @@ func (x *Endpoint) fhirName() string { return "Endpoint" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Endpoint) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Endpoint", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Endpoint")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Endpoint) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Endpoint) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/endpoint-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/endpoint-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.ConnectionType != nil) {
-		errs.Missing(p + ".connectionType")
+		v.Missing("connectionType")
 	}
-	if x.ConnectionType != nil {
-		x.ConnectionType.validate(p+".connectionType", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.ManagingOrganization != nil {
-		x.ManagingOrganization.validate(p+".managingOrganization", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "connectionType", x.ConnectionType)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "managingOrganization", x.ManagingOrganization)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "period", x.Period)
 	if !(len(x.PayloadType) > 0) {
-		errs.Missing(p + ".payloadType")
+		v.Missing("payloadType")
 	}
-	for i := range x.PayloadType {
-		x.PayloadType[i].validate(fhirjson.Index(p+".payloadType", i), errs)
-	}
-	for i, v := range x.PayloadMimeTypeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".payloadMimeType", i), errs)
-		}
-	}
+	validateSlice(v, "payloadType", x.PayloadType)
+	validatePtrs(v, "payloadMimeType", x.PayloadMimeTypeExt)
 	if !(x.Address != "" || x.AddressExt != nil) {
-		errs.Missing(p + ".address")
+		v.Missing("address")
 	}
-	if x.AddressExt != nil {
-		x.AddressExt.validate(p+".address", errs)
-	}
-	for i, v := range x.HeaderExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".header", i), errs)
-		}
-	}
+	validatePtr(v, "address", x.AddressExt)
+	validatePtrs(v, "header", x.HeaderExt)
 }
 
 // ResourceType returns "Endpoint".

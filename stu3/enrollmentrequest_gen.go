@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EnrollmentRequest struct {
 	// ID is EnrollmentRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EnrollmentRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is EnrollmentRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EnrollmentRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EnrollmentRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EnrollmentRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EnrollmentRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EnrollmentRequest.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type EnrollmentRequest struct {
 	// StatusExt holds the id and extensions of EnrollmentRequest.status; JSON "_status".
 	StatusExt *Element
 	// Created is EnrollmentRequest.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of EnrollmentRequest.created; JSON "_created".
 	CreatedExt *Element
 	// Insurer is EnrollmentRequest.insurer (0..1, Reference).
@@ -138,8 +138,9 @@ func (x *EnrollmentRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EnrollmentRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EnrollmentRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EnrollmentRequest) UnmarshalJSON(data []byte) error {
@@ -152,65 +153,37 @@ func (x *EnrollmentRequest) fhirName() string { return "EnrollmentRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EnrollmentRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EnrollmentRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EnrollmentRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EnrollmentRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *EnrollmentRequest) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Insurer != nil {
-		x.Insurer.validate(p+".insurer", errs)
-	}
-	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
-	}
+	validatePtr(v, "insurer", x.Insurer)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "coverage", x.Coverage)
 }
 
 // ResourceType returns "EnrollmentRequest".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type EpisodeOfCare struct {
 	// ID is EpisodeOfCare.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of EpisodeOfCare.id; JSON "_id".
 	IDExt *Element
 	// Meta is EpisodeOfCare.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is EpisodeOfCare.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of EpisodeOfCare.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is EpisodeOfCare.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of EpisodeOfCare.language; JSON "_language".
 	LanguageExt *Element
 	// Text is EpisodeOfCare.text (0..1, Narrative).
@@ -153,8 +153,9 @@ func (x *EpisodeOfCare) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EpisodeOfCare) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EpisodeOfCare) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EpisodeOfCare) UnmarshalJSON(data []byte) error {
@@ -167,83 +168,44 @@ func (x *EpisodeOfCare) fhirName() string { return "EpisodeOfCare" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EpisodeOfCare) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EpisodeOfCare", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EpisodeOfCare")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EpisodeOfCare) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *EpisodeOfCare) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/episode-of-care-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/episode-of-care-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.StatusHistory {
-		x.StatusHistory[i].validate(fhirjson.Index(p+".statusHistory", i), errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	for i := range x.Diagnosis {
-		x.Diagnosis[i].validate(fhirjson.Index(p+".diagnosis", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "statusHistory", x.StatusHistory)
+	validateSlice(v, "type", x.Type)
+	validateSlice(v, "diagnosis", x.Diagnosis)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.ManagingOrganization != nil {
-		x.ManagingOrganization.validate(p+".managingOrganization", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	for i := range x.ReferralRequest {
-		x.ReferralRequest[i].validate(fhirjson.Index(p+".referralRequest", i), errs)
-	}
-	if x.CareManager != nil {
-		x.CareManager.validate(p+".careManager", errs)
-	}
-	for i := range x.Team {
-		x.Team[i].validate(fhirjson.Index(p+".team", i), errs)
-	}
-	for i := range x.Account {
-		x.Account[i].validate(fhirjson.Index(p+".account", i), errs)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "managingOrganization", x.ManagingOrganization)
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "referralRequest", x.ReferralRequest)
+	validatePtr(v, "careManager", x.CareManager)
+	validateSlice(v, "team", x.Team)
+	validateSlice(v, "account", x.Account)
 }
 
 // ResourceType returns "EpisodeOfCare".
@@ -261,7 +223,7 @@ func (x *EpisodeOfCare) GetMeta() *Meta { return x.Meta }
 // EpisodeOfCareStatusHistory is the backbone element EpisodeOfCare.statusHistory of FHIR STU3 (3.0.1).
 type EpisodeOfCareStatusHistory struct {
 	// ID is EpisodeOfCare.statusHistory.id (0..1, string).
-	ID string
+	ID String
 	// Extension is EpisodeOfCare.statusHistory.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EpisodeOfCare.statusHistory.modifierExtension (0..*, Extension).
@@ -312,8 +274,9 @@ func (x *EpisodeOfCareStatusHistory) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EpisodeOfCareStatusHistory) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EpisodeOfCareStatusHistory) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EpisodeOfCareStatusHistory) UnmarshalJSON(data []byte) error {
@@ -326,39 +289,31 @@ func (x *EpisodeOfCareStatusHistory) fhirName() string { return "EpisodeOfCare.s
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EpisodeOfCareStatusHistory) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EpisodeOfCare.statusHistory", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EpisodeOfCare.statusHistory")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EpisodeOfCareStatusHistory) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *EpisodeOfCareStatusHistory) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/episode-of-care-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/episode-of-care-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Period != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "period", x.Period)
 }
 
 // EpisodeOfCareDiagnosis is the backbone element EpisodeOfCare.diagnosis of FHIR STU3 (3.0.1).
 type EpisodeOfCareDiagnosis struct {
 	// ID is EpisodeOfCare.diagnosis.id (0..1, string).
-	ID string
+	ID String
 	// Extension is EpisodeOfCare.diagnosis.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is EpisodeOfCare.diagnosis.modifierExtension (0..*, Extension).
@@ -368,7 +323,7 @@ type EpisodeOfCareDiagnosis struct {
 	// Role is EpisodeOfCare.diagnosis.role (0..1, CodeableConcept).
 	Role *CodeableConcept
 	// Rank is EpisodeOfCare.diagnosis.rank (0..1, positiveInt).
-	Rank *int
+	Rank *PositiveInt
 	// RankExt holds the id and extensions of EpisodeOfCare.diagnosis.rank; JSON "_rank".
 	RankExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -414,8 +369,9 @@ func (x *EpisodeOfCareDiagnosis) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *EpisodeOfCareDiagnosis) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x EpisodeOfCareDiagnosis) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *EpisodeOfCareDiagnosis) UnmarshalJSON(data []byte) error {
@@ -428,28 +384,21 @@ func (x *EpisodeOfCareDiagnosis) fhirName() string { return "EpisodeOfCare.diagn
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *EpisodeOfCareDiagnosis) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("EpisodeOfCare.diagnosis", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("EpisodeOfCare.diagnosis")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *EpisodeOfCareDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *EpisodeOfCareDiagnosis) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Condition != nil) {
-		errs.Missing(p + ".condition")
+		v.Missing("condition")
 	}
-	if x.Condition != nil {
-		x.Condition.validate(p+".condition", errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
-	if x.RankExt != nil {
-		x.RankExt.validate(p+".rank", errs)
+	validatePtr(v, "condition", x.Condition)
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "rank", x.RankExt)
+	if x.Rank != nil && *x.Rank < 1 {
+		v.BadFormat("rank", -1, "positiveInt")
 	}
 }

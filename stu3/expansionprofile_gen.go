@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ExpansionProfile struct {
 	// ID is ExpansionProfile.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ExpansionProfile.id; JSON "_id".
 	IDExt *Element
 	// Meta is ExpansionProfile.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ExpansionProfile.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ExpansionProfile.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ExpansionProfile.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ExpansionProfile.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ExpansionProfile.text (0..1, Narrative).
@@ -32,17 +32,17 @@ type ExpansionProfile struct {
 	// ModifierExtension is ExpansionProfile.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ExpansionProfile.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ExpansionProfile.url; JSON "_url".
 	URLExt *Element
 	// Identifier is ExpansionProfile.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is ExpansionProfile.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ExpansionProfile.version; JSON "_version".
 	VersionExt *Element
 	// Name is ExpansionProfile.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ExpansionProfile.name; JSON "_name".
 	NameExt *Element
 	// Status is ExpansionProfile.status (1..1, code).
@@ -50,21 +50,21 @@ type ExpansionProfile struct {
 	// StatusExt holds the id and extensions of ExpansionProfile.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ExpansionProfile.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ExpansionProfile.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is ExpansionProfile.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ExpansionProfile.date; JSON "_date".
 	DateExt *Element
 	// Publisher is ExpansionProfile.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ExpansionProfile.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is ExpansionProfile.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is ExpansionProfile.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of ExpansionProfile.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is ExpansionProfile.useContext (0..*, UsageContext).
@@ -76,37 +76,37 @@ type ExpansionProfile struct {
 	// ExcludedSystem is ExpansionProfile.excludedSystem (0..1, BackboneElement).
 	ExcludedSystem *ExpansionProfileExcludedSystem
 	// IncludeDesignations is ExpansionProfile.includeDesignations (0..1, boolean).
-	IncludeDesignations *bool
+	IncludeDesignations *Boolean
 	// IncludeDesignationsExt holds the id and extensions of ExpansionProfile.includeDesignations; JSON "_includeDesignations".
 	IncludeDesignationsExt *Element
 	// Designation is ExpansionProfile.designation (0..1, BackboneElement).
 	Designation *ExpansionProfileDesignation
 	// IncludeDefinition is ExpansionProfile.includeDefinition (0..1, boolean).
-	IncludeDefinition *bool
+	IncludeDefinition *Boolean
 	// IncludeDefinitionExt holds the id and extensions of ExpansionProfile.includeDefinition; JSON "_includeDefinition".
 	IncludeDefinitionExt *Element
 	// ActiveOnly is ExpansionProfile.activeOnly (0..1, boolean).
-	ActiveOnly *bool
+	ActiveOnly *Boolean
 	// ActiveOnlyExt holds the id and extensions of ExpansionProfile.activeOnly; JSON "_activeOnly".
 	ActiveOnlyExt *Element
 	// ExcludeNested is ExpansionProfile.excludeNested (0..1, boolean).
-	ExcludeNested *bool
+	ExcludeNested *Boolean
 	// ExcludeNestedExt holds the id and extensions of ExpansionProfile.excludeNested; JSON "_excludeNested".
 	ExcludeNestedExt *Element
 	// ExcludeNotForUI is ExpansionProfile.excludeNotForUI (0..1, boolean).
-	ExcludeNotForUI *bool
+	ExcludeNotForUI *Boolean
 	// ExcludeNotForUIExt holds the id and extensions of ExpansionProfile.excludeNotForUI; JSON "_excludeNotForUI".
 	ExcludeNotForUIExt *Element
 	// ExcludePostCoordinated is ExpansionProfile.excludePostCoordinated (0..1, boolean).
-	ExcludePostCoordinated *bool
+	ExcludePostCoordinated *Boolean
 	// ExcludePostCoordinatedExt holds the id and extensions of ExpansionProfile.excludePostCoordinated; JSON "_excludePostCoordinated".
 	ExcludePostCoordinatedExt *Element
 	// DisplayLanguage is ExpansionProfile.displayLanguage (0..1, code).
-	DisplayLanguage string
+	DisplayLanguage Code
 	// DisplayLanguageExt holds the id and extensions of ExpansionProfile.displayLanguage; JSON "_displayLanguage".
 	DisplayLanguageExt *Element
 	// LimitedExpansion is ExpansionProfile.limitedExpansion (0..1, boolean).
-	LimitedExpansion *bool
+	LimitedExpansion *Boolean
 	// LimitedExpansionExt holds the id and extensions of ExpansionProfile.limitedExpansion; JSON "_limitedExpansion".
 	LimitedExpansionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -283,8 +283,9 @@ func (x *ExpansionProfile) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExpansionProfile) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExpansionProfile) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ExpansionProfile) UnmarshalJSON(data []byte) error {
@@ -297,113 +298,55 @@ func (x *ExpansionProfile) fhirName() string { return "ExpansionProfile" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfile) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfile) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ExpansionProfile) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	for i := range x.FixedVersion {
-		x.FixedVersion[i].validate(fhirjson.Index(p+".fixedVersion", i), errs)
-	}
-	if x.ExcludedSystem != nil {
-		x.ExcludedSystem.validate(p+".excludedSystem", errs)
-	}
-	if x.IncludeDesignationsExt != nil {
-		x.IncludeDesignationsExt.validate(p+".includeDesignations", errs)
-	}
-	if x.Designation != nil {
-		x.Designation.validate(p+".designation", errs)
-	}
-	if x.IncludeDefinitionExt != nil {
-		x.IncludeDefinitionExt.validate(p+".includeDefinition", errs)
-	}
-	if x.ActiveOnlyExt != nil {
-		x.ActiveOnlyExt.validate(p+".activeOnly", errs)
-	}
-	if x.ExcludeNestedExt != nil {
-		x.ExcludeNestedExt.validate(p+".excludeNested", errs)
-	}
-	if x.ExcludeNotForUIExt != nil {
-		x.ExcludeNotForUIExt.validate(p+".excludeNotForUI", errs)
-	}
-	if x.ExcludePostCoordinatedExt != nil {
-		x.ExcludePostCoordinatedExt.validate(p+".excludePostCoordinated", errs)
-	}
-	if x.DisplayLanguageExt != nil {
-		x.DisplayLanguageExt.validate(p+".displayLanguage", errs)
-	}
-	if x.LimitedExpansionExt != nil {
-		x.LimitedExpansionExt.validate(p+".limitedExpansion", errs)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validateSlice(v, "fixedVersion", x.FixedVersion)
+	validatePtr(v, "excludedSystem", x.ExcludedSystem)
+	validatePtr(v, "includeDesignations", x.IncludeDesignationsExt)
+	validatePtr(v, "designation", x.Designation)
+	validatePtr(v, "includeDefinition", x.IncludeDefinitionExt)
+	validatePtr(v, "activeOnly", x.ActiveOnlyExt)
+	validatePtr(v, "excludeNested", x.ExcludeNestedExt)
+	validatePtr(v, "excludeNotForUI", x.ExcludeNotForUIExt)
+	validatePtr(v, "excludePostCoordinated", x.ExcludePostCoordinatedExt)
+	validatePtr(v, "displayLanguage", x.DisplayLanguageExt)
+	validatePtr(v, "limitedExpansion", x.LimitedExpansionExt)
 }
 
 // ResourceType returns "ExpansionProfile".
@@ -421,17 +364,17 @@ func (x *ExpansionProfile) GetMeta() *Meta { return x.Meta }
 // ExpansionProfileFixedVersion is the backbone element ExpansionProfile.fixedVersion of FHIR STU3 (3.0.1).
 type ExpansionProfileFixedVersion struct {
 	// ID is ExpansionProfile.fixedVersion.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.fixedVersion.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.fixedVersion.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// System is ExpansionProfile.fixedVersion.system (1..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of ExpansionProfile.fixedVersion.system; JSON "_system".
 	SystemExt *Element
 	// Version is ExpansionProfile.fixedVersion.version (1..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ExpansionProfile.fixedVersion.version; JSON "_version".
 	VersionExt *Element
 	// Mode is ExpansionProfile.fixedVersion.mode (1..1, code).
@@ -487,8 +430,9 @@ func (x *ExpansionProfileFixedVersion) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExpansionProfileFixedVersion) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExpansionProfileFixedVersion) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ExpansionProfileFixedVersion) UnmarshalJSON(data []byte) error {
@@ -501,55 +445,45 @@ func (x *ExpansionProfileFixedVersion) fhirName() string { return "ExpansionProf
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileFixedVersion) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.fixedVersion", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.fixedVersion")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileFixedVersion) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ExpansionProfileFixedVersion) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.System != "" || x.SystemExt != nil) {
-		errs.Missing(p + ".system")
+		v.Missing("system")
 	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
+	validatePtr(v, "system", x.SystemExt)
 	if !(x.Version != "" || x.VersionExt != nil) {
-		errs.Missing(p + ".version")
+		v.Missing("version")
 	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/system-version-processing-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/system-version-processing-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
 }
 
 // ExpansionProfileExcludedSystem is the backbone element ExpansionProfile.excludedSystem of FHIR STU3 (3.0.1).
 type ExpansionProfileExcludedSystem struct {
 	// ID is ExpansionProfile.excludedSystem.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.excludedSystem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.excludedSystem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// System is ExpansionProfile.excludedSystem.system (1..1, uri).
-	System string
+	System URI
 	// SystemExt holds the id and extensions of ExpansionProfile.excludedSystem.system; JSON "_system".
 	SystemExt *Element
 	// Version is ExpansionProfile.excludedSystem.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ExpansionProfile.excludedSystem.version; JSON "_version".
 	VersionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -595,9 +529,10 @@ func (x *ExpansionProfileExcludedSystem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExpansionProfileExcludedSystem) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExpansionProfileExcludedSystem) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -611,33 +546,25 @@ func (x *ExpansionProfileExcludedSystem) fhirName() string { return "ExpansionPr
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileExcludedSystem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.excludedSystem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.excludedSystem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileExcludedSystem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ExpansionProfileExcludedSystem) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.System != "" || x.SystemExt != nil) {
-		errs.Missing(p + ".system")
+		v.Missing("system")
 	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
+	validatePtr(v, "system", x.SystemExt)
+	validatePtr(v, "version", x.VersionExt)
 }
 
 // ExpansionProfileDesignation is the backbone element ExpansionProfile.designation of FHIR STU3 (3.0.1).
 type ExpansionProfileDesignation struct {
 	// ID is ExpansionProfile.designation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.designation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.designation.modifierExtension (0..*, Extension).
@@ -683,8 +610,9 @@ func (x *ExpansionProfileDesignation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExpansionProfileDesignation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExpansionProfileDesignation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ExpansionProfileDesignation) UnmarshalJSON(data []byte) error {
@@ -697,30 +625,22 @@ func (x *ExpansionProfileDesignation) fhirName() string { return "ExpansionProfi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileDesignation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.designation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.designation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileDesignation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Include != nil {
-		x.Include.validate(p+".include", errs)
-	}
-	if x.Exclude != nil {
-		x.Exclude.validate(p+".exclude", errs)
-	}
+func (x *ExpansionProfileDesignation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "include", x.Include)
+	validatePtr(v, "exclude", x.Exclude)
 }
 
 // ExpansionProfileDesignationInclude is the backbone element ExpansionProfile.designation.include of FHIR STU3 (3.0.1).
 type ExpansionProfileDesignationInclude struct {
 	// ID is ExpansionProfile.designation.include.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.designation.include.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.designation.include.modifierExtension (0..*, Extension).
@@ -761,9 +681,10 @@ func (x *ExpansionProfileDesignationInclude) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExpansionProfileDesignationInclude) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExpansionProfileDesignationInclude) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -779,33 +700,27 @@ func (x *ExpansionProfileDesignationInclude) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileDesignationInclude) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.designation.include", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.designation.include")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileDesignationInclude) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Designation {
-		x.Designation[i].validate(fhirjson.Index(p+".designation", i), errs)
-	}
+func (x *ExpansionProfileDesignationInclude) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "designation", x.Designation)
 }
 
 // ExpansionProfileDesignationIncludeDesignation is the backbone element ExpansionProfile.designation.include.designation of FHIR STU3 (3.0.1).
 type ExpansionProfileDesignationIncludeDesignation struct {
 	// ID is ExpansionProfile.designation.include.designation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.designation.include.designation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.designation.include.designation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Language is ExpansionProfile.designation.include.designation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ExpansionProfile.designation.include.designation.language; JSON "_language".
 	LanguageExt *Element
 	// Use is ExpansionProfile.designation.include.designation.use (0..1, Coding).
@@ -850,9 +765,10 @@ func (x *ExpansionProfileDesignationIncludeDesignation) EncodeJSON(e *fhirjson.E
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExpansionProfileDesignationIncludeDesignation) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExpansionProfileDesignationIncludeDesignation) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -868,30 +784,22 @@ func (x *ExpansionProfileDesignationIncludeDesignation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileDesignationIncludeDesignation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.designation.include.designation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.designation.include.designation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileDesignationIncludeDesignation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Use != nil {
-		x.Use.validate(p+".use", errs)
-	}
+func (x *ExpansionProfileDesignationIncludeDesignation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "use", x.Use)
 }
 
 // ExpansionProfileDesignationExclude is the backbone element ExpansionProfile.designation.exclude of FHIR STU3 (3.0.1).
 type ExpansionProfileDesignationExclude struct {
 	// ID is ExpansionProfile.designation.exclude.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.designation.exclude.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.designation.exclude.modifierExtension (0..*, Extension).
@@ -932,9 +840,10 @@ func (x *ExpansionProfileDesignationExclude) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExpansionProfileDesignationExclude) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExpansionProfileDesignationExclude) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -950,33 +859,27 @@ func (x *ExpansionProfileDesignationExclude) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileDesignationExclude) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.designation.exclude", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.designation.exclude")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileDesignationExclude) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Designation {
-		x.Designation[i].validate(fhirjson.Index(p+".designation", i), errs)
-	}
+func (x *ExpansionProfileDesignationExclude) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "designation", x.Designation)
 }
 
 // ExpansionProfileDesignationExcludeDesignation is the backbone element ExpansionProfile.designation.exclude.designation of FHIR STU3 (3.0.1).
 type ExpansionProfileDesignationExcludeDesignation struct {
 	// ID is ExpansionProfile.designation.exclude.designation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExpansionProfile.designation.exclude.designation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExpansionProfile.designation.exclude.designation.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Language is ExpansionProfile.designation.exclude.designation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ExpansionProfile.designation.exclude.designation.language; JSON "_language".
 	LanguageExt *Element
 	// Use is ExpansionProfile.designation.exclude.designation.use (0..1, Coding).
@@ -1021,9 +924,10 @@ func (x *ExpansionProfileDesignationExcludeDesignation) EncodeJSON(e *fhirjson.E
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExpansionProfileDesignationExcludeDesignation) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExpansionProfileDesignationExcludeDesignation) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1039,22 +943,14 @@ func (x *ExpansionProfileDesignationExcludeDesignation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExpansionProfileDesignationExcludeDesignation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExpansionProfile.designation.exclude.designation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExpansionProfile.designation.exclude.designation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExpansionProfileDesignationExcludeDesignation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Use != nil {
-		x.Use.validate(p+".use", errs)
-	}
+func (x *ExpansionProfileDesignationExcludeDesignation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "use", x.Use)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ExplanationOfBenefit struct {
 	// ID is ExplanationOfBenefit.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ExplanationOfBenefit.id; JSON "_id".
 	IDExt *Element
 	// Meta is ExplanationOfBenefit.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ExplanationOfBenefit.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ExplanationOfBenefit.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ExplanationOfBenefit.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ExplanationOfBenefit.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ExplanationOfBenefit.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type ExplanationOfBenefit struct {
 	// BillablePeriod is ExplanationOfBenefit.billablePeriod (0..1, Period).
 	BillablePeriod *Period
 	// Created is ExplanationOfBenefit.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of ExplanationOfBenefit.created; JSON "_created".
 	CreatedExt *Element
 	// Enterer is ExplanationOfBenefit.enterer (0..1, Reference).
@@ -68,7 +68,7 @@ type ExplanationOfBenefit struct {
 	// Outcome is ExplanationOfBenefit.outcome (0..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// Disposition is ExplanationOfBenefit.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of ExplanationOfBenefit.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// Related is ExplanationOfBenefit.related (0..*, BackboneElement).
@@ -88,7 +88,7 @@ type ExplanationOfBenefit struct {
 	// Procedure is ExplanationOfBenefit.procedure (0..*, BackboneElement).
 	Procedure []ExplanationOfBenefitProcedure
 	// Precedence is ExplanationOfBenefit.precedence (0..1, positiveInt).
-	Precedence *int
+	Precedence *PositiveInt
 	// PrecedenceExt holds the id and extensions of ExplanationOfBenefit.precedence; JSON "_precedence".
 	PrecedenceExt *Element
 	// Insurance is ExplanationOfBenefit.insurance (0..1, BackboneElement).
@@ -303,8 +303,9 @@ func (x *ExplanationOfBenefit) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefit) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefit) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ExplanationOfBenefit) UnmarshalJSON(data []byte) error {
@@ -317,158 +318,71 @@ func (x *ExplanationOfBenefit) fhirName() string { return "ExplanationOfBenefit"
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefit) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefit) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ExplanationOfBenefit) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/explanationofbenefit-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/explanationofbenefit-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "subType", x.SubType)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "billablePeriod", x.BillablePeriod)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+	validatePtr(v, "enterer", x.Enterer)
+	validatePtr(v, "insurer", x.Insurer)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "referral", x.Referral)
+	validatePtr(v, "facility", x.Facility)
+	validatePtr(v, "claim", x.Claim)
+	validatePtr(v, "claimResponse", x.ClaimResponse)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validateSlice(v, "related", x.Related)
+	validatePtr(v, "prescription", x.Prescription)
+	validatePtr(v, "originalPrescription", x.OriginalPrescription)
+	validatePtr(v, "payee", x.Payee)
+	validateSlice(v, "information", x.Information)
+	validateSlice(v, "careTeam", x.CareTeam)
+	validateSlice(v, "diagnosis", x.Diagnosis)
+	validateSlice(v, "procedure", x.Procedure)
+	validatePtr(v, "precedence", x.PrecedenceExt)
+	if x.Precedence != nil && *x.Precedence < 1 {
+		v.BadFormat("precedence", -1, "positiveInt")
 	}
-	for i := range x.SubType {
-		x.SubType[i].validate(fhirjson.Index(p+".subType", i), errs)
-	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.BillablePeriod != nil {
-		x.BillablePeriod.validate(p+".billablePeriod", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Enterer != nil {
-		x.Enterer.validate(p+".enterer", errs)
-	}
-	if x.Insurer != nil {
-		x.Insurer.validate(p+".insurer", errs)
-	}
-	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.Referral != nil {
-		x.Referral.validate(p+".referral", errs)
-	}
-	if x.Facility != nil {
-		x.Facility.validate(p+".facility", errs)
-	}
-	if x.Claim != nil {
-		x.Claim.validate(p+".claim", errs)
-	}
-	if x.ClaimResponse != nil {
-		x.ClaimResponse.validate(p+".claimResponse", errs)
-	}
-	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
-	}
-	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
-	}
-	for i := range x.Related {
-		x.Related[i].validate(fhirjson.Index(p+".related", i), errs)
-	}
-	if x.Prescription != nil {
-		x.Prescription.validate(p+".prescription", errs)
-	}
-	if x.OriginalPrescription != nil {
-		x.OriginalPrescription.validate(p+".originalPrescription", errs)
-	}
-	if x.Payee != nil {
-		x.Payee.validate(p+".payee", errs)
-	}
-	for i := range x.Information {
-		x.Information[i].validate(fhirjson.Index(p+".information", i), errs)
-	}
-	for i := range x.CareTeam {
-		x.CareTeam[i].validate(fhirjson.Index(p+".careTeam", i), errs)
-	}
-	for i := range x.Diagnosis {
-		x.Diagnosis[i].validate(fhirjson.Index(p+".diagnosis", i), errs)
-	}
-	for i := range x.Procedure {
-		x.Procedure[i].validate(fhirjson.Index(p+".procedure", i), errs)
-	}
-	if x.PrecedenceExt != nil {
-		x.PrecedenceExt.validate(p+".precedence", errs)
-	}
-	if x.Insurance != nil {
-		x.Insurance.validate(p+".insurance", errs)
-	}
-	if x.Accident != nil {
-		x.Accident.validate(p+".accident", errs)
-	}
-	if x.EmploymentImpacted != nil {
-		x.EmploymentImpacted.validate(p+".employmentImpacted", errs)
-	}
-	if x.Hospitalization != nil {
-		x.Hospitalization.validate(p+".hospitalization", errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
-	for i := range x.AddItem {
-		x.AddItem[i].validate(fhirjson.Index(p+".addItem", i), errs)
-	}
-	if x.TotalCost != nil {
-		x.TotalCost.validate(p+".totalCost", errs)
-	}
-	if x.UnallocDeductable != nil {
-		x.UnallocDeductable.validate(p+".unallocDeductable", errs)
-	}
-	if x.TotalBenefit != nil {
-		x.TotalBenefit.validate(p+".totalBenefit", errs)
-	}
-	if x.Payment != nil {
-		x.Payment.validate(p+".payment", errs)
-	}
-	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
-	}
-	for i := range x.ProcessNote {
-		x.ProcessNote[i].validate(fhirjson.Index(p+".processNote", i), errs)
-	}
-	for i := range x.BenefitBalance {
-		x.BenefitBalance[i].validate(fhirjson.Index(p+".benefitBalance", i), errs)
-	}
+	validatePtr(v, "insurance", x.Insurance)
+	validatePtr(v, "accident", x.Accident)
+	validatePtr(v, "employmentImpacted", x.EmploymentImpacted)
+	validatePtr(v, "hospitalization", x.Hospitalization)
+	validateSlice(v, "item", x.Item)
+	validateSlice(v, "addItem", x.AddItem)
+	validatePtr(v, "totalCost", x.TotalCost)
+	validatePtr(v, "unallocDeductable", x.UnallocDeductable)
+	validatePtr(v, "totalBenefit", x.TotalBenefit)
+	validatePtr(v, "payment", x.Payment)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "processNote", x.ProcessNote)
+	validateSlice(v, "benefitBalance", x.BenefitBalance)
 }
 
 // ResourceType returns "ExplanationOfBenefit".
@@ -486,7 +400,7 @@ func (x *ExplanationOfBenefit) GetMeta() *Meta { return x.Meta }
 // ExplanationOfBenefitRelated is the backbone element ExplanationOfBenefit.related of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitRelated struct {
 	// ID is ExplanationOfBenefit.related.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.related.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.related.modifierExtension (0..*, Extension).
@@ -537,8 +451,9 @@ func (x *ExplanationOfBenefitRelated) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitRelated) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitRelated) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ExplanationOfBenefitRelated) UnmarshalJSON(data []byte) error {
@@ -551,33 +466,23 @@ func (x *ExplanationOfBenefitRelated) fhirName() string { return "ExplanationOfB
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitRelated) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.related", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.related")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitRelated) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Claim != nil {
-		x.Claim.validate(p+".claim", errs)
-	}
-	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
-	}
-	if x.Reference != nil {
-		x.Reference.validate(p+".reference", errs)
-	}
+func (x *ExplanationOfBenefitRelated) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "claim", x.Claim)
+	validatePtr(v, "relationship", x.Relationship)
+	validatePtr(v, "reference", x.Reference)
 }
 
 // ExplanationOfBenefitPayee is the backbone element ExplanationOfBenefit.payee of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitPayee struct {
 	// ID is ExplanationOfBenefit.payee.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.payee.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.payee.modifierExtension (0..*, Extension).
@@ -628,8 +533,9 @@ func (x *ExplanationOfBenefitPayee) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitPayee) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitPayee) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ExplanationOfBenefitPayee) UnmarshalJSON(data []byte) error {
@@ -642,39 +548,29 @@ func (x *ExplanationOfBenefitPayee) fhirName() string { return "ExplanationOfBen
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitPayee) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.payee", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.payee")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitPayee) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.ResourceType != nil {
-		x.ResourceType.validate(p+".resourceType", errs)
-	}
-	if x.Party != nil {
-		x.Party.validate(p+".party", errs)
-	}
+func (x *ExplanationOfBenefitPayee) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "resourceType", x.ResourceType)
+	validatePtr(v, "party", x.Party)
 }
 
 // ExplanationOfBenefitInformation is the backbone element ExplanationOfBenefit.information of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitInformation struct {
 	// ID is ExplanationOfBenefit.information.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.information.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.information.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.information.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.information.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Category is ExplanationOfBenefit.information.category (1..1, CodeableConcept).
@@ -682,13 +578,13 @@ type ExplanationOfBenefitInformation struct {
 	// Code is ExplanationOfBenefit.information.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// TimingDate is ExplanationOfBenefit.information.timing[x] (0..1) holding a date; JSON "timingDate".
-	TimingDate string
+	TimingDate Date
 	// TimingDateExt holds the id and extensions of ExplanationOfBenefit.information.timing[x]; JSON "_timingDate".
 	TimingDateExt *Element
 	// TimingPeriod is ExplanationOfBenefit.information.timing[x] (0..1) holding a Period; JSON "timingPeriod".
 	TimingPeriod *Period
 	// ValueString is ExplanationOfBenefit.information.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of ExplanationOfBenefit.information.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueQuantity is ExplanationOfBenefit.information.value[x] (0..1) holding a Quantity; JSON "valueQuantity".
@@ -769,9 +665,10 @@ func (x *ExplanationOfBenefitInformation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitInformation) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitInformation) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -787,54 +684,42 @@ func (x *ExplanationOfBenefitInformation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitInformation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.information", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.information")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitInformation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ExplanationOfBenefitInformation) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimingDate != "" || x.TimingDateExt != nil, x.TimingPeriod != nil) > 1 {
+		v.OneOf("timing[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.ValueString != "" || x.ValueStringExt != nil, x.ValueQuantity != nil, x.ValueAttachment != nil, x.ValueReference != nil) > 1 {
+		v.OneOf("value[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Category != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "timingDate", x.TimingDateExt)
+	if x.TimingDate != "" && !fhirjson.CheckDate(x.TimingDate) {
+		v.BadFormat("timingDate", -1, "date")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.TimingDateExt != nil {
-		x.TimingDateExt.validate(p+".timingDate", errs)
-	}
-	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
-	}
-	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
-	}
-	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
-	}
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "reason", x.Reason)
 }
 
 // Timing returns the value of ExplanationOfBenefit.information.timing[x] that is set, or nil. It is one of:
@@ -896,19 +781,19 @@ func (x *ExplanationOfBenefitInformation) ValueType() string {
 // ExplanationOfBenefitCareTeam is the backbone element ExplanationOfBenefit.careTeam of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitCareTeam struct {
 	// ID is ExplanationOfBenefit.careTeam.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.careTeam.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.careTeam.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.careTeam.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.careTeam.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Provider is ExplanationOfBenefit.careTeam.provider (1..1, Reference).
 	Provider *Reference
 	// Responsible is ExplanationOfBenefit.careTeam.responsible (0..1, boolean).
-	Responsible *bool
+	Responsible *Boolean
 	// ResponsibleExt holds the id and extensions of ExplanationOfBenefit.careTeam.responsible; JSON "_responsible".
 	ResponsibleExt *Element
 	// Role is ExplanationOfBenefit.careTeam.role (0..1, CodeableConcept).
@@ -967,8 +852,9 @@ func (x *ExplanationOfBenefitCareTeam) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitCareTeam) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitCareTeam) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ExplanationOfBenefitCareTeam) UnmarshalJSON(data []byte) error {
@@ -981,51 +867,40 @@ func (x *ExplanationOfBenefitCareTeam) fhirName() string { return "ExplanationOf
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitCareTeam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.careTeam", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.careTeam")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitCareTeam) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ExplanationOfBenefitCareTeam) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Provider != nil) {
-		errs.Missing(p + ".provider")
+		v.Missing("provider")
 	}
-	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
-	}
-	if x.ResponsibleExt != nil {
-		x.ResponsibleExt.validate(p+".responsible", errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
-	if x.Qualification != nil {
-		x.Qualification.validate(p+".qualification", errs)
-	}
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "responsible", x.ResponsibleExt)
+	validatePtr(v, "role", x.Role)
+	validatePtr(v, "qualification", x.Qualification)
 }
 
 // ExplanationOfBenefitDiagnosis is the backbone element ExplanationOfBenefit.diagnosis of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitDiagnosis struct {
 	// ID is ExplanationOfBenefit.diagnosis.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.diagnosis.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.diagnosis.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.diagnosis.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.diagnosis.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// DiagnosisCodeableConcept is ExplanationOfBenefit.diagnosis.diagnosis[x] (1..1) holding a CodeableConcept; JSON "diagnosisCodeableConcept".
@@ -1085,9 +960,10 @@ func (x *ExplanationOfBenefitDiagnosis) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitDiagnosis) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitDiagnosis) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1101,39 +977,31 @@ func (x *ExplanationOfBenefitDiagnosis) fhirName() string { return "ExplanationO
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitDiagnosis) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.diagnosis", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.diagnosis")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitDiagnosis) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitDiagnosis) validate(v *fhirjson.Validator) {
 	if x.DiagnosisType() == "" {
-		errs.Missing(p + ".diagnosis[x]")
+		v.Missing("diagnosis[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.DiagnosisCodeableConcept != nil, x.DiagnosisReference != nil) > 1 {
+		v.OneOf("diagnosis[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.DiagnosisCodeableConcept != nil {
-		x.DiagnosisCodeableConcept.validate(p+".diagnosisCodeableConcept", errs)
-	}
-	if x.DiagnosisReference != nil {
-		x.DiagnosisReference.validate(p+".diagnosisReference", errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	if x.PackageCode != nil {
-		x.PackageCode.validate(p+".packageCode", errs)
-	}
+	validatePtr(v, "diagnosisCodeableConcept", x.DiagnosisCodeableConcept)
+	validatePtr(v, "diagnosisReference", x.DiagnosisReference)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "packageCode", x.PackageCode)
 }
 
 // Diagnosis returns the value of ExplanationOfBenefit.diagnosis.diagnosis[x] that is set, or nil. It is one of:
@@ -1163,17 +1031,17 @@ func (x *ExplanationOfBenefitDiagnosis) DiagnosisType() string {
 // ExplanationOfBenefitProcedure is the backbone element ExplanationOfBenefit.procedure of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitProcedure struct {
 	// ID is ExplanationOfBenefit.procedure.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.procedure.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.procedure.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.procedure.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.procedure.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Date is ExplanationOfBenefit.procedure.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ExplanationOfBenefit.procedure.date; JSON "_date".
 	DateExt *Element
 	// ProcedureCodeableConcept is ExplanationOfBenefit.procedure.procedure[x] (1..1) holding a CodeableConcept; JSON "procedureCodeableConcept".
@@ -1229,9 +1097,10 @@ func (x *ExplanationOfBenefitProcedure) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitProcedure) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitProcedure) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1245,36 +1114,33 @@ func (x *ExplanationOfBenefitProcedure) fhirName() string { return "ExplanationO
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitProcedure) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.procedure", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.procedure")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitProcedure) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ExplanationOfBenefitProcedure) validate(v *fhirjson.Validator) {
 	if x.ProcedureType() == "" {
-		errs.Missing(p + ".procedure[x]")
+		v.Missing("procedure[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ProcedureCodeableConcept != nil, x.ProcedureReference != nil) > 1 {
+		v.OneOf("procedure[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ProcedureCodeableConcept != nil {
-		x.ProcedureCodeableConcept.validate(p+".procedureCodeableConcept", errs)
-	}
-	if x.ProcedureReference != nil {
-		x.ProcedureReference.validate(p+".procedureReference", errs)
-	}
+	validatePtr(v, "procedureCodeableConcept", x.ProcedureCodeableConcept)
+	validatePtr(v, "procedureReference", x.ProcedureReference)
 }
 
 // Procedure returns the value of ExplanationOfBenefit.procedure.procedure[x] that is set, or nil. It is one of:
@@ -1304,7 +1170,7 @@ func (x *ExplanationOfBenefitProcedure) ProcedureType() string {
 // ExplanationOfBenefitInsurance is the backbone element ExplanationOfBenefit.insurance of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitInsurance struct {
 	// ID is ExplanationOfBenefit.insurance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.insurance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.insurance.modifierExtension (0..*, Extension).
@@ -1312,7 +1178,7 @@ type ExplanationOfBenefitInsurance struct {
 	// Coverage is ExplanationOfBenefit.insurance.coverage (0..1, Reference).
 	Coverage *Reference
 	// PreAuthRef is ExplanationOfBenefit.insurance.preAuthRef (0..*, string).
-	PreAuthRef []string
+	PreAuthRef []String
 	// PreAuthRefExt holds the id and extensions of ExplanationOfBenefit.insurance.preAuthRef; JSON "_preAuthRef".
 	PreAuthRefExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1355,9 +1221,10 @@ func (x *ExplanationOfBenefitInsurance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitInsurance) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitInsurance) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1371,38 +1238,28 @@ func (x *ExplanationOfBenefitInsurance) fhirName() string { return "ExplanationO
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitInsurance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.insurance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.insurance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitInsurance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Coverage != nil {
-		x.Coverage.validate(p+".coverage", errs)
-	}
-	for i, v := range x.PreAuthRefExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".preAuthRef", i), errs)
-		}
-	}
+func (x *ExplanationOfBenefitInsurance) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "coverage", x.Coverage)
+	validatePtrs(v, "preAuthRef", x.PreAuthRefExt)
 }
 
 // ExplanationOfBenefitAccident is the backbone element ExplanationOfBenefit.accident of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitAccident struct {
 	// ID is ExplanationOfBenefit.accident.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.accident.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.accident.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Date is ExplanationOfBenefit.accident.date (0..1, date).
-	Date string
+	Date Date
 	// DateExt holds the id and extensions of ExplanationOfBenefit.accident.date; JSON "_date".
 	DateExt *Element
 	// Type is ExplanationOfBenefit.accident.type (0..1, CodeableConcept).
@@ -1457,8 +1314,9 @@ func (x *ExplanationOfBenefitAccident) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitAccident) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitAccident) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ExplanationOfBenefitAccident) UnmarshalJSON(data []byte) error {
@@ -1471,30 +1329,24 @@ func (x *ExplanationOfBenefitAccident) fhirName() string { return "ExplanationOf
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitAccident) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.accident", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.accident")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitAccident) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ExplanationOfBenefitAccident) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.LocationAddress != nil, x.LocationReference != nil) > 1 {
+		v.OneOf("location[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
+		v.BadFormat("date", -1, "date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.LocationAddress != nil {
-		x.LocationAddress.validate(p+".locationAddress", errs)
-	}
-	if x.LocationReference != nil {
-		x.LocationReference.validate(p+".locationReference", errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "locationAddress", x.LocationAddress)
+	validatePtr(v, "locationReference", x.LocationReference)
 }
 
 // Location returns the value of ExplanationOfBenefit.accident.location[x] that is set, or nil. It is one of:
@@ -1524,29 +1376,29 @@ func (x *ExplanationOfBenefitAccident) LocationType() string {
 // ExplanationOfBenefitItem is the backbone element ExplanationOfBenefit.item of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitItem struct {
 	// ID is ExplanationOfBenefit.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.item.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.item.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// CareTeamLinkID is ExplanationOfBenefit.item.careTeamLinkId (0..*, positiveInt).
-	CareTeamLinkID []int
+	CareTeamLinkID []PositiveInt
 	// CareTeamLinkIDExt holds the id and extensions of ExplanationOfBenefit.item.careTeamLinkId; JSON "_careTeamLinkId".
 	CareTeamLinkIDExt []*Element
 	// DiagnosisLinkID is ExplanationOfBenefit.item.diagnosisLinkId (0..*, positiveInt).
-	DiagnosisLinkID []int
+	DiagnosisLinkID []PositiveInt
 	// DiagnosisLinkIDExt holds the id and extensions of ExplanationOfBenefit.item.diagnosisLinkId; JSON "_diagnosisLinkId".
 	DiagnosisLinkIDExt []*Element
 	// ProcedureLinkID is ExplanationOfBenefit.item.procedureLinkId (0..*, positiveInt).
-	ProcedureLinkID []int
+	ProcedureLinkID []PositiveInt
 	// ProcedureLinkIDExt holds the id and extensions of ExplanationOfBenefit.item.procedureLinkId; JSON "_procedureLinkId".
 	ProcedureLinkIDExt []*Element
 	// InformationLinkID is ExplanationOfBenefit.item.informationLinkId (0..*, positiveInt).
-	InformationLinkID []int
+	InformationLinkID []PositiveInt
 	// InformationLinkIDExt holds the id and extensions of ExplanationOfBenefit.item.informationLinkId; JSON "_informationLinkId".
 	InformationLinkIDExt []*Element
 	// Revenue is ExplanationOfBenefit.item.revenue (0..1, CodeableConcept).
@@ -1560,7 +1412,7 @@ type ExplanationOfBenefitItem struct {
 	// ProgramCode is ExplanationOfBenefit.item.programCode (0..*, CodeableConcept).
 	ProgramCode []CodeableConcept
 	// ServicedDate is ExplanationOfBenefit.item.serviced[x] (0..1) holding a date; JSON "servicedDate".
-	ServicedDate string
+	ServicedDate Date
 	// ServicedDateExt holds the id and extensions of ExplanationOfBenefit.item.serviced[x]; JSON "_servicedDate".
 	ServicedDateExt *Element
 	// ServicedPeriod is ExplanationOfBenefit.item.serviced[x] (0..1) holding a Period; JSON "servicedPeriod".
@@ -1576,7 +1428,7 @@ type ExplanationOfBenefitItem struct {
 	// UnitPrice is ExplanationOfBenefit.item.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is ExplanationOfBenefit.item.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of ExplanationOfBenefit.item.factor; JSON "_factor".
 	FactorExt *Element
 	// Net is ExplanationOfBenefit.item.net (0..1, Money).
@@ -1590,7 +1442,7 @@ type ExplanationOfBenefitItem struct {
 	// Encounter is ExplanationOfBenefit.item.encounter (0..*, Reference).
 	Encounter []Reference
 	// NoteNumber is ExplanationOfBenefit.item.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ExplanationOfBenefit.item.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ExplanationOfBenefit.item.adjudication (0..*, BackboneElement).
@@ -1730,8 +1582,9 @@ func (x *ExplanationOfBenefitItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ExplanationOfBenefitItem) UnmarshalJSON(data []byte) error {
@@ -1744,109 +1597,80 @@ func (x *ExplanationOfBenefitItem) fhirName() string { return "ExplanationOfBene
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ExplanationOfBenefitItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ServicedDate != "" || x.ServicedDateExt != nil, x.ServicedPeriod != nil) > 1 {
+		v.OneOf("serviced[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.LocationCodeableConcept != nil, x.LocationAddress != nil, x.LocationReference != nil) > 1 {
+		v.OneOf("location[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
-	for i, v := range x.CareTeamLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".careTeamLinkId", i), errs)
+	validatePtrs(v, "careTeamLinkId", x.CareTeamLinkIDExt)
+	for i, n := range x.CareTeamLinkID {
+		if n < 1 {
+			v.BadFormat("careTeamLinkId", i, "positiveInt")
 		}
 	}
-	for i, v := range x.DiagnosisLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".diagnosisLinkId", i), errs)
+	validatePtrs(v, "diagnosisLinkId", x.DiagnosisLinkIDExt)
+	for i, n := range x.DiagnosisLinkID {
+		if n < 1 {
+			v.BadFormat("diagnosisLinkId", i, "positiveInt")
 		}
 	}
-	for i, v := range x.ProcedureLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".procedureLinkId", i), errs)
+	validatePtrs(v, "procedureLinkId", x.ProcedureLinkIDExt)
+	for i, n := range x.ProcedureLinkID {
+		if n < 1 {
+			v.BadFormat("procedureLinkId", i, "positiveInt")
 		}
 	}
-	for i, v := range x.InformationLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".informationLinkId", i), errs)
+	validatePtrs(v, "informationLinkId", x.InformationLinkIDExt)
+	for i, n := range x.InformationLinkID {
+		if n < 1 {
+			v.BadFormat("informationLinkId", i, "positiveInt")
 		}
 	}
-	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "programCode", x.ProgramCode)
+	validatePtr(v, "servicedDate", x.ServicedDateExt)
+	if x.ServicedDate != "" && !fhirjson.CheckDate(x.ServicedDate) {
+		v.BadFormat("servicedDate", -1, "date")
 	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
-	}
-	for i := range x.ProgramCode {
-		x.ProgramCode[i].validate(fhirjson.Index(p+".programCode", i), errs)
-	}
-	if x.ServicedDateExt != nil {
-		x.ServicedDateExt.validate(p+".servicedDate", errs)
-	}
-	if x.ServicedPeriod != nil {
-		x.ServicedPeriod.validate(p+".servicedPeriod", errs)
-	}
-	if x.LocationCodeableConcept != nil {
-		x.LocationCodeableConcept.validate(p+".locationCodeableConcept", errs)
-	}
-	if x.LocationAddress != nil {
-		x.LocationAddress.validate(p+".locationAddress", errs)
-	}
-	if x.LocationReference != nil {
-		x.LocationReference.validate(p+".locationReference", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
-	}
-	for i := range x.Udi {
-		x.Udi[i].validate(fhirjson.Index(p+".udi", i), errs)
-	}
-	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
-	}
-	for i := range x.SubSite {
-		x.SubSite[i].validate(fhirjson.Index(p+".subSite", i), errs)
-	}
-	for i := range x.Encounter {
-		x.Encounter[i].validate(fhirjson.Index(p+".encounter", i), errs)
-	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	validatePtr(v, "servicedPeriod", x.ServicedPeriod)
+	validatePtr(v, "locationCodeableConcept", x.LocationCodeableConcept)
+	validatePtr(v, "locationAddress", x.LocationAddress)
+	validatePtr(v, "locationReference", x.LocationReference)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "net", x.Net)
+	validateSlice(v, "udi", x.Udi)
+	validatePtr(v, "bodySite", x.BodySite)
+	validateSlice(v, "subSite", x.SubSite)
+	validateSlice(v, "encounter", x.Encounter)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // Serviced returns the value of ExplanationOfBenefit.item.serviced[x] that is set, or nil. It is one of:
@@ -1904,7 +1728,7 @@ func (x *ExplanationOfBenefitItem) LocationType() string {
 // ExplanationOfBenefitItemAdjudication is the backbone element ExplanationOfBenefit.item.adjudication of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitItemAdjudication struct {
 	// ID is ExplanationOfBenefit.item.adjudication.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.item.adjudication.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.item.adjudication.modifierExtension (0..*, Extension).
@@ -1916,7 +1740,7 @@ type ExplanationOfBenefitItemAdjudication struct {
 	// Amount is ExplanationOfBenefit.item.adjudication.amount (0..1, Money).
 	Amount *Money
 	// Value is ExplanationOfBenefit.item.adjudication.value (0..1, decimal).
-	Value fhirjson.Decimal
+	Value Decimal
 	// ValueExt holds the id and extensions of ExplanationOfBenefit.item.adjudication.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1965,9 +1789,10 @@ func (x *ExplanationOfBenefitItemAdjudication) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitItemAdjudication) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitItemAdjudication) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1983,45 +1808,33 @@ func (x *ExplanationOfBenefitItemAdjudication) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitItemAdjudication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.item.adjudication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.item.adjudication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitItemAdjudication) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ExplanationOfBenefitItemAdjudication) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Category != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "reason", x.Reason)
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // ExplanationOfBenefitItemDetail is the backbone element ExplanationOfBenefit.item.detail of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitItemDetail struct {
 	// ID is ExplanationOfBenefit.item.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.item.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.item.detail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.item.detail.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.item.detail.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Type is ExplanationOfBenefit.item.detail.type (1..1, CodeableConcept).
@@ -2041,7 +1854,7 @@ type ExplanationOfBenefitItemDetail struct {
 	// UnitPrice is ExplanationOfBenefit.item.detail.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is ExplanationOfBenefit.item.detail.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of ExplanationOfBenefit.item.detail.factor; JSON "_factor".
 	FactorExt *Element
 	// Net is ExplanationOfBenefit.item.detail.net (0..1, Money).
@@ -2049,7 +1862,7 @@ type ExplanationOfBenefitItemDetail struct {
 	// Udi is ExplanationOfBenefit.item.detail.udi (0..*, Reference).
 	Udi []Reference
 	// NoteNumber is ExplanationOfBenefit.item.detail.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ExplanationOfBenefit.item.detail.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ExplanationOfBenefit.item.detail.adjudication (0..*, ExplanationOfBenefitItemAdjudication).
@@ -2141,9 +1954,10 @@ func (x *ExplanationOfBenefitItemDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitItemDetail) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitItemDetail) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2157,83 +1971,55 @@ func (x *ExplanationOfBenefitItemDetail) fhirName() string { return "Explanation
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.item.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.item.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ExplanationOfBenefitItemDetail) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
-	}
-	for i := range x.ProgramCode {
-		x.ProgramCode[i].validate(fhirjson.Index(p+".programCode", i), errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
-	}
-	for i := range x.Udi {
-		x.Udi[i].validate(fhirjson.Index(p+".udi", i), errs)
-	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "programCode", x.ProgramCode)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "net", x.Net)
+	validateSlice(v, "udi", x.Udi)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
-	for i := range x.SubDetail {
-		x.SubDetail[i].validate(fhirjson.Index(p+".subDetail", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "subDetail", x.SubDetail)
 }
 
 // ExplanationOfBenefitItemDetailSubDetail is the backbone element ExplanationOfBenefit.item.detail.subDetail of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitItemDetailSubDetail struct {
 	// ID is ExplanationOfBenefit.item.detail.subDetail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.item.detail.subDetail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.item.detail.subDetail.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Sequence is ExplanationOfBenefit.item.detail.subDetail.sequence (1..1, positiveInt).
-	Sequence *int
+	Sequence *PositiveInt
 	// SequenceExt holds the id and extensions of ExplanationOfBenefit.item.detail.subDetail.sequence; JSON "_sequence".
 	SequenceExt *Element
 	// Type is ExplanationOfBenefit.item.detail.subDetail.type (1..1, CodeableConcept).
@@ -2253,7 +2039,7 @@ type ExplanationOfBenefitItemDetailSubDetail struct {
 	// UnitPrice is ExplanationOfBenefit.item.detail.subDetail.unitPrice (0..1, Money).
 	UnitPrice *Money
 	// Factor is ExplanationOfBenefit.item.detail.subDetail.factor (0..1, decimal).
-	Factor fhirjson.Decimal
+	Factor Decimal
 	// FactorExt holds the id and extensions of ExplanationOfBenefit.item.detail.subDetail.factor; JSON "_factor".
 	FactorExt *Element
 	// Net is ExplanationOfBenefit.item.detail.subDetail.net (0..1, Money).
@@ -2261,7 +2047,7 @@ type ExplanationOfBenefitItemDetailSubDetail struct {
 	// Udi is ExplanationOfBenefit.item.detail.subDetail.udi (0..*, Reference).
 	Udi []Reference
 	// NoteNumber is ExplanationOfBenefit.item.detail.subDetail.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ExplanationOfBenefit.item.detail.subDetail.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ExplanationOfBenefit.item.detail.subDetail.adjudication (0..*, ExplanationOfBenefitItemAdjudication).
@@ -2348,9 +2134,10 @@ func (x *ExplanationOfBenefitItemDetailSubDetail) EncodeJSON(e *fhirjson.Encoder
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitItemDetailSubDetail) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitItemDetailSubDetail) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2366,80 +2153,54 @@ func (x *ExplanationOfBenefitItemDetailSubDetail) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitItemDetailSubDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.item.detail.subDetail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.item.detail.subDetail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitItemDetailSubDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ExplanationOfBenefitItemDetailSubDetail) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Sequence != nil || x.SequenceExt != nil) {
-		errs.Missing(p + ".sequence")
+		v.Missing("sequence")
 	}
-	if x.SequenceExt != nil {
-		x.SequenceExt.validate(p+".sequence", errs)
+	validatePtr(v, "sequence", x.SequenceExt)
+	if x.Sequence != nil && *x.Sequence < 1 {
+		v.BadFormat("sequence", -1, "positiveInt")
 	}
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
-	}
-	for i := range x.ProgramCode {
-		x.ProgramCode[i].validate(fhirjson.Index(p+".programCode", i), errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.UnitPrice != nil {
-		x.UnitPrice.validate(p+".unitPrice", errs)
-	}
-	if x.FactorExt != nil {
-		x.FactorExt.validate(p+".factor", errs)
-	}
-	if x.Net != nil {
-		x.Net.validate(p+".net", errs)
-	}
-	for i := range x.Udi {
-		x.Udi[i].validate(fhirjson.Index(p+".udi", i), errs)
-	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validateSlice(v, "programCode", x.ProgramCode)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "unitPrice", x.UnitPrice)
+	validatePtr(v, "factor", x.FactorExt)
+	validatePtr(v, "net", x.Net)
+	validateSlice(v, "udi", x.Udi)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
 }
 
 // ExplanationOfBenefitAddItem is the backbone element ExplanationOfBenefit.addItem of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitAddItem struct {
 	// ID is ExplanationOfBenefit.addItem.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.addItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.addItem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ExplanationOfBenefit.addItem.sequenceLinkId (0..*, positiveInt).
-	SequenceLinkID []int
+	SequenceLinkID []PositiveInt
 	// SequenceLinkIDExt holds the id and extensions of ExplanationOfBenefit.addItem.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt []*Element
 	// Revenue is ExplanationOfBenefit.addItem.revenue (0..1, CodeableConcept).
@@ -2453,7 +2214,7 @@ type ExplanationOfBenefitAddItem struct {
 	// Fee is ExplanationOfBenefit.addItem.fee (0..1, Money).
 	Fee *Money
 	// NoteNumber is ExplanationOfBenefit.addItem.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ExplanationOfBenefit.addItem.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ExplanationOfBenefit.addItem.adjudication (0..*, ExplanationOfBenefitItemAdjudication).
@@ -2524,8 +2285,9 @@ func (x *ExplanationOfBenefitAddItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitAddItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitAddItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ExplanationOfBenefitAddItem) UnmarshalJSON(data []byte) error {
@@ -2538,55 +2300,39 @@ func (x *ExplanationOfBenefitAddItem) fhirName() string { return "ExplanationOfB
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitAddItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.addItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.addItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitAddItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i, v := range x.SequenceLinkIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".sequenceLinkId", i), errs)
+func (x *ExplanationOfBenefitAddItem) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtrs(v, "sequenceLinkId", x.SequenceLinkIDExt)
+	for i, n := range x.SequenceLinkID {
+		if n < 1 {
+			v.BadFormat("sequenceLinkId", i, "positiveInt")
 		}
 	}
-	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
-	}
-	if x.Fee != nil {
-		x.Fee.validate(p+".fee", errs)
-	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validatePtr(v, "fee", x.Fee)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
+	validateSlice(v, "detail", x.Detail)
 }
 
 // ExplanationOfBenefitAddItemDetail is the backbone element ExplanationOfBenefit.addItem.detail of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitAddItemDetail struct {
 	// ID is ExplanationOfBenefit.addItem.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.addItem.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.addItem.detail.modifierExtension (0..*, Extension).
@@ -2602,7 +2348,7 @@ type ExplanationOfBenefitAddItemDetail struct {
 	// Fee is ExplanationOfBenefit.addItem.detail.fee (0..1, Money).
 	Fee *Money
 	// NoteNumber is ExplanationOfBenefit.addItem.detail.noteNumber (0..*, positiveInt).
-	NoteNumber []int
+	NoteNumber []PositiveInt
 	// NoteNumberExt holds the id and extensions of ExplanationOfBenefit.addItem.detail.noteNumber; JSON "_noteNumber".
 	NoteNumberExt []*Element
 	// Adjudication is ExplanationOfBenefit.addItem.detail.adjudication (0..*, ExplanationOfBenefitItemAdjudication).
@@ -2662,9 +2408,10 @@ func (x *ExplanationOfBenefitAddItemDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitAddItemDetail) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitAddItemDetail) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2680,47 +2427,32 @@ func (x *ExplanationOfBenefitAddItemDetail) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitAddItemDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.addItem.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.addItem.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitAddItemDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Revenue != nil {
-		x.Revenue.validate(p+".revenue", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Service != nil {
-		x.Service.validate(p+".service", errs)
-	}
-	for i := range x.Modifier {
-		x.Modifier[i].validate(fhirjson.Index(p+".modifier", i), errs)
-	}
-	if x.Fee != nil {
-		x.Fee.validate(p+".fee", errs)
-	}
-	for i, v := range x.NoteNumberExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".noteNumber", i), errs)
+func (x *ExplanationOfBenefitAddItemDetail) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "revenue", x.Revenue)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "service", x.Service)
+	validateSlice(v, "modifier", x.Modifier)
+	validatePtr(v, "fee", x.Fee)
+	validatePtrs(v, "noteNumber", x.NoteNumberExt)
+	for i, n := range x.NoteNumber {
+		if n < 1 {
+			v.BadFormat("noteNumber", i, "positiveInt")
 		}
 	}
-	for i := range x.Adjudication {
-		x.Adjudication[i].validate(fhirjson.Index(p+".adjudication", i), errs)
-	}
+	validateSlice(v, "adjudication", x.Adjudication)
 }
 
 // ExplanationOfBenefitPayment is the backbone element ExplanationOfBenefit.payment of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitPayment struct {
 	// ID is ExplanationOfBenefit.payment.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.payment.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.payment.modifierExtension (0..*, Extension).
@@ -2732,7 +2464,7 @@ type ExplanationOfBenefitPayment struct {
 	// AdjustmentReason is ExplanationOfBenefit.payment.adjustmentReason (0..1, CodeableConcept).
 	AdjustmentReason *CodeableConcept
 	// Date is ExplanationOfBenefit.payment.date (0..1, date).
-	Date string
+	Date Date
 	// DateExt holds the id and extensions of ExplanationOfBenefit.payment.date; JSON "_date".
 	DateExt *Element
 	// Amount is ExplanationOfBenefit.payment.amount (0..1, Money).
@@ -2791,8 +2523,9 @@ func (x *ExplanationOfBenefitPayment) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitPayment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitPayment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ExplanationOfBenefitPayment) UnmarshalJSON(data []byte) error {
@@ -2805,54 +2538,41 @@ func (x *ExplanationOfBenefitPayment) fhirName() string { return "ExplanationOfB
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitPayment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.payment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.payment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitPayment) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ExplanationOfBenefitPayment) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "adjustment", x.Adjustment)
+	validatePtr(v, "adjustmentReason", x.AdjustmentReason)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
+		v.BadFormat("date", -1, "date")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Adjustment != nil {
-		x.Adjustment.validate(p+".adjustment", errs)
-	}
-	if x.AdjustmentReason != nil {
-		x.AdjustmentReason.validate(p+".adjustmentReason", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "amount", x.Amount)
+	validatePtr(v, "identifier", x.Identifier)
 }
 
 // ExplanationOfBenefitProcessNote is the backbone element ExplanationOfBenefit.processNote of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitProcessNote struct {
 	// ID is ExplanationOfBenefit.processNote.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.processNote.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.processNote.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Number is ExplanationOfBenefit.processNote.number (0..1, positiveInt).
-	Number *int
+	Number *PositiveInt
 	// NumberExt holds the id and extensions of ExplanationOfBenefit.processNote.number; JSON "_number".
 	NumberExt *Element
 	// Type is ExplanationOfBenefit.processNote.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Text is ExplanationOfBenefit.processNote.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of ExplanationOfBenefit.processNote.text; JSON "_text".
 	TextExt *Element
 	// Language is ExplanationOfBenefit.processNote.language (0..1, CodeableConcept).
@@ -2906,9 +2626,10 @@ func (x *ExplanationOfBenefitProcessNote) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitProcessNote) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitProcessNote) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2924,36 +2645,27 @@ func (x *ExplanationOfBenefitProcessNote) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitProcessNote) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.processNote", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.processNote")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitProcessNote) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ExplanationOfBenefitProcessNote) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "number", x.NumberExt)
+	if x.Number != nil && *x.Number < 1 {
+		v.BadFormat("number", -1, "positiveInt")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NumberExt != nil {
-		x.NumberExt.validate(p+".number", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
-	if x.Language != nil {
-		x.Language.validate(p+".language", errs)
-	}
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "language", x.Language)
 }
 
 // ExplanationOfBenefitBenefitBalance is the backbone element ExplanationOfBenefit.benefitBalance of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitBenefitBalance struct {
 	// ID is ExplanationOfBenefit.benefitBalance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.benefitBalance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.benefitBalance.modifierExtension (0..*, Extension).
@@ -2963,15 +2675,15 @@ type ExplanationOfBenefitBenefitBalance struct {
 	// SubCategory is ExplanationOfBenefit.benefitBalance.subCategory (0..1, CodeableConcept).
 	SubCategory *CodeableConcept
 	// Excluded is ExplanationOfBenefit.benefitBalance.excluded (0..1, boolean).
-	Excluded *bool
+	Excluded *Boolean
 	// ExcludedExt holds the id and extensions of ExplanationOfBenefit.benefitBalance.excluded; JSON "_excluded".
 	ExcludedExt *Element
 	// Name is ExplanationOfBenefit.benefitBalance.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ExplanationOfBenefit.benefitBalance.name; JSON "_name".
 	NameExt *Element
 	// Description is ExplanationOfBenefit.benefitBalance.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ExplanationOfBenefit.benefitBalance.description; JSON "_description".
 	DescriptionExt *Element
 	// Network is ExplanationOfBenefit.benefitBalance.network (0..1, CodeableConcept).
@@ -3049,9 +2761,10 @@ func (x *ExplanationOfBenefitBenefitBalance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitBenefitBalance) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitBenefitBalance) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -3067,54 +2780,32 @@ func (x *ExplanationOfBenefitBenefitBalance) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitBenefitBalance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.benefitBalance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.benefitBalance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitBenefitBalance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ExplanationOfBenefitBenefitBalance) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Category != nil) {
-		errs.Missing(p + ".category")
+		v.Missing("category")
 	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.SubCategory != nil {
-		x.SubCategory.validate(p+".subCategory", errs)
-	}
-	if x.ExcludedExt != nil {
-		x.ExcludedExt.validate(p+".excluded", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.Network != nil {
-		x.Network.validate(p+".network", errs)
-	}
-	if x.Unit != nil {
-		x.Unit.validate(p+".unit", errs)
-	}
-	if x.Term != nil {
-		x.Term.validate(p+".term", errs)
-	}
-	for i := range x.Financial {
-		x.Financial[i].validate(fhirjson.Index(p+".financial", i), errs)
-	}
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "subCategory", x.SubCategory)
+	validatePtr(v, "excluded", x.ExcludedExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "network", x.Network)
+	validatePtr(v, "unit", x.Unit)
+	validatePtr(v, "term", x.Term)
+	validateSlice(v, "financial", x.Financial)
 }
 
 // ExplanationOfBenefitBenefitBalanceFinancial is the backbone element ExplanationOfBenefit.benefitBalance.financial of FHIR STU3 (3.0.1).
 type ExplanationOfBenefitBenefitBalanceFinancial struct {
 	// ID is ExplanationOfBenefit.benefitBalance.financial.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ExplanationOfBenefit.benefitBalance.financial.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ExplanationOfBenefit.benefitBalance.financial.modifierExtension (0..*, Extension).
@@ -3122,17 +2813,17 @@ type ExplanationOfBenefitBenefitBalanceFinancial struct {
 	// Type is ExplanationOfBenefit.benefitBalance.financial.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// AllowedUnsignedInt is ExplanationOfBenefit.benefitBalance.financial.allowed[x] (0..1) holding a unsignedInt; JSON "allowedUnsignedInt".
-	AllowedUnsignedInt *int
+	AllowedUnsignedInt *UnsignedInt
 	// AllowedUnsignedIntExt holds the id and extensions of ExplanationOfBenefit.benefitBalance.financial.allowed[x]; JSON "_allowedUnsignedInt".
 	AllowedUnsignedIntExt *Element
 	// AllowedString is ExplanationOfBenefit.benefitBalance.financial.allowed[x] (0..1) holding a string; JSON "allowedString".
-	AllowedString string
+	AllowedString String
 	// AllowedStringExt holds the id and extensions of ExplanationOfBenefit.benefitBalance.financial.allowed[x]; JSON "_allowedString".
 	AllowedStringExt *Element
 	// AllowedMoney is ExplanationOfBenefit.benefitBalance.financial.allowed[x] (0..1) holding a Money; JSON "allowedMoney".
 	AllowedMoney *Money
 	// UsedUnsignedInt is ExplanationOfBenefit.benefitBalance.financial.used[x] (0..1) holding a unsignedInt; JSON "usedUnsignedInt".
-	UsedUnsignedInt *int
+	UsedUnsignedInt *UnsignedInt
 	// UsedUnsignedIntExt holds the id and extensions of ExplanationOfBenefit.benefitBalance.financial.used[x]; JSON "_usedUnsignedInt".
 	UsedUnsignedIntExt *Element
 	// UsedMoney is ExplanationOfBenefit.benefitBalance.financial.used[x] (0..1) holding a Money; JSON "usedMoney".
@@ -3195,9 +2886,10 @@ func (x *ExplanationOfBenefitBenefitBalanceFinancial) EncodeJSON(e *fhirjson.Enc
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ExplanationOfBenefitBenefitBalanceFinancial) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ExplanationOfBenefitBenefitBalanceFinancial) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -3213,39 +2905,35 @@ func (x *ExplanationOfBenefitBenefitBalanceFinancial) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ExplanationOfBenefitBenefitBalanceFinancial) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ExplanationOfBenefit.benefitBalance.financial", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ExplanationOfBenefit.benefitBalance.financial")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ExplanationOfBenefitBenefitBalanceFinancial) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ExplanationOfBenefitBenefitBalanceFinancial) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AllowedUnsignedInt != nil || x.AllowedUnsignedIntExt != nil, x.AllowedString != "" || x.AllowedStringExt != nil, x.AllowedMoney != nil) > 1 {
+		v.OneOf("allowed[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.UsedUnsignedInt != nil || x.UsedUnsignedIntExt != nil, x.UsedMoney != nil) > 1 {
+		v.OneOf("used[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "allowedUnsignedInt", x.AllowedUnsignedIntExt)
+	if x.AllowedUnsignedInt != nil && *x.AllowedUnsignedInt < 0 {
+		v.BadFormat("allowedUnsignedInt", -1, "unsignedInt")
 	}
-	if x.AllowedUnsignedIntExt != nil {
-		x.AllowedUnsignedIntExt.validate(p+".allowedUnsignedInt", errs)
+	validatePtr(v, "allowedString", x.AllowedStringExt)
+	validatePtr(v, "allowedMoney", x.AllowedMoney)
+	validatePtr(v, "usedUnsignedInt", x.UsedUnsignedIntExt)
+	if x.UsedUnsignedInt != nil && *x.UsedUnsignedInt < 0 {
+		v.BadFormat("usedUnsignedInt", -1, "unsignedInt")
 	}
-	if x.AllowedStringExt != nil {
-		x.AllowedStringExt.validate(p+".allowedString", errs)
-	}
-	if x.AllowedMoney != nil {
-		x.AllowedMoney.validate(p+".allowedMoney", errs)
-	}
-	if x.UsedUnsignedIntExt != nil {
-		x.UsedUnsignedIntExt.validate(p+".usedUnsignedInt", errs)
-	}
-	if x.UsedMoney != nil {
-		x.UsedMoney.validate(p+".usedMoney", errs)
-	}
+	validatePtr(v, "usedMoney", x.UsedMoney)
 }
 
 // Allowed returns the value of ExplanationOfBenefit.benefitBalance.financial.allowed[x] that is set, or nil. It is one of:

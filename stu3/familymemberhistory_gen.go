@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type FamilyMemberHistory struct {
 	// ID is FamilyMemberHistory.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of FamilyMemberHistory.id; JSON "_id".
 	IDExt *Element
 	// Meta is FamilyMemberHistory.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is FamilyMemberHistory.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of FamilyMemberHistory.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is FamilyMemberHistory.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of FamilyMemberHistory.language; JSON "_language".
 	LanguageExt *Element
 	// Text is FamilyMemberHistory.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type FamilyMemberHistory struct {
 	// StatusExt holds the id and extensions of FamilyMemberHistory.status; JSON "_status".
 	StatusExt *Element
 	// NotDone is FamilyMemberHistory.notDone (0..1, boolean).
-	NotDone *bool
+	NotDone *Boolean
 	// NotDoneExt holds the id and extensions of FamilyMemberHistory.notDone; JSON "_notDone".
 	NotDoneExt *Element
 	// NotDoneReason is FamilyMemberHistory.notDoneReason (0..1, CodeableConcept).
@@ -48,11 +48,11 @@ type FamilyMemberHistory struct {
 	// Patient is FamilyMemberHistory.patient (1..1, Reference).
 	Patient *Reference
 	// Date is FamilyMemberHistory.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of FamilyMemberHistory.date; JSON "_date".
 	DateExt *Element
 	// Name is FamilyMemberHistory.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of FamilyMemberHistory.name; JSON "_name".
 	NameExt *Element
 	// Relationship is FamilyMemberHistory.relationship (1..1, CodeableConcept).
@@ -64,11 +64,11 @@ type FamilyMemberHistory struct {
 	// BornPeriod is FamilyMemberHistory.born[x] (0..1) holding a Period; JSON "bornPeriod".
 	BornPeriod *Period
 	// BornDate is FamilyMemberHistory.born[x] (0..1) holding a date; JSON "bornDate".
-	BornDate string
+	BornDate Date
 	// BornDateExt holds the id and extensions of FamilyMemberHistory.born[x]; JSON "_bornDate".
 	BornDateExt *Element
 	// BornString is FamilyMemberHistory.born[x] (0..1) holding a string; JSON "bornString".
-	BornString string
+	BornString String
 	// BornStringExt holds the id and extensions of FamilyMemberHistory.born[x]; JSON "_bornString".
 	BornStringExt *Element
 	// AgeAge is FamilyMemberHistory.age[x] (0..1) holding a Age; JSON "ageAge".
@@ -76,15 +76,15 @@ type FamilyMemberHistory struct {
 	// AgeRange is FamilyMemberHistory.age[x] (0..1) holding a Range; JSON "ageRange".
 	AgeRange *Range
 	// AgeString is FamilyMemberHistory.age[x] (0..1) holding a string; JSON "ageString".
-	AgeString string
+	AgeString String
 	// AgeStringExt holds the id and extensions of FamilyMemberHistory.age[x]; JSON "_ageString".
 	AgeStringExt *Element
 	// EstimatedAge is FamilyMemberHistory.estimatedAge (0..1, boolean).
-	EstimatedAge *bool
+	EstimatedAge *Boolean
 	// EstimatedAgeExt holds the id and extensions of FamilyMemberHistory.estimatedAge; JSON "_estimatedAge".
 	EstimatedAgeExt *Element
 	// DeceasedBoolean is FamilyMemberHistory.deceased[x] (0..1) holding a boolean; JSON "deceasedBoolean".
-	DeceasedBoolean *bool
+	DeceasedBoolean *Boolean
 	// DeceasedBooleanExt holds the id and extensions of FamilyMemberHistory.deceased[x]; JSON "_deceasedBoolean".
 	DeceasedBooleanExt *Element
 	// DeceasedAge is FamilyMemberHistory.deceased[x] (0..1) holding a Age; JSON "deceasedAge".
@@ -92,11 +92,11 @@ type FamilyMemberHistory struct {
 	// DeceasedRange is FamilyMemberHistory.deceased[x] (0..1) holding a Range; JSON "deceasedRange".
 	DeceasedRange *Range
 	// DeceasedDate is FamilyMemberHistory.deceased[x] (0..1) holding a date; JSON "deceasedDate".
-	DeceasedDate string
+	DeceasedDate Date
 	// DeceasedDateExt holds the id and extensions of FamilyMemberHistory.deceased[x]; JSON "_deceasedDate".
 	DeceasedDateExt *Element
 	// DeceasedString is FamilyMemberHistory.deceased[x] (0..1) holding a string; JSON "deceasedString".
-	DeceasedString string
+	DeceasedString String
 	// DeceasedStringExt holds the id and extensions of FamilyMemberHistory.deceased[x]; JSON "_deceasedString".
 	DeceasedStringExt *Element
 	// ReasonCode is FamilyMemberHistory.reasonCode (0..*, CodeableConcept).
@@ -278,8 +278,9 @@ func (x *FamilyMemberHistory) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *FamilyMemberHistory) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x FamilyMemberHistory) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *FamilyMemberHistory) UnmarshalJSON(data []byte) error {
@@ -292,131 +293,82 @@ func (x *FamilyMemberHistory) fhirName() string { return "FamilyMemberHistory" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *FamilyMemberHistory) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("FamilyMemberHistory", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("FamilyMemberHistory")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *FamilyMemberHistory) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *FamilyMemberHistory) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.BornPeriod != nil, x.BornDate != "" || x.BornDateExt != nil, x.BornString != "" || x.BornStringExt != nil) > 1 {
+		v.OneOf("born[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.AgeAge != nil, x.AgeRange != nil, x.AgeString != "" || x.AgeStringExt != nil) > 1 {
+		v.OneOf("age[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	if fhirjson.CountSet(x.DeceasedBoolean != nil || x.DeceasedBooleanExt != nil, x.DeceasedAge != nil, x.DeceasedRange != nil, x.DeceasedDate != "" || x.DeceasedDateExt != nil, x.DeceasedString != "" || x.DeceasedStringExt != nil) > 1 {
+		v.OneOf("deceased[x]")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/history-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/history-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.NotDoneExt != nil {
-		x.NotDoneExt.validate(p+".notDone", errs)
-	}
-	if x.NotDoneReason != nil {
-		x.NotDoneReason.validate(p+".notDoneReason", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "notDone", x.NotDoneExt)
+	validatePtr(v, "notDoneReason", x.NotDoneReason)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Relationship != nil) {
-		errs.Missing(p + ".relationship")
+		v.Missing("relationship")
 	}
-	if x.Relationship != nil {
-		x.Relationship.validate(p+".relationship", errs)
-	}
+	validatePtr(v, "relationship", x.Relationship)
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
-	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
+	validatePtr(v, "gender", x.GenderExt)
+	validatePtr(v, "bornPeriod", x.BornPeriod)
+	validatePtr(v, "bornDate", x.BornDateExt)
+	if x.BornDate != "" && !fhirjson.CheckDate(x.BornDate) {
+		v.BadFormat("bornDate", -1, "date")
 	}
-	if x.BornPeriod != nil {
-		x.BornPeriod.validate(p+".bornPeriod", errs)
+	validatePtr(v, "bornString", x.BornStringExt)
+	validatePtr(v, "ageAge", x.AgeAge)
+	validatePtr(v, "ageRange", x.AgeRange)
+	validatePtr(v, "ageString", x.AgeStringExt)
+	validatePtr(v, "estimatedAge", x.EstimatedAgeExt)
+	validatePtr(v, "deceasedBoolean", x.DeceasedBooleanExt)
+	validatePtr(v, "deceasedAge", x.DeceasedAge)
+	validatePtr(v, "deceasedRange", x.DeceasedRange)
+	validatePtr(v, "deceasedDate", x.DeceasedDateExt)
+	if x.DeceasedDate != "" && !fhirjson.CheckDate(x.DeceasedDate) {
+		v.BadFormat("deceasedDate", -1, "date")
 	}
-	if x.BornDateExt != nil {
-		x.BornDateExt.validate(p+".bornDate", errs)
-	}
-	if x.BornStringExt != nil {
-		x.BornStringExt.validate(p+".bornString", errs)
-	}
-	if x.AgeAge != nil {
-		x.AgeAge.validate(p+".ageAge", errs)
-	}
-	if x.AgeRange != nil {
-		x.AgeRange.validate(p+".ageRange", errs)
-	}
-	if x.AgeStringExt != nil {
-		x.AgeStringExt.validate(p+".ageString", errs)
-	}
-	if x.EstimatedAgeExt != nil {
-		x.EstimatedAgeExt.validate(p+".estimatedAge", errs)
-	}
-	if x.DeceasedBooleanExt != nil {
-		x.DeceasedBooleanExt.validate(p+".deceasedBoolean", errs)
-	}
-	if x.DeceasedAge != nil {
-		x.DeceasedAge.validate(p+".deceasedAge", errs)
-	}
-	if x.DeceasedRange != nil {
-		x.DeceasedRange.validate(p+".deceasedRange", errs)
-	}
-	if x.DeceasedDateExt != nil {
-		x.DeceasedDateExt.validate(p+".deceasedDate", errs)
-	}
-	if x.DeceasedStringExt != nil {
-		x.DeceasedStringExt.validate(p+".deceasedString", errs)
-	}
-	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
-	}
-	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.Condition {
-		x.Condition[i].validate(fhirjson.Index(p+".condition", i), errs)
-	}
+	validatePtr(v, "deceasedString", x.DeceasedStringExt)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "condition", x.Condition)
 }
 
 // ResourceType returns "FamilyMemberHistory".
@@ -526,7 +478,7 @@ func (x *FamilyMemberHistory) DeceasedType() string {
 // FamilyMemberHistoryCondition is the backbone element FamilyMemberHistory.condition of FHIR STU3 (3.0.1).
 type FamilyMemberHistoryCondition struct {
 	// ID is FamilyMemberHistory.condition.id (0..1, string).
-	ID string
+	ID String
 	// Extension is FamilyMemberHistory.condition.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is FamilyMemberHistory.condition.modifierExtension (0..*, Extension).
@@ -542,7 +494,7 @@ type FamilyMemberHistoryCondition struct {
 	// OnsetPeriod is FamilyMemberHistory.condition.onset[x] (0..1) holding a Period; JSON "onsetPeriod".
 	OnsetPeriod *Period
 	// OnsetString is FamilyMemberHistory.condition.onset[x] (0..1) holding a string; JSON "onsetString".
-	OnsetString string
+	OnsetString String
 	// OnsetStringExt holds the id and extensions of FamilyMemberHistory.condition.onset[x]; JSON "_onsetString".
 	OnsetStringExt *Element
 	// Note is FamilyMemberHistory.condition.note (0..*, Annotation).
@@ -602,8 +554,9 @@ func (x *FamilyMemberHistoryCondition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *FamilyMemberHistoryCondition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x FamilyMemberHistoryCondition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *FamilyMemberHistoryCondition) UnmarshalJSON(data []byte) error {
@@ -616,42 +569,27 @@ func (x *FamilyMemberHistoryCondition) fhirName() string { return "FamilyMemberH
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *FamilyMemberHistoryCondition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("FamilyMemberHistory.condition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("FamilyMemberHistory.condition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *FamilyMemberHistoryCondition) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *FamilyMemberHistoryCondition) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OnsetAge != nil, x.OnsetRange != nil, x.OnsetPeriod != nil, x.OnsetString != "" || x.OnsetStringExt != nil) > 1 {
+		v.OneOf("onset[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
-	}
-	if x.OnsetAge != nil {
-		x.OnsetAge.validate(p+".onsetAge", errs)
-	}
-	if x.OnsetRange != nil {
-		x.OnsetRange.validate(p+".onsetRange", errs)
-	}
-	if x.OnsetPeriod != nil {
-		x.OnsetPeriod.validate(p+".onsetPeriod", errs)
-	}
-	if x.OnsetStringExt != nil {
-		x.OnsetStringExt.validate(p+".onsetString", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "onsetAge", x.OnsetAge)
+	validatePtr(v, "onsetRange", x.OnsetRange)
+	validatePtr(v, "onsetPeriod", x.OnsetPeriod)
+	validatePtr(v, "onsetString", x.OnsetStringExt)
+	validateSlice(v, "note", x.Note)
 }
 
 // Onset returns the value of FamilyMemberHistory.condition.onset[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Flag struct {
 	// ID is Flag.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Flag.id; JSON "_id".
 	IDExt *Element
 	// Meta is Flag.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Flag.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Flag.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Flag.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Flag.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Flag.text (0..1, Narrative).
@@ -133,8 +133,9 @@ func (x *Flag) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Flag) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Flag) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Flag) UnmarshalJSON(data []byte) error {
@@ -147,74 +148,43 @@ func (x *Flag) fhirName() string { return "Flag" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Flag) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Flag", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Flag")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Flag) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Flag) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/flag-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/flag-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.Code)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "author", x.Author)
 }
 
 // ResourceType returns "Flag".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Goal struct {
 	// ID is Goal.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Goal.id; JSON "_id".
 	IDExt *Element
 	// Meta is Goal.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Goal.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Goal.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Goal.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Goal.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Goal.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type Goal struct {
 	// Subject is Goal.subject (0..1, Reference).
 	Subject *Reference
 	// StartDate is Goal.start[x] (0..1) holding a date; JSON "startDate".
-	StartDate string
+	StartDate Date
 	// StartDateExt holds the id and extensions of Goal.start[x]; JSON "_startDate".
 	StartDateExt *Element
 	// StartCodeableConcept is Goal.start[x] (0..1) holding a CodeableConcept; JSON "startCodeableConcept".
@@ -54,11 +54,11 @@ type Goal struct {
 	// Target is Goal.target (0..1, BackboneElement).
 	Target *GoalTarget
 	// StatusDate is Goal.statusDate (0..1, date).
-	StatusDate string
+	StatusDate Date
 	// StatusDateExt holds the id and extensions of Goal.statusDate; JSON "_statusDate".
 	StatusDateExt *Element
 	// StatusReason is Goal.statusReason (0..1, string).
-	StatusReason string
+	StatusReason String
 	// StatusReasonExt holds the id and extensions of Goal.statusReason; JSON "_statusReason".
 	StatusReasonExt *Element
 	// ExpressedBy is Goal.expressedBy (0..1, Reference).
@@ -188,8 +188,9 @@ func (x *Goal) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Goal) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Goal) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Goal) UnmarshalJSON(data []byte) error {
@@ -202,95 +203,57 @@ func (x *Goal) fhirName() string { return "Goal" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Goal) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Goal", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Goal")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Goal) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Goal) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.StartDate != "" || x.StartDateExt != nil, x.StartCodeableConcept != nil) > 1 {
+		v.OneOf("start[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/goal-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/goal-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
-	}
-	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "category", x.Category)
+	validatePtr(v, "priority", x.Priority)
 	if !(x.Description != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
-	if x.Description != nil {
-		x.Description.validate(p+".description", errs)
+	validatePtr(v, "description", x.Description)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "startDate", x.StartDateExt)
+	if x.StartDate != "" && !fhirjson.CheckDate(x.StartDate) {
+		v.BadFormat("startDate", -1, "date")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "startCodeableConcept", x.StartCodeableConcept)
+	validatePtr(v, "target", x.Target)
+	validatePtr(v, "statusDate", x.StatusDateExt)
+	if x.StatusDate != "" && !fhirjson.CheckDate(x.StatusDate) {
+		v.BadFormat("statusDate", -1, "date")
 	}
-	if x.StartDateExt != nil {
-		x.StartDateExt.validate(p+".startDate", errs)
-	}
-	if x.StartCodeableConcept != nil {
-		x.StartCodeableConcept.validate(p+".startCodeableConcept", errs)
-	}
-	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
-	}
-	if x.StatusDateExt != nil {
-		x.StatusDateExt.validate(p+".statusDate", errs)
-	}
-	if x.StatusReasonExt != nil {
-		x.StatusReasonExt.validate(p+".statusReason", errs)
-	}
-	if x.ExpressedBy != nil {
-		x.ExpressedBy.validate(p+".expressedBy", errs)
-	}
-	for i := range x.Addresses {
-		x.Addresses[i].validate(fhirjson.Index(p+".addresses", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.OutcomeCode {
-		x.OutcomeCode[i].validate(fhirjson.Index(p+".outcomeCode", i), errs)
-	}
-	for i := range x.OutcomeReference {
-		x.OutcomeReference[i].validate(fhirjson.Index(p+".outcomeReference", i), errs)
-	}
+	validatePtr(v, "statusReason", x.StatusReasonExt)
+	validatePtr(v, "expressedBy", x.ExpressedBy)
+	validateSlice(v, "addresses", x.Addresses)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "outcomeCode", x.OutcomeCode)
+	validateSlice(v, "outcomeReference", x.OutcomeReference)
 }
 
 // ResourceType returns "Goal".
@@ -332,7 +295,7 @@ func (x *Goal) StartType() string {
 // GoalTarget is the backbone element Goal.target of FHIR STU3 (3.0.1).
 type GoalTarget struct {
 	// ID is Goal.target.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Goal.target.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Goal.target.modifierExtension (0..*, Extension).
@@ -346,7 +309,7 @@ type GoalTarget struct {
 	// DetailCodeableConcept is Goal.target.detail[x] (0..1) holding a CodeableConcept; JSON "detailCodeableConcept".
 	DetailCodeableConcept *CodeableConcept
 	// DueDate is Goal.target.due[x] (0..1) holding a date; JSON "dueDate".
-	DueDate string
+	DueDate Date
 	// DueDateExt holds the id and extensions of Goal.target.due[x]; JSON "_dueDate".
 	DueDateExt *Element
 	// DueDuration is Goal.target.due[x] (0..1) holding a Duration; JSON "dueDuration".
@@ -401,8 +364,9 @@ func (x *GoalTarget) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *GoalTarget) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x GoalTarget) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *GoalTarget) UnmarshalJSON(data []byte) error {
@@ -415,36 +379,29 @@ func (x *GoalTarget) fhirName() string { return "Goal.target" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GoalTarget) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Goal.target", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Goal.target")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GoalTarget) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *GoalTarget) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DetailQuantity != nil, x.DetailRange != nil, x.DetailCodeableConcept != nil) > 1 {
+		v.OneOf("detail[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.DueDate != "" || x.DueDateExt != nil, x.DueDuration != nil) > 1 {
+		v.OneOf("due[x]")
 	}
-	if x.Measure != nil {
-		x.Measure.validate(p+".measure", errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "measure", x.Measure)
+	validatePtr(v, "detailQuantity", x.DetailQuantity)
+	validatePtr(v, "detailRange", x.DetailRange)
+	validatePtr(v, "detailCodeableConcept", x.DetailCodeableConcept)
+	validatePtr(v, "dueDate", x.DueDateExt)
+	if x.DueDate != "" && !fhirjson.CheckDate(x.DueDate) {
+		v.BadFormat("dueDate", -1, "date")
 	}
-	if x.DetailQuantity != nil {
-		x.DetailQuantity.validate(p+".detailQuantity", errs)
-	}
-	if x.DetailRange != nil {
-		x.DetailRange.validate(p+".detailRange", errs)
-	}
-	if x.DetailCodeableConcept != nil {
-		x.DetailCodeableConcept.validate(p+".detailCodeableConcept", errs)
-	}
-	if x.DueDateExt != nil {
-		x.DueDateExt.validate(p+".dueDate", errs)
-	}
-	if x.DueDuration != nil {
-		x.DueDuration.validate(p+".dueDuration", errs)
-	}
+	validatePtr(v, "dueDuration", x.DueDuration)
 }
 
 // Detail returns the value of Goal.target.detail[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type GraphDefinition struct {
 	// ID is GraphDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of GraphDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is GraphDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is GraphDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of GraphDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is GraphDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of GraphDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is GraphDefinition.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type GraphDefinition struct {
 	// ModifierExtension is GraphDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is GraphDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of GraphDefinition.url; JSON "_url".
 	URLExt *Element
 	// Version is GraphDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of GraphDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is GraphDefinition.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of GraphDefinition.name; JSON "_name".
 	NameExt *Element
 	// Status is GraphDefinition.status (1..1, code).
@@ -48,21 +48,21 @@ type GraphDefinition struct {
 	// StatusExt holds the id and extensions of GraphDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is GraphDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of GraphDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is GraphDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of GraphDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is GraphDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of GraphDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is GraphDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is GraphDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of GraphDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is GraphDefinition.useContext (0..*, UsageContext).
@@ -70,7 +70,7 @@ type GraphDefinition struct {
 	// Jurisdiction is GraphDefinition.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is GraphDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of GraphDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Start is GraphDefinition.start (1..1, code).
@@ -78,7 +78,7 @@ type GraphDefinition struct {
 	// StartExt holds the id and extensions of GraphDefinition.start; JSON "_start".
 	StartExt *Element
 	// Profile is GraphDefinition.profile (0..1, uri).
-	Profile string
+	Profile URI
 	// ProfileExt holds the id and extensions of GraphDefinition.profile; JSON "_profile".
 	ProfileExt *Element
 	// Link is GraphDefinition.link (0..*, BackboneElement).
@@ -218,8 +218,9 @@ func (x *GraphDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *GraphDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x GraphDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *GraphDefinition) UnmarshalJSON(data []byte) error {
@@ -232,98 +233,56 @@ func (x *GraphDefinition) fhirName() string { return "GraphDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GraphDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("GraphDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("GraphDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GraphDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *GraphDefinition) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
 	if !(x.Start != "" || x.StartExt != nil) {
-		errs.Missing(p + ".start")
+		v.Missing("start")
 	}
 	if x.Start != "" && !x.Start.IsValid() {
-		errs.BadCode(p+".start", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("start", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
-	}
-	if x.ProfileExt != nil {
-		x.ProfileExt.validate(p+".profile", errs)
-	}
-	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
-	}
+	validatePtr(v, "start", x.StartExt)
+	validatePtr(v, "profile", x.ProfileExt)
+	validateSlice(v, "link", x.Link)
 }
 
 // ResourceType returns "GraphDefinition".
@@ -341,29 +300,29 @@ func (x *GraphDefinition) GetMeta() *Meta { return x.Meta }
 // GraphDefinitionLink is the backbone element GraphDefinition.link of FHIR STU3 (3.0.1).
 type GraphDefinitionLink struct {
 	// ID is GraphDefinition.link.id (0..1, string).
-	ID string
+	ID String
 	// Extension is GraphDefinition.link.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is GraphDefinition.link.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Path is GraphDefinition.link.path (1..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of GraphDefinition.link.path; JSON "_path".
 	PathExt *Element
 	// SliceName is GraphDefinition.link.sliceName (0..1, string).
-	SliceName string
+	SliceName String
 	// SliceNameExt holds the id and extensions of GraphDefinition.link.sliceName; JSON "_sliceName".
 	SliceNameExt *Element
 	// Min is GraphDefinition.link.min (0..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of GraphDefinition.link.min; JSON "_min".
 	MinExt *Element
 	// Max is GraphDefinition.link.max (0..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of GraphDefinition.link.max; JSON "_max".
 	MaxExt *Element
 	// Description is GraphDefinition.link.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of GraphDefinition.link.description; JSON "_description".
 	DescriptionExt *Element
 	// Target is GraphDefinition.link.target (1..*, BackboneElement).
@@ -430,8 +389,9 @@ func (x *GraphDefinitionLink) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *GraphDefinitionLink) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x GraphDefinitionLink) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *GraphDefinitionLink) UnmarshalJSON(data []byte) error {
@@ -444,48 +404,32 @@ func (x *GraphDefinitionLink) fhirName() string { return "GraphDefinition.link" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GraphDefinitionLink) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("GraphDefinition.link", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("GraphDefinition.link")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GraphDefinitionLink) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *GraphDefinitionLink) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Path != "" || x.PathExt != nil) {
-		errs.Missing(p + ".path")
+		v.Missing("path")
 	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
-	if x.SliceNameExt != nil {
-		x.SliceNameExt.validate(p+".sliceName", errs)
-	}
-	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
-	}
-	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "sliceName", x.SliceNameExt)
+	validatePtr(v, "min", x.MinExt)
+	validatePtr(v, "max", x.MaxExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(len(x.Target) > 0) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
-	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
-	}
+	validateSlice(v, "target", x.Target)
 }
 
 // GraphDefinitionLinkTarget is the backbone element GraphDefinition.link.target of FHIR STU3 (3.0.1).
 type GraphDefinitionLinkTarget struct {
 	// ID is GraphDefinition.link.target.id (0..1, string).
-	ID string
+	ID String
 	// Extension is GraphDefinition.link.target.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is GraphDefinition.link.target.modifierExtension (0..*, Extension).
@@ -495,7 +439,7 @@ type GraphDefinitionLinkTarget struct {
 	// TypeExt holds the id and extensions of GraphDefinition.link.target.type; JSON "_type".
 	TypeExt *Element
 	// Profile is GraphDefinition.link.target.profile (0..1, uri).
-	Profile string
+	Profile URI
 	// ProfileExt holds the id and extensions of GraphDefinition.link.target.profile; JSON "_profile".
 	ProfileExt *Element
 	// Compartment is GraphDefinition.link.target.compartment (0..*, BackboneElement).
@@ -551,8 +495,9 @@ func (x *GraphDefinitionLinkTarget) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *GraphDefinitionLinkTarget) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x GraphDefinitionLinkTarget) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *GraphDefinitionLinkTarget) UnmarshalJSON(data []byte) error {
@@ -565,42 +510,30 @@ func (x *GraphDefinitionLinkTarget) fhirName() string { return "GraphDefinition.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GraphDefinitionLinkTarget) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("GraphDefinition.link.target", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("GraphDefinition.link.target")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GraphDefinitionLinkTarget) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *GraphDefinitionLinkTarget) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.ProfileExt != nil {
-		x.ProfileExt.validate(p+".profile", errs)
-	}
-	for i := range x.Compartment {
-		x.Compartment[i].validate(fhirjson.Index(p+".compartment", i), errs)
-	}
-	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "profile", x.ProfileExt)
+	validateSlice(v, "compartment", x.Compartment)
+	validateSlice(v, "link", x.Link)
 }
 
 // GraphDefinitionLinkTargetCompartment is the backbone element GraphDefinition.link.target.compartment of FHIR STU3 (3.0.1).
 type GraphDefinitionLinkTargetCompartment struct {
 	// ID is GraphDefinition.link.target.compartment.id (0..1, string).
-	ID string
+	ID String
 	// Extension is GraphDefinition.link.target.compartment.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is GraphDefinition.link.target.compartment.modifierExtension (0..*, Extension).
@@ -614,11 +547,11 @@ type GraphDefinitionLinkTargetCompartment struct {
 	// RuleExt holds the id and extensions of GraphDefinition.link.target.compartment.rule; JSON "_rule".
 	RuleExt *Element
 	// Expression is GraphDefinition.link.target.compartment.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of GraphDefinition.link.target.compartment.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Description is GraphDefinition.link.target.compartment.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of GraphDefinition.link.target.compartment.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -676,9 +609,10 @@ func (x *GraphDefinitionLinkTargetCompartment) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *GraphDefinitionLinkTargetCompartment) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x GraphDefinitionLinkTargetCompartment) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -694,40 +628,28 @@ func (x *GraphDefinitionLinkTargetCompartment) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GraphDefinitionLinkTargetCompartment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("GraphDefinition.link.target.compartment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("GraphDefinition.link.target.compartment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GraphDefinitionLinkTargetCompartment) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *GraphDefinitionLinkTargetCompartment) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/compartment-type")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/compartment-type")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
 	if !(x.Rule != "" || x.RuleExt != nil) {
-		errs.Missing(p + ".rule")
+		v.Missing("rule")
 	}
 	if x.Rule != "" && !x.Rule.IsValid() {
-		errs.BadCode(p+".rule", "http://hl7.org/fhir/ValueSet/graph-compartment-rule")
+		v.BadCode("rule", -1, "http://hl7.org/fhir/ValueSet/graph-compartment-rule")
 	}
-	if x.RuleExt != nil {
-		x.RuleExt.validate(p+".rule", errs)
-	}
-	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "rule", x.RuleExt)
+	validatePtr(v, "expression", x.ExpressionExt)
+	validatePtr(v, "description", x.DescriptionExt)
 }

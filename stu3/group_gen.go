@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Group struct {
 	// ID is Group.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Group.id; JSON "_id".
 	IDExt *Element
 	// Meta is Group.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Group.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Group.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Group.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Group.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Group.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Group struct {
 	// Identifier is Group.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is Group.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Group.active; JSON "_active".
 	ActiveExt *Element
 	// Type is Group.type (1..1, code).
@@ -42,17 +42,17 @@ type Group struct {
 	// TypeExt holds the id and extensions of Group.type; JSON "_type".
 	TypeExt *Element
 	// Actual is Group.actual (1..1, boolean).
-	Actual *bool
+	Actual *Boolean
 	// ActualExt holds the id and extensions of Group.actual; JSON "_actual".
 	ActualExt *Element
 	// Code is Group.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Name is Group.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Group.name; JSON "_name".
 	NameExt *Element
 	// Quantity is Group.quantity (0..1, unsignedInt).
-	Quantity *int
+	Quantity *UnsignedInt
 	// QuantityExt holds the id and extensions of Group.quantity; JSON "_quantity".
 	QuantityExt *Element
 	// Characteristic is Group.characteristic (0..*, BackboneElement).
@@ -158,8 +158,9 @@ func (x *Group) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Group) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Group) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Group) UnmarshalJSON(data []byte) error {
@@ -172,74 +173,44 @@ func (x *Group) fhirName() string { return "Group" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Group) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Group) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Group) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "active", x.ActiveExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/group-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/group-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Actual != nil || x.ActualExt != nil) {
-		errs.Missing(p + ".actual")
+		v.Missing("actual")
 	}
-	if x.ActualExt != nil {
-		x.ActualExt.validate(p+".actual", errs)
+	validatePtr(v, "actual", x.ActualExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "quantity", x.QuantityExt)
+	if x.Quantity != nil && *x.Quantity < 0 {
+		v.BadFormat("quantity", -1, "unsignedInt")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.QuantityExt != nil {
-		x.QuantityExt.validate(p+".quantity", errs)
-	}
-	for i := range x.Characteristic {
-		x.Characteristic[i].validate(fhirjson.Index(p+".characteristic", i), errs)
-	}
-	for i := range x.Member {
-		x.Member[i].validate(fhirjson.Index(p+".member", i), errs)
-	}
+	validateSlice(v, "characteristic", x.Characteristic)
+	validateSlice(v, "member", x.Member)
 }
 
 // ResourceType returns "Group".
@@ -257,7 +228,7 @@ func (x *Group) GetMeta() *Meta { return x.Meta }
 // GroupCharacteristic is the backbone element Group.characteristic of FHIR STU3 (3.0.1).
 type GroupCharacteristic struct {
 	// ID is Group.characteristic.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Group.characteristic.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Group.characteristic.modifierExtension (0..*, Extension).
@@ -267,7 +238,7 @@ type GroupCharacteristic struct {
 	// ValueCodeableConcept is Group.characteristic.value[x] (1..1) holding a CodeableConcept; JSON "valueCodeableConcept".
 	ValueCodeableConcept *CodeableConcept
 	// ValueBoolean is Group.characteristic.value[x] (1..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Group.characteristic.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueQuantity is Group.characteristic.value[x] (1..1) holding a Quantity; JSON "valueQuantity".
@@ -275,7 +246,7 @@ type GroupCharacteristic struct {
 	// ValueRange is Group.characteristic.value[x] (1..1) holding a Range; JSON "valueRange".
 	ValueRange *Range
 	// Exclude is Group.characteristic.exclude (1..1, boolean).
-	Exclude *bool
+	Exclude *Boolean
 	// ExcludeExt holds the id and extensions of Group.characteristic.exclude; JSON "_exclude".
 	ExcludeExt *Element
 	// Period is Group.characteristic.period (0..1, Period).
@@ -336,8 +307,9 @@ func (x *GroupCharacteristic) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *GroupCharacteristic) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x GroupCharacteristic) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *GroupCharacteristic) UnmarshalJSON(data []byte) error {
@@ -350,48 +322,33 @@ func (x *GroupCharacteristic) fhirName() string { return "Group.characteristic" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GroupCharacteristic) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Group.characteristic", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Group.characteristic")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GroupCharacteristic) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *GroupCharacteristic) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ValueCodeableConcept != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueQuantity != nil, x.ValueRange != nil) > 1 {
+		v.OneOf("value[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
-	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
 	if !(x.Exclude != nil || x.ExcludeExt != nil) {
-		errs.Missing(p + ".exclude")
+		v.Missing("exclude")
 	}
-	if x.ExcludeExt != nil {
-		x.ExcludeExt.validate(p+".exclude", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "exclude", x.ExcludeExt)
+	validatePtr(v, "period", x.Period)
 }
 
 // Value returns the value of Group.characteristic.value[x] that is set, or nil. It is one of:
@@ -429,7 +386,7 @@ func (x *GroupCharacteristic) ValueType() string {
 // GroupMember is the backbone element Group.member of FHIR STU3 (3.0.1).
 type GroupMember struct {
 	// ID is Group.member.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Group.member.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Group.member.modifierExtension (0..*, Extension).
@@ -439,7 +396,7 @@ type GroupMember struct {
 	// Period is Group.member.period (0..1, Period).
 	Period *Period
 	// Inactive is Group.member.inactive (0..1, boolean).
-	Inactive *bool
+	Inactive *Boolean
 	// InactiveExt holds the id and extensions of Group.member.inactive; JSON "_inactive".
 	InactiveExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -483,8 +440,9 @@ func (x *GroupMember) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *GroupMember) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x GroupMember) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *GroupMember) UnmarshalJSON(data []byte) error {
@@ -497,28 +455,18 @@ func (x *GroupMember) fhirName() string { return "Group.member" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GroupMember) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Group.member", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Group.member")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GroupMember) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *GroupMember) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Entity != nil) {
-		errs.Missing(p + ".entity")
+		v.Missing("entity")
 	}
-	if x.Entity != nil {
-		x.Entity.validate(p+".entity", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.InactiveExt != nil {
-		x.InactiveExt.validate(p+".inactive", errs)
-	}
+	validatePtr(v, "entity", x.Entity)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "inactive", x.InactiveExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type GuidanceResponse struct {
 	// ID is GuidanceResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of GuidanceResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is GuidanceResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is GuidanceResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of GuidanceResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is GuidanceResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of GuidanceResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is GuidanceResponse.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type GuidanceResponse struct {
 	// ModifierExtension is GuidanceResponse.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// RequestID is GuidanceResponse.requestId (0..1, id).
-	RequestID string
+	RequestID ID
 	// RequestIDExt holds the id and extensions of GuidanceResponse.requestId; JSON "_requestId".
 	RequestIDExt *Element
 	// Identifier is GuidanceResponse.identifier (0..1, Identifier).
@@ -48,7 +48,7 @@ type GuidanceResponse struct {
 	// Context is GuidanceResponse.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is GuidanceResponse.occurrenceDateTime (0..1, dateTime).
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of GuidanceResponse.occurrenceDateTime; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// Performer is GuidanceResponse.performer (0..1, Reference).
@@ -178,8 +178,9 @@ func (x *GuidanceResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *GuidanceResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x GuidanceResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *GuidanceResponse) UnmarshalJSON(data []byte) error {
@@ -192,92 +193,56 @@ func (x *GuidanceResponse) fhirName() string { return "GuidanceResponse" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *GuidanceResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("GuidanceResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("GuidanceResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *GuidanceResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *GuidanceResponse) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "requestId", x.RequestIDExt)
+	if x.RequestID != "" && !fhirjson.CheckID(x.RequestID) {
+		v.BadFormat("requestId", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.RequestIDExt != nil {
-		x.RequestIDExt.validate(p+".requestId", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Module != nil) {
-		errs.Missing(p + ".module")
+		v.Missing("module")
 	}
-	if x.Module != nil {
-		x.Module.validate(p+".module", errs)
-	}
+	validatePtr(v, "module", x.Module)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/guidance-response-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/guidance-response-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
-	}
-	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
-	}
-	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
-	}
-	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.EvaluationMessage {
-		x.EvaluationMessage[i].validate(fhirjson.Index(p+".evaluationMessage", i), errs)
-	}
-	if x.OutputParameters != nil {
-		x.OutputParameters.validate(p+".outputParameters", errs)
-	}
-	if x.Result != nil {
-		x.Result.validate(p+".result", errs)
-	}
-	for i := range x.DataRequirement {
-		x.DataRequirement[i].validate(fhirjson.Index(p+".dataRequirement", i), errs)
-	}
+	validatePtr(v, "performer", x.Performer)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "evaluationMessage", x.EvaluationMessage)
+	validatePtr(v, "outputParameters", x.OutputParameters)
+	validatePtr(v, "result", x.Result)
+	validateSlice(v, "dataRequirement", x.DataRequirement)
 }
 
 // ResourceType returns "GuidanceResponse".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type HealthcareService struct {
 	// ID is HealthcareService.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of HealthcareService.id; JSON "_id".
 	IDExt *Element
 	// Meta is HealthcareService.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is HealthcareService.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of HealthcareService.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is HealthcareService.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of HealthcareService.language; JSON "_language".
 	LanguageExt *Element
 	// Text is HealthcareService.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type HealthcareService struct {
 	// Identifier is HealthcareService.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is HealthcareService.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of HealthcareService.active; JSON "_active".
 	ActiveExt *Element
 	// ProvidedBy is HealthcareService.providedBy (0..1, Reference).
@@ -48,15 +48,15 @@ type HealthcareService struct {
 	// Location is HealthcareService.location (0..*, Reference).
 	Location []Reference
 	// Name is HealthcareService.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of HealthcareService.name; JSON "_name".
 	NameExt *Element
 	// Comment is HealthcareService.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of HealthcareService.comment; JSON "_comment".
 	CommentExt *Element
 	// ExtraDetails is HealthcareService.extraDetails (0..1, string).
-	ExtraDetails string
+	ExtraDetails String
 	// ExtraDetailsExt holds the id and extensions of HealthcareService.extraDetails; JSON "_extraDetails".
 	ExtraDetailsExt *Element
 	// Photo is HealthcareService.photo (0..1, Attachment).
@@ -70,11 +70,11 @@ type HealthcareService struct {
 	// Eligibility is HealthcareService.eligibility (0..1, CodeableConcept).
 	Eligibility *CodeableConcept
 	// EligibilityNote is HealthcareService.eligibilityNote (0..1, string).
-	EligibilityNote string
+	EligibilityNote String
 	// EligibilityNoteExt holds the id and extensions of HealthcareService.eligibilityNote; JSON "_eligibilityNote".
 	EligibilityNoteExt *Element
 	// ProgramName is HealthcareService.programName (0..*, string).
-	ProgramName []string
+	ProgramName []String
 	// ProgramNameExt holds the id and extensions of HealthcareService.programName; JSON "_programName".
 	ProgramNameExt []*Element
 	// Characteristic is HealthcareService.characteristic (0..*, CodeableConcept).
@@ -82,7 +82,7 @@ type HealthcareService struct {
 	// ReferralMethod is HealthcareService.referralMethod (0..*, CodeableConcept).
 	ReferralMethod []CodeableConcept
 	// AppointmentRequired is HealthcareService.appointmentRequired (0..1, boolean).
-	AppointmentRequired *bool
+	AppointmentRequired *Boolean
 	// AppointmentRequiredExt holds the id and extensions of HealthcareService.appointmentRequired; JSON "_appointmentRequired".
 	AppointmentRequiredExt *Element
 	// AvailableTime is HealthcareService.availableTime (0..*, BackboneElement).
@@ -90,7 +90,7 @@ type HealthcareService struct {
 	// NotAvailable is HealthcareService.notAvailable (0..*, BackboneElement).
 	NotAvailable []HealthcareServiceNotAvailable
 	// AvailabilityExceptions is HealthcareService.availabilityExceptions (0..1, string).
-	AvailabilityExceptions string
+	AvailabilityExceptions String
 	// AvailabilityExceptionsExt holds the id and extensions of HealthcareService.availabilityExceptions; JSON "_availabilityExceptions".
 	AvailabilityExceptionsExt *Element
 	// Endpoint is HealthcareService.endpoint (0..*, Reference).
@@ -248,8 +248,9 @@ func (x *HealthcareService) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *HealthcareService) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x HealthcareService) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *HealthcareService) UnmarshalJSON(data []byte) error {
@@ -262,112 +263,47 @@ func (x *HealthcareService) fhirName() string { return "HealthcareService" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HealthcareService) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HealthcareService", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HealthcareService")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HealthcareService) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *HealthcareService) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
-	}
-	if x.ProvidedBy != nil {
-		x.ProvidedBy.validate(p+".providedBy", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	for i := range x.Specialty {
-		x.Specialty[i].validate(fhirjson.Index(p+".specialty", i), errs)
-	}
-	for i := range x.Location {
-		x.Location[i].validate(fhirjson.Index(p+".location", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
-	if x.ExtraDetailsExt != nil {
-		x.ExtraDetailsExt.validate(p+".extraDetails", errs)
-	}
-	if x.Photo != nil {
-		x.Photo.validate(p+".photo", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
-	for i := range x.CoverageArea {
-		x.CoverageArea[i].validate(fhirjson.Index(p+".coverageArea", i), errs)
-	}
-	for i := range x.ServiceProvisionCode {
-		x.ServiceProvisionCode[i].validate(fhirjson.Index(p+".serviceProvisionCode", i), errs)
-	}
-	if x.Eligibility != nil {
-		x.Eligibility.validate(p+".eligibility", errs)
-	}
-	if x.EligibilityNoteExt != nil {
-		x.EligibilityNoteExt.validate(p+".eligibilityNote", errs)
-	}
-	for i, v := range x.ProgramNameExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".programName", i), errs)
-		}
-	}
-	for i := range x.Characteristic {
-		x.Characteristic[i].validate(fhirjson.Index(p+".characteristic", i), errs)
-	}
-	for i := range x.ReferralMethod {
-		x.ReferralMethod[i].validate(fhirjson.Index(p+".referralMethod", i), errs)
-	}
-	if x.AppointmentRequiredExt != nil {
-		x.AppointmentRequiredExt.validate(p+".appointmentRequired", errs)
-	}
-	for i := range x.AvailableTime {
-		x.AvailableTime[i].validate(fhirjson.Index(p+".availableTime", i), errs)
-	}
-	for i := range x.NotAvailable {
-		x.NotAvailable[i].validate(fhirjson.Index(p+".notAvailable", i), errs)
-	}
-	if x.AvailabilityExceptionsExt != nil {
-		x.AvailabilityExceptionsExt.validate(p+".availabilityExceptions", errs)
-	}
-	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "active", x.ActiveExt)
+	validatePtr(v, "providedBy", x.ProvidedBy)
+	validatePtr(v, "category", x.Category)
+	validateSlice(v, "type", x.Type)
+	validateSlice(v, "specialty", x.Specialty)
+	validateSlice(v, "location", x.Location)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "comment", x.CommentExt)
+	validatePtr(v, "extraDetails", x.ExtraDetailsExt)
+	validatePtr(v, "photo", x.Photo)
+	validateSlice(v, "telecom", x.Telecom)
+	validateSlice(v, "coverageArea", x.CoverageArea)
+	validateSlice(v, "serviceProvisionCode", x.ServiceProvisionCode)
+	validatePtr(v, "eligibility", x.Eligibility)
+	validatePtr(v, "eligibilityNote", x.EligibilityNoteExt)
+	validatePtrs(v, "programName", x.ProgramNameExt)
+	validateSlice(v, "characteristic", x.Characteristic)
+	validateSlice(v, "referralMethod", x.ReferralMethod)
+	validatePtr(v, "appointmentRequired", x.AppointmentRequiredExt)
+	validateSlice(v, "availableTime", x.AvailableTime)
+	validateSlice(v, "notAvailable", x.NotAvailable)
+	validatePtr(v, "availabilityExceptions", x.AvailabilityExceptionsExt)
+	validateSlice(v, "endpoint", x.Endpoint)
 }
 
 // ResourceType returns "HealthcareService".
@@ -385,7 +321,7 @@ func (x *HealthcareService) GetMeta() *Meta { return x.Meta }
 // HealthcareServiceAvailableTime is the backbone element HealthcareService.availableTime of FHIR STU3 (3.0.1).
 type HealthcareServiceAvailableTime struct {
 	// ID is HealthcareService.availableTime.id (0..1, string).
-	ID string
+	ID String
 	// Extension is HealthcareService.availableTime.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is HealthcareService.availableTime.modifierExtension (0..*, Extension).
@@ -395,15 +331,15 @@ type HealthcareServiceAvailableTime struct {
 	// DaysOfWeekExt holds the id and extensions of HealthcareService.availableTime.daysOfWeek; JSON "_daysOfWeek".
 	DaysOfWeekExt []*Element
 	// AllDay is HealthcareService.availableTime.allDay (0..1, boolean).
-	AllDay *bool
+	AllDay *Boolean
 	// AllDayExt holds the id and extensions of HealthcareService.availableTime.allDay; JSON "_allDay".
 	AllDayExt *Element
 	// AvailableStartTime is HealthcareService.availableTime.availableStartTime (0..1, time).
-	AvailableStartTime string
+	AvailableStartTime Time
 	// AvailableStartTimeExt holds the id and extensions of HealthcareService.availableTime.availableStartTime; JSON "_availableStartTime".
 	AvailableStartTimeExt *Element
 	// AvailableEndTime is HealthcareService.availableTime.availableEndTime (0..1, time).
-	AvailableEndTime string
+	AvailableEndTime Time
 	// AvailableEndTimeExt holds the id and extensions of HealthcareService.availableTime.availableEndTime; JSON "_availableEndTime".
 	AvailableEndTimeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -461,9 +397,10 @@ func (x *HealthcareServiceAvailableTime) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *HealthcareServiceAvailableTime) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x HealthcareServiceAvailableTime) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -477,49 +414,41 @@ func (x *HealthcareServiceAvailableTime) fhirName() string { return "HealthcareS
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HealthcareServiceAvailableTime) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HealthcareService.availableTime", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HealthcareService.availableTime")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HealthcareServiceAvailableTime) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *HealthcareServiceAvailableTime) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	for i, c := range x.DaysOfWeek {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".daysOfWeek", i), "http://hl7.org/fhir/ValueSet/days-of-week")
+			v.BadCode("daysOfWeek", i, "http://hl7.org/fhir/ValueSet/days-of-week")
 		}
 	}
-	for i, v := range x.DaysOfWeekExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".daysOfWeek", i), errs)
-		}
+	validatePtrs(v, "daysOfWeek", x.DaysOfWeekExt)
+	validatePtr(v, "allDay", x.AllDayExt)
+	validatePtr(v, "availableStartTime", x.AvailableStartTimeExt)
+	if x.AvailableStartTime != "" && !fhirjson.CheckTime(x.AvailableStartTime) {
+		v.BadFormat("availableStartTime", -1, "time")
 	}
-	if x.AllDayExt != nil {
-		x.AllDayExt.validate(p+".allDay", errs)
-	}
-	if x.AvailableStartTimeExt != nil {
-		x.AvailableStartTimeExt.validate(p+".availableStartTime", errs)
-	}
-	if x.AvailableEndTimeExt != nil {
-		x.AvailableEndTimeExt.validate(p+".availableEndTime", errs)
+	validatePtr(v, "availableEndTime", x.AvailableEndTimeExt)
+	if x.AvailableEndTime != "" && !fhirjson.CheckTime(x.AvailableEndTime) {
+		v.BadFormat("availableEndTime", -1, "time")
 	}
 }
 
 // HealthcareServiceNotAvailable is the backbone element HealthcareService.notAvailable of FHIR STU3 (3.0.1).
 type HealthcareServiceNotAvailable struct {
 	// ID is HealthcareService.notAvailable.id (0..1, string).
-	ID string
+	ID String
 	// Extension is HealthcareService.notAvailable.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is HealthcareService.notAvailable.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is HealthcareService.notAvailable.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of HealthcareService.notAvailable.description; JSON "_description".
 	DescriptionExt *Element
 	// During is HealthcareService.notAvailable.during (0..1, Period).
@@ -564,9 +493,10 @@ func (x *HealthcareServiceNotAvailable) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *HealthcareServiceNotAvailable) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x HealthcareServiceNotAvailable) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -580,25 +510,17 @@ func (x *HealthcareServiceNotAvailable) fhirName() string { return "HealthcareSe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *HealthcareServiceNotAvailable) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("HealthcareService.notAvailable", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("HealthcareService.notAvailable")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *HealthcareServiceNotAvailable) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *HealthcareServiceNotAvailable) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.During != nil {
-		x.During.validate(p+".during", errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "during", x.During)
 }

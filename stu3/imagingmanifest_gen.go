@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ImagingManifest struct {
 	// ID is ImagingManifest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ImagingManifest.id; JSON "_id".
 	IDExt *Element
 	// Meta is ImagingManifest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ImagingManifest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ImagingManifest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ImagingManifest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ImagingManifest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ImagingManifest.text (0..1, Narrative).
@@ -36,13 +36,13 @@ type ImagingManifest struct {
 	// Patient is ImagingManifest.patient (1..1, Reference).
 	Patient *Reference
 	// AuthoringTime is ImagingManifest.authoringTime (0..1, dateTime).
-	AuthoringTime string
+	AuthoringTime DateTime
 	// AuthoringTimeExt holds the id and extensions of ImagingManifest.authoringTime; JSON "_authoringTime".
 	AuthoringTimeExt *Element
 	// Author is ImagingManifest.author (0..1, Reference).
 	Author *Reference
 	// Description is ImagingManifest.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImagingManifest.description; JSON "_description".
 	DescriptionExt *Element
 	// Study is ImagingManifest.study (1..*, BackboneElement).
@@ -128,8 +128,9 @@ func (x *ImagingManifest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingManifest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingManifest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImagingManifest) UnmarshalJSON(data []byte) error {
@@ -142,62 +143,38 @@ func (x *ImagingManifest) fhirName() string { return "ImagingManifest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingManifest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingManifest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingManifest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingManifest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ImagingManifest) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "authoringTime", x.AuthoringTimeExt)
+	if x.AuthoringTime != "" && !fhirjson.CheckDateTime(x.AuthoringTime) {
+		v.BadFormat("authoringTime", -1, "dateTime")
 	}
-	if x.AuthoringTimeExt != nil {
-		x.AuthoringTimeExt.validate(p+".authoringTime", errs)
-	}
-	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "author", x.Author)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(len(x.Study) > 0) {
-		errs.Missing(p + ".study")
+		v.Missing("study")
 	}
-	for i := range x.Study {
-		x.Study[i].validate(fhirjson.Index(p+".study", i), errs)
-	}
+	validateSlice(v, "study", x.Study)
 }
 
 // ResourceType returns "ImagingManifest".
@@ -215,13 +192,13 @@ func (x *ImagingManifest) GetMeta() *Meta { return x.Meta }
 // ImagingManifestStudy is the backbone element ImagingManifest.study of FHIR STU3 (3.0.1).
 type ImagingManifestStudy struct {
 	// ID is ImagingManifest.study.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImagingManifest.study.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingManifest.study.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingManifest.study.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingManifest.study.uid; JSON "_uid".
 	UidExt *Element
 	// ImagingStudy is ImagingManifest.study.imagingStudy (0..1, Reference).
@@ -274,8 +251,9 @@ func (x *ImagingManifestStudy) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingManifestStudy) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingManifestStudy) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImagingManifestStudy) UnmarshalJSON(data []byte) error {
@@ -288,48 +266,36 @@ func (x *ImagingManifestStudy) fhirName() string { return "ImagingManifest.study
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingManifestStudy) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingManifest.study", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingManifest.study")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingManifestStudy) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ImagingManifestStudy) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
-	if x.ImagingStudy != nil {
-		x.ImagingStudy.validate(p+".imagingStudy", errs)
-	}
-	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
-	}
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "imagingStudy", x.ImagingStudy)
+	validateSlice(v, "endpoint", x.Endpoint)
 	if !(len(x.Series) > 0) {
-		errs.Missing(p + ".series")
+		v.Missing("series")
 	}
-	for i := range x.Series {
-		x.Series[i].validate(fhirjson.Index(p+".series", i), errs)
-	}
+	validateSlice(v, "series", x.Series)
 }
 
 // ImagingManifestStudySeries is the backbone element ImagingManifest.study.series of FHIR STU3 (3.0.1).
 type ImagingManifestStudySeries struct {
 	// ID is ImagingManifest.study.series.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImagingManifest.study.series.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingManifest.study.series.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingManifest.study.series.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingManifest.study.series.uid; JSON "_uid".
 	UidExt *Element
 	// Endpoint is ImagingManifest.study.series.endpoint (0..*, Reference).
@@ -379,8 +345,9 @@ func (x *ImagingManifestStudySeries) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingManifestStudySeries) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingManifestStudySeries) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImagingManifestStudySeries) UnmarshalJSON(data []byte) error {
@@ -393,49 +360,39 @@ func (x *ImagingManifestStudySeries) fhirName() string { return "ImagingManifest
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingManifestStudySeries) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingManifest.study.series", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingManifest.study.series")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingManifestStudySeries) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ImagingManifestStudySeries) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
-	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
-	}
+	validatePtr(v, "uid", x.UidExt)
+	validateSlice(v, "endpoint", x.Endpoint)
 	if !(len(x.Instance) > 0) {
-		errs.Missing(p + ".instance")
+		v.Missing("instance")
 	}
-	for i := range x.Instance {
-		x.Instance[i].validate(fhirjson.Index(p+".instance", i), errs)
-	}
+	validateSlice(v, "instance", x.Instance)
 }
 
 // ImagingManifestStudySeriesInstance is the backbone element ImagingManifest.study.series.instance of FHIR STU3 (3.0.1).
 type ImagingManifestStudySeriesInstance struct {
 	// ID is ImagingManifest.study.series.instance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImagingManifest.study.series.instance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingManifest.study.series.instance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SopClass is ImagingManifest.study.series.instance.sopClass (1..1, oid).
-	SopClass string
+	SopClass OID
 	// SopClassExt holds the id and extensions of ImagingManifest.study.series.instance.sopClass; JSON "_sopClass".
 	SopClassExt *Element
 	// Uid is ImagingManifest.study.series.instance.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingManifest.study.series.instance.uid; JSON "_uid".
 	UidExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -481,9 +438,10 @@ func (x *ImagingManifestStudySeriesInstance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingManifestStudySeriesInstance) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingManifestStudySeriesInstance) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -499,28 +457,20 @@ func (x *ImagingManifestStudySeriesInstance) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingManifestStudySeriesInstance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingManifest.study.series.instance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingManifest.study.series.instance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingManifestStudySeriesInstance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ImagingManifestStudySeriesInstance) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SopClass != "" || x.SopClassExt != nil) {
-		errs.Missing(p + ".sopClass")
+		v.Missing("sopClass")
 	}
-	if x.SopClassExt != nil {
-		x.SopClassExt.validate(p+".sopClass", errs)
-	}
+	validatePtr(v, "sopClass", x.SopClassExt)
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
+	validatePtr(v, "uid", x.UidExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ImagingStudy struct {
 	// ID is ImagingStudy.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ImagingStudy.id; JSON "_id".
 	IDExt *Element
 	// Meta is ImagingStudy.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ImagingStudy.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ImagingStudy.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ImagingStudy.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ImagingStudy.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ImagingStudy.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type ImagingStudy struct {
 	// ModifierExtension is ImagingStudy.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingStudy.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingStudy.uid; JSON "_uid".
 	UidExt *Element
 	// Accession is ImagingStudy.accession (0..1, Identifier).
@@ -50,7 +50,7 @@ type ImagingStudy struct {
 	// Context is ImagingStudy.context (0..1, Reference).
 	Context *Reference
 	// Started is ImagingStudy.started (0..1, dateTime).
-	Started string
+	Started DateTime
 	// StartedExt holds the id and extensions of ImagingStudy.started; JSON "_started".
 	StartedExt *Element
 	// BasedOn is ImagingStudy.basedOn (0..*, Reference).
@@ -62,11 +62,11 @@ type ImagingStudy struct {
 	// Endpoint is ImagingStudy.endpoint (0..*, Reference).
 	Endpoint []Reference
 	// NumberOfSeries is ImagingStudy.numberOfSeries (0..1, unsignedInt).
-	NumberOfSeries *int
+	NumberOfSeries *UnsignedInt
 	// NumberOfSeriesExt holds the id and extensions of ImagingStudy.numberOfSeries; JSON "_numberOfSeries".
 	NumberOfSeriesExt *Element
 	// NumberOfInstances is ImagingStudy.numberOfInstances (0..1, unsignedInt).
-	NumberOfInstances *int
+	NumberOfInstances *UnsignedInt
 	// NumberOfInstancesExt holds the id and extensions of ImagingStudy.numberOfInstances; JSON "_numberOfInstances".
 	NumberOfInstancesExt *Element
 	// ProcedureReference is ImagingStudy.procedureReference (0..*, Reference).
@@ -76,7 +76,7 @@ type ImagingStudy struct {
 	// Reason is ImagingStudy.reason (0..1, CodeableConcept).
 	Reason *CodeableConcept
 	// Description is ImagingStudy.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImagingStudy.description; JSON "_description".
 	DescriptionExt *Element
 	// Series is ImagingStudy.series (0..*, BackboneElement).
@@ -213,8 +213,9 @@ func (x *ImagingStudy) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingStudy) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingStudy) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImagingStudy) UnmarshalJSON(data []byte) error {
@@ -227,104 +228,60 @@ func (x *ImagingStudy) fhirName() string { return "ImagingStudy" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingStudy) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingStudy", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingStudy")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingStudy) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ImagingStudy) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
-	if x.Accession != nil {
-		x.Accession.validate(p+".accession", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "accession", x.Accession)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Availability != "" && !x.Availability.IsValid() {
-		errs.BadCode(p+".availability", "http://hl7.org/fhir/ValueSet/instance-availability")
+		v.BadCode("availability", -1, "http://hl7.org/fhir/ValueSet/instance-availability")
 	}
-	if x.AvailabilityExt != nil {
-		x.AvailabilityExt.validate(p+".availability", errs)
-	}
-	for i := range x.ModalityList {
-		x.ModalityList[i].validate(fhirjson.Index(p+".modalityList", i), errs)
-	}
+	validatePtr(v, "availability", x.AvailabilityExt)
+	validateSlice(v, "modalityList", x.ModalityList)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "started", x.StartedExt)
+	if x.Started != "" && !fhirjson.CheckDateTime(x.Started) {
+		v.BadFormat("started", -1, "dateTime")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validatePtr(v, "referrer", x.Referrer)
+	validateSlice(v, "interpreter", x.Interpreter)
+	validateSlice(v, "endpoint", x.Endpoint)
+	validatePtr(v, "numberOfSeries", x.NumberOfSeriesExt)
+	if x.NumberOfSeries != nil && *x.NumberOfSeries < 0 {
+		v.BadFormat("numberOfSeries", -1, "unsignedInt")
 	}
-	if x.StartedExt != nil {
-		x.StartedExt.validate(p+".started", errs)
+	validatePtr(v, "numberOfInstances", x.NumberOfInstancesExt)
+	if x.NumberOfInstances != nil && *x.NumberOfInstances < 0 {
+		v.BadFormat("numberOfInstances", -1, "unsignedInt")
 	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	if x.Referrer != nil {
-		x.Referrer.validate(p+".referrer", errs)
-	}
-	for i := range x.Interpreter {
-		x.Interpreter[i].validate(fhirjson.Index(p+".interpreter", i), errs)
-	}
-	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
-	}
-	if x.NumberOfSeriesExt != nil {
-		x.NumberOfSeriesExt.validate(p+".numberOfSeries", errs)
-	}
-	if x.NumberOfInstancesExt != nil {
-		x.NumberOfInstancesExt.validate(p+".numberOfInstances", errs)
-	}
-	for i := range x.ProcedureReference {
-		x.ProcedureReference[i].validate(fhirjson.Index(p+".procedureReference", i), errs)
-	}
-	for i := range x.ProcedureCode {
-		x.ProcedureCode[i].validate(fhirjson.Index(p+".procedureCode", i), errs)
-	}
-	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.Series {
-		x.Series[i].validate(fhirjson.Index(p+".series", i), errs)
-	}
+	validateSlice(v, "procedureReference", x.ProcedureReference)
+	validateSlice(v, "procedureCode", x.ProcedureCode)
+	validatePtr(v, "reason", x.Reason)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "series", x.Series)
 }
 
 // ResourceType returns "ImagingStudy".
@@ -342,27 +299,27 @@ func (x *ImagingStudy) GetMeta() *Meta { return x.Meta }
 // ImagingStudySeries is the backbone element ImagingStudy.series of FHIR STU3 (3.0.1).
 type ImagingStudySeries struct {
 	// ID is ImagingStudy.series.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImagingStudy.series.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingStudy.series.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingStudy.series.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingStudy.series.uid; JSON "_uid".
 	UidExt *Element
 	// Number is ImagingStudy.series.number (0..1, unsignedInt).
-	Number *int
+	Number *UnsignedInt
 	// NumberExt holds the id and extensions of ImagingStudy.series.number; JSON "_number".
 	NumberExt *Element
 	// Modality is ImagingStudy.series.modality (1..1, Coding).
 	Modality *Coding
 	// Description is ImagingStudy.series.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ImagingStudy.series.description; JSON "_description".
 	DescriptionExt *Element
 	// NumberOfInstances is ImagingStudy.series.numberOfInstances (0..1, unsignedInt).
-	NumberOfInstances *int
+	NumberOfInstances *UnsignedInt
 	// NumberOfInstancesExt holds the id and extensions of ImagingStudy.series.numberOfInstances; JSON "_numberOfInstances".
 	NumberOfInstancesExt *Element
 	// Availability is ImagingStudy.series.availability (0..1, code).
@@ -376,7 +333,7 @@ type ImagingStudySeries struct {
 	// Laterality is ImagingStudy.series.laterality (0..1, Coding).
 	Laterality *Coding
 	// Started is ImagingStudy.series.started (0..1, dateTime).
-	Started string
+	Started DateTime
 	// StartedExt holds the id and extensions of ImagingStudy.series.started; JSON "_started".
 	StartedExt *Element
 	// Performer is ImagingStudy.series.performer (0..*, Reference).
@@ -466,8 +423,9 @@ func (x *ImagingStudySeries) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingStudySeries) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingStudySeries) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImagingStudySeries) UnmarshalJSON(data []byte) error {
@@ -480,87 +438,68 @@ func (x *ImagingStudySeries) fhirName() string { return "ImagingStudy.series" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingStudySeries) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingStudy.series", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingStudy.series")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingStudySeries) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ImagingStudySeries) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
-	if x.NumberExt != nil {
-		x.NumberExt.validate(p+".number", errs)
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "number", x.NumberExt)
+	if x.Number != nil && *x.Number < 0 {
+		v.BadFormat("number", -1, "unsignedInt")
 	}
 	if !(x.Modality != nil) {
-		errs.Missing(p + ".modality")
+		v.Missing("modality")
 	}
-	if x.Modality != nil {
-		x.Modality.validate(p+".modality", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.NumberOfInstancesExt != nil {
-		x.NumberOfInstancesExt.validate(p+".numberOfInstances", errs)
+	validatePtr(v, "modality", x.Modality)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "numberOfInstances", x.NumberOfInstancesExt)
+	if x.NumberOfInstances != nil && *x.NumberOfInstances < 0 {
+		v.BadFormat("numberOfInstances", -1, "unsignedInt")
 	}
 	if x.Availability != "" && !x.Availability.IsValid() {
-		errs.BadCode(p+".availability", "http://hl7.org/fhir/ValueSet/instance-availability")
+		v.BadCode("availability", -1, "http://hl7.org/fhir/ValueSet/instance-availability")
 	}
-	if x.AvailabilityExt != nil {
-		x.AvailabilityExt.validate(p+".availability", errs)
+	validatePtr(v, "availability", x.AvailabilityExt)
+	validateSlice(v, "endpoint", x.Endpoint)
+	validatePtr(v, "bodySite", x.BodySite)
+	validatePtr(v, "laterality", x.Laterality)
+	validatePtr(v, "started", x.StartedExt)
+	if x.Started != "" && !fhirjson.CheckDateTime(x.Started) {
+		v.BadFormat("started", -1, "dateTime")
 	}
-	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
-	}
-	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
-	}
-	if x.Laterality != nil {
-		x.Laterality.validate(p+".laterality", errs)
-	}
-	if x.StartedExt != nil {
-		x.StartedExt.validate(p+".started", errs)
-	}
-	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
-	}
-	for i := range x.Instance {
-		x.Instance[i].validate(fhirjson.Index(p+".instance", i), errs)
-	}
+	validateSlice(v, "performer", x.Performer)
+	validateSlice(v, "instance", x.Instance)
 }
 
 // ImagingStudySeriesInstance is the backbone element ImagingStudy.series.instance of FHIR STU3 (3.0.1).
 type ImagingStudySeriesInstance struct {
 	// ID is ImagingStudy.series.instance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ImagingStudy.series.instance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ImagingStudy.series.instance.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Uid is ImagingStudy.series.instance.uid (1..1, oid).
-	Uid string
+	Uid OID
 	// UidExt holds the id and extensions of ImagingStudy.series.instance.uid; JSON "_uid".
 	UidExt *Element
 	// Number is ImagingStudy.series.instance.number (0..1, unsignedInt).
-	Number *int
+	Number *UnsignedInt
 	// NumberExt holds the id and extensions of ImagingStudy.series.instance.number; JSON "_number".
 	NumberExt *Element
 	// SopClass is ImagingStudy.series.instance.sopClass (1..1, oid).
-	SopClass string
+	SopClass OID
 	// SopClassExt holds the id and extensions of ImagingStudy.series.instance.sopClass; JSON "_sopClass".
 	SopClassExt *Element
 	// Title is ImagingStudy.series.instance.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of ImagingStudy.series.instance.title; JSON "_title".
 	TitleExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -618,8 +557,9 @@ func (x *ImagingStudySeriesInstance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImagingStudySeriesInstance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImagingStudySeriesInstance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImagingStudySeriesInstance) UnmarshalJSON(data []byte) error {
@@ -632,34 +572,25 @@ func (x *ImagingStudySeriesInstance) fhirName() string { return "ImagingStudy.se
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImagingStudySeriesInstance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ImagingStudy.series.instance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ImagingStudy.series.instance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImagingStudySeriesInstance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ImagingStudySeriesInstance) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Uid != "" || x.UidExt != nil) {
-		errs.Missing(p + ".uid")
+		v.Missing("uid")
 	}
-	if x.UidExt != nil {
-		x.UidExt.validate(p+".uid", errs)
-	}
-	if x.NumberExt != nil {
-		x.NumberExt.validate(p+".number", errs)
+	validatePtr(v, "uid", x.UidExt)
+	validatePtr(v, "number", x.NumberExt)
+	if x.Number != nil && *x.Number < 0 {
+		v.BadFormat("number", -1, "unsignedInt")
 	}
 	if !(x.SopClass != "" || x.SopClassExt != nil) {
-		errs.Missing(p + ".sopClass")
+		v.Missing("sopClass")
 	}
-	if x.SopClassExt != nil {
-		x.SopClassExt.validate(p+".sopClass", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "sopClass", x.SopClassExt)
+	validatePtr(v, "title", x.TitleExt)
 }

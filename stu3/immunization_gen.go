@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Immunization struct {
 	// ID is Immunization.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Immunization.id; JSON "_id".
 	IDExt *Element
 	// Meta is Immunization.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Immunization.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Immunization.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Immunization.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Immunization.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Immunization.text (0..1, Narrative).
@@ -38,7 +38,7 @@ type Immunization struct {
 	// StatusExt holds the id and extensions of Immunization.status; JSON "_status".
 	StatusExt *Element
 	// NotGiven is Immunization.notGiven (1..1, boolean).
-	NotGiven *bool
+	NotGiven *Boolean
 	// NotGivenExt holds the id and extensions of Immunization.notGiven; JSON "_notGiven".
 	NotGivenExt *Element
 	// VaccineCode is Immunization.vaccineCode (1..1, CodeableConcept).
@@ -48,11 +48,11 @@ type Immunization struct {
 	// Encounter is Immunization.encounter (0..1, Reference).
 	Encounter *Reference
 	// Date is Immunization.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Immunization.date; JSON "_date".
 	DateExt *Element
 	// PrimarySource is Immunization.primarySource (1..1, boolean).
-	PrimarySource *bool
+	PrimarySource *Boolean
 	// PrimarySourceExt holds the id and extensions of Immunization.primarySource; JSON "_primarySource".
 	PrimarySourceExt *Element
 	// ReportOrigin is Immunization.reportOrigin (0..1, CodeableConcept).
@@ -62,11 +62,11 @@ type Immunization struct {
 	// Manufacturer is Immunization.manufacturer (0..1, Reference).
 	Manufacturer *Reference
 	// LotNumber is Immunization.lotNumber (0..1, string).
-	LotNumber string
+	LotNumber String
 	// LotNumberExt holds the id and extensions of Immunization.lotNumber; JSON "_lotNumber".
 	LotNumberExt *Element
 	// ExpirationDate is Immunization.expirationDate (0..1, date).
-	ExpirationDate string
+	ExpirationDate Date
 	// ExpirationDateExt holds the id and extensions of Immunization.expirationDate; JSON "_expirationDate".
 	ExpirationDateExt *Element
 	// Site is Immunization.site (0..1, CodeableConcept).
@@ -223,8 +223,9 @@ func (x *Immunization) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Immunization) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Immunization) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Immunization) UnmarshalJSON(data []byte) error {
@@ -237,119 +238,68 @@ func (x *Immunization) fhirName() string { return "Immunization" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Immunization) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Immunization", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Immunization")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Immunization) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Immunization) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/immunization-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/immunization-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.NotGiven != nil || x.NotGivenExt != nil) {
-		errs.Missing(p + ".notGiven")
+		v.Missing("notGiven")
 	}
-	if x.NotGivenExt != nil {
-		x.NotGivenExt.validate(p+".notGiven", errs)
-	}
+	validatePtr(v, "notGiven", x.NotGivenExt)
 	if !(x.VaccineCode != nil) {
-		errs.Missing(p + ".vaccineCode")
+		v.Missing("vaccineCode")
 	}
-	if x.VaccineCode != nil {
-		x.VaccineCode.validate(p+".vaccineCode", errs)
-	}
+	validatePtr(v, "vaccineCode", x.VaccineCode)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if !(x.PrimarySource != nil || x.PrimarySourceExt != nil) {
-		errs.Missing(p + ".primarySource")
+		v.Missing("primarySource")
 	}
-	if x.PrimarySourceExt != nil {
-		x.PrimarySourceExt.validate(p+".primarySource", errs)
+	validatePtr(v, "primarySource", x.PrimarySourceExt)
+	validatePtr(v, "reportOrigin", x.ReportOrigin)
+	validatePtr(v, "location", x.Location)
+	validatePtr(v, "manufacturer", x.Manufacturer)
+	validatePtr(v, "lotNumber", x.LotNumberExt)
+	validatePtr(v, "expirationDate", x.ExpirationDateExt)
+	if x.ExpirationDate != "" && !fhirjson.CheckDate(x.ExpirationDate) {
+		v.BadFormat("expirationDate", -1, "date")
 	}
-	if x.ReportOrigin != nil {
-		x.ReportOrigin.validate(p+".reportOrigin", errs)
-	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	if x.Manufacturer != nil {
-		x.Manufacturer.validate(p+".manufacturer", errs)
-	}
-	if x.LotNumberExt != nil {
-		x.LotNumberExt.validate(p+".lotNumber", errs)
-	}
-	if x.ExpirationDateExt != nil {
-		x.ExpirationDateExt.validate(p+".expirationDate", errs)
-	}
-	if x.Site != nil {
-		x.Site.validate(p+".site", errs)
-	}
-	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
-	}
-	if x.DoseQuantity != nil {
-		x.DoseQuantity.validate(p+".doseQuantity", errs)
-	}
-	for i := range x.Practitioner {
-		x.Practitioner[i].validate(fhirjson.Index(p+".practitioner", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	if x.Explanation != nil {
-		x.Explanation.validate(p+".explanation", errs)
-	}
-	for i := range x.Reaction {
-		x.Reaction[i].validate(fhirjson.Index(p+".reaction", i), errs)
-	}
-	for i := range x.VaccinationProtocol {
-		x.VaccinationProtocol[i].validate(fhirjson.Index(p+".vaccinationProtocol", i), errs)
-	}
+	validatePtr(v, "site", x.Site)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "doseQuantity", x.DoseQuantity)
+	validateSlice(v, "practitioner", x.Practitioner)
+	validateSlice(v, "note", x.Note)
+	validatePtr(v, "explanation", x.Explanation)
+	validateSlice(v, "reaction", x.Reaction)
+	validateSlice(v, "vaccinationProtocol", x.VaccinationProtocol)
 }
 
 // ResourceType returns "Immunization".
@@ -367,7 +317,7 @@ func (x *Immunization) GetMeta() *Meta { return x.Meta }
 // ImmunizationPractitioner is the backbone element Immunization.practitioner of FHIR STU3 (3.0.1).
 type ImmunizationPractitioner struct {
 	// ID is Immunization.practitioner.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Immunization.practitioner.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Immunization.practitioner.modifierExtension (0..*, Extension).
@@ -413,8 +363,9 @@ func (x *ImmunizationPractitioner) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImmunizationPractitioner) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImmunizationPractitioner) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImmunizationPractitioner) UnmarshalJSON(data []byte) error {
@@ -427,33 +378,25 @@ func (x *ImmunizationPractitioner) fhirName() string { return "Immunization.prac
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationPractitioner) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Immunization.practitioner", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Immunization.practitioner")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationPractitioner) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
+func (x *ImmunizationPractitioner) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "role", x.Role)
 	if !(x.Actor != nil) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
-	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
-	}
+	validatePtr(v, "actor", x.Actor)
 }
 
 // ImmunizationExplanation is the backbone element Immunization.explanation of FHIR STU3 (3.0.1).
 type ImmunizationExplanation struct {
 	// ID is Immunization.explanation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Immunization.explanation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Immunization.explanation.modifierExtension (0..*, Extension).
@@ -499,8 +442,9 @@ func (x *ImmunizationExplanation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImmunizationExplanation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImmunizationExplanation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImmunizationExplanation) UnmarshalJSON(data []byte) error {
@@ -513,42 +457,34 @@ func (x *ImmunizationExplanation) fhirName() string { return "Immunization.expla
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationExplanation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Immunization.explanation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Immunization.explanation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationExplanation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	for i := range x.ReasonNotGiven {
-		x.ReasonNotGiven[i].validate(fhirjson.Index(p+".reasonNotGiven", i), errs)
-	}
+func (x *ImmunizationExplanation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "reasonNotGiven", x.ReasonNotGiven)
 }
 
 // ImmunizationReaction is the backbone element Immunization.reaction of FHIR STU3 (3.0.1).
 type ImmunizationReaction struct {
 	// ID is Immunization.reaction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Immunization.reaction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Immunization.reaction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Date is Immunization.reaction.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Immunization.reaction.date; JSON "_date".
 	DateExt *Element
 	// Detail is Immunization.reaction.detail (0..1, Reference).
 	Detail *Reference
 	// Reported is Immunization.reaction.reported (0..1, boolean).
-	Reported *bool
+	Reported *Boolean
 	// ReportedExt holds the id and extensions of Immunization.reaction.reported; JSON "_reported".
 	ReportedExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -595,8 +531,9 @@ func (x *ImmunizationReaction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImmunizationReaction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImmunizationReaction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ImmunizationReaction) UnmarshalJSON(data []byte) error {
@@ -609,53 +546,46 @@ func (x *ImmunizationReaction) fhirName() string { return "Immunization.reaction
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationReaction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Immunization.reaction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Immunization.reaction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationReaction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImmunizationReaction) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Detail != nil {
-		x.Detail.validate(p+".detail", errs)
-	}
-	if x.ReportedExt != nil {
-		x.ReportedExt.validate(p+".reported", errs)
-	}
+	validatePtr(v, "detail", x.Detail)
+	validatePtr(v, "reported", x.ReportedExt)
 }
 
 // ImmunizationVaccinationProtocol is the backbone element Immunization.vaccinationProtocol of FHIR STU3 (3.0.1).
 type ImmunizationVaccinationProtocol struct {
 	// ID is Immunization.vaccinationProtocol.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Immunization.vaccinationProtocol.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Immunization.vaccinationProtocol.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// DoseSequence is Immunization.vaccinationProtocol.doseSequence (0..1, positiveInt).
-	DoseSequence *int
+	DoseSequence *PositiveInt
 	// DoseSequenceExt holds the id and extensions of Immunization.vaccinationProtocol.doseSequence; JSON "_doseSequence".
 	DoseSequenceExt *Element
 	// Description is Immunization.vaccinationProtocol.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Immunization.vaccinationProtocol.description; JSON "_description".
 	DescriptionExt *Element
 	// Authority is Immunization.vaccinationProtocol.authority (0..1, Reference).
 	Authority *Reference
 	// Series is Immunization.vaccinationProtocol.series (0..1, string).
-	Series string
+	Series String
 	// SeriesExt holds the id and extensions of Immunization.vaccinationProtocol.series; JSON "_series".
 	SeriesExt *Element
 	// SeriesDoses is Immunization.vaccinationProtocol.seriesDoses (0..1, positiveInt).
-	SeriesDoses *int
+	SeriesDoses *PositiveInt
 	// SeriesDosesExt holds the id and extensions of Immunization.vaccinationProtocol.seriesDoses; JSON "_seriesDoses".
 	SeriesDosesExt *Element
 	// TargetDisease is Immunization.vaccinationProtocol.targetDisease (1..*, CodeableConcept).
@@ -731,9 +661,10 @@ func (x *ImmunizationVaccinationProtocol) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ImmunizationVaccinationProtocol) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ImmunizationVaccinationProtocol) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -749,46 +680,32 @@ func (x *ImmunizationVaccinationProtocol) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ImmunizationVaccinationProtocol) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Immunization.vaccinationProtocol", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Immunization.vaccinationProtocol")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ImmunizationVaccinationProtocol) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ImmunizationVaccinationProtocol) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "doseSequence", x.DoseSequenceExt)
+	if x.DoseSequence != nil && *x.DoseSequence < 1 {
+		v.BadFormat("doseSequence", -1, "positiveInt")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.DoseSequenceExt != nil {
-		x.DoseSequenceExt.validate(p+".doseSequence", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.Authority != nil {
-		x.Authority.validate(p+".authority", errs)
-	}
-	if x.SeriesExt != nil {
-		x.SeriesExt.validate(p+".series", errs)
-	}
-	if x.SeriesDosesExt != nil {
-		x.SeriesDosesExt.validate(p+".seriesDoses", errs)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "authority", x.Authority)
+	validatePtr(v, "series", x.SeriesExt)
+	validatePtr(v, "seriesDoses", x.SeriesDosesExt)
+	if x.SeriesDoses != nil && *x.SeriesDoses < 1 {
+		v.BadFormat("seriesDoses", -1, "positiveInt")
 	}
 	if !(len(x.TargetDisease) > 0) {
-		errs.Missing(p + ".targetDisease")
+		v.Missing("targetDisease")
 	}
-	for i := range x.TargetDisease {
-		x.TargetDisease[i].validate(fhirjson.Index(p+".targetDisease", i), errs)
-	}
+	validateSlice(v, "targetDisease", x.TargetDisease)
 	if !(x.DoseStatus != nil) {
-		errs.Missing(p + ".doseStatus")
+		v.Missing("doseStatus")
 	}
-	if x.DoseStatus != nil {
-		x.DoseStatus.validate(p+".doseStatus", errs)
-	}
-	if x.DoseStatusReason != nil {
-		x.DoseStatusReason.validate(p+".doseStatusReason", errs)
-	}
+	validatePtr(v, "doseStatus", x.DoseStatus)
+	validatePtr(v, "doseStatusReason", x.DoseStatusReason)
 }

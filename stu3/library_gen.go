@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Library struct {
 	// ID is Library.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Library.id; JSON "_id".
 	IDExt *Element
 	// Meta is Library.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Library.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Library.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Library.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Library.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Library.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type Library struct {
 	// ModifierExtension is Library.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is Library.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Library.url; JSON "_url".
 	URLExt *Element
 	// Identifier is Library.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is Library.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Library.version; JSON "_version".
 	VersionExt *Element
 	// Name is Library.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Library.name; JSON "_name".
 	NameExt *Element
 	// Title is Library.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Library.title; JSON "_title".
 	TitleExt *Element
 	// Status is Library.status (1..1, code).
@@ -54,37 +54,37 @@ type Library struct {
 	// StatusExt holds the id and extensions of Library.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is Library.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of Library.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Type is Library.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// Date is Library.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Library.date; JSON "_date".
 	DateExt *Element
 	// Publisher is Library.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of Library.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Description is Library.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of Library.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is Library.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of Library.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Usage is Library.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of Library.usage; JSON "_usage".
 	UsageExt *Element
 	// ApprovalDate is Library.approvalDate (0..1, date).
-	ApprovalDate string
+	ApprovalDate Date
 	// ApprovalDateExt holds the id and extensions of Library.approvalDate; JSON "_approvalDate".
 	ApprovalDateExt *Element
 	// LastReviewDate is Library.lastReviewDate (0..1, date).
-	LastReviewDate string
+	LastReviewDate Date
 	// LastReviewDateExt holds the id and extensions of Library.lastReviewDate; JSON "_lastReviewDate".
 	LastReviewDateExt *Element
 	// EffectivePeriod is Library.effectivePeriod (0..1, Period).
@@ -100,7 +100,7 @@ type Library struct {
 	// Contact is Library.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Copyright is Library.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of Library.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// RelatedArtifact is Library.relatedArtifact (0..*, RelatedArtifact).
@@ -288,8 +288,9 @@ func (x *Library) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Library) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Library) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Library) UnmarshalJSON(data []byte) error {
@@ -302,125 +303,67 @@ func (x *Library) fhirName() string { return "Library" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Library) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Library", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Library")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Library) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Library) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "usage", x.UsageExt)
+	validatePtr(v, "approvalDate", x.ApprovalDateExt)
+	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
+		v.BadFormat("approvalDate", -1, "date")
 	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
+	validatePtr(v, "lastReviewDate", x.LastReviewDateExt)
+	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
+		v.BadFormat("lastReviewDate", -1, "date")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.UsageExt != nil {
-		x.UsageExt.validate(p+".usage", errs)
-	}
-	if x.ApprovalDateExt != nil {
-		x.ApprovalDateExt.validate(p+".approvalDate", errs)
-	}
-	if x.LastReviewDateExt != nil {
-		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
-	}
-	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	for i := range x.Topic {
-		x.Topic[i].validate(fhirjson.Index(p+".topic", i), errs)
-	}
-	for i := range x.Contributor {
-		x.Contributor[i].validate(fhirjson.Index(p+".contributor", i), errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	for i := range x.RelatedArtifact {
-		x.RelatedArtifact[i].validate(fhirjson.Index(p+".relatedArtifact", i), errs)
-	}
-	for i := range x.Parameter {
-		x.Parameter[i].validate(fhirjson.Index(p+".parameter", i), errs)
-	}
-	for i := range x.DataRequirement {
-		x.DataRequirement[i].validate(fhirjson.Index(p+".dataRequirement", i), errs)
-	}
-	for i := range x.Content {
-		x.Content[i].validate(fhirjson.Index(p+".content", i), errs)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validateSlice(v, "topic", x.Topic)
+	validateSlice(v, "contributor", x.Contributor)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "relatedArtifact", x.RelatedArtifact)
+	validateSlice(v, "parameter", x.Parameter)
+	validateSlice(v, "dataRequirement", x.DataRequirement)
+	validateSlice(v, "content", x.Content)
 }
 
 // ResourceType returns "Library".

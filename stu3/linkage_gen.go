@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Linkage struct {
 	// ID is Linkage.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Linkage.id; JSON "_id".
 	IDExt *Element
 	// Meta is Linkage.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Linkage.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Linkage.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Linkage.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Linkage.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Linkage.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type Linkage struct {
 	// ModifierExtension is Linkage.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Active is Linkage.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Linkage.active; JSON "_active".
 	ActiveExt *Element
 	// Author is Linkage.author (0..1, Reference).
@@ -108,8 +108,9 @@ func (x *Linkage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Linkage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Linkage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Linkage) UnmarshalJSON(data []byte) error {
@@ -122,50 +123,29 @@ func (x *Linkage) fhirName() string { return "Linkage" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Linkage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Linkage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Linkage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Linkage) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Linkage) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
-	}
-	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "active", x.ActiveExt)
+	validatePtr(v, "author", x.Author)
 	if !(len(x.Item) > 0) {
-		errs.Missing(p + ".item")
+		v.Missing("item")
 	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
+	validateSlice(v, "item", x.Item)
 }
 
 // ResourceType returns "Linkage".
@@ -183,7 +163,7 @@ func (x *Linkage) GetMeta() *Meta { return x.Meta }
 // LinkageItem is the backbone element Linkage.item of FHIR STU3 (3.0.1).
 type LinkageItem struct {
 	// ID is Linkage.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Linkage.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Linkage.item.modifierExtension (0..*, Extension).
@@ -232,8 +212,9 @@ func (x *LinkageItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *LinkageItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x LinkageItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *LinkageItem) UnmarshalJSON(data []byte) error {
@@ -246,31 +227,23 @@ func (x *LinkageItem) fhirName() string { return "Linkage.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *LinkageItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Linkage.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Linkage.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *LinkageItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *LinkageItem) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/linkage-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/linkage-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Resource != nil) {
-		errs.Missing(p + ".resource")
+		v.Missing("resource")
 	}
-	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
-	}
+	validatePtr(v, "resource", x.Resource)
 }

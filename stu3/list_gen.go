@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type List struct {
 	// ID is List.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of List.id; JSON "_id".
 	IDExt *Element
 	// Meta is List.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is List.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of List.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is List.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of List.language; JSON "_language".
 	LanguageExt *Element
 	// Text is List.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type List struct {
 	// ModeExt holds the id and extensions of List.mode; JSON "_mode".
 	ModeExt *Element
 	// Title is List.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of List.title; JSON "_title".
 	TitleExt *Element
 	// Code is List.code (0..1, CodeableConcept).
@@ -52,7 +52,7 @@ type List struct {
 	// Encounter is List.encounter (0..1, Reference).
 	Encounter *Reference
 	// Date is List.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of List.date; JSON "_date".
 	DateExt *Element
 	// Source is List.source (0..1, Reference).
@@ -173,8 +173,9 @@ func (x *List) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *List) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x List) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *List) UnmarshalJSON(data []byte) error {
@@ -187,89 +188,51 @@ func (x *List) fhirName() string { return "List" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *List) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("List", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("List")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *List) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *List) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/list-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/list-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/list-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/list-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "encounter", x.Encounter)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
-	}
-	if x.OrderedBy != nil {
-		x.OrderedBy.validate(p+".orderedBy", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.Entry {
-		x.Entry[i].validate(fhirjson.Index(p+".entry", i), errs)
-	}
-	if x.EmptyReason != nil {
-		x.EmptyReason.validate(p+".emptyReason", errs)
-	}
+	validatePtr(v, "source", x.Source)
+	validatePtr(v, "orderedBy", x.OrderedBy)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "entry", x.Entry)
+	validatePtr(v, "emptyReason", x.EmptyReason)
 }
 
 // ResourceType returns "List".
@@ -287,7 +250,7 @@ func (x *List) GetMeta() *Meta { return x.Meta }
 // ListEntry is the backbone element List.entry of FHIR STU3 (3.0.1).
 type ListEntry struct {
 	// ID is List.entry.id (0..1, string).
-	ID string
+	ID String
 	// Extension is List.entry.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is List.entry.modifierExtension (0..*, Extension).
@@ -295,11 +258,11 @@ type ListEntry struct {
 	// Flag is List.entry.flag (0..1, CodeableConcept).
 	Flag *CodeableConcept
 	// Deleted is List.entry.deleted (0..1, boolean).
-	Deleted *bool
+	Deleted *Boolean
 	// DeletedExt holds the id and extensions of List.entry.deleted; JSON "_deleted".
 	DeletedExt *Element
 	// Date is List.entry.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of List.entry.date; JSON "_date".
 	DateExt *Element
 	// Item is List.entry.item (1..1, Reference).
@@ -351,8 +314,9 @@ func (x *ListEntry) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ListEntry) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ListEntry) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ListEntry) UnmarshalJSON(data []byte) error {
@@ -365,31 +329,22 @@ func (x *ListEntry) fhirName() string { return "List.entry" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ListEntry) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("List.entry", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("List.entry")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ListEntry) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Flag != nil {
-		x.Flag.validate(p+".flag", errs)
-	}
-	if x.DeletedExt != nil {
-		x.DeletedExt.validate(p+".deleted", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+func (x *ListEntry) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "flag", x.Flag)
+	validatePtr(v, "deleted", x.DeletedExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
 	if !(x.Item != nil) {
-		errs.Missing(p + ".item")
+		v.Missing("item")
 	}
-	if x.Item != nil {
-		x.Item.validate(p+".item", errs)
-	}
+	validatePtr(v, "item", x.Item)
 }

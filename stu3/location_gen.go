@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Location struct {
 	// ID is Location.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Location.id; JSON "_id".
 	IDExt *Element
 	// Meta is Location.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Location.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Location.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Location.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Location.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Location.text (0..1, Narrative).
@@ -40,15 +40,15 @@ type Location struct {
 	// OperationalStatus is Location.operationalStatus (0..1, Coding).
 	OperationalStatus *Coding
 	// Name is Location.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Location.name; JSON "_name".
 	NameExt *Element
 	// Alias is Location.alias (0..*, string).
-	Alias []string
+	Alias []String
 	// AliasExt holds the id and extensions of Location.alias; JSON "_alias".
 	AliasExt []*Element
 	// Description is Location.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Location.description; JSON "_description".
 	DescriptionExt *Element
 	// Mode is Location.mode (0..1, code).
@@ -188,8 +188,9 @@ func (x *Location) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Location) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Location) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Location) UnmarshalJSON(data []byte) error {
@@ -202,91 +203,44 @@ func (x *Location) fhirName() string { return "Location" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Location) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Location", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Location")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Location) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Location) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/location-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/location-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.OperationalStatus != nil {
-		x.OperationalStatus.validate(p+".operationalStatus", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	for i, v := range x.AliasExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".alias", i), errs)
-		}
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "operationalStatus", x.OperationalStatus)
+	validatePtr(v, "name", x.NameExt)
+	validatePtrs(v, "alias", x.AliasExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/location-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/location-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
-	if x.Address != nil {
-		x.Address.validate(p+".address", errs)
-	}
-	if x.PhysicalType != nil {
-		x.PhysicalType.validate(p+".physicalType", errs)
-	}
-	if x.Position != nil {
-		x.Position.validate(p+".position", errs)
-	}
-	if x.ManagingOrganization != nil {
-		x.ManagingOrganization.validate(p+".managingOrganization", errs)
-	}
-	if x.PartOf != nil {
-		x.PartOf.validate(p+".partOf", errs)
-	}
-	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "telecom", x.Telecom)
+	validatePtr(v, "address", x.Address)
+	validatePtr(v, "physicalType", x.PhysicalType)
+	validatePtr(v, "position", x.Position)
+	validatePtr(v, "managingOrganization", x.ManagingOrganization)
+	validatePtr(v, "partOf", x.PartOf)
+	validateSlice(v, "endpoint", x.Endpoint)
 }
 
 // ResourceType returns "Location".
@@ -304,21 +258,21 @@ func (x *Location) GetMeta() *Meta { return x.Meta }
 // LocationPosition is the backbone element Location.position of FHIR STU3 (3.0.1).
 type LocationPosition struct {
 	// ID is Location.position.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Location.position.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Location.position.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Longitude is Location.position.longitude (1..1, decimal).
-	Longitude fhirjson.Decimal
+	Longitude Decimal
 	// LongitudeExt holds the id and extensions of Location.position.longitude; JSON "_longitude".
 	LongitudeExt *Element
 	// Latitude is Location.position.latitude (1..1, decimal).
-	Latitude fhirjson.Decimal
+	Latitude Decimal
 	// LatitudeExt holds the id and extensions of Location.position.latitude; JSON "_latitude".
 	LatitudeExt *Element
 	// Altitude is Location.position.altitude (0..1, decimal).
-	Altitude fhirjson.Decimal
+	Altitude Decimal
 	// AltitudeExt holds the id and extensions of Location.position.altitude; JSON "_altitude".
 	AltitudeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -368,8 +322,9 @@ func (x *LocationPosition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *LocationPosition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x LocationPosition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *LocationPosition) UnmarshalJSON(data []byte) error {
@@ -382,31 +337,21 @@ func (x *LocationPosition) fhirName() string { return "Location.position" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *LocationPosition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Location.position", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Location.position")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *LocationPosition) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *LocationPosition) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(!x.Longitude.IsZero() || x.LongitudeExt != nil) {
-		errs.Missing(p + ".longitude")
+		v.Missing("longitude")
 	}
-	if x.LongitudeExt != nil {
-		x.LongitudeExt.validate(p+".longitude", errs)
-	}
+	validatePtr(v, "longitude", x.LongitudeExt)
 	if !(!x.Latitude.IsZero() || x.LatitudeExt != nil) {
-		errs.Missing(p + ".latitude")
+		v.Missing("latitude")
 	}
-	if x.LatitudeExt != nil {
-		x.LatitudeExt.validate(p+".latitude", errs)
-	}
-	if x.AltitudeExt != nil {
-		x.AltitudeExt.validate(p+".altitude", errs)
-	}
+	validatePtr(v, "latitude", x.LatitudeExt)
+	validatePtr(v, "altitude", x.AltitudeExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Measure struct {
 	// ID is Measure.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Measure.id; JSON "_id".
 	IDExt *Element
 	// Meta is Measure.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Measure.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Measure.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Measure.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Measure.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Measure.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type Measure struct {
 	// ModifierExtension is Measure.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is Measure.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Measure.url; JSON "_url".
 	URLExt *Element
 	// Identifier is Measure.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is Measure.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Measure.version; JSON "_version".
 	VersionExt *Element
 	// Name is Measure.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Measure.name; JSON "_name".
 	NameExt *Element
 	// Title is Measure.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Measure.title; JSON "_title".
 	TitleExt *Element
 	// Status is Measure.status (1..1, code).
@@ -54,35 +54,35 @@ type Measure struct {
 	// StatusExt holds the id and extensions of Measure.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is Measure.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of Measure.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is Measure.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Measure.date; JSON "_date".
 	DateExt *Element
 	// Publisher is Measure.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of Measure.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Description is Measure.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of Measure.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is Measure.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of Measure.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Usage is Measure.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of Measure.usage; JSON "_usage".
 	UsageExt *Element
 	// ApprovalDate is Measure.approvalDate (0..1, date).
-	ApprovalDate string
+	ApprovalDate Date
 	// ApprovalDateExt holds the id and extensions of Measure.approvalDate; JSON "_approvalDate".
 	ApprovalDateExt *Element
 	// LastReviewDate is Measure.lastReviewDate (0..1, date).
-	LastReviewDate string
+	LastReviewDate Date
 	// LastReviewDateExt holds the id and extensions of Measure.lastReviewDate; JSON "_lastReviewDate".
 	LastReviewDateExt *Element
 	// EffectivePeriod is Measure.effectivePeriod (0..1, Period).
@@ -98,7 +98,7 @@ type Measure struct {
 	// Contact is Measure.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Copyright is Measure.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of Measure.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// RelatedArtifact is Measure.relatedArtifact (0..*, RelatedArtifact).
@@ -106,7 +106,7 @@ type Measure struct {
 	// Library is Measure.library (0..*, Reference).
 	Library []Reference
 	// Disclaimer is Measure.disclaimer (0..1, markdown).
-	Disclaimer string
+	Disclaimer Markdown
 	// DisclaimerExt holds the id and extensions of Measure.disclaimer; JSON "_disclaimer".
 	DisclaimerExt *Element
 	// Scoring is Measure.scoring (0..1, CodeableConcept).
@@ -116,35 +116,35 @@ type Measure struct {
 	// Type is Measure.type (0..*, CodeableConcept).
 	Type []CodeableConcept
 	// RiskAdjustment is Measure.riskAdjustment (0..1, string).
-	RiskAdjustment string
+	RiskAdjustment String
 	// RiskAdjustmentExt holds the id and extensions of Measure.riskAdjustment; JSON "_riskAdjustment".
 	RiskAdjustmentExt *Element
 	// RateAggregation is Measure.rateAggregation (0..1, string).
-	RateAggregation string
+	RateAggregation String
 	// RateAggregationExt holds the id and extensions of Measure.rateAggregation; JSON "_rateAggregation".
 	RateAggregationExt *Element
 	// Rationale is Measure.rationale (0..1, markdown).
-	Rationale string
+	Rationale Markdown
 	// RationaleExt holds the id and extensions of Measure.rationale; JSON "_rationale".
 	RationaleExt *Element
 	// ClinicalRecommendationStatement is Measure.clinicalRecommendationStatement (0..1, markdown).
-	ClinicalRecommendationStatement string
+	ClinicalRecommendationStatement Markdown
 	// ClinicalRecommendationStatementExt holds the id and extensions of Measure.clinicalRecommendationStatement; JSON "_clinicalRecommendationStatement".
 	ClinicalRecommendationStatementExt *Element
 	// ImprovementNotation is Measure.improvementNotation (0..1, string).
-	ImprovementNotation string
+	ImprovementNotation String
 	// ImprovementNotationExt holds the id and extensions of Measure.improvementNotation; JSON "_improvementNotation".
 	ImprovementNotationExt *Element
 	// Definition is Measure.definition (0..*, markdown).
-	Definition []string
+	Definition []Markdown
 	// DefinitionExt holds the id and extensions of Measure.definition; JSON "_definition".
 	DefinitionExt []*Element
 	// Guidance is Measure.guidance (0..1, markdown).
-	Guidance string
+	Guidance Markdown
 	// GuidanceExt holds the id and extensions of Measure.guidance; JSON "_guidance".
 	GuidanceExt *Element
 	// Set is Measure.set (0..1, string).
-	Set string
+	Set String
 	// SetExt holds the id and extensions of Measure.set; JSON "_set".
 	SetExt *Element
 	// Group is Measure.group (0..*, BackboneElement).
@@ -388,8 +388,9 @@ func (x *Measure) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Measure) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Measure) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Measure) UnmarshalJSON(data []byte) error {
@@ -402,157 +403,75 @@ func (x *Measure) fhirName() string { return "Measure" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Measure) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Measure", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Measure")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Measure) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Measure) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "usage", x.UsageExt)
+	validatePtr(v, "approvalDate", x.ApprovalDateExt)
+	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
+		v.BadFormat("approvalDate", -1, "date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "lastReviewDate", x.LastReviewDateExt)
+	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
+		v.BadFormat("lastReviewDate", -1, "date")
 	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.UsageExt != nil {
-		x.UsageExt.validate(p+".usage", errs)
-	}
-	if x.ApprovalDateExt != nil {
-		x.ApprovalDateExt.validate(p+".approvalDate", errs)
-	}
-	if x.LastReviewDateExt != nil {
-		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
-	}
-	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	for i := range x.Topic {
-		x.Topic[i].validate(fhirjson.Index(p+".topic", i), errs)
-	}
-	for i := range x.Contributor {
-		x.Contributor[i].validate(fhirjson.Index(p+".contributor", i), errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	for i := range x.RelatedArtifact {
-		x.RelatedArtifact[i].validate(fhirjson.Index(p+".relatedArtifact", i), errs)
-	}
-	for i := range x.Library {
-		x.Library[i].validate(fhirjson.Index(p+".library", i), errs)
-	}
-	if x.DisclaimerExt != nil {
-		x.DisclaimerExt.validate(p+".disclaimer", errs)
-	}
-	if x.Scoring != nil {
-		x.Scoring.validate(p+".scoring", errs)
-	}
-	if x.CompositeScoring != nil {
-		x.CompositeScoring.validate(p+".compositeScoring", errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	if x.RiskAdjustmentExt != nil {
-		x.RiskAdjustmentExt.validate(p+".riskAdjustment", errs)
-	}
-	if x.RateAggregationExt != nil {
-		x.RateAggregationExt.validate(p+".rateAggregation", errs)
-	}
-	if x.RationaleExt != nil {
-		x.RationaleExt.validate(p+".rationale", errs)
-	}
-	if x.ClinicalRecommendationStatementExt != nil {
-		x.ClinicalRecommendationStatementExt.validate(p+".clinicalRecommendationStatement", errs)
-	}
-	if x.ImprovementNotationExt != nil {
-		x.ImprovementNotationExt.validate(p+".improvementNotation", errs)
-	}
-	for i, v := range x.DefinitionExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".definition", i), errs)
-		}
-	}
-	if x.GuidanceExt != nil {
-		x.GuidanceExt.validate(p+".guidance", errs)
-	}
-	if x.SetExt != nil {
-		x.SetExt.validate(p+".set", errs)
-	}
-	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
-	}
-	for i := range x.SupplementalData {
-		x.SupplementalData[i].validate(fhirjson.Index(p+".supplementalData", i), errs)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validateSlice(v, "topic", x.Topic)
+	validateSlice(v, "contributor", x.Contributor)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "relatedArtifact", x.RelatedArtifact)
+	validateSlice(v, "library", x.Library)
+	validatePtr(v, "disclaimer", x.DisclaimerExt)
+	validatePtr(v, "scoring", x.Scoring)
+	validatePtr(v, "compositeScoring", x.CompositeScoring)
+	validateSlice(v, "type", x.Type)
+	validatePtr(v, "riskAdjustment", x.RiskAdjustmentExt)
+	validatePtr(v, "rateAggregation", x.RateAggregationExt)
+	validatePtr(v, "rationale", x.RationaleExt)
+	validatePtr(v, "clinicalRecommendationStatement", x.ClinicalRecommendationStatementExt)
+	validatePtr(v, "improvementNotation", x.ImprovementNotationExt)
+	validatePtrs(v, "definition", x.DefinitionExt)
+	validatePtr(v, "guidance", x.GuidanceExt)
+	validatePtr(v, "set", x.SetExt)
+	validateSlice(v, "group", x.Group)
+	validateSlice(v, "supplementalData", x.SupplementalData)
 }
 
 // ResourceType returns "Measure".
@@ -570,7 +489,7 @@ func (x *Measure) GetMeta() *Meta { return x.Meta }
 // MeasureGroup is the backbone element Measure.group of FHIR STU3 (3.0.1).
 type MeasureGroup struct {
 	// ID is Measure.group.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Measure.group.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Measure.group.modifierExtension (0..*, Extension).
@@ -578,11 +497,11 @@ type MeasureGroup struct {
 	// Identifier is Measure.group.identifier (1..1, Identifier).
 	Identifier *Identifier
 	// Name is Measure.group.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Measure.group.name; JSON "_name".
 	NameExt *Element
 	// Description is Measure.group.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Measure.group.description; JSON "_description".
 	DescriptionExt *Element
 	// Population is Measure.group.population (0..*, BackboneElement).
@@ -639,8 +558,9 @@ func (x *MeasureGroup) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MeasureGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MeasureGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MeasureGroup) UnmarshalJSON(data []byte) error {
@@ -653,42 +573,28 @@ func (x *MeasureGroup) fhirName() string { return "Measure.group" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Measure.group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Measure.group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureGroup) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *MeasureGroup) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.Population {
-		x.Population[i].validate(fhirjson.Index(p+".population", i), errs)
-	}
-	for i := range x.Stratifier {
-		x.Stratifier[i].validate(fhirjson.Index(p+".stratifier", i), errs)
-	}
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "population", x.Population)
+	validateSlice(v, "stratifier", x.Stratifier)
 }
 
 // MeasureGroupPopulation is the backbone element Measure.group.population of FHIR STU3 (3.0.1).
 type MeasureGroupPopulation struct {
 	// ID is Measure.group.population.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Measure.group.population.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Measure.group.population.modifierExtension (0..*, Extension).
@@ -698,15 +604,15 @@ type MeasureGroupPopulation struct {
 	// Code is Measure.group.population.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Name is Measure.group.population.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Measure.group.population.name; JSON "_name".
 	NameExt *Element
 	// Description is Measure.group.population.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Measure.group.population.description; JSON "_description".
 	DescriptionExt *Element
 	// Criteria is Measure.group.population.criteria (1..1, string).
-	Criteria string
+	Criteria String
 	// CriteriaExt holds the id and extensions of Measure.group.population.criteria; JSON "_criteria".
 	CriteriaExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -764,8 +670,9 @@ func (x *MeasureGroupPopulation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MeasureGroupPopulation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MeasureGroupPopulation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MeasureGroupPopulation) UnmarshalJSON(data []byte) error {
@@ -778,42 +685,28 @@ func (x *MeasureGroupPopulation) fhirName() string { return "Measure.group.popul
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureGroupPopulation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Measure.group.population", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Measure.group.population")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureGroupPopulation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+func (x *MeasureGroupPopulation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(x.Criteria != "" || x.CriteriaExt != nil) {
-		errs.Missing(p + ".criteria")
+		v.Missing("criteria")
 	}
-	if x.CriteriaExt != nil {
-		x.CriteriaExt.validate(p+".criteria", errs)
-	}
+	validatePtr(v, "criteria", x.CriteriaExt)
 }
 
 // MeasureGroupStratifier is the backbone element Measure.group.stratifier of FHIR STU3 (3.0.1).
 type MeasureGroupStratifier struct {
 	// ID is Measure.group.stratifier.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Measure.group.stratifier.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Measure.group.stratifier.modifierExtension (0..*, Extension).
@@ -821,11 +714,11 @@ type MeasureGroupStratifier struct {
 	// Identifier is Measure.group.stratifier.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Criteria is Measure.group.stratifier.criteria (0..1, string).
-	Criteria string
+	Criteria String
 	// CriteriaExt holds the id and extensions of Measure.group.stratifier.criteria; JSON "_criteria".
 	CriteriaExt *Element
 	// Path is Measure.group.stratifier.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of Measure.group.stratifier.path; JSON "_path".
 	PathExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -874,8 +767,9 @@ func (x *MeasureGroupStratifier) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MeasureGroupStratifier) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MeasureGroupStratifier) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MeasureGroupStratifier) UnmarshalJSON(data []byte) error {
@@ -888,33 +782,23 @@ func (x *MeasureGroupStratifier) fhirName() string { return "Measure.group.strat
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureGroupStratifier) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Measure.group.stratifier", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Measure.group.stratifier")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureGroupStratifier) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.CriteriaExt != nil {
-		x.CriteriaExt.validate(p+".criteria", errs)
-	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
+func (x *MeasureGroupStratifier) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "criteria", x.CriteriaExt)
+	validatePtr(v, "path", x.PathExt)
 }
 
 // MeasureSupplementalData is the backbone element Measure.supplementalData of FHIR STU3 (3.0.1).
 type MeasureSupplementalData struct {
 	// ID is Measure.supplementalData.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Measure.supplementalData.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Measure.supplementalData.modifierExtension (0..*, Extension).
@@ -924,11 +808,11 @@ type MeasureSupplementalData struct {
 	// Usage is Measure.supplementalData.usage (0..*, CodeableConcept).
 	Usage []CodeableConcept
 	// Criteria is Measure.supplementalData.criteria (0..1, string).
-	Criteria string
+	Criteria String
 	// CriteriaExt holds the id and extensions of Measure.supplementalData.criteria; JSON "_criteria".
 	CriteriaExt *Element
 	// Path is Measure.supplementalData.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of Measure.supplementalData.path; JSON "_path".
 	PathExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -980,8 +864,9 @@ func (x *MeasureSupplementalData) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MeasureSupplementalData) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MeasureSupplementalData) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MeasureSupplementalData) UnmarshalJSON(data []byte) error {
@@ -994,28 +879,16 @@ func (x *MeasureSupplementalData) fhirName() string { return "Measure.supplement
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureSupplementalData) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Measure.supplementalData", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Measure.supplementalData")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureSupplementalData) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	for i := range x.Usage {
-		x.Usage[i].validate(fhirjson.Index(p+".usage", i), errs)
-	}
-	if x.CriteriaExt != nil {
-		x.CriteriaExt.validate(p+".criteria", errs)
-	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
+func (x *MeasureSupplementalData) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validateSlice(v, "usage", x.Usage)
+	validatePtr(v, "criteria", x.CriteriaExt)
+	validatePtr(v, "path", x.PathExt)
 }

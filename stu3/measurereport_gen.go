@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MeasureReport struct {
 	// ID is MeasureReport.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MeasureReport.id; JSON "_id".
 	IDExt *Element
 	// Meta is MeasureReport.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MeasureReport.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MeasureReport.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MeasureReport.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MeasureReport.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MeasureReport.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type MeasureReport struct {
 	// Patient is MeasureReport.patient (0..1, Reference).
 	Patient *Reference
 	// Date is MeasureReport.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of MeasureReport.date; JSON "_date".
 	DateExt *Element
 	// ReportingOrganization is MeasureReport.reportingOrganization (0..1, Reference).
@@ -153,8 +153,9 @@ func (x *MeasureReport) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MeasureReport) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MeasureReport) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MeasureReport) UnmarshalJSON(data []byte) error {
@@ -167,86 +168,54 @@ func (x *MeasureReport) fhirName() string { return "MeasureReport" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureReport) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MeasureReport", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MeasureReport")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureReport) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *MeasureReport) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/measure-report-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/measure-report-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/measure-report-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/measure-report-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Measure != nil) {
-		errs.Missing(p + ".measure")
+		v.Missing("measure")
 	}
-	if x.Measure != nil {
-		x.Measure.validate(p+".measure", errs)
+	validatePtr(v, "measure", x.Measure)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.ReportingOrganization != nil {
-		x.ReportingOrganization.validate(p+".reportingOrganization", errs)
-	}
+	validatePtr(v, "reportingOrganization", x.ReportingOrganization)
 	if !(x.Period != nil) {
-		errs.Missing(p + ".period")
+		v.Missing("period")
 	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
-	}
-	if x.EvaluatedResources != nil {
-		x.EvaluatedResources.validate(p+".evaluatedResources", errs)
-	}
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "group", x.Group)
+	validatePtr(v, "evaluatedResources", x.EvaluatedResources)
 }
 
 // ResourceType returns "MeasureReport".
@@ -264,7 +233,7 @@ func (x *MeasureReport) GetMeta() *Meta { return x.Meta }
 // MeasureReportGroup is the backbone element MeasureReport.group of FHIR STU3 (3.0.1).
 type MeasureReportGroup struct {
 	// ID is MeasureReport.group.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MeasureReport.group.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MeasureReport.group.modifierExtension (0..*, Extension).
@@ -274,7 +243,7 @@ type MeasureReportGroup struct {
 	// Population is MeasureReport.group.population (0..*, BackboneElement).
 	Population []MeasureReportGroupPopulation
 	// MeasureScore is MeasureReport.group.measureScore (0..1, decimal).
-	MeasureScore fhirjson.Decimal
+	MeasureScore Decimal
 	// MeasureScoreExt holds the id and extensions of MeasureReport.group.measureScore; JSON "_measureScore".
 	MeasureScoreExt *Element
 	// Stratifier is MeasureReport.group.stratifier (0..*, BackboneElement).
@@ -323,8 +292,9 @@ func (x *MeasureReportGroup) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MeasureReportGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MeasureReportGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MeasureReportGroup) UnmarshalJSON(data []byte) error {
@@ -337,39 +307,27 @@ func (x *MeasureReportGroup) fhirName() string { return "MeasureReport.group" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureReportGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MeasureReport.group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MeasureReport.group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureReportGroup) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *MeasureReportGroup) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	for i := range x.Population {
-		x.Population[i].validate(fhirjson.Index(p+".population", i), errs)
-	}
-	if x.MeasureScoreExt != nil {
-		x.MeasureScoreExt.validate(p+".measureScore", errs)
-	}
-	for i := range x.Stratifier {
-		x.Stratifier[i].validate(fhirjson.Index(p+".stratifier", i), errs)
-	}
+	validatePtr(v, "identifier", x.Identifier)
+	validateSlice(v, "population", x.Population)
+	validatePtr(v, "measureScore", x.MeasureScoreExt)
+	validateSlice(v, "stratifier", x.Stratifier)
 }
 
 // MeasureReportGroupPopulation is the backbone element MeasureReport.group.population of FHIR STU3 (3.0.1).
 type MeasureReportGroupPopulation struct {
 	// ID is MeasureReport.group.population.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MeasureReport.group.population.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MeasureReport.group.population.modifierExtension (0..*, Extension).
@@ -379,7 +337,7 @@ type MeasureReportGroupPopulation struct {
 	// Code is MeasureReport.group.population.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Count is MeasureReport.group.population.count (0..1, integer).
-	Count *int
+	Count *Integer
 	// CountExt holds the id and extensions of MeasureReport.group.population.count; JSON "_count".
 	CountExt *Element
 	// Patients is MeasureReport.group.population.patients (0..1, Reference).
@@ -430,8 +388,9 @@ func (x *MeasureReportGroupPopulation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MeasureReportGroupPopulation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MeasureReportGroupPopulation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MeasureReportGroupPopulation) UnmarshalJSON(data []byte) error {
@@ -444,36 +403,24 @@ func (x *MeasureReportGroupPopulation) fhirName() string { return "MeasureReport
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureReportGroupPopulation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MeasureReport.group.population", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MeasureReport.group.population")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureReportGroupPopulation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.CountExt != nil {
-		x.CountExt.validate(p+".count", errs)
-	}
-	if x.Patients != nil {
-		x.Patients.validate(p+".patients", errs)
-	}
+func (x *MeasureReportGroupPopulation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "count", x.CountExt)
+	validatePtr(v, "patients", x.Patients)
 }
 
 // MeasureReportGroupStratifier is the backbone element MeasureReport.group.stratifier of FHIR STU3 (3.0.1).
 type MeasureReportGroupStratifier struct {
 	// ID is MeasureReport.group.stratifier.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MeasureReport.group.stratifier.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MeasureReport.group.stratifier.modifierExtension (0..*, Extension).
@@ -519,8 +466,9 @@ func (x *MeasureReportGroupStratifier) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MeasureReportGroupStratifier) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MeasureReportGroupStratifier) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MeasureReportGroupStratifier) UnmarshalJSON(data []byte) error {
@@ -533,42 +481,34 @@ func (x *MeasureReportGroupStratifier) fhirName() string { return "MeasureReport
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureReportGroupStratifier) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MeasureReport.group.stratifier", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MeasureReport.group.stratifier")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureReportGroupStratifier) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	for i := range x.Stratum {
-		x.Stratum[i].validate(fhirjson.Index(p+".stratum", i), errs)
-	}
+func (x *MeasureReportGroupStratifier) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validateSlice(v, "stratum", x.Stratum)
 }
 
 // MeasureReportGroupStratifierStratum is the backbone element MeasureReport.group.stratifier.stratum of FHIR STU3 (3.0.1).
 type MeasureReportGroupStratifierStratum struct {
 	// ID is MeasureReport.group.stratifier.stratum.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MeasureReport.group.stratifier.stratum.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MeasureReport.group.stratifier.stratum.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Value is MeasureReport.group.stratifier.stratum.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of MeasureReport.group.stratifier.stratum.value; JSON "_value".
 	ValueExt *Element
 	// Population is MeasureReport.group.stratifier.stratum.population (0..*, BackboneElement).
 	Population []MeasureReportGroupStratifierStratumPopulation
 	// MeasureScore is MeasureReport.group.stratifier.stratum.measureScore (0..1, decimal).
-	MeasureScore fhirjson.Decimal
+	MeasureScore Decimal
 	// MeasureScoreExt holds the id and extensions of MeasureReport.group.stratifier.stratum.measureScore; JSON "_measureScore".
 	MeasureScoreExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -617,9 +557,10 @@ func (x *MeasureReportGroupStratifierStratum) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MeasureReportGroupStratifierStratum) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MeasureReportGroupStratifierStratum) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -635,36 +576,26 @@ func (x *MeasureReportGroupStratifierStratum) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureReportGroupStratifierStratum) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MeasureReport.group.stratifier.stratum", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MeasureReport.group.stratifier.stratum")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureReportGroupStratifierStratum) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *MeasureReportGroupStratifierStratum) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
-	for i := range x.Population {
-		x.Population[i].validate(fhirjson.Index(p+".population", i), errs)
-	}
-	if x.MeasureScoreExt != nil {
-		x.MeasureScoreExt.validate(p+".measureScore", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
+	validateSlice(v, "population", x.Population)
+	validatePtr(v, "measureScore", x.MeasureScoreExt)
 }
 
 // MeasureReportGroupStratifierStratumPopulation is the backbone element MeasureReport.group.stratifier.stratum.population of FHIR STU3 (3.0.1).
 type MeasureReportGroupStratifierStratumPopulation struct {
 	// ID is MeasureReport.group.stratifier.stratum.population.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MeasureReport.group.stratifier.stratum.population.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MeasureReport.group.stratifier.stratum.population.modifierExtension (0..*, Extension).
@@ -674,7 +605,7 @@ type MeasureReportGroupStratifierStratumPopulation struct {
 	// Code is MeasureReport.group.stratifier.stratum.population.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Count is MeasureReport.group.stratifier.stratum.population.count (0..1, integer).
-	Count *int
+	Count *Integer
 	// CountExt holds the id and extensions of MeasureReport.group.stratifier.stratum.population.count; JSON "_count".
 	CountExt *Element
 	// Patients is MeasureReport.group.stratifier.stratum.population.patients (0..1, Reference).
@@ -725,9 +656,10 @@ func (x *MeasureReportGroupStratifierStratumPopulation) EncodeJSON(e *fhirjson.E
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MeasureReportGroupStratifierStratumPopulation) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MeasureReportGroupStratifierStratumPopulation) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -743,28 +675,16 @@ func (x *MeasureReportGroupStratifierStratumPopulation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MeasureReportGroupStratifierStratumPopulation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MeasureReport.group.stratifier.stratum.population", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MeasureReport.group.stratifier.stratum.population")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MeasureReportGroupStratifierStratumPopulation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.CountExt != nil {
-		x.CountExt.validate(p+".count", errs)
-	}
-	if x.Patients != nil {
-		x.Patients.validate(p+".patients", errs)
-	}
+func (x *MeasureReportGroupStratifierStratumPopulation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "count", x.CountExt)
+	validatePtr(v, "patients", x.Patients)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Media struct {
 	// ID is Media.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Media.id; JSON "_id".
 	IDExt *Element
 	// Meta is Media.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Media.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Media.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Media.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Media.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Media.text (0..1, Narrative).
@@ -48,7 +48,7 @@ type Media struct {
 	// Context is Media.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is Media.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of Media.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is Media.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -62,19 +62,19 @@ type Media struct {
 	// Device is Media.device (0..1, Reference).
 	Device *Reference
 	// Height is Media.height (0..1, positiveInt).
-	Height *int
+	Height *PositiveInt
 	// HeightExt holds the id and extensions of Media.height; JSON "_height".
 	HeightExt *Element
 	// Width is Media.width (0..1, positiveInt).
-	Width *int
+	Width *PositiveInt
 	// WidthExt holds the id and extensions of Media.width; JSON "_width".
 	WidthExt *Element
 	// Frames is Media.frames (0..1, positiveInt).
-	Frames *int
+	Frames *PositiveInt
 	// FramesExt holds the id and extensions of Media.frames; JSON "_frames".
 	FramesExt *Element
 	// Duration is Media.duration (0..1, unsignedInt).
-	Duration *int
+	Duration *UnsignedInt
 	// DurationExt holds the id and extensions of Media.duration; JSON "_duration".
 	DurationExt *Element
 	// Content is Media.content (1..1, Attachment).
@@ -213,8 +213,9 @@ func (x *Media) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Media) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Media) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Media) UnmarshalJSON(data []byte) error {
@@ -227,104 +228,69 @@ func (x *Media) fhirName() string { return "Media" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Media) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Media", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Media")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Media) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Media) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil) > 1 {
+		v.OneOf("occurrence[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "basedOn", x.BasedOn)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/digital-media-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/digital-media-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "subtype", x.Subtype)
+	validatePtr(v, "view", x.View)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.Subtype != nil {
-		x.Subtype.validate(p+".subtype", errs)
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "operator", x.Operator)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validatePtr(v, "bodySite", x.BodySite)
+	validatePtr(v, "device", x.Device)
+	validatePtr(v, "height", x.HeightExt)
+	if x.Height != nil && *x.Height < 1 {
+		v.BadFormat("height", -1, "positiveInt")
 	}
-	if x.View != nil {
-		x.View.validate(p+".view", errs)
+	validatePtr(v, "width", x.WidthExt)
+	if x.Width != nil && *x.Width < 1 {
+		v.BadFormat("width", -1, "positiveInt")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "frames", x.FramesExt)
+	if x.Frames != nil && *x.Frames < 1 {
+		v.BadFormat("frames", -1, "positiveInt")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
-	}
-	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
-	}
-	if x.Operator != nil {
-		x.Operator.validate(p+".operator", errs)
-	}
-	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
-	}
-	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
-	}
-	if x.Device != nil {
-		x.Device.validate(p+".device", errs)
-	}
-	if x.HeightExt != nil {
-		x.HeightExt.validate(p+".height", errs)
-	}
-	if x.WidthExt != nil {
-		x.WidthExt.validate(p+".width", errs)
-	}
-	if x.FramesExt != nil {
-		x.FramesExt.validate(p+".frames", errs)
-	}
-	if x.DurationExt != nil {
-		x.DurationExt.validate(p+".duration", errs)
+	validatePtr(v, "duration", x.DurationExt)
+	if x.Duration != nil && *x.Duration < 0 {
+		v.BadFormat("duration", -1, "unsignedInt")
 	}
 	if !(x.Content != nil) {
-		errs.Missing(p + ".content")
+		v.Missing("content")
 	}
-	if x.Content != nil {
-		x.Content.validate(p+".content", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validatePtr(v, "content", x.Content)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "Media".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Medication struct {
 	// ID is Medication.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Medication.id; JSON "_id".
 	IDExt *Element
 	// Meta is Medication.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Medication.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Medication.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Medication.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Medication.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Medication.text (0..1, Narrative).
@@ -38,11 +38,11 @@ type Medication struct {
 	// StatusExt holds the id and extensions of Medication.status; JSON "_status".
 	StatusExt *Element
 	// IsBrand is Medication.isBrand (0..1, boolean).
-	IsBrand *bool
+	IsBrand *Boolean
 	// IsBrandExt holds the id and extensions of Medication.isBrand; JSON "_isBrand".
 	IsBrandExt *Element
 	// IsOverTheCounter is Medication.isOverTheCounter (0..1, boolean).
-	IsOverTheCounter *bool
+	IsOverTheCounter *Boolean
 	// IsOverTheCounterExt holds the id and extensions of Medication.isOverTheCounter; JSON "_isOverTheCounter".
 	IsOverTheCounterExt *Element
 	// Manufacturer is Medication.manufacturer (0..1, Reference).
@@ -148,8 +148,9 @@ func (x *Medication) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Medication) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Medication) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Medication) UnmarshalJSON(data []byte) error {
@@ -162,68 +163,35 @@ func (x *Medication) fhirName() string { return "Medication" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Medication) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Medication) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Medication) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "code", x.Code)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.IsBrandExt != nil {
-		x.IsBrandExt.validate(p+".isBrand", errs)
-	}
-	if x.IsOverTheCounterExt != nil {
-		x.IsOverTheCounterExt.validate(p+".isOverTheCounter", errs)
-	}
-	if x.Manufacturer != nil {
-		x.Manufacturer.validate(p+".manufacturer", errs)
-	}
-	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
-	}
-	for i := range x.Ingredient {
-		x.Ingredient[i].validate(fhirjson.Index(p+".ingredient", i), errs)
-	}
-	if x.Package != nil {
-		x.Package.validate(p+".package", errs)
-	}
-	for i := range x.Image {
-		x.Image[i].validate(fhirjson.Index(p+".image", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "isBrand", x.IsBrandExt)
+	validatePtr(v, "isOverTheCounter", x.IsOverTheCounterExt)
+	validatePtr(v, "manufacturer", x.Manufacturer)
+	validatePtr(v, "form", x.Form)
+	validateSlice(v, "ingredient", x.Ingredient)
+	validatePtr(v, "package", x.Package)
+	validateSlice(v, "image", x.Image)
 }
 
 // ResourceType returns "Medication".
@@ -241,7 +209,7 @@ func (x *Medication) GetMeta() *Meta { return x.Meta }
 // MedicationIngredient is the backbone element Medication.ingredient of FHIR STU3 (3.0.1).
 type MedicationIngredient struct {
 	// ID is Medication.ingredient.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Medication.ingredient.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.ingredient.modifierExtension (0..*, Extension).
@@ -251,7 +219,7 @@ type MedicationIngredient struct {
 	// ItemReference is Medication.ingredient.item[x] (1..1) holding a Reference; JSON "itemReference".
 	ItemReference *Reference
 	// IsActive is Medication.ingredient.isActive (0..1, boolean).
-	IsActive *bool
+	IsActive *Boolean
 	// IsActiveExt holds the id and extensions of Medication.ingredient.isActive; JSON "_isActive".
 	IsActiveExt *Element
 	// Amount is Medication.ingredient.amount (0..1, Ratio).
@@ -300,8 +268,9 @@ func (x *MedicationIngredient) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationIngredient) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationIngredient) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationIngredient) UnmarshalJSON(data []byte) error {
@@ -314,33 +283,24 @@ func (x *MedicationIngredient) fhirName() string { return "Medication.ingredient
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationIngredient) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.ingredient", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.ingredient")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationIngredient) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationIngredient) validate(v *fhirjson.Validator) {
 	if x.ItemType() == "" {
-		errs.Missing(p + ".item[x]")
+		v.Missing("item[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ItemCodeableConcept != nil, x.ItemReference != nil) > 1 {
+		v.OneOf("item[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.ItemCodeableConcept != nil {
-		x.ItemCodeableConcept.validate(p+".itemCodeableConcept", errs)
-	}
-	if x.ItemReference != nil {
-		x.ItemReference.validate(p+".itemReference", errs)
-	}
-	if x.IsActiveExt != nil {
-		x.IsActiveExt.validate(p+".isActive", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "itemCodeableConcept", x.ItemCodeableConcept)
+	validatePtr(v, "itemReference", x.ItemReference)
+	validatePtr(v, "isActive", x.IsActiveExt)
+	validatePtr(v, "amount", x.Amount)
 }
 
 // Item returns the value of Medication.ingredient.item[x] that is set, or nil. It is one of:
@@ -370,7 +330,7 @@ func (x *MedicationIngredient) ItemType() string {
 // MedicationPackage is the backbone element Medication.package of FHIR STU3 (3.0.1).
 type MedicationPackage struct {
 	// ID is Medication.package.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Medication.package.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.package.modifierExtension (0..*, Extension).
@@ -419,8 +379,9 @@ func (x *MedicationPackage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationPackage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationPackage) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationPackage) UnmarshalJSON(data []byte) error {
@@ -433,33 +394,23 @@ func (x *MedicationPackage) fhirName() string { return "Medication.package" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationPackage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.package", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.package")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationPackage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Container != nil {
-		x.Container.validate(p+".container", errs)
-	}
-	for i := range x.Content {
-		x.Content[i].validate(fhirjson.Index(p+".content", i), errs)
-	}
-	for i := range x.Batch {
-		x.Batch[i].validate(fhirjson.Index(p+".batch", i), errs)
-	}
+func (x *MedicationPackage) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "container", x.Container)
+	validateSlice(v, "content", x.Content)
+	validateSlice(v, "batch", x.Batch)
 }
 
 // MedicationPackageContent is the backbone element Medication.package.content of FHIR STU3 (3.0.1).
 type MedicationPackageContent struct {
 	// ID is Medication.package.content.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Medication.package.content.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.package.content.modifierExtension (0..*, Extension).
@@ -510,8 +461,9 @@ func (x *MedicationPackageContent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationPackageContent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationPackageContent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationPackageContent) UnmarshalJSON(data []byte) error {
@@ -524,30 +476,23 @@ func (x *MedicationPackageContent) fhirName() string { return "Medication.packag
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationPackageContent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.package.content", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.package.content")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationPackageContent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationPackageContent) validate(v *fhirjson.Validator) {
 	if x.ItemType() == "" {
-		errs.Missing(p + ".item[x]")
+		v.Missing("item[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ItemCodeableConcept != nil, x.ItemReference != nil) > 1 {
+		v.OneOf("item[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.ItemCodeableConcept != nil {
-		x.ItemCodeableConcept.validate(p+".itemCodeableConcept", errs)
-	}
-	if x.ItemReference != nil {
-		x.ItemReference.validate(p+".itemReference", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "itemCodeableConcept", x.ItemCodeableConcept)
+	validatePtr(v, "itemReference", x.ItemReference)
+	validatePtr(v, "amount", x.Amount)
 }
 
 // Item returns the value of Medication.package.content.item[x] that is set, or nil. It is one of:
@@ -577,17 +522,17 @@ func (x *MedicationPackageContent) ItemType() string {
 // MedicationPackageBatch is the backbone element Medication.package.batch of FHIR STU3 (3.0.1).
 type MedicationPackageBatch struct {
 	// ID is Medication.package.batch.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Medication.package.batch.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Medication.package.batch.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LotNumber is Medication.package.batch.lotNumber (0..1, string).
-	LotNumber string
+	LotNumber String
 	// LotNumberExt holds the id and extensions of Medication.package.batch.lotNumber; JSON "_lotNumber".
 	LotNumberExt *Element
 	// ExpirationDate is Medication.package.batch.expirationDate (0..1, dateTime).
-	ExpirationDate string
+	ExpirationDate DateTime
 	// ExpirationDateExt holds the id and extensions of Medication.package.batch.expirationDate; JSON "_expirationDate".
 	ExpirationDateExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -633,8 +578,9 @@ func (x *MedicationPackageBatch) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationPackageBatch) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationPackageBatch) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationPackageBatch) UnmarshalJSON(data []byte) error {
@@ -647,22 +593,17 @@ func (x *MedicationPackageBatch) fhirName() string { return "Medication.package.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationPackageBatch) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Medication.package.batch", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Medication.package.batch")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationPackageBatch) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LotNumberExt != nil {
-		x.LotNumberExt.validate(p+".lotNumber", errs)
-	}
-	if x.ExpirationDateExt != nil {
-		x.ExpirationDateExt.validate(p+".expirationDate", errs)
+func (x *MedicationPackageBatch) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "lotNumber", x.LotNumberExt)
+	validatePtr(v, "expirationDate", x.ExpirationDateExt)
+	if x.ExpirationDate != "" && !fhirjson.CheckDateTime(x.ExpirationDate) {
+		v.BadFormat("expirationDate", -1, "dateTime")
 	}
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationAdministration struct {
 	// ID is MedicationAdministration.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationAdministration.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationAdministration.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationAdministration.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationAdministration.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationAdministration.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationAdministration.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationAdministration.text (0..1, Narrative).
@@ -54,7 +54,7 @@ type MedicationAdministration struct {
 	// SupportingInformation is MedicationAdministration.supportingInformation (0..*, Reference).
 	SupportingInformation []Reference
 	// EffectiveDateTime is MedicationAdministration.effective[x] (1..1) holding a dateTime; JSON "effectiveDateTime".
-	EffectiveDateTime string
+	EffectiveDateTime DateTime
 	// EffectiveDateTimeExt holds the id and extensions of MedicationAdministration.effective[x]; JSON "_effectiveDateTime".
 	EffectiveDateTimeExt *Element
 	// EffectivePeriod is MedicationAdministration.effective[x] (1..1) holding a Period; JSON "effectivePeriod".
@@ -62,7 +62,7 @@ type MedicationAdministration struct {
 	// Performer is MedicationAdministration.performer (0..*, BackboneElement).
 	Performer []MedicationAdministrationPerformer
 	// NotGiven is MedicationAdministration.notGiven (0..1, boolean).
-	NotGiven *bool
+	NotGiven *Boolean
 	// NotGivenExt holds the id and extensions of MedicationAdministration.notGiven; JSON "_notGiven".
 	NotGivenExt *Element
 	// ReasonNotGiven is MedicationAdministration.reasonNotGiven (0..*, CodeableConcept).
@@ -215,8 +215,9 @@ func (x *MedicationAdministration) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationAdministration) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationAdministration) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationAdministration) UnmarshalJSON(data []byte) error {
@@ -229,119 +230,69 @@ func (x *MedicationAdministration) fhirName() string { return "MedicationAdminis
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationAdministration) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationAdministration", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationAdministration")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationAdministration) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationAdministration) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
+	}
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
 	}
 	if x.EffectiveType() == "" {
-		errs.Missing(p + ".effective[x]")
+		v.Missing("effective[x]")
 	}
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+	if fhirjson.CountSet(x.EffectiveDateTime != "" || x.EffectiveDateTimeExt != nil, x.EffectivePeriod != nil) > 1 {
+		v.OneOf("effective[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
-	}
-	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "partOf", x.PartOf)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-admin-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-admin-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
-	}
-	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
+	validatePtr(v, "effectiveDateTime", x.EffectiveDateTimeExt)
+	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
+		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
-	}
-	if x.EffectiveDateTimeExt != nil {
-		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
-	}
-	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
-	}
-	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
-	}
-	if x.NotGivenExt != nil {
-		x.NotGivenExt.validate(p+".notGiven", errs)
-	}
-	for i := range x.ReasonNotGiven {
-		x.ReasonNotGiven[i].validate(fhirjson.Index(p+".reasonNotGiven", i), errs)
-	}
-	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
-	}
-	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
-	}
-	if x.Prescription != nil {
-		x.Prescription.validate(p+".prescription", errs)
-	}
-	for i := range x.Device {
-		x.Device[i].validate(fhirjson.Index(p+".device", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	if x.Dosage != nil {
-		x.Dosage.validate(p+".dosage", errs)
-	}
-	for i := range x.EventHistory {
-		x.EventHistory[i].validate(fhirjson.Index(p+".eventHistory", i), errs)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validateSlice(v, "performer", x.Performer)
+	validatePtr(v, "notGiven", x.NotGivenExt)
+	validateSlice(v, "reasonNotGiven", x.ReasonNotGiven)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validatePtr(v, "prescription", x.Prescription)
+	validateSlice(v, "device", x.Device)
+	validateSlice(v, "note", x.Note)
+	validatePtr(v, "dosage", x.Dosage)
+	validateSlice(v, "eventHistory", x.EventHistory)
 }
 
 // ResourceType returns "MedicationAdministration".
@@ -407,7 +358,7 @@ func (x *MedicationAdministration) EffectiveType() string {
 // MedicationAdministrationPerformer is the backbone element MedicationAdministration.performer of FHIR STU3 (3.0.1).
 type MedicationAdministrationPerformer struct {
 	// ID is MedicationAdministration.performer.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationAdministration.performer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationAdministration.performer.modifierExtension (0..*, Extension).
@@ -453,9 +404,10 @@ func (x *MedicationAdministrationPerformer) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationAdministrationPerformer) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationAdministrationPerformer) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -471,39 +423,31 @@ func (x *MedicationAdministrationPerformer) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationAdministrationPerformer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationAdministration.performer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationAdministration.performer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationAdministrationPerformer) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *MedicationAdministrationPerformer) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Actor != nil) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
-	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
-	}
-	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
-	}
+	validatePtr(v, "actor", x.Actor)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }
 
 // MedicationAdministrationDosage is the backbone element MedicationAdministration.dosage of FHIR STU3 (3.0.1).
 type MedicationAdministrationDosage struct {
 	// ID is MedicationAdministration.dosage.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationAdministration.dosage.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationAdministration.dosage.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Text is MedicationAdministration.dosage.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of MedicationAdministration.dosage.text; JSON "_text".
 	TextExt *Element
 	// Site is MedicationAdministration.dosage.site (0..1, CodeableConcept).
@@ -573,9 +517,10 @@ func (x *MedicationAdministrationDosage) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationAdministrationDosage) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationAdministrationDosage) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -589,39 +534,24 @@ func (x *MedicationAdministrationDosage) fhirName() string { return "MedicationA
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationAdministrationDosage) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationAdministration.dosage", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationAdministration.dosage")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationAdministrationDosage) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationAdministrationDosage) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.RateRatio != nil, x.RateQuantity != nil) > 1 {
+		v.OneOf("rate[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
-	if x.Site != nil {
-		x.Site.validate(p+".site", errs)
-	}
-	if x.Route != nil {
-		x.Route.validate(p+".route", errs)
-	}
-	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
-	}
-	if x.Dose != nil {
-		x.Dose.validate(p+".dose", errs)
-	}
-	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
-	}
-	if x.RateQuantity != nil {
-		x.RateQuantity.validate(p+".rateQuantity", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "site", x.Site)
+	validatePtr(v, "route", x.Route)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "dose", x.Dose)
+	validatePtr(v, "rateRatio", x.RateRatio)
+	validatePtr(v, "rateQuantity", x.RateQuantity)
 }
 
 // Rate returns the value of MedicationAdministration.dosage.rate[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationDispense struct {
 	// ID is MedicationDispense.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationDispense.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationDispense.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationDispense.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationDispense.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationDispense.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationDispense.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationDispense.text (0..1, Narrative).
@@ -62,11 +62,11 @@ type MedicationDispense struct {
 	// DaysSupply is MedicationDispense.daysSupply (0..1, Quantity).
 	DaysSupply *SimpleQuantity
 	// WhenPrepared is MedicationDispense.whenPrepared (0..1, dateTime).
-	WhenPrepared string
+	WhenPrepared DateTime
 	// WhenPreparedExt holds the id and extensions of MedicationDispense.whenPrepared; JSON "_whenPrepared".
 	WhenPreparedExt *Element
 	// WhenHandedOver is MedicationDispense.whenHandedOver (0..1, dateTime).
-	WhenHandedOver string
+	WhenHandedOver DateTime
 	// WhenHandedOverExt holds the id and extensions of MedicationDispense.whenHandedOver; JSON "_whenHandedOver".
 	WhenHandedOverExt *Element
 	// Destination is MedicationDispense.destination (0..1, Reference).
@@ -82,7 +82,7 @@ type MedicationDispense struct {
 	// DetectedIssue is MedicationDispense.detectedIssue (0..*, Reference).
 	DetectedIssue []Reference
 	// NotDone is MedicationDispense.notDone (0..1, boolean).
-	NotDone *bool
+	NotDone *Boolean
 	// NotDoneExt holds the id and extensions of MedicationDispense.notDone; JSON "_notDone".
 	NotDoneExt *Element
 	// NotDoneReasonCodeableConcept is MedicationDispense.notDoneReason[x] (0..1) holding a CodeableConcept; JSON "notDoneReasonCodeableConcept".
@@ -238,8 +238,9 @@ func (x *MedicationDispense) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationDispense) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationDispense) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationDispense) UnmarshalJSON(data []byte) error {
@@ -252,122 +253,67 @@ func (x *MedicationDispense) fhirName() string { return "MedicationDispense" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationDispense) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationDispense", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationDispense")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationDispense) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationDispense) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.NotDoneReasonCodeableConcept != nil, x.NotDoneReasonReference != nil) > 1 {
+		v.OneOf("notDoneReason[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "partOf", x.PartOf)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-dispense-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-dispense-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
+	validateSlice(v, "performer", x.Performer)
+	validateSlice(v, "authorizingPrescription", x.AuthorizingPrescription)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "daysSupply", x.DaysSupply)
+	validatePtr(v, "whenPrepared", x.WhenPreparedExt)
+	if x.WhenPrepared != "" && !fhirjson.CheckDateTime(x.WhenPrepared) {
+		v.BadFormat("whenPrepared", -1, "dateTime")
 	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+	validatePtr(v, "whenHandedOver", x.WhenHandedOverExt)
+	if x.WhenHandedOver != "" && !fhirjson.CheckDateTime(x.WhenHandedOver) {
+		v.BadFormat("whenHandedOver", -1, "dateTime")
 	}
-	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
-	}
-	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
-	}
-	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
-	}
-	for i := range x.AuthorizingPrescription {
-		x.AuthorizingPrescription[i].validate(fhirjson.Index(p+".authorizingPrescription", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.DaysSupply != nil {
-		x.DaysSupply.validate(p+".daysSupply", errs)
-	}
-	if x.WhenPreparedExt != nil {
-		x.WhenPreparedExt.validate(p+".whenPrepared", errs)
-	}
-	if x.WhenHandedOverExt != nil {
-		x.WhenHandedOverExt.validate(p+".whenHandedOver", errs)
-	}
-	if x.Destination != nil {
-		x.Destination.validate(p+".destination", errs)
-	}
-	for i := range x.Receiver {
-		x.Receiver[i].validate(fhirjson.Index(p+".receiver", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.DosageInstruction {
-		x.DosageInstruction[i].validate(fhirjson.Index(p+".dosageInstruction", i), errs)
-	}
-	if x.Substitution != nil {
-		x.Substitution.validate(p+".substitution", errs)
-	}
-	for i := range x.DetectedIssue {
-		x.DetectedIssue[i].validate(fhirjson.Index(p+".detectedIssue", i), errs)
-	}
-	if x.NotDoneExt != nil {
-		x.NotDoneExt.validate(p+".notDone", errs)
-	}
-	if x.NotDoneReasonCodeableConcept != nil {
-		x.NotDoneReasonCodeableConcept.validate(p+".notDoneReasonCodeableConcept", errs)
-	}
-	if x.NotDoneReasonReference != nil {
-		x.NotDoneReasonReference.validate(p+".notDoneReasonReference", errs)
-	}
-	for i := range x.EventHistory {
-		x.EventHistory[i].validate(fhirjson.Index(p+".eventHistory", i), errs)
-	}
+	validatePtr(v, "destination", x.Destination)
+	validateSlice(v, "receiver", x.Receiver)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "dosageInstruction", x.DosageInstruction)
+	validatePtr(v, "substitution", x.Substitution)
+	validateSlice(v, "detectedIssue", x.DetectedIssue)
+	validatePtr(v, "notDone", x.NotDoneExt)
+	validatePtr(v, "notDoneReasonCodeableConcept", x.NotDoneReasonCodeableConcept)
+	validatePtr(v, "notDoneReasonReference", x.NotDoneReasonReference)
+	validateSlice(v, "eventHistory", x.EventHistory)
 }
 
 // ResourceType returns "MedicationDispense".
@@ -433,7 +379,7 @@ func (x *MedicationDispense) NotDoneReasonType() string {
 // MedicationDispensePerformer is the backbone element MedicationDispense.performer of FHIR STU3 (3.0.1).
 type MedicationDispensePerformer struct {
 	// ID is MedicationDispense.performer.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationDispense.performer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationDispense.performer.modifierExtension (0..*, Extension).
@@ -479,8 +425,9 @@ func (x *MedicationDispensePerformer) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationDispensePerformer) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationDispensePerformer) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationDispensePerformer) UnmarshalJSON(data []byte) error {
@@ -493,39 +440,31 @@ func (x *MedicationDispensePerformer) fhirName() string { return "MedicationDisp
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationDispensePerformer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationDispense.performer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationDispense.performer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationDispensePerformer) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *MedicationDispensePerformer) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Actor != nil) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
-	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
-	}
-	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
-	}
+	validatePtr(v, "actor", x.Actor)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }
 
 // MedicationDispenseSubstitution is the backbone element MedicationDispense.substitution of FHIR STU3 (3.0.1).
 type MedicationDispenseSubstitution struct {
 	// ID is MedicationDispense.substitution.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationDispense.substitution.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationDispense.substitution.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// WasSubstituted is MedicationDispense.substitution.wasSubstituted (1..1, boolean).
-	WasSubstituted *bool
+	WasSubstituted *Boolean
 	// WasSubstitutedExt holds the id and extensions of MedicationDispense.substitution.wasSubstituted; JSON "_wasSubstituted".
 	WasSubstitutedExt *Element
 	// Type is MedicationDispense.substitution.type (0..1, CodeableConcept).
@@ -580,9 +519,10 @@ func (x *MedicationDispenseSubstitution) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationDispenseSubstitution) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationDispenseSubstitution) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -596,31 +536,19 @@ func (x *MedicationDispenseSubstitution) fhirName() string { return "MedicationD
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationDispenseSubstitution) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationDispense.substitution", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationDispense.substitution")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationDispenseSubstitution) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *MedicationDispenseSubstitution) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.WasSubstituted != nil || x.WasSubstitutedExt != nil) {
-		errs.Missing(p + ".wasSubstituted")
+		v.Missing("wasSubstituted")
 	}
-	if x.WasSubstitutedExt != nil {
-		x.WasSubstitutedExt.validate(p+".wasSubstituted", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	for i := range x.ResponsibleParty {
-		x.ResponsibleParty[i].validate(fhirjson.Index(p+".responsibleParty", i), errs)
-	}
+	validatePtr(v, "wasSubstituted", x.WasSubstitutedExt)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "responsibleParty", x.ResponsibleParty)
 }

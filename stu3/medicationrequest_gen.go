@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationRequest struct {
 	// ID is MedicationRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationRequest.text (0..1, Narrative).
@@ -64,7 +64,7 @@ type MedicationRequest struct {
 	// SupportingInformation is MedicationRequest.supportingInformation (0..*, Reference).
 	SupportingInformation []Reference
 	// AuthoredOn is MedicationRequest.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of MedicationRequest.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Requester is MedicationRequest.requester (0..1, BackboneElement).
@@ -233,8 +233,9 @@ func (x *MedicationRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationRequest) UnmarshalJSON(data []byte) error {
@@ -247,131 +248,72 @@ func (x *MedicationRequest) fhirName() string { return "MedicationRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationRequest) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationRequest) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	if x.GroupIdentifier != nil {
-		x.GroupIdentifier.validate(p+".groupIdentifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validatePtr(v, "groupIdentifier", x.GroupIdentifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-request-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Intent != "" || x.IntentExt != nil) {
-		errs.Missing(p + ".intent")
+		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
-		errs.BadCode(p+".intent", "http://hl7.org/fhir/ValueSet/medication-request-intent")
+		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/medication-request-intent")
 	}
-	if x.IntentExt != nil {
-		x.IntentExt.validate(p+".intent", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
+	validatePtr(v, "intent", x.IntentExt)
+	validatePtr(v, "category", x.Category)
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/medication-request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/medication-request-priority")
 	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
-	}
-	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
-	}
-	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validateSlice(v, "supportingInformation", x.SupportingInformation)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
+	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	for i := range x.SupportingInformation {
-		x.SupportingInformation[i].validate(fhirjson.Index(p+".supportingInformation", i), errs)
-	}
-	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
-	}
-	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
-	}
-	if x.Recorder != nil {
-		x.Recorder.validate(p+".recorder", errs)
-	}
-	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
-	}
-	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.DosageInstruction {
-		x.DosageInstruction[i].validate(fhirjson.Index(p+".dosageInstruction", i), errs)
-	}
-	if x.DispenseRequest != nil {
-		x.DispenseRequest.validate(p+".dispenseRequest", errs)
-	}
-	if x.Substitution != nil {
-		x.Substitution.validate(p+".substitution", errs)
-	}
-	if x.PriorPrescription != nil {
-		x.PriorPrescription.validate(p+".priorPrescription", errs)
-	}
-	for i := range x.DetectedIssue {
-		x.DetectedIssue[i].validate(fhirjson.Index(p+".detectedIssue", i), errs)
-	}
-	for i := range x.EventHistory {
-		x.EventHistory[i].validate(fhirjson.Index(p+".eventHistory", i), errs)
-	}
+	validatePtr(v, "requester", x.Requester)
+	validatePtr(v, "recorder", x.Recorder)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "dosageInstruction", x.DosageInstruction)
+	validatePtr(v, "dispenseRequest", x.DispenseRequest)
+	validatePtr(v, "substitution", x.Substitution)
+	validatePtr(v, "priorPrescription", x.PriorPrescription)
+	validateSlice(v, "detectedIssue", x.DetectedIssue)
+	validateSlice(v, "eventHistory", x.EventHistory)
 }
 
 // ResourceType returns "MedicationRequest".
@@ -413,7 +355,7 @@ func (x *MedicationRequest) MedicationType() string {
 // MedicationRequestRequester is the backbone element MedicationRequest.requester of FHIR STU3 (3.0.1).
 type MedicationRequestRequester struct {
 	// ID is MedicationRequest.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationRequest.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationRequest.requester.modifierExtension (0..*, Extension).
@@ -459,8 +401,9 @@ func (x *MedicationRequestRequester) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationRequestRequester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationRequestRequester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationRequestRequester) UnmarshalJSON(data []byte) error {
@@ -473,33 +416,25 @@ func (x *MedicationRequestRequester) fhirName() string { return "MedicationReque
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationRequestRequester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationRequest.requester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationRequest.requester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationRequestRequester) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *MedicationRequestRequester) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Agent != nil) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
-	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
-	}
-	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
-	}
+	validatePtr(v, "agent", x.Agent)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }
 
 // MedicationRequestDispenseRequest is the backbone element MedicationRequest.dispenseRequest of FHIR STU3 (3.0.1).
 type MedicationRequestDispenseRequest struct {
 	// ID is MedicationRequest.dispenseRequest.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationRequest.dispenseRequest.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationRequest.dispenseRequest.modifierExtension (0..*, Extension).
@@ -507,7 +442,7 @@ type MedicationRequestDispenseRequest struct {
 	// ValidityPeriod is MedicationRequest.dispenseRequest.validityPeriod (0..1, Period).
 	ValidityPeriod *Period
 	// NumberOfRepeatsAllowed is MedicationRequest.dispenseRequest.numberOfRepeatsAllowed (0..1, positiveInt).
-	NumberOfRepeatsAllowed *int
+	NumberOfRepeatsAllowed *PositiveInt
 	// NumberOfRepeatsAllowedExt holds the id and extensions of MedicationRequest.dispenseRequest.numberOfRepeatsAllowed; JSON "_numberOfRepeatsAllowed".
 	NumberOfRepeatsAllowedExt *Element
 	// Quantity is MedicationRequest.dispenseRequest.quantity (0..1, Quantity).
@@ -565,9 +500,10 @@ func (x *MedicationRequestDispenseRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationRequestDispenseRequest) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationRequestDispenseRequest) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -583,45 +519,34 @@ func (x *MedicationRequestDispenseRequest) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationRequestDispenseRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationRequest.dispenseRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationRequest.dispenseRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationRequestDispenseRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *MedicationRequestDispenseRequest) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "validityPeriod", x.ValidityPeriod)
+	validatePtr(v, "numberOfRepeatsAllowed", x.NumberOfRepeatsAllowedExt)
+	if x.NumberOfRepeatsAllowed != nil && *x.NumberOfRepeatsAllowed < 1 {
+		v.BadFormat("numberOfRepeatsAllowed", -1, "positiveInt")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.ValidityPeriod != nil {
-		x.ValidityPeriod.validate(p+".validityPeriod", errs)
-	}
-	if x.NumberOfRepeatsAllowedExt != nil {
-		x.NumberOfRepeatsAllowedExt.validate(p+".numberOfRepeatsAllowed", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.ExpectedSupplyDuration != nil {
-		x.ExpectedSupplyDuration.validate(p+".expectedSupplyDuration", errs)
-	}
-	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "expectedSupplyDuration", x.ExpectedSupplyDuration)
+	validatePtr(v, "performer", x.Performer)
 }
 
 // MedicationRequestSubstitution is the backbone element MedicationRequest.substitution of FHIR STU3 (3.0.1).
 type MedicationRequestSubstitution struct {
 	// ID is MedicationRequest.substitution.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MedicationRequest.substitution.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MedicationRequest.substitution.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Allowed is MedicationRequest.substitution.allowed (1..1, boolean).
-	Allowed *bool
+	Allowed *Boolean
 	// AllowedExt holds the id and extensions of MedicationRequest.substitution.allowed; JSON "_allowed".
 	AllowedExt *Element
 	// Reason is MedicationRequest.substitution.reason (0..1, CodeableConcept).
@@ -666,9 +591,10 @@ func (x *MedicationRequestSubstitution) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationRequestSubstitution) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationRequestSubstitution) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -682,25 +608,17 @@ func (x *MedicationRequestSubstitution) fhirName() string { return "MedicationRe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationRequestSubstitution) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationRequest.substitution", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationRequest.substitution")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationRequestSubstitution) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *MedicationRequestSubstitution) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Allowed != nil || x.AllowedExt != nil) {
-		errs.Missing(p + ".allowed")
+		v.Missing("allowed")
 	}
-	if x.AllowedExt != nil {
-		x.AllowedExt.validate(p+".allowed", errs)
-	}
-	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
-	}
+	validatePtr(v, "allowed", x.AllowedExt)
+	validatePtr(v, "reason", x.Reason)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MedicationStatement struct {
 	// ID is MedicationStatement.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MedicationStatement.id; JSON "_id".
 	IDExt *Element
 	// Meta is MedicationStatement.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MedicationStatement.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MedicationStatement.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MedicationStatement.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MedicationStatement.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MedicationStatement.text (0..1, Narrative).
@@ -50,13 +50,13 @@ type MedicationStatement struct {
 	// MedicationReference is MedicationStatement.medication[x] (1..1) holding a Reference; JSON "medicationReference".
 	MedicationReference *Reference
 	// EffectiveDateTime is MedicationStatement.effective[x] (0..1) holding a dateTime; JSON "effectiveDateTime".
-	EffectiveDateTime string
+	EffectiveDateTime DateTime
 	// EffectiveDateTimeExt holds the id and extensions of MedicationStatement.effective[x]; JSON "_effectiveDateTime".
 	EffectiveDateTimeExt *Element
 	// EffectivePeriod is MedicationStatement.effective[x] (0..1) holding a Period; JSON "effectivePeriod".
 	EffectivePeriod *Period
 	// DateAsserted is MedicationStatement.dateAsserted (0..1, dateTime).
-	DateAsserted string
+	DateAsserted DateTime
 	// DateAssertedExt holds the id and extensions of MedicationStatement.dateAsserted; JSON "_dateAsserted".
 	DateAssertedExt *Element
 	// InformationSource is MedicationStatement.informationSource (0..1, Reference).
@@ -208,8 +208,9 @@ func (x *MedicationStatement) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MedicationStatement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MedicationStatement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MedicationStatement) UnmarshalJSON(data []byte) error {
@@ -222,116 +223,73 @@ func (x *MedicationStatement) fhirName() string { return "MedicationStatement" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MedicationStatement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MedicationStatement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MedicationStatement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MedicationStatement) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *MedicationStatement) validate(v *fhirjson.Validator) {
 	if x.MedicationType() == "" {
-		errs.Missing(p + ".medication[x]")
+		v.Missing("medication[x]")
 	}
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+	if fhirjson.CountSet(x.MedicationCodeableConcept != nil, x.MedicationReference != nil) > 1 {
+		v.OneOf("medication[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.EffectiveDateTime != "" || x.EffectiveDateTimeExt != nil, x.EffectivePeriod != nil) > 1 {
+		v.OneOf("effective[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
-	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "partOf", x.PartOf)
+	validatePtr(v, "context", x.Context)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/medication-statement-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/medication-statement-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "medicationCodeableConcept", x.MedicationCodeableConcept)
+	validatePtr(v, "medicationReference", x.MedicationReference)
+	validatePtr(v, "effectiveDateTime", x.EffectiveDateTimeExt)
+	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
+		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validatePtr(v, "dateAsserted", x.DateAssertedExt)
+	if x.DateAsserted != "" && !fhirjson.CheckDateTime(x.DateAsserted) {
+		v.BadFormat("dateAsserted", -1, "dateTime")
 	}
-	if x.MedicationCodeableConcept != nil {
-		x.MedicationCodeableConcept.validate(p+".medicationCodeableConcept", errs)
-	}
-	if x.MedicationReference != nil {
-		x.MedicationReference.validate(p+".medicationReference", errs)
-	}
-	if x.EffectiveDateTimeExt != nil {
-		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
-	}
-	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
-	}
-	if x.DateAssertedExt != nil {
-		x.DateAssertedExt.validate(p+".dateAsserted", errs)
-	}
-	if x.InformationSource != nil {
-		x.InformationSource.validate(p+".informationSource", errs)
-	}
+	validatePtr(v, "informationSource", x.InformationSource)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	for i := range x.DerivedFrom {
-		x.DerivedFrom[i].validate(fhirjson.Index(p+".derivedFrom", i), errs)
-	}
+	validatePtr(v, "subject", x.Subject)
+	validateSlice(v, "derivedFrom", x.DerivedFrom)
 	if !(x.Taken != "" || x.TakenExt != nil) {
-		errs.Missing(p + ".taken")
+		v.Missing("taken")
 	}
 	if x.Taken != "" && !x.Taken.IsValid() {
-		errs.BadCode(p+".taken", "http://hl7.org/fhir/ValueSet/medication-statement-taken")
+		v.BadCode("taken", -1, "http://hl7.org/fhir/ValueSet/medication-statement-taken")
 	}
-	if x.TakenExt != nil {
-		x.TakenExt.validate(p+".taken", errs)
-	}
-	for i := range x.ReasonNotTaken {
-		x.ReasonNotTaken[i].validate(fhirjson.Index(p+".reasonNotTaken", i), errs)
-	}
-	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
-	}
-	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.Dosage {
-		x.Dosage[i].validate(fhirjson.Index(p+".dosage", i), errs)
-	}
+	validatePtr(v, "taken", x.TakenExt)
+	validateSlice(v, "reasonNotTaken", x.ReasonNotTaken)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "dosage", x.Dosage)
 }
 
 // ResourceType returns "MedicationStatement".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MessageDefinition struct {
 	// ID is MessageDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MessageDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is MessageDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MessageDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MessageDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MessageDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MessageDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MessageDefinition.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type MessageDefinition struct {
 	// ModifierExtension is MessageDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is MessageDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of MessageDefinition.url; JSON "_url".
 	URLExt *Element
 	// Identifier is MessageDefinition.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is MessageDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of MessageDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is MessageDefinition.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of MessageDefinition.name; JSON "_name".
 	NameExt *Element
 	// Title is MessageDefinition.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of MessageDefinition.title; JSON "_title".
 	TitleExt *Element
 	// Status is MessageDefinition.status (1..1, code).
@@ -54,21 +54,21 @@ type MessageDefinition struct {
 	// StatusExt holds the id and extensions of MessageDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is MessageDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of MessageDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is MessageDefinition.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of MessageDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is MessageDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of MessageDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is MessageDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is MessageDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of MessageDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is MessageDefinition.useContext (0..*, UsageContext).
@@ -76,11 +76,11 @@ type MessageDefinition struct {
 	// Jurisdiction is MessageDefinition.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is MessageDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of MessageDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is MessageDefinition.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of MessageDefinition.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Base is MessageDefinition.base (0..1, Reference).
@@ -98,7 +98,7 @@ type MessageDefinition struct {
 	// Focus is MessageDefinition.focus (0..*, BackboneElement).
 	Focus []MessageDefinitionFocus
 	// ResponseRequired is MessageDefinition.responseRequired (0..1, boolean).
-	ResponseRequired *bool
+	ResponseRequired *Boolean
 	// ResponseRequiredExt holds the id and extensions of MessageDefinition.responseRequired; JSON "_responseRequired".
 	ResponseRequiredExt *Element
 	// AllowedResponse is MessageDefinition.allowedResponse (0..*, BackboneElement).
@@ -268,8 +268,9 @@ func (x *MessageDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MessageDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MessageDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MessageDefinition) UnmarshalJSON(data []byte) error {
@@ -282,122 +283,64 @@ func (x *MessageDefinition) fhirName() string { return "MessageDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *MessageDefinition) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	if x.Base != nil {
-		x.Base.validate(p+".base", errs)
-	}
-	for i := range x.Parent {
-		x.Parent[i].validate(fhirjson.Index(p+".parent", i), errs)
-	}
-	for i := range x.Replaces {
-		x.Replaces[i].validate(fhirjson.Index(p+".replaces", i), errs)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validatePtr(v, "base", x.Base)
+	validateSlice(v, "parent", x.Parent)
+	validateSlice(v, "replaces", x.Replaces)
 	if !(x.Event != nil) {
-		errs.Missing(p + ".event")
+		v.Missing("event")
 	}
-	if x.Event != nil {
-		x.Event.validate(p+".event", errs)
-	}
+	validatePtr(v, "event", x.Event)
 	if x.Category != "" && !x.Category.IsValid() {
-		errs.BadCode(p+".category", "http://hl7.org/fhir/ValueSet/message-significance-category")
+		v.BadCode("category", -1, "http://hl7.org/fhir/ValueSet/message-significance-category")
 	}
-	if x.CategoryExt != nil {
-		x.CategoryExt.validate(p+".category", errs)
-	}
-	for i := range x.Focus {
-		x.Focus[i].validate(fhirjson.Index(p+".focus", i), errs)
-	}
-	if x.ResponseRequiredExt != nil {
-		x.ResponseRequiredExt.validate(p+".responseRequired", errs)
-	}
-	for i := range x.AllowedResponse {
-		x.AllowedResponse[i].validate(fhirjson.Index(p+".allowedResponse", i), errs)
-	}
+	validatePtr(v, "category", x.CategoryExt)
+	validateSlice(v, "focus", x.Focus)
+	validatePtr(v, "responseRequired", x.ResponseRequiredExt)
+	validateSlice(v, "allowedResponse", x.AllowedResponse)
 }
 
 // ResourceType returns "MessageDefinition".
@@ -415,7 +358,7 @@ func (x *MessageDefinition) GetMeta() *Meta { return x.Meta }
 // MessageDefinitionFocus is the backbone element MessageDefinition.focus of FHIR STU3 (3.0.1).
 type MessageDefinitionFocus struct {
 	// ID is MessageDefinition.focus.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MessageDefinition.focus.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MessageDefinition.focus.modifierExtension (0..*, Extension).
@@ -427,11 +370,11 @@ type MessageDefinitionFocus struct {
 	// Profile is MessageDefinition.focus.profile (0..1, Reference).
 	Profile *Reference
 	// Min is MessageDefinition.focus.min (0..1, unsignedInt).
-	Min *int
+	Min *UnsignedInt
 	// MinExt holds the id and extensions of MessageDefinition.focus.min; JSON "_min".
 	MinExt *Element
 	// Max is MessageDefinition.focus.max (0..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of MessageDefinition.focus.max; JSON "_max".
 	MaxExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -486,8 +429,9 @@ func (x *MessageDefinitionFocus) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MessageDefinitionFocus) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MessageDefinitionFocus) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MessageDefinitionFocus) UnmarshalJSON(data []byte) error {
@@ -500,42 +444,33 @@ func (x *MessageDefinitionFocus) fhirName() string { return "MessageDefinition.f
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageDefinitionFocus) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageDefinition.focus", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageDefinition.focus")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageDefinitionFocus) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *MessageDefinitionFocus) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/resource-types")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/resource-types")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "profile", x.Profile)
+	validatePtr(v, "min", x.MinExt)
+	if x.Min != nil && *x.Min < 0 {
+		v.BadFormat("min", -1, "unsignedInt")
 	}
-	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
-	}
-	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
-	}
-	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
-	}
+	validatePtr(v, "max", x.MaxExt)
 }
 
 // MessageDefinitionAllowedResponse is the backbone element MessageDefinition.allowedResponse of FHIR STU3 (3.0.1).
 type MessageDefinitionAllowedResponse struct {
 	// ID is MessageDefinition.allowedResponse.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MessageDefinition.allowedResponse.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MessageDefinition.allowedResponse.modifierExtension (0..*, Extension).
@@ -543,7 +478,7 @@ type MessageDefinitionAllowedResponse struct {
 	// Message is MessageDefinition.allowedResponse.message (1..1, Reference).
 	Message *Reference
 	// Situation is MessageDefinition.allowedResponse.situation (0..1, markdown).
-	Situation string
+	Situation Markdown
 	// SituationExt holds the id and extensions of MessageDefinition.allowedResponse.situation; JSON "_situation".
 	SituationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -586,9 +521,10 @@ func (x *MessageDefinitionAllowedResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MessageDefinitionAllowedResponse) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MessageDefinitionAllowedResponse) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -604,25 +540,17 @@ func (x *MessageDefinitionAllowedResponse) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageDefinitionAllowedResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageDefinition.allowedResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageDefinition.allowedResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageDefinitionAllowedResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *MessageDefinitionAllowedResponse) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Message != nil) {
-		errs.Missing(p + ".message")
+		v.Missing("message")
 	}
-	if x.Message != nil {
-		x.Message.validate(p+".message", errs)
-	}
-	if x.SituationExt != nil {
-		x.SituationExt.validate(p+".situation", errs)
-	}
+	validatePtr(v, "message", x.Message)
+	validatePtr(v, "situation", x.SituationExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type MessageHeader struct {
 	// ID is MessageHeader.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of MessageHeader.id; JSON "_id".
 	IDExt *Element
 	// Meta is MessageHeader.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is MessageHeader.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of MessageHeader.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is MessageHeader.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of MessageHeader.language; JSON "_language".
 	LanguageExt *Element
 	// Text is MessageHeader.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type MessageHeader struct {
 	// Sender is MessageHeader.sender (0..1, Reference).
 	Sender *Reference
 	// Timestamp is MessageHeader.timestamp (1..1, instant).
-	Timestamp string
+	Timestamp Instant
 	// TimestampExt holds the id and extensions of MessageHeader.timestamp; JSON "_timestamp".
 	TimestampExt *Element
 	// Enterer is MessageHeader.enterer (0..1, Reference).
@@ -153,8 +153,9 @@ func (x *MessageHeader) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MessageHeader) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MessageHeader) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MessageHeader) UnmarshalJSON(data []byte) error {
@@ -167,83 +168,47 @@ func (x *MessageHeader) fhirName() string { return "MessageHeader" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageHeader) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageHeader", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageHeader")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageHeader) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *MessageHeader) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Event != nil) {
-		errs.Missing(p + ".event")
+		v.Missing("event")
 	}
-	if x.Event != nil {
-		x.Event.validate(p+".event", errs)
-	}
-	for i := range x.Destination {
-		x.Destination[i].validate(fhirjson.Index(p+".destination", i), errs)
-	}
-	if x.Receiver != nil {
-		x.Receiver.validate(p+".receiver", errs)
-	}
-	if x.Sender != nil {
-		x.Sender.validate(p+".sender", errs)
-	}
+	validatePtr(v, "event", x.Event)
+	validateSlice(v, "destination", x.Destination)
+	validatePtr(v, "receiver", x.Receiver)
+	validatePtr(v, "sender", x.Sender)
 	if !(x.Timestamp != "" || x.TimestampExt != nil) {
-		errs.Missing(p + ".timestamp")
+		v.Missing("timestamp")
 	}
-	if x.TimestampExt != nil {
-		x.TimestampExt.validate(p+".timestamp", errs)
+	validatePtr(v, "timestamp", x.TimestampExt)
+	if x.Timestamp != "" && !fhirjson.CheckInstant(x.Timestamp) {
+		v.BadFormat("timestamp", -1, "instant")
 	}
-	if x.Enterer != nil {
-		x.Enterer.validate(p+".enterer", errs)
-	}
-	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
-	}
+	validatePtr(v, "enterer", x.Enterer)
+	validatePtr(v, "author", x.Author)
 	if !(x.Source != nil) {
-		errs.Missing(p + ".source")
+		v.Missing("source")
 	}
-	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
-	}
-	if x.Responsible != nil {
-		x.Responsible.validate(p+".responsible", errs)
-	}
-	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
-	}
-	if x.Response != nil {
-		x.Response.validate(p+".response", errs)
-	}
-	for i := range x.Focus {
-		x.Focus[i].validate(fhirjson.Index(p+".focus", i), errs)
-	}
+	validatePtr(v, "source", x.Source)
+	validatePtr(v, "responsible", x.Responsible)
+	validatePtr(v, "reason", x.Reason)
+	validatePtr(v, "response", x.Response)
+	validateSlice(v, "focus", x.Focus)
 }
 
 // ResourceType returns "MessageHeader".
@@ -261,19 +226,19 @@ func (x *MessageHeader) GetMeta() *Meta { return x.Meta }
 // MessageHeaderDestination is the backbone element MessageHeader.destination of FHIR STU3 (3.0.1).
 type MessageHeaderDestination struct {
 	// ID is MessageHeader.destination.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MessageHeader.destination.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MessageHeader.destination.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is MessageHeader.destination.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of MessageHeader.destination.name; JSON "_name".
 	NameExt *Element
 	// Target is MessageHeader.destination.target (0..1, Reference).
 	Target *Reference
 	// Endpoint is MessageHeader.destination.endpoint (1..1, uri).
-	Endpoint string
+	Endpoint URI
 	// EndpointExt holds the id and extensions of MessageHeader.destination.endpoint; JSON "_endpoint".
 	EndpointExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -322,8 +287,9 @@ func (x *MessageHeaderDestination) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MessageHeaderDestination) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MessageHeaderDestination) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MessageHeaderDestination) UnmarshalJSON(data []byte) error {
@@ -336,56 +302,46 @@ func (x *MessageHeaderDestination) fhirName() string { return "MessageHeader.des
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageHeaderDestination) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageHeader.destination", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageHeader.destination")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageHeaderDestination) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
-	}
+func (x *MessageHeaderDestination) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "target", x.Target)
 	if !(x.Endpoint != "" || x.EndpointExt != nil) {
-		errs.Missing(p + ".endpoint")
+		v.Missing("endpoint")
 	}
-	if x.EndpointExt != nil {
-		x.EndpointExt.validate(p+".endpoint", errs)
-	}
+	validatePtr(v, "endpoint", x.EndpointExt)
 }
 
 // MessageHeaderSource is the backbone element MessageHeader.source of FHIR STU3 (3.0.1).
 type MessageHeaderSource struct {
 	// ID is MessageHeader.source.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MessageHeader.source.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MessageHeader.source.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is MessageHeader.source.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of MessageHeader.source.name; JSON "_name".
 	NameExt *Element
 	// Software is MessageHeader.source.software (0..1, string).
-	Software string
+	Software String
 	// SoftwareExt holds the id and extensions of MessageHeader.source.software; JSON "_software".
 	SoftwareExt *Element
 	// Version is MessageHeader.source.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of MessageHeader.source.version; JSON "_version".
 	VersionExt *Element
 	// Contact is MessageHeader.source.contact (0..1, ContactPoint).
 	Contact *ContactPoint
 	// Endpoint is MessageHeader.source.endpoint (1..1, uri).
-	Endpoint string
+	Endpoint URI
 	// EndpointExt holds the id and extensions of MessageHeader.source.endpoint; JSON "_endpoint".
 	EndpointExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -444,8 +400,9 @@ func (x *MessageHeaderSource) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MessageHeaderSource) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MessageHeaderSource) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MessageHeaderSource) UnmarshalJSON(data []byte) error {
@@ -458,48 +415,34 @@ func (x *MessageHeaderSource) fhirName() string { return "MessageHeader.source" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageHeaderSource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageHeader.source", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageHeader.source")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageHeaderSource) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.SoftwareExt != nil {
-		x.SoftwareExt.validate(p+".software", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.Contact != nil {
-		x.Contact.validate(p+".contact", errs)
-	}
+func (x *MessageHeaderSource) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "software", x.SoftwareExt)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "contact", x.Contact)
 	if !(x.Endpoint != "" || x.EndpointExt != nil) {
-		errs.Missing(p + ".endpoint")
+		v.Missing("endpoint")
 	}
-	if x.EndpointExt != nil {
-		x.EndpointExt.validate(p+".endpoint", errs)
-	}
+	validatePtr(v, "endpoint", x.EndpointExt)
 }
 
 // MessageHeaderResponse is the backbone element MessageHeader.response of FHIR STU3 (3.0.1).
 type MessageHeaderResponse struct {
 	// ID is MessageHeader.response.id (0..1, string).
-	ID string
+	ID String
 	// Extension is MessageHeader.response.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is MessageHeader.response.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Identifier is MessageHeader.response.identifier (1..1, id).
-	Identifier string
+	Identifier ID
 	// IdentifierExt holds the id and extensions of MessageHeader.response.identifier; JSON "_identifier".
 	IdentifierExt *Element
 	// Code is MessageHeader.response.code (1..1, code).
@@ -552,8 +495,9 @@ func (x *MessageHeaderResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *MessageHeaderResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x MessageHeaderResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *MessageHeaderResponse) UnmarshalJSON(data []byte) error {
@@ -566,34 +510,27 @@ func (x *MessageHeaderResponse) fhirName() string { return "MessageHeader.respon
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *MessageHeaderResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("MessageHeader.response", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("MessageHeader.response")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *MessageHeaderResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *MessageHeaderResponse) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Identifier != "" || x.IdentifierExt != nil) {
-		errs.Missing(p + ".identifier")
+		v.Missing("identifier")
 	}
-	if x.IdentifierExt != nil {
-		x.IdentifierExt.validate(p+".identifier", errs)
+	validatePtr(v, "identifier", x.IdentifierExt)
+	if x.Identifier != "" && !fhirjson.CheckID(x.Identifier) {
+		v.BadFormat("identifier", -1, "id")
 	}
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
 	if x.Code != "" && !x.Code.IsValid() {
-		errs.BadCode(p+".code", "http://hl7.org/fhir/ValueSet/response-code")
+		v.BadCode("code", -1, "http://hl7.org/fhir/ValueSet/response-code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.Details != nil {
-		x.Details.validate(p+".details", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "details", x.Details)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type NamingSystem struct {
 	// ID is NamingSystem.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of NamingSystem.id; JSON "_id".
 	IDExt *Element
 	// Meta is NamingSystem.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is NamingSystem.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of NamingSystem.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is NamingSystem.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of NamingSystem.language; JSON "_language".
 	LanguageExt *Element
 	// Text is NamingSystem.text (0..1, Narrative).
@@ -32,7 +32,7 @@ type NamingSystem struct {
 	// ModifierExtension is NamingSystem.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is NamingSystem.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of NamingSystem.name; JSON "_name".
 	NameExt *Element
 	// Status is NamingSystem.status (1..1, code).
@@ -44,23 +44,23 @@ type NamingSystem struct {
 	// KindExt holds the id and extensions of NamingSystem.kind; JSON "_kind".
 	KindExt *Element
 	// Date is NamingSystem.date (1..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of NamingSystem.date; JSON "_date".
 	DateExt *Element
 	// Publisher is NamingSystem.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of NamingSystem.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is NamingSystem.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Responsible is NamingSystem.responsible (0..1, string).
-	Responsible string
+	Responsible String
 	// ResponsibleExt holds the id and extensions of NamingSystem.responsible; JSON "_responsible".
 	ResponsibleExt *Element
 	// Type is NamingSystem.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Description is NamingSystem.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of NamingSystem.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is NamingSystem.useContext (0..*, UsageContext).
@@ -68,7 +68,7 @@ type NamingSystem struct {
 	// Jurisdiction is NamingSystem.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Usage is NamingSystem.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of NamingSystem.usage; JSON "_usage".
 	UsageExt *Element
 	// UniqueID is NamingSystem.uniqueId (1..*, BackboneElement).
@@ -198,8 +198,9 @@ func (x *NamingSystem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *NamingSystem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x NamingSystem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *NamingSystem) UnmarshalJSON(data []byte) error {
@@ -212,101 +213,61 @@ func (x *NamingSystem) fhirName() string { return "NamingSystem" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NamingSystem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NamingSystem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NamingSystem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NamingSystem) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *NamingSystem) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/namingsystem-type")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/namingsystem-type")
 	}
-	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
-	}
+	validatePtr(v, "kind", x.KindExt)
 	if !(x.Date != "" || x.DateExt != nil) {
-		errs.Missing(p + ".date")
+		v.Missing("date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.ResponsibleExt != nil {
-		x.ResponsibleExt.validate(p+".responsible", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	if x.UsageExt != nil {
-		x.UsageExt.validate(p+".usage", errs)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "responsible", x.ResponsibleExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "usage", x.UsageExt)
 	if !(len(x.UniqueID) > 0) {
-		errs.Missing(p + ".uniqueId")
+		v.Missing("uniqueId")
 	}
-	for i := range x.UniqueID {
-		x.UniqueID[i].validate(fhirjson.Index(p+".uniqueId", i), errs)
-	}
-	if x.ReplacedBy != nil {
-		x.ReplacedBy.validate(p+".replacedBy", errs)
-	}
+	validateSlice(v, "uniqueId", x.UniqueID)
+	validatePtr(v, "replacedBy", x.ReplacedBy)
 }
 
 // ResourceType returns "NamingSystem".
@@ -324,7 +285,7 @@ func (x *NamingSystem) GetMeta() *Meta { return x.Meta }
 // NamingSystemUniqueID is the backbone element NamingSystem.uniqueId of FHIR STU3 (3.0.1).
 type NamingSystemUniqueID struct {
 	// ID is NamingSystem.uniqueId.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NamingSystem.uniqueId.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NamingSystem.uniqueId.modifierExtension (0..*, Extension).
@@ -334,15 +295,15 @@ type NamingSystemUniqueID struct {
 	// TypeExt holds the id and extensions of NamingSystem.uniqueId.type; JSON "_type".
 	TypeExt *Element
 	// Value is NamingSystem.uniqueId.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of NamingSystem.uniqueId.value; JSON "_value".
 	ValueExt *Element
 	// Preferred is NamingSystem.uniqueId.preferred (0..1, boolean).
-	Preferred *bool
+	Preferred *Boolean
 	// PreferredExt holds the id and extensions of NamingSystem.uniqueId.preferred; JSON "_preferred".
 	PreferredExt *Element
 	// Comment is NamingSystem.uniqueId.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of NamingSystem.uniqueId.comment; JSON "_comment".
 	CommentExt *Element
 	// Period is NamingSystem.uniqueId.period (0..1, Period).
@@ -403,8 +364,9 @@ func (x *NamingSystemUniqueID) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *NamingSystemUniqueID) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x NamingSystemUniqueID) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *NamingSystemUniqueID) UnmarshalJSON(data []byte) error {
@@ -417,40 +379,26 @@ func (x *NamingSystemUniqueID) fhirName() string { return "NamingSystem.uniqueId
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NamingSystemUniqueID) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NamingSystem.uniqueId", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NamingSystem.uniqueId")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NamingSystemUniqueID) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *NamingSystemUniqueID) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
-	if x.PreferredExt != nil {
-		x.PreferredExt.validate(p+".preferred", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "preferred", x.PreferredExt)
+	validatePtr(v, "comment", x.CommentExt)
+	validatePtr(v, "period", x.Period)
 }

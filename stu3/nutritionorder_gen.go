@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type NutritionOrder struct {
 	// ID is NutritionOrder.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of NutritionOrder.id; JSON "_id".
 	IDExt *Element
 	// Meta is NutritionOrder.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is NutritionOrder.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of NutritionOrder.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is NutritionOrder.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of NutritionOrder.language; JSON "_language".
 	LanguageExt *Element
 	// Text is NutritionOrder.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type NutritionOrder struct {
 	// Encounter is NutritionOrder.encounter (0..1, Reference).
 	Encounter *Reference
 	// DateTime is NutritionOrder.dateTime (1..1, dateTime).
-	DateTime string
+	DateTime DateTime
 	// DateTimeExt holds the id and extensions of NutritionOrder.dateTime; JSON "_dateTime".
 	DateTimeExt *Element
 	// Orderer is NutritionOrder.orderer (0..1, Reference).
@@ -158,8 +158,9 @@ func (x *NutritionOrder) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *NutritionOrder) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x NutritionOrder) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *NutritionOrder) UnmarshalJSON(data []byte) error {
@@ -172,83 +173,47 @@ func (x *NutritionOrder) fhirName() string { return "NutritionOrder" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrder) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrder) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *NutritionOrder) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/nutrition-request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/nutrition-request-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Patient != nil) {
-		errs.Missing(p + ".patient")
+		v.Missing("patient")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Encounter != nil {
-		x.Encounter.validate(p+".encounter", errs)
-	}
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "encounter", x.Encounter)
 	if !(x.DateTime != "" || x.DateTimeExt != nil) {
-		errs.Missing(p + ".dateTime")
+		v.Missing("dateTime")
 	}
-	if x.DateTimeExt != nil {
-		x.DateTimeExt.validate(p+".dateTime", errs)
+	validatePtr(v, "dateTime", x.DateTimeExt)
+	if x.DateTime != "" && !fhirjson.CheckDateTime(x.DateTime) {
+		v.BadFormat("dateTime", -1, "dateTime")
 	}
-	if x.Orderer != nil {
-		x.Orderer.validate(p+".orderer", errs)
-	}
-	for i := range x.AllergyIntolerance {
-		x.AllergyIntolerance[i].validate(fhirjson.Index(p+".allergyIntolerance", i), errs)
-	}
-	for i := range x.FoodPreferenceModifier {
-		x.FoodPreferenceModifier[i].validate(fhirjson.Index(p+".foodPreferenceModifier", i), errs)
-	}
-	for i := range x.ExcludeFoodModifier {
-		x.ExcludeFoodModifier[i].validate(fhirjson.Index(p+".excludeFoodModifier", i), errs)
-	}
-	if x.OralDiet != nil {
-		x.OralDiet.validate(p+".oralDiet", errs)
-	}
-	for i := range x.Supplement {
-		x.Supplement[i].validate(fhirjson.Index(p+".supplement", i), errs)
-	}
-	if x.EnteralFormula != nil {
-		x.EnteralFormula.validate(p+".enteralFormula", errs)
-	}
+	validatePtr(v, "orderer", x.Orderer)
+	validateSlice(v, "allergyIntolerance", x.AllergyIntolerance)
+	validateSlice(v, "foodPreferenceModifier", x.FoodPreferenceModifier)
+	validateSlice(v, "excludeFoodModifier", x.ExcludeFoodModifier)
+	validatePtr(v, "oralDiet", x.OralDiet)
+	validateSlice(v, "supplement", x.Supplement)
+	validatePtr(v, "enteralFormula", x.EnteralFormula)
 }
 
 // ResourceType returns "NutritionOrder".
@@ -266,7 +231,7 @@ func (x *NutritionOrder) GetMeta() *Meta { return x.Meta }
 // NutritionOrderOralDiet is the backbone element NutritionOrder.oralDiet of FHIR STU3 (3.0.1).
 type NutritionOrderOralDiet struct {
 	// ID is NutritionOrder.oralDiet.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NutritionOrder.oralDiet.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.oralDiet.modifierExtension (0..*, Extension).
@@ -282,7 +247,7 @@ type NutritionOrderOralDiet struct {
 	// FluidConsistencyType is NutritionOrder.oralDiet.fluidConsistencyType (0..*, CodeableConcept).
 	FluidConsistencyType []CodeableConcept
 	// Instruction is NutritionOrder.oralDiet.instruction (0..1, string).
-	Instruction string
+	Instruction String
 	// InstructionExt holds the id and extensions of NutritionOrder.oralDiet.instruction; JSON "_instruction".
 	InstructionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -337,8 +302,9 @@ func (x *NutritionOrderOralDiet) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *NutritionOrderOralDiet) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x NutritionOrderOralDiet) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *NutritionOrderOralDiet) UnmarshalJSON(data []byte) error {
@@ -351,42 +317,26 @@ func (x *NutritionOrderOralDiet) fhirName() string { return "NutritionOrder.oral
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrderOralDiet) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder.oralDiet", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder.oralDiet")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrderOralDiet) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Type {
-		x.Type[i].validate(fhirjson.Index(p+".type", i), errs)
-	}
-	for i := range x.Schedule {
-		x.Schedule[i].validate(fhirjson.Index(p+".schedule", i), errs)
-	}
-	for i := range x.Nutrient {
-		x.Nutrient[i].validate(fhirjson.Index(p+".nutrient", i), errs)
-	}
-	for i := range x.Texture {
-		x.Texture[i].validate(fhirjson.Index(p+".texture", i), errs)
-	}
-	for i := range x.FluidConsistencyType {
-		x.FluidConsistencyType[i].validate(fhirjson.Index(p+".fluidConsistencyType", i), errs)
-	}
-	if x.InstructionExt != nil {
-		x.InstructionExt.validate(p+".instruction", errs)
-	}
+func (x *NutritionOrderOralDiet) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "type", x.Type)
+	validateSlice(v, "schedule", x.Schedule)
+	validateSlice(v, "nutrient", x.Nutrient)
+	validateSlice(v, "texture", x.Texture)
+	validateSlice(v, "fluidConsistencyType", x.FluidConsistencyType)
+	validatePtr(v, "instruction", x.InstructionExt)
 }
 
 // NutritionOrderOralDietNutrient is the backbone element NutritionOrder.oralDiet.nutrient of FHIR STU3 (3.0.1).
 type NutritionOrderOralDietNutrient struct {
 	// ID is NutritionOrder.oralDiet.nutrient.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NutritionOrder.oralDiet.nutrient.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.oralDiet.nutrient.modifierExtension (0..*, Extension).
@@ -432,9 +382,10 @@ func (x *NutritionOrderOralDietNutrient) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *NutritionOrderOralDietNutrient) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x NutritionOrderOralDietNutrient) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -448,30 +399,22 @@ func (x *NutritionOrderOralDietNutrient) fhirName() string { return "NutritionOr
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrderOralDietNutrient) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder.oralDiet.nutrient", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder.oralDiet.nutrient")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrderOralDietNutrient) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Modifier != nil {
-		x.Modifier.validate(p+".modifier", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
+func (x *NutritionOrderOralDietNutrient) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "modifier", x.Modifier)
+	validatePtr(v, "amount", x.Amount)
 }
 
 // NutritionOrderOralDietTexture is the backbone element NutritionOrder.oralDiet.texture of FHIR STU3 (3.0.1).
 type NutritionOrderOralDietTexture struct {
 	// ID is NutritionOrder.oralDiet.texture.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NutritionOrder.oralDiet.texture.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.oralDiet.texture.modifierExtension (0..*, Extension).
@@ -517,9 +460,10 @@ func (x *NutritionOrderOralDietTexture) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *NutritionOrderOralDietTexture) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x NutritionOrderOralDietTexture) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -533,30 +477,22 @@ func (x *NutritionOrderOralDietTexture) fhirName() string { return "NutritionOrd
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrderOralDietTexture) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder.oralDiet.texture", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder.oralDiet.texture")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrderOralDietTexture) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Modifier != nil {
-		x.Modifier.validate(p+".modifier", errs)
-	}
-	if x.FoodType != nil {
-		x.FoodType.validate(p+".foodType", errs)
-	}
+func (x *NutritionOrderOralDietTexture) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "modifier", x.Modifier)
+	validatePtr(v, "foodType", x.FoodType)
 }
 
 // NutritionOrderSupplement is the backbone element NutritionOrder.supplement of FHIR STU3 (3.0.1).
 type NutritionOrderSupplement struct {
 	// ID is NutritionOrder.supplement.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NutritionOrder.supplement.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.supplement.modifierExtension (0..*, Extension).
@@ -564,7 +500,7 @@ type NutritionOrderSupplement struct {
 	// Type is NutritionOrder.supplement.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// ProductName is NutritionOrder.supplement.productName (0..1, string).
-	ProductName string
+	ProductName String
 	// ProductNameExt holds the id and extensions of NutritionOrder.supplement.productName; JSON "_productName".
 	ProductNameExt *Element
 	// Schedule is NutritionOrder.supplement.schedule (0..*, Timing).
@@ -572,7 +508,7 @@ type NutritionOrderSupplement struct {
 	// Quantity is NutritionOrder.supplement.quantity (0..1, Quantity).
 	Quantity *SimpleQuantity
 	// Instruction is NutritionOrder.supplement.instruction (0..1, string).
-	Instruction string
+	Instruction String
 	// InstructionExt holds the id and extensions of NutritionOrder.supplement.instruction; JSON "_instruction".
 	InstructionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -627,8 +563,9 @@ func (x *NutritionOrderSupplement) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *NutritionOrderSupplement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x NutritionOrderSupplement) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *NutritionOrderSupplement) UnmarshalJSON(data []byte) error {
@@ -641,39 +578,25 @@ func (x *NutritionOrderSupplement) fhirName() string { return "NutritionOrder.su
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrderSupplement) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder.supplement", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder.supplement")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrderSupplement) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.ProductNameExt != nil {
-		x.ProductNameExt.validate(p+".productName", errs)
-	}
-	for i := range x.Schedule {
-		x.Schedule[i].validate(fhirjson.Index(p+".schedule", i), errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.InstructionExt != nil {
-		x.InstructionExt.validate(p+".instruction", errs)
-	}
+func (x *NutritionOrderSupplement) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "productName", x.ProductNameExt)
+	validateSlice(v, "schedule", x.Schedule)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "instruction", x.InstructionExt)
 }
 
 // NutritionOrderEnteralFormula is the backbone element NutritionOrder.enteralFormula of FHIR STU3 (3.0.1).
 type NutritionOrderEnteralFormula struct {
 	// ID is NutritionOrder.enteralFormula.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NutritionOrder.enteralFormula.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.enteralFormula.modifierExtension (0..*, Extension).
@@ -681,13 +604,13 @@ type NutritionOrderEnteralFormula struct {
 	// BaseFormulaType is NutritionOrder.enteralFormula.baseFormulaType (0..1, CodeableConcept).
 	BaseFormulaType *CodeableConcept
 	// BaseFormulaProductName is NutritionOrder.enteralFormula.baseFormulaProductName (0..1, string).
-	BaseFormulaProductName string
+	BaseFormulaProductName String
 	// BaseFormulaProductNameExt holds the id and extensions of NutritionOrder.enteralFormula.baseFormulaProductName; JSON "_baseFormulaProductName".
 	BaseFormulaProductNameExt *Element
 	// AdditiveType is NutritionOrder.enteralFormula.additiveType (0..1, CodeableConcept).
 	AdditiveType *CodeableConcept
 	// AdditiveProductName is NutritionOrder.enteralFormula.additiveProductName (0..1, string).
-	AdditiveProductName string
+	AdditiveProductName String
 	// AdditiveProductNameExt holds the id and extensions of NutritionOrder.enteralFormula.additiveProductName; JSON "_additiveProductName".
 	AdditiveProductNameExt *Element
 	// CaloricDensity is NutritionOrder.enteralFormula.caloricDensity (0..1, Quantity).
@@ -699,7 +622,7 @@ type NutritionOrderEnteralFormula struct {
 	// MaxVolumeToDeliver is NutritionOrder.enteralFormula.maxVolumeToDeliver (0..1, Quantity).
 	MaxVolumeToDeliver *SimpleQuantity
 	// AdministrationInstruction is NutritionOrder.enteralFormula.administrationInstruction (0..1, string).
-	AdministrationInstruction string
+	AdministrationInstruction String
 	// AdministrationInstructionExt holds the id and extensions of NutritionOrder.enteralFormula.administrationInstruction; JSON "_administrationInstruction".
 	AdministrationInstructionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -769,8 +692,9 @@ func (x *NutritionOrderEnteralFormula) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *NutritionOrderEnteralFormula) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x NutritionOrderEnteralFormula) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *NutritionOrderEnteralFormula) UnmarshalJSON(data []byte) error {
@@ -783,51 +707,29 @@ func (x *NutritionOrderEnteralFormula) fhirName() string { return "NutritionOrde
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrderEnteralFormula) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder.enteralFormula", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder.enteralFormula")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrderEnteralFormula) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.BaseFormulaType != nil {
-		x.BaseFormulaType.validate(p+".baseFormulaType", errs)
-	}
-	if x.BaseFormulaProductNameExt != nil {
-		x.BaseFormulaProductNameExt.validate(p+".baseFormulaProductName", errs)
-	}
-	if x.AdditiveType != nil {
-		x.AdditiveType.validate(p+".additiveType", errs)
-	}
-	if x.AdditiveProductNameExt != nil {
-		x.AdditiveProductNameExt.validate(p+".additiveProductName", errs)
-	}
-	if x.CaloricDensity != nil {
-		x.CaloricDensity.validate(p+".caloricDensity", errs)
-	}
-	if x.RouteofAdministration != nil {
-		x.RouteofAdministration.validate(p+".routeofAdministration", errs)
-	}
-	for i := range x.Administration {
-		x.Administration[i].validate(fhirjson.Index(p+".administration", i), errs)
-	}
-	if x.MaxVolumeToDeliver != nil {
-		x.MaxVolumeToDeliver.validate(p+".maxVolumeToDeliver", errs)
-	}
-	if x.AdministrationInstructionExt != nil {
-		x.AdministrationInstructionExt.validate(p+".administrationInstruction", errs)
-	}
+func (x *NutritionOrderEnteralFormula) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "baseFormulaType", x.BaseFormulaType)
+	validatePtr(v, "baseFormulaProductName", x.BaseFormulaProductNameExt)
+	validatePtr(v, "additiveType", x.AdditiveType)
+	validatePtr(v, "additiveProductName", x.AdditiveProductNameExt)
+	validatePtr(v, "caloricDensity", x.CaloricDensity)
+	validatePtr(v, "routeofAdministration", x.RouteofAdministration)
+	validateSlice(v, "administration", x.Administration)
+	validatePtr(v, "maxVolumeToDeliver", x.MaxVolumeToDeliver)
+	validatePtr(v, "administrationInstruction", x.AdministrationInstructionExt)
 }
 
 // NutritionOrderEnteralFormulaAdministration is the backbone element NutritionOrder.enteralFormula.administration of FHIR STU3 (3.0.1).
 type NutritionOrderEnteralFormulaAdministration struct {
 	// ID is NutritionOrder.enteralFormula.administration.id (0..1, string).
-	ID string
+	ID String
 	// Extension is NutritionOrder.enteralFormula.administration.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is NutritionOrder.enteralFormula.administration.modifierExtension (0..*, Extension).
@@ -883,9 +785,10 @@ func (x *NutritionOrderEnteralFormulaAdministration) EncodeJSON(e *fhirjson.Enco
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *NutritionOrderEnteralFormulaAdministration) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x NutritionOrderEnteralFormulaAdministration) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -901,30 +804,21 @@ func (x *NutritionOrderEnteralFormulaAdministration) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *NutritionOrderEnteralFormulaAdministration) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("NutritionOrder.enteralFormula.administration", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("NutritionOrder.enteralFormula.administration")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *NutritionOrderEnteralFormulaAdministration) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *NutritionOrderEnteralFormulaAdministration) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.RateQuantity != nil, x.RateRatio != nil) > 1 {
+		v.OneOf("rate[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Schedule != nil {
-		x.Schedule.validate(p+".schedule", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.RateQuantity != nil {
-		x.RateQuantity.validate(p+".rateQuantity", errs)
-	}
-	if x.RateRatio != nil {
-		x.RateRatio.validate(p+".rateRatio", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "schedule", x.Schedule)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "rateQuantity", x.RateQuantity)
+	validatePtr(v, "rateRatio", x.RateRatio)
 }
 
 // Rate returns the value of NutritionOrder.enteralFormula.administration.rate[x] that is set, or nil. It is one of:

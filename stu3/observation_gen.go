@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Observation struct {
 	// ID is Observation.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Observation.id; JSON "_id".
 	IDExt *Element
 	// Meta is Observation.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Observation.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Observation.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Observation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Observation.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Observation.text (0..1, Narrative).
@@ -48,13 +48,13 @@ type Observation struct {
 	// Context is Observation.context (0..1, Reference).
 	Context *Reference
 	// EffectiveDateTime is Observation.effective[x] (0..1) holding a dateTime; JSON "effectiveDateTime".
-	EffectiveDateTime string
+	EffectiveDateTime DateTime
 	// EffectiveDateTimeExt holds the id and extensions of Observation.effective[x]; JSON "_effectiveDateTime".
 	EffectiveDateTimeExt *Element
 	// EffectivePeriod is Observation.effective[x] (0..1) holding a Period; JSON "effectivePeriod".
 	EffectivePeriod *Period
 	// Issued is Observation.issued (0..1, instant).
-	Issued string
+	Issued Instant
 	// IssuedExt holds the id and extensions of Observation.issued; JSON "_issued".
 	IssuedExt *Element
 	// Performer is Observation.performer (0..*, Reference).
@@ -64,11 +64,11 @@ type Observation struct {
 	// ValueCodeableConcept is Observation.value[x] (0..1) holding a CodeableConcept; JSON "valueCodeableConcept".
 	ValueCodeableConcept *CodeableConcept
 	// ValueString is Observation.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Observation.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueBoolean is Observation.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Observation.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueRange is Observation.value[x] (0..1) holding a Range; JSON "valueRange".
@@ -80,11 +80,11 @@ type Observation struct {
 	// ValueAttachment is Observation.value[x] (0..1) holding a Attachment; JSON "valueAttachment".
 	ValueAttachment *Attachment
 	// ValueTime is Observation.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Observation.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueDateTime is Observation.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Observation.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValuePeriod is Observation.value[x] (0..1) holding a Period; JSON "valuePeriod".
@@ -94,7 +94,7 @@ type Observation struct {
 	// Interpretation is Observation.interpretation (0..1, CodeableConcept).
 	Interpretation *CodeableConcept
 	// Comment is Observation.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of Observation.comment; JSON "_comment".
 	CommentExt *Element
 	// BodySite is Observation.bodySite (0..1, CodeableConcept).
@@ -288,8 +288,9 @@ func (x *Observation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Observation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Observation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Observation) UnmarshalJSON(data []byte) error {
@@ -302,143 +303,82 @@ func (x *Observation) fhirName() string { return "Observation" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Observation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Observation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Observation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Observation) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Observation) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.EffectiveDateTime != "" || x.EffectiveDateTimeExt != nil, x.EffectivePeriod != nil) > 1 {
+		v.OneOf("effective[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.ValueQuantity != nil, x.ValueCodeableConcept != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueSampledData != nil, x.ValueAttachment != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValuePeriod != nil) > 1 {
+		v.OneOf("value[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "basedOn", x.BasedOn)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/observation-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/observation-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "category", x.Category)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "effectiveDateTime", x.EffectiveDateTimeExt)
+	if x.EffectiveDateTime != "" && !fhirjson.CheckDateTime(x.EffectiveDateTime) {
+		v.BadFormat("effectiveDateTime", -1, "dateTime")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validatePtr(v, "issued", x.IssuedExt)
+	if x.Issued != "" && !fhirjson.CheckInstant(x.Issued) {
+		v.BadFormat("issued", -1, "instant")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+	validateSlice(v, "performer", x.Performer)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.EffectiveDateTimeExt != nil {
-		x.EffectiveDateTimeExt.validate(p+".effectiveDateTime", errs)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
-	}
-	if x.IssuedExt != nil {
-		x.IssuedExt.validate(p+".issued", errs)
-	}
-	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
-	}
-	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
-	}
-	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
-	}
-	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
-	}
-	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
-	}
-	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
-	}
-	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
-	}
-	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
-	}
-	if x.DataAbsentReason != nil {
-		x.DataAbsentReason.validate(p+".dataAbsentReason", errs)
-	}
-	if x.Interpretation != nil {
-		x.Interpretation.validate(p+".interpretation", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
-	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
-	}
-	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
-	}
-	if x.Specimen != nil {
-		x.Specimen.validate(p+".specimen", errs)
-	}
-	if x.Device != nil {
-		x.Device.validate(p+".device", errs)
-	}
-	for i := range x.ReferenceRange {
-		x.ReferenceRange[i].validate(fhirjson.Index(p+".referenceRange", i), errs)
-	}
-	for i := range x.Related {
-		x.Related[i].validate(fhirjson.Index(p+".related", i), errs)
-	}
-	for i := range x.Component {
-		x.Component[i].validate(fhirjson.Index(p+".component", i), errs)
-	}
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "dataAbsentReason", x.DataAbsentReason)
+	validatePtr(v, "interpretation", x.Interpretation)
+	validatePtr(v, "comment", x.CommentExt)
+	validatePtr(v, "bodySite", x.BodySite)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "specimen", x.Specimen)
+	validatePtr(v, "device", x.Device)
+	validateSlice(v, "referenceRange", x.ReferenceRange)
+	validateSlice(v, "related", x.Related)
+	validateSlice(v, "component", x.Component)
 }
 
 // ResourceType returns "Observation".
@@ -540,7 +480,7 @@ func (x *Observation) ValueType() string {
 // ObservationReferenceRange is the backbone element Observation.referenceRange of FHIR STU3 (3.0.1).
 type ObservationReferenceRange struct {
 	// ID is Observation.referenceRange.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Observation.referenceRange.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Observation.referenceRange.modifierExtension (0..*, Extension).
@@ -556,7 +496,7 @@ type ObservationReferenceRange struct {
 	// Age is Observation.referenceRange.age (0..1, Range).
 	Age *Range
 	// Text is Observation.referenceRange.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Observation.referenceRange.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -611,8 +551,9 @@ func (x *ObservationReferenceRange) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ObservationReferenceRange) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ObservationReferenceRange) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ObservationReferenceRange) UnmarshalJSON(data []byte) error {
@@ -625,42 +566,26 @@ func (x *ObservationReferenceRange) fhirName() string { return "Observation.refe
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ObservationReferenceRange) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Observation.referenceRange", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Observation.referenceRange")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ObservationReferenceRange) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Low != nil {
-		x.Low.validate(p+".low", errs)
-	}
-	if x.High != nil {
-		x.High.validate(p+".high", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	for i := range x.AppliesTo {
-		x.AppliesTo[i].validate(fhirjson.Index(p+".appliesTo", i), errs)
-	}
-	if x.Age != nil {
-		x.Age.validate(p+".age", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
+func (x *ObservationReferenceRange) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "low", x.Low)
+	validatePtr(v, "high", x.High)
+	validatePtr(v, "type", x.Type)
+	validateSlice(v, "appliesTo", x.AppliesTo)
+	validatePtr(v, "age", x.Age)
+	validatePtr(v, "text", x.TextExt)
 }
 
 // ObservationRelated is the backbone element Observation.related of FHIR STU3 (3.0.1).
 type ObservationRelated struct {
 	// ID is Observation.related.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Observation.related.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Observation.related.modifierExtension (0..*, Extension).
@@ -709,8 +634,9 @@ func (x *ObservationRelated) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ObservationRelated) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ObservationRelated) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ObservationRelated) UnmarshalJSON(data []byte) error {
@@ -723,36 +649,28 @@ func (x *ObservationRelated) fhirName() string { return "Observation.related" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ObservationRelated) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Observation.related", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Observation.related")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ObservationRelated) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ObservationRelated) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/observation-relationshiptypes")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/observation-relationshiptypes")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Target != nil) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
-	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
-	}
+	validatePtr(v, "target", x.Target)
 }
 
 // ObservationComponent is the backbone element Observation.component of FHIR STU3 (3.0.1).
 type ObservationComponent struct {
 	// ID is Observation.component.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Observation.component.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Observation.component.modifierExtension (0..*, Extension).
@@ -764,7 +682,7 @@ type ObservationComponent struct {
 	// ValueCodeableConcept is Observation.component.value[x] (0..1) holding a CodeableConcept; JSON "valueCodeableConcept".
 	ValueCodeableConcept *CodeableConcept
 	// ValueString is Observation.component.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Observation.component.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueRange is Observation.component.value[x] (0..1) holding a Range; JSON "valueRange".
@@ -776,11 +694,11 @@ type ObservationComponent struct {
 	// ValueAttachment is Observation.component.value[x] (0..1) holding a Attachment; JSON "valueAttachment".
 	ValueAttachment *Attachment
 	// ValueTime is Observation.component.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Observation.component.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueDateTime is Observation.component.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Observation.component.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValuePeriod is Observation.component.value[x] (0..1) holding a Period; JSON "valuePeriod".
@@ -871,8 +789,9 @@ func (x *ObservationComponent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ObservationComponent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ObservationComponent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ObservationComponent) UnmarshalJSON(data []byte) error {
@@ -885,63 +804,40 @@ func (x *ObservationComponent) fhirName() string { return "Observation.component
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ObservationComponent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Observation.component", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Observation.component")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ObservationComponent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ObservationComponent) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueQuantity != nil, x.ValueCodeableConcept != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueSampledData != nil, x.ValueAttachment != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValuePeriod != nil) > 1 {
+		v.OneOf("value[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
-	}
-	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
-	}
-	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
-	}
-	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
-	}
-	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
-	}
-	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
-	}
-	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
-	}
-	if x.DataAbsentReason != nil {
-		x.DataAbsentReason.validate(p+".dataAbsentReason", errs)
-	}
-	if x.Interpretation != nil {
-		x.Interpretation.validate(p+".interpretation", errs)
-	}
-	for i := range x.ReferenceRange {
-		x.ReferenceRange[i].validate(fhirjson.Index(p+".referenceRange", i), errs)
-	}
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "dataAbsentReason", x.DataAbsentReason)
+	validatePtr(v, "interpretation", x.Interpretation)
+	validateSlice(v, "referenceRange", x.ReferenceRange)
 }
 
 // Value returns the value of Observation.component.value[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type OperationDefinition struct {
 	// ID is OperationDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of OperationDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is OperationDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is OperationDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of OperationDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is OperationDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of OperationDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is OperationDefinition.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type OperationDefinition struct {
 	// ModifierExtension is OperationDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is OperationDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of OperationDefinition.url; JSON "_url".
 	URLExt *Element
 	// Version is OperationDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of OperationDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is OperationDefinition.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of OperationDefinition.name; JSON "_name".
 	NameExt *Element
 	// Status is OperationDefinition.status (1..1, code).
@@ -52,21 +52,21 @@ type OperationDefinition struct {
 	// KindExt holds the id and extensions of OperationDefinition.kind; JSON "_kind".
 	KindExt *Element
 	// Experimental is OperationDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of OperationDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is OperationDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of OperationDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is OperationDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of OperationDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is OperationDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is OperationDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of OperationDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is OperationDefinition.useContext (0..*, UsageContext).
@@ -74,19 +74,19 @@ type OperationDefinition struct {
 	// Jurisdiction is OperationDefinition.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is OperationDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of OperationDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Idempotent is OperationDefinition.idempotent (0..1, boolean).
-	Idempotent *bool
+	Idempotent *Boolean
 	// IdempotentExt holds the id and extensions of OperationDefinition.idempotent; JSON "_idempotent".
 	IdempotentExt *Element
 	// Code is OperationDefinition.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of OperationDefinition.code; JSON "_code".
 	CodeExt *Element
 	// Comment is OperationDefinition.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of OperationDefinition.comment; JSON "_comment".
 	CommentExt *Element
 	// Base is OperationDefinition.base (0..1, Reference).
@@ -96,15 +96,15 @@ type OperationDefinition struct {
 	// ResourceExt holds the id and extensions of OperationDefinition.resource; JSON "_resource".
 	ResourceExt []*Element
 	// System is OperationDefinition.system (1..1, boolean).
-	System *bool
+	System *Boolean
 	// SystemExt holds the id and extensions of OperationDefinition.system; JSON "_system".
 	SystemExt *Element
 	// Type is OperationDefinition.type (1..1, boolean).
-	Type *bool
+	Type *Boolean
 	// TypeExt holds the id and extensions of OperationDefinition.type; JSON "_type".
 	TypeExt *Element
 	// Instance is OperationDefinition.instance (1..1, boolean).
-	Instance *bool
+	Instance *Boolean
 	// InstanceExt holds the id and extensions of OperationDefinition.instance; JSON "_instance".
 	InstanceExt *Element
 	// Parameter is OperationDefinition.parameter (0..*, BackboneElement).
@@ -288,8 +288,9 @@ func (x *OperationDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OperationDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OperationDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *OperationDefinition) UnmarshalJSON(data []byte) error {
@@ -302,141 +303,81 @@ func (x *OperationDefinition) fhirName() string { return "OperationDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *OperationDefinition) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/operation-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/operation-kind")
 	}
-	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
+	validatePtr(v, "kind", x.KindExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.IdempotentExt != nil {
-		x.IdempotentExt.validate(p+".idempotent", errs)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "idempotent", x.IdempotentExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
-	if x.Base != nil {
-		x.Base.validate(p+".base", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
+	validatePtr(v, "comment", x.CommentExt)
+	validatePtr(v, "base", x.Base)
 	for i, c := range x.Resource {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".resource", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("resource", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.ResourceExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".resource", i), errs)
-		}
-	}
+	validatePtrs(v, "resource", x.ResourceExt)
 	if !(x.System != nil || x.SystemExt != nil) {
-		errs.Missing(p + ".system")
+		v.Missing("system")
 	}
-	if x.SystemExt != nil {
-		x.SystemExt.validate(p+".system", errs)
-	}
+	validatePtr(v, "system", x.SystemExt)
 	if !(x.Type != nil || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Instance != nil || x.InstanceExt != nil) {
-		errs.Missing(p + ".instance")
+		v.Missing("instance")
 	}
-	if x.InstanceExt != nil {
-		x.InstanceExt.validate(p+".instance", errs)
-	}
-	for i := range x.Parameter {
-		x.Parameter[i].validate(fhirjson.Index(p+".parameter", i), errs)
-	}
-	for i := range x.Overload {
-		x.Overload[i].validate(fhirjson.Index(p+".overload", i), errs)
-	}
+	validatePtr(v, "instance", x.InstanceExt)
+	validateSlice(v, "parameter", x.Parameter)
+	validateSlice(v, "overload", x.Overload)
 }
 
 // ResourceType returns "OperationDefinition".
@@ -454,13 +395,13 @@ func (x *OperationDefinition) GetMeta() *Meta { return x.Meta }
 // OperationDefinitionParameter is the backbone element OperationDefinition.parameter of FHIR STU3 (3.0.1).
 type OperationDefinitionParameter struct {
 	// ID is OperationDefinition.parameter.id (0..1, string).
-	ID string
+	ID String
 	// Extension is OperationDefinition.parameter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationDefinition.parameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is OperationDefinition.parameter.name (1..1, code).
-	Name string
+	Name Code
 	// NameExt holds the id and extensions of OperationDefinition.parameter.name; JSON "_name".
 	NameExt *Element
 	// Use is OperationDefinition.parameter.use (1..1, code).
@@ -468,15 +409,15 @@ type OperationDefinitionParameter struct {
 	// UseExt holds the id and extensions of OperationDefinition.parameter.use; JSON "_use".
 	UseExt *Element
 	// Min is OperationDefinition.parameter.min (1..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of OperationDefinition.parameter.min; JSON "_min".
 	MinExt *Element
 	// Max is OperationDefinition.parameter.max (1..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of OperationDefinition.parameter.max; JSON "_max".
 	MaxExt *Element
 	// Documentation is OperationDefinition.parameter.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of OperationDefinition.parameter.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Type is OperationDefinition.parameter.type (0..1, code).
@@ -575,8 +516,9 @@ func (x *OperationDefinitionParameter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OperationDefinitionParameter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OperationDefinitionParameter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *OperationDefinitionParameter) UnmarshalJSON(data []byte) error {
@@ -589,75 +531,51 @@ func (x *OperationDefinitionParameter) fhirName() string { return "OperationDefi
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationDefinitionParameter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationDefinition.parameter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationDefinition.parameter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationDefinitionParameter) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *OperationDefinitionParameter) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Use != "" || x.UseExt != nil) {
-		errs.Missing(p + ".use")
+		v.Missing("use")
 	}
 	if x.Use != "" && !x.Use.IsValid() {
-		errs.BadCode(p+".use", "http://hl7.org/fhir/ValueSet/operation-parameter-use")
+		v.BadCode("use", -1, "http://hl7.org/fhir/ValueSet/operation-parameter-use")
 	}
-	if x.UseExt != nil {
-		x.UseExt.validate(p+".use", errs)
-	}
+	validatePtr(v, "use", x.UseExt)
 	if !(x.Min != nil || x.MinExt != nil) {
-		errs.Missing(p + ".min")
+		v.Missing("min")
 	}
-	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
-	}
+	validatePtr(v, "min", x.MinExt)
 	if !(x.Max != "" || x.MaxExt != nil) {
-		errs.Missing(p + ".max")
+		v.Missing("max")
 	}
-	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "max", x.MaxExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/all-types")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/all-types")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if x.SearchType != "" && !x.SearchType.IsValid() {
-		errs.BadCode(p+".searchType", "http://hl7.org/fhir/ValueSet/search-param-type")
+		v.BadCode("searchType", -1, "http://hl7.org/fhir/ValueSet/search-param-type")
 	}
-	if x.SearchTypeExt != nil {
-		x.SearchTypeExt.validate(p+".searchType", errs)
-	}
-	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
-	}
-	if x.Binding != nil {
-		x.Binding.validate(p+".binding", errs)
-	}
-	for i := range x.Part {
-		x.Part[i].validate(fhirjson.Index(p+".part", i), errs)
-	}
+	validatePtr(v, "searchType", x.SearchTypeExt)
+	validatePtr(v, "profile", x.Profile)
+	validatePtr(v, "binding", x.Binding)
+	validateSlice(v, "part", x.Part)
 }
 
 // OperationDefinitionParameterBinding is the backbone element OperationDefinition.parameter.binding of FHIR STU3 (3.0.1).
 type OperationDefinitionParameterBinding struct {
 	// ID is OperationDefinition.parameter.binding.id (0..1, string).
-	ID string
+	ID String
 	// Extension is OperationDefinition.parameter.binding.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationDefinition.parameter.binding.modifierExtension (0..*, Extension).
@@ -667,7 +585,7 @@ type OperationDefinitionParameterBinding struct {
 	// StrengthExt holds the id and extensions of OperationDefinition.parameter.binding.strength; JSON "_strength".
 	StrengthExt *Element
 	// ValueSetURI is OperationDefinition.parameter.binding.valueSet[x] (1..1) holding a uri; JSON "valueSetUri".
-	ValueSetURI string
+	ValueSetURI URI
 	// ValueSetURIExt holds the id and extensions of OperationDefinition.parameter.binding.valueSet[x]; JSON "_valueSetUri".
 	ValueSetURIExt *Element
 	// ValueSetReference is OperationDefinition.parameter.binding.valueSet[x] (1..1) holding a Reference; JSON "valueSetReference".
@@ -718,9 +636,10 @@ func (x *OperationDefinitionParameterBinding) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OperationDefinitionParameterBinding) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OperationDefinitionParameterBinding) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -736,36 +655,29 @@ func (x *OperationDefinitionParameterBinding) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationDefinitionParameterBinding) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationDefinition.parameter.binding", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationDefinition.parameter.binding")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationDefinitionParameterBinding) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *OperationDefinitionParameterBinding) validate(v *fhirjson.Validator) {
 	if x.ValueSetType() == "" {
-		errs.Missing(p + ".valueSet[x]")
+		v.Missing("valueSet[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ValueSetURI != "" || x.ValueSetURIExt != nil, x.ValueSetReference != nil) > 1 {
+		v.OneOf("valueSet[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Strength != "" || x.StrengthExt != nil) {
-		errs.Missing(p + ".strength")
+		v.Missing("strength")
 	}
 	if x.Strength != "" && !x.Strength.IsValid() {
-		errs.BadCode(p+".strength", "http://hl7.org/fhir/ValueSet/binding-strength")
+		v.BadCode("strength", -1, "http://hl7.org/fhir/ValueSet/binding-strength")
 	}
-	if x.StrengthExt != nil {
-		x.StrengthExt.validate(p+".strength", errs)
-	}
-	if x.ValueSetURIExt != nil {
-		x.ValueSetURIExt.validate(p+".valueSetUri", errs)
-	}
-	if x.ValueSetReference != nil {
-		x.ValueSetReference.validate(p+".valueSetReference", errs)
-	}
+	validatePtr(v, "strength", x.StrengthExt)
+	validatePtr(v, "valueSetUri", x.ValueSetURIExt)
+	validatePtr(v, "valueSetReference", x.ValueSetReference)
 }
 
 // ValueSet returns the value of OperationDefinition.parameter.binding.valueSet[x] that is set, or nil. It is one of:
@@ -795,17 +707,17 @@ func (x *OperationDefinitionParameterBinding) ValueSetType() string {
 // OperationDefinitionOverload is the backbone element OperationDefinition.overload of FHIR STU3 (3.0.1).
 type OperationDefinitionOverload struct {
 	// ID is OperationDefinition.overload.id (0..1, string).
-	ID string
+	ID String
 	// Extension is OperationDefinition.overload.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is OperationDefinition.overload.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ParameterName is OperationDefinition.overload.parameterName (0..*, string).
-	ParameterName []string
+	ParameterName []String
 	// ParameterNameExt holds the id and extensions of OperationDefinition.overload.parameterName; JSON "_parameterName".
 	ParameterNameExt []*Element
 	// Comment is OperationDefinition.overload.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of OperationDefinition.overload.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -851,8 +763,9 @@ func (x *OperationDefinitionOverload) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *OperationDefinitionOverload) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x OperationDefinitionOverload) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *OperationDefinitionOverload) UnmarshalJSON(data []byte) error {
@@ -865,24 +778,14 @@ func (x *OperationDefinitionOverload) fhirName() string { return "OperationDefin
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *OperationDefinitionOverload) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("OperationDefinition.overload", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("OperationDefinition.overload")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *OperationDefinitionOverload) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i, v := range x.ParameterNameExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".parameterName", i), errs)
-		}
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
+func (x *OperationDefinitionOverload) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtrs(v, "parameterName", x.ParameterNameExt)
+	validatePtr(v, "comment", x.CommentExt)
 }

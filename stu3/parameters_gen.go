@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Parameters struct {
 	// ID is Parameters.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Parameters.id; JSON "_id".
 	IDExt *Element
 	// Meta is Parameters.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Parameters.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Parameters.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Parameters.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Parameters.language; JSON "_language".
 	LanguageExt *Element
 	// Parameter is Parameters.parameter (0..*, BackboneElement).
@@ -73,8 +73,9 @@ func (x *Parameters) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Parameters) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Parameters) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Parameters) UnmarshalJSON(data []byte) error {
@@ -87,27 +88,20 @@ func (x *Parameters) fhirName() string { return "Parameters" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Parameters) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Parameters", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Parameters")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Parameters) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Parameters) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	for i := range x.Parameter {
-		x.Parameter[i].validate(fhirjson.Index(p+".parameter", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validateSlice(v, "parameter", x.Parameter)
 }
 
 // ResourceType returns "Parameters".
@@ -125,77 +119,77 @@ func (x *Parameters) GetMeta() *Meta { return x.Meta }
 // ParametersParameter is the backbone element Parameters.parameter of FHIR STU3 (3.0.1).
 type ParametersParameter struct {
 	// ID is Parameters.parameter.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Parameters.parameter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Parameters.parameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is Parameters.parameter.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Parameters.parameter.name; JSON "_name".
 	NameExt *Element
 	// ValueBase64Binary is Parameters.parameter.value[x] (0..1) holding a base64Binary; JSON "valueBase64Binary".
-	ValueBase64Binary string
+	ValueBase64Binary Base64Binary
 	// ValueBase64BinaryExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueBase64Binary".
 	ValueBase64BinaryExt *Element
 	// ValueBoolean is Parameters.parameter.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueCode is Parameters.parameter.value[x] (0..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueDate is Parameters.parameter.value[x] (0..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is Parameters.parameter.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueDecimal is Parameters.parameter.value[x] (0..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueID is Parameters.parameter.value[x] (0..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueInstant is Parameters.parameter.value[x] (0..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueInteger is Parameters.parameter.value[x] (0..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueMarkdown is Parameters.parameter.value[x] (0..1) holding a markdown; JSON "valueMarkdown".
-	ValueMarkdown string
+	ValueMarkdown Markdown
 	// ValueMarkdownExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueMarkdown".
 	ValueMarkdownExt *Element
 	// ValueOid is Parameters.parameter.value[x] (0..1) holding a oid; JSON "valueOid".
-	ValueOid string
+	ValueOid OID
 	// ValueOidExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
 	// ValuePositiveInt is Parameters.parameter.value[x] (0..1) holding a positiveInt; JSON "valuePositiveInt".
-	ValuePositiveInt *int
+	ValuePositiveInt *PositiveInt
 	// ValuePositiveIntExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valuePositiveInt".
 	ValuePositiveIntExt *Element
 	// ValueString is Parameters.parameter.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueTime is Parameters.parameter.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueUnsignedInt is Parameters.parameter.value[x] (0..1) holding a unsignedInt; JSON "valueUnsignedInt".
-	ValueUnsignedInt *int
+	ValueUnsignedInt *UnsignedInt
 	// ValueUnsignedIntExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
 	// ValueURI is Parameters.parameter.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of Parameters.parameter.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAddress is Parameters.parameter.value[x] (0..1) holding a Address; JSON "valueAddress".
@@ -449,8 +443,9 @@ func (x *ParametersParameter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ParametersParameter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ParametersParameter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ParametersParameter) UnmarshalJSON(data []byte) error {
@@ -463,144 +458,82 @@ func (x *ParametersParameter) fhirName() string { return "Parameters.parameter" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ParametersParameter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Parameters.parameter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Parameters.parameter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ParametersParameter) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *ParametersParameter) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAddress != nil, x.ValueAge != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueContactPoint != nil, x.ValueCount != nil, x.ValueDistance != nil, x.ValueDuration != nil, x.ValueHumanName != nil, x.ValueIdentifier != nil, x.ValueMoney != nil, x.ValuePeriod != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueReference != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueTiming != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "valueBase64Binary", x.ValueBase64BinaryExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueBase64BinaryExt != nil {
-		x.ValueBase64BinaryExt.validate(p+".valueBase64Binary", errs)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueId", x.ValueIDExt)
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueMarkdown", x.ValueMarkdownExt)
+	validatePtr(v, "valueOid", x.ValueOidExt)
+	validatePtr(v, "valuePositiveInt", x.ValuePositiveIntExt)
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
-	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+	validatePtr(v, "valueUnsignedInt", x.ValueUnsignedIntExt)
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
-	}
-	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
-	}
-	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
-	}
-	if x.ValueMarkdownExt != nil {
-		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)
-	}
-	if x.ValueOidExt != nil {
-		x.ValueOidExt.validate(p+".valueOid", errs)
-	}
-	if x.ValuePositiveIntExt != nil {
-		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
-	}
-	if x.ValueUnsignedIntExt != nil {
-		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
-	}
-	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
-	}
-	if x.ValueAddress != nil {
-		x.ValueAddress.validate(p+".valueAddress", errs)
-	}
-	if x.ValueAge != nil {
-		x.ValueAge.validate(p+".valueAge", errs)
-	}
-	if x.ValueAnnotation != nil {
-		x.ValueAnnotation.validate(p+".valueAnnotation", errs)
-	}
-	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
-	}
-	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
-	}
-	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
-	}
-	if x.ValueContactPoint != nil {
-		x.ValueContactPoint.validate(p+".valueContactPoint", errs)
-	}
-	if x.ValueCount != nil {
-		x.ValueCount.validate(p+".valueCount", errs)
-	}
-	if x.ValueDistance != nil {
-		x.ValueDistance.validate(p+".valueDistance", errs)
-	}
-	if x.ValueDuration != nil {
-		x.ValueDuration.validate(p+".valueDuration", errs)
-	}
-	if x.ValueHumanName != nil {
-		x.ValueHumanName.validate(p+".valueHumanName", errs)
-	}
-	if x.ValueIdentifier != nil {
-		x.ValueIdentifier.validate(p+".valueIdentifier", errs)
-	}
-	if x.ValueMoney != nil {
-		x.ValueMoney.validate(p+".valueMoney", errs)
-	}
-	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
-	}
-	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
-	}
-	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
-	}
-	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
-	}
-	if x.ValueSignature != nil {
-		x.ValueSignature.validate(p+".valueSignature", errs)
-	}
-	if x.ValueTiming != nil {
-		x.ValueTiming.validate(p+".valueTiming", errs)
-	}
-	if x.ValueMeta != nil {
-		x.ValueMeta.validate(p+".valueMeta", errs)
-	}
-	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
-	}
-	for i := range x.Part {
-		x.Part[i].validate(fhirjson.Index(p+".part", i), errs)
-	}
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueAddress", x.ValueAddress)
+	validatePtr(v, "valueAge", x.ValueAge)
+	validatePtr(v, "valueAnnotation", x.ValueAnnotation)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueContactPoint", x.ValueContactPoint)
+	validatePtr(v, "valueCount", x.ValueCount)
+	validatePtr(v, "valueDistance", x.ValueDistance)
+	validatePtr(v, "valueDuration", x.ValueDuration)
+	validatePtr(v, "valueHumanName", x.ValueHumanName)
+	validatePtr(v, "valueIdentifier", x.ValueIdentifier)
+	validatePtr(v, "valueMoney", x.ValueMoney)
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueSignature", x.ValueSignature)
+	validatePtr(v, "valueTiming", x.ValueTiming)
+	validatePtr(v, "valueMeta", x.ValueMeta)
+	validateResource(v, "resource", x.Resource)
+	validateSlice(v, "part", x.Part)
 }
 
 // Value returns the value of Parameters.parameter.value[x] that is set, or nil. It is one of:

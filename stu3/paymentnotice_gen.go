@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type PaymentNotice struct {
 	// ID is PaymentNotice.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of PaymentNotice.id; JSON "_id".
 	IDExt *Element
 	// Meta is PaymentNotice.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is PaymentNotice.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of PaymentNotice.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is PaymentNotice.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of PaymentNotice.language; JSON "_language".
 	LanguageExt *Element
 	// Text is PaymentNotice.text (0..1, Narrative).
@@ -42,11 +42,11 @@ type PaymentNotice struct {
 	// Response is PaymentNotice.response (0..1, Reference).
 	Response *Reference
 	// StatusDate is PaymentNotice.statusDate (0..1, date).
-	StatusDate string
+	StatusDate Date
 	// StatusDateExt holds the id and extensions of PaymentNotice.statusDate; JSON "_statusDate".
 	StatusDateExt *Element
 	// Created is PaymentNotice.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of PaymentNotice.created; JSON "_created".
 	CreatedExt *Element
 	// Target is PaymentNotice.target (0..1, Reference).
@@ -153,8 +153,9 @@ func (x *PaymentNotice) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PaymentNotice) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PaymentNotice) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PaymentNotice) UnmarshalJSON(data []byte) error {
@@ -167,71 +168,42 @@ func (x *PaymentNotice) fhirName() string { return "PaymentNotice" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PaymentNotice) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PaymentNotice", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PaymentNotice")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PaymentNotice) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *PaymentNotice) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "response", x.Response)
+	validatePtr(v, "statusDate", x.StatusDateExt)
+	if x.StatusDate != "" && !fhirjson.CheckDate(x.StatusDate) {
+		v.BadFormat("statusDate", -1, "date")
 	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Response != nil {
-		x.Response.validate(p+".response", errs)
-	}
-	if x.StatusDateExt != nil {
-		x.StatusDateExt.validate(p+".statusDate", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
-	}
-	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.PaymentStatus != nil {
-		x.PaymentStatus.validate(p+".paymentStatus", errs)
-	}
+	validatePtr(v, "target", x.Target)
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "paymentStatus", x.PaymentStatus)
 }
 
 // ResourceType returns "PaymentNotice".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type PaymentReconciliation struct {
 	// ID is PaymentReconciliation.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of PaymentReconciliation.id; JSON "_id".
 	IDExt *Element
 	// Meta is PaymentReconciliation.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is PaymentReconciliation.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of PaymentReconciliation.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is PaymentReconciliation.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of PaymentReconciliation.language; JSON "_language".
 	LanguageExt *Element
 	// Text is PaymentReconciliation.text (0..1, Narrative).
@@ -40,7 +40,7 @@ type PaymentReconciliation struct {
 	// Period is PaymentReconciliation.period (0..1, Period).
 	Period *Period
 	// Created is PaymentReconciliation.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of PaymentReconciliation.created; JSON "_created".
 	CreatedExt *Element
 	// Organization is PaymentReconciliation.organization (0..1, Reference).
@@ -50,7 +50,7 @@ type PaymentReconciliation struct {
 	// Outcome is PaymentReconciliation.outcome (0..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// Disposition is PaymentReconciliation.disposition (0..1, string).
-	Disposition string
+	Disposition String
 	// DispositionExt holds the id and extensions of PaymentReconciliation.disposition; JSON "_disposition".
 	DispositionExt *Element
 	// RequestProvider is PaymentReconciliation.requestProvider (0..1, Reference).
@@ -173,8 +173,9 @@ func (x *PaymentReconciliation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PaymentReconciliation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PaymentReconciliation) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PaymentReconciliation) UnmarshalJSON(data []byte) error {
@@ -187,83 +188,43 @@ func (x *PaymentReconciliation) fhirName() string { return "PaymentReconciliatio
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PaymentReconciliation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PaymentReconciliation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PaymentReconciliation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PaymentReconciliation) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *PaymentReconciliation) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
-	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
-	}
-	if x.DispositionExt != nil {
-		x.DispositionExt.validate(p+".disposition", errs)
-	}
-	if x.RequestProvider != nil {
-		x.RequestProvider.validate(p+".requestProvider", errs)
-	}
-	if x.RequestOrganization != nil {
-		x.RequestOrganization.validate(p+".requestOrganization", errs)
-	}
-	for i := range x.Detail {
-		x.Detail[i].validate(fhirjson.Index(p+".detail", i), errs)
-	}
-	if x.Form != nil {
-		x.Form.validate(p+".form", errs)
-	}
-	if x.Total != nil {
-		x.Total.validate(p+".total", errs)
-	}
-	for i := range x.ProcessNote {
-		x.ProcessNote[i].validate(fhirjson.Index(p+".processNote", i), errs)
-	}
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "disposition", x.DispositionExt)
+	validatePtr(v, "requestProvider", x.RequestProvider)
+	validatePtr(v, "requestOrganization", x.RequestOrganization)
+	validateSlice(v, "detail", x.Detail)
+	validatePtr(v, "form", x.Form)
+	validatePtr(v, "total", x.Total)
+	validateSlice(v, "processNote", x.ProcessNote)
 }
 
 // ResourceType returns "PaymentReconciliation".
@@ -281,7 +242,7 @@ func (x *PaymentReconciliation) GetMeta() *Meta { return x.Meta }
 // PaymentReconciliationDetail is the backbone element PaymentReconciliation.detail of FHIR STU3 (3.0.1).
 type PaymentReconciliationDetail struct {
 	// ID is PaymentReconciliation.detail.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PaymentReconciliation.detail.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PaymentReconciliation.detail.modifierExtension (0..*, Extension).
@@ -297,7 +258,7 @@ type PaymentReconciliationDetail struct {
 	// Payee is PaymentReconciliation.detail.payee (0..1, Reference).
 	Payee *Reference
 	// Date is PaymentReconciliation.detail.date (0..1, date).
-	Date string
+	Date Date
 	// DateExt holds the id and extensions of PaymentReconciliation.detail.date; JSON "_date".
 	DateExt *Element
 	// Amount is PaymentReconciliation.detail.amount (0..1, Money).
@@ -357,8 +318,9 @@ func (x *PaymentReconciliationDetail) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PaymentReconciliationDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PaymentReconciliationDetail) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PaymentReconciliationDetail) UnmarshalJSON(data []byte) error {
@@ -371,48 +333,33 @@ func (x *PaymentReconciliationDetail) fhirName() string { return "PaymentReconci
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PaymentReconciliationDetail) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PaymentReconciliation.detail", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PaymentReconciliation.detail")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PaymentReconciliationDetail) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *PaymentReconciliationDetail) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "response", x.Response)
+	validatePtr(v, "submitter", x.Submitter)
+	validatePtr(v, "payee", x.Payee)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDate(x.Date) {
+		v.BadFormat("date", -1, "date")
 	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
-	if x.Response != nil {
-		x.Response.validate(p+".response", errs)
-	}
-	if x.Submitter != nil {
-		x.Submitter.validate(p+".submitter", errs)
-	}
-	if x.Payee != nil {
-		x.Payee.validate(p+".payee", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.Amount != nil {
-		x.Amount.validate(p+".amount", errs)
-	}
+	validatePtr(v, "amount", x.Amount)
 }
 
 // PaymentReconciliationProcessNote is the backbone element PaymentReconciliation.processNote of FHIR STU3 (3.0.1).
 type PaymentReconciliationProcessNote struct {
 	// ID is PaymentReconciliation.processNote.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PaymentReconciliation.processNote.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PaymentReconciliation.processNote.modifierExtension (0..*, Extension).
@@ -420,7 +367,7 @@ type PaymentReconciliationProcessNote struct {
 	// Type is PaymentReconciliation.processNote.type (0..1, CodeableConcept).
 	Type *CodeableConcept
 	// Text is PaymentReconciliation.processNote.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of PaymentReconciliation.processNote.text; JSON "_text".
 	TextExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -463,9 +410,10 @@ func (x *PaymentReconciliationProcessNote) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PaymentReconciliationProcessNote) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PaymentReconciliationProcessNote) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -481,22 +429,14 @@ func (x *PaymentReconciliationProcessNote) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PaymentReconciliationProcessNote) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PaymentReconciliation.processNote", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PaymentReconciliation.processNote")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PaymentReconciliationProcessNote) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
+func (x *PaymentReconciliationProcessNote) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "text", x.TextExt)
 }

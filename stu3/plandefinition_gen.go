@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type PlanDefinition struct {
 	// ID is PlanDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of PlanDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is PlanDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is PlanDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of PlanDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is PlanDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of PlanDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is PlanDefinition.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type PlanDefinition struct {
 	// ModifierExtension is PlanDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is PlanDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of PlanDefinition.url; JSON "_url".
 	URLExt *Element
 	// Identifier is PlanDefinition.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is PlanDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of PlanDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is PlanDefinition.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of PlanDefinition.name; JSON "_name".
 	NameExt *Element
 	// Title is PlanDefinition.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of PlanDefinition.title; JSON "_title".
 	TitleExt *Element
 	// Type is PlanDefinition.type (0..1, CodeableConcept).
@@ -56,35 +56,35 @@ type PlanDefinition struct {
 	// StatusExt holds the id and extensions of PlanDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is PlanDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of PlanDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is PlanDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of PlanDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is PlanDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of PlanDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Description is PlanDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of PlanDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is PlanDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of PlanDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Usage is PlanDefinition.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of PlanDefinition.usage; JSON "_usage".
 	UsageExt *Element
 	// ApprovalDate is PlanDefinition.approvalDate (0..1, date).
-	ApprovalDate string
+	ApprovalDate Date
 	// ApprovalDateExt holds the id and extensions of PlanDefinition.approvalDate; JSON "_approvalDate".
 	ApprovalDateExt *Element
 	// LastReviewDate is PlanDefinition.lastReviewDate (0..1, date).
-	LastReviewDate string
+	LastReviewDate Date
 	// LastReviewDateExt holds the id and extensions of PlanDefinition.lastReviewDate; JSON "_lastReviewDate".
 	LastReviewDateExt *Element
 	// EffectivePeriod is PlanDefinition.effectivePeriod (0..1, Period).
@@ -100,7 +100,7 @@ type PlanDefinition struct {
 	// Contact is PlanDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Copyright is PlanDefinition.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of PlanDefinition.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// RelatedArtifact is PlanDefinition.relatedArtifact (0..*, RelatedArtifact).
@@ -288,8 +288,9 @@ func (x *PlanDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PlanDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PlanDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PlanDefinition) UnmarshalJSON(data []byte) error {
@@ -302,122 +303,64 @@ func (x *PlanDefinition) fhirName() string { return "PlanDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *PlanDefinition) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "type", x.Type)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "usage", x.UsageExt)
+	validatePtr(v, "approvalDate", x.ApprovalDateExt)
+	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
+		v.BadFormat("approvalDate", -1, "date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "lastReviewDate", x.LastReviewDateExt)
+	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
+		v.BadFormat("lastReviewDate", -1, "date")
 	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.UsageExt != nil {
-		x.UsageExt.validate(p+".usage", errs)
-	}
-	if x.ApprovalDateExt != nil {
-		x.ApprovalDateExt.validate(p+".approvalDate", errs)
-	}
-	if x.LastReviewDateExt != nil {
-		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
-	}
-	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	for i := range x.Topic {
-		x.Topic[i].validate(fhirjson.Index(p+".topic", i), errs)
-	}
-	for i := range x.Contributor {
-		x.Contributor[i].validate(fhirjson.Index(p+".contributor", i), errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	for i := range x.RelatedArtifact {
-		x.RelatedArtifact[i].validate(fhirjson.Index(p+".relatedArtifact", i), errs)
-	}
-	for i := range x.Library {
-		x.Library[i].validate(fhirjson.Index(p+".library", i), errs)
-	}
-	for i := range x.Goal {
-		x.Goal[i].validate(fhirjson.Index(p+".goal", i), errs)
-	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validateSlice(v, "topic", x.Topic)
+	validateSlice(v, "contributor", x.Contributor)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "relatedArtifact", x.RelatedArtifact)
+	validateSlice(v, "library", x.Library)
+	validateSlice(v, "goal", x.Goal)
+	validateSlice(v, "action", x.Action)
 }
 
 // ResourceType returns "PlanDefinition".
@@ -435,7 +378,7 @@ func (x *PlanDefinition) GetMeta() *Meta { return x.Meta }
 // PlanDefinitionGoal is the backbone element PlanDefinition.goal of FHIR STU3 (3.0.1).
 type PlanDefinitionGoal struct {
 	// ID is PlanDefinition.goal.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.goal.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.goal.modifierExtension (0..*, Extension).
@@ -504,8 +447,9 @@ func (x *PlanDefinitionGoal) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PlanDefinitionGoal) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PlanDefinitionGoal) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PlanDefinitionGoal) UnmarshalJSON(data []byte) error {
@@ -518,48 +462,30 @@ func (x *PlanDefinitionGoal) fhirName() string { return "PlanDefinition.goal" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionGoal) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.goal", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.goal")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionGoal) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
+func (x *PlanDefinitionGoal) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "category", x.Category)
 	if !(x.Description != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
-	if x.Description != nil {
-		x.Description.validate(p+".description", errs)
-	}
-	if x.Priority != nil {
-		x.Priority.validate(p+".priority", errs)
-	}
-	if x.Start != nil {
-		x.Start.validate(p+".start", errs)
-	}
-	for i := range x.Addresses {
-		x.Addresses[i].validate(fhirjson.Index(p+".addresses", i), errs)
-	}
-	for i := range x.Documentation {
-		x.Documentation[i].validate(fhirjson.Index(p+".documentation", i), errs)
-	}
-	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
-	}
+	validatePtr(v, "description", x.Description)
+	validatePtr(v, "priority", x.Priority)
+	validatePtr(v, "start", x.Start)
+	validateSlice(v, "addresses", x.Addresses)
+	validateSlice(v, "documentation", x.Documentation)
+	validateSlice(v, "target", x.Target)
 }
 
 // PlanDefinitionGoalTarget is the backbone element PlanDefinition.goal.target of FHIR STU3 (3.0.1).
 type PlanDefinitionGoalTarget struct {
 	// ID is PlanDefinition.goal.target.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.goal.target.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.goal.target.modifierExtension (0..*, Extension).
@@ -620,8 +546,9 @@ func (x *PlanDefinitionGoalTarget) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PlanDefinitionGoalTarget) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PlanDefinitionGoalTarget) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PlanDefinitionGoalTarget) UnmarshalJSON(data []byte) error {
@@ -634,33 +561,22 @@ func (x *PlanDefinitionGoalTarget) fhirName() string { return "PlanDefinition.go
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionGoalTarget) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.goal.target", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.goal.target")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionGoalTarget) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *PlanDefinitionGoalTarget) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DetailQuantity != nil, x.DetailRange != nil, x.DetailCodeableConcept != nil) > 1 {
+		v.OneOf("detail[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Measure != nil {
-		x.Measure.validate(p+".measure", errs)
-	}
-	if x.DetailQuantity != nil {
-		x.DetailQuantity.validate(p+".detailQuantity", errs)
-	}
-	if x.DetailRange != nil {
-		x.DetailRange.validate(p+".detailRange", errs)
-	}
-	if x.DetailCodeableConcept != nil {
-		x.DetailCodeableConcept.validate(p+".detailCodeableConcept", errs)
-	}
-	if x.Due != nil {
-		x.Due.validate(p+".due", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "measure", x.Measure)
+	validatePtr(v, "detailQuantity", x.DetailQuantity)
+	validatePtr(v, "detailRange", x.DetailRange)
+	validatePtr(v, "detailCodeableConcept", x.DetailCodeableConcept)
+	validatePtr(v, "due", x.Due)
 }
 
 // Detail returns the value of PlanDefinition.goal.target.detail[x] that is set, or nil. It is one of:
@@ -694,25 +610,25 @@ func (x *PlanDefinitionGoalTarget) DetailType() string {
 // PlanDefinitionAction is the backbone element PlanDefinition.action of FHIR STU3 (3.0.1).
 type PlanDefinitionAction struct {
 	// ID is PlanDefinition.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.action.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Label is PlanDefinition.action.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of PlanDefinition.action.label; JSON "_label".
 	LabelExt *Element
 	// Title is PlanDefinition.action.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of PlanDefinition.action.title; JSON "_title".
 	TitleExt *Element
 	// Description is PlanDefinition.action.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of PlanDefinition.action.description; JSON "_description".
 	DescriptionExt *Element
 	// TextEquivalent is PlanDefinition.action.textEquivalent (0..1, string).
-	TextEquivalent string
+	TextEquivalent String
 	// TextEquivalentExt holds the id and extensions of PlanDefinition.action.textEquivalent; JSON "_textEquivalent".
 	TextEquivalentExt *Element
 	// Code is PlanDefinition.action.code (0..*, CodeableConcept).
@@ -722,7 +638,7 @@ type PlanDefinitionAction struct {
 	// Documentation is PlanDefinition.action.documentation (0..*, RelatedArtifact).
 	Documentation []RelatedArtifact
 	// GoalID is PlanDefinition.action.goalId (0..*, id).
-	GoalID []string
+	GoalID []ID
 	// GoalIDExt holds the id and extensions of PlanDefinition.action.goalId; JSON "_goalId".
 	GoalIDExt []*Element
 	// TriggerDefinition is PlanDefinition.action.triggerDefinition (0..*, TriggerDefinition).
@@ -736,7 +652,7 @@ type PlanDefinitionAction struct {
 	// RelatedAction is PlanDefinition.action.relatedAction (0..*, BackboneElement).
 	RelatedAction []PlanDefinitionActionRelatedAction
 	// TimingDateTime is PlanDefinition.action.timing[x] (0..1) holding a dateTime; JSON "timingDateTime".
-	TimingDateTime string
+	TimingDateTime DateTime
 	// TimingDateTimeExt holds the id and extensions of PlanDefinition.action.timing[x]; JSON "_timingDateTime".
 	TimingDateTimeExt *Element
 	// TimingPeriod is PlanDefinition.action.timing[x] (0..1) holding a Period; JSON "timingPeriod".
@@ -928,8 +844,9 @@ func (x *PlanDefinitionAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PlanDefinitionAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PlanDefinitionAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PlanDefinitionAction) UnmarshalJSON(data []byte) error {
@@ -942,122 +859,69 @@ func (x *PlanDefinitionAction) fhirName() string { return "PlanDefinition.action
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *PlanDefinitionAction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimingDateTime != "" || x.TimingDateTimeExt != nil, x.TimingPeriod != nil, x.TimingDuration != nil, x.TimingRange != nil, x.TimingTiming != nil) > 1 {
+		v.OneOf("timing[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.TextEquivalentExt != nil {
-		x.TextEquivalentExt.validate(p+".textEquivalent", errs)
-	}
-	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
-	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	for i := range x.Documentation {
-		x.Documentation[i].validate(fhirjson.Index(p+".documentation", i), errs)
-	}
-	for i, v := range x.GoalIDExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".goalId", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "textEquivalent", x.TextEquivalentExt)
+	validateSlice(v, "code", x.Code)
+	validateSlice(v, "reason", x.Reason)
+	validateSlice(v, "documentation", x.Documentation)
+	validatePtrs(v, "goalId", x.GoalIDExt)
+	for i, s := range x.GoalID {
+		if s != "" && !fhirjson.CheckID(s) {
+			v.BadFormat("goalId", i, "id")
 		}
 	}
-	for i := range x.TriggerDefinition {
-		x.TriggerDefinition[i].validate(fhirjson.Index(p+".triggerDefinition", i), errs)
+	validateSlice(v, "triggerDefinition", x.TriggerDefinition)
+	validateSlice(v, "condition", x.Condition)
+	validateSlice(v, "input", x.Input)
+	validateSlice(v, "output", x.Output)
+	validateSlice(v, "relatedAction", x.RelatedAction)
+	validatePtr(v, "timingDateTime", x.TimingDateTimeExt)
+	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
+		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
-	for i := range x.Condition {
-		x.Condition[i].validate(fhirjson.Index(p+".condition", i), errs)
-	}
-	for i := range x.Input {
-		x.Input[i].validate(fhirjson.Index(p+".input", i), errs)
-	}
-	for i := range x.Output {
-		x.Output[i].validate(fhirjson.Index(p+".output", i), errs)
-	}
-	for i := range x.RelatedAction {
-		x.RelatedAction[i].validate(fhirjson.Index(p+".relatedAction", i), errs)
-	}
-	if x.TimingDateTimeExt != nil {
-		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
-	}
-	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
-	}
-	if x.TimingDuration != nil {
-		x.TimingDuration.validate(p+".timingDuration", errs)
-	}
-	if x.TimingRange != nil {
-		x.TimingRange.validate(p+".timingRange", errs)
-	}
-	if x.TimingTiming != nil {
-		x.TimingTiming.validate(p+".timingTiming", errs)
-	}
-	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "timingDuration", x.TimingDuration)
+	validatePtr(v, "timingRange", x.TimingRange)
+	validatePtr(v, "timingTiming", x.TimingTiming)
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "type", x.Type)
 	if x.GroupingBehavior != "" && !x.GroupingBehavior.IsValid() {
-		errs.BadCode(p+".groupingBehavior", "http://hl7.org/fhir/ValueSet/action-grouping-behavior")
+		v.BadCode("groupingBehavior", -1, "http://hl7.org/fhir/ValueSet/action-grouping-behavior")
 	}
-	if x.GroupingBehaviorExt != nil {
-		x.GroupingBehaviorExt.validate(p+".groupingBehavior", errs)
-	}
+	validatePtr(v, "groupingBehavior", x.GroupingBehaviorExt)
 	if x.SelectionBehavior != "" && !x.SelectionBehavior.IsValid() {
-		errs.BadCode(p+".selectionBehavior", "http://hl7.org/fhir/ValueSet/action-selection-behavior")
+		v.BadCode("selectionBehavior", -1, "http://hl7.org/fhir/ValueSet/action-selection-behavior")
 	}
-	if x.SelectionBehaviorExt != nil {
-		x.SelectionBehaviorExt.validate(p+".selectionBehavior", errs)
-	}
+	validatePtr(v, "selectionBehavior", x.SelectionBehaviorExt)
 	if x.RequiredBehavior != "" && !x.RequiredBehavior.IsValid() {
-		errs.BadCode(p+".requiredBehavior", "http://hl7.org/fhir/ValueSet/action-required-behavior")
+		v.BadCode("requiredBehavior", -1, "http://hl7.org/fhir/ValueSet/action-required-behavior")
 	}
-	if x.RequiredBehaviorExt != nil {
-		x.RequiredBehaviorExt.validate(p+".requiredBehavior", errs)
-	}
+	validatePtr(v, "requiredBehavior", x.RequiredBehaviorExt)
 	if x.PrecheckBehavior != "" && !x.PrecheckBehavior.IsValid() {
-		errs.BadCode(p+".precheckBehavior", "http://hl7.org/fhir/ValueSet/action-precheck-behavior")
+		v.BadCode("precheckBehavior", -1, "http://hl7.org/fhir/ValueSet/action-precheck-behavior")
 	}
-	if x.PrecheckBehaviorExt != nil {
-		x.PrecheckBehaviorExt.validate(p+".precheckBehavior", errs)
-	}
+	validatePtr(v, "precheckBehavior", x.PrecheckBehaviorExt)
 	if x.CardinalityBehavior != "" && !x.CardinalityBehavior.IsValid() {
-		errs.BadCode(p+".cardinalityBehavior", "http://hl7.org/fhir/ValueSet/action-cardinality-behavior")
+		v.BadCode("cardinalityBehavior", -1, "http://hl7.org/fhir/ValueSet/action-cardinality-behavior")
 	}
-	if x.CardinalityBehaviorExt != nil {
-		x.CardinalityBehaviorExt.validate(p+".cardinalityBehavior", errs)
-	}
-	if x.Definition != nil {
-		x.Definition.validate(p+".definition", errs)
-	}
-	if x.Transform != nil {
-		x.Transform.validate(p+".transform", errs)
-	}
-	for i := range x.DynamicValue {
-		x.DynamicValue[i].validate(fhirjson.Index(p+".dynamicValue", i), errs)
-	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validatePtr(v, "cardinalityBehavior", x.CardinalityBehaviorExt)
+	validatePtr(v, "definition", x.Definition)
+	validatePtr(v, "transform", x.Transform)
+	validateSlice(v, "dynamicValue", x.DynamicValue)
+	validateSlice(v, "action", x.Action)
 }
 
 // Timing returns the value of PlanDefinition.action.timing[x] that is set, or nil. It is one of:
@@ -1099,7 +963,7 @@ func (x *PlanDefinitionAction) TimingType() string {
 // PlanDefinitionActionCondition is the backbone element PlanDefinition.action.condition of FHIR STU3 (3.0.1).
 type PlanDefinitionActionCondition struct {
 	// ID is PlanDefinition.action.condition.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.action.condition.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.action.condition.modifierExtension (0..*, Extension).
@@ -1109,15 +973,15 @@ type PlanDefinitionActionCondition struct {
 	// KindExt holds the id and extensions of PlanDefinition.action.condition.kind; JSON "_kind".
 	KindExt *Element
 	// Description is PlanDefinition.action.condition.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of PlanDefinition.action.condition.description; JSON "_description".
 	DescriptionExt *Element
 	// Language is PlanDefinition.action.condition.language (0..1, string).
-	Language string
+	Language String
 	// LanguageExt holds the id and extensions of PlanDefinition.action.condition.language; JSON "_language".
 	LanguageExt *Element
 	// Expression is PlanDefinition.action.condition.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of PlanDefinition.action.condition.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1175,9 +1039,10 @@ func (x *PlanDefinitionActionCondition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PlanDefinitionActionCondition) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PlanDefinitionActionCondition) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1191,48 +1056,36 @@ func (x *PlanDefinitionActionCondition) fhirName() string { return "PlanDefiniti
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionActionCondition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.action.condition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.action.condition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionActionCondition) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *PlanDefinitionActionCondition) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/action-condition-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/action-condition-kind")
 	}
-	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
-	}
+	validatePtr(v, "kind", x.KindExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "expression", x.ExpressionExt)
 }
 
 // PlanDefinitionActionRelatedAction is the backbone element PlanDefinition.action.relatedAction of FHIR STU3 (3.0.1).
 type PlanDefinitionActionRelatedAction struct {
 	// ID is PlanDefinition.action.relatedAction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.action.relatedAction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.action.relatedAction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ActionID is PlanDefinition.action.relatedAction.actionId (1..1, id).
-	ActionID string
+	ActionID ID
 	// ActionIDExt holds the id and extensions of PlanDefinition.action.relatedAction.actionId; JSON "_actionId".
 	ActionIDExt *Element
 	// Relationship is PlanDefinition.action.relatedAction.relationship (1..1, code).
@@ -1292,9 +1145,10 @@ func (x *PlanDefinitionActionRelatedAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PlanDefinitionActionRelatedAction) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PlanDefinitionActionRelatedAction) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1310,39 +1164,33 @@ func (x *PlanDefinitionActionRelatedAction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionActionRelatedAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.action.relatedAction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.action.relatedAction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionActionRelatedAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *PlanDefinitionActionRelatedAction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OffsetDuration != nil, x.OffsetRange != nil) > 1 {
+		v.OneOf("offset[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.ActionID != "" || x.ActionIDExt != nil) {
-		errs.Missing(p + ".actionId")
+		v.Missing("actionId")
 	}
-	if x.ActionIDExt != nil {
-		x.ActionIDExt.validate(p+".actionId", errs)
+	validatePtr(v, "actionId", x.ActionIDExt)
+	if x.ActionID != "" && !fhirjson.CheckID(x.ActionID) {
+		v.BadFormat("actionId", -1, "id")
 	}
 	if !(x.Relationship != "" || x.RelationshipExt != nil) {
-		errs.Missing(p + ".relationship")
+		v.Missing("relationship")
 	}
 	if x.Relationship != "" && !x.Relationship.IsValid() {
-		errs.BadCode(p+".relationship", "http://hl7.org/fhir/ValueSet/action-relationship-type")
+		v.BadCode("relationship", -1, "http://hl7.org/fhir/ValueSet/action-relationship-type")
 	}
-	if x.RelationshipExt != nil {
-		x.RelationshipExt.validate(p+".relationship", errs)
-	}
-	if x.OffsetDuration != nil {
-		x.OffsetDuration.validate(p+".offsetDuration", errs)
-	}
-	if x.OffsetRange != nil {
-		x.OffsetRange.validate(p+".offsetRange", errs)
-	}
+	validatePtr(v, "relationship", x.RelationshipExt)
+	validatePtr(v, "offsetDuration", x.OffsetDuration)
+	validatePtr(v, "offsetRange", x.OffsetRange)
 }
 
 // Offset returns the value of PlanDefinition.action.relatedAction.offset[x] that is set, or nil. It is one of:
@@ -1372,7 +1220,7 @@ func (x *PlanDefinitionActionRelatedAction) OffsetType() string {
 // PlanDefinitionActionParticipant is the backbone element PlanDefinition.action.participant of FHIR STU3 (3.0.1).
 type PlanDefinitionActionParticipant struct {
 	// ID is PlanDefinition.action.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.action.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.action.participant.modifierExtension (0..*, Extension).
@@ -1423,9 +1271,10 @@ func (x *PlanDefinitionActionParticipant) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PlanDefinitionActionParticipant) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PlanDefinitionActionParticipant) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1441,54 +1290,46 @@ func (x *PlanDefinitionActionParticipant) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionActionParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.action.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.action.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionActionParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *PlanDefinitionActionParticipant) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/action-participant-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/action-participant-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "role", x.Role)
 }
 
 // PlanDefinitionActionDynamicValue is the backbone element PlanDefinition.action.dynamicValue of FHIR STU3 (3.0.1).
 type PlanDefinitionActionDynamicValue struct {
 	// ID is PlanDefinition.action.dynamicValue.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PlanDefinition.action.dynamicValue.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PlanDefinition.action.dynamicValue.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is PlanDefinition.action.dynamicValue.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of PlanDefinition.action.dynamicValue.description; JSON "_description".
 	DescriptionExt *Element
 	// Path is PlanDefinition.action.dynamicValue.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of PlanDefinition.action.dynamicValue.path; JSON "_path".
 	PathExt *Element
 	// Language is PlanDefinition.action.dynamicValue.language (0..1, string).
-	Language string
+	Language String
 	// LanguageExt holds the id and extensions of PlanDefinition.action.dynamicValue.language; JSON "_language".
 	LanguageExt *Element
 	// Expression is PlanDefinition.action.dynamicValue.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of PlanDefinition.action.dynamicValue.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1546,9 +1387,10 @@ func (x *PlanDefinitionActionDynamicValue) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PlanDefinitionActionDynamicValue) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PlanDefinitionActionDynamicValue) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1564,28 +1406,16 @@ func (x *PlanDefinitionActionDynamicValue) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PlanDefinitionActionDynamicValue) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PlanDefinition.action.dynamicValue", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PlanDefinition.action.dynamicValue")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PlanDefinitionActionDynamicValue) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
-	}
+func (x *PlanDefinitionActionDynamicValue) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "expression", x.ExpressionExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Practitioner struct {
 	// ID is Practitioner.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Practitioner.id; JSON "_id".
 	IDExt *Element
 	// Meta is Practitioner.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Practitioner.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Practitioner.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Practitioner.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Practitioner.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Practitioner.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Practitioner struct {
 	// Identifier is Practitioner.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is Practitioner.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Practitioner.active; JSON "_active".
 	ActiveExt *Element
 	// Name is Practitioner.name (0..*, HumanName).
@@ -48,7 +48,7 @@ type Practitioner struct {
 	// GenderExt holds the id and extensions of Practitioner.gender; JSON "_gender".
 	GenderExt *Element
 	// BirthDate is Practitioner.birthDate (0..1, date).
-	BirthDate string
+	BirthDate Date
 	// BirthDateExt holds the id and extensions of Practitioner.birthDate; JSON "_birthDate".
 	BirthDateExt *Element
 	// Photo is Practitioner.photo (0..*, Attachment).
@@ -153,8 +153,9 @@ func (x *Practitioner) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Practitioner) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Practitioner) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Practitioner) UnmarshalJSON(data []byte) error {
@@ -167,71 +168,39 @@ func (x *Practitioner) fhirName() string { return "Practitioner" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Practitioner) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Practitioner", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Practitioner")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Practitioner) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Practitioner) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
-	}
-	for i := range x.Name {
-		x.Name[i].validate(fhirjson.Index(p+".name", i), errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
-	for i := range x.Address {
-		x.Address[i].validate(fhirjson.Index(p+".address", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "active", x.ActiveExt)
+	validateSlice(v, "name", x.Name)
+	validateSlice(v, "telecom", x.Telecom)
+	validateSlice(v, "address", x.Address)
 	if x.Gender != "" && !x.Gender.IsValid() {
-		errs.BadCode(p+".gender", "http://hl7.org/fhir/ValueSet/administrative-gender")
+		v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	}
-	if x.GenderExt != nil {
-		x.GenderExt.validate(p+".gender", errs)
+	validatePtr(v, "gender", x.GenderExt)
+	validatePtr(v, "birthDate", x.BirthDateExt)
+	if x.BirthDate != "" && !fhirjson.CheckDate(x.BirthDate) {
+		v.BadFormat("birthDate", -1, "date")
 	}
-	if x.BirthDateExt != nil {
-		x.BirthDateExt.validate(p+".birthDate", errs)
-	}
-	for i := range x.Photo {
-		x.Photo[i].validate(fhirjson.Index(p+".photo", i), errs)
-	}
-	for i := range x.Qualification {
-		x.Qualification[i].validate(fhirjson.Index(p+".qualification", i), errs)
-	}
-	for i := range x.Communication {
-		x.Communication[i].validate(fhirjson.Index(p+".communication", i), errs)
-	}
+	validateSlice(v, "photo", x.Photo)
+	validateSlice(v, "qualification", x.Qualification)
+	validateSlice(v, "communication", x.Communication)
 }
 
 // ResourceType returns "Practitioner".
@@ -249,7 +218,7 @@ func (x *Practitioner) GetMeta() *Meta { return x.Meta }
 // PractitionerQualification is the backbone element Practitioner.qualification of FHIR STU3 (3.0.1).
 type PractitionerQualification struct {
 	// ID is Practitioner.qualification.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Practitioner.qualification.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Practitioner.qualification.modifierExtension (0..*, Extension).
@@ -305,8 +274,9 @@ func (x *PractitionerQualification) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PractitionerQualification) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PractitionerQualification) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PractitionerQualification) UnmarshalJSON(data []byte) error {
@@ -319,31 +289,19 @@ func (x *PractitionerQualification) fhirName() string { return "Practitioner.qua
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PractitionerQualification) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Practitioner.qualification", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Practitioner.qualification")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PractitionerQualification) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+func (x *PractitionerQualification) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Issuer != nil {
-		x.Issuer.validate(p+".issuer", errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "issuer", x.Issuer)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type PractitionerRole struct {
 	// ID is PractitionerRole.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of PractitionerRole.id; JSON "_id".
 	IDExt *Element
 	// Meta is PractitionerRole.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is PractitionerRole.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of PractitionerRole.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is PractitionerRole.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of PractitionerRole.language; JSON "_language".
 	LanguageExt *Element
 	// Text is PractitionerRole.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type PractitionerRole struct {
 	// Identifier is PractitionerRole.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is PractitionerRole.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of PractitionerRole.active; JSON "_active".
 	ActiveExt *Element
 	// Period is PractitionerRole.period (0..1, Period).
@@ -58,7 +58,7 @@ type PractitionerRole struct {
 	// NotAvailable is PractitionerRole.notAvailable (0..*, BackboneElement).
 	NotAvailable []PractitionerRoleNotAvailable
 	// AvailabilityExceptions is PractitionerRole.availabilityExceptions (0..1, string).
-	AvailabilityExceptions string
+	AvailabilityExceptions String
 	// AvailabilityExceptionsExt holds the id and extensions of PractitionerRole.availabilityExceptions; JSON "_availabilityExceptions".
 	AvailabilityExceptionsExt *Element
 	// Endpoint is PractitionerRole.endpoint (0..*, Reference).
@@ -168,8 +168,9 @@ func (x *PractitionerRole) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PractitionerRole) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PractitionerRole) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PractitionerRole) UnmarshalJSON(data []byte) error {
@@ -182,80 +183,37 @@ func (x *PractitionerRole) fhirName() string { return "PractitionerRole" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PractitionerRole) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PractitionerRole", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PractitionerRole")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PractitionerRole) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *PractitionerRole) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Practitioner != nil {
-		x.Practitioner.validate(p+".practitioner", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
-	}
-	for i := range x.Specialty {
-		x.Specialty[i].validate(fhirjson.Index(p+".specialty", i), errs)
-	}
-	for i := range x.Location {
-		x.Location[i].validate(fhirjson.Index(p+".location", i), errs)
-	}
-	for i := range x.HealthcareService {
-		x.HealthcareService[i].validate(fhirjson.Index(p+".healthcareService", i), errs)
-	}
-	for i := range x.Telecom {
-		x.Telecom[i].validate(fhirjson.Index(p+".telecom", i), errs)
-	}
-	for i := range x.AvailableTime {
-		x.AvailableTime[i].validate(fhirjson.Index(p+".availableTime", i), errs)
-	}
-	for i := range x.NotAvailable {
-		x.NotAvailable[i].validate(fhirjson.Index(p+".notAvailable", i), errs)
-	}
-	if x.AvailabilityExceptionsExt != nil {
-		x.AvailabilityExceptionsExt.validate(p+".availabilityExceptions", errs)
-	}
-	for i := range x.Endpoint {
-		x.Endpoint[i].validate(fhirjson.Index(p+".endpoint", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "active", x.ActiveExt)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "practitioner", x.Practitioner)
+	validatePtr(v, "organization", x.Organization)
+	validateSlice(v, "code", x.Code)
+	validateSlice(v, "specialty", x.Specialty)
+	validateSlice(v, "location", x.Location)
+	validateSlice(v, "healthcareService", x.HealthcareService)
+	validateSlice(v, "telecom", x.Telecom)
+	validateSlice(v, "availableTime", x.AvailableTime)
+	validateSlice(v, "notAvailable", x.NotAvailable)
+	validatePtr(v, "availabilityExceptions", x.AvailabilityExceptionsExt)
+	validateSlice(v, "endpoint", x.Endpoint)
 }
 
 // ResourceType returns "PractitionerRole".
@@ -273,7 +231,7 @@ func (x *PractitionerRole) GetMeta() *Meta { return x.Meta }
 // PractitionerRoleAvailableTime is the backbone element PractitionerRole.availableTime of FHIR STU3 (3.0.1).
 type PractitionerRoleAvailableTime struct {
 	// ID is PractitionerRole.availableTime.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PractitionerRole.availableTime.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PractitionerRole.availableTime.modifierExtension (0..*, Extension).
@@ -283,15 +241,15 @@ type PractitionerRoleAvailableTime struct {
 	// DaysOfWeekExt holds the id and extensions of PractitionerRole.availableTime.daysOfWeek; JSON "_daysOfWeek".
 	DaysOfWeekExt []*Element
 	// AllDay is PractitionerRole.availableTime.allDay (0..1, boolean).
-	AllDay *bool
+	AllDay *Boolean
 	// AllDayExt holds the id and extensions of PractitionerRole.availableTime.allDay; JSON "_allDay".
 	AllDayExt *Element
 	// AvailableStartTime is PractitionerRole.availableTime.availableStartTime (0..1, time).
-	AvailableStartTime string
+	AvailableStartTime Time
 	// AvailableStartTimeExt holds the id and extensions of PractitionerRole.availableTime.availableStartTime; JSON "_availableStartTime".
 	AvailableStartTimeExt *Element
 	// AvailableEndTime is PractitionerRole.availableTime.availableEndTime (0..1, time).
-	AvailableEndTime string
+	AvailableEndTime Time
 	// AvailableEndTimeExt holds the id and extensions of PractitionerRole.availableTime.availableEndTime; JSON "_availableEndTime".
 	AvailableEndTimeExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -349,9 +307,10 @@ func (x *PractitionerRoleAvailableTime) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PractitionerRoleAvailableTime) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PractitionerRoleAvailableTime) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -365,49 +324,41 @@ func (x *PractitionerRoleAvailableTime) fhirName() string { return "Practitioner
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PractitionerRoleAvailableTime) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PractitionerRole.availableTime", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PractitionerRole.availableTime")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PractitionerRoleAvailableTime) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *PractitionerRoleAvailableTime) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	for i, c := range x.DaysOfWeek {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".daysOfWeek", i), "http://hl7.org/fhir/ValueSet/days-of-week")
+			v.BadCode("daysOfWeek", i, "http://hl7.org/fhir/ValueSet/days-of-week")
 		}
 	}
-	for i, v := range x.DaysOfWeekExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".daysOfWeek", i), errs)
-		}
+	validatePtrs(v, "daysOfWeek", x.DaysOfWeekExt)
+	validatePtr(v, "allDay", x.AllDayExt)
+	validatePtr(v, "availableStartTime", x.AvailableStartTimeExt)
+	if x.AvailableStartTime != "" && !fhirjson.CheckTime(x.AvailableStartTime) {
+		v.BadFormat("availableStartTime", -1, "time")
 	}
-	if x.AllDayExt != nil {
-		x.AllDayExt.validate(p+".allDay", errs)
-	}
-	if x.AvailableStartTimeExt != nil {
-		x.AvailableStartTimeExt.validate(p+".availableStartTime", errs)
-	}
-	if x.AvailableEndTimeExt != nil {
-		x.AvailableEndTimeExt.validate(p+".availableEndTime", errs)
+	validatePtr(v, "availableEndTime", x.AvailableEndTimeExt)
+	if x.AvailableEndTime != "" && !fhirjson.CheckTime(x.AvailableEndTime) {
+		v.BadFormat("availableEndTime", -1, "time")
 	}
 }
 
 // PractitionerRoleNotAvailable is the backbone element PractitionerRole.notAvailable of FHIR STU3 (3.0.1).
 type PractitionerRoleNotAvailable struct {
 	// ID is PractitionerRole.notAvailable.id (0..1, string).
-	ID string
+	ID String
 	// Extension is PractitionerRole.notAvailable.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is PractitionerRole.notAvailable.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is PractitionerRole.notAvailable.description (1..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of PractitionerRole.notAvailable.description; JSON "_description".
 	DescriptionExt *Element
 	// During is PractitionerRole.notAvailable.during (0..1, Period).
@@ -452,8 +403,9 @@ func (x *PractitionerRoleNotAvailable) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *PractitionerRoleNotAvailable) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x PractitionerRoleNotAvailable) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *PractitionerRoleNotAvailable) UnmarshalJSON(data []byte) error {
@@ -466,25 +418,17 @@ func (x *PractitionerRoleNotAvailable) fhirName() string { return "PractitionerR
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *PractitionerRoleNotAvailable) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("PractitionerRole.notAvailable", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("PractitionerRole.notAvailable")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *PractitionerRoleNotAvailable) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *PractitionerRoleNotAvailable) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.During != nil {
-		x.During.validate(p+".during", errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "during", x.During)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Procedure struct {
 	// ID is Procedure.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Procedure.id; JSON "_id".
 	IDExt *Element
 	// Meta is Procedure.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Procedure.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Procedure.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Procedure.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Procedure.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Procedure.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type Procedure struct {
 	// StatusExt holds the id and extensions of Procedure.status; JSON "_status".
 	StatusExt *Element
 	// NotDone is Procedure.notDone (0..1, boolean).
-	NotDone *bool
+	NotDone *Boolean
 	// NotDoneExt holds the id and extensions of Procedure.notDone; JSON "_notDone".
 	NotDoneExt *Element
 	// NotDoneReason is Procedure.notDoneReason (0..1, CodeableConcept).
@@ -58,7 +58,7 @@ type Procedure struct {
 	// Context is Procedure.context (0..1, Reference).
 	Context *Reference
 	// PerformedDateTime is Procedure.performed[x] (0..1) holding a dateTime; JSON "performedDateTime".
-	PerformedDateTime string
+	PerformedDateTime DateTime
 	// PerformedDateTimeExt holds the id and extensions of Procedure.performed[x]; JSON "_performedDateTime".
 	PerformedDateTimeExt *Element
 	// PerformedPeriod is Procedure.performed[x] (0..1) holding a Period; JSON "performedPeriod".
@@ -238,8 +238,9 @@ func (x *Procedure) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Procedure) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Procedure) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Procedure) UnmarshalJSON(data []byte) error {
@@ -252,128 +253,65 @@ func (x *Procedure) fhirName() string { return "Procedure" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Procedure) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Procedure", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Procedure")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Procedure) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Procedure) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.PerformedDateTime != "" || x.PerformedDateTimeExt != nil, x.PerformedPeriod != nil) > 1 {
+		v.OneOf("performed[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "partOf", x.PartOf)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/event-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/event-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.NotDoneExt != nil {
-		x.NotDoneExt.validate(p+".notDone", errs)
-	}
-	if x.NotDoneReason != nil {
-		x.NotDoneReason.validate(p+".notDoneReason", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "notDone", x.NotDoneExt)
+	validatePtr(v, "notDoneReason", x.NotDoneReason)
+	validatePtr(v, "category", x.Category)
+	validatePtr(v, "code", x.Code)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "performedDateTime", x.PerformedDateTimeExt)
+	if x.PerformedDateTime != "" && !fhirjson.CheckDateTime(x.PerformedDateTime) {
+		v.BadFormat("performedDateTime", -1, "dateTime")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	if x.PerformedDateTimeExt != nil {
-		x.PerformedDateTimeExt.validate(p+".performedDateTime", errs)
-	}
-	if x.PerformedPeriod != nil {
-		x.PerformedPeriod.validate(p+".performedPeriod", errs)
-	}
-	for i := range x.Performer {
-		x.Performer[i].validate(fhirjson.Index(p+".performer", i), errs)
-	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
-	}
-	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
-	}
-	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
-	}
-	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
-	}
-	for i := range x.Report {
-		x.Report[i].validate(fhirjson.Index(p+".report", i), errs)
-	}
-	for i := range x.Complication {
-		x.Complication[i].validate(fhirjson.Index(p+".complication", i), errs)
-	}
-	for i := range x.ComplicationDetail {
-		x.ComplicationDetail[i].validate(fhirjson.Index(p+".complicationDetail", i), errs)
-	}
-	for i := range x.FollowUp {
-		x.FollowUp[i].validate(fhirjson.Index(p+".followUp", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.FocalDevice {
-		x.FocalDevice[i].validate(fhirjson.Index(p+".focalDevice", i), errs)
-	}
-	for i := range x.UsedReference {
-		x.UsedReference[i].validate(fhirjson.Index(p+".usedReference", i), errs)
-	}
-	for i := range x.UsedCode {
-		x.UsedCode[i].validate(fhirjson.Index(p+".usedCode", i), errs)
-	}
+	validatePtr(v, "performedPeriod", x.PerformedPeriod)
+	validateSlice(v, "performer", x.Performer)
+	validatePtr(v, "location", x.Location)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "bodySite", x.BodySite)
+	validatePtr(v, "outcome", x.Outcome)
+	validateSlice(v, "report", x.Report)
+	validateSlice(v, "complication", x.Complication)
+	validateSlice(v, "complicationDetail", x.ComplicationDetail)
+	validateSlice(v, "followUp", x.FollowUp)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "focalDevice", x.FocalDevice)
+	validateSlice(v, "usedReference", x.UsedReference)
+	validateSlice(v, "usedCode", x.UsedCode)
 }
 
 // ResourceType returns "Procedure".
@@ -415,7 +353,7 @@ func (x *Procedure) PerformedType() string {
 // ProcedurePerformer is the backbone element Procedure.performer of FHIR STU3 (3.0.1).
 type ProcedurePerformer struct {
 	// ID is Procedure.performer.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Procedure.performer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Procedure.performer.modifierExtension (0..*, Extension).
@@ -464,8 +402,9 @@ func (x *ProcedurePerformer) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProcedurePerformer) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProcedurePerformer) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProcedurePerformer) UnmarshalJSON(data []byte) error {
@@ -478,36 +417,26 @@ func (x *ProcedurePerformer) fhirName() string { return "Procedure.performer" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedurePerformer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Procedure.performer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Procedure.performer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedurePerformer) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Role != nil {
-		x.Role.validate(p+".role", errs)
-	}
+func (x *ProcedurePerformer) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "role", x.Role)
 	if !(x.Actor != nil) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
-	if x.Actor != nil {
-		x.Actor.validate(p+".actor", errs)
-	}
-	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
-	}
+	validatePtr(v, "actor", x.Actor)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }
 
 // ProcedureFocalDevice is the backbone element Procedure.focalDevice of FHIR STU3 (3.0.1).
 type ProcedureFocalDevice struct {
 	// ID is Procedure.focalDevice.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Procedure.focalDevice.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Procedure.focalDevice.modifierExtension (0..*, Extension).
@@ -551,8 +480,9 @@ func (x *ProcedureFocalDevice) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProcedureFocalDevice) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProcedureFocalDevice) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProcedureFocalDevice) UnmarshalJSON(data []byte) error {
@@ -565,25 +495,17 @@ func (x *ProcedureFocalDevice) fhirName() string { return "Procedure.focalDevice
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedureFocalDevice) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Procedure.focalDevice", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Procedure.focalDevice")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedureFocalDevice) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Action != nil {
-		x.Action.validate(p+".action", errs)
-	}
+func (x *ProcedureFocalDevice) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "action", x.Action)
 	if !(x.Manipulated != nil) {
-		errs.Missing(p + ".manipulated")
+		v.Missing("manipulated")
 	}
-	if x.Manipulated != nil {
-		x.Manipulated.validate(p+".manipulated", errs)
-	}
+	validatePtr(v, "manipulated", x.Manipulated)
 }

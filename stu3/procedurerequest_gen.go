@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ProcedureRequest struct {
 	// ID is ProcedureRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ProcedureRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is ProcedureRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ProcedureRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ProcedureRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ProcedureRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ProcedureRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ProcedureRequest.text (0..1, Narrative).
@@ -54,7 +54,7 @@ type ProcedureRequest struct {
 	// PriorityExt holds the id and extensions of ProcedureRequest.priority; JSON "_priority".
 	PriorityExt *Element
 	// DoNotPerform is ProcedureRequest.doNotPerform (0..1, boolean).
-	DoNotPerform *bool
+	DoNotPerform *Boolean
 	// DoNotPerformExt holds the id and extensions of ProcedureRequest.doNotPerform; JSON "_doNotPerform".
 	DoNotPerformExt *Element
 	// Category is ProcedureRequest.category (0..*, CodeableConcept).
@@ -66,7 +66,7 @@ type ProcedureRequest struct {
 	// Context is ProcedureRequest.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is ProcedureRequest.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of ProcedureRequest.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is ProcedureRequest.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -74,13 +74,13 @@ type ProcedureRequest struct {
 	// OccurrenceTiming is ProcedureRequest.occurrence[x] (0..1) holding a Timing; JSON "occurrenceTiming".
 	OccurrenceTiming *Timing
 	// AsNeededBoolean is ProcedureRequest.asNeeded[x] (0..1) holding a boolean; JSON "asNeededBoolean".
-	AsNeededBoolean *bool
+	AsNeededBoolean *Boolean
 	// AsNeededBooleanExt holds the id and extensions of ProcedureRequest.asNeeded[x]; JSON "_asNeededBoolean".
 	AsNeededBooleanExt *Element
 	// AsNeededCodeableConcept is ProcedureRequest.asNeeded[x] (0..1) holding a CodeableConcept; JSON "asNeededCodeableConcept".
 	AsNeededCodeableConcept *CodeableConcept
 	// AuthoredOn is ProcedureRequest.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of ProcedureRequest.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Requester is ProcedureRequest.requester (0..1, BackboneElement).
@@ -268,8 +268,9 @@ func (x *ProcedureRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProcedureRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProcedureRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProcedureRequest) UnmarshalJSON(data []byte) error {
@@ -282,146 +283,85 @@ func (x *ProcedureRequest) fhirName() string { return "ProcedureRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedureRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcedureRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcedureRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedureRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ProcedureRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil, x.OccurrenceTiming != nil) > 1 {
+		v.OneOf("occurrence[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.AsNeededBoolean != nil || x.AsNeededBooleanExt != nil, x.AsNeededCodeableConcept != nil) > 1 {
+		v.OneOf("asNeeded[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	for i := range x.Replaces {
-		x.Replaces[i].validate(fhirjson.Index(p+".replaces", i), errs)
-	}
-	if x.Requisition != nil {
-		x.Requisition.validate(p+".requisition", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "replaces", x.Replaces)
+	validatePtr(v, "requisition", x.Requisition)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/request-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Intent != "" || x.IntentExt != nil) {
-		errs.Missing(p + ".intent")
+		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
-		errs.BadCode(p+".intent", "http://hl7.org/fhir/ValueSet/request-intent")
+		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/request-intent")
 	}
-	if x.IntentExt != nil {
-		x.IntentExt.validate(p+".intent", errs)
-	}
+	validatePtr(v, "intent", x.IntentExt)
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
-	}
-	if x.DoNotPerformExt != nil {
-		x.DoNotPerformExt.validate(p+".doNotPerform", errs)
-	}
-	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
+	validatePtr(v, "doNotPerform", x.DoNotPerformExt)
+	validateSlice(v, "category", x.Category)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.Code)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "occurrenceTiming", x.OccurrenceTiming)
+	validatePtr(v, "asNeededBoolean", x.AsNeededBooleanExt)
+	validatePtr(v, "asNeededCodeableConcept", x.AsNeededCodeableConcept)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
+	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
-	}
-	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
-	}
-	if x.OccurrenceTiming != nil {
-		x.OccurrenceTiming.validate(p+".occurrenceTiming", errs)
-	}
-	if x.AsNeededBooleanExt != nil {
-		x.AsNeededBooleanExt.validate(p+".asNeededBoolean", errs)
-	}
-	if x.AsNeededCodeableConcept != nil {
-		x.AsNeededCodeableConcept.validate(p+".asNeededCodeableConcept", errs)
-	}
-	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
-	}
-	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
-	}
-	if x.PerformerType != nil {
-		x.PerformerType.validate(p+".performerType", errs)
-	}
-	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
-	}
-	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
-	}
-	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
-	}
-	for i := range x.SupportingInfo {
-		x.SupportingInfo[i].validate(fhirjson.Index(p+".supportingInfo", i), errs)
-	}
-	for i := range x.Specimen {
-		x.Specimen[i].validate(fhirjson.Index(p+".specimen", i), errs)
-	}
-	for i := range x.BodySite {
-		x.BodySite[i].validate(fhirjson.Index(p+".bodySite", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.RelevantHistory {
-		x.RelevantHistory[i].validate(fhirjson.Index(p+".relevantHistory", i), errs)
-	}
+	validatePtr(v, "requester", x.Requester)
+	validatePtr(v, "performerType", x.PerformerType)
+	validatePtr(v, "performer", x.Performer)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "supportingInfo", x.SupportingInfo)
+	validateSlice(v, "specimen", x.Specimen)
+	validateSlice(v, "bodySite", x.BodySite)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "relevantHistory", x.RelevantHistory)
 }
 
 // ResourceType returns "ProcedureRequest".
@@ -491,7 +431,7 @@ func (x *ProcedureRequest) AsNeededType() string {
 // ProcedureRequestRequester is the backbone element ProcedureRequest.requester of FHIR STU3 (3.0.1).
 type ProcedureRequestRequester struct {
 	// ID is ProcedureRequest.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ProcedureRequest.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ProcedureRequest.requester.modifierExtension (0..*, Extension).
@@ -537,8 +477,9 @@ func (x *ProcedureRequestRequester) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProcedureRequestRequester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProcedureRequestRequester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProcedureRequestRequester) UnmarshalJSON(data []byte) error {
@@ -551,25 +492,17 @@ func (x *ProcedureRequestRequester) fhirName() string { return "ProcedureRequest
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcedureRequestRequester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcedureRequest.requester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcedureRequest.requester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcedureRequestRequester) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ProcedureRequestRequester) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Agent != nil) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
-	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
-	}
-	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
-	}
+	validatePtr(v, "agent", x.Agent)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ProcessRequest struct {
 	// ID is ProcessRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ProcessRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is ProcessRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ProcessRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ProcessRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ProcessRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ProcessRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ProcessRequest.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type ProcessRequest struct {
 	// Target is ProcessRequest.target (0..1, Reference).
 	Target *Reference
 	// Created is ProcessRequest.created (0..1, dateTime).
-	Created string
+	Created DateTime
 	// CreatedExt holds the id and extensions of ProcessRequest.created; JSON "_created".
 	CreatedExt *Element
 	// Provider is ProcessRequest.provider (0..1, Reference).
@@ -56,21 +56,21 @@ type ProcessRequest struct {
 	// Response is ProcessRequest.response (0..1, Reference).
 	Response *Reference
 	// Nullify is ProcessRequest.nullify (0..1, boolean).
-	Nullify *bool
+	Nullify *Boolean
 	// NullifyExt holds the id and extensions of ProcessRequest.nullify; JSON "_nullify".
 	NullifyExt *Element
 	// Reference is ProcessRequest.reference (0..1, string).
-	Reference string
+	Reference String
 	// ReferenceExt holds the id and extensions of ProcessRequest.reference; JSON "_reference".
 	ReferenceExt *Element
 	// Item is ProcessRequest.item (0..*, BackboneElement).
 	Item []ProcessRequestItem
 	// Include is ProcessRequest.include (0..*, string).
-	Include []string
+	Include []String
 	// IncludeExt holds the id and extensions of ProcessRequest.include; JSON "_include".
 	IncludeExt []*Element
 	// Exclude is ProcessRequest.exclude (0..*, string).
-	Exclude []string
+	Exclude []String
 	// ExcludeExt holds the id and extensions of ProcessRequest.exclude; JSON "_exclude".
 	ExcludeExt []*Element
 	// Period is ProcessRequest.period (0..1, Period).
@@ -198,8 +198,9 @@ func (x *ProcessRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProcessRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProcessRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProcessRequest) UnmarshalJSON(data []byte) error {
@@ -212,93 +213,47 @@ func (x *ProcessRequest) fhirName() string { return "ProcessRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcessRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcessRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcessRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcessRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ProcessRequest) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/fm-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/fm-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if x.Action != "" && !x.Action.IsValid() {
-		errs.BadCode(p+".action", "http://hl7.org/fhir/ValueSet/actionlist")
+		v.BadCode("action", -1, "http://hl7.org/fhir/ValueSet/actionlist")
 	}
-	if x.ActionExt != nil {
-		x.ActionExt.validate(p+".action", errs)
+	validatePtr(v, "action", x.ActionExt)
+	validatePtr(v, "target", x.Target)
+	validatePtr(v, "created", x.CreatedExt)
+	if x.Created != "" && !fhirjson.CheckDateTime(x.Created) {
+		v.BadFormat("created", -1, "dateTime")
 	}
-	if x.Target != nil {
-		x.Target.validate(p+".target", errs)
-	}
-	if x.CreatedExt != nil {
-		x.CreatedExt.validate(p+".created", errs)
-	}
-	if x.Provider != nil {
-		x.Provider.validate(p+".provider", errs)
-	}
-	if x.Organization != nil {
-		x.Organization.validate(p+".organization", errs)
-	}
-	if x.Request != nil {
-		x.Request.validate(p+".request", errs)
-	}
-	if x.Response != nil {
-		x.Response.validate(p+".response", errs)
-	}
-	if x.NullifyExt != nil {
-		x.NullifyExt.validate(p+".nullify", errs)
-	}
-	if x.ReferenceExt != nil {
-		x.ReferenceExt.validate(p+".reference", errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
-	for i, v := range x.IncludeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".include", i), errs)
-		}
-	}
-	for i, v := range x.ExcludeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".exclude", i), errs)
-		}
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "provider", x.Provider)
+	validatePtr(v, "organization", x.Organization)
+	validatePtr(v, "request", x.Request)
+	validatePtr(v, "response", x.Response)
+	validatePtr(v, "nullify", x.NullifyExt)
+	validatePtr(v, "reference", x.ReferenceExt)
+	validateSlice(v, "item", x.Item)
+	validatePtrs(v, "include", x.IncludeExt)
+	validatePtrs(v, "exclude", x.ExcludeExt)
+	validatePtr(v, "period", x.Period)
 }
 
 // ResourceType returns "ProcessRequest".
@@ -316,13 +271,13 @@ func (x *ProcessRequest) GetMeta() *Meta { return x.Meta }
 // ProcessRequestItem is the backbone element ProcessRequest.item of FHIR STU3 (3.0.1).
 type ProcessRequestItem struct {
 	// ID is ProcessRequest.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ProcessRequest.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ProcessRequest.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// SequenceLinkID is ProcessRequest.item.sequenceLinkId (1..1, integer).
-	SequenceLinkID *int
+	SequenceLinkID *Integer
 	// SequenceLinkIDExt holds the id and extensions of ProcessRequest.item.sequenceLinkId; JSON "_sequenceLinkId".
 	SequenceLinkIDExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -360,8 +315,9 @@ func (x *ProcessRequestItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProcessRequestItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProcessRequestItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProcessRequestItem) UnmarshalJSON(data []byte) error {
@@ -374,22 +330,16 @@ func (x *ProcessRequestItem) fhirName() string { return "ProcessRequest.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProcessRequestItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ProcessRequest.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ProcessRequest.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProcessRequestItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ProcessRequestItem) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.SequenceLinkID != nil || x.SequenceLinkIDExt != nil) {
-		errs.Missing(p + ".sequenceLinkId")
+		v.Missing("sequenceLinkId")
 	}
-	if x.SequenceLinkIDExt != nil {
-		x.SequenceLinkIDExt.validate(p+".sequenceLinkId", errs)
-	}
+	validatePtr(v, "sequenceLinkId", x.SequenceLinkIDExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Provenance struct {
 	// ID is Provenance.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Provenance.id; JSON "_id".
 	IDExt *Element
 	// Meta is Provenance.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Provenance.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Provenance.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Provenance.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Provenance.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Provenance.text (0..1, Narrative).
@@ -36,11 +36,11 @@ type Provenance struct {
 	// Period is Provenance.period (0..1, Period).
 	Period *Period
 	// Recorded is Provenance.recorded (1..1, instant).
-	Recorded string
+	Recorded Instant
 	// RecordedExt holds the id and extensions of Provenance.recorded; JSON "_recorded".
 	RecordedExt *Element
 	// Policy is Provenance.policy (0..*, uri).
-	Policy []string
+	Policy []URI
 	// PolicyExt holds the id and extensions of Provenance.policy; JSON "_policy".
 	PolicyExt []*Element
 	// Location is Provenance.location (0..1, Reference).
@@ -148,8 +148,9 @@ func (x *Provenance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Provenance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Provenance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Provenance) UnmarshalJSON(data []byte) error {
@@ -162,79 +163,45 @@ func (x *Provenance) fhirName() string { return "Provenance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Provenance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Provenance) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Provenance) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Target) > 0) {
-		errs.Missing(p + ".target")
+		v.Missing("target")
 	}
-	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validateSlice(v, "target", x.Target)
+	validatePtr(v, "period", x.Period)
 	if !(x.Recorded != "" || x.RecordedExt != nil) {
-		errs.Missing(p + ".recorded")
+		v.Missing("recorded")
 	}
-	if x.RecordedExt != nil {
-		x.RecordedExt.validate(p+".recorded", errs)
+	validatePtr(v, "recorded", x.RecordedExt)
+	if x.Recorded != "" && !fhirjson.CheckInstant(x.Recorded) {
+		v.BadFormat("recorded", -1, "instant")
 	}
-	for i, v := range x.PolicyExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".policy", i), errs)
-		}
-	}
-	if x.Location != nil {
-		x.Location.validate(p+".location", errs)
-	}
-	for i := range x.Reason {
-		x.Reason[i].validate(fhirjson.Index(p+".reason", i), errs)
-	}
-	if x.Activity != nil {
-		x.Activity.validate(p+".activity", errs)
-	}
+	validatePtrs(v, "policy", x.PolicyExt)
+	validatePtr(v, "location", x.Location)
+	validateSlice(v, "reason", x.Reason)
+	validatePtr(v, "activity", x.Activity)
 	if !(len(x.Agent) > 0) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
-	for i := range x.Agent {
-		x.Agent[i].validate(fhirjson.Index(p+".agent", i), errs)
-	}
-	for i := range x.Entity {
-		x.Entity[i].validate(fhirjson.Index(p+".entity", i), errs)
-	}
-	for i := range x.Signature {
-		x.Signature[i].validate(fhirjson.Index(p+".signature", i), errs)
-	}
+	validateSlice(v, "agent", x.Agent)
+	validateSlice(v, "entity", x.Entity)
+	validateSlice(v, "signature", x.Signature)
 }
 
 // ResourceType returns "Provenance".
@@ -252,7 +219,7 @@ func (x *Provenance) GetMeta() *Meta { return x.Meta }
 // ProvenanceAgent is the backbone element Provenance.agent of FHIR STU3 (3.0.1).
 type ProvenanceAgent struct {
 	// ID is Provenance.agent.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Provenance.agent.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Provenance.agent.modifierExtension (0..*, Extension).
@@ -260,13 +227,13 @@ type ProvenanceAgent struct {
 	// Role is Provenance.agent.role (0..*, CodeableConcept).
 	Role []CodeableConcept
 	// WhoURI is Provenance.agent.who[x] (1..1) holding a uri; JSON "whoUri".
-	WhoURI string
+	WhoURI URI
 	// WhoURIExt holds the id and extensions of Provenance.agent.who[x]; JSON "_whoUri".
 	WhoURIExt *Element
 	// WhoReference is Provenance.agent.who[x] (1..1) holding a Reference; JSON "whoReference".
 	WhoReference *Reference
 	// OnBehalfOfURI is Provenance.agent.onBehalfOf[x] (0..1) holding a uri; JSON "onBehalfOfUri".
-	OnBehalfOfURI string
+	OnBehalfOfURI URI
 	// OnBehalfOfURIExt holds the id and extensions of Provenance.agent.onBehalfOf[x]; JSON "_onBehalfOfUri".
 	OnBehalfOfURIExt *Element
 	// OnBehalfOfReference is Provenance.agent.onBehalfOf[x] (0..1) holding a Reference; JSON "onBehalfOfReference".
@@ -326,8 +293,9 @@ func (x *ProvenanceAgent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProvenanceAgent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProvenanceAgent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProvenanceAgent) UnmarshalJSON(data []byte) error {
@@ -340,39 +308,29 @@ func (x *ProvenanceAgent) fhirName() string { return "Provenance.agent" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProvenanceAgent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance.agent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance.agent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProvenanceAgent) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProvenanceAgent) validate(v *fhirjson.Validator) {
 	if x.WhoType() == "" {
-		errs.Missing(p + ".who[x]")
+		v.Missing("who[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.WhoURI != "" || x.WhoURIExt != nil, x.WhoReference != nil) > 1 {
+		v.OneOf("who[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.OnBehalfOfURI != "" || x.OnBehalfOfURIExt != nil, x.OnBehalfOfReference != nil) > 1 {
+		v.OneOf("onBehalfOf[x]")
 	}
-	for i := range x.Role {
-		x.Role[i].validate(fhirjson.Index(p+".role", i), errs)
-	}
-	if x.WhoURIExt != nil {
-		x.WhoURIExt.validate(p+".whoUri", errs)
-	}
-	if x.WhoReference != nil {
-		x.WhoReference.validate(p+".whoReference", errs)
-	}
-	if x.OnBehalfOfURIExt != nil {
-		x.OnBehalfOfURIExt.validate(p+".onBehalfOfUri", errs)
-	}
-	if x.OnBehalfOfReference != nil {
-		x.OnBehalfOfReference.validate(p+".onBehalfOfReference", errs)
-	}
-	if x.RelatedAgentType != nil {
-		x.RelatedAgentType.validate(p+".relatedAgentType", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "role", x.Role)
+	validatePtr(v, "whoUri", x.WhoURIExt)
+	validatePtr(v, "whoReference", x.WhoReference)
+	validatePtr(v, "onBehalfOfUri", x.OnBehalfOfURIExt)
+	validatePtr(v, "onBehalfOfReference", x.OnBehalfOfReference)
+	validatePtr(v, "relatedAgentType", x.RelatedAgentType)
 }
 
 // Who returns the value of Provenance.agent.who[x] that is set, or nil. It is one of:
@@ -426,7 +384,7 @@ func (x *ProvenanceAgent) OnBehalfOfType() string {
 // ProvenanceEntity is the backbone element Provenance.entity of FHIR STU3 (3.0.1).
 type ProvenanceEntity struct {
 	// ID is Provenance.entity.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Provenance.entity.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Provenance.entity.modifierExtension (0..*, Extension).
@@ -436,7 +394,7 @@ type ProvenanceEntity struct {
 	// RoleExt holds the id and extensions of Provenance.entity.role; JSON "_role".
 	RoleExt *Element
 	// WhatURI is Provenance.entity.what[x] (1..1) holding a uri; JSON "whatUri".
-	WhatURI string
+	WhatURI URI
 	// WhatURIExt holds the id and extensions of Provenance.entity.what[x]; JSON "_whatUri".
 	WhatURIExt *Element
 	// WhatReference is Provenance.entity.what[x] (1..1) holding a Reference; JSON "whatReference".
@@ -495,8 +453,9 @@ func (x *ProvenanceEntity) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ProvenanceEntity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ProvenanceEntity) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ProvenanceEntity) UnmarshalJSON(data []byte) error {
@@ -509,42 +468,31 @@ func (x *ProvenanceEntity) fhirName() string { return "Provenance.entity" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ProvenanceEntity) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Provenance.entity", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Provenance.entity")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ProvenanceEntity) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *ProvenanceEntity) validate(v *fhirjson.Validator) {
 	if x.WhatType() == "" {
-		errs.Missing(p + ".what[x]")
+		v.Missing("what[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.WhatURI != "" || x.WhatURIExt != nil, x.WhatReference != nil, x.WhatIdentifier != nil) > 1 {
+		v.OneOf("what[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Role != "" || x.RoleExt != nil) {
-		errs.Missing(p + ".role")
+		v.Missing("role")
 	}
 	if x.Role != "" && !x.Role.IsValid() {
-		errs.BadCode(p+".role", "http://hl7.org/fhir/ValueSet/provenance-entity-role")
+		v.BadCode("role", -1, "http://hl7.org/fhir/ValueSet/provenance-entity-role")
 	}
-	if x.RoleExt != nil {
-		x.RoleExt.validate(p+".role", errs)
-	}
-	if x.WhatURIExt != nil {
-		x.WhatURIExt.validate(p+".whatUri", errs)
-	}
-	if x.WhatReference != nil {
-		x.WhatReference.validate(p+".whatReference", errs)
-	}
-	if x.WhatIdentifier != nil {
-		x.WhatIdentifier.validate(p+".whatIdentifier", errs)
-	}
-	for i := range x.Agent {
-		x.Agent[i].validate(fhirjson.Index(p+".agent", i), errs)
-	}
+	validatePtr(v, "role", x.RoleExt)
+	validatePtr(v, "whatUri", x.WhatURIExt)
+	validatePtr(v, "whatReference", x.WhatReference)
+	validatePtr(v, "whatIdentifier", x.WhatIdentifier)
+	validateSlice(v, "agent", x.Agent)
 }
 
 // What returns the value of Provenance.entity.what[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Questionnaire struct {
 	// ID is Questionnaire.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Questionnaire.id; JSON "_id".
 	IDExt *Element
 	// Meta is Questionnaire.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Questionnaire.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Questionnaire.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Questionnaire.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Questionnaire.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Questionnaire.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type Questionnaire struct {
 	// ModifierExtension is Questionnaire.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is Questionnaire.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Questionnaire.url; JSON "_url".
 	URLExt *Element
 	// Identifier is Questionnaire.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is Questionnaire.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of Questionnaire.version; JSON "_version".
 	VersionExt *Element
 	// Name is Questionnaire.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Questionnaire.name; JSON "_name".
 	NameExt *Element
 	// Title is Questionnaire.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of Questionnaire.title; JSON "_title".
 	TitleExt *Element
 	// Status is Questionnaire.status (1..1, code).
@@ -54,31 +54,31 @@ type Questionnaire struct {
 	// StatusExt holds the id and extensions of Questionnaire.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is Questionnaire.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of Questionnaire.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is Questionnaire.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of Questionnaire.date; JSON "_date".
 	DateExt *Element
 	// Publisher is Questionnaire.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of Questionnaire.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Description is Questionnaire.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of Questionnaire.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is Questionnaire.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of Questionnaire.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// ApprovalDate is Questionnaire.approvalDate (0..1, date).
-	ApprovalDate string
+	ApprovalDate Date
 	// ApprovalDateExt holds the id and extensions of Questionnaire.approvalDate; JSON "_approvalDate".
 	ApprovalDateExt *Element
 	// LastReviewDate is Questionnaire.lastReviewDate (0..1, date).
-	LastReviewDate string
+	LastReviewDate Date
 	// LastReviewDateExt holds the id and extensions of Questionnaire.lastReviewDate; JSON "_lastReviewDate".
 	LastReviewDateExt *Element
 	// EffectivePeriod is Questionnaire.effectivePeriod (0..1, Period).
@@ -90,7 +90,7 @@ type Questionnaire struct {
 	// Contact is Questionnaire.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Copyright is Questionnaire.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of Questionnaire.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Code is Questionnaire.code (0..*, Coding).
@@ -263,8 +263,9 @@ func (x *Questionnaire) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Questionnaire) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Questionnaire) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Questionnaire) UnmarshalJSON(data []byte) error {
@@ -277,114 +278,64 @@ func (x *Questionnaire) fhirName() string { return "Questionnaire" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Questionnaire) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Questionnaire) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Questionnaire) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "approvalDate", x.ApprovalDateExt)
+	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
+		v.BadFormat("approvalDate", -1, "date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "lastReviewDate", x.LastReviewDateExt)
+	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
+		v.BadFormat("lastReviewDate", -1, "date")
 	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.ApprovalDateExt != nil {
-		x.ApprovalDateExt.validate(p+".approvalDate", errs)
-	}
-	if x.LastReviewDateExt != nil {
-		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
-	}
-	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "code", x.Code)
 	for i, c := range x.SubjectType {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".subjectType", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("subjectType", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.SubjectTypeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".subjectType", i), errs)
-		}
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
+	validatePtrs(v, "subjectType", x.SubjectTypeExt)
+	validateSlice(v, "item", x.Item)
 }
 
 // ResourceType returns "Questionnaire".
@@ -402,27 +353,27 @@ func (x *Questionnaire) GetMeta() *Meta { return x.Meta }
 // QuestionnaireItem is the backbone element Questionnaire.item of FHIR STU3 (3.0.1).
 type QuestionnaireItem struct {
 	// ID is Questionnaire.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Questionnaire.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Questionnaire.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LinkID is Questionnaire.item.linkId (1..1, string).
-	LinkID string
+	LinkID String
 	// LinkIDExt holds the id and extensions of Questionnaire.item.linkId; JSON "_linkId".
 	LinkIDExt *Element
 	// Definition is Questionnaire.item.definition (0..1, uri).
-	Definition string
+	Definition URI
 	// DefinitionExt holds the id and extensions of Questionnaire.item.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Code is Questionnaire.item.code (0..*, Coding).
 	Code []Coding
 	// Prefix is Questionnaire.item.prefix (0..1, string).
-	Prefix string
+	Prefix String
 	// PrefixExt holds the id and extensions of Questionnaire.item.prefix; JSON "_prefix".
 	PrefixExt *Element
 	// Text is Questionnaire.item.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of Questionnaire.item.text; JSON "_text".
 	TextExt *Element
 	// Type is Questionnaire.item.type (1..1, code).
@@ -432,19 +383,19 @@ type QuestionnaireItem struct {
 	// EnableWhen is Questionnaire.item.enableWhen (0..*, BackboneElement).
 	EnableWhen []QuestionnaireItemEnableWhen
 	// Required is Questionnaire.item.required (0..1, boolean).
-	Required *bool
+	Required *Boolean
 	// RequiredExt holds the id and extensions of Questionnaire.item.required; JSON "_required".
 	RequiredExt *Element
 	// Repeats is Questionnaire.item.repeats (0..1, boolean).
-	Repeats *bool
+	Repeats *Boolean
 	// RepeatsExt holds the id and extensions of Questionnaire.item.repeats; JSON "_repeats".
 	RepeatsExt *Element
 	// ReadOnly is Questionnaire.item.readOnly (0..1, boolean).
-	ReadOnly *bool
+	ReadOnly *Boolean
 	// ReadOnlyExt holds the id and extensions of Questionnaire.item.readOnly; JSON "_readOnly".
 	ReadOnlyExt *Element
 	// MaxLength is Questionnaire.item.maxLength (0..1, integer).
-	MaxLength *int
+	MaxLength *Integer
 	// MaxLengthExt holds the id and extensions of Questionnaire.item.maxLength; JSON "_maxLength".
 	MaxLengthExt *Element
 	// Options is Questionnaire.item.options (0..1, Reference).
@@ -452,35 +403,35 @@ type QuestionnaireItem struct {
 	// Option is Questionnaire.item.option (0..*, BackboneElement).
 	Option []QuestionnaireItemOption
 	// InitialBoolean is Questionnaire.item.initial[x] (0..1) holding a boolean; JSON "initialBoolean".
-	InitialBoolean *bool
+	InitialBoolean *Boolean
 	// InitialBooleanExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialBoolean".
 	InitialBooleanExt *Element
 	// InitialDecimal is Questionnaire.item.initial[x] (0..1) holding a decimal; JSON "initialDecimal".
-	InitialDecimal fhirjson.Decimal
+	InitialDecimal Decimal
 	// InitialDecimalExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialDecimal".
 	InitialDecimalExt *Element
 	// InitialInteger is Questionnaire.item.initial[x] (0..1) holding a integer; JSON "initialInteger".
-	InitialInteger *int
+	InitialInteger *Integer
 	// InitialIntegerExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialInteger".
 	InitialIntegerExt *Element
 	// InitialDate is Questionnaire.item.initial[x] (0..1) holding a date; JSON "initialDate".
-	InitialDate string
+	InitialDate Date
 	// InitialDateExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialDate".
 	InitialDateExt *Element
 	// InitialDateTime is Questionnaire.item.initial[x] (0..1) holding a dateTime; JSON "initialDateTime".
-	InitialDateTime string
+	InitialDateTime DateTime
 	// InitialDateTimeExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialDateTime".
 	InitialDateTimeExt *Element
 	// InitialTime is Questionnaire.item.initial[x] (0..1) holding a time; JSON "initialTime".
-	InitialTime string
+	InitialTime Time
 	// InitialTimeExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialTime".
 	InitialTimeExt *Element
 	// InitialString is Questionnaire.item.initial[x] (0..1) holding a string; JSON "initialString".
-	InitialString string
+	InitialString String
 	// InitialStringExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialString".
 	InitialStringExt *Element
 	// InitialURI is Questionnaire.item.initial[x] (0..1) holding a uri; JSON "initialUri".
-	InitialURI string
+	InitialURI URI
 	// InitialURIExt holds the id and extensions of Questionnaire.item.initial[x]; JSON "_initialUri".
 	InitialURIExt *Element
 	// InitialAttachment is Questionnaire.item.initial[x] (0..1) holding a Attachment; JSON "initialAttachment".
@@ -651,8 +602,9 @@ func (x *QuestionnaireItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *QuestionnaireItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x QuestionnaireItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *QuestionnaireItem) UnmarshalJSON(data []byte) error {
@@ -665,105 +617,61 @@ func (x *QuestionnaireItem) fhirName() string { return "Questionnaire.item" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *QuestionnaireItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.InitialBoolean != nil || x.InitialBooleanExt != nil, !x.InitialDecimal.IsZero() || x.InitialDecimalExt != nil, x.InitialInteger != nil || x.InitialIntegerExt != nil, x.InitialDate != "" || x.InitialDateExt != nil, x.InitialDateTime != "" || x.InitialDateTimeExt != nil, x.InitialTime != "" || x.InitialTimeExt != nil, x.InitialString != "" || x.InitialStringExt != nil, x.InitialURI != "" || x.InitialURIExt != nil, x.InitialAttachment != nil, x.InitialCoding != nil, x.InitialQuantity != nil, x.InitialReference != nil) > 1 {
+		v.OneOf("initial[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.LinkID != "" || x.LinkIDExt != nil) {
-		errs.Missing(p + ".linkId")
+		v.Missing("linkId")
 	}
-	if x.LinkIDExt != nil {
-		x.LinkIDExt.validate(p+".linkId", errs)
-	}
-	if x.DefinitionExt != nil {
-		x.DefinitionExt.validate(p+".definition", errs)
-	}
-	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
-	}
-	if x.PrefixExt != nil {
-		x.PrefixExt.validate(p+".prefix", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
+	validatePtr(v, "linkId", x.LinkIDExt)
+	validatePtr(v, "definition", x.DefinitionExt)
+	validateSlice(v, "code", x.Code)
+	validatePtr(v, "prefix", x.PrefixExt)
+	validatePtr(v, "text", x.TextExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/item-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/item-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+	validatePtr(v, "type", x.TypeExt)
+	validateSlice(v, "enableWhen", x.EnableWhen)
+	validatePtr(v, "required", x.RequiredExt)
+	validatePtr(v, "repeats", x.RepeatsExt)
+	validatePtr(v, "readOnly", x.ReadOnlyExt)
+	validatePtr(v, "maxLength", x.MaxLengthExt)
+	validatePtr(v, "options", x.Options)
+	validateSlice(v, "option", x.Option)
+	validatePtr(v, "initialBoolean", x.InitialBooleanExt)
+	validatePtr(v, "initialDecimal", x.InitialDecimalExt)
+	validatePtr(v, "initialInteger", x.InitialIntegerExt)
+	validatePtr(v, "initialDate", x.InitialDateExt)
+	if x.InitialDate != "" && !fhirjson.CheckDate(x.InitialDate) {
+		v.BadFormat("initialDate", -1, "date")
 	}
-	for i := range x.EnableWhen {
-		x.EnableWhen[i].validate(fhirjson.Index(p+".enableWhen", i), errs)
+	validatePtr(v, "initialDateTime", x.InitialDateTimeExt)
+	if x.InitialDateTime != "" && !fhirjson.CheckDateTime(x.InitialDateTime) {
+		v.BadFormat("initialDateTime", -1, "dateTime")
 	}
-	if x.RequiredExt != nil {
-		x.RequiredExt.validate(p+".required", errs)
+	validatePtr(v, "initialTime", x.InitialTimeExt)
+	if x.InitialTime != "" && !fhirjson.CheckTime(x.InitialTime) {
+		v.BadFormat("initialTime", -1, "time")
 	}
-	if x.RepeatsExt != nil {
-		x.RepeatsExt.validate(p+".repeats", errs)
-	}
-	if x.ReadOnlyExt != nil {
-		x.ReadOnlyExt.validate(p+".readOnly", errs)
-	}
-	if x.MaxLengthExt != nil {
-		x.MaxLengthExt.validate(p+".maxLength", errs)
-	}
-	if x.Options != nil {
-		x.Options.validate(p+".options", errs)
-	}
-	for i := range x.Option {
-		x.Option[i].validate(fhirjson.Index(p+".option", i), errs)
-	}
-	if x.InitialBooleanExt != nil {
-		x.InitialBooleanExt.validate(p+".initialBoolean", errs)
-	}
-	if x.InitialDecimalExt != nil {
-		x.InitialDecimalExt.validate(p+".initialDecimal", errs)
-	}
-	if x.InitialIntegerExt != nil {
-		x.InitialIntegerExt.validate(p+".initialInteger", errs)
-	}
-	if x.InitialDateExt != nil {
-		x.InitialDateExt.validate(p+".initialDate", errs)
-	}
-	if x.InitialDateTimeExt != nil {
-		x.InitialDateTimeExt.validate(p+".initialDateTime", errs)
-	}
-	if x.InitialTimeExt != nil {
-		x.InitialTimeExt.validate(p+".initialTime", errs)
-	}
-	if x.InitialStringExt != nil {
-		x.InitialStringExt.validate(p+".initialString", errs)
-	}
-	if x.InitialURIExt != nil {
-		x.InitialURIExt.validate(p+".initialUri", errs)
-	}
-	if x.InitialAttachment != nil {
-		x.InitialAttachment.validate(p+".initialAttachment", errs)
-	}
-	if x.InitialCoding != nil {
-		x.InitialCoding.validate(p+".initialCoding", errs)
-	}
-	if x.InitialQuantity != nil {
-		x.InitialQuantity.validate(p+".initialQuantity", errs)
-	}
-	if x.InitialReference != nil {
-		x.InitialReference.validate(p+".initialReference", errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
+	validatePtr(v, "initialString", x.InitialStringExt)
+	validatePtr(v, "initialUri", x.InitialURIExt)
+	validatePtr(v, "initialAttachment", x.InitialAttachment)
+	validatePtr(v, "initialCoding", x.InitialCoding)
+	validatePtr(v, "initialQuantity", x.InitialQuantity)
+	validatePtr(v, "initialReference", x.InitialReference)
+	validateSlice(v, "item", x.Item)
 }
 
 // Initial returns the value of Questionnaire.item.initial[x] that is set, or nil. It is one of:
@@ -833,49 +741,49 @@ func (x *QuestionnaireItem) InitialType() string {
 // QuestionnaireItemEnableWhen is the backbone element Questionnaire.item.enableWhen of FHIR STU3 (3.0.1).
 type QuestionnaireItemEnableWhen struct {
 	// ID is Questionnaire.item.enableWhen.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Questionnaire.item.enableWhen.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Questionnaire.item.enableWhen.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Question is Questionnaire.item.enableWhen.question (1..1, string).
-	Question string
+	Question String
 	// QuestionExt holds the id and extensions of Questionnaire.item.enableWhen.question; JSON "_question".
 	QuestionExt *Element
 	// HasAnswer is Questionnaire.item.enableWhen.hasAnswer (0..1, boolean).
-	HasAnswer *bool
+	HasAnswer *Boolean
 	// HasAnswerExt holds the id and extensions of Questionnaire.item.enableWhen.hasAnswer; JSON "_hasAnswer".
 	HasAnswerExt *Element
 	// AnswerBoolean is Questionnaire.item.enableWhen.answer[x] (0..1) holding a boolean; JSON "answerBoolean".
-	AnswerBoolean *bool
+	AnswerBoolean *Boolean
 	// AnswerBooleanExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerBoolean".
 	AnswerBooleanExt *Element
 	// AnswerDecimal is Questionnaire.item.enableWhen.answer[x] (0..1) holding a decimal; JSON "answerDecimal".
-	AnswerDecimal fhirjson.Decimal
+	AnswerDecimal Decimal
 	// AnswerDecimalExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerDecimal".
 	AnswerDecimalExt *Element
 	// AnswerInteger is Questionnaire.item.enableWhen.answer[x] (0..1) holding a integer; JSON "answerInteger".
-	AnswerInteger *int
+	AnswerInteger *Integer
 	// AnswerIntegerExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerInteger".
 	AnswerIntegerExt *Element
 	// AnswerDate is Questionnaire.item.enableWhen.answer[x] (0..1) holding a date; JSON "answerDate".
-	AnswerDate string
+	AnswerDate Date
 	// AnswerDateExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerDate".
 	AnswerDateExt *Element
 	// AnswerDateTime is Questionnaire.item.enableWhen.answer[x] (0..1) holding a dateTime; JSON "answerDateTime".
-	AnswerDateTime string
+	AnswerDateTime DateTime
 	// AnswerDateTimeExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerDateTime".
 	AnswerDateTimeExt *Element
 	// AnswerTime is Questionnaire.item.enableWhen.answer[x] (0..1) holding a time; JSON "answerTime".
-	AnswerTime string
+	AnswerTime Time
 	// AnswerTimeExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerTime".
 	AnswerTimeExt *Element
 	// AnswerString is Questionnaire.item.enableWhen.answer[x] (0..1) holding a string; JSON "answerString".
-	AnswerString string
+	AnswerString String
 	// AnswerStringExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerString".
 	AnswerStringExt *Element
 	// AnswerURI is Questionnaire.item.enableWhen.answer[x] (0..1) holding a uri; JSON "answerUri".
-	AnswerURI string
+	AnswerURI URI
 	// AnswerURIExt holds the id and extensions of Questionnaire.item.enableWhen.answer[x]; JSON "_answerUri".
 	AnswerURIExt *Element
 	// AnswerAttachment is Questionnaire.item.enableWhen.answer[x] (0..1) holding a Attachment; JSON "answerAttachment".
@@ -989,8 +897,9 @@ func (x *QuestionnaireItemEnableWhen) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *QuestionnaireItemEnableWhen) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x QuestionnaireItemEnableWhen) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *QuestionnaireItemEnableWhen) UnmarshalJSON(data []byte) error {
@@ -1003,63 +912,43 @@ func (x *QuestionnaireItemEnableWhen) fhirName() string { return "Questionnaire.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireItemEnableWhen) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire.item.enableWhen", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire.item.enableWhen")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireItemEnableWhen) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *QuestionnaireItemEnableWhen) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AnswerBoolean != nil || x.AnswerBooleanExt != nil, !x.AnswerDecimal.IsZero() || x.AnswerDecimalExt != nil, x.AnswerInteger != nil || x.AnswerIntegerExt != nil, x.AnswerDate != "" || x.AnswerDateExt != nil, x.AnswerDateTime != "" || x.AnswerDateTimeExt != nil, x.AnswerTime != "" || x.AnswerTimeExt != nil, x.AnswerString != "" || x.AnswerStringExt != nil, x.AnswerURI != "" || x.AnswerURIExt != nil, x.AnswerAttachment != nil, x.AnswerCoding != nil, x.AnswerQuantity != nil, x.AnswerReference != nil) > 1 {
+		v.OneOf("answer[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Question != "" || x.QuestionExt != nil) {
-		errs.Missing(p + ".question")
+		v.Missing("question")
 	}
-	if x.QuestionExt != nil {
-		x.QuestionExt.validate(p+".question", errs)
+	validatePtr(v, "question", x.QuestionExt)
+	validatePtr(v, "hasAnswer", x.HasAnswerExt)
+	validatePtr(v, "answerBoolean", x.AnswerBooleanExt)
+	validatePtr(v, "answerDecimal", x.AnswerDecimalExt)
+	validatePtr(v, "answerInteger", x.AnswerIntegerExt)
+	validatePtr(v, "answerDate", x.AnswerDateExt)
+	if x.AnswerDate != "" && !fhirjson.CheckDate(x.AnswerDate) {
+		v.BadFormat("answerDate", -1, "date")
 	}
-	if x.HasAnswerExt != nil {
-		x.HasAnswerExt.validate(p+".hasAnswer", errs)
+	validatePtr(v, "answerDateTime", x.AnswerDateTimeExt)
+	if x.AnswerDateTime != "" && !fhirjson.CheckDateTime(x.AnswerDateTime) {
+		v.BadFormat("answerDateTime", -1, "dateTime")
 	}
-	if x.AnswerBooleanExt != nil {
-		x.AnswerBooleanExt.validate(p+".answerBoolean", errs)
+	validatePtr(v, "answerTime", x.AnswerTimeExt)
+	if x.AnswerTime != "" && !fhirjson.CheckTime(x.AnswerTime) {
+		v.BadFormat("answerTime", -1, "time")
 	}
-	if x.AnswerDecimalExt != nil {
-		x.AnswerDecimalExt.validate(p+".answerDecimal", errs)
-	}
-	if x.AnswerIntegerExt != nil {
-		x.AnswerIntegerExt.validate(p+".answerInteger", errs)
-	}
-	if x.AnswerDateExt != nil {
-		x.AnswerDateExt.validate(p+".answerDate", errs)
-	}
-	if x.AnswerDateTimeExt != nil {
-		x.AnswerDateTimeExt.validate(p+".answerDateTime", errs)
-	}
-	if x.AnswerTimeExt != nil {
-		x.AnswerTimeExt.validate(p+".answerTime", errs)
-	}
-	if x.AnswerStringExt != nil {
-		x.AnswerStringExt.validate(p+".answerString", errs)
-	}
-	if x.AnswerURIExt != nil {
-		x.AnswerURIExt.validate(p+".answerUri", errs)
-	}
-	if x.AnswerAttachment != nil {
-		x.AnswerAttachment.validate(p+".answerAttachment", errs)
-	}
-	if x.AnswerCoding != nil {
-		x.AnswerCoding.validate(p+".answerCoding", errs)
-	}
-	if x.AnswerQuantity != nil {
-		x.AnswerQuantity.validate(p+".answerQuantity", errs)
-	}
-	if x.AnswerReference != nil {
-		x.AnswerReference.validate(p+".answerReference", errs)
-	}
+	validatePtr(v, "answerString", x.AnswerStringExt)
+	validatePtr(v, "answerUri", x.AnswerURIExt)
+	validatePtr(v, "answerAttachment", x.AnswerAttachment)
+	validatePtr(v, "answerCoding", x.AnswerCoding)
+	validatePtr(v, "answerQuantity", x.AnswerQuantity)
+	validatePtr(v, "answerReference", x.AnswerReference)
 }
 
 // Answer returns the value of Questionnaire.item.enableWhen.answer[x] that is set, or nil. It is one of:
@@ -1129,25 +1018,25 @@ func (x *QuestionnaireItemEnableWhen) AnswerType() string {
 // QuestionnaireItemOption is the backbone element Questionnaire.item.option of FHIR STU3 (3.0.1).
 type QuestionnaireItemOption struct {
 	// ID is Questionnaire.item.option.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Questionnaire.item.option.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Questionnaire.item.option.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ValueInteger is Questionnaire.item.option.value[x] (1..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of Questionnaire.item.option.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDate is Questionnaire.item.option.value[x] (1..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of Questionnaire.item.option.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueTime is Questionnaire.item.option.value[x] (1..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Questionnaire.item.option.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueString is Questionnaire.item.option.value[x] (1..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Questionnaire.item.option.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueCoding is Questionnaire.item.option.value[x] (1..1) holding a Coding; JSON "valueCoding".
@@ -1210,8 +1099,9 @@ func (x *QuestionnaireItemOption) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *QuestionnaireItemOption) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x QuestionnaireItemOption) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *QuestionnaireItemOption) UnmarshalJSON(data []byte) error {
@@ -1224,36 +1114,31 @@ func (x *QuestionnaireItemOption) fhirName() string { return "Questionnaire.item
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireItemOption) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Questionnaire.item.option", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Questionnaire.item.option")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireItemOption) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *QuestionnaireItemOption) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueCoding != nil) > 1 {
+		v.OneOf("value[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
-	}
-	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
-	}
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueCoding", x.ValueCoding)
 }
 
 // Value returns the value of Questionnaire.item.option.value[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type QuestionnaireResponse struct {
 	// ID is QuestionnaireResponse.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of QuestionnaireResponse.id; JSON "_id".
 	IDExt *Element
 	// Meta is QuestionnaireResponse.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is QuestionnaireResponse.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of QuestionnaireResponse.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is QuestionnaireResponse.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of QuestionnaireResponse.language; JSON "_language".
 	LanguageExt *Element
 	// Text is QuestionnaireResponse.text (0..1, Narrative).
@@ -48,7 +48,7 @@ type QuestionnaireResponse struct {
 	// Context is QuestionnaireResponse.context (0..1, Reference).
 	Context *Reference
 	// Authored is QuestionnaireResponse.authored (0..1, dateTime).
-	Authored string
+	Authored DateTime
 	// AuthoredExt holds the id and extensions of QuestionnaireResponse.authored; JSON "_authored".
 	AuthoredExt *Element
 	// Author is QuestionnaireResponse.author (0..1, Reference).
@@ -153,8 +153,9 @@ func (x *QuestionnaireResponse) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *QuestionnaireResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x QuestionnaireResponse) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *QuestionnaireResponse) UnmarshalJSON(data []byte) error {
@@ -167,77 +168,43 @@ func (x *QuestionnaireResponse) fhirName() string { return "QuestionnaireRespons
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireResponse) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("QuestionnaireResponse", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("QuestionnaireResponse")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireResponse) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *QuestionnaireResponse) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	for i := range x.Parent {
-		x.Parent[i].validate(fhirjson.Index(p+".parent", i), errs)
-	}
-	if x.Questionnaire != nil {
-		x.Questionnaire.validate(p+".questionnaire", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "parent", x.Parent)
+	validatePtr(v, "questionnaire", x.Questionnaire)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/questionnaire-answers-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/questionnaire-answers-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "authored", x.AuthoredExt)
+	if x.Authored != "" && !fhirjson.CheckDateTime(x.Authored) {
+		v.BadFormat("authored", -1, "dateTime")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	if x.AuthoredExt != nil {
-		x.AuthoredExt.validate(p+".authored", errs)
-	}
-	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
-	}
-	if x.Source != nil {
-		x.Source.validate(p+".source", errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
+	validatePtr(v, "author", x.Author)
+	validatePtr(v, "source", x.Source)
+	validateSlice(v, "item", x.Item)
 }
 
 // ResourceType returns "QuestionnaireResponse".
@@ -255,21 +222,21 @@ func (x *QuestionnaireResponse) GetMeta() *Meta { return x.Meta }
 // QuestionnaireResponseItem is the backbone element QuestionnaireResponse.item of FHIR STU3 (3.0.1).
 type QuestionnaireResponseItem struct {
 	// ID is QuestionnaireResponse.item.id (0..1, string).
-	ID string
+	ID String
 	// Extension is QuestionnaireResponse.item.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.item.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// LinkID is QuestionnaireResponse.item.linkId (1..1, string).
-	LinkID string
+	LinkID String
 	// LinkIDExt holds the id and extensions of QuestionnaireResponse.item.linkId; JSON "_linkId".
 	LinkIDExt *Element
 	// Definition is QuestionnaireResponse.item.definition (0..1, uri).
-	Definition string
+	Definition URI
 	// DefinitionExt holds the id and extensions of QuestionnaireResponse.item.definition; JSON "_definition".
 	DefinitionExt *Element
 	// Text is QuestionnaireResponse.item.text (0..1, string).
-	Text string
+	Text String
 	// TextExt holds the id and extensions of QuestionnaireResponse.item.text; JSON "_text".
 	TextExt *Element
 	// Subject is QuestionnaireResponse.item.subject (0..1, Reference).
@@ -336,8 +303,9 @@ func (x *QuestionnaireResponseItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *QuestionnaireResponseItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x QuestionnaireResponseItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *QuestionnaireResponseItem) UnmarshalJSON(data []byte) error {
@@ -350,79 +318,63 @@ func (x *QuestionnaireResponseItem) fhirName() string { return "QuestionnaireRes
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireResponseItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("QuestionnaireResponse.item", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("QuestionnaireResponse.item")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireResponseItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *QuestionnaireResponseItem) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.LinkID != "" || x.LinkIDExt != nil) {
-		errs.Missing(p + ".linkId")
+		v.Missing("linkId")
 	}
-	if x.LinkIDExt != nil {
-		x.LinkIDExt.validate(p+".linkId", errs)
-	}
-	if x.DefinitionExt != nil {
-		x.DefinitionExt.validate(p+".definition", errs)
-	}
-	if x.TextExt != nil {
-		x.TextExt.validate(p+".text", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	for i := range x.Answer {
-		x.Answer[i].validate(fhirjson.Index(p+".answer", i), errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
+	validatePtr(v, "linkId", x.LinkIDExt)
+	validatePtr(v, "definition", x.DefinitionExt)
+	validatePtr(v, "text", x.TextExt)
+	validatePtr(v, "subject", x.Subject)
+	validateSlice(v, "answer", x.Answer)
+	validateSlice(v, "item", x.Item)
 }
 
 // QuestionnaireResponseItemAnswer is the backbone element QuestionnaireResponse.item.answer of FHIR STU3 (3.0.1).
 type QuestionnaireResponseItemAnswer struct {
 	// ID is QuestionnaireResponse.item.answer.id (0..1, string).
-	ID string
+	ID String
 	// Extension is QuestionnaireResponse.item.answer.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is QuestionnaireResponse.item.answer.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ValueBoolean is QuestionnaireResponse.item.answer.value[x] (0..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueDecimal is QuestionnaireResponse.item.answer.value[x] (0..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueInteger is QuestionnaireResponse.item.answer.value[x] (0..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDate is QuestionnaireResponse.item.answer.value[x] (0..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is QuestionnaireResponse.item.answer.value[x] (0..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueTime is QuestionnaireResponse.item.answer.value[x] (0..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueString is QuestionnaireResponse.item.answer.value[x] (0..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueURI is QuestionnaireResponse.item.answer.value[x] (0..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of QuestionnaireResponse.item.answer.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAttachment is QuestionnaireResponse.item.answer.value[x] (0..1) holding a Attachment; JSON "valueAttachment".
@@ -529,9 +481,10 @@ func (x *QuestionnaireResponseItemAnswer) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *QuestionnaireResponseItemAnswer) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x QuestionnaireResponseItemAnswer) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -547,57 +500,39 @@ func (x *QuestionnaireResponseItemAnswer) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *QuestionnaireResponseItemAnswer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("QuestionnaireResponse.item.answer", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("QuestionnaireResponse.item.answer")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *QuestionnaireResponseItemAnswer) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *QuestionnaireResponseItemAnswer) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ValueBoolean != nil || x.ValueBooleanExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAttachment != nil, x.ValueCoding != nil, x.ValueQuantity != nil, x.ValueReference != nil) > 1 {
+		v.OneOf("value[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
-	}
-	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
-	}
-	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
-	}
-	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
-	}
-	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
-	}
-	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
-	}
-	for i := range x.Item {
-		x.Item[i].validate(fhirjson.Index(p+".item", i), errs)
-	}
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validateSlice(v, "item", x.Item)
 }
 
 // Value returns the value of QuestionnaireResponse.item.answer.value[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ReferralRequest struct {
 	// ID is ReferralRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ReferralRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is ReferralRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ReferralRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ReferralRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ReferralRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ReferralRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ReferralRequest.text (0..1, Narrative).
@@ -62,13 +62,13 @@ type ReferralRequest struct {
 	// Context is ReferralRequest.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is ReferralRequest.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of ReferralRequest.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is ReferralRequest.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
 	OccurrencePeriod *Period
 	// AuthoredOn is ReferralRequest.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of ReferralRequest.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Requester is ReferralRequest.requester (0..1, BackboneElement).
@@ -82,7 +82,7 @@ type ReferralRequest struct {
 	// ReasonReference is ReferralRequest.reasonReference (0..*, Reference).
 	ReasonReference []Reference
 	// Description is ReferralRequest.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ReferralRequest.description; JSON "_description".
 	DescriptionExt *Element
 	// SupportingInfo is ReferralRequest.supportingInfo (0..*, Reference).
@@ -238,8 +238,9 @@ func (x *ReferralRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ReferralRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ReferralRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ReferralRequest) UnmarshalJSON(data []byte) error {
@@ -252,128 +253,74 @@ func (x *ReferralRequest) fhirName() string { return "ReferralRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ReferralRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ReferralRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ReferralRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ReferralRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ReferralRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil) > 1 {
+		v.OneOf("occurrence[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	for i := range x.Replaces {
-		x.Replaces[i].validate(fhirjson.Index(p+".replaces", i), errs)
-	}
-	if x.GroupIdentifier != nil {
-		x.GroupIdentifier.validate(p+".groupIdentifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "replaces", x.Replaces)
+	validatePtr(v, "groupIdentifier", x.GroupIdentifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/request-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Intent != "" || x.IntentExt != nil) {
-		errs.Missing(p + ".intent")
+		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
-		errs.BadCode(p+".intent", "http://hl7.org/fhir/ValueSet/request-intent")
+		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/request-intent")
 	}
-	if x.IntentExt != nil {
-		x.IntentExt.validate(p+".intent", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
+	validatePtr(v, "intent", x.IntentExt)
+	validatePtr(v, "type", x.Type)
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
-	}
-	for i := range x.ServiceRequested {
-		x.ServiceRequested[i].validate(fhirjson.Index(p+".serviceRequested", i), errs)
-	}
+	validatePtr(v, "priority", x.PriorityExt)
+	validateSlice(v, "serviceRequested", x.ServiceRequested)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
+	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
-	}
-	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
-	}
-	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
-	}
-	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
-	}
-	if x.Specialty != nil {
-		x.Specialty.validate(p+".specialty", errs)
-	}
-	for i := range x.Recipient {
-		x.Recipient[i].validate(fhirjson.Index(p+".recipient", i), errs)
-	}
-	for i := range x.ReasonCode {
-		x.ReasonCode[i].validate(fhirjson.Index(p+".reasonCode", i), errs)
-	}
-	for i := range x.ReasonReference {
-		x.ReasonReference[i].validate(fhirjson.Index(p+".reasonReference", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.SupportingInfo {
-		x.SupportingInfo[i].validate(fhirjson.Index(p+".supportingInfo", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.RelevantHistory {
-		x.RelevantHistory[i].validate(fhirjson.Index(p+".relevantHistory", i), errs)
-	}
+	validatePtr(v, "requester", x.Requester)
+	validatePtr(v, "specialty", x.Specialty)
+	validateSlice(v, "recipient", x.Recipient)
+	validateSlice(v, "reasonCode", x.ReasonCode)
+	validateSlice(v, "reasonReference", x.ReasonReference)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "supportingInfo", x.SupportingInfo)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "relevantHistory", x.RelevantHistory)
 }
 
 // ResourceType returns "ReferralRequest".
@@ -415,7 +362,7 @@ func (x *ReferralRequest) OccurrenceType() string {
 // ReferralRequestRequester is the backbone element ReferralRequest.requester of FHIR STU3 (3.0.1).
 type ReferralRequestRequester struct {
 	// ID is ReferralRequest.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ReferralRequest.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ReferralRequest.requester.modifierExtension (0..*, Extension).
@@ -461,8 +408,9 @@ func (x *ReferralRequestRequester) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ReferralRequestRequester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ReferralRequestRequester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ReferralRequestRequester) UnmarshalJSON(data []byte) error {
@@ -475,25 +423,17 @@ func (x *ReferralRequestRequester) fhirName() string { return "ReferralRequest.r
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ReferralRequestRequester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ReferralRequest.requester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ReferralRequest.requester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ReferralRequestRequester) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ReferralRequestRequester) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Agent != nil) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
-	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
-	}
-	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
-	}
+	validatePtr(v, "agent", x.Agent)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }

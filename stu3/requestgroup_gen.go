@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type RequestGroup struct {
 	// ID is RequestGroup.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of RequestGroup.id; JSON "_id".
 	IDExt *Element
 	// Meta is RequestGroup.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is RequestGroup.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of RequestGroup.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is RequestGroup.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of RequestGroup.language; JSON "_language".
 	LanguageExt *Element
 	// Text is RequestGroup.text (0..1, Narrative).
@@ -58,7 +58,7 @@ type RequestGroup struct {
 	// Context is RequestGroup.context (0..1, Reference).
 	Context *Reference
 	// AuthoredOn is RequestGroup.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of RequestGroup.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Author is RequestGroup.author (0..1, Reference).
@@ -188,8 +188,9 @@ func (x *RequestGroup) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *RequestGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x RequestGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *RequestGroup) UnmarshalJSON(data []byte) error {
@@ -202,101 +203,60 @@ func (x *RequestGroup) fhirName() string { return "RequestGroup" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RequestGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RequestGroup", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RequestGroup")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RequestGroup) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *RequestGroup) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	for i := range x.Definition {
-		x.Definition[i].validate(fhirjson.Index(p+".definition", i), errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	for i := range x.Replaces {
-		x.Replaces[i].validate(fhirjson.Index(p+".replaces", i), errs)
-	}
-	if x.GroupIdentifier != nil {
-		x.GroupIdentifier.validate(p+".groupIdentifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validateSlice(v, "definition", x.Definition)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "replaces", x.Replaces)
+	validatePtr(v, "groupIdentifier", x.GroupIdentifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/request-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/request-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Intent != "" || x.IntentExt != nil) {
-		errs.Missing(p + ".intent")
+		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
-		errs.BadCode(p+".intent", "http://hl7.org/fhir/ValueSet/request-intent")
+		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/request-intent")
 	}
-	if x.IntentExt != nil {
-		x.IntentExt.validate(p+".intent", errs)
-	}
+	validatePtr(v, "intent", x.IntentExt)
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+	validatePtr(v, "priority", x.PriorityExt)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
+	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
-	}
-	if x.Author != nil {
-		x.Author.validate(p+".author", errs)
-	}
-	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
-	}
-	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validatePtr(v, "author", x.Author)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "action", x.Action)
 }
 
 // ResourceType returns "RequestGroup".
@@ -338,25 +298,25 @@ func (x *RequestGroup) ReasonType() string {
 // RequestGroupAction is the backbone element RequestGroup.action of FHIR STU3 (3.0.1).
 type RequestGroupAction struct {
 	// ID is RequestGroup.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is RequestGroup.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is RequestGroup.action.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Label is RequestGroup.action.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of RequestGroup.action.label; JSON "_label".
 	LabelExt *Element
 	// Title is RequestGroup.action.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of RequestGroup.action.title; JSON "_title".
 	TitleExt *Element
 	// Description is RequestGroup.action.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of RequestGroup.action.description; JSON "_description".
 	DescriptionExt *Element
 	// TextEquivalent is RequestGroup.action.textEquivalent (0..1, string).
-	TextEquivalent string
+	TextEquivalent String
 	// TextEquivalentExt holds the id and extensions of RequestGroup.action.textEquivalent; JSON "_textEquivalent".
 	TextEquivalentExt *Element
 	// Code is RequestGroup.action.code (0..*, CodeableConcept).
@@ -368,7 +328,7 @@ type RequestGroupAction struct {
 	// RelatedAction is RequestGroup.action.relatedAction (0..*, BackboneElement).
 	RelatedAction []RequestGroupActionRelatedAction
 	// TimingDateTime is RequestGroup.action.timing[x] (0..1) holding a dateTime; JSON "timingDateTime".
-	TimingDateTime string
+	TimingDateTime DateTime
 	// TimingDateTimeExt holds the id and extensions of RequestGroup.action.timing[x]; JSON "_timingDateTime".
 	TimingDateTimeExt *Element
 	// TimingPeriod is RequestGroup.action.timing[x] (0..1) holding a Period; JSON "timingPeriod".
@@ -532,8 +492,9 @@ func (x *RequestGroupAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *RequestGroupAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x RequestGroupAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *RequestGroupAction) UnmarshalJSON(data []byte) error {
@@ -546,99 +507,57 @@ func (x *RequestGroupAction) fhirName() string { return "RequestGroup.action" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RequestGroupAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RequestGroup.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RequestGroup.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RequestGroupAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *RequestGroupAction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimingDateTime != "" || x.TimingDateTimeExt != nil, x.TimingPeriod != nil, x.TimingDuration != nil, x.TimingRange != nil, x.TimingTiming != nil) > 1 {
+		v.OneOf("timing[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "title", x.TitleExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "textEquivalent", x.TextEquivalentExt)
+	validateSlice(v, "code", x.Code)
+	validateSlice(v, "documentation", x.Documentation)
+	validateSlice(v, "condition", x.Condition)
+	validateSlice(v, "relatedAction", x.RelatedAction)
+	validatePtr(v, "timingDateTime", x.TimingDateTimeExt)
+	if x.TimingDateTime != "" && !fhirjson.CheckDateTime(x.TimingDateTime) {
+		v.BadFormat("timingDateTime", -1, "dateTime")
 	}
-	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.TextEquivalentExt != nil {
-		x.TextEquivalentExt.validate(p+".textEquivalent", errs)
-	}
-	for i := range x.Code {
-		x.Code[i].validate(fhirjson.Index(p+".code", i), errs)
-	}
-	for i := range x.Documentation {
-		x.Documentation[i].validate(fhirjson.Index(p+".documentation", i), errs)
-	}
-	for i := range x.Condition {
-		x.Condition[i].validate(fhirjson.Index(p+".condition", i), errs)
-	}
-	for i := range x.RelatedAction {
-		x.RelatedAction[i].validate(fhirjson.Index(p+".relatedAction", i), errs)
-	}
-	if x.TimingDateTimeExt != nil {
-		x.TimingDateTimeExt.validate(p+".timingDateTime", errs)
-	}
-	if x.TimingPeriod != nil {
-		x.TimingPeriod.validate(p+".timingPeriod", errs)
-	}
-	if x.TimingDuration != nil {
-		x.TimingDuration.validate(p+".timingDuration", errs)
-	}
-	if x.TimingRange != nil {
-		x.TimingRange.validate(p+".timingRange", errs)
-	}
-	if x.TimingTiming != nil {
-		x.TimingTiming.validate(p+".timingTiming", errs)
-	}
-	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
+	validatePtr(v, "timingPeriod", x.TimingPeriod)
+	validatePtr(v, "timingDuration", x.TimingDuration)
+	validatePtr(v, "timingRange", x.TimingRange)
+	validatePtr(v, "timingTiming", x.TimingTiming)
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "type", x.Type)
 	if x.GroupingBehavior != "" && !x.GroupingBehavior.IsValid() {
-		errs.BadCode(p+".groupingBehavior", "http://hl7.org/fhir/ValueSet/action-grouping-behavior")
+		v.BadCode("groupingBehavior", -1, "http://hl7.org/fhir/ValueSet/action-grouping-behavior")
 	}
-	if x.GroupingBehaviorExt != nil {
-		x.GroupingBehaviorExt.validate(p+".groupingBehavior", errs)
-	}
+	validatePtr(v, "groupingBehavior", x.GroupingBehaviorExt)
 	if x.SelectionBehavior != "" && !x.SelectionBehavior.IsValid() {
-		errs.BadCode(p+".selectionBehavior", "http://hl7.org/fhir/ValueSet/action-selection-behavior")
+		v.BadCode("selectionBehavior", -1, "http://hl7.org/fhir/ValueSet/action-selection-behavior")
 	}
-	if x.SelectionBehaviorExt != nil {
-		x.SelectionBehaviorExt.validate(p+".selectionBehavior", errs)
-	}
+	validatePtr(v, "selectionBehavior", x.SelectionBehaviorExt)
 	if x.RequiredBehavior != "" && !x.RequiredBehavior.IsValid() {
-		errs.BadCode(p+".requiredBehavior", "http://hl7.org/fhir/ValueSet/action-required-behavior")
+		v.BadCode("requiredBehavior", -1, "http://hl7.org/fhir/ValueSet/action-required-behavior")
 	}
-	if x.RequiredBehaviorExt != nil {
-		x.RequiredBehaviorExt.validate(p+".requiredBehavior", errs)
-	}
+	validatePtr(v, "requiredBehavior", x.RequiredBehaviorExt)
 	if x.PrecheckBehavior != "" && !x.PrecheckBehavior.IsValid() {
-		errs.BadCode(p+".precheckBehavior", "http://hl7.org/fhir/ValueSet/action-precheck-behavior")
+		v.BadCode("precheckBehavior", -1, "http://hl7.org/fhir/ValueSet/action-precheck-behavior")
 	}
-	if x.PrecheckBehaviorExt != nil {
-		x.PrecheckBehaviorExt.validate(p+".precheckBehavior", errs)
-	}
+	validatePtr(v, "precheckBehavior", x.PrecheckBehaviorExt)
 	if x.CardinalityBehavior != "" && !x.CardinalityBehavior.IsValid() {
-		errs.BadCode(p+".cardinalityBehavior", "http://hl7.org/fhir/ValueSet/action-cardinality-behavior")
+		v.BadCode("cardinalityBehavior", -1, "http://hl7.org/fhir/ValueSet/action-cardinality-behavior")
 	}
-	if x.CardinalityBehaviorExt != nil {
-		x.CardinalityBehaviorExt.validate(p+".cardinalityBehavior", errs)
-	}
-	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
-	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validatePtr(v, "cardinalityBehavior", x.CardinalityBehaviorExt)
+	validatePtr(v, "resource", x.Resource)
+	validateSlice(v, "action", x.Action)
 }
 
 // Timing returns the value of RequestGroup.action.timing[x] that is set, or nil. It is one of:
@@ -680,7 +599,7 @@ func (x *RequestGroupAction) TimingType() string {
 // RequestGroupActionCondition is the backbone element RequestGroup.action.condition of FHIR STU3 (3.0.1).
 type RequestGroupActionCondition struct {
 	// ID is RequestGroup.action.condition.id (0..1, string).
-	ID string
+	ID String
 	// Extension is RequestGroup.action.condition.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is RequestGroup.action.condition.modifierExtension (0..*, Extension).
@@ -690,15 +609,15 @@ type RequestGroupActionCondition struct {
 	// KindExt holds the id and extensions of RequestGroup.action.condition.kind; JSON "_kind".
 	KindExt *Element
 	// Description is RequestGroup.action.condition.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of RequestGroup.action.condition.description; JSON "_description".
 	DescriptionExt *Element
 	// Language is RequestGroup.action.condition.language (0..1, string).
-	Language string
+	Language String
 	// LanguageExt holds the id and extensions of RequestGroup.action.condition.language; JSON "_language".
 	LanguageExt *Element
 	// Expression is RequestGroup.action.condition.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of RequestGroup.action.condition.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -756,8 +675,9 @@ func (x *RequestGroupActionCondition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *RequestGroupActionCondition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x RequestGroupActionCondition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *RequestGroupActionCondition) UnmarshalJSON(data []byte) error {
@@ -770,48 +690,36 @@ func (x *RequestGroupActionCondition) fhirName() string { return "RequestGroup.a
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RequestGroupActionCondition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RequestGroup.action.condition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RequestGroup.action.condition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RequestGroupActionCondition) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *RequestGroupActionCondition) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Kind != "" || x.KindExt != nil) {
-		errs.Missing(p + ".kind")
+		v.Missing("kind")
 	}
 	if x.Kind != "" && !x.Kind.IsValid() {
-		errs.BadCode(p+".kind", "http://hl7.org/fhir/ValueSet/action-condition-kind")
+		v.BadCode("kind", -1, "http://hl7.org/fhir/ValueSet/action-condition-kind")
 	}
-	if x.KindExt != nil {
-		x.KindExt.validate(p+".kind", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
-	}
+	validatePtr(v, "kind", x.KindExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "expression", x.ExpressionExt)
 }
 
 // RequestGroupActionRelatedAction is the backbone element RequestGroup.action.relatedAction of FHIR STU3 (3.0.1).
 type RequestGroupActionRelatedAction struct {
 	// ID is RequestGroup.action.relatedAction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is RequestGroup.action.relatedAction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is RequestGroup.action.relatedAction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ActionID is RequestGroup.action.relatedAction.actionId (1..1, id).
-	ActionID string
+	ActionID ID
 	// ActionIDExt holds the id and extensions of RequestGroup.action.relatedAction.actionId; JSON "_actionId".
 	ActionIDExt *Element
 	// Relationship is RequestGroup.action.relatedAction.relationship (1..1, code).
@@ -871,9 +779,10 @@ func (x *RequestGroupActionRelatedAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *RequestGroupActionRelatedAction) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x RequestGroupActionRelatedAction) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -889,39 +798,33 @@ func (x *RequestGroupActionRelatedAction) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RequestGroupActionRelatedAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RequestGroup.action.relatedAction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RequestGroup.action.relatedAction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RequestGroupActionRelatedAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *RequestGroupActionRelatedAction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OffsetDuration != nil, x.OffsetRange != nil) > 1 {
+		v.OneOf("offset[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.ActionID != "" || x.ActionIDExt != nil) {
-		errs.Missing(p + ".actionId")
+		v.Missing("actionId")
 	}
-	if x.ActionIDExt != nil {
-		x.ActionIDExt.validate(p+".actionId", errs)
+	validatePtr(v, "actionId", x.ActionIDExt)
+	if x.ActionID != "" && !fhirjson.CheckID(x.ActionID) {
+		v.BadFormat("actionId", -1, "id")
 	}
 	if !(x.Relationship != "" || x.RelationshipExt != nil) {
-		errs.Missing(p + ".relationship")
+		v.Missing("relationship")
 	}
 	if x.Relationship != "" && !x.Relationship.IsValid() {
-		errs.BadCode(p+".relationship", "http://hl7.org/fhir/ValueSet/action-relationship-type")
+		v.BadCode("relationship", -1, "http://hl7.org/fhir/ValueSet/action-relationship-type")
 	}
-	if x.RelationshipExt != nil {
-		x.RelationshipExt.validate(p+".relationship", errs)
-	}
-	if x.OffsetDuration != nil {
-		x.OffsetDuration.validate(p+".offsetDuration", errs)
-	}
-	if x.OffsetRange != nil {
-		x.OffsetRange.validate(p+".offsetRange", errs)
-	}
+	validatePtr(v, "relationship", x.RelationshipExt)
+	validatePtr(v, "offsetDuration", x.OffsetDuration)
+	validatePtr(v, "offsetRange", x.OffsetRange)
 }
 
 // Offset returns the value of RequestGroup.action.relatedAction.offset[x] that is set, or nil. It is one of:

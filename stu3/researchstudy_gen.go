@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ResearchStudy struct {
 	// ID is ResearchStudy.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ResearchStudy.id; JSON "_id".
 	IDExt *Element
 	// Meta is ResearchStudy.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ResearchStudy.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ResearchStudy.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ResearchStudy.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ResearchStudy.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ResearchStudy.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type ResearchStudy struct {
 	// Identifier is ResearchStudy.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Title is ResearchStudy.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of ResearchStudy.title; JSON "_title".
 	TitleExt *Element
 	// Protocol is ResearchStudy.protocol (0..*, Reference).
@@ -58,7 +58,7 @@ type ResearchStudy struct {
 	// Jurisdiction is ResearchStudy.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Description is ResearchStudy.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of ResearchStudy.description; JSON "_description".
 	DescriptionExt *Element
 	// Enrollment is ResearchStudy.enrollment (0..*, Reference).
@@ -203,8 +203,9 @@ func (x *ResearchStudy) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ResearchStudy) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ResearchStudy) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ResearchStudy) UnmarshalJSON(data []byte) error {
@@ -217,104 +218,49 @@ func (x *ResearchStudy) fhirName() string { return "ResearchStudy" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ResearchStudy) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ResearchStudy", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ResearchStudy")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ResearchStudy) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ResearchStudy) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
-	for i := range x.Protocol {
-		x.Protocol[i].validate(fhirjson.Index(p+".protocol", i), errs)
-	}
-	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "title", x.TitleExt)
+	validateSlice(v, "protocol", x.Protocol)
+	validateSlice(v, "partOf", x.PartOf)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/research-study-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/research-study-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
-	}
-	for i := range x.Focus {
-		x.Focus[i].validate(fhirjson.Index(p+".focus", i), errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	for i := range x.RelatedArtifact {
-		x.RelatedArtifact[i].validate(fhirjson.Index(p+".relatedArtifact", i), errs)
-	}
-	for i := range x.Keyword {
-		x.Keyword[i].validate(fhirjson.Index(p+".keyword", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.Enrollment {
-		x.Enrollment[i].validate(fhirjson.Index(p+".enrollment", i), errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	if x.Sponsor != nil {
-		x.Sponsor.validate(p+".sponsor", errs)
-	}
-	if x.PrincipalInvestigator != nil {
-		x.PrincipalInvestigator.validate(p+".principalInvestigator", errs)
-	}
-	for i := range x.Site {
-		x.Site[i].validate(fhirjson.Index(p+".site", i), errs)
-	}
-	if x.ReasonStopped != nil {
-		x.ReasonStopped.validate(p+".reasonStopped", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.Arm {
-		x.Arm[i].validate(fhirjson.Index(p+".arm", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "category", x.Category)
+	validateSlice(v, "focus", x.Focus)
+	validateSlice(v, "contact", x.Contact)
+	validateSlice(v, "relatedArtifact", x.RelatedArtifact)
+	validateSlice(v, "keyword", x.Keyword)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "enrollment", x.Enrollment)
+	validatePtr(v, "period", x.Period)
+	validatePtr(v, "sponsor", x.Sponsor)
+	validatePtr(v, "principalInvestigator", x.PrincipalInvestigator)
+	validateSlice(v, "site", x.Site)
+	validatePtr(v, "reasonStopped", x.ReasonStopped)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "arm", x.Arm)
 }
 
 // ResourceType returns "ResearchStudy".
@@ -332,19 +278,19 @@ func (x *ResearchStudy) GetMeta() *Meta { return x.Meta }
 // ResearchStudyArm is the backbone element ResearchStudy.arm of FHIR STU3 (3.0.1).
 type ResearchStudyArm struct {
 	// ID is ResearchStudy.arm.id (0..1, string).
-	ID string
+	ID String
 	// Extension is ResearchStudy.arm.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is ResearchStudy.arm.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is ResearchStudy.arm.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ResearchStudy.arm.name; JSON "_name".
 	NameExt *Element
 	// Code is ResearchStudy.arm.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Description is ResearchStudy.arm.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of ResearchStudy.arm.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -391,8 +337,9 @@ func (x *ResearchStudyArm) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ResearchStudyArm) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ResearchStudyArm) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ResearchStudyArm) UnmarshalJSON(data []byte) error {
@@ -405,28 +352,18 @@ func (x *ResearchStudyArm) fhirName() string { return "ResearchStudy.arm" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ResearchStudyArm) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ResearchStudy.arm", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ResearchStudy.arm")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ResearchStudyArm) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *ResearchStudyArm) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "description", x.DescriptionExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ResearchSubject struct {
 	// ID is ResearchSubject.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ResearchSubject.id; JSON "_id".
 	IDExt *Element
 	// Meta is ResearchSubject.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ResearchSubject.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ResearchSubject.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ResearchSubject.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ResearchSubject.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ResearchSubject.text (0..1, Narrative).
@@ -44,11 +44,11 @@ type ResearchSubject struct {
 	// Individual is ResearchSubject.individual (1..1, Reference).
 	Individual *Reference
 	// AssignedArm is ResearchSubject.assignedArm (0..1, string).
-	AssignedArm string
+	AssignedArm String
 	// AssignedArmExt holds the id and extensions of ResearchSubject.assignedArm; JSON "_assignedArm".
 	AssignedArmExt *Element
 	// ActualArm is ResearchSubject.actualArm (0..1, string).
-	ActualArm string
+	ActualArm String
 	// ActualArmExt holds the id and extensions of ResearchSubject.actualArm; JSON "_actualArm".
 	ActualArmExt *Element
 	// Consent is ResearchSubject.consent (0..1, Reference).
@@ -143,8 +143,9 @@ func (x *ResearchSubject) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ResearchSubject) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ResearchSubject) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ResearchSubject) UnmarshalJSON(data []byte) error {
@@ -157,74 +158,43 @@ func (x *ResearchSubject) fhirName() string { return "ResearchSubject" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ResearchSubject) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ResearchSubject", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ResearchSubject")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ResearchSubject) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ResearchSubject) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/research-subject-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/research-subject-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "period", x.Period)
 	if !(x.Study != nil) {
-		errs.Missing(p + ".study")
+		v.Missing("study")
 	}
-	if x.Study != nil {
-		x.Study.validate(p+".study", errs)
-	}
+	validatePtr(v, "study", x.Study)
 	if !(x.Individual != nil) {
-		errs.Missing(p + ".individual")
+		v.Missing("individual")
 	}
-	if x.Individual != nil {
-		x.Individual.validate(p+".individual", errs)
-	}
-	if x.AssignedArmExt != nil {
-		x.AssignedArmExt.validate(p+".assignedArm", errs)
-	}
-	if x.ActualArmExt != nil {
-		x.ActualArmExt.validate(p+".actualArm", errs)
-	}
-	if x.Consent != nil {
-		x.Consent.validate(p+".consent", errs)
-	}
+	validatePtr(v, "individual", x.Individual)
+	validatePtr(v, "assignedArm", x.AssignedArmExt)
+	validatePtr(v, "actualArm", x.ActualArmExt)
+	validatePtr(v, "consent", x.Consent)
 }
 
 // ResourceType returns "ResearchSubject".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type RiskAssessment struct {
 	// ID is RiskAssessment.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of RiskAssessment.id; JSON "_id".
 	IDExt *Element
 	// Meta is RiskAssessment.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is RiskAssessment.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of RiskAssessment.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is RiskAssessment.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of RiskAssessment.language; JSON "_language".
 	LanguageExt *Element
 	// Text is RiskAssessment.text (0..1, Narrative).
@@ -50,7 +50,7 @@ type RiskAssessment struct {
 	// Context is RiskAssessment.context (0..1, Reference).
 	Context *Reference
 	// OccurrenceDateTime is RiskAssessment.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of RiskAssessment.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is RiskAssessment.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -68,11 +68,11 @@ type RiskAssessment struct {
 	// Prediction is RiskAssessment.prediction (0..*, BackboneElement).
 	Prediction []RiskAssessmentPrediction
 	// Mitigation is RiskAssessment.mitigation (0..1, string).
-	Mitigation string
+	Mitigation String
 	// MitigationExt holds the id and extensions of RiskAssessment.mitigation; JSON "_mitigation".
 	MitigationExt *Element
 	// Comment is RiskAssessment.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of RiskAssessment.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -198,8 +198,9 @@ func (x *RiskAssessment) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *RiskAssessment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x RiskAssessment) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *RiskAssessment) UnmarshalJSON(data []byte) error {
@@ -212,98 +213,56 @@ func (x *RiskAssessment) fhirName() string { return "RiskAssessment" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RiskAssessment) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RiskAssessment", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RiskAssessment")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RiskAssessment) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *RiskAssessment) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil) > 1 {
+		v.OneOf("occurrence[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.BasedOn != nil {
-		x.BasedOn.validate(p+".basedOn", errs)
-	}
-	if x.Parent != nil {
-		x.Parent.validate(p+".parent", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "basedOn", x.BasedOn)
+	validatePtr(v, "parent", x.Parent)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/observation-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/observation-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
-	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
-	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
-	}
-	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
-	}
-	if x.Condition != nil {
-		x.Condition.validate(p+".condition", errs)
-	}
-	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
-	}
-	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
-	}
-	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
-	}
-	for i := range x.Basis {
-		x.Basis[i].validate(fhirjson.Index(p+".basis", i), errs)
-	}
-	for i := range x.Prediction {
-		x.Prediction[i].validate(fhirjson.Index(p+".prediction", i), errs)
-	}
-	if x.MitigationExt != nil {
-		x.MitigationExt.validate(p+".mitigation", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "condition", x.Condition)
+	validatePtr(v, "performer", x.Performer)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validateSlice(v, "basis", x.Basis)
+	validateSlice(v, "prediction", x.Prediction)
+	validatePtr(v, "mitigation", x.MitigationExt)
+	validatePtr(v, "comment", x.CommentExt)
 }
 
 // ResourceType returns "RiskAssessment".
@@ -369,7 +328,7 @@ func (x *RiskAssessment) ReasonType() string {
 // RiskAssessmentPrediction is the backbone element RiskAssessment.prediction of FHIR STU3 (3.0.1).
 type RiskAssessmentPrediction struct {
 	// ID is RiskAssessment.prediction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is RiskAssessment.prediction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is RiskAssessment.prediction.modifierExtension (0..*, Extension).
@@ -377,7 +336,7 @@ type RiskAssessmentPrediction struct {
 	// Outcome is RiskAssessment.prediction.outcome (1..1, CodeableConcept).
 	Outcome *CodeableConcept
 	// ProbabilityDecimal is RiskAssessment.prediction.probability[x] (0..1) holding a decimal; JSON "probabilityDecimal".
-	ProbabilityDecimal fhirjson.Decimal
+	ProbabilityDecimal Decimal
 	// ProbabilityDecimalExt holds the id and extensions of RiskAssessment.prediction.probability[x]; JSON "_probabilityDecimal".
 	ProbabilityDecimalExt *Element
 	// ProbabilityRange is RiskAssessment.prediction.probability[x] (0..1) holding a Range; JSON "probabilityRange".
@@ -385,7 +344,7 @@ type RiskAssessmentPrediction struct {
 	// QualitativeRisk is RiskAssessment.prediction.qualitativeRisk (0..1, CodeableConcept).
 	QualitativeRisk *CodeableConcept
 	// RelativeRisk is RiskAssessment.prediction.relativeRisk (0..1, decimal).
-	RelativeRisk fhirjson.Decimal
+	RelativeRisk Decimal
 	// RelativeRiskExt holds the id and extensions of RiskAssessment.prediction.relativeRisk; JSON "_relativeRisk".
 	RelativeRiskExt *Element
 	// WhenPeriod is RiskAssessment.prediction.when[x] (0..1) holding a Period; JSON "whenPeriod".
@@ -393,7 +352,7 @@ type RiskAssessmentPrediction struct {
 	// WhenRange is RiskAssessment.prediction.when[x] (0..1) holding a Range; JSON "whenRange".
 	WhenRange *Range
 	// Rationale is RiskAssessment.prediction.rationale (0..1, string).
-	Rationale string
+	Rationale String
 	// RationaleExt holds the id and extensions of RiskAssessment.prediction.rationale; JSON "_rationale".
 	RationaleExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -460,8 +419,9 @@ func (x *RiskAssessmentPrediction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *RiskAssessmentPrediction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x RiskAssessmentPrediction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *RiskAssessmentPrediction) UnmarshalJSON(data []byte) error {
@@ -474,45 +434,31 @@ func (x *RiskAssessmentPrediction) fhirName() string { return "RiskAssessment.pr
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *RiskAssessmentPrediction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("RiskAssessment.prediction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("RiskAssessment.prediction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *RiskAssessmentPrediction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *RiskAssessmentPrediction) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(!x.ProbabilityDecimal.IsZero() || x.ProbabilityDecimalExt != nil, x.ProbabilityRange != nil) > 1 {
+		v.OneOf("probability[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	if fhirjson.CountSet(x.WhenPeriod != nil, x.WhenRange != nil) > 1 {
+		v.OneOf("when[x]")
 	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Outcome != nil) {
-		errs.Missing(p + ".outcome")
+		v.Missing("outcome")
 	}
-	if x.Outcome != nil {
-		x.Outcome.validate(p+".outcome", errs)
-	}
-	if x.ProbabilityDecimalExt != nil {
-		x.ProbabilityDecimalExt.validate(p+".probabilityDecimal", errs)
-	}
-	if x.ProbabilityRange != nil {
-		x.ProbabilityRange.validate(p+".probabilityRange", errs)
-	}
-	if x.QualitativeRisk != nil {
-		x.QualitativeRisk.validate(p+".qualitativeRisk", errs)
-	}
-	if x.RelativeRiskExt != nil {
-		x.RelativeRiskExt.validate(p+".relativeRisk", errs)
-	}
-	if x.WhenPeriod != nil {
-		x.WhenPeriod.validate(p+".whenPeriod", errs)
-	}
-	if x.WhenRange != nil {
-		x.WhenRange.validate(p+".whenRange", errs)
-	}
-	if x.RationaleExt != nil {
-		x.RationaleExt.validate(p+".rationale", errs)
-	}
+	validatePtr(v, "outcome", x.Outcome)
+	validatePtr(v, "probabilityDecimal", x.ProbabilityDecimalExt)
+	validatePtr(v, "probabilityRange", x.ProbabilityRange)
+	validatePtr(v, "qualitativeRisk", x.QualitativeRisk)
+	validatePtr(v, "relativeRisk", x.RelativeRiskExt)
+	validatePtr(v, "whenPeriod", x.WhenPeriod)
+	validatePtr(v, "whenRange", x.WhenRange)
+	validatePtr(v, "rationale", x.RationaleExt)
 }
 
 // Probability returns the value of RiskAssessment.prediction.probability[x] that is set, or nil. It is one of:

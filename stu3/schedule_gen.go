@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Schedule struct {
 	// ID is Schedule.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Schedule.id; JSON "_id".
 	IDExt *Element
 	// Meta is Schedule.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Schedule.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Schedule.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Schedule.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Schedule.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Schedule.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Schedule struct {
 	// Identifier is Schedule.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Active is Schedule.active (0..1, boolean).
-	Active *bool
+	Active *Boolean
 	// ActiveExt holds the id and extensions of Schedule.active; JSON "_active".
 	ActiveExt *Element
 	// ServiceCategory is Schedule.serviceCategory (0..1, CodeableConcept).
@@ -48,7 +48,7 @@ type Schedule struct {
 	// PlanningHorizon is Schedule.planningHorizon (0..1, Period).
 	PlanningHorizon *Period
 	// Comment is Schedule.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of Schedule.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -138,8 +138,9 @@ func (x *Schedule) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Schedule) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Schedule) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Schedule) UnmarshalJSON(data []byte) error {
@@ -152,65 +153,34 @@ func (x *Schedule) fhirName() string { return "Schedule" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Schedule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Schedule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Schedule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Schedule) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Schedule) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.ActiveExt != nil {
-		x.ActiveExt.validate(p+".active", errs)
-	}
-	if x.ServiceCategory != nil {
-		x.ServiceCategory.validate(p+".serviceCategory", errs)
-	}
-	for i := range x.ServiceType {
-		x.ServiceType[i].validate(fhirjson.Index(p+".serviceType", i), errs)
-	}
-	for i := range x.Specialty {
-		x.Specialty[i].validate(fhirjson.Index(p+".specialty", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "active", x.ActiveExt)
+	validatePtr(v, "serviceCategory", x.ServiceCategory)
+	validateSlice(v, "serviceType", x.ServiceType)
+	validateSlice(v, "specialty", x.Specialty)
 	if !(len(x.Actor) > 0) {
-		errs.Missing(p + ".actor")
+		v.Missing("actor")
 	}
-	for i := range x.Actor {
-		x.Actor[i].validate(fhirjson.Index(p+".actor", i), errs)
-	}
-	if x.PlanningHorizon != nil {
-		x.PlanningHorizon.validate(p+".planningHorizon", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
+	validateSlice(v, "actor", x.Actor)
+	validatePtr(v, "planningHorizon", x.PlanningHorizon)
+	validatePtr(v, "comment", x.CommentExt)
 }
 
 // ResourceType returns "Schedule".

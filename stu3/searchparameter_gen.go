@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type SearchParameter struct {
 	// ID is SearchParameter.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of SearchParameter.id; JSON "_id".
 	IDExt *Element
 	// Meta is SearchParameter.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is SearchParameter.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of SearchParameter.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is SearchParameter.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of SearchParameter.language; JSON "_language".
 	LanguageExt *Element
 	// Text is SearchParameter.text (0..1, Narrative).
@@ -32,15 +32,15 @@ type SearchParameter struct {
 	// ModifierExtension is SearchParameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is SearchParameter.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of SearchParameter.url; JSON "_url".
 	URLExt *Element
 	// Version is SearchParameter.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of SearchParameter.version; JSON "_version".
 	VersionExt *Element
 	// Name is SearchParameter.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of SearchParameter.name; JSON "_name".
 	NameExt *Element
 	// Status is SearchParameter.status (1..1, code).
@@ -48,15 +48,15 @@ type SearchParameter struct {
 	// StatusExt holds the id and extensions of SearchParameter.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is SearchParameter.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of SearchParameter.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is SearchParameter.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of SearchParameter.date; JSON "_date".
 	DateExt *Element
 	// Publisher is SearchParameter.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of SearchParameter.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is SearchParameter.contact (0..*, ContactDetail).
@@ -66,11 +66,11 @@ type SearchParameter struct {
 	// Jurisdiction is SearchParameter.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is SearchParameter.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of SearchParameter.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Code is SearchParameter.code (1..1, code).
-	Code string
+	Code Code
 	// CodeExt holds the id and extensions of SearchParameter.code; JSON "_code".
 	CodeExt *Element
 	// Base is SearchParameter.base (1..*, code).
@@ -82,19 +82,19 @@ type SearchParameter struct {
 	// TypeExt holds the id and extensions of SearchParameter.type; JSON "_type".
 	TypeExt *Element
 	// DerivedFrom is SearchParameter.derivedFrom (0..1, uri).
-	DerivedFrom string
+	DerivedFrom URI
 	// DerivedFromExt holds the id and extensions of SearchParameter.derivedFrom; JSON "_derivedFrom".
 	DerivedFromExt *Element
 	// Description is SearchParameter.description (1..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of SearchParameter.description; JSON "_description".
 	DescriptionExt *Element
 	// Expression is SearchParameter.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of SearchParameter.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Xpath is SearchParameter.xpath (0..1, string).
-	Xpath string
+	Xpath String
 	// XpathExt holds the id and extensions of SearchParameter.xpath; JSON "_xpath".
 	XpathExt *Element
 	// XpathUsage is SearchParameter.xpathUsage (0..1, code).
@@ -114,7 +114,7 @@ type SearchParameter struct {
 	// ModifierExt holds the id and extensions of SearchParameter.modifier; JSON "_modifier".
 	ModifierExt []*Element
 	// Chain is SearchParameter.chain (0..*, string).
-	Chain []string
+	Chain []String
 	// ChainExt holds the id and extensions of SearchParameter.chain; JSON "_chain".
 	ChainExt []*Element
 	// Component is SearchParameter.component (0..*, BackboneElement).
@@ -308,8 +308,9 @@ func (x *SearchParameter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SearchParameter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SearchParameter) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SearchParameter) UnmarshalJSON(data []byte) error {
@@ -322,170 +323,100 @@ func (x *SearchParameter) fhirName() string { return "SearchParameter" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SearchParameter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SearchParameter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SearchParameter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SearchParameter) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *SearchParameter) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
 	if !(x.Code != "" || x.CodeExt != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.CodeExt != nil {
-		x.CodeExt.validate(p+".code", errs)
-	}
+	validatePtr(v, "code", x.CodeExt)
 	if !(len(x.Base) > 0 || len(x.BaseExt) > 0) {
-		errs.Missing(p + ".base")
+		v.Missing("base")
 	}
 	for i, c := range x.Base {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".base", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("base", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.BaseExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".base", i), errs)
-		}
-	}
+	validatePtrs(v, "base", x.BaseExt)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/search-param-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/search-param-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.DerivedFromExt != nil {
-		x.DerivedFromExt.validate(p+".derivedFrom", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "derivedFrom", x.DerivedFromExt)
 	if !(x.Description != "" || x.DescriptionExt != nil) {
-		errs.Missing(p + ".description")
+		v.Missing("description")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
-	}
-	if x.XpathExt != nil {
-		x.XpathExt.validate(p+".xpath", errs)
-	}
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "expression", x.ExpressionExt)
+	validatePtr(v, "xpath", x.XpathExt)
 	if x.XpathUsage != "" && !x.XpathUsage.IsValid() {
-		errs.BadCode(p+".xpathUsage", "http://hl7.org/fhir/ValueSet/search-xpath-usage")
+		v.BadCode("xpathUsage", -1, "http://hl7.org/fhir/ValueSet/search-xpath-usage")
 	}
-	if x.XpathUsageExt != nil {
-		x.XpathUsageExt.validate(p+".xpathUsage", errs)
-	}
+	validatePtr(v, "xpathUsage", x.XpathUsageExt)
 	for i, c := range x.Target {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".target", i), "http://hl7.org/fhir/ValueSet/resource-types")
+			v.BadCode("target", i, "http://hl7.org/fhir/ValueSet/resource-types")
 		}
 	}
-	for i, v := range x.TargetExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".target", i), errs)
-		}
-	}
+	validatePtrs(v, "target", x.TargetExt)
 	for i, c := range x.Comparator {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".comparator", i), "http://hl7.org/fhir/ValueSet/search-comparator")
+			v.BadCode("comparator", i, "http://hl7.org/fhir/ValueSet/search-comparator")
 		}
 	}
-	for i, v := range x.ComparatorExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".comparator", i), errs)
-		}
-	}
+	validatePtrs(v, "comparator", x.ComparatorExt)
 	for i, c := range x.Modifier {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".modifier", i), "http://hl7.org/fhir/ValueSet/search-modifier-code")
+			v.BadCode("modifier", i, "http://hl7.org/fhir/ValueSet/search-modifier-code")
 		}
 	}
-	for i, v := range x.ModifierExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".modifier", i), errs)
-		}
-	}
-	for i, v := range x.ChainExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".chain", i), errs)
-		}
-	}
-	for i := range x.Component {
-		x.Component[i].validate(fhirjson.Index(p+".component", i), errs)
-	}
+	validatePtrs(v, "modifier", x.ModifierExt)
+	validatePtrs(v, "chain", x.ChainExt)
+	validateSlice(v, "component", x.Component)
 }
 
 // ResourceType returns "SearchParameter".
@@ -503,7 +434,7 @@ func (x *SearchParameter) GetMeta() *Meta { return x.Meta }
 // SearchParameterComponent is the backbone element SearchParameter.component of FHIR STU3 (3.0.1).
 type SearchParameterComponent struct {
 	// ID is SearchParameter.component.id (0..1, string).
-	ID string
+	ID String
 	// Extension is SearchParameter.component.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is SearchParameter.component.modifierExtension (0..*, Extension).
@@ -511,7 +442,7 @@ type SearchParameterComponent struct {
 	// Definition is SearchParameter.component.definition (1..1, Reference).
 	Definition *Reference
 	// Expression is SearchParameter.component.expression (1..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of SearchParameter.component.expression; JSON "_expression".
 	ExpressionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -554,8 +485,9 @@ func (x *SearchParameterComponent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SearchParameterComponent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SearchParameterComponent) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SearchParameterComponent) UnmarshalJSON(data []byte) error {
@@ -568,28 +500,20 @@ func (x *SearchParameterComponent) fhirName() string { return "SearchParameter.c
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SearchParameterComponent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SearchParameter.component", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SearchParameter.component")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SearchParameterComponent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *SearchParameterComponent) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Definition != nil) {
-		errs.Missing(p + ".definition")
+		v.Missing("definition")
 	}
-	if x.Definition != nil {
-		x.Definition.validate(p+".definition", errs)
-	}
+	validatePtr(v, "definition", x.Definition)
 	if !(x.Expression != "" || x.ExpressionExt != nil) {
-		errs.Missing(p + ".expression")
+		v.Missing("expression")
 	}
-	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
-	}
+	validatePtr(v, "expression", x.ExpressionExt)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Sequence struct {
 	// ID is Sequence.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Sequence.id; JSON "_id".
 	IDExt *Element
 	// Meta is Sequence.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Sequence.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Sequence.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Sequence.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Sequence.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Sequence.text (0..1, Narrative).
@@ -34,11 +34,11 @@ type Sequence struct {
 	// Identifier is Sequence.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Type is Sequence.type (0..1, code).
-	Type string
+	Type Code
 	// TypeExt holds the id and extensions of Sequence.type; JSON "_type".
 	TypeExt *Element
 	// CoordinateSystem is Sequence.coordinateSystem (1..1, integer).
-	CoordinateSystem *int
+	CoordinateSystem *Integer
 	// CoordinateSystemExt holds the id and extensions of Sequence.coordinateSystem; JSON "_coordinateSystem".
 	CoordinateSystemExt *Element
 	// Patient is Sequence.patient (0..1, Reference).
@@ -56,13 +56,13 @@ type Sequence struct {
 	// Variant is Sequence.variant (0..*, BackboneElement).
 	Variant []SequenceVariant
 	// ObservedSeq is Sequence.observedSeq (0..1, string).
-	ObservedSeq string
+	ObservedSeq String
 	// ObservedSeqExt holds the id and extensions of Sequence.observedSeq; JSON "_observedSeq".
 	ObservedSeqExt *Element
 	// Quality is Sequence.quality (0..*, BackboneElement).
 	Quality []SequenceQuality
 	// ReadCoverage is Sequence.readCoverage (0..1, integer).
-	ReadCoverage *int
+	ReadCoverage *Integer
 	// ReadCoverageExt holds the id and extensions of Sequence.readCoverage; JSON "_readCoverage".
 	ReadCoverageExt *Element
 	// Repository is Sequence.repository (0..*, BackboneElement).
@@ -183,8 +183,9 @@ func (x *Sequence) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Sequence) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Sequence) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Sequence) UnmarshalJSON(data []byte) error {
@@ -197,86 +198,41 @@ func (x *Sequence) fhirName() string { return "Sequence" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Sequence) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Sequence", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Sequence")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Sequence) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Sequence) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.CoordinateSystem != nil || x.CoordinateSystemExt != nil) {
-		errs.Missing(p + ".coordinateSystem")
+		v.Missing("coordinateSystem")
 	}
-	if x.CoordinateSystemExt != nil {
-		x.CoordinateSystemExt.validate(p+".coordinateSystem", errs)
-	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Specimen != nil {
-		x.Specimen.validate(p+".specimen", errs)
-	}
-	if x.Device != nil {
-		x.Device.validate(p+".device", errs)
-	}
-	if x.Performer != nil {
-		x.Performer.validate(p+".performer", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.ReferenceSeq != nil {
-		x.ReferenceSeq.validate(p+".referenceSeq", errs)
-	}
-	for i := range x.Variant {
-		x.Variant[i].validate(fhirjson.Index(p+".variant", i), errs)
-	}
-	if x.ObservedSeqExt != nil {
-		x.ObservedSeqExt.validate(p+".observedSeq", errs)
-	}
-	for i := range x.Quality {
-		x.Quality[i].validate(fhirjson.Index(p+".quality", i), errs)
-	}
-	if x.ReadCoverageExt != nil {
-		x.ReadCoverageExt.validate(p+".readCoverage", errs)
-	}
-	for i := range x.Repository {
-		x.Repository[i].validate(fhirjson.Index(p+".repository", i), errs)
-	}
-	for i := range x.Pointer {
-		x.Pointer[i].validate(fhirjson.Index(p+".pointer", i), errs)
-	}
+	validatePtr(v, "coordinateSystem", x.CoordinateSystemExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "specimen", x.Specimen)
+	validatePtr(v, "device", x.Device)
+	validatePtr(v, "performer", x.Performer)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "referenceSeq", x.ReferenceSeq)
+	validateSlice(v, "variant", x.Variant)
+	validatePtr(v, "observedSeq", x.ObservedSeqExt)
+	validateSlice(v, "quality", x.Quality)
+	validatePtr(v, "readCoverage", x.ReadCoverageExt)
+	validateSlice(v, "repository", x.Repository)
+	validateSlice(v, "pointer", x.Pointer)
 }
 
 // ResourceType returns "Sequence".
@@ -294,7 +250,7 @@ func (x *Sequence) GetMeta() *Meta { return x.Meta }
 // SequenceReferenceSeq is the backbone element Sequence.referenceSeq of FHIR STU3 (3.0.1).
 type SequenceReferenceSeq struct {
 	// ID is Sequence.referenceSeq.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Sequence.referenceSeq.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Sequence.referenceSeq.modifierExtension (0..*, Extension).
@@ -302,7 +258,7 @@ type SequenceReferenceSeq struct {
 	// Chromosome is Sequence.referenceSeq.chromosome (0..1, CodeableConcept).
 	Chromosome *CodeableConcept
 	// GenomeBuild is Sequence.referenceSeq.genomeBuild (0..1, string).
-	GenomeBuild string
+	GenomeBuild String
 	// GenomeBuildExt holds the id and extensions of Sequence.referenceSeq.genomeBuild; JSON "_genomeBuild".
 	GenomeBuildExt *Element
 	// ReferenceSeqID is Sequence.referenceSeq.referenceSeqId (0..1, CodeableConcept).
@@ -310,19 +266,19 @@ type SequenceReferenceSeq struct {
 	// ReferenceSeqPointer is Sequence.referenceSeq.referenceSeqPointer (0..1, Reference).
 	ReferenceSeqPointer *Reference
 	// ReferenceSeqString is Sequence.referenceSeq.referenceSeqString (0..1, string).
-	ReferenceSeqString string
+	ReferenceSeqString String
 	// ReferenceSeqStringExt holds the id and extensions of Sequence.referenceSeq.referenceSeqString; JSON "_referenceSeqString".
 	ReferenceSeqStringExt *Element
 	// Strand is Sequence.referenceSeq.strand (0..1, integer).
-	Strand *int
+	Strand *Integer
 	// StrandExt holds the id and extensions of Sequence.referenceSeq.strand; JSON "_strand".
 	StrandExt *Element
 	// WindowStart is Sequence.referenceSeq.windowStart (1..1, integer).
-	WindowStart *int
+	WindowStart *Integer
 	// WindowStartExt holds the id and extensions of Sequence.referenceSeq.windowStart; JSON "_windowStart".
 	WindowStartExt *Element
 	// WindowEnd is Sequence.referenceSeq.windowEnd (1..1, integer).
-	WindowEnd *int
+	WindowEnd *Integer
 	// WindowEndExt holds the id and extensions of Sequence.referenceSeq.windowEnd; JSON "_windowEnd".
 	WindowEndExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -393,8 +349,9 @@ func (x *SequenceReferenceSeq) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SequenceReferenceSeq) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SequenceReferenceSeq) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SequenceReferenceSeq) UnmarshalJSON(data []byte) error {
@@ -407,76 +364,56 @@ func (x *SequenceReferenceSeq) fhirName() string { return "Sequence.referenceSeq
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SequenceReferenceSeq) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Sequence.referenceSeq", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Sequence.referenceSeq")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SequenceReferenceSeq) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Chromosome != nil {
-		x.Chromosome.validate(p+".chromosome", errs)
-	}
-	if x.GenomeBuildExt != nil {
-		x.GenomeBuildExt.validate(p+".genomeBuild", errs)
-	}
-	if x.ReferenceSeqID != nil {
-		x.ReferenceSeqID.validate(p+".referenceSeqId", errs)
-	}
-	if x.ReferenceSeqPointer != nil {
-		x.ReferenceSeqPointer.validate(p+".referenceSeqPointer", errs)
-	}
-	if x.ReferenceSeqStringExt != nil {
-		x.ReferenceSeqStringExt.validate(p+".referenceSeqString", errs)
-	}
-	if x.StrandExt != nil {
-		x.StrandExt.validate(p+".strand", errs)
-	}
+func (x *SequenceReferenceSeq) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "chromosome", x.Chromosome)
+	validatePtr(v, "genomeBuild", x.GenomeBuildExt)
+	validatePtr(v, "referenceSeqId", x.ReferenceSeqID)
+	validatePtr(v, "referenceSeqPointer", x.ReferenceSeqPointer)
+	validatePtr(v, "referenceSeqString", x.ReferenceSeqStringExt)
+	validatePtr(v, "strand", x.StrandExt)
 	if !(x.WindowStart != nil || x.WindowStartExt != nil) {
-		errs.Missing(p + ".windowStart")
+		v.Missing("windowStart")
 	}
-	if x.WindowStartExt != nil {
-		x.WindowStartExt.validate(p+".windowStart", errs)
-	}
+	validatePtr(v, "windowStart", x.WindowStartExt)
 	if !(x.WindowEnd != nil || x.WindowEndExt != nil) {
-		errs.Missing(p + ".windowEnd")
+		v.Missing("windowEnd")
 	}
-	if x.WindowEndExt != nil {
-		x.WindowEndExt.validate(p+".windowEnd", errs)
-	}
+	validatePtr(v, "windowEnd", x.WindowEndExt)
 }
 
 // SequenceVariant is the backbone element Sequence.variant of FHIR STU3 (3.0.1).
 type SequenceVariant struct {
 	// ID is Sequence.variant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Sequence.variant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Sequence.variant.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Start is Sequence.variant.start (0..1, integer).
-	Start *int
+	Start *Integer
 	// StartExt holds the id and extensions of Sequence.variant.start; JSON "_start".
 	StartExt *Element
 	// End is Sequence.variant.end (0..1, integer).
-	End *int
+	End *Integer
 	// EndExt holds the id and extensions of Sequence.variant.end; JSON "_end".
 	EndExt *Element
 	// ObservedAllele is Sequence.variant.observedAllele (0..1, string).
-	ObservedAllele string
+	ObservedAllele String
 	// ObservedAlleleExt holds the id and extensions of Sequence.variant.observedAllele; JSON "_observedAllele".
 	ObservedAlleleExt *Element
 	// ReferenceAllele is Sequence.variant.referenceAllele (0..1, string).
-	ReferenceAllele string
+	ReferenceAllele String
 	// ReferenceAlleleExt holds the id and extensions of Sequence.variant.referenceAllele; JSON "_referenceAllele".
 	ReferenceAlleleExt *Element
 	// Cigar is Sequence.variant.cigar (0..1, string).
-	Cigar string
+	Cigar String
 	// CigarExt holds the id and extensions of Sequence.variant.cigar; JSON "_cigar".
 	CigarExt *Element
 	// VariantPointer is Sequence.variant.variantPointer (0..1, Reference).
@@ -543,8 +480,9 @@ func (x *SequenceVariant) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SequenceVariant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SequenceVariant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SequenceVariant) UnmarshalJSON(data []byte) error {
@@ -557,42 +495,26 @@ func (x *SequenceVariant) fhirName() string { return "Sequence.variant" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SequenceVariant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Sequence.variant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Sequence.variant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SequenceVariant) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
-	}
-	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
-	}
-	if x.ObservedAlleleExt != nil {
-		x.ObservedAlleleExt.validate(p+".observedAllele", errs)
-	}
-	if x.ReferenceAlleleExt != nil {
-		x.ReferenceAlleleExt.validate(p+".referenceAllele", errs)
-	}
-	if x.CigarExt != nil {
-		x.CigarExt.validate(p+".cigar", errs)
-	}
-	if x.VariantPointer != nil {
-		x.VariantPointer.validate(p+".variantPointer", errs)
-	}
+func (x *SequenceVariant) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "start", x.StartExt)
+	validatePtr(v, "end", x.EndExt)
+	validatePtr(v, "observedAllele", x.ObservedAlleleExt)
+	validatePtr(v, "referenceAllele", x.ReferenceAlleleExt)
+	validatePtr(v, "cigar", x.CigarExt)
+	validatePtr(v, "variantPointer", x.VariantPointer)
 }
 
 // SequenceQuality is the backbone element Sequence.quality of FHIR STU3 (3.0.1).
 type SequenceQuality struct {
 	// ID is Sequence.quality.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Sequence.quality.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Sequence.quality.modifierExtension (0..*, Extension).
@@ -604,11 +526,11 @@ type SequenceQuality struct {
 	// StandardSequence is Sequence.quality.standardSequence (0..1, CodeableConcept).
 	StandardSequence *CodeableConcept
 	// Start is Sequence.quality.start (0..1, integer).
-	Start *int
+	Start *Integer
 	// StartExt holds the id and extensions of Sequence.quality.start; JSON "_start".
 	StartExt *Element
 	// End is Sequence.quality.end (0..1, integer).
-	End *int
+	End *Integer
 	// EndExt holds the id and extensions of Sequence.quality.end; JSON "_end".
 	EndExt *Element
 	// Score is Sequence.quality.score (0..1, Quantity).
@@ -616,35 +538,35 @@ type SequenceQuality struct {
 	// Method is Sequence.quality.method (0..1, CodeableConcept).
 	Method *CodeableConcept
 	// TruthTP is Sequence.quality.truthTP (0..1, decimal).
-	TruthTP fhirjson.Decimal
+	TruthTP Decimal
 	// TruthTPExt holds the id and extensions of Sequence.quality.truthTP; JSON "_truthTP".
 	TruthTPExt *Element
 	// QueryTP is Sequence.quality.queryTP (0..1, decimal).
-	QueryTP fhirjson.Decimal
+	QueryTP Decimal
 	// QueryTPExt holds the id and extensions of Sequence.quality.queryTP; JSON "_queryTP".
 	QueryTPExt *Element
 	// TruthFN is Sequence.quality.truthFN (0..1, decimal).
-	TruthFN fhirjson.Decimal
+	TruthFN Decimal
 	// TruthFNExt holds the id and extensions of Sequence.quality.truthFN; JSON "_truthFN".
 	TruthFNExt *Element
 	// QueryFP is Sequence.quality.queryFP (0..1, decimal).
-	QueryFP fhirjson.Decimal
+	QueryFP Decimal
 	// QueryFPExt holds the id and extensions of Sequence.quality.queryFP; JSON "_queryFP".
 	QueryFPExt *Element
 	// GtFP is Sequence.quality.gtFP (0..1, decimal).
-	GtFP fhirjson.Decimal
+	GtFP Decimal
 	// GtFPExt holds the id and extensions of Sequence.quality.gtFP; JSON "_gtFP".
 	GtFPExt *Element
 	// Precision is Sequence.quality.precision (0..1, decimal).
-	Precision fhirjson.Decimal
+	Precision Decimal
 	// PrecisionExt holds the id and extensions of Sequence.quality.precision; JSON "_precision".
 	PrecisionExt *Element
 	// Recall is Sequence.quality.recall (0..1, decimal).
-	Recall fhirjson.Decimal
+	Recall Decimal
 	// RecallExt holds the id and extensions of Sequence.quality.recall; JSON "_recall".
 	RecallExt *Element
 	// FScore is Sequence.quality.fScore (0..1, decimal).
-	FScore fhirjson.Decimal
+	FScore Decimal
 	// FScoreExt holds the id and extensions of Sequence.quality.fScore; JSON "_fScore".
 	FScoreExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -751,8 +673,9 @@ func (x *SequenceQuality) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SequenceQuality) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SequenceQuality) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SequenceQuality) UnmarshalJSON(data []byte) error {
@@ -765,72 +688,40 @@ func (x *SequenceQuality) fhirName() string { return "Sequence.quality" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SequenceQuality) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Sequence.quality", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Sequence.quality")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SequenceQuality) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *SequenceQuality) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/quality-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/quality-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.StandardSequence != nil {
-		x.StandardSequence.validate(p+".standardSequence", errs)
-	}
-	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
-	}
-	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
-	}
-	if x.Score != nil {
-		x.Score.validate(p+".score", errs)
-	}
-	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
-	}
-	if x.TruthTPExt != nil {
-		x.TruthTPExt.validate(p+".truthTP", errs)
-	}
-	if x.QueryTPExt != nil {
-		x.QueryTPExt.validate(p+".queryTP", errs)
-	}
-	if x.TruthFNExt != nil {
-		x.TruthFNExt.validate(p+".truthFN", errs)
-	}
-	if x.QueryFPExt != nil {
-		x.QueryFPExt.validate(p+".queryFP", errs)
-	}
-	if x.GtFPExt != nil {
-		x.GtFPExt.validate(p+".gtFP", errs)
-	}
-	if x.PrecisionExt != nil {
-		x.PrecisionExt.validate(p+".precision", errs)
-	}
-	if x.RecallExt != nil {
-		x.RecallExt.validate(p+".recall", errs)
-	}
-	if x.FScoreExt != nil {
-		x.FScoreExt.validate(p+".fScore", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "standardSequence", x.StandardSequence)
+	validatePtr(v, "start", x.StartExt)
+	validatePtr(v, "end", x.EndExt)
+	validatePtr(v, "score", x.Score)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "truthTP", x.TruthTPExt)
+	validatePtr(v, "queryTP", x.QueryTPExt)
+	validatePtr(v, "truthFN", x.TruthFNExt)
+	validatePtr(v, "queryFP", x.QueryFPExt)
+	validatePtr(v, "gtFP", x.GtFPExt)
+	validatePtr(v, "precision", x.PrecisionExt)
+	validatePtr(v, "recall", x.RecallExt)
+	validatePtr(v, "fScore", x.FScoreExt)
 }
 
 // SequenceRepository is the backbone element Sequence.repository of FHIR STU3 (3.0.1).
 type SequenceRepository struct {
 	// ID is Sequence.repository.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Sequence.repository.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Sequence.repository.modifierExtension (0..*, Extension).
@@ -840,23 +731,23 @@ type SequenceRepository struct {
 	// TypeExt holds the id and extensions of Sequence.repository.type; JSON "_type".
 	TypeExt *Element
 	// URL is Sequence.repository.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of Sequence.repository.url; JSON "_url".
 	URLExt *Element
 	// Name is Sequence.repository.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of Sequence.repository.name; JSON "_name".
 	NameExt *Element
 	// DatasetID is Sequence.repository.datasetId (0..1, string).
-	DatasetID string
+	DatasetID String
 	// DatasetIDExt holds the id and extensions of Sequence.repository.datasetId; JSON "_datasetId".
 	DatasetIDExt *Element
 	// VariantsetID is Sequence.repository.variantsetId (0..1, string).
-	VariantsetID string
+	VariantsetID String
 	// VariantsetIDExt holds the id and extensions of Sequence.repository.variantsetId; JSON "_variantsetId".
 	VariantsetIDExt *Element
 	// ReadsetID is Sequence.repository.readsetId (0..1, string).
-	ReadsetID string
+	ReadsetID String
 	// ReadsetIDExt holds the id and extensions of Sequence.repository.readsetId; JSON "_readsetId".
 	ReadsetIDExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -924,8 +815,9 @@ func (x *SequenceRepository) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SequenceRepository) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SequenceRepository) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SequenceRepository) UnmarshalJSON(data []byte) error {
@@ -938,40 +830,24 @@ func (x *SequenceRepository) fhirName() string { return "Sequence.repository" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SequenceRepository) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Sequence.repository", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Sequence.repository")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SequenceRepository) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *SequenceRepository) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/repository-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/repository-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DatasetIDExt != nil {
-		x.DatasetIDExt.validate(p+".datasetId", errs)
-	}
-	if x.VariantsetIDExt != nil {
-		x.VariantsetIDExt.validate(p+".variantsetId", errs)
-	}
-	if x.ReadsetIDExt != nil {
-		x.ReadsetIDExt.validate(p+".readsetId", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "datasetId", x.DatasetIDExt)
+	validatePtr(v, "variantsetId", x.VariantsetIDExt)
+	validatePtr(v, "readsetId", x.ReadsetIDExt)
 }

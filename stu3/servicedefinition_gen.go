@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type ServiceDefinition struct {
 	// ID is ServiceDefinition.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of ServiceDefinition.id; JSON "_id".
 	IDExt *Element
 	// Meta is ServiceDefinition.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is ServiceDefinition.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of ServiceDefinition.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is ServiceDefinition.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of ServiceDefinition.language; JSON "_language".
 	LanguageExt *Element
 	// Text is ServiceDefinition.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type ServiceDefinition struct {
 	// ModifierExtension is ServiceDefinition.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is ServiceDefinition.url (0..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of ServiceDefinition.url; JSON "_url".
 	URLExt *Element
 	// Identifier is ServiceDefinition.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is ServiceDefinition.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of ServiceDefinition.version; JSON "_version".
 	VersionExt *Element
 	// Name is ServiceDefinition.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of ServiceDefinition.name; JSON "_name".
 	NameExt *Element
 	// Title is ServiceDefinition.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of ServiceDefinition.title; JSON "_title".
 	TitleExt *Element
 	// Status is ServiceDefinition.status (1..1, code).
@@ -54,35 +54,35 @@ type ServiceDefinition struct {
 	// StatusExt holds the id and extensions of ServiceDefinition.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is ServiceDefinition.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of ServiceDefinition.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is ServiceDefinition.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of ServiceDefinition.date; JSON "_date".
 	DateExt *Element
 	// Publisher is ServiceDefinition.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of ServiceDefinition.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Description is ServiceDefinition.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of ServiceDefinition.description; JSON "_description".
 	DescriptionExt *Element
 	// Purpose is ServiceDefinition.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of ServiceDefinition.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Usage is ServiceDefinition.usage (0..1, string).
-	Usage string
+	Usage String
 	// UsageExt holds the id and extensions of ServiceDefinition.usage; JSON "_usage".
 	UsageExt *Element
 	// ApprovalDate is ServiceDefinition.approvalDate (0..1, date).
-	ApprovalDate string
+	ApprovalDate Date
 	// ApprovalDateExt holds the id and extensions of ServiceDefinition.approvalDate; JSON "_approvalDate".
 	ApprovalDateExt *Element
 	// LastReviewDate is ServiceDefinition.lastReviewDate (0..1, date).
-	LastReviewDate string
+	LastReviewDate Date
 	// LastReviewDateExt holds the id and extensions of ServiceDefinition.lastReviewDate; JSON "_lastReviewDate".
 	LastReviewDateExt *Element
 	// EffectivePeriod is ServiceDefinition.effectivePeriod (0..1, Period).
@@ -98,7 +98,7 @@ type ServiceDefinition struct {
 	// Contact is ServiceDefinition.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Copyright is ServiceDefinition.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of ServiceDefinition.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// RelatedArtifact is ServiceDefinition.relatedArtifact (0..*, RelatedArtifact).
@@ -283,8 +283,9 @@ func (x *ServiceDefinition) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *ServiceDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x ServiceDefinition) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *ServiceDefinition) UnmarshalJSON(data []byte) error {
@@ -297,119 +298,63 @@ func (x *ServiceDefinition) fhirName() string { return "ServiceDefinition" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *ServiceDefinition) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("ServiceDefinition", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("ServiceDefinition")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *ServiceDefinition) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *ServiceDefinition) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
+	validatePtr(v, "publisher", x.PublisherExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "usage", x.UsageExt)
+	validatePtr(v, "approvalDate", x.ApprovalDateExt)
+	if x.ApprovalDate != "" && !fhirjson.CheckDate(x.ApprovalDate) {
+		v.BadFormat("approvalDate", -1, "date")
 	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
+	validatePtr(v, "lastReviewDate", x.LastReviewDateExt)
+	if x.LastReviewDate != "" && !fhirjson.CheckDate(x.LastReviewDate) {
+		v.BadFormat("lastReviewDate", -1, "date")
 	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.UsageExt != nil {
-		x.UsageExt.validate(p+".usage", errs)
-	}
-	if x.ApprovalDateExt != nil {
-		x.ApprovalDateExt.validate(p+".approvalDate", errs)
-	}
-	if x.LastReviewDateExt != nil {
-		x.LastReviewDateExt.validate(p+".lastReviewDate", errs)
-	}
-	if x.EffectivePeriod != nil {
-		x.EffectivePeriod.validate(p+".effectivePeriod", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	for i := range x.Topic {
-		x.Topic[i].validate(fhirjson.Index(p+".topic", i), errs)
-	}
-	for i := range x.Contributor {
-		x.Contributor[i].validate(fhirjson.Index(p+".contributor", i), errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	for i := range x.RelatedArtifact {
-		x.RelatedArtifact[i].validate(fhirjson.Index(p+".relatedArtifact", i), errs)
-	}
-	for i := range x.Trigger {
-		x.Trigger[i].validate(fhirjson.Index(p+".trigger", i), errs)
-	}
-	for i := range x.DataRequirement {
-		x.DataRequirement[i].validate(fhirjson.Index(p+".dataRequirement", i), errs)
-	}
-	if x.OperationDefinition != nil {
-		x.OperationDefinition.validate(p+".operationDefinition", errs)
-	}
+	validatePtr(v, "effectivePeriod", x.EffectivePeriod)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validateSlice(v, "topic", x.Topic)
+	validateSlice(v, "contributor", x.Contributor)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "relatedArtifact", x.RelatedArtifact)
+	validateSlice(v, "trigger", x.Trigger)
+	validateSlice(v, "dataRequirement", x.DataRequirement)
+	validatePtr(v, "operationDefinition", x.OperationDefinition)
 }
 
 // ResourceType returns "ServiceDefinition".

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Slot struct {
 	// ID is Slot.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Slot.id; JSON "_id".
 	IDExt *Element
 	// Meta is Slot.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Slot.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Slot.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Slot.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Slot.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Slot.text (0..1, Narrative).
@@ -48,19 +48,19 @@ type Slot struct {
 	// StatusExt holds the id and extensions of Slot.status; JSON "_status".
 	StatusExt *Element
 	// Start is Slot.start (1..1, instant).
-	Start string
+	Start Instant
 	// StartExt holds the id and extensions of Slot.start; JSON "_start".
 	StartExt *Element
 	// End is Slot.end (1..1, instant).
-	End string
+	End Instant
 	// EndExt holds the id and extensions of Slot.end; JSON "_end".
 	EndExt *Element
 	// Overbooked is Slot.overbooked (0..1, boolean).
-	Overbooked *bool
+	Overbooked *Boolean
 	// OverbookedExt holds the id and extensions of Slot.overbooked; JSON "_overbooked".
 	OverbookedExt *Element
 	// Comment is Slot.comment (0..1, string).
-	Comment string
+	Comment String
 	// CommentExt holds the id and extensions of Slot.comment; JSON "_comment".
 	CommentExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -168,8 +168,9 @@ func (x *Slot) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Slot) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Slot) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Slot) UnmarshalJSON(data []byte) error {
@@ -182,86 +183,55 @@ func (x *Slot) fhirName() string { return "Slot" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Slot) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Slot", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Slot")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Slot) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Slot) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.ServiceCategory != nil {
-		x.ServiceCategory.validate(p+".serviceCategory", errs)
-	}
-	for i := range x.ServiceType {
-		x.ServiceType[i].validate(fhirjson.Index(p+".serviceType", i), errs)
-	}
-	for i := range x.Specialty {
-		x.Specialty[i].validate(fhirjson.Index(p+".specialty", i), errs)
-	}
-	if x.AppointmentType != nil {
-		x.AppointmentType.validate(p+".appointmentType", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "serviceCategory", x.ServiceCategory)
+	validateSlice(v, "serviceType", x.ServiceType)
+	validateSlice(v, "specialty", x.Specialty)
+	validatePtr(v, "appointmentType", x.AppointmentType)
 	if !(x.Schedule != nil) {
-		errs.Missing(p + ".schedule")
+		v.Missing("schedule")
 	}
-	if x.Schedule != nil {
-		x.Schedule.validate(p+".schedule", errs)
-	}
+	validatePtr(v, "schedule", x.Schedule)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/slotstatus")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/slotstatus")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.Start != "" || x.StartExt != nil) {
-		errs.Missing(p + ".start")
+		v.Missing("start")
 	}
-	if x.StartExt != nil {
-		x.StartExt.validate(p+".start", errs)
+	validatePtr(v, "start", x.StartExt)
+	if x.Start != "" && !fhirjson.CheckInstant(x.Start) {
+		v.BadFormat("start", -1, "instant")
 	}
 	if !(x.End != "" || x.EndExt != nil) {
-		errs.Missing(p + ".end")
+		v.Missing("end")
 	}
-	if x.EndExt != nil {
-		x.EndExt.validate(p+".end", errs)
+	validatePtr(v, "end", x.EndExt)
+	if x.End != "" && !fhirjson.CheckInstant(x.End) {
+		v.BadFormat("end", -1, "instant")
 	}
-	if x.OverbookedExt != nil {
-		x.OverbookedExt.validate(p+".overbooked", errs)
-	}
-	if x.CommentExt != nil {
-		x.CommentExt.validate(p+".comment", errs)
-	}
+	validatePtr(v, "overbooked", x.OverbookedExt)
+	validatePtr(v, "comment", x.CommentExt)
 }
 
 // ResourceType returns "Slot".

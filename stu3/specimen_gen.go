@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Specimen struct {
 	// ID is Specimen.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Specimen.id; JSON "_id".
 	IDExt *Element
 	// Meta is Specimen.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Specimen.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Specimen.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Specimen.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Specimen.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Specimen.text (0..1, Narrative).
@@ -44,7 +44,7 @@ type Specimen struct {
 	// Subject is Specimen.subject (1..1, Reference).
 	Subject *Reference
 	// ReceivedTime is Specimen.receivedTime (0..1, dateTime).
-	ReceivedTime string
+	ReceivedTime DateTime
 	// ReceivedTimeExt holds the id and extensions of Specimen.receivedTime; JSON "_receivedTime".
 	ReceivedTimeExt *Element
 	// Parent is Specimen.parent (0..*, Reference).
@@ -158,8 +158,9 @@ func (x *Specimen) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Specimen) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Specimen) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Specimen) UnmarshalJSON(data []byte) error {
@@ -172,80 +173,44 @@ func (x *Specimen) fhirName() string { return "Specimen" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Specimen) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Specimen", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Specimen")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Specimen) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Specimen) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.AccessionIdentifier != nil {
-		x.AccessionIdentifier.validate(p+".accessionIdentifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "accessionIdentifier", x.AccessionIdentifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/specimen-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/specimen-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "type", x.Type)
 	if !(x.Subject != nil) {
-		errs.Missing(p + ".subject")
+		v.Missing("subject")
 	}
-	if x.Subject != nil {
-		x.Subject.validate(p+".subject", errs)
+	validatePtr(v, "subject", x.Subject)
+	validatePtr(v, "receivedTime", x.ReceivedTimeExt)
+	if x.ReceivedTime != "" && !fhirjson.CheckDateTime(x.ReceivedTime) {
+		v.BadFormat("receivedTime", -1, "dateTime")
 	}
-	if x.ReceivedTimeExt != nil {
-		x.ReceivedTimeExt.validate(p+".receivedTime", errs)
-	}
-	for i := range x.Parent {
-		x.Parent[i].validate(fhirjson.Index(p+".parent", i), errs)
-	}
-	for i := range x.Request {
-		x.Request[i].validate(fhirjson.Index(p+".request", i), errs)
-	}
-	if x.Collection != nil {
-		x.Collection.validate(p+".collection", errs)
-	}
-	for i := range x.Processing {
-		x.Processing[i].validate(fhirjson.Index(p+".processing", i), errs)
-	}
-	for i := range x.Container {
-		x.Container[i].validate(fhirjson.Index(p+".container", i), errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
+	validateSlice(v, "parent", x.Parent)
+	validateSlice(v, "request", x.Request)
+	validatePtr(v, "collection", x.Collection)
+	validateSlice(v, "processing", x.Processing)
+	validateSlice(v, "container", x.Container)
+	validateSlice(v, "note", x.Note)
 }
 
 // ResourceType returns "Specimen".
@@ -263,7 +228,7 @@ func (x *Specimen) GetMeta() *Meta { return x.Meta }
 // SpecimenCollection is the backbone element Specimen.collection of FHIR STU3 (3.0.1).
 type SpecimenCollection struct {
 	// ID is Specimen.collection.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Specimen.collection.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Specimen.collection.modifierExtension (0..*, Extension).
@@ -271,7 +236,7 @@ type SpecimenCollection struct {
 	// Collector is Specimen.collection.collector (0..1, Reference).
 	Collector *Reference
 	// CollectedDateTime is Specimen.collection.collected[x] (0..1) holding a dateTime; JSON "collectedDateTime".
-	CollectedDateTime string
+	CollectedDateTime DateTime
 	// CollectedDateTimeExt holds the id and extensions of Specimen.collection.collected[x]; JSON "_collectedDateTime".
 	CollectedDateTimeExt *Element
 	// CollectedPeriod is Specimen.collection.collected[x] (0..1) holding a Period; JSON "collectedPeriod".
@@ -332,8 +297,9 @@ func (x *SpecimenCollection) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SpecimenCollection) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SpecimenCollection) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SpecimenCollection) UnmarshalJSON(data []byte) error {
@@ -346,36 +312,26 @@ func (x *SpecimenCollection) fhirName() string { return "Specimen.collection" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SpecimenCollection) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Specimen.collection", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Specimen.collection")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SpecimenCollection) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SpecimenCollection) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.CollectedDateTime != "" || x.CollectedDateTimeExt != nil, x.CollectedPeriod != nil) > 1 {
+		v.OneOf("collected[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "collector", x.Collector)
+	validatePtr(v, "collectedDateTime", x.CollectedDateTimeExt)
+	if x.CollectedDateTime != "" && !fhirjson.CheckDateTime(x.CollectedDateTime) {
+		v.BadFormat("collectedDateTime", -1, "dateTime")
 	}
-	if x.Collector != nil {
-		x.Collector.validate(p+".collector", errs)
-	}
-	if x.CollectedDateTimeExt != nil {
-		x.CollectedDateTimeExt.validate(p+".collectedDateTime", errs)
-	}
-	if x.CollectedPeriod != nil {
-		x.CollectedPeriod.validate(p+".collectedPeriod", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.Method != nil {
-		x.Method.validate(p+".method", errs)
-	}
-	if x.BodySite != nil {
-		x.BodySite.validate(p+".bodySite", errs)
-	}
+	validatePtr(v, "collectedPeriod", x.CollectedPeriod)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "method", x.Method)
+	validatePtr(v, "bodySite", x.BodySite)
 }
 
 // Collected returns the value of Specimen.collection.collected[x] that is set, or nil. It is one of:
@@ -405,13 +361,13 @@ func (x *SpecimenCollection) CollectedType() string {
 // SpecimenProcessing is the backbone element Specimen.processing of FHIR STU3 (3.0.1).
 type SpecimenProcessing struct {
 	// ID is Specimen.processing.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Specimen.processing.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Specimen.processing.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Description is Specimen.processing.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Specimen.processing.description; JSON "_description".
 	DescriptionExt *Element
 	// Procedure is Specimen.processing.procedure (0..1, CodeableConcept).
@@ -419,7 +375,7 @@ type SpecimenProcessing struct {
 	// Additive is Specimen.processing.additive (0..*, Reference).
 	Additive []Reference
 	// TimeDateTime is Specimen.processing.time[x] (0..1) holding a dateTime; JSON "timeDateTime".
-	TimeDateTime string
+	TimeDateTime DateTime
 	// TimeDateTimeExt holds the id and extensions of Specimen.processing.time[x]; JSON "_timeDateTime".
 	TimeDateTimeExt *Element
 	// TimePeriod is Specimen.processing.time[x] (0..1) holding a Period; JSON "timePeriod".
@@ -474,8 +430,9 @@ func (x *SpecimenProcessing) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SpecimenProcessing) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SpecimenProcessing) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SpecimenProcessing) UnmarshalJSON(data []byte) error {
@@ -488,33 +445,25 @@ func (x *SpecimenProcessing) fhirName() string { return "Specimen.processing" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SpecimenProcessing) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Specimen.processing", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Specimen.processing")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SpecimenProcessing) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SpecimenProcessing) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.TimeDateTime != "" || x.TimeDateTimeExt != nil, x.TimePeriod != nil) > 1 {
+		v.OneOf("time[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "procedure", x.Procedure)
+	validateSlice(v, "additive", x.Additive)
+	validatePtr(v, "timeDateTime", x.TimeDateTimeExt)
+	if x.TimeDateTime != "" && !fhirjson.CheckDateTime(x.TimeDateTime) {
+		v.BadFormat("timeDateTime", -1, "dateTime")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.Procedure != nil {
-		x.Procedure.validate(p+".procedure", errs)
-	}
-	for i := range x.Additive {
-		x.Additive[i].validate(fhirjson.Index(p+".additive", i), errs)
-	}
-	if x.TimeDateTimeExt != nil {
-		x.TimeDateTimeExt.validate(p+".timeDateTime", errs)
-	}
-	if x.TimePeriod != nil {
-		x.TimePeriod.validate(p+".timePeriod", errs)
-	}
+	validatePtr(v, "timePeriod", x.TimePeriod)
 }
 
 // Time returns the value of Specimen.processing.time[x] that is set, or nil. It is one of:
@@ -544,7 +493,7 @@ func (x *SpecimenProcessing) TimeType() string {
 // SpecimenContainer is the backbone element Specimen.container of FHIR STU3 (3.0.1).
 type SpecimenContainer struct {
 	// ID is Specimen.container.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Specimen.container.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Specimen.container.modifierExtension (0..*, Extension).
@@ -552,7 +501,7 @@ type SpecimenContainer struct {
 	// Identifier is Specimen.container.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Description is Specimen.container.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Specimen.container.description; JSON "_description".
 	DescriptionExt *Element
 	// Type is Specimen.container.type (0..1, CodeableConcept).
@@ -618,8 +567,9 @@ func (x *SpecimenContainer) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SpecimenContainer) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SpecimenContainer) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SpecimenContainer) UnmarshalJSON(data []byte) error {
@@ -632,39 +582,24 @@ func (x *SpecimenContainer) fhirName() string { return "Specimen.container" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SpecimenContainer) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Specimen.container", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Specimen.container")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SpecimenContainer) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SpecimenContainer) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.AdditiveCodeableConcept != nil, x.AdditiveReference != nil) > 1 {
+		v.OneOf("additive[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.Capacity != nil {
-		x.Capacity.validate(p+".capacity", errs)
-	}
-	if x.SpecimenQuantity != nil {
-		x.SpecimenQuantity.validate(p+".specimenQuantity", errs)
-	}
-	if x.AdditiveCodeableConcept != nil {
-		x.AdditiveCodeableConcept.validate(p+".additiveCodeableConcept", errs)
-	}
-	if x.AdditiveReference != nil {
-		x.AdditiveReference.validate(p+".additiveReference", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "capacity", x.Capacity)
+	validatePtr(v, "specimenQuantity", x.SpecimenQuantity)
+	validatePtr(v, "additiveCodeableConcept", x.AdditiveCodeableConcept)
+	validatePtr(v, "additiveReference", x.AdditiveReference)
 }
 
 // Additive returns the value of Specimen.container.additive[x] that is set, or nil. It is one of:

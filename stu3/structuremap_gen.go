@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type StructureMap struct {
 	// ID is StructureMap.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of StructureMap.id; JSON "_id".
 	IDExt *Element
 	// Meta is StructureMap.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is StructureMap.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of StructureMap.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is StructureMap.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of StructureMap.language; JSON "_language".
 	LanguageExt *Element
 	// Text is StructureMap.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type StructureMap struct {
 	// ModifierExtension is StructureMap.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is StructureMap.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of StructureMap.url; JSON "_url".
 	URLExt *Element
 	// Identifier is StructureMap.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// Version is StructureMap.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of StructureMap.version; JSON "_version".
 	VersionExt *Element
 	// Name is StructureMap.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of StructureMap.name; JSON "_name".
 	NameExt *Element
 	// Title is StructureMap.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of StructureMap.title; JSON "_title".
 	TitleExt *Element
 	// Status is StructureMap.status (1..1, code).
@@ -54,21 +54,21 @@ type StructureMap struct {
 	// StatusExt holds the id and extensions of StructureMap.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is StructureMap.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of StructureMap.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is StructureMap.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of StructureMap.date; JSON "_date".
 	DateExt *Element
 	// Publisher is StructureMap.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of StructureMap.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is StructureMap.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is StructureMap.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of StructureMap.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is StructureMap.useContext (0..*, UsageContext).
@@ -76,17 +76,17 @@ type StructureMap struct {
 	// Jurisdiction is StructureMap.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is StructureMap.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of StructureMap.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is StructureMap.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of StructureMap.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Structure is StructureMap.structure (0..*, BackboneElement).
 	Structure []StructureMapStructure
 	// Import is StructureMap.import (0..*, uri).
-	Import []string
+	Import []URI
 	// ImportExt holds the id and extensions of StructureMap.import; JSON "_import".
 	ImportExt []*Element
 	// Group is StructureMap.group (1..*, BackboneElement).
@@ -238,8 +238,9 @@ func (x *StructureMap) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureMap) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureMap) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *StructureMap) UnmarshalJSON(data []byte) error {
@@ -252,109 +253,59 @@ func (x *StructureMap) fhirName() string { return "StructureMap" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMap) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMap) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *StructureMap) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	for i := range x.Structure {
-		x.Structure[i].validate(fhirjson.Index(p+".structure", i), errs)
-	}
-	for i, v := range x.ImportExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".import", i), errs)
-		}
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "structure", x.Structure)
+	validatePtrs(v, "import", x.ImportExt)
 	if !(len(x.Group) > 0) {
-		errs.Missing(p + ".group")
+		v.Missing("group")
 	}
-	for i := range x.Group {
-		x.Group[i].validate(fhirjson.Index(p+".group", i), errs)
-	}
+	validateSlice(v, "group", x.Group)
 }
 
 // ResourceType returns "StructureMap".
@@ -372,13 +323,13 @@ func (x *StructureMap) GetMeta() *Meta { return x.Meta }
 // StructureMapStructure is the backbone element StructureMap.structure of FHIR STU3 (3.0.1).
 type StructureMapStructure struct {
 	// ID is StructureMap.structure.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.structure.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.structure.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is StructureMap.structure.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of StructureMap.structure.url; JSON "_url".
 	URLExt *Element
 	// Mode is StructureMap.structure.mode (1..1, code).
@@ -386,11 +337,11 @@ type StructureMapStructure struct {
 	// ModeExt holds the id and extensions of StructureMap.structure.mode; JSON "_mode".
 	ModeExt *Element
 	// Alias is StructureMap.structure.alias (0..1, string).
-	Alias string
+	Alias String
 	// AliasExt holds the id and extensions of StructureMap.structure.alias; JSON "_alias".
 	AliasExt *Element
 	// Documentation is StructureMap.structure.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of StructureMap.structure.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -446,8 +397,9 @@ func (x *StructureMapStructure) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureMapStructure) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureMapStructure) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *StructureMapStructure) UnmarshalJSON(data []byte) error {
@@ -460,55 +412,43 @@ func (x *StructureMapStructure) fhirName() string { return "StructureMap.structu
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapStructure) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.structure", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.structure")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapStructure) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *StructureMapStructure) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/map-model-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/map-model-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
-	if x.AliasExt != nil {
-		x.AliasExt.validate(p+".alias", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "alias", x.AliasExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // StructureMapGroup is the backbone element StructureMap.group of FHIR STU3 (3.0.1).
 type StructureMapGroup struct {
 	// ID is StructureMap.group.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is StructureMap.group.name (1..1, id).
-	Name string
+	Name ID
 	// NameExt holds the id and extensions of StructureMap.group.name; JSON "_name".
 	NameExt *Element
 	// Extends is StructureMap.group.extends (0..1, id).
-	Extends string
+	Extends ID
 	// ExtendsExt holds the id and extensions of StructureMap.group.extends; JSON "_extends".
 	ExtendsExt *Element
 	// TypeMode is StructureMap.group.typeMode (1..1, code).
@@ -516,7 +456,7 @@ type StructureMapGroup struct {
 	// TypeModeExt holds the id and extensions of StructureMap.group.typeMode; JSON "_typeMode".
 	TypeModeExt *Element
 	// Documentation is StructureMap.group.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of StructureMap.group.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Input is StructureMap.group.input (1..*, BackboneElement).
@@ -582,8 +522,9 @@ func (x *StructureMapGroup) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureMapGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureMapGroup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *StructureMapGroup) UnmarshalJSON(data []byte) error {
@@ -596,67 +537,57 @@ func (x *StructureMapGroup) fhirName() string { return "StructureMap.group" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroup) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *StructureMapGroup) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+	validatePtr(v, "name", x.NameExt)
+	if x.Name != "" && !fhirjson.CheckID(x.Name) {
+		v.BadFormat("name", -1, "id")
 	}
-	if x.ExtendsExt != nil {
-		x.ExtendsExt.validate(p+".extends", errs)
+	validatePtr(v, "extends", x.ExtendsExt)
+	if x.Extends != "" && !fhirjson.CheckID(x.Extends) {
+		v.BadFormat("extends", -1, "id")
 	}
 	if !(x.TypeMode != "" || x.TypeModeExt != nil) {
-		errs.Missing(p + ".typeMode")
+		v.Missing("typeMode")
 	}
 	if x.TypeMode != "" && !x.TypeMode.IsValid() {
-		errs.BadCode(p+".typeMode", "http://hl7.org/fhir/ValueSet/map-group-type-mode")
+		v.BadCode("typeMode", -1, "http://hl7.org/fhir/ValueSet/map-group-type-mode")
 	}
-	if x.TypeModeExt != nil {
-		x.TypeModeExt.validate(p+".typeMode", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "typeMode", x.TypeModeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 	if !(len(x.Input) > 0) {
-		errs.Missing(p + ".input")
+		v.Missing("input")
 	}
-	for i := range x.Input {
-		x.Input[i].validate(fhirjson.Index(p+".input", i), errs)
-	}
+	validateSlice(v, "input", x.Input)
 	if !(len(x.Rule) > 0) {
-		errs.Missing(p + ".rule")
+		v.Missing("rule")
 	}
-	for i := range x.Rule {
-		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
-	}
+	validateSlice(v, "rule", x.Rule)
 }
 
 // StructureMapGroupInput is the backbone element StructureMap.group.input of FHIR STU3 (3.0.1).
 type StructureMapGroupInput struct {
 	// ID is StructureMap.group.input.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.input.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.input.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is StructureMap.group.input.name (1..1, id).
-	Name string
+	Name ID
 	// NameExt holds the id and extensions of StructureMap.group.input.name; JSON "_name".
 	NameExt *Element
 	// Type is StructureMap.group.input.type (0..1, string).
-	Type string
+	Type String
 	// TypeExt holds the id and extensions of StructureMap.group.input.type; JSON "_type".
 	TypeExt *Element
 	// Mode is StructureMap.group.input.mode (1..1, code).
@@ -664,7 +595,7 @@ type StructureMapGroupInput struct {
 	// ModeExt holds the id and extensions of StructureMap.group.input.mode; JSON "_mode".
 	ModeExt *Element
 	// Documentation is StructureMap.group.input.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of StructureMap.group.input.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -722,8 +653,9 @@ func (x *StructureMapGroupInput) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureMapGroupInput) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureMapGroupInput) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *StructureMapGroupInput) UnmarshalJSON(data []byte) error {
@@ -736,51 +668,42 @@ func (x *StructureMapGroupInput) fhirName() string { return "StructureMap.group.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroupInput) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group.input", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group.input")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroupInput) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *StructureMapGroupInput) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+	validatePtr(v, "name", x.NameExt)
+	if x.Name != "" && !fhirjson.CheckID(x.Name) {
+		v.BadFormat("name", -1, "id")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Mode != "" || x.ModeExt != nil) {
-		errs.Missing(p + ".mode")
+		v.Missing("mode")
 	}
 	if x.Mode != "" && !x.Mode.IsValid() {
-		errs.BadCode(p+".mode", "http://hl7.org/fhir/ValueSet/map-input-mode")
+		v.BadCode("mode", -1, "http://hl7.org/fhir/ValueSet/map-input-mode")
 	}
-	if x.ModeExt != nil {
-		x.ModeExt.validate(p+".mode", errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validatePtr(v, "mode", x.ModeExt)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // StructureMapGroupRule is the backbone element StructureMap.group.rule of FHIR STU3 (3.0.1).
 type StructureMapGroupRule struct {
 	// ID is StructureMap.group.rule.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.rule.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is StructureMap.group.rule.name (1..1, id).
-	Name string
+	Name ID
 	// NameExt holds the id and extensions of StructureMap.group.rule.name; JSON "_name".
 	NameExt *Element
 	// Source is StructureMap.group.rule.source (1..*, BackboneElement).
@@ -792,7 +715,7 @@ type StructureMapGroupRule struct {
 	// Dependent is StructureMap.group.rule.dependent (0..*, BackboneElement).
 	Dependent []StructureMapGroupRuleDependent
 	// Documentation is StructureMap.group.rule.documentation (0..1, string).
-	Documentation string
+	Documentation String
 	// DocumentationExt holds the id and extensions of StructureMap.group.rule.documentation; JSON "_documentation".
 	DocumentationExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -848,8 +771,9 @@ func (x *StructureMapGroupRule) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureMapGroupRule) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureMapGroupRule) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *StructureMapGroupRule) UnmarshalJSON(data []byte) error {
@@ -862,130 +786,117 @@ func (x *StructureMapGroupRule) fhirName() string { return "StructureMap.group.r
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroupRule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group.rule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group.rule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroupRule) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *StructureMapGroupRule) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+	validatePtr(v, "name", x.NameExt)
+	if x.Name != "" && !fhirjson.CheckID(x.Name) {
+		v.BadFormat("name", -1, "id")
 	}
 	if !(len(x.Source) > 0) {
-		errs.Missing(p + ".source")
+		v.Missing("source")
 	}
-	for i := range x.Source {
-		x.Source[i].validate(fhirjson.Index(p+".source", i), errs)
-	}
-	for i := range x.Target {
-		x.Target[i].validate(fhirjson.Index(p+".target", i), errs)
-	}
-	for i := range x.Rule {
-		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
-	}
-	for i := range x.Dependent {
-		x.Dependent[i].validate(fhirjson.Index(p+".dependent", i), errs)
-	}
-	if x.DocumentationExt != nil {
-		x.DocumentationExt.validate(p+".documentation", errs)
-	}
+	validateSlice(v, "source", x.Source)
+	validateSlice(v, "target", x.Target)
+	validateSlice(v, "rule", x.Rule)
+	validateSlice(v, "dependent", x.Dependent)
+	validatePtr(v, "documentation", x.DocumentationExt)
 }
 
 // StructureMapGroupRuleSource is the backbone element StructureMap.group.rule.source of FHIR STU3 (3.0.1).
 type StructureMapGroupRuleSource struct {
 	// ID is StructureMap.group.rule.source.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.rule.source.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.rule.source.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Context is StructureMap.group.rule.source.context (1..1, id).
-	Context string
+	Context ID
 	// ContextExt holds the id and extensions of StructureMap.group.rule.source.context; JSON "_context".
 	ContextExt *Element
 	// Min is StructureMap.group.rule.source.min (0..1, integer).
-	Min *int
+	Min *Integer
 	// MinExt holds the id and extensions of StructureMap.group.rule.source.min; JSON "_min".
 	MinExt *Element
 	// Max is StructureMap.group.rule.source.max (0..1, string).
-	Max string
+	Max String
 	// MaxExt holds the id and extensions of StructureMap.group.rule.source.max; JSON "_max".
 	MaxExt *Element
 	// Type is StructureMap.group.rule.source.type (0..1, string).
-	Type string
+	Type String
 	// TypeExt holds the id and extensions of StructureMap.group.rule.source.type; JSON "_type".
 	TypeExt *Element
 	// DefaultValueBase64Binary is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a base64Binary; JSON "defaultValueBase64Binary".
-	DefaultValueBase64Binary string
+	DefaultValueBase64Binary Base64Binary
 	// DefaultValueBase64BinaryExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueBase64Binary".
 	DefaultValueBase64BinaryExt *Element
 	// DefaultValueBoolean is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a boolean; JSON "defaultValueBoolean".
-	DefaultValueBoolean *bool
+	DefaultValueBoolean *Boolean
 	// DefaultValueBooleanExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueBoolean".
 	DefaultValueBooleanExt *Element
 	// DefaultValueCode is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a code; JSON "defaultValueCode".
-	DefaultValueCode string
+	DefaultValueCode Code
 	// DefaultValueCodeExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueCode".
 	DefaultValueCodeExt *Element
 	// DefaultValueDate is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a date; JSON "defaultValueDate".
-	DefaultValueDate string
+	DefaultValueDate Date
 	// DefaultValueDateExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueDate".
 	DefaultValueDateExt *Element
 	// DefaultValueDateTime is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a dateTime; JSON "defaultValueDateTime".
-	DefaultValueDateTime string
+	DefaultValueDateTime DateTime
 	// DefaultValueDateTimeExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueDateTime".
 	DefaultValueDateTimeExt *Element
 	// DefaultValueDecimal is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a decimal; JSON "defaultValueDecimal".
-	DefaultValueDecimal fhirjson.Decimal
+	DefaultValueDecimal Decimal
 	// DefaultValueDecimalExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueDecimal".
 	DefaultValueDecimalExt *Element
 	// DefaultValueID is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a id; JSON "defaultValueId".
-	DefaultValueID string
+	DefaultValueID ID
 	// DefaultValueIDExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueId".
 	DefaultValueIDExt *Element
 	// DefaultValueInstant is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a instant; JSON "defaultValueInstant".
-	DefaultValueInstant string
+	DefaultValueInstant Instant
 	// DefaultValueInstantExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueInstant".
 	DefaultValueInstantExt *Element
 	// DefaultValueInteger is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a integer; JSON "defaultValueInteger".
-	DefaultValueInteger *int
+	DefaultValueInteger *Integer
 	// DefaultValueIntegerExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueInteger".
 	DefaultValueIntegerExt *Element
 	// DefaultValueMarkdown is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a markdown; JSON "defaultValueMarkdown".
-	DefaultValueMarkdown string
+	DefaultValueMarkdown Markdown
 	// DefaultValueMarkdownExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueMarkdown".
 	DefaultValueMarkdownExt *Element
 	// DefaultValueOid is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a oid; JSON "defaultValueOid".
-	DefaultValueOid string
+	DefaultValueOid OID
 	// DefaultValueOidExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueOid".
 	DefaultValueOidExt *Element
 	// DefaultValuePositiveInt is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a positiveInt; JSON "defaultValuePositiveInt".
-	DefaultValuePositiveInt *int
+	DefaultValuePositiveInt *PositiveInt
 	// DefaultValuePositiveIntExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValuePositiveInt".
 	DefaultValuePositiveIntExt *Element
 	// DefaultValueString is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a string; JSON "defaultValueString".
-	DefaultValueString string
+	DefaultValueString String
 	// DefaultValueStringExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueString".
 	DefaultValueStringExt *Element
 	// DefaultValueTime is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a time; JSON "defaultValueTime".
-	DefaultValueTime string
+	DefaultValueTime Time
 	// DefaultValueTimeExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueTime".
 	DefaultValueTimeExt *Element
 	// DefaultValueUnsignedInt is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a unsignedInt; JSON "defaultValueUnsignedInt".
-	DefaultValueUnsignedInt *int
+	DefaultValueUnsignedInt *UnsignedInt
 	// DefaultValueUnsignedIntExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueUnsignedInt".
 	DefaultValueUnsignedIntExt *Element
 	// DefaultValueURI is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a uri; JSON "defaultValueUri".
-	DefaultValueURI string
+	DefaultValueURI URI
 	// DefaultValueURIExt holds the id and extensions of StructureMap.group.rule.source.defaultValue[x]; JSON "_defaultValueUri".
 	DefaultValueURIExt *Element
 	// DefaultValueAddress is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a Address; JSON "defaultValueAddress".
@@ -1033,7 +944,7 @@ type StructureMapGroupRuleSource struct {
 	// DefaultValueMeta is StructureMap.group.rule.source.defaultValue[x] (0..1) holding a Meta; JSON "defaultValueMeta".
 	DefaultValueMeta *Meta
 	// Element is StructureMap.group.rule.source.element (0..1, string).
-	Element string
+	Element String
 	// ElementExt holds the id and extensions of StructureMap.group.rule.source.element; JSON "_element".
 	ElementExt *Element
 	// ListMode is StructureMap.group.rule.source.listMode (0..1, code).
@@ -1041,15 +952,15 @@ type StructureMapGroupRuleSource struct {
 	// ListModeExt holds the id and extensions of StructureMap.group.rule.source.listMode; JSON "_listMode".
 	ListModeExt *Element
 	// Variable is StructureMap.group.rule.source.variable (0..1, id).
-	Variable string
+	Variable ID
 	// VariableExt holds the id and extensions of StructureMap.group.rule.source.variable; JSON "_variable".
 	VariableExt *Element
 	// Condition is StructureMap.group.rule.source.condition (0..1, string).
-	Condition string
+	Condition String
 	// ConditionExt holds the id and extensions of StructureMap.group.rule.source.condition; JSON "_condition".
 	ConditionExt *Element
 	// Check is StructureMap.group.rule.source.check (0..1, string).
-	Check string
+	Check String
 	// CheckExt holds the id and extensions of StructureMap.group.rule.source.check; JSON "_check".
 	CheckExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1299,8 +1210,9 @@ func (x *StructureMapGroupRuleSource) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureMapGroupRuleSource) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureMapGroupRuleSource) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *StructureMapGroupRuleSource) UnmarshalJSON(data []byte) error {
@@ -1313,165 +1225,97 @@ func (x *StructureMapGroupRuleSource) fhirName() string { return "StructureMap.g
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroupRuleSource) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group.rule.source", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group.rule.source")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroupRuleSource) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *StructureMapGroupRuleSource) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DefaultValueBase64Binary != "" || x.DefaultValueBase64BinaryExt != nil, x.DefaultValueBoolean != nil || x.DefaultValueBooleanExt != nil, x.DefaultValueCode != "" || x.DefaultValueCodeExt != nil, x.DefaultValueDate != "" || x.DefaultValueDateExt != nil, x.DefaultValueDateTime != "" || x.DefaultValueDateTimeExt != nil, !x.DefaultValueDecimal.IsZero() || x.DefaultValueDecimalExt != nil, x.DefaultValueID != "" || x.DefaultValueIDExt != nil, x.DefaultValueInstant != "" || x.DefaultValueInstantExt != nil, x.DefaultValueInteger != nil || x.DefaultValueIntegerExt != nil, x.DefaultValueMarkdown != "" || x.DefaultValueMarkdownExt != nil, x.DefaultValueOid != "" || x.DefaultValueOidExt != nil, x.DefaultValuePositiveInt != nil || x.DefaultValuePositiveIntExt != nil, x.DefaultValueString != "" || x.DefaultValueStringExt != nil, x.DefaultValueTime != "" || x.DefaultValueTimeExt != nil, x.DefaultValueUnsignedInt != nil || x.DefaultValueUnsignedIntExt != nil, x.DefaultValueURI != "" || x.DefaultValueURIExt != nil, x.DefaultValueAddress != nil, x.DefaultValueAge != nil, x.DefaultValueAnnotation != nil, x.DefaultValueAttachment != nil, x.DefaultValueCodeableConcept != nil, x.DefaultValueCoding != nil, x.DefaultValueContactPoint != nil, x.DefaultValueCount != nil, x.DefaultValueDistance != nil, x.DefaultValueDuration != nil, x.DefaultValueHumanName != nil, x.DefaultValueIdentifier != nil, x.DefaultValueMoney != nil, x.DefaultValuePeriod != nil, x.DefaultValueQuantity != nil, x.DefaultValueRange != nil, x.DefaultValueRatio != nil, x.DefaultValueReference != nil, x.DefaultValueSampledData != nil, x.DefaultValueSignature != nil, x.DefaultValueTiming != nil, x.DefaultValueMeta != nil) > 1 {
+		v.OneOf("defaultValue[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Context != "" || x.ContextExt != nil) {
-		errs.Missing(p + ".context")
+		v.Missing("context")
 	}
-	if x.ContextExt != nil {
-		x.ContextExt.validate(p+".context", errs)
+	validatePtr(v, "context", x.ContextExt)
+	if x.Context != "" && !fhirjson.CheckID(x.Context) {
+		v.BadFormat("context", -1, "id")
 	}
-	if x.MinExt != nil {
-		x.MinExt.validate(p+".min", errs)
+	validatePtr(v, "min", x.MinExt)
+	validatePtr(v, "max", x.MaxExt)
+	validatePtr(v, "type", x.TypeExt)
+	validatePtr(v, "defaultValueBase64Binary", x.DefaultValueBase64BinaryExt)
+	validatePtr(v, "defaultValueBoolean", x.DefaultValueBooleanExt)
+	validatePtr(v, "defaultValueCode", x.DefaultValueCodeExt)
+	validatePtr(v, "defaultValueDate", x.DefaultValueDateExt)
+	if x.DefaultValueDate != "" && !fhirjson.CheckDate(x.DefaultValueDate) {
+		v.BadFormat("defaultValueDate", -1, "date")
 	}
-	if x.MaxExt != nil {
-		x.MaxExt.validate(p+".max", errs)
+	validatePtr(v, "defaultValueDateTime", x.DefaultValueDateTimeExt)
+	if x.DefaultValueDateTime != "" && !fhirjson.CheckDateTime(x.DefaultValueDateTime) {
+		v.BadFormat("defaultValueDateTime", -1, "dateTime")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
+	validatePtr(v, "defaultValueDecimal", x.DefaultValueDecimalExt)
+	validatePtr(v, "defaultValueId", x.DefaultValueIDExt)
+	if x.DefaultValueID != "" && !fhirjson.CheckID(x.DefaultValueID) {
+		v.BadFormat("defaultValueId", -1, "id")
 	}
-	if x.DefaultValueBase64BinaryExt != nil {
-		x.DefaultValueBase64BinaryExt.validate(p+".defaultValueBase64Binary", errs)
+	validatePtr(v, "defaultValueInstant", x.DefaultValueInstantExt)
+	if x.DefaultValueInstant != "" && !fhirjson.CheckInstant(x.DefaultValueInstant) {
+		v.BadFormat("defaultValueInstant", -1, "instant")
 	}
-	if x.DefaultValueBooleanExt != nil {
-		x.DefaultValueBooleanExt.validate(p+".defaultValueBoolean", errs)
+	validatePtr(v, "defaultValueInteger", x.DefaultValueIntegerExt)
+	validatePtr(v, "defaultValueMarkdown", x.DefaultValueMarkdownExt)
+	validatePtr(v, "defaultValueOid", x.DefaultValueOidExt)
+	validatePtr(v, "defaultValuePositiveInt", x.DefaultValuePositiveIntExt)
+	if x.DefaultValuePositiveInt != nil && *x.DefaultValuePositiveInt < 1 {
+		v.BadFormat("defaultValuePositiveInt", -1, "positiveInt")
 	}
-	if x.DefaultValueCodeExt != nil {
-		x.DefaultValueCodeExt.validate(p+".defaultValueCode", errs)
+	validatePtr(v, "defaultValueString", x.DefaultValueStringExt)
+	validatePtr(v, "defaultValueTime", x.DefaultValueTimeExt)
+	if x.DefaultValueTime != "" && !fhirjson.CheckTime(x.DefaultValueTime) {
+		v.BadFormat("defaultValueTime", -1, "time")
 	}
-	if x.DefaultValueDateExt != nil {
-		x.DefaultValueDateExt.validate(p+".defaultValueDate", errs)
+	validatePtr(v, "defaultValueUnsignedInt", x.DefaultValueUnsignedIntExt)
+	if x.DefaultValueUnsignedInt != nil && *x.DefaultValueUnsignedInt < 0 {
+		v.BadFormat("defaultValueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.DefaultValueDateTimeExt != nil {
-		x.DefaultValueDateTimeExt.validate(p+".defaultValueDateTime", errs)
-	}
-	if x.DefaultValueDecimalExt != nil {
-		x.DefaultValueDecimalExt.validate(p+".defaultValueDecimal", errs)
-	}
-	if x.DefaultValueIDExt != nil {
-		x.DefaultValueIDExt.validate(p+".defaultValueId", errs)
-	}
-	if x.DefaultValueInstantExt != nil {
-		x.DefaultValueInstantExt.validate(p+".defaultValueInstant", errs)
-	}
-	if x.DefaultValueIntegerExt != nil {
-		x.DefaultValueIntegerExt.validate(p+".defaultValueInteger", errs)
-	}
-	if x.DefaultValueMarkdownExt != nil {
-		x.DefaultValueMarkdownExt.validate(p+".defaultValueMarkdown", errs)
-	}
-	if x.DefaultValueOidExt != nil {
-		x.DefaultValueOidExt.validate(p+".defaultValueOid", errs)
-	}
-	if x.DefaultValuePositiveIntExt != nil {
-		x.DefaultValuePositiveIntExt.validate(p+".defaultValuePositiveInt", errs)
-	}
-	if x.DefaultValueStringExt != nil {
-		x.DefaultValueStringExt.validate(p+".defaultValueString", errs)
-	}
-	if x.DefaultValueTimeExt != nil {
-		x.DefaultValueTimeExt.validate(p+".defaultValueTime", errs)
-	}
-	if x.DefaultValueUnsignedIntExt != nil {
-		x.DefaultValueUnsignedIntExt.validate(p+".defaultValueUnsignedInt", errs)
-	}
-	if x.DefaultValueURIExt != nil {
-		x.DefaultValueURIExt.validate(p+".defaultValueUri", errs)
-	}
-	if x.DefaultValueAddress != nil {
-		x.DefaultValueAddress.validate(p+".defaultValueAddress", errs)
-	}
-	if x.DefaultValueAge != nil {
-		x.DefaultValueAge.validate(p+".defaultValueAge", errs)
-	}
-	if x.DefaultValueAnnotation != nil {
-		x.DefaultValueAnnotation.validate(p+".defaultValueAnnotation", errs)
-	}
-	if x.DefaultValueAttachment != nil {
-		x.DefaultValueAttachment.validate(p+".defaultValueAttachment", errs)
-	}
-	if x.DefaultValueCodeableConcept != nil {
-		x.DefaultValueCodeableConcept.validate(p+".defaultValueCodeableConcept", errs)
-	}
-	if x.DefaultValueCoding != nil {
-		x.DefaultValueCoding.validate(p+".defaultValueCoding", errs)
-	}
-	if x.DefaultValueContactPoint != nil {
-		x.DefaultValueContactPoint.validate(p+".defaultValueContactPoint", errs)
-	}
-	if x.DefaultValueCount != nil {
-		x.DefaultValueCount.validate(p+".defaultValueCount", errs)
-	}
-	if x.DefaultValueDistance != nil {
-		x.DefaultValueDistance.validate(p+".defaultValueDistance", errs)
-	}
-	if x.DefaultValueDuration != nil {
-		x.DefaultValueDuration.validate(p+".defaultValueDuration", errs)
-	}
-	if x.DefaultValueHumanName != nil {
-		x.DefaultValueHumanName.validate(p+".defaultValueHumanName", errs)
-	}
-	if x.DefaultValueIdentifier != nil {
-		x.DefaultValueIdentifier.validate(p+".defaultValueIdentifier", errs)
-	}
-	if x.DefaultValueMoney != nil {
-		x.DefaultValueMoney.validate(p+".defaultValueMoney", errs)
-	}
-	if x.DefaultValuePeriod != nil {
-		x.DefaultValuePeriod.validate(p+".defaultValuePeriod", errs)
-	}
-	if x.DefaultValueQuantity != nil {
-		x.DefaultValueQuantity.validate(p+".defaultValueQuantity", errs)
-	}
-	if x.DefaultValueRange != nil {
-		x.DefaultValueRange.validate(p+".defaultValueRange", errs)
-	}
-	if x.DefaultValueRatio != nil {
-		x.DefaultValueRatio.validate(p+".defaultValueRatio", errs)
-	}
-	if x.DefaultValueReference != nil {
-		x.DefaultValueReference.validate(p+".defaultValueReference", errs)
-	}
-	if x.DefaultValueSampledData != nil {
-		x.DefaultValueSampledData.validate(p+".defaultValueSampledData", errs)
-	}
-	if x.DefaultValueSignature != nil {
-		x.DefaultValueSignature.validate(p+".defaultValueSignature", errs)
-	}
-	if x.DefaultValueTiming != nil {
-		x.DefaultValueTiming.validate(p+".defaultValueTiming", errs)
-	}
-	if x.DefaultValueMeta != nil {
-		x.DefaultValueMeta.validate(p+".defaultValueMeta", errs)
-	}
-	if x.ElementExt != nil {
-		x.ElementExt.validate(p+".element", errs)
-	}
+	validatePtr(v, "defaultValueUri", x.DefaultValueURIExt)
+	validatePtr(v, "defaultValueAddress", x.DefaultValueAddress)
+	validatePtr(v, "defaultValueAge", x.DefaultValueAge)
+	validatePtr(v, "defaultValueAnnotation", x.DefaultValueAnnotation)
+	validatePtr(v, "defaultValueAttachment", x.DefaultValueAttachment)
+	validatePtr(v, "defaultValueCodeableConcept", x.DefaultValueCodeableConcept)
+	validatePtr(v, "defaultValueCoding", x.DefaultValueCoding)
+	validatePtr(v, "defaultValueContactPoint", x.DefaultValueContactPoint)
+	validatePtr(v, "defaultValueCount", x.DefaultValueCount)
+	validatePtr(v, "defaultValueDistance", x.DefaultValueDistance)
+	validatePtr(v, "defaultValueDuration", x.DefaultValueDuration)
+	validatePtr(v, "defaultValueHumanName", x.DefaultValueHumanName)
+	validatePtr(v, "defaultValueIdentifier", x.DefaultValueIdentifier)
+	validatePtr(v, "defaultValueMoney", x.DefaultValueMoney)
+	validatePtr(v, "defaultValuePeriod", x.DefaultValuePeriod)
+	validatePtr(v, "defaultValueQuantity", x.DefaultValueQuantity)
+	validatePtr(v, "defaultValueRange", x.DefaultValueRange)
+	validatePtr(v, "defaultValueRatio", x.DefaultValueRatio)
+	validatePtr(v, "defaultValueReference", x.DefaultValueReference)
+	validatePtr(v, "defaultValueSampledData", x.DefaultValueSampledData)
+	validatePtr(v, "defaultValueSignature", x.DefaultValueSignature)
+	validatePtr(v, "defaultValueTiming", x.DefaultValueTiming)
+	validatePtr(v, "defaultValueMeta", x.DefaultValueMeta)
+	validatePtr(v, "element", x.ElementExt)
 	if x.ListMode != "" && !x.ListMode.IsValid() {
-		errs.BadCode(p+".listMode", "http://hl7.org/fhir/ValueSet/map-source-list-mode")
+		v.BadCode("listMode", -1, "http://hl7.org/fhir/ValueSet/map-source-list-mode")
 	}
-	if x.ListModeExt != nil {
-		x.ListModeExt.validate(p+".listMode", errs)
+	validatePtr(v, "listMode", x.ListModeExt)
+	validatePtr(v, "variable", x.VariableExt)
+	if x.Variable != "" && !fhirjson.CheckID(x.Variable) {
+		v.BadFormat("variable", -1, "id")
 	}
-	if x.VariableExt != nil {
-		x.VariableExt.validate(p+".variable", errs)
-	}
-	if x.ConditionExt != nil {
-		x.ConditionExt.validate(p+".condition", errs)
-	}
-	if x.CheckExt != nil {
-		x.CheckExt.validate(p+".check", errs)
-	}
+	validatePtr(v, "condition", x.ConditionExt)
+	validatePtr(v, "check", x.CheckExt)
 }
 
 // DefaultValue returns the value of StructureMap.group.rule.source.defaultValue[x] that is set, or nil. It is one of:
@@ -1645,13 +1489,13 @@ func (x *StructureMapGroupRuleSource) DefaultValueType() string {
 // StructureMapGroupRuleTarget is the backbone element StructureMap.group.rule.target of FHIR STU3 (3.0.1).
 type StructureMapGroupRuleTarget struct {
 	// ID is StructureMap.group.rule.target.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.rule.target.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.rule.target.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Context is StructureMap.group.rule.target.context (0..1, id).
-	Context string
+	Context ID
 	// ContextExt holds the id and extensions of StructureMap.group.rule.target.context; JSON "_context".
 	ContextExt *Element
 	// ContextType is StructureMap.group.rule.target.contextType (0..1, code).
@@ -1659,11 +1503,11 @@ type StructureMapGroupRuleTarget struct {
 	// ContextTypeExt holds the id and extensions of StructureMap.group.rule.target.contextType; JSON "_contextType".
 	ContextTypeExt *Element
 	// Element is StructureMap.group.rule.target.element (0..1, string).
-	Element string
+	Element String
 	// ElementExt holds the id and extensions of StructureMap.group.rule.target.element; JSON "_element".
 	ElementExt *Element
 	// Variable is StructureMap.group.rule.target.variable (0..1, id).
-	Variable string
+	Variable ID
 	// VariableExt holds the id and extensions of StructureMap.group.rule.target.variable; JSON "_variable".
 	VariableExt *Element
 	// ListMode is StructureMap.group.rule.target.listMode (0..*, code).
@@ -1671,7 +1515,7 @@ type StructureMapGroupRuleTarget struct {
 	// ListModeExt holds the id and extensions of StructureMap.group.rule.target.listMode; JSON "_listMode".
 	ListModeExt []*Element
 	// ListRuleID is StructureMap.group.rule.target.listRuleId (0..1, id).
-	ListRuleID string
+	ListRuleID ID
 	// ListRuleIDExt holds the id and extensions of StructureMap.group.rule.target.listRuleId; JSON "_listRuleId".
 	ListRuleIDExt *Element
 	// Transform is StructureMap.group.rule.target.transform (0..1, code).
@@ -1756,8 +1600,9 @@ func (x *StructureMapGroupRuleTarget) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureMapGroupRuleTarget) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureMapGroupRuleTarget) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *StructureMapGroupRuleTarget) UnmarshalJSON(data []byte) error {
@@ -1770,83 +1615,70 @@ func (x *StructureMapGroupRuleTarget) fhirName() string { return "StructureMap.g
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroupRuleTarget) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group.rule.target", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group.rule.target")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroupRuleTarget) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.ContextExt != nil {
-		x.ContextExt.validate(p+".context", errs)
+func (x *StructureMapGroupRuleTarget) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "context", x.ContextExt)
+	if x.Context != "" && !fhirjson.CheckID(x.Context) {
+		v.BadFormat("context", -1, "id")
 	}
 	if x.ContextType != "" && !x.ContextType.IsValid() {
-		errs.BadCode(p+".contextType", "http://hl7.org/fhir/ValueSet/map-context-type")
+		v.BadCode("contextType", -1, "http://hl7.org/fhir/ValueSet/map-context-type")
 	}
-	if x.ContextTypeExt != nil {
-		x.ContextTypeExt.validate(p+".contextType", errs)
-	}
-	if x.ElementExt != nil {
-		x.ElementExt.validate(p+".element", errs)
-	}
-	if x.VariableExt != nil {
-		x.VariableExt.validate(p+".variable", errs)
+	validatePtr(v, "contextType", x.ContextTypeExt)
+	validatePtr(v, "element", x.ElementExt)
+	validatePtr(v, "variable", x.VariableExt)
+	if x.Variable != "" && !fhirjson.CheckID(x.Variable) {
+		v.BadFormat("variable", -1, "id")
 	}
 	for i, c := range x.ListMode {
 		if c != "" && !c.IsValid() {
-			errs.BadCode(fhirjson.Index(p+".listMode", i), "http://hl7.org/fhir/ValueSet/map-target-list-mode")
+			v.BadCode("listMode", i, "http://hl7.org/fhir/ValueSet/map-target-list-mode")
 		}
 	}
-	for i, v := range x.ListModeExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".listMode", i), errs)
-		}
-	}
-	if x.ListRuleIDExt != nil {
-		x.ListRuleIDExt.validate(p+".listRuleId", errs)
+	validatePtrs(v, "listMode", x.ListModeExt)
+	validatePtr(v, "listRuleId", x.ListRuleIDExt)
+	if x.ListRuleID != "" && !fhirjson.CheckID(x.ListRuleID) {
+		v.BadFormat("listRuleId", -1, "id")
 	}
 	if x.Transform != "" && !x.Transform.IsValid() {
-		errs.BadCode(p+".transform", "http://hl7.org/fhir/ValueSet/map-transform")
+		v.BadCode("transform", -1, "http://hl7.org/fhir/ValueSet/map-transform")
 	}
-	if x.TransformExt != nil {
-		x.TransformExt.validate(p+".transform", errs)
-	}
-	for i := range x.Parameter {
-		x.Parameter[i].validate(fhirjson.Index(p+".parameter", i), errs)
-	}
+	validatePtr(v, "transform", x.TransformExt)
+	validateSlice(v, "parameter", x.Parameter)
 }
 
 // StructureMapGroupRuleTargetParameter is the backbone element StructureMap.group.rule.target.parameter of FHIR STU3 (3.0.1).
 type StructureMapGroupRuleTargetParameter struct {
 	// ID is StructureMap.group.rule.target.parameter.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.rule.target.parameter.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.rule.target.parameter.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// ValueID is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueString is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueBoolean is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueInteger is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueDecimal is StructureMap.group.rule.target.parameter.value[x] (1..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of StructureMap.group.rule.target.parameter.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1910,9 +1742,10 @@ func (x *StructureMapGroupRuleTargetParameter) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureMapGroupRuleTargetParameter) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureMapGroupRuleTargetParameter) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -1928,36 +1761,28 @@ func (x *StructureMapGroupRuleTargetParameter) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroupRuleTargetParameter) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group.rule.target.parameter", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group.rule.target.parameter")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroupRuleTargetParameter) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *StructureMapGroupRuleTargetParameter) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ValueID != "" || x.ValueIDExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil) > 1 {
+		v.OneOf("value[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "valueId", x.ValueIDExt)
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
-	}
-	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
-	}
-	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
-	}
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
 }
 
 // Value returns the value of StructureMap.group.rule.target.parameter.value[x] that is set, or nil. It is one of:
@@ -1999,17 +1824,17 @@ func (x *StructureMapGroupRuleTargetParameter) ValueType() string {
 // StructureMapGroupRuleDependent is the backbone element StructureMap.group.rule.dependent of FHIR STU3 (3.0.1).
 type StructureMapGroupRuleDependent struct {
 	// ID is StructureMap.group.rule.dependent.id (0..1, string).
-	ID string
+	ID String
 	// Extension is StructureMap.group.rule.dependent.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is StructureMap.group.rule.dependent.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is StructureMap.group.rule.dependent.name (1..1, id).
-	Name string
+	Name ID
 	// NameExt holds the id and extensions of StructureMap.group.rule.dependent.name; JSON "_name".
 	NameExt *Element
 	// Variable is StructureMap.group.rule.dependent.variable (1..*, string).
-	Variable []string
+	Variable []String
 	// VariableExt holds the id and extensions of StructureMap.group.rule.dependent.variable; JSON "_variable".
 	VariableExt []*Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2055,9 +1880,10 @@ func (x *StructureMapGroupRuleDependent) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *StructureMapGroupRuleDependent) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x StructureMapGroupRuleDependent) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2073,30 +1899,23 @@ func (x *StructureMapGroupRuleDependent) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *StructureMapGroupRuleDependent) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("StructureMap.group.rule.dependent", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("StructureMap.group.rule.dependent")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *StructureMapGroupRuleDependent) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *StructureMapGroupRuleDependent) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
+	validatePtr(v, "name", x.NameExt)
+	if x.Name != "" && !fhirjson.CheckID(x.Name) {
+		v.BadFormat("name", -1, "id")
 	}
 	if !(len(x.Variable) > 0 || len(x.VariableExt) > 0) {
-		errs.Missing(p + ".variable")
+		v.Missing("variable")
 	}
-	for i, v := range x.VariableExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".variable", i), errs)
-		}
-	}
+	validatePtrs(v, "variable", x.VariableExt)
 }

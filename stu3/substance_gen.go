@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Substance struct {
 	// ID is Substance.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Substance.id; JSON "_id".
 	IDExt *Element
 	// Meta is Substance.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Substance.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Substance.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Substance.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Substance.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Substance.text (0..1, Narrative).
@@ -42,7 +42,7 @@ type Substance struct {
 	// Code is Substance.code (1..1, CodeableConcept).
 	Code *CodeableConcept
 	// Description is Substance.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Substance.description; JSON "_description".
 	DescriptionExt *Element
 	// Instance is Substance.instance (0..*, BackboneElement).
@@ -133,8 +133,9 @@ func (x *Substance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Substance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Substance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Substance) UnmarshalJSON(data []byte) error {
@@ -147,65 +148,36 @@ func (x *Substance) fhirName() string { return "Substance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Substance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Substance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Substance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Substance) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Substance) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/substance-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/substance-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	for i := range x.Category {
-		x.Category[i].validate(fhirjson.Index(p+".category", i), errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validateSlice(v, "category", x.Category)
 	if !(x.Code != nil) {
-		errs.Missing(p + ".code")
+		v.Missing("code")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.Instance {
-		x.Instance[i].validate(fhirjson.Index(p+".instance", i), errs)
-	}
-	for i := range x.Ingredient {
-		x.Ingredient[i].validate(fhirjson.Index(p+".ingredient", i), errs)
-	}
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "instance", x.Instance)
+	validateSlice(v, "ingredient", x.Ingredient)
 }
 
 // ResourceType returns "Substance".
@@ -223,7 +195,7 @@ func (x *Substance) GetMeta() *Meta { return x.Meta }
 // SubstanceInstance is the backbone element Substance.instance of FHIR STU3 (3.0.1).
 type SubstanceInstance struct {
 	// ID is Substance.instance.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Substance.instance.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Substance.instance.modifierExtension (0..*, Extension).
@@ -231,7 +203,7 @@ type SubstanceInstance struct {
 	// Identifier is Substance.instance.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Expiry is Substance.instance.expiry (0..1, dateTime).
-	Expiry string
+	Expiry DateTime
 	// ExpiryExt holds the id and extensions of Substance.instance.expiry; JSON "_expiry".
 	ExpiryExt *Element
 	// Quantity is Substance.instance.quantity (0..1, Quantity).
@@ -277,8 +249,9 @@ func (x *SubstanceInstance) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SubstanceInstance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SubstanceInstance) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SubstanceInstance) UnmarshalJSON(data []byte) error {
@@ -291,33 +264,26 @@ func (x *SubstanceInstance) fhirName() string { return "Substance.instance" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SubstanceInstance) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Substance.instance", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Substance.instance")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SubstanceInstance) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SubstanceInstance) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "expiry", x.ExpiryExt)
+	if x.Expiry != "" && !fhirjson.CheckDateTime(x.Expiry) {
+		v.BadFormat("expiry", -1, "dateTime")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.ExpiryExt != nil {
-		x.ExpiryExt.validate(p+".expiry", errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
+	validatePtr(v, "quantity", x.Quantity)
 }
 
 // SubstanceIngredient is the backbone element Substance.ingredient of FHIR STU3 (3.0.1).
 type SubstanceIngredient struct {
 	// ID is Substance.ingredient.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Substance.ingredient.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Substance.ingredient.modifierExtension (0..*, Extension).
@@ -366,8 +332,9 @@ func (x *SubstanceIngredient) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SubstanceIngredient) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SubstanceIngredient) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SubstanceIngredient) UnmarshalJSON(data []byte) error {
@@ -380,30 +347,23 @@ func (x *SubstanceIngredient) fhirName() string { return "Substance.ingredient" 
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SubstanceIngredient) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Substance.ingredient", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Substance.ingredient")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SubstanceIngredient) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *SubstanceIngredient) validate(v *fhirjson.Validator) {
 	if x.SubstanceType() == "" {
-		errs.Missing(p + ".substance[x]")
+		v.Missing("substance[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.SubstanceCodeableConcept != nil, x.SubstanceReference != nil) > 1 {
+		v.OneOf("substance[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.SubstanceCodeableConcept != nil {
-		x.SubstanceCodeableConcept.validate(p+".substanceCodeableConcept", errs)
-	}
-	if x.SubstanceReference != nil {
-		x.SubstanceReference.validate(p+".substanceReference", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "substanceCodeableConcept", x.SubstanceCodeableConcept)
+	validatePtr(v, "substanceReference", x.SubstanceReference)
 }
 
 // Substance returns the value of Substance.ingredient.substance[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type SupplyDelivery struct {
 	// ID is SupplyDelivery.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of SupplyDelivery.id; JSON "_id".
 	IDExt *Element
 	// Meta is SupplyDelivery.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is SupplyDelivery.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of SupplyDelivery.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is SupplyDelivery.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of SupplyDelivery.language; JSON "_language".
 	LanguageExt *Element
 	// Text is SupplyDelivery.text (0..1, Narrative).
@@ -48,7 +48,7 @@ type SupplyDelivery struct {
 	// SuppliedItem is SupplyDelivery.suppliedItem (0..1, BackboneElement).
 	SuppliedItem *SupplyDeliverySuppliedItem
 	// OccurrenceDateTime is SupplyDelivery.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of SupplyDelivery.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is SupplyDelivery.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -163,8 +163,9 @@ func (x *SupplyDelivery) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SupplyDelivery) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SupplyDelivery) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SupplyDelivery) UnmarshalJSON(data []byte) error {
@@ -177,80 +178,45 @@ func (x *SupplyDelivery) fhirName() string { return "SupplyDelivery" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyDelivery) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyDelivery", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyDelivery")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyDelivery) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *SupplyDelivery) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil, x.OccurrenceTiming != nil) > 1 {
+		v.OneOf("occurrence[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validateSlice(v, "partOf", x.PartOf)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/supplydelivery-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/supplydelivery-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "patient", x.Patient)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "suppliedItem", x.SuppliedItem)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.Patient != nil {
-		x.Patient.validate(p+".patient", errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
-	if x.SuppliedItem != nil {
-		x.SuppliedItem.validate(p+".suppliedItem", errs)
-	}
-	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
-	}
-	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
-	}
-	if x.OccurrenceTiming != nil {
-		x.OccurrenceTiming.validate(p+".occurrenceTiming", errs)
-	}
-	if x.Supplier != nil {
-		x.Supplier.validate(p+".supplier", errs)
-	}
-	if x.Destination != nil {
-		x.Destination.validate(p+".destination", errs)
-	}
-	for i := range x.Receiver {
-		x.Receiver[i].validate(fhirjson.Index(p+".receiver", i), errs)
-	}
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "occurrenceTiming", x.OccurrenceTiming)
+	validatePtr(v, "supplier", x.Supplier)
+	validatePtr(v, "destination", x.Destination)
+	validateSlice(v, "receiver", x.Receiver)
 }
 
 // ResourceType returns "SupplyDelivery".
@@ -296,7 +262,7 @@ func (x *SupplyDelivery) OccurrenceType() string {
 // SupplyDeliverySuppliedItem is the backbone element SupplyDelivery.suppliedItem of FHIR STU3 (3.0.1).
 type SupplyDeliverySuppliedItem struct {
 	// ID is SupplyDelivery.suppliedItem.id (0..1, string).
-	ID string
+	ID String
 	// Extension is SupplyDelivery.suppliedItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is SupplyDelivery.suppliedItem.modifierExtension (0..*, Extension).
@@ -347,8 +313,9 @@ func (x *SupplyDeliverySuppliedItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SupplyDeliverySuppliedItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SupplyDeliverySuppliedItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SupplyDeliverySuppliedItem) UnmarshalJSON(data []byte) error {
@@ -361,27 +328,20 @@ func (x *SupplyDeliverySuppliedItem) fhirName() string { return "SupplyDelivery.
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyDeliverySuppliedItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyDelivery.suppliedItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyDelivery.suppliedItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyDeliverySuppliedItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SupplyDeliverySuppliedItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ItemCodeableConcept != nil, x.ItemReference != nil) > 1 {
+		v.OneOf("item[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.ItemCodeableConcept != nil {
-		x.ItemCodeableConcept.validate(p+".itemCodeableConcept", errs)
-	}
-	if x.ItemReference != nil {
-		x.ItemReference.validate(p+".itemReference", errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "itemCodeableConcept", x.ItemCodeableConcept)
+	validatePtr(v, "itemReference", x.ItemReference)
 }
 
 // Item returns the value of SupplyDelivery.suppliedItem.item[x] that is set, or nil. It is one of:

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type SupplyRequest struct {
 	// ID is SupplyRequest.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of SupplyRequest.id; JSON "_id".
 	IDExt *Element
 	// Meta is SupplyRequest.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is SupplyRequest.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of SupplyRequest.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is SupplyRequest.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of SupplyRequest.language; JSON "_language".
 	LanguageExt *Element
 	// Text is SupplyRequest.text (0..1, Narrative).
@@ -46,7 +46,7 @@ type SupplyRequest struct {
 	// OrderedItem is SupplyRequest.orderedItem (0..1, BackboneElement).
 	OrderedItem *SupplyRequestOrderedItem
 	// OccurrenceDateTime is SupplyRequest.occurrence[x] (0..1) holding a dateTime; JSON "occurrenceDateTime".
-	OccurrenceDateTime string
+	OccurrenceDateTime DateTime
 	// OccurrenceDateTimeExt holds the id and extensions of SupplyRequest.occurrence[x]; JSON "_occurrenceDateTime".
 	OccurrenceDateTimeExt *Element
 	// OccurrencePeriod is SupplyRequest.occurrence[x] (0..1) holding a Period; JSON "occurrencePeriod".
@@ -54,7 +54,7 @@ type SupplyRequest struct {
 	// OccurrenceTiming is SupplyRequest.occurrence[x] (0..1) holding a Timing; JSON "occurrenceTiming".
 	OccurrenceTiming *Timing
 	// AuthoredOn is SupplyRequest.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of SupplyRequest.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// Requester is SupplyRequest.requester (0..1, BackboneElement).
@@ -183,8 +183,9 @@ func (x *SupplyRequest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SupplyRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SupplyRequest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SupplyRequest) UnmarshalJSON(data []byte) error {
@@ -197,89 +198,56 @@ func (x *SupplyRequest) fhirName() string { return "SupplyRequest" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyRequest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyRequest", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyRequest")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyRequest) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *SupplyRequest) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.OccurrenceDateTime != "" || x.OccurrenceDateTimeExt != nil, x.OccurrencePeriod != nil, x.OccurrenceTiming != nil) > 1 {
+		v.OneOf("occurrence[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	if fhirjson.CountSet(x.ReasonCodeableConcept != nil, x.ReasonReference != nil) > 1 {
+		v.OneOf("reason[x]")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/supplyrequest-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/supplyrequest-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.Category != nil {
-		x.Category.validate(p+".category", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "category", x.Category)
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+	validatePtr(v, "priority", x.PriorityExt)
+	validatePtr(v, "orderedItem", x.OrderedItem)
+	validatePtr(v, "occurrenceDateTime", x.OccurrenceDateTimeExt)
+	if x.OccurrenceDateTime != "" && !fhirjson.CheckDateTime(x.OccurrenceDateTime) {
+		v.BadFormat("occurrenceDateTime", -1, "dateTime")
 	}
-	if x.OrderedItem != nil {
-		x.OrderedItem.validate(p+".orderedItem", errs)
+	validatePtr(v, "occurrencePeriod", x.OccurrencePeriod)
+	validatePtr(v, "occurrenceTiming", x.OccurrenceTiming)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
+	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.OccurrenceDateTimeExt != nil {
-		x.OccurrenceDateTimeExt.validate(p+".occurrenceDateTime", errs)
-	}
-	if x.OccurrencePeriod != nil {
-		x.OccurrencePeriod.validate(p+".occurrencePeriod", errs)
-	}
-	if x.OccurrenceTiming != nil {
-		x.OccurrenceTiming.validate(p+".occurrenceTiming", errs)
-	}
-	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
-	}
-	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
-	}
-	for i := range x.Supplier {
-		x.Supplier[i].validate(fhirjson.Index(p+".supplier", i), errs)
-	}
-	if x.ReasonCodeableConcept != nil {
-		x.ReasonCodeableConcept.validate(p+".reasonCodeableConcept", errs)
-	}
-	if x.ReasonReference != nil {
-		x.ReasonReference.validate(p+".reasonReference", errs)
-	}
-	if x.DeliverFrom != nil {
-		x.DeliverFrom.validate(p+".deliverFrom", errs)
-	}
-	if x.DeliverTo != nil {
-		x.DeliverTo.validate(p+".deliverTo", errs)
-	}
+	validatePtr(v, "requester", x.Requester)
+	validateSlice(v, "supplier", x.Supplier)
+	validatePtr(v, "reasonCodeableConcept", x.ReasonCodeableConcept)
+	validatePtr(v, "reasonReference", x.ReasonReference)
+	validatePtr(v, "deliverFrom", x.DeliverFrom)
+	validatePtr(v, "deliverTo", x.DeliverTo)
 }
 
 // ResourceType returns "SupplyRequest".
@@ -349,7 +317,7 @@ func (x *SupplyRequest) ReasonType() string {
 // SupplyRequestOrderedItem is the backbone element SupplyRequest.orderedItem of FHIR STU3 (3.0.1).
 type SupplyRequestOrderedItem struct {
 	// ID is SupplyRequest.orderedItem.id (0..1, string).
-	ID string
+	ID String
 	// Extension is SupplyRequest.orderedItem.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is SupplyRequest.orderedItem.modifierExtension (0..*, Extension).
@@ -400,8 +368,9 @@ func (x *SupplyRequestOrderedItem) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SupplyRequestOrderedItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SupplyRequestOrderedItem) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SupplyRequestOrderedItem) UnmarshalJSON(data []byte) error {
@@ -414,30 +383,23 @@ func (x *SupplyRequestOrderedItem) fhirName() string { return "SupplyRequest.ord
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyRequestOrderedItem) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyRequest.orderedItem", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyRequest.orderedItem")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyRequestOrderedItem) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *SupplyRequestOrderedItem) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.ItemCodeableConcept != nil, x.ItemReference != nil) > 1 {
+		v.OneOf("item[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Quantity != nil) {
-		errs.Missing(p + ".quantity")
+		v.Missing("quantity")
 	}
-	if x.Quantity != nil {
-		x.Quantity.validate(p+".quantity", errs)
-	}
-	if x.ItemCodeableConcept != nil {
-		x.ItemCodeableConcept.validate(p+".itemCodeableConcept", errs)
-	}
-	if x.ItemReference != nil {
-		x.ItemReference.validate(p+".itemReference", errs)
-	}
+	validatePtr(v, "quantity", x.Quantity)
+	validatePtr(v, "itemCodeableConcept", x.ItemCodeableConcept)
+	validatePtr(v, "itemReference", x.ItemReference)
 }
 
 // Item returns the value of SupplyRequest.orderedItem.item[x] that is set, or nil. It is one of:
@@ -467,7 +429,7 @@ func (x *SupplyRequestOrderedItem) ItemType() string {
 // SupplyRequestRequester is the backbone element SupplyRequest.requester of FHIR STU3 (3.0.1).
 type SupplyRequestRequester struct {
 	// ID is SupplyRequest.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is SupplyRequest.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is SupplyRequest.requester.modifierExtension (0..*, Extension).
@@ -513,8 +475,9 @@ func (x *SupplyRequestRequester) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *SupplyRequestRequester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x SupplyRequestRequester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *SupplyRequestRequester) UnmarshalJSON(data []byte) error {
@@ -527,25 +490,17 @@ func (x *SupplyRequestRequester) fhirName() string { return "SupplyRequest.reque
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *SupplyRequestRequester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("SupplyRequest.requester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("SupplyRequest.requester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *SupplyRequestRequester) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *SupplyRequestRequester) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Agent != nil) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
-	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
-	}
-	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
-	}
+	validatePtr(v, "agent", x.Agent)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }

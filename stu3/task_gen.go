@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type Task struct {
 	// ID is Task.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of Task.id; JSON "_id".
 	IDExt *Element
 	// Meta is Task.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is Task.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of Task.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is Task.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of Task.language; JSON "_language".
 	LanguageExt *Element
 	// Text is Task.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type Task struct {
 	// Identifier is Task.identifier (0..*, Identifier).
 	Identifier []Identifier
 	// DefinitionURI is Task.definition[x] (0..1) holding a uri; JSON "definitionUri".
-	DefinitionURI string
+	DefinitionURI URI
 	// DefinitionURIExt holds the id and extensions of Task.definition[x]; JSON "_definitionUri".
 	DefinitionURIExt *Element
 	// DefinitionReference is Task.definition[x] (0..1) holding a Reference; JSON "definitionReference".
@@ -64,7 +64,7 @@ type Task struct {
 	// Code is Task.code (0..1, CodeableConcept).
 	Code *CodeableConcept
 	// Description is Task.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of Task.description; JSON "_description".
 	DescriptionExt *Element
 	// Focus is Task.focus (0..1, Reference).
@@ -76,11 +76,11 @@ type Task struct {
 	// ExecutionPeriod is Task.executionPeriod (0..1, Period).
 	ExecutionPeriod *Period
 	// AuthoredOn is Task.authoredOn (0..1, dateTime).
-	AuthoredOn string
+	AuthoredOn DateTime
 	// AuthoredOnExt holds the id and extensions of Task.authoredOn; JSON "_authoredOn".
 	AuthoredOnExt *Element
 	// LastModified is Task.lastModified (0..1, dateTime).
-	LastModified string
+	LastModified DateTime
 	// LastModifiedExt holds the id and extensions of Task.lastModified; JSON "_lastModified".
 	LastModifiedExt *Element
 	// Requester is Task.requester (0..1, BackboneElement).
@@ -263,8 +263,9 @@ func (x *Task) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *Task) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x Task) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *Task) UnmarshalJSON(data []byte) error {
@@ -277,137 +278,75 @@ func (x *Task) fhirName() string { return "Task" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *Task) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Task", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Task")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *Task) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *Task) validate(v *fhirjson.Validator) {
+	if fhirjson.CountSet(x.DefinitionURI != "" || x.DefinitionURIExt != nil, x.DefinitionReference != nil) > 1 {
+		v.OneOf("definition[x]")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Identifier {
-		x.Identifier[i].validate(fhirjson.Index(p+".identifier", i), errs)
-	}
-	if x.DefinitionURIExt != nil {
-		x.DefinitionURIExt.validate(p+".definitionUri", errs)
-	}
-	if x.DefinitionReference != nil {
-		x.DefinitionReference.validate(p+".definitionReference", errs)
-	}
-	for i := range x.BasedOn {
-		x.BasedOn[i].validate(fhirjson.Index(p+".basedOn", i), errs)
-	}
-	if x.GroupIdentifier != nil {
-		x.GroupIdentifier.validate(p+".groupIdentifier", errs)
-	}
-	for i := range x.PartOf {
-		x.PartOf[i].validate(fhirjson.Index(p+".partOf", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "identifier", x.Identifier)
+	validatePtr(v, "definitionUri", x.DefinitionURIExt)
+	validatePtr(v, "definitionReference", x.DefinitionReference)
+	validateSlice(v, "basedOn", x.BasedOn)
+	validatePtr(v, "groupIdentifier", x.GroupIdentifier)
+	validateSlice(v, "partOf", x.PartOf)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/task-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/task-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
-	if x.StatusReason != nil {
-		x.StatusReason.validate(p+".statusReason", errs)
-	}
-	if x.BusinessStatus != nil {
-		x.BusinessStatus.validate(p+".businessStatus", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "statusReason", x.StatusReason)
+	validatePtr(v, "businessStatus", x.BusinessStatus)
 	if !(x.Intent != "" || x.IntentExt != nil) {
-		errs.Missing(p + ".intent")
+		v.Missing("intent")
 	}
 	if x.Intent != "" && !x.Intent.IsValid() {
-		errs.BadCode(p+".intent", "http://hl7.org/fhir/ValueSet/request-intent")
+		v.BadCode("intent", -1, "http://hl7.org/fhir/ValueSet/request-intent")
 	}
-	if x.IntentExt != nil {
-		x.IntentExt.validate(p+".intent", errs)
-	}
+	validatePtr(v, "intent", x.IntentExt)
 	if x.Priority != "" && !x.Priority.IsValid() {
-		errs.BadCode(p+".priority", "http://hl7.org/fhir/ValueSet/request-priority")
+		v.BadCode("priority", -1, "http://hl7.org/fhir/ValueSet/request-priority")
 	}
-	if x.PriorityExt != nil {
-		x.PriorityExt.validate(p+".priority", errs)
+	validatePtr(v, "priority", x.PriorityExt)
+	validatePtr(v, "code", x.Code)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "focus", x.Focus)
+	validatePtr(v, "for", x.For)
+	validatePtr(v, "context", x.Context)
+	validatePtr(v, "executionPeriod", x.ExecutionPeriod)
+	validatePtr(v, "authoredOn", x.AuthoredOnExt)
+	if x.AuthoredOn != "" && !fhirjson.CheckDateTime(x.AuthoredOn) {
+		v.BadFormat("authoredOn", -1, "dateTime")
 	}
-	if x.Code != nil {
-		x.Code.validate(p+".code", errs)
+	validatePtr(v, "lastModified", x.LastModifiedExt)
+	if x.LastModified != "" && !fhirjson.CheckDateTime(x.LastModified) {
+		v.BadFormat("lastModified", -1, "dateTime")
 	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.Focus != nil {
-		x.Focus.validate(p+".focus", errs)
-	}
-	if x.For != nil {
-		x.For.validate(p+".for", errs)
-	}
-	if x.Context != nil {
-		x.Context.validate(p+".context", errs)
-	}
-	if x.ExecutionPeriod != nil {
-		x.ExecutionPeriod.validate(p+".executionPeriod", errs)
-	}
-	if x.AuthoredOnExt != nil {
-		x.AuthoredOnExt.validate(p+".authoredOn", errs)
-	}
-	if x.LastModifiedExt != nil {
-		x.LastModifiedExt.validate(p+".lastModified", errs)
-	}
-	if x.Requester != nil {
-		x.Requester.validate(p+".requester", errs)
-	}
-	for i := range x.PerformerType {
-		x.PerformerType[i].validate(fhirjson.Index(p+".performerType", i), errs)
-	}
-	if x.Owner != nil {
-		x.Owner.validate(p+".owner", errs)
-	}
-	if x.Reason != nil {
-		x.Reason.validate(p+".reason", errs)
-	}
-	for i := range x.Note {
-		x.Note[i].validate(fhirjson.Index(p+".note", i), errs)
-	}
-	for i := range x.RelevantHistory {
-		x.RelevantHistory[i].validate(fhirjson.Index(p+".relevantHistory", i), errs)
-	}
-	if x.Restriction != nil {
-		x.Restriction.validate(p+".restriction", errs)
-	}
-	for i := range x.Input {
-		x.Input[i].validate(fhirjson.Index(p+".input", i), errs)
-	}
-	for i := range x.Output {
-		x.Output[i].validate(fhirjson.Index(p+".output", i), errs)
-	}
+	validatePtr(v, "requester", x.Requester)
+	validateSlice(v, "performerType", x.PerformerType)
+	validatePtr(v, "owner", x.Owner)
+	validatePtr(v, "reason", x.Reason)
+	validateSlice(v, "note", x.Note)
+	validateSlice(v, "relevantHistory", x.RelevantHistory)
+	validatePtr(v, "restriction", x.Restriction)
+	validateSlice(v, "input", x.Input)
+	validateSlice(v, "output", x.Output)
 }
 
 // ResourceType returns "Task".
@@ -449,7 +388,7 @@ func (x *Task) DefinitionType() string {
 // TaskRequester is the backbone element Task.requester of FHIR STU3 (3.0.1).
 type TaskRequester struct {
 	// ID is Task.requester.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Task.requester.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Task.requester.modifierExtension (0..*, Extension).
@@ -493,8 +432,9 @@ func (x *TaskRequester) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TaskRequester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TaskRequester) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TaskRequester) UnmarshalJSON(data []byte) error {
@@ -507,39 +447,31 @@ func (x *TaskRequester) fhirName() string { return "Task.requester" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TaskRequester) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Task.requester", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Task.requester")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TaskRequester) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TaskRequester) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Agent != nil) {
-		errs.Missing(p + ".agent")
+		v.Missing("agent")
 	}
-	if x.Agent != nil {
-		x.Agent.validate(p+".agent", errs)
-	}
-	if x.OnBehalfOf != nil {
-		x.OnBehalfOf.validate(p+".onBehalfOf", errs)
-	}
+	validatePtr(v, "agent", x.Agent)
+	validatePtr(v, "onBehalfOf", x.OnBehalfOf)
 }
 
 // TaskRestriction is the backbone element Task.restriction of FHIR STU3 (3.0.1).
 type TaskRestriction struct {
 	// ID is Task.restriction.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Task.restriction.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Task.restriction.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Repetitions is Task.restriction.repetitions (0..1, positiveInt).
-	Repetitions *int
+	Repetitions *PositiveInt
 	// RepetitionsExt holds the id and extensions of Task.restriction.repetitions; JSON "_repetitions".
 	RepetitionsExt *Element
 	// Period is Task.restriction.period (0..1, Period).
@@ -587,8 +519,9 @@ func (x *TaskRestriction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TaskRestriction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TaskRestriction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TaskRestriction) UnmarshalJSON(data []byte) error {
@@ -601,33 +534,26 @@ func (x *TaskRestriction) fhirName() string { return "Task.restriction" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TaskRestriction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Task.restriction", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Task.restriction")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TaskRestriction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+func (x *TaskRestriction) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "repetitions", x.RepetitionsExt)
+	if x.Repetitions != nil && *x.Repetitions < 1 {
+		v.BadFormat("repetitions", -1, "positiveInt")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.RepetitionsExt != nil {
-		x.RepetitionsExt.validate(p+".repetitions", errs)
-	}
-	if x.Period != nil {
-		x.Period.validate(p+".period", errs)
-	}
-	for i := range x.Recipient {
-		x.Recipient[i].validate(fhirjson.Index(p+".recipient", i), errs)
-	}
+	validatePtr(v, "period", x.Period)
+	validateSlice(v, "recipient", x.Recipient)
 }
 
 // TaskInput is the backbone element Task.input of FHIR STU3 (3.0.1).
 type TaskInput struct {
 	// ID is Task.input.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Task.input.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Task.input.modifierExtension (0..*, Extension).
@@ -635,67 +561,67 @@ type TaskInput struct {
 	// Type is Task.input.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// ValueBase64Binary is Task.input.value[x] (1..1) holding a base64Binary; JSON "valueBase64Binary".
-	ValueBase64Binary string
+	ValueBase64Binary Base64Binary
 	// ValueBase64BinaryExt holds the id and extensions of Task.input.value[x]; JSON "_valueBase64Binary".
 	ValueBase64BinaryExt *Element
 	// ValueBoolean is Task.input.value[x] (1..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Task.input.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueCode is Task.input.value[x] (1..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of Task.input.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueDate is Task.input.value[x] (1..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of Task.input.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is Task.input.value[x] (1..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Task.input.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueDecimal is Task.input.value[x] (1..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of Task.input.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueID is Task.input.value[x] (1..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of Task.input.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueInstant is Task.input.value[x] (1..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of Task.input.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueInteger is Task.input.value[x] (1..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of Task.input.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueMarkdown is Task.input.value[x] (1..1) holding a markdown; JSON "valueMarkdown".
-	ValueMarkdown string
+	ValueMarkdown Markdown
 	// ValueMarkdownExt holds the id and extensions of Task.input.value[x]; JSON "_valueMarkdown".
 	ValueMarkdownExt *Element
 	// ValueOid is Task.input.value[x] (1..1) holding a oid; JSON "valueOid".
-	ValueOid string
+	ValueOid OID
 	// ValueOidExt holds the id and extensions of Task.input.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
 	// ValuePositiveInt is Task.input.value[x] (1..1) holding a positiveInt; JSON "valuePositiveInt".
-	ValuePositiveInt *int
+	ValuePositiveInt *PositiveInt
 	// ValuePositiveIntExt holds the id and extensions of Task.input.value[x]; JSON "_valuePositiveInt".
 	ValuePositiveIntExt *Element
 	// ValueString is Task.input.value[x] (1..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Task.input.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueTime is Task.input.value[x] (1..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Task.input.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueUnsignedInt is Task.input.value[x] (1..1) holding a unsignedInt; JSON "valueUnsignedInt".
-	ValueUnsignedInt *int
+	ValueUnsignedInt *UnsignedInt
 	// ValueUnsignedIntExt holds the id and extensions of Task.input.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
 	// ValueURI is Task.input.value[x] (1..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of Task.input.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAddress is Task.input.value[x] (1..1) holding a Address; JSON "valueAddress".
@@ -936,8 +862,9 @@ func (x *TaskInput) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TaskInput) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TaskInput) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TaskInput) UnmarshalJSON(data []byte) error {
@@ -950,141 +877,83 @@ func (x *TaskInput) fhirName() string { return "Task.input" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TaskInput) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Task.input", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Task.input")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TaskInput) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TaskInput) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAddress != nil, x.ValueAge != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueContactPoint != nil, x.ValueCount != nil, x.ValueDistance != nil, x.ValueDuration != nil, x.ValueHumanName != nil, x.ValueIdentifier != nil, x.ValueMoney != nil, x.ValuePeriod != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueReference != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueTiming != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "valueBase64Binary", x.ValueBase64BinaryExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueBase64BinaryExt != nil {
-		x.ValueBase64BinaryExt.validate(p+".valueBase64Binary", errs)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueId", x.ValueIDExt)
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueMarkdown", x.ValueMarkdownExt)
+	validatePtr(v, "valueOid", x.ValueOidExt)
+	validatePtr(v, "valuePositiveInt", x.ValuePositiveIntExt)
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
-	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+	validatePtr(v, "valueUnsignedInt", x.ValueUnsignedIntExt)
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
-	}
-	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
-	}
-	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
-	}
-	if x.ValueMarkdownExt != nil {
-		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)
-	}
-	if x.ValueOidExt != nil {
-		x.ValueOidExt.validate(p+".valueOid", errs)
-	}
-	if x.ValuePositiveIntExt != nil {
-		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
-	}
-	if x.ValueUnsignedIntExt != nil {
-		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
-	}
-	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
-	}
-	if x.ValueAddress != nil {
-		x.ValueAddress.validate(p+".valueAddress", errs)
-	}
-	if x.ValueAge != nil {
-		x.ValueAge.validate(p+".valueAge", errs)
-	}
-	if x.ValueAnnotation != nil {
-		x.ValueAnnotation.validate(p+".valueAnnotation", errs)
-	}
-	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
-	}
-	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
-	}
-	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
-	}
-	if x.ValueContactPoint != nil {
-		x.ValueContactPoint.validate(p+".valueContactPoint", errs)
-	}
-	if x.ValueCount != nil {
-		x.ValueCount.validate(p+".valueCount", errs)
-	}
-	if x.ValueDistance != nil {
-		x.ValueDistance.validate(p+".valueDistance", errs)
-	}
-	if x.ValueDuration != nil {
-		x.ValueDuration.validate(p+".valueDuration", errs)
-	}
-	if x.ValueHumanName != nil {
-		x.ValueHumanName.validate(p+".valueHumanName", errs)
-	}
-	if x.ValueIdentifier != nil {
-		x.ValueIdentifier.validate(p+".valueIdentifier", errs)
-	}
-	if x.ValueMoney != nil {
-		x.ValueMoney.validate(p+".valueMoney", errs)
-	}
-	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
-	}
-	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
-	}
-	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
-	}
-	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
-	}
-	if x.ValueSignature != nil {
-		x.ValueSignature.validate(p+".valueSignature", errs)
-	}
-	if x.ValueTiming != nil {
-		x.ValueTiming.validate(p+".valueTiming", errs)
-	}
-	if x.ValueMeta != nil {
-		x.ValueMeta.validate(p+".valueMeta", errs)
-	}
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueAddress", x.ValueAddress)
+	validatePtr(v, "valueAge", x.ValueAge)
+	validatePtr(v, "valueAnnotation", x.ValueAnnotation)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueContactPoint", x.ValueContactPoint)
+	validatePtr(v, "valueCount", x.ValueCount)
+	validatePtr(v, "valueDistance", x.ValueDistance)
+	validatePtr(v, "valueDuration", x.ValueDuration)
+	validatePtr(v, "valueHumanName", x.ValueHumanName)
+	validatePtr(v, "valueIdentifier", x.ValueIdentifier)
+	validatePtr(v, "valueMoney", x.ValueMoney)
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueSignature", x.ValueSignature)
+	validatePtr(v, "valueTiming", x.ValueTiming)
+	validatePtr(v, "valueMeta", x.ValueMeta)
 }
 
 // Value returns the value of Task.input.value[x] that is set, or nil. It is one of:
@@ -1258,7 +1127,7 @@ func (x *TaskInput) ValueType() string {
 // TaskOutput is the backbone element Task.output of FHIR STU3 (3.0.1).
 type TaskOutput struct {
 	// ID is Task.output.id (0..1, string).
-	ID string
+	ID String
 	// Extension is Task.output.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is Task.output.modifierExtension (0..*, Extension).
@@ -1266,67 +1135,67 @@ type TaskOutput struct {
 	// Type is Task.output.type (1..1, CodeableConcept).
 	Type *CodeableConcept
 	// ValueBase64Binary is Task.output.value[x] (1..1) holding a base64Binary; JSON "valueBase64Binary".
-	ValueBase64Binary string
+	ValueBase64Binary Base64Binary
 	// ValueBase64BinaryExt holds the id and extensions of Task.output.value[x]; JSON "_valueBase64Binary".
 	ValueBase64BinaryExt *Element
 	// ValueBoolean is Task.output.value[x] (1..1) holding a boolean; JSON "valueBoolean".
-	ValueBoolean *bool
+	ValueBoolean *Boolean
 	// ValueBooleanExt holds the id and extensions of Task.output.value[x]; JSON "_valueBoolean".
 	ValueBooleanExt *Element
 	// ValueCode is Task.output.value[x] (1..1) holding a code; JSON "valueCode".
-	ValueCode string
+	ValueCode Code
 	// ValueCodeExt holds the id and extensions of Task.output.value[x]; JSON "_valueCode".
 	ValueCodeExt *Element
 	// ValueDate is Task.output.value[x] (1..1) holding a date; JSON "valueDate".
-	ValueDate string
+	ValueDate Date
 	// ValueDateExt holds the id and extensions of Task.output.value[x]; JSON "_valueDate".
 	ValueDateExt *Element
 	// ValueDateTime is Task.output.value[x] (1..1) holding a dateTime; JSON "valueDateTime".
-	ValueDateTime string
+	ValueDateTime DateTime
 	// ValueDateTimeExt holds the id and extensions of Task.output.value[x]; JSON "_valueDateTime".
 	ValueDateTimeExt *Element
 	// ValueDecimal is Task.output.value[x] (1..1) holding a decimal; JSON "valueDecimal".
-	ValueDecimal fhirjson.Decimal
+	ValueDecimal Decimal
 	// ValueDecimalExt holds the id and extensions of Task.output.value[x]; JSON "_valueDecimal".
 	ValueDecimalExt *Element
 	// ValueID is Task.output.value[x] (1..1) holding a id; JSON "valueId".
-	ValueID string
+	ValueID ID
 	// ValueIDExt holds the id and extensions of Task.output.value[x]; JSON "_valueId".
 	ValueIDExt *Element
 	// ValueInstant is Task.output.value[x] (1..1) holding a instant; JSON "valueInstant".
-	ValueInstant string
+	ValueInstant Instant
 	// ValueInstantExt holds the id and extensions of Task.output.value[x]; JSON "_valueInstant".
 	ValueInstantExt *Element
 	// ValueInteger is Task.output.value[x] (1..1) holding a integer; JSON "valueInteger".
-	ValueInteger *int
+	ValueInteger *Integer
 	// ValueIntegerExt holds the id and extensions of Task.output.value[x]; JSON "_valueInteger".
 	ValueIntegerExt *Element
 	// ValueMarkdown is Task.output.value[x] (1..1) holding a markdown; JSON "valueMarkdown".
-	ValueMarkdown string
+	ValueMarkdown Markdown
 	// ValueMarkdownExt holds the id and extensions of Task.output.value[x]; JSON "_valueMarkdown".
 	ValueMarkdownExt *Element
 	// ValueOid is Task.output.value[x] (1..1) holding a oid; JSON "valueOid".
-	ValueOid string
+	ValueOid OID
 	// ValueOidExt holds the id and extensions of Task.output.value[x]; JSON "_valueOid".
 	ValueOidExt *Element
 	// ValuePositiveInt is Task.output.value[x] (1..1) holding a positiveInt; JSON "valuePositiveInt".
-	ValuePositiveInt *int
+	ValuePositiveInt *PositiveInt
 	// ValuePositiveIntExt holds the id and extensions of Task.output.value[x]; JSON "_valuePositiveInt".
 	ValuePositiveIntExt *Element
 	// ValueString is Task.output.value[x] (1..1) holding a string; JSON "valueString".
-	ValueString string
+	ValueString String
 	// ValueStringExt holds the id and extensions of Task.output.value[x]; JSON "_valueString".
 	ValueStringExt *Element
 	// ValueTime is Task.output.value[x] (1..1) holding a time; JSON "valueTime".
-	ValueTime string
+	ValueTime Time
 	// ValueTimeExt holds the id and extensions of Task.output.value[x]; JSON "_valueTime".
 	ValueTimeExt *Element
 	// ValueUnsignedInt is Task.output.value[x] (1..1) holding a unsignedInt; JSON "valueUnsignedInt".
-	ValueUnsignedInt *int
+	ValueUnsignedInt *UnsignedInt
 	// ValueUnsignedIntExt holds the id and extensions of Task.output.value[x]; JSON "_valueUnsignedInt".
 	ValueUnsignedIntExt *Element
 	// ValueURI is Task.output.value[x] (1..1) holding a uri; JSON "valueUri".
-	ValueURI string
+	ValueURI URI
 	// ValueURIExt holds the id and extensions of Task.output.value[x]; JSON "_valueUri".
 	ValueURIExt *Element
 	// ValueAddress is Task.output.value[x] (1..1) holding a Address; JSON "valueAddress".
@@ -1567,8 +1436,9 @@ func (x *TaskOutput) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TaskOutput) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TaskOutput) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TaskOutput) UnmarshalJSON(data []byte) error {
@@ -1581,141 +1451,83 @@ func (x *TaskOutput) fhirName() string { return "Task.output" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TaskOutput) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("Task.output", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("Task.output")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TaskOutput) validate(p string, errs *fhirjson.ValidationErrors) {
+func (x *TaskOutput) validate(v *fhirjson.Validator) {
 	if x.ValueType() == "" {
-		errs.Missing(p + ".value[x]")
+		v.Missing("value[x]")
 	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
+	if fhirjson.CountSet(x.ValueBase64Binary != "" || x.ValueBase64BinaryExt != nil, x.ValueBoolean != nil || x.ValueBooleanExt != nil, x.ValueCode != "" || x.ValueCodeExt != nil, x.ValueDate != "" || x.ValueDateExt != nil, x.ValueDateTime != "" || x.ValueDateTimeExt != nil, !x.ValueDecimal.IsZero() || x.ValueDecimalExt != nil, x.ValueID != "" || x.ValueIDExt != nil, x.ValueInstant != "" || x.ValueInstantExt != nil, x.ValueInteger != nil || x.ValueIntegerExt != nil, x.ValueMarkdown != "" || x.ValueMarkdownExt != nil, x.ValueOid != "" || x.ValueOidExt != nil, x.ValuePositiveInt != nil || x.ValuePositiveIntExt != nil, x.ValueString != "" || x.ValueStringExt != nil, x.ValueTime != "" || x.ValueTimeExt != nil, x.ValueUnsignedInt != nil || x.ValueUnsignedIntExt != nil, x.ValueURI != "" || x.ValueURIExt != nil, x.ValueAddress != nil, x.ValueAge != nil, x.ValueAnnotation != nil, x.ValueAttachment != nil, x.ValueCodeableConcept != nil, x.ValueCoding != nil, x.ValueContactPoint != nil, x.ValueCount != nil, x.ValueDistance != nil, x.ValueDuration != nil, x.ValueHumanName != nil, x.ValueIdentifier != nil, x.ValueMoney != nil, x.ValuePeriod != nil, x.ValueQuantity != nil, x.ValueRange != nil, x.ValueRatio != nil, x.ValueReference != nil, x.ValueSampledData != nil, x.ValueSignature != nil, x.ValueTiming != nil, x.ValueMeta != nil) > 1 {
+		v.OneOf("value[x]")
 	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
+	validatePtr(v, "type", x.Type)
+	validatePtr(v, "valueBase64Binary", x.ValueBase64BinaryExt)
+	validatePtr(v, "valueBoolean", x.ValueBooleanExt)
+	validatePtr(v, "valueCode", x.ValueCodeExt)
+	validatePtr(v, "valueDate", x.ValueDateExt)
+	if x.ValueDate != "" && !fhirjson.CheckDate(x.ValueDate) {
+		v.BadFormat("valueDate", -1, "date")
 	}
-	if x.ValueBase64BinaryExt != nil {
-		x.ValueBase64BinaryExt.validate(p+".valueBase64Binary", errs)
+	validatePtr(v, "valueDateTime", x.ValueDateTimeExt)
+	if x.ValueDateTime != "" && !fhirjson.CheckDateTime(x.ValueDateTime) {
+		v.BadFormat("valueDateTime", -1, "dateTime")
 	}
-	if x.ValueBooleanExt != nil {
-		x.ValueBooleanExt.validate(p+".valueBoolean", errs)
+	validatePtr(v, "valueDecimal", x.ValueDecimalExt)
+	validatePtr(v, "valueId", x.ValueIDExt)
+	if x.ValueID != "" && !fhirjson.CheckID(x.ValueID) {
+		v.BadFormat("valueId", -1, "id")
 	}
-	if x.ValueCodeExt != nil {
-		x.ValueCodeExt.validate(p+".valueCode", errs)
+	validatePtr(v, "valueInstant", x.ValueInstantExt)
+	if x.ValueInstant != "" && !fhirjson.CheckInstant(x.ValueInstant) {
+		v.BadFormat("valueInstant", -1, "instant")
 	}
-	if x.ValueDateExt != nil {
-		x.ValueDateExt.validate(p+".valueDate", errs)
+	validatePtr(v, "valueInteger", x.ValueIntegerExt)
+	validatePtr(v, "valueMarkdown", x.ValueMarkdownExt)
+	validatePtr(v, "valueOid", x.ValueOidExt)
+	validatePtr(v, "valuePositiveInt", x.ValuePositiveIntExt)
+	if x.ValuePositiveInt != nil && *x.ValuePositiveInt < 1 {
+		v.BadFormat("valuePositiveInt", -1, "positiveInt")
 	}
-	if x.ValueDateTimeExt != nil {
-		x.ValueDateTimeExt.validate(p+".valueDateTime", errs)
+	validatePtr(v, "valueString", x.ValueStringExt)
+	validatePtr(v, "valueTime", x.ValueTimeExt)
+	if x.ValueTime != "" && !fhirjson.CheckTime(x.ValueTime) {
+		v.BadFormat("valueTime", -1, "time")
 	}
-	if x.ValueDecimalExt != nil {
-		x.ValueDecimalExt.validate(p+".valueDecimal", errs)
+	validatePtr(v, "valueUnsignedInt", x.ValueUnsignedIntExt)
+	if x.ValueUnsignedInt != nil && *x.ValueUnsignedInt < 0 {
+		v.BadFormat("valueUnsignedInt", -1, "unsignedInt")
 	}
-	if x.ValueIDExt != nil {
-		x.ValueIDExt.validate(p+".valueId", errs)
-	}
-	if x.ValueInstantExt != nil {
-		x.ValueInstantExt.validate(p+".valueInstant", errs)
-	}
-	if x.ValueIntegerExt != nil {
-		x.ValueIntegerExt.validate(p+".valueInteger", errs)
-	}
-	if x.ValueMarkdownExt != nil {
-		x.ValueMarkdownExt.validate(p+".valueMarkdown", errs)
-	}
-	if x.ValueOidExt != nil {
-		x.ValueOidExt.validate(p+".valueOid", errs)
-	}
-	if x.ValuePositiveIntExt != nil {
-		x.ValuePositiveIntExt.validate(p+".valuePositiveInt", errs)
-	}
-	if x.ValueStringExt != nil {
-		x.ValueStringExt.validate(p+".valueString", errs)
-	}
-	if x.ValueTimeExt != nil {
-		x.ValueTimeExt.validate(p+".valueTime", errs)
-	}
-	if x.ValueUnsignedIntExt != nil {
-		x.ValueUnsignedIntExt.validate(p+".valueUnsignedInt", errs)
-	}
-	if x.ValueURIExt != nil {
-		x.ValueURIExt.validate(p+".valueUri", errs)
-	}
-	if x.ValueAddress != nil {
-		x.ValueAddress.validate(p+".valueAddress", errs)
-	}
-	if x.ValueAge != nil {
-		x.ValueAge.validate(p+".valueAge", errs)
-	}
-	if x.ValueAnnotation != nil {
-		x.ValueAnnotation.validate(p+".valueAnnotation", errs)
-	}
-	if x.ValueAttachment != nil {
-		x.ValueAttachment.validate(p+".valueAttachment", errs)
-	}
-	if x.ValueCodeableConcept != nil {
-		x.ValueCodeableConcept.validate(p+".valueCodeableConcept", errs)
-	}
-	if x.ValueCoding != nil {
-		x.ValueCoding.validate(p+".valueCoding", errs)
-	}
-	if x.ValueContactPoint != nil {
-		x.ValueContactPoint.validate(p+".valueContactPoint", errs)
-	}
-	if x.ValueCount != nil {
-		x.ValueCount.validate(p+".valueCount", errs)
-	}
-	if x.ValueDistance != nil {
-		x.ValueDistance.validate(p+".valueDistance", errs)
-	}
-	if x.ValueDuration != nil {
-		x.ValueDuration.validate(p+".valueDuration", errs)
-	}
-	if x.ValueHumanName != nil {
-		x.ValueHumanName.validate(p+".valueHumanName", errs)
-	}
-	if x.ValueIdentifier != nil {
-		x.ValueIdentifier.validate(p+".valueIdentifier", errs)
-	}
-	if x.ValueMoney != nil {
-		x.ValueMoney.validate(p+".valueMoney", errs)
-	}
-	if x.ValuePeriod != nil {
-		x.ValuePeriod.validate(p+".valuePeriod", errs)
-	}
-	if x.ValueQuantity != nil {
-		x.ValueQuantity.validate(p+".valueQuantity", errs)
-	}
-	if x.ValueRange != nil {
-		x.ValueRange.validate(p+".valueRange", errs)
-	}
-	if x.ValueRatio != nil {
-		x.ValueRatio.validate(p+".valueRatio", errs)
-	}
-	if x.ValueReference != nil {
-		x.ValueReference.validate(p+".valueReference", errs)
-	}
-	if x.ValueSampledData != nil {
-		x.ValueSampledData.validate(p+".valueSampledData", errs)
-	}
-	if x.ValueSignature != nil {
-		x.ValueSignature.validate(p+".valueSignature", errs)
-	}
-	if x.ValueTiming != nil {
-		x.ValueTiming.validate(p+".valueTiming", errs)
-	}
-	if x.ValueMeta != nil {
-		x.ValueMeta.validate(p+".valueMeta", errs)
-	}
+	validatePtr(v, "valueUri", x.ValueURIExt)
+	validatePtr(v, "valueAddress", x.ValueAddress)
+	validatePtr(v, "valueAge", x.ValueAge)
+	validatePtr(v, "valueAnnotation", x.ValueAnnotation)
+	validatePtr(v, "valueAttachment", x.ValueAttachment)
+	validatePtr(v, "valueCodeableConcept", x.ValueCodeableConcept)
+	validatePtr(v, "valueCoding", x.ValueCoding)
+	validatePtr(v, "valueContactPoint", x.ValueContactPoint)
+	validatePtr(v, "valueCount", x.ValueCount)
+	validatePtr(v, "valueDistance", x.ValueDistance)
+	validatePtr(v, "valueDuration", x.ValueDuration)
+	validatePtr(v, "valueHumanName", x.ValueHumanName)
+	validatePtr(v, "valueIdentifier", x.ValueIdentifier)
+	validatePtr(v, "valueMoney", x.ValueMoney)
+	validatePtr(v, "valuePeriod", x.ValuePeriod)
+	validatePtr(v, "valueQuantity", x.ValueQuantity)
+	validatePtr(v, "valueRange", x.ValueRange)
+	validatePtr(v, "valueRatio", x.ValueRatio)
+	validatePtr(v, "valueReference", x.ValueReference)
+	validatePtr(v, "valueSampledData", x.ValueSampledData)
+	validatePtr(v, "valueSignature", x.ValueSignature)
+	validatePtr(v, "valueTiming", x.ValueTiming)
+	validatePtr(v, "valueMeta", x.ValueMeta)
 }
 
 // Value returns the value of Task.output.value[x] that is set, or nil. It is one of:

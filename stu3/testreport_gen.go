@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type TestReport struct {
 	// ID is TestReport.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of TestReport.id; JSON "_id".
 	IDExt *Element
 	// Meta is TestReport.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is TestReport.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of TestReport.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is TestReport.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of TestReport.language; JSON "_language".
 	LanguageExt *Element
 	// Text is TestReport.text (0..1, Narrative).
@@ -34,7 +34,7 @@ type TestReport struct {
 	// Identifier is TestReport.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Name is TestReport.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestReport.name; JSON "_name".
 	NameExt *Element
 	// Status is TestReport.status (1..1, code).
@@ -48,15 +48,15 @@ type TestReport struct {
 	// ResultExt holds the id and extensions of TestReport.result; JSON "_result".
 	ResultExt *Element
 	// Score is TestReport.score (0..1, decimal).
-	Score fhirjson.Decimal
+	Score Decimal
 	// ScoreExt holds the id and extensions of TestReport.score; JSON "_score".
 	ScoreExt *Element
 	// Tester is TestReport.tester (0..1, string).
-	Tester string
+	Tester String
 	// TesterExt holds the id and extensions of TestReport.tester; JSON "_tester".
 	TesterExt *Element
 	// Issued is TestReport.issued (0..1, dateTime).
-	Issued string
+	Issued DateTime
 	// IssuedExt holds the id and extensions of TestReport.issued; JSON "_issued".
 	IssuedExt *Element
 	// Participant is TestReport.participant (0..*, BackboneElement).
@@ -178,8 +178,9 @@ func (x *TestReport) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestReport) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestReport) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestReport) UnmarshalJSON(data []byte) error {
@@ -192,89 +193,53 @@ func (x *TestReport) fhirName() string { return "TestReport" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReport) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReport) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *TestReport) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/report-status-codes")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/report-status-codes")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
-	}
+	validatePtr(v, "status", x.StatusExt)
 	if !(x.TestScript != nil) {
-		errs.Missing(p + ".testScript")
+		v.Missing("testScript")
 	}
-	if x.TestScript != nil {
-		x.TestScript.validate(p+".testScript", errs)
-	}
+	validatePtr(v, "testScript", x.TestScript)
 	if !(x.Result != "" || x.ResultExt != nil) {
-		errs.Missing(p + ".result")
+		v.Missing("result")
 	}
 	if x.Result != "" && !x.Result.IsValid() {
-		errs.BadCode(p+".result", "http://hl7.org/fhir/ValueSet/report-result-codes")
+		v.BadCode("result", -1, "http://hl7.org/fhir/ValueSet/report-result-codes")
 	}
-	if x.ResultExt != nil {
-		x.ResultExt.validate(p+".result", errs)
+	validatePtr(v, "result", x.ResultExt)
+	validatePtr(v, "score", x.ScoreExt)
+	validatePtr(v, "tester", x.TesterExt)
+	validatePtr(v, "issued", x.IssuedExt)
+	if x.Issued != "" && !fhirjson.CheckDateTime(x.Issued) {
+		v.BadFormat("issued", -1, "dateTime")
 	}
-	if x.ScoreExt != nil {
-		x.ScoreExt.validate(p+".score", errs)
-	}
-	if x.TesterExt != nil {
-		x.TesterExt.validate(p+".tester", errs)
-	}
-	if x.IssuedExt != nil {
-		x.IssuedExt.validate(p+".issued", errs)
-	}
-	for i := range x.Participant {
-		x.Participant[i].validate(fhirjson.Index(p+".participant", i), errs)
-	}
-	if x.Setup != nil {
-		x.Setup.validate(p+".setup", errs)
-	}
-	for i := range x.Test {
-		x.Test[i].validate(fhirjson.Index(p+".test", i), errs)
-	}
-	if x.Teardown != nil {
-		x.Teardown.validate(p+".teardown", errs)
-	}
+	validateSlice(v, "participant", x.Participant)
+	validatePtr(v, "setup", x.Setup)
+	validateSlice(v, "test", x.Test)
+	validatePtr(v, "teardown", x.Teardown)
 }
 
 // ResourceType returns "TestReport".
@@ -292,7 +257,7 @@ func (x *TestReport) GetMeta() *Meta { return x.Meta }
 // TestReportParticipant is the backbone element TestReport.participant of FHIR STU3 (3.0.1).
 type TestReportParticipant struct {
 	// ID is TestReport.participant.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.participant.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.participant.modifierExtension (0..*, Extension).
@@ -302,11 +267,11 @@ type TestReportParticipant struct {
 	// TypeExt holds the id and extensions of TestReport.participant.type; JSON "_type".
 	TypeExt *Element
 	// Uri is TestReport.participant.uri (1..1, uri).
-	Uri string
+	Uri URI
 	// UriExt holds the id and extensions of TestReport.participant.uri; JSON "_uri".
 	UriExt *Element
 	// Display is TestReport.participant.display (0..1, string).
-	Display string
+	Display String
 	// DisplayExt holds the id and extensions of TestReport.participant.display; JSON "_display".
 	DisplayExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -356,8 +321,9 @@ func (x *TestReportParticipant) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestReportParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestReportParticipant) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestReportParticipant) UnmarshalJSON(data []byte) error {
@@ -370,42 +336,32 @@ func (x *TestReportParticipant) fhirName() string { return "TestReport.participa
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportParticipant) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.participant", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.participant")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportParticipant) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestReportParticipant) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Type != "" || x.TypeExt != nil) {
-		errs.Missing(p + ".type")
+		v.Missing("type")
 	}
 	if x.Type != "" && !x.Type.IsValid() {
-		errs.BadCode(p+".type", "http://hl7.org/fhir/ValueSet/report-participant-type")
+		v.BadCode("type", -1, "http://hl7.org/fhir/ValueSet/report-participant-type")
 	}
-	if x.TypeExt != nil {
-		x.TypeExt.validate(p+".type", errs)
-	}
+	validatePtr(v, "type", x.TypeExt)
 	if !(x.Uri != "" || x.UriExt != nil) {
-		errs.Missing(p + ".uri")
+		v.Missing("uri")
 	}
-	if x.UriExt != nil {
-		x.UriExt.validate(p+".uri", errs)
-	}
-	if x.DisplayExt != nil {
-		x.DisplayExt.validate(p+".display", errs)
-	}
+	validatePtr(v, "uri", x.UriExt)
+	validatePtr(v, "display", x.DisplayExt)
 }
 
 // TestReportSetup is the backbone element TestReport.setup of FHIR STU3 (3.0.1).
 type TestReportSetup struct {
 	// ID is TestReport.setup.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.setup.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.setup.modifierExtension (0..*, Extension).
@@ -444,8 +400,9 @@ func (x *TestReportSetup) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestReportSetup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestReportSetup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestReportSetup) UnmarshalJSON(data []byte) error {
@@ -458,30 +415,24 @@ func (x *TestReportSetup) fhirName() string { return "TestReport.setup" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportSetup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.setup", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.setup")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportSetup) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestReportSetup) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestReportSetupAction is the backbone element TestReport.setup.action of FHIR STU3 (3.0.1).
 type TestReportSetupAction struct {
 	// ID is TestReport.setup.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.setup.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.setup.action.modifierExtension (0..*, Extension).
@@ -525,8 +476,9 @@ func (x *TestReportSetupAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestReportSetupAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestReportSetupAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestReportSetupAction) UnmarshalJSON(data []byte) error {
@@ -539,30 +491,22 @@ func (x *TestReportSetupAction) fhirName() string { return "TestReport.setup.act
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportSetupAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.setup.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.setup.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportSetupAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
-	}
-	if x.Assert != nil {
-		x.Assert.validate(p+".assert", errs)
-	}
+func (x *TestReportSetupAction) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
+	validatePtr(v, "assert", x.Assert)
 }
 
 // TestReportSetupActionOperation is the backbone element TestReport.setup.action.operation of FHIR STU3 (3.0.1).
 type TestReportSetupActionOperation struct {
 	// ID is TestReport.setup.action.operation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.setup.action.operation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.setup.action.operation.modifierExtension (0..*, Extension).
@@ -572,11 +516,11 @@ type TestReportSetupActionOperation struct {
 	// ResultExt holds the id and extensions of TestReport.setup.action.operation.result; JSON "_result".
 	ResultExt *Element
 	// Message is TestReport.setup.action.operation.message (0..1, markdown).
-	Message string
+	Message Markdown
 	// MessageExt holds the id and extensions of TestReport.setup.action.operation.message; JSON "_message".
 	MessageExt *Element
 	// Detail is TestReport.setup.action.operation.detail (0..1, uri).
-	Detail string
+	Detail URI
 	// DetailExt holds the id and extensions of TestReport.setup.action.operation.detail; JSON "_detail".
 	DetailExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -628,9 +572,10 @@ func (x *TestReportSetupActionOperation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestReportSetupActionOperation) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestReportSetupActionOperation) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -646,39 +591,29 @@ func (x *TestReportSetupActionOperation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportSetupActionOperation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.setup.action.operation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.setup.action.operation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportSetupActionOperation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestReportSetupActionOperation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Result != "" || x.ResultExt != nil) {
-		errs.Missing(p + ".result")
+		v.Missing("result")
 	}
 	if x.Result != "" && !x.Result.IsValid() {
-		errs.BadCode(p+".result", "http://hl7.org/fhir/ValueSet/report-action-result-codes")
+		v.BadCode("result", -1, "http://hl7.org/fhir/ValueSet/report-action-result-codes")
 	}
-	if x.ResultExt != nil {
-		x.ResultExt.validate(p+".result", errs)
-	}
-	if x.MessageExt != nil {
-		x.MessageExt.validate(p+".message", errs)
-	}
-	if x.DetailExt != nil {
-		x.DetailExt.validate(p+".detail", errs)
-	}
+	validatePtr(v, "result", x.ResultExt)
+	validatePtr(v, "message", x.MessageExt)
+	validatePtr(v, "detail", x.DetailExt)
 }
 
 // TestReportSetupActionAssert is the backbone element TestReport.setup.action.assert of FHIR STU3 (3.0.1).
 type TestReportSetupActionAssert struct {
 	// ID is TestReport.setup.action.assert.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.setup.action.assert.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.setup.action.assert.modifierExtension (0..*, Extension).
@@ -688,11 +623,11 @@ type TestReportSetupActionAssert struct {
 	// ResultExt holds the id and extensions of TestReport.setup.action.assert.result; JSON "_result".
 	ResultExt *Element
 	// Message is TestReport.setup.action.assert.message (0..1, markdown).
-	Message string
+	Message Markdown
 	// MessageExt holds the id and extensions of TestReport.setup.action.assert.message; JSON "_message".
 	MessageExt *Element
 	// Detail is TestReport.setup.action.assert.detail (0..1, string).
-	Detail string
+	Detail String
 	// DetailExt holds the id and extensions of TestReport.setup.action.assert.detail; JSON "_detail".
 	DetailExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -744,8 +679,9 @@ func (x *TestReportSetupActionAssert) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestReportSetupActionAssert) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestReportSetupActionAssert) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestReportSetupActionAssert) UnmarshalJSON(data []byte) error {
@@ -758,49 +694,39 @@ func (x *TestReportSetupActionAssert) fhirName() string { return "TestReport.set
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportSetupActionAssert) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.setup.action.assert", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.setup.action.assert")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportSetupActionAssert) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestReportSetupActionAssert) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Result != "" || x.ResultExt != nil) {
-		errs.Missing(p + ".result")
+		v.Missing("result")
 	}
 	if x.Result != "" && !x.Result.IsValid() {
-		errs.BadCode(p+".result", "http://hl7.org/fhir/ValueSet/report-action-result-codes")
+		v.BadCode("result", -1, "http://hl7.org/fhir/ValueSet/report-action-result-codes")
 	}
-	if x.ResultExt != nil {
-		x.ResultExt.validate(p+".result", errs)
-	}
-	if x.MessageExt != nil {
-		x.MessageExt.validate(p+".message", errs)
-	}
-	if x.DetailExt != nil {
-		x.DetailExt.validate(p+".detail", errs)
-	}
+	validatePtr(v, "result", x.ResultExt)
+	validatePtr(v, "message", x.MessageExt)
+	validatePtr(v, "detail", x.DetailExt)
 }
 
 // TestReportTest is the backbone element TestReport.test of FHIR STU3 (3.0.1).
 type TestReportTest struct {
 	// ID is TestReport.test.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.test.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.test.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestReport.test.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestReport.test.name; JSON "_name".
 	NameExt *Element
 	// Description is TestReport.test.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestReport.test.description; JSON "_description".
 	DescriptionExt *Element
 	// Action is TestReport.test.action (1..*, BackboneElement).
@@ -849,8 +775,9 @@ func (x *TestReportTest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestReportTest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestReportTest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestReportTest) UnmarshalJSON(data []byte) error {
@@ -863,36 +790,26 @@ func (x *TestReportTest) fhirName() string { return "TestReport.test" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportTest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.test", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.test")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportTest) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+func (x *TestReportTest) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestReportTestAction is the backbone element TestReport.test.action of FHIR STU3 (3.0.1).
 type TestReportTestAction struct {
 	// ID is TestReport.test.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.test.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.test.action.modifierExtension (0..*, Extension).
@@ -936,8 +853,9 @@ func (x *TestReportTestAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestReportTestAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestReportTestAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestReportTestAction) UnmarshalJSON(data []byte) error {
@@ -950,30 +868,22 @@ func (x *TestReportTestAction) fhirName() string { return "TestReport.test.actio
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportTestAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.test.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.test.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportTestAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
-	}
-	if x.Assert != nil {
-		x.Assert.validate(p+".assert", errs)
-	}
+func (x *TestReportTestAction) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
+	validatePtr(v, "assert", x.Assert)
 }
 
 // TestReportTeardown is the backbone element TestReport.teardown of FHIR STU3 (3.0.1).
 type TestReportTeardown struct {
 	// ID is TestReport.teardown.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.teardown.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.teardown.modifierExtension (0..*, Extension).
@@ -1012,8 +922,9 @@ func (x *TestReportTeardown) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestReportTeardown) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestReportTeardown) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestReportTeardown) UnmarshalJSON(data []byte) error {
@@ -1026,30 +937,24 @@ func (x *TestReportTeardown) fhirName() string { return "TestReport.teardown" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportTeardown) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.teardown", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.teardown")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportTeardown) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestReportTeardown) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestReportTeardownAction is the backbone element TestReport.teardown.action of FHIR STU3 (3.0.1).
 type TestReportTeardownAction struct {
 	// ID is TestReport.teardown.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestReport.teardown.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestReport.teardown.action.modifierExtension (0..*, Extension).
@@ -1090,8 +995,9 @@ func (x *TestReportTeardownAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestReportTeardownAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestReportTeardownAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestReportTeardownAction) UnmarshalJSON(data []byte) error {
@@ -1104,22 +1010,16 @@ func (x *TestReportTeardownAction) fhirName() string { return "TestReport.teardo
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestReportTeardownAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestReport.teardown.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestReport.teardown.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestReportTeardownAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestReportTeardownAction) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Operation != nil) {
-		errs.Missing(p + ".operation")
+		v.Missing("operation")
 	}
-	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
-	}
+	validatePtr(v, "operation", x.Operation)
 }

@@ -10,17 +10,17 @@ import (
 // Pointers to it implement Resource.
 type TestScript struct {
 	// ID is TestScript.id (0..1, id).
-	ID string
+	ID ID
 	// IDExt holds the id and extensions of TestScript.id; JSON "_id".
 	IDExt *Element
 	// Meta is TestScript.meta (0..1, Meta).
 	Meta *Meta
 	// ImplicitRules is TestScript.implicitRules (0..1, uri).
-	ImplicitRules string
+	ImplicitRules URI
 	// ImplicitRulesExt holds the id and extensions of TestScript.implicitRules; JSON "_implicitRules".
 	ImplicitRulesExt *Element
 	// Language is TestScript.language (0..1, code).
-	Language string
+	Language Code
 	// LanguageExt holds the id and extensions of TestScript.language; JSON "_language".
 	LanguageExt *Element
 	// Text is TestScript.text (0..1, Narrative).
@@ -32,21 +32,21 @@ type TestScript struct {
 	// ModifierExtension is TestScript.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is TestScript.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of TestScript.url; JSON "_url".
 	URLExt *Element
 	// Identifier is TestScript.identifier (0..1, Identifier).
 	Identifier *Identifier
 	// Version is TestScript.version (0..1, string).
-	Version string
+	Version String
 	// VersionExt holds the id and extensions of TestScript.version; JSON "_version".
 	VersionExt *Element
 	// Name is TestScript.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.name; JSON "_name".
 	NameExt *Element
 	// Title is TestScript.title (0..1, string).
-	Title string
+	Title String
 	// TitleExt holds the id and extensions of TestScript.title; JSON "_title".
 	TitleExt *Element
 	// Status is TestScript.status (1..1, code).
@@ -54,21 +54,21 @@ type TestScript struct {
 	// StatusExt holds the id and extensions of TestScript.status; JSON "_status".
 	StatusExt *Element
 	// Experimental is TestScript.experimental (0..1, boolean).
-	Experimental *bool
+	Experimental *Boolean
 	// ExperimentalExt holds the id and extensions of TestScript.experimental; JSON "_experimental".
 	ExperimentalExt *Element
 	// Date is TestScript.date (0..1, dateTime).
-	Date string
+	Date DateTime
 	// DateExt holds the id and extensions of TestScript.date; JSON "_date".
 	DateExt *Element
 	// Publisher is TestScript.publisher (0..1, string).
-	Publisher string
+	Publisher String
 	// PublisherExt holds the id and extensions of TestScript.publisher; JSON "_publisher".
 	PublisherExt *Element
 	// Contact is TestScript.contact (0..*, ContactDetail).
 	Contact []ContactDetail
 	// Description is TestScript.description (0..1, markdown).
-	Description string
+	Description Markdown
 	// DescriptionExt holds the id and extensions of TestScript.description; JSON "_description".
 	DescriptionExt *Element
 	// UseContext is TestScript.useContext (0..*, UsageContext).
@@ -76,11 +76,11 @@ type TestScript struct {
 	// Jurisdiction is TestScript.jurisdiction (0..*, CodeableConcept).
 	Jurisdiction []CodeableConcept
 	// Purpose is TestScript.purpose (0..1, markdown).
-	Purpose string
+	Purpose Markdown
 	// PurposeExt holds the id and extensions of TestScript.purpose; JSON "_purpose".
 	PurposeExt *Element
 	// Copyright is TestScript.copyright (0..1, markdown).
-	Copyright string
+	Copyright Markdown
 	// CopyrightExt holds the id and extensions of TestScript.copyright; JSON "_copyright".
 	CopyrightExt *Element
 	// Origin is TestScript.origin (0..*, BackboneElement).
@@ -273,8 +273,9 @@ func (x *TestScript) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScript) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScript) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScript) UnmarshalJSON(data []byte) error {
@@ -287,128 +288,64 @@ func (x *TestScript) fhirName() string { return "TestScript" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScript) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScript) validate(p string, errs *fhirjson.ValidationErrors) {
-	if x.IDExt != nil {
-		x.IDExt.validate(p+".id", errs)
+func (x *TestScript) validate(v *fhirjson.Validator) {
+	validatePtr(v, "id", x.IDExt)
+	if x.ID != "" && !fhirjson.CheckID(x.ID) {
+		v.BadFormat("id", -1, "id")
 	}
-	if x.Meta != nil {
-		x.Meta.validate(p+".meta", errs)
-	}
-	if x.ImplicitRulesExt != nil {
-		x.ImplicitRulesExt.validate(p+".implicitRules", errs)
-	}
-	if x.LanguageExt != nil {
-		x.LanguageExt.validate(p+".language", errs)
-	}
-	if x.Text != nil {
-		x.Text.validate(p+".text", errs)
-	}
-	for i, v := range x.Contained {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".contained", i), errs)
-		}
-	}
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+	validatePtr(v, "meta", x.Meta)
+	validatePtr(v, "implicitRules", x.ImplicitRulesExt)
+	validatePtr(v, "language", x.LanguageExt)
+	validatePtr(v, "text", x.Text)
+	validateResources(v, "contained", x.Contained)
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.Identifier != nil {
-		x.Identifier.validate(p+".identifier", errs)
-	}
-	if x.VersionExt != nil {
-		x.VersionExt.validate(p+".version", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "identifier", x.Identifier)
+	validatePtr(v, "version", x.VersionExt)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.TitleExt != nil {
-		x.TitleExt.validate(p+".title", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "title", x.TitleExt)
 	if !(x.Status != "" || x.StatusExt != nil) {
-		errs.Missing(p + ".status")
+		v.Missing("status")
 	}
 	if x.Status != "" && !x.Status.IsValid() {
-		errs.BadCode(p+".status", "http://hl7.org/fhir/ValueSet/publication-status")
+		v.BadCode("status", -1, "http://hl7.org/fhir/ValueSet/publication-status")
 	}
-	if x.StatusExt != nil {
-		x.StatusExt.validate(p+".status", errs)
+	validatePtr(v, "status", x.StatusExt)
+	validatePtr(v, "experimental", x.ExperimentalExt)
+	validatePtr(v, "date", x.DateExt)
+	if x.Date != "" && !fhirjson.CheckDateTime(x.Date) {
+		v.BadFormat("date", -1, "dateTime")
 	}
-	if x.ExperimentalExt != nil {
-		x.ExperimentalExt.validate(p+".experimental", errs)
-	}
-	if x.DateExt != nil {
-		x.DateExt.validate(p+".date", errs)
-	}
-	if x.PublisherExt != nil {
-		x.PublisherExt.validate(p+".publisher", errs)
-	}
-	for i := range x.Contact {
-		x.Contact[i].validate(fhirjson.Index(p+".contact", i), errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i := range x.UseContext {
-		x.UseContext[i].validate(fhirjson.Index(p+".useContext", i), errs)
-	}
-	for i := range x.Jurisdiction {
-		x.Jurisdiction[i].validate(fhirjson.Index(p+".jurisdiction", i), errs)
-	}
-	if x.PurposeExt != nil {
-		x.PurposeExt.validate(p+".purpose", errs)
-	}
-	if x.CopyrightExt != nil {
-		x.CopyrightExt.validate(p+".copyright", errs)
-	}
-	for i := range x.Origin {
-		x.Origin[i].validate(fhirjson.Index(p+".origin", i), errs)
-	}
-	for i := range x.Destination {
-		x.Destination[i].validate(fhirjson.Index(p+".destination", i), errs)
-	}
-	if x.Metadata != nil {
-		x.Metadata.validate(p+".metadata", errs)
-	}
-	for i := range x.Fixture {
-		x.Fixture[i].validate(fhirjson.Index(p+".fixture", i), errs)
-	}
-	for i := range x.Profile {
-		x.Profile[i].validate(fhirjson.Index(p+".profile", i), errs)
-	}
-	for i := range x.Variable {
-		x.Variable[i].validate(fhirjson.Index(p+".variable", i), errs)
-	}
-	for i := range x.Rule {
-		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
-	}
-	for i := range x.Ruleset {
-		x.Ruleset[i].validate(fhirjson.Index(p+".ruleset", i), errs)
-	}
-	if x.Setup != nil {
-		x.Setup.validate(p+".setup", errs)
-	}
-	for i := range x.Test {
-		x.Test[i].validate(fhirjson.Index(p+".test", i), errs)
-	}
-	if x.Teardown != nil {
-		x.Teardown.validate(p+".teardown", errs)
-	}
+	validatePtr(v, "publisher", x.PublisherExt)
+	validateSlice(v, "contact", x.Contact)
+	validatePtr(v, "description", x.DescriptionExt)
+	validateSlice(v, "useContext", x.UseContext)
+	validateSlice(v, "jurisdiction", x.Jurisdiction)
+	validatePtr(v, "purpose", x.PurposeExt)
+	validatePtr(v, "copyright", x.CopyrightExt)
+	validateSlice(v, "origin", x.Origin)
+	validateSlice(v, "destination", x.Destination)
+	validatePtr(v, "metadata", x.Metadata)
+	validateSlice(v, "fixture", x.Fixture)
+	validateSlice(v, "profile", x.Profile)
+	validateSlice(v, "variable", x.Variable)
+	validateSlice(v, "rule", x.Rule)
+	validateSlice(v, "ruleset", x.Ruleset)
+	validatePtr(v, "setup", x.Setup)
+	validateSlice(v, "test", x.Test)
+	validatePtr(v, "teardown", x.Teardown)
 }
 
 // ResourceType returns "TestScript".
@@ -426,13 +363,13 @@ func (x *TestScript) GetMeta() *Meta { return x.Meta }
 // TestScriptOrigin is the backbone element TestScript.origin of FHIR STU3 (3.0.1).
 type TestScriptOrigin struct {
 	// ID is TestScript.origin.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.origin.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.origin.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Index is TestScript.origin.index (1..1, integer).
-	Index *int
+	Index *Integer
 	// IndexExt holds the id and extensions of TestScript.origin.index; JSON "_index".
 	IndexExt *Element
 	// Profile is TestScript.origin.profile (1..1, Coding).
@@ -475,8 +412,9 @@ func (x *TestScriptOrigin) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptOrigin) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptOrigin) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptOrigin) UnmarshalJSON(data []byte) error {
@@ -489,42 +427,34 @@ func (x *TestScriptOrigin) fhirName() string { return "TestScript.origin" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptOrigin) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.origin", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.origin")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptOrigin) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptOrigin) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Index != nil || x.IndexExt != nil) {
-		errs.Missing(p + ".index")
+		v.Missing("index")
 	}
-	if x.IndexExt != nil {
-		x.IndexExt.validate(p+".index", errs)
-	}
+	validatePtr(v, "index", x.IndexExt)
 	if !(x.Profile != nil) {
-		errs.Missing(p + ".profile")
+		v.Missing("profile")
 	}
-	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
-	}
+	validatePtr(v, "profile", x.Profile)
 }
 
 // TestScriptDestination is the backbone element TestScript.destination of FHIR STU3 (3.0.1).
 type TestScriptDestination struct {
 	// ID is TestScript.destination.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.destination.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.destination.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Index is TestScript.destination.index (1..1, integer).
-	Index *int
+	Index *Integer
 	// IndexExt holds the id and extensions of TestScript.destination.index; JSON "_index".
 	IndexExt *Element
 	// Profile is TestScript.destination.profile (1..1, Coding).
@@ -567,8 +497,9 @@ func (x *TestScriptDestination) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptDestination) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptDestination) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptDestination) UnmarshalJSON(data []byte) error {
@@ -581,36 +512,28 @@ func (x *TestScriptDestination) fhirName() string { return "TestScript.destinati
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptDestination) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.destination", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.destination")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptDestination) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptDestination) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Index != nil || x.IndexExt != nil) {
-		errs.Missing(p + ".index")
+		v.Missing("index")
 	}
-	if x.IndexExt != nil {
-		x.IndexExt.validate(p+".index", errs)
-	}
+	validatePtr(v, "index", x.IndexExt)
 	if !(x.Profile != nil) {
-		errs.Missing(p + ".profile")
+		v.Missing("profile")
 	}
-	if x.Profile != nil {
-		x.Profile.validate(p+".profile", errs)
-	}
+	validatePtr(v, "profile", x.Profile)
 }
 
 // TestScriptMetadata is the backbone element TestScript.metadata of FHIR STU3 (3.0.1).
 type TestScriptMetadata struct {
 	// ID is TestScript.metadata.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.metadata.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.metadata.modifierExtension (0..*, Extension).
@@ -654,8 +577,9 @@ func (x *TestScriptMetadata) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptMetadata) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptMetadata) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptMetadata) UnmarshalJSON(data []byte) error {
@@ -668,43 +592,35 @@ func (x *TestScriptMetadata) fhirName() string { return "TestScript.metadata" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptMetadata) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.metadata", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.metadata")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptMetadata) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	for i := range x.Link {
-		x.Link[i].validate(fhirjson.Index(p+".link", i), errs)
-	}
+func (x *TestScriptMetadata) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validateSlice(v, "link", x.Link)
 	if !(len(x.Capability) > 0) {
-		errs.Missing(p + ".capability")
+		v.Missing("capability")
 	}
-	for i := range x.Capability {
-		x.Capability[i].validate(fhirjson.Index(p+".capability", i), errs)
-	}
+	validateSlice(v, "capability", x.Capability)
 }
 
 // TestScriptMetadataLink is the backbone element TestScript.metadata.link of FHIR STU3 (3.0.1).
 type TestScriptMetadataLink struct {
 	// ID is TestScript.metadata.link.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.metadata.link.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.metadata.link.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// URL is TestScript.metadata.link.url (1..1, uri).
-	URL string
+	URL URI
 	// URLExt holds the id and extensions of TestScript.metadata.link.url; JSON "_url".
 	URLExt *Element
 	// Description is TestScript.metadata.link.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.metadata.link.description; JSON "_description".
 	DescriptionExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -750,8 +666,9 @@ func (x *TestScriptMetadataLink) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptMetadataLink) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptMetadataLink) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptMetadataLink) UnmarshalJSON(data []byte) error {
@@ -764,59 +681,51 @@ func (x *TestScriptMetadataLink) fhirName() string { return "TestScript.metadata
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptMetadataLink) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.metadata.link", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.metadata.link")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptMetadataLink) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptMetadataLink) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.URL != "" || x.URLExt != nil) {
-		errs.Missing(p + ".url")
+		v.Missing("url")
 	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
+	validatePtr(v, "description", x.DescriptionExt)
 }
 
 // TestScriptMetadataCapability is the backbone element TestScript.metadata.capability of FHIR STU3 (3.0.1).
 type TestScriptMetadataCapability struct {
 	// ID is TestScript.metadata.capability.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.metadata.capability.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.metadata.capability.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Required is TestScript.metadata.capability.required (0..1, boolean).
-	Required *bool
+	Required *Boolean
 	// RequiredExt holds the id and extensions of TestScript.metadata.capability.required; JSON "_required".
 	RequiredExt *Element
 	// Validated is TestScript.metadata.capability.validated (0..1, boolean).
-	Validated *bool
+	Validated *Boolean
 	// ValidatedExt holds the id and extensions of TestScript.metadata.capability.validated; JSON "_validated".
 	ValidatedExt *Element
 	// Description is TestScript.metadata.capability.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.metadata.capability.description; JSON "_description".
 	DescriptionExt *Element
 	// Origin is TestScript.metadata.capability.origin (0..*, integer).
-	Origin []int
+	Origin []Integer
 	// OriginExt holds the id and extensions of TestScript.metadata.capability.origin; JSON "_origin".
 	OriginExt []*Element
 	// Destination is TestScript.metadata.capability.destination (0..1, integer).
-	Destination *int
+	Destination *Integer
 	// DestinationExt holds the id and extensions of TestScript.metadata.capability.destination; JSON "_destination".
 	DestinationExt *Element
 	// Link is TestScript.metadata.capability.link (0..*, uri).
-	Link []string
+	Link []URI
 	// LinkExt holds the id and extensions of TestScript.metadata.capability.link; JSON "_link".
 	LinkExt []*Element
 	// Capabilities is TestScript.metadata.capability.capabilities (1..1, Reference).
@@ -891,8 +800,9 @@ func (x *TestScriptMetadataCapability) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptMetadataCapability) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptMetadataCapability) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptMetadataCapability) UnmarshalJSON(data []byte) error {
@@ -905,62 +815,40 @@ func (x *TestScriptMetadataCapability) fhirName() string { return "TestScript.me
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptMetadataCapability) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.metadata.capability", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.metadata.capability")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptMetadataCapability) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.RequiredExt != nil {
-		x.RequiredExt.validate(p+".required", errs)
-	}
-	if x.ValidatedExt != nil {
-		x.ValidatedExt.validate(p+".validated", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	for i, v := range x.OriginExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".origin", i), errs)
-		}
-	}
-	if x.DestinationExt != nil {
-		x.DestinationExt.validate(p+".destination", errs)
-	}
-	for i, v := range x.LinkExt {
-		if v != nil {
-			v.validate(fhirjson.Index(p+".link", i), errs)
-		}
-	}
+func (x *TestScriptMetadataCapability) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "required", x.RequiredExt)
+	validatePtr(v, "validated", x.ValidatedExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtrs(v, "origin", x.OriginExt)
+	validatePtr(v, "destination", x.DestinationExt)
+	validatePtrs(v, "link", x.LinkExt)
 	if !(x.Capabilities != nil) {
-		errs.Missing(p + ".capabilities")
+		v.Missing("capabilities")
 	}
-	if x.Capabilities != nil {
-		x.Capabilities.validate(p+".capabilities", errs)
-	}
+	validatePtr(v, "capabilities", x.Capabilities)
 }
 
 // TestScriptFixture is the backbone element TestScript.fixture of FHIR STU3 (3.0.1).
 type TestScriptFixture struct {
 	// ID is TestScript.fixture.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.fixture.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.fixture.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Autocreate is TestScript.fixture.autocreate (0..1, boolean).
-	Autocreate *bool
+	Autocreate *Boolean
 	// AutocreateExt holds the id and extensions of TestScript.fixture.autocreate; JSON "_autocreate".
 	AutocreateExt *Element
 	// Autodelete is TestScript.fixture.autodelete (0..1, boolean).
-	Autodelete *bool
+	Autodelete *Boolean
 	// AutodeleteExt holds the id and extensions of TestScript.fixture.autodelete; JSON "_autodelete".
 	AutodeleteExt *Element
 	// Resource is TestScript.fixture.resource (0..1, Reference).
@@ -1009,8 +897,9 @@ func (x *TestScriptFixture) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptFixture) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptFixture) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptFixture) UnmarshalJSON(data []byte) error {
@@ -1023,67 +912,57 @@ func (x *TestScriptFixture) fhirName() string { return "TestScript.fixture" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptFixture) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.fixture", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.fixture")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptFixture) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.AutocreateExt != nil {
-		x.AutocreateExt.validate(p+".autocreate", errs)
-	}
-	if x.AutodeleteExt != nil {
-		x.AutodeleteExt.validate(p+".autodelete", errs)
-	}
-	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
-	}
+func (x *TestScriptFixture) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "autocreate", x.AutocreateExt)
+	validatePtr(v, "autodelete", x.AutodeleteExt)
+	validatePtr(v, "resource", x.Resource)
 }
 
 // TestScriptVariable is the backbone element TestScript.variable of FHIR STU3 (3.0.1).
 type TestScriptVariable struct {
 	// ID is TestScript.variable.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.variable.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.variable.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.variable.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.variable.name; JSON "_name".
 	NameExt *Element
 	// DefaultValue is TestScript.variable.defaultValue (0..1, string).
-	DefaultValue string
+	DefaultValue String
 	// DefaultValueExt holds the id and extensions of TestScript.variable.defaultValue; JSON "_defaultValue".
 	DefaultValueExt *Element
 	// Description is TestScript.variable.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.variable.description; JSON "_description".
 	DescriptionExt *Element
 	// Expression is TestScript.variable.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of TestScript.variable.expression; JSON "_expression".
 	ExpressionExt *Element
 	// HeaderField is TestScript.variable.headerField (0..1, string).
-	HeaderField string
+	HeaderField String
 	// HeaderFieldExt holds the id and extensions of TestScript.variable.headerField; JSON "_headerField".
 	HeaderFieldExt *Element
 	// Hint is TestScript.variable.hint (0..1, string).
-	Hint string
+	Hint String
 	// HintExt holds the id and extensions of TestScript.variable.hint; JSON "_hint".
 	HintExt *Element
 	// Path is TestScript.variable.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of TestScript.variable.path; JSON "_path".
 	PathExt *Element
 	// SourceID is TestScript.variable.sourceId (0..1, id).
-	SourceID string
+	SourceID ID
 	// SourceIDExt holds the id and extensions of TestScript.variable.sourceId; JSON "_sourceId".
 	SourceIDExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1163,8 +1042,9 @@ func (x *TestScriptVariable) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptVariable) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptVariable) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptVariable) UnmarshalJSON(data []byte) error {
@@ -1177,51 +1057,34 @@ func (x *TestScriptVariable) fhirName() string { return "TestScript.variable" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptVariable) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.variable", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.variable")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptVariable) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptVariable) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DefaultValueExt != nil {
-		x.DefaultValueExt.validate(p+".defaultValue", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
-	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
-	}
-	if x.HeaderFieldExt != nil {
-		x.HeaderFieldExt.validate(p+".headerField", errs)
-	}
-	if x.HintExt != nil {
-		x.HintExt.validate(p+".hint", errs)
-	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
-	if x.SourceIDExt != nil {
-		x.SourceIDExt.validate(p+".sourceId", errs)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "defaultValue", x.DefaultValueExt)
+	validatePtr(v, "description", x.DescriptionExt)
+	validatePtr(v, "expression", x.ExpressionExt)
+	validatePtr(v, "headerField", x.HeaderFieldExt)
+	validatePtr(v, "hint", x.HintExt)
+	validatePtr(v, "path", x.PathExt)
+	validatePtr(v, "sourceId", x.SourceIDExt)
+	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
+		v.BadFormat("sourceId", -1, "id")
 	}
 }
 
 // TestScriptRule is the backbone element TestScript.rule of FHIR STU3 (3.0.1).
 type TestScriptRule struct {
 	// ID is TestScript.rule.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.rule.modifierExtension (0..*, Extension).
@@ -1265,8 +1128,9 @@ func (x *TestScriptRule) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptRule) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptRule) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptRule) UnmarshalJSON(data []byte) error {
@@ -1279,43 +1143,35 @@ func (x *TestScriptRule) fhirName() string { return "TestScript.rule" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptRule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.rule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.rule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptRule) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptRule) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Resource != nil) {
-		errs.Missing(p + ".resource")
+		v.Missing("resource")
 	}
-	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
-	}
-	for i := range x.Param {
-		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)
-	}
+	validatePtr(v, "resource", x.Resource)
+	validateSlice(v, "param", x.Param)
 }
 
 // TestScriptRuleParam is the backbone element TestScript.rule.param of FHIR STU3 (3.0.1).
 type TestScriptRuleParam struct {
 	// ID is TestScript.rule.param.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.rule.param.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.rule.param.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.rule.param.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.rule.param.name; JSON "_name".
 	NameExt *Element
 	// Value is TestScript.rule.param.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.rule.param.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1359,8 +1215,9 @@ func (x *TestScriptRuleParam) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptRuleParam) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptRuleParam) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptRuleParam) UnmarshalJSON(data []byte) error {
@@ -1373,33 +1230,25 @@ func (x *TestScriptRuleParam) fhirName() string { return "TestScript.rule.param"
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptRuleParam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.rule.param", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.rule.param")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptRuleParam) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptRuleParam) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // TestScriptRuleset is the backbone element TestScript.ruleset of FHIR STU3 (3.0.1).
 type TestScriptRuleset struct {
 	// ID is TestScript.ruleset.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.ruleset.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.ruleset.modifierExtension (0..*, Extension).
@@ -1443,8 +1292,9 @@ func (x *TestScriptRuleset) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptRuleset) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptRuleset) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptRuleset) UnmarshalJSON(data []byte) error {
@@ -1457,42 +1307,34 @@ func (x *TestScriptRuleset) fhirName() string { return "TestScript.ruleset" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptRuleset) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.ruleset", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.ruleset")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptRuleset) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptRuleset) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Resource != nil) {
-		errs.Missing(p + ".resource")
+		v.Missing("resource")
 	}
-	if x.Resource != nil {
-		x.Resource.validate(p+".resource", errs)
-	}
+	validatePtr(v, "resource", x.Resource)
 	if !(len(x.Rule) > 0) {
-		errs.Missing(p + ".rule")
+		v.Missing("rule")
 	}
-	for i := range x.Rule {
-		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
-	}
+	validateSlice(v, "rule", x.Rule)
 }
 
 // TestScriptRulesetRule is the backbone element TestScript.ruleset.rule of FHIR STU3 (3.0.1).
 type TestScriptRulesetRule struct {
 	// ID is TestScript.ruleset.rule.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.ruleset.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.ruleset.rule.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// RuleID is TestScript.ruleset.rule.ruleId (1..1, id).
-	RuleID string
+	RuleID ID
 	// RuleIDExt holds the id and extensions of TestScript.ruleset.rule.ruleId; JSON "_ruleId".
 	RuleIDExt *Element
 	// Param is TestScript.ruleset.rule.param (0..*, BackboneElement).
@@ -1535,8 +1377,9 @@ func (x *TestScriptRulesetRule) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptRulesetRule) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptRulesetRule) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptRulesetRule) UnmarshalJSON(data []byte) error {
@@ -1549,43 +1392,38 @@ func (x *TestScriptRulesetRule) fhirName() string { return "TestScript.ruleset.r
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptRulesetRule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.ruleset.rule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.ruleset.rule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptRulesetRule) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptRulesetRule) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.RuleID != "" || x.RuleIDExt != nil) {
-		errs.Missing(p + ".ruleId")
+		v.Missing("ruleId")
 	}
-	if x.RuleIDExt != nil {
-		x.RuleIDExt.validate(p+".ruleId", errs)
+	validatePtr(v, "ruleId", x.RuleIDExt)
+	if x.RuleID != "" && !fhirjson.CheckID(x.RuleID) {
+		v.BadFormat("ruleId", -1, "id")
 	}
-	for i := range x.Param {
-		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)
-	}
+	validateSlice(v, "param", x.Param)
 }
 
 // TestScriptRulesetRuleParam is the backbone element TestScript.ruleset.rule.param of FHIR STU3 (3.0.1).
 type TestScriptRulesetRuleParam struct {
 	// ID is TestScript.ruleset.rule.param.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.ruleset.rule.param.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.ruleset.rule.param.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.ruleset.rule.param.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.ruleset.rule.param.name; JSON "_name".
 	NameExt *Element
 	// Value is TestScript.ruleset.rule.param.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.ruleset.rule.param.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -1631,8 +1469,9 @@ func (x *TestScriptRulesetRuleParam) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptRulesetRuleParam) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptRulesetRuleParam) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptRulesetRuleParam) UnmarshalJSON(data []byte) error {
@@ -1645,33 +1484,25 @@ func (x *TestScriptRulesetRuleParam) fhirName() string { return "TestScript.rule
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptRulesetRuleParam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.ruleset.rule.param", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.ruleset.rule.param")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptRulesetRuleParam) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptRulesetRuleParam) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // TestScriptSetup is the backbone element TestScript.setup of FHIR STU3 (3.0.1).
 type TestScriptSetup struct {
 	// ID is TestScript.setup.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.modifierExtension (0..*, Extension).
@@ -1710,8 +1541,9 @@ func (x *TestScriptSetup) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetup) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptSetup) UnmarshalJSON(data []byte) error {
@@ -1724,30 +1556,24 @@ func (x *TestScriptSetup) fhirName() string { return "TestScript.setup" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetup) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetup) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptSetup) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestScriptSetupAction is the backbone element TestScript.setup.action of FHIR STU3 (3.0.1).
 type TestScriptSetupAction struct {
 	// ID is TestScript.setup.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.modifierExtension (0..*, Extension).
@@ -1791,8 +1617,9 @@ func (x *TestScriptSetupAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptSetupAction) UnmarshalJSON(data []byte) error {
@@ -1805,30 +1632,22 @@ func (x *TestScriptSetupAction) fhirName() string { return "TestScript.setup.act
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
-	}
-	if x.Assert != nil {
-		x.Assert.validate(p+".assert", errs)
-	}
+func (x *TestScriptSetupAction) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
+	validatePtr(v, "assert", x.Assert)
 }
 
 // TestScriptSetupActionOperation is the backbone element TestScript.setup.action.operation of FHIR STU3 (3.0.1).
 type TestScriptSetupActionOperation struct {
 	// ID is TestScript.setup.action.operation.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.operation.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.operation.modifierExtension (0..*, Extension).
@@ -1840,11 +1659,11 @@ type TestScriptSetupActionOperation struct {
 	// ResourceExt holds the id and extensions of TestScript.setup.action.operation.resource; JSON "_resource".
 	ResourceExt *Element
 	// Label is TestScript.setup.action.operation.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of TestScript.setup.action.operation.label; JSON "_label".
 	LabelExt *Element
 	// Description is TestScript.setup.action.operation.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.setup.action.operation.description; JSON "_description".
 	DescriptionExt *Element
 	// Accept is TestScript.setup.action.operation.accept (0..1, code).
@@ -1856,41 +1675,41 @@ type TestScriptSetupActionOperation struct {
 	// ContentTypeExt holds the id and extensions of TestScript.setup.action.operation.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Destination is TestScript.setup.action.operation.destination (0..1, integer).
-	Destination *int
+	Destination *Integer
 	// DestinationExt holds the id and extensions of TestScript.setup.action.operation.destination; JSON "_destination".
 	DestinationExt *Element
 	// EncodeRequestURL is TestScript.setup.action.operation.encodeRequestUrl (0..1, boolean).
-	EncodeRequestURL *bool
+	EncodeRequestURL *Boolean
 	// EncodeRequestURLExt holds the id and extensions of TestScript.setup.action.operation.encodeRequestUrl; JSON "_encodeRequestUrl".
 	EncodeRequestURLExt *Element
 	// Origin is TestScript.setup.action.operation.origin (0..1, integer).
-	Origin *int
+	Origin *Integer
 	// OriginExt holds the id and extensions of TestScript.setup.action.operation.origin; JSON "_origin".
 	OriginExt *Element
 	// Params is TestScript.setup.action.operation.params (0..1, string).
-	Params string
+	Params String
 	// ParamsExt holds the id and extensions of TestScript.setup.action.operation.params; JSON "_params".
 	ParamsExt *Element
 	// RequestHeader is TestScript.setup.action.operation.requestHeader (0..*, BackboneElement).
 	RequestHeader []TestScriptSetupActionOperationRequestHeader
 	// RequestID is TestScript.setup.action.operation.requestId (0..1, id).
-	RequestID string
+	RequestID ID
 	// RequestIDExt holds the id and extensions of TestScript.setup.action.operation.requestId; JSON "_requestId".
 	RequestIDExt *Element
 	// ResponseID is TestScript.setup.action.operation.responseId (0..1, id).
-	ResponseID string
+	ResponseID ID
 	// ResponseIDExt holds the id and extensions of TestScript.setup.action.operation.responseId; JSON "_responseId".
 	ResponseIDExt *Element
 	// SourceID is TestScript.setup.action.operation.sourceId (0..1, id).
-	SourceID string
+	SourceID ID
 	// SourceIDExt holds the id and extensions of TestScript.setup.action.operation.sourceId; JSON "_sourceId".
 	SourceIDExt *Element
 	// TargetID is TestScript.setup.action.operation.targetId (0..1, id).
-	TargetID string
+	TargetID ID
 	// TargetIDExt holds the id and extensions of TestScript.setup.action.operation.targetId; JSON "_targetId".
 	TargetIDExt *Element
 	// URL is TestScript.setup.action.operation.url (0..1, string).
-	URL string
+	URL String
 	// URLExt holds the id and extensions of TestScript.setup.action.operation.url; JSON "_url".
 	URLExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2014,9 +1833,10 @@ func (x *TestScriptSetupActionOperation) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupActionOperation) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupActionOperation) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2032,91 +1852,67 @@ func (x *TestScriptSetupActionOperation) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionOperation) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.operation", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.operation")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionOperation) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Type != nil {
-		x.Type.validate(p+".type", errs)
-	}
+func (x *TestScriptSetupActionOperation) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "type", x.Type)
 	if x.Resource != "" && !x.Resource.IsValid() {
-		errs.BadCode(p+".resource", "http://hl7.org/fhir/ValueSet/defined-types")
+		v.BadCode("resource", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
-	if x.ResourceExt != nil {
-		x.ResourceExt.validate(p+".resource", errs)
-	}
-	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+	validatePtr(v, "resource", x.ResourceExt)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if x.Accept != "" && !x.Accept.IsValid() {
-		errs.BadCode(p+".accept", "http://hl7.org/fhir/ValueSet/content-type")
+		v.BadCode("accept", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
-	if x.AcceptExt != nil {
-		x.AcceptExt.validate(p+".accept", errs)
-	}
+	validatePtr(v, "accept", x.AcceptExt)
 	if x.ContentType != "" && !x.ContentType.IsValid() {
-		errs.BadCode(p+".contentType", "http://hl7.org/fhir/ValueSet/content-type")
+		v.BadCode("contentType", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
-	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "destination", x.DestinationExt)
+	validatePtr(v, "encodeRequestUrl", x.EncodeRequestURLExt)
+	validatePtr(v, "origin", x.OriginExt)
+	validatePtr(v, "params", x.ParamsExt)
+	validateSlice(v, "requestHeader", x.RequestHeader)
+	validatePtr(v, "requestId", x.RequestIDExt)
+	if x.RequestID != "" && !fhirjson.CheckID(x.RequestID) {
+		v.BadFormat("requestId", -1, "id")
 	}
-	if x.DestinationExt != nil {
-		x.DestinationExt.validate(p+".destination", errs)
+	validatePtr(v, "responseId", x.ResponseIDExt)
+	if x.ResponseID != "" && !fhirjson.CheckID(x.ResponseID) {
+		v.BadFormat("responseId", -1, "id")
 	}
-	if x.EncodeRequestURLExt != nil {
-		x.EncodeRequestURLExt.validate(p+".encodeRequestUrl", errs)
+	validatePtr(v, "sourceId", x.SourceIDExt)
+	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
+		v.BadFormat("sourceId", -1, "id")
 	}
-	if x.OriginExt != nil {
-		x.OriginExt.validate(p+".origin", errs)
+	validatePtr(v, "targetId", x.TargetIDExt)
+	if x.TargetID != "" && !fhirjson.CheckID(x.TargetID) {
+		v.BadFormat("targetId", -1, "id")
 	}
-	if x.ParamsExt != nil {
-		x.ParamsExt.validate(p+".params", errs)
-	}
-	for i := range x.RequestHeader {
-		x.RequestHeader[i].validate(fhirjson.Index(p+".requestHeader", i), errs)
-	}
-	if x.RequestIDExt != nil {
-		x.RequestIDExt.validate(p+".requestId", errs)
-	}
-	if x.ResponseIDExt != nil {
-		x.ResponseIDExt.validate(p+".responseId", errs)
-	}
-	if x.SourceIDExt != nil {
-		x.SourceIDExt.validate(p+".sourceId", errs)
-	}
-	if x.TargetIDExt != nil {
-		x.TargetIDExt.validate(p+".targetId", errs)
-	}
-	if x.URLExt != nil {
-		x.URLExt.validate(p+".url", errs)
-	}
+	validatePtr(v, "url", x.URLExt)
 }
 
 // TestScriptSetupActionOperationRequestHeader is the backbone element TestScript.setup.action.operation.requestHeader of FHIR STU3 (3.0.1).
 type TestScriptSetupActionOperationRequestHeader struct {
 	// ID is TestScript.setup.action.operation.requestHeader.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.operation.requestHeader.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.operation.requestHeader.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Field is TestScript.setup.action.operation.requestHeader.field (1..1, string).
-	Field string
+	Field String
 	// FieldExt holds the id and extensions of TestScript.setup.action.operation.requestHeader.field; JSON "_field".
 	FieldExt *Element
 	// Value is TestScript.setup.action.operation.requestHeader.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.setup.action.operation.requestHeader.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2162,9 +1958,10 @@ func (x *TestScriptSetupActionOperationRequestHeader) EncodeJSON(e *fhirjson.Enc
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupActionOperationRequestHeader) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupActionOperationRequestHeader) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2180,46 +1977,38 @@ func (x *TestScriptSetupActionOperationRequestHeader) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionOperationRequestHeader) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.operation.requestHeader", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.operation.requestHeader")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionOperationRequestHeader) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptSetupActionOperationRequestHeader) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Field != "" || x.FieldExt != nil) {
-		errs.Missing(p + ".field")
+		v.Missing("field")
 	}
-	if x.FieldExt != nil {
-		x.FieldExt.validate(p+".field", errs)
-	}
+	validatePtr(v, "field", x.FieldExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // TestScriptSetupActionAssert is the backbone element TestScript.setup.action.assert of FHIR STU3 (3.0.1).
 type TestScriptSetupActionAssert struct {
 	// ID is TestScript.setup.action.assert.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.assert.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Label is TestScript.setup.action.assert.label (0..1, string).
-	Label string
+	Label String
 	// LabelExt holds the id and extensions of TestScript.setup.action.assert.label; JSON "_label".
 	LabelExt *Element
 	// Description is TestScript.setup.action.assert.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.setup.action.assert.description; JSON "_description".
 	DescriptionExt *Element
 	// Direction is TestScript.setup.action.assert.direction (0..1, code).
@@ -2227,15 +2016,15 @@ type TestScriptSetupActionAssert struct {
 	// DirectionExt holds the id and extensions of TestScript.setup.action.assert.direction; JSON "_direction".
 	DirectionExt *Element
 	// CompareToSourceID is TestScript.setup.action.assert.compareToSourceId (0..1, string).
-	CompareToSourceID string
+	CompareToSourceID String
 	// CompareToSourceIDExt holds the id and extensions of TestScript.setup.action.assert.compareToSourceId; JSON "_compareToSourceId".
 	CompareToSourceIDExt *Element
 	// CompareToSourceExpression is TestScript.setup.action.assert.compareToSourceExpression (0..1, string).
-	CompareToSourceExpression string
+	CompareToSourceExpression String
 	// CompareToSourceExpressionExt holds the id and extensions of TestScript.setup.action.assert.compareToSourceExpression; JSON "_compareToSourceExpression".
 	CompareToSourceExpressionExt *Element
 	// CompareToSourcePath is TestScript.setup.action.assert.compareToSourcePath (0..1, string).
-	CompareToSourcePath string
+	CompareToSourcePath String
 	// CompareToSourcePathExt holds the id and extensions of TestScript.setup.action.assert.compareToSourcePath; JSON "_compareToSourcePath".
 	CompareToSourcePathExt *Element
 	// ContentType is TestScript.setup.action.assert.contentType (0..1, code).
@@ -2243,19 +2032,19 @@ type TestScriptSetupActionAssert struct {
 	// ContentTypeExt holds the id and extensions of TestScript.setup.action.assert.contentType; JSON "_contentType".
 	ContentTypeExt *Element
 	// Expression is TestScript.setup.action.assert.expression (0..1, string).
-	Expression string
+	Expression String
 	// ExpressionExt holds the id and extensions of TestScript.setup.action.assert.expression; JSON "_expression".
 	ExpressionExt *Element
 	// HeaderField is TestScript.setup.action.assert.headerField (0..1, string).
-	HeaderField string
+	HeaderField String
 	// HeaderFieldExt holds the id and extensions of TestScript.setup.action.assert.headerField; JSON "_headerField".
 	HeaderFieldExt *Element
 	// MinimumID is TestScript.setup.action.assert.minimumId (0..1, string).
-	MinimumID string
+	MinimumID String
 	// MinimumIDExt holds the id and extensions of TestScript.setup.action.assert.minimumId; JSON "_minimumId".
 	MinimumIDExt *Element
 	// NavigationLinks is TestScript.setup.action.assert.navigationLinks (0..1, boolean).
-	NavigationLinks *bool
+	NavigationLinks *Boolean
 	// NavigationLinksExt holds the id and extensions of TestScript.setup.action.assert.navigationLinks; JSON "_navigationLinks".
 	NavigationLinksExt *Element
 	// Operator is TestScript.setup.action.assert.operator (0..1, code).
@@ -2263,7 +2052,7 @@ type TestScriptSetupActionAssert struct {
 	// OperatorExt holds the id and extensions of TestScript.setup.action.assert.operator; JSON "_operator".
 	OperatorExt *Element
 	// Path is TestScript.setup.action.assert.path (0..1, string).
-	Path string
+	Path String
 	// PathExt holds the id and extensions of TestScript.setup.action.assert.path; JSON "_path".
 	PathExt *Element
 	// RequestMethod is TestScript.setup.action.assert.requestMethod (0..1, code).
@@ -2271,7 +2060,7 @@ type TestScriptSetupActionAssert struct {
 	// RequestMethodExt holds the id and extensions of TestScript.setup.action.assert.requestMethod; JSON "_requestMethod".
 	RequestMethodExt *Element
 	// RequestURL is TestScript.setup.action.assert.requestURL (0..1, string).
-	RequestURL string
+	RequestURL String
 	// RequestURLExt holds the id and extensions of TestScript.setup.action.assert.requestURL; JSON "_requestURL".
 	RequestURLExt *Element
 	// Resource is TestScript.setup.action.assert.resource (0..1, code).
@@ -2283,7 +2072,7 @@ type TestScriptSetupActionAssert struct {
 	// ResponseExt holds the id and extensions of TestScript.setup.action.assert.response; JSON "_response".
 	ResponseExt *Element
 	// ResponseCode is TestScript.setup.action.assert.responseCode (0..1, string).
-	ResponseCode string
+	ResponseCode String
 	// ResponseCodeExt holds the id and extensions of TestScript.setup.action.assert.responseCode; JSON "_responseCode".
 	ResponseCodeExt *Element
 	// Rule is TestScript.setup.action.assert.rule (0..1, BackboneElement).
@@ -2291,19 +2080,19 @@ type TestScriptSetupActionAssert struct {
 	// Ruleset is TestScript.setup.action.assert.ruleset (0..1, BackboneElement).
 	Ruleset *TestScriptSetupActionAssertRuleset
 	// SourceID is TestScript.setup.action.assert.sourceId (0..1, id).
-	SourceID string
+	SourceID ID
 	// SourceIDExt holds the id and extensions of TestScript.setup.action.assert.sourceId; JSON "_sourceId".
 	SourceIDExt *Element
 	// ValidateProfileID is TestScript.setup.action.assert.validateProfileId (0..1, id).
-	ValidateProfileID string
+	ValidateProfileID ID
 	// ValidateProfileIDExt holds the id and extensions of TestScript.setup.action.assert.validateProfileId; JSON "_validateProfileId".
 	ValidateProfileIDExt *Element
 	// Value is TestScript.setup.action.assert.value (0..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.setup.action.assert.value; JSON "_value".
 	ValueExt *Element
 	// WarningOnly is TestScript.setup.action.assert.warningOnly (0..1, boolean).
-	WarningOnly *bool
+	WarningOnly *Boolean
 	// WarningOnlyExt holds the id and extensions of TestScript.setup.action.assert.warningOnly; JSON "_warningOnly".
 	WarningOnlyExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2475,8 +2264,9 @@ func (x *TestScriptSetupActionAssert) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupActionAssert) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupActionAssert) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptSetupActionAssert) UnmarshalJSON(data []byte) error {
@@ -2489,120 +2279,74 @@ func (x *TestScriptSetupActionAssert) fhirName() string { return "TestScript.set
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssert) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssert) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.LabelExt != nil {
-		x.LabelExt.validate(p+".label", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+func (x *TestScriptSetupActionAssert) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "label", x.LabelExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if x.Direction != "" && !x.Direction.IsValid() {
-		errs.BadCode(p+".direction", "http://hl7.org/fhir/ValueSet/assert-direction-codes")
+		v.BadCode("direction", -1, "http://hl7.org/fhir/ValueSet/assert-direction-codes")
 	}
-	if x.DirectionExt != nil {
-		x.DirectionExt.validate(p+".direction", errs)
-	}
-	if x.CompareToSourceIDExt != nil {
-		x.CompareToSourceIDExt.validate(p+".compareToSourceId", errs)
-	}
-	if x.CompareToSourceExpressionExt != nil {
-		x.CompareToSourceExpressionExt.validate(p+".compareToSourceExpression", errs)
-	}
-	if x.CompareToSourcePathExt != nil {
-		x.CompareToSourcePathExt.validate(p+".compareToSourcePath", errs)
-	}
+	validatePtr(v, "direction", x.DirectionExt)
+	validatePtr(v, "compareToSourceId", x.CompareToSourceIDExt)
+	validatePtr(v, "compareToSourceExpression", x.CompareToSourceExpressionExt)
+	validatePtr(v, "compareToSourcePath", x.CompareToSourcePathExt)
 	if x.ContentType != "" && !x.ContentType.IsValid() {
-		errs.BadCode(p+".contentType", "http://hl7.org/fhir/ValueSet/content-type")
+		v.BadCode("contentType", -1, "http://hl7.org/fhir/ValueSet/content-type")
 	}
-	if x.ContentTypeExt != nil {
-		x.ContentTypeExt.validate(p+".contentType", errs)
-	}
-	if x.ExpressionExt != nil {
-		x.ExpressionExt.validate(p+".expression", errs)
-	}
-	if x.HeaderFieldExt != nil {
-		x.HeaderFieldExt.validate(p+".headerField", errs)
-	}
-	if x.MinimumIDExt != nil {
-		x.MinimumIDExt.validate(p+".minimumId", errs)
-	}
-	if x.NavigationLinksExt != nil {
-		x.NavigationLinksExt.validate(p+".navigationLinks", errs)
-	}
+	validatePtr(v, "contentType", x.ContentTypeExt)
+	validatePtr(v, "expression", x.ExpressionExt)
+	validatePtr(v, "headerField", x.HeaderFieldExt)
+	validatePtr(v, "minimumId", x.MinimumIDExt)
+	validatePtr(v, "navigationLinks", x.NavigationLinksExt)
 	if x.Operator != "" && !x.Operator.IsValid() {
-		errs.BadCode(p+".operator", "http://hl7.org/fhir/ValueSet/assert-operator-codes")
+		v.BadCode("operator", -1, "http://hl7.org/fhir/ValueSet/assert-operator-codes")
 	}
-	if x.OperatorExt != nil {
-		x.OperatorExt.validate(p+".operator", errs)
-	}
-	if x.PathExt != nil {
-		x.PathExt.validate(p+".path", errs)
-	}
+	validatePtr(v, "operator", x.OperatorExt)
+	validatePtr(v, "path", x.PathExt)
 	if x.RequestMethod != "" && !x.RequestMethod.IsValid() {
-		errs.BadCode(p+".requestMethod", "http://hl7.org/fhir/ValueSet/http-operations")
+		v.BadCode("requestMethod", -1, "http://hl7.org/fhir/ValueSet/http-operations")
 	}
-	if x.RequestMethodExt != nil {
-		x.RequestMethodExt.validate(p+".requestMethod", errs)
-	}
-	if x.RequestURLExt != nil {
-		x.RequestURLExt.validate(p+".requestURL", errs)
-	}
+	validatePtr(v, "requestMethod", x.RequestMethodExt)
+	validatePtr(v, "requestURL", x.RequestURLExt)
 	if x.Resource != "" && !x.Resource.IsValid() {
-		errs.BadCode(p+".resource", "http://hl7.org/fhir/ValueSet/defined-types")
+		v.BadCode("resource", -1, "http://hl7.org/fhir/ValueSet/defined-types")
 	}
-	if x.ResourceExt != nil {
-		x.ResourceExt.validate(p+".resource", errs)
-	}
+	validatePtr(v, "resource", x.ResourceExt)
 	if x.Response != "" && !x.Response.IsValid() {
-		errs.BadCode(p+".response", "http://hl7.org/fhir/ValueSet/assert-response-code-types")
+		v.BadCode("response", -1, "http://hl7.org/fhir/ValueSet/assert-response-code-types")
 	}
-	if x.ResponseExt != nil {
-		x.ResponseExt.validate(p+".response", errs)
+	validatePtr(v, "response", x.ResponseExt)
+	validatePtr(v, "responseCode", x.ResponseCodeExt)
+	validatePtr(v, "rule", x.Rule)
+	validatePtr(v, "ruleset", x.Ruleset)
+	validatePtr(v, "sourceId", x.SourceIDExt)
+	if x.SourceID != "" && !fhirjson.CheckID(x.SourceID) {
+		v.BadFormat("sourceId", -1, "id")
 	}
-	if x.ResponseCodeExt != nil {
-		x.ResponseCodeExt.validate(p+".responseCode", errs)
+	validatePtr(v, "validateProfileId", x.ValidateProfileIDExt)
+	if x.ValidateProfileID != "" && !fhirjson.CheckID(x.ValidateProfileID) {
+		v.BadFormat("validateProfileId", -1, "id")
 	}
-	if x.Rule != nil {
-		x.Rule.validate(p+".rule", errs)
-	}
-	if x.Ruleset != nil {
-		x.Ruleset.validate(p+".ruleset", errs)
-	}
-	if x.SourceIDExt != nil {
-		x.SourceIDExt.validate(p+".sourceId", errs)
-	}
-	if x.ValidateProfileIDExt != nil {
-		x.ValidateProfileIDExt.validate(p+".validateProfileId", errs)
-	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
-	if x.WarningOnlyExt != nil {
-		x.WarningOnlyExt.validate(p+".warningOnly", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
+	validatePtr(v, "warningOnly", x.WarningOnlyExt)
 }
 
 // TestScriptSetupActionAssertRule is the backbone element TestScript.setup.action.assert.rule of FHIR STU3 (3.0.1).
 type TestScriptSetupActionAssertRule struct {
 	// ID is TestScript.setup.action.assert.rule.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.assert.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.rule.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// RuleID is TestScript.setup.action.assert.rule.ruleId (1..1, id).
-	RuleID string
+	RuleID ID
 	// RuleIDExt holds the id and extensions of TestScript.setup.action.assert.rule.ruleId; JSON "_ruleId".
 	RuleIDExt *Element
 	// Param is TestScript.setup.action.assert.rule.param (0..*, BackboneElement).
@@ -2647,9 +2391,10 @@ func (x *TestScriptSetupActionAssertRule) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupActionAssertRule) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupActionAssertRule) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2665,43 +2410,38 @@ func (x *TestScriptSetupActionAssertRule) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssertRule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert.rule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert.rule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssertRule) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptSetupActionAssertRule) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.RuleID != "" || x.RuleIDExt != nil) {
-		errs.Missing(p + ".ruleId")
+		v.Missing("ruleId")
 	}
-	if x.RuleIDExt != nil {
-		x.RuleIDExt.validate(p+".ruleId", errs)
+	validatePtr(v, "ruleId", x.RuleIDExt)
+	if x.RuleID != "" && !fhirjson.CheckID(x.RuleID) {
+		v.BadFormat("ruleId", -1, "id")
 	}
-	for i := range x.Param {
-		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)
-	}
+	validateSlice(v, "param", x.Param)
 }
 
 // TestScriptSetupActionAssertRuleParam is the backbone element TestScript.setup.action.assert.rule.param of FHIR STU3 (3.0.1).
 type TestScriptSetupActionAssertRuleParam struct {
 	// ID is TestScript.setup.action.assert.rule.param.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.assert.rule.param.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.rule.param.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.setup.action.assert.rule.param.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.setup.action.assert.rule.param.name; JSON "_name".
 	NameExt *Element
 	// Value is TestScript.setup.action.assert.rule.param.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.setup.action.assert.rule.param.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -2747,9 +2487,10 @@ func (x *TestScriptSetupActionAssertRuleParam) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupActionAssertRuleParam) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupActionAssertRuleParam) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2765,42 +2506,34 @@ func (x *TestScriptSetupActionAssertRuleParam) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssertRuleParam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert.rule.param", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert.rule.param")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssertRuleParam) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptSetupActionAssertRuleParam) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // TestScriptSetupActionAssertRuleset is the backbone element TestScript.setup.action.assert.ruleset of FHIR STU3 (3.0.1).
 type TestScriptSetupActionAssertRuleset struct {
 	// ID is TestScript.setup.action.assert.ruleset.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.assert.ruleset.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.ruleset.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// RulesetID is TestScript.setup.action.assert.ruleset.rulesetId (1..1, id).
-	RulesetID string
+	RulesetID ID
 	// RulesetIDExt holds the id and extensions of TestScript.setup.action.assert.ruleset.rulesetId; JSON "_rulesetId".
 	RulesetIDExt *Element
 	// Rule is TestScript.setup.action.assert.ruleset.rule (0..*, BackboneElement).
@@ -2845,9 +2578,10 @@ func (x *TestScriptSetupActionAssertRuleset) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupActionAssertRuleset) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupActionAssertRuleset) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2863,39 +2597,34 @@ func (x *TestScriptSetupActionAssertRuleset) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssertRuleset) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert.ruleset", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert.ruleset")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssertRuleset) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptSetupActionAssertRuleset) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.RulesetID != "" || x.RulesetIDExt != nil) {
-		errs.Missing(p + ".rulesetId")
+		v.Missing("rulesetId")
 	}
-	if x.RulesetIDExt != nil {
-		x.RulesetIDExt.validate(p+".rulesetId", errs)
+	validatePtr(v, "rulesetId", x.RulesetIDExt)
+	if x.RulesetID != "" && !fhirjson.CheckID(x.RulesetID) {
+		v.BadFormat("rulesetId", -1, "id")
 	}
-	for i := range x.Rule {
-		x.Rule[i].validate(fhirjson.Index(p+".rule", i), errs)
-	}
+	validateSlice(v, "rule", x.Rule)
 }
 
 // TestScriptSetupActionAssertRulesetRule is the backbone element TestScript.setup.action.assert.ruleset.rule of FHIR STU3 (3.0.1).
 type TestScriptSetupActionAssertRulesetRule struct {
 	// ID is TestScript.setup.action.assert.ruleset.rule.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.assert.ruleset.rule.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.ruleset.rule.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// RuleID is TestScript.setup.action.assert.ruleset.rule.ruleId (1..1, id).
-	RuleID string
+	RuleID ID
 	// RuleIDExt holds the id and extensions of TestScript.setup.action.assert.ruleset.rule.ruleId; JSON "_ruleId".
 	RuleIDExt *Element
 	// Param is TestScript.setup.action.assert.ruleset.rule.param (0..*, BackboneElement).
@@ -2940,9 +2669,10 @@ func (x *TestScriptSetupActionAssertRulesetRule) EncodeJSON(e *fhirjson.Encoder)
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupActionAssertRulesetRule) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupActionAssertRulesetRule) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -2958,43 +2688,38 @@ func (x *TestScriptSetupActionAssertRulesetRule) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssertRulesetRule) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert.ruleset.rule", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert.ruleset.rule")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssertRulesetRule) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptSetupActionAssertRulesetRule) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.RuleID != "" || x.RuleIDExt != nil) {
-		errs.Missing(p + ".ruleId")
+		v.Missing("ruleId")
 	}
-	if x.RuleIDExt != nil {
-		x.RuleIDExt.validate(p+".ruleId", errs)
+	validatePtr(v, "ruleId", x.RuleIDExt)
+	if x.RuleID != "" && !fhirjson.CheckID(x.RuleID) {
+		v.BadFormat("ruleId", -1, "id")
 	}
-	for i := range x.Param {
-		x.Param[i].validate(fhirjson.Index(p+".param", i), errs)
-	}
+	validateSlice(v, "param", x.Param)
 }
 
 // TestScriptSetupActionAssertRulesetRuleParam is the backbone element TestScript.setup.action.assert.ruleset.rule.param of FHIR STU3 (3.0.1).
 type TestScriptSetupActionAssertRulesetRuleParam struct {
 	// ID is TestScript.setup.action.assert.ruleset.rule.param.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.setup.action.assert.ruleset.rule.param.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.setup.action.assert.ruleset.rule.param.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.setup.action.assert.ruleset.rule.param.name (1..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.setup.action.assert.ruleset.rule.param.name; JSON "_name".
 	NameExt *Element
 	// Value is TestScript.setup.action.assert.ruleset.rule.param.value (1..1, string).
-	Value string
+	Value String
 	// ValueExt holds the id and extensions of TestScript.setup.action.assert.ruleset.rule.param.value; JSON "_value".
 	ValueExt *Element
 	// Unknown holds the members that lenient decoding kept (see fhirjson.Lenient).
@@ -3040,9 +2765,10 @@ func (x *TestScriptSetupActionAssertRulesetRuleParam) EncodeJSON(e *fhirjson.Enc
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptSetupActionAssertRulesetRuleParam) MarshalJSON() ([]byte, error) {
-	return fhirjson.Marshal(x), nil
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptSetupActionAssertRulesetRuleParam) MarshalJSON() ([]byte, error) {
+	return fhirjson.Marshal(&x), nil
 }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
@@ -3058,46 +2784,38 @@ func (x *TestScriptSetupActionAssertRulesetRuleParam) fhirName() string {
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptSetupActionAssertRulesetRuleParam) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.setup.action.assert.ruleset.rule.param", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.setup.action.assert.ruleset.rule.param")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptSetupActionAssertRulesetRuleParam) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptSetupActionAssertRulesetRuleParam) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Name != "" || x.NameExt != nil) {
-		errs.Missing(p + ".name")
+		v.Missing("name")
 	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
+	validatePtr(v, "name", x.NameExt)
 	if !(x.Value != "" || x.ValueExt != nil) {
-		errs.Missing(p + ".value")
+		v.Missing("value")
 	}
-	if x.ValueExt != nil {
-		x.ValueExt.validate(p+".value", errs)
-	}
+	validatePtr(v, "value", x.ValueExt)
 }
 
 // TestScriptTest is the backbone element TestScript.test of FHIR STU3 (3.0.1).
 type TestScriptTest struct {
 	// ID is TestScript.test.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.test.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.test.modifierExtension (0..*, Extension).
 	ModifierExtension []Extension
 	// Name is TestScript.test.name (0..1, string).
-	Name string
+	Name String
 	// NameExt holds the id and extensions of TestScript.test.name; JSON "_name".
 	NameExt *Element
 	// Description is TestScript.test.description (0..1, string).
-	Description string
+	Description String
 	// DescriptionExt holds the id and extensions of TestScript.test.description; JSON "_description".
 	DescriptionExt *Element
 	// Action is TestScript.test.action (1..*, BackboneElement).
@@ -3146,8 +2864,9 @@ func (x *TestScriptTest) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptTest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptTest) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptTest) UnmarshalJSON(data []byte) error {
@@ -3160,36 +2879,26 @@ func (x *TestScriptTest) fhirName() string { return "TestScript.test" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptTest) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.test", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.test")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptTest) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.NameExt != nil {
-		x.NameExt.validate(p+".name", errs)
-	}
-	if x.DescriptionExt != nil {
-		x.DescriptionExt.validate(p+".description", errs)
-	}
+func (x *TestScriptTest) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "name", x.NameExt)
+	validatePtr(v, "description", x.DescriptionExt)
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestScriptTestAction is the backbone element TestScript.test.action of FHIR STU3 (3.0.1).
 type TestScriptTestAction struct {
 	// ID is TestScript.test.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.test.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.test.action.modifierExtension (0..*, Extension).
@@ -3233,8 +2942,9 @@ func (x *TestScriptTestAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptTestAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptTestAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptTestAction) UnmarshalJSON(data []byte) error {
@@ -3247,30 +2957,22 @@ func (x *TestScriptTestAction) fhirName() string { return "TestScript.test.actio
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptTestAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.test.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.test.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptTestAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
-	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
-	}
-	if x.Assert != nil {
-		x.Assert.validate(p+".assert", errs)
-	}
+func (x *TestScriptTestAction) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
+	validatePtr(v, "operation", x.Operation)
+	validatePtr(v, "assert", x.Assert)
 }
 
 // TestScriptTeardown is the backbone element TestScript.teardown of FHIR STU3 (3.0.1).
 type TestScriptTeardown struct {
 	// ID is TestScript.teardown.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.teardown.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.teardown.modifierExtension (0..*, Extension).
@@ -3309,8 +3011,9 @@ func (x *TestScriptTeardown) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptTeardown) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptTeardown) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptTeardown) UnmarshalJSON(data []byte) error {
@@ -3323,30 +3026,24 @@ func (x *TestScriptTeardown) fhirName() string { return "TestScript.teardown" }
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptTeardown) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.teardown", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.teardown")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptTeardown) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptTeardown) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(len(x.Action) > 0) {
-		errs.Missing(p + ".action")
+		v.Missing("action")
 	}
-	for i := range x.Action {
-		x.Action[i].validate(fhirjson.Index(p+".action", i), errs)
-	}
+	validateSlice(v, "action", x.Action)
 }
 
 // TestScriptTeardownAction is the backbone element TestScript.teardown.action of FHIR STU3 (3.0.1).
 type TestScriptTeardownAction struct {
 	// ID is TestScript.teardown.action.id (0..1, string).
-	ID string
+	ID String
 	// Extension is TestScript.teardown.action.extension (0..*, Extension).
 	Extension []Extension
 	// ModifierExtension is TestScript.teardown.action.modifierExtension (0..*, Extension).
@@ -3387,8 +3084,9 @@ func (x *TestScriptTeardownAction) EncodeJSON(e *fhirjson.Encoder) {
 	e.EndObject()
 }
 
-// MarshalJSON encodes x as compact FHIR JSON.
-func (x *TestScriptTeardownAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }
+// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that
+// encoding/json uses it for values as well as pointers.
+func (x TestScriptTeardownAction) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }
 
 // UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.
 func (x *TestScriptTeardownAction) UnmarshalJSON(data []byte) error {
@@ -3401,22 +3099,16 @@ func (x *TestScriptTeardownAction) fhirName() string { return "TestScript.teardo
 // Validate checks the minimum cardinality and required code bindings of x and
 // everything it contains; the error is a fhirjson.ValidationErrors.
 func (x *TestScriptTeardownAction) Validate() error {
-	var errs fhirjson.ValidationErrors
-	x.validate("TestScript.teardown.action", &errs)
-	return errs.Err()
+	v := fhirjson.NewValidator("TestScript.teardown.action")
+	x.validate(v)
+	return v.Err()
 }
 
-func (x *TestScriptTeardownAction) validate(p string, errs *fhirjson.ValidationErrors) {
-	for i := range x.Extension {
-		x.Extension[i].validate(fhirjson.Index(p+".extension", i), errs)
-	}
-	for i := range x.ModifierExtension {
-		x.ModifierExtension[i].validate(fhirjson.Index(p+".modifierExtension", i), errs)
-	}
+func (x *TestScriptTeardownAction) validate(v *fhirjson.Validator) {
+	validateSlice(v, "extension", x.Extension)
+	validateSlice(v, "modifierExtension", x.ModifierExtension)
 	if !(x.Operation != nil) {
-		errs.Missing(p + ".operation")
+		v.Missing("operation")
 	}
-	if x.Operation != nil {
-		x.Operation.validate(p+".operation", errs)
-	}
+	validatePtr(v, "operation", x.Operation)
 }

@@ -74,3 +74,49 @@ func TestValidateAcceptsValidAndMissingChoice(t *testing.T) {
 		t.Fatalf("bad gender: %v", err)
 	}
 }
+
+func TestValidateChecksLexicalForms(t *testing.T) {
+	neg := -1
+	p := &Patient{
+		ID:        "has space",
+		BirthDate: "12/31/2020",
+		Contact:   []PatientContact{{Period: &Period{Start: "2020-01-01T10:00"}}},
+	}
+	sched := &Schedule{Actor: []Reference{{Reference: "Practitioner/1"}}, PlanningHorizon: &Period{End: "2020-01-02"}}
+	timing := &Timing{Repeat: &TimingRepeat{Offset: &neg, TimeOfDay: []string{"10:00:00", "25:00:00"}}}
+	cases := []struct {
+		v    interface{ Validate() error }
+		want []string
+	}{
+		{p, []string{"Patient.birthDate", "Patient.contact[0].period.start", "Patient.id"}},
+		{sched, nil},
+		{timing, []string{"Timing.repeat.offset", "Timing.repeat.timeOfDay[1]"}},
+	}
+	for _, c := range cases {
+		var got []string
+		var ve fhirjson.ValidationErrors
+		if err := c.v.Validate(); errors.As(err, &ve) {
+			for _, is := range ve {
+				got = append(got, is.Path)
+			}
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(sorted(got), c.want) {
+			t.Errorf("%T: issues at %q, want %q", c.v, got, c.want)
+		}
+	}
+}
+
+func TestValidateRejectsTwoTypesOfOneChoice(t *testing.T) {
+	yes := true
+	o := &Observation{Status: ObservationStatusFinal, Code: &CodeableConcept{Text: "t"}, ValueString: "a", ValueBoolean: &yes}
+	var ve fhirjson.ValidationErrors
+	if err := o.Validate(); !errors.As(err, &ve) || len(ve) != 1 || ve[0].Path != "Observation.value[x]" {
+		t.Fatalf("Validate() = %v", err)
+	}
+	o.ValueBoolean = nil
+	if err := o.Validate(); err != nil {
+		t.Fatalf("one type set: %v", err)
+	}
+}

@@ -22,15 +22,15 @@ const (
 
 // File is one example document.
 type File struct {
-	Name string
-	Data []byte
+	Name string // file name, e.g. "Patient-example.json"
+	Data []byte // content as published
 }
 
 // Codec is one contender: RoundTrip decodes one document and encodes what it
 // decoded.
 type Codec struct {
-	Name      string
-	RoundTrip func(data []byte) ([]byte, error)
+	Name      string                            // Ours, JSONFormat or Generic
+	RoundTrip func(data []byte) ([]byte, error) // decode data, encode the result
 }
 
 // Names of the contenders, as used in benchmark names and by the ratios
@@ -51,9 +51,9 @@ func Codecs(version string) ([]Codec, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []Codec{{JSONFormat, jf}, {Generic, generic}}, nil
+		return []Codec{{Ours, oursSTU3}, {JSONFormat, jf}, {Generic, generic}}, nil
 	case DSTU2:
-		return []Codec{{Generic, generic}}, nil
+		return []Codec{{Ours, oursDSTU2}, {Generic, generic}}, nil
 	}
 	return nil, fmt.Errorf("unknown version %q", version)
 }
@@ -132,8 +132,8 @@ func LoadExamples(dir string) ([]File, error) {
 
 // Rejection records a file that a contender could not round-trip.
 type Rejection struct {
-	File, Codec string
-	Err         error
+	File, Codec string // which file, rejected by which contender
+	Err         error  // why
 }
 
 // Common returns the files that every codec round-trips without error, and
@@ -187,11 +187,11 @@ func RoundTripAll(c Codec, files []File) (int, error) {
 // Corpus is the measured set of one version: the files every contender
 // accepts, and what was left out.
 type Corpus struct {
-	Version  string
-	Codecs   []Codec
-	Files    []File
-	Total    int // number of example files before exclusions
-	Rejected []Rejection
+	Version  string      // DSTU2 or STU3
+	Codecs   []Codec     // the contenders, ours first
+	Files    []File      // the files every contender accepts
+	Total    int         // number of example files before exclusions
+	Rejected []Rejection // why the others were excluded
 }
 
 // LoadCorpus loads the examples of version from dir (ExamplesDir(version)

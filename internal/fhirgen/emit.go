@@ -41,6 +41,9 @@ func (g *generator) files() (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	prims := &out{}
+	g.emitPrimitives(prims)
+	bodies["primitives"] = prims
 	codes := &out{}
 	g.emitEnums(codes)
 	bodies["codes"] = codes
@@ -203,8 +206,9 @@ func (g *generator) emitStruct(o *out, st *structType) error {
 	o.p("e.EndObject()")
 	o.p("}\n")
 
-	o.p("// MarshalJSON encodes x as compact FHIR JSON.")
-	o.p("func (x *%s) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(x), nil }\n", st.name)
+	o.p("// MarshalJSON encodes x as compact FHIR JSON. It has a value receiver so that")
+	o.p("// encoding/json uses it for values as well as pointers.")
+	o.p("func (x %s) MarshalJSON() ([]byte, error) { return fhirjson.Marshal(&x), nil }\n", st.name)
 	o.p("// UnmarshalJSON decodes FHIR JSON into x, strictly; x is reset first.")
 	o.p("func (x *%s) UnmarshalJSON(data []byte) error {", st.name)
 	o.p("*x = %s{}", st.name)
@@ -216,14 +220,21 @@ func (g *generator) emitStruct(o *out, st *structType) error {
 	o.p("// Validate checks the minimum cardinality and required code bindings of x and")
 	o.p("// everything it contains; the error is a fhirjson.ValidationErrors.")
 	o.p("func (x *%s) Validate() error {", st.name)
-	o.p("var errs fhirjson.ValidationErrors")
-	o.p("x.validate(%q, &errs)", st.fhirPath)
-	o.p("return errs.Err()")
+	o.p("v := fhirjson.NewValidator(%q)", st.fhirPath)
+	o.p("x.validate(v)")
+	o.p("return v.Err()")
 	o.p("}\n")
-	o.p("func (x *%s) validate(p string, errs *fhirjson.ValidationErrors) {", st.name)
+	o.p("func (x *%s) validate(v *fhirjson.Validator) {", st.name)
 	for _, ch := range st.choices {
 		if ch.min > 0 {
-			o.p("if x.%sType() == \"\" { errs.Missing(p + %q) }", ch.goBase, "."+ch.base+"[x]")
+			o.p("if x.%sType() == \"\" { v.Missing(%q) }", ch.goBase, ch.base+"[x]")
+		}
+		if len(ch.fields) > 1 {
+			var set []string
+			for _, f := range ch.fields {
+				set = append(set, presentExpr(f))
+			}
+			o.p("if fhirjson.CountSet(%s) > 1 { v.OneOf(%q) }", strings.Join(set, ", "), ch.base+"[x]")
 		}
 	}
 	for _, f := range st.fields {
@@ -413,34 +424,83 @@ func encodeStmt(f *field) string {
 
 func (g *generator) emitValidateField(o *out, f *field) {
 	x := "x." + f.goName
-	path := fmt.Sprintf("%q", "."+f.jsonName)
+	name := fmt.Sprintf("%q", f.jsonName)
 	if f.choice == nil && f.min > 0 {
-		o.p("if !(%s) { errs.Missing(p + %s) }", presentExpr(f), path)
+		o.p("if !(%s) { v.Missing(%s) }", presentExpr(f), name)
 	}
 	if f.enum != nil {
 		if f.many {
-			o.p("for i, c := range %s { if c != \"\" && !c.IsValid() { errs.BadCode(fhirjson.Index(p+%s, i), %q) } }", x, path, f.enum.valueSet)
+			o.p("for i, c := range %s { if c != \"\" && !c.IsValid() { v.BadCode(%s, i, %q) } }", x, name, f.enum.valueSet)
 		} else {
-			o.p("if %s != \"\" && !%s.IsValid() { errs.BadCode(p+%s, %q) }", x, x, path, f.enum.valueSet)
+			o.p("if %s != \"\" && !%s.IsValid() { v.BadCode(%s, -1, %q) }", x, x, name, f.enum.valueSet)
 		}
 	}
 	if f.hasExt {
 		if f.many {
-			o.p("for i, v := range %sExt { if v != nil { v.validate(fhirjson.Index(p+%s, i), errs) } }", x, path)
+			o.p("validatePtrs(v, %s, %sExt)", name, x)
 		} else {
-			o.p("if %sExt != nil { %sExt.validate(p+%s, errs) }", x, x, path)
+			o.p("validatePtr(v, %s, %sExt)", name, x)
 		}
 	}
 	if f.prim != nil {
+		g.emitFormatCheck(o, f, name)
 		return
 	}
 	switch {
 	case f.many && f.resource:
-		o.p("for i, v := range %s { if v != nil { v.validate(fhirjson.Index(p+%s, i), errs) } }", x, path)
+		o.p("validateResources(v, %s, %s)", name, x)
+	case f.resource:
+		o.p("validateResource(v, %s, %s)", name, x)
 	case f.many:
-		o.p("for i := range %s { %s[i].validate(fhirjson.Index(p+%s, i), errs) }", x, x, path)
+		o.p("validateSlice(v, %s, %s)", name, x)
 	default:
-		o.p("if %s != nil { %s.validate(p+%s, errs) }", x, x, path)
+		o.p("validatePtr(v, %s, %s)", name, x)
+	}
+}
+
+// formatChecks are the lexical checks that Validate applies to values set in
+// Go (decoding already applies them in strict mode, except for id).
+var formatChecks = map[string]string{
+	"date": "fhirjson.CheckDate", "dateTime": "fhirjson.CheckDateTime", "instant": "fhirjson.CheckInstant",
+	"time": "fhirjson.CheckTime", "id": "fhirjson.CheckID",
+}
+
+func (g *generator) emitFormatCheck(o *out, f *field, name string) {
+	x := "x." + f.goName
+	if fn, ok := formatChecks[f.fhirType]; ok {
+		if f.many {
+			o.p("for i, s := range %s { if s != \"\" && !%s(s) { v.BadFormat(%s, i, %q) } }", x, fn, name, f.fhirType)
+		} else {
+			o.p("if %s != \"\" && !%s(%s) { v.BadFormat(%s, -1, %q) }", x, fn, x, name, f.fhirType)
+		}
+		return
+	}
+	lowest := map[string]string{"positiveInt": "1", "unsignedInt": "0"}[f.fhirType]
+	if lowest == "" {
+		return
+	}
+	if f.many {
+		o.p("for i, n := range %s { if n < %s { v.BadFormat(%q, i, %q) } }", x, lowest, f.jsonName, f.fhirType)
+	} else {
+		o.p("if %s != nil && *%s < %s { v.BadFormat(%q, -1, %q) }", x, x, lowest, f.jsonName, f.fhirType)
+	}
+}
+
+// emitPrimitives writes one alias per FHIR primitive, so that every
+// datatype has a Go name and field types read like the specification.
+func (g *generator) emitPrimitives(o *out) {
+	names := sortedKeys(primitives)
+	for _, n := range names {
+		p := primitives[n]
+		zero := `"" means absent`
+		switch p.class {
+		case "bool", "int":
+			zero = "fields hold a pointer, nil meaning absent"
+		case "dec":
+			zero = "the zero Decimal means absent"
+		}
+		o.p("// %s is the FHIR %s primitive %s: %s. It is an alias of %s; %s.", p.alias, g.verName(), n, p.doc, p.goType, zero)
+		o.p("type %s = %s\n", p.alias, p.goType)
 	}
 }
 
@@ -495,7 +555,7 @@ func (g *generator) emitResourceFile(o *out) {
 	o.p("// Validate checks cardinality and required bindings; see ValidationErrors in fhirjson.")
 	o.p("Validate() error")
 	o.p("Model")
-	o.p("validate(p string, errs *fhirjson.ValidationErrors)")
+	o.p("validate(v *fhirjson.Validator)")
 	o.p("}\n")
 
 	o.p("// Model is implemented by pointers to every resource, datatype and backbone")
@@ -620,6 +680,62 @@ func decodeResources(d *fhirjson.Decoder, dst *[]Resource) error {
 	})
 	*dst = s
 	return err
+}
+
+// validatable is implemented by pointers to every generated type.
+type validatable interface{ validate(v *fhirjson.Validator) }
+
+func validatePtr[T any, P interface {
+	*T
+	validatable
+}](v *fhirjson.Validator, name string, x *T) {
+	if x != nil {
+		m := v.Push(name)
+		P(x).validate(v)
+		v.Pop(m)
+	}
+}
+
+func validatePtrs[T any, P interface {
+	*T
+	validatable
+}](v *fhirjson.Validator, name string, xs []*T) {
+	for i, x := range xs {
+		if x != nil {
+			m := v.PushIndex(name, i)
+			P(x).validate(v)
+			v.Pop(m)
+		}
+	}
+}
+
+func validateSlice[T any, P interface {
+	*T
+	validatable
+}](v *fhirjson.Validator, name string, xs []T) {
+	for i := range xs {
+		m := v.PushIndex(name, i)
+		P(&xs[i]).validate(v)
+		v.Pop(m)
+	}
+}
+
+func validateResource(v *fhirjson.Validator, name string, r Resource) {
+	if r != nil {
+		m := v.Push(name)
+		r.validate(v)
+		v.Pop(m)
+	}
+}
+
+func validateResources(v *fhirjson.Validator, name string, rs []Resource) {
+	for i, r := range rs {
+		if r != nil {
+			m := v.PushIndex(name, i)
+			r.validate(v)
+			v.Pop(m)
+		}
+	}
 }
 
 func encodeResourceField(e *fhirjson.Encoder, name string, r Resource) {

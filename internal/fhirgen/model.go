@@ -13,27 +13,29 @@ type primKind struct {
 	class  string // "str", "bool", "int", "dec"
 	check  string // fhirjson check function for strings, or "nil"
 	intK   string // fhirjson IntKind for integers
+	alias  string // Go alias type generated for the primitive
+	doc    string // what the alias holds
 }
 
 var primitives = map[string]primKind{
-	"string":       {"string", "str", "nil", ""},
-	"markdown":     {"string", "str", "nil", ""},
-	"id":           {"string", "str", "nil", ""},
-	"uri":          {"string", "str", "nil", ""},
-	"oid":          {"string", "str", "nil", ""},
-	"uuid":         {"string", "str", "nil", ""},
-	"base64Binary": {"string", "str", "nil", ""},
-	"xhtml":        {"string", "str", "nil", ""},
-	"code":         {"string", "str", "nil", ""},
-	"date":         {"string", "str", "fhirjson.CheckDate", ""},
-	"dateTime":     {"string", "str", "fhirjson.CheckDateTime", ""},
-	"instant":      {"string", "str", "fhirjson.CheckInstant", ""},
-	"time":         {"string", "str", "fhirjson.CheckTime", ""},
-	"boolean":      {"bool", "bool", "", ""},
-	"integer":      {"int", "int", "", "fhirjson.Integer"},
-	"positiveInt":  {"int", "int", "", "fhirjson.PositiveInt"},
-	"unsignedInt":  {"int", "int", "", "fhirjson.UnsignedInt"},
-	"decimal":      {"fhirjson.Decimal", "dec", "", ""},
+	"string":       {"string", "str", "nil", "", "String", "a Unicode string"},
+	"markdown":     {"string", "str", "nil", "", "Markdown", "a string that may contain markdown"},
+	"id":           {"string", "str", "nil", "", "ID", "a logical id: 1-64 characters of A-Z, a-z, 0-9, '-' and '.'"},
+	"uri":          {"string", "str", "nil", "", "URI", "a URI"},
+	"oid":          {"string", "str", "nil", "", "OID", "an OID as a URI (urn:oid:...)"},
+	"uuid":         {"string", "str", "nil", "", "UUID", "a UUID as a URI (urn:uuid:...)"},
+	"base64Binary": {"string", "str", "nil", "", "Base64Binary", "base64-encoded bytes, kept as the encoded text"},
+	"xhtml":        {"string", "str", "nil", "", "XHTML", "an XHTML fragment (a narrative div), written without HTML escaping"},
+	"code":         {"string", "str", "nil", "", "Code", "a code; codes of required bindings have their own types"},
+	"date":         {"string", "str", "fhirjson.CheckDate", "", "Date", "a date of the form YYYY, YYYY-MM or YYYY-MM-DD, kept as written"},
+	"dateTime":     {"string", "str", "fhirjson.CheckDateTime", "", "DateTime", "a date, or a date and time with a zone, kept as written with its precision"},
+	"instant":      {"string", "str", "fhirjson.CheckInstant", "", "Instant", "a date and time with seconds and a zone, kept as written"},
+	"time":         {"string", "str", "fhirjson.CheckTime", "", "Time", "a time of day hh:mm:ss[.fff], kept as written"},
+	"boolean":      {"bool", "bool", "", "", "Boolean", "true or false"},
+	"integer":      {"int", "int", "", "fhirjson.Integer", "Integer", "a 32-bit signed integer"},
+	"positiveInt":  {"int", "int", "", "fhirjson.PositiveInt", "PositiveInt", "an integer from 1 to 2^31-1"},
+	"unsignedInt":  {"int", "int", "", "fhirjson.UnsignedInt", "UnsignedInt", "an integer from 0 to 2^31-1"},
+	"decimal":      {"fhirjson.Decimal", "dec", "", "", "Decimal", "a decimal number that keeps its lexical form"},
 }
 
 // structType is one generated Go struct.
@@ -141,6 +143,12 @@ func newGenerator(version string, spec specFile, term *terminology) (*generator,
 	sort.Strings(g.resources)
 	for _, d := range roots {
 		g.typeNames[d.Name] = true
+	}
+	for _, p := range primitives {
+		if g.typeNames[p.alias] {
+			return nil, fmt.Errorf("primitive alias %s collides with a type", p.alias)
+		}
+		g.typeNames[p.alias] = true
 	}
 	for _, d := range roots {
 		if err := g.buildDef(d); err != nil {
@@ -302,7 +310,7 @@ func (g *generator) fieldFor(e *elementDef, t typeRef, jsonName, path string, ma
 	if p, ok := primitives[t.Code]; ok {
 		pk := p
 		f.prim = &pk
-		f.goType = p.goType
+		f.goType = p.alias
 		f.hasExt = !xmlAttr && t.Code != "xhtml"
 		if t.Code == "code" && e.Binding != nil && e.Binding.Strength == "required" {
 			url := e.Binding.valueSetURL()

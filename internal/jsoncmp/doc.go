@@ -3,7 +3,8 @@
 // values, arrays in the same order, and numbers compared by their lexical form
 // ("1.50" differs from "1.5", "1e2" from "100"). Strings are compared after
 // unescaping, so "\u00e9" equals "é" and "\u003c" equals "<"; whitespace and
-// member order do not matter. An object with a duplicate member name is
+// member order do not matter. Invalid UTF-8 in a string reads as U+FFFD, as
+// encoding/json and the FHIR encoder treat it. An object with a duplicate member name is
 // rejected, since its meaning is ambiguous.
 //
 // [Diff] lists every difference with a readable path such as

@@ -33,6 +33,12 @@ func TestDiff(t *testing.T) {
 		{"odd member names are quoted", `{"a.b":1,"1x":2}`, `{"a.b":2,"1x":2}`, []string{`["a.b"]: got 2, want 1`}},
 		{"root kind", `{}`, `[]`, []string{"(root): got [], want {}"}},
 		{"bool", `true`, `false`, []string{"(root): got false, want true"}},
+		{"surrogate pair", `{"s":"\ud83d\ude00 \/"}`, "{\"s\":\"😀 /\"}", nil},
+		{"invalid UTF-8 equals its replacement", "{\"s\":\"a\xffb\"}", `{"s":"a\ufffdb"}`, nil},
+		{"escaped quote and backslash", `["a\"b\\"]`, `[ "a\u0022b\u005c" ]`, nil},
+		{"empty containers and whitespace", "{ \"a\" : [ ] , \"b\" : { } , \"c\" : [ -1.0E+2 ] }", `{"c":[-1.0E+2],"b":{},"a":[]}`, nil},
+		{"empty containers differ", `{"a":[],"b":{}}`, `{"a":{},"b":[]}`, []string{"a: got {}, want []", "b: got [], want {}"}},
+		{"negative exponent lexical", `[-1e-2]`, `[-0.01]`, []string{"[0]: got -0.01, want -1e-2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			diffs, err := jsoncmp.Diff([]byte(tc.want), []byte(tc.got))
@@ -61,7 +67,7 @@ func TestDiffInvalid(t *testing.T) {
 		{"want truncated", `{"a":`, `{}`, "want"},
 		{"got truncated", `{}`, `[1,`, "got"},
 		{"got empty", `{}`, ``, "got"},
-		{"trailing data", `{} {}`, `{}`, "after the top-level value"},
+		{"trailing data", `{} {}`, `{}`, "after top-level value"},
 		{"trailing garbage", `{}`, `{}x`, "got"},
 		{"duplicate member", `{"a":1}`, `{"a":1,"b":{"c":1,"c":2}}`, "b.c"},
 	} {

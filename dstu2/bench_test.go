@@ -1,0 +1,18 @@
+package dstu2_test
+
+import (
+	"testing"
+
+	"github.com/patientsfhir/patientsfhir/internal/fhirexamples/examplestest"
+)
+
+// BenchmarkDecodeExamples decodes every official DSTU2 example strictly, per
+// operation (UnmarshalResource); SetBytes is the size of the whole set.
+func BenchmarkDecodeExamples(b *testing.B) { examplestest.BenchmarkDecode(b, codec) }
+
+// BenchmarkEncodeExamples encodes every decoded official DSTU2 example, per
+// operation (Marshal); SetBytes is the size of the input set.
+func BenchmarkEncodeExamples(b *testing.B) { examplestest.BenchmarkEncode(b, codec) }
+
+// BenchmarkValidateExamples validates every decoded official DSTU2 example.
+func BenchmarkValidateExamples(b *testing.B) { examplestest.BenchmarkValidate(b, codec) }
