@@ -716,7 +716,7 @@ func (x *CarePlanActivityDetail) validate(v *fhirjson.Validator) {
 }
 
 // Scheduled returns the value of CarePlan.activity.detail.scheduled[x] that is set, or nil. It is one of:
-// *Timing, *Period, string.
+// *Timing (Timing), *Period (Period), string (string).
 // Use ScheduledType to tell apart types that share a Go type.
 func (x *CarePlanActivityDetail) Scheduled() any {
 	switch {
@@ -744,7 +744,7 @@ func (x *CarePlanActivityDetail) ScheduledType() string {
 }
 
 // Product returns the value of CarePlan.activity.detail.product[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ProductType to tell apart types that share a Go type.
 func (x *CarePlanActivityDetail) Product() any {
 	switch {

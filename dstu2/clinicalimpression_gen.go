@@ -288,7 +288,7 @@ func (x *ClinicalImpression) SetID(id string) { x.ID = id }
 func (x *ClinicalImpression) GetMeta() *Meta { return x.Meta }
 
 // Trigger returns the value of ClinicalImpression.trigger[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use TriggerType to tell apart types that share a Go type.
 func (x *ClinicalImpression) Trigger() any {
 	switch {

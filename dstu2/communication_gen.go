@@ -331,7 +331,7 @@ func (x *CommunicationPayload) validate(v *fhirjson.Validator) {
 }
 
 // Content returns the value of Communication.payload.content[x] that is set, or nil. It is one of:
-// string, *Attachment, *Reference.
+// string (string), *Attachment (Attachment), *Reference (Reference).
 // Use ContentType to tell apart types that share a Go type.
 func (x *CommunicationPayload) Content() any {
 	switch {

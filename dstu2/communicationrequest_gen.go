@@ -252,7 +252,7 @@ func (x *CommunicationRequest) SetID(id string) { x.ID = id }
 func (x *CommunicationRequest) GetMeta() *Meta { return x.Meta }
 
 // Scheduled returns the value of CommunicationRequest.scheduled[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use ScheduledType to tell apart types that share a Go type.
 func (x *CommunicationRequest) Scheduled() any {
 	switch {
@@ -372,7 +372,7 @@ func (x *CommunicationRequestPayload) validate(v *fhirjson.Validator) {
 }
 
 // Content returns the value of CommunicationRequest.payload.content[x] that is set, or nil. It is one of:
-// string, *Attachment, *Reference.
+// string (string), *Attachment (Attachment), *Reference (Reference).
 // Use ContentType to tell apart types that share a Go type.
 func (x *CommunicationRequestPayload) Content() any {
 	switch {

@@ -324,7 +324,7 @@ func (x *ConceptMap) SetID(id string) { x.ID = id }
 func (x *ConceptMap) GetMeta() *Meta { return x.Meta }
 
 // Source returns the value of ConceptMap.source[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (uri), *Reference (Reference).
 // Use SourceType to tell apart types that share a Go type.
 func (x *ConceptMap) Source() any {
 	switch {
@@ -348,7 +348,7 @@ func (x *ConceptMap) SourceType() string {
 }
 
 // Target returns the value of ConceptMap.target[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (uri), *Reference (Reference).
 // Use TargetType to tell apart types that share a Go type.
 func (x *ConceptMap) Target() any {
 	switch {

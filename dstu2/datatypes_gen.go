@@ -401,7 +401,7 @@ func (x *Annotation) validate(v *fhirjson.Validator) {
 }
 
 // Author returns the value of Annotation.author[x] that is set, or nil. It is one of:
-// *Reference, string.
+// *Reference (Reference), string (string).
 // Use AuthorType to tell apart types that share a Go type.
 func (x *Annotation) Author() any {
 	switch {
@@ -3485,7 +3485,7 @@ func (x *ElementDefinition) validate(v *fhirjson.Validator) {
 }
 
 // DefaultValue returns the value of ElementDefinition.defaultValue[x] that is set, or nil. It is one of:
-// bool, int, fhirjson.Decimal, string, string, string, string, string, string, string, string, string, string, int, int, string, *Annotation, *Attachment, *Identifier, *CodeableConcept, *Coding, *Quantity, *Range, *Period, *Ratio, *SampledData, *Signature, *HumanName, *Address, *ContactPoint, *Timing, *Reference, *Meta.
+// bool (boolean), int (integer, unsignedInt, positiveInt), fhirjson.Decimal (decimal), string (base64Binary, instant, string, uri, date, dateTime, time, code, oid, id, markdown), *Annotation (Annotation), *Attachment (Attachment), *Identifier (Identifier), *CodeableConcept (CodeableConcept), *Coding (Coding), *Quantity (Quantity), *Range (Range), *Period (Period), *Ratio (Ratio), *SampledData (SampledData), *Signature (Signature), *HumanName (HumanName), *Address (Address), *ContactPoint (ContactPoint), *Timing (Timing), *Reference (Reference), *Meta (Meta).
 // Use DefaultValueType to tell apart types that share a Go type.
 func (x *ElementDefinition) DefaultValue() any {
 	switch {
@@ -3633,7 +3633,7 @@ func (x *ElementDefinition) DefaultValueType() string {
 }
 
 // Fixed returns the value of ElementDefinition.fixed[x] that is set, or nil. It is one of:
-// bool, int, fhirjson.Decimal, string, string, string, string, string, string, string, string, string, string, int, int, string, *Annotation, *Attachment, *Identifier, *CodeableConcept, *Coding, *Quantity, *Range, *Period, *Ratio, *SampledData, *Signature, *HumanName, *Address, *ContactPoint, *Timing, *Reference, *Meta.
+// bool (boolean), int (integer, unsignedInt, positiveInt), fhirjson.Decimal (decimal), string (base64Binary, instant, string, uri, date, dateTime, time, code, oid, id, markdown), *Annotation (Annotation), *Attachment (Attachment), *Identifier (Identifier), *CodeableConcept (CodeableConcept), *Coding (Coding), *Quantity (Quantity), *Range (Range), *Period (Period), *Ratio (Ratio), *SampledData (SampledData), *Signature (Signature), *HumanName (HumanName), *Address (Address), *ContactPoint (ContactPoint), *Timing (Timing), *Reference (Reference), *Meta (Meta).
 // Use FixedType to tell apart types that share a Go type.
 func (x *ElementDefinition) Fixed() any {
 	switch {
@@ -3781,7 +3781,7 @@ func (x *ElementDefinition) FixedType() string {
 }
 
 // Pattern returns the value of ElementDefinition.pattern[x] that is set, or nil. It is one of:
-// bool, int, fhirjson.Decimal, string, string, string, string, string, string, string, string, string, string, int, int, string, *Annotation, *Attachment, *Identifier, *CodeableConcept, *Coding, *Quantity, *Range, *Period, *Ratio, *SampledData, *Signature, *HumanName, *Address, *ContactPoint, *Timing, *Reference, *Meta.
+// bool (boolean), int (integer, unsignedInt, positiveInt), fhirjson.Decimal (decimal), string (base64Binary, instant, string, uri, date, dateTime, time, code, oid, id, markdown), *Annotation (Annotation), *Attachment (Attachment), *Identifier (Identifier), *CodeableConcept (CodeableConcept), *Coding (Coding), *Quantity (Quantity), *Range (Range), *Period (Period), *Ratio (Ratio), *SampledData (SampledData), *Signature (Signature), *HumanName (HumanName), *Address (Address), *ContactPoint (ContactPoint), *Timing (Timing), *Reference (Reference), *Meta (Meta).
 // Use PatternType to tell apart types that share a Go type.
 func (x *ElementDefinition) Pattern() any {
 	switch {
@@ -3929,7 +3929,7 @@ func (x *ElementDefinition) PatternType() string {
 }
 
 // Example returns the value of ElementDefinition.example[x] that is set, or nil. It is one of:
-// bool, int, fhirjson.Decimal, string, string, string, string, string, string, string, string, string, string, int, int, string, *Annotation, *Attachment, *Identifier, *CodeableConcept, *Coding, *Quantity, *Range, *Period, *Ratio, *SampledData, *Signature, *HumanName, *Address, *ContactPoint, *Timing, *Reference, *Meta.
+// bool (boolean), int (integer, unsignedInt, positiveInt), fhirjson.Decimal (decimal), string (base64Binary, instant, string, uri, date, dateTime, time, code, oid, id, markdown), *Annotation (Annotation), *Attachment (Attachment), *Identifier (Identifier), *CodeableConcept (CodeableConcept), *Coding (Coding), *Quantity (Quantity), *Range (Range), *Period (Period), *Ratio (Ratio), *SampledData (SampledData), *Signature (Signature), *HumanName (HumanName), *Address (Address), *ContactPoint (ContactPoint), *Timing (Timing), *Reference (Reference), *Meta (Meta).
 // Use ExampleType to tell apart types that share a Go type.
 func (x *ElementDefinition) Example() any {
 	switch {
@@ -4077,7 +4077,7 @@ func (x *ElementDefinition) ExampleType() string {
 }
 
 // MinValue returns the value of ElementDefinition.minValue[x] that is set, or nil. It is one of:
-// bool, int, fhirjson.Decimal, string, string, string, string, string, string, string, string, string, string, int, int, string, *Annotation, *Attachment, *Identifier, *CodeableConcept, *Coding, *Quantity, *Range, *Period, *Ratio, *SampledData, *Signature, *HumanName, *Address, *ContactPoint, *Timing, *Reference, *Meta.
+// bool (boolean), int (integer, unsignedInt, positiveInt), fhirjson.Decimal (decimal), string (base64Binary, instant, string, uri, date, dateTime, time, code, oid, id, markdown), *Annotation (Annotation), *Attachment (Attachment), *Identifier (Identifier), *CodeableConcept (CodeableConcept), *Coding (Coding), *Quantity (Quantity), *Range (Range), *Period (Period), *Ratio (Ratio), *SampledData (SampledData), *Signature (Signature), *HumanName (HumanName), *Address (Address), *ContactPoint (ContactPoint), *Timing (Timing), *Reference (Reference), *Meta (Meta).
 // Use MinValueType to tell apart types that share a Go type.
 func (x *ElementDefinition) MinValue() any {
 	switch {
@@ -4225,7 +4225,7 @@ func (x *ElementDefinition) MinValueType() string {
 }
 
 // MaxValue returns the value of ElementDefinition.maxValue[x] that is set, or nil. It is one of:
-// bool, int, fhirjson.Decimal, string, string, string, string, string, string, string, string, string, string, int, int, string, *Annotation, *Attachment, *Identifier, *CodeableConcept, *Coding, *Quantity, *Range, *Period, *Ratio, *SampledData, *Signature, *HumanName, *Address, *ContactPoint, *Timing, *Reference, *Meta.
+// bool (boolean), int (integer, unsignedInt, positiveInt), fhirjson.Decimal (decimal), string (base64Binary, instant, string, uri, date, dateTime, time, code, oid, id, markdown), *Annotation (Annotation), *Attachment (Attachment), *Identifier (Identifier), *CodeableConcept (CodeableConcept), *Coding (Coding), *Quantity (Quantity), *Range (Range), *Period (Period), *Ratio (Ratio), *SampledData (SampledData), *Signature (Signature), *HumanName (HumanName), *Address (Address), *ContactPoint (ContactPoint), *Timing (Timing), *Reference (Reference), *Meta (Meta).
 // Use MaxValueType to tell apart types that share a Go type.
 func (x *ElementDefinition) MaxValue() any {
 	switch {
@@ -4931,7 +4931,7 @@ func (x *ElementDefinitionBinding) validate(v *fhirjson.Validator) {
 }
 
 // ValueSet returns the value of ElementDefinition.binding.valueSet[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (uri), *Reference (Reference).
 // Use ValueSetType to tell apart types that share a Go type.
 func (x *ElementDefinitionBinding) ValueSet() any {
 	switch {
@@ -5427,7 +5427,7 @@ func (x *Extension) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of Extension.value[x] that is set, or nil. It is one of:
-// bool, int, fhirjson.Decimal, string, string, string, string, string, string, string, string, string, string, int, int, string, *Annotation, *Attachment, *Identifier, *CodeableConcept, *Coding, *Quantity, *Range, *Period, *Ratio, *SampledData, *Signature, *HumanName, *Address, *ContactPoint, *Timing, *Reference, *Meta.
+// bool (boolean), int (integer, unsignedInt, positiveInt), fhirjson.Decimal (decimal), string (base64Binary, instant, string, uri, date, dateTime, time, code, oid, id, markdown), *Annotation (Annotation), *Attachment (Attachment), *Identifier (Identifier), *CodeableConcept (CodeableConcept), *Coding (Coding), *Quantity (Quantity), *Range (Range), *Period (Period), *Ratio (Ratio), *SampledData (SampledData), *Signature (Signature), *HumanName (HumanName), *Address (Address), *ContactPoint (ContactPoint), *Timing (Timing), *Reference (Reference), *Meta (Meta).
 // Use ValueType to tell apart types that share a Go type.
 func (x *Extension) Value() any {
 	switch {
@@ -6842,7 +6842,7 @@ func (x *Signature) validate(v *fhirjson.Validator) {
 }
 
 // Who returns the value of Signature.who[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (uri), *Reference (Reference).
 // Use WhoType to tell apart types that share a Go type.
 func (x *Signature) Who() any {
 	switch {
@@ -7255,7 +7255,7 @@ func (x *TimingRepeat) validate(v *fhirjson.Validator) {
 }
 
 // Bounds returns the value of Timing.repeat.bounds[x] that is set, or nil. It is one of:
-// *Duration, *Range, *Period.
+// *Duration (Quantity), *Range (Range), *Period (Period).
 // Use BoundsType to tell apart types that share a Go type.
 func (x *TimingRepeat) Bounds() any {
 	switch {

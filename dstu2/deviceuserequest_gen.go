@@ -288,7 +288,7 @@ func (x *DeviceUseRequest) SetID(id string) { x.ID = id }
 func (x *DeviceUseRequest) GetMeta() *Meta { return x.Meta }
 
 // BodySite returns the value of DeviceUseRequest.bodySite[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use BodySiteType to tell apart types that share a Go type.
 func (x *DeviceUseRequest) BodySite() any {
 	switch {
@@ -312,7 +312,7 @@ func (x *DeviceUseRequest) BodySiteType() string {
 }
 
 // Timing returns the value of DeviceUseRequest.timing[x] that is set, or nil. It is one of:
-// *Timing, *Period, string.
+// *Timing (Timing), *Period (Period), string (dateTime).
 // Use TimingType to tell apart types that share a Go type.
 func (x *DeviceUseRequest) Timing() any {
 	switch {

@@ -240,7 +240,7 @@ func (x *DeviceUseStatement) SetID(id string) { x.ID = id }
 func (x *DeviceUseStatement) GetMeta() *Meta { return x.Meta }
 
 // BodySite returns the value of DeviceUseStatement.bodySite[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use BodySiteType to tell apart types that share a Go type.
 func (x *DeviceUseStatement) BodySite() any {
 	switch {
@@ -264,7 +264,7 @@ func (x *DeviceUseStatement) BodySiteType() string {
 }
 
 // Timing returns the value of DeviceUseStatement.timing[x] that is set, or nil. It is one of:
-// *Timing, *Period, string.
+// *Timing (Timing), *Period (Period), string (dateTime).
 // Use TimingType to tell apart types that share a Go type.
 func (x *DeviceUseStatement) Timing() any {
 	switch {

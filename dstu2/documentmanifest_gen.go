@@ -324,7 +324,7 @@ func (x *DocumentManifestContent) validate(v *fhirjson.Validator) {
 }
 
 // P returns the value of DocumentManifest.content.p[x] that is set, or nil. It is one of:
-// *Attachment, *Reference.
+// *Attachment (Attachment), *Reference (Reference).
 // Use PType to tell apart types that share a Go type.
 func (x *DocumentManifestContent) P() any {
 	switch {

@@ -338,7 +338,7 @@ func (x *FamilyMemberHistory) SetID(id string) { x.ID = id }
 func (x *FamilyMemberHistory) GetMeta() *Meta { return x.Meta }
 
 // Born returns the value of FamilyMemberHistory.born[x] that is set, or nil. It is one of:
-// *Period, string, string.
+// *Period (Period), string (date, string).
 // Use BornType to tell apart types that share a Go type.
 func (x *FamilyMemberHistory) Born() any {
 	switch {
@@ -366,7 +366,7 @@ func (x *FamilyMemberHistory) BornType() string {
 }
 
 // Age returns the value of FamilyMemberHistory.age[x] that is set, or nil. It is one of:
-// *Age, *Range, string.
+// *Age (Quantity), *Range (Range), string (string).
 // Use AgeType to tell apart types that share a Go type.
 func (x *FamilyMemberHistory) Age() any {
 	switch {
@@ -394,7 +394,7 @@ func (x *FamilyMemberHistory) AgeType() string {
 }
 
 // Deceased returns the value of FamilyMemberHistory.deceased[x] that is set, or nil. It is one of:
-// bool, *Age, *Range, string, string.
+// bool (boolean), *Age (Quantity), *Range (Range), string (date, string).
 // Use DeceasedType to tell apart types that share a Go type.
 func (x *FamilyMemberHistory) Deceased() any {
 	switch {
@@ -550,7 +550,7 @@ func (x *FamilyMemberHistoryCondition) validate(v *fhirjson.Validator) {
 }
 
 // Onset returns the value of FamilyMemberHistory.condition.onset[x] that is set, or nil. It is one of:
-// *Age, *Range, *Period, string.
+// *Age (Quantity), *Range (Range), *Period (Period), string (string).
 // Use OnsetType to tell apart types that share a Go type.
 func (x *FamilyMemberHistoryCondition) Onset() any {
 	switch {

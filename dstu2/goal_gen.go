@@ -280,7 +280,7 @@ func (x *Goal) SetID(id string) { x.ID = id }
 func (x *Goal) GetMeta() *Meta { return x.Meta }
 
 // Start returns the value of Goal.start[x] that is set, or nil. It is one of:
-// string, *CodeableConcept.
+// string (date), *CodeableConcept (CodeableConcept).
 // Use StartType to tell apart types that share a Go type.
 func (x *Goal) Start() any {
 	switch {
@@ -304,7 +304,7 @@ func (x *Goal) StartType() string {
 }
 
 // Target returns the value of Goal.target[x] that is set, or nil. It is one of:
-// string, *Duration.
+// string (date), *Duration (Quantity).
 // Use TargetType to tell apart types that share a Go type.
 func (x *Goal) Target() any {
 	switch {
@@ -408,7 +408,7 @@ func (x *GoalOutcome) validate(v *fhirjson.Validator) {
 }
 
 // Result returns the value of Goal.outcome.result[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ResultType to tell apart types that share a Go type.
 func (x *GoalOutcome) Result() any {
 	switch {

@@ -344,7 +344,7 @@ func (x *GroupCharacteristic) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of Group.characteristic.value[x] that is set, or nil. It is one of:
-// *CodeableConcept, bool, *Quantity, *Range.
+// *CodeableConcept (CodeableConcept), bool (boolean), *Quantity (Quantity), *Range (Range).
 // Use ValueType to tell apart types that share a Go type.
 func (x *GroupCharacteristic) Value() any {
 	switch {

@@ -277,7 +277,7 @@ func (x *MedicationAdministration) SetID(id string) { x.ID = id }
 func (x *MedicationAdministration) GetMeta() *Meta { return x.Meta }
 
 // EffectiveTime returns the value of MedicationAdministration.effectiveTime[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use EffectiveTimeType to tell apart types that share a Go type.
 func (x *MedicationAdministration) EffectiveTime() any {
 	switch {
@@ -301,7 +301,7 @@ func (x *MedicationAdministration) EffectiveTimeType() string {
 }
 
 // Medication returns the value of MedicationAdministration.medication[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use MedicationType to tell apart types that share a Go type.
 func (x *MedicationAdministration) Medication() any {
 	switch {
@@ -453,7 +453,7 @@ func (x *MedicationAdministrationDosage) validate(v *fhirjson.Validator) {
 }
 
 // Site returns the value of MedicationAdministration.dosage.site[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use SiteType to tell apart types that share a Go type.
 func (x *MedicationAdministrationDosage) Site() any {
 	switch {
@@ -477,7 +477,7 @@ func (x *MedicationAdministrationDosage) SiteType() string {
 }
 
 // Rate returns the value of MedicationAdministration.dosage.rate[x] that is set, or nil. It is one of:
-// *Ratio, *Range.
+// *Ratio (Ratio), *Range (Range).
 // Use RateType to tell apart types that share a Go type.
 func (x *MedicationAdministrationDosage) Rate() any {
 	switch {

@@ -272,7 +272,7 @@ func (x *MedicationDispense) SetID(id string) { x.ID = id }
 func (x *MedicationDispense) GetMeta() *Meta { return x.Meta }
 
 // Medication returns the value of MedicationDispense.medication[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use MedicationType to tell apart types that share a Go type.
 func (x *MedicationDispense) Medication() any {
 	switch {
@@ -473,7 +473,7 @@ func (x *MedicationDispenseDosageInstruction) validate(v *fhirjson.Validator) {
 }
 
 // AsNeeded returns the value of MedicationDispense.dosageInstruction.asNeeded[x] that is set, or nil. It is one of:
-// bool, *CodeableConcept.
+// bool (boolean), *CodeableConcept (CodeableConcept).
 // Use AsNeededType to tell apart types that share a Go type.
 func (x *MedicationDispenseDosageInstruction) AsNeeded() any {
 	switch {
@@ -497,7 +497,7 @@ func (x *MedicationDispenseDosageInstruction) AsNeededType() string {
 }
 
 // Site returns the value of MedicationDispense.dosageInstruction.site[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use SiteType to tell apart types that share a Go type.
 func (x *MedicationDispenseDosageInstruction) Site() any {
 	switch {
@@ -521,7 +521,7 @@ func (x *MedicationDispenseDosageInstruction) SiteType() string {
 }
 
 // Dose returns the value of MedicationDispense.dosageInstruction.dose[x] that is set, or nil. It is one of:
-// *Range, *SimpleQuantity.
+// *Range (Range), *SimpleQuantity (Quantity).
 // Use DoseType to tell apart types that share a Go type.
 func (x *MedicationDispenseDosageInstruction) Dose() any {
 	switch {
@@ -545,7 +545,7 @@ func (x *MedicationDispenseDosageInstruction) DoseType() string {
 }
 
 // Rate returns the value of MedicationDispense.dosageInstruction.rate[x] that is set, or nil. It is one of:
-// *Ratio, *Range.
+// *Ratio (Ratio), *Range (Range).
 // Use RateType to tell apart types that share a Go type.
 func (x *MedicationDispenseDosageInstruction) Rate() any {
 	switch {

@@ -275,7 +275,7 @@ func (x *MedicationOrder) SetID(id string) { x.ID = id }
 func (x *MedicationOrder) GetMeta() *Meta { return x.Meta }
 
 // Reason returns the value of MedicationOrder.reason[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ReasonType to tell apart types that share a Go type.
 func (x *MedicationOrder) Reason() any {
 	switch {
@@ -299,7 +299,7 @@ func (x *MedicationOrder) ReasonType() string {
 }
 
 // Medication returns the value of MedicationOrder.medication[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use MedicationType to tell apart types that share a Go type.
 func (x *MedicationOrder) Medication() any {
 	switch {
@@ -500,7 +500,7 @@ func (x *MedicationOrderDosageInstruction) validate(v *fhirjson.Validator) {
 }
 
 // AsNeeded returns the value of MedicationOrder.dosageInstruction.asNeeded[x] that is set, or nil. It is one of:
-// bool, *CodeableConcept.
+// bool (boolean), *CodeableConcept (CodeableConcept).
 // Use AsNeededType to tell apart types that share a Go type.
 func (x *MedicationOrderDosageInstruction) AsNeeded() any {
 	switch {
@@ -524,7 +524,7 @@ func (x *MedicationOrderDosageInstruction) AsNeededType() string {
 }
 
 // Site returns the value of MedicationOrder.dosageInstruction.site[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use SiteType to tell apart types that share a Go type.
 func (x *MedicationOrderDosageInstruction) Site() any {
 	switch {
@@ -548,7 +548,7 @@ func (x *MedicationOrderDosageInstruction) SiteType() string {
 }
 
 // Dose returns the value of MedicationOrder.dosageInstruction.dose[x] that is set, or nil. It is one of:
-// *Range, *SimpleQuantity.
+// *Range (Range), *SimpleQuantity (Quantity).
 // Use DoseType to tell apart types that share a Go type.
 func (x *MedicationOrderDosageInstruction) Dose() any {
 	switch {
@@ -572,7 +572,7 @@ func (x *MedicationOrderDosageInstruction) DoseType() string {
 }
 
 // Rate returns the value of MedicationOrder.dosageInstruction.rate[x] that is set, or nil. It is one of:
-// *Ratio, *Range.
+// *Ratio (Ratio), *Range (Range).
 // Use RateType to tell apart types that share a Go type.
 func (x *MedicationOrderDosageInstruction) Rate() any {
 	switch {
@@ -712,7 +712,7 @@ func (x *MedicationOrderDispenseRequest) validate(v *fhirjson.Validator) {
 }
 
 // Medication returns the value of MedicationOrder.dispenseRequest.medication[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use MedicationType to tell apart types that share a Go type.
 func (x *MedicationOrderDispenseRequest) Medication() any {
 	switch {

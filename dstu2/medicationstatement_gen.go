@@ -283,7 +283,7 @@ func (x *MedicationStatement) SetID(id string) { x.ID = id }
 func (x *MedicationStatement) GetMeta() *Meta { return x.Meta }
 
 // ReasonForUse returns the value of MedicationStatement.reasonForUse[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ReasonForUseType to tell apart types that share a Go type.
 func (x *MedicationStatement) ReasonForUse() any {
 	switch {
@@ -307,7 +307,7 @@ func (x *MedicationStatement) ReasonForUseType() string {
 }
 
 // Effective returns the value of MedicationStatement.effective[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use EffectiveType to tell apart types that share a Go type.
 func (x *MedicationStatement) Effective() any {
 	switch {
@@ -331,7 +331,7 @@ func (x *MedicationStatement) EffectiveType() string {
 }
 
 // Medication returns the value of MedicationStatement.medication[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use MedicationType to tell apart types that share a Go type.
 func (x *MedicationStatement) Medication() any {
 	switch {
@@ -522,7 +522,7 @@ func (x *MedicationStatementDosage) validate(v *fhirjson.Validator) {
 }
 
 // AsNeeded returns the value of MedicationStatement.dosage.asNeeded[x] that is set, or nil. It is one of:
-// bool, *CodeableConcept.
+// bool (boolean), *CodeableConcept (CodeableConcept).
 // Use AsNeededType to tell apart types that share a Go type.
 func (x *MedicationStatementDosage) AsNeeded() any {
 	switch {
@@ -546,7 +546,7 @@ func (x *MedicationStatementDosage) AsNeededType() string {
 }
 
 // Site returns the value of MedicationStatement.dosage.site[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use SiteType to tell apart types that share a Go type.
 func (x *MedicationStatementDosage) Site() any {
 	switch {
@@ -570,7 +570,7 @@ func (x *MedicationStatementDosage) SiteType() string {
 }
 
 // Quantity returns the value of MedicationStatement.dosage.quantity[x] that is set, or nil. It is one of:
-// *SimpleQuantity, *Range.
+// *SimpleQuantity (Quantity), *Range (Range).
 // Use QuantityType to tell apart types that share a Go type.
 func (x *MedicationStatementDosage) Quantity() any {
 	switch {
@@ -594,7 +594,7 @@ func (x *MedicationStatementDosage) QuantityType() string {
 }
 
 // Rate returns the value of MedicationStatement.dosage.rate[x] that is set, or nil. It is one of:
-// *Ratio, *Range.
+// *Ratio (Ratio), *Range (Range).
 // Use RateType to tell apart types that share a Go type.
 func (x *MedicationStatementDosage) Rate() any {
 	switch {

@@ -840,7 +840,7 @@ func (x *NutritionOrderEnteralFormulaAdministration) validate(v *fhirjson.Valida
 }
 
 // Rate returns the value of NutritionOrder.enteralFormula.administration.rate[x] that is set, or nil. It is one of:
-// *SimpleQuantity, *Ratio.
+// *SimpleQuantity (Quantity), *Ratio (Ratio).
 // Use RateType to tell apart types that share a Go type.
 func (x *NutritionOrderEnteralFormulaAdministration) Rate() any {
 	switch {

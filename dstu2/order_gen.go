@@ -203,7 +203,7 @@ func (x *Order) SetID(id string) { x.ID = id }
 func (x *Order) GetMeta() *Meta { return x.Meta }
 
 // Reason returns the value of Order.reason[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ReasonType to tell apart types that share a Go type.
 func (x *Order) Reason() any {
 	switch {

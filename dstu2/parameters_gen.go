@@ -510,7 +510,7 @@ func (x *ParametersParameter) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of Parameters.parameter.value[x] that is set, or nil. It is one of:
-// bool, int, fhirjson.Decimal, string, string, string, string, string, string, string, string, string, string, int, int, string, *Annotation, *Attachment, *Identifier, *CodeableConcept, *Coding, *Quantity, *Range, *Period, *Ratio, *SampledData, *Signature, *HumanName, *Address, *ContactPoint, *Timing, *Reference, *Meta.
+// bool (boolean), int (integer, unsignedInt, positiveInt), fhirjson.Decimal (decimal), string (base64Binary, instant, string, uri, date, dateTime, time, code, oid, id, markdown), *Annotation (Annotation), *Attachment (Attachment), *Identifier (Identifier), *CodeableConcept (CodeableConcept), *Coding (Coding), *Quantity (Quantity), *Range (Range), *Period (Period), *Ratio (Ratio), *SampledData (SampledData), *Signature (Signature), *HumanName (HumanName), *Address (Address), *ContactPoint (ContactPoint), *Timing (Timing), *Reference (Reference), *Meta (Meta).
 // Use ValueType to tell apart types that share a Go type.
 func (x *ParametersParameter) Value() any {
 	switch {

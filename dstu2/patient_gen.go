@@ -299,7 +299,7 @@ func (x *Patient) SetID(id string) { x.ID = id }
 func (x *Patient) GetMeta() *Meta { return x.Meta }
 
 // Deceased returns the value of Patient.deceased[x] that is set, or nil. It is one of:
-// bool, string.
+// bool (boolean), string (dateTime).
 // Use DeceasedType to tell apart types that share a Go type.
 func (x *Patient) Deceased() any {
 	switch {
@@ -323,7 +323,7 @@ func (x *Patient) DeceasedType() string {
 }
 
 // MultipleBirth returns the value of Patient.multipleBirth[x] that is set, or nil. It is one of:
-// bool, int.
+// bool (boolean), int (integer).
 // Use MultipleBirthType to tell apart types that share a Go type.
 func (x *Patient) MultipleBirth() any {
 	switch {

@@ -309,7 +309,7 @@ func (x *Procedure) SetID(id string) { x.ID = id }
 func (x *Procedure) GetMeta() *Meta { return x.Meta }
 
 // Reason returns the value of Procedure.reason[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ReasonType to tell apart types that share a Go type.
 func (x *Procedure) Reason() any {
 	switch {
@@ -333,7 +333,7 @@ func (x *Procedure) ReasonType() string {
 }
 
 // Performed returns the value of Procedure.performed[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use PerformedType to tell apart types that share a Go type.
 func (x *Procedure) Performed() any {
 	switch {

@@ -295,7 +295,7 @@ func (x *ProcedureRequest) SetID(id string) { x.ID = id }
 func (x *ProcedureRequest) GetMeta() *Meta { return x.Meta }
 
 // Reason returns the value of ProcedureRequest.reason[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ReasonType to tell apart types that share a Go type.
 func (x *ProcedureRequest) Reason() any {
 	switch {
@@ -319,7 +319,7 @@ func (x *ProcedureRequest) ReasonType() string {
 }
 
 // Scheduled returns the value of ProcedureRequest.scheduled[x] that is set, or nil. It is one of:
-// string, *Period, *Timing.
+// string (dateTime), *Period (Period), *Timing (Timing).
 // Use ScheduledType to tell apart types that share a Go type.
 func (x *ProcedureRequest) Scheduled() any {
 	switch {
@@ -347,7 +347,7 @@ func (x *ProcedureRequest) ScheduledType() string {
 }
 
 // AsNeeded returns the value of ProcedureRequest.asNeeded[x] that is set, or nil. It is one of:
-// bool, *CodeableConcept.
+// bool (boolean), *CodeableConcept (CodeableConcept).
 // Use AsNeededType to tell apart types that share a Go type.
 func (x *ProcedureRequest) AsNeeded() any {
 	switch {

@@ -640,7 +640,7 @@ func (x *QuestionnaireResponseGroupQuestionAnswer) validate(v *fhirjson.Validato
 }
 
 // Value returns the value of QuestionnaireResponse.group.question.answer.value[x] that is set, or nil. It is one of:
-// bool, fhirjson.Decimal, int, string, string, string, string, string, string, *Attachment, *Coding, *Quantity, *Reference.
+// bool (boolean), fhirjson.Decimal (decimal), int (integer), string (date, dateTime, instant, time, string, uri), *Attachment (Attachment), *Coding (Coding), *Quantity (Quantity), *Reference (Reference).
 // Use ValueType to tell apart types that share a Go type.
 func (x *QuestionnaireResponseGroupQuestionAnswer) Value() any {
 	switch {

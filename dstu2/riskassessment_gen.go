@@ -347,7 +347,7 @@ func (x *RiskAssessmentPrediction) validate(v *fhirjson.Validator) {
 }
 
 // Probability returns the value of RiskAssessment.prediction.probability[x] that is set, or nil. It is one of:
-// fhirjson.Decimal, *Range, *CodeableConcept.
+// fhirjson.Decimal (decimal), *Range (Range), *CodeableConcept (CodeableConcept).
 // Use ProbabilityType to tell apart types that share a Go type.
 func (x *RiskAssessmentPrediction) Probability() any {
 	switch {
@@ -375,7 +375,7 @@ func (x *RiskAssessmentPrediction) ProbabilityType() string {
 }
 
 // When returns the value of RiskAssessment.prediction.when[x] that is set, or nil. It is one of:
-// *Period, *Range.
+// *Period (Period), *Range (Range).
 // Use WhenType to tell apart types that share a Go type.
 func (x *RiskAssessmentPrediction) When() any {
 	switch {

@@ -337,7 +337,7 @@ func (x *SpecimenCollection) validate(v *fhirjson.Validator) {
 }
 
 // Collected returns the value of Specimen.collection.collected[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use CollectedType to tell apart types that share a Go type.
 func (x *SpecimenCollection) Collected() any {
 	switch {
@@ -564,7 +564,7 @@ func (x *SpecimenContainer) validate(v *fhirjson.Validator) {
 }
 
 // Additive returns the value of Specimen.container.additive[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use AdditiveType to tell apart types that share a Go type.
 func (x *SpecimenContainer) Additive() any {
 	switch {

@@ -220,7 +220,7 @@ func (x *SupplyRequest) SetID(id string) { x.ID = id }
 func (x *SupplyRequest) GetMeta() *Meta { return x.Meta }
 
 // Reason returns the value of SupplyRequest.reason[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ReasonType to tell apart types that share a Go type.
 func (x *SupplyRequest) Reason() any {
 	switch {

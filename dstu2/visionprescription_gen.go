@@ -194,7 +194,7 @@ func (x *VisionPrescription) SetID(id string) { x.ID = id }
 func (x *VisionPrescription) GetMeta() *Meta { return x.Meta }
 
 // Reason returns the value of VisionPrescription.reason[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ReasonType to tell apart types that share a Go type.
 func (x *VisionPrescription) Reason() any {
 	switch {

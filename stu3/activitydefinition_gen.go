@@ -470,7 +470,7 @@ func (x *ActivityDefinition) SetID(id string) { x.ID = id }
 func (x *ActivityDefinition) GetMeta() *Meta { return x.Meta }
 
 // Timing returns the value of ActivityDefinition.timing[x] that is set, or nil. It is one of:
-// *Timing, string, *Period, *Range.
+// *Timing (Timing), string (dateTime), *Period (Period), *Range (Range).
 // Use TimingType to tell apart types that share a Go type.
 func (x *ActivityDefinition) Timing() any {
 	switch {
@@ -502,7 +502,7 @@ func (x *ActivityDefinition) TimingType() string {
 }
 
 // Product returns the value of ActivityDefinition.product[x] that is set, or nil. It is one of:
-// *Reference, *CodeableConcept.
+// *Reference (Reference), *CodeableConcept (CodeableConcept).
 // Use ProductType to tell apart types that share a Go type.
 func (x *ActivityDefinition) Product() any {
 	switch {

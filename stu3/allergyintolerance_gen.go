@@ -329,7 +329,7 @@ func (x *AllergyIntolerance) SetID(id string) { x.ID = id }
 func (x *AllergyIntolerance) GetMeta() *Meta { return x.Meta }
 
 // Onset returns the value of AllergyIntolerance.onset[x] that is set, or nil. It is one of:
-// string, *Age, *Period, *Range, string.
+// string (dateTime, string), *Age (Age), *Period (Period), *Range (Range).
 // Use OnsetType to tell apart types that share a Go type.
 func (x *AllergyIntolerance) Onset() any {
 	switch {

@@ -336,7 +336,7 @@ func (x *ChargeItem) SetID(id string) { x.ID = id }
 func (x *ChargeItem) GetMeta() *Meta { return x.Meta }
 
 // Occurrence returns the value of ChargeItem.occurrence[x] that is set, or nil. It is one of:
-// string, *Period, *Timing.
+// string (dateTime), *Period (Period), *Timing (Timing).
 // Use OccurrenceType to tell apart types that share a Go type.
 func (x *ChargeItem) Occurrence() any {
 	switch {

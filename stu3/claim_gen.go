@@ -768,7 +768,7 @@ func (x *ClaimInformation) validate(v *fhirjson.Validator) {
 }
 
 // Timing returns the value of Claim.information.timing[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (date), *Period (Period).
 // Use TimingType to tell apart types that share a Go type.
 func (x *ClaimInformation) Timing() any {
 	switch {
@@ -792,7 +792,7 @@ func (x *ClaimInformation) TimingType() string {
 }
 
 // Value returns the value of Claim.information.value[x] that is set, or nil. It is one of:
-// string, *Quantity, *Attachment, *Reference.
+// string (string), *Quantity (Quantity), *Attachment (Attachment), *Reference (Reference).
 // Use ValueType to tell apart types that share a Go type.
 func (x *ClaimInformation) Value() any {
 	switch {
@@ -933,7 +933,7 @@ func (x *ClaimDiagnosis) validate(v *fhirjson.Validator) {
 }
 
 // Diagnosis returns the value of Claim.diagnosis.diagnosis[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use DiagnosisType to tell apart types that share a Go type.
 func (x *ClaimDiagnosis) Diagnosis() any {
 	switch {
@@ -1068,7 +1068,7 @@ func (x *ClaimProcedure) validate(v *fhirjson.Validator) {
 }
 
 // Procedure returns the value of Claim.procedure.procedure[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ProcedureType to tell apart types that share a Go type.
 func (x *ClaimProcedure) Procedure() any {
 	switch {
@@ -1322,7 +1322,7 @@ func (x *ClaimAccident) validate(v *fhirjson.Validator) {
 }
 
 // Location returns the value of Claim.accident.location[x] that is set, or nil. It is one of:
-// *Address, *Reference.
+// *Address (Address), *Reference (Reference).
 // Use LocationType to tell apart types that share a Go type.
 func (x *ClaimAccident) Location() any {
 	switch {
@@ -1622,7 +1622,7 @@ func (x *ClaimItem) validate(v *fhirjson.Validator) {
 }
 
 // Serviced returns the value of Claim.item.serviced[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (date), *Period (Period).
 // Use ServicedType to tell apart types that share a Go type.
 func (x *ClaimItem) Serviced() any {
 	switch {
@@ -1646,7 +1646,7 @@ func (x *ClaimItem) ServicedType() string {
 }
 
 // Location returns the value of Claim.item.location[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Address, *Reference.
+// *CodeableConcept (CodeableConcept), *Address (Address), *Reference (Reference).
 // Use LocationType to tell apart types that share a Go type.
 func (x *ClaimItem) Location() any {
 	switch {

@@ -303,7 +303,7 @@ func (x *ClinicalImpression) SetID(id string) { x.ID = id }
 func (x *ClinicalImpression) GetMeta() *Meta { return x.Meta }
 
 // Effective returns the value of ClinicalImpression.effective[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use EffectiveType to tell apart types that share a Go type.
 func (x *ClinicalImpression) Effective() any {
 	switch {
@@ -503,7 +503,7 @@ func (x *ClinicalImpressionFinding) validate(v *fhirjson.Validator) {
 }
 
 // Item returns the value of ClinicalImpression.finding.item[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ItemType to tell apart types that share a Go type.
 func (x *ClinicalImpressionFinding) Item() any {
 	switch {

@@ -990,7 +990,7 @@ func (x *CodeSystemConceptProperty) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of CodeSystem.concept.property.value[x] that is set, or nil. It is one of:
-// string, *Coding, string, int, bool, string.
+// string (code, string, dateTime), *Coding (Coding), int (integer), bool (boolean).
 // Use ValueType to tell apart types that share a Go type.
 func (x *CodeSystemConceptProperty) Value() any {
 	switch {

@@ -299,7 +299,7 @@ func (x *CommunicationRequest) SetID(id string) { x.ID = id }
 func (x *CommunicationRequest) GetMeta() *Meta { return x.Meta }
 
 // Occurrence returns the value of CommunicationRequest.occurrence[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use OccurrenceType to tell apart types that share a Go type.
 func (x *CommunicationRequest) Occurrence() any {
 	switch {
@@ -416,7 +416,7 @@ func (x *CommunicationRequestPayload) validate(v *fhirjson.Validator) {
 }
 
 // Content returns the value of CommunicationRequest.payload.content[x] that is set, or nil. It is one of:
-// string, *Attachment, *Reference.
+// string (string), *Attachment (Attachment), *Reference (Reference).
 // Use ContentType to tell apart types that share a Go type.
 func (x *CommunicationRequestPayload) Content() any {
 	switch {

@@ -470,7 +470,7 @@ func (x *CompositionRelatesTo) validate(v *fhirjson.Validator) {
 }
 
 // Target returns the value of Composition.relatesTo.target[x] that is set, or nil. It is one of:
-// *Identifier, *Reference.
+// *Identifier (Identifier), *Reference (Reference).
 // Use TargetType to tell apart types that share a Go type.
 func (x *CompositionRelatesTo) Target() any {
 	switch {

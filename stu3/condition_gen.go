@@ -349,7 +349,7 @@ func (x *Condition) SetID(id string) { x.ID = id }
 func (x *Condition) GetMeta() *Meta { return x.Meta }
 
 // Onset returns the value of Condition.onset[x] that is set, or nil. It is one of:
-// string, *Age, *Period, *Range, string.
+// string (dateTime, string), *Age (Age), *Period (Period), *Range (Range).
 // Use OnsetType to tell apart types that share a Go type.
 func (x *Condition) Onset() any {
 	switch {
@@ -385,7 +385,7 @@ func (x *Condition) OnsetType() string {
 }
 
 // Abatement returns the value of Condition.abatement[x] that is set, or nil. It is one of:
-// string, *Age, bool, *Period, *Range, string.
+// string (dateTime, string), *Age (Age), bool (boolean), *Period (Period), *Range (Range).
 // Use AbatementType to tell apart types that share a Go type.
 func (x *Condition) Abatement() any {
 	switch {

@@ -285,7 +285,7 @@ func (x *Consent) SetID(id string) { x.ID = id }
 func (x *Consent) GetMeta() *Meta { return x.Meta }
 
 // Source returns the value of Consent.source[x] that is set, or nil. It is one of:
-// *Attachment, *Identifier, *Reference.
+// *Attachment (Attachment), *Identifier (Identifier), *Reference (Reference).
 // Use SourceType to tell apart types that share a Go type.
 func (x *Consent) Source() any {
 	switch {

@@ -298,7 +298,7 @@ func (x *Contract) SetID(id string) { x.ID = id }
 func (x *Contract) GetMeta() *Meta { return x.Meta }
 
 // Binding returns the value of Contract.binding[x] that is set, or nil. It is one of:
-// *Attachment, *Reference.
+// *Attachment (Attachment), *Reference (Reference).
 // Use BindingType to tell apart types that share a Go type.
 func (x *Contract) Binding() any {
 	switch {
@@ -625,7 +625,7 @@ func (x *ContractValuedItem) validate(v *fhirjson.Validator) {
 }
 
 // Entity returns the value of Contract.valuedItem.entity[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use EntityType to tell apart types that share a Go type.
 func (x *ContractValuedItem) Entity() any {
 	switch {
@@ -1018,7 +1018,7 @@ func (x *ContractTermValuedItem) validate(v *fhirjson.Validator) {
 }
 
 // Entity returns the value of Contract.term.valuedItem.entity[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use EntityType to tell apart types that share a Go type.
 func (x *ContractTermValuedItem) Entity() any {
 	switch {
@@ -1122,7 +1122,7 @@ func (x *ContractFriendly) validate(v *fhirjson.Validator) {
 }
 
 // Content returns the value of Contract.friendly.content[x] that is set, or nil. It is one of:
-// *Attachment, *Reference.
+// *Attachment (Attachment), *Reference (Reference).
 // Use ContentType to tell apart types that share a Go type.
 func (x *ContractFriendly) Content() any {
 	switch {
@@ -1226,7 +1226,7 @@ func (x *ContractLegal) validate(v *fhirjson.Validator) {
 }
 
 // Content returns the value of Contract.legal.content[x] that is set, or nil. It is one of:
-// *Attachment, *Reference.
+// *Attachment (Attachment), *Reference (Reference).
 // Use ContentType to tell apart types that share a Go type.
 func (x *ContractLegal) Content() any {
 	switch {
@@ -1330,7 +1330,7 @@ func (x *ContractRule) validate(v *fhirjson.Validator) {
 }
 
 // Content returns the value of Contract.rule.content[x] that is set, or nil. It is one of:
-// *Attachment, *Reference.
+// *Attachment (Attachment), *Reference (Reference).
 // Use ContentType to tell apart types that share a Go type.
 func (x *ContractRule) Content() any {
 	switch {

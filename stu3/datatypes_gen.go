@@ -392,7 +392,7 @@ func (x *Annotation) validate(v *fhirjson.Validator) {
 }
 
 // Author returns the value of Annotation.author[x] that is set, or nil. It is one of:
-// *Reference, string.
+// *Reference (Reference), string (string).
 // Use AuthorType to tell apart types that share a Go type.
 func (x *Annotation) Author() any {
 	switch {
@@ -1367,7 +1367,7 @@ func (x *DataRequirementCodeFilter) validate(v *fhirjson.Validator) {
 }
 
 // ValueSet returns the value of DataRequirement.codeFilter.valueSet[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (string), *Reference (Reference).
 // Use ValueSetType to tell apart types that share a Go type.
 func (x *DataRequirementCodeFilter) ValueSet() any {
 	switch {
@@ -1492,7 +1492,7 @@ func (x *DataRequirementDateFilter) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of DataRequirement.dateFilter.value[x] that is set, or nil. It is one of:
-// string, *Period, *Duration.
+// string (dateTime), *Period (Period), *Duration (Duration).
 // Use ValueType to tell apart types that share a Go type.
 func (x *DataRequirementDateFilter) Value() any {
 	switch {
@@ -1827,7 +1827,7 @@ func (x *Dosage) validate(v *fhirjson.Validator) {
 }
 
 // AsNeeded returns the value of Dosage.asNeeded[x] that is set, or nil. It is one of:
-// bool, *CodeableConcept.
+// bool (boolean), *CodeableConcept (CodeableConcept).
 // Use AsNeededType to tell apart types that share a Go type.
 func (x *Dosage) AsNeeded() any {
 	switch {
@@ -1851,7 +1851,7 @@ func (x *Dosage) AsNeededType() string {
 }
 
 // Dose returns the value of Dosage.dose[x] that is set, or nil. It is one of:
-// *Range, *SimpleQuantity.
+// *Range (Range), *SimpleQuantity (Quantity).
 // Use DoseType to tell apart types that share a Go type.
 func (x *Dosage) Dose() any {
 	switch {
@@ -1875,7 +1875,7 @@ func (x *Dosage) DoseType() string {
 }
 
 // Rate returns the value of Dosage.rate[x] that is set, or nil. It is one of:
-// *Ratio, *Range, *SimpleQuantity.
+// *Ratio (Ratio), *Range (Range), *SimpleQuantity (Quantity).
 // Use RateType to tell apart types that share a Go type.
 func (x *Dosage) Rate() any {
 	switch {
@@ -3628,7 +3628,7 @@ func (x *ElementDefinition) validate(v *fhirjson.Validator) {
 }
 
 // DefaultValue returns the value of ElementDefinition.defaultValue[x] that is set, or nil. It is one of:
-// string, bool, string, string, string, fhirjson.Decimal, string, string, int, string, string, int, string, string, int, string, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
+// string (base64Binary, code, date, dateTime, id, instant, markdown, oid, string, time, uri), bool (boolean), fhirjson.Decimal (decimal), int (integer, positiveInt, unsignedInt), *Address (Address), *Age (Age), *Annotation (Annotation), *Attachment (Attachment), *CodeableConcept (CodeableConcept), *Coding (Coding), *ContactPoint (ContactPoint), *Count (Count), *Distance (Distance), *Duration (Duration), *HumanName (HumanName), *Identifier (Identifier), *Money (Money), *Period (Period), *Quantity (Quantity), *Range (Range), *Ratio (Ratio), *Reference (Reference), *SampledData (SampledData), *Signature (Signature), *Timing (Timing), *Meta (Meta).
 // Use DefaultValueType to tell apart types that share a Go type.
 func (x *ElementDefinition) DefaultValue() any {
 	switch {
@@ -3796,7 +3796,7 @@ func (x *ElementDefinition) DefaultValueType() string {
 }
 
 // Fixed returns the value of ElementDefinition.fixed[x] that is set, or nil. It is one of:
-// string, bool, string, string, string, fhirjson.Decimal, string, string, int, string, string, int, string, string, int, string, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
+// string (base64Binary, code, date, dateTime, id, instant, markdown, oid, string, time, uri), bool (boolean), fhirjson.Decimal (decimal), int (integer, positiveInt, unsignedInt), *Address (Address), *Age (Age), *Annotation (Annotation), *Attachment (Attachment), *CodeableConcept (CodeableConcept), *Coding (Coding), *ContactPoint (ContactPoint), *Count (Count), *Distance (Distance), *Duration (Duration), *HumanName (HumanName), *Identifier (Identifier), *Money (Money), *Period (Period), *Quantity (Quantity), *Range (Range), *Ratio (Ratio), *Reference (Reference), *SampledData (SampledData), *Signature (Signature), *Timing (Timing), *Meta (Meta).
 // Use FixedType to tell apart types that share a Go type.
 func (x *ElementDefinition) Fixed() any {
 	switch {
@@ -3964,7 +3964,7 @@ func (x *ElementDefinition) FixedType() string {
 }
 
 // Pattern returns the value of ElementDefinition.pattern[x] that is set, or nil. It is one of:
-// string, bool, string, string, string, fhirjson.Decimal, string, string, int, string, string, int, string, string, int, string, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
+// string (base64Binary, code, date, dateTime, id, instant, markdown, oid, string, time, uri), bool (boolean), fhirjson.Decimal (decimal), int (integer, positiveInt, unsignedInt), *Address (Address), *Age (Age), *Annotation (Annotation), *Attachment (Attachment), *CodeableConcept (CodeableConcept), *Coding (Coding), *ContactPoint (ContactPoint), *Count (Count), *Distance (Distance), *Duration (Duration), *HumanName (HumanName), *Identifier (Identifier), *Money (Money), *Period (Period), *Quantity (Quantity), *Range (Range), *Ratio (Ratio), *Reference (Reference), *SampledData (SampledData), *Signature (Signature), *Timing (Timing), *Meta (Meta).
 // Use PatternType to tell apart types that share a Go type.
 func (x *ElementDefinition) Pattern() any {
 	switch {
@@ -4132,7 +4132,7 @@ func (x *ElementDefinition) PatternType() string {
 }
 
 // MinValue returns the value of ElementDefinition.minValue[x] that is set, or nil. It is one of:
-// string, string, string, string, fhirjson.Decimal, int, int, int, *Quantity.
+// string (date, dateTime, instant, time), fhirjson.Decimal (decimal), int (integer, positiveInt, unsignedInt), *Quantity (Quantity).
 // Use MinValueType to tell apart types that share a Go type.
 func (x *ElementDefinition) MinValue() any {
 	switch {
@@ -4184,7 +4184,7 @@ func (x *ElementDefinition) MinValueType() string {
 }
 
 // MaxValue returns the value of ElementDefinition.maxValue[x] that is set, or nil. It is one of:
-// string, string, string, string, fhirjson.Decimal, int, int, int, *Quantity.
+// string (date, dateTime, instant, time), fhirjson.Decimal (decimal), int (integer, positiveInt, unsignedInt), *Quantity (Quantity).
 // Use MaxValueType to tell apart types that share a Go type.
 func (x *ElementDefinition) MaxValue() any {
 	switch {
@@ -5062,7 +5062,7 @@ func (x *ElementDefinitionExample) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of ElementDefinition.example.value[x] that is set, or nil. It is one of:
-// string, bool, string, string, string, fhirjson.Decimal, string, string, int, string, string, int, string, string, int, string, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
+// string (base64Binary, code, date, dateTime, id, instant, markdown, oid, string, time, uri), bool (boolean), fhirjson.Decimal (decimal), int (integer, positiveInt, unsignedInt), *Address (Address), *Age (Age), *Annotation (Annotation), *Attachment (Attachment), *CodeableConcept (CodeableConcept), *Coding (Coding), *ContactPoint (ContactPoint), *Count (Count), *Distance (Distance), *Duration (Duration), *HumanName (HumanName), *Identifier (Identifier), *Money (Money), *Period (Period), *Quantity (Quantity), *Range (Range), *Ratio (Ratio), *Reference (Reference), *SampledData (SampledData), *Signature (Signature), *Timing (Timing), *Meta (Meta).
 // Use ValueType to tell apart types that share a Go type.
 func (x *ElementDefinitionExample) Value() any {
 	switch {
@@ -5489,7 +5489,7 @@ func (x *ElementDefinitionBinding) validate(v *fhirjson.Validator) {
 }
 
 // ValueSet returns the value of ElementDefinition.binding.valueSet[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (uri), *Reference (Reference).
 // Use ValueSetType to tell apart types that share a Go type.
 func (x *ElementDefinitionBinding) ValueSet() any {
 	switch {
@@ -6020,7 +6020,7 @@ func (x *Extension) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of Extension.value[x] that is set, or nil. It is one of:
-// string, bool, string, string, string, fhirjson.Decimal, string, string, int, string, string, int, string, string, int, string, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
+// string (base64Binary, code, date, dateTime, id, instant, markdown, oid, string, time, uri), bool (boolean), fhirjson.Decimal (decimal), int (integer, positiveInt, unsignedInt), *Address (Address), *Age (Age), *Annotation (Annotation), *Attachment (Attachment), *CodeableConcept (CodeableConcept), *Coding (Coding), *ContactPoint (ContactPoint), *Count (Count), *Distance (Distance), *Duration (Duration), *HumanName (HumanName), *Identifier (Identifier), *Money (Money), *Period (Period), *Quantity (Quantity), *Range (Range), *Ratio (Ratio), *Reference (Reference), *SampledData (SampledData), *Signature (Signature), *Timing (Timing), *Meta (Meta).
 // Use ValueType to tell apart types that share a Go type.
 func (x *Extension) Value() any {
 	switch {
@@ -7697,7 +7697,7 @@ func (x *Signature) validate(v *fhirjson.Validator) {
 }
 
 // Who returns the value of Signature.who[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (uri), *Reference (Reference).
 // Use WhoType to tell apart types that share a Go type.
 func (x *Signature) Who() any {
 	switch {
@@ -7721,7 +7721,7 @@ func (x *Signature) WhoType() string {
 }
 
 // OnBehalfOf returns the value of Signature.onBehalfOf[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (uri), *Reference (Reference).
 // Use OnBehalfOfType to tell apart types that share a Go type.
 func (x *Signature) OnBehalfOf() any {
 	switch {
@@ -8184,7 +8184,7 @@ func (x *TimingRepeat) validate(v *fhirjson.Validator) {
 }
 
 // Bounds returns the value of Timing.repeat.bounds[x] that is set, or nil. It is one of:
-// *Duration, *Range, *Period.
+// *Duration (Duration), *Range (Range), *Period (Period).
 // Use BoundsType to tell apart types that share a Go type.
 func (x *TimingRepeat) Bounds() any {
 	switch {
@@ -8345,7 +8345,7 @@ func (x *TriggerDefinition) validate(v *fhirjson.Validator) {
 }
 
 // EventTiming returns the value of TriggerDefinition.eventTiming[x] that is set, or nil. It is one of:
-// *Timing, *Reference, string, string.
+// *Timing (Timing), *Reference (Reference), string (date, dateTime).
 // Use EventTimingType to tell apart types that share a Go type.
 func (x *TriggerDefinition) EventTiming() any {
 	switch {
@@ -8466,7 +8466,7 @@ func (x *UsageContext) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of UsageContext.value[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Quantity, *Range.
+// *CodeableConcept (CodeableConcept), *Quantity (Quantity), *Range (Range).
 // Use ValueType to tell apart types that share a Go type.
 func (x *UsageContext) Value() any {
 	switch {

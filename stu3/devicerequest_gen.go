@@ -326,7 +326,7 @@ func (x *DeviceRequest) SetID(id string) { x.ID = id }
 func (x *DeviceRequest) GetMeta() *Meta { return x.Meta }
 
 // Code returns the value of DeviceRequest.code[x] that is set, or nil. It is one of:
-// *Reference, *CodeableConcept.
+// *Reference (Reference), *CodeableConcept (CodeableConcept).
 // Use CodeType to tell apart types that share a Go type.
 func (x *DeviceRequest) Code() any {
 	switch {
@@ -350,7 +350,7 @@ func (x *DeviceRequest) CodeType() string {
 }
 
 // Occurrence returns the value of DeviceRequest.occurrence[x] that is set, or nil. It is one of:
-// string, *Period, *Timing.
+// string (dateTime), *Period (Period), *Timing (Timing).
 // Use OccurrenceType to tell apart types that share a Go type.
 func (x *DeviceRequest) Occurrence() any {
 	switch {

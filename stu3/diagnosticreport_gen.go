@@ -281,7 +281,7 @@ func (x *DiagnosticReport) SetID(id string) { x.ID = id }
 func (x *DiagnosticReport) GetMeta() *Meta { return x.Meta }
 
 // Effective returns the value of DiagnosticReport.effective[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use EffectiveType to tell apart types that share a Go type.
 func (x *DiagnosticReport) Effective() any {
 	switch {

@@ -263,7 +263,7 @@ func (x *EligibilityRequest) SetID(id string) { x.ID = id }
 func (x *EligibilityRequest) GetMeta() *Meta { return x.Meta }
 
 // Serviced returns the value of EligibilityRequest.serviced[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (date), *Period (Period).
 // Use ServicedType to tell apart types that share a Go type.
 func (x *EligibilityRequest) Serviced() any {
 	switch {

@@ -595,7 +595,7 @@ func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) validate(v *fhirjs
 }
 
 // Allowed returns the value of EligibilityResponse.insurance.benefitBalance.financial.allowed[x] that is set, or nil. It is one of:
-// int, string, *Money.
+// int (unsignedInt), string (string), *Money (Money).
 // Use AllowedType to tell apart types that share a Go type.
 func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) Allowed() any {
 	switch {
@@ -623,7 +623,7 @@ func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) AllowedType() stri
 }
 
 // Used returns the value of EligibilityResponse.insurance.benefitBalance.financial.used[x] that is set, or nil. It is one of:
-// int, *Money.
+// int (unsignedInt), *Money (Money).
 // Use UsedType to tell apart types that share a Go type.
 func (x *EligibilityResponseInsuranceBenefitBalanceFinancial) Used() any {
 	switch {

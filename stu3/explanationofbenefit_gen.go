@@ -723,7 +723,7 @@ func (x *ExplanationOfBenefitInformation) validate(v *fhirjson.Validator) {
 }
 
 // Timing returns the value of ExplanationOfBenefit.information.timing[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (date), *Period (Period).
 // Use TimingType to tell apart types that share a Go type.
 func (x *ExplanationOfBenefitInformation) Timing() any {
 	switch {
@@ -747,7 +747,7 @@ func (x *ExplanationOfBenefitInformation) TimingType() string {
 }
 
 // Value returns the value of ExplanationOfBenefit.information.value[x] that is set, or nil. It is one of:
-// string, *Quantity, *Attachment, *Reference.
+// string (string), *Quantity (Quantity), *Attachment (Attachment), *Reference (Reference).
 // Use ValueType to tell apart types that share a Go type.
 func (x *ExplanationOfBenefitInformation) Value() any {
 	switch {
@@ -1005,7 +1005,7 @@ func (x *ExplanationOfBenefitDiagnosis) validate(v *fhirjson.Validator) {
 }
 
 // Diagnosis returns the value of ExplanationOfBenefit.diagnosis.diagnosis[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use DiagnosisType to tell apart types that share a Go type.
 func (x *ExplanationOfBenefitDiagnosis) Diagnosis() any {
 	switch {
@@ -1144,7 +1144,7 @@ func (x *ExplanationOfBenefitProcedure) validate(v *fhirjson.Validator) {
 }
 
 // Procedure returns the value of ExplanationOfBenefit.procedure.procedure[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ProcedureType to tell apart types that share a Go type.
 func (x *ExplanationOfBenefitProcedure) Procedure() any {
 	switch {
@@ -1350,7 +1350,7 @@ func (x *ExplanationOfBenefitAccident) validate(v *fhirjson.Validator) {
 }
 
 // Location returns the value of ExplanationOfBenefit.accident.location[x] that is set, or nil. It is one of:
-// *Address, *Reference.
+// *Address (Address), *Reference (Reference).
 // Use LocationType to tell apart types that share a Go type.
 func (x *ExplanationOfBenefitAccident) Location() any {
 	switch {
@@ -1674,7 +1674,7 @@ func (x *ExplanationOfBenefitItem) validate(v *fhirjson.Validator) {
 }
 
 // Serviced returns the value of ExplanationOfBenefit.item.serviced[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (date), *Period (Period).
 // Use ServicedType to tell apart types that share a Go type.
 func (x *ExplanationOfBenefitItem) Serviced() any {
 	switch {
@@ -1698,7 +1698,7 @@ func (x *ExplanationOfBenefitItem) ServicedType() string {
 }
 
 // Location returns the value of ExplanationOfBenefit.item.location[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Address, *Reference.
+// *CodeableConcept (CodeableConcept), *Address (Address), *Reference (Reference).
 // Use LocationType to tell apart types that share a Go type.
 func (x *ExplanationOfBenefitItem) Location() any {
 	switch {
@@ -2937,7 +2937,7 @@ func (x *ExplanationOfBenefitBenefitBalanceFinancial) validate(v *fhirjson.Valid
 }
 
 // Allowed returns the value of ExplanationOfBenefit.benefitBalance.financial.allowed[x] that is set, or nil. It is one of:
-// int, string, *Money.
+// int (unsignedInt), string (string), *Money (Money).
 // Use AllowedType to tell apart types that share a Go type.
 func (x *ExplanationOfBenefitBenefitBalanceFinancial) Allowed() any {
 	switch {
@@ -2965,7 +2965,7 @@ func (x *ExplanationOfBenefitBenefitBalanceFinancial) AllowedType() string {
 }
 
 // Used returns the value of ExplanationOfBenefit.benefitBalance.financial.used[x] that is set, or nil. It is one of:
-// int, *Money.
+// int (unsignedInt), *Money (Money).
 // Use UsedType to tell apart types that share a Go type.
 func (x *ExplanationOfBenefitBenefitBalanceFinancial) Used() any {
 	switch {

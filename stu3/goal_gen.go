@@ -269,7 +269,7 @@ func (x *Goal) SetID(id string) { x.ID = id }
 func (x *Goal) GetMeta() *Meta { return x.Meta }
 
 // Start returns the value of Goal.start[x] that is set, or nil. It is one of:
-// string, *CodeableConcept.
+// string (date), *CodeableConcept (CodeableConcept).
 // Use StartType to tell apart types that share a Go type.
 func (x *Goal) Start() any {
 	switch {
@@ -405,7 +405,7 @@ func (x *GoalTarget) validate(v *fhirjson.Validator) {
 }
 
 // Detail returns the value of Goal.target.detail[x] that is set, or nil. It is one of:
-// *Quantity, *Range, *CodeableConcept.
+// *Quantity (Quantity), *Range (Range), *CodeableConcept (CodeableConcept).
 // Use DetailType to tell apart types that share a Go type.
 func (x *GoalTarget) Detail() any {
 	switch {
@@ -433,7 +433,7 @@ func (x *GoalTarget) DetailType() string {
 }
 
 // Due returns the value of Goal.target.due[x] that is set, or nil. It is one of:
-// string, *Duration.
+// string (date), *Duration (Duration).
 // Use DueType to tell apart types that share a Go type.
 func (x *GoalTarget) Due() any {
 	switch {

@@ -258,7 +258,7 @@ func (x *GuidanceResponse) SetID(id string) { x.ID = id }
 func (x *GuidanceResponse) GetMeta() *Meta { return x.Meta }
 
 // Reason returns the value of GuidanceResponse.reason[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ReasonType to tell apart types that share a Go type.
 func (x *GuidanceResponse) Reason() any {
 	switch {

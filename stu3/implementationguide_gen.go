@@ -655,7 +655,7 @@ func (x *ImplementationGuidePackageResource) validate(v *fhirjson.Validator) {
 }
 
 // Source returns the value of ImplementationGuide.package.resource.source[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (uri), *Reference (Reference).
 // Use SourceType to tell apart types that share a Go type.
 func (x *ImplementationGuidePackageResource) Source() any {
 	switch {

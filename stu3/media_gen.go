@@ -306,7 +306,7 @@ func (x *Media) SetID(id string) { x.ID = id }
 func (x *Media) GetMeta() *Meta { return x.Meta }
 
 // Occurrence returns the value of Media.occurrence[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use OccurrenceType to tell apart types that share a Go type.
 func (x *Media) Occurrence() any {
 	switch {

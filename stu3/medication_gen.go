@@ -304,7 +304,7 @@ func (x *MedicationIngredient) validate(v *fhirjson.Validator) {
 }
 
 // Item returns the value of Medication.ingredient.item[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ItemType to tell apart types that share a Go type.
 func (x *MedicationIngredient) Item() any {
 	switch {
@@ -496,7 +496,7 @@ func (x *MedicationPackageContent) validate(v *fhirjson.Validator) {
 }
 
 // Item returns the value of Medication.package.content.item[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ItemType to tell apart types that share a Go type.
 func (x *MedicationPackageContent) Item() any {
 	switch {

@@ -308,7 +308,7 @@ func (x *MedicationAdministration) SetID(id string) { x.ID = id }
 func (x *MedicationAdministration) GetMeta() *Meta { return x.Meta }
 
 // Medication returns the value of MedicationAdministration.medication[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use MedicationType to tell apart types that share a Go type.
 func (x *MedicationAdministration) Medication() any {
 	switch {
@@ -332,7 +332,7 @@ func (x *MedicationAdministration) MedicationType() string {
 }
 
 // Effective returns the value of MedicationAdministration.effective[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use EffectiveType to tell apart types that share a Go type.
 func (x *MedicationAdministration) Effective() any {
 	switch {
@@ -555,7 +555,7 @@ func (x *MedicationAdministrationDosage) validate(v *fhirjson.Validator) {
 }
 
 // Rate returns the value of MedicationAdministration.dosage.rate[x] that is set, or nil. It is one of:
-// *Ratio, *SimpleQuantity.
+// *Ratio (Ratio), *SimpleQuantity (Quantity).
 // Use RateType to tell apart types that share a Go type.
 func (x *MedicationAdministrationDosage) Rate() any {
 	switch {

@@ -329,7 +329,7 @@ func (x *MedicationDispense) SetID(id string) { x.ID = id }
 func (x *MedicationDispense) GetMeta() *Meta { return x.Meta }
 
 // Medication returns the value of MedicationDispense.medication[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use MedicationType to tell apart types that share a Go type.
 func (x *MedicationDispense) Medication() any {
 	switch {
@@ -353,7 +353,7 @@ func (x *MedicationDispense) MedicationType() string {
 }
 
 // NotDoneReason returns the value of MedicationDispense.notDoneReason[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use NotDoneReasonType to tell apart types that share a Go type.
 func (x *MedicationDispense) NotDoneReason() any {
 	switch {

@@ -329,7 +329,7 @@ func (x *MedicationRequest) SetID(id string) { x.ID = id }
 func (x *MedicationRequest) GetMeta() *Meta { return x.Meta }
 
 // Medication returns the value of MedicationRequest.medication[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use MedicationType to tell apart types that share a Go type.
 func (x *MedicationRequest) Medication() any {
 	switch {

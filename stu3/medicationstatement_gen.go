@@ -305,7 +305,7 @@ func (x *MedicationStatement) SetID(id string) { x.ID = id }
 func (x *MedicationStatement) GetMeta() *Meta { return x.Meta }
 
 // Medication returns the value of MedicationStatement.medication[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use MedicationType to tell apart types that share a Go type.
 func (x *MedicationStatement) Medication() any {
 	switch {
@@ -329,7 +329,7 @@ func (x *MedicationStatement) MedicationType() string {
 }
 
 // Effective returns the value of MedicationStatement.effective[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use EffectiveType to tell apart types that share a Go type.
 func (x *MedicationStatement) Effective() any {
 	switch {

@@ -394,7 +394,7 @@ func (x *Observation) SetID(id string) { x.ID = id }
 func (x *Observation) GetMeta() *Meta { return x.Meta }
 
 // Effective returns the value of Observation.effective[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use EffectiveType to tell apart types that share a Go type.
 func (x *Observation) Effective() any {
 	switch {
@@ -418,7 +418,7 @@ func (x *Observation) EffectiveType() string {
 }
 
 // Value returns the value of Observation.value[x] that is set, or nil. It is one of:
-// *Quantity, *CodeableConcept, string, bool, *Range, *Ratio, *SampledData, *Attachment, string, string, *Period.
+// *Quantity (Quantity), *CodeableConcept (CodeableConcept), string (string, time, dateTime), bool (boolean), *Range (Range), *Ratio (Ratio), *SampledData (SampledData), *Attachment (Attachment), *Period (Period).
 // Use ValueType to tell apart types that share a Go type.
 func (x *Observation) Value() any {
 	switch {
@@ -841,7 +841,7 @@ func (x *ObservationComponent) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of Observation.component.value[x] that is set, or nil. It is one of:
-// *Quantity, *CodeableConcept, string, *Range, *Ratio, *SampledData, *Attachment, string, string, *Period.
+// *Quantity (Quantity), *CodeableConcept (CodeableConcept), string (string, time, dateTime), *Range (Range), *Ratio (Ratio), *SampledData (SampledData), *Attachment (Attachment), *Period (Period).
 // Use ValueType to tell apart types that share a Go type.
 func (x *ObservationComponent) Value() any {
 	switch {

@@ -681,7 +681,7 @@ func (x *OperationDefinitionParameterBinding) validate(v *fhirjson.Validator) {
 }
 
 // ValueSet returns the value of OperationDefinition.parameter.binding.valueSet[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (uri), *Reference (Reference).
 // Use ValueSetType to tell apart types that share a Go type.
 func (x *OperationDefinitionParameterBinding) ValueSet() any {
 	switch {

@@ -537,7 +537,7 @@ func (x *ParametersParameter) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of Parameters.parameter.value[x] that is set, or nil. It is one of:
-// string, bool, string, string, string, fhirjson.Decimal, string, string, int, string, string, int, string, string, int, string, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
+// string (base64Binary, code, date, dateTime, id, instant, markdown, oid, string, time, uri), bool (boolean), fhirjson.Decimal (decimal), int (integer, positiveInt, unsignedInt), *Address (Address), *Age (Age), *Annotation (Annotation), *Attachment (Attachment), *CodeableConcept (CodeableConcept), *Coding (Coding), *ContactPoint (ContactPoint), *Count (Count), *Distance (Distance), *Duration (Duration), *HumanName (HumanName), *Identifier (Identifier), *Money (Money), *Period (Period), *Quantity (Quantity), *Range (Range), *Ratio (Ratio), *Reference (Reference), *SampledData (SampledData), *Signature (Signature), *Timing (Timing), *Meta (Meta).
 // Use ValueType to tell apart types that share a Go type.
 func (x *ParametersParameter) Value() any {
 	switch {

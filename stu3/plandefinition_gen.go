@@ -580,7 +580,7 @@ func (x *PlanDefinitionGoalTarget) validate(v *fhirjson.Validator) {
 }
 
 // Detail returns the value of PlanDefinition.goal.target.detail[x] that is set, or nil. It is one of:
-// *Quantity, *Range, *CodeableConcept.
+// *Quantity (Quantity), *Range (Range), *CodeableConcept (CodeableConcept).
 // Use DetailType to tell apart types that share a Go type.
 func (x *PlanDefinitionGoalTarget) Detail() any {
 	switch {
@@ -925,7 +925,7 @@ func (x *PlanDefinitionAction) validate(v *fhirjson.Validator) {
 }
 
 // Timing returns the value of PlanDefinition.action.timing[x] that is set, or nil. It is one of:
-// string, *Period, *Duration, *Range, *Timing.
+// string (dateTime), *Period (Period), *Duration (Duration), *Range (Range), *Timing (Timing).
 // Use TimingType to tell apart types that share a Go type.
 func (x *PlanDefinitionAction) Timing() any {
 	switch {
@@ -1194,7 +1194,7 @@ func (x *PlanDefinitionActionRelatedAction) validate(v *fhirjson.Validator) {
 }
 
 // Offset returns the value of PlanDefinition.action.relatedAction.offset[x] that is set, or nil. It is one of:
-// *Duration, *Range.
+// *Duration (Duration), *Range (Range).
 // Use OffsetType to tell apart types that share a Go type.
 func (x *PlanDefinitionActionRelatedAction) Offset() any {
 	switch {

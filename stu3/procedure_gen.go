@@ -327,7 +327,7 @@ func (x *Procedure) SetID(id string) { x.ID = id }
 func (x *Procedure) GetMeta() *Meta { return x.Meta }
 
 // Performed returns the value of Procedure.performed[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use PerformedType to tell apart types that share a Go type.
 func (x *Procedure) Performed() any {
 	switch {

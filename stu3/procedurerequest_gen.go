@@ -377,7 +377,7 @@ func (x *ProcedureRequest) SetID(id string) { x.ID = id }
 func (x *ProcedureRequest) GetMeta() *Meta { return x.Meta }
 
 // Occurrence returns the value of ProcedureRequest.occurrence[x] that is set, or nil. It is one of:
-// string, *Period, *Timing.
+// string (dateTime), *Period (Period), *Timing (Timing).
 // Use OccurrenceType to tell apart types that share a Go type.
 func (x *ProcedureRequest) Occurrence() any {
 	switch {
@@ -405,7 +405,7 @@ func (x *ProcedureRequest) OccurrenceType() string {
 }
 
 // AsNeeded returns the value of ProcedureRequest.asNeeded[x] that is set, or nil. It is one of:
-// bool, *CodeableConcept.
+// bool (boolean), *CodeableConcept (CodeableConcept).
 // Use AsNeededType to tell apart types that share a Go type.
 func (x *ProcedureRequest) AsNeeded() any {
 	switch {

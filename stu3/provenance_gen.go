@@ -334,7 +334,7 @@ func (x *ProvenanceAgent) validate(v *fhirjson.Validator) {
 }
 
 // Who returns the value of Provenance.agent.who[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (uri), *Reference (Reference).
 // Use WhoType to tell apart types that share a Go type.
 func (x *ProvenanceAgent) Who() any {
 	switch {
@@ -358,7 +358,7 @@ func (x *ProvenanceAgent) WhoType() string {
 }
 
 // OnBehalfOf returns the value of Provenance.agent.onBehalfOf[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (uri), *Reference (Reference).
 // Use OnBehalfOfType to tell apart types that share a Go type.
 func (x *ProvenanceAgent) OnBehalfOf() any {
 	switch {
@@ -496,7 +496,7 @@ func (x *ProvenanceEntity) validate(v *fhirjson.Validator) {
 }
 
 // What returns the value of Provenance.entity.what[x] that is set, or nil. It is one of:
-// string, *Reference, *Identifier.
+// string (uri), *Reference (Reference), *Identifier (Identifier).
 // Use WhatType to tell apart types that share a Go type.
 func (x *ProvenanceEntity) What() any {
 	switch {

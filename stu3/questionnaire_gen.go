@@ -675,7 +675,7 @@ func (x *QuestionnaireItem) validate(v *fhirjson.Validator) {
 }
 
 // Initial returns the value of Questionnaire.item.initial[x] that is set, or nil. It is one of:
-// bool, fhirjson.Decimal, int, string, string, string, string, string, *Attachment, *Coding, *Quantity, *Reference.
+// bool (boolean), fhirjson.Decimal (decimal), int (integer), string (date, dateTime, time, string, uri), *Attachment (Attachment), *Coding (Coding), *Quantity (Quantity), *Reference (Reference).
 // Use InitialType to tell apart types that share a Go type.
 func (x *QuestionnaireItem) Initial() any {
 	switch {
@@ -952,7 +952,7 @@ func (x *QuestionnaireItemEnableWhen) validate(v *fhirjson.Validator) {
 }
 
 // Answer returns the value of Questionnaire.item.enableWhen.answer[x] that is set, or nil. It is one of:
-// bool, fhirjson.Decimal, int, string, string, string, string, string, *Attachment, *Coding, *Quantity, *Reference.
+// bool (boolean), fhirjson.Decimal (decimal), int (integer), string (date, dateTime, time, string, uri), *Attachment (Attachment), *Coding (Coding), *Quantity (Quantity), *Reference (Reference).
 // Use AnswerType to tell apart types that share a Go type.
 func (x *QuestionnaireItemEnableWhen) Answer() any {
 	switch {
@@ -1142,7 +1142,7 @@ func (x *QuestionnaireItemOption) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of Questionnaire.item.option.value[x] that is set, or nil. It is one of:
-// int, string, string, string, *Coding.
+// int (integer), string (date, time, string), *Coding (Coding).
 // Use ValueType to tell apart types that share a Go type.
 func (x *QuestionnaireItemOption) Value() any {
 	switch {

@@ -536,7 +536,7 @@ func (x *QuestionnaireResponseItemAnswer) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of QuestionnaireResponse.item.answer.value[x] that is set, or nil. It is one of:
-// bool, fhirjson.Decimal, int, string, string, string, string, string, *Attachment, *Coding, *Quantity, *Reference.
+// bool (boolean), fhirjson.Decimal (decimal), int (integer), string (date, dateTime, time, string, uri), *Attachment (Attachment), *Coding (Coding), *Quantity (Quantity), *Reference (Reference).
 // Use ValueType to tell apart types that share a Go type.
 func (x *QuestionnaireResponseItemAnswer) Value() any {
 	switch {

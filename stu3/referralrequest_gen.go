@@ -336,7 +336,7 @@ func (x *ReferralRequest) SetID(id string) { x.ID = id }
 func (x *ReferralRequest) GetMeta() *Meta { return x.Meta }
 
 // Occurrence returns the value of ReferralRequest.occurrence[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use OccurrenceType to tell apart types that share a Go type.
 func (x *ReferralRequest) Occurrence() any {
 	switch {

@@ -272,7 +272,7 @@ func (x *RequestGroup) SetID(id string) { x.ID = id }
 func (x *RequestGroup) GetMeta() *Meta { return x.Meta }
 
 // Reason returns the value of RequestGroup.reason[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ReasonType to tell apart types that share a Go type.
 func (x *RequestGroup) Reason() any {
 	switch {
@@ -561,7 +561,7 @@ func (x *RequestGroupAction) validate(v *fhirjson.Validator) {
 }
 
 // Timing returns the value of RequestGroup.action.timing[x] that is set, or nil. It is one of:
-// string, *Period, *Duration, *Range, *Timing.
+// string (dateTime), *Period (Period), *Duration (Duration), *Range (Range), *Timing (Timing).
 // Use TimingType to tell apart types that share a Go type.
 func (x *RequestGroupAction) Timing() any {
 	switch {
@@ -828,7 +828,7 @@ func (x *RequestGroupActionRelatedAction) validate(v *fhirjson.Validator) {
 }
 
 // Offset returns the value of RequestGroup.action.relatedAction.offset[x] that is set, or nil. It is one of:
-// *Duration, *Range.
+// *Duration (Duration), *Range (Range).
 // Use OffsetType to tell apart types that share a Go type.
 func (x *RequestGroupActionRelatedAction) Offset() any {
 	switch {

@@ -278,7 +278,7 @@ func (x *RiskAssessment) SetID(id string) { x.ID = id }
 func (x *RiskAssessment) GetMeta() *Meta { return x.Meta }
 
 // Occurrence returns the value of RiskAssessment.occurrence[x] that is set, or nil. It is one of:
-// string, *Period.
+// string (dateTime), *Period (Period).
 // Use OccurrenceType to tell apart types that share a Go type.
 func (x *RiskAssessment) Occurrence() any {
 	switch {
@@ -302,7 +302,7 @@ func (x *RiskAssessment) OccurrenceType() string {
 }
 
 // Reason returns the value of RiskAssessment.reason[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ReasonType to tell apart types that share a Go type.
 func (x *RiskAssessment) Reason() any {
 	switch {
@@ -462,7 +462,7 @@ func (x *RiskAssessmentPrediction) validate(v *fhirjson.Validator) {
 }
 
 // Probability returns the value of RiskAssessment.prediction.probability[x] that is set, or nil. It is one of:
-// fhirjson.Decimal, *Range.
+// fhirjson.Decimal (decimal), *Range (Range).
 // Use ProbabilityType to tell apart types that share a Go type.
 func (x *RiskAssessmentPrediction) Probability() any {
 	switch {
@@ -486,7 +486,7 @@ func (x *RiskAssessmentPrediction) ProbabilityType() string {
 }
 
 // When returns the value of RiskAssessment.prediction.when[x] that is set, or nil. It is one of:
-// *Period, *Range.
+// *Period (Period), *Range (Range).
 // Use WhenType to tell apart types that share a Go type.
 func (x *RiskAssessmentPrediction) When() any {
 	switch {

@@ -367,7 +367,7 @@ func (x *SubstanceIngredient) validate(v *fhirjson.Validator) {
 }
 
 // Substance returns the value of Substance.ingredient.substance[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use SubstanceType to tell apart types that share a Go type.
 func (x *SubstanceIngredient) Substance() any {
 	switch {

@@ -232,7 +232,7 @@ func (x *SupplyDelivery) SetID(id string) { x.ID = id }
 func (x *SupplyDelivery) GetMeta() *Meta { return x.Meta }
 
 // Occurrence returns the value of SupplyDelivery.occurrence[x] that is set, or nil. It is one of:
-// string, *Period, *Timing.
+// string (dateTime), *Period (Period), *Timing (Timing).
 // Use OccurrenceType to tell apart types that share a Go type.
 func (x *SupplyDelivery) Occurrence() any {
 	switch {
@@ -345,7 +345,7 @@ func (x *SupplyDeliverySuppliedItem) validate(v *fhirjson.Validator) {
 }
 
 // Item returns the value of SupplyDelivery.suppliedItem.item[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ItemType to tell apart types that share a Go type.
 func (x *SupplyDeliverySuppliedItem) Item() any {
 	switch {

@@ -263,7 +263,7 @@ func (x *SupplyRequest) SetID(id string) { x.ID = id }
 func (x *SupplyRequest) GetMeta() *Meta { return x.Meta }
 
 // Occurrence returns the value of SupplyRequest.occurrence[x] that is set, or nil. It is one of:
-// string, *Period, *Timing.
+// string (dateTime), *Period (Period), *Timing (Timing).
 // Use OccurrenceType to tell apart types that share a Go type.
 func (x *SupplyRequest) Occurrence() any {
 	switch {
@@ -291,7 +291,7 @@ func (x *SupplyRequest) OccurrenceType() string {
 }
 
 // Reason returns the value of SupplyRequest.reason[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ReasonType to tell apart types that share a Go type.
 func (x *SupplyRequest) Reason() any {
 	switch {
@@ -403,7 +403,7 @@ func (x *SupplyRequestOrderedItem) validate(v *fhirjson.Validator) {
 }
 
 // Item returns the value of SupplyRequest.orderedItem.item[x] that is set, or nil. It is one of:
-// *CodeableConcept, *Reference.
+// *CodeableConcept (CodeableConcept), *Reference (Reference).
 // Use ItemType to tell apart types that share a Go type.
 func (x *SupplyRequestOrderedItem) Item() any {
 	switch {

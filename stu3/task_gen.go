@@ -362,7 +362,7 @@ func (x *Task) SetID(id string) { x.ID = id }
 func (x *Task) GetMeta() *Meta { return x.Meta }
 
 // Definition returns the value of Task.definition[x] that is set, or nil. It is one of:
-// string, *Reference.
+// string (uri), *Reference (Reference).
 // Use DefinitionType to tell apart types that share a Go type.
 func (x *Task) Definition() any {
 	switch {
@@ -957,7 +957,7 @@ func (x *TaskInput) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of Task.input.value[x] that is set, or nil. It is one of:
-// string, bool, string, string, string, fhirjson.Decimal, string, string, int, string, string, int, string, string, int, string, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
+// string (base64Binary, code, date, dateTime, id, instant, markdown, oid, string, time, uri), bool (boolean), fhirjson.Decimal (decimal), int (integer, positiveInt, unsignedInt), *Address (Address), *Age (Age), *Annotation (Annotation), *Attachment (Attachment), *CodeableConcept (CodeableConcept), *Coding (Coding), *ContactPoint (ContactPoint), *Count (Count), *Distance (Distance), *Duration (Duration), *HumanName (HumanName), *Identifier (Identifier), *Money (Money), *Period (Period), *Quantity (Quantity), *Range (Range), *Ratio (Ratio), *Reference (Reference), *SampledData (SampledData), *Signature (Signature), *Timing (Timing), *Meta (Meta).
 // Use ValueType to tell apart types that share a Go type.
 func (x *TaskInput) Value() any {
 	switch {
@@ -1531,7 +1531,7 @@ func (x *TaskOutput) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of Task.output.value[x] that is set, or nil. It is one of:
-// string, bool, string, string, string, fhirjson.Decimal, string, string, int, string, string, int, string, string, int, string, *Address, *Age, *Annotation, *Attachment, *CodeableConcept, *Coding, *ContactPoint, *Count, *Distance, *Duration, *HumanName, *Identifier, *Money, *Period, *Quantity, *Range, *Ratio, *Reference, *SampledData, *Signature, *Timing, *Meta.
+// string (base64Binary, code, date, dateTime, id, instant, markdown, oid, string, time, uri), bool (boolean), fhirjson.Decimal (decimal), int (integer, positiveInt, unsignedInt), *Address (Address), *Age (Age), *Annotation (Annotation), *Attachment (Attachment), *CodeableConcept (CodeableConcept), *Coding (Coding), *ContactPoint (ContactPoint), *Count (Count), *Distance (Distance), *Duration (Duration), *HumanName (HumanName), *Identifier (Identifier), *Money (Money), *Period (Period), *Quantity (Quantity), *Range (Range), *Ratio (Ratio), *Reference (Reference), *SampledData (SampledData), *Signature (Signature), *Timing (Timing), *Meta (Meta).
 // Use ValueType to tell apart types that share a Go type.
 func (x *TaskOutput) Value() any {
 	switch {

@@ -1113,7 +1113,7 @@ func (x *ValueSetExpansionParameter) validate(v *fhirjson.Validator) {
 }
 
 // Value returns the value of ValueSet.expansion.parameter.value[x] that is set, or nil. It is one of:
-// string, bool, int, fhirjson.Decimal, string, string.
+// string (string, uri, code), bool (boolean), int (integer), fhirjson.Decimal (decimal).
 // Use ValueType to tell apart types that share a Go type.
 func (x *ValueSetExpansionParameter) Value() any {
 	switch {

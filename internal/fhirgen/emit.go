@@ -258,8 +258,16 @@ func (g *generator) emitStruct(o *out, st *structType) error {
 	for _, ch := range st.choices {
 		o.p("// %s returns the value of %s that is set, or nil. It is one of:", ch.goBase, ch.path)
 		var kinds []string
+		byGo := map[string][]string{}
 		for _, f := range ch.fields {
-			kinds = append(kinds, choiceValueType(f))
+			gt := choiceValueType(f)
+			if byGo[gt] == nil {
+				kinds = append(kinds, gt)
+			}
+			byGo[gt] = append(byGo[gt], f.fhirType)
+		}
+		for i, k := range kinds {
+			kinds[i] = k + " (" + strings.Join(byGo[k], ", ") + ")"
 		}
 		o.p("// %s.", strings.Join(kinds, ", "))
 		o.p("// Use %sType to tell apart types that share a Go type.", ch.goBase)
