@@ -152,23 +152,23 @@ func (f *fakeEHR) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (dst
 			all = append(all, n.Text)
 		}
 		all = append(append(all, family...), given...)
-		var ids []dstu2.Code
+		var ids []dstu2.TokenCode
 		for _, id := range p.Identifier {
-			ids = append(ids, dstu2.Code{System: id.System, Code: id.Value})
+			ids = append(ids, dstu2.TokenCode{System: id.System, Code: id.Value})
 		}
 		return q.Family.Match(family...) && q.Given.Match(given...) && q.Name.Match(all...) &&
-			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(dstu2.Code{Code: string(p.Gender)}) &&
+			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(dstu2.TokenCode{Code: string(p.Gender)}) &&
 			q.Identifier.Match(ids...)
 	}, nil)
 }
 
-func codes(cc *dstu2.CodeableConcept) []dstu2.Code {
+func codes(cc *dstu2.CodeableConcept) []dstu2.TokenCode {
 	if cc == nil {
 		return nil
 	}
-	var out []dstu2.Code
+	var out []dstu2.TokenCode
 	for _, c := range cc.Coding {
-		out = append(out, dstu2.Code{System: c.System, Code: c.Code, Text: c.Display})
+		out = append(out, dstu2.TokenCode{System: c.System, Code: c.Code, Text: c.Display})
 	}
 	return out
 }
@@ -176,7 +176,7 @@ func codes(cc *dstu2.CodeableConcept) []dstu2.Code {
 func (f *fakeEHR) SearchObservations(ctx context.Context, q dstu2.ObservationQuery) (dstu2.Page[*dstu2.Observation], error) {
 	p, err := search(f, f.obs, q.Search, func(o *dstu2.Observation) bool {
 		return refID(o.Subject) == q.Patient && q.Category.Match(codes(o.Category)...) && q.Code.Match(codes(o.Code)...) &&
-			q.Status.Match(dstu2.Code{Code: string(o.Status)})
+			q.Status.Match(dstu2.TokenCode{Code: string(o.Status)})
 	}, func(o *dstu2.Observation) string { return o.EffectiveDateTime })
 	if err == nil && len(p.Resources) > 0 {
 		switch f.misbehave() {

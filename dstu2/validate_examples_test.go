@@ -19,7 +19,7 @@ func TestValidateExamples(t *testing.T) {
 // or by Validate (missing required element, code outside a required
 // binding), each with its path.
 func TestValidateRejectsBrokenFixtures(t *testing.T) {
-	examplestest.BrokenFixtures(t, codec, slices.Concat(examplestest.CommonFixtures, fixtures))
+	examplestest.BrokenFixtures(t, codec, slices.Concat(examplestest.CommonFixtures, brokenFixtures))
 }
 
 // TestValidateIssueMessages checks what the issues say, and that a valid
@@ -38,8 +38,8 @@ func TestValidateIssueMessages(t *testing.T) {
 // required bindings, not id syntax, so they pass.)
 var validateExceptions = examplestest.Exceptions{}
 
-// fixtures are the DSTU2-specific broken resources.
-var fixtures = []examplestest.Fixture{
+// brokenFixtures are the DSTU2-specific broken resources.
+var brokenFixtures = []examplestest.Fixture{
 	{Name: "required choice missing, bad code",
 		Doc:   `{"resourceType":"MedicationOrder","status":"bogus"}`,
 		Paths: []string{"MedicationOrder.medication[x]", "MedicationOrder.status"}},

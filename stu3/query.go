@@ -25,8 +25,9 @@ type TokenParam = restserver.TokenParam
 // date comparison.
 type DateParam = restserver.DateParam
 
-// Code is one coded value of a resource for TokenParam.Match.
-type Code = restserver.Code
+// TokenCode is one coded value of a resource (system, code, display text) for
+// TokenParam.Match. (Code itself is the FHIR primitive code.)
+type TokenCode = restserver.Code
 
 // The search parameters, declared once. The same values drive the parser,
 // the capability statement and the self link. Modifiers not listed are

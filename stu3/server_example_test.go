@@ -32,7 +32,7 @@ func (c clinicEHR) SearchPatients(ctx context.Context, q stu3.PatientQuery) (stu
 			family, given = append(family, n.Family), append(given, n.Given...)
 		}
 		if q.IDs.Match(p.ID) && q.Family.Match(family...) && q.Given.Match(given...) &&
-			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(stu3.Code{Code: string(p.Gender)}) {
+			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(stu3.TokenCode{Code: string(p.Gender)}) {
 			out = append(out, p)
 		}
 	}

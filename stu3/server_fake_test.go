@@ -152,31 +152,31 @@ func (f *fakeEHR) SearchPatients(ctx context.Context, q stu3.PatientQuery) (stu3
 			all = append(all, n.Text)
 		}
 		all = append(append(all, family...), given...)
-		var ids []stu3.Code
+		var ids []stu3.TokenCode
 		for _, id := range p.Identifier {
-			ids = append(ids, stu3.Code{System: id.System, Code: id.Value})
+			ids = append(ids, stu3.TokenCode{System: id.System, Code: id.Value})
 		}
 		return q.Family.Match(family...) && q.Given.Match(given...) &&
-			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(stu3.Code{Code: string(p.Gender)}) &&
+			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(stu3.TokenCode{Code: string(p.Gender)}) &&
 			q.Identifier.Match(ids...)
 	}, nil)
 }
 
-func categories(cs []stu3.CodeableConcept) []stu3.Code {
-	var out []stu3.Code
+func categories(cs []stu3.CodeableConcept) []stu3.TokenCode {
+	var out []stu3.TokenCode
 	for i := range cs {
 		out = append(out, codes(&cs[i])...)
 	}
 	return out
 }
 
-func codes(cc *stu3.CodeableConcept) []stu3.Code {
+func codes(cc *stu3.CodeableConcept) []stu3.TokenCode {
 	if cc == nil {
 		return nil
 	}
-	var out []stu3.Code
+	var out []stu3.TokenCode
 	for _, c := range cc.Coding {
-		out = append(out, stu3.Code{System: c.System, Code: c.Code, Text: c.Display})
+		out = append(out, stu3.TokenCode{System: c.System, Code: c.Code, Text: c.Display})
 	}
 	return out
 }
@@ -184,7 +184,7 @@ func codes(cc *stu3.CodeableConcept) []stu3.Code {
 func (f *fakeEHR) SearchObservations(ctx context.Context, q stu3.ObservationQuery) (stu3.Page[*stu3.Observation], error) {
 	p, err := search(f, f.obs, q.Search, func(o *stu3.Observation) bool {
 		return refID(o.Subject) == q.Patient && q.Category.Match(categories(o.Category)...) && q.Code.Match(codes(o.Code)...) &&
-			q.Status.Match(stu3.Code{Code: string(o.Status)})
+			q.Status.Match(stu3.TokenCode{Code: string(o.Status)})
 	}, func(o *stu3.Observation) string { return o.EffectiveDateTime })
 	if err == nil && len(p.Resources) > 0 {
 		switch f.misbehave() {

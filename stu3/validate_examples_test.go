@@ -19,7 +19,7 @@ func TestValidateExamples(t *testing.T) {
 // or by Validate (missing required element, code outside a required
 // binding), each with its path.
 func TestValidateRejectsBrokenFixtures(t *testing.T) {
-	examplestest.BrokenFixtures(t, codec, slices.Concat(examplestest.CommonFixtures, fixtures))
+	examplestest.BrokenFixtures(t, codec, slices.Concat(examplestest.CommonFixtures, brokenFixtures))
 }
 
 // TestValidateIssueMessages checks what the issues say, and that a valid
@@ -40,8 +40,8 @@ var validateExceptions = examplestest.Exceptions{
 	"Questionnaire-qs1.json": "defect in the official example: 33 nested items lack linkId, which STU3 requires (Questionnaire.item.linkId 1..1)",
 }
 
-// fixtures are the STU3-specific broken resources.
-var fixtures = []examplestest.Fixture{
+// brokenFixtures are the STU3-specific broken resources.
+var brokenFixtures = []examplestest.Fixture{
 	{Name: "required choice, codes and references missing",
 		Doc:   `{"resourceType":"MedicationRequest","status":"bogus"}`,
 		Paths: []string{"MedicationRequest.medication[x]", "MedicationRequest.status", "MedicationRequest.intent", "MedicationRequest.subject"}},
