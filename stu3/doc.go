@@ -60,4 +60,18 @@
 // that at most one type of each choice element is set, and the lexical form
 // of ids, dates and times set in Go. It returns nil or a
 // [fhirjson.ValidationErrors] listing each problem with its path.
+//
+// # Serving
+//
+// The package also turns a partner's EHR into a FHIR STU3 (3.0.1) server.
+// Implement any of the small typed backend interfaces ([PatientReader],
+// [PatientSearcher], [ObservationSearcher], ..., MedicationRequest, MedicationStatement, Coverage,
+// Location, Practitioner, and [GenericBackend] for other types), each taking
+// a context and a typed query struct and returning typed resources, and
+// pass the backend to [NewHandler]. [PatientsApp] declares exactly what the
+// Microsoft Teams Patients app uses. The handler serves GET /metadata, reads,
+// searches (GET and POST _search), and batch; it checks every resource before
+// it is sent and advertises only what the backend implements. The conformance
+// kit in package stu3test proves a backend right from the partner's own tests.
+// See docs/server.md in the repository for the guide.
 package stu3
