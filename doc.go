@@ -9,13 +9,21 @@
 //
 //   - [github.com/patientsfhir/patientsfhir/dstu2] and
 //     [github.com/patientsfhir/patientsfhir/stu3]: complete generated models of
-//     every resource and datatype of FHIR 1.0.2 and 3.0.1, with strict decoding,
-//     lossless re-encoding and Validate.
-//   - fhir: the version-neutral REST machinery (errors as OperationOutcome,
-//     search parameters, bundles, paging cursors, batch, content negotiation).
-//   - capability: the capability statement built from what is registered.
-//   - auth: the client-credentials token issuer, bearer verifier, client
-//     registry with secret rotation and signing-key rotation.
+//     every resource and datatype of FHIR 1.0.2 and 3.0.1 (strict decoding,
+//     lossless re-encoding, Validate), the typed backend interfaces a partner
+//     implements, and the HTTP handler built from them; dstu2test and stu3test
+//     are the conformance kits, dstu2mem and stu3mem in-memory backends.
+//   - [github.com/patientsfhir/patientsfhir/fhir]: the version-neutral REST
+//     machinery (errors as OperationOutcome, search parameters, bundles,
+//     paging cursors, batch, content negotiation).
+//   - [github.com/patientsfhir/patientsfhir/capability]: the capability
+//     statement built from what is registered.
+//   - [github.com/patientsfhir/patientsfhir/auth]: the client-credentials token
+//     issuer, bearer verifier, client registry with secret rotation and
+//     signing-key rotation; auth/sqlstore holds the SQLite and PostgreSQL stores.
+//   - [github.com/patientsfhir/patientsfhir/fhirjson]: the JSON runtime the
+//     generated models share.
 //
-// See the README for a tour and DESIGN notes.
+// The README is the user's guide: a tour with curl, how to plug in an EHR,
+// configuration, operations and benchmarks.
 package patientsfhir
