@@ -379,25 +379,3 @@ func TestStartupErrors(t *testing.T) {
 		t.Errorf("no-profile search: %d total %d: %s", res.Status, total(res), res.Body)
 	}
 }
-
-func TestMissingDisplays(t *testing.T) {
-	f := newFake(t)
-	p := *f.patients[0]
-	p.GeneralPractitioner = []stu3.Reference{{Reference: "Practitioner/prac-doe", Display: "Dr. Jane Doe"}, {Reference: "Practitioner/x"}}
-	if got := stu3.MissingDisplays(&p); fmt.Sprint(got) != "[Patient.generalPractitioner[1]]" {
-		t.Errorf("Patient: %v", got)
-	}
-	m := stu3.MedicationRequest{Requester: &stu3.MedicationRequestRequester{Agent: &stu3.Reference{Reference: "Practitioner/x"}}}
-	if got := stu3.MissingDisplays(&m); fmt.Sprint(got) != "[MedicationRequest.requester.agent]" {
-		t.Errorf("MedicationRequest: %v", got)
-	}
-	e := stu3.Encounter{Location: []stu3.EncounterLocation{{Location: &stu3.Reference{Reference: "Location/l", Display: "ENT"}}, {Location: &stu3.Reference{Reference: "Location/l"}}}}
-	if got := stu3.MissingDisplays(&e); fmt.Sprint(got) != "[Encounter.location[1].location]" {
-		t.Errorf("Encounter: %v", got)
-	}
-	for _, r := range f.encounters {
-		if got := stu3.MissingDisplays(r); len(got) != 0 {
-			t.Errorf("fixture %s: %v", r.ID, got)
-		}
-	}
-}

@@ -1,0 +1,32 @@
+package stu3_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/patientsfhir/patientsfhir/stu3"
+)
+
+// MissingDisplays names this version's elements, so this test is not
+// generated from the STU3 one (see internal/versiongen).
+func TestMissingDisplays(t *testing.T) {
+	f := newFake(t)
+	p := *f.patients[0]
+	p.GeneralPractitioner = []stu3.Reference{{Reference: "Practitioner/prac-doe", Display: "Dr. Jane Doe"}, {Reference: "Practitioner/x"}}
+	if got := stu3.MissingDisplays(&p); fmt.Sprint(got) != "[Patient.generalPractitioner[1]]" {
+		t.Errorf("Patient: %v", got)
+	}
+	m := stu3.MedicationRequest{Requester: &stu3.MedicationRequestRequester{Agent: &stu3.Reference{Reference: "Practitioner/x"}}}
+	if got := stu3.MissingDisplays(&m); fmt.Sprint(got) != "[MedicationRequest.requester.agent]" {
+		t.Errorf("MedicationRequest: %v", got)
+	}
+	e := stu3.Encounter{Location: []stu3.EncounterLocation{{Location: &stu3.Reference{Reference: "Location/l", Display: "ENT"}}, {Location: &stu3.Reference{Reference: "Location/l"}}}}
+	if got := stu3.MissingDisplays(&e); fmt.Sprint(got) != "[Encounter.location[1].location]" {
+		t.Errorf("Encounter: %v", got)
+	}
+	for _, r := range f.encounters {
+		if got := stu3.MissingDisplays(r); len(got) != 0 {
+			t.Errorf("fixture %s: %v", r.ID, got)
+		}
+	}
+}
