@@ -7,7 +7,7 @@
 // its own pairs for the few places where the models differ (HumanName.family
 // as a list, the element naming the patient, the media type). What exists in
 // one version only lives in hand-written files that are not copied
-// (stu3mem/medstatement.go, server_displays_test.go, the doc.go files).
+// (stu3mem/medstatement.go, server_version_test.go, the doc.go files).
 //
 // Run it with go generate ./dstu2/... (the dstu2mem and dstu2test packages
 // carry the directive) or from the module root:

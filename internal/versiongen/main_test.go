@@ -63,4 +63,7 @@ func TestTranslateExtra(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
+	if _, err := Translate("x.go", []byte("package stu3\n"), "gone", "x"); err == nil || !strings.Contains(err.Error(), "gone") {
+		t.Errorf("a pair matching nothing: %v", err)
+	}
 }

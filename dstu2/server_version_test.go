@@ -7,8 +7,11 @@ import (
 	"github.com/patientsfhir/patientsfhir/dstu2"
 )
 
-// MissingDisplays names this version's elements, so this test is not
-// generated from the STU3 one (see internal/versiongen).
+// The server tests that differ by version in more than names live here.
+// Everything else is in stu3/server*_test.go, which internal/versiongen
+// translates into dstu2/server*_gen_test.go.
+
+// MissingDisplays names this version's elements.
 func TestMissingDisplays(t *testing.T) {
 	f := newFake(t)
 	p := *f.patients[0]
