@@ -380,3 +380,17 @@ func TestStartupErrors(t *testing.T) {
 		t.Errorf("no-profile search: %d total %d: %s", res.Status, total(res), res.Body)
 	}
 }
+
+func TestMissingDisplays(t *testing.T) {
+	f := newFake(t)
+	missingDisplaysOfVersion(t, f)
+	e := dstu2.Encounter{Location: []dstu2.EncounterLocation{{Location: &dstu2.Reference{Reference: "Location/l", Display: "ENT"}}, {Location: &dstu2.Reference{Reference: "Location/l"}}}}
+	if got := dstu2.MissingDisplays(&e); fmt.Sprint(got) != "[Encounter.location[1].location]" {
+		t.Errorf("Encounter: %v", got)
+	}
+	for _, r := range f.encounters {
+		if got := dstu2.MissingDisplays(r); len(got) != 0 {
+			t.Errorf("fixture %s: %v", r.ID, got)
+		}
+	}
+}

@@ -379,3 +379,17 @@ func TestStartupErrors(t *testing.T) {
 		t.Errorf("no-profile search: %d total %d: %s", res.Status, total(res), res.Body)
 	}
 }
+
+func TestMissingDisplays(t *testing.T) {
+	f := newFake(t)
+	missingDisplaysOfVersion(t, f)
+	e := stu3.Encounter{Location: []stu3.EncounterLocation{{Location: &stu3.Reference{Reference: "Location/l", Display: "ENT"}}, {Location: &stu3.Reference{Reference: "Location/l"}}}}
+	if got := stu3.MissingDisplays(&e); fmt.Sprint(got) != "[Encounter.location[1].location]" {
+		t.Errorf("Encounter: %v", got)
+	}
+	for _, r := range f.encounters {
+		if got := stu3.MissingDisplays(r); len(got) != 0 {
+			t.Errorf("fixture %s: %v", r.ID, got)
+		}
+	}
+}
