@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -188,9 +189,7 @@ func (b *Batch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	results := b.run(r, br, conc)
-	var buf bytes.Buffer
-	writeBatchResponse(&buf, v, results)
-	out := buf.Bytes()
+	out := appendBatchResponse(nil, v, results)
 	if f.Pretty {
 		var ind bytes.Buffer
 		if json.Indent(&ind, out, "", "  ") == nil {
@@ -342,7 +341,11 @@ func (b *Batch) logger() *slog.Logger {
 type recorder struct {
 	header http.Header
 	status int
-	body   bytes.Buffer
+	body   []byte
+	// writes counts the writes; trusted is set when the body was handed
+	// over whole, as valid JSON, by this package's writers (see emit).
+	writes  int
+	trusted bool
 }
 
 // Header implements http.ResponseWriter.
@@ -360,7 +363,25 @@ func (r *recorder) Write(p []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
-	return r.body.Write(p)
+	r.body = append(r.body, p...)
+	r.writes++
+	r.trusted = false
+	return len(p), nil
+}
+
+// adopt takes body, valid JSON written whole by this package, without
+// copying it. It is trusted only when it is the entry's only write.
+func (r *recorder) adopt(body []byte) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.writes++
+	if r.writes == 1 {
+		r.body, r.trusted = body, true
+		return
+	}
+	r.body = append(r.body, body...)
+	r.trusted = false
 }
 
 func (r *recorder) result() entryResult {
@@ -373,9 +394,12 @@ func (r *recorder) result() entryResult {
 	if res.Status == 0 {
 		res.Status = http.StatusOK
 	}
-	body := bytes.TrimSpace(r.body.Bytes())
+	body := r.body
+	if !r.trusted {
+		body = bytes.TrimSpace(body)
+	}
 	switch {
-	case len(body) > 0 && body[0] == '{' && json.Valid(body):
+	case len(body) > 0 && body[0] == '{' && (r.trusted || validJSON(body)):
 		res.Body = body
 	case res.Status >= 400:
 		// A handler outside the FHIR layer (e.g. a mux 404) answered text:
@@ -409,10 +433,18 @@ func statusLine(code int) string {
 	return strconv.Itoa(code)
 }
 
-func writeBatchResponse(w io.Writer, v *Version, results []entryResult) {
-	j := &jw{w: w, buf: make([]byte, 0, 128)}
+// appendBatchResponse appends the batch-response Bundle of results to dst.
+// Entry bodies are spliced as they are: each is valid JSON, either written
+// by this package or checked by the recorder.
+func appendBatchResponse(dst []byte, v *Version, results []entryResult) []byte {
+	n := 64
+	for i := range results {
+		n += len(results[i].Body) + 160
+	}
+	j := &jw{b: slices.Grow(dst, n)}
 	j.raw(`{"resourceType":"Bundle","type":"batch-response","entry":[`)
-	for i, res := range results {
+	for i := range results {
+		res := &results[i]
 		if i > 0 {
 			j.raw(`,`)
 		}
@@ -425,11 +457,17 @@ func writeBatchResponse(w io.Writer, v *Version, results []entryResult) {
 		}
 		j.raw(`"response":{"status":`)
 		j.str(statusLine(res.Status))
-		for _, kv := range [][2]string{{"location", res.Location}, {"etag", res.ETag}, {"lastModified", lastModified(res.LastModified)}} {
-			if kv[1] != "" {
-				j.raw(`,"` + kv[0] + `":`)
-				j.str(kv[1])
-			}
+		if res.Location != "" {
+			j.raw(`,"location":`)
+			j.str(res.Location)
+		}
+		if res.ETag != "" {
+			j.raw(`,"etag":`)
+			j.str(res.ETag)
+		}
+		if lm := lastModified(res.LastModified); lm != "" {
+			j.raw(`,"lastModified":`)
+			j.str(lm)
 		}
 		if outcomeInResponse {
 			j.raw(`,"outcome":`)
@@ -438,6 +476,7 @@ func writeBatchResponse(w io.Writer, v *Version, results []entryResult) {
 		j.raw(`}}`)
 	}
 	j.raw(`]}`)
+	return j.b
 }
 
 // lastModified converts an HTTP date to a FHIR instant; unparseable values

@@ -125,7 +125,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, v *Version, err error) {
 	h.Del("ETag")
 	h.Del("Last-Modified")
 	h.Del("Content-Length")
-	writeBody(w, r, v.ContentType(), status, body)
+	writeBody(w, r, v.ContentType(), status, body, true)
 }
 
 // WriteJSON writes a JSON body (a resource already encoded) with the
@@ -137,22 +137,31 @@ func WriteJSON(w http.ResponseWriter, r *http.Request, v *Version, status int, b
 		WriteError(w, r, v, err)
 		return
 	}
-	writeBody(w, r, f.ContentType, status, body)
+	writeBody(w, r, f.ContentType, status, body, false)
 }
 
 // WriteResource encodes res and writes it like [WriteJSON]. An encoding
-// failure is answered with a 500 OperationOutcome.
+// failure is answered with a 500 OperationOutcome. A generated model (a
+// fhirjson.Encodable) is encoded with its EncodeJSON method; any other
+// resource with MarshalJSON. The encoding is checked to be valid JSON.
 func WriteResource(w http.ResponseWriter, r *http.Request, v *Version, status int, res json.Marshaler) {
-	body, err := res.MarshalJSON()
-	if err != nil || !json.Valid(body) {
+	body, err := appendResource(nil, res)
+	if err != nil {
 		WriteError(w, r, v, ErrInternal)
 		return
 	}
-	WriteJSON(w, r, v, status, body)
+	f, err := Negotiate(r, v)
+	if err != nil {
+		WriteError(w, r, v, err)
+		return
+	}
+	writeBody(w, r, f.ContentType, status, body, true)
 }
 
-func writeBody(w http.ResponseWriter, r *http.Request, contentType string, status int, body []byte) {
-	if r != nil && r.URL != nil && r.URL.Query().Get("_pretty") == "true" {
+// writeBody writes body with its headers. trusted says that body is valid
+// JSON produced by this package, which lets a batch splice it unchecked.
+func writeBody(w http.ResponseWriter, r *http.Request, contentType string, status int, body []byte, trusted bool) {
+	if r != nil && r.URL != nil && strings.Contains(r.URL.RawQuery, "_pretty") && r.URL.Query().Get("_pretty") == "true" {
 		var buf bytes.Buffer
 		if json.Indent(&buf, body, "", "  ") == nil {
 			body = buf.Bytes()
@@ -161,6 +170,20 @@ func writeBody(w http.ResponseWriter, r *http.Request, contentType string, statu
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
+	emit(w, status, body, trusted)
+}
+
+// emit sends the status and body. When w is a batch entry's recorder and
+// body is trusted (valid JSON written whole by this package), the recorder
+// keeps body itself and the batch splices it without re-checking; emit
+// then reports true and the caller must not reuse body.
+func emit(w http.ResponseWriter, status int, body []byte, trusted bool) (kept bool) {
+	if rec, ok := w.(*recorder); ok && trusted {
+		rec.WriteHeader(status)
+		rec.adopt(body)
+		return true
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+	return false
 }
