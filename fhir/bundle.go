@@ -311,6 +311,3 @@ func appendSearchset(dst []byte, s *Searchset) ([]byte, error) {
 	j.raw(`}`)
 	return j.b, nil
 }
-
-// validJSON reports whether b is one valid JSON value.
-func validJSON(b []byte) bool { return json.Valid(b) }
