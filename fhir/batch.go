@@ -217,12 +217,20 @@ type entryResult struct {
 // b.Handler, at most conc at once, and returns one result per entry in order.
 func (b *Batch) run(parent *http.Request, br *BatchRequest, conc int) []entryResult {
 	results := make([]entryResult, len(br.Entries))
-	base := b.baseURL(parent)
+	s := &subRequests{
+		parent: parent,
+		base:   b.baseURL(parent),
+		ctx:    context.WithValue(parent.Context(), batchKey{}, true),
+		path:   strings.TrimSuffix(parent.URL.Path, "/") + "/",
+	}
+	// Entries without conditional headers share one read-only header map
+	// (handlers must not modify a request, net/http says).
+	s.header = b.entryHeader(parent.Header, http.MethodGet, nil)
 	var g errgroup.Group
 	g.SetLimit(max(conc, 1))
 	for i := range br.Entries {
 		g.Go(func() error {
-			results[i] = b.runEntry(parent, base, i, &br.Entries[i])
+			results[i] = b.runEntry(s, i, &br.Entries[i])
 			return nil
 		})
 	}
@@ -281,40 +289,66 @@ func entryTarget(e *BatchEntry, base string) (method, rel, rawQuery string, err 
 	return "", "", "", NewError(ErrNotSupported, "Batch entries may be GET reads and searches or POST [type]/_search; this server is read-only.")
 }
 
-func (b *Batch) runEntry(parent *http.Request, base string, i int, e *BatchEntry) (res entryResult) {
-	ctx := parent.Context()
-	if err := ctx.Err(); err != nil {
+// subRequests is what the entries of one batch share.
+type subRequests struct {
+	parent *http.Request
+	base   string
+	ctx    context.Context // the parent's, marked as inside a batch
+	path   string          // the parent's path with one trailing slash
+	header http.Header     // for GET entries without conditional headers
+}
+
+// entryHeader returns the headers of an entry's sub-request: the parent's
+// without those of its body, encoding and conditions, then the entry's own.
+func (b *Batch) entryHeader(parent http.Header, method string, e *BatchEntry) http.Header {
+	h := parent.Clone()
+	if h == nil {
+		h = make(http.Header)
+	}
+	for _, k := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Accept-Encoding", "If-None-Match", "If-Modified-Since", "If-Match", "Expect"} {
+		delete(h, k)
+	}
+	h["Accept"] = []string{b.Version.MIMEType}
+	if method == http.MethodPost {
+		h["Content-Type"] = []string{"application/x-www-form-urlencoded"}
+	}
+	if e != nil {
+		if e.IfNoneMatch != "" {
+			h.Set("If-None-Match", e.IfNoneMatch)
+		}
+		if e.IfModifiedSince != "" {
+			h.Set("If-Modified-Since", e.IfModifiedSince)
+		}
+		if e.IfMatch != "" {
+			h.Set("If-Match", e.IfMatch)
+		}
+	}
+	return h
+}
+
+func (b *Batch) runEntry(s *subRequests, i int, e *BatchEntry) (res entryResult) {
+	if err := s.ctx.Err(); err != nil {
 		return failed(err)
 	}
-	method, rel, rawQuery, err := entryTarget(e, base)
+	method, rel, rawQuery, err := entryTarget(e, s.base)
 	if err != nil {
 		return failed(err)
 	}
-	sub := parent.Clone(context.WithValue(ctx, batchKey{}, i))
+	sub := s.parent.WithContext(s.ctx) // a shallow copy
 	sub.Method = method
-	sub.URL = &url.URL{Path: strings.TrimSuffix(parent.URL.Path, "/") + "/" + rel, RawQuery: rawQuery}
+	sub.URL = &url.URL{Path: s.path + rel, RawQuery: rawQuery}
 	sub.RequestURI = sub.URL.RequestURI()
 	sub.Body = http.NoBody
 	sub.ContentLength = 0
+	sub.TransferEncoding = nil
+	sub.Trailer = nil
 	sub.GetBody = nil
 	sub.Form, sub.PostForm, sub.MultipartForm = nil, nil, nil
 	sub.Pattern = ""
-	h := sub.Header
-	for _, k := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Accept-Encoding", "If-None-Match", "If-Modified-Since", "If-Match", "Expect"} {
-		h.Del(k)
-	}
-	h.Set("Accept", b.Version.MIMEType)
-	if method == http.MethodPost {
-		h.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if e.IfNoneMatch != "" {
-		h.Set("If-None-Match", e.IfNoneMatch)
-	}
-	if e.IfModifiedSince != "" {
-		h.Set("If-Modified-Since", e.IfModifiedSince)
-	}
-	if e.IfMatch != "" {
-		h.Set("If-Match", e.IfMatch)
+	if method == http.MethodGet && e.IfNoneMatch == "" && e.IfModifiedSince == "" && e.IfMatch == "" {
+		sub.Header = s.header
+	} else {
+		sub.Header = b.entryHeader(s.parent.Header, method, e)
 	}
 	rec := &recorder{header: make(http.Header)}
 	defer func() {

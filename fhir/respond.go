@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -27,7 +28,10 @@ type Format struct {
 // application/json back.
 func Negotiate(r *http.Request, v *Version) (Format, error) {
 	f := Format{ContentType: v.ContentType()}
-	q := r.URL.Query()
+	var q url.Values
+	if mayHaveFormatParams(r.URL.RawQuery) {
+		q = r.URL.Query()
+	}
 	f.Pretty = q.Get("_pretty") == "true"
 	if vals := q["_format"]; len(vals) > 0 && strings.TrimSpace(vals[0]) != "" {
 		mt := mediaType(vals[0])
@@ -73,6 +77,13 @@ func Negotiate(r *http.Request, v *Version) (Format, error) {
 		return f, nil
 	}
 	return f, notAcceptable(v)
+}
+
+// mayHaveFormatParams reports whether a raw query can hold _format or
+// _pretty, so that the common query without them is not parsed again.
+func mayHaveFormatParams(rawQuery string) bool {
+	return strings.Contains(rawQuery, "_format") || strings.Contains(rawQuery, "_pretty") ||
+		strings.Contains(rawQuery, "%5F") || strings.Contains(rawQuery, "%5f")
 }
 
 func notAcceptable(v *Version) error {
@@ -161,7 +172,7 @@ func WriteResource(w http.ResponseWriter, r *http.Request, v *Version, status in
 // writeBody writes body with its headers. trusted says that body is valid
 // JSON produced by this package, which lets a batch splice it unchecked.
 func writeBody(w http.ResponseWriter, r *http.Request, contentType string, status int, body []byte, trusted bool) {
-	if r != nil && r.URL != nil && strings.Contains(r.URL.RawQuery, "_pretty") && r.URL.Query().Get("_pretty") == "true" {
+	if r != nil && r.URL != nil && mayHaveFormatParams(r.URL.RawQuery) && r.URL.Query().Get("_pretty") == "true" {
 		var buf bytes.Buffer
 		if json.Indent(&buf, body, "", "  ") == nil {
 			body = buf.Bytes()

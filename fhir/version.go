@@ -84,7 +84,15 @@ var STU3 = &Version{
 }
 
 // ContentType is the Content-Type header value of the version's responses.
-func (v *Version) ContentType() string { return v.MIMEType + "; charset=utf-8" }
+func (v *Version) ContentType() string {
+	switch v.MIMEType { // the two spellings of this module, without an allocation
+	case "application/fhir+json":
+		return "application/fhir+json; charset=utf-8"
+	case "application/json+fhir":
+		return "application/json+fhir; charset=utf-8"
+	}
+	return v.MIMEType + "; charset=utf-8"
+}
 
 // String returns the release name and number, e.g. "STU3 (3.0.1)".
 func (v *Version) String() string { return v.Name + " (" + v.FHIRVersion + ")" }
