@@ -50,7 +50,9 @@ func Negotiate(r *http.Request, v *Version) (Format, error) {
 	plainJSON, fhirJSON, wildcard := false, false, false
 	seen := false
 	for _, h := range accept {
-		for _, part := range strings.Split(h, ",") {
+		for rest, more := h, true; more; {
+			var part string
+			part, rest, more = strings.Cut(rest, ",")
 			if strings.TrimSpace(part) == "" {
 				continue
 			}
@@ -92,7 +94,10 @@ func notAcceptable(v *Version) error {
 
 // qZero reports whether an Accept element carries q=0 (explicitly refused).
 func qZero(part string) bool {
-	for _, p := range strings.Split(part, ";")[1:] {
+	_, rest, more := strings.Cut(part, ";")
+	for more {
+		var p string
+		p, rest, more = strings.Cut(rest, ";")
 		k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
 		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
 			f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)

@@ -129,6 +129,11 @@ func (v *Version) isXML(mt string) bool {
 // and lower-cased, so that it is refused rather than guessed.
 func mediaType(s string) string {
 	s = strings.TrimSpace(s)
+	if strings.IndexByte(s, ';') < 0 {
+		// What both branches below give without parameters, unallocated
+		// when s is already lower case.
+		return strings.ToLower(s)
+	}
 	if mt, _, err := mime.ParseMediaType(s); err == nil {
 		return mt
 	}
