@@ -27,6 +27,8 @@ const (
 
 // Entry is one resource of a page. Resource is anything that encodes itself
 // to JSON: a generated model, or json.RawMessage for bytes already encoded.
+// A generated model (a fhirjson.Encodable) is encoded in place with
+// EncodeJSON, not MarshalJSON; every resource is checked to be valid JSON.
 type Entry struct {
 	// Type is the resource type, used for fullUrl.
 	Type string
