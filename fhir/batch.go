@@ -189,17 +189,27 @@ func (b *Batch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	results := b.run(r, br, conc)
-	out := appendBatchResponse(nil, v, results)
+	bp := getBuf()
+	out := appendBatchResponse(*bp, v, results)
+	for i := range results {
+		// The entries' pooled buffers were copied into out.
+		if res := &results[i]; res.pool != nil {
+			putBuf(res.pool, res.buf)
+			res.Body, res.buf, res.pool = nil, nil, nil
+		}
+	}
+	body = out
 	if f.Pretty {
 		var ind bytes.Buffer
 		if json.Indent(&ind, out, "", "  ") == nil {
-			out = ind.Bytes()
+			body = ind.Bytes()
 		}
 	}
 	w.Header().Set("Content-Type", f.ContentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(out)
+	_, _ = w.Write(body) // a Writer must not retain body: out goes back to the pool
+	putBuf(bp, out)
 }
 
 // entryResult is the outcome of one batch entry.
@@ -211,6 +221,10 @@ type entryResult struct {
 	Body []byte
 	// ETag, LastModified and Location are copied from the entry's response.
 	ETag, LastModified, Location string
+	// pool and buf are the bufPool entry the recorder's body lives in, to
+	// give back once the batch-response is built; pool is nil otherwise.
+	pool *[]byte
+	buf  []byte
 }
 
 // run executes the entries of br as sub-requests of parent through
@@ -380,6 +394,8 @@ type recorder struct {
 	// over whole, as valid JSON, by this package's writers (see emit).
 	writes  int
 	trusted bool
+	// pool is the bufPool entry body lives in (see emit), or nil.
+	pool *[]byte
 }
 
 // Header implements http.ResponseWriter.
@@ -405,21 +421,26 @@ func (r *recorder) Write(p []byte) (int, error) {
 
 // adopt takes body, valid JSON written whole by this package, without
 // copying it. It is trusted only when it is the entry's only write.
-func (r *recorder) adopt(body []byte) {
+func (r *recorder) adopt(body []byte, pool *[]byte) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
 	r.writes++
 	if r.writes == 1 {
-		r.body, r.trusted = body, true
+		r.body, r.trusted, r.pool = body, true, pool
 		return
 	}
 	r.body = append(r.body, body...)
 	r.trusted = false
+	if pool != nil {
+		putBuf(pool, body) // copied
+	}
 }
 
 func (r *recorder) result() entryResult {
 	res := entryResult{
+		pool:         r.pool,
+		buf:          r.body,
 		Status:       r.status,
 		ETag:         r.header.Get("ETag"),
 		LastModified: r.header.Get("Last-Modified"),

@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -73,5 +74,53 @@ func TestBatchSplicesOnlyWholeTrustedBodies(t *testing.T) {
 	}
 	if strings.Contains(rec.Body.String(), `"extra"`) {
 		t.Fatal("stray bytes spliced into the batch-response")
+	}
+}
+
+// TestBatchPooledBuffersNotShared runs batches of searchsets concurrently:
+// the entries' pooled buffers go back to the pool after each batch, and no
+// response may carry another's bytes.
+func TestBatchPooledBuffersNotShared(t *testing.T) {
+	v := STU3
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /fhir/Patient", func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("_id")
+		res := rawResource(`{"resourceType":"Patient","id":"` + id + `","text":"` + strings.Repeat(id, 500) + `"}`)
+		WriteSearchset(w, r, v, &Searchset{Total: 1, Self: "http://x/fhir/Patient?_id=" + id, Base: "http://x/fhir",
+			Entries: []Entry{{Type: "Patient", ID: id, Resource: res}}})
+	})
+	b := &Batch{Version: v, Handler: mux}
+	mux.Handle("POST /fhir", b)
+	done := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for n := range 15 {
+				id := fmt.Sprintf("g%dn%d", g, n)
+				rec := postBatch(t, mux, batchOf(get("Patient?_id="+id+"a"), get("Patient?_id="+id+"b")), nil)
+				var br struct {
+					Entry []struct {
+						Resource struct {
+							Entry []struct{ FullURL string }
+						}
+					}
+				}
+				if err := json.Unmarshal(rec.Body.Bytes(), &br); err != nil || len(br.Entry) != 2 {
+					done <- fmt.Errorf("%s: %v %s", id, err, rec.Body)
+					return
+				}
+				for i, suffix := range []string{"a", "b"} {
+					if e := br.Entry[i].Resource.Entry; len(e) != 1 || e[0].FullURL != "http://x/fhir/Patient/"+id+suffix {
+						done <- fmt.Errorf("%s entry %d: %+v", id, i, e)
+						return
+					}
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

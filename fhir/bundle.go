@@ -158,8 +158,8 @@ func WriteSearchset(w http.ResponseWriter, r *http.Request, v *Version, s *Searc
 	}
 	w.Header().Set("Content-Type", f.ContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	if emit(w, http.StatusOK, body, true) {
-		return // the batch recorder kept body
+	if emit(w, http.StatusOK, body, true, buf) {
+		return // the batch recorder kept body (and gives buf back later)
 	}
 	if buf != nil {
 		putBuf(buf, body)

@@ -186,17 +186,19 @@ func writeBody(w http.ResponseWriter, r *http.Request, contentType string, statu
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	emit(w, status, body, trusted)
+	emit(w, status, body, trusted, nil)
 }
 
 // emit sends the status and body. When w is a batch entry's recorder and
 // body is trusted (valid JSON written whole by this package), the recorder
 // keeps body itself and the batch splices it without re-checking; emit
-// then reports true and the caller must not reuse body.
-func emit(w http.ResponseWriter, status int, body []byte, trusted bool) (kept bool) {
+// then reports true and the caller must not reuse body. pool, when not
+// nil, is the bufPool entry body was built in: the batch returns it there
+// once the batch-response is written.
+func emit(w http.ResponseWriter, status int, body []byte, trusted bool, pool *[]byte) (kept bool) {
 	if rec, ok := w.(*recorder); ok && trusted {
 		rec.WriteHeader(status)
-		rec.adopt(body)
+		rec.adopt(body, pool)
 		return true
 	}
 	w.WriteHeader(status)
