@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -188,19 +189,27 @@ func (b *Batch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	results := b.run(r, br, conc)
-	var buf bytes.Buffer
-	writeBatchResponse(&buf, v, results)
-	out := buf.Bytes()
+	bp := getBuf()
+	out := appendBatchResponse(*bp, v, results)
+	for i := range results {
+		// The entries' pooled buffers were copied into out.
+		if res := &results[i]; res.pool != nil {
+			putBuf(res.pool, res.buf)
+			res.Body, res.buf, res.pool = nil, nil, nil
+		}
+	}
+	body = out
 	if f.Pretty {
 		var ind bytes.Buffer
 		if json.Indent(&ind, out, "", "  ") == nil {
-			out = ind.Bytes()
+			body = ind.Bytes()
 		}
 	}
 	w.Header().Set("Content-Type", f.ContentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(out)
+	_, _ = w.Write(body) // a Writer must not retain body: out goes back to the pool
+	putBuf(bp, out)
 }
 
 // entryResult is the outcome of one batch entry.
@@ -212,18 +221,30 @@ type entryResult struct {
 	Body []byte
 	// ETag, LastModified and Location are copied from the entry's response.
 	ETag, LastModified, Location string
+	// pool and buf are the bufPool entry the recorder's body lives in, to
+	// give back once the batch-response is built; pool is nil otherwise.
+	pool *[]byte
+	buf  []byte
 }
 
 // run executes the entries of br as sub-requests of parent through
 // b.Handler, at most conc at once, and returns one result per entry in order.
 func (b *Batch) run(parent *http.Request, br *BatchRequest, conc int) []entryResult {
 	results := make([]entryResult, len(br.Entries))
-	base := b.baseURL(parent)
+	s := &subRequests{
+		parent: parent,
+		base:   b.baseURL(parent),
+		ctx:    context.WithValue(parent.Context(), batchKey{}, true),
+		path:   strings.TrimSuffix(parent.URL.Path, "/") + "/",
+	}
+	// Entries without conditional headers share one read-only header map
+	// (handlers must not modify a request, net/http says).
+	s.header = b.entryHeader(parent.Header, http.MethodGet, nil)
 	var g errgroup.Group
 	g.SetLimit(max(conc, 1))
 	for i := range br.Entries {
 		g.Go(func() error {
-			results[i] = b.runEntry(parent, base, i, &br.Entries[i])
+			results[i] = b.runEntry(s, i, &br.Entries[i])
 			return nil
 		})
 	}
@@ -282,40 +303,66 @@ func entryTarget(e *BatchEntry, base string) (method, rel, rawQuery string, err 
 	return "", "", "", NewError(ErrNotSupported, "Batch entries may be GET reads and searches or POST [type]/_search; this server is read-only.")
 }
 
-func (b *Batch) runEntry(parent *http.Request, base string, i int, e *BatchEntry) (res entryResult) {
-	ctx := parent.Context()
-	if err := ctx.Err(); err != nil {
+// subRequests is what the entries of one batch share.
+type subRequests struct {
+	parent *http.Request
+	base   string
+	ctx    context.Context // the parent's, marked as inside a batch
+	path   string          // the parent's path with one trailing slash
+	header http.Header     // for GET entries without conditional headers
+}
+
+// entryHeader returns the headers of an entry's sub-request: the parent's
+// without those of its body, encoding and conditions, then the entry's own.
+func (b *Batch) entryHeader(parent http.Header, method string, e *BatchEntry) http.Header {
+	h := parent.Clone()
+	if h == nil {
+		h = make(http.Header)
+	}
+	for _, k := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Accept-Encoding", "If-None-Match", "If-Modified-Since", "If-Match", "Expect"} {
+		delete(h, k)
+	}
+	h["Accept"] = []string{b.Version.MIMEType}
+	if method == http.MethodPost {
+		h["Content-Type"] = []string{"application/x-www-form-urlencoded"}
+	}
+	if e != nil {
+		if e.IfNoneMatch != "" {
+			h.Set("If-None-Match", e.IfNoneMatch)
+		}
+		if e.IfModifiedSince != "" {
+			h.Set("If-Modified-Since", e.IfModifiedSince)
+		}
+		if e.IfMatch != "" {
+			h.Set("If-Match", e.IfMatch)
+		}
+	}
+	return h
+}
+
+func (b *Batch) runEntry(s *subRequests, i int, e *BatchEntry) (res entryResult) {
+	if err := s.ctx.Err(); err != nil {
 		return failed(err)
 	}
-	method, rel, rawQuery, err := entryTarget(e, base)
+	method, rel, rawQuery, err := entryTarget(e, s.base)
 	if err != nil {
 		return failed(err)
 	}
-	sub := parent.Clone(context.WithValue(ctx, batchKey{}, i))
+	sub := s.parent.WithContext(s.ctx) // a shallow copy
 	sub.Method = method
-	sub.URL = &url.URL{Path: strings.TrimSuffix(parent.URL.Path, "/") + "/" + rel, RawQuery: rawQuery}
+	sub.URL = &url.URL{Path: s.path + rel, RawQuery: rawQuery}
 	sub.RequestURI = sub.URL.RequestURI()
 	sub.Body = http.NoBody
 	sub.ContentLength = 0
+	sub.TransferEncoding = nil
+	sub.Trailer = nil
 	sub.GetBody = nil
 	sub.Form, sub.PostForm, sub.MultipartForm = nil, nil, nil
 	sub.Pattern = ""
-	h := sub.Header
-	for _, k := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Accept-Encoding", "If-None-Match", "If-Modified-Since", "If-Match", "Expect"} {
-		h.Del(k)
-	}
-	h.Set("Accept", b.Version.MIMEType)
-	if method == http.MethodPost {
-		h.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if e.IfNoneMatch != "" {
-		h.Set("If-None-Match", e.IfNoneMatch)
-	}
-	if e.IfModifiedSince != "" {
-		h.Set("If-Modified-Since", e.IfModifiedSince)
-	}
-	if e.IfMatch != "" {
-		h.Set("If-Match", e.IfMatch)
+	if method == http.MethodGet && e.IfNoneMatch == "" && e.IfModifiedSince == "" && e.IfMatch == "" {
+		sub.Header = s.header
+	} else {
+		sub.Header = b.entryHeader(s.parent.Header, method, e)
 	}
 	rec := &recorder{header: make(http.Header)}
 	defer func() {
@@ -342,7 +389,13 @@ func (b *Batch) logger() *slog.Logger {
 type recorder struct {
 	header http.Header
 	status int
-	body   bytes.Buffer
+	body   []byte
+	// writes counts the writes; trusted is set when the body was handed
+	// over whole, as valid JSON, by this package's writers (see emit).
+	writes  int
+	trusted bool
+	// pool is the bufPool entry body lives in (see emit), or nil.
+	pool *[]byte
 }
 
 // Header implements http.ResponseWriter.
@@ -360,11 +413,34 @@ func (r *recorder) Write(p []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
-	return r.body.Write(p)
+	r.body = append(r.body, p...)
+	r.writes++
+	r.trusted = false
+	return len(p), nil
+}
+
+// adopt takes body, valid JSON written whole by this package, without
+// copying it. It is trusted only when it is the entry's only write.
+func (r *recorder) adopt(body []byte, pool *[]byte) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.writes++
+	if r.writes == 1 {
+		r.body, r.trusted, r.pool = body, true, pool
+		return
+	}
+	r.body = append(r.body, body...)
+	r.trusted = false
+	if pool != nil {
+		putBuf(pool, body) // copied
+	}
 }
 
 func (r *recorder) result() entryResult {
 	res := entryResult{
+		pool:         r.pool,
+		buf:          r.body,
 		Status:       r.status,
 		ETag:         r.header.Get("ETag"),
 		LastModified: r.header.Get("Last-Modified"),
@@ -373,9 +449,12 @@ func (r *recorder) result() entryResult {
 	if res.Status == 0 {
 		res.Status = http.StatusOK
 	}
-	body := bytes.TrimSpace(r.body.Bytes())
+	body := r.body
+	if !r.trusted {
+		body = bytes.TrimSpace(body)
+	}
 	switch {
-	case len(body) > 0 && body[0] == '{' && json.Valid(body):
+	case len(body) > 0 && body[0] == '{' && (r.trusted || validJSON(body)):
 		res.Body = body
 	case res.Status >= 400:
 		// A handler outside the FHIR layer (e.g. a mux 404) answered text:
@@ -403,16 +482,27 @@ func errorForStatus(status int) error {
 }
 
 func statusLine(code int) string {
+	if code == http.StatusOK {
+		return "200 OK" // nearly every entry: no allocation
+	}
 	if t := http.StatusText(code); t != "" {
 		return strconv.Itoa(code) + " " + t
 	}
 	return strconv.Itoa(code)
 }
 
-func writeBatchResponse(w io.Writer, v *Version, results []entryResult) {
-	j := &jw{w: w, buf: make([]byte, 0, 128)}
+// appendBatchResponse appends the batch-response Bundle of results to dst.
+// Entry bodies are spliced as they are: each is valid JSON, either written
+// by this package or checked by the recorder.
+func appendBatchResponse(dst []byte, v *Version, results []entryResult) []byte {
+	n := 64
+	for i := range results {
+		n += len(results[i].Body) + 160
+	}
+	j := &jw{b: slices.Grow(dst, n)}
 	j.raw(`{"resourceType":"Bundle","type":"batch-response","entry":[`)
-	for i, res := range results {
+	for i := range results {
+		res := &results[i]
 		if i > 0 {
 			j.raw(`,`)
 		}
@@ -425,11 +515,17 @@ func writeBatchResponse(w io.Writer, v *Version, results []entryResult) {
 		}
 		j.raw(`"response":{"status":`)
 		j.str(statusLine(res.Status))
-		for _, kv := range [][2]string{{"location", res.Location}, {"etag", res.ETag}, {"lastModified", lastModified(res.LastModified)}} {
-			if kv[1] != "" {
-				j.raw(`,"` + kv[0] + `":`)
-				j.str(kv[1])
-			}
+		if res.Location != "" {
+			j.raw(`,"location":`)
+			j.str(res.Location)
+		}
+		if res.ETag != "" {
+			j.raw(`,"etag":`)
+			j.str(res.ETag)
+		}
+		if lm := lastModified(res.LastModified); lm != "" {
+			j.raw(`,"lastModified":`)
+			j.str(lm)
 		}
 		if outcomeInResponse {
 			j.raw(`,"outcome":`)
@@ -438,6 +534,7 @@ func writeBatchResponse(w io.Writer, v *Version, results []entryResult) {
 		j.raw(`}}`)
 	}
 	j.raw(`]}`)
+	return j.b
 }
 
 // lastModified converts an HTTP date to a FHIR instant; unparseable values

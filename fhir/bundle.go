@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"unicode/utf8"
+
+	"github.com/patientsfhir/patientsfhir/fhirjson"
 )
 
 // SearchMode is Bundle.entry.search.mode.
@@ -24,6 +27,8 @@ const (
 
 // Entry is one resource of a page. Resource is anything that encodes itself
 // to JSON: a generated model, or json.RawMessage for bytes already encoded.
+// A generated model (a fhirjson.Encodable) is encoded in place with
+// EncodeJSON, not MarshalJSON; every resource is checked to be valid JSON.
 type Entry struct {
 	// Type is the resource type, used for fullUrl.
 	Type string
@@ -128,89 +133,108 @@ func BuildSearchset(ctx context.Context, q *Query, page Page, o SearchOptions) (
 	return s, nil
 }
 
-// WriteSearchset negotiates the format and streams s as a searchset Bundle.
-// Resources are encoded before the status is sent, so an encoding failure
-// still gets a 500 OperationOutcome.
+// WriteSearchset negotiates the format and writes s as a searchset Bundle.
+// The whole Bundle is encoded before the status is sent, so an encoding
+// failure still gets a 500 OperationOutcome.
 func WriteSearchset(w http.ResponseWriter, r *http.Request, v *Version, s *Searchset) {
 	f, err := Negotiate(r, v)
 	if err != nil {
 		WriteError(w, r, v, err)
 		return
 	}
-	bodies, err := encodeEntries(s.Entries)
+	buf := getBuf()
+	body, err := appendSearchset(*buf, s)
 	if err != nil {
+		putBuf(buf, body)
 		WriteError(w, r, v, err)
 		return
 	}
-	w.Header().Set("Content-Type", f.ContentType)
 	if f.Pretty {
-		var buf bytes.Buffer
-		_ = writeSearchset(&buf, s, bodies)
 		var out bytes.Buffer
-		_ = json.Indent(&out, buf.Bytes(), "", "  ")
-		w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(out.Bytes())
-		return
+		_ = json.Indent(&out, body, "", "  ")
+		putBuf(buf, body)
+		body = out.Bytes()
+		buf = nil
 	}
-	w.WriteHeader(http.StatusOK)
-	_ = writeSearchset(w, s, bodies)
+	w.Header().Set("Content-Type", f.ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if emit(w, http.StatusOK, body, true, buf) {
+		return // the batch recorder kept body (and gives buf back later)
+	}
+	if buf != nil {
+		putBuf(buf, body)
+	}
 }
 
 // EncodeSearchset writes s as a searchset Bundle to w (compact JSON).
 func EncodeSearchset(w io.Writer, s *Searchset) error {
-	bodies, err := encodeEntries(s.Entries)
-	if err != nil {
-		return err
+	buf := getBuf()
+	body, err := appendSearchset(*buf, s)
+	if err == nil {
+		_, err = w.Write(body)
 	}
-	return writeSearchset(w, s, bodies)
+	putBuf(buf, body)
+	return err
 }
 
-func encodeEntries(entries []Entry) ([][]byte, error) {
-	bodies := make([][]byte, len(entries))
-	for i, e := range entries {
-		if e.Resource == nil {
-			return nil, errors.New("fhir: entry without resource")
-		}
-		b, err := e.Resource.MarshalJSON()
+// bufPool holds the buffers Bundles are built in.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+// putBuf returns b (the grown *p) to the pool unless it is very large.
+func putBuf(p *[]byte, b []byte) {
+	if cap(b) > 1<<20 {
+		return
+	}
+	*p = b[:0]
+	bufPool.Put(p)
+}
+
+var errNoResource = errors.New("fhir: entry without resource")
+
+// appendResource appends the JSON encoding of res to dst and checks that
+// what was appended is valid JSON. A generated model (a
+// [fhirjson.Encodable]) is appended in place; any other json.Marshaler is
+// marshalled and copied. The check is kept for both: a model may carry
+// members kept by lenient decoding (fhirjson.Unknown), which a backend can
+// set to anything.
+func appendResource(dst []byte, res json.Marshaler) ([]byte, error) {
+	if res == nil {
+		return dst, errNoResource
+	}
+	start := len(dst)
+	if enc, ok := res.(fhirjson.Encodable); ok {
+		dst = fhirjson.AppendJSON(dst, enc)
+	} else {
+		b, err := res.MarshalJSON()
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
-		if !json.Valid(b) {
-			return nil, errors.New("fhir: resource encoded to invalid JSON")
-		}
-		bodies[i] = b
+		dst = append(dst, b...)
 	}
-	return bodies, nil
+	if !validJSON(dst[start:]) {
+		return dst[:start], errors.New("fhir: resource encoded to invalid JSON")
+	}
+	return dst, nil
 }
 
-// jw is a small JSON writer that remembers the first error.
+// jw appends JSON to a byte slice.
 type jw struct {
-	w   io.Writer
-	err error
-	buf []byte
+	b []byte
 }
 
-func (j *jw) raw(s string) {
-	if j.err == nil {
-		_, j.err = io.WriteString(j.w, s)
-	}
-}
+func (j *jw) raw(s string) { j.b = append(j.b, s...) }
 
-func (j *jw) bytes(b []byte) {
-	if j.err == nil {
-		_, j.err = j.w.Write(b)
-	}
-}
+func (j *jw) bytes(b []byte) { j.b = append(j.b, b...) }
 
 // str writes the concatenation of parts as one JSON string.
 func (j *jw) str(parts ...string) {
-	j.buf = append(j.buf[:0], '"')
+	j.b = append(j.b, '"')
 	for _, p := range parts {
-		j.buf = appendEscaped(j.buf, p)
+		j.b = appendEscaped(j.b, p)
 	}
-	j.buf = append(j.buf, '"')
-	j.bytes(j.buf)
+	j.b = append(j.b, '"')
 }
 
 const hexDigits = "0123456789abcdef"
@@ -244,10 +268,12 @@ func appendEscaped(dst []byte, s string) []byte {
 	return dst
 }
 
-func writeSearchset(w io.Writer, s *Searchset, bodies [][]byte) error {
-	j := &jw{w: w, buf: make([]byte, 0, 256)}
+// appendSearchset appends s as a compact searchset Bundle to dst, encoding
+// each resource in place.
+func appendSearchset(dst []byte, s *Searchset) ([]byte, error) {
+	j := &jw{b: dst}
 	j.raw(`{"resourceType":"Bundle","type":"searchset","total":`)
-	j.raw(strconv.Itoa(s.Total))
+	j.b = strconv.AppendInt(j.b, int64(s.Total), 10)
 	j.raw(`,"link":[{"relation":"self","url":`)
 	j.str(s.Self)
 	j.raw(`}`)
@@ -270,7 +296,10 @@ func writeSearchset(w io.Writer, s *Searchset, bodies [][]byte) error {
 				j.raw(`,`)
 			}
 			j.raw(`"resource":`)
-			j.bytes(bodies[i])
+			var err error
+			if j.b, err = appendResource(j.b, e.Resource); err != nil {
+				return j.b, err
+			}
 			mode := e.Mode
 			if mode == "" {
 				mode = ModeMatch
@@ -282,5 +311,5 @@ func writeSearchset(w io.Writer, s *Searchset, bodies [][]byte) error {
 		j.raw(`]`)
 	}
 	j.raw(`}`)
-	return j.err
+	return j.b, nil
 }

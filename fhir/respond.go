@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -27,7 +28,10 @@ type Format struct {
 // application/json back.
 func Negotiate(r *http.Request, v *Version) (Format, error) {
 	f := Format{ContentType: v.ContentType()}
-	q := r.URL.Query()
+	var q url.Values
+	if mayHaveFormatParams(r.URL.RawQuery) {
+		q = r.URL.Query()
+	}
 	f.Pretty = q.Get("_pretty") == "true"
 	if vals := q["_format"]; len(vals) > 0 && strings.TrimSpace(vals[0]) != "" {
 		mt := mediaType(vals[0])
@@ -46,7 +50,9 @@ func Negotiate(r *http.Request, v *Version) (Format, error) {
 	plainJSON, fhirJSON, wildcard := false, false, false
 	seen := false
 	for _, h := range accept {
-		for _, part := range strings.Split(h, ",") {
+		for rest, more := h, true; more; {
+			var part string
+			part, rest, more = strings.Cut(rest, ",")
 			if strings.TrimSpace(part) == "" {
 				continue
 			}
@@ -75,13 +81,23 @@ func Negotiate(r *http.Request, v *Version) (Format, error) {
 	return f, notAcceptable(v)
 }
 
+// mayHaveFormatParams reports whether a raw query can hold _format or
+// _pretty, so that the common query without them is not parsed again.
+func mayHaveFormatParams(rawQuery string) bool {
+	return strings.Contains(rawQuery, "_format") || strings.Contains(rawQuery, "_pretty") ||
+		strings.Contains(rawQuery, "%5F") || strings.Contains(rawQuery, "%5f")
+}
+
 func notAcceptable(v *Version) error {
 	return NewError(ErrNotAcceptable, "This server returns JSON only; ask for "+v.MIMEType+" or application/json (for example _format=json).")
 }
 
 // qZero reports whether an Accept element carries q=0 (explicitly refused).
 func qZero(part string) bool {
-	for _, p := range strings.Split(part, ";")[1:] {
+	_, rest, more := strings.Cut(part, ";")
+	for more {
+		var p string
+		p, rest, more = strings.Cut(rest, ";")
 		k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
 		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
 			f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
@@ -125,7 +141,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, v *Version, err error) {
 	h.Del("ETag")
 	h.Del("Last-Modified")
 	h.Del("Content-Length")
-	writeBody(w, r, v.ContentType(), status, body)
+	writeBody(w, r, v.ContentType(), status, body, true)
 }
 
 // WriteJSON writes a JSON body (a resource already encoded) with the
@@ -137,22 +153,31 @@ func WriteJSON(w http.ResponseWriter, r *http.Request, v *Version, status int, b
 		WriteError(w, r, v, err)
 		return
 	}
-	writeBody(w, r, f.ContentType, status, body)
+	writeBody(w, r, f.ContentType, status, body, false)
 }
 
 // WriteResource encodes res and writes it like [WriteJSON]. An encoding
-// failure is answered with a 500 OperationOutcome.
+// failure is answered with a 500 OperationOutcome. A generated model (a
+// fhirjson.Encodable) is encoded with its EncodeJSON method; any other
+// resource with MarshalJSON. The encoding is checked to be valid JSON.
 func WriteResource(w http.ResponseWriter, r *http.Request, v *Version, status int, res json.Marshaler) {
-	body, err := res.MarshalJSON()
-	if err != nil || !json.Valid(body) {
+	body, err := appendResource(nil, res)
+	if err != nil {
 		WriteError(w, r, v, ErrInternal)
 		return
 	}
-	WriteJSON(w, r, v, status, body)
+	f, err := Negotiate(r, v)
+	if err != nil {
+		WriteError(w, r, v, err)
+		return
+	}
+	writeBody(w, r, f.ContentType, status, body, true)
 }
 
-func writeBody(w http.ResponseWriter, r *http.Request, contentType string, status int, body []byte) {
-	if r != nil && r.URL != nil && r.URL.Query().Get("_pretty") == "true" {
+// writeBody writes body with its headers. trusted says that body is valid
+// JSON produced by this package, which lets a batch splice it unchecked.
+func writeBody(w http.ResponseWriter, r *http.Request, contentType string, status int, body []byte, trusted bool) {
+	if r != nil && r.URL != nil && mayHaveFormatParams(r.URL.RawQuery) && r.URL.Query().Get("_pretty") == "true" {
 		var buf bytes.Buffer
 		if json.Indent(&buf, body, "", "  ") == nil {
 			body = buf.Bytes()
@@ -161,6 +186,22 @@ func writeBody(w http.ResponseWriter, r *http.Request, contentType string, statu
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
+	emit(w, status, body, trusted, nil)
+}
+
+// emit sends the status and body. When w is a batch entry's recorder and
+// body is trusted (valid JSON written whole by this package), the recorder
+// keeps body itself and the batch splices it without re-checking; emit
+// then reports true and the caller must not reuse body. pool, when not
+// nil, is the bufPool entry body was built in: the batch returns it there
+// once the batch-response is written.
+func emit(w http.ResponseWriter, status int, body []byte, trusted bool, pool *[]byte) (kept bool) {
+	if rec, ok := w.(*recorder); ok && trusted {
+		rec.WriteHeader(status)
+		rec.adopt(body, pool)
+		return true
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+	return false
 }

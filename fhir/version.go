@@ -84,7 +84,15 @@ var STU3 = &Version{
 }
 
 // ContentType is the Content-Type header value of the version's responses.
-func (v *Version) ContentType() string { return v.MIMEType + "; charset=utf-8" }
+func (v *Version) ContentType() string {
+	switch v.MIMEType { // the two spellings of this module, without an allocation
+	case "application/fhir+json":
+		return "application/fhir+json; charset=utf-8"
+	case "application/json+fhir":
+		return "application/json+fhir; charset=utf-8"
+	}
+	return v.MIMEType + "; charset=utf-8"
+}
 
 // String returns the release name and number, e.g. "STU3 (3.0.1)".
 func (v *Version) String() string { return v.Name + " (" + v.FHIRVersion + ")" }
@@ -121,6 +129,11 @@ func (v *Version) isXML(mt string) bool {
 // and lower-cased, so that it is refused rather than guessed.
 func mediaType(s string) string {
 	s = strings.TrimSpace(s)
+	if strings.IndexByte(s, ';') < 0 {
+		// What both branches below give without parameters, unallocated
+		// when s is already lower case.
+		return strings.ToLower(s)
+	}
 	if mt, _, err := mime.ParseMediaType(s); err == nil {
 		return mt
 	}

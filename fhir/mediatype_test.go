@@ -1,0 +1,21 @@
+package fhir
+
+import (
+	"mime"
+	"strings"
+	"testing"
+)
+
+// TestMediaTypeFastPath: without parameters, mediaType gives what
+// mime.ParseMediaType (or its fallback) gives.
+func TestMediaTypeFastPath(t *testing.T) {
+	for _, s := range []string{"application/fhir+json", " Application/JSON ", "text/*", "*/*", "json", "", "bad type", "a/b/c", "APPLICATION/XML+FHIR"} {
+		want := strings.ToLower(strings.TrimSpace(s))
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(s)); err == nil {
+			want = mt
+		}
+		if got := mediaType(s); got != want {
+			t.Errorf("mediaType(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package fhir
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+var validJSONCases = []string{
+	``, ` `, `{}`, ` {} `, "\t[]\n\r", `{`, `}`, `[`, `]`, `{]`, `[}`, `{"a":1}`, `{"a":1,}`, `{"a" 1}`,
+	`{a:1}`, `{"a":1 "b":2}`, `[1,2,3]`, `[1,]`, `[,1]`, `[1 2]`, `{}{}`, `{} x`, `"x"`, `"x`, `"\"`,
+	`"\u00e9"`, `"\u00g9"`, `"\u12"`, `"\x"`, `"\/"`, `"a` + "\x01" + `b"`, `"a` + "\x7f\xff\xfe" + `b"`,
+	`true`, `tru`, `truex`, `false`, `null`, `nul`, `0`, `-0`, `-`, `01`, `1.`, `1.5`, `.5`, `1e5`, `1E+5`,
+	`1e-5`, `1e`, `1e+`, `-1.5e10`, `--1`, `+1`, `1.5.5`, `[1e5]`, `[-]`, `{"a":[{"b":null}]}`,
+	`{"resourceType":"Patient","name":[{"family":"Chau","given":["Hugh"]}],"active":true}`,
+}
+
+func TestValidJSONMatchesEncodingJSON(t *testing.T) {
+	for _, c := range validJSONCases {
+		if got, want := validJSON([]byte(c)), json.Valid([]byte(c)); got != want {
+			t.Errorf("validJSON(%q) = %v, json.Valid = %v", c, got, want)
+		}
+	}
+}
+
+func TestValidJSONDepth(t *testing.T) {
+	for _, n := range []int{maxJSONDepth, maxJSONDepth + 1} {
+		for _, open := range []string{"[", `{"a":`} {
+			closing := "]"
+			if open != "[" {
+				closing = "}"
+			}
+			b := []byte(strings.Repeat(open, n) + "1" + strings.Repeat(closing, n))
+			if got, want := validJSON(b), json.Valid(b); got != want {
+				t.Errorf("depth %d %s: validJSON = %v, json.Valid = %v", n, open, got, want)
+			}
+		}
+	}
+}
+
+// FuzzValidJSON holds validJSON to json.Valid.
+func FuzzValidJSON(f *testing.F) {
+	for _, c := range validJSONCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validJSON(b), json.Valid(b); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", b, got, want)
+		}
+	})
+}
+
+// BenchmarkValidJSON compares validJSON with json.Valid on a 50-resource
+// array of Patient-like objects.
+func BenchmarkValidJSON(b *testing.B) {
+	one := `{"resourceType":"Patient","id":"pat-1","meta":{"versionId":"3","lastUpdated":"2024-01-02T03:04:05Z"},` +
+		`"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">Hugh Chau</div>"},` +
+		`"identifier":[{"system":"urn:oid:1.2.36.146.595.217.0.1","value":"12345"}],"active":true,` +
+		`"name":[{"use":"official","family":"Chau","given":["Hugh","K."]}],"gender":"male","birthDate":"1974-12-25",` +
+		`"address":[{"line":["534 Erewhon St"],"city":"PleasantVille","postalCode":"3999"}],"multipleBirthInteger":2,"x":-1.5e3}`
+	doc := []byte("[" + strings.Repeat(one+",", 49) + one + "]")
+	for _, c := range []struct {
+		name string
+		f    func([]byte) bool
+	}{{"validJSON", validJSON}, {"json.Valid", json.Valid}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				if !c.f(doc) {
+					b.Fatal("invalid")
+				}
+			}
+		})
+	}
+}
