@@ -2,11 +2,13 @@ package patientsfhir
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/auth"
 	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/dstu2"
+	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/stu3"
 )
 
@@ -109,7 +112,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	base := strings.TrimSuffix(cfg.PublicURL, "/")
 
 	var security *capability.Security
-	protect := func(h http.Handler) http.Handler { return h }
 	if cfg.Open {
 		log.Warn("patientsfhir: serving WITHOUT AUTHENTICATION (Config.Open): anyone who can reach the server reads every record", "url", base)
 	} else {
@@ -127,7 +129,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.auth = srv
 		security = &capability.Security{TokenURL: srv.Endpoints().Token,
 			Description: "OAuth2 client credentials (SMART Backend Services); the scope is the tenant GUID."}
-		protect = srv.Verifier().Middleware
 		s.mux.Handle("/", srv.Handler()) // token, JWKS, RFC 8414 metadata, revocation; 404 otherwise
 		if ac.OperatorToken != "" {
 			s.mux.Handle(AdminPath+"/", http.StripPrefix(AdminPath, srv.Admin()))
@@ -138,15 +139,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		name string
 		cfg  *stu3.Config // dstu2.Config is the same type
 		def  string
+		fv   *fhir.Version
 		mk   func(stu3.Config) (http.Handler, error)
 	}
 	var versions []version
 	if cfg.STU3 != nil {
-		versions = append(versions, version{"STU3", cfg.STU3, DefaultSTU3Path,
+		versions = append(versions, version{"STU3", cfg.STU3, DefaultSTU3Path, fhir.STU3,
 			func(c stu3.Config) (http.Handler, error) { return stu3.NewHandler(c) }})
 	}
 	if cfg.DSTU2 != nil {
-		versions = append(versions, version{"DSTU2", cfg.DSTU2, DefaultDSTU2Path,
+		versions = append(versions, version{"DSTU2", cfg.DSTU2, DefaultDSTU2Path, fhir.DSTU2,
 			func(c dstu2.Config) (http.Handler, error) { return dstu2.NewHandler(c) }})
 	}
 	seen := map[string]string{}
@@ -189,6 +191,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, renamed(err, "restserver: ", field)
 		}
+		protect := func(h http.Handler) http.Handler { return h }
+		if s.auth != nil {
+			vcfg := s.auth.VerifierConfig()
+			vcfg.ErrorBody = outcomeBody(v.fv)
+			verifier, err := auth.NewVerifier(vcfg)
+			if err != nil {
+				return nil, fmt.Errorf("patientsfhir: %s verifier: %w", v.name, err)
+			}
+			protect = verifier.Middleware
+		}
 		p := vc.BasePath
 		s.mux.Handle("GET "+p+"/metadata", h) // discovery needs no token
 		s.mux.Handle(p+"/", protect(h))
@@ -223,6 +235,32 @@ type configError struct {
 func (e *configError) Error() string { return ErrInvalidConfig.Error() + ": " + e.msg }
 
 func (e *configError) Unwrap() []error { return []error{ErrInvalidConfig, e.err} }
+
+// outcomeBody writes the verifier's refusals (401, 400, 403, 503) on a FHIR
+// base as an OperationOutcome in the version's media type, as every other
+// FHIR error; the status and the RFC 6750 WWW-Authenticate challenge are
+// the verifier's. The diagnostics are the RFC 6750 error code only.
+func outcomeBody(v *fhir.Version) func(http.ResponseWriter, *http.Request, int, string) {
+	return func(w http.ResponseWriter, _ *http.Request, status int, code string) {
+		if code == "" {
+			code = "a bearer access token is required"
+		}
+		issue := fhir.Issue{Severity: "error", Code: fhir.IssueLogin, Diagnostics: code}
+		switch {
+		case status == http.StatusForbidden:
+			issue.Code = fhir.IssueForbidden
+		case status == http.StatusBadRequest:
+			issue.Code = fhir.IssueInvalid
+		case status >= 500:
+			issue.Code = fhir.IssueTransient
+		}
+		body, _ := json.Marshal(fhir.OperationOutcome{ResourceType: "OperationOutcome", Issue: []fhir.Issue{issue}})
+		w.Header().Set("Content-Type", v.MIMEType+"; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	}
+}
 
 // principalTenant binds page cursors to the token's tenant.
 func principalTenant(ctx context.Context) string {

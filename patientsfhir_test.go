@@ -112,11 +112,16 @@ func TestFlowBothVersions(t *testing.T) {
 	}
 	client := tokenClient(t, ts, srv)
 	anon := ts.Client()
-	for _, v := range []struct{ base, capability, medication string }{
-		{"/stu3", "CapabilityStatement", "MedicationRequest"},
-		{"/dstu2", "Conformance", "MedicationOrder"},
+	for _, v := range []struct{ base, capability, medication, mime string }{
+		{"/stu3", "CapabilityStatement", "MedicationRequest", "application/fhir+json"},
+		{"/dstu2", "Conformance", "MedicationOrder", "application/json+fhir"},
 	} {
 		base := ts.URL + v.base
+		// a forged token: 401 invalid_token, as an OperationOutcome
+		st, b, h := do(t, anon, "GET", base+"/Patient/pat-1", "", "", "Authorization", "Bearer eyJhbGciOiJub25lIn0.e30.")
+		if st != 401 || !strings.Contains(h.Get("WWW-Authenticate"), "invalid_token") || b["resourceType"] != "OperationOutcome" {
+			t.Errorf("%s forged token: %d %q %v", v.base, st, h.Get("WWW-Authenticate"), b)
+		}
 		st, md, _ := do(t, anon, "GET", base+"/metadata", "", "")
 		if st != 200 || md["resourceType"] != v.capability {
 			t.Fatalf("%s metadata: %d %v", v.base, st, md["resourceType"])
@@ -134,12 +139,15 @@ func TestFlowBothVersions(t *testing.T) {
 			{"POST", "/Patient/_search", "application/x-www-form-urlencoded", "family=chau"},
 			{"POST", "", "application/fhir+json", `{"resourceType":"Bundle","type":"batch"}`},
 		} {
-			st, _, h := do(t, anon, r.method, base+r.path, r.ctype, r.body)
+			st, b, h := do(t, anon, r.method, base+r.path, r.ctype, r.body)
 			if st != 401 || !strings.HasPrefix(h.Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("%s %s%s without token: %d %q", r.method, v.base, r.path, st, h.Get("WWW-Authenticate"))
 			}
+			if b["resourceType"] != "OperationOutcome" || !strings.HasPrefix(h.Get("Content-Type"), v.mime) {
+				t.Errorf("%s %s%s without token: %q %v, want an OperationOutcome", r.method, v.base, r.path, h.Get("Content-Type"), b)
+			}
 		}
-		st, b, _ := do(t, client, "POST", base+"/Patient/_search", "application/x-www-form-urlencoded", "family=chau&given=hugh")
+		st, b, _ = do(t, client, "POST", base+"/Patient/_search", "application/x-www-form-urlencoded", "family=chau&given=hugh")
 		if st != 200 || b["total"] != float64(1) {
 			t.Errorf("%s Patient search: %d total %v", v.base, st, b["total"])
 		}
