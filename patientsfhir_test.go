@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/oauth2/clientcredentials"
@@ -92,26 +93,64 @@ func do(t *testing.T, c *http.Client, method, url, ctype, body string, hdr ...st
 	return res.StatusCode, m, res.Header
 }
 
-func tokenClient(t *testing.T, ts *httptest.Server, srv *patientsfhir.Server) *http.Client {
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// tokenClient registers a client for tenant and returns an HTTP client
+// that gets its tokens from the server's token endpoint, the secret and a
+// token it obtained.
+func tokenClient(t *testing.T, ts *httptest.Server, srv *patientsfhir.Server) (*http.Client, string, string) {
 	t.Helper()
 	_, secret, err := srv.Auth().Registry().CreateClient(context.Background(), auth.NewClient{ID: "patients-app", Tenants: []string{tenant}}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cc := clientcredentials.Config{ClientID: "patients-app", ClientSecret: secret, TokenURL: ts.URL + "/token", Scopes: []string{tenant}}
-	return cc.Client(context.Background())
+	tok, err := cc.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cc.Client(context.Background()), secret, tok.AccessToken
 }
 
 // The Patients app's flow on both versions: metadata without a token
 // (advertising the token URL), no data without one, then a token from the
 // one token endpoint, a POST _search and a batch.
 func TestFlowBothVersions(t *testing.T) {
-	ts, srv := serve(t, nil)
+	var logs syncBuffer
+	ts, srv := serve(t, func(c *patientsfhir.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	if got, want := srv.Auth().Endpoints().Token, ts.URL+"/token"; got != want {
 		t.Fatalf("token URL %s, want %s", got, want)
 	}
-	client := tokenClient(t, ts, srv)
+	client, secret, token := tokenClient(t, ts, srv)
 	anon := ts.Client()
+	defer func() {
+		// no secret, token or patient data in the logs (DESIGN rule 7)
+		out := logs.String()
+		for _, leak := range []string{secret, token, "chau", "Chau", "hugh", "Hugh"} {
+			if strings.Contains(out, leak) {
+				t.Errorf("the log contains %.12q...", leak)
+			}
+		}
+		if !strings.Contains(out, "token.issued") {
+			t.Errorf("no audit event in the log: %s", out)
+		}
+	}()
 	for _, v := range []struct{ base, capability, medication, mime string }{
 		{"/stu3", "CapabilityStatement", "MedicationRequest", "application/fhir+json"},
 		{"/dstu2", "Conformance", "MedicationOrder", "application/json+fhir"},
@@ -195,7 +234,7 @@ func TestFlowBothVersions(t *testing.T) {
 func TestForeignTokenRefused(t *testing.T) {
 	ts1, srv1 := serve(t, nil)
 	ts2, _ := serve(t, nil)
-	client := tokenClient(t, ts1, srv1)
+	client, _, _ := tokenClient(t, ts1, srv1)
 	if st, _, _ := do(t, client, "GET", ts1.URL+"/stu3/Patient/pat-1", "", ""); st != 200 {
 		t.Fatalf("token on its own server: %d", st)
 	}
@@ -260,7 +299,7 @@ func TestOneVersionCustomBase(t *testing.T) {
 		c.STU3.BasePath = "/fhir/r3"
 		c.STU3.Security = &capability.Security{Description: "ours"}
 	})
-	client := tokenClient(t, ts, srv)
+	client, _, _ := tokenClient(t, ts, srv)
 	if st, b, _ := do(t, client, "GET", ts.URL+"/fhir/r3/Patient/pat-1", "", ""); st != 200 || b["id"] != "pat-1" {
 		t.Errorf("custom base read: %d %v", st, b)
 	}
