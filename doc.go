@@ -5,6 +5,29 @@
 // conformant FHIR DSTU2 and/or STU3 server with its own OAuth2 token endpoint,
 // secret rotation, capability statement and per-tenant routing.
 //
+// # One call
+//
+// [New] builds the whole service as one [http.Handler] from a [Config]: the
+// OAuth2 token endpoint, the JWKS and RFC 8414 metadata, each FHIR version's
+// SMART configuration and capability statement (readable without a token),
+// its data behind the bearer verifier, and the registration API under
+// /admin when an operator token is set:
+//
+//	srv, err := patientsfhir.New(ctx, patientsfhir.Config{
+//		PublicURL: "https://fhir.example.com",
+//		Auth:      auth.Config{SealKey: sealKey, OperatorToken: operatorToken},
+//		Store:     store, // auth/sqlstore for durability
+//		STU3:      &stu3.Config{Backend: ehr, Profile: stu3.PatientsApp()},
+//	})
+//	go srv.Run(ctx) // signing-key rotation
+//	http.ListenAndServe(addr, srv)
+//
+// Every token has one audience, PublicURL, accepted on every mounted FHIR
+// base; the capability statements advertise the token URL the server
+// really serves. docs/root.md describes the routes and the choices.
+//
+// # Packages
+//
 // The module is organised as a set of packages whose dependencies point one way:
 //
 //   - [github.com/patientsfhir/patientsfhir/dstu2] and

@@ -2,7 +2,7 @@
 // backends (dstu2mem, stu3mem) loaded with the synthetic fixtures and the
 // official HL7 examples, served at /dstu2 and /stu3 behind the auth
 // package's OAuth2 client-credentials issuer (/token, discovery, JWKS) and
-// bearer verifier. The issuer keeps its clients and keys in memory (the
+// bearer verifier, all wired by one call to patientsfhir.New. The issuer keeps its clients and keys in memory (the
 // auth.MemoryStore): a restart forgets them and prints new credentials.
 //
 //	go run ./examples/minimal                 # 127.0.0.1:8080, prints a client id and secret

@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/patientsfhir/patientsfhir"
 	"github.com/patientsfhir/patientsfhir/auth"
-	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/dstu2/dstu2mem"
 	"github.com/patientsfhir/patientsfhir/stu3"
@@ -115,53 +115,34 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, read
 	}
 	log.Info("backends loaded", "stu3_examples", n3, "dstu2_examples", n2)
 
-	mux := http.NewServeMux()
-	protect := func(h http.Handler) http.Handler { return h }
-	var security *capability.Security
+	cfg := patientsfhir.Config{
+		PublicURL: base,
+		STU3:      &stu3.Config{Backend: b3, Profile: stu3.PatientsApp()},
+		DSTU2:     &dstu2.Config{Backend: b2, Profile: dstu2.PatientsApp()},
+		Open:      o.open,
+		Logger:    log,
+	}
 	if !o.open {
 		seal := make([]byte, 32)
 		_, _ = rand.Read(seal)
-		srv, err := auth.New(ctx, auth.Config{
-			Issuer: base, Audience: base, SealKey: seal, Insecure: strings.HasPrefix(base, "http://"),
-			AllowHyphenGrantType: true, Logger: log,
-		}, auth.NewMemoryStore())
-		if err != nil {
-			return err
-		}
-		go srv.Run(ctx, time.Minute)
-		_, secret, err := srv.Registry().CreateClient(ctx, auth.NewClient{ID: o.clientID, Name: "demo client", Tenants: []string{o.tenant}}, "examples/minimal")
-		if err != nil {
-			return err
-		}
-		c.ClientSecret, c.TokenURL = secret, srv.Endpoints().Token
-		security = &capability.Security{TokenURL: c.TokenURL, Description: "OAuth2 client credentials; scope is the tenant GUID."}
-		mux.Handle("/", srv.Handler())
-		for _, v := range []string{"/stu3", "/dstu2"} {
-			mux.Handle(v+"/.well-known/smart-configuration", srv.SMARTConfiguration())
-		}
-		protect = srv.Verifier().Middleware
-	} else {
-		log.Warn("serving WITHOUT authentication (-open)")
+		cfg.Auth = auth.Config{SealKey: seal, Insecure: strings.HasPrefix(base, "http://"), AllowHyphenGrantType: true}
+		cfg.Store = auth.NewMemoryStore()
 	}
-
-	h3, err := stu3.NewHandler(stu3.Config{Backend: b3, BasePath: "/stu3", BaseURL: base + "/stu3",
-		Profile: stu3.PatientsApp(), Security: security, Logger: log})
+	srv, err := patientsfhir.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	h2, err := dstu2.NewHandler(dstu2.Config{Backend: b2, BasePath: "/dstu2", BaseURL: base + "/dstu2",
-		Profile: dstu2.PatientsApp(), Security: security, Logger: log})
-	if err != nil {
-		return err
-	}
-	for prefix, h := range map[string]http.Handler{"/stu3": h3, "/dstu2": h2} {
-		mux.Handle("GET "+prefix+"/metadata", h) // the app reads it without a token
-		mux.Handle(prefix+"/", protect(h))
-		mux.Handle(prefix, protect(h)) // POST [base]: batch
+	go srv.Run(ctx)
+	if !o.open {
+		_, secret, err := srv.Auth().Registry().CreateClient(ctx, auth.NewClient{ID: o.clientID, Name: "demo client", Tenants: []string{o.tenant}}, "examples/minimal")
+		if err != nil {
+			return err
+		}
+		c.ClientSecret, c.TokenURL = secret, srv.Auth().Endpoints().Token
 	}
 
 	hs := &http.Server{
-		Handler:           logRequests(log, mux),
+		Handler:           logRequests(log, srv),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
