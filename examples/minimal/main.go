@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/patientsfhir/patientsfhir"
 	"github.com/patientsfhir/patientsfhir/auth"
+	"github.com/patientsfhir/patientsfhir/auth/sqlstore"
 	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/dstu2/dstu2mem"
 	"github.com/patientsfhir/patientsfhir/stu3"
@@ -35,11 +37,18 @@ type options struct {
 	open      bool   // serve without authentication
 	tenant    string // tenant GUID of the demo client
 	clientID  string // client_id of the demo client
+	db        string // SQLite file for clients, secrets and keys; "" keeps them in memory
+	sealKey   string // base64 32-byte seal key (env PATIENTSFHIR_SEAL_KEY); "" uses db+".sealkey"
 }
 
 // credentials are what a client needs to call the server.
 type credentials struct {
 	BaseURL, TokenURL, ClientID, ClientSecret, Tenant string
+	// DB is the SQLite file holding the client ("" when in memory).
+	DB string
+	// Existing reports that the client was already in DB: its secret was
+	// printed when it was created and is not known any more.
+	Existing bool
 }
 
 func main() {
@@ -49,7 +58,9 @@ func main() {
 	flag.BoolVar(&o.open, "open", false, "serve WITHOUT authentication (local experiments only)")
 	flag.StringVar(&o.tenant, "tenant", envOr("PATIENTSFHIR_TENANT", DefaultTenant), "tenant GUID of the demo client: the token request's scope (env PATIENTSFHIR_TENANT)")
 	flag.StringVar(&o.clientID, "client-id", envOr("PATIENTSFHIR_CLIENT_ID", "patients-app"), "client_id of the demo client (env PATIENTSFHIR_CLIENT_ID)")
+	flag.StringVar(&o.db, "db", os.Getenv("PATIENTSFHIR_DB"), "SQLite file keeping clients, secrets and signing keys across restarts (default: in memory; env PATIENTSFHIR_DB)")
 	flag.Parse()
+	o.sealKey = os.Getenv("PATIENTSFHIR_SEAL_KEY")
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -83,9 +94,60 @@ func printBanner(w io.Writer, o options, c credentials) {
 	}
 	fmt.Fprintf(w, "  token URL:  %s\n", c.TokenURL)
 	fmt.Fprintf(w, "  client_id:     %s\n", c.ClientID)
-	fmt.Fprintf(w, "  client_secret: %s\n", c.ClientSecret)
+	switch {
+	case c.DB == "":
+		fmt.Fprintf(w, "  client_secret: %s\n", c.ClientSecret)
+	case c.Existing:
+		fmt.Fprintf(w, "  client_secret: (the client already exists in %s; its secret was printed when it was created)\n", c.DB)
+	default:
+		fmt.Fprintf(w, "  client_secret: %s\n", c.ClientSecret)
+	}
 	fmt.Fprintf(w, "  scope (tenant): %s\n", c.Tenant)
-	fmt.Fprintf(w, "  (clients and keys live in memory: a restart prints a new secret)\n")
+	switch {
+	case c.DB == "":
+		fmt.Fprintf(w, "  (clients and keys live in memory: a restart prints a new secret)\n")
+	case c.Existing:
+		fmt.Fprintf(w, "  (lost the secret? add one with auth.Registry.AddSecret or the admin API, or stop and delete %s)\n", c.DB)
+	default:
+		fmt.Fprintf(w, "  (stored in %s: this secret is printed only now and stays valid across restarts)\n", c.DB)
+	}
+}
+
+// sealKey returns the 32-byte key sealing the signing keys in the db:
+// from b64 (env PATIENTSFHIR_SEAL_KEY) if set, else from db+".sealkey",
+// created with 32 random bytes (mode 0600) on first use. A key file next
+// to the database is for demos only: production takes it from a secret
+// manager.
+func sealKey(b64, db string) ([]byte, error) {
+	if b64 != "" {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+		if err != nil || len(k) != 32 {
+			return nil, errors.New("PATIENTSFHIR_SEAL_KEY must be 32 bytes in standard base64")
+		}
+		return k, nil
+	}
+	path := db + ".sealkey"
+	k, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		k = make([]byte, 32)
+		_, _ = rand.Read(k)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := f.Write(k); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return k, f.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(k) != 32 {
+		return nil, fmt.Errorf("%s: want 32 bytes, found %d", path, len(k))
+	}
+	return k, nil
 }
 
 // run serves until ctx is done, then shuts down gracefully. ready is
@@ -125,8 +187,21 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, read
 	if !o.open {
 		seal := make([]byte, 32)
 		_, _ = rand.Read(seal)
+		var store auth.Store = auth.NewMemoryStore()
+		if o.db != "" {
+			if seal, err = sealKey(o.sealKey, o.db); err != nil {
+				return err
+			}
+			st, err := sqlstore.OpenSQLite(ctx, o.db)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			store = st
+			c.DB = o.db
+		}
 		cfg.Auth = auth.Config{SealKey: seal, Insecure: strings.HasPrefix(base, "http://"), AllowHyphenGrantType: true}
-		cfg.Store = auth.NewMemoryStore()
+		cfg.Store = store
 	}
 	srv, err := patientsfhir.New(ctx, cfg)
 	if err != nil {
@@ -134,8 +209,16 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, read
 	}
 	go srv.Run(ctx)
 	if !o.open {
-		_, secret, err := srv.Auth().Registry().CreateClient(ctx, auth.NewClient{ID: o.clientID, Name: "demo client", Tenants: []string{o.tenant}}, "examples/minimal")
-		if err != nil {
+		reg := srv.Auth().Registry()
+		_, secret, err := reg.CreateClient(ctx, auth.NewClient{ID: o.clientID, Name: "demo client", Tenants: []string{o.tenant}}, "examples/minimal")
+		if errors.Is(err, auth.ErrConflict) && o.db != "" {
+			// A restart on the same db: the client and its secret are kept.
+			info, gerr := reg.GetClient(ctx, o.clientID)
+			if gerr != nil {
+				return gerr
+			}
+			c.Existing, c.Tenant = true, strings.Join(info.Tenants, " ")
+		} else if err != nil {
 			return err
 		}
 		c.ClientSecret, c.TokenURL = secret, srv.Auth().Endpoints().Token

@@ -3,20 +3,34 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
 )
 
-// start runs the server on a random port and returns its credentials.
+// start runs the server on a random port until the test ends and returns
+// its credentials.
 func start(t *testing.T, o options) credentials {
+	t.Helper()
+	c, _ := startStop(t, o)
+	return c
+}
+
+// startStop runs the server on a random port and returns its credentials
+// and a stop function that shuts it down gracefully and waits (also run,
+// if not called before, when the test ends).
+func startStop(t *testing.T, o options) (credentials, func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -27,7 +41,7 @@ func start(t *testing.T, o options) credentials {
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	go func() { done <- run(ctx, o, ln, log, func(c credentials) { ready <- c }) }()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -38,15 +52,16 @@ func start(t *testing.T, o options) credentials {
 			t.Error("no graceful shutdown")
 		}
 	})
+	t.Cleanup(stop)
 	select {
 	case c := <-ready:
-		return c
+		return c, stop
 	case err := <-done:
 		t.Fatalf("run: %v", err)
 	case <-time.After(60 * time.Second):
 		t.Fatal("server did not start")
 	}
-	return credentials{}
+	return credentials{}, stop
 }
 
 func getJSON(t *testing.T, c *http.Client, method, url, ctype string, body []byte) (int, map[string]any) {
@@ -151,4 +166,93 @@ func TestRoute(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// kid returns the key id in a JWT's header.
+func kid(t *testing.T, jwt string) string {
+	t.Helper()
+	h, err := base64.RawURLEncoding.DecodeString(strings.Split(jwt, ".")[0])
+	if err != nil {
+		t.Fatalf("token header: %v", err)
+	}
+	var v struct{ Kid string }
+	if err := json.Unmarshal(h, &v); err != nil || v.Kid == "" {
+		t.Fatalf("token header %s: %v", h, err)
+	}
+	return v.Kid
+}
+
+// With -db the demo client, its secret and the signing key survive a
+// restart; the secret is printed only when the client is created.
+func TestDBSurvivesRestart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "auth.db")
+	o := options{tenant: DefaultTenant, clientID: "patients-app", db: db}
+
+	// first run: the client is created and its secret printed
+	c1, stop := startStop(t, o)
+	if c1.Existing || c1.ClientSecret == "" {
+		t.Fatalf("first start: %+v", c1)
+	}
+	var buf bytes.Buffer
+	printBanner(&buf, o, c1)
+	if !strings.Contains(buf.String(), c1.ClientSecret) || !strings.Contains(buf.String(), "printed only now") {
+		t.Errorf("first banner:\n%s", buf.String())
+	}
+	cc := clientcredentials.Config{ClientID: c1.ClientID, ClientSecret: c1.ClientSecret, TokenURL: c1.TokenURL, Scopes: []string{DefaultTenant}}
+	tok, err := cc.Token(context.Background())
+	if err != nil {
+		t.Fatalf("first token: %v", err)
+	}
+	kid1 := kid(t, tok.AccessToken)
+	if fi, err := os.Stat(db + ".sealkey"); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() != 32 {
+		t.Fatalf("seal key file: %v %v", fi, err)
+	}
+	stop()
+
+	// second run on the same db: no new secret, the old one still works
+	c2 := start(t, o)
+	if !c2.Existing || c2.ClientSecret != "" {
+		t.Fatalf("second start: %+v", c2)
+	}
+	buf.Reset()
+	printBanner(&buf, o, c2)
+	if !strings.Contains(buf.String(), "already exists") || !strings.Contains(buf.String(), db) {
+		t.Errorf("second banner:\n%s", buf.String())
+	}
+	cc.TokenURL = c2.TokenURL
+	tok, err = cc.Token(context.Background())
+	if err != nil {
+		t.Fatalf("token after restart: %v", err)
+	}
+	if k := kid(t, tok.AccessToken); k != kid1 {
+		t.Errorf("signing key changed across restart: %s then %s", kid1, k)
+	}
+	req, _ := http.NewRequest("GET", c2.BaseURL+"/stu3/Patient/pat-1", nil)
+	tok.SetAuthHeader(req)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("read after restart: %v %v", res, err)
+	}
+	res.Body.Close()
+}
+
+// A bad PATIENTSFHIR_SEAL_KEY or a truncated key file stops the start.
+func TestSealKeyErrors(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "x.db")
+	if _, err := sealKey("not base64!", db); err == nil {
+		t.Error("bad base64 accepted")
+	}
+	if _, err := sealKey(base64.StdEncoding.EncodeToString(make([]byte, 16)), db); err == nil {
+		t.Error("16-byte key accepted")
+	}
+	k, err := sealKey(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)), db)
+	if err != nil || len(k) != 32 || k[0] != 7 {
+		t.Errorf("env key: %v %v", k, err)
+	}
+	if err := os.WriteFile(db+".sealkey", []byte("short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sealKey("", db); err == nil {
+		t.Error("5-byte key file accepted")
+	}
 }
