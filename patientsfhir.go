@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -49,13 +50,14 @@ type Config struct {
 	// token's iss and aud always match what the server checks), and Logger
 	// with Logger. SealKey (32 bytes) is required unless Open; set
 	// OperatorToken to mount the admin API under /admin. Every other
-	// field keeps auth's safe default when zero. Ignored when Open.
+	// field keeps auth's safe default when zero. Must be zero when Open
+	// (New names the set fields: no authorization server runs).
 	Auth auth.Config `validate:"-"`
 	// Store persists clients, signing keys and the deny-list. Required
 	// unless Open. auth.NewMemoryStore forgets everything at a restart
 	// (clients, secrets, keys: every token becomes invalid); use
 	// auth/sqlstore (SQLite on one node, PostgreSQL for several) in
-	// production.
+	// production. Must be nil when Open.
 	Store auth.Store `validate:"-"`
 	// STU3 mounts an STU3 server (default BasePath "/stu3"; BaseURL
 	// defaults to PublicURL+BasePath). At least one of STU3 and DSTU2 is
@@ -296,6 +298,14 @@ func validateConfig(cfg *Config) error {
 	if !cfg.Open && cfg.Store == nil {
 		problems = append(problems, "Config.Store: required unless Open (auth/sqlstore for durability)")
 	}
+	if cfg.Open && cfg.Store != nil {
+		problems = append(problems, "Config.Store: must be nil when Open (no authorization server runs)")
+	}
+	if cfg.Open {
+		if set := nonZeroFields(reflect.ValueOf(cfg.Auth), "Config.Auth"); len(set) > 0 {
+			problems = append(problems, strings.Join(set, ", ")+": must be zero when Open (no authorization server runs)")
+		}
+	}
 	if !cfg.Open && (cfg.Auth.Issuer != "" && cfg.Auth.Issuer != strings.TrimSuffix(cfg.PublicURL, "/")) {
 		problems = append(problems, "Config.Auth.Issuer: leave empty (it is PublicURL)")
 	}
@@ -306,6 +316,17 @@ func validateConfig(cfg *Config) error {
 		return fmt.Errorf("%w: %s", ErrInvalidConfig, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// nonZeroFields names the exported fields of the struct v that are set.
+func nonZeroFields(v reflect.Value, prefix string) []string {
+	var out []string
+	for i := range v.NumField() {
+		if f := v.Type().Field(i); f.IsExported() && !v.Field(i).IsZero() {
+			out = append(out, prefix+"."+f.Name)
+		}
+	}
+	return out
 }
 
 // checkBasePath accepts "/x" or "/x/y": absolute, no trailing slash, no

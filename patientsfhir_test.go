@@ -345,10 +345,15 @@ func TestConfigErrors(t *testing.T) {
 		"other token URL": {func(c *patientsfhir.Config) {
 			c.STU3.Security = &capability.Security{TokenURL: "https://elsewhere.example.com/token"}
 		}, "Config.STU3.Security.TokenURL"},
-		"same base twice":  {func(c *patientsfhir.Config) { c.DSTU2.BasePath = "/stu3" }, "Config.DSTU2.BasePath"},
-		"base with slash":  {func(c *patientsfhir.Config) { c.STU3.BasePath = "/stu3/" }, "Config.STU3.BasePath"},
-		"base under admin": {func(c *patientsfhir.Config) { c.STU3.BasePath = "/admin" }, "Config.STU3.BasePath"},
-		"no backend":       {func(c *patientsfhir.Config) { c.DSTU2.Backend = nil }, "Config.DSTU2.Backend"},
+		"same base twice":   {func(c *patientsfhir.Config) { c.DSTU2.BasePath = "/stu3" }, "Config.DSTU2.BasePath"},
+		"base with slash":   {func(c *patientsfhir.Config) { c.STU3.BasePath = "/stu3/" }, "Config.STU3.BasePath"},
+		"base under admin":  {func(c *patientsfhir.Config) { c.STU3.BasePath = "/admin" }, "Config.STU3.BasePath"},
+		"no backend":        {func(c *patientsfhir.Config) { c.DSTU2.Backend = nil }, "Config.DSTU2.Backend"},
+		"open with a store": {func(c *patientsfhir.Config) { c.Open, c.Auth = true, auth.Config{} }, "Config.Store"},
+		"open with auth":    {func(c *patientsfhir.Config) { c.Open, c.Store, c.Auth.Insecure = true, nil, true }, "Config.Auth.Insecure, Config.Auth.SealKey: must be zero when Open"},
+		"open with insecure": {func(c *patientsfhir.Config) {
+			c.Open, c.Store, c.Auth = true, nil, auth.Config{Insecure: true}
+		}, "Config.Auth.Insecure"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := good()
@@ -385,5 +390,46 @@ func TestConfigNotMutated(t *testing.T) {
 	}
 	if c3.BasePath != "" || c3.Security != nil || c3.BaseURL != "" || c3.Tenant != nil {
 		t.Errorf("New changed the caller's STU3 config: %+v", *c3)
+	}
+}
+
+// A page cursor is bound to the tenant of the token that obtained it: the
+// next link replayed with a token of another tenant is a 400
+// OperationOutcome, with a token of the same tenant the next page.
+func TestCursorBoundToTenant(t *testing.T) {
+	ts, srv := serve(t, nil)
+	const tenantB = "22222222-3333-4444-8555-666666666666"
+	clients := map[string]*http.Client{}
+	for id, tn := range map[string]string{"app-a": tenant, "app-b": tenantB} {
+		_, secret, err := srv.Auth().Registry().CreateClient(context.Background(), auth.NewClient{ID: id, Tenants: []string{tn}}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc := clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: ts.URL + "/token", Scopes: []string{tn}}
+		clients[id] = cc.Client(context.Background())
+	}
+	for _, base := range []string{"/stu3", "/dstu2"} {
+		st, b, _ := do(t, clients["app-a"], "GET", ts.URL+base+"/Observation?patient=pat-1&_count=1", "", "")
+		if st != 200 {
+			t.Fatalf("%s first page: %d %v", base, st, b)
+		}
+		next := ""
+		links, _ := b["link"].([]any)
+		for _, l := range links {
+			if m, _ := l.(map[string]any); m["relation"] == "next" {
+				next, _ = m["url"].(string)
+			}
+		}
+		if !strings.Contains(next, "_cursor=") {
+			t.Fatalf("%s: no next link with a cursor in %v", base, links)
+		}
+		st, b, _ = do(t, clients["app-b"], "GET", next, "", "")
+		if st != 400 || b["resourceType"] != "OperationOutcome" {
+			t.Errorf("%s next link with tenant B's token: %d %v, want 400 OperationOutcome", base, st, b["resourceType"])
+		}
+		st, b, _ = do(t, clients["app-a"], "GET", next, "", "")
+		if entries, _ := b["entry"].([]any); st != 200 || b["resourceType"] != "Bundle" || len(entries) != 1 {
+			t.Errorf("%s next link with tenant A's token: %d %v", base, st, b["resourceType"])
+		}
 	}
 }
