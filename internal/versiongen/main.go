@@ -31,6 +31,7 @@ var files = []file{
 	{"stu3/server_fake_test.go", "dstu2/server_fake_gen_test.go", serverFake},
 	{"stu3/server_bench_test.go", "dstu2/server_bench_gen_test.go", serverBench},
 	{"stu3/server_example_test.go", "dstu2/server_example_gen_test.go", serverExample},
+	{"stu3/server_generic_test.go", "dstu2/server_generic_gen_test.go", serverGeneric},
 }
 
 // serverTest: the other version's type and base, the capability statement's
@@ -79,6 +80,13 @@ var serverExample = []string{
 	`Family: "Chau"`, `Family: []string{"Chau"}`,
 	`Family: "Black"`, `Family: []string{"Black"}`,
 	`application/fhir+json`, `application/json+fhir`,
+}
+
+// serverGeneric: the generic type that the version does not have
+// (MedicationOrder is DSTU2 only, MedicationRequest STU3 only); the article.
+var serverGeneric = []string{
+	`{{Type: "MedicationOrder", Read: true}}`, `{{Type: "MedicationRequest", Read: true}}`,
+	`not an STU3 type`, `not a DSTU2 type`,
 }
 
 // replacements turn STU3 source into DSTU2 source, in order.

@@ -1,26 +1,26 @@
-package dstu2_test
+package stu3_test
 
 import (
 	"context"
 	"net/http"
 	"testing"
 
-	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/stu3"
 )
 
 // orgEHR serves Organization through the generic fallback, and (wrongly)
 // a Patient when asked for Organization "imposter".
-type orgEHR struct{ orgs []*dstu2.Organization }
+type orgEHR struct{ orgs []*stu3.Organization }
 
-func (o orgEHR) GenericTypes() []dstu2.GenericType {
-	return []dstu2.GenericType{{Type: "Organization", Read: true, Search: true,
+func (o orgEHR) GenericTypes() []stu3.GenericType {
+	return []stu3.GenericType{{Type: "Organization", Read: true, Search: true,
 		Params: []fhir.SearchParam{{Name: "name", Type: fhir.TypeString, Path: "Organization.name"}}}}
 }
 
-func (o orgEHR) ReadGeneric(ctx context.Context, typ, id string) (dstu2.Resource, error) {
+func (o orgEHR) ReadGeneric(ctx context.Context, typ, id string) (stu3.Resource, error) {
 	if id == "imposter" {
-		return &dstu2.Patient{ID: id}, nil
+		return &stu3.Patient{ID: id}, nil
 	}
 	for _, r := range o.orgs {
 		if r.ID == id {
@@ -30,18 +30,18 @@ func (o orgEHR) ReadGeneric(ctx context.Context, typ, id string) (dstu2.Resource
 	return nil, fhir.ErrNotFound
 }
 
-func (o orgEHR) SearchGeneric(ctx context.Context, q dstu2.GenericQuery) (dstu2.Page[dstu2.Resource], error) {
-	var out []dstu2.Resource
+func (o orgEHR) SearchGeneric(ctx context.Context, q stu3.GenericQuery) (stu3.Page[stu3.Resource], error) {
+	var out []stu3.Resource
 	for _, r := range o.orgs {
 		if q.IDs.Match(r.ID) && q.Strings("name").Match(r.Name) {
 			out = append(out, r)
 		}
 	}
-	return dstu2.Page[dstu2.Resource]{Resources: out, Total: len(out), TotalKnown: true}, nil
+	return stu3.Page[stu3.Resource]{Resources: out, Total: len(out), TotalKnown: true}, nil
 }
 
 func TestGenericFallback(t *testing.T) {
-	h, err := dstu2.NewHandler(dstu2.Config{Backend: orgEHR{load[dstu2.Organization](t, "Organization")}})
+	h, err := stu3.NewHandler(stu3.Config{Backend: orgEHR{load[stu3.Organization](t, "Organization")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,13 +59,13 @@ func TestGenericFallback(t *testing.T) {
 	if res := get(t, h, "/Patient/pat-1"); res.Status != http.StatusNotImplemented {
 		t.Errorf("Patient without an interface: %d", res.Status)
 	}
-	if _, err := dstu2.NewHandler(dstu2.Config{Backend: badGeneric{}}); err == nil {
-		t.Error("a generic type that is not a DSTU2 type was accepted")
+	if _, err := stu3.NewHandler(stu3.Config{Backend: badGeneric{}}); err == nil {
+		t.Error("a generic type that is not an STU3 type was accepted")
 	}
 }
 
 type badGeneric struct{ orgEHR }
 
-func (badGeneric) GenericTypes() []dstu2.GenericType {
-	return []dstu2.GenericType{{Type: "MedicationRequest", Read: true}}
+func (badGeneric) GenericTypes() []stu3.GenericType {
+	return []stu3.GenericType{{Type: "MedicationOrder", Read: true}}
 }
