@@ -88,33 +88,8 @@ var spec = restserver.Spec{
 				return s.SearchPractitioners(ctx, PractitionerQuery{Search: a.Search, Name: a.Strings("name"), Identifier: a.Tokens("identifier")})
 			}, nil),
 	},
-	Generic: &restserver.GenericBinding{
-		Types: func(b any) ([]GenericType, bool) {
-			g, ok := b.(GenericBackend)
-			if !ok {
-				return nil, false
-			}
-			return g.GenericTypes(), true
-		},
-		Read: func(ctx context.Context, b any, typ, id string) (restserver.Resource, error) {
-			r, err := b.(GenericBackend).ReadGeneric(ctx, typ, id)
-			if r == nil {
-				return nil, err
-			}
-			return r, err
-		},
-		Search: func(ctx context.Context, b any, typ string, s Search) (Page[restserver.Resource], error) {
-			p, err := b.(GenericBackend).SearchGeneric(ctx, GenericQuery{Search: s, Type: typ})
-			out := Page[restserver.Resource]{Total: p.Total, TotalKnown: p.TotalKnown, Next: p.Next,
-				Resources: make([]restserver.Resource, len(p.Resources))}
-			for i, r := range p.Resources {
-				if r != nil {
-					out.Resources[i] = r
-				}
-			}
-			return out, err
-		},
-	},
+	Generic: restserver.BindGeneric[GenericBackend, Resource, GenericQuery](
+		func(typ string, s Search) GenericQuery { return GenericQuery{Search: s, Type: typ} }),
 }
 
 func ref(r *Reference) string {

@@ -134,3 +134,44 @@ func Bind[E any, P interface {
 	}
 	return bd
 }
+
+// genericBackend is the shape of a version's GenericBackend interface, with
+// R the version's Resource interface and Q its GenericQuery.
+type genericBackend[R Resource, Q any] interface {
+	GenericTypes() []GenericType
+	ReadGeneric(ctx context.Context, typ, id string) (R, error)
+	SearchGeneric(ctx context.Context, q Q) (Page[R], error)
+}
+
+// BindGeneric adapts a version's GenericBackend interface G (whose methods
+// use the version's Resource R and GenericQuery Q) to a GenericBinding;
+// query builds the version's query from the type and the common search.
+func BindGeneric[G genericBackend[R, Q], R Resource, Q any](query func(typ string, s Search) Q) *GenericBinding {
+	return &GenericBinding{
+		Types: func(b any) ([]GenericType, bool) {
+			g, ok := b.(G)
+			if !ok {
+				return nil, false
+			}
+			return g.GenericTypes(), true
+		},
+		Read: func(ctx context.Context, b any, typ, id string) (Resource, error) {
+			r, err := b.(G).ReadGeneric(ctx, typ, id)
+			if any(r) == nil {
+				return nil, err // no typed nil inside the interface
+			}
+			return r, err
+		},
+		Search: func(ctx context.Context, b any, typ string, s Search) (Page[Resource], error) {
+			p, err := b.(G).SearchGeneric(ctx, query(typ, s))
+			out := Page[Resource]{Total: p.Total, TotalKnown: p.TotalKnown, Next: p.Next,
+				Resources: make([]Resource, len(p.Resources))}
+			for i, r := range p.Resources {
+				if any(r) != nil {
+					out.Resources[i] = r
+				}
+			}
+			return out, err
+		},
+	}
+}
