@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/internal/rest"
 )
 
 // Handler serves the statement built by [Build] at GET [base]/metadata. It
@@ -27,12 +28,12 @@ func (h *Handler) ETag() string { return h.etag }
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		fhir.WriteError(w, r, h.version, fhir.NewError(fhir.ErrMethodNotAllow, "The capability statement is read with GET."))
+		rest.WriteError(w, r, h.version, fhir.NewError(fhir.ErrMethodNotAllow, "The capability statement is read with GET."))
 		return
 	}
-	f, err := fhir.Negotiate(r, h.version)
+	f, err := rest.Negotiate(r, h.version)
 	if err != nil {
-		fhir.WriteError(w, r, h.version, err)
+		rest.WriteError(w, r, h.version, err)
 		return
 	}
 	w.Header().Set("ETag", h.etag)
@@ -47,7 +48,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	fhir.WriteJSON(w, r, h.version, http.StatusOK, h.body)
+	rest.WriteJSON(w, r, h.version, http.StatusOK, h.body)
 }
 
 // etagMatch implements the weak comparison of If-None-Match.

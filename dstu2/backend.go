@@ -3,6 +3,7 @@ package dstu2
 import (
 	"context"
 
+	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/restserver"
 )
 
@@ -29,7 +30,7 @@ type Backend = any
 
 // Page is one page of typed search results: the resources, the total when
 // known, and the backend's token for the next page.
-type Page[T any] = restserver.Page[T]
+type Page[T any] = fhir.Page[T]
 
 // PatientReader reads a Patient by logical id (GET [base]/Patient/{id}).
 type PatientReader interface {

@@ -35,7 +35,7 @@ func (o orgEHR) ReadGeneric(ctx context.Context, typ, id string) (dstu2.Resource
 func (o orgEHR) SearchGeneric(ctx context.Context, q dstu2.GenericQuery) (dstu2.Page[dstu2.Resource], error) {
 	var out []dstu2.Resource
 	for _, r := range o.orgs {
-		if q.IDs.Match(r.ID) && q.Strings("name").Match(r.Name) {
+		if q.IDs.Match(r.ID) && q.Query.Strings("name").Match(r.Name) {
 			out = append(out, r)
 		}
 	}

@@ -176,3 +176,42 @@ func Classify(err error) Outcome {
 
 // StatusOf returns the HTTP status code that err maps to.
 func StatusOf(err error) int { return Classify(err).Status }
+
+// Issue is one OperationOutcome issue; the fields are the FHIR elements of
+// the same JSON name.
+type Issue struct {
+	Severity    string    `json:"severity"`
+	Code        IssueCode `json:"code"`
+	Diagnostics string    `json:"diagnostics,omitempty"`
+}
+
+// OperationOutcome is the JSON form of an OperationOutcome, identical in
+// DSTU2 and STU3 for the elements the module writes.
+type OperationOutcome struct {
+	ResourceType string  `json:"resourceType"`
+	Issue        []Issue `json:"issue"`
+}
+
+// NewOutcome returns the OperationOutcome that err maps to, and its status.
+func NewOutcome(err error) (OperationOutcome, int) {
+	o := Classify(err)
+	return OperationOutcome{
+		ResourceType: "OperationOutcome",
+		Issue:        []Issue{{Severity: "error", Code: o.Code, Diagnostics: o.Diagnostics}},
+	}, o.Status
+}
+
+// ErrorForStatus returns the sentinel error whose row in the error table has
+// the HTTP status (the first one), ErrInternal for another 5xx and
+// ErrInvalidRequest otherwise: how a batch entry's status becomes an error.
+func ErrorForStatus(status int) error {
+	for _, row := range errorTable {
+		if row.status == status {
+			return row.sentinel
+		}
+	}
+	if status >= 500 {
+		return ErrInternal
+	}
+	return ErrInvalidRequest
+}

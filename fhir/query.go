@@ -83,6 +83,11 @@ type ParserOptions struct {
 	MaxBodyBytes int64
 	// MaxParams bounds the number of parameters of one request (default 100).
 	MaxParams int
+	// Contains names string parameters whose plain values (no modifier) are
+	// read as :contains, the Patients app's reading of family, given and
+	// name. The parsed clause carries ModContains, so the backend, the
+	// links and the cursor all see the same search.
+	Contains []string
 }
 
 // NewParser validates the declared parameters and returns a parser. Errors
@@ -125,6 +130,12 @@ func NewParser(v *Version, params []SearchParam, opts *ParserOptions) (*Parser, 
 		}
 		p.byName[sp.Name] = sp
 	}
+	for _, name := range o.Contains {
+		if sp := p.byName[name]; sp == nil || sp.Type != TypeString || !sp.AllowsModifier(ModContains) {
+			return nil, fmt.Errorf("fhir: ParserOptions.Contains: %q is not a declared string parameter with :contains", name)
+		}
+	}
+	o.Contains = slices.Clone(o.Contains)
 	if _, ok := p.byName["_id"]; ok {
 		if _, clash := p.byName["id"]; !clash {
 			p.hasIDAls = true
@@ -293,6 +304,12 @@ func (p *Parser) Parse(pairs []Pair, strict bool) (*Query, error) {
 		c, err := p.parseClause(sp, mod, pr.Value)
 		if err != nil {
 			return nil, err
+		}
+		if c.Type == TypeString && c.Modifier == ModNone && slices.Contains(p.opts.Contains, c.Name) {
+			c.Modifier = ModContains
+			for i := range c.values {
+				c.values[i].str.Modifier = ModContains
+			}
 		}
 		q.Clauses = append(q.Clauses, c)
 	}

@@ -108,17 +108,17 @@ func collect[T any](q *Query, name string, t ParamType, get func(*value) T) [][]
 }
 
 // Strings returns the values of a string parameter (AND of OR lists).
-func (q *Query) Strings(name string) [][]StringValue {
+func (q *Query) Strings(name string) StringParam {
 	return collect(q, name, TypeString, func(v *value) StringValue { return v.str })
 }
 
 // Tokens returns the values of a token parameter (AND of OR lists).
-func (q *Query) Tokens(name string) [][]TokenValue {
+func (q *Query) Tokens(name string) TokenParam {
 	return collect(q, name, TypeToken, func(v *value) TokenValue { return v.token })
 }
 
 // Dates returns the values of a date parameter (AND of OR lists).
-func (q *Query) Dates(name string) [][]DateValue {
+func (q *Query) Dates(name string) DateParam {
 	return collect(q, name, TypeDate, func(v *value) DateValue { return v.date })
 }
 
@@ -143,7 +143,7 @@ func (q *Query) URIs(name string) [][]URIValue {
 }
 
 // IDs returns the ids of the _id (or id) parameter as AND of OR lists.
-func (q *Query) IDs() [][]string {
+func (q *Query) IDs() IDParam {
 	return collect(q, "_id", TypeToken, func(v *value) string { return v.token.Code })
 }
 

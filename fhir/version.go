@@ -1,10 +1,5 @@
 package fhir
 
-import (
-	"mime"
-	"strings"
-)
-
 // SortStyle says how a FHIR version spells the direction of a _sort key in
 // the links the module writes. Both styles are always accepted on input.
 type SortStyle int
@@ -97,9 +92,9 @@ func (v *Version) ContentType() string {
 // String returns the release name and number, e.g. "STU3 (3.0.1)".
 func (v *Version) String() string { return v.Name + " (" + v.FHIRVersion + ")" }
 
-// isJSON reports whether a media type (without parameters, lower case) is a
+// IsJSON reports whether a media type (without parameters, lower case) is a
 // JSON spelling this version accepts.
-func (v *Version) isJSON(mt string) bool {
+func (v *Version) IsJSON(mt string) bool {
 	if mt == v.MIMEType || mt == "json" {
 		return true
 	}
@@ -109,36 +104,4 @@ func (v *Version) isJSON(mt string) bool {
 		}
 	}
 	return false
-}
-
-// isXML reports whether a media type names XML in any spelling.
-func (v *Version) isXML(mt string) bool {
-	if mt == "xml" || strings.HasSuffix(mt, "+xml") || strings.HasSuffix(mt, "/xml") {
-		return true
-	}
-	for _, x := range v.XMLMIMETypes {
-		if mt == x {
-			return true
-		}
-	}
-	return false
-}
-
-// mediaType returns the lower-cased media type of a header or _format value
-// without its parameters. A value that does not parse is returned trimmed
-// and lower-cased, so that it is refused rather than guessed.
-func mediaType(s string) string {
-	s = strings.TrimSpace(s)
-	if strings.IndexByte(s, ';') < 0 {
-		// What both branches below give without parameters, unallocated
-		// when s is already lower case.
-		return strings.ToLower(s)
-	}
-	if mt, _, err := mime.ParseMediaType(s); err == nil {
-		return mt
-	}
-	if i := strings.IndexByte(s, ';'); i >= 0 {
-		s = s[:i]
-	}
-	return strings.ToLower(strings.TrimSpace(s))
 }

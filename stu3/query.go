@@ -7,27 +7,27 @@ import (
 
 // Search is what every typed query carries: _id, the page size (_count),
 // the sort keys, the backend's cursor and the whole parsed query.
-type Search = restserver.Search
+type Search = fhir.Search
 
 // IDParam is the value of _id (AND of OR lists); Match(id) tests one.
-type IDParam = restserver.IDParam
+type IDParam = fhir.IDParam
 
 // StringParam is the value of a string parameter (AND of OR lists of
 // fhir.StringValue); Match(texts...) applies FHIR's string matching.
-type StringParam = restserver.StringParam
+type StringParam = fhir.StringParam
 
 // TokenParam is the value of a token parameter (AND of OR lists of
 // fhir.TokenValue); Match(codes...) applies FHIR's token matching.
-type TokenParam = restserver.TokenParam
+type TokenParam = fhir.TokenParam
 
 // DateParam is the value of a date parameter (AND of OR lists of
 // fhir.DateValue with prefixes); Match and MatchString apply FHIR's
 // date comparison.
-type DateParam = restserver.DateParam
+type DateParam = fhir.DateParam
 
 // TokenCode is one coded value of a resource (system, code, display text) for
 // TokenParam.Match. (Code itself is the FHIR primitive code.)
-type TokenCode = restserver.Code
+type TokenCode = fhir.TokenCode
 
 // The search parameters, declared once. The same values drive the parser,
 // the capability statement and the self link. Modifiers not listed are

@@ -4,6 +4,7 @@ package stu3
 
 import (
 	"encoding/json"
+
 	"github.com/patientsfhir/patientsfhir/fhirjson"
 )
 

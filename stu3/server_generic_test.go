@@ -33,7 +33,7 @@ func (o orgEHR) ReadGeneric(ctx context.Context, typ, id string) (stu3.Resource,
 func (o orgEHR) SearchGeneric(ctx context.Context, q stu3.GenericQuery) (stu3.Page[stu3.Resource], error) {
 	var out []stu3.Resource
 	for _, r := range o.orgs {
-		if q.IDs.Match(r.ID) && q.Strings("name").Match(r.Name) {
+		if q.IDs.Match(r.ID) && q.Query.Strings("name").Match(r.Name) {
 			out = append(out, r)
 		}
 	}

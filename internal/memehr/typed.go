@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
-	"github.com/patientsfhir/patientsfhir/internal/restserver"
 )
 
 // Decoder decodes one resource of a version into its typed model, checks
@@ -44,8 +43,8 @@ func ReadAs[T any](ctx context.Context, s *Store, typ, id string) (T, error) {
 // srch.Query against params, with the page size, sort and cursor of srch
 // (which the server may have set from its profile), and string parameters
 // read through srch.Strings, which applies the profile's contains reading.
-func SearchAs[T any](ctx context.Context, s *Store, typ string, params []fhir.SearchParam, srch restserver.Search) (restserver.Page[T], error) {
-	var page restserver.Page[T]
+func SearchAs[T any](ctx context.Context, s *Store, typ string, params []fhir.SearchParam, srch fhir.Search) (fhir.Page[T], error) {
+	var page fhir.Page[T]
 	if srch.Query == nil {
 		return page, errors.New("memehr: typed query without its parsed Query")
 	}
@@ -54,13 +53,7 @@ func SearchAs[T any](ctx context.Context, s *Store, typ string, params []fhir.Se
 	if srch.CountOnly {
 		q.Count = 0
 	}
-	strs := map[string][][]fhir.StringValue{}
-	for _, p := range params {
-		if p.Type == fhir.TypeString && srch.Contains(p.Name) {
-			strs[p.Name] = srch.Strings(p.Name)
-		}
-	}
-	res, err := s.Search(ctx, Request{Type: typ, Params: params, Query: &q, Cursor: srch.Cursor, Strings: strs})
+	res, err := s.Search(ctx, Request{Type: typ, Params: params, Query: &q, Cursor: srch.Cursor})
 	if err != nil {
 		return page, err
 	}

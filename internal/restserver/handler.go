@@ -15,6 +15,7 @@ import (
 
 	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/internal/rest"
 )
 
 // Handler is a version's FHIR endpoint: GET /metadata, GET /{type}/{id},
@@ -28,8 +29,8 @@ type Handler struct {
 	routes     map[string]*route
 	order      []string
 	statement  *capability.Handler
-	batch      *fhir.Batch
-	cursors    *fhir.Cursors
+	batch      *rest.Batch
+	cursors    *rest.Cursors
 	logger     *slog.Logger
 	timeout    time.Duration
 	conforming sync.Map // reflect.Type -> error
@@ -41,7 +42,7 @@ type route struct {
 	read     bool
 	search   bool
 	parser   *fhir.Parser
-	contains map[string]bool
+	contains []string
 }
 
 // Errors of New.
@@ -95,13 +96,13 @@ func New(spec *Spec, cfg Config) (*Handler, error) {
 		maxAge = time.Hour
 	}
 	var err error
-	if h.cursors, err = fhir.NewCursors(key, maxAge); err != nil {
+	if h.cursors, err = rest.NewCursors(key, maxAge); err != nil {
 		return nil, fmt.Errorf("restserver: Config.CursorKey: %w", err)
 	}
 	if h.statement, err = capability.Build(h.capabilityConfig()); err != nil {
 		return nil, err
 	}
-	h.batch = &fhir.Batch{Version: h.version, Handler: h, MaxEntries: cfg.MaxBatchEntries,
+	h.batch = &rest.Batch{Version: h.version, Handler: h, MaxEntries: cfg.MaxBatchEntries,
 		Concurrency: cfg.BatchConcurrency, Logger: h.logger}
 	if cfg.BaseURL != "" {
 		h.batch.BaseURL = func(*http.Request) string { return cfg.BaseURL }
@@ -152,12 +153,7 @@ func (h *Handler) buildRoutes() error {
 				}
 				params = kept
 			}
-			if len(p.Contains) > 0 {
-				r.contains = make(map[string]bool, len(p.Contains))
-				for _, c := range p.Contains {
-					r.contains[c] = true
-				}
-			}
+			r.contains = p.Contains
 			if p.DefaultCount != 0 {
 				count = p.DefaultCount
 			}
@@ -167,7 +163,8 @@ func (h *Handler) buildRoutes() error {
 		}
 		if r.search {
 			var err error
-			r.parser, err = fhir.NewParser(h.version, params, &fhir.ParserOptions{DefaultCount: count, MaxCount: max, Strict: h.cfg.Strict})
+			r.parser, err = fhir.NewParser(h.version, params, &fhir.ParserOptions{DefaultCount: count, MaxCount: max, Strict: h.cfg.Strict,
+				Contains: r.contains})
 			if err != nil {
 				return fmt.Errorf("restserver: %s search parameters: %w", typ, err)
 			}
@@ -270,26 +267,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(p)
 			}
 			h.logger.Error("restserver: handler panicked")
-			fhir.WriteError(w, r, h.version, fhir.ErrInternal)
+			rest.WriteError(w, r, h.version, fhir.ErrInternal)
 		}
 	}()
-	rest, ok := strings.CutPrefix(r.URL.Path, h.cfg.BasePath)
-	if !ok || rest != "" && rest[0] != '/' {
-		fhir.WriteError(w, r, h.version, fhir.NewError(fhir.ErrNotFound, "Not a path of this FHIR endpoint."))
+	tail, ok := strings.CutPrefix(r.URL.Path, h.cfg.BasePath)
+	if !ok || tail != "" && tail[0] != '/' {
+		rest.WriteError(w, r, h.version, fhir.NewError(fhir.ErrNotFound, "Not a path of this FHIR endpoint."))
 		return
 	}
-	rest = strings.TrimPrefix(rest, "/")
-	if rest == "" {
+	tail = strings.TrimPrefix(tail, "/")
+	if tail == "" {
 		h.serveBatch(w, r)
 		return
 	}
-	if rest == "metadata" {
+	if tail == "metadata" {
 		h.statement.ServeHTTP(w, r)
 		return
 	}
-	typ, sub, _ := strings.Cut(rest, "/")
+	typ, sub, _ := strings.Cut(tail, "/")
 	if !h.types[typ] {
-		fhir.WriteError(w, r, h.version, fhir.NewError(fhir.ErrNotFound, "Unknown resource type for "+h.version.String()+"."))
+		rest.WriteError(w, r, h.version, fhir.NewError(fhir.ErrNotFound, "Unknown resource type for "+h.version.String()+"."))
 		return
 	}
 	rt := h.routes[typ]
@@ -300,7 +297,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if rt == nil || !rt.search {
-			fhir.WriteError(w, r, h.version, fhir.NewError(fhir.ErrNotSupported, "Search of "+typ+" is not supported by this server."))
+			rest.WriteError(w, r, h.version, fhir.NewError(fhir.ErrNotSupported, "Search of "+typ+" is not supported by this server."))
 			return
 		}
 		h.serveSearch(w, r, rt)
@@ -310,16 +307,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !validID(sub) {
-			fhir.WriteError(w, r, h.version, fhir.NewError(fhir.ErrInvalidRequest, "Malformed resource id: ids are 1 to 64 letters, digits, '-' and '.'."))
+			rest.WriteError(w, r, h.version, fhir.NewError(fhir.ErrInvalidRequest, "Malformed resource id: ids are 1 to 64 letters, digits, '-' and '.'."))
 			return
 		}
 		if rt == nil || !rt.read {
-			fhir.WriteError(w, r, h.version, fhir.NewError(fhir.ErrNotSupported, "Read of "+typ+" is not supported by this server."))
+			rest.WriteError(w, r, h.version, fhir.NewError(fhir.ErrNotSupported, "Read of "+typ+" is not supported by this server."))
 			return
 		}
 		h.serveRead(w, r, rt, sub)
 	default:
-		fhir.WriteError(w, r, h.version, fhir.NewError(fhir.ErrNotSupported, "Only read, search and batch are supported (no history, vread or operations)."))
+		rest.WriteError(w, r, h.version, fhir.NewError(fhir.ErrNotSupported, "Only read, search and batch are supported (no history, vread or operations)."))
 	}
 }
 
@@ -329,7 +326,7 @@ func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request, sub s
 		allow = http.MethodPost
 	}
 	w.Header().Set("Allow", allow)
-	fhir.WriteError(w, r, h.version, fhir.NewError(fhir.ErrMethodNotAllow, "This server is read-only: use "+allow+"."))
+	rest.WriteError(w, r, h.version, fhir.NewError(fhir.ErrMethodNotAllow, "This server is read-only: use "+allow+"."))
 }
 
 // validID reports whether s is a FHIR logical id: [A-Za-z0-9\-\.]{1,64}.
@@ -355,7 +352,7 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Resolve != nil && r.Method == http.MethodPost {
 		b, err := h.backend(r.Context())
 		if err != nil {
-			fhir.WriteError(w, r, h.version, err)
+			rest.WriteError(w, r, h.version, err)
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), resolvedKey{}, resolved{b}))
@@ -463,13 +460,13 @@ func (h *Handler) baseURL(r *http.Request) string {
 }
 
 func (h *Handler) serveRead(w http.ResponseWriter, r *http.Request, rt *route, id string) {
-	if _, err := fhir.Negotiate(r, h.version); err != nil {
-		fhir.WriteError(w, r, h.version, err)
+	if _, err := rest.Negotiate(r, h.version); err != nil {
+		rest.WriteError(w, r, h.version, err)
 		return
 	}
 	b, err := h.backend(r.Context())
 	if err != nil {
-		fhir.WriteError(w, r, h.version, err)
+		rest.WriteError(w, r, h.version, err)
 		return
 	}
 	var res Resource
@@ -495,10 +492,10 @@ func (h *Handler) serveRead(w http.ResponseWriter, r *http.Request, rt *route, i
 		return nil
 	})
 	if err != nil {
-		fhir.WriteError(w, r, h.version, err)
+		rest.WriteError(w, r, h.version, err)
 		return
 	}
-	fhir.WriteResource(w, r, h.version, http.StatusOK, res)
+	rest.WriteResource(w, r, h.version, http.StatusOK, res)
 }
 
 // checkResource returns why res may not be sent as a rt.typ ("" if fine).
@@ -538,29 +535,28 @@ func (h *Handler) serveSearch(w http.ResponseWriter, r *http.Request, rt *route)
 	}
 	b, err := h.backend(r.Context())
 	if err != nil {
-		fhir.WriteError(w, r, h.version, err)
+		rest.WriteError(w, r, h.version, err)
 		return
 	}
-	o := fhir.SearchOptions{Base: h.baseURL(r), Type: rt.typ, Cursors: h.cursors}
+	o := rest.SearchOptions{Base: h.baseURL(r), Type: rt.typ, Cursors: h.cursors}
 	if h.cfg.Tenant != nil {
 		o.Tenant = h.cfg.Tenant(r.Context())
 	}
-	fhir.ServeSearch(w, r, rt.parser, o, func(ctx context.Context, q *fhir.Query, cursor string) (fhir.Page, error) {
+	rest.ServeSearch(w, r, rt.parser, o, func(ctx context.Context, q *fhir.Query, cursor string) (rest.Page, error) {
 		return h.search(ctx, b, rt, q, cursor)
 	})
 }
 
-func (h *Handler) search(ctx context.Context, b any, rt *route, q *fhir.Query, cursor string) (fhir.Page, error) {
-	a := &Args{Search: Search{IDs: q.IDs(), Count: q.Count, CountOnly: q.CountOnly(), Sort: q.Sort, Cursor: cursor, Query: q,
-		contains: rt.contains}}
+func (h *Handler) search(ctx context.Context, b any, rt *route, q *fhir.Query, cursor string) (rest.Page, error) {
+	a := &Args{Search: Search{IDs: q.IDs(), Count: q.Count, CountOnly: q.CountOnly(), Sort: q.Sort, Cursor: cursor, Query: q}}
 	if rt.binding != nil && len(rt.binding.PatientParams) > 0 {
 		p, err := patientOf(q, rt.binding.PatientParams)
 		if err != nil {
-			return fhir.Page{}, err
+			return rest.Page{}, err
 		}
 		a.Patient = p
 	}
-	var page fhir.Page
+	var page rest.Page
 	err := h.guard(ctx, rt.typ+" search", func(ctx context.Context) error {
 		var tp Page[Resource]
 		var err error
@@ -572,7 +568,7 @@ func (h *Handler) search(ctx context.Context, b any, rt *route, q *fhir.Query, c
 		if err != nil {
 			return err
 		}
-		page = fhir.Page{Total: tp.Total, TotalKnown: tp.TotalKnown, Next: tp.Next, Entries: make([]fhir.Entry, 0, len(tp.Resources))}
+		page = rest.Page{Total: tp.Total, TotalKnown: tp.TotalKnown, Next: tp.Next, Entries: make([]rest.Entry, 0, len(tp.Resources))}
 		for _, res := range tp.Resources {
 			reason := checkResource(res, rt.typ)
 			if reason == "" && a.Patient != "" && !refersTo(rt.binding.Owner(res), a.Patient) {
@@ -588,13 +584,13 @@ func (h *Handler) search(ctx context.Context, b any, rt *route, q *fhir.Query, c
 				}
 				continue
 			}
-			page.Entries = append(page.Entries, fhir.Entry{Type: rt.typ, ID: res.GetID(), Resource: res})
+			page.Entries = append(page.Entries, rest.Entry{Type: rt.typ, ID: res.GetID(), Resource: res})
 		}
 		return nil
 	})
 	if err != nil {
 		// page may still be written by a backend that returns late.
-		return fhir.Page{}, err
+		return rest.Page{}, err
 	}
 	return page, nil
 }
@@ -630,8 +626,8 @@ func refersTo(ref, id string) bool {
 	if i := strings.Index(ref, "/_history/"); i >= 0 {
 		ref = ref[:i]
 	}
-	rest, ok := strings.CutSuffix(ref, "Patient/"+id)
-	return ok && (rest == "" || strings.HasSuffix(rest, "/"))
+	before, ok := strings.CutSuffix(ref, "Patient/"+id)
+	return ok && (before == "" || strings.HasSuffix(before, "/"))
 }
 
 // underscoreSort reads "sort:desc=date" and "sort=-date" in the URL as

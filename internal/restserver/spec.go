@@ -68,11 +68,27 @@ type GenericBinding struct {
 // query (whose Strings, Tokens and Dates apply the profile's readings) and
 // the requested patient.
 type Args struct {
-	Search
+	fhir.Search
 	// Patient is the requested patient's logical id for patient-scoped
 	// types.
 	Patient string
 }
+
+// Strings returns a string parameter's values (the profile's readings are
+// already applied by the parser).
+func (a *Args) Strings(name string) fhir.StringParam { return a.Query.Strings(name) }
+
+// Tokens returns a token parameter's values.
+func (a *Args) Tokens(name string) fhir.TokenParam { return a.Query.Tokens(name) }
+
+// Dates returns a date parameter's values.
+func (a *Args) Dates(name string) fhir.DateParam { return a.Query.Dates(name) }
+
+// Page is the one page type.
+type Page[T any] = fhir.Page[T]
+
+// Search is the common part of every typed query.
+type Search = fhir.Search
 
 // Erase turns a typed page into a page of Resource. A nil resource stays
 // nil (and fails the output check).

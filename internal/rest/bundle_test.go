@@ -1,4 +1,4 @@
-package fhir
+package rest
 
 import (
 	"bytes"
@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/stretchr/testify/assert"
 )
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
@@ -41,7 +44,7 @@ func decodeBundle(t *testing.T, b []byte) bundleJSON {
 }
 
 func TestSearchsetPaging(t *testing.T) {
-	p := newTestParser(t, STU3)
+	p := newTestParser(t, fhir.STU3)
 	cur, err := NewCursors(testKey, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +70,7 @@ func TestSearchsetPaging(t *testing.T) {
 	query := "family=chau&_count=2"
 	var got []string
 	for pageNo := 0; ; pageNo++ {
-		pairs, _ := ParsePairs(query)
+		pairs, _ := fhir.ParsePairs(query)
 		q, err := p.Parse(pairs, true)
 		if err != nil {
 			t.Fatal(err)
@@ -81,7 +84,7 @@ func TestSearchsetPaging(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec := httptest.NewRecorder()
-		WriteSearchset(rec, httptest.NewRequest("GET", "/stu3/Patient?"+query, nil), STU3, s)
+		WriteSearchset(rec, httptest.NewRequest("GET", "/stu3/Patient?"+query, nil), fhir.STU3, s)
 		if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/fhir+json; charset=utf-8" {
 			t.Fatalf("%d %s", rec.Code, rec.Header())
 		}
@@ -125,7 +128,7 @@ func TestSearchsetPaging(t *testing.T) {
 }
 
 func TestSearchsetTotal(t *testing.T) {
-	p := newTestParser(t, STU3)
+	p := newTestParser(t, fhir.STU3)
 	q, _ := p.Parse(nil, false)
 	cur, _ := NewCursors(testKey, 0)
 	o := SearchOptions{Base: "http://x", Type: "Patient", Cursors: cur, Offset: 4}
@@ -133,19 +136,19 @@ func TestSearchsetTotal(t *testing.T) {
 	ctx := context.Background()
 
 	s, _ := BuildSearchset(ctx, q, Page{Entries: two, Total: 42, TotalKnown: true, Next: "n"}, o)
-	eq(t, s.Total, 42)
+	assert.Equal(t, 42, s.Total)
 	s, _ = BuildSearchset(ctx, q, Page{Entries: two}, o)
-	eq(t, s.Total, 6) // last page: offset + entries, exact
+	assert.Equal(t, 6, s.Total) // last page: offset + entries, exact
 	s, _ = BuildSearchset(ctx, q, Page{Entries: two, Next: "n"}, o)
-	eq(t, s.Total, 6) // lower bound, next link present
+	assert.Equal(t, 6, s.Total) // lower bound, next link present
 	if s.Next == "" {
 		t.Error("next link missing")
 	}
 	o.Count = func(context.Context) (int, error) { return 99, nil }
 	s, _ = BuildSearchset(ctx, q, Page{Entries: two, Next: "n"}, o)
-	eq(t, s.Total, 99) // asked
-	o.Count = func(context.Context) (int, error) { return 0, ErrUnavailable }
-	if _, err := BuildSearchset(ctx, q, Page{Entries: two, Next: "n"}, o); !errors.Is(err, ErrUnavailable) {
+	assert.Equal(t, 99, s.Total) // asked
+	o.Count = func(context.Context) (int, error) { return 0, fhir.ErrUnavailable }
+	if _, err := BuildSearchset(ctx, q, Page{Entries: two, Next: "n"}, o); !errors.Is(err, fhir.ErrUnavailable) {
 		t.Errorf("count error: %v", err)
 	}
 	o.Cursors = nil
@@ -154,7 +157,7 @@ func TestSearchsetTotal(t *testing.T) {
 		t.Error("a next token without Cursors must fail")
 	}
 	// _count=0: total only, no next link.
-	q0, _ := p.Parse([]Pair{{"_count", "0"}}, false)
+	q0, _ := p.Parse([]fhir.Pair{{Name: "_count", Value: "0"}}, false)
 	s, _ = BuildSearchset(ctx, q0, Page{Total: 7, TotalKnown: true, Next: "n"}, o)
 	var buf bytes.Buffer
 	if err := EncodeSearchset(&buf, s); err != nil {
@@ -199,13 +202,13 @@ func TestCursorBinding(t *testing.T) {
 		{"huge", strings.Repeat("A", 5000), "t1", "family=a&_count=2", c},
 	}
 	for _, tt := range bad {
-		if _, err := tt.c.Open(tt.tok, tt.tenant, tt.query); !errors.Is(err, ErrInvalidSearch) {
+		if _, err := tt.c.Open(tt.tok, tt.tenant, tt.query); !errors.Is(err, fhir.ErrInvalidSearch) {
 			t.Errorf("%s: err = %v", tt.name, err)
 		}
 	}
 	// Expiry.
 	c.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
-	if _, err := c.Open(tok, "t1", "family=a&_count=2"); !errors.Is(err, ErrInvalidSearch) {
+	if _, err := c.Open(tok, "t1", "family=a&_count=2"); !errors.Is(err, fhir.ErrInvalidSearch) {
 		t.Errorf("expired: %v", err)
 	}
 	if _, err := NewCursors([]byte("short"), 0); err == nil {
@@ -219,17 +222,17 @@ func TestCursorBinding(t *testing.T) {
 func TestWriteSearchsetErrors(t *testing.T) {
 	s := &Searchset{Self: "http://x/Patient?_count=1", Base: "http://x", Entries: []Entry{{Type: "Patient", ID: "1", Resource: badMarshaler{}}}}
 	rec := httptest.NewRecorder()
-	WriteSearchset(rec, httptest.NewRequest("GET", "/Patient", nil), DSTU2, s)
+	WriteSearchset(rec, httptest.NewRequest("GET", "/Patient", nil), fhir.DSTU2, s)
 	if rec.Code != 500 || !strings.Contains(rec.Body.String(), "OperationOutcome") {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 	rec = httptest.NewRecorder()
-	WriteSearchset(rec, httptest.NewRequest("GET", "/Patient?_format=xml", nil), DSTU2, &Searchset{})
+	WriteSearchset(rec, httptest.NewRequest("GET", "/Patient?_format=xml", nil), fhir.DSTU2, &Searchset{})
 	if rec.Code != 406 {
 		t.Fatalf("%d", rec.Code)
 	}
 	rec = httptest.NewRecorder()
-	WriteSearchset(rec, httptest.NewRequest("GET", "/Patient?_pretty=true", nil), DSTU2, &Searchset{Self: "http://x/\"q\u2028", Entries: []Entry{patient("1")}})
+	WriteSearchset(rec, httptest.NewRequest("GET", "/Patient?_pretty=true", nil), fhir.DSTU2, &Searchset{Self: "http://x/\"q\u2028", Entries: []Entry{patient("1")}})
 	b := decodeBundle(t, rec.Body.Bytes())
 	if b.Link[0].URL != "http://x/\"q\u2028" || !strings.Contains(rec.Body.String(), "\n  ") {
 		t.Fatalf("escaping or indent: %s", rec.Body)

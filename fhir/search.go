@@ -1,10 +1,8 @@
-package restserver
+package fhir
 
 import (
 	"strings"
 	"time"
-
-	"github.com/patientsfhir/patientsfhir/fhir"
 )
 
 // Search is what every typed query carries besides its own parameters.
@@ -19,56 +17,15 @@ type Search struct {
 	CountOnly bool
 	// Sort are the _sort keys in order; each names a declared parameter.
 	// An empty list means the backend's natural order.
-	Sort []fhir.SortKey
+	Sort []SortKey
 	// Cursor is the backend's own token from a previous Page.Next; "" for
 	// the first page.
 	Cursor string
 	// Query is the whole parsed query, for what the typed fields do not
-	// carry (modifiers such as :missing, ignored parameters). Read string
-	// parameters through Search.Strings to get the profile's readings.
-	Query *fhir.Query
-
-	contains map[string]bool
-}
-
-// Strings returns a string parameter's values from Query with the
-// profile's readings applied: under the Patients app profile, plain
-// family, given and name values carry fhir.ModContains.
-func (s *Search) Strings(name string) StringParam {
-	if s.Query == nil {
-		return nil
-	}
-	v := s.Query.Strings(name)
-	if s.contains[name] {
-		for _, or := range v {
-			for i := range or {
-				if or[i].Modifier == fhir.ModNone {
-					or[i].Modifier = fhir.ModContains
-				}
-			}
-		}
-	}
-	return v
-}
-
-// Contains reports whether the profile reads plain values of the string
-// parameter name as :contains.
-func (s *Search) Contains(name string) bool { return s.contains[name] }
-
-// Tokens returns a token parameter's values from Query.
-func (s *Search) Tokens(name string) TokenParam {
-	if s.Query == nil {
-		return nil
-	}
-	return s.Query.Tokens(name)
-}
-
-// Dates returns a date parameter's values from Query.
-func (s *Search) Dates(name string) DateParam {
-	if s.Query == nil {
-		return nil
-	}
-	return s.Query.Dates(name)
+	// carry (modifiers such as :missing, ignored parameters). The profile's
+	// readings are already applied to it (a plain family value under the
+	// Patients-app profile is a :contains clause).
+	Query *Query
 }
 
 // SortedBy reports whether the first sort key is name, and its direction.
@@ -91,7 +48,7 @@ type Page[T any] struct {
 	// Next is the backend's opaque token for the next page ("" on the last
 	// page). It comes back as Search.Cursor; it is sealed in a tamper-evident
 	// cursor bound to the tenant and the query, but not encrypted: put no
-	// secrets or patient data in it. At most fhir.MaxCursorBytes.
+	// secrets or patient data in it. At most MaxCursorBytes.
 	Next string
 }
 
@@ -116,7 +73,7 @@ func (p IDParam) Match(id string) bool {
 }
 
 // StringParam is the value of a string parameter: an AND list of OR lists.
-type StringParam [][]fhir.StringValue
+type StringParam [][]StringValue
 
 // Match reports whether every AND clause has a value that matches one of
 // texts (true when the parameter is absent). See MatchString.
@@ -144,32 +101,32 @@ func (p StringParam) Match(texts ...string) bool {
 // MatchString reports whether text matches v: without a modifier, text
 // starts with the value (case-insensitive, FHIR's default); :contains, text
 // contains it (case-insensitive); :exact, text equals it. Under the Patients
-// app profile the server turns plain family, given and name values into
-// :contains before the backend sees them.
-func MatchString(v fhir.StringValue, text string) bool {
+// app profile the parser reads plain family, given and name values as
+// :contains (see ParserOptions.Contains), so the backend sees ModContains.
+func MatchString(v StringValue, text string) bool {
 	switch v.Modifier {
-	case fhir.ModExact:
+	case ModExact:
 		return text == v.Value
-	case fhir.ModContains:
+	case ModContains:
 		return strings.Contains(strings.ToLower(text), strings.ToLower(v.Value))
 	default:
 		return len(text) >= len(v.Value) && strings.EqualFold(text[:len(v.Value)], v.Value)
 	}
 }
 
-// Code is one coded value of a resource that a token parameter is matched
+// TokenCode is one coded value of a resource that a token parameter is matched
 // against: a Coding (System, Code, Display), an Identifier (System, Value as
 // Code) or a plain code (Code only).
-type Code struct {
+type TokenCode struct {
 	System, Code, Text string
 }
 
 // TokenParam is the value of a token parameter: an AND list of OR lists.
-type TokenParam [][]fhir.TokenValue
+type TokenParam [][]TokenValue
 
 // Match reports whether every AND clause has a value that matches one of
 // codes (true when the parameter is absent). See MatchToken.
-func (p TokenParam) Match(codes ...Code) bool {
+func (p TokenParam) Match(codes ...TokenCode) bool {
 	for _, or := range p {
 		ok := false
 		for _, v := range or {
@@ -189,15 +146,15 @@ func (p TokenParam) Match(codes ...Code) bool {
 // system (so identifier=<mrn> without a system finds the MRN), "system|code"
 // both, "|code" a code without system, "system|" any code of the system;
 // :not negates; :text matches the start of Text case-insensitively.
-func MatchToken(v fhir.TokenValue, codes ...Code) bool {
+func MatchToken(v TokenValue, codes ...TokenCode) bool {
 	switch v.Modifier {
-	case fhir.ModNot:
+	case ModNot:
 		w := v
-		w.Modifier = fhir.ModNone
+		w.Modifier = ModNone
 		return !MatchToken(w, codes...)
-	case fhir.ModText:
+	case ModText:
 		for _, c := range codes {
-			if MatchString(fhir.StringValue{Value: v.Text}, c.Text) {
+			if MatchString(StringValue{Value: v.Text}, c.Text) {
 				return true
 			}
 		}
@@ -215,7 +172,7 @@ func MatchToken(v fhir.TokenValue, codes ...Code) bool {
 }
 
 // DateParam is the value of a date parameter: an AND list of OR lists.
-type DateParam [][]fhir.DateValue
+type DateParam [][]DateValue
 
 // Match reports whether the resource's date range [start, end) satisfies
 // every AND clause (true when the parameter is absent). See MatchDate.
@@ -253,24 +210,24 @@ func (p DateParam) MatchString(date string) bool {
 // range; ge/le, gt/lt or eq; sa/eb, the resource range starts after/ends
 // before the search range; ap, the ranges overlap once the search range is
 // widened by its own length on either side.
-func MatchDate(v fhir.DateValue, start, end time.Time) bool {
+func MatchDate(v DateValue, start, end time.Time) bool {
 	contains := !start.Before(v.Start) && !end.After(v.End)
 	switch v.Prefix {
-	case fhir.PrefixNe:
+	case PrefixNe:
 		return !contains
-	case fhir.PrefixGt:
+	case PrefixGt:
 		return end.After(v.End)
-	case fhir.PrefixLt:
+	case PrefixLt:
 		return start.Before(v.Start)
-	case fhir.PrefixGe:
+	case PrefixGe:
 		return contains || end.After(v.End)
-	case fhir.PrefixLe:
+	case PrefixLe:
 		return contains || start.Before(v.Start)
-	case fhir.PrefixSa:
+	case PrefixSa:
 		return !start.Before(v.End)
-	case fhir.PrefixEb:
+	case PrefixEb:
 		return !end.After(v.Start)
-	case fhir.PrefixAp:
+	case PrefixAp:
 		d := v.End.Sub(v.Start)
 		return start.Before(v.End.Add(d)) && end.After(v.Start.Add(-d))
 	default:

@@ -1,4 +1,4 @@
-package fhir
+package rest
 
 import (
 	"context"
@@ -8,13 +8,16 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/stretchr/testify/assert"
 )
 
 func TestServeSearch(t *testing.T) {
-	p := newTestParser(t, DSTU2)
+	p := newTestParser(t, fhir.DSTU2)
 	cur, _ := NewCursors(testKey, 0)
 	var gotCursor []string
-	search := func(ctx context.Context, q *Query, cursor string) (Page, error) {
+	search := func(ctx context.Context, q *fhir.Query, cursor string) (Page, error) {
 		gotCursor = append(gotCursor, cursor)
 		if q.Has("given") {
 			return Page{}, errors.New("sql: syntax error near given")
@@ -33,7 +36,7 @@ func TestServeSearch(t *testing.T) {
 	post := httptest.NewRequest("POST", "/dstu2/Patient/_search", strings.NewReader("family:contains=chau&_sort:desc=birthdate&_count=1"))
 	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	rec := do(post)
-	if rec.Code != 200 || rec.Header().Get("Content-Type") != DSTU2.ContentType() {
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != fhir.DSTU2.ContentType() {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 	b := decodeBundle(t, rec.Body.Bytes())
@@ -46,7 +49,7 @@ func TestServeSearch(t *testing.T) {
 	if rec.Code != 200 || *b.Total != 2 || len(b.Link) != 1 || b.Entry[0].FullURL != "https://x.org/dstu2/Patient/2" {
 		t.Fatalf("page 2: %d %s", rec.Code, rec.Body)
 	}
-	eq(t, gotCursor, []string{"", "p2"})
+	assert.Equal(t, []string{"", "p2"}, gotCursor)
 
 	// The cursor of another tenant is refused before the backend runs.
 	o.Tenant = "t2"
@@ -68,7 +71,7 @@ func TestServeSearch(t *testing.T) {
 	}
 	// A backend that ignores the page size is caught.
 	rec = httptest.NewRecorder()
-	ServeSearch(rec, httptest.NewRequest("GET", "/dstu2/Patient?_count=1", nil), p, o, func(context.Context, *Query, string) (Page, error) {
+	ServeSearch(rec, httptest.NewRequest("GET", "/dstu2/Patient?_count=1", nil), p, o, func(context.Context, *fhir.Query, string) (Page, error) {
 		return Page{Entries: []Entry{patient("1"), patient("2")}}, nil
 	})
 	if rec.Code != 500 {
@@ -77,7 +80,7 @@ func TestServeSearch(t *testing.T) {
 	// Count only: a backend that returns entries anyway is tolerated; the
 	// Bundle carries the total alone.
 	rec = httptest.NewRecorder()
-	ServeSearch(rec, httptest.NewRequest("GET", "/dstu2/Patient?_summary=count", nil), p, o, func(context.Context, *Query, string) (Page, error) {
+	ServeSearch(rec, httptest.NewRequest("GET", "/dstu2/Patient?_summary=count", nil), p, o, func(context.Context, *fhir.Query, string) (Page, error) {
 		return Page{Entries: []Entry{patient("1"), patient("2")}}, nil
 	})
 	if b := decodeBundle(t, rec.Body.Bytes()); rec.Code != 200 || *b.Total != 2 || len(b.Entry) != 0 {

@@ -1,4 +1,4 @@
-package fhir
+package rest
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package fhir
+package rest
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/fhirjson"
 )
 
@@ -95,12 +96,12 @@ type SearchOptions struct {
 // entries of the page, which is exact; otherwise Count is asked when set;
 // without Count it is Offset plus the entries of the page, a lower bound,
 // and the next link tells the client that more follow.
-func BuildSearchset(ctx context.Context, q *Query, page Page, o SearchOptions) (*Searchset, error) {
+func BuildSearchset(ctx context.Context, q *fhir.Query, page Page, o SearchOptions) (*Searchset, error) {
 	s := &Searchset{Base: o.Base, Entries: page.Entries}
 	canon := q.Encode()
 	s.Self = o.Base + "/" + o.Type + "?" + canon
 	if q.Cursor != "" {
-		s.Self += "&" + CursorParam + "=" + url.QueryEscape(q.Cursor)
+		s.Self += "&" + fhir.CursorParam + "=" + url.QueryEscape(q.Cursor)
 	}
 	seen := o.Offset + len(page.Entries)
 	switch {
@@ -128,7 +129,7 @@ func BuildSearchset(ctx context.Context, q *Query, page Page, o SearchOptions) (
 		if err != nil {
 			return nil, err
 		}
-		s.Next = o.Base + "/" + o.Type + "?" + canon + "&" + CursorParam + "=" + tok
+		s.Next = o.Base + "/" + o.Type + "?" + canon + "&" + fhir.CursorParam + "=" + tok
 	}
 	return s, nil
 }
@@ -136,7 +137,7 @@ func BuildSearchset(ctx context.Context, q *Query, page Page, o SearchOptions) (
 // WriteSearchset negotiates the format and writes s as a searchset Bundle.
 // The whole Bundle is encoded before the status is sent, so an encoding
 // failure still gets a 500 OperationOutcome.
-func WriteSearchset(w http.ResponseWriter, r *http.Request, v *Version, s *Searchset) {
+func WriteSearchset(w http.ResponseWriter, r *http.Request, v *fhir.Version, s *Searchset) {
 	f, err := Negotiate(r, v)
 	if err != nil {
 		WriteError(w, r, v, err)

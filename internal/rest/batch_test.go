@@ -1,4 +1,4 @@
-package fhir
+package rest
 
 import (
 	"context"
@@ -12,18 +12,21 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/stretchr/testify/assert"
 )
 
 type tenantKey struct{}
 
 // testChain is a FHIR-like handler chain: an auth middleware that requires a
 // bearer token and puts the tenant in the context, then a mux.
-func testChain(t testing.TB, v *Version, batchOpts func(*Batch)) http.Handler {
+func testChain(t testing.TB, v *fhir.Version, batchOpts func(*Batch)) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /fhir/Patient/{id}", func(w http.ResponseWriter, r *http.Request) {
 		switch id := r.PathValue("id"); id {
 		case "missing":
-			WriteError(w, r, v, fmt.Errorf("row: %w", ErrNotFound))
+			WriteError(w, r, v, fmt.Errorf("row: %w", fhir.ErrNotFound))
 		case "boom":
 			WriteError(w, r, v, errors.New("pq: connection refused to 10.0.0.7"))
 		case "panic":
@@ -51,7 +54,7 @@ func testChain(t testing.TB, v *Version, batchOpts func(*Batch)) http.Handler {
 	mux.Handle("POST /fhir", b)
 	chain = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer good" {
-			WriteError(w, r, v, ErrUnauthorized)
+			WriteError(w, r, v, fhir.ErrUnauthorized)
 			return
 		}
 		mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey{}, "tenant-A")))
@@ -100,7 +103,7 @@ func batchOf(entries ...string) string {
 func get(u string) string { return `{"request":{"method":"GET","url":"` + u + `"}}` }
 
 func TestBatchEntries(t *testing.T) {
-	for _, v := range []*Version{STU3, DSTU2} {
+	for _, v := range []*fhir.Version{fhir.STU3, fhir.DSTU2} {
 		t.Run(v.Name, func(t *testing.T) {
 			h := testChain(t, v, nil)
 			body := batchOf(
@@ -179,14 +182,14 @@ func TestBatchEntries(t *testing.T) {
 			}
 			// The search entry went through the chain with the parent's
 			// context (outer principal) and headers (Authorization → tenant).
-			eq(t, tags(2), []string{"GET", "patient=1&_sort:desc=date&category=vital-signs", "tenant-A", "principal-7", ""})
-			eq(t, tags(3), []string{"POST", "given=hugh", "tenant-A", "principal-7", "application/x-www-form-urlencoded"})
+			assert.Equal(t, []string{"GET", "patient=1&_sort:desc=date&category=vital-signs", "tenant-A", "principal-7", ""}, tags(2))
+			assert.Equal(t, []string{"POST", "given=hugh", "tenant-A", "principal-7", "application/x-www-form-urlencoded"}, tags(3))
 		})
 	}
 }
 
 func TestBatchUsesParentAuthorization(t *testing.T) {
-	h := testChain(t, STU3, nil)
+	h := testChain(t, fhir.STU3, nil)
 	// The parent is authenticated by the chain; entries run through the same
 	// chain and are authenticated by the same header.
 	rec := postBatch(t, h, batchOf(get("Patient/1")), func(r *http.Request) { r.Header.Set("Authorization", "Bearer bad") })
@@ -214,9 +217,9 @@ func TestBatchConcurrencyBound(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 		inflight.Add(-1)
-		WriteJSON(w, r, STU3, 200, []byte(`{"resourceType":"Patient"}`))
+		WriteJSON(w, r, fhir.STU3, 200, []byte(`{"resourceType":"Patient"}`))
 	})
-	b := &Batch{Version: STU3, Handler: slow, Concurrency: bound}
+	b := &Batch{Version: fhir.STU3, Handler: slow, Concurrency: bound}
 	var list []string
 	for i := 0; i < entries; i++ {
 		list = append(list, get(fmt.Sprintf("Patient/%d", i)))
@@ -236,7 +239,7 @@ func TestBatchConcurrencyBound(t *testing.T) {
 }
 
 func TestBatchRefused(t *testing.T) {
-	h := testChain(t, STU3, func(b *Batch) { b.MaxEntries = 3; b.MaxBodyBytes = 2048 })
+	h := testChain(t, fhir.STU3, func(b *Batch) { b.MaxEntries = 3; b.MaxBodyBytes = 2048 })
 	tests := []struct {
 		name   string
 		body   string
@@ -265,16 +268,16 @@ func TestBatchRefused(t *testing.T) {
 			if tt.mutate != nil {
 				tt.mutate(r)
 			}
-			b := &Batch{Version: STU3, Handler: h, MaxEntries: 3, MaxBodyBytes: 2048}
+			b := &Batch{Version: fhir.STU3, Handler: h, MaxEntries: 3, MaxBodyBytes: 2048}
 			b.ServeHTTP(rec, r)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
 			}
-			var oo OperationOutcome
+			var oo fhir.OperationOutcome
 			if err := json.Unmarshal(rec.Body.Bytes(), &oo); err != nil || oo.ResourceType != "OperationOutcome" || string(oo.Issue[0].Code) != tt.code {
 				t.Fatalf("outcome %s", rec.Body)
 			}
-			if rec.Header().Get("Content-Type") != STU3.ContentType() {
+			if rec.Header().Get("Content-Type") != fhir.STU3.ContentType() {
 				t.Errorf("Content-Type %q", rec.Header().Get("Content-Type"))
 			}
 		})
@@ -287,7 +290,7 @@ func TestBatchRefused(t *testing.T) {
 }
 
 func TestBatchNested(t *testing.T) {
-	b := &Batch{Version: STU3, Handler: http.NotFoundHandler()}
+	b := &Batch{Version: fhir.STU3, Handler: http.NotFoundHandler()}
 	r := httptest.NewRequest("POST", "/fhir", strings.NewReader(batchOf()))
 	r = r.WithContext(context.WithValue(r.Context(), batchKey{}, 0))
 	rec := httptest.NewRecorder()
@@ -304,7 +307,7 @@ func TestBatchNested(t *testing.T) {
 }
 
 func TestBatchCancelled(t *testing.T) {
-	h := testChain(t, STU3, nil)
+	h := testChain(t, fhir.STU3, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	rec := postBatch(t, h, batchOf(get("Patient/1")), func(r *http.Request) { *r = *r.WithContext(ctx) })
@@ -316,7 +319,7 @@ func TestBatchCancelled(t *testing.T) {
 func TestBatchPanicLogNoData(t *testing.T) {
 	var logs strings.Builder
 	b := &Batch{
-		Version: STU3,
+		Version: fhir.STU3,
 		Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("patient Hugh Chau born 1957-06-05") }),
 		Logger:  slog.New(slog.NewTextHandler(&logs, nil)),
 	}
@@ -335,7 +338,7 @@ func TestBatchPanicLogNoData(t *testing.T) {
 	}
 	// A Batch without a handler answers an OperationOutcome instead of panicking.
 	rec = httptest.NewRecorder()
-	(&Batch{Version: DSTU2}).ServeHTTP(rec, httptest.NewRequest("POST", "/fhir", strings.NewReader(batchOf())))
+	(&Batch{Version: fhir.DSTU2}).ServeHTTP(rec, httptest.NewRequest("POST", "/fhir", strings.NewReader(batchOf())))
 	if rec.Code != 500 || !strings.Contains(rec.Body.String(), "OperationOutcome") {
 		t.Fatalf("unconfigured: %d", rec.Code)
 	}

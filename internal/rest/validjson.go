@@ -1,4 +1,4 @@
-package fhir
+package rest
 
 // maxJSONDepth is the deepest nesting accepted, as in encoding/json.
 const maxJSONDepth = 10000

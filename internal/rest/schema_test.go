@@ -1,4 +1,4 @@
-package fhir_test
+package rest_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/fhirschema"
+	"github.com/patientsfhir/patientsfhir/internal/rest"
 )
 
 var schemaOf = map[*fhir.Version]string{fhir.DSTU2: fhirschema.DSTU2, fhir.STU3: fhirschema.STU3}
@@ -28,7 +29,7 @@ func TestOutputsValidate(t *testing.T) {
 			}
 			for _, err := range []error{fhir.ErrNotFound, fhir.ErrInvalidSearch, errors.New("x"), fhir.ErrNotAcceptable} {
 				rec := httptest.NewRecorder()
-				fhir.WriteError(rec, httptest.NewRequest("GET", "/", nil), v, err)
+				rest.WriteError(rec, httptest.NewRequest("GET", "/", nil), v, err)
 				valid("OperationOutcome", rec.Body.Bytes())
 			}
 
@@ -37,17 +38,17 @@ func TestOutputsValidate(t *testing.T) {
 				t.Fatal(err)
 			}
 			q, _ := p.Parse([]fhir.Pair{{Name: "patient", Value: "1"}, {Name: "_count", Value: "2"}}, false)
-			cur, _ := fhir.NewCursors([]byte(strings.Repeat("k", 32)), 0)
-			page := fhir.Page{Next: "2", Entries: []fhir.Entry{
+			cur, _ := rest.NewCursors([]byte(strings.Repeat("k", 32)), 0)
+			page := rest.Page{Next: "2", Entries: []rest.Entry{
 				{Type: "Patient", ID: "1", Resource: json.RawMessage(`{"resourceType":"Patient","id":"1","birthDate":"1957-06-05"}`)},
 				{Type: "Patient", ID: "2", Resource: json.RawMessage(`{"resourceType":"Patient","id":"2","gender":"male"}`)},
 			}}
-			s, err := fhir.BuildSearchset(context.Background(), q, page, fhir.SearchOptions{Base: "https://x.org/fhir", Type: "Patient", Cursors: cur})
+			s, err := rest.BuildSearchset(context.Background(), q, page, rest.SearchOptions{Base: "https://x.org/fhir", Type: "Patient", Cursors: cur})
 			if err != nil {
 				t.Fatal(err)
 			}
 			rec := httptest.NewRecorder()
-			fhir.WriteSearchset(rec, httptest.NewRequest("GET", "/", nil), v, s)
+			rest.WriteSearchset(rec, httptest.NewRequest("GET", "/", nil), v, s)
 			valid("searchset", rec.Body.Bytes())
 
 			mux := http.NewServeMux()
@@ -55,15 +56,15 @@ func TestOutputsValidate(t *testing.T) {
 				if r.PathValue("id") == "1" {
 					w.Header().Set("ETag", `W/"1"`)
 					w.Header().Set("Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT")
-					fhir.WriteJSON(w, r, v, 200, []byte(`{"resourceType":"Patient","id":"1"}`))
+					rest.WriteJSON(w, r, v, 200, []byte(`{"resourceType":"Patient","id":"1"}`))
 					return
 				}
-				fhir.WriteError(w, r, v, fhir.ErrNotFound)
+				rest.WriteError(w, r, v, fhir.ErrNotFound)
 			})
 			mux.HandleFunc("GET /fhir/Patient", func(w http.ResponseWriter, r *http.Request) {
-				fhir.WriteSearchset(w, r, v, s)
+				rest.WriteSearchset(w, r, v, s)
 			})
-			mux.Handle("POST /fhir", &fhir.Batch{Version: v, Handler: mux})
+			mux.Handle("POST /fhir", &rest.Batch{Version: v, Handler: mux})
 			body := `{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"Patient/1"}},{"request":{"method":"GET","url":"Patient/2"}},{"request":{"method":"GET","url":"Patient?patient=1"}},{"request":{"method":"DELETE","url":"Patient/1"}}]}`
 			r := httptest.NewRequest("POST", "/fhir", strings.NewReader(body))
 			rec = httptest.NewRecorder()

@@ -1,4 +1,4 @@
-package fhir
+package rest
 
 import (
 	"crypto/hmac"
@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+
+	"github.com/patientsfhir/patientsfhir/fhir"
 )
 
 // Cursors seals and opens page cursors. A cursor carries the backend's
@@ -33,7 +35,7 @@ type CursorState struct {
 // well under the URL lengths proxies accept.
 const MaxCursorBytes = 1024
 
-var errCursor = NewError(ErrInvalidSearch, "The page cursor is not valid for this search; start the search again.")
+var errCursor = fhir.NewError(fhir.ErrInvalidSearch, "The page cursor is not valid for this search; start the search again.")
 
 const cursorVersion = 1
 
@@ -109,7 +111,7 @@ func (c *Cursors) Open(token, tenant, query string) (CursorState, error) {
 
 // Resume opens the cursor of q, if any. A query without a cursor resumes at
 // the first page (zero state).
-func (c *Cursors) Resume(q *Query, tenant string) (CursorState, error) {
+func (c *Cursors) Resume(q *fhir.Query, tenant string) (CursorState, error) {
 	if q.Cursor == "" {
 		return CursorState{}, nil
 	}

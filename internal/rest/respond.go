@@ -1,12 +1,15 @@
-package fhir
+package rest
 
 import (
 	"bytes"
 	"encoding/json"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/patientsfhir/patientsfhir/fhir"
 )
 
 // Format is the outcome of content negotiation for one request.
@@ -26,7 +29,7 @@ type Format struct {
 // Responses use the version's MIME type, except when the client asked for
 // application/json explicitly and not for a FHIR type, which gets
 // application/json back.
-func Negotiate(r *http.Request, v *Version) (Format, error) {
+func Negotiate(r *http.Request, v *fhir.Version) (Format, error) {
 	f := Format{ContentType: v.ContentType()}
 	var q url.Values
 	if mayHaveFormatParams(r.URL.RawQuery) {
@@ -35,7 +38,7 @@ func Negotiate(r *http.Request, v *Version) (Format, error) {
 	f.Pretty = q.Get("_pretty") == "true"
 	if vals := q["_format"]; len(vals) > 0 && strings.TrimSpace(vals[0]) != "" {
 		mt := mediaType(vals[0])
-		if !v.isJSON(mt) {
+		if !v.IsJSON(mt) {
 			return f, notAcceptable(v)
 		}
 		if mt == "application/json" {
@@ -66,7 +69,7 @@ func Negotiate(r *http.Request, v *Version) (Format, error) {
 				wildcard = true
 			case mt == "application/json":
 				plainJSON = true
-			case v.isJSON(mt):
+			case v.IsJSON(mt):
 				fhirJSON = true
 			}
 		}
@@ -88,8 +91,8 @@ func mayHaveFormatParams(rawQuery string) bool {
 		strings.Contains(rawQuery, "%5F") || strings.Contains(rawQuery, "%5f")
 }
 
-func notAcceptable(v *Version) error {
-	return NewError(ErrNotAcceptable, "This server returns JSON only; ask for "+v.MIMEType+" or application/json (for example _format=json).")
+func notAcceptable(v *fhir.Version) error {
+	return fhir.NewError(fhir.ErrNotAcceptable, "This server returns JSON only; ask for "+v.MIMEType+" or application/json (for example _format=json).")
 }
 
 // qZero reports whether an Accept element carries q=0 (explicitly refused).
@@ -107,35 +110,11 @@ func qZero(part string) bool {
 	return false
 }
 
-// Issue is one OperationOutcome issue; the fields are the FHIR elements of
-// the same JSON name.
-type Issue struct {
-	Severity    string    `json:"severity"`
-	Code        IssueCode `json:"code"`
-	Diagnostics string    `json:"diagnostics,omitempty"`
-}
-
-// OperationOutcome is the JSON form of an OperationOutcome, identical in
-// DSTU2 and STU3 for the elements the module writes.
-type OperationOutcome struct {
-	ResourceType string  `json:"resourceType"`
-	Issue        []Issue `json:"issue"`
-}
-
-// NewOutcome returns the OperationOutcome that err maps to, and its status.
-func NewOutcome(err error) (OperationOutcome, int) {
-	o := Classify(err)
-	return OperationOutcome{
-		ResourceType: "OperationOutcome",
-		Issue:        []Issue{{Severity: "error", Code: o.Code, Diagnostics: o.Diagnostics}},
-	}, o.Status
-}
-
 // WriteError writes err as an OperationOutcome with the status of the error
 // table and the version's MIME type. It never writes the text of an error
 // that is not marked safe (see [Safe]). It honours _pretty.
-func WriteError(w http.ResponseWriter, r *http.Request, v *Version, err error) {
-	oo, status := NewOutcome(err)
+func WriteError(w http.ResponseWriter, r *http.Request, v *fhir.Version, err error) {
+	oo, status := fhir.NewOutcome(err)
 	body, _ := json.Marshal(oo) // cannot fail: plain strings
 	h := w.Header()
 	h.Del("ETag")
@@ -147,7 +126,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, v *Version, err error) {
 // WriteJSON writes a JSON body (a resource already encoded) with the
 // negotiated format. If negotiation fails it writes the 406 OperationOutcome
 // instead.
-func WriteJSON(w http.ResponseWriter, r *http.Request, v *Version, status int, body []byte) {
+func WriteJSON(w http.ResponseWriter, r *http.Request, v *fhir.Version, status int, body []byte) {
 	f, err := Negotiate(r, v)
 	if err != nil {
 		WriteError(w, r, v, err)
@@ -160,10 +139,10 @@ func WriteJSON(w http.ResponseWriter, r *http.Request, v *Version, status int, b
 // failure is answered with a 500 OperationOutcome. A generated model (a
 // fhirjson.Encodable) is encoded with its EncodeJSON method; any other
 // resource with MarshalJSON. The encoding is checked to be valid JSON.
-func WriteResource(w http.ResponseWriter, r *http.Request, v *Version, status int, res json.Marshaler) {
+func WriteResource(w http.ResponseWriter, r *http.Request, v *fhir.Version, status int, res json.Marshaler) {
 	body, err := appendResource(nil, res)
 	if err != nil {
-		WriteError(w, r, v, ErrInternal)
+		WriteError(w, r, v, fhir.ErrInternal)
 		return
 	}
 	f, err := Negotiate(r, v)
@@ -204,4 +183,23 @@ func emit(w http.ResponseWriter, status int, body []byte, trusted bool, pool *[]
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 	return false
+}
+
+// mediaType returns the lower-cased media type of a header or _format value
+// without its parameters. A value that does not parse is returned trimmed
+// and lower-cased, so that it is refused rather than guessed.
+func mediaType(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.IndexByte(s, ';') < 0 {
+		// What both branches below give without parameters, unallocated
+		// when s is already lower case.
+		return strings.ToLower(s)
+	}
+	if mt, _, err := mime.ParseMediaType(s); err == nil {
+		return mt
+	}
+	if i := strings.IndexByte(s, ';'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(s))
 }

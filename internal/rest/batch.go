@@ -1,4 +1,4 @@
-package fhir
+package rest
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/patientsfhir/patientsfhir/fhir"
 )
 
 // Batch serves POST [base] with a batch Bundle. Each entry (a GET read or
@@ -32,7 +34,7 @@ import (
 // serving; a Batch is then safe for concurrent use.
 type Batch struct {
 	// Version is the FHIR version served.
-	Version *Version
+	Version *fhir.Version
 	// Handler is the handler chain entries go through. It may be the chain
 	// that contains this Batch: nested batches are refused.
 	Handler http.Handler
@@ -95,20 +97,20 @@ type wireEntry struct {
 func DecodeBatch(body []byte, maxEntries int) (*BatchRequest, error) {
 	var wb wireBundle
 	if err := json.Unmarshal(body, &wb); err != nil {
-		return nil, NewError(ErrInvalidRequest, "The body is not a valid JSON Bundle.")
+		return nil, fhir.NewError(fhir.ErrInvalidRequest, "The body is not a valid JSON Bundle.")
 	}
 	if wb.ResourceType != "Bundle" {
-		return nil, NewError(ErrInvalidRequest, "The body must be a Bundle resource of type batch.")
+		return nil, fhir.NewError(fhir.ErrInvalidRequest, "The body must be a Bundle resource of type batch.")
 	}
 	switch wb.Type {
 	case "batch":
 	case "transaction":
-		return nil, NewError(ErrNotSupported, "Transactions are not supported by this read-oriented server; send a Bundle of type batch.")
+		return nil, fhir.NewError(fhir.ErrNotSupported, "Transactions are not supported by this read-oriented server; send a Bundle of type batch.")
 	default:
-		return nil, NewError(ErrInvalidRequest, "The Bundle type must be batch.")
+		return nil, fhir.NewError(fhir.ErrInvalidRequest, "The Bundle type must be batch.")
 	}
 	if len(wb.Entry) > maxEntries {
-		return nil, NewError(ErrTooLarge, fmt.Sprintf("A batch takes at most %d entries.", maxEntries))
+		return nil, fhir.NewError(fhir.ErrTooLarge, fmt.Sprintf("A batch takes at most %d entries.", maxEntries))
 	}
 	br := &BatchRequest{Entries: make([]BatchEntry, len(wb.Entry))}
 	for i, e := range wb.Entry {
@@ -147,18 +149,18 @@ func (b *Batch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	v := b.Version
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		WriteError(w, r, v, NewError(ErrMethodNotAllow, "Batch uses POST [base]."))
+		WriteError(w, r, v, fhir.NewError(fhir.ErrMethodNotAllow, "Batch uses POST [base]."))
 		return
 	}
 	if b.Handler == nil || v == nil {
 		if v == nil {
-			v = STU3
+			v = fhir.STU3
 		}
 		WriteError(w, r, v, errors.New("fhir: Batch without Version or Handler"))
 		return
 	}
 	if InBatch(r.Context()) {
-		WriteError(w, r, v, NewError(ErrInvalidRequest, "A batch cannot contain a batch."))
+		WriteError(w, r, v, fhir.NewError(fhir.ErrInvalidRequest, "A batch cannot contain a batch."))
 		return
 	}
 	f, err := Negotiate(r, v)
@@ -168,19 +170,19 @@ func (b *Batch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, perr := mime.ParseMediaType(ct)
-		if perr != nil || !v.isJSON(mt) {
-			WriteError(w, r, v, NewError(ErrUnsupportedType, "A batch Bundle must be sent as "+v.MIMEType+"."))
+		if perr != nil || !v.IsJSON(mt) {
+			WriteError(w, r, v, fhir.NewError(fhir.ErrUnsupportedType, "A batch Bundle must be sent as "+v.MIMEType+"."))
 			return
 		}
 	}
 	maxEntries, maxBody, conc := b.limits()
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		WriteError(w, r, v, NewError(ErrInvalidRequest, "The request body could not be read."))
+		WriteError(w, r, v, fhir.NewError(fhir.ErrInvalidRequest, "The request body could not be read."))
 		return
 	}
 	if int64(len(body)) > maxBody {
-		WriteError(w, r, v, NewError(ErrTooLarge, fmt.Sprintf("A batch body is at most %d bytes.", maxBody)))
+		WriteError(w, r, v, fhir.NewError(fhir.ErrTooLarge, fmt.Sprintf("A batch body is at most %d bytes.", maxBody)))
 		return
 	}
 	br, err := DecodeBatch(body, maxEntries)
@@ -264,7 +266,7 @@ func (b *Batch) baseURL(r *http.Request) string {
 }
 
 func failed(err error) entryResult {
-	oo, status := NewOutcome(err)
+	oo, status := fhir.NewOutcome(err)
 	body, _ := json.Marshal(oo)
 	return entryResult{Status: status, Body: body}
 }
@@ -273,24 +275,24 @@ func failed(err error) entryResult {
 // the path relative to the base and the raw query.
 func entryTarget(e *BatchEntry, base string) (method, rel, rawQuery string, err error) {
 	if !e.HasRequest || e.Method == "" || e.URL == "" {
-		return "", "", "", NewError(ErrInvalidRequest, "Each batch entry needs request.method and request.url.")
+		return "", "", "", fhir.NewError(fhir.ErrInvalidRequest, "Each batch entry needs request.method and request.url.")
 	}
 	raw := e.URL
 	u, perr := url.Parse(raw)
 	if perr != nil {
-		return "", "", "", NewError(ErrInvalidRequest, "The entry's request.url is not a valid URL.")
+		return "", "", "", fhir.NewError(fhir.ErrInvalidRequest, "The entry's request.url is not a valid URL.")
 	}
 	if u.Scheme != "" || u.Host != "" {
 		b, berr := url.Parse(base)
 		if berr != nil || !strings.EqualFold(u.Scheme, b.Scheme) || !strings.EqualFold(u.Host, b.Host) ||
 			!strings.HasPrefix(u.Path, strings.TrimSuffix(b.Path, "/")+"/") {
-			return "", "", "", NewError(ErrInvalidRequest, "The entry's request.url points to another server; use a URL relative to this server's base.")
+			return "", "", "", fhir.NewError(fhir.ErrInvalidRequest, "The entry's request.url points to another server; use a URL relative to this server's base.")
 		}
 		u.Path = u.Path[len(strings.TrimSuffix(b.Path, "/")):]
 	}
 	rel = strings.TrimPrefix(u.Path, "/")
 	if rel == "" || path.Clean("/"+rel) != "/"+rel || strings.Contains(rel, "//") {
-		return "", "", "", NewError(ErrInvalidRequest, "The entry's request.url must name a resource type or a resource.")
+		return "", "", "", fhir.NewError(fhir.ErrInvalidRequest, "The entry's request.url must name a resource type or a resource.")
 	}
 	switch strings.ToUpper(e.Method) {
 	case http.MethodGet:
@@ -300,7 +302,7 @@ func entryTarget(e *BatchEntry, base string) (method, rel, rawQuery string, err 
 			return http.MethodPost, rel, u.RawQuery, nil
 		}
 	}
-	return "", "", "", NewError(ErrNotSupported, "Batch entries may be GET reads and searches or POST [type]/_search; this server is read-only.")
+	return "", "", "", fhir.NewError(fhir.ErrNotSupported, "Batch entries may be GET reads and searches or POST [type]/_search; this server is read-only.")
 }
 
 // subRequests is what the entries of one batch share.
@@ -371,7 +373,7 @@ func (b *Batch) runEntry(s *subRequests, i int, e *BatchEntry) (res entryResult)
 				panic(p)
 			}
 			b.logger().Error("fhir: batch entry handler panicked", "entry", i)
-			res = failed(ErrInternal)
+			res = failed(fhir.ErrInternal)
 		}
 	}()
 	b.Handler.ServeHTTP(rec, sub)
@@ -459,26 +461,13 @@ func (r *recorder) result() entryResult {
 	case res.Status >= 400:
 		// A handler outside the FHIR layer (e.g. a mux 404) answered text:
 		// give the entry an OperationOutcome for its status.
-		fr := failed(errorForStatus(res.Status))
+		fr := failed(fhir.ErrorForStatus(res.Status))
 		res.Body = fr.Body
 	case res.Status != http.StatusNotModified && res.Status != http.StatusNoContent:
-		fr := failed(ErrInternal)
+		fr := failed(fhir.ErrInternal)
 		return fr
 	}
 	return res
-}
-
-// errorForStatus returns the sentinel whose table row has the status.
-func errorForStatus(status int) error {
-	for _, row := range errorTable {
-		if row.status == status {
-			return row.sentinel
-		}
-	}
-	if status >= 500 {
-		return ErrInternal
-	}
-	return ErrInvalidRequest
 }
 
 func statusLine(code int) string {
@@ -494,7 +483,7 @@ func statusLine(code int) string {
 // appendBatchResponse appends the batch-response Bundle of results to dst.
 // Entry bodies are spliced as they are: each is valid JSON, either written
 // by this package or checked by the recorder.
-func appendBatchResponse(dst []byte, v *Version, results []entryResult) []byte {
+func appendBatchResponse(dst []byte, v *fhir.Version, results []entryResult) []byte {
 	n := 64
 	for i := range results {
 		n += len(results[i].Body) + 160

@@ -1,4 +1,4 @@
-package fhir
+package rest
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/patientsfhir/patientsfhir/fhir"
 )
 
 // rawResource is a resource that is not a generated model.
@@ -17,7 +19,7 @@ func (r rawResource) MarshalJSON() ([]byte, error) { return []byte(r), nil }
 // package's writers is spliced as is; anything a handler wrote around it,
 // or wrote through its own wrapper, is checked and refused when invalid.
 func TestBatchSplicesOnlyWholeTrustedBodies(t *testing.T) {
-	v := STU3
+	v := fhir.STU3
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /fhir/Patient/{id}", func(w http.ResponseWriter, r *http.Request) {
 		switch r.PathValue("id") {
@@ -81,7 +83,7 @@ func TestBatchSplicesOnlyWholeTrustedBodies(t *testing.T) {
 // the entries' pooled buffers go back to the pool after each batch, and no
 // response may carry another's bytes.
 func TestBatchPooledBuffersNotShared(t *testing.T) {
-	v := STU3
+	v := fhir.STU3
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /fhir/Patient", func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("_id")
