@@ -19,6 +19,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/routing"
 	"github.com/patientsfhir/patientsfhir/stu3"
 )
 
@@ -113,12 +114,46 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{mux: http.NewServeMux(), log: log}
 	base := strings.TrimSuffix(cfg.PublicURL, "/")
 
+	var versions []*mount
+	if cfg.STU3 != nil {
+		vc := *cfg.STU3 // the partner's struct is left as it was
+		versions = append(versions, &mount{name: "STU3", def: DefaultSTU3Path, fv: fhir.STU3,
+			basePath: &vc.BasePath, baseURL: &vc.BaseURL, logger: &vc.Logger, security: &vc.Security,
+			build: func() (http.Handler, error) {
+				h, err := stu3.NewHandler(vc)
+				if ce := (*stu3.ConfigError)(nil); errors.As(err, &ce) {
+					return nil, &fieldError{ce.Field, ce.Err}
+				}
+				return h, err
+			}})
+		if vc.Router != nil {
+			versions[len(versions)-1].router = routes(vc.Router)
+		}
+	}
+	if cfg.DSTU2 != nil {
+		vc := *cfg.DSTU2
+		versions = append(versions, &mount{name: "DSTU2", def: DefaultDSTU2Path, fv: fhir.DSTU2,
+			basePath: &vc.BasePath, baseURL: &vc.BaseURL, logger: &vc.Logger, security: &vc.Security,
+			build: func() (http.Handler, error) {
+				h, err := dstu2.NewHandler(vc)
+				if ce := (*dstu2.ConfigError)(nil); errors.As(err, &ce) {
+					return nil, &fieldError{ce.Field, ce.Err}
+				}
+				return h, err
+			}})
+		if vc.Router != nil {
+			versions[len(versions)-1].router = routes(vc.Router)
+		}
+	}
 	var security *capability.Security
 	if cfg.Open {
 		log.Warn("patientsfhir: serving WITHOUT AUTHENTICATION (Config.Open): anyone who can reach the server reads every record", "url", base)
 	} else {
 		ac := cfg.Auth
 		ac.Issuer, ac.Audience = base, base
+		if ac.TenantValidator == nil {
+			ac.TenantValidator = knownTenant(versions)
+		}
 		if ac.Logger == nil {
 			ac.Logger = log
 		}
@@ -137,61 +172,47 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 
-	type version struct {
-		name string
-		cfg  *stu3.Config // dstu2.Config is the same type
-		def  string
-		fv   *fhir.Version
-		mk   func(stu3.Config) (http.Handler, error)
-	}
-	var versions []version
-	if cfg.STU3 != nil {
-		versions = append(versions, version{"STU3", cfg.STU3, DefaultSTU3Path, fhir.STU3,
-			func(c stu3.Config) (http.Handler, error) { return stu3.NewHandler(c) }})
-	}
-	if cfg.DSTU2 != nil {
-		versions = append(versions, version{"DSTU2", cfg.DSTU2, DefaultDSTU2Path, fhir.DSTU2,
-			func(c dstu2.Config) (http.Handler, error) { return dstu2.NewHandler(c) }})
-	}
 	seen := map[string]string{}
 	for _, v := range versions {
-		vc := *v.cfg // the partner's struct is left as it was
 		field := "Config." + v.name
-		if vc.BasePath == "" {
-			vc.BasePath = v.def
+		if *v.basePath == "" {
+			*v.basePath = v.def
 		}
-		if err := checkBasePath(vc.BasePath); err != nil {
+		if err := checkBasePath(*v.basePath); err != nil {
 			return nil, fmt.Errorf("%w: %s.BasePath: %v", ErrInvalidConfig, field, err)
 		}
-		if other, dup := seen[vc.BasePath]; dup {
-			return nil, fmt.Errorf("%w: %s.BasePath: %q is already Config.%s's", ErrInvalidConfig, field, vc.BasePath, other)
+		if other, dup := seen[*v.basePath]; dup {
+			return nil, fmt.Errorf("%w: %s.BasePath: %q is already Config.%s's", ErrInvalidConfig, field, *v.basePath, other)
 		}
-		seen[vc.BasePath] = v.name
-		if vc.BaseURL == "" {
-			vc.BaseURL = base + vc.BasePath
+		seen[*v.basePath] = v.name
+		if *v.baseURL == "" {
+			*v.baseURL = base + *v.basePath
 		}
-		if vc.Logger == nil {
-			vc.Logger = log
+		if *v.logger == nil {
+			*v.logger = log
 		}
 		if security != nil {
-			switch {
-			case vc.Security == nil:
-				sec := *security
-				vc.Security = &sec
-			case vc.Security.TokenURL == "":
-				sec := *vc.Security
-				sec.TokenURL = security.TokenURL
-				vc.Security = &sec
-			case vc.Security.TokenURL != security.TokenURL:
-				return nil, fmt.Errorf("%w: %s.Security.TokenURL: %q is not the token endpoint %q (leave it empty)", ErrInvalidConfig, field, vc.Security.TokenURL, security.TokenURL)
-			}
-			if vc.Tenant == nil {
-				vc.Tenant = principalTenant
+			switch sec := *v.security; {
+			case sec == nil:
+				c := *security
+				*v.security = &c
+			case sec.TokenURL == "":
+				c := *sec
+				c.TokenURL = security.TokenURL
+				*v.security = &c
+			case sec.TokenURL != security.TokenURL:
+				return nil, fmt.Errorf("%w: %s.Security.TokenURL: %q is not the token endpoint %q (leave it empty)", ErrInvalidConfig, field, sec.TokenURL, security.TokenURL)
 			}
 		}
-		h, err := v.mk(vc)
-		if err != nil {
-			return nil, renamed(err, "restserver: ", field)
+		h, err := v.build()
+		if fe := (*fieldError)(nil); errors.As(err, &fe) {
+			f := field
+			if fe.field != "" {
+				f += "." + fe.field
+			}
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, f, fe.err)
+		} else if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, field, err)
 		}
 		protect := func(h http.Handler) http.Handler { return h }
 		if s.auth != nil {
@@ -203,14 +224,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			}
 			protect = verifier.Middleware
 		}
-		p := vc.BasePath
+		p := *v.basePath
 		s.mux.Handle("GET "+p+"/metadata", h) // discovery needs no token
 		s.mux.Handle(p+"/", protect(h))
 		s.mux.Handle(p, protect(h)) // POST [base]: batch
 		if s.auth != nil {
 			s.mux.Handle("GET "+p+"/.well-known/smart-configuration", s.auth.SMARTConfiguration())
 		}
-		log.Info("patientsfhir: FHIR base mounted", "version", v.name, "url", vc.BaseURL, "auth", !cfg.Open)
+		log.Info("patientsfhir: FHIR base mounted", "version", v.name, "url", *v.baseURL, "auth", !cfg.Open)
 	}
 	return s, nil
 }
@@ -264,12 +285,57 @@ func outcomeBody(v *fhir.Version) func(http.ResponseWriter, *http.Request, int, 
 	}
 }
 
-// principalTenant binds page cursors to the token's tenant.
-func principalTenant(ctx context.Context) string {
-	if p, ok := auth.PrincipalFrom(ctx); ok {
-		return p.TenantID
+// knownTenant is the token endpoint's tenant check: a tenant gets tokens
+// only if a version's router routes it (one tenant truth for tokens and
+// data). Versions configured with a Backend serve every tenant a client is
+// registered for.
+func knownTenant(versions []*mount) func(ctx context.Context, tenant string) error {
+	return func(ctx context.Context, tenant string) error {
+		var err error = routing.ErrUnknownTenant
+		for _, v := range versions {
+			if v.router == nil {
+				return nil
+			}
+			if err = v.router(ctx, tenant); err == nil {
+				return nil
+			}
+		}
+		return err
 	}
-	return ""
+}
+
+// fieldError is a version's ConfigError: the field below the version's
+// Config, and what is wrong.
+type fieldError struct {
+	field string
+	err   error
+}
+
+func (e *fieldError) Error() string { return e.field + ": " + e.err.Error() }
+
+// mount is one FHIR version to mount: pointers into a copy of its Config
+// for the fields New fills in, and how to build its handler.
+type mount struct {
+	name, def string
+	fv        *fhir.Version
+	router    tenantRouter
+	basePath  *string
+	baseURL   *string
+	logger    **slog.Logger
+	security  **capability.Security
+	build     func() (http.Handler, error)
+}
+
+// tenantRouter is what New needs of a version's router: whether it routes
+// a tenant (nil error) or why not.
+type tenantRouter func(ctx context.Context, tenant string) error
+
+// routes returns the tenantRouter of r.
+func routes[B any](r routing.Router[B]) tenantRouter {
+	return func(ctx context.Context, tenant string) error {
+		_, err := r.Route(ctx, tenant)
+		return err
+	}
 }
 
 // validateConfig checks cfg with validator tags, then the rules tags

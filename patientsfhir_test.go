@@ -388,7 +388,7 @@ func TestConfigNotMutated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c3.BasePath != "" || c3.Security != nil || c3.BaseURL != "" || c3.Tenant != nil {
+	if c3.BasePath != "" || c3.Security != nil || c3.BaseURL != "" {
 		t.Errorf("New changed the caller's STU3 config: %+v", *c3)
 	}
 }

@@ -26,7 +26,7 @@ func (c clinicEHR) ReadPatient(ctx context.Context, id string) (*dstu2.Patient, 
 	return nil, fhir.ErrNotFound
 }
 
-func (c clinicEHR) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (dstu2.Page[*dstu2.Patient], error) {
+func (c clinicEHR) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (fhir.Page[*dstu2.Patient], error) {
 	var out []*dstu2.Patient
 	for _, p := range c.patients {
 		var family, given []string
@@ -34,12 +34,12 @@ func (c clinicEHR) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (ds
 			family, given = append(family, n.Family...), append(given, n.Given...)
 		}
 		if q.IDs.Match(p.ID) && q.Family.Match(family...) && q.Given.Match(given...) &&
-			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(dstu2.TokenCode{Code: string(p.Gender)}) {
+			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(fhir.TokenCode{Code: string(p.Gender)}) {
 			out = append(out, p)
 		}
 	}
 	total := len(out)
-	return dstu2.Page[*dstu2.Patient]{Resources: out[:min(q.Count, total)], Total: total, TotalKnown: true}, nil
+	return fhir.Page[*dstu2.Patient]{Resources: out[:min(q.Count, total)], Total: total, TotalKnown: true}, nil
 }
 
 // A partner implements the interfaces it can serve and gets a DSTU2 server
@@ -55,6 +55,7 @@ func ExampleNewHandler() {
 		BasePath: "/dstu2",
 		BaseURL:  "https://fhir.example.com/dstu2",
 		Profile:  dstu2.PatientsApp(),
+		Serve:    []string{"Patient"}, // what this EHR has; NewHandler holds every backend to it
 	})
 	if err != nil {
 		panic(err)

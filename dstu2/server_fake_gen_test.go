@@ -95,9 +95,9 @@ func refID(r *dstu2.Reference) string {
 }
 
 // search filters, sorts (by date, newest first when asked) and pages.
-func search[P dstu2.Resource](f *fakeEHR, all []P, s dstu2.Search, keep func(P) bool, date func(P) string) (dstu2.Page[P], error) {
+func search[P dstu2.Resource](f *fakeEHR, all []P, s fhir.Search, keep func(P) bool, date func(P) string) (fhir.Page[P], error) {
 	if err := f.trouble(); err != nil {
-		return dstu2.Page[P]{}, err
+		return fhir.Page[P]{}, err
 	}
 	var out []P
 	for _, r := range all {
@@ -121,7 +121,7 @@ func search[P dstu2.Resource](f *fakeEHR, all []P, s dstu2.Search, keep func(P) 
 	if f.misbehave() == "too-many" {
 		out = all
 	}
-	return dstu2.Page[P]{Resources: out, Total: total, TotalKnown: true}, nil
+	return fhir.Page[P]{Resources: out, Total: total, TotalKnown: true}, nil
 }
 
 func (f *fakeEHR) ReadPatient(ctx context.Context, id string) (*dstu2.Patient, error) {
@@ -145,7 +145,7 @@ func (f *fakeEHR) ReadPatient(ctx context.Context, id string) (*dstu2.Patient, e
 	return nil, fhir.ErrNotFound
 }
 
-func (f *fakeEHR) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (dstu2.Page[*dstu2.Patient], error) {
+func (f *fakeEHR) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (fhir.Page[*dstu2.Patient], error) {
 	return search(f, f.patients, q.Search, func(p *dstu2.Patient) bool {
 		var family, given, all []string
 		for _, n := range p.Name {
@@ -154,31 +154,31 @@ func (f *fakeEHR) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (dst
 			all = append(all, n.Text)
 		}
 		all = append(append(all, family...), given...)
-		var ids []dstu2.TokenCode
+		var ids []fhir.TokenCode
 		for _, id := range p.Identifier {
-			ids = append(ids, dstu2.TokenCode{System: id.System, Code: id.Value})
+			ids = append(ids, fhir.TokenCode{System: id.System, Code: id.Value})
 		}
 		return q.Family.Match(family...) && q.Given.Match(given...) && q.Name.Match(all...) &&
-			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(dstu2.TokenCode{Code: string(p.Gender)}) &&
+			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(fhir.TokenCode{Code: string(p.Gender)}) &&
 			q.Identifier.Match(ids...)
 	}, nil)
 }
 
-func codes(cc *dstu2.CodeableConcept) []dstu2.TokenCode {
+func codes(cc *dstu2.CodeableConcept) []fhir.TokenCode {
 	if cc == nil {
 		return nil
 	}
-	var out []dstu2.TokenCode
+	var out []fhir.TokenCode
 	for _, c := range cc.Coding {
-		out = append(out, dstu2.TokenCode{System: c.System, Code: c.Code, Text: c.Display})
+		out = append(out, fhir.TokenCode{System: c.System, Code: c.Code, Text: c.Display})
 	}
 	return out
 }
 
-func (f *fakeEHR) SearchObservations(ctx context.Context, q dstu2.ObservationQuery) (dstu2.Page[*dstu2.Observation], error) {
+func (f *fakeEHR) SearchObservations(ctx context.Context, q dstu2.ObservationQuery) (fhir.Page[*dstu2.Observation], error) {
 	p, err := search(f, f.obs, q.Search, func(o *dstu2.Observation) bool {
 		return refID(o.Subject) == q.Patient && q.Category.Match(codes(o.Category)...) && q.Code.Match(codes(o.Code)...) &&
-			q.Status.Match(dstu2.TokenCode{Code: string(o.Status)})
+			q.Status.Match(fhir.TokenCode{Code: string(o.Status)})
 	}, func(o *dstu2.Observation) string { return o.EffectiveDateTime })
 	if err == nil && len(p.Resources) > 0 {
 		switch f.misbehave() {
@@ -198,11 +198,11 @@ func (f *fakeEHR) SearchObservations(ctx context.Context, q dstu2.ObservationQue
 	return p, err
 }
 
-func (f *fakeEHR) SearchConditions(ctx context.Context, q dstu2.ConditionQuery) (dstu2.Page[*dstu2.Condition], error) {
+func (f *fakeEHR) SearchConditions(ctx context.Context, q dstu2.ConditionQuery) (fhir.Page[*dstu2.Condition], error) {
 	return search(f, f.conditions, q.Search, func(c *dstu2.Condition) bool { return refID(c.Patient) == q.Patient }, nil)
 }
 
-func (f *fakeEHR) SearchEncounters(ctx context.Context, q dstu2.EncounterQuery) (dstu2.Page[*dstu2.Encounter], error) {
+func (f *fakeEHR) SearchEncounters(ctx context.Context, q dstu2.EncounterQuery) (fhir.Page[*dstu2.Encounter], error) {
 	return search(f, f.encounters, q.Search, func(e *dstu2.Encounter) bool { return refID(e.Patient) == q.Patient },
 		func(e *dstu2.Encounter) string {
 			if e.Period == nil {
@@ -212,15 +212,15 @@ func (f *fakeEHR) SearchEncounters(ctx context.Context, q dstu2.EncounterQuery) 
 		})
 }
 
-func (f *fakeEHR) SearchAllergyIntolerances(ctx context.Context, q dstu2.AllergyIntoleranceQuery) (dstu2.Page[*dstu2.AllergyIntolerance], error) {
+func (f *fakeEHR) SearchAllergyIntolerances(ctx context.Context, q dstu2.AllergyIntoleranceQuery) (fhir.Page[*dstu2.AllergyIntolerance], error) {
 	return search(f, f.allergies, q.Search, func(a *dstu2.AllergyIntolerance) bool { return refID(a.Patient) == q.Patient }, nil)
 }
 
-func (f *fakeEHR) SearchMedicationOrders(ctx context.Context, q dstu2.MedicationOrderQuery) (dstu2.Page[*dstu2.MedicationOrder], error) {
+func (f *fakeEHR) SearchMedicationOrders(ctx context.Context, q dstu2.MedicationOrderQuery) (fhir.Page[*dstu2.MedicationOrder], error) {
 	return search(f, f.orders, q.Search, func(m *dstu2.MedicationOrder) bool { return refID(m.Patient) == q.Patient }, nil)
 }
 
-func (f *fakeEHR) SearchCoverages(ctx context.Context, q dstu2.CoverageQuery) (dstu2.Page[*dstu2.Coverage], error) {
+func (f *fakeEHR) SearchCoverages(ctx context.Context, q dstu2.CoverageQuery) (fhir.Page[*dstu2.Coverage], error) {
 	return search(f, f.coverages, q.Search, func(c *dstu2.Coverage) bool { return refID(c.Subscriber) == q.Patient }, nil)
 }
 

@@ -15,11 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patientsfhir/patientsfhir/auth"
 	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/fhirschema"
 	"github.com/patientsfhir/patientsfhir/internal/restserver/servertest"
+	"github.com/patientsfhir/patientsfhir/routing"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var ver = servertest.Version{FHIR: fhir.DSTU2, Base: "/dstu2", Schema: fhirschema.DSTU2, OtherType: "MedicationRequest", OtherBase: "/stu3"}
@@ -46,6 +50,7 @@ func validate(t *testing.T, res result) {
 func newHandler(t testing.TB, b dstu2.Backend, mod func(*dstu2.Config)) *dstu2.Handler {
 	t.Helper()
 	cfg := dstu2.Config{Backend: b, BasePath: "/dstu2", Profile: dstu2.PatientsApp(),
+		Serve:    []string{"Patient", "Observation", "Condition", "Encounter", "AllergyIntolerance", "MedicationOrder", "Coverage"},
 		Logger:   servertest.Discard(),
 		Security: &capability.Security{TokenURL: "https://fhir.example.com/token"}}
 	if mod != nil {
@@ -235,76 +240,86 @@ func TestDropModeLeavesBadEntriesOut(t *testing.T) {
 	}
 }
 
-// narrowEHR implements only Patient reads: a tenant backend that does not
-// conform to the reference.
+// narrowEHR implements only Patient: a tenant backend that lacks what the
+// server advertises.
 type narrowEHR struct{ f *fakeEHR }
 
 func (n narrowEHR) ReadPatient(ctx context.Context, id string) (*dstu2.Patient, error) {
 	return n.f.ReadPatient(ctx, id)
 }
 
-type tenantKey struct{}
+func (n narrowEHR) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (fhir.Page[*dstu2.Patient], error) {
+	return n.f.SearchPatients(ctx, q)
+}
+
+// Tenants of the routing tests: the tenant comes from the principal the
+// bearer verifier puts in the context, and nowhere else.
+const (
+	tenantGood     = "11111111-1111-4111-8111-111111111111"
+	tenantNarrow   = "22222222-2222-4222-8222-222222222222"
+	tenantStranger = "33333333-3333-4333-8333-333333333333"
+)
+
+func asTenant(r *http.Request, tenant string) *http.Request {
+	return r.WithContext(auth.ContextWithPrincipal(r.Context(), &auth.Principal{ClientID: "c", TenantID: tenant}))
+}
 
 func TestPerTenantBackends(t *testing.T) {
 	ref := newFake(t)
-	var resolutions atomic.Int32
-	h := newHandler(t, ref, func(cfg *dstu2.Config) {
-		cfg.Resolve = func(ctx context.Context) (dstu2.Backend, error) {
-			resolutions.Add(1)
-			switch ctx.Value(tenantKey{}) {
-			case "good":
+	var routings atomic.Int32
+	h := newHandler(t, nil, func(cfg *dstu2.Config) {
+		cfg.Backend = nil
+		cfg.Router = routing.Func[dstu2.Backend](func(ctx context.Context, tenant string) (dstu2.Backend, error) {
+			routings.Add(1)
+			switch tenant {
+			case tenantGood:
 				return newFake(t), nil
-			case "narrow":
+			case tenantNarrow:
 				return narrowEHR{ref}, nil
-			case "none":
-				return nil, nil
 			}
-			return nil, fhir.NewError(fhir.ErrForbidden, "Unknown tenant.")
-		}
-		cfg.Tenant = func(ctx context.Context) string { s, _ := ctx.Value(tenantKey{}).(string); return s }
+			return nil, routing.ErrUnknownTenant
+		})
 	})
 	for _, c := range []struct {
-		tenant string
-		status int
-	}{{"good", 200}, {"narrow", 500}, {"narrow", 500}, {"none", 404}, {"stranger", 403}} {
-		r := httptest.NewRequest("GET", "/dstu2/Patient?family=chau", nil)
-		r = r.WithContext(context.WithValue(r.Context(), tenantKey{}, c.tenant))
+		tenant, target string
+		status         int
+	}{
+		{tenantGood, "/dstu2/Patient?family=chau", 200},
+		{tenantNarrow, "/dstu2/Patient?family=chau", 200},
+		{tenantNarrow, "/dstu2/Condition?patient=pat-1", 500},
+		{tenantNarrow, "/dstu2/Condition?patient=pat-1", 500},
+		{tenantStranger, "/dstu2/Patient?family=chau", 403},
+		{"", "/dstu2/Patient?family=chau", 403},
+	} {
 		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != c.status {
-			t.Errorf("tenant %s: %d, want %d: %s", c.tenant, w.Code, c.status, w.Body)
-		}
+		h.ServeHTTP(w, asTenant(httptest.NewRequest("GET", c.target, nil), c.tenant))
+		assert.Equal(t, c.status, w.Code, "tenant %q %s: %s", c.tenant, c.target, w.Body)
 	}
-	// A batch resolves its tenant's backend once for all its entries, and
-	// an unknown tenant fails the whole batch.
+	// A batch routes its tenant once for all its entries, and an unknown
+	// tenant fails the whole batch.
 	batch := `{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"Patient/pat-1"}},` +
 		`{"request":{"method":"GET","url":"Condition?patient=pat-1"}},{"request":{"method":"GET","url":"Patient?family=chau"}}]}`
 	for _, c := range []struct {
 		tenant string
 		status int
-	}{{"good", 200}, {"stranger", 403}} {
-		before := resolutions.Load()
+	}{{tenantGood, 200}, {tenantStranger, 403}} {
+		before := routings.Load()
 		r := httptest.NewRequest("POST", "/dstu2", strings.NewReader(batch))
 		r.Header.Set("Content-Type", ver.FHIR.MIMEType)
-		r = r.WithContext(context.WithValue(r.Context(), tenantKey{}, c.tenant))
 		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != c.status || resolutions.Load()-before != 1 {
-			t.Errorf("batch of %s: %d (want %d), %d resolutions (want 1): %s", c.tenant, w.Code, c.status, resolutions.Load()-before, w.Body)
-		}
-		if c.status == 200 && strings.Count(w.Body.String(), `"status":"200`) != 3 {
-			t.Errorf("batch of %s: not every entry answered 200: %s", c.tenant, w.Body)
+		h.ServeHTTP(w, asTenant(r, c.tenant))
+		assert.Equal(t, c.status, w.Code, "batch of %s: %s", c.tenant, w.Body)
+		assert.EqualValues(t, 1, routings.Load()-before, "batch of %s routed once", c.tenant)
+		if c.status == 200 {
+			assert.Equal(t, 3, strings.Count(w.Body.String(), `"status":"200`), "every entry answered 200: %s", w.Body)
 		}
 	}
 }
 
 func TestPagingCursorBoundToTenant(t *testing.T) {
-	h := newHandler(t, pagedEHR{newFake(t)}, func(cfg *dstu2.Config) {
-		cfg.Tenant = func(ctx context.Context) string { s, _ := ctx.Value(tenantKey{}).(string); return s }
-	})
+	h := newHandler(t, pagedEHR{newFake(t)}, func(cfg *dstu2.Config) { cfg.Serve = []string{"Patient"} })
 	do := func(target, tenant string) result {
-		r := httptest.NewRequest("GET", target, nil)
-		r = r.WithContext(context.WithValue(r.Context(), tenantKey{}, tenant))
+		r := asTenant(httptest.NewRequest("GET", target, nil), tenant)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		var res result
@@ -315,7 +330,7 @@ func TestPagingCursorBoundToTenant(t *testing.T) {
 	var seen []string
 	target := "/dstu2/Patient?_count=2"
 	for range 5 {
-		res := do(target, "t1")
+		res := do(target, tenantGood)
 		if res.Status != 200 {
 			t.Fatalf("%s: %d %s", target, res.Status, res.Body)
 		}
@@ -330,7 +345,7 @@ func TestPagingCursorBoundToTenant(t *testing.T) {
 			break
 		}
 		target = strings.TrimPrefix(next, "http://example.com")
-		if res := do(target, "t2"); res.Status != 400 {
+		if res := do(target, tenantNarrow); res.Status != 400 {
 			t.Errorf("cursor of t1 accepted for t2: %d", res.Status)
 		}
 	}
@@ -342,14 +357,14 @@ func TestPagingCursorBoundToTenant(t *testing.T) {
 // pagedEHR pages patients by offset, with its own cursor.
 type pagedEHR struct{ f *fakeEHR }
 
-func (p pagedEHR) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (dstu2.Page[*dstu2.Patient], error) {
+func (p pagedEHR) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (fhir.Page[*dstu2.Patient], error) {
 	off := 0
 	if q.Cursor != "" {
 		fmt.Sscan(q.Cursor, &off)
 	}
 	all := p.f.patients
 	end := min(off+q.Count, len(all))
-	page := dstu2.Page[*dstu2.Patient]{Resources: all[off:end]}
+	page := fhir.Page[*dstu2.Patient]{Resources: all[off:end]}
 	if end < len(all) {
 		page.Next = fmt.Sprint(end)
 	}
@@ -360,25 +375,71 @@ func (p pagedEHR) ReadPatient(ctx context.Context, id string) (*dstu2.Patient, e
 	return p.f.ReadPatient(ctx, id)
 }
 
+// halfEHR serves Patient with value receivers and Observation with pointer
+// receivers, and misspells the Condition search.
+type halfEHR struct{ f *fakeEHR }
+
+func (h halfEHR) ReadPatient(ctx context.Context, id string) (*dstu2.Patient, error) {
+	return h.f.ReadPatient(ctx, id)
+}
+
+func (h halfEHR) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (fhir.Page[*dstu2.Patient], error) {
+	return h.f.SearchPatients(ctx, q)
+}
+
+func (h *halfEHR) SearchObservations(ctx context.Context, q dstu2.ObservationQuery) (fhir.Page[*dstu2.Observation], error) {
+	return h.f.SearchObservations(ctx, q)
+}
+
+func (h halfEHR) SearchCondition(ctx context.Context, q dstu2.ConditionQuery) (fhir.Page[*dstu2.Condition], error) {
+	return h.f.SearchConditions(ctx, q)
+}
+
 func TestStartupErrors(t *testing.T) {
-	if _, err := dstu2.NewHandler(dstu2.Config{}); err == nil {
-		t.Error("no backend accepted")
+	_, err := dstu2.NewHandler(dstu2.Config{})
+	require.Error(t, err, "no backend")
+	assert.ErrorContains(t, err, "a Backend or a Router is required")
+
+	// Under the Patients-app profile every backend must serve all of it:
+	// each missing method is named with its signature, with a hint.
+	_, err = dstu2.NewHandler(dstu2.Config{Backend: halfEHR{newFake(t)}, Profile: dstu2.PatientsApp()})
+	require.Error(t, err)
+	var ce *dstu2.ConfigError
+	assert.ErrorAs(t, err, &ce)
+	msg := err.Error()
+	assert.Contains(t, msg, "does not implement dstu2.ObservationSearcher: missing method SearchObservations(ctx context.Context, q dstu2.ObservationQuery) (fhir.Page[*dstu2.Observation], error) (the method is declared on *dstu2_test.halfEHR: pass a pointer)")
+	assert.Contains(t, msg, "missing method SearchConditions(ctx context.Context, q dstu2.ConditionQuery) (fhir.Page[*dstu2.Condition], error) (dstu2_test.halfEHR has a method named SearchCondition: a typo?)")
+	assert.Contains(t, msg, "missing method SearchCoverages(ctx context.Context, q dstu2.CoverageQuery) (fhir.Page[*dstu2.Coverage], error)")
+	assert.Contains(t, msg, "list what you serve in Config.Serve")
+
+	// Saying what is served is enough; the statement lists exactly that.
+	h, err := dstu2.NewHandler(dstu2.Config{Backend: &halfEHR{newFake(t)}, Profile: dstu2.PatientsApp(),
+		Serve: []string{"Patient", "Observation"}, Logger: servertest.Discard()})
+	require.NoError(t, err)
+	var served []string
+	for _, r := range h.Routes() {
+		served = append(served, r.Type)
 	}
-	if _, err := dstu2.NewHandler(dstu2.Config{Backend: struct{}{}, Profile: dstu2.PatientsApp()}); err == nil {
-		t.Error("Patients app profile accepted a backend without Patient")
+	assert.Equal(t, []string{"Patient", "Observation"}, served)
+
+	for name, cfg := range map[string]dstu2.Config{
+		"both":            {Backend: newFake(t), Router: routing.Single[dstu2.Backend](newFake(t))},
+		"router no serve": {Router: routing.Single[dstu2.Backend](newFake(t))},
+		"unknown type":    {Backend: newFake(t), Serve: []string{"Patient", "Patientt"}},
+		"outside profile": {Backend: newFake(t), Serve: []string{"Patient", "Organization"}, Profile: dstu2.PatientsApp()},
+		"base path":       {Backend: newFake(t), BasePath: "dstu2/"},
+		"static router":   {Router: routing.Static[dstu2.Backend]{tenantGood: narrowEHR{newFake(t)}}, Profile: dstu2.PatientsApp()},
+	} {
+		_, err := dstu2.NewHandler(cfg)
+		assert.Error(t, err, name)
 	}
-	if _, err := dstu2.NewHandler(dstu2.Config{Backend: newFake(t), BasePath: "dstu2/"}); err == nil {
-		t.Error("bad base path accepted")
-	}
+
 	// Without a profile, everything implemented is served with every parameter.
-	h, err := dstu2.NewHandler(dstu2.Config{Backend: newFake(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, err = dstu2.NewHandler(dstu2.Config{Backend: newFake(t), Logger: servertest.Discard()})
+	require.NoError(t, err)
 	res := get(t, h, "/Observation?subject=Patient/pat-2&code=http://loinc.org|8867-4")
-	if res.Status != 200 || total(res) != 3 {
-		t.Errorf("no-profile search: %d total %d: %s", res.Status, total(res), res.Body)
-	}
+	assert.Equal(t, 200, res.Status, "%s", res.Body)
+	assert.Equal(t, 3, total(res))
 }
 
 func TestMissingDisplays(t *testing.T) {

@@ -13,7 +13,22 @@ import (
 
 // orgEHR serves Organization through the generic fallback, and (wrongly)
 // a Patient when asked for Organization "imposter".
-type orgEHR struct{ orgs []*dstu2.Organization }
+type orgEHR struct {
+	noPatients
+	orgs []*dstu2.Organization
+}
+
+// noPatients is the Patient half of dstu2.Backend for a backend that holds
+// none.
+type noPatients struct{}
+
+func (noPatients) ReadPatient(context.Context, string) (*dstu2.Patient, error) {
+	return nil, fhir.ErrNotFound
+}
+
+func (noPatients) SearchPatients(context.Context, dstu2.PatientQuery) (fhir.Page[*dstu2.Patient], error) {
+	return fhir.Page[*dstu2.Patient]{TotalKnown: true}, nil
+}
 
 func (o orgEHR) GenericTypes() []dstu2.GenericType {
 	return []dstu2.GenericType{{Type: "Organization", Read: true, Search: true,
@@ -32,18 +47,18 @@ func (o orgEHR) ReadGeneric(ctx context.Context, typ, id string) (dstu2.Resource
 	return nil, fhir.ErrNotFound
 }
 
-func (o orgEHR) SearchGeneric(ctx context.Context, q dstu2.GenericQuery) (dstu2.Page[dstu2.Resource], error) {
+func (o orgEHR) SearchGeneric(ctx context.Context, q dstu2.GenericQuery) (fhir.Page[dstu2.Resource], error) {
 	var out []dstu2.Resource
 	for _, r := range o.orgs {
 		if q.IDs.Match(r.ID) && q.Query.Strings("name").Match(r.Name) {
 			out = append(out, r)
 		}
 	}
-	return dstu2.Page[dstu2.Resource]{Resources: out, Total: len(out), TotalKnown: true}, nil
+	return fhir.Page[dstu2.Resource]{Resources: out, Total: len(out), TotalKnown: true}, nil
 }
 
 func TestGenericFallback(t *testing.T) {
-	h, err := dstu2.NewHandler(dstu2.Config{Backend: orgEHR{load[dstu2.Organization](t, "Organization")}})
+	h, err := dstu2.NewHandler(dstu2.Config{Backend: orgEHR{orgs: load[dstu2.Organization](t, "Organization")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +73,8 @@ func TestGenericFallback(t *testing.T) {
 	if res := get(t, h, "/Organization/imposter"); res.Status != http.StatusInternalServerError || issueCode(t, res) != "exception" {
 		t.Errorf("a Patient served as Organization: %d %s", res.Status, res.Body)
 	}
-	if res := get(t, h, "/Patient/pat-1"); res.Status != http.StatusNotImplemented {
-		t.Errorf("Patient without an interface: %d", res.Status)
+	if res := get(t, h, "/Patient/pat-1"); res.Status != http.StatusNotFound {
+		t.Errorf("Patient of a backend that holds none: %d", res.Status)
 	}
 	if _, err := dstu2.NewHandler(dstu2.Config{Backend: badGeneric{}}); err == nil {
 		t.Error("a generic type that is not a DSTU2 type was accepted")

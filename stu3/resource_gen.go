@@ -4,7 +4,6 @@ package stu3
 
 import (
 	"encoding/json"
-
 	"github.com/patientsfhir/patientsfhir/fhirjson"
 )
 

@@ -24,7 +24,7 @@ func (c clinicEHR) ReadPatient(ctx context.Context, id string) (*stu3.Patient, e
 	return nil, fhir.ErrNotFound
 }
 
-func (c clinicEHR) SearchPatients(ctx context.Context, q stu3.PatientQuery) (stu3.Page[*stu3.Patient], error) {
+func (c clinicEHR) SearchPatients(ctx context.Context, q stu3.PatientQuery) (fhir.Page[*stu3.Patient], error) {
 	var out []*stu3.Patient
 	for _, p := range c.patients {
 		var family, given []string
@@ -32,12 +32,12 @@ func (c clinicEHR) SearchPatients(ctx context.Context, q stu3.PatientQuery) (stu
 			family, given = append(family, n.Family), append(given, n.Given...)
 		}
 		if q.IDs.Match(p.ID) && q.Family.Match(family...) && q.Given.Match(given...) &&
-			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(stu3.TokenCode{Code: string(p.Gender)}) {
+			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(fhir.TokenCode{Code: string(p.Gender)}) {
 			out = append(out, p)
 		}
 	}
 	total := len(out)
-	return stu3.Page[*stu3.Patient]{Resources: out[:min(q.Count, total)], Total: total, TotalKnown: true}, nil
+	return fhir.Page[*stu3.Patient]{Resources: out[:min(q.Count, total)], Total: total, TotalKnown: true}, nil
 }
 
 // A partner implements the interfaces it can serve and gets a STU3 server
@@ -53,6 +53,7 @@ func ExampleNewHandler() {
 		BasePath: "/stu3",
 		BaseURL:  "https://fhir.example.com/stu3",
 		Profile:  stu3.PatientsApp(),
+		Serve:    []string{"Patient"}, // what this EHR has; NewHandler holds every backend to it
 	})
 	if err != nil {
 		panic(err)

@@ -93,9 +93,9 @@ func refID(r *stu3.Reference) string {
 }
 
 // search filters, sorts (by date, newest first when asked) and pages.
-func search[P stu3.Resource](f *fakeEHR, all []P, s stu3.Search, keep func(P) bool, date func(P) string) (stu3.Page[P], error) {
+func search[P stu3.Resource](f *fakeEHR, all []P, s fhir.Search, keep func(P) bool, date func(P) string) (fhir.Page[P], error) {
 	if err := f.trouble(); err != nil {
-		return stu3.Page[P]{}, err
+		return fhir.Page[P]{}, err
 	}
 	var out []P
 	for _, r := range all {
@@ -119,7 +119,7 @@ func search[P stu3.Resource](f *fakeEHR, all []P, s stu3.Search, keep func(P) bo
 	if f.misbehave() == "too-many" {
 		out = all
 	}
-	return stu3.Page[P]{Resources: out, Total: total, TotalKnown: true}, nil
+	return fhir.Page[P]{Resources: out, Total: total, TotalKnown: true}, nil
 }
 
 func (f *fakeEHR) ReadPatient(ctx context.Context, id string) (*stu3.Patient, error) {
@@ -143,7 +143,7 @@ func (f *fakeEHR) ReadPatient(ctx context.Context, id string) (*stu3.Patient, er
 	return nil, fhir.ErrNotFound
 }
 
-func (f *fakeEHR) SearchPatients(ctx context.Context, q stu3.PatientQuery) (stu3.Page[*stu3.Patient], error) {
+func (f *fakeEHR) SearchPatients(ctx context.Context, q stu3.PatientQuery) (fhir.Page[*stu3.Patient], error) {
 	return search(f, f.patients, q.Search, func(p *stu3.Patient) bool {
 		var family, given, all []string
 		for _, n := range p.Name {
@@ -152,39 +152,39 @@ func (f *fakeEHR) SearchPatients(ctx context.Context, q stu3.PatientQuery) (stu3
 			all = append(all, n.Text)
 		}
 		all = append(append(all, family...), given...)
-		var ids []stu3.TokenCode
+		var ids []fhir.TokenCode
 		for _, id := range p.Identifier {
-			ids = append(ids, stu3.TokenCode{System: id.System, Code: id.Value})
+			ids = append(ids, fhir.TokenCode{System: id.System, Code: id.Value})
 		}
 		return q.Family.Match(family...) && q.Given.Match(given...) &&
-			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(stu3.TokenCode{Code: string(p.Gender)}) &&
+			q.Birthdate.MatchString(p.BirthDate) && q.Gender.Match(fhir.TokenCode{Code: string(p.Gender)}) &&
 			q.Identifier.Match(ids...)
 	}, nil)
 }
 
-func categories(cs []stu3.CodeableConcept) []stu3.TokenCode {
-	var out []stu3.TokenCode
+func categories(cs []stu3.CodeableConcept) []fhir.TokenCode {
+	var out []fhir.TokenCode
 	for i := range cs {
 		out = append(out, codes(&cs[i])...)
 	}
 	return out
 }
 
-func codes(cc *stu3.CodeableConcept) []stu3.TokenCode {
+func codes(cc *stu3.CodeableConcept) []fhir.TokenCode {
 	if cc == nil {
 		return nil
 	}
-	var out []stu3.TokenCode
+	var out []fhir.TokenCode
 	for _, c := range cc.Coding {
-		out = append(out, stu3.TokenCode{System: c.System, Code: c.Code, Text: c.Display})
+		out = append(out, fhir.TokenCode{System: c.System, Code: c.Code, Text: c.Display})
 	}
 	return out
 }
 
-func (f *fakeEHR) SearchObservations(ctx context.Context, q stu3.ObservationQuery) (stu3.Page[*stu3.Observation], error) {
+func (f *fakeEHR) SearchObservations(ctx context.Context, q stu3.ObservationQuery) (fhir.Page[*stu3.Observation], error) {
 	p, err := search(f, f.obs, q.Search, func(o *stu3.Observation) bool {
 		return refID(o.Subject) == q.Patient && q.Category.Match(categories(o.Category)...) && q.Code.Match(codes(o.Code)...) &&
-			q.Status.Match(stu3.TokenCode{Code: string(o.Status)})
+			q.Status.Match(fhir.TokenCode{Code: string(o.Status)})
 	}, func(o *stu3.Observation) string { return o.EffectiveDateTime })
 	if err == nil && len(p.Resources) > 0 {
 		switch f.misbehave() {
@@ -204,11 +204,11 @@ func (f *fakeEHR) SearchObservations(ctx context.Context, q stu3.ObservationQuer
 	return p, err
 }
 
-func (f *fakeEHR) SearchConditions(ctx context.Context, q stu3.ConditionQuery) (stu3.Page[*stu3.Condition], error) {
+func (f *fakeEHR) SearchConditions(ctx context.Context, q stu3.ConditionQuery) (fhir.Page[*stu3.Condition], error) {
 	return search(f, f.conditions, q.Search, func(c *stu3.Condition) bool { return refID(c.Subject) == q.Patient }, nil)
 }
 
-func (f *fakeEHR) SearchEncounters(ctx context.Context, q stu3.EncounterQuery) (stu3.Page[*stu3.Encounter], error) {
+func (f *fakeEHR) SearchEncounters(ctx context.Context, q stu3.EncounterQuery) (fhir.Page[*stu3.Encounter], error) {
 	return search(f, f.encounters, q.Search, func(e *stu3.Encounter) bool { return refID(e.Subject) == q.Patient },
 		func(e *stu3.Encounter) string {
 			if e.Period == nil {
@@ -218,15 +218,15 @@ func (f *fakeEHR) SearchEncounters(ctx context.Context, q stu3.EncounterQuery) (
 		})
 }
 
-func (f *fakeEHR) SearchAllergyIntolerances(ctx context.Context, q stu3.AllergyIntoleranceQuery) (stu3.Page[*stu3.AllergyIntolerance], error) {
+func (f *fakeEHR) SearchAllergyIntolerances(ctx context.Context, q stu3.AllergyIntoleranceQuery) (fhir.Page[*stu3.AllergyIntolerance], error) {
 	return search(f, f.allergies, q.Search, func(a *stu3.AllergyIntolerance) bool { return refID(a.Patient) == q.Patient }, nil)
 }
 
-func (f *fakeEHR) SearchMedicationRequests(ctx context.Context, q stu3.MedicationRequestQuery) (stu3.Page[*stu3.MedicationRequest], error) {
+func (f *fakeEHR) SearchMedicationRequests(ctx context.Context, q stu3.MedicationRequestQuery) (fhir.Page[*stu3.MedicationRequest], error) {
 	return search(f, f.orders, q.Search, func(m *stu3.MedicationRequest) bool { return refID(m.Subject) == q.Patient }, nil)
 }
 
-func (f *fakeEHR) SearchCoverages(ctx context.Context, q stu3.CoverageQuery) (stu3.Page[*stu3.Coverage], error) {
+func (f *fakeEHR) SearchCoverages(ctx context.Context, q stu3.CoverageQuery) (fhir.Page[*stu3.Coverage], error) {
 	return search(f, f.coverages, q.Search, func(c *stu3.Coverage) bool { return refID(c.Beneficiary) == q.Patient }, nil)
 }
 

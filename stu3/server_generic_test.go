@@ -11,7 +11,22 @@ import (
 
 // orgEHR serves Organization through the generic fallback, and (wrongly)
 // a Patient when asked for Organization "imposter".
-type orgEHR struct{ orgs []*stu3.Organization }
+type orgEHR struct {
+	noPatients
+	orgs []*stu3.Organization
+}
+
+// noPatients is the Patient half of stu3.Backend for a backend that holds
+// none.
+type noPatients struct{}
+
+func (noPatients) ReadPatient(context.Context, string) (*stu3.Patient, error) {
+	return nil, fhir.ErrNotFound
+}
+
+func (noPatients) SearchPatients(context.Context, stu3.PatientQuery) (fhir.Page[*stu3.Patient], error) {
+	return fhir.Page[*stu3.Patient]{TotalKnown: true}, nil
+}
 
 func (o orgEHR) GenericTypes() []stu3.GenericType {
 	return []stu3.GenericType{{Type: "Organization", Read: true, Search: true,
@@ -30,18 +45,18 @@ func (o orgEHR) ReadGeneric(ctx context.Context, typ, id string) (stu3.Resource,
 	return nil, fhir.ErrNotFound
 }
 
-func (o orgEHR) SearchGeneric(ctx context.Context, q stu3.GenericQuery) (stu3.Page[stu3.Resource], error) {
+func (o orgEHR) SearchGeneric(ctx context.Context, q stu3.GenericQuery) (fhir.Page[stu3.Resource], error) {
 	var out []stu3.Resource
 	for _, r := range o.orgs {
 		if q.IDs.Match(r.ID) && q.Query.Strings("name").Match(r.Name) {
 			out = append(out, r)
 		}
 	}
-	return stu3.Page[stu3.Resource]{Resources: out, Total: len(out), TotalKnown: true}, nil
+	return fhir.Page[stu3.Resource]{Resources: out, Total: len(out), TotalKnown: true}, nil
 }
 
 func TestGenericFallback(t *testing.T) {
-	h, err := stu3.NewHandler(stu3.Config{Backend: orgEHR{load[stu3.Organization](t, "Organization")}})
+	h, err := stu3.NewHandler(stu3.Config{Backend: orgEHR{orgs: load[stu3.Organization](t, "Organization")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,8 +71,8 @@ func TestGenericFallback(t *testing.T) {
 	if res := get(t, h, "/Organization/imposter"); res.Status != http.StatusInternalServerError || issueCode(t, res) != "exception" {
 		t.Errorf("a Patient served as Organization: %d %s", res.Status, res.Body)
 	}
-	if res := get(t, h, "/Patient/pat-1"); res.Status != http.StatusNotImplemented {
-		t.Errorf("Patient without an interface: %d", res.Status)
+	if res := get(t, h, "/Patient/pat-1"); res.Status != http.StatusNotFound {
+		t.Errorf("Patient of a backend that holds none: %d", res.Status)
 	}
 	if _, err := stu3.NewHandler(stu3.Config{Backend: badGeneric{}}); err == nil {
 		t.Error("a generic type that is not an STU3 type was accepted")

@@ -14,7 +14,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/fhir"
 )
 
-func parse(t *testing.T, params []fhir.SearchParam, query string) dstu2.Search {
+func parse(t *testing.T, params []fhir.SearchParam, query string) fhir.Search {
 	t.Helper()
 	p, err := fhir.NewParser(fhir.DSTU2, params, nil)
 	if err != nil {
@@ -25,7 +25,7 @@ func parse(t *testing.T, params []fhir.SearchParam, query string) dstu2.Search {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dstu2.Search{Count: q.Count, CountOnly: q.CountOnly(), Sort: q.Sort, Query: q}
+	return fhir.Search{Count: q.Count, CountOnly: q.CountOnly(), Sort: q.Sort, Query: q}
 }
 
 func TestBackend(t *testing.T) {

@@ -22,7 +22,7 @@ func Example() {
 	pairs, _ := fhir.ParsePairs("patient=pat-1&_sort:desc=date&_count=1")
 	q, _ := p.Parse(pairs, true)
 	page, err := b.SearchEncounters(context.Background(), dstu2.EncounterQuery{Patient: "pat-1",
-		Search: dstu2.Search{Count: q.Count, Sort: q.Sort, Query: q}})
+		Search: fhir.Search{Count: q.Count, Sort: q.Sort, Query: q}})
 	if err != nil {
 		fmt.Println(err)
 		return

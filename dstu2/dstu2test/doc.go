@@ -5,9 +5,4 @@
 // D0-D9, with each variant: both _sort syntaxes, GET and POST _search, id
 // and _id, identifier with and without a system, a batch of every clinical
 // search) and fails with the request's name and what was wrong.
-//
-// This package is generated from stu3/stu3test by internal/versiongen;
-// edit that and run go generate.
 package dstu2test
-
-//go:generate go run ../../internal/versiongen

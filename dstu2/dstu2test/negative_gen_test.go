@@ -12,6 +12,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/dstu2/dstu2mem"
 	"github.com/patientsfhir/patientsfhir/dstu2/dstu2test"
+	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/kit"
 )
 
@@ -30,14 +31,14 @@ func fixtureBackend(t *testing.T) *dstu2mem.Backend {
 // oldestFirst reverses the direction of every sort.
 type oldestFirst struct{ *dstu2mem.Backend }
 
-func (b oldestFirst) SearchObservations(ctx context.Context, q dstu2.ObservationQuery) (dstu2.Page[*dstu2.Observation], error) {
+func (b oldestFirst) SearchObservations(ctx context.Context, q dstu2.ObservationQuery) (fhir.Page[*dstu2.Observation], error) {
 	for i := range q.Sort {
 		q.Sort[i].Descending = !q.Sort[i].Descending
 	}
 	return b.Backend.SearchObservations(ctx, q)
 }
 
-func (b oldestFirst) SearchEncounters(ctx context.Context, q dstu2.EncounterQuery) (dstu2.Page[*dstu2.Encounter], error) {
+func (b oldestFirst) SearchEncounters(ctx context.Context, q dstu2.EncounterQuery) (fhir.Page[*dstu2.Encounter], error) {
 	for i := range q.Sort {
 		q.Sort[i].Descending = !q.Sort[i].Descending
 	}
@@ -47,7 +48,7 @@ func (b oldestFirst) SearchEncounters(ctx context.Context, q dstu2.EncounterQuer
 // ignoresCount returns every encounter whatever _count says.
 type ignoresCount struct{ *dstu2mem.Backend }
 
-func (b ignoresCount) SearchEncounters(ctx context.Context, q dstu2.EncounterQuery) (dstu2.Page[*dstu2.Encounter], error) {
+func (b ignoresCount) SearchEncounters(ctx context.Context, q dstu2.EncounterQuery) (fhir.Page[*dstu2.Encounter], error) {
 	q.Count = 1000
 	return b.Backend.SearchEncounters(ctx, q)
 }
@@ -68,8 +69,8 @@ func (b noBirthDate) ReadPatient(ctx context.Context, id string) (*dstu2.Patient
 // ignoresPatient answers every allergy search with all allergies.
 type ignoresPatient struct{ *dstu2mem.Backend }
 
-func (b ignoresPatient) SearchAllergyIntolerances(ctx context.Context, q dstu2.AllergyIntoleranceQuery) (dstu2.Page[*dstu2.AllergyIntolerance], error) {
-	var out dstu2.Page[*dstu2.AllergyIntolerance]
+func (b ignoresPatient) SearchAllergyIntolerances(ctx context.Context, q dstu2.AllergyIntoleranceQuery) (fhir.Page[*dstu2.AllergyIntolerance], error) {
+	var out fhir.Page[*dstu2.AllergyIntolerance]
 	for _, id := range []string{"alg-1-1", "alg-2-1"} {
 		a, err := b.Backend.ReadAllergyIntolerance(ctx, id)
 		if err != nil {

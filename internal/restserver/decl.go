@@ -2,21 +2,6 @@ package restserver
 
 import "github.com/patientsfhir/patientsfhir/fhir"
 
-// GenericType declares one resource type served by a version package's
-// GenericBackend.
-type GenericType struct {
-	// Type is the resource type, e.g. "Organization".
-	Type string
-	// Read reports whether ReadGeneric serves the type.
-	Read bool
-	// Search reports whether SearchGeneric serves the type.
-	Search bool
-	// Params are the type's search parameters (parsed into
-	// GenericQuery.Query and advertised). fhir.ParamID is added when
-	// missing.
-	Params []fhir.SearchParam
-}
-
 func definition(path, name string) string {
 	typ := path
 	for i := 0; i < len(path); i++ {

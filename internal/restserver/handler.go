@@ -13,62 +13,80 @@ import (
 	"sync"
 	"time"
 
+	"github.com/patientsfhir/patientsfhir/auth"
 	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/rest"
+	"github.com/patientsfhir/patientsfhir/routing"
 )
 
 // Handler is a version's FHIR endpoint: GET /metadata, GET /{type}/{id},
 // GET /{type}, POST /{type}/_search and POST / (batch), under BasePath.
 // It is safe for concurrent use.
-type Handler struct {
-	spec       *Spec
-	cfg        Config
-	version    *fhir.Version
-	types      map[string]bool
-	routes     map[string]*route
-	order      []string
-	statement  *capability.Handler
-	batch      *rest.Batch
-	cursors    *rest.Cursors
-	logger     *slog.Logger
-	timeout    time.Duration
-	conforming sync.Map // reflect.Type -> error
+type Handler[B any] struct {
+	spec      *Spec[B]
+	cfg       Config[B]
+	version   *fhir.Version
+	types     map[string]bool
+	routes    map[string]*route[B]
+	order     []string
+	statement *capability.Handler
+	batch     *rest.Batch
+	cursors   *rest.Cursors
+	logger    *slog.Logger
+	timeout   time.Duration
+	refused   sync.Map // "dynamic type|resource type" of tenant backends that lack an interaction: logged once
 }
 
-type route struct {
-	typ      string
-	binding  *Binding // nil for a generic type
-	read     bool
-	search   bool
-	parser   *fhir.Parser
-	contains []string
+type route[B any] struct {
+	typ     string
+	binding *Binding[B] // nil for a generic type
+	read    bool
+	search  bool
+	parser  *fhir.Parser
 }
 
 // Errors of New.
 var (
-	// ErrNoBackend: Config.Backend is nil.
-	ErrNoBackend = errors.New("restserver: Config.Backend is required")
-	// ErrProfile: the backend does not implement what the profile requires.
-	ErrProfile = errors.New("restserver: backend does not implement what the profile requires")
+	// ErrNoBackend: neither a backend nor a router is configured.
+	ErrNoBackend = errors.New("a Backend or a Router is required")
+	// ErrProfile: a backend does not implement what it must serve.
+	ErrProfile = errors.New("the backend does not implement what the server must serve")
 )
 
-// errNotConforming is answered when a tenant's backend lacks an interface
-// the reference backend has: fail closed.
+// FieldError is a start-up error about one field of the version's Config:
+// the field path is data, so the root package can name it from its own
+// Config ("Config.STU3.Serve") without rewriting text.
+type FieldError struct {
+	// Field is the path below the version's Config, e.g. "Serve".
+	Field string
+	// Err says what is wrong.
+	Err error
+}
+
+// Error implements error.
+func (e *FieldError) Error() string { return "Config." + e.Field + ": " + e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// errNotConforming is answered when a tenant's backend lacks an interaction
+// the server advertises: fail closed.
 var errNotConforming = fhir.NewError(fhir.ErrInternal, "This tenant's backend does not implement the interactions this server advertises.")
 
 // New builds the handler for spec from cfg. Configuration mistakes are
-// start-up errors naming the field.
-func New(spec *Spec, cfg Config) (*Handler, error) {
-	if cfg.Backend == nil {
-		return nil, ErrNoBackend
+// start-up errors naming the field (as the version package's Config spells
+// it).
+func New[B any](spec *Spec[B], cfg Config[B]) (*Handler[B], error) {
+	if cfg.Router == nil {
+		return nil, &FieldError{Field: "Backend", Err: ErrNoBackend}
 	}
 	if cfg.BasePath != "" && (!strings.HasPrefix(cfg.BasePath, "/") || strings.HasSuffix(cfg.BasePath, "/")) {
-		return nil, fmt.Errorf("restserver: Config.BasePath %q must start with / and not end with one", cfg.BasePath)
+		return nil, &FieldError{Field: "BasePath", Err: fmt.Errorf("%q must start with / and not end with one", cfg.BasePath)}
 	}
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
-	h := &Handler{spec: spec, cfg: cfg, version: spec.Version, types: make(map[string]bool, len(spec.Types)),
-		routes: make(map[string]*route), logger: cfg.Logger, timeout: cfg.Timeout}
+	h := &Handler[B]{spec: spec, cfg: cfg, version: spec.Version, types: make(map[string]bool, len(spec.Types)),
+		routes: make(map[string]*route[B]), logger: cfg.Logger, timeout: cfg.Timeout}
 	if h.logger == nil {
 		h.logger = slog.Default()
 	}
@@ -80,9 +98,6 @@ func New(spec *Spec, cfg Config) (*Handler, error) {
 	}
 	if err := h.buildRoutes(); err != nil {
 		return nil, err
-	}
-	if cfg.Resolve != nil && cfg.Tenant == nil {
-		h.logger.Warn("restserver: Config.Resolve without Config.Tenant: page cursors are not bound to tenants")
 	}
 	key := cfg.CursorKey
 	if key == nil {
@@ -97,7 +112,7 @@ func New(spec *Spec, cfg Config) (*Handler, error) {
 	}
 	var err error
 	if h.cursors, err = rest.NewCursors(key, maxAge); err != nil {
-		return nil, fmt.Errorf("restserver: Config.CursorKey: %w", err)
+		return nil, &FieldError{Field: "CursorKey", Err: err}
 	}
 	if h.statement, err = capability.Build(h.capabilityConfig()); err != nil {
 		return nil, err
@@ -107,15 +122,42 @@ func New(spec *Spec, cfg Config) (*Handler, error) {
 	if cfg.BaseURL != "" {
 		h.batch.BaseURL = func(*http.Request) string { return cfg.BaseURL }
 	}
+	h.logger.Info(spec.Package+": serving", "base", cfg.BasePath, "resources", h.servedSummary())
 	return h, nil
 }
 
-// buildRoutes derives the routes from the reference backend's interfaces,
-// restricted by the profile.
-func (h *Handler) buildRoutes() error {
-	b := h.cfg.Backend
+// servedSummary is the start-up log line's list: "Patient(read,search) ...".
+func (h *Handler[B]) servedSummary() string {
+	var b strings.Builder
+	for i, t := range h.order {
+		r := h.routes[t]
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t)
+		switch {
+		case r.read && r.search:
+			b.WriteString("(read,search)")
+		case r.read:
+			b.WriteString("(read)")
+		default:
+			b.WriteString("(search)")
+		}
+	}
+	return b.String()
+}
+
+// need is what must be served of one type.
+type need struct{ read, search bool }
+
+// buildRoutes decides what is served: the types of Config.Serve, or of the
+// profile, or (with neither) what the reference backend implements; each
+// with the profile's interactions. Every backend known at start-up (the
+// reference, a static router's values) must implement all of it.
+func (h *Handler[B]) buildRoutes() error {
 	prof := h.cfg.Profile
 	def, max := h.cfg.DefaultCount, h.cfg.MaxCount
+	pr := map[string]*ProfileResource{}
 	if prof != nil {
 		if prof.DefaultCount != 0 {
 			def = prof.DefaultCount
@@ -123,27 +165,135 @@ func (h *Handler) buildRoutes() error {
 		if prof.MaxCount != 0 {
 			max = prof.MaxCount
 		}
-	}
-	var pr map[string]*ProfileResource
-	if prof != nil {
-		pr = make(map[string]*ProfileResource, len(prof.Resources))
 		for i := range prof.Resources {
 			pr[prof.Resources[i].Type] = &prof.Resources[i]
 		}
 	}
-	add := func(typ string, bd *Binding, canRead, canSearch bool, params []fhir.SearchParam) error {
-		r := &route{typ: typ, binding: bd, read: canRead, search: canSearch}
+	bindings := map[string]*Binding[B]{}
+	for i := range h.spec.Bindings {
+		bindings[h.spec.Bindings[i].Type] = &h.spec.Bindings[i]
+	}
+	var generic map[string]GenericType
+	if h.cfg.HasReference && h.spec.Generic != nil {
+		if gts, ok := h.spec.Generic.Types(h.cfg.Reference); ok {
+			generic = make(map[string]GenericType, len(gts))
+			for _, gt := range gts {
+				if !h.types[gt.Type] {
+					return &FieldError{Field: "Backend", Err: fmt.Errorf("GenericTypes: %q is not a %s resource type", gt.Type, h.version.Name)}
+				}
+				if bindings[gt.Type] == nil {
+					generic[gt.Type] = gt
+				}
+			}
+		}
+	}
+	explicit := h.cfg.Serve != nil || prof != nil
+	// needs says which interactions of each served type must be served.
+	needs := map[string]need{}
+	var serve []string
+	add := func(t string, n need) {
+		if p := pr[t]; prof != nil {
+			if p == nil {
+				return
+			}
+			n = need{n.read && p.Read, n.search && p.Search}
+		}
+		if !n.read && !n.search {
+			return
+		}
+		if _, dup := needs[t]; !dup {
+			serve = append(serve, t)
+		}
+		needs[t] = n
+	}
+	switch {
+	case h.cfg.Serve != nil:
+		for _, t := range h.cfg.Serve {
+			if bindings[t] == nil && generic[t].Type == "" {
+				if !h.types[t] {
+					return &FieldError{Field: "Serve", Err: fmt.Errorf("%q is not a %s resource type", t, h.version.Name)}
+				}
+				return &FieldError{Field: "Serve", Err: fmt.Errorf("%s has no typed interface in package %s; serve it with a GenericBackend set as Config.Backend", t, h.spec.Package)}
+			}
+			if prof != nil && pr[t] == nil {
+				return &FieldError{Field: "Serve", Err: fmt.Errorf("%s is not in the profile %q", t, prof.Name)}
+			}
+			add(t, need{true, true})
+		}
+	case prof != nil:
+		for _, p := range prof.Resources {
+			if bindings[p.Type] != nil {
+				add(p.Type, need{true, true})
+			}
+		}
+	case h.cfg.HasReference:
+		for i := range h.spec.Bindings {
+			bd := &h.spec.Bindings[i]
+			add(bd.Type, need{bd.CanRead(h.cfg.Reference), bd.CanSearch(h.cfg.Reference)})
+		}
+	default:
+		return &FieldError{Field: "Serve", Err: errors.New("required with a Router and no Profile: list the resource types every tenant's backend serves")}
+	}
+	if _, ok := needs["Patient"]; !ok {
+		add("Patient", need{true, true}) // the one resource every backend has (Backend embeds it)
+	}
+	for _, t := range sortedKeys(generic) {
+		if h.cfg.Serve == nil || slices.Contains(h.cfg.Serve, t) {
+			add(t, need{generic[t].Read, generic[t].Search})
+		}
+	}
+	slices.SortStableFunc(serve, func(a, b string) int { return h.rank(a, pr) - h.rank(b, pr) })
+
+	// Every backend known now must implement all of it: the reference and
+	// a static router's values. Other routers' backends are checked as
+	// they are routed (and fail closed).
+	if explicit {
+		var problems []string
+		field := "Backend"
+		check := func(label string, b B) {
+			for _, t := range serve {
+				bd, n := bindings[t], needs[t]
+				if bd == nil {
+					continue
+				}
+				if n.read && !bd.CanRead(b) {
+					problems = append(problems, missing(label, b, bd.Reader))
+				}
+				if n.search && !bd.CanSearch(b) {
+					problems = append(problems, missing(label, b, bd.Searcher))
+				}
+			}
+		}
+		if h.cfg.HasReference {
+			check("Config.Backend", h.cfg.Reference)
+		}
+		if st, ok := h.cfg.Router.(routing.Static[B]); ok {
+			field = "Router"
+			for _, tenant := range sortedKeys(st) {
+				check("Config.Router["+tenant+"]", st[tenant])
+			}
+		}
+		if len(problems) > 0 {
+			return &FieldError{Field: field, Err: fmt.Errorf("%w (list what you serve in Config.Serve):\n\t%s", ErrProfile, strings.Join(problems, "\n\t"))}
+		}
+	}
+
+	for _, t := range serve {
+		n := needs[t]
+		var params []fhir.SearchParam
+		bd := bindings[t]
+		if bd != nil {
+			params = bd.Params
+		} else {
+			params = generic[t].Params
+			if !slices.ContainsFunc(params, func(p fhir.SearchParam) bool { return p.Name == "_id" }) {
+				params = append([]fhir.SearchParam{fhir.ParamID}, params...)
+			}
+		}
+		r := &route[B]{typ: t, binding: bd, read: n.read, search: n.search}
 		count := def
-		if pr != nil {
-			p, ok := pr[typ]
-			if !ok {
-				return nil
-			}
-			if p.Required && (p.Read && !canRead || p.Search && !canSearch) {
-				return fmt.Errorf("%w: %s (read %v, search %v)", ErrProfile, typ, p.Read, p.Search)
-			}
-			r.read = canRead && p.Read
-			r.search = canSearch && p.Search
+		var contains []string
+		if p := pr[t]; p != nil {
 			if p.Params != nil {
 				var kept []fhir.SearchParam
 				for _, sp := range params {
@@ -153,64 +303,108 @@ func (h *Handler) buildRoutes() error {
 				}
 				params = kept
 			}
-			r.contains = p.Contains
+			contains = p.Contains
 			if p.DefaultCount != 0 {
 				count = p.DefaultCount
 			}
 		}
-		if !r.read && !r.search {
-			return nil
-		}
 		if r.search {
 			var err error
-			r.parser, err = fhir.NewParser(h.version, params, &fhir.ParserOptions{DefaultCount: count, MaxCount: max, Strict: h.cfg.Strict,
-				Contains: r.contains})
+			r.parser, err = fhir.NewParser(h.version, params, &fhir.ParserOptions{DefaultCount: count, MaxCount: max,
+				Strict: h.cfg.Strict, Contains: contains})
 			if err != nil {
-				return fmt.Errorf("restserver: %s search parameters: %w", typ, err)
+				return &FieldError{Field: "Profile", Err: fmt.Errorf("%s search parameters: %w", t, err)}
 			}
 		}
-		h.routes[typ] = r
-		h.order = append(h.order, typ)
-		return nil
-	}
-	for i := range h.spec.Bindings {
-		bd := &h.spec.Bindings[i]
-		if err := add(bd.Type, bd, bd.CanRead(b), bd.CanSearch(b), bd.Params); err != nil {
-			return err
-		}
-	}
-	if g := h.spec.Generic; g != nil {
-		if gts, ok := g.Types(b); ok {
-			for _, gt := range gts {
-				if !h.types[gt.Type] {
-					return fmt.Errorf("restserver: GenericTypes: %q is not a %s resource type", gt.Type, h.version.Name)
-				}
-				if _, dup := h.routes[gt.Type]; dup {
-					continue // a typed interface wins
-				}
-				params := gt.Params
-				if !slices.ContainsFunc(params, func(p fhir.SearchParam) bool { return p.Name == "_id" }) {
-					params = append([]fhir.SearchParam{fhir.ParamID}, params...)
-				}
-				if err := add(gt.Type, nil, gt.Read, gt.Search, params); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	if pr != nil {
-		for _, p := range prof.Resources {
-			if p.Required {
-				if _, ok := h.routes[p.Type]; !ok {
-					return fmt.Errorf("%w: %s", ErrProfile, p.Type)
-				}
-			}
-		}
+		h.routes[t] = r
+		h.order = append(h.order, t)
 	}
 	return nil
 }
 
-func (h *Handler) capabilityConfig() capability.Config {
+// rank orders types as the profile lists them, then as the spec does.
+func (h *Handler[B]) rank(typ string, pr map[string]*ProfileResource) int {
+	if h.cfg.Profile != nil {
+		for i, p := range h.cfg.Profile.Resources {
+			if p.Type == typ {
+				return i
+			}
+		}
+	}
+	for i, b := range h.spec.Bindings {
+		if b.Type == typ {
+			return len(pr) + i
+		}
+	}
+	return len(pr) + len(h.spec.Bindings)
+}
+
+func sortedKeys[B any](m map[string]B) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// missing says which method b lacks, with its exact Go signature and a
+// hint when the method exists on the pointer type or under a similar name.
+// It runs at start-up only: reflection is fine here.
+func missing(label string, b any, m Method) string {
+	t := reflect.TypeOf(b)
+	msg := fmt.Sprintf("%s (%v) does not implement %s: missing method %s", label, t, m.Interface, m.Signature)
+	if t == nil {
+		return msg
+	}
+	if t.Kind() != reflect.Pointer {
+		if _, ok := reflect.PointerTo(t).MethodByName(m.Name); ok {
+			return msg + fmt.Sprintf(" (the method is declared on *%v: pass a pointer)", t)
+		}
+	}
+	if meth, ok := t.MethodByName(m.Name); ok {
+		return msg + fmt.Sprintf(" (%v has %s with another signature: %v)", t, m.Name, meth.Type)
+	}
+	for i := range t.NumMethod() {
+		if name := t.Method(i).Name; similar(name, m.Name) {
+			return msg + fmt.Sprintf(" (%v has a method named %s: a typo?)", t, name)
+		}
+	}
+	return msg
+}
+
+// similar reports whether two method names differ by at most two edits.
+func similar(a, b string) bool {
+	if a == b || abs(len(a)-len(b)) > 2 {
+		return false
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)] <= 2
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+func (h *Handler[B]) capabilityConfig() capability.Config {
 	c := capability.Config{Version: h.version, BaseURL: h.cfg.BaseURL, Software: h.cfg.Software,
 		Publisher: h.cfg.Publisher, Batch: true, Security: h.cfg.Security}
 	if h.cfg.Profile != nil && h.cfg.Profile.Name != "" {
@@ -232,11 +426,18 @@ func (h *Handler) capabilityConfig() capability.Config {
 }
 
 // CapabilityJSON returns the rendered capability statement.
-func (h *Handler) CapabilityJSON() []byte { return h.statement.JSON() }
+func (h *Handler[B]) CapabilityJSON() []byte { return h.statement.JSON() }
+
+// RouteInfo describes one served type.
+type RouteInfo struct {
+	Type         string
+	Read, Search bool
+	Params       []fhir.SearchParam
+}
 
 // Routes lists the served types and whether each is read and searched, in
 // statement order.
-func (h *Handler) Routes() []RouteInfo {
+func (h *Handler[B]) Routes() []RouteInfo {
 	out := make([]RouteInfo, 0, len(h.order))
 	for _, t := range h.order {
 		r := h.routes[t]
@@ -249,24 +450,14 @@ func (h *Handler) Routes() []RouteInfo {
 	return out
 }
 
-// RouteInfo describes one served type.
-type RouteInfo struct {
-	// Type is the resource type.
-	Type string
-	// Read and Search are the interactions served.
-	Read, Search bool
-	// Params are the search parameters parsed and advertised.
-	Params []fhir.SearchParam
-}
-
 // ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler[B]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			h.logger.Error("restserver: handler panicked")
+			h.logger.Error(h.spec.Package+": handler panicked", "panic", fmt.Sprint(p))
 			rest.WriteError(w, r, h.version, fhir.ErrInternal)
 		}
 	}()
@@ -320,7 +511,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request, sub string) {
+func (h *Handler[B]) methodNotAllowed(w http.ResponseWriter, r *http.Request, sub string) {
 	allow := http.MethodGet
 	if sub == "_search" {
 		allow = http.MethodPost
@@ -343,79 +534,54 @@ func validID(s string) bool {
 	return true
 }
 
-// resolvedKey carries the backend a batch resolved for its entries.
-type resolvedKey struct{}
+// tenantOf is the verified token's tenant ("" without authentication).
+// Nothing else selects a tenant: not the URL, a header, the body or a page
+// cursor.
+func tenantOf(ctx context.Context) string {
+	if p, ok := auth.PrincipalFrom(ctx); ok {
+		return p.TenantID
+	}
+	return ""
+}
 
-// serveBatch resolves the tenant's backend once for all the entries of a
-// batch (a resolver may cost a database lookup), then runs the batch.
-func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
-	if h.cfg.Resolve != nil && r.Method == http.MethodPost {
+// routedKey carries the backend a batch routed for its entries.
+type routedKey struct{}
+
+// routed wraps a routed backend so that a nil interface value is found too.
+type routed[B any] struct{ b B }
+
+// serveBatch routes the tenant once for all the entries of a batch (a
+// router may cost a database lookup), then runs the batch.
+func (h *Handler[B]) serveBatch(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
 		b, err := h.backend(r.Context())
 		if err != nil {
 			rest.WriteError(w, r, h.version, err)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), resolvedKey{}, resolved{b}))
+		r = r.WithContext(context.WithValue(r.Context(), routedKey{}, routed[B]{b}))
 	}
 	h.batch.ServeHTTP(w, r)
 }
 
-// resolved wraps a resolved backend so that a nil one is still found.
-type resolved struct{ b any }
-
-// backend resolves the request's backend and holds it to the reference's
-// interfaces.
-func (h *Handler) backend(ctx context.Context) (any, error) {
-	if h.cfg.Resolve == nil {
-		return h.cfg.Backend, nil
-	}
-	if rb, ok := ctx.Value(resolvedKey{}).(resolved); ok {
+// backend routes the request's tenant to its backend.
+func (h *Handler[B]) backend(ctx context.Context) (B, error) {
+	if rb, ok := ctx.Value(routedKey{}).(routed[B]); ok {
 		return rb.b, nil
 	}
-	var b any
-	err := h.guard(ctx, "resolve", func(ctx context.Context) error {
-		var err error
-		b, err = h.cfg.Resolve(ctx)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if b == nil {
-		return nil, fhir.NewError(fhir.ErrNotFound, "No FHIR backend is configured for this tenant.")
-	}
-	t := reflect.TypeOf(b)
-	if v, ok := h.conforming.Load(t); ok {
-		if v != nil {
-			return nil, v.(error)
-		}
-		return b, nil
-	}
-	var bad error
-	for _, typ := range h.order {
-		rt := h.routes[typ]
-		if !h.implements(b, rt) {
-			h.logger.Error("restserver: tenant backend lacks an advertised interaction", "backend", t.String(), "type", typ)
-			bad = errNotConforming
-			break
-		}
-	}
-	if bad != nil {
-		h.conforming.Store(t, bad)
-		return nil, bad
-	}
-	h.conforming.Store(t, nil)
-	return b, nil
+	return h.cfg.Router.Route(ctx, tenantOf(ctx))
 }
 
-func (h *Handler) implements(b any, rt *route) bool {
-	if rt.binding != nil {
-		return (!rt.read || rt.binding.CanRead(b)) && (!rt.search || rt.binding.CanSearch(b))
+// notConforming logs, once per backend type and resource type, a tenant's
+// backend that lacks an interaction this server advertises, and fails the
+// request closed.
+func (h *Handler[B]) notConforming(b B, typ string, m Method) error {
+	key := fmt.Sprintf("%T|%s", b, m.Interface)
+	if _, seen := h.refused.LoadOrStore(key, true); !seen {
+		h.logger.Error(h.spec.Package+": a tenant's backend lacks an advertised interaction", "backend", fmt.Sprintf("%T", b),
+			"type", typ, "missing", m.Signature)
 	}
-	gts, ok := h.spec.Generic.Types(b)
-	return ok && slices.ContainsFunc(gts, func(g GenericType) bool {
-		return g.Type == rt.typ && (g.Read || !rt.read) && (g.Search || !rt.search)
-	})
+	return errNotConforming
 }
 
 // errPanic is answered when a backend panics.
@@ -423,14 +589,14 @@ var errPanic = fhir.NewError(fhir.ErrInternal, "The backend failed while serving
 
 // guard runs fn under the backend timeout in its own goroutine, recovering
 // a panic; it returns as soon as ctx is done even if fn does not.
-func (h *Handler) guard(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+func (h *Handler[B]) guard(ctx context.Context, op string, fn func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				h.logger.Error("restserver: backend panicked", "op", op)
+				h.logger.Error(h.spec.Package+": backend panicked", "op", op)
 				done <- errPanic
 			}
 		}()
@@ -440,7 +606,7 @@ func (h *Handler) guard(ctx context.Context, op string, fn func(ctx context.Cont
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		h.logger.Warn("restserver: backend did not return before the deadline", "op", op)
+		h.logger.Warn(h.spec.Package+": backend did not return before the deadline", "op", op)
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fhir.NewError(fhir.ErrTimeout, "The backend did not answer in time.")
 		}
@@ -448,7 +614,7 @@ func (h *Handler) guard(ctx context.Context, op string, fn func(ctx context.Cont
 	}
 }
 
-func (h *Handler) baseURL(r *http.Request) string {
+func (h *Handler[B]) baseURL(r *http.Request) string {
 	if h.cfg.BaseURL != "" {
 		return h.cfg.BaseURL
 	}
@@ -459,7 +625,9 @@ func (h *Handler) baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host + h.cfg.BasePath
 }
 
-func (h *Handler) serveRead(w http.ResponseWriter, r *http.Request, rt *route, id string) {
+// serveRead is GET [base]/{type}/{id}: negotiate, route the tenant, read,
+// check, write.
+func (h *Handler[B]) serveRead(w http.ResponseWriter, r *http.Request, rt *route[B], id string) {
 	if _, err := rest.Negotiate(r, h.version); err != nil {
 		rest.WriteError(w, r, h.version, err)
 		return
@@ -472,10 +640,13 @@ func (h *Handler) serveRead(w http.ResponseWriter, r *http.Request, rt *route, i
 	var res Resource
 	err = h.guard(r.Context(), rt.typ+" read", func(ctx context.Context) error {
 		var err error
+		var ok bool
 		if rt.binding != nil {
-			res, err = rt.binding.Read(ctx, b, id)
-		} else {
-			res, err = h.spec.Generic.Read(ctx, b, rt.typ, id)
+			if res, ok, err = rt.binding.Read(ctx, b, id); !ok {
+				return h.notConforming(b, rt.typ, rt.binding.Reader)
+			}
+		} else if res, ok, err = h.spec.Generic.Read(ctx, b, rt.typ, id); !ok {
+			return h.notConforming(b, rt.typ, Method{Interface: h.spec.Package + ".GenericBackend", Signature: "ReadGeneric"})
 		}
 		if err != nil {
 			return err
@@ -498,7 +669,113 @@ func (h *Handler) serveRead(w http.ResponseWriter, r *http.Request, rt *route, i
 	rest.WriteResource(w, r, h.version, http.StatusOK, res)
 }
 
-// checkResource returns why res may not be sent as a rt.typ ("" if fine).
+// serveSearch is GET [base]/{type} and POST [base]/{type}/_search, top to
+// bottom: negotiate, parse, resume the page cursor (bound to the token's
+// tenant and the query), route the tenant, call the backend, check what it
+// returned, write the searchset Bundle.
+func (h *Handler[B]) serveSearch(w http.ResponseWriter, r *http.Request, rt *route[B]) {
+	v := h.version
+	if h.cfg.Profile != nil {
+		r = underscoreSort(r)
+	}
+	if _, err := rest.Negotiate(r, v); err != nil {
+		rest.WriteError(w, r, v, err)
+		return
+	}
+	q, err := rt.parser.ParseRequest(r)
+	if err != nil {
+		rest.WriteError(w, r, v, err)
+		return
+	}
+	if len(q.Ignored) > 0 && len(q.Clauses) == 0 && rt.typ == "Patient" {
+		// Every filter was ignored: answering would list the tenant's whole
+		// population for a search that meant something else.
+		rest.WriteError(w, r, v, fhir.NewError(fhir.ErrInvalidSearch,
+			"None of the search parameters is supported ("+strings.Join(q.Ignored, ", ")+"); see the capability statement."))
+		return
+	}
+	ctx := r.Context()
+	tenant := tenantOf(ctx)
+	var cur rest.CursorState
+	if q.Cursor != "" {
+		if cur, err = h.cursors.Resume(q, tenant); err != nil {
+			rest.WriteError(w, r, v, err)
+			return
+		}
+	}
+	a := &Args{Search: fhir.Search{IDs: q.IDs(), Count: q.Count, CountOnly: q.CountOnly(), Sort: q.Sort, Cursor: cur.Backend, Query: q}}
+	if rt.binding != nil && len(rt.binding.PatientParams) > 0 {
+		if a.Patient, err = patientOf(q, rt.binding.PatientParams); err != nil {
+			rest.WriteError(w, r, v, err)
+			return
+		}
+	}
+	b, err := h.backend(ctx)
+	if err != nil {
+		rest.WriteError(w, r, v, err)
+		return
+	}
+	var page rest.Page
+	err = h.guard(ctx, rt.typ+" search", func(ctx context.Context) error {
+		var tp fhir.Page[Resource]
+		var ok bool
+		var err error
+		if rt.binding != nil {
+			if tp, ok, err = rt.binding.Search(ctx, b, a); !ok {
+				return h.notConforming(b, rt.typ, rt.binding.Searcher)
+			}
+		} else if tp, ok, err = h.spec.Generic.Search(ctx, b, rt.typ, a.Search); !ok {
+			return h.notConforming(b, rt.typ, Method{Interface: h.spec.Package + ".GenericBackend", Signature: "SearchGeneric"})
+		}
+		if err != nil {
+			return err
+		}
+		page, err = h.checkPage(rt, a.Patient, tp)
+		return err
+	})
+	if err != nil {
+		rest.WriteError(w, r, v, err)
+		return
+	}
+	if len(page.Entries) > q.Count && !q.CountOnly() {
+		// A backend that returns more than asked would break paging.
+		rest.WriteError(w, r, v, fhir.NewError(fhir.ErrInternal, "The backend returned more entries than the page size."))
+		return
+	}
+	s, err := rest.BuildSearchset(ctx, q, page, rest.SearchOptions{Base: h.baseURL(r), Type: rt.typ, Tenant: tenant,
+		Cursors: h.cursors, Offset: cur.Offset})
+	if err != nil {
+		rest.WriteError(w, r, v, err)
+		return
+	}
+	rest.WriteSearchset(w, r, v, s)
+}
+
+// checkPage applies the output checks to a backend's page and turns it into
+// the Bundle writer's entries.
+func (h *Handler[B]) checkPage(rt *route[B], patient string, tp fhir.Page[Resource]) (rest.Page, error) {
+	page := rest.Page{Total: tp.Total, TotalKnown: tp.TotalKnown, Next: tp.Next, Entries: make([]rest.Entry, 0, len(tp.Resources))}
+	for _, res := range tp.Resources {
+		reason := checkResource(res, rt.typ)
+		if reason == "" && patient != "" && !refersTo(rt.binding.Owner(res), patient) {
+			reason = "belongs to another patient than the one requested"
+		}
+		if reason != "" {
+			err := h.checkFailed(rt.typ, res, reason)
+			if h.cfg.OnInvalid != CheckDrop {
+				return rest.Page{}, err
+			}
+			if page.TotalKnown && page.Total > 0 {
+				page.Total--
+			}
+			continue
+		}
+		page.Entries = append(page.Entries, rest.Entry{Type: rt.typ, ID: res.GetID(), Resource: res})
+	}
+	return page, nil
+}
+
+// checkResource returns why res may not be sent as a typ ("" if fine).
 func checkResource(res Resource, typ string) string {
 	if res == nil {
 		return "nil resource"
@@ -512,87 +789,21 @@ func checkResource(res Resource, typ string) string {
 	if !validID(res.GetID()) {
 		return "malformed id"
 	}
-	if res.Validate() != nil {
+	if err := res.Validate(); err != nil {
 		return "not valid (Validate failed)"
 	}
 	return ""
 }
 
-func (h *Handler) checkFailed(typ string, res Resource, reason string) error {
+func (h *Handler[B]) checkFailed(typ string, res Resource, reason string) error {
 	id := ""
 	if res != nil {
 		if id = res.GetID(); !validID(id) {
 			id = ""
 		}
 	}
-	h.logger.Warn("restserver: backend output refused", "type", typ, "id", id, "reason", reason)
+	h.logger.Warn(h.spec.Package+": backend output refused", "type", typ, "id", id, "reason", reason)
 	return fhir.NewError(fhir.ErrInternal, "The backend returned a "+typ+" that cannot be sent: "+reason+".")
-}
-
-func (h *Handler) serveSearch(w http.ResponseWriter, r *http.Request, rt *route) {
-	if h.cfg.Profile != nil {
-		r = underscoreSort(r)
-	}
-	b, err := h.backend(r.Context())
-	if err != nil {
-		rest.WriteError(w, r, h.version, err)
-		return
-	}
-	o := rest.SearchOptions{Base: h.baseURL(r), Type: rt.typ, Cursors: h.cursors}
-	if h.cfg.Tenant != nil {
-		o.Tenant = h.cfg.Tenant(r.Context())
-	}
-	rest.ServeSearch(w, r, rt.parser, o, func(ctx context.Context, q *fhir.Query, cursor string) (rest.Page, error) {
-		return h.search(ctx, b, rt, q, cursor)
-	})
-}
-
-func (h *Handler) search(ctx context.Context, b any, rt *route, q *fhir.Query, cursor string) (rest.Page, error) {
-	a := &Args{Search: Search{IDs: q.IDs(), Count: q.Count, CountOnly: q.CountOnly(), Sort: q.Sort, Cursor: cursor, Query: q}}
-	if rt.binding != nil && len(rt.binding.PatientParams) > 0 {
-		p, err := patientOf(q, rt.binding.PatientParams)
-		if err != nil {
-			return rest.Page{}, err
-		}
-		a.Patient = p
-	}
-	var page rest.Page
-	err := h.guard(ctx, rt.typ+" search", func(ctx context.Context) error {
-		var tp Page[Resource]
-		var err error
-		if rt.binding != nil {
-			tp, err = rt.binding.Search(ctx, b, a)
-		} else {
-			tp, err = h.spec.Generic.Search(ctx, b, rt.typ, a.Search)
-		}
-		if err != nil {
-			return err
-		}
-		page = rest.Page{Total: tp.Total, TotalKnown: tp.TotalKnown, Next: tp.Next, Entries: make([]rest.Entry, 0, len(tp.Resources))}
-		for _, res := range tp.Resources {
-			reason := checkResource(res, rt.typ)
-			if reason == "" && a.Patient != "" && !refersTo(rt.binding.Owner(res), a.Patient) {
-				reason = "belongs to another patient than the one requested"
-			}
-			if reason != "" {
-				err := h.checkFailed(rt.typ, res, reason)
-				if h.cfg.OnInvalid != CheckDrop {
-					return err
-				}
-				if page.TotalKnown && page.Total > 0 {
-					page.Total--
-				}
-				continue
-			}
-			page.Entries = append(page.Entries, rest.Entry{Type: rt.typ, ID: res.GetID(), Resource: res})
-		}
-		return nil
-	})
-	if err != nil {
-		// page may still be written by a backend that returns late.
-		return rest.Page{}, err
-	}
-	return page, nil
 }
 
 // patientOf returns the one patient id a patient-scoped search names.
@@ -631,8 +842,8 @@ func refersTo(ref, id string) bool {
 }
 
 // underscoreSort reads "sort:desc=date" and "sort=-date" in the URL as
-// "_sort...": the DSTU2 Patients app page lists the parameter without its
-// underscore (A6 of the interface notes). Only applied under a profile.
+// "_sort...": the DSTU2 Patients app documentation lists the parameter
+// without its underscore. Only applied under a profile.
 func underscoreSort(r *http.Request) *http.Request {
 	q := r.URL.RawQuery
 	if !strings.HasPrefix(q, "sort") && !strings.Contains(q, "&sort") {

@@ -20,20 +20,31 @@ type Resource interface {
 }
 
 // Spec is what a version package supplies: its version, its resource types
-// and one Binding per typed resource.
-type Spec struct {
+// and one Binding per typed resource, for its backend type B.
+type Spec[B any] struct {
 	// Version is the FHIR version served.
 	Version *fhir.Version
+	// Package is the version package's name ("stu3"), for messages.
+	Package string
 	// Types are all resource type names of the version.
 	Types []string
 	// Bindings adapt the typed interfaces, one per resource type.
-	Bindings []Binding
+	Bindings []Binding[B]
 	// Generic adapts the version's GenericBackend; nil when it has none.
-	Generic *GenericBinding
+	Generic *GenericBinding[B]
 }
 
-// Binding adapts one resource type's typed backend interfaces.
-type Binding struct {
+// Method names one method of a typed backend interface, for start-up
+// errors: "stu3.ObservationSearcher", "SearchObservations" and its Go
+// signature.
+type Method struct {
+	Interface, Name, Signature string
+}
+
+// Binding adapts one resource type's typed backend interfaces. The version
+// packages' generated code fills it with type assertions and method calls;
+// nothing here uses reflection on the request path.
+type Binding[B any] struct {
 	// Type is the resource type.
 	Type string
 	// Params are the declared search parameters.
@@ -42,31 +53,40 @@ type Binding struct {
 	// patient (patient, subject, beneficiary). When set, a search must name
 	// exactly one patient, and every result must belong to it (Owner).
 	PatientParams []string
+	// Reader and Searcher name the interfaces, for start-up errors.
+	Reader, Searcher Method
 	// CanRead and CanSearch report whether a backend implements the type's
 	// reader and searcher interfaces.
-	CanRead, CanSearch func(b any) bool
-	// Read calls the reader; b implements it.
-	Read func(ctx context.Context, b any, id string) (Resource, error)
-	// Search calls the searcher with the typed query built from a.
-	Search func(ctx context.Context, b any, a *Args) (Page[Resource], error)
+	CanRead, CanSearch func(b B) bool
+	// Read calls the reader; ok is false when b does not implement it.
+	Read func(ctx context.Context, b B, id string) (r Resource, ok bool, err error)
+	// Search calls the searcher with the typed query built from a; ok is
+	// false when b does not implement it.
+	Search func(ctx context.Context, b B, a *Args) (p fhir.Page[Resource], ok bool, err error)
 	// Owner returns the reference of the patient r belongs to ("" when it
 	// has none).
 	Owner func(r Resource) string
 }
 
-// GenericBinding adapts a version's GenericBackend.
-type GenericBinding struct {
-	// Types returns the declared generic types when b implements the
-	// generic interface.
-	Types func(b any) ([]GenericType, bool)
-	// Read and Search call it.
-	Read   func(ctx context.Context, b any, typ, id string) (Resource, error)
-	Search func(ctx context.Context, b any, typ string, s Search) (Page[Resource], error)
+// GenericType declares one resource type served by a GenericBackend.
+type GenericType struct {
+	Type         string
+	Read, Search bool
+	Params       []fhir.SearchParam
 }
 
-// Args is what a Binding's Search gets: the common part of the typed
-// query (whose Strings, Tokens and Dates apply the profile's readings) and
-// the requested patient.
+// GenericBinding adapts a version's GenericBackend.
+type GenericBinding[B any] struct {
+	// Types returns the declared generic types when b implements the
+	// generic interface.
+	Types func(b B) ([]GenericType, bool)
+	// Read and Search call it; ok is false when b does not implement it.
+	Read   func(ctx context.Context, b B, typ, id string) (Resource, bool, error)
+	Search func(ctx context.Context, b B, typ string, s fhir.Search) (fhir.Page[Resource], bool, error)
+}
+
+// Args is what a Binding's Search gets: the common part of every typed
+// query and the requested patient.
 type Args struct {
 	fhir.Search
 	// Patient is the requested patient's logical id for patient-scoped
@@ -84,19 +104,13 @@ func (a *Args) Tokens(name string) fhir.TokenParam { return a.Query.Tokens(name)
 // Dates returns a date parameter's values.
 func (a *Args) Dates(name string) fhir.DateParam { return a.Query.Dates(name) }
 
-// Page is the one page type.
-type Page[T any] = fhir.Page[T]
-
-// Search is the common part of every typed query.
-type Search = fhir.Search
-
 // Erase turns a typed page into a page of Resource. A nil resource stays
 // nil (and fails the output check).
 func Erase[E any, P interface {
 	*E
 	Resource
-}](p Page[P]) Page[Resource] {
-	out := Page[Resource]{Total: p.Total, TotalKnown: p.TotalKnown, Next: p.Next}
+}](p fhir.Page[P]) fhir.Page[Resource] {
+	out := fhir.Page[Resource]{Total: p.Total, TotalKnown: p.TotalKnown, Next: p.Next}
 	if len(p.Resources) > 0 {
 		out.Resources = make([]Resource, len(p.Resources))
 		for i, r := range p.Resources {
@@ -119,75 +133,17 @@ func Single[E any, P interface {
 	return r, err
 }
 
-// Bind builds the Binding of one resource type from its reader and
-// searcher interfaces R and S (method expressions such as
-// PatientReader.ReadPatient), the function building the typed query, and
-// the patient reference of a resource (nil for types not scoped to a
-// patient).
-func Bind[E any, P interface {
-	*E
-	Resource
-}, R any, S any](typ string, params []fhir.SearchParam, scope []string,
-	read func(R, context.Context, string) (P, error),
-	search func(S, context.Context, *Args) (Page[P], error),
-	owner func(P) string,
-) Binding {
-	bd := Binding{
-		Type: typ, Params: params, PatientParams: scope,
-		CanRead:   func(b any) bool { _, ok := b.(R); return ok },
-		CanSearch: func(b any) bool { _, ok := b.(S); return ok },
-		Read: func(ctx context.Context, b any, id string) (Resource, error) {
-			return Single(read(b.(R), ctx, id))
-		},
-		Search: func(ctx context.Context, b any, a *Args) (Page[Resource], error) {
-			p, err := search(b.(S), ctx, a)
-			return Erase(p), err
-		},
-		Owner: func(Resource) string { return "" },
-	}
-	if owner != nil {
-		bd.Owner = func(r Resource) string { return owner(r.(P)) }
-	}
-	return bd
-}
-
-// genericBackend is the shape of a version's GenericBackend interface, with
-// R the version's Resource interface and Q its GenericQuery.
-type genericBackend[R Resource, Q any] interface {
-	GenericTypes() []GenericType
-	ReadGeneric(ctx context.Context, typ, id string) (R, error)
-	SearchGeneric(ctx context.Context, q Q) (Page[R], error)
-}
-
-// BindGeneric adapts a version's GenericBackend interface G (whose methods
-// use the version's Resource R and GenericQuery Q) to a GenericBinding;
-// query builds the version's query from the type and the common search.
-func BindGeneric[G genericBackend[R, Q], R Resource, Q any](query func(typ string, s Search) Q) *GenericBinding {
-	return &GenericBinding{
-		Types: func(b any) ([]GenericType, bool) {
-			g, ok := b.(G)
-			if !ok {
-				return nil, false
+// EraseAny is Erase for a page of a version's Resource interface (the
+// generic backend's pages).
+func EraseAny[R Resource](p fhir.Page[R]) fhir.Page[Resource] {
+	out := fhir.Page[Resource]{Total: p.Total, TotalKnown: p.TotalKnown, Next: p.Next}
+	if len(p.Resources) > 0 {
+		out.Resources = make([]Resource, len(p.Resources))
+		for i, r := range p.Resources {
+			if any(r) != nil {
+				out.Resources[i] = r
 			}
-			return g.GenericTypes(), true
-		},
-		Read: func(ctx context.Context, b any, typ, id string) (Resource, error) {
-			r, err := b.(G).ReadGeneric(ctx, typ, id)
-			if any(r) == nil {
-				return nil, err // no typed nil inside the interface
-			}
-			return r, err
-		},
-		Search: func(ctx context.Context, b any, typ string, s Search) (Page[Resource], error) {
-			p, err := b.(G).SearchGeneric(ctx, query(typ, s))
-			out := Page[Resource]{Total: p.Total, TotalKnown: p.TotalKnown, Next: p.Next,
-				Resources: make([]Resource, len(p.Resources))}
-			for i, r := range p.Resources {
-				if any(r) != nil {
-					out.Resources[i] = r
-				}
-			}
-			return out, err
-		},
+		}
 	}
+	return out
 }

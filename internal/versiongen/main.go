@@ -20,10 +20,8 @@ type file struct {
 
 // files lists what is copied, relative to the module root.
 var files = []file{
-	{"stu3/stu3mem/stu3mem.go", "dstu2/dstu2mem/dstu2mem_gen.go", nil},
 	{"stu3/stu3mem/stu3mem_test.go", "dstu2/dstu2mem/dstu2mem_gen_test.go", nil},
 	{"stu3/stu3mem/example_test.go", "dstu2/dstu2mem/example_gen_test.go", nil},
-	{"stu3/stu3test/stu3test.go", "dstu2/dstu2test/dstu2test_gen.go", nil},
 	{"stu3/stu3test/kit_test.go", "dstu2/dstu2test/kit_gen_test.go", nil},
 	{"stu3/stu3test/negative_test.go", "dstu2/dstu2test/negative_gen_test.go", nil},
 	{"stu3/stu3test/example_test.go", "dstu2/dstu2test/example_gen_test.go", nil},
@@ -55,8 +53,8 @@ var serverTest = []string{
 var serverFake = []string{
 	`append(family, n.Family)`, `append(family, n.Family...)`,
 	`q.Given.Match(given...) &&`, `q.Given.Match(given...) && q.Name.Match(all...) &&`,
-	`func categories(cs []stu3.CodeableConcept) []stu3.TokenCode {
-	var out []stu3.TokenCode
+	`func categories(cs []stu3.CodeableConcept) []fhir.TokenCode {
+	var out []fhir.TokenCode
 	for i := range cs {
 		out = append(out, codes(&cs[i])...)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/stu3/stu3mem"
 )
 
-func parse(t *testing.T, params []fhir.SearchParam, query string) stu3.Search {
+func parse(t *testing.T, params []fhir.SearchParam, query string) fhir.Search {
 	t.Helper()
 	p, err := fhir.NewParser(fhir.STU3, params, nil)
 	if err != nil {
@@ -23,7 +23,7 @@ func parse(t *testing.T, params []fhir.SearchParam, query string) stu3.Search {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return stu3.Search{Count: q.Count, CountOnly: q.CountOnly(), Sort: q.Sort, Query: q}
+	return fhir.Search{Count: q.Count, CountOnly: q.CountOnly(), Sort: q.Sort, Query: q}
 }
 
 func TestBackend(t *testing.T) {

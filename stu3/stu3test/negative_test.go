@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/kit"
 	"github.com/patientsfhir/patientsfhir/stu3"
 	"github.com/patientsfhir/patientsfhir/stu3/stu3mem"
@@ -28,14 +29,14 @@ func fixtureBackend(t *testing.T) *stu3mem.Backend {
 // oldestFirst reverses the direction of every sort.
 type oldestFirst struct{ *stu3mem.Backend }
 
-func (b oldestFirst) SearchObservations(ctx context.Context, q stu3.ObservationQuery) (stu3.Page[*stu3.Observation], error) {
+func (b oldestFirst) SearchObservations(ctx context.Context, q stu3.ObservationQuery) (fhir.Page[*stu3.Observation], error) {
 	for i := range q.Sort {
 		q.Sort[i].Descending = !q.Sort[i].Descending
 	}
 	return b.Backend.SearchObservations(ctx, q)
 }
 
-func (b oldestFirst) SearchEncounters(ctx context.Context, q stu3.EncounterQuery) (stu3.Page[*stu3.Encounter], error) {
+func (b oldestFirst) SearchEncounters(ctx context.Context, q stu3.EncounterQuery) (fhir.Page[*stu3.Encounter], error) {
 	for i := range q.Sort {
 		q.Sort[i].Descending = !q.Sort[i].Descending
 	}
@@ -45,7 +46,7 @@ func (b oldestFirst) SearchEncounters(ctx context.Context, q stu3.EncounterQuery
 // ignoresCount returns every encounter whatever _count says.
 type ignoresCount struct{ *stu3mem.Backend }
 
-func (b ignoresCount) SearchEncounters(ctx context.Context, q stu3.EncounterQuery) (stu3.Page[*stu3.Encounter], error) {
+func (b ignoresCount) SearchEncounters(ctx context.Context, q stu3.EncounterQuery) (fhir.Page[*stu3.Encounter], error) {
 	q.Count = 1000
 	return b.Backend.SearchEncounters(ctx, q)
 }
@@ -66,8 +67,8 @@ func (b noBirthDate) ReadPatient(ctx context.Context, id string) (*stu3.Patient,
 // ignoresPatient answers every allergy search with all allergies.
 type ignoresPatient struct{ *stu3mem.Backend }
 
-func (b ignoresPatient) SearchAllergyIntolerances(ctx context.Context, q stu3.AllergyIntoleranceQuery) (stu3.Page[*stu3.AllergyIntolerance], error) {
-	var out stu3.Page[*stu3.AllergyIntolerance]
+func (b ignoresPatient) SearchAllergyIntolerances(ctx context.Context, q stu3.AllergyIntoleranceQuery) (fhir.Page[*stu3.AllergyIntolerance], error) {
+	var out fhir.Page[*stu3.AllergyIntolerance]
 	for _, id := range []string{"alg-1-1", "alg-2-1"} {
 		a, err := b.Backend.ReadAllergyIntolerance(ctx, id)
 		if err != nil {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/fhirschema"
-	"github.com/patientsfhir/patientsfhir/internal/restserver"
 )
 
 // Version says what differs between the versions in the shared scenarios.
@@ -234,10 +233,21 @@ func Misbehaving(t *testing.T, v Version, newServer func(t *testing.T, timeout t
 // AdvertisedParamsAccepted sends every search parameter of routes (what
 // the handler advertises) with Prefer: handling=strict and a well-formed
 // value; each must be accepted. Patient-scoped types get patient=pat-1.
-func AdvertisedParamsAccepted(t *testing.T, h http.Handler, v Version, routes []restserver.RouteInfo) {
+func AdvertisedParamsAccepted[R interface {
+	~struct {
+		Type         string
+		Read, Search bool
+		Params       []fhir.SearchParam
+	}
+}](t *testing.T, h http.Handler, v Version, routes []R) {
 	values := map[fhir.ParamType]string{fhir.TypeString: "a", fhir.TypeToken: "a", fhir.TypeDate: "2020",
 		fhir.TypeReference: "pat-1", fhir.TypeNumber: "1", fhir.TypeQuantity: "1", fhir.TypeURI: "http://a"}
-	for _, ri := range routes {
+	for _, r := range routes {
+		ri := struct {
+			Type         string
+			Read, Search bool
+			Params       []fhir.SearchParam
+		}(r)
 		for _, p := range ri.Params {
 			target := v.Base + "/" + ri.Type + "?patient=pat-1&" + p.Name + "=" + values[p.Type]
 			if ri.Type == "Patient" {
