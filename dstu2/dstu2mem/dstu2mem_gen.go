@@ -52,10 +52,15 @@ var typed = []string{"Patient", "Observation", "Condition", "Encounter", "Allerg
 func New() *Backend { return &Backend{s: memehr.New()} }
 
 // NewWithFixtures returns a backend loaded with the synthetic population of
-// internal/fixtures (pat-1 ... pat-5; see docs/fixtures.md).
-func NewWithFixtures() (*Backend, error) {
+// internal/fixtures (pat-1 ... pat-5; see docs/fixtures.md), or with the
+// records of the given patients only (and the organizations, locations and
+// practitioners they share): a way to give two tenants different data.
+func NewWithFixtures(patients ...string) (*Backend, error) {
 	b := New()
 	all, err := fixtures.All(fixtures.DSTU2)
+	if len(patients) > 0 {
+		all, err = fixtures.Of(fixtures.DSTU2, patients...)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -22,20 +22,29 @@ import (
 	"github.com/patientsfhir/patientsfhir/auth/sqlstore"
 	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/dstu2/dstu2mem"
+	"github.com/patientsfhir/patientsfhir/routing"
 	"github.com/patientsfhir/patientsfhir/stu3"
 	"github.com/patientsfhir/patientsfhir/stu3/stu3mem"
 )
 
-// DefaultTenant is the demo tenant (the token request's scope) when
-// -tenant is not given.
-const DefaultTenant = "11111111-2222-4333-8444-555555555555"
+// The demo tenants (the token request's scope) when -tenant and -tenant2
+// are not given. Each has its own patients: the first pat-1 and pat-2, the
+// second pat-3, pat-4 and pat-5 (see docs/fixtures.md).
+const (
+	DefaultTenant  = "11111111-2222-4333-8444-555555555555"
+	DefaultTenant2 = "66666666-7777-4888-9999-000000000000"
+)
+
+// The fixture patients of each demo tenant.
+var tenantPatients = [2][]string{{"pat-1", "pat-2"}, {"pat-3", "pat-4", "pat-5"}}
 
 // options is the command line.
 type options struct {
 	addr      string // listen address
 	publicURL string // base URL clients use; default http://<listen address>
 	open      bool   // serve without authentication
-	tenant    string // tenant GUID of the demo client
+	tenant    string // tenant GUID of the first demo tenant
+	tenant2   string // tenant GUID of the second demo tenant
 	clientID  string // client_id of the demo client
 	db        string // SQLite file for clients, secrets and keys; "" keeps them in memory
 	sealKey   string // base64 32-byte seal key (env PATIENTSFHIR_SEAL_KEY); "" uses db+".sealkey"
@@ -44,6 +53,8 @@ type options struct {
 // credentials are what a client needs to call the server.
 type credentials struct {
 	BaseURL, TokenURL, ClientID, ClientSecret, Tenant string
+	// Tenant2 is the second tenant, with other patients.
+	Tenant2 string
 	// DB is the SQLite file holding the client ("" when in memory).
 	DB string
 	// Existing reports that the client was already in DB: its secret was
@@ -56,7 +67,8 @@ func main() {
 	flag.StringVar(&o.addr, "addr", envOr("PATIENTSFHIR_ADDR", "127.0.0.1:8080"), "listen address (env PATIENTSFHIR_ADDR)")
 	flag.StringVar(&o.publicURL, "public-url", os.Getenv("PATIENTSFHIR_PUBLIC_URL"), "base URL clients use, e.g. https://fhir.example.com (default http://<addr>; env PATIENTSFHIR_PUBLIC_URL)")
 	flag.BoolVar(&o.open, "open", false, "serve WITHOUT authentication (local experiments only)")
-	flag.StringVar(&o.tenant, "tenant", envOr("PATIENTSFHIR_TENANT", DefaultTenant), "tenant GUID of the demo client: the token request's scope (env PATIENTSFHIR_TENANT)")
+	flag.StringVar(&o.tenant, "tenant", envOr("PATIENTSFHIR_TENANT", DefaultTenant), "GUID of the first tenant (pat-1, pat-2): the token request's scope (env PATIENTSFHIR_TENANT)")
+	flag.StringVar(&o.tenant2, "tenant2", envOr("PATIENTSFHIR_TENANT2", DefaultTenant2), "GUID of the second tenant (pat-3, pat-4, pat-5) (env PATIENTSFHIR_TENANT2)")
 	flag.StringVar(&o.clientID, "client-id", envOr("PATIENTSFHIR_CLIENT_ID", "patients-app"), "client_id of the demo client (env PATIENTSFHIR_CLIENT_ID)")
 	flag.StringVar(&o.db, "db", os.Getenv("PATIENTSFHIR_DB"), "SQLite file keeping clients, secrets and signing keys across restarts (default: in memory; env PATIENTSFHIR_DB)")
 	flag.Parse()
@@ -102,7 +114,10 @@ func printBanner(w io.Writer, o options, c credentials) {
 	default:
 		fmt.Fprintf(w, "  client_secret: %s\n", c.ClientSecret)
 	}
-	fmt.Fprintf(w, "  scope (tenant): %s\n", c.Tenant)
+	fmt.Fprintf(w, "  scope (tenant): %s   (patients pat-1, pat-2)\n", c.Tenant)
+	if c.Tenant2 != "" {
+		fmt.Fprintf(w, "  second tenant:  %s   (patients pat-3, pat-4, pat-5; the same client may ask for it)\n", c.Tenant2)
+	}
 	switch {
 	case c.DB == "":
 		fmt.Fprintf(w, "  (clients and keys live in memory: a restart prints a new secret)\n")
@@ -159,36 +174,50 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, read
 	}
 	c := credentials{BaseURL: base, Tenant: o.tenant, ClientID: o.clientID}
 
-	b3, err := stu3mem.NewWithFixtures()
-	if err != nil {
-		return err
+	if o.tenant2 == "" {
+		o.tenant2 = DefaultTenant2
 	}
-	b2, err := dstu2mem.NewWithFixtures()
-	if err != nil {
-		return err
+	c.Tenant2 = o.tenant2
+	if o.tenant2 == o.tenant {
+		return errors.New("-tenant and -tenant2 must differ")
 	}
-	n3, err := b3.LoadExamples()
-	if err != nil {
-		return err
+	// One in-memory EHR per tenant and version: a token's tenant reaches
+	// its own backend and no other.
+	r3, r2 := routing.Static[stu3.Backend]{}, routing.Static[dstu2.Backend]{}
+	for i, tenant := range []string{o.tenant, o.tenant2} {
+		t, ok := auth.CanonicalTenant(tenant)
+		if !ok {
+			return fmt.Errorf("tenant %q is not a GUID", tenant)
+		}
+		b3, err := stu3mem.NewWithFixtures(tenantPatients[i]...)
+		if err != nil {
+			return err
+		}
+		b2, err := dstu2mem.NewWithFixtures(tenantPatients[i]...)
+		if err != nil {
+			return err
+		}
+		r3[t], r2[t] = b3, b2
 	}
-	n2, err := b2.LoadExamples()
-	if err != nil {
-		return err
-	}
-	log.Info("backends loaded", "stu3_examples", n3, "dstu2_examples", n2)
-
 	cfg := patientsfhir.Config{
 		PublicURL: base,
-		STU3:      &stu3.Config{Backend: b3, Profile: stu3.PatientsApp()},
-		DSTU2:     &dstu2.Config{Backend: b2, Profile: dstu2.PatientsApp()},
+		STU3:      &stu3.Config{Router: r3, Profile: stu3.PatientsApp()},
+		DSTU2:     &dstu2.Config{Router: r2, Profile: dstu2.PatientsApp()},
 		Open:      o.open,
 		Logger:    log,
+	}
+	if o.open {
+		// No token, so no tenant: serve the first tenant's data.
+		t, _ := auth.CanonicalTenant(o.tenant)
+		cfg.STU3 = &stu3.Config{Backend: r3[t], Profile: stu3.PatientsApp()}
+		cfg.DSTU2 = &dstu2.Config{Backend: r2[t], Profile: dstu2.PatientsApp()}
 	}
 	if !o.open {
 		seal := make([]byte, 32)
 		_, _ = rand.Read(seal)
 		var store auth.Store = auth.NewMemoryStore()
 		if o.db != "" {
+			var err error
 			if seal, err = sealKey(o.sealKey, o.db); err != nil {
 				return err
 			}
@@ -210,14 +239,18 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, read
 	go srv.Run(ctx)
 	if !o.open {
 		reg := srv.Auth().Registry()
-		_, secret, err := reg.CreateClient(ctx, auth.NewClient{ID: o.clientID, Name: "demo client", Tenants: []string{o.tenant}}, "examples/minimal")
+		_, secret, err := reg.CreateClient(ctx, auth.NewClient{ID: o.clientID, Name: "demo client", Tenants: []string{o.tenant, o.tenant2}}, "examples/minimal")
 		if errors.Is(err, auth.ErrConflict) && o.db != "" {
 			// A restart on the same db: the client and its secret are kept.
 			info, gerr := reg.GetClient(ctx, o.clientID)
 			if gerr != nil {
 				return gerr
 			}
-			c.Existing, c.Tenant = true, strings.Join(info.Tenants, " ")
+			c.Existing = true
+			c.Tenant, c.Tenant2 = info.Tenants[0], ""
+			if len(info.Tenants) > 1 {
+				c.Tenant2 = info.Tenants[1]
+			}
 		} else if err != nil {
 			return err
 		}

@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"golang.org/x/oauth2/clientcredentials"
 )
 
@@ -129,6 +132,40 @@ func TestClientCredentialsFlow(t *testing.T) {
 			t.Errorf("%s newest encounter %v, want enc-1-6", v.base, first["id"])
 		}
 	}
+}
+
+// Each tenant's token reaches its own patients and no other: the second
+// tenant does not see pat-1, in a read, a search or a batch, and the first
+// does not see pat-3.
+func TestTwoTenants(t *testing.T) {
+	c := start(t, options{tenant: DefaultTenant, clientID: "patients-app"})
+	require.NotEmpty(t, c.ClientSecret)
+	client := func(tenant string) *http.Client {
+		cc := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL, Scopes: []string{tenant}}
+		return cc.Client(context.Background())
+	}
+	first, second := client(DefaultTenant), client(DefaultTenant2)
+	for _, base := range []string{c.BaseURL + "/stu3", c.BaseURL + "/dstu2"} {
+		st, _ := getJSON(t, first, "GET", base+"/Patient/pat-1", "", nil)
+		assert.Equal(t, 200, st, "first tenant reads its pat-1")
+		st, _ = getJSON(t, second, "GET", base+"/Patient/pat-1", "", nil)
+		assert.Equal(t, 404, st, "second tenant reads pat-1")
+		st, _ = getJSON(t, first, "GET", base+"/Patient/pat-3", "", nil)
+		assert.Equal(t, 404, st, "first tenant reads pat-3")
+		st, b := getJSON(t, second, "POST", base+"/Patient/_search", "application/x-www-form-urlencoded", []byte("family=chau"))
+		require.Equal(t, 200, st)
+		assert.Equal(t, float64(1), b["total"], "second tenant's chau search finds its Chauvin only")
+		assert.Contains(t, mustJSON(b), `"pat-4"`)
+		assert.NotContains(t, mustJSON(b), `"pat-1"`)
+		st, b = getJSON(t, second, "GET", base+"/Observation?patient=pat-1", "", nil)
+		require.Equal(t, 200, st)
+		assert.Equal(t, float64(0), b["total"], "no vitals of the other tenant's pat-1")
+	}
+	// A tenant the client is not registered for gets no token at all.
+	cc := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL,
+		Scopes: []string{"99999999-9999-4999-8999-999999999999"}}
+	_, err := cc.Token(context.Background())
+	assert.ErrorContains(t, err, "invalid_scope")
 }
 
 // -open serves without a token and does not publish a token URL.

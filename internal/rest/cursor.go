@@ -85,7 +85,7 @@ func (c *Cursors) Open(token, tenant, query string) (CursorState, error) {
 	if len(token) > 2*MaxCursorBytes {
 		return CursorState{}, errCursor
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) < 1+16 {
 		return CursorState{}, errCursor
 	}
