@@ -246,7 +246,7 @@ func (p *Parser) Parse(pairs []Pair, strict bool) (*Query, error) {
 		q.Ignored = append(q.Ignored, name)
 		return nil
 	}
-	var sortSeen bool
+	var sortSeen, countSeen, cursorSeen bool
 	for _, pr := range pairs {
 		if !utf8.ValidString(pr.Name) || !utf8.ValidString(pr.Value) {
 			return nil, NewError(ErrInvalidSearch, "Search parameters must be valid UTF-8.")
@@ -254,6 +254,10 @@ func (p *Parser) Parse(pairs []Pair, strict bool) (*Query, error) {
 		name, mod, _ := strings.Cut(pr.Name, ":")
 		switch name {
 		case "_count":
+			if countSeen {
+				return nil, NewError(ErrInvalidSearch, "_count is given more than once.")
+			}
+			countSeen = true
 			n, err := strconv.Atoi(pr.Value)
 			if mod != "" || err != nil || n < 0 {
 				return nil, NewError(ErrInvalidSearch, "_count must be a non-negative integer.")
@@ -285,6 +289,10 @@ func (p *Parser) Parse(pairs []Pair, strict bool) (*Query, error) {
 		case "_format", "_pretty":
 			continue
 		case CursorParam:
+			if cursorSeen {
+				return nil, NewError(ErrInvalidSearch, CursorParam+" is given more than once.")
+			}
+			cursorSeen = true
 			q.Cursor = pr.Value
 			continue
 		}
@@ -419,7 +427,7 @@ func (p *Parser) parseClause(sp *SearchParam, mod, raw string) (Clause, error) {
 			pre, rest := splitPrefix(part)
 			d, ok := parseDate(rest, p.opts.Location)
 			if !ok {
-				return c, badValue(sp, "a date is YYYY, YYYY-MM, YYYY-MM-DD or a dateTime with a time zone, optionally prefixed (eq, ne, gt, lt, ge, le, sa, eb, ap)")
+				return c, badValue(sp, "a date is YYYY, YYYY-MM, YYYY-MM-DD or a dateTime (YYYY-MM-DDThh:mm[:ss][Z|+hh:mm]; without a zone the server's is assumed), optionally prefixed (eq, ne, gt, lt, ge, le, sa, eb, ap)")
 			}
 			if !sp.AllowsPrefix(pre) {
 				return c, badValue(sp, "the prefix "+string(pre)+" is not supported")

@@ -42,6 +42,11 @@ type Batch struct {
 	MaxEntries int
 	// MaxBodyBytes bounds the request body (default 1 MiB).
 	MaxBodyBytes int64
+	// MaxResponseBytes bounds the batch-response (default 8 MiB): a small
+	// batch of large searches must not make the server build an unbounded
+	// answer. Entries past the bound, in request order, are answered with
+	// a too-costly OperationOutcome of their own.
+	MaxResponseBytes int
 	// Concurrency bounds the entries running at once (default 6).
 	Concurrency int
 	// BaseURL returns the absolute base URL clients use for this endpoint
@@ -95,6 +100,9 @@ type wireEntry struct {
 // ([ErrTooLarge]). Problems of single entries are reported per entry when
 // the batch runs, not here.
 func DecodeBatch(body []byte, maxEntries int) (*BatchRequest, error) {
+	if err := strictKeys(body); err != nil {
+		return nil, err
+	}
 	var wb wireBundle
 	if err := json.Unmarshal(body, &wb); err != nil {
 		return nil, fhir.NewError(fhir.ErrInvalidRequest, "The body is not a valid JSON Bundle.")
@@ -124,6 +132,63 @@ func DecodeBatch(body []byte, maxEntries int) (*BatchRequest, error) {
 	}
 	return br, nil
 }
+
+// errKeys is the answer to a Bundle whose members are ambiguous.
+var errKeys = fhir.NewError(fhir.ErrInvalidRequest, "The Bundle repeats a member name (JSON object keys must be unique and exactly cased).")
+
+// strictKeys refuses JSON whose objects repeat a member, or spell a member
+// the batch reads (resourceType, type, entry, request, method, url, ...)
+// in another case: encoding/json would let the last duplicate or a
+// differently cased name win, so {"type":"batch","type":"transaction"}
+// would be read as a transaction and {"TYPE":...} as the type.
+func strictKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		keys   map[string]bool // nil for arrays
+		expect bool            // the next string token is a key
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return nil // not JSON: json.Unmarshal gives the error
+		}
+		top := len(stack) - 1
+		if k, isStr := tok.(string); isStr && top >= 0 && stack[top].keys != nil && stack[top].expect {
+			if stack[top].keys[k] {
+				return errKeys
+			}
+			for _, known := range wireNames {
+				if k != known && strings.EqualFold(k, known) {
+					return errKeys
+				}
+			}
+			stack[top].keys[k] = true
+			stack[top].expect = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{keys: map[string]bool{}, expect: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:top]
+		}
+		// A value ends: the enclosing object expects a key next.
+		if n := len(stack) - 1; n >= 0 && stack[n].keys != nil {
+			stack[n].expect = true
+		}
+	}
+}
+
+// wireNames are the members DecodeBatch reads.
+var wireNames = []string{"resourceType", "type", "entry", "request", "method", "url", "ifNoneMatch", "ifModifiedSince", "ifMatch"}
 
 type batchKey struct{}
 
@@ -191,6 +256,7 @@ func (b *Batch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	results := b.run(r, br, conc)
+	b.bound(results)
 	bp := getBuf()
 	out := appendBatchResponse(*bp, v, results)
 	for i := range results {
@@ -215,6 +281,28 @@ func (b *Batch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // entryResult is the outcome of one batch entry.
+// bound replaces the entries that would take the batch-response past
+// MaxResponseBytes with a too-costly outcome each.
+func (b *Batch) bound(results []entryResult) {
+	limit := b.MaxResponseBytes
+	if limit <= 0 {
+		limit = 8 << 20
+	}
+	size := 0
+	for i := range results {
+		res := &results[i]
+		size += len(res.Body) + 256 // the entry's own members
+		if size <= limit {
+			continue
+		}
+		if res.pool != nil {
+			putBuf(res.pool, res.buf)
+		}
+		*res = failed(fhir.NewError(fhir.ErrTooCostly, fmt.Sprintf("The batch-response would exceed %d bytes: ask for fewer or smaller pages.", limit)))
+		size += len(res.Body) + 256
+	}
+}
+
 type entryResult struct {
 	// Status is the HTTP status of the entry.
 	Status int
@@ -294,7 +382,7 @@ func entryTarget(e *BatchEntry, base string) (method, rel, rawQuery string, err 
 	if rel == "" || path.Clean("/"+rel) != "/"+rel || strings.Contains(rel, "//") {
 		return "", "", "", fhir.NewError(fhir.ErrInvalidRequest, "The entry's request.url must name a resource type or a resource.")
 	}
-	switch strings.ToUpper(e.Method) {
+	switch e.Method { // FHIR's http-verb codes are upper case: "get" is not one
 	case http.MethodGet:
 		return http.MethodGet, rel, u.RawQuery, nil
 	case http.MethodPost:

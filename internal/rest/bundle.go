@@ -159,6 +159,7 @@ func WriteSearchset(w http.ResponseWriter, r *http.Request, v *fhir.Version, s *
 	}
 	w.Header().Set("Content-Type", f.ContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	privateHeaders(w.Header())
 	if emit(w, http.StatusOK, body, true, buf) {
 		return // the batch recorder kept body (and gives buf back later)
 	}

@@ -165,7 +165,22 @@ func writeBody(w http.ResponseWriter, r *http.Request, contentType string, statu
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
+	privateHeaders(h)
 	emit(w, status, body, trusted, nil)
+}
+
+// Shared header values: net/http never modifies them.
+var (
+	hdrNoStore = []string{"no-store"}
+	hdrNoSniff = []string{"nosniff"}
+)
+
+// privateHeaders marks a response that may hold patient data: no cache may
+// keep it (Cache-Control: no-store) and no browser may guess another media
+// type for it (X-Content-Type-Options: nosniff).
+func privateHeaders(h http.Header) {
+	h["Cache-Control"] = hdrNoStore
+	h["X-Content-Type-Options"] = hdrNoSniff
 }
 
 // emit sends the status and body. When w is a batch entry's recorder and
