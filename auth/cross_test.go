@@ -113,7 +113,7 @@ func TestCase62LogsNeverContainSecrets(t *testing.T) {
 // every issued token verifies until expiry and none after its key is
 // removed.
 func TestCase63ConcurrentIssuanceWhileRotating(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.MaxInFlight = 2000 })
+	e := newEnv(t, func(c *Config) { c.MaxInFlight, c.MaxInFlightPerAddress, c.ClientFailedAuthBurst = 2000, 1999, 1<<20 })
 	ctx := context.Background()
 	var secret atomic.Pointer[string]
 	s0 := e.secret

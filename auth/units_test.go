@@ -204,40 +204,6 @@ func TestKeyMaintainSchedule(t *testing.T) {
 	}
 }
 
-func TestIPLimiterBoundedMemory(t *testing.T) {
-	l := newIPLimiter(10, 2, 100)
-	now := time.Unix(0, 0)
-	for i := range 2000 {
-		l.fail(fmt.Sprintf("ip%d", i), now)
-	}
-	if n := l.size(); n > 100 {
-		t.Fatalf("%d entries", n)
-	}
-	l.fail("x", now)
-	l.fail("x", now)
-	if _, blocked := l.blocked("x", now); !blocked {
-		t.Fatal("not blocked after burst")
-	}
-	wait, _ := l.blocked("x", now)
-	if retryAfterSeconds(wait) != 6 {
-		t.Fatalf("retry after %v", wait)
-	}
-	if _, blocked := l.blocked("x", now.Add(7*time.Second)); blocked {
-		t.Fatal("still blocked after refill")
-	}
-}
-
-func TestGlobalInFlightCap(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.MaxInFlight = 1 })
-	e.srv.issuer.sem <- struct{}{} // one request in flight
-	w := e.post(e.goodForm().Encode())
-	<-e.srv.issuer.sem
-	assertOAuthError(t, w, 429, ErrCodeTemporarilyUnavailable)
-	if w.Header().Get("Retry-After") == "" {
-		t.Fatal("no Retry-After")
-	}
-}
-
 func TestRequireTLS(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.RequireTLS = true; c.TrustForwardedProto = true })
 	assertOAuthError(t, e.post(e.goodForm().Encode()), 400, ErrCodeInvalidRequest)
