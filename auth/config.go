@@ -44,6 +44,15 @@ type Config struct {
 	// MaxTokenTTL bounds per-client TokenTTL overrides and is the verifier's
 	// maximum accepted exp-iat: default 1h, at most 24h.
 	MaxTokenTTL time.Duration `validate:"gte=1m,lte=24h"`
+	// TokenReuseWindow is how long after minting a token the issuer may
+	// answer a repeated, correctly authenticated request for the same
+	// client, secret, tenant, scopes and lifetime with that same token and
+	// its true remaining expires_in, instead of signing a new one (the
+	// Patients app asks for a token before every FHIR call). Never longer
+	// than a quarter of the token's lifetime; never after a revocation of the
+	// token, the secret, the client or the tenant, nor once another key
+	// signs. Default 30s; negative disables it. See docs/auth.md.
+	TokenReuseWindow time.Duration `validate:"lte=1h"`
 	// Leeway is the clock skew tolerated for exp, nbf and iat: default 30s,
 	// at most 60s.
 	Leeway time.Duration `validate:"gte=0,lte=1m"`
@@ -229,6 +238,7 @@ func (c *Config) applyDefaults() {
 	def(&c.TokenTTL, 300*time.Second)
 	def(&c.MaxTokenTTL, time.Hour)
 	def(&c.Leeway, 30*time.Second)
+	def(&c.TokenReuseWindow, 30*time.Second)
 	def(&c.SecretLifetime, 365*24*time.Hour)
 	def(&c.ClientCacheTTL, 30*time.Second)
 	def(&c.KeyRotationInterval, 30*24*time.Hour)

@@ -29,8 +29,9 @@ type Issuer struct {
 	registry  *Registry
 	keys      *KeyManager
 	failures  failureBudget
-	perClient *bucketSet // nil when ClientTokensPerSecond is 0
-	gate      *gate      // requests in progress, in total and per address
+	perClient *bucketSet  // nil when ClientTokensPerSecond is 0
+	gate      *gate       // requests in progress, in total and per address
+	reused    *reuseCache // nil when TokenReuseWindow is negative
 	addrs     addrResolver
 	audit     Auditor
 	basic     string // WWW-Authenticate challenge for invalid_client
@@ -141,11 +142,27 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// 13. Sign.
 	ttl := i.cfg.TokenTTL
 	if c.TokenTTL > 0 {
 		ttl = min(c.TokenTTL, i.cfg.MaxTokenTTL)
 	}
+	// 13a. The token-per-request path: a token minted moments ago for the
+	// same client record, secret, tenant, scopes and lifetime (see reuse.go).
+	var rk reuseKey
+	if i.reused != nil {
+		rk = reuseKey{client: c.ID, secret: res.secretID, tenant: tenant, ttl: ttl}
+		if len(extra) > 0 {
+			rk.scopes = strings.Join(extra, " ")
+		}
+		if e, body, ok := i.reuse(r.Context(), rk, c, now); ok {
+			setJSONNoStore(w.Header())
+			_, _ = w.Write(body)
+			i.audit.Record(r.Context(), Event{Type: EventTokenIssued, ClientID: c.ID, SecretID: res.secretID, Tenant: tenant,
+				JTI: e.p.JTI, ExpiresAt: e.p.ExpiresAt, RemoteIP: ip.ip, UserAgent: sanitizeUA(r.UserAgent())})
+			return
+		}
+	}
+	// 13b. Sign.
 	buf := make([]byte, 0, 768) // an ES256 token response is about 700 bytes
 	buf = append(buf, `{"access_token":"`...)
 	buf, mt, err := i.keys.mint(r.Context(), i.cfg, c.ID, res.secretID, tenant, extra, ttl, buf)
@@ -164,11 +181,15 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(buf)
 	// The token's first use on this node need not verify the signature we
 	// just made: seed the verifier's cache (same checks on use as any hit).
+	p := &Principal{
+		ClientID: c.ID, TenantID: tenant, Scopes: append([]string{tenant}, extra...), JTI: mt.jti,
+		SecretID: res.secretID, IssuedAt: mt.iat, ExpiresAt: mt.exp,
+	}
 	if i.verifier != nil && i.verifier.cache != nil {
-		i.verifier.cache.put(mt.token, cachedToken{p: &Principal{
-			ClientID: c.ID, TenantID: tenant, Scopes: append([]string{tenant}, extra...), JTI: mt.jti,
-			SecretID: res.secretID, IssuedAt: mt.iat, ExpiresAt: mt.exp,
-		}, kid: mt.kid}, i.cfg.Now())
+		i.verifier.cache.put(mt.token, cachedToken{p: p, kid: mt.kid}, now)
+	}
+	if i.reused != nil {
+		i.reused.put(rk, c, mt, p, ttl, now)
 	}
 	// 15. Audit.
 	i.audit.Record(r.Context(), Event{Type: EventTokenIssued, ClientID: c.ID, SecretID: res.secretID, Tenant: tenant,
@@ -428,6 +449,7 @@ func (i *Issuer) grantScope(r *http.Request, c *Client, scope string) (tenant st
 		return "", nil, false
 	}
 	if i.cfg.TenantValidator != nil && i.cfg.TenantValidator(r.Context(), tenant) != nil {
+		i.reused.forgetTenant(tenant) // no token of a refused tenant is handed out again
 		return "", nil, false
 	}
 	return tenant, extra, true

@@ -49,6 +49,7 @@ func (i *Issuer) Revocation() http.Handler {
 				i.deny(w, r, ip, clientID, "store_unavailable", http.StatusServiceUnavailable, ErrCodeTemporarilyUnavailable, "the service is temporarily unavailable")
 				return
 			}
+			i.reused.forgetJTI(p.JTI)
 			i.audit.Record(r.Context(), Event{Type: EventTokenRevoked, ClientID: p.ClientID, JTI: p.JTI, ExpiresAt: p.ExpiresAt, RemoteIP: ip.ip})
 		}
 		w.Header().Set("Cache-Control", "no-store")

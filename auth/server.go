@@ -53,6 +53,7 @@ func New(ctx context.Context, cfg Config, store Store) (*Server, error) {
 			client: newBucketSet(c.ClientFailedAuthPerMinute, c.ClientFailedAuthBurst, c.MaxTrackedIPs),
 		},
 		gate:     newGate(c.MaxInFlight, c.MaxInFlightPerAddress),
+		reused:   newReuseCache(c.TokenReuseWindow, c.MaxTrackedIPs),
 		addrs:    addrResolver{custom: c.ClientIP, proxies: proxies},
 		tokenURL: s.endpts.Token,
 		basic:    `Basic realm="` + strings.NewReplacer(`"`, "", `\`, "").Replace(c.Issuer) + `"`,
@@ -135,6 +136,7 @@ func (s *Server) VerifierConfig() VerifierConfig { return s.verifier.cfg }
 // access-token revocation). It only has an effect when Config.DenyList is on.
 func (s *Server) RevokeToken(ctx context.Context, jti string, exp time.Time) error {
 	_, err := s.store.Deny(ctx, "jti:"+jti, exp.Add(s.cfg.Leeway), s.cfg.Now())
+	s.issuer.reused.forgetJTI(jti)
 	return err
 }
 

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -38,15 +40,48 @@ func impls() []impl {
 	return []impl{
 		{"floor", peer(func(testing.TB) http.Handler { return floorHandler() })},
 		{"patientsfhir", oursIssuer},
+		{"patientsfhir-fresh", oursIssuerFresh},
 		{"patientsfhir-eddsa", oursIssuerEdDSA},
 		{"go-oauth2", peer(goOAuth2Handler)},
 		{"fosite", peer(fositeHandler)},
 	}
 }
 
-// httpParallelism multiplies GOMAXPROCS for the parallel loopback modes: enough keep-alive
-// connections in flight (16 on 2 cores) that the server, not the client's waiting, is the limit.
-const httpParallelism = 8
+// httpConns are the keep-alive connections in flight of the parallel loopback modes: 16
+// (mode=http-parallel: enough that the server, not the client's waiting, is the limit) and 2
+// (mode=http-parallel-c2: one per core of the reference machine).
+const (
+	httpConns   = 16
+	httpConnsC2 = 2
+)
+
+// reportCPU starts measuring the CPU time (user + system) of the whole benchmark process, server
+// and client together; the returned function reports it per operation as cpu-ns/op. On a
+// machine shared with other work, wall-clock ns/op swings with their load while CPU per request
+// does not, so the ratios printer also compares implementations on it.
+func reportCPU(b *testing.B) func() {
+	start := processCPU()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+		}
+	}
+}
+
+// processCPU returns the CPU time this process has used, in nanoseconds.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// parallelism returns the b.SetParallelism value that runs conns goroutines (RunParallel runs
+// parallelism × GOMAXPROCS of them).
+func parallelism(conns int) int {
+	return max(1, (conns+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0))
+}
 
 // BenchmarkTokenIssuance issues client-credentials tokens with every implementation in four modes.
 // Sub-benchmark names are impl=<name>/mode=<mode>; go run ./auth/ratios turns a run into ratios.
@@ -75,19 +110,26 @@ func BenchmarkTokenIssuance(b *testing.B) {
 			defer client.CloseIdleConnections()
 			b.Run("mode=http", func(b *testing.B) {
 				b.ReportAllocs()
+				defer reportCPU(b)()
 				for b.Loop() {
 					postOnce(b, client, srv.URL, form)
 				}
 			})
-			b.Run("mode=http-parallel", func(b *testing.B) {
-				b.ReportAllocs()
-				b.SetParallelism(httpParallelism)
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						postOnce(b, client, srv.URL, form)
-					}
+			for _, m := range []struct {
+				name  string
+				conns int
+			}{{"http-parallel-c2", httpConnsC2}, {"http-parallel", httpConns}} {
+				b.Run("mode="+m.name, func(b *testing.B) {
+					b.ReportAllocs()
+					defer reportCPU(b)()
+					b.SetParallelism(parallelism(m.conns))
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							postOnce(b, client, srv.URL, form)
+						}
+					})
 				})
-			})
+			}
 		})
 	}
 }
@@ -122,7 +164,7 @@ func BenchmarkLoopbackRoundTrip(b *testing.B) {
 	})
 	b.Run("mode=parallel", func(b *testing.B) {
 		b.ReportAllocs()
-		b.SetParallelism(httpParallelism)
+		b.SetParallelism(parallelism(httpConns))
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				get(b)
