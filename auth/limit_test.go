@@ -23,7 +23,7 @@ func TestBucketSetBoundedMemory(t *testing.T) {
 	assert.False(t, l.fail("x", now), "a bucket already empty is not emptied again")
 	wait, blocked := l.blocked("x", now)
 	require.True(t, blocked, "not blocked after burst")
-	assert.Equal(t, 6, retryAfterSeconds(wait))
+	assert.EqualValues(t, 6, retryAfterSeconds(wait))
 	_, blocked = l.blocked("x", now.Add(7*time.Second))
 	assert.False(t, blocked, "still blocked after refill")
 }
@@ -39,8 +39,8 @@ func TestGateBoundsTotalAndPerAddress(t *testing.T) {
 	g.release("a")
 	assert.True(t, g.acquire("d"))
 	total, a := g.inUse("a")
-	assert.Equal(t, 4, total)
-	assert.Equal(t, 1, a)
+	assert.EqualValues(t, 4, total)
+	assert.EqualValues(t, 1, a)
 }
 
 func TestGlobalInFlightCap(t *testing.T) {
@@ -63,7 +63,7 @@ func TestPerAddressInFlightCap(t *testing.T) {
 	e.srv.issuer.gate.release("192.0.2.10")
 	assert.Equal(t, http.StatusOK, e.post(e.goodForm().Encode()).Code)
 	total, _ := e.srv.issuer.gate.inUse("192.0.2.10")
-	assert.Equal(t, 1, total, "places are given back")
+	assert.EqualValues(t, 1, total, "places are given back")
 }
 
 func TestConfigInFlightAndProxies(t *testing.T) {
@@ -80,8 +80,8 @@ func TestConfigInFlightAndProxies(t *testing.T) {
 	cfg := testConfig(newClock(), &syncBuffer{})
 	srv, err := New(t.Context(), cfg, NewMemoryStore())
 	require.NoError(t, err)
-	assert.Equal(t, 256, srv.Config().MaxInFlight)
-	assert.Equal(t, 32, srv.Config().MaxInFlightPerAddress)
+	assert.EqualValues(t, 256, srv.Config().MaxInFlight)
+	assert.EqualValues(t, 32, srv.Config().MaxInFlightPerAddress)
 	assert.Equal(t, 5*time.Second, srv.Config().BodyReadTimeout)
 	assert.Equal(t, SelfServiceFull, srv.Config().SelfService)
 }
