@@ -69,7 +69,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 		var tr TokenResponse
 		require.NoError(t, jsonUnmarshal(w.Body.Bytes(), &tr))
 		pr, err := p.srv.Verifier().Verify(context.Background(), tr.AccessToken)
-		require.NoError(t, err, "%+v %v", pr, err)
+		require.NoError(t, err)
 		require.Equal(t, p.clientID, pr.ClientID, "%+v %v", pr, err)
 		require.Equal(t, "", pr.SecretID, "%+v %v", pr, err)
 		// aud = the issuer is accepted too (RFC 7523bis).

@@ -272,9 +272,9 @@ func TestAdversarialBearer(t *testing.T) {
 		_, err := x.srv.Keys().Rotate(ctx)
 		require.NoError(t, err)
 		_, err = x.srv.Verifier().Verify(ctx, old)
-		require.NoError(t, err, "retired key in grace: %v", err)
+		require.NoError(t, err)
 		_, err = x.srv.Verifier().Verify(ctx, x.token())
-		require.NoError(t, err, "new key: %v", err)
+		require.NoError(t, err)
 		require.NoError(t, x.srv.Keys().Remove(ctx, oldKid))
 		_, err = x.srv.Verifier().Verify(ctx, old)
 		require.ErrorIs(t, err, ErrInvalidToken, "removed key still verifies: %v", err)
@@ -365,7 +365,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 	require.NoError(t, err)
 	p1.Scopes[0], p1.ClientID = "mutated", "mutated" // callers get copies
 	p2, err := v.Verify(ctx, tok)
-	require.NoError(t, err, "cached principal: %+v %v", p2, err)
+	require.NoError(t, err)
 	require.Equal(t, e.clientID, p2.ClientID, "cached principal: %+v %v", p2, err)
 	require.Equal(t, tenantA, p2.Scopes[0], "cached principal: %+v %v", p2, err)
 	require.EqualValues(t, 1, v.cache.len(), "cache holds %d entries", v.cache.len())
@@ -377,7 +377,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 	// Expiry is checked on every hit (exp 300s + leeway 60s).
 	e.clock.Advance(359 * time.Second)
 	_, err = v.Verify(ctx, tok)
-	require.NoError(t, err, "inside leeway: %v", err)
+	require.NoError(t, err)
 	e.clock.Advance(2 * time.Second)
 	_, err = v.Verify(ctx, tok)
 	require.ErrorIs(t, err, ErrInvalidToken, "expired cached token accepted: %v", err)
@@ -394,7 +394,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 	vc.CacheSize = -1
 	off, _ := NewVerifier(vc)
 	_, err = off.Verify(ctx, e.token())
-	require.NoError(t, err, "disabled cache: %v", err)
+	require.NoError(t, err)
 	require.Nil(t, off.cache, "disabled cache: %v", err)
 }
 

@@ -27,12 +27,7 @@ func oursServer(tb testing.TB) (*pfauth.Server, string) {
 }
 
 func oursServerOn(tb testing.TB, store pfauth.Store) (*pfauth.Server, string) {
-	return oursServerAlg(tb, store, "")
-}
-
-// oursServerAlg is oursServerOn with another signing algorithm ("" = the ES256 default).
-func oursServerAlg(tb testing.TB, store pfauth.Store, alg string) (*pfauth.Server, string) {
-	return oursServerWith(tb, store, func(c *pfauth.Config) { c.Alg = alg })
+	return oursServerWith(tb, store, func(*pfauth.Config) {})
 }
 
 // oursServerWith is the server with the default configuration changed by mutate.
@@ -70,9 +65,9 @@ func oursIssuerFresh(tb testing.TB) (http.Handler, string) {
 	return srv.Handler(), tokenForm(secret)
 }
 
-// oursIssuerEdDSA is oursIssuer signing with Ed25519 (Config.Alg EdDSA) instead of ES256.
+// oursIssuerEdDSA is oursIssuerFresh signing with Ed25519 (Config.Alg EdDSA) instead of ES256.
 func oursIssuerEdDSA(tb testing.TB) (http.Handler, string) {
-	srv, secret := oursServerAlg(tb, pfauth.NewMemoryStore(), pfauth.AlgEdDSA)
+	srv, secret := oursServerWith(tb, pfauth.NewMemoryStore(), func(c *pfauth.Config) { c.Alg, c.TokenReuseWindow = pfauth.AlgEdDSA, -1 })
 	return srv.Handler(), tokenForm(secret)
 }
 

@@ -140,7 +140,7 @@ type variant struct {
 // informative lists the configurations reported besides the default one.
 var informative = []variant{
 	{impl: "patientsfhir-fresh", label: "Config.TokenReuseWindow -1 (every request signs; impl=patientsfhir-fresh)"},
-	{impl: "patientsfhir-eddsa", label: "Config.Alg EdDSA (impl=patientsfhir-eddsa)"},
+	{impl: "patientsfhir-eddsa", label: "Config.Alg EdDSA, every request signs (impl=patientsfhir-eddsa)"},
 }
 
 type storeRatio struct {
