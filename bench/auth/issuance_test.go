@@ -11,6 +11,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // tokenForm is the client_secret_post body the Teams Patients app sends.
@@ -147,14 +150,10 @@ func BenchmarkLoopbackRoundTrip(b *testing.B) {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/Patient/1", nil)
 		req.Header.Set("Authorization", "Bearer "+string(constantTokenBody[17:577]))
 		resp, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent {
-			b.Fatalf("status %d", resp.StatusCode)
-		}
+		require.Equal(b, http.StatusNoContent, resp.StatusCode, "status %d", resp.StatusCode)
 	}
 	b.Run("mode=serial", func(b *testing.B) {
 		b.ReportAllocs()
@@ -188,23 +187,19 @@ func BenchmarkLoopbackRoundTrip(b *testing.B) {
 func BenchmarkBearerVerification(b *testing.B) {
 	verify, issueSame, issueOther := oursVerifier(b)
 	token := issueOther()
-	if err := verify(token); err != nil {
-		b.Fatalf("a freshly issued token does not verify: %v", err)
-	}
+	err := verify(token)
+	require.NoError(b, err, "a freshly issued token does not verify: %v", err)
 	b.Run("mode=serial", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := verify(token); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, verify(token))
 		}
 	})
 	b.Run("mode=parallel", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if err := verify(token); err != nil {
-					b.Error(err)
+				if !assert.NoError(b, verify(token)) {
 					return
 				}
 			}
@@ -224,9 +219,7 @@ func BenchmarkBearerVerification(b *testing.B) {
 				}
 				tok := pool[len(pool)-1]
 				pool = pool[:len(pool)-1]
-				if err := verify(tok); err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, verify(tok))
 			}
 		}
 	}
@@ -250,29 +243,18 @@ func newTokenRequest(form string) *http.Request {
 func serveOnce(b *testing.B, h http.Handler, form string) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, newTokenRequest(form))
-	if rec.Code != http.StatusOK {
-		b.Errorf("status %d: %s", rec.Code, rec.Body.String())
-		b.FailNow()
-	}
+	require.Equal(b, http.StatusOK, rec.Code, "body %s", rec.Body)
 }
 
 func postOnce(b *testing.B, client *http.Client, base, form string) {
 	req, err := http.NewRequest(http.MethodPost, base+"/token", strings.NewReader(form))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := client.Do(req)
-	if err != nil {
-		b.Error(err)
-		b.FailNow()
-	}
+	require.NoError(b, err)
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b.Errorf("status %d", resp.StatusCode)
-		b.FailNow()
-	}
+	require.Equal(b, http.StatusOK, resp.StatusCode)
 }
 
 // checkTokenResponse makes sure an implementation really issues a token for the request before
@@ -281,20 +263,15 @@ func checkTokenResponse(tb testing.TB, name string, h http.Handler, form string)
 	tb.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, newTokenRequest(form))
-	if rec.Code != http.StatusOK {
-		tb.Fatalf("%s: status %d: %s", name, rec.Code, rec.Body.String())
-	}
+	require.Equal(tb, http.StatusOK, rec.Code, "%s: status %d: %s", name, rec.Code, rec.Body.String())
 	var body struct {
 		AccessToken string `json:"access_token"`
 		TokenType   string `json:"token_type"`
 		ExpiresIn   int    `json:"expires_in"`
 	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-		tb.Fatalf("%s: %v", name, err)
-	}
-	if body.AccessToken == "" || !strings.EqualFold(body.TokenType, "bearer") || body.ExpiresIn <= 0 {
-		tb.Fatalf("%s: not a token response: %s", name, rec.Body.String())
-	}
+	err := json.Unmarshal(rec.Body.Bytes(), &body)
+	require.NoError(tb, err, "%s: %v", name, err)
+	require.False(tb, body.AccessToken == "" || !strings.EqualFold(body.TokenType, "bearer") || body.ExpiresIn <= 0, "%s: not a token response: %s", name, rec.Body.String())
 	if testing.Verbose() {
 		fmt.Printf("# %s: %d-byte token, expires_in %d\n", name, len(body.AccessToken), body.ExpiresIn)
 	}

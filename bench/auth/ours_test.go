@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	pfauth "github.com/patientsfhir/patientsfhir/auth"
 )
 
@@ -42,13 +44,9 @@ func oursServerWith(tb testing.TB, store pfauth.Store, mutate func(*pfauth.Confi
 	}
 	mutate(&cfg)
 	srv, err := pfauth.New(ctx, cfg, store)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	_, secret, err := srv.Registry().CreateClient(ctx, pfauth.NewClient{ID: benchClientID, Tenants: []string{benchTenant}}, "bench")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return srv, secret
 }
 
@@ -80,18 +78,14 @@ func oursVerifier(tb testing.TB) (verify func(token string) error, issueSame, is
 	// Every token must be new: the token-per-request path is off on both nodes.
 	nodeA, secret := oursServerWith(tb, store, func(c *pfauth.Config) { c.TokenReuseWindow = -1 })
 	nodeB, err := pfauth.New(context.Background(), nodeA.Config(), store)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	issuer := func(srv *pfauth.Server) func() string {
 		h, form := srv.Handler(), tokenForm(secret)
 		return func() string {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, newTokenRequest(form))
 			var body pfauth.TokenResponse
-			if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
-				tb.Fatalf("issuing a token: %d %s", rec.Code, rec.Body.String())
-			}
+			require.False(tb, rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil, "issuing a token: %d %s", rec.Code, rec.Body.String())
 			return body.AccessToken
 		}
 	}
