@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -28,12 +29,16 @@ import (
 //	POST   /clients/{id}/enable             operator: enable the client
 //	POST   /clients/{id}/secrets            operator: add a secret {"lifetime_seconds":N}
 //	DELETE /clients/{id}/secrets/{sid}      operator: revoke a secret
-//	GET    /self/secrets                    client: list its secrets
-//	POST   /self/secrets                    client: add a secret (at most MaxActiveSecrets active)
-//	DELETE /self/secrets/{sid}              client: revoke one of its secrets
+//	GET    /self/secrets                    client: list its secrets (unless SelfServiceOff)
+//	POST   /self/secrets                    client: add a secret (at most MaxActiveSecrets active; unless SelfServiceOff)
+//	DELETE /self/secrets/{sid}              client: revoke a superseded secret (SelfServiceFull only)
 //
-// Failed authentications count against the same per-IP budget as the token
-// endpoint.
+// Like the token endpoint, a request takes an in-progress place only once
+// its body has been read (under BodyReadTimeout; a declared body over
+// MaxBodyBytes gets 413 at once), and failed authentications count against
+// the same failure budgets: right credentials are always served.
+// Self-service changes are audited with Actor "client" and the caller's
+// address; refusals by the policy as admin.denied.
 type Admin struct {
 	s        *Server
 	mux      *http.ServeMux
@@ -70,29 +75,69 @@ func newAdmin(s *Server) *Admin {
 	return a
 }
 
+// SelfServicePolicy is what a client may do to its own secrets on the
+// registration API with its own credentials (Config.SelfService).
+type SelfServicePolicy string
+
+// Self-service policies, from the strictest.
+const (
+	// SelfServiceOff refuses every self-service route (403): only the
+	// operator manages secrets.
+	SelfServiceOff SelfServicePolicy = "off"
+	// SelfServiceAddOnly lets a client list its secrets and add one (up to
+	// MaxActiveSecrets); revoking needs the operator, and old secrets end
+	// at their expiry.
+	SelfServiceAddOnly SelfServicePolicy = "add-only"
+	// SelfServiceFull (the default) also lets a client revoke a secret once
+	// it is superseded: a newer active secret exists and is at least
+	// SelfServiceGrace old. Revoking the newest secret older than the grace
+	// period, or a secret younger than it, needs the operator. This is the
+	// rotation the Patients app expects (add a second secret, switch, then
+	// revoke the old one), without letting a leaked secret lock the real
+	// client out before the operator has seen the secret.created event.
+	SelfServiceFull SelfServicePolicy = "full"
+)
+
+// ErrOperatorRequired is returned when a self-service change is refused by
+// the policy: only the operator may make it.
+var ErrOperatorRequired = errors.New("auth: this change needs the operator")
+
 // ServeHTTP implements http.Handler.
 func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	select {
-	case a.s.issuer.sem <- struct{}{}:
-		defer func() { <-a.s.issuer.sem }()
+	is := a.s.issuer
+	if !is.tlsOK(r) {
+		writeJSONError(w, http.StatusBadRequest, ErrCodeInvalidRequest, "TLS is required")
+		return
+	}
+	ip := is.addrs.resolve(r)
+	// The body is read before the request takes an in-progress place, so
+	// clients that never finish a body cannot hold the operator out.
+	bp, berr := readBody(w, r, a.s.cfg.MaxBodyBytes, a.s.cfg.BodyReadTimeout)
+	switch berr {
+	case bodyOK:
+	case bodyTooLarge:
+		w.Header().Set("Connection", "close")
+		writeJSONError(w, http.StatusRequestEntityTooLarge, ErrCodeInvalidRequest, "the body is too large")
+		return
+	case bodyTimeout:
+		w.Header().Set("Connection", "close")
+		writeJSONError(w, http.StatusRequestTimeout, ErrCodeInvalidRequest, "the body was not received in time")
+		return
 	default:
+		writeJSONError(w, http.StatusBadRequest, ErrCodeInvalidRequest, "the body could not be read")
+		return
+	}
+	defer putBody(bp)
+	if !is.gate.acquire(ip.key) {
 		w.Header().Set("Retry-After", "1")
 		writeJSONError(w, http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many concurrent requests")
 		return
 	}
-	if a.s.cfg.RequireTLS && r.TLS == nil && !(a.s.cfg.TrustForwardedProto && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
-		writeJSONError(w, http.StatusBadRequest, ErrCodeInvalidRequest, "TLS is required")
-		return
-	}
-	ip := a.s.issuer.clientIP(r)
-	if wait, blocked := a.s.issuer.limiter.blocked(ip, a.s.cfg.Now()); blocked {
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
-		writeJSONError(w, http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many failed attempts; retry later")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, a.s.cfg.MaxBodyBytes)
+	defer is.gate.release(ip.key)
+	r = r.WithContext(withAuditMeta(r.Context(), ip.ip, sanitizeUA(r.UserAgent())))
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(*bp)), int64(len(*bp))
 	a.mux.ServeHTTP(w, r)
 }
 
@@ -108,33 +153,61 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func (a *Admin) authFailed(w http.ResponseWriter, r *http.Request, challenge, reason string) {
-	ip := a.s.issuer.clientIP(r)
-	a.s.issuer.limiter.fail(ip, a.s.cfg.Now())
-	a.s.cfg.Auditor.Record(r.Context(), Event{Type: EventAdminDenied, Reason: reason, RemoteIP: ip, Path: pathOnly(r.URL.Path)})
+// operatorID is the failure-budget key of operator-token attempts (not a
+// valid client id, so it cannot share a client's budget).
+const operatorID = "<operator>"
+
+// authFailed answers a failed authentication on the registration API: it
+// charges the failure budgets as the token endpoint does and answers 401
+// with challenge and code, or 429 with Retry-After once the budget is spent.
+func (a *Admin) authFailed(w http.ResponseWriter, r *http.Request, clientID, challenge, code, reason string) {
+	ip := a.s.issuer.addrs.resolve(r)
+	wait, over := a.s.issuer.chargeFailure(r, ip, clientID)
+	a.s.cfg.Auditor.Record(r.Context(), Event{Type: EventAdminDenied, ClientID: sanitizeClientID(clientID), Reason: reason, RemoteIP: ip.ip, Path: pathOnly(r.URL.Path)})
+	if over {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+		writeJSONError(w, http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many failed attempts; retry later")
+		return
+	}
 	w.Header().Set("WWW-Authenticate", challenge)
-	writeJSONError(w, http.StatusUnauthorized, ErrCodeInvalidClient, "authentication failed")
+	writeJSONError(w, http.StatusUnauthorized, code, "authentication failed")
 }
 
+// operatorOK checks the operator's bearer token. A failure is an RFC 6750
+// answer: a bare Bearer challenge when no bearer token was sent, and
+// error="invalid_token" when a wrong one was.
 func (a *Admin) operatorOK(w http.ResponseWriter, r *http.Request) bool {
 	const prefix = "bearer "
 	h := r.Header.Get("Authorization")
-	ok := false
+	ok, sent := false, false
 	if len(h) > len(prefix) && len(h) <= maxAuthorizationBytes && strings.EqualFold(h[:len(prefix)], prefix) {
+		sent = true
 		sum := sha256.Sum256([]byte(h[len(prefix):]))
 		ok = subtle.ConstantTimeCompare(sum[:], a.operator[:]) == 1 && a.enabled
 	}
 	if !ok {
-		a.authFailed(w, r, `Bearer realm="operator"`, "operator_auth")
+		challenge, code := `Bearer realm="operator"`, "unauthorized"
+		if sent {
+			challenge, code = `Bearer realm="operator", error="invalid_token"`, ErrCodeInvalidToken
+		}
+		a.authFailed(w, r, operatorID, challenge, code, "operator_auth")
 	}
 	return ok
 }
 
 // selfAuth authenticates a client with HTTP Basic for self-service routes
-// (body credentials are not accepted here).
+// (body credentials are not accepted here), after checking that the policy
+// allows self-service at all.
 func (a *Admin) selfAuth(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if a.s.cfg.SelfService == SelfServiceOff {
+		a.policyRefused(w, r, "", "self_service_off", "self-service secret management is off; ask the operator")
+		return "", false
+	}
+	var id string
 	if _, hasAuthz := r.Header["Authorization"]; hasAuthz {
-		if id, secret, _, ok := credentials(r, nil); ok {
+		var secret string
+		var ok bool
+		if id, secret, _, ok = credentials(r, nil); ok {
 			_, _, err := a.s.registry.Authenticate(r.Context(), id, secret)
 			if err == nil {
 				return id, true
@@ -145,8 +218,16 @@ func (a *Admin) selfAuth(w http.ResponseWriter, r *http.Request) (string, bool) 
 			}
 		}
 	}
-	a.authFailed(w, r, a.s.issuer.basic, "client_auth")
+	a.authFailed(w, r, id, a.s.issuer.basic, ErrCodeInvalidClient, "client_auth")
 	return "", false
+}
+
+// policyRefused answers 403 operator_required for a self-service request
+// the policy does not allow, and audits it.
+func (a *Admin) policyRefused(w http.ResponseWriter, r *http.Request, clientID, reason, desc string) {
+	ip := a.s.issuer.addrs.resolve(r)
+	a.s.cfg.Auditor.Record(r.Context(), Event{Type: EventAdminDenied, ClientID: clientID, Actor: "client", Reason: reason, RemoteIP: ip.ip, Path: pathOnly(r.URL.Path)})
+	writeJSONError(w, http.StatusForbidden, "operator_required", desc)
 }
 
 // decode reads a JSON body strictly (unknown fields and trailing data are
@@ -172,6 +253,8 @@ func fail(w http.ResponseWriter, err error) {
 		writeJSONError(w, http.StatusNotFound, "not_found", "no such client or secret")
 	case errors.Is(err, ErrConflict):
 		writeJSONError(w, http.StatusConflict, "conflict", "the client already exists")
+	case errors.Is(err, ErrOperatorRequired):
+		writeJSONError(w, http.StatusForbidden, "operator_required", "only the operator can revoke this secret now: it is not superseded by a secret older than the grace period")
 	case errors.Is(err, ErrTooManySecrets):
 		writeJSONError(w, http.StatusConflict, "too_many_secrets", "revoke a secret before adding another")
 	case errors.Is(err, ErrInvalidInput), errors.Is(err, ErrUnknownTenant):
@@ -327,7 +410,20 @@ func (a *Admin) revokeSecret(self bool) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		if err := a.s.registry.RevokeSecret(r.Context(), id, r.PathValue("sid"), actor); err != nil {
+		var check func(*Client, int, time.Time) error
+		if self {
+			if a.s.cfg.SelfService != SelfServiceFull {
+				a.policyRefused(w, r, id, "self_service_revoke", "self-service revocation is off; ask the operator")
+				return
+			}
+			check = superseded(a.s.cfg.SelfServiceGrace)
+		}
+		err := a.s.registry.revokeSecret(r.Context(), id, r.PathValue("sid"), actor, check)
+		if errors.Is(err, ErrOperatorRequired) {
+			a.s.cfg.Auditor.Record(r.Context(), Event{Type: EventAdminDenied, ClientID: id, SecretID: sanitize(r.PathValue("sid"), 32), Actor: actor,
+				Reason: "self_service_grace", RemoteIP: a.s.issuer.addrs.resolve(r).ip, Path: pathOnly(r.URL.Path)})
+		}
+		if err != nil {
 			fail(w, err)
 			return
 		}

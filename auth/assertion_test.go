@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -32,9 +34,7 @@ func newPKJEnv(t *testing.T) *pkjEnv {
 		"kty": "EC", "crv": "P-384", "kid": "k1", "alg": "ES384", "use": "sig",
 		"x": b64(raw[1:49]), "y": b64(raw[49:]),
 	}}})
-	if err := e.srv.Registry().SetJWKS(context.Background(), e.clientID, jwks, "test"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.srv.Registry().SetJWKS(context.Background(), e.clientID, jwks, "test"))
 	return &pkjEnv{env: e, key: key}
 }
 
@@ -51,9 +51,7 @@ func (p *pkjEnv) assertion(mod func(jwt.MapClaims, map[string]any)) string {
 		t.Header[k] = v
 	}
 	s, err := t.SignedString(p.key)
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	require.NoError(p.t, err)
 	return s
 }
 
@@ -67,19 +65,16 @@ func TestPrivateKeyJWT(t *testing.T) {
 	t.Run("valid_assertion", func(t *testing.T) {
 		p := newPKJEnv(t)
 		w := p.postAssertion(p.assertion(nil))
-		if w.Code != 200 {
-			t.Fatalf("%d %s", w.Code, w.Body)
-		}
+		require.Equal(t, 200, w.Code, "%d %s", w.Code, w.Body)
 		var tr TokenResponse
-		mustJSON(t, w.Body.Bytes(), &tr)
+		require.NoError(t, jsonUnmarshal(w.Body.Bytes(), &tr))
 		pr, err := p.srv.Verifier().Verify(context.Background(), tr.AccessToken)
-		if err != nil || pr.ClientID != p.clientID || pr.SecretID != "" {
-			t.Fatalf("%+v %v", pr, err)
-		}
+		require.NoError(t, err)
+		require.Equal(t, p.clientID, pr.ClientID, "%+v %v", pr, err)
+		require.Equal(t, "", pr.SecretID, "%+v %v", pr, err)
 		// aud = the issuer is accepted too (RFC 7523bis).
-		if w := p.postAssertion(p.assertion(func(c jwt.MapClaims, _ map[string]any) { c["aud"] = issuer })); w.Code != 200 {
-			t.Fatalf("aud=issuer: %d", w.Code)
-		}
+		w = p.postAssertion(p.assertion(func(c jwt.MapClaims, _ map[string]any) { c["aud"] = issuer }))
+		require.Equal(t, http.StatusOK, w.Code, "aud=issuer: %s", w.Body)
 	})
 	t.Run("case64_concurrent_replay", func(t *testing.T) {
 		p := newPKJEnv(t)
@@ -94,9 +89,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if !(codes[0] == 200 && codes[1] == 401 || codes[0] == 401 && codes[1] == 200) {
-			t.Fatalf("codes %v, want exactly one 200 and one 401", codes)
-		}
+		require.True(t, codes[0] == 200 && codes[1] == 401 || codes[0] == 401 && codes[1] == 200, "codes %v, want exactly one 200 and one 401", codes)
 		assertOAuthError(t, p.postAssertion(a), 401, ErrCodeInvalidClient)
 	})
 	t.Run("case65_lifetime_audience_jku", func(t *testing.T) {
@@ -120,9 +113,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 			"unknown_client_iss": func(c jwt.MapClaims, _ map[string]any) { c["iss"], c["sub"] = "ghost", "ghost" },
 		} {
 			w := p.postAssertion(p.assertion(mod))
-			if w.Code != 401 {
-				t.Fatalf("%s: %d %s", name, w.Code, w.Body)
-			}
+			require.Equal(t, 401, w.Code, "%s: %d %s", name, w.Code, w.Body)
 			assertOAuthError(t, w, 401, ErrCodeInvalidClient)
 		}
 		// Signed by a key that is not registered.
@@ -146,13 +137,10 @@ func TestPrivateKeyJWT(t *testing.T) {
 			`{"keys":[{"kty":"EC","crv":"P-256","kid":"a","x":"AAAA","y":"AAAA"}]}`,
 			`{"keys":[{"kty":"RSA","kid":"a","n":"AQAB","e":"AQAB"}]}`,
 			`{"keys":[{"kty":"EC","crv":"P-256","kid":"a","x":"x","y":"y","d":"secret"}]}`} {
-			if err := e.srv.Registry().SetJWKS(context.Background(), e.clientID, []byte(bad), "t"); !errors.Is(err, ErrInvalidInput) {
-				t.Errorf("%s accepted: %v", bad, err)
-			}
+			err := e.srv.Registry().SetJWKS(context.Background(), e.clientID, []byte(bad), "t")
+			assert.ErrorIs(t, err, ErrInvalidInput, "%s accepted: %v", bad, err)
 		}
 		w := e.admin("PUT", "/clients/"+e.clientID+"/jwks", "Bearer "+strings.Repeat("o", 40), `{"jwks":null}`)
-		if w.Code != 200 {
-			t.Fatalf("remove jwks: %d %s", w.Code, w.Body)
-		}
+		require.Equal(t, 200, w.Code, "remove jwks: %d %s", w.Code, w.Body)
 	})
 }

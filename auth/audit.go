@@ -24,6 +24,10 @@ const (
 	EventKeyMaintenanceFailed EventType = "key.maintenance_failed"
 	EventCompatGrantType      EventType = "token.compat_grant_type"
 	EventAdminDenied          EventType = "admin.denied"
+	// EventFailuresExceeded is recorded when a failure budget runs dry:
+	// Reason "address_client" (one address, one client id; RemoteIP set)
+	// or "client" (one client id from all addresses). Alert on it.
+	EventFailuresExceeded EventType = "auth.failures_exceeded"
 )
 
 // Event is one audit record. By construction it has no field for a secret,
@@ -62,7 +66,7 @@ type SlogAuditor struct {
 func (a SlogAuditor) Record(ctx context.Context, e Event) {
 	level := slog.LevelInfo
 	switch e.Type {
-	case EventTokenDenied, EventBearerRejected, EventAdminDenied, EventKeyMaintenanceFailed:
+	case EventTokenDenied, EventBearerRejected, EventAdminDenied, EventKeyMaintenanceFailed, EventFailuresExceeded:
 		level = slog.LevelWarn
 	}
 	l := a.Logger

@@ -44,6 +44,15 @@ type Config struct {
 	// MaxTokenTTL bounds per-client TokenTTL overrides and is the verifier's
 	// maximum accepted exp-iat: default 1h, at most 24h.
 	MaxTokenTTL time.Duration `validate:"gte=1m,lte=24h"`
+	// TokenReuseWindow is how long after minting a token the issuer may
+	// answer a repeated, correctly authenticated request for the same
+	// client, secret, tenant, scopes and lifetime with that same token and
+	// its true remaining expires_in, instead of signing a new one (the
+	// Patients app asks for a token before every FHIR call). Never longer
+	// than a quarter of the token's lifetime; never after a revocation of the
+	// token, the secret, the client or the tenant, nor once another key
+	// signs. Default 30s; negative disables it. See docs/auth.md.
+	TokenReuseWindow time.Duration `validate:"lte=1h"`
 	// Leeway is the clock skew tolerated for exp, nbf and iat: default 30s,
 	// at most 60s.
 	Leeway time.Duration `validate:"gte=0,lte=1m"`
@@ -78,21 +87,34 @@ type Config struct {
 	// RequireTLS refuses token requests not made over TLS.
 	RequireTLS bool
 	// TrustForwardedProto accepts X-Forwarded-Proto: https as TLS (only behind
-	// a proxy that sets it).
+	// a proxy that sets it). With TrustedProxies set, only from those.
 	TrustForwardedProto bool
 	// AllowHyphenGrantType accepts the Teams document's "grant-type" spelling
 	// (logged as token.compat_grant_type). Off by default.
 	AllowHyphenGrantType bool
-	// MaxBodyBytes caps token and admin request bodies: default 16 KiB.
+	// MaxBodyBytes caps token and admin request bodies: default 16 KiB. A
+	// larger declared Content-Length is refused at once with 413.
 	MaxBodyBytes int64 `validate:"gte=1024,lte=1048576"`
+	// BodyReadTimeout is how long a token, revocation or admin request may
+	// take to deliver its body once its headers are in: default 5s, 100ms to
+	// 1m. Over it the request gets 408 and its connection is closed. While
+	// its body is being read a request holds no in-progress place.
+	BodyReadTimeout time.Duration `validate:"gte=100ms,lte=1m"`
 	// MaxTokenBytes caps a bearer token's length: default 4096.
 	MaxTokenBytes int `validate:"gte=512,lte=65536"`
-	// FailedAuthPerMinute and FailedAuthBurst shape the per-IP bucket of
-	// failed client authentications (defaults 10/min, burst 20); an IP over it
-	// gets 429 with Retry-After. Successful requests never consume it and no
-	// client id is ever locked out.
+	// FailedAuthPerMinute and FailedAuthBurst shape the budget of failed
+	// client authentications per (client address, client id): defaults
+	// 10/min, burst 20. Over it, a request whose credentials fail gets 429
+	// with Retry-After instead of 401; a request whose credentials are
+	// right is always served, so nobody can lock a client out.
 	FailedAuthPerMinute float64 `validate:"gt=0"`
 	FailedAuthBurst     int     `validate:"gte=1"` // see FailedAuthPerMinute
+	// ClientFailedAuthPerMinute and ClientFailedAuthBurst shape the budget
+	// of failed authentications per client id from all addresses together
+	// (defaults 60/min, burst 120), with the same effect. The moment either
+	// budget runs dry is audited (auth.failures_exceeded) for alerting.
+	ClientFailedAuthPerMinute float64 `validate:"gte=0"`
+	ClientFailedAuthBurst     int     `validate:"gte=0"` // see ClientFailedAuthPerMinute
 	// ClientTokensPerSecond and ClientTokensBurst, when set, limit the
 	// tokens issued per client (after successful authentication, so nobody
 	// without the secret can consume them); over the limit the client gets
@@ -100,13 +122,37 @@ type Config struct {
 	// the Patients app's one token per FHIR call.
 	ClientTokensPerSecond float64 `validate:"gte=0"`
 	ClientTokensBurst     int     `validate:"gte=0"` // see ClientTokensPerSecond; default 2x the rate
-	// MaxTrackedIPs bounds the per-IP limiter's memory: default 10000.
+	// MaxTrackedIPs bounds the memory of each limiter: default 10000 keys.
 	MaxTrackedIPs int `validate:"gte=16"`
-	// MaxInFlight caps concurrent token and admin requests: default 256.
+	// MaxInFlight caps token, revocation and admin requests in progress
+	// (counted from the moment their body has been read): default 256.
 	MaxInFlight int `validate:"gte=1"`
-	// ClientIP extracts the client address used for rate limiting; default
-	// the host of RemoteAddr.
+	// MaxInFlightPerAddress caps the requests in progress from one client
+	// address (an IPv6 /64): default MaxInFlight/8, and below MaxInFlight,
+	// so one address cannot take every place.
+	MaxInFlightPerAddress int `validate:"gte=0"`
+	// TrustedProxies lists the reverse proxies (IP addresses or CIDR
+	// prefixes) whose X-Forwarded-For is believed: for a request from one of
+	// them, the client address is the first address of X-Forwarded-For, read
+	// from the right, that is not a trusted proxy. Default none: the client
+	// address is the connection's peer, and X-Forwarded-For is ignored.
+	// Behind a proxy that is not listed, every caller shares the proxy's
+	// address (and its per-address limits).
+	TrustedProxies []string `validate:"max=256"`
+	// ClientIP, when set, replaces the address logic above (e.g. for a CDN
+	// header); it must only trust what your proxies set.
 	ClientIP func(*http.Request) string `validate:"-"`
+
+	// SelfService is what a client may do to its own secrets with its
+	// credentials on the registration API: SelfServiceOff, SelfServiceAddOnly
+	// or SelfServiceFull (the default; see [SelfServicePolicy]).
+	SelfService SelfServicePolicy `validate:"omitempty,oneof=off add-only full"`
+	// SelfServiceGrace is how long a new secret must exist before the client
+	// may revoke the secrets it supersedes (SelfServiceFull): default 24h.
+	// Within it only the operator can revoke, so a leaked secret cannot be
+	// used to lock the real client out before the operator, alerted by the
+	// secret.created event, can act.
+	SelfServiceGrace time.Duration `validate:"gte=0"`
 
 	// KeyRotationInterval is how long a key signs before Maintain replaces
 	// it: default 30 days.
@@ -192,6 +238,7 @@ func (c *Config) applyDefaults() {
 	def(&c.TokenTTL, 300*time.Second)
 	def(&c.MaxTokenTTL, time.Hour)
 	def(&c.Leeway, 30*time.Second)
+	def(&c.TokenReuseWindow, 30*time.Second)
 	def(&c.SecretLifetime, 365*24*time.Hour)
 	def(&c.ClientCacheTTL, 30*time.Second)
 	def(&c.KeyRotationInterval, 30*24*time.Hour)
@@ -206,6 +253,17 @@ func (c *Config) applyDefaults() {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 16 << 10
 	}
+	def(&c.BodyReadTimeout, 5*time.Second)
+	if c.ClientFailedAuthPerMinute == 0 {
+		c.ClientFailedAuthPerMinute = 60
+	}
+	if c.ClientFailedAuthBurst == 0 {
+		c.ClientFailedAuthBurst = 120
+	}
+	if c.SelfService == "" {
+		c.SelfService = SelfServiceFull
+	}
+	def(&c.SelfServiceGrace, 24*time.Hour)
 	if c.MaxTokenBytes == 0 {
 		c.MaxTokenBytes = 4096
 	}
@@ -223,6 +281,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = 256
+	}
+	if c.MaxInFlightPerAddress == 0 {
+		c.MaxInFlightPerAddress = max(1, c.MaxInFlight/8)
 	}
 	if c.Realm == "" {
 		c.Realm = "fhir"
@@ -294,6 +355,12 @@ func (c *Config) validate() error {
 	}
 	if c.KeyRetireGrace < c.MaxTokenTTL+c.Leeway {
 		problems = append(problems, "Config.KeyRetireGrace: must be at least MaxTokenTTL+Leeway")
+	}
+	if c.MaxInFlightPerAddress > c.MaxInFlight || (c.MaxInFlight > 1 && c.MaxInFlightPerAddress == c.MaxInFlight) {
+		problems = append(problems, "Config.MaxInFlightPerAddress: must be below MaxInFlight")
+	}
+	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		problems = append(problems, "Config.TrustedProxies: "+err.Error())
 	}
 	if c.KeyPrePublish < c.JWKSMaxAge {
 		problems = append(problems, "Config.KeyPrePublish: must be at least JWKSMaxAge")

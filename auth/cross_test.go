@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -92,19 +95,15 @@ func TestCase62LogsNeverContainSecrets(t *testing.T) {
 	}
 
 	logs, events := e.logs.String(), rec.dump()
-	if !strings.Contains(logs, "token.issued") || !strings.Contains(logs, "token.denied") || !strings.Contains(logs, "bearer.rejected") {
-		t.Fatalf("expected audit events missing:\n%s", logs)
-	}
+	require.Contains(t, logs, "token.issued", "expected audit events missing:\n%s", logs)
+	require.Contains(t, logs, "token.denied", "expected audit events missing:\n%s", logs)
+	require.Contains(t, logs, "bearer.rejected", "expected audit events missing:\n%s", logs)
 	for name, s := range map[string]string{"secret": e.secret, "wrong secret": sentinelWrong, "token": tok,
 		"token signature": tok[strings.LastIndexByte(tok, '.')+1:], "query": sentinelQuery, "operator token": strings.Repeat("o", 40)} {
-		if strings.Contains(logs, s) || strings.Contains(events, s) {
-			t.Errorf("%s found in logs or audit events", name)
-		}
+		assert.False(t, strings.Contains(logs, s) || strings.Contains(events, s), "%s found in logs or audit events", name)
 	}
 	for _, a := range authzValues {
-		if strings.Contains(logs, a) || strings.Contains(events, a) {
-			t.Errorf("Authorization value found in logs")
-		}
+		assert.False(t, strings.Contains(logs, a) || strings.Contains(events, a), "Authorization value found in logs")
 	}
 }
 
@@ -113,7 +112,7 @@ func TestCase62LogsNeverContainSecrets(t *testing.T) {
 // every issued token verifies until expiry and none after its key is
 // removed.
 func TestCase63ConcurrentIssuanceWhileRotating(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.MaxInFlight = 2000 })
+	e := newEnv(t, func(c *Config) { c.MaxInFlight, c.MaxInFlightPerAddress, c.ClientFailedAuthBurst = 2000, 1999, 1<<20 })
 	ctx := context.Background()
 	var secret atomic.Pointer[string]
 	s0 := e.secret
@@ -142,21 +141,18 @@ func TestCase63ConcurrentIssuanceWhileRotating(t *testing.T) {
 			default:
 			}
 			if i%4 != 3 {
-				if _, err := e.srv.Keys().Rotate(ctx); err != nil {
-					t.Error(err)
+				if _, err := e.srv.Keys().Rotate(ctx); !assert.NoError(t, err) {
 					return
 				}
 			} else {
 				if older != "" {
 					oldID, _ := ParseSecret(older)
-					if err := e.srv.Registry().RevokeSecret(ctx, e.clientID, oldID, "test"); err != nil {
-						t.Error(err)
+					if !assert.NoError(t, e.srv.Registry().RevokeSecret(ctx, e.clientID, oldID, "test")) {
 						return
 					}
 				}
 				plain, _, err := e.srv.Registry().AddSecret(ctx, e.clientID, 0, "test")
-				if err != nil {
-					t.Error(err)
+				if !assert.NoError(t, err) {
 					return
 				}
 				older = *secret.Load()
@@ -187,13 +183,11 @@ func TestCase63ConcurrentIssuanceWhileRotating(t *testing.T) {
 				// Only a request that held a secret across two rotations
 				// may lose, and only as invalid_client.
 				failed.Add(1)
-				if w.Code != 401 {
-					t.Errorf("status %d: %s", w.Code, w.Body)
-				}
+				assert.Equal(t, 401, w.Code, "status %d: %s", w.Code, w.Body)
 				return
 			}
 			var tr TokenResponse
-			mustJSON(t, w.Body.Bytes(), &tr)
+			require.NoError(t, jsonUnmarshal(w.Body.Bytes(), &tr))
 			mu.Lock()
 			tokens = append(tokens, tr.AccessToken)
 			mu.Unlock()
@@ -202,17 +196,14 @@ func TestCase63ConcurrentIssuanceWhileRotating(t *testing.T) {
 	wg.Wait()
 	close(stop)
 	rotWG.Wait()
-	if len(tokens) < 900 {
-		t.Fatalf("only %d of 1000 requests succeeded (%d failed)", len(tokens), failed.Load())
-	}
+	require.False(t, len(tokens) < 900, "only %d of 1000 requests succeeded (%d failed)", len(tokens), failed.Load())
 
 	// Every token verifies until just before its expiry.
 	e.clock.Advance(299 * time.Second)
 	kids := map[string]int{}
 	for _, tok := range tokens {
-		if _, err := e.srv.Verifier().Verify(ctx, tok); err != nil {
-			t.Fatalf("token does not verify before expiry: %v", err)
-		}
+		_, err := e.srv.Verifier().Verify(ctx, tok)
+		require.NoError(t, err)
 		hdr, _, _ := jwt.NewParser().ParseUnverified(tok, &AccessClaims{})
 		kids[hdr.Header["kid"].(string)]++
 	}
@@ -228,22 +219,17 @@ func TestCase63ConcurrentIssuanceWhileRotating(t *testing.T) {
 	if removed == "" {
 		t.Skip("no rotation happened during issuance (machine too fast)")
 	}
-	if err := e.srv.Keys().Remove(ctx, removed); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.srv.Keys().Remove(ctx, removed))
 	for _, tok := range tokens {
 		hdr, _, _ := jwt.NewParser().ParseUnverified(tok, &AccessClaims{})
 		_, err := e.srv.Verifier().Verify(ctx, tok)
-		if (hdr.Header["kid"] == removed) != (err != nil) {
-			t.Fatalf("kid %v removed=%v: %v", hdr.Header["kid"], hdr.Header["kid"] == removed, err)
-		}
+		require.Equal(t, (err != nil), (hdr.Header["kid"] == removed), "kid %v removed=%v: %v", hdr.Header["kid"], hdr.Header["kid"] == removed, err)
 	}
 	// After expiry nothing verifies.
 	e.clock.Advance(e.srv.Config().Leeway + 2*time.Second)
 	for _, tok := range tokens[:10] {
-		if _, err := e.srv.Verifier().Verify(ctx, tok); err == nil {
-			t.Fatal("token verifies after expiry")
-		}
+		_, err := e.srv.Verifier().Verify(ctx, tok)
+		require.Error(t, err, "token verifies after expiry")
 	}
 	_ = start
 }

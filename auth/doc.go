@@ -53,8 +53,15 @@
 // # Security notes
 //
 // Audit events ([Event], [Auditor]) never carry secrets, tokens,
-// Authorization values or query strings. Failed authentications are
-// limited per IP (429 with Retry-After) and no client id is ever locked
-// out. See docs/auth.md for configuration, rotation runbooks, multi-node
-// bounds and the error tables.
+// Authorization values or query strings. Request bodies are read under
+// Config.BodyReadTimeout before a request takes an in-progress place
+// (capped in total and per address). Failed authentications count against
+// budgets per (address, client id) and per client id: over them a wrong
+// secret gets 429 with Retry-After, while the right one is always served,
+// so no client id can be locked out. The client address honours
+// X-Forwarded-For only from Config.TrustedProxies. Self-service secret
+// changes follow Config.SelfService. A repeated token request may be
+// answered with the token minted moments ago (Config.TokenReuseWindow).
+// See docs/auth.md for configuration, the threat model, rotation runbooks,
+// multi-node bounds and the error tables.
 package auth

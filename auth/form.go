@@ -2,11 +2,8 @@ package auth
 
 import (
 	"errors"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 )
 
 // formParam is one name=value pair of a form body, unescaped.
@@ -65,40 +62,6 @@ func (f formParams) repeated() bool {
 const maxFormParams = 256
 
 var errFormSyntax = errors.New("auth: malformed form body")
-
-// bodyBufs recycles the buffers form bodies are read into.
-var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-// parseFormBody reads and parses r's body as url.ParseQuery would
-// (the same unescaping, the same refusals: a ';' separator, a bad %
-// escape), failing on any read error, e.g. a body over the
-// http.MaxBytesReader cap. The caller has checked the media type.
-func parseFormBody(r *http.Request) (formParams, error) {
-	if r.Body == nil {
-		return nil, errFormSyntax
-	}
-	bp := bodyBufs.Get().(*[]byte)
-	defer bodyBufs.Put(bp)
-	b := (*bp)[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Body.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			*bp = b[:0]
-			return nil, err
-		}
-	}
-	if cap(b) <= 64<<10 { // keep only buffers of a sane size
-		*bp = b[:0]
-	}
-	return parseForm(string(b))
-}
 
 // parseForm parses an application/x-www-form-urlencoded string with
 // url.ParseQuery's rules, keeping the order and repeats.

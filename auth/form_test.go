@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestParseFormMatchesParseQuery checks that the token endpoint's form
@@ -33,9 +36,7 @@ func TestParseFormMatchesParseQuery(t *testing.T) {
 	for _, in := range inputs {
 		want, werr := url.ParseQuery(in)
 		got, gerr := parseForm(in)
-		if (werr == nil) != (gerr == nil) {
-			t.Fatalf("%q: ParseQuery error %v, parseForm error %v", in, werr, gerr)
-		}
+		require.Equal(t, werr == nil, gerr == nil, "%q: ParseQuery error %v, parseForm error %v", in, werr, gerr)
 		if werr != nil {
 			continue
 		}
@@ -43,41 +44,52 @@ func TestParseFormMatchesParseQuery(t *testing.T) {
 		for _, p := range got {
 			asValues[p.name] = append(asValues[p.name], p.value)
 		}
-		if !reflect.DeepEqual(asValues, want) {
-			t.Fatalf("%q: got %v, want %v", in, asValues, want)
-		}
+		require.Equal(t, want, asValues, "%q", in)
 		for name, vs := range want {
-			if !got.Has(name) || got.Get(name) != vs[0] || got.repeated() != (len(vs) > 1) && len(want) == 1 {
-				t.Fatalf("%q: Get/Has/repeated disagree for %q", in, name)
+			require.True(t, got.Has(name), "%q: Has(%q)", in, name)
+			require.Equal(t, vs[0], got.Get(name), "%q: Get(%q)", in, name)
+			if len(want) == 1 {
+				require.Equal(t, len(vs) > 1, got.repeated(), "%q: repeated", in)
 			}
 		}
 	}
 }
 
 func TestParseFormLimits(t *testing.T) {
-	if _, err := parseForm(strings.Repeat("a=1&", maxFormParams)); err == nil {
-		t.Fatal("too many parameters accepted")
-	}
+	_, err := parseForm(strings.Repeat("a=1&", maxFormParams))
+	assert.Error(t, err, "too many parameters accepted")
 	many := make(formParams, 0, 40)
 	for i := range 40 {
 		many = append(many, formParam{name: string(rune('A' + i))})
 	}
-	if many.repeated() {
-		t.Fatal("distinct names reported repeated")
-	}
-	if many = append(many, formParam{name: "B"}); !many.repeated() {
-		t.Fatal("repeat among 41 parameters missed")
-	}
-	// A body over the cap is a read error, not a truncated form.
+	assert.False(t, many.repeated(), "distinct names reported repeated")
+	many = append(many, formParam{name: "B"})
+	assert.True(t, many.repeated(), "repeat among 41 parameters missed")
+}
+
+func TestReadBody(t *testing.T) {
+	// A body over the cap while streaming is a read error, not a truncated form.
 	r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(strings.Repeat("a", 2000)))
-	r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, 1000)
-	if _, err := parseFormBody(r); err == nil {
-		t.Fatal("body over the cap parsed")
-	}
+	r.ContentLength = -1
+	_, berr := readBody(httptest.NewRecorder(), r, 1000, time.Second)
+	assert.Equal(t, bodyBad, berr)
+	// A declared length over the cap is refused before reading.
+	r = httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(strings.Repeat("a", 2000)))
+	_, berr = readBody(httptest.NewRecorder(), r, 1000, time.Second)
+	assert.Equal(t, bodyTooLarge, berr)
+	// A large body within the cap is read whole.
 	r = httptest.NewRequest(http.MethodPost, "/token", strings.NewReader("x="+strings.Repeat("a", 5000)))
-	if f, err := parseFormBody(r); err != nil || len(f.Get("x")) != 5000 {
-		t.Fatalf("large body: %v %d", err, len(f.Get("x")))
-	}
+	bp, berr := readBody(httptest.NewRecorder(), r, 16<<10, time.Second)
+	require.Equal(t, bodyOK, berr)
+	f, err := parseForm(string(*bp))
+	putBody(bp)
+	require.NoError(t, err)
+	assert.Len(t, f.Get("x"), 5000)
+	// No body at all.
+	r = httptest.NewRequest(http.MethodPost, "/token", nil)
+	bp, berr = readBody(httptest.NewRecorder(), r, 1000, time.Second)
+	require.Equal(t, bodyOK, berr)
+	assert.Empty(t, *bp)
 }
 
 func TestCanonicalB64URL256MatchesStrictDecoding(t *testing.T) {
@@ -95,17 +107,13 @@ func TestCanonicalB64URL256MatchesStrictDecoding(t *testing.T) {
 		s := string(b)
 		_, err := base64.RawURLEncoding.Strict().DecodeString(s)
 		want := err == nil && len(s) == secretBodyLen
-		if got := canonicalB64URL256(s); got != want {
-			t.Fatalf("%q: got %v, want %v", s, got, want)
-		}
+		require.Equal(t, want, canonicalB64URL256(s), "%q", s)
 	}
 }
 
 func TestSHA256String(t *testing.T) {
 	for _, n := range []int{0, 59, 96, 97, 300} {
 		s := strings.Repeat("x", n)
-		if sha256String(s) != sha256.Sum256([]byte(s)) {
-			t.Fatalf("length %d", n)
-		}
+		assert.Equal(t, sha256.Sum256([]byte(s)), sha256String(s), "length %d", n)
 	}
 }

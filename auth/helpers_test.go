@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -93,21 +95,15 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 		mutate(&cfg)
 	}
 	srv, err := New(context.Background(), cfg, e.store)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.srv = srv
 	ci, secret, err := srv.Registry().CreateClient(context.Background(), NewClient{ID: "teams-app", Tenants: []string{tenantA}}, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.clientID, e.secret = ci.ID, secret
 	// Case 62 for every test: whatever a test did, the client's secret never
 	// reaches the logs.
 	t.Cleanup(func() {
-		if strings.Contains(e.logs.String(), secret) {
-			t.Errorf("the client secret appeared in the logs")
-		}
+		assert.NotContains(t, e.logs.String(), secret, "the client secret appeared in the logs")
 	})
 	return e
 }
@@ -139,11 +135,9 @@ func withBasic(id, secret string) func(*http.Request) {
 func (e *env) token() string {
 	e.t.Helper()
 	w := e.post(e.goodForm().Encode())
-	if w.Code != 200 {
-		e.t.Fatalf("token: %d %s", w.Code, w.Body)
-	}
+	require.Equal(e.t, http.StatusOK, w.Code, "token: %s", w.Body)
 	var tr TokenResponse
-	mustJSON(e.t, w.Body.Bytes(), &tr)
+	require.NoError(e.t, jsonUnmarshal(w.Body.Bytes(), &tr))
 	return tr.AccessToken
 }
 
@@ -174,9 +168,7 @@ func (e *env) get(h http.Handler, target, authz string) *httptest.ResponseRecord
 // signer returns the active private key and its kid and method.
 func (e *env) signer() (crypto.Signer, string, jwt.SigningMethod) {
 	k, err := e.srv.Keys().signer(context.Background())
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	return k.priv, k.kid, k.method
 }
 
@@ -205,39 +197,23 @@ func (e *env) forge(claims jwt.Claims, header map[string]any) string {
 		}
 	}
 	s, err := t.SignedString(priv)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	return s
-}
-
-func mustJSON(t testing.TB, b []byte, v any) {
-	t.Helper()
-	if err := jsonUnmarshal(b, v); err != nil {
-		t.Fatalf("bad JSON %q: %v", b, err)
-	}
 }
 
 // assertOAuthError checks an RFC 6749 §5.2 error response.
 func assertOAuthError(t *testing.T, w *httptest.ResponseRecorder, status int, code string) {
 	t.Helper()
-	if w.Code != status {
-		t.Fatalf("status %d, want %d (body %s)", w.Code, status, w.Body)
-	}
+	require.Equal(t, status, w.Code, "body %s", w.Body)
 	var body struct {
 		Error string `json:"error"`
 	}
-	mustJSON(t, w.Body.Bytes(), &body)
-	if body.Error != code {
-		t.Fatalf("error %q, want %q", body.Error, code)
-	}
-	if w.Header().Get("Cache-Control") != "no-store" || w.Header().Get("Pragma") != "no-cache" {
-		t.Fatalf("missing no-store headers: %v", w.Header())
-	}
-	if strings.Contains(w.Body.String(), "access_token") {
-		t.Fatal("error response carries a token")
-	}
-	if code == ErrCodeInvalidClient && !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Basic realm=") {
-		t.Fatalf("invalid_client without Basic challenge: %v", w.Header())
+	require.NoError(t, jsonUnmarshal(w.Body.Bytes(), &body), "body %s", w.Body)
+	assert.Equal(t, code, body.Error)
+	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+	assert.Equal(t, "no-cache", w.Header().Get("Pragma"))
+	assert.NotContains(t, w.Body.String(), "access_token", "error response carries a token")
+	if code == ErrCodeInvalidClient {
+		assert.True(t, strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Basic realm="), "invalid_client without Basic challenge: %v", w.Header())
 	}
 }

@@ -28,9 +28,11 @@ type Issuer struct {
 	cfg       *Config
 	registry  *Registry
 	keys      *KeyManager
-	limiter   *ipLimiter
-	perClient *ipLimiter // nil when ClientTokensPerSecond is 0
-	sem       chan struct{}
+	failures  failureBudget
+	perClient *bucketSet  // nil when ClientTokensPerSecond is 0
+	gate      *gate       // requests in progress, in total and per address
+	reused    *reuseCache // nil when TokenReuseWindow is negative
+	addrs     addrResolver
 	audit     Auditor
 	basic     string // WWW-Authenticate challenge for invalid_client
 	tokenURL  string // accepted client-assertion audience (with the issuer)
@@ -78,8 +80,8 @@ func formMediaType(ct string) bool {
 // appear in the URL.
 var credParams = []string{"client_secret", "client_id", "client_assertion", "grant_type", "scope", "token"}
 
-func (i *Issuer) deny(w http.ResponseWriter, r *http.Request, ip, clientID, reason string, status int, code, desc string) {
-	i.audit.Record(r.Context(), Event{Type: EventTokenDenied, ClientID: sanitizeClientID(clientID), RemoteIP: ip, Reason: reason, UserAgent: sanitizeUA(r.UserAgent())})
+func (i *Issuer) deny(w http.ResponseWriter, r *http.Request, ip clientAddr, clientID, reason string, status int, code, desc string) {
+	i.audit.Record(r.Context(), Event{Type: EventTokenDenied, ClientID: sanitizeClientID(clientID), RemoteIP: ip.ip, Reason: reason, UserAgent: sanitizeUA(r.UserAgent())})
 	if code == ErrCodeInvalidClient {
 		w.Header().Set("WWW-Authenticate", i.basic)
 	}
@@ -87,15 +89,36 @@ func (i *Issuer) deny(w http.ResponseWriter, r *http.Request, ip, clientID, reas
 }
 
 // ServeHTTP implements the token endpoint. The checks run cheapest first:
-// TLS, method, body cap, media type, form parsing, grant type, the per-IP
-// failure budget, client authentication, grant, scope, then signing.
+// TLS, method, declared body size, media type, the body (read under
+// BodyReadTimeout, before the request takes an in-progress place), form
+// parsing, grant type, client authentication (with the failure budgets),
+// grant, scope, then signing.
 func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ip := i.clientIP(r)
-	if !i.acquire(w, r, ip) {
+	ip := i.addrs.resolve(r)
+	form, ok := i.readForm(w, r, ip)
+	if !ok {
 		return
 	}
-	defer func() { <-i.sem }()
-	form, res, clientID, ok := i.front(w, r, ip, true)
+	if !i.hold(w, r, ip) {
+		return
+	}
+	defer i.gate.release(ip.key)
+	// 6. Grant type.
+	grant := form.Get("grant_type")
+	if !form.Has("grant_type") && i.cfg.AllowHyphenGrantType && form.Get("grant-type") != "" {
+		grant = form.Get("grant-type")
+		i.audit.Record(r.Context(), Event{Type: EventCompatGrantType, RemoteIP: ip.ip, UserAgent: sanitizeUA(r.UserAgent())})
+	}
+	switch grant {
+	case "":
+		i.deny(w, r, ip, "", "grant_type_missing", http.StatusBadRequest, ErrCodeInvalidRequest, "grant_type is required")
+		return
+	case GrantClientCredentials:
+	default:
+		i.deny(w, r, ip, "", "grant_type_unsupported", http.StatusBadRequest, ErrCodeUnsupportedGrantType, "only client_credentials is supported")
+		return
+	}
+	res, clientID, ok := i.authenticateClient(w, r, ip, form)
 	if !ok {
 		return
 	}
@@ -119,11 +142,27 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// 13. Sign.
 	ttl := i.cfg.TokenTTL
 	if c.TokenTTL > 0 {
 		ttl = min(c.TokenTTL, i.cfg.MaxTokenTTL)
 	}
+	// 13a. The token-per-request path: a token minted moments ago for the
+	// same client record, secret, tenant, scopes and lifetime (see reuse.go).
+	var rk reuseKey
+	if i.reused != nil {
+		rk = reuseKey{client: c.ID, secret: res.secretID, tenant: tenant, ttl: ttl}
+		if len(extra) > 0 {
+			rk.scopes = strings.Join(extra, " ")
+		}
+		if e, body, ok := i.reuse(r.Context(), rk, c, now); ok {
+			setJSONNoStore(w.Header())
+			_, _ = w.Write(body)
+			i.audit.Record(r.Context(), Event{Type: EventTokenIssued, ClientID: c.ID, SecretID: res.secretID, Tenant: tenant,
+				JTI: e.p.JTI, ExpiresAt: e.p.ExpiresAt, RemoteIP: ip.ip, UserAgent: sanitizeUA(r.UserAgent())})
+			return
+		}
+	}
+	// 13b. Sign.
 	buf := make([]byte, 0, 768) // an ES256 token response is about 700 bytes
 	buf = append(buf, `{"access_token":"`...)
 	buf, mt, err := i.keys.mint(r.Context(), i.cfg, c.ID, res.secretID, tenant, extra, ttl, buf)
@@ -142,108 +181,115 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(buf)
 	// The token's first use on this node need not verify the signature we
 	// just made: seed the verifier's cache (same checks on use as any hit).
+	p := &Principal{
+		ClientID: c.ID, TenantID: tenant, Scopes: append([]string{tenant}, extra...), JTI: mt.jti,
+		SecretID: res.secretID, IssuedAt: mt.iat, ExpiresAt: mt.exp,
+	}
 	if i.verifier != nil && i.verifier.cache != nil {
-		i.verifier.cache.put(mt.token, cachedToken{p: &Principal{
-			ClientID: c.ID, TenantID: tenant, Scopes: append([]string{tenant}, extra...), JTI: mt.jti,
-			SecretID: res.secretID, IssuedAt: mt.iat, ExpiresAt: mt.exp,
-		}, kid: mt.kid}, i.cfg.Now())
+		i.verifier.cache.put(mt.token, cachedToken{p: p, kid: mt.kid}, now)
+	}
+	if i.reused != nil {
+		i.reused.put(rk, c, mt, p, ttl, now)
 	}
 	// 15. Audit.
 	i.audit.Record(r.Context(), Event{Type: EventTokenIssued, ClientID: c.ID, SecretID: res.secretID, Tenant: tenant,
-		JTI: mt.jti, ExpiresAt: mt.exp, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
+		JTI: mt.jti, ExpiresAt: mt.exp, RemoteIP: ip.ip, UserAgent: sanitizeUA(r.UserAgent())})
 }
 
-// acquire takes a slot of the global in-flight cap or answers 429.
-func (i *Issuer) acquire(w http.ResponseWriter, r *http.Request, ip string) bool {
-	select {
-	case i.sem <- struct{}{}:
+// hold takes an in-progress place for ip (total and per address) or
+// answers 429. Only requests whose body has been read get here.
+func (i *Issuer) hold(w http.ResponseWriter, r *http.Request, ip clientAddr) bool {
+	if i.gate.acquire(ip.key) {
 		return true
-	default:
-		w.Header().Set("Retry-After", "1")
-		i.deny(w, r, ip, "", "overloaded", http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many concurrent requests")
-		return false
 	}
+	w.Header().Set("Retry-After", "1")
+	i.deny(w, r, ip, "", "overloaded", http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many concurrent requests")
+	return false
 }
 
-// front runs steps 1-10 shared by the token and revocation endpoints (the
-// grant type, step 6, only for the token endpoint) and returns the form,
-// the authenticated client and the client id; on failure it has written
-// the response.
-func (i *Issuer) front(w http.ResponseWriter, r *http.Request, ip string, token bool) (formParams, authResult, string, bool) {
+// tlsOK reports whether r arrived over TLS (or, with TrustForwardedProto,
+// from a proxy that says it did).
+func (i *Issuer) tlsOK(r *http.Request) bool {
+	if !i.cfg.RequireTLS || r.TLS != nil {
+		return true
+	}
+	return i.cfg.TrustForwardedProto && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") &&
+		(len(i.addrs.proxies) == 0 || i.addrs.peerTrusted(r))
+}
+
+// readForm runs steps 1-5 shared by the token and revocation endpoints:
+// TLS, method, the declared body size, the media type, reading the body
+// under BodyReadTimeout and parsing it (no credentials in the URL, no
+// repeated parameter). On failure it has written the response.
+func (i *Issuer) readForm(w http.ResponseWriter, r *http.Request, ip clientAddr) (formParams, bool) {
 	// 1. TLS.
-	if i.cfg.RequireTLS && r.TLS == nil && !(i.cfg.TrustForwardedProto && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
+	if !i.tlsOK(r) {
 		i.deny(w, r, ip, "", "tls_required", http.StatusBadRequest, ErrCodeInvalidRequest, "TLS is required")
-		return nil, authResult{}, "", false
+		return nil, false
 	}
 	// 2. Method.
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		i.deny(w, r, ip, "", "method", http.StatusMethodNotAllowed, ErrCodeInvalidRequest, "this endpoint accepts POST only")
-		return nil, authResult{}, "", false
+		return nil, false
 	}
-	// 3. Body cap.
-	r.Body = http.MaxBytesReader(w, r.Body, i.cfg.MaxBodyBytes)
+	// 3. Declared size: refused before anything is read.
+	if r.ContentLength > i.cfg.MaxBodyBytes {
+		w.Header().Set("Connection", "close")
+		i.deny(w, r, ip, "", "body_too_large", http.StatusRequestEntityTooLarge, ErrCodeInvalidRequest, "the body is too large")
+		return nil, false
+	}
 	// 4. Media type.
 	if !formMediaType(r.Header.Get("Content-Type")) {
 		i.deny(w, r, ip, "", "media_type", http.StatusBadRequest, ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
-		return nil, authResult{}, "", false
+		return nil, false
 	}
-	// 5. Form: body only; no credentials in the URL; no repeated parameter.
-	form, err := parseFormBody(r)
+	// 5. Body, under its deadline, then the form: body only; no
+	// credentials in the URL; no repeated parameter.
+	bp, berr := readBody(w, r, i.cfg.MaxBodyBytes, i.cfg.BodyReadTimeout)
+	switch berr {
+	case bodyOK:
+	case bodyTimeout:
+		w.Header().Set("Connection", "close")
+		i.deny(w, r, ip, "", "body_timeout", http.StatusRequestTimeout, ErrCodeInvalidRequest, "the body was not received in time")
+		return nil, false
+	default:
+		i.deny(w, r, ip, "", "bad_body", http.StatusBadRequest, ErrCodeInvalidRequest, "the body could not be parsed")
+		return nil, false
+	}
+	form, err := parseForm(string(*bp))
+	putBody(bp)
 	if err != nil {
 		i.deny(w, r, ip, "", "bad_body", http.StatusBadRequest, ErrCodeInvalidRequest, "the body could not be parsed")
-		return nil, authResult{}, "", false
+		return nil, false
 	}
 	if r.URL.RawQuery != "" {
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
 			i.deny(w, r, ip, "", "bad_body", http.StatusBadRequest, ErrCodeInvalidRequest, "the body could not be parsed")
-			return nil, authResult{}, "", false
+			return nil, false
 		}
 		for _, p := range credParams {
 			if _, ok := q[p]; ok {
 				i.deny(w, r, ip, "", "params_in_query", http.StatusBadRequest, ErrCodeInvalidRequest, "parameters must be sent in the body, not the URL")
-				return nil, authResult{}, "", false
+				return nil, false
 			}
 		}
 	}
 	if form.repeated() {
 		i.deny(w, r, ip, "", "duplicate_param", http.StatusBadRequest, ErrCodeInvalidRequest, "a parameter was sent more than once")
-		return nil, authResult{}, "", false
+		return nil, false
 	}
-	if !token {
-		return i.authenticateClient(w, r, ip, form)
-	}
-	// 6. Grant type.
-	grant := form.Get("grant_type")
-	if !form.Has("grant_type") && i.cfg.AllowHyphenGrantType && form.Get("grant-type") != "" {
-		grant = form.Get("grant-type")
-		i.audit.Record(r.Context(), Event{Type: EventCompatGrantType, RemoteIP: ip, UserAgent: sanitizeUA(r.UserAgent())})
-	}
-	switch grant {
-	case "":
-		i.deny(w, r, ip, "", "grant_type_missing", http.StatusBadRequest, ErrCodeInvalidRequest, "grant_type is required")
-		return nil, authResult{}, "", false
-	case GrantClientCredentials:
-	default:
-		i.deny(w, r, ip, "", "grant_type_unsupported", http.StatusBadRequest, ErrCodeUnsupportedGrantType, "only client_credentials is supported")
-		return nil, authResult{}, "", false
-	}
-	return i.authenticateClient(w, r, ip, form)
+	return form, true
 }
 
-// authenticateClient runs steps 7-10: the per-IP failure budget, then
-// exactly one client authentication method and its check.
-func (i *Issuer) authenticateClient(w http.ResponseWriter, r *http.Request, ip string, form formParams) (formParams, authResult, string, bool) {
+// authenticateClient runs steps 7-10: exactly one client authentication
+// method and its check. A failure is charged to the failure budgets of
+// (address, client id) and of the client id; when either was already spent
+// the failure is answered 429 instead of 401. Right credentials are never
+// refused because of failures, whoever made them.
+func (i *Issuer) authenticateClient(w http.ResponseWriter, r *http.Request, ip clientAddr, form formParams) (authResult, string, bool) {
 	var err error
-	// 7. Per-IP failure budget.
-	now := i.cfg.Now()
-	if wait, blocked := i.limiter.blocked(ip, now); blocked {
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
-		i.deny(w, r, ip, "", "rate_limited", http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many failed attempts; retry later")
-		return nil, authResult{}, "", false
-	}
-	// 8. Credentials: exactly one method.
 	var res authResult
 	clientID := form.Get("client_id")
 	if form.Get("client_assertion") != "" || form.Get("client_assertion_type") != "" {
@@ -252,7 +298,7 @@ func (i *Issuer) authenticateClient(w http.ResponseWriter, r *http.Request, ip s
 		_, hasAuthz := r.Header["Authorization"]
 		if hasAuthz || form.Get("client_secret") != "" {
 			i.deny(w, r, ip, "", "auth_methods", http.StatusBadRequest, ErrCodeInvalidRequest, "malformed client authentication")
-			return nil, authResult{}, "", false
+			return authResult{}, "", false
 		}
 		if form.Get("client_assertion_type") != ClientAssertionType {
 			res, err = authResult{reason: "assertion_type"}, ErrInvalidClient
@@ -260,41 +306,63 @@ func (i *Issuer) authenticateClient(w http.ResponseWriter, r *http.Request, ip s
 			res, err = i.registry.authenticateAssertion(r.Context(), clientID, form.Get("client_assertion"), i.tokenURL)
 		}
 	} else {
+		// 8. Credentials: exactly one method.
 		var secret, code string
 		var ok bool
 		clientID, secret, code, ok = credentials(r, form)
 		if !ok {
 			if code == ErrCodeInvalidClient {
-				i.limiter.fail(ip, now)
-				i.deny(w, r, ip, clientID, "bad_credentials", http.StatusUnauthorized, ErrCodeInvalidClient, "client authentication failed")
+				i.authFailed(w, r, ip, clientID, "bad_credentials")
 			} else {
 				i.deny(w, r, ip, "", "auth_methods", http.StatusBadRequest, ErrCodeInvalidRequest, "malformed client authentication")
 			}
-			return nil, authResult{}, "", false
+			return authResult{}, "", false
 		}
 		// 9-10. Client and secret.
 		res, err = i.registry.authenticate(r.Context(), clientID, secret)
 	}
 	if err != nil {
 		if errors.Is(err, ErrInvalidClient) {
-			i.limiter.fail(ip, now)
-			i.deny(w, r, ip, clientID, res.reason, http.StatusUnauthorized, ErrCodeInvalidClient, "client authentication failed")
-			return nil, authResult{}, "", false
+			i.authFailed(w, r, ip, clientID, res.reason)
+			return authResult{}, "", false
 		}
 		i.deny(w, r, ip, clientID, "store_unavailable", http.StatusServiceUnavailable, ErrCodeTemporarilyUnavailable, "the service is temporarily unavailable")
-		return nil, authResult{}, "", false
+		return authResult{}, "", false
 	}
 	if clientID == "" {
 		clientID = res.client.ID
 	}
-	return form, res, clientID, true
+	return res, clientID, true
 }
 
-func (i *Issuer) clientIP(r *http.Request) string {
-	if i.cfg.ClientIP != nil {
-		return sanitize(i.cfg.ClientIP(r), 64)
+// authFailed answers a failed client authentication: 401 invalid_client,
+// or 429 with Retry-After when the failure budget of (address, client id)
+// or of the client id was already spent.
+func (i *Issuer) authFailed(w http.ResponseWriter, r *http.Request, ip clientAddr, clientID, reason string) {
+	if wait, over := i.chargeFailure(r, ip, clientID); over {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+		i.deny(w, r, ip, clientID, "rate_limited", http.StatusTooManyRequests, ErrCodeTemporarilyUnavailable, "too many failed attempts; retry later")
+		return
 	}
-	return remoteIP(r)
+	i.deny(w, r, ip, clientID, reason, http.StatusUnauthorized, ErrCodeInvalidClient, "client authentication failed")
+}
+
+// chargeFailure charges one failed authentication of clientID (as sent,
+// known or not, so that the answer tells nothing about which ids exist)
+// from ip, audits a budget that just ran dry, and reports whether the
+// budget was already spent before this failure.
+func (i *Issuer) chargeFailure(r *http.Request, ip clientAddr, clientID string) (time.Duration, bool) {
+	now := i.cfg.Now()
+	id := sanitizeClientID(clientID)
+	wait, over := i.failures.over(ip, id, now)
+	pairDry, clientDry := i.failures.charge(ip, id, now)
+	if pairDry {
+		i.audit.Record(r.Context(), Event{Type: EventFailuresExceeded, ClientID: id, RemoteIP: ip.ip, Reason: "address_client"})
+	}
+	if clientDry {
+		i.audit.Record(r.Context(), Event{Type: EventFailuresExceeded, ClientID: id, Reason: "client"})
+	}
+	return wait, over
 }
 
 // maxAuthorizationBytes caps the Authorization header of token and
@@ -381,6 +449,7 @@ func (i *Issuer) grantScope(r *http.Request, c *Client, scope string) (tenant st
 		return "", nil, false
 	}
 	if i.cfg.TenantValidator != nil && i.cfg.TenantValidator(r.Context(), tenant) != nil {
+		i.reused.forgetTenant(tenant) // no token of a refused tenant is handed out again
 		return "", nil, false
 	}
 	return tenant, extra, true

@@ -7,48 +7,38 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestMemoryStoreClientsCopyInOut(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemoryStore()
 	c := &Client{ID: "a", Tenants: []string{"t"}, Secrets: []SecretRecord{{ID: "s", Hash: []byte{1}}}}
-	if err := m.CreateClient(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, m.CreateClient(ctx, c))
 	c.Tenants[0] = "mutated"
 	c.Secrets[0].Hash[0] = 9
-	if err := m.CreateClient(ctx, &Client{ID: "a"}); !errors.Is(err, ErrConflict) {
-		t.Fatalf("duplicate create: %v", err)
-	}
+	err := m.CreateClient(ctx, &Client{ID: "a"})
+	require.ErrorIs(t, err, ErrConflict, "duplicate create: %v", err)
 	got, err := m.GetClient(ctx, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Tenants[0] != "t" || got.Secrets[0].Hash[0] != 1 {
-		t.Fatalf("store kept caller's reference: %+v", got)
-	}
-	if _, err := m.GetClient(ctx, "b"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("missing client: %v", err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, "t", got.Tenants[0], "store kept caller's reference: %+v", got)
+	require.EqualValues(t, 1, got.Secrets[0].Hash[0], "store kept caller's reference: %+v", got)
+	_, err = m.GetClient(ctx, "b")
+	require.ErrorIs(t, err, ErrNotFound, "missing client: %v", err)
 	boom := errors.New("boom")
-	if err := m.UpdateClient(ctx, "a", func(c *Client) error { c.Name = "x"; return boom }); !errors.Is(err, boom) {
-		t.Fatalf("fn error not returned: %v", err)
-	}
-	if got, _ := m.GetClient(ctx, "a"); got.Name != "" {
-		t.Fatal("failed update was written")
-	}
-	if err := m.UpdateClient(ctx, "zz", func(*Client) error { return nil }); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("update missing: %v", err)
-	}
+	err = m.UpdateClient(ctx, "a", func(c *Client) error { c.Name = "x"; return boom })
+	require.ErrorIs(t, err, boom, "fn error not returned: %v", err)
+	got, _ = m.GetClient(ctx, "a")
+	require.Equal(t, "", got.Name, "failed update was written")
+	err = m.UpdateClient(ctx, "zz", func(*Client) error { return nil })
+	require.ErrorIs(t, err, ErrNotFound, "update missing: %v", err)
 }
 
 func TestMemoryStoreUpdateSerialises(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemoryStore()
-	if err := m.CreateClient(ctx, &Client{ID: "a"}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, m.CreateClient(ctx, &Client{ID: "a"}))
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Add(1)
@@ -62,9 +52,7 @@ func TestMemoryStoreUpdateSerialises(t *testing.T) {
 	}
 	wg.Wait()
 	got, _ := m.GetClient(ctx, "a")
-	if len(got.Scopes) != 50 {
-		t.Fatalf("lost updates: %d", len(got.Scopes))
-	}
+	require.EqualValues(t, 50, len(got.Scopes), "lost updates: %d", len(got.Scopes))
 }
 
 func TestMemoryStoreDenyList(t *testing.T) {
@@ -72,24 +60,18 @@ func TestMemoryStoreDenyList(t *testing.T) {
 	m := NewMemoryStore()
 	now := time.Unix(1000, 0)
 	added, err := m.Deny(ctx, "jti:1", now.Add(time.Minute), now)
-	if err != nil || !added {
-		t.Fatalf("first deny: %v %v", added, err)
-	}
-	if added, _ := m.Deny(ctx, "jti:1", now.Add(time.Minute), now); added {
-		t.Fatal("second deny reported added")
-	}
-	if d, _ := m.IsDenied(ctx, "jti:1", now.Add(59*time.Second)); !d {
-		t.Fatal("not denied before expiry")
-	}
-	if d, _ := m.IsDenied(ctx, "jti:1", now.Add(time.Minute)); d {
-		t.Fatal("denied at expiry")
-	}
-	if added, _ := m.Deny(ctx, "jti:1", now.Add(3*time.Minute), now.Add(2*time.Minute)); !added {
-		t.Fatal("expired entry not replaced")
-	}
-	if n, _ := m.PurgeDenied(ctx, now.Add(time.Hour)); n != 1 {
-		t.Fatalf("purged %d", n)
-	}
+	require.NoError(t, err)
+	require.True(t, added, "first deny: %v %v", added, err)
+	added, _ = m.Deny(ctx, "jti:1", now.Add(time.Minute), now)
+	require.False(t, added, "second deny reported added")
+	d, _ := m.IsDenied(ctx, "jti:1", now.Add(59*time.Second))
+	require.True(t, d, "not denied before expiry")
+	d, _ = m.IsDenied(ctx, "jti:1", now.Add(time.Minute))
+	require.False(t, d, "denied at expiry")
+	added, _ = m.Deny(ctx, "jti:1", now.Add(3*time.Minute), now.Add(2*time.Minute))
+	require.True(t, added, "expired entry not replaced")
+	n, _ := m.PurgeDenied(ctx, now.Add(time.Hour))
+	require.EqualValues(t, 1, n, "purged %d", n)
 }
 
 func TestMemoryStoreKeys(t *testing.T) {
@@ -97,26 +79,18 @@ func TestMemoryStoreKeys(t *testing.T) {
 	m := NewMemoryStore()
 	t0 := time.Unix(1000, 0)
 	for i, kid := range []string{"b", "a"} {
-		if err := m.CreateKey(ctx, KeyRecord{KID: kid, State: KeyPending, CreatedAt: t0.Add(time.Duration(i) * time.Second)}); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, m.CreateKey(ctx, KeyRecord{KID: kid, State: KeyPending, CreatedAt: t0.Add(time.Duration(i) * time.Second)}))
 	}
-	if err := m.CreateKey(ctx, KeyRecord{KID: "a"}); !errors.Is(err, ErrConflict) {
-		t.Fatal(err)
-	}
-	if err := m.UpdateKey(ctx, "a", func(k *KeyRecord) error { k.State = KeyActive; return nil }); err != nil {
-		t.Fatal(err)
-	}
+	err := m.CreateKey(ctx, KeyRecord{KID: "a"})
+	require.ErrorIs(t, err, ErrConflict, err)
+	require.NoError(t, m.UpdateKey(ctx, "a", func(k *KeyRecord) error { k.State = KeyActive; return nil }))
 	ks, _ := m.ListKeys(ctx)
-	if len(ks) != 2 || ks[0].KID != "b" || ks[1].State != KeyActive {
-		t.Fatalf("keys: %+v", ks)
-	}
-	if err := m.DeleteKey(ctx, "b"); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.DeleteKey(ctx, "b"); !errors.Is(err, ErrNotFound) {
-		t.Fatal(err)
-	}
+	require.EqualValues(t, 2, len(ks), "keys: %+v", ks)
+	require.Equal(t, "b", ks[0].KID, "keys: %+v", ks)
+	require.Equal(t, KeyActive, ks[1].State, "keys: %+v", ks)
+	require.NoError(t, m.DeleteKey(ctx, "b"))
+	err = m.DeleteKey(ctx, "b")
+	require.ErrorIs(t, err, ErrNotFound, err)
 }
 
 // TestMemoryStoreDenyBounded: expired entries are dropped as the map grows,
@@ -128,11 +102,9 @@ func TestMemoryStoreDenyBounded(t *testing.T) {
 	for i := range 20000 {
 		// every entry lives one second; the clock moves 1ms per insertion
 		t0 := now.Add(time.Duration(i) * time.Millisecond)
-		if _, err := m.Deny(ctx, fmt.Sprint("k", i), t0.Add(time.Second), t0); err != nil {
-			t.Fatal(err)
-		}
+		_, err := m.Deny(ctx, fmt.Sprint("k", i), t0.Add(time.Second), t0)
+		require.NoError(t, err)
 	}
-	if n := len(m.deny); n > 2*minPurge+1000 {
-		t.Fatalf("%d entries kept for ~1000 live ones", n)
-	}
+	n := len(m.deny)
+	require.False(t, n > 2*minPurge+1000, "%d entries kept for ~1000 live ones", n)
 }

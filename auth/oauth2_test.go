@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -32,15 +34,13 @@ func testOAuth2Client(t *testing.T) {
 				Scopes: []string{tenantA}, AuthStyle: style,
 			}
 			tok, err := cc.Token(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tok.Type() != "Bearer" || tok.Extra("scope") != tenantA || tok.Expiry.IsZero() || time.Until(tok.Expiry) > 301*time.Second {
-				t.Fatalf("token %+v scope %v", tok, tok.Extra("scope"))
-			}
-			if _, err := e.srv.Verifier().Verify(context.Background(), tok.AccessToken); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
+			require.Equal(t, "Bearer", tok.Type(), "token %+v scope %v", tok, tok.Extra("scope"))
+			require.Equal(t, tenantA, tok.Extra("scope"), "token %+v scope %v", tok, tok.Extra("scope"))
+			require.False(t, tok.Expiry.IsZero(), "token %+v scope %v", tok, tok.Extra("scope"))
+			require.False(t, time.Until(tok.Expiry) > 301*time.Second, "token %+v scope %v", tok, tok.Extra("scope"))
+			_, err = e.srv.Verifier().Verify(context.Background(), tok.AccessToken)
+			require.NoError(t, err)
 			// A wrong secret fails; AutoDetect retries with the other style,
 			// so it makes two requests where a pinned style makes one.
 			bad := cc
@@ -49,16 +49,15 @@ func testOAuth2Client(t *testing.T) {
 			before := requests.Load()
 			_, err = bad.Token(context.Background())
 			re, ok := err.(*oauth2.RetrieveError)
-			if !ok || re.ErrorCode != ErrCodeInvalidClient || re.Response.StatusCode != 401 {
-				t.Fatalf("wrong secret: %v", err)
-			}
+			require.True(t, ok, "wrong secret: %v", err)
+			require.Equal(t, ErrCodeInvalidClient, re.ErrorCode, "wrong secret: %v", err)
+			require.EqualValues(t, 401, re.Response.StatusCode, "wrong secret: %v", err)
 			want := int32(1)
 			if style == oauth2.AuthStyleAutoDetect {
 				want = 2
 			}
-			if got := requests.Load() - before; got != want {
-				t.Fatalf("%s made %d requests for a wrong secret, want %d", name, got, want)
-			}
+			got := requests.Load() - before
+			require.Equal(t, want, got, "%s made %d requests for a wrong secret, want %d", name, got, want)
 		})
 	}
 }

@@ -385,8 +385,8 @@ func (r *Registry) CreateClient(ctx context.Context, nc NewClient, actor string)
 		return ClientInfo{}, "", err
 	}
 	r.Invalidate(c.ID)
-	r.audit.Record(ctx, Event{Type: EventClientCreated, ClientID: c.ID, Actor: actor})
-	r.audit.Record(ctx, Event{Type: EventSecretCreated, ClientID: c.ID, SecretID: rec.ID, Actor: actor})
+	r.record(ctx, Event{Type: EventClientCreated, ClientID: c.ID, Actor: actor})
+	r.record(ctx, Event{Type: EventSecretCreated, ClientID: c.ID, SecretID: rec.ID, Actor: actor})
 	return r.info(c), plain, nil
 }
 
@@ -480,7 +480,7 @@ func (r *Registry) AddSecret(ctx context.Context, clientID string, lifetime time
 	if err != nil {
 		return "", SecretInfo{}, err
 	}
-	r.audit.Record(ctx, Event{Type: EventSecretCreated, ClientID: clientID, SecretID: rec.ID, Actor: actor})
+	r.record(ctx, Event{Type: EventSecretCreated, ClientID: clientID, SecretID: rec.ID, Actor: actor})
 	return plain, secretInfo(&rec, r.cfg.Now()), nil
 }
 
@@ -488,10 +488,44 @@ func (r *Registry) AddSecret(ctx context.Context, clientID string, lifetime time
 // RevokeTokensOnSecretRevoke the tokens minted with it stop verifying too.
 // ErrNotFound if the client or the secret does not exist.
 func (r *Registry) RevokeSecret(ctx context.Context, clientID, secretID, actor string) error {
+	return r.revokeSecret(ctx, clientID, secretID, actor, nil)
+}
+
+// superseded is the self-service revocation rule of SelfServiceFull: a
+// secret that is still active may be revoked only when a newer active
+// secret exists that is at least grace old. An inactive (revoked or
+// expired) secret may always be revoked: that changes nothing.
+func superseded(grace time.Duration) func(*Client, int, time.Time) error {
+	return func(c *Client, i int, now time.Time) error {
+		x := &c.Secrets[i]
+		if !active(x, now) {
+			return nil
+		}
+		for j := range c.Secrets {
+			s := &c.Secrets[j]
+			// Newer: created later, or at the same instant but added after it
+			// (the registry appends new secrets).
+			newer := s.CreatedAt.After(x.CreatedAt) || (j > i && s.CreatedAt.Equal(x.CreatedAt))
+			if j != i && newer && active(s, now) && !now.Before(s.CreatedAt.Add(grace)) {
+				return nil
+			}
+		}
+		return ErrOperatorRequired
+	}
+}
+
+// revokeSecret is RevokeSecret with an optional check run atomically on
+// the client record before the change (the self-service rule).
+func (r *Registry) revokeSecret(ctx context.Context, clientID, secretID, actor string, check func(*Client, int, time.Time) error) error {
 	err := r.update(ctx, clientID, func(c *Client, now time.Time) error {
 		i := slices.IndexFunc(c.Secrets, func(s SecretRecord) bool { return s.ID == secretID })
 		if i < 0 {
 			return fmt.Errorf("secret %q: %w", sanitize(secretID, 32), ErrNotFound)
+		}
+		if check != nil {
+			if err := check(c, i, now); err != nil {
+				return err
+			}
 		}
 		if c.Secrets[i].RevokedAt.IsZero() {
 			c.Secrets[i].RevokedAt = now
@@ -507,8 +541,33 @@ func (r *Registry) RevokeSecret(ctx context.Context, clientID, secretID, actor s
 			return err
 		}
 	}
-	r.audit.Record(ctx, Event{Type: EventSecretRevoked, ClientID: clientID, SecretID: secretID, Actor: actor})
+	r.record(ctx, Event{Type: EventSecretRevoked, ClientID: clientID, SecretID: secretID, Actor: actor})
 	return nil
+}
+
+type auditMetaKey struct{}
+
+// auditMeta is the request metadata registry changes made on behalf of an
+// HTTP request are audited with.
+type auditMeta struct{ ip, ua string }
+
+// withAuditMeta returns ctx carrying the caller's address and User-Agent
+// for the registry's audit events.
+func withAuditMeta(ctx context.Context, ip, ua string) context.Context {
+	return context.WithValue(ctx, auditMetaKey{}, auditMeta{ip: ip, ua: ua})
+}
+
+// record audits e, completed with the request metadata in ctx.
+func (r *Registry) record(ctx context.Context, e Event) {
+	if m, ok := ctx.Value(auditMetaKey{}).(auditMeta); ok {
+		if e.RemoteIP == "" {
+			e.RemoteIP = m.ip
+		}
+		if e.UserAgent == "" {
+			e.UserAgent = m.ua
+		}
+	}
+	r.audit.Record(ctx, e)
 }
 
 func secretDenyKey(clientID, secretID string) string { return "sid:" + clientID + "/" + secretID }
@@ -530,7 +589,7 @@ func (r *Registry) SetTenants(ctx context.Context, clientID string, tenants []st
 	}
 	err = r.update(ctx, clientID, func(c *Client, _ time.Time) error { c.Tenants = ts; return nil })
 	if err == nil {
-		r.audit.Record(ctx, Event{Type: EventClientUpdated, ClientID: clientID, Actor: actor, Reason: "tenants"})
+		r.record(ctx, Event{Type: EventClientUpdated, ClientID: clientID, Actor: actor, Reason: "tenants"})
 	}
 	return err
 }
@@ -542,7 +601,7 @@ func (r *Registry) SetTokenTTL(ctx context.Context, clientID string, ttl time.Du
 	}
 	err := r.update(ctx, clientID, func(c *Client, _ time.Time) error { c.TokenTTL = ttl; return nil })
 	if err == nil {
-		r.audit.Record(ctx, Event{Type: EventClientUpdated, ClientID: clientID, Actor: actor, Reason: "token_ttl"})
+		r.record(ctx, Event{Type: EventClientUpdated, ClientID: clientID, Actor: actor, Reason: "token_ttl"})
 	}
 	return err
 }
@@ -557,7 +616,7 @@ func (r *Registry) SetDisabled(ctx context.Context, clientID string, disabled bo
 		if disabled {
 			reason = "disabled"
 		}
-		r.audit.Record(ctx, Event{Type: EventClientUpdated, ClientID: clientID, Actor: actor, Reason: reason})
+		r.record(ctx, Event{Type: EventClientUpdated, ClientID: clientID, Actor: actor, Reason: reason})
 	}
 	return err
 }

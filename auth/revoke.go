@@ -18,12 +18,13 @@ const EventTokenRevoked EventType = "token.revoked"
 // only then.
 func (i *Issuer) Revocation() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := i.clientIP(r)
-		if !i.acquire(w, r, ip) {
+		ip := i.addrs.resolve(r)
+		form, ok := i.readForm(w, r, ip)
+		if !ok || !i.hold(w, r, ip) {
 			return
 		}
-		defer func() { <-i.sem }()
-		form, res, clientID, ok := i.front(w, r, ip, false)
+		defer i.gate.release(ip.key)
+		res, clientID, ok := i.authenticateClient(w, r, ip, form)
 		if !ok {
 			return
 		}
@@ -48,7 +49,8 @@ func (i *Issuer) Revocation() http.Handler {
 				i.deny(w, r, ip, clientID, "store_unavailable", http.StatusServiceUnavailable, ErrCodeTemporarilyUnavailable, "the service is temporarily unavailable")
 				return
 			}
-			i.audit.Record(r.Context(), Event{Type: EventTokenRevoked, ClientID: p.ClientID, JTI: p.JTI, ExpiresAt: p.ExpiresAt, RemoteIP: ip})
+			i.reused.forgetJTI(p.JTI)
+			i.audit.Record(r.Context(), Event{Type: EventTokenRevoked, ClientID: p.ClientID, JTI: p.JTI, ExpiresAt: p.ExpiresAt, RemoteIP: ip.ip})
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Pragma", "no-cache")

@@ -7,14 +7,16 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRevocationEndpoint(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.DenyList = true })
 	ep := e.srv.Endpoints()
-	if ep.Revocation != issuer+"/revoke" || e.srv.MetadataDocument().RevocationEndpoint != ep.Revocation {
-		t.Fatalf("revocation endpoint not advertised: %+v", ep)
-	}
+	require.Equal(t, issuer+"/revoke", ep.Revocation, "revocation endpoint not advertised: %+v", ep)
+	require.Equal(t, ep.Revocation, e.srv.MetadataDocument().RevocationEndpoint, "revocation endpoint not advertised: %+v", ep)
 	h := e.srv.Handler()
 	revoke := func(tok string, mod ...func(*http.Request)) *httptest.ResponseRecorder {
 		f := url.Values{"token": {tok}, "token_type_hint": {"access_token"}}
@@ -29,34 +31,28 @@ func TestRevocationEndpoint(t *testing.T) {
 		return w
 	}
 	tok := e.token()
-	if w := e.get(e.protected(), "/", "Bearer "+tok); w.Code != 200 {
-		t.Fatal(w.Code)
-	}
-	if w := revoke(tok, func(r *http.Request) { r.SetBasicAuth(e.clientID, "wrong") }); w.Code != 401 {
-		t.Fatalf("wrong credentials: %d", w.Code)
-	}
-	if w := revoke(tok); w.Code != 200 || w.Header().Get("Cache-Control") != "no-store" {
-		t.Fatalf("revoke: %d %s", w.Code, w.Body)
-	}
+	w := e.get(e.protected(), "/", "Bearer "+tok)
+	require.Equal(t, 200, w.Code, w.Code)
+	assert.Equal(t, http.StatusUnauthorized, revoke(tok, func(r *http.Request) { r.SetBasicAuth(e.clientID, "wrong") }).Code, "wrong credentials")
+	w = revoke(tok)
+	require.Equal(t, 200, w.Code, "revoke: %d %s", w.Code, w.Body)
+	require.Equal(t, "no-store", w.Header().Get("Cache-Control"), "revoke: %d %s", w.Code, w.Body)
 	assertBearer(t, e.get(e.protected(), "/", "Bearer "+tok), 401, ErrCodeInvalidToken)
 	// Unknown, malformed and already revoked tokens: 200, nothing to do.
 	for _, s := range []string{tok, "garbage", tok + "x"} {
-		if w := revoke(s); w.Code != 200 {
-			t.Fatalf("%q: %d", s[:5], w.Code)
-		}
+		w := revoke(s)
+		require.Equal(t, 200, w.Code, "%q: %d", s[:5], w.Code)
 	}
 	assertOAuthError(t, revoke(""), 400, ErrCodeInvalidRequest)
 	// Another client's token is refused and stays valid.
 	ci, secret, _ := e.srv.Registry().CreateClient(context.Background(), NewClient{ID: "other", Tenants: []string{tenantA}}, "t")
 	other := e.token()
-	w := revoke(other, func(r *http.Request) { r.SetBasicAuth(ci.ID, secret) })
+	w = revoke(other, func(r *http.Request) { r.SetBasicAuth(ci.ID, secret) })
 	assertOAuthError(t, w, 400, ErrCodeUnauthorizedClient)
-	if w := e.get(e.protected(), "/", "Bearer "+other); w.Code != 200 {
-		t.Fatalf("foreign revoke took effect: %d", w.Code)
-	}
+	w = e.get(e.protected(), "/", "Bearer "+other)
+	require.Equal(t, 200, w.Code, "foreign revoke took effect: %d", w.Code)
 	// Without the deny-list there is no revocation endpoint.
 	x := newEnv(t, nil)
-	if x.srv.Endpoints().Revocation != "" || x.srv.MetadataDocument().RevocationEndpoint != "" {
-		t.Fatal("revocation advertised without deny-list")
-	}
+	require.Equal(t, "", x.srv.Endpoints().Revocation, "revocation advertised without deny-list")
+	require.Equal(t, "", x.srv.MetadataDocument().RevocationEndpoint, "revocation advertised without deny-list")
 }

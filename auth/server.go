@@ -41,19 +41,25 @@ func New(ctx context.Context, cfg Config, store Store) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: Config.SealKey: %v", ErrInvalidConfig, err)
 	}
+	proxies, _ := parseProxies(cfg.TrustedProxies) // validated above
 	s := &Server{cfg: cfg, store: store, endpts: cfg.Endpoints()}
 	c := &s.cfg
 	s.keys = newKeyManager(c, store, sealer, c.Auditor)
 	s.registry = newRegistry(c, store, store, c.Auditor)
 	s.issuer = &Issuer{
 		cfg: c, registry: s.registry, keys: s.keys, audit: c.Auditor,
-		limiter:  newIPLimiter(c.FailedAuthPerMinute, c.FailedAuthBurst, c.MaxTrackedIPs),
-		sem:      make(chan struct{}, c.MaxInFlight),
+		failures: failureBudget{
+			pair:   newBucketSet(c.FailedAuthPerMinute, c.FailedAuthBurst, c.MaxTrackedIPs),
+			client: newBucketSet(c.ClientFailedAuthPerMinute, c.ClientFailedAuthBurst, c.MaxTrackedIPs),
+		},
+		gate:     newGate(c.MaxInFlight, c.MaxInFlightPerAddress),
+		reused:   newReuseCache(c.TokenReuseWindow, c.MaxTrackedIPs),
+		addrs:    addrResolver{custom: c.ClientIP, proxies: proxies},
 		tokenURL: s.endpts.Token,
 		basic:    `Basic realm="` + strings.NewReplacer(`"`, "", `\`, "").Replace(c.Issuer) + `"`,
 	}
 	if c.ClientTokensPerSecond > 0 {
-		s.issuer.perClient = newIPLimiter(c.ClientTokensPerSecond*60, c.ClientTokensBurst, c.MaxTrackedIPs)
+		s.issuer.perClient = newBucketSet(c.ClientTokensPerSecond*60, c.ClientTokensBurst, c.MaxTrackedIPs)
 	}
 	vc := VerifierConfig{
 		Issuer: c.Issuer, Audience: c.Audience, Keys: s.keys, Leeway: c.Leeway, MaxTokenTTL: c.MaxTokenTTL,
@@ -130,6 +136,7 @@ func (s *Server) VerifierConfig() VerifierConfig { return s.verifier.cfg }
 // access-token revocation). It only has an effect when Config.DenyList is on.
 func (s *Server) RevokeToken(ctx context.Context, jti string, exp time.Time) error {
 	_, err := s.store.Deny(ctx, "jti:"+jti, exp.Add(s.cfg.Leeway), s.cfg.Now())
+	s.issuer.reused.forgetJTI(jti)
 	return err
 }
 

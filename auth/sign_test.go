@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -23,25 +26,19 @@ func TestMintedTokensVerifyWithGolangJWT(t *testing.T) {
 			for range n {
 				prefix := []byte("prefix:")
 				out, mt, err := e.srv.Keys().mint(ctx, &e.srv.cfg, e.clientID, "sid0000001", tenantA, nil, time.Minute, prefix)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if string(out) != "prefix:"+mt.token {
-					t.Fatalf("appended %q, token %q", out, mt.token)
-				}
+				require.NoError(t, err)
+				require.Equal(t, "prefix:"+mt.token, string(out), "appended %q, token %q", out, mt.token)
 				pub, palg, ok := e.srv.Keys().PublicKey(ctx, mt.kid)
-				if !ok || palg != alg {
-					t.Fatalf("key %s: %v %s", mt.kid, ok, palg)
-				}
+				require.True(t, ok, "key %s: %v %s", mt.kid, ok, palg)
+				require.Equal(t, alg, palg, "key %s: %v %s", mt.kid, ok, palg)
 				var claims AccessClaims
 				_, err = jwt.ParseWithClaims(mt.token, &claims, func(*jwt.Token) (any, error) { return pub, nil },
 					jwt.WithValidMethods([]string{alg}), jwt.WithTimeFunc(e.clock.Now), jwt.WithStrictDecoding())
-				if err != nil {
-					t.Fatalf("%s: %v", mt.token, err)
-				}
-				if claims.ID != mt.jti || claims.Scope != mt.scope || !claims.ExpiresAt.Equal(mt.exp) || claims.SecretID != "sid0000001" {
-					t.Fatalf("claims %+v vs %+v", claims, mt)
-				}
+				require.NoError(t, err)
+				require.Equal(t, mt.jti, claims.ID, "claims %+v vs %+v", claims, mt)
+				require.Equal(t, mt.scope, claims.Scope, "claims %+v vs %+v", claims, mt)
+				require.True(t, claims.ExpiresAt.Equal(mt.exp), "claims %+v vs %+v", claims, mt)
+				require.Equal(t, "sid0000001", claims.SecretID, "claims %+v vs %+v", claims, mt)
 			}
 		})
 	}
@@ -51,9 +48,7 @@ func TestDERToRawP256(t *testing.T) {
 	type sig struct{ R, S *big.Int }
 	der := func(r, s *big.Int) []byte {
 		b, err := asn1.Marshal(sig{r, s})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return b
 	}
 	max := new(big.Int).Lsh(big.NewInt(1), 256)
@@ -69,9 +64,8 @@ func TestDERToRawP256(t *testing.T) {
 		var got, want [64]byte
 		r.FillBytes(want[:32])
 		s.FillBytes(want[32:])
-		if !derToRawP256(der(r, s), &got) || got != want {
-			t.Fatalf("r=%x s=%x: got %x", r, s, got)
-		}
+		require.True(t, derToRawP256(der(r, s), &got), "r=%x s=%x: got %x", r, s, got)
+		require.Equal(t, want, got, "r=%x s=%x: got %x", r, s, got)
 	}
 	one, big256 := big.NewInt(1), new(big.Int).Lsh(big.NewInt(1), 256)
 	good := der(one, one)
@@ -90,8 +84,6 @@ func TestDERToRawP256(t *testing.T) {
 	}
 	for name, b := range bad {
 		var out [64]byte
-		if derToRawP256(b, &out) {
-			t.Errorf("%s: accepted %x", name, b)
-		}
+		assert.False(t, derToRawP256(b, &out), "%s: accepted %x", name, b)
 	}
 }

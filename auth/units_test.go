@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -35,61 +38,48 @@ func TestConfigValidationNamesTheField(t *testing.T) {
 		cfg := testConfig(clock, logs)
 		mut(&cfg)
 		_, err := New(context.Background(), cfg, NewMemoryStore())
-		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), field) {
-			t.Errorf("%s: %v", field, err)
-		}
+		assert.False(t, !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), field), "%s: %v", field, err)
 	}
-	if _, err := New(context.Background(), testConfig(clock, logs), nil); !errors.Is(err, ErrInvalidConfig) {
-		t.Errorf("nil store: %v", err)
-	}
-	if _, err := NewVerifier(VerifierConfig{Issuer: issuer}); err == nil || !strings.Contains(err.Error(), "VerifierConfig.Audience") {
-		t.Errorf("verifier: %v", err)
-	}
-	if _, err := NewVerifier(VerifierConfig{Issuer: issuer, Audience: aud}); err == nil || !strings.Contains(err.Error(), "VerifierConfig.Keys") {
-		t.Errorf("verifier without keys: %v", err)
-	}
+	_, err := New(context.Background(), testConfig(clock, logs), nil)
+	assert.ErrorIs(t, err, ErrInvalidConfig, "nil store: %v", err)
+	_, err = NewVerifier(VerifierConfig{Issuer: issuer})
+	assert.False(t, err == nil || !strings.Contains(err.Error(), "VerifierConfig.Audience"), "verifier: %v", err)
+	_, err = NewVerifier(VerifierConfig{Issuer: issuer, Audience: aud})
+	assert.False(t, err == nil || !strings.Contains(err.Error(), "VerifierConfig.Keys"), "verifier without keys: %v", err)
 }
 
 func TestEndpointsDerivation(t *testing.T) {
 	c := Config{Issuer: "https://h.example/tenant/auth/"}
 	ep := c.Endpoints()
-	if ep.Token != "https://h.example/tenant/auth/token" || ep.JWKS != "https://h.example/tenant/auth/.well-known/jwks.json" ||
-		ep.Metadata != "https://h.example/.well-known/oauth-authorization-server/tenant/auth" || ep.Authorize != "" {
-		t.Fatalf("%+v", ep)
-	}
+	assert.Equal(t, Endpoints{
+		Issuer:   "https://h.example/tenant/auth/",
+		Token:    "https://h.example/tenant/auth/token",
+		JWKS:     "https://h.example/tenant/auth/.well-known/jwks.json",
+		Metadata: "https://h.example/.well-known/oauth-authorization-server/tenant/auth",
+	}, ep)
 	c.TokenURL = "https://other.example/oauth/token"
-	if c.Endpoints().Token != c.TokenURL {
-		t.Fatal("TokenURL override ignored")
-	}
+	require.Equal(t, c.TokenURL, c.Endpoints().Token, "TokenURL override ignored")
 }
 
 func TestSealer(t *testing.T) {
 	s, err := NewSealer(testSealKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	blob := s.Seal([]byte("private"), "kid1")
-	if bytes.Contains(blob, []byte("private")) {
-		t.Fatal("plaintext visible")
-	}
-	if pt, err := s.Open(blob, "kid1"); err != nil || string(pt) != "private" {
-		t.Fatalf("%q %v", pt, err)
-	}
-	if _, err := s.Open(blob, "kid2"); !errors.Is(err, ErrUnseal) {
-		t.Fatal("blob moved to another kid opened")
-	}
+	require.False(t, bytes.Contains(blob, []byte("private")), "plaintext visible")
+	pt, err := s.Open(blob, "kid1")
+	require.NoError(t, err)
+	require.Equal(t, "private", string(pt), "%q %v", pt, err)
+	_, err = s.Open(blob, "kid2")
+	require.ErrorIs(t, err, ErrUnseal, "blob moved to another kid opened")
 	other, _ := NewSealer(bytes.Repeat([]byte{8}, 32))
-	if _, err := other.Open(blob, "kid1"); !errors.Is(err, ErrUnseal) {
-		t.Fatal("wrong key opened")
-	}
+	_, err = other.Open(blob, "kid1")
+	require.ErrorIs(t, err, ErrUnseal, "wrong key opened")
 	for _, bad := range [][]byte{nil, {1}, append([]byte{2}, blob[1:]...)} {
-		if _, err := s.Open(bad, "kid1"); !errors.Is(err, ErrUnseal) {
-			t.Fatalf("%v opened", bad)
-		}
+		_, err := s.Open(bad, "kid1")
+		require.ErrorIs(t, err, ErrUnseal, "%v opened", bad)
 	}
-	if _, err := NewSealer([]byte("short")); err == nil {
-		t.Fatal("short key accepted")
-	}
+	_, err = NewSealer([]byte("short"))
+	require.Error(t, err, "short key accepted")
 }
 
 func TestStoredKeysAreSealedAndSurviveRestart(t *testing.T) {
@@ -98,36 +88,27 @@ func TestStoredKeysAreSealedAndSurviveRestart(t *testing.T) {
 	tok := e.token()
 	priv, kid, _ := e.signer()
 	recs, _ := e.mem.ListKeys(ctx)
-	if len(recs) != 1 || recs[0].KID != kid {
-		t.Fatalf("%+v", recs)
-	}
+	require.EqualValues(t, 1, len(recs), "%+v", recs)
+	require.Equal(t, kid, recs[0].KID, "%+v", recs)
 	der := fmt.Sprint(priv)
-	if strings.Contains(string(recs[0].SealedPrivateKey), der) {
-		t.Fatal("private key in clear")
-	}
+	require.NotContains(t, string(recs[0].SealedPrivateKey), der, "private key in clear")
 	// A new process over the same store and SealKey signs with the same key
 	// and keeps the client and its secret.
 	cfg := testConfig(e.clock, e.logs)
 	again, err := New(ctx, cfg, e.mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := again.Verifier().Verify(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = again.Verifier().Verify(ctx, tok)
+	require.NoError(t, err)
 	k, _ := again.Keys().signer(ctx)
-	if k.kid != kid {
-		t.Fatal("restart generated a new key")
-	}
-	if _, _, err := again.Registry().Authenticate(ctx, e.clientID, e.secret); err != nil {
-		t.Fatal(err)
-	}
+	require.Equal(t, kid, k.kid, "restart generated a new key")
+	_, _, err = again.Registry().Authenticate(ctx, e.clientID, e.secret)
+	require.NoError(t, err)
 	// With another SealKey the stored key cannot be opened: start-up fails
 	// naming the field instead of generating keys other nodes cannot use.
 	cfg.SealKey = bytes.Repeat([]byte{9}, 32)
-	if _, err := New(ctx, cfg, e.mem); !errors.Is(err, ErrUnseal) || !strings.Contains(err.Error(), "Config.SealKey") {
-		t.Fatalf("wrong SealKey: %v", err)
-	}
+	_, err = New(ctx, cfg, e.mem)
+	require.ErrorIs(t, err, ErrUnseal, "wrong SealKey: %v", err)
+	require.Contains(t, err.Error(), "Config.SealKey", "wrong SealKey: %v", err)
 }
 
 func TestKeyMaintainSchedule(t *testing.T) {
@@ -148,142 +129,88 @@ func TestKeyMaintainSchedule(t *testing.T) {
 	}
 	_, first, _ := e.signer()
 	e.clock.Advance(22 * time.Hour)
-	if err := km.Maintain(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if s := states(); s[KeyActive] != 1 || s[KeyPending] != 0 {
-		t.Fatalf("too early: %v", s)
-	}
+	require.NoError(t, km.Maintain(ctx))
+	s := states()
+	require.EqualValues(t, 1, s[KeyActive], "too early: %v", s)
+	require.EqualValues(t, 0, s[KeyPending], "too early: %v", s)
 	e.clock.Advance(time.Hour + time.Minute) // 23h01: pre-publish
 	_ = km.Maintain(ctx)
-	if s := states(); s[KeyActive] != 1 || s[KeyPending] != 1 {
-		t.Fatalf("pre-publish: %v", s)
-	}
+	s = states()
+	require.EqualValues(t, 1, s[KeyActive], "pre-publish: %v", s)
+	require.EqualValues(t, 1, s[KeyPending], "pre-publish: %v", s)
 	w := httptest.NewRecorder()
 	km.JWKS().ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
-	if strings.Count(w.Body.String(), `"kid"`) != 2 {
-		t.Fatalf("pending key not published: %s", w.Body)
-	}
+	require.EqualValues(t, 2, strings.Count(w.Body.String(), `"kid"`), "pending key not published: %s", w.Body)
 	etag := w.Header().Get("ETag")
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("If-None-Match", etag)
 	w = httptest.NewRecorder()
 	km.JWKS().ServeHTTP(w, r)
-	if w.Code != 304 {
-		t.Fatalf("If-None-Match: %d", w.Code)
-	}
+	require.Equal(t, 304, w.Code, "If-None-Match: %d", w.Code)
 	old := e.token()
 	e.clock.Advance(time.Hour) // 24h01: activate
 	_ = km.Maintain(ctx)
-	if _, kid, _ := e.signer(); kid == first {
-		t.Fatal("not rotated")
-	}
-	if s := states(); s[KeyActive] != 1 || s[KeyRetired] != 1 {
-		t.Fatalf("after activation: %v", s)
-	}
+	_, kid, _ := e.signer()
+	require.NotEqual(t, first, kid, "not rotated")
+	s = states()
+	require.EqualValues(t, 1, s[KeyActive], "after activation: %v", s)
+	require.EqualValues(t, 1, s[KeyRetired], "after activation: %v", s)
 	e.clock.Advance(2*time.Hour + time.Minute) // retired beyond grace: removed
 	_ = km.Maintain(ctx)
-	if s := states(); s[KeyRetired] != 0 || s[KeyActive] != 1 {
-		t.Fatalf("after grace: %v", s)
-	}
-	if _, err := e.srv.Verifier().Verify(ctx, old); err == nil {
-		t.Fatal("token of a removed key verifies")
-	}
+	s = states()
+	require.EqualValues(t, 0, s[KeyRetired], "after grace: %v", s)
+	require.EqualValues(t, 1, s[KeyActive], "after grace: %v", s)
+	_, err := e.srv.Verifier().Verify(ctx, old)
+	require.Error(t, err, "token of a removed key verifies")
 	// Two actives (e.g. left by concurrent nodes) are reduced to the newest.
-	kid, _ := km.AddPending(ctx)
+	kid, _ = km.AddPending(ctx)
 	_ = e.mem.UpdateKey(ctx, kid, func(k *KeyRecord) error {
 		k.State, k.ActivatedAt = KeyActive, e.clock.Now().Add(time.Second)
 		return nil
 	})
 	_ = km.Maintain(ctx)
-	if s := states(); s[KeyActive] != 1 {
-		t.Fatalf("double active: %v", s)
-	}
-	if err := km.Activate(ctx, first); err == nil {
-		t.Fatal("removed key activated")
-	}
-}
-
-func TestIPLimiterBoundedMemory(t *testing.T) {
-	l := newIPLimiter(10, 2, 100)
-	now := time.Unix(0, 0)
-	for i := range 2000 {
-		l.fail(fmt.Sprintf("ip%d", i), now)
-	}
-	if n := l.size(); n > 100 {
-		t.Fatalf("%d entries", n)
-	}
-	l.fail("x", now)
-	l.fail("x", now)
-	if _, blocked := l.blocked("x", now); !blocked {
-		t.Fatal("not blocked after burst")
-	}
-	wait, _ := l.blocked("x", now)
-	if retryAfterSeconds(wait) != 6 {
-		t.Fatalf("retry after %v", wait)
-	}
-	if _, blocked := l.blocked("x", now.Add(7*time.Second)); blocked {
-		t.Fatal("still blocked after refill")
-	}
-}
-
-func TestGlobalInFlightCap(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.MaxInFlight = 1 })
-	e.srv.issuer.sem <- struct{}{} // one request in flight
-	w := e.post(e.goodForm().Encode())
-	<-e.srv.issuer.sem
-	assertOAuthError(t, w, 429, ErrCodeTemporarilyUnavailable)
-	if w.Header().Get("Retry-After") == "" {
-		t.Fatal("no Retry-After")
-	}
+	s = states()
+	require.EqualValues(t, 1, s[KeyActive], "double active: %v", s)
+	require.Error(t, km.Activate(ctx, first), "removed key activated")
 }
 
 func TestRequireTLS(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.RequireTLS = true; c.TrustForwardedProto = true })
 	assertOAuthError(t, e.post(e.goodForm().Encode()), 400, ErrCodeInvalidRequest)
-	if w := e.post(e.goodForm().Encode(), func(r *http.Request) { r.Header.Set("X-Forwarded-Proto", "https") }); w.Code != 200 {
-		t.Fatalf("%d", w.Code)
-	}
+	w := e.post(e.goodForm().Encode(), func(r *http.Request) { r.Header.Set("X-Forwarded-Proto", "https") })
+	require.Equal(t, 200, w.Code, "%d", w.Code)
 }
 
 func TestParseSecretAndCanonicalTenant(t *testing.T) {
 	plain, id := newSecret()
-	if got, err := ParseSecret(plain); err != nil || got != id {
-		t.Fatalf("%q %v", got, err)
-	}
+	got, err := ParseSecret(plain)
+	require.NoError(t, err)
+	require.Equal(t, id, got, "%q %v", got, err)
 	for _, bad := range []string{"", plain + "x", strings.Replace(plain, "fhcs_", "fhcx_", 1), plain[:15] + "!" + plain[16:], plain[:len(plain)-1] + "="} {
-		if _, err := ParseSecret(bad); err == nil {
-			t.Errorf("%q parsed", bad)
-		}
+		_, err := ParseSecret(bad)
+		assert.Error(t, err, "%q parsed", bad)
 	}
-	if c, ok := CanonicalTenant(strings.ToUpper(tenantA)); !ok || c != tenantA {
-		t.Fatal(c)
-	}
+	c, ok := CanonicalTenant(strings.ToUpper(tenantA))
+	require.True(t, ok, c)
+	require.Equal(t, tenantA, c, c)
 	for _, bad := range []string{"", tenantA + "0", "g0ffee00-1111-2222-3333-444455556666", "c0ffee00_1111-2222-3333-444455556666"} {
-		if _, ok := CanonicalTenant(bad); ok {
-			t.Errorf("%q accepted", bad)
-		}
+		_, ok := CanonicalTenant(bad)
+		assert.False(t, ok, "%q accepted", bad)
 	}
 }
 
 func TestPepperedSecrets(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Pepper = bytes.Repeat([]byte{3}, 32); c.PepperID = "p1" })
 	c, _ := e.mem.GetClient(context.Background(), e.clientID)
-	if c.Secrets[0].Alg != "hmac-sha256:p1" {
-		t.Fatal(c.Secrets[0].Alg)
-	}
-	if w := e.post(e.goodForm().Encode()); w.Code != 200 {
-		t.Fatalf("%d", w.Code)
-	}
+	require.Equal(t, "hmac-sha256:p1", c.Secrets[0].Alg, c.Secrets[0].Alg)
+	w := e.post(e.goodForm().Encode())
+	require.Equal(t, 200, w.Code, "%d", w.Code)
 	// The same store read without the pepper cannot verify the secret.
 	cfg := testConfig(e.clock, e.logs)
 	other, err := New(context.Background(), cfg, e.mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := other.Registry().Authenticate(context.Background(), e.clientID, e.secret); !errors.Is(err, ErrInvalidClient) {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, _, err = other.Registry().Authenticate(context.Background(), e.clientID, e.secret)
+	require.ErrorIs(t, err, ErrInvalidClient, err)
 }
 
 // TestSecretCheckDoesOneHashOnEveryPath counts digests: unknown client,
@@ -294,9 +221,7 @@ func TestSecretCheckDoesOneHashOnEveryPath(t *testing.T) {
 	// Give the client the maximum number of records so a scan would show.
 	for range 3 {
 		plain, _, err := e.srv.Registry().AddSecret(ctx, e.clientID, 0, "t")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		id, _ := ParseSecret(plain)
 		_ = e.srv.Registry().RevokeSecret(ctx, e.clientID, id, "t")
 	}
@@ -307,9 +232,7 @@ func TestSecretCheckDoesOneHashOnEveryPath(t *testing.T) {
 		var count atomic.Int64
 		e.srv.registry.hash.count = &count
 		_, _ = e.srv.registry.authenticate(ctx, tc.id, tc.secret)
-		if count.Load() != 1 {
-			t.Errorf("%s/%s: %d digests", tc.id, tc.secret[:8], count.Load())
-		}
+		assert.EqualValues(t, 1, count.Load(), "%s/%s: %d digests", tc.id, tc.secret[:8], count.Load())
 	}
 }
 
@@ -322,18 +245,15 @@ func TestServerRunMaintainsKeysAndPurges(t *testing.T) {
 	go func() { e.srv.Run(ctx, time.Hour); close(done) }()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if d, _ := e.mem.IsDenied(ctx, "jti:live", e.clock.Now()); !d {
-			t.Fatal("live entry purged")
-		}
+		d, _ := e.mem.IsDenied(ctx, "jti:live", e.clock.Now())
+		require.True(t, d, "live entry purged")
 		_ = e.mem.acquire(context.Background())
 		_, stillOld := e.mem.deny["jti:old"]
 		e.mem.release()
 		if !stillOld {
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("expired entry never purged")
-		}
+		require.False(t, time.Now().After(deadline), "expired entry never purged")
 		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
@@ -343,15 +263,12 @@ func TestServerRunMaintainsKeysAndPurges(t *testing.T) {
 func TestPerClientTokenRate(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.ClientTokensPerSecond = 1; c.ClientTokensBurst = 2 })
 	for i := range 2 {
-		if w := e.post(e.goodForm().Encode()); w.Code != 200 {
-			t.Fatalf("request %d: %d", i, w.Code)
-		}
+		w := e.post(e.goodForm().Encode())
+		require.Equal(t, 200, w.Code, "request %d: %d", i, w.Code)
 	}
 	w := e.post(e.goodForm().Encode())
 	assertOAuthError(t, w, 429, ErrCodeTemporarilyUnavailable)
-	if w.Header().Get("Retry-After") != "1" {
-		t.Fatalf("Retry-After %q", w.Header().Get("Retry-After"))
-	}
+	require.Equal(t, "1", w.Header().Get("Retry-After"), "Retry-After %q", w.Header().Get("Retry-After"))
 	// Wrong secrets for that client id from elsewhere do not consume it.
 	e.clock.Advance(2 * time.Second)
 	bad := e.goodForm()
@@ -359,17 +276,15 @@ func TestPerClientTokenRate(t *testing.T) {
 	for range 5 {
 		e.post(bad.Encode(), func(r *http.Request) { r.RemoteAddr = "198.51.100.1:1" })
 	}
-	if w := e.post(e.goodForm().Encode()); w.Code != 200 {
-		t.Fatalf("after refill: %d", w.Code)
-	}
+	w = e.post(e.goodForm().Encode())
+	require.Equal(t, 200, w.Code, "after refill: %d", w.Code)
 }
 
 func TestRemoveActiveKeyRefused(t *testing.T) {
 	e := newEnv(t, nil)
 	_, kid, _ := e.signer()
-	if err := e.srv.Keys().Remove(context.Background(), kid); !errors.Is(err, ErrActiveKey) {
-		t.Fatal(err)
-	}
+	err := e.srv.Keys().Remove(context.Background(), kid)
+	require.ErrorIs(t, err, ErrActiveKey, err)
 }
 
 // pausingClients returns the record it read, but only after the test lets
@@ -402,16 +317,12 @@ func TestRevocationNotHiddenByConcurrentCacheFill(t *testing.T) {
 	<-p.read // the old record has been read
 	id, _ := ParseSecret(e.secret)
 	e.srv.registry.store = e.mem
-	if err := e.srv.Registry().RevokeSecret(ctx, e.clientID, id, "t"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.srv.Registry().RevokeSecret(ctx, e.clientID, id, "t"))
 	close(p.release)
-	if err := <-done; err != nil {
-		t.Fatalf("the in-flight check saw the old record and should pass: %v", err)
-	}
-	if _, err := e.srv.registry.authenticate(ctx, e.clientID, e.secret); !errors.Is(err, ErrInvalidClient) {
-		t.Fatal("revoked secret accepted: a stale cache fill hid the revocation")
-	}
+	err := <-done
+	require.NoError(t, err)
+	_, err = e.srv.registry.authenticate(ctx, e.clientID, e.secret)
+	require.ErrorIs(t, err, ErrInvalidClient, "revoked secret accepted: a stale cache fill hid the revocation")
 }
 
 // TestTwoNodesShareKeys: a key rotated on node 1 verifies on node 2 at once
@@ -421,31 +332,22 @@ func TestTwoNodesShareKeys(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	node2, err := New(ctx, testConfig(e.clock, e.logs), e.mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.srv.Keys().Rotate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := node2.Verifier().Verify(ctx, e.token()); err != nil {
-		t.Fatalf("node 2 rejects node 1's new key: %v", err)
-	}
+	require.NoError(t, err)
+	_, err = e.srv.Keys().Rotate(ctx)
+	require.NoError(t, err)
+	_, err = node2.Verifier().Verify(ctx, e.token())
+	require.NoError(t, err)
 	newKid, err := e.srv.Keys().Rotate(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k, _ := node2.Keys().signer(ctx); k.kid == newKid {
-		t.Fatal("node 2 reloaded without a reason")
-	}
+	require.NoError(t, err)
+	k, _ := node2.Keys().signer(ctx)
+	require.NotEqual(t, newKid, k.kid, "node 2 reloaded without a reason")
 	e.clock.Advance(node2.Config().KeyRefreshInterval + time.Second)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if k, _ := node2.Keys().signer(ctx); k.kid == newKid { // the stale snapshot triggers a background reload
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("node 2 never switched to the new signing key")
-		}
+		require.False(t, time.Now().After(deadline), "node 2 never switched to the new signing key")
 		time.Sleep(5 * time.Millisecond)
 	}
 }
@@ -462,14 +364,11 @@ func TestAppendClaimsMatchesEncodingJSON(t *testing.T) {
 		c.RegisteredClaims = jwt.RegisteredClaims{Issuer: issuer, Subject: c.ClientID, Audience: jwt.ClaimStrings{aud},
 			ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)), NotBefore: jwt.NewNumericDate(now), IssuedAt: jwt.NewNumericDate(now), ID: "jti-x"}
 		want, err := json.Marshal(&c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		tc := tokenClaims{iss: c.Issuer, sub: c.Subject, aud: c.Audience[0], exp: c.ExpiresAt.Unix(), nbf: c.NotBefore.Unix(),
 			iat: c.IssuedAt.Unix(), jti: c.ID, clientID: c.ClientID, scope: c.Scope, tid: c.TenantID, sid: c.SecretID}
-		if got := appendClaims(nil, &tc); string(got) != string(want) {
-			t.Errorf("\ngot  %s\nwant %s", got, want)
-		}
+		got := appendClaims(nil, &tc)
+		assert.Equal(t, string(want), string(got), "\ngot  %s\nwant %s", got, want)
 	}
 }
 
@@ -484,9 +383,8 @@ func TestFormMediaType(t *testing.T) {
 		"":                                false,
 		"application/x-www-form-urlencoded; charset": false,
 	} {
-		if got := formMediaType(ct); got != want {
-			t.Errorf("%q: %v", ct, got)
-		}
+		got := formMediaType(ct)
+		assert.Equal(t, want, got, "%q: %v", ct, got)
 	}
 }
 
@@ -501,9 +399,7 @@ func TestConcurrentMaintainOnTwoNodes(t *testing.T) {
 	cfg := testConfig(e.clock, e.logs)
 	cfg.KeyRotationInterval, cfg.KeyPrePublish, cfg.KeyRetireGrace, cfg.JWKSMaxAge = time.Hour, 10*time.Minute, 2*time.Hour, 10*time.Minute
 	node2, err := New(ctx, cfg, e.mem)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for range 40 {
 		e.clock.Advance(7 * time.Minute)
 		done := make(chan error, 2)
@@ -511,36 +407,29 @@ func TestConcurrentMaintainOnTwoNodes(t *testing.T) {
 			go func() { done <- n.Keys().Maintain(ctx) }()
 		}
 		for range 2 {
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, <-done)
 		}
 		ks, _ := e.srv.Keys().List(ctx)
 		active := countState(ks, KeyActive)
-		if active != 1 || len(ks) > 6 {
-			t.Fatalf("after concurrent maintenance: %d active of %d keys", active, len(ks))
-		}
+		require.EqualValues(t, 1, active, "after concurrent maintenance: %d active of %d keys", active, len(ks))
+		require.False(t, len(ks) > 6, "after concurrent maintenance: %d active of %d keys", active, len(ks))
 	}
 	_ = e.srv.Keys().Refresh(ctx)
 	_ = node2.Keys().Refresh(ctx)
 	k1, _ := e.srv.Keys().signer(ctx)
 	k2, _ := node2.Keys().signer(ctx)
-	if k1.kid != k2.kid {
-		t.Fatalf("nodes sign with different keys: %s %s", k1.kid, k2.kid)
-	}
+	require.Equal(t, k2.kid, k1.kid, "nodes sign with different keys: %s %s", k1.kid, k2.kid)
 	form := e.goodForm().Encode()
 	r := httptest.NewRequest("POST", "/token", strings.NewReader(form))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
 	node2.Issuer().ServeHTTP(w, r)
 	var tr TokenResponse
-	mustJSON(t, w.Body.Bytes(), &tr)
-	if _, err := e.srv.Verifier().Verify(ctx, tr.AccessToken); err != nil {
-		t.Fatalf("node 1 rejects node 2's token: %v", err)
-	}
-	if _, err := node2.Verifier().Verify(ctx, e.token()); err != nil {
-		t.Fatalf("node 2 rejects node 1's token: %v", err)
-	}
+	require.NoError(t, jsonUnmarshal(w.Body.Bytes(), &tr))
+	_, err = e.srv.Verifier().Verify(ctx, tr.AccessToken)
+	require.NoError(t, err)
+	_, err = node2.Verifier().Verify(ctx, e.token())
+	require.NoError(t, err)
 }
 
 // TestConcurrentRotateNeverLeavesNoSigner: on-demand rotations on two nodes
@@ -549,24 +438,18 @@ func TestConcurrentRotateNeverLeavesNoSigner(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	node2, err := New(ctx, testConfig(e.clock, e.logs), e.mem)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for range 30 {
 		done := make(chan error, 2)
 		for _, n := range []*Server{e.srv, node2} {
 			go func() { _, err := n.Keys().Rotate(ctx); done <- err }()
 		}
 		for range 2 {
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, <-done)
 		}
 		ks, _ := e.srv.Keys().List(ctx)
 		active := countState(ks, KeyActive)
-		if active != 1 {
-			t.Fatalf("%d active keys after concurrent rotations", active)
-		}
+		require.EqualValues(t, 1, active, "%d active keys after concurrent rotations", active)
 	}
 }
 
@@ -603,11 +486,7 @@ func TestHandlerServesConfiguredPaths(t *testing.T) {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
-		if w.Code != tc.want {
-			t.Errorf("%s %s: %d, want %d", tc.method, tc.url, w.Code, tc.want)
-		}
+		assert.Equal(t, tc.want, w.Code, "%s %s: %d, want %d", tc.method, tc.url, w.Code, tc.want)
 	}
-	if ep.Metadata != "https://auth.example.test/.well-known/oauth-authorization-server/tenant-x/oauth" {
-		t.Fatal(ep.Metadata)
-	}
+	require.Equal(t, "https://auth.example.test/.well-known/oauth-authorization-server/tenant-x/oauth", ep.Metadata, ep.Metadata)
 }

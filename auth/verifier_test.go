@@ -18,25 +18,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/golang-jwt/jwt/v5"
 )
 
 // assertBearer checks status and the WWW-Authenticate challenge.
 func assertBearer(t *testing.T, w *httptest.ResponseRecorder, status int, code string) {
 	t.Helper()
-	if w.Code != status {
-		t.Fatalf("status %d, want %d (%s)", w.Code, status, w.Body)
-	}
+	require.Equal(t, status, w.Code, "status %d, want %d (%s)", w.Code, status, w.Body)
 	ch := w.Header().Get("WWW-Authenticate")
-	if !strings.HasPrefix(ch, `Bearer realm="fhir"`) {
-		t.Fatalf("challenge %q", ch)
-	}
-	if code == "" && strings.Contains(ch, "error=") {
-		t.Fatalf("challenge must not carry an error: %q", ch)
-	}
-	if code != "" && !strings.Contains(ch, `error="`+code+`"`) {
-		t.Fatalf("challenge %q, want error %q", ch, code)
-	}
+	require.True(t, strings.HasPrefix(ch, `Bearer realm="fhir"`), "challenge %q", ch)
+	require.False(t, code == "" && strings.Contains(ch, "error="), "challenge must not carry an error: %q", ch)
+	require.False(t, code != "" && !strings.Contains(ch, `error="`+code+`"`), "challenge %q, want error %q", ch, code)
 }
 
 // spyKeys counts key-store reads.
@@ -66,9 +61,8 @@ func TestAdversarialBearer(t *testing.T) {
 
 	t.Run("valid_token_reaches_handler", func(t *testing.T) {
 		w := e.get(h, "/fhir/Patient", bearer(tok))
-		if w.Code != 200 || w.Body.String() != tenantA {
-			t.Fatalf("%d %s", w.Code, w.Body)
-		}
+		require.Equal(t, 200, w.Code, "%d %s", w.Code, w.Body)
+		require.Equal(t, tenantA, w.Body.String(), "%d %s", w.Code, w.Body)
 	})
 	t.Run("case40_no_authorization", func(t *testing.T) {
 		assertBearer(t, e.get(h, "/fhir/Patient", ""), 401, "")
@@ -107,9 +101,7 @@ func TestAdversarialBearer(t *testing.T) {
 			tk := jwt.NewWithClaims(jwt.SigningMethodHS256, e.validClaims())
 			tk.Header["typ"], tk.Header["kid"] = "at+jwt", kid
 			s, err := tk.SignedString(key)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			assertBearer(t, e.get(h, "/fhir/Patient", bearer(s)), 401, ErrCodeInvalidToken)
 		}
 	})
@@ -134,12 +126,9 @@ func TestAdversarialBearer(t *testing.T) {
 				s = e.forge(e.validClaims(), map[string]any{"kid": nil})
 			}
 			before := spy.lists.Load()
-			if _, err := v.Verify(context.Background(), s); !errors.Is(err, ErrInvalidToken) {
-				t.Fatalf("kid %v accepted: %v", kid, err)
-			}
-			if kid != "no-such-kid" && spy.lists.Load() != before {
-				t.Fatalf("kid %v reached the store", kid)
-			}
+			_, err := v.Verify(context.Background(), s)
+			require.ErrorIs(t, err, ErrInvalidToken, "kid %v accepted: %v", kid, err)
+			require.False(t, kid != "no-such-kid" && spy.lists.Load() != before, "kid %v reached the store", kid)
 		}
 	})
 	t.Run("case48_key_carrying_headers_no_fetch", func(t *testing.T) {
@@ -170,17 +159,14 @@ func TestAdversarialBearer(t *testing.T) {
 		for _, typ := range []any{nil, "JWT", "id_token+jwt"} {
 			assertBearer(t, e.get(h, "/fhir/Patient", bearer(e.forge(e.validClaims(), map[string]any{"typ": typ}))), 401, ErrCodeInvalidToken)
 		}
-		if w := e.get(h, "/fhir/Patient", bearer(e.forge(e.validClaims(), map[string]any{"typ": "application/at+jwt"}))); w.Code != 200 {
-			t.Fatalf("application/at+jwt: %d", w.Code)
-		}
+		assert.Equal(t, http.StatusOK, e.get(h, "/fhir/Patient", bearer(e.forge(e.validClaims(), map[string]any{"typ": "application/at+jwt"}))).Code, "application/at+jwt")
 	})
 	t.Run("case51_exp", func(t *testing.T) {
 		now := e.clock.Now().Unix()
 		c := e.validClaims()
 		c["iat"], c["nbf"], c["exp"] = now-330, now-330, now-30
-		if w := e.get(h, "/", bearer(e.forge(c, nil))); w.Code != 200 {
-			t.Fatalf("exp-30s within 60s leeway: %d", w.Code)
-		}
+		w := e.get(h, "/", bearer(e.forge(c, nil)))
+		require.Equal(t, 200, w.Code, "exp-30s within 60s leeway: %d", w.Code)
 		c["exp"] = now - 61
 		assertBearer(t, e.get(h, "/", bearer(e.forge(c, nil))), 401, ErrCodeInvalidToken)
 		for _, exp := range []any{nil, 0, "soon", "9999999999"} {
@@ -220,9 +206,8 @@ func TestAdversarialBearer(t *testing.T) {
 		}
 		c := e.validClaims()
 		c["aud"] = []string{"https://other.example", aud}
-		if w := e.get(h, "/", bearer(e.forge(c, nil))); w.Code != 200 {
-			t.Fatalf("aud array containing ours: %d", w.Code)
-		}
+		w := e.get(h, "/", bearer(e.forge(c, nil)))
+		require.Equal(t, 200, w.Code, "aud array containing ours: %d", w.Code)
 	})
 	t.Run("case54_tampered_payload", func(t *testing.T) {
 		parts := strings.Split(tok, ".")
@@ -235,20 +220,17 @@ func TestAdversarialBearer(t *testing.T) {
 		vc := e.srv.VerifierConfig()
 		vc.TenantFromRequest = func(r *http.Request) (string, bool) { return r.PathValue("tenant"), true }
 		v, err := NewVerifier(vc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var reached atomic.Int32
 		mux := http.NewServeMux()
 		mux.Handle("/t/{tenant}/Patient", v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached.Add(1) })))
 		w := e.get(mux, "/t/"+tenantB+"/Patient", bearer(tok))
 		assertBearer(t, w, 403, ErrCodeInsufficientScope)
-		if !strings.Contains(w.Header().Get("WWW-Authenticate"), `scope="`+tenantB+`"`) || reached.Load() != 0 {
-			t.Fatalf("%v reached=%d", w.Header(), reached.Load())
-		}
-		if w := e.get(mux, "/t/"+strings.ToUpper(tenantA)+"/Patient", bearer(tok)); w.Code != 200 || reached.Load() != 1 {
-			t.Fatalf("own tenant: %d", w.Code)
-		}
+		require.Contains(t, w.Header().Get("WWW-Authenticate"), `scope="`+tenantB+`"`, "%v reached=%d", w.Header(), reached.Load())
+		require.EqualValues(t, 0, reached.Load(), "%v reached=%d", w.Header(), reached.Load())
+		w = e.get(mux, "/t/"+strings.ToUpper(tenantA)+"/Patient", bearer(tok))
+		require.Equal(t, 200, w.Code, "own tenant: %d", w.Code)
+		require.EqualValues(t, 1, reached.Load(), "own tenant: %d", w.Code)
 	})
 	t.Run("case56_scope_tid_disagree", func(t *testing.T) {
 		for _, mod := range []func(jwt.MapClaims){
@@ -269,70 +251,52 @@ func TestAdversarialBearer(t *testing.T) {
 		s := e.forge(c, nil)
 		bad := s[:len(s)-4] + "AAAA"
 		_, err := e.srv.Verifier().Verify(context.Background(), bad)
-		if !errors.Is(err, ErrInvalidToken) {
-			t.Fatal(err)
-		}
+		require.ErrorIs(t, err, ErrInvalidToken, err)
 		assertBearer(t, e.get(h, "/", bearer(bad)), 401, ErrCodeInvalidToken)
 	})
 	t.Run("case58_huge_inputs", func(t *testing.T) {
 		for _, a := range []string{bearer(strings.Repeat("A", 100<<10)), bearer(strings.Repeat(".", 100000))} {
 			w := e.get(h, "/", a)
-			if w.Code != 400 && w.Code != 401 {
-				t.Fatalf("%d", w.Code)
-			}
+			require.False(t, w.Code != 400 && w.Code != 401, "%d", w.Code)
 		}
 		allocs := testing.AllocsPerRun(20, func() {
 			_, _ = e.srv.Verifier().Verify(context.Background(), strings.Repeat(".", 3000))
 		})
-		if allocs > 10 {
-			t.Fatalf("%v allocations for a dots-only token", allocs)
-		}
+		require.False(t, allocs > 10, "%v allocations for a dots-only token", allocs)
 	})
 	t.Run("case59_key_retire_remove_and_kid_flood", func(t *testing.T) {
 		x := newEnv(t, nil)
 		ctx := context.Background()
 		old := x.token()
 		_, oldKid, _ := x.signer()
-		if _, err := x.srv.Keys().Rotate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := x.srv.Verifier().Verify(ctx, old); err != nil {
-			t.Fatalf("retired key in grace: %v", err)
-		}
-		if _, err := x.srv.Verifier().Verify(ctx, x.token()); err != nil {
-			t.Fatalf("new key: %v", err)
-		}
-		if err := x.srv.Keys().Remove(ctx, oldKid); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := x.srv.Verifier().Verify(ctx, old); !errors.Is(err, ErrInvalidToken) {
-			t.Fatalf("removed key still verifies: %v", err)
-		}
+		_, err := x.srv.Keys().Rotate(ctx)
+		require.NoError(t, err)
+		_, err = x.srv.Verifier().Verify(ctx, old)
+		require.NoError(t, err)
+		_, err = x.srv.Verifier().Verify(ctx, x.token())
+		require.NoError(t, err)
+		require.NoError(t, x.srv.Keys().Remove(ctx, oldKid))
+		_, err = x.srv.Verifier().Verify(ctx, old)
+		require.ErrorIs(t, err, ErrInvalidToken, "removed key still verifies: %v", err)
 		spy := &spyKeys{MemoryStore: x.mem}
 		v := x.verifierOver(spy)
 		for i := range 200 {
 			s := x.forge(x.validClaims(), map[string]any{"kid": "unknown" + string(rune('a'+i%26))})
 			_, _ = v.Verify(ctx, s)
 		}
-		if n := spy.lists.Load(); n > 2 { // the first load and at most one forced refresh
-			t.Fatalf("%d key-store reads for an unknown-kid flood", n)
-		}
+		// The first load and at most one forced refresh.
+		require.LessOrEqual(t, spy.lists.Load(), int32(2), "key-store reads for an unknown-kid flood")
 		x.clock.Advance(6 * time.Second)
 		_, _ = v.Verify(ctx, x.forge(x.validClaims(), map[string]any{"kid": "another"}))
-		if n := spy.lists.Load(); n > 3 {
-			t.Fatalf("%d reads after the interval", n)
-		}
+		n := spy.lists.Load()
+		require.False(t, n > 3, "%d reads after the interval", n)
 	})
 	t.Run("case60_revoked_jti", func(t *testing.T) {
 		x := newEnv(t, func(c *Config) { c.DenyList = true })
 		s := x.token()
 		p, err := x.srv.Verifier().Verify(context.Background(), s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := x.srv.RevokeToken(context.Background(), p.JTI, p.ExpiresAt); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, x.srv.RevokeToken(context.Background(), p.JTI, p.ExpiresAt))
 		assertBearer(t, x.get(x.protected(), "/", bearer(s)), 401, ErrCodeInvalidToken)
 	})
 	t.Run("case60_revoked_secret_revokes_its_tokens", func(t *testing.T) {
@@ -343,46 +307,39 @@ func TestAdversarialBearer(t *testing.T) {
 		f := x.goodForm()
 		f.Set("client_secret", plain)
 		var other TokenResponse
-		mustJSON(t, x.post(f.Encode()).Body.Bytes(), &other)
+		require.NoError(t, jsonUnmarshal(x.post(f.Encode()).Body.Bytes(), &other))
 		id, _ := ParseSecret(x.secret)
-		if err := x.srv.Registry().RevokeSecret(ctx, x.clientID, id, "test"); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, x.srv.Registry().RevokeSecret(ctx, x.clientID, id, "test"))
 		assertBearer(t, x.get(x.protected(), "/", bearer(s)), 401, ErrCodeInvalidToken)
-		if w := x.get(x.protected(), "/", bearer(other.AccessToken)); w.Code != 200 {
-			t.Fatalf("token of the other secret: %d", w.Code)
-		}
+		w := x.get(x.protected(), "/", bearer(other.AccessToken))
+		require.Equal(t, 200, w.Code, "token of the other secret: %d", w.Code)
 	})
 	t.Run("case61_discovery_public_and_consistent", func(t *testing.T) {
 		hd := e.srv.Handler()
 		ep := e.srv.Endpoints()
 		var meta AuthorizationServerMetadata
 		w := e.get(hd, ep.Metadata, "")
-		if w.Code != 200 {
-			t.Fatalf("metadata %d", w.Code)
-		}
-		mustJSON(t, w.Body.Bytes(), &meta)
+		require.Equal(t, 200, w.Code, "metadata %d", w.Code)
+		require.NoError(t, jsonUnmarshal(w.Body.Bytes(), &meta))
 		var smart SMARTConfiguration
 		w = httptest.NewRecorder()
 		e.srv.SMARTConfiguration().ServeHTTP(w, httptest.NewRequest("GET", "/.well-known/smart-configuration", nil))
-		mustJSON(t, w.Body.Bytes(), &smart)
-		if meta.TokenEndpoint != ep.Token || smart.TokenEndpoint != ep.Token || meta.Issuer != issuer || meta.JWKSURI != ep.JWKS {
-			t.Fatalf("disagree: %+v %+v %+v", meta, smart, ep)
-		}
-		if len(meta.GrantTypesSupported) != 1 || meta.GrantTypesSupported[0] != "client_credentials" || meta.ResponseTypesSupported == nil {
-			t.Fatalf("metadata %+v", meta)
-		}
+		require.NoError(t, jsonUnmarshal(w.Body.Bytes(), &smart))
+		require.Equal(t, ep.Token, meta.TokenEndpoint, "disagree: %+v %+v %+v", meta, smart, ep)
+		require.Equal(t, ep.Token, smart.TokenEndpoint, "disagree: %+v %+v %+v", meta, smart, ep)
+		require.Equal(t, issuer, meta.Issuer, "disagree: %+v %+v %+v", meta, smart, ep)
+		require.Equal(t, ep.JWKS, meta.JWKSURI, "disagree: %+v %+v %+v", meta, smart, ep)
+		require.EqualValues(t, 1, len(meta.GrantTypesSupported), "metadata %+v", meta)
+		require.Equal(t, "client_credentials", meta.GrantTypesSupported[0], "metadata %+v", meta)
+		require.NotNil(t, meta.ResponseTypesSupported, "metadata %+v", meta)
 		// The token endpoint is really served at the advertised URL.
 		r := httptest.NewRequest("POST", ep.Token, strings.NewReader(e.goodForm().Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		w = httptest.NewRecorder()
 		hd.ServeHTTP(w, r)
-		if w.Code != 200 {
-			t.Fatalf("token at %s: %d", ep.Token, w.Code)
-		}
-		if w := e.get(hd, ep.JWKS, ""); w.Code != 200 {
-			t.Fatalf("jwks %d", w.Code)
-		}
+		require.Equal(t, 200, w.Code, "token at %s: %d", ep.Token, w.Code)
+		w = e.get(hd, ep.JWKS, "")
+		require.Equal(t, 200, w.Code, "jwks %d", w.Code)
 	})
 }
 
@@ -395,9 +352,7 @@ func (e *env) verifierOver(ks KeyStore) *Verifier {
 	vc := e.srv.VerifierConfig()
 	vc.Keys = km
 	v, err := NewVerifier(vc)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	return v
 }
 
@@ -407,50 +362,40 @@ func TestVerifiedTokenCache(t *testing.T) {
 	v := e.srv.Verifier()
 	tok := e.token()
 	p1, err := v.Verify(ctx, tok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p1.Scopes[0], p1.ClientID = "mutated", "mutated" // callers get copies
 	p2, err := v.Verify(ctx, tok)
-	if err != nil || p2.ClientID != e.clientID || p2.Scopes[0] != tenantA {
-		t.Fatalf("cached principal: %+v %v", p2, err)
-	}
-	if v.cache.len() != 1 {
-		t.Fatalf("cache holds %d entries", v.cache.len())
-	}
+	require.NoError(t, err)
+	require.Equal(t, e.clientID, p2.ClientID, "cached principal: %+v %v", p2, err)
+	require.Equal(t, tenantA, p2.Scopes[0], "cached principal: %+v %v", p2, err)
+	require.EqualValues(t, 1, v.cache.len(), "cache holds %d entries", v.cache.len())
 	// Forgeries never enter the cache.
 	for range 10 {
 		_, _ = v.Verify(ctx, tok[:len(tok)-2]+"AA")
 	}
-	if v.cache.len() != 1 {
-		t.Fatalf("cache holds %d entries after forgeries", v.cache.len())
-	}
+	require.EqualValues(t, 1, v.cache.len(), "cache holds %d entries after forgeries", v.cache.len())
 	// Expiry is checked on every hit (exp 300s + leeway 60s).
 	e.clock.Advance(359 * time.Second)
-	if _, err := v.Verify(ctx, tok); err != nil {
-		t.Fatalf("inside leeway: %v", err)
-	}
+	_, err = v.Verify(ctx, tok)
+	require.NoError(t, err)
 	e.clock.Advance(2 * time.Second)
-	if _, err := v.Verify(ctx, tok); !errors.Is(err, ErrInvalidToken) {
-		t.Fatalf("expired cached token accepted: %v", err)
-	}
+	_, err = v.Verify(ctx, tok)
+	require.ErrorIs(t, err, ErrInvalidToken, "expired cached token accepted: %v", err)
 	// Bounded.
 	vc := e.srv.VerifierConfig()
 	vc.CacheSize = 3
 	small, _ := NewVerifier(vc)
 	for range 10 {
-		if _, err := small.Verify(ctx, e.token()); err != nil {
-			t.Fatal(err)
-		}
+		_, err := small.Verify(ctx, e.token())
+		require.NoError(t, err)
 	}
-	if n := small.cache.len(); n > 3 {
-		t.Fatalf("cache grew to %d", n)
-	}
+	n := small.cache.len()
+	require.False(t, n > 3, "cache grew to %d", n)
 	vc.CacheSize = -1
 	off, _ := NewVerifier(vc)
-	if _, err := off.Verify(ctx, e.token()); err != nil || off.cache != nil {
-		t.Fatalf("disabled cache: %v", err)
-	}
+	_, err = off.Verify(ctx, e.token())
+	require.NoError(t, err)
+	require.Nil(t, off.cache, "disabled cache: %v", err)
 }
 
 // TestIssuerSeedsVerifierCache: the server's verifier (and variants with the
@@ -462,37 +407,24 @@ func TestIssuerSeedsVerifierCache(t *testing.T) {
 	ctx := context.Background()
 	before := e.srv.Verifier().cache.len()
 	tok := e.token()
-	if e.srv.Verifier().cache.len() != before+1 {
-		t.Fatal("issuance did not seed the cache")
-	}
+	require.Equal(t, before+1, e.srv.Verifier().cache.len(), "issuance did not seed the cache")
 	seeded, err := e.srv.Verifier().Verify(ctx, tok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	vc := e.srv.VerifierConfig()
 	vc.CacheSize = -1
 	cold, _ := NewVerifier(vc)
 	full, err := cold.Verify(ctx, tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprintf("%+v", seeded) != fmt.Sprintf("%+v", full) {
-		t.Fatalf("seeded %+v\nfull   %+v", seeded, full)
-	}
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("%+v", full), fmt.Sprintf("%+v", seeded), "seeded %+v\nfull   %+v", seeded, full)
 	// Same rules: shared cache. Other audience: own cache, token refused.
 	vc = e.srv.VerifierConfig()
 	variant, _ := NewVerifier(vc)
-	if variant.cache != e.srv.Verifier().cache {
-		t.Fatal("variant with the same rules does not share the cache")
-	}
+	require.Equal(t, e.srv.Verifier().cache, variant.cache, "variant with the same rules does not share the cache")
 	vc.Audience = "https://fhir.example.test/dstu2"
 	other, _ := NewVerifier(vc)
-	if other.cache == e.srv.Verifier().cache {
-		t.Fatal("variant with another audience shares the cache")
-	}
-	if _, err := other.Verify(ctx, tok); !errors.Is(err, ErrInvalidToken) {
-		t.Fatalf("token for another audience accepted: %v", err)
-	}
+	require.NotEqual(t, e.srv.Verifier().cache, other.cache, "variant with another audience shares the cache")
+	_, err = other.Verify(ctx, tok)
+	require.ErrorIs(t, err, ErrInvalidToken, "token for another audience accepted: %v", err)
 }
 
 // countingDeny counts deny-list lookups.
@@ -516,11 +448,8 @@ func TestDenyListLookupsPerRequest(t *testing.T) {
 		vc := e.srv.VerifierConfig()
 		vc.DenyList, vc.CacheSize = spy, -1
 		v, _ := NewVerifier(vc)
-		if _, err := v.Verify(context.Background(), e.token()); err != nil {
-			t.Fatal(err)
-		}
-		if spy.n.Load() != tc.want {
-			t.Fatalf("secret revocation %v: %d lookups, want %d", tc.secretRevocation, spy.n.Load(), tc.want)
-		}
+		_, err := v.Verify(context.Background(), e.token())
+		require.NoError(t, err)
+		require.Equal(t, tc.want, spy.n.Load(), "secret revocation %v: %d lookups, want %d", tc.secretRevocation, spy.n.Load(), tc.want)
 	}
 }

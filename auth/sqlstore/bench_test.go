@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/patientsfhir/patientsfhir/auth"
 )
 
@@ -36,40 +38,33 @@ func BenchmarkStores(b *testing.B) {
 			}
 			c := &auth.Client{ID: "bench", GrantTypes: []string{"client_credentials"}, Tenants: []string{restartTenant},
 				Secrets: []auth.SecretRecord{{ID: "a", Hash: make([]byte, 32), Alg: "sha256", CreatedAt: now}, {ID: "b", Hash: make([]byte, 32), Alg: "sha256", CreatedAt: now}}}
-			if err := s.CreateClient(ctx, c); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, s.CreateClient(ctx, c))
 			b.Run("op=GetClient", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := s.GetClient(ctx, "bench"); err != nil {
-						b.Fatal(err)
-					}
+					_, err := s.GetClient(ctx, "bench")
+					require.NoError(b, err)
 				}
 			})
 			b.Run("op=IsDenied", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := s.IsDenied(ctx, "jti:absent", now); err != nil {
-						b.Fatal(err)
-					}
+					_, err := s.IsDenied(ctx, "jti:absent", now)
+					require.NoError(b, err)
 				}
 			})
 			var seq atomic.Int64
 			b.Run("op=Deny", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := s.Deny(ctx, fmt.Sprint("jti:", seq.Add(1)), now.Add(time.Minute), now); err != nil {
-						b.Fatal(err)
-					}
+					_, err := s.Deny(ctx, fmt.Sprint("jti:", seq.Add(1)), now.Add(time.Minute), now)
+					require.NoError(b, err)
 				}
 			})
 			b.Run("op=UpdateClient", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if err := s.UpdateClient(ctx, "bench", func(c *auth.Client) error { c.UpdatedAt = time.Now(); return nil }); err != nil {
-						b.Fatal(err)
-					}
+					require.NoError(b, s.UpdateClient(ctx, "bench", func(c *auth.Client) error { c.UpdatedAt = time.Now(); return nil }))
 				}
 			})
 		})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,16 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 func openSQLite(ctx context.Context, path string, busyTimeout time.Duration) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, errors.New("sqlstore: OpenSQLite needs a plain file path")
+	}
+	// Create the file readable by its owner only: it holds secret hashes and
+	// sealed private keys. SQLite gives its -wal and -shm files the same
+	// mode. An existing file keeps the mode its owner chose.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
 	name := "file:" + (&url.URL{Path: path}).EscapedPath()
 	common := "_pragma=busy_timeout(" + strconv.Itoa(int(busyTimeout/time.Millisecond)) + ")" +

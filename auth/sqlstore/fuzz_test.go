@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/patientsfhir/patientsfhir/auth"
 )
 
@@ -40,34 +42,30 @@ func FuzzSQLiteText(f *testing.F) {
 		switch {
 		case err == nil:
 			got, gerr := s.GetClient(ctx, id)
-			if gerr != nil || got.Name != name || !slices.Equal(got.Tenants, []string{tenant}) || string(got.Secrets[0].Hash) != key || got.Secrets[0].Hint != name {
-				t.Fatalf("round trip of %q/%q: %+v %v", name, tenant, got, gerr)
-			}
+			require.NoError(t, gerr)
+			require.Equal(t, name, got.Name, "round trip of %q/%q: %+v %v", name, tenant, got, gerr)
+			require.True(t, slices.Equal(got.Tenants, []string{tenant}), "round trip of %q/%q: %+v %v", name, tenant, got, gerr)
+			require.Equal(t, key, string(got.Secrets[0].Hash), "round trip of %q/%q: %+v %v", name, tenant, got, gerr)
+			require.Equal(t, name, got.Secrets[0].Hint, "round trip of %q/%q: %+v %v", name, tenant, got, gerr)
 		case errors.Is(err, auth.ErrInvalidInput):
-			if valid(name, tenant) {
-				t.Fatalf("valid text %q/%q refused: %v", name, tenant, err)
-			}
-			if _, gerr := s.GetClient(ctx, id); !errors.Is(gerr, auth.ErrNotFound) {
-				t.Fatalf("refused record left behind: %v", gerr)
-			}
+			require.False(t, valid(name, tenant), "valid text %q/%q refused: %v", name, tenant, err)
+			_, gerr := s.GetClient(ctx, id)
+			require.ErrorIs(t, gerr, auth.ErrNotFound, "refused record left behind: %v", gerr)
 		default:
-			t.Fatalf("CreateClient(%q/%q): %v", name, tenant, err)
+			require.Failf(t, "CreateClient failed", "CreateClient(%q/%q): %v", name, tenant, err)
 		}
 		added, err := s.Deny(ctx, key, now.Add(time.Minute), now)
 		switch {
 		case err == nil:
-			if d, derr := s.IsDenied(ctx, key, now); derr != nil || !d {
-				t.Fatalf("Deny(%q) added=%v but IsDenied=%v %v", key, added, d, derr)
-			}
+			d, derr := s.IsDenied(ctx, key, now)
+			require.NoError(t, derr)
+			require.True(t, d, "Deny(%q) added=%v but IsDenied=%v %v", key, added, d, derr)
 		case errors.Is(err, auth.ErrInvalidInput):
-			if valid(key) {
-				t.Fatalf("valid key %q refused: %v", key, err)
-			}
+			require.False(t, valid(key), "valid key %q refused: %v", key, err)
 		default:
-			t.Fatalf("Deny(%q): %v", key, err)
+			require.Failf(t, "Deny failed", "Deny(%q): %v", key, err)
 		}
-		if _, err := s.GetClient(ctx, key); err != nil && !errors.Is(err, auth.ErrNotFound) {
-			t.Fatalf("GetClient(%q): %v", key, err)
-		}
+		_, err = s.GetClient(ctx, key)
+		require.False(t, err != nil && !errors.Is(err, auth.ErrNotFound), "GetClient(%q): %v", key, err)
 	})
 }

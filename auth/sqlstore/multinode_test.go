@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/patientsfhir/patientsfhir/auth"
 )
 
@@ -32,9 +34,7 @@ func newNode(t *testing.T, st auth.Store, clk *clock) *auth.Server {
 		Now:                        clk.Now,
 		RevokeTokensOnSecretRevoke: true,
 	}, st)
-	if err != nil {
-		t.Fatalf("auth.New: %v", err)
-	}
+	require.NoError(t, err)
 	return srv
 }
 
@@ -49,66 +49,42 @@ func runTwoNodes(t *testing.T, open func(t *testing.T) auth.Store) {
 	a, b := newNode(t, open(t), clk), newNode(t, open(t), clk)
 
 	_, old, err := a.Registry().CreateClient(ctx, auth.NewClient{ID: "patients-app", Tenants: []string{restartTenant}}, "operator")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	code, oldTok := token(t, b, "patients-app", old)
-	if code != http.StatusOK {
-		t.Fatalf("node B, a client created on node A: %d", code)
-	}
-	if _, err := a.Verifier().Verify(ctx, oldTok); err != nil {
-		t.Fatalf("node A verifying node B's token: %v", err)
-	}
+	require.Equal(t, http.StatusOK, code, "node B, a client created on node A: %d", code)
+	_, err = a.Verifier().Verify(ctx, oldTok)
+	require.NoError(t, err)
 	fresh, _, err := a.Registry().AddSecret(ctx, "patients-app", 0, "patients-app")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	oldID, err := auth.ParseSecret(old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Registry().RevokeSecret(ctx, "patients-app", oldID, "patients-app"); err != nil {
-		t.Fatal(err)
-	}
-	if code, _ := token(t, a, "patients-app", old); code != http.StatusUnauthorized {
-		t.Fatalf("node A right after revoking: %d, want 401", code)
-	}
+	require.NoError(t, err)
+	require.NoError(t, a.Registry().RevokeSecret(ctx, "patients-app", oldID, "patients-app"))
+	code, _ = token(t, a, "patients-app", old)
+	require.Equal(t, http.StatusUnauthorized, code, "node A right after revoking: %d, want 401", code)
 	// The deny-list is in the shared database: both nodes refuse the old secret's token at once.
 	for name, n := range map[string]*auth.Server{"A": a, "B": b} {
-		if _, err := n.Verifier().Verify(ctx, oldTok); err == nil {
-			t.Fatalf("node %s still accepts a token minted with the revoked secret", name)
-		}
+		_, err := n.Verifier().Verify(ctx, oldTok)
+		require.Error(t, err, "node %s still accepts a token minted with the revoked secret", name)
 	}
 	// Node B may still accept the old secret from its cache, but not past the bound.
 	clk.Advance(b.Config().ClientCacheTTL + time.Second)
-	if code, _ := token(t, b, "patients-app", old); code != http.StatusUnauthorized {
-		t.Fatalf("node B after ClientCacheTTL: revoked secret got %d, want 401", code)
-	}
-	if code, _ := token(t, b, "patients-app", fresh); code != http.StatusOK {
-		t.Fatalf("node B, the new secret: %d", code)
-	}
+	code, _ = token(t, b, "patients-app", old)
+	require.Equal(t, http.StatusUnauthorized, code, "node B after ClientCacheTTL: revoked secret got %d, want 401", code)
+	code, _ = token(t, b, "patients-app", fresh)
+	require.Equal(t, http.StatusOK, code, "node B, the new secret: %d", code)
 
 	// Keys live in the database: a key rotated on A signs tokens that B verifies.
 	kid, err := a.Keys().Rotate(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	code, tok := token(t, a, "patients-app", fresh)
-	if code != http.StatusOK {
-		t.Fatalf("node A after rotation: %d", code)
-	}
+	require.Equal(t, http.StatusOK, code, "node A after rotation: %d", code)
 	clk.Advance(b.Config().KeyRefreshInterval + time.Second)
 	p, err := b.Verifier().Verify(ctx, tok)
-	if err != nil {
-		t.Fatalf("node B verifying a token signed by node A's new key %s: %v", kid, err)
-	}
+	require.NoError(t, err, "node B verifying a token signed by node A's new key %s", kid)
 	// A token revoked on A (RFC 7009 style) fails on B too.
-	if err := a.RevokeToken(ctx, p.JTI, p.ExpiresAt); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Verifier().Verify(ctx, tok); err == nil {
-		t.Fatal("node B accepts a token revoked on node A")
-	}
+	require.NoError(t, a.RevokeToken(ctx, p.JTI, p.ExpiresAt))
+	_, err = b.Verifier().Verify(ctx, tok)
+	require.Error(t, err, "node B accepts a token revoked on node A")
 }
 
 func TestSQLiteTwoNodes(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/patientsfhir/patientsfhir/auth"
 )
 
@@ -28,9 +30,7 @@ func newAuthServer(t *testing.T, st auth.Store) *auth.Server {
 		SealKey:  sealKey,
 		Logger:   slog.New(slog.DiscardHandler),
 	}, st)
-	if err != nil {
-		t.Fatalf("auth.New: %v", err)
-	}
+	require.NoError(t, err)
 	return srv
 }
 
@@ -45,9 +45,7 @@ func token(t *testing.T, srv *auth.Server, clientID, secret string) (int, string
 	srv.Handler().ServeHTTP(rec, req)
 	var body auth.TokenResponse
 	if rec.Code == http.StatusOK {
-		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
 	}
 	return rec.Code, body.AccessToken
 }
@@ -59,9 +57,7 @@ func runRestart(t *testing.T, open func(t *testing.T) auth.Store) {
 	ctx := context.Background()
 	closeStore := func(st auth.Store) {
 		if c, ok := st.(io.Closer); ok {
-			if err := c.Close(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, c.Close())
 		}
 	}
 
@@ -69,35 +65,21 @@ func runRestart(t *testing.T, open func(t *testing.T) auth.Store) {
 	st := open(t)
 	srv := newAuthServer(t, st)
 	_, oldSecret, err := srv.Registry().CreateClient(ctx, auth.NewClient{ID: "patients-app", Tenants: []string{restartTenant}}, "operator")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	code, tok1 := token(t, srv, "patients-app", oldSecret)
-	if code != http.StatusOK {
-		t.Fatalf("first token: %d", code)
-	}
+	require.Equal(t, http.StatusOK, code, "first token: %d", code)
 	p1, err := srv.Verifier().Verify(ctx, tok1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	newSecret, _, err := srv.Registry().AddSecret(ctx, "patients-app", 0, "patients-app")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	oldID, err := auth.ParseSecret(oldSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Registry().RevokeSecret(ctx, "patients-app", oldID, "patients-app"); err != nil {
-		t.Fatal(err)
-	}
-	if code, _ := token(t, srv, "patients-app", oldSecret); code != http.StatusUnauthorized {
-		t.Fatalf("revoked secret before restart: %d, want 401", code)
-	}
+	require.NoError(t, err)
+	require.NoError(t, srv.Registry().RevokeSecret(ctx, "patients-app", oldID, "patients-app"))
+	code, _ = token(t, srv, "patients-app", oldSecret)
+	require.Equal(t, http.StatusUnauthorized, code, "revoked secret before restart: %d, want 401", code)
 	keysBefore, err := srv.Keys().List(ctx)
-	if err != nil || len(keysBefore) == 0 {
-		t.Fatalf("keys before restart: %v %v", keysBefore, err)
-	}
+	require.NoError(t, err)
+	require.NotEqual(t, 0, len(keysBefore), "keys before restart: %v %v", keysBefore, err)
 	closeStore(st)
 
 	// Second process, same database and configuration.
@@ -105,32 +87,26 @@ func runRestart(t *testing.T, open func(t *testing.T) auth.Store) {
 	defer closeStore(st)
 	srv = newAuthServer(t, st)
 	code, tok2 := token(t, srv, "patients-app", newSecret)
-	if code != http.StatusOK {
-		t.Fatalf("rotated secret after restart: %d, want 200", code)
-	}
-	if code, tok := token(t, srv, "patients-app", oldSecret); code != http.StatusUnauthorized || tok != "" {
-		t.Fatalf("revoked secret after restart: %d, want 401", code)
-	}
+	require.Equal(t, http.StatusOK, code, "rotated secret after restart: %d, want 200", code)
+	code, tok := token(t, srv, "patients-app", oldSecret)
+	require.Equal(t, http.StatusUnauthorized, code, "revoked secret after restart: %d, want 401", code)
+	require.Equal(t, "", tok, "revoked secret after restart: %d, want 401", code)
 	secrets, err := srv.Registry().ListSecrets(ctx, "patients-app")
-	if err != nil || len(secrets) != 2 {
-		t.Fatalf("secrets after restart: %+v %v", secrets, err)
-	}
+	require.NoError(t, err)
+	require.EqualValues(t, 2, len(secrets), "secrets after restart: %+v %v", secrets, err)
 	// The signing key survived (sealed, reopened with the configured key): the token of the first
 	// process still verifies, and the new one is signed by the same key.
-	if _, err := srv.Verifier().Verify(ctx, tok1); err != nil {
-		t.Fatalf("a token from before the restart no longer verifies: %v", err)
-	}
+	_, err = srv.Verifier().Verify(ctx, tok1)
+	require.NoError(t, err)
 	p2, err := srv.Verifier().Verify(ctx, tok2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p2.TenantID != restartTenant || p2.ClientID != "patients-app" || p1.TenantID != p2.TenantID {
-		t.Fatalf("principal after restart: %+v", p2)
-	}
+	require.NoError(t, err)
+	require.Equal(t, restartTenant, p2.TenantID, "principal after restart: %+v", p2)
+	require.Equal(t, "patients-app", p2.ClientID, "principal after restart: %+v", p2)
+	require.Equal(t, p2.TenantID, p1.TenantID, "principal after restart: %+v", p2)
 	keysAfter, err := srv.Keys().List(ctx)
-	if err != nil || len(keysAfter) != len(keysBefore) || keysAfter[0].KID != keysBefore[0].KID {
-		t.Fatalf("keys after restart %+v, before %+v (%v)", keysAfter, keysBefore, err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, len(keysBefore), len(keysAfter), "keys after restart %+v, before %+v (%v)", keysAfter, keysBefore, err)
+	require.Equal(t, keysBefore[0].KID, keysAfter[0].KID, "keys after restart %+v, before %+v (%v)", keysAfter, keysBefore, err)
 }
 
 func TestSQLiteRestartThroughIssuer(t *testing.T) {

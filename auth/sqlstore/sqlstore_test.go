@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/patientsfhir/patientsfhir/auth"
 	"github.com/patientsfhir/patientsfhir/auth/sqlstore"
@@ -24,9 +26,7 @@ import (
 func openSQLite(t testing.TB, path string) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.OpenSQLite(context.Background(), path)
-	if err != nil {
-		t.Fatalf("OpenSQLite: %v", err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -38,13 +38,10 @@ func TestSQLiteConformance(t *testing.T) {
 
 func TestSQLiteDurable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "dir with space", "auth#1.db")
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o700))
 	storetest.RunDurable(t, func(t *testing.T) auth.Store { return openSQLite(t, path) })
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("the database is not at the path given: %v", err)
-	}
+	_, err := os.Stat(path)
+	require.NoError(t, err)
 }
 
 func TestSQLiteMigrationsIdempotent(t *testing.T) {
@@ -53,9 +50,9 @@ func TestSQLiteMigrationsIdempotent(t *testing.T) {
 		s := openSQLite(t, path)
 		v, err := s.AppliedVersions(context.Background())
 		s.Close()
-		if err != nil || len(v) != sqlstore.SchemaVersion || v[len(v)-1] != sqlstore.SchemaVersion {
-			t.Fatalf("applied versions %v, %v; want 1..%d once each", v, err, sqlstore.SchemaVersion)
-		}
+		require.NoError(t, err)
+		require.Equal(t, sqlstore.SchemaVersion, len(v), "applied versions %v, %v; want 1..%d once each", v, err, sqlstore.SchemaVersion)
+		require.Equal(t, sqlstore.SchemaVersion, v[len(v)-1], "applied versions %v, %v; want 1..%d once each", v, err, sqlstore.SchemaVersion)
 	}
 }
 
@@ -63,34 +60,27 @@ func TestSQLiteRefusesNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth.db")
 	openSQLite(t, path).Close()
 	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO auth_schema_migrations (version, name, applied_us) VALUES (?, 'from the future', 0)`, sqlstore.SchemaVersion+1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO auth_schema_migrations (version, name, applied_us) VALUES (?, 'from the future', 0)`, sqlstore.SchemaVersion+1)
+	require.NoError(t, err)
 	db.Close()
-	if _, err := sqlstore.OpenSQLite(context.Background(), path); !errors.Is(err, sqlstore.ErrSchemaTooNew) {
-		t.Fatalf("OpenSQLite on a newer schema: %v, want ErrSchemaTooNew", err)
-	}
+	_, err = sqlstore.OpenSQLite(context.Background(), path)
+	require.ErrorIs(t, err, sqlstore.ErrSchemaTooNew, "OpenSQLite on a newer schema: %v, want ErrSchemaTooNew", err)
 }
 
 func TestSQLiteOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	for _, p := range []string{"", ":memory:", "file:x.db?mode=memory"} {
-		if _, err := sqlstore.OpenSQLite(ctx, p); err == nil {
-			t.Errorf("OpenSQLite(%q) accepted", p)
-		}
+		_, err := sqlstore.OpenSQLite(ctx, p)
+		assert.Error(t, err, "OpenSQLite(%q) accepted", p)
 	}
 	missing := filepath.Join(t.TempDir(), "no", "such", "dir", "auth.db")
-	if _, err := sqlstore.OpenSQLite(ctx, missing); err == nil {
-		t.Error("OpenSQLite in a missing directory succeeded")
-	}
+	_, err := sqlstore.OpenSQLite(ctx, missing)
+	assert.Error(t, err, "OpenSQLite in a missing directory succeeded")
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := sqlstore.OpenSQLite(cancelled, filepath.Join(t.TempDir(), "a.db")); !errors.Is(err, context.Canceled) {
-		t.Errorf("OpenSQLite with a cancelled context: %v", err)
-	}
+	_, err = sqlstore.OpenSQLite(cancelled, filepath.Join(t.TempDir(), "a.db"))
+	assert.ErrorIs(t, err, context.Canceled, "OpenSQLite with a cancelled context: %v", err)
 }
 
 // Two Store values on one file behave like two processes: each has its own connections, and
@@ -101,9 +91,7 @@ func TestSQLiteTwoOpenersSerialise(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	ctx := context.Background()
-	if err := a.CreateClient(ctx, &auth.Client{ID: "c"}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, a.CreateClient(ctx, &auth.Client{ID: "c"}))
 	const n = 10
 	var wg sync.WaitGroup
 	for i := range 2 * n {
@@ -114,16 +102,13 @@ func TestSQLiteTwoOpenersSerialise(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.UpdateClient(ctx, "c", func(c *auth.Client) error { c.TokenTTL++; return nil }); err != nil {
-				t.Error(err)
-			}
+			assert.NoError(t, s.UpdateClient(ctx, "c", func(c *auth.Client) error { c.TokenTTL++; return nil }))
 		}()
 	}
 	wg.Wait()
 	c, err := b.GetClient(ctx, "c")
-	if err != nil || c.TokenTTL != 2*n {
-		t.Fatalf("counter %v after %d increments from two openers (%v)", c.TokenTTL, 2*n, err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, time.Duration(2*n), c.TokenTTL, "counter %v after %d increments from two openers (%v)", c.TokenTTL, 2*n, err)
 }
 
 // --- PostgreSQL ----------------------------------------------------------------------------
@@ -152,19 +137,15 @@ func pgSchemaDSN(t testing.TB) string {
 			adminErr = adminDB.Ping()
 		}
 	})
-	if adminErr != nil {
-		t.Fatalf("%s is set but the server does not answer: %v", dsnEnv, adminErr)
-	}
+	require.NoError(t, adminErr)
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	schema := "pftest_" + hex.EncodeToString(b[:])
-	if _, err := adminDB.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatal(err)
-	}
+	_, err := adminDB.Exec(`CREATE SCHEMA ` + schema)
+	require.NoError(t, err)
 	t.Cleanup(func() {
-		if _, err := adminDB.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
+		_, err := adminDB.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		assert.NoError(t, err)
 	})
 	return withSearchPath(t, dsn, schema)
 }
@@ -172,9 +153,7 @@ func pgSchemaDSN(t testing.TB) string {
 func withSearchPath(t testing.TB, dsn, schema string) string {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("%s: %v", dsnEnv, err)
-		}
+		require.NoError(t, err)
 		q := u.Query()
 		q.Set("search_path", schema)
 		u.RawQuery = q.Encode()
@@ -186,9 +165,7 @@ func withSearchPath(t testing.TB, dsn, schema string) string {
 func openPG(t testing.TB, dsn string) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.OpenPostgres(context.Background(), dsn)
-	if err != nil {
-		t.Fatalf("OpenPostgres: %v", err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -222,23 +199,17 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 	close(start)
 	wg.Wait()
 	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("node %d: %v", i, err)
-		}
+		require.NoError(t, err)
 		defer stores[i].Close()
 	}
 	v, err := stores[0].AppliedVersions(context.Background())
-	if err != nil || len(v) != sqlstore.SchemaVersion {
-		t.Fatalf("applied versions %v, %v", v, err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, sqlstore.SchemaVersion, len(v), "applied versions %v, %v", v, err)
 	// And they share one registry: a write on one node is read on another.
 	ctx := context.Background()
-	if err := stores[1].CreateClient(ctx, &auth.Client{ID: "shared"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := stores[nodes-1].GetClient(ctx, "shared"); err != nil {
-		t.Fatalf("other node: %v", err)
-	}
+	require.NoError(t, stores[1].CreateClient(ctx, &auth.Client{ID: "shared"}))
+	_, err = stores[nodes-1].GetClient(ctx, "shared")
+	require.NoError(t, err)
 	// Concurrent "max two secrets" across nodes.
 	nodeStores := make([]auth.Store, nodes)
 	for i, st := range stores {
@@ -251,16 +222,12 @@ func TestPostgresRefusesNewerSchema(t *testing.T) {
 	dsn := pgSchemaDSN(t)
 	openPG(t, dsn).Close()
 	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer db.Close()
-	if _, err := db.Exec(`INSERT INTO auth_schema_migrations (version, name, applied_us) VALUES ($1, 'from the future', 0)`, sqlstore.SchemaVersion+1); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sqlstore.OpenPostgres(context.Background(), dsn); !errors.Is(err, sqlstore.ErrSchemaTooNew) {
-		t.Fatalf("OpenPostgres on a newer schema: %v, want ErrSchemaTooNew", err)
-	}
+	_, err = db.Exec(`INSERT INTO auth_schema_migrations (version, name, applied_us) VALUES ($1, 'from the future', 0)`, sqlstore.SchemaVersion+1)
+	require.NoError(t, err)
+	_, err = sqlstore.OpenPostgres(context.Background(), dsn)
+	require.ErrorIs(t, err, sqlstore.ErrSchemaTooNew, "OpenPostgres on a newer schema: %v, want ErrSchemaTooNew", err)
 }
 
 // Connection failures are ErrUnavailable and never echo the password.
@@ -275,15 +242,9 @@ func TestPostgresUnreachableKeepsPasswordOut(t *testing.T) {
 		"postgres://fhir:" + pw + "@127.0.0.1/db?sslmode=nonsense",
 	} {
 		_, err := sqlstore.OpenPostgres(ctx, dsn)
-		if err == nil {
-			t.Fatalf("OpenPostgres(unreachable) succeeded")
-		}
-		if strings.Contains(err.Error(), pw) {
-			t.Fatalf("error carries the password: %v", err)
-		}
+		require.Error(t, err, "OpenPostgres(unreachable) succeeded")
+		require.NotContains(t, err.Error(), pw, "error carries the password: %v", err)
 	}
 	_, err := sqlstore.OpenPostgres(ctx, "postgres://fhir:"+pw+"@127.0.0.1:1/db?sslmode=disable&connect_timeout=2")
-	if !errors.Is(err, auth.ErrUnavailable) {
-		t.Fatalf("unreachable server: %v, want ErrUnavailable", err)
-	}
+	require.ErrorIs(t, err, auth.ErrUnavailable, "unreachable server: %v, want ErrUnavailable", err)
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/patientsfhir/patientsfhir/auth"
 )
 
@@ -22,9 +24,8 @@ func RunDurable(t *testing.T, reopen Reopen) {
 	ctx := context.Background()
 	closeStore := func(s auth.Store) {
 		if c, ok := s.(io.Closer); ok {
-			if err := c.Close(); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
+			err := c.Close()
+			require.NoError(t, err)
 		}
 	}
 
@@ -35,24 +36,20 @@ func RunDurable(t *testing.T, reopen Reopen) {
 	mustCreate(t, s, client)
 	mustCreate(t, s, &auth.Client{ID: "disabled", Disabled: true, GrantTypes: []string{"client_credentials"}})
 	rotated := auth.SecretRecord{ID: "s5YzAbCd", Hash: hash(0xE5), Alg: "sha256", Hint: "r0t", CreatedAt: base.Add(time.Hour)}
-	if err := s.UpdateClient(ctx, "teams", func(c *auth.Client) error {
+	require.NoError(t, s.UpdateClient(ctx, "teams", func(c *auth.Client) error {
 		c.Secrets = append(c.Secrets, rotated)           // the new secret
 		c.Secrets[0].RevokedAt = base.Add(2 * time.Hour) // the old one, revoked
 		c.UpdatedAt = base.Add(2 * time.Hour)
 		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	}))
 	want := mustGet(t, s, "teams")
 	keys := []auth.KeyRecord{sampleKey("k-retired", base), sampleKey("k-active", base.Add(time.Hour)), sampleKey("k-pending", base.Add(2*time.Hour)), sampleKey("k-removed", base.Add(3*time.Hour))}
 	for _, k := range keys {
-		if err := s.CreateKey(ctx, k); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.CreateKey(ctx, k))
 	}
 	setState := func(kid string, st auth.KeyState, at time.Time) {
 		t.Helper()
-		if err := s.UpdateKey(ctx, kid, func(k *auth.KeyRecord) error {
+		require.NoError(t, s.UpdateKey(ctx, kid, func(k *auth.KeyRecord) error {
 			k.State = st
 			if st == auth.KeyActive {
 				k.ActivatedAt = at
@@ -60,16 +57,12 @@ func RunDurable(t *testing.T, reopen Reopen) {
 				k.RetiredAt = at
 			}
 			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		}))
 	}
 	setState("k-retired", auth.KeyActive, base.Add(time.Minute))
 	setState("k-retired", auth.KeyRetired, base.Add(time.Hour))
 	setState("k-active", auth.KeyActive, base.Add(time.Hour))
-	if err := s.DeleteKey(ctx, "k-removed"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.DeleteKey(ctx, "k-removed"))
 	wantKeys := listKeys(t, s)
 	deny(t, s, "sid:teams/s2GhIjKl", base.Add(time.Hour), base)
 	closeStore(s)
@@ -77,43 +70,33 @@ func RunDurable(t *testing.T, reopen Reopen) {
 	// Second life: everything is there, and the revoked secret is still revoked.
 	s = reopen(t)
 	got := mustGet(t, s, "teams")
-	if d := diffClient(want, got); d != "" {
-		t.Fatalf("client after reopen: %s", d)
-	}
-	if len(got.Secrets) != 2 || got.Secrets[0].RevokedAt.IsZero() || !got.Secrets[1].RevokedAt.IsZero() {
-		t.Fatalf("rotation after reopen: old revoked %v, new revoked %v", got.Secrets[0].RevokedAt, got.Secrets[len(got.Secrets)-1].RevokedAt)
-	}
-	if c := mustGet(t, s, "disabled"); !c.Disabled {
-		t.Fatal("a disabled client came back enabled")
-	}
+	d := diffClient(want, got)
+	require.Equal(t, "", d, "client after reopen: %s", d)
+	require.EqualValues(t, 2, len(got.Secrets), "rotation after reopen: old revoked %v, new revoked %v", got.Secrets[0].RevokedAt, got.Secrets[len(got.Secrets)-1].RevokedAt)
+	require.False(t, got.Secrets[0].RevokedAt.IsZero(), "rotation after reopen: old revoked %v, new revoked %v", got.Secrets[0].RevokedAt, got.Secrets[len(got.Secrets)-1].RevokedAt)
+	require.True(t, got.Secrets[1].RevokedAt.IsZero(), "rotation after reopen: old revoked %v, new revoked %v", got.Secrets[0].RevokedAt, got.Secrets[len(got.Secrets)-1].RevokedAt)
+	c := mustGet(t, s, "disabled")
+	require.True(t, c.Disabled, "a disabled client came back enabled")
 	gotKeys := listKeys(t, s)
-	if len(gotKeys) != len(wantKeys) {
-		t.Fatalf("%d keys after reopen, want %d", len(gotKeys), len(wantKeys))
-	}
+	require.Equal(t, len(wantKeys), len(gotKeys), "%d keys after reopen, want %d", len(gotKeys), len(wantKeys))
 	for i := range wantKeys {
-		if d := diffKey(wantKeys[i], gotKeys[i]); d != "" {
-			t.Fatalf("key %q after reopen: %s", wantKeys[i].KID, d)
-		}
+		d := diffKey(wantKeys[i], gotKeys[i])
+		require.Equal(t, "", d, "key %q after reopen: %s", wantKeys[i].KID, d)
 	}
-	if !denied(t, s, "sid:teams/s2GhIjKl", base.Add(time.Minute)) {
-		t.Fatal("deny-list entry lost on reopen")
-	}
+	require.True(t, denied(t, s, "sid:teams/s2GhIjKl", base.Add(time.Minute)), "deny-list entry lost on reopen")
 	// Rotate again in the second life, then check a third.
-	if err := s.UpdateClient(ctx, "teams", func(c *auth.Client) error {
+	require.NoError(t, s.UpdateClient(ctx, "teams", func(c *auth.Client) error {
 		c.Secrets = c.Secrets[1:]
 		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	}))
 	closeStore(s)
 
 	s = reopen(t)
 	defer closeStore(s)
 	got = mustGet(t, s, "teams")
-	if len(got.Secrets) != 1 || got.Secrets[0].ID != rotated.ID {
-		t.Fatalf("third life: secrets %+v, want only %q", got.Secrets, rotated.ID)
-	}
-	if cs, err := s.ListClients(ctx); err != nil || len(cs) != 2 {
-		t.Fatalf("third life: %d clients, %v", len(cs), err)
-	}
+	require.EqualValues(t, 1, len(got.Secrets), "third life: secrets %+v, want only %q", got.Secrets, rotated.ID)
+	require.Equal(t, rotated.ID, got.Secrets[0].ID, "third life: secrets %+v, want only %q", got.Secrets, rotated.ID)
+	cs, err := s.ListClients(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, len(cs), "third life: %d clients, %v", len(cs), err)
 }

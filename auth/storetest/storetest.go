@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/patientsfhir/patientsfhir/auth"
 )
 
@@ -26,9 +29,7 @@ func Run(t *testing.T, newStore NewStore) {
 	open := func(t *testing.T) auth.Store {
 		t.Helper()
 		s := newStore(t)
-		if s == nil {
-			t.Fatal("storetest: newStore returned nil")
-		}
+		require.NotNil(t, s, "storetest: newStore returned nil")
 		if c, ok := s.(io.Closer); ok {
 			t.Cleanup(func() { _ = c.Close() })
 		}
@@ -173,17 +174,14 @@ func diffKey(want, got auth.KeyRecord) string {
 func mustGet(t *testing.T, s auth.Store, id string) *auth.Client {
 	t.Helper()
 	c, err := s.GetClient(context.Background(), id)
-	if err != nil {
-		t.Fatalf("GetClient(%q): %v", id, err)
-	}
+	require.NoError(t, err)
 	return c
 }
 
 func mustCreate(t *testing.T, s auth.Store, c *auth.Client) {
 	t.Helper()
-	if err := s.CreateClient(context.Background(), c); err != nil {
-		t.Fatalf("CreateClient(%q): %v", c.ID, err)
-	}
+	err := s.CreateClient(context.Background(), c)
+	require.NoError(t, err)
 }
 
 // noSecretIn fails if err's text contains any stored hash or key material.
@@ -194,9 +192,7 @@ func noSecretIn(t *testing.T, err error, c *auth.Client) {
 	}
 	msg := err.Error()
 	for _, sr := range c.Secrets {
-		if len(sr.Hash) > 0 && (strings.Contains(msg, fmt.Sprintf("%x", sr.Hash)) || strings.Contains(msg, string(sr.Hash))) {
-			t.Fatalf("error text carries a secret hash: %q", msg)
-		}
+		require.False(t, len(sr.Hash) > 0 && (strings.Contains(msg, fmt.Sprintf("%x", sr.Hash)) || strings.Contains(msg, string(sr.Hash))), "error text carries a secret hash: %q", msg)
 	}
 }
 
@@ -206,19 +202,16 @@ func testClientRoundTrip(t *testing.T, s auth.Store) {
 	want := sampleClient("teams-app")
 	want.Disabled = true
 	mustCreate(t, s, want)
-	if d := diffClient(want, mustGet(t, s, "teams-app")); d != "" {
-		t.Fatalf("read back differs: %s", d)
-	}
+	d := diffClient(want, mustGet(t, s, "teams-app"))
+	require.Equal(t, "", d, "read back differs: %s", d)
 	// A minimal record: empty lists, no secrets, zero times.
 	min := &auth.Client{ID: "m"}
 	mustCreate(t, s, min)
 	got := mustGet(t, s, "m")
-	if d := diffClient(min, got); d != "" {
-		t.Fatalf("minimal record differs: %s", d)
-	}
-	if !got.CreatedAt.IsZero() || len(got.Secrets) != 0 {
-		t.Fatalf("zero values not kept: %+v", got)
-	}
+	d = diffClient(min, got)
+	require.Equal(t, "", d, "minimal record differs: %s", d)
+	require.True(t, got.CreatedAt.IsZero(), "zero values not kept: %+v", got)
+	require.EqualValues(t, 0, len(got.Secrets), "zero values not kept: %+v", got)
 }
 
 func testClientCopies(t *testing.T, s auth.Store) {
@@ -231,35 +224,28 @@ func testClientCopies(t *testing.T, s auth.Store) {
 	in.JWKS[0] = '['
 	in.Name = "mutated"
 	got := mustGet(t, s, "c")
-	if d := diffClient(want, got); d != "" {
-		t.Fatalf("store kept the caller's slices: %s", d)
-	}
+	d := diffClient(want, got)
+	require.Equal(t, "", d, "store kept the caller's slices: %s", d)
 	// Nor changing what was returned.
 	got.Tenants[0] = "mutated"
 	got.Secrets[0].Hash[0] ^= 0xFF
 	got.JWKS[0] = '['
 	got.GrantTypes = append(got.GrantTypes[:0], "password")
-	if d := diffClient(want, mustGet(t, s, "c")); d != "" {
-		t.Fatalf("store returned its own slices: %s", d)
-	}
+	d = diffClient(want, mustGet(t, s, "c"))
+	require.Equal(t, "", d, "store returned its own slices: %s", d)
 	// The copy given to an update's fn is the caller's to keep; the store must not see later changes.
 	var kept *auth.Client
-	if err := s.UpdateClient(context.Background(), "c", func(c *auth.Client) error { kept = c; return nil }); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.UpdateClient(context.Background(), "c", func(c *auth.Client) error { kept = c; return nil }))
 	kept.Tenants[0] = "mutated-after-update"
 	kept.Secrets[0].Hash[0] ^= 0xFF
-	if d := diffClient(want, mustGet(t, s, "c")); d != "" {
-		t.Fatalf("store kept the update's record: %s", d)
-	}
+	d = diffClient(want, mustGet(t, s, "c"))
+	require.Equal(t, "", d, "store kept the update's record: %s", d)
 	cs, err := s.ListClients(context.Background())
-	if err != nil || len(cs) != 1 {
-		t.Fatalf("ListClients: %v %v", cs, err)
-	}
+	require.NoError(t, err)
+	require.EqualValues(t, 1, len(cs), "ListClients: %v %v", cs, err)
 	cs[0].Secrets[0].Hash[0] ^= 0xFF
-	if d := diffClient(want, mustGet(t, s, "c")); d != "" {
-		t.Fatalf("ListClients returned the store's slices: %s", d)
-	}
+	d = diffClient(want, mustGet(t, s, "c"))
+	require.Equal(t, "", d, "ListClients returned the store's slices: %s", d)
 }
 
 // oddText is text a SQL column may not hold as given: NUL bytes, invalid UTF-8, non-BMP runes.
@@ -274,29 +260,22 @@ func testClientOddText(t *testing.T, s auth.Store) {
 		c.Tenants = []string{txt}
 		c.Secrets[0].Hint = txt
 		if err := s.CreateClient(ctx, c); err != nil {
-			if _, gerr := s.GetClient(ctx, c.ID); !errors.Is(gerr, auth.ErrNotFound) {
-				t.Fatalf("%q: CreateClient failed (%v) but left a record behind (%v)", txt, err, gerr)
-			}
-		} else if d := diffClient(c, mustGet(t, s, c.ID)); d != "" {
-			t.Fatalf("%q: stored text changed: %s", txt, d)
+			_, gerr := s.GetClient(ctx, c.ID)
+			require.ErrorIs(t, gerr, auth.ErrNotFound, "%q: CreateClient failed (%v) but left a record behind (%v)", txt, err, gerr)
+		} else {
+			require.Empty(t, diffClient(c, mustGet(t, s, c.ID)), "%q: stored text changed", txt)
 		}
 		mustCreate(t, s, &auth.Client{ID: fmt.Sprintf("plain-%d", i)})
 		err := s.UpdateClient(ctx, fmt.Sprintf("plain-%d", i), func(c *auth.Client) error { c.Scopes = []string{txt}; return nil })
 		got := mustGet(t, s, fmt.Sprintf("plain-%d", i))
-		if err != nil && len(got.Scopes) != 0 {
-			t.Fatalf("%q: UpdateClient failed (%v) but wrote %q", txt, err, got.Scopes)
-		}
-		if err == nil && !slices.Equal(got.Scopes, []string{txt}) {
-			t.Fatalf("%q: updated text changed to %q", txt, got.Scopes)
-		}
+		require.False(t, err != nil && len(got.Scopes) != 0, "%q: UpdateClient failed (%v) but wrote %q", txt, err, got.Scopes)
+		require.False(t, err == nil && !slices.Equal(got.Scopes, []string{txt}), "%q: updated text changed to %q", txt, got.Scopes)
 		// Looking up an odd id finds nothing (or fails) rather than something else.
-		if got, err := s.GetClient(ctx, txt); err == nil {
-			t.Fatalf("GetClient(%q) found %q", txt, got.ID)
-		}
+		got, err = s.GetClient(ctx, txt)
+		require.Error(t, err, "GetClient(%q) found a client", txt)
 		if ok, err := s.Deny(ctx, "odd:"+txt, base.Add(time.Minute), base); err == nil {
-			if !ok || !denied(t, s, "odd:"+txt, base) {
-				t.Fatalf("Deny(%q) accepted but not kept", txt)
-			}
+			require.True(t, ok, "Deny(%q) accepted but not kept", txt)
+			require.True(t, denied(t, s, "odd:"+txt, base), "Deny(%q) accepted but not kept", txt)
 		}
 	}
 }
@@ -308,31 +287,25 @@ func testClientConflict(t *testing.T, s auth.Store) {
 	second.Name = "impostor"
 	second.Secrets = []auth.SecretRecord{{ID: "evil", Hash: hash(0xEE), Alg: "sha256"}}
 	err := s.CreateClient(context.Background(), second)
-	if !errors.Is(err, auth.ErrConflict) {
-		t.Fatalf("duplicate CreateClient: got %v, want ErrConflict", err)
-	}
+	require.ErrorIs(t, err, auth.ErrConflict, "duplicate CreateClient: got %v, want ErrConflict", err)
 	noSecretIn(t, err, second)
-	if d := diffClient(first, mustGet(t, s, "dup")); d != "" {
-		t.Fatalf("a refused create changed the record: %s", d)
-	}
+	d := diffClient(first, mustGet(t, s, "dup"))
+	require.Equal(t, "", d, "a refused create changed the record: %s", d)
 }
 
 func testClientNotFound(t *testing.T, s auth.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, sampleClient("present"))
 	for _, id := range []string{"absent", "PRESENT", "present ", "", "' OR 1=1--", "../present"} {
-		if _, err := s.GetClient(ctx, id); !errors.Is(err, auth.ErrNotFound) {
-			t.Errorf("GetClient(%q): got %v, want ErrNotFound", id, err)
-		}
+		_, err := s.GetClient(ctx, id)
+		assert.ErrorIs(t, err, auth.ErrNotFound, "GetClient(%q): got %v, want ErrNotFound", id, err)
 		called := false
-		err := s.UpdateClient(ctx, id, func(*auth.Client) error { called = true; return nil })
-		if !errors.Is(err, auth.ErrNotFound) || called {
-			t.Errorf("UpdateClient(%q): got %v (fn called %v), want ErrNotFound without calling fn", id, err, called)
-		}
+		err = s.UpdateClient(ctx, id, func(*auth.Client) error { called = true; return nil })
+		assert.False(t, !errors.Is(err, auth.ErrNotFound) || called, "UpdateClient(%q): got %v (fn called %v), want ErrNotFound without calling fn", id, err, called)
 	}
-	if cs, err := s.ListClients(ctx); err != nil || len(cs) != 1 {
-		t.Fatalf("ListClients after failed updates: %d clients, %v", len(cs), err)
-	}
+	cs, err := s.ListClients(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, len(cs), "ListClients after failed updates: %d clients, %v", len(cs), err)
 }
 
 func testClientUpdate(t *testing.T, s auth.Store) {
@@ -361,23 +334,17 @@ func testClientUpdate(t *testing.T, s auth.Store) {
 		*c = *want.Clone()
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := diffClient(want, mustGet(t, s, "u")); d != "" {
-		t.Fatalf("after update: %s", d)
-	}
+	require.NoError(t, err)
+	d := diffClient(want, mustGet(t, s, "u"))
+	require.Equal(t, "", d, "after update: %s", d)
 	// Removing every secret and list entry.
-	if err := s.UpdateClient(ctx, "u", func(c *auth.Client) error {
+	require.NoError(t, s.UpdateClient(ctx, "u", func(c *auth.Client) error {
 		c.Secrets, c.Tenants, c.GrantTypes, c.Scopes, c.JWKS = nil, []string{}, nil, nil, nil
 		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	}))
 	got := mustGet(t, s, "u")
-	if len(got.Secrets)+len(got.Tenants)+len(got.GrantTypes)+len(got.Scopes)+len(got.JWKS) != 0 || got.Name != "renamed" {
-		t.Fatalf("after clearing: %+v", got)
-	}
+	require.EqualValues(t, 0, len(got.Secrets)+len(got.Tenants)+len(got.GrantTypes)+len(got.Scopes)+len(got.JWKS), "after clearing: %+v", got)
+	require.Equal(t, "renamed", got.Name, "after clearing: %+v", got)
 }
 
 func testClientUpdateError(t *testing.T, s auth.Store) {
@@ -390,34 +357,27 @@ func testClientUpdateError(t *testing.T, s auth.Store) {
 		c.Secrets[0].RevokedAt = time.Time{}
 		return boom
 	})
-	if err != boom && !errors.Is(err, boom) {
-		t.Fatalf("UpdateClient returned %v, want fn's error", err)
-	}
-	if d := diffClient(want, mustGet(t, s, "e")); d != "" {
-		t.Fatalf("a failed update wrote: %s", d)
-	}
+	require.False(t, err != boom && !errors.Is(err, boom), "UpdateClient returned %v, want fn's error", err)
+	d := diffClient(want, mustGet(t, s, "e"))
+	require.Equal(t, "", d, "a failed update wrote: %s", d)
 }
 
 func testClientUpdateKeepsID(t *testing.T, s auth.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, sampleClient("keep"))
-	if err := s.UpdateClient(ctx, "keep", func(c *auth.Client) error { c.ID = "other"; c.Name = "n"; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if got := mustGet(t, s, "keep"); got.Name != "n" || got.ID != "keep" {
-		t.Fatalf("update under a changed ID: %+v", got)
-	}
-	if _, err := s.GetClient(ctx, "other"); !errors.Is(err, auth.ErrNotFound) {
-		t.Fatalf("an update created client %q: %v", "other", err)
-	}
+	require.NoError(t, s.UpdateClient(ctx, "keep", func(c *auth.Client) error { c.ID = "other"; c.Name = "n"; return nil }))
+	got := mustGet(t, s, "keep")
+	require.Equal(t, "n", got.Name, "update under a changed ID: %+v", got)
+	require.Equal(t, "keep", got.ID, "update under a changed ID: %+v", got)
+	_, err := s.GetClient(ctx, "other")
+	require.ErrorIs(t, err, auth.ErrNotFound, "an update created client %q: %v", "other", err)
 }
 
 func testClientList(t *testing.T, s auth.Store) {
 	ctx := context.Background()
 	cs, err := s.ListClients(ctx)
-	if err != nil || len(cs) != 0 {
-		t.Fatalf("empty store lists %d clients, %v", len(cs), err)
-	}
+	require.NoError(t, err)
+	require.EqualValues(t, 0, len(cs), "empty store lists %d clients, %v", len(cs), err)
 	// Byte order, as Go sorts strings: upper case before lower case, '-' before '.' before digits.
 	ids := []string{"b", "B", "a.b", "a-b", "a", "Z9", "_x", "a0", "~"}
 	for i, id := range ids {
@@ -426,25 +386,20 @@ func testClientList(t *testing.T, s auth.Store) {
 		mustCreate(t, s, c)
 	}
 	cs, err = s.ListClients(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := slices.Clone(ids)
 	slices.Sort(want)
 	var got []string
 	for _, c := range cs {
 		got = append(got, c.ID)
 	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("ListClients order %q, want %q", got, want)
-	}
+	require.True(t, slices.Equal(got, want), "ListClients order %q, want %q", got, want)
 	for _, c := range cs {
 		i := slices.Index(ids, c.ID)
 		w := sampleClient(c.ID)
 		w.Secrets = w.Secrets[:i%3]
-		if d := diffClient(w, c); d != "" {
-			t.Fatalf("listed %q: %s", c.ID, d)
-		}
+		d := diffClient(w, c)
+		require.Equal(t, "", d, "listed %q: %s", c.ID, d)
 	}
 }
 
@@ -474,9 +429,7 @@ func race(t *testing.T, n int, try func(i int) (bool, error)) int {
 			defer wg.Done()
 			<-start
 			ok, err := try(i)
-			if err != nil {
-				t.Errorf("goroutine %d: %v", i, err)
-			}
+			assert.NoError(t, err)
 			if ok {
 				won.Add(1)
 			}
@@ -503,9 +456,7 @@ func RaceSecrets(t *testing.T, stores []auth.Store, id string, n int) {
 	t.Helper()
 	ctx := context.Background()
 	before := mustGet(t, stores[0], id)
-	if active(before, base) != 0 {
-		t.Fatalf("RaceSecrets needs a client without active secrets; %q has %d", id, active(before, base))
-	}
+	require.EqualValues(t, 0, active(before, base), "RaceSecrets needs a client without active secrets; %q has %d", id, active(before, base))
 	won := race(t, n, func(i int) (bool, error) {
 		return refused(stores[i%len(stores)].UpdateClient(ctx, id, func(c *auth.Client) error {
 			if active(c, base) >= 2 {
@@ -515,12 +466,9 @@ func RaceSecrets(t *testing.T, stores []auth.Store, id string, n int) {
 			return nil
 		}), errTooMany)
 	})
-	if won != 2 {
-		t.Fatalf("%d of %d concurrent additions succeeded; want exactly 2", won, n)
-	}
-	if got := mustGet(t, stores[len(stores)-1], id); len(got.Secrets) != len(before.Secrets)+2 {
-		t.Fatalf("stored %d secrets, want %d", len(got.Secrets), len(before.Secrets)+2)
-	}
+	require.EqualValues(t, 2, won, "%d of %d concurrent additions succeeded; want exactly 2", won, n)
+	got := mustGet(t, stores[len(stores)-1], id)
+	require.Equal(t, len(before.Secrets)+2, len(got.Secrets), "stored %d secrets, want %d", len(got.Secrets), len(before.Secrets)+2)
 }
 
 func testClientConcurrentMaxTwo(t *testing.T, s auth.Store) {
@@ -540,29 +488,24 @@ func testClientNoLostUpdates(t *testing.T, s auth.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.UpdateClient(ctx, "counter", func(c *auth.Client) error {
+			assert.NoError(t, s.UpdateClient(ctx, "counter", func(c *auth.Client) error {
 				c.TokenTTL++
 				c.Tenants = append(c.Tenants, fmt.Sprint(c.TokenTTL))
 				return nil
-			}); err != nil {
-				t.Error(err)
-			}
+			}))
 		}()
 	}
 	// Reads during the updates see whole records: as many tenants as the counter says.
 	for range 10 {
 		c := mustGet(t, s, "counter")
-		if int(c.TokenTTL) != len(c.Tenants) {
-			t.Fatalf("torn read: counter %d with %d tenants", c.TokenTTL, len(c.Tenants))
-		}
+		require.Equal(t, len(c.Tenants), int(c.TokenTTL), "torn read: counter %d with %d tenants", c.TokenTTL, len(c.Tenants))
 	}
 	wg.Wait()
-	if c := mustGet(t, s, "counter"); c.TokenTTL != n || len(c.Tenants) != n {
-		t.Fatalf("after %d increments the counter is %d with %d tenants (lost updates)", n, c.TokenTTL, len(c.Tenants))
-	}
-	if c := mustGet(t, s, "bystander"); c.Name != "untouched" {
-		t.Fatalf("another client changed: %+v", c)
-	}
+	c := mustGet(t, s, "counter")
+	require.Equal(t, time.Duration(n), c.TokenTTL, "after %d increments the counter is %d with %d tenants (lost updates)", n, c.TokenTTL, len(c.Tenants))
+	require.Equal(t, n, len(c.Tenants), "after %d increments the counter is %d with %d tenants (lost updates)", n, c.TokenTTL, len(c.Tenants))
+	c = mustGet(t, s, "bystander")
+	require.Equal(t, "untouched", c.Name, "another client changed: %+v", c)
 }
 
 // --- signing keys -------------------------------------------------------------------------
@@ -570,21 +513,16 @@ func testClientNoLostUpdates(t *testing.T, s auth.Store) {
 func listKeys(t *testing.T, s auth.Store) []auth.KeyRecord {
 	t.Helper()
 	ks, err := s.ListKeys(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ks
 }
 
 func testKeyLifecycle(t *testing.T, s auth.Store) {
 	ctx := context.Background()
-	if ks := listKeys(t, s); len(ks) != 0 {
-		t.Fatalf("empty store lists %d keys", len(ks))
-	}
+	ks := listKeys(t, s)
+	require.EqualValues(t, 0, len(ks), "empty store lists %d keys", len(ks))
 	k := sampleKey("kid-1", base)
-	if err := s.CreateKey(ctx, k); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.CreateKey(ctx, k))
 	steps := []struct {
 		state auth.KeyState
 		set   func(*auth.KeyRecord)
@@ -602,39 +540,28 @@ func testKeyLifecycle(t *testing.T, s auth.Store) {
 			st.set(r)
 			return nil
 		})
-		if err != nil {
-			t.Fatalf("to %s: %v", st.state, err)
-		}
+		require.NoError(t, err)
 		want.State = st.state
 		st.set(&want)
 		ks := listKeys(t, s)
-		if len(ks) != 1 {
-			t.Fatalf("%d keys after update", len(ks))
-		}
-		if d := diffKey(want, ks[0]); d != "" {
-			t.Fatalf("after %s: %s", st.state, d)
-		}
+		require.EqualValues(t, 1, len(ks), "%d keys after update", len(ks))
+		d := diffKey(want, ks[0])
+		require.Equal(t, "", d, "after %s: %s", st.state, d)
 	}
 	// A returned record is a copy.
-	ks := listKeys(t, s)
+	ks = listKeys(t, s)
 	ks[0].SealedPrivateKey[0] ^= 0xFF
-	if d := diffKey(want, listKeys(t, s)[0]); d != "" {
-		t.Fatalf("ListKeys returned the store's bytes: %s", d)
-	}
+	d := diffKey(want, listKeys(t, s)[0])
+	require.Equal(t, "", d, "ListKeys returned the store's bytes: %s", d)
 	// Removed.
-	if err := s.DeleteKey(ctx, "kid-1"); err != nil {
-		t.Fatal(err)
-	}
-	if ks := listKeys(t, s); len(ks) != 0 {
-		t.Fatalf("deleted key still listed: %v", ks)
-	}
-	if err := s.DeleteKey(ctx, "kid-1"); !errors.Is(err, auth.ErrNotFound) {
-		t.Fatalf("second DeleteKey: %v, want ErrNotFound", err)
-	}
+	require.NoError(t, s.DeleteKey(ctx, "kid-1"))
+	ks = listKeys(t, s)
+	require.EqualValues(t, 0, len(ks), "deleted key still listed: %v", ks)
+	err := s.DeleteKey(ctx, "kid-1")
+	require.ErrorIs(t, err, auth.ErrNotFound, "second DeleteKey: %v, want ErrNotFound", err)
 	// A removed kid can be created again (it is only a thumbprint).
-	if err := s.CreateKey(ctx, sampleKey("kid-1", base)); err != nil {
-		t.Fatalf("re-creating a removed kid: %v", err)
-	}
+	err = s.CreateKey(ctx, sampleKey("kid-1", base))
+	require.NoError(t, err)
 }
 
 func testKeyListOrder(t *testing.T, s auth.Store) {
@@ -648,74 +575,57 @@ func testKeyListOrder(t *testing.T, s auth.Store) {
 		sampleKey("z", time.Time{}),
 	}
 	for _, k := range in {
-		if err := s.CreateKey(ctx, k); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.CreateKey(ctx, k))
 	}
 	var got []string
 	for _, k := range listKeys(t, s) {
 		got = append(got, k.KID)
 	}
-	if want := []string{"z", "B", "b", "a", "c"}; !slices.Equal(got, want) {
-		t.Fatalf("ListKeys order %q, want %q (CreatedAt, then KID)", got, want)
-	}
+	want := []string{"z", "B", "b", "a", "c"}
+	require.True(t, slices.Equal(got, want), "ListKeys order %q, want %q (CreatedAt, then KID)", got, want)
 }
 
 func testKeyConflictNotFound(t *testing.T, s auth.Store) {
 	ctx := context.Background()
 	k := sampleKey("k", base)
-	if err := s.CreateKey(ctx, k); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.CreateKey(ctx, k))
 	dup := sampleKey("k", base.Add(time.Hour))
 	dup.State = auth.KeyActive
-	if err := s.CreateKey(ctx, dup); !errors.Is(err, auth.ErrConflict) {
-		t.Fatalf("duplicate CreateKey: %v, want ErrConflict", err)
-	} else if strings.Contains(err.Error(), "sealed:") {
-		t.Fatalf("error carries key material: %v", err)
-	}
-	if d := diffKey(k, listKeys(t, s)[0]); d != "" {
-		t.Fatalf("a refused create changed the key: %s", d)
-	}
+	err := s.CreateKey(ctx, dup)
+	require.ErrorIs(t, err, auth.ErrConflict, "duplicate CreateKey")
+	require.NotContains(t, err.Error(), "sealed:", "error carries key material")
+	d := diffKey(k, listKeys(t, s)[0])
+	require.Equal(t, "", d, "a refused create changed the key: %s", d)
 	called := false
-	if err := s.UpdateKey(ctx, "nope", func(*auth.KeyRecord) error { called = true; return nil }); !errors.Is(err, auth.ErrNotFound) || called {
-		t.Fatalf("UpdateKey(missing): %v (fn called %v)", err, called)
-	}
-	if err := s.DeleteKey(ctx, "nope"); !errors.Is(err, auth.ErrNotFound) {
-		t.Fatalf("DeleteKey(missing): %v", err)
-	}
-	if err := s.UpdateKey(ctx, "k", func(r *auth.KeyRecord) error { r.KID = "renamed"; r.Alg = "RS256"; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if ks := listKeys(t, s); len(ks) != 1 || ks[0].KID != "k" || ks[0].Alg != "RS256" {
-		t.Fatalf("update under a changed KID: %+v", ks)
-	}
+	err = s.UpdateKey(ctx, "nope", func(*auth.KeyRecord) error { called = true; return nil })
+	require.ErrorIs(t, err, auth.ErrNotFound, "UpdateKey(missing): %v (fn called %v)", err, called)
+	require.False(t, called, "UpdateKey(missing): %v (fn called %v)", err, called)
+	err = s.DeleteKey(ctx, "nope")
+	require.ErrorIs(t, err, auth.ErrNotFound, "DeleteKey(missing): %v", err)
+	require.NoError(t, s.UpdateKey(ctx, "k", func(r *auth.KeyRecord) error { r.KID = "renamed"; r.Alg = "RS256"; return nil }))
+	ks := listKeys(t, s)
+	require.EqualValues(t, 1, len(ks), "update under a changed KID: %+v", ks)
+	require.Equal(t, "k", ks[0].KID, "update under a changed KID: %+v", ks)
+	require.Equal(t, "RS256", ks[0].Alg, "update under a changed KID: %+v", ks)
 }
 
 func testKeyUpdateError(t *testing.T, s auth.Store) {
 	k := sampleKey("k", base)
-	if err := s.CreateKey(context.Background(), k); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.CreateKey(context.Background(), k))
 	boom := errors.New("not pending")
 	err := s.UpdateKey(context.Background(), "k", func(r *auth.KeyRecord) error {
 		r.State = auth.KeyActive
 		r.SealedPrivateKey = nil
 		return boom
 	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("UpdateKey returned %v, want fn's error", err)
-	}
-	if d := diffKey(k, listKeys(t, s)[0]); d != "" {
-		t.Fatalf("a failed update wrote: %s", d)
-	}
+	require.ErrorIs(t, err, boom, "UpdateKey returned %v, want fn's error", err)
+	d := diffKey(k, listKeys(t, s)[0])
+	require.Equal(t, "", d, "a failed update wrote: %s", d)
 }
 
 func testKeyConcurrentActivate(t *testing.T, s auth.Store) {
 	ctx := context.Background()
-	if err := s.CreateKey(ctx, sampleKey("k", base)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.CreateKey(ctx, sampleKey("k", base)))
 	errNotPending := errors.New("not pending")
 	won := race(t, 10, func(i int) (bool, error) {
 		return refused(s.UpdateKey(ctx, "k", func(r *auth.KeyRecord) error {
@@ -727,12 +637,10 @@ func testKeyConcurrentActivate(t *testing.T, s auth.Store) {
 			return nil
 		}), errNotPending)
 	})
-	if won != 1 {
-		t.Fatalf("%d goroutines activated the key, want exactly 1", won)
-	}
-	if k := listKeys(t, s)[0]; k.State != auth.KeyActive || k.ActivatedAt.IsZero() {
-		t.Fatalf("after activation: %+v", k)
-	}
+	require.EqualValues(t, 1, won, "%d goroutines activated the key, want exactly 1", won)
+	k := listKeys(t, s)[0]
+	require.Equal(t, auth.KeyActive, k.State, "after activation: %+v", k)
+	require.False(t, k.ActivatedAt.IsZero(), "after activation: %+v", k)
 }
 
 // --- deny-list ----------------------------------------------------------------------------
@@ -740,33 +648,23 @@ func testKeyConcurrentActivate(t *testing.T, s auth.Store) {
 func deny(t *testing.T, s auth.Store, key string, until, now time.Time) bool {
 	t.Helper()
 	added, err := s.Deny(context.Background(), key, until, now)
-	if err != nil {
-		t.Fatalf("Deny(%q): %v", key, err)
-	}
+	require.NoError(t, err)
 	return added
 }
 
 func denied(t *testing.T, s auth.Store, key string, now time.Time) bool {
 	t.Helper()
 	d, err := s.IsDenied(context.Background(), key, now)
-	if err != nil {
-		t.Fatalf("IsDenied(%q): %v", key, err)
-	}
+	require.NoError(t, err)
 	return d
 }
 
 func testDenyExpiry(t *testing.T, s auth.Store) {
 	now := base
 	until := now.Add(5 * time.Minute)
-	if denied(t, s, "jti:a", now) {
-		t.Fatal("unknown key is denied")
-	}
-	if !deny(t, s, "jti:a", until, now) {
-		t.Fatal("first Deny did not report added")
-	}
-	if deny(t, s, "jti:a", until, now.Add(time.Second)) {
-		t.Fatal("second Deny of a live entry reported added (replay accepted)")
-	}
+	require.False(t, denied(t, s, "jti:a", now), "unknown key is denied")
+	require.True(t, deny(t, s, "jti:a", until, now), "first Deny did not report added")
+	require.False(t, deny(t, s, "jti:a", until, now.Add(time.Second)), "second Deny of a live entry reported added (replay accepted)")
 	for _, tc := range []struct {
 		at   time.Time
 		want bool
@@ -776,38 +674,24 @@ func testDenyExpiry(t *testing.T, s auth.Store) {
 		{until, false}, // expired at until
 		{until.Add(time.Hour), false},
 	} {
-		if got := denied(t, s, "jti:a", tc.at); got != tc.want {
-			t.Errorf("IsDenied at until%+v = %v, want %v", tc.at.Sub(until), got, tc.want)
-		}
+		got := denied(t, s, "jti:a", tc.at)
+		assert.Equal(t, tc.want, got, "IsDenied at until%+v = %v, want %v", tc.at.Sub(until), got, tc.want)
 	}
-	if denied(t, s, "jti:b", now) || denied(t, s, "JTI:A", now) {
-		t.Fatal("another key is denied")
-	}
+	require.False(t, denied(t, s, "jti:b", now), "another key is denied")
+	require.False(t, denied(t, s, "JTI:A", now), "another key is denied")
 	// Expired entries count as absent: adding again succeeds and lives until the new time.
 	later := until.Add(time.Minute)
-	if !deny(t, s, "jti:a", later.Add(5*time.Minute), later) {
-		t.Fatal("Deny over an expired entry did not report added")
-	}
-	if !denied(t, s, "jti:a", later.Add(time.Minute)) {
-		t.Fatal("re-added entry is not denied")
-	}
+	require.True(t, deny(t, s, "jti:a", later.Add(5*time.Minute), later), "Deny over an expired entry did not report added")
+	require.True(t, denied(t, s, "jti:a", later.Add(time.Minute)), "re-added entry is not denied")
 }
 
 func testDenyRaise(t *testing.T, s auth.Store) {
 	now := base
 	deny(t, s, "k", now.Add(time.Minute), now)
-	if deny(t, s, "k", now.Add(10*time.Minute), now) {
-		t.Fatal("raising a live entry reported added")
-	}
-	if !denied(t, s, "k", now.Add(5*time.Minute)) {
-		t.Fatal("expiry was not raised")
-	}
-	if deny(t, s, "k", now.Add(2*time.Minute), now) {
-		t.Fatal("an earlier expiry reported added")
-	}
-	if !denied(t, s, "k", now.Add(9*time.Minute)) {
-		t.Fatal("an earlier expiry lowered the entry's")
-	}
+	require.False(t, deny(t, s, "k", now.Add(10*time.Minute), now), "raising a live entry reported added")
+	require.True(t, denied(t, s, "k", now.Add(5*time.Minute)), "expiry was not raised")
+	require.False(t, deny(t, s, "k", now.Add(2*time.Minute), now), "an earlier expiry reported added")
+	require.True(t, denied(t, s, "k", now.Add(9*time.Minute)), "an earlier expiry lowered the entry's")
 }
 
 func testDenyPurge(t *testing.T, s auth.Store) {
@@ -818,33 +702,24 @@ func testDenyPurge(t *testing.T, s auth.Store) {
 	}
 	// Entries k0..k4 have until <= now (k4 exactly now): expired.
 	n, err := s.PurgeDenied(ctx, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != 5 {
-		t.Fatalf("PurgeDenied removed %d entries, want 5", n)
-	}
-	if n, err := s.PurgeDenied(ctx, now); err != nil || n != 0 {
-		t.Fatalf("second PurgeDenied: %d, %v", n, err)
-	}
+	require.NoError(t, err)
+	require.EqualValues(t, 5, n, "PurgeDenied removed %d entries, want 5", n)
+	n, err = s.PurgeDenied(ctx, now)
+	require.NoError(t, err)
+	require.EqualValues(t, 0, n, "second PurgeDenied: %d, %v", n, err)
 	for i := range 10 {
-		if got, want := denied(t, s, fmt.Sprintf("k%d", i), now), i > 4; got != want {
-			t.Errorf("k%d denied = %v, want %v", i, got, want)
-		}
+		got, want := denied(t, s, fmt.Sprintf("k%d", i), now), i > 4
+		assert.Equal(t, want, got, "k%d denied = %v, want %v", i, got, want)
 	}
 	// A purged key is absent: Deny adds it.
-	if !deny(t, s, "k0", now.Add(time.Minute), now) {
-		t.Fatal("Deny after purge did not add")
-	}
+	require.True(t, deny(t, s, "k0", now.Add(time.Minute), now), "Deny after purge did not add")
 }
 
 func testDenyConcurrent(t *testing.T, s auth.Store) {
 	added := race(t, 20, func(int) (bool, error) {
 		return s.Deny(context.Background(), "assertion:replayed", base.Add(time.Minute), base)
 	})
-	if added != 1 {
-		t.Fatalf("%d concurrent Deny calls reported added, want exactly 1", added)
-	}
+	require.EqualValues(t, 1, added, "%d concurrent Deny calls reported added, want exactly 1", added)
 }
 
 func testDenyOddKeys(t *testing.T, s auth.Store) {
@@ -856,27 +731,19 @@ func testDenyOddKeys(t *testing.T, s auth.Store) {
 		"a?b$1",
 	}
 	for _, k := range keys {
-		if !deny(t, s, k, base.Add(time.Minute), base) {
-			t.Fatalf("Deny(%.20q) not added", k)
-		}
+		require.True(t, deny(t, s, k, base.Add(time.Minute), base), "Deny(%.20q) not added", k)
 	}
 	for _, k := range keys {
-		if !denied(t, s, k, base) {
-			t.Fatalf("IsDenied(%.20q) = false", k)
-		}
+		require.True(t, denied(t, s, k, base), "IsDenied(%.20q) = false", k)
 	}
-	if denied(t, s, strings.Repeat("x", 255), base) {
-		t.Fatal("a prefix of a denied key is denied")
-	}
+	require.False(t, denied(t, s, strings.Repeat("x", 255), base), "a prefix of a denied key is denied")
 }
 
 // --- context ------------------------------------------------------------------------------
 
 func testContextCancelled(t *testing.T, s auth.Store) {
 	mustCreate(t, s, sampleClient("c"))
-	if err := s.CreateKey(context.Background(), sampleKey("k", base)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.CreateKey(context.Background(), sampleKey("k", base)))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	calls := map[string]func() error{
@@ -897,24 +764,18 @@ func testContextCancelled(t *testing.T, s auth.Store) {
 		"PurgeDenied": func() error { _, err := s.PurgeDenied(ctx, base.Add(time.Hour)); return err },
 	}
 	for name, call := range calls {
-		if err := call(); !errors.Is(err, context.Canceled) {
-			t.Errorf("%s with a cancelled context: got %v, want context.Canceled", name, err)
-		}
+		err := call()
+		assert.ErrorIs(t, err, context.Canceled, "%s with a cancelled context: got %v, want context.Canceled", name, err)
 	}
 	// Nothing was written.
 	bg := context.Background()
-	if c := mustGet(t, s, "c"); c.Name == "cancelled" {
-		t.Error("UpdateClient wrote under a cancelled context")
-	}
-	if _, err := s.GetClient(bg, "new"); !errors.Is(err, auth.ErrNotFound) {
-		t.Errorf("CreateClient wrote under a cancelled context: %v", err)
-	}
-	if ks := listKeys(t, s); len(ks) != 1 || ks[0].State != auth.KeyPending {
-		t.Errorf("key writes under a cancelled context: %+v", ks)
-	}
-	if denied(t, s, "x", base) {
-		t.Error("Deny wrote under a cancelled context")
-	}
+	c := mustGet(t, s, "c")
+	assert.NotEqual(t, "cancelled", c.Name, "UpdateClient wrote under a cancelled context")
+	_, err := s.GetClient(bg, "new")
+	assert.ErrorIs(t, err, auth.ErrNotFound, "CreateClient wrote under a cancelled context: %v", err)
+	ks := listKeys(t, s)
+	assert.False(t, len(ks) != 1 || ks[0].State != auth.KeyPending, "key writes under a cancelled context: %+v", ks)
+	assert.False(t, denied(t, s, "x", base), "Deny wrote under a cancelled context")
 }
 
 func testContextCancelledDuringUpdate(t *testing.T, s auth.Store) {
@@ -928,24 +789,16 @@ func testContextCancelledDuringUpdate(t *testing.T, s auth.Store) {
 		cancel()
 		return nil
 	})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("UpdateClient whose context was cancelled inside fn: got %v, want context.Canceled", err)
-	}
-	if d := diffClient(want, mustGet(t, s, "c")); d != "" {
-		t.Fatalf("the cancelled update was written: %s", d)
-	}
+	require.ErrorIs(t, err, context.Canceled, "UpdateClient whose context was cancelled inside fn: got %v, want context.Canceled", err)
+	d := diffClient(want, mustGet(t, s, "c"))
+	require.Equal(t, "", d, "the cancelled update was written: %s", d)
 	k := sampleKey("k", base)
-	if err := s.CreateKey(context.Background(), k); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.CreateKey(context.Background(), k))
 	kctx, kcancel := context.WithCancel(context.Background())
 	err = s.UpdateKey(kctx, "k", func(r *auth.KeyRecord) error { r.State = auth.KeyActive; kcancel(); return nil })
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("UpdateKey whose context was cancelled inside fn: got %v", err)
-	}
-	if d := diffKey(k, listKeys(t, s)[0]); d != "" {
-		t.Fatalf("the cancelled key update was written: %s", d)
-	}
+	require.ErrorIs(t, err, context.Canceled, "UpdateKey whose context was cancelled inside fn: got %v", err)
+	d = diffKey(k, listKeys(t, s)[0])
+	require.Equal(t, "", d, "the cancelled key update was written: %s", d)
 }
 
 func testContextDeadlineWhileWaiting(t *testing.T, s auth.Store) {
@@ -972,16 +825,12 @@ func testContextDeadlineWhileWaiting(t *testing.T, s auth.Store) {
 	case err = <-waiterDone:
 	case <-time.After(3 * time.Second):
 		close(release)
-		t.Fatal("an update waiting behind another ignored its context's deadline")
+		require.Fail(t, "an update waiting behind another ignored its context's deadline")
 	}
 	close(release)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("waiting update: got %v, want context.DeadlineExceeded", err)
-	}
-	if err := <-holder; err != nil {
-		t.Fatalf("holding update: %v", err)
-	}
-	if c := mustGet(t, s, "c"); c.Name != "holder" {
-		t.Fatalf("name %q, want the holder's", c.Name)
-	}
+	require.ErrorIs(t, err, context.DeadlineExceeded, "waiting update: got %v, want context.DeadlineExceeded", err)
+	err = <-holder
+	require.NoError(t, err)
+	c := mustGet(t, s, "c")
+	require.Equal(t, "holder", c.Name, "name %q, want the holder's", c.Name)
 }

@@ -7,8 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // tokenForm is the client_secret_post body the Teams Patients app sends.
@@ -38,15 +43,48 @@ func impls() []impl {
 	return []impl{
 		{"floor", peer(func(testing.TB) http.Handler { return floorHandler() })},
 		{"patientsfhir", oursIssuer},
+		{"patientsfhir-fresh", oursIssuerFresh},
 		{"patientsfhir-eddsa", oursIssuerEdDSA},
 		{"go-oauth2", peer(goOAuth2Handler)},
 		{"fosite", peer(fositeHandler)},
 	}
 }
 
-// httpParallelism multiplies GOMAXPROCS for the parallel loopback modes: enough keep-alive
-// connections in flight (16 on 2 cores) that the server, not the client's waiting, is the limit.
-const httpParallelism = 8
+// httpConns are the keep-alive connections in flight of the parallel loopback modes: 16
+// (mode=http-parallel: enough that the server, not the client's waiting, is the limit) and 2
+// (mode=http-parallel-c2: one per core of the reference machine).
+const (
+	httpConns   = 16
+	httpConnsC2 = 2
+)
+
+// reportCPU starts measuring the CPU time (user + system) of the whole benchmark process, server
+// and client together; the returned function reports it per operation as cpu-ns/op. On a
+// machine shared with other work, wall-clock ns/op swings with their load while CPU per request
+// does not, so the ratios printer also compares implementations on it.
+func reportCPU(b *testing.B) func() {
+	start := processCPU()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+		}
+	}
+}
+
+// processCPU returns the CPU time this process has used, in nanoseconds.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// parallelism returns the b.SetParallelism value that runs conns goroutines (RunParallel runs
+// parallelism × GOMAXPROCS of them).
+func parallelism(conns int) int {
+	return max(1, (conns+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0))
+}
 
 // BenchmarkTokenIssuance issues client-credentials tokens with every implementation in four modes.
 // Sub-benchmark names are impl=<name>/mode=<mode>; go run ./auth/ratios turns a run into ratios.
@@ -75,19 +113,26 @@ func BenchmarkTokenIssuance(b *testing.B) {
 			defer client.CloseIdleConnections()
 			b.Run("mode=http", func(b *testing.B) {
 				b.ReportAllocs()
+				defer reportCPU(b)()
 				for b.Loop() {
 					postOnce(b, client, srv.URL, form)
 				}
 			})
-			b.Run("mode=http-parallel", func(b *testing.B) {
-				b.ReportAllocs()
-				b.SetParallelism(httpParallelism)
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						postOnce(b, client, srv.URL, form)
-					}
+			for _, m := range []struct {
+				name  string
+				conns int
+			}{{"http-parallel-c2", httpConnsC2}, {"http-parallel", httpConns}} {
+				b.Run("mode="+m.name, func(b *testing.B) {
+					b.ReportAllocs()
+					defer reportCPU(b)()
+					b.SetParallelism(parallelism(m.conns))
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							postOnce(b, client, srv.URL, form)
+						}
+					})
 				})
-			})
+			}
 		})
 	}
 }
@@ -105,14 +150,10 @@ func BenchmarkLoopbackRoundTrip(b *testing.B) {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/Patient/1", nil)
 		req.Header.Set("Authorization", "Bearer "+string(constantTokenBody[17:577]))
 		resp, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent {
-			b.Fatalf("status %d", resp.StatusCode)
-		}
+		require.Equal(b, http.StatusNoContent, resp.StatusCode, "status %d", resp.StatusCode)
 	}
 	b.Run("mode=serial", func(b *testing.B) {
 		b.ReportAllocs()
@@ -122,7 +163,7 @@ func BenchmarkLoopbackRoundTrip(b *testing.B) {
 	})
 	b.Run("mode=parallel", func(b *testing.B) {
 		b.ReportAllocs()
-		b.SetParallelism(httpParallelism)
+		b.SetParallelism(parallelism(httpConns))
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				get(b)
@@ -146,23 +187,19 @@ func BenchmarkLoopbackRoundTrip(b *testing.B) {
 func BenchmarkBearerVerification(b *testing.B) {
 	verify, issueSame, issueOther := oursVerifier(b)
 	token := issueOther()
-	if err := verify(token); err != nil {
-		b.Fatalf("a freshly issued token does not verify: %v", err)
-	}
+	err := verify(token)
+	require.NoError(b, err, "a freshly issued token does not verify: %v", err)
 	b.Run("mode=serial", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := verify(token); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, verify(token))
 		}
 	})
 	b.Run("mode=parallel", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if err := verify(token); err != nil {
-					b.Error(err)
+				if !assert.NoError(b, verify(token)) {
 					return
 				}
 			}
@@ -182,9 +219,7 @@ func BenchmarkBearerVerification(b *testing.B) {
 				}
 				tok := pool[len(pool)-1]
 				pool = pool[:len(pool)-1]
-				if err := verify(tok); err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, verify(tok))
 			}
 		}
 	}
@@ -208,29 +243,18 @@ func newTokenRequest(form string) *http.Request {
 func serveOnce(b *testing.B, h http.Handler, form string) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, newTokenRequest(form))
-	if rec.Code != http.StatusOK {
-		b.Errorf("status %d: %s", rec.Code, rec.Body.String())
-		b.FailNow()
-	}
+	require.Equal(b, http.StatusOK, rec.Code, "body %s", rec.Body)
 }
 
 func postOnce(b *testing.B, client *http.Client, base, form string) {
 	req, err := http.NewRequest(http.MethodPost, base+"/token", strings.NewReader(form))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := client.Do(req)
-	if err != nil {
-		b.Error(err)
-		b.FailNow()
-	}
+	require.NoError(b, err)
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b.Errorf("status %d", resp.StatusCode)
-		b.FailNow()
-	}
+	require.Equal(b, http.StatusOK, resp.StatusCode)
 }
 
 // checkTokenResponse makes sure an implementation really issues a token for the request before
@@ -239,20 +263,15 @@ func checkTokenResponse(tb testing.TB, name string, h http.Handler, form string)
 	tb.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, newTokenRequest(form))
-	if rec.Code != http.StatusOK {
-		tb.Fatalf("%s: status %d: %s", name, rec.Code, rec.Body.String())
-	}
+	require.Equal(tb, http.StatusOK, rec.Code, "%s: status %d: %s", name, rec.Code, rec.Body.String())
 	var body struct {
 		AccessToken string `json:"access_token"`
 		TokenType   string `json:"token_type"`
 		ExpiresIn   int    `json:"expires_in"`
 	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-		tb.Fatalf("%s: %v", name, err)
-	}
-	if body.AccessToken == "" || !strings.EqualFold(body.TokenType, "bearer") || body.ExpiresIn <= 0 {
-		tb.Fatalf("%s: not a token response: %s", name, rec.Body.String())
-	}
+	err := json.Unmarshal(rec.Body.Bytes(), &body)
+	require.NoError(tb, err, "%s: %v", name, err)
+	require.False(tb, body.AccessToken == "" || !strings.EqualFold(body.TokenType, "bearer") || body.ExpiresIn <= 0, "%s: not a token response: %s", name, rec.Body.String())
 	if testing.Verbose() {
 		fmt.Printf("# %s: %d-byte token, expires_in %d\n", name, len(body.AccessToken), body.ExpiresIn)
 	}

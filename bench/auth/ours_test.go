@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	pfauth "github.com/patientsfhir/patientsfhir/auth"
 )
 
@@ -16,8 +18,10 @@ import (
 // ----------------------------------------------------------------------------------------------
 //
 // The server is configured like production for the Teams profile: ES256 signing key, SHA-256
-// client-secret hashes, the in-memory store, default limits (per-IP failure limiter, in-flight
-// cap) and audit events, which go to a discarding slog handler so that the terminal is not the
+// client-secret hashes, the in-memory store, default limits (failure budgets, in-progress caps,
+// body read deadline), the default token-per-request path (a repeated request within 30 s gets
+// the token minted for it, as the Patients app's pattern does; impl=patientsfhir-fresh turns it
+// off) and audit events, which go to a discarding slog handler so that the terminal is not the
 // bottleneck (the events are still built). It serves its public handler (routing included).
 
 func oursServer(tb testing.TB) (*pfauth.Server, string) {
@@ -25,27 +29,24 @@ func oursServer(tb testing.TB) (*pfauth.Server, string) {
 }
 
 func oursServerOn(tb testing.TB, store pfauth.Store) (*pfauth.Server, string) {
-	return oursServerAlg(tb, store, "")
+	return oursServerWith(tb, store, func(*pfauth.Config) {})
 }
 
-// oursServerAlg is oursServerOn with another signing algorithm ("" = the ES256 default).
-func oursServerAlg(tb testing.TB, store pfauth.Store, alg string) (*pfauth.Server, string) {
+// oursServerWith is the server with the default configuration changed by mutate.
+func oursServerWith(tb testing.TB, store pfauth.Store, mutate func(*pfauth.Config)) (*pfauth.Server, string) {
 	tb.Helper()
 	ctx := context.Background()
-	srv, err := pfauth.New(ctx, pfauth.Config{
+	cfg := pfauth.Config{
 		Issuer:   "https://auth.example.com",
 		Audience: "https://fhir.example.com/stu3",
 		SealKey:  []byte("0123456789abcdef0123456789abcdef"),
 		Logger:   slog.New(slog.DiscardHandler),
-		Alg:      alg,
-	}, store)
-	if err != nil {
-		tb.Fatal(err)
 	}
+	mutate(&cfg)
+	srv, err := pfauth.New(ctx, cfg, store)
+	require.NoError(tb, err)
 	_, secret, err := srv.Registry().CreateClient(ctx, pfauth.NewClient{ID: benchClientID, Tenants: []string{benchTenant}}, "bench")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return srv, secret
 }
 
@@ -55,9 +56,16 @@ func oursIssuer(tb testing.TB) (http.Handler, string) {
 	return srv.Handler(), tokenForm(secret)
 }
 
-// oursIssuerEdDSA is oursIssuer signing with Ed25519 (Config.Alg EdDSA) instead of ES256.
+// oursIssuerFresh is oursIssuer with the token-per-request path off (Config.TokenReuseWindow
+// negative): every request signs a new ES256 token.
+func oursIssuerFresh(tb testing.TB) (http.Handler, string) {
+	srv, secret := oursServerWith(tb, pfauth.NewMemoryStore(), func(c *pfauth.Config) { c.TokenReuseWindow = -1 })
+	return srv.Handler(), tokenForm(secret)
+}
+
+// oursIssuerEdDSA is oursIssuerFresh signing with Ed25519 (Config.Alg EdDSA) instead of ES256.
 func oursIssuerEdDSA(tb testing.TB) (http.Handler, string) {
-	srv, secret := oursServerAlg(tb, pfauth.NewMemoryStore(), pfauth.AlgEdDSA)
+	srv, secret := oursServerWith(tb, pfauth.NewMemoryStore(), func(c *pfauth.Config) { c.Alg, c.TokenReuseWindow = pfauth.AlgEdDSA, -1 })
 	return srv.Handler(), tokenForm(secret)
 }
 
@@ -67,20 +75,17 @@ func oursIssuerEdDSA(tb testing.TB) (http.Handler, string) {
 // store: the token is new to B, as behind a load balancer).
 func oursVerifier(tb testing.TB) (verify func(token string) error, issueSame, issueOther func() string) {
 	store := pfauth.NewMemoryStore()
-	nodeA, secret := oursServerOn(tb, store)
+	// Every token must be new: the token-per-request path is off on both nodes.
+	nodeA, secret := oursServerWith(tb, store, func(c *pfauth.Config) { c.TokenReuseWindow = -1 })
 	nodeB, err := pfauth.New(context.Background(), nodeA.Config(), store)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	issuer := func(srv *pfauth.Server) func() string {
 		h, form := srv.Handler(), tokenForm(secret)
 		return func() string {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, newTokenRequest(form))
 			var body pfauth.TokenResponse
-			if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
-				tb.Fatalf("issuing a token: %d %s", rec.Code, rec.Body.String())
-			}
+			require.False(tb, rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil, "issuing a token: %d %s", rec.Code, rec.Body.String())
 			return body.AccessToken
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/go-oauth2/oauth2/v4/manage"
 	"github.com/go-oauth2/oauth2/v4/models"
 	gooauth2server "github.com/go-oauth2/oauth2/v4/server"
@@ -51,9 +53,7 @@ func goOAuth2Handler(tb testing.TB) http.Handler {
 	manager := manage.NewDefaultManager()
 	manager.MustTokenStorage(gooauth2store.NewMemoryTokenStore())
 	clients := gooauth2store.NewClientStore()
-	if err := clients.Set(benchClientID, &models.Client{ID: benchClientID, Secret: benchSecret}); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, clients.Set(benchClientID, &models.Client{ID: benchClientID, Secret: benchSecret}))
 	manager.MapClientStorage(clients)
 	srv := gooauth2server.NewServer(gooauth2server.NewConfig(), manager)
 	srv.SetClientInfoHandler(gooauth2server.ClientFormHandler)
@@ -75,9 +75,7 @@ func fositeHandler(tb testing.TB) http.Handler {
 		TokenURL:     "https://auth.example.com/token",
 	}
 	hash, err := cfg.GetSecretsHasher(ctx).Hash(ctx, []byte(benchSecret))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	store := storage.NewMemoryStore()
 	store.Clients[benchClientID] = &fosite.DefaultClient{
 		ID:         benchClientID,

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	pfauth "github.com/patientsfhir/patientsfhir/auth"
 	"github.com/patientsfhir/patientsfhir/auth/sqlstore"
 )
@@ -26,9 +28,7 @@ func BenchmarkIssuanceByStore(b *testing.B) {
 		{"memory", func(*testing.B) pfauth.Store { return pfauth.NewMemoryStore() }},
 		{"sqlite", func(b *testing.B) pfauth.Store {
 			s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "auth.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			b.Cleanup(func() { s.Close() })
 			return s
 		}},
@@ -38,9 +38,7 @@ func BenchmarkIssuanceByStore(b *testing.B) {
 				b.Skip("PATIENTSFHIR_TEST_POSTGRES_DSN is not set (source .ci/postgres.sh)")
 			}
 			s, err := sqlstore.OpenPostgres(context.Background(), freshSchema(b, dsn))
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			b.Cleanup(func() { s.Close() })
 			return s
 		}},
@@ -65,23 +63,18 @@ func BenchmarkIssuanceByStore(b *testing.B) {
 // selecting it, so that runs and packages sharing the server never meet.
 func freshSchema(b *testing.B, dsn string) string {
 	db, err := sql.Open("pgx", dsn) // registered by auth/sqlstore
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	var r [8]byte
 	_, _ = rand.Read(r[:])
 	schema := "pfbench_" + hex.EncodeToString(r[:])
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		b.Fatal(err)
-	}
+	_, err = db.Exec("CREATE SCHEMA " + schema)
+	require.NoError(b, err)
 	b.Cleanup(func() {
 		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
 		db.Close()
 	})
 	u, err := url.Parse(dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
