@@ -40,7 +40,7 @@ func TestSQLiteUpgradeFromVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, err := s.AppliedVersions(ctx); err != nil || !slices.Equal(v, []int{1, 2}) {
+	if v, err := s.AppliedVersions(ctx); err != nil || !slices.Equal(v, []int{1, 2, 3}) {
 		t.Fatalf("after upgrade: %v %v", v, err)
 	}
 	c, err := s.GetClient(ctx, "legacy")
