@@ -69,12 +69,12 @@ func RunTenantStoreTests(t *testing.T, newStore NewStore) {
 // and UTC, and the comparisons allow exactly that.
 var base = time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.FixedZone("UTC+2", 2*3600))
 
-// ID returns the i-th tenant GUID of the fixtures (canonical lower case).
-func ID(i int) string { return fmt.Sprintf("6a1c4f0e-0000-4000-8000-%012x", i) }
+// id returns the i-th tenant GUID of the fixtures (canonical lower case).
+func id(i int) string { return fmt.Sprintf("6a1c4f0e-0000-4000-8000-%012x", i) }
 
 func sample(i int) routing.Tenant {
 	return routing.Tenant{
-		ID: ID(i), Name: fmt.Sprintf("Hôpital n°%d", i), Backend: "ehr-a", State: routing.StateActive,
+		ID: id(i), Name: fmt.Sprintf("Hôpital n°%d", i), Backend: "ehr-a", State: routing.StateActive,
 		CreatedAt: base, UpdatedAt: base.Add(time.Duration(i) * time.Minute),
 	}
 }
@@ -167,7 +167,7 @@ func testConflict(t *testing.T, s routing.TenantStore) {
 func testNotFound(t *testing.T, s routing.TenantStore) {
 	ctx := context.Background()
 	mustCreate(t, s, sample(1))
-	absent := ID(99)
+	absent := id(99)
 	_, err := s.GetTenant(ctx, absent)
 	assert.ErrorIs(t, err, routing.ErrTenantNotFound)
 	called := false
@@ -176,21 +176,21 @@ func testNotFound(t *testing.T, s routing.TenantStore) {
 	assert.False(t, called, "UpdateTenant called fn for an absent tenant")
 	assert.ErrorIs(t, s.DeleteTenant(ctx, absent), routing.ErrTenantNotFound)
 	// Ids are exact: another case is another id.
-	_, err = s.GetTenant(ctx, strings.ToUpper(ID(1)))
+	_, err = s.GetTenant(ctx, strings.ToUpper(id(1)))
 	assert.ErrorIs(t, err, routing.ErrTenantNotFound)
 	list, err := s.ListTenants(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []string{ID(1)}, ids(list))
+	assert.Equal(t, []string{id(1)}, ids(list))
 }
 
 func testUpdate(t *testing.T, s routing.TenantStore) {
 	ctx := context.Background()
 	before := mustCreate(t, s, sample(1))
 	bystander := mustCreate(t, s, sample(2))
-	want := routing.Tenant{ID: ID(1), Name: "Renamed", Backend: "ehr-b", State: routing.StateDisabled,
+	want := routing.Tenant{ID: id(1), Name: "Renamed", Backend: "ehr-b", State: routing.StateDisabled,
 		CreatedAt: base.Add(-time.Hour), UpdatedAt: base.Add(time.Hour)}
 	var seen routing.Tenant
-	updated, err := s.UpdateTenant(ctx, ID(1), func(tn *routing.Tenant) error {
+	updated, err := s.UpdateTenant(ctx, id(1), func(tn *routing.Tenant) error {
 		seen = *tn
 		rev := tn.Revision
 		*tn = want
@@ -203,22 +203,22 @@ func testUpdate(t *testing.T, s routing.TenantStore) {
 	same(t, want, updated)
 	assert.Greater(t, updated.Revision, before.Revision)
 	assert.NotEqual(t, before.Revision+1000, updated.Revision, "UpdateTenant kept fn's revision")
-	got := mustGet(t, s, ID(1))
+	got := mustGet(t, s, id(1))
 	same(t, want, got)
 	assert.Equal(t, updated.Revision, got.Revision)
-	same(t, bystander, mustGet(t, s, ID(2)), "another tenant changed")
-	assert.Equal(t, bystander.Revision, mustGet(t, s, ID(2)).Revision)
+	same(t, bystander, mustGet(t, s, id(2)), "another tenant changed")
+	assert.Equal(t, bystander.Revision, mustGet(t, s, id(2)).Revision)
 }
 
 func testUpdateError(t *testing.T, s routing.TenantStore) {
 	want := mustCreate(t, s, sample(1))
 	boom := errors.New("rule refused")
-	_, err := s.UpdateTenant(context.Background(), ID(1), func(tn *routing.Tenant) error {
+	_, err := s.UpdateTenant(context.Background(), id(1), func(tn *routing.Tenant) error {
 		tn.Name, tn.State = "half-written", routing.StateDisabled
 		return boom
 	})
 	require.Equal(t, boom, err, "fn's error must be returned unchanged")
-	got := mustGet(t, s, ID(1))
+	got := mustGet(t, s, id(1))
 	same(t, want, got)
 	assert.Equal(t, want.Revision, got.Revision)
 	assert.Equal(t, want.Revision, changes(t, s, 0).Revision, "a failed update advanced the revision")
@@ -226,11 +226,11 @@ func testUpdateError(t *testing.T, s routing.TenantStore) {
 
 func testUpdateKeepsID(t *testing.T, s routing.TenantStore) {
 	mustCreate(t, s, sample(1))
-	got, err := s.UpdateTenant(context.Background(), ID(1), func(tn *routing.Tenant) error { tn.ID, tn.Name = ID(2), "n"; return nil })
+	got, err := s.UpdateTenant(context.Background(), id(1), func(tn *routing.Tenant) error { tn.ID, tn.Name = id(2), "n"; return nil })
 	require.NoError(t, err)
-	assert.Equal(t, ID(1), got.ID)
-	assert.Equal(t, "n", mustGet(t, s, ID(1)).Name)
-	_, err = s.GetTenant(context.Background(), ID(2))
+	assert.Equal(t, id(1), got.ID)
+	assert.Equal(t, "n", mustGet(t, s, id(1)).Name)
+	_, err = s.GetTenant(context.Background(), id(2))
 	assert.ErrorIs(t, err, routing.ErrTenantNotFound, "an update created another tenant")
 }
 
@@ -239,7 +239,7 @@ func testList(t *testing.T, s routing.TenantStore) {
 	require.NoError(t, err)
 	assert.Empty(t, list)
 	// Byte order, as Go sorts strings, whatever the insertion order.
-	want := []string{"ffffffff-0000-4000-8000-000000000000", ID(10), "0a000000-0000-4000-8000-000000000000", ID(2), "00000000-0000-4000-8000-00000000000a"}
+	want := []string{"ffffffff-0000-4000-8000-000000000000", id(10), "0a000000-0000-4000-8000-000000000000", id(2), "00000000-0000-4000-8000-00000000000a"}
 	for i, id := range want {
 		tn := sample(i)
 		tn.ID = id
@@ -300,13 +300,13 @@ func testRevisions(t *testing.T, s routing.TenantStore) {
 	advanced("create", a.Revision)
 	b := mustCreate(t, s, sample(2))
 	advanced("second create", b.Revision)
-	a2, err := s.UpdateTenant(ctx, ID(1), func(tn *routing.Tenant) error { tn.Name = "x"; return nil })
+	a2, err := s.UpdateTenant(ctx, id(1), func(tn *routing.Tenant) error { tn.Name = "x"; return nil })
 	require.NoError(t, err)
 	advanced("update", a2.Revision)
-	a3, err := s.UpdateTenant(ctx, ID(1), func(*routing.Tenant) error { return nil })
+	a3, err := s.UpdateTenant(ctx, id(1), func(*routing.Tenant) error { return nil })
 	require.NoError(t, err)
 	advanced("update without change", a3.Revision)
-	require.NoError(t, s.DeleteTenant(ctx, ID(2)))
+	require.NoError(t, s.DeleteTenant(ctx, id(2)))
 	assert.Greater(t, changes(t, s, 0).Revision, last, "delete did not advance the revision")
 }
 
@@ -317,26 +317,26 @@ func testChanges(t *testing.T, s routing.TenantStore) {
 	}
 	all := changes(t, s, 0)
 	assert.True(t, all.Full)
-	assert.Equal(t, []string{ID(1), ID(2), ID(3), ID(4)}, ids(all.Changed), "since 0: every tenant, in revision order")
+	assert.Equal(t, []string{id(1), id(2), id(3), id(4)}, ids(all.Changed), "since 0: every tenant, in revision order")
 	r0 := all.Revision
 
 	none := changes(t, s, r0)
 	assert.Equal(t, routing.TenantChanges{Revision: r0}, none, "nothing changed since the current revision")
 
 	// Update 3, delete 2, update 1, delete and re-create 4: the delta is exactly that.
-	_, err := s.UpdateTenant(ctx, ID(3), func(tn *routing.Tenant) error { tn.State = routing.StateDisabled; return nil })
+	_, err := s.UpdateTenant(ctx, id(3), func(tn *routing.Tenant) error { tn.State = routing.StateDisabled; return nil })
 	require.NoError(t, err)
-	require.NoError(t, s.DeleteTenant(ctx, ID(2)))
-	_, err = s.UpdateTenant(ctx, ID(1), func(tn *routing.Tenant) error { tn.Backend = "ehr-b"; return nil })
+	require.NoError(t, s.DeleteTenant(ctx, id(2)))
+	_, err = s.UpdateTenant(ctx, id(1), func(tn *routing.Tenant) error { tn.Backend = "ehr-b"; return nil })
 	require.NoError(t, err)
-	require.NoError(t, s.DeleteTenant(ctx, ID(4)))
+	require.NoError(t, s.DeleteTenant(ctx, id(4)))
 	reborn := sample(4)
 	reborn.Backend = "ehr-c"
 	mustCreate(t, s, reborn)
 	ch := changes(t, s, r0)
 	assert.False(t, ch.Full)
-	assert.Equal(t, []string{ID(3), ID(1), ID(4)}, ids(ch.Changed), "changed tenants in revision order")
-	assert.Equal(t, []string{ID(2)}, ch.Removed, "removed: deleted and not re-created")
+	assert.Equal(t, []string{id(3), id(1), id(4)}, ids(ch.Changed), "changed tenants in revision order")
+	assert.Equal(t, []string{id(2)}, ch.Removed, "removed: deleted and not re-created")
 	assert.Equal(t, routing.StateDisabled, ch.Changed[0].State)
 	assert.Equal(t, "ehr-b", ch.Changed[1].Backend)
 	assert.Equal(t, "ehr-c", ch.Changed[2].Backend)
@@ -347,8 +347,8 @@ func testChanges(t *testing.T, s routing.TenantStore) {
 	// From the middle: only what came after.
 	mid := ch.Changed[0].Revision
 	ch2 := changes(t, s, mid)
-	assert.Equal(t, []string{ID(1), ID(4)}, ids(ch2.Changed))
-	assert.Equal(t, []string{ID(2)}, ch2.Removed)
+	assert.Equal(t, []string{id(1), id(4)}, ids(ch2.Changed))
+	assert.Equal(t, []string{id(2)}, ch2.Removed)
 	assert.Equal(t, ch.Revision, ch2.Revision)
 	// After the last change: nothing.
 	assert.Equal(t, routing.TenantChanges{Revision: ch.Revision}, changes(t, s, ch.Revision))
@@ -359,7 +359,7 @@ func testChangesAhead(t *testing.T, s routing.TenantStore) {
 	cur := changes(t, s, 0).Revision
 	ch := changes(t, s, cur+100)
 	assert.True(t, ch.Full, "a since ahead of the store (restored from a backup) needs a full answer")
-	assert.Equal(t, []string{ID(1)}, ids(ch.Changed))
+	assert.Equal(t, []string{id(1)}, ids(ch.Changed))
 	assert.Equal(t, cur, ch.Revision)
 }
 
@@ -367,14 +367,14 @@ func testChangesAhead(t *testing.T, s routing.TenantStore) {
 
 func testNoLostUpdates(t *testing.T, s routing.TenantStore) {
 	ctx := context.Background()
-	mustCreate(t, s, routing.Tenant{ID: ID(1), Name: "0", Backend: "b", State: routing.StateActive})
+	mustCreate(t, s, routing.Tenant{ID: id(1), Name: "0", Backend: "b", State: routing.StateActive})
 	bystander := mustCreate(t, s, sample(2))
 	const n = 16
 	var wg sync.WaitGroup
 	revs := make([]uint64, n)
 	for g := range n {
 		wg.Go(func() {
-			got, err := s.UpdateTenant(ctx, ID(1), func(tn *routing.Tenant) error {
+			got, err := s.UpdateTenant(ctx, id(1), func(tn *routing.Tenant) error {
 				var v int
 				if _, err := fmt.Sscan(tn.Name, &v); err != nil {
 					return err
@@ -387,10 +387,10 @@ func testNoLostUpdates(t *testing.T, s routing.TenantStore) {
 		})
 	}
 	wg.Wait()
-	assert.Equal(t, fmt.Sprint(n), mustGet(t, s, ID(1)).Name, "lost updates")
+	assert.Equal(t, fmt.Sprint(n), mustGet(t, s, id(1)).Name, "lost updates")
 	slices.Sort(revs)
 	assert.Equal(t, n, len(slices.Compact(revs)), "concurrent updates got the same revision")
-	same(t, bystander, mustGet(t, s, ID(2)))
+	same(t, bystander, mustGet(t, s, id(2)))
 }
 
 func testCreateOnce(t *testing.T, s routing.TenantStore) {
@@ -471,17 +471,17 @@ func RaceChanges(t *testing.T, stores ...routing.TenantStore) {
 		writers.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
 			for range writesPerWriter {
-				id := ID(rng.IntN(tenants))
+				tid := id(rng.IntN(tenants))
 				var err error
 				switch rng.IntN(4) {
 				case 0:
-					err = st.DeleteTenant(ctx, id)
+					err = st.DeleteTenant(ctx, tid)
 				case 1:
 					tn := sample(0)
-					tn.ID, tn.Backend = id, fmt.Sprint("ehr-", w)
+					tn.ID, tn.Backend = tid, fmt.Sprint("ehr-", w)
 					_, err = st.CreateTenant(ctx, tn)
 				default:
-					_, err = st.UpdateTenant(ctx, id, func(tn *routing.Tenant) error {
+					_, err = st.UpdateTenant(ctx, tid, func(tn *routing.Tenant) error {
 						tn.Name = fmt.Sprintf("w%d %d", w, rng.Int())
 						if tn.State == routing.StateActive {
 							tn.State = routing.StateDisabled
@@ -520,14 +520,14 @@ func testContextCancelled(t *testing.T, s routing.TenantStore) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	calls := map[string]func() error{
-		"GetTenant":    func() error { _, err := s.GetTenant(ctx, ID(1)); return err },
+		"GetTenant":    func() error { _, err := s.GetTenant(ctx, id(1)); return err },
 		"ListTenants":  func() error { _, err := s.ListTenants(ctx); return err },
 		"CreateTenant": func() error { _, err := s.CreateTenant(ctx, sample(2)); return err },
 		"UpdateTenant": func() error {
-			_, err := s.UpdateTenant(ctx, ID(1), func(tn *routing.Tenant) error { tn.Name = "x"; return nil })
+			_, err := s.UpdateTenant(ctx, id(1), func(tn *routing.Tenant) error { tn.Name = "x"; return nil })
 			return err
 		},
-		"DeleteTenant":  func() error { return s.DeleteTenant(ctx, ID(1)) },
+		"DeleteTenant":  func() error { return s.DeleteTenant(ctx, id(1)) },
 		"TenantChanges": func() error { _, err := s.TenantChanges(ctx, 0); return err },
 	}
 	for name, call := range calls {
@@ -543,13 +543,13 @@ func testCancelledDuringUpdate(t *testing.T, s routing.TenantStore) {
 	want := mustCreate(t, s, sample(1))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, err := s.UpdateTenant(ctx, ID(1), func(tn *routing.Tenant) error {
+	_, err := s.UpdateTenant(ctx, id(1), func(tn *routing.Tenant) error {
 		tn.Name = "written after cancel"
 		cancel()
 		return nil
 	})
 	require.ErrorIs(t, err, context.Canceled)
-	got := mustGet(t, s, ID(1))
+	got := mustGet(t, s, id(1))
 	same(t, want, got, "the cancelled update was written")
 	assert.Equal(t, want.Revision, got.Revision)
 }
@@ -559,7 +559,7 @@ func testDeadlineWhileWaiting(t *testing.T, s routing.TenantStore) {
 	entered, release := make(chan struct{}), make(chan struct{})
 	holder := make(chan error, 1)
 	go func() {
-		_, err := s.UpdateTenant(context.Background(), ID(1), func(tn *routing.Tenant) error {
+		_, err := s.UpdateTenant(context.Background(), id(1), func(tn *routing.Tenant) error {
 			close(entered)
 			<-release
 			tn.Name = "holder"
@@ -572,7 +572,7 @@ func testDeadlineWhileWaiting(t *testing.T, s routing.TenantStore) {
 	defer cancel()
 	waiter := make(chan error, 1)
 	go func() {
-		_, err := s.UpdateTenant(ctx, ID(1), func(tn *routing.Tenant) error { tn.Name = "waiter"; return nil })
+		_, err := s.UpdateTenant(ctx, id(1), func(tn *routing.Tenant) error { tn.Name = "waiter"; return nil })
 		waiter <- err
 	}()
 	var err error
@@ -585,5 +585,5 @@ func testDeadlineWhileWaiting(t *testing.T, s routing.TenantStore) {
 	close(release)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	require.NoError(t, <-holder)
-	assert.Equal(t, "holder", mustGet(t, s, ID(1)).Name)
+	assert.Equal(t, "holder", mustGet(t, s, id(1)).Name)
 }
