@@ -84,7 +84,7 @@ func (s *syncBuffer) String() string {
 }
 
 // newDir builds a Directory over st with the fake clock and a JSON log.
-func newDir(t *testing.T, st routing.TenantStore, clk *fakeClock, logs *syncBuffer) *routing.Directory {
+func newDir(t testing.TB, st routing.TenantStore, clk *fakeClock, logs *syncBuffer) *routing.Directory {
 	t.Helper()
 	cfg := routing.DirectoryConfig{Store: st, Logger: slog.New(slog.DiscardHandler)}
 	if clk != nil {
