@@ -24,10 +24,11 @@ const tenantsForBench = 100
 // BenchmarkChain measures the whole authenticated chain of one Patients-app
 // search (verify the bearer token, route the tenant, search, encode a
 // 10-entry searchset) in process, with one backend for every tenant
-// (single) and with a map of 100 tenants (static): the difference is what
-// routing costs. Compare with benchstat or the ns/op ratio.
+// (single), a map of 100 tenants (static) and the tenant registry of 100
+// tenants (registry, which the verifier also asks on every request): the
+// differences are what routing costs. Compare with benchstat.
 func BenchmarkChain(b *testing.B) {
-	for _, mode := range []string{"single", "static"} {
+	for _, mode := range []string{"single", "static", "registry"} {
 		b.Run(mode, func(b *testing.B) {
 			ehr := stu3mem.New()
 			for i := range 10 {
@@ -36,14 +37,24 @@ func BenchmarkChain(b *testing.B) {
 			}
 			tenant := "a0000000-0000-4000-8000-000000000000"
 			cfg := &stu3.Config{Profile: stu3.PatientsApp(), Serve: []string{"Patient"}}
-			if mode == "single" {
+			switch mode {
+			case "single":
 				cfg.Backend = ehr
-			} else {
+			case "static":
 				m := routing.Static[stu3.Backend]{}
 				for i := range tenantsForBench {
 					m[fmt.Sprintf("a0000000-0000-4000-8000-%012d", i)] = ehr
 				}
 				cfg.Router = m
+			case "registry":
+				dir, err := routing.NewDirectory(context.Background(), routing.DirectoryConfig{Store: routing.NewMemoryStore()})
+				require.NoError(b, err)
+				for i := range tenantsForBench {
+					_, err := dir.Add(context.Background(), routing.Tenant{ID: fmt.Sprintf("a0000000-0000-4000-8000-%012d", i), Backend: "ehr", State: routing.StateActive})
+					require.NoError(b, err)
+				}
+				cfg.Router, err = routing.NewRegistry(dir, map[string]routing.Provider[stu3.Backend]{"ehr": routing.Fixed[stu3.Backend](ehr)})
+				require.NoError(b, err)
 			}
 			srv, err := patientsfhir.New(context.Background(), patientsfhir.Config{
 				PublicURL: "http://fhir.example", Auth: auth.Config{SealKey: bytes.Repeat([]byte{1}, 32), Insecure: true},

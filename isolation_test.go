@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,13 +71,14 @@ func isoData(t *testing.T, tn isoTenant) (*stu3mem.Backend, *dstu2mem.Backend) {
 }
 
 // isoServer is the service under test: three tenants behind the real token
-// endpoint, each routed to its own backends, with a switch that disables a
-// tenant in the router (the one tenant truth of tokens and data).
+// endpoint, each routed to its own backends through the tenant registry
+// (routing.Directory and routing.Registry), the one tenant truth of tokens
+// and data.
 type isoServer struct {
-	srv      *patientsfhir.Server
-	ts       *httptest.Server
-	disabled sync.Map // tenant -> true
-	now      atomic.Pointer[time.Time]
+	srv *patientsfhir.Server
+	ts  *httptest.Server
+	dir *routing.Directory
+	now atomic.Pointer[time.Time]
 }
 
 func newIsoServer(t *testing.T) *isoServer {
@@ -86,39 +86,31 @@ func newIsoServer(t *testing.T) *isoServer {
 	s := &isoServer{}
 	start := time.Now()
 	s.now.Store(&start)
-	r3, r2 := map[string]stu3.Backend{}, map[string]dstu2.Backend{}
+	ctx := context.Background()
+	var err error
+	s.dir, err = routing.NewDirectory(ctx, routing.DirectoryConfig{Store: routing.NewMemoryStore()})
+	require.NoError(t, err)
+	p3, p2 := map[string]routing.Provider[stu3.Backend]{}, map[string]routing.Provider[dstu2.Backend]{}
 	for _, tn := range isoTenants {
-		r3[tn.id], r2[tn.id] = isoData(t, tn)
+		b3, b2 := isoData(t, tn)
+		p3["ehr-"+tn.marker], p2["ehr-"+tn.marker] = routing.Fixed[stu3.Backend](b3), routing.Fixed[dstu2.Backend](b2)
+		_, err := s.dir.Add(ctx, routing.Tenant{ID: tn.id, Name: tn.marker, Backend: "ehr-" + tn.marker, State: routing.StateActive})
+		require.NoError(t, err)
 	}
-	gate := func(tenant string) error {
-		if _, off := s.disabled.Load(tenant); off {
-			return routing.ErrTenantDisabled
-		}
-		return nil
-	}
+	r3, err := routing.NewRegistry(s.dir, p3)
+	require.NoError(t, err)
+	r2, err := routing.NewRegistry(s.dir, p2)
+	require.NoError(t, err)
 	s.ts = httptest.NewUnstartedServer(nil)
 	s.ts.Start()
 	t.Cleanup(s.ts.Close)
-	var err error
-	s.srv, err = patientsfhir.New(context.Background(), patientsfhir.Config{
+	s.srv, err = patientsfhir.New(ctx, patientsfhir.Config{
 		PublicURL: s.ts.URL,
 		Auth:      auth.Config{SealKey: bytes.Repeat([]byte{9}, 32), Insecure: true, Now: func() time.Time { return *s.now.Load() }},
 		Store:     auth.NewMemoryStore(),
-		STU3: &stu3.Config{Profile: stu3.PatientsApp(), Serve: []string{"Patient", "Observation"},
-			Router: routing.Func[stu3.Backend](func(ctx context.Context, tenant string) (stu3.Backend, error) {
-				if err := gate(tenant); err != nil {
-					return nil, err
-				}
-				return routing.Static[stu3.Backend](r3).Route(ctx, tenant)
-			})},
-		DSTU2: &dstu2.Config{Profile: dstu2.PatientsApp(), Serve: []string{"Patient", "Observation"},
-			Router: routing.Func[dstu2.Backend](func(ctx context.Context, tenant string) (dstu2.Backend, error) {
-				if err := gate(tenant); err != nil {
-					return nil, err
-				}
-				return routing.Static[dstu2.Backend](r2).Route(ctx, tenant)
-			})},
-		Logger: quiet(),
+		STU3:      &stu3.Config{Profile: stu3.PatientsApp(), Serve: []string{"Patient", "Observation"}, Router: r3},
+		DSTU2:     &dstu2.Config{Profile: dstu2.PatientsApp(), Serve: []string{"Patient", "Observation"}, Router: r2},
+		Logger:    quiet(),
 	})
 	require.NoError(t, err)
 	s.ts.Config.Handler = s.srv
@@ -250,8 +242,8 @@ func TestTenantIsolation(t *testing.T) {
 	for i := range n {
 		if i == n/2 {
 			// The operator disables a tenant: its existing tokens stop
-			// reaching data at once, and it gets no new ones.
-			s.disabled.Store(disabledTenant, true)
+			// working at once (401), and it gets no new ones.
+			require.NoError(t, s.dir.Disable(ctx, disabledTenant))
 			_, err := (&clientcredentials.Config{ClientID: "app-crimsonfox", ClientSecret: secrets[disabledTenant],
 				TokenURL: s.ts.URL + "/token", Scopes: []string{disabledTenant}}).Token(ctx)
 			assert.ErrorContains(t, err, "invalid_scope", "a disabled tenant gets no token")
@@ -270,7 +262,7 @@ func TestTenantIsolation(t *testing.T) {
 			leak(res, tn.id)
 			switch {
 			case off:
-				outcome(res, 403, "forbidden", "read by a disabled tenant")
+				outcome(res, 401, "login", "read by a disabled tenant")
 			case exists:
 				require.Equal(t, 200, res.status, res.body)
 				assert.Contains(t, res.body, tn.marker)
@@ -286,7 +278,7 @@ func TestTenantIsolation(t *testing.T) {
 			res := s.do("GET", base+"/Patient?"+q, tok, "", "")
 			leak(res, tn.id)
 			if off {
-				outcome(res, 403, "forbidden", "search by a disabled tenant")
+				outcome(res, 401, "login", "search by a disabled tenant")
 				continue
 			}
 			require.Equal(t, 200, res.status, res.body)
@@ -297,7 +289,7 @@ func TestTenantIsolation(t *testing.T) {
 			res := s.do("POST", base+"/Patient/_search", tok, "application/x-www-form-urlencoded", "family="+other.marker)
 			leak(res, tn.id)
 			if off {
-				outcome(res, 403, "forbidden", "POST search by a disabled tenant")
+				outcome(res, 401, "login", "POST search by a disabled tenant")
 				continue
 			}
 			require.Equal(t, 200, res.status, res.body)
@@ -311,7 +303,7 @@ func TestTenantIsolation(t *testing.T) {
 			res := s.do("GET", base+"/Observation?patient="+pid+"&_sort=-date&_count=2", tok, "", "")
 			leak(res, tn.id)
 			if off {
-				outcome(res, 403, "forbidden", "vitals of a disabled tenant")
+				outcome(res, 401, "login", "vitals of a disabled tenant")
 				continue
 			}
 			require.Equal(t, 200, res.status, res.body)
@@ -330,7 +322,7 @@ func TestTenantIsolation(t *testing.T) {
 				res := s.do("GET", link, tok, "", "")
 				leak(res, tn.id)
 				if off {
-					outcome(res, 403, "forbidden", "next page of a disabled tenant")
+					outcome(res, 401, "login", "next page of a disabled tenant")
 					continue
 				}
 				require.Equal(t, 200, res.status, res.body)
@@ -371,7 +363,7 @@ func TestTenantIsolation(t *testing.T) {
 			res := s.do("POST", base, tok, mime[base], batch)
 			leak(res, tn.id)
 			if off {
-				outcome(res, 403, "forbidden", "batch of a disabled tenant")
+				outcome(res, 401, "login", "batch of a disabled tenant")
 				continue
 			}
 			require.Equal(t, 200, res.status, res.body)

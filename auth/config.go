@@ -72,9 +72,12 @@ type Config struct {
 	// SecretLifetime is the default expiry of new secrets: default 365 days.
 	SecretLifetime time.Duration `validate:"gte=1h"`
 	// ClientCacheTTL bounds how long a client record is cached: a change made
-	// on another node (revocation, disabling) takes effect here within this
-	// time. Default 30s, at most 5m; changes made through this node's
-	// [Registry] take effect at once.
+	// on another node (revocation, disabling, tenants) takes effect here
+	// within this time. Default 30s, at most 5m; changes made through this
+	// node's [Registry] take effect at once. The server's verifiers check the
+	// client on every request (VerifierConfig.Active), so tokens already
+	// issued to a client that is disabled, or no longer has the token's
+	// tenant, stop verifying within the same bound.
 	ClientCacheTTL time.Duration `validate:"gte=0,lte=5m"`
 	// RevokeTokensOnSecretRevoke puts a revoked secret's id on the deny-list
 	// for MaxTokenTTL+Leeway so tokens minted with it stop verifying.
@@ -176,9 +179,15 @@ type Config struct {
 	// (Authorization: Bearer <token>, compared in constant time). At least 32
 	// characters; empty disables the operator routes.
 	OperatorToken string `validate:"omitempty,min=32"`
-	// TenantValidator, when set, is asked whether a tenant exists before a
-	// token is issued for it or a client is mapped to it (the routing layer's
-	// hook). Returning an error refuses the tenant.
+	// TenantValidator, when set, is the tenant truth: plug in
+	// routing.Directory.Check. It is asked whether a tenant exists and is
+	// enabled before a token is issued for it (invalid_scope when it
+	// refuses; 503 temporarily_unavailable when its error wraps
+	// ErrUnavailable), before a client is mapped to it, and on every request
+	// the server's verifiers accept (VerifierConfig.Active), so disabling or
+	// removing a tenant stops its issued tokens too (401 invalid_token),
+	// within the validator's own propagation bound (routing's MaxStale). It
+	// is on every request's path: answer from a cache.
 	TenantValidator func(ctx context.Context, tenant string) error `validate:"-"`
 	// Realm is the bearer challenge realm: default "fhir".
 	Realm string `validate:"printascii,excludesall=\"\\"`

@@ -130,7 +130,18 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// 12. Scope.
-	tenant, extra, ok := i.grantScope(r, c, form.Get("scope"))
+	tenant, extra, ok := i.grantScope(c, form.Get("scope"))
+	if ok && i.cfg.TenantValidator != nil {
+		if err := i.cfg.TenantValidator(r.Context(), tenant); err != nil {
+			if errors.Is(err, ErrUnavailable) {
+				i.cfg.Logger.ErrorContext(r.Context(), "auth: tenant check unavailable", "error", err.Error())
+				i.deny(w, r, ip, clientID, "tenant_check_unavailable", http.StatusServiceUnavailable, ErrCodeTemporarilyUnavailable, "the service is temporarily unavailable")
+				return
+			}
+			i.reused.forgetTenant(tenant) // no token of a refused tenant is handed out again
+			ok = false
+		}
+	}
 	if !ok {
 		i.deny(w, r, ip, clientID, "scope", http.StatusBadRequest, ErrCodeInvalidScope, "the requested scope is not allowed for this client")
 		return
@@ -420,9 +431,9 @@ func credentials(r *http.Request, form formParams) (clientID, secret, code strin
 }
 
 // grantScope checks the requested scope: exactly one tenant GUID (any case)
-// that the client may use and the TenantValidator accepts, plus only extra
-// scope tokens the client was granted. No partial grants.
-func (i *Issuer) grantScope(r *http.Request, c *Client, scope string) (tenant string, extra []string, ok bool) {
+// that the client may use, plus only extra scope tokens the client was
+// granted. No partial grants. (ServeHTTP then asks the TenantValidator.)
+func (i *Issuer) grantScope(c *Client, scope string) (tenant string, extra []string, ok bool) {
 	if len(scope) > 4096 {
 		return "", nil, false
 	}
@@ -446,10 +457,6 @@ func (i *Issuer) grantScope(r *http.Request, c *Client, scope string) (tenant st
 		}
 	}
 	if tenant == "" || !tenantAllowed(c, tenant) {
-		return "", nil, false
-	}
-	if i.cfg.TenantValidator != nil && i.cfg.TenantValidator(r.Context(), tenant) != nil {
-		i.reused.forgetTenant(tenant) // no token of a refused tenant is handed out again
 		return "", nil, false
 	}
 	return tenant, extra, true

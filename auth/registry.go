@@ -337,6 +337,9 @@ func (r *Registry) canonicalTenants(ctx context.Context, in []string) ([]string,
 		}
 		if r.cfg.TenantValidator != nil {
 			if err := r.cfg.TenantValidator(ctx, ct); err != nil {
+				if errors.Is(err, ErrUnavailable) {
+					return nil, err
+				}
 				return nil, fmt.Errorf("%w: %s", ErrUnknownTenant, ct)
 			}
 		}

@@ -69,6 +69,7 @@ func New(ctx context.Context, cfg Config, store Store) (*Server, error) {
 		vc.DenyList = store
 		vc.SecretRevocation = c.RevokeTokensOnSecretRevoke
 	}
+	vc.Active = s.principalActive
 	if s.verifier, err = NewVerifier(vc); err != nil {
 		return nil, err
 	}
@@ -117,6 +118,32 @@ func (s *Server) maintain(ctx context.Context) {
 	}
 }
 
+// principalActive is the VerifierConfig.Active of the server's verifiers:
+// the token's client still exists, is enabled and still has the token's
+// tenant (through the client cache: within ClientCacheTTL of a change on
+// another node, at once for one made here), and the TenantValidator, when
+// set, still accepts the tenant.
+func (s *Server) principalActive(ctx context.Context, p *Principal) error {
+	c, err := s.registry.cached(ctx, p.ClientID)
+	if err != nil {
+		return fmt.Errorf("%w: client registry: %w", ErrUnavailable, err)
+	}
+	switch {
+	case c == nil:
+		return errors.New("client removed")
+	case c.Disabled:
+		return errors.New("client disabled")
+	case !tenantAllowed(c, p.TenantID):
+		return errors.New("tenant no longer granted to the client")
+	}
+	if tv := s.cfg.TenantValidator; tv != nil {
+		if err := tv(ctx, p.TenantID); err != nil {
+			return fmt.Errorf("tenant check: %w", err)
+		}
+	}
+	return nil
+}
+
 // Config returns the effective configuration (defaults applied).
 func (s *Server) Config() Config { return s.cfg }
 
@@ -129,7 +156,9 @@ func (s *Server) Issuer() *Issuer { return s.issuer }
 
 // VerifierConfig returns the configuration of the server's verifier, to
 // build a variant with [NewVerifier] (e.g. with TenantFromRequest or an
-// ErrorBody writing OperationOutcomes).
+// ErrorBody writing OperationOutcomes). Its Active is the server's check of
+// the token's client and tenant; a variant that adds a check should call it
+// first.
 func (s *Server) VerifierConfig() VerifierConfig { return s.verifier.cfg }
 
 // RevokeToken puts a token id on the deny-list until exp (RFC 7009 style

@@ -97,6 +97,20 @@ type VerifierConfig struct {
 	// cryptographically, but its expiry, its key's presence in the key set
 	// and the deny-list are checked on every use.
 	CacheSize int
+	// Active, when set, is asked on every request, cached tokens included,
+	// whether the token's principal may still act: the token verified, but
+	// its client or tenant may have been disabled or removed since it was
+	// issued. An error refuses the token (401 invalid_token), or answers 503
+	// when it wraps ErrUnavailable (the check's store cannot be reached). It
+	// must be fast (answer from a cache) and must not modify p.
+	//
+	// [Server] sets it to its own check: the client still exists, is not
+	// disabled and still has the token's tenant (as of its client cache,
+	// so within ClientCacheTTL of a change made on another node), and
+	// Config.TenantValidator, when set, still accepts the tenant. Without
+	// it a token stays valid until it expires (TokenTTL, 300 s by default)
+	// whatever happens to its client or tenant.
+	Active func(ctx context.Context, p *Principal) error `validate:"-"`
 	// TenantFromRequest, when set, returns the tenant a request addresses;
 	// a token for another tenant gets 403 insufficient_scope.
 	TenantFromRequest func(*http.Request) (string, bool) `validate:"-"`
@@ -207,9 +221,13 @@ func wellFormedJWT(tok string) bool {
 	return dots == 2 && seg > 0
 }
 
+// errInactive is wrapped (with ErrInvalidToken) by a refusal of
+// VerifierConfig.Active.
+var errInactive = errors.New("principal no longer active")
+
 // Verify checks a compact JWT access token and returns its principal. Every
-// failure wraps ErrInvalidToken, except a deny-list lookup failure, which
-// wraps ErrUnavailable.
+// failure wraps ErrInvalidToken, except a deny-list lookup failure and an
+// unavailable Active check, which wrap ErrUnavailable.
 func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
 	if len(tok) > v.cfg.MaxTokenBytes {
 		return nil, invalid("token too long")
@@ -281,9 +299,28 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
 		return nil, err
 	}
 	if v.cache != nil {
+		// Cached before the Active check: it is repeated on every use.
 		v.cache.put(tok, cachedToken{p: p, kid: kid}, v.cfg.Now())
 	}
+	if err := v.checkActive(ctx, p); err != nil {
+		return nil, err
+	}
 	return p.clone(), nil
+}
+
+// checkActive asks VerifierConfig.Active about the principal.
+func (v *Verifier) checkActive(ctx context.Context, p *Principal) error {
+	if v.cfg.Active == nil {
+		return nil
+	}
+	err := v.cfg.Active(ctx, p)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrUnavailable):
+		return fmt.Errorf("auth: principal check: %w", err)
+	}
+	return fmt.Errorf("%w: %w: %w", ErrInvalidToken, errInactive, err)
 }
 
 // checkDenied consults the deny-list for the token id and the secret id.
@@ -321,6 +358,9 @@ func (v *Verifier) reuse(ctx context.Context, e cachedToken) (*Principal, error)
 		return nil, invalid("key removed")
 	}
 	if err := v.checkDenied(ctx, e.p); err != nil {
+		return nil, err
+	}
+	if err := v.checkActive(ctx, e.p); err != nil {
 		return nil, err
 	}
 	return e.p.clone(), nil
@@ -419,7 +459,8 @@ func b64token(s string) bool {
 // Failures get RFC 6750 responses: 401 with a bare challenge when no bearer
 // credentials were sent, 400 invalid_request for malformed ones, 401
 // invalid_token for any verification failure, 403 insufficient_scope when
-// the token's tenant does not match the request's.
+// the token's tenant does not match the request's, and 503 (Retry-After: 1)
+// when the deny-list or the Active check cannot reach its store.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		authz, hasAuthz := r.Header["Authorization"]
@@ -454,12 +495,16 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 		p, err := v.Verify(r.Context(), tok)
 		if err != nil {
 			if errors.Is(err, ErrUnavailable) {
-				v.cfg.Logger.ErrorContext(r.Context(), "auth: deny-list unavailable", "error", err.Error())
+				v.cfg.Logger.ErrorContext(r.Context(), "auth: token check unavailable", "error", err.Error())
 				w.Header().Set("Retry-After", "1")
 				v.writeError(w, r, http.StatusServiceUnavailable, "")
 				return
 			}
-			v.reject(w, r, http.StatusUnauthorized, ErrCodeInvalidToken, "invalid_token")
+			reason := "invalid_token"
+			if errors.Is(err, errInactive) {
+				reason = "principal_inactive"
+			}
+			v.reject(w, r, http.StatusUnauthorized, ErrCodeInvalidToken, reason)
 			return
 		}
 		if v.cfg.TenantFromRequest != nil {

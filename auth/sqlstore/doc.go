@@ -7,6 +7,11 @@
 //	st, err := sqlstore.OpenPostgres(ctx, "postgres://fhir@db/fhir?sslmode=verify-full")
 //	defer st.Close()
 //
+// The same Store is also a [routing.TenantStore]: the tenant registry lives
+// in the same database (tables routing_tenants, routing_tenant_removals and
+// routing_revision), so a partner opens one Store and gives it to both
+// auth.New and routing.NewDirectory.
+//
 // # Schema and migrations
 //
 // Open creates or upgrades the schema before returning: versioned migrations
@@ -20,6 +25,12 @@
 // (postgres://…/db?search_path=auth); the schema must exist.
 //
 // # Concurrency
+//
+// Tenant writes (CreateTenant, UpdateTenant, DeleteTenant) first increment
+// the one row of routing_revision in their transaction, so they serialise
+// and commit in revision order, and TenantChanges can tell every node what
+// changed after the revision it last saw with one single-row read when
+// nothing did.
 //
 // UpdateClient and UpdateKey are transactional read-modify-write. On
 // PostgreSQL the row is locked with SELECT … FOR UPDATE before the record is

@@ -52,5 +52,5 @@ func ExampleOpenSQLite() {
 	fmt.Println(st.Dialect(), "schema versions", versions)
 	// Output:
 	// teams-patients-app [c0ffee00-1234-4abc-8def-001122334455] 1 secret(s)
-	// sqlite schema versions [1 2]
+	// sqlite schema versions [1 2 3]
 }

@@ -36,7 +36,7 @@ func TestSQLiteUpgradeFromVersion1(t *testing.T) {
 	defer s.Close()
 	v, err = s.AppliedVersions(ctx)
 	require.NoError(t, err)
-	require.True(t, slices.Equal(v, []int{1, 2}), "after upgrade: %v %v", v, err)
+	require.True(t, slices.Equal(v, []int{1, 2, 3}), "after upgrade: %v %v", v, err)
 	c, err := s.GetClient(ctx, "legacy")
 	require.NoError(t, err)
 	require.Equal(t, "from v1", c.Name, "legacy client after upgrade: %+v %v", c, err)

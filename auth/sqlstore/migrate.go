@@ -64,10 +64,36 @@ var migrations = []migration{
 	{2, "client JWK Set for private_key_jwt", []string{
 		`ALTER TABLE auth_clients ADD COLUMN jwks {{bytes}}`,
 	}},
+	{3, "tenant registry (package routing)", []string{
+		`CREATE TABLE routing_tenants (
+			id         TEXT PRIMARY KEY,
+			name       TEXT NOT NULL,
+			backend    TEXT NOT NULL,
+			state      TEXT NOT NULL,
+			created_us BIGINT NOT NULL,
+			updated_us BIGINT NOT NULL,
+			revision   BIGINT NOT NULL
+		)`,
+		`CREATE INDEX routing_tenants_revision ON routing_tenants (revision)`,
+		// One row per deleted tenant id (until it is created again), so that other nodes learn
+		// about deletions incrementally.
+		`CREATE TABLE routing_tenant_removals (
+			id       TEXT PRIMARY KEY,
+			revision BIGINT NOT NULL
+		)`,
+		`CREATE INDEX routing_tenant_removals_revision ON routing_tenant_removals (revision)`,
+		// The store-wide revision counter: one row, updated first by every tenant write, so that
+		// writes commit in revision order (see tenants.go).
+		`CREATE TABLE routing_revision (
+			one      INTEGER PRIMARY KEY CHECK (one = 1),
+			revision BIGINT NOT NULL
+		)`,
+		`INSERT INTO routing_revision (one, revision) VALUES (1, 0)`,
+	}},
 }
 
 // SchemaVersion is the highest migration version this package applies.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS auth_schema_migrations (
 	version    INTEGER PRIMARY KEY,
