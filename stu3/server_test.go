@@ -348,7 +348,7 @@ func (p pagedEHR) SearchPatients(ctx context.Context, q stu3.PatientQuery) (stu3
 	}
 	all := p.f.patients
 	end := min(off+q.Count, len(all))
-	page := stu3.Page[*stu3.Patient]{Resources: all[off:end]}
+	page := stu3.Page[*stu3.Patient]{Resources: all[off:end], Total: len(all), TotalKnown: true} // a backend that pages says its total
 	if end < len(all) {
 		page.Next = fmt.Sprint(end)
 	}

@@ -23,9 +23,9 @@ func TestServeSearch(t *testing.T) {
 			return Page{}, errors.New("sql: syntax error near given")
 		}
 		if cursor == "" {
-			return Page{Entries: []Entry{patient("1")}, Next: "p2"}, nil
+			return Page{Entries: []Entry{patient("1")}, Total: 2, TotalKnown: true, Next: "p2"}, nil
 		}
-		return Page{Entries: []Entry{patient("2")}}, nil
+		return Page{Entries: []Entry{patient("2")}, Total: 2, TotalKnown: true}, nil
 	}
 	o := SearchOptions{Base: "https://x.org/dstu2", Type: "Patient", Tenant: "t1", Cursors: cur}
 	do := func(r *http.Request) *httptest.ResponseRecorder {
@@ -40,7 +40,7 @@ func TestServeSearch(t *testing.T) {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 	b := decodeBundle(t, rec.Body.Bytes())
-	if *b.Total != 1 || len(b.Link) != 2 || b.Link[0].URL != "https://x.org/dstu2/Patient?family%3Acontains=chau&_count=1&_sort%3Adesc=birthdate" {
+	if *b.Total != 2 || len(b.Link) != 2 || b.Link[0].URL != "https://x.org/dstu2/Patient?family%3Acontains=chau&_count=1&_sort%3Adesc=birthdate" {
 		t.Fatalf("%+v", b)
 	}
 	next, _ := url.Parse(b.Link[1].URL)
