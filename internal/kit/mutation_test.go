@@ -20,7 +20,7 @@ import (
 // with a failure that names the mutation's rule and its spec section.
 func TestMutationsFailTheKit(t *testing.T) {
 	for _, ver := range versions() {
-		h := ver.handler(t, ver.backend(t, false))
+		h := ver.handler(t, ver.backend(t, false), 0)
 		env := mutation.Env{Base: ver.base, Version: ver.v, Data: smallData}
 		t.Run(ver.name+"/unmutated", func(t *testing.T) {
 			var rec kit.Recorder
@@ -80,7 +80,7 @@ func TestBackendWithoutTotalFailsTheKit(t *testing.T) {
 			o := options(ver)
 			o.Only = []string{"paging", "totals"}
 			var rec kit.Recorder
-			rep := kit.Run(&rec, ver.handler(t, b), ver.v, fixtureData, o)
+			rep := kit.Run(&rec, ver.handler(t, b, 0), ver.v, fixtureData, o)
 			require.NotEmpty(t, rep.Failures)
 			for _, f := range rep.Failures {
 				assert.Equal(t, "total.exact", f.Rule, f.String())

@@ -19,7 +19,7 @@ import (
 func TestKitPassesInMemory(t *testing.T) {
 	for _, ver := range versions() {
 		t.Run(ver.name, func(t *testing.T) {
-			h := ver.handler(t, ver.backend(t, true))
+			h := ver.handler(t, ver.backend(t, true), 0)
 			var mu sync.Mutex
 			seen := map[string]int{}
 			counting := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -52,12 +52,26 @@ func TestKitPassesInMemory(t *testing.T) {
 	}
 }
 
+// A correct server whose largest page (10) is smaller than the test
+// patient's vital signs (48) and than the kit's "unpaged" _count=200
+// passes too: the totals and paging checks walk every page.
+func TestKitPassesSmallPages(t *testing.T) {
+	for _, ver := range versions() {
+		t.Run(ver.name, func(t *testing.T) {
+			var rec kit.Recorder
+			rep := kit.Run(&rec, ver.handler(t, ver.backend(t, false), 10), ver.v, fixtureData, options(ver))
+			assert.Empty(t, rep.Failures)
+			assert.Empty(t, rec.Errors)
+		})
+	}
+}
+
 // Relax turns a rule's findings into log lines; the report lists the rule
 // and what it waived; an unknown rule id fails the run.
 func TestRelax(t *testing.T) {
 	ver := versions()[0]
 	b := ver.backend(t, false)
-	h := noLocationDisplay(ver.handler(t, b))
+	h := noLocationDisplay(ver.handler(t, b, 0))
 
 	var strict kit.Recorder
 	rep := kit.Run(&strict, h, ver.v, fixtureData, options(ver))
@@ -84,7 +98,7 @@ func TestRelax(t *testing.T) {
 
 	o.Relax = []string{"display.encounter.nowhere"}
 	var bad kit.Recorder
-	rep3 := kit.Run(&bad, ver.handler(t, b), ver.v, fixtureData, o)
+	rep3 := kit.Run(&bad, ver.handler(t, b, 0), ver.v, fixtureData, o)
 	require.Len(t, rep3.Failures, 1)
 	assert.Equal(t, `kit: Options.Relax names "display.encounter.nowhere", which is not a rule of the STU3 kit (see docs/kits.md)`, rep3.Failures[0].String())
 }

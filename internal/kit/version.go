@@ -95,13 +95,13 @@ func dates() map[string][]string {
 // DSTU2 is the DSTU2 (1.0.2) contract, interface section 4.
 func DSTU2(validate func([]byte) error) *Version {
 	required, displayed := shared("4")
-	required["AllergyIntolerance"] = reqs("required", "AllergyIntolerance", "§4.6", el("text", "Code.Text (substance.text)", "substance.text"),
-		el("code-display", "Code.Coding[0].Display (substance)", "substance.coding.0.display"), el("status", "Status", "status"))
+	required["AllergyIntolerance"] = reqs("required", "AllergyIntolerance", "§4.6", el("text", "Code.Text", "substance.text"),
+		el("code-display", "Code.Coding[0].Display", "substance.coding.0.display"), el("status", "Status", "status"))
 	required["MedicationOrder"] = reqs("required", "MedicationOrder", "§4.7", el("datewritten", "DateWritten", "dateWritten"),
 		el("prescriber-display", "Prescriber.Display", "prescriber.display"),
 		el("medication-display", "Medication.Display or Medication.Text", "medicationReference.display", "medicationCodeableConcept.text"))
 	displayed["Patient"] = reqs("display", "Patient", "§4.2", el("careprovider", "CareProvider.Display", "careProvider.display"))
-	displayed["Coverage"] = reqs("display", "Coverage", "§4.8, A11", el("payor", "Payor (issuer.display or plan)", "issuer.display", "plan"))
+	displayed["Coverage"] = reqs("display", "Coverage", "§4.8, A11", el("payor", "Payor", "issuer.display", "plan"))
 	return &Version{
 		FHIR: fhir.DSTU2, Line: "D", FHIRVersions: []string{"1.0.2", "1.0.1"}, Medication: "MedicationOrder",
 		Required: required, Displayed: displayed,

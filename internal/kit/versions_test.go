@@ -40,7 +40,9 @@ type version struct {
 	base    string
 	schema  func([]byte) error
 	backend func(t testing.TB, examples bool) any // the in-memory backend with the fixtures (and the HL7 examples)
-	handler func(t testing.TB, backend any) http.Handler
+	// handler serves backend with the Patients-app profile; maxCount,
+	// when not 0, is the largest page size.
+	handler func(t testing.TB, backend any, maxCount int) http.Handler
 }
 
 func versions() []version {
@@ -71,9 +73,16 @@ func memBackend[B interface{ LoadExamples(...string) (int, error) }](t testing.T
 
 // newSTU3Handler is the one place the kit's tests build an STU3 server:
 // the Patients-app profile at /stu3, with a token URL in the statement.
-func newSTU3Handler(t testing.TB, backend any) http.Handler {
+func newSTU3Handler(t testing.TB, backend any, maxCount int) http.Handler {
 	t.Helper()
-	h, err := stu3.NewHandler(stu3.Config{Backend: backend, BasePath: "/stu3", Profile: stu3.PatientsApp(),
+	p := stu3.PatientsApp()
+	if maxCount > 0 {
+		p.DefaultCount, p.MaxCount = maxCount, maxCount
+		for i := range p.Resources {
+			p.Resources[i].DefaultCount = min(p.Resources[i].DefaultCount, maxCount)
+		}
+	}
+	h, err := stu3.NewHandler(stu3.Config{Backend: backend, BasePath: "/stu3", Profile: p,
 		Security: &capability.Security{TokenURL: "https://fhir.example.org/token"},
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
@@ -81,9 +90,16 @@ func newSTU3Handler(t testing.TB, backend any) http.Handler {
 }
 
 // newDSTU2Handler is the one place the kit's tests build a DSTU2 server.
-func newDSTU2Handler(t testing.TB, backend any) http.Handler {
+func newDSTU2Handler(t testing.TB, backend any, maxCount int) http.Handler {
 	t.Helper()
-	h, err := dstu2.NewHandler(dstu2.Config{Backend: backend, BasePath: "/dstu2", Profile: dstu2.PatientsApp(),
+	p := dstu2.PatientsApp()
+	if maxCount > 0 {
+		p.DefaultCount, p.MaxCount = maxCount, maxCount
+		for i := range p.Resources {
+			p.Resources[i].DefaultCount = min(p.Resources[i].DefaultCount, maxCount)
+		}
+	}
+	h, err := dstu2.NewHandler(dstu2.Config{Backend: backend, BasePath: "/dstu2", Profile: p,
 		Security: &capability.Security{TokenURL: "https://fhir.example.org/token"},
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
