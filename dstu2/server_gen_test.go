@@ -364,7 +364,7 @@ func (p pagedEHR) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (fhi
 	}
 	all := p.f.patients
 	end := min(off+q.Count, len(all))
-	page := fhir.Page[*dstu2.Patient]{Resources: all[off:end]}
+	page := fhir.Page[*dstu2.Patient]{Resources: all[off:end], Total: len(all), TotalKnown: true} // a backend that pages says its total
 	if end < len(all) {
 		page.Next = fmt.Sprint(end)
 	}

@@ -40,15 +40,18 @@ func (s *Search) SortedBy(name string) (ok, descending bool) {
 type Page[T any] struct {
 	// Resources are the matches of this page: at most Search.Count.
 	Resources []T
-	// Total is the number of matches of the whole search; set TotalKnown
-	// when it is known. When it is not, the server derives Bundle.total.
+	// Total is the number of matches of the whole search (Bundle.total);
+	// set TotalKnown with it. A page with a Next must say its total: the
+	// server never writes a total it does not know and answers such a page
+	// with a 500 OperationOutcome. On the last page the server can count
+	// the total itself.
 	Total int
 	// TotalKnown reports whether Total is set.
 	TotalKnown bool
 	// Next is the backend's opaque token for the next page ("" on the last
 	// page). It comes back as Search.Cursor; it is sealed in a tamper-evident
 	// cursor bound to the tenant and the query, but not encrypted: put no
-	// secrets or patient data in it. At most MaxCursorBytes.
+	// secrets or patient data in it. At most 1024 bytes.
 	Next string
 }
 

@@ -363,7 +363,7 @@ func (p pagedEHR) SearchPatients(ctx context.Context, q stu3.PatientQuery) (fhir
 	}
 	all := p.f.patients
 	end := min(off+q.Count, len(all))
-	page := fhir.Page[*stu3.Patient]{Resources: all[off:end]}
+	page := fhir.Page[*stu3.Patient]{Resources: all[off:end], Total: len(all), TotalKnown: true} // a backend that pages says its total
 	if end < len(all) {
 		page.Next = fmt.Sprint(end)
 	}

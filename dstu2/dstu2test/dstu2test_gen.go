@@ -38,17 +38,24 @@ type Options struct {
 	Base string
 	// Authorize adds credentials to every request but metadata (e.g. an
 	// Authorization header). When set, the capability statement must also
-	// publish the OAuth token URL.
+	// publish the OAuth token URL (rule metadata.oauth).
 	Authorize func(r *http.Request)
 	// Schema, when set, validates every response body (a resource or a
-	// Bundle) against the official JSON schema of the version.
+	// Bundle) against the official JSON schema of the version (rule
+	// resource.schema).
 	Schema func(body []byte) error
-	// StrictDisplay makes a missing display on a displayed reference (and
-	// a missing must-support element) an error instead of a warning.
-	StrictDisplay bool
-	// Only restricts the run to these request lines ("S3", "D9"), plus
-	// "advertised" (every advertised search parameter) and "paging" (next
-	// links). The capability statement is always checked. Empty runs all.
+	// Relax names rules (e.g. "display.encounter.location"; docs/kits.md
+	// lists them all) whose findings are logged as "relaxed: ..." instead
+	// of failing the run. Every rule is enforced unless named here; the
+	// log lists the relaxed rules and their findings. An unknown id fails
+	// the run.
+	Relax []string
+	// Only restricts the run to these request lines ("S3", "D9") and
+	// checks: "advertised" (every advertised search parameter accepted),
+	// "filters" (every profile parameter both ways), "totals" (total
+	// against next links and the unpaged count), "sort" (both _sort
+	// syntaxes agree), "paging" (next links keep the order). The
+	// capability statement is always checked. Empty runs all.
 	Only []string
 }
 

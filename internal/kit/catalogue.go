@@ -68,6 +68,10 @@ type Expect struct {
 	MustMatch []string
 	// NonEmpty asks for at least one entry.
 	NonEmpty bool
+	// Rule is the rule MustFind checks (the parameter or semantics the
+	// request exercises, e.g. "search.contains"); MustMatch failures name
+	// the rule of their criterion ("param.family").
+	Rule string
 }
 
 // Expand returns r with its placeholders filled from d.

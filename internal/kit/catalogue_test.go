@@ -1,7 +1,6 @@
 package kit_test
 
 import (
-	"slices"
 	"strings"
 	"testing"
 
@@ -9,6 +8,8 @@ import (
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/kit"
 	"github.com/patientsfhir/patientsfhir/stu3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var data = kit.TestData{PatientID: "pat-1", Family: "Chau", Given: "Hugh", BirthDate: "1957-06-05", Gender: "male", MRN: "1234567", MRNSystem: "http://hospital.example.org/mrn"}
@@ -31,17 +32,13 @@ func TestCatalogueCoversTheInterface(t *testing.T) {
 		}
 		for i := 0; i <= 9; i++ {
 			l := v.Line + string(rune('0'+i))
-			if lines[l] == 0 {
-				t.Errorf("%s: no request for line %s", v.FHIR.Name, l)
-			}
-			if i >= 2 && i <= 8 && !(methods[l]["GET"] && methods[l]["POST"]) {
-				t.Errorf("%s: line %s lacks GET or POST _search", v.FHIR.Name, l)
+			assert.NotZero(t, lines[l], "%s: no request for line %s", v.FHIR.Name, l)
+			if i >= 2 && i <= 8 {
+				assert.True(t, methods[l]["GET"] && methods[l]["POST"], "%s: line %s lacks GET or POST _search", v.FHIR.Name, l)
 			}
 		}
 		for _, want := range []string{"_sort:desc=date", "_sort=-date", "id={patient}", "_id={patient}", "identifier={mrn}", "identifier={mrnSystem}|{mrn}", "_count=1", "_count=10"} {
-			if !strings.Contains(all, want) {
-				t.Errorf("%s: no request with %s", v.FHIR.Name, want)
-			}
+			assert.Contains(t, all, want, "%s: no request with %s", v.FHIR.Name, want)
 		}
 	}
 }
@@ -61,9 +58,7 @@ func TestCatalogueParsesStrictly(t *testing.T) {
 	for _, v := range []*kit.Version{kit.DSTU2(nil), kit.STU3(nil)} {
 		for _, r := range kit.Catalogue(v) {
 			r = r.Expand(data)
-			if strings.Contains(r.Query+r.Form+strings.Join(r.Batch, ""), "{") {
-				t.Errorf("%s: placeholder left after Expand: %q %q %v", r.Name, r.Query, r.Form, r.Batch)
-			}
+			assert.NotContains(t, r.Query+r.Form+strings.Join(r.Batch, ""), "{", "%s: placeholder left after Expand", r.Name)
 			queries := []string{r.Query, r.Form}
 			types := []string{r.Expect.Type, r.Expect.Type}
 			for _, u := range r.Batch {
@@ -78,21 +73,19 @@ func TestCatalogueParsesStrictly(t *testing.T) {
 					continue
 				}
 				p, err := fhir.NewParser(v.FHIR, params, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				pairs, err := fhir.ParsePairs(q)
-				if err != nil {
-					t.Errorf("%s: %v", r.Name, err)
+				if !assert.NoError(t, err, r.Name) {
 					continue
 				}
 				pq, err := p.Parse(pairs, true)
-				if err != nil {
-					t.Errorf("%s: %q does not parse strictly: %v", r.Name, q, err)
+				if !assert.NoError(t, err, "%s: %q does not parse strictly", r.Name, q) {
 					continue
 				}
-				if strings.Contains(q, "_sort") && (len(pq.Sort) != 1 || !pq.Sort[0].Descending || pq.Sort[0].Name != "date") {
-					t.Errorf("%s: sort %+v", r.Name, pq.Sort)
+				if strings.Contains(q, "_sort") {
+					require.Len(t, pq.Sort, 1, r.Name)
+					assert.True(t, pq.Sort[0].Descending, r.Name)
+					assert.Equal(t, "date", pq.Sort[0].Name, r.Name)
 				}
 			}
 		}
@@ -102,10 +95,21 @@ func TestCatalogueParsesStrictly(t *testing.T) {
 func TestExpandEncodes(t *testing.T) {
 	r := kit.Request{Path: "Patient/{patient}", Query: "identifier={mrnSystem}|{mrn}&family={familyMid}", Batch: []string{"Patient/{patient}", "Coverage?patient={patient}"}}
 	got := r.Expand(data)
-	if got.Path != "Patient/pat-1" || got.Query != "identifier=http%3A%2F%2Fhospital.example.org%2Fmrn%7C1234567&family=hau" {
-		t.Errorf("Expand: %+v", got)
-	}
-	if !slices.Equal(got.Batch, []string{"Patient/pat-1", "Coverage?patient=pat-1"}) {
-		t.Errorf("batch %v", got.Batch)
+	assert.Equal(t, "Patient/pat-1", got.Path)
+	assert.Equal(t, "identifier=http%3A%2F%2Fhospital.example.org%2Fmrn%7C1234567&family=hau", got.Query)
+	assert.Equal(t, []string{"Patient/pat-1", "Coverage?patient=pat-1"}, got.Batch)
+}
+
+// Every request that must find the test patient names the rule it checks,
+// and that rule exists in its version.
+func TestCatalogueRules(t *testing.T) {
+	for _, v := range []*kit.Version{kit.DSTU2(nil), kit.STU3(nil)} {
+		for _, r := range kit.Catalogue(v) {
+			if !r.Expect.MustFind || r.Expect.Kind != kit.KindSearchset {
+				continue
+			}
+			_, ok := v.Rule(r.Expect.Rule)
+			assert.True(t, ok, "%s: rule %q", r.Name, r.Expect.Rule)
+		}
 	}
 }

@@ -23,12 +23,6 @@ func firstObj(vs []any) (obj, bool) {
 // on its own.
 func (r *run) batch(req Request) {
 	r.t.Helper()
-	type ent struct {
-		Request struct {
-			Method string `json:"method"`
-			URL    string `json:"url"`
-		} `json:"request"`
-	}
 	var urls []string
 	for _, u := range req.Batch {
 		typ, _, _ := strings.Cut(u, "?")
@@ -36,6 +30,41 @@ func (r *run) batch(req Request) {
 		if r.types[typ] {
 			urls = append(urls, u)
 		}
+	}
+	ents := r.postBatch(req.Name, urls)
+	if ents == nil {
+		return
+	}
+	for i, en := range ents {
+		name := req.Name + ": entry " + itoa(i) + " (" + urls[i] + ")"
+		got, ok := r.batchEntry(name, en)
+		if !ok {
+			continue
+		}
+		direct := r.get(urls[i])
+		if direct.status != 200 || direct.json == nil {
+			r.fail("http.status", name, "the same request on its own answers %d", direct.status)
+			continue
+		}
+		if g, w := ids(got), ids(direct.json); !slices.Equal(g, w) {
+			r.fail("batch.same", name, "the batch result differs from the same request on its own (order included): %s", diff(g, w))
+		}
+		if sval(direct.json, "resourceType") == "Bundle" {
+			typ, _, _ := strings.Cut(urls[i], "?")
+			r.searchset(name, got, Expect{Type: typ, PatientScoped: true})
+		}
+	}
+}
+
+// postBatch sends a batch Bundle of GET entries and returns the entries
+// of the batch-response, nil when it is not one with an entry per request.
+func (r *run) postBatch(name string, urls []string) []obj {
+	r.t.Helper()
+	type ent struct {
+		Request struct {
+			Method string `json:"method"`
+			URL    string `json:"url"`
+		} `json:"request"`
 	}
 	b := struct {
 		ResourceType string `json:"resourceType"`
@@ -49,40 +78,41 @@ func (r *run) batch(req Request) {
 	}
 	body, _ := json.Marshal(b)
 	res := r.do("POST", "", "", r.v.FHIR.MIMEType, body, true)
-	if !r.envelope(req.Name, res, 200) {
-		return
+	if !r.envelope(name, res, 200, "batch.response") {
+		return nil
 	}
 	if rt, bt := sval(res.json, "resourceType"), sval(res.json, "type"); rt != "Bundle" || bt != "batch-response" {
-		r.errorf(req.Name, "got %s of type %q, want a batch-response Bundle", rt, bt)
-		return
+		r.fail("batch.response", name, "got %s of type %q, want a batch-response Bundle", rt, bt)
+		return nil
 	}
-	r.validate(req.Name, res.json)
+	r.validate(name, res.json)
 	ents := entries(res.json)
 	if len(ents) != len(urls) {
-		r.errorf(req.Name, "%d response entries for %d request entries", len(ents), len(urls))
-		return
+		r.fail("batch.response", name, "%d response entries for %d request entries", len(ents), len(urls))
+		return nil
 	}
-	for i, en := range ents {
-		name := req.Name + ": entry " + itoa(i) + " (" + urls[i] + ")"
-		status := sval(obj(asObj(en["response"])), "status")
-		if !strings.HasPrefix(status, "200") {
-			r.errorf(name, "response.status %q, want 200 OK", status)
-			continue
+	return ents
+}
+
+// batchEntry checks that a batch-response entry succeeded and returns its
+// resource.
+func (r *run) batchEntry(name string, en obj) (obj, bool) {
+	r.t.Helper()
+	status := sval(asObj(en["response"]), "status")
+	got, _ := en["resource"].(obj)
+	if !strings.HasPrefix(status, "200") {
+		msg := ""
+		if got != nil && sval(got, "resourceType") == "OperationOutcome" {
+			msg = " (" + outcomeText(got) + ")"
 		}
-		got, _ := en["resource"].(obj)
-		direct := r.get(urls[i])
-		if direct.status != 200 || direct.json == nil {
-			r.errorf(name, "the same request on its own answers %d", direct.status)
-			continue
-		}
-		if g, w := ids(got), ids(direct.json); !slices.Equal(g, w) {
-			r.errorf(name, "batch result %v differs from the same request on its own %v (order included)", g, w)
-		}
-		if sval(direct.json, "resourceType") == "Bundle" {
-			typ, _, _ := strings.Cut(urls[i], "?")
-			r.searchset(name, got, Expect{Type: typ, PatientScoped: true})
-		}
+		r.fail("batch.response", name, "response.status %q, want 200 OK%s", status, msg)
+		return nil, false
 	}
+	if got == nil {
+		r.fail("batch.response", name, "entry without a resource")
+		return nil, false
+	}
+	return got, true
 }
 
 func asObj(v any) obj {
@@ -184,11 +214,11 @@ func (r *run) advertised() {
 func (r *run) acceptsSearch(name, typ string, q url.Values) {
 	r.t.Helper()
 	res := r.doStrict(typ, q.Encode())
-	if !r.envelope(name, res, 200) {
+	if !r.envelope(name, res, 200, "metadata.params") {
 		return
 	}
 	if rt, bt := sval(res.json, "resourceType"), sval(res.json, "type"); rt != "Bundle" || bt != "searchset" {
-		r.errorf(name, "got %s %q, want a searchset Bundle", rt, bt)
+		r.fail("metadata.params", name, "got %s %q, want a searchset Bundle", rt, bt)
 	}
 }
 
@@ -214,24 +244,55 @@ func (r *run) paging() {
 	}
 	const name = "paging Observation vitals _count=2 through next links"
 	base := "Observation?patient=" + url.QueryEscape(r.d.PatientID) + "&category=vital-signs&_sort=-date"
-	full := r.get(base + "&_count=200")
+	full := r.get(base + "&_count=" + itoa(unpaged))
 	if full.status != 200 || full.json == nil {
-		r.errorf(name, "the unpaged search answers %d", full.status)
+		r.fail("http.status", name, "the unpaged search answers %d", full.status)
 		return
 	}
 	want := ids(full.json)
-	var got []string
-	rel := base + "&_count=2"
-	for page := 0; rel != "" && page <= len(want)/2+1; page++ {
-		res := r.get(rel)
-		if !r.envelope(name+" page "+itoa(page), res, 200) {
-			return
-		}
-		r.searchset(name+" page "+itoa(page), res.json, Expect{Type: "Observation", Count: 2, PatientScoped: true})
-		got = append(got, ids(res.json)...)
-		rel = r.relNext(res.json)
+	n := len(want)
+	if t, ok := totalOf(full.json); ok && r.relNext(full.json) != "" {
+		n = t // more than one page even unpaged: compare what it holds
 	}
-	if !slices.Equal(got, want) {
-		r.errorf(name, "pages give %d resources %v, the unpaged search %d %v", len(got), got, len(want), want)
+	got, _, ok := r.walk(name, "Observation", base, 2, n, Expect{PatientScoped: true})
+	if ok && !slices.Equal(got[:min(len(got), len(want))], want) {
+		r.fail("paging.next", name, "the pages differ from the unpaged search (order included): %s", diff(got, want))
 	}
 }
+
+// walk follows the next links of typ?query with _count=count and returns
+// the ids in page order and each page's total; ok is false when a page
+// failed. n is the number of resources expected: the walk gives up, as a
+// paging.next failure, after the pages they need at the size of the first
+// page, plus three (at most maxPages).
+func (r *run) walk(name, typ, query string, count, n int, e Expect) (got []string, totals []int, ok bool) {
+	r.t.Helper()
+	e.Type, e.Count = typ, count
+	limit := maxPages
+	rel := query + "&_count=" + itoa(count)
+	for page := 0; rel != ""; page++ {
+		pname := name + " page " + itoa(page)
+		if page == limit {
+			r.fail("paging.next", name, "the next links do not end after %d pages of _count=%d for %d resources", limit, count, n)
+			return got, totals, false
+		}
+		res := r.get(rel)
+		if !r.envelope(pname, res, 200, "http.status") {
+			return got, totals, false
+		}
+		r.searchset(pname, res.json, e)
+		if t, present := totalOf(res.json); present {
+			totals = append(totals, t)
+		}
+		ids := ids(res.json)
+		if page == 0 {
+			limit = min(maxPages, n/max(1, len(ids))+3)
+		}
+		got = append(got, ids...)
+		rel = r.relNext(res.json)
+	}
+	return got, totals, true
+}
+
+// maxPages bounds every walk through next links.
+const maxPages = 200

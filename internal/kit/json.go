@@ -11,6 +11,10 @@ import (
 // obj is a decoded JSON object.
 type obj = map[string]any
 
+// DecodeObject decodes a JSON object keeping numbers as json.Number (their
+// lexical form); ok is false when b is not one.
+func DecodeObject(b []byte) (m map[string]any, ok bool) { return decode(b) }
+
 func decode(b []byte) (obj, bool) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
@@ -173,4 +177,32 @@ func dateRange(s string) (lo, hi time.Time, ok bool) {
 		return lo, hi, false
 	}
 	return t, t.Add(time.Second), true
+}
+
+// within reports whether the span satisfies one date search value with an
+// optional prefix: eq (the default), the search day contains the span; ge,
+// the span reaches the day or later; le, the span reaches the day or
+// earlier; gt, lt, likewise strictly. Other prefixes are not judged.
+func (sp span) within(value string) bool {
+	prefix := "eq"
+	if len(value) > 2 && value[0] >= 'a' && value[0] <= 'z' {
+		prefix, value = value[:2], value[2:]
+	}
+	lo, hi, ok := dateRange(value)
+	if !ok {
+		return true
+	}
+	switch prefix {
+	case "eq":
+		return !sp.lo.Before(lo) && !sp.hi.After(hi)
+	case "ge":
+		return sp.hi.After(lo)
+	case "gt":
+		return sp.hi.After(hi)
+	case "le":
+		return sp.lo.Before(hi)
+	case "lt":
+		return sp.lo.Before(lo)
+	}
+	return true
 }

@@ -1,6 +1,8 @@
 package kit
 
 import (
+	"strings"
+
 	"github.com/patientsfhir/patientsfhir/fhir"
 )
 
@@ -19,8 +21,8 @@ type Version struct {
 	// "required": a missing one is an error.
 	Required map[string][]Requirement
 	// Displayed lists, per resource type, the references the app shows by
-	// their display only (and must-support elements): a missing one is a
-	// warning, or an error with Options.StrictDisplay.
+	// their display only (and must-support elements the app shows): a
+	// missing one fails the run unless Options.Relax names its rule.
 	Displayed map[string][]Requirement
 	// PatientRef lists, per resource type, the elements that hold the
 	// reference to the patient a resource belongs to.
@@ -37,78 +39,102 @@ type Version struct {
 // element by element, a number selects one element ("type.0.coding.0.display"),
 // and "identifier[MR]" selects the identifiers typed MR.
 type Requirement struct {
+	// ID is the id of the requirement's rule, e.g. "required.patient.mrn"
+	// or "display.encounter.location".
+	ID string
+	// Section is where the interface states it, e.g. "§5.5, §9 item 7".
+	Section string
 	// Label is the interface's name for the element, e.g. "Name.Family".
 	Label string
 	// Paths are the alternatives.
 	Paths []string
 }
 
-func req(label string, paths ...string) Requirement {
-	return Requirement{Label: label, Paths: paths}
+// reqs builds the requirements of one type: kind is "required" or
+// "display", sec the type's section; each item is id, label, paths.
+func reqs(kind, typ, sec string, items ...[]string) []Requirement {
+	out := make([]Requirement, 0, len(items))
+	for _, it := range items {
+		s := sec
+		if kind == "display" && strings.Contains(it[1], "Display") {
+			s += ", §9 item 7" // a reference the app shows by its display only
+		}
+		out = append(out, Requirement{ID: kind + "." + strings.ToLower(typ) + "." + it[0], Section: s, Label: it[1], Paths: it[2:]})
+	}
+	return out
+}
+
+func el(id, label string, paths ...string) []string { return append([]string{id, label}, paths...) }
+
+// shared returns the requirements both versions state alike, with the
+// sections of chapter ch ("4" DSTU2, "5" STU3).
+func shared(ch string) (required, displayed map[string][]Requirement) {
+	sec := func(n string) string { return "§" + ch + "." + n }
+	required = map[string][]Requirement{
+		"Patient": reqs("required", "Patient", sec("2"), el("family", "Name.Family", "name.family"), el("given", "Name.Given", "name.given"),
+			el("gender", "Gender", "gender"), el("birthdate", "BirthDate", "birthDate"), el("mrn", "MRN (identifier typed MR)", "identifier[MR].value")),
+		"Observation": reqs("required", "Observation", sec("3"), el("effective", "Effective", "effectiveDateTime", "effectivePeriod.start", "effectivePeriod.end"),
+			el("code", "Code.Coding.Code", "code.coding.code"),
+			el("value", "ValueQuantity.Value (or per component)", "valueQuantity.value", "component.valueQuantity.value")),
+		"Condition": reqs("required", "Condition", sec("4"), el("code-display", "Code.Coding[0].Display", "code.coding.0.display")),
+		"Encounter": reqs("required", "Encounter", sec("5"), el("status", "Status", "status"), el("type-display", "Type[0].Coding[0].Display", "type.0.coding.0.display")),
+	}
+	displayed = map[string][]Requirement{
+		"Encounter": reqs("display", "Encounter", sec("5"), el("period-start", "Period.Start", "period.start"),
+			el("location", "Location[0].Location.Display", "location.0.location.display")),
+	}
+	return required, displayed
+}
+
+// dates are the elements "newest first" sorts on, the same in both
+// versions.
+func dates() map[string][]string {
+	return map[string][]string{"Observation": {"effectiveDateTime", "effectivePeriod"}, "Encounter": {"period"}}
 }
 
 // DSTU2 is the DSTU2 (1.0.2) contract, interface section 4.
 func DSTU2(validate func([]byte) error) *Version {
+	required, displayed := shared("4")
+	required["AllergyIntolerance"] = reqs("required", "AllergyIntolerance", "§4.6", el("text", "Code.Text", "substance.text"),
+		el("code-display", "Code.Coding[0].Display", "substance.coding.0.display"), el("status", "Status", "status"))
+	required["MedicationOrder"] = reqs("required", "MedicationOrder", "§4.7", el("datewritten", "DateWritten", "dateWritten"),
+		el("prescriber-display", "Prescriber.Display", "prescriber.display"),
+		el("medication-display", "Medication.Display or Medication.Text", "medicationReference.display", "medicationCodeableConcept.text"))
+	displayed["Patient"] = reqs("display", "Patient", "§4.2", el("careprovider", "CareProvider.Display", "careProvider.display"))
+	displayed["Coverage"] = reqs("display", "Coverage", "§4.8, A11", el("payor", "Payor", "issuer.display", "plan"))
 	return &Version{
 		FHIR: fhir.DSTU2, Line: "D", FHIRVersions: []string{"1.0.2", "1.0.1"}, Medication: "MedicationOrder",
-		Required: map[string][]Requirement{
-			"Patient": {req("Name.Family", "name.family"), req("Name.Given", "name.given"), req("Gender", "gender"),
-				req("BirthDate", "birthDate"), req("MRN (identifier typed MR)", "identifier[MR].value")},
-			"Observation": {req("Effective", "effectiveDateTime", "effectivePeriod.start", "effectivePeriod.end"),
-				req("Code.Coding.Code", "code.coding.code"),
-				req("ValueQuantity.Value (or per component)", "valueQuantity.value", "component.valueQuantity.value")},
-			"Condition":          {req("Code.Coding[0].Display", "code.coding.0.display")},
-			"Encounter":          {req("Status", "status"), req("Type[0].Coding[0].Display", "type.0.coding.0.display")},
-			"AllergyIntolerance": {req("Code.Text (substance.text)", "substance.text"), req("Code.Coding[0].Display (substance)", "substance.coding.0.display"), req("Status", "status")},
-			"MedicationOrder": {req("DateWritten", "dateWritten"), req("Prescriber.Display", "prescriber.display"),
-				req("Medication.Display or Medication.Text", "medicationReference.display", "medicationCodeableConcept.text")},
-		},
-		Displayed: map[string][]Requirement{
-			"Patient":   {req("CareProvider.Display", "careProvider.display")},
-			"Encounter": {req("Period.Start", "period.start"), req("Location[0].Location.Display", "location.0.location.display")},
-			"Coverage":  {req("Payor (issuer.display or plan; ambiguity A11)", "issuer.display", "plan")},
-		},
+		Required: required, Displayed: displayed,
 		PatientRef: map[string][]string{
 			"Observation": {"subject"}, "Condition": {"patient"}, "Encounter": {"patient"},
 			"AllergyIntolerance": {"patient"}, "MedicationOrder": {"patient"}, "Coverage": {"subscriber", "beneficiary"},
 		},
-		Date: map[string][]string{
-			"Observation": {"effectiveDateTime", "effectivePeriod"}, "Encounter": {"period"},
-		},
+		Date:     dates(),
 		Validate: validate,
 	}
 }
 
 // STU3 is the STU3 (3.0.x) contract, interface section 5.
 func STU3(validate func([]byte) error) *Version {
+	required, displayed := shared("5")
+	required["AllergyIntolerance"] = reqs("required", "AllergyIntolerance", "§5.6", el("text", "Code.Text", "code.text"),
+		el("code-display", "Code.Coding[0].Display", "code.coding.0.display"),
+		el("status", "ClinicalStatus or VerificationStatus", "clinicalStatus", "verificationStatus"))
+	required["MedicationRequest"] = reqs("required", "MedicationRequest", "§5.7",
+		el("medication-display", "Medication.Display or Medication.Text", "medicationReference.display", "medicationCodeableConcept.text"),
+		el("authoredon", "AuthoredOn", "authoredOn"), el("requester-display", "Requester.Agent.Display", "requester.agent.display"))
+	required["Coverage"] = reqs("required", "Coverage", "§5.8", el("groupdisplay", "Grouping.GroupDisplay", "grouping.groupDisplay"),
+		el("plandisplay", "Grouping.PlanDisplay", "grouping.planDisplay"),
+		el("period", "Period", "period.start", "period.end"), el("subscriberid", "SubscriberId", "subscriberId"))
+	displayed["Patient"] = reqs("display", "Patient", "§5.2", el("generalpractitioner", "GeneralPractitioner.Display", "generalPractitioner.display"))
 	return &Version{
 		FHIR: fhir.STU3, Line: "S", FHIRVersions: []string{"3.0.1", "3.0.2", "3.0.0"}, Medication: "MedicationRequest",
-		Required: map[string][]Requirement{
-			"Patient": {req("Name.Given", "name.given"), req("Name.Family", "name.family"), req("Gender", "gender"),
-				req("BirthDate", "birthDate"), req("MRN (identifier typed MR)", "identifier[MR].value")},
-			"Observation": {req("Effective", "effectiveDateTime", "effectivePeriod.start", "effectivePeriod.end"),
-				req("Code.Coding.Code", "code.coding.code"),
-				req("ValueQuantity.Value (or per component)", "valueQuantity.value", "component.valueQuantity.value")},
-			"Condition": {req("Code.Coding[0].Display", "code.coding.0.display")},
-			"Encounter": {req("Status", "status"), req("Type[0].Coding[0].Display", "type.0.coding.0.display")},
-			"AllergyIntolerance": {req("Code.Text", "code.text"), req("Code.Coding[0].Display", "code.coding.0.display"),
-				req("ClinicalStatus or VerificationStatus", "clinicalStatus", "verificationStatus")},
-			"MedicationRequest": {req("Medication.Display or Medication.Text", "medicationReference.display", "medicationCodeableConcept.text"),
-				req("AuthoredOn", "authoredOn"), req("Requester.Agent.Display", "requester.agent.display")},
-			"Coverage": {req("Grouping.GroupDisplay", "grouping.groupDisplay"), req("Grouping.PlanDisplay", "grouping.planDisplay"),
-				req("Period", "period.start", "period.end"), req("SubscriberId", "subscriberId")},
-		},
-		Displayed: map[string][]Requirement{
-			"Patient":   {req("GeneralPractitioner.Display", "generalPractitioner.display")},
-			"Encounter": {req("Period.Start", "period.start"), req("Location[0].Location.Display", "location.0.location.display")},
-		},
+		Required: required, Displayed: displayed,
 		PatientRef: map[string][]string{
 			"Observation": {"subject"}, "Condition": {"subject"}, "Encounter": {"subject"},
 			"AllergyIntolerance": {"patient"}, "MedicationRequest": {"subject"}, "Coverage": {"beneficiary", "subscriber"},
 		},
-		Date: map[string][]string{
-			"Observation": {"effectiveDateTime", "effectivePeriod"}, "Encounter": {"period"},
-		},
+		Date:     dates(),
 		Validate: validate,
 	}
 }
@@ -134,28 +160,28 @@ func Catalogue(v *Version) []Request {
 		Expect: Expect{Kind: KindOutcome, Status: 404}})
 
 	// Patient search (D2/S2): the documented body, contains semantics, id/_id, MRN.
-	pt := func(title, query string, match ...string) {
-		search(L("2"), "Patient "+title, "Patient", query, Expect{MustFind: true, MustMatch: match})
+	pt := func(title, rule, query string, match ...string) {
+		search(L("2"), "Patient "+title, "Patient", query, Expect{MustFind: true, MustMatch: match, Rule: rule})
 	}
 	if v.Line == "D" {
-		pt("given & family:contains (documented body)", "given={given}&family:contains={family}", "given", "family")
-		pt("family:contains inner substring", "family:contains={familyMid}", "family")
-		pt("given substring", "given={givenMid}", "given")
-		pt("given:contains (early drafts)", "given:contains={givenMid}", "given")
-		pt("name substring", "name={familyMid}", "name")
-		pt("name:contains (early drafts)", "name:contains={familyMid}", "name")
-		pt("birthdate & family:contains", "birthdate={birthdate}&family:contains={family}", "birthdate", "family")
+		pt("given & family:contains (documented body)", "search.contains", "given={given}&family:contains={family}", "given", "family")
+		pt("family:contains inner substring", "search.contains", "family:contains={familyMid}", "family")
+		pt("given substring", "search.contains", "given={givenMid}", "given")
+		pt("given:contains (early drafts)", "search.contains", "given:contains={givenMid}", "given")
+		pt("name substring", "search.contains", "name={familyMid}", "name")
+		pt("name:contains (early drafts)", "search.contains", "name:contains={familyMid}", "name")
+		pt("birthdate & family:contains", "param.birthdate", "birthdate={birthdate}&family:contains={family}", "birthdate", "family")
 	} else {
-		pt("given & family (documented body)", "given={given}&family={family}", "given", "family")
-		pt("family inner substring (contains semantics)", "family={familyMid}", "family")
-		pt("given substring", "given={givenMid}", "given")
-		pt("birthdate & family", "birthdate={birthdate}&family={family}", "birthdate", "family")
-		pt("gender & family", "gender={gender}&family={family}", "gender", "family")
+		pt("given & family (documented body)", "search.contains", "given={given}&family={family}", "given", "family")
+		pt("family inner substring (contains semantics)", "search.contains", "family={familyMid}", "family")
+		pt("given substring", "search.contains", "given={givenMid}", "given")
+		pt("birthdate & family", "param.birthdate", "birthdate={birthdate}&family={family}", "birthdate", "family")
+		pt("gender & family", "param.gender", "gender={gender}&family={family}", "gender", "family")
 	}
-	pt("id", "id={patient}", "id")
-	pt("_id", "_id={patient}", "id")
-	pt("identifier without system (MRN)", "identifier={mrn}", "identifier")
-	pt("identifier system|value", "identifier={mrnSystem}|{mrn}", "identifier")
+	pt("id", "param.id", "id={patient}", "id")
+	pt("_id", "param.id", "_id={patient}", "id")
+	pt("identifier without system (MRN)", "identifier.nosystem", "identifier={mrn}", "identifier")
+	pt("identifier system|value", "param.identifier", "identifier={mrnSystem}|{mrn}", "identifier")
 	family := map[string]string{"D": "family:contains", "S": "family"}[v.Line]
 	search(L("2"), "Patient _count=1", "Patient", family+"={familyMid}&_count=1", Expect{Count: 1, NonEmpty: true})
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -84,18 +85,58 @@ type SearchOptions struct {
 	// Offset is the number of entries delivered before this page, from
 	// [Cursors.Resume].
 	Offset int
-	// Count is asked for the total when the backend did not know it and
-	// there are more pages. Optional.
+	// Count is the bounded means a backend opts into for computing the
+	// total when its page has a next link but no total: it is asked once
+	// per such page (a COUNT query, say) and must answer the number of
+	// matches of the whole search. Optional; without it such a page is
+	// refused (see [ErrTotalUnknown]).
 	Count func(ctx context.Context) (int, error)
+	// Logger receives the line that says why a page was refused (the rule,
+	// the type, the offset; never the data). Default slog.Default().
+	Logger *slog.Logger
+}
+
+// RuleTotal is the id of the conformance-kit rule a page without its total
+// breaks (docs/kits.md): Bundle.total is the number of matches of the whole
+// search (Patients-app interface §3.6 and §9, FHIR Bundle.total).
+const RuleTotal = "total.exact"
+
+// ErrTotalUnknown is the error of a page that has a next link but no total:
+// the server never writes a total it does not know. It is an
+// [fhir.ErrInternal] (500) whose message names the rule, so a partner finds
+// it in the conformance kit's report.
+var ErrTotalUnknown = fhir.NewError(fhir.ErrInternal,
+	"The backend returned a page with a next link but without its total; a backend that pages must report "+
+		"Page.Total (rule "+RuleTotal+", Patients-app interface §3.6).")
+
+// ErrTotalTooLow is the error of a page whose total is less than its own
+// entries: a total the server knows to be wrong is not sent either. (The
+// entries of earlier pages are not counted: the data may change between
+// pages.) An [fhir.ErrInternal].
+var ErrTotalTooLow = fhir.NewError(fhir.ErrInternal,
+	"The backend returned a total less than the entries of its page; Page.Total is the number of matches "+
+		"of the whole search (rule "+RuleTotal+", Patients-app interface §3.6).")
+
+// refuse logs why page is not sent: the rule, the type and the counts,
+// never the data.
+func (o *SearchOptions) refuse(page Page, reason string) {
+	l := o.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	l.Warn("rest: backend output refused", "rule", RuleTotal, "type", o.Type, "offset", o.Offset,
+		"entries", len(page.Entries), "next", page.Next != "", "reason", reason)
 }
 
 // BuildSearchset turns a backend page into a Searchset.
 //
-// Bundle.total is always present. When the page does not know it, the
-// module derives it: on the last page (no Next) it is Offset plus the
-// entries of the page, which is exact; otherwise Count is asked when set;
-// without Count it is Offset plus the entries of the page, a lower bound,
-// and the next link tells the client that more follow.
+// Bundle.total is always present and never invented. When the page does
+// not know it, the module derives it only where it is exact: on the last
+// page (no Next) it is Offset plus the entries of the page; on a page with a
+// Next, o.Count is asked when the backend opted into it. Otherwise the page
+// is refused with [ErrTotalUnknown], and a total below the page's own
+// entries with [ErrTotalTooLow]; both are logged with the rule, the type
+// and the counts, and the caller answers them as a 500 OperationOutcome.
 func BuildSearchset(ctx context.Context, q *fhir.Query, page Page, o SearchOptions) (*Searchset, error) {
 	s := &Searchset{Base: o.Base, Entries: page.Entries}
 	canon := q.Encode()
@@ -116,7 +157,12 @@ func BuildSearchset(ctx context.Context, q *fhir.Query, page Page, o SearchOptio
 		}
 		s.Total = n
 	default:
-		s.Total = seen
+		o.refuse(page, "a page with a next link but no total")
+		return nil, ErrTotalUnknown
+	}
+	if s.Total < len(page.Entries) {
+		o.refuse(page, "the total is less than the entries of the page")
+		return nil, ErrTotalTooLow
 	}
 	if q.CountOnly() {
 		s.Entries = nil // _count=0 / _summary=count: the total alone

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
@@ -50,7 +52,7 @@ func TestSearchsetPaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	const base = "https://fhir.example.com/stu3"
-	// A backend of 5 patients, pages of 2, that does not know its total.
+	// A backend of 5 patients, pages of 2, that says its total.
 	all := []string{"a", "b", "c", "d", "e"}
 	backend := func(token string, n int) Page {
 		start := 0
@@ -58,7 +60,7 @@ func TestSearchsetPaging(t *testing.T) {
 			fmt.Sscan(token, &start)
 		}
 		end := min(start+n, len(all))
-		var pg Page
+		pg := Page{Total: len(all), TotalKnown: true}
 		for _, id := range all[start:end] {
 			pg.Entries = append(pg.Entries, patient(id))
 		}
@@ -101,14 +103,9 @@ func TestSearchsetPaging(t *testing.T) {
 			}
 			got = append(got, e.Resource["id"].(string))
 		}
+		assert.Equal(t, 5, *b.Total, "page %d: the total of the whole search", pageNo)
 		if len(b.Link) == 1 {
-			if *b.Total != 5 {
-				t.Errorf("last page: total %d, want exact 5", *b.Total)
-			}
 			break
-		}
-		if *b.Total != len(got) {
-			t.Errorf("page %d: lower-bound total %d, want %d", pageNo, *b.Total, len(got))
 		}
 		next, err := url.Parse(b.Link[1].URL)
 		if err != nil || b.Link[1].Relation != "next" {
@@ -129,47 +126,107 @@ func TestSearchsetPaging(t *testing.T) {
 
 func TestSearchsetTotal(t *testing.T) {
 	p := newTestParser(t, fhir.STU3)
-	q, _ := p.Parse(nil, false)
-	cur, _ := NewCursors(testKey, 0)
-	o := SearchOptions{Base: "http://x", Type: "Patient", Cursors: cur, Offset: 4}
+	q, err := p.Parse(nil, false)
+	require.NoError(t, err)
+	cur, err := NewCursors(testKey, 0)
+	require.NoError(t, err)
 	two := []Entry{patient("1"), patient("2")}
 	ctx := context.Background()
+	var logs bytes.Buffer
+	o := SearchOptions{Base: "http://x", Type: "Patient", Cursors: cur, Offset: 4,
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
 
-	s, _ := BuildSearchset(ctx, q, Page{Entries: two, Total: 42, TotalKnown: true, Next: "n"}, o)
-	assert.Equal(t, 42, s.Total)
-	s, _ = BuildSearchset(ctx, q, Page{Entries: two}, o)
-	assert.Equal(t, 6, s.Total) // last page: offset + entries, exact
-	s, _ = BuildSearchset(ctx, q, Page{Entries: two, Next: "n"}, o)
-	assert.Equal(t, 6, s.Total) // lower bound, next link present
-	if s.Next == "" {
-		t.Error("next link missing")
-	}
-	o.Count = func(context.Context) (int, error) { return 99, nil }
-	s, _ = BuildSearchset(ctx, q, Page{Entries: two, Next: "n"}, o)
-	assert.Equal(t, 99, s.Total) // asked
+	s, err := BuildSearchset(ctx, q, Page{Entries: two, Total: 42, TotalKnown: true, Next: "n"}, o)
+	require.NoError(t, err)
+	assert.Equal(t, 42, s.Total, "the backend's total")
+	assert.NotEmpty(t, s.Next)
+
+	s, err = BuildSearchset(ctx, q, Page{Entries: two}, o)
+	require.NoError(t, err)
+	assert.Equal(t, 6, s.Total, "last page without a total: offset + entries, exact")
+	assert.Empty(t, s.Next)
+
+	s, err = BuildSearchset(ctx, q, Page{Total: 0, TotalKnown: true}, o)
+	require.NoError(t, err)
+	assert.Equal(t, 0, s.Total, "an empty last page whose backend says 0")
+
+	// The opt-in count is asked for a page with a next link and no total.
+	calls := 0
+	o.Count = func(context.Context) (int, error) { calls++; return 99, nil }
+	s, err = BuildSearchset(ctx, q, Page{Entries: two, Next: "n"}, o)
+	require.NoError(t, err)
+	assert.Equal(t, 99, s.Total)
+	_, err = BuildSearchset(ctx, q, Page{Entries: two, Total: 7, TotalKnown: true, Next: "n"}, o)
+	require.NoError(t, err)
+	assert.Equal(t, 1, calls, "Count is asked only when the backend does not know the total")
 	o.Count = func(context.Context) (int, error) { return 0, fhir.ErrUnavailable }
-	if _, err := BuildSearchset(ctx, q, Page{Entries: two, Next: "n"}, o); !errors.Is(err, fhir.ErrUnavailable) {
-		t.Errorf("count error: %v", err)
-	}
-	o.Cursors = nil
+	_, err = BuildSearchset(ctx, q, Page{Entries: two, Next: "n"}, o)
+	assert.ErrorIs(t, err, fhir.ErrUnavailable)
 	o.Count = nil
-	if _, err := BuildSearchset(ctx, q, Page{Next: "n"}, o); err == nil {
-		t.Error("a next token without Cursors must fail")
-	}
+	assert.Empty(t, logs.String(), "nothing refused so far")
+
+	// Never an invented total: a next page without the total is refused.
+	_, err = BuildSearchset(ctx, q, Page{Entries: two, Next: "n"}, o)
+	require.ErrorIs(t, err, ErrTotalUnknown)
+	assert.ErrorIs(t, err, fhir.ErrInternal)
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(logs.Bytes(), &line), logs.String())
+	assert.Equal(t, "rest: backend output refused", line["msg"])
+	assert.Equal(t, RuleTotal, line["rule"])
+	assert.Equal(t, "Patient", line["type"])
+	assert.EqualValues(t, 4, line["offset"])
+	assert.EqualValues(t, 2, line["entries"])
+	assert.Equal(t, true, line["next"])
+
+	// A total below the page's own entries is known to be wrong: refused.
+	logs.Reset()
+	_, err = BuildSearchset(ctx, q, Page{Entries: two, Total: 1, TotalKnown: true}, o)
+	require.ErrorIs(t, err, ErrTotalTooLow)
+	assert.Contains(t, logs.String(), `"rule":"total.exact"`)
+	o.Count = func(context.Context) (int, error) { return 1, nil }
+	_, err = BuildSearchset(ctx, q, Page{Entries: two, Next: "n"}, o)
+	assert.ErrorIs(t, err, ErrTotalTooLow)
+	o.Count = nil
+
+	o.Cursors = nil
+	_, err = BuildSearchset(ctx, q, Page{Total: 3, TotalKnown: true, Next: "n"}, o)
+	assert.Error(t, err, "a next token without Cursors must fail")
+
 	// _count=0: total only, no next link.
-	q0, _ := p.Parse([]fhir.Pair{{Name: "_count", Value: "0"}}, false)
-	s, _ = BuildSearchset(ctx, q0, Page{Total: 7, TotalKnown: true, Next: "n"}, o)
+	q0, err := p.Parse([]fhir.Pair{{Name: "_count", Value: "0"}}, false)
+	require.NoError(t, err)
+	s, err = BuildSearchset(ctx, q0, Page{Total: 7, TotalKnown: true, Next: "n"}, o)
+	require.NoError(t, err)
 	var buf bytes.Buffer
-	if err := EncodeSearchset(&buf, s); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, EncodeSearchset(&buf, s))
 	b := decodeBundle(t, buf.Bytes())
-	if *b.Total != 7 || len(b.Entry) != 0 || len(b.Link) != 1 {
-		t.Errorf("count only: %s", buf.Bytes())
-	}
-	if !strings.Contains(buf.String(), `"total":7`) {
-		t.Error("total must be present")
-	}
+	require.NotNil(t, b.Total)
+	assert.Equal(t, 7, *b.Total)
+	assert.Empty(t, b.Entry)
+	assert.Len(t, b.Link, 1)
+	assert.Contains(t, buf.String(), `"total":7`)
+}
+
+// A backend page without its total reaches the client as a 500
+// OperationOutcome whose message names the rule, never as a made-up total.
+func TestSearchsetRefusesUnknownTotal(t *testing.T) {
+	p := newTestParser(t, fhir.STU3)
+	cur, err := NewCursors(testKey, 0)
+	require.NoError(t, err)
+	var logs bytes.Buffer
+	o := SearchOptions{Base: "https://x.org/stu3", Type: "Patient", Cursors: cur, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	r := httptest.NewRequest("GET", "/stu3/Patient?family=chau&_count=1", nil)
+	q, err := p.ParseRequest(r)
+	require.NoError(t, err)
+	_, err = BuildSearchset(r.Context(), q, Page{Entries: []Entry{patient("chau-1")}, Next: "more"}, o)
+	require.Error(t, err)
+	rec := httptest.NewRecorder()
+	WriteError(rec, r, fhir.STU3, err)
+	require.Equal(t, 500, rec.Code, rec.Body.String())
+	assert.JSONEq(t, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception",
+		"diagnostics":"The backend returned a page with a next link but without its total; a backend that pages must report Page.Total (rule total.exact, Patients-app interface §3.6)."}]}`, rec.Body.String())
+	assert.Contains(t, logs.String(), "rule=total.exact")
+	assert.NotContains(t, logs.String(), "chau", "no search value or data in the log")
 }
 
 func TestCursorBinding(t *testing.T) {

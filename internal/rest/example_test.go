@@ -30,8 +30,10 @@ func ExampleBuildSearchset() {
 	cursors, _ := rest.NewCursors([]byte("an example key of at least 32 bytes!"), 0)
 	q, _ := p.Parse([]fhir.Pair{{Name: "patient", Value: "7"}, {Name: "_count", Value: "1"}}, false)
 	page := rest.Page{
-		Entries: []rest.Entry{{Type: "Condition", ID: "c1", Resource: json.RawMessage(`{"resourceType":"Condition","id":"c1"}`)}},
-		Next:    "backend-offset-1", // the backend knows there is more, not how much
+		Entries:    []rest.Entry{{Type: "Condition", ID: "c1", Resource: json.RawMessage(`{"resourceType":"Condition","id":"c1"}`)}},
+		Total:      3, // a backend that pages says the total; the server never invents one
+		TotalKnown: true,
+		Next:       "backend-offset-1",
 	}
 	s, err := rest.BuildSearchset(context.Background(), q, page, rest.SearchOptions{
 		Base: "https://fhir.example.com/stu3", Type: "Condition", Tenant: "tenant-1", Cursors: cursors,
@@ -55,7 +57,7 @@ func ExampleBuildSearchset() {
 	fmt.Println(b.Link[1].Relation, strings.HasPrefix(b.Link[1].URL, b.Link[0].URL+"&_cursor="))
 	fmt.Println(b.Entry[0].FullURL, b.Entry[0].Search.Mode)
 	// Output:
-	// 1 https://fhir.example.com/stu3/Condition?patient=7&_count=1
+	// 3 https://fhir.example.com/stu3/Condition?patient=7&_count=1
 	// next true
 	// https://fhir.example.com/stu3/Condition/c1 match
 }

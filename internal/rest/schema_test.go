@@ -39,7 +39,7 @@ func TestOutputsValidate(t *testing.T) {
 			}
 			q, _ := p.Parse([]fhir.Pair{{Name: "patient", Value: "1"}, {Name: "_count", Value: "2"}}, false)
 			cur, _ := rest.NewCursors([]byte(strings.Repeat("k", 32)), 0)
-			page := rest.Page{Next: "2", Entries: []rest.Entry{
+			page := rest.Page{Total: 3, TotalKnown: true, Next: "2", Entries: []rest.Entry{
 				{Type: "Patient", ID: "1", Resource: json.RawMessage(`{"resourceType":"Patient","id":"1","birthDate":"1957-06-05"}`)},
 				{Type: "Patient", ID: "2", Resource: json.RawMessage(`{"resourceType":"Patient","id":"2","gender":"male"}`)},
 			}}

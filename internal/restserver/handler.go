@@ -739,11 +739,11 @@ func (h *Handler[B]) serveSearch(w http.ResponseWriter, r *http.Request, rt *rou
 	}
 	if len(page.Entries) > q.Count && !q.CountOnly() {
 		// A backend that returns more than asked would break paging.
-		rest.WriteError(w, r, v, fhir.NewError(fhir.ErrInternal, "The backend returned more entries than the page size."))
+		rest.WriteError(w, r, v, fhir.NewError(fhir.ErrInternal, "The backend returned more entries than the page size (rule search.count)."))
 		return
 	}
 	s, err := rest.BuildSearchset(ctx, q, page, rest.SearchOptions{Base: h.baseURL(r), Type: rt.typ, Tenant: tenant,
-		Cursors: h.cursors, Offset: cur.Offset})
+		Cursors: h.cursors, Offset: cur.Offset, Logger: h.logger})
 	if err != nil {
 		rest.WriteError(w, r, v, err)
 		return
@@ -758,7 +758,7 @@ func (h *Handler[B]) checkPage(rt *route[B], patient string, tp fhir.Page[Resour
 	for _, res := range tp.Resources {
 		reason := checkResource(res, rt.typ)
 		if reason == "" && patient != "" && !refersTo(rt.binding.Owner(res), patient) {
-			reason = "belongs to another patient than the one requested"
+			reason = "belongs to another patient than the one requested (rule scope.patient)"
 		}
 		if reason != "" {
 			err := h.checkFailed(rt.typ, res, reason)
