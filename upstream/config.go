@@ -275,7 +275,7 @@ func (c *Config) Validate() error {
 	}
 	for k, v := range c.Params {
 		typ, param, ok := strings.Cut(k, ".")
-		if !ok || typ == "" || param == "" || !validParamName(param) || !validParamName(v) {
+		if !ok || typ == "" || param == "" || !validName(param) || !validName(v) {
 			bad = append(bad, fmt.Sprintf("Config.Params[%q]: want \"Type.param\": \"upstream-param\"", k))
 		}
 	}
@@ -315,17 +315,4 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// validParamName reports whether s is a search parameter name.
-func validParamName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c == '_' || c == '-' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }

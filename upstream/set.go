@@ -59,8 +59,9 @@ func NewSet[B any](upstreams map[string]Config, open func(Config) (B, error)) (*
 	return s, nil
 }
 
-// validName reports whether s is a valid upstream name, the same alphabet
-// as a tenant record's backend name.
+// validName reports whether s is 1 to 64 characters of [A-Za-z0-9._-]: an
+// upstream name (the alphabet of a tenant record's backend name) or a
+// search parameter name.
 func validName(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false

@@ -96,47 +96,22 @@ func (q *Query) Patient(name, id string) {
 // clause. The Patients-app reading of family, given and name arrives as
 // fhir.ModContains and is sent as :contains.
 func (q *Query) Strings(name string, p fhir.StringParam) {
-	if q.cursor != "" {
-		return
-	}
-	name = q.c.param(q.typ, name)
-	for _, or := range p {
-		if len(or) == 0 {
-			continue
-		}
-		vals := make([]string, len(or))
-		for i, v := range or {
-			vals[i] = escape(v.Value)
-		}
-		q.add(withModifier(name, or[0].Modifier), strings.Join(vals, ","))
-	}
+	clauses(q, name, p, func(v fhir.StringValue) (string, fhir.Modifier) { return escape(v.Value), v.Modifier })
 }
 
 // Tokens adds a token parameter: code, system|code, |code or system| (so an
 // identifier goes with or without its system, as the client sent it), with
 // :not and :text.
 func (q *Query) Tokens(name string, p fhir.TokenParam) {
-	if q.cursor != "" {
-		return
-	}
-	name = q.c.param(q.typ, name)
-	for _, or := range p {
-		if len(or) == 0 {
-			continue
+	clauses(q, name, p, func(v fhir.TokenValue) (string, fhir.Modifier) {
+		switch {
+		case v.Modifier == fhir.ModText:
+			return escape(v.Text), v.Modifier
+		case v.HasSystem:
+			return escape(v.System) + "|" + escape(v.Code), v.Modifier
 		}
-		vals := make([]string, len(or))
-		for i, v := range or {
-			switch {
-			case v.Modifier == fhir.ModText:
-				vals[i] = escape(v.Text)
-			case v.HasSystem:
-				vals[i] = escape(v.System) + "|" + escape(v.Code)
-			default:
-				vals[i] = escape(v.Code)
-			}
-		}
-		q.add(withModifier(name, or[0].Modifier), strings.Join(vals, ","))
-	}
+		return escape(v.Code), v.Modifier
+	})
 }
 
 // Dates adds a date parameter: each value with its prefix (eq omitted), at
@@ -144,6 +119,12 @@ func (q *Query) Tokens(name string, p fhir.TokenParam) {
 // value given without a zone was read in the server's zone and goes as
 // such, explicitly).
 func (q *Query) Dates(name string, p fhir.DateParam) {
+	clauses(q, name, p, func(v fhir.DateValue) (string, fhir.Modifier) { return formatDate(v), fhir.ModNone })
+}
+
+// clauses adds one name[:modifier]=v1,v2 pair per AND clause of p (the
+// modifier is the clause's, carried by each value).
+func clauses[V any](q *Query, name string, p [][]V, format func(V) (string, fhir.Modifier)) {
 	if q.cursor != "" {
 		return
 	}
@@ -153,10 +134,11 @@ func (q *Query) Dates(name string, p fhir.DateParam) {
 			continue
 		}
 		vals := make([]string, len(or))
+		var mod fhir.Modifier
 		for i, v := range or {
-			vals[i] = formatDate(v)
+			vals[i], mod = format(v)
 		}
-		q.add(name, strings.Join(vals, ","))
+		q.add(withModifier(name, mod), strings.Join(vals, ","))
 	}
 }
 
