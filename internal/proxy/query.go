@@ -108,9 +108,9 @@ func (q *Query) Tokens(name string, p fhir.TokenParam) {
 		case v.Modifier == fhir.ModText:
 			return escape(v.Text), v.Modifier
 		case v.HasSystem:
-			return escape(v.System) + "|" + escape(v.Code), v.Modifier
+			return escapeToken(v.System) + "|" + escapeToken(v.Code), v.Modifier
 		}
-		return escape(v.Code), v.Modifier
+		return escapeToken(v.Code), v.Modifier
 	})
 }
 
@@ -177,15 +177,20 @@ func formatDate(v fhir.DateValue) string {
 	return s
 }
 
-// escape escapes the characters FHIR search values reserve: \ , | $.
-func escape(s string) string {
-	if !strings.ContainsAny(s, `\,|$`) {
+// escape escapes what splits a search value: \ and the OR separator ,
+// (a string or an id cannot hold anything else that needs it).
+func escape(s string) string { return escapeAny(s, `\,`) }
+
+// escapeToken also escapes the system separator |.
+func escapeToken(s string) string { return escapeAny(s, `\,|`) }
+
+func escapeAny(s, special string) string {
+	if !strings.ContainsAny(s, special) {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\', ',', '|', '$':
+		if strings.IndexByte(special, s[i]) >= 0 {
 			b.WriteByte('\\')
 		}
 		b.WriteByte(s[i])
