@@ -103,10 +103,14 @@ type Config struct {
 	Logger *slog.Logger `validate:"-"`
 }
 
-// String describes the upstream without its secrets.
+// String describes the upstream without its secrets (Auth's secrets and
+// CursorKey).
 func (c Config) String() string {
 	return fmt.Sprintf("upstream.Config{Name: %q, BaseURL: %q, Auth: %v}", c.Name, c.BaseURL, c.Auth)
 }
+
+// GoString implements fmt.GoStringer as String does.
+func (c Config) GoString() string { return c.String() }
 
 // SortSyntax says how _sort is written to an upstream.
 type SortSyntax int
