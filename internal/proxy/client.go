@@ -13,10 +13,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"mime"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,7 @@ type Client struct {
 	params   map[string]string
 	post     bool
 	header   http.Header
+	accept   []string // the Accept header
 	cursors  *cursors
 	rewrite  *rewriter
 	log      *slog.Logger
@@ -60,10 +62,15 @@ func New(cfg upstream.Config, v *fhir.Version) (*Client, error) {
 	c := &Client{
 		name: cfg.Name, version: v, base: base, baseStr: base.String(),
 		timeout: cfg.Timeout, maxBytes: cfg.MaxResponseBytes, sort: v.SortStyle,
-		params: cfg.Params, post: cfg.SearchByPost, header: cfg.Header.Clone(), log: cfg.Logger,
+		params: maps.Clone(cfg.Params), post: cfg.SearchByPost, log: cfg.Logger,
 	}
 	if c.name == "" {
 		c.name = base.Host
+	}
+	c.accept = []string{v.MIMEType + ", application/json;q=0.9"}
+	c.header = make(http.Header, len(cfg.Header))
+	for k, vs := range cfg.Header {
+		c.header[http.CanonicalHeaderKey(k)] = slices.Clone(vs)
 	}
 	if c.timeout == 0 {
 		c.timeout = upstream.DefaultTimeout
@@ -152,8 +159,7 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 // fhir.ErrGone; every other failure is an error of package fhir whose
 // message names neither the upstream nor its answer.
 func (c *Client) Read(ctx context.Context, typ, id string) ([]byte, error) {
-	u := c.base.JoinPath(typ, id)
-	return c.do(ctx, opRead, typ, http.MethodGet, u.String(), nil)
+	return c.do(ctx, opRead, typ, http.MethodGet, c.baseStr+"/"+url.PathEscape(typ)+"/"+url.PathEscape(id), nil)
 }
 
 // Search runs q: its first page from the encoded parameters, a next page
@@ -167,13 +173,11 @@ func (c *Client) Search(ctx context.Context, q *Query) ([]byte, error) {
 		}
 		return c.do(ctx, opSearch, q.typ, http.MethodGet, c.resolve(rel), nil)
 	}
+	target := c.baseStr + "/" + url.PathEscape(q.typ)
 	if c.post {
-		u := c.base.JoinPath(q.typ, "_search")
-		return c.do(ctx, opSearch, q.typ, http.MethodPost, u.String(), []byte(q.encode()))
+		return c.do(ctx, opSearch, q.typ, http.MethodPost, target+"/_search", []byte(q.encode()))
 	}
-	u := c.base.JoinPath(q.typ)
-	u.RawQuery = q.encode()
-	return c.do(ctx, opSearch, q.typ, http.MethodGet, u.String(), nil)
+	return c.do(ctx, opSearch, q.typ, http.MethodGet, target+"?"+q.encode(), nil)
 }
 
 // op is the kind of upstream request, for error mapping and logs.
@@ -199,18 +203,20 @@ func (c *Client) do(ctx context.Context, o op, typ, method, target string, form 
 		if err != nil {
 			return nil, c.fail(o, typ, 0, "bad request URL", errFailed)
 		}
-		if form != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
+		// The header values are shared, read-only slices: the transport
+		// does not modify them.
 		for k, vs := range c.header {
-			req.Header[k] = append([]string(nil), vs...)
+			req.Header[k] = vs
 		}
-		req.Header.Set("Accept", c.version.MIMEType+", application/json;q=0.9")
-		req.Header.Set("User-Agent", "patientsfhir-proxy")
+		if form != nil {
+			req.Header["Content-Type"] = formType
+		}
+		req.Header["Accept"] = c.accept
+		req.Header["User-Agent"] = userAgent
 		if o == opSearch {
 			// An upstream that does not support a parameter must refuse
 			// the search, not ignore the parameter and answer more.
-			req.Header.Set("Prefer", "handling=strict")
+			req.Header["Prefer"] = preferStrict
 		}
 		tok, err := c.auth.authorize(req)
 		if err != nil {
@@ -228,6 +234,13 @@ func (c *Client) do(ctx context.Context, o op, typ, method, target string, form 
 	}
 }
 
+// Shared header values.
+var (
+	formType     = []string{"application/x-www-form-urlencoded"}
+	userAgent    = []string{"patientsfhir-proxy"}
+	preferStrict = []string{"handling=strict"}
+)
+
 // drain discards a little of a body so that the connection can be reused,
 // and closes it.
 func drain(resp *http.Response) {
@@ -243,14 +256,16 @@ func (c *Client) answer(ctx context.Context, o op, typ string, resp *http.Respon
 		return nil, c.statusError(o, typ, resp.StatusCode)
 	}
 	defer resp.Body.Close()
-	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if err != nil || !c.version.IsJSON(strings.ToLower(mt)) {
+	mt, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
+	if !c.version.IsJSON(strings.ToLower(strings.TrimSpace(mt))) {
 		return nil, c.fail(o, typ, resp.StatusCode, "not FHIR JSON", errUnreadable)
 	}
 	if resp.ContentLength > c.maxBytes {
 		return nil, c.fail(o, typ, resp.StatusCode, "body over MaxResponseBytes", errTooLarge)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes+1))
+	buf := bytes.NewBuffer(make([]byte, 0, max(512, min(resp.ContentLength+1, c.maxBytes+1))))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBytes+1))
+	body := buf.Bytes()
 	if err != nil {
 		return nil, c.transportError(ctx, o, typ, err)
 	}
