@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -121,4 +122,44 @@ func BenchmarkPatientSearch(b *testing.B) {
 		}
 		b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
 	})
+}
+
+// BenchmarkInterleaved sends the direct search, the proxied search and the
+// bare round trip one after the other in every iteration and reports the
+// median latency of each, and the ratios: on a shared machine, load that
+// comes and goes then weighs on the three alike.
+//
+//	proxied/direct     the proxied search's latency over the direct one's
+//	extra/roundtrip    (proxied − direct) / roundtrip: the proxy's cost in
+//	                   loopback round trips (≥ 1: it makes one more)
+func BenchmarkInterleaved(b *testing.B) {
+	direct, proxied, _ := servers(b)
+	body := make([]byte, 2<<10)
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) }))
+	b.Cleanup(bare.Close)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	b.Cleanup(client.CloseIdleConnections)
+	urls := []string{direct.URL + search, proxied.URL + search, bare.URL + "/"}
+	lat := make([][]time.Duration, len(urls))
+	for _, u := range urls {
+		get(b, client, u) // warm the connections
+	}
+	for b.Loop() {
+		for i, u := range urls {
+			start := time.Now()
+			get(b, client, u)
+			lat[i] = append(lat[i], time.Since(start))
+		}
+	}
+	med := make([]float64, len(urls))
+	for i := range lat {
+		slices.Sort(lat[i])
+		med[i] = float64(lat[i][len(lat[i])/2])
+	}
+	b.ReportMetric(med[0], "direct-p50-ns")
+	b.ReportMetric(med[1], "proxied-p50-ns")
+	b.ReportMetric(med[2], "roundtrip-p50-ns")
+	b.ReportMetric(med[1]/med[0], "proxied/direct")
+	b.ReportMetric((med[1]-med[0])/med[2], "extra/roundtrip")
+	b.ReportMetric(0, "ns/op") // the three requests together mean nothing
 }
