@@ -261,12 +261,21 @@ func (c *Config) Validate() error {
 			bad = append(bad, fmt.Sprintf("Config.LinkBases[%d]: must be an absolute base URL without query or fragment", i))
 		}
 	}
-	if c.Auth != nil {
+	if nilAuth(c.Auth) {
+		bad = append(bad, "Config.Auth: a nil pointer (leave Auth nil for no authentication)")
+	} else if c.Auth != nil {
 		if err := c.Auth.validate(); err != nil {
 			bad = append(bad, "Config."+err.Error())
 		}
-		if cc, ok := c.Auth.(ClientCredentials); ok && cc.TokenURL != "" {
-			if err := checkURL(cc.TokenURL, c.AllowHTTP); err != nil {
+		tokenURL := ""
+		switch cc := c.Auth.(type) {
+		case ClientCredentials:
+			tokenURL = cc.TokenURL
+		case *ClientCredentials:
+			tokenURL = cc.TokenURL
+		}
+		if tokenURL != "" {
+			if err := checkURL(tokenURL, c.AllowHTTP); err != nil {
 				bad = append(bad, "Config.Auth.TokenURL: "+err.Error())
 			}
 		}
@@ -288,6 +297,19 @@ func (c *Config) Validate() error {
 		return errors.New("upstream: " + strings.Join(bad, "; "))
 	}
 	return nil
+}
+
+// nilAuth reports whether a is a nil pointer to one of the Auth types.
+func nilAuth(a Auth) bool {
+	switch p := a.(type) {
+	case *Bearer:
+		return p == nil
+	case *ClientCredentials:
+		return p == nil
+	case *TokenSource:
+		return p == nil
+	}
+	return false
 }
 
 // checkURL requires an absolute http(s) URL without query or fragment,
