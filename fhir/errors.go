@@ -51,6 +51,7 @@ var (
 	ErrConflict        = errors.New("fhir: conflict")
 	ErrThrottled       = errors.New("fhir: too many requests")
 	ErrUnavailable     = errors.New("fhir: backend unavailable")
+	ErrBadGateway      = errors.New("fhir: upstream server failed")
 	ErrTimeout         = errors.New("fhir: backend timeout")
 	ErrInternal        = errors.New("fhir: internal error")
 )
@@ -82,6 +83,7 @@ var errorTable = []errorRow{
 	{ErrConflict, http.StatusConflict, IssueConflict, "The request conflicts with the current state."},
 	{ErrThrottled, http.StatusTooManyRequests, IssueThrottled, "Too many requests."},
 	{ErrUnavailable, http.StatusServiceUnavailable, IssueTransient, "The service is temporarily unavailable."},
+	{ErrBadGateway, http.StatusBadGateway, IssueTransient, "The upstream server failed."},
 	{ErrTimeout, http.StatusGatewayTimeout, IssueTimeout, "The request timed out."},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, IssueTimeout, "The request timed out."},
 	{context.Canceled, http.StatusServiceUnavailable, IssueTransient, "The request was cancelled."},

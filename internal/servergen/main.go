@@ -2,7 +2,7 @@
 // declaration (decl.go): the backend interfaces, typed queries, search
 // parameters, Config, Profile, PatientsApp and the engine bindings of
 // package stu3 or dstu2 (server_gen.go), the in-memory backend of its mem
-// package, and its conformance-kit wrapper. What differs between DSTU2 and
+// package, its conformance-kit wrapper and its upstream proxy backend. What differs between DSTU2 and
 // STU3 is the declaration; the text is the same template for both, so no Go
 // source is ever made by substituting strings in other Go source.
 //
@@ -34,6 +34,9 @@ var memTmpl string
 //go:embed kit.tmpl
 var kitTmpl string
 
+//go:embed proxy.tmpl
+var proxyTmpl string
+
 func main() {
 	version := flag.String("version", "", "stu3 or dstu2")
 	root := flag.String("root", ".", "the module root")
@@ -51,6 +54,7 @@ func main() {
 		{serverTmpl, filepath.Join(v.Pkg, "server_gen.go")},
 		{memTmpl, filepath.Join(v.Pkg, v.Pkg+"mem", v.Pkg+"mem_gen.go")},
 		{kitTmpl, filepath.Join(v.Pkg, v.Pkg+"test", v.Pkg+"test_gen.go")},
+		{proxyTmpl, filepath.Join(v.Pkg, v.Pkg+"proxy", v.Pkg+"proxy_gen.go")},
 	}
 	for _, f := range files {
 		src, err := render(f.tmpl, v)
