@@ -2,7 +2,6 @@ package upstream_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -144,24 +143,23 @@ func TestSet(t *testing.T) {
 	assert.Contains(t, err.Error(), `tenant "not-a-guid" is not a GUID`)
 	assert.Contains(t, err.Error(), `names the unknown upstream "hospital-z"`)
 
-	table := map[string]string{t2: "hospital-b", t3: "gone"}
-	errDown := errors.New("tenant table down")
-	find := set.Provider(func(_ context.Context, tenant string) (string, error) {
-		if tenant == "down" {
-			return "", errDown
-		}
-		return table[tenant], nil
-	})
-	router := routing.Func[fake](find)
-	got, err = router.Route(context.Background(), t2)
+	// Through the tenant registry: a record names its upstream.
+	ctx := context.Background()
+	dir, err := routing.NewDirectory(ctx, routing.DirectoryConfig{Store: routing.NewMemoryStore()})
+	require.NoError(t, err)
+	_, err = dir.Add(ctx, routing.Tenant{ID: t2, Backend: "hospital-b", State: routing.StateActive})
+	require.NoError(t, err)
+	_, err = dir.Add(ctx, routing.Tenant{ID: t3, Backend: "gone", State: routing.StateActive})
+	require.NoError(t, err)
+	reg, err := routing.NewRegistry(dir, set.Providers())
+	require.NoError(t, err)
+	got, err = reg.Route(ctx, t2)
 	require.NoError(t, err)
 	assert.Equal(t, b, got)
-	for _, tenant := range []string{t3, "unknown"} {
-		_, err = router.Route(context.Background(), tenant)
+	for _, tenant := range []string{t3, "6a1c4f0e-0000-4000-8000-000000000009"} {
+		_, err = reg.Route(ctx, tenant)
 		assert.ErrorIs(t, err, routing.ErrUnknownTenant, tenant)
 	}
-	_, err = router.Route(context.Background(), "down")
-	assert.ErrorIs(t, err, errDown)
 
 	set.Close()
 	assert.Equal(t, 2, closed)

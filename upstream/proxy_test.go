@@ -87,8 +87,7 @@ var flavors = []flavor{
 			stu3test.Run(t, h, stu3test.TestData{PatientID: "pat-1", Family: "Chau", Given: "Hugh", BirthDate: "1957-06-05",
 				Gender: "male", MRN: "1234567", MRNSystem: "http://hospital.example.org/mrn"}, stu3test.Options{
 				Base: "/stu3", Authorize: func(r *http.Request) { r.Header.Set("Authorization", "Bearer test") },
-				Schema:        func(b []byte) error { return fhirschema.ValidateStrict(fhirschema.STU3, b) },
-				StrictDisplay: true})
+				Schema: func(b []byte) error { return fhirschema.ValidateStrict(fhirschema.STU3, b) }})
 		}},
 	{name: "DSTU2", base: "/dstu2", mime: "application/json+fhir", schema: fhirschema.DSTU2,
 		upstream: func(t testing.TB, patients ...string) http.Handler {
@@ -122,8 +121,7 @@ var flavors = []flavor{
 			dstu2test.Run(t, h, dstu2test.TestData{PatientID: "pat-1", Family: "Chau", Given: "Hugh", BirthDate: "1957-06-05",
 				Gender: "male", MRN: "1234567", MRNSystem: "http://hospital.example.org/mrn"}, dstu2test.Options{
 				Base: "/dstu2", Authorize: func(r *http.Request) { r.Header.Set("Authorization", "Bearer test") },
-				Schema:        func(b []byte) error { return fhirschema.ValidateStrict(fhirschema.DSTU2, b) },
-				StrictDisplay: true})
+				Schema: func(b []byte) error { return fhirschema.ValidateStrict(fhirschema.DSTU2, b) }})
 		}},
 }
 

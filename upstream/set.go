@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -107,25 +106,16 @@ func (s *Set[B]) Static(tenants map[string]string) (routing.Static[B], error) {
 	return r, nil
 }
 
-// Provider returns the function that finds a tenant's backend:
-// upstreamOf names the tenant's upstream (from your own tenant table; ""
-// for a tenant it does not know). A tenant without an upstream, or naming
-// one that is not in the set, gets routing.ErrUnknownTenant; upstreamOf's
-// own errors are returned as they are. Wrap the result with routing.Func
-// to use it as a Router.
-func (s *Set[B]) Provider(upstreamOf func(ctx context.Context, tenantID string) (string, error)) func(ctx context.Context, tenantID string) (B, error) {
-	return func(ctx context.Context, tenantID string) (B, error) {
-		var zero B
-		name, err := upstreamOf(ctx, tenantID)
-		if err != nil {
-			return zero, err
-		}
-		b, ok := s.backends[name]
-		if !ok {
-			return zero, routing.ErrUnknownTenant
-		}
-		return b, nil
+// Providers returns one routing.Provider per upstream, keyed by its name,
+// for routing.NewRegistry: a tenant record whose Backend names an upstream
+// is served by it. The credentials stay in the operator's Config; the
+// tenant registry holds names only.
+func (s *Set[B]) Providers() map[string]routing.Provider[B] {
+	out := make(map[string]routing.Provider[B], len(s.backends))
+	for name, b := range s.backends {
+		out[name] = routing.Fixed(b)
 	}
+	return out
 }
 
 // Close closes the idle connections of every upstream.
