@@ -42,7 +42,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	name := "file:" + (&url.URL{Path: path}).EscapedPath()
 	const common = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)"
 	w, err := sql.Open("sqlite", name+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"+
-		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+		"&_pragma=cache_size(-16384)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("ehr: open %s: %w", path, err)
 	}
