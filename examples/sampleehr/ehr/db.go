@@ -50,11 +50,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	for _, q := range schema {
-		if _, err := w.ExecContext(ctx, q); err != nil {
-			w.Close()
-			return nil, fmt.Errorf("ehr: create schema: %w", err)
-		}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
 	}
 	r, err := sql.Open("sqlite", name+"?"+common+"&_pragma=query_only(1)&_pragma=cache_size(-32768)&_pragma=mmap_size(268435456)")
 	if err != nil {
@@ -69,6 +67,44 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("ehr: open %s: %w", path, err)
 	}
 	return &DB{w: w, r: r, path: path, tenants: map[string]int64{}}, nil
+}
+
+// schemaVersion is the version of schema, kept in PRAGMA user_version.
+const schemaVersion = 1
+
+// ErrSchema is returned by Open for a database written by another version
+// of this package: its data cannot be read (delete the file and seed
+// again).
+var ErrSchema = errors.New("ehr: the database has another schema version")
+
+// migrate creates the schema in a new database and checks the version of
+// an existing one.
+func migrate(ctx context.Context, w *sql.DB) error {
+	var v int
+	if err := w.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("ehr: read the schema version: %w", err)
+	}
+	switch v {
+	case schemaVersion:
+		return nil
+	case 0:
+	default:
+		return fmt.Errorf("%w: %d, this program needs %d", ErrSchema, v, schemaVersion)
+	}
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ehr: create schema: %w", err)
+	}
+	defer tx.Rollback()
+	for _, q := range schema {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("ehr: create schema: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
+		return fmt.Errorf("ehr: create schema: %w", err)
+	}
+	return tx.Commit()
 }
 
 // Close closes the database.

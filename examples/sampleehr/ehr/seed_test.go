@@ -80,4 +80,10 @@ func TestSeed(t *testing.T) {
 		_, err := Open(ctx, bad)
 		assert.ErrorIs(t, err, ErrPath, bad)
 	}
+
+	// A file of another schema version is refused, not misread.
+	_, err = db.w.Exec(`PRAGMA user_version = 99`)
+	require.NoError(t, err)
+	_, err = Open(ctx, path)
+	assert.ErrorIs(t, err, ErrSchema)
 }

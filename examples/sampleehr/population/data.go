@@ -20,6 +20,8 @@ const (
 
 // Code is a coded concept: system, code, display and the text shown.
 type Code struct {
+	// System, Code and Display are the coding; Text is the text shown
+	// (the concept's text). A text-only concept has no Code.
 	System, Code, Display, Text string
 }
 
@@ -214,10 +216,14 @@ type problem struct {
 // Medication is a drug as prescribed: its RxNorm coding (Code.Code empty
 // for a text-only medication) and the dosage.
 type Medication struct {
-	Code              Code
-	Dosage            string
-	Frequency, Period int // Frequency times per Period days
-	Dose, DoseUnit    string
+	// Code is the RxNorm coding and the text shown.
+	Code Code
+	// Dosage is the instruction as written.
+	Dosage string
+	// Frequency times per Period days.
+	Frequency, Period int
+	// Dose and DoseUnit are one dose.
+	Dose, DoseUnit string
 }
 
 var (

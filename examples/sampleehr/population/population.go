@@ -51,11 +51,18 @@ type Hospital struct {
 
 // Practitioner is a clinician of the hospital.
 type Practitioner struct {
-	ID, NPI               string
+	// ID is the logical id, "prac-<n>".
+	ID string
+	// NPI is the national provider identifier.
+	NPI string
+	// Family, Given and Gender are the clinician's name and gender.
 	Family, Given, Gender string
-	Specialty             Code
-	Location              *Location
-	Phone                 string
+	// Specialty is the SNOMED CT specialty.
+	Specialty Code
+	// Location is where the clinician works.
+	Location *Location
+	// Phone is the work phone number.
+	Phone string
 }
 
 // Display is how references show the practitioner: "Dr. Jane Doe".
@@ -63,41 +70,59 @@ func (p *Practitioner) Display() string { return "Dr. " + p.Given + " " + p.Fami
 
 // Location is a place of the hospital.
 type Location struct {
+	// ID is the logical id, e.g. "loc-er"; Name and Description say what
+	// the place is.
 	ID, Name, Description string
-	Type                  Code
+	// Type is the v3 RoleCode service delivery location type.
+	Type Code
 	// Physical is the location-physical-type code: ro (room) or wa (ward).
 	Physical string
-	Phone    string
+	// Phone is the place's phone number.
+	Phone string
 }
 
 // Record is everything about one patient, version-neutral: the rendering
 // methods (STU3*, DSTU2*) turn each part into a resource.
 type Record struct {
-	Patient      Patient
-	Encounters   []*Encounter
-	Vitals       []*Vital
-	Conditions   []*Condition
-	Allergies    []*Allergy
-	Orders       []*Order
-	Statements   []*Statement
-	Coverages    []*Coverage
-	hospital     *Hospital
-	organization string
+	// Patient is the person.
+	Patient Patient
+	// Encounters are the visits, oldest first.
+	Encounters []*Encounter
+	// Vitals are the vital signs measured at the visits.
+	Vitals []*Vital
+	// Conditions are the problems and diagnoses, oldest first.
+	Conditions []*Condition
+	// Allergies are the allergies and intolerances.
+	Allergies []*Allergy
+	// Orders are the prescriptions.
+	Orders []*Order
+	// Statements are what the patient reports taking.
+	Statements []*Statement
+	// Coverages are the insurances.
+	Coverages []*Coverage
+	hospital  *Hospital
 }
 
 // Patient is a person's demographics.
 type Patient struct {
 	// ID is the logical id, "pat-<n>" for the n-th patient (from 1): the
 	// same ids in every tenant.
-	ID, MRN        string
+	ID string
+	// MRN is the medical record number (unique in the tenant).
+	MRN string
+	// Family, Prefix ("Mr.", "" for children) and Given are the name.
 	Family, Prefix string
 	Given          []string
-	Gender         string // male, female, other, unknown
-	BirthDate      time.Time
-	Phone, Email   string
-	Line, City     string
-	State, Postal  string
-	GP             *Practitioner
+	// Gender is male, female, other or unknown.
+	Gender string
+	// BirthDate is the day of birth (UTC midnight).
+	BirthDate time.Time
+	// Phone, Email and the address are the contact details.
+	Phone, Email  string
+	Line, City    string
+	State, Postal string
+	// GP is the patient's general practitioner.
+	GP *Practitioner
 	// Designated reports that the patient is the tenant's designated one
 	// (it has every kind of record).
 	Designated bool
@@ -117,11 +142,17 @@ func (p *Patient) BirthDateString() string { return p.BirthDate.Format(time.Date
 
 // Encounter is a visit.
 type Encounter struct {
-	ID           string
-	Start, End   time.Time
-	Class        string // outpatient, inpatient, emergency
-	Type         Code   // SNOMED CT
-	Reason       *Code
+	// ID is the logical id, "enc-<patient>-<k>".
+	ID string
+	// Start and End bound the visit (in the tenant's time zone).
+	Start, End time.Time
+	// Class is the DSTU2 class: outpatient, inpatient or emergency.
+	Class string
+	// Type is the SNOMED CT type of visit.
+	Type Code
+	// Reason is the reason for the visit, if any.
+	Reason *Code
+	// Location and Practitioner are where and with whom.
 	Location     *Location
 	Practitioner *Practitioner
 }
@@ -129,53 +160,77 @@ type Encounter struct {
 // Vital is one vital-sign observation; a blood pressure has Systolic and
 // Diastolic instead of Value.
 type Vital struct {
-	ID                  string
-	Kind                VitalKind
-	Value               string // a decimal as written
+	// ID is the logical id, "obs-<patient>-<visit>-<kind>".
+	ID string
+	// Kind is what was measured.
+	Kind VitalKind
+	// Value is the measurement, a decimal as written.
+	Value string
+	// Systolic and Diastolic are a blood pressure's components.
 	Systolic, Diastolic string
-	Time                time.Time
-	Encounter           *Encounter
-	Performer           *Practitioner
+	// Time is when it was measured (to the second).
+	Time time.Time
+	// Encounter and Performer are the visit and the clinician.
+	Encounter *Encounter
+	Performer *Practitioner
 }
 
 // Condition is a problem or diagnosis.
 type Condition struct {
-	ID           string
-	Code         Code   // SNOMED CT
-	Clinical     string // active, resolved, remission
-	Verification string // confirmed, provisional
-	ProblemList  bool
-	Severity     string // mild, moderate, severe, ""
-	Onset        time.Time
-	Abatement    time.Time // zero while active
-	Recorded     time.Time
-	Encounter    *Encounter
-	Asserter     *Practitioner
+	// ID is the logical id, "cond-<patient>-<k>".
+	ID string
+	// Code is the SNOMED CT condition.
+	Code Code
+	// Clinical is active, resolved or remission; Verification confirmed
+	// or provisional.
+	Clinical, Verification string
+	// ProblemList tells a problem-list item from an encounter diagnosis.
+	ProblemList bool
+	// Severity is mild, moderate, severe or "".
+	Severity string
+	// Onset and Abatement (zero while active) are days; Recorded is the
+	// day it was recorded.
+	Onset, Abatement, Recorded time.Time
+	// Encounter is the visit it was found at, if any; Asserter who found it.
+	Encounter *Encounter
+	Asserter  *Practitioner
 }
 
 // Allergy is an allergy or intolerance.
 type Allergy struct {
-	ID           string
-	Substance    Code
-	Kind         string // allergy, intolerance
-	Category     string // food, medication, environment
-	Criticality  string // low, high
-	Verification string // confirmed, unconfirmed
-	OnsetYear    int
-	Asserted     time.Time
-	Note         string
-	Reaction     Code // SNOMED CT manifestation
-	Severity     string
-	Recorder     *Practitioner
+	// ID is the logical id, "alg-<patient>-<k>".
+	ID string
+	// Substance is what the patient reacts to.
+	Substance Code
+	// Kind is allergy or intolerance; Category food, medication or
+	// environment; Criticality low or high; Verification confirmed or
+	// unconfirmed.
+	Kind, Category, Criticality, Verification string
+	// OnsetYear is the year of the first reaction; Asserted when it was
+	// recorded.
+	OnsetYear int
+	Asserted  time.Time
+	// Note is a free-text note ("" for none).
+	Note string
+	// Reaction is the SNOMED CT manifestation and Severity its severity.
+	Reaction Code
+	Severity string
+	// Recorder is who recorded it.
+	Recorder *Practitioner
 }
 
 // Order is a prescription: DSTU2 MedicationOrder, STU3 MedicationRequest.
 type Order struct {
-	ID         string
+	// ID is the logical id, "medrx-<patient>-<k>".
+	ID string
+	// Medication is the drug and its dosage.
 	Medication Medication
-	Status     string // active, completed, stopped
-	Authored   time.Time
-	Ended      time.Time // zero while active
+	// Status is active, completed or stopped.
+	Status string
+	// Authored is when it was written; Ended the day it ended (zero while
+	// active).
+	Authored, Ended time.Time
+	// Prescriber wrote it, at Encounter (if any), for Reason (if any).
 	Prescriber *Practitioner
 	Encounter  *Encounter
 	Reason     *Condition
@@ -183,24 +238,37 @@ type Order struct {
 
 // Statement is what the patient reports taking (STU3 MedicationStatement).
 type Statement struct {
-	ID          string
-	Medication  Medication
-	Status      string // active, completed
-	Start, End  time.Time
-	Asserted    time.Time
-	BasedOn     *Order
+	// ID is the logical id, "medstmt-<patient>-<k>".
+	ID string
+	// Medication is the drug and its dosage.
+	Medication Medication
+	// Status is active or completed.
+	Status string
+	// Start and End (zero while taken) are days; Asserted is when the
+	// patient said so.
+	Start, End, Asserted time.Time
+	// BasedOn is the prescription, if any.
+	BasedOn *Order
+	// FromPatient reports that the patient is the source (otherwise the
+	// prescriber).
 	FromPatient bool
 }
 
 // Coverage is an insurance coverage.
 type Coverage struct {
-	ID                  string
-	Payer               string
+	// ID is the logical id, "cov-<patient>-<k>".
+	ID string
+	// Payer is the insurer's name.
+	Payer string
+	// Group and Plan are codes, with the names shown.
 	Group, GroupDisplay string
 	Plan, PlanDisplay   string
+	// MemberID is the subscriber id, in the payer's system MemberSys.
 	MemberID, MemberSys string
-	Start, End          time.Time // End zero when open
-	Order               int
+	// Start and End (zero when open) are days.
+	Start, End time.Time
+	// Order is the coverage's rank among the patient's current ones.
+	Order int
 }
 
 // ErrOptions reports invalid Options.
