@@ -32,8 +32,10 @@
 // says, with :not and :text. Dates are ranges [start, end) in two columns and
 // every prefix (eq, ne, gt, lt, ge, le, sa, eb, ap) becomes bounds on them.
 // The semantics are those of fhir.MatchString, fhir.MatchToken and
-// fhir.MatchDate; the package's tests compare the SQL results with them on
-// SQLite and PostgreSQL.
+// fhir.MatchDate, except that strings (and :text) also ignore accents
+// ("Chávez" matches "chavez"; fhir.MatchString folds case only); the
+// package's tests compare the SQL results with them on SQLite and
+// PostgreSQL, and fuzz the builders against them.
 //
 // # Safe by construction
 //

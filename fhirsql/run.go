@@ -33,7 +33,7 @@ func Run[T any](ctx context.Context, db Querier, sel *Select, columns []string, 
 		return page, err
 	}
 	page.TotalKnown = true
-	if sel.search.CountOnly {
+	if sel.search.CountOnly || sel.search.Count == 0 {
 		n, err := count(ctx, db, sel)
 		page.Total = n
 		return page, err
@@ -130,7 +130,7 @@ func (t *Table) ReadSQL(d *Dialect, columns []string, id string, scope ...any) (
 	if len(columns) == 0 {
 		return "", nil, declErr("table %s: ReadSQL without columns", t.Name)
 	}
-	w := &writer{d: d}
+	w := newWriter(d)
 	w.s("SELECT ")
 	for i, c := range columns {
 		if !ident(c, false) {

@@ -43,6 +43,12 @@ type writer struct {
 	tables int
 }
 
+func newWriter(d *Dialect) *writer {
+	w := &writer{d: d, args: make([]any, 0, 16)}
+	w.b.Grow(384)
+	return w
+}
+
 func (w *writer) s(parts ...string) {
 	for _, p := range parts {
 		w.b.WriteString(p)

@@ -216,16 +216,18 @@ func TestRun(t *testing.T) {
 		var id string
 		return id, row(&id)
 	}
-	sel, err := fhirsql.NewSelect(fhirsql.SQLite, items(false), fhir.Search{CountOnly: true}, "A")
-	require.NoError(t, err)
-	p, err := fhirsql.Run(ctx, x.sql, sel, []string{"id"}, ids)
-	require.NoError(t, err)
-	assert.Equal(t, fhir.Page[string]{Total: 3, TotalKnown: true}, p)
+	for _, s := range []fhir.Search{{CountOnly: true}, {Count: 0}} {
+		sel, err := fhirsql.NewSelect(fhirsql.SQLite, items(false), s, "A")
+		require.NoError(t, err)
+		p, err := fhirsql.Run(ctx, x.sql, sel, []string{"id"}, ids)
+		require.NoError(t, err)
+		assert.Equal(t, fhir.Page[string]{Total: 3, TotalKnown: true}, p, "%+v", s)
+	}
 
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	sel, _ = fhirsql.NewSelect(fhirsql.SQLite, items(false), fhir.Search{Count: 2}, "A")
-	_, err = fhirsql.Run(cctx, x.sql, sel, []string{"id"}, ids)
+	sel, _ := fhirsql.NewSelect(fhirsql.SQLite, items(false), fhir.Search{Count: 2}, "A")
+	_, err := fhirsql.Run(cctx, x.sql, sel, []string{"id"}, ids)
 	assert.ErrorIs(t, err, context.Canceled)
 
 	sel, _ = fhirsql.NewSelect(fhirsql.SQLite, items(false), fhir.Search{Count: 2}, "A")
@@ -254,4 +256,26 @@ func TestRun(t *testing.T) {
 	_, err = fhirsql.Run(ctx, x.sql, sel, []string{"id"}, ids)
 	assert.ErrorContains(t, err, "fhirsql: page of no_such_table")
 	assert.Equal(t, 500, fhir.StatusOf(err))
+}
+
+// Building a search costs a few microseconds: nothing next to the
+// statement it writes.
+func BenchmarkBuild(b *testing.B) {
+	tbl := items(false)
+	b.ReportAllocs()
+	for b.Loop() {
+		sel, err := fhirsql.NewSelect(fhirsql.SQLite, tbl, fhir.Search{Count: 20}, "A")
+		if err != nil {
+			b.Fatal(err)
+		}
+		sel.String("given", fhir.StringParam{{{Value: "hau", Modifier: fhir.ModContains}}})
+		sel.Token("code", fhir.TokenParam{{{Code: "a"}}})
+		sel.Date("date", fhir.DateParam{{day("2020-01-02")}})
+		if _, _, err := sel.PageSQL("label"); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := sel.CountSQL(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

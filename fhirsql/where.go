@@ -130,7 +130,7 @@ func (s *Select) CountSQL() (string, []any, error) {
 	if s.err != nil {
 		return "", nil, s.err
 	}
-	w := &writer{d: s.d}
+	w := newWriter(s.d)
 	w.s("SELECT COUNT(*) FROM ", s.t.Name, " t")
 	s.where(w)
 	return w.b.String(), w.args, nil
@@ -144,7 +144,7 @@ func (s *Select) PageSQL(columns ...string) (string, []any, error) {
 	if s.err != nil {
 		return "", nil, s.err
 	}
-	w := &writer{d: s.d}
+	w := newWriter(s.d)
 	w.s("SELECT ")
 	for _, c := range columns {
 		if !ident(c, false) {
