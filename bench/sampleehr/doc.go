@@ -4,9 +4,10 @@
 // and family, by identifier with and without a system, by birth date and
 // family; a Patient read; vitals newest first and their next page; each
 // clinical search), measured at the backend (SQL and decoding, without
-// HTTP). Search latency must grow at most logarithmically with the
-// population: the summary printed at the end gives, per search, the ratio
-// of its p50 at the large size to its p50 at 1,000 patients.
+// HTTP), the sizes interleaved query by query. Search latency must grow at
+// most logarithmically with the population: the summary printed at the end
+// gives, per search, the ratio of its p50 at the large size to its p50 at
+// 1,000 patients.
 //
 // The default run seeds 1,000 patients only (a few seconds):
 //
