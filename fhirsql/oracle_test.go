@@ -141,9 +141,9 @@ func testOracle(t *testing.T, x *db, queries int) {
 }
 
 func TestOracleSQLite(t *testing.T) {
-	testOracle(t, openSQLite(t), 300)
+	testOracle(t, openSQLite(t), oracleQueries)
 }
 
 func TestOraclePostgreSQL(t *testing.T) {
-	testOracle(t, openPostgres(t), 300)
+	testOracle(t, openPostgres(t), oracleQueries)
 }

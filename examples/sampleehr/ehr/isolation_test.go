@@ -64,7 +64,7 @@ func TestTenantIsolation(t *testing.T) {
 			require.True(t, ok, "%s: %s is not of tenant %s", what, key, tenant)
 			assert.JSONEq(t, want, jsonOf(t, r), "%s: %s", what, key)
 		}
-		for _, id := range []string{"pat-1", "pat-2", "pat-17", "pat-400"} {
+		for _, id := range []string{"pat-1", "pat-2", "pat-17", "pat-300"} {
 			p, err := b.ReadPatient(ctx, id)
 			require.NoError(t, err)
 			check("read", p)
