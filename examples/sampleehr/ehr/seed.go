@@ -296,7 +296,7 @@ func (b *batch) patient(key int64, rec *population.Record) {
 	}
 	for _, v := range rec.Vitals {
 		k := v.Kind.Code
-		b.resource(insObservation, key, v.ID, pt.ID, population.ObsCat, "vital-signs", fhirsql.Normalize("Vital Signs"),
+		b.resource(insObservation, key, v.ID, pt.ID, population.ObservationCategory, "vital-signs", fhirsql.Normalize("Vital Signs"),
 			k.System, k.Code, fhirsql.Normalize(k.Text), "final", micro(v.Time), micro(v.Time.Add(second)),
 			marshal3(rec.STU3Observation(v)), marshal2(rec.DSTU2Observation(v)))
 	}

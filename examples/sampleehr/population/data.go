@@ -5,17 +5,17 @@ package population
 
 // Code systems.
 const (
-	LOINC    = "http://loinc.org"
-	SNOMED   = "http://snomed.info/sct"
-	RxNorm   = "http://www.nlm.nih.gov/research/umls/rxnorm"
-	NDFRT    = "http://rxnav.nlm.nih.gov/REST/Ndfrt"
-	UCUM     = "http://unitsofmeasure.org"
-	NPI      = "http://hl7.org/fhir/sid/us-npi"
-	V2_0203  = "http://hl7.org/fhir/v2/0203"
-	ActCode  = "http://hl7.org/fhir/v3/ActCode"
-	ObsCat   = "http://hl7.org/fhir/observation-category"
-	CondCat  = "http://hl7.org/fhir/condition-category"
-	Argonaut = "http://argonaut.hl7.org"
+	LOINC               = "http://loinc.org"
+	SNOMED              = "http://snomed.info/sct"
+	RxNorm              = "http://www.nlm.nih.gov/research/umls/rxnorm"
+	NDFRT               = "http://rxnav.nlm.nih.gov/REST/Ndfrt"
+	UCUM                = "http://unitsofmeasure.org"
+	NPI                 = "http://hl7.org/fhir/sid/us-npi"
+	IdentifierType      = "http://hl7.org/fhir/v2/0203"
+	ActCode             = "http://hl7.org/fhir/v3/ActCode"
+	ObservationCategory = "http://hl7.org/fhir/observation-category"
+	ConditionCategory   = "http://hl7.org/fhir/condition-category"
+	Argonaut            = "http://argonaut.hl7.org"
 )
 
 // Code is a coded concept: system, code, display and the text shown.

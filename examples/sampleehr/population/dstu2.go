@@ -70,7 +70,7 @@ func (r *Record) DSTU2Patient() *dstu2.Patient {
 		Text: &dstu2.Narrative{Status: "generated", Div: div(fmt.Sprintf("%s, %s, born %s, MRN %s", p.Display(), p.Gender, p.BirthDateString(), p.MRN))},
 		Identifier: []dstu2.Identifier{{
 			Use:      "usual",
-			Type:     &dstu2.CodeableConcept{Coding: []dstu2.Coding{{System: V2_0203, Code: "MR", Display: "Medical record number"}}, Text: "Medical record number"},
+			Type:     &dstu2.CodeableConcept{Coding: []dstu2.Coding{{System: IdentifierType, Code: "MR", Display: "Medical record number"}}, Text: "Medical record number"},
 			System:   r.hospital.MRNSystem,
 			Value:    p.MRN,
 			Assigner: r.d2Org(),
@@ -90,7 +90,7 @@ func (r *Record) DSTU2Patient() *dstu2.Patient {
 	return pt
 }
 
-var d2VitalSigns = dstu2.CodeableConcept{Coding: []dstu2.Coding{{System: ObsCat, Code: "vital-signs", Display: "Vital Signs"}}, Text: "Vital Signs"}
+var d2VitalSigns = dstu2.CodeableConcept{Coding: []dstu2.Coding{{System: ObservationCategory, Code: "vital-signs", Display: "Vital Signs"}}, Text: "Vital Signs"}
 
 // DSTU2Observation renders a vital sign.
 func (r *Record) DSTU2Observation(v *Vital) *dstu2.Observation {
@@ -141,7 +141,7 @@ func (r *Record) DSTU2Encounter(e *Encounter) *dstu2.Encounter {
 
 // DSTU2Condition renders a condition.
 func (r *Record) DSTU2Condition(c *Condition) *dstu2.Condition {
-	cat := Code{CondCat, "diagnosis", "Diagnosis", "Diagnosis"}
+	cat := Code{ConditionCategory, "diagnosis", "Diagnosis", "Diagnosis"}
 	if c.ProblemList {
 		cat = Code{Argonaut, "problem", "Problem", "Problem"}
 	}

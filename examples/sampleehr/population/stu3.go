@@ -97,7 +97,7 @@ func (r *Record) STU3Patient() *stu3.Patient {
 		Text: &stu3.Narrative{Status: "generated", Div: div(fmt.Sprintf("%s, %s, born %s, MRN %s", p.Display(), p.Gender, p.BirthDateString(), p.MRN))},
 		Identifier: []stu3.Identifier{{
 			Use:      "usual",
-			Type:     &stu3.CodeableConcept{Coding: []stu3.Coding{{System: V2_0203, Code: "MR", Display: "Medical record number"}}, Text: "Medical record number"},
+			Type:     &stu3.CodeableConcept{Coding: []stu3.Coding{{System: IdentifierType, Code: "MR", Display: "Medical record number"}}, Text: "Medical record number"},
 			System:   r.hospital.MRNSystem,
 			Value:    p.MRN,
 			Assigner: r.s3Org(),
@@ -128,7 +128,7 @@ func (p *Patient) fullName() string {
 	return s
 }
 
-var s3VitalSigns = stu3.CodeableConcept{Coding: []stu3.Coding{{System: ObsCat, Code: "vital-signs", Display: "Vital Signs"}}, Text: "Vital Signs"}
+var s3VitalSigns = stu3.CodeableConcept{Coding: []stu3.Coding{{System: ObservationCategory, Code: "vital-signs", Display: "Vital Signs"}}, Text: "Vital Signs"}
 
 // STU3Observation renders a vital sign.
 func (r *Record) STU3Observation(v *Vital) *stu3.Observation {
@@ -187,9 +187,9 @@ var severities = map[string]Code{
 
 // STU3Condition renders a condition.
 func (r *Record) STU3Condition(c *Condition) *stu3.Condition {
-	cat := Code{CondCat, "encounter-diagnosis", "Encounter Diagnosis", "Encounter Diagnosis"}
+	cat := Code{ConditionCategory, "encounter-diagnosis", "Encounter Diagnosis", "Encounter Diagnosis"}
 	if c.ProblemList {
-		cat = Code{CondCat, "problem-list-item", "Problem List Item", "Problem List Item"}
+		cat = Code{ConditionCategory, "problem-list-item", "Problem List Item", "Problem List Item"}
 	}
 	out := &stu3.Condition{
 		ID:                 c.ID,
