@@ -41,9 +41,10 @@ func sizes() []int {
 
 var dbs struct {
 	sync.Mutex
-	dir  string
-	open map[int]*ehr.DB
-	pops map[int]*population.Population
+	dir   string
+	open  map[int]*ehr.DB
+	pops  map[int]*population.Population
+	seeds map[int]ehr.SeedStats // the seedings of this run, by size
 }
 
 // seeded returns the database of a population of n patients, seeding it
@@ -64,15 +65,14 @@ func seeded(b *testing.B, n int) (*ehr.DB, *population.Population) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	start := time.Now()
 	st, err := db.Seed(ctx, p)
 	switch {
 	case errors.Is(err, ehr.ErrSeeded):
-		b.Logf("reusing the population of %d patients in %s", n, dbs.dir)
+		fmt.Printf("reusing the population of %d patients in %s\n", n, dbs.dir)
 	case err != nil:
 		b.Fatal(err)
 	default:
-		b.Logf("seeded %d patients (%d resources) in %s: %.0f resources/s", n, st.Resources, time.Since(start).Round(time.Millisecond), st.ResourcesPerSecond())
+		dbs.seeds[n] = st
 	}
 	dbs.open[n], dbs.pops[n] = db, p
 	return db, p
@@ -88,7 +88,7 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
-	dbs.dir, dbs.open, dbs.pops = dir, map[int]*ehr.DB{}, map[int]*population.Population{}
+	dbs.dir, dbs.open, dbs.pops, dbs.seeds = dir, map[int]*ehr.DB{}, map[int]*population.Population{}, map[int]ehr.SeedStats{}
 	code := m.Run()
 	summary()
 	for _, db := range dbs.open {
@@ -280,6 +280,12 @@ func BenchmarkSearch(b *testing.B) {
 // ratio of the large size's p50 to the small one's.
 func summary() {
 	ns := sizes()
+	for _, n := range ns {
+		if st, ok := dbs.seeds[n]; ok {
+			fmt.Printf("seeded %d patients, %d resources (%d rows) in %s: %.0f resources/s, %.0f patients/s\n",
+				n, st.Resources, st.Rows, st.Duration.Round(time.Second), st.ResourcesPerSecond(), st.PatientsPerSecond())
+		}
+	}
 	if len(results.p50) == 0 {
 		return
 	}
