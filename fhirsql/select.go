@@ -126,7 +126,7 @@ func (s *Select) resolveOrder() error {
 		if k.Name != "_id" {
 			decl, ok := s.t.Sorts[k.Name]
 			if !ok {
-				return fhir.NewError(fhir.ErrNotSupported, fmt.Sprintf("Sorting %s by %q is not supported.", s.t.Name, k.Name))
+				return fhir.NewError(fhir.ErrNotSupported, fmt.Sprintf("Sorting by %q is not supported.", k.Name))
 			}
 			col = decl.Asc
 			if k.Descending && decl.Desc != "" {

@@ -279,3 +279,22 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+// What a client is told names its own parameters, never a table or a
+// column of the schema.
+func TestClientMessagesHideTheSchema(t *testing.T) {
+	_, err := fhirsql.NewSelect(fhirsql.SQLite, items(false), fhir.Search{Count: 5, Sort: []fhir.SortKey{{Name: "code"}}}, "A")
+	require.Error(t, err)
+	msg := fhir.Classify(err).Diagnostics
+	assert.Equal(t, `Sorting by "code" is not supported.`, msg)
+	sel, err := fhirsql.NewSelect(fhirsql.SQLite, items(false), fhir.Search{Count: 5}, "A")
+	require.NoError(t, err)
+	sel.Token("label", fhir.TokenParam{{{Modifier: fhir.ModText, Text: "x"}}})
+	msg = fhir.Classify(sel.Err()).Diagnostics
+	assert.Equal(t, `Search parameter "label": :text is not supported.`, msg)
+	for _, internal := range []string{"item", "code_text", "SELECT"} {
+		assert.NotContains(t, msg, internal)
+	}
+	_, err = fhirsql.NewSelect(fhirsql.SQLite, items(false), fhir.Search{Count: 5, Cursor: "x"}, "A")
+	assert.Equal(t, "The page cursor is not valid for this search.", fhir.Classify(err).Diagnostics)
+}
