@@ -27,7 +27,7 @@ func TestConformanceSTU3(t *testing.T) {
 	for _, tenant := range []string{tenantA, tenantB} {
 		t.Run(tenant, func(t *testing.T) {
 			stu3test.Run(t, stu3Handler(t, db.STU3(tenant)), testData(pops[tenant]), stu3test.Options{
-				Base: "/stu3", Authorize: bearer, StrictDisplay: true,
+				Base: "/stu3", Authorize: bearer,
 				Schema: func(b []byte) error { return fhirschema.ValidateStrict(fhirschema.STU3, b) },
 			})
 		})
@@ -39,8 +39,8 @@ func TestConformanceDSTU2(t *testing.T) {
 	db, pops := seeded(t)
 	for _, tenant := range []string{tenantA, tenantB} {
 		t.Run(tenant, func(t *testing.T) {
-			dstu2test.Run(t, dstu2Handler(t, db.DSTU2(tenant)), testData(pops[tenant]), dstu2test.Options{
-				Base: "/dstu2", Authorize: bearer, StrictDisplay: true,
+			dstu2test.Run(t, dstu2Handler(t, db.DSTU2(tenant)), dstu2test.TestData(testData(pops[tenant])), dstu2test.Options{
+				Base: "/dstu2", Authorize: bearer,
 				Schema: func(b []byte) error { return fhirschema.ValidateStrict(fhirschema.DSTU2, b) },
 			})
 		})

@@ -122,7 +122,7 @@ func TestNoSearchScansATable(t *testing.T) {
 	}
 	stmts := recordStatements(t, db, func() {
 		stu3test.Run(t, h3, testData(pops[tenantA]), stu3test.Options{Base: "/stu3", Authorize: bearer})
-		dstu2test.Run(t, h2, testData(pops[tenantA]), dstu2test.Options{Base: "/dstu2", Authorize: bearer})
+		dstu2test.Run(t, h2, dstu2test.TestData(testData(pops[tenantA])), dstu2test.Options{Base: "/dstu2", Authorize: bearer})
 		for _, rel := range extra {
 			get(t, h3, "/stu3", rel)
 		}
