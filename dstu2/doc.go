@@ -70,14 +70,23 @@
 // # Serving
 //
 // The package also turns a partner's EHR into a FHIR DSTU2 (1.0.2) server.
-// Implement any of the small typed backend interfaces ([PatientReader],
-// [PatientSearcher], [ObservationSearcher], ..., MedicationOrder, Coverage,
-// Location, Practitioner, and [GenericBackend] for other types), each taking
-// a context and a typed query struct and returning typed resources, and
-// pass the backend to [NewHandler]. [PatientsApp] declares exactly what the
-// Microsoft Teams Patients app uses. The handler serves GET /metadata, reads,
-// searches (GET and POST _search), and batch; it checks every resource before
-// it is sent and advertises only what the backend implements. The conformance
-// kit in package dstu2test proves a backend right from the partner's own tests.
-// See docs/server.md in the repository for the guide.
+// Its server surface, generated from one declaration shared with the other
+// version, is short:
+//
+//   - [Backend] is what every backend implements (Patient read and search);
+//     the optional typed interfaces ([ObservationSearcher], ...,
+//     MedicationOrder, Coverage, Location, Practitioner, and [GenericBackend]) take a
+//     context and a typed query ([PatientQuery], [ObservationQuery], ...)
+//     and return a [fhir.Page] of typed resources.
+//   - [Config] says who serves each tenant (Backend, or a routing.Router),
+//     what every backend must serve (Serve, or the [Profile]) and where the
+//     server is mounted; [NewHandler] checks it and fails with a
+//     [ConfigError] naming the field and any missing method's signature.
+//   - [PatientsApp] is exactly what the Microsoft Teams Patients app uses.
+//   - [Handler] serves GET /metadata, reads, searches (GET and POST
+//     _search) and batch; it checks every resource before it is sent.
+//
+// The conformance kit in package dstu2test proves a backend right from the
+// partner's own tests; dstu2mem is an in-memory backend and dstu2proxy one that
+// forwards to a tenant's own FHIR server. docs/server.md is the guide.
 package dstu2
