@@ -47,8 +47,8 @@ var version = servertest.Version[dstu2.Backend]{
 		return "", false
 	},
 	Typed:        func(n servertest.Backend) dstu2.Backend { return typed{n} },
-	Neutral:      func(b dstu2.Backend) servertest.Backend { return neutral{b} },
 	PatientsOnly: func(b dstu2.Backend) dstu2.Backend { return struct{ dstu2.Backend }{b} },
+	Neutral:      func(b dstu2.Backend) servertest.Backend { return neutral{b} },
 	NewMem: func() (dstu2.Backend, error) {
 		b, err := dstu2mem.NewWithFixtures()
 		if err != nil {

@@ -48,8 +48,8 @@ var version = servertest.Version[stu3.Backend]{
 		return "", false
 	},
 	Typed:        func(n servertest.Backend) stu3.Backend { return typed{n} },
-	Neutral:      func(b stu3.Backend) servertest.Backend { return neutral{b} },
 	PatientsOnly: func(b stu3.Backend) stu3.Backend { return struct{ stu3.Backend }{b} },
+	Neutral:      func(b stu3.Backend) servertest.Backend { return neutral{b} },
 	NewMem: func() (stu3.Backend, error) {
 		b, err := stu3mem.NewWithFixtures()
 		if err != nil {

@@ -15,7 +15,8 @@ import (
 	"github.com/patientsfhir/patientsfhir/internal/restserver/servertest"
 )
 
-// version describes DSTU2 to the shared tests of package servertest.
+// version describes DSTU2 to the shared tests of package servertest
+// (what the in-memory backend's tests use of it).
 var version = servertest.Version[dstu2.Backend]{
 	FHIR: fhir.DSTU2, Pkg: "dstu2", Base: "/dstu2", Schema: fhirschema.DSTU2, Fixtures: fixtures.DSTU2,
 	Medication: "MedicationOrder", OtherType: "MedicationRequest", OtherBase: "/stu3",
@@ -46,9 +47,7 @@ var version = servertest.Version[dstu2.Backend]{
 		}
 		return "", false
 	},
-	Typed:        func(n servertest.Backend) dstu2.Backend { return typed{n} },
-	Neutral:      func(b dstu2.Backend) servertest.Backend { return neutral{b} },
-	PatientsOnly: func(b dstu2.Backend) dstu2.Backend { return struct{ dstu2.Backend }{b} },
+	Neutral: func(b dstu2.Backend) servertest.Backend { return neutral{b} },
 	NewMem: func() (dstu2.Backend, error) {
 		b, err := dstu2mem.NewWithFixtures()
 		if err != nil {
@@ -84,157 +83,6 @@ func (h handler) Routes() []restserver.RouteInfo {
 		out = append(out, restserver.RouteInfo(r))
 	}
 	return out
-}
-
-// typed is the DSTU2 backend over a neutral one.
-type typed struct{ n servertest.Backend }
-
-func (x typed) ReadPatient(ctx context.Context, id string) (*dstu2.Patient, error) {
-	r, err := x.n.Read(ctx, "Patient", id)
-	return servertest.As[*dstu2.Patient](r), err
-}
-
-func (x typed) SearchPatients(ctx context.Context, q dstu2.PatientQuery) (fhir.Page[*dstu2.Patient], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Patient", Search: q.Search,
-		Fields: []servertest.Field{
-			{Name: "name", Strings: q.Name},
-			{Name: "family", Strings: q.Family},
-			{Name: "given", Strings: q.Given},
-			{Name: "birthdate", Dates: q.Birthdate},
-			{Name: "gender", Tokens: q.Gender},
-			{Name: "identifier", Tokens: q.Identifier},
-		}})
-	return servertest.PageOf[*dstu2.Patient](p), err
-}
-
-func (x typed) ReadObservation(ctx context.Context, id string) (*dstu2.Observation, error) {
-	r, err := x.n.Read(ctx, "Observation", id)
-	return servertest.As[*dstu2.Observation](r), err
-}
-
-func (x typed) SearchObservations(ctx context.Context, q dstu2.ObservationQuery) (fhir.Page[*dstu2.Observation], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Observation", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{
-			{Name: "category", Tokens: q.Category},
-			{Name: "code", Tokens: q.Code},
-			{Name: "date", Dates: q.Date},
-			{Name: "status", Tokens: q.Status},
-		}})
-	return servertest.PageOf[*dstu2.Observation](p), err
-}
-
-func (x typed) ReadCondition(ctx context.Context, id string) (*dstu2.Condition, error) {
-	r, err := x.n.Read(ctx, "Condition", id)
-	return servertest.As[*dstu2.Condition](r), err
-}
-
-func (x typed) SearchConditions(ctx context.Context, q dstu2.ConditionQuery) (fhir.Page[*dstu2.Condition], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Condition", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{
-			{Name: "category", Tokens: q.Category},
-			{Name: "clinicalstatus", Tokens: q.ClinicalStatus},
-			{Name: "onset", Dates: q.Onset},
-		}})
-	return servertest.PageOf[*dstu2.Condition](p), err
-}
-
-func (x typed) ReadEncounter(ctx context.Context, id string) (*dstu2.Encounter, error) {
-	r, err := x.n.Read(ctx, "Encounter", id)
-	return servertest.As[*dstu2.Encounter](r), err
-}
-
-func (x typed) SearchEncounters(ctx context.Context, q dstu2.EncounterQuery) (fhir.Page[*dstu2.Encounter], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Encounter", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{
-			{Name: "date", Dates: q.Date},
-			{Name: "status", Tokens: q.Status},
-			{Name: "type", Tokens: q.Type},
-		}})
-	return servertest.PageOf[*dstu2.Encounter](p), err
-}
-
-func (x typed) ReadAllergyIntolerance(ctx context.Context, id string) (*dstu2.AllergyIntolerance, error) {
-	r, err := x.n.Read(ctx, "AllergyIntolerance", id)
-	return servertest.As[*dstu2.AllergyIntolerance](r), err
-}
-
-func (x typed) SearchAllergyIntolerances(ctx context.Context, q dstu2.AllergyIntoleranceQuery) (fhir.Page[*dstu2.AllergyIntolerance], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "AllergyIntolerance", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{}})
-	return servertest.PageOf[*dstu2.AllergyIntolerance](p), err
-}
-
-func (x typed) ReadMedicationOrder(ctx context.Context, id string) (*dstu2.MedicationOrder, error) {
-	r, err := x.n.Read(ctx, "MedicationOrder", id)
-	return servertest.As[*dstu2.MedicationOrder](r), err
-}
-
-func (x typed) SearchMedicationOrders(ctx context.Context, q dstu2.MedicationOrderQuery) (fhir.Page[*dstu2.MedicationOrder], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "MedicationOrder", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{
-			{Name: "status", Tokens: q.Status},
-		}})
-	return servertest.PageOf[*dstu2.MedicationOrder](p), err
-}
-
-func (x typed) ReadCoverage(ctx context.Context, id string) (*dstu2.Coverage, error) {
-	r, err := x.n.Read(ctx, "Coverage", id)
-	return servertest.As[*dstu2.Coverage](r), err
-}
-
-func (x typed) SearchCoverages(ctx context.Context, q dstu2.CoverageQuery) (fhir.Page[*dstu2.Coverage], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Coverage", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{
-			{Name: "identifier", Tokens: q.Identifier},
-			{Name: "type", Tokens: q.Type},
-		}})
-	return servertest.PageOf[*dstu2.Coverage](p), err
-}
-
-func (x typed) ReadLocation(ctx context.Context, id string) (*dstu2.Location, error) {
-	r, err := x.n.Read(ctx, "Location", id)
-	return servertest.As[*dstu2.Location](r), err
-}
-
-func (x typed) SearchLocations(ctx context.Context, q dstu2.LocationQuery) (fhir.Page[*dstu2.Location], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Location", Search: q.Search,
-		Fields: []servertest.Field{
-			{Name: "name", Strings: q.Name},
-			{Name: "identifier", Tokens: q.Identifier},
-		}})
-	return servertest.PageOf[*dstu2.Location](p), err
-}
-
-func (x typed) ReadPractitioner(ctx context.Context, id string) (*dstu2.Practitioner, error) {
-	r, err := x.n.Read(ctx, "Practitioner", id)
-	return servertest.As[*dstu2.Practitioner](r), err
-}
-
-func (x typed) SearchPractitioners(ctx context.Context, q dstu2.PractitionerQuery) (fhir.Page[*dstu2.Practitioner], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Practitioner", Search: q.Search,
-		Fields: []servertest.Field{
-			{Name: "name", Strings: q.Name},
-			{Name: "identifier", Tokens: q.Identifier},
-		}})
-	return servertest.PageOf[*dstu2.Practitioner](p), err
-}
-
-func (x typed) GenericTypes() []dstu2.GenericType {
-	var out []dstu2.GenericType
-	for _, t := range x.n.GenericTypes() {
-		out = append(out, dstu2.GenericType(t))
-	}
-	return out
-}
-
-func (x typed) ReadGeneric(ctx context.Context, typ, id string) (dstu2.Resource, error) {
-	r, err := x.n.Read(ctx, typ, id)
-	return servertest.As[dstu2.Resource](r), err
-}
-
-func (x typed) SearchGeneric(ctx context.Context, q dstu2.GenericQuery) (fhir.Page[dstu2.Resource], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: q.Type, Search: q.Search})
-	return servertest.PageOf[dstu2.Resource](p), err
 }
 
 // neutral is the neutral view of a DSTU2 backend.

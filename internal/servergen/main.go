@@ -64,7 +64,7 @@ func main() {
 		{serverTestTmpl, filepath.Join(v.Pkg, mem, "servertest_gen_test.go"), mem + "_test"},
 	}
 	for _, f := range files {
-		src, err := render(f.tmpl, data{v, f.testPkg})
+		src, err := render(f.tmpl, data{v, f.testPkg, f.testPkg == mem+"_test"})
 		if err != nil {
 			log.Fatalf("servergen: %s: %v", f.path, err)
 		}
@@ -79,6 +79,8 @@ func main() {
 type data struct {
 	Version
 	TestPkg string
+	// Mem: the test file is the mem package's, which needs no typed fake.
+	Mem bool
 }
 
 // render executes a template for v and gofmts the result.

@@ -15,7 +15,8 @@ import (
 	"github.com/patientsfhir/patientsfhir/stu3/stu3mem"
 )
 
-// version describes STU3 to the shared tests of package servertest.
+// version describes STU3 to the shared tests of package servertest
+// (what the in-memory backend's tests use of it).
 var version = servertest.Version[stu3.Backend]{
 	FHIR: fhir.STU3, Pkg: "stu3", Base: "/stu3", Schema: fhirschema.STU3, Fixtures: fixtures.STU3,
 	Medication: "MedicationRequest", OtherType: "MedicationOrder", OtherBase: "/dstu2",
@@ -47,9 +48,7 @@ var version = servertest.Version[stu3.Backend]{
 		}
 		return "", false
 	},
-	Typed:        func(n servertest.Backend) stu3.Backend { return typed{n} },
-	Neutral:      func(b stu3.Backend) servertest.Backend { return neutral{b} },
-	PatientsOnly: func(b stu3.Backend) stu3.Backend { return struct{ stu3.Backend }{b} },
+	Neutral: func(b stu3.Backend) servertest.Backend { return neutral{b} },
 	NewMem: func() (stu3.Backend, error) {
 		b, err := stu3mem.NewWithFixtures()
 		if err != nil {
@@ -85,170 +84,6 @@ func (h handler) Routes() []restserver.RouteInfo {
 		out = append(out, restserver.RouteInfo(r))
 	}
 	return out
-}
-
-// typed is the STU3 backend over a neutral one.
-type typed struct{ n servertest.Backend }
-
-func (x typed) ReadPatient(ctx context.Context, id string) (*stu3.Patient, error) {
-	r, err := x.n.Read(ctx, "Patient", id)
-	return servertest.As[*stu3.Patient](r), err
-}
-
-func (x typed) SearchPatients(ctx context.Context, q stu3.PatientQuery) (fhir.Page[*stu3.Patient], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Patient", Search: q.Search,
-		Fields: []servertest.Field{
-			{Name: "name", Strings: q.Name},
-			{Name: "family", Strings: q.Family},
-			{Name: "given", Strings: q.Given},
-			{Name: "birthdate", Dates: q.Birthdate},
-			{Name: "gender", Tokens: q.Gender},
-			{Name: "identifier", Tokens: q.Identifier},
-		}})
-	return servertest.PageOf[*stu3.Patient](p), err
-}
-
-func (x typed) ReadObservation(ctx context.Context, id string) (*stu3.Observation, error) {
-	r, err := x.n.Read(ctx, "Observation", id)
-	return servertest.As[*stu3.Observation](r), err
-}
-
-func (x typed) SearchObservations(ctx context.Context, q stu3.ObservationQuery) (fhir.Page[*stu3.Observation], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Observation", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{
-			{Name: "category", Tokens: q.Category},
-			{Name: "code", Tokens: q.Code},
-			{Name: "date", Dates: q.Date},
-			{Name: "status", Tokens: q.Status},
-		}})
-	return servertest.PageOf[*stu3.Observation](p), err
-}
-
-func (x typed) ReadCondition(ctx context.Context, id string) (*stu3.Condition, error) {
-	r, err := x.n.Read(ctx, "Condition", id)
-	return servertest.As[*stu3.Condition](r), err
-}
-
-func (x typed) SearchConditions(ctx context.Context, q stu3.ConditionQuery) (fhir.Page[*stu3.Condition], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Condition", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{
-			{Name: "category", Tokens: q.Category},
-			{Name: "clinical-status", Tokens: q.ClinicalStatus},
-			{Name: "onset-date", Dates: q.OnsetDate},
-		}})
-	return servertest.PageOf[*stu3.Condition](p), err
-}
-
-func (x typed) ReadEncounter(ctx context.Context, id string) (*stu3.Encounter, error) {
-	r, err := x.n.Read(ctx, "Encounter", id)
-	return servertest.As[*stu3.Encounter](r), err
-}
-
-func (x typed) SearchEncounters(ctx context.Context, q stu3.EncounterQuery) (fhir.Page[*stu3.Encounter], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Encounter", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{
-			{Name: "date", Dates: q.Date},
-			{Name: "status", Tokens: q.Status},
-			{Name: "type", Tokens: q.Type},
-		}})
-	return servertest.PageOf[*stu3.Encounter](p), err
-}
-
-func (x typed) ReadAllergyIntolerance(ctx context.Context, id string) (*stu3.AllergyIntolerance, error) {
-	r, err := x.n.Read(ctx, "AllergyIntolerance", id)
-	return servertest.As[*stu3.AllergyIntolerance](r), err
-}
-
-func (x typed) SearchAllergyIntolerances(ctx context.Context, q stu3.AllergyIntoleranceQuery) (fhir.Page[*stu3.AllergyIntolerance], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "AllergyIntolerance", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{}})
-	return servertest.PageOf[*stu3.AllergyIntolerance](p), err
-}
-
-func (x typed) ReadMedicationRequest(ctx context.Context, id string) (*stu3.MedicationRequest, error) {
-	r, err := x.n.Read(ctx, "MedicationRequest", id)
-	return servertest.As[*stu3.MedicationRequest](r), err
-}
-
-func (x typed) SearchMedicationRequests(ctx context.Context, q stu3.MedicationRequestQuery) (fhir.Page[*stu3.MedicationRequest], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "MedicationRequest", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{
-			{Name: "status", Tokens: q.Status},
-		}})
-	return servertest.PageOf[*stu3.MedicationRequest](p), err
-}
-
-func (x typed) ReadMedicationStatement(ctx context.Context, id string) (*stu3.MedicationStatement, error) {
-	r, err := x.n.Read(ctx, "MedicationStatement", id)
-	return servertest.As[*stu3.MedicationStatement](r), err
-}
-
-func (x typed) SearchMedicationStatements(ctx context.Context, q stu3.MedicationStatementQuery) (fhir.Page[*stu3.MedicationStatement], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "MedicationStatement", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{
-			{Name: "status", Tokens: q.Status},
-		}})
-	return servertest.PageOf[*stu3.MedicationStatement](p), err
-}
-
-func (x typed) ReadCoverage(ctx context.Context, id string) (*stu3.Coverage, error) {
-	r, err := x.n.Read(ctx, "Coverage", id)
-	return servertest.As[*stu3.Coverage](r), err
-}
-
-func (x typed) SearchCoverages(ctx context.Context, q stu3.CoverageQuery) (fhir.Page[*stu3.Coverage], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Coverage", Search: q.Search, Patient: q.Patient,
-		Fields: []servertest.Field{
-			{Name: "identifier", Tokens: q.Identifier},
-			{Name: "type", Tokens: q.Type},
-		}})
-	return servertest.PageOf[*stu3.Coverage](p), err
-}
-
-func (x typed) ReadLocation(ctx context.Context, id string) (*stu3.Location, error) {
-	r, err := x.n.Read(ctx, "Location", id)
-	return servertest.As[*stu3.Location](r), err
-}
-
-func (x typed) SearchLocations(ctx context.Context, q stu3.LocationQuery) (fhir.Page[*stu3.Location], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Location", Search: q.Search,
-		Fields: []servertest.Field{
-			{Name: "name", Strings: q.Name},
-			{Name: "identifier", Tokens: q.Identifier},
-		}})
-	return servertest.PageOf[*stu3.Location](p), err
-}
-
-func (x typed) ReadPractitioner(ctx context.Context, id string) (*stu3.Practitioner, error) {
-	r, err := x.n.Read(ctx, "Practitioner", id)
-	return servertest.As[*stu3.Practitioner](r), err
-}
-
-func (x typed) SearchPractitioners(ctx context.Context, q stu3.PractitionerQuery) (fhir.Page[*stu3.Practitioner], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: "Practitioner", Search: q.Search,
-		Fields: []servertest.Field{
-			{Name: "name", Strings: q.Name},
-			{Name: "identifier", Tokens: q.Identifier},
-		}})
-	return servertest.PageOf[*stu3.Practitioner](p), err
-}
-
-func (x typed) GenericTypes() []stu3.GenericType {
-	var out []stu3.GenericType
-	for _, t := range x.n.GenericTypes() {
-		out = append(out, stu3.GenericType(t))
-	}
-	return out
-}
-
-func (x typed) ReadGeneric(ctx context.Context, typ, id string) (stu3.Resource, error) {
-	r, err := x.n.Read(ctx, typ, id)
-	return servertest.As[stu3.Resource](r), err
-}
-
-func (x typed) SearchGeneric(ctx context.Context, q stu3.GenericQuery) (fhir.Page[stu3.Resource], error) {
-	p, err := x.n.Search(ctx, servertest.Query{Type: q.Type, Search: q.Search})
-	return servertest.PageOf[stu3.Resource](p), err
 }
 
 // neutral is the neutral view of a STU3 backend.
