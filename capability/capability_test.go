@@ -11,6 +11,8 @@ import (
 	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/fhirschema"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // patientsApp registers what the Patients app uses.
@@ -96,50 +98,39 @@ func TestStatementValidatesAndSaysWhatMatters(t *testing.T) {
 	for _, v := range []*fhir.Version{fhir.DSTU2, fhir.STU3} {
 		t.Run(v.Name, func(t *testing.T) {
 			h, err := capability.Build(config(v))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := fhirschema.ValidateStrict(schemaVersion[v], h.JSON()); err != nil {
-				t.Fatalf("schema: %v\n%s", err, h.JSON())
-			}
+			require.NoError(t, err)
+			require.NoError(t, fhirschema.ValidateStrict(schemaVersion[v], h.JSON()), "schema: %s", h.JSON())
 			var d doc
-			if err := json.Unmarshal(h.JSON(), &d); err != nil {
-				t.Fatal(err)
-			}
-			if d.ResourceType != v.CapabilityResource || d.FHIRVersion != v.FHIRVersion || d.Status != "active" || d.Kind != "instance" ||
-				d.Date != "2026-11-25T12:00:00Z" || d.AcceptUnknown == "" || d.Software.Name != "patientsfhir" ||
-				d.Implementation.URL != "https://fhir.example.com/"+strings.ToLower(v.Name) {
-				t.Errorf("top level: %+v", d)
-			}
-			if len(d.Format) == 0 || d.Format[0] != "json" {
-				t.Errorf("format %v", d.Format)
-			}
-			if len(d.Rest) != 1 || d.Rest[0].Mode != "server" {
-				t.Fatalf("rest %+v", d.Rest)
-			}
+			require.NoError(t, json.Unmarshal(h.JSON(), &d))
+			assert.Equal(t, v.CapabilityResource, d.ResourceType)
+			assert.Equal(t, v.FHIRVersion, d.FHIRVersion)
+			assert.Equal(t, "active", d.Status)
+			assert.Equal(t, "instance", d.Kind)
+			assert.Equal(t, "2026-11-25T12:00:00Z", d.Date)
+			assert.NotEmpty(t, d.AcceptUnknown)
+			assert.Equal(t, "patientsfhir", d.Software.Name)
+			assert.Equal(t, "https://fhir.example.com/"+strings.ToLower(v.Name), d.Implementation.URL)
+			require.NotEmpty(t, d.Format)
+			assert.Equal(t, "json", d.Format[0])
+			require.Len(t, d.Rest, 1)
 			rest := d.Rest[0]
-			if len(rest.Interaction) != 1 || rest.Interaction[0].Code != v.BatchInteraction {
-				t.Errorf("system interactions %+v", rest.Interaction)
-			}
-			if rest.TransactionMode != v.TransactionModeBatch {
-				t.Errorf("transactionMode %q", rest.TransactionMode)
-			}
+			assert.Equal(t, "server", rest.Mode)
+			require.Len(t, rest.Interaction, 1, "system interactions")
+			assert.Equal(t, v.BatchInteraction, rest.Interaction[0].Code)
+			assert.Equal(t, v.TransactionModeBatch, rest.TransactionMode)
 			sec := rest.Security
-			if len(sec.Extension) != 1 || sec.Extension[0].URL != capability.SMART ||
-				sec.Extension[0].Extension[0].URL != "token" || sec.Extension[0].Extension[0].ValueURI != "https://fhir.example.com/token" ||
-				sec.Extension[0].Extension[1].URL != "authorize" {
-				t.Errorf("oauth-uris %+v", sec.Extension)
-			}
-			if sec.Service[0].Coding[0].System != capability.SecurityServiceSystem || sec.Service[0].Coding[0].Code != "OAuth" {
-				t.Errorf("service %+v", sec.Service)
-			}
-			if len(rest.Resource) != 8 || rest.Resource[0].Type != "Patient" || rest.Resource[0].Interaction[0].Code != "read" {
-				t.Errorf("resources %+v", rest.Resource)
-			}
+			require.Len(t, sec.Extension, 1, "oauth-uris")
+			assert.Equal(t, capability.SMART, sec.Extension[0].URL)
+			require.Len(t, sec.Extension[0].Extension, 2)
+			assert.Equal(t, struct{ URL, ValueURI string }{"token", "https://fhir.example.com/token"}, sec.Extension[0].Extension[0])
+			assert.Equal(t, "authorize", sec.Extension[0].Extension[1].URL)
+			assert.Equal(t, capability.SecurityServiceSystem, sec.Service[0].Coding[0].System)
+			assert.Equal(t, "OAuth", sec.Service[0].Coding[0].Code)
+			require.Len(t, rest.Resource, 8)
+			assert.Equal(t, "Patient", rest.Resource[0].Type)
+			assert.Equal(t, "read", rest.Resource[0].Interaction[0].Code)
 			fam := rest.Resource[0].SearchParam[1]
-			if v.SearchParamModifiers != (len(fam.Modifier) == 2) {
-				t.Errorf("modifiers of family: %v", fam.Modifier)
-			}
+			assert.Equal(t, v.SearchParamModifiers, len(fam.Modifier) == 2, "modifiers of family: %v", fam.Modifier)
 		})
 	}
 }
@@ -155,21 +146,13 @@ func TestStatementTellsTheTruth(t *testing.T) {
 	for _, v := range []*fhir.Version{fhir.DSTU2, fhir.STU3} {
 		cfg := config(v)
 		h, err := capability.Build(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var d doc
-		if err := json.Unmarshal(h.JSON(), &d); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(h.JSON(), &d))
 		for i, res := range d.Rest[0].Resource {
 			p, err := fhir.NewParser(v, cfg.Resources[i].SearchParams, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(p.Params()) != len(res.SearchParam) {
-				t.Errorf("%s: %d advertised, %d parsed", res.Type, len(res.SearchParam), len(p.Params()))
-			}
+			require.NoError(t, err)
+			assert.Len(t, res.SearchParam, len(p.Params()), "%s: advertised and parsed", res.Type)
 			for _, sp := range res.SearchParam {
 				names := []string{sp.Name}
 				for _, m := range sp.Modifier {
@@ -187,9 +170,8 @@ func TestStatementTellsTheTruth(t *testing.T) {
 					if strings.HasSuffix(n, ":Patient") {
 						val = "1"
 					}
-					if _, err := p.Parse([]fhir.Pair{{Name: n, Value: val}}, true); err != nil {
-						t.Errorf("%s %s: advertised %s=%s refused: %v", v.Name, res.Type, n, val, err)
-					}
+					_, err := p.Parse([]fhir.Pair{{Name: n, Value: val}}, true)
+					assert.NoError(t, err, "%s %s: advertised %s=%s refused", v.Name, res.Type, n, val)
 				}
 			}
 		}
@@ -198,9 +180,7 @@ func TestStatementTellsTheTruth(t *testing.T) {
 
 func TestServeMetadata(t *testing.T) {
 	h, err := capability.Build(config(fhir.STU3))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	do := func(method, target string, hdr map[string]string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(method, target, nil)
 		for k, v := range hdr {
@@ -211,33 +191,30 @@ func TestServeMetadata(t *testing.T) {
 		return rec
 	}
 	rec := do("GET", "/stu3/metadata", nil)
-	if rec.Code != 200 || rec.Header().Get("ETag") != h.ETag() || rec.Header().Get("Content-Type") != "application/fhir+json; charset=utf-8" {
-		t.Fatalf("%d %v", rec.Code, rec.Header())
-	}
-	if rec.Body.String() != string(h.JSON()) {
-		t.Fatal("body differs from JSON()")
-	}
+	require.Equal(t, 200, rec.Code)
+	assert.Equal(t, h.ETag(), rec.Header().Get("ETag"))
+	assert.Equal(t, "application/fhir+json; charset=utf-8", rec.Header().Get("Content-Type"))
+	assert.Equal(t, string(h.JSON()), rec.Body.String())
 	for _, inm := range []string{h.ETag(), strings.TrimPrefix(h.ETag(), "W/"), `"x", ` + h.ETag(), "*"} {
-		if rec := do("GET", "/stu3/metadata", map[string]string{"If-None-Match": inm}); rec.Code != 304 || rec.Body.Len() != 0 || rec.Header().Get("ETag") != h.ETag() {
-			t.Errorf("If-None-Match %s: %d", inm, rec.Code)
-		}
+		rec := do("GET", "/stu3/metadata", map[string]string{"If-None-Match": inm})
+		assert.Equal(t, 304, rec.Code, "If-None-Match %s", inm)
+		assert.Zero(t, rec.Body.Len(), "If-None-Match %s", inm)
+		assert.Equal(t, h.ETag(), rec.Header().Get("ETag"), "If-None-Match %s", inm)
 	}
-	if rec := do("GET", "/stu3/metadata", map[string]string{"If-None-Match": `W/"other"`}); rec.Code != 200 {
-		t.Errorf("stale ETag: %d", rec.Code)
-	}
-	if rec := do("GET", "/stu3/metadata?_format=xml", nil); rec.Code != 406 || !strings.Contains(rec.Body.String(), "OperationOutcome") {
-		t.Errorf("xml: %d", rec.Code)
-	}
-	if rec := do("POST", "/stu3/metadata", nil); rec.Code != 405 || rec.Header().Get("Allow") == "" {
-		t.Errorf("POST: %d", rec.Code)
-	}
-	if rec := do("HEAD", "/stu3/metadata", nil); rec.Code != 200 || rec.Body.Len() != 0 {
-		t.Errorf("HEAD: %d", rec.Code)
-	}
-	if rec := do("GET", "/stu3/metadata?_pretty=true", map[string]string{"Accept": "application/json"}); rec.Code != 200 ||
-		!strings.Contains(rec.Body.String(), "\n  ") || rec.Header().Get("Content-Type") != "application/json; charset=utf-8" {
-		t.Errorf("pretty/json: %d %s", rec.Code, rec.Header())
-	}
+	assert.Equal(t, 200, do("GET", "/stu3/metadata", map[string]string{"If-None-Match": `W/"other"`}).Code, "a stale ETag")
+	rec = do("GET", "/stu3/metadata?_format=xml", nil)
+	assert.Equal(t, 406, rec.Code, "XML")
+	assert.Contains(t, rec.Body.String(), "OperationOutcome")
+	rec = do("POST", "/stu3/metadata", nil)
+	assert.Equal(t, 405, rec.Code, "POST")
+	assert.NotEmpty(t, rec.Header().Get("Allow"))
+	rec = do("HEAD", "/stu3/metadata", nil)
+	assert.Equal(t, 200, rec.Code, "HEAD")
+	assert.Zero(t, rec.Body.Len(), "HEAD has no body")
+	rec = do("GET", "/stu3/metadata?_pretty=true", map[string]string{"Accept": "application/json"})
+	assert.Equal(t, 200, rec.Code)
+	assert.Contains(t, rec.Body.String(), "\n  ", "pretty")
+	assert.Equal(t, "application/json; charset=utf-8", rec.Header().Get("Content-Type"))
 }
 
 func TestBuildErrors(t *testing.T) {
@@ -269,9 +246,8 @@ func TestBuildErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config(fhir.STU3)
 			tt.f(&cfg)
-			if _, err := capability.Build(cfg); err == nil {
-				t.Fatal("want a start-up error")
-			}
+			_, err := capability.Build(cfg)
+			assert.Error(t, err)
 		})
 	}
 }
@@ -284,24 +260,16 @@ func TestAdjustAndMinimal(t *testing.T) {
 		return nil
 	}
 	h, err := capability.Build(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(h.JSON()), `"publisher":"Adjusted"`) || !strings.Contains(string(h.JSON()), "read-only facade") {
-		t.Fatal(string(h.JSON()))
-	}
+	require.NoError(t, err)
+	assert.Contains(t, string(h.JSON()), `"publisher":"Adjusted"`)
+	assert.Contains(t, string(h.JSON()), "read-only facade")
 	// The smallest statement (no security, no batch) is valid too.
 	for _, v := range []*fhir.Version{fhir.DSTU2, fhir.STU3} {
 		h, err := capability.Build(capability.Config{Version: v, Resources: []capability.Resource{{Type: "Patient", Interactions: []capability.Interaction{capability.Read}}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := fhirschema.ValidateStrict(schemaVersion[v], h.JSON()); err != nil {
-			t.Fatalf("%s: %v", v.Name, err)
-		}
-		if strings.Contains(string(h.JSON()), "security") || strings.Contains(string(h.JSON()), "transactionMode") {
-			t.Errorf("unexpected elements: %s", h.JSON())
-		}
+		require.NoError(t, err)
+		require.NoError(t, fhirschema.ValidateStrict(schemaVersion[v], h.JSON()), "%s", v.Name)
+		assert.NotContains(t, string(h.JSON()), "security")
+		assert.NotContains(t, string(h.JSON()), "transactionMode")
 	}
 }
 
@@ -310,19 +278,11 @@ func TestAdjustAndMinimal(t *testing.T) {
 // batch responses, STU3 has no transactionMode.
 func TestVersionSpellings(t *testing.T) {
 	h, err := capability.Build(config(fhir.DSTU2))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wrong := strings.Replace(string(h.JSON()), `"code":"transaction"`, `"code":"batch"`, 1)
-	if err := fhirschema.ValidateStrict(fhirschema.DSTU2, []byte(wrong)); err == nil {
-		t.Error("the DSTU2 schema must refuse a batch system interaction")
-	}
+	assert.Error(t, fhirschema.ValidateStrict(fhirschema.DSTU2, []byte(wrong)), "the DSTU2 schema refuses a batch system interaction")
 	h, err = capability.Build(config(fhir.STU3))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wrong = strings.Replace(string(h.JSON()), `"mode":"server"`, `"mode":"server","transactionMode":"batch"`, 1)
-	if err := fhirschema.ValidateStrict(fhirschema.STU3, []byte(wrong)); err == nil {
-		t.Error("the STU3 schema must refuse transactionMode")
-	}
+	assert.Error(t, fhirschema.ValidateStrict(fhirschema.STU3, []byte(wrong)), "the STU3 schema refuses transactionMode")
 }

@@ -2,4 +2,3 @@ package dstu2
 
 //go:generate go run ../internal/fhirgen -version dstu2 -spec ../internal/fhirgen/spec/dstu2 -out .
 //go:generate go run ../internal/servergen -version dstu2 -root ..
-//go:generate go run ../internal/versiongen -root ..

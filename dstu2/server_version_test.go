@@ -1,28 +1,20 @@
 package dstu2_test
 
 import (
-	"fmt"
 	"testing"
 
-	"github.com/patientsfhir/patientsfhir/dstu2"
+	"github.com/patientsfhir/patientsfhir/internal/restserver/servertest"
 )
 
-// The server tests that differ by version in more than names live here.
-// Everything else is in stu3/server*_test.go, which internal/versiongen
-// translates into dstu2/server*_gen_test.go.
+// The server tests that differ by version live here; the others are in
+// package servertest, run by TestServer.
 
-// missingDisplaysOfVersion checks the references TestMissingDisplays finds
-// in this version's own elements (the Patient's practitioners, the
-// prescriber).
-func missingDisplaysOfVersion(t *testing.T, f *fakeEHR) {
-	t.Helper()
-	p := *f.patients[0]
-	p.CareProvider = []dstu2.Reference{{Reference: "Practitioner/prac-doe", Display: "Dr. Jane Doe"}, {Reference: "Practitioner/x"}}
-	if got := dstu2.MissingDisplays(&p); fmt.Sprint(got) != "[Patient.careProvider[1]]" {
-		t.Errorf("Patient: %v", got)
-	}
-	m := dstu2.MedicationOrder{Prescriber: &dstu2.Reference{Reference: "Practitioner/x"}}
-	if got := dstu2.MissingDisplays(&m); fmt.Sprint(got) != "[MedicationOrder.prescriber]" {
-		t.Errorf("MedicationOrder: %v", got)
-	}
+// TestMissingDisplaysOfVersion checks the references MissingDisplays finds
+// in elements only DSTU2 has: the Patient's care providers and the
+// MedicationOrder's prescriber.
+func TestMissingDisplaysOfVersion(t *testing.T) {
+	servertest.MissingDisplays(t, version, map[string]string{
+		`{"resourceType":"Patient","careProvider":[{"reference":"Practitioner/prac-doe","display":"Dr. Jane Doe"},{"reference":"Practitioner/x"}]}`: "Patient.careProvider[1]",
+		`{"resourceType":"MedicationOrder","prescriber":{"reference":"Practitioner/x"}}`:                                                            "MedicationOrder.prescriber",
+	})
 }

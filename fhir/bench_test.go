@@ -4,6 +4,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // patientsAppQueries are the searches the Patients app sends (both versions).
@@ -34,14 +36,12 @@ var appParams = []SearchParam{
 // searches from the raw query string (or form body) to a Query.
 func BenchmarkParsePatientsAppQueries(b *testing.B) {
 	p, err := NewParser(DSTU2, appParams, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, raw := range patientsAppQueries {
 			pairs, err := ParsePairs(raw)
-			if err != nil {
+			if err != nil { // not require: it would weigh on the loop
 				b.Fatal(err)
 			}
 			if _, err := p.Parse(pairs, false); err != nil {
@@ -55,9 +55,7 @@ func BenchmarkParsePatientsAppQueries(b *testing.B) {
 // BenchmarkParseRequestPOST parses the Patients app's POST _search request.
 func BenchmarkParseRequestPOST(b *testing.B) {
 	p, err := NewParser(STU3, appParams, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	body := patientsAppQueries[1]
 	b.ReportAllocs()
 	for b.Loop() {

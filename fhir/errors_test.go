@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestClassifyTable(t *testing.T) {
@@ -46,16 +48,11 @@ func TestClassifyTable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := Classify(tt.err)
-			if o.Status != tt.status || o.Code != tt.code {
-				t.Fatalf("Classify = %d %s, want %d %s", o.Status, o.Code, tt.status, tt.code)
-			}
-			if !strings.Contains(o.Diagnostics, tt.diag) {
-				t.Errorf("diagnostics %q, want it to contain %q", o.Diagnostics, tt.diag)
-			}
+			assert.Equal(t, tt.status, o.Status)
+			assert.Equal(t, tt.code, o.Code)
+			assert.Contains(t, o.Diagnostics, tt.diag)
 			for _, leak := range []string{"pq:", "db.go", "/srv", "relation"} {
-				if strings.Contains(o.Diagnostics, leak) {
-					t.Errorf("diagnostics leak %q: %q", leak, o.Diagnostics)
-				}
+				assert.NotContains(t, o.Diagnostics, leak, "diagnostics leak")
 			}
 		})
 	}
@@ -64,23 +61,15 @@ func TestClassifyTable(t *testing.T) {
 func TestErrorIsAs(t *testing.T) {
 	cause := errors.New("socket closed")
 	err := fmt.Errorf("ctx: %w", &Error{Kind: ErrUnavailable, Message: "down", Err: cause})
-	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, cause) {
-		t.Fatal("errors.Is must see both kind and cause")
-	}
+	assert.ErrorIs(t, err, ErrUnavailable, "the kind")
+	assert.ErrorIs(t, err, cause, "the cause")
 	var fe *Error
-	if !errors.As(err, &fe) || fe.Message != "down" {
-		t.Fatal("errors.As must find *Error")
-	}
-	if Safe(nil, "x") != nil {
-		t.Fatal("Safe(nil) must be nil")
-	}
-	if !strings.Contains(err.Error(), "socket closed") {
-		t.Error("Error() keeps the cause for logs")
-	}
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "down", fe.Message)
+	assert.NoError(t, Safe(nil, "x"), "Safe(nil)")
+	assert.ErrorContains(t, err, "socket closed", "Error() keeps the cause for logs")
 }
 
 func TestSuppressedSpelling(t *testing.T) {
-	if IssueSuppressed != "suppressed" {
-		t.Fatalf("issue code is %q", IssueSuppressed)
-	}
+	assert.Equal(t, IssueCode("suppressed"), IssueSuppressed)
 }

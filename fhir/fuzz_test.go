@@ -1,10 +1,11 @@
 package fhir
 
 import (
-	"errors"
 	"net/http"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // internals are strings that would betray implementation details.
@@ -13,17 +14,11 @@ var internals = []string{"runtime", "goroutine", "panic", "strconv", ".go:", "en
 func checkNoLeak(t *testing.T, err error) {
 	t.Helper()
 	var fe *Error
-	if !errors.As(err, &fe) {
-		t.Fatalf("error %v is not a *fhir.Error", err)
-	}
+	require.ErrorAs(t, err, &fe)
 	o := Classify(err)
-	if o.Status < 400 || o.Status >= 500 && o.Status != http.StatusNotImplemented {
-		t.Fatalf("status %d for %v", o.Status, err)
-	}
+	require.True(t, o.Status >= 400 && (o.Status < 500 || o.Status == http.StatusNotImplemented), "status %d for %v", o.Status, err)
 	for _, s := range internals {
-		if strings.Contains(o.Diagnostics, s) {
-			t.Fatalf("diagnostics leak %q: %s", s, o.Diagnostics)
-		}
+		require.NotContains(t, o.Diagnostics, s, "diagnostics leak")
 	}
 }
 
@@ -41,9 +36,7 @@ func FuzzParseQuery(f *testing.F) {
 		f.Add(s, true)
 	}
 	p, err := NewParser(STU3, testParams, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	f.Fuzz(func(t *testing.T, raw string, strict bool) {
 		pairs, err := ParsePairs(raw)
 		if err != nil {
@@ -59,19 +52,11 @@ func FuzzParseQuery(f *testing.F) {
 		// encodes to itself.
 		enc := q.Encode()
 		pairs2, err := ParsePairs(enc)
-		if err != nil {
-			t.Fatalf("canonical %q does not decode: %v", enc, err)
-		}
+		require.NoError(t, err, "canonical %q does not decode", enc)
 		q2, err := p.Parse(pairs2, true)
-		if err != nil {
-			t.Fatalf("canonical %q does not parse strictly: %v", enc, err)
-		}
-		if q2.Encode() != enc {
-			t.Fatalf("canonical encoding not stable:\n%s\n%s", enc, q2.Encode())
-		}
-		if q.Count < 0 || q.Count > p.opts.MaxCount {
-			t.Fatalf("count %d out of bounds", q.Count)
-		}
+		require.NoError(t, err, "canonical %q does not parse strictly", enc)
+		require.Equal(t, enc, q2.Encode(), "the canonical encoding is stable")
+		require.True(t, q.Count >= 0 && q.Count <= p.opts.MaxCount, "count %d out of bounds", q.Count)
 	})
 }
 
@@ -86,11 +71,7 @@ func TestValuesNeverEchoed(t *testing.T) {
 			val = "Other/" + marker
 		}
 		_, err := p.Parse([]Pair{{name, val}}, true)
-		if err == nil {
-			t.Fatalf("%s=%s accepted", name, val)
-		}
-		if strings.Contains(Classify(err).Diagnostics, marker) {
-			t.Errorf("%s: value echoed: %s", name, Classify(err).Diagnostics)
-		}
+		require.Error(t, err, "%s=%s accepted", name, val)
+		assert.NotContains(t, Classify(err).Diagnostics, marker, "%s: the value is echoed", name)
 	}
 }

@@ -1,13 +1,14 @@
 package fhir
 
 import (
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // testParams covers every type; it is shaped like the Patients app's needs.
@@ -30,9 +31,7 @@ var testParams = []SearchParam{
 func newTestParser(t testing.TB, v *Version) *Parser {
 	t.Helper()
 	p, err := NewParser(v, testParams, &ParserOptions{DefaultCount: 20, MaxCount: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return p
 }
 
@@ -59,181 +58,177 @@ func TestParseValues(t *testing.T) {
 	}{
 		// string and its modifiers
 		{"family=chau", func(t *testing.T, q *Query) {
-			eq(t, q.Strings("family"), [][]StringValue{{{Value: "chau"}}})
+			assert.EqualValues(t, [][]StringValue{{{Value: "chau"}}}, q.Strings("family"))
 		}},
 		{"family:contains=ha", func(t *testing.T, q *Query) {
-			eq(t, q.Strings("family"), [][]StringValue{{{Value: "ha", Modifier: ModContains}}})
+			assert.EqualValues(t, [][]StringValue{{{Value: "ha", Modifier: ModContains}}}, q.Strings("family"))
 		}},
 		{"family:exact=Chau", func(t *testing.T, q *Query) {
-			eq(t, q.Strings("family"), [][]StringValue{{{Value: "Chau", Modifier: ModExact}}})
+			assert.EqualValues(t, [][]StringValue{{{Value: "Chau", Modifier: ModExact}}}, q.Strings("family"))
 		}},
 		{"name:missing=true", func(t *testing.T, q *Query) {
 			m, ok := q.Missing("name")
-			eq(t, []bool{m, ok}, []bool{true, true})
-			eq(t, len(q.Strings("name")), 0)
+			assert.Equal(t, []bool{true, true}, []bool{m, ok})
+			assert.Equal(t, 0, len(q.Strings("name")))
 		}},
 		{"name:missing=false", func(t *testing.T, q *Query) {
 			m, ok := q.Missing("name")
-			eq(t, []bool{m, ok}, []bool{false, true})
+			assert.Equal(t, []bool{false, true}, []bool{m, ok})
 		}},
 		// AND and OR
 		{"given=hugh,huw&given=h", func(t *testing.T, q *Query) {
 			// AND clauses come back in canonical order (AND is commutative).
-			eq(t, q.Strings("given"), [][]StringValue{{{Value: "h"}}, {{Value: "hugh"}, {Value: "huw"}}})
+			assert.EqualValues(t, [][]StringValue{{{Value: "h"}}, {{Value: "hugh"}, {Value: "huw"}}}, q.Strings("given"))
 		}},
 		// escapes
 		{`family=a\,b,c`, func(t *testing.T, q *Query) {
-			eq(t, q.Strings("family"), [][]StringValue{{{Value: "a,b"}, {Value: "c"}}})
+			assert.EqualValues(t, [][]StringValue{{{Value: "a,b"}, {Value: "c"}}}, q.Strings("family"))
 		}},
 		{`family=x\$y\\z`, func(t *testing.T, q *Query) {
-			eq(t, q.Strings("family"), [][]StringValue{{{Value: `x$y\z`}}})
+			assert.EqualValues(t, [][]StringValue{{{Value: `x$y\z`}}}, q.Strings("family"))
 		}},
 		{`identifier=http://h.org/mrn\|x|12\|3`, func(t *testing.T, q *Query) {
-			eq(t, q.Tokens("identifier"), [][]TokenValue{{{System: "http://h.org/mrn|x", Code: "12|3", HasSystem: true}}})
+			assert.EqualValues(t, [][]TokenValue{{{System: "http://h.org/mrn|x", Code: "12|3", HasSystem: true}}}, q.Tokens("identifier"))
 		}},
 		// token forms
 		{"identifier=1234567", func(t *testing.T, q *Query) {
-			eq(t, q.Tokens("identifier"), [][]TokenValue{{{Code: "1234567"}}})
+			assert.EqualValues(t, [][]TokenValue{{{Code: "1234567"}}}, q.Tokens("identifier"))
 		}},
 		{"identifier=http://hospital.smarthealthit.org|1234567", func(t *testing.T, q *Query) {
-			eq(t, q.Tokens("identifier"), [][]TokenValue{{{System: "http://hospital.smarthealthit.org", Code: "1234567", HasSystem: true}}})
+			assert.EqualValues(t, [][]TokenValue{{{System: "http://hospital.smarthealthit.org", Code: "1234567", HasSystem: true}}}, q.Tokens("identifier"))
 		}},
 		{"identifier=|1234567", func(t *testing.T, q *Query) {
-			eq(t, q.Tokens("identifier"), [][]TokenValue{{{Code: "1234567", HasSystem: true}}})
+			assert.EqualValues(t, [][]TokenValue{{{Code: "1234567", HasSystem: true}}}, q.Tokens("identifier"))
 		}},
 		{"identifier=http://h.org|", func(t *testing.T, q *Query) {
-			eq(t, q.Tokens("identifier"), [][]TokenValue{{{System: "http://h.org", HasSystem: true}}})
+			assert.EqualValues(t, [][]TokenValue{{{System: "http://h.org", HasSystem: true}}}, q.Tokens("identifier"))
 		}},
 		{"identifier:text=medical,record", func(t *testing.T, q *Query) {
-			eq(t, q.Tokens("identifier"), [][]TokenValue{{{Modifier: ModText, Text: "medical"}, {Modifier: ModText, Text: "record"}}})
+			assert.EqualValues(t, [][]TokenValue{{{Modifier: ModText, Text: "medical"}, {Modifier: ModText, Text: "record"}}}, q.Tokens("identifier"))
 		}},
 		{"gender:not=male", func(t *testing.T, q *Query) {
-			eq(t, q.Tokens("gender"), [][]TokenValue{{{Code: "male", Modifier: ModNot}}})
+			assert.EqualValues(t, [][]TokenValue{{{Code: "male", Modifier: ModNot}}}, q.Tokens("gender"))
 		}},
 		{"gender=male,female", func(t *testing.T, q *Query) {
-			eq(t, q.Tokens("gender"), [][]TokenValue{{{Code: "male"}, {Code: "female"}}})
+			assert.EqualValues(t, [][]TokenValue{{{Code: "male"}, {Code: "female"}}}, q.Tokens("gender"))
 		}},
 		// _id and its alias
-		{"id=123", func(t *testing.T, q *Query) { eq(t, q.IDs(), [][]string{{"123"}}) }},
-		{"_id=1,2", func(t *testing.T, q *Query) { eq(t, q.IDs(), [][]string{{"1", "2"}}) }},
+		{"id=123", func(t *testing.T, q *Query) { assert.EqualValues(t, [][]string{{"123"}}, q.IDs()) }},
+		{"_id=1,2", func(t *testing.T, q *Query) { assert.EqualValues(t, [][]string{{"1", "2"}}, q.IDs()) }},
 		// dates: implicit ranges by precision
 		{"birthdate=1957", func(t *testing.T, q *Query) {
-			eq(t, q.Dates("birthdate"), [][]DateValue{{{Prefix: PrefixEq, Start: utc(1957, 1, 1, 0, 0, 0), End: utc(1958, 1, 1, 0, 0, 0), Precision: PrecisionYear}}})
+			assert.EqualValues(t, [][]DateValue{{{Prefix: PrefixEq, Start: utc(1957, 1, 1, 0, 0, 0), End: utc(1958, 1, 1, 0, 0, 0), Precision: PrecisionYear}}}, q.Dates("birthdate"))
 		}},
 		{"birthdate=1957-02", func(t *testing.T, q *Query) {
-			eq(t, q.Dates("birthdate"), [][]DateValue{{{Prefix: PrefixEq, Start: utc(1957, 2, 1, 0, 0, 0), End: utc(1957, 3, 1, 0, 0, 0), Precision: PrecisionMonth}}})
+			assert.EqualValues(t, [][]DateValue{{{Prefix: PrefixEq, Start: utc(1957, 2, 1, 0, 0, 0), End: utc(1957, 3, 1, 0, 0, 0), Precision: PrecisionMonth}}}, q.Dates("birthdate"))
 		}},
 		{"birthdate=1957-06-05", func(t *testing.T, q *Query) {
-			eq(t, q.Dates("birthdate"), [][]DateValue{{{Prefix: PrefixEq, Start: utc(1957, 6, 5, 0, 0, 0), End: utc(1957, 6, 6, 0, 0, 0), Precision: PrecisionDay}}})
+			assert.EqualValues(t, [][]DateValue{{{Prefix: PrefixEq, Start: utc(1957, 6, 5, 0, 0, 0), End: utc(1957, 6, 6, 0, 0, 0), Precision: PrecisionDay}}}, q.Dates("birthdate"))
 		}},
-		{"birthdate=2024-02-29", func(t *testing.T, q *Query) { eq(t, len(q.Dates("birthdate")), 1) }},
+		{"birthdate=2024-02-29", func(t *testing.T, q *Query) { assert.Equal(t, 1, len(q.Dates("birthdate"))) }},
 		{"date=ge2019-03-01T10:30", func(t *testing.T, q *Query) {
-			eq(t, q.Dates("date"), [][]DateValue{{{Prefix: PrefixGe, Start: utc(2019, 3, 1, 10, 30, 0), End: utc(2019, 3, 1, 10, 31, 0), Precision: PrecisionMinute}}})
+			assert.EqualValues(t, [][]DateValue{{{Prefix: PrefixGe, Start: utc(2019, 3, 1, 10, 30, 0), End: utc(2019, 3, 1, 10, 31, 0), Precision: PrecisionMinute}}}, q.Dates("date"))
 		}},
 		{"date=lt2019-03-01T10:30:15Z", func(t *testing.T, q *Query) {
-			eq(t, q.Dates("date"), [][]DateValue{{{Prefix: PrefixLt, Start: utc(2019, 3, 1, 10, 30, 15), End: utc(2019, 3, 1, 10, 30, 16), Precision: PrecisionSecond}}})
+			assert.EqualValues(t, [][]DateValue{{{Prefix: PrefixLt, Start: utc(2019, 3, 1, 10, 30, 15), End: utc(2019, 3, 1, 10, 30, 16), Precision: PrecisionSecond}}}, q.Dates("date"))
 		}},
 		{"date=gt2019-03-01T10:30:15.5%2B02:00", func(t *testing.T, q *Query) {
 			d := q.Dates("date")[0][0]
 			want := time.Date(2019, 3, 1, 10, 30, 15, 500_000_000, plus2)
-			if !d.Start.Equal(want) || !d.End.Equal(want.Add(100*time.Millisecond)) || d.Precision != PrecisionFraction || d.Prefix != PrefixGt {
-				t.Errorf("got %+v", d)
-			}
-			if !d.Start.Equal(utc(2019, 3, 1, 8, 30, 15).Add(500 * time.Millisecond)) {
-				t.Errorf("zone not applied: %v", d.Start.UTC())
-			}
+			assert.True(t, d.Start.Equal(want), "start %v", d.Start)
+			assert.True(t, d.End.Equal(want.Add(100*time.Millisecond)), "end %v", d.End)
+			assert.Equal(t, PrecisionFraction, d.Precision)
+			assert.Equal(t, PrefixGt, d.Prefix)
+			assert.True(t, d.Start.Equal(utc(2019, 3, 1, 8, 30, 15).Add(500*time.Millisecond)), "zone not applied: %v", d.Start.UTC())
 		}},
 		{"date=ge2019-03-01T10:30:00+02:00", func(t *testing.T, q *Query) {
 			// An unencoded '+' arrives as a space; it is read as '+'.
 			d := q.Dates("date")[0][0]
-			if !d.Start.Equal(time.Date(2019, 3, 1, 10, 30, 0, 0, plus2)) {
-				t.Errorf("got %+v", d)
-			}
+			assert.True(t, d.Start.Equal(time.Date(2019, 3, 1, 10, 30, 0, 0, plus2)), "%+v", d)
 		}},
 		{"date=le2019-03-01T10:30:00-05:00", func(t *testing.T, q *Query) {
 			d := q.Dates("date")[0][0]
-			if !d.Start.Equal(time.Date(2019, 3, 1, 10, 30, 0, 0, minus5)) || d.Prefix != PrefixLe {
-				t.Errorf("got %+v", d)
-			}
+			assert.True(t, d.Start.Equal(time.Date(2019, 3, 1, 10, 30, 0, 0, minus5)), "%+v", d)
+			assert.Equal(t, PrefixLe, d.Prefix)
 		}},
 		// number and quantity, every prefix
 		{"length=100", func(t *testing.T, q *Query) {
-			eq(t, q.Numbers("length"), [][]NumberValue{{{Prefix: PrefixEq, Text: "100", Value: 100, Low: 99.5, High: 100.5}}})
+			assert.EqualValues(t, [][]NumberValue{{{Prefix: PrefixEq, Text: "100", Value: 100, Low: 99.5, High: 100.5}}}, q.Numbers("length"))
 		}},
 		{"length=ap1.50", func(t *testing.T, q *Query) {
 			n := q.Numbers("length")[0][0]
-			if n.Prefix != PrefixAp || n.Text != "1.50" || !near(n.Low, 1.495) || !near(n.High, 1.505) {
-				t.Errorf("got %+v", n)
-			}
+			assert.Equal(t, PrefixAp, n.Prefix)
+			assert.Equal(t, "1.50", n.Text)
+			assert.InDelta(t, 1.495, n.Low, 1e-9)
+			assert.InDelta(t, 1.505, n.High, 1e-9)
 		}},
 		{"length=1e2", func(t *testing.T, q *Query) {
 			n := q.Numbers("length")[0][0]
-			if n.Value != 100 || !near(n.Low, 50) || !near(n.High, 150) {
-				t.Errorf("got %+v", n)
-			}
+			assert.Equal(t, 100.0, n.Value)
+			assert.InDelta(t, 50, n.Low, 1e-9)
+			assert.InDelta(t, 150, n.High, 1e-9)
 		}},
 		{"length=eq1,ne2,gt3,lt4,ge5,le6,sa7,eb8,ap9", func(t *testing.T, q *Query) {
 			var got []Prefix
 			for _, n := range q.Numbers("length")[0] {
 				got = append(got, n.Prefix)
 			}
-			eq(t, got, AllPrefixes)
+			assert.Equal(t, AllPrefixes, got)
 		}},
-		{"length=-3.5", func(t *testing.T, q *Query) { eq(t, q.Numbers("length")[0][0].Value, -3.5) }},
+		{"length=-3.5", func(t *testing.T, q *Query) { assert.Equal(t, -3.5, q.Numbers("length")[0][0].Value) }},
 		{"value-quantity=le5.4|http://unitsofmeasure.org|mg", func(t *testing.T, q *Query) {
 			v := q.Quantities("value-quantity")[0][0]
-			if v.Prefix != PrefixLe || v.Text != "5.4" || v.System != "http://unitsofmeasure.org" || v.Code != "mg" {
-				t.Errorf("got %+v", v)
-			}
+			assert.Equal(t, PrefixLe, v.Prefix)
+			assert.Equal(t, "5.4", v.Text)
+			assert.Equal(t, "http://unitsofmeasure.org", v.System)
+			assert.Equal(t, "mg", v.Code)
 		}},
 		{"value-quantity=5.4||mg", func(t *testing.T, q *Query) {
 			v := q.Quantities("value-quantity")[0][0]
-			if v.System != "" || v.Code != "mg" || v.Value != 5.4 {
-				t.Errorf("got %+v", v)
-			}
+			assert.Empty(t, v.System)
+			assert.Equal(t, "mg", v.Code)
+			assert.Equal(t, 5.4, v.Value)
 		}},
 		{"value-quantity=sa120", func(t *testing.T, q *Query) {
 			v := q.Quantities("value-quantity")[0][0]
-			if v.Prefix != PrefixSa || v.Value != 120 || v.Code != "" {
-				t.Errorf("got %+v", v)
-			}
+			assert.Equal(t, PrefixSa, v.Prefix)
+			assert.Equal(t, 120.0, v.Value)
+			assert.Empty(t, v.Code)
 		}},
 		// references
 		{"patient=123", func(t *testing.T, q *Query) {
-			eq(t, q.References("patient"), [][]ReferenceValue{{{ID: "123"}}})
+			assert.EqualValues(t, [][]ReferenceValue{{{ID: "123"}}}, q.References("patient"))
 		}},
 		{"patient=Patient/123", func(t *testing.T, q *Query) {
-			eq(t, q.References("patient"), [][]ReferenceValue{{{Type: "Patient", ID: "123"}}})
+			assert.EqualValues(t, [][]ReferenceValue{{{Type: "Patient", ID: "123"}}}, q.References("patient"))
 		}},
 		{"subject:Patient=123", func(t *testing.T, q *Query) {
-			eq(t, q.References("subject"), [][]ReferenceValue{{{Type: "Patient", ID: "123"}}})
-			eq(t, q.Clauses[0].TargetType, "Patient")
+			assert.EqualValues(t, [][]ReferenceValue{{{Type: "Patient", ID: "123"}}}, q.References("subject"))
+			assert.Equal(t, "Patient", q.Clauses[0].TargetType)
 		}},
 		{"subject=https://ehr.example/fhir/Patient/9/_history/2", func(t *testing.T, q *Query) {
-			eq(t, q.References("subject"), [][]ReferenceValue{{{Type: "Patient", ID: "9", URL: "https://ehr.example/fhir/Patient/9/_history/2"}}})
+			assert.EqualValues(t, [][]ReferenceValue{{{Type: "Patient", ID: "9", URL: "https://ehr.example/fhir/Patient/9/_history/2"}}}, q.References("subject"))
 		}},
 		// uri
 		{"url:below=http://acme.org/fhir/", func(t *testing.T, q *Query) {
-			eq(t, q.URIs("url"), [][]URIValue{{{Value: "http://acme.org/fhir/", Modifier: ModBelow}}})
+			assert.EqualValues(t, [][]URIValue{{{Value: "http://acme.org/fhir/", Modifier: ModBelow}}}, q.URIs("url"))
 		}},
 		{"url:above=http://acme.org/fhir/ValueSet/x", func(t *testing.T, q *Query) {
-			eq(t, q.URIs("url"), [][]URIValue{{{Value: "http://acme.org/fhir/ValueSet/x", Modifier: ModAbove}}})
+			assert.EqualValues(t, [][]URIValue{{{Value: "http://acme.org/fhir/ValueSet/x", Modifier: ModAbove}}}, q.URIs("url"))
 		}},
 		{"url=http://acme.org/a", func(t *testing.T, q *Query) {
-			eq(t, q.URIs("url"), [][]URIValue{{{Value: "http://acme.org/a"}}})
+			assert.EqualValues(t, [][]URIValue{{{Value: "http://acme.org/a"}}}, q.URIs("url"))
 		}},
 		// empty values are ignored
 		{"family=&given=x", func(t *testing.T, q *Query) {
-			eq(t, q.Has("family"), false)
-			eq(t, q.Has("given"), true)
+			assert.Equal(t, false, q.Has("family"))
+			assert.Equal(t, true, q.Has("given"))
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
 			q, err := parse(t, p, tt.query, true)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			tt.check(t, q)
 		})
 	}
@@ -242,19 +237,13 @@ func TestParseValues(t *testing.T) {
 func TestParseDateLocation(t *testing.T) {
 	loc := time.FixedZone("EHR", 10*3600)
 	p, err := NewParser(STU3, testParams, &ParserOptions{Location: loc})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	q, err := p.Parse([]Pair{{"birthdate", "1957"}, {"date", "ge2019-01-01T00:00Z"}}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := q.Dates("birthdate")[0][0]; !d.Start.Equal(time.Date(1957, 1, 1, 0, 0, 0, 0, loc)) {
-		t.Errorf("a date without zone uses the parser's location: %v", d.Start)
-	}
-	if d := q.Dates("date")[0][0]; !d.Start.Equal(utc(2019, 1, 1, 0, 0, 0)) {
-		t.Errorf("an explicit zone wins: %v", d.Start)
-	}
+	require.NoError(t, err)
+	d := q.Dates("birthdate")[0][0]
+	assert.True(t, d.Start.Equal(time.Date(1957, 1, 1, 0, 0, 0, 0, loc)), "a date without zone uses the parser's location: %v", d.Start)
+	d = q.Dates("date")[0][0]
+	assert.True(t, d.Start.Equal(utc(2019, 1, 1, 0, 0, 0)), "an explicit zone wins: %v", d.Start)
 }
 
 func TestParseErrors(t *testing.T) {
@@ -292,12 +281,10 @@ func TestParseErrors(t *testing.T) {
 	for _, query := range bad {
 		t.Run(query, func(t *testing.T) {
 			_, err := parse(t, p, query, false)
-			if !errors.Is(err, ErrInvalidSearch) {
-				t.Fatalf("err = %v, want ErrInvalidSearch", err)
-			}
-			if o := Classify(err); o.Status != 400 || o.Code != IssueInvalid {
-				t.Errorf("outcome %+v", o)
-			}
+			require.ErrorIs(t, err, ErrInvalidSearch)
+			o := Classify(err)
+			assert.Equal(t, 400, o.Status)
+			assert.Equal(t, IssueInvalid, o.Code)
 		})
 	}
 }
@@ -307,44 +294,33 @@ func TestStrictLenient(t *testing.T) {
 	for _, query := range []string{"foo=bar", "_sort=foo", "_summary=true", "_include=Patient:organization", "family=x&_elements=id"} {
 		t.Run(query, func(t *testing.T) {
 			q, err := parse(t, p, query, false)
-			if err != nil {
-				t.Fatalf("lenient: %v", err)
+			require.NoError(t, err, "lenient")
+			assert.Len(t, q.Ignored, 1)
+			for _, ignored := range []string{"foo", "_include", "_elements"} {
+				assert.NotContains(t, q.Encode(), ignored, "an ignored parameter in the self link")
 			}
-			if len(q.Ignored) != 1 {
-				t.Errorf("Ignored = %v", q.Ignored)
-			}
-			if strings.Contains(q.Encode(), "foo") || strings.Contains(q.Encode(), "_include") || strings.Contains(q.Encode(), "_elements") {
-				t.Errorf("ignored parameter in self link: %s", q.Encode())
-			}
-			if _, err := parse(t, p, query, true); !errors.Is(err, ErrInvalidSearch) {
-				t.Errorf("strict: err = %v", err)
-			}
+			_, err = parse(t, p, query, true)
+			assert.ErrorIs(t, err, ErrInvalidSearch, "strict")
 		})
 	}
 	// _format, _pretty and the cursor are never unknown.
-	if _, err := parse(t, p, "_format=json&_pretty=true&_cursor=abc", true); err != nil {
-		t.Fatal(err)
-	}
+	_, err := parse(t, p, "_format=json&_pretty=true&_cursor=abc", true)
+	assert.NoError(t, err)
 }
 
 func TestPreferHeader(t *testing.T) {
 	p := newTestParser(t, STU3)
 	r := httptest.NewRequest("GET", "/Patient?foo=1", nil)
-	if _, err := p.ParseRequest(r); err != nil {
-		t.Fatalf("lenient by default: %v", err)
-	}
+	_, err := p.ParseRequest(r)
+	require.NoError(t, err, "lenient by default")
 	r.Header.Set("Prefer", "return=minimal, handling=strict")
-	if _, err := p.ParseRequest(r); !errors.Is(err, ErrInvalidSearch) {
-		t.Fatalf("Prefer: handling=strict: err = %v", err)
-	}
+	_, err = p.ParseRequest(r)
+	require.ErrorIs(t, err, ErrInvalidSearch, "Prefer: handling=strict")
 	sp, err := NewParser(STU3, testParams, &ParserOptions{Strict: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r.Header.Set("Prefer", "handling=lenient")
-	if _, err := sp.ParseRequest(r); err != nil {
-		t.Fatalf("handling=lenient overrides a strict default: %v", err)
-	}
+	_, err = sp.ParseRequest(r)
+	assert.NoError(t, err, "handling=lenient overrides a strict default")
 }
 
 func TestCount(t *testing.T) {
@@ -367,12 +343,10 @@ func TestCount(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
 			q, err := parse(t, p, tt.query, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if q.Count != tt.count || q.CountClamped != tt.clamped || q.CountOnly() != (tt.count == 0) {
-				t.Errorf("Count=%d clamped=%v", q.Count, q.CountClamped)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.count, q.Count)
+			assert.Equal(t, tt.clamped, q.CountClamped)
+			assert.Equal(t, tt.count == 0, q.CountOnly())
 		})
 	}
 }
@@ -395,17 +369,13 @@ func TestSort(t *testing.T) {
 		t.Run(tt.query, func(t *testing.T) {
 			for _, v := range []*Version{DSTU2, STU3} {
 				q, err := parse(t, newTestParser(t, v), tt.query, true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				eq(t, q.Sort, tt.want)
+				require.NoError(t, err)
+				assert.Equal(t, tt.want, q.Sort)
 				want := tt.stu3
 				if v == DSTU2 {
 					want = tt.dstu2
 				}
-				if got := q.Encode(); !strings.HasSuffix(got, want) {
-					t.Errorf("%s: Encode = %s, want suffix %s", v.Name, got, want)
-				}
+				assert.True(t, strings.HasSuffix(q.Encode(), want), "%s: Encode = %s, want the suffix %s", v.Name, q.Encode(), want)
 			}
 		})
 	}
@@ -414,35 +384,21 @@ func TestSort(t *testing.T) {
 func TestEncodeCanonical(t *testing.T) {
 	p := newTestParser(t, STU3)
 	a, err := parse(t, p, "given=b&family:contains=chau&id=7&given=a&foo=1", false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := parse(t, p, "_id=7&given=a&_count=20&family:contains=chau&given=b", true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Encode() != b.Encode() {
-		t.Fatalf("same search, different encodings:\n%s\n%s", a.Encode(), b.Encode())
-	}
-	want := "_id=7&family%3Acontains=chau&given=a&given=b&_count=20"
-	if a.Encode() != want {
-		t.Errorf("Encode = %s, want %s", a.Encode(), want)
-	}
+	require.NoError(t, err)
+	require.Equal(t, a.Encode(), b.Encode(), "the same search")
+	assert.Equal(t, "_id=7&family%3Acontains=chau&given=a&given=b&_count=20", a.Encode())
 	// Re-parsing the canonical form gives the same query.
 	c, err := parse(t, p, a.Encode(), true)
-	if err != nil || c.Encode() != a.Encode() {
-		t.Fatalf("round trip: %v %s", err, c.Encode())
-	}
+	require.NoError(t, err)
+	assert.Equal(t, a.Encode(), c.Encode(), "round trip")
 	// Escapes survive the round trip.
 	d, err := parse(t, p, `family=a\,b`, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e, err := parse(t, p, d.Encode(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eq(t, e.Strings("family"), [][]StringValue{{{Value: "a,b"}}})
+	require.NoError(t, err)
+	assert.EqualValues(t, [][]StringValue{{{Value: "a,b"}}}, e.Strings("family"))
 }
 
 func TestParseRequestGETvsPOST(t *testing.T) {
@@ -455,19 +411,14 @@ func TestParseRequestGETvsPOST(t *testing.T) {
 	var encs []string
 	for _, r := range []*httptestReq{{get}, {post}, {mixed}} {
 		q, err := p.ParseRequest(r.r)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		encs = append(encs, q.Encode())
 	}
-	if encs[0] != encs[1] || encs[1] != encs[2] {
-		t.Fatalf("GET and POST differ: %v", encs)
-	}
+	assert.Equal(t, []string{encs[0], encs[0], encs[0]}, encs, "GET, POST and both")
 	// A POST without body is a search with URL parameters only.
-	nobody := httptest.NewRequest("POST", "/Patient/_search?given=hugh", nil)
-	if q, err := p.ParseRequest(nobody); err != nil || !q.Has("given") {
-		t.Fatalf("empty POST: %v", err)
-	}
+	q, err := p.ParseRequest(httptest.NewRequest("POST", "/Patient/_search?given=hugh", nil))
+	require.NoError(t, err, "empty POST")
+	assert.True(t, q.Has("given"))
 
 	refused := []struct {
 		ct, body string
@@ -485,13 +436,11 @@ func TestParseRequestGETvsPOST(t *testing.T) {
 		if tt.ct != "" {
 			r.Header.Set("Content-Type", tt.ct)
 		}
-		if _, err := p.ParseRequest(r); !errors.Is(err, tt.kind) {
-			t.Errorf("%s: err = %v, want %v", tt.ct, err, tt.kind)
-		}
+		_, err := p.ParseRequest(r)
+		assert.ErrorIs(t, err, tt.kind, tt.ct)
 	}
-	if _, err := p.ParseRequest(httptest.NewRequest("DELETE", "/Patient", nil)); !errors.Is(err, ErrMethodNotAllow) {
-		t.Errorf("DELETE: %v", err)
-	}
+	_, err = p.ParseRequest(httptest.NewRequest("DELETE", "/Patient", nil))
+	assert.ErrorIs(t, err, ErrMethodNotAllow, "DELETE")
 }
 
 type httptestReq struct{ r *http.Request }
@@ -508,17 +457,14 @@ func TestNewParserValidation(t *testing.T) {
 		{{Name: "x", Type: TypeToken, Targets: []string{"Patient"}}},
 		{{Name: "x", Type: TypeToken}, {Name: "x", Type: TypeString}},
 	}
-	for i, params := range bad {
-		if _, err := NewParser(STU3, params, nil); err == nil {
-			t.Errorf("case %d: want a start-up error", i)
-		}
+	for _, params := range bad {
+		_, err := NewParser(STU3, params, nil)
+		assert.Error(t, err, "%+v", params)
 	}
-	if _, err := NewParser(STU3, nil, &ParserOptions{DefaultCount: 10, MaxCount: 5}); err == nil {
-		t.Error("DefaultCount > MaxCount must fail")
-	}
-	if _, err := NewParser(nil, nil, nil); err == nil {
-		t.Error("nil version must fail")
-	}
+	_, err := NewParser(STU3, nil, &ParserOptions{DefaultCount: 10, MaxCount: 5})
+	assert.Error(t, err, "DefaultCount > MaxCount")
+	_, err = NewParser(nil, nil, nil)
+	assert.Error(t, err, "nil version")
 }
 
 func TestTooManyParams(t *testing.T) {
@@ -527,23 +473,12 @@ func TestTooManyParams(t *testing.T) {
 	for i := range pairs {
 		pairs[i] = Pair{"given", "a"}
 	}
-	if _, err := p.Parse(pairs, false); !errors.Is(err, ErrTooCostly) {
-		t.Fatalf("err = %v", err)
-	}
+	_, err := p.Parse(pairs, false)
+	assert.ErrorIs(t, err, ErrTooCostly)
 }
 
 func TestParseNonUTF8(t *testing.T) {
 	p := newTestParser(t, STU3)
-	if _, err := parse(t, p, "family=%ff", false); !errors.Is(err, ErrInvalidSearch) {
-		t.Fatalf("err = %v", err)
-	}
+	_, err := parse(t, p, "family=%ff", false)
+	assert.ErrorIs(t, err, ErrInvalidSearch)
 }
-
-func eq[T any](t *testing.T, got, want T) {
-	t.Helper()
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got  %+v\nwant %+v", got, want)
-	}
-}
-
-func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }

@@ -3,6 +3,8 @@ package fhir
 import (
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func day(s string) time.Time {
@@ -32,12 +34,10 @@ func TestDateRange(t *testing.T) {
 	}
 	for _, c := range cases {
 		s, e, ok := DateRange(c.in)
-		if ok != c.ok {
-			t.Errorf("%q: ok %v", c.in, ok)
-			continue
-		}
-		if ok && (!s.Equal(mustTime(c.start)) || !e.Equal(mustTime(c.end))) {
-			t.Errorf("%q: [%v, %v), want [%s, %s)", c.in, s, e, c.start, c.end)
+		assert.Equal(t, c.ok, ok, "%q", c.in)
+		if ok && c.ok {
+			assert.True(t, s.Equal(mustTime(c.start)), "%q: start %v, want %s", c.in, s, c.start)
+			assert.True(t, e.Equal(mustTime(c.end)), "%q: end %v, want %s", c.in, e, c.end)
 		}
 	}
 }
@@ -79,20 +79,12 @@ func TestMatchDatePrefixes(t *testing.T) {
 			r    [2]time.Time
 			want bool
 		}{{"inside", inside, c.inside}, {"before", before, c.before}, {"after", after, c.after}, {"straddle", straddle, c.straddles}} {
-			if got := MatchDate(v(c.p), x.r[0], x.r[1]); got != x.want {
-				t.Errorf("%s %s: %v, want %v", c.p, x.name, got, x.want)
-			}
+			assert.Equal(t, x.want, MatchDate(v(c.p), x.r[0], x.r[1]), "%s %s", c.p, x.name)
 		}
 	}
-	if !(DateParam{}).MatchString("garbage") {
-		t.Error("an absent parameter must match anything")
-	}
-	if (DateParam{{v(PrefixEq)}}).MatchString("garbage") {
-		t.Error("a malformed resource date matched")
-	}
-	if !(DateParam{{v(PrefixGe)}, {v(PrefixLe)}}).MatchString("2020-06-15") {
-		t.Error("ge AND le of the month must match a day inside it")
-	}
+	assert.True(t, (DateParam{}).MatchString("garbage"), "an absent parameter matches anything")
+	assert.False(t, (DateParam{{v(PrefixEq)}}).MatchString("garbage"), "a malformed resource date")
+	assert.True(t, (DateParam{{v(PrefixGe)}, {v(PrefixLe)}}).MatchString("2020-06-15"), "ge AND le of the month match a day inside it")
 }
 
 func TestMatchStringAndToken(t *testing.T) {
@@ -110,9 +102,7 @@ func TestMatchStringAndToken(t *testing.T) {
 		{StringValue{Value: "chauvinist"}, "Chau", false},
 	}
 	for _, c := range str {
-		if got := MatchString(c.v, c.text); got != c.want {
-			t.Errorf("%+v on %q: %v", c.v, c.text, got)
-		}
+		assert.Equal(t, c.want, MatchString(c.v, c.text), "%+v on %q", c.v, c.text)
 	}
 	mrn := TokenCode{System: "http://hospital.example.org/mrn", Code: "1234567", Text: "Medical record number"}
 	tok := []struct {
@@ -129,15 +119,11 @@ func TestMatchStringAndToken(t *testing.T) {
 		{TokenValue{Text: "medical", Modifier: ModText}, true},
 	}
 	for _, c := range tok {
-		if got := MatchToken(c.v, mrn); got != c.want {
-			t.Errorf("%+v: %v", c.v, got)
-		}
+		assert.Equal(t, c.want, MatchToken(c.v, mrn), "%+v", c.v)
 	}
 	p := TokenParam{{{Code: "a"}, {Code: "b"}}, {{Code: "b"}}}
-	if !p.Match(TokenCode{Code: "b"}) || p.Match(TokenCode{Code: "a"}) {
-		t.Error("AND of OR lists")
-	}
-	if !(IDParam{{"x", "y"}}).Match("y") || (IDParam{{"x"}, {"y"}}).Match("x") {
-		t.Error("IDParam")
-	}
+	assert.True(t, p.Match(TokenCode{Code: "b"}), "AND of OR lists")
+	assert.False(t, p.Match(TokenCode{Code: "a"}), "AND of OR lists")
+	assert.True(t, (IDParam{{"x", "y"}}).Match("y"))
+	assert.False(t, (IDParam{{"x"}, {"y"}}).Match("x"))
 }

@@ -2,74 +2,50 @@ package fhirjson
 
 import (
 	"encoding/json"
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseDecimalKeepsLexicalForm(t *testing.T) {
 	for _, s := range []string{"0", "-0", "1.50", "100", "-12.000", "1e2", "1.0E-3", "6.02e+23", "0.0"} {
 		d, err := ParseDecimal(s)
-		if err != nil {
-			t.Fatalf("ParseDecimal(%q): %v", s, err)
-		}
-		if d.String() != s {
-			t.Errorf("ParseDecimal(%q).String() = %q", s, d.String())
-		}
-		if d.IsZero() {
-			t.Errorf("ParseDecimal(%q).IsZero() = true", s)
-		}
-		b, _ := d.MarshalJSON()
-		if string(b) != s {
-			t.Errorf("MarshalJSON(%q) = %s", s, b)
-		}
+		require.NoError(t, err, "ParseDecimal(%q)", s)
+		assert.Equal(t, s, d.String())
+		assert.False(t, d.IsZero(), "ParseDecimal(%q).IsZero()", s)
+		b, err := d.MarshalJSON()
+		require.NoError(t, err)
+		assert.Equal(t, s, string(b), "MarshalJSON")
 	}
 }
 
 func TestParseDecimalRejects(t *testing.T) {
 	for _, s := range []string{"", "01", "1.", ".5", "+1", "1e", "1e+", "--1", "0x10", "NaN", "1 ", " 1", "1.5.5"} {
-		if _, err := ParseDecimal(s); !errors.Is(err, ErrInvalidDecimal) {
-			t.Errorf("ParseDecimal(%q) error = %v, want ErrInvalidDecimal", s, err)
-		}
+		_, err := ParseDecimal(s)
+		assert.ErrorIs(t, err, ErrInvalidDecimal, "ParseDecimal(%q)", s)
 	}
 }
 
 func TestDecimalValues(t *testing.T) {
-	if got := MustDecimal("1.50").Float64(); got != 1.5 {
-		t.Errorf("Float64 = %v", got)
-	}
-	if r := MustDecimal("1e2").Rat(); r == nil || r.RatString() != "100" {
-		t.Errorf("Rat(1e2) = %v", r)
-	}
-	if (Decimal{}).Rat() != nil || !(Decimal{}).IsZero() {
-		t.Error("zero Decimal should be absent")
-	}
-	if got := DecimalFromInt(-42).String(); got != "-42" {
-		t.Errorf("DecimalFromInt = %q", got)
-	}
-	if got := DecimalFromFloat(0.1).String(); got != "0.1" {
-		t.Errorf("DecimalFromFloat = %q", got)
-	}
-	defer func() {
-		if recover() == nil {
-			t.Error("MustDecimal of invalid input did not panic")
-		}
-	}()
-	MustDecimal("x")
+	assert.Equal(t, 1.5, MustDecimal("1.50").Float64())
+	r := MustDecimal("1e2").Rat()
+	require.NotNil(t, r)
+	assert.Equal(t, "100", r.RatString())
+	assert.Nil(t, (Decimal{}).Rat(), "the zero Decimal is absent")
+	assert.True(t, (Decimal{}).IsZero(), "the zero Decimal is absent")
+	assert.Equal(t, "-42", DecimalFromInt(-42).String())
+	assert.Equal(t, "0.1", DecimalFromFloat(0.1).String())
+	assert.Panics(t, func() { MustDecimal("x") }, "MustDecimal of invalid input")
 }
 
 func TestDecimalWithEncodingJSON(t *testing.T) {
 	var v struct{ A, B Decimal }
-	if err := json.Unmarshal([]byte(`{"A":1.50,"B":null}`), &v); err != nil {
-		t.Fatal(err)
-	}
-	if v.A.String() != "1.50" || !v.B.IsZero() {
-		t.Fatalf("got %+v", v)
-	}
+	require.NoError(t, json.Unmarshal([]byte(`{"A":1.50,"B":null}`), &v))
+	assert.Equal(t, "1.50", v.A.String())
+	assert.True(t, v.B.IsZero(), "null is absent")
 	b, err := json.Marshal(v)
-	if err != nil || string(b) != `{"A":1.50,"B":null}` {
-		t.Fatalf("Marshal = %s, %v", b, err)
-	}
-	if err := json.Unmarshal([]byte(`{"A":"1"}`), &v); err == nil {
-		t.Error("a JSON string was accepted as a decimal")
-	}
+	require.NoError(t, err)
+	assert.Equal(t, `{"A":1.50,"B":null}`, string(b))
+	assert.Error(t, json.Unmarshal([]byte(`{"A":"1"}`), &v), "a JSON string as a decimal")
 }

@@ -1,9 +1,11 @@
 package fhirjson
 
 import (
-	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // rec is a small hand-written type driven the same way as generated code.
@@ -74,24 +76,19 @@ func TestDecodeEncodeRoundTrip(t *testing.T) {
 		`"flag":false,"count":-3,"pos":7,"value":1.50,"values":[1e2,null,0.0],"when":"2020-02-03T04:05:06Z",` +
 		`"child":{"items":[{"name":"i0"},{"name":"i1"}]}}`
 	var r rec
-	if err := Unmarshal([]byte(in), &r, "Rec"); err != nil {
-		t.Fatal(err)
-	}
-	if r.Name != "a\"b\\cé😀<&>" || len(r.Given) != 2 || r.Given[1] != "" || r.GivenX[1].Name != "ext" {
-		t.Fatalf("decoded %+v", r)
-	}
-	if *r.Flag || *r.Count != -3 || r.Value.String() != "1.50" || r.Values[0].String() != "1e2" {
-		t.Fatalf("decoded %+v", r)
-	}
+	require.NoError(t, Unmarshal([]byte(in), &r, "Rec"))
+	assert.Equal(t, "a\"b\\cé😀<&>", r.Name)
+	assert.Equal(t, []string{"x", ""}, r.Given)
+	assert.Equal(t, "ext", r.GivenX[1].Name)
+	assert.Equal(t, false, *r.Flag)
+	assert.Equal(t, -3, *r.Count)
+	assert.Equal(t, "1.50", r.Value.String())
+	assert.Equal(t, "1e2", r.Values[0].String())
 	want := `{"name":"a\"b\\cé😀<&>","given":["x",null],"_given":[null,{"name":"ext"}],` +
 		`"flag":false,"count":-3,"pos":7,"value":1.50,"values":[1e2,null,0.0],"when":"2020-02-03T04:05:06Z",` +
 		`"child":{"items":[{"name":"i0"},{"name":"i1"}]}}`
-	if got := string(Marshal(&r)); got != want {
-		t.Fatalf("encoded\n%s\nwant\n%s", got, want)
-	}
-	if got := string(AppendJSON([]byte("x"), &rec{Name: "n"})); got != `x{"name":"n"}` {
-		t.Fatalf("AppendJSON = %s", got)
-	}
+	assert.Equal(t, want, string(Marshal(&r)))
+	assert.Equal(t, `x{"name":"n"}`, string(AppendJSON([]byte("x"), &rec{Name: "n"})))
 }
 
 func TestDecodeErrors(t *testing.T) {
@@ -132,22 +129,15 @@ func TestDecodeErrors(t *testing.T) {
 		var r rec
 		err := Unmarshal([]byte(c.in), &r, "Rec")
 		var de *DecodeError
-		if !errors.As(err, &de) {
-			t.Errorf("%.40q: error %v is not a *DecodeError", c.in, err)
+		if !assert.ErrorAs(t, err, &de, "%.40q", c.in) {
 			continue
 		}
-		if !errors.Is(err, c.sentinel) {
-			t.Errorf("%.40q: error %v, want %v", c.in, err, c.sentinel)
+		assert.ErrorIs(t, err, c.sentinel, "%.40q", c.in)
+		if c.path != "" {
+			assert.Equal(t, c.path, de.Path, "%.40q", c.in)
 		}
-		if c.path != "" && de.Path != c.path {
-			t.Errorf("%.40q: path %q, want %q", c.in, de.Path, c.path)
-		}
-		if !strings.Contains(err.Error(), de.Msg) {
-			t.Errorf("Error() = %q lacks the message", err.Error())
-		}
-		if strings.Contains(de.Msg, "2020") {
-			t.Errorf("message %q echoes the input value", de.Msg)
-		}
+		assert.ErrorContains(t, err, de.Msg, "Error() carries the message")
+		assert.NotContains(t, de.Msg, "2020", "the message echoes the input value")
 	}
 }
 
@@ -155,83 +145,48 @@ func TestLenientKeepsUnknownMembers(t *testing.T) {
 	in := `{"name":"a","extra":{"x":[1,{"y":null}],"z":[ ]},"child":{"more":true},"flag":true}`
 	spaced := "{\"name\":\"a\",\"extra\" : { \"x\" : [ 1 , {\"y\":null} ],\n\t\"z\":[ ] } ,\"child\":{\"more\": true},\"flag\":true}"
 	var r rec
-	if err := Unmarshal([]byte(in), &r, "Rec"); !errors.Is(err, ErrUnknownElement) {
-		t.Fatalf("strict decoding: %v", err)
-	}
+	require.ErrorIs(t, Unmarshal([]byte(in), &r, "Rec"), ErrUnknownElement, "strict decoding")
 	r = rec{}
-	if err := Unmarshal([]byte(in), &r, "Rec", Lenient()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Unmarshal([]byte(in), &r, "Rec", Lenient()))
 	want := `{"name":"a","flag":true,"child":{"more":true},"extra":{"x":[1,{"y":null}],"z":[]}}`
-	if got := string(Marshal(&r)); got != want {
-		t.Fatalf("got  %s\nwant %s", got, want)
-	}
+	assert.Equal(t, want, string(Marshal(&r)))
 	// Kept members are compacted; whitespace inside their strings is not touched.
 	r = rec{}
-	if err := Unmarshal([]byte(spaced), &r, "Rec", Lenient()); err != nil {
-		t.Fatal(err)
-	}
-	if got := string(Marshal(&r)); got != want {
-		t.Fatalf("got  %s\nwant %s", got, want)
-	}
-	if got := compact(`[ "a b\" c" , 1 ]`); got != `["a b\" c",1]` {
-		t.Fatalf("compact = %s", got)
-	}
+	require.NoError(t, Unmarshal([]byte(spaced), &r, "Rec", Lenient()))
+	assert.Equal(t, want, string(Marshal(&r)))
+	assert.Equal(t, `["a b\" c",1]`, compact(`[ "a b\" c" , 1 ]`))
 	r = rec{}
-	if err := Unmarshal([]byte(`{"name":"","items":[]}`), &r, "Rec", Lenient()); err != nil {
-		t.Fatalf("lenient empty values: %v", err)
-	}
+	require.NoError(t, Unmarshal([]byte(`{"name":"","items":[]}`), &r, "Rec", Lenient()), "lenient empty values")
 	r = rec{}
 	nulls := `{"name":null,"flag":null,"count":null,"value":null,"child":null,"when":"2020-02-30x","pos":0}`
-	if err := Unmarshal([]byte(nulls), &r, "Rec", Lenient()); err != nil {
-		t.Fatalf("lenient nulls: %v", err)
-	}
-	if got := string(Marshal(&r)); got != `{"pos":0,"when":"2020-02-30x"}` {
-		t.Fatalf("lenient nulls re-encoded as %s", got)
-	}
-	if err := Unmarshal([]byte(`{"flag":1}`), &r, "Rec", Lenient()); !errors.Is(err, ErrWrongType) {
-		t.Fatalf("lenient wrong kind: %v", err)
-	}
+	require.NoError(t, Unmarshal([]byte(nulls), &r, "Rec", Lenient()), "lenient nulls")
+	assert.Equal(t, `{"pos":0,"when":"2020-02-30x"}`, string(Marshal(&r)), "lenient nulls re-encoded")
+	assert.ErrorIs(t, Unmarshal([]byte(`{"flag":1}`), &r, "Rec", Lenient()), ErrWrongType, "lenient wrong kind")
 }
 
 func TestKeepComments(t *testing.T) {
 	in := `{"fhir_comments":["c"],"name":"a"}`
 	var r rec
-	if err := Unmarshal([]byte(in), &r, "Rec"); !errors.Is(err, ErrUnknownElement) {
-		t.Fatalf("without KeepComments: %v", err)
-	}
-	if err := Unmarshal([]byte(in), &r, "Rec", KeepComments()); err != nil {
-		t.Fatal(err)
-	}
-	if got := string(Marshal(&r)); got != `{"name":"a","fhir_comments":["c"]}` {
-		t.Fatalf("got %s", got)
-	}
-	if err := Unmarshal([]byte(`{"other":1}`), &r, "Rec", KeepComments()); !errors.Is(err, ErrUnknownElement) {
-		t.Fatalf("KeepComments accepted another member: %v", err)
-	}
+	require.ErrorIs(t, Unmarshal([]byte(in), &r, "Rec"), ErrUnknownElement, "without KeepComments")
+	require.NoError(t, Unmarshal([]byte(in), &r, "Rec", KeepComments()))
+	assert.Equal(t, `{"name":"a","fhir_comments":["c"]}`, string(Marshal(&r)))
+	assert.ErrorIs(t, Unmarshal([]byte(`{"other":1}`), &r, "Rec", KeepComments()), ErrUnknownElement, "KeepComments keeps only fhir_comments")
 }
 
 func TestResourceTypeScan(t *testing.T) {
 	d := NewDecoder([]byte(` {"id":"x","nested":{"resourceType":"No"},"resourceType":"Patient","z":[1]}`))
 	rt, err := d.ResourceType()
-	if err != nil || rt != "Patient" {
-		t.Fatalf("ResourceType = %q, %v", rt, err)
-	}
-	if _, err := d.Skip(); err != nil {
-		t.Fatalf("the scan consumed input: %v", err)
-	}
-	if err := d.End(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "Patient", rt)
+	_, err = d.Skip()
+	require.NoError(t, err, "the scan consumed no input")
+	require.NoError(t, d.End())
 	for _, in := range []string{`{"id":"x"}`, `{"resourceType":1}`, `[1]`, `{"a":`} {
-		if _, err := NewDecoder([]byte(in)).ResourceType(); err == nil {
-			t.Errorf("%s: no error", in)
-		}
+		_, err := NewDecoder([]byte(in)).ResourceType()
+		assert.Error(t, err, in)
 	}
 	d = NewDecoder([]byte(`"Observation"`))
-	if err := d.CheckResourceType("Patient"); !errors.Is(err, ErrResourceType) {
-		t.Errorf("CheckResourceType mismatch: %v", err)
-	}
+	assert.ErrorIs(t, d.CheckResourceType("Patient"), ErrResourceType, "CheckResourceType mismatch")
 }
 
 func TestEscapedStrings(t *testing.T) {
@@ -248,13 +203,12 @@ func TestEscapedStrings(t *testing.T) {
 	for in, want := range cases {
 		d := NewDecoder([]byte(in))
 		got, err := d.RawString()
-		if err != nil || got != want {
-			t.Errorf("RawString(%s) = %q, %v; want %q", in, got, err, want)
+		if assert.NoError(t, err, in) {
+			assert.Equal(t, want, got, "RawString(%s)", in)
 		}
 	}
 	for _, in := range []string{`"\`, `"abc\"`, `"\u00"`, `"a\x"`} {
-		if _, err := NewDecoder([]byte(in)).RawString(); !errors.Is(err, ErrSyntax) {
-			t.Errorf("RawString(%s): %v", in, err)
-		}
+		_, err := NewDecoder([]byte(in)).RawString()
+		assert.ErrorIs(t, err, ErrSyntax, "RawString(%s)", in)
 	}
 }

@@ -3,6 +3,8 @@ package fhirjson
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestEncoderStringEscaping(t *testing.T) {
@@ -15,13 +17,9 @@ func TestEncoderStringEscaping(t *testing.T) {
 	for in, want := range cases {
 		var e Encoder
 		e.String(in)
-		if got := string(e.Bytes()); got != want {
-			t.Errorf("String(%q) = %s, want %s", in, got, want)
-		}
+		assert.Equal(t, want, string(e.Bytes()), "String(%q)", in)
 		var back string
-		if err := json.Unmarshal(e.Bytes(), &back); err != nil {
-			t.Errorf("String(%q) is not valid JSON: %v", in, err)
-		}
+		assert.NoError(t, json.Unmarshal(e.Bytes(), &back), "String(%q) is valid JSON", in)
 	}
 }
 
@@ -44,24 +42,16 @@ func TestEncoderSeparators(t *testing.T) {
 	e.IntsField("none", nil)
 	CodeField(&e, "code", "x")
 	e.EndObject()
-	if got, want := string(e.Bytes()), `{"a":[1,null,{},true],"b":null,"c":[false],"d":[2,3],"code":"x"}`; got != want {
-		t.Fatalf("got %s, want %s", got, want)
-	}
+	assert.Equal(t, `{"a":[1,null,{},true],"b":null,"c":[false],"d":[2,3],"code":"x"}`, string(e.Bytes()))
 }
 
 func TestPaddingAndExtensionArrays(t *testing.T) {
 	r := rec{Given: []string{"a"}, GivenX: []*rec{nil, {Name: "e"}}}
-	if got, want := string(Marshal(&r)), `{"given":["a",null],"_given":[null,{"name":"e"}]}`; got != want {
-		t.Fatalf("got %s, want %s", got, want)
-	}
+	assert.Equal(t, `{"given":["a",null],"_given":[null,{"name":"e"}]}`, string(Marshal(&r)))
 	// Only extensions, no values: the value array is left out.
 	r = rec{GivenX: []*rec{{Name: "e"}}}
-	if got, want := string(Marshal(&r)), `{"_given":[{"name":"e"}]}`; got != want {
-		t.Fatalf("got %s, want %s", got, want)
-	}
+	assert.Equal(t, `{"_given":[{"name":"e"}]}`, string(Marshal(&r)))
 	// All-nil extension arrays are not written.
 	r = rec{Given: []string{"a"}, GivenX: []*rec{nil}}
-	if got, want := string(Marshal(&r)), `{"given":["a"]}`; got != want {
-		t.Fatalf("got %s, want %s", got, want)
-	}
+	assert.Equal(t, `{"given":["a"]}`, string(Marshal(&r)))
 }

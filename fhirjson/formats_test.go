@@ -3,6 +3,8 @@ package fhirjson
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestDateTimeChecks(t *testing.T) {
@@ -27,27 +29,19 @@ func TestDateTimeChecks(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, s := range c.good {
-			if !c.check(s) {
-				t.Errorf("%s: %q rejected", c.name, s)
-			}
+			assert.True(t, c.check(s), "%s: %q rejected", c.name, s)
 		}
 		for _, s := range c.bad {
-			if c.check(s) {
-				t.Errorf("%s: %q accepted", c.name, s)
-			}
+			assert.False(t, c.check(s), "%s: %q accepted", c.name, s)
 		}
 	}
 }
 
 func TestCheckID(t *testing.T) {
 	for _, s := range []string{"a", "example-1.2", strings.Repeat("x", 64)} {
-		if !CheckID(s) {
-			t.Errorf("%q rejected", s)
-		}
+		assert.True(t, CheckID(s), "%q rejected", s)
 	}
 	for _, s := range []string{"", "a b", "a/b", "é", strings.Repeat("x", 65)} {
-		if CheckID(s) {
-			t.Errorf("%q accepted", s)
-		}
+		assert.False(t, CheckID(s), "%q accepted", s)
 	}
 }

@@ -1,9 +1,10 @@
 package fhirjson
 
 import (
-	"errors"
-	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestValidatorPaths(t *testing.T) {
@@ -17,30 +18,21 @@ func TestValidatorPaths(t *testing.T) {
 	v.Pop(m)
 	v.BadCode("gender", -1, "http://hl7.org/fhir/ValueSet/administrative-gender")
 	var ve ValidationErrors
-	if !errors.As(v.Err(), &ve) {
-		t.Fatalf("Err() = %v", v.Err())
-	}
+	require.ErrorAs(t, v.Err(), &ve)
 	var got []string
 	for _, is := range ve {
 		got = append(got, is.Path)
 	}
-	want := []string{"Patient.name[2].family", "Patient.name[2].given[1]", "Patient.name[2].period.start", "Patient.gender"}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("paths %q, want %q", got, want)
-	}
-	if NewValidator("X").Err() != nil {
-		t.Fatal("no issues must give a nil error")
-	}
+	assert.Equal(t, []string{"Patient.name[2].family", "Patient.name[2].given[1]", "Patient.name[2].period.start", "Patient.gender"}, got)
+	assert.NoError(t, NewValidator("X").Err(), "no issues")
 }
 
 func TestOneOf(t *testing.T) {
-	if CountSet() != 0 || CountSet(true, false, true) != 2 {
-		t.Fatal("CountSet miscounts")
-	}
+	assert.Equal(t, 0, CountSet())
+	assert.Equal(t, 2, CountSet(true, false, true))
 	v := NewValidator("Observation")
 	v.OneOf("value[x]")
 	var ve ValidationErrors
-	if !errors.As(v.Err(), &ve) || ve[0].Path != "Observation.value[x]" {
-		t.Fatalf("OneOf: %v", v.Err())
-	}
+	require.ErrorAs(t, v.Err(), &ve)
+	assert.Equal(t, "Observation.value[x]", ve[0].Path)
 }

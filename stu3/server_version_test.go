@@ -1,28 +1,20 @@
 package stu3_test
 
 import (
-	"fmt"
 	"testing"
 
-	"github.com/patientsfhir/patientsfhir/stu3"
+	"github.com/patientsfhir/patientsfhir/internal/restserver/servertest"
 )
 
-// The server tests that differ by version in more than names live here.
-// Everything else is in stu3/server*_test.go, which internal/versiongen
-// translates into dstu2/server*_gen_test.go.
+// The server tests that differ by version live here; the others are in
+// package servertest, run by TestServer.
 
-// missingDisplaysOfVersion checks the references TestMissingDisplays finds
-// in this version's own elements (the Patient's practitioners, the
-// prescriber).
-func missingDisplaysOfVersion(t *testing.T, f *fakeEHR) {
-	t.Helper()
-	p := *f.patients[0]
-	p.GeneralPractitioner = []stu3.Reference{{Reference: "Practitioner/prac-doe", Display: "Dr. Jane Doe"}, {Reference: "Practitioner/x"}}
-	if got := stu3.MissingDisplays(&p); fmt.Sprint(got) != "[Patient.generalPractitioner[1]]" {
-		t.Errorf("Patient: %v", got)
-	}
-	m := stu3.MedicationRequest{Requester: &stu3.MedicationRequestRequester{Agent: &stu3.Reference{Reference: "Practitioner/x"}}}
-	if got := stu3.MissingDisplays(&m); fmt.Sprint(got) != "[MedicationRequest.requester.agent]" {
-		t.Errorf("MedicationRequest: %v", got)
-	}
+// TestMissingDisplaysOfVersion checks the references MissingDisplays finds
+// in elements only STU3 has: the Patient's general practitioners and the
+// MedicationRequest's requester.
+func TestMissingDisplaysOfVersion(t *testing.T) {
+	servertest.MissingDisplays(t, version, map[string]string{
+		`{"resourceType":"Patient","generalPractitioner":[{"reference":"Practitioner/prac-doe","display":"Dr. Jane Doe"},{"reference":"Practitioner/x"}]}`: "Patient.generalPractitioner[1]",
+		`{"resourceType":"MedicationRequest","requester":{"agent":{"reference":"Practitioner/x"}}}`:                                                        "MedicationRequest.requester.agent",
+	})
 }

@@ -1,11 +1,11 @@
 package stu3
 
 import (
-	"errors"
-	"reflect"
 	"testing"
 
-	"github.com/patientsfhir/patientsfhir/fhirjson"
+	"github.com/patientsfhir/patientsfhir/internal/fhirexamples/examplestest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestValidateReportsPaths(t *testing.T) {
@@ -13,66 +13,29 @@ func TestValidateReportsPaths(t *testing.T) {
 		`"extension":[{"valueString":"no url"}],"valueQuantity":{"value":1,"comparator":"~"},` +
 		`"contained":[{"resourceType":"Patient","gender":"f","link":[{"type":"seealso"}]}]}`
 	r, err := UnmarshalResource([]byte(in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = r.Validate()
-	var ve fhirjson.ValidationErrors
-	if !errors.As(err, &ve) {
-		t.Fatalf("Validate() = %v", err)
-	}
-	var got []string
-	for _, is := range ve {
-		got = append(got, is.Path)
-	}
-	want := []string{
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{
 		"Observation.contained[0].gender",
 		"Observation.contained[0].link[0].other",
 		"Observation.extension[0].url",
 		"Observation.status",
 		"Observation.valueQuantity.comparator",
-	}
-	if !reflect.DeepEqual(sorted(got), want) {
-		t.Fatalf("issues at %q, want %q\n%v", got, want, err)
-	}
-}
-
-func sorted(s []string) []string {
-	for i := range s {
-		for j := i + 1; j < len(s); j++ {
-			if s[j] < s[i] {
-				s[i], s[j] = s[j], s[i]
-			}
-		}
-	}
-	return s
+	}, examplestest.IssuePaths(t, r))
 }
 
 func TestValidateAcceptsValidAndMissingChoice(t *testing.T) {
 	o := &Observation{Status: ObservationStatusFinal, Code: &CodeableConcept{Text: "x"}}
-	if err := o.Validate(); err != nil {
-		t.Fatalf("valid observation: %v", err)
-	}
+	assert.Empty(t, examplestest.IssuePaths(t, o), "a valid observation")
 	// A required primitive given only as an extension counts as present.
 	o.Status = ""
 	o.StatusExt = &Element{Extension: []Extension{{URL: "http://example.org/absent", ValueCode: "unknown"}}}
-	if err := o.Validate(); err != nil {
-		t.Fatalf("status given as extension: %v", err)
-	}
+	assert.Empty(t, examplestest.IssuePaths(t, o), "status given as an extension")
 	// A required choice element is reported with its [x] name.
 	mr := &MedicationRequest{Intent: MedicationRequestIntentOrder, Subject: &Reference{Reference: "Patient/1"}}
-	var ve fhirjson.ValidationErrors
-	if err := mr.Validate(); !errors.As(err, &ve) || len(ve) != 1 || ve[0].Path != "MedicationRequest.medication[x]" {
-		t.Fatalf("missing medication[x]: %v", err)
-	}
+	assert.Equal(t, []string{"MedicationRequest.medication[x]"}, examplestest.IssuePaths(t, mr))
 	mr.MedicationCodeableConcept = &CodeableConcept{Text: "aspirin"}
-	if err := mr.Validate(); err != nil {
-		t.Fatalf("with medication: %v", err)
-	}
-	bad := &Patient{Gender: "nope"}
-	if err := bad.Validate(); !errors.As(err, &ve) || len(ve) != 1 || ve[0].Path != "Patient.gender" {
-		t.Fatalf("bad gender: %v", err)
-	}
+	assert.Empty(t, examplestest.IssuePaths(t, mr), "with a medication")
+	assert.Equal(t, []string{"Patient.gender"}, examplestest.IssuePaths(t, &Patient{Gender: "nope"}))
 }
 
 func TestValidateChecksLexicalForms(t *testing.T) {
@@ -93,30 +56,14 @@ func TestValidateChecksLexicalForms(t *testing.T) {
 		{timing, []string{"Timing.repeat.offset", "Timing.repeat.timeOfDay[1]"}},
 	}
 	for _, c := range cases {
-		var got []string
-		var ve fhirjson.ValidationErrors
-		if err := c.v.Validate(); errors.As(err, &ve) {
-			for _, is := range ve {
-				got = append(got, is.Path)
-			}
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(sorted(got), c.want) {
-			t.Errorf("%T: issues at %q, want %q", c.v, got, c.want)
-		}
+		assert.ElementsMatch(t, c.want, examplestest.IssuePaths(t, c.v), "%T", c.v)
 	}
 }
 
 func TestValidateRejectsTwoTypesOfOneChoice(t *testing.T) {
 	yes := true
 	o := &Observation{Status: ObservationStatusFinal, Code: &CodeableConcept{Text: "t"}, ValueString: "a", ValueBoolean: &yes}
-	var ve fhirjson.ValidationErrors
-	if err := o.Validate(); !errors.As(err, &ve) || len(ve) != 1 || ve[0].Path != "Observation.value[x]" {
-		t.Fatalf("Validate() = %v", err)
-	}
+	assert.Equal(t, []string{"Observation.value[x]"}, examplestest.IssuePaths(t, o))
 	o.ValueBoolean = nil
-	if err := o.Validate(); err != nil {
-		t.Fatalf("one type set: %v", err)
-	}
+	assert.Empty(t, examplestest.IssuePaths(t, o), "one type set")
 }

@@ -2,13 +2,14 @@ package fhirexamples_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
 
 	"github.com/patientsfhir/patientsfhir/internal/fhirexamples"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestAllExamplesAreResources(t *testing.T) {
@@ -21,28 +22,18 @@ func TestAllExamplesAreResources(t *testing.T) {
 	} {
 		t.Run(string(tc.v), func(t *testing.T) {
 			all, err := fhirexamples.All(tc.v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(all) != tc.want {
-				t.Fatalf("got %d examples, want %d", len(all), tc.want)
-			}
+			require.NoError(t, err)
+			require.Len(t, all, tc.want)
 			for i, ex := range all {
-				if i > 0 && all[i-1].Name >= ex.Name {
-					t.Errorf("not sorted: %q before %q", all[i-1].Name, ex.Name)
+				if i > 0 {
+					assert.Less(t, all[i-1].Name, ex.Name, "sorted by name")
 				}
-				if !strings.HasSuffix(ex.Name, ".json") {
-					t.Errorf("%s: not a .json file", ex.Name)
-				}
+				assert.True(t, strings.HasSuffix(ex.Name, ".json"), "%s: not a .json file", ex.Name)
 				var head struct {
 					ResourceType string `json:"resourceType"`
 				}
-				if err := json.Unmarshal(ex.Data, &head); err != nil {
-					t.Errorf("%s: %v", ex.Name, err)
-					continue
-				}
-				if head.ResourceType == "" {
-					t.Errorf("%s: no resourceType", ex.Name)
+				if assert.NoError(t, json.Unmarshal(ex.Data, &head), ex.Name) {
+					assert.NotEmpty(t, head.ResourceType, "%s: no resourceType", ex.Name)
 				}
 			}
 		})
@@ -51,50 +42,37 @@ func TestAllExamplesAreResources(t *testing.T) {
 
 func TestReadMatchesAll(t *testing.T) {
 	names, err := fhirexamples.Names(fhirexamples.STU3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	all, err := fhirexamples.All(fhirexamples.STU3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Len(t, names, len(all))
 	for i, n := range names {
 		data, err := fhirexamples.Read(fhirexamples.STU3, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if all[i].Name != n || string(all[i].Data) != string(data) {
-			t.Fatalf("Read(%q) differs from All()[%d]", n, i)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, n, all[i].Name)
+		assert.Equal(t, string(data), string(all[i].Data), "Read(%q) and All()[%d]", n, i)
 	}
 }
 
 func TestErrors(t *testing.T) {
-	if _, err := fhirexamples.Names("r4"); !errors.Is(err, fhirexamples.ErrUnknownVersion) {
-		t.Errorf("Names(r4) = %v, want ErrUnknownVersion", err)
-	}
-	if _, err := fhirexamples.All(""); !errors.Is(err, fhirexamples.ErrUnknownVersion) {
-		t.Errorf("All(\"\") = %v, want ErrUnknownVersion", err)
-	}
-	if _, err := fhirexamples.Read("r4", "Patient-example.json"); !errors.Is(err, fhirexamples.ErrUnknownVersion) {
-		t.Errorf("Read(r4) = %v, want ErrUnknownVersion", err)
-	}
+	_, err := fhirexamples.Names("r4")
+	assert.ErrorIs(t, err, fhirexamples.ErrUnknownVersion)
+	_, err = fhirexamples.All("")
+	assert.ErrorIs(t, err, fhirexamples.ErrUnknownVersion)
+	_, err = fhirexamples.Read("r4", "Patient-example.json")
+	assert.ErrorIs(t, err, fhirexamples.ErrUnknownVersion)
 	for _, name := range []string{"", "Patient-nope.json", "../stu3/Patient-example.json", "x/y.json"} {
-		if _, err := fhirexamples.Read(fhirexamples.DSTU2, name); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("Read(dstu2, %q) = %v, want fs.ErrNotExist", name, err)
-		}
+		_, err := fhirexamples.Read(fhirexamples.DSTU2, name)
+		assert.ErrorIs(t, err, fs.ErrNotExist, "Read(dstu2, %q)", name)
 	}
 }
 
 func TestFS(t *testing.T) {
 	data, err := fs.ReadFile(fhirexamples.FS(), "dstu2/Patient-example.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	direct, _ := fhirexamples.Read(fhirexamples.DSTU2, "Patient-example.json")
-	if string(data) != string(direct) {
-		t.Fatal("FS and Read disagree")
-	}
+	require.NoError(t, err)
+	direct, err := fhirexamples.Read(fhirexamples.DSTU2, "Patient-example.json")
+	require.NoError(t, err)
+	assert.Equal(t, string(direct), string(data), "FS and Read")
 }
 
 func ExampleRead() {

@@ -5,6 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // skipHeavy skips the tests that generate and format ~160k lines of Go:
@@ -24,75 +27,46 @@ func TestGenerateIsDeterministicAndCurrent(t *testing.T) {
 	skipHeavy(t)
 	for _, v := range []string{"dstu2", "stu3"} {
 		a, err := generate(v, filepath.Join("spec", v))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		b, err := generate(v, filepath.Join("spec", v))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(a) != len(b) {
-			t.Fatalf("%s: %d files then %d", v, len(a), len(b))
-		}
+		require.NoError(t, err)
+		require.Len(t, b, len(a), "%s: the same files in two runs", v)
 		for name, src := range a {
-			if !bytes.Equal(src, b[name]) {
-				t.Errorf("%s/%s differs between two runs", v, name)
-			}
+			assert.True(t, bytes.Equal(src, b[name]), "%s/%s differs between two runs", v, name)
 			committed, err := os.ReadFile(filepath.Join("..", "..", v, name))
-			if err != nil {
-				t.Errorf("%s/%s: %v (run go generate ./...)", v, name, err)
+			if !assert.NoError(t, err, "%s/%s (run go generate ./...)", v, name) {
 				continue
 			}
-			if !bytes.Equal(committed, src) {
-				t.Errorf("%s/%s is stale: run go generate ./...", v, name)
-			}
+			assert.True(t, bytes.Equal(committed, src), "%s/%s is stale: run go generate ./...", v, name)
 		}
 	}
 }
 
 func TestRunRejectsBadArguments(t *testing.T) {
-	if err := run("r4", "spec/stu3", t.TempDir()); err == nil {
-		t.Error("unknown version accepted")
-	}
-	if err := run("stu3", "", t.TempDir()); err == nil {
-		t.Error("missing -spec accepted")
-	}
-	if err := run("stu3", t.TempDir(), t.TempDir()); err == nil {
-		t.Error("missing definitions accepted")
-	}
+	assert.Error(t, run("r4", "spec/stu3", t.TempDir()), "an unknown version")
+	assert.Error(t, run("stu3", "", t.TempDir()), "no -spec")
+	assert.Error(t, run("stu3", t.TempDir(), t.TempDir()), "no definitions")
 }
 
 func TestRunWritesAndPrunes(t *testing.T) {
 	skipHeavy(t)
 	out := t.TempDir()
 	stale := filepath.Join(out, "gone_gen.go")
-	if err := os.WriteFile(stale, []byte("package x\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := run("dstu2", filepath.Join("spec", "dstu2"), out); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(stale); !os.IsNotExist(err) {
-		t.Error("stale generated file was not removed")
-	}
+	require.NoError(t, os.WriteFile(stale, []byte("package x\n"), 0o644))
+	require.NoError(t, run("dstu2", filepath.Join("spec", "dstu2"), out))
+	assert.NoFileExists(t, stale, "a stale generated file is removed")
 	for _, f := range []string{"patient_gen.go", "datatypes_gen.go", "codes_gen.go", "resource_gen.go"} {
-		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
-			t.Error(err)
-		}
+		assert.FileExists(t, filepath.Join(out, f))
 	}
 }
 
 func TestNames(t *testing.T) {
 	cases := map[string]string{"versionId": "VersionID", "id": "ID", "url": "URL", "valueUri": "ValueURI", "paid": "Paid", "given": "Given"}
 	for in, want := range cases {
-		if got := goExported(in); got != want {
-			t.Errorf("goExported(%q) = %q, want %q", in, got, want)
-		}
+		assert.Equal(t, want, goExported(in), "goExported(%q)", in)
 	}
 	codes := map[string]string{"<=": "LessOrEqual", "text/plain": "TextPlain", "entered-in-error": "EnteredInError", "...": "Code", "1.2": "12"}
 	for in, want := range codes {
-		if got := codeIdent(in); got != want {
-			t.Errorf("codeIdent(%q) = %q, want %q", in, got, want)
-		}
+		assert.Equal(t, want, codeIdent(in), "codeIdent(%q)", in)
 	}
 }

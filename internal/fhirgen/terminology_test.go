@@ -3,8 +3,10 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTerminologyCodes(t *testing.T) {
@@ -19,13 +21,9 @@ func TestTerminologyCodes(t *testing.T) {
 	 {"url":"vs/import","compose":{"import":["vs/inline"],"include":[{"valueSet":["vs/concepts"]}]}},
 	 {"url":"vs/external","compose":{"include":[{"system":"http://loinc.org"}]}}
 	],"codeSystems":[{"url":"cs/stu3","codes":["x","y"]}]}`
-	if err := os.WriteFile(filepath.Join(dir, "terminology.json"), []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "terminology.json"), []byte(doc), 0o644))
 	term, err := loadTerminology(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases := map[string][]string{
 		"vs/inline":   {"a", "b"},
 		"vs/system":   {"a", "b"},
@@ -38,9 +36,7 @@ func TestTerminologyCodes(t *testing.T) {
 		"vs/unknown":  nil,
 	}
 	for url, want := range cases {
-		if got := term.codes(url, 0); !reflect.DeepEqual(got, want) {
-			t.Errorf("codes(%s) = %q, want %q", url, got, want)
-		}
+		assert.Equal(t, want, term.codes(url, 0), "codes(%s)", url)
 	}
 }
 
@@ -51,7 +47,8 @@ func TestDedupeTypes(t *testing.T) {
 		{Code: "Quantity"},
 	}
 	got := dedupeTypes(in)
-	if len(got) != 2 || got[0].Code != "Reference" || got[1].Code != "Quantity" || len(got[1].profiles()) != 0 {
-		t.Fatalf("dedupeTypes = %+v", got)
-	}
+	require.Len(t, got, 2)
+	assert.Equal(t, "Reference", got[0].Code)
+	assert.Equal(t, "Quantity", got[1].Code)
+	assert.Empty(t, got[1].profiles(), "the profiled Quantity is merged into the plain one")
 }

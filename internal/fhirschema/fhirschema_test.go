@@ -2,15 +2,17 @@ package fhirschema_test
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/patientsfhir/patientsfhir/internal/fhirschema"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestOfficialExamples: official HL7 examples (copied into testdata) pass
@@ -18,23 +20,13 @@ import (
 func TestOfficialExamples(t *testing.T) {
 	for _, version := range []string{fhirschema.DSTU2, fhirschema.STU3} {
 		files, err := filepath.Glob(filepath.Join("testdata", version, "*.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(files) < 8 {
-			t.Fatalf("%s: only %d examples in testdata", version, len(files))
-		}
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(files), 8, "%s: examples in testdata", version)
 		for _, f := range files {
 			doc, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := fhirschema.Validate(version, doc); err != nil {
-				t.Errorf("Validate(%s): %v", f, err)
-			}
-			if err := fhirschema.ValidateStrict(version, doc); err != nil {
-				t.Errorf("ValidateStrict(%s): %v", f, err)
-			}
+			require.NoError(t, err)
+			assert.NoError(t, fhirschema.Validate(version, doc), "Validate(%s)", f)
+			assert.NoError(t, fhirschema.ValidateStrict(version, doc), "ValidateStrict(%s)", f)
 		}
 	}
 }
@@ -43,22 +35,16 @@ func TestOfficialExamples(t *testing.T) {
 func example(t *testing.T, version, name string) map[string]any {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", version, name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(raw, &m))
 	return m
 }
 
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -103,8 +89,8 @@ func TestRejectsBrokenResources(t *testing.T) {
 				doc := mustJSON(t, p)
 				lax := fhirschema.Validate(version, doc)
 				strict := fhirschema.ValidateStrict(version, doc)
-				if c.laxOK && lax != nil {
-					t.Errorf("Validate: want the published schema to accept this, got %v", lax)
+				if c.laxOK {
+					assert.NoError(t, lax, "the published schema accepts this")
 				}
 				errs := []error{strict}
 				if !c.laxOK {
@@ -120,28 +106,16 @@ func TestRejectsBrokenResources(t *testing.T) {
 
 func assertProblem(t *testing.T, err error, version, resourceType, path, contains string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("want an error at %q containing %q, got nil", path, contains)
-	}
-	if !errors.Is(err, fhirschema.ErrInvalid) {
-		t.Errorf("error %v does not match ErrInvalid", err)
-	}
+	require.Error(t, err, "want an error at %q containing %q", path, contains)
+	assert.ErrorIs(t, err, fhirschema.ErrInvalid)
 	var ve *fhirschema.ValidationError
-	if !errors.As(err, &ve) {
-		t.Fatalf("want *ValidationError, got %T: %v", err, err)
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, version, ve.Version)
+	assert.Equal(t, resourceType, ve.ResourceType)
+	i := slices.IndexFunc(ve.Problems, func(p fhirschema.Problem) bool { return p.Path == path && strings.Contains(p.Message, contains) })
+	if assert.GreaterOrEqual(t, i, 0, "no problem at %q containing %q in %v", path, contains, ve.Problems) && len(ve.Problems) <= 5 {
+		assert.ErrorContains(t, err, ve.Problems[i].String(), "Error() names the problem")
 	}
-	if ve.Version != version || ve.ResourceType != resourceType {
-		t.Errorf("got version %q type %q, want %q %q", ve.Version, ve.ResourceType, version, resourceType)
-	}
-	for _, p := range ve.Problems {
-		if p.Path == path && strings.Contains(p.Message, contains) {
-			if !strings.Contains(err.Error(), p.String()) && len(ve.Problems) <= 5 {
-				t.Errorf("Error() %q does not mention %q", err, p)
-			}
-			return
-		}
-	}
-	t.Errorf("no problem at %q containing %q in %v", path, contains, ve.Problems)
 }
 
 // TestErrorsDoNotEchoValues: messages must not carry patient data.
@@ -152,13 +126,9 @@ func TestErrorsDoNotEchoValues(t *testing.T) {
 		p["deceasedDateTime"] = "1999-02-31T10:00:00Z"
 		delete(p, "deceasedBoolean")
 		err := fhirschema.ValidateStrict(version, mustJSON(t, p))
-		if err == nil {
-			t.Fatalf("%s: want an error", version)
-		}
+		require.Error(t, err, version)
 		for _, secret := range []string{"1961", "1999"} {
-			if strings.Contains(err.Error(), secret) {
-				t.Errorf("%s: error echoes the value %q: %v", version, secret, err)
-			}
+			assert.NotContains(t, err.Error(), secret, "%s: the error echoes the value", version)
 		}
 	}
 }
@@ -179,25 +149,19 @@ func TestBundleErrorsNameTheNestedResource(t *testing.T) {
 				break
 			}
 		}
-		if idx < 0 {
-			t.Fatalf("%s: no Patient entry in the transaction example", version)
-		}
+		require.GreaterOrEqual(t, idx, 0, "%s: a Patient entry in the transaction example", version)
 		err := fhirschema.Validate(version, mustJSON(t, b))
 		var ve *fhirschema.ValidationError
-		if !errors.As(err, &ve) {
-			t.Fatalf("%s: want *ValidationError, got %v", version, err)
-		}
-		want := "/entry/" + strconv.Itoa(idx) + "/resource/gender"
-		if len(ve.Problems) != 1 || ve.Problems[0].Path != want {
-			t.Errorf("%s: want exactly one problem at %s, got %v", version, want, ve.Problems)
-		}
+		require.ErrorAs(t, err, &ve)
+		require.Len(t, ve.Problems, 1, "%s: exactly one problem", version)
+		assert.Equal(t, "/entry/"+strconv.Itoa(idx)+"/resource/gender", ve.Problems[0].Path)
 
 		// A nested resource of an unknown type.
 		entries[idx].(map[string]any)["resource"] = map[string]any{"resourceType": "Spaceship"}
 		err = fhirschema.Validate(version, mustJSON(t, b))
-		if !errors.As(err, &ve) || len(ve.Problems) != 1 || !strings.Contains(ve.Problems[0].Message, "resourceType") {
-			t.Errorf("%s: unknown nested type: got %v", version, err)
-		}
+		require.ErrorAs(t, err, &ve)
+		require.Len(t, ve.Problems, 1, "%s: an unknown nested type", version)
+		assert.Contains(t, ve.Problems[0].Message, "resourceType")
 	}
 }
 
@@ -219,9 +183,8 @@ func TestNestedResources(t *testing.T) {
 		err := fhirschema.Validate(version, mustJSON(t, bundle))
 		assertProblem(t, err, version, "Bundle", "/entry/1/resource/contained/0/gender", "value must be one of")
 		var ve *fhirschema.ValidationError
-		if errors.As(err, &ve) && len(ve.Problems) != 1 {
-			t.Errorf("%s: want one problem, got %v", version, ve.Problems)
-		}
+		require.ErrorAs(t, err, &ve)
+		assert.Len(t, ve.Problems, 1, version)
 		// A nested resource without a valid resourceType is the parent's problem.
 		p["contained"] = []any{map[string]any{"resourceType": 1}}
 		err = fhirschema.Validate(version, mustJSON(t, p))
@@ -232,9 +195,7 @@ func TestNestedResources(t *testing.T) {
 	}
 	// STU3 Claim.payee.resourceType is a Coding, not a nested resource.
 	claim := []byte(`{"resourceType":"Claim","id":"c","payee":{"type":{"text":"provider"},"resourceType":{"system":"http://hl7.org/fhir/resource-type-link","code":"organization"}}}`)
-	if err := fhirschema.ValidateStrict(fhirschema.STU3, claim); err != nil {
-		t.Errorf("STU3 Claim.payee.resourceType: %v", err)
-	}
+	assert.NoError(t, fhirschema.ValidateStrict(fhirschema.STU3, claim), "STU3 Claim.payee.resourceType")
 }
 
 // TestStrictShape: empty values and duplicate member names pass the
@@ -255,8 +216,8 @@ func TestStrictShape(t *testing.T) {
 					c.doc = strings.ReplaceAll(c.doc, `"family":["A"]`, `"family":"A"`)
 				}
 			}
-			if err := fhirschema.Validate(version, []byte(c.doc)); err != nil && !strings.Contains(c.name, "empty string") {
-				t.Errorf("%s/%s: Validate: %v", version, c.name, err)
+			if !strings.Contains(c.name, "empty string") {
+				assert.NoError(t, fhirschema.Validate(version, []byte(c.doc)), "%s/%s: the published schema", version, c.name)
 			}
 			assertProblem(t, fhirschema.ValidateStrict(version, []byte(c.doc)), version, "Patient", c.path, c.contains)
 		}
@@ -279,29 +240,21 @@ func TestRejectsNonResources(t *testing.T) {
 		for _, c := range cases {
 			for _, validate := range []func(string, []byte) error{fhirschema.Validate, fhirschema.ValidateStrict} {
 				err := validate(version, []byte(c.doc))
-				if !errors.Is(err, fhirschema.ErrInvalid) || !strings.Contains(err.Error(), c.contains) {
-					t.Errorf("%s/%s: got %v, want ErrInvalid containing %q", version, c.name, err, c.contains)
-				}
+				assert.ErrorIs(t, err, fhirschema.ErrInvalid, "%s/%s", version, c.name)
+				assert.ErrorContains(t, err, c.contains, "%s/%s", version, c.name)
 			}
 		}
 	}
 	// Version-specific types: MedicationOrder is DSTU2 only, MedicationRequest STU3 only.
-	if err := fhirschema.Validate(fhirschema.STU3, []byte(`{"resourceType":"MedicationOrder"}`)); !errors.Is(err, fhirschema.ErrInvalid) {
-		t.Errorf("STU3 MedicationOrder: got %v", err)
-	}
-	if err := fhirschema.Validate(fhirschema.DSTU2, []byte(`{"resourceType":"MedicationRequest"}`)); !errors.Is(err, fhirschema.ErrInvalid) {
-		t.Errorf("DSTU2 MedicationRequest: got %v", err)
-	}
+	assert.ErrorIs(t, fhirschema.Validate(fhirschema.STU3, []byte(`{"resourceType":"MedicationOrder"}`)), fhirschema.ErrInvalid, "STU3 MedicationOrder")
+	assert.ErrorIs(t, fhirschema.Validate(fhirschema.DSTU2, []byte(`{"resourceType":"MedicationRequest"}`)), fhirschema.ErrInvalid, "DSTU2 MedicationRequest")
 }
 
 func TestUnknownVersion(t *testing.T) {
 	for _, v := range []string{"", "r4", "STU3", "dstu"} {
-		if err := fhirschema.Validate(v, []byte(`{"resourceType":"Patient"}`)); !errors.Is(err, fhirschema.ErrUnknownVersion) {
-			t.Errorf("Validate(%q): got %v, want ErrUnknownVersion", v, err)
-		}
-		if _, err := fhirschema.ResourceTypes(v); !errors.Is(err, fhirschema.ErrUnknownVersion) {
-			t.Errorf("ResourceTypes(%q): got %v, want ErrUnknownVersion", v, err)
-		}
+		assert.ErrorIs(t, fhirschema.Validate(v, []byte(`{"resourceType":"Patient"}`)), fhirschema.ErrUnknownVersion, "Validate(%q)", v)
+		_, err := fhirschema.ResourceTypes(v)
+		assert.ErrorIs(t, err, fhirschema.ErrUnknownVersion, "ResourceTypes(%q)", v)
 	}
 }
 
@@ -313,26 +266,13 @@ func TestResourceTypes(t *testing.T) {
 	absent := map[string]string{fhirschema.DSTU2: "CapabilityStatement", fhirschema.STU3: "Conformance"}
 	for version, names := range want {
 		types, err := fhirschema.ResourceTypes(version)
-		if err != nil {
-			t.Fatal(err)
-		}
-		set := map[string]bool{}
-		for _, n := range types {
-			set[n] = true
-		}
-		for _, n := range names {
-			if !set[n] {
-				t.Errorf("%s: %s missing from %v", version, n, types)
-			}
-		}
-		if set[absent[version]] {
-			t.Errorf("%s: has %s", version, absent[version])
-		}
+		require.NoError(t, err)
+		assert.Subset(t, types, names, version)
+		assert.NotContains(t, types, absent[version], version)
 		types[0] = "mutated"
-		again, _ := fhirschema.ResourceTypes(version)
-		if again[0] == "mutated" {
-			t.Errorf("%s: ResourceTypes returns shared state", version)
-		}
+		again, err := fhirschema.ResourceTypes(version)
+		require.NoError(t, err)
+		assert.NotEqual(t, "mutated", again[0], "%s: ResourceTypes returns shared state", version)
 	}
 }
 
@@ -361,8 +301,6 @@ func TestConcurrentValidation(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, err)
 	}
 }

@@ -1,12 +1,13 @@
 package jsoncmp_test
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/patientsfhir/patientsfhir/internal/jsoncmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDiff(t *testing.T) {
@@ -42,20 +43,15 @@ func TestDiff(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			diffs, err := jsoncmp.Diff([]byte(tc.want), []byte(tc.got))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var got []string
 			for _, d := range diffs {
 				got = append(got, d.String())
 			}
-			if strings.Join(got, "\n") != strings.Join(tc.diffs, "\n") {
-				t.Errorf("Diff:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.diffs, "\n"))
-			}
+			assert.Equal(t, tc.diffs, got)
 			eq, err := jsoncmp.Equal([]byte(tc.want), []byte(tc.got))
-			if err != nil || eq != (len(tc.diffs) == 0) {
-				t.Errorf("Equal = %v, %v", eq, err)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, len(tc.diffs) == 0, eq, "Equal")
 		})
 	}
 }
@@ -73,41 +69,31 @@ func TestDiffInvalid(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := jsoncmp.Diff([]byte(tc.want), []byte(tc.got))
-			if err == nil {
-				t.Fatalf("no error, diffs %v", d)
-			}
-			if !strings.Contains(err.Error(), tc.errPart) {
-				t.Errorf("error %q does not mention %q", err, tc.errPart)
-			}
-			if eq, _ := jsoncmp.Equal([]byte(tc.want), []byte(tc.got)); eq {
-				t.Error("Equal is true for invalid input")
-			}
+			require.Error(t, err, "diffs %v", d)
+			assert.ErrorContains(t, err, tc.errPart)
+			eq, _ := jsoncmp.Equal([]byte(tc.want), []byte(tc.got))
+			assert.False(t, eq, "Equal of invalid input")
 		})
 	}
 	_, err := jsoncmp.Diff([]byte(`{"a":1,"a":1}`), []byte(`{}`))
-	if !errors.Is(err, jsoncmp.ErrDuplicateMember) {
-		t.Errorf("err = %v, want ErrDuplicateMember", err)
-	}
+	assert.ErrorIs(t, err, jsoncmp.ErrDuplicateMember)
 }
 
 func TestLongValuesAreShortened(t *testing.T) {
 	long := `"` + strings.Repeat("é", 300) + `"`
 	diffs, err := jsoncmp.Diff([]byte(`{"a":`+long+`}`), []byte(`{}`))
-	if err != nil || len(diffs) != 1 {
-		t.Fatal(diffs, err)
-	}
+	require.NoError(t, err)
+	require.Len(t, diffs, 1)
 	s := diffs[0].Want
-	if len(s) > 130 || !strings.HasSuffix(s, "…") || !strings.HasPrefix(s, `"éé`) {
-		t.Errorf("Want not shortened cleanly: %q", s)
-	}
-	if !strings.ContainsRune(strings.TrimSuffix(s, "…"), 'é') || strings.ContainsRune(s, '\uFFFD') {
-		t.Errorf("shortening broke a rune: %q", s)
-	}
+	assert.LessOrEqual(t, len(s), 130, "Want shortened: %q", s)
+	assert.True(t, strings.HasSuffix(s, "…"), "Want shortened with an ellipsis: %q", s)
+	assert.True(t, strings.HasPrefix(s, `"éé`), "Want keeps its start: %q", s)
+	assert.NotContains(t, s, "\uFFFD", "shortening broke a rune")
 	big := `[` + strings.Repeat(`{"k":"vvvvvvvvvv"},`, 100) + `1]`
-	diffs, _ = jsoncmp.Diff([]byte(big), []byte(`null`))
-	if len(diffs) != 1 || len(diffs[0].Want) > 130 {
-		t.Errorf("big array not shortened: %v", diffs)
-	}
+	diffs, err = jsoncmp.Diff([]byte(big), []byte(`null`))
+	require.NoError(t, err)
+	require.Len(t, diffs, 1)
+	assert.LessOrEqual(t, len(diffs[0].Want), 130, "a big array shortened")
 }
 
 func TestFormat(t *testing.T) {
@@ -116,15 +102,9 @@ func TestFormat(t *testing.T) {
 		{Path: "b", Want: "1"},
 		{Path: "c", Got: "3"},
 	}
-	if got, want := jsoncmp.Format(diffs, 2), "a: got 2, want 1\nb: missing, want 1\n... and 1 more"; got != want {
-		t.Errorf("Format(2) = %q, want %q", got, want)
-	}
-	if got := jsoncmp.Format(diffs, 0); strings.Count(got, "\n") != 2 || strings.Contains(got, "more") {
-		t.Errorf("Format(0) = %q", got)
-	}
-	if got := jsoncmp.Format(nil, 5); got != "" {
-		t.Errorf("Format(nil) = %q", got)
-	}
+	assert.Equal(t, "a: got 2, want 1\nb: missing, want 1\n... and 1 more", jsoncmp.Format(diffs, 2))
+	assert.Equal(t, "a: got 2, want 1\nb: missing, want 1\nc: unexpected 3", jsoncmp.Format(diffs, 0))
+	assert.Empty(t, jsoncmp.Format(nil, 5))
 }
 
 func ExampleDiff() {

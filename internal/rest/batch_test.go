@@ -15,6 +15,7 @@ import (
 
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type tenantKey struct{}
@@ -124,55 +125,40 @@ func TestBatchEntries(t *testing.T) {
 				get("http://example.com/fhirx/Patient/5"),
 			)
 			rec := postBatch(t, h, body, nil)
-			if rec.Code != 200 || rec.Header().Get("Content-Type") != v.ContentType() {
-				t.Fatalf("%d %s %s", rec.Code, rec.Header(), rec.Body)
-			}
+			require.Equal(t, 200, rec.Code, "%s", rec.Body)
+			assert.Equal(t, v.ContentType(), rec.Header().Get("Content-Type"))
 			for _, leak := range []string{"pq:", "10.0.0.7", "backend bug", "goroutine"} {
-				if strings.Contains(rec.Body.String(), leak) {
-					t.Errorf("response leaks %q", leak)
-				}
+				assert.NotContains(t, rec.Body.String(), leak, "the response leaks")
 			}
 			var br batchResponse
-			if err := json.Unmarshal(rec.Body.Bytes(), &br); err != nil {
-				t.Fatal(err)
-			}
-			if br.ResourceType != "Bundle" || br.Type != "batch-response" {
-				t.Fatalf("%+v", br)
-			}
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &br))
+			require.Equal(t, "Bundle", br.ResourceType)
+			require.Equal(t, "batch-response", br.Type)
 			want := []string{"200 OK", "404 Not Found", "200 OK", "200 OK", "500 Internal Server Error", "501 Not Implemented",
 				"400 Bad Request", "200 OK", "400 Bad Request", "400 Bad Request", "500 Internal Server Error", "501 Not Implemented", "200 OK", "200 OK", "400 Bad Request"}
-			if len(br.Entry) != len(want) {
-				t.Fatalf("%d entries, want %d", len(br.Entry), len(want))
+			var got []string
+			for _, e := range br.Entry {
+				got = append(got, e.Response.Status)
 			}
+			require.Equal(t, want, got, "entry statuses")
 			for i, e := range br.Entry {
-				if e.Response.Status != want[i] {
-					t.Errorf("entry %d: status %q, want %q", i, e.Response.Status, want[i])
-				}
 				res := e.Resource
 				if strings.HasPrefix(want[i], "200") {
-					if res == nil {
-						t.Errorf("entry %d: no resource", i)
-					}
+					assert.NotNil(t, res, "entry %d has its resource", i)
 					continue
 				}
 				// Errors carry an OperationOutcome: in response.outcome (STU3)
 				// or as the entry's resource (DSTU2, which has no outcome).
 				if v.ResponseOutcome {
-					if res != nil {
-						t.Errorf("entry %d: STU3 error has a resource", i)
-					}
+					assert.Nil(t, res, "entry %d: an STU3 error has no resource", i)
 					res = e.Response.Outcome
 				}
-				if res["resourceType"] != "OperationOutcome" {
-					t.Errorf("entry %d: %v", i, res)
-				}
+				assert.Equal(t, "OperationOutcome", res["resourceType"], "entry %d", i)
 			}
-			if br.Entry[0].Resource["id"] != "1" || br.Entry[7].Resource["id"] != "2" || br.Entry[12].Resource["id"] != "3" || br.Entry[13].Resource["id"] != "4" {
-				t.Error("entries out of order")
-			}
-			if br.Entry[0].Response.Etag != `W/"3"` || br.Entry[0].Response.LastModified != "2015-10-21T07:28:00Z" {
-				t.Errorf("etag/lastModified: %+v", br.Entry[0].Response)
-			}
+			ids := []any{br.Entry[0].Resource["id"], br.Entry[7].Resource["id"], br.Entry[12].Resource["id"], br.Entry[13].Resource["id"]}
+			assert.Equal(t, []any{"1", "2", "3", "4"}, ids, "entries in order")
+			assert.Equal(t, `W/"3"`, br.Entry[0].Response.Etag)
+			assert.Equal(t, "2015-10-21T07:28:00Z", br.Entry[0].Response.LastModified)
 			tags := func(i int) []string {
 				var out []string
 				for _, tg := range br.Entry[i].Resource["meta"].(map[string]any)["tag"].([]any) {
@@ -193,9 +179,7 @@ func TestBatchUsesParentAuthorization(t *testing.T) {
 	// The parent is authenticated by the chain; entries run through the same
 	// chain and are authenticated by the same header.
 	rec := postBatch(t, h, batchOf(get("Patient/1")), func(r *http.Request) { r.Header.Set("Authorization", "Bearer bad") })
-	if rec.Code != 401 {
-		t.Fatalf("unauthenticated batch: %d", rec.Code)
-	}
+	assert.Equal(t, 401, rec.Code, "an unauthenticated batch")
 }
 
 func TestBatchConcurrencyBound(t *testing.T) {
@@ -227,15 +211,9 @@ func TestBatchConcurrencyBound(t *testing.T) {
 	r := httptest.NewRequest("POST", "/fhir", strings.NewReader(batchOf(list...)))
 	rec := httptest.NewRecorder()
 	b.ServeHTTP(rec, r)
-	if rec.Code != 200 {
-		t.Fatal(rec.Code, rec.Body)
-	}
-	if got := maxSeen.Load(); got != bound {
-		t.Fatalf("max entries in flight = %d, want exactly the bound %d", got, bound)
-	}
-	if strings.Count(rec.Body.String(), `"200 OK"`) != entries {
-		t.Fatal("not every entry answered")
-	}
+	require.Equal(t, 200, rec.Code, "%s", rec.Body)
+	assert.EqualValues(t, bound, maxSeen.Load(), "the most entries in flight: exactly the bound")
+	assert.Equal(t, entries, strings.Count(rec.Body.String(), `"200 OK"`), "every entry answered")
 }
 
 func TestBatchRefused(t *testing.T) {
@@ -270,23 +248,19 @@ func TestBatchRefused(t *testing.T) {
 			}
 			b := &Batch{Version: fhir.STU3, Handler: h, MaxEntries: 3, MaxBodyBytes: 2048}
 			b.ServeHTTP(rec, r)
-			if rec.Code != tt.status {
-				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
-			}
+			assert.Equal(t, tt.status, rec.Code, "%s", rec.Body)
 			var oo fhir.OperationOutcome
-			if err := json.Unmarshal(rec.Body.Bytes(), &oo); err != nil || oo.ResourceType != "OperationOutcome" || string(oo.Issue[0].Code) != tt.code {
-				t.Fatalf("outcome %s", rec.Body)
-			}
-			if rec.Header().Get("Content-Type") != fhir.STU3.ContentType() {
-				t.Errorf("Content-Type %q", rec.Header().Get("Content-Type"))
-			}
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &oo))
+			assert.Equal(t, "OperationOutcome", oo.ResourceType)
+			require.NotEmpty(t, oo.Issue)
+			assert.Equal(t, tt.code, string(oo.Issue[0].Code))
+			assert.Equal(t, fhir.STU3.ContentType(), rec.Header().Get("Content-Type"))
 		})
 	}
 	// An empty batch is valid.
 	rec := postBatch(t, h, batchOf(), nil)
-	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"batch-response"`) {
-		t.Fatalf("%d %s", rec.Code, rec.Body)
-	}
+	assert.Equal(t, 200, rec.Code, "an empty batch")
+	assert.Contains(t, rec.Body.String(), `"batch-response"`)
 }
 
 func TestBatchNested(t *testing.T) {
@@ -295,15 +269,12 @@ func TestBatchNested(t *testing.T) {
 	r = r.WithContext(context.WithValue(r.Context(), batchKey{}, 0))
 	rec := httptest.NewRecorder()
 	b.ServeHTTP(rec, r)
-	if rec.Code != 400 {
-		t.Fatalf("nested batch: %d", rec.Code)
-	}
+	assert.Equal(t, 400, rec.Code, "a nested batch")
 	// A plain-text 404 from a mux becomes an OperationOutcome entry.
 	rec = httptest.NewRecorder()
 	b.ServeHTTP(rec, httptest.NewRequest("POST", "/fhir", strings.NewReader(batchOf(get("Nope/1")))))
-	if !strings.Contains(rec.Body.String(), `"404 Not Found"`) || !strings.Contains(rec.Body.String(), `"not-found"`) {
-		t.Fatalf("%s", rec.Body)
-	}
+	assert.Contains(t, rec.Body.String(), `"404 Not Found"`)
+	assert.Contains(t, rec.Body.String(), `"not-found"`)
 }
 
 func TestBatchCancelled(t *testing.T) {
@@ -311,9 +282,8 @@ func TestBatchCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	rec := postBatch(t, h, batchOf(get("Patient/1")), func(r *http.Request) { *r = *r.WithContext(ctx) })
-	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"503 Service Unavailable"`) {
-		t.Fatalf("%d %s", rec.Code, rec.Body)
-	}
+	assert.Equal(t, 200, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"503 Service Unavailable"`)
 }
 
 func TestBatchPanicLogNoData(t *testing.T) {
@@ -325,21 +295,16 @@ func TestBatchPanicLogNoData(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	b.ServeHTTP(rec, httptest.NewRequest("POST", "/fhir", strings.NewReader(batchOf(get("Patient/1")))))
-	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"500 Internal Server Error"`) {
-		t.Fatalf("%d %s", rec.Code, rec.Body)
-	}
-	if !strings.Contains(logs.String(), "entry=0") {
-		t.Errorf("panic not logged: %q", logs.String())
-	}
+	assert.Equal(t, 200, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"500 Internal Server Error"`)
+	assert.Contains(t, logs.String(), "entry=0", "the panic is logged")
 	for _, s := range []string{"Hugh", "1957", "Chau"} {
-		if strings.Contains(logs.String(), s) || strings.Contains(rec.Body.String(), s) {
-			t.Errorf("patient data %q in log or response", s)
-		}
+		assert.NotContains(t, logs.String(), s, "patient data in the log")
+		assert.NotContains(t, rec.Body.String(), s, "patient data in the response")
 	}
 	// A Batch without a handler answers an OperationOutcome instead of panicking.
 	rec = httptest.NewRecorder()
 	(&Batch{Version: fhir.DSTU2}).ServeHTTP(rec, httptest.NewRequest("POST", "/fhir", strings.NewReader(batchOf())))
-	if rec.Code != 500 || !strings.Contains(rec.Body.String(), "OperationOutcome") {
-		t.Fatalf("unconfigured: %d", rec.Code)
-	}
+	assert.Equal(t, 500, rec.Code, "an unconfigured Batch")
+	assert.Contains(t, rec.Body.String(), "OperationOutcome")
 }

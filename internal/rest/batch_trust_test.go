@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // rawResource is a resource that is not a generated model.
@@ -46,37 +48,25 @@ func TestBatchSplicesOnlyWholeTrustedBodies(t *testing.T) {
 	mux.Handle("POST /fhir", b)
 	rec := postBatch(t, mux, batchOf(get("Patient/whole"), get("Patient/prefixed"), get("Patient/suffixed"),
 		get("Patient/twice"), get("Patient/wrapped"), get("Patient/wrapped-ok"), get("Patient/invalid")), nil)
-	if rec.Code != 200 || !json.Valid(rec.Body.Bytes()) {
-		t.Fatalf("%d %s", rec.Code, rec.Body)
-	}
+	require.Equal(t, 200, rec.Code, "%s", rec.Body)
 	var br batchResponse
-	if err := json.Unmarshal(rec.Body.Bytes(), &br); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &br))
 	want := []struct{ status, id string }{
 		{"200 OK", "whole"}, {"500 Internal Server Error", ""}, {"500 Internal Server Error", ""},
 		{"500 Internal Server Error", ""}, {"500 Internal Server Error", ""}, {"200 OK", "wrapped-ok"},
 		{"500 Internal Server Error", ""},
 	}
-	if len(br.Entry) != len(want) {
-		t.Fatalf("%d entries: %s", len(br.Entry), rec.Body)
-	}
+	require.Len(t, br.Entry, len(want), "%s", rec.Body)
 	for i, w := range want {
 		e := br.Entry[i]
-		if e.Response.Status != w.status {
-			t.Errorf("entry %d: status %q, want %q", i, e.Response.Status, w.status)
-		}
-		id, _ := e.Resource["id"].(string)
-		if w.id != "" && id != w.id {
-			t.Errorf("entry %d: resource %v, want id %q", i, e.Resource, w.id)
-		}
-		if w.id == "" && e.Response.Outcome["resourceType"] != "OperationOutcome" {
-			t.Errorf("entry %d: outcome %v, want an OperationOutcome", i, e.Response.Outcome)
+		assert.Equal(t, w.status, e.Response.Status, "entry %d", i)
+		if w.id != "" {
+			assert.Equal(t, w.id, e.Resource["id"], "entry %d", i)
+		} else {
+			assert.Equal(t, "OperationOutcome", e.Response.Outcome["resourceType"], "entry %d", i)
 		}
 	}
-	if strings.Contains(rec.Body.String(), `"extra"`) {
-		t.Fatal("stray bytes spliced into the batch-response")
-	}
+	assert.NotContains(t, rec.Body.String(), `"extra"`, "stray bytes spliced into the batch-response")
 }
 
 // TestBatchPooledBuffersNotShared runs batches of searchsets concurrently:
@@ -121,8 +111,6 @@ func TestBatchPooledBuffersNotShared(t *testing.T) {
 		}()
 	}
 	for range 4 {
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, <-done)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -39,18 +38,14 @@ type bundleJSON struct {
 func decodeBundle(t *testing.T, b []byte) bundleJSON {
 	t.Helper()
 	var out bundleJSON
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
+	require.NoError(t, json.Unmarshal(b, &out), "%s", b)
 	return out
 }
 
 func TestSearchsetPaging(t *testing.T) {
 	p := newTestParser(t, fhir.STU3)
 	cur, err := NewCursors(testKey, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	const base = "https://fhir.example.com/stu3"
 	// A backend of 5 patients, pages of 2, that says its total.
 	all := []string{"a", "b", "c", "d", "e"}
@@ -74,54 +69,38 @@ func TestSearchsetPaging(t *testing.T) {
 	for pageNo := 0; ; pageNo++ {
 		pairs, _ := fhir.ParsePairs(query)
 		q, err := p.Parse(pairs, true)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		st, err := cur.Resume(q, "tenant-1")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		s, err := BuildSearchset(context.Background(), q, backend(st.Backend, q.Count), SearchOptions{Base: base, Type: "Patient", Tenant: "tenant-1", Cursors: cur, Offset: st.Offset})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		rec := httptest.NewRecorder()
 		WriteSearchset(rec, httptest.NewRequest("GET", "/stu3/Patient?"+query, nil), fhir.STU3, s)
-		if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/fhir+json; charset=utf-8" {
-			t.Fatalf("%d %s", rec.Code, rec.Header())
-		}
+		require.Equal(t, 200, rec.Code)
+		assert.Equal(t, "application/fhir+json; charset=utf-8", rec.Header().Get("Content-Type"))
 		b := decodeBundle(t, rec.Body.Bytes())
-		if b.ResourceType != "Bundle" || b.Type != "searchset" || b.Total == nil {
-			t.Fatalf("bundle %+v", b)
-		}
-		if b.Link[0].Relation != "self" || !strings.HasPrefix(b.Link[0].URL, base+"/Patient?family=chau&_count=2") {
-			t.Errorf("self link %q", b.Link[0].URL)
-		}
+		require.Equal(t, "Bundle", b.ResourceType)
+		require.Equal(t, "searchset", b.Type)
+		require.NotNil(t, b.Total, "a searchset always has its total")
+		assert.Equal(t, "self", b.Link[0].Relation)
+		assert.True(t, strings.HasPrefix(b.Link[0].URL, base+"/Patient?family=chau&_count=2"), "self link %q", b.Link[0].URL)
 		for _, e := range b.Entry {
-			if e.Search.Mode != "match" || e.FullURL != base+"/Patient/"+e.Resource["id"].(string) {
-				t.Errorf("entry %+v", e)
-			}
+			assert.Equal(t, "match", e.Search.Mode)
+			assert.Equal(t, base+"/Patient/"+e.Resource["id"].(string), e.FullURL)
 			got = append(got, e.Resource["id"].(string))
 		}
 		assert.Equal(t, 5, *b.Total, "page %d: the total of the whole search", pageNo)
 		if len(b.Link) == 1 {
 			break
 		}
+		require.Equal(t, "next", b.Link[1].Relation)
 		next, err := url.Parse(b.Link[1].URL)
-		if err != nil || b.Link[1].Relation != "next" {
-			t.Fatal(b.Link)
-		}
+		require.NoError(t, err)
 		query = next.RawQuery
-		if !strings.Contains(query, "family=chau") {
-			t.Errorf("next link must keep the search: %s", query)
-		}
-		if pageNo > 5 {
-			t.Fatal("paging does not end")
-		}
+		assert.Contains(t, query, "family=chau", "the next link keeps the search")
+		require.LessOrEqual(t, pageNo, 5, "paging does not end")
 	}
-	if strings.Join(got, "") != "abcde" {
-		t.Fatalf("pages gave %v", got)
-	}
+	assert.Equal(t, []string{"a", "b", "c", "d", "e"}, got)
 }
 
 func TestSearchsetTotal(t *testing.T) {
@@ -231,17 +210,12 @@ func TestSearchsetRefusesUnknownTotal(t *testing.T) {
 
 func TestCursorBinding(t *testing.T) {
 	c, err := NewCursors(testKey, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tok, err := c.Seal("t1", "family=a&_count=2", CursorState{Backend: "offset=10", Offset: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	st, err := c.Open(tok, "t1", "family=a&_count=2")
-	if err != nil || st.Backend != "offset=10" || st.Offset != 10 {
-		t.Fatalf("%+v %v", st, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, CursorState{Backend: "offset=10", Offset: 10}, st)
 	other, _ := NewCursors([]byte("ffffffffffffffffffffffffffffffff"), 0)
 	flipped := []byte(tok)
 	flipped[3] ^= 1
@@ -259,39 +233,31 @@ func TestCursorBinding(t *testing.T) {
 		{"huge", strings.Repeat("A", 5000), "t1", "family=a&_count=2", c},
 	}
 	for _, tt := range bad {
-		if _, err := tt.c.Open(tt.tok, tt.tenant, tt.query); !errors.Is(err, fhir.ErrInvalidSearch) {
-			t.Errorf("%s: err = %v", tt.name, err)
-		}
+		_, err := tt.c.Open(tt.tok, tt.tenant, tt.query)
+		assert.ErrorIs(t, err, fhir.ErrInvalidSearch, tt.name)
 	}
 	// Expiry.
 	c.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
-	if _, err := c.Open(tok, "t1", "family=a&_count=2"); !errors.Is(err, fhir.ErrInvalidSearch) {
-		t.Errorf("expired: %v", err)
-	}
-	if _, err := NewCursors([]byte("short"), 0); err == nil {
-		t.Error("short key must fail")
-	}
-	if _, err := c.Seal("t", "q", CursorState{Backend: strings.Repeat("x", MaxCursorBytes+1)}); err == nil {
-		t.Error("oversized backend token must fail")
-	}
+	_, err = c.Open(tok, "t1", "family=a&_count=2")
+	assert.ErrorIs(t, err, fhir.ErrInvalidSearch, "expired")
+	_, err = NewCursors([]byte("short"), 0)
+	assert.Error(t, err, "a short key")
+	_, err = c.Seal("t", "q", CursorState{Backend: strings.Repeat("x", MaxCursorBytes+1)})
+	assert.Error(t, err, "an oversized backend token")
 }
 
 func TestWriteSearchsetErrors(t *testing.T) {
 	s := &Searchset{Self: "http://x/Patient?_count=1", Base: "http://x", Entries: []Entry{{Type: "Patient", ID: "1", Resource: badMarshaler{}}}}
 	rec := httptest.NewRecorder()
 	WriteSearchset(rec, httptest.NewRequest("GET", "/Patient", nil), fhir.DSTU2, s)
-	if rec.Code != 500 || !strings.Contains(rec.Body.String(), "OperationOutcome") {
-		t.Fatalf("%d %s", rec.Code, rec.Body)
-	}
+	assert.Equal(t, 500, rec.Code, "an entry that does not marshal")
+	assert.Contains(t, rec.Body.String(), "OperationOutcome")
 	rec = httptest.NewRecorder()
 	WriteSearchset(rec, httptest.NewRequest("GET", "/Patient?_format=xml", nil), fhir.DSTU2, &Searchset{})
-	if rec.Code != 406 {
-		t.Fatalf("%d", rec.Code)
-	}
+	assert.Equal(t, 406, rec.Code, "XML")
 	rec = httptest.NewRecorder()
 	WriteSearchset(rec, httptest.NewRequest("GET", "/Patient?_pretty=true", nil), fhir.DSTU2, &Searchset{Self: "http://x/\"q\u2028", Entries: []Entry{patient("1")}})
 	b := decodeBundle(t, rec.Body.Bytes())
-	if b.Link[0].URL != "http://x/\"q\u2028" || !strings.Contains(rec.Body.String(), "\n  ") {
-		t.Fatalf("escaping or indent: %s", rec.Body)
-	}
+	assert.Equal(t, "http://x/\"q\u2028", b.Link[0].URL, "escaping")
+	assert.Contains(t, rec.Body.String(), "\n  ", "indent")
 }

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestWriteError(t *testing.T) {
@@ -18,28 +19,19 @@ func TestWriteError(t *testing.T) {
 			req := httptest.NewRequest("GET", "/Patient/1?_pretty=true", nil)
 			rec.Header().Set("ETag", `W/"1"`)
 			WriteError(rec, req, v, fmt.Errorf("lookup: %w", fhir.ErrNotFound))
-			if rec.Code != http.StatusNotFound {
-				t.Fatalf("status %d", rec.Code)
-			}
-			if got := rec.Header().Get("Content-Type"); got != v.MIMEType+"; charset=utf-8" {
-				t.Errorf("Content-Type %q", got)
-			}
-			if rec.Header().Get("ETag") != "" {
-				t.Error("an error must not carry the ETag of a resource")
-			}
-			if !strings.Contains(rec.Body.String(), "\n  ") {
-				t.Error("_pretty=true must indent")
-			}
+			require.Equal(t, http.StatusNotFound, rec.Code)
+			assert.Equal(t, v.MIMEType+"; charset=utf-8", rec.Header().Get("Content-Type"))
+			assert.Empty(t, rec.Header().Get("ETag"), "an error carries no ETag of a resource")
+			assert.Contains(t, rec.Body.String(), "\n  ", "_pretty=true indents")
 			var oo struct {
 				ResourceType string
 				Issue        []struct{ Severity, Code, Diagnostics string }
 			}
-			if err := json.Unmarshal(rec.Body.Bytes(), &oo); err != nil {
-				t.Fatal(err)
-			}
-			if oo.ResourceType != "OperationOutcome" || len(oo.Issue) != 1 || oo.Issue[0].Code != "not-found" || oo.Issue[0].Severity != "error" {
-				t.Errorf("outcome %+v", oo)
-			}
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &oo))
+			assert.Equal(t, "OperationOutcome", oo.ResourceType)
+			require.Len(t, oo.Issue, 1)
+			assert.Equal(t, "not-found", oo.Issue[0].Code)
+			assert.Equal(t, "error", oo.Issue[0].Severity)
 		})
 	}
 }

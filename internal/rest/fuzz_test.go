@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/stretchr/testify/require"
 )
 
 // internals are strings that would betray implementation details.
@@ -17,17 +18,11 @@ var internals = []string{"runtime", "goroutine", "panic", "strconv", ".go:", "en
 func checkNoLeak(t *testing.T, err error) {
 	t.Helper()
 	var fe *fhir.Error
-	if !errors.As(err, &fe) {
-		t.Fatalf("error %v is not a *fhir.Error", err)
-	}
+	require.ErrorAs(t, err, &fe)
 	o := fhir.Classify(err)
-	if o.Status < 400 || o.Status >= 500 && o.Status != http.StatusNotImplemented {
-		t.Fatalf("status %d for %v", o.Status, err)
-	}
+	require.True(t, o.Status >= 400 && (o.Status < 500 || o.Status == http.StatusNotImplemented), "status %d for %v", o.Status, err)
 	for _, s := range internals {
-		if strings.Contains(o.Diagnostics, s) {
-			t.Fatalf("diagnostics leak %q: %s", s, o.Diagnostics)
-		}
+		require.NotContains(t, o.Diagnostics, s, "diagnostics leak")
 	}
 }
 
@@ -58,21 +53,14 @@ func FuzzDecodeBatch(f *testing.F) {
 		r := httptest.NewRequest("POST", "/fhir", strings.NewReader(string(body)))
 		rec := httptest.NewRecorder()
 		b.ServeHTTP(rec, r)
-		if (err == nil) != (rec.Code == 200) {
-			t.Fatalf("decode err %v but status %d", err, rec.Code)
-		}
-		if !json.Valid(rec.Body.Bytes()) {
-			t.Fatalf("invalid JSON response: %s", rec.Body)
-		}
-		if strings.Contains(rec.Body.String(), "secret internal detail") {
-			t.Fatal("leak")
-		}
+		require.Equal(t, err == nil, rec.Code == 200, "decode error %v, status %d", err, rec.Code)
+		require.True(t, json.Valid(rec.Body.Bytes()), "invalid JSON response: %s", rec.Body)
+		require.NotContains(t, rec.Body.String(), "secret internal detail", "leak")
 		if err != nil {
 			return
 		}
 		var resp struct{ Entry []json.RawMessage }
-		if json.Unmarshal(rec.Body.Bytes(), &resp) != nil || len(resp.Entry) != len(br.Entries) {
-			t.Fatalf("%d entries in, %d out", len(br.Entries), len(resp.Entry))
-		}
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &resp))
+		require.Len(t, resp.Entry, len(br.Entries), "one entry out per entry in")
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"mime"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // TestMediaTypeFastPath: without parameters, mediaType gives what
@@ -14,8 +16,6 @@ func TestMediaTypeFastPath(t *testing.T) {
 		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(s)); err == nil {
 			want = mt
 		}
-		if got := mediaType(s); got != want {
-			t.Errorf("mediaType(%q) = %q, want %q", s, got, want)
-		}
+		assert.Equal(t, want, mediaType(s), "mediaType(%q)", s)
 	}
 }

@@ -1,12 +1,12 @@
 package rest
 
 import (
-	"errors"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestNegotiate(t *testing.T) {
@@ -49,20 +49,16 @@ func TestNegotiate(t *testing.T) {
 			}
 			f, err := Negotiate(r, tt.v)
 			if tt.ct == "" {
-				if !errors.Is(err, fhir.ErrNotAcceptable) {
-					t.Fatalf("err = %v, want ErrNotAcceptable", err)
-				}
-				if o := fhir.Classify(err); o.Status != 406 || !strings.Contains(o.Diagnostics, "JSON") || !strings.Contains(o.Diagnostics, tt.v.MIMEType) {
-					t.Errorf("406 outcome %+v must name JSON and %s", o, tt.v.MIMEType)
-				}
+				require.ErrorIs(t, err, fhir.ErrNotAcceptable)
+				o := fhir.Classify(err)
+				assert.Equal(t, 406, o.Status)
+				assert.Contains(t, o.Diagnostics, "JSON", "the 406 names what is served")
+				assert.Contains(t, o.Diagnostics, tt.v.MIMEType)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if f.ContentType != tt.ct+"; charset=utf-8" || f.Pretty != tt.pretty {
-				t.Errorf("got %+v, want %s pretty=%v", f, tt.ct, tt.pretty)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.ct+"; charset=utf-8", f.ContentType)
+			assert.Equal(t, tt.pretty, f.Pretty)
 		})
 	}
 }
@@ -71,12 +67,9 @@ func TestWriteJSONNotAcceptable(t *testing.T) {
 	rec := httptest.NewRecorder()
 	r := httptest.NewRequest("GET", "/metadata?_format=xml", nil)
 	WriteJSON(rec, r, fhir.DSTU2, 200, []byte(`{"resourceType":"Patient"}`))
-	if rec.Code != 406 || rec.Header().Get("Content-Type") != "application/json+fhir; charset=utf-8" {
-		t.Fatalf("got %d %q", rec.Code, rec.Header().Get("Content-Type"))
-	}
-	if !strings.Contains(rec.Body.String(), `"OperationOutcome"`) {
-		t.Fatal(rec.Body.String())
-	}
+	assert.Equal(t, 406, rec.Code)
+	assert.Equal(t, "application/json+fhir; charset=utf-8", rec.Header().Get("Content-Type"))
+	assert.Contains(t, rec.Body.String(), `"OperationOutcome"`)
 }
 
 type badMarshaler struct{}
@@ -86,7 +79,6 @@ func (badMarshaler) MarshalJSON() ([]byte, error) { return []byte(`{"broken"`), 
 func TestWriteResourceInvalidJSON(t *testing.T) {
 	rec := httptest.NewRecorder()
 	WriteResource(rec, httptest.NewRequest("GET", "/Patient/1", nil), fhir.STU3, 200, badMarshaler{})
-	if rec.Code != 500 || strings.Contains(rec.Body.String(), "broken") {
-		t.Fatalf("got %d %s", rec.Code, rec.Body)
-	}
+	assert.Equal(t, 500, rec.Code)
+	assert.NotContains(t, rec.Body.String(), "broken", "the invalid JSON is not sent")
 }

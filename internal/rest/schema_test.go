@@ -12,6 +12,8 @@ import (
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/fhirschema"
 	"github.com/patientsfhir/patientsfhir/internal/rest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var schemaOf = map[*fhir.Version]string{fhir.DSTU2: fhirschema.DSTU2, fhir.STU3: fhirschema.STU3}
@@ -23,9 +25,7 @@ func TestOutputsValidate(t *testing.T) {
 		t.Run(v.Name, func(t *testing.T) {
 			valid := func(what string, b []byte) {
 				t.Helper()
-				if err := fhirschema.ValidateStrict(schemaOf[v], b); err != nil {
-					t.Errorf("%s: %v\n%s", what, err, b)
-				}
+				assert.NoError(t, fhirschema.ValidateStrict(schemaOf[v], b), "%s: %s", what, b)
 			}
 			for _, err := range []error{fhir.ErrNotFound, fhir.ErrInvalidSearch, errors.New("x"), fhir.ErrNotAcceptable} {
 				rec := httptest.NewRecorder()
@@ -34,9 +34,7 @@ func TestOutputsValidate(t *testing.T) {
 			}
 
 			p, err := fhir.NewParser(v, []fhir.SearchParam{{Name: "patient", Type: fhir.TypeReference}}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			q, _ := p.Parse([]fhir.Pair{{Name: "patient", Value: "1"}, {Name: "_count", Value: "2"}}, false)
 			cur, _ := rest.NewCursors([]byte(strings.Repeat("k", 32)), 0)
 			page := rest.Page{Total: 3, TotalKnown: true, Next: "2", Entries: []rest.Entry{
@@ -44,9 +42,7 @@ func TestOutputsValidate(t *testing.T) {
 				{Type: "Patient", ID: "2", Resource: json.RawMessage(`{"resourceType":"Patient","id":"2","gender":"male"}`)},
 			}}
 			s, err := rest.BuildSearchset(context.Background(), q, page, rest.SearchOptions{Base: "https://x.org/fhir", Type: "Patient", Cursors: cur})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			rec := httptest.NewRecorder()
 			rest.WriteSearchset(rec, httptest.NewRequest("GET", "/", nil), v, s)
 			valid("searchset", rec.Body.Bytes())
@@ -69,9 +65,7 @@ func TestOutputsValidate(t *testing.T) {
 			r := httptest.NewRequest("POST", "/fhir", strings.NewReader(body))
 			rec = httptest.NewRecorder()
 			mux.ServeHTTP(rec, r)
-			if rec.Code != 200 {
-				t.Fatal(rec.Code, rec.Body)
-			}
+			require.Equal(t, 200, rec.Code, "%s", rec.Body)
 			valid("batch-response", rec.Body.Bytes())
 		})
 	}

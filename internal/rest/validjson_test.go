@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var validJSONCases = []string{
@@ -17,9 +20,7 @@ var validJSONCases = []string{
 
 func TestValidJSONMatchesEncodingJSON(t *testing.T) {
 	for _, c := range validJSONCases {
-		if got, want := validJSON([]byte(c)), json.Valid([]byte(c)); got != want {
-			t.Errorf("validJSON(%q) = %v, json.Valid = %v", c, got, want)
-		}
+		assert.Equal(t, json.Valid([]byte(c)), validJSON([]byte(c)), "validJSON(%q), against json.Valid", c)
 	}
 }
 
@@ -31,9 +32,7 @@ func TestValidJSONDepth(t *testing.T) {
 				closing = "}"
 			}
 			b := []byte(strings.Repeat(open, n) + "1" + strings.Repeat(closing, n))
-			if got, want := validJSON(b), json.Valid(b); got != want {
-				t.Errorf("depth %d %s: validJSON = %v, json.Valid = %v", n, open, got, want)
-			}
+			assert.Equal(t, json.Valid(b), validJSON(b), "depth %d %s, against json.Valid", n, open)
 		}
 	}
 }
@@ -44,9 +43,7 @@ func FuzzValidJSON(f *testing.F) {
 		f.Add([]byte(c))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := validJSON(b), json.Valid(b); got != want {
-			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", b, got, want)
-		}
+		require.Equal(t, json.Valid(b), validJSON(b), "validJSON(%q), against json.Valid", b)
 	})
 }
 

@@ -2,9 +2,12 @@
 // declaration (decl.go): the backend interfaces, typed queries, search
 // parameters, Config, Profile, PatientsApp and the engine bindings of
 // package stu3 or dstu2 (server_gen.go), the in-memory backend of its mem
-// package, its conformance-kit wrapper and its upstream proxy backend. What differs between DSTU2 and
-// STU3 is the declaration; the text is the same template for both, so no Go
-// source is ever made by substituting strings in other Go source.
+// package, its conformance-kit wrapper, its upstream proxy backend, and the
+// description of the version that the shared server tests of
+// internal/restserver/servertest read (servertest_gen_test.go in the version
+// and mem packages). What differs between DSTU2 and STU3 is the
+// declaration; the text is the same template for both, so no Go source is
+// ever made by substituting strings in other Go source.
 //
 // Run it through go generate ./stu3/... ./dstu2/... (the version packages
 // carry the directive), or from the module root:
@@ -37,6 +40,9 @@ var kitTmpl string
 //go:embed proxy.tmpl
 var proxyTmpl string
 
+//go:embed servertest.tmpl
+var serverTestTmpl string
+
 func main() {
 	version := flag.String("version", "", "stu3 or dstu2")
 	root := flag.String("root", ".", "the module root")
@@ -50,14 +56,19 @@ func main() {
 	default:
 		log.Fatalf("servergen: -version must be stu3 or dstu2, not %q", *version)
 	}
-	files := []struct{ tmpl, path string }{
-		{serverTmpl, filepath.Join(v.Pkg, "server_gen.go")},
-		{memTmpl, filepath.Join(v.Pkg, v.Pkg+"mem", v.Pkg+"mem_gen.go")},
-		{kitTmpl, filepath.Join(v.Pkg, v.Pkg+"test", v.Pkg+"test_gen.go")},
-		{proxyTmpl, filepath.Join(v.Pkg, v.Pkg+"proxy", v.Pkg+"proxy_gen.go")},
+	mem := v.Pkg + "mem"
+	files := []struct{ tmpl, path, testPkg string }{
+		{serverTmpl, filepath.Join(v.Pkg, "server_gen.go"), ""},
+		{memTmpl, filepath.Join(v.Pkg, mem, mem+"_gen.go"), ""},
+		{kitTmpl, filepath.Join(v.Pkg, v.Pkg+"test", v.Pkg+"test_gen.go"), ""},
+		// The shared server tests' description of the version, for the
+		// tests of the version package and of its in-memory backend.
+		{serverTestTmpl, filepath.Join(v.Pkg, "servertest_gen_test.go"), v.Pkg + "_test"},
+		{serverTestTmpl, filepath.Join(v.Pkg, mem, "servertest_gen_test.go"), mem + "_test"},
+		{proxyTmpl, filepath.Join(v.Pkg, v.Pkg+"proxy", v.Pkg+"proxy_gen.go"), ""},
 	}
 	for _, f := range files {
-		src, err := render(f.tmpl, v)
+		src, err := render(f.tmpl, data{v, f.testPkg, f.testPkg == mem+"_test"})
 		if err != nil {
 			log.Fatalf("servergen: %s: %v", f.path, err)
 		}
@@ -67,8 +78,17 @@ func main() {
 	}
 }
 
+// data is what a template gets: the version, and the package of a test
+// file.
+type data struct {
+	Version
+	TestPkg string
+	// Mem: the test file is the mem package's, which needs no typed fake.
+	Mem bool
+}
+
 // render executes a template for v and gofmts the result.
-func render(text string, v Version) ([]byte, error) {
+func render(text string, v data) ([]byte, error) {
 	t, err := template.New("").Funcs(funcs).Parse(text)
 	if err != nil {
 		return nil, err
@@ -100,6 +120,23 @@ var funcs = template.FuncMap{
 		return map[string]string{"string": "Strings", "token": "Tokens", "date": "Dates"}[kind]
 	},
 	"paramDecl": paramDecl,
+	// other is the declaration of the other version.
+	"other": func(pkg string) Version {
+		if pkg == STU3.Pkg {
+			return DSTU2
+		}
+		return STU3
+	},
+	// medication is the type the Patients app lists medications with: the
+	// version's first Medication* resource (MedicationRequest, MedicationOrder).
+	"medication": func(v Version) string {
+		for _, r := range v.Resources {
+			if strings.HasPrefix(r.Type, "Medication") {
+				return r.Type
+			}
+		}
+		panic("servergen: " + v.Name + " declares no Medication* resource")
+	},
 }
 
 // comment wraps text as a // comment of at most 76 columns, for a field

@@ -11,13 +11,18 @@ import (
 	"github.com/patientsfhir/patientsfhir/fhirjson"
 	"github.com/patientsfhir/patientsfhir/internal/fhirexamples"
 	"github.com/patientsfhir/patientsfhir/internal/jsoncmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Resource is what the helpers need from a model package's Resource
 // interface.
 type Resource interface {
 	ResourceType() string
+	GetID() string
+	SetID(id string)
 	Validate() error
+	json.Unmarshaler
 }
 
 // Codec describes one model package.
@@ -30,13 +35,11 @@ type Codec[R Resource] struct {
 	Encode func(r R) ([]byte, error)
 }
 
-// Examples returns the embedded examples of version v or fails the test.
+// Examples returns the embedded examples of version v.
 func Examples(tb testing.TB, v fhirexamples.Version) []fhirexamples.Example {
 	tb.Helper()
 	all, err := fhirexamples.All(v)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return all
 }
 
@@ -58,20 +61,19 @@ type Exceptions map[string]string
 func check(t *testing.T, examples []fhirexamples.Example, exceptions Exceptions, fn func(ex fhirexamples.Example) error) {
 	t.Helper()
 	for name := range exceptions {
-		if !slices.ContainsFunc(examples, func(ex fhirexamples.Example) bool { return ex.Name == name }) {
-			t.Errorf("exception for %s, which is not an example", name)
-		}
+		assert.True(t, slices.ContainsFunc(examples, func(ex fhirexamples.Example) bool { return ex.Name == name }),
+			"exception for %s, which is not an example", name)
 	}
 	for _, ex := range examples {
 		t.Run(ex.Name, func(t *testing.T) {
 			err := fn(ex)
 			reason, excepted := exceptions[ex.Name]
 			switch {
-			case err != nil && !excepted:
-				t.Error(err)
-			case err == nil && excepted:
-				t.Errorf("passes now; remove its exception (%s)", reason)
-			case err != nil:
+			case !excepted:
+				assert.NoError(t, err)
+			case err == nil:
+				assert.Fail(t, "passes now; remove its exception", reason)
+			default:
 				t.Logf("expected failure (%s): %v", reason, err)
 			}
 		})
@@ -148,9 +150,7 @@ func ValidateAll[R Resource](t *testing.T, c Codec[R], exceptions Exceptions) {
 func DecodeErrorPath[R Resource](t *testing.T, c Codec[R], data string, sentinel error) string {
 	t.Helper()
 	_, err := c.Decode([]byte(data))
-	if err == nil {
-		t.Fatalf("decoded without error: %s", data)
-	}
+	require.Error(t, err, "decoded without error: %s", data)
 	return AsDecodeError(t, err, sentinel).Path
 }
 
@@ -159,32 +159,27 @@ func DecodeErrorPath[R Resource](t *testing.T, c Codec[R], data string, sentinel
 func AsDecodeError(t *testing.T, err error, sentinel error) *fhirjson.DecodeError {
 	t.Helper()
 	var de *fhirjson.DecodeError
-	if !errors.As(err, &de) {
-		t.Fatalf("error %v (%T) is not a *fhirjson.DecodeError", err, err)
-	}
-	if sentinel != nil && !errors.Is(err, sentinel) {
-		t.Errorf("error %v does not match %v", err, sentinel)
+	require.ErrorAs(t, err, &de)
+	if sentinel != nil {
+		assert.ErrorIs(t, err, sentinel)
 	}
 	return de
 }
 
-// IssuePaths validates r and returns the paths of the issues, failing the
-// test unless the error is a fhirjson.ValidationErrors.
-func IssuePaths(t *testing.T, r Resource) []string {
+// IssuePaths validates r (a resource or any element) and returns the paths
+// of the issues, nil when it is valid; an error that is not a
+// fhirjson.ValidationErrors fails the test.
+func IssuePaths(t *testing.T, r interface{ Validate() error }) []string {
 	t.Helper()
 	err := r.Validate()
 	if err == nil {
 		return nil
 	}
 	var ve fhirjson.ValidationErrors
-	if !errors.As(err, &ve) {
-		t.Fatalf("Validate error %v (%T) is not fhirjson.ValidationErrors", err, err)
-	}
+	require.ErrorAs(t, err, &ve)
 	paths := make([]string, len(ve))
 	for i, is := range ve {
-		if is.Message == "" {
-			t.Errorf("issue at %s has no message", is.Path)
-		}
+		assert.NotEmpty(t, is.Message, "issue at %s has no message", is.Path)
 		paths[i] = is.Path
 	}
 	return paths
@@ -195,24 +190,12 @@ func IssuePaths(t *testing.T, r Resource) []string {
 // must reject it as an unknown element at strictPath.
 func LenientKeepsUnknown[R Resource](t *testing.T, c Codec[R], doc, strictPath string) {
 	t.Helper()
-	if p := DecodeErrorPath(t, c, doc, fhirjson.ErrUnknownElement); p != strictPath {
-		t.Errorf("strict decode: path %q, want %q", p, strictPath)
-	}
+	assert.Equal(t, strictPath, DecodeErrorPath(t, c, doc, fhirjson.ErrUnknownElement), "strict decode")
 	r, err := c.Decode([]byte(doc), fhirjson.Lenient())
-	if err != nil {
-		t.Fatalf("lenient decode: %v", err)
-	}
+	require.NoError(t, err, "lenient decode")
 	out, err := c.Encode(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	diffs, err := jsoncmp.Diff([]byte(doc), out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(diffs) > 0 {
-		t.Errorf("lenient round trip lost or changed data:\n%s\nencoded: %s", jsoncmp.Format(diffs, 8), out)
-	}
+	require.NoError(t, err)
+	SameJSON(t, doc, out, "lenient round trip lost or changed data")
 }
 
 // FuzzSeeds adds the smallest example of every resource type of version v to
@@ -248,30 +231,18 @@ func FuzzRoundTrip[R Resource](t *testing.T, c Codec[R], data []byte) {
 		r, err := c.Decode(data, opts...)
 		if err != nil {
 			var de *fhirjson.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("decode error %v (%T) is not a *fhirjson.DecodeError", err, err)
-			}
+			require.ErrorAs(t, err, &de)
 			continue
 		}
 		_ = r.Validate() // must not panic; the result is not part of the property
 		out1, err := c.Encode(r)
-		if err != nil {
-			t.Fatalf("encode: %v", err)
-		}
+		require.NoError(t, err, "encode")
 		r2, err := c.Decode(out1, opts...)
-		if err != nil {
-			t.Fatalf("re-decode of our own output failed: %v\ninput:  %q\noutput: %q", err, data, out1)
-		}
+		require.NoError(t, err, "re-decode of our own output\ninput:  %q\noutput: %q", data, out1)
 		out2, err := c.Encode(r2)
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
-		if !bytes.Equal(out1, out2) {
-			t.Fatalf("second round trip changed the bytes\nfirst:  %q\nsecond: %q", out1, out2)
-		}
-		if r2.ResourceType() != r.ResourceType() {
-			t.Fatalf("resource type changed: %s -> %s", r.ResourceType(), r2.ResourceType())
-		}
+		require.NoError(t, err, "re-encode")
+		require.Equal(t, string(out1), string(out2), "second round trip changed the bytes")
+		require.Equal(t, r.ResourceType(), r2.ResourceType(), "resource type changed")
 		return // a strict success implies a lenient one; no need to repeat
 	}
 }
@@ -289,9 +260,7 @@ func corpus[R Resource](b *testing.B, c Codec[R]) (data [][]byte, decoded []R, s
 		decoded = append(decoded, r)
 		size += int64(len(ex.Data))
 	}
-	if len(data) == 0 {
-		b.Fatal("no example decodes")
-	}
+	require.NotEmpty(b, data, "no example decodes")
 	return data, decoded, size
 }
 
@@ -335,4 +304,14 @@ func BenchmarkValidate[R Resource](b *testing.B, c Codec[R]) {
 			_ = r.Validate()
 		}
 	}
+}
+
+// SameJSON requires got to be semantically the JSON document want (see
+// package jsoncmp: decimals and dates keep their lexical forms), printing
+// the differences.
+func SameJSON(t testing.TB, want string, got []byte, msg string) {
+	t.Helper()
+	diffs, err := jsoncmp.Diff([]byte(want), got)
+	require.NoError(t, err)
+	assert.Empty(t, jsoncmp.Format(diffs, 8), "%s; encoded: %s", msg, got)
 }

@@ -1,33 +1,34 @@
-package stu3_test
+package servertest
 
 import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
-// benchBatch is the Patients app's view of one patient: six clinical
-// searches in one batch.
-const benchBatch = `{"resourceType":"Bundle","type":"batch","entry":[
+// Bench measures whole requests through v's handler over the Fake (parse,
+// backend, checks, Bundle) against a floor: a bare net/http handler
+// writing the very same bytes. The ratio handler/floor is the cost of the
+// server. The cases: a Patient search by POST _search, and the Patients
+// app's view of one patient, six clinical searches in one batch.
+func Bench[B any](b *testing.B, v Version[B]) {
+	_, backend := fake(b, v)
+	h := v.Handler(b, backend, nil)
+	batch := `{"resourceType":"Bundle","type":"batch","entry":[
 {"request":{"method":"GET","url":"Observation?patient=pat-2&_sort:desc=date&category=vital-signs"}},
 {"request":{"method":"GET","url":"Condition?patient=pat-2&_count=10"}},
 {"request":{"method":"GET","url":"Encounter?patient=pat-2&_sort:desc=date&_count=1"}},
 {"request":{"method":"GET","url":"AllergyIntolerance?patient=pat-2"}},
-{"request":{"method":"GET","url":"MedicationRequest?patient=pat-2&_count=10"}},
+{"request":{"method":"GET","url":"` + v.Medication + `?patient=pat-2&_count=10"}},
 {"request":{"method":"GET","url":"Coverage?patient=pat-2"}}]}`
-
-// BenchmarkServer measures whole requests through the handler (parse,
-// backend, checks, Bundle) against a floor: a bare net/http handler
-// writing the very same bytes. The ratio handler/floor is the cost of
-// the server.
-func BenchmarkServer(b *testing.B) {
-	h := newHandler(b, newFake(b), nil)
 	cases := []struct {
 		name, method, target, ct, body string
 	}{
-		{"PatientSearch", "POST", "/stu3/Patient/_search", "application/x-www-form-urlencoded", "family=chau&given=hugh"},
-		{"Batch6", "POST", "/stu3", "application/fhir+json", benchBatch},
+		{"PatientSearch", "POST", v.Base + "/Patient/_search", Form, "family=chau&given=hugh"},
+		{"Batch6", "POST", v.Base, v.FHIR.MIMEType, batch},
 	}
 	for _, c := range cases {
 		req := func() *http.Request {
@@ -37,9 +38,7 @@ func BenchmarkServer(b *testing.B) {
 		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req())
-		if w.Code != 200 {
-			b.Fatalf("%s: %d %s", c.name, w.Code, w.Body)
-		}
+		require.Equal(b, http.StatusOK, w.Code, "%s: %s", c.name, w.Body)
 		body, ct := w.Body.Bytes(), w.Header().Get("Content-Type")
 		floor := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", ct)
@@ -56,7 +55,7 @@ func BenchmarkServer(b *testing.B) {
 				for b.Loop() {
 					w := httptest.NewRecorder()
 					run.h.ServeHTTP(w, req())
-					if w.Code != 200 {
+					if w.Code != http.StatusOK { // not require: it would weigh on the loop
 						b.Fatal(w.Code)
 					}
 				}
