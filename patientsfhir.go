@@ -102,7 +102,7 @@ var validate = validator.New(validator.WithRequiredStructEnabled())
 // Patients app asks the one token endpoint for a token per request and
 // sends no resource indicator, so a per-version audience could not be
 // chosen at issue time. The tenant (the token's scope) is what separates
-// data; it also binds page cursors unless the version's Config.Tenant is set.
+// data; it also binds page cursors.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := validateConfig(&cfg); err != nil {
 		return nil, err

@@ -6,7 +6,7 @@ import "strconv"
 // shows by their display alone that have no display:
 // Patient.careProvider[i], MedicationOrder.prescriber and
 // Encounter.location[i].location. The app never resolves these references
-// (A14, A15 of the interface notes), so a missing display is a blank in
+// (docs/patients-app-interface.md, ambiguities A14 and A15), so a missing display is a blank in
 // its UI; the conformance kit warns about each path returned.
 func MissingDisplays(r Resource) []string {
 	var out []string

@@ -2,9 +2,6 @@ package kit
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"regexp"
 	"sync"
 )
 
@@ -32,21 +29,4 @@ func (r *Recorder) Logf(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Logs = append(r.Logs, fmt.Sprintf(format, args...))
-}
-
-var totalRE = regexp.MustCompile(`"total":\d+,`)
-
-// StripTotal wraps h and removes Bundle.total from every response: a
-// broken server for the kits' negative tests.
-func StripTotal(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.Header().Del("Content-Length")
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(totalRE.ReplaceAll(rec.Body.Bytes(), nil))
-	})
 }

@@ -43,6 +43,9 @@ var proxyTmpl string
 //go:embed servertest.tmpl
 var serverTestTmpl string
 
+//go:embed kittest.tmpl
+var kitTestTmpl string
+
 func main() {
 	version := flag.String("version", "", "stu3 or dstu2")
 	root := flag.String("root", ".", "the module root")
@@ -61,6 +64,7 @@ func main() {
 		{serverTmpl, filepath.Join(v.Pkg, "server_gen.go"), ""},
 		{memTmpl, filepath.Join(v.Pkg, mem, mem+"_gen.go"), ""},
 		{kitTmpl, filepath.Join(v.Pkg, v.Pkg+"test", v.Pkg+"test_gen.go"), ""},
+		{kitTestTmpl, filepath.Join(v.Pkg, v.Pkg+"test", v.Pkg+"test_gen_test.go"), v.Pkg + "test_test"},
 		// The shared server tests' description of the version, for the
 		// tests of the version package and of its in-memory backend.
 		{serverTestTmpl, filepath.Join(v.Pkg, "servertest_gen_test.go"), v.Pkg + "_test"},
