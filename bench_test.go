@@ -4,15 +4,20 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/patientsfhir/patientsfhir"
 	"github.com/patientsfhir/patientsfhir/auth"
+	"github.com/patientsfhir/patientsfhir/observe"
 	"github.com/patientsfhir/patientsfhir/routing"
 	"github.com/patientsfhir/patientsfhir/stu3"
 	"github.com/patientsfhir/patientsfhir/stu3/stu3mem"
@@ -25,9 +30,12 @@ const tenantsForBench = 100
 // search (verify the bearer token, route the tenant, search, encode a
 // 10-entry searchset) in process, with one backend for every tenant
 // (single) and with a map of 100 tenants (static): the difference is what
-// routing costs. Compare with benchstat or the ns/op ratio.
+// routing costs. Compare with benchstat or the ns/op ratio. observed is
+// single with Config.Ops on (an access-log line as JSON, every metric;
+// tracing off): the difference with single is what observing costs;
+// traced adds spans recorded by the OpenTelemetry SDK (no exporter).
 func BenchmarkChain(b *testing.B) {
-	for _, mode := range []string{"single", "static"} {
+	for _, mode := range []string{"single", "static", "observed", "traced"} {
 		b.Run(mode, func(b *testing.B) {
 			ehr := stu3mem.New()
 			for i := range 10 {
@@ -36,7 +44,8 @@ func BenchmarkChain(b *testing.B) {
 			}
 			tenant := "a0000000-0000-4000-8000-000000000000"
 			cfg := &stu3.Config{Profile: stu3.PatientsApp(), Serve: []string{"Patient"}}
-			if mode == "single" {
+			var ops patientsfhir.Ops
+			if mode != "static" {
 				cfg.Backend = ehr
 			} else {
 				m := routing.Static[stu3.Backend]{}
@@ -45,9 +54,21 @@ func BenchmarkChain(b *testing.B) {
 				}
 				cfg.Router = m
 			}
+			if mode == "observed" || mode == "traced" {
+				metrics, err := observe.NewMetrics(prometheus.NewRegistry())
+				require.NoError(b, err)
+				ops = patientsfhir.Ops{AccessLog: true, Observer: &observe.Observer{Metrics: metrics}}
+				if mode == "traced" {
+					ops.Observer.TracerProvider = sdktrace.NewTracerProvider()
+				}
+			}
+			log := quiet()
+			if ops.AccessLog {
+				log = slog.New(slog.NewJSONHandler(io.Discard, nil)) // what production logs are made of
+			}
 			srv, err := patientsfhir.New(context.Background(), patientsfhir.Config{
 				PublicURL: "http://fhir.example", Auth: auth.Config{SealKey: bytes.Repeat([]byte{1}, 32), Insecure: true},
-				Store: auth.NewMemoryStore(), STU3: cfg, Logger: quiet(),
+				Store: auth.NewMemoryStore(), STU3: cfg, Logger: log, Ops: ops,
 			})
 			require.NoError(b, err)
 			_, secret, err := srv.Auth().Registry().CreateClient(context.Background(), auth.NewClient{ID: "app", Tenants: []string{tenant}}, "bench")
