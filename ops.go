@@ -36,9 +36,8 @@ type Ops struct {
 	// serve them with [Server.OpsHandler], never on the public address.
 	Observer *observe.Observer
 	// AccessLog writes one line per request to Config.Logger: request id,
-	// method, route pattern, status, bytes, duration, version,
-	// interaction, resource type, tenant and client (never a query string
-	// or a header other than X-Request-Id).
+	// method, route pattern, status, bytes, duration, tenant and client
+	// (never a query string or a header other than X-Request-Id).
 	AccessLog bool
 	// PublicHealth also serves GET /healthz and /readyz on the public
 	// handler, for a load balancer that probes the service port. They

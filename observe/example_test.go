@@ -50,7 +50,7 @@ func Example() {
 	// go http.ListenAndServe("127.0.0.1:9090", metrics.Handler())
 
 	// Output:
-	// level=INFO msg="http request" request_id=req-42 method=GET route=/stu3/Patient/{id} status=404 bytes=0 version=stu3 interaction=read type=Patient tenant="" client=""
+	// level=INFO msg="http request" request_id=req-42 method=GET route=/stu3/Patient/{id} status=404 bytes=0 tenant="" client=""
 	// req-42
 	// 1
 }

@@ -22,8 +22,8 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 //
 //   - writes one access-log line to log (nil: none) at Info (Warn for a
 //     5xx): request_id, method, route (the pattern, never the path's ids or
-//     the query string), status, bytes, duration, version, interaction,
-//     type, tenant and client;
+//     the query string; it names the version and resource type), status,
+//     bytes, duration, tenant and client;
 //   - counts it in o.Metrics (nil: not counted): Requests and
 //     RequestDuration;
 //   - ends a server span of o.TracerProvider (nil: none), started from the
@@ -43,25 +43,28 @@ func Middleware(log *slog.Logger, o *Observer) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			info := &Info{ID: r.Header.Get(RequestIDHeader)}
-			if !ValidRequestID(info.ID) {
+			t := &tracked{responseWriter: responseWriter{ResponseWriter: w}} // one allocation for the writer, the Info and the header value
+			info := &t.info
+			if info.ID = r.Header.Get(RequestIDHeader); !ValidRequestID(info.ID) {
 				info.ID = NewRequestID()
 			}
-			w.Header().Set(RequestIDHeader, info.ID)
+			t.id[0] = info.ID
+			w.Header()[RequestIDHeader] = t.id[:]
 			ctx := ContextWithInfo(r.Context(), info)
 			var span trace.Span
 			if tracer != nil {
 				ctx, span = tracer.Start(prop.Extract(ctx, propagation.HeaderCarrier(r.Header)), r.Method,
 					trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attribute.String("http.request.method", r.Method)))
 			}
-			rw := &responseWriter{ResponseWriter: w}
+			rw := &t.responseWriter
 			r = r.WithContext(ctx)
 			next.ServeHTTP(rw, r)
 			status := rw.status
 			if status == 0 {
 				status = http.StatusOK
 			}
-			d := time.Since(start)
+			end := time.Now()
+			d := end.Sub(start)
 			route := info.Route
 			if route == "" {
 				route = patternPath(r.Pattern)
@@ -83,26 +86,27 @@ func Middleware(log *slog.Logger, o *Observer) func(http.Handler) http.Handler {
 				}
 				span.End()
 			}
-			if log != nil {
-				level := slog.LevelInfo
-				if status >= 500 {
-					level = slog.LevelWarn
-				}
-				if !log.Enabled(ctx, level) {
-					return
-				}
-				log.LogAttrs(ctx, level, "http request",
+			if log == nil {
+				return
+			}
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelWarn
+			}
+			// The handler directly: a Logger would also record the
+			// caller's pc, which this line does not need.
+			if h := log.Handler(); h.Enabled(ctx, level) {
+				rec := slog.NewRecord(end, level, "http request", 0)
+				rec.AddAttrs(
 					slog.String("request_id", info.ID),
 					slog.String("method", r.Method),
 					slog.String("route", route),
 					slog.Int("status", status),
 					slog.Int64("bytes", rw.bytes),
 					slog.Duration("duration", d),
-					slog.String("version", info.Version),
-					slog.String("interaction", interaction),
-					slog.String("type", info.Type),
 					slog.String("tenant", info.Tenant),
 					slog.String("client", info.Client))
+				_ = h.Handle(ctx, rec)
 			}
 		})
 	}
@@ -114,6 +118,13 @@ func patternPath(p string) string {
 		p = p[i+1:]
 	}
 	return p
+}
+
+// tracked is what the middleware allocates per request.
+type tracked struct {
+	responseWriter
+	info Info
+	id   [1]string // the X-Request-Id header value
 }
 
 // responseWriter records the status and counts the body bytes.

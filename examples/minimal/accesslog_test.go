@@ -110,8 +110,6 @@ func TestAccessLog(t *testing.T) {
 	require.NotNil(t, search, logs.String())
 	assert.Equal(t, "/stu3/Patient/_search", search["route"])
 	assert.Equal(t, float64(200), search["status"])
-	assert.Equal(t, "search-type", search["interaction"])
-	assert.Equal(t, "Patient", search["type"])
 	assert.Equal(t, c.Tenant, search["tenant"])
 	assert.Equal(t, "patients-app", search["client"])
 	assert.Greater(t, search["bytes"], float64(0))
