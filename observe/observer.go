@@ -104,10 +104,10 @@ type Failure struct {
 	// Err is the backend's error (FailureError), or nil. The log names its
 	// types; its text only with Observer.LogErrorText.
 	Err error
-	// Panic is the recovered value and Stack the goroutine's stack
-	// (FailurePanic). The log has the stack and the value's type; the
-	// value itself for a runtime error or with Observer.LogErrorText.
+	// Panic is the recovered value (FailurePanic). The log has its type;
+	// the value itself for a runtime error or with Observer.LogErrorText.
 	Panic any
+	// Stack is the panicking goroutine's stack (FailurePanic), logged.
 	Stack []byte
 	// Duration is how long the call ran before it failed.
 	Duration time.Duration
