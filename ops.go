@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -86,7 +87,7 @@ func opsMountOf[B any](observer **observe.Observer, cursorKey *[]byte, r routing
 
 func newOps(cfg *Config, log *slog.Logger) *opsState {
 	return &opsState{cfg: cfg.Ops, log: log, tracer: cfg.Ops.Observer.Tracer(), timeout: 30 * time.Second,
-		health: &observe.Health{Checks: cfg.Ops.Ready, Logger: log}}
+		health: &observe.Health{Checks: slices.Clone(cfg.Ops.Ready), Logger: log}}
 }
 
 // observed reports whether requests go through observe.Middleware.
