@@ -75,6 +75,11 @@ type Config struct {
 	// data); it is also the default Logger of Auth and of each version.
 	// Default slog.Default().
 	Logger *slog.Logger `validate:"-"`
+	// Ops configures access logs, metrics, tracing, the failure hook,
+	// health probes and shutdown (see [Ops]). Each version's page cursors
+	// are sealed with a key derived from Auth.SealKey unless its CursorKey
+	// is set, so nodes that share the seal key page across each other.
+	Ops Ops `validate:"-"`
 }
 
 // Server is the whole FHIR service as one http.Handler: the token endpoint,
@@ -84,6 +89,7 @@ type Server struct {
 	mux  *http.ServeMux
 	auth *auth.Server // nil when Open
 	log  *slog.Logger
+	ops  *opsState // Config.Ops: middleware, probes, shutdown (ops.go)
 }
 
 var validate = validator.New(validator.WithRequiredStructEnabled())
@@ -111,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{mux: http.NewServeMux(), log: log}
+	s := &Server{mux: http.NewServeMux(), log: log, ops: newOps(&cfg, log)}
 	base := strings.TrimSuffix(cfg.PublicURL, "/")
 
 	var versions []*mount
@@ -119,6 +125,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		vc := *cfg.STU3 // the partner's struct is left as it was
 		versions = append(versions, &mount{name: "STU3", def: DefaultSTU3Path, fv: fhir.STU3,
 			basePath: &vc.BasePath, baseURL: &vc.BaseURL, logger: &vc.Logger, security: &vc.Security,
+			ops: opsMountOf(&vc.Observer, &vc.CursorKey, vc.Router, vc.Timeout),
 			build: func() (http.Handler, error) {
 				h, err := stu3.NewHandler(vc)
 				if ce := (*stu3.ConfigError)(nil); errors.As(err, &ce) {
@@ -134,6 +141,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		vc := *cfg.DSTU2
 		versions = append(versions, &mount{name: "DSTU2", def: DefaultDSTU2Path, fv: fhir.DSTU2,
 			basePath: &vc.BasePath, baseURL: &vc.BaseURL, logger: &vc.Logger, security: &vc.Security,
+			ops: opsMountOf(&vc.Observer, &vc.CursorKey, vc.Router, vc.Timeout),
 			build: func() (http.Handler, error) {
 				h, err := dstu2.NewHandler(vc)
 				if ce := (*dstu2.ConfigError)(nil); errors.As(err, &ce) {
@@ -157,6 +165,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		if ac.Logger == nil {
 			ac.Logger = log
 		}
+		ac.Auditor = s.ops.auditor(ac)
 		srv, err := auth.New(ctx, ac, cfg.Store)
 		if errors.Is(err, auth.ErrInvalidConfig) {
 			return nil, renamed(err, "auth: invalid configuration: ", "Config.Auth")
@@ -166,7 +175,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.auth = srv
 		security = &capability.Security{TokenURL: srv.Endpoints().Token,
 			Description: "OAuth2 client credentials (SMART Backend Services); the scope is the tenant GUID."}
-		s.mux.Handle("/", srv.Handler()) // token, JWKS, RFC 8414 metadata, revocation; 404 otherwise
+		s.mux.Handle("/", s.ops.token(srv)) // token, JWKS, RFC 8414 metadata, revocation; 404 otherwise
 		if ac.OperatorToken != "" {
 			s.mux.Handle(AdminPath+"/", http.StripPrefix(AdminPath, srv.Admin()))
 		}
@@ -191,6 +200,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		if *v.logger == nil {
 			*v.logger = log
 		}
+		s.ops.version(&cfg, v.name, v.ops)
 		if security != nil {
 			switch sec := *v.security; {
 			case sec == nil:
@@ -222,7 +232,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			if err != nil {
 				return nil, fmt.Errorf("patientsfhir: %s verifier: %w", v.name, err)
 			}
-			protect = verifier.Middleware
+			protect = s.ops.bearer(v.name, verifier.Middleware)
 		}
 		p := *v.basePath
 		s.mux.Handle("GET "+p+"/metadata", h) // discovery needs no token
@@ -233,6 +243,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		log.Info("patientsfhir: FHIR base mounted", "version", v.name, "url", *v.baseURL, "auth", !cfg.Open)
 	}
+	s.ops.finish(s, cfg.Store)
 	return s, nil
 }
 
@@ -323,6 +334,7 @@ type mount struct {
 	baseURL   *string
 	logger    **slog.Logger
 	security  **capability.Security
+	ops       opsMount
 	build     func() (http.Handler, error)
 }
 
@@ -411,7 +423,7 @@ func checkBasePath(p string) error {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
+	s.ops.handler.ServeHTTP(w, r)
 }
 
 // Auth returns the authorization server (client registry, signing keys,

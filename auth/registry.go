@@ -174,6 +174,8 @@ type Registry struct {
 	cache       map[string]cacheEntry
 	sf          singleflight.Group
 	gen         atomic.Uint64 // bumped by Invalidate; a load started before it is not cached
+	hits        atomic.Uint64 // cache lookups, for CacheStats
+	misses      atomic.Uint64
 	revokeToken bool
 }
 
@@ -207,8 +209,10 @@ func (r *Registry) cached(ctx context.Context, id string) (*Client, error) {
 	e, ok := r.cache[id]
 	r.mu.RUnlock()
 	if ok && now.Sub(e.loaded) < r.cfg.ClientCacheTTL {
+		r.hits.Add(1)
 		return e.c, nil
 	}
+	r.misses.Add(1)
 	v, err, _ := r.sf.Do(id, func() (any, error) {
 		gen := r.gen.Load()
 		c, err := r.store.GetClient(ctx, id)

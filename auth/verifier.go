@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -390,12 +391,19 @@ type tokenCache struct {
 	iss    string        // the rules the entries were verified under:
 	aud    string        // only verifiers with the same ones share
 	maxTTL time.Duration // the cache
+
+	hits, misses atomic.Uint64 // lookups, for CacheStats
 }
 
 func (c *tokenCache) get(tok string) (cachedToken, bool) {
 	c.mu.RLock()
 	e, ok := c.m[tok]
 	c.mu.RUnlock()
+	if ok {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+	}
 	return e, ok
 }
 

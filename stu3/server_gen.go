@@ -12,6 +12,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/internal/restserver"
+	"github.com/patientsfhir/patientsfhir/observe"
 	"github.com/patientsfhir/patientsfhir/routing"
 )
 
@@ -457,13 +458,27 @@ type Config struct {
 	// (default 6).
 	BatchConcurrency int
 	// CursorKey is the secret (at least 32 bytes) sealing page cursors;
-	// share it between nodes. Default: a random key per process.
+	// every node must use the same one, or a next link from one node gets
+	// 400 on another. Default: under patientsfhir.New, derived from
+	// Config.Auth.SealKey (HKDF, one key per version); otherwise a random
+	// key per process.
 	CursorKey []byte
 	// CursorMaxAge bounds a page cursor's life (default 1h).
 	CursorMaxAge time.Duration
-	// Logger receives panics, timeouts and check failures (types, ids and
-	// reasons only, never resource content). Default slog.Default().
+	// Logger receives every failure of a backend call (error, panic with
+	// its stack, timeout, refused output, overload) as one line with the
+	// request id, route, tenant, resource type and id and the reason,
+	// never resource content. Default slog.Default().
 	Logger *slog.Logger
+	// Observer receives metrics, spans and each failure (OnFailure, to
+	// forward them to an error tracker). Nil: failures are logged only.
+	Observer *observe.Observer
+	// MaxAbandoned bounds the calls of one backend left running after
+	// their requests gave up (a timeout, a client gone: a backend that
+	// ignores its context). Beyond it, that backend's requests fail fast
+	// with 503 until calls return. Default 100; negative: no limit (still
+	// counted in patientsfhir_backend_abandoned_calls).
+	MaxAbandoned int
 }
 
 // CheckMode says what the server does with a resource that fails an output
@@ -566,6 +581,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		DefaultCount: cfg.DefaultCount, MaxCount: cfg.MaxCount, Strict: cfg.Strict,
 		MaxBatchEntries: cfg.MaxBatchEntries, BatchConcurrency: cfg.BatchConcurrency,
 		CursorKey: cfg.CursorKey, CursorMaxAge: cfg.CursorMaxAge, Logger: cfg.Logger,
+		Observer: cfg.Observer, MaxAbandoned: cfg.MaxAbandoned,
 	}}
 	switch {
 	case cfg.Backend != nil && cfg.Router != nil:

@@ -10,12 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/patientsfhir/patientsfhir"
 	"github.com/patientsfhir/patientsfhir/auth"
@@ -205,6 +203,10 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, read
 		DSTU2:     &dstu2.Config{Router: r2, Profile: dstu2.PatientsApp()},
 		Open:      o.open,
 		Logger:    log,
+		// One access-log line per request (route pattern, status, tenant,
+		// client, request id; never a query string) and the probes on the
+		// public port for a load balancer.
+		Ops: patientsfhir.Ops{AccessLog: true, PublicHealth: true},
 	}
 	if o.open {
 		// No token, so no tenant: serve the first tenant's data.
@@ -236,7 +238,6 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, read
 	if err != nil {
 		return err
 	}
-	go srv.Run(ctx)
 	if !o.open {
 		reg := srv.Auth().Registry()
 		_, secret, err := reg.CreateClient(ctx, auth.NewClient{ID: o.clientID, Name: "demo client", Tenants: []string{o.tenant, o.tenant2}}, "examples/minimal")
@@ -257,80 +258,11 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, read
 		c.ClientSecret, c.TokenURL = secret, srv.Auth().Endpoints().Token
 	}
 
-	hs := &http.Server{
-		Handler:           logRequests(log, srv),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
 	log.Info("listening", "url", base, "auth", !o.open)
 	if ready != nil {
 		ready(c)
 	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// statusWriter remembers the status code.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-// WriteHeader records the first status.
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Write records an implicit 200.
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// logRequests logs method, route, status and duration. Neither the query
-// string (names, birth dates) nor resource ids nor any header is logged.
-func logRequests(log *slog.Logger, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r)
-		log.Info("request", "method", r.Method, "route", route(r.URL.Path), "status", sw.status, "duration", time.Since(start).Round(time.Microsecond))
-	})
-}
-
-// route keeps the version and the resource type of a path and replaces the
-// rest: /stu3/Patient/pat-1 is /stu3/Patient/{id}.
-func route(p string) string {
-	parts := strings.Split(strings.Trim(p, "/"), "/")
-	switch {
-	case len(parts) <= 2:
-		return p
-	case parts[2] == "_search":
-		return "/" + parts[0] + "/" + parts[1] + "/_search"
-	default:
-		return "/" + parts[0] + "/" + parts[1] + "/{id}"
-	}
+	// Serve sets the server timeouts, runs the auth upkeep and, when ctx is
+	// done (SIGINT, SIGTERM), lets in-flight requests finish.
+	return srv.Serve(ctx, ln, nil)
 }

@@ -189,17 +189,6 @@ func TestOpen(t *testing.T) {
 	}
 }
 
-func TestRoute(t *testing.T) {
-	for in, want := range map[string]string{
-		"/stu3/Patient/pat-1": "/stu3/Patient/{id}", "/stu3/Patient/_search": "/stu3/Patient/_search",
-		"/stu3/Patient": "/stu3/Patient", "/token": "/token", "/dstu2": "/dstu2",
-	} {
-		if got := route(in); got != want {
-			t.Errorf("route(%s) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)

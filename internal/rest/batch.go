@@ -57,6 +57,9 @@ type Batch struct {
 	// Logger receives handler panics (entry index only; no data). Default
 	// slog.Default().
 	Logger *slog.Logger
+	// ObserveEntries, when set, is called with the number of entries of
+	// each batch decoded (for metrics).
+	ObserveEntries func(n int)
 }
 
 // BatchRequest is a decoded batch Bundle.
@@ -254,6 +257,9 @@ func (b *Batch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		WriteError(w, r, v, err)
 		return
+	}
+	if b.ObserveEntries != nil {
+		b.ObserveEntries(len(br.Entries))
 	}
 	results := b.run(r, br, conc)
 	b.bound(results)

@@ -91,8 +91,10 @@ type SearchOptions struct {
 	// matches of the whole search. Optional; without it such a page is
 	// refused (see [ErrTotalUnknown]).
 	Count func(ctx context.Context) (int, error)
-	// Logger receives the line that says why a page was refused (the rule,
-	// the type, the offset; never the data). Default slog.Default().
+	// Logger, when set, receives the line that says why a page was refused
+	// (the rule, the type, the offset; never the data). Nil logs nothing:
+	// the server's engine logs the refusal itself, once, with the request's
+	// fields.
 	Logger *slog.Logger
 }
 
@@ -120,11 +122,10 @@ var ErrTotalTooLow = fhir.NewError(fhir.ErrInternal,
 // refuse logs why page is not sent: the rule, the type and the counts,
 // never the data.
 func (o *SearchOptions) refuse(page Page, reason string) {
-	l := o.Logger
-	if l == nil {
-		l = slog.Default()
+	if o.Logger == nil {
+		return
 	}
-	l.Warn("rest: backend output refused", "rule", RuleTotal, "type", o.Type, "offset", o.Offset,
+	o.Logger.Warn("rest: backend output refused", "rule", RuleTotal, "type", o.Type, "offset", o.Offset,
 		"entries", len(page.Entries), "next", page.Next != "", "reason", reason)
 }
 

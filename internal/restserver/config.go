@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/patientsfhir/patientsfhir/capability"
+	"github.com/patientsfhir/patientsfhir/observe"
 	"github.com/patientsfhir/patientsfhir/routing"
 )
 
@@ -49,6 +50,12 @@ type Options struct {
 	CursorKey              []byte
 	CursorMaxAge           time.Duration
 	Logger                 *slog.Logger
+	// Observer receives metrics, spans and failures (nil: failures are
+	// logged only).
+	Observer *observe.Observer
+	// MaxAbandoned is the limit of abandoned calls per backend (0: the
+	// default, negative: none).
+	MaxAbandoned int
 }
 
 // Profile restricts a server to a client's needs.

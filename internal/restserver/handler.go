@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -16,7 +17,9 @@ import (
 	"github.com/patientsfhir/patientsfhir/auth"
 	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/fhirjson"
 	"github.com/patientsfhir/patientsfhir/internal/rest"
+	"github.com/patientsfhir/patientsfhir/observe"
 	"github.com/patientsfhir/patientsfhir/routing"
 )
 
@@ -36,6 +39,7 @@ type Handler[B any] struct {
 	logger    *slog.Logger
 	timeout   time.Duration
 	refused   sync.Map // "dynamic type|resource type" of tenant backends that lack an interaction: logged once
+	obs       observed // metrics, spans, the failure hook and abandoned calls
 }
 
 type route[B any] struct {
@@ -44,6 +48,9 @@ type route[B any] struct {
 	read    bool
 	search  bool
 	parser  *fhir.Parser
+	// readAt, searchAt and postAt describe the read, GET search and POST
+	// _search for logs, metrics and spans.
+	readAt, searchAt, postAt *site
 }
 
 // Errors of New.
@@ -96,6 +103,7 @@ func New[B any](spec *Spec[B], cfg Config[B]) (*Handler[B], error) {
 	for _, t := range spec.Types {
 		h.types[t] = true
 	}
+	h.obs.init(spec.Package, cfg.Options)
 	if err := h.buildRoutes(); err != nil {
 		return nil, err
 	}
@@ -121,6 +129,10 @@ func New[B any](spec *Spec[B], cfg Config[B]) (*Handler[B], error) {
 		Concurrency: cfg.BatchConcurrency, Logger: h.logger}
 	if cfg.BaseURL != "" {
 		h.batch.BaseURL = func(*http.Request) string { return cfg.BaseURL }
+	}
+	if m := h.obs.metrics; m != nil {
+		sizes := m.BatchEntries.WithLabelValues(spec.Package)
+		h.batch.ObserveEntries = func(n int) { sizes.Observe(float64(n)) }
 	}
 	h.logger.Info(spec.Package+": serving", "base", cfg.BasePath, "resources", h.servedSummary())
 	return h, nil
@@ -290,7 +302,10 @@ func (h *Handler[B]) buildRoutes() error {
 				params = append([]fhir.SearchParam{fhir.ParamID}, params...)
 			}
 		}
-		r := &route[B]{typ: t, binding: bd, read: n.read, search: n.search}
+		r := &route[B]{typ: t, binding: bd, read: n.read, search: n.search,
+			readAt:   h.newSite(observe.InteractionRead, t, "/"+t+"/{id}"),
+			searchAt: h.newSite(observe.InteractionSearch, t, "/"+t),
+			postAt:   h.newSite(observe.InteractionSearch, t, "/"+t+"/_search")}
 		count := def
 		var contains []string
 		if p := pr[t]; p != nil {
@@ -452,12 +467,18 @@ func (h *Handler[B]) Routes() []RouteInfo {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler[B]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info := h.annotate(r)
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			h.logger.Error(h.spec.Package+": handler panicked", "panic", fmt.Sprint(p))
+			at := &site{route: h.cfg.BasePath}
+			if info != nil && info.Route != "" {
+				at.route, at.typ, at.interaction = info.Route, info.Type, info.Interaction
+			}
+			h.fail(r.Context(), at, observe.Failure{Kind: observe.FailurePanic, Status: http.StatusInternalServerError,
+				Reason: "the server panicked while serving", Panic: p, Stack: debug.Stack()})
 			rest.WriteError(w, r, h.version, fhir.ErrInternal)
 		}
 	}()
@@ -468,10 +489,16 @@ func (h *Handler[B]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	tail = strings.TrimPrefix(tail, "/")
 	if tail == "" {
+		if info != nil {
+			info.Interaction, info.Route = observe.InteractionBatch, h.cfg.BasePath
+		}
 		h.serveBatch(w, r)
 		return
 	}
 	if tail == "metadata" {
+		if info != nil {
+			info.Interaction, info.Route = observe.InteractionCapabilities, h.cfg.BasePath+"/metadata"
+		}
 		h.statement.ServeHTTP(w, r)
 		return
 	}
@@ -481,6 +508,9 @@ func (h *Handler[B]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt := h.routes[typ]
+	if info != nil {
+		h.annotateRoute(info, typ, sub, rt)
+	}
 	switch {
 	case sub == "" || sub == "_search":
 		if sub == "" && r.Method != http.MethodGet || sub == "_search" && r.Method != http.MethodPost {
@@ -508,6 +538,30 @@ func (h *Handler[B]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveRead(w, r, rt, sub)
 	default:
 		rest.WriteError(w, r, h.version, fhir.NewError(fhir.ErrNotSupported, "Only read, search and batch are supported (no history, vread or operations)."))
+	}
+}
+
+// annotateRoute names the interaction, type and route pattern of a request
+// for a known resource type in its observe.Info.
+func (h *Handler[B]) annotateRoute(info *observe.Info, typ, sub string, rt *route[B]) {
+	info.Type = typ
+	var at *site
+	switch {
+	case rt == nil: // a type of the version that this server does not serve
+	case sub == "":
+		at = rt.searchAt
+	case sub == "_search":
+		at = rt.postAt
+	case !strings.Contains(sub, "/") && sub[0] != '$' && sub[0] != '_':
+		at = rt.readAt
+	}
+	if at != nil {
+		info.Interaction, info.Route = at.interaction, at.route
+		return
+	}
+	info.Interaction, info.Route = observe.InteractionOther, h.cfg.BasePath+"/"+typ
+	if sub != "" {
+		info.Route += "/{...}"
 	}
 }
 
@@ -587,33 +641,6 @@ func (h *Handler[B]) notConforming(b B, typ string, m Method) error {
 // errPanic is answered when a backend panics.
 var errPanic = fhir.NewError(fhir.ErrInternal, "The backend failed while serving this request.")
 
-// guard runs fn under the backend timeout in its own goroutine, recovering
-// a panic; it returns as soon as ctx is done even if fn does not.
-func (h *Handler[B]) guard(ctx context.Context, op string, fn func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, h.timeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				h.logger.Error(h.spec.Package+": backend panicked", "op", op)
-				done <- errPanic
-			}
-		}()
-		done <- fn(ctx)
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		h.logger.Warn(h.spec.Package+": backend did not return before the deadline", "op", op)
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fhir.NewError(fhir.ErrTimeout, "The backend did not answer in time.")
-		}
-		return ctx.Err()
-	}
-}
-
 func (h *Handler[B]) baseURL(r *http.Request) string {
 	if h.cfg.BaseURL != "" {
 		return h.cfg.BaseURL
@@ -638,7 +665,8 @@ func (h *Handler[B]) serveRead(w http.ResponseWriter, r *http.Request, rt *route
 		return
 	}
 	var res Resource
-	err = h.guard(r.Context(), rt.typ+" read", func(ctx context.Context) error {
+	ctx := r.Context()
+	err = h.guard(ctx, rt.readAt, id, b, func(ctx context.Context) error {
 		var err error
 		var ok bool
 		if rt.binding != nil {
@@ -654,11 +682,11 @@ func (h *Handler[B]) serveRead(w http.ResponseWriter, r *http.Request, rt *route
 		if res == nil {
 			return fhir.NewError(fhir.ErrNotFound, rt.typ+" not found.")
 		}
-		if reason := checkResource(res, rt.typ); reason != "" {
-			return h.checkFailed(rt.typ, res, reason)
+		if reason, paths := checkResource(res, rt.typ); reason != "" {
+			return h.checkFailed(ctx, rt.readAt, res, reason, paths, false)
 		}
 		if res.GetID() != id {
-			return h.checkFailed(rt.typ, res, "id differs from the one requested")
+			return h.checkFailed(ctx, rt.readAt, res, "id differs from the one requested", nil, false)
 		}
 		return nil
 	})
@@ -666,7 +694,11 @@ func (h *Handler[B]) serveRead(w http.ResponseWriter, r *http.Request, rt *route
 		rest.WriteError(w, r, h.version, err)
 		return
 	}
+	span := h.startSpan(ctx, rt.readAt.encodeSpan)
 	rest.WriteResource(w, r, h.version, http.StatusOK, res)
+	if span != nil {
+		span.End()
+	}
 }
 
 // serveSearch is GET [base]/{type} and POST [base]/{type}/_search, top to
@@ -715,8 +747,12 @@ func (h *Handler[B]) serveSearch(w http.ResponseWriter, r *http.Request, rt *rou
 		rest.WriteError(w, r, v, err)
 		return
 	}
+	at := rt.searchAt
+	if r.Method == http.MethodPost {
+		at = rt.postAt
+	}
 	var page rest.Page
-	err = h.guard(ctx, rt.typ+" search", func(ctx context.Context) error {
+	err = h.guard(ctx, at, "", b, func(ctx context.Context) error {
 		var tp fhir.Page[Resource]
 		var ok bool
 		var err error
@@ -730,7 +766,7 @@ func (h *Handler[B]) serveSearch(w http.ResponseWriter, r *http.Request, rt *rou
 		if err != nil {
 			return err
 		}
-		page, err = h.checkPage(rt, a.Patient, tp)
+		page, err = h.checkPage(ctx, rt, at, a.Patient, tp)
 		return err
 	})
 	if err != nil {
@@ -739,30 +775,40 @@ func (h *Handler[B]) serveSearch(w http.ResponseWriter, r *http.Request, rt *rou
 	}
 	if len(page.Entries) > q.Count && !q.CountOnly() {
 		// A backend that returns more than asked would break paging.
+		h.fail(ctx, at, observe.Failure{Kind: observe.FailureRefused, Status: http.StatusInternalServerError,
+			Reason: fmt.Sprintf("%d entries for a page of %d (rule search.count)", len(page.Entries), q.Count)})
 		rest.WriteError(w, r, v, fhir.NewError(fhir.ErrInternal, "The backend returned more entries than the page size (rule search.count)."))
 		return
 	}
 	s, err := rest.BuildSearchset(ctx, q, page, rest.SearchOptions{Base: h.baseURL(r), Type: rt.typ, Tenant: tenant,
-		Cursors: h.cursors, Offset: cur.Offset, Logger: h.logger})
+		Cursors: h.cursors, Offset: cur.Offset}) // a refusal is logged once, below, with the request's fields
 	if err != nil {
+		if fhir.StatusOf(err) >= 500 {
+			h.fail(ctx, at, observe.Failure{Kind: observe.FailureRefused, Status: fhir.StatusOf(err), Reason: err.Error()})
+		}
 		rest.WriteError(w, r, v, err)
 		return
 	}
+	span := h.startSpan(ctx, at.encodeSpan)
 	rest.WriteSearchset(w, r, v, s)
+	if span != nil {
+		span.End()
+	}
 }
 
 // checkPage applies the output checks to a backend's page and turns it into
 // the Bundle writer's entries.
-func (h *Handler[B]) checkPage(rt *route[B], patient string, tp fhir.Page[Resource]) (rest.Page, error) {
+func (h *Handler[B]) checkPage(ctx context.Context, rt *route[B], at *site, patient string, tp fhir.Page[Resource]) (rest.Page, error) {
 	page := rest.Page{Total: tp.Total, TotalKnown: tp.TotalKnown, Next: tp.Next, Entries: make([]rest.Entry, 0, len(tp.Resources))}
 	for _, res := range tp.Resources {
-		reason := checkResource(res, rt.typ)
+		reason, paths := checkResource(res, rt.typ)
 		if reason == "" && patient != "" && !refersTo(rt.binding.Owner(res), patient) {
 			reason = "belongs to another patient than the one requested (rule scope.patient)"
 		}
 		if reason != "" {
-			err := h.checkFailed(rt.typ, res, reason)
-			if h.cfg.OnInvalid != CheckDrop {
+			drop := h.cfg.OnInvalid == CheckDrop
+			err := h.checkFailed(ctx, at, res, reason, paths, drop)
+			if !drop {
 				return rest.Page{}, err
 			}
 			if page.TotalKnown && page.Total > 0 {
@@ -775,35 +821,46 @@ func (h *Handler[B]) checkPage(rt *route[B], patient string, tp fhir.Page[Resour
 	return page, nil
 }
 
-// checkResource returns why res may not be sent as a typ ("" if fine).
-func checkResource(res Resource, typ string) string {
+// checkResource returns why res may not be sent as a typ ("" if fine) and,
+// when Validate failed, the paths it named (never their values).
+func checkResource(res Resource, typ string) (reason string, paths []string) {
 	if res == nil {
-		return "nil resource"
+		return "nil resource", nil
 	}
 	if res.ResourceType() != typ {
-		return "resource type differs from the one requested"
+		return "resource type differs from the one requested", nil
 	}
 	if res.GetID() == "" {
-		return "no id"
+		return "no id", nil
 	}
 	if !validID(res.GetID()) {
-		return "malformed id"
+		return "malformed id", nil
 	}
 	if err := res.Validate(); err != nil {
-		return "not valid (Validate failed)"
+		var verrs fhirjson.ValidationErrors
+		if errors.As(err, &verrs) {
+			for _, is := range verrs {
+				paths = append(paths, is.Path)
+			}
+		}
+		return "not valid (Validate failed)", paths
 	}
-	return ""
+	return "", nil
 }
 
-func (h *Handler[B]) checkFailed(typ string, res Resource, reason string) error {
+// checkFailed reports a resource the output checks refused (dropped from
+// the searchset with CheckDrop) and returns the request's error.
+func (h *Handler[B]) checkFailed(ctx context.Context, at *site, res Resource, reason string, paths []string, dropped bool) error {
 	id := ""
 	if res != nil {
-		if id = res.GetID(); !validID(id) {
-			id = ""
-		}
+		id = res.GetID()
 	}
-	h.logger.Warn(h.spec.Package+": backend output refused", "type", typ, "id", id, "reason", reason)
-	return fhir.NewError(fhir.ErrInternal, "The backend returned a "+typ+" that cannot be sent: "+reason+".")
+	f := observe.Failure{Kind: observe.FailureRefused, ID: id, Status: http.StatusInternalServerError, Reason: reason, Paths: paths}
+	if dropped {
+		f.Status, f.Reason = http.StatusOK, reason+" (dropped from the searchset)"
+	}
+	h.fail(ctx, at, f)
+	return reported{fhir.NewError(fhir.ErrInternal, "The backend returned a "+at.typ+" that cannot be sent: "+reason+".")}
 }
 
 // patientOf returns the one patient id a patient-scoped search names.

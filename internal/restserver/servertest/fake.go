@@ -67,7 +67,7 @@ const (
 	ModePanic        = "panic"         // every call panics
 	ModeError        = "error"         // every call fails with an error holding secrets
 	ModeBlock        = "block"         // every call ignores its context until the test ends
-	ModeLate         = "late"          // every call answers 150ms late, ignoring its context
+	ModeLate         = "late"          // every call answers 600ms late, ignoring its context
 	ModeOtherPatient = "other-patient" // a search's first resource is another patient's
 	ModeInvalid      = "invalid"       // a read's or search's first resource fails Validate
 	ModeNoID         = "no-id"         // a read returns a resource without id
@@ -123,7 +123,7 @@ func (f *Fake) trouble() error {
 		<-f.block
 		return errors.New("unblocked")
 	case ModeLate:
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(600 * time.Millisecond)
 	}
 	return nil
 }
