@@ -42,7 +42,7 @@ func ExampleServer_ListenAndServe() {
 	srv, err := patientsfhir.New(ctx, patientsfhir.Config{
 		PublicURL: "https://fhir.example.com",
 		Auth:      auth.Config{SealKey: sealKey}, // the one secret every node shares
-		Store:     store,                          // sqlstore.OpenPostgres for several nodes
+		Store:     store,                         // sqlstore.OpenPostgres for several nodes
 		STU3:      &stu3.Config{Router: router, Profile: stu3.PatientsApp()},
 		Logger:    slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 		Ops: patientsfhir.Ops{
