@@ -15,6 +15,14 @@ import (
 	"github.com/patientsfhir/patientsfhir/routing"
 )
 
+// What the not-found pages say.
+const (
+	noClient = "There is no client with this ID."
+	noSecret = "There is no such client or secret."
+	noTenant = "No tenant with this GUID is mapped."
+	noDir    = "Tenants are not managed by this portal."
+)
+
 // clientRow is one line of the client list.
 type clientRow struct {
 	auth.ClientInfo
@@ -182,12 +190,7 @@ func (p *Portal) clientPage(w http.ResponseWriter, r *http.Request, sess *sessio
 // post failed.
 func (p *Portal) renderClient(w http.ResponseWriter, r *http.Request, sess *session, status int, id, notice string, shown *shownView, secretForm, tenantsForm *form) {
 	data, err := p.clientData(r.Context(), id)
-	switch {
-	case errors.Is(err, auth.ErrNotFound):
-		p.notFound(w, r, sess, "There is no client with this ID.")
-		return
-	case err != nil:
-		p.unavailable(w, r, sess, err)
+	if p.failed(w, r, sess, err, noClient) {
 		return
 	}
 	data.Shown = shown
@@ -258,15 +261,11 @@ func (p *Portal) addSecret(w http.ResponseWriter, r *http.Request, sess *session
 		f.fail("lifetime_days", fmt.Sprintf("This client already has %d active secrets, the most it may hold. Revoke the one the app no longer uses, then add a new one.", p.cfg.Auth.Config().MaxActiveSecrets))
 		p.renderClient(w, r, sess, http.StatusConflict, id, "", nil, f, nil)
 		return
-	case errors.Is(err, auth.ErrNotFound):
-		p.notFound(w, r, sess, "There is no client with this ID.")
-		return
 	case errors.Is(err, auth.ErrInvalidInput):
 		f.fail("lifetime_days", strings.TrimPrefix(err.Error(), auth.ErrInvalidInput.Error()+": "))
 		p.renderClient(w, r, sess, http.StatusBadRequest, id, "", nil, f, nil)
 		return
-	case err != nil:
-		p.unavailable(w, r, sess, err)
+	case p.failed(w, r, sess, err, noClient):
 		return
 	}
 	p.sessions.show(sess, &shownSecret{clientID: id, secret: secret, info: info})
@@ -312,12 +311,7 @@ func (p *Portal) revokeData(ctx context.Context, id, sid string) (revokePage, er
 
 func (p *Portal) confirmRevoke(w http.ResponseWriter, r *http.Request, sess *session) {
 	data, err := p.revokeData(r.Context(), r.PathValue("id"), r.PathValue("sid"))
-	switch {
-	case errors.Is(err, auth.ErrNotFound):
-		p.notFound(w, r, sess, "There is no such client or secret.")
-		return
-	case err != nil:
-		p.unavailable(w, r, sess, err)
+	if p.failed(w, r, sess, err, noSecret) {
 		return
 	}
 	p.render(w, r, http.StatusOK, sess, "revoke", "Revoke a secret of "+data.Client.ID, "clients", "", data)
@@ -329,12 +323,7 @@ func (p *Portal) revokeSecret(w http.ResponseWriter, r *http.Request, sess *sess
 	if err == nil {
 		err = p.cfg.Auth.Registry().RevokeSecret(r.Context(), id, sid, actor)
 	}
-	switch {
-	case errors.Is(err, auth.ErrNotFound):
-		p.notFound(w, r, sess, "There is no such client or secret.")
-		return
-	case err != nil:
-		p.unavailable(w, r, sess, err)
+	if p.failed(w, r, sess, err, noSecret) {
 		return
 	}
 	p.log.InfoContext(r.Context(), "portal: secret revoked", "client_id", id, "secret_id", sid)
@@ -347,14 +336,10 @@ func (p *Portal) setClientTenants(w http.ResponseWriter, r *http.Request, sess *
 	tenants := splitList(f.values["tenants"])
 	err := p.cfg.Auth.Registry().SetTenants(r.Context(), id, tenants, actor)
 	switch {
-	case errors.Is(err, auth.ErrNotFound):
-		p.notFound(w, r, sess, "There is no client with this ID.")
-		return
 	case err != nil && clientInputError(f, err, tenants):
 		p.renderClient(w, r, sess, http.StatusBadRequest, id, "", nil, nil, f)
 		return
-	case err != nil:
-		p.unavailable(w, r, sess, err)
+	case p.failed(w, r, sess, err, noClient):
 		return
 	}
 	p.log.InfoContext(r.Context(), "portal: client tenants set", "client_id", id, "tenants", len(tenants))
@@ -365,12 +350,7 @@ func (p *Portal) setClientDisabled(disabled bool) func(http.ResponseWriter, *htt
 	return func(w http.ResponseWriter, r *http.Request, sess *session) {
 		id := r.PathValue("id")
 		err := p.cfg.Auth.Registry().SetDisabled(r.Context(), id, disabled, actor)
-		switch {
-		case errors.Is(err, auth.ErrNotFound):
-			p.notFound(w, r, sess, "There is no client with this ID.")
-			return
-		case err != nil:
-			p.unavailable(w, r, sess, err)
+		if p.failed(w, r, sess, err, noClient) {
 			return
 		}
 		notice := "Client " + id + " is enabled again: its active secrets get tokens."

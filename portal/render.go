@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/patientsfhir/patientsfhir/auth"
+	"github.com/patientsfhir/patientsfhir/routing"
 )
 
 //go:embed templates/*.html
@@ -66,6 +68,9 @@ func (f *form) fail(name, msg string) {
 }
 
 func (f *form) failed() bool { return len(f.order) > 0 }
+
+// Error returns the error of a field, or "".
+func (f *form) Error(name string) string { return f.errs[name] }
 
 // fieldError is one line of the error summary.
 type fieldError struct {
@@ -305,6 +310,21 @@ func (p *Portal) unavailable(w http.ResponseWriter, r *http.Request, sess *sessi
 	p.render(w, r, http.StatusServiceUnavailable, sess, "problem", "Temporarily unavailable", "", "", data)
 }
 
+// failed answers a request whose record could not be read or changed: a
+// 404 page saying missing when it does not exist (or cannot: a tenant id
+// that is no GUID), else 503. It reports whether err was an error.
+func (p *Portal) failed(w http.ResponseWriter, r *http.Request, sess *session, err error, missing string) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, auth.ErrNotFound), errors.Is(err, routing.ErrTenantNotFound), errors.Is(err, routing.ErrInvalidTenant):
+		p.notFound(w, r, sess, missing)
+	default:
+		p.unavailable(w, r, sess, err)
+	}
+	return true
+}
+
 // formOK reads a form post (bounded, url-encoded) and checks its CSRF
 // token against the session's; otherwise it refuses the request.
 func (p *Portal) formOK(w http.ResponseWriter, r *http.Request, sess *session) bool {
@@ -329,6 +349,7 @@ func (p *Portal) page(pattern string, h func(http.ResponseWriter, *http.Request,
 		if sess == nil || !sess.operator {
 			target := p.path("signin")
 			if state == expiredSession {
+				clearCookie(w)
 				target += "?ended=1"
 			}
 			http.Redirect(w, r, target, http.StatusSeeOther)
@@ -345,6 +366,7 @@ func (p *Portal) action(pattern string, h func(http.ResponseWriter, *http.Reques
 		sess, state := p.sessions.lookup(r)
 		switch {
 		case state == expiredSession:
+			clearCookie(w)
 			p.refuse(w, r, http.StatusForbidden, "session_expired", "Your session has ended, so nothing was changed. Sign in again.")
 			return
 		case sess == nil || !sess.operator:

@@ -116,7 +116,7 @@ func (p *Portal) checkProvider(f *form) {
 
 func (p *Portal) addTenant(w http.ResponseWriter, r *http.Request, sess *session) {
 	if p.cfg.Tenants == nil {
-		p.notFound(w, r, sess, "Tenants are not managed by this portal.")
+		p.notFound(w, r, sess, noDir)
 		return
 	}
 	f := formFrom(r, "id", "name", "provider")
@@ -187,12 +187,7 @@ func (p *Portal) tenantPage(w http.ResponseWriter, r *http.Request, sess *sessio
 
 func (p *Portal) renderTenant(w http.ResponseWriter, r *http.Request, sess *session, status int, id string, edit, allow *form) {
 	data, err := p.tenantData(r.Context(), id)
-	switch {
-	case errors.Is(err, routing.ErrTenantNotFound), errors.Is(err, routing.ErrInvalidTenant):
-		p.notFound(w, r, sess, "No tenant with this GUID is mapped.")
-		return
-	case err != nil:
-		p.unavailable(w, r, sess, err)
+	if p.failed(w, r, sess, err, noTenant) {
 		return
 	}
 	if edit != nil {
@@ -209,19 +204,15 @@ func (p *Portal) renderTenant(w http.ResponseWriter, r *http.Request, sess *sess
 func (p *Portal) updateTenant(w http.ResponseWriter, r *http.Request, sess *session, f *form, fn func(*routing.Tenant) error, notice string) {
 	id := r.PathValue("id")
 	if p.cfg.Tenants == nil {
-		p.notFound(w, r, sess, "Tenants are not managed by this portal.")
+		p.notFound(w, r, sess, noDir)
 		return
 	}
 	t, err := p.cfg.Tenants.Update(r.Context(), id, fn)
-	switch {
-	case errors.Is(err, routing.ErrTenantNotFound), errors.Is(err, routing.ErrInvalidTenant) && f == nil:
-		p.notFound(w, r, sess, "No tenant with this GUID is mapped.")
-		return
-	case err != nil && f != nil && p.tenantInputError(f, err):
+	if err != nil && f != nil && !errors.Is(err, routing.ErrTenantNotFound) && p.tenantInputError(f, err) {
 		p.renderTenant(w, r, sess, http.StatusBadRequest, id, f, nil)
 		return
-	case err != nil:
-		p.unavailable(w, r, sess, err)
+	}
+	if p.failed(w, r, sess, err, noTenant) {
 		return
 	}
 	p.log.InfoContext(r.Context(), "portal: tenant changed", "tenant", t.ID, "provider", t.Backend, "state", string(t.State))
@@ -262,7 +253,7 @@ func (p *Portal) allowClient(remove bool) func(http.ResponseWriter, *http.Reques
 			cid = r.PathValue("cid")
 		}
 		if !ok {
-			p.notFound(w, r, sess, "No tenant with this GUID is mapped.")
+			p.notFound(w, r, sess, noTenant)
 			return
 		}
 		reg := p.cfg.Auth.Registry()
@@ -281,7 +272,11 @@ func (p *Portal) allowClient(remove bool) func(http.ResponseWriter, *http.Reques
 		}
 		if errors.Is(err, auth.ErrUnknownTenant) {
 			id := strings.TrimPrefix(err.Error(), auth.ErrUnknownTenant.Error()+": ")
-			f.fail("client", "Tenant "+id+" of this client is disabled or no longer mapped; the auth server accepts no change to the client's tenants until it is enabled again, or removed from the client on the client's page.")
+			field := "client"
+			if remove {
+				field = "remove"
+			}
+			f.fail(field, "Tenant "+id+" of this client is disabled or no longer mapped; the auth server accepts no change to the client's tenants until it is enabled again, or removed from the client on the client's page.")
 			p.renderTenant(w, r, sess, http.StatusConflict, tenant, nil, f)
 			return
 		}
