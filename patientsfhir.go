@@ -19,6 +19,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/portal"
 	"github.com/patientsfhir/patientsfhir/routing"
 	"github.com/patientsfhir/patientsfhir/stu3"
 )
@@ -75,6 +76,11 @@ type Config struct {
 	// data); it is also the default Logger of Auth and of each version.
 	// Default slog.Default().
 	Logger *slog.Logger `validate:"-"`
+	// Portal mounts the operator portal (package portal) at its BasePath,
+	// default /portal: clients, secrets, tenants, signing keys and
+	// activity in a browser. New fills its Auth (leave it nil) and tees
+	// the auth server's audit events into its Activity. Not with Open.
+	Portal *portal.Config `validate:"-"`
 }
 
 // Server is the whole FHIR service as one http.Handler: the token endpoint,
@@ -96,6 +102,7 @@ var validate = validator.New(validator.WithRequiredStructEnabled())
 //	GET  {base}/metadata                      the capability statement, without a token
 //	     {base}/..., POST {base}              everything else, behind the bearer verifier
 //	     /admin/...                           the registration API (only with Auth.OperatorToken)
+//	     /portal/...                          the operator portal (only with Portal)
 //
 // Every other path answers 404. Every token is issued for one audience,
 // PublicURL, which the verifier accepts on every mounted base: the
@@ -146,6 +153,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	var security *capability.Security
+	var activity *portal.Activity
 	if cfg.Open {
 		log.Warn("patientsfhir: serving WITHOUT AUTHENTICATION (Config.Open): anyone who can reach the server reads every record", "url", base)
 	} else {
@@ -157,6 +165,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		if ac.Logger == nil {
 			ac.Logger = log
 		}
+		activity = portalActivity(&cfg, &ac)
 		srv, err := auth.New(ctx, ac, cfg.Store)
 		if errors.Is(err, auth.ErrInvalidConfig) {
 			return nil, renamed(err, "auth: invalid configuration: ", "Config.Auth")
@@ -232,6 +241,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			s.mux.Handle("GET "+p+"/.well-known/smart-configuration", s.auth.SMARTConfiguration())
 		}
 		log.Info("patientsfhir: FHIR base mounted", "version", v.name, "url", *v.baseURL, "auth", !cfg.Open)
+	}
+	if err := s.mountPortal(&cfg, activity, versions); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
