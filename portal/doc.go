@@ -37,13 +37,14 @@
 // every other address signs in as usual, so nobody can lock the operator
 // out.
 //
-// Sessions live in memory on the node that created them (use sticky
-// sessions behind a load balancer) and reach the browser only as a random
-// identifier in a Secure, HttpOnly, SameSite=Strict "__Host-" cookie. They
-// end after [Config.SessionIdle] without a request and after
-// [Config.SessionMax] in any case; signing in replaces the session. Every
-// form carries a CSRF token bound to the session (compared in constant
-// time), and cross-origin form posts are refused by
+// Sessions start at sign-in, live in memory on the node that created them
+// (use sticky sessions behind a load balancer) and reach the browser only
+// as a random identifier in a Secure, HttpOnly, SameSite=Strict "__Host-"
+// cookie. They end after [Config.SessionIdle] without a request and after
+// [Config.SessionMax] in any case; signing in always starts a new one.
+// Every form carries a CSRF token bound to the session (the sign-in form's
+// is bound to a nonce cookie, so it keeps no state on the server), compared
+// in constant time, and cross-origin form posts are refused by
 // [http.CrossOriginProtection] as well. Every page is sent with a strict
 // Content-Security-Policy (no inline script or style, frame-ancestors
 // 'none'), Cache-Control: no-store and Referrer-Policy: no-referrer. CSS

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
@@ -70,8 +71,8 @@ type Config struct {
 	// SessionMax ends a session this long after sign-in whatever happens:
 	// default 8 hours, at least SessionIdle, at most 7 days.
 	SessionMax time.Duration `validate:"gte=1m,lte=168h"`
-	// MaxSessions bounds the sessions kept in memory (sign-in forms
-	// included); the oldest are dropped first, signed-in ones last.
+	// MaxSessions bounds the sessions kept in memory (only sign-ins make
+	// sessions); when it is reached the session used least recently ends.
 	// Default 1000.
 	MaxSessions int `validate:"gte=10,lte=1000000"`
 	// SignInBurst is how many sign-in attempts an address may make at once:
@@ -190,6 +191,7 @@ type Portal struct {
 	sessions  *sessions
 	limiter   *limiter
 	cred      [32]byte // SHA-256 of the operator credential
+	signinKey [32]byte // binds sign-in forms to their nonce cookie
 	log       *slog.Logger
 	audit     auth.Auditor
 	providers []string
@@ -217,6 +219,7 @@ func New(cfg Config) (*Portal, error) {
 		return nil, err
 	}
 	p.cred = cred
+	_, _ = rand.Read(p.signinKey[:]) // crypto/rand.Read never fails on supported platforms
 	p.static = newStaticFiles(p.base + "/static/")
 	if p.templates, err = p.parseTemplates(p.static); err != nil {
 		return nil, fmt.Errorf("portal: parsing the templates: %w", err)

@@ -257,7 +257,7 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, sess
 			pg.Notice = fl.notice
 		}
 		pg.CSRF = p.sessions.token(sess)
-		pg.SignedIn = sess.operator
+		pg.SignedIn = true
 	}
 	var buf bytes.Buffer
 	if err := p.templates[tmpl].ExecuteTemplate(&buf, "layout", pg); err != nil {
@@ -288,10 +288,8 @@ func (p *Portal) refuse(w http.ResponseWriter, r *http.Request, status int, reas
 	p.audit.Record(r.Context(), auth.Event{Type: auth.EventAdminDenied, Reason: "portal_" + reason, RemoteIP: ip, Path: r.URL.Path, Actor: "portal"})
 	sess, _ := p.sessions.lookup(r)
 	data := problemPage{Message: msg, Back: p.path("signin"), BackTo: "Sign in"}
-	if sess != nil && sess.operator {
+	if sess != nil {
 		data.Back, data.BackTo = p.path("clients"), "Back to the clients"
-	} else {
-		sess = nil // no navigation, no sign-out form
 	}
 	p.render(w, r, status, sess, "problem", "Request refused", "", "", data)
 }
@@ -325,17 +323,32 @@ func (p *Portal) failed(w http.ResponseWriter, r *http.Request, sess *session, e
 	return true
 }
 
-// formOK reads a form post (bounded, url-encoded) and checks its CSRF
-// token against the session's; otherwise it refuses the request.
-func (p *Portal) formOK(w http.ResponseWriter, r *http.Request, sess *session) bool {
+// readForm reads a form post (url-encoded, at most maxFormBytes);
+// otherwise it refuses the request.
+func (p *Portal) readForm(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/x-www-form-urlencoded" || r.ParseForm() != nil {
 		p.refuse(w, r, http.StatusBadRequest, "bad_form", "The form could not be read.")
 		return false
 	}
+	return true
+}
+
+// badToken refuses a form whose CSRF token is missing or not the one
+// bound to the session (or to the sign-in form).
+func (p *Portal) badToken(w http.ResponseWriter, r *http.Request) {
+	p.refuse(w, r, http.StatusForbidden, "csrf", "This form has expired or did not come from this session, so nothing was changed. Go back, reload the page and try again.")
+}
+
+// formOK reads a form post and checks its CSRF token against the
+// session's; otherwise it refuses the request.
+func (p *Portal) formOK(w http.ResponseWriter, r *http.Request, sess *session) bool {
+	if !p.readForm(w, r) {
+		return false
+	}
 	if !p.sessions.csrfOK(sess, r.PostFormValue("csrf")) {
-		p.refuse(w, r, http.StatusForbidden, "csrf", "This form has expired or did not come from this session, so nothing was changed. Go back, reload the page and try again.")
+		p.badToken(w, r)
 		return false
 	}
 	return true
@@ -346,7 +359,7 @@ func (p *Portal) formOK(w http.ResponseWriter, r *http.Request, sess *session) b
 func (p *Portal) page(pattern string, h func(http.ResponseWriter, *http.Request, *session)) {
 	p.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		sess, state := p.sessions.lookup(r)
-		if sess == nil || !sess.operator {
+		if sess == nil {
 			target := p.path("signin")
 			if state == expiredSession {
 				clearCookie(w)
@@ -369,7 +382,7 @@ func (p *Portal) action(pattern string, h func(http.ResponseWriter, *http.Reques
 			clearCookie(w)
 			p.refuse(w, r, http.StatusForbidden, "session_expired", "Your session has ended, so nothing was changed. Sign in again.")
 			return
-		case sess == nil || !sess.operator:
+		case sess == nil:
 			p.refuse(w, r, http.StatusForbidden, "no_session", "You are not signed in, so nothing was changed.")
 			return
 		}

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,11 +71,10 @@ func TestFormPostsAreRefused(t *testing.T) {
 	assert.Contains(t, res.body, "You are not signed in, so nothing was changed.")
 	assert.NotContains(t, res.body, `action="/portal/signout"`, "a refusal page for a stranger has no operator navigation")
 
-	// A session that is not signed in (the sign-in form's) has a token too,
-	// which only signs in.
+	// The sign-in form's token only signs in.
 	pending := e.browser()
 	res = pending.do(http.MethodPost, "/clients", create(csrf(t, pending.get("/signin").body)))
-	assert.Equal(t, http.StatusForbidden, res.status, "a sign-in form's session")
+	assert.Equal(t, http.StatusForbidden, res.status, "a sign-in form's token")
 
 	// Another origin, with the right token and cookie.
 	req, err := http.NewRequest(http.MethodPost, e.url("/clients"), strings.NewReader(create(tokenA).Encode()))
@@ -171,31 +171,52 @@ func TestSignInIsLimitedPerAddressWithoutLockOut(t *testing.T) {
 	assert.NotContains(t, e.logs.String(), testCredential)
 }
 
-// Signing in replaces the session: the identifier planted before sign-in
-// is worth nothing afterwards.
-func TestSignInReplacesTheSession(t *testing.T) {
+// The sign-in form needs no session: its token is bound to a nonce cookie,
+// so requests for it fill nothing on the server, and a token without its
+// cookie (or another browser's) is refused. Signing in starts a new session:
+// an identifier planted in the browser is never adopted.
+func TestSignInFormAndSession(t *testing.T) {
 	e := newEnv(t, nil)
-	b := e.browser()
-	form := b.get("/signin")
+	for range 50 {
+		e.browser().get("/signin")
+	}
+	assert.Empty(t, e.portal.sessions.byKey, "sign-in forms keep no state")
+
+	a, b := e.browser(), e.browser()
+	tokenA := csrf(t, a.get("/signin").body)
+	csrf(t, b.get("/signin").body)
+	res := b.do(http.MethodPost, "/signin", url.Values{"csrf": {tokenA}, "credential": {testCredential}})
+	assert.Equal(t, http.StatusForbidden, res.status, "another browser's sign-in token")
+	res = e.browser().do(http.MethodPost, "/signin", url.Values{"csrf": {tokenA}, "credential": {testCredential}})
+	assert.Equal(t, http.StatusForbidden, res.status, "a token without its cookie")
+	res = a.do(http.MethodPost, "/signin", url.Values{"credential": {testCredential}})
+	assert.Equal(t, http.StatusForbidden, res.status, "no token")
+	assert.Empty(t, e.portal.sessions.byKey)
+
 	u, err := url.Parse(e.ts.URL + "/")
 	require.NoError(t, err)
-	before := b.c.Jar.Cookies(u)
-	require.Len(t, before, 1)
-	res := b.do(http.MethodPost, "/signin", url.Values{"csrf": {csrf(t, form.body)}, "credential": {testCredential}})
-	require.Equal(t, DefaultBasePath+"/clients", res.url)
-	after := b.c.Jar.Cookies(u)
-	require.Len(t, after, 1)
-	assert.NotEqual(t, before[0].Value, after[0].Value)
-
-	planted := e.browser()
-	planted.c.Jar.SetCookies(u, before)
-	assert.Equal(t, DefaultBasePath+"/signin", planted.get("/clients").url, "the old identifier is not signed in")
+	planted := &http.Cookie{Name: cookieName, Value: strings.Repeat("A", 43), Path: "/"}
+	a.c.Jar.SetCookies(u, []*http.Cookie{planted})
+	res = a.do(http.MethodPost, "/signin", url.Values{"csrf": {tokenA}, "credential": {testCredential}})
+	require.Equal(t, DefaultBasePath+"/clients", res.url, "signed in")
+	var session string
+	for _, c := range a.c.Jar.Cookies(u) {
+		if c.Name == cookieName {
+			session = c.Value
+		}
+		assert.NotEqual(t, signinCookie, c.Name, "the sign-in nonce is removed")
+	}
+	assert.NotEqual(t, planted.Value, session)
+	assert.Len(t, e.portal.sessions.byKey, 1)
+	replay := e.browser()
+	replay.c.Jar.SetCookies(u, []*http.Cookie{planted})
+	assert.Equal(t, DefaultBasePath+"/signin", replay.get("/clients").url, "the planted identifier is not signed in")
 
 	// Signing out ends the session on the server too.
-	res = b.post("/clients", "/signout", url.Values{})
+	res = a.post("/clients", "/signout", url.Values{})
 	assert.Equal(t, DefaultBasePath+"/signin", res.url)
-	replay := e.browser()
-	replay.c.Jar.SetCookies(u, after)
+	assert.Empty(t, e.portal.sessions.byKey)
+	replay.c.Jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: session, Path: "/"}})
 	assert.Equal(t, DefaultBasePath+"/signin", replay.get("/clients").url)
 }
 
@@ -204,27 +225,40 @@ func TestSignInReplacesTheSession(t *testing.T) {
 func TestSecurityHeadersAndCookie(t *testing.T) {
 	e := newEnv(t, nil)
 	b := e.browser()
-	req, err := http.NewRequest(http.MethodGet, e.url("/signin"), nil)
+	noRedirect := *b.c
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cookie := func(res *http.Response, name string) *http.Cookie {
+		for _, c := range res.Cookies() {
+			if c.Name == name {
+				return c
+			}
+		}
+		return nil
+	}
+	res, err := noRedirect.Get(e.url("/signin"))
 	require.NoError(t, err)
-	res, err := b.c.Do(req)
+	form, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
 	res.Body.Close()
-	var session *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == cookieName {
-			session = c
-		}
+	nonce := cookie(res, signinCookie)
+	require.NotNil(t, nonce)
+	res, err = noRedirect.PostForm(e.url("/signin"), url.Values{"csrf": {csrf(t, string(form))}, "credential": {testCredential}})
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	session := cookie(res, cookieName)
+	for _, c := range []*http.Cookie{nonce, session} {
+		require.NotNil(t, c)
+		assert.True(t, strings.HasPrefix(c.Name, "__Host-"), c.Name)
+		assert.True(t, c.Secure, c.Name)
+		assert.True(t, c.HttpOnly, c.Name)
+		assert.Equal(t, http.SameSiteStrictMode, c.SameSite, c.Name)
+		assert.Equal(t, "/", c.Path, c.Name)
+		assert.Empty(t, c.Domain, c.Name)
+		assert.Positive(t, c.MaxAge, "%s expires", c.Name)
 	}
-	require.NotNil(t, session)
-	assert.True(t, strings.HasPrefix(session.Name, "__Host-"))
-	assert.True(t, session.Secure)
-	assert.True(t, session.HttpOnly)
-	assert.Equal(t, http.SameSiteStrictMode, session.SameSite)
-	assert.Equal(t, "/", session.Path)
-	assert.Empty(t, session.Domain)
-	assert.Positive(t, session.MaxAge, "the cookie expires")
+	assert.Equal(t, int((8 * time.Hour).Seconds()), session.MaxAge)
 
-	b.signIn()
 	for _, p := range []string{"/signin", "/clients", "/tenants", "/keys", "/activity", "/clients/nobody", "/nowhere"} {
 		res := b.get(p)
 		h := res.header

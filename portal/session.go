@@ -30,31 +30,31 @@ type shownSecret struct {
 // shownSecretTTL bounds how long a secret waits for its page.
 const shownSecretTTL = 2 * time.Minute
 
-// session is one browser's state. Its fields are guarded by the store's
-// mutex.
+// session is a signed-in operator's state: sessions exist only from a
+// successful sign-in on (the sign-in form needs none, see signin.go), so
+// nobody can fill the store without the credential. csrf and key never
+// change; the other fields are guarded by the store's mutex.
 type session struct {
-	key      [32]byte // SHA-256 of the cookie value: the store never holds the value
-	csrf     string
-	operator bool // signed in
-	created  time.Time
-	seen     time.Time
-	shown    *shownSecret
-	notice   string
+	key     [32]byte // SHA-256 of the cookie value: the store never holds the value
+	csrf    string
+	created time.Time
+	seen    time.Time
+	shown   *shownSecret
+	notice  string
 }
 
 // sessions is the in-memory session store.
 type sessions struct {
-	mu      sync.Mutex
-	byKey   map[[32]byte]*session
-	max     int
-	idle    time.Duration
-	maxAge  time.Duration
-	now     func() time.Time
-	pending time.Duration // lifetime of sessions that are not signed in
+	mu     sync.Mutex
+	byKey  map[[32]byte]*session
+	max    int
+	idle   time.Duration
+	maxAge time.Duration
+	now    func() time.Time
 }
 
 func newSessions(max int, idle, maxAge time.Duration, now func() time.Time) *sessions {
-	return &sessions{byKey: map[[32]byte]*session{}, max: max, idle: idle, maxAge: maxAge, now: now, pending: min(idle, 15*time.Minute)}
+	return &sessions{byKey: map[[32]byte]*session{}, max: max, idle: idle, maxAge: maxAge, now: now}
 }
 
 // random returns n random bytes, base64url-encoded.
@@ -73,11 +73,11 @@ const (
 	liveSession
 )
 
-// create starts a session and returns the cookie value.
-func (s *sessions) create(operator bool) (string, *session) {
+// create starts a signed-in session and returns the cookie value.
+func (s *sessions) create() (string, *session) {
 	value := random(32)
 	now := s.now()
-	sess := &session{key: sha256.Sum256([]byte(value)), csrf: random(32), operator: operator, created: now, seen: now}
+	sess := &session{key: sha256.Sum256([]byte(value)), csrf: random(32), created: now, seen: now}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.byKey) >= s.max {
@@ -88,7 +88,7 @@ func (s *sessions) create(operator bool) (string, *session) {
 }
 
 // evictLocked drops expired sessions and, if the store is still full, the
-// oldest session, preferring those that are not signed in.
+// one used least recently.
 func (s *sessions) evictLocked(now time.Time) {
 	var oldest *session
 	for k, x := range s.byKey {
@@ -96,7 +96,7 @@ func (s *sessions) evictLocked(now time.Time) {
 			delete(s.byKey, k)
 			continue
 		}
-		if oldest == nil || (oldest.operator && !x.operator) || (oldest.operator == x.operator && x.seen.Before(oldest.seen)) {
+		if oldest == nil || x.seen.Before(oldest.seen) {
 			oldest = x
 		}
 	}
@@ -106,11 +106,7 @@ func (s *sessions) evictLocked(now time.Time) {
 }
 
 func (s *sessions) expired(x *session, now time.Time) bool {
-	idle := s.idle
-	if !x.operator {
-		idle = s.pending
-	}
-	return now.Sub(x.seen) >= idle || now.Sub(x.created) >= s.maxAge
+	return now.Sub(x.seen) >= s.idle || now.Sub(x.created) >= s.maxAge
 }
 
 // lookup finds the session of r's cookie and marks it used.
@@ -191,20 +187,22 @@ func (s *sessions) show(x *session, sh *shownSecret) {
 	s.mu.Unlock()
 }
 
-// setCookie sends the session cookie: Secure, HttpOnly, SameSite=Strict,
-// for the whole host (required by the __Host- prefix), expiring with the
-// session's maximum age.
-func (s *sessions) setCookie(w http.ResponseWriter, value string, operator bool) {
-	age := s.maxAge
-	if !operator {
-		age = s.pending
+// setCookie sends the session cookie, expiring with the session's maximum
+// age.
+func (s *sessions) setCookie(w http.ResponseWriter, value string) {
+	setCookie(w, cookieName, value, s.maxAge)
+}
+
+// setCookie sends a cookie: Secure, HttpOnly, SameSite=Strict, for the
+// whole host (required by the __Host- prefix); a negative age removes it.
+func setCookie(w http.ResponseWriter, name, value string, age time.Duration) {
+	maxAge := int(age / time.Second)
+	if age < 0 {
+		maxAge = -1
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: value, Path: "/", MaxAge: int(age / time.Second),
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
 // clearCookie removes the session cookie from the browser.
-func clearCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1,
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-}
+func clearCookie(w http.ResponseWriter) { setCookie(w, cookieName, "", -1) }

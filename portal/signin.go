@@ -1,8 +1,10 @@
 package portal
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -140,66 +142,106 @@ func (l *limiter) pruneLocked(now time.Time) {
 	}
 }
 
-// signinPage is the sign-in form's data.
-type signinPage struct {
-	Form *form
+// signinCookie holds the random nonce the sign-in form's CSRF token is
+// bound to. The sign-in form keeps no state on the server, so requests for
+// it, however many, cannot push anything out of the session store.
+const signinCookie = "__Host-patientsfhir-signin"
+
+// signinCookieAge bounds how long a sign-in form stays usable.
+const signinCookieAge = time.Hour
+
+// signinNonce returns the browser's sign-in nonce, setting a new one when
+// it has none.
+func (p *Portal) signinNonce(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(signinCookie); err == nil && len(c.Value) == 43 {
+		return c.Value
+	}
+	nonce := random(32)
+	setCookie(w, signinCookie, nonce, signinCookieAge)
+	return nonce
 }
 
-// signinForm renders the sign-in form in a fresh pending session when the
-// browser has none.
+// signinToken is the sign-in form's CSRF token: an HMAC of the nonce in
+// the browser's cookie, under a key that lives only in this process.
+func (p *Portal) signinToken(nonce string) string {
+	m := hmac.New(sha256.New, p.signinKey[:])
+	m.Write([]byte(nonce))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// signinTokenOK checks a posted sign-in token against the cookie's nonce
+// in constant time.
+func (p *Portal) signinTokenOK(r *http.Request) (string, bool) {
+	c, err := r.Cookie(signinCookie)
+	if err != nil || len(c.Value) != 43 {
+		return "", false
+	}
+	want := p.signinToken(c.Value)
+	return c.Value, subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(want)) == 1
+}
+
+// signinPage is the sign-in form's data.
+type signinPage struct {
+	Form  *form
+	Token string // the form's CSRF token
+}
+
+// signinForm renders the sign-in form; a signed-in operator goes to the
+// clients.
 func (p *Portal) signinForm(w http.ResponseWriter, r *http.Request) {
 	sess, state := p.sessions.lookup(r)
-	if sess != nil && sess.operator {
+	if sess != nil {
 		http.Redirect(w, r, p.path("clients"), http.StatusSeeOther)
 		return
 	}
 	notice := ""
-	if sess == nil {
-		if state == expiredSession || r.URL.Query().Get("ended") == "1" {
-			notice = "Your session has ended. Sign in again."
-		}
-		var value string
-		value, sess = p.sessions.create(false)
-		p.sessions.setCookie(w, value, false)
+	if state == expiredSession || r.URL.Query().Get("ended") == "1" {
+		notice = "Your session has ended. Sign in again."
 	}
-	p.render(w, r, http.StatusOK, sess, "signin", "Sign in", "", notice, signinPage{Form: newForm()})
+	if state == expiredSession {
+		clearCookie(w)
+	}
+	token := p.signinToken(p.signinNonce(w, r))
+	p.render(w, r, http.StatusOK, nil, "signin", "Sign in", "", notice, signinPage{Form: newForm(), Token: token})
 }
 
-// signin checks the credential under the address's budget and, when it is
-// right, replaces the pending session with a signed-in one.
+// signin checks the form's token, then the credential under the address's
+// budget and, when it is right, starts a new session for the operator.
 func (p *Portal) signin(w http.ResponseWriter, r *http.Request) {
-	sess, _ := p.sessions.lookup(r)
-	if sess == nil {
-		p.refuse(w, r, http.StatusForbidden, "no_session", "The sign-in form has expired. Open the sign-in page again.")
+	if !p.readForm(w, r) {
 		return
 	}
-	if !p.formOK(w, r, sess) {
+	nonce, ok := p.signinTokenOK(r)
+	if !ok {
+		p.badToken(w, r)
 		return
 	}
+	page := signinPage{Form: newForm(), Token: p.signinToken(nonce)}
 	ip, key := p.cfg.Auth.ClientAddress(r)
 	if wait, ok := p.limiter.allow(key, p.cfg.Now()); !ok {
 		secs := max(1, int(math.Ceil(wait.Seconds())))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		f := newForm()
-		f.fail("credential", fmt.Sprintf("Too many sign-in attempts from your address. Wait %d seconds, then try again.", secs))
+		page.Form.fail("credential", fmt.Sprintf("Too many sign-in attempts from your address. Wait %d seconds, then try again.", secs))
 		p.audit.Record(r.Context(), auth.Event{Type: auth.EventAdminDenied, Reason: "portal_signin_rate_limited", RemoteIP: ip, Path: r.URL.Path, Actor: "portal"})
-		p.render(w, r, http.StatusTooManyRequests, sess, "signin", "Sign in", "", "", signinPage{Form: f})
+		p.render(w, r, http.StatusTooManyRequests, nil, "signin", "Sign in", "", "", page)
 		return
 	}
 	if !p.credentialOK(r.PostFormValue("credential")) {
-		f := newForm()
-		f.fail("credential", "This is not the operator credential.")
+		page.Form.fail("credential", "This is not the operator credential.")
 		p.audit.Record(r.Context(), auth.Event{Type: auth.EventAdminDenied, Reason: "portal_signin", RemoteIP: ip, Path: r.URL.Path, Actor: "portal"})
 		p.log.WarnContext(r.Context(), "portal: sign-in refused", "remote_ip", ip)
-		p.render(w, r, http.StatusUnauthorized, sess, "signin", "Sign in", "", "", signinPage{Form: f})
+		p.render(w, r, http.StatusUnauthorized, nil, "signin", "Sign in", "", "", page)
 		return
 	}
-	// A new session (new identifier, new CSRF token) for the operator, so
-	// that a session planted before sign-in is worth nothing.
-	p.sessions.end(sess)
-	value, op := p.sessions.create(true)
-	p.sessions.setCookie(w, value, true)
-	p.sessions.say(op, "Signed in.")
+	// A session starts here, with a new identifier and CSRF token: an
+	// identifier planted in the browser before is never adopted.
+	if old, _ := p.sessions.lookup(r); old != nil {
+		p.sessions.end(old)
+	}
+	value, sess := p.sessions.create()
+	p.sessions.setCookie(w, value)
+	setCookie(w, signinCookie, "", -1)
+	p.sessions.say(sess, "Signed in.")
 	p.log.InfoContext(r.Context(), "portal: operator signed in", "remote_ip", ip)
 	http.Redirect(w, r, p.path("clients"), http.StatusSeeOther)
 }
