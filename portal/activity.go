@@ -55,12 +55,12 @@ func (e Entry) Refused() bool {
 // refusals (a refused token request names no tenant: those are counted
 // with Tenant empty).
 type Tally struct {
-	ClientID    string
-	Tenant      string
-	Issued      int
-	Refused     int
-	LastIssued  time.Time
-	LastRefused time.Time
+	ClientID    string    // the client, or OtherClients
+	Tenant      string    // the tenant; empty for refusals
+	Issued      int       // tokens issued
+	Refused     int       // token requests refused
+	LastIssued  time.Time // the last issuance, or zero
+	LastRefused time.Time // the last refusal, or zero
 }
 
 type tallyKey struct{ client, tenant string }
