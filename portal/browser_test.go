@@ -391,3 +391,16 @@ func TestPortalInBrowser(t *testing.T) {
 	b.mu.Unlock()
 	t.Logf("screenshots in %s", b.shots)
 }
+
+// Browsers take Secure cookies over plain HTTP from localhost only: the
+// portal of a local sample EHR on http://localhost works; elsewhere it
+// needs TLS.
+func TestPortalOverLocalHTTP(t *testing.T) {
+	e := startEnv(t, false, nil)
+	b := newTab(t, e)
+	local := strings.Replace(e.ts.URL, "127.0.0.1", "localhost", 1)
+	b.do(chromedp.Navigate(local+DefaultBasePath+"/signin"), chromedp.WaitReady(chromedp.CSS("main")))
+	b.fill("f-credential", testCredential)
+	b.click(`form[action$="/signin"] button[type=submit]`)
+	assert.Equal(t, local+DefaultBasePath+"/clients", value(b, chromedp.Location()), "signed in over http://localhost")
+}

@@ -86,10 +86,16 @@ type env struct {
 	announce *syncBuffer
 }
 
-// newEnv starts the servers; mutate may change the portal's Config.
-// The peer 127.0.0.1 is a trusted proxy, so tests choose their address
-// with X-Forwarded-For.
+// newEnv starts the servers over TLS; mutate may change the portal's
+// Config. The peer 127.0.0.1 is a trusted proxy, so tests choose their
+// address with X-Forwarded-For.
 func newEnv(t testing.TB, mutate func(*Config)) *env {
+	t.Helper()
+	return startEnv(t, true, mutate)
+}
+
+// startEnv is newEnv, over TLS or plain HTTP.
+func startEnv(t testing.TB, useTLS bool, mutate func(*Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, clock: &fakeClock{t: time.Now()}, logs: &syncBuffer{}, announce: &syncBuffer{}}
@@ -99,7 +105,11 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 		(*handler.Load()).ServeHTTP(w, r)
 	}))
 	e.ts.Config.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelError)
-	e.ts.StartTLS()
+	if useTLS {
+		e.ts.StartTLS()
+	} else {
+		e.ts.Start()
+	}
 	t.Cleanup(e.ts.Close)
 
 	dir, err := routing.NewDirectory(ctx, routing.DirectoryConfig{Store: routing.NewMemoryStore(), Logger: log})
@@ -109,7 +119,7 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 	e.dir = dir
 	e.activity = NewActivity(0, auth.SlogAuditor{Logger: log})
 	e.auth, err = auth.New(ctx, auth.Config{
-		Issuer: e.ts.URL, Audience: e.ts.URL, SealKey: bytes.Repeat([]byte{9}, 32),
+		Issuer: e.ts.URL, Audience: e.ts.URL, SealKey: bytes.Repeat([]byte{9}, 32), Insecure: !useTLS,
 		TenantValidator: dir.Check, Auditor: e.activity, Logger: log, TrustedProxies: []string{"127.0.0.1/32"},
 	}, auth.NewMemoryStore())
 	require.NoError(t, err)
