@@ -19,6 +19,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/portal"
 	"github.com/patientsfhir/patientsfhir/routing"
 	"github.com/patientsfhir/patientsfhir/stu3"
 )
@@ -80,6 +81,11 @@ type Config struct {
 	// are sealed with a key derived from Auth.SealKey unless its CursorKey
 	// is set, so nodes that share the seal key page across each other.
 	Ops Ops `validate:"-"`
+	// Portal mounts the operator portal (package portal) at its BasePath,
+	// default /portal: clients, secrets, tenants, signing keys and
+	// activity in a browser. New fills its Auth (leave it nil) and tees
+	// the auth server's audit events into its Activity. Not with Open.
+	Portal *portal.Config `validate:"-"`
 }
 
 // Server is the whole FHIR service as one http.Handler: the token endpoint,
@@ -102,6 +108,7 @@ var validate = validator.New(validator.WithRequiredStructEnabled())
 //	GET  {base}/metadata                      the capability statement, without a token
 //	     {base}/..., POST {base}              everything else, behind the bearer verifier
 //	     /admin/...                           the registration API (only with Auth.OperatorToken)
+//	     /portal/...                          the operator portal (only with Portal)
 //
 // Every other path answers 404. Every token is issued for one audience,
 // PublicURL, which the verifier accepts on every mounted base: the
@@ -154,6 +161,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	var security *capability.Security
+	var activity *portal.Activity
 	if cfg.Open {
 		log.Warn("patientsfhir: serving WITHOUT AUTHENTICATION (Config.Open): anyone who can reach the server reads every record", "url", base)
 	} else {
@@ -166,6 +174,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			ac.Logger = log
 		}
 		ac.Auditor = s.ops.auditor(ac)
+		activity = portalActivity(&cfg, &ac)
 		srv, err := auth.New(ctx, ac, cfg.Store)
 		if errors.Is(err, auth.ErrInvalidConfig) {
 			return nil, renamed(err, "auth: invalid configuration: ", "Config.Auth")
@@ -244,6 +253,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		log.Info("patientsfhir: FHIR base mounted", "version", v.name, "url", *v.baseURL, "auth", !cfg.Open)
 	}
 	s.ops.finish(s, cfg.Store)
+	if err := s.mountPortal(&cfg, activity, versions); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

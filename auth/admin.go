@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -239,11 +240,63 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil || dec.Decode(new(json.RawMessage)) != io.EOF {
-		writeJSONError(w, http.StatusBadRequest, ErrCodeInvalidRequest, "the body is not the expected JSON object")
+	msg := ""
+	if err := dec.Decode(v); err != nil {
+		msg = decodeProblem(err)
+	} else if dec.Decode(new(json.RawMessage)) != io.EOF {
+		msg = "the body has data after the JSON object"
+	}
+	if msg != "" {
+		writeJSONError(w, http.StatusBadRequest, ErrCodeInvalidRequest, msg)
 		return false
 	}
 	return true
+}
+
+// decodeProblem says what is wrong with a JSON body, naming the field when
+// one is to blame. A name taken from the body is bounded and printable
+// ASCII only; no value from the body is repeated.
+func decodeProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.Is(err, io.EOF):
+		return "a JSON body is required"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body is not valid JSON: it ends too early"
+	case errors.As(err, &syntaxErr):
+		return "the body is not valid JSON at byte " + strconv.FormatInt(syntaxErr.Offset, 10)
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return "the body must be a JSON object"
+	case errors.As(err, &typeErr):
+		return "field " + strconv.Quote(sanitize(typeErr.Field, 64)) + ": must be " + jsonKind(typeErr.Type)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if n, uerr := strconv.Unquote(name); uerr == nil {
+			name = n
+		}
+		return "field " + strconv.Quote(sanitize(name, 64)) + ": unknown field"
+	}
+	return "the body is not the expected JSON object"
+}
+
+// jsonKind names the JSON value a Go type is decoded from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "a JSON " + t.Kind().String()
+	}
 }
 
 // fail maps registry errors to responses without internal detail.

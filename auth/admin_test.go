@@ -300,3 +300,30 @@ func TestLeakedSecretAfterGraceWithoutOperator(t *testing.T) {
 	e.clock.Advance(time.Second)
 	assert.Equal(t, http.StatusNoContent, e.admin("DELETE", "/self/secrets/"+appSID, planted, "").Code)
 }
+
+// The registration API's answer to a body it cannot decode names the
+// field to blame, and repeats no value from the body.
+func TestAdminDecodeErrorsNameTheField(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, c := range []struct{ body, want string }{
+		{`{"client_id":"x","unknown":1}`, `field \"unknown\": unknown field`},
+		{`{"client_id":"x","tenants":"fhcs_not-a-list"}`, `field \"tenants\": must be an array`},
+		{`{"client_id":7}`, `field \"client_id\": must be a string`},
+		{`{"token_ttl_seconds":"60"}`, `field \"token_ttl_seconds\": must be an integer`},
+		{`{"client_id":"x"} {}`, "the body has data after the JSON object"},
+		{`{"client_id":`, "the body is not valid JSON: it ends too early"},
+		{`{"client_id" "x"}`, "the body is not valid JSON at byte 14"},
+		{`["x"]`, "the body must be a JSON object"},
+		{``, "a JSON body is required"},
+		{`{"bad\u0001name":1}`, `field \"\u003cinvalid\u003e\": unknown field`},
+	} {
+		w := e.admin("POST", "/clients", operatorAuthz, c.body)
+		assertAdminError(t, w, http.StatusBadRequest, ErrCodeInvalidRequest)
+		assert.Contains(t, w.Body.String(), c.want, "body %q", c.body)
+		assert.NotContains(t, w.Body.String(), "fhcs_", "body %q: no value is repeated", c.body)
+	}
+	// The same on a route with another body type.
+	w := e.admin("PUT", "/clients/nobody/tenants", operatorAuthz, `{"tenant":["x"]}`)
+	assertAdminError(t, w, http.StatusBadRequest, ErrCodeInvalidRequest)
+	assert.Equal(t, `field "tenant": unknown field`, decodeJSON[map[string]string](t, w)["error_description"])
+}

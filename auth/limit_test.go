@@ -122,3 +122,22 @@ func TestClientAddress(t *testing.T) {
 		assert.Equal(t, clientAddr{ip: c.ip, key: c.key}, got, c.name)
 	}
 }
+
+// ClientAddress agrees with the token endpoint on who the caller is: the
+// peer, or the first untrusted X-Forwarded-For address behind a trusted
+// proxy; an IPv6 address's limits key is its /64.
+func TestServerClientAddress(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.TrustedProxies = []string{"192.0.2.0/24"} })
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = "198.51.100.7:1234"
+	r.Header.Set("X-Forwarded-For", "203.0.113.9")
+	ip, key := e.srv.ClientAddress(r)
+	assert.Equal(t, "198.51.100.7", ip, "an untrusted peer's X-Forwarded-For is ignored")
+	assert.Equal(t, ip, key)
+
+	r.RemoteAddr = "192.0.2.1:1234"
+	r.Header.Set("X-Forwarded-For", "2001:db8:1:2:3:4:5:6, 192.0.2.3")
+	ip, key = e.srv.ClientAddress(r)
+	assert.Equal(t, "2001:db8:1:2:3:4:5:6", ip)
+	assert.Equal(t, "2001:db8:1:2::/64", key)
+}

@@ -169,6 +169,17 @@ func (s *Server) RevokeToken(ctx context.Context, jti string, exp time.Time) err
 	return err
 }
 
+// ClientAddress returns the caller's address as the token endpoint sees it
+// (Config.ClientIP, else the connection's peer, or the first untrusted
+// X-Forwarded-For address behind TrustedProxies) and the key its
+// per-address limits use (the address; an IPv6 address's /64). Other
+// handlers that limit per address (the operator portal's sign-in) use it so
+// they agree with the token endpoint on who the caller is.
+func (s *Server) ClientAddress(r *http.Request) (ip, key string) {
+	a := s.issuer.addrs.resolve(r)
+	return a.ip, a.key
+}
+
 // Verifier returns the bearer verifier.
 func (s *Server) Verifier() *Verifier { return s.verifier }
 
