@@ -42,7 +42,7 @@ func ExampleConfig_portal() {
 		STU3:      &stu3.Config{Router: stu3Router, Profile: stu3.PatientsApp()},
 		Portal: &portal.Config{
 			Tenants:        dir,
-			Providers:      []string{"sample"},            // the keys of the providers map above
+			Providers:      []string{"sample"},             // the keys of the providers map above
 			Credential:     os.Getenv("PORTAL_CREDENTIAL"), // or leave empty: see below
 			CredentialFile: filepath.Join(dataDir, "portal-operator.sha256"),
 		},
