@@ -220,18 +220,17 @@ func TestTenantIsolation(t *testing.T) {
 	// word is the caller's input, not data): scan the body without them.
 	links := regexp.MustCompile(`"url":"[^"]*"`)
 	leak := func(res isoResult, self string) {
+		t.Helper()
 		body := links.ReplaceAllString(res.body, "")
 		for _, tn := range isoTenants {
-			if tn.id != self && strings.Contains(body, tn.marker) {
-				t.Fatalf("LEAK: a response to tenant %s holds data of %s: %d %.300s", markerOf[self], tn.marker, res.status, res.body)
+			if tn.id != self {
+				require.NotContains(t, body, tn.marker, "LEAK: a response (%d) to tenant %s holds data of %s", res.status, markerOf[self], tn.marker)
 			}
 		}
 	}
 	outcome := func(res isoResult, status int, code, what string) {
 		t.Helper()
-		if !assert.Equal(t, status, res.status, "%s: %.300s", what, res.body) {
-			t.FailNow()
-		}
+		require.Equal(t, status, res.status, "%s: %.300s", what, res.body)
 		assert.Equal(t, "OperationOutcome", res.json["resourceType"], "%s: %.300s", what, res.body)
 		issues, _ := res.json["issue"].([]any)
 		if assert.Len(t, issues, 1, what) {

@@ -293,7 +293,7 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 			assert.Equal(t, []string{"draining"}, srv.Health().Ready(context.Background()))
 			select {
 			case err := <-done:
-				t.Fatalf("Serve returned with a request in flight: %v", err)
+				require.FailNow(t, "Serve returned with a request in flight", "Serve returned %v", err)
 			default:
 			}
 			close(ehr.release)
@@ -303,13 +303,13 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 				assert.Equal(t, http.StatusOK, r.status)
 				assert.Equal(t, "slow", r.id)
 			case <-time.After(10 * time.Second):
-				t.Fatal("the request in flight did not finish")
+				require.FailNow(t, "the request in flight did not finish within 10s")
 			}
 			select {
 			case err := <-done:
 				assert.NoError(t, err)
 			case <-time.After(10 * time.Second):
-				t.Fatal("Serve did not return")
+				require.FailNow(t, "Serve did not return within 10s of the end of the request in flight")
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/patientsfhir/patientsfhir"
@@ -34,13 +35,9 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 func backends(t *testing.T) (*stu3mem.Backend, *dstu2mem.Backend) {
 	t.Helper()
 	b3, err := stu3mem.NewWithFixtures()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "STU3 fixtures")
 	b2, err := dstu2mem.NewWithFixtures()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "DSTU2 fixtures")
 	return b3, b2
 }
 
@@ -64,9 +61,7 @@ func serve(t *testing.T, mutate func(*patientsfhir.Config)) (*httptest.Server, *
 		mutate(&cfg)
 	}
 	srv, err := patientsfhir.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "New")
 	ts.Config.Handler = srv
 	return ts, srv
 }
@@ -74,9 +69,7 @@ func serve(t *testing.T, mutate func(*patientsfhir.Config)) (*httptest.Server, *
 func do(t *testing.T, c *http.Client, method, url, ctype, body string, hdr ...string) (int, map[string]any, http.Header) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "%s %s", method, url)
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
@@ -84,9 +77,7 @@ func do(t *testing.T, c *http.Client, method, url, ctype, body string, hdr ...st
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	res, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
+	require.NoError(t, err, "%s %s", method, url)
 	defer res.Body.Close()
 	var m map[string]any
 	_ = json.NewDecoder(res.Body).Decode(&m)
@@ -117,14 +108,10 @@ func (s *syncBuffer) String() string {
 func tokenClient(t *testing.T, ts *httptest.Server, srv *patientsfhir.Server) (*http.Client, string, string) {
 	t.Helper()
 	_, secret, err := srv.Auth().Registry().CreateClient(context.Background(), auth.NewClient{ID: "patients-app", Tenants: []string{tenant}}, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "CreateClient")
 	cc := clientcredentials.Config{ClientID: "patients-app", ClientSecret: secret, TokenURL: ts.URL + "/token", Scopes: []string{tenant}}
 	tok, err := cc.Token(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "token from %s", cc.TokenURL)
 	return cc.Client(context.Background()), secret, tok.AccessToken
 }
 
@@ -134,22 +121,16 @@ func tokenClient(t *testing.T, ts *httptest.Server, srv *patientsfhir.Server) (*
 func TestFlowBothVersions(t *testing.T) {
 	var logs syncBuffer
 	ts, srv := serve(t, func(c *patientsfhir.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
-	if got, want := srv.Auth().Endpoints().Token, ts.URL+"/token"; got != want {
-		t.Fatalf("token URL %s, want %s", got, want)
-	}
+	require.Equal(t, ts.URL+"/token", srv.Auth().Endpoints().Token, "token URL")
 	client, secret, token := tokenClient(t, ts, srv)
 	anon := ts.Client()
 	defer func() {
 		// no secret, token or patient data in the logs (DESIGN rule 7)
 		out := logs.String()
 		for _, leak := range []string{secret, token, "chau", "Chau", "hugh", "Hugh"} {
-			if strings.Contains(out, leak) {
-				t.Errorf("the log contains %.12q...", leak)
-			}
+			assert.NotContains(t, out, leak, "the log contains a secret, a token or patient data")
 		}
-		if !strings.Contains(out, "token.issued") {
-			t.Errorf("no audit event in the log: %s", out)
-		}
+		assert.Contains(t, out, "token.issued", "no audit event in the log")
 	}()
 	for _, v := range []struct{ base, capability, medication, mime string }{
 		{"/stu3", "CapabilityStatement", "MedicationRequest", "application/fhir+json"},
@@ -158,20 +139,18 @@ func TestFlowBothVersions(t *testing.T) {
 		base := ts.URL + v.base
 		// a forged token: 401 invalid_token, as an OperationOutcome
 		st, b, h := do(t, anon, "GET", base+"/Patient/pat-1", "", "", "Authorization", "Bearer eyJhbGciOiJub25lIn0.e30.")
-		if st != 401 || !strings.Contains(h.Get("WWW-Authenticate"), "invalid_token") || b["resourceType"] != "OperationOutcome" {
-			t.Errorf("%s forged token: %d %q %v", v.base, st, h.Get("WWW-Authenticate"), b)
-		}
+		assert.Equal(t, 401, st, "%s forged token: %v", v.base, b)
+		assert.Contains(t, h.Get("WWW-Authenticate"), "invalid_token", "%s forged token: challenge", v.base)
+		assert.Equal(t, "OperationOutcome", b["resourceType"], "%s forged token: body %v", v.base, b)
 		st, md, _ := do(t, anon, "GET", base+"/metadata", "", "")
-		if st != 200 || md["resourceType"] != v.capability {
-			t.Fatalf("%s metadata: %d %v", v.base, st, md["resourceType"])
-		}
-		if raw, _ := json.Marshal(md); !bytes.Contains(raw, []byte(`"valueUri":"`+ts.URL+`/token"`)) {
-			t.Errorf("%s metadata does not advertise %s/token: %s", v.base, ts.URL, raw)
-		}
+		require.Equal(t, 200, st, "%s metadata: %v", v.base, md)
+		require.Equal(t, v.capability, md["resourceType"], "%s metadata", v.base)
+		raw, err := json.Marshal(md)
+		require.NoError(t, err)
+		assert.Contains(t, string(raw), `"valueUri":"`+ts.URL+`/token"`, "%s metadata does not advertise the token URL", v.base)
 		st, sc, _ := do(t, anon, "GET", base+"/.well-known/smart-configuration", "", "")
-		if st != 200 || sc["token_endpoint"] != ts.URL+"/token" {
-			t.Errorf("%s smart-configuration: %d %v", v.base, st, sc["token_endpoint"])
-		}
+		assert.Equal(t, 200, st, "%s smart-configuration: %v", v.base, sc)
+		assert.Equal(t, ts.URL+"/token", sc["token_endpoint"], "%s smart-configuration", v.base)
 		for _, r := range []struct{ method, path, ctype, body string }{
 			{"GET", "/Patient/pat-1", "", ""},
 			{"GET", "/Patient?family=chau", "", ""},
@@ -179,53 +158,48 @@ func TestFlowBothVersions(t *testing.T) {
 			{"POST", "", "application/fhir+json", `{"resourceType":"Bundle","type":"batch"}`},
 		} {
 			st, b, h := do(t, anon, r.method, base+r.path, r.ctype, r.body)
-			if st != 401 || !strings.HasPrefix(h.Get("WWW-Authenticate"), "Bearer") {
-				t.Errorf("%s %s%s without token: %d %q", r.method, v.base, r.path, st, h.Get("WWW-Authenticate"))
-			}
-			if b["resourceType"] != "OperationOutcome" || !strings.HasPrefix(h.Get("Content-Type"), v.mime) {
-				t.Errorf("%s %s%s without token: %q %v, want an OperationOutcome", r.method, v.base, r.path, h.Get("Content-Type"), b)
-			}
+			assert.Equal(t, 401, st, "%s %s%s without token", r.method, v.base, r.path)
+			assert.True(t, strings.HasPrefix(h.Get("WWW-Authenticate"), "Bearer"), "%s %s%s without token: challenge %q, want Bearer", r.method, v.base, r.path, h.Get("WWW-Authenticate"))
+			assert.Equal(t, "OperationOutcome", b["resourceType"], "%s %s%s without token: %v", r.method, v.base, r.path, b)
+			assert.True(t, strings.HasPrefix(h.Get("Content-Type"), v.mime), "%s %s%s without token: Content-Type %q, want %s", r.method, v.base, r.path, h.Get("Content-Type"), v.mime)
 		}
 		st, b, _ = do(t, client, "POST", base+"/Patient/_search", "application/x-www-form-urlencoded", "family=chau&given=hugh")
-		if st != 200 || b["total"] != float64(1) {
-			t.Errorf("%s Patient search: %d total %v", v.base, st, b["total"])
-		}
+		assert.Equal(t, 200, st, "%s Patient search: %v", v.base, b)
+		assert.Equal(t, float64(1), b["total"], "%s Patient search total", v.base)
 		st, b, _ = do(t, client, "GET", base+"/Patient/pat-1", "", "")
-		if st != 200 || b["id"] != "pat-1" {
-			t.Errorf("%s read: %d %v", v.base, st, b["id"])
-		}
+		assert.Equal(t, 200, st, "%s read: %v", v.base, b)
+		assert.Equal(t, "pat-1", b["id"], "%s read", v.base)
 		batch := `{"resourceType":"Bundle","type":"batch","entry":[
 			{"request":{"method":"GET","url":"Encounter?patient=pat-1&_sort=-date&_count=1"}},
 			{"request":{"method":"GET","url":"` + v.medication + `?patient=pat-1"}}]}`
 		st, b, _ = do(t, client, "POST", base, "application/fhir+json", batch)
+		require.Equal(t, 200, st, "%s batch: %v", v.base, b)
+		require.Equal(t, "batch-response", b["type"], "%s batch: %v", v.base, b)
 		entries, _ := b["entry"].([]any)
-		if st != 200 || b["type"] != "batch-response" || len(entries) != 2 {
-			t.Fatalf("%s batch: %d %v", v.base, st, b)
-		}
+		require.Len(t, entries, 2, "%s batch: %v", v.base, b)
 		for i, e := range entries {
-			if s := e.(map[string]any)["response"].(map[string]any)["status"]; !strings.HasPrefix(s.(string), "200") {
-				t.Errorf("%s batch entry %d: %v", v.base, i, s)
-			}
+			res, _ := e.(map[string]any)["response"].(map[string]any)
+			s, _ := res["status"].(string)
+			assert.True(t, strings.HasPrefix(s, "200"), "%s batch entry %d: status %q, want 200: %v", v.base, i, s, e)
 		}
 		// an unknown type is the version's 404 OperationOutcome
 		st, b, _ = do(t, client, "GET", base+"/Nonsense/1", "", "")
-		if st != 404 || b["resourceType"] != "OperationOutcome" {
-			t.Errorf("%s unknown type: %d %v", v.base, st, b["resourceType"])
-		}
+		assert.Equal(t, 404, st, "%s unknown type: %v", v.base, b)
+		assert.Equal(t, "OperationOutcome", b["resourceType"], "%s unknown type", v.base)
 	}
 	// the discovery documents of the authorization server
 	st, md, _ := do(t, anon, "GET", ts.URL+"/.well-known/oauth-authorization-server", "", "")
-	if st != 200 || md["issuer"] != ts.URL || md["token_endpoint"] != ts.URL+"/token" {
-		t.Errorf("RFC 8414 metadata: %d %v", st, md)
-	}
-	if st, jwks, _ := do(t, anon, "GET", ts.URL+"/.well-known/jwks.json", "", ""); st != 200 || len(jwks["keys"].([]any)) == 0 {
-		t.Errorf("JWKS: %d %v", st, jwks)
-	}
+	assert.Equal(t, 200, st, "RFC 8414 metadata: %v", md)
+	assert.Equal(t, ts.URL, md["issuer"], "RFC 8414 metadata issuer")
+	assert.Equal(t, ts.URL+"/token", md["token_endpoint"], "RFC 8414 metadata token_endpoint")
+	st, jwks, _ := do(t, anon, "GET", ts.URL+"/.well-known/jwks.json", "", "")
+	assert.Equal(t, 200, st, "JWKS: %v", jwks)
+	keys, _ := jwks["keys"].([]any)
+	assert.NotEmpty(t, keys, "JWKS without keys: %v", jwks)
 	// unknown paths
 	for _, p := range []string{"/", "/nothing", "/stu4/metadata", "/admin/clients"} {
-		if st, _, _ := do(t, anon, "GET", ts.URL+p, "", ""); st != 404 {
-			t.Errorf("GET %s: %d, want 404", p, st)
-		}
+		st, _, _ := do(t, anon, "GET", ts.URL+p, "", "")
+		assert.Equal(t, 404, st, "GET %s", p)
 	}
 }
 
@@ -235,12 +209,10 @@ func TestForeignTokenRefused(t *testing.T) {
 	ts1, srv1 := serve(t, nil)
 	ts2, _ := serve(t, nil)
 	client, _, _ := tokenClient(t, ts1, srv1)
-	if st, _, _ := do(t, client, "GET", ts1.URL+"/stu3/Patient/pat-1", "", ""); st != 200 {
-		t.Fatalf("token on its own server: %d", st)
-	}
-	if st, _, _ := do(t, client, "GET", ts2.URL+"/stu3/Patient/pat-1", "", ""); st != 401 {
-		t.Errorf("token of another server: %d, want 401", st)
-	}
+	st, b, _ := do(t, client, "GET", ts1.URL+"/stu3/Patient/pat-1", "", "")
+	require.Equal(t, 200, st, "token on its own server: %v", b)
+	st, b, _ = do(t, client, "GET", ts2.URL+"/stu3/Patient/pat-1", "", "")
+	assert.Equal(t, 401, st, "token of another server: %v", b)
 }
 
 // The admin API is mounted only with an OperatorToken, and then only
@@ -249,18 +221,15 @@ func TestAdmin(t *testing.T) {
 	ts, _ := serve(t, func(c *patientsfhir.Config) { c.Auth.OperatorToken = operatorToken })
 	anon := ts.Client()
 	body := `{"client_id":"app2","tenants":["` + tenant + `"]}`
-	if st, _, _ := do(t, anon, "POST", ts.URL+"/admin/clients", "application/json", body); st != 401 {
-		t.Errorf("admin without operator token: %d, want 401", st)
-	}
+	st, b, _ := do(t, anon, "POST", ts.URL+"/admin/clients", "application/json", body)
+	assert.Equal(t, 401, st, "admin without operator token: %v", b)
 	st, created, _ := do(t, anon, "POST", ts.URL+"/admin/clients", "application/json", body, "Authorization", "Bearer "+operatorToken)
-	if st != 201 && st != 200 {
-		t.Fatalf("create client: %d %v", st, created)
-	}
+	require.Contains(t, []int{200, 201}, st, "create client: %v", created)
 	secret, _ := created["client_secret"].(string)
 	cc := clientcredentials.Config{ClientID: "app2", ClientSecret: secret, TokenURL: ts.URL + "/token", Scopes: []string{tenant}}
-	if st, b, _ := do(t, cc.Client(context.Background()), "GET", ts.URL+"/dstu2/Patient/pat-1", "", ""); st != 200 || b["id"] != "pat-1" {
-		t.Errorf("client created through /admin: %d %v", st, b["id"])
-	}
+	st, b, _ = do(t, cc.Client(context.Background()), "GET", ts.URL+"/dstu2/Patient/pat-1", "", "")
+	assert.Equal(t, 200, st, "client created through /admin: %v", b)
+	assert.Equal(t, "pat-1", b["id"], "client created through /admin")
 }
 
 // Open serves data without a token, advertises no OAuth and mounts no
@@ -271,25 +240,21 @@ func TestOpen(t *testing.T) {
 		c.Open, c.Store, c.Auth = true, nil, auth.Config{}
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
-	if srv.Auth() != nil {
-		t.Error("Open server has an authorization server")
-	}
-	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "WITHOUT AUTHENTICATION") {
-		t.Errorf("no loud warning: %s", logs.String())
-	}
+	assert.Nil(t, srv.Auth(), "Open server has an authorization server")
+	assert.Contains(t, logs.String(), "level=WARN", "no loud warning")
+	assert.Contains(t, logs.String(), "WITHOUT AUTHENTICATION", "no loud warning")
 	anon := ts.Client()
 	for _, base := range []string{"/stu3", "/dstu2"} {
-		if st, b, _ := do(t, anon, "GET", ts.URL+base+"/Patient/pat-1", "", ""); st != 200 || b["id"] != "pat-1" {
-			t.Errorf("%s open read: %d %v", base, st, b["id"])
-		}
+		st, b, _ := do(t, anon, "GET", ts.URL+base+"/Patient/pat-1", "", "")
+		assert.Equal(t, 200, st, "%s open read: %v", base, b)
+		assert.Equal(t, "pat-1", b["id"], "%s open read", base)
 		_, md, _ := do(t, anon, "GET", ts.URL+base+"/metadata", "", "")
-		if raw, _ := json.Marshal(md); bytes.Contains(raw, []byte("oauth-uris")) {
-			t.Errorf("%s open server advertises OAuth", base)
-		}
+		raw, err := json.Marshal(md)
+		require.NoError(t, err)
+		assert.NotContains(t, string(raw), "oauth-uris", "%s open server advertises OAuth", base)
 	}
-	if st, _, _ := do(t, anon, "POST", ts.URL+"/token", "application/x-www-form-urlencoded", "grant_type=client_credentials"); st != 404 {
-		t.Errorf("open server token endpoint: %d, want 404", st)
-	}
+	st, b, _ := do(t, anon, "POST", ts.URL+"/token", "application/x-www-form-urlencoded", "grant_type=client_credentials")
+	assert.Equal(t, 404, st, "open server token endpoint: %v", b)
 }
 
 // One version alone, at a custom base path; the other is not mounted.
@@ -300,17 +265,16 @@ func TestOneVersionCustomBase(t *testing.T) {
 		c.STU3.Security = &capability.Security{Description: "ours"}
 	})
 	client, _, _ := tokenClient(t, ts, srv)
-	if st, b, _ := do(t, client, "GET", ts.URL+"/fhir/r3/Patient/pat-1", "", ""); st != 200 || b["id"] != "pat-1" {
-		t.Errorf("custom base read: %d %v", st, b)
-	}
+	st, b, _ := do(t, client, "GET", ts.URL+"/fhir/r3/Patient/pat-1", "", "")
+	assert.Equal(t, 200, st, "custom base read: %v", b)
+	assert.Equal(t, "pat-1", b["id"], "custom base read")
 	_, md, _ := do(t, ts.Client(), "GET", ts.URL+"/fhir/r3/metadata", "", "")
-	raw, _ := json.Marshal(md)
-	if !bytes.Contains(raw, []byte(ts.URL+"/token")) || !bytes.Contains(raw, []byte("ours")) {
-		t.Errorf("custom base metadata lacks the token URL or the description: %s", raw)
-	}
-	if st, _, _ := do(t, client, "GET", ts.URL+"/dstu2/Patient/pat-1", "", ""); st != 404 {
-		t.Errorf("unmounted DSTU2: %d, want 404", st)
-	}
+	raw, err := json.Marshal(md)
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), ts.URL+"/token", "custom base metadata lacks the token URL")
+	assert.Contains(t, string(raw), "ours", "custom base metadata lacks the description")
+	st, b, _ = do(t, client, "GET", ts.URL+"/dstu2/Patient/pat-1", "", "")
+	assert.Equal(t, 404, st, "unmounted DSTU2: %v", b)
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -325,9 +289,8 @@ func TestConfigErrors(t *testing.T) {
 			Logger:    quiet(),
 		}
 	}
-	if _, err := patientsfhir.New(context.Background(), good()); err != nil {
-		t.Fatalf("good config: %v", err)
-	}
+	_, err := patientsfhir.New(context.Background(), good())
+	require.NoError(t, err, "good config")
 	for name, tc := range map[string]struct {
 		mutate func(*patientsfhir.Config)
 		field  string
@@ -361,14 +324,12 @@ func TestConfigErrors(t *testing.T) {
 			cfg.DSTU2 = &dstu2.Config{Backend: b2}
 			tc.mutate(&cfg)
 			srv, err := patientsfhir.New(context.Background(), cfg)
-			if err == nil || srv != nil {
-				t.Fatalf("New succeeded")
-			}
-			if !errors.Is(err, patientsfhir.ErrInvalidConfig) || !strings.Contains(err.Error(), tc.field) {
-				t.Errorf("error %q does not name %s or wrap ErrInvalidConfig", err, tc.field)
-			}
-			if tc.field == "Config.Auth.SealKey" && !errors.Is(err, auth.ErrInvalidConfig) {
-				t.Errorf("auth's error is not in the chain: %v", err)
+			require.Error(t, err, "New succeeded")
+			require.Nil(t, srv, "New returned a server with its error")
+			assert.ErrorIs(t, err, patientsfhir.ErrInvalidConfig)
+			assert.ErrorContains(t, err, tc.field, "the error does not name the field")
+			if tc.field == "Config.Auth.SealKey" {
+				assert.ErrorIs(t, err, auth.ErrInvalidConfig, "auth's error is not in the chain")
 			}
 			if testing.Verbose() {
 				t.Log(err)
@@ -385,12 +346,8 @@ func TestConfigNotMutated(t *testing.T) {
 		PublicURL: "https://fhir.example.com", Auth: auth.Config{SealKey: make([]byte, 32)},
 		Store: auth.NewMemoryStore(), STU3: c3, Logger: quiet(),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c3.BasePath != "" || c3.Security != nil || c3.BaseURL != "" {
-		t.Errorf("New changed the caller's STU3 config: %+v", *c3)
-	}
+	require.NoError(t, err, "New")
+	assert.Equal(t, stu3.Config{Backend: b3}, *c3, "New changed the caller's STU3 config")
 }
 
 // A page cursor is bound to the tenant of the token that obtained it: the
@@ -402,17 +359,13 @@ func TestCursorBoundToTenant(t *testing.T) {
 	clients := map[string]*http.Client{}
 	for id, tn := range map[string]string{"app-a": tenant, "app-b": tenantB} {
 		_, secret, err := srv.Auth().Registry().CreateClient(context.Background(), auth.NewClient{ID: id, Tenants: []string{tn}}, "test")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "CreateClient %s", id)
 		cc := clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: ts.URL + "/token", Scopes: []string{tn}}
 		clients[id] = cc.Client(context.Background())
 	}
 	for _, base := range []string{"/stu3", "/dstu2"} {
 		st, b, _ := do(t, clients["app-a"], "GET", ts.URL+base+"/Observation?patient=pat-1&_count=1", "", "")
-		if st != 200 {
-			t.Fatalf("%s first page: %d %v", base, st, b)
-		}
+		require.Equal(t, 200, st, "%s first page: %v", base, b)
 		next := ""
 		links, _ := b["link"].([]any)
 		for _, l := range links {
@@ -420,16 +373,14 @@ func TestCursorBoundToTenant(t *testing.T) {
 				next, _ = m["url"].(string)
 			}
 		}
-		if !strings.Contains(next, "_cursor=") {
-			t.Fatalf("%s: no next link with a cursor in %v", base, links)
-		}
+		require.Contains(t, next, "_cursor=", "%s: no next link with a cursor in %v", base, links)
 		st, b, _ = do(t, clients["app-b"], "GET", next, "", "")
-		if st != 400 || b["resourceType"] != "OperationOutcome" {
-			t.Errorf("%s next link with tenant B's token: %d %v, want 400 OperationOutcome", base, st, b["resourceType"])
-		}
+		assert.Equal(t, 400, st, "%s next link with tenant B's token: %v", base, b)
+		assert.Equal(t, "OperationOutcome", b["resourceType"], "%s next link with tenant B's token", base)
 		st, b, _ = do(t, clients["app-a"], "GET", next, "", "")
-		if entries, _ := b["entry"].([]any); st != 200 || b["resourceType"] != "Bundle" || len(entries) != 1 {
-			t.Errorf("%s next link with tenant A's token: %d %v", base, st, b["resourceType"])
-		}
+		assert.Equal(t, 200, st, "%s next link with tenant A's token: %v", base, b)
+		assert.Equal(t, "Bundle", b["resourceType"], "%s next link with tenant A's token", base)
+		entries, _ := b["entry"].([]any)
+		assert.Len(t, entries, 1, "%s next link with tenant A's token", base)
 	}
 }

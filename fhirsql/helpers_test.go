@@ -457,6 +457,6 @@ func fetchAllFrom(t *testing.T, d *fhirsql.Dialect, qr fhirsql.Querier, tbl *fhi
 		require.Len(t, p.Resources, count, "a page before the last one is not full")
 		cursor = p.Next
 	}
-	t.Fatal("paging does not end")
+	require.FailNow(t, "paging does not end", "%d pages of %d, %d resources so far", 1000, count, len(got))
 	return nil, nil
 }

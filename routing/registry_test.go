@@ -314,8 +314,7 @@ func TestRegistryRandomized(t *testing.T) {
 				var got string
 				switch {
 				case err == nil:
-					if b.tenant != tenantID(i) {
-						t.Errorf("tenant %d was routed to tenant %s's backend", i, b.tenant)
+					if !assert.Equal(t, tenantID(i), b.tenant, "tenant %d was routed to another tenant's backend", i) {
 						return
 					}
 					got = b.provider
@@ -327,7 +326,7 @@ func TestRegistryRandomized(t *testing.T) {
 					got = absent
 					refused.Add(1)
 				default:
-					t.Errorf("tenant %d: unexpected error %v", i, err)
+					assert.Failf(t, "unexpected error", "tenant %d: %v, want none, %v or %v", i, err, routing.ErrTenantDisabled, routing.ErrUnknownTenant)
 					return
 				}
 				ok := possible(i, s0, s1)
@@ -341,7 +340,7 @@ func TestRegistryRandomized(t *testing.T) {
 						brev = b.rev
 					}
 					histMu.Lock()
-					t.Errorf("tenant %d: got %q (rev %d), but while the call ran it could only be %q; stored %+v %v; history %+v", i, got, brev, ok, stored, gerr, history[i])
+					assert.Contains(t, ok, got, "tenant %d (backend rev %d): routed to what it could not be while the call ran; stored %+v %v; history %+v", i, brev, stored, gerr, history[i])
 					histMu.Unlock()
 					return
 				}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/patientsfhir/patientsfhir/bench/models"
 )
 
@@ -19,15 +22,14 @@ func BenchmarkModels(b *testing.B) {
 			// not select. The summary goes to stdout: b.Log of a benchmark
 			// with sub-benchmarks is not shown.
 			corpus, err := models.LoadCorpus(v, "")
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err, "LoadCorpus(%s)", v)
 			fmt.Println(corpus.Summary())
 			for _, c := range corpus.Codecs {
 				b.Run(c.Name, func(b *testing.B) {
 					b.ReportAllocs()
 					b.SetBytes(models.Size(corpus.Files))
 					for b.Loop() {
+						// a plain check: require would cost time in the timed loop
 						if _, err := models.RoundTripAll(c, corpus.Files); err != nil {
 							b.Fatal(err)
 						}
@@ -56,16 +58,16 @@ func TestCommonExcludesFilesAnyCodecRejects(t *testing.T) {
 		}},
 	}
 	kept, rejected := models.Common(files, codecs)
-	if len(kept) != 1 || kept[0].Name != "a.json" {
-		t.Fatalf("kept %v, want only a.json", kept)
-	}
-	if len(rejected) != 2 || rejected[0].File != "b.json" || rejected[0].Codec != "x" || !errors.Is(rejected[0].Err, errB) ||
-		rejected[1].File != "c.json" || rejected[1].Codec != "y" {
-		t.Fatalf("rejected = %+v", rejected)
-	}
-	if n, err := models.RoundTripAll(codecs[0], files); err == nil || !errors.Is(err, errB) || n != 7 {
-		t.Errorf("RoundTripAll = %d, %v; want 7 bytes then the error for b.json", n, err)
-	}
+	assert.Equal(t, files[:1], kept, "kept, want only a.json")
+	require.Len(t, rejected, 2, "rejected = %+v", rejected)
+	assert.Equal(t, "b.json", rejected[0].File)
+	assert.Equal(t, "x", rejected[0].Codec)
+	assert.ErrorIs(t, rejected[0].Err, errB)
+	assert.Equal(t, "c.json", rejected[1].File)
+	assert.Equal(t, "y", rejected[1].Codec)
+	n, err := models.RoundTripAll(codecs[0], files)
+	assert.ErrorIs(t, err, errB, "RoundTripAll: the error for b.json")
+	assert.Equal(t, 7, n, "RoundTripAll: bytes before the error")
 }
 
 func TestCorpora(t *testing.T) {
@@ -74,22 +76,16 @@ func TestCorpora(t *testing.T) {
 	}
 	for _, v := range []string{models.STU3, models.DSTU2} {
 		corpus, err := models.LoadCorpus(v, "")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "LoadCorpus(%s)", v)
 		t.Log(corpus.Summary())
-		if corpus.Total < 300 || len(corpus.Files) == 0 {
-			t.Errorf("%s: %d files, %d kept", v, corpus.Total, len(corpus.Files))
-		}
+		assert.GreaterOrEqual(t, corpus.Total, 300, "%s: example files", v)
+		assert.NotEmpty(t, corpus.Files, "%s: files kept", v)
 		// Exclusions must stay rare, or the comparison stops meaning much.
-		if ex := corpus.Total - len(corpus.Files); ex*50 > corpus.Total {
-			t.Errorf("%s: %d of %d files excluded:\n%s", v, ex, corpus.Total, corpus.Summary())
-		}
+		ex := corpus.Total - len(corpus.Files)
+		assert.LessOrEqual(t, ex*50, corpus.Total, "%s: %d of %d files excluded (at most 1 in 50):\n%s", v, ex, corpus.Total, corpus.Summary())
 	}
-	if _, err := models.LoadCorpus("r4", ""); err == nil {
-		t.Error("LoadCorpus(r4) succeeded")
-	}
-	if _, err := models.LoadExamples(t.TempDir()); err == nil {
-		t.Error("LoadExamples of an empty directory succeeded")
-	}
+	_, err := models.LoadCorpus("r4", "")
+	assert.Error(t, err, "LoadCorpus(r4) succeeded")
+	_, err = models.LoadExamples(t.TempDir())
+	assert.Error(t, err, "LoadExamples of an empty directory succeeded")
 }

@@ -74,14 +74,14 @@ func TestAccessLog(t *testing.T) {
 		case err := <-done:
 			assert.NoError(t, err)
 		case <-time.After(30 * time.Second):
-			t.Error("no graceful shutdown")
+			assert.Fail(t, "no graceful shutdown within 30s")
 		}
 	})
 	var c credentials
 	select {
 	case c = <-ready:
 	case err := <-done:
-		t.Fatalf("run: %v", err)
+		require.FailNow(t, "run returned before the server was ready", "run: %v", err)
 	}
 	cc := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL, Scopes: []string{c.Tenant}}
 	client := cc.Client(context.Background())

@@ -36,9 +36,7 @@ func start(t *testing.T, o options) credentials {
 func startStop(t *testing.T, o options) (credentials, func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan credentials, 1)
 	done := make(chan error, 1)
@@ -48,11 +46,9 @@ func startStop(t *testing.T, o options) (credentials, func()) {
 		cancel()
 		select {
 		case err := <-done:
-			if err != nil {
-				t.Errorf("shutdown: %v", err)
-			}
+			assert.NoError(t, err, "shutdown")
 		case <-time.After(15 * time.Second):
-			t.Error("no graceful shutdown")
+			assert.Fail(t, "no graceful shutdown within 15s")
 		}
 	})
 	t.Cleanup(stop)
@@ -60,23 +56,22 @@ func startStop(t *testing.T, o options) (credentials, func()) {
 	case c := <-ready:
 		return c, stop
 	case err := <-done:
-		t.Fatalf("run: %v", err)
+		require.FailNow(t, "run returned before the server was ready", "run: %v", err)
 	case <-time.After(60 * time.Second):
-		t.Fatal("server did not start")
+		require.FailNow(t, "the server did not start within 60s")
 	}
 	return credentials{}, stop
 }
 
 func getJSON(t *testing.T, c *http.Client, method, url, ctype string, body []byte) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, bytes.NewReader(body))
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	require.NoError(t, err, "%s %s", method, url)
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
 	res, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
+	require.NoError(t, err, "%s %s", method, url)
 	defer res.Body.Close()
 	var m map[string]any
 	_ = json.NewDecoder(res.Body).Decode(&m)
@@ -87,9 +82,8 @@ func getJSON(t *testing.T, c *http.Client, method, url, ctype string, body []byt
 // search and a batch on both versions; no token, no data.
 func TestClientCredentialsFlow(t *testing.T) {
 	c := start(t, options{tenant: DefaultTenant, clientID: "patients-app"})
-	if c.ClientSecret == "" || !strings.HasSuffix(c.TokenURL, "/token") {
-		t.Fatalf("credentials %+v", c)
-	}
+	require.NotEmpty(t, c.ClientSecret, "credentials %+v", c)
+	require.True(t, strings.HasSuffix(c.TokenURL, "/token"), "token URL %q, want one ending in /token", c.TokenURL)
 	cc := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL, Scopes: []string{c.Tenant}}
 	client := cc.Client(context.Background())
 	anon := http.DefaultClient
@@ -101,36 +95,29 @@ func TestClientCredentialsFlow(t *testing.T) {
 		base := c.BaseURL + v.base
 		// metadata without a token, with the token URL the app will use
 		st, md := getJSON(t, anon, "GET", base+"/metadata", "", nil)
-		if st != 200 || md["resourceType"] != v.capability || !strings.Contains(mustJSON(md), c.TokenURL) {
-			t.Errorf("%s metadata: %d %v", v.base, st, md["resourceType"])
-		}
+		assert.Equal(t, 200, st, "%s metadata: %v", v.base, md)
+		assert.Equal(t, v.capability, md["resourceType"], "%s metadata", v.base)
+		assert.Contains(t, mustJSON(md), c.TokenURL, "%s metadata does not advertise the token URL", v.base)
 		// data without a token: 401
-		if st, _ := getJSON(t, anon, "GET", base+"/Patient/pat-1", "", nil); st != 401 {
-			t.Errorf("%s read without token: %d", v.base, st)
-		}
+		st, b := getJSON(t, anon, "GET", base+"/Patient/pat-1", "", nil)
+		assert.Equal(t, 401, st, "%s read without token: %v", v.base, b)
 		// search with the token (POST _search with a form body, as the app does)
-		st, b := getJSON(t, client, "POST", base+"/Patient/_search", "application/x-www-form-urlencoded", []byte("family=chau&given=hugh"))
-		if st != 200 || b["total"] != float64(1) {
-			t.Errorf("%s Patient search: %d total %v", v.base, st, b["total"])
-		}
+		st, b = getJSON(t, client, "POST", base+"/Patient/_search", "application/x-www-form-urlencoded", []byte("family=chau&given=hugh"))
+		assert.Equal(t, 200, st, "%s Patient search: %v", v.base, b)
+		assert.Equal(t, float64(1), b["total"], "%s Patient search total", v.base)
 		// a batch of clinical searches for pat-1
 		batch := `{"resourceType":"Bundle","type":"batch","entry":[
 			{"request":{"method":"GET","url":"Observation?patient=pat-1&_sort:desc=date&category=vital-signs&_count=3"}},
 			{"request":{"method":"GET","url":"Encounter?patient=pat-1&_sort=-date&_count=1"}},
 			{"request":{"method":"GET","url":"` + v.medication + `?patient=pat-1&_count=10"}}]}`
 		st, b = getJSON(t, client, "POST", base, "application/fhir+json", []byte(batch))
-		if st != 200 || b["type"] != "batch-response" {
-			t.Fatalf("%s batch: %d %v", v.base, st, b)
-		}
+		require.Equal(t, 200, st, "%s batch: %v", v.base, b)
+		require.Equal(t, "batch-response", b["type"], "%s batch: %v", v.base, b)
 		entries, _ := b["entry"].([]any)
-		if len(entries) != 3 {
-			t.Fatalf("%s batch: %d entries", v.base, len(entries))
-		}
+		require.Len(t, entries, 3, "%s batch entries", v.base)
 		enc := entries[1].(map[string]any)["resource"].(map[string]any)
 		first := enc["entry"].([]any)[0].(map[string]any)["resource"].(map[string]any)
-		if first["id"] != "enc-1-6" {
-			t.Errorf("%s newest encounter %v, want enc-1-6", v.base, first["id"])
-		}
+		assert.Equal(t, "enc-1-6", first["id"], "%s newest encounter", v.base)
 	}
 }
 
@@ -171,22 +158,15 @@ func TestTwoTenants(t *testing.T) {
 // -open serves without a token and does not publish a token URL.
 func TestOpen(t *testing.T) {
 	c := start(t, options{open: true, tenant: DefaultTenant, clientID: "x"})
-	if c.ClientSecret != "" {
-		t.Error("open mode created a client")
-	}
+	assert.Empty(t, c.ClientSecret, "open mode created a client")
 	st, b := getJSON(t, http.DefaultClient, "GET", c.BaseURL+"/stu3/Patient/pat-1", "", nil)
-	if st != 200 || b["id"] != "pat-1" {
-		t.Errorf("open read: %d %v", st, b["id"])
-	}
+	assert.Equal(t, 200, st, "open read: %v", b)
+	assert.Equal(t, "pat-1", b["id"], "open read")
 	_, md := getJSON(t, http.DefaultClient, "GET", c.BaseURL+"/stu3/metadata", "", nil)
-	if strings.Contains(mustJSON(md), "oauth-uris") {
-		t.Error("open server advertises OAuth")
-	}
+	assert.NotContains(t, mustJSON(md), "oauth-uris", "open server advertises OAuth")
 	var buf bytes.Buffer
 	printBanner(&buf, options{open: true}, c)
-	if !strings.Contains(buf.String(), "NO AUTHENTICATION") {
-		t.Error("open mode is not said loudly")
-	}
+	assert.Contains(t, buf.String(), "NO AUTHENTICATION", "open mode is not said loudly")
 }
 
 func mustJSON(v any) string {
@@ -198,13 +178,10 @@ func mustJSON(v any) string {
 func kid(t *testing.T, jwt string) string {
 	t.Helper()
 	h, err := base64.RawURLEncoding.DecodeString(strings.Split(jwt, ".")[0])
-	if err != nil {
-		t.Fatalf("token header: %v", err)
-	}
+	require.NoError(t, err, "token header")
 	var v struct{ Kid string }
-	if err := json.Unmarshal(h, &v); err != nil || v.Kid == "" {
-		t.Fatalf("token header %s: %v", h, err)
-	}
+	require.NoError(t, json.Unmarshal(h, &v), "token header %s", h)
+	require.NotEmpty(t, v.Kid, "token header %s has no kid", h)
 	return v.Kid
 }
 
@@ -216,69 +193,54 @@ func TestDBSurvivesRestart(t *testing.T) {
 
 	// first run: the client is created and its secret printed
 	c1, stop := startStop(t, o)
-	if c1.Existing || c1.ClientSecret == "" {
-		t.Fatalf("first start: %+v", c1)
-	}
+	require.False(t, c1.Existing, "first start: %+v", c1)
+	require.NotEmpty(t, c1.ClientSecret, "first start: %+v", c1)
 	var buf bytes.Buffer
 	printBanner(&buf, o, c1)
-	if !strings.Contains(buf.String(), c1.ClientSecret) || !strings.Contains(buf.String(), "printed only now") {
-		t.Errorf("first banner:\n%s", buf.String())
-	}
+	assert.Contains(t, buf.String(), c1.ClientSecret, "first banner")
+	assert.Contains(t, buf.String(), "printed only now", "first banner")
 	cc := clientcredentials.Config{ClientID: c1.ClientID, ClientSecret: c1.ClientSecret, TokenURL: c1.TokenURL, Scopes: []string{DefaultTenant}}
 	tok, err := cc.Token(context.Background())
-	if err != nil {
-		t.Fatalf("first token: %v", err)
-	}
+	require.NoError(t, err, "first token")
 	kid1 := kid(t, tok.AccessToken)
-	if fi, err := os.Stat(db + ".sealkey"); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() != 32 {
-		t.Fatalf("seal key file: %v %v", fi, err)
-	}
+	fi, err := os.Stat(db + ".sealkey")
+	require.NoError(t, err, "seal key file")
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "seal key file mode")
+	require.Equal(t, int64(32), fi.Size(), "seal key file size")
 	stop()
 
 	// second run on the same db: no new secret, the old one still works
 	c2 := start(t, o)
-	if !c2.Existing || c2.ClientSecret != "" {
-		t.Fatalf("second start: %+v", c2)
-	}
+	require.True(t, c2.Existing, "second start: %+v", c2)
+	require.Empty(t, c2.ClientSecret, "second start printed a secret")
 	buf.Reset()
 	printBanner(&buf, o, c2)
-	if !strings.Contains(buf.String(), "already exists") || !strings.Contains(buf.String(), db) {
-		t.Errorf("second banner:\n%s", buf.String())
-	}
+	assert.Contains(t, buf.String(), "already exists", "second banner")
+	assert.Contains(t, buf.String(), db, "second banner")
 	cc.TokenURL = c2.TokenURL
 	tok, err = cc.Token(context.Background())
-	if err != nil {
-		t.Fatalf("token after restart: %v", err)
-	}
-	if k := kid(t, tok.AccessToken); k != kid1 {
-		t.Errorf("signing key changed across restart: %s then %s", kid1, k)
-	}
-	req, _ := http.NewRequest("GET", c2.BaseURL+"/stu3/Patient/pat-1", nil)
+	require.NoError(t, err, "token after restart")
+	assert.Equal(t, kid1, kid(t, tok.AccessToken), "signing key changed across restart")
+	req, err := http.NewRequest("GET", c2.BaseURL+"/stu3/Patient/pat-1", nil)
+	require.NoError(t, err)
 	tok.SetAuthHeader(req)
 	res, err := http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("read after restart: %v %v", res, err)
-	}
+	require.NoError(t, err, "read after restart")
 	res.Body.Close()
+	require.Equal(t, 200, res.StatusCode, "read after restart")
 }
 
 // A bad PATIENTSFHIR_SEAL_KEY or a truncated key file stops the start.
 func TestSealKeyErrors(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "x.db")
-	if _, err := sealKey("not base64!", db); err == nil {
-		t.Error("bad base64 accepted")
-	}
-	if _, err := sealKey(base64.StdEncoding.EncodeToString(make([]byte, 16)), db); err == nil {
-		t.Error("16-byte key accepted")
-	}
+	_, err := sealKey("not base64!", db)
+	assert.Error(t, err, "bad base64 accepted")
+	_, err = sealKey(base64.StdEncoding.EncodeToString(make([]byte, 16)), db)
+	assert.Error(t, err, "16-byte key accepted")
 	k, err := sealKey(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)), db)
-	if err != nil || len(k) != 32 || k[0] != 7 {
-		t.Errorf("env key: %v %v", k, err)
-	}
-	if err := os.WriteFile(db+".sealkey", []byte("short"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sealKey("", db); err == nil {
-		t.Error("5-byte key file accepted")
-	}
+	assert.NoError(t, err, "env key")
+	assert.Equal(t, bytes.Repeat([]byte{7}, 32), k, "env key")
+	require.NoError(t, os.WriteFile(db+".sealkey", []byte("short"), 0o600))
+	_, err = sealKey("", db)
+	assert.Error(t, err, "5-byte key file accepted")
 }

@@ -41,9 +41,10 @@ func start[T any](t *testing.T, run func(ctx context.Context, ln net.Listener, r
 	case v := <-ready:
 		return v
 	case err := <-done:
-		t.Fatal(err)
+		done <- err // for the cleanup, which waits for run's result
+		require.FailNow(t, "run returned before the server was ready", "run: %v", err)
 	case <-time.After(30 * time.Second):
-		t.Fatal("the server did not start")
+		require.FailNow(t, "the server did not start within 30s")
 	}
 	return zero
 }

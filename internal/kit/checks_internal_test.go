@@ -4,14 +4,13 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestSpanWithin(t *testing.T) {
 	at := func(s string) span {
 		lo, hi, ok := dateRange(s)
-		if !ok {
-			t.Fatalf("dateRange(%q)", s)
-		}
+		require.True(t, ok, "dateRange(%q) does not parse", s)
 		return span{lo, hi}
 	}
 	instant := at("2019-03-01T10:30:00-05:00")

@@ -2,12 +2,16 @@ package kit
 
 import (
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestValuesPaths(t *testing.T) {
-	p, _ := decode([]byte(`{"resourceType":"Patient","name":[{"family":["Chau"],"given":["Hugh"]},{"given":[""]}],
+	p, ok := decode([]byte(`{"resourceType":"Patient","name":[{"family":["Chau"],"given":["Hugh"]},{"given":[""]}],
 		"identifier":[{"type":{"coding":[{"code":"DL"}]},"value":"d1"},{"type":{"coding":[{"code":"MR"}]},"value":"m1"}],
 		"type":[{"coding":[{"display":""},{"display":"second"}]}],"code":{"coding":[{"display":"first"}]},"empty":""}`))
+	require.True(t, ok, "the test resource does not decode")
 	tests := []struct {
 		path string
 		want int
@@ -17,16 +21,11 @@ func TestValuesPaths(t *testing.T) {
 		{"type.0.coding.1.display", 1}, {"empty", 0}, {"missing.path", 0}, {"name.9.family", 0},
 	}
 	for _, tc := range tests {
-		if got := len(values(p, tc.path)); got != tc.want {
-			t.Errorf("%s: %d values, want %d", tc.path, got, tc.want)
-		}
+		assert.Len(t, values(p, tc.path), tc.want, tc.path)
 	}
-	if got := strs(p, "identifier[MR].value"); len(got) != 1 || got[0] != "m1" {
-		t.Errorf("MR value %v", got)
-	}
-	if !has(p, Requirement{Paths: []string{"nope", "name.given"}}) || has(p, Requirement{Paths: []string{"empty"}}) {
-		t.Error("has")
-	}
+	assert.Equal(t, []string{"m1"}, strs(p, "identifier[MR].value"), "MR value")
+	assert.True(t, has(p, Requirement{Paths: []string{"nope", "name.given"}}), "has: name.given holds a value")
+	assert.False(t, has(p, Requirement{Paths: []string{"empty"}}), "has: an empty string is no value")
 }
 
 func TestParseSpan(t *testing.T) {
@@ -45,12 +44,10 @@ func TestParseSpan(t *testing.T) {
 		{42, false, "", ""},
 	} {
 		sp, ok := parseSpan(tc.in)
-		if ok != tc.ok {
-			t.Errorf("%v: ok %v", tc.in, ok)
+		if !assert.Equal(t, tc.ok, ok, "%v: ok", tc.in) || !ok {
 			continue
 		}
-		if ok && (sp.lo.UTC().Format("2006-01-02T15:04:05Z") != tc.lo || sp.hi.UTC().Format("2006-01-02T15:04:05Z") != tc.hi) {
-			t.Errorf("%v: [%v, %v)", tc.in, sp.lo.UTC(), sp.hi.UTC())
-		}
+		assert.Equal(t, tc.lo, sp.lo.UTC().Format("2006-01-02T15:04:05Z"), "%v: start", tc.in)
+		assert.Equal(t, tc.hi, sp.hi.UTC().Format("2006-01-02T15:04:05Z"), "%v: end", tc.in)
 	}
 }

@@ -171,7 +171,7 @@ func TestResponseSizeCap(t *testing.T) {
 			select {
 			case <-done:
 			case <-time.After(10 * time.Second):
-				t.Fatal("the upstream was not cut off")
+				require.FailNow(t, "the upstream was not cut off within 10s")
 			}
 			assert.Less(t, written.Load(), int64(fifty), "the body was not read to its end")
 		})

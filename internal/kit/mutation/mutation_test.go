@@ -79,7 +79,7 @@ func TestWrapLeavesOtherBodies(t *testing.T) {
 		w.WriteHeader(http.StatusTeapot)
 		_, _ = w.Write([]byte("not json"))
 	})
-	m := Mutation{f: fault{resource: func(*call, obj) { t.Error("called on a body that is not JSON") }}}
+	m := Mutation{f: fault{resource: func(*call, obj) { assert.Fail(t, "called on a body that is not JSON") }}}
 	rec := httptest.NewRecorder()
 	m.Wrap(inner, Env{Base: "/stu3", Version: kit.STU3(nil)}).ServeHTTP(rec, httptest.NewRequest("POST", "/stu3", strings.NewReader("{")))
 	assert.Equal(t, http.StatusTeapot, rec.Code)
