@@ -156,22 +156,23 @@ func (x *valueIndex) keys(it *Item, fn func(string)) {
 			}
 			fn(refKey(ref))
 		case tokenIndex:
-			for _, c := range codingsOf(n) {
+			eachCoding(n, func(c coding) bool {
 				if c.code != "" {
 					fn(c.code)
 				}
-			}
+				return false
+			})
 		}
 	}
 }
 
-// refKey is the index key of a reference: the id it points to, or the
-// whole reference (marked with a NUL, which no id holds) when it has none.
+// refKey is the index key of a reference: "i" and the id it points to, or
+// "u" and the whole reference when it has no id.
 func refKey(ref string) string {
 	if _, id, ok := splitRef(ref); ok {
-		return id
+		return "i" + id
 	}
-	return "\x00" + ref
+	return "u" + ref
 }
 
 func (x *valueIndex) add(it *Item) {
@@ -205,18 +206,24 @@ func (x *valueIndex) remove(it *Item) {
 }
 
 // referenceKeys returns the keys of an OR list of reference values. A value
-// without id or URL matches nothing and has no key.
-func referenceKeys(or []fhir.ReferenceValue) (keys []string) {
+// without id or URL matches nothing and has no key. exact reports that the
+// postings hold the matches and nothing else: false when a value names a
+// type (the key is the id alone) or is a URL with an id (the key is the id).
+func referenceKeys(or []fhir.ReferenceValue) (keys []string, exact bool) {
+	exact = true
 	for _, rv := range or {
 		switch {
 		case rv.URL != "":
 			// ref == URL: both split alike, or neither does.
-			keys = append(keys, refKey(rv.URL))
+			k := refKey(rv.URL)
+			keys = append(keys, k)
+			exact = exact && k[0] == 'u'
 		case rv.ID != "":
-			keys = append(keys, rv.ID)
+			keys = append(keys, "i"+rv.ID)
+			exact = exact && rv.Type == ""
 		}
 	}
-	return keys
+	return keys, exact
 }
 
 // tokenKeys returns the codes of an OR list of plain token values; ok is

@@ -341,14 +341,14 @@ func TestIndexMaintenance(t *testing.T) {
 	s.mu.RLock()
 	x := s.types["Observation"].indexes[indexSpec{kind: refIndex, expr: "Observation.subject.where(resolve() is Patient)"}.key()]
 	require.NotNil(t, x)
-	assert.Len(t, x.postings["p2"].items, 1)
-	assert.Nil(t, x.postings["nope"])
+	assert.Len(t, x.postings["ip2"].items, 1)
+	assert.Nil(t, x.postings["inope"])
 	s.mu.RUnlock()
 
 	// Deleting the last holder of a key drops its posting (no growth under churn).
 	require.True(t, s.Delete("Observation", "o4"))
 	s.mu.RLock()
-	assert.Nil(t, x.postings["p2"])
+	assert.Nil(t, x.postings["ip2"])
 	s.mu.RUnlock()
 	assert.Empty(t, ids0(t, s, "Observation", "patient=p2"))
 

@@ -147,6 +147,49 @@ func (p path) eval(tree map[string]any) []node {
 	return out
 }
 
+// some reports whether match holds for a value at p in the resource tree,
+// stopping at the first; it is eval without building the list.
+func (p path) some(tree map[string]any, match func(node) bool) bool {
+	for _, steps := range p {
+		if someBelow(node{v: tree}, steps, match) {
+			return true
+		}
+	}
+	return false
+}
+
+func someBelow(n node, steps []step, match func(node) bool) bool {
+	if len(steps) == 0 {
+		return match(n)
+	}
+	m, ok := n.v.(map[string]any)
+	if !ok {
+		return false
+	}
+	st := steps[0]
+	each := func(v any, choice string) bool {
+		if arr, ok := v.([]any); ok {
+			for _, e := range arr {
+				if c := (node{v: e, choice: choice}); keep(c, st) && someBelow(c, steps[1:], match) {
+					return true
+				}
+			}
+			return false
+		}
+		c := node{v: v, choice: choice}
+		return keep(c, st) && someBelow(c, steps[1:], match)
+	}
+	if v, ok := m[st.name]; ok {
+		return each(v, "")
+	}
+	for k, v := range m {
+		if isChoiceOf(k, st.name) && each(v, k[len(st.name):]) {
+			return true
+		}
+	}
+	return false
+}
+
 // appendChild adds the values of element st.name of m, flattening arrays
 // and resolving choice elements.
 func appendChild(dst []node, m map[string]any, st step) []node {
@@ -163,25 +206,33 @@ func appendChild(dst []node, m map[string]any, st step) []node {
 		add(v, "")
 		return dst
 	}
-	// Choice element: name followed by an upper-case type name.
 	for k, v := range m {
-		if len(k) > len(st.name) && strings.HasPrefix(k, st.name) && unicode.IsUpper(rune(k[len(st.name)])) {
+		if isChoiceOf(k, st.name) {
 			add(v, k[len(st.name):])
 		}
 	}
 	return dst
 }
 
+// isChoiceOf reports whether k is a choice element of name: name followed
+// by an upper-case type name ("effectiveDateTime" of "effective").
+func isChoiceOf(k, name string) bool {
+	return len(k) > len(name) && strings.HasPrefix(k, name) && unicode.IsUpper(rune(k[len(name)]))
+}
+
 func appendFiltered(dst []node, n node, st step) []node {
+	if keep(n, st) {
+		dst = append(dst, n)
+	}
+	return dst
+}
+
+// keep applies the type filters of a step (.as(T), where(resolve() is T)).
+func keep(n node, st step) bool {
 	if st.asType != "" && !strings.EqualFold(n.choice, st.asType) {
-		return dst
+		return false
 	}
-	if st.refIs != "" {
-		if !refHasType(n.v, st.refIs) {
-			return dst
-		}
-	}
-	return append(dst, n)
+	return st.refIs == "" || refHasType(n.v, st.refIs)
 }
 
 // refHasType reports whether a Reference points to a resource of type t

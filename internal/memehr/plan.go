@@ -26,6 +26,9 @@ type access struct {
 type indexOption struct {
 	spec indexSpec
 	keys []string
+	// exact names the parameter when the postings hold exactly the matches
+	// of all its clauses, so its filters need not run.
+	exact string
 }
 
 // access plans where the candidates of req come from. It reads only the
@@ -48,8 +51,16 @@ func (s *Store) access(req Request) (access, error) {
 		switch c.Type {
 		case fhir.TypeReference:
 			spec := indexSpec{kind: refIndex, expr: expr, p: p}
-			for _, or := range q.References(c.Name) {
-				refs = append(refs, indexOption{spec: spec, keys: referenceKeys(or)})
+			ands := q.References(c.Name)
+			_, missing := q.Missing(c.Name)
+			for _, or := range ands {
+				o := indexOption{spec: spec}
+				var exact bool
+				o.keys, exact = referenceKeys(or)
+				if exact && len(ands) == 1 && !missing {
+					o.exact = c.Name
+				}
+				refs = append(refs, o)
 			}
 		case fhir.TypeToken:
 			if c.Name == "_id" && (expr == "Resource.id" || expr == req.Type+".id") {
@@ -135,15 +146,16 @@ func (s *Store) ensure(typ string, acc *access) {
 
 // candidates returns the items a search must filter. ordered reports that
 // they are already in the order of keys (a cached view); otherwise the
-// matches must be sorted. noFilters says every candidate matches, which
+// matches must be sorted. answered names a parameter whose clauses the
+// candidates satisfy already. noFilters says every candidate matches, which
 // makes a sorted view of the whole type worth making.
-func (s *Store) candidates(typ string, acc *access, keys []sortKey, noFilters bool) (items []*Item, ordered bool) {
+func (s *Store) candidates(typ string, acc *access, keys []sortKey, noFilters bool) (items []*Item, ordered bool, answered string) {
 	spec := sortSpec(keys)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	td := s.types[typ]
 	if td == nil {
-		return nil, true
+		return nil, true, ""
 	}
 	switch {
 	case acc.hasIDs:
@@ -152,7 +164,7 @@ func (s *Store) candidates(typ string, acc *access, keys []sortKey, noFilters bo
 				items = append(items, it)
 			}
 		}
-		return items, false
+		return items, false, ""
 	case len(acc.options) > 0:
 		var best []*posting
 		bestSize := -1
@@ -167,19 +179,19 @@ func (s *Store) candidates(typ string, acc *access, keys []sortKey, noFilters bo
 				}
 			}
 			if bestSize < 0 || size < bestSize {
-				best, bestSize = ps, size
+				best, bestSize, answered = ps, size, o.exact
 			}
 		}
 		if acc.column != nil && bestSize > len(td.byID)/8 {
 			// A string column scan reads short strings; filtering many
 			// token matches walks whole resources.
-			return td.columns[acc.columnExpr].candidates(acc.strs), false
+			return td.columns[acc.columnExpr].candidates(acc.strs), false, ""
 		}
 		switch len(best) {
 		case 0:
-			return nil, true
+			return nil, true, answered
 		case 1:
-			return best[0].view(spec, keys, s.loc), true
+			return best[0].view(spec, keys, s.loc), true, answered
 		}
 		seen := make(map[*Item]bool, bestSize)
 		for _, p := range best {
@@ -190,28 +202,28 @@ func (s *Store) candidates(typ string, acc *access, keys []sortKey, noFilters bo
 				}
 			}
 		}
-		return items, false
+		return items, false, answered
 	case acc.column != nil:
-		return td.columns[acc.columnExpr].candidates(acc.strs), false
+		return td.columns[acc.columnExpr].candidates(acc.strs), false, ""
 	}
 	// Every resource of the type: in order from a view when one is cached
 	// (or when no clause filters, so the view is the answer); otherwise the
 	// matches alone are sorted, which costs less than sorting the type.
 	if view, ok := td.views.get(spec); ok {
-		return view, true
+		return view, true, ""
 	}
 	if noFilters {
 		return td.views.getOrMake(spec, keys, s.loc, len(td.byID), func(add func(*Item)) {
 			for _, it := range td.byID {
 				add(it)
 			}
-		}), true
+		}), true, ""
 	}
 	items = make([]*Item, 0, len(td.byID))
 	for _, it := range td.byID {
 		items = append(items, it)
 	}
-	return items, false
+	return items, false, ""
 }
 
 func containsBefore(ids []string, i int) bool {

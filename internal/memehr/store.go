@@ -214,15 +214,31 @@ func (s *Store) Search(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 	s.ensure(req.Type, &acc)
-	items, ordered := s.candidates(req.Type, &acc, c.keys, len(c.filters) == 0)
-	return s.page(ctx, req.Query, items, ordered, c.filters, c.keys, c.offset)
+	items, ordered, answered := s.candidates(req.Type, &acc, c.keys, len(c.filters) == 0)
+	// The clause the index answered exactly need not run again.
+	return s.page(ctx, req.Query, items, ordered, c.without(answered), c.keys, c.offset)
 }
 
 // compiled is a search made ready to run.
 type compiled struct {
 	offset  int
 	filters []filter
+	names   []string // the parameter of each filter
 	keys    []sortKey
+}
+
+// without returns the filters of every parameter but name.
+func (c *compiled) without(name string) []filter {
+	if name == "" {
+		return c.filters
+	}
+	var out []filter
+	for i, f := range c.filters {
+		if c.names[i] != name {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // prepare opens the cursor and compiles the clauses and sort keys of req.
@@ -234,7 +250,7 @@ func (s *Store) prepare(req Request) (compiled, error) {
 	if err != nil {
 		return compiled{}, err
 	}
-	filters, err := s.compile(req)
+	filters, names, err := s.compile(req)
 	if err != nil {
 		return compiled{}, err
 	}
@@ -242,7 +258,7 @@ func (s *Store) prepare(req Request) (compiled, error) {
 	if err != nil {
 		return compiled{}, err
 	}
-	return compiled{offset: offset, filters: filters, keys: keys}, nil
+	return compiled{offset: offset, filters: filters, names: names, keys: keys}, nil
 }
 
 // page applies the filters to the candidates and cuts the page at offset.
@@ -406,9 +422,10 @@ func sortItems(items []*Item, keys []sortKey, loc *time.Location) {
 					if k.typ == fhir.TypeString {
 						vs = stringsOf(n)
 					} else {
-						for _, cd := range codingsOf(n) {
+						eachCoding(n, func(cd coding) bool {
 							vs = append(vs, cd.code)
-						}
+							return false
+						})
 					}
 					for _, v := range vs {
 						v = fold(v)

@@ -46,48 +46,52 @@ func stringsOf(n node) []string {
 type coding struct {
 	system, code string
 	plain        bool // a primitive code: its system is implicit
-	texts        []string
+	texts        [2]string
 }
 
-// codingsOf flattens a token-typed value: code, boolean, Coding,
-// CodeableConcept, Identifier or ContactPoint.
-func codingsOf(n node) []coding {
+// eachCoding calls fn with each coded value of a token-typed value (code,
+// boolean, Coding, CodeableConcept, Identifier or ContactPoint) until fn
+// returns true, and reports whether it did.
+func eachCoding(n node, fn func(coding) bool) bool {
 	switch v := n.v.(type) {
 	case string:
-		return []coding{{code: v, plain: true, texts: []string{v}}}
+		return fn(coding{code: v, plain: true, texts: [2]string{v}})
 	case bool:
 		if v {
-			return []coding{{code: "true", plain: true}}
+			return fn(coding{code: "true", plain: true})
 		}
-		return []coding{{code: "false", plain: true}}
+		return fn(coding{code: "false", plain: true})
 	case json.Number:
-		return []coding{{code: v.String(), plain: true}}
+		return fn(coding{code: v.String(), plain: true})
 	case map[string]any:
 		if cs, ok := v["coding"].([]any); ok || v["text"] != nil {
-			var out []coding
 			text := field(v, "text")
+			some := false
 			for _, c := range cs {
 				if cm, ok := c.(map[string]any); ok {
-					out = append(out, coding{system: field(cm, "system"), code: field(cm, "code"), texts: []string{field(cm, "display"), text}})
+					some = true
+					if fn(coding{system: field(cm, "system"), code: field(cm, "code"), texts: [2]string{field(cm, "display"), text}}) {
+						return true
+					}
 				}
 			}
-			if len(out) == 0 && text != "" {
-				out = append(out, coding{texts: []string{text}})
+			if !some && text != "" {
+				return fn(coding{texts: [2]string{text}})
 			}
-			return out
+			return false
 		}
 		if _, ok := v["code"]; ok { // Coding
-			return []coding{{system: field(v, "system"), code: field(v, "code"), texts: []string{field(v, "display")}}}
+			return fn(coding{system: field(v, "system"), code: field(v, "code"), texts: [2]string{field(v, "display")}})
 		}
 		if _, ok := v["value"]; ok { // Identifier or ContactPoint
 			c := coding{system: field(v, "system"), code: field(v, "value")}
 			if t, ok := v["type"].(map[string]any); ok {
-				c.texts = append(c.texts, field(t, "text"))
+				c.texts[0] = field(t, "text")
 			}
-			return []coding{c}
+			return fn(c)
 		}
 	}
-	return nil
+	return false
 }
 
 // interval is a time range [lo, hi); hi is +inf for an open period.
