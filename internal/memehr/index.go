@@ -64,30 +64,33 @@ func (v *viewCache) reset() {
 	v.mu.Unlock()
 }
 
-// get returns the view of spec, or ok false.
-func (v *viewCache) get(spec string) (view []*Item, ok bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	view, ok = v.m[spec]
-	return view, ok
-}
+// maxViewToSort is the largest set a search sorts into a cached view while
+// other clauses still filter it. Above it, a write between two searches
+// would make each re-sort many items for few matches, so the matches alone
+// are sorted instead, as a scan does. (A variable for the tests.)
+var maxViewToSort = 4096
 
-// getOrMake returns the view of spec, sorting the items of each when it is
-// not cached. The caller holds the store's read lock, so each stays put.
-func (v *viewCache) getOrMake(spec string, keys []sortKey, loc *time.Location, n int, each func(func(*Item))) []*Item {
+// ordered returns the items of a set: its cached view in spec's order when
+// there is one or when making one is worth it (every item matches, or the
+// set is small), or else the items in no order (ok false). The caller holds
+// the store's read lock, so the set stays put.
+func (v *viewCache) ordered(spec string, keys []sortKey, loc *time.Location, n int, each func(func(*Item)), allMatch bool) (items []*Item, ok bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if view, ok := v.m[spec]; ok {
-		return view
+		return view, true
 	}
-	view := make([]*Item, 0, n)
-	each(func(it *Item) { view = append(view, it) })
-	sortItems(view, keys, loc)
+	items = make([]*Item, 0, n)
+	each(func(it *Item) { items = append(items, it) })
+	if !allMatch && n > maxViewToSort {
+		return items, false
+	}
+	sortItems(items, keys, loc)
 	if v.m == nil {
 		v.m = map[string][]*Item{}
 	}
-	v.m[spec] = view
-	return view
+	v.m[spec] = items
+	return items, true
 }
 
 // posting is the set of items under one key of a value index, with its
@@ -97,12 +100,12 @@ type posting struct {
 	views viewCache
 }
 
-func (p *posting) view(spec string, keys []sortKey, loc *time.Location) []*Item {
-	return p.views.getOrMake(spec, keys, loc, len(p.items), func(add func(*Item)) {
+func (p *posting) ordered(spec string, keys []sortKey, loc *time.Location, allMatch bool) ([]*Item, bool) {
+	return p.views.ordered(spec, keys, loc, len(p.items), func(add func(*Item)) {
 		for it := range p.items {
 			add(it)
 		}
-	})
+	}, allMatch)
 }
 
 // indexKind says what a value index extracts from the nodes at its path.

@@ -284,9 +284,19 @@ func (pop *population) mutate(t *testing.T, s *Store, n int) {
 // between the rounds, the indexed Search returns exactly what the full scan
 // returns, page by page.
 func TestSearchMatchesScan(t *testing.T) {
+	for _, limit := range []int{maxViewToSort, 16} {
+		t.Run(fmt.Sprintf("maxViewToSort=%d", limit), func(t *testing.T) {
+			defer func(old int) { maxViewToSort = old }(maxViewToSort)
+			maxViewToSort = limit
+			searchMatchesScan(t)
+		})
+	}
+}
+
+func searchMatchesScan(t *testing.T) {
 	s, pop := newPopulation(t, 7, 40, 600, 120)
-	for round := range 6 {
-		for range 150 {
+	for round := range 4 {
+		for range 100 {
 			typ := []string{"Observation", "Observation", "Patient", "Encounter"}[pop.rnd.IntN(4)]
 			sameAsScan(t, s, typ, pop.query(typ))
 		}

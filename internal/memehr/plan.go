@@ -147,9 +147,8 @@ func (s *Store) ensure(typ string, acc *access) {
 // candidates returns the items a search must filter. ordered reports that
 // they are already in the order of keys (a cached view); otherwise the
 // matches must be sorted. answered names a parameter whose clauses the
-// candidates satisfy already. noFilters says every candidate matches, which
-// makes a sorted view of the whole type worth making.
-func (s *Store) candidates(typ string, acc *access, keys []sortKey, noFilters bool) (items []*Item, ordered bool, answered string) {
+// candidates satisfy already. names are the parameters of the filters.
+func (s *Store) candidates(typ string, acc *access, keys []sortKey, names []string) (items []*Item, ordered bool, answered string) {
 	spec := sortSpec(keys)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -191,7 +190,8 @@ func (s *Store) candidates(typ string, acc *access, keys []sortKey, noFilters bo
 		case 0:
 			return nil, true, answered
 		case 1:
-			return best[0].view(spec, keys, s.loc), true, answered
+			items, ordered = best[0].ordered(spec, keys, s.loc, allAre(names, answered))
+			return items, ordered, answered
 		}
 		seen := make(map[*Item]bool, bestSize)
 		for _, p := range best {
@@ -206,24 +206,23 @@ func (s *Store) candidates(typ string, acc *access, keys []sortKey, noFilters bo
 	case acc.column != nil:
 		return td.columns[acc.columnExpr].candidates(acc.strs), false, ""
 	}
-	// Every resource of the type: in order from a view when one is cached
-	// (or when no clause filters, so the view is the answer); otherwise the
-	// matches alone are sorted, which costs less than sorting the type.
-	if view, ok := td.views.get(spec); ok {
-		return view, true, ""
+	// Every resource of the type.
+	items, ordered = td.views.ordered(spec, keys, s.loc, len(td.byID), func(add func(*Item)) {
+		for _, it := range td.byID {
+			add(it)
+		}
+	}, len(names) == 0)
+	return items, ordered, ""
+}
+
+// allAre reports whether every name is name.
+func allAre(names []string, name string) bool {
+	for _, n := range names {
+		if n != name {
+			return false
+		}
 	}
-	if noFilters {
-		return td.views.getOrMake(spec, keys, s.loc, len(td.byID), func(add func(*Item)) {
-			for _, it := range td.byID {
-				add(it)
-			}
-		}), true, ""
-	}
-	items = make([]*Item, 0, len(td.byID))
-	for _, it := range td.byID {
-		items = append(items, it)
-	}
-	return items, false, ""
+	return true
 }
 
 func containsBefore(ids []string, i int) bool {

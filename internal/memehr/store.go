@@ -214,7 +214,7 @@ func (s *Store) Search(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 	s.ensure(req.Type, &acc)
-	items, ordered, answered := s.candidates(req.Type, &acc, c.keys, len(c.filters) == 0)
+	items, ordered, answered := s.candidates(req.Type, &acc, c.keys, c.names)
 	// The clause the index answered exactly need not run again.
 	return s.page(ctx, req.Query, items, ordered, c.without(answered), c.keys, c.offset)
 }
