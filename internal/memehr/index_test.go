@@ -474,3 +474,28 @@ func idsOf(items []*Item) []string {
 	}
 	return out
 }
+
+// FuzzSearchMatchesScan: for any query the parser accepts, over any of the
+// three types, Search and the scan return the same page, total and cursor.
+func FuzzSearchMatchesScan(f *testing.F) {
+	s, pop := newPopulation(f, 3, 12, 120, 30)
+	for i := range 24 {
+		typ := []string{"Observation", "Patient", "Encounter"}[i%3]
+		f.Add(uint8(i%3), pop.query(typ))
+	}
+	f.Fuzz(func(t *testing.T, which uint8, query string) {
+		typ := []string{"Observation", "Patient", "Encounter"}[which%3]
+		q, err := parse(t, typ, query)
+		if err != nil {
+			return
+		}
+		req := Request{Type: typ, Params: paramsOf(typ), Query: q}
+		got, err := s.Search(context.Background(), req)
+		require.NoError(t, err)
+		want, err := s.scanSearch(context.Background(), req)
+		require.NoError(t, err)
+		assert.Equal(t, idsOf(want.Items), idsOf(got.Items), query)
+		assert.Equal(t, want.Total, got.Total, query)
+		assert.Equal(t, want.Next, got.Next, query)
+	})
+}

@@ -29,13 +29,14 @@ type Item struct {
 	// stored as given and returned as is.
 	Value any
 
-	tree map[string]any
+	tree obj
 }
 
 // Store holds the resources of one FHIR version in memory. It is safe for
 // concurrent use. The zero value is not usable: call [New].
 type Store struct {
 	loc   *time.Location
+	in    interner
 	mu    sync.RWMutex
 	types map[string]*typeData
 	paths sync.Map // expression -> path
@@ -89,7 +90,7 @@ func (s *Store) Put(data []byte, value any) (*Item, error) {
 	if !fhir.IsResourceType(typ) || id == "" {
 		return nil, fmt.Errorf("%w: missing resourceType or id", ErrInvalidResource)
 	}
-	it := &Item{Type: typ, ID: id, JSON: slices.Clone(data), Value: value, tree: tree}
+	it := &Item{Type: typ, ID: id, JSON: slices.Clone(data), Value: value, tree: s.in.compact(tree)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	td := s.typeData(typ)
@@ -394,6 +395,10 @@ func (s *Store) sortKeys(req Request) ([]sortKey, error) {
 // lowest value is used ascending and the highest descending, as FHIR says;
 // a Period without an end (an encounter in progress) counts by its start.
 func sortItems(items []*Item, keys []sortKey, loc *time.Location) {
+	if len(keys) == 0 {
+		slices.SortFunc(items, func(a, b *Item) int { return cmp.Compare(a.ID, b.ID) })
+		return
+	}
 	type cached struct {
 		t   []time.Time
 		s   []string
