@@ -41,7 +41,8 @@ func (o obj) str(k string) string {
 type interner struct {
 	mu   sync.Mutex
 	keys map[string]string
-	vals map[string]any
+	strs map[string]any // string values, boxed
+	nums map[string]any // json.Number values, boxed
 }
 
 const (
@@ -54,7 +55,7 @@ func (in *interner) compact(tree map[string]any) obj {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.keys == nil {
-		in.keys, in.vals = map[string]string{}, map[string]any{}
+		in.keys, in.strs, in.nums = map[string]string{}, map[string]any{}, map[string]any{}
 	}
 	return in.object(tree)
 }
@@ -77,9 +78,9 @@ func (in *interner) value(v any) any {
 		}
 		return x
 	case string:
-		return in.boxed(x, "s")
+		return boxed(in.strs, x, v)
 	case json.Number:
-		return in.boxed(string(x), "n")
+		return boxed(in.nums, string(x), v)
 	}
 	return v
 }
@@ -94,22 +95,16 @@ func (in *interner) key(k string) string {
 	return k
 }
 
-// boxed returns the shared interface value of a string ("s") or number
-// ("n").
-func (in *interner) boxed(s, kind string) any {
-	var v any = s
-	if kind == "n" {
-		v = json.Number(s)
-	}
+// boxed returns the shared box of v, whose text is s, from table.
+func boxed(table map[string]any, s string, v any) any {
 	if len(s) > internMaxLen {
 		return v
 	}
-	k := kind + s
-	if b, ok := in.vals[k]; ok {
+	if b, ok := table[s]; ok {
 		return b
 	}
-	if len(in.vals) < internMax {
-		in.vals[k] = v
+	if len(table) < internMax {
+		table[s] = v
 	}
 	return v
 }

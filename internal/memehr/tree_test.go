@@ -26,8 +26,8 @@ func TestInternerBounded(t *testing.T) {
 	}
 	s.in.mu.Lock()
 	assert.LessOrEqual(t, len(s.in.keys), internMax)
-	assert.LessOrEqual(t, len(s.in.vals), internMax)
-	assert.Equal(t, internMax, len(s.in.vals), "the table fills up to its bound")
+	assert.LessOrEqual(t, len(s.in.nums), internMax)
+	assert.Equal(t, internMax, len(s.in.strs), "the table fills up to its bound")
 	s.in.mu.Unlock()
 	assert.Equal(t, []string{"p699"}, ids0(t, s, "Patient", "family:exact=F699"))
 	assert.Equal(t, []string{"p0"}, ids0(t, s, "Patient", "family:exact=F0"))
