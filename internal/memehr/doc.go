@@ -47,6 +47,10 @@
 // Indexes are made by the first search that needs them (per type and path:
 // it reads every resource of the type once, under the write lock) and then
 // kept up to date by Put and Delete; the typed Value is never read.
-// Everything is held in memory: about 3 KB per resource for the decoded
-// tree and the JSON, before the caller's typed value.
+//
+// Everything is held in memory. A resource is kept as its JSON and a
+// compact decoded tree (objects as member lists; member names and short
+// values shared per store, in tables of bounded size): about 1.3 KB for a
+// typical Patients-app resource, plus the indexes and the caller's typed
+// value.
 package memehr
