@@ -22,10 +22,10 @@ func matchAll(it *Item, fs []filter) bool {
 	return true
 }
 
-// compile turns the clauses of the query into filters.
-func (s *Store) compile(req Request) ([]filter, error) {
+// compile turns the clauses of the query into filters; names holds the
+// parameter name of each.
+func (s *Store) compile(req Request) (out []filter, names []string, err error) {
 	q := req.Query
-	var out []filter
 	seen := map[string]bool{}
 	// References (patient scoping) and ids first: they reject most
 	// resources, so the other clauses run on few.
@@ -46,10 +46,12 @@ func (s *Store) compile(req Request) ([]filter, error) {
 		seen[c.Name] = true
 		p, err := s.pathOf(req, c.Name)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if missing, ok := q.Missing(c.Name); ok {
-			out = append(out, func(it *Item) bool { return (len(p.eval(it.tree)) == 0) == missing })
+			out = append(out, func(it *Item) bool {
+				return !p.some(it.tree, func(node) bool { return true }) == missing
+			})
 		}
 		loc := s.loc
 		switch c.Type {
@@ -65,12 +67,7 @@ func (s *Store) compile(req Request) ([]filter, error) {
 			for _, or := range q.Tokens(c.Name) {
 				if len(or) > 0 && or[0].Modifier == fhir.ModNot {
 					out = append(out, func(it *Item) bool {
-						for _, n := range p.eval(it.tree) {
-							if matchToken(n, or) {
-								return false
-							}
-						}
-						return true
+						return !p.some(it.tree, func(n node) bool { return matchToken(n, or) })
 					})
 					continue
 				}
@@ -158,21 +155,17 @@ func (s *Store) compile(req Request) ([]filter, error) {
 				}))
 			}
 		default:
-			return nil, ErrUnsupported
+			return nil, nil, ErrUnsupported
+		}
+		for len(names) < len(out) {
+			names = append(names, c.Name)
 		}
 	}
-	return out, nil
+	return out, names, nil
 }
 
 func anyNode(p path, match func(node) bool) filter {
-	return func(it *Item) bool {
-		for _, n := range p.eval(it.tree) {
-			if match(n) {
-				return true
-			}
-		}
-		return false
-	}
+	return func(it *Item) bool { return p.some(it.tree, match) }
 }
 
 // matchString: FHIR's default is a case- and accent-insensitive
@@ -200,7 +193,7 @@ func matchString(n node, or []fhir.StringValue) bool {
 }
 
 func matchToken(n node, or []fhir.TokenValue) bool {
-	for _, c := range codingsOf(n) {
+	return eachCoding(n, func(c coding) bool {
 		for _, tv := range or {
 			if tv.Modifier == fhir.ModText {
 				for _, t := range c.texts {
@@ -214,8 +207,8 @@ func matchToken(n node, or []fhir.TokenValue) bool {
 				return true
 			}
 		}
-	}
-	return false
+		return false
+	})
 }
 
 func tokenEqual(c coding, tv fhir.TokenValue) bool {

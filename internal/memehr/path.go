@@ -6,7 +6,7 @@ import (
 	"unicode"
 )
 
-// A node is one value found at a path: a JSON value (map[string]any,
+// A node is one value found at a path: a JSON value (obj,
 // []any is never a node, string, json.Number, bool) and, for a choice
 // element, the type suffix of its JSON name ("DateTime" for
 // "effectiveDateTime").
@@ -121,8 +121,12 @@ func splitTop(s string, sep byte) []string {
 	return append(out, s[start:])
 }
 
-// eval returns the values found at p in the resource tree.
-func (p path) eval(tree map[string]any) []node {
+// eval returns the values found at p in a resource tree: an obj, or a tree
+// decoded into map[string]any.
+func (p path) eval(tree any) []node {
+	if m, ok := tree.(map[string]any); ok {
+		tree = (&interner{}).compact(m)
+	}
 	var out []node
 	var root [1]node
 	for _, steps := range p {
@@ -131,7 +135,7 @@ func (p path) eval(tree map[string]any) []node {
 		for _, st := range steps {
 			var next []node
 			for _, n := range cur {
-				m, ok := n.v.(map[string]any)
+				m, ok := n.v.(obj)
 				if !ok {
 					continue
 				}
@@ -147,9 +151,52 @@ func (p path) eval(tree map[string]any) []node {
 	return out
 }
 
+// some reports whether match holds for a value at p in the resource tree,
+// stopping at the first; it is eval without building the list.
+func (p path) some(tree obj, match func(node) bool) bool {
+	for _, steps := range p {
+		if someBelow(node{v: tree}, steps, match) {
+			return true
+		}
+	}
+	return false
+}
+
+func someBelow(n node, steps []step, match func(node) bool) bool {
+	if len(steps) == 0 {
+		return match(n)
+	}
+	m, ok := n.v.(obj)
+	if !ok {
+		return false
+	}
+	st := steps[0]
+	each := func(v any, choice string) bool {
+		if arr, ok := v.([]any); ok {
+			for _, e := range arr {
+				if c := (node{v: e, choice: choice}); keep(c, st) && someBelow(c, steps[1:], match) {
+					return true
+				}
+			}
+			return false
+		}
+		c := node{v: v, choice: choice}
+		return keep(c, st) && someBelow(c, steps[1:], match)
+	}
+	if v, ok := m.get(st.name); ok {
+		return each(v, "")
+	}
+	for _, mb := range m {
+		if isChoiceOf(mb.key, st.name) && each(mb.val, mb.key[len(st.name):]) {
+			return true
+		}
+	}
+	return false
+}
+
 // appendChild adds the values of element st.name of m, flattening arrays
 // and resolving choice elements.
-func appendChild(dst []node, m map[string]any, st step) []node {
+func appendChild(dst []node, m obj, st step) []node {
 	add := func(v any, choice string) {
 		if arr, ok := v.([]any); ok {
 			for _, e := range arr {
@@ -159,39 +206,47 @@ func appendChild(dst []node, m map[string]any, st step) []node {
 		}
 		dst = appendFiltered(dst, node{v: v, choice: choice}, st)
 	}
-	if v, ok := m[st.name]; ok {
+	if v, ok := m.get(st.name); ok {
 		add(v, "")
 		return dst
 	}
-	// Choice element: name followed by an upper-case type name.
-	for k, v := range m {
-		if len(k) > len(st.name) && strings.HasPrefix(k, st.name) && unicode.IsUpper(rune(k[len(st.name)])) {
-			add(v, k[len(st.name):])
+	for _, mb := range m {
+		if isChoiceOf(mb.key, st.name) {
+			add(mb.val, mb.key[len(st.name):])
 		}
 	}
 	return dst
 }
 
+// isChoiceOf reports whether k is a choice element of name: name followed
+// by an upper-case type name ("effectiveDateTime" of "effective").
+func isChoiceOf(k, name string) bool {
+	return len(k) > len(name) && strings.HasPrefix(k, name) && unicode.IsUpper(rune(k[len(name)]))
+}
+
 func appendFiltered(dst []node, n node, st step) []node {
+	if keep(n, st) {
+		dst = append(dst, n)
+	}
+	return dst
+}
+
+// keep applies the type filters of a step (.as(T), where(resolve() is T)).
+func keep(n node, st step) bool {
 	if st.asType != "" && !strings.EqualFold(n.choice, st.asType) {
-		return dst
+		return false
 	}
-	if st.refIs != "" {
-		if !refHasType(n.v, st.refIs) {
-			return dst
-		}
-	}
-	return append(dst, n)
+	return st.refIs == "" || refHasType(n.v, st.refIs)
 }
 
 // refHasType reports whether a Reference points to a resource of type t
 // (relative "T/id" or absolute ".../T/id").
 func refHasType(v any, t string) bool {
-	m, ok := v.(map[string]any)
+	m, ok := v.(obj)
 	if !ok {
 		return false
 	}
-	ref, _ := m["reference"].(string)
+	ref := m.str("reference")
 	typ, _, ok := splitRef(ref)
 	return ok && typ == t
 }

@@ -29,15 +29,16 @@ type Item struct {
 	// stored as given and returned as is.
 	Value any
 
-	tree map[string]any
+	tree obj
 }
 
 // Store holds the resources of one FHIR version in memory. It is safe for
 // concurrent use. The zero value is not usable: call [New].
 type Store struct {
 	loc   *time.Location
+	in    interner
 	mu    sync.RWMutex
-	types map[string]map[string]*Item
+	types map[string]*typeData
 	paths sync.Map // expression -> path
 }
 
@@ -56,7 +57,7 @@ func WithLocation(loc *time.Location) Option {
 
 // New returns an empty store.
 func New(opts ...Option) *Store {
-	s := &Store{loc: time.UTC, types: map[string]map[string]*Item{}}
+	s := &Store{loc: time.UTC, types: map[string]*typeData{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -89,26 +90,33 @@ func (s *Store) Put(data []byte, value any) (*Item, error) {
 	if !fhir.IsResourceType(typ) || id == "" {
 		return nil, fmt.Errorf("%w: missing resourceType or id", ErrInvalidResource)
 	}
-	it := &Item{Type: typ, ID: id, JSON: slices.Clone(data), Value: value, tree: tree}
+	it := &Item{Type: typ, ID: id, JSON: slices.Clone(data), Value: value, tree: s.in.compact(tree)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.types[typ]
-	if m == nil {
-		m = map[string]*Item{}
-		s.types[typ] = m
-	}
-	m[id] = it
+	td := s.typeData(typ)
+	td.put(it, td.byID[id])
 	return it, nil
+}
+
+// typeData returns the data of typ, creating it. The caller holds s.mu.
+func (s *Store) typeData(typ string) *typeData {
+	td := s.types[typ]
+	if td == nil {
+		td = newTypeData()
+		s.types[typ] = td
+	}
+	return td
 }
 
 // Delete removes a resource; it reports whether it was there.
 func (s *Store) Delete(typ, id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.types[typ][id]; !ok {
+	td := s.types[typ]
+	if td == nil || td.byID[id] == nil {
 		return false
 	}
-	delete(s.types[typ], id)
+	td.remove(td.byID[id])
 	return true
 }
 
@@ -117,8 +125,11 @@ func (s *Store) Read(ctx context.Context, typ, id string) (*Item, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	var it *Item
 	s.mu.RLock()
-	it := s.types[typ][id]
+	if td := s.types[typ]; td != nil {
+		it = td.byID[id]
+	}
 	s.mu.RUnlock()
 	if it == nil {
 		return nil, ErrNotFound
@@ -131,8 +142,8 @@ func (s *Store) Types() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]string, 0, len(s.types))
-	for t, m := range s.types {
-		if len(m) > 0 {
+	for t, td := range s.types {
+		if len(td.byID) > 0 {
 			out = append(out, t)
 		}
 	}
@@ -144,7 +155,10 @@ func (s *Store) Types() []string {
 func (s *Store) Len(typ string) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.types[typ])
+	if td := s.types[typ]; td != nil {
+		return len(td.byID)
+	}
+	return 0
 }
 
 // Request is one search.
@@ -184,56 +198,128 @@ var ErrUnsupported = fmt.Errorf("memehr: %w", fhir.ErrNotSupported)
 // Search runs one page of a search: every clause of req.Query is applied
 // (AND of clauses, OR within one), matches are ordered by req.Query.Sort
 // (then by id, so pages are stable) and cut at the cursor's offset.
+//
+// Candidates come from an index when the query allows (see the package
+// documentation); the clauses are then applied to them exactly as to a full
+// scan, so an index changes the cost of a search, never its result.
 func (s *Store) Search(ctx context.Context, req Request) (Result, error) {
-	q := req.Query
-	if q == nil {
-		return Result{}, errors.New("memehr: Search without a query")
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	c, err := s.prepare(req)
+	if err != nil {
+		return Result{}, err
+	}
+	acc, err := s.access(req)
+	if err != nil {
+		return Result{}, err
+	}
+	s.ensure(req.Type, &acc)
+	items, ordered, answered := s.candidates(req.Type, &acc, c.keys, c.names)
+	// The clause the index answered exactly need not run again.
+	return s.page(ctx, req.Query, items, ordered, c.without(answered), c.keys, c.offset)
+}
+
+// compiled is a search made ready to run.
+type compiled struct {
+	offset  int
+	filters []filter
+	names   []string // the parameter of each filter
+	keys    []sortKey
+}
+
+// without returns the filters of every parameter but name.
+func (c *compiled) without(name string) []filter {
+	if name == "" {
+		return c.filters
+	}
+	var out []filter
+	for i, f := range c.filters {
+		if c.names[i] != name {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// prepare opens the cursor and compiles the clauses and sort keys of req.
+func (s *Store) prepare(req Request) (compiled, error) {
+	if req.Query == nil {
+		return compiled{}, errors.New("memehr: Search without a query")
 	}
 	offset, err := openCursor(req.Cursor)
 	if err != nil {
-		return Result{}, err
+		return compiled{}, err
 	}
-	filters, err := s.compile(req)
+	filters, names, err := s.compile(req)
 	if err != nil {
-		return Result{}, err
+		return compiled{}, err
 	}
-	s.mu.RLock()
-	all := make([]*Item, 0, len(s.types[req.Type]))
-	for _, it := range s.types[req.Type] {
-		all = append(all, it)
+	keys, err := s.sortKeys(req)
+	if err != nil {
+		return compiled{}, err
 	}
-	s.mu.RUnlock()
+	return compiled{offset: offset, filters: filters, names: names, keys: keys}, nil
+}
 
-	matches := all[:0]
-	for i, it := range all {
+// page applies the filters to the candidates and cuts the page at offset.
+// Ordered candidates are already in the search's order; others are sorted
+// once they are filtered.
+func (s *Store) page(ctx context.Context, q *fhir.Query, items []*Item, ordered bool, filters []filter, keys []sortKey, offset int) (Result, error) {
+	var res Result
+	if ordered && len(filters) == 0 {
+		res.Total = len(items)
+		if !q.CountOnly() && offset < len(items) {
+			end := min(offset+q.Count, len(items))
+			res.Items = slices.Clone(items[offset:end])
+			if end < len(items) {
+				res.Next = sealCursor(end)
+			}
+		}
+		return res, nil
+	}
+	var matches []*Item
+	n := 0
+	for i, it := range items {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return Result{}, err
 			}
 		}
-		if matchAll(it, filters) {
+		if !matchAll(it, filters) {
+			continue
+		}
+		if !ordered || (n >= offset && n < offset+q.Count) {
 			matches = append(matches, it)
 		}
+		n++
 	}
-	keys, err := s.sortKeys(req)
-	if err != nil {
-		return Result{}, err
+	res.Total = n
+	if !ordered {
+		sortItems(matches, keys, s.loc)
+		if offset >= len(matches) {
+			matches = nil
+		} else {
+			matches = matches[offset:min(offset+q.Count, len(matches))]
+		}
 	}
-	sortItems(matches, keys, s.loc)
-
-	res := Result{Total: len(matches)}
-	if q.CountOnly() || offset >= len(matches) {
+	if q.CountOnly() || len(matches) == 0 {
 		return res, nil
 	}
-	end := min(offset+q.Count, len(matches))
-	res.Items = slices.Clone(matches[offset:end])
-	if end < len(matches) {
+	res.Items = matches
+	if end := offset + len(matches); end < n {
 		res.Next = sealCursor(end)
 	}
 	return res, nil
 }
 
 func (s *Store) pathOf(req Request, name string) (path, error) {
+	p, _, err := s.pathExpr(req, name)
+	return p, err
+}
+
+// pathExpr returns the compiled path of a parameter and its expression.
+func (s *Store) pathExpr(req Request, name string) (path, string, error) {
 	var sp *fhir.SearchParam
 	for i := range req.Params {
 		if req.Params[i].Name == name {
@@ -242,37 +328,54 @@ func (s *Store) pathOf(req Request, name string) (path, error) {
 		}
 	}
 	if sp == nil {
-		return nil, fmt.Errorf("%w: parameter %q is not declared for %s", ErrUnsupported, name, req.Type)
+		return nil, "", fmt.Errorf("%w: parameter %q is not declared for %s", ErrUnsupported, name, req.Type)
 	}
 	expr := sp.Path
 	if o, ok := req.Paths[name]; ok {
 		expr = o
 	}
 	if expr == "" {
-		return nil, fmt.Errorf("%w: parameter %q of %s has no path", ErrUnsupported, name, req.Type)
+		return nil, "", fmt.Errorf("%w: parameter %q of %s has no path", ErrUnsupported, name, req.Type)
 	}
 	if p, ok := s.paths.Load(expr); ok {
-		return p.(path), nil
+		return p.(path), expr, nil
 	}
 	p, err := compilePath(expr)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+		return nil, "", fmt.Errorf("%w: %v", ErrUnsupported, err)
 	}
 	s.paths.Store(expr, p)
-	return p, nil
+	return p, expr, nil
 }
 
 // sortKey is a compiled _sort key.
 type sortKey struct {
 	p    path
+	expr string
 	typ  fhir.ParamType
 	desc bool
+}
+
+// sortSpec names an order for the view caches.
+func sortSpec(keys []sortKey) string {
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k.expr)
+		b.WriteByte(0)
+		b.WriteString(string(k.typ))
+		if k.desc {
+			b.WriteString("\x00-\x01")
+		} else {
+			b.WriteString("\x00+\x01")
+		}
+	}
+	return b.String()
 }
 
 func (s *Store) sortKeys(req Request) ([]sortKey, error) {
 	var out []sortKey
 	for _, k := range req.Query.Sort {
-		p, err := s.pathOf(req, k.Name)
+		p, expr, err := s.pathExpr(req, k.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -282,7 +385,7 @@ func (s *Store) sortKeys(req Request) ([]sortKey, error) {
 				typ = sp.Type
 			}
 		}
-		out = append(out, sortKey{p: p, typ: typ, desc: k.Descending})
+		out = append(out, sortKey{p: p, expr: expr, typ: typ, desc: k.Descending})
 	}
 	return out, nil
 }
@@ -292,6 +395,10 @@ func (s *Store) sortKeys(req Request) ([]sortKey, error) {
 // lowest value is used ascending and the highest descending, as FHIR says;
 // a Period without an end (an encounter in progress) counts by its start.
 func sortItems(items []*Item, keys []sortKey, loc *time.Location) {
+	if len(keys) == 0 {
+		slices.SortFunc(items, func(a, b *Item) int { return cmp.Compare(a.ID, b.ID) })
+		return
+	}
 	type cached struct {
 		t   []time.Time
 		s   []string
@@ -320,9 +427,10 @@ func sortItems(items []*Item, keys []sortKey, loc *time.Location) {
 					if k.typ == fhir.TypeString {
 						vs = stringsOf(n)
 					} else {
-						for _, cd := range codingsOf(n) {
+						eachCoding(n, func(cd coding) bool {
 							vs = append(vs, cd.code)
-						}
+							return false
+						})
 					}
 					for _, v := range vs {
 						v = fold(v)

@@ -13,20 +13,16 @@ func str(v any) (string, bool) {
 	return s, ok
 }
 
-func field(m map[string]any, k string) string {
-	s, _ := m[k].(string)
-	return s
-}
-
 // strings of a HumanName, an Address or a plain string, for string search.
 func stringsOf(n node) []string {
 	switch v := n.v.(type) {
 	case string:
 		return []string{v}
-	case map[string]any:
+	case obj:
 		var out []string
 		for _, k := range []string{"text", "family", "given", "prefix", "suffix", "line", "city", "district", "state", "postalCode", "country", "display", "value"} {
-			switch x := v[k].(type) {
+			x, _ := v.get(k)
+			switch x := x.(type) {
 			case string:
 				out = append(out, x)
 			case []any:
@@ -46,48 +42,56 @@ func stringsOf(n node) []string {
 type coding struct {
 	system, code string
 	plain        bool // a primitive code: its system is implicit
-	texts        []string
+	texts        [2]string
 }
 
-// codingsOf flattens a token-typed value: code, boolean, Coding,
-// CodeableConcept, Identifier or ContactPoint.
-func codingsOf(n node) []coding {
+// eachCoding calls fn with each coded value of a token-typed value (code,
+// boolean, Coding, CodeableConcept, Identifier or ContactPoint) until fn
+// returns true, and reports whether it did.
+func eachCoding(n node, fn func(coding) bool) bool {
 	switch v := n.v.(type) {
 	case string:
-		return []coding{{code: v, plain: true, texts: []string{v}}}
+		return fn(coding{code: v, plain: true, texts: [2]string{v}})
 	case bool:
 		if v {
-			return []coding{{code: "true", plain: true}}
+			return fn(coding{code: "true", plain: true})
 		}
-		return []coding{{code: "false", plain: true}}
+		return fn(coding{code: "false", plain: true})
 	case json.Number:
-		return []coding{{code: v.String(), plain: true}}
-	case map[string]any:
-		if cs, ok := v["coding"].([]any); ok || v["text"] != nil {
-			var out []coding
-			text := field(v, "text")
+		return fn(coding{code: v.String(), plain: true})
+	case obj:
+		cv, _ := v.get("coding")
+		tv, _ := v.get("text")
+		if cs, ok := cv.([]any); ok || tv != nil {
+			text := v.str("text")
+			some := false
 			for _, c := range cs {
-				if cm, ok := c.(map[string]any); ok {
-					out = append(out, coding{system: field(cm, "system"), code: field(cm, "code"), texts: []string{field(cm, "display"), text}})
+				if cm, ok := c.(obj); ok {
+					some = true
+					if fn(coding{system: cm.str("system"), code: cm.str("code"), texts: [2]string{cm.str("display"), text}}) {
+						return true
+					}
 				}
 			}
-			if len(out) == 0 && text != "" {
-				out = append(out, coding{texts: []string{text}})
+			if !some && text != "" {
+				return fn(coding{texts: [2]string{text}})
 			}
-			return out
+			return false
 		}
-		if _, ok := v["code"]; ok { // Coding
-			return []coding{{system: field(v, "system"), code: field(v, "code"), texts: []string{field(v, "display")}}}
+		if _, ok := v.get("code"); ok { // Coding
+			return fn(coding{system: v.str("system"), code: v.str("code"), texts: [2]string{v.str("display")}})
 		}
-		if _, ok := v["value"]; ok { // Identifier or ContactPoint
-			c := coding{system: field(v, "system"), code: field(v, "value")}
-			if t, ok := v["type"].(map[string]any); ok {
-				c.texts = append(c.texts, field(t, "text"))
+		if _, ok := v.get("value"); ok { // Identifier or ContactPoint
+			c := coding{system: v.str("system"), code: v.str("value")}
+			if t, _ := v.get("type"); t != nil {
+				if t, ok := t.(obj); ok {
+					c.texts[0] = t.str("text")
+				}
 			}
-			return []coding{c}
+			return fn(c)
 		}
 	}
-	return nil
+	return false
 }
 
 // interval is a time range [lo, hi); hi is +inf for an open period.
@@ -109,9 +113,11 @@ func dateOf(n node, loc *time.Location) (interval, bool) {
 	case string:
 		lo, hi, ok := parseFHIRDate(v, loc)
 		return interval{lo: lo, hi: hi, hasValue: true}, ok
-	case map[string]any:
-		s, hasS := v["start"].(string)
-		e, hasE := v["end"].(string)
+	case obj:
+		sv, _ := v.get("start")
+		ev, _ := v.get("end")
+		s, hasS := sv.(string)
+		e, hasE := ev.(string)
 		if !hasS && !hasE {
 			return interval{}, false
 		}
@@ -186,13 +192,14 @@ func numberOf(n node) (val float64, system, code, unit string, ok bool) {
 	case json.Number:
 		f, err := v.Float64()
 		return f, "", "", "", err == nil
-	case map[string]any:
-		num, isNum := v["value"].(json.Number)
+	case obj:
+		nv, _ := v.get("value")
+		num, isNum := nv.(json.Number)
 		if !isNum {
 			return 0, "", "", "", false
 		}
 		f, err := num.Float64()
-		return f, field(v, "system"), field(v, "code"), field(v, "unit"), err == nil
+		return f, v.str("system"), v.str("code"), v.str("unit"), err == nil
 	}
 	return 0, "", "", "", false
 }
@@ -200,8 +207,9 @@ func numberOf(n node) (val float64, system, code, unit string, ok bool) {
 // reference of a Reference value (or a uri/canonical string).
 func referenceOf(n node) (string, bool) {
 	switch v := n.v.(type) {
-	case map[string]any:
-		r, ok := v["reference"].(string)
+	case obj:
+		rv, _ := v.get("reference")
+		r, ok := rv.(string)
 		return r, ok
 	case string:
 		return v, true
