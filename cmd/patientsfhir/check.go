@@ -377,7 +377,10 @@ func (c *checker) target(ctx context.Context, base string, td tenantData, all []
 	if td.Name != "" {
 		name = " (" + td.Name + ")"
 	}
-	fmt.Fprintf(c.out, "\n%s  tenant %s%s, test patient %s\n", base, td.Tenant, name, td.Patient.PatientID)
+	if c.passed+c.failed > 0 {
+		fmt.Fprintln(c.out)
+	}
+	fmt.Fprintf(c.out, "%s  tenant %s%s, test patient %s\n", base, td.Tenant, name, td.Patient.PatientID)
 	u, _ := url.Parse(base)
 	origin, basePath := u.Scheme+"://"+u.Host, strings.TrimSuffix(u.Path, "/")
 	v := versions[c.forced]

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -30,7 +31,7 @@ func TestCheckPassesSampleEHR(t *testing.T) {
 	creds := s.svc.Credentials()
 	for _, base := range []string{creds.Bases.STU3, creds.Bases.DSTU2} {
 		for _, tc := range creds.Tenants {
-			assert.Contains(t, r.stdout, "\n"+base+"  tenant "+tc.Tenant+" ("+tc.Name+"), test patient pat-1\n")
+			assert.Regexp(t, `(?m)^`+regexp.QuoteMeta(base+"  tenant "+tc.Tenant+" ("+tc.Name+"), test patient pat-1")+`$`, r.stdout)
 		}
 	}
 	assert.Contains(t, r.stdout, "✓ metadata without a token (CapabilityStatement, FHIR 3.0.1)\n")
