@@ -86,9 +86,15 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, out 
 		}
 		seal = k
 	}
+	if o.patients < 1 || o.tenants < 1 {
+		return errors.New("-patients and -tenants must be at least 1")
+	}
 	svc, err := service.Open(ctx, service.Config{Dir: o.data, PublicURL: base, Patients: o.patients, Tenants: o.tenants,
 		SealKey: seal, OperatorToken: o.operator, Logger: log})
-	if err != nil {
+	if err != nil && ctx.Err() != nil {
+		log.Info("interrupted before serving; the next start finishes the seeding")
+		return nil
+	} else if err != nil {
 		return err
 	}
 	defer svc.Close()

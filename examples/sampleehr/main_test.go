@@ -157,6 +157,28 @@ func TestBadSealKey(t *testing.T) {
 	assert.EqualError(t, err, "PATIENTSFHIR_SEAL_KEY must be 32 bytes in standard base64")
 }
 
+// -patients 0 is refused; an interrupt while seeding stops the start
+// cleanly, and the next start seeds.
+func TestBadFlagsAndInterruptedSeeding(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	err = run(context.Background(), options{data: t.TempDir(), patients: 0, tenants: 2}, ln, slog.New(slog.DiscardHandler), &syncBuffer{})
+	assert.EqualError(t, err, "-patients and -tenants must be at least 1")
+
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := &syncBuffer{}
+	dir := t.TempDir()
+	assert.NoError(t, run(ctx, options{data: dir, patients: 50, tenants: 1}, ln, slog.New(slog.DiscardHandler), out))
+	assert.Empty(t, out.String(), "no banner: it never served")
+	o := options{data: dir, patients: 50, tenants: 1, credentials: filepath.Join(t.TempDir(), "creds.json")}
+	s := startRun(t, o)
+	assert.Len(t, readCredentials(t, o.credentials).Tenants, 1)
+	require.NoError(t, s.stop(t))
+}
+
 func TestThousands(t *testing.T) {
 	for n, want := range map[int]string{1: "1", 999: "999", 1000: "1,000", 100000: "100,000", 1234567: "1,234,567"} {
 		assert.Equal(t, want, thousands(n))
