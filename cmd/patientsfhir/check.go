@@ -806,8 +806,11 @@ func (c *checker) isolation(ctx context.Context, base string, v version, td tena
 			ident = o.Patient.MRNSystem + "|" + ident
 		}
 		status, _, body, err := c.fetch(ctx, "GET", base+"/Patient?identifier="+url.QueryEscape(ident), tok, "", v.kit.FHIR.MIMEType, nil)
-		if err != nil || status != http.StatusOK {
-			fs = append(fs, v.finding("http.status", "GET Patient?identifier=<tenant %s's MRN>: status %d %v", o.Tenant, status, errOrNil(err)))
+		if err != nil {
+			fs = append(fs, v.finding("http.status", "GET Patient?identifier=<the MRN of tenant %s's test patient>: %v", o.Tenant, err))
+			continue
+		} else if status != http.StatusOK {
+			fs = append(fs, v.finding("http.status", "GET Patient?identifier=<the MRN of tenant %s's test patient>: status %d, want 200", o.Tenant, status))
 			continue
 		}
 		for _, e := range list(decodeObj(body)["entry"]) {
@@ -819,13 +822,6 @@ func (c *checker) isolation(ctx context.Context, base string, v version, td tena
 		}
 	}
 	c.result(title, fs, "")
-}
-
-func errOrNil(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 func hasIdentifier(res obj, value string) bool {
