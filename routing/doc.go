@@ -42,6 +42,14 @@
 //		"sql":       func(ctx context.Context, t routing.Tenant) (stu3.Backend, error) { return ehr.ForTenant(t.ID), nil },
 //	})
 //
+// # Administration
+//
+// [Admin] is the operator's HTTP API over a Directory (list, add, rename,
+// disable, re-point, remove tenants), behind the same operator token as
+// the auth server's registration API; patientsfhir.Server.MountAdmin
+// mounts it at /admin/tenants. Every change goes through the Directory
+// and is audited.
+//
 // # Bounds
 //
 // A change made through a Directory takes effect on its node before the

@@ -13,5 +13,5 @@
 //	go run ./examples/minimal -db demo.db     # clients, secrets and keys survive restarts
 //	go run ./examples/minimal -open           # no authentication at all (said loudly)
 //
-// See docs/tour.md for a five-minute tour with curl.
+// See docs/minimal.md for a tour of it with curl.
 package main

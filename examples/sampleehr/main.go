@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/patientsfhir/patientsfhir/examples/sampleehr/service"
+)
+
+// options is the command line.
+type options struct {
+	addr        string // listen address
+	publicURL   string // base URL clients use; default http://<listen address>
+	data        string // data directory
+	patients    int    // patients per tenant at first seeding
+	tenants     int    // number of tenants
+	credentials string // file written once listening; "" writes none
+	sealKey     string // base64 of 32 bytes (env PATIENTSFHIR_SEAL_KEY); "" uses the data directory's
+	operator    string // operator token (env PATIENTSFHIR_OPERATOR_TOKEN); "" uses the data directory's
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.addr, "addr", envOr("PATIENTSFHIR_ADDR", "127.0.0.1:8080"), "listen address (env PATIENTSFHIR_ADDR)")
+	flag.StringVar(&o.publicURL, "public-url", os.Getenv("PATIENTSFHIR_PUBLIC_URL"), "base URL clients use, e.g. https://fhir.example.com (default http://<addr>; env PATIENTSFHIR_PUBLIC_URL)")
+	flag.StringVar(&o.data, "data", envOr("PATIENTSFHIR_DATA", "sampleehr-data"), "data directory, created on first start (env PATIENTSFHIR_DATA)")
+	flag.IntVar(&o.patients, "patients", service.DefaultPatients, "patients per tenant, when a tenant is first seeded")
+	flag.IntVar(&o.tenants, "tenants", service.DefaultTenants, "number of tenants, each with its own population and client")
+	flag.StringVar(&o.credentials, "credentials", "", "write the URLs, clients and test patients to this JSON file (mode 0600) once listening")
+	flag.Parse()
+	o.sealKey, o.operator = os.Getenv("PATIENTSFHIR_SEAL_KEY"), os.Getenv("PATIENTSFHIR_OPERATOR_TOKEN")
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "sampleehr: unexpected argument %q (see -h)\n", flag.Arg(0))
+		os.Exit(2)
+	}
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		log.Error("listen", "addr", o.addr, "err", err)
+		os.Exit(1)
+	}
+	if err := run(ctx, o, ln, log, os.Stdout); err != nil {
+		log.Error("sampleehr stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// run opens the service (seeding on first start), serves it on ln, writes
+// the credentials file and the banner to out, and shuts down gracefully
+// when ctx is done.
+func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, out io.Writer) error {
+	defer ln.Close()
+	base := strings.TrimSuffix(o.publicURL, "/")
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	var seal []byte
+	if o.sealKey != "" {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(o.sealKey))
+		if err != nil || len(k) != 32 {
+			return errors.New("PATIENTSFHIR_SEAL_KEY must be 32 bytes in standard base64")
+		}
+		seal = k
+	}
+	if o.patients < 1 || o.tenants < 1 {
+		return errors.New("-patients and -tenants must be at least 1")
+	}
+	svc, err := service.Open(ctx, service.Config{Dir: o.data, PublicURL: base, Patients: o.patients, Tenants: o.tenants,
+		SealKey: seal, OperatorToken: o.operator, Logger: log})
+	if err != nil && ctx.Err() != nil {
+		log.Info("interrupted before serving; the next start finishes the seeding")
+		return nil
+	} else if err != nil {
+		return err
+	}
+	defer svc.Close()
+	go svc.Run(ctx)
+
+	hs := &http.Server{
+		Handler:           svc,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	if o.credentials != "" {
+		if err := service.WriteCredentials(o.credentials, svc.Credentials()); err != nil {
+			_ = hs.Close()
+			return fmt.Errorf("writing %s: %w", o.credentials, err)
+		}
+	}
+	log.Info("listening", "url", base)
+	banner(out, o, svc)
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// banner prints the URLs, each tenant's client and test patient, and a
+// short tour. Secrets are printed only by the start that created them.
+func banner(w io.Writer, o options, svc *service.Service) {
+	c, st := svc.Credentials(), svc.Start()
+	origin := strings.TrimSuffix(c.TokenURL, "/token")
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	p("patientsfhir sample EHR: %d tenants, %s patients each, data in %s", len(c.Tenants), thousands(st.Patients), o.data)
+	p("  FHIR STU3:   %s   (metadata: %s/metadata)", c.Bases.STU3, c.Bases.STU3)
+	p("  FHIR DSTU2:  %s", c.Bases.DSTU2)
+	p("  token URL:   %s", c.TokenURL)
+	switch {
+	case st.OperatorToken != "":
+		p("  admin API:   %s/admin   operator token: %s", origin, st.OperatorToken)
+		p("               (shown once; kept in %s)", filepath.Join(o.data, service.OperatorTokenFile))
+	case o.operator != "":
+		p("  admin API:   %s/admin   (operator token from PATIENTSFHIR_OPERATOR_TOKEN)", origin)
+	default:
+		p("  admin API:   %s/admin   (operator token in %s)", origin, filepath.Join(o.data, service.OperatorTokenFile))
+	}
+	if o.credentials != "" {
+		p("  credentials: %s", o.credentials)
+	}
+	clients := filepath.Join(o.data, service.ClientsFile)
+	for _, t := range c.Tenants {
+		pt := t.Patient
+		p("")
+		p("  tenant %s  %s", t.Tenant, t.Name)
+		p("    client_id:     %s", t.ClientID)
+		switch {
+		case t.ClientSecret == "":
+			p("    client_secret: (revoked; add one with: go run ./cmd/patientsfhir secrets add %s)", t.ClientID)
+		case isNew(st, t.ClientID):
+			p("    client_secret: %s   (shown once; kept in %s)", t.ClientSecret, clients)
+		default:
+			p("    client_secret: (shown at first start; kept in %s)", clients)
+		}
+		p("    test patient:  %s  %s %s, %s, born %s, MRN %s", pt.ID, pt.Given, pt.Family, pt.Gender, pt.BirthDate, pt.MRN)
+	}
+	if len(c.Tenants) == 0 {
+		return
+	}
+	t := c.Tenants[0]
+	secret := "$(jq -r '.clients[0].client_secret' " + clients + ")"
+	if isNew(st, t.ClientID) {
+		secret = t.ClientSecret
+	}
+	p("")
+	p("Try it (the first tenant, STU3):")
+	p("  SECRET=%s", secret)
+	p("  TOKEN=$(curl -s -X POST %s -d grant_type=client_credentials -d client_id=%s \\", c.TokenURL, t.ClientID)
+	p("    -d client_secret=$SECRET -d scope=%s | jq -r .access_token)", t.Tenant)
+	p(`  curl -s -H "Authorization: Bearer $TOKEN" '%s/Patient?family=%s' | jq -c '{total, id: .entry[0].resource.id}'`,
+		c.Bases.STU3, strings.ToLower(t.Patient.Family))
+	p(`  curl -s -H "Authorization: Bearer $TOKEN" '%s/Observation?patient=%s&category=vital-signs&_sort=-date&_count=3' \`,
+		c.Bases.STU3, t.Patient.ID)
+	p(`    | jq -c '{total, newest: [.entry[].resource.code.text]}'`)
+	if o.credentials != "" {
+		p("  go run ./cmd/patientsfhir check -credentials %s   # every check of the Patients-app contract", o.credentials)
+	}
+}
+
+func isNew(st service.Start, clientID string) bool {
+	for _, id := range st.NewClients {
+		if id == clientID {
+			return true
+		}
+	}
+	return false
+}
+
+// thousands writes n with thousands separators: 100,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer is a writer safe for the server's goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// started is one run of the command, in-process.
+type started struct {
+	out    *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startRun runs the command on a free port and waits for the credentials
+// file (written once the server listens).
+func startRun(t *testing.T, o options) *started {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &started{out: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	_ = os.Remove(o.credentials)
+	go func() { s.done <- run(ctx, o, ln, slog.New(slog.DiscardHandler), s.out) }()
+	require.Eventually(t, func() bool {
+		_, err := os.Stat(o.credentials)
+		return err == nil
+	}, 2*time.Minute, 20*time.Millisecond, "the credentials file is written once the server listens")
+	return s
+}
+
+// stop shuts the server down as SIGTERM would and returns run's error.
+func (s *started) stop(t *testing.T) error {
+	t.Helper()
+	s.cancel()
+	select {
+	case err := <-s.done:
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after its context ended")
+		return nil
+	}
+}
+
+// credentialsFile is the documented format of -credentials.
+type credentialsFile struct {
+	TokenURL string `json:"token_url"`
+	Bases    struct {
+		STU3  string `json:"stu3"`
+		DSTU2 string `json:"dstu2"`
+	} `json:"bases"`
+	Tenants []struct {
+		Tenant       string `json:"tenant"`
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+		Patient      struct {
+			ID        string `json:"id"`
+			Family    string `json:"family"`
+			Given     string `json:"given"`
+			BirthDate string `json:"birth_date"`
+			Gender    string `json:"gender"`
+			MRN       string `json:"mrn"`
+		} `json:"patient"`
+	} `json:"tenants"`
+}
+
+func readCredentials(t *testing.T, path string) credentialsFile {
+	t.Helper()
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var c credentialsFile
+	require.NoError(t, json.Unmarshal(b, &c))
+	return c
+}
+
+// The first start prints the credentials and the operator token once and
+// writes the credentials file; the service answers; a second start on the
+// same data directory prints no secret, keeps the secrets and the data,
+// and both shut down cleanly.
+func TestFirstStartThenRestart(t *testing.T) {
+	dir := t.TempDir()
+	o := options{data: filepath.Join(dir, "data"), patients: 40, tenants: 2, credentials: filepath.Join(dir, "creds.json")}
+	s := startRun(t, o)
+	c := readCredentials(t, o.credentials)
+	require.Len(t, c.Tenants, 2)
+	out := s.out.String()
+	assert.Contains(t, out, "patientsfhir sample EHR: 2 tenants, 40 patients each")
+	assert.Contains(t, out, "operator token: fhop_")
+	for _, tc := range c.Tenants {
+		assert.Contains(t, out, "client_secret: "+tc.ClientSecret+"   (shown once;")
+		assert.Contains(t, out, "tenant "+tc.Tenant)
+		assert.Equal(t, "pat-1", tc.Patient.ID)
+		assert.Regexp(t, `^\d{4}-\d{2}-\d{2}$`, tc.Patient.BirthDate)
+	}
+	assert.Contains(t, out, "SECRET="+c.Tenants[0].ClientSecret)
+	assert.True(t, strings.HasPrefix(c.Bases.STU3, "http://127.0.0.1:"))
+
+	res, err := http.Get(c.Bases.DSTU2 + "/metadata")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	require.NoError(t, s.stop(t))
+
+	s = startRun(t, o)
+	again := readCredentials(t, o.credentials)
+	out = s.out.String()
+	for i, tc := range again.Tenants {
+		assert.Equal(t, c.Tenants[i].ClientSecret, tc.ClientSecret, "the kept secret is handed to scripts")
+		assert.NotContains(t, out, tc.ClientSecret, "but not printed again")
+	}
+	assert.Contains(t, out, "client_secret: (shown at first start; kept in "+filepath.Join(o.data, "clients.json")+")")
+	assert.Contains(t, out, "SECRET=$(jq -r '.clients[0].client_secret' "+filepath.Join(o.data, "clients.json")+")")
+	assert.NotContains(t, out, "operator token: fhop_")
+	require.NoError(t, s.stop(t))
+}
+
+// A bad seal key from the environment stops the start with its name.
+func TestBadSealKey(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	err = run(context.Background(), options{data: t.TempDir(), patients: 1, tenants: 1, sealKey: "c2hvcnQ="}, ln,
+		slog.New(slog.DiscardHandler), &syncBuffer{})
+	assert.EqualError(t, err, "PATIENTSFHIR_SEAL_KEY must be 32 bytes in standard base64")
+}
+
+// -patients 0 is refused; an interrupt while seeding stops the start
+// cleanly, and the next start seeds.
+func TestBadFlagsAndInterruptedSeeding(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	err = run(context.Background(), options{data: t.TempDir(), patients: 0, tenants: 2}, ln, slog.New(slog.DiscardHandler), &syncBuffer{})
+	assert.EqualError(t, err, "-patients and -tenants must be at least 1")
+
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := &syncBuffer{}
+	dir := t.TempDir()
+	assert.NoError(t, run(ctx, options{data: dir, patients: 50, tenants: 1}, ln, slog.New(slog.DiscardHandler), out))
+	assert.Empty(t, out.String(), "no banner: it never served")
+	o := options{data: dir, patients: 50, tenants: 1, credentials: filepath.Join(t.TempDir(), "creds.json")}
+	s := startRun(t, o)
+	assert.Len(t, readCredentials(t, o.credentials).Tenants, 1)
+	require.NoError(t, s.stop(t))
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{1: "1", 999: "999", 1000: "1,000", 100000: "100,000", 1234567: "1,234,567"} {
+		assert.Equal(t, want, thousands(n))
+	}
+}
