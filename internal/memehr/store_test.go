@@ -2,10 +2,12 @@ package memehr
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
 )
@@ -53,9 +55,8 @@ func load(t testing.TB, docs ...[]string) *Store {
 	s := New()
 	for _, d := range docs {
 		for _, j := range d {
-			if _, err := s.Put([]byte(j), nil); err != nil {
-				t.Fatal(err)
-			}
+			_, err := s.Put([]byte(j), nil)
+			require.NoError(t, err)
 		}
 	}
 	return s
@@ -64,24 +65,20 @@ func load(t testing.TB, docs ...[]string) *Store {
 func search(t *testing.T, s *Store, typ string, params []fhir.SearchParam, query, cursor string) (Result, error) {
 	t.Helper()
 	p, err := fhir.NewParser(fhir.STU3, params, &fhir.ParserOptions{DefaultCount: 50})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pairs, err := fhir.ParsePairs(query)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	q, err := p.Parse(pairs, true)
-	if err != nil {
-		t.Fatalf("parse %q: %v", query, err)
-	}
+	require.NoError(t, err, "parse %q", query)
 	return s.Search(context.Background(), Request{Type: typ, Params: params, Query: q, Cursor: cursor})
 }
 
+// ids returns the ids of a result's items, nil when it has none (so that it
+// equals a nil want under assert.Equal, as it did under slices.Equal).
 func ids(r Result) []string {
-	out := make([]string, len(r.Items))
-	for i, it := range r.Items {
-		out[i] = it.ID
+	var out []string
+	for _, it := range r.Items {
+		out = append(out, it.ID)
 	}
 	return out
 }
@@ -160,15 +157,9 @@ func TestSearchSemantics(t *testing.T) {
 				params = obsParams
 			}
 			r, err := search(t, s, tc.typ, params, tc.query+"&_sort=_id", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := ids(r); !slices.Equal(got, tc.want) {
-				t.Errorf("got %v, want %v", got, tc.want)
-			}
-			if r.Total != len(tc.want) {
-				t.Errorf("total %d, want %d", r.Total, len(tc.want))
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ids(r))
+			assert.Equal(t, len(tc.want), r.Total, "total")
 		})
 	}
 }
@@ -195,12 +186,8 @@ func TestSortAndPage(t *testing.T) {
 				params = obsParams
 			}
 			r, err := search(t, s, tc.typ, params, tc.query, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := ids(r); !slices.Equal(got, tc.want) {
-				t.Errorf("got %v, want %v", got, tc.want)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ids(r))
 		})
 	}
 
@@ -209,85 +196,69 @@ func TestSortAndPage(t *testing.T) {
 	cursor := ""
 	for page := 0; ; page++ {
 		r, err := search(t, s, "Observation", obsParams, "_sort=-date&_count=2", cursor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Total != 5 || len(r.Items) > 2 {
-			t.Fatalf("page %d: total %d, %d items", page, r.Total, len(r.Items))
-		}
+		require.NoError(t, err)
+		require.Equal(t, 5, r.Total, "page %d: total", page)
+		require.LessOrEqual(t, len(r.Items), 2, "page %d: items", page)
 		got = append(got, ids(r)...)
 		if r.Next == "" {
 			break
 		}
 		cursor = r.Next
 	}
-	if want := []string{"o3", "o4", "o1", "o2", "o5"}; !slices.Equal(got, want) {
-		t.Errorf("paged: got %v, want %v", got, want)
-	}
+	assert.Equal(t, []string{"o3", "o4", "o1", "o2", "o5"}, got, "paged")
 
 	// _count=0 gives the total alone.
 	r, err := search(t, s, "Patient", patientParams, "gender=male&_count=0", "")
-	if err != nil || r.Total != 2 || len(r.Items) != 0 || r.Next != "" {
-		t.Errorf("_count=0: %+v, %v", r, err)
-	}
+	assert.NoError(t, err, "_count=0")
+	assert.Equal(t, 2, r.Total, "_count=0: total")
+	assert.Empty(t, r.Items, "_count=0: items")
+	assert.Empty(t, r.Next, "_count=0: next")
 }
 
 func TestSearchErrors(t *testing.T) {
 	s := load(t, testPatients)
 	for _, bad := range []string{"x", "bWVtZWhyMTotMQ", "bWVtZWhyMTphYmM", "bm9wZTox"} {
-		if _, err := search(t, s, "Patient", patientParams, "", bad); !errors.Is(err, ErrBadCursor) || !errors.Is(err, fhir.ErrInvalidSearch) {
-			t.Errorf("cursor %q: %v", bad, err)
-		}
+		_, err := search(t, s, "Patient", patientParams, "", bad)
+		assert.ErrorIs(t, err, ErrBadCursor, "cursor %q", bad)
+		assert.ErrorIs(t, err, fhir.ErrInvalidSearch, "cursor %q", bad)
 	}
 	// A parameter without a path cannot be evaluated: not supported, not a silent match-all.
 	params := append(slices.Clone(patientParams), fhir.SearchParam{Name: "phonetic", Type: fhir.TypeString})
-	if _, err := search(t, s, "Patient", params, "phonetic=x", ""); !errors.Is(err, fhir.ErrNotSupported) {
-		t.Errorf("no path: %v", err)
-	}
+	_, err := search(t, s, "Patient", params, "phonetic=x", "")
+	assert.ErrorIs(t, err, fhir.ErrNotSupported, "no path")
 	params[len(params)-1].Path = "Patient"
-	if _, err := search(t, s, "Patient", params, "phonetic=x", ""); !errors.Is(err, fhir.ErrNotSupported) {
-		t.Errorf("bad path: %v", err)
-	}
+	_, err = search(t, s, "Patient", params, "phonetic=x", "")
+	assert.ErrorIs(t, err, fhir.ErrNotSupported, "bad path")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	p, _ := fhir.NewParser(fhir.STU3, patientParams, nil)
 	q, _ := p.Parse(nil, false)
-	if _, err := s.Search(ctx, Request{Type: "Patient", Params: patientParams, Query: q}); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled: %v", err)
-	}
-	if _, err := s.Read(context.Background(), "Patient", "nope"); !errors.Is(err, fhir.ErrNotFound) {
-		t.Errorf("read: %v", err)
-	}
+	_, err = s.Search(ctx, Request{Type: "Patient", Params: patientParams, Query: q})
+	assert.ErrorIs(t, err, context.Canceled, "cancelled")
+	_, err = s.Read(context.Background(), "Patient", "nope")
+	assert.ErrorIs(t, err, fhir.ErrNotFound, "read")
 	for _, bad := range []string{`[]`, `{"resourceType":"Patient"}`, `{"id":"x"}`, `not json`, `{"resourceType":"bad type","id":"x"}`} {
-		if _, err := s.Put([]byte(bad), nil); !errors.Is(err, ErrInvalidResource) {
-			t.Errorf("Put(%s): %v", bad, err)
-		}
+		_, err := s.Put([]byte(bad), nil)
+		assert.ErrorIs(t, err, ErrInvalidResource, "Put(%s)", bad)
 	}
 }
 
 func TestStoreBasics(t *testing.T) {
 	s := load(t, testPatients, obs)
-	if got := s.Types(); !slices.Equal(got, []string{"Observation", "Patient"}) {
-		t.Errorf("Types %v", got)
-	}
-	if s.Len("Patient") != 5 {
-		t.Errorf("Len %d", s.Len("Patient"))
-	}
+	assert.Equal(t, []string{"Observation", "Patient"}, s.Types(), "Types")
+	assert.Equal(t, 5, s.Len("Patient"), "Len")
 	it, err := s.Read(context.Background(), "Patient", "p1")
-	if err != nil || it.ID != "p1" || it.Type != "Patient" {
-		t.Fatalf("Read: %v %v", it, err)
-	}
-	if !s.Delete("Patient", "p1") || s.Delete("Patient", "p1") || s.Len("Patient") != 4 {
-		t.Error("Delete")
-	}
+	require.NoError(t, err, "Read")
+	require.Equal(t, "p1", it.ID, "Read: ID")
+	require.Equal(t, "Patient", it.Type, "Read: Type")
+	assert.True(t, s.Delete("Patient", "p1"), "Delete")
+	assert.False(t, s.Delete("Patient", "p1"), "Delete again")
+	assert.Equal(t, 4, s.Len("Patient"), "Len after Delete")
 	// Put replaces.
-	if _, err := s.Put([]byte(`{"resourceType":"Patient","id":"p2","gender":"male"}`), "typed"); err != nil {
-		t.Fatal(err)
-	}
+	_, err = s.Put([]byte(`{"resourceType":"Patient","id":"p2","gender":"male"}`), "typed")
+	require.NoError(t, err)
 	it, _ = s.Read(context.Background(), "Patient", "p2")
-	if it.Value != "typed" {
-		t.Errorf("Value %v", it.Value)
-	}
+	assert.Equal(t, "typed", it.Value, "Value")
 }
 
 func TestCompilePath(t *testing.T) {
@@ -297,14 +268,12 @@ func TestCompilePath(t *testing.T) {
 		"Observation.subject.where(resolve() is Patient)", "Resource.id",
 	}
 	for _, e := range good {
-		if _, err := compilePath(e); err != nil {
-			t.Errorf("%s: %v", e, err)
-		}
+		_, err := compilePath(e)
+		assert.NoError(t, err, e)
 	}
 	for _, e := range []string{"", "Patient", "Patient.name.family()", " | ", "Patient.as(X)"} {
-		if _, err := compilePath(e); err == nil {
-			t.Errorf("%q: compiled", e)
-		}
+		_, err := compilePath(e)
+		assert.Error(t, err, "%q: compiled", e)
 	}
 }
 
@@ -325,13 +294,11 @@ func TestParseFHIRDate(t *testing.T) {
 		{"09/17/2018 1:00:00 PM", false, "", ""},
 	} {
 		lo, hi, ok := parseFHIRDate(tc.in, nil2utc())
-		if ok != tc.ok {
-			t.Errorf("%s: ok=%v", tc.in, ok)
+		if !assert.Equal(t, tc.ok, ok, "%s: ok", tc.in) || !ok {
 			continue
 		}
-		if ok && (lo.UTC().Format("2006-01-02T15:04:05.999999999Z07:00") != tc.lo || hi.UTC().Format("2006-01-02T15:04:05.999999999Z07:00") != tc.hi) {
-			t.Errorf("%s: [%v, %v)", tc.in, lo.UTC(), hi.UTC())
-		}
+		assert.Equal(t, tc.lo, lo.UTC().Format("2006-01-02T15:04:05.999999999Z07:00"), "%s: lo", tc.in)
+		assert.Equal(t, tc.hi, hi.UTC().Format("2006-01-02T15:04:05.999999999Z07:00"), "%s: hi", tc.in)
 	}
 }
 
@@ -363,12 +330,10 @@ func FuzzSearch(f *testing.F) {
 			return
 		}
 		r, err := s.Search(context.Background(), Request{Type: "Patient", Params: patientParams, Query: q})
-		if err != nil {
-			t.Fatalf("%q: %v", query, err)
-		}
-		if len(r.Items) > q.Count || r.Total < len(r.Items) || r.Total > len(testPatients) {
-			t.Fatalf("%q: %d items, total %d, count %d", query, len(r.Items), r.Total, q.Count)
-		}
+		require.NoError(t, err, "%q", query)
+		require.LessOrEqual(t, len(r.Items), q.Count, "%q: items vs count", query)
+		require.GreaterOrEqual(t, r.Total, len(r.Items), "%q: total vs items", query)
+		require.LessOrEqual(t, r.Total, len(testPatients), "%q: total vs patients", query)
 	})
 }
 

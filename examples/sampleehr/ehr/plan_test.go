@@ -77,12 +77,11 @@ func unselective(query string) bool {
 func checkPlan(t *testing.T, s statement, lines []string) {
 	t.Helper()
 	for _, l := range lines {
-		switch {
-		case strings.HasPrefix(l, "SCAN ") && l != "SCAN CONSTANT ROW":
-			t.Errorf("%s\n  scans: %s\n  plan: %s", s.query, l, strings.Join(lines, " | "))
-		case strings.HasPrefix(l, "SEARCH ") && tenantOnly.MatchString(l) && !unselective(s.query):
-			t.Errorf("%s\n  reads the whole tenant: %s\n  plan: %s", s.query, l, strings.Join(lines, " | "))
-		}
+		// The two cases exclude each other (SCAN vs SEARCH prefix).
+		assert.False(t, strings.HasPrefix(l, "SCAN ") && l != "SCAN CONSTANT ROW",
+			"%s\n  scans: %s\n  plan: %s", s.query, l, strings.Join(lines, " | "))
+		assert.False(t, strings.HasPrefix(l, "SEARCH ") && tenantOnly.MatchString(l) && !unselective(s.query),
+			"%s\n  reads the whole tenant: %s\n  plan: %s", s.query, l, strings.Join(lines, " | "))
 	}
 }
 
