@@ -36,10 +36,10 @@ type faultServer struct {
 	secret string
 }
 
-func newFaultServer(t *testing.T, st *Store) *faultServer {
+func newFaultServer(t *testing.T, st *Store, maxStale time.Duration) *faultServer {
 	t.Helper()
 	ctx := context.Background()
-	dir, err := routing.NewDirectory(ctx, routing.DirectoryConfig{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	dir, err := routing.NewDirectory(ctx, routing.DirectoryConfig{Store: st, MaxStale: maxStale, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	if _, err := dir.Get(ctx, faultTenant); err != nil {
 		_, err = dir.Add(ctx, routing.Tenant{ID: faultTenant, Backend: "ehr", State: routing.StateActive})
@@ -100,7 +100,7 @@ func TestFaultSQLiteLocked(t *testing.T) {
 	st, err := openSQLite(ctx, path, 300*time.Millisecond)
 	require.NoError(t, err)
 	defer st.Close()
-	f := newFaultServer(t, st)
+	f := newFaultServer(t, st, 0)
 
 	other, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath())
 	require.NoError(t, err)
@@ -140,7 +140,7 @@ func TestFaultSQLiteDiskFull(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth.db")
 	st, err := openSQLite(ctx, path, 300*time.Millisecond)
 	require.NoError(t, err)
-	f := newFaultServer(t, st)
+	f := newFaultServer(t, st, 0)
 	var pages int64
 	require.NoError(t, st.w.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages))
 	require.NoError(t, st.w.QueryRowContext(ctx, `PRAGMA max_page_count = `+strconv.FormatInt(pages, 10)).Scan(new(int64)))
