@@ -8,6 +8,11 @@
 # On success it exports
 #
 #   PATIENTSFHIR_TEST_POSTGRES_DSN=postgres://postgres@127.0.0.1:PORT/patientsfhir_test?sslmode=disable
+#   PATIENTSFHIR_TEST_PG_BINDIR=/usr/lib/postgresql/NN/bin   (when the server binaries are installed)
+#
+# The second lets fault tests run a cluster of their own that they stop and start (PostgreSQL
+# restarting under a running node) without disturbing the shared one the other tests use; as
+# root they run its binaries as the `postgres` user, as this script does.
 #
 # and returns 0. On failure it prints a line starting with "postgres.sh: FAIL" to stderr and
 # returns non-zero, so a caller under `set -e` stops.
@@ -245,4 +250,11 @@ _pf_pg_start() {
   return 0
 }
 
-_pf_pg_start
+if _pf_pg_start; then
+  if _pf_pg_bd=$(_pf_pg_bindir); then
+    export PATIENTSFHIR_TEST_PG_BINDIR=$_pf_pg_bd
+  fi
+  unset _pf_pg_bd
+else
+  return 1
+fi

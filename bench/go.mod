@@ -8,6 +8,7 @@ require (
 	github.com/go-oauth2/oauth2/v4 v4.5.4
 	github.com/google/fhir/go v0.7.4
 	github.com/ory/fosite v0.49.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (

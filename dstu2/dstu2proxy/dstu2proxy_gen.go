@@ -259,5 +259,10 @@ func search[P dstu2.Resource](ctx context.Context, c *proxy.Client, u *proxy.Que
 			}
 		}
 	}
+	if page.Next != "" && !page.TotalKnown {
+		// The server never invents a total, and a page with a next link
+		// cannot tell it: the upstream broke the contract (502), not us.
+		return fhir.Page[P]{}, c.Malformed(u.Type(), "a next link without a total")
+	}
 	return page, nil
 }

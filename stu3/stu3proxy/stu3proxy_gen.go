@@ -275,5 +275,10 @@ func search[P stu3.Resource](ctx context.Context, c *proxy.Client, u *proxy.Quer
 			}
 		}
 	}
+	if page.Next != "" && !page.TotalKnown {
+		// The server never invents a total, and a page with a next link
+		// cannot tell it: the upstream broke the contract (502), not us.
+		return fhir.Page[P]{}, c.Malformed(u.Type(), "a next link without a total")
+	}
 	return page, nil
 }

@@ -1,0 +1,132 @@
+// Command load runs the load and soak measurements of the sample EHR
+// service (package bench/load) and prints them as Markdown, ready for
+// BENCHMARKS.md.
+//
+//	cd bench && go run ./load/cmd/load                      # rate sweep, 1,000 patients, SQLite
+//	cd bench && go run ./load/cmd/load -patients 1000,100000 -dir /var/tmp/load
+//	cd bench && go run ./load/cmd/load -store sqlite,postgres    # PATIENTSFHIR_TEST_POSTGRES_DSN
+//	cd bench && go run ./load/cmd/load -soak 1h -rate 50         # the long soak
+//
+// Every service runs in a child process (this binary again), so that its
+// CPU time, memory and goroutines are its own; -cpuprofile saves a CPU
+// profile of the service during the capacity run.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/patientsfhir/patientsfhir/bench/load"
+	"github.com/patientsfhir/patientsfhir/examples/sampleehr/population"
+)
+
+func main() {
+	load.ServeIfChild()
+	patients := flag.String("patients", "1000", "population sizes, comma-separated (100000 seeds for many minutes; keep -dir)")
+	stores := flag.String("store", "sqlite", "auth stores, comma-separated: sqlite, postgres (DSN from -pg or PATIENTSFHIR_TEST_POSTGRES_DSN)")
+	pg := flag.String("pg", os.Getenv("PATIENTSFHIR_TEST_POSTGRES_DSN"), "PostgreSQL DSN for -store postgres")
+	dir := flag.String("dir", "", "directory keeping the seeded databases between runs (default: a temporary one, removed)")
+	step := flag.Duration("step", 10*time.Second, "length of each rate step")
+	start := flag.Float64("start", 25, "first rate (operations per second); each next one doubles")
+	conns := flag.Int("conns", 32, "connections and operations in flight")
+	soak := flag.Duration("soak", 0, "soak for this long at -rate instead of sweeping")
+	rate := flag.Float64("rate", 50, "the soak's rate, operations per second")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the service during the capacity run to this file (one per size and store: suffixed)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "load-")
+		if err != nil {
+			fail(err)
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	fmt.Printf("Machine: %s\n\nCommand: `go run ./load/cmd/load %s` (in bench/)\n", load.Machine(), strings.Join(os.Args[1:], " "))
+	for _, ps := range strings.Split(*patients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(ps))
+		if err != nil {
+			fail(fmt.Errorf("-patients: %w", err))
+		}
+		for _, store := range strings.Split(*stores, ",") {
+			o := load.Options{Patients: n, Dir: *dir, AuthStore: strings.TrimSpace(store), PostgresDSN: *pg}
+			fmt.Printf("\n### %d patients, data on SQLite, auth store and tenant registry on %s\n\n", n, o.AuthStore)
+			fmt.Fprintf(os.Stderr, "starting the service (%d patients, %s; seeding if needed)...\n", n, o.AuthStore)
+			svc, err := load.StartChild(ctx, o, os.Stderr)
+			if err != nil {
+				fail(err)
+			}
+			if svc.Seeded > 0 {
+				fmt.Printf("Seeded %d patients in %s.\n\n", n, svc.Seeded.Round(time.Second))
+			}
+			pop, err := population.New(population.Options{Tenant: load.Tenant, Patients: n})
+			if err != nil {
+				fail(err)
+			}
+			c := load.NewClient(svc.URL, svc.ClientID, svc.Secret, pop, *conns, load.DefaultWeights)
+			if err := c.Check(ctx); err != nil {
+				svc.Stop()
+				fail(err)
+			}
+			if *soak > 0 {
+				samples, err := load.Soak(ctx, svc, c, load.SoakConfig{Rate: *rate, Duration: *soak, Window: max(*soak/20, 5*time.Second), Conns: *conns}, os.Stderr)
+				if err != nil {
+					fail(err)
+				}
+				fmt.Printf("Soak at %.0f operations/s (each a token request and a call) for %s, load average at the end %s:\n\n", *rate, *soak, load.LoadAverage())
+				load.WriteSoak(os.Stdout, samples)
+			} else {
+				cfg := load.SweepConfig{Start: *start, Step: *step, Conns: *conns}
+				steps, err := load.Sweep(ctx, svc, c, cfg, os.Stderr)
+				if err != nil {
+					fail(err)
+				}
+				fmt.Printf("Open-loop rates doubling from %.0f operations/s (an operation is a token request and a Patients-app call: mix search 1 : read 2 : batch of six 2), %s each, then the closed-loop capacity; load average at the end %s.\n\n",
+					*start, *step, load.LoadAverage())
+				load.WriteSweep(os.Stdout, steps)
+				if *cpuprofile != "" {
+					name := fmt.Sprintf("%s.%d.%s", *cpuprofile, n, o.AuthStore)
+					if err := profile(ctx, svc, c, *conns, name); err != nil {
+						fail(err)
+					}
+					fmt.Printf("\nCPU profile of the service at capacity: %s\n", name)
+				}
+			}
+			c.Close()
+			if err := svc.Stop(); err != nil {
+				fmt.Fprintln(os.Stderr, "service:", err)
+			}
+		}
+	}
+}
+
+// profile saves a CPU profile of the service during a closed-loop run.
+func profile(ctx context.Context, svc *load.Child, c *load.Client, conns int, name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.RunClosed(ctx, conns, 12*time.Second, 99)
+	}()
+	err = svc.Profile(ctx, 10*time.Second, f)
+	<-done
+	return err
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "load:", err)
+	os.Exit(1)
+}
