@@ -1,6 +1,7 @@
 // Command minimal is a runnable Patients-app FHIR server: the in-memory
-// backends (dstu2mem, stu3mem) loaded with the synthetic fixtures and the
-// official HL7 examples, served at /dstu2 and /stu3 behind the auth
+// backends (dstu2mem, stu3mem) loaded with the synthetic fixtures (no HL7
+// example patients: every patient has what the app shows), split between
+// two tenants and served at /dstu2 and /stu3 behind the auth
 // package's OAuth2 client-credentials issuer (/token, discovery, JWKS) and
 // bearer verifier, all wired by one call to patientsfhir.New. By default the
 // issuer keeps its clients and keys in memory (the auth.MemoryStore): a
