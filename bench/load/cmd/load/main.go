@@ -50,6 +50,8 @@ func main() {
 		}
 		defer os.RemoveAll(d)
 		*dir = d
+	} else if err := os.MkdirAll(*dir, 0o700); err != nil {
+		fail(err)
 	}
 	fmt.Printf("Machine: %s\n\nCommand: `go run ./load/cmd/load %s` (in bench/)\n", load.Machine(), strings.Join(os.Args[1:], " "))
 	for _, ps := range strings.Split(*patients, ",") {

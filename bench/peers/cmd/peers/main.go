@@ -85,6 +85,8 @@ func run() error {
 		}
 		defer os.RemoveAll(t)
 		*dir = t
+	} else if err := os.MkdirAll(*dir, 0o700); err != nil {
+		return err
 	}
 	pop, err := population.New(population.Options{Tenant: load.Tenant, Patients: *patients})
 	if err != nil {
