@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/patientsfhir/patientsfhir/examples/sampleehr/service"
 )
@@ -31,6 +34,8 @@ type options struct {
 	credentials string // file written once listening; "" writes none
 	sealKey     string // base64 of 32 bytes (env PATIENTSFHIR_SEAL_KEY); "" uses the data directory's
 	operator    string // operator token (env PATIENTSFHIR_OPERATOR_TOKEN); "" uses the data directory's
+	noPortal    bool   // -portal=false: no operator portal
+	portalCred  string // the portal's operator credential (env PATIENTSFHIR_PORTAL_CREDENTIAL); "" generates one once
 }
 
 func main() {
@@ -41,8 +46,10 @@ func main() {
 	flag.IntVar(&o.patients, "patients", service.DefaultPatients, "patients per tenant, when a tenant is first seeded")
 	flag.IntVar(&o.tenants, "tenants", service.DefaultTenants, "number of tenants, each with its own population and client")
 	flag.StringVar(&o.credentials, "credentials", "", "write the URLs, clients and test patients to this JSON file (mode 0600) once listening")
+	portal := flag.Bool("portal", true, "serve the operator portal at /portal (-portal=false leaves it out)")
 	flag.Parse()
 	o.sealKey, o.operator = os.Getenv("PATIENTSFHIR_SEAL_KEY"), os.Getenv("PATIENTSFHIR_OPERATOR_TOKEN")
+	o.noPortal, o.portalCred = !*portal, os.Getenv("PATIENTSFHIR_PORTAL_CREDENTIAL")
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "sampleehr: unexpected argument %q (see -h)\n", flag.Arg(0))
 		os.Exit(2)
@@ -89,8 +96,11 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, out 
 	if o.patients < 1 || o.tenants < 1 {
 		return errors.New("-patients and -tenants must be at least 1")
 	}
+	if n := utf8.RuneCountInString(o.portalCred); !o.noPortal && o.portalCred != "" && (n < 16 || n > 1024) {
+		return errors.New("PATIENTSFHIR_PORTAL_CREDENTIAL must be 16 to 1024 characters")
+	}
 	svc, err := service.Open(ctx, service.Config{Dir: o.data, PublicURL: base, Patients: o.patients, Tenants: o.tenants,
-		SealKey: seal, OperatorToken: o.operator, Logger: log})
+		SealKey: seal, OperatorToken: o.operator, NoPortal: o.noPortal, PortalCredential: o.portalCred, Logger: log})
 	if err != nil && ctx.Err() != nil {
 		log.Info("interrupted before serving; the next start finishes the seeding")
 		return nil
@@ -155,6 +165,9 @@ func banner(w io.Writer, o options, svc *service.Service) {
 	default:
 		p("  admin API:   %s/admin   (operator token in %s)", origin, filepath.Join(o.data, service.OperatorTokenFile))
 	}
+	if st.Portal != "" {
+		portalBanner(p, o, st)
+	}
 	if o.credentials != "" {
 		p("  credentials: %s", o.credentials)
 	}
@@ -195,6 +208,39 @@ func banner(w io.Writer, o options, svc *service.Service) {
 	if o.credentials != "" {
 		p("  go run ./cmd/patientsfhir check -credentials %s   # every check of the Patients-app contract", o.credentials)
 	}
+}
+
+// portalBanner prints the operator portal's URL and, on the start that
+// generated it, its operator credential (the portal's own announcement,
+// which never reaches the log).
+func portalBanner(p func(string, ...any), o options, st service.Start) {
+	keep := filepath.Join(o.data, service.PortalCredentialFile)
+	switch {
+	case st.PortalAnnouncement != "":
+		p("  portal:      %s   operator credential (shown once):", st.Portal)
+		for line := range strings.Lines(st.PortalAnnouncement) {
+			if line = strings.TrimRight(line, "\n"); line != "" {
+				p("               %s", line)
+			}
+		}
+	case o.portalCred != "":
+		p("  portal:      %s   (operator credential from PATIENTSFHIR_PORTAL_CREDENTIAL)", st.Portal)
+	default:
+		p("  portal:      %s   (operator credential shown at first start; delete %s for a new one)", st.Portal, keep)
+	}
+	if u, err := url.Parse(st.Portal); err == nil && u.Scheme == "http" && !loopback(u.Hostname()) {
+		p("               (browsers sign in over plain http only at localhost or 127.0.0.1: put TLS in front)")
+	}
+}
+
+// loopback reports whether browsers treat host as a secure origin over
+// plain http: localhost, or a loopback address.
+func loopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 func isNew(st service.Start, clientID string) bool {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -128,6 +129,12 @@ func TestFirstStartThenRestart(t *testing.T) {
 	}
 	assert.Contains(t, out, "SECRET="+c.Tenants[0].ClientSecret)
 	assert.True(t, strings.HasPrefix(c.Bases.STU3, "http://127.0.0.1:"))
+	origin := strings.TrimSuffix(c.TokenURL, "/token")
+	assert.Contains(t, out, "  portal:      "+origin+"/portal   operator credential (shown once):\n")
+	m := regexp.MustCompile(`(?m)^ {19}(\S{43})$`).FindStringSubmatch(out)
+	require.NotNil(t, m, "the portal's credential, once, in the banner: %s", out)
+	portalCredential := m[1]
+	assert.NotContains(t, out, "put TLS in front", "127.0.0.1 needs no TLS")
 
 	res, err := http.Get(c.Bases.DSTU2 + "/metadata")
 	require.NoError(t, err)
@@ -145,7 +152,43 @@ func TestFirstStartThenRestart(t *testing.T) {
 	assert.Contains(t, out, "client_secret: (shown at first start; kept in "+filepath.Join(o.data, "clients.json")+")")
 	assert.Contains(t, out, "SECRET=$(jq -r '.clients[0].client_secret' "+filepath.Join(o.data, "clients.json")+")")
 	assert.NotContains(t, out, "operator token: fhop_")
+	assert.NotContains(t, out, portalCredential, "the portal's credential is not printed again")
+	assert.Contains(t, out, "  portal:      "+strings.TrimSuffix(again.TokenURL, "/token")+"/portal   (operator credential shown at first start; delete "+
+		filepath.Join(o.data, "portal-operator.sha256")+" for a new one)")
 	require.NoError(t, s.stop(t))
+}
+
+// -portal=false leaves the portal out; a credential from the environment
+// is named in the banner, never printed, and one too short stops the
+// start.
+func TestPortalFlags(t *testing.T) {
+	dir := t.TempDir()
+	o := options{data: filepath.Join(dir, "data"), patients: 5, tenants: 1, credentials: filepath.Join(dir, "creds.json"), noPortal: true}
+	s := startRun(t, o)
+	assert.NotContains(t, s.out.String(), "portal")
+	require.NoError(t, s.stop(t))
+
+	o.noPortal, o.portalCred = false, "an operator credential from the environment"
+	s = startRun(t, o)
+	out := s.out.String()
+	assert.Contains(t, out, "/portal   (operator credential from PATIENTSFHIR_PORTAL_CREDENTIAL)\n")
+	assert.NotContains(t, out, o.portalCred)
+	require.NoError(t, s.stop(t))
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	o.portalCred = "short"
+	err = run(context.Background(), o, ln, slog.New(slog.DiscardHandler), &syncBuffer{})
+	assert.EqualError(t, err, "PATIENTSFHIR_PORTAL_CREDENTIAL must be 16 to 1024 characters")
+}
+
+// Over plain http, browsers keep the portal's Secure cookies only for
+// localhost and loopback addresses: elsewhere the banner asks for TLS.
+func TestLoopback(t *testing.T) {
+	for host, want := range map[string]bool{"127.0.0.1": true, "localhost": true, "::1": true, "app.localhost": true,
+		"0.0.0.0": false, "::": false, "192.168.1.20": false, "fhir.example.com": false} {
+		assert.Equal(t, want, loopback(host), host)
+	}
 }
 
 // A bad seal key from the environment stops the start with its name.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/patientsfhir/patientsfhir"
 	"github.com/patientsfhir/patientsfhir/auth"
@@ -17,6 +18,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/examples/sampleehr/ehr"
 	"github.com/patientsfhir/patientsfhir/examples/sampleehr/population"
+	"github.com/patientsfhir/patientsfhir/portal"
 	"github.com/patientsfhir/patientsfhir/routing"
 	"github.com/patientsfhir/patientsfhir/stu3"
 )
@@ -39,6 +41,9 @@ const (
 	SealKeyFile       = "seal.key"       // the 32-byte key sealing the signing keys, mode 0600
 	OperatorTokenFile = "operator.token" // the operator token of the admin API, mode 0600
 	ClientsFile       = "clients.json"   // the demo clients and their secrets, mode 0600
+	// PortalCredentialFile keeps the SHA-256 of the operator portal's
+	// generated credential (mode 0600; never the credential itself).
+	PortalCredentialFile = "portal-operator.sha256"
 )
 
 // defaultTenants are the first tenants: fixed, so that their populations,
@@ -86,6 +91,15 @@ type Config struct {
 	// OperatorToken opens the admin API (/admin); "" reads
 	// Dir/operator.token, generated on first start.
 	OperatorToken string
+	// NoPortal leaves the operator portal (package portal, served at
+	// /portal) out.
+	NoPortal bool
+	// PortalCredential is the operator portal's sign-in credential, at
+	// least 16 characters. "" generates one on first start, shown once in
+	// Start.PortalAnnouncement, and keeps its SHA-256 in
+	// Dir/portal-operator.sha256 for later starts (delete the file for a
+	// new one).
+	PortalCredential string
 	// Logger receives the service's logs (never secrets or patient data);
 	// default slog.Default().
 	Logger *slog.Logger
@@ -116,6 +130,14 @@ type Start struct {
 	// Patients is the size of each tenant's population (the first
 	// tenant's, when they differ).
 	Patients int
+	// Portal is the operator portal's URL, "" when it is left out.
+	Portal string
+	// PortalAnnouncement is what the portal printed when this start
+	// generated its operator credential: the sign-in URL and the
+	// credential, to be shown once (it never reaches the log). "" when
+	// the credential was given or its digest read from the data
+	// directory.
+	PortalAnnouncement string
 }
 
 // Seeding is one tenant seeded by a start.
@@ -152,6 +174,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, fmt.Errorf("%w: Patients must be at least 1", ErrConfig)
 	case cfg.Tenants < 1 || cfg.Tenants > MaxTenants:
 		return nil, fmt.Errorf("%w: Tenants must be 1 to %d", ErrConfig, MaxTenants)
+	case cfg.PortalCredential != "" && !between(utf8.RuneCountInString(cfg.PortalCredential), 16, 1024):
+		return nil, fmt.Errorf("%w: PortalCredential must be 16 to 1024 characters", ErrConfig)
 	}
 	s := &Service{log: cfg.Logger}
 	if s.log == nil {
@@ -183,6 +207,10 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	defer func() {
 		if err != nil {
 			s.Close()
+			if s.start.PortalAnnouncement != "" {
+				// Nobody will see the credential: the next start makes a new one.
+				_ = os.Remove(filepath.Join(cfg.Dir, PortalCredentialFile))
+			}
 		}
 	}()
 	if s.db, err = ehr.Open(ctx, filepath.Join(cfg.Dir, EHRFile)); err != nil {
@@ -206,6 +234,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	return s, nil
 }
+
+func between(n, lo, hi int) bool { return n >= lo && n <= hi }
 
 // seed seeds the tenants that are not seeded yet (registering them in the
 // directory first) and returns every tenant's population.
@@ -257,7 +287,8 @@ func (s *Service) seed(ctx context.Context, cfg Config) ([]*population.Populatio
 }
 
 // serve builds the FHIR service: both versions over the same data,
-// routed per tenant through the directory, with the admin API.
+// routed per tenant through the directory, with the admin API and the
+// operator portal; the directory is the token endpoint's tenant truth.
 func (s *Service) serve(ctx context.Context, cfg Config, seal []byte, operator string) error {
 	r3, err := routing.NewRegistry(s.dir, map[string]routing.Provider[stu3.Backend]{
 		Backend: func(_ context.Context, t routing.Tenant) (stu3.Backend, error) { return s.db.STU3(t.ID), nil },
@@ -271,22 +302,38 @@ func (s *Service) serve(ctx context.Context, cfg Config, seal []byte, operator s
 	if err != nil {
 		return err
 	}
+	var announced strings.Builder
+	var pc *portal.Config
+	if !cfg.NoPortal {
+		pc = &portal.Config{
+			Tenants:        s.dir,
+			Providers:      []string{Backend},
+			Credential:     cfg.PortalCredential,
+			CredentialFile: filepath.Join(cfg.Dir, PortalCredentialFile),
+			Announce:       &announced, // shown by the caller, once; never the log
+		}
+	}
 	s.srv, err = patientsfhir.New(ctx, patientsfhir.Config{
 		PublicURL: cfg.PublicURL,
 		Auth: auth.Config{SealKey: seal, OperatorToken: operator, AllowHyphenGrantType: true,
-			Insecure: strings.HasPrefix(cfg.PublicURL, "http://")},
+			Insecure: strings.HasPrefix(cfg.PublicURL, "http://"), TenantValidator: s.dir.Check},
 		Store:  s.store,
 		STU3:   &stu3.Config{Router: r3, Profile: stu3.PatientsApp()},
 		DSTU2:  &dstu2.Config{Router: r2, Profile: dstu2.PatientsApp()},
+		Portal: pc,
 		Logger: s.log,
 	})
 	if err != nil {
 		return err
 	}
+	s.start.PortalAnnouncement = announced.String()
 	if err := s.srv.MountAdmin(s.dir); err != nil {
 		return err
 	}
 	base := strings.TrimSuffix(cfg.PublicURL, "/")
+	if pc != nil {
+		s.start.Portal = base + portal.DefaultBasePath
+	}
 	s.creds = Credentials{TokenURL: s.srv.Auth().Endpoints().Token,
 		Bases: Bases{STU3: base + patientsfhir.DefaultSTU3Path, DSTU2: base + patientsfhir.DefaultDSTU2Path}}
 	return nil
