@@ -21,6 +21,9 @@ import (
 type DB struct {
 	w, r *sql.DB
 	path string
+	// stmts runs the backends' reads and searches on r as prepared
+	// statements, kept per query text (a search shape).
+	stmts *fhirsql.StmtCache
 
 	mu      sync.RWMutex
 	tenants map[string]int64 // GUID -> tenant key, for tenants seen seeded
@@ -66,7 +69,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("ehr: open %s: %w", path, err)
 	}
-	return &DB{w: w, r: r, path: path, tenants: map[string]int64{}}, nil
+	return &DB{w: w, r: r, path: path, stmts: fhirsql.NewStmtCache(r, 0), tenants: map[string]int64{}}, nil
 }
 
 // schemaVersion is the version of schema, kept in PRAGMA user_version.
@@ -109,7 +112,7 @@ func migrate(ctx context.Context, w *sql.DB) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
-	return errors.Join(db.r.Close(), db.w.Close())
+	return errors.Join(db.stmts.Close(), db.r.Close(), db.w.Close())
 }
 
 // Tenant is a seeded tenant.
@@ -163,25 +166,25 @@ func (db *DB) tenantKey(ctx context.Context, guid string) (int64, error) {
 	return k, nil
 }
 
-// querier is the read pool, traced in tests.
+// querier is the read pool through the statement cache, traced in tests.
 func (db *DB) querier() fhirsql.Querier {
 	if db.trace == nil {
-		return db.r
+		return db.stmts
 	}
-	return tracer{db.r, db.trace}
+	return tracer{db.stmts, db.trace}
 }
 
 type tracer struct {
-	*sql.DB
+	fhirsql.Querier
 	f func(string, []any)
 }
 
 func (t tracer) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	t.f(q, args)
-	return t.DB.QueryContext(ctx, q, args...)
+	return t.Querier.QueryContext(ctx, q, args...)
 }
 
 func (t tracer) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	t.f(q, args)
-	return t.DB.QueryRowContext(ctx, q, args...)
+	return t.Querier.QueryRowContext(ctx, q, args...)
 }
