@@ -21,6 +21,10 @@
 //	sel.Date("birthdate", q.Birthdate)
 //	return fhirsql.Run(ctx, db, sel, []string{"json"}, decodePatient)
 //
+// Run takes any [Querier]: a *sql.DB, a read transaction, or a [StmtCache],
+// which keeps the statements of the search shapes prepared so that the
+// database does not parse and plan them again on every request.
+//
 // # Matching rules
 //
 // Strings match case- and accent-insensitively on a column that holds

@@ -273,3 +273,55 @@ func ExampleSelect_PageSQL() {
 	// SELECT t.json, t.date_end, t.id FROM observation t WHERE t.tenant = $1 AND t.patient = $2 AND ((t.category = $3)) ORDER BY t.date_end DESC, t.id DESC LIMIT $4
 	// [tenant-a pat-1 vital-signs 51]
 }
+
+// Searches through a cache of prepared statements: each search shape (the
+// page, the COUNT) is prepared once, whatever the values, instead of on
+// every request.
+func ExampleStmtCache() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "fhirsql-example-")
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", filepath.Join(dir, "ehr.db"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for day := 1; day <= 3; day++ {
+		o := &stu3.Observation{ID: fmt.Sprintf("hr-%d", day), Status: "final",
+			Subject:           &stu3.Reference{Reference: "Patient/pat-1"},
+			EffectiveDateTime: time.Date(2025, 1, day, 9, 0, 0, 0, time.UTC).Format(time.RFC3339)}
+		if err := addVital(ctx, db, "tenant-a", o); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+
+	stmts := fhirsql.NewStmtCache(db, 0) // at most DefaultStmtCacheSize statements
+	defer stmts.Close()                  // before db.Close
+	for _, patient := range []string{"pat-1", "pat-2", "pat-1"} {
+		sel, err := fhirsql.NewSelect(fhirsql.SQLite, observations, fhir.Search{Count: 2}, "tenant-a")
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		sel.Equal("patient", patient)
+		sel.Token("category", fhir.TokenParam{{{Code: "vital-signs"}}})
+		page, err := fhirsql.Run(ctx, stmts, sel, []string{"json"}, decode[stu3.Observation])
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(patient, page.Total, len(page.Resources))
+	}
+	fmt.Println(stmts.Len(), "statements prepared")
+	// Output:
+	// pat-1 3 2
+	// pat-2 0 0
+	// pat-1 3 2
+	// 2 statements prepared
+}
