@@ -26,16 +26,17 @@ import (
 
 // options is the command line.
 type options struct {
-	addr        string // listen address
-	publicURL   string // base URL clients use; default http://<listen address>
-	data        string // data directory
-	patients    int    // patients per tenant at first seeding
-	tenants     int    // number of tenants
-	credentials string // file written once listening; "" writes none
-	sealKey     string // base64 of 32 bytes (env PATIENTSFHIR_SEAL_KEY); "" uses the data directory's
-	operator    string // operator token (env PATIENTSFHIR_OPERATOR_TOKEN); "" uses the data directory's
-	noPortal    bool   // -portal=false: no operator portal
-	portalCred  string // the portal's operator credential (env PATIENTSFHIR_PORTAL_CREDENTIAL); "" generates one once
+	addr        string   // listen address
+	publicURL   string   // base URL clients use; default http://<listen address>
+	data        string   // data directory
+	patients    int      // patients per tenant at first seeding
+	tenants     int      // number of tenants
+	credentials string   // file written once listening; "" writes none
+	sealKey     string   // base64 of 32 bytes (env PATIENTSFHIR_SEAL_KEY); "" uses the data directory's
+	operator    string   // operator token (env PATIENTSFHIR_OPERATOR_TOKEN); "" uses the data directory's
+	noPortal    bool     // -portal=false: no operator portal
+	portalCred  string   // the portal's operator credential (env PATIENTSFHIR_PORTAL_CREDENTIAL); "" generates one once
+	proxies     []string // -trusted-proxies: the reverse proxies whose X-Forwarded-For is believed
 }
 
 func main() {
@@ -46,10 +47,16 @@ func main() {
 	flag.IntVar(&o.patients, "patients", service.DefaultPatients, "patients per tenant, when a tenant is first seeded")
 	flag.IntVar(&o.tenants, "tenants", service.DefaultTenants, "number of tenants, each with its own population and client")
 	flag.StringVar(&o.credentials, "credentials", "", "write the URLs, clients and test patients to this JSON file (mode 0600) once listening")
+	proxies := flag.String("trusted-proxies", os.Getenv("PATIENTSFHIR_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of the reverse proxies in front (their X-Forwarded-For names the client; env PATIENTSFHIR_TRUSTED_PROXIES)")
 	portal := flag.Bool("portal", true, "serve the operator portal at /portal (-portal=false leaves it out)")
 	flag.Parse()
 	o.sealKey, o.operator = os.Getenv("PATIENTSFHIR_SEAL_KEY"), os.Getenv("PATIENTSFHIR_OPERATOR_TOKEN")
 	o.noPortal, o.portalCred = !*portal, os.Getenv("PATIENTSFHIR_PORTAL_CREDENTIAL")
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			o.proxies = append(o.proxies, p)
+		}
+	}
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "sampleehr: unexpected argument %q (see -h)\n", flag.Arg(0))
 		os.Exit(2)
@@ -100,7 +107,7 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, out 
 		return errors.New("PATIENTSFHIR_PORTAL_CREDENTIAL must be 16 to 1024 characters")
 	}
 	svc, err := service.Open(ctx, service.Config{Dir: o.data, PublicURL: base, Patients: o.patients, Tenants: o.tenants,
-		SealKey: seal, OperatorToken: o.operator, NoPortal: o.noPortal, PortalCredential: o.portalCred, Logger: log})
+		SealKey: seal, OperatorToken: o.operator, NoPortal: o.noPortal, PortalCredential: o.portalCred, TrustedProxies: o.proxies, Logger: log})
 	if err != nil && ctx.Err() != nil {
 		log.Info("interrupted before serving; the next start finishes the seeding")
 		return nil

@@ -80,9 +80,16 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // does, and returns the status and the path it ends on.
 func signIn(t *testing.T, base, credential string) (int, string) {
 	t.Helper()
+	return signInFrom(t, base, credential, "")
+}
+
+// signInFrom is signIn through a reverse proxy that says the browser's
+// address is forwardedFor (X-Forwarded-For), when not "".
+func signInFrom(t *testing.T, base, credential, forwardedFor string) (int, string) {
+	t.Helper()
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
-	c := &http.Client{Jar: jar}
+	c := &http.Client{Jar: jar, Transport: forwarding(forwardedFor)}
 	res, err := c.Get(base + "/portal/signin")
 	require.NoError(t, err)
 	page, err := io.ReadAll(res.Body)
@@ -95,6 +102,47 @@ func signIn(t *testing.T, base, credential string) (int, string) {
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, res.Body)
 	return res.StatusCode, res.Request.URL.Path
+}
+
+// forwarding is a transport that adds X-Forwarded-For, as a reverse proxy
+// does.
+type forwarding string
+
+func (f forwarding) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f != "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("X-Forwarded-For", string(f))
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// Behind a trusted proxy each browser's address has its own sign-in
+// budget; behind an untrusted one X-Forwarded-For is ignored and every
+// browser shares the proxy's.
+func TestTrustedProxies(t *testing.T) {
+	for _, trusted := range []bool{true, false} {
+		cfg := service.Config{PortalCredential: "the operator credential of this test"}
+		if trusted {
+			cfg.TrustedProxies = []string{"127.0.0.1/32", "::1"}
+		}
+		_, ts := openWith(t, cfg)
+		for range 5 { // the default SignInBurst
+			code, _ := signInFrom(t, ts.URL, "a wrong credential", "192.0.2.1")
+			require.Equal(t, http.StatusUnauthorized, code)
+		}
+		code, _ := signInFrom(t, ts.URL, "a wrong credential", "192.0.2.1")
+		assert.Equal(t, http.StatusTooManyRequests, code, "trusted %v: the attacker's address waits", trusted)
+		code, path := signInFrom(t, ts.URL, "the operator credential of this test", "198.51.100.7")
+		if trusted {
+			assert.Equal(t, http.StatusOK, code, "another browser behind the proxy signs in at once")
+			assert.NotEqual(t, "/portal/signin", path)
+		} else {
+			assert.Equal(t, http.StatusTooManyRequests, code, "untrusted: every browser is the proxy's address")
+		}
+	}
+	_, err := service.Open(context.Background(), service.Config{Dir: t.TempDir(), PublicURL: "http://127.0.0.1:1",
+		TrustedProxies: []string{"not an address"}, Logger: quiet()})
+	assert.ErrorContains(t, err, "TrustedProxies")
 }
 
 // The service serves the operator portal: its sign-in form with the

@@ -100,6 +100,12 @@ type Config struct {
 	// Dir/portal-operator.sha256 for later starts (delete the file for a
 	// new one).
 	PortalCredential string
+	// TrustedProxies are the reverse proxies (IP addresses or CIDR
+	// prefixes, e.g. the TLS terminator in front of the service) whose
+	// X-Forwarded-For names the client: see auth.Config.TrustedProxies.
+	// Without them, behind a proxy every caller shares the proxy's address
+	// and so its rate limits (token endpoint, portal sign-in).
+	TrustedProxies []string
 	// Logger receives the service's logs (never secrets or patient data);
 	// default slog.Default().
 	Logger *slog.Logger
@@ -316,7 +322,8 @@ func (s *Service) serve(ctx context.Context, cfg Config, seal []byte, operator s
 	s.srv, err = patientsfhir.New(ctx, patientsfhir.Config{
 		PublicURL: cfg.PublicURL,
 		Auth: auth.Config{SealKey: seal, OperatorToken: operator, AllowHyphenGrantType: true,
-			Insecure: strings.HasPrefix(cfg.PublicURL, "http://"), TenantValidator: s.dir.Check},
+			Insecure: strings.HasPrefix(cfg.PublicURL, "http://"), TenantValidator: s.dir.Check,
+			TrustedProxies: cfg.TrustedProxies},
 		Store:  s.store,
 		STU3:   &stu3.Config{Router: r3, Profile: stu3.PatientsApp()},
 		DSTU2:  &dstu2.Config{Router: r2, Profile: dstu2.PatientsApp()},
