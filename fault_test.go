@@ -249,7 +249,7 @@ func TestFaultBackendSlowerThanTheTimeoutIs504AndCancelled(t *testing.T) {
 	select {
 	case <-f.ctxDone: // the deadline reached the backend
 	case <-time.After(bound):
-		t.Fatal("the backend's context was not cancelled at the timeout")
+		require.FailNow(t, "the backend's context was not cancelled at the timeout")
 	}
 	e.recovers(t)
 }
@@ -381,7 +381,7 @@ func TestFaultClientGoneCancelsTheBackend(t *testing.T) {
 	select {
 	case <-f.ctxDone:
 	case <-time.After(bound):
-		t.Fatal("the client went away but the backend's context was not cancelled")
+		require.FailNow(t, "the client went away but the backend's context was not cancelled")
 	}
 	e.recovers(t)
 }

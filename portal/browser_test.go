@@ -35,7 +35,7 @@ func chromiumPath(t *testing.T) string {
 	}
 	msg := "chromium is not installed, so the portal's browser tests cannot run: apt-get install -y chromium (or set PORTAL_CHROMIUM)"
 	if os.Getenv("PORTAL_BROWSER_REQUIRED") != "" {
-		t.Fatal(msg)
+		require.FailNow(t, msg)
 	}
 	t.Skip(msg)
 	return ""

@@ -262,7 +262,7 @@ func runCrash(t *testing.T, j crashJob) {
 			require.True(t, ok, "the helper process did not start")
 		case <-time.After(2 * time.Minute):
 			_ = cmd.Process.Kill()
-			t.Fatal("the helper process did not start in time")
+			require.FailNow(t, "the helper process did not start in time")
 		}
 		time.Sleep(time.Duration(300+mrand.IntN(700)) * time.Millisecond)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
@@ -340,7 +340,7 @@ func checkAfterCrash(t *testing.T, j crashJob, kills int) int {
 		case "tenant-disabled":
 			tenantDisabled[f[1]] = true
 		default:
-			t.Fatalf("bad log line %q", l)
+			require.FailNow(t, "bad log line", "%q", l)
 		}
 	}
 	// Changes committed but not logged: at most one per kill.

@@ -67,7 +67,7 @@ func findMutation(t *testing.T, v *kit.Version, rule, name string) mutation.Muta
 			return m
 		}
 	}
-	t.Fatalf("no mutation %s %q", rule, name)
+	require.FailNow(t, "no such mutation", "%s %q", rule, name)
 	return mutation.Mutation{}
 }
 

@@ -69,7 +69,7 @@ func (s *started) stop(t *testing.T) error {
 	case err := <-s.done:
 		return err
 	case <-time.After(30 * time.Second):
-		t.Fatal("run did not return after its context ended")
+		require.FailNow(t, "run did not return after its context ended")
 		return nil
 	}
 }

@@ -129,7 +129,7 @@ func TestTour(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv("PATIENTSFHIR_TOUR_CREDENTIALS") != "" {
-				t.Fatalf("the tour needs %s", tool)
+				require.FailNow(t, "the tour needs "+tool)
 			}
 			t.Skipf("the tour needs %s: %v", tool, err)
 		}
@@ -171,7 +171,7 @@ func TestTour(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Run(); ctx.Err() != nil {
-				t.Fatalf("the tour did not finish: %v; stderr: %s", err, stderr.String())
+				require.FailNow(t, "the tour did not finish", "%v; stderr: %s", err, stderr.String())
 			}
 			got := strings.Split(stdout.String(), "\n@@tour ")
 			require.Len(t, got, len(run)+1, "stderr: %s", stderr.String())

@@ -301,7 +301,7 @@ func searchMatchesScan(t *testing.T) {
 			sameAsScan(t, s, typ, pop.query(typ))
 		}
 		if t.Failed() {
-			t.Fatalf("round %d failed", round)
+			require.FailNow(t, "a round differs from the scan", "round %d", round)
 		}
 		pop.mutate(t, s, 80)
 	}
