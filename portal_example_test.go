@@ -37,7 +37,7 @@ func ExampleConfig_portal() {
 	})
 	srv, err := patientsfhir.New(ctx, patientsfhir.Config{
 		PublicURL: "https://fhir.example.com",
-		Auth:      auth.Config{SealKey: sealKey, TenantValidator: dir.Check},
+		Auth:      auth.Config{SealKey: sealKey}, // tenants: the routers decide
 		Store:     store,
 		STU3:      &stu3.Config{Router: stu3Router, Profile: stu3.PatientsApp()},
 		Portal: &portal.Config{

@@ -322,8 +322,10 @@ func (s *Service) serve(ctx context.Context, cfg Config, seal []byte, operator s
 	s.srv, err = patientsfhir.New(ctx, patientsfhir.Config{
 		PublicURL: cfg.PublicURL,
 		Auth: auth.Config{SealKey: seal, OperatorToken: operator, AllowHyphenGrantType: true,
-			Insecure: strings.HasPrefix(cfg.PublicURL, "http://"), TenantValidator: s.dir.Check,
-			TrustedProxies: cfg.TrustedProxies},
+			Insecure: strings.HasPrefix(cfg.PublicURL, "http://"), TrustedProxies: cfg.TrustedProxies},
+		// No TenantValidator: patientsfhir.New asks the routers, which
+		// refuse a tenant the directory does not map, has disabled, or
+		// points at a provider that does not exist.
 		Store:  s.store,
 		STU3:   &stu3.Config{Router: r3, Profile: stu3.PatientsApp()},
 		DSTU2:  &dstu2.Config{Router: r2, Profile: dstu2.PatientsApp()},
