@@ -31,6 +31,7 @@ import (
 	"github.com/patientsfhir/patientsfhir"
 	"github.com/patientsfhir/patientsfhir/auth"
 	"github.com/patientsfhir/patientsfhir/auth/sqlstore"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 	"github.com/patientsfhir/patientsfhir/stu3"
 	"github.com/patientsfhir/patientsfhir/stu3/stu3mem"
 )
@@ -62,7 +63,7 @@ func readyz(t *testing.T, srv *patientsfhir.Server) (int, map[string]any) {
 // on the public handler too.
 func TestReadyzFollowsStore(t *testing.T) {
 	store := &pingStore{Store: auth.NewMemoryStore()}
-	logs := &syncBuffer{}
+	logs := &testsupport.Buffer{}
 	_, srv := serve(t, func(c *patientsfhir.Config) {
 		c.Store, c.Ops.PublicHealth = store, true
 		c.Logger = jsonLogger(logs)

@@ -29,6 +29,7 @@ import (
 	"github.com/patientsfhir/patientsfhir"
 	"github.com/patientsfhir/patientsfhir/auth"
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 	"github.com/patientsfhir/patientsfhir/observe"
 	"github.com/patientsfhir/patientsfhir/stu3"
 	"github.com/patientsfhir/patientsfhir/stu3/stu3mem"
@@ -106,7 +107,7 @@ type opsFixture struct {
 	ts       *httptest.Server
 	srv      *patientsfhir.Server
 	ehr      *faultyEHR
-	logs     *syncBuffer
+	logs     *testsupport.Buffer
 	reg      *prometheus.Registry
 	metrics  *observe.Metrics
 	spans    *tracetest.SpanRecorder
@@ -118,7 +119,7 @@ type opsFixture struct {
 
 func newOpsFixture(t *testing.T, mutate func(*patientsfhir.Config)) *opsFixture {
 	t.Helper()
-	f := &opsFixture{ehr: newFaultyEHR(t), logs: &syncBuffer{}, reg: prometheus.NewRegistry(), spans: tracetest.NewSpanRecorder()}
+	f := &opsFixture{ehr: newFaultyEHR(t), logs: &testsupport.Buffer{}, reg: prometheus.NewRegistry(), spans: tracetest.NewSpanRecorder()}
 	var err error
 	f.metrics, err = observe.NewMetrics(f.reg)
 	require.NoError(t, err)

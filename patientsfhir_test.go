@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,6 +20,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/capability"
 	"github.com/patientsfhir/patientsfhir/dstu2"
 	"github.com/patientsfhir/patientsfhir/dstu2/dstu2mem"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 	"github.com/patientsfhir/patientsfhir/stu3"
 	"github.com/patientsfhir/patientsfhir/stu3/stu3mem"
 )
@@ -84,24 +84,6 @@ func do(t *testing.T, c *http.Client, method, url, ctype, body string, hdr ...st
 	return res.StatusCode, m, res.Header
 }
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // tokenClient registers a client for tenant and returns an HTTP client
 // that gets its tokens from the server's token endpoint, the secret and a
 // token it obtained.
@@ -119,7 +101,7 @@ func tokenClient(t *testing.T, ts *httptest.Server, srv *patientsfhir.Server) (*
 // (advertising the token URL), no data without one, then a token from the
 // one token endpoint, a POST _search and a batch.
 func TestFlowBothVersions(t *testing.T) {
-	var logs syncBuffer
+	var logs testsupport.Buffer
 	ts, srv := serve(t, func(c *patientsfhir.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	require.Equal(t, ts.URL+"/token", srv.Auth().Endpoints().Token, "token URL")
 	client, secret, token := tokenClient(t, ts, srv)

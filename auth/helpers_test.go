@@ -9,13 +9,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 )
 
 const (
@@ -25,42 +26,9 @@ const (
 	aud     = "https://fhir.example.test/stu3"
 )
 
-// fakeClock is an injectable, concurrency-safe clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// newClock returns a fake clock at the tests' fixed start time.
+func newClock() *testsupport.Clock {
+	return testsupport.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 type env struct {
@@ -68,15 +36,15 @@ type env struct {
 	srv      *Server
 	store    Store
 	mem      *MemoryStore
-	clock    *fakeClock
-	logs     *syncBuffer
+	clock    *testsupport.Clock
+	logs     *testsupport.Buffer
 	clientID string
 	secret   string
 }
 
 var testSealKey = bytes.Repeat([]byte{7}, 32)
 
-func testConfig(clock *fakeClock, logs *syncBuffer) Config {
+func testConfig(clock *testsupport.Clock, logs *testsupport.Buffer) Config {
 	l := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	return Config{
 		Issuer: issuer, Audience: aud, SealKey: testSealKey, Leeway: 60 * time.Second,
@@ -88,7 +56,7 @@ func testConfig(clock *fakeClock, logs *syncBuffer) Config {
 // tenant A.
 func newEnv(t testing.TB, mutate func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: newClock(), logs: &syncBuffer{}, mem: NewMemoryStore()}
+	e := &env{t: t, clock: newClock(), logs: &testsupport.Buffer{}, mem: NewMemoryStore()}
 	e.store = e.mem
 	cfg := testConfig(e.clock, e.logs)
 	if mutate != nil {

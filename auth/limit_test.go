@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 )
 
 func TestBucketSetBoundedMemory(t *testing.T) {
@@ -72,12 +74,12 @@ func TestConfigInFlightAndProxies(t *testing.T) {
 		"per address over total":     func(c *Config) { c.MaxInFlight = 8; c.MaxInFlightPerAddress = 9 },
 		"bad proxy":                  func(c *Config) { c.TrustedProxies = []string{"proxy.example"} },
 	} {
-		cfg := testConfig(newClock(), &syncBuffer{})
+		cfg := testConfig(newClock(), &testsupport.Buffer{})
 		mut(&cfg)
 		_, err := New(t.Context(), cfg, NewMemoryStore())
 		assert.ErrorIs(t, err, ErrInvalidConfig, name)
 	}
-	cfg := testConfig(newClock(), &syncBuffer{})
+	cfg := testConfig(newClock(), &testsupport.Buffer{})
 	srv, err := New(t.Context(), cfg, NewMemoryStore())
 	require.NoError(t, err)
 	assert.EqualValues(t, 256, srv.Config().MaxInFlight)

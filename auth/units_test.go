@@ -13,14 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 )
 
 func TestConfigValidationNamesTheField(t *testing.T) {
-	clock, logs := newClock(), &syncBuffer{}
+	clock, logs := newClock(), &testsupport.Buffer{}
 	cases := map[string]func(*Config){
 		"Config.Issuer":         func(c *Config) { c.Issuer = "" },
 		"Config.Audience":       func(c *Config) { c.Audience = "not a url" },

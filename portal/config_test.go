@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 )
 
 func TestConfigErrorsNameTheField(t *testing.T) {
@@ -43,7 +45,7 @@ var announced = regexp.MustCompile(`\n    (\S+)\n`)
 func TestGeneratedCredential(t *testing.T) {
 	e := newEnv(t, nil)
 	file := filepath.Join(t.TempDir(), "operator.sha256")
-	announce := &syncBuffer{}
+	announce := &testsupport.Buffer{}
 	cfg := Config{Auth: e.auth, CredentialFile: file, Announce: announce, Logger: e.portal.log}
 	p, err := New(cfg)
 	require.NoError(t, err)
@@ -65,7 +67,7 @@ func TestGeneratedCredential(t *testing.T) {
 	assert.NotContains(t, string(b), cred)
 
 	// The next start reads the digest and prints nothing.
-	again := &syncBuffer{}
+	again := &testsupport.Buffer{}
 	cfg.Announce = again
 	p2, err := New(cfg)
 	require.NoError(t, err)
@@ -87,10 +89,10 @@ func TestGeneratedCredential(t *testing.T) {
 	assert.Contains(t, err.Error(), "Config.CredentialFile")
 
 	// Without a file: a new credential at every start.
-	cfg.CredentialFile, cfg.Announce = "", &syncBuffer{}
+	cfg.CredentialFile, cfg.Announce = "", &testsupport.Buffer{}
 	p4, err := New(cfg)
 	require.NoError(t, err)
-	m = announced.FindStringSubmatch(cfg.Announce.(*syncBuffer).String())
+	m = announced.FindStringSubmatch(cfg.Announce.(*testsupport.Buffer).String())
 	require.NotNil(t, m)
 	assert.NotEqual(t, cred, m[1])
 	assert.True(t, p4.credentialOK(m[1]))

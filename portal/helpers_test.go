@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/patientsfhir/patientsfhir/auth"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 	"github.com/patientsfhir/patientsfhir/routing"
 )
 
@@ -35,42 +35,6 @@ const (
 // testCredential is the operator credential of the tests.
 const testCredential = "operator-credential-for-tests-0123456789"
 
-// fakeClock is the portal's clock in tests (sessions, sign-in budget).
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// syncBuffer collects the logs of concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is a server as patientsfhir.New builds it, without the FHIR bases:
 // the token endpoint and JWKS of an auth server whose tenant truth is a
 // routing directory, and the portal, over TLS.
@@ -81,9 +45,9 @@ type env struct {
 	dir      *routing.Directory
 	portal   *Portal
 	activity *Activity
-	clock    *fakeClock
-	logs     *syncBuffer // everything the servers log, audit events included
-	announce *syncBuffer
+	clock    *testsupport.Clock  // the portal's clock (sessions, sign-in budget)
+	logs     *testsupport.Buffer // everything the servers log, audit events included
+	announce *testsupport.Buffer
 }
 
 // newEnv starts the servers over TLS; mutate may change the portal's
@@ -98,7 +62,7 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 func startEnv(t testing.TB, useTLS bool, mutate func(*Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, clock: &fakeClock{t: time.Now()}, logs: &syncBuffer{}, announce: &syncBuffer{}}
+	e := &env{t: t, clock: testsupport.NewClock(time.Now()), logs: &testsupport.Buffer{}, announce: &testsupport.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var handler atomic.Pointer[http.Handler]
 	e.ts = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,35 +1,27 @@
 package routing_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 	"github.com/patientsfhir/patientsfhir/routing"
 )
 
 // tenantID returns the i-th test tenant GUID.
 func tenantID(i int) string { return fmt.Sprintf("6a1c4f0e-0000-4000-8000-%012x", i) }
 
-// fakeClock is a settable, concurrency-safe clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+// newClock returns a fake clock at the tests' fixed start time.
+func newClock() *testsupport.Clock {
+	return testsupport.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // errDown is what a store that cannot be reached returns.
 var errDown = errors.New("connection refused")
@@ -65,26 +57,8 @@ func (f *flakyStore) UpdateTenant(ctx context.Context, id string, fn func(*routi
 	return f.TenantStore.UpdateTenant(ctx, id, fn)
 }
 
-// syncBuffer collects logs written concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // newDir builds a Directory over st with the fake clock and a JSON log.
-func newDir(t testing.TB, st routing.TenantStore, clk *fakeClock, logs *syncBuffer) *routing.Directory {
+func newDir(t testing.TB, st routing.TenantStore, clk *testsupport.Clock, logs *testsupport.Buffer) *routing.Directory {
 	t.Helper()
 	cfg := routing.DirectoryConfig{Store: st, Logger: slog.New(slog.DiscardHandler)}
 	if clk != nil {

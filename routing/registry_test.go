@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 	"github.com/patientsfhir/patientsfhir/routing"
 )
 
@@ -50,7 +51,7 @@ func buildsOf(builds *sync.Map, name string) int64 {
 
 func TestNewRegistryValidation(t *testing.T) {
 	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &testsupport.Buffer{}
 	d := newDir(t, routing.NewMemoryStore(), nil, logs)
 	ok := routing.Fixed(&backend{})
 
@@ -82,7 +83,7 @@ func TestNewRegistryValidation(t *testing.T) {
 
 func TestRegistryRoutes(t *testing.T) {
 	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &testsupport.Buffer{}
 	d := newDir(t, routing.NewMemoryStore(), nil, logs)
 	providers, builds := countingProviders("ehr-a", "ehr-b")
 	failures := 0

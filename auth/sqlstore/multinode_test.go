@@ -5,26 +5,16 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/patientsfhir/patientsfhir/auth"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 )
 
-// clock is a settable Config.Now shared by the nodes of a test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
-
-func newNode(t *testing.T, st auth.Store, clk *clock) *auth.Server {
+func newNode(t *testing.T, st auth.Store, clk *testsupport.Clock) *auth.Server {
 	t.Helper()
 	srv, err := auth.New(context.Background(), auth.Config{
 		Issuer:                     "https://auth.example.com",
@@ -45,7 +35,7 @@ func newNode(t *testing.T, st auth.Store, clk *clock) *auth.Server {
 // new secret works on both; a key rotated on one node signs tokens the other verifies.
 func runTwoNodes(t *testing.T, open func(t *testing.T) auth.Store) {
 	ctx := context.Background()
-	clk := &clock{now: time.Now().UTC()}
+	clk := testsupport.NewClock(time.Now().UTC())
 	a, b := newNode(t, open(t), clk), newNode(t, open(t), clk)
 
 	_, old, err := a.Registry().CreateClient(ctx, auth.NewClient{ID: "patients-app", Tenants: []string{restartTenant}}, "operator")

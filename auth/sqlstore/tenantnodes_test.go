@@ -14,6 +14,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/auth"
 	"github.com/patientsfhir/patientsfhir/auth/sqlstore"
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 	"github.com/patientsfhir/patientsfhir/routing"
 )
 
@@ -25,7 +26,7 @@ type tenantNode struct {
 	router *routing.Registry[string]
 }
 
-func newTenantNode(t *testing.T, st *sqlstore.Store, clk *clock) *tenantNode {
+func newTenantNode(t *testing.T, st *sqlstore.Store, clk *testsupport.Clock) *tenantNode {
 	t.Helper()
 	ctx := context.Background()
 	discard := slog.New(slog.DiscardHandler)
@@ -62,7 +63,7 @@ func (n *tenantNode) serves(tok string) (string, error) {
 // does not ask the store that often) and never later than MaxStale.
 func runTenantTwoNodes(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
 	ctx := context.Background()
-	clk := &clock{now: time.Now().UTC()}
+	clk := testsupport.NewClock(time.Now().UTC())
 	a, b := newTenantNode(t, open(t), clk), newTenantNode(t, open(t), clk)
 	bound := b.dir.MaxStale()
 	require.Equal(t, routing.DefaultMaxStale, bound)
@@ -165,7 +166,7 @@ func TestPostgresTenantTwoNodes(t *testing.T) {
 // "unknown tenant".
 func TestSQLiteTenantStoreClosed(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{now: time.Now().UTC()}
+	clk := testsupport.NewClock(time.Now().UTC())
 	st := openSQLite(t, filepath.Join(t.TempDir(), "auth.db"))
 	n := newTenantNode(t, st, clk)
 	_, err := n.dir.Add(ctx, routing.Tenant{ID: restartTenant, Backend: "ehr-a"})

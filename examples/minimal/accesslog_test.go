@@ -9,34 +9,21 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 )
 
-// lockedBuffer is a log destination safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// lines returns the JSON log lines whose msg is msg.
-func (l *lockedBuffer) lines(t *testing.T, msg string) []map[string]any {
+// logLines returns the JSON log lines in logs whose msg is msg.
+func logLines(t *testing.T, logs *testsupport.Buffer, msg string) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(l.b.Bytes()))
+	sc := bufio.NewScanner(bytes.NewReader(logs.Bytes()))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var m map[string]any
@@ -48,19 +35,13 @@ func (l *lockedBuffer) lines(t *testing.T, msg string) []map[string]any {
 	return out
 }
 
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // The demo logs one line per request with the route pattern, the status,
 // the tenant, the client and the request id it returns, and never the
 // search's values; its probes answer on the public port.
 func TestAccessLog(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	var logs lockedBuffer
+	var logs testsupport.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan credentials, 1)
 	done := make(chan error, 1)
@@ -102,7 +83,7 @@ func TestAccessLog(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 
 	var search map[string]any
-	for _, l := range logs.lines(t, "http request") {
+	for _, l := range logLines(t, &logs, "http request") {
 		if l["request_id"] == "demo-req-1" {
 			search = l
 		}

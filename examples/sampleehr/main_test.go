@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -11,35 +10,18 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 )
-
-// syncBuffer is a writer safe for the server's goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // started is one run of the command, in-process.
 type started struct {
-	out    *syncBuffer
+	out    *testsupport.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -51,7 +33,7 @@ func startRun(t *testing.T, o options) *started {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &started{out: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	s := &started{out: &testsupport.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	_ = os.Remove(o.credentials)
 	go func() { s.done <- run(ctx, o, ln, slog.New(slog.DiscardHandler), s.out) }()
 	require.Eventually(t, func() bool {
@@ -178,7 +160,7 @@ func TestPortalFlags(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	o.portalCred = "short"
-	err = run(context.Background(), o, ln, slog.New(slog.DiscardHandler), &syncBuffer{})
+	err = run(context.Background(), o, ln, slog.New(slog.DiscardHandler), &testsupport.Buffer{})
 	assert.EqualError(t, err, "PATIENTSFHIR_PORTAL_CREDENTIAL must be 16 to 1024 characters")
 }
 
@@ -196,7 +178,7 @@ func TestBadSealKey(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	err = run(context.Background(), options{data: t.TempDir(), patients: 1, tenants: 1, sealKey: "c2hvcnQ="}, ln,
-		slog.New(slog.DiscardHandler), &syncBuffer{})
+		slog.New(slog.DiscardHandler), &testsupport.Buffer{})
 	assert.EqualError(t, err, "PATIENTSFHIR_SEAL_KEY must be 32 bytes in standard base64")
 }
 
@@ -205,14 +187,14 @@ func TestBadSealKey(t *testing.T) {
 func TestBadFlagsAndInterruptedSeeding(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	err = run(context.Background(), options{data: t.TempDir(), patients: 0, tenants: 2}, ln, slog.New(slog.DiscardHandler), &syncBuffer{})
+	err = run(context.Background(), options{data: t.TempDir(), patients: 0, tenants: 2}, ln, slog.New(slog.DiscardHandler), &testsupport.Buffer{})
 	assert.EqualError(t, err, "-patients and -tenants must be at least 1")
 
 	ln, err = net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	out := &syncBuffer{}
+	out := &testsupport.Buffer{}
 	dir := t.TempDir()
 	assert.NoError(t, run(ctx, options{data: dir, patients: 50, tenants: 1}, ln, slog.New(slog.DiscardHandler), out))
 	assert.Empty(t, out.String(), "no banner: it never served")

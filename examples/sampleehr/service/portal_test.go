@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -12,34 +11,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/patientsfhir/patientsfhir/examples/sampleehr/service"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 	"github.com/patientsfhir/patientsfhir/routing"
 )
-
-// logBuffer collects the service's log output; safe for the server's
-// goroutines and the test.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // openWith opens the service with cfg (Dir, PublicURL and Patients filled
 // in when empty) behind a real HTTP server on 127.0.0.1, whose Secure
@@ -152,7 +132,7 @@ func TestTrustedProxies(t *testing.T) {
 // and keeps the credential.
 func TestPortal(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	logs := &logBuffer{}
+	logs := &testsupport.Buffer{}
 	svc, ts := openWith(t, service.Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	st := svc.Start()
 	assert.Equal(t, ts.URL+"/portal", st.Portal)
