@@ -345,10 +345,23 @@ func checkAfterCrash(t *testing.T, j crashJob, kills int) int {
 	}
 	// Changes committed but not logged: at most one per kill.
 	unlogged := 0
-	for id := range added {
+	// The registry prunes the oldest inactive secret records beyond ten, so
+	// a secret whose revocation was committed but not logged (the kill fell
+	// between the two) may be gone later: only if it is older than every
+	// secret the store still has. A missing newer one is lost.
+	oldestKept := len(order)
+	for i, id := range order {
+		if secretState[id] != "" {
+			oldestKept = i
+			break
+		}
+	}
+	for i, id := range order {
 		switch s := secretState[id]; {
 		case revoked[id]:
 			assert.NotEqual(t, "active", s, "secret %s was revoked and is active again", id)
+		case s == "" && i < oldestKept:
+			unlogged++ // revoked unlogged, then pruned as the oldest
 		case s == "":
 			assert.Fail(t, "an acknowledged secret is lost", id)
 		case s == "revoked":
