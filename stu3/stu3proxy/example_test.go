@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 
 	"github.com/patientsfhir/patientsfhir/stu3"
 	"github.com/patientsfhir/patientsfhir/stu3/stu3mem"
@@ -42,4 +43,35 @@ func ExampleNew() {
 	fmt.Println(rec.Code, *bundle.Total, bundle.Entry[0].FullURL)
 	// Output:
 	// 200 1 http://example.com/stu3/Patient/pat-1
+}
+
+// One upstream, one backend: a provider's server behind OAuth 2.0 client
+// credentials. Nothing is sent before a request needs the upstream (the
+// first one fetches a token, kept until it expires and renewed once on a
+// 401), and the configuration prints without its secret.
+func ExampleNew_clientCredentials() {
+	cfg := upstream.Config{
+		BaseURL: "https://fhir.hospital-a.org/api/FHIR/STU3",
+		Auth: upstream.ClientCredentials{TokenURL: "https://fhir.hospital-a.org/oauth2/token",
+			ClientID: "patients-proxy", ClientSecret: os.Getenv("HOSPITAL_A_SECRET"), Scopes: []string{"system/*.read"}},
+	}
+	b, err := stu3proxy.New(cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+	h, err := stu3.NewHandler(stu3.Config{Backend: b, Profile: stu3.PatientsApp()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metadata", nil)) // this server's own statement
+	fmt.Println(rec.Code)
+	fmt.Println(cfg)
+	// Output:
+	// 200
+	// upstream.Config{Name: "", BaseURL: "https://fhir.hospital-a.org/api/FHIR/STU3", Auth: upstream.ClientCredentials{TokenURL: "https://fhir.hospital-a.org/oauth2/token", ClientID: "patients-proxy", ClientSecret: [redacted], Scopes: ["system/*.read"]}}
 }
