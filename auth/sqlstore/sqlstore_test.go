@@ -115,37 +115,32 @@ func TestSQLiteTwoOpenersSerialise(t *testing.T) {
 
 const dsnEnv = "PATIENTSFHIR_TEST_POSTGRES_DSN"
 
-var (
-	adminOnce sync.Once
-	adminDB   *sql.DB
-	adminErr  error
-)
-
 // pgSchemaDSN creates an empty schema for one test (dropped at cleanup) and returns a DSN whose
 // search_path selects it, so that tests and packages running in parallel never share tables.
-// It skips the test only when PATIENTSFHIR_TEST_POSTGRES_DSN is unset.
+// It skips the test only when PATIENTSFHIR_TEST_POSTGRES_DSN is unset. Its administrative
+// connection is the test's own and closed at cleanup (goleak checks that no pool outlives the
+// tests).
 func pgSchemaDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(dsnEnv)
 	if dsn == "" {
 		t.Skipf("%s is not set; run `source .ci/postgres.sh` to start a throwaway server", dsnEnv)
 	}
-	adminOnce.Do(func() {
-		adminDB, adminErr = sql.Open("pgx", dsn)
-		if adminErr == nil {
-			adminDB.SetMaxOpenConns(4)
-			adminErr = adminDB.Ping()
-		}
-	})
-	require.NoError(t, adminErr)
+	adminDB, err := sql.Open("pgx", dsn)
+	require.NoError(t, err)
+	adminDB.SetMaxOpenConns(1)
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	schema := "pftest_" + hex.EncodeToString(b[:])
-	_, err := adminDB.Exec(`CREATE SCHEMA ` + schema)
+	_, err = adminDB.Exec(`CREATE SCHEMA ` + schema)
+	if err != nil {
+		adminDB.Close()
+	}
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		_, err := adminDB.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
 		assert.NoError(t, err)
+		assert.NoError(t, adminDB.Close())
 	})
 	return withSearchPath(t, dsn, schema)
 }
