@@ -185,13 +185,16 @@ func runProxy(ctx context.Context, o options, ln net.Listener, log *slog.Logger,
 	if err != nil {
 		return err
 	}
-	go srv.Run(ctx)
 	_, secret, err := srv.Auth().Registry().CreateClient(ctx, auth.NewClient{ID: o.clientID, Name: "demo client", Tenants: []string{a, b}}, "examples/proxy")
 	if err != nil {
 		return err
 	}
 	c := credentials{BaseURL: base, TokenURL: srv.Auth().Endpoints().Token, ClientID: o.clientID, ClientSecret: secret, Tenant: a, Tenant2: b}
-	return serve(ctx, ln, srv, log, func() { ready(c) })
+	// The listener is open: a client that connects now waits in the
+	// backlog until Serve accepts it.
+	log.Info("listening", "addr", ln.Addr().String())
+	ready(c)
+	return srv.Serve(ctx, ln, nil)
 }
 
 // runUpstream serves the in-memory backends with the given patients at
@@ -232,7 +235,9 @@ func runUpstream(ctx context.Context, o upstreamOptions, ln net.Listener, log *s
 	return serve(ctx, ln, h, log, func() { ready("http://" + ln.Addr().String()) })
 }
 
-// serve runs h on ln until ctx is done, then shuts down gracefully.
+// serve runs the demo upstream's handler h on ln until ctx is done, then
+// shuts down gracefully. (The proxy itself is a patientsfhir.Server: its
+// Serve does this, with probes and upkeep.)
 func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, ready func()) error {
 	hs := &http.Server{
 		Handler:           h,

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
@@ -18,10 +17,14 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/patientsfhir/patientsfhir"
 	"github.com/patientsfhir/patientsfhir/examples/sampleehr/service"
+	"github.com/patientsfhir/patientsfhir/observe"
 )
 
 // options is the command line.
@@ -37,6 +40,8 @@ type options struct {
 	noPortal    bool     // -portal=false: no operator portal
 	portalCred  string   // the portal's operator credential (env PATIENTSFHIR_PORTAL_CREDENTIAL); "" generates one once
 	proxies     []string // -trusted-proxies: the reverse proxies whose X-Forwarded-For is believed
+	opsAddr     string   // -ops-addr: the operator's address for /metrics, /healthz, /readyz; "" serves none
+	accessLog   bool     // -access-log: one log line per request
 }
 
 func main() {
@@ -48,6 +53,8 @@ func main() {
 	flag.IntVar(&o.tenants, "tenants", service.DefaultTenants, "number of tenants, each with its own population and client")
 	flag.StringVar(&o.credentials, "credentials", "", "write the URLs, clients and test patients to this JSON file (mode 0600) once listening")
 	proxies := flag.String("trusted-proxies", os.Getenv("PATIENTSFHIR_TRUSTED_PROXIES"), "comma-separated addresses or CIDR prefixes of the reverse proxies in front (their X-Forwarded-For names the client; env PATIENTSFHIR_TRUSTED_PROXIES)")
+	flag.StringVar(&o.opsAddr, "ops-addr", os.Getenv("PATIENTSFHIR_OPS_ADDR"), "serve /metrics, /healthz and /readyz on this address, e.g. 127.0.0.1:9090 (never the public one; env PATIENTSFHIR_OPS_ADDR)")
+	flag.BoolVar(&o.accessLog, "access-log", false, "log one line per request (route, status, duration, tenant, client; never a query string)")
 	portal := flag.Bool("portal", true, "serve the operator portal at /portal (-portal=false leaves it out)")
 	flag.Parse()
 	o.sealKey, o.operator = os.Getenv("PATIENTSFHIR_SEAL_KEY"), os.Getenv("PATIENTSFHIR_OPERATOR_TOKEN")
@@ -70,7 +77,14 @@ func main() {
 		log.Error("listen", "addr", o.addr, "err", err)
 		os.Exit(1)
 	}
-	if err := run(ctx, o, ln, log, os.Stdout); err != nil {
+	var opsLn net.Listener
+	if o.opsAddr != "" {
+		if opsLn, err = net.Listen("tcp", o.opsAddr); err != nil {
+			log.Error("listen", "addr", o.opsAddr, "err", err)
+			os.Exit(1)
+		}
+	}
+	if err := run(ctx, o, ln, opsLn, log, os.Stdout); err != nil {
 		log.Error("sampleehr stopped", "err", err)
 		os.Exit(1)
 	}
@@ -83,11 +97,15 @@ func envOr(key, def string) string {
 	return def
 }
 
-// run opens the service (seeding on first start), serves it on ln, writes
-// the credentials file and the banner to out, and shuts down gracefully
-// when ctx is done.
-func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, out io.Writer) error {
+// run opens the service (seeding on first start), writes the credentials
+// file and the banner to out, and serves it on ln (and the operator's
+// metrics and probes on opsLn, unless nil) with patientsfhir.Server.Serve
+// until ctx is done: graceful shutdown, in-flight requests finished.
+func run(ctx context.Context, o options, ln, opsLn net.Listener, log *slog.Logger, out io.Writer) error {
 	defer ln.Close()
+	if opsLn != nil {
+		defer opsLn.Close()
+	}
 	base := strings.TrimSuffix(o.publicURL, "/")
 	if base == "" {
 		base = "http://" + ln.Addr().String()
@@ -106,8 +124,17 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, out 
 	if n := utf8.RuneCountInString(o.portalCred); !o.noPortal && o.portalCred != "" && (n < 16 || n > 1024) {
 		return errors.New("PATIENTSFHIR_PORTAL_CREDENTIAL must be 16 to 1024 characters")
 	}
+	ops := patientsfhir.Ops{AccessLog: o.accessLog}
+	if opsLn != nil {
+		m, err := metrics()
+		if err != nil {
+			return err
+		}
+		ops.Observer = &observe.Observer{Metrics: m}
+	}
 	svc, err := service.Open(ctx, service.Config{Dir: o.data, PublicURL: base, Patients: o.patients, Tenants: o.tenants,
-		SealKey: seal, OperatorToken: o.operator, NoPortal: o.noPortal, PortalCredential: o.portalCred, TrustedProxies: o.proxies, Logger: log})
+		SealKey: seal, OperatorToken: o.operator, NoPortal: o.noPortal, PortalCredential: o.portalCred, TrustedProxies: o.proxies,
+		Ops: ops, Logger: log})
 	if err != nil && ctx.Err() != nil {
 		log.Info("interrupted before serving; the next start finishes the seeding")
 		return nil
@@ -115,47 +142,29 @@ func run(ctx context.Context, o options, ln net.Listener, log *slog.Logger, out 
 		return err
 	}
 	defer svc.Close()
-	go svc.Run(ctx)
-
-	hs := &http.Server{
-		Handler:           svc,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-	}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	// The listeners are open: a client that connects now waits in the
+	// backlog until Serve accepts it.
 	if o.credentials != "" {
 		if err := service.WriteCredentials(o.credentials, svc.Credentials()); err != nil {
-			_ = hs.Close()
 			return fmt.Errorf("writing %s: %w", o.credentials, err)
 		}
 	}
 	log.Info("listening", "url", base)
-	banner(out, o, svc)
+	banner(out, o, opsLn, svc)
+	return svc.Server().Serve(ctx, ln, opsLn)
+}
 
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return err
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+// metrics returns the service's Prometheus metrics on a registry of their
+// own, with the Go runtime's and the process's collectors.
+func metrics() (*observe.Metrics, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return observe.NewMetrics(reg)
 }
 
 // banner prints the URLs, each tenant's client and test patient, and a
 // short tour. Secrets are printed only by the start that created them.
-func banner(w io.Writer, o options, svc *service.Service) {
+func banner(w io.Writer, o options, opsLn net.Listener, svc *service.Service) {
 	c, st := svc.Credentials(), svc.Start()
 	origin := strings.TrimSuffix(c.TokenURL, "/token")
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
@@ -174,6 +183,9 @@ func banner(w io.Writer, o options, svc *service.Service) {
 	}
 	if st.Portal != "" {
 		portalBanner(p, o, st)
+	}
+	if opsLn != nil {
+		p("  operations:  http://%s/metrics   /healthz   /readyz", opsLn.Addr())
 	}
 	if o.credentials != "" {
 		p("  credentials: %s", o.credentials)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +23,8 @@ import (
 // started is one run of the command, in-process.
 type started struct {
 	out    *testsupport.Buffer
+	log    slog.Handler // JSON lines into logs
+	logs   *testsupport.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -32,10 +35,16 @@ func startRun(t *testing.T, o options) *started {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	var opsLn net.Listener
+	if o.opsAddr != "" {
+		opsLn, err = net.Listen("tcp", o.opsAddr)
+		require.NoError(t, err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &started{out: &testsupport.Buffer{}, cancel: cancel, done: make(chan error, 1)}
+	s := &started{out: &testsupport.Buffer{}, logs: &testsupport.Buffer{}, cancel: cancel, done: make(chan error, 1)}
+	s.log = slog.NewJSONHandler(s.logs, nil)
 	_ = os.Remove(o.credentials)
-	go func() { s.done <- run(ctx, o, ln, slog.New(slog.DiscardHandler), s.out) }()
+	go func() { s.done <- run(ctx, o, ln, opsLn, slog.New(s.log), s.out) }()
 	require.Eventually(t, func() bool {
 		_, err := os.Stat(o.credentials)
 		return err == nil
@@ -160,7 +169,7 @@ func TestPortalFlags(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	o.portalCred = "short"
-	err = run(context.Background(), o, ln, slog.New(slog.DiscardHandler), &testsupport.Buffer{})
+	err = run(context.Background(), o, ln, nil, slog.New(slog.DiscardHandler), &testsupport.Buffer{})
 	assert.EqualError(t, err, "PATIENTSFHIR_PORTAL_CREDENTIAL must be 16 to 1024 characters")
 }
 
@@ -177,7 +186,7 @@ func TestLoopback(t *testing.T) {
 func TestBadSealKey(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	err = run(context.Background(), options{data: t.TempDir(), patients: 1, tenants: 1, sealKey: "c2hvcnQ="}, ln,
+	err = run(context.Background(), options{data: t.TempDir(), patients: 1, tenants: 1, sealKey: "c2hvcnQ="}, ln, nil,
 		slog.New(slog.DiscardHandler), &testsupport.Buffer{})
 	assert.EqualError(t, err, "PATIENTSFHIR_SEAL_KEY must be 32 bytes in standard base64")
 }
@@ -187,7 +196,7 @@ func TestBadSealKey(t *testing.T) {
 func TestBadFlagsAndInterruptedSeeding(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	err = run(context.Background(), options{data: t.TempDir(), patients: 0, tenants: 2}, ln, slog.New(slog.DiscardHandler), &testsupport.Buffer{})
+	err = run(context.Background(), options{data: t.TempDir(), patients: 0, tenants: 2}, ln, nil, slog.New(slog.DiscardHandler), &testsupport.Buffer{})
 	assert.EqualError(t, err, "-patients and -tenants must be at least 1")
 
 	ln, err = net.Listen("tcp", "127.0.0.1:0")
@@ -196,12 +205,55 @@ func TestBadFlagsAndInterruptedSeeding(t *testing.T) {
 	cancel()
 	out := &testsupport.Buffer{}
 	dir := t.TempDir()
-	assert.NoError(t, run(ctx, options{data: dir, patients: 50, tenants: 1}, ln, slog.New(slog.DiscardHandler), out))
+	assert.NoError(t, run(ctx, options{data: dir, patients: 50, tenants: 1}, ln, nil, slog.New(slog.DiscardHandler), out))
 	assert.Empty(t, out.String(), "no banner: it never served")
 	o := options{data: dir, patients: 50, tenants: 1, credentials: filepath.Join(t.TempDir(), "creds.json")}
 	s := startRun(t, o)
 	assert.Len(t, readCredentials(t, o.credentials).Tenants, 1)
 	require.NoError(t, s.stop(t))
+}
+
+// -ops-addr serves the metrics and probes on the operator's address (not
+// the public one), the banner names it, -access-log writes a line per
+// request, and a stop is logged and graceful.
+func TestOpsAddressAndAccessLog(t *testing.T) {
+	dir := t.TempDir()
+	o := options{data: filepath.Join(dir, "data"), patients: 5, tenants: 1, credentials: filepath.Join(dir, "creds.json"),
+		opsAddr: "127.0.0.1:0", accessLog: true}
+	s := startRun(t, o)
+	c := readCredentials(t, o.credentials)
+	m := regexp.MustCompile(`(?m)^  operations:  (http://127\.0\.0\.1:\d+)/metrics   /healthz   /readyz$`).FindStringSubmatch(s.out.String())
+	require.NotNil(t, m, "the banner names the operator's address: %s", s.out.String())
+	ops := m[1]
+
+	get := func(url string) (int, string) {
+		res, err := http.Get(url)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		return res.StatusCode, string(b)
+	}
+	code, _ := get(c.Bases.STU3 + "/metadata")
+	assert.Equal(t, http.StatusOK, code)
+	code, body := get(ops + "/metrics")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "patientsfhir_http_requests_total")
+	assert.Contains(t, body, "go_goroutines", "the Go runtime's collectors")
+	assert.NotContains(t, body, c.Tenants[0].Tenant, "no tenant in a label")
+	for _, p := range []string{"/healthz", "/readyz"} {
+		code, _ = get(ops + p)
+		assert.Equal(t, http.StatusOK, code, p)
+	}
+	code, _ = get(strings.TrimSuffix(c.TokenURL, "/token") + "/metrics")
+	assert.Equal(t, http.StatusNotFound, code, "never on the public address")
+	require.NoError(t, s.stop(t))
+
+	logs := s.logs.String()
+	assert.Contains(t, logs, `"route":"/stu3/metadata","status":200`, "the access log")
+	assert.Contains(t, logs, `"msg":"patientsfhir: shutting down"`)
+	assert.Contains(t, logs, `"msg":"patientsfhir: stopped"`)
+	assert.NotContains(t, logs, c.Tenants[0].ClientSecret)
 }
 
 func TestThousands(t *testing.T) {

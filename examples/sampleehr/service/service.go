@@ -106,6 +106,11 @@ type Config struct {
 	// Without them, behind a proxy every caller shares the proxy's address
 	// and so its rate limits (token endpoint, portal sign-in).
 	TrustedProxies []string
+	// Ops configures the service's metrics, access log, probes and
+	// shutdown (patientsfhir.Config.Ops); the zero value keeps only the
+	// failure log lines. Serve the metrics and probes with
+	// Server().OpsHandler, or Server().Serve with an operator listener.
+	Ops patientsfhir.Ops
 	// Logger receives the service's logs (never secrets or patient data);
 	// default slog.Default().
 	Logger *slog.Logger
@@ -330,6 +335,7 @@ func (s *Service) serve(ctx context.Context, cfg Config, seal []byte, operator s
 		STU3:   &stu3.Config{Router: r3, Profile: stu3.PatientsApp()},
 		DSTU2:  &dstu2.Config{Router: r2, Profile: dstu2.PatientsApp()},
 		Portal: pc,
+		Ops:    cfg.Ops,
 		Logger: s.log,
 	})
 	if err != nil {
@@ -403,7 +409,8 @@ func (s *Service) Credentials() Credentials { return s.creds }
 // Start says what Open created.
 func (s *Service) Start() Start { return s.start }
 
-// Server returns the FHIR service (its auth server: registry, keys).
+// Server returns the FHIR service: its auth server (registry, keys), and
+// Serve, which serves it with probes, upkeep and graceful shutdown.
 func (s *Service) Server() *patientsfhir.Server { return s.srv }
 
 // Directory returns the tenant directory.
