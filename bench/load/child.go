@@ -1,7 +1,6 @@
 package load
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,12 +17,6 @@ import (
 // signalContext is done at SIGINT or SIGTERM.
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-}
-
-// cmdProcess is a child process and the end of its wait.
-type cmdProcess struct {
-	cmd  *exec.Cmd
-	done chan error
 }
 
 // StartChild starts this very binary again as the service (ServeIfChild
@@ -58,57 +51,26 @@ func StartChild(ctx context.Context, o Options, stderr io.Writer) (*Child, error
 	cmd.Env = append(os.Environ(), ServeEnv+"="+f.Name())
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // no orphan if this process dies first
-	out, err := cmd.StdoutPipe()
-	if err != nil {
+	p, line, err := StartProcess(ctx, cmd)
+	if errors.Is(err, ErrExited) {
+		return nil, errors.New("load: the service exited before it was ready")
+	} else if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &cmdProcess{cmd: cmd, done: make(chan error, 1)}
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		_, _ = io.Copy(io.Discard, out)
-		p.done <- cmd.Wait()
-	}()
-	c := &Child{cmd: p}
-	select {
-	case line, ok := <-lines:
-		if !ok {
-			c.Stop()
-			return nil, errors.New("load: the service exited before it was ready")
-		}
-		if err := json.Unmarshal([]byte(line), &c.Ready); err != nil {
-			c.Stop()
-			return nil, fmt.Errorf("load: the service's ready line %q: %w", line, err)
-		}
-		return c, nil
-	case <-ctx.Done():
+	c := &Child{proc: p}
+	if err := json.Unmarshal([]byte(line), &c.Ready); err != nil {
 		c.Stop()
-		return nil, ctx.Err()
+		return nil, fmt.Errorf("load: the service's ready line %q: %w", line, err)
 	}
+	return c, nil
 }
 
 // Pid is the child's process id.
-func (c *Child) Pid() int { return c.cmd.cmd.Process.Pid }
+func (c *Child) Pid() int { return c.proc.Pid() }
 
 // Stop asks the child to shut down (SIGTERM) and waits for it, killing it
 // after 10 seconds.
-func (c *Child) Stop() error {
-	_ = c.cmd.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-c.cmd.done:
-		return err
-	case <-time.After(10 * time.Second):
-		_ = c.cmd.cmd.Process.Kill()
-		return <-c.cmd.done
-	}
-}
+func (c *Child) Stop() error { return c.proc.Stop() }
 
 // Stats fetches the child's measurements; gc asks it to collect garbage
 // first (the live heap, not what awaits collection).

@@ -266,7 +266,7 @@ func Serve(ctx context.Context, o Options, ready io.Writer) error {
 // Child is a service running in a child process (see Start).
 type Child struct {
 	Ready
-	cmd *cmdProcess
+	proc *Process
 }
 
 // ServeEnv is the environment variable that turns a binary started by

@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -292,58 +291,21 @@ func StartNode(ctx context.Context, data string, workers int) (*Server, error) {
 	// Its own process group (the cluster's workers are stopped with it),
 	// and a SIGTERM should this process die first.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	out, err := cmd.StdoutPipe()
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	p, _, err := load.StartProcess(sctx, cmd)
 	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = errors.New("it did not listen within 5 minutes")
+		}
 		return nil, fmt.Errorf("peers: node: %w", err)
-	}
-	var once sync.Once
-	var waitErr error
-	done := make(chan struct{})
-	stop := func() error {
-		once.Do(func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-				<-done
-			}
-		})
-		return waitErr
-	}
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		_, _ = io.Copy(io.Discard, out)
-		waitErr = cmd.Wait()
-		close(done)
-	}()
-	select {
-	case _, ok := <-lines:
-		if !ok {
-			stop()
-			return nil, errors.New("peers: node exited before it listened")
-		}
-	case <-time.After(5 * time.Minute):
-		stop()
-		return nil, errors.New("peers: node did not listen within 5 minutes")
-	case <-ctx.Done():
-		stop()
-		return nil, ctx.Err()
 	}
 	root := "http://127.0.0.1:" + strconv.Itoa(port)
 	name := "node-fhir-server-core"
 	if workers > 1 {
 		name += fmt.Sprintf(" (%d processes)", workers)
 	}
-	return &Server{Name: name, Root: root, Base: root + "/3_0_1", Node: true, Pid: cmd.Process.Pid, stop: stop}, nil
+	return &Server{Name: name, Root: root, Base: root + "/3_0_1", Node: true, Pid: p.Pid(), stop: p.Stop}, nil
 }
 
 // freePort finds a free loopback port.
