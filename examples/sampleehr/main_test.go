@@ -236,9 +236,19 @@ func TestOpsAddressAndAccessLog(t *testing.T) {
 	}
 	code, _ := get(c.Bases.STU3 + "/metadata")
 	assert.Equal(t, http.StatusOK, code)
+	// The request is counted once its handler returns, which can be just
+	// after the client has read the response.
+	assert.Eventually(t, func() bool {
+		res, err := http.Get(ops + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		return err == nil && res.StatusCode == http.StatusOK && strings.Contains(string(b), "patientsfhir_http_requests_total")
+	}, 10*time.Second, 20*time.Millisecond, "the request is counted")
 	code, body := get(ops + "/metrics")
 	assert.Equal(t, http.StatusOK, code)
-	assert.Contains(t, body, "patientsfhir_http_requests_total")
 	assert.Contains(t, body, "go_goroutines", "the Go runtime's collectors")
 	assert.NotContains(t, body, c.Tenants[0].Tenant, "no tenant in a label")
 	for _, p := range []string{"/healthz", "/readyz"} {
