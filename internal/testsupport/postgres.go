@@ -7,14 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
-	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/patientsfhir/patientsfhir/internal/pgdsn"
 )
 
 // PostgresDSNEnv names the environment variable that holds the DSN of the
@@ -63,24 +63,8 @@ func NewPostgresSchema(ctx context.Context, dsn string) (schemaDSN string, drop 
 		_, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
 		return errors.Join(err, admin.Close())
 	}
-	if schemaDSN, err = WithSearchPath(dsn, schema); err != nil {
+	if schemaDSN, err = pgdsn.WithSearchPath(dsn, schema); err != nil {
 		return "", nil, errors.Join(err, drop())
 	}
 	return schemaDSN, drop, nil
-}
-
-// WithSearchPath returns dsn (a postgres:// URL or key=value pairs) with
-// its search_path set to schema, replacing any search_path a URL had.
-func WithSearchPath(dsn, schema string) (string, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			return "", errors.New("testsupport: invalid PostgreSQL URL")
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String(), nil
-	}
-	return dsn + " search_path=" + schema, nil
 }
