@@ -42,7 +42,7 @@ func main() {
 	conns := flag.Int("conns", 32, "connections and operations in flight")
 	soak := flag.Duration("soak", 0, "soak for this long at -rate instead of sweeping")
 	rate := flag.Float64("rate", 50, "the soak's rate, operations per second")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the service during the capacity run to this file (one per size and store: suffixed)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the service during the capacity run to this file (one per size, data and auth store: suffixed)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
