@@ -28,7 +28,7 @@ func read[P any](ctx context.Context, db *DB, t *fhirsql.Table, col, tenant, id 
 	if err != nil {
 		return zero, err
 	}
-	q, args, err := t.ReadSQL(fhirsql.SQLite, []string{col}, id, key)
+	q, args, err := t.ReadSQL(db.d, []string{col}, id, key)
 	if err != nil {
 		return zero, err
 	}
@@ -53,7 +53,7 @@ func search[P any](ctx context.Context, db *DB, t *fhirsql.Table, col, tenant st
 	if err != nil {
 		return fhir.Page[P]{}, err
 	}
-	sel, err := fhirsql.NewSelect(fhirsql.SQLite, t, s, key)
+	sel, err := fhirsql.NewSelect(db.d, t, s, key)
 	if err != nil {
 		return fhir.Page[P]{}, err
 	}
