@@ -163,6 +163,12 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func stu3Handler(t testing.TB, b *STU3Backend) http.Handler {
 	t.Helper()
+	return stu3HandlerOf(t, b)
+}
+
+// stu3HandlerOf is stu3Handler over any STU3 backend.
+func stu3HandlerOf(t testing.TB, b stu3.Backend) http.Handler {
+	t.Helper()
 	h, err := stu3.NewHandler(stu3.Config{Backend: b, BasePath: "/stu3", Profile: stu3.PatientsApp(), Logger: quiet,
 		Security: &capability.Security{TokenURL: "https://ehr.example.org/token"}})
 	require.NoError(t, err)
